@@ -1,0 +1,65 @@
+package netc.cli;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import netc.ast.NetcException;
+
+/** The {@code netc} command line: dispatches to one command per verb and turns errors into exit codes. */
+public final class Main {
+  /** A command: parses its own options and returns an exit status. */
+  interface Command {
+    int run(String[] args, PrintStream out) throws Exception;
+
+    String summary();
+  }
+
+  static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
+
+  static {
+    COMMANDS.put("summary", new SummaryCommand());
+  }
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  /** Runs one invocation; 0 on success, 1 when the input is bad, 2 on a usage error. */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help") || args[0].equals("help")) {
+      usage(args.length == 0 ? err : out);
+      return args.length == 0 ? 2 : 0;
+    }
+    Command command = COMMANDS.get(args[0]);
+    if (command == null) {
+      err.println("netc: unknown command '" + args[0] + "'");
+      usage(err);
+      return 2;
+    }
+    try {
+      return command.run(Arrays.copyOfRange(args, 1, args.length), out);
+    } catch (UsageException e) {
+      err.println("netc " + args[0] + ": " + e.getMessage());
+      return 2;
+    } catch (NetcException e) {
+      err.println(e.format());
+      return 1;
+    } catch (OutOfMemoryError e) {
+      err.println("netc " + args[0] + ": out of memory (" + e.getMessage() + "); try a smaller batch or a larger -Xmx");
+      return 1;
+    } catch (Exception e) {
+      err.println("netc " + args[0] + ": internal error: " + e);
+      if (System.getenv("NETC_DEBUG") != null) e.printStackTrace(err);
+      return 3;
+    }
+  }
+
+  private static void usage(PrintStream s) {
+    s.println("usage: netc COMMAND [options]   (netc COMMAND --help for its options)");
+    s.println();
+    COMMANDS.forEach((name, c) -> s.printf("  %-10s %s%n", name, c.summary()));
+  }
+}

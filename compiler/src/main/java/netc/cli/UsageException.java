@@ -1,0 +1,8 @@
+package netc.cli;
+
+/** The command line itself is wrong (unknown option, missing argument): exit status 2. */
+final class UsageException extends RuntimeException {
+  UsageException(String message) {
+    super(message);
+  }
+}

@@ -1,0 +1,496 @@
+package netc.ir;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import netc.ast.Ast.*;
+import netc.ast.NetcException;
+import netc.ast.Span;
+import netc.ast.SpecLoader.Program;
+
+/**
+ * Elaborates a program into an IR graph: evaluates parameters (with command-line overrides), expands
+ * block calls, loops and residuals, names every layer hierarchically as torchvision does
+ * ({@code layer2.0.downsample.0}), and infers shapes as it goes, so every error carries the place in
+ * the spec that caused it.
+ */
+public final class GraphBuilder {
+  /** A spec that expands past this many nodes is a runaway loop, not a network. */
+  static final int MAX_NODES = 200_000;
+
+  /** Block nesting deeper than this is runaway recursion through block-valued parameters. */
+  static final int MAX_DEPTH = 100;
+
+  /** The signature of a builtin layer, written as formals with default expressions like a block's. */
+  private record Builtin(Op op, List<Formal> formals) {}
+
+  private static final Map<String, Builtin> BUILTINS = new HashMap<>();
+
+  static {
+    builtin(Op.CONV, "out", "kernel", "stride=1", "padding=0", "groups=1", "dilation=1", "bias=true");
+    builtin(Op.BATCHNORM, "eps=1e-5");
+    builtin(Op.RELU);
+    builtin(Op.SIGMOID);
+    builtin(Op.TANH);
+    builtin(Op.LEAKY_RELU, "slope=0.01");
+    builtin(Op.MAXPOOL, "kernel", "stride=kernel", "padding=0");
+    builtin(Op.AVGPOOL, "kernel", "stride=kernel", "padding=0");
+    builtin(Op.GLOBAL_AVGPOOL);
+    builtin(Op.FLATTEN);
+    builtin(Op.FC, "out", "bias=true");
+    builtin(Op.SOFTMAX);
+  }
+
+  private static void builtin(Op op, String... formals) {
+    List<Formal> list = new ArrayList<>();
+    for (String f : formals) {
+      int eq = f.indexOf('=');
+      if (eq < 0) {
+        list.add(new Formal(f, null, null));
+      } else {
+        String v = f.substring(eq + 1);
+        Expr def = v.equals("true") ? new BoolLit(true, null)
+            : v.matches("\\d+") ? new IntLit(Long.parseLong(v), null)
+            : v.matches("[0-9.eE+-]+") ? new FloatLit(Double.parseDouble(v), null)
+            : new Ref(v, null);
+        list.add(new Formal(f.substring(0, eq), def, null));
+      }
+    }
+    BUILTINS.put(op.spelling(), new Builtin(op, List.copyOf(list)));
+  }
+
+  public static boolean isBuiltin(String name) {
+    return BUILTINS.containsKey(name);
+  }
+
+  /** Variables visible at a point: a block's formals or a loop variable over the globals. */
+  private record Env(Map<String, Object> vars, Env parent) {
+    Object lookup(String name) {
+      for (Env e = this; e != null; e = e.parent) if (e.vars.containsKey(name)) return e.vars.get(name);
+      return null;
+    }
+  }
+
+  private final Program program;
+  private final List<Node> nodes = new ArrayList<>();
+  private final Set<String> names = new HashSet<>();
+  private final Deque<BlockDecl> calls = new ArrayDeque<>();
+  private Env globals;
+
+  private GraphBuilder(Program program) {
+    this.program = program;
+  }
+
+  /** Builds the graph of {@code program}; {@code overrides} are the -D name=value pairs. */
+  public static Graph build(Program program, Map<String, String> overrides) {
+    return new GraphBuilder(program).build(overrides);
+  }
+
+  private Graph build(Map<String, String> overrides) {
+    for (String b : program.blocks().keySet()) {
+      if (BUILTINS.containsKey(b)) {
+        throw new NetcException(program.blocks().get(b).span(), "block '" + b + "' has the name of a builtin layer");
+      }
+    }
+    globals = new Env(new LinkedHashMap<>(), null);
+    Set<String> known = new HashSet<>();
+    for (ParamDecl p : program.params()) known.add(p.name());
+    for (String key : overrides.keySet()) {
+      if (!known.contains(key)) {
+        throw new NetcException("unknown parameter '" + key + "' in -D " + key + "=" + overrides.get(key)
+            + (known.isEmpty() ? "; the spec defines no params" : "; the spec defines: " + String.join(", ", new java.util.TreeSet<>(known))));
+      }
+    }
+    for (ParamDecl p : program.params()) {
+      Object value = overrides.containsKey(p.name()) ? parseOverride(p.name(), overrides.get(p.name())) : eval(p.value(), globals);
+      globals.vars().put(p.name(), value);
+    }
+    Spec main = program.main();
+    if (main.input() == null) {
+      throw new NetcException(new Span(main.file(), 1, 1, 1), "the spec declares no input; add input(channels, height, width)");
+    }
+    int current = input(main.input());
+    if (main.body().isEmpty()) throw new NetcException(main.input().span(), "the spec has no layers after its input");
+    current = walk(main.body(), globals, List.of(), current);
+    String name = main.file().displayName();
+    name = name.substring(name.lastIndexOf('/') + 1).replaceFirst("\\.net$", "");
+    return new Graph(name, nodes, current);
+  }
+
+  private static Object parseOverride(String name, String text) {
+    String t = text.trim();
+    if (t.equals("true") || t.equals("false")) return Boolean.parseBoolean(t);
+    try {
+      return Long.parseLong(t);
+    } catch (NumberFormatException e) {
+      try {
+        return Double.parseDouble(t);
+      } catch (NumberFormatException e2) {
+        throw new NetcException("-D " + name + "=" + text + ": the value must be an integer, a number or true/false");
+      }
+    }
+  }
+
+  // ---- input ---------------------------------------------------------------------------------
+
+  private int input(InputDecl decl) {
+    List<Formal> formals = List.of(
+        new Formal("channels", null, null), new Formal("height", null, null), new Formal("width", null, null),
+        new Formal("mean", new ListLit(List.of(), null), null), new Formal("std", new ListLit(List.of(), null), null));
+    Call call = new Call("input", decl.args(), decl.span());
+    Map<String, Object> a = bind(call, formals, globals, globals);
+    int c = positive(call, a, "channels"), h = positive(call, a, "height"), w = positive(call, a, "width");
+    Attrs attrs = Attrs.EMPTY;
+    List<Double> mean = doubles(call, a, "mean"), std = doubles(call, a, "std");
+    if (!mean.isEmpty() || !std.isEmpty()) {
+      if (mean.size() != c || std.size() != c) {
+        throw new NetcException(decl.span(), "mean and std need one value per channel (" + c + "), got " + mean.size() + " and " + std.size());
+      }
+      for (double s : std) if (!(s > 0)) throw new NetcException(argSpan(call, "std"), "std values must be positive");
+      attrs = attrs.with("mean", mean).with("std", std);
+    }
+    names.add("input");
+    Node node = new Node(0, Op.INPUT, "input", List.of(), attrs, new Shape(c, h, w), Map.of(),
+        List.of(new Origin("input", Op.INPUT, decl.span())));
+    nodes.add(node);
+    return 0;
+  }
+
+  // ---- statements ----------------------------------------------------------------------------
+
+  private int walk(List<Stmt> stmts, Env env, List<String> scope, int current) {
+    for (Stmt s : stmts) {
+      if (s instanceof LayerStmt layer) current = layer(layer, env, scope, current);
+      else if (s instanceof ForStmt loop) current = loop(loop, env, scope, current);
+      else current = residual((ResidualStmt) s, env, scope, current);
+    }
+    return current;
+  }
+
+  private int loop(ForStmt loop, Env env, List<String> scope, int current) {
+    long from = integer(loop.from(), env), to = integer(loop.to(), env);
+    if (to - from > MAX_NODES) throw new NetcException(loop.span(), "loop of " + (to - from) + " iterations is too long");
+    for (long i = from; i < to; i++) {
+      Map<String, Object> vars = new HashMap<>();
+      vars.put(loop.var(), i);
+      current = walk(loop.body(), new Env(vars, env), scope, current);
+    }
+    return current;
+  }
+
+  private int residual(ResidualStmt res, Env env, List<String> scope, int x) {
+    int main = walk(res.body(), env, scope, x);
+    int shortcut = x;
+    if (res.shortcut() != null && !shape(main).equals(shape(x))) {
+      shortcut = walk(res.shortcut(), env, child(scope, layerName(res.shortcutName(), env)), x);
+    }
+    String name = unique(scope, "add");
+    return add(Op.ADD, name, List.of(main, shortcut), Attrs.EMPTY, Map.of(), res.span());
+  }
+
+  private int layer(LayerStmt stmt, Env env, List<String> scope, int current) {
+    Call call = stmt.call();
+    String explicit = stmt.name() == null ? null : layerName(stmt.name(), env);
+    Object bound = env.lookup(call.callee());
+    BlockDecl block = bound instanceof BlockDecl b ? b : program.blocks().get(call.callee());
+    if (bound != null && !(bound instanceof BlockDecl)) {
+      throw new NetcException(call.span(), "'" + call.callee() + "' is a " + typeName(bound) + ", not a layer or block");
+    }
+    if (block != null) {
+      if (calls.contains(block)) {
+        throw new NetcException(call.span(), "block '" + block.name() + "' calls itself; recursion never ends");
+      }
+      if (calls.size() >= MAX_DEPTH) throw new NetcException(call.span(), "blocks nested more than " + MAX_DEPTH + " deep");
+      Map<String, Object> args = bind(call, block.formals(), env, globals);
+      calls.push(block);
+      int out = walk(block.body(), new Env(args, globals), explicit == null ? scope : child(scope, explicit), current);
+      calls.pop();
+      return out;
+    }
+    Builtin builtin = BUILTINS.get(call.callee());
+    if (builtin == null) {
+      throw new NetcException(call.span(), "unknown layer or block '" + call.callee() + "'");
+    }
+    String name = explicit == null ? unique(scope, builtin.op().spelling()) : String.join(".", child(scope, explicit));
+    if (explicit != null && names.contains(name)) {
+      throw new NetcException(stmt.name().span(), "layer name '" + name + "' is already used");
+    }
+    Map<String, Object> a = bind(call, builtin.formals(), env, null);
+    return builtinLayer(builtin.op(), call, a, name, current, stmt.span());
+  }
+
+  private int builtinLayer(Op op, Call call, Map<String, Object> a, String name, int current, Span span) {
+    Shape in = shape(current);
+    Attrs attrs = Attrs.EMPTY;
+    Map<String, ParamExpr> params = new LinkedHashMap<>();
+    switch (op) {
+      case CONV -> {
+        int out = positive(call, a, "out"), groups = positive(call, a, "groups");
+        List<Integer> kernel = pair(call, a, "kernel", 1), stride = pair(call, a, "stride", 1);
+        List<Integer> padding = pair(call, a, "padding", 0), dilation = pair(call, a, "dilation", 1);
+        boolean bias = bool(call, a, "bias");
+        attrs = attrs.with("out", out).with("kernel", kernel).with("stride", stride).with("padding", padding)
+            .with("dilation", dilation).with("groups", groups).with("bias", bias);
+        if (in.rank() != 3) throw new NetcException(span, "conv expects a CxHxW feature map, got " + in);
+        if (in.channels() % groups != 0) {
+          throw new NetcException(argSpan(call, "groups"), "groups=" + groups + " does not divide the " + in.channels() + " input channels");
+        }
+        params.put("weight", new ParamExpr.Ref(name + ".weight", new Shape(out, in.channels() / groups, kernel.get(0), kernel.get(1))));
+        if (bias) params.put("bias", new ParamExpr.Ref(name + ".bias", new Shape(out)));
+      }
+      case BATCHNORM -> {
+        double eps = number(call, a, "eps");
+        if (!(eps > 0)) throw new NetcException(argSpan(call, "eps"), "eps must be positive");
+        attrs = attrs.with("eps", eps);
+        Shape c = new Shape(in.dim(0));
+        for (String role : List.of("weight", "bias", "running_mean", "running_var")) {
+          params.put(role, new ParamExpr.Ref(name + "." + role, c));
+        }
+      }
+      case LEAKY_RELU -> attrs = attrs.with("slope", number(call, a, "slope"));
+      case MAXPOOL, AVGPOOL -> attrs = attrs.with("kernel", pair(call, a, "kernel", 1))
+          .with("stride", pair(call, a, "stride", 1)).with("padding", pair(call, a, "padding", 0));
+      case FC -> {
+        int out = positive(call, a, "out");
+        boolean bias = bool(call, a, "bias");
+        attrs = attrs.with("out", out).with("bias", bias);
+        if (in.rank() != 1) throw new NetcException(span, "fc expects a flat input, got " + in + "; add flatten() before it");
+        params.put("weight", new ParamExpr.Ref(name + ".weight", new Shape(out, in.dim(0))));
+        if (bias) params.put("bias", new ParamExpr.Ref(name + ".bias", new Shape(out)));
+      }
+      default -> {}
+    }
+    return add(op, name, List.of(current), attrs, params, span);
+  }
+
+  private int add(Op op, String name, List<Integer> inputs, Attrs attrs, Map<String, ParamExpr> params, Span span) {
+    if (nodes.size() >= MAX_NODES) throw new NetcException(span, "the network expands to more than " + MAX_NODES + " layers");
+    List<Shape> in = new ArrayList<>();
+    for (int i : inputs) in.add(shape(i));
+    Shape shape;
+    try {
+      shape = ShapeInference.infer(op, attrs, in);
+    } catch (ShapeError | IllegalArgumentException e) {
+      throw new NetcException(span, name + ": " + e.getMessage());
+    }
+    names.add(name);
+    int id = nodes.size();
+    nodes.add(new Node(id, op, name, inputs, attrs, shape, params, List.of(new Origin(name, op, span))));
+    return id;
+  }
+
+  private Shape shape(int id) {
+    return nodes.get(id).shape();
+  }
+
+  // ---- names ---------------------------------------------------------------------------------
+
+  private static List<String> child(List<String> scope, String name) {
+    List<String> out = new ArrayList<>(scope);
+    out.add(name);
+    return out;
+  }
+
+  private String layerName(Name name, Env env) {
+    if (name.literal() != null) return name.literal();
+    Object v = eval(name.expr(), env);
+    if (!(v instanceof Long)) throw new NetcException(name.span(), "a layer name expression must be an integer, got " + typeName(v));
+    return v.toString();
+  }
+
+  /** A fresh name for an unnamed layer: {@code layer1.0.relu}, then {@code layer1.0.relu_1}. */
+  private String unique(List<String> scope, String base) {
+    String prefix = scope.isEmpty() ? "" : String.join(".", scope) + ".";
+    String name = prefix + base;
+    for (int i = 1; names.contains(name); i++) name = prefix + base + "_" + i;
+    return name;
+  }
+
+  // ---- arguments -----------------------------------------------------------------------------
+
+  /**
+   * Binds a call's arguments to formals: positional first, then by name. Arguments are evaluated where
+   * the call is written ({@code callerEnv}); defaults in {@code defaultsEnv} (the globals for a block)
+   * extended with the formals bound so far, so a default may name an earlier formal.
+   */
+  private Map<String, Object> bind(Call call, List<Formal> formals, Env callerEnv, Env defaultsEnv) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    Map<String, Arg> byName = new LinkedHashMap<>();
+    int positional = 0;
+    for (Arg arg : call.args()) {
+      if (arg.name() == null) {
+        if (!byName.isEmpty()) throw new NetcException(arg.span(), "a positional argument cannot follow a named one");
+        if (positional >= formals.size()) {
+          throw new NetcException(arg.span(), call.callee() + " takes " + formals.size() + " argument" + (formals.size() == 1 ? "" : "s")
+              + (formals.isEmpty() ? "" : " (" + formalNames(formals) + ")") + ", got " + countPositional(call));
+        }
+        positional++;
+      } else {
+        if (formals.stream().noneMatch(f -> f.name().equals(arg.name()))) {
+          throw new NetcException(arg.span(), call.callee() + " has no parameter '" + arg.name() + "'"
+              + (formals.isEmpty() ? "" : " (it takes " + formalNames(formals) + ")"));
+        }
+        if (byName.put(arg.name(), arg) != null) throw new NetcException(arg.span(), "argument '" + arg.name() + "' given twice");
+      }
+    }
+    for (int i = 0; i < formals.size(); i++) {
+      Formal f = formals.get(i);
+      Object value;
+      if (i < positional) {
+        value = eval(call.args().get(i).value(), callerEnv);
+        if (byName.containsKey(f.name())) throw new NetcException(byName.get(f.name()).span(), "argument '" + f.name() + "' given twice");
+      } else if (byName.containsKey(f.name())) {
+        value = eval(byName.get(f.name()).value(), callerEnv);
+      } else if (f.defaultValue() != null) {
+        value = eval(f.defaultValue(), new Env(new HashMap<>(out), defaultsEnv));
+      } else {
+        throw new NetcException(call.span(), call.callee() + " needs argument '" + f.name() + "' (it takes " + formalNames(formals) + ")");
+      }
+      out.put(f.name(), value);
+    }
+    return out;
+  }
+
+  private static long countPositional(Call call) {
+    return call.args().stream().filter(a -> a.name() == null).count();
+  }
+
+  private static String formalNames(List<Formal> formals) {
+    return String.join(", ", formals.stream().map(Formal::name).toList());
+  }
+
+  private static Span argSpan(Call call, String name) {
+    for (Arg a : call.args()) if (name.equals(a.name())) return a.span();
+    return call.span();
+  }
+
+  private static Span argSpan(Call call, String name, Map<String, Object> bound) {
+    int index = new ArrayList<>(bound.keySet()).indexOf(name);
+    for (Arg a : call.args()) if (name.equals(a.name())) return a.span();
+    if (index >= 0 && index < call.args().size() && call.args().get(index).name() == null) return call.args().get(index).span();
+    return call.span();
+  }
+
+  private static int positive(Call call, Map<String, Object> a, String name) {
+    return intIn(call, a, name, a.get(name), 1);
+  }
+
+  private static int intIn(Call call, Map<String, Object> a, String name, Object v, int min) {
+    if (!(v instanceof Long l)) {
+      throw new NetcException(argSpan(call, name, a), name + " must be an integer, got " + typeName(v));
+    }
+    if (l < min || l > 1_000_000) {
+      throw new NetcException(argSpan(call, name, a), name + " must be " + (min == 0 ? "non-negative" : "positive") + " and reasonable, got " + l);
+    }
+    return (int) (long) l;
+  }
+
+  private static List<Integer> pair(Call call, Map<String, Object> a, String name, int min) {
+    Object v = a.get(name);
+    if (v instanceof List<?> list) {
+      if (list.size() != 2) throw new NetcException(argSpan(call, name, a), name + " must be an integer or [height, width], got a list of " + list.size());
+      return List.of(intIn(call, a, name, list.get(0), min), intIn(call, a, name, list.get(1), min));
+    }
+    int x = intIn(call, a, name, v, min);
+    return List.of(x, x);
+  }
+
+  private static boolean bool(Call call, Map<String, Object> a, String name) {
+    if (a.get(name) instanceof Boolean b) return b;
+    throw new NetcException(argSpan(call, name, a), name + " must be true or false, got " + typeName(a.get(name)));
+  }
+
+  private static double number(Call call, Map<String, Object> a, String name) {
+    if (a.get(name) instanceof Number n) return n.doubleValue();
+    throw new NetcException(argSpan(call, name, a), name + " must be a number, got " + typeName(a.get(name)));
+  }
+
+  private static List<Double> doubles(Call call, Map<String, Object> a, String name) {
+    if (!(a.get(name) instanceof List<?> list)) throw new NetcException(argSpan(call, name, a), name + " must be a list of numbers");
+    List<Double> out = new ArrayList<>();
+    for (Object o : list) {
+      if (!(o instanceof Number n)) throw new NetcException(argSpan(call, name, a), name + " must be a list of numbers");
+      out.add(n.doubleValue());
+    }
+    return out;
+  }
+
+  // ---- expressions ---------------------------------------------------------------------------
+
+  private long integer(Expr e, Env env) {
+    Object v = eval(e, env);
+    if (v instanceof Long l) return l;
+    throw new NetcException(e.span(), "expected an integer, got " + typeName(v));
+  }
+
+  private Object eval(Expr e, Env env) {
+    if (e instanceof IntLit i) return i.value();
+    if (e instanceof FloatLit f) return f.value();
+    if (e instanceof BoolLit b) return b.value();
+    if (e instanceof ListLit l) {
+      List<Object> items = new ArrayList<>();
+      for (Expr item : l.items()) items.add(eval(item, env));
+      return List.copyOf(items);
+    }
+    if (e instanceof Ref r) {
+      Object v = env.lookup(r.name());
+      if (v != null) return v;
+      BlockDecl block = program.blocks().get(r.name());
+      if (block != null) return block;
+      throw new NetcException(r.span(), "unknown name '" + r.name() + "'");
+    }
+    if (e instanceof Neg n) {
+      Object v = eval(n.operand(), env);
+      if (v instanceof Long l) return -l;
+      if (v instanceof Double d) return -d;
+      throw new NetcException(n.span(), "cannot negate " + typeName(v));
+    }
+    Binary b = (Binary) e;
+    Object l = eval(b.left(), env), r = eval(b.right(), env);
+    if (!(l instanceof Number) || !(r instanceof Number)) {
+      throw new NetcException(b.span(), "cannot apply '" + b.op() + "' to " + typeName(l) + " and " + typeName(r));
+    }
+    if (l instanceof Long x && r instanceof Long y) {
+      try {
+        return switch (b.op()) {
+          case '+' -> Math.addExact(x, y);
+          case '-' -> Math.subtractExact(x, y);
+          case '*' -> Math.multiplyExact(x, y);
+          case '/' -> {
+            if (y == 0) throw new NetcException(b.span(), "division by zero");
+            yield x / y;
+          }
+          default -> {
+            if (y == 0) throw new NetcException(b.span(), "division by zero");
+            yield x % y;
+          }
+        };
+      } catch (ArithmeticException overflow) {
+        throw new NetcException(b.span(), "integer overflow");
+      }
+    }
+    double x = ((Number) l).doubleValue(), y = ((Number) r).doubleValue();
+    return switch (b.op()) {
+      case '+' -> x + y;
+      case '-' -> x - y;
+      case '*' -> x * y;
+      case '/' -> x / y;
+      default -> x % y;
+    };
+  }
+
+  private static String typeName(Object v) {
+    if (v instanceof Long) return "integer";
+    if (v instanceof Double) return "number";
+    if (v instanceof Boolean) return "boolean";
+    if (v instanceof List) return "list";
+    if (v instanceof BlockDecl b) return "block '" + b.name() + "'";
+    return String.valueOf(v);
+  }
+}

@@ -1,0 +1,36 @@
+package netc.ir;
+
+/** What a node computes. One node type with an op enum keeps rewrites uniform. */
+public enum Op {
+  INPUT("input"),
+  CONV("conv"),
+  BATCHNORM("batchnorm"),
+  RELU("relu"),
+  SIGMOID("sigmoid"),
+  TANH("tanh"),
+  LEAKY_RELU("leaky_relu"),
+  ADD("add"),
+  MAXPOOL("maxpool"),
+  AVGPOOL("avgpool"),
+  GLOBAL_AVGPOOL("global_avgpool"),
+  FLATTEN("flatten"),
+  FC("fc"),
+  SOFTMAX("softmax"),
+  /** Changes the physical layout of a tensor (inserted by layout assignment); logically the identity. */
+  REORDER("reorder");
+
+  private final String spelling;
+
+  Op(String spelling) {
+    this.spelling = spelling;
+  }
+
+  /** The name used in specs and in the IR text form. */
+  public String spelling() {
+    return spelling;
+  }
+
+  public boolean isActivation() {
+    return this == RELU || this == SIGMOID || this == TANH || this == LEAKY_RELU;
+  }
+}

@@ -1,0 +1,150 @@
+package netc.ir;
+
+import java.util.List;
+
+/**
+ * A parameter tensor as an expression over the named tensors of a weights file. Passes rewrite
+ * parameters symbolically (batch-norm folding scales a conv weight), so the IR never holds weights
+ * and every rewrite stays visible in the text form; binding evaluates the expression once, in double.
+ */
+public sealed interface ParamExpr {
+  /** The tensor's full shape, e.g. [out, in/groups, kh, kw] for a conv weight. */
+  Shape shape();
+
+  float[] evaluate(ParamSource source);
+
+  String describe();
+
+  /** A tensor read from the weights file by its hierarchical name. */
+  record Ref(String name, Shape shape) implements ParamExpr {
+    @Override
+    public float[] evaluate(ParamSource source) {
+      return source.tensor(name, shape);
+    }
+
+    @Override
+    public String describe() {
+      return name + "[" + shape + "]";
+    }
+  }
+
+  /** w[o,...] * gamma[o] / sqrt(var[o] + eps): a conv weight with the batch-norm scale folded in. */
+  record BnScaledWeight(ParamExpr weight, ParamExpr gamma, ParamExpr var, double eps) implements ParamExpr {
+    @Override
+    public Shape shape() {
+      return weight.shape();
+    }
+
+    @Override
+    public float[] evaluate(ParamSource source) {
+      float[] w = weight.evaluate(source);
+      float[] g = gamma.evaluate(source);
+      float[] v = var.evaluate(source);
+      int per = w.length / g.length;
+      float[] out = new float[w.length];
+      for (int o = 0; o < g.length; o++) {
+        double scale = g[o] / Math.sqrt((double) v[o] + eps);
+        for (int i = 0; i < per; i++) out[o * per + i] = (float) (w[o * per + i] * scale);
+      }
+      return out;
+    }
+
+    @Override
+    public String describe() {
+      return "bn_scale(" + weight.describe() + ", " + gamma.describe() + ", " + var.describe() + ")";
+    }
+  }
+
+  /** beta + (bias - mean) * gamma / sqrt(var + eps); bias is null when the conv had none. */
+  record BnShiftedBias(ParamExpr bias, ParamExpr gamma, ParamExpr beta, ParamExpr mean, ParamExpr var, double eps)
+      implements ParamExpr {
+    @Override
+    public Shape shape() {
+      return gamma.shape();
+    }
+
+    @Override
+    public float[] evaluate(ParamSource source) {
+      float[] g = gamma.evaluate(source);
+      float[] b = beta.evaluate(source);
+      float[] m = mean.evaluate(source);
+      float[] v = var.evaluate(source);
+      float[] c = bias == null ? new float[g.length] : bias.evaluate(source);
+      float[] out = new float[g.length];
+      for (int o = 0; o < g.length; o++) {
+        out[o] = (float) (b[o] + ((double) c[o] - m[o]) * g[o] / Math.sqrt((double) v[o] + eps));
+      }
+      return out;
+    }
+
+    @Override
+    public String describe() {
+      return "bn_shift(" + (bias == null ? "0" : bias.describe()) + ", " + beta.describe() + ", " + mean.describe() + ")";
+    }
+  }
+
+  /** w[o,c,...] / std[c]: a first-layer weight that reads raw pixels instead of normalized ones. */
+  record InputScaledWeight(ParamExpr weight, List<Double> std) implements ParamExpr {
+    public InputScaledWeight {
+      std = List.copyOf(std);
+    }
+
+    @Override
+    public Shape shape() {
+      return weight.shape();
+    }
+
+    @Override
+    public float[] evaluate(ParamSource source) {
+      float[] w = weight.evaluate(source);
+      Shape s = weight.shape();
+      int in = s.dim(1);
+      int k = (int) (s.size() / s.dim(0) / in);
+      float[] out = new float[w.length];
+      for (int i = 0; i < w.length; i++) out[i] = (float) (w[i] / std.get((i / k) % in));
+      return out;
+    }
+
+    @Override
+    public String describe() {
+      return "input_scale(" + weight.describe() + ", std=" + std + ")";
+    }
+  }
+
+  /** bias[o] - sum over c,kh,kw of w[o,c,kh,kw] * mean[c] / std[c]: the shift of input normalization. */
+  record InputShiftedBias(ParamExpr weight, ParamExpr bias, List<Double> mean, List<Double> std) implements ParamExpr {
+    public InputShiftedBias {
+      mean = List.copyOf(mean);
+      std = List.copyOf(std);
+    }
+
+    @Override
+    public Shape shape() {
+      return new Shape(weight.shape().dim(0));
+    }
+
+    @Override
+    public float[] evaluate(ParamSource source) {
+      float[] w = weight.evaluate(source);
+      Shape s = weight.shape();
+      int outs = s.dim(0);
+      int in = s.dim(1);
+      int k = (int) (s.size() / outs / in);
+      float[] b = bias == null ? new float[outs] : bias.evaluate(source);
+      float[] out = new float[outs];
+      for (int o = 0; o < outs; o++) {
+        double acc = b[o];
+        for (int c = 0; c < in; c++) {
+          for (int j = 0; j < k; j++) acc -= w[(o * in + c) * k + j] * mean.get(c) / std.get(c);
+        }
+        out[o] = (float) acc;
+      }
+      return out;
+    }
+
+    @Override
+    public String describe() {
+      return "input_shift(" + weight.describe() + ", " + (bias == null ? "0" : bias.describe()) + ")";
+    }
+  }
+}

@@ -1,0 +1,85 @@
+package netc.ir;
+
+import java.util.List;
+
+/** The output shape of every op from its attributes and input shapes; the one place shapes are derived. */
+public final class ShapeInference {
+  private ShapeInference() {}
+
+  public static Shape infer(Op op, Attrs a, List<Shape> in) {
+    return switch (op) {
+      case INPUT -> throw new IllegalStateException("input shape is declared, not inferred");
+      case CONV -> conv(a, in);
+      case MAXPOOL, AVGPOOL -> pool(op, a, feature(op, in.get(0)));
+      case GLOBAL_AVGPOOL -> new Shape(feature(op, in.get(0)).channels(), 1, 1);
+      case FLATTEN -> new Shape((int) checkedSize(in.get(0)));
+      case FC -> fc(a, in);
+      case ADD -> add(in);
+      case BATCHNORM -> {
+        if (in.get(0).rank() != 3 && in.get(0).rank() != 1) throw new ShapeError("batchnorm expects CxHxW or a flat input, got " + in.get(0));
+        yield in.get(0);
+      }
+      case RELU, SIGMOID, TANH, LEAKY_RELU, SOFTMAX, REORDER -> in.get(0);
+    };
+  }
+
+  private static Shape feature(Op op, Shape s) {
+    if (s.rank() != 3) throw new ShapeError(op.spelling() + " expects a CxHxW feature map, got " + s);
+    return s;
+  }
+
+  private static long checkedSize(Shape s) {
+    long n = s.size();
+    if (n > Integer.MAX_VALUE) throw new ShapeError("tensor of " + n + " elements per image is too large");
+    return n;
+  }
+
+  /** floor((in + 2p - d(k-1) - 1) / s) + 1, as torch computes it; an error when not positive. */
+  static int outSize(String what, int in, int k, int s, int p, int d) {
+    long span = (long) d * (k - 1) + 1;
+    long num = (long) in + 2L * p - span;
+    if (num < 0) {
+      throw new ShapeError(what + " window " + span + " is larger than the padded input " + (in + 2L * p));
+    }
+    return (int) (num / s + 1);
+  }
+
+  private static Shape conv(Attrs a, List<Shape> in) {
+    Shape x = feature(Op.CONV, in.get(0));
+    int out = a.getInt("out");
+    int groups = a.getInt("groups");
+    List<Integer> k = a.getInts("kernel"), s = a.getInts("stride"), p = a.getInts("padding"), d = a.getInts("dilation");
+    if (x.channels() % groups != 0 || out % groups != 0) {
+      throw new ShapeError("groups=" + groups + " must divide input channels " + x.channels() + " and output channels " + out);
+    }
+    int h = outSize("conv", x.height(), k.get(0), s.get(0), p.get(0), d.get(0));
+    int w = outSize("conv", x.width(), k.get(1), s.get(1), p.get(1), d.get(1));
+    Shape result = new Shape(out, h, w);
+    if (in.size() > 1 && !in.get(1).equals(result)) {
+      throw new ShapeError("residual operand " + in.get(1) + " does not match conv output " + result);
+    }
+    return result;
+  }
+
+  private static Shape pool(Op op, Attrs a, Shape x) {
+    List<Integer> k = a.getInts("kernel"), s = a.getInts("stride"), p = a.getInts("padding");
+    if (p.get(0) * 2 > k.get(0) || p.get(1) * 2 > k.get(1)) {
+      throw new ShapeError(op.spelling() + " padding " + p + " must be at most half the kernel " + k);
+    }
+    int h = outSize(op.spelling(), x.height(), k.get(0), s.get(0), p.get(0), 1);
+    int w = outSize(op.spelling(), x.width(), k.get(1), s.get(1), p.get(1), 1);
+    return new Shape(x.channels(), h, w);
+  }
+
+  private static Shape fc(Attrs a, List<Shape> in) {
+    if (in.get(0).rank() != 1) throw new ShapeError("fc expects a flat input, got " + in.get(0) + "; add flatten() before it");
+    return new Shape(a.getInt("out"));
+  }
+
+  private static Shape add(List<Shape> in) {
+    if (!in.get(0).equals(in.get(1))) {
+      throw new ShapeError("shape mismatch at add: main path gives " + in.get(0) + ", shortcut gives " + in.get(1));
+    }
+    return in.get(0);
+  }
+}

@@ -1,0 +1,61 @@
+// The netc network description language.
+//
+// A spec declares an input, top-level parameters (overridable with -D name=value), reusable blocks,
+// and a sequence of layer statements. Data flows top to bottom: each statement consumes the value
+// produced by the one before it. Residual connections are structured: `residual { main } shortcut
+// name { projection }` adds the main path to the block input, routing the input through the
+// projection only when the main path changed its shape.
+grammar Net;
+
+spec       : item* EOF ;
+item       : importDecl | paramDecl | blockDecl | inputDecl | stmt ;
+
+importDecl : IMPORT STRING ;
+paramDecl  : PARAM IDENT '=' expr ;
+blockDecl  : BLOCK IDENT '(' (formal (',' formal)*)? ')' body ;
+formal     : IDENT ('=' expr)? ;
+inputDecl  : INPUT args ;
+
+body       : '{' stmt* '}' ;
+stmt       : (name ':')? call                      # layerStmt
+           | FOR IDENT IN expr '..' expr body      # forStmt
+           | RESIDUAL body (SHORTCUT name body)?   # residualStmt
+           ;
+name       : IDENT | INT | '{' expr '}' ;
+call       : IDENT args? ;
+args       : '(' (arg (',' arg)*)? ')' ;
+arg        : (IDENT '=')? expr ;
+
+expr       : '(' expr ')'                          # parenExpr
+           | '-' expr                              # negExpr
+           | expr op=('*' | '/' | '%') expr        # mulExpr
+           | expr op=('+' | '-') expr              # addExpr
+           | INT                                   # intExpr
+           | FLOAT                                 # floatExpr
+           | (TRUE | FALSE)                        # boolExpr
+           | IDENT                                 # refExpr
+           | '[' (expr (',' expr)*)? ']'           # listExpr
+           ;
+
+IMPORT   : 'import' ;
+PARAM    : 'param' ;
+BLOCK    : 'block' ;
+INPUT    : 'input' ;
+FOR      : 'for' ;
+IN       : 'in' ;
+RESIDUAL : 'residual' ;
+SHORTCUT : 'shortcut' ;
+TRUE     : 'true' ;
+FALSE    : 'false' ;
+
+IDENT    : [a-zA-Z_] [a-zA-Z_0-9]* ;
+FLOAT    : [0-9]+ '.' [0-9]+ EXPONENT? | [0-9]+ EXPONENT ;
+INT      : [0-9]+ ;
+STRING   : '"' (~["\\\r\n] | '\\' ["\\])* '"' ;
+fragment EXPONENT : [eE] [+-]? [0-9]+ ;
+
+LINE_COMMENT  : ('//' | '#') ~[\r\n]* -> skip ;
+BLOCK_COMMENT : '/*' .*? '*/' -> skip ;
+WS            : [ \t\r\n]+ -> skip ;
+// Anything else reaches the parser as one bad token, so it is reported with its location.
+BAD_CHAR : . ;
