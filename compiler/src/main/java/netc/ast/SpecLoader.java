@@ -40,7 +40,7 @@ public final class SpecLoader {
   public static Program fromText(String displayName, String text) {
     SpecLoader loader = new SpecLoader();
     Spec main = SpecParser.parse(new SourceFile(Path.of(displayName), displayName, text));
-    loader.collect(main, Path.of("").toAbsolutePath());
+    loader.collect(main, Path.of("").toAbsolutePath(), displayName);
     return new Program(main, loader.blocks, loader.params);
   }
 
@@ -59,7 +59,7 @@ public final class SpecLoader {
     Spec spec = SpecParser.parse(file);
     loaded.put(abs, spec);
     importing.push(abs);
-    collect(spec, abs.getParent());
+    collect(spec, abs.getParent(), displayName);
     importing.pop();
     if (importedAt != null) {
       if (spec.input() != null) {
@@ -72,11 +72,13 @@ public final class SpecLoader {
     return spec;
   }
 
-  private void collect(Spec spec, Path dir) {
+  private void collect(Spec spec, Path dir, String displayName) {
     for (Import imp : spec.imports()) {
       Path target = dir.resolve(imp.path()).toAbsolutePath().normalize();
-      String display = Path.of("").toAbsolutePath().relativize(target).toString();
-      loadFile(target, display.startsWith("..") ? target.toString() : display, imp.span());
+      // Name an import as the user would reach it: relative to where the importing file was named.
+      Path shownDir = Path.of(displayName).getParent();
+      String display = (shownDir == null ? Path.of(imp.path()) : shownDir.resolve(imp.path())).normalize().toString();
+      loadFile(target, display, imp.span());
     }
     for (BlockDecl block : spec.blocks()) {
       BlockDecl previous = blocks.putIfAbsent(block.name(), block);
@@ -106,7 +108,8 @@ public final class SpecLoader {
   private static String read(Path abs, String displayName, Span importedAt) {
     try {
       if (!Files.isRegularFile(abs)) {
-        throw new NetcException(importedAt, "cannot read " + (importedAt == null ? "spec " : "import ") + displayName + ": no such file");
+        String what = importedAt == null ? "spec " + displayName : "import " + Path.of(displayName).getFileName();
+        throw new NetcException(importedAt, "cannot read " + what + ": no such file");
       }
       if (Files.size(abs) > MAX_SPEC_BYTES) {
         throw new NetcException(importedAt, displayName + ": not a spec file (larger than 4 MiB)");

@@ -1,0 +1,244 @@
+package netc.interp;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import netc.ir.Activation;
+import netc.ir.Attrs;
+import netc.ir.Graph;
+import netc.ir.Node;
+import netc.ir.ParamSource;
+import netc.ir.Shape;
+import netc.runtime.Tensor;
+
+/**
+ * The reference interpreter: evaluates an IR graph on NCHW float tensors with plain loops,
+ * accumulating in double. It is the numeric oracle for every pass and for generated code, so it
+ * favours evident correctness over speed. It evaluates the logical value of every node: a layout
+ * is a physical choice and {@code reorder} is the identity here.
+ */
+public final class Interpreter {
+  private final Graph graph;
+  private final Map<Node, float[][]> paramCache = new HashMap<>();
+  private final ParamSource source;
+
+  public Interpreter(Graph graph, ParamSource source) {
+    this.graph = graph;
+    this.source = source;
+  }
+
+  public static Tensor run(Graph graph, ParamSource source, Tensor input) {
+    return new Interpreter(graph, source).run(input);
+  }
+
+  /** Evaluates the graph on a batch {@code [N, C, H, W]} matching the declared input. */
+  public Tensor run(Tensor input) {
+    Shape declared = graph.input().shape();
+    int[] s = input.shape();
+    if (s.length != declared.rank() + 1) {
+      throw new IllegalArgumentException("input has shape " + java.util.Arrays.toString(s) + ", the network expects [N, " + declared + "]");
+    }
+    for (int i = 0; i < declared.rank(); i++) {
+      if (s[i + 1] != declared.dim(i)) {
+        throw new IllegalArgumentException("input has shape " + java.util.Arrays.toString(s) + ", the network expects [N, " + declared + "]");
+      }
+    }
+    int batch = s[0];
+    Map<Integer, float[]> values = new HashMap<>();
+    for (Node n : graph.nodes()) {
+      float[] out = switch (n.op()) {
+        case INPUT -> normalize(n, input.data(), batch);
+        case CONV -> conv(n, values, batch);
+        case BATCHNORM -> batchnorm(n, values.get(n.input(0)), batch);
+        case RELU, SIGMOID, TANH, LEAKY_RELU -> activation(Activation.of(n.op()), n.attrs(), values.get(n.input(0)));
+        case ADD -> add(values.get(n.input(0)), values.get(n.input(1)));
+        case MAXPOOL, AVGPOOL -> pool(n, values.get(n.input(0)), batch);
+        case GLOBAL_AVGPOOL -> globalAvgPool(n, values.get(n.input(0)), batch);
+        case FLATTEN, REORDER -> values.get(n.input(0));
+        case FC -> fc(n, values.get(n.input(0)), batch);
+        case SOFTMAX -> softmax(n, values.get(n.input(0)), batch);
+      };
+      values.put(n.id(), out);
+    }
+    Shape os = graph.output().shape();
+    int[] shape = new int[os.rank() + 1];
+    shape[0] = batch;
+    for (int i = 0; i < os.rank(); i++) shape[i + 1] = os.dim(i);
+    return new Tensor(shape, values.get(graph.outputId()));
+  }
+
+  private float[][] params(Node n, String... roles) {
+    return paramCache.computeIfAbsent(n, k -> {
+      float[][] out = new float[roles.length][];
+      for (int i = 0; i < roles.length; i++) out[i] = n.param(roles[i]) == null ? null : n.param(roles[i]).evaluate(source);
+      return out;
+    });
+  }
+
+  /** (x - mean) / std per channel when the input declares preprocessing; otherwise x itself. */
+  private static float[] normalize(Node n, float[] x, int batch) {
+    List<Double> mean = n.attrs().getDoubles("mean"), std = n.attrs().getDoubles("std");
+    if (mean == null || n.attrs().has("normalization_folded")) return x;
+    int c = n.shape().channels(), plane = n.shape().height() * n.shape().width();
+    float[] out = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      int ch = (i / plane) % c;
+      out[i] = (float) ((x[i] - mean.get(ch)) / std.get(ch));
+    }
+    return out;
+  }
+
+  private float[] conv(Node n, Map<Integer, float[]> values, int batch) {
+    float[] x = values.get(n.input(0));
+    float[] residual = n.inputs().size() > 1 ? values.get(n.input(1)) : null;
+    Attrs a = n.attrs();
+    Shape in = graph.node(n.input(0)).shape(), out = n.shape();
+    float[][] p = params(n, "weight", "bias");
+    float[] w = p[0], bias = p[1];
+    int cin = in.channels(), h = in.height(), wd = in.width();
+    int cout = out.channels(), oh = out.height(), ow = out.width();
+    int groups = a.getInt("groups");
+    int kh = a.getInts("kernel").get(0), kw = a.getInts("kernel").get(1);
+    int sh = a.getInts("stride").get(0), sw = a.getInts("stride").get(1);
+    int ph = a.getInts("padding").get(0), pw = a.getInts("padding").get(1);
+    int dh = a.getInts("dilation").get(0), dw = a.getInts("dilation").get(1);
+    List<Double> padValue = a.getDoubles("pad_value");
+    int cpg = cin / groups, opg = cout / groups;
+    Activation act = a.activation();
+    double slope = a.has("slope") ? a.getDouble("slope") : 0;
+    float[] y = new float[batch * cout * oh * ow];
+    double[] acc = new double[oh * ow];
+    for (int b = 0; b < batch; b++) {
+      for (int o = 0; o < cout; o++) {
+        java.util.Arrays.fill(acc, bias == null ? 0 : bias[o]);
+        int g = o / opg;
+        for (int c = 0; c < cpg; c++) {
+          int ci = g * cpg + c;
+          double pad = padValue == null ? 0 : padValue.get(ci);
+          int plane = (b * cin + ci) * h * wd;
+          for (int ky = 0; ky < kh; ky++) {
+            for (int kx = 0; kx < kw; kx++) {
+              double wv = w[((o * cpg + c) * kh + ky) * kw + kx];
+              for (int oy = 0; oy < oh; oy++) {
+                int iy = oy * sh - ph + ky * dh;
+                for (int ox = 0; ox < ow; ox++) {
+                  int ix = ox * sw - pw + kx * dw;
+                  double v = iy < 0 || iy >= h || ix < 0 || ix >= wd ? pad : x[plane + iy * wd + ix];
+                  acc[oy * ow + ox] += wv * v;
+                }
+              }
+            }
+          }
+        }
+        int base = (b * cout + o) * oh * ow;
+        for (int i = 0; i < oh * ow; i++) {
+          double v = acc[i] + (residual == null ? 0 : residual[base + i]);
+          y[base + i] = (float) act.apply(v, slope);
+        }
+      }
+    }
+    return y;
+  }
+
+  private float[] batchnorm(Node n, float[] x, int batch) {
+    float[][] p = params(n, "weight", "bias", "running_mean", "running_var");
+    double eps = n.attrs().getDouble("eps");
+    Shape s = n.shape();
+    int c = s.channels();
+    int plane = (int) (s.size() / c);
+    float[] y = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      int ch = (i / plane) % c;
+      y[i] = (float) ((x[i] - (double) p[2][ch]) / Math.sqrt(p[3][ch] + eps) * p[0][ch] + p[1][ch]);
+    }
+    return y;
+  }
+
+  private static float[] activation(Activation act, Attrs a, float[] x) {
+    double slope = a.has("slope") ? a.getDouble("slope") : 0;
+    float[] y = new float[x.length];
+    for (int i = 0; i < x.length; i++) y[i] = (float) act.apply(x[i], slope);
+    return y;
+  }
+
+  private static float[] add(float[] x, float[] z) {
+    float[] y = new float[x.length];
+    for (int i = 0; i < x.length; i++) y[i] = (float) ((double) x[i] + z[i]);
+    return y;
+  }
+
+  /** Max pooling pads with -infinity; average pooling counts padded zeros (torch's count_include_pad). */
+  private float[] pool(Node n, float[] x, int batch) {
+    Shape in = graph.node(n.input(0)).shape(), out = n.shape();
+    Attrs a = n.attrs();
+    int kh = a.getInts("kernel").get(0), kw = a.getInts("kernel").get(1);
+    int sh = a.getInts("stride").get(0), sw = a.getInts("stride").get(1);
+    int ph = a.getInts("padding").get(0), pw = a.getInts("padding").get(1);
+    boolean max = n.op() == netc.ir.Op.MAXPOOL;
+    int c = in.channels(), h = in.height(), w = in.width(), oh = out.height(), ow = out.width();
+    float[] y = new float[batch * c * oh * ow];
+    for (int p = 0; p < batch * c; p++) {
+      for (int oy = 0; oy < oh; oy++) {
+        for (int ox = 0; ox < ow; ox++) {
+          double acc = max ? Double.NEGATIVE_INFINITY : 0;
+          for (int ky = 0; ky < kh; ky++) {
+            for (int kx = 0; kx < kw; kx++) {
+              int iy = oy * sh - ph + ky, ix = ox * sw - pw + kx;
+              if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+              double v = x[(p * h + iy) * w + ix];
+              acc = max ? Math.max(acc, v) : acc + v;
+            }
+          }
+          y[(p * oh + oy) * ow + ox] = (float) (max ? acc : acc / (kh * kw));
+        }
+      }
+    }
+    return y;
+  }
+
+  private float[] globalAvgPool(Node n, float[] x, int batch) {
+    Shape in = graph.node(n.input(0)).shape();
+    int plane = in.height() * in.width();
+    float[] y = new float[batch * in.channels()];
+    for (int p = 0; p < y.length; p++) {
+      double acc = 0;
+      for (int i = 0; i < plane; i++) acc += x[p * plane + i];
+      y[p] = (float) (acc / plane);
+    }
+    return y;
+  }
+
+  private float[] fc(Node n, float[] x, int batch) {
+    float[][] p = params(n, "weight", "bias");
+    int out = n.shape().dim(0), in = graph.node(n.input(0)).shape().dim(0);
+    Activation act = n.attrs().activation();
+    double slope = n.attrs().has("slope") ? n.attrs().getDouble("slope") : 0;
+    float[] y = new float[batch * out];
+    for (int b = 0; b < batch; b++) {
+      for (int o = 0; o < out; o++) {
+        double acc = p[1] == null ? 0 : p[1][o];
+        for (int i = 0; i < in; i++) acc += (double) p[0][o * in + i] * x[b * in + i];
+        y[b * out + o] = (float) act.apply(acc, slope);
+      }
+    }
+    return y;
+  }
+
+  /** Softmax over dimension 1 (features, or channels at each pixel), max-subtracted for stability. */
+  private static float[] softmax(Node n, float[] x, int batch) {
+    Shape s = n.shape();
+    int c = s.dim(0);
+    int inner = (int) (s.size() / c);
+    float[] y = new float[x.length];
+    for (int b = 0; b < batch; b++) {
+      for (int i = 0; i < inner; i++) {
+        int base = b * c * inner + i;
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (int k = 0; k < c; k++) max = Math.max(max, x[base + k * inner]);
+        for (int k = 0; k < c; k++) sum += Math.exp(x[base + k * inner] - max);
+        for (int k = 0; k < c; k++) y[base + k * inner] = (float) (Math.exp(x[base + k * inner] - max) / sum);
+      }
+    }
+    return y;
+  }
+}

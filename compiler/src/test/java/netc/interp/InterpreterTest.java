@@ -1,0 +1,126 @@
+package netc.interp;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import netc.ir.Graph;
+import netc.runtime.Tensor;
+import netc.testing.MapParams;
+import netc.testing.Specs;
+import org.junit.jupiter.api.Test;
+
+/** Hand-checked cases: each expected value below is worked out in the comment next to it. */
+class InterpreterTest {
+  /** 1x1x4x4 holding 1..16 row by row. */
+  private static Tensor oneToSixteen() {
+    float[] x = new float[16];
+    for (int i = 0; i < 16; i++) x[i] = i + 1;
+    return new Tensor(new int[] {1, 1, 4, 4}, x);
+  }
+
+  private static float[] run(String spec, MapParams params, Tensor input) {
+    Graph g = Specs.fromText(spec);
+    return Interpreter.run(g, params, input).data();
+  }
+
+  @Test
+  void conv3x3WithPaddingAndStride() {
+    // all-ones 3x3 kernel, padding 1, stride 2: each output sums the in-bounds part of a window
+    // centred on (0,0), (0,2), (2,0), (2,2):
+    //   1+2+5+6 = 14;  2+3+4+6+7+8 = 30;  5+6+9+10+13+14 = 57;  6+7+8+10+11+12+14+15+16 = 99; plus bias 0.5
+    MapParams p = new MapParams().put("c.weight", 1, 1, 1, 1, 1, 1, 1, 1, 1).put("c.bias", 0.5f);
+    float[] y = run("input(1, 4, 4)\nc: conv(1, 3, stride = 2, padding = 1)", p, oneToSixteen());
+    assertArrayEquals(new float[] {14.5f, 30.5f, 57.5f, 99.5f}, y);
+  }
+
+  @Test
+  void conv3x3ValidWithAsymmetricWeights() {
+    // kernel with a single 1 at (row 0, col 2) and -1 at (row 2, col 0): out(y,x) = in(y, x+2) - in(y+2, x)
+    //   (0,0): 3 - 9 = -6; (0,1): 4 - 10 = -6; (1,0): 7 - 13 = -6; (1,1): 8 - 14 = -6
+    MapParams p = new MapParams().put("c.weight", 0, 0, 1, 0, 0, 0, -1, 0, 0);
+    float[] y = run("input(1, 4, 4)\nc: conv(1, 3, bias = false)", p, oneToSixteen());
+    assertArrayEquals(new float[] {-6, -6, -6, -6}, y);
+  }
+
+  @Test
+  void groupedConvKeepsChannelsApart() {
+    // groups = 2, 1x1: out0 = 2 * in0 = [2, 4]; out1 = -1 * in1 = [-3, -4]
+    MapParams p = new MapParams().put("g.weight", 2, -1);
+    Tensor x = new Tensor(new int[] {1, 2, 1, 2}, new float[] {1, 2, 3, 4});
+    assertArrayEquals(new float[] {2, 4, -3, -4}, run("input(2, 1, 2)\ng: conv(2, 1, groups = 2, bias = false)", p, x));
+  }
+
+  @Test
+  void maxPool() {
+    // 2x2 stride 2: max of each quadrant = 6, 8, 14, 16
+    assertArrayEquals(new float[] {6, 8, 14, 16}, run("input(1, 4, 4)\nmaxpool(2)", new MapParams(), oneToSixteen()));
+    // 3x3 stride 2 padding 1: windows centred on (0,0), (0,2), (2,0), (2,2) clipped: 6, 8, 14, 16;
+    // padding never wins even for negative inputs: -1 * the same gives -1, -2, -5, -6
+    assertArrayEquals(new float[] {6, 8, 14, 16}, run("input(1, 4, 4)\nmaxpool(3, stride = 2, padding = 1)", new MapParams(), oneToSixteen()));
+    float[] neg = oneToSixteen().data().clone();
+    for (int i = 0; i < 16; i++) neg[i] = -neg[i];
+    assertArrayEquals(new float[] {-1, -2, -5, -6},
+        run("input(1, 4, 4)\nmaxpool(3, stride = 2, padding = 1)", new MapParams(), new Tensor(new int[] {1, 1, 4, 4}, neg)));
+  }
+
+  @Test
+  void avgPool() {
+    // 2x2 stride 2: (1+2+5+6)/4 = 3.5, (3+4+7+8)/4 = 5.5, (9+10+13+14)/4 = 11.5, (11+12+15+16)/4 = 13.5
+    assertArrayEquals(new float[] {3.5f, 5.5f, 11.5f, 13.5f}, run("input(1, 4, 4)\navgpool(2)", new MapParams(), oneToSixteen()));
+    // 3x3 stride 2 padding 1 counts the padding (torch's default): (1+2+5+6)/9 = 14/9; (2+3+4+6+7+8)/9 = 30/9
+    float[] y = run("input(1, 4, 4)\navgpool(3, stride = 2, padding = 1)", new MapParams(), oneToSixteen());
+    assertEquals(14 / 9.0, y[0], 1e-6);
+    assertEquals(30 / 9.0, y[1], 1e-6);
+    // global average of 1..16 is 8.5
+    assertArrayEquals(new float[] {8.5f}, run("input(1, 4, 4)\nglobal_avgpool()", new MapParams(), oneToSixteen()));
+  }
+
+  @Test
+  void softmaxRowsSumToOne() {
+    Tensor x = new Tensor(new int[] {2, 3}, new float[] {1, 2, 3, -50, 0, 50});
+    float[] y = run("input(3, 1, 1)\nflatten()\nsoftmax()", new MapParams(), x.reshape(2, 3, 1, 1));
+    double e1 = Math.exp(1), e2 = Math.exp(2), e3 = Math.exp(3);
+    assertEquals(e1 / (e1 + e2 + e3), y[0], 1e-7);
+    assertEquals(e3 / (e1 + e2 + e3), y[2], 1e-7);
+    assertEquals(1.0, y[0] + y[1] + y[2], 1e-6);
+    assertEquals(1.0, y[3] + y[4] + y[5], 1e-6);
+    assertEquals(1.0, y[5], 1e-6); // exp(-100) vanishes; no overflow from exp(50)
+  }
+
+  @Test
+  void batchnormActivationsAndFc() {
+    // bn: (x - 1) / sqrt(3 + 1) * 2 + 0.5 = x - 0.5 for x in {1, 2, -3}: 0.5, 1.5, -3.5
+    MapParams p = new MapParams().put("bn.weight", 2).put("bn.bias", 0.5f).put("bn.running_mean", 1).put("bn.running_var", 3)
+        .put("f.weight", 1, 1, 1, 2, 0, -1).put("f.bias", 0, 10);
+    Tensor x = new Tensor(new int[] {1, 1, 1, 3}, new float[] {1, 2, -3});
+    // leaky_relu(0.1): 0.5, 1.5, -0.35; fc: [0.5+1.5-0.35, 2*0.5 - (-0.35) + 10] = [1.65, 11.35]
+    float[] y = run("input(1, 1, 3)\nbn: batchnorm(eps = 1)\nleaky_relu(0.1)\nflatten()\nf: fc(2)", p, x);
+    assertEquals(1.65, y[0], 1e-6);
+    assertEquals(11.35, y[1], 1e-5);
+    float[] s = run("input(1, 1, 3)\nsigmoid()", new MapParams(), x);
+    assertEquals(1 / (1 + Math.exp(-2)), s[1], 1e-7);
+    float[] t = run("input(1, 1, 3)\ntanh()", new MapParams(), x);
+    assertEquals(Math.tanh(-3), t[2], 1e-7);
+  }
+
+  @Test
+  void inputNormalizationAndResidual() {
+    // input normalized by (x - 1) / 2 = [0, 0.5]; residual of relu: relu(v) + v = [0, 1]
+    Tensor x = new Tensor(new int[] {1, 1, 1, 2}, new float[] {1, 2});
+    float[] y = run("input(1, 1, 2, mean = [1], std = [2])\nresidual {\n relu()\n}", new MapParams(), x);
+    assertArrayEquals(new float[] {0, 1}, y);
+  }
+
+  @Test
+  void batchOfThreeIsThreeSingleRuns() {
+    MapParams p = new MapParams().put("c.weight", 1, -2, 3, 0.5f).put("c.bias", 0.25f);
+    String spec = "input(1, 3, 3)\nc: conv(1, 2)\nrelu()";
+    float[] batch = new float[27];
+    for (int i = 0; i < 27; i++) batch[i] = (float) Math.sin(i);
+    float[] all = run(spec, p, new Tensor(new int[] {3, 1, 3, 3}, batch));
+    for (int b = 0; b < 3; b++) {
+      float[] one = run(spec, p, new Tensor(new int[] {1, 1, 3, 3}, java.util.Arrays.copyOfRange(batch, b * 9, b * 9 + 9)));
+      assertArrayEquals(one, java.util.Arrays.copyOfRange(all, b * 4, b * 4 + 4));
+    }
+  }
+}

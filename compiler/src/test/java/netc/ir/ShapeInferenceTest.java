@@ -1,0 +1,90 @@
+package netc.ir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import netc.ast.NetcException;
+import netc.testing.Specs;
+import org.junit.jupiter.api.Test;
+
+class ShapeInferenceTest {
+  private static Shape last(String spec) {
+    return Specs.fromText(spec).output().shape();
+  }
+
+  @Test
+  void convOutputSizeFollowsTorchsFormula() {
+    // floor((224 + 2*3 - 7) / 2) + 1 = 112
+    assertEquals(new Shape(64, 112, 112), last("input(3, 224, 224)\nconv(64, 7, stride = 2, padding = 3)"));
+    // dilation 2 makes a 3x3 kernel span 5: 10 - 5 + 1 = 6
+    assertEquals(new Shape(8, 6, 6), last("input(4, 10, 10)\nconv(8, 3, dilation = 2)"));
+    // rectangular kernel and stride
+    assertEquals(new Shape(2, 4, 9), last("input(1, 9, 9)\nconv(2, [3, 1], stride = [2, 1])"));
+  }
+
+  @Test
+  void poolsAndFlatten() {
+    assertEquals(new Shape(64, 56, 56), last("input(64, 112, 112)\nmaxpool(3, stride = 2, padding = 1)"));
+    assertEquals(new Shape(5, 3, 3), last("input(5, 7, 7)\navgpool(2)"));
+    assertEquals(new Shape(5, 1, 1), last("input(5, 7, 7)\nglobal_avgpool()"));
+    assertEquals(new Shape(245), last("input(5, 7, 7)\nflatten()"));
+    assertEquals(new Shape(3), last("input(5, 7, 7)\nflatten()\nfc(3)"));
+  }
+
+  @Test
+  void resnetStagesHaveTorchvisionShapes() {
+    Graph g = Specs.example("resnet50", Map.of());
+    Map<String, Shape> expected = Map.of(
+        "conv1", new Shape(64, 112, 112),
+        "maxpool", new Shape(64, 56, 56),
+        "layer1.2.conv3", new Shape(256, 56, 56),
+        "layer2.0.conv2", new Shape(128, 28, 28),
+        "layer2.0.downsample.0", new Shape(512, 28, 28),
+        "layer4.2.add", new Shape(2048, 7, 7),
+        "fc", new Shape(1000));
+    expected.forEach((name, shape) -> assertEquals(shape, node(g, name).shape(), name));
+  }
+
+  @Test
+  void shortcutIsProjectedOnlyWhereTheShapeChanges() {
+    Graph r18 = Specs.example("resnet18", Map.of());
+    List<String> downsamples = r18.nodes().stream().map(Node::name).filter(n -> n.endsWith("downsample.0")).toList();
+    assertEquals(List.of("layer2.0.downsample.0", "layer3.0.downsample.0", "layer4.0.downsample.0"), downsamples);
+    Graph r50 = Specs.example("resnet50", Map.of());
+    assertTrue(r50.nodes().stream().anyMatch(n -> n.name().equals("layer1.0.downsample.0")), "64 -> 256 channels needs a projection");
+  }
+
+  @Test
+  void overridesChangeTheNetwork() {
+    Graph small = Specs.example("resnet18", Map.of("width", "8", "size", "32", "classes", "10"));
+    assertEquals(new Shape(3, 32, 32), small.input().shape());
+    assertEquals(new Shape(10), small.output().shape());
+    assertEquals(new Shape(64, 1, 1), node(small, "layer4.1.add").shape());
+  }
+
+  @Test
+  void unknownOverrideIsAnError() {
+    NetcException e = assertThrows(NetcException.class, () -> Specs.example("resnet18", Map.of("depth", "3")));
+    assertEquals("unknown parameter 'depth' in -D depth=3; the spec defines: classes, size, width", e.getMessage());
+  }
+
+  @Test
+  void verifierCatchesBrokenGraphs() {
+    Graph g = Specs.fromText("input(3, 8, 8)\nconv(4, 3)\nrelu()");
+    assertEquals(List.of(), Verifier.check(g));
+    Node conv = g.nodes().get(1);
+    Node wrongShape = new Node(conv.id(), conv.op(), conv.name(), conv.inputs(), conv.attrs(), new Shape(4, 8, 8),
+        conv.params(), conv.origins());
+    Graph broken = g.withNodes(List.of(g.nodes().get(0), wrongShape, g.nodes().get(2)), 2);
+    assertEquals(List.of("%1 has shape 4x8x8, its inputs give 4x6x6", "%2 has shape 4x6x6, its inputs give 4x8x8"), Verifier.check(broken));
+    Graph badOrder = g.withNodes(List.of(g.nodes().get(0), g.nodes().get(2), g.nodes().get(1)), 2);
+    assertTrue(Verifier.check(badOrder).get(0).contains("uses %1 before it is defined"), Verifier.check(badOrder).toString());
+  }
+
+  private static Node node(Graph g, String name) {
+    return g.nodes().stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow(() -> new AssertionError("no node " + name));
+  }
+}
