@@ -2,7 +2,14 @@ package netc.cli;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import netc.ir.ParamSource;
+import netc.runtime.BadInputException;
+import netc.runtime.Tensor;
+import netc.weights.SyntheticWeights;
+import netc.weights.WeightBinding;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -56,6 +63,44 @@ final class CommandLines {
   static String oneArgument(CommandLine cl, String what, String usage) {
     if (cl.getArgList().size() != 1) throw new UsageException("expects one " + what + " (usage: " + usage + ")");
     return cl.getArgList().get(0);
+  }
+
+  /** The weights file bound to the graph, or seeded synthetic weights (said on {@code out}). */
+  static ParamSource params(Graph g, String weights, PrintStream out) {
+    if (weights == null) {
+      out.println("note: no --weights given; using synthetic weights (seed 0)");
+      Map<String, Tensor> synthetic = SyntheticWeights.generate(g, 0);
+      return (name, expected) -> synthetic.get(name).data();
+    }
+    WeightBinding binding = WeightBinding.bind(g, Path.of(weights));
+    if (!binding.unused().isEmpty()) {
+      List<String> u = binding.unused();
+      System.err.println("warning: " + weights + " has " + u.size() + " tensor" + (u.size() == 1 ? "" : "s") + " the spec does not use: "
+          + String.join(", ", u.subList(0, Math.min(6, u.size()))) + (u.size() > 6 ? ", ..." : ""));
+    }
+    return binding;
+  }
+
+  /** Refuses early (before minutes of work) an output path that cannot be written. */
+  static void checkWritable(Path target) {
+    Path dir = target.toAbsolutePath().getParent();
+    if (dir == null || !Files.isDirectory(dir)) throw new BadInputException("cannot write " + target + ": no such directory " + dir);
+    if (Files.isDirectory(target)) throw new BadInputException("cannot write " + target + ": it is a directory");
+    if (Files.exists(target) ? !Files.isWritable(target) : !Files.isWritable(dir)) {
+      throw new BadInputException("cannot write " + target + ": permission denied");
+    }
+  }
+
+  /** An input tensor must be [N, C, H, W] matching the declared input, any N >= 1. */
+  static void checkInputShape(String file, Tensor x, int[] perImage) {
+    int[] s = x.shape();
+    boolean ok = s.length == perImage.length + 1 && s[0] >= 1;
+    for (int i = 0; ok && i < perImage.length; i++) ok = s[i + 1] == perImage[i];
+    if (!ok) {
+      StringBuilder want = new StringBuilder("[N");
+      for (int d : perImage) want.append(", ").append(d);
+      throw new BadInputException(file + ": tensor has shape " + java.util.Arrays.toString(s) + ", the network expects " + want + "]");
+    }
   }
 
   static Graph graph(String spec, Map<String, String> overrides) {

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import netc.ast.NetcException;
+import netc.runtime.BadInputException;
 
 /** The {@code netc} command line: dispatches to one command per verb and turns errors into exit codes. */
 public final class Main {
@@ -19,6 +20,8 @@ public final class Main {
 
   static {
     COMMANDS.put("summary", new SummaryCommand());
+    COMMANDS.put("weights", new WeightsCommand());
+    COMMANDS.put("run", new RunCommand());
   }
 
   private Main() {}
@@ -46,6 +49,9 @@ public final class Main {
       return 2;
     } catch (NetcException e) {
       err.println(e.format());
+      return 1;
+    } catch (BadInputException e) {
+      err.println("netc " + args[0] + ": " + e.getMessage());
       return 1;
     } catch (OutOfMemoryError e) {
       err.println("netc " + args[0] + ": out of memory (" + e.getMessage() + "); try a smaller batch or a larger -Xmx");

@@ -15,8 +15,24 @@ public sealed interface ParamExpr {
 
   String describe();
 
+  /** The expressions this one is computed from (none for a {@link Ref}). */
+  List<ParamExpr> operands();
+
+  /** Every raw tensor this expression reads, depth first, in order. */
+  default List<Ref> refs() {
+    if (this instanceof Ref r) return List.of(r);
+    java.util.ArrayList<Ref> out = new java.util.ArrayList<>();
+    for (ParamExpr e : operands()) if (e != null) out.addAll(e.refs());
+    return out;
+  }
+
   /** A tensor read from the weights file by its hierarchical name. */
   record Ref(String name, Shape shape) implements ParamExpr {
+    @Override
+    public List<ParamExpr> operands() {
+      return List.of();
+    }
+
     @Override
     public float[] evaluate(ParamSource source) {
       return source.tensor(name, shape);
@@ -30,6 +46,11 @@ public sealed interface ParamExpr {
 
   /** w[o,...] * gamma[o] / sqrt(var[o] + eps): a conv weight with the batch-norm scale folded in. */
   record BnScaledWeight(ParamExpr weight, ParamExpr gamma, ParamExpr var, double eps) implements ParamExpr {
+    @Override
+    public List<ParamExpr> operands() {
+      return List.of(weight, gamma, var);
+    }
+
     @Override
     public Shape shape() {
       return weight.shape();
@@ -59,6 +80,11 @@ public sealed interface ParamExpr {
   record BnShiftedBias(ParamExpr bias, ParamExpr gamma, ParamExpr beta, ParamExpr mean, ParamExpr var, double eps)
       implements ParamExpr {
     @Override
+    public List<ParamExpr> operands() {
+      return bias == null ? List.of(gamma, beta, mean, var) : List.of(bias, gamma, beta, mean, var);
+    }
+
+    @Override
     public Shape shape() {
       return gamma.shape();
     }
@@ -85,6 +111,11 @@ public sealed interface ParamExpr {
 
   /** w[o,c,...] / std[c]: a first-layer weight that reads raw pixels instead of normalized ones. */
   record InputScaledWeight(ParamExpr weight, List<Double> std) implements ParamExpr {
+    @Override
+    public List<ParamExpr> operands() {
+      return List.of(weight);
+    }
+
     public InputScaledWeight {
       std = List.copyOf(std);
     }
@@ -113,6 +144,11 @@ public sealed interface ParamExpr {
 
   /** bias[o] - sum over c,kh,kw of w[o,c,kh,kw] * mean[c] / std[c]: the shift of input normalization. */
   record InputShiftedBias(ParamExpr weight, ParamExpr bias, List<Double> mean, List<Double> std) implements ParamExpr {
+    @Override
+    public List<ParamExpr> operands() {
+      return bias == null ? List.of(weight) : List.of(weight, bias);
+    }
+
     public InputShiftedBias {
       mean = List.copyOf(mean);
       std = List.copyOf(std);

@@ -1,0 +1,58 @@
+package netc.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import netc.interp.Interpreter;
+import netc.ir.Graph;
+import netc.ir.ParamSource;
+import netc.runtime.BadInputException;
+import netc.runtime.Tensor;
+import netc.runtime.io.Npy;
+import netc.weights.SyntheticWeights;
+import netc.weights.WeightBinding;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/** {@code netc run SPEC --input X.npy --output Y.npy --reference}: evaluates a network on a tensor. */
+final class RunCommand implements Main.Command {
+  private static final String USAGE =
+      "netc run SPEC [--weights W.safetensors] --input X.npy --output Y.npy --reference [-D name=value]...";
+
+  @Override
+  public String summary() {
+    return "evaluate a network on an NCHW .npy tensor and write the logits";
+  }
+
+  @Override
+  public int run(String[] args, PrintStream out) throws IOException {
+    Options options = new Options()
+        .addOption(CommandLines.defines())
+        .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: synthetic, seed 0)").build())
+        .addOption(Option.builder("i").longOpt("input").hasArg().argName("X.npy").required().desc("NCHW float32 input, any batch size").build())
+        .addOption(Option.builder("o").longOpt("output").hasArg().argName("Y.npy").required().desc("where to write the output").build())
+        .addOption(Option.builder().longOpt("reference").desc("evaluate with the reference interpreter").build());
+    CommandLine cl = CommandLines.parse(USAGE, options, args, out);
+    if (cl == null) return 0;
+    String spec = CommandLines.oneArgument(cl, "spec", USAGE);
+    if (!cl.hasOption("reference")) {
+      throw new UsageException("give --reference to evaluate a spec with the reference interpreter");
+    }
+    Graph g = CommandLines.graph(spec, CommandLines.overrides(cl));
+    ParamSource params = CommandLines.params(g, cl.getOptionValue("w"), out);
+    Path outPath = Path.of(cl.getOptionValue("o"));
+    CommandLines.checkWritable(outPath);
+    Tensor x = Npy.read(Path.of(cl.getOptionValue("i")));
+    CommandLines.checkInputShape(cl.getOptionValue("i"), x, g.input().shape().dims());
+    long t0 = System.nanoTime();
+    Tensor y = Interpreter.run(g, params, x);
+    double ms = (System.nanoTime() - t0) / 1e6;
+    Npy.write(outPath, y);
+    out.printf("wrote %s %s (reference interpreter, %.0f ms)%n", outPath, Arrays.toString(y.shape()), ms);
+    return 0;
+  }
+}

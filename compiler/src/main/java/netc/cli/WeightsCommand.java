@@ -1,0 +1,55 @@
+package netc.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Map;
+import netc.ast.NetcException;
+import netc.ir.Graph;
+import netc.runtime.Tensor;
+import netc.runtime.io.Safetensors;
+import netc.weights.SyntheticWeights;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/** {@code netc weights init SPEC -o FILE.safetensors [--seed N]}: deterministic synthetic weights. */
+final class WeightsCommand implements Main.Command {
+  private static final String USAGE = "netc weights init SPEC -o FILE.safetensors [--seed N] [-D name=value]...";
+
+  @Override
+  public String summary() {
+    return "write deterministic synthetic weights for a spec (weights init)";
+  }
+
+  @Override
+  public int run(String[] args, PrintStream out) throws IOException {
+    if (args.length == 0 || !args[0].equals("init")) {
+      if (args.length > 0 && (args[0].equals("-h") || args[0].equals("--help"))) {
+        out.println("usage: " + USAGE);
+        return 0;
+      }
+      throw new UsageException("expects the subcommand init (usage: " + USAGE + ")");
+    }
+    Options options = new Options()
+        .addOption(CommandLines.defines())
+        .addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE").required().desc("where to write the safetensors file").build())
+        .addOption(Option.builder().longOpt("seed").hasArg().argName("N").desc("random seed (default 0)").build());
+    CommandLine cl = CommandLines.parse(USAGE, options, java.util.Arrays.copyOfRange(args, 1, args.length), out);
+    if (cl == null) return 0;
+    Graph g = CommandLines.graph(CommandLines.oneArgument(cl, "spec", USAGE), CommandLines.overrides(cl));
+    long seed;
+    try {
+      seed = Long.parseLong(cl.getOptionValue("seed", "0"));
+    } catch (NumberFormatException e) {
+      throw new UsageException("--seed expects an integer, got " + cl.getOptionValue("seed"));
+    }
+    Map<String, Tensor> tensors = SyntheticWeights.generate(g, seed);
+    Path target = Path.of(cl.getOptionValue("o"));
+    CommandLines.checkWritable(target);
+    Safetensors.write(target, tensors, Map.of("producer", "netc weights init", "network", g.name(), "seed", Long.toString(seed)));
+    long count = tensors.values().stream().mapToLong(Tensor::size).sum();
+    out.printf("wrote %s: %d tensors, %,d values, seed %d%n", target, tensors.size(), count, seed);
+    return 0;
+  }
+}

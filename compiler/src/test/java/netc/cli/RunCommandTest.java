@@ -1,0 +1,66 @@
+package netc.cli;
+
+import static netc.cli.SummaryTest.netc;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import netc.runtime.Tensor;
+import netc.runtime.io.Npy;
+import netc.runtime.io.Safetensors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RunCommandTest {
+  @TempDir Path dir;
+
+  private static final String R18 = "../examples/resnet18.net";
+  private static final String[] SMALL = {"-D", "width=8", "-D", "size=64", "-D", "classes=10"};
+
+  private static String[] args(String... head) {
+    String[] out = new String[head.length + SMALL.length];
+    System.arraycopy(head, 0, out, 0, head.length);
+    System.arraycopy(SMALL, 0, out, head.length, SMALL.length);
+    return out;
+  }
+
+  @Test
+  void weightsInitThenRunTheReference() throws IOException {
+    Path w = dir.resolve("w.safetensors"), y = dir.resolve("y.npy"), x = dir.resolve("x.npy");
+    Object[] r = netc(args("weights", "init", R18, "-o", w.toString(), "--seed", "5"));
+    assertEquals(0, r[0], (String) r[2]);
+    assertTrue(((String) r[1]).startsWith("wrote " + w + ": 102 tensors"), (String) r[1]);
+    assertEquals("5", Safetensors.read(w).metadata().get("seed"));
+    Npy.write(x, Tensor.zeros(3, 3, 64, 64));
+    r = netc(args("run", R18, "--weights", w.toString(), "--input", x.toString(), "--output", y.toString(), "--reference"));
+    assertEquals(0, r[0], (String) r[2]);
+    assertArrayEquals3(Npy.read(y).shape());
+  }
+
+  private static void assertArrayEquals3(int[] shape) {
+    assertEquals(2, shape.length);
+    assertEquals(3, shape[0]);
+    assertEquals(10, shape[1]);
+  }
+
+  @Test
+  void badInputsGiveOneLineAndExitOne() throws IOException {
+    Path x = dir.resolve("x.npy"), y = dir.resolve("y.npy");
+    Npy.write(x, Tensor.zeros(1, 3, 32, 32));
+    Object[] r = netc(args("run", R18, "--input", x.toString(), "--output", y.toString(), "--reference"));
+    assertEquals(1, r[0]);
+    assertEquals("netc run: " + x + ": tensor has shape [1, 3, 32, 32], the network expects [N, 3, 64, 64]\n", r[2]);
+    Path junk = dir.resolve("junk.safetensors");
+    Files.writeString(junk, "not a safetensors file at all");
+    r = netc(args("run", R18, "--weights", junk.toString(), "--input", x.toString(), "--output", y.toString(), "--reference"));
+    assertEquals(1, r[0]);
+    assertTrue(((String) r[2]).startsWith("netc run: " + junk + ": header length"), (String) r[2]);
+    assertFalse(((String) r[2]).contains("Exception"));
+    r = netc(args("run", R18, "--input", x.toString(), "--output", "/no/such/dir/y.npy", "--reference"));
+    assertEquals(1, r[0]);
+    assertEquals("netc run: cannot write /no/such/dir/y.npy: no such directory /no/such/dir\n", r[2]);
+  }
+}

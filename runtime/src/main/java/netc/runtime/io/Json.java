@@ -1,0 +1,175 @@
+package netc.runtime.io;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A strict, small JSON parser for file headers (safetensors): objects become LinkedHashMap, arrays
+ * List, numbers Long or Double, plus String, Boolean and null. Nesting is bounded so a hostile
+ * header cannot exhaust the stack; errors carry the character offset.
+ */
+public final class Json {
+  private static final int MAX_DEPTH = 64;
+  private final String s;
+  private int pos;
+
+  private Json(String s) {
+    this.s = s;
+  }
+
+  /** Thrown for malformed JSON; the message gives the offset. */
+  public static final class ParseException extends Exception {
+    ParseException(String message) {
+      super(message);
+    }
+  }
+
+  public static Object parse(String text) throws ParseException {
+    Json p = new Json(text);
+    p.ws();
+    Object v = p.value(0);
+    p.ws();
+    if (p.pos != text.length()) throw p.error("trailing characters");
+    return v;
+  }
+
+  private ParseException error(String what) {
+    return new ParseException(what + " at offset " + pos);
+  }
+
+  private void ws() {
+    while (pos < s.length() && " \t\r\n".indexOf(s.charAt(pos)) >= 0) pos++;
+  }
+
+  private char peek() throws ParseException {
+    if (pos >= s.length()) throw error("unexpected end");
+    return s.charAt(pos);
+  }
+
+  private void expect(char c) throws ParseException {
+    if (peek() != c) throw error("expected '" + c + "'");
+    pos++;
+  }
+
+  private Object value(int depth) throws ParseException {
+    if (depth > MAX_DEPTH) throw error("nesting too deep");
+    char c = peek();
+    switch (c) {
+      case '{': return object(depth);
+      case '[': return array(depth);
+      case '"': return string();
+      case 't': return literal("true", Boolean.TRUE);
+      case 'f': return literal("false", Boolean.FALSE);
+      case 'n': return literal("null", null);
+      default:
+        if (c == '-' || (c >= '0' && c <= '9')) return number();
+        throw error("unexpected character '" + c + "'");
+    }
+  }
+
+  private Object literal(String word, Object value) throws ParseException {
+    if (!s.startsWith(word, pos)) throw error("unexpected token");
+    pos += word.length();
+    return value;
+  }
+
+  private Map<String, Object> object(int depth) throws ParseException {
+    expect('{');
+    Map<String, Object> out = new LinkedHashMap<>();
+    ws();
+    if (peek() == '}') {
+      pos++;
+      return out;
+    }
+    while (true) {
+      ws();
+      if (peek() != '"') throw error("expected a key");
+      String key = string();
+      ws();
+      expect(':');
+      ws();
+      if (out.containsKey(key)) throw error("duplicate key \"" + key + "\"");
+      out.put(key, value(depth + 1));
+      ws();
+      if (peek() == ',') {
+        pos++;
+        continue;
+      }
+      expect('}');
+      return out;
+    }
+  }
+
+  private List<Object> array(int depth) throws ParseException {
+    expect('[');
+    List<Object> out = new ArrayList<>();
+    ws();
+    if (peek() == ']') {
+      pos++;
+      return out;
+    }
+    while (true) {
+      ws();
+      out.add(value(depth + 1));
+      ws();
+      if (peek() == ',') {
+        pos++;
+        continue;
+      }
+      expect(']');
+      return out;
+    }
+  }
+
+  private String string() throws ParseException {
+    expect('"');
+    StringBuilder b = new StringBuilder();
+    while (true) {
+      char c = peek();
+      pos++;
+      if (c == '"') return b.toString();
+      if (c < 0x20) throw error("control character in string");
+      if (c != '\\') {
+        b.append(c);
+        continue;
+      }
+      char e = peek();
+      pos++;
+      switch (e) {
+        case '"': case '\\': case '/': b.append(e); break;
+        case 'b': b.append('\b'); break;
+        case 'f': b.append('\f'); break;
+        case 'n': b.append('\n'); break;
+        case 'r': b.append('\r'); break;
+        case 't': b.append('\t'); break;
+        case 'u':
+          if (pos + 4 > s.length()) throw error("bad \\u escape");
+          try {
+            b.append((char) Integer.parseInt(s.substring(pos, pos + 4), 16));
+          } catch (NumberFormatException ex) {
+            throw error("bad \\u escape");
+          }
+          pos += 4;
+          break;
+        default: throw error("bad escape");
+      }
+    }
+  }
+
+  private Object number() throws ParseException {
+    int start = pos;
+    if (peek() == '-') pos++;
+    while (pos < s.length() && "0123456789+-.eE".indexOf(s.charAt(pos)) >= 0) pos++;
+    String text = s.substring(start, pos);
+    try {
+      if (text.matches("-?(0|[1-9][0-9]*)")) return Long.parseLong(text);
+      if (text.matches("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?")) return Double.parseDouble(text);
+    } catch (NumberFormatException e) {
+      // falls through: an integer too large for a long
+    }
+    pos = start;
+    throw error("bad number '" + text + "'");
+  }
+}

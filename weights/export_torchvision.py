@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Export a torchvision ResNet as safetensors (and ONNX) for netc, plus reference inputs and outputs.
+
+Runs with Debian's python3-torch, python3-torchvision and python3-numpy; nothing else.
+
+  # seeded random resnet50, full size: weights, ONNX, and a fixture (input + torchvision's logits)
+  /usr/bin/python3 weights/export_torchvision.py --arch resnet50 --seed 1 --out /tmp/r50 --onnx --fixture
+  # real ImageNet weights from a local .pth state_dict (or --pretrained for torchvision's cache)
+  /usr/bin/python3 weights/export_torchvision.py --arch resnet50 --state-dict resnet50-0676ba61.pth --out weights/resnet50
+
+Networks narrower than torchvision's (--width 8) and smaller inputs (--size 64) are built from
+torchvision's own BasicBlock/Bottleneck and ResNet._make_layer, the same structure netc's
+examples/resnet*.net produce with -D width=8 -D size=64, so fixtures stay a few MB.
+
+Inputs (--fixture) are raw pixels in [0, 1]: netc's specs declare the ImageNet normalization as part
+of the network, so torchvision is given normalize(x) and netc x. The exported ONNX model includes
+the same normalization, so both engines take the same tensor.
+"""
+import argparse
+import json
+import struct
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torchvision
+from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
+
+ARCHS = {
+    "resnet18": (BasicBlock, [2, 2, 2, 2]),
+    "resnet34": (BasicBlock, [3, 4, 6, 3]),
+    "resnet50": (Bottleneck, [3, 4, 6, 3]),
+    "resnet101": (Bottleneck, [3, 4, 23, 3]),
+    "resnet152": (Bottleneck, [3, 8, 36, 3]),
+}
+MEAN = [0.485, 0.456, 0.406]
+STD = [0.229, 0.224, 0.225]
+
+
+def build(arch, width, classes):
+    block, layers = ARCHS[arch]
+    model = ResNet(block, layers, num_classes=classes)
+    if width != 64:
+        # torchvision hard-codes 64; rebuild the same structure at another width with its own helpers.
+        model.inplanes = width
+        model.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
+        model.bn1 = nn.BatchNorm2d(width)
+        model.layer1 = model._make_layer(block, width, layers[0])
+        model.layer2 = model._make_layer(block, width * 2, layers[1], stride=2)
+        model.layer3 = model._make_layer(block, width * 4, layers[2], stride=2)
+        model.layer4 = model._make_layer(block, width * 8, layers[3], stride=2)
+        model.fc = nn.Linear(width * 8 * block.expansion, classes)
+    return model
+
+
+def randomize_batchnorm(model, gen):
+    """Trained networks have batch-norm statistics far from identity; make folding them matter."""
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            c = m.num_features
+            m.weight.data = 0.6 + 0.6 * torch.rand(c, generator=gen)
+            m.bias.data = 0.1 * torch.randn(c, generator=gen)
+            m.running_mean.data = 0.1 * torch.randn(c, generator=gen)
+            m.running_var.data = 0.5 + torch.rand(c, generator=gen)
+
+
+DTYPES = {torch.float32: ("F32", "<f4"), torch.int64: ("I64", "<i8")}
+
+
+def write_safetensors(path, state, metadata):
+    header, chunks, offset = {"__metadata__": metadata}, [], 0
+    for name, t in state.items():
+        dtype, np_dtype = DTYPES[t.dtype]
+        data = t.detach().cpu().contiguous().numpy().astype(np_dtype).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for c in chunks:
+            f.write(c)
+
+
+class Normalized(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        self.register_buffer("mean", torch.tensor(MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(STD).view(1, 3, 1, 1))
+
+    def forward(self, x):
+        return self.model((x - self.mean) / self.std)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--arch", choices=sorted(ARCHS), default="resnet50")
+    p.add_argument("--out", required=True, help="output prefix: writes PREFIX.safetensors (and .onnx, _input.npy, _logits.npy)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--width", type=int, default=64)
+    p.add_argument("--classes", type=int, default=1000)
+    p.add_argument("--size", type=int, default=224, help="input height and width for the fixture and the ONNX export")
+    p.add_argument("--batch", type=int, default=2, help="fixture batch size")
+    p.add_argument("--pretrained", action="store_true", help="torchvision's ImageNet weights (from its local cache)")
+    p.add_argument("--state-dict", help="a local .pth state_dict to export instead of random weights")
+    p.add_argument("--onnx", action="store_true", help="also export PREFIX.onnx (opset 13, dynamic batch)")
+    p.add_argument("--fixture", action="store_true", help="also write a seeded input and torchvision's logits")
+    a = p.parse_args()
+
+    torch.manual_seed(a.seed)
+    gen = torch.Generator().manual_seed(a.seed)
+    if a.pretrained:
+        model = getattr(torchvision.models, a.arch)(weights="IMAGENET1K_V1")
+    else:
+        model = build(a.arch, a.width, a.classes)
+        if a.state_dict:
+            model.load_state_dict(torch.load(a.state_dict, map_location="cpu"))
+        else:
+            randomize_batchnorm(model, gen)
+    model.eval()
+
+    meta = {"producer": "weights/export_torchvision.py", "arch": a.arch, "width": str(a.width),
+            "seed": str(a.seed), "torch": torch.__version__, "torchvision": torchvision.__version__}
+    write_safetensors(a.out + ".safetensors", model.state_dict(), meta)
+    print(f"wrote {a.out}.safetensors")
+
+    if a.fixture:
+        x = torch.rand(a.batch, 3, a.size, a.size, generator=gen)
+        with torch.no_grad():
+            mean, std = torch.tensor(MEAN).view(1, 3, 1, 1), torch.tensor(STD).view(1, 3, 1, 1)
+            logits = model((x - mean) / std)
+        np.save(a.out + "_input.npy", x.numpy().astype(np.float32))
+        np.save(a.out + "_logits.npy", logits.numpy().astype(np.float32))
+        print(f"wrote {a.out}_input.npy {tuple(x.shape)} and {a.out}_logits.npy {tuple(logits.shape)}")
+
+    if a.onnx:
+        wrapped = Normalized(model).eval()
+        dummy = torch.rand(1, 3, a.size, a.size)
+        torch.onnx.export(wrapped, dummy, a.out + ".onnx", opset_version=13, input_names=["input"],
+                          output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+        print(f"wrote {a.out}.onnx")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Regenerates the committed parity fixtures from torchvision (needs Debian's python3-torch,
+# python3-torchvision). Width 8 and 64x64 inputs keep them small; the structure, names and numerics
+# path are those of the full networks.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+for arch in resnet18 resnet50; do
+  /usr/bin/python3 "$here/export_torchvision.py" --arch "$arch" --width 8 --size 64 --classes 10 --seed 7 \
+    --batch 2 --fixture --out "$here/fixtures/${arch}_w8_s64"
+done
