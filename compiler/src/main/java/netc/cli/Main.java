@@ -22,6 +22,7 @@ public final class Main {
     COMMANDS.put("summary", new SummaryCommand());
     COMMANDS.put("weights", new WeightsCommand());
     COMMANDS.put("run", new RunCommand());
+    COMMANDS.put("inspect", new InspectCommand());
   }
 
   private Main() {}

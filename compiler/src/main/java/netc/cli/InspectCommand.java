@@ -1,0 +1,167 @@
+package netc.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import netc.ir.Graph;
+import netc.ir.Node;
+import netc.ir.Origin;
+import netc.ir.ParamSource;
+import netc.passes.Dot;
+import netc.passes.Instrument;
+import netc.passes.Instruments;
+import netc.passes.MemoryPlan;
+import netc.passes.MemoryPlanner;
+import netc.passes.PassContext;
+import netc.passes.PassManager;
+import netc.runtime.BadInputException;
+import netc.runtime.Tensor;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/** {@code netc inspect SPEC}: what every pass did, the optimized graph, and the memory plan. */
+final class InspectCommand implements Main.Command {
+  private static final String USAGE = "netc inspect SPEC [-D k=v]... [-O N] [--disable-pass NAME]... [--print-after-all] "
+      + "[--dump-dir DIR] [--verify-each] [--dot FILE.dot] [--svg FILE.svg] [--memory]";
+
+  @Override
+  public String summary() {
+    return "run the passes and show what each did, the optimized graph and the memory plan";
+  }
+
+  static Options passOptions() {
+    return new Options()
+        .addOption(CommandLines.defines())
+        .addOption(Option.builder("O").hasArg().argName("LEVEL").desc("optimization level: 0 runs only required passes, 2 (default) all").build())
+        .addOption(Option.builder().longOpt("disable-pass").hasArg().argName("NAME").desc("skip a pass (repeatable)").build())
+        .addOption(Option.builder().longOpt("block").hasArg().argName("B").desc("channel block of the NCHW{B}c layout (default 16)").build());
+  }
+
+  static PassContext context(CommandLine cl, List<Instrument> instruments) {
+    int level;
+    int block;
+    try {
+      level = Integer.parseInt(cl.getOptionValue("O", "2"));
+      block = Integer.parseInt(cl.getOptionValue("block", "16"));
+    } catch (NumberFormatException e) {
+      throw new UsageException("-O and --block take integers");
+    }
+    if (block != 16) throw new UsageException("--block: the kernels of this version are written for 16 (the AVX-512 float vector)");
+    Set<String> disabled = new LinkedHashSet<>();
+    String[] values = cl.getOptionValues("disable-pass");
+    if (values != null) for (String v : values) disabled.addAll(List.of(v.split(",")));
+    PassManager.checkNames(disabled);
+    return new PassContext(level, disabled, block, instruments);
+  }
+
+  @Override
+  public int run(String[] args, PrintStream out) throws IOException {
+    Options options = passOptions()
+        .addOption(Option.builder().longOpt("print-after-all").desc("print the IR after every pass").build())
+        .addOption(Option.builder().longOpt("dump-dir").hasArg().argName("DIR").desc("write the IR of every stage to DIR").build())
+        .addOption(Option.builder().longOpt("verify-each").desc("check every pass with the reference interpreter").build())
+        .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights for --verify-each (default synthetic)").build())
+        .addOption(Option.builder().longOpt("dot").hasArg().argName("FILE.dot").desc("write the optimized graph as Graphviz DOT").build())
+        .addOption(Option.builder().longOpt("svg").hasArg().argName("FILE.svg").desc("render the optimized graph as SVG (needs graphviz)").build())
+        .addOption(Option.builder().longOpt("memory").desc("print the memory plan").build());
+    CommandLine cl = CommandLines.parse(USAGE, options, args, out);
+    if (cl == null) return 0;
+    Graph graph = CommandLines.graph(CommandLines.oneArgument(cl, "spec", USAGE), CommandLines.overrides(cl));
+    Path dot = cl.hasOption("dot") ? Path.of(cl.getOptionValue("dot")) : null;
+    Path svg = cl.hasOption("svg") ? Path.of(cl.getOptionValue("svg")) : null;
+    for (Path p : new Path[] {dot, svg}) if (p != null) CommandLines.checkWritable(p);
+    List<Instrument> instruments = new ArrayList<>();
+    Instruments.NodeCounts counts = new Instruments.NodeCounts();
+    instruments.add(counts);
+    if (cl.hasOption("print-after-all")) instruments.add(Instruments.printAfterAll(out));
+    if (cl.hasOption("dump-dir")) {
+      Path dir = Path.of(cl.getOptionValue("dump-dir"));
+      try {
+        Files.createDirectories(dir);
+      } catch (IOException e) {
+        throw new BadInputException("cannot create --dump-dir " + dir + ": " + e.getMessage());
+      }
+      if (!Files.isWritable(dir)) throw new BadInputException("cannot write to --dump-dir " + dir);
+      instruments.add(Instruments.dumpToDir(dir));
+    }
+    if (cl.hasOption("verify-each")) {
+      ParamSource params = CommandLines.params(graph, cl.getOptionValue("w"), out);
+      instruments.add(new Instruments.VerifyEach(params, randomInput(graph, 1), 1e-4, out));
+    }
+    PassContext context = context(cl, instruments);
+    Graph optimized = PassManager.run(graph, context);
+
+    out.println("passes (node count after each):");
+    for (int i = 0; i < counts.stages.size(); i++) out.printf("  %-26s %4d%n", counts.stages.get(i), counts.counts.get(i));
+    out.printf("%s: %d nodes before the passes, %d after%n", graph.name(), graph.nodes().size(), optimized.nodes().size());
+    out.println("fused nodes (spec layers each came from):");
+    for (Node n : optimized.nodes()) {
+      if (n.origins().size() < 2) continue;
+      out.printf("  %s:%n", n.name());
+      for (Origin o : n.origins()) out.printf("      %s%n", o);
+    }
+    if (cl.hasOption("memory")) out.print(memoryReport(optimized));
+    if (dot != null) {
+      Files.writeString(dot, Dot.render(optimized));
+      out.println("wrote " + dot);
+    }
+    if (svg != null) return svg(optimized, svg, out);
+    return 0;
+  }
+
+  static String memoryReport(Graph g) {
+    MemoryPlan plan = MemoryPlanner.plan(g, 16);
+    StringBuilder b = new StringBuilder("memory plan (activations of one image, float32):\n");
+    b.append(String.format("  %-32s %10s  %9s  %s%n", "value", "floats", "offset", "live steps"));
+    for (MemoryPlan.Buffer buf : plan.buffers()) {
+      String names = String.join(" = ", buf.values().stream().map(id -> g.node(id).name()).toList());
+      b.append(String.format("  %-32s %,10d  %,9d  %d-%d%n", names.length() > 32 ? names.substring(0, 29) + "..." : names,
+          buf.floats(), buf.offset(), buf.first(), buf.last()));
+    }
+    b.append(String.format("  peak activation memory per image, planned:      %s%n", mib(plan.arenaFloats())));
+    b.append(String.format("  lower bound for this execution order:           %s%n", mib(plan.lowerBoundFloats())));
+    b.append(String.format("  with in-place sharing but no reuse:             %s%n", mib(plan.withoutReuseFloats())));
+    b.append(String.format("  before planning (every value its own buffer):   %s%n", mib(plan.withoutPlanningFloats())));
+    return b.toString();
+  }
+
+  private static String mib(long floats) {
+    return String.format("%,d bytes (%.2f MiB)", floats * 4, floats * 4 / 1048576.0);
+  }
+
+  private static int svg(Graph g, Path svg, PrintStream out) throws IOException {
+    Path dotFile = svg.resolveSibling(svg.getFileName().toString().replaceFirst("\\.svg$", "") + ".dot");
+    Files.writeString(dotFile, Dot.render(g));
+    try {
+      Process p = new ProcessBuilder("dot", "-Tsvg", "-o", svg.toString(), dotFile.toString()).redirectErrorStream(true).start();
+      String log = new String(p.getInputStream().readAllBytes());
+      if (p.waitFor() != 0) throw new BadInputException("dot failed to render " + svg + ": " + log.strip());
+      out.println("wrote " + svg);
+      return 0;
+    } catch (IOException e) {
+      throw new BadInputException("cannot render " + svg + ": Graphviz 'dot' is not installed (apt-get install graphviz); the graph is in " + dotFile);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    }
+  }
+
+  /** A seeded random input in [0, 1) of the declared shape: the same for every pass. */
+  static Tensor randomInput(Graph g, int batch) {
+    int[] dims = g.input().shape().dims();
+    int[] shape = new int[dims.length + 1];
+    shape[0] = batch;
+    System.arraycopy(dims, 0, shape, 1, dims.length);
+    Tensor t = Tensor.zeros(shape);
+    Random rng = new Random(1234);
+    for (int i = 0; i < t.size(); i++) t.data()[i] = rng.nextFloat();
+    return t;
+  }
+}

@@ -1,0 +1,161 @@
+package netc.passes;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import netc.ir.Attrs;
+import netc.ir.Graph;
+import netc.ir.Node;
+import netc.ir.Op;
+import netc.ir.Origin;
+
+/**
+ * Chooses the physical layout of every value and where the zero border ("halo") of padded convs lives.
+ *
+ * <p>Feature maps are channel-blocked, NCHW{B}c ([C/B][H][W][B], channels padded to a multiple of B
+ * with zeros), so a conv kernel loads B output channels as one vector and broadcasts one input value
+ * per step. Convs produce the blocked layout and read either it or, for the network's first conv,
+ * the caller's plain NCHW tensor directly (with 3 input channels, blocking the input would do 5x the
+ * work). Pools, batch norms, activations and adds keep their input's layout; global average pooling
+ * of a blocked map is already flat in channel order, so flatten after it is free. Reorders are
+ * inserted only where an op cannot read what it is given: a flatten of a map larger than 1x1, a
+ * softmax over channels, an add of two layouts, a non-conv op on the caller's input, the output.
+ *
+ * <p>A conv with padding p reads its input through a border of p pixels that the tensor's buffer
+ * carries (attribute halo=[ph,pw] on the producer, the largest any reader needs), so kernels never
+ * test bounds. The caller's input has no border: a reorder copies it into a bordered buffer, filled
+ * with pad_value where the input normalization was folded into that conv. A reorder after an input
+ * whose normalization was not folded applies it (normalize=true).
+ *
+ * <p>Always legal: a layout changes where values live, never what they are; reorders are the
+ * identity on values. Weights are packed to match by code generation.
+ */
+final class AssignLayout implements Pass {
+  @Override
+  public String name() {
+    return "assign-layout";
+  }
+
+  @Override
+  public int optLevel() {
+    return 0;
+  }
+
+  @Override
+  public String description() {
+    return "channel-blocked NCHW{B}c activations, conv borders as buffer halos, minimal reorders";
+  }
+
+  static String blocked(int block) {
+    return "nchw" + block + "c";
+  }
+
+  @Override
+  public Graph run(Graph graph, PassContext context) {
+    String blocked = blocked(context.block());
+    GraphEditor e = new GraphEditor(graph);
+    Map<Integer, String> layout = new HashMap<>();
+    Node input = graph.input();
+    boolean normalize = input.attrs().has("mean") && !input.attrs().has("normalization_folded");
+    for (Node n : List.copyOf(e.nodes())) {
+      String out;
+      switch (n.op()) {
+        case INPUT -> {
+          out = "nchw";
+          if (normalize) {
+            Node r = reorder(e, n, "nchw", "normalized", layout);
+            r = r.withAttrs(r.attrs().with("normalize", true).with("mean", input.attrs().getDoubles("mean")).with("std", input.attrs().getDoubles("std")));
+            e.replace(r);
+            e.replaceUses(n.id(), r.id());
+          }
+        }
+        case CONV -> {
+          if (layout.get(n.input(0)).equals("nchw") && (n.attrs().getInt("groups") > 1 || !isInput(e, n.input(0)))) {
+            require(e, n, 0, blocked, layout);
+          }
+          if (n.inputs().size() > 1) require(e, n, 1, blocked, layout);
+          out = blocked;
+        }
+        case FC -> out = "flat";
+        case FLATTEN -> {
+          Node src = e.node(n.input(0));
+          if (src.shape().rank() == 3 && !layout.get(src.id()).equals("nchw") && src.shape().height() * src.shape().width() > 1) {
+            require(e, n, 0, "nchw", layout);
+          }
+          out = "flat";
+        }
+        case SOFTMAX, BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU, MAXPOOL, AVGPOOL, GLOBAL_AVGPOOL, ADD -> {
+          if (n.shape().rank() == 1) {
+            out = "flat";
+          } else if (n.op() == Op.SOFTMAX) {
+            require(e, n, 0, "nchw", layout);
+            out = "nchw";
+          } else {
+            for (int k = 0; k < n.inputs().size(); k++) require(e, n, k, blocked, layout);
+            out = blocked;
+          }
+        }
+        case REORDER -> out = n.attrs().getString("layout", "nchw");
+        default -> throw new IllegalStateException("no layout rule for " + n.op());
+      }
+      layout.put(n.id(), out);
+      e.replace(e.node(n.id()).withAttrs(e.node(n.id()).attrs().with("layout", out)));
+    }
+    Node last = e.node(e.output());
+    if (last.shape().rank() == 3 && !layout.get(last.id()).equals("nchw")) {
+      Node r = reorder(e, last, "nchw", "output", layout);
+      e.replaceUses(last.id(), r.id());
+    }
+    assignHalos(e, layout);
+    return e.build();
+  }
+
+  private static boolean isInput(GraphEditor e, int id) {
+    return e.node(id).op() == Op.INPUT || e.node(id).attrs().has("normalize");
+  }
+
+  /** Makes input k of n arrive in {@code want}, inserting (or reusing) a reorder after the producer. */
+  private static void require(GraphEditor e, Node n, int k, String want, Map<Integer, String> layout) {
+    int src = e.node(n.id()).input(k);
+    if (layout.get(src).equals(want)) return;
+    Node r = null;
+    for (Node c : e.consumers(src)) {
+      if (c.op() == Op.REORDER && c.attrs().getString("layout", "").equals(want)) r = c;
+    }
+    if (r == null) r = reorder(e, e.node(src), want, want, layout);
+    List<Integer> in = new java.util.ArrayList<>(e.node(n.id()).inputs());
+    in.set(k, r.id());
+    e.replace(e.node(n.id()).withInputs(in));
+  }
+
+  private static Node reorder(GraphEditor e, Node src, String want, String suffix, Map<Integer, String> layout) {
+    String name = src.name() + ".to_" + suffix;
+    Node r = new Node(e.freshId(), Op.REORDER, name, List.of(src.id()), Attrs.EMPTY.with("layout", want), src.shape(),
+        Map.of(), List.of(new Origin(name, Op.REORDER, src.origins().get(0).span())));
+    e.insertAfter(src.id(), r);
+    layout.put(r.id(), want);
+    return r;
+  }
+
+  /** Gives every tensor a padded conv reads a border as wide as the widest padding that reads it. */
+  private static void assignHalos(GraphEditor e, Map<Integer, String> layout) {
+    for (Node conv : List.copyOf(e.nodes())) {
+      if (conv.op() != Op.CONV) continue;
+      List<Integer> pad = conv.attrs().getInts("padding");
+      if (pad.get(0) == 0 && pad.get(1) == 0) continue;
+      Node src = e.node(conv.input(0));
+      if (src.op() == Op.INPUT) {
+        // the caller's tensor has no border: copy it into one, filled with the folded mean if any
+        Node r = reorder(e, src, "nchw", "padded", layout);
+        Attrs a = r.attrs();
+        if (conv.attrs().getDoubles("pad_value") != null) a = a.with("pad_value", conv.attrs().getDoubles("pad_value"));
+        e.replace(r.withAttrs(a));
+        e.replace(conv.withInputs(List.of(r.id())));
+        src = e.node(r.id());
+      }
+      List<Integer> halo = src.attrs().has("halo") ? src.attrs().getInts("halo") : List.of(0, 0);
+      List<Integer> wider = List.of(Math.max(halo.get(0), pad.get(0)), Math.max(halo.get(1), pad.get(1)));
+      e.replace(src.withAttrs(src.attrs().with("halo", wider)));
+    }
+  }
+}

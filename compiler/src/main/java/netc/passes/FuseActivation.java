@@ -1,0 +1,53 @@
+package netc.passes;
+
+import java.util.ArrayList;
+import java.util.List;
+import netc.ir.Activation;
+import netc.ir.Attrs;
+import netc.ir.Graph;
+import netc.ir.Node;
+import netc.ir.Op;
+import netc.ir.Origin;
+
+/**
+ * Fuses an activation (relu, sigmoid, tanh, leaky_relu) into the conv or fc that produces its input,
+ * so it is applied in that kernel's epilogue as values leave the registers: act(W * x + b [+ r]).
+ *
+ * <p>Legal when the producer's only use is the activation (another user needs the value before the
+ * activation) and the producer has no activation yet. A residual already in the epilogue is fine:
+ * the activation applies after the add, which is exactly relu(conv + shortcut) in a ResNet.
+ */
+final class FuseActivation implements Pass {
+  @Override
+  public String name() {
+    return "fuse-activation";
+  }
+
+  @Override
+  public int optLevel() {
+    return 1;
+  }
+
+  @Override
+  public String description() {
+    return "apply relu/sigmoid/tanh/leaky_relu in the epilogue of the conv or fc before it";
+  }
+
+  @Override
+  public Graph run(Graph graph, PassContext context) {
+    GraphEditor e = new GraphEditor(graph);
+    for (Node act : List.copyOf(e.nodes())) {
+      if (!act.op().isActivation()) continue;
+      Node producer = e.node(act.input(0));
+      if ((producer.op() != Op.CONV && producer.op() != Op.FC) || e.uses(producer.id()) != 1 || producer.attrs().has("act")) continue;
+      Attrs attrs = producer.attrs().with("act", Activation.of(act.op()).spelling());
+      if (act.op() == Op.LEAKY_RELU) attrs = attrs.with("slope", act.attrs().getDouble("slope"));
+      List<Origin> origins = new ArrayList<>(producer.origins());
+      origins.addAll(act.origins());
+      e.replace(producer.withAttrs(attrs).withOrigins(origins));
+      e.replaceUses(act.id(), producer.id());
+      e.remove(act.id());
+    }
+    return e.build();
+  }
+}

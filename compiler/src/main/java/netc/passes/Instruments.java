@@ -1,0 +1,123 @@
+package netc.passes;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import netc.ast.NetcException;
+import netc.interp.Interpreter;
+import netc.ir.Graph;
+import netc.ir.ParamSource;
+import netc.runtime.Tensor;
+
+/** The instruments netc offers around passes. */
+public final class Instruments {
+  private Instruments() {}
+
+  /** --print-after-all: the IR text after every pass. */
+  public static Instrument printAfterAll(PrintStream out) {
+    return new Instrument() {
+      @Override
+      public void start(Graph input) {
+        out.println("=== input (" + input.nodes().size() + " nodes)");
+        out.print(input.toText());
+      }
+
+      @Override
+      public void after(Pass pass, Graph before, Graph after) {
+        out.println("=== after " + pass.name() + " (" + after.nodes().size() + " nodes)");
+        out.print(after.toText());
+      }
+    };
+  }
+
+  /** --dump-dir DIR: one file per stage, 00-input.ir, 01-eliminate-dead-nodes.ir, ... */
+  public static Instrument dumpToDir(Path dir) {
+    return new Instrument() {
+      int index;
+
+      @Override
+      public void start(Graph input) {
+        write(String.format("%02d-input.ir", index++), input);
+      }
+
+      @Override
+      public void after(Pass pass, Graph before, Graph after) {
+        write(String.format("%02d-%s.ir", index++, pass.name()), after);
+      }
+
+      private void write(String name, Graph g) {
+        try {
+          Files.writeString(dir.resolve(name), g.toText());
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+    };
+  }
+
+  /** Node counts after each stage, for the inspect summary. */
+  public static final class NodeCounts implements Instrument {
+    public final List<String> stages = new ArrayList<>();
+    public final List<Integer> counts = new ArrayList<>();
+
+    @Override
+    public void start(Graph input) {
+      stages.add("input");
+      counts.add(input.nodes().size());
+    }
+
+    @Override
+    public void after(Pass pass, Graph before, Graph after) {
+      stages.add(pass.name());
+      counts.add(after.nodes().size());
+    }
+  }
+
+  /**
+   * --verify-each: evaluates the graph before and after every pass with the reference interpreter on
+   * the same input and weights, prints the largest difference relative to the largest output, and
+   * fails naming the pass when it exceeds the tolerance. Folding rounds rescaled weights to float32
+   * once, so passes that are exact in real arithmetic stay within a few float32 ulps (about 1e-7
+   * relative); the default tolerance of 1e-4 leaves room for deep networks and flags real mistakes,
+   * which are of the order of the values themselves.
+   */
+  public static final class VerifyEach implements Instrument {
+    private final ParamSource params;
+    private final Tensor input;
+    private final double tolerance;
+    private final PrintStream out;
+    private Tensor previous;
+    public double worst;
+
+    public VerifyEach(ParamSource params, Tensor input, double tolerance, PrintStream out) {
+      this.params = params;
+      this.input = input;
+      this.tolerance = tolerance;
+      this.out = out;
+    }
+
+    @Override
+    public void start(Graph input) {
+      previous = Interpreter.run(input, params, this.input);
+    }
+
+    @Override
+    public void after(Pass pass, Graph before, Graph after) {
+      Tensor now = Interpreter.run(after, params, input);
+      double scale = Math.max(previous.maxAbs(), 1e-30);
+      double relative = now.maxAbsDiff(previous) / scale;
+      worst = Math.max(worst, relative);
+      boolean ok = relative <= tolerance;
+      out.printf("verify %-26s max error %.3g of max |output| %.4g  %s%n", pass.name(), relative, scale, ok ? "ok" : "FAILED");
+      if (!ok) {
+        throw new NetcException("pass " + pass.name() + " changed the output by " + String.format("%.3g", relative)
+            + " of its largest value (tolerance " + tolerance + ")");
+      }
+      previous = now;
+    }
+  }
+}

@@ -1,0 +1,140 @@
+package netc.passes;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import netc.ir.Graph;
+import netc.ir.Node;
+import netc.ir.Op;
+
+/**
+ * Static memory planning for one image: the liveness of every intermediate in execution order, then
+ * offsets in one arena so that values alive at the same time never overlap.
+ *
+ * <p>Sharing first: a value reuses an input's buffer when the input dies at this node, has the same
+ * size and layout, and the op reads each element only to write the same element: the residual
+ * operand of a conv epilogue, the input of an add, batch norm or activation. A flatten shares its
+ * input's buffer (same bytes, a new shape). The caller's input is not in the arena.
+ *
+ * <p>Then offsets, greedy by size (as TensorFlow Lite plans its arena): buffers from largest to
+ * smallest each take the lowest offset that overlaps no already placed buffer whose lifetime
+ * intersects its own. The lower bound for the order is the largest total of buffers live at one step;
+ * greedy placement usually meets it.
+ */
+public final class MemoryPlanner {
+  /** Arena offsets are multiples of this many floats (64 bytes: one vector, one cache line). */
+  static final int ALIGN = 16;
+
+  private MemoryPlanner() {}
+
+  public static MemoryPlan plan(Graph g, int vectorFloats) {
+    List<Node> order = g.nodes();
+    Map<Integer, Integer> step = new HashMap<>();
+    for (int i = 0; i < order.size(); i++) step.put(order.get(i).id(), i);
+    Map<Integer, Integer> lastUse = new HashMap<>();
+    for (Node n : order) for (int in : n.inputs()) lastUse.merge(in, step.get(n.id()), Math::max);
+    lastUse.put(g.outputId(), order.size()); // the output lives past the last step, until it is copied out
+
+    List<long[]> sizes = new ArrayList<>(); // per buffer: floats
+    List<List<Integer>> members = new ArrayList<>();
+    Map<Integer, Integer> bufferOf = new HashMap<>();
+    long withoutPlanning = 0;
+    for (Node n : order) {
+      if (n.op() == Op.INPUT) continue;
+      long floats = Layouts.floats(n, vectorFloats);
+      Integer shared = sharedWith(g, n, step, lastUse, bufferOf, vectorFloats);
+      if (n.op() != Op.FLATTEN) withoutPlanning += floats;
+      if (shared != null) {
+        bufferOf.put(n.id(), shared);
+        members.get(shared).add(n.id());
+        sizes.get(shared)[0] = Math.max(sizes.get(shared)[0], floats);
+      } else {
+        bufferOf.put(n.id(), sizes.size());
+        sizes.add(new long[] {floats});
+        members.add(new ArrayList<>(List.of(n.id())));
+      }
+    }
+    int count = sizes.size();
+    int[] first = new int[count], last = new int[count];
+    for (int b = 0; b < count; b++) {
+      first[b] = Integer.MAX_VALUE;
+      for (int v : members.get(b)) {
+        first[b] = Math.min(first[b], step.get(v));
+        last[b] = Math.max(last[b], lastUse.getOrDefault(v, step.get(v)));
+      }
+    }
+    List<Integer> bySize = new ArrayList<>();
+    for (int b = 0; b < count; b++) bySize.add(b);
+    bySize.sort(Comparator.comparingLong((Integer b) -> -sizes.get(b)[0]).thenComparingInt(b -> first[b]));
+    long[] offset = new long[count];
+    List<Integer> placed = new ArrayList<>();
+    long arena = 0;
+    for (int b : bySize) {
+      long size = align(sizes.get(b)[0]);
+      List<Integer> overlapping = new ArrayList<>();
+      for (int p : placed) if (first[p] <= last[b] && first[b] <= last[p]) overlapping.add(p);
+      overlapping.sort(Comparator.comparingLong(p -> offset[p]));
+      long at = 0;
+      for (int p : overlapping) {
+        if (offset[p] - at >= size) break;
+        at = Math.max(at, offset[p] + align(sizes.get(p)[0]));
+      }
+      offset[b] = at;
+      placed.add(b);
+      arena = Math.max(arena, at + size);
+    }
+    long lowerBound = 0, withoutReuse = 0;
+    for (int t = 0; t <= order.size(); t++) {
+      long live = 0;
+      for (int b = 0; b < count; b++) if (first[b] <= t && t <= last[b]) live += align(sizes.get(b)[0]);
+      lowerBound = Math.max(lowerBound, live);
+    }
+    List<MemoryPlan.Buffer> buffers = new ArrayList<>();
+    for (int b = 0; b < count; b++) {
+      buffers.add(new MemoryPlan.Buffer(b, sizes.get(b)[0], first[b], last[b], offset[b], members.get(b)));
+      withoutReuse += align(sizes.get(b)[0]);
+    }
+    return new MemoryPlan(buffers, bufferOf, arena, lowerBound, withoutReuse, withoutPlanning);
+  }
+
+  private static long align(long floats) {
+    return (floats + ALIGN - 1) / ALIGN * ALIGN;
+  }
+
+  /** The buffer n may write over, or null. */
+  private static Integer sharedWith(Graph g, Node n, Map<Integer, Integer> step, Map<Integer, Integer> lastUse,
+      Map<Integer, Integer> bufferOf, int vectorFloats) {
+    int candidate;
+    switch (n.op()) {
+      case FLATTEN -> {
+        return bufferOf.get(n.input(0));
+      }
+      case CONV -> {
+        if (n.inputs().size() < 2) return null;
+        candidate = n.input(1);
+      }
+      case ADD, BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU -> candidate = n.input(0);
+      default -> {
+        return null;
+      }
+    }
+    Node src = g.node(candidate);
+    Integer buffer = bufferOf.get(candidate);
+    boolean dies = lastUse.get(candidate) == (int) step.get(n.id()) && candidate != g.outputId();
+    boolean sameGeometry = Layouts.floats(src, vectorFloats) == Layouts.floats(n, vectorFloats)
+        && src.attrs().getString("layout", "").equals(n.attrs().getString("layout", ""))
+        && Layouts.halo(src).equals(Layouts.halo(n));
+    if (n.op() == Op.ADD && n.input(0) == n.input(1)) return null;
+    return buffer != null && dies && sameGeometry && !otherValueLive(g, buffer, candidate, bufferOf, lastUse, step.get(n.id())) ? buffer : null;
+  }
+
+  /** True when another value in the same buffer is still needed after {@code now}. */
+  private static boolean otherValueLive(Graph g, int buffer, int except, Map<Integer, Integer> bufferOf, Map<Integer, Integer> lastUse, int now) {
+    for (Map.Entry<Integer, Integer> e : bufferOf.entrySet()) {
+      if (e.getValue() == buffer && e.getKey() != except && lastUse.getOrDefault(e.getKey(), 0) > now) return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,28 @@
+package netc.passes;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What a pipeline run is configured with: the opt level, passes switched off by name, the
+ * channel block of the blocked layout, and the instruments that watch every pass.
+ */
+public record PassContext(int optLevel, Set<String> disabled, int block, List<Instrument> instruments) {
+  public PassContext {
+    disabled = Set.copyOf(disabled);
+    instruments = List.copyOf(instruments);
+    if (block <= 0 || (block & (block - 1)) != 0) throw new IllegalArgumentException("block must be a power of two, got " + block);
+  }
+
+  public static PassContext defaults() {
+    return new PassContext(2, Set.of(), 16, List.of());
+  }
+
+  public PassContext withInstruments(List<Instrument> more) {
+    return new PassContext(optLevel, disabled, block, more);
+  }
+
+  public boolean enabled(Pass pass) {
+    return pass.optLevel() <= optLevel && !disabled.contains(pass.name());
+  }
+}

@@ -1,0 +1,21 @@
+package netc.passes;
+
+import java.util.Random;
+import netc.ir.Graph;
+import netc.runtime.Tensor;
+
+/** Seeded inputs in [0, 1) of a graph's declared shape. */
+final class InputsForTests {
+  private InputsForTests() {}
+
+  static Tensor random(Graph g, int batch) {
+    int[] dims = g.input().shape().dims();
+    int[] shape = new int[dims.length + 1];
+    shape[0] = batch;
+    System.arraycopy(dims, 0, shape, 1, dims.length);
+    Tensor t = Tensor.zeros(shape);
+    Random rng = new Random(batch * 31L + dims[0]);
+    for (int i = 0; i < t.size(); i++) t.data()[i] = rng.nextFloat();
+    return t;
+  }
+}

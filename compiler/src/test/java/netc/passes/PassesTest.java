@@ -1,0 +1,195 @@
+package netc.passes;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import netc.ast.NetcException;
+import netc.interp.Interpreter;
+import netc.ir.Graph;
+import netc.ir.Node;
+import netc.ir.Op;
+import netc.ir.ParamExpr;
+import netc.runtime.Tensor;
+import netc.testing.Specs;
+import netc.weights.SyntheticWeights;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Per pass: the rewritten graph compared structurally with the expected one (as op sequences and
+ * attributes), cases where the pass must not fire, and a differential check with the interpreter.
+ */
+class PassesTest {
+  static final PassContext CTX = PassContext.defaults();
+
+  static String ops(Graph g) {
+    StringBuilder b = new StringBuilder();
+    for (Node n : g.nodes()) {
+      b.append(b.length() == 0 ? "" : " ").append(n.op().spelling());
+      if (n.attrs().has("act")) b.append("+").append(n.attrs().getString("act", ""));
+      if (n.attrs().has("residual")) b.append("+res");
+    }
+    return b.toString();
+  }
+
+  /** Max |before - after| relative to max |before| on a seeded input and synthetic weights. */
+  static double differential(Graph before, Graph after) {
+    Map<String, Tensor> w = SyntheticWeights.generate(before, 11);
+    Tensor x = InputsForTests.random(before, 2);
+    Tensor a = Interpreter.run(before, (n, s) -> w.get(n).data(), x);
+    Tensor b = Interpreter.run(after, (n, s) -> w.get(n).data(), x);
+    return a.maxAbsDiff(b) / a.maxAbs();
+  }
+
+  @Test
+  void foldBatchNormIntoConv() {
+    Graph before = Specs.fromText("input(3, 8, 8)\nc: conv(4, 3, padding = 1)\nbn: batchnorm()\nrelu()");
+    Graph after = new FoldBatchNorm().run(before, CTX);
+    assertEquals("input conv relu", ops(after));
+    Node conv = after.nodes().get(1);
+    assertTrue(conv.param("weight") instanceof ParamExpr.BnScaledWeight);
+    assertTrue(conv.param("bias") instanceof ParamExpr.BnShiftedBias);
+    assertEquals(List.of("c", "bn"), conv.origins().stream().map(o -> o.layer()).toList());
+    assertTrue(differential(before, after) < 1e-6);
+  }
+
+  @Test
+  void foldBatchNormMustNotFire() {
+    // the conv's output has a second consumer: the other user needs the unscaled value
+    Graph shared = Specs.fromText("input(4, 8, 8)\nresidual {\n c: conv(4, 3, padding = 1)\n bn: batchnorm()\n}");
+    Graph twoUses = Specs.fromText("input(4, 8, 8)\nc: conv(4, 1)\nresidual {\n bn: batchnorm()\n}");
+    assertEquals(ops(twoUses), ops(new FoldBatchNorm().run(twoUses, CTX)));
+    assertEquals("input conv add", ops(new FoldBatchNorm().run(shared, CTX)));
+    // a batch norm with no conv before it
+    Graph noConv = Specs.fromText("input(4, 8, 8)\nrelu()\nbn: batchnorm()");
+    assertEquals("input relu batchnorm", ops(new FoldBatchNorm().run(noConv, CTX)));
+    // a conv whose epilogue already has an activation
+    Graph fused = new FuseActivation().run(Specs.fromText("input(4, 8, 8)\nc: conv(4, 1)\nrelu()\nbn: batchnorm()"), CTX);
+    assertEquals("input conv+relu batchnorm", ops(new FoldBatchNorm().run(fused, CTX)));
+  }
+
+  @Test
+  void fuseActivationIntoConvAndFc() {
+    Graph before = Specs.fromText("input(3, 8, 8)\nc: conv(4, 3)\nleaky_relu(0.2)\nflatten()\nf: fc(5)\nsigmoid()");
+    Graph after = new FuseActivation().run(before, CTX);
+    assertEquals("input conv+leaky_relu flatten fc+sigmoid", ops(after));
+    assertEquals(0.2, after.nodes().get(1).attrs().getDouble("slope"));
+    assertTrue(differential(before, after) < 1e-7);
+    // must not fire: the conv output is also used by the add
+    Graph shared = Specs.fromText("input(4, 8, 8)\nc: conv(4, 1)\nresidual {\n relu()\n}");
+    assertEquals("input conv relu add", ops(new FuseActivation().run(shared, CTX)));
+  }
+
+  @Test
+  void fuseResidualTakesTheLaterConv() {
+    Graph before = new FoldBatchNorm().run(Specs.example("resnet18", Map.of("width", "8", "size", "32", "classes", "4")), CTX);
+    Graph after = new FuseResidual().run(before, CTX);
+    assertFalse(ops(after).contains("add"));
+    Node proj = after.nodes().stream().filter(n -> n.name().equals("layer2.0.downsample.0")).findFirst().orElseThrow();
+    assertTrue(proj.attrs().has("residual"), "the projection is later in the order than conv2, so it takes the add");
+    assertEquals("layer2.0.bn2", after.node(proj.input(1)).origins().get(1).layer());
+    assertTrue(differential(before, after) < 1e-6);
+  }
+
+  @Test
+  void fuseResidualMustNotFireAfterAnActivation() {
+    // tanh(conv) + x cannot become conv's epilogue: the activation would have to precede the add
+    Graph g = new FuseActivation().run(Specs.fromText("input(4, 8, 8)\nresidual {\n c: conv(4, 3, padding = 1)\n tanh()\n}"), CTX);
+    assertEquals("input conv+tanh add", ops(new FuseResidual().run(g, CTX)));
+  }
+
+  @Test
+  void foldInputNormalizationPadsWithTheMean() {
+    Graph before = Specs.fromText("input(3, 6, 6, mean = [0.4, 0.5, 0.6], std = [0.2, 0.3, 0.4])\nc: conv(4, 3, stride = 2, padding = 1)");
+    Graph after = new FoldInputNormalization().run(before, CTX);
+    Node conv = after.nodes().get(1);
+    assertEquals(List.of(0.4, 0.5, 0.6), conv.attrs().getDoubles("pad_value"));
+    assertTrue(after.input().attrs().has("normalization_folded"));
+    // the border is where a fold without the pad value would go wrong; this input has a 1-pixel border
+    assertTrue(differential(before, after) < 1e-6, "exact including the padded border");
+    // must not fire when the input has another user
+    Graph twoUsers = Specs.fromText("input(3, 6, 6, mean = [0.4, 0.5, 0.6], std = [0.2, 0.3, 0.4])\nresidual {\n c: conv(3, 1)\n}");
+    assertSame(twoUsers, new FoldInputNormalization().run(twoUsers, CTX));
+  }
+
+  @Test
+  void eliminateDeadNodesAndIdentities() {
+    Graph before = Specs.fromText("input(3, 8, 8)\nmaxpool(1)\nc: conv(4, 1)\nflatten()\nflatten()\nfc(2)");
+    Graph after = new EliminateDeadNodes().run(before, CTX);
+    assertEquals("input conv flatten fc", ops(after));
+    assertTrue(differential(before, after) == 0);
+  }
+
+  @Test
+  void layoutBlocksFeatureMapsAndBordersPaddedInputs() {
+    Graph g = PassManager.run(Specs.example("resnet18", Map.of("width", "8", "size", "32", "classes", "4")), CTX);
+    Node pad = g.nodes().get(1);
+    assertEquals(Op.REORDER, pad.op());
+    assertEquals(List.of(3, 3), pad.attrs().getInts("halo"), "the 7x7 stem reads a 3-pixel border");
+    assertEquals(List.of(0.485, 0.456, 0.406), pad.attrs().getDoubles("pad_value"));
+    for (Node n : g.nodes()) {
+      if (n.op() == Op.CONV) assertEquals("nchw16c", n.attrs().getString("layout", ""), n.name());
+    }
+    Node maxpool = g.nodes().stream().filter(n -> n.op() == Op.MAXPOOL).findFirst().orElseThrow();
+    assertEquals(List.of(1, 1), maxpool.attrs().getInts("halo"), "layer1.0.conv1 is a 3x3 with padding 1");
+    assertEquals(1, g.nodes().stream().filter(n -> n.op() == Op.REORDER).count(), "no reorder but the stem's border");
+  }
+
+  @Test
+  void layoutReordersOnlyWhereNeeded() {
+    Graph g = PassManager.run(Specs.fromText("input(3, 8, 8)\nc: conv(16, 3)\nflatten()\nfc(2)"), CTX);
+    assertEquals("input conv reorder flatten fc", ops(g), "a 6x6 blocked map is reordered before flatten");
+    Graph ends = PassManager.run(Specs.fromText("input(3, 8, 8)\nc: conv(16, 1)"), CTX);
+    assertEquals("input conv reorder", ops(ends), "the output is given back in NCHW");
+  }
+
+  @Test
+  void passManagerHonoursLevelsAndDisabledPasses() {
+    Graph g = Specs.example("resnet18", Map.of("width", "8", "size", "32"));
+    Graph o0 = PassManager.run(g, new PassContext(0, Set.of(), 16, List.of()));
+    assertTrue(ops(o0).contains("batchnorm"), "-O0 folds nothing");
+    Graph noFold = PassManager.run(g, new PassContext(2, Set.of("fold-batchnorm"), 16, List.of()));
+    assertTrue(ops(noFold).contains("batchnorm"));
+    NetcException e = assertThrows(NetcException.class, () -> PassManager.run(g, new PassContext(2, Set.of("fold-bn"), 16, List.of())));
+    assertTrue(e.getMessage().startsWith("unknown pass 'fold-bn' in --disable-pass; passes are: eliminate-dead-nodes,"), e.getMessage());
+  }
+
+  /** The whole pipeline keeps every example network's output within 1e-4 of the unoptimized result. */
+  @ParameterizedTest
+  @ValueSource(strings = {"resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "smallnet"})
+  void pipelineKeepsEveryExampleNetworksOutput(String net) {
+    Map<String, String> small = net.equals("smallnet") ? Map.of() : Map.of("width", "8", "size", "32", "classes", "10");
+    Graph before = Specs.example(net, small);
+    Graph after = PassManager.run(before, CTX);
+    assertTrue(after.nodes().size() < before.nodes().size());
+    double err = differential(before, after);
+    assertTrue(err < 1e-4, net + ": relative error " + err);
+  }
+
+  @Test
+  void memoryPlanReusesBuffersAndMeetsTheBound() {
+    Graph g = PassManager.run(Specs.example("resnet50", Map.of()), CTX);
+    MemoryPlan plan = MemoryPlanner.plan(g, 16);
+    assertTrue(plan.arenaFloats() >= plan.lowerBoundFloats());
+    assertEquals(plan.lowerBoundFloats(), plan.arenaFloats(), "greedy-by-size meets the bound on resnet50");
+    assertTrue(plan.arenaFloats() * 5 < plan.withoutPlanningFloats(), "reuse saves most of the memory");
+    // residual convs write over their shortcut when it dies there
+    Node conv3 = g.nodes().stream().filter(n -> n.name().equals("layer1.1.conv3")).findFirst().orElseThrow();
+    assertEquals(plan.bufferOf().get(conv3.input(1)), plan.bufferOf().get(conv3.id()));
+    // no two values live at the same step overlap in the arena
+    for (MemoryPlan.Buffer a : plan.buffers()) {
+      for (MemoryPlan.Buffer b : plan.buffers()) {
+        if (a.id() >= b.id() || a.last() < b.first() || b.last() < a.first()) continue;
+        boolean disjoint = a.offset() + a.floats() <= b.offset() || b.offset() + b.floats() <= a.offset();
+        assertTrue(disjoint, "buffers " + a + " and " + b + " overlap while both live");
+      }
+    }
+  }
+}
