@@ -1,0 +1,46 @@
+package netc.codegen;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import javax.tools.Diagnostic;
+import javax.tools.DiagnosticCollector;
+import javax.tools.JavaCompiler;
+import javax.tools.JavaFileObject;
+import javax.tools.SimpleJavaFileObject;
+import javax.tools.StandardJavaFileManager;
+import javax.tools.StandardLocation;
+import javax.tools.ToolProvider;
+
+/** Compiles generated source in-process with javax.tools against the runtime's classes. */
+final class JavaSourceCompiler {
+  private JavaSourceCompiler() {}
+
+  static void compile(String className, String source, Path classpath, Path outDir) throws IOException {
+    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+    if (javac == null) throw new IllegalStateException("no Java compiler in this JVM: netc needs a JDK, not a JRE");
+    DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
+    try (StandardJavaFileManager files = javac.getStandardFileManager(diagnostics, Locale.ROOT, null)) {
+      files.setLocationFromPaths(StandardLocation.CLASS_OUTPUT, List.of(outDir));
+      files.setLocationFromPaths(StandardLocation.CLASS_PATH, List.of(classpath));
+      JavaFileObject unit = new SimpleJavaFileObject(URI.create("string:///" + className.replace('.', '/') + ".java"), JavaFileObject.Kind.SOURCE) {
+        @Override
+        public CharSequence getCharContent(boolean ignoreEncodingErrors) {
+          return source;
+        }
+      };
+      List<String> options = new ArrayList<>(List.of("--release", "17", "-g:none", "-Xlint:none", "-implicit:none"));
+      boolean ok = javac.getTask(null, files, diagnostics, options, null, List.of(unit)).call();
+      if (!ok) {
+        StringBuilder b = new StringBuilder("generated code for " + className + " did not compile (a netc bug):");
+        for (Diagnostic<? extends JavaFileObject> d : diagnostics.getDiagnostics()) {
+          b.append("\n  line ").append(d.getLineNumber()).append(": ").append(d.getMessage(Locale.ROOT));
+        }
+        throw new IllegalStateException(b.toString());
+      }
+    }
+  }
+}

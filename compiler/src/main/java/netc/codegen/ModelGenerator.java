@@ -1,0 +1,330 @@
+package netc.codegen;
+
+import com.squareup.javapoet.ArrayTypeName;
+import com.squareup.javapoet.ClassName;
+import com.squareup.javapoet.CodeBlock;
+import com.squareup.javapoet.FieldSpec;
+import com.squareup.javapoet.JavaFile;
+import com.squareup.javapoet.MethodSpec;
+import com.squareup.javapoet.TypeName;
+import com.squareup.javapoet.TypeSpec;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import javax.lang.model.element.Modifier;
+import netc.ast.NetcException;
+import netc.ir.Activation;
+import netc.ir.Attrs;
+import netc.ir.Graph;
+import netc.ir.Node;
+import netc.ir.Op;
+import netc.ir.Origin;
+import netc.passes.MemoryPlan;
+
+/**
+ * Generates the Java class of a compiled network: one private method per step, named after the spec
+ * layer it computes, in which every shape, stride, offset, loop bound and epilogue is a literal; a
+ * {@code runStep} switch the runtime calls with work-item ranges; and the offset tables the conv
+ * micro-kernel reads, built in the static initializer from literal arguments and shared between
+ * layers of the same geometry. Weights are never in the source: they are offsets into the packed
+ * weight array.
+ */
+public final class ModelGenerator {
+  static final String PACKAGE = "netc.generated";
+  static final ClassName COMPILED_MODEL = ClassName.get("netc.runtime", "CompiledModel");
+  static final ClassName WORKSPACE = ClassName.get("netc.runtime", "Workspace");
+  static final ClassName KERNELS = ClassName.get("netc.runtime.kernels", "Kernels");
+  static final ClassName TABLES = ClassName.get("netc.runtime.kernels", "Tables");
+  static final ClassName REORDER = ClassName.get("netc.runtime.kernels", "Reorder");
+  static final ClassName SOFTMAX = ClassName.get("netc.runtime.kernels", "Softmax");
+  static final ClassName PROPERTIES = ClassName.get("java.util", "Properties");
+  static final TypeName INTS = ArrayTypeName.of(TypeName.INT);
+  static final TypeName FLOATS = ArrayTypeName.of(TypeName.FLOAT);
+
+  /** Below this many multiply-accumulates or floats a step runs on the caller's thread: a barrier costs more. */
+  static final long PARALLEL_THRESHOLD = 200_000;
+
+  /** What the generated class needs to know besides its source. */
+  public record Result(JavaFile file, String className, int steps, long outputOffset, int outputSize) {}
+
+  private final Graph graph;
+  private final MemoryPlan plan;
+  private final PackedWeights weights;
+  private final String header;
+  private final JavaNames names = new JavaNames();
+  private final Map<String, String> tables = new LinkedHashMap<>();
+  private final List<FieldSpec> fields = new ArrayList<>();
+  private final List<MethodSpec> methods = new ArrayList<>();
+  private final List<String> stepMethods = new ArrayList<>();
+  private final List<Integer> items = new ArrayList<>();
+  private final List<Boolean> parallel = new ArrayList<>();
+
+  private ModelGenerator(Graph graph, MemoryPlan plan, PackedWeights weights, String header) {
+    this.graph = graph;
+    this.plan = plan;
+    this.weights = weights;
+    this.header = header;
+  }
+
+  static Result generate(Graph graph, MemoryPlan plan, PackedWeights weights, String header) {
+    return new ModelGenerator(graph, plan, weights, header).generate();
+  }
+
+  private Geometry value(int id) {
+    Node n = graph.node(id);
+    if (n.op() == Op.INPUT) return Geometry.of(n, 0, true);
+    return Geometry.of(n, plan.offsetOf(id), false);
+  }
+
+  private Result generate() {
+    for (Node n : graph.nodes()) step(n);
+    Node out = graph.output();
+    Geometry og = value(out.id());
+    if (og.external() || og.hh() > 0 || og.hw() > 0 || (og.blocked() && out.shape().rank() == 3)) {
+      throw new NetcException("cannot compile " + graph.name() + ": its output " + out.name() + " is not a plain tensor");
+    }
+    String className = JavaNames.type(graph.name());
+    TypeSpec.Builder type = TypeSpec.classBuilder(className)
+        .addModifiers(Modifier.PUBLIC, Modifier.FINAL)
+        .superclass(COMPILED_MODEL)
+        .addJavadoc("$L", JavaNames.comment(graph.name() + ", compiled by netc: " + stepMethods.size() + " steps, "
+            + String.format("%.3f", graph.macs() / 1e9) + " G multiply-accumulates per image, " + plan.arenaFloats() * 4 / 1024
+            + " KiB of activations per image.") + "\n");
+    type.addField(FieldSpec.builder(INTS, "ITEMS", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
+        .initializer("{$L}", items.stream().map(String::valueOf).collect(Collectors.joining(", "))).build());
+    type.addField(FieldSpec.builder(ArrayTypeName.of(TypeName.BOOLEAN), "PARALLEL", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
+        .initializer("{$L}", parallel.stream().map(String::valueOf).collect(Collectors.joining(", "))).build());
+    fields.forEach(type::addField);
+    type.addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PUBLIC)
+        .addParameter(PROPERTIES, "properties").addParameter(TypeName.INT, "threads")
+        .addStatement("super(properties, threads)").build());
+    type.addMethod(override("steps", TypeName.INT).addStatement("return $L", stepMethods.size()).build());
+    type.addMethod(override("items", TypeName.INT).addParameter(TypeName.INT, "step").addStatement("return ITEMS[step]").build());
+    type.addMethod(override("parallel", TypeName.BOOLEAN).addParameter(TypeName.INT, "step").addStatement("return PARALLEL[step]").build());
+    type.addMethod(override("outputOffset", TypeName.INT).addStatement("return $L", og.offset()).build());
+    MethodSpec.Builder run = override("runStep", TypeName.VOID)
+        .addParameter(TypeName.INT, "step").addParameter(WORKSPACE, "ws").addParameter(TypeName.INT, "from").addParameter(TypeName.INT, "to")
+        .beginControlFlow("switch (step)");
+    for (int i = 0; i < stepMethods.size(); i++) run.addStatement("case $L: $L(ws, from, to); return", i, stepMethods.get(i));
+    run.addStatement("default: throw new $T(\"no step \" + step)", IllegalArgumentException.class).endControlFlow();
+    type.addMethod(run.build());
+    methods.forEach(type::addMethod);
+    JavaFile file = JavaFile.builder(PACKAGE, type.build()).addFileComment("$L", header).skipJavaLangImports(true).indent("    ").build();
+    int outSize = (int) out.shape().size();
+    return new Result(file, PACKAGE + "." + className, stepMethods.size(), og.offset(), outSize);
+  }
+
+  private static MethodSpec.Builder override(String name, TypeName returns) {
+    return MethodSpec.methodBuilder(name).addAnnotation(Override.class).addModifiers(Modifier.PROTECTED).returns(returns);
+  }
+
+  /** Declares (once per distinct call) a static final table built from literal arguments. */
+  private String table(String owner, String suffix, TypeName type, String call) {
+    return tables.computeIfAbsent(call, c -> {
+      String name = names.constant(owner + "_" + suffix);
+      CodeBlock init = c.startsWith("Tables.") ? CodeBlock.of("$T$L", TABLES, c.substring("Tables".length())) : CodeBlock.of("$L", c);
+      fields.add(FieldSpec.builder(type, name, Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL).initializer(init).build());
+      return name;
+    });
+  }
+
+  private MethodSpec.Builder stepMethod(Node n, int itemCount, long work, String what) {
+    String name = names.method(n.name());
+    stepMethods.add(name);
+    items.add(itemCount);
+    parallel.add(itemCount > 1 && work >= PARALLEL_THRESHOLD);
+    StringBuilder doc = new StringBuilder(n.name() + ": " + what + ".\n");
+    for (Origin o : n.origins()) doc.append("<br>from ").append(o.layer()).append(" (").append(o.op().spelling()).append(") at ")
+        .append(o.span() == null ? "?" : o.span().location()).append('\n');
+    return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE)
+        .addJavadoc("$L", JavaNames.comment(doc.toString()).replace("<br>", ""))
+        .addParameter(WORKSPACE, "ws").addParameter(TypeName.INT, "from").addParameter(TypeName.INT, "to")
+        .addStatement("float[] a = ws.arena");
+  }
+
+  private void step(Node n) {
+    switch (n.op()) {
+      case INPUT -> {}
+      case CONV -> conv(n);
+      case MAXPOOL, AVGPOOL -> pool(n);
+      case GLOBAL_AVGPOOL -> globalAvgPool(n);
+      case FLATTEN -> {
+        Geometry in = value(n.input(0));
+        if (in.hh() > 0 || in.hw() > 0 || in.external()) throw new NetcException("cannot compile " + n.name() + ": flatten of a bordered tensor");
+      }
+      case FC -> fc(n);
+      case BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU, ADD -> elementwise(n);
+      case SOFTMAX -> softmax(n);
+      case REORDER -> reorder(n);
+    }
+  }
+
+  private static CodeBlock act(Attrs a) {
+    return CodeBlock.of("$T.$L", KERNELS, a.activation().name());
+  }
+
+  private static String slope(Attrs a) {
+    return a.has("slope") ? (float) a.getDouble("slope") + "f" : "0f";
+  }
+
+  private void zeroBorder(MethodSpec.Builder m, Geometry out) {
+    if (out.hh() == 0 && out.hw() == 0) return;
+    // the border lies outside every work item, so whichever thread runs item 0 clears it
+    m.beginControlFlow("if (from == 0)")
+        .addStatement("$T.zeroBorder(a, $L, $L, $L, $L, $L, $L)", TABLES, out.storage(0), out.blocks(), out.h(), out.w(), out.hh(), out.hw())
+        .endControlFlow();
+  }
+
+  private void conv(Node n) {
+    Attrs at = n.attrs();
+    Geometry in = value(n.input(0)), out = value(n.id());
+    Geometry res = n.inputs().size() > 1 ? value(n.input(1)) : null;
+    int kh = at.getInts("kernel").get(0), kw = at.getInts("kernel").get(1), sh = at.getInts("stride").get(0), sw = at.getInts("stride").get(1);
+    int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1), dh = at.getInts("dilation").get(0), dw = at.getInts("dilation").get(1);
+    if (in.hh() < ph || in.hw() < pw) throw new IllegalStateException(n.name() + ": input border " + in.hh() + " < padding " + ph);
+    int inBlocks = in.blocked() ? in.blocks() : 1, lanes = in.blocked() ? 16 : in.channels(), laneStride = in.blocked() ? 1 : in.plane();
+    int outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(outBlocks), groups = outBlocks / nb;
+    int pixels = out.h() * out.w(), tiles = (pixels + 6) / 7;
+    int k = inBlocks * kh * kw * lanes;
+    String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, %d, %d, %d, %d, %d, %d, %d)",
+        inBlocks, lanes, kh, kw, in.plane(), laneStride, dh * in.rowStride(), dw * in.pixStride()));
+    String inPix = table(n.name(), "in", INTS, String.format("Tables.pixels(%d, %d, %d, %d, %d, %d, %d)",
+        out.h(), out.w(), sh, sw, in.rowStride(), in.pixStride(), -(ph * in.rowStride() + pw * in.pixStride())));
+    String outPix = table(n.name(), "out", INTS, pixelsOf(out));
+    String resPix = res == null ? "null" : table(n.name(), "res", INTS, pixelsOf(res));
+    String what = String.format("conv %dx%d stride %dx%d padding %dx%d%s, %d -> %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
+        kh, kw, sh, sw, ph, pw, dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(),
+        in.h(), in.w(), out.h(), out.w(), res == null ? "" : ", residual", at.has("act") ? ", " + at.activation().spelling() : "");
+    long macs = (long) pixels * out.channels() * k;
+    MethodSpec.Builder m = stepMethod(n, groups * tiles, macs, what);
+    zeroBorder(m, out);
+    int wOff = weights.offset(n, "weight"), bOff = weights.offset(n, "bias");
+    m.beginControlFlow("for (int item = from; item < to; item++)")
+        .addStatement("int group = item / $L, tile = item - group * $L", tiles, tiles)
+        .addStatement("K.convTile($L, $L, $L, $L, tile * 7, $L, w, $L + group * $L, $L + group * $L,\n"
+                + "a, $L + group * $L, $L, $L, $L, $L, $L, $L, $L, $L)",
+            nb, in.array(), in.at(0), inPix, kOff, wOff, k * 16 * nb, bOff, 16 * nb,
+            out.storage(0), (long) nb * out.plane(), outPix, out.plane(),
+            res == null ? "null" : res.array(), res == null ? "0" : res.storage(0) + " + group * " + (long) nb * res.plane(),
+            resPix, res == null ? 0 : res.plane(), act(at), slope(at))
+        .endControlFlow();
+    methods.add(m.build());
+  }
+
+  private static String pixelsOf(Geometry g) {
+    return String.format("Tables.pixels(%d, %d, 1, 1, %d, 16, %d)", g.h(), g.w(), g.rowStride(), g.interior());
+  }
+
+  private void pool(Node n) {
+    Attrs at = n.attrs();
+    Geometry in = value(n.input(0)), out = value(n.id());
+    boolean max = n.op() == Op.MAXPOOL;
+    int kh = at.getInts("kernel").get(0), kw = at.getInts("kernel").get(1), sh = at.getInts("stride").get(0), sw = at.getInts("stride").get(1);
+    int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1);
+    MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), (long) out.paddedChannels() * out.h() * out.w() * kh * kw,
+        String.format("%s pool %dx%d stride %dx%d padding %dx%d, %dx%d -> %dx%d", max ? "max" : "average", kh, kw, sh, sw, ph, pw,
+            in.h(), in.w(), out.h(), out.w()));
+    zeroBorder(m, out);
+    m.beginControlFlow("for (int item = from; item < to; item++)")
+        .addStatement("int block = item / $L, oy = item - block * $L", out.h(), out.h())
+        .addStatement("K.poolRow($L, $L, $L + block * $L, $L, $L, $L, a, $L + block * $L + oy * $L, $L, oy, $L, $L, $L, $L, $L, $L)",
+            max, in.array(), in.at(0), in.plane(), in.rowStride(), in.h(), in.w(), out.at(0), out.plane(), out.rowStride(), out.w(),
+            kh, kw, sh, sw, ph, pw)
+        .endControlFlow();
+    methods.add(m.build());
+  }
+
+  private void globalAvgPool(Node n) {
+    Geometry in = value(n.input(0)), out = value(n.id());
+    MethodSpec.Builder m = stepMethod(n, in.blocks(), (long) in.paddedChannels() * in.h() * in.w(),
+        String.format("global average pool, %dx%d -> 1x1", in.h(), in.w()));
+    zeroBorder(m, out);
+    m.beginControlFlow("for (int block = from; block < to; block++)")
+        .addStatement("K.meanBlock($L, $L + block * $L, $L, $L, $L, a, $L + block * $L)",
+            in.array(), in.at(0), in.plane(), in.rowStride(), in.h(), in.w(), out.at(0), out.plane())
+        .endControlFlow();
+    methods.add(m.build());
+  }
+
+  private void fc(Node n) {
+    Geometry in = value(n.input(0)), out = value(n.id());
+    int inP = in.paddedChannels() * in.h() * in.w(), outs = out.paddedChannels();
+    int bias = n.param("bias") == null ? -1 : weights.offset(n, "bias");
+    MethodSpec.Builder m = stepMethod(n, outs, (long) outs * inP,
+        String.format("fully connected, %d -> %d%s", in.channels() * in.h() * in.w(), out.channels(),
+            n.attrs().has("act") ? ", then " + n.attrs().activation().spelling() : ""));
+    m.addStatement("K.fc($L, $L, $L, w, $L, $L, a, $L, $L, $L, from, to)",
+        in.array(), in.at(0), inP, weights.offset(n, "weight"), bias, out.at(0), act(n.attrs()), slope(n.attrs()));
+    methods.add(m.build());
+  }
+
+  /** Batch norm, activations and add: row by row over the interior, so borders stay zero. */
+  private void elementwise(Node n) {
+    Geometry x = value(n.input(0)), out = value(n.id());
+    Geometry y = n.op() == Op.ADD ? value(n.input(1)) : null;
+    if (!x.blocked()) throw new IllegalStateException(n.name() + ": elementwise ops run on blocked values");
+    MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), (long) out.paddedChannels() * out.h() * out.w(),
+        n.op().spelling() + (n.op() == Op.ADD ? " (residual)" : "") + ", " + n.shape());
+    zeroBorder(m, out);
+    m.beginControlFlow("for (int item = from; item < to; item++)")
+        .addStatement("int block = item / $L, row = item - block * $L", out.h(), out.h());
+    String xRow = String.format("%s + block * %d + row * %d", x.at(0), x.plane(), x.rowStride());
+    String oRow = String.format("%s + block * %d + row * %d", out.at(0), out.plane(), out.rowStride());
+    switch (n.op()) {
+      case ADD -> m.addStatement("K.add($L, $L, $L, $L + block * $L + row * $L, a, $L, $L)",
+          x.array(), xRow, y.array(), y.at(0), y.plane(), y.rowStride(), oRow, out.w() * 16);
+      case BATCHNORM -> m.addStatement("K.affineRow($L, $L, w, $L + block * 16, $L + block * 16, a, $L, $L)",
+          x.array(), xRow, weights.offset(n, "scale"), weights.offset(n, "shift"), oRow, out.w());
+      default -> {
+        Attrs at = n.attrs().with("act", Activation.of(n.op()).spelling());
+        m.addStatement("K.activate($L, $L, $L, $L, $L, a, $L)", x.array(), xRow, out.w() * 16, act(at), slope(at), oRow);
+      }
+    }
+    m.endControlFlow();
+    methods.add(m.build());
+  }
+
+  private void softmax(Node n) {
+    Geometry x = value(n.input(0)), out = value(n.id());
+    if (n.shape().rank() == 1) {
+      MethodSpec.Builder m = stepMethod(n, 1, n.shape().size(), "softmax over " + n.shape().dim(0) + " values");
+      m.addStatement("$T.run($L, $L, a, $L, $L, 1)", SOFTMAX, x.array(), x.at(0), out.at(0), n.shape().dim(0));
+      methods.add(m.build());
+      return;
+    }
+    MethodSpec.Builder m = stepMethod(n, n.shape().height() * n.shape().width(), n.shape().size(), "softmax over channels, " + n.shape());
+    m.beginControlFlow("for (int p = from; p < to; p++)")
+        .addStatement("int row = p / $L, col = p - row * $L", x.w(), x.w())
+        .addStatement("$T.run($L, $L + row * $L + col, a, $L + row * $L + col, $L, $L)", SOFTMAX,
+            x.array(), x.at(0), x.rowStride(), out.at(0), out.rowStride(), x.channels(), x.plane())
+        .endControlFlow();
+    methods.add(m.build());
+  }
+
+  private void reorder(Node n) {
+    Geometry src = value(n.input(0)), dst = value(n.id());
+    Attrs at = n.attrs();
+    String pad = "null", mean = "null", std = "null";
+    String owner = n.name();
+    if (at.getDoubles("pad_value") != null) pad = table(owner, "pad", FLOATS, floats(at.getDoubles("pad_value")));
+    if (at.has("normalize")) {
+      mean = table(owner, "mean", FLOATS, floats(at.getDoubles("mean")));
+      std = table(owner, "std", FLOATS, floats(at.getDoubles("std")));
+    }
+    MethodSpec.Builder m = stepMethod(n, src.channels(), n.shape().size(),
+        String.format("copy %s from %s to %s%s%s", n.shape(), src.blocked() ? "nchw16c" : "nchw", dst.blocked() ? "nchw16c" : "nchw",
+            dst.hh() + dst.hw() > 0 ? " with a " + dst.hh() + "x" + dst.hw() + " border" : "", at.has("normalize") ? ", normalizing" : ""));
+    m.addStatement("$T.copy($L, $L, $L,\n$L, $L, $L, $L, $L, $L,\na, $L, $L, $L, $L, $L, $L, $L,\n$L, $L, $L, from, to)", REORDER,
+        src.channels(), src.h(), src.w(),
+        src.array(), src.at(0), src.blocked(), src.plane(), src.rowStride(), src.pixStride(),
+        dst.at(0), dst.blocked(), dst.plane(), dst.rowStride(), dst.pixStride(), dst.hh(), dst.hw(), pad, mean, std);
+    methods.add(m.build());
+  }
+
+  private static String floats(List<Double> values) {
+    return "new float[] {" + values.stream().map(v -> (float) (double) v + "f").collect(Collectors.joining(", ")) + "}";
+  }
+
+}

@@ -1,0 +1,206 @@
+package netc.runtime;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.ReentrantLock;
+import netc.runtime.kernels.Kernels;
+
+/**
+ * A network compiled by netc. The generated subclass holds the layer steps with every shape and
+ * offset as a constant; this class holds the weights, runs the steps, and is the public API.
+ *
+ * <p><b>Thread safety.</b> A model is immutable once constructed and safe to call from any number of
+ * threads at once. Each call to {@code predict} takes a private workspace (activation arena) from a
+ * lock-free pool, allocating one only when more callers run at once than ever before. The model's
+ * intra-op thread pool serves one call at a time; a call that finds it busy runs on its own thread
+ * alone. Results do not depend on which path ran: every output value is computed by one thread with
+ * the same operations in the same order, so concurrent and serial calls give bit-identical results.
+ */
+public abstract class CompiledModel {
+  /** The kernels for this JVM, in a static final field so calls through it are monomorphic. */
+  protected static final Kernels K = Kernels.INSTANCE;
+
+  /** Resource names inside a compiled jar. */
+  public static final String PROPERTIES = "/netc/model.properties";
+
+  protected final float[] w;
+  private final Properties properties;
+  private final int[] inputShape;
+  private final int outputSize;
+  private final int arenaFloats;
+  private final ThreadPool pool;
+  private final ReentrantLock poolLock = new ReentrantLock();
+  private final ConcurrentLinkedQueue<Workspace[]> workspaces = new ConcurrentLinkedQueue<>();
+  private final List<String> labels;
+
+  /** Loads the packed weights and labels named in the properties; {@code threads} sizes the pool. */
+  protected CompiledModel(Properties properties, int threads) {
+    this.properties = properties;
+    this.inputShape = ints(properties.getProperty("input.shape"));
+    this.outputSize = Integer.parseInt(properties.getProperty("output.size"));
+    this.arenaFloats = Integer.parseInt(properties.getProperty("arena.floats"));
+    this.w = loadWeights(getClass(), properties.getProperty("weights.resource"), Integer.parseInt(properties.getProperty("weights.floats")));
+    this.labels = loadLabels(getClass(), properties.getProperty("labels.resource"), outputSize);
+    this.pool = new ThreadPool(threads);
+  }
+
+  /** Loads the model of a compiled jar (its classes and resources on {@code loader}'s path). */
+  public static CompiledModel load(ClassLoader loader, int threads) {
+    Properties p = new Properties();
+    try (InputStream in = loader.getResourceAsStream(PROPERTIES.substring(1))) {
+      if (in == null) throw new BadInputException("no compiled netc model on the class path (missing " + PROPERTIES + ")");
+      p.load(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+      Class<?> c = Class.forName(p.getProperty("class"), true, loader);
+      return (CompiledModel) c.getConstructor(Properties.class, int.class).newInstance(p, threads);
+    } catch (IOException | ReflectiveOperationException e) {
+      throw new BadInputException("cannot load the compiled model: " + e, e);
+    }
+  }
+
+  /** Reads the packed weights with one bulk copy (no per-element loop). */
+  private static float[] loadWeights(Class<?> owner, String resource, int floats) {
+    try (InputStream in = owner.getResourceAsStream(resource)) {
+      if (in == null) throw new BadInputException("missing weights resource " + resource);
+      byte[] bytes = in.readAllBytes();
+      if (bytes.length != 4L * floats) throw new BadInputException(resource + ": expected " + 4L * floats + " bytes, found " + bytes.length);
+      float[] out = new float[floats];
+      ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+      return out;
+    } catch (IOException e) {
+      throw new BadInputException("cannot read " + resource + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static List<String> loadLabels(Class<?> owner, String resource, int classes) {
+    List<String> out = new ArrayList<>();
+    if (resource != null) {
+      try (InputStream in = owner.getResourceAsStream(resource)) {
+        if (in != null) out.addAll(new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList());
+      } catch (IOException ignored) {
+        // labels are a convenience; indices stand in for them
+      }
+    }
+    if (out.size() != classes) {
+      out.clear();
+      for (int i = 0; i < classes; i++) out.add("class " + i);
+    }
+    return List.copyOf(out);
+  }
+
+  private static int[] ints(String s) {
+    return Arrays.stream(s.split(",")).mapToInt(x -> Integer.parseInt(x.trim())).toArray();
+  }
+
+  // ---- what generated code provides ----------------------------------------------------------
+
+  /** The number of steps (layers after fusion) of one forward pass. */
+  protected abstract int steps();
+
+  /** Work items of a step; a step whose items are split across threads must have independent items. */
+  protected abstract int items(int step);
+
+  /** Whether a step is worth splitting across threads. */
+  protected abstract boolean parallel(int step);
+
+  /** Runs items [from, to) of a step. */
+  protected abstract void runStep(int step, Workspace ws, int from, int to);
+
+  /** Arena offset of the output value (flat, {@link #outputSize()} floats). */
+  protected abstract int outputOffset();
+
+  // ---- the API --------------------------------------------------------------------------------
+
+  /** [C, H, W] of one input image. */
+  public final int[] inputShape() {
+    return inputShape.clone();
+  }
+
+  public final int outputSize() {
+    return outputSize;
+  }
+
+  public final List<String> labels() {
+    return labels;
+  }
+
+  /** What the compiler recorded: spec, netc version, whether the weights are synthetic. */
+  public final String property(String key) {
+    return properties.getProperty(key);
+  }
+
+  public final int threads() {
+    return pool.threads();
+  }
+
+  /**
+   * Runs a batch [N, C, H, W] and returns the outputs [N, outputSize]. Safe to call concurrently.
+   *
+   * @throws IllegalArgumentException when the tensor's shape is not [N, C, H, W] of this model
+   */
+  public final Tensor predict(Tensor batch) {
+    int[] s = batch.shape();
+    boolean ok = s.length == 4 && s[0] >= 1 && s[1] == inputShape[0] && s[2] == inputShape[1] && s[3] == inputShape[2];
+    if (!ok) {
+      throw new IllegalArgumentException("input has shape " + Arrays.toString(s) + ", the model expects [N, "
+          + inputShape[0] + ", " + inputShape[1] + ", " + inputShape[2] + "]");
+    }
+    float[] out = new float[s[0] * outputSize];
+    predict(batch.data(), s[0], out);
+    return new Tensor(new int[] {s[0], outputSize}, out);
+  }
+
+  /** Runs {@code batch} images from {@code input} (NCHW) into {@code output}; allocates nothing in steady state. */
+  public final void predict(float[] input, int batch, float[] output) {
+    int per = inputShape[0] * inputShape[1] * inputShape[2];
+    if (input.length < (long) batch * per || output.length < (long) batch * outputSize) {
+      throw new IllegalArgumentException("buffers too small for a batch of " + batch);
+    }
+    Workspace[] spaces = workspaces.poll();
+    if (spaces == null) {
+      spaces = new Workspace[pool.threads()];
+      for (int t = 0; t < spaces.length; t++) spaces[t] = new Workspace(arenaFloats);
+    }
+    try {
+      if (pool.threads() > 1 && poolLock.tryLock()) {
+        try {
+          if (batch >= pool.threads()) {
+            pool.runImages(this, spaces, input, output, batch);
+          } else {
+            for (int i = 0; i < batch; i++) forwardImage(spaces[0], input, i, output, i, true);
+          }
+        } finally {
+          poolLock.unlock();
+        }
+      } else {
+        for (int i = 0; i < batch; i++) forwardImage(spaces[0], input, i, output, i, false);
+      }
+    } finally {
+      workspaces.offer(spaces);
+    }
+  }
+
+  final void forwardImage(Workspace ws, float[] input, int image, float[] output, int outImage) {
+    forwardImage(ws, input, image, output, outImage, false);
+  }
+
+  private void forwardImage(Workspace ws, float[] input, int image, float[] output, int outImage, boolean parallel) {
+    ws.input = input;
+    ws.inputBase = image * inputShape[0] * inputShape[1] * inputShape[2];
+    int n = steps();
+    for (int s = 0; s < n; s++) {
+      int items = items(s);
+      if (parallel && parallel(s)) pool.runStep(this, s, ws, items);
+      else runStep(s, ws, 0, items);
+    }
+    System.arraycopy(ws.arena, outputOffset(), output, outImage * outputSize, outputSize);
+    ws.input = null;
+  }
+}

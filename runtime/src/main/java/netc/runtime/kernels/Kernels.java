@@ -1,0 +1,77 @@
+package netc.runtime.kernels;
+
+/**
+ * The compute kernels generated models call. Two implementations: {@link VectorKernels} on the
+ * Vector API, and {@link ScalarKernels} for JVMs without jdk.incubator.vector. Both compute every
+ * output with the same operations in the same order (fused multiply-adds over the same k order), so
+ * they agree to the last bit on the convolutions; the choice is made once, in {@link #INSTANCE}.
+ *
+ * <p>Activations are channel-blocked, [C/16][H + 2 halo][W + 2 halo][16]; offsets passed in are in
+ * floats. Activation codes: {@link #NONE}, {@link #RELU}, {@link #SIGMOID}, {@link #TANH},
+ * {@link #LEAKY_RELU}.
+ */
+public abstract class Kernels {
+  public static final int NONE = 0, RELU = 1, SIGMOID = 2, TANH = 3, LEAKY_RELU = 4;
+
+  /** Floats per channel block; the blocked layout and the micro-kernels are written for 16. */
+  public static final int BLOCK = 16;
+
+  /** Output pixels per micro-kernel tile. Every ResNet feature map size (112, 56, 28, 14, 7) is a multiple. */
+  public static final int TILE = 7;
+
+  /** The implementation for this JVM: vectors when jdk.incubator.vector is present. */
+  public static final Kernels INSTANCE = choose();
+
+  private static Kernels choose() {
+    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() && !Boolean.getBoolean("netc.scalar")) {
+      try {
+        return (Kernels) Class.forName("netc.runtime.kernels.VectorKernels").getDeclaredConstructor().newInstance();
+      } catch (ReflectiveOperationException | LinkageError e) {
+        System.err.println("warning: the Vector API could not be used (" + e + "); running scalar kernels, much slower");
+        return new ScalarKernels();
+      }
+    }
+    if (!Boolean.getBoolean("netc.scalar")) {
+      System.err.println("warning: jdk.incubator.vector is not available; running scalar kernels, much slower "
+          + "(run java with --add-modules jdk.incubator.vector)");
+    }
+    return new ScalarKernels();
+  }
+
+  public abstract boolean vectorized();
+
+  /**
+   * One conv tile: {@link #TILE} output pixels by {@code blocks} (1 or 2) blocks of 16 output channels.
+   * For each k in [0, kOff.length): the input value at {@code in[inBase + inPix[p0 + t] + kOff[k]]}
+   * multiplies the weights {@code w[wBase + k * 16 * blocks ...]}. Then the epilogue: + bias, + the
+   * residual at {@code res[resBase + resPix[p0 + t]]} when {@code res != null}, the activation, and the
+   * store to {@code out[outBase + outPix[p0 + t]]} (block b at + b * outBlockStride). All residual
+   * values are read before any output is written, so out may alias res.
+   */
+  public abstract void convTile(int blocks, float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase,
+      int biasOff, float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
+      int resBlockStride, int act, float slope);
+
+  /** out = act(W x + b) for outputs [from, to); W is [outputs][inPadded] row-major; biasOff < 0 for none. */
+  public abstract void fc(float[] in, int inBase, int inPadded, float[] w, int wBase, int biasOff, float[] out, int outBase,
+      int act, float slope, int from, int to);
+
+  /** Applies an activation to {@code n} floats starting at {@code base} (n a multiple of 16). */
+  public abstract void activate(float[] a, int base, int n, int act, float slope, float[] out, int outBase);
+
+  /** out = x + y over n floats (a multiple of 16). */
+  public abstract void add(float[] x, int xBase, float[] y, int yBase, float[] out, int outBase, int n);
+
+  /** out = x * scale[c] + shift[c] over one row of {@code pixels} blocked pixels of channel block c. */
+  public abstract void affineRow(float[] x, int xBase, float[] w, int scaleOff, int shiftOff, float[] out, int outBase, int pixels);
+
+  /**
+   * Max or average pooling of one output row of one channel block. The window is clipped to the
+   * input (max ignores padding; average divides by the full window, as torch's count_include_pad).
+   */
+  public abstract void poolRow(boolean max, float[] in, int inBase, int inRowStride, int inH, int inW, float[] out, int outBase,
+      int outW, int oy, int kh, int kw, int sh, int sw, int ph, int pw);
+
+  /** Mean over h x w pixels (row stride in floats) of one channel block, written as 16 floats. */
+  public abstract void meanBlock(float[] in, int inBase, int rowStride, int h, int w, float[] out, int outBase);
+}

@@ -1,0 +1,37 @@
+package netc.runtime.kernels;
+
+/**
+ * Copies a [C][H][W] tensor between layouts. A layout is described by the offset of channel c
+ * (plain: c * plane; blocked: (c / 16) * blockStride + c % 16), a row stride and a pixel stride, and
+ * the offset of the first interior element (past the border). The destination's border is filled
+ * with {@code pad[c]} (or zero), and when {@code mean} is given the copy normalizes:
+ * (x - mean[c]) / std[c].
+ */
+public final class Reorder {
+  private Reorder() {}
+
+  public static void copy(int channels, int h, int w,
+      float[] src, int srcBase, boolean srcBlocked, int srcPlane, int srcRow, int srcPix,
+      float[] dst, int dstBase, boolean dstBlocked, int dstPlane, int dstRow, int dstPix, int dstHaloH, int dstHaloW,
+      float[] pad, float[] mean, float[] std, int from, int to) {
+    for (int c = from; c < to; c++) {
+      int so = srcBase + (srcBlocked ? (c / 16) * srcPlane + c % 16 : c * srcPlane);
+      int d0 = dstBase + (dstBlocked ? (c / 16) * dstPlane + c % 16 : c * dstPlane);
+      if (dstHaloH > 0 || dstHaloW > 0) {
+        float v = pad == null ? 0f : pad[c];
+        for (int y = -dstHaloH; y < h + dstHaloH; y++) {
+          for (int x = -dstHaloW; x < w + dstHaloW; x++) {
+            if (y < 0 || y >= h || x < 0 || x >= w) dst[d0 + y * dstRow + x * dstPix] = v;
+          }
+        }
+      }
+      float m = mean == null ? 0f : mean[c], s = std == null ? 1f : std[c];
+      for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+          float v = src[so + y * srcRow + x * srcPix];
+          dst[d0 + y * dstRow + x * dstPix] = mean == null ? v : (float) ((v - (double) m) / s);
+        }
+      }
+    }
+  }
+}

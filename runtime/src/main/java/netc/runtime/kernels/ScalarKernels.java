@@ -1,0 +1,109 @@
+package netc.runtime.kernels;
+
+/** Plain Java kernels for JVMs without the Vector API: the same arithmetic in the same order. */
+final class ScalarKernels extends Kernels {
+  private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[TILE * 32]);
+
+  @Override
+  public boolean vectorized() {
+    return false;
+  }
+
+  @Override
+  public void convTile(int blocks, float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase,
+      int biasOff, float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
+      int resBlockStride, int act, float slope) {
+    int width = 16 * blocks;
+    float[] acc = SCRATCH.get();
+    java.util.Arrays.fill(acc, 0, TILE * width, 0f);
+    for (int t = 0; t < TILE; t++) {
+      int base = inBase + inPix[p0 + t];
+      int wi = wBase;
+      for (int k = 0; k < kOff.length; k++, wi += width) {
+        float x = in[base + kOff[k]];
+        for (int j = 0; j < width; j++) acc[t * width + j] = Math.fma(x, w[wi + j], acc[t * width + j]);
+      }
+    }
+    for (int t = 0; t < TILE; t++) {
+      for (int b = 0; b < blocks; b++) {
+        for (int j = 0; j < 16; j++) {
+          float v = acc[t * width + b * 16 + j] + w[biasOff + b * 16 + j];
+          if (res != null) v += res[resBase + resPix[p0 + t] + b * resBlockStride + j];
+          acc[t * width + b * 16 + j] = v;
+        }
+      }
+    }
+    for (int t = 0; t < TILE; t++) {
+      for (int b = 0; b < blocks; b++) {
+        for (int j = 0; j < 16; j++) out[outBase + outPix[p0 + t] + b * outBlockStride + j] = apply(acc[t * width + b * 16 + j], act, slope);
+      }
+    }
+  }
+
+  static float apply(float v, int act, float slope) {
+    switch (act) {
+      case RELU: return v > 0 ? v : 0;
+      case SIGMOID: return (float) (1 / (1 + Math.exp(-v)));
+      case TANH: return (float) Math.tanh(v);
+      case LEAKY_RELU: return v >= 0 ? v : v * slope;
+      default: return v;
+    }
+  }
+
+  @Override
+  public void fc(float[] in, int inBase, int inPadded, float[] w, int wBase, int biasOff, float[] out, int outBase,
+      int act, float slope, int from, int to) {
+    for (int o = from; o < to; o++) {
+      int row = wBase + o * inPadded;
+      float acc = 0;
+      for (int i = 0; i < inPadded; i++) acc = Math.fma(in[inBase + i], w[row + i], acc);
+      out[outBase + o] = apply(acc + (biasOff < 0 ? 0 : w[biasOff + o]), act, slope);
+    }
+  }
+
+  @Override
+  public void activate(float[] a, int base, int n, int act, float slope, float[] out, int outBase) {
+    for (int i = 0; i < n; i++) out[outBase + i] = apply(a[base + i], act, slope);
+  }
+
+  @Override
+  public void add(float[] x, int xBase, float[] y, int yBase, float[] out, int outBase, int n) {
+    for (int i = 0; i < n; i++) out[outBase + i] = x[xBase + i] + y[yBase + i];
+  }
+
+  @Override
+  public void affineRow(float[] x, int xBase, float[] w, int scaleOff, int shiftOff, float[] out, int outBase, int pixels) {
+    for (int p = 0; p < pixels; p++) {
+      for (int j = 0; j < 16; j++) out[outBase + p * 16 + j] = Math.fma(x[xBase + p * 16 + j], w[scaleOff + j], w[shiftOff + j]);
+    }
+  }
+
+  @Override
+  public void poolRow(boolean max, float[] in, int inBase, int inRowStride, int inH, int inW, float[] out, int outBase,
+      int outW, int oy, int kh, int kw, int sh, int sw, int ph, int pw) {
+    int y0 = Math.max(0, oy * sh - ph), y1 = Math.min(inH, oy * sh - ph + kh);
+    float inv = 1f / (kh * kw);
+    for (int ox = 0; ox < outW; ox++) {
+      int x0 = Math.max(0, ox * sw - pw), x1 = Math.min(inW, ox * sw - pw + kw);
+      for (int j = 0; j < 16; j++) {
+        float acc = max ? Float.NEGATIVE_INFINITY : 0;
+        for (int y = y0; y < y1; y++) {
+          for (int x = x0; x < x1; x++) {
+            float v = in[inBase + y * inRowStride + x * 16 + j];
+            acc = max ? Math.max(acc, v) : acc + v;
+          }
+        }
+        out[outBase + ox * 16 + j] = max ? acc : acc * inv;
+      }
+    }
+  }
+
+  @Override
+  public void meanBlock(float[] in, int inBase, int rowStride, int h, int w, float[] out, int outBase) {
+    for (int j = 0; j < 16; j++) {
+      float acc = 0;
+      for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) acc += in[inBase + y * rowStride + x * 16 + j];
+      out[outBase + j] = acc / (h * w);
+    }
+  }
+}

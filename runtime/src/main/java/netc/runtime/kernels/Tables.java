@@ -1,0 +1,60 @@
+package netc.runtime.kernels;
+
+import java.util.Arrays;
+
+/**
+ * The offset tables conv kernels index by, built once when a model class initializes from the
+ * constants its generated code passes, and the border (halo) fill. Offsets are in floats.
+ */
+public final class Tables {
+  private Tables() {}
+
+  /**
+   * Offsets of the top-left input (or output) element for every output pixel (oy, ox), row-major:
+   * base + oy * sh * rowStride + ox * sw * pixStride. The length is rounded up to a whole number of
+   * {@link Kernels#TILE}s by repeating the last pixel: the tail tile computes it again and writes the
+   * same values again, which is harmless.
+   */
+  public static int[] pixels(int oh, int ow, int sh, int sw, int rowStride, int pixStride, int base) {
+    int n = oh * ow;
+    int padded = (n + Kernels.TILE - 1) / Kernels.TILE * Kernels.TILE;
+    int[] out = new int[padded];
+    for (int p = 0; p < padded; p++) {
+      int q = Math.min(p, n - 1);
+      out[p] = base + (q / ow) * sh * rowStride + (q % ow) * sw * pixStride;
+    }
+    return out;
+  }
+
+  /**
+   * Offsets of every k step (input block, kernel row, kernel column, lane) relative to a pixel's
+   * offset, in the order packed weights are stored.
+   */
+  public static int[] kOffsets(int blocks, int lanes, int kh, int kw, int blockStride, int laneStride, int rowStep, int colStep) {
+    int[] out = new int[blocks * kh * kw * lanes];
+    int k = 0;
+    for (int b = 0; b < blocks; b++) {
+      for (int y = 0; y < kh; y++) {
+        for (int x = 0; x < kw; x++) {
+          for (int l = 0; l < lanes; l++) out[k++] = b * blockStride + y * rowStep + x * colStep + l * laneStride;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Zeroes the border of a blocked tensor [blocks][h + 2hh][w + 2hw][16] at base. */
+  public static void zeroBorder(float[] a, int base, int blocks, int h, int w, int hh, int hw) {
+    int rowStride = (w + 2 * hw) * 16, blockStride = (h + 2 * hh) * rowStride;
+    for (int b = 0; b < blocks; b++) {
+      int bb = base + b * blockStride;
+      Arrays.fill(a, bb, bb + hh * rowStride, 0f);
+      Arrays.fill(a, bb + (hh + h) * rowStride, bb + blockStride, 0f);
+      for (int y = hh; y < hh + h; y++) {
+        int row = bb + y * rowStride;
+        Arrays.fill(a, row, row + hw * 16, 0f);
+        Arrays.fill(a, row + (hw + w) * 16, row + rowStride, 0f);
+      }
+    }
+  }
+}
