@@ -23,6 +23,7 @@ public final class Main {
     COMMANDS.put("weights", new WeightsCommand());
     COMMANDS.put("run", new RunCommand());
     COMMANDS.put("inspect", new InspectCommand());
+    COMMANDS.put("compile", new CompileCommand());
   }
 
   private Main() {}

@@ -4,16 +4,15 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
-import java.util.Map;
 import netc.interp.Interpreter;
 import netc.ir.Graph;
 import netc.ir.ParamSource;
+import java.net.URL;
+import java.net.URLClassLoader;
 import netc.runtime.BadInputException;
+import netc.runtime.CompiledModel;
 import netc.runtime.Tensor;
 import netc.runtime.io.Npy;
-import netc.weights.SyntheticWeights;
-import netc.weights.WeightBinding;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -21,7 +20,8 @@ import org.apache.commons.cli.Options;
 /** {@code netc run SPEC --input X.npy --output Y.npy --reference}: evaluates a network on a tensor. */
 final class RunCommand implements Main.Command {
   private static final String USAGE =
-      "netc run SPEC [--weights W.safetensors] --input X.npy --output Y.npy --reference [-D name=value]...";
+      "netc run SPEC [--weights W.safetensors] --input X.npy --output Y.npy --reference [-D name=value]...\n"
+          + "       netc run MODEL.jar --input X.npy --output Y.npy";
 
   @Override
   public String summary() {
@@ -39,8 +39,9 @@ final class RunCommand implements Main.Command {
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
+    if (spec.endsWith(".jar")) return runJar(spec, cl, out);
     if (!cl.hasOption("reference")) {
-      throw new UsageException("give --reference to evaluate a spec with the reference interpreter");
+      throw new UsageException("give --reference to evaluate a spec with the reference interpreter (or give a compiled .jar)");
     }
     Graph g = CommandLines.graph(spec, CommandLines.overrides(cl));
     ParamSource params = CommandLines.params(g, cl.getOptionValue("w"), out);
@@ -53,6 +54,28 @@ final class RunCommand implements Main.Command {
     double ms = (System.nanoTime() - t0) / 1e6;
     Npy.write(outPath, y);
     out.printf("wrote %s %s (reference interpreter, %.0f ms)%n", outPath, Arrays.toString(y.shape()), ms);
+    return 0;
+  }
+
+  /** Runs a compiled jar in this process: its model classes load on top of netc's runtime. */
+  private static int runJar(String jar, CommandLine cl, PrintStream out) throws IOException {
+    if (cl.hasOption("w") || cl.hasOption("reference") || cl.hasOption("D")) {
+      throw new UsageException("a compiled jar carries its weights and parameters; --weights, --reference and -D apply to specs");
+    }
+    Path jarPath = Path.of(jar);
+    if (!java.nio.file.Files.isRegularFile(jarPath)) throw new BadInputException("cannot read " + jar + ": no such file");
+    Path outPath = Path.of(cl.getOptionValue("o"));
+    CommandLines.checkWritable(outPath);
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {jarPath.toUri().toURL()}, RunCommand.class.getClassLoader())) {
+      CompiledModel model = CompiledModel.load(loader, Runtime.getRuntime().availableProcessors());
+      Tensor x = Npy.read(Path.of(cl.getOptionValue("i")));
+      CommandLines.checkInputShape(cl.getOptionValue("i"), x, model.inputShape());
+      long t0 = System.nanoTime();
+      Tensor y = model.predict(x);
+      double ms = (System.nanoTime() - t0) / 1e6;
+      Npy.write(outPath, y);
+      out.printf("wrote %s %s (%s, %.0f ms including warm-up)%n", outPath, Arrays.toString(y.shape()), model.property("network"), ms);
+    }
     return 0;
   }
 }

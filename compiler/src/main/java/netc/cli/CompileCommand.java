@@ -1,0 +1,67 @@
+package netc.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import netc.codegen.ModelCompiler;
+import netc.ir.Graph;
+import netc.ir.ParamSource;
+import netc.passes.PassManager;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/** {@code netc compile SPEC [--weights W] -o OUT.jar}: the spec and its weights as a runnable jar. */
+final class CompileCommand implements Main.Command {
+  private static final String USAGE = "netc compile SPEC [--weights W.safetensors] [-D name=value]... -o OUT.jar [--emit-source DIR] [-O N] [--disable-pass NAME]";
+
+  @Override
+  public String summary() {
+    return "compile a spec and its weights into a self-contained, runnable jar";
+  }
+
+  @Override
+  public int run(String[] args, PrintStream out) throws IOException {
+    Options options = InspectCommand.passOptions()
+        .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: synthetic, seed 0)").build())
+        .addOption(Option.builder("o").longOpt("output").hasArg().argName("OUT.jar").required().desc("the jar to write").build())
+        .addOption(Option.builder().longOpt("emit-source").hasArg().argName("DIR").desc("also write the generated Java source to DIR").build());
+    CommandLine cl = CommandLines.parse(USAGE, options, args, out);
+    if (cl == null) return 0;
+    String spec = CommandLines.oneArgument(cl, "spec", USAGE);
+    Path jar = Path.of(cl.getOptionValue("o"));
+    CommandLines.checkWritable(jar);
+    Path sourceDir = cl.hasOption("emit-source") ? Path.of(cl.getOptionValue("emit-source")) : null;
+    long t0 = System.nanoTime();
+    Graph graph = CommandLines.graph(spec, CommandLines.overrides(cl));
+    ParamSource params = CommandLines.params(graph, cl.getOptionValue("w"), out);
+    Graph optimized = PassManager.run(graph, InspectCommand.context(cl, java.util.List.of()));
+    out.printf("%s: %d layers, %d steps after the passes%n", graph.name(), graph.nodes().size() - 1, optimized.nodes().size() - 1);
+    Path work = Files.createTempDirectory("netc-compile");
+    try {
+      ModelCompiler.Output o = ModelCompiler.compileTo(optimized, params, spec, !cl.hasOption("w"), work,
+          step -> out.printf("  %s (%.1f s)%n", step, (System.nanoTime() - t0) / 1e9));
+      if (sourceDir != null) {
+        Path file = sourceDir.resolve(o.className().replace('.', '/') + ".java");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, o.source());
+        out.println("  wrote " + file);
+      }
+      out.printf("  writing %s (%.1f s)%n", jar, (System.nanoTime() - t0) / 1e9);
+      ModelCompiler.writeJar(work, jar);
+      out.printf("wrote %s: %s, %,d weight floats, %,d KiB of activations per image (%.1f s)%n",
+          jar, o.className(), o.weightFloats(), o.arenaFloats() * 4 / 1024, (System.nanoTime() - t0) / 1e9);
+      out.println("run it: java --add-modules jdk.incubator.vector -jar " + jar + " IMAGE...   (or --input X.npy --output Y.npy)");
+    } finally {
+      deleteTree(work);
+    }
+    return 0;
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    try (var files = Files.walk(dir)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    }
+  }
+}

@@ -1,0 +1,212 @@
+package netc.examples;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Random;
+import netc.ast.NetcException;
+import netc.ast.SpecLoader;
+import netc.codegen.ModelCompiler;
+import netc.ir.Graph;
+import netc.ir.GraphBuilder;
+import netc.ir.ParamSource;
+import netc.passes.PassContext;
+import netc.passes.PassManager;
+import netc.runtime.BadInputException;
+import netc.runtime.CompiledModel;
+import netc.runtime.Tensor;
+import netc.weights.SyntheticWeights;
+import netc.weights.WeightBinding;
+
+/**
+ * {@code netc bench SPEC --weights W.safetensors --onnx M.onnx --batch B --threads T}: netc against
+ * ONNX Runtime on the same network, weights and input, in one process. Both engines get the same
+ * thread count; after warm-up they are alternated run by run, and medians are compared. Each timed
+ * call is the whole inference of the batch. The first call of each engine in this fresh JVM is
+ * reported apart. Outputs are cross-checked before timing, so a fast wrong answer cannot pass.
+ */
+public final class Bench {
+  private Bench() {}
+
+  public static void main(String[] args) {
+    try {
+      System.exit(run(args));
+    } catch (NetcException e) {
+      System.err.println(e.format());
+      System.exit(1);
+    } catch (BadInputException | IllegalArgumentException e) {
+      System.err.println("netc bench: " + e.getMessage());
+      System.exit(1);
+    } catch (Exception e) {
+      System.err.println("netc bench: " + e);
+      System.exit(3);
+    }
+  }
+
+  static int run(String[] args) throws Exception {
+    String spec = null, weights = null, onnx = null;
+    int batch = 1, threads = Runtime.getRuntime().availableProcessors(), runs = 20, warmup = 5;
+    java.util.Map<String, String> defines = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--weights", "-w" -> weights = args[++i];
+        case "--onnx" -> onnx = args[++i];
+        case "--batch" -> batch = Integer.parseInt(args[++i]);
+        case "--threads" -> threads = Integer.parseInt(args[++i]);
+        case "--runs" -> runs = Integer.parseInt(args[++i]);
+        case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+        case "-D" -> {
+          String[] kv = args[++i].split("=", 2);
+          defines.put(kv[0], kv.length > 1 ? kv[1] : "");
+        }
+        case "-h", "--help" -> {
+          System.out.println("usage: netc bench SPEC [--weights W.safetensors] [--onnx M.onnx] [--batch B] [--threads T] [--runs N] [--warmup N] [-D k=v]...");
+          return 0;
+        }
+        default -> {
+          if (args[i].startsWith("-")) throw new IllegalArgumentException("unknown option " + args[i]);
+          spec = args[i];
+        }
+      }
+    }
+    if (spec == null) throw new IllegalArgumentException("expects a spec (usage: netc bench SPEC --weights W --onnx M.onnx --batch B --threads T)");
+    if (batch < 1 || threads < 1 || runs < 1) throw new IllegalArgumentException("--batch, --threads and --runs must be positive");
+
+    Graph graph = GraphBuilder.build(SpecLoader.load(Path.of(spec)), defines);
+    ParamSource params;
+    if (weights != null) {
+      params = WeightBinding.bind(graph, Path.of(weights));
+    } else {
+      System.out.println("note: no --weights; synthetic weights (seed 0)");
+      Map<String, Tensor> w = SyntheticWeights.generate(graph, 0);
+      params = (n, s) -> w.get(n).data();
+    }
+    Path dir = Files.createTempDirectory("netc-bench");
+    ModelCompiler.compileTo(PassManager.run(graph, PassContext.defaults()), params, spec, weights == null, dir, s -> {});
+    long t0 = System.nanoTime();
+    CompiledModel netc = CompiledModel.load(new URLClassLoader(new URL[] {dir.toUri().toURL()}, Bench.class.getClassLoader()), threads);
+    double netcLoad = (System.nanoTime() - t0) / 1e6;
+
+    int[] in = netc.inputShape();
+    float[] x = new float[batch * in[0] * in[1] * in[2]];
+    Random rng = new Random(7);
+    for (int i = 0; i < x.length; i++) x[i] = rng.nextFloat();
+    float[] y = new float[batch * netc.outputSize()];
+    t0 = System.nanoTime();
+    netc.predict(x, batch, y);
+    double netcFirst = (System.nanoTime() - t0) / 1e6;
+
+    double macs = graph.macs() * (double) batch;
+    System.out.printf("network %s, batch %d, threads %d, %.3f G multiply-accumulates per image%n", graph.name(), batch, threads, graph.macs() / 1e9);
+    double peak = PeakProbe.measure(threads);
+    System.out.printf("measured FP32 peak on %d thread%s: %.1f GFLOP/s%n", threads, threads == 1 ? "" : "s", peak);
+    System.out.printf("netc: load %.0f ms, first call in this JVM %.1f ms%n", netcLoad, netcFirst);
+
+    Ort ort = onnx == null ? null : new Ort(Path.of(onnx), threads, x, new long[] {batch, in[0], in[1], in[2]});
+    if (ort != null) {
+      System.out.printf("onnxruntime %s: load %.0f ms, first call in this JVM %.1f ms%n", ort.version(), ort.loadMs, ort.firstMs);
+      float[] z = ort.run();
+      double err = 0, scale = 0;
+      for (int i = 0; i < y.length; i++) {
+        err = Math.max(err, Math.abs(y[i] - z[i]));
+        scale = Math.max(scale, Math.abs(z[i]));
+      }
+      System.out.printf("outputs agree: max |netc - onnxruntime| = %.3g (%.2g of max |output| %.3g)%n", err, err / scale, scale);
+      if (err > 1e-3 * scale) throw new IllegalStateException("netc and onnxruntime disagree; not timing different computations");
+    }
+    for (int i = 0; i < warmup; i++) {
+      netc.predict(x, batch, y);
+      if (ort != null) ort.run();
+    }
+    double[] tn = new double[runs], to = new double[runs];
+    for (int i = 0; i < runs; i++) {
+      long a = System.nanoTime();
+      netc.predict(x, batch, y);
+      tn[i] = (System.nanoTime() - a) / 1e6;
+      if (ort != null) {
+        a = System.nanoTime();
+        ort.run();
+        to[i] = (System.nanoTime() - a) / 1e6;
+      }
+    }
+    double mn = median(tn);
+    report("netc", mn, tn, batch, macs, peak);
+    if (ort == null) return 0;
+    double mo = median(to);
+    report("onnxruntime", mo, to, batch, macs, peak);
+    ort.close();
+    System.out.printf("netc/onnxruntime latency ratio: %.3f (netc %.1f ms, onnxruntime %.1f ms, batch %d, threads %d)%n", mn / mo, mn, mo, batch, threads);
+    return 0;
+  }
+
+  private static void report(String engine, double median, double[] all, int batch, double macs, double peak) {
+    double[] s = all.clone();
+    Arrays.sort(s);
+    double gflops = 2 * macs / (median / 1e3) / 1e9;
+    System.out.printf("%-12s median %.1f ms (%.1f ms/image; min %.1f, max %.1f over %d runs), %.1f GFLOP/s, %.0f%% of peak%n",
+        engine, median, median / batch, s[0], s[s.length - 1], s.length, gflops, 100 * gflops / peak);
+  }
+
+  static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+
+  /** ONNX Runtime with the settings of the performance notes: all graph optimizations, T intra-op threads. */
+  private static final class Ort implements AutoCloseable {
+    final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    final OrtSession session;
+    final OnnxTensor input;
+    final String inputName;
+    final double loadMs, firstMs;
+
+    Ort(Path model, int threads, float[] x, long[] shape) throws OrtException, IOException {
+      if (!Files.isRegularFile(model)) throw new BadInputException("cannot read " + model + ": no such file");
+      long t0 = System.nanoTime();
+      OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+      o.setIntraOpNumThreads(threads);
+      o.setInterOpNumThreads(1);
+      o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      o.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+      session = env.createSession(model.toString(), o);
+      loadMs = (System.nanoTime() - t0) / 1e6;
+      inputName = session.getInputNames().iterator().next();
+      input = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), shape);
+      t0 = System.nanoTime();
+      run();
+      firstMs = (System.nanoTime() - t0) / 1e6;
+    }
+
+    String version() {
+      return env.getVersion();
+    }
+
+    float[] run() throws OrtException {
+      try (OrtSession.Result r = session.run(Collections.singletonMap(inputName, input))) {
+        OnnxTensor out = (OnnxTensor) r.get(0);
+        FloatBuffer b = out.getFloatBuffer();
+        float[] v = new float[b.remaining()];
+        b.get(v);
+        return v;
+      }
+    }
+
+    @Override
+    public void close() throws OrtException {
+      input.close();
+      session.close();
+    }
+  }
+
+}

@@ -1,0 +1,174 @@
+package netc.runtime;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import netc.runtime.io.Npy;
+
+/**
+ * The entry point of a compiled jar: classifies images or camera frames (top-5 with labels), or runs
+ * raw NCHW tensors from .npy files. Each bad input gets one line naming the file and the problem; the
+ * other inputs of the call are still processed, and the exit status is 1 if any failed.
+ */
+public final class Main {
+  private static final String USAGE = String.join("\n",
+      "usage: java --add-modules jdk.incubator.vector -jar MODEL.jar [options] IMAGE...",
+      "       java --add-modules jdk.incubator.vector -jar MODEL.jar --input X.npy --output Y.npy",
+      "       java --add-modules jdk.incubator.vector -jar MODEL.jar --yuv i420|nv12|yuyv --size WxH FRAME...",
+      "options:",
+      "  --top K          classes to print per image (default 5)",
+      "  --threads N      threads (default: available processors)",
+      "  --resize N       shorter side after resizing (default 256)",
+      "  --crop N         center crop (default: the model's input size)",
+      "  --time           print the latency of each inference");
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    Options o;
+    try {
+      o = Options.parse(args);
+    } catch (IllegalArgumentException e) {
+      err.println("error: " + e.getMessage());
+      err.println(USAGE);
+      return 2;
+    }
+    if (o.help) {
+      out.println(USAGE);
+      return 0;
+    }
+    CompiledModel model;
+    try {
+      model = CompiledModel.load(Main.class.getClassLoader(), o.threads);
+    } catch (BadInputException e) {
+      err.println("error: " + e.getMessage());
+      return 1;
+    }
+    if ("true".equals(model.property("weights.synthetic"))) {
+      err.println("note: this model was compiled with synthetic weights (no --weights given to netc compile); its classes mean nothing");
+    }
+    if (o.input != null) return runTensor(model, o, out, err);
+    if (o.files.isEmpty()) {
+      err.println("error: give images, frames, or --input X.npy --output Y.npy");
+      err.println(USAGE);
+      return 2;
+    }
+    int failures = 0;
+    int[] shape = model.inputShape();
+    Preprocess pre = new Preprocess(o.resize, o.crop > 0 ? o.crop : shape[1]);
+    for (String file : o.files) {
+      try {
+        float[] x = o.yuv == null ? pre.image(Path.of(file)) : pre.frame(Path.of(file), o.yuv, o.width, o.height);
+        if (x.length != shape[0] * shape[1] * shape[2]) {
+          throw new BadInputException(file + ": preprocessed to " + x.length + " values, the model takes " + shape[0] + "x" + shape[1] + "x" + shape[2]);
+        }
+        float[] logits = new float[model.outputSize()];
+        long t0 = System.nanoTime();
+        model.predict(x, 1, logits);
+        double ms = (System.nanoTime() - t0) / 1e6;
+        out.println(file + (o.time ? String.format(" (%.1f ms)", ms) : "") + ":");
+        for (Prediction p : Prediction.topK(logits, 0, logits.length, o.top, model.labels())) {
+          out.printf("  %6.2f%%  %s%n", p.probability() * 100, p.label());
+        }
+      } catch (BadInputException e) {
+        err.println("error: " + e.getMessage());
+        failures++;
+      }
+    }
+    return failures == 0 ? 0 : 1;
+  }
+
+  private static int runTensor(CompiledModel model, Options o, PrintStream out, PrintStream err) {
+    if (o.output == null) {
+      err.println("error: --input needs --output Y.npy");
+      return 2;
+    }
+    try {
+      Tensor x = Npy.read(Path.of(o.input));
+      int[] s = x.shape(), m = model.inputShape();
+      if (s.length != 4 || s[0] < 1 || s[1] != m[0] || s[2] != m[1] || s[3] != m[2]) {
+        throw new BadInputException(o.input + ": tensor has shape " + java.util.Arrays.toString(s) + ", the model expects [N, "
+            + m[0] + ", " + m[1] + ", " + m[2] + "]");
+      }
+      Path target = Path.of(o.output);
+      Path dir = target.toAbsolutePath().getParent();
+      if (dir == null || !Files.isDirectory(dir)) throw new BadInputException("cannot write " + target + ": no such directory " + dir);
+      long t0 = System.nanoTime();
+      Tensor y = model.predict(x);
+      double ms = (System.nanoTime() - t0) / 1e6;
+      Npy.write(target, y);
+      out.printf("wrote %s %s (%.1f ms for %d image%s)%n", target, java.util.Arrays.toString(y.shape()), ms, s[0], s[0] == 1 ? "" : "s");
+      return 0;
+    } catch (BadInputException e) {
+      err.println("error: " + e.getMessage());
+      return 1;
+    } catch (IOException e) {
+      err.println("error: cannot write " + o.output + ": " + e.getMessage());
+      return 1;
+    }
+  }
+
+  /** Command-line options of a compiled jar. */
+  static final class Options {
+    boolean help, time;
+    String input, output, yuv;
+    int width, height, top = 5, resize = 256, crop = -1, threads = Runtime.getRuntime().availableProcessors();
+    final List<String> files = new ArrayList<>();
+
+    static Options parse(String[] args) {
+      Options o = new Options();
+      for (int i = 0; i < args.length; i++) {
+        String a = args[i];
+        switch (a) {
+          case "-h", "--help" -> o.help = true;
+          case "--time" -> o.time = true;
+          case "--input" -> o.input = value(args, ++i, a);
+          case "--output" -> o.output = value(args, ++i, a);
+          case "--top" -> o.top = positive(value(args, ++i, a), a);
+          case "--threads" -> o.threads = positive(value(args, ++i, a), a);
+          case "--resize" -> o.resize = positive(value(args, ++i, a), a);
+          case "--crop" -> o.crop = positive(value(args, ++i, a), a);
+          case "--yuv" -> {
+            o.yuv = value(args, ++i, a);
+            if (!List.of("i420", "nv12", "yuyv").contains(o.yuv)) throw new IllegalArgumentException("--yuv takes i420, nv12 or yuyv, got " + o.yuv);
+          }
+          case "--size" -> {
+            String v = value(args, ++i, a);
+            String[] wh = v.split("x");
+            if (wh.length != 2) throw new IllegalArgumentException("--size takes WxH, got " + v);
+            o.width = positive(wh[0], a);
+            o.height = positive(wh[1], a);
+          }
+          default -> {
+            if (a.startsWith("--")) throw new IllegalArgumentException("unknown option " + a);
+            o.files.add(a);
+          }
+        }
+      }
+      if (o.yuv != null && o.width == 0) throw new IllegalArgumentException("--yuv needs --size WxH");
+      return o;
+    }
+
+    private static String value(String[] args, int i, String option) {
+      if (i >= args.length) throw new IllegalArgumentException(option + " needs a value");
+      return args[i];
+    }
+
+    private static int positive(String v, String option) {
+      try {
+        int n = Integer.parseInt(v);
+        if (n > 0) return n;
+      } catch (NumberFormatException ignored) {
+        // reported below
+      }
+      throw new IllegalArgumentException(option + " takes a positive integer, got " + v);
+    }
+  }
+}

@@ -1,0 +1,146 @@
+package netc.runtime;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+
+/**
+ * Image input as torchvision prepares it for ImageNet models: decode to 8-bit RGB (as PIL's
+ * convert("RGB")), Resize(256) with PIL's antialiased bilinear filter, CenterCrop(224), ToTensor
+ * (values / 255, CHW). The mean/std normalization is not here: a spec declares it as part of the
+ * network, where it is folded into the first conv.
+ *
+ * <p>The resize reproduces Pillow's two-pass fixed-point resampling (horizontal, then vertical, each
+ * rounded to 8 bits), so the tensor matches torchvision on a PIL-loaded image to within 1/255.
+ */
+public final class Preprocess {
+  /** Images larger than this many pixels are refused before decoding (a decompression bomb). */
+  static final long MAX_PIXELS = 100_000_000L;
+
+  private final int resize;
+  private final int crop;
+
+  public Preprocess(int resize, int crop) {
+    this.resize = resize;
+    this.crop = crop;
+  }
+
+  /** Decodes, resizes, crops: a [3, crop, crop] tensor in [0, 1]. */
+  public float[] image(Path file) {
+    return tensor(decode(file), file.toString());
+  }
+
+  /** A raw camera frame, converted from YUV (BT.601, limited range) to RGB first. */
+  public float[] frame(Path file, String format, int width, int height) {
+    byte[] data;
+    try {
+      data = Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new BadInputException(file + ": cannot read (" + e.getMessage() + ")");
+    }
+    return tensor(Yuv.toRgb(data, format, width, height, file.toString()), file.toString());
+  }
+
+  /** RGB bytes [h][w][3] with their size. */
+  public record Rgb(int width, int height, byte[] pixels) {}
+
+  public float[] tensor(Rgb rgb, String name) {
+    int w = rgb.width(), h = rgb.height();
+    // torchvision Resize(int): the shorter side becomes `resize`, the longer keeps the aspect ratio
+    int nw, nh;
+    if (w <= h) {
+      nw = resize;
+      nh = (int) ((long) resize * h / w);
+    } else {
+      nh = resize;
+      nw = (int) ((long) resize * w / h);
+    }
+    if (nw < crop || nh < crop) throw new BadInputException(name + ": image of " + w + "x" + h + " is too small for a " + crop + " crop");
+    byte[] resized = Resample.bilinear(rgb.pixels(), w, h, nw, nh);
+    int top = (int) Math.rint((nh - crop) / 2.0), left = (int) Math.rint((nw - crop) / 2.0);
+    float[] out = new float[3 * crop * crop];
+    for (int y = 0; y < crop; y++) {
+      for (int x = 0; x < crop; x++) {
+        int src = ((top + y) * nw + left + x) * 3;
+        for (int c = 0; c < 3; c++) out[(c * crop + y) * crop + x] = (resized[src + c] & 0xff) / 255f;
+      }
+    }
+    return out;
+  }
+
+  /** Decodes a PNG or JPEG to RGB, handling grayscale, alpha, palettes and CMYK JPEGs. */
+  public static Rgb decode(Path file) {
+    if (!Files.isRegularFile(file)) throw new BadInputException(file + ": no such file");
+    try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+      Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+      if (readers == null || !readers.hasNext()) throw new BadInputException(file + ": not a PNG or JPEG image (unknown format)");
+      ImageReader reader = readers.next();
+      try {
+        reader.setInput(in, true, true);
+        long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+        if (pixels > MAX_PIXELS) throw new BadInputException(file + ": image of " + pixels + " pixels is too large");
+        Raster raster;
+        ColorModel model = null;
+        try {
+          BufferedImage img = reader.read(0);
+          raster = img.getRaster();
+          model = img.getColorModel();
+        } catch (javax.imageio.IIOException e) {
+          // CMYK and YCCK JPEGs: ImageIO has no color conversion for them, but reads the raw raster
+          if (!reader.canReadRaster()) throw e;
+          raster = reader.readRaster(0, null);
+          if (raster.getNumBands() != 4) throw e;
+        }
+        return toRgb(raster, model);
+      } finally {
+        reader.dispose();
+      }
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof BadInputException b) throw b;
+      throw new BadInputException(file + ": cannot decode image (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
+    }
+  }
+
+  private static Rgb toRgb(Raster r, ColorModel model) {
+    int w = r.getWidth(), h = r.getHeight(), bands = r.getNumBands();
+    byte[] out = new byte[w * h * 3];
+    int bits = r.getSampleModel().getSampleSize(0);
+    int shift = Math.max(0, bits - 8);
+    int[] px = new int[bands];
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        r.getPixel(x, y, px);
+        int o = (y * w + x) * 3;
+        int red, green, blue;
+        if (model instanceof IndexColorModel icm) {
+          red = icm.getRed(px[0]);
+          green = icm.getGreen(px[0]);
+          blue = icm.getBlue(px[0]);
+        } else if (bands == 1 || bands == 2) { // gray, gray + alpha: PIL replicates the gray, drops alpha
+          red = green = blue = px[0] >> shift;
+        } else if (bands == 4 && model == null) { // Adobe CMYK JPEG, stored inverted: value = 255 - ink
+          int k = px[3];
+          red = px[0] * k / 255;
+          green = px[1] * k / 255;
+          blue = px[2] * k / 255;
+        } else { // RGB, RGBA: PIL's convert("RGB") drops alpha
+          red = px[0] >> shift;
+          green = px[1] >> shift;
+          blue = px[2] >> shift;
+        }
+        out[o] = (byte) red;
+        out[o + 1] = (byte) green;
+        out[o + 2] = (byte) blue;
+      }
+    }
+    return new Rgb(w, h, out);
+  }
+}
