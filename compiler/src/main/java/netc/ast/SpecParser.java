@@ -88,8 +88,7 @@ public final class SpecParser {
     InputDecl input = null;
     for (NetParser.ItemContext item : ctx.item()) {
       if (item.importDecl() != null) {
-        String raw = item.importDecl().STRING().getText();
-        String path = raw.substring(1, raw.length() - 1).replace("\\\"", "\"").replace("\\\\", "\\");
+        String path = unquote(item.importDecl().STRING().getText());
         imports.add(new Import(path, span(item.importDecl().STRING())));
       } else if (item.paramDecl() != null) {
         NetParser.ParamDeclContext p = item.paramDecl();
@@ -148,7 +147,18 @@ public final class SpecParser {
 
   private Name name(NetParser.NameContext ctx) {
     if (ctx.expr() != null) return new Name(null, expr(ctx.expr()), span(ctx));
+    if (ctx.STRING() != null) {
+      String text = unquote(ctx.STRING().getText());
+      if (text.isEmpty() || text.contains(".")) {
+        throw new NetcException(span(ctx), "a quoted layer name must be non-empty and contain no '.', which separates scopes");
+      }
+      return new Name(text, null, span(ctx));
+    }
     return new Name(ctx.getText(), null, span(ctx));
+  }
+
+  private static String unquote(String raw) {
+    return raw.substring(1, raw.length() - 1).replace("\\\"", "\"").replace("\\\\", "\\");
   }
 
   private List<Arg> args(NetParser.ArgsContext ctx) {

@@ -19,6 +19,7 @@ public final class Main {
   static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
   static {
+    COMMANDS.put("demo", new DemoCommand());
     COMMANDS.put("summary", new SummaryCommand());
     COMMANDS.put("weights", new WeightsCommand());
     COMMANDS.put("run", new RunCommand());

@@ -21,7 +21,7 @@ stmt       : (name ':')? call                      # layerStmt
            | FOR IDENT IN expr '..' expr body      # forStmt
            | RESIDUAL body (SHORTCUT name body)?   # residualStmt
            ;
-name       : IDENT | INT | '{' expr '}' ;
+name       : IDENT | INT | STRING | '{' expr '}' ;   // "any text" names a layer literally
 call       : IDENT args? ;
 args       : '(' (arg (',' arg)*)? ')' ;
 arg        : (IDENT '=')? expr ;
@@ -51,7 +51,7 @@ FALSE    : 'false' ;
 IDENT    : [a-zA-Z_] [a-zA-Z_0-9]* ;
 FLOAT    : [0-9]+ '.' [0-9]+ EXPONENT? | [0-9]+ EXPONENT ;
 INT      : [0-9]+ ;
-STRING   : '"' (~["\\\r\n] | '\\' ["\\])* '"' ;
+STRING   : '"' (~["\\\r\n] | '\\' ~[\r\n])* '"' ;   // \" and \\ are escapes; any other backslash is kept
 fragment EXPONENT : [eE] [+-]? [0-9]+ ;
 
 LINE_COMMENT  : ('//' | '#') ~[\r\n]* -> skip ;

@@ -1,5 +1,6 @@
 package netc.runtime;
 
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
@@ -126,11 +127,19 @@ public final class Preprocess {
           blue = icm.getBlue(px[0]);
         } else if (bands == 1 || bands == 2) { // gray, gray + alpha: PIL replicates the gray, drops alpha
           red = green = blue = px[0] >> shift;
-        } else if (bands == 4 && model == null) { // Adobe CMYK JPEG, stored inverted: value = 255 - ink
-          int k = px[3];
-          red = px[0] * k / 255;
-          green = px[1] * k / 255;
-          blue = px[2] * k / 255;
+        } else if (bands == 4 && (model == null || model.getColorSpace().getType() == ColorSpace.TYPE_CMYK)) {
+          // CMYK JPEG. ImageIO's decoded image holds ink amounts; its raw raster (the fallback for
+          // readers that refuse CMYK) holds Adobe's inverted values, 255 - ink. PIL: (255 - c)(255 - k) / 255.
+          int c = px[0], m = px[1], yel = px[2], k = px[3];
+          if (model == null) {
+            c = 255 - c;
+            m = 255 - m;
+            yel = 255 - yel;
+            k = 255 - k;
+          }
+          red = (255 - c) * (255 - k) / 255;
+          green = (255 - m) * (255 - k) / 255;
+          blue = (255 - yel) * (255 - k) / 255;
         } else { // RGB, RGBA: PIL's convert("RGB") drops alpha
           red = px[0] >> shift;
           green = px[1] >> shift;

@@ -1,0 +1,137 @@
+package netc.cli;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.GradientPaint;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import javax.imageio.ImageIO;
+import netc.runtime.CompiledModel;
+import netc.runtime.Prediction;
+import netc.runtime.Preprocess;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/**
+ * {@code netc demo}: compiles ResNet-50 (with weights/resnet50.safetensors when the user has put real
+ * weights there, synthetic ones otherwise), draws a few sample images, classifies them with the
+ * compiled jar, and prints the top-5, the latency per image and where the jar is.
+ */
+final class DemoCommand implements Main.Command {
+  private static final String USAGE = "netc demo [--weights W.safetensors] [--threads N] [--out DIR]";
+
+  @Override
+  public String summary() {
+    return "compile ResNet-50, classify sample images it draws, show top-5 and latency";
+  }
+
+  @Override
+  public int run(String[] args, PrintStream out) throws Exception {
+    Options options = new Options()
+        .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: weights/resnet50.safetensors if present, else synthetic)").build())
+        .addOption(Option.builder().longOpt("threads").hasArg().argName("N").desc("threads (default: available processors)").build())
+        .addOption(Option.builder().longOpt("out").hasArg().argName("DIR").desc("where to put the jar and images (default build/demo)").build());
+    CommandLine cl = CommandLines.parse(USAGE, options, args, out);
+    if (cl == null) return 0;
+    Path home = Path.of(System.getProperty("netc.home", "."));
+    Path outDir = cl.hasOption("out") ? Path.of(cl.getOptionValue("out")) : home.resolve("build/demo");
+    Files.createDirectories(outDir.resolve("images"));
+    Path jar = outDir.resolve("resnet50.jar");
+    String weights = cl.getOptionValue("w");
+    Path real = home.resolve("weights/resnet50.safetensors");
+    if (weights == null && Files.isRegularFile(real)) weights = real.toString();
+    List<String> compile = new ArrayList<>(List.of(home.resolve("examples/resnet50.net").toString(), "-o", jar.toString()));
+    if (weights != null) compile.addAll(List.of("--weights", weights));
+    else out.println("note: no weights/resnet50.safetensors (see weights/README.md for real ImageNet weights); the labels below are meaningless");
+    int status = new CompileCommand().run(compile.toArray(String[]::new), out);
+    if (status != 0) return status;
+
+    List<Path> images = drawSamples(outDir.resolve("images"));
+    int threads = Runtime.getRuntime().availableProcessors();
+    if (cl.hasOption("threads")) threads = Integer.parseInt(cl.getOptionValue("threads"));
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, DemoCommand.class.getClassLoader())) {
+      CompiledModel model = CompiledModel.load(loader, threads);
+      Preprocess pre = new Preprocess(256, 224);
+      float[] logits = new float[model.outputSize()];
+      long t0 = System.nanoTime();
+      model.predict(pre.image(images.get(0)), 1, logits);
+      out.printf("first inference (includes JIT warm-up): %.0f ms%n", (System.nanoTime() - t0) / 1e6);
+      for (int i = 0; i < 5; i++) model.predict(pre.image(images.get(0)), 1, logits);
+      for (Path image : images) {
+        float[] x = pre.image(image);
+        long a = System.nanoTime();
+        model.predict(x, 1, logits);
+        double ms = (System.nanoTime() - a) / 1e6;
+        out.printf("%s (%.1f ms, %d threads):%n", home.relativize(image.toAbsolutePath().normalize()), ms, model.threads());
+        for (Prediction p : Prediction.topK(logits, 0, logits.length, 5, model.labels())) {
+          out.printf("  %6.2f%%  %s%n", p.probability() * 100, p.label());
+        }
+      }
+    }
+    out.println("the compiled model: " + jar);
+    out.println("  java --add-modules jdk.incubator.vector -jar " + jar + " " + outDir.resolve("images") + "/*.png");
+    return 0;
+  }
+
+  /** Draws the sample images: no downloaded photos. */
+  static List<Path> drawSamples(Path dir) throws IOException {
+    List<Path> out = new ArrayList<>();
+    out.add(draw(dir.resolve("goldfish_bowl.png"), 320, 240, g -> {
+      g.setPaint(new GradientPaint(0, 0, new Color(40, 90, 160), 0, 240, new Color(10, 30, 70)));
+      g.fillRect(0, 0, 320, 240);
+      g.setColor(new Color(250, 130, 20));
+      g.fillOval(110, 90, 110, 60);
+      int[] xs = {210, 260, 260};
+      int[] ys = {120, 90, 150};
+      g.fillPolygon(xs, ys, 3);
+      g.setColor(Color.BLACK);
+      g.fillOval(135, 110, 10, 10);
+    }));
+    out.add(draw(dir.resolve("checkerboard.png"), 256, 256, g -> {
+      for (int y = 0; y < 8; y++) {
+        for (int x = 0; x < 8; x++) {
+          g.setColor((x + y) % 2 == 0 ? Color.WHITE : Color.BLACK);
+          g.fillRect(x * 32, y * 32, 32, 32);
+        }
+      }
+    }));
+    out.add(draw(dir.resolve("traffic_light.png"), 240, 320, g -> {
+      g.setColor(new Color(150, 200, 240));
+      g.fillRect(0, 0, 240, 320);
+      g.setColor(new Color(30, 30, 30));
+      g.fillRoundRect(80, 30, 80, 220, 20, 20);
+      g.fillRect(112, 250, 16, 70);
+      Color[] lights = {new Color(230, 30, 30), new Color(90, 70, 20), new Color(20, 60, 20)};
+      for (int i = 0; i < 3; i++) {
+        g.setColor(lights[i]);
+        g.fillOval(95, 45 + i * 68, 50, 50);
+      }
+      g.setStroke(new BasicStroke(3));
+    }));
+    return out;
+  }
+
+  private interface Painter {
+    void paint(Graphics2D g);
+  }
+
+  private static Path draw(Path file, int w, int h, Painter painter) throws IOException {
+    BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = img.createGraphics();
+    g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+    painter.paint(g);
+    g.dispose();
+    ImageIO.write(img, "png", file.toFile());
+    return file;
+  }
+}

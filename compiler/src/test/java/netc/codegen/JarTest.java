@@ -1,0 +1,106 @@
+package netc.codegen;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import netc.ir.Graph;
+import netc.passes.PassContext;
+import netc.passes.PassManager;
+import netc.runtime.Tensor;
+import netc.runtime.io.Npy;
+import netc.testing.Specs;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The compiled jar as a user runs it: `java -jar`, in a separate JVM. */
+class JarTest {
+  @TempDir static Path dir;
+  static Path jar;
+  static Graph graph;
+
+  @BeforeAll
+  static void compile() throws Exception {
+    graph = Specs.example("resnet18", Map.of("width", "8", "size", "64"));
+    Path classes = Files.createDirectories(dir.resolve("classes"));
+    ModelCompiler.compileTo(PassManager.run(graph, PassContext.defaults()), CompiledModelTest.synthetic(graph, 1), "resnet18.net", true, classes, s -> {});
+    jar = dir.resolve("model.jar");
+    ModelCompiler.writeJar(classes, jar);
+  }
+
+  record Run(int status, String out, String err) {}
+
+  static Run java(boolean vector, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    if (vector) cmd.addAll(List.of("--add-modules", "jdk.incubator.vector"));
+    cmd.addAll(List.of("-jar", jar.toString()));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    return new Run(p.waitFor(), out, err.lines().filter(l -> !l.startsWith("WARNING: Using incubator modules")).reduce("", (a, b) -> a + b + "\n"));
+  }
+
+  @Test
+  void tensorsInAndOutAnyBatch() throws Exception {
+    Tensor x = GeneratedModelTest.random(graph, 3, 5);
+    Npy.write(dir.resolve("x.npy"), x);
+    Run r = java(true, "--input", dir.resolve("x.npy").toString(), "--output", dir.resolve("y.npy").toString());
+    assertEquals(0, r.status(), r.err());
+    Tensor y = Npy.read(dir.resolve("y.npy"));
+    assertArrayEquals(new int[] {3, 1000}, y.shape());
+    Tensor expected = CompiledModels.compile(graph, CompiledModelTest.synthetic(graph, 1), 2).predict(x);
+    assertArrayEquals(expected.data(), y.data());
+    assertTrue(r.err().contains("compiled with synthetic weights"), "the jar says its weights are synthetic");
+  }
+
+  @Test
+  void imagesGiveTopFiveAndBadOnesOneLineEach() throws Exception {
+    Path images = Path.of("../weights/fixtures/images").toAbsolutePath();
+    Run r = java(true, "--resize", "72", images.resolve("rgb_wide.png").toString(), images.resolve("broken.png").toString(),
+        images.resolve("cmyk_jpeg.jpg").toString(), images.resolve("nothing.png").toString());
+    assertEquals(1, r.status(), "a failed input makes the exit status 1");
+    assertEquals(2, r.out().lines().filter(l -> l.endsWith(":")).count(), r.out());
+    assertEquals(12, r.out().lines().count(), "two images, a header and five classes each:\n" + r.out());
+    assertTrue(r.out().lines().skip(1).limit(5).allMatch(l -> l.matches("\\s+\\d+\\.\\d\\d%  \\S.*")), r.out());
+    List<String> errors = r.err().lines().filter(l -> l.startsWith("error: ")).toList();
+    assertEquals(List.of("error: " + images.resolve("broken.png") + ": cannot decode image", "error: " + images.resolve("nothing.png") + ": no such file"),
+        errors.stream().map(l -> l.replaceFirst(" \\(.*", "")).toList());
+    assertFalse(r.err().contains("Exception"), r.err());
+  }
+
+  @Test
+  void badTensorsAndFramesAreOneLine() throws Exception {
+    Npy.write(dir.resolve("bad.npy"), Tensor.zeros(1, 3, 32, 32));
+    Run r = java(true, "--input", dir.resolve("bad.npy").toString(), "--output", dir.resolve("o.npy").toString());
+    assertEquals(1, r.status());
+    assertTrue(r.err().contains("error: " + dir.resolve("bad.npy") + ": tensor has shape [1, 3, 32, 32], the model expects [N, 3, 64, 64]"), r.err());
+    Files.write(dir.resolve("frame.yuv"), new byte[1000]);
+    r = java(true, "--yuv", "nv12", "--size", "64x48", "--resize", "64", dir.resolve("frame.yuv").toString());
+    assertEquals(1, r.status());
+    assertTrue(r.err().contains("frame.yuv: 1000 bytes, but a 64x48 nv12 frame has 4608"), r.err());
+    Files.write(dir.resolve("frame.yuv"), new byte[64 * 48 * 3 / 2]);
+    r = java(true, "--yuv", "nv12", "--size", "64x48", "--resize", "64", dir.resolve("frame.yuv").toString());
+    assertEquals(0, r.status(), r.err());
+    assertEquals(1, r.out().lines().filter(l -> l.endsWith("frame.yuv:")).count(), "a well-sized frame is classified:\n" + r.out());
+  }
+
+  @Test
+  void withoutTheVectorModuleItWarnsOnceAndStillRuns() throws Exception {
+    Tensor x = GeneratedModelTest.random(graph, 1, 8);
+    Npy.write(dir.resolve("xs.npy"), x);
+    Run r = java(false, "--input", dir.resolve("xs.npy").toString(), "--output", dir.resolve("ys.npy").toString());
+    assertEquals(0, r.status(), r.err());
+    assertEquals(1, r.err().lines().filter(l -> l.startsWith("warning: jdk.incubator.vector is not available")).count(), r.err());
+    Tensor expected = CompiledModels.compile(graph, CompiledModelTest.synthetic(graph, 1), 1).predict(x);
+    GeneratedModelTest.assertClose(expected, Npy.read(dir.resolve("ys.npy")), 1e-5, "scalar kernels");
+  }
+}

@@ -1,0 +1,70 @@
+package netc.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import netc.runtime.io.Npy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Image input against torchvision: the fixtures (weights/make_image_fixtures.py) hold synthetic PNGs
+ * and torchvision's Resize, CenterCrop, ToTensor of the PIL-loaded image. The bar is 1/255 per value;
+ * reproducing Pillow's fixed-point resampling gets them equal.
+ */
+class PreprocessTest {
+  static final Path IMAGES = Path.of("../weights/fixtures/images");
+
+  static double maxDiff(float[] a, float[] b) {
+    assertEquals(a.length, b.length);
+    double m = 0;
+    for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+    return m;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"rgb_wide", "rgb_tall", "gray", "rgba", "palette"})
+  void matchesTorchvisionWithin1Over255(String name) {
+    float[] x = new Preprocess(80, 64).image(IMAGES.resolve(name + ".png"));
+    float[] expected = Npy.read(IMAGES.resolve(name + "_r80_c64.npy")).data();
+    double d = maxDiff(expected, x);
+    assertTrue(d <= 1 / 255.0 + 1e-6, name + ": max difference " + d * 255 + "/255");
+  }
+
+  @Test
+  void imagenetSizes() {
+    float[] x = new Preprocess(256, 224).image(IMAGES.resolve("rgb_wide.png"));
+    double d = maxDiff(Npy.read(IMAGES.resolve("rgb_wide_r256_c224.npy")).data(), x);
+    assertTrue(d <= 1 / 255.0 + 1e-6, "max difference " + d * 255 + "/255");
+  }
+
+  /** JPEG decoders differ by an IDCT rounding or two; CMYK is the case ImageIO cannot decode by itself. */
+  @ParameterizedTest
+  @ValueSource(strings = {"gray_jpeg", "cmyk_jpeg"})
+  void jpegsDecodeLikePil(String name) {
+    Preprocess.Rgb rgb = Preprocess.decode(IMAGES.resolve(name + ".jpg"));
+    float[] pil = Npy.read(IMAGES.resolve(name + "_rgb.npy")).data();
+    assertEquals(pil.length, rgb.pixels().length);
+    double sum = 0, max = 0;
+    for (int i = 0; i < pil.length; i++) {
+      double d = Math.abs((rgb.pixels()[i] & 0xff) - pil[i]);
+      sum += d;
+      max = Math.max(max, d);
+    }
+    assertTrue(sum / pil.length < 2.0, name + ": mean difference " + sum / pil.length + " levels");
+    assertTrue(max <= 16, name + ": max difference " + max + " levels");
+  }
+
+  @Test
+  void badImagesGiveOneLineNamingTheFile() {
+    String broken = assertThrows(BadInputException.class, () -> new Preprocess(256, 224).image(IMAGES.resolve("broken.png"))).getMessage();
+    assertTrue(broken.startsWith(IMAGES.resolve("broken.png") + ": cannot decode image"), broken);
+    String notImage = assertThrows(BadInputException.class, () -> new Preprocess(256, 224).image(IMAGES.resolve("gray_jpeg_rgb.npy"))).getMessage();
+    assertEquals(IMAGES.resolve("gray_jpeg_rgb.npy") + ": not a PNG or JPEG image (unknown format)", notImage);
+    String missing = assertThrows(BadInputException.class, () -> new Preprocess(256, 224).image(IMAGES.resolve("none.png"))).getMessage();
+    assertEquals(IMAGES.resolve("none.png") + ": no such file", missing);
+  }
+}

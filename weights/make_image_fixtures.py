@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Makes the image-preprocessing fixtures: synthetic images (no downloaded photos) in the modes a
+user's files come in, and what torchvision makes of them: Resize(R), CenterCrop(C), ToTensor() on the
+PIL-loaded image, saved as float32 .npy. netc's image input must match within 1/255 per value.
+JPEGs (grayscale, CMYK) also get PIL's decoded RGB, since JPEG decoders may differ slightly.
+
+Runs with Debian's python3-torchvision, python3-pil and python3-numpy.
+"""
+import os
+import numpy as np
+from PIL import Image, ImageDraw
+import torchvision.transforms as T
+
+here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "images")
+os.makedirs(here, exist_ok=True)
+rng = np.random.default_rng(3)
+
+
+def scene(w, h):
+    """Gradients, shapes and noise: edges and texture that resampling has to get right."""
+    y, x = np.mgrid[0:h, 0:w]
+    img = np.stack([x * 255 // max(w - 1, 1), y * 255 // max(h - 1, 1), (x + y) * 127 // max(w + h - 2, 1)], -1).astype(np.uint8)
+    im = Image.fromarray(img, "RGB")
+    d = ImageDraw.Draw(im)
+    d.ellipse([w // 5, h // 4, w // 2, h * 3 // 4], fill=(230, 120, 20))
+    d.rectangle([w * 3 // 5, h // 6, w * 9 // 10, h // 2], fill=(20, 60, 200))
+    d.line([0, h - 1, w - 1, 0], fill=(255, 255, 255), width=3)
+    arr = np.asarray(im).astype(np.int16) + rng.integers(-12, 13, size=(h, w, 3))
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
+
+
+cases = {
+    "rgb_wide": (scene(300, 200), "RGB"),
+    "rgb_tall": (scene(157, 233), "RGB"),
+    "gray": (scene(211, 190).convert("L"), "L"),
+    "rgba": (scene(190, 260).convert("RGBA"), "RGBA"),
+    "palette": (scene(240, 180).convert("P", palette=Image.ADAPTIVE, colors=64), "P"),
+}
+resize, crop = 80, 64
+pipeline = T.Compose([T.Resize(resize), T.CenterCrop(crop), T.ToTensor()])
+for name, (im, mode) in cases.items():
+    if mode == "RGBA":
+        a = np.asarray(im).copy()
+        a[..., 3] = np.linspace(0, 255, a.shape[1], dtype=np.uint8)[None, :]
+        im = Image.fromarray(a, "RGBA")
+    path = os.path.join(here, name + ".png")
+    im.save(path)
+    x = pipeline(Image.open(path).convert("RGB")).numpy().astype(np.float32)
+    np.save(os.path.join(here, name + f"_r{resize}_c{crop}.npy"), x)
+
+# one image through the full ImageNet sizes
+full = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor()])
+np.save(os.path.join(here, "rgb_wide_r256_c224.npy"), full(Image.open(os.path.join(here, "rgb_wide.png")).convert("RGB")).numpy())
+
+# JPEGs: what PIL decodes them to (RGB, uint8 as float32)
+for name, mode in [("gray_jpeg", "L"), ("cmyk_jpeg", "CMYK")]:
+    path = os.path.join(here, name + ".jpg")
+    scene(120, 96).convert(mode).save(path, quality=95)
+    rgb = np.asarray(Image.open(path).convert("RGB")).astype(np.float32)
+    np.save(os.path.join(here, name + "_rgb.npy"), rgb)
+with open(os.path.join(here, "broken.png"), "wb") as f:
+    f.write(open(os.path.join(here, "rgb_wide.png"), "rb").read()[:300])
+print("wrote", sorted(os.listdir(here)))
