@@ -186,14 +186,15 @@ public final class ModelGenerator {
     if (in.hh() < ph || in.hw() < pw) throw new IllegalStateException(n.name() + ": input border " + in.hh() + " < padding " + ph);
     int inBlocks = in.blocked() ? in.blocks() : 1, lanes = in.blocked() ? 16 : in.channels(), laneStride = in.blocked() ? 1 : in.plane();
     int outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(outBlocks), groups = outBlocks / nb;
-    int pixels = out.h() * out.w(), tiles = (pixels + 6) / 7;
+    int tile = netc.runtime.kernels.Kernels.tilePixels(nb);
+    int pixels = out.h() * out.w(), tiles = (pixels + tile - 1) / tile;
     int k = inBlocks * kh * kw * lanes;
     String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, %d, %d, %d, %d, %d, %d, %d)",
         inBlocks, lanes, kh, kw, in.plane(), laneStride, dh * in.rowStride(), dw * in.pixStride()));
-    String inPix = table(n.name(), "in", INTS, String.format("Tables.pixels(%d, %d, %d, %d, %d, %d, %d)",
-        out.h(), out.w(), sh, sw, in.rowStride(), in.pixStride(), -(ph * in.rowStride() + pw * in.pixStride())));
-    String outPix = table(n.name(), "out", INTS, pixelsOf(out));
-    String resPix = res == null ? "null" : table(n.name(), "res", INTS, pixelsOf(res));
+    String inPix = table(n.name(), "in", INTS, String.format("Tables.pixels(%d, %d, %d, %d, %d, %d, %d, %d)",
+        out.h(), out.w(), sh, sw, in.rowStride(), in.pixStride(), -(ph * in.rowStride() + pw * in.pixStride()), tile));
+    String outPix = table(n.name(), "out", INTS, pixelsOf(out, tile));
+    String resPix = res == null ? "null" : table(n.name(), "res", INTS, pixelsOf(res, tile));
     String what = String.format("conv %dx%d stride %dx%d padding %dx%d%s, %d -> %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
         kh, kw, sh, sw, ph, pw, dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(),
         in.h(), in.w(), out.h(), out.w(), res == null ? "" : ", residual", at.has("act") ? ", " + at.activation().spelling() : "");
@@ -203,7 +204,7 @@ public final class ModelGenerator {
     int wOff = weights.offset(n, "weight"), bOff = weights.offset(n, "bias");
     m.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int group = item / $L, tile = item - group * $L", tiles, tiles)
-        .addStatement("K.convTile($L, $L, $L, $L, tile * 7, $L, w, $L + group * $L, $L + group * $L,\n"
+        .addStatement("K.convTile($L, $L, $L, $L, tile * " + tile + ", $L, w, $L + group * $L, $L + group * $L,\n"
                 + "a, $L + group * $L, $L, $L, $L, $L, $L, $L, $L, $L)",
             nb, in.array(), in.at(0), inPix, kOff, wOff, k * 16 * nb, bOff, 16 * nb,
             out.storage(0), (long) nb * out.plane(), outPix, out.plane(),
@@ -213,8 +214,8 @@ public final class ModelGenerator {
     methods.add(m.build());
   }
 
-  private static String pixelsOf(Geometry g) {
-    return String.format("Tables.pixels(%d, %d, 1, 1, %d, 16, %d)", g.h(), g.w(), g.rowStride(), g.interior());
+  private static String pixelsOf(Geometry g, int tile) {
+    return String.format("Tables.pixels(%d, %d, 1, 1, %d, 16, %d, %d)", g.h(), g.w(), g.rowStride(), g.interior(), tile);
   }
 
   private void pool(Node n) {

@@ -62,9 +62,9 @@ final class PackedWeights {
     return at;
   }
 
-  /** Output channel blocks per micro-kernel tile: two (32 channels) when they pair up, else one. */
+  /** Output channel blocks per micro-kernel tile (the runtime's choice: 4, 2 or 1). */
   static int blocksPerGroup(int outBlocks) {
-    return outBlocks % 2 == 0 ? 2 : 1;
+    return netc.runtime.kernels.Kernels.blocksPerTile(outBlocks);
   }
 
   private void conv(Graph g, Node n, ParamSource source) {

@@ -33,7 +33,8 @@ import netc.weights.WeightBinding;
  * ONNX Runtime on the same network, weights and input, in one process. Both engines get the same
  * thread count; after warm-up they are alternated run by run, and medians are compared. Each timed
  * call is the whole inference of the batch. The first call of each engine in this fresh JVM is
- * reported apart. Outputs are cross-checked before timing, so a fast wrong answer cannot pass.
+ * reported apart. Outputs are cross-checked before timing, so a fast wrong answer cannot pass. Every
+ * timed call starts after a short idle gap, so neither engine's spinning workers slow the other.
  */
 public final class Bench {
   private Bench() {}
@@ -130,10 +131,12 @@ public final class Bench {
     }
     double[] tn = new double[runs], to = new double[runs];
     for (int i = 0; i < runs; i++) {
+      quiet();
       long a = System.nanoTime();
       netc.predict(x, batch, y);
       tn[i] = (System.nanoTime() - a) / 1e6;
       if (ort != null) {
+        quiet();
         a = System.nanoTime();
         ort.run();
         to[i] = (System.nanoTime() - a) / 1e6;
@@ -156,6 +159,17 @@ public final class Bench {
     System.out.printf("%-12s median %.1f ms (%.1f ms/image; min %.1f, max %.1f over %d runs), %.1f GFLOP/s, %.0f%% of peak%n",
         engine, median, median / batch, s[0], s[s.length - 1], s.length, gflops, 100 * gflops / peak);
   }
+
+  /**
+   * Lets the other engine's threads go idle before a timed call: ONNX Runtime's workers spin-wait for
+   * after each run (measured: longer than 30 ms, shorter than 200 ms; netc's for 0.2 ms), which would
+   * steal the cores from the next call. -Dnetc.bench.quietMs changes the gap.
+   */
+  private static void quiet() throws InterruptedException {
+    Thread.sleep(QUIET_MS);
+  }
+
+  static final long QUIET_MS = Long.getLong("netc.bench.quietMs", 250);
 
   static double median(double[] v) {
     double[] s = v.clone();

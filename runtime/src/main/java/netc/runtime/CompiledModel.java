@@ -191,14 +191,28 @@ public abstract class CompiledModel {
     forwardImage(ws, input, image, output, outImage, false);
   }
 
+  /** -Dnetc.profile=true accumulates wall time per step; see {@link #profile()}. */
+  private static final boolean PROFILE = Boolean.getBoolean("netc.profile");
+
+  private final long[] stepNanos = new long[1024];
+
+  /** Accumulated nanoseconds per step since the last call (with -Dnetc.profile=true), then reset. */
+  public final long[] profile() {
+    long[] out = java.util.Arrays.copyOf(stepNanos, steps());
+    java.util.Arrays.fill(stepNanos, 0);
+    return out;
+  }
+
   private void forwardImage(Workspace ws, float[] input, int image, float[] output, int outImage, boolean parallel) {
     ws.input = input;
     ws.inputBase = image * inputShape[0] * inputShape[1] * inputShape[2];
     int n = steps();
     for (int s = 0; s < n; s++) {
       int items = items(s);
+      long t0 = PROFILE ? System.nanoTime() : 0;
       if (parallel && parallel(s)) pool.runStep(this, s, ws, items);
       else runStep(s, ws, 0, items);
+      if (PROFILE) stepNanos[s] += System.nanoTime() - t0;
     }
     System.arraycopy(ws.arena, outputOffset(), output, outImage * outputSize, outputSize);
     ws.input = null;

@@ -16,8 +16,21 @@ public abstract class Kernels {
   /** Floats per channel block; the blocked layout and the micro-kernels are written for 16. */
   public static final int BLOCK = 16;
 
-  /** Output pixels per micro-kernel tile. Every ResNet feature map size (112, 56, 28, 14, 7) is a multiple. */
+  /** Output pixels per tile of 1 or 2 channel blocks. Every ResNet feature map size (112, 56, 28, 14, 7) is a multiple. */
   public static final int TILE = 7;
+
+  /** Output pixels per tile of 4 channel blocks: 6 x 4 accumulators fill 24 of the 32 vector registers. */
+  public static final int WIDE_TILE = 6;
+
+  /** Channel blocks per tile for a conv with this many output blocks: 4 when they group so, else 2, else 1. */
+  public static int blocksPerTile(int outBlocks) {
+    return outBlocks % 4 == 0 ? 4 : outBlocks % 2 == 0 ? 2 : 1;
+  }
+
+  /** Output pixels per tile for a tile of {@code blocks} channel blocks. */
+  public static int tilePixels(int blocks) {
+    return blocks == 4 ? WIDE_TILE : TILE;
+  }
 
   /** The implementation for this JVM: vectors when jdk.incubator.vector is present. */
   public static final Kernels INSTANCE = choose();
@@ -41,7 +54,7 @@ public abstract class Kernels {
   public abstract boolean vectorized();
 
   /**
-   * One conv tile: {@link #TILE} output pixels by {@code blocks} (1 or 2) blocks of 16 output channels.
+   * One conv tile: {@link #tilePixels} output pixels by {@code blocks} (1, 2 or 4) blocks of 16 output channels.
    * For each k in [0, kOff.length): the input value at {@code in[inBase + inPix[p0 + t] + kOff[k]]}
    * multiplies the weights {@code w[wBase + k * 16 * blocks ...]}. Then the epilogue: + bias, + the
    * residual at {@code res[resBase + resPix[p0 + t]]} when {@code res != null}, the activation, and the

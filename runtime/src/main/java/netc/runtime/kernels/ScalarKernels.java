@@ -2,7 +2,7 @@ package netc.runtime.kernels;
 
 /** Plain Java kernels for JVMs without the Vector API: the same arithmetic in the same order. */
 final class ScalarKernels extends Kernels {
-  private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[TILE * 32]);
+  private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[TILE * 64]);
 
   @Override
   public boolean vectorized() {
@@ -13,10 +13,10 @@ final class ScalarKernels extends Kernels {
   public void convTile(int blocks, float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase,
       int biasOff, float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope) {
-    int width = 16 * blocks;
+    int width = 16 * blocks, tile = tilePixels(blocks);
     float[] acc = SCRATCH.get();
-    java.util.Arrays.fill(acc, 0, TILE * width, 0f);
-    for (int t = 0; t < TILE; t++) {
+    java.util.Arrays.fill(acc, 0, tile * width, 0f);
+    for (int t = 0; t < tile; t++) {
       int base = inBase + inPix[p0 + t];
       int wi = wBase;
       for (int k = 0; k < kOff.length; k++, wi += width) {
@@ -24,7 +24,8 @@ final class ScalarKernels extends Kernels {
         for (int j = 0; j < width; j++) acc[t * width + j] = Math.fma(x, w[wi + j], acc[t * width + j]);
       }
     }
-    for (int t = 0; t < TILE; t++) {
+    for (int t = 0; t < tile; t++) {
+      if (t > 0 && outPix[p0 + t] == outPix[p0 + t - 1]) break; // the repeated tail pixel
       for (int b = 0; b < blocks; b++) {
         for (int j = 0; j < 16; j++) {
           float v = acc[t * width + b * 16 + j] + w[biasOff + b * 16 + j];
@@ -33,7 +34,8 @@ final class ScalarKernels extends Kernels {
         }
       }
     }
-    for (int t = 0; t < TILE; t++) {
+    for (int t = 0; t < tile; t++) {
+      if (t > 0 && outPix[p0 + t] == outPix[p0 + t - 1]) break;
       for (int b = 0; b < blocks; b++) {
         for (int j = 0; j < 16; j++) out[outBase + outPix[p0 + t] + b * outBlockStride + j] = apply(acc[t * width + b * 16 + j], act, slope);
       }

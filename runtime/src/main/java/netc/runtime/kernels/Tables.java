@@ -12,12 +12,12 @@ public final class Tables {
   /**
    * Offsets of the top-left input (or output) element for every output pixel (oy, ox), row-major:
    * base + oy * sh * rowStride + ox * sw * pixStride. The length is rounded up to a whole number of
-   * {@link Kernels#TILE}s by repeating the last pixel: the tail tile computes it again and writes the
-   * same values again, which is harmless.
+   * tiles of {@code tile} pixels by repeating the last pixel: the tail tile computes it again and
+   * writes the same values again, which is harmless (all residual reads precede the stores).
    */
-  public static int[] pixels(int oh, int ow, int sh, int sw, int rowStride, int pixStride, int base) {
+  public static int[] pixels(int oh, int ow, int sh, int sw, int rowStride, int pixStride, int base, int tile) {
     int n = oh * ow;
-    int padded = (n + Kernels.TILE - 1) / Kernels.TILE * Kernels.TILE;
+    int padded = (n + tile - 1) / tile * tile;
     int[] out = new int[padded];
     for (int p = 0; p < padded; p++) {
       int q = Math.min(p, n - 1);

@@ -5,9 +5,12 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Kernels on the Vector API. The conv tile keeps 7 x 2 accumulators in registers over one flat loop
- * of k steps (C2 keeps vectors in registers across a single loop, but boxes them across a nest of
- * loops, which is 20x slower): per step two weight vectors, seven broadcast inputs, fourteen FMAs.
+ * Kernels on the Vector API. A conv tile keeps its accumulators in registers (6 pixels x 4 blocks,
+ * or 7 x 2, or 7 x 1) over one flat loop of k steps: per step the tile's weight vectors, one
+ * broadcast input per pixel, and an FMA for each accumulator. Two rules keep C2 from boxing vectors
+ * into heap objects (each measured 20x slower): vectors live across one loop only, never a nest,
+ * and never cross a call that might not be inlined; so tiles land their accumulators in a small
+ * per-thread array and the epilogue reads them back from there.
  */
 final class VectorKernels extends Kernels {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
@@ -17,19 +20,67 @@ final class VectorKernels extends Kernels {
     return true;
   }
 
+  /** Per-thread landing area for a tile's accumulators (at most 7 pixels x 4 blocks x 16 floats). */
+  private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[7 * 4 * 16]);
+
   @Override
   public void convTile(int blocks, float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase,
       int biasOff, float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope) {
-    if (blocks == 2) {
-      tile7x2(in, inBase, inPix, p0, kOff, w, wBase, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
-    } else {
-      tile7x1(in, inBase, inPix, p0, kOff, w, wBase, biasOff, out, outBase, outPix, res, resBase, resPix, act, slope);
+    float[] acc = SCRATCH.get();
+    if (blocks == 4) tile6x4(in, inBase, inPix, p0, kOff, w, wBase, acc);
+    else if (blocks == 2) tile7x2(in, inBase, inPix, p0, kOff, w, wBase, acc);
+    else tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
+    epilogue(acc, blocks, tilePixels(blocks), p0, w, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
+  }
+
+  /**
+   * Bias, residual, activation and store for each pixel of a tile, from the accumulators in
+   * {@code acc} ([pixel][block][16]). A pixel's residual is read just before its own output is
+   * written, so out may alias res; the repeated tail pixel (same offset as the one before) is not
+   * stored twice, which would read a residual already overwritten.
+   */
+  private static void epilogue(float[] acc, int blocks, int pixels, int p0, float[] w, int biasOff, float[] out, int outBase,
+      int[] outPix, int obs, float[] res, int resBase, int[] resPix, int rbs, int act, float slope) {
+    for (int t = 0; t < pixels; t++) {
+      int o = outPix[p0 + t];
+      if (t > 0 && o == outPix[p0 + t - 1]) break;
+      for (int b = 0; b < blocks; b++) {
+        FloatVector v = FloatVector.fromArray(S, acc, (t * blocks + b) * 16).add(FloatVector.fromArray(S, w, biasOff + b * 16));
+        if (res != null) v = v.add(FloatVector.fromArray(S, res, resBase + resPix[p0 + t] + b * rbs));
+        apply(v, act, slope).intoArray(out, outBase + o + b * obs);
+      }
     }
   }
 
-  private static void tile7x2(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, int biasOff,
-      float[] out, int outBase, int[] outPix, int obs, float[] res, int resBase, int[] resPix, int rbs, int act, float slope) {
+  private static void tile6x4(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
+    FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+    FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00, c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+    int i0 = inBase + inPix[p0], i1 = inBase + inPix[p0 + 1], i2 = inBase + inPix[p0 + 2];
+    int i3 = inBase + inPix[p0 + 3], i4 = inBase + inPix[p0 + 4], i5 = inBase + inPix[p0 + 5];
+    int wi = wBase;
+    for (int k = 0; k < kOff.length; k++, wi += 64) {
+      int a = kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 16);
+      FloatVector w2 = FloatVector.fromArray(S, w, wi + 32), w3 = FloatVector.fromArray(S, w, wi + 48);
+      FloatVector x;
+      x = FloatVector.broadcast(S, in[i0 + a]); c00 = x.fma(w0, c00); c01 = x.fma(w1, c01); c02 = x.fma(w2, c02); c03 = x.fma(w3, c03);
+      x = FloatVector.broadcast(S, in[i1 + a]); c10 = x.fma(w0, c10); c11 = x.fma(w1, c11); c12 = x.fma(w2, c12); c13 = x.fma(w3, c13);
+      x = FloatVector.broadcast(S, in[i2 + a]); c20 = x.fma(w0, c20); c21 = x.fma(w1, c21); c22 = x.fma(w2, c22); c23 = x.fma(w3, c23);
+      x = FloatVector.broadcast(S, in[i3 + a]); c30 = x.fma(w0, c30); c31 = x.fma(w1, c31); c32 = x.fma(w2, c32); c33 = x.fma(w3, c33);
+      x = FloatVector.broadcast(S, in[i4 + a]); c40 = x.fma(w0, c40); c41 = x.fma(w1, c41); c42 = x.fma(w2, c42); c43 = x.fma(w3, c43);
+      x = FloatVector.broadcast(S, in[i5 + a]); c50 = x.fma(w0, c50); c51 = x.fma(w1, c51); c52 = x.fma(w2, c52); c53 = x.fma(w3, c53);
+    }
+    c00.intoArray(acc, 0); c01.intoArray(acc, 16); c02.intoArray(acc, 32); c03.intoArray(acc, 48);
+    c10.intoArray(acc, 64); c11.intoArray(acc, 80); c12.intoArray(acc, 96); c13.intoArray(acc, 112);
+    c20.intoArray(acc, 128); c21.intoArray(acc, 144); c22.intoArray(acc, 160); c23.intoArray(acc, 176);
+    c30.intoArray(acc, 192); c31.intoArray(acc, 208); c32.intoArray(acc, 224); c33.intoArray(acc, 240);
+    c40.intoArray(acc, 256); c41.intoArray(acc, 272); c42.intoArray(acc, 288); c43.intoArray(acc, 304);
+    c50.intoArray(acc, 320); c51.intoArray(acc, 336); c52.intoArray(acc, 352); c53.intoArray(acc, 368);
+  }
+
+  private static void tile7x2(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
     FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
     FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00;
     int i0 = inBase + inPix[p0], i1 = inBase + inPix[p0 + 1], i2 = inBase + inPix[p0 + 2], i3 = inBase + inPix[p0 + 3];
@@ -47,34 +98,13 @@ final class VectorKernels extends Kernels {
       x = FloatVector.broadcast(S, in[i5 + a]); c50 = x.fma(w0, c50); c51 = x.fma(w1, c51);
       x = FloatVector.broadcast(S, in[i6 + a]); c60 = x.fma(w0, c60); c61 = x.fma(w1, c61);
     }
-    FloatVector b0 = FloatVector.fromArray(S, w, biasOff), b1 = FloatVector.fromArray(S, w, biasOff + 16);
-    c00 = c00.add(b0); c10 = c10.add(b0); c20 = c20.add(b0); c30 = c30.add(b0); c40 = c40.add(b0); c50 = c50.add(b0); c60 = c60.add(b0);
-    c01 = c01.add(b1); c11 = c11.add(b1); c21 = c21.add(b1); c31 = c31.add(b1); c41 = c41.add(b1); c51 = c51.add(b1); c61 = c61.add(b1);
-    if (res != null) {
-      // every residual value is loaded before the first store: out may be the residual's buffer
-      int r0 = resBase + resPix[p0], r1 = resBase + resPix[p0 + 1], r2 = resBase + resPix[p0 + 2], r3 = resBase + resPix[p0 + 3];
-      int r4 = resBase + resPix[p0 + 4], r5 = resBase + resPix[p0 + 5], r6 = resBase + resPix[p0 + 6];
-      c00 = c00.add(FloatVector.fromArray(S, res, r0)); c01 = c01.add(FloatVector.fromArray(S, res, r0 + rbs));
-      c10 = c10.add(FloatVector.fromArray(S, res, r1)); c11 = c11.add(FloatVector.fromArray(S, res, r1 + rbs));
-      c20 = c20.add(FloatVector.fromArray(S, res, r2)); c21 = c21.add(FloatVector.fromArray(S, res, r2 + rbs));
-      c30 = c30.add(FloatVector.fromArray(S, res, r3)); c31 = c31.add(FloatVector.fromArray(S, res, r3 + rbs));
-      c40 = c40.add(FloatVector.fromArray(S, res, r4)); c41 = c41.add(FloatVector.fromArray(S, res, r4 + rbs));
-      c50 = c50.add(FloatVector.fromArray(S, res, r5)); c51 = c51.add(FloatVector.fromArray(S, res, r5 + rbs));
-      c60 = c60.add(FloatVector.fromArray(S, res, r6)); c61 = c61.add(FloatVector.fromArray(S, res, r6 + rbs));
-    }
-    int o0 = outBase + outPix[p0], o1 = outBase + outPix[p0 + 1], o2 = outBase + outPix[p0 + 2], o3 = outBase + outPix[p0 + 3];
-    int o4 = outBase + outPix[p0 + 4], o5 = outBase + outPix[p0 + 5], o6 = outBase + outPix[p0 + 6];
-    apply(c00, act, slope).intoArray(out, o0); apply(c01, act, slope).intoArray(out, o0 + obs);
-    apply(c10, act, slope).intoArray(out, o1); apply(c11, act, slope).intoArray(out, o1 + obs);
-    apply(c20, act, slope).intoArray(out, o2); apply(c21, act, slope).intoArray(out, o2 + obs);
-    apply(c30, act, slope).intoArray(out, o3); apply(c31, act, slope).intoArray(out, o3 + obs);
-    apply(c40, act, slope).intoArray(out, o4); apply(c41, act, slope).intoArray(out, o4 + obs);
-    apply(c50, act, slope).intoArray(out, o5); apply(c51, act, slope).intoArray(out, o5 + obs);
-    apply(c60, act, slope).intoArray(out, o6); apply(c61, act, slope).intoArray(out, o6 + obs);
+    c00.intoArray(acc, 0); c01.intoArray(acc, 16); c10.intoArray(acc, 32); c11.intoArray(acc, 48);
+    c20.intoArray(acc, 64); c21.intoArray(acc, 80); c30.intoArray(acc, 96); c31.intoArray(acc, 112);
+    c40.intoArray(acc, 128); c41.intoArray(acc, 144); c50.intoArray(acc, 160); c51.intoArray(acc, 176);
+    c60.intoArray(acc, 192); c61.intoArray(acc, 208);
   }
 
-  private static void tile7x1(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, int biasOff,
-      float[] out, int outBase, int[] outPix, float[] res, int resBase, int[] resPix, int act, float slope) {
+  private static void tile7x1(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
     FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0;
     int i0 = inBase + inPix[p0], i1 = inBase + inPix[p0 + 1], i2 = inBase + inPix[p0 + 2], i3 = inBase + inPix[p0 + 3];
     int i4 = inBase + inPix[p0 + 4], i5 = inBase + inPix[p0 + 5], i6 = inBase + inPix[p0 + 6];
@@ -90,22 +120,8 @@ final class VectorKernels extends Kernels {
       c5 = FloatVector.broadcast(S, in[i5 + a]).fma(w0, c5);
       c6 = FloatVector.broadcast(S, in[i6 + a]).fma(w0, c6);
     }
-    FloatVector b = FloatVector.fromArray(S, w, biasOff);
-    c0 = c0.add(b); c1 = c1.add(b); c2 = c2.add(b); c3 = c3.add(b); c4 = c4.add(b); c5 = c5.add(b); c6 = c6.add(b);
-    if (res != null) {
-      FloatVector r0 = FloatVector.fromArray(S, res, resBase + resPix[p0]), r1 = FloatVector.fromArray(S, res, resBase + resPix[p0 + 1]);
-      FloatVector r2 = FloatVector.fromArray(S, res, resBase + resPix[p0 + 2]), r3 = FloatVector.fromArray(S, res, resBase + resPix[p0 + 3]);
-      FloatVector r4 = FloatVector.fromArray(S, res, resBase + resPix[p0 + 4]), r5 = FloatVector.fromArray(S, res, resBase + resPix[p0 + 5]);
-      FloatVector r6 = FloatVector.fromArray(S, res, resBase + resPix[p0 + 6]);
-      c0 = c0.add(r0); c1 = c1.add(r1); c2 = c2.add(r2); c3 = c3.add(r3); c4 = c4.add(r4); c5 = c5.add(r5); c6 = c6.add(r6);
-    }
-    apply(c0, act, slope).intoArray(out, outBase + outPix[p0]);
-    apply(c1, act, slope).intoArray(out, outBase + outPix[p0 + 1]);
-    apply(c2, act, slope).intoArray(out, outBase + outPix[p0 + 2]);
-    apply(c3, act, slope).intoArray(out, outBase + outPix[p0 + 3]);
-    apply(c4, act, slope).intoArray(out, outBase + outPix[p0 + 4]);
-    apply(c5, act, slope).intoArray(out, outBase + outPix[p0 + 5]);
-    apply(c6, act, slope).intoArray(out, outBase + outPix[p0 + 6]);
+    c0.intoArray(acc, 0); c1.intoArray(acc, 16); c2.intoArray(acc, 32); c3.intoArray(acc, 48);
+    c4.intoArray(acc, 64); c5.intoArray(acc, 80); c6.intoArray(acc, 96);
   }
 
   private static FloatVector apply(FloatVector v, int act, float slope) {
