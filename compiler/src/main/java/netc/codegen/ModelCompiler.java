@@ -74,7 +74,7 @@ public final class ModelCompiler {
     int[] in = optimized.input().shape().dims();
     p.setProperty("input.shape", in[0] + "," + in[1] + "," + in[2]);
     p.setProperty("output.size", Integer.toString(gen.outputSize()));
-    p.setProperty("arena.floats", Long.toString(plan.arenaFloats()));
+    p.setProperty("arena.floats", Long.toString(gen.workspaceFloats()));
     var mean = optimized.input().attrs().getDoubles("mean");
     if (mean != null) {
       p.setProperty("input.mean", join(mean));

@@ -47,7 +47,7 @@ public final class ModelGenerator {
   static final long PARALLEL_THRESHOLD = 200_000;
 
   /** What the generated class needs to know besides its source. */
-  public record Result(JavaFile file, String className, int steps, long outputOffset, int outputSize) {}
+  public record Result(JavaFile file, String className, int steps, long outputOffset, int outputSize, long workspaceFloats) {}
 
   private final Graph graph;
   private final MemoryPlan plan;
@@ -113,7 +113,7 @@ public final class ModelGenerator {
     methods.forEach(type::addMethod);
     JavaFile file = JavaFile.builder(PACKAGE, type.build()).addFileComment("$L", header).skipJavaLangImports(true).indent("    ").build();
     int outSize = (int) out.shape().size();
-    return new Result(file, PACKAGE + "." + className, stepMethods.size(), og.offset(), outSize);
+    return new Result(file, PACKAGE + "." + className, stepMethods.size(), og.offset(), outSize, plan.arenaFloats() + scratch);
   }
 
   private static MethodSpec.Builder override(String name, TypeName returns) {
@@ -131,7 +131,11 @@ public final class ModelGenerator {
   }
 
   private MethodSpec.Builder stepMethod(Node n, int itemCount, long work, String what) {
-    String name = names.method(n.name());
+    return stepMethod(n, null, itemCount, work, what);
+  }
+
+  private MethodSpec.Builder stepMethod(Node n, String part, int itemCount, long work, String what) {
+    String name = names.method(part == null ? n.name() : n.name() + "_" + part);
     stepMethods.add(name);
     items.add(itemCount);
     parallel.add(itemCount > 1 && work >= PARALLEL_THRESHOLD);
@@ -177,7 +181,14 @@ public final class ModelGenerator {
         .endControlFlow();
   }
 
+  /** Floats past the planned arena that Winograd convs use for their transformed tiles. */
+  private long scratch;
+
   private void conv(Node n) {
+    if (n.attrs().getString("algo", "").equals("winograd")) {
+      winograd(n);
+      return;
+    }
     Attrs at = n.attrs();
     Geometry in = value(n.input(0)), out = value(n.id());
     Geometry res = n.inputs().size() > 1 ? value(n.input(1)) : null;
@@ -212,6 +223,64 @@ public final class ModelGenerator {
             resPix, res == null ? 0 : res.plane(), act(at), slope(at))
         .endControlFlow();
     methods.add(m.build());
+  }
+
+  /**
+   * A Winograd F(2x2,3x3) conv as three steps: the input transform into V ([16][in blocks][tiles][16]
+   * in scratch past the arena), 16 products M_q = U_q V_q with the conv micro-kernel (each a 1x1
+   * conv over the tiles), and the output transform with the conv's epilogue.
+   */
+  private void winograd(Node n) {
+    Attrs at = n.attrs();
+    Geometry in = value(n.input(0)), out = value(n.id());
+    Geometry res = n.inputs().size() > 1 ? value(n.input(1)) : null;
+    int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1);
+    int th = (out.h() + 1) / 2, tw = (out.w() + 1) / 2, tiles = th * tw;
+    int inBlocks = in.blocks(), outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(outBlocks), groups = outBlocks / nb;
+    int tile = netc.runtime.kernels.Kernels.tilePixels(nb), chunks = (tiles + tile - 1) / tile;
+    long vPos = (long) inBlocks * tiles * 16, mPos = (long) outBlocks * tiles * 16;
+    long vOff = plan.arenaFloats(), mOff = vOff + 16 * vPos;
+    scratch = Math.max(scratch, 16 * (vPos + mPos));
+    int k = inBlocks * 16;
+    String base = String.format("%dx%d, %d -> %d channels, %dx%d, %d tiles", 3, 3, in.channels(), out.channels(), out.h(), out.w(), tiles);
+
+    MethodSpec.Builder t1 = stepMethod(n, "input_transform", inBlocks * th, 16L * vPos, "Winograd input transform (B^T d B) of conv " + base);
+    t1.beginControlFlow("for (int item = from; item < to; item++)")
+        .addStatement("int block = item / $L, row = item - block * $L", th, th)
+        .addStatement("K.winogradInput($L, $L + block * $L + row * $L, $L, $L, a, $L + block * $L + row * $L, $L)",
+            in.array(), in.at(-(long) ph * in.rowStride() - pw * 16L), in.plane(), 2L * in.rowStride(), in.rowStride(), tw,
+            vOff, tiles * 16, tw * 16, vPos)
+        .endControlFlow();
+    methods.add(t1.build());
+
+    String kOff = table(n.name(), "winograd_k", INTS, String.format("Tables.kOffsets(%d, 16, 1, 1, %d, 1, 0, 0)", inBlocks, tiles * 16));
+    String pix = table(n.name(), "winograd_tiles", INTS, String.format("Tables.pixels(1, %d, 1, 1, 0, 16, 0, %d)", tiles, tile));
+    MethodSpec.Builder t2 = stepMethod(n, "multiply", 16 * groups * chunks, 16L * tiles * out.paddedChannels() * k,
+        "Winograd products M_q = U_q V_q, q = 0..15, of conv " + base);
+    t2.beginControlFlow("for (int item = from; item < to; item++)")
+        .addStatement("int q = item / $L, rest = item - q * $L, group = rest / $L, chunk = rest - group * $L",
+            groups * chunks, groups * chunks, chunks, chunks)
+        .addStatement("K.convTile($L, a, $L + q * $L, $L, chunk * $L, $L, w, $L + (q * $L + group) * $L, $L,\n"
+                + "a, $L + q * $L + group * $L, $L, $L, null, 0, null, 0, $T.NONE, 0f)",
+            nb, vOff, vPos, pix, tile, kOff, weights.offset(n, "weight"), groups, k * 16 * nb, weights.zeros(),
+            mOff, mPos, (long) nb * tiles * 16, pix, tiles * 16, KERNELS)
+        .endControlFlow();
+    methods.add(t2.build());
+
+    MethodSpec.Builder t3 = stepMethod(n, "output_transform", outBlocks * th, 16L * mPos,
+        "Winograd output transform (A^T m A) of conv " + base + "; epilogue: bias" + (res == null ? "" : ", residual")
+            + (at.has("act") ? ", " + at.activation().spelling() : ""));
+    zeroBorder(t3, out);
+    t3.beginControlFlow("for (int item = from; item < to; item++)")
+        .addStatement("int block = item / $L, row = item - block * $L", th, th)
+        .addStatement("K.winogradOutput(a, $L + block * $L + row * $L, $L, $L, w, $L + block * 16,\n"
+                + "a, $L + block * $L + row * $L, $L, Math.min(2, $L - 2 * row), $L, $L, $L, $L, $L, $L)",
+            mOff, tiles * 16, tw * 16, mPos, tw, weights.offset(n, "bias"),
+            out.at(0), out.plane(), 2L * out.rowStride(), out.rowStride(), out.h(), out.w(),
+            res == null ? "null" : res.array(), res == null ? "0" : res.at(0) + " + block * " + res.plane() + " + row * " + 2L * res.rowStride(),
+            res == null ? 0 : res.rowStride(), act(at), slope(at))
+        .endControlFlow();
+    methods.add(t3.build());
   }
 
   private static String pixelsOf(Geometry g, int tile) {

@@ -26,6 +26,7 @@ final class PackedWeights {
 
   static PackedWeights pack(Graph g, ParamSource source) {
     PackedWeights p = new PackedWeights();
+    p.zeros();
     for (Node n : g.nodes()) {
       switch (n.op()) {
         case CONV -> p.conv(g, n, source);
@@ -67,7 +68,17 @@ final class PackedWeights {
     return netc.runtime.kernels.Kernels.blocksPerTile(outBlocks);
   }
 
+  /** Offset of 64 zeros: the bias of Winograd's products, which get theirs in the output transform. */
+  int zeros() {
+    Integer o = offsets.get("zeros");
+    return o != null ? o : allocate("zeros", 64);
+  }
+
   private void conv(Graph g, Node n, ParamSource source) {
+    if (n.attrs().getString("algo", "").equals("winograd")) {
+      winograd(g, n, source);
+      return;
+    }
     Node input = g.node(n.input(0));
     Geometry in = Geometry.of(input, 0, false);
     Shape ws = n.param("weight").shape(); // [out, in/groups, kh, kw]
@@ -101,6 +112,29 @@ final class PackedWeights {
     }
     int bOff = allocate(n.id() + ".bias", outBlocks * 16);
     if (bias != null) System.arraycopy(bias, 0, data, bOff, out);
+  }
+
+  /**
+   * Winograd weights: U = G g G^T per (out, in) pair, then for each of the 16 positions the layout of
+   * a 1x1 conv's weights, [position][output group][input channel][16 * blocks].
+   */
+  private void winograd(Graph g, Node n, ParamSource source) {
+    Geometry in = Geometry.of(g.node(n.input(0)), 0, false);
+    int out = n.shape().channels(), cin = in.channels();
+    float[] u = netc.interp.Interpreter.winogradWeights(n.param("weight").evaluate(source), out, cin);
+    int outBlocks = (out + 15) / 16, nb = blocksPerGroup(outBlocks), width = 16 * nb, groups = outBlocks / nb;
+    int k = in.blocks() * 16;
+    int wOff = allocate(n.id() + ".weight", 16 * groups * k * width);
+    for (int q = 0; q < 16; q++) {
+      for (int grp = 0; grp < groups; grp++) {
+        for (int ci = 0; ci < Math.min(k, cin); ci++) {
+          int base = wOff + ((q * groups + grp) * k + ci) * width;
+          for (int j = 0; j < width && grp * width + j < out; j++) data[base + j] = u[((grp * width + j) * cin + ci) * 16 + q];
+        }
+      }
+    }
+    int bOff = allocate(n.id() + ".bias", outBlocks * 16);
+    if (n.param("bias") != null) System.arraycopy(n.param("bias").evaluate(source), 0, data, bOff, out);
   }
 
   private void fc(Graph g, Node n, ParamSource source) {

@@ -89,6 +89,7 @@ public final class Interpreter {
   }
 
   private float[] conv(Node n, Map<Integer, float[]> values, int batch) {
+    if (n.attrs().getString("algo", "").equals("winograd")) return winograd(n, values, batch);
     float[] x = values.get(n.input(0));
     float[] residual = n.inputs().size() > 1 ? values.get(n.input(1)) : null;
     Attrs a = n.attrs();
@@ -138,6 +139,98 @@ public final class Interpreter {
       }
     }
     return y;
+  }
+
+  /**
+   * A conv marked algo=winograd, evaluated as the compiled code does: weights transformed in double
+   * and rounded to float32, input and output transforms and the channel sums in float32. Comparing it
+   * with the direct conv (in double) shows the error Winograd adds.
+   */
+  private float[] winograd(Node n, Map<Integer, float[]> values, int batch) {
+    float[] x = values.get(n.input(0));
+    float[] residual = n.inputs().size() > 1 ? values.get(n.input(1)) : null;
+    Shape in = graph.node(n.input(0)).shape(), out = n.shape();
+    float[][] p = params(n, "weight", "bias");
+    float[] u = winogradWeights(p[0], out.channels(), in.channels());
+    int cin = in.channels(), h = in.height(), wd = in.width(), cout = out.channels(), oh = out.height(), ow = out.width();
+    int ph = n.attrs().getInts("padding").get(0), pw = n.attrs().getInts("padding").get(1);
+    Activation act = n.attrs().activation();
+    double slope = n.attrs().has("slope") ? n.attrs().getDouble("slope") : 0;
+    float[] y = new float[batch * cout * oh * ow];
+    float[] v = new float[cin * 16];
+    float[] d = new float[16], t = new float[16];
+    for (int b = 0; b < batch; b++) {
+      for (int ty = 0; ty < (oh + 1) / 2; ty++) {
+        for (int tx = 0; tx < (ow + 1) / 2; tx++) {
+          for (int c = 0; c < cin; c++) {
+            for (int i = 0; i < 4; i++) {
+              for (int j = 0; j < 4; j++) {
+                int iy = 2 * ty - ph + i, ix = 2 * tx - pw + j;
+                d[i * 4 + j] = iy < 0 || iy >= h || ix < 0 || ix >= wd ? 0 : x[((b * cin + c) * h + iy) * wd + ix];
+              }
+            }
+            for (int j = 0; j < 4; j++) { // B^T d
+              t[j] = d[j] - d[8 + j];
+              t[4 + j] = d[4 + j] + d[8 + j];
+              t[8 + j] = d[8 + j] - d[4 + j];
+              t[12 + j] = d[4 + j] - d[12 + j];
+            }
+            for (int i = 0; i < 4; i++) { // (B^T d) B
+              v[c * 16 + i * 4] = t[i * 4] - t[i * 4 + 2];
+              v[c * 16 + i * 4 + 1] = t[i * 4 + 1] + t[i * 4 + 2];
+              v[c * 16 + i * 4 + 2] = t[i * 4 + 2] - t[i * 4 + 1];
+              v[c * 16 + i * 4 + 3] = t[i * 4 + 1] - t[i * 4 + 3];
+            }
+          }
+          for (int o = 0; o < cout; o++) {
+            float[] m = new float[16];
+            for (int c = 0; c < cin; c++) {
+              for (int k = 0; k < 16; k++) m[k] = Math.fma(v[c * 16 + k], u[(o * cin + c) * 16 + k], m[k]);
+            }
+            float[] s = new float[8]; // A^T m: 2 x 4
+            for (int j = 0; j < 4; j++) {
+              s[j] = m[j] + m[4 + j] + m[8 + j];
+              s[4 + j] = m[4 + j] - m[8 + j] - m[12 + j];
+            }
+            for (int i = 0; i < 2; i++) {
+              float[] r = {s[i * 4] + s[i * 4 + 1] + s[i * 4 + 2], s[i * 4 + 1] - s[i * 4 + 2] - s[i * 4 + 3]};
+              for (int j = 0; j < 2; j++) {
+                int yy = 2 * ty + i, xx = 2 * tx + j;
+                if (yy >= oh || xx >= ow) continue;
+                int at = ((b * cout + o) * oh + yy) * ow + xx;
+                double val = r[j] + (p[1] == null ? 0 : p[1][o]) + (residual == null ? 0 : residual[at]);
+                y[at] = (float) act.apply(val, slope);
+              }
+            }
+          }
+        }
+      }
+    }
+    return y;
+  }
+
+  /** G g G^T for every (out, in) pair of 3x3 weights [out][in][3][3], in double, rounded to float: [out][in][16]. */
+  public static float[] winogradWeights(float[] g, int cout, int cin) {
+    double[][] gm = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    float[] u = new float[cout * cin * 16];
+    for (int oc = 0; oc < cout * cin; oc++) {
+      double[] tmp = new double[12]; // G g: 4 x 3
+      for (int i = 0; i < 4; i++) {
+        for (int j = 0; j < 3; j++) {
+          double acc = 0;
+          for (int k = 0; k < 3; k++) acc += gm[i][k] * g[oc * 9 + k * 3 + j];
+          tmp[i * 3 + j] = acc;
+        }
+      }
+      for (int i = 0; i < 4; i++) {
+        for (int j = 0; j < 4; j++) {
+          double acc = 0;
+          for (int k = 0; k < 3; k++) acc += tmp[i * 3 + k] * gm[j][k];
+          u[oc * 16 + i * 4 + j] = (float) acc;
+        }
+      }
+    }
+    return u;
   }
 
   private float[] batchnorm(Node n, float[] x, int batch) {

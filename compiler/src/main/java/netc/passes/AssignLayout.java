@@ -154,7 +154,13 @@ final class AssignLayout implements Pass {
         src = e.node(r.id());
       }
       List<Integer> halo = src.attrs().has("halo") ? src.attrs().getInts("halo") : List.of(0, 0);
-      List<Integer> wider = List.of(Math.max(halo.get(0), pad.get(0)), Math.max(halo.get(1), pad.get(1)));
+      List<Integer> need = pad;
+      if (conv.attrs().getString("algo", "").equals("winograd")) {
+        // 2x2 output tiles read 4x4 patches: an odd output size reads one row and column past the
+        // padding, so the border must be one wider there
+        need = List.of(pad.get(0) + conv.shape().height() % 2, pad.get(1) + conv.shape().width() % 2);
+      }
+      List<Integer> wider = List.of(Math.max(halo.get(0), need.get(0)), Math.max(halo.get(1), need.get(1)));
       e.replace(src.withAttrs(src.attrs().with("halo", wider)));
     }
   }

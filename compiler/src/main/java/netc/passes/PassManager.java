@@ -21,6 +21,7 @@ public final class PassManager {
         new FoldBatchNorm(),
         new FuseResidual(),
         new FuseActivation(),
+        new SelectWinograd(),
         new AssignLayout());
   }
 

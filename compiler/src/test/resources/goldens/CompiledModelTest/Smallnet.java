@@ -98,7 +98,7 @@ public final class Smallnet extends CompiledModel {
         float[] a = ws.arena;
         for (int item = from; item < to; item++) {
             int group = item / 147, tile = item - group * 147;
-            K.convTile(1, a, 16419, STEM_IN, tile * 7, STEM_K, w, 0 + group * 432, 432 + group * 16,
+            K.convTile(1, a, 16419, STEM_IN, tile * 7, STEM_K, w, 64 + group * 432, 496 + group * 16,
                     a, 0 + group * 16384, STEM_OUT, 16384, null, 0, null, 0, Kernels.LEAKY_RELU, 0.1f);
         }
     }
@@ -128,7 +128,7 @@ public final class Smallnet extends CompiledModel {
         float[] a = ws.arena;
         for (int item = from; item < to; item++) {
             int group = item / 37, tile = item - group * 37;
-            K.convTile(1, a, 17056, DW_IN, tile * 7, DW_K, w, 448 + group * 2304, 2752 + group * 16,
+            K.convTile(1, a, 17056, DW_IN, tile * 7, DW_K, w, 512 + group * 2304, 2816 + group * 16,
                     a, 4608 + group * 4096, DW_OUT, 4096, null, 0, null, 0, Kernels.TANH, 0f);
         }
     }
@@ -158,7 +158,7 @@ public final class Smallnet extends CompiledModel {
         float[] a = ws.arena;
         for (int item = from; item < to; item++) {
             int group = item / 19, tile = item - group * 19;
-            K.convTile(2, a, 16, MIX_IN, tile * 7, MIX_K, w, 2768 + group * 1536, 4304 + group * 32,
+            K.convTile(2, a, 16, MIX_IN, tile * 7, MIX_K, w, 2832 + group * 1536, 4368 + group * 32,
                     a, 4608 + group * 4096, MIX_OUT, 2048, null, 0, null, 0, Kernels.SIGMOID, 0f);
         }
     }
@@ -193,7 +193,7 @@ public final class Smallnet extends CompiledModel {
      */
     private void fc1(Workspace ws, int from, int to) {
         float[] a = ws.arena;
-        K.fc(a, 1024, 32, w, 4336, 5360, a, 0, Kernels.RELU, 0f, from, to);
+        K.fc(a, 1024, 32, w, 4400, 5424, a, 0, Kernels.RELU, 0f, from, to);
     }
 
     /**
@@ -202,7 +202,7 @@ public final class Smallnet extends CompiledModel {
      */
     private void fc2(Workspace ws, int from, int to) {
         float[] a = ws.arena;
-        K.fc(a, 0, 32, w, 5392, 5904, a, 32, Kernels.NONE, 0f, from, to);
+        K.fc(a, 0, 32, w, 5456, 5968, a, 32, Kernels.NONE, 0f, from, to);
     }
 
     /**

@@ -5,15 +5,28 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A persistent pool for splitting one layer's work items, or a batch's images, across threads.
- * Workers spin briefly on a generation counter (a layer of ResNet lasts tens to hundreds of
- * microseconds, and parking would cost more), then park. The caller takes the first share itself.
- * The split is static and contiguous, so which thread computes an output never changes what it is.
+ * Workers spin on a generation counter between layers (a layer of ResNet lasts tens to hundreds of
+ * microseconds, and parking would cost more), and park after {@link #SPIN_NANOS} without work. The
+ * caller works too.
+ *
+ * <p>Items are handed out in contiguous chunks from an atomic counter rather than split in fixed
+ * halves: on a virtual machine the host may pause one vCPU for milliseconds, and with a fixed split
+ * the other thread would then wait at the barrier; here it takes the remaining chunks. Which thread
+ * computes an item never changes what it computes, so results stay bit-identical.
  */
 public final class ThreadPool {
-  private static final long SPIN_NANOS = 200_000;
+  /**
+   * How long an idle worker spins before parking: 200 ms by default, as Intel's OpenMP runtime
+   * (KMP_BLOCKTIME). On a virtual machine a parked vCPU may come back on a busy core and run slowly
+   * for the next inference (measured: 36-44 ms after idle with spinning, up to 74 ms without).
+   * -Dnetc.spinMicros=0 parks at once, for services that value idle CPU over latency.
+   */
+  private static final long SPIN_NANOS = Long.getLong("netc.spinMicros", 200_000) * 1000;
 
   private final int threads;
   private final AtomicInteger pending = new AtomicInteger();
+  private final AtomicInteger next = new AtomicInteger();
+  private int chunk;
   private final Thread[] workers;
   private volatile int generation;
 
@@ -67,6 +80,9 @@ public final class ThreadPool {
 
   private void go() {
     failure = null;
+    // about eight chunks per thread: small enough to rebalance a stall, large enough to keep locality
+    chunk = images ? 1 : Math.max(1, items / (threads * 8));
+    next.set(0);
     pending.set(threads - 1);
     generation++;
     for (Thread w : workers) LockSupport.unpark(w);
@@ -77,12 +93,15 @@ public final class ThreadPool {
   }
 
   private void share(int t) {
-    int from = (int) ((long) items * t / threads), to = (int) ((long) items * (t + 1) / threads);
-    if (from >= to) return;
-    if (images) {
-      for (int i = from; i < to; i++) model.forwardImage(spaces[t], in, i, out, i);
-    } else {
-      model.runStep(step, stepSpace, from, to);
+    while (true) {
+      int from = next.getAndAdd(chunk);
+      if (from >= items) return;
+      int to = Math.min(items, from + chunk);
+      if (images) {
+        for (int i = from; i < to; i++) model.forwardImage(spaces[t], in, i, out, i);
+      } else {
+        model.runStep(step, stepSpace, from, to);
+      }
     }
   }
 

@@ -85,6 +85,22 @@ public abstract class Kernels {
   public abstract void poolRow(boolean max, float[] in, int inBase, int inRowStride, int inH, int inW, float[] out, int outBase,
       int outW, int oy, int kh, int kw, int sh, int sw, int ph, int pw);
 
+  /**
+   * Winograd F(2x2,3x3) input transform, V = B^T d B, of one row of {@code tiles} 4x4 patches of one
+   * channel block: patch t's top-left value at {@code in[inBase + t * 32]}, rows {@code rowStride}
+   * apart; position q (0..15) of tile t goes to {@code v[vBase + q * vPos + t * 16]}.
+   */
+  public abstract void winogradInput(float[] in, int inBase, int rowStride, int tiles, float[] v, int vBase, int vPos);
+
+  /**
+   * Winograd output transform, Y = A^T m A, of one row of tiles of one output block, then the conv
+   * epilogue: position q of tile t at {@code m[mBase + q * mPos + t * 16]}; output pixel (i, 2t + j)
+   * of this tile row at {@code out[outBase + i * outRowStride + (2t + j) * 16]}, written only for
+   * i < rows and 2t + j < outW; the residual is read at the same offsets from resBase.
+   */
+  public abstract void winogradOutput(float[] m, int mBase, int mPos, int tiles, float[] w, int biasOff, float[] out, int outBase,
+      int outRowStride, int rows, int outW, float[] res, int resBase, int resRowStride, int act, float slope);
+
   /** Mean over h x w pixels (row stride in floats) of one channel block, written as 16 floats. */
   public abstract void meanBlock(float[] in, int inBase, int rowStride, int h, int w, float[] out, int outBase);
 }

@@ -101,6 +101,51 @@ final class ScalarKernels extends Kernels {
   }
 
   @Override
+  public void winogradInput(float[] in, int inBase, int rowStride, int tiles, float[] v, int vBase, int vPos) {
+    float[] d = new float[16], t = new float[16];
+    for (int tile = 0; tile < tiles; tile++) {
+      for (int l = 0; l < 16; l++) {
+        for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) d[i * 4 + j] = in[inBase + i * rowStride + (tile * 2 + j) * 16 + l];
+        for (int j = 0; j < 4; j++) {
+          t[j] = d[j] - d[8 + j];
+          t[4 + j] = d[4 + j] + d[8 + j];
+          t[8 + j] = d[8 + j] - d[4 + j];
+          t[12 + j] = d[4 + j] - d[12 + j];
+        }
+        for (int i = 0; i < 4; i++) {
+          v[vBase + (i * 4) * vPos + tile * 16 + l] = t[i * 4] - t[i * 4 + 2];
+          v[vBase + (i * 4 + 1) * vPos + tile * 16 + l] = t[i * 4 + 1] + t[i * 4 + 2];
+          v[vBase + (i * 4 + 2) * vPos + tile * 16 + l] = t[i * 4 + 2] - t[i * 4 + 1];
+          v[vBase + (i * 4 + 3) * vPos + tile * 16 + l] = t[i * 4 + 1] - t[i * 4 + 3];
+        }
+      }
+    }
+  }
+
+  @Override
+  public void winogradOutput(float[] m, int mBase, int mPos, int tiles, float[] w, int biasOff, float[] out, int outBase,
+      int outRowStride, int rows, int outW, float[] res, int resBase, int resRowStride, int act, float slope) {
+    float[] q = new float[16], s = new float[8];
+    for (int tile = 0; tile < tiles; tile++) {
+      for (int l = 0; l < 16; l++) {
+        for (int k = 0; k < 16; k++) q[k] = m[mBase + k * mPos + tile * 16 + l];
+        for (int j = 0; j < 4; j++) {
+          s[j] = q[j] + q[4 + j] + q[8 + j];
+          s[4 + j] = q[4 + j] - q[8 + j] - q[12 + j];
+        }
+        for (int i = 0; i < rows; i++) {
+          float y0 = s[i * 4] + s[i * 4 + 1] + s[i * 4 + 2], y1 = s[i * 4 + 1] - s[i * 4 + 2] - s[i * 4 + 3];
+          for (int j = 0; j < 2 && tile * 2 + j < outW; j++) {
+            float v = (j == 0 ? y0 : y1) + w[biasOff + l];
+            if (res != null) v += res[resBase + i * resRowStride + (tile * 2 + j) * 16 + l];
+            out[outBase + i * outRowStride + (tile * 2 + j) * 16 + l] = apply(v, act, slope);
+          }
+        }
+      }
+    }
+  }
+
+  @Override
   public void meanBlock(float[] in, int inBase, int rowStride, int h, int w, float[] out, int outBase) {
     for (int j = 0; j < 16; j++) {
       float acc = 0;
