@@ -10,6 +10,7 @@ import netc.ir.Graph;
 import netc.ir.ParamSource;
 import netc.runtime.CompiledModel;
 import netc.runtime.Tensor;
+import netc.passes.PassContext;
 import netc.testing.Specs;
 import netc.weights.SyntheticWeights;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -48,5 +49,18 @@ class GeneratedModelTest {
       Tensor x = random(g, batch, batch);
       assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, net + " batch " + batch);
     }
+  }
+
+  /** With Winograd switched off every conv is direct; the same bar holds. */
+  @ParameterizedTest
+  @ValueSource(strings = {"resnet18", "resnet50"})
+  void compiledWithoutWinogradEqualsInterpreter(String net) throws Exception {
+    Graph g = Specs.example(net, Map.of("width", "8", "size", "56", "classes", "10"));
+    Map<String, Tensor> w = SyntheticWeights.generate(g, 6);
+    ParamSource params = (name, shape) -> w.get(name).data();
+    PassContext direct = new PassContext(2, java.util.Set.of("winograd"), 16, java.util.List.of());
+    CompiledModel model = CompiledModels.compile(g, params, 2, direct);
+    Tensor x = random(g, 2, 12);
+    assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, net + " direct");
   }
 }

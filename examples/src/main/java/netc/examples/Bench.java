@@ -166,7 +166,13 @@ public final class Bench {
    * steal the cores from the next call. -Dnetc.bench.quietMs changes the gap.
    */
   private static void quiet() throws InterruptedException {
+    long cpu = cpuNanos();
     Thread.sleep(QUIET_MS);
+    if (Boolean.getBoolean("netc.bench.debug")) System.out.printf("  gap: %.0f ms of CPU in %d ms%n", (cpuNanos() - cpu) / 1e6, QUIET_MS);
+  }
+
+  private static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   static final long QUIET_MS = Long.getLong("netc.bench.quietMs", 250);

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Reproduces the README's results table: netc against ONNX Runtime on torchvision ResNet-18/50/101
+# (seeded random weights, exported as safetensors and ONNX from the same model), batch 1 and 8,
+# 2 threads. Needs Debian's python3-torch and python3-torchvision for the export (done once, into
+# build/bench/). Prints one ratio line per configuration.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${NETC_BENCH_DIR:-$root/build/bench}
+mkdir -p "$out"
+for arch in ${ARCHS:-resnet18 resnet50 resnet101}; do
+  if [ ! -f "$out/$arch.onnx" ]; then
+    /usr/bin/python3 "$root/weights/export_torchvision.py" --arch "$arch" --seed 1 --out "$out/$arch" --onnx >&2
+  fi
+  for batch in ${BATCHES:-1 8}; do
+    runs=30; [ "$batch" -gt 1 ] && runs=10
+    "$root/netc" bench "$root/examples/$arch.net" --weights "$out/$arch.safetensors" --onnx "$out/$arch.onnx" \
+      --batch "$batch" --threads 2 --runs "$runs" | tail -1 | sed "s/^/$arch: /"
+  done
+done
