@@ -140,7 +140,7 @@ final class InspectCommand implements Main.Command {
     Path dotFile = svg.resolveSibling(svg.getFileName().toString().replaceFirst("\\.svg$", "") + ".dot");
     Files.writeString(dotFile, Dot.render(g));
     try {
-      Process p = new ProcessBuilder("dot", "-Tsvg", "-o", svg.toString(), dotFile.toString()).redirectErrorStream(true).start();
+      Process p = new ProcessBuilder(System.getProperty("netc.dot", "dot"), "-Tsvg", "-o", svg.toString(), dotFile.toString()).redirectErrorStream(true).start();
       String log = new String(p.getInputStream().readAllBytes());
       if (p.waitFor() != 0) throw new BadInputException("dot failed to render " + svg + ": " + log.strip());
       out.println("wrote " + svg);
