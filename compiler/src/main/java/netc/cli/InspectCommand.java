@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import netc.ir.Graph;
 import netc.ir.Node;
@@ -159,9 +158,6 @@ final class InspectCommand implements Main.Command {
     int[] shape = new int[dims.length + 1];
     shape[0] = batch;
     System.arraycopy(dims, 0, shape, 1, dims.length);
-    Tensor t = Tensor.zeros(shape);
-    Random rng = new Random(1234);
-    for (int i = 0; i < t.size(); i++) t.data()[i] = rng.nextFloat();
-    return t;
+    return Tensor.uniform(1234, shape);
   }
 }

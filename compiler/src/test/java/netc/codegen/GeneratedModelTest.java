@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
-import java.util.Random;
 import netc.interp.Interpreter;
 import netc.ir.Graph;
 import netc.ir.ParamSource;
@@ -25,10 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class GeneratedModelTest {
   static Tensor random(Graph g, int batch, long seed) {
     int[] d = g.input().shape().dims();
-    Tensor t = Tensor.zeros(batch, d[0], d[1], d[2]);
-    Random rng = new Random(seed);
-    for (int i = 0; i < t.size(); i++) t.data()[i] = rng.nextFloat();
-    return t;
+    return Tensor.uniform(seed, batch, d[0], d[1], d[2]);
   }
 
   static void assertClose(Tensor expected, Tensor actual, double relative, String what) {

@@ -1,6 +1,5 @@
 package netc.passes;
 
-import java.util.Random;
 import netc.ir.Graph;
 import netc.runtime.Tensor;
 
@@ -13,9 +12,6 @@ final class InputsForTests {
     int[] shape = new int[dims.length + 1];
     shape[0] = batch;
     System.arraycopy(dims, 0, shape, 1, dims.length);
-    Tensor t = Tensor.zeros(shape);
-    Random rng = new Random(batch * 31L + dims[0]);
-    for (int i = 0; i < t.size(); i++) t.data()[i] = rng.nextFloat();
-    return t;
+    return Tensor.uniform(batch * 31L + dims[0], shape);
   }
 }

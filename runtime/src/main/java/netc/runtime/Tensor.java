@@ -26,6 +26,14 @@ public final class Tensor {
     return new Tensor(shape, new float[(int) size]);
   }
 
+  /** A tensor of seeded uniform values in [0, 1), like an image's pixels: for tests and benchmarks. */
+  public static Tensor uniform(long seed, int... shape) {
+    Tensor t = zeros(shape);
+    java.util.Random rng = new java.util.Random(seed);
+    for (int i = 0; i < t.data.length; i++) t.data[i] = rng.nextFloat();
+    return t;
+  }
+
   public static long size(int[] shape) {
     long n = 1;
     for (int d : shape) {
