@@ -10,7 +10,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.locks.ReentrantLock;
 import netc.runtime.kernels.Kernels;
 
 /**
@@ -19,9 +18,9 @@ import netc.runtime.kernels.Kernels;
  *
  * <p><b>Thread safety.</b> A model is immutable once constructed and safe to call from any number of
  * threads at once. Each call to {@code predict} takes a private workspace (activation arena) from a
- * lock-free pool, allocating one only when more callers run at once than ever before. The model's
- * intra-op thread pool serves one call at a time; a call that finds it busy runs on its own thread
- * alone. Results do not depend on which path ran: every output value is computed by one thread with
+ * lock-free pool, allocating one only when more callers run at once than ever before. The
+ * process-wide intra-op thread pool (shared by all models with the same thread count) serves one
+ * call at a time; a call that finds it busy runs on its own thread alone. Results do not depend on which path ran: every output value is computed by one thread with
  * the same operations in the same order, so concurrent and serial calls give bit-identical results.
  */
 public abstract class CompiledModel {
@@ -37,7 +36,6 @@ public abstract class CompiledModel {
   private final int outputSize;
   private final int arenaFloats;
   private final ThreadPool pool;
-  private final ReentrantLock poolLock = new ReentrantLock();
   private final ConcurrentLinkedQueue<Workspace[]> workspaces = new ConcurrentLinkedQueue<>();
   private final List<String> labels;
 
@@ -49,7 +47,7 @@ public abstract class CompiledModel {
     this.arenaFloats = Integer.parseInt(properties.getProperty("arena.floats"));
     this.w = loadWeights(getClass(), properties.getProperty("weights.resource"), Integer.parseInt(properties.getProperty("weights.floats")));
     this.labels = loadLabels(getClass(), properties.getProperty("labels.resource"), outputSize);
-    this.pool = new ThreadPool(threads);
+    this.pool = ThreadPool.shared(threads);
   }
 
   /** Loads the model of a compiled jar (its classes and resources on {@code loader}'s path). */
@@ -169,7 +167,7 @@ public abstract class CompiledModel {
       for (int t = 0; t < spaces.length; t++) spaces[t] = new Workspace(arenaFloats);
     }
     try {
-      if (pool.threads() > 1 && poolLock.tryLock()) {
+      if (pool.threads() > 1 && pool.tryAcquire()) {
         try {
           if (batch >= pool.threads()) {
             pool.runImages(this, spaces, input, output, batch);
@@ -177,7 +175,7 @@ public abstract class CompiledModel {
             for (int i = 0; i < batch; i++) forwardImage(spaces[0], input, i, output, i, true);
           }
         } finally {
-          poolLock.unlock();
+          pool.release();
         }
       } else {
         for (int i = 0; i < batch; i++) forwardImage(spaces[0], input, i, output, i, false);
