@@ -114,6 +114,21 @@ class CompiledModelTest {
     assertArrayEquals(one.data(), two.data(), "which thread runs an image or an item must not change the result");
   }
 
+  /** Steady state allocates nothing: measured on the calling thread, which does all the work at one thread. */
+  @Test
+  void forwardPassAllocatesNothing() throws Exception {
+    Graph g = Specs.example("resnet18", Map.of("width", "16", "size", "56", "classes", "10"));
+    CompiledModel model = CompiledModels.compile(g, synthetic(g, 8), 1);
+    float[] x = GeneratedModelTest.random(g, 2, 3).data(), y = new float[20];
+    for (int i = 0; i < 300; i++) model.predict(x, 2, y); // until C2 has compiled the kernels
+    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long id = Thread.currentThread().getId();
+    long before = threads.getThreadAllocatedBytes(id);
+    for (int i = 0; i < 20; i++) model.predict(x, 2, y);
+    long allocated = threads.getThreadAllocatedBytes(id) - before;
+    assertTrue(allocated < 1024, "20 forward passes allocated " + allocated + " bytes");
+  }
+
   @Test
   void wrongInputShapeIsAClearError() throws Exception {
     Graph g = Specs.example("smallnet", Map.of());

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import netc.runtime.kernels.Kernels;
 
 /**
@@ -36,7 +35,8 @@ public abstract class CompiledModel {
   private final int outputSize;
   private final int arenaFloats;
   private final ThreadPool pool;
-  private final ConcurrentLinkedQueue<Workspace[]> workspaces = new ConcurrentLinkedQueue<>();
+  /** Idle workspaces; slots instead of a queue, because a queue allocates a node per offer. */
+  private final java.util.concurrent.atomic.AtomicReferenceArray<Workspace[]> idle = new java.util.concurrent.atomic.AtomicReferenceArray<>(64);
   private final List<String> labels;
 
   /** Loads the packed weights and labels named in the properties; {@code threads} sizes the pool. */
@@ -161,7 +161,7 @@ public abstract class CompiledModel {
     if (input.length < (long) batch * per || output.length < (long) batch * outputSize) {
       throw new IllegalArgumentException("buffers too small for a batch of " + batch);
     }
-    Workspace[] spaces = workspaces.poll();
+    Workspace[] spaces = takeWorkspace();
     if (spaces == null) {
       spaces = new Workspace[pool.threads()];
       for (int t = 0; t < spaces.length; t++) spaces[t] = new Workspace(arenaFloats);
@@ -181,8 +181,21 @@ public abstract class CompiledModel {
         for (int i = 0; i < batch; i++) forwardImage(spaces[0], input, i, output, i, false);
       }
     } finally {
-      workspaces.offer(spaces);
+      giveBack(spaces);
     }
+  }
+
+  private Workspace[] takeWorkspace() {
+    for (int i = 0; i < idle.length(); i++) {
+      Workspace[] w = idle.getAndSet(i, null);
+      if (w != null) return w;
+    }
+    return null;
+  }
+
+  /** Keeps a workspace for the next call; beyond 64 concurrent callers the extra ones are dropped. */
+  private void giveBack(Workspace[] spaces) {
+    for (int i = 0; i < idle.length(); i++) if (idle.compareAndSet(i, null, spaces)) return;
   }
 
   final void forwardImage(Workspace ws, float[] input, int image, float[] output, int outImage) {

@@ -3,6 +3,7 @@ package netc.runtime.kernels;
 /** Plain Java kernels for JVMs without the Vector API: the same arithmetic in the same order. */
 final class ScalarKernels extends Kernels {
   private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[TILE * 64]);
+  private static final ThreadLocal<float[]> TRANSFORM = ThreadLocal.withInitial(() -> new float[16]);
 
   @Override
   public boolean vectorized() {
@@ -102,7 +103,7 @@ final class ScalarKernels extends Kernels {
 
   @Override
   public void winogradInput(float[] in, int inBase, int rowStride, int tiles, float[] v, int vBase, int vPos) {
-    float[] d = new float[16], t = new float[16];
+    float[] d = SCRATCH.get(), t = TRANSFORM.get();
     for (int tile = 0; tile < tiles; tile++) {
       for (int l = 0; l < 16; l++) {
         for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) d[i * 4 + j] = in[inBase + i * rowStride + (tile * 2 + j) * 16 + l];
@@ -125,7 +126,7 @@ final class ScalarKernels extends Kernels {
   @Override
   public void winogradOutput(float[] m, int mBase, int mPos, int tiles, float[] w, int biasOff, float[] out, int outBase,
       int outRowStride, int rows, int outW, float[] res, int resBase, int resRowStride, int act, float slope) {
-    float[] q = new float[16], s = new float[8];
+    float[] q = SCRATCH.get(), s = TRANSFORM.get();
     for (int tile = 0; tile < tiles; tile++) {
       for (int l = 0; l < 16; l++) {
         for (int k = 0; k < 16; k++) q[k] = m[mBase + k * mPos + tile * 16 + l];
