@@ -114,19 +114,28 @@ class CompiledModelTest {
     assertArrayEquals(one.data(), two.data(), "which thread runs an image or an item must not change the result");
   }
 
-  /** Steady state allocates nothing: measured on the calling thread, which does all the work at one thread. */
+  /**
+   * Once warm, a forward pass allocates nothing: measured on the calling thread, which does all the
+   * work at one thread. Until C2 has compiled the kernels, the Vector API runs its Java fallback,
+   * which allocates; loading another model can send the kernels back through deoptimization for a
+   * few seconds. So the test warms up in rounds until a round of twenty passes allocates nothing,
+   * and fails if that never happens within the bound.
+   */
   @Test
-  void forwardPassAllocatesNothing() throws Exception {
+  void forwardPassAllocatesNothingOnceWarm() throws Exception {
     Graph g = Specs.example("resnet18", Map.of("width", "16", "size", "56", "classes", "10"));
     CompiledModel model = CompiledModels.compile(g, synthetic(g, 8), 1);
     float[] x = GeneratedModelTest.random(g, 2, 3).data(), y = new float[20];
-    for (int i = 0; i < 300; i++) model.predict(x, 2, y); // until C2 has compiled the kernels
     com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
     long id = Thread.currentThread().getId();
-    long before = threads.getThreadAllocatedBytes(id);
-    for (int i = 0; i < 20; i++) model.predict(x, 2, y);
-    long allocated = threads.getThreadAllocatedBytes(id) - before;
-    assertTrue(allocated < 1024, "20 forward passes allocated " + allocated + " bytes");
+    long allocated = Long.MAX_VALUE;
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (allocated >= 1024 && System.nanoTime() < deadline) {
+      long before = threads.getThreadAllocatedBytes(id);
+      for (int i = 0; i < 20; i++) model.predict(x, 2, y);
+      allocated = threads.getThreadAllocatedBytes(id) - before;
+    }
+    assertTrue(allocated < 1024, "twenty warm forward passes still allocated " + allocated + " bytes after a minute");
   }
 
   @Test

@@ -48,7 +48,9 @@ final class VectorKernels extends Kernels {
       for (int b = 0; b < blocks; b++) {
         FloatVector v = FloatVector.fromArray(S, acc, (t * blocks + b) * 16).add(FloatVector.fromArray(S, w, biasOff + b * 16));
         if (res != null) v = v.add(FloatVector.fromArray(S, res, resBase + resPix[p0 + t] + b * rbs));
-        apply(v, act, slope).intoArray(out, outBase + o + b * obs);
+        if (act == RELU) v = v.max(0f);
+        v.intoArray(out, outBase + o + b * obs);
+        if (act > RELU) activateInPlace(out, outBase + o + b * obs, act, slope);
       }
     }
   }
@@ -124,15 +126,22 @@ final class VectorKernels extends Kernels {
     c4.intoArray(acc, 64); c5.intoArray(acc, 80); c6.intoArray(acc, 96);
   }
 
-  private static FloatVector apply(FloatVector v, int act, float slope) {
+  /**
+   * Sigmoid, tanh or leaky ReLU on 16 floats in place. It takes an array, not a vector: with the
+   * large EXP and TANH intrinsics this method may not be inlined, and a vector passed to a call that
+   * is not inlined is boxed on the heap (callers apply ReLU in registers themselves).
+   */
+  private static void activateInPlace(float[] a, int off, int act, float slope) {
+    FloatVector v = FloatVector.fromArray(S, a, off);
     switch (act) {
-      case RELU: return v.max(0f);
-      case SIGMOID: return FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
-      case TANH: return v.lanewise(VectorOperators.TANH);
-      case LEAKY_RELU: return v.blend(v.mul(slope), v.compare(VectorOperators.LT, 0f));
-      default: return v;
+      case SIGMOID -> v = FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+      case TANH -> v = v.lanewise(VectorOperators.TANH);
+      case LEAKY_RELU -> v = v.blend(v.mul(slope), v.compare(VectorOperators.LT, 0f));
+      default -> v = v.max(0f);
     }
+    v.intoArray(a, off);
   }
+
 
   @Override
   public void fc(float[] in, int inBase, int inPadded, float[] w, int wBase, int biasOff, float[] out, int outBase,
@@ -150,7 +159,12 @@ final class VectorKernels extends Kernels {
 
   @Override
   public void activate(float[] a, int base, int n, int act, float slope, float[] out, int outBase) {
-    for (int i = 0; i < n; i += 16) apply(FloatVector.fromArray(S, a, base + i), act, slope).intoArray(out, outBase + i);
+    for (int i = 0; i < n; i += 16) {
+      FloatVector v = FloatVector.fromArray(S, a, base + i);
+      if (act == RELU) v = v.max(0f);
+      v.intoArray(out, outBase + i);
+      if (act > RELU) activateInPlace(out, outBase + i, act, slope);
+    }
   }
 
   @Override
@@ -241,10 +255,14 @@ final class VectorKernels extends Kernels {
         FloatVector y0 = s0.add(s1).add(s2).add(bias), y1 = s1.sub(s2).sub(s3).add(bias);
         int o = outBase + i * outRowStride + x * 16, r = resBase + i * resRowStride + x * 16;
         if (res != null) y0 = y0.add(FloatVector.fromArray(S, res, r));
-        apply(y0, act, slope).intoArray(out, o);
+        if (act == RELU) y0 = y0.max(0f);
+        y0.intoArray(out, o);
+        if (act > RELU) activateInPlace(out, o, act, slope);
         if (x + 1 < outW) {
           if (res != null) y1 = y1.add(FloatVector.fromArray(S, res, r + 16));
-          apply(y1, act, slope).intoArray(out, o + 16);
+          if (act == RELU) y1 = y1.max(0f);
+          y1.intoArray(out, o + 16);
+          if (act > RELU) activateInPlace(out, o + 16, act, slope);
         }
       }
     }
