@@ -124,7 +124,11 @@ final class InspectCommand implements Main.Command {
       b.append(String.format("  %-32s %,10d  %,9d  %d-%d%n", names.length() > 32 ? names.substring(0, 29) + "..." : names,
           buf.floats(), buf.offset(), buf.first(), buf.last()));
     }
+    long scratch = netc.codegen.ModelGenerator.scratchFloats(g);
     b.append(String.format("  peak activation memory per image, planned:      %s%n", mib(plan.arenaFloats())));
+    if (scratch > 0) {
+      b.append(String.format("  plus Winograd transform scratch (largest conv): %s, workspace %s%n", mib(scratch), mib(plan.arenaFloats() + scratch)));
+    }
     b.append(String.format("  lower bound for this execution order:           %s%n", mib(plan.lowerBoundFloats())));
     b.append(String.format("  with in-place sharing but no reuse:             %s%n", mib(plan.withoutReuseFloats())));
     b.append(String.format("  before planning (every value its own buffer):   %s%n", mib(plan.withoutPlanningFloats())));

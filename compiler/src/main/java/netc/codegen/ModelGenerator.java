@@ -240,7 +240,7 @@ public final class ModelGenerator {
     int tile = netc.runtime.kernels.Kernels.tilePixels(nb), chunks = (tiles + tile - 1) / tile;
     long vPos = (long) inBlocks * tiles * 16, mPos = (long) outBlocks * tiles * 16;
     long vOff = plan.arenaFloats(), mOff = vOff + 16 * vPos;
-    scratch = Math.max(scratch, 16 * (vPos + mPos));
+    scratch = Math.max(scratch, winogradScratchFloats(graph, n));
     int k = inBlocks * 16;
     String base = String.format("%dx%d, %d -> %d channels, %dx%d, %d tiles", 3, 3, in.channels(), out.channels(), out.h(), out.w(), tiles);
 
@@ -281,6 +281,22 @@ public final class ModelGenerator {
             res == null ? 0 : res.rowStride(), act(at), slope(at))
         .endControlFlow();
     methods.add(t3.build());
+  }
+
+  /** Floats a Winograd conv transforms into: V (16 x input blocks x tiles x 16) and M (same for outputs). */
+  static long winogradScratchFloats(Graph g, Node n) {
+    Geometry in = Geometry.of(g.node(n.input(0)), 0, false), out = Geometry.of(n, 0, false);
+    long tiles = (long) ((out.h() + 1) / 2) * ((out.w() + 1) / 2);
+    return 16 * tiles * 16 * (in.blocks() + out.blocks());
+  }
+
+  /** Scratch past the planned arena: the largest Winograd conv's transformed tiles (0 without Winograd). */
+  public static long scratchFloats(Graph g) {
+    long most = 0;
+    for (Node n : g.nodes()) {
+      if (n.op() == Op.CONV && n.attrs().getString("algo", "").equals("winograd")) most = Math.max(most, winogradScratchFloats(g, n));
+    }
+    return most;
   }
 
   private static String pixelsOf(Geometry g, int tile) {
