@@ -57,6 +57,7 @@ public final class Bench {
   static int run(String[] args) throws Exception {
     String spec = null, weights = null, onnx = null;
     int batch = 1, threads = Runtime.getRuntime().availableProcessors(), runs = 20, warmup = 5;
+    double warmupSeconds = 10;
     java.util.Map<String, String> defines = new java.util.LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -66,12 +67,13 @@ public final class Bench {
         case "--threads" -> threads = Integer.parseInt(args[++i]);
         case "--runs" -> runs = Integer.parseInt(args[++i]);
         case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+        case "--warmup-seconds" -> warmupSeconds = Double.parseDouble(args[++i]);
         case "-D" -> {
           String[] kv = args[++i].split("=", 2);
           defines.put(kv[0], kv.length > 1 ? kv[1] : "");
         }
         case "-h", "--help" -> {
-          System.out.println("usage: netc bench SPEC [--weights W.safetensors] [--onnx M.onnx] [--batch B] [--threads T] [--runs N] [--warmup N] [-D k=v]...");
+          System.out.println("usage: netc bench SPEC [--weights W.safetensors] [--onnx M.onnx] [--batch B] [--threads T] [--runs N] [--warmup N] [--warmup-seconds S] [-D k=v]...");
           return 0;
         }
         default -> {
@@ -125,7 +127,10 @@ public final class Bench {
       System.out.printf("outputs agree: max |netc - onnxruntime| = %.3g (%.2g of max |output| %.3g)%n", err, err / scale, scale);
       if (err > 1e-3 * scale) throw new IllegalStateException("netc and onnxruntime disagree; not timing different computations");
     }
-    for (int i = 0; i < warmup; i++) {
+    // Warm-up is by time as well as count: loading a model can leave the JIT deoptimizing and
+    // recompiling netc's kernels for several seconds, and timing must not start inside that.
+    long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+    for (int i = 0; i < warmup || System.nanoTime() < warmEnd; i++) {
       netc.predict(x, batch, y);
       if (ort != null) ort.run();
     }
