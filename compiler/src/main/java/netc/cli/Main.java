@@ -70,5 +70,7 @@ public final class Main {
     s.println("usage: netc COMMAND [options]   (netc COMMAND --help for its options)");
     s.println();
     COMMANDS.forEach((name, c) -> s.printf("  %-10s %s%n", name, c.summary()));
+    // bench lives in examples/ (it links ONNX Runtime, which netc itself never does); ./netc routes it
+    s.printf("  %-10s %s%n", "bench", "netc against ONNX Runtime on the same model, weights and input (./netc bench --help)");
   }
 }
