@@ -47,6 +47,23 @@ class GeneratedModelTest {
     }
   }
 
+  /**
+   * At -O0 nothing is folded or fused: batch norms, activations and residual adds run as their own
+   * kernels and the input reorder applies the normalization. The same bar holds.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"resnet18", "smallnet"})
+  void compiledAtO0EqualsInterpreter(String net) throws Exception {
+    Map<String, String> small = net.equals("smallnet") ? Map.of() : Map.of("width", "8", "size", "56", "classes", "10");
+    Graph g = Specs.example(net, small);
+    Map<String, Tensor> w = SyntheticWeights.generate(g, 7);
+    ParamSource params = (name, shape) -> w.get(name).data();
+    PassContext o0 = new PassContext(0, java.util.Set.of(), 16, java.util.List.of());
+    CompiledModel model = CompiledModels.compile(g, params, 2, o0);
+    Tensor x = random(g, 2, 13);
+    assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, net + " at -O0");
+  }
+
   /** With Winograd switched off every conv is direct; the same bar holds. */
   @ParameterizedTest
   @ValueSource(strings = {"resnet18", "resnet50"})
