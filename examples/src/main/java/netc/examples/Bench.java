@@ -34,7 +34,9 @@ import netc.weights.WeightBinding;
  * thread count; after warm-up they are alternated run by run, and medians are compared. Each timed
  * call is the whole inference of the batch. The first call of each engine in this fresh JVM is
  * reported apart. Outputs are cross-checked before timing, so a fast wrong answer cannot pass. Every
- * timed call starts after a short idle gap, so neither engine's spinning workers slow the other.
+ * timed call starts after a short idle gap, so neither engine's spinning workers slow the other; that
+ * is the latency of a call after idle, and the last line's ratio. A second phase times blocks of K
+ * consecutive calls (a busy service's latency) and prints its ratio on the line before.
  */
 public final class Bench {
   private Bench() {}
@@ -58,6 +60,7 @@ public final class Bench {
     String spec = null, weights = null, onnx = null;
     int batch = 1, threads = Runtime.getRuntime().availableProcessors(), runs = 20, warmup = 5;
     double warmupSeconds = 10;
+    int sustained = 5;
     java.util.Map<String, String> defines = new java.util.LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -68,12 +71,13 @@ public final class Bench {
         case "--runs" -> runs = Integer.parseInt(args[++i]);
         case "--warmup" -> warmup = Integer.parseInt(args[++i]);
         case "--warmup-seconds" -> warmupSeconds = Double.parseDouble(args[++i]);
+        case "--sustained" -> sustained = Integer.parseInt(args[++i]);
         case "-D" -> {
           String[] kv = args[++i].split("=", 2);
           defines.put(kv[0], kv.length > 1 ? kv[1] : "");
         }
         case "-h", "--help" -> {
-          System.out.println("usage: netc bench SPEC [--weights W.safetensors] [--onnx M.onnx] [--batch B] [--threads T] [--runs N] [--warmup N] [--warmup-seconds S] [-D k=v]...");
+          System.out.println("usage: netc bench SPEC [--weights W.safetensors] [--onnx M.onnx] [--batch B] [--threads T] [--runs N] [--warmup N] [--warmup-seconds S] [--sustained K] [-D k=v]...");
           return 0;
         }
         default -> {
@@ -152,6 +156,28 @@ public final class Bench {
     if (ort == null) return 0;
     double mo = median(to);
     report("onnxruntime", mo, to, batch, macs, peak);
+    if (sustained > 1) {
+      // A busy service's view: blocks of consecutive calls, engines alternated block by block with
+      // the idle gap between blocks; the first call of each block (after the gap) is dropped.
+      int blocks = Math.max(4, runs / sustained * 2);
+      double[] sn = new double[blocks * (sustained - 1)], so = new double[blocks * (sustained - 1)];
+      for (int b = 0, k = 0; b < blocks; b++, k += sustained - 1) {
+        quiet();
+        for (int i = 0; i < sustained; i++) {
+          long a = System.nanoTime();
+          netc.predict(x, batch, y);
+          if (i > 0) sn[k + i - 1] = (System.nanoTime() - a) / 1e6;
+        }
+        quiet();
+        for (int i = 0; i < sustained; i++) {
+          long a = System.nanoTime();
+          ort.run();
+          if (i > 0) so[k + i - 1] = (System.nanoTime() - a) / 1e6;
+        }
+      }
+      System.out.printf("sustained (%d calls in a row per block, first dropped): netc %.1f ms, onnxruntime %.1f ms, ratio %.3f%n",
+          sustained, median(sn), median(so), median(sn) / median(so));
+    }
     ort.close();
     System.out.printf("netc/onnxruntime latency ratio: %.3f (netc %.1f ms, onnxruntime %.1f ms, batch %d, threads %d)%n", mn / mo, mn, mo, batch, threads);
     return 0;
