@@ -50,8 +50,8 @@ final class CompileCommand implements Main.Command {
       }
       out.printf("  writing %s (%.1f s)%n", jar, (System.nanoTime() - t0) / 1e9);
       ModelCompiler.writeJar(work, jar);
-      out.printf("wrote %s: %s, %,d weight floats, %,d KiB of activations per image (%.1f s)%n",
-          jar, o.className(), o.weightFloats(), o.arenaFloats() * 4 / 1024, (System.nanoTime() - t0) / 1e9);
+      out.printf("wrote %s: %s, %,d weight floats, %,d KiB of workspace per image and thread (%.1f s)%n",
+          jar, o.className(), o.weightFloats(), o.workspaceFloats() * 4 / 1024, (System.nanoTime() - t0) / 1e9);
       out.println("run it: java --add-modules jdk.incubator.vector -jar " + jar + " IMAGE...   (or --input X.npy --output Y.npy)");
     } finally {
       deleteTree(work);

@@ -34,7 +34,8 @@ public final class ModelCompiler {
   public static final String VERSION = "0.1.0";
 
   /** What was produced, for reporting. */
-  public record Output(String className, int steps, int weightFloats, long arenaFloats, String source) {}
+  /** What was produced; {@code workspaceFloats} is one image's arena plus transform scratch. */
+  public record Output(String className, int steps, int weightFloats, long workspaceFloats, String source) {}
 
   private ModelCompiler() {}
 
@@ -83,7 +84,7 @@ public final class ModelCompiler {
     try (OutputStream out = Files.newOutputStream(res.resolve("model.properties"))) {
       p.store(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), "netc compiled model");
     }
-    return new Output(gen.className(), gen.steps(), weights.floats(), plan.arenaFloats(), source);
+    return new Output(gen.className(), gen.steps(), weights.floats(), gen.workspaceFloats(), source);
   }
 
   private static String join(java.util.List<Double> v) {
