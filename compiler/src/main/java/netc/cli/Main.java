@@ -25,6 +25,7 @@ public final class Main {
     COMMANDS.put("run", new RunCommand());
     COMMANDS.put("inspect", new InspectCommand());
     COMMANDS.put("compile", new CompileCommand());
+    COMMANDS.put("profile", new ProfileCommand());
   }
 
   private Main() {}

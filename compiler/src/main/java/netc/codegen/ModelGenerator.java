@@ -6,6 +6,7 @@ import com.squareup.javapoet.CodeBlock;
 import com.squareup.javapoet.FieldSpec;
 import com.squareup.javapoet.JavaFile;
 import com.squareup.javapoet.MethodSpec;
+import com.squareup.javapoet.ParameterizedTypeName;
 import com.squareup.javapoet.TypeName;
 import com.squareup.javapoet.TypeSpec;
 import java.util.ArrayList;
@@ -104,6 +105,10 @@ public final class ModelGenerator {
     type.addMethod(override("items", TypeName.INT).addParameter(TypeName.INT, "step").addStatement("return ITEMS[step]").build());
     type.addMethod(override("parallel", TypeName.BOOLEAN).addParameter(TypeName.INT, "step").addStatement("return PARALLEL[step]").build());
     type.addMethod(override("outputOffset", TypeName.INT).addStatement("return $L", og.offset()).build());
+    type.addMethod(MethodSpec.methodBuilder("stepNames").addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
+        .returns(ParameterizedTypeName.get(ClassName.get(List.class), ClassName.get(String.class)))
+        .addStatement("return $T.of($L)", List.class, stepMethods.stream().map(m -> CodeBlock.of("$S", m).toString()).collect(Collectors.joining(", ")))
+        .build());
     MethodSpec.Builder run = override("runStep", TypeName.VOID)
         .addParameter(TypeName.INT, "step").addParameter(WORKSPACE, "ws").addParameter(TypeName.INT, "from").addParameter(TypeName.INT, "to")
         .beginControlFlow("switch (step)");

@@ -74,6 +74,26 @@ class InspectCommandTest {
   }
 
   @Test
+  void profileNamesEveryStepOfACompiledModel() throws Exception {
+    Path jar = dir.resolve("p.jar");
+    assertEquals(0, netc("compile", "../examples/smallnet.net", "-o", jar.toString())[0]);
+    Object[] r = netc("profile", jar.toString());
+    assertEquals(2, r[0], "without -Dnetc.profile=true the command explains what it needs");
+    assertTrue(((String) r[2]).contains("the JVM needs -Dnetc.profile=true"), (String) r[2]);
+    // the timing switch is a static final, read once: profile in a JVM started with it
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--add-modules", "jdk.incubator.vector", "-Dnetc.profile=true", "-cp", System.getProperty("java.class.path"),
+        "netc.cli.Main", "profile", jar.toString(), "--runs", "5").start();
+    String out = new String(p.getInputStream().readAllBytes());
+    String err = new String(p.getErrorStream().readAllBytes());
+    assertEquals(0, p.waitFor(), err);
+    List<String> lines = out.lines().toList();
+    assertTrue(lines.get(0).startsWith("smallnet, batch 1, 1 thread: "), out);
+    assertEquals(11, lines.size() - 1, "one line per step:\n" + out);
+    assertTrue(out.contains("%  stem\n") && out.contains("%  fc2\n"), "steps are named after the spec's layers:\n" + out);
+  }
+
+  @Test
   void runAcceptsACompiledJar() throws Exception {
     Path jar = dir.resolve("m.jar"), x = dir.resolve("x.npy"), y = dir.resolve("y.npy"), ref = dir.resolve("ref.npy");
     Object[] r = netc("compile", "../examples/smallnet.net", "-o", jar.toString());

@@ -114,6 +114,9 @@ public abstract class CompiledModel {
   /** Arena offset of the output value (flat, {@link #outputSize()} floats). */
   protected abstract int outputOffset();
 
+  /** The name of each step: its generated method, after the spec layer (layer3_5_conv2). */
+  public abstract java.util.List<String> stepNames();
+
   // ---- the API --------------------------------------------------------------------------------
 
   /** [C, H, W] of one input image. */

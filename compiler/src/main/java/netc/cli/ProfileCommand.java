@@ -1,0 +1,69 @@
+package netc.cli;
+
+import java.io.PrintStream;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import netc.runtime.BadInputException;
+import netc.runtime.CompiledModel;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/**
+ * {@code netc profile MODEL.jar}: where a compiled model's time goes, step by step, named after the
+ * spec layers. Needs -Dnetc.profile=true in the JVM (the launcher's NETC_JAVA_OPTS), which this
+ * command checks for, so that ordinary runs pay nothing for the timing.
+ */
+final class ProfileCommand implements Main.Command {
+  private static final String USAGE = "NETC_JAVA_OPTS=-Dnetc.profile=true netc profile MODEL.jar [--threads N] [--runs N] [--batch B]";
+
+  @Override
+  public String summary() {
+    return "time every step of a compiled model (with NETC_JAVA_OPTS=-Dnetc.profile=true)";
+  }
+
+  @Override
+  public int run(String[] args, PrintStream out) throws Exception {
+    Options options = new Options()
+        .addOption(Option.builder().longOpt("threads").hasArg().argName("N").desc("threads (default 1)").build())
+        .addOption(Option.builder().longOpt("runs").hasArg().argName("N").desc("timed runs after warm-up (default 20)").build())
+        .addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("images per run (default 1)").build());
+    CommandLine cl = CommandLines.parse(USAGE, options, args, out);
+    if (cl == null) return 0;
+    if (!Boolean.getBoolean("netc.profile")) {
+      throw new UsageException("the JVM needs -Dnetc.profile=true (usage: " + USAGE + ")");
+    }
+    Path jar = Path.of(CommandLines.oneArgument(cl, "compiled jar", USAGE));
+    if (!Files.isRegularFile(jar)) throw new BadInputException("cannot read " + jar + ": no such file");
+    int threads = Integer.parseInt(cl.getOptionValue("threads", "1"));
+    int runs = Integer.parseInt(cl.getOptionValue("runs", "20"));
+    int batch = Integer.parseInt(cl.getOptionValue("batch", "1"));
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ProfileCommand.class.getClassLoader())) {
+      CompiledModel model = CompiledModel.load(loader, threads);
+      int[] s = model.inputShape();
+      float[] x = netc.runtime.Tensor.uniform(1, batch, s[0], s[1], s[2]).data();
+      float[] y = new float[batch * model.outputSize()];
+      for (int i = 0; i < Math.max(10, runs); i++) model.predict(x, batch, y);
+      model.profile(); // discard the warm-up
+      long t0 = System.nanoTime();
+      for (int i = 0; i < runs; i++) model.predict(x, batch, y);
+      double total = (System.nanoTime() - t0) / 1e6 / runs;
+      long[] nanos = model.profile();
+      List<String> names = model.stepNames();
+      List<Integer> order = new ArrayList<>();
+      for (int i = 0; i < nanos.length; i++) order.add(i);
+      order.sort((a, b) -> Long.compare(nanos[b], nanos[a]));
+      out.printf("%s, batch %d, %d thread%s: %.2f ms per run (mean of %d)%n", model.property("network"), batch, threads,
+          threads == 1 ? "" : "s", total, runs);
+      for (int i : order) {
+        double ms = nanos[i] / 1e6 / runs;
+        out.printf("  %8.3f ms  %5.1f%%  %s%n", ms, 100 * ms / total, names.get(i));
+      }
+    }
+    return 0;
+  }
+}
