@@ -73,5 +73,6 @@ public final class Main {
     COMMANDS.forEach((name, c) -> s.printf("  %-10s %s%n", name, c.summary()));
     // bench lives in examples/ (it links ONNX Runtime, which netc itself never does); ./netc routes it
     s.printf("  %-10s %s%n", "bench", "netc against ONNX Runtime on the same model, weights and input (./netc bench --help)");
+    s.printf("  %-10s %s%n", "compare", "compiled jars alternated in one JVM, medians: A/B of a compiler change (./netc compare --help)");
   }
 }
