@@ -69,8 +69,7 @@ final class CommandLines {
   static ParamSource params(Graph g, String weights, PrintStream out) {
     if (weights == null) {
       out.println("note: no --weights given; using synthetic weights (seed 0)");
-      Map<String, Tensor> synthetic = SyntheticWeights.generate(g, 0);
-      return (name, expected) -> synthetic.get(name).data();
+      return SyntheticWeights.source(g, 0);
     }
     WeightBinding binding = WeightBinding.bind(g, Path.of(weights));
     if (!binding.unused().isEmpty()) {

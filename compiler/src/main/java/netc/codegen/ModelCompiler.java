@@ -3,7 +3,6 @@ package netc.codegen;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -152,12 +151,4 @@ public final class ModelCompiler {
     out.closeEntry();
   }
 
-  static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) return;
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 }

@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import netc.ir.Graph;
 import netc.ir.Node;
@@ -162,7 +161,4 @@ final class PackedWeights {
     }
   }
 
-  static List<String> roles() {
-    return List.of("weight", "bias", "scale", "shift");
-  }
 }

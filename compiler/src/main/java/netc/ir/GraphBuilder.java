@@ -152,7 +152,7 @@ public final class GraphBuilder {
       if (mean.size() != c || std.size() != c) {
         throw new NetcException(decl.span(), "mean and std need one value per channel (" + c + "), got " + mean.size() + " and " + std.size());
       }
-      for (double s : std) if (!(s > 0)) throw new NetcException(argSpan(call, "std"), "std values must be positive");
+      for (double s : std) if (!(s > 0)) throw new NetcException(argSpan(call, "std", a), "std values must be positive");
       attrs = attrs.with("mean", mean).with("std", std);
     }
     names.add("input");
@@ -239,14 +239,14 @@ public final class GraphBuilder {
             .with("dilation", dilation).with("groups", groups).with("bias", bias);
         if (in.rank() != 3) throw new NetcException(span, "conv expects a CxHxW feature map, got " + in);
         if (in.channels() % groups != 0) {
-          throw new NetcException(argSpan(call, "groups"), "groups=" + groups + " does not divide the " + in.channels() + " input channels");
+          throw new NetcException(argSpan(call, "groups", a), "groups=" + groups + " does not divide the " + in.channels() + " input channels");
         }
         params.put("weight", new ParamExpr.Ref(name + ".weight", new Shape(out, in.channels() / groups, kernel.get(0), kernel.get(1))));
         if (bias) params.put("bias", new ParamExpr.Ref(name + ".bias", new Shape(out)));
       }
       case BATCHNORM -> {
         double eps = number(call, a, "eps");
-        if (!(eps > 0)) throw new NetcException(argSpan(call, "eps"), "eps must be positive");
+        if (!(eps > 0)) throw new NetcException(argSpan(call, "eps", a), "eps must be positive");
         attrs = attrs.with("eps", eps);
         Shape c = new Shape(in.dim(0));
         for (String role : List.of("weight", "bias", "running_mean", "running_var")) {
@@ -365,11 +365,7 @@ public final class GraphBuilder {
     return String.join(", ", formals.stream().map(Formal::name).toList());
   }
 
-  private static Span argSpan(Call call, String name) {
-    for (Arg a : call.args()) if (name.equals(a.name())) return a.span();
-    return call.span();
-  }
-
+  /** Where argument {@code name} was written, named or positional; the call itself when defaulted. */
   private static Span argSpan(Call call, String name, Map<String, Object> bound) {
     int index = new ArrayList<>(bound.keySet()).indexOf(name);
     for (Arg a : call.args()) if (name.equals(a.name())) return a.span();

@@ -7,6 +7,7 @@ import netc.ir.Graph;
 import netc.ir.Node;
 import netc.ir.Op;
 import netc.ir.ParamExpr;
+import netc.ir.ParamSource;
 import netc.runtime.Tensor;
 
 /**
@@ -22,6 +23,12 @@ import netc.runtime.Tensor;
  */
 public final class SyntheticWeights {
   private SyntheticWeights() {}
+
+  /** The synthetic weights of {@code graph} as a parameter source, for binding in place of a file. */
+  public static ParamSource source(Graph graph, long seed) {
+    Map<String, Tensor> tensors = generate(graph, seed);
+    return (name, expected) -> tensors.get(name).data();
+  }
 
   public static Map<String, Tensor> generate(Graph graph, long seed) {
     Map<String, Tensor> out = new LinkedHashMap<>();

@@ -37,8 +37,7 @@ class CompiledModelTest {
   @TempDir Path dir;
 
   static ParamSource synthetic(Graph g, long seed) {
-    Map<String, Tensor> w = SyntheticWeights.generate(g, seed);
-    return (name, shape) -> w.get(name).data();
+    return SyntheticWeights.source(g, seed);
   }
 
   /** The generated source of a small network, against its golden file (-Dgoldens.update=true rewrites). */

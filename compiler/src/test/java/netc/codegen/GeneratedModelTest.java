@@ -38,8 +38,7 @@ class GeneratedModelTest {
   void compiledEqualsInterpreter(String net) throws Exception {
     Map<String, String> small = net.equals("smallnet") ? Map.of() : Map.of("width", "8", "size", "56", "classes", "10");
     Graph g = Specs.example(net, small);
-    Map<String, Tensor> w = SyntheticWeights.generate(g, 5);
-    ParamSource params = (name, shape) -> w.get(name).data();
+    ParamSource params = SyntheticWeights.source(g, 5);
     CompiledModel model = CompiledModels.compile(g, params, 2);
     for (int batch : new int[] {1, 3}) {
       Tensor x = random(g, batch, batch);
@@ -56,8 +55,7 @@ class GeneratedModelTest {
   void compiledAtO0EqualsInterpreter(String net) throws Exception {
     Map<String, String> small = net.equals("smallnet") ? Map.of() : Map.of("width", "8", "size", "56", "classes", "10");
     Graph g = Specs.example(net, small);
-    Map<String, Tensor> w = SyntheticWeights.generate(g, 7);
-    ParamSource params = (name, shape) -> w.get(name).data();
+    ParamSource params = SyntheticWeights.source(g, 7);
     PassContext o0 = new PassContext(0, java.util.Set.of(), 16, java.util.List.of());
     CompiledModel model = CompiledModels.compile(g, params, 2, o0);
     Tensor x = random(g, 2, 13);
@@ -69,8 +67,7 @@ class GeneratedModelTest {
   @ValueSource(strings = {"resnet18", "resnet50"})
   void compiledWithoutWinogradEqualsInterpreter(String net) throws Exception {
     Graph g = Specs.example(net, Map.of("width", "8", "size", "56", "classes", "10"));
-    Map<String, Tensor> w = SyntheticWeights.generate(g, 6);
-    ParamSource params = (name, shape) -> w.get(name).data();
+    ParamSource params = SyntheticWeights.source(g, 6);
     PassContext direct = new PassContext(2, java.util.Set.of("winograd"), 16, java.util.List.of());
     CompiledModel model = CompiledModels.compile(g, params, 2, direct);
     Tensor x = random(g, 2, 12);

@@ -41,10 +41,10 @@ class PassesTest {
 
   /** Max |before - after| relative to max |before| on a seeded input and synthetic weights. */
   static double differential(Graph before, Graph after) {
-    Map<String, Tensor> w = SyntheticWeights.generate(before, 11);
+    var w = SyntheticWeights.source(before, 11);
     Tensor x = InputsForTests.random(before, 2);
-    Tensor a = Interpreter.run(before, (n, s) -> w.get(n).data(), x);
-    Tensor b = Interpreter.run(after, (n, s) -> w.get(n).data(), x);
+    Tensor a = Interpreter.run(before, w, x);
+    Tensor b = Interpreter.run(after, w, x);
     return a.maxAbsDiff(b) / a.maxAbs();
   }
 

@@ -24,7 +24,6 @@ import netc.passes.PassContext;
 import netc.passes.PassManager;
 import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
-import netc.runtime.Tensor;
 import netc.weights.SyntheticWeights;
 import netc.weights.WeightBinding;
 
@@ -95,8 +94,7 @@ public final class Bench {
       params = WeightBinding.bind(graph, Path.of(weights));
     } else {
       System.out.println("note: no --weights; synthetic weights (seed 0)");
-      Map<String, Tensor> w = SyntheticWeights.generate(graph, 0);
-      params = (n, s) -> w.get(n).data();
+      params = SyntheticWeights.source(graph, 0);
     }
     Path dir = Files.createTempDirectory("netc-bench");
     ModelCompiler.compileTo(PassManager.run(graph, PassContext.defaults()), params, spec, weights == null, dir, s -> {});
