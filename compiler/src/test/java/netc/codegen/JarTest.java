@@ -101,6 +101,6 @@ class JarTest {
     assertEquals(0, r.status(), r.err());
     assertEquals(1, r.err().lines().filter(l -> l.startsWith("warning: jdk.incubator.vector is not available")).count(), r.err());
     Tensor expected = CompiledModels.compile(graph, CompiledModelTest.synthetic(graph, 1), 1).predict(x);
-    GeneratedModelTest.assertClose(expected, Npy.read(dir.resolve("ys.npy")), 1e-5, "scalar kernels");
+    assertArrayEquals(expected.data(), Npy.read(dir.resolve("ys.npy")).data(), "scalar kernels compute what vector kernels compute");
   }
 }

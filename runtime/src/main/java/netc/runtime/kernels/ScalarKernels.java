@@ -46,8 +46,8 @@ final class ScalarKernels extends Kernels {
   static float apply(float v, int act, float slope) {
     switch (act) {
       case RELU: return v > 0 ? v : 0;
-      case SIGMOID: return (float) (1 / (1 + Math.exp(-v)));
-      case TANH: return (float) Math.tanh(v);
+      case SIGMOID: return (float) (1 / (1 + StrictMath.exp(-v)));
+      case TANH: return (float) StrictMath.tanh(v);
       case LEAKY_RELU: return v >= 0 ? v : v * slope;
       default: return v;
     }
@@ -56,12 +56,22 @@ final class ScalarKernels extends Kernels {
   @Override
   public void fc(float[] in, int inBase, int inPadded, float[] w, int wBase, int biasOff, float[] out, int outBase,
       int act, float slope, int from, int to) {
+    float[] lanes = SCRATCH.get();
     for (int o = from; o < to; o++) {
       int row = wBase + o * inPadded;
-      float acc = 0;
-      for (int i = 0; i < inPadded; i++) acc = Math.fma(in[inBase + i], w[row + i], acc);
-      out[outBase + o] = apply(acc + (biasOff < 0 ? 0 : w[biasOff + o]), act, slope);
+      java.util.Arrays.fill(lanes, 0, 16, 0f);
+      for (int i = 0; i < inPadded; i += 16) {
+        for (int j = 0; j < 16; j++) lanes[j] = Math.fma(in[inBase + i + j], w[row + i + j], lanes[j]);
+      }
+      out[outBase + o] = apply(sumLanes(lanes) + (biasOff < 0 ? 0 : w[biasOff + o]), act, slope);
     }
+  }
+
+  /** The sum of 16 lanes in a fixed pairwise order, shared by both kernel sets so they agree. */
+  static float sumLanes(float[] l) {
+    float a = (l[0] + l[1]) + (l[2] + l[3]), b = (l[4] + l[5]) + (l[6] + l[7]);
+    float c = (l[8] + l[9]) + (l[10] + l[11]), d = (l[12] + l[13]) + (l[14] + l[15]);
+    return (a + b) + (c + d);
   }
 
   @Override

@@ -134,8 +134,12 @@ final class VectorKernels extends Kernels {
   private static void activateInPlace(float[] a, int off, int act, float slope) {
     FloatVector v = FloatVector.fromArray(S, a, off);
     switch (act) {
-      case SIGMOID -> v = FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
-      case TANH -> v = v.lanewise(VectorOperators.TANH);
+      // sigmoid and tanh use StrictMath, scalar: the EXP/TANH intrinsics and the Vector API's Java
+      // fallback differ in the last bit, so a result would depend on how warm the JIT is
+      case SIGMOID, TANH -> {
+        for (int j = 0; j < 16; j++) a[off + j] = ScalarKernels.apply(a[off + j], act, slope);
+        return;
+      }
       case LEAKY_RELU -> v = v.blend(v.mul(slope), v.compare(VectorOperators.LT, 0f));
       default -> v = v.max(0f);
     }
@@ -152,7 +156,11 @@ final class VectorKernels extends Kernels {
       for (int i = 0; i < inPadded; i += 16) {
         acc = FloatVector.fromArray(S, in, inBase + i).fma(FloatVector.fromArray(S, w, row + i), acc);
       }
-      float v = acc.reduceLanes(VectorOperators.ADD) + (biasOff < 0 ? 0 : w[biasOff + o]);
+      // reduceLanes' order is unspecified (the intrinsic and the Java fallback differ), so the lanes
+      // are summed here in a fixed order: the result must not depend on the JIT tier
+      float[] lanes = SCRATCH.get();
+      acc.intoArray(lanes, 0);
+      float v = ScalarKernels.sumLanes(lanes) + (biasOff < 0 ? 0 : w[biasOff + o]);
       out[outBase + o] = ScalarKernels.apply(v, act, slope);
     }
   }
