@@ -127,7 +127,7 @@ final class InspectCommand implements Main.Command {
     long scratch = netc.codegen.ModelGenerator.scratchFloats(g);
     b.append(String.format("  peak activation memory per image, planned:      %s%n", mib(plan.arenaFloats())));
     if (scratch > 0) {
-      b.append(String.format("  plus Winograd transform scratch (largest conv): %s, workspace %s%n", mib(scratch), mib(plan.arenaFloats() + scratch)));
+      b.append(String.format("  plus conv scratch (panels, Winograd tiles):     %s, workspace %s%n", mib(scratch), mib(plan.arenaFloats() + scratch)));
     }
     b.append(String.format("  lower bound for this execution order:           %s%n", mib(plan.lowerBoundFloats())));
     b.append(String.format("  with in-place sharing but no reuse:             %s%n", mib(plan.withoutReuseFloats())));

@@ -33,7 +33,7 @@ public final class ModelCompiler {
   public static final String VERSION = "0.1.0";
 
   /** What was produced, for reporting. */
-  /** What was produced; {@code workspaceFloats} is one image's arena plus transform scratch. */
+  /** What was produced; {@code workspaceFloats} is one image's arena plus conv scratch (input panels, Winograd tiles). */
   public record Output(String className, int steps, int weightFloats, long workspaceFloats, String source) {}
 
   private ModelCompiler() {}

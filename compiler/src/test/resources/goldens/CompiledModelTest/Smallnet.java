@@ -16,7 +16,8 @@ import netc.runtime.kernels.Tables;
 public final class Smallnet extends CompiledModel {
     private static final int[] ITEMS = {3, 147, 16, 37, 16, 19, 8, 2, 32, 16, 1};
 
-    private static final boolean[] PARALLEL = {false, true, false, true, false, false, false, false, false, false, false};
+    private static final boolean[] PARALLEL = {false, true, false, true, false, false, false, false,
+            false, false, false};
 
     private static final int[] STEM_K = Tables.kOffsets(1, 3, 3, 3, 1156, 1156, 34, 1);
 
@@ -62,7 +63,8 @@ public final class Smallnet extends CompiledModel {
 
     @Override
     public List<String> stepNames() {
-        return List.of("input_to_padded", "stem", "pool1", "dw", "add", "mix", "pool2", "head", "fc1", "fc2", "softmax");
+        return List.of("input_to_padded", "stem", "pool1", "dw", "add", "mix", "pool2", "head",
+                "fc1", "fc2", "softmax");
     }
 
     @Override

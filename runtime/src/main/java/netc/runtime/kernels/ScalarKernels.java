@@ -25,6 +25,29 @@ final class ScalarKernels extends Kernels {
         for (int j = 0; j < width; j++) acc[t * width + j] = Math.fma(x, w[wi + j], acc[t * width + j]);
       }
     }
+    epilogue(acc, blocks, w, biasOff, out, outBase, outPix, p0, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
+  }
+
+  @Override
+  public void convTilePacked(int blocks, float[] panel, int panelBase, int kn, int p0, float[] w, int wBase, int biasOff,
+      float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
+      int resBlockStride, int act, float slope) {
+    int width = 16 * blocks, tile = tilePixels(blocks);
+    float[] acc = SCRATCH.get();
+    java.util.Arrays.fill(acc, 0, tile * width, 0f);
+    for (int t = 0; t < tile; t++) {
+      int wi = wBase;
+      for (int k = 0; k < kn; k++, wi += width) {
+        float x = panel[panelBase + k * tile + t];
+        for (int j = 0; j < width; j++) acc[t * width + j] = Math.fma(x, w[wi + j], acc[t * width + j]);
+      }
+    }
+    epilogue(acc, blocks, w, biasOff, out, outBase, outPix, p0, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
+  }
+
+  private static void epilogue(float[] acc, int blocks, float[] w, int biasOff, float[] out, int outBase, int[] outPix, int p0,
+      int outBlockStride, float[] res, int resBase, int[] resPix, int resBlockStride, int act, float slope) {
+    int width = 16 * blocks, tile = tilePixels(blocks);
     for (int t = 0; t < tile; t++) {
       if (t > 0 && outPix[p0 + t] == outPix[p0 + t - 1]) break; // the repeated tail pixel
       for (int b = 0; b < blocks; b++) {

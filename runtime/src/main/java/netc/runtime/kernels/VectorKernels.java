@@ -34,6 +34,17 @@ final class VectorKernels extends Kernels {
     epilogue(acc, blocks, tilePixels(blocks), p0, w, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
   }
 
+  @Override
+  public void convTilePacked(int blocks, float[] panel, int panelBase, int k, int p0, float[] w, int wBase, int biasOff,
+      float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
+      int resBlockStride, int act, float slope) {
+    float[] acc = SCRATCH.get();
+    if (blocks == 4) packed6x4(panel, panelBase, k, w, wBase, acc);
+    else if (blocks == 2) packed7x2(panel, panelBase, k, w, wBase, acc);
+    else packed7x1(panel, panelBase, k, w, wBase, acc);
+    epilogue(acc, blocks, tilePixels(blocks), p0, w, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
+  }
+
   /**
    * Bias, residual, activation and store for each pixel of a tile, from the accumulators in
    * {@code acc} ([pixel][block][16]). A pixel's residual is read just before its own output is
@@ -121,6 +132,71 @@ final class VectorKernels extends Kernels {
       c4 = FloatVector.broadcast(S, in[i4 + a]).fma(w0, c4);
       c5 = FloatVector.broadcast(S, in[i5 + a]).fma(w0, c5);
       c6 = FloatVector.broadcast(S, in[i6 + a]).fma(w0, c6);
+    }
+    c0.intoArray(acc, 0); c1.intoArray(acc, 16); c2.intoArray(acc, 32); c3.intoArray(acc, 48);
+    c4.intoArray(acc, 64); c5.intoArray(acc, 80); c6.intoArray(acc, 96);
+  }
+
+  private static void packed6x4(float[] p, int pBase, int kn, float[] w, int wBase, float[] acc) {
+    FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+    FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00, c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+    int wi = wBase;
+    for (int k = 0; k < kn; k++, wi += 64) {
+      int a = pBase + k * 6;
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 16);
+      FloatVector w2 = FloatVector.fromArray(S, w, wi + 32), w3 = FloatVector.fromArray(S, w, wi + 48);
+      FloatVector x;
+      x = FloatVector.broadcast(S, p[a]); c00 = x.fma(w0, c00); c01 = x.fma(w1, c01); c02 = x.fma(w2, c02); c03 = x.fma(w3, c03);
+      x = FloatVector.broadcast(S, p[a + 1]); c10 = x.fma(w0, c10); c11 = x.fma(w1, c11); c12 = x.fma(w2, c12); c13 = x.fma(w3, c13);
+      x = FloatVector.broadcast(S, p[a + 2]); c20 = x.fma(w0, c20); c21 = x.fma(w1, c21); c22 = x.fma(w2, c22); c23 = x.fma(w3, c23);
+      x = FloatVector.broadcast(S, p[a + 3]); c30 = x.fma(w0, c30); c31 = x.fma(w1, c31); c32 = x.fma(w2, c32); c33 = x.fma(w3, c33);
+      x = FloatVector.broadcast(S, p[a + 4]); c40 = x.fma(w0, c40); c41 = x.fma(w1, c41); c42 = x.fma(w2, c42); c43 = x.fma(w3, c43);
+      x = FloatVector.broadcast(S, p[a + 5]); c50 = x.fma(w0, c50); c51 = x.fma(w1, c51); c52 = x.fma(w2, c52); c53 = x.fma(w3, c53);
+    }
+    c00.intoArray(acc, 0); c01.intoArray(acc, 16); c02.intoArray(acc, 32); c03.intoArray(acc, 48);
+    c10.intoArray(acc, 64); c11.intoArray(acc, 80); c12.intoArray(acc, 96); c13.intoArray(acc, 112);
+    c20.intoArray(acc, 128); c21.intoArray(acc, 144); c22.intoArray(acc, 160); c23.intoArray(acc, 176);
+    c30.intoArray(acc, 192); c31.intoArray(acc, 208); c32.intoArray(acc, 224); c33.intoArray(acc, 240);
+    c40.intoArray(acc, 256); c41.intoArray(acc, 272); c42.intoArray(acc, 288); c43.intoArray(acc, 304);
+    c50.intoArray(acc, 320); c51.intoArray(acc, 336); c52.intoArray(acc, 352); c53.intoArray(acc, 368);
+  }
+
+  private static void packed7x2(float[] p, int pBase, int kn, float[] w, int wBase, float[] acc) {
+    FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00;
+    int wi = wBase;
+    for (int k = 0; k < kn; k++, wi += 32) {
+      int a = pBase + k * 7;
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 16);
+      FloatVector x;
+      x = FloatVector.broadcast(S, p[a]); c00 = x.fma(w0, c00); c01 = x.fma(w1, c01);
+      x = FloatVector.broadcast(S, p[a + 1]); c10 = x.fma(w0, c10); c11 = x.fma(w1, c11);
+      x = FloatVector.broadcast(S, p[a + 2]); c20 = x.fma(w0, c20); c21 = x.fma(w1, c21);
+      x = FloatVector.broadcast(S, p[a + 3]); c30 = x.fma(w0, c30); c31 = x.fma(w1, c31);
+      x = FloatVector.broadcast(S, p[a + 4]); c40 = x.fma(w0, c40); c41 = x.fma(w1, c41);
+      x = FloatVector.broadcast(S, p[a + 5]); c50 = x.fma(w0, c50); c51 = x.fma(w1, c51);
+      x = FloatVector.broadcast(S, p[a + 6]); c60 = x.fma(w0, c60); c61 = x.fma(w1, c61);
+    }
+    c00.intoArray(acc, 0); c01.intoArray(acc, 16); c10.intoArray(acc, 32); c11.intoArray(acc, 48);
+    c20.intoArray(acc, 64); c21.intoArray(acc, 80); c30.intoArray(acc, 96); c31.intoArray(acc, 112);
+    c40.intoArray(acc, 128); c41.intoArray(acc, 144); c50.intoArray(acc, 160); c51.intoArray(acc, 176);
+    c60.intoArray(acc, 192); c61.intoArray(acc, 208);
+  }
+
+  private static void packed7x1(float[] p, int pBase, int kn, float[] w, int wBase, float[] acc) {
+    FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0;
+    int wi = wBase;
+    for (int k = 0; k < kn; k++, wi += 16) {
+      int a = pBase + k * 7;
+      FloatVector w0 = FloatVector.fromArray(S, w, wi);
+      c0 = FloatVector.broadcast(S, p[a]).fma(w0, c0);
+      c1 = FloatVector.broadcast(S, p[a + 1]).fma(w0, c1);
+      c2 = FloatVector.broadcast(S, p[a + 2]).fma(w0, c2);
+      c3 = FloatVector.broadcast(S, p[a + 3]).fma(w0, c3);
+      c4 = FloatVector.broadcast(S, p[a + 4]).fma(w0, c4);
+      c5 = FloatVector.broadcast(S, p[a + 5]).fma(w0, c5);
+      c6 = FloatVector.broadcast(S, p[a + 6]).fma(w0, c6);
     }
     c0.intoArray(acc, 0); c1.intoArray(acc, 16); c2.intoArray(acc, 32); c3.intoArray(acc, 48);
     c4.intoArray(acc, 64); c5.intoArray(acc, 80); c6.intoArray(acc, 96);
