@@ -61,6 +61,7 @@ public final class ModelGenerator {
   private final List<String> stepMethods = new ArrayList<>();
   private final List<Integer> items = new ArrayList<>();
   private final List<Boolean> parallel = new ArrayList<>();
+  private final List<Integer> grains = new ArrayList<>();
 
   private ModelGenerator(Graph graph, MemoryPlan plan, PackedWeights weights, String header) {
     this.graph = graph;
@@ -103,6 +104,11 @@ public final class ModelGenerator {
         .addStatement("super(properties, threads)").build());
     type.addMethod(override("steps", TypeName.INT).addStatement("return $L", stepMethods.size()).build());
     type.addMethod(override("items", TypeName.INT).addParameter(TypeName.INT, "step").addStatement("return ITEMS[step]").build());
+    if (grains.stream().anyMatch(g -> g > 1)) {
+      type.addField(FieldSpec.builder(INTS, "GRAIN", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
+          .initializer(arrayLiteral(grains)).build());
+      type.addMethod(override("grain", TypeName.INT).addParameter(TypeName.INT, "step").addStatement("return GRAIN[step]").build());
+    }
     type.addMethod(override("parallel", TypeName.BOOLEAN).addParameter(TypeName.INT, "step").addStatement("return PARALLEL[step]").build());
     type.addMethod(override("outputOffset", TypeName.INT).addStatement("return $L", og.offset()).build());
     type.addMethod(MethodSpec.methodBuilder("stepNames").addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
@@ -155,6 +161,7 @@ public final class ModelGenerator {
     String name = names.method(part == null ? n.name() : n.name() + "_" + part);
     stepMethods.add(name);
     items.add(itemCount);
+    grains.add(1);
     parallel.add(itemCount > 1 && work >= PARALLEL_THRESHOLD);
     StringBuilder doc = new StringBuilder(n.name() + ": " + what + ".\n");
     for (Origin o : n.origins()) doc.append("<br>from ").append(o.layer()).append(" (").append(o.op().spelling()).append(") at ")
@@ -235,12 +242,13 @@ public final class ModelGenerator {
       pack = stepMethod(n, "pack", tiles, (long) tiles * tile * k,
           String.format("gather the input of %s, %d tiles of %d pixels x %d, into panels for the micro-kernel", n.name(), tiles, tile, k));
       pack.beginControlFlow("for (int tile = from; tile < to; tile++)")
-          .addStatement("$T.packPanel($L, $L, a, $L + tile * $L)", KERNELS, input, tile, panels, tile * k)
+          .addStatement("K.$L($L, $L, a, $L + tile * $L)", in.blocked() ? "packBlockedPanel" : "packPanel", input, tile, panels, tile * k)
           .endControlFlow();
       methods.add(pack.build());
       input = CodeBlock.of("a, $L + tile * $L, $L, tile * $L", panels, tile * k, k, tile);
     }
     MethodSpec.Builder m = stepMethod(n, groups * tiles, macs, what);
+    grains.set(grains.size() - 1, tiles);
     zeroBorder(m, out);
     int wOff = weights.offset(n, "weight"), bOff = weights.offset(n, "bias");
     m.beginControlFlow("for (int item = from; item < to; item++)")
@@ -293,7 +301,7 @@ public final class ModelGenerator {
           "gather the transformed tiles V_q, q = 0..15, of conv " + base + " into panels for the micro-kernel");
       pack.beginControlFlow("for (int item = from; item < to; item++)")
           .addStatement("int q = item / $L, chunk = item - q * $L", chunks, chunks)
-          .addStatement("$T.packPanel($L, $L, a, $L + q * $L + chunk * $L)", KERNELS, input, tile, pOff, pPos, tile * k)
+          .addStatement("K.packBlockedPanel($L, $L, a, $L + q * $L + chunk * $L)", input, tile, pOff, pPos, tile * k)
           .endControlFlow();
       methods.add(pack.build());
       input = CodeBlock.of("a, $L + q * $L + chunk * $L, $L, chunk * $L", pOff, pPos, tile * k, k, tile);
@@ -301,6 +309,7 @@ public final class ModelGenerator {
     }
     MethodSpec.Builder t2 = stepMethod(n, "multiply", 16 * groups * chunks, 16L * tiles * out.paddedChannels() * k,
         "Winograd products M_q = U_q V_q, q = 0..15, of conv " + base);
+    grains.set(grains.size() - 1, chunks);
     t2.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int q = item / $L, rest = item - q * $L, group = rest / $L, chunk = rest - group * $L",
             groups * chunks, groups * chunks, chunks, chunks)
@@ -348,9 +357,9 @@ public final class ModelGenerator {
   /**
    * Output channels from which a conv first packs its input into panels ({@code Kernels.packPanel})
    * for the faster packed micro-kernel. Packing is a pass over the input (times the kernel area)
-   * that the panel's reuse across output channels must pay back. Measured on resnet50, one thread:
-   * with 256 or more output channels every conv gained (layer3/4's by 0.1-0.45 ms each), with 128
-   * they lost up to 0.1 ms, with 64 up to 1.2 ms (the stem, whose panels are 7 MB).
+   * that the panel's reuse across output channels must pay back. Measured on resnet50
+   * (`netc profile`, 150 runs): threshold 256: 71.4 ms on one thread, 39.4 ms on two; 128: 72.0
+   * and 39.6; 64 (every conv, the stem included): 73.6 and 41.1; no packing: 79.4 and 43.0.
    */
   static final int PACK_MIN_CHANNELS = 256;
 

@@ -37,6 +37,8 @@ public final class Smallnet extends CompiledModel {
 
     private static final int[] MIX_OUT = Tables.pixels(8, 16, 1, 1, 256, 16, 0, 7);
 
+    private static final int[] GRAIN = {1, 147, 1, 37, 1, 19, 1, 1, 1, 1, 1};
+
     public Smallnet(Properties properties, int threads) {
         super(properties, threads);
     }
@@ -49,6 +51,11 @@ public final class Smallnet extends CompiledModel {
     @Override
     protected int items(int step) {
         return ITEMS[step];
+    }
+
+    @Override
+    protected int grain(int step) {
+        return GRAIN[step];
     }
 
     @Override

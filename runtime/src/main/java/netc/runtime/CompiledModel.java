@@ -106,6 +106,15 @@ public abstract class CompiledModel {
   protected abstract int items(int step);
 
   /** Whether a step is worth splitting across threads. */
+  /**
+   * Items that read the same weights (one conv's output-channel group over all its tiles): threads
+   * take whole multiples of it when there are enough, so each streams its own weights rather than
+   * both streaming the same ones. 1 when a step's items share nothing.
+   */
+  protected int grain(int step) {
+    return 1;
+  }
+
   protected abstract boolean parallel(int step);
 
   /** Runs items [from, to) of a step. */

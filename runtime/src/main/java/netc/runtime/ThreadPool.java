@@ -85,6 +85,10 @@ public final class ThreadPool {
     this.stepSpace = ws;
     this.items = n;
     this.images = false;
+    int g = m.grain(stepIndex), units = n / g;
+    // about eight chunks per thread: small enough to rebalance a stall, large enough to keep locality;
+    // in whole grains when there are at least two per thread
+    chunk = g > 1 && units >= 2 * threads ? g * Math.max(1, units / (threads * 8)) : Math.max(1, n / (threads * 8));
     go();
   }
 
@@ -96,13 +100,12 @@ public final class ThreadPool {
     this.out = output;
     this.items = n;
     this.images = true;
+    chunk = 1;
     go();
   }
 
   private void go() {
     failure = null;
-    // about eight chunks per thread: small enough to rebalance a stall, large enough to keep locality
-    chunk = images ? 1 : Math.max(1, items / (threads * 8));
     next.set(0);
     pending.set(threads - 1);
     generation++;

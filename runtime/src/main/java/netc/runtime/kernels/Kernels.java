@@ -70,7 +70,7 @@ public abstract class Kernels {
    * [0, tp), {@code panel[panelBase + k * tp + t] = in[inBase + inPix[p0 + t] + kOff[k]]}, im2col for
    * one tile of output pixels, whatever the conv's kernel size, stride, dilation or input layout.
    */
-  public static void packPanel(float[] in, int inBase, int[] inPix, int p0, int[] kOff, int tp, float[] panel, int panelBase) {
+  public void packPanel(float[] in, int inBase, int[] inPix, int p0, int[] kOff, int tp, float[] panel, int panelBase) {
     if (tp == WIDE_TILE) {
       int i0 = inBase + inPix[p0], i1 = inBase + inPix[p0 + 1], i2 = inBase + inPix[p0 + 2];
       int i3 = inBase + inPix[p0 + 3], i4 = inBase + inPix[p0 + 4], i5 = inBase + inPix[p0 + 5];
@@ -89,6 +89,14 @@ public abstract class Kernels {
       int base = inBase + inPix[p0 + t];
       for (int k = 0; k < kOff.length; k++) panel[panelBase + k * tp + t] = in[base + kOff[k]];
     }
+  }
+
+  /**
+   * {@link #packPanel} for a channel-blocked input, whose k steps come in runs of 16 consecutive
+   * lanes ({@code kOff[16 m + l] == kOff[16 m] + l}): the vector kernels move a run as one vector.
+   */
+  public void packBlockedPanel(float[] in, int inBase, int[] inPix, int p0, int[] kOff, int tp, float[] panel, int panelBase) {
+    packPanel(in, inBase, inPix, p0, kOff, tp, panel, panelBase);
   }
 
   /**

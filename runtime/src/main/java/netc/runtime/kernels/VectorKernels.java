@@ -45,6 +45,26 @@ final class VectorKernels extends Kernels {
     epilogue(acc, blocks, tilePixels(blocks), p0, w, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
   }
 
+  /** Lane l of a pixel's 16 goes to panel row l: the scatter offsets for tiles of 6 and 7 pixels. */
+  private static final int[] ROWS6 = rows(6), ROWS7 = rows(7);
+
+  private static int[] rows(int tp) {
+    int[] r = new int[16];
+    for (int l = 0; l < 16; l++) r[l] = l * tp;
+    return r;
+  }
+
+  @Override
+  public void packBlockedPanel(float[] in, int inBase, int[] inPix, int p0, int[] kOff, int tp, float[] panel, int panelBase) {
+    int[] rows = tp == 6 ? ROWS6 : ROWS7;
+    for (int t = 0; t < tp; t++) {
+      int base = inBase + inPix[p0 + t];
+      for (int k = 0; k < kOff.length; k += 16) {
+        FloatVector.fromArray(S, in, base + kOff[k]).intoArray(panel, panelBase + k * tp + t, rows, 0);
+      }
+    }
+  }
+
   /**
    * Bias, residual, activation and store for each pixel of a tile, from the accumulators in
    * {@code acc} ([pixel][block][16]). A pixel's residual is read just before its own output is

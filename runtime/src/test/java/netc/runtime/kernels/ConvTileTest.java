@@ -54,7 +54,7 @@ class ConvTileTest {
     int bias = kOff.length * 16 * blocks;
     for (int p0 = 0; p0 < inPix.length; p0 += tile) {
       if (packed) {
-        Kernels.packPanel(in, 0, inPix, p0, kOff, tile, panel, 0);
+        k.packBlockedPanel(in, 0, inPix, p0, kOff, tile, panel, 0);
         k.convTilePacked(blocks, panel, 0, kOff.length, p0, wts, 0, bias, out, 0, outPix, outPlane, res, 0, outPix, outPlane, Kernels.RELU, 0f);
       } else {
         k.convTile(blocks, in, 0, inPix, p0, kOff, wts, 0, bias, out, 0, outPix, outPlane, res, 0, outPix, outPlane, Kernels.RELU, 0f);
