@@ -8,3 +8,9 @@ for arch in resnet18 resnet50; do
   /usr/bin/python3 "$here/export_torchvision.py" --arch "$arch" --width 8 --size 64 --classes 10 --seed 7 \
     --batch 2 --fixture --out "$here/fixtures/${arch}_w8_s64"
 done
+# resnet18 at 128x128: its 32x32 maps take Winograd F(4x4,3x3); same seed, so the same weights as
+# the 64x64 fixture (the export's copy is identical and not kept)
+/usr/bin/python3 "$here/export_torchvision.py" --arch resnet18 --width 8 --size 128 --classes 10 --seed 7 \
+  --batch 2 --fixture --out "$here/fixtures/resnet18_w8_s128"
+cmp "$here/fixtures/resnet18_w8_s128.safetensors" "$here/fixtures/resnet18_w8_s64.safetensors"
+rm "$here/fixtures/resnet18_w8_s128.safetensors"

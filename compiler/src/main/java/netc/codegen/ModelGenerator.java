@@ -264,29 +264,32 @@ public final class ModelGenerator {
   }
 
   /**
-   * A Winograd F(2x2,3x3) conv as three steps: the input transform into V ([16][in blocks][tiles][16]
-   * in scratch past the arena), 16 products M_q = U_q V_q with the conv micro-kernel (each a 1x1
-   * conv over the tiles), and the output transform with the conv's epilogue.
+   * A Winograd F(m x m,3x3) conv (m = 2 or 4, the pass's "tile") as three steps: the input transform
+   * into V ([(m + 2)^2][in blocks][tiles][16] in scratch past the arena), (m + 2)^2 products
+   * M_q = U_q V_q with the conv micro-kernel (each a 1x1 conv over the tiles; packed first from 256
+   * output channels), and the output transform with the conv's epilogue.
    */
   private void winograd(Node n) {
     Attrs at = n.attrs();
     Geometry in = value(n.input(0)), out = value(n.id());
     Geometry res = n.inputs().size() > 1 ? value(n.input(1)) : null;
     int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1);
-    int th = (out.h() + 1) / 2, tw = (out.w() + 1) / 2, tiles = th * tw;
+    int m = winogradTile(n), positions = (m + 2) * (m + 2);
+    int th = (out.h() + m - 1) / m, tw = (out.w() + m - 1) / m, tiles = th * tw;
     int inBlocks = in.blocks(), outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(outBlocks), groups = outBlocks / nb;
     int tile = netc.runtime.kernels.Kernels.tilePixels(nb), chunks = (tiles + tile - 1) / tile;
     long vPos = (long) inBlocks * tiles * 16, mPos = (long) outBlocks * tiles * 16;
-    long vOff = plan.arenaFloats(), mOff = vOff + 16 * vPos;
+    long vOff = plan.arenaFloats(), mOff = vOff + positions * vPos;
     scratch = Math.max(scratch, scratchFloats(graph, n));
     int k = inBlocks * 16;
-    String base = String.format("%dx%d, %d -> %d channels, %dx%d, %d tiles", 3, 3, in.channels(), out.channels(), out.h(), out.w(), tiles);
+    String base = String.format("3x3, %d -> %d channels, %dx%d, %d tiles of %dx%d", in.channels(), out.channels(), out.h(), out.w(), tiles, m, m);
+    String f = String.format("F(%dx%d,3x3)", m, m), last = "q = 0.." + (positions - 1);
 
-    MethodSpec.Builder t1 = stepMethod(n, "input_transform", inBlocks * th, 16L * vPos, "Winograd input transform (B^T d B) of conv " + base);
+    MethodSpec.Builder t1 = stepMethod(n, "input_transform", inBlocks * th, positions * vPos, "Winograd " + f + " input transform (B^T d B) of conv " + base);
     t1.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int block = item / $L, row = item - block * $L", th, th)
-        .addStatement("K.winogradInput($L, $L + block * $L + row * $L, $L, $L, a, $L + block * $L + row * $L, $L)",
-            in.array(), in.at(-(long) ph * in.rowStride() - pw * 16L), in.plane(), 2L * in.rowStride(), in.rowStride(), tw,
+        .addStatement("K.$L($L, $L + block * $L + row * $L, $L, $L, a, $L + block * $L + row * $L, $L)", m == 4 ? "winograd4Input" : "winogradInput",
+            in.array(), in.at(-(long) ph * in.rowStride() - pw * 16L), in.plane(), (long) m * in.rowStride(), in.rowStride(), tw,
             vOff, tiles * 16, tw * 16, vPos)
         .endControlFlow();
     methods.add(t1.build());
@@ -296,9 +299,9 @@ public final class ModelGenerator {
     CodeBlock input = CodeBlock.of("a, $L + q * $L, $L, chunk * $L, $L", vOff, vPos, pix, tile, kOff);
     String kernel = "convTile";
     if (packs(n)) {
-      long pOff = mOff + 16 * mPos, pPos = (long) chunks * tile * k;
-      MethodSpec.Builder pack = stepMethod(n, "pack", 16 * chunks, 16L * chunks * tile * k,
-          "gather the transformed tiles V_q, q = 0..15, of conv " + base + " into panels for the micro-kernel");
+      long pOff = mOff + positions * mPos, pPos = (long) chunks * tile * k;
+      MethodSpec.Builder pack = stepMethod(n, "pack", positions * chunks, (long) positions * chunks * tile * k,
+          "gather the transformed tiles V_q, " + last + ", of conv " + base + " into panels for the micro-kernel");
       pack.beginControlFlow("for (int item = from; item < to; item++)")
           .addStatement("int q = item / $L, chunk = item - q * $L", chunks, chunks)
           .addStatement("K.packBlockedPanel($L, $L, a, $L + q * $L + chunk * $L)", input, tile, pOff, pPos, tile * k)
@@ -307,8 +310,8 @@ public final class ModelGenerator {
       input = CodeBlock.of("a, $L + q * $L + chunk * $L, $L, chunk * $L", pOff, pPos, tile * k, k, tile);
       kernel = "convTilePacked";
     }
-    MethodSpec.Builder t2 = stepMethod(n, "multiply", 16 * groups * chunks, 16L * tiles * out.paddedChannels() * k,
-        "Winograd products M_q = U_q V_q, q = 0..15, of conv " + base);
+    MethodSpec.Builder t2 = stepMethod(n, "multiply", positions * groups * chunks, (long) positions * tiles * out.paddedChannels() * k,
+        "Winograd " + f + " products M_q = U_q V_q, " + last + ", of conv " + base);
     grains.set(grains.size() - 1, chunks);
     t2.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int q = item / $L, rest = item - q * $L, group = rest / $L, chunk = rest - group * $L",
@@ -320,17 +323,17 @@ public final class ModelGenerator {
         .endControlFlow();
     methods.add(t2.build());
 
-    MethodSpec.Builder t3 = stepMethod(n, "output_transform", outBlocks * th, 16L * mPos,
-        "Winograd output transform (A^T m A) of conv " + base + "; epilogue: bias" + (res == null ? "" : ", residual")
+    MethodSpec.Builder t3 = stepMethod(n, "output_transform", outBlocks * th, positions * mPos,
+        "Winograd " + f + " output transform (A^T m A) of conv " + base + "; epilogue: bias" + (res == null ? "" : ", residual")
             + (at.has("act") ? ", " + at.activation().spelling() : ""));
     zeroBorder(t3, out);
     t3.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int block = item / $L, row = item - block * $L", th, th)
-        .addStatement("K.winogradOutput(a, $L + block * $L + row * $L, $L, $L, w, $L + block * 16,\n"
-                + "a, $L + block * $L + row * $L, $L, Math.min(2, $L - 2 * row), $L, $L, $L, $L, $L, $L)",
+        .addStatement("K.$L(a, $L + block * $L + row * $L, $L, $L, w, $L + block * 16,\n"
+                + "a, $L + block * $L + row * $L, $L, Math.min($L, $L - $L * row), $L, $L, $L, $L, $L, $L)", m == 4 ? "winograd4Output" : "winogradOutput",
             mOff, tiles * 16, tw * 16, mPos, tw, weights.offset(n, "bias"),
-            out.at(0), out.plane(), 2L * out.rowStride(), out.rowStride(), out.h(), out.w(),
-            res == null ? "null" : res.array(), res == null ? "0" : res.at(0) + " + block * " + res.plane() + " + row * " + 2L * res.rowStride(),
+            out.at(0), out.plane(), (long) m * out.rowStride(), out.rowStride(), m, out.h(), m, out.w(),
+            res == null ? "null" : res.array(), res == null ? "0" : res.at(0) + " + block * " + res.plane() + " + row * " + (long) m * res.rowStride(),
             res == null ? 0 : res.rowStride(), act(at), slope(at))
         .endControlFlow();
     methods.add(t3.build());
@@ -344,8 +347,9 @@ public final class ModelGenerator {
     Geometry in = Geometry.of(g.node(n.input(0)), 0, false), out = Geometry.of(n, 0, false);
     int tile = netc.runtime.kernels.Kernels.tilePixels(PackedWeights.blocksPerGroup(out.blocks()));
     if (n.attrs().getString("algo", "").equals("winograd")) {
-      long tiles = (long) ((out.h() + 1) / 2) * ((out.w() + 1) / 2), padded = (tiles + tile - 1) / tile * tile;
-      return 16 * tiles * 16 * (in.blocks() + out.blocks()) + (packs(n) ? 16 * padded * in.blocks() * 16 : 0);
+      int m = winogradTile(n), positions = (m + 2) * (m + 2);
+      long tiles = (long) ((out.h() + m - 1) / m) * ((out.w() + m - 1) / m), padded = (tiles + tile - 1) / tile * tile;
+      return positions * tiles * 16 * (in.blocks() + out.blocks()) + (packs(n) ? positions * padded * in.blocks() * 16 : 0);
     }
     if (!packs(n)) return 0;
     List<Integer> kernel = n.attrs().getInts("kernel");
@@ -362,6 +366,11 @@ public final class ModelGenerator {
    * and 39.6; 64 (every conv, the stem included): 73.6 and 41.1; no packing: 79.4 and 43.0.
    */
   static final int PACK_MIN_CHANNELS = 256;
+
+  /** The output tile of a Winograd conv: F(2x2,3x3) or F(4x4,3x3), as the winograd pass chose. */
+  static int winogradTile(Node n) {
+    return n.attrs().getInt("tile");
+  }
 
   static boolean packs(Node n) {
     return n.shape().channels() >= PACK_MIN_CHANNELS;

@@ -114,21 +114,22 @@ final class PackedWeights {
   }
 
   /**
-   * Winograd weights: U = G g G^T per (out, in) pair, then for each of the 16 positions the layout of
+   * Winograd weights: U = G g G^T per (out, in) pair, then for each of the (m + 2)^2 positions the layout of
    * a 1x1 conv's weights, [position][output group][input channel][16 * blocks].
    */
   private void winograd(Graph g, Node n, ParamSource source) {
     Geometry in = Geometry.of(g.node(n.input(0)), 0, false);
     int out = n.shape().channels(), cin = in.channels();
-    float[] u = netc.interp.Interpreter.winogradWeights(n.param("weight").evaluate(source), out, cin);
+    int m = n.attrs().getInt("tile"), positions = (m + 2) * (m + 2);
+    float[] u = netc.interp.Interpreter.winogradWeights(n.param("weight").evaluate(source), out, cin, m);
     int outBlocks = (out + 15) / 16, nb = blocksPerGroup(outBlocks), width = 16 * nb, groups = outBlocks / nb;
     int k = in.blocks() * 16;
-    int wOff = allocate(n.id() + ".weight", 16 * groups * k * width);
-    for (int q = 0; q < 16; q++) {
+    int wOff = allocate(n.id() + ".weight", positions * groups * k * width);
+    for (int q = 0; q < positions; q++) {
       for (int grp = 0; grp < groups; grp++) {
         for (int ci = 0; ci < Math.min(k, cin); ci++) {
           int base = wOff + ((q * groups + grp) * k + ci) * width;
-          for (int j = 0; j < width && grp * width + j < out; j++) data[base + j] = u[((grp * width + j) * cin + ci) * 16 + q];
+          for (int j = 0; j < width && grp * width + j < out; j++) data[base + j] = u[((grp * width + j) * cin + ci) * positions + q];
         }
       }
     }

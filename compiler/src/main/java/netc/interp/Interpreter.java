@@ -9,6 +9,7 @@ import netc.ir.Graph;
 import netc.ir.Node;
 import netc.ir.ParamSource;
 import netc.ir.Shape;
+import netc.runtime.kernels.Kernels;
 import netc.runtime.Tensor;
 
 /**
@@ -151,54 +152,38 @@ public final class Interpreter {
     float[] residual = n.inputs().size() > 1 ? values.get(n.input(1)) : null;
     Shape in = graph.node(n.input(0)).shape(), out = n.shape();
     float[][] p = params(n, "weight", "bias");
-    float[] u = winogradWeights(p[0], out.channels(), in.channels());
+    int m = n.attrs().getInt("tile"), a = m + 2, positions = a * a;
+    float[] u = winogradWeights(p[0], out.channels(), in.channels(), m);
     int cin = in.channels(), h = in.height(), wd = in.width(), cout = out.channels(), oh = out.height(), ow = out.width();
     int ph = n.attrs().getInts("padding").get(0), pw = n.attrs().getInts("padding").get(1);
     Activation act = n.attrs().activation();
     double slope = n.attrs().has("slope") ? n.attrs().getDouble("slope") : 0;
     float[] y = new float[batch * cout * oh * ow];
-    float[] v = new float[cin * 16];
-    float[] d = new float[16], t = new float[16];
+    float[] v = new float[cin * positions], d = new float[positions], mm = new float[positions];
     for (int b = 0; b < batch; b++) {
-      for (int ty = 0; ty < (oh + 1) / 2; ty++) {
-        for (int tx = 0; tx < (ow + 1) / 2; tx++) {
+      for (int ty = 0; ty < (oh + m - 1) / m; ty++) {
+        for (int tx = 0; tx < (ow + m - 1) / m; tx++) {
           for (int c = 0; c < cin; c++) {
-            for (int i = 0; i < 4; i++) {
-              for (int j = 0; j < 4; j++) {
-                int iy = 2 * ty - ph + i, ix = 2 * tx - pw + j;
-                d[i * 4 + j] = iy < 0 || iy >= h || ix < 0 || ix >= wd ? 0 : x[((b * cin + c) * h + iy) * wd + ix];
+            for (int i = 0; i < a; i++) {
+              for (int j = 0; j < a; j++) {
+                int iy = m * ty - ph + i, ix = m * tx - pw + j;
+                d[i * a + j] = iy < 0 || iy >= h || ix < 0 || ix >= wd ? 0 : x[((b * cin + c) * h + iy) * wd + ix];
               }
             }
-            for (int j = 0; j < 4; j++) { // B^T d
-              t[j] = d[j] - d[8 + j];
-              t[4 + j] = d[4 + j] + d[8 + j];
-              t[8 + j] = d[8 + j] - d[4 + j];
-              t[12 + j] = d[4 + j] - d[12 + j];
-            }
-            for (int i = 0; i < 4; i++) { // (B^T d) B
-              v[c * 16 + i * 4] = t[i * 4] - t[i * 4 + 2];
-              v[c * 16 + i * 4 + 1] = t[i * 4 + 1] + t[i * 4 + 2];
-              v[c * 16 + i * 4 + 2] = t[i * 4 + 2] - t[i * 4 + 1];
-              v[c * 16 + i * 4 + 3] = t[i * 4 + 1] - t[i * 4 + 3];
-            }
+            inputTransform(m, d, v, c * positions);
           }
           for (int o = 0; o < cout; o++) {
-            float[] m = new float[16];
+            java.util.Arrays.fill(mm, 0f);
             for (int c = 0; c < cin; c++) {
-              for (int k = 0; k < 16; k++) m[k] = Math.fma(v[c * 16 + k], u[(o * cin + c) * 16 + k], m[k]);
+              for (int k = 0; k < positions; k++) mm[k] = Math.fma(v[c * positions + k], u[(o * cin + c) * positions + k], mm[k]);
             }
-            float[] s = new float[8]; // A^T m: 2 x 4
-            for (int j = 0; j < 4; j++) {
-              s[j] = m[j] + m[4 + j] + m[8 + j];
-              s[4 + j] = m[4 + j] - m[8 + j] - m[12 + j];
-            }
-            for (int i = 0; i < 2; i++) {
-              float[] r = {s[i * 4] + s[i * 4 + 1] + s[i * 4 + 2], s[i * 4 + 1] - s[i * 4 + 2] - s[i * 4 + 3]};
-              for (int j = 0; j < 2; j++) {
-                int yy = 2 * ty + i, xx = 2 * tx + j;
+            float[] r = outputTransform(m, mm);
+            for (int i = 0; i < m; i++) {
+              for (int j = 0; j < m; j++) {
+                int yy = m * ty + i, xx = m * tx + j;
                 if (yy >= oh || xx >= ow) continue;
                 int at = ((b * cout + o) * oh + yy) * ow + xx;
-                double val = r[j] + (p[1] == null ? 0 : p[1][o]) + (residual == null ? 0 : residual[at]);
+                double val = r[i * m + j] + (p[1] == null ? 0 : p[1][o]) + (residual == null ? 0 : residual[at]);
                 y[at] = (float) act.apply(val, slope);
               }
             }
@@ -209,24 +194,83 @@ public final class Interpreter {
     return y;
   }
 
-  /** G g G^T for every (out, in) pair of 3x3 weights [out][in][3][3], in double, rounded to float: [out][in][16]. */
-  public static float[] winogradWeights(float[] g, int cout, int cin) {
-    double[][] gm = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-    float[] u = new float[cout * cin * 16];
+  /** V = B^T d B of one (m + 2)^2 patch into v[at..], in the kernels' order of float operations. */
+  private static void inputTransform(int m, float[] d, float[] v, int at) {
+    if (m == 4) {
+      float[] t = new float[36], s = new float[12];
+      for (int j = 0; j < 6; j++) { // columns
+        for (int i = 0; i < 6; i++) s[i] = d[i * 6 + j];
+        Kernels.bt6(s, 0, s, 6);
+        for (int i = 0; i < 6; i++) t[i * 6 + j] = s[6 + i];
+      }
+      for (int i = 0; i < 6; i++) Kernels.bt6(t, i * 6, v, at + i * 6); // rows
+      return;
+    }
+    float[] t = new float[16];
+    for (int j = 0; j < 4; j++) { // B^T d
+      t[j] = d[j] - d[8 + j];
+      t[4 + j] = d[4 + j] + d[8 + j];
+      t[8 + j] = d[8 + j] - d[4 + j];
+      t[12 + j] = d[4 + j] - d[12 + j];
+    }
+    for (int i = 0; i < 4; i++) { // (B^T d) B
+      v[at + i * 4] = t[i * 4] - t[i * 4 + 2];
+      v[at + i * 4 + 1] = t[i * 4 + 1] + t[i * 4 + 2];
+      v[at + i * 4 + 2] = t[i * 4 + 2] - t[i * 4 + 1];
+      v[at + i * 4 + 3] = t[i * 4 + 1] - t[i * 4 + 3];
+    }
+  }
+
+  /** Y = A^T M A (m x m, row-major) of one tile's products, in the kernels' order of float operations. */
+  private static float[] outputTransform(int m, float[] mm) {
+    float[] r = new float[m * m];
+    if (m == 4) {
+      float[] t = new float[24], s = new float[10];
+      for (int j = 0; j < 6; j++) { // columns: A^T M is 4 x 6
+        for (int i = 0; i < 6; i++) s[i] = mm[i * 6 + j];
+        Kernels.at6(s, 0, s, 6);
+        for (int i = 0; i < 4; i++) t[i * 6 + j] = s[6 + i];
+      }
+      for (int i = 0; i < 4; i++) Kernels.at6(t, i * 6, r, i * 4); // rows
+      return r;
+    }
+    float[] s = new float[8]; // A^T m: 2 x 4
+    for (int j = 0; j < 4; j++) {
+      s[j] = mm[j] + mm[4 + j] + mm[8 + j];
+      s[4 + j] = mm[4 + j] - mm[8 + j] - mm[12 + j];
+    }
+    for (int i = 0; i < 2; i++) {
+      r[i * 2] = s[i * 4] + s[i * 4 + 1] + s[i * 4 + 2];
+      r[i * 2 + 1] = s[i * 4 + 1] - s[i * 4 + 2] - s[i * 4 + 3];
+    }
+    return r;
+  }
+
+  /**
+   * G g G^T for every (out, in) pair of 3x3 weights [out][in][3][3], in double, rounded to float:
+   * [out][in][(m + 2)^2] for Winograd F(m x m, 3x3), m = 2 or 4.
+   */
+  public static float[] winogradWeights(float[] g, int cout, int cin, int m) {
+    double[][] gm = m == 4
+        ? new double[][] {{0.25, 0, 0}, {-1 / 6.0, -1 / 6.0, -1 / 6.0}, {-1 / 6.0, 1 / 6.0, -1 / 6.0},
+            {1 / 24.0, 1 / 12.0, 1 / 6.0}, {1 / 24.0, -1 / 12.0, 1 / 6.0}, {0, 0, 1}}
+        : new double[][] {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    int a = m + 2, positions = a * a;
+    float[] u = new float[cout * cin * positions];
+    double[] tmp = new double[a * 3]; // G g: a x 3
     for (int oc = 0; oc < cout * cin; oc++) {
-      double[] tmp = new double[12]; // G g: 4 x 3
-      for (int i = 0; i < 4; i++) {
+      for (int i = 0; i < a; i++) {
         for (int j = 0; j < 3; j++) {
           double acc = 0;
           for (int k = 0; k < 3; k++) acc += gm[i][k] * g[oc * 9 + k * 3 + j];
           tmp[i * 3 + j] = acc;
         }
       }
-      for (int i = 0; i < 4; i++) {
-        for (int j = 0; j < 4; j++) {
+      for (int i = 0; i < a; i++) {
+        for (int j = 0; j < a; j++) {
           double acc = 0;
           for (int k = 0; k < 3; k++) acc += tmp[i * 3 + k] * gm[j][k];
-          u[oc * 16 + i * 4 + j] = (float) acc;
+          u[oc * positions + i * a + j] = (float) acc;
         }
       }
     }

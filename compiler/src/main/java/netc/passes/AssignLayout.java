@@ -156,9 +156,10 @@ final class AssignLayout implements Pass {
       List<Integer> halo = src.attrs().has("halo") ? src.attrs().getInts("halo") : List.of(0, 0);
       List<Integer> need = pad;
       if (conv.attrs().getString("algo", "").equals("winograd")) {
-        // 2x2 output tiles read 4x4 patches: an odd output size reads one row and column past the
-        // padding, so the border must be one wider there
-        need = List.of(pad.get(0) + conv.shape().height() % 2, pad.get(1) + conv.shape().width() % 2);
+        // m x m output tiles read (m + 2)^2 patches: an output size that is not a multiple of m reads
+        // rows and columns past the padding, so the border must be that much wider there
+        int m = conv.attrs().getInt("tile");
+        need = List.of(pad.get(0) + (m - conv.shape().height() % m) % m, pad.get(1) + (m - conv.shape().width() % m) % m);
       }
       List<Integer> wider = List.of(Math.max(halo.get(0), need.get(0)), Math.max(halo.get(1), need.get(1)));
       e.replace(src.withAttrs(src.attrs().with("halo", wider)));

@@ -6,21 +6,26 @@ import netc.ir.Node;
 import netc.ir.Op;
 
 /**
- * Selects Winograd F(2x2, 3x3) for 3x3 convolutions with stride 1 and dilation 1 (ResNet's
- * non-downsampling 3x3s): each 2x2 block of outputs comes from a 4x4 input patch with 16
- * multiplications per channel pair instead of 36, a 2.25x cut of the work.
+ * Selects Winograd F(m x m, 3x3) for 3x3 convolutions with stride 1 and dilation 1 (ResNet's
+ * non-downsampling 3x3s): each m x m block of outputs comes from an (m + 2)^2 input patch with
+ * (m + 2)^2 multiplications per channel pair instead of 9 m^2: 2.25x less work for F(2x2,3x3),
+ * 4x for F(4x4,3x3), chosen per conv by {@link #tile}.
  *
- * <p>Y = A^T [ (G g G^T) .* (B^T d B) ] A, summed over input channels, with
+ * <p>Y = A^T [ (G g G^T) .* (B^T d B) ] A, summed over input channels. F(2x2,3x3):
  * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
- * A^T = [1 1 1 0; 0 1 -1 -1]. The weight transform G g G^T happens at compile time; the input and
- * output transforms run around 16 independent matrix products, and the output transform applies the
- * conv's fused epilogue (bias, residual, activation). Exact in real arithmetic; in float32 it adds
- * rounding in the transforms, measured by the reference interpreter (which evaluates marked convs
- * the same way) under --verify-each: about 1e-6 of the output's scale on ResNets.
+ * A^T = [1 1 1 0; 0 1 -1 -1]. F(4x4,3x3) (points 0, +-1, +-2):
+ * B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1],
+ * G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1],
+ * A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]. The weight transform G g G^T
+ * happens at compile time; the input and output transforms run around (m + 2)^2 independent
+ * matrix products, and the output transform applies the conv's fused epilogue (bias, residual,
+ * activation). Exact in real arithmetic; in float32 it adds rounding in the transforms (more for
+ * F(4x4,3x3), whose matrices hold 4, 5, 8 and 1/24), measured by the reference interpreter (which
+ * evaluates marked convs the same way) under --verify-each.
  *
  * <p>Legal for any 3x3 stride-1 dilation-1 ungrouped conv with padding at most 1 per side; chosen
- * for those that read a channel-blocked tensor (not the caller's input) and marked with attribute
- * algo=winograd. Disable with --disable-pass winograd.
+ * for those that read a channel-blocked tensor (not the caller's input) and marked with attributes
+ * algo=winograd and tile=m. Disable with --disable-pass winograd.
  */
 final class SelectWinograd implements Pass {
   @Override
@@ -35,7 +40,7 @@ final class SelectWinograd implements Pass {
 
   @Override
   public String description() {
-    return "compute 3x3 stride-1 convs with Winograd F(2x2,3x3): 2.25x fewer multiplications";
+    return "compute 3x3 stride-1 convs with Winograd F(4x4,3x3) or F(2x2,3x3): 4x or 2.25x fewer multiplications";
   }
 
   static boolean eligible(Node n) {
@@ -46,12 +51,30 @@ final class SelectWinograd implements Pass {
         && a.getInts("padding").get(0) <= 1 && a.getInts("padding").get(1) <= 1 && !a.has("pad_value");
   }
 
+  /** Output tiles of 4x4 from which F(4x4,3x3) is chosen over F(2x2,3x3). */
+  static final int MIN_TILES_FOR_F4 = 32;
+
+  /**
+   * The output tile: 4x4 where the map holds at least {@link #MIN_TILES_FOR_F4} of them, else 2x2.
+   * F(4x4,3x3) multiplies 36 positions per 16 outputs (2.25 per output, against 4 for F(2x2,3x3)), but
+   * its transformed weights are 4x the conv's, streamed once per chunk of tiles, and its transforms
+   * cost more per tile. Measured on resnet50 (one bottleneck's conv2, transforms and products, one
+   * thread): 56x56 1.73 -> 1.10 ms, 28x28 1.34 -> 0.97, but 14x14 (16 tiles) 1.40 -> 1.65 and
+   * 7x7 (4 tiles) 2.57 -> 3.95.
+   */
+  static int tile(Node n) {
+    int tiles = ((n.shape().height() + 3) / 4) * ((n.shape().width() + 3) / 4);
+    return tiles >= MIN_TILES_FOR_F4 ? 4 : 2;
+  }
+
   @Override
   public Graph run(Graph graph, PassContext context) {
     GraphEditor e = new GraphEditor(graph);
     for (Node n : List.copyOf(e.nodes())) {
       // the transforms work on channel-blocked tensors; a conv on the caller's NCHW input stays direct
-      if (eligible(n) && e.node(n.input(0)).op() != Op.INPUT) e.replace(n.withAttrs(n.attrs().with("algo", "winograd")));
+      if (eligible(n) && e.node(n.input(0)).op() != Op.INPUT) {
+        e.replace(n.withAttrs(n.attrs().with("algo", "winograd").with("tile", tile(n))));
+      }
     }
     return e.build();
   }

@@ -72,6 +72,27 @@ class CompiledModelTest {
     GeneratedModelTest.assertClose(Npy.read(fixtures.resolve(arch + "_w8_s64_logits.npy")), y, 1e-4, arch + " vs torchvision");
   }
 
+  /**
+   * At 128x128, resnet18's layer1 maps are 32x32 (64 tiles of 4x4): Winograd F(4x4,3x3) there,
+   * F(2x2,3x3) on the smaller maps after. Against torchvision, and against the interpreter, which
+   * evaluates both variants the compiled way, and with the direct convolution (Winograd off).
+   */
+  @Test
+  void winogradF4x4MatchesTorchvision() throws Exception {
+    Graph g = Specs.example("resnet18", Map.of("width", "8", "size", "128", "classes", "10"));
+    java.util.Set<Integer> chosen = new java.util.TreeSet<>();
+    for (var n : PassManager.run(g, PassContext.defaults()).nodes()) {
+      if (n.attrs().getString("algo", "").equals("winograd")) chosen.add(n.attrs().getInt("tile"));
+    }
+    assertEquals(java.util.Set.of(2, 4), chosen, "both Winograd variants are exercised");
+    Path fixtures = Path.of("../weights/fixtures");
+    ParamSource weights = WeightBinding.bind(g, fixtures.resolve("resnet18_w8_s64.safetensors")); // the same seed-7 weights
+    Tensor x = Npy.read(fixtures.resolve("resnet18_w8_s128_input.npy"));
+    Tensor y = CompiledModels.compile(g, weights, 2).predict(x);
+    GeneratedModelTest.assertClose(Npy.read(fixtures.resolve("resnet18_w8_s128_logits.npy")), y, 1e-4, "F(4x4,3x3) vs torchvision");
+    GeneratedModelTest.assertClose(Interpreter.run(g, weights, x), y, 1e-4, "F(4x4,3x3) vs the interpreter");
+  }
+
   /** Eight threads calling one model instance get exactly the serial results. */
   @Test
   void concurrentCallsAreBitIdenticalToSerial() throws Exception {

@@ -182,6 +182,27 @@ class PassesTest {
         "a 7x7 output in 2x2 tiles reads one row and column past the padding: a border of 2");
   }
 
+  /**
+   * F(4x4,3x3) for maps of at least 32 tiles of 4x4, F(2x2,3x3) below; the 4x4 tiles of a 30x30
+   * output read two rows and columns past the padding, so the input's border is 3.
+   */
+  @Test
+  void winogradTakes4x4TilesOnLargeMaps() {
+    Graph g = Specs.fromText(String.join("\n",
+        "input(16, 30, 30)",
+        "x: relu()",
+        "big: conv(16, 3, padding = 1)",     // 30x30: 8 x 8 = 64 tiles of 4x4
+        "pool: maxpool(2)",
+        "small: conv(16, 3, padding = 1)")); // 15x15: 16 tiles
+    Graph after = PassManager.run(g, CTX);
+    java.util.function.Function<String, Node> node = name -> after.nodes().stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
+    assertEquals(4, node.apply("big").attrs().getInt("tile"));
+    assertEquals(2, node.apply("small").attrs().getInt("tile"));
+    assertEquals(List.of(3, 3), node.apply("x").attrs().getInts("halo"));
+    double err = differential(g, new SelectWinograd().run(g, CTX));
+    assertTrue(err > 0 && err < 1e-5, "float32 F(4x4,3x3) differs from the direct conv by rounding only: " + err);
+  }
+
   /** The whole pipeline keeps every example network's output within 1e-4 of the unoptimized result. */
   @ParameterizedTest
   @ValueSource(strings = {"resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "smallnet"})

@@ -179,6 +179,50 @@ final class ScalarKernels extends Kernels {
     }
   }
 
+  /** Per-thread scratch of the F(4x4,3x3) transforms: six inputs at 0, six results at 6, 6x6 at 12. */
+  private static final ThreadLocal<float[]> TRANSFORM6 = ThreadLocal.withInitial(() -> new float[48]);
+
+  @Override
+  public void winograd4Input(float[] in, int inBase, int rowStride, int tiles, float[] v, int vBase, int vPos) {
+    float[] s = TRANSFORM6.get();
+    for (int tile = 0; tile < tiles; tile++) {
+      for (int l = 0; l < 16; l++) {
+        for (int j = 0; j < 6; j++) { // column j of B^T d
+          for (int i = 0; i < 6; i++) s[i] = in[inBase + i * rowStride + (tile * 4 + j) * 16 + l];
+          bt6(s, 0, s, 6);
+          for (int i = 0; i < 6; i++) s[12 + i * 6 + j] = s[6 + i];
+        }
+        for (int i = 0; i < 6; i++) { // row i of (B^T d) B
+          bt6(s, 12 + i * 6, s, 6);
+          for (int j = 0; j < 6; j++) v[vBase + (i * 6 + j) * vPos + tile * 16 + l] = s[6 + j];
+        }
+      }
+    }
+  }
+
+  @Override
+  public void winograd4Output(float[] m, int mBase, int mPos, int tiles, float[] w, int biasOff, float[] out, int outBase,
+      int outRowStride, int rows, int outW, float[] res, int resBase, int resRowStride, int act, float slope) {
+    float[] s = TRANSFORM6.get();
+    for (int tile = 0; tile < tiles; tile++) {
+      for (int l = 0; l < 16; l++) {
+        for (int j = 0; j < 6; j++) { // column j of A^T m: 4 x 6 at 12
+          for (int i = 0; i < 6; i++) s[i] = m[mBase + (i * 6 + j) * mPos + tile * 16 + l];
+          at6(s, 0, s, 6);
+          for (int i = 0; i < 4; i++) s[12 + i * 6 + j] = s[6 + i];
+        }
+        for (int i = 0; i < rows; i++) {
+          at6(s, 12 + i * 6, s, 6);
+          for (int j = 0; j < 4 && tile * 4 + j < outW; j++) {
+            float v = s[6 + j] + w[biasOff + l];
+            if (res != null) v += res[resBase + i * resRowStride + (tile * 4 + j) * 16 + l];
+            out[outBase + i * outRowStride + (tile * 4 + j) * 16 + l] = apply(v, act, slope);
+          }
+        }
+      }
+    }
+  }
+
   @Override
   public void meanBlock(float[] in, int inBase, int rowStride, int h, int w, float[] out, int outBase) {
     for (int j = 0; j < 16; j++) {
