@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Checks that a warm forward pass of a full-size network allocates nothing, the way the JIT compiles it
+# inside the whole model. The unit test (CompiledModelTest) runs a small network, in which C2 inlines
+# differently: a Vector API kernel that boxes its vectors only inside resnet50 (as the F(4x4,3x3) input
+# transform once did, in a build that used F(4x4,3x3) on every layer) passes it. Here JFR samples allocations during a long profiled run, after warm-up,
+# and any sample whose stack reaches netc's code is reported; the exit status is 1 if there is one.
+#   examples/check-allocation.sh [SPEC] [THREADS]      (default examples/resnet50.net, 1; synthetic weights)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+spec=${1:-$root/examples/resnet50.net}
+threads=${2:-1}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$root/netc" compile "$spec" -o "$work/model.jar" >/dev/null
+# the recording starts after a delay, so the warm-up (interpreted and C1-compiled Vector API code,
+# which allocates by design) is not in it
+NETC_JAVA_OPTS="-Dnetc.profile=true -XX:StartFlightRecording=delay=20s,filename=$work/run.jfr,settings=profile" \
+  "$root/netc" profile "$work/model.jar" --threads "$threads" --runs 400 >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 2; }
+java=${JAVA_HOME:+$JAVA_HOME/bin/}
+"${java}jfr" print --events jdk.ObjectAllocationSample "$work/run.jfr" > "$work/samples.txt"
+# the innermost netc frame of each sample: which of netc's methods allocated (or called what did)
+awk '/stackTrace = \[/ {inside = 1; found = 0; next}
+     inside && /netc\./ && !found {sub(/^[ \t]+/, ""); sub(/line:.*/, ""); print; found = 1}
+     inside && /^[ \t]*\]/ {inside = 0}' "$work/samples.txt" | sort | uniq -c | sort -rn > "$work/netc.txt"
+total=$(grep -c "jdk.ObjectAllocationSample" "$work/samples.txt" || true)
+if [ -s "$work/netc.txt" ]; then
+  echo "allocation samples in netc's code after warm-up ($total samples in all):"
+  cat "$work/netc.txt"
+  exit 1
+fi
+echo "no allocation in netc's code after warm-up ($total allocation samples elsewhere in the JVM)"
