@@ -3,7 +3,8 @@ package netc.runtime.kernels;
 /** Plain Java kernels for JVMs without the Vector API: the same arithmetic in the same order. */
 final class ScalarKernels extends Kernels {
   private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[TILE * 64]);
-  private static final ThreadLocal<float[]> TRANSFORM = ThreadLocal.withInitial(() -> new float[16]);
+  /** Per-thread scratch of the Winograd transforms: 16 floats for F(2x2,3x3); for F(4x4,3x3) six inputs at 0, six results at 6, 6x6 at 12. */
+  private static final ThreadLocal<float[]> TRANSFORM = ThreadLocal.withInitial(() -> new float[48]);
 
   @Override
   public boolean vectorized() {
@@ -179,12 +180,9 @@ final class ScalarKernels extends Kernels {
     }
   }
 
-  /** Per-thread scratch of the F(4x4,3x3) transforms: six inputs at 0, six results at 6, 6x6 at 12. */
-  private static final ThreadLocal<float[]> TRANSFORM6 = ThreadLocal.withInitial(() -> new float[48]);
-
   @Override
   public void winograd4Input(float[] in, int inBase, int rowStride, int tiles, float[] v, int vBase, int vPos) {
-    float[] s = TRANSFORM6.get();
+    float[] s = TRANSFORM.get();
     for (int tile = 0; tile < tiles; tile++) {
       for (int l = 0; l < 16; l++) {
         for (int j = 0; j < 6; j++) { // column j of B^T d
@@ -203,7 +201,7 @@ final class ScalarKernels extends Kernels {
   @Override
   public void winograd4Output(float[] m, int mBase, int mPos, int tiles, float[] w, int biasOff, float[] out, int outBase,
       int outRowStride, int rows, int outW, float[] res, int resBase, int resRowStride, int act, float slope) {
-    float[] s = TRANSFORM6.get();
+    float[] s = TRANSFORM.get();
     for (int tile = 0; tile < tiles; tile++) {
       for (int l = 0; l < 16; l++) {
         for (int j = 0; j < 6; j++) { // column j of A^T m: 4 x 6 at 12

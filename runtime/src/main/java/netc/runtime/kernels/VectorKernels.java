@@ -305,8 +305,18 @@ final class VectorKernels extends Kernels {
     }
   }
 
-  /** Per-thread scratch of the Winograd transforms: 16 vectors of one tile between the two halves. */
-  private static final ThreadLocal<float[]> TRANSFORM = ThreadLocal.withInitial(() -> new float[16 * 16]);
+  /**
+   * Per-thread scratch of the Winograd transforms, what one call holds between its two halves: 16
+   * vectors of a tile for F(2x2,3x3); for F(4x4,3x3), 36 vectors of every tile of the row (input) or
+   * 24 + 4 of one tile (output). Grown on first need, so a warm pass allocates nothing.
+   */
+  private static final ThreadLocal<float[]> TRANSFORM = ThreadLocal.withInitial(() -> new float[36 * 16]);
+
+  private static float[] transformScratch(int floats) {
+    float[] t = TRANSFORM.get();
+    if (t.length < floats) TRANSFORM.set(t = new float[floats]);
+    return t;
+  }
 
   // The transforms are separable (B^T d, then (.) B); each half is a short loop of four-vector
   // bodies. Written as one straight-line body of ~70 vector operations, C2 stopped inlining the
@@ -314,7 +324,7 @@ final class VectorKernels extends Kernels {
 
   @Override
   public void winogradInput(float[] in, int inBase, int rowStride, int tiles, float[] v, int vBase, int vPos) {
-    float[] t = TRANSFORM.get();
+    float[] t = transformScratch(16 * 16);
     for (int tile = 0; tile < tiles; tile++) {
       int a = inBase + tile * 32;
       for (int j = 0; j < 4; j++) { // column j of B^T d
@@ -342,7 +352,7 @@ final class VectorKernels extends Kernels {
   @Override
   public void winogradOutput(float[] m, int mBase, int mPos, int tiles, float[] w, int biasOff, float[] out, int outBase,
       int outRowStride, int rows, int outW, float[] res, int resBase, int resRowStride, int act, float slope) {
-    float[] s = TRANSFORM.get();
+    float[] s = transformScratch(16 * 16);
     for (int tile = 0; tile < tiles; tile++) {
       int a = mBase + tile * 16;
       for (int j = 0; j < 4; j++) { // column j of A^T m
@@ -372,9 +382,6 @@ final class VectorKernels extends Kernels {
     }
   }
 
-  /** Per-thread scratch of the F(4x4,3x3) transforms: the 6x6 vectors of one tile between the two halves. */
-  private static final ThreadLocal<float[]> TRANSFORM6 = ThreadLocal.withInitial(() -> new float[37 * 16]);
-
   // Each half of the F(4x4,3x3) input transform is its own method over a row of tiles, a loop whose
   // body holds the 1-D transform inline. In one method, the second half ran past C2's inlining
   // budget for the Vector API calls and boxed every vector (measured in a model: 0.67 ms instead of
@@ -383,14 +390,10 @@ final class VectorKernels extends Kernels {
   // (FreqInlineSize, 325 bytes of bytecode), so each is compiled on its own, with its own budget.
   @Override
   public void winograd4Input(float[] in, int inBase, int rowStride, int tiles, float[] v, int vBase, int vPos) {
-    float[] t = TRANSFORM4.get();
-    if (t.length < tiles * 576) TRANSFORM4.set(t = new float[tiles * 576]);
+    float[] t = transformScratch(tiles * 576);
     inputColumns(in, inBase, rowStride, tiles, t);
     inputRows(t, tiles, v, vBase, vPos);
   }
-
-  /** Per-thread scratch of the F(4x4,3x3) input transform: B^T d of a row of tiles, 36 vectors each. */
-  private static final ThreadLocal<float[]> TRANSFORM4 = ThreadLocal.withInitial(() -> new float[14 * 576]);
 
   /** B^T d of each 6x6 patch of a row of tiles (patch t at {@code in[inBase + 64 t]}), column by column, as Kernels.bt6. */
   private static void inputColumns(float[] in, int inBase, int rowStride, int tiles, float[] t) {
@@ -435,7 +438,7 @@ final class VectorKernels extends Kernels {
   @Override
   public void winograd4Output(float[] m, int mBase, int mPos, int tiles, float[] w, int biasOff, float[] out, int outBase,
       int outRowStride, int rows, int outW, float[] res, int resBase, int resRowStride, int act, float slope) {
-    float[] s = TRANSFORM6.get();
+    float[] s = transformScratch(36 * 16);
     for (int tile = 0; tile < tiles; tile++) {
       int a = mBase + tile * 16;
       for (int j = 0; j < 6; j++) { // column j of A^T m (4 x 6), as Kernels.at6
