@@ -234,12 +234,12 @@ public final class ModelGenerator {
         kh, kw, sh, sw, ph, pw, dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(),
         in.h(), in.w(), out.h(), out.w(), res == null ? "" : ", residual", at.has("act") ? ", " + at.activation().spelling() : "");
     long macs = (long) pixels * out.channels() * k;
-    MethodSpec.Builder pack = null;
+    boolean packed = packs(n);
     CodeBlock input = CodeBlock.of("$L, $L, $L, tile * $L, $L", in.array(), in.at(0), inPix, tile, kOff);
-    if (packs(n)) {
+    if (packed) {
       long panels = plan.arenaFloats();
       scratch = Math.max(scratch, scratchFloats(graph, n));
-      pack = stepMethod(n, "pack", tiles, (long) tiles * tile * k,
+      MethodSpec.Builder pack = stepMethod(n, "pack", tiles, (long) tiles * tile * k,
           String.format("gather the input of %s, %d tiles of %d pixels x %d, into panels for the micro-kernel", n.name(), tiles, tile, k));
       pack.beginControlFlow("for (int tile = from; tile < to; tile++)")
           .addStatement("K.$L($L, $L, a, $L + tile * $L)", in.blocked() ? "packBlockedPanel" : "packPanel", input, tile, panels, tile * k)
@@ -255,7 +255,7 @@ public final class ModelGenerator {
         .addStatement("int group = item / $L, tile = item - group * $L", tiles, tiles)
         .addStatement("K.$L($L, $L, w, $L + group * $L, $L + group * $L,\n"
                 + "a, $L + group * $L, $L, $L, $L, $L, $L, $L, $L, $L)",
-            pack == null ? "convTile" : "convTilePacked", nb, input, wOff, k * 16 * nb, bOff, 16 * nb,
+            packed ? "convTilePacked" : "convTile", nb, input, wOff, k * 16 * nb, bOff, 16 * nb,
             out.storage(0), (long) nb * out.plane(), outPix, out.plane(),
             res == null ? "null" : res.array(), res == null ? "0" : res.storage(0) + " + group * " + (long) nb * res.plane(),
             resPix, res == null ? 0 : res.plane(), act(at), slope(at))
@@ -341,7 +341,8 @@ public final class ModelGenerator {
 
   /**
    * Floats past the arena a conv works in: the packed input panels of its tiles and, for Winograd,
-   * the transformed tiles V (16 x input blocks x tiles x 16) and products M (the same for outputs).
+   * the transformed tiles V ((m + 2)^2 x input blocks x tiles x 16) and products M (the same for
+   * outputs). conv() and winograd() lay these out in the same order; a change to one is a change to both.
    */
   static long scratchFloats(Graph g, Node n) {
     Geometry in = Geometry.of(g.node(n.input(0)), 0, false), out = Geometry.of(n, 0, false);

@@ -9,8 +9,8 @@ import netc.ir.Graph;
 import netc.ir.Node;
 import netc.ir.ParamSource;
 import netc.ir.Shape;
-import netc.runtime.kernels.Kernels;
 import netc.runtime.Tensor;
+import netc.runtime.kernels.Kernels;
 
 /**
  * The reference interpreter: evaluates an IR graph on NCHW float tensors with plain loops,

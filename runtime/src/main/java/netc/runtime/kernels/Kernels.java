@@ -71,20 +71,6 @@ public abstract class Kernels {
    * one tile of output pixels, whatever the conv's kernel size, stride, dilation or input layout.
    */
   public void packPanel(float[] in, int inBase, int[] inPix, int p0, int[] kOff, int tp, float[] panel, int panelBase) {
-    if (tp == WIDE_TILE) {
-      int i0 = inBase + inPix[p0], i1 = inBase + inPix[p0 + 1], i2 = inBase + inPix[p0 + 2];
-      int i3 = inBase + inPix[p0 + 3], i4 = inBase + inPix[p0 + 4], i5 = inBase + inPix[p0 + 5];
-      for (int k = 0; k < kOff.length; k++) {
-        int a = kOff[k], o = panelBase + k * 6;
-        panel[o] = in[i0 + a];
-        panel[o + 1] = in[i1 + a];
-        panel[o + 2] = in[i2 + a];
-        panel[o + 3] = in[i3 + a];
-        panel[o + 4] = in[i4 + a];
-        panel[o + 5] = in[i5 + a];
-      }
-      return;
-    }
     for (int t = 0; t < tp; t++) {
       int base = inBase + inPix[p0 + t];
       for (int k = 0; k < kOff.length; k++) panel[panelBase + k * tp + t] = in[base + kOff[k]];

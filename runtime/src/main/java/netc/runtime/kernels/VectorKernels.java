@@ -56,7 +56,7 @@ final class VectorKernels extends Kernels {
 
   @Override
   public void packBlockedPanel(float[] in, int inBase, int[] inPix, int p0, int[] kOff, int tp, float[] panel, int panelBase) {
-    int[] rows = tp == 6 ? ROWS6 : ROWS7;
+    int[] rows = tp == WIDE_TILE ? ROWS6 : ROWS7; // a tile is 6 or 7 pixels (Kernels.tilePixels)
     for (int t = 0; t < tp; t++) {
       int base = inBase + inPix[p0 + t];
       for (int k = 0; k < kOff.length; k += 16) {
