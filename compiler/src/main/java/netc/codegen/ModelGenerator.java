@@ -23,6 +23,7 @@ import netc.ir.Node;
 import netc.ir.Op;
 import netc.ir.Origin;
 import netc.passes.MemoryPlan;
+import netc.runtime.kernels.Kernels;
 
 /**
  * Generates the Java class of a compiled network: one private method per step, named after the spec
@@ -124,7 +125,9 @@ public final class ModelGenerator {
     methods.forEach(type::addMethod);
     JavaFile file = JavaFile.builder(PACKAGE, type.build()).addFileComment("$L", header).skipJavaLangImports(true).indent("    ").build();
     int outSize = (int) out.shape().size();
-    return new Result(file, PACKAGE + "." + className, stepMethods.size(), og.offset(), outSize, plan.arenaFloats() + scratch);
+    // the linear kernel's last tile reads up to a tile's worth of pixels past its input (and stores none of them)
+    long slack = Kernels.LINEAR_TILE * Kernels.BLOCK;
+    return new Result(file, PACKAGE + "." + className, stepMethods.size(), og.offset(), outSize, plan.arenaFloats() + scratch + slack);
   }
 
   /** {a, b, c}, wrapping at the column limit. */
@@ -220,34 +223,48 @@ public final class ModelGenerator {
     int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1), dh = at.getInts("dilation").get(0), dw = at.getInts("dilation").get(1);
     if (in.hh() < ph || in.hw() < pw) throw new IllegalStateException(n.name() + ": input border " + in.hh() + " < padding " + ph);
     int inBlocks = in.blocked() ? in.blocks() : 1, lanes = in.blocked() ? 16 : in.channels(), laneStride = in.blocked() ? 1 : in.plane();
-    int outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(outBlocks), groups = outBlocks / nb;
-    int tile = netc.runtime.kernels.Kernels.tilePixels(nb);
+    int outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(in.blocked(), outBlocks), groups = outBlocks / nb;
+    int tile = tilePixels(in.blocked(), nb);
     int pixels = out.h() * out.w(), tiles = (pixels + tile - 1) / tile;
     int k = inBlocks * kh * kw * lanes;
-    String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, %d, %d, %d, %d, %d, %d, %d)",
-        inBlocks, lanes, kh, kw, in.plane(), laneStride, dh * in.rowStride(), dw * in.pixStride()));
+    String what = String.format("conv %dx%d stride %dx%d padding %dx%d%s, %d -> %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
+        kh, kw, sh, sw, ph, pw, dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(),
+        in.h(), in.w(), out.h(), out.w(), res == null ? "" : ", residual", at.has("act") ? ", " + at.activation().spelling() : "");
+    // the input pixel under each output pixel's window, top-left, from the haloed storage
     String inPix = table(n.name(), "in", INTS, String.format("Tables.pixels(%d, %d, %d, %d, %d, %d, %d, %d)",
         out.h(), out.w(), sh, sw, in.rowStride(), in.pixStride(), -(ph * in.rowStride() + pw * in.pixStride()), tile));
     String outPix = table(n.name(), "out", INTS, pixelsOf(out, tile));
     String resPix = res == null ? "null" : table(n.name(), "res", INTS, pixelsOf(res, tile));
-    String what = String.format("conv %dx%d stride %dx%d padding %dx%d%s, %d -> %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
-        kh, kw, sh, sw, ph, pw, dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(),
-        in.h(), in.w(), out.h(), out.w(), res == null ? "" : ", residual", at.has("act") ? ", " + at.activation().spelling() : "");
-    long macs = (long) pixels * out.channels() * k;
-    boolean packed = packs(n);
-    CodeBlock input = CodeBlock.of("$L, $L, $L, tile * $L, $L", in.array(), in.at(0), inPix, tile, kOff);
-    if (packed) {
+    String kernel;
+    CodeBlock input;
+    if (!in.blocked()) {
+      // a plain input (the stem's image): the gathering kernel, every k step through the offset table
+      kernel = "convTile";
+      String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, %d, %d, %d, %d, %d, %d, %d)",
+          inBlocks, lanes, kh, kw, in.plane(), laneStride, dh * in.rowStride(), dw * in.pixStride()));
+      input = CodeBlock.of("$L, $L, $L, tile * $L, $L", in.array(), in.at(0), inPix, tile, kOff);
+    } else if (readsInPlace(n, in)) {
+      // a 1x1 conv over a halo-free input: consecutive output pixels read consecutive input pixels
+      kernel = "convLinear";
+      String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, 16, 1, 1, %d, 1, 0, 0)", inBlocks, in.plane()));
+      input = CodeBlock.of("$L, $L + tile * $L, $L, tile * $L", in.array(), in.at(0), tile * 16, kOff, tile);
+    } else {
+      // anything else first copies each tile's windows, whole channel blocks at a time, into a panel
+      kernel = "convLinear";
       long panels = plan.arenaFloats();
       scratch = Math.max(scratch, scratchFloats(graph, n));
+      String kbOff = table(n.name(), "kb", INTS, String.format("Tables.kOffsets(%d, 1, %d, %d, %d, 1, %d, %d)",
+          inBlocks, kh, kw, in.plane(), dh * in.rowStride(), dw * in.pixStride()));
       MethodSpec.Builder pack = stepMethod(n, "pack", tiles, (long) tiles * tile * k,
-          String.format("gather the input of %s, %d tiles of %d pixels x %d, into panels for the micro-kernel", n.name(), tiles, tile, k));
+          String.format("copy the windows of %s, %d tiles of %d pixels x %d, into panels for the linear micro-kernel", n.name(), tiles, tile, k));
       pack.beginControlFlow("for (int tile = from; tile < to; tile++)")
-          .addStatement("K.$L($L, $L, a, $L + tile * $L)", in.blocked() ? "packBlockedPanel" : "packPanel", input, tile, panels, tile * k)
+          .addStatement("K.packBlocks($L, $L, $L, tile * $L, $L, a, $L + tile * $L)", in.array(), in.at(0), inPix, tile, kbOff, panels, (long) tile * k)
           .endControlFlow();
       methods.add(pack.build());
-      input = CodeBlock.of("a, $L + tile * $L, $L, tile * $L", panels, tile * k, k, tile);
+      String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, 16, 1, 1, %d, 1, 0, 0)", k / 16, tile * 16));
+      input = CodeBlock.of("a, $L + tile * $L, $L, tile * $L", panels, (long) tile * k, kOff, tile);
     }
-    MethodSpec.Builder m = stepMethod(n, groups * tiles, macs, what);
+    MethodSpec.Builder m = stepMethod(n, groups * tiles, (long) pixels * out.channels() * k, what);
     grains.set(grains.size() - 1, tiles);
     zeroBorder(m, out);
     int wOff = weights.offset(n, "weight"), bOff = weights.offset(n, "bias");
@@ -255,7 +272,7 @@ public final class ModelGenerator {
         .addStatement("int group = item / $L, tile = item - group * $L", tiles, tiles)
         .addStatement("K.$L($L, $L, w, $L + group * $L, $L + group * $L,\n"
                 + "a, $L + group * $L, $L, $L, $L, $L, $L, $L, $L, $L)",
-            packed ? "convTilePacked" : "convTile", nb, input, wOff, k * 16 * nb, bOff, 16 * nb,
+            kernel, nb, input, wOff, k * 16 * nb, bOff, 16 * nb,
             out.storage(0), (long) nb * out.plane(), outPix, out.plane(),
             res == null ? "null" : res.array(), res == null ? "0" : res.storage(0) + " + group * " + (long) nb * res.plane(),
             resPix, res == null ? 0 : res.plane(), act(at), slope(at))
@@ -263,11 +280,23 @@ public final class ModelGenerator {
     methods.add(m.build());
   }
 
+  /** Whether a conv's linear kernel can read its input where it lies: a 1x1 window, stride 1, over a halo-free blocked tensor. */
+  static boolean readsInPlace(Node n, Geometry in) {
+    Attrs at = n.attrs();
+    return in.blocked() && !in.external() && in.hh() == 0 && in.hw() == 0 && at.getInts("kernel").equals(List.of(1, 1))
+        && at.getInts("stride").equals(List.of(1, 1)) && at.getInts("padding").equals(List.of(0, 0));
+  }
+
+  /** Output pixels per tile: the linear kernel's for blocked inputs, the gathering kernel's for plain ones. */
+  static int tilePixels(boolean blockedInput, int blocks) {
+    return blockedInput ? Kernels.LINEAR_TILE : Kernels.tilePixels(blocks);
+  }
+
   /**
    * A Winograd F(m x m,3x3) conv (m = 2 or 4, the pass's "tile") as three steps: the input transform
    * into V ([(m + 2)^2][in blocks][tiles][16] in scratch past the arena), (m + 2)^2 products
-   * M_q = U_q V_q with the conv micro-kernel (each a 1x1 conv over the tiles; packed first from 256
-   * output channels), and the output transform with the conv's epilogue.
+   * M_q = U_q V_q with the linear micro-kernel (each a 1x1 conv over the tiles, read in place), and
+   * the output transform with the conv's epilogue.
    */
   private void winograd(Node n) {
     Attrs at = n.attrs();
@@ -276,8 +305,8 @@ public final class ModelGenerator {
     int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1);
     int m = winogradTile(n), positions = (m + 2) * (m + 2);
     int th = (out.h() + m - 1) / m, tw = (out.w() + m - 1) / m, tiles = th * tw;
-    int inBlocks = in.blocks(), outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(outBlocks), groups = outBlocks / nb;
-    int tile = netc.runtime.kernels.Kernels.tilePixels(nb), chunks = (tiles + tile - 1) / tile;
+    int inBlocks = in.blocks(), outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(true, outBlocks), groups = outBlocks / nb;
+    int tile = Kernels.LINEAR_TILE, chunks = (tiles + tile - 1) / tile;
     long vPos = (long) inBlocks * tiles * 16, mPos = (long) outBlocks * tiles * 16;
     long vOff = plan.arenaFloats(), mOff = vOff + positions * vPos;
     scratch = Math.max(scratch, scratchFloats(graph, n));
@@ -294,31 +323,18 @@ public final class ModelGenerator {
         .endControlFlow();
     methods.add(t1.build());
 
+    // V_q is [input block][tile][16], a halo-free blocked tensor of tiles: the linear kernel reads it in place
     String kOff = table(n.name(), "winograd_k", INTS, String.format("Tables.kOffsets(%d, 16, 1, 1, %d, 1, 0, 0)", inBlocks, tiles * 16));
     String pix = table(n.name(), "winograd_tiles", INTS, String.format("Tables.pixels(1, %d, 1, 1, 0, 16, 0, %d)", tiles, tile));
-    CodeBlock input = CodeBlock.of("a, $L + q * $L, $L, chunk * $L, $L", vOff, vPos, pix, tile, kOff);
-    String kernel = "convTile";
-    if (packs(n)) {
-      long pOff = mOff + positions * mPos, pPos = (long) chunks * tile * k;
-      MethodSpec.Builder pack = stepMethod(n, "pack", positions * chunks, (long) positions * chunks * tile * k,
-          "gather the transformed tiles V_q, " + last + ", of conv " + base + " into panels for the micro-kernel");
-      pack.beginControlFlow("for (int item = from; item < to; item++)")
-          .addStatement("int q = item / $L, chunk = item - q * $L", chunks, chunks)
-          .addStatement("K.packBlockedPanel($L, $L, a, $L + q * $L + chunk * $L)", input, tile, pOff, pPos, tile * k)
-          .endControlFlow();
-      methods.add(pack.build());
-      input = CodeBlock.of("a, $L + q * $L + chunk * $L, $L, chunk * $L", pOff, pPos, tile * k, k, tile);
-      kernel = "convTilePacked";
-    }
     MethodSpec.Builder t2 = stepMethod(n, "multiply", positions * groups * chunks, (long) positions * tiles * out.paddedChannels() * k,
         "Winograd " + f + " products M_q = U_q V_q, " + last + ", of conv " + base);
     grains.set(grains.size() - 1, chunks);
     t2.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int q = item / $L, rest = item - q * $L, group = rest / $L, chunk = rest - group * $L",
             groups * chunks, groups * chunks, chunks, chunks)
-        .addStatement("K.$L($L, $L, w, $L + (q * $L + group) * $L, $L,\n"
+        .addStatement("K.convLinear($L, a, $L + q * $L + chunk * $L, $L, chunk * $L, w, $L + (q * $L + group) * $L, $L,\n"
                 + "a, $L + q * $L + group * $L, $L, $L, null, 0, null, 0, $T.NONE, 0f)",
-            kernel, nb, input, weights.offset(n, "weight"), groups, k * 16 * nb, weights.zeros(),
+            nb, vOff, vPos, tile * 16, kOff, tile, weights.offset(n, "weight"), groups, k * 16 * nb, weights.zeros(),
             mOff, mPos, (long) nb * tiles * 16, pix, tiles * 16, KERNELS)
         .endControlFlow();
     methods.add(t2.build());
@@ -340,41 +356,26 @@ public final class ModelGenerator {
   }
 
   /**
-   * Floats past the arena a conv works in: the packed input panels of its tiles and, for Winograd,
+   * Floats past the arena a conv works in: the panels of its tiles when it packs and, for Winograd,
    * the transformed tiles V ((m + 2)^2 x input blocks x tiles x 16) and products M (the same for
    * outputs). conv() and winograd() lay these out in the same order; a change to one is a change to both.
    */
   static long scratchFloats(Graph g, Node n) {
     Geometry in = Geometry.of(g.node(n.input(0)), 0, false), out = Geometry.of(n, 0, false);
-    int tile = netc.runtime.kernels.Kernels.tilePixels(PackedWeights.blocksPerGroup(out.blocks()));
     if (n.attrs().getString("algo", "").equals("winograd")) {
       int m = winogradTile(n), positions = (m + 2) * (m + 2);
-      long tiles = (long) ((out.h() + m - 1) / m) * ((out.w() + m - 1) / m), padded = (tiles + tile - 1) / tile * tile;
-      return positions * tiles * 16 * (in.blocks() + out.blocks()) + (packs(n) ? positions * padded * in.blocks() * 16 : 0);
+      long tiles = (long) ((out.h() + m - 1) / m) * ((out.w() + m - 1) / m);
+      return positions * tiles * 16 * (in.blocks() + out.blocks());
     }
-    if (!packs(n)) return 0;
+    if (!in.blocked() || readsInPlace(n, in)) return 0;
     List<Integer> kernel = n.attrs().getInts("kernel");
-    long pixels = (long) out.h() * out.w(), padded = (pixels + tile - 1) / tile * tile;
-    long k = (long) (in.blocked() ? in.blocks() * 16 : in.channels()) * kernel.get(0) * kernel.get(1);
-    return padded * k;
+    long pixels = (long) out.h() * out.w(), tile = Kernels.LINEAR_TILE, padded = (pixels + tile - 1) / tile * tile;
+    return padded * in.blocks() * 16 * kernel.get(0) * kernel.get(1);
   }
-
-  /**
-   * Output channels from which a conv first packs its input into panels ({@code Kernels.packPanel})
-   * for the faster packed micro-kernel. Packing is a pass over the input (times the kernel area)
-   * that the panel's reuse across output channels must pay back. Measured on resnet50
-   * (`netc profile`, 150 runs): threshold 256: 71.4 ms on one thread, 39.4 ms on two; 128: 72.0
-   * and 39.6; 64 (every conv, the stem included): 73.6 and 41.1; no packing: 79.4 and 43.0.
-   */
-  static final int PACK_MIN_CHANNELS = 256;
 
   /** The output tile of a Winograd conv: F(2x2,3x3) or F(4x4,3x3), as the winograd pass chose. */
   static int winogradTile(Node n) {
     return n.attrs().getInt("tile");
-  }
-
-  static boolean packs(Node n) {
-    return n.shape().channels() >= PACK_MIN_CHANNELS;
   }
 
   /** Scratch past the planned arena: what the most demanding conv needs (panels, Winograd tiles). */

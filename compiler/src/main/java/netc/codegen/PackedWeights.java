@@ -9,6 +9,7 @@ import netc.ir.Graph;
 import netc.ir.Node;
 import netc.ir.ParamSource;
 import netc.ir.Shape;
+import netc.runtime.kernels.Kernels;
 
 /**
  * All parameters of a compiled model in one float array, each section 16-float aligned, in the order
@@ -62,9 +63,12 @@ final class PackedWeights {
     return at;
   }
 
-  /** Output channel blocks per micro-kernel tile (the runtime's choice: 4, 2 or 1). */
-  static int blocksPerGroup(int outBlocks) {
-    return netc.runtime.kernels.Kernels.blocksPerTile(outBlocks);
+  /**
+   * Output channel blocks per micro-kernel tile: the linear kernel's (2 or 1) for a blocked input,
+   * the gathering kernel's (4, 2 or 1) for a plain one (see ModelGenerator.conv).
+   */
+  static int blocksPerGroup(boolean blockedInput, int outBlocks) {
+    return blockedInput ? Kernels.linearBlocks(outBlocks) : Kernels.blocksPerTile(outBlocks);
   }
 
   /** Offset of 64 zeros: the bias of Winograd's products, which get theirs in the output transform. */
@@ -85,7 +89,7 @@ final class PackedWeights {
     float[] bias = n.param("bias") == null ? null : n.param("bias").evaluate(source);
     int out = ws.dim(0), cpg = ws.dim(1), kh = ws.dim(2), kw = ws.dim(3);
     int groups = n.attrs().getInt("groups"), opg = out / groups;
-    int outBlocks = (out + 15) / 16, nb = blocksPerGroup(outBlocks), width = 16 * nb;
+    int outBlocks = (out + 15) / 16, nb = blocksPerGroup(in.blocked(), outBlocks), width = 16 * nb;
     int inBlocks = in.blocked() ? in.blocks() : 1, lanes = in.blocked() ? 16 : in.channels();
     int k = inBlocks * kh * kw * lanes;
     int wOff = allocate(n.id() + ".weight", outBlocks / nb * k * width);
@@ -122,7 +126,7 @@ final class PackedWeights {
     int out = n.shape().channels(), cin = in.channels();
     int m = n.attrs().getInt("tile"), positions = (m + 2) * (m + 2);
     float[] u = netc.interp.Interpreter.winogradWeights(n.param("weight").evaluate(source), out, cin, m);
-    int outBlocks = (out + 15) / 16, nb = blocksPerGroup(outBlocks), width = 16 * nb, groups = outBlocks / nb;
+    int outBlocks = (out + 15) / 16, nb = blocksPerGroup(true, outBlocks), width = 16 * nb, groups = outBlocks / nb;
     int k = in.blocks() * 16;
     int wOff = allocate(n.id() + ".weight", positions * groups * k * width);
     for (int q = 0; q < positions; q++) {

@@ -16,20 +16,32 @@ public abstract class Kernels {
   /** Floats per channel block; the blocked layout and the micro-kernels are written for 16. */
   public static final int BLOCK = 16;
 
-  /** Output pixels per tile of 1 or 2 channel blocks. Every ResNet feature map size (112, 56, 28, 14, 7) is a multiple. */
+  /** Output pixels per tile of the gathering kernel for 1 or 2 channel blocks. */
   public static final int TILE = 7;
 
-  /** Output pixels per tile of 4 channel blocks: 6 x 4 accumulators fill 24 of the 32 vector registers. */
+  /** Output pixels per tile of the gathering kernel for 4 channel blocks: 6 x 4 accumulators fill 24 of the 32 vector registers. */
   public static final int WIDE_TILE = 6;
 
-  /** Channel blocks per tile for a conv with this many output blocks: 4 when they group so, else 2, else 1. */
+  /**
+   * Output pixels per tile of the linear kernel ({@link #convLinear}): 14 x 2 accumulators, two
+   * weight vectors and a broadcast fill 31 of the 32 vector registers. Every ResNet feature map of
+   * 14 or more pixels a side is a whole number of rows of tiles (112, 56, 28, 14).
+   */
+  public static final int LINEAR_TILE = 14;
+
+  /** Channel blocks per tile of the gathering kernel for a conv with this many output blocks: 4 when they group so, else 2, else 1. */
   public static int blocksPerTile(int outBlocks) {
     return outBlocks % 4 == 0 ? 4 : outBlocks % 2 == 0 ? 2 : 1;
   }
 
-  /** Output pixels per tile for a tile of {@code blocks} channel blocks. */
+  /** Output pixels per tile of the gathering kernel for a tile of {@code blocks} channel blocks. */
   public static int tilePixels(int blocks) {
     return blocks == 4 ? WIDE_TILE : TILE;
+  }
+
+  /** Channel blocks per tile of the linear kernel: 2 when the output blocks pair up, else 1. */
+  public static int linearBlocks(int outBlocks) {
+    return outBlocks % 2 == 0 ? 2 : 1;
   }
 
   /** The implementation for this JVM: vectors when jdk.incubator.vector is present. */
@@ -66,33 +78,30 @@ public abstract class Kernels {
       int resBlockStride, int act, float slope);
 
   /**
-   * Gathers one tile's input panel for {@link #convTilePacked}: for k in [0, kOff.length) and t in
-   * [0, tp), {@code panel[panelBase + k * tp + t] = in[inBase + inPix[p0 + t] + kOff[k]]}, im2col for
-   * one tile of output pixels, whatever the conv's kernel size, stride, dilation or input layout.
+   * Copies one tile's input into a panel for {@link #convLinear}, im2col in whole channel blocks: for
+   * each of the {@code kbOff.length} (input block, kernel row, kernel column) steps and each of the
+   * {@link #LINEAR_TILE} pixels t, the 16 floats at {@code in[inBase + inPix[p0 + t] + kbOff[kb]]} go to
+   * {@code panel[panelBase + (kb * LINEAR_TILE + t) * 16]}. The panel then holds the tile's pixels
+   * at a stride of 16, as a halo-free blocked tensor does, whatever the conv's stride, padding or window.
    */
-  public void packPanel(float[] in, int inBase, int[] inPix, int p0, int[] kOff, int tp, float[] panel, int panelBase) {
-    for (int t = 0; t < tp; t++) {
-      int base = inBase + inPix[p0 + t];
-      for (int k = 0; k < kOff.length; k++) panel[panelBase + k * tp + t] = in[base + kOff[k]];
+  public void packBlocks(float[] in, int inBase, int[] inPix, int p0, int[] kbOff, float[] panel, int panelBase) {
+    for (int kb = 0; kb < kbOff.length; kb++) {
+      for (int t = 0; t < LINEAR_TILE; t++) {
+        System.arraycopy(in, inBase + inPix[p0 + t] + kbOff[kb], panel, panelBase + (kb * LINEAR_TILE + t) * 16, 16);
+      }
     }
   }
 
   /**
-   * {@link #packPanel} for a channel-blocked input, whose k steps come in runs of 16 consecutive
-   * lanes ({@code kOff[16 m + l] == kOff[16 m] + l}): the vector kernels move a run as one vector.
+   * One tile of {@link #LINEAR_TILE} output pixels by {@code blocks} (1 or 2) blocks of 16 output
+   * channels, over inputs that lie at a stride of 16 floats: for each k in [0, kOff.length), the input
+   * of tile pixel t is {@code x[xBase + kOff[k] + 16 t]} (a halo-free blocked tensor read in place, or
+   * a panel from {@link #packBlocks}) and multiplies {@code w[wBase + k * 16 * blocks ...]}. The
+   * epilogue is {@link #convTile}'s, over pixels {@code p0 ..} of the pixel tables. Pixels past the
+   * last are computed from whatever follows it in {@code x} and not stored; the caller keeps 224
+   * floats of {@code x} readable past the last input.
    */
-  public void packBlockedPanel(float[] in, int inBase, int[] inPix, int p0, int[] kOff, int tp, float[] panel, int panelBase) {
-    packPanel(in, inBase, inPix, p0, kOff, tp, panel, panelBase);
-  }
-
-  /**
-   * {@link #convTile} on a packed panel ({@link #packPanel}): the same products in the same order,
-   * so the same result, but the micro-kernel walks one contiguous array, with no index table and no
-   * bounds check per load: 154 against 110 GFLOP/s per core measured in isolation. Packing costs a
-   * pass over the panel, which pays where the panel is reused over enough output channels
-   * (see {@code PACK_MIN_CHANNELS} in the code generator).
-   */
-  public abstract void convTilePacked(int blocks, float[] panel, int panelBase, int k, int p0, float[] w, int wBase, int biasOff,
+  public abstract void convLinear(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope);
 

@@ -2,7 +2,7 @@ package netc.runtime.kernels;
 
 /** Plain Java kernels for JVMs without the Vector API: the same arithmetic in the same order. */
 final class ScalarKernels extends Kernels {
-  private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[TILE * 64]);
+  private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[LINEAR_TILE * 32]);
   /** Per-thread scratch of the Winograd transforms: 16 floats for F(2x2,3x3); for F(4x4,3x3) six inputs at 0, six results at 6, 6x6 at 12. */
   private static final ThreadLocal<float[]> TRANSFORM = ThreadLocal.withInitial(() -> new float[48]);
 
@@ -26,29 +26,29 @@ final class ScalarKernels extends Kernels {
         for (int j = 0; j < width; j++) acc[t * width + j] = Math.fma(x, w[wi + j], acc[t * width + j]);
       }
     }
-    epilogue(acc, blocks, w, biasOff, out, outBase, outPix, p0, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
+    epilogue(acc, blocks, tile, w, biasOff, out, outBase, outPix, p0, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
   }
 
   @Override
-  public void convTilePacked(int blocks, float[] panel, int panelBase, int kn, int p0, float[] w, int wBase, int biasOff,
+  public void convLinear(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope) {
-    int width = 16 * blocks, tile = tilePixels(blocks);
+    int width = 16 * blocks, tile = LINEAR_TILE;
     float[] acc = SCRATCH.get();
     java.util.Arrays.fill(acc, 0, tile * width, 0f);
     for (int t = 0; t < tile; t++) {
       int wi = wBase;
-      for (int k = 0; k < kn; k++, wi += width) {
-        float x = panel[panelBase + k * tile + t];
-        for (int j = 0; j < width; j++) acc[t * width + j] = Math.fma(x, w[wi + j], acc[t * width + j]);
+      for (int k = 0; k < kOff.length; k++, wi += width) {
+        float v = x[xBase + kOff[k] + 16 * t];
+        for (int j = 0; j < width; j++) acc[t * width + j] = Math.fma(v, w[wi + j], acc[t * width + j]);
       }
     }
-    epilogue(acc, blocks, w, biasOff, out, outBase, outPix, p0, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
+    epilogue(acc, blocks, tile, w, biasOff, out, outBase, outPix, p0, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
   }
 
-  private static void epilogue(float[] acc, int blocks, float[] w, int biasOff, float[] out, int outBase, int[] outPix, int p0,
+  private static void epilogue(float[] acc, int blocks, int tile, float[] w, int biasOff, float[] out, int outBase, int[] outPix, int p0,
       int outBlockStride, float[] res, int resBase, int[] resPix, int resBlockStride, int act, float slope) {
-    int width = 16 * blocks, tile = tilePixels(blocks);
+    int width = 16 * blocks;
     for (int t = 0; t < tile; t++) {
       if (t > 0 && outPix[p0 + t] == outPix[p0 + t - 1]) break; // the repeated tail pixel
       for (int b = 0; b < blocks; b++) {

@@ -5,8 +5,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Kernels on the Vector API. A conv tile keeps its accumulators in registers (6 pixels x 4 blocks,
- * or 7 x 2, or 7 x 1) over one flat loop of k steps: per step the tile's weight vectors, one
+ * Kernels on the Vector API. A conv tile keeps its accumulators in registers (14 pixels x 2 blocks
+ * or 14 x 1 in the linear kernel; 6 x 4, 7 x 2 or 7 x 1 in the gathering one) over one flat loop of k steps: per step the tile's weight vectors, one
  * broadcast input per pixel, and an FMA for each accumulator. Two rules keep C2 from boxing vectors
  * into heap objects (each measured 20x slower): vectors live across one loop only, never a nest,
  * and never cross a call that might not be inlined; so tiles land their accumulators in a small
@@ -20,8 +20,8 @@ final class VectorKernels extends Kernels {
     return true;
   }
 
-  /** Per-thread landing area for a tile's accumulators (at most 7 pixels x 4 blocks x 16 floats). */
-  private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[7 * 4 * 16]);
+  /** Per-thread landing area for a tile's accumulators: 14 pixels x 2 blocks or 7 x 4, x 16 floats. */
+  private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[LINEAR_TILE * 2 * 16]);
 
   @Override
   public void convTile(int blocks, float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase,
@@ -35,33 +35,20 @@ final class VectorKernels extends Kernels {
   }
 
   @Override
-  public void convTilePacked(int blocks, float[] panel, int panelBase, int k, int p0, float[] w, int wBase, int biasOff,
+  public void convLinear(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope) {
     float[] acc = SCRATCH.get();
-    if (blocks == 4) packed6x4(panel, panelBase, k, w, wBase, acc);
-    else if (blocks == 2) packed7x2(panel, panelBase, k, w, wBase, acc);
-    else packed7x1(panel, panelBase, k, w, wBase, acc);
-    epilogue(acc, blocks, tilePixels(blocks), p0, w, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
-  }
-
-  /** Lane l of a pixel's 16 goes to panel row l: the scatter offsets for tiles of 6 and 7 pixels. */
-  private static final int[] ROWS6 = rows(6), ROWS7 = rows(7);
-
-  private static int[] rows(int tp) {
-    int[] r = new int[16];
-    for (int l = 0; l < 16; l++) r[l] = l * tp;
-    return r;
+    if (blocks == 2) linear14x2(x, xBase, kOff, w, wBase, acc);
+    else linear14x1(x, xBase, kOff, w, wBase, acc);
+    epilogue(acc, blocks, LINEAR_TILE, p0, w, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
   }
 
   @Override
-  public void packBlockedPanel(float[] in, int inBase, int[] inPix, int p0, int[] kOff, int tp, float[] panel, int panelBase) {
-    int[] rows = tp == WIDE_TILE ? ROWS6 : ROWS7; // a tile is 6 or 7 pixels (Kernels.tilePixels)
-    for (int t = 0; t < tp; t++) {
-      int base = inBase + inPix[p0 + t];
-      for (int k = 0; k < kOff.length; k += 16) {
-        FloatVector.fromArray(S, in, base + kOff[k]).intoArray(panel, panelBase + k * tp + t, rows, 0);
-      }
+  public void packBlocks(float[] in, int inBase, int[] inPix, int p0, int[] kbOff, float[] panel, int panelBase) {
+    for (int kb = 0; kb < kbOff.length; kb++) {
+      int from = inBase + kbOff[kb], to = panelBase + kb * LINEAR_TILE * 16;
+      for (int t = 0; t < LINEAR_TILE; t++) FloatVector.fromArray(S, in, from + inPix[p0 + t]).intoArray(panel, to + t * 16);
     }
   }
 
@@ -157,76 +144,69 @@ final class VectorKernels extends Kernels {
     c4.intoArray(acc, 64); c5.intoArray(acc, 80); c6.intoArray(acc, 96);
   }
 
-  private static void packed6x4(float[] p, int pBase, int kn, float[] w, int wBase, float[] acc) {
-    FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-    FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-    FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00, c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+  /** Accumulator c{pixel}{block}: pixels 00 to 13 at a stride of 16 floats from each k step's input offset. */
+  private static void linear14x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc) {
+    FloatVector c000 = FloatVector.zero(S), c001 = c000, c010 = c000, c011 = c000, c020 = c000, c021 = c000, c030 = c000, c031 = c000;
+    FloatVector c040 = c000, c041 = c000, c050 = c000, c051 = c000, c060 = c000, c061 = c000, c070 = c000, c071 = c000;
+    FloatVector c080 = c000, c081 = c000, c090 = c000, c091 = c000, c100 = c000, c101 = c000, c110 = c000, c111 = c000;
+    FloatVector c120 = c000, c121 = c000, c130 = c000, c131 = c000;
     int wi = wBase;
-    for (int k = 0; k < kn; k++, wi += 64) {
-      int a = pBase + k * 6;
+    for (int k = 0; k < kOff.length; k++, wi += 32) {
+      int a = xBase + kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 16);
-      FloatVector w2 = FloatVector.fromArray(S, w, wi + 32), w3 = FloatVector.fromArray(S, w, wi + 48);
-      FloatVector x;
-      x = FloatVector.broadcast(S, p[a]); c00 = x.fma(w0, c00); c01 = x.fma(w1, c01); c02 = x.fma(w2, c02); c03 = x.fma(w3, c03);
-      x = FloatVector.broadcast(S, p[a + 1]); c10 = x.fma(w0, c10); c11 = x.fma(w1, c11); c12 = x.fma(w2, c12); c13 = x.fma(w3, c13);
-      x = FloatVector.broadcast(S, p[a + 2]); c20 = x.fma(w0, c20); c21 = x.fma(w1, c21); c22 = x.fma(w2, c22); c23 = x.fma(w3, c23);
-      x = FloatVector.broadcast(S, p[a + 3]); c30 = x.fma(w0, c30); c31 = x.fma(w1, c31); c32 = x.fma(w2, c32); c33 = x.fma(w3, c33);
-      x = FloatVector.broadcast(S, p[a + 4]); c40 = x.fma(w0, c40); c41 = x.fma(w1, c41); c42 = x.fma(w2, c42); c43 = x.fma(w3, c43);
-      x = FloatVector.broadcast(S, p[a + 5]); c50 = x.fma(w0, c50); c51 = x.fma(w1, c51); c52 = x.fma(w2, c52); c53 = x.fma(w3, c53);
+      FloatVector v;
+      v = FloatVector.broadcast(S, x[a]); c000 = v.fma(w0, c000); c001 = v.fma(w1, c001);
+      v = FloatVector.broadcast(S, x[a + 16]); c010 = v.fma(w0, c010); c011 = v.fma(w1, c011);
+      v = FloatVector.broadcast(S, x[a + 32]); c020 = v.fma(w0, c020); c021 = v.fma(w1, c021);
+      v = FloatVector.broadcast(S, x[a + 48]); c030 = v.fma(w0, c030); c031 = v.fma(w1, c031);
+      v = FloatVector.broadcast(S, x[a + 64]); c040 = v.fma(w0, c040); c041 = v.fma(w1, c041);
+      v = FloatVector.broadcast(S, x[a + 80]); c050 = v.fma(w0, c050); c051 = v.fma(w1, c051);
+      v = FloatVector.broadcast(S, x[a + 96]); c060 = v.fma(w0, c060); c061 = v.fma(w1, c061);
+      v = FloatVector.broadcast(S, x[a + 112]); c070 = v.fma(w0, c070); c071 = v.fma(w1, c071);
+      v = FloatVector.broadcast(S, x[a + 128]); c080 = v.fma(w0, c080); c081 = v.fma(w1, c081);
+      v = FloatVector.broadcast(S, x[a + 144]); c090 = v.fma(w0, c090); c091 = v.fma(w1, c091);
+      v = FloatVector.broadcast(S, x[a + 160]); c100 = v.fma(w0, c100); c101 = v.fma(w1, c101);
+      v = FloatVector.broadcast(S, x[a + 176]); c110 = v.fma(w0, c110); c111 = v.fma(w1, c111);
+      v = FloatVector.broadcast(S, x[a + 192]); c120 = v.fma(w0, c120); c121 = v.fma(w1, c121);
+      v = FloatVector.broadcast(S, x[a + 208]); c130 = v.fma(w0, c130); c131 = v.fma(w1, c131);
+    }
+    c000.intoArray(acc, 0); c001.intoArray(acc, 16); c010.intoArray(acc, 32); c011.intoArray(acc, 48);
+    c020.intoArray(acc, 64); c021.intoArray(acc, 80); c030.intoArray(acc, 96); c031.intoArray(acc, 112);
+    c040.intoArray(acc, 128); c041.intoArray(acc, 144); c050.intoArray(acc, 160); c051.intoArray(acc, 176);
+    c060.intoArray(acc, 192); c061.intoArray(acc, 208); c070.intoArray(acc, 224); c071.intoArray(acc, 240);
+    c080.intoArray(acc, 256); c081.intoArray(acc, 272); c090.intoArray(acc, 288); c091.intoArray(acc, 304);
+    c100.intoArray(acc, 320); c101.intoArray(acc, 336); c110.intoArray(acc, 352); c111.intoArray(acc, 368);
+    c120.intoArray(acc, 384); c121.intoArray(acc, 400); c130.intoArray(acc, 416); c131.intoArray(acc, 432);
+  }
+
+  private static void linear14x1(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc) {
+    FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c04 = c00, c05 = c00, c06 = c00, c07 = c00;
+    FloatVector c08 = c00, c09 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    int wi = wBase;
+    for (int k = 0; k < kOff.length; k++, wi += 16) {
+      int a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi);
+      c00 = FloatVector.broadcast(S, x[a]).fma(w0, c00);
+      c01 = FloatVector.broadcast(S, x[a + 16]).fma(w0, c01);
+      c02 = FloatVector.broadcast(S, x[a + 32]).fma(w0, c02);
+      c03 = FloatVector.broadcast(S, x[a + 48]).fma(w0, c03);
+      c04 = FloatVector.broadcast(S, x[a + 64]).fma(w0, c04);
+      c05 = FloatVector.broadcast(S, x[a + 80]).fma(w0, c05);
+      c06 = FloatVector.broadcast(S, x[a + 96]).fma(w0, c06);
+      c07 = FloatVector.broadcast(S, x[a + 112]).fma(w0, c07);
+      c08 = FloatVector.broadcast(S, x[a + 128]).fma(w0, c08);
+      c09 = FloatVector.broadcast(S, x[a + 144]).fma(w0, c09);
+      c10 = FloatVector.broadcast(S, x[a + 160]).fma(w0, c10);
+      c11 = FloatVector.broadcast(S, x[a + 176]).fma(w0, c11);
+      c12 = FloatVector.broadcast(S, x[a + 192]).fma(w0, c12);
+      c13 = FloatVector.broadcast(S, x[a + 208]).fma(w0, c13);
     }
     c00.intoArray(acc, 0); c01.intoArray(acc, 16); c02.intoArray(acc, 32); c03.intoArray(acc, 48);
-    c10.intoArray(acc, 64); c11.intoArray(acc, 80); c12.intoArray(acc, 96); c13.intoArray(acc, 112);
-    c20.intoArray(acc, 128); c21.intoArray(acc, 144); c22.intoArray(acc, 160); c23.intoArray(acc, 176);
-    c30.intoArray(acc, 192); c31.intoArray(acc, 208); c32.intoArray(acc, 224); c33.intoArray(acc, 240);
-    c40.intoArray(acc, 256); c41.intoArray(acc, 272); c42.intoArray(acc, 288); c43.intoArray(acc, 304);
-    c50.intoArray(acc, 320); c51.intoArray(acc, 336); c52.intoArray(acc, 352); c53.intoArray(acc, 368);
+    c04.intoArray(acc, 64); c05.intoArray(acc, 80); c06.intoArray(acc, 96); c07.intoArray(acc, 112);
+    c08.intoArray(acc, 128); c09.intoArray(acc, 144); c10.intoArray(acc, 160); c11.intoArray(acc, 176);
+    c12.intoArray(acc, 192); c13.intoArray(acc, 208);
   }
 
-  private static void packed7x2(float[] p, int pBase, int kn, float[] w, int wBase, float[] acc) {
-    FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-    FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00;
-    int wi = wBase;
-    for (int k = 0; k < kn; k++, wi += 32) {
-      int a = pBase + k * 7;
-      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 16);
-      FloatVector x;
-      x = FloatVector.broadcast(S, p[a]); c00 = x.fma(w0, c00); c01 = x.fma(w1, c01);
-      x = FloatVector.broadcast(S, p[a + 1]); c10 = x.fma(w0, c10); c11 = x.fma(w1, c11);
-      x = FloatVector.broadcast(S, p[a + 2]); c20 = x.fma(w0, c20); c21 = x.fma(w1, c21);
-      x = FloatVector.broadcast(S, p[a + 3]); c30 = x.fma(w0, c30); c31 = x.fma(w1, c31);
-      x = FloatVector.broadcast(S, p[a + 4]); c40 = x.fma(w0, c40); c41 = x.fma(w1, c41);
-      x = FloatVector.broadcast(S, p[a + 5]); c50 = x.fma(w0, c50); c51 = x.fma(w1, c51);
-      x = FloatVector.broadcast(S, p[a + 6]); c60 = x.fma(w0, c60); c61 = x.fma(w1, c61);
-    }
-    c00.intoArray(acc, 0); c01.intoArray(acc, 16); c10.intoArray(acc, 32); c11.intoArray(acc, 48);
-    c20.intoArray(acc, 64); c21.intoArray(acc, 80); c30.intoArray(acc, 96); c31.intoArray(acc, 112);
-    c40.intoArray(acc, 128); c41.intoArray(acc, 144); c50.intoArray(acc, 160); c51.intoArray(acc, 176);
-    c60.intoArray(acc, 192); c61.intoArray(acc, 208);
-  }
-
-  private static void packed7x1(float[] p, int pBase, int kn, float[] w, int wBase, float[] acc) {
-    FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0;
-    int wi = wBase;
-    for (int k = 0; k < kn; k++, wi += 16) {
-      int a = pBase + k * 7;
-      FloatVector w0 = FloatVector.fromArray(S, w, wi);
-      c0 = FloatVector.broadcast(S, p[a]).fma(w0, c0);
-      c1 = FloatVector.broadcast(S, p[a + 1]).fma(w0, c1);
-      c2 = FloatVector.broadcast(S, p[a + 2]).fma(w0, c2);
-      c3 = FloatVector.broadcast(S, p[a + 3]).fma(w0, c3);
-      c4 = FloatVector.broadcast(S, p[a + 4]).fma(w0, c4);
-      c5 = FloatVector.broadcast(S, p[a + 5]).fma(w0, c5);
-      c6 = FloatVector.broadcast(S, p[a + 6]).fma(w0, c6);
-    }
-    c0.intoArray(acc, 0); c1.intoArray(acc, 16); c2.intoArray(acc, 32); c3.intoArray(acc, 48);
-    c4.intoArray(acc, 64); c5.intoArray(acc, 80); c6.intoArray(acc, 96);
-  }
-
-  /**
-   * Sigmoid, tanh or leaky ReLU on 16 floats in place. It takes an array, not a vector: with the
-   * large EXP and TANH intrinsics this method may not be inlined, and a vector passed to a call that
-   * is not inlined is boxed on the heap (callers apply ReLU in registers themselves).
-   */
   private static void activateInPlace(float[] a, int off, int act, float slope) {
     FloatVector v = FloatVector.fromArray(S, a, off);
     switch (act) {

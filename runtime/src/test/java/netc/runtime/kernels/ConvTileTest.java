@@ -1,27 +1,57 @@
 package netc.runtime.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The packed conv tile (panel gathered first) against the gathering one, and the vector kernels
- * against the scalar ones: the same products in the same order, so equal to the last bit, for every
- * tile shape, with a residual, a strided 3x3 window and an activation in the epilogue.
+ * The linear conv tile (over a packed panel, or in place over a halo-free input) against the
+ * gathering one, and the vector kernels against the scalar ones: the same products in the same
+ * order, so equal to the last bit, for every tile shape, with a residual, a strided 3x3 window and
+ * an activation in the epilogue. The gathering kernel is in turn checked against a plain loop.
  */
 class ConvTileTest {
   private static final Kernels SCALAR = new ScalarKernels(), VECTOR = new VectorKernels();
 
   @Test
-  void packedTilesEqualGatheringTilesBitForBit() {
-    for (int blocks : new int[] {1, 2, 4}) {
-      float[] gather = run(VECTOR, blocks, false), packed = run(VECTOR, blocks, true);
+  void linearTilesOverPanelsEqualGatheringTilesBitForBit() {
+    for (int blocks : new int[] {1, 2}) {
+      float[] gather = strided(VECTOR, blocks, false), linear = strided(VECTOR, blocks, true);
       assertTrue(nonZero(gather), "the test computes something");
-      assertArrayEquals(gather, packed, "vector kernels, " + blocks + " blocks");
-      assertArrayEquals(run(SCALAR, blocks, false), run(SCALAR, blocks, true), "scalar kernels, " + blocks + " blocks");
-      assertArrayEquals(gather, run(SCALAR, blocks, true), "vector against scalar, " + blocks + " blocks");
+      assertArrayEquals(gather, linear, "vector kernels, " + blocks + " blocks");
+      assertArrayEquals(strided(SCALAR, blocks, false), strided(SCALAR, blocks, true), "scalar kernels, " + blocks + " blocks");
+      assertArrayEquals(gather, strided(SCALAR, blocks, true), "vector against scalar, " + blocks + " blocks");
+    }
+    assertArrayEquals(strided(VECTOR, 4, false), strided(SCALAR, 4, false), "gathering 6 x 4 tiles, vector against scalar");
+  }
+
+  @Test
+  void linearTilesInPlaceEqualGatheringTilesBitForBit() {
+    for (int blocks : new int[] {1, 2}) {
+      float[] gather = pointwise(VECTOR, blocks, false), linear = pointwise(VECTOR, blocks, true);
+      assertTrue(nonZero(gather), "the test computes something");
+      assertArrayEquals(gather, linear, "vector kernels, " + blocks + " blocks");
+      assertArrayEquals(gather, pointwise(SCALAR, blocks, true), "vector against scalar, " + blocks + " blocks");
+    }
+  }
+
+  @Test
+  void gatheringTileComputesTheConvolution() {
+    // one output pixel by hand: 3x3 stride 2 padding 1, so output (1, 2) reads rows 1..3, columns 3..5 of the input
+    Conv c = new Conv(2, 9, 9, 3, 2, 1);
+    float[] out = strided(SCALAR, 2, false);
+    for (int o = 0; o < 32; o++) {
+      double s = c.wts[c.bias + o] + c.res[(o / 16) * c.outPlane + (1 * 5 + 2) * 16 + o % 16];
+      int k = 0;
+      for (int b = 0; b < 2; b++) {
+        for (int y = 0; y < 3; y++) for (int x = 0; x < 3; x++) for (int l = 0; l < 16; l++, k++) {
+          s += c.in[b * c.plane + (1 * 2 + y) * c.rowStride + (2 * 2 + x) * 16 + l] * (double) c.wts[k * 32 + o];
+        }
+      }
+      assertEquals(Math.max(0, s), out[(o / 16) * c.outPlane + (1 * 5 + 2) * 16 + o % 16], 1e-4, "output channel " + o);
     }
   }
 
@@ -30,34 +60,62 @@ class ConvTileTest {
     return false;
   }
 
+  /** Random input (zero border of {@code halo}), weights for up to 4 output blocks, bias and residual. */
+  private record Conv(int inBlocks, int h, int w, int kernel, int halo, int oh, int ow, int rowStride, int plane, int outPlane,
+      float[] in, float[] wts, int bias, float[] res) {
+    Conv(int inBlocks, int h, int w, int kernel, int stride, int halo) {
+      this(inBlocks, h, w, kernel, halo, (h + 2 * halo - kernel) / stride + 1, (w + 2 * halo - kernel) / stride + 1, (w + 2 * halo) * 16,
+          (h + 2 * halo) * (w + 2 * halo) * 16, ((h + 2 * halo - kernel) / stride + 1) * ((w + 2 * halo - kernel) / stride + 1) * 16,
+          new float[inBlocks * (h + 2 * halo) * (w + 2 * halo) * 16 + Kernels.LINEAR_TILE * 16],
+          new float[inBlocks * kernel * kernel * 16 * 64 + 64], inBlocks * kernel * kernel * 16 * 64, new float[4 * 25 * 16 * 4]);
+      Random rng = new Random(inBlocks * 31 + kernel);
+      for (int b = 0; b < inBlocks; b++) {
+        for (int y = halo; y < h + halo; y++) {
+          for (int i = halo * 16; i < (w + halo) * 16; i++) in[b * plane + y * rowStride + i] = rng.nextFloat() - 0.5f;
+        }
+      }
+      for (int i = 0; i < wts.length; i++) wts[i] = rng.nextFloat() - 0.5f;
+      for (int i = 0; i < res.length; i++) res[i] = rng.nextFloat() - 0.5f;
+    }
+  }
+
   /**
    * A 3x3 stride-2 conv with padding 1 from 2 input blocks (9x9, a halo of 1) to {@code blocks}
-   * output blocks (5x5), residual and ReLU, over every tile.
+   * output blocks (5x5), residual and ReLU, over every tile: gathering, or packed then linear.
    */
-  private static float[] run(Kernels k, int blocks, boolean packed) {
-    int inBlocks = 2, h = 9, w = 9, rowStride = (w + 2) * 16, plane = (h + 2) * rowStride;
-    int oh = 5, ow = 5, tile = Kernels.tilePixels(blocks), outPlane = oh * ow * 16;
-    Random rng = new Random(blocks);
-    float[] in = new float[inBlocks * plane];
-    for (int b = 0; b < inBlocks; b++) {
-      for (int y = 1; y <= h; y++) for (int i = 16; i < (w + 1) * 16; i++) in[b * plane + y * rowStride + i] = rng.nextFloat() - 0.5f;
-    }
-    int[] kOff = Tables.kOffsets(inBlocks, 16, 3, 3, plane, 1, rowStride, 16);
-    int[] inPix = Tables.pixels(oh, ow, 2, 2, rowStride, 16, 0, tile); // top-left of each window in the haloed input
-    int[] outPix = Tables.pixels(oh, ow, 1, 1, ow * 16, 16, 0, tile);
-    float[] wts = new float[kOff.length * 16 * blocks + 16 * blocks];
-    for (int i = 0; i < wts.length; i++) wts[i] = rng.nextFloat() - 0.5f;
-    float[] res = new float[blocks * outPlane];
-    for (int i = 0; i < res.length; i++) res[i] = rng.nextFloat() - 0.5f;
-    float[] out = new float[blocks * outPlane];
-    float[] panel = new float[kOff.length * tile];
-    int bias = kOff.length * 16 * blocks;
+  private static float[] strided(Kernels k, int blocks, boolean linear) {
+    Conv c = new Conv(2, 9, 9, 3, 2, 1);
+    int tile = linear ? Kernels.LINEAR_TILE : Kernels.tilePixels(blocks);
+    int[] inPix = Tables.pixels(c.oh, c.ow, 2, 2, c.rowStride, 16, 0, tile); // top-left of each window in the haloed input
+    int[] outPix = Tables.pixels(c.oh, c.ow, 1, 1, c.ow * 16, 16, 0, tile);
+    float[] out = new float[blocks * c.outPlane];
+    int[] kOff = Tables.kOffsets(c.inBlocks, 16, 3, 3, c.plane, 1, c.rowStride, 16);
+    int[] kbOff = Tables.kOffsets(c.inBlocks, 1, 3, 3, c.plane, 1, c.rowStride, 16);
+    int[] panelK = Tables.kOffsets(kbOff.length, 16, 1, 1, tile * 16, 1, 0, 0);
+    float[] panel = new float[kOff.length * tile + tile * 16];
     for (int p0 = 0; p0 < inPix.length; p0 += tile) {
-      if (packed) {
-        k.packBlockedPanel(in, 0, inPix, p0, kOff, tile, panel, 0);
-        k.convTilePacked(blocks, panel, 0, kOff.length, p0, wts, 0, bias, out, 0, outPix, outPlane, res, 0, outPix, outPlane, Kernels.RELU, 0f);
+      if (linear) {
+        k.packBlocks(c.in, 0, inPix, p0, kbOff, panel, 0);
+        k.convLinear(blocks, panel, 0, panelK, p0, c.wts, 0, c.bias, out, 0, outPix, c.outPlane, c.res, 0, outPix, c.outPlane, Kernels.RELU, 0f);
       } else {
-        k.convTile(blocks, in, 0, inPix, p0, kOff, wts, 0, bias, out, 0, outPix, outPlane, res, 0, outPix, outPlane, Kernels.RELU, 0f);
+        k.convTile(blocks, c.in, 0, inPix, p0, kOff, c.wts, 0, c.bias, out, 0, outPix, c.outPlane, c.res, 0, outPix, c.outPlane, Kernels.RELU, 0f);
+      }
+    }
+    return out;
+  }
+
+  /** A 1x1 conv over a halo-free 5x5 input of 3 blocks (25 pixels: one whole tile of 14 and a partial one), in place or gathering. */
+  private static float[] pointwise(Kernels k, int blocks, boolean linear) {
+    Conv c = new Conv(3, 5, 5, 1, 1, 0);
+    int tile = linear ? Kernels.LINEAR_TILE : Kernels.tilePixels(blocks);
+    int[] pix = Tables.pixels(5, 5, 1, 1, 5 * 16, 16, 0, tile);
+    int[] kOff = Tables.kOffsets(c.inBlocks, 16, 1, 1, c.plane, 1, 0, 0);
+    float[] out = new float[blocks * c.outPlane];
+    for (int p0 = 0; p0 < pix.length; p0 += tile) {
+      if (linear) {
+        k.convLinear(blocks, c.in, p0 * 16, kOff, p0, c.wts, 0, c.bias, out, 0, pix, c.outPlane, c.res, 0, pix, c.outPlane, Kernels.RELU, 0f);
+      } else {
+        k.convTile(blocks, c.in, 0, pix, p0, kOff, c.wts, 0, c.bias, out, 0, pix, c.outPlane, c.res, 0, pix, c.outPlane, Kernels.RELU, 0f);
       }
     }
     return out;
