@@ -129,9 +129,22 @@ class CompiledModelTest {
     Graph g = Specs.example("resnet50", Map.of("width", "8", "size", "56", "classes", "10"));
     ParamSource p = synthetic(g, 4);
     Tensor x = GeneratedModelTest.random(g, 5, 77);
-    Tensor one = CompiledModels.compile(g, p, 1).predict(x);
+    CompiledModel model = CompiledModels.compile(g, p, 1);
+    Tensor one = model.predict(x);
     Tensor two = CompiledModels.compile(g, p, 2).predict(x);
     assertArrayEquals(one.data(), two.data(), "which thread runs an image or an item must not change the result");
+    // batches run in bunches of images, layer by layer over the last steps (here from the step below);
+    // every image must come out exactly as it does alone
+    var bunchedFrom = model.getClass().getDeclaredMethod("bunchedFrom");
+    bunchedFrom.setAccessible(true);
+    assertTrue((int) bunchedFrom.invoke(model) < model.stepNames().size(), "the model runs its last steps layer by layer");
+    int per = one.data().length / 5;
+    for (int i = 0; i < 5; i++) {
+      float[] image = java.util.Arrays.copyOfRange(x.data(), i * x.data().length / 5, (i + 1) * x.data().length / 5);
+      int[] s = x.shape();
+      float[] alone = model.predict(new Tensor(new int[] {1, s[1], s[2], s[3]}, image)).data();
+      assertArrayEquals(alone, java.util.Arrays.copyOfRange(one.data(), i * per, (i + 1) * per), "image " + i + " of the batch");
+    }
   }
 
   /**

@@ -43,6 +43,8 @@ public final class Smallnet extends CompiledModel {
 
     private static final int[] GRAIN = {1, 147, 1, 1, 19, 1, 1, 10, 1, 1, 1, 1, 1};
 
+    private static final int[] BUNCH_CHUNK = {3, 147, 16, 19, 19, 16, 10, 10, 8, 2, 32, 16, 1};
+
     public Smallnet(Properties properties, int threads) {
         super(properties, threads);
     }
@@ -60,6 +62,16 @@ public final class Smallnet extends CompiledModel {
     @Override
     protected int grain(int step) {
         return GRAIN[step];
+    }
+
+    @Override
+    protected int bunchedFrom() {
+        return 10;
+    }
+
+    @Override
+    protected int bunchChunk(int step) {
+        return BUNCH_CHUNK[step];
     }
 
     @Override

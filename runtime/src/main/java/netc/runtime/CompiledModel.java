@@ -117,6 +117,25 @@ public abstract class CompiledModel {
 
   protected abstract boolean parallel(int step);
 
+  /**
+   * The first step from which a bunch of images runs layer by layer (every image through one step,
+   * then the next step) rather than image by image: the steps whose weights outweigh their
+   * activations, so a layer's weights are fetched from memory once per bunch rather than once per
+   * image. {@link #steps()} (the default) runs every image whole.
+   */
+  protected int bunchedFrom() {
+    return steps();
+  }
+
+  /**
+   * Items of a bunched step that every image of the bunch runs before the next items: one weight
+   * group where the bunch's inputs fit in cache (the group's weights are then fetched once), else
+   * the whole step (each image's input then stays in cache across the groups).
+   */
+  protected int bunchChunk(int step) {
+    return items(step);
+  }
+
   /** Runs items [from, to) of a step. */
   protected abstract void runStep(int step, Workspace ws, int from, int to);
 
@@ -174,27 +193,36 @@ public abstract class CompiledModel {
       throw new IllegalArgumentException("buffers too small for a batch of " + batch);
     }
     Workspace[] spaces = takeWorkspace();
-    if (spaces == null) {
-      spaces = new Workspace[pool.threads()];
-      for (int t = 0; t < spaces.length; t++) spaces[t] = new Workspace(arenaFloats);
-    }
+    if (spaces == null) spaces = new Workspace[pool.threads() * BUNCH];
     try {
       if (pool.threads() > 1 && pool.tryAcquire()) {
         try {
           if (batch >= pool.threads()) {
-            pool.runImages(this, spaces, input, output, batch);
+            pool.runImages(this, spaces, input, output, batch, Math.min(BUNCH, (batch + pool.threads() - 1) / pool.threads()));
           } else {
-            for (int i = 0; i < batch; i++) forwardImage(spaces[0], input, i, output, i, true);
+            for (int i = 0; i < batch; i++) forwardImage(space(spaces, 0), input, i, output, i, true);
           }
         } finally {
           pool.release();
         }
       } else {
-        for (int i = 0; i < batch; i++) forwardImage(spaces[0], input, i, output, i, false);
+        for (int i = 0; i < batch; i += BUNCH) forwardImages(spaces, 0, input, i, Math.min(batch, i + BUNCH), output);
       }
     } finally {
       giveBack(spaces);
     }
+  }
+
+  /**
+   * Images a thread runs together, layer by layer from {@link #bunchedFrom()}: each needs its own
+   * workspace, so this bounds the memory of a batch (threads x BUNCH arenas).
+   */
+  public static final int BUNCH = 4;
+
+  /** Workspace i of a call, allocated the first time a call needs it (a batch of 1 needs one). */
+  private Workspace space(Workspace[] spaces, int i) {
+    if (spaces[i] == null) spaces[i] = new Workspace(arenaFloats);
+    return spaces[i];
   }
 
   private Workspace[] takeWorkspace() {
@@ -210,8 +238,32 @@ public abstract class CompiledModel {
     for (int i = 0; i < idle.length(); i++) if (idle.compareAndSet(i, null, spaces)) return;
   }
 
-  final void forwardImage(Workspace ws, float[] input, int image, float[] output, int outImage) {
-    forwardImage(ws, input, image, output, outImage, false);
+  /**
+   * Runs images [from, to) (at most {@link #BUNCH}) on the calling thread, with workspaces
+   * {@code spaces[first ..]}: each image whole up to {@link #bunchedFrom()}, then every remaining
+   * step over all of them before the next step.
+   */
+  final void forwardImages(Workspace[] spaces, int first, float[] input, int from, int to, float[] output) {
+    int per = inputShape[0] * inputShape[1] * inputShape[2], split = Math.min(bunchedFrom(), steps());
+    for (int i = from; i < to; i++) {
+      Workspace ws = space(spaces, first + i - from);
+      ws.input = input;
+      ws.inputBase = i * per;
+      for (int s = 0; s < split; s++) timedStep(s, ws, false);
+    }
+    for (int s = split; s < steps(); s++) {
+      long t0 = PROFILE ? System.nanoTime() : 0;
+      int items = items(s), chunk = bunchChunk(s);
+      for (int c = 0; c < items; c += chunk) {
+        for (int i = from; i < to; i++) runStep(s, spaces[first + i - from], c, Math.min(items, c + chunk));
+      }
+      if (PROFILE) stepNanos[s] += System.nanoTime() - t0;
+    }
+    for (int i = from; i < to; i++) {
+      Workspace ws = spaces[first + i - from];
+      System.arraycopy(ws.arena, outputOffset(), output, i * outputSize, outputSize);
+      ws.input = null;
+    }
   }
 
   /** -Dnetc.profile=true accumulates wall time per step; see {@link #profile()}. */
@@ -230,14 +282,16 @@ public abstract class CompiledModel {
     ws.input = input;
     ws.inputBase = image * inputShape[0] * inputShape[1] * inputShape[2];
     int n = steps();
-    for (int s = 0; s < n; s++) {
-      int items = items(s);
-      long t0 = PROFILE ? System.nanoTime() : 0;
-      if (parallel && parallel(s)) pool.runStep(this, s, ws, items);
-      else runStep(s, ws, 0, items);
-      if (PROFILE) stepNanos[s] += System.nanoTime() - t0;
-    }
+    for (int s = 0; s < n; s++) timedStep(s, ws, parallel);
     System.arraycopy(ws.arena, outputOffset(), output, outImage * outputSize, outputSize);
     ws.input = null;
+  }
+
+  private void timedStep(int s, Workspace ws, boolean parallel) {
+    int items = items(s);
+    long t0 = PROFILE ? System.nanoTime() : 0;
+    if (parallel && parallel(s)) pool.runStep(this, s, ws, items);
+    else runStep(s, ws, 0, items);
+    if (PROFILE) stepNanos[s] += System.nanoTime() - t0;
   }
 }

@@ -92,15 +92,18 @@ public final class ThreadPool {
     go();
   }
 
-  /** Runs whole images of a batch, image i on the thread whose share holds i, each with its own workspace. */
-  synchronized void runImages(CompiledModel m, Workspace[] perThread, float[] input, float[] output, int n) {
+  /**
+   * Runs the images of a batch, {@code bunch} at a time per thread (thread t with workspaces
+   * {@code spaces[t * CompiledModel.BUNCH ..]}), taken in order from a shared counter.
+   */
+  synchronized void runImages(CompiledModel m, Workspace[] spaces, float[] input, float[] output, int n, int bunch) {
     this.model = m;
-    this.spaces = perThread;
+    this.spaces = spaces;
     this.in = input;
     this.out = output;
     this.items = n;
     this.images = true;
-    chunk = 1;
+    chunk = bunch;
     go();
   }
 
@@ -122,7 +125,7 @@ public final class ThreadPool {
       if (from >= items) return;
       int to = Math.min(items, from + chunk);
       if (images) {
-        for (int i = from; i < to; i++) model.forwardImage(spaces[t], in, i, out, i);
+        model.forwardImages(spaces, t * CompiledModel.BUNCH, in, from, to, out);
       } else {
         model.runStep(step, stepSpace, from, to);
       }
