@@ -54,14 +54,8 @@ final class CompileCommand implements Main.Command {
           jar, o.className(), o.weightFloats(), o.workspaceFloats() * 4 / 1024, (System.nanoTime() - t0) / 1e9);
       out.println("run it: java --add-modules jdk.incubator.vector -jar " + jar + " IMAGE...   (or --input X.npy --output Y.npy)");
     } finally {
-      deleteTree(work);
+      ModelCompiler.deleteTree(work);
     }
     return 0;
-  }
-
-  static void deleteTree(Path dir) throws IOException {
-    try (var files = Files.walk(dir)) {
-      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-    }
   }
 }

@@ -151,4 +151,11 @@ public final class ModelCompiler {
     out.closeEntry();
   }
 
+
+  /** Deletes a directory and everything in it (a compile's work directory, once loaded or jarred). */
+  public static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    }
+  }
 }

@@ -25,6 +25,8 @@ final class CompiledModels {
     ModelCompiler.compileTo(optimized, params, "test.net", false, dir, s -> {});
     // the parent loader supplies the runtime, so the model shares this JVM's kernels
     URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()}, CompiledModels.class.getClassLoader());
-    return CompiledModel.load(loader, threads);
+    CompiledModel model = CompiledModel.load(loader, threads);
+    ModelCompiler.deleteTree(dir); // loaded: class initialized, weights and labels read
+    return model;
   }
 }

@@ -101,6 +101,7 @@ public final class Bench {
     long t0 = System.nanoTime();
     CompiledModel netc = CompiledModel.load(new URLClassLoader(new URL[] {dir.toUri().toURL()}, Bench.class.getClassLoader()), threads);
     double netcLoad = (System.nanoTime() - t0) / 1e6;
+    ModelCompiler.deleteTree(dir); // loaded: class initialized, weights and labels read
 
     int[] in = netc.inputShape();
     float[] x = new float[batch * in[0] * in[1] * in[2]];
