@@ -257,7 +257,7 @@ public abstract class CompiledModel {
       for (int c = 0; c < items; c += chunk) {
         for (int i = from; i < to; i++) runStep(s, spaces[first + i - from], c, Math.min(items, c + chunk));
       }
-      if (PROFILE) stepNanos[s] += System.nanoTime() - t0;
+      if (PROFILE) stepNanos.addAndGet(s, System.nanoTime() - t0);
     }
     for (int i = from; i < to; i++) {
       Workspace ws = spaces[first + i - from];
@@ -269,12 +269,13 @@ public abstract class CompiledModel {
   /** -Dnetc.profile=true accumulates wall time per step; see {@link #profile()}. */
   private static final boolean PROFILE = Boolean.getBoolean("netc.profile");
 
-  private final long[] stepNanos = new long[1024];
+  /** Atomic: with a batch, every thread adds the time of the images it runs. */
+  private final java.util.concurrent.atomic.AtomicLongArray stepNanos = new java.util.concurrent.atomic.AtomicLongArray(1024);
 
   /** Accumulated nanoseconds per step since the last call (with -Dnetc.profile=true), then reset. */
   public final long[] profile() {
-    long[] out = java.util.Arrays.copyOf(stepNanos, steps());
-    java.util.Arrays.fill(stepNanos, 0);
+    long[] out = new long[steps()];
+    for (int s = 0; s < out.length; s++) out[s] = stepNanos.getAndSet(s, 0);
     return out;
   }
 
@@ -292,6 +293,6 @@ public abstract class CompiledModel {
     long t0 = PROFILE ? System.nanoTime() : 0;
     if (parallel && parallel(s)) pool.runStep(this, s, ws, items);
     else runStep(s, ws, 0, items);
-    if (PROFILE) stepNanos[s] += System.nanoTime() - t0;
+    if (PROFILE) stepNanos.addAndGet(s, System.nanoTime() - t0);
   }
 }
