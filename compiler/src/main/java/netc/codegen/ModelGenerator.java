@@ -243,10 +243,10 @@ public final class ModelGenerator {
     String what = String.format("conv %dx%d stride %dx%d padding %dx%d%s, %d -> %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
         kh, kw, sh, sw, ph, pw, dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(),
         in.h(), in.w(), out.h(), out.w(), res == null ? "" : ", residual", at.has("act") ? ", " + at.activation().spelling() : "");
-    // the input pixel under each output pixel's window, top-left, from the haloed storage
-    String inPix = table(n.name(), "in", INTS, String.format("Tables.pixels(%d, %d, %d, %d, %d, %d, %d, %d)",
-        out.h(), out.w(), sh, sw, in.rowStride(), in.pixStride(), -(ph * in.rowStride() + pw * in.pixStride()), tile));
     String outPix = table(n.name(), "out", INTS, pixelsOf(out, tile));
+    // the input pixel under each output pixel's window, top-left, from the haloed storage (unless read in place)
+    String inPixCall = String.format("Tables.pixels(%d, %d, %d, %d, %d, %d, %d, %d)",
+        out.h(), out.w(), sh, sw, in.rowStride(), in.pixStride(), -(ph * in.rowStride() + pw * in.pixStride()), tile);
     String resPix = res == null ? "null" : table(n.name(), "res", INTS, pixelsOf(res, tile));
     String kernel;
     CodeBlock input;
@@ -255,7 +255,7 @@ public final class ModelGenerator {
       kernel = "convTile";
       String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, %d, %d, %d, %d, %d, %d, %d)",
           inBlocks, lanes, kh, kw, in.plane(), laneStride, dh * in.rowStride(), dw * in.pixStride()));
-      input = CodeBlock.of("$L, $L, $L, tile * $L, $L", in.array(), in.at(0), inPix, tile, kOff);
+      input = CodeBlock.of("$L, $L, $L, tile * $L, $L", in.array(), in.at(0), table(n.name(), "in", INTS, inPixCall), tile, kOff);
     } else if (readsInPlace(n, in)) {
       // a 1x1 conv over a halo-free input: consecutive output pixels read consecutive input pixels
       kernel = "convLinear";
@@ -271,7 +271,8 @@ public final class ModelGenerator {
       MethodSpec.Builder pack = stepMethod(n, "pack", tiles, (long) tiles * tile * k,
           String.format("copy the windows of %s, %d tiles of %d pixels x %d, into panels for the linear micro-kernel", n.name(), tiles, tile, k));
       pack.beginControlFlow("for (int tile = from; tile < to; tile++)")
-          .addStatement("K.packBlocks($L, $L, $L, tile * $L, $L, a, $L + tile * $L)", in.array(), in.at(0), inPix, tile, kbOff, panels, (long) tile * k)
+          .addStatement("K.packBlocks($L, $L, $L, tile * $L, $L, a, $L + tile * $L)", in.array(), in.at(0), table(n.name(), "in", INTS, inPixCall),
+              tile, kbOff, panels, (long) tile * k)
           .endControlFlow();
       methods.add(pack.build());
       String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, 16, 1, 1, %d, 1, 0, 0)", k / 16, tile * 16));

@@ -19,25 +19,25 @@ public final class Smallnet extends CompiledModel {
     private static final boolean[] PARALLEL = {false, true, false, false, true, false, false, false,
             false, false, false, false, false};
 
-    private static final int[] STEM_IN = Tables.pixels(32, 32, 1, 1, 34, 1, -35, 7);
-
     private static final int[] STEM_OUT = Tables.pixels(32, 32, 1, 1, 512, 16, 0, 7);
 
     private static final int[] STEM_K = Tables.kOffsets(1, 3, 3, 3, 1156, 1156, 34, 1);
 
-    private static final int[] DW_IN = Tables.pixels(16, 16, 1, 1, 320, 16, -672, 14);
+    private static final int[] STEM_IN = Tables.pixels(32, 32, 1, 1, 34, 1, -35, 7);
 
     private static final int[] DW_OUT = Tables.pixels(16, 16, 1, 1, 256, 16, 0, 14);
 
     private static final int[] DW_KB = Tables.kOffsets(1, 1, 3, 3, 6400, 1, 640, 32);
 
-    private static final int[] DW_K = Tables.kOffsets(9, 16, 1, 1, 224, 1, 0, 0);
+    private static final int[] DW_IN = Tables.pixels(16, 16, 1, 1, 320, 16, -672, 14);
 
-    private static final int[] MIX_IN = Tables.pixels(8, 16, 2, 1, 288, 16, -16, 14);
+    private static final int[] DW_K = Tables.kOffsets(9, 16, 1, 1, 224, 1, 0, 0);
 
     private static final int[] MIX_OUT = Tables.pixels(8, 16, 1, 1, 256, 16, 0, 14);
 
     private static final int[] MIX_KB = Tables.kOffsets(1, 1, 1, 3, 4608, 1, 288, 16);
+
+    private static final int[] MIX_IN = Tables.pixels(8, 16, 2, 1, 288, 16, -16, 14);
 
     private static final int[] MIX_K = Tables.kOffsets(3, 16, 1, 1, 224, 1, 0, 0);
 
