@@ -197,6 +197,7 @@ public abstract class CompiledModel {
     try {
       if (pool.threads() > 1 && pool.tryAcquire()) {
         try {
+          pool.wake(); // parked workers come up while this thread starts on the first step
           if (batch >= pool.threads()) {
             pool.runImages(this, spaces, input, output, batch, Math.min(BUNCH, (batch + pool.threads() - 1) / pool.threads()));
           } else {
