@@ -17,20 +17,31 @@ public final class Reorder {
     for (int c = from; c < to; c++) {
       int so = srcBase + (srcBlocked ? (c / 16) * srcPlane + c % 16 : c * srcPlane);
       int d0 = dstBase + (dstBlocked ? (c / 16) * dstPlane + c % 16 : c * dstPlane);
-      if (dstHaloH > 0 || dstHaloW > 0) {
-        float v = pad == null ? 0f : pad[c];
-        for (int y = -dstHaloH; y < h + dstHaloH; y++) {
-          for (int x = -dstHaloW; x < w + dstHaloW; x++) {
-            if (y < 0 || y >= h || x < 0 || x >= w) dst[d0 + y * dstRow + x * dstPix] = v;
-          }
-        }
-      }
+      if (dstHaloH > 0 || dstHaloW > 0) fillBorder(dst, d0, h, w, dstRow, dstPix, dstHaloH, dstHaloW, pad == null ? 0f : pad[c]);
       float m = mean == null ? 0f : mean[c], s = std == null ? 1f : std[c];
       for (int y = 0; y < h; y++) {
-        for (int x = 0; x < w; x++) {
-          float v = src[so + y * srcRow + x * srcPix];
-          dst[d0 + y * dstRow + x * dstPix] = mean == null ? v : (float) ((v - (double) m) / s);
+        int sr = so + y * srcRow, dr = d0 + y * dstRow;
+        if (mean == null && srcPix == 1 && dstPix == 1) {
+          System.arraycopy(src, sr, dst, dr, w);
+          continue;
         }
+        for (int x = 0; x < w; x++) {
+          float v = src[sr + x * srcPix];
+          dst[dr + x * dstPix] = mean == null ? v : (float) ((v - (double) m) / s);
+        }
+      }
+    }
+  }
+
+  /** Writes v to the border of one channel: whole rows above and below, then the columns either side. */
+  private static void fillBorder(float[] dst, int d0, int h, int w, int row, int pix, int hh, int hw, float v) {
+    for (int y = -hh; y < h + hh; y++) {
+      int r = d0 + y * row;
+      if (y < 0 || y >= h) {
+        for (int x = -hw; x < w + hw; x++) dst[r + x * pix] = v;
+      } else {
+        for (int x = -hw; x < 0; x++) dst[r + x * pix] = v;
+        for (int x = w; x < w + hw; x++) dst[r + x * pix] = v;
       }
     }
   }

@@ -273,12 +273,17 @@ final class VectorKernels extends Kernels {
     float inv = 1f / (kh * kw);
     for (int ox = 0; ox < outW; ox++) {
       int x0 = Math.max(0, ox * sw - pw), x1 = Math.min(inW, ox * sw - pw + kw);
-      // one flat loop over the clipped window keeps the accumulator in a register
-      int cols = x1 - x0, n = (y1 - y0) * cols;
+      // one flat loop over the clipped window keeps the accumulator in a register; the offset steps
+      // along a row and jumps to the next at its end (no division per element)
+      int cols = x1 - x0, n = (y1 - y0) * cols, rowJump = inRowStride - cols * 16;
       FloatVector acc = FloatVector.broadcast(S, max ? Float.NEGATIVE_INFINITY : 0f);
-      for (int i = 0; i < n; i++) {
-        int y = y0 + i / cols, x = x0 + i % cols;
-        FloatVector v = FloatVector.fromArray(S, in, inBase + y * inRowStride + x * 16);
+      for (int i = 0, c = 0, off = inBase + y0 * inRowStride + x0 * 16; i < n; i++, off += 16) {
+        if (c == cols) {
+          c = 0;
+          off += rowJump;
+        }
+        c++;
+        FloatVector v = FloatVector.fromArray(S, in, off);
         acc = max ? acc.max(v) : acc.add(v);
       }
       (max ? acc : acc.mul(inv)).intoArray(out, outBase + ox * 16);
