@@ -51,6 +51,24 @@ class CompiledModelTest {
     for (String line : o.source().lines().toList()) assertTrue(line.length() <= 140, "formatted: " + line);
   }
 
+  /**
+   * Activation-heavy convs with several weight groups run tile by tile, weight-heavy ones group by
+   * group; either order computes the same outputs as the reference interpreter, on one thread and two.
+   */
+  @Test
+  void tileByTileAndGroupByGroupConvsBothMatchTheInterpreter() throws Exception {
+    Graph g = Specs.example("resnet50", Map.of("width", "16", "size", "56", "classes", "10"));
+    ParamSource p = synthetic(g, 4);
+    ModelCompiler.Output o = ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()), p, "resnet50", true, dir, s -> {});
+    assertTrue(o.source().contains("int tile = item / 2, group = item - tile * 2"), "layer1's 1x1 convs (2 groups) tile by tile");
+    assertTrue(o.source().contains("; weight group by group"), "layer4's convs group by group");
+    for (int threads : new int[] {1, 2}) {
+      CompiledModel model = CompiledModels.compile(g, p, threads);
+      Tensor x = GeneratedModelTest.random(g, 2, 3);
+      GeneratedModelTest.assertClose(Interpreter.run(g, p, x), model.predict(x), 1e-4, threads + " threads");
+    }
+  }
+
   /** Layer names with quotes, comment ends, unicode escapes and keywords compile to correct code. */
   @Test
   void hostileNamesCompileToCorrectCode() throws Exception {

@@ -123,7 +123,7 @@ public final class Smallnet extends CompiledModel {
     }
 
     /**
-     * stem: conv 3x3 stride 1x1 padding 1x1, 3 -> 16 channels, 32x32 -> 32x32; epilogue: bias, leaky_relu.
+     * stem: conv 3x3 stride 1x1 padding 1x1, 3 -> 16 channels, 32x32 -> 32x32; epilogue: bias, leaky_relu; weight group by group.
      * from stem (conv) at ../examples/smallnet.net:8:1
      * from act1 (leaky_relu) at ../examples/smallnet.net:9:1
      */
@@ -165,7 +165,7 @@ public final class Smallnet extends CompiledModel {
     }
 
     /**
-     * dw: conv 3x3 stride 1x1 padding 2x2 dilation 2x2, 16 -> 16 channels, 16x16 -> 16x16; epilogue: bias, tanh.
+     * dw: conv 3x3 stride 1x1 padding 2x2 dilation 2x2, 16 -> 16 channels, 16x16 -> 16x16; epilogue: bias, tanh; weight group by group.
      * from dw (conv) at ../examples/smallnet.net:12:5
      * from bn (batchnorm) at ../examples/smallnet.net:13:5
      * from tanh (tanh) at ../examples/smallnet.net:14:5
@@ -208,7 +208,7 @@ public final class Smallnet extends CompiledModel {
     }
 
     /**
-     * mix: conv 1x3 stride 2x1 padding 0x1, 16 -> 32 channels, 16x16 -> 8x16; epilogue: bias, sigmoid.
+     * mix: conv 1x3 stride 2x1 padding 0x1, 16 -> 32 channels, 16x16 -> 8x16; epilogue: bias, sigmoid; weight group by group.
      * from mix (conv) at ../examples/smallnet.net:16:1
      * from bn2 (batchnorm) at ../examples/smallnet.net:17:1
      * from sigmoid (sigmoid) at ../examples/smallnet.net:18:1
