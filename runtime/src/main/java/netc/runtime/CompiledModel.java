@@ -105,16 +105,17 @@ public abstract class CompiledModel {
   /** Work items of a step; a step whose items are split across threads must have independent items. */
   protected abstract int items(int step);
 
-  /** Whether a step is worth splitting across threads. */
   /**
-   * Items that read the same weights (one conv's output-channel group over all its tiles): threads
-   * take whole multiples of it when there are enough, so each streams its own weights rather than
-   * both streaming the same ones. 1 when a step's items share nothing.
+   * Consecutive items that share their data (a conv's weight group over all its tiles, or, run tile
+   * by tile, one tile over all groups): threads take whole multiples of it when there are enough, so
+   * each reads its own weights, or its own pixels, rather than both reading the same. 1 when a
+   * step's items share nothing.
    */
   protected int grain(int step) {
     return 1;
   }
 
+  /** Whether a step is worth splitting across threads. */
   protected abstract boolean parallel(int step);
 
   /**

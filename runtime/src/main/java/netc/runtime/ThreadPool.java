@@ -1,6 +1,7 @@
 package netc.runtime;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -9,9 +10,12 @@ import java.util.concurrent.locks.LockSupport;
  * microseconds, and parking would cost more), and park after {@link #SPIN_NANOS} without work. The
  * caller works too.
  *
- * <p>Items are handed out in contiguous chunks from an atomic counter rather than split in fixed
- * halves: on a virtual machine the host may pause one vCPU for milliseconds, and with a fixed split
- * the other thread would then wait at the barrier; here it takes the remaining chunks. Which thread
+ * <p>A step's items are split into one contiguous range per thread, in whole grains, and each thread
+ * works through its own range from the front in chunks, so thread t takes the same part of every
+ * step: the channel blocks or pixels one step writes are, as far as the steps' orders agree, the
+ * ones the same thread reads in the next, from its own core's cache. A thread that finishes its
+ * range takes chunks from the back of the others' (on a virtual machine the host may pause one vCPU
+ * for milliseconds; a fixed split would leave the other waiting at the barrier). Which thread
  * computes an item never changes what it computes, so results stay bit-identical.
  */
 public final class ThreadPool {
@@ -65,6 +69,7 @@ public final class ThreadPool {
   private ThreadPool(int threads) {
     if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
     this.threads = threads;
+    this.ranges = new AtomicLongArray(threads);
     this.workers = new Thread[threads - 1];
     for (int t = 1; t < threads; t++) {
       int id = t;
@@ -87,9 +92,15 @@ public final class ThreadPool {
     this.items = n;
     this.images = false;
     int g = m.grain(stepIndex), units = n / g;
+    boolean whole = g > 1 && units >= 2 * threads && units * g == n;
     // about eight chunks per thread: small enough to rebalance a stall, large enough to keep locality;
     // in whole grains when there are at least two per thread
-    chunk = g > 1 && units >= 2 * threads ? g * Math.max(1, units / (threads * 8)) : Math.max(1, n / (threads * 8));
+    chunk = whole ? g * Math.max(1, units / (threads * 8)) : Math.max(1, n / (threads * 8));
+    for (int t = 0; t < threads; t++) {
+      int lo = whole ? (int) ((long) units * t / threads) * g : (int) ((long) n * t / threads);
+      int hi = whole ? (int) ((long) units * (t + 1) / threads) * g : (int) ((long) n * (t + 1) / threads);
+      ranges.set(t, range(lo, hi));
+    }
     go();
   }
 
@@ -130,16 +141,45 @@ public final class ThreadPool {
   }
 
   private void share(int t) {
-    while (true) {
-      int from = next.getAndAdd(chunk);
-      if (from >= items) return;
-      int to = Math.min(items, from + chunk);
-      if (images) {
-        model.forwardImages(spaces, t * CompiledModel.BUNCH, in, from, to, out);
-      } else {
-        model.runStep(step, stepSpace, from, to);
+    if (images) {
+      while (true) {
+        int from = next.getAndAdd(chunk);
+        if (from >= items) return;
+        model.forwardImages(spaces, t * CompiledModel.BUNCH, in, from, Math.min(items, from + chunk), out);
       }
     }
+    while (true) { // own range, from the front
+      long r = ranges.get(t);
+      int front = front(r), back = back(r);
+      if (front >= back) break;
+      int to = Math.min(back, front + chunk);
+      if (ranges.compareAndSet(t, r, range(to, back))) model.runStep(step, stepSpace, front, to);
+    }
+    for (int i = 1; i < threads; i++) { // then the others', from the back
+      int o = (t + i) % threads;
+      while (true) {
+        long r = ranges.get(o);
+        int front = front(r), back = back(r);
+        if (front >= back) break;
+        int from = Math.max(front, back - chunk);
+        if (ranges.compareAndSet(o, r, range(front, from))) model.runStep(step, stepSpace, from, back);
+      }
+    }
+  }
+
+  /** Each thread's remaining items of the current step, [front, back) packed in a long. */
+  private final AtomicLongArray ranges;
+
+  private static long range(int front, int back) {
+    return (long) front << 32 | (back & 0xffffffffL);
+  }
+
+  private static int front(long r) {
+    return (int) (r >>> 32);
+  }
+
+  private static int back(long r) {
+    return (int) r;
   }
 
   /**
