@@ -562,7 +562,7 @@ public final class ModelGenerator {
       mean = table(owner, "mean", FLOATS, floats(at.getDoubles("mean")));
       std = table(owner, "std", FLOATS, floats(at.getDoubles("std")));
     }
-    MethodSpec.Builder m = stepMethod(n, src.channels(), n.shape().size(),
+    MethodSpec.Builder m = stepMethod(n, src.channels() * src.h(), n.shape().size(), // an item is a row
         String.format("copy %s from %s to %s%s%s", n.shape(), src.blocked() ? "nchw16c" : "nchw", dst.blocked() ? "nchw16c" : "nchw",
             dst.hh() + dst.hw() > 0 ? " with a " + dst.hh() + "x" + dst.hw() + " border" : "", at.has("normalize") ? ", normalizing" : ""));
     m.addStatement("$T.copy($L, $L, $L,\n$L, $L, $L, $L, $L, $L,\na, $L, $L, $L, $L, $L, $L, $L,\n$L, $L, $L, from, to)", REORDER,

@@ -14,7 +14,7 @@ import netc.runtime.kernels.Tables;
  * smallnet, compiled by netc: 13 steps, 0.001 G multiply-accumulates per image, 89 KiB of activations per image.
  */
 public final class Smallnet extends CompiledModel {
-    private static final int[] ITEMS = {3, 147, 16, 19, 19, 16, 10, 10, 8, 2, 32, 16, 1};
+    private static final int[] ITEMS = {96, 147, 16, 19, 19, 16, 10, 10, 8, 2, 32, 16, 1};
 
     private static final boolean[] PARALLEL = {false, true, false, false, true, false, false, false,
             false, false, false, false, false};
@@ -43,7 +43,7 @@ public final class Smallnet extends CompiledModel {
 
     private static final int[] GRAIN = {1, 147, 1, 1, 19, 1, 1, 10, 1, 1, 1, 1, 1};
 
-    private static final int[] BUNCH_CHUNK = {3, 147, 16, 19, 19, 16, 10, 10, 8, 2, 32, 16, 1};
+    private static final int[] BUNCH_CHUNK = {96, 147, 16, 19, 19, 16, 10, 10, 8, 2, 32, 16, 1};
 
     public Smallnet(Properties properties, int threads) {
         super(properties, threads);

@@ -10,39 +10,42 @@ package netc.runtime.kernels;
 public final class Reorder {
   private Reorder() {}
 
+  /**
+   * Copies rows [from, to) of the tensor, row i being row i % h of channel i / h, with the border
+   * around them: each row's side columns, and the rows above and below the interior with its first
+   * and last row.
+   */
   public static void copy(int channels, int h, int w,
       float[] src, int srcBase, boolean srcBlocked, int srcPlane, int srcRow, int srcPix,
       float[] dst, int dstBase, boolean dstBlocked, int dstPlane, int dstRow, int dstPix, int dstHaloH, int dstHaloW,
       float[] pad, float[] mean, float[] std, int from, int to) {
-    for (int c = from; c < to; c++) {
-      int so = srcBase + (srcBlocked ? (c / 16) * srcPlane + c % 16 : c * srcPlane);
-      int d0 = dstBase + (dstBlocked ? (c / 16) * dstPlane + c % 16 : c * dstPlane);
-      if (dstHaloH > 0 || dstHaloW > 0) fillBorder(dst, d0, h, w, dstRow, dstPix, dstHaloH, dstHaloW, pad == null ? 0f : pad[c]);
+    for (int i = from; i < to; i++) {
+      int c = i / h, y = i - c * h;
+      int sr = srcBase + (srcBlocked ? (c / 16) * srcPlane + c % 16 : c * srcPlane) + y * srcRow;
+      int d0 = dstBase + (dstBlocked ? (c / 16) * dstPlane + c % 16 : c * dstPlane), dr = d0 + y * dstRow;
+      if (dstHaloH > 0 || dstHaloW > 0) {
+        float v = pad == null ? 0f : pad[c];
+        if (y == 0) fillRows(dst, d0, -dstHaloH, 0, w, dstRow, dstPix, dstHaloW, v);
+        if (y == h - 1) fillRows(dst, d0, h, h + dstHaloH, w, dstRow, dstPix, dstHaloW, v);
+        for (int x = -dstHaloW; x < 0; x++) dst[dr + x * dstPix] = v;
+        for (int x = w; x < w + dstHaloW; x++) dst[dr + x * dstPix] = v;
+      }
+      if (mean == null && srcPix == 1 && dstPix == 1) {
+        System.arraycopy(src, sr, dst, dr, w);
+        continue;
+      }
       float m = mean == null ? 0f : mean[c], s = std == null ? 1f : std[c];
-      for (int y = 0; y < h; y++) {
-        int sr = so + y * srcRow, dr = d0 + y * dstRow;
-        if (mean == null && srcPix == 1 && dstPix == 1) {
-          System.arraycopy(src, sr, dst, dr, w);
-          continue;
-        }
-        for (int x = 0; x < w; x++) {
-          float v = src[sr + x * srcPix];
-          dst[dr + x * dstPix] = mean == null ? v : (float) ((v - (double) m) / s);
-        }
+      for (int x = 0; x < w; x++) {
+        float v = src[sr + x * srcPix];
+        dst[dr + x * dstPix] = mean == null ? v : (float) ((v - (double) m) / s);
       }
     }
   }
 
-  /** Writes v to the border of one channel: whole rows above and below, then the columns either side. */
-  private static void fillBorder(float[] dst, int d0, int h, int w, int row, int pix, int hh, int hw, float v) {
-    for (int y = -hh; y < h + hh; y++) {
-      int r = d0 + y * row;
-      if (y < 0 || y >= h) {
-        for (int x = -hw; x < w + hw; x++) dst[r + x * pix] = v;
-      } else {
-        for (int x = -hw; x < 0; x++) dst[r + x * pix] = v;
-        for (int x = w; x < w + hw; x++) dst[r + x * pix] = v;
-      }
+  /** Writes v to whole rows [y0, y1) of one channel's padded plane, border columns included. */
+  private static void fillRows(float[] dst, int d0, int y0, int y1, int w, int row, int pix, int hw, float v) {
+    for (int y = y0; y < y1; y++) {
+      for (int x = -hw; x < w + hw; x++) dst[d0 + y * row + x * pix] = v;
     }
   }
 }
