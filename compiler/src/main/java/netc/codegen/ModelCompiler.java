@@ -67,6 +67,7 @@ public final class ModelCompiler {
     p.setProperty("network", optimized.name());
     p.setProperty("spec", specName);
     p.setProperty("netc.version", VERSION);
+    p.setProperty("runtime.abi", Integer.toString(netc.runtime.CompiledModel.ABI));
     p.setProperty("weights.synthetic", Boolean.toString(synthetic));
     p.setProperty("weights.resource", "/netc/weights.bin");
     p.setProperty("weights.floats", Integer.toString(weights.floats()));

@@ -74,6 +74,21 @@ class CompiledModelTest {
     }
   }
 
+  /** A model generated for another runtime contract is refused on load with a message, not run. */
+  @Test
+  void modelForAnotherRuntimeAbiIsRefused() throws Exception {
+    Graph g = Specs.example("smallnet", Map.of());
+    ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()), synthetic(g, 1), "smallnet", true, dir, s -> {});
+    Path props = dir.resolve("netc/model.properties");
+    String text = Files.readString(props);
+    assertTrue(text.contains("runtime.abi=" + CompiledModel.ABI), text);
+    Files.writeString(props, text.replace("runtime.abi=" + CompiledModel.ABI, "runtime.abi=1"));
+    try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
+      netc.runtime.BadInputException e = assertThrows(netc.runtime.BadInputException.class, () -> CompiledModel.load(loader, 1));
+      assertTrue(e.getMessage().contains("ABI 1") && e.getMessage().contains("recompile"), e.getMessage());
+    }
+  }
+
   /** Layer names with quotes, comment ends, unicode escapes and keywords compile to correct code. */
   @Test
   void hostileNamesCompileToCorrectCode() throws Exception {

@@ -29,6 +29,14 @@ public abstract class CompiledModel {
   /** Resource names inside a compiled jar. */
   public static final String PROPERTIES = "/netc/model.properties";
 
+  /**
+   * The contract between generated code and this runtime (what a step's items are, the kernels'
+   * signatures and layouts), recorded in every compiled model and checked on load: a model
+   * generated for another contract would run, and compute garbage. Raised with any such change.
+   * 2: the input reorder's items became rows.
+   */
+  public static final int ABI = 2;
+
   protected final float[] w;
   private final Properties properties;
   private final int[] inputShape;
@@ -56,6 +64,12 @@ public abstract class CompiledModel {
     try (InputStream in = loader.getResourceAsStream(PROPERTIES.substring(1))) {
       if (in == null) throw new BadInputException("no compiled netc model on the class path (missing " + PROPERTIES + ")");
       p.load(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+      String abi = p.getProperty("runtime.abi");
+      if (!Integer.toString(ABI).equals(abi)) {
+        throw new BadInputException("the compiled model (netc " + p.getProperty("netc.version", "?") + ") was generated for "
+            + (abi == null ? "an older netc runtime" : "netc runtime ABI " + abi) + ", and this runtime is ABI " + ABI
+            + ": recompile it with this netc, or run its own jar (java -jar MODEL.jar)");
+      }
       Class<?> c = Class.forName(p.getProperty("class"), true, loader);
       return (CompiledModel) c.getConstructor(Properties.class, int.class).newInstance(p, threads);
     } catch (IOException | ReflectiveOperationException e) {
