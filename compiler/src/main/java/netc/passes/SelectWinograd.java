@@ -67,26 +67,12 @@ final class SelectWinograd implements Pass {
     return tiles >= MIN_TILES_FOR_F4 ? 4 : 2;
   }
 
-  /** Output tiles of 2x2 below which a conv stays direct. */
-  static final int MIN_TILES = 32;
-
-  /**
-   * Whether Winograd pays for its larger weights: F(2x2,3x3)'s transformed weights are 16/9 of the
-   * conv's. On a 7x7 map (16 tiles of 2x2, computed as two 14-pixel kernel tiles) the products do
-   * as many multiply-adds as the direct conv over its 49 pixels, so all that is left is 1.8x the
-   * weight bytes, which at batch 1 come from memory: resnet50's two layer4 Winograd convs add 15 MB
-   * to the 102 MB of weights, past what this machine's L3 holds from one inference to the next.
-   */
-  static boolean pays(Node n) {
-    return ((n.shape().height() + 1) / 2) * ((n.shape().width() + 1) / 2) >= MIN_TILES;
-  }
-
   @Override
   public Graph run(Graph graph, PassContext context) {
     GraphEditor e = new GraphEditor(graph);
     for (Node n : List.copyOf(e.nodes())) {
       // the transforms work on channel-blocked tensors; a conv on the caller's NCHW input stays direct
-      if (eligible(n) && e.node(n.input(0)).op() != Op.INPUT && pays(n)) {
+      if (eligible(n) && e.node(n.input(0)).op() != Op.INPUT) {
         e.replace(n.withAttrs(n.attrs().with("algo", "winograd").with("tile", tile(n))));
       }
     }
