@@ -1,0 +1,114 @@
+package netc.examples;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import netc.runtime.BadInputException;
+import netc.runtime.CompiledModel;
+import netc.runtime.Tensor;
+import netc.runtime.Workspace;
+
+/**
+ * Where a step's time goes inside the network: runs one step of a compiled model on its own, on one
+ * thread, repeatedly, warm, then with a cache sweep before each call: a small one (empties L2,
+ * leaves L3) and a large one (empties L3 too). Set beside {@code netc profile}, it says whether a
+ * step is slower inside the network because its data comes from L3 or from memory. A diagnostic:
+ * it reaches the generated {@code runStep} by reflection.
+ * <pre>./netc step-probe MODEL.jar STEP[,STEP...] [--small-mb 6] [--large-mb 256]</pre>
+ */
+final class StepProbe {
+  private StepProbe() {}
+
+  private static float sink;
+
+  public static void main(String[] args) throws Exception {
+    if (args.length < 2) {
+      System.err.println("usage: netc step-probe MODEL.jar STEP[,STEP...] [--small-mb 6] [--large-mb 256]");
+      System.exit(2);
+    }
+    Path jar = Path.of(args[0]);
+    int smallMb = 6, largeMb = 256;
+    for (int i = 2; i < args.length; i++) {
+      switch (args[i]) {
+        case "--small-mb" -> smallMb = Integer.parseInt(args[++i]);
+        case "--large-mb" -> largeMb = Integer.parseInt(args[++i]);
+        default -> {
+          System.err.println("netc step-probe: unknown option " + args[i]);
+          System.exit(2);
+        }
+      }
+    }
+    if (!Files.isRegularFile(jar)) {
+      System.err.println("netc step-probe: cannot read " + jar + ": no such file");
+      System.exit(1);
+    }
+    CompiledModel m;
+    try {
+      m = CompiledModel.load(new URLClassLoader(new URL[] {jar.toUri().toURL()}, StepProbe.class.getClassLoader()), 1);
+    } catch (BadInputException e) {
+      System.err.println("netc step-probe: " + jar + ": " + e.getMessage());
+      System.exit(1);
+      return;
+    }
+    List<String> names = m.stepNames();
+    List<Integer> steps = new ArrayList<>();
+    for (String name : args[1].split(",")) {
+      int s = names.indexOf(name);
+      if (s < 0) {
+        System.err.println("netc step-probe: no step " + name + " in " + jar + " (see netc profile for the names)");
+        System.exit(1);
+      }
+      steps.add(s);
+    }
+    int[] shape = m.inputShape();
+    float[] x = Tensor.uniform(1, 1, shape[0], shape[1], shape[2]).data(), y = new float[m.outputSize()];
+    for (int i = 0; i < 30; i++) m.predict(x, 1, y); // compiles the kernels and fills the activations
+
+    Method run = CompiledModel.class.getDeclaredMethod("runStep", int.class, Workspace.class, int.class, int.class);
+    Method items = CompiledModel.class.getDeclaredMethod("items", int.class);
+    Field arena = CompiledModel.class.getDeclaredField("arenaFloats");
+    Constructor<Workspace> workspace = Workspace.class.getDeclaredConstructor(int.class);
+    for (var a : List.of(run, items, arena, workspace)) a.setAccessible(true);
+    Workspace ws = workspace.newInstance((Integer) arena.get(m));
+    ws.input = x;
+    for (int i = 0; i < 3; i++) { // the workspace's activations, as a call leaves them
+      for (int s = 0; s < names.size(); s++) run.invoke(m, s, ws, 0, (Integer) items.invoke(m, s));
+    }
+    float[] small = new float[smallMb << 18], large = new float[largeMb << 18];
+    System.out.printf("%-32s %10s %16s %16s%n", "step (one thread, median ms)", "warm", "after " + smallMb + " MB", "after " + largeMb + " MB");
+    for (int s : steps) {
+      int n = (Integer) items.invoke(m, s);
+      double warm = time(run, m, s, ws, n, null, 200), afterSmall = time(run, m, s, ws, n, small, 40), afterLarge = time(run, m, s, ws, n, large, 40);
+      System.out.printf("%-32s %10.3f %16.3f %16.3f%n", names.get(s), warm, afterSmall, afterLarge);
+    }
+    if (sink == 42) System.out.println();
+  }
+
+  /** Median time of one step over {@code reps} calls, each after reading and writing {@code sweep} (if any). */
+  private static double time(Method run, CompiledModel m, int step, Workspace ws, int n, float[] sweep, int reps) throws Exception {
+    double[] t = new double[reps];
+    for (int i = 0; i < 10; i++) run.invoke(m, step, ws, 0, n);
+    for (int r = 0; r < reps; r++) {
+      if (sweep != null) {
+        float sum = 0;
+        for (int j = 0; j < sweep.length; j += 16) {
+          sum += sweep[j];
+          sweep[j] = sum * 1e-30f;
+        }
+        sink += sum;
+      }
+      long t0 = System.nanoTime();
+      run.invoke(m, step, ws, 0, n);
+      t[r] = (System.nanoTime() - t0) / 1e6;
+    }
+    Arrays.sort(t);
+    return t[reps / 2];
+  }
+}
