@@ -21,7 +21,9 @@ import netc.runtime.Workspace;
  * leaves L3) and a large one (empties L3 too). Set beside {@code netc profile}, it says whether a
  * step is slower inside the network because its data comes from L3 or from memory. A diagnostic:
  * it reaches the generated {@code runStep} by reflection.
- * <pre>./netc step-probe MODEL.jar STEP[,STEP...] [--small-mb 6] [--large-mb 256]</pre>
+ * <pre>./netc step-probe MODEL.jar STEP[,STEP...] [--small-mb 6] [--large-mb 256] [--before K]</pre>
+ * With {@code --before K}, also the step's time when the K steps before it in the network run
+ * before each call: which predecessors make it slow.
  */
 final class StepProbe {
   private StepProbe() {}
@@ -30,15 +32,16 @@ final class StepProbe {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 2) {
-      System.err.println("usage: netc step-probe MODEL.jar STEP[,STEP...] [--small-mb 6] [--large-mb 256]");
+      System.err.println("usage: netc step-probe MODEL.jar STEP[,STEP...] [--small-mb 6] [--large-mb 256] [--before K]");
       System.exit(2);
     }
     Path jar = Path.of(args[0]);
-    int smallMb = 6, largeMb = 256;
+    int smallMb = 6, largeMb = 256, before = 0;
     for (int i = 2; i < args.length; i++) {
       switch (args[i]) {
         case "--small-mb" -> smallMb = Integer.parseInt(args[++i]);
         case "--large-mb" -> largeMb = Integer.parseInt(args[++i]);
+        case "--before" -> before = Integer.parseInt(args[++i]);
         default -> {
           System.err.println("netc step-probe: unknown option " + args[i]);
           System.exit(2);
@@ -82,13 +85,28 @@ final class StepProbe {
       for (int s = 0; s < names.size(); s++) run.invoke(m, s, ws, 0, (Integer) items.invoke(m, s));
     }
     float[] small = new float[smallMb << 18], large = new float[largeMb << 18];
-    System.out.printf("%-32s %10s %16s %16s%n", "step (one thread, median ms)", "warm", "after " + smallMb + " MB", "after " + largeMb + " MB");
+    System.out.printf("%-32s %10s %16s %16s%s%n", "step (one thread, median ms)", "warm", "after " + smallMb + " MB", "after " + largeMb + " MB",
+        before > 0 ? String.format(" %16s", "after " + before + " steps") : "");
     for (int s : steps) {
       int n = (Integer) items.invoke(m, s);
       double warm = time(run, m, s, ws, n, null, 200), afterSmall = time(run, m, s, ws, n, small, 40), afterLarge = time(run, m, s, ws, n, large, 40);
-      System.out.printf("%-32s %10.3f %16.3f %16.3f%n", names.get(s), warm, afterSmall, afterLarge);
+      String after = before > 0 ? String.format(" %16.3f", timeAfterSteps(run, items, m, s, ws, n, before, 40)) : "";
+      System.out.printf("%-32s %10.3f %16.3f %16.3f%s%n", names.get(s), warm, afterSmall, afterLarge, after);
     }
     if (sink == 42) System.out.println();
+  }
+
+  /** Median time of one step over {@code reps} calls, each after the {@code before} steps that precede it in the network. */
+  private static double timeAfterSteps(Method run, Method items, CompiledModel m, int step, Workspace ws, int n, int before, int reps) throws Exception {
+    double[] t = new double[reps];
+    for (int r = 0; r < reps; r++) {
+      for (int j = Math.max(0, step - before); j < step; j++) run.invoke(m, j, ws, 0, (Integer) items.invoke(m, j));
+      long t0 = System.nanoTime();
+      run.invoke(m, step, ws, 0, n);
+      t[r] = (System.nanoTime() - t0) / 1e6;
+    }
+    Arrays.sort(t);
+    return t[reps / 2];
   }
 
   /** Median time of one step over {@code reps} calls, each after reading and writing {@code sweep} (if any). */
