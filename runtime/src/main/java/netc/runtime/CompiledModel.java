@@ -33,9 +33,9 @@ public abstract class CompiledModel {
    * The contract between generated code and this runtime (what a step's items are, the kernels'
    * signatures and layouts), recorded in every compiled model and checked on load: a model
    * generated for another contract would run, and compute garbage. Raised with any such change.
-   * 2: the input reorder's items became rows.
+   * 2: the input reorder's items became rows. 3: Winograd products may call convLinearSmall.
    */
-  public static final int ABI = 2;
+  public static final int ABI = 3;
 
   protected final float[] w;
   private final Properties properties;

@@ -29,6 +29,12 @@ public abstract class Kernels {
    */
   public static final int LINEAR_TILE = 14;
 
+  /**
+   * Output pixels per tile of {@link #convLinearSmall}, for steps with few pixels: the 16 tiles of a
+   * Winograd F(2x2,3x3) conv on a 7x7 map fill two 8-pixel tiles, where 14-pixel ones compute 28.
+   */
+  public static final int SMALL_LINEAR_TILE = 8;
+
   /** Channel blocks per tile of the gathering kernel for a conv with this many output blocks: 4 when they group so, else 2, else 1. */
   public static int blocksPerTile(int outBlocks) {
     return outBlocks % 4 == 0 ? 4 : outBlocks % 2 == 0 ? 2 : 1;
@@ -102,6 +108,11 @@ public abstract class Kernels {
    * floats of {@code x} readable past the last input.
    */
   public abstract void convLinear(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
+      float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
+      int resBlockStride, int act, float slope);
+
+  /** {@link #convLinear} over a tile of {@link #SMALL_LINEAR_TILE} pixels. */
+  public abstract void convLinearSmall(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope);
 

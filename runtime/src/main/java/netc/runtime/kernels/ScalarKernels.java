@@ -33,7 +33,22 @@ final class ScalarKernels extends Kernels {
   public void convLinear(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope) {
-    int width = 16 * blocks, tile = LINEAR_TILE;
+    linear(LINEAR_TILE, blocks, x, xBase, kOff, p0, w, wBase, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix,
+        resBlockStride, act, slope);
+  }
+
+  @Override
+  public void convLinearSmall(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
+      float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
+      int resBlockStride, int act, float slope) {
+    linear(SMALL_LINEAR_TILE, blocks, x, xBase, kOff, p0, w, wBase, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix,
+        resBlockStride, act, slope);
+  }
+
+  private static void linear(int tile, int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
+      float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
+      int resBlockStride, int act, float slope) {
+    int width = 16 * blocks;
     float[] acc = SCRATCH.get();
     java.util.Arrays.fill(acc, 0, tile * width, 0f);
     for (int t = 0; t < tile; t++) {

@@ -45,6 +45,16 @@ final class VectorKernels extends Kernels {
   }
 
   @Override
+  public void convLinearSmall(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
+      float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
+      int resBlockStride, int act, float slope) {
+    float[] acc = SCRATCH.get();
+    if (blocks == 2) linear8x2(x, xBase, kOff, w, wBase, acc);
+    else linear8x1(x, xBase, kOff, w, wBase, acc);
+    epilogue(acc, blocks, SMALL_LINEAR_TILE, p0, w, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
+  }
+
+  @Override
   public void packBlocks(float[] in, int inBase, int[] inPix, int p0, int[] kbOff, float[] panel, int panelBase) {
     for (int kb = 0; kb < kbOff.length; kb++) {
       int from = inBase + kbOff[kb], to = panelBase + kb * LINEAR_TILE * 16;
@@ -205,6 +215,49 @@ final class VectorKernels extends Kernels {
     c04.intoArray(acc, 64); c05.intoArray(acc, 80); c06.intoArray(acc, 96); c07.intoArray(acc, 112);
     c08.intoArray(acc, 128); c09.intoArray(acc, 144); c10.intoArray(acc, 160); c11.intoArray(acc, 176);
     c12.intoArray(acc, 192); c13.intoArray(acc, 208);
+  }
+
+  /** Accumulator c{pixel}{block}: pixels 0 to 7 at a stride of 16 floats from each k step's input offset. */
+  private static void linear8x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc) {
+    FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+    int wi = wBase;
+    for (int k = 0; k < kOff.length; k++, wi += 32) {
+      int a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 16);
+      FloatVector v;
+      v = FloatVector.broadcast(S, x[a]); c00 = v.fma(w0, c00); c01 = v.fma(w1, c01);
+      v = FloatVector.broadcast(S, x[a + 16]); c10 = v.fma(w0, c10); c11 = v.fma(w1, c11);
+      v = FloatVector.broadcast(S, x[a + 32]); c20 = v.fma(w0, c20); c21 = v.fma(w1, c21);
+      v = FloatVector.broadcast(S, x[a + 48]); c30 = v.fma(w0, c30); c31 = v.fma(w1, c31);
+      v = FloatVector.broadcast(S, x[a + 64]); c40 = v.fma(w0, c40); c41 = v.fma(w1, c41);
+      v = FloatVector.broadcast(S, x[a + 80]); c50 = v.fma(w0, c50); c51 = v.fma(w1, c51);
+      v = FloatVector.broadcast(S, x[a + 96]); c60 = v.fma(w0, c60); c61 = v.fma(w1, c61);
+      v = FloatVector.broadcast(S, x[a + 112]); c70 = v.fma(w0, c70); c71 = v.fma(w1, c71);
+    }
+    c00.intoArray(acc, 0); c01.intoArray(acc, 16); c10.intoArray(acc, 32); c11.intoArray(acc, 48);
+    c20.intoArray(acc, 64); c21.intoArray(acc, 80); c30.intoArray(acc, 96); c31.intoArray(acc, 112);
+    c40.intoArray(acc, 128); c41.intoArray(acc, 144); c50.intoArray(acc, 160); c51.intoArray(acc, 176);
+    c60.intoArray(acc, 192); c61.intoArray(acc, 208); c70.intoArray(acc, 224); c71.intoArray(acc, 240);
+  }
+
+  private static void linear8x1(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc) {
+    FloatVector c00 = FloatVector.zero(S), c10 = c00, c20 = c00, c30 = c00, c40 = c00, c50 = c00, c60 = c00, c70 = c00;
+    int wi = wBase;
+    for (int k = 0; k < kOff.length; k++, wi += 16) {
+      int a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi);
+      c00 = FloatVector.broadcast(S, x[a]).fma(w0, c00);
+      c10 = FloatVector.broadcast(S, x[a + 16]).fma(w0, c10);
+      c20 = FloatVector.broadcast(S, x[a + 32]).fma(w0, c20);
+      c30 = FloatVector.broadcast(S, x[a + 48]).fma(w0, c30);
+      c40 = FloatVector.broadcast(S, x[a + 64]).fma(w0, c40);
+      c50 = FloatVector.broadcast(S, x[a + 80]).fma(w0, c50);
+      c60 = FloatVector.broadcast(S, x[a + 96]).fma(w0, c60);
+      c70 = FloatVector.broadcast(S, x[a + 112]).fma(w0, c70);
+    }
+    c00.intoArray(acc, 0); c10.intoArray(acc, 16); c20.intoArray(acc, 32); c30.intoArray(acc, 48);
+    c40.intoArray(acc, 64); c50.intoArray(acc, 80); c60.intoArray(acc, 96); c70.intoArray(acc, 112);
   }
 
   private static void activateInPlace(float[] a, int off, int act, float slope) {

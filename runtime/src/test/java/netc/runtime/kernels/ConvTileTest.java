@@ -39,6 +39,16 @@ class ConvTileTest {
   }
 
   @Test
+  void smallLinearTilesInPlaceEqualGatheringTilesBitForBit() {
+    for (int blocks : new int[] {1, 2}) {
+      float[] gather = pointwise(VECTOR, blocks, false), small = pointwiseSmall(VECTOR, blocks);
+      assertTrue(nonZero(small), "the test computes something");
+      assertArrayEquals(gather, small, "vector kernels, 8-pixel tiles, " + blocks + " blocks");
+      assertArrayEquals(gather, pointwiseSmall(SCALAR, blocks), "scalar kernels, 8-pixel tiles, " + blocks + " blocks");
+    }
+  }
+
+  @Test
   void gatheringTileComputesTheConvolution() {
     // one output pixel by hand: 3x3 stride 2 padding 1, so output (1, 2) reads rows 1..3, columns 3..5 of the input
     Conv c = new Conv(2, 9, 9, 3, 2, 1);
@@ -100,6 +110,19 @@ class ConvTileTest {
       } else {
         k.convTile(blocks, c.in, 0, inPix, p0, kOff, c.wts, 0, c.bias, out, 0, outPix, c.outPlane, c.res, 0, outPix, c.outPlane, Kernels.RELU, 0f);
       }
+    }
+    return out;
+  }
+
+  /** {@link #pointwise} in tiles of {@link Kernels#SMALL_LINEAR_TILE} pixels (8, 8, 8 and a last one of 1), in place. */
+  private static float[] pointwiseSmall(Kernels k, int blocks) {
+    Conv c = new Conv(3, 5, 5, 1, 1, 0);
+    int tile = Kernels.SMALL_LINEAR_TILE;
+    int[] pix = Tables.pixels(5, 5, 1, 1, 5 * 16, 16, 0, tile);
+    int[] kOff = Tables.kOffsets(c.inBlocks, 16, 1, 1, c.plane, 1, 0, 0);
+    float[] out = new float[blocks * c.outPlane];
+    for (int p0 = 0; p0 < pix.length; p0 += tile) {
+      k.convLinearSmall(blocks, c.in, p0 * 16, kOff, p0, c.wts, 0, c.bias, out, 0, pix, c.outPlane, c.res, 0, pix, c.outPlane, Kernels.RELU, 0f);
     }
     return out;
   }
