@@ -236,8 +236,9 @@ public final class ModelGenerator {
     int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1), dh = at.getInts("dilation").get(0), dw = at.getInts("dilation").get(1);
     if (in.hh() < ph || in.hw() < pw) throw new IllegalStateException(n.name() + ": input border " + in.hh() + " < padding " + ph);
     int inBlocks = in.blocked() ? in.blocks() : 1, lanes = in.blocked() ? 16 : in.channels(), laneStride = in.blocked() ? 1 : in.plane();
-    int outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(in.blocked(), outBlocks), groups = outBlocks / nb;
-    int tile = tilePixels(in.blocked(), nb);
+    boolean plainInPlace = readsPlainInPlace(n, in);
+    int outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(n, in, outBlocks), groups = outBlocks / nb;
+    int tile = tilePixels(in.blocked() || plainInPlace, nb);
     int pixels = out.h() * out.w(), tiles = (pixels + tile - 1) / tile;
     int k = inBlocks * kh * kw * lanes;
     String what = String.format("conv %dx%d stride %dx%d padding %dx%d%s, %d -> %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
@@ -250,7 +251,17 @@ public final class ModelGenerator {
     String resPix = res == null ? "null" : table(n.name(), "res", INTS, pixelsOf(res, tile));
     String kernel;
     CodeBlock input;
-    if (!in.blocked()) {
+    if (plainInPlace) {
+      // a stride-2 conv over a plain input (the stem over the image): a tile is 14 pixels of one
+      // output row, whose windows start 2 floats apart, so the linear kernel reads them in place
+      kernel = "convLinearStep2";
+      String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, %d, %d, %d, %d, %d, %d, %d)",
+          inBlocks, lanes, kh, kw, in.plane(), laneStride, dh * in.rowStride(), dw * in.pixStride()));
+      int perRow = out.w() / tile;
+      input = CodeBlock.of("$L, $L + tile / $L * $L + tile % $L * $L, $L, tile * $L", in.array(),
+          in.at(-(long) ph * in.rowStride() - (long) pw * in.pixStride()), perRow, (long) sh * in.rowStride(), perRow,
+          (long) tile * sw * in.pixStride(), kOff, tile);
+    } else if (!in.blocked()) {
       // a plain input (the stem's image): the gathering kernel, every k step through the offset table
       kernel = "convTile";
       String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, %d, %d, %d, %d, %d, %d, %d)",
@@ -364,6 +375,16 @@ public final class ModelGenerator {
     int big = Kernels.LINEAR_TILE, small = Kernels.SMALL_LINEAR_TILE;
     int bigSlots = (tiles + big - 1) / big * big, smallSlots = (tiles + small - 1) / small * small;
     return smallSlots * 4 <= bigSlots * 3 ? small : big;
+  }
+
+  /**
+   * Whether a conv reads a plain (unblocked) input with the linear kernel in place: consecutive
+   * output pixels' windows start 2 floats apart (stride 2 over one row; the stem), and each output
+   * row is a whole number of kernel tiles, so no tile crosses a row.
+   */
+  static boolean readsPlainInPlace(Node n, Geometry in) {
+    Attrs at = n.attrs();
+    return !in.blocked() && at.getInts("stride").get(1) * in.pixStride() == 2 && n.shape().width() % Kernels.LINEAR_TILE == 0;
   }
 
   /** Whether a conv's linear kernel can read its input where it lies: a 1x1 window, stride 1, over a halo-free blocked tensor. */

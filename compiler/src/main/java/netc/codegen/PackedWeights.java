@@ -71,6 +71,11 @@ final class PackedWeights {
     return blockedInput ? Kernels.linearBlocks(outBlocks) : Kernels.blocksPerTile(outBlocks);
   }
 
+  /** {@link #blocksPerGroup(boolean, int)} for conv {@code n}: the linear kernel's also when it reads a plain input in place. */
+  static int blocksPerGroup(Node n, Geometry in, int outBlocks) {
+    return blocksPerGroup(in.blocked() || ModelGenerator.readsPlainInPlace(n, in), outBlocks);
+  }
+
   /** Offset of 64 zeros: the bias of Winograd's products, which get theirs in the output transform. */
   int zeros() {
     Integer o = offsets.get("zeros");
@@ -89,7 +94,7 @@ final class PackedWeights {
     float[] bias = n.param("bias") == null ? null : n.param("bias").evaluate(source);
     int out = ws.dim(0), cpg = ws.dim(1), kh = ws.dim(2), kw = ws.dim(3);
     int groups = n.attrs().getInt("groups"), opg = out / groups;
-    int outBlocks = (out + 15) / 16, nb = blocksPerGroup(in.blocked(), outBlocks), width = 16 * nb;
+    int outBlocks = (out + 15) / 16, nb = blocksPerGroup(n, in, outBlocks), width = 16 * nb;
     int inBlocks = in.blocked() ? in.blocks() : 1, lanes = in.blocked() ? 16 : in.channels();
     int k = inBlocks * kh * kw * lanes;
     int wOff = allocate(n.id() + ".weight", outBlocks / nb * k * width);

@@ -33,7 +33,15 @@ final class ScalarKernels extends Kernels {
   public void convLinear(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope) {
-    linear(LINEAR_TILE, blocks, x, xBase, kOff, p0, w, wBase, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix,
+    linear(LINEAR_TILE, 16, blocks, x, xBase, kOff, p0, w, wBase, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix,
+        resBlockStride, act, slope);
+  }
+
+  @Override
+  public void convLinearStep2(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
+      float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
+      int resBlockStride, int act, float slope) {
+    linear(LINEAR_TILE, 2, blocks, x, xBase, kOff, p0, w, wBase, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix,
         resBlockStride, act, slope);
   }
 
@@ -41,11 +49,11 @@ final class ScalarKernels extends Kernels {
   public void convLinearSmall(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope) {
-    linear(SMALL_LINEAR_TILE, blocks, x, xBase, kOff, p0, w, wBase, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix,
+    linear(SMALL_LINEAR_TILE, 16, blocks, x, xBase, kOff, p0, w, wBase, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix,
         resBlockStride, act, slope);
   }
 
-  private static void linear(int tile, int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
+  private static void linear(int tile, int step, int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope) {
     int width = 16 * blocks;
@@ -54,7 +62,7 @@ final class ScalarKernels extends Kernels {
     for (int t = 0; t < tile; t++) {
       int wi = wBase;
       for (int k = 0; k < kOff.length; k++, wi += width) {
-        float v = x[xBase + kOff[k] + 16 * t];
+        float v = x[xBase + kOff[k] + step * t];
         for (int j = 0; j < width; j++) acc[t * width + j] = Math.fma(v, w[wi + j], acc[t * width + j]);
       }
     }

@@ -48,6 +48,44 @@ class ConvTileTest {
     }
   }
 
+  /**
+   * A stem-like conv, 7x7 stride 2 padding 3 over a plain 3-channel 28x28 image to 2 blocks (14x14):
+   * the linear kernel reading rows in place, 2 floats between pixels, against the gathering kernel.
+   */
+  @Test
+  void stepTwoLinearTilesOverAPlainImageEqualGatheringTilesBitForBit() {
+    float[] gather = stem(VECTOR, false);
+    assertTrue(nonZero(gather), "the test computes something");
+    assertArrayEquals(gather, stem(VECTOR, true), "vector kernels");
+    assertArrayEquals(gather, stem(SCALAR, true), "vector gathering against scalar linear");
+    assertArrayEquals(gather, stem(SCALAR, false), "vector against scalar gathering");
+  }
+
+  private static float[] stem(Kernels k, boolean linear) {
+    int c = 3, h = 28, pad = 3, side = h + 2 * pad, plane = side * side, oh = 14;
+    Random rng = new Random(5);
+    float[] in = new float[c * plane + 64], wts = new float[c * 49 * 32 + 32], out = new float[2 * oh * oh * 16];
+    for (int ch = 0; ch < c; ch++) {
+      for (int y = pad; y < pad + h; y++) for (int x = pad; x < pad + h; x++) in[ch * plane + y * side + x] = rng.nextFloat() - 0.5f;
+    }
+    for (int i = 0; i < wts.length; i++) wts[i] = rng.nextFloat() - 0.5f;
+    int bias = c * 49 * 32;
+    int[] kOff = Tables.kOffsets(1, c, 7, 7, plane, plane, side, 1);
+    int tile = linear ? Kernels.LINEAR_TILE : Kernels.tilePixels(2);
+    int[] outPix = Tables.pixels(oh, oh, 1, 1, oh * 16, 16, 0, tile);
+    if (linear) {
+      for (int row = 0; row < oh; row++) { // one 14-pixel tile per output row, read in place
+        k.convLinearStep2(2, in, row * 2 * side, kOff, row * tile, wts, 0, bias, out, 0, outPix, oh * oh * 16, null, 0, null, 0, Kernels.RELU, 0f);
+      }
+    } else {
+      int[] inPix = Tables.pixels(oh, oh, 2, 2, side, 1, 0, tile);
+      for (int p0 = 0; p0 < inPix.length; p0 += tile) {
+        k.convTile(2, in, 0, inPix, p0, kOff, wts, 0, bias, out, 0, outPix, oh * oh * 16, null, 0, null, 0, Kernels.RELU, 0f);
+      }
+    }
+    return out;
+  }
+
   @Test
   void gatheringTileComputesTheConvolution() {
     // one output pixel by hand: 3x3 stride 2 padding 1, so output (1, 2) reads rows 1..3, columns 3..5 of the input
