@@ -236,9 +236,9 @@ public final class ModelGenerator {
     int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1), dh = at.getInts("dilation").get(0), dw = at.getInts("dilation").get(1);
     if (in.hh() < ph || in.hw() < pw) throw new IllegalStateException(n.name() + ": input border " + in.hh() + " < padding " + ph);
     int inBlocks = in.blocked() ? in.blocks() : 1, lanes = in.blocked() ? 16 : in.channels(), laneStride = in.blocked() ? 1 : in.plane();
-    boolean plainInPlace = readsPlainInPlace(n, in);
+    int step = stridedStep(n, in);
     int outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(n, in, outBlocks), groups = outBlocks / nb;
-    int tile = tilePixels(in.blocked() || plainInPlace, nb);
+    int tile = tilePixels(in.blocked() || step > 0, nb);
     int pixels = out.h() * out.w(), tiles = (pixels + tile - 1) / tile;
     int k = inBlocks * kh * kw * lanes;
     String what = String.format("conv %dx%d stride %dx%d padding %dx%d%s, %d -> %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
@@ -251,16 +251,20 @@ public final class ModelGenerator {
     String resPix = res == null ? "null" : table(n.name(), "res", INTS, pixelsOf(res, tile));
     String kernel;
     CodeBlock input;
-    if (plainInPlace) {
-      // a stride-2 conv over a plain input (the stem over the image): a tile is 14 pixels of one
-      // output row, whose windows start 2 floats apart, so the linear kernel reads them in place
-      kernel = "convLinearStep2";
+    if (step > 0) {
+      // a stride-2 conv whose output rows are whole tiles: a tile is 14 pixels of one output row,
+      // whose windows start `step` floats apart (2 in a plain image, 32 in a blocked tensor), so the
+      // linear kernel reads them where they lie, with no panel
+      kernel = "convLinearStrided";
       String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, %d, %d, %d, %d, %d, %d, %d)",
           inBlocks, lanes, kh, kw, in.plane(), laneStride, dh * in.rowStride(), dw * in.pixStride()));
       int perRow = out.w() / tile;
-      input = CodeBlock.of("$L, $L + tile / $L * $L + tile % $L * $L, $L, tile * $L", in.array(),
-          in.at(-(long) ph * in.rowStride() - (long) pw * in.pixStride()), perRow, (long) sh * in.rowStride(), perRow,
-          (long) tile * sw * in.pixStride(), kOff, tile);
+      String first = in.at(-(long) ph * in.rowStride() - (long) pw * in.pixStride());
+      long rowJump = (long) sh * in.rowStride();
+      input = perRow == 1
+          ? CodeBlock.of("$L, $L + tile * $L, $L, tile * $L", in.array(), first, rowJump, kOff, tile)
+          : CodeBlock.of("$L, $L + tile / $L * $L + tile % $L * $L, $L, tile * $L", in.array(), first, perRow, rowJump, perRow,
+              (long) tile * step, kOff, tile);
     } else if (!in.blocked()) {
       // a plain input (the stem's image): the gathering kernel, every k step through the offset table
       kernel = "convTile";
@@ -289,7 +293,8 @@ public final class ModelGenerator {
       String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, 16, 1, 1, %d, 1, 0, 0)", k / 16, tile * 16));
       input = CodeBlock.of("a, $L + tile * $L, $L, tile * $L", panels, (long) tile * k, kOff, tile);
     }
-    long inputFloats = readsInPlace(n, in) ? (long) in.blocks() * 16 * pixels : in.blocked() ? (long) tiles * tile * k : 0;
+    long inputFloats = readsInPlace(n, in) ? (long) in.blocks() * 16 * pixels
+        : !in.blocked() ? 0 : step > 0 ? (long) in.blocks() * in.plane() : (long) tiles * tile * k;
     boolean tileMajor = groups > 1 && tileMajor(n, inputFloats); // with one group the two orders are one
     MethodSpec.Builder m = stepMethod(n, groups * tiles, (long) pixels * out.channels() * k,
         what + (tileMajor ? "; tile by tile" : "; weight group by group"));
@@ -301,9 +306,9 @@ public final class ModelGenerator {
     m.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement(tileMajor ? "int tile = item / $L, group = item - tile * $L" : "int group = item / $L, tile = item - group * $L",
             tileMajor ? groups : tiles, tileMajor ? groups : tiles)
-        .addStatement("K.$L($L, $L, w, $L + group * $L, $L + group * $L,\n"
+        .addStatement("K.$L($L$L, $L, w, $L + group * $L, $L + group * $L,\n"
                 + "a, $L + group * $L, $L, $L, $L, $L, $L, $L, $L, $L)",
-            kernel, nb, input, wOff, k * 16 * nb, bOff, 16 * nb,
+            kernel, step > 0 ? step + ", " : "", nb, input, wOff, k * 16 * nb, bOff, 16 * nb,
             out.storage(0), (long) nb * out.plane(), outPix, out.plane(),
             res == null ? "null" : res.array(), res == null ? "0" : res.storage(0) + " + group * " + (long) nb * res.plane(),
             resPix, res == null ? 0 : res.plane(), act(at), slope(at))
@@ -378,13 +383,18 @@ public final class ModelGenerator {
   }
 
   /**
-   * Whether a conv reads a plain (unblocked) input with the linear kernel in place: consecutive
-   * output pixels' windows start 2 floats apart (stride 2 over one row; the stem), and each output
-   * row is a whole number of kernel tiles, so no tile crosses a row.
+   * The distance in floats between consecutive output pixels' windows when a conv's linear kernel
+   * can read its input in place with {@code Kernels.convLinearStrided}, else 0: a stride-2 conv
+   * (2 floats apart in a plain input such as the stem's image, 32 in a blocked one) whose output
+   * rows are whole 14-pixel tiles, so no tile crosses a row. A 1x1 stride-2 conv still copies its
+   * pixels into panels first: measured on resnet50's downsample convs (one thread, warm), reading
+   * every other pixel in place was 0-6% slower than the copy plus the contiguous read, where the
+   * 3x3 ones gained the copy (layer2.0.conv2 1.24 ms against 0.18 + 1.24).
    */
-  static boolean readsPlainInPlace(Node n, Geometry in) {
-    Attrs at = n.attrs();
-    return !in.blocked() && at.getInts("stride").get(1) * in.pixStride() == 2 && n.shape().width() % Kernels.LINEAR_TILE == 0;
+  static int stridedStep(Node n, Geometry in) {
+    int step = n.attrs().getInts("stride").get(1) * in.pixStride();
+    boolean window = !n.attrs().getInts("kernel").equals(List.of(1, 1));
+    return Kernels.stridedStep(step) && (window || !in.blocked()) && n.shape().width() % Kernels.LINEAR_TILE == 0 ? step : 0;
   }
 
   /** Whether a conv's linear kernel can read its input where it lies: a 1x1 window, stride 1, over a halo-free blocked tensor. */

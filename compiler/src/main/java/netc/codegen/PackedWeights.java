@@ -73,7 +73,7 @@ final class PackedWeights {
 
   /** {@link #blocksPerGroup(boolean, int)} for conv {@code n}: the linear kernel's also when it reads a plain input in place. */
   static int blocksPerGroup(Node n, Geometry in, int outBlocks) {
-    return blocksPerGroup(in.blocked() || ModelGenerator.readsPlainInPlace(n, in), outBlocks);
+    return blocksPerGroup(in.blocked() || ModelGenerator.stridedStep(n, in) > 0, outBlocks);
   }
 
   /** Offset of 64 zeros: the bias of Winograd's products, which get theirs in the output transform. */

@@ -53,17 +53,20 @@ class CompiledModelTest {
 
   /**
    * Activation-heavy convs with several weight groups run tile by tile, weight-heavy ones group by
-   * group; either order computes the same outputs as the reference interpreter, and the same bits on
+   * group, stride-2 convs with rows of whole tiles read their input in place; all compute the same
+   * outputs as the reference interpreter, and the same bits on
    * one thread as on two or three (each thread takes its own range of a step's items first, then
    * helps with the others'; with three the ranges are uneven).
    */
   @Test
   void tileByTileAndGroupByGroupConvsBothMatchTheInterpreter() throws Exception {
-    Graph g = Specs.example("resnet50", Map.of("width", "16", "size", "56", "classes", "10"));
+    Graph g = Specs.example("resnet50", Map.of("width", "16", "size", "112", "classes", "10"));
     ParamSource p = synthetic(g, 4);
     ModelCompiler.Output o = ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()), p, "resnet50", true, dir, s -> {});
     assertTrue(o.source().contains("int tile = item / 2, group = item - tile * 2"), "layer1's 1x1 convs (2 groups) tile by tile");
     assertTrue(o.source().contains("; weight group by group"), "layer4's convs group by group");
+    assertTrue(o.source().contains("K.convLinearStrided(2, "), "the stem reads the image in place");
+    assertTrue(o.source().contains("K.convLinearStrided(32, "), "layer2's stride-2 convs (14 wide) read their input in place");
     Tensor x = GeneratedModelTest.random(g, 2, 3), serial = null;
     for (int threads : new int[] {1, 2, 3}) {
       CompiledModel model = CompiledModels.compile(g, p, threads);

@@ -112,13 +112,19 @@ public abstract class Kernels {
       int resBlockStride, int act, float slope);
 
   /**
-   * {@link #convLinear} with the tile's pixels 2 floats apart instead of 16: a stride-2 conv over a
-   * plain (unblocked) input, such as the stem over the image, read in place one output row's
-   * {@link #LINEAR_TILE} pixels at a time; input of tile pixel t at {@code x[xBase + kOff[k] + 2 t]}.
+   * {@link #convLinear} with the tile's pixels {@code step} floats apart instead of 16, for a
+   * stride-2 conv read in place one output row's {@link #LINEAR_TILE} pixels at a time: 2 over a
+   * plain (unblocked) input such as the stem's image, 32 over a channel-blocked one. Input of tile
+   * pixel t at {@code x[xBase + kOff[k] + step t]}.
    */
-  public abstract void convLinearStep2(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
+  public abstract void convLinearStrided(int step, int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope);
+
+  /** The steps {@link #convLinearStrided} takes. */
+  public static boolean stridedStep(int step) {
+    return step == 2 || step == 32;
+  }
 
   /** {@link #convLinear} over a tile of {@link #SMALL_LINEAR_TILE} pixels. */
   public abstract void convLinearSmall(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,

@@ -38,10 +38,11 @@ final class ScalarKernels extends Kernels {
   }
 
   @Override
-  public void convLinearStep2(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
+  public void convLinearStrided(int step, int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope) {
-    linear(LINEAR_TILE, 2, blocks, x, xBase, kOff, p0, w, wBase, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix,
+    if (!stridedStep(step)) throw new IllegalArgumentException("no strided linear kernel for a step of " + step);
+    linear(LINEAR_TILE, step, blocks, x, xBase, kOff, p0, w, wBase, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix,
         resBlockStride, act, slope);
   }
 

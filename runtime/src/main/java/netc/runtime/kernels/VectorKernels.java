@@ -45,12 +45,19 @@ final class VectorKernels extends Kernels {
   }
 
   @Override
-  public void convLinearStep2(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
+  public void convLinearStrided(int step, int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope) {
     float[] acc = SCRATCH.get();
-    if (blocks == 2) linear14x2step2(x, xBase, kOff, w, wBase, acc);
-    else linear14x1step2(x, xBase, kOff, w, wBase, acc);
+    if (step == 2) {
+      if (blocks == 2) linear14x2step2(x, xBase, kOff, w, wBase, acc);
+      else linear14x1step2(x, xBase, kOff, w, wBase, acc);
+    } else if (step == 32) {
+      if (blocks == 2) linear14x2step32(x, xBase, kOff, w, wBase, acc);
+      else linear14x1step32(x, xBase, kOff, w, wBase, acc);
+    } else {
+      throw new IllegalArgumentException("no strided linear kernel for a step of " + step);
+    }
     epilogue(acc, blocks, LINEAR_TILE, p0, w, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
   }
 
@@ -283,6 +290,69 @@ final class VectorKernels extends Kernels {
       c110 = FloatVector.broadcast(S, x[a + 22]).fma(w0, c110);
       c120 = FloatVector.broadcast(S, x[a + 24]).fma(w0, c120);
       c130 = FloatVector.broadcast(S, x[a + 26]).fma(w0, c130);
+    }
+    c000.intoArray(acc, 0); c010.intoArray(acc, 16); c020.intoArray(acc, 32); c030.intoArray(acc, 48);
+    c040.intoArray(acc, 64); c050.intoArray(acc, 80); c060.intoArray(acc, 96); c070.intoArray(acc, 112);
+    c080.intoArray(acc, 128); c090.intoArray(acc, 144); c100.intoArray(acc, 160); c110.intoArray(acc, 176);
+    c120.intoArray(acc, 192); c130.intoArray(acc, 208);
+  }
+
+  /** As linear14x2 with the pixels 32 floats apart (a stride-2 conv over a blocked input). */
+  private static void linear14x2step32(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc) {
+    FloatVector c000 = FloatVector.zero(S), c001 = c000, c010 = c000, c011 = c000, c020 = c000, c021 = c000, c030 = c000, c031 = c000;
+    FloatVector c040 = c000, c041 = c000, c050 = c000, c051 = c000, c060 = c000, c061 = c000, c070 = c000, c071 = c000;
+    FloatVector c080 = c000, c081 = c000, c090 = c000, c091 = c000, c100 = c000, c101 = c000, c110 = c000, c111 = c000;
+    FloatVector c120 = c000, c121 = c000, c130 = c000, c131 = c000;
+    int wi = wBase;
+    for (int k = 0; k < kOff.length; k++, wi += 32) {
+      int a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 16);
+      FloatVector v;
+      v = FloatVector.broadcast(S, x[a]); c000 = v.fma(w0, c000); c001 = v.fma(w1, c001);
+      v = FloatVector.broadcast(S, x[a + 32]); c010 = v.fma(w0, c010); c011 = v.fma(w1, c011);
+      v = FloatVector.broadcast(S, x[a + 64]); c020 = v.fma(w0, c020); c021 = v.fma(w1, c021);
+      v = FloatVector.broadcast(S, x[a + 96]); c030 = v.fma(w0, c030); c031 = v.fma(w1, c031);
+      v = FloatVector.broadcast(S, x[a + 128]); c040 = v.fma(w0, c040); c041 = v.fma(w1, c041);
+      v = FloatVector.broadcast(S, x[a + 160]); c050 = v.fma(w0, c050); c051 = v.fma(w1, c051);
+      v = FloatVector.broadcast(S, x[a + 192]); c060 = v.fma(w0, c060); c061 = v.fma(w1, c061);
+      v = FloatVector.broadcast(S, x[a + 224]); c070 = v.fma(w0, c070); c071 = v.fma(w1, c071);
+      v = FloatVector.broadcast(S, x[a + 256]); c080 = v.fma(w0, c080); c081 = v.fma(w1, c081);
+      v = FloatVector.broadcast(S, x[a + 288]); c090 = v.fma(w0, c090); c091 = v.fma(w1, c091);
+      v = FloatVector.broadcast(S, x[a + 320]); c100 = v.fma(w0, c100); c101 = v.fma(w1, c101);
+      v = FloatVector.broadcast(S, x[a + 352]); c110 = v.fma(w0, c110); c111 = v.fma(w1, c111);
+      v = FloatVector.broadcast(S, x[a + 384]); c120 = v.fma(w0, c120); c121 = v.fma(w1, c121);
+      v = FloatVector.broadcast(S, x[a + 416]); c130 = v.fma(w0, c130); c131 = v.fma(w1, c131);
+    }
+    c000.intoArray(acc, 0); c001.intoArray(acc, 16); c010.intoArray(acc, 32); c011.intoArray(acc, 48);
+    c020.intoArray(acc, 64); c021.intoArray(acc, 80); c030.intoArray(acc, 96); c031.intoArray(acc, 112);
+    c040.intoArray(acc, 128); c041.intoArray(acc, 144); c050.intoArray(acc, 160); c051.intoArray(acc, 176);
+    c060.intoArray(acc, 192); c061.intoArray(acc, 208); c070.intoArray(acc, 224); c071.intoArray(acc, 240);
+    c080.intoArray(acc, 256); c081.intoArray(acc, 272); c090.intoArray(acc, 288); c091.intoArray(acc, 304);
+    c100.intoArray(acc, 320); c101.intoArray(acc, 336); c110.intoArray(acc, 352); c111.intoArray(acc, 368);
+    c120.intoArray(acc, 384); c121.intoArray(acc, 400); c130.intoArray(acc, 416); c131.intoArray(acc, 432);
+  }
+
+  private static void linear14x1step32(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc) {
+    FloatVector c000 = FloatVector.zero(S), c010 = c000, c020 = c000, c030 = c000, c040 = c000, c050 = c000, c060 = c000, c070 = c000;
+    FloatVector c080 = c000, c090 = c000, c100 = c000, c110 = c000, c120 = c000, c130 = c000;
+    int wi = wBase;
+    for (int k = 0; k < kOff.length; k++, wi += 16) {
+      int a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi);
+      c000 = FloatVector.broadcast(S, x[a]).fma(w0, c000);
+      c010 = FloatVector.broadcast(S, x[a + 32]).fma(w0, c010);
+      c020 = FloatVector.broadcast(S, x[a + 64]).fma(w0, c020);
+      c030 = FloatVector.broadcast(S, x[a + 96]).fma(w0, c030);
+      c040 = FloatVector.broadcast(S, x[a + 128]).fma(w0, c040);
+      c050 = FloatVector.broadcast(S, x[a + 160]).fma(w0, c050);
+      c060 = FloatVector.broadcast(S, x[a + 192]).fma(w0, c060);
+      c070 = FloatVector.broadcast(S, x[a + 224]).fma(w0, c070);
+      c080 = FloatVector.broadcast(S, x[a + 256]).fma(w0, c080);
+      c090 = FloatVector.broadcast(S, x[a + 288]).fma(w0, c090);
+      c100 = FloatVector.broadcast(S, x[a + 320]).fma(w0, c100);
+      c110 = FloatVector.broadcast(S, x[a + 352]).fma(w0, c110);
+      c120 = FloatVector.broadcast(S, x[a + 384]).fma(w0, c120);
+      c130 = FloatVector.broadcast(S, x[a + 416]).fma(w0, c130);
     }
     c000.intoArray(acc, 0); c010.intoArray(acc, 16); c020.intoArray(acc, 32); c030.intoArray(acc, 48);
     c040.intoArray(acc, 64); c050.intoArray(acc, 80); c060.intoArray(acc, 96); c070.intoArray(acc, 112);

@@ -61,6 +61,37 @@ class ConvTileTest {
     assertArrayEquals(gather, stem(SCALAR, false), "vector against scalar gathering");
   }
 
+  /** A 3x3 stride-2 conv over a blocked 28x28 input (halo 1) to 14x14: in place, 32 floats between pixels, against gathering. */
+  @Test
+  void stepThirtyTwoLinearTilesOverABlockedInputEqualGatheringTilesBitForBit() {
+    for (int blocks : new int[] {1, 2}) {
+      float[] gather = blockedStride2(VECTOR, blocks, false);
+      assertTrue(nonZero(gather), "the test computes something");
+      assertArrayEquals(gather, blockedStride2(VECTOR, blocks, true), "vector kernels, " + blocks + " blocks");
+      assertArrayEquals(gather, blockedStride2(SCALAR, blocks, true), "vector gathering against scalar linear, " + blocks + " blocks");
+    }
+  }
+
+  private static float[] blockedStride2(Kernels k, int blocks, boolean linear) {
+    Conv c = new Conv(2, 28, 28, 3, 2, 1); // 14x14 output
+    int tile = linear ? Kernels.LINEAR_TILE : Kernels.tilePixels(blocks);
+    int[] outPix = Tables.pixels(c.oh, c.ow, 1, 1, c.ow * 16, 16, 0, tile);
+    int[] kOff = Tables.kOffsets(c.inBlocks, 16, 3, 3, c.plane, 1, c.rowStride, 16);
+    float[] out = new float[blocks * c.outPlane];
+    if (linear) {
+      for (int row = 0; row < c.oh; row++) {
+        k.convLinearStrided(32, blocks, c.in, row * 2 * c.rowStride, kOff, row * tile, c.wts, 0, c.bias, out, 0, outPix, c.outPlane,
+            null, 0, null, 0, Kernels.RELU, 0f);
+      }
+    } else {
+      int[] inPix = Tables.pixels(c.oh, c.ow, 2, 2, c.rowStride, 16, 0, tile);
+      for (int p0 = 0; p0 < inPix.length; p0 += tile) {
+        k.convTile(blocks, c.in, 0, inPix, p0, kOff, c.wts, 0, c.bias, out, 0, outPix, c.outPlane, null, 0, null, 0, Kernels.RELU, 0f);
+      }
+    }
+    return out;
+  }
+
   private static float[] stem(Kernels k, boolean linear) {
     int c = 3, h = 28, pad = 3, side = h + 2 * pad, plane = side * side, oh = 14;
     Random rng = new Random(5);
@@ -75,7 +106,7 @@ class ConvTileTest {
     int[] outPix = Tables.pixels(oh, oh, 1, 1, oh * 16, 16, 0, tile);
     if (linear) {
       for (int row = 0; row < oh; row++) { // one 14-pixel tile per output row, read in place
-        k.convLinearStep2(2, in, row * 2 * side, kOff, row * tile, wts, 0, bias, out, 0, outPix, oh * oh * 16, null, 0, null, 0, Kernels.RELU, 0f);
+        k.convLinearStrided(2, 2, in, row * 2 * side, kOff, row * tile, wts, 0, bias, out, 0, outPix, oh * oh * 16, null, 0, null, 0, Kernels.RELU, 0f);
       }
     } else {
       int[] inPix = Tables.pixels(oh, oh, 2, 2, side, 1, 0, tile);
