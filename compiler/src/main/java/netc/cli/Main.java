@@ -70,9 +70,11 @@ public final class Main {
   private static void usage(PrintStream s) {
     s.println("usage: netc COMMAND [options]   (netc COMMAND --help for its options)");
     s.println();
-    COMMANDS.forEach((name, c) -> s.printf("  %-10s %s%n", name, c.summary()));
-    // bench lives in examples/ (it links ONNX Runtime, which netc itself never does); ./netc routes it
-    s.printf("  %-10s %s%n", "bench", "netc against ONNX Runtime on the same model, weights and input (./netc bench --help)");
-    s.printf("  %-10s %s%n", "compare", "compiled jars alternated in one JVM, medians: A/B of a compiler change (./netc compare --help)");
+    COMMANDS.forEach((name, c) -> s.printf("  %-11s %s%n", name, c.summary()));
+    // these live in examples/ (bench and ort-profile link ONNX Runtime, which netc itself never does); ./netc routes them
+    s.printf("  %-11s %s%n", "bench", "netc against ONNX Runtime on the same model, weights and input (./netc bench --help)");
+    s.printf("  %-11s %s%n", "compare", "compiled jars alternated in one JVM, medians: A/B of a compiler change (./netc compare --help)");
+    s.printf("  %-11s %s%n", "ort-profile", "ONNX Runtime's own per-node times of an ONNX model (./netc ort-profile M.onnx [THREADS] [RUNS])");
+    s.printf("  %-11s %s%n", "step-probe", "single steps of a compiled model, warm and after cache sweeps (./netc step-probe MODEL.jar STEP...)");
   }
 }
