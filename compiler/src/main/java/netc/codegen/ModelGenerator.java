@@ -376,7 +376,8 @@ public final class ModelGenerator {
    * with 2 threads: resnet18's layer4 products 1.01-1.07 ms against 1.29-1.41 at batch 1, the whole
    * network 73.7 ms against 79.2 at batch 8; resnet50 at batch 8 202.5 against 206.0.
    */
-  static int productTile(int tiles) {
+  static int productTile(int tiles, int blocks) {
+    if (blocks != 2) return Kernels.LINEAR_TILE; // the small kernel has 2-block tiles only
     int big = Kernels.LINEAR_TILE, small = Kernels.SMALL_LINEAR_TILE;
     int bigSlots = (tiles + big - 1) / big * big, smallSlots = (tiles + small - 1) / small * small;
     return smallSlots * 4 <= bigSlots * 3 ? small : big;
@@ -394,7 +395,8 @@ public final class ModelGenerator {
   static int stridedStep(Node n, Geometry in) {
     int step = n.attrs().getInts("stride").get(1) * in.pixStride();
     boolean window = !n.attrs().getInts("kernel").equals(List.of(1, 1));
-    return Kernels.stridedStep(step) && (window || !in.blocked()) && n.shape().width() % Kernels.LINEAR_TILE == 0 ? step : 0;
+    boolean pairs = Kernels.linearBlocks((n.shape().channels() + 15) / 16) == 2; // the strided kernels have 2-block tiles only
+    return Kernels.stridedStep(step) && pairs && (window || !in.blocked()) && n.shape().width() % Kernels.LINEAR_TILE == 0 ? step : 0;
   }
 
   /** Whether a conv's linear kernel can read its input where it lies: a 1x1 window, stride 1, over a halo-free blocked tensor. */
@@ -423,7 +425,7 @@ public final class ModelGenerator {
     int m = winogradTile(n), positions = (m + 2) * (m + 2);
     int th = (out.h() + m - 1) / m, tw = (out.w() + m - 1) / m, tiles = th * tw;
     int inBlocks = in.blocks(), outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(true, outBlocks), groups = outBlocks / nb;
-    int tile = productTile(tiles), chunks = (tiles + tile - 1) / tile;
+    int tile = productTile(tiles, nb), chunks = (tiles + tile - 1) / tile;
     long vPos = (long) inBlocks * tiles * 16, mPos = (long) outBlocks * tiles * 16;
     long vOff = plan.arenaFloats(), mOff = vOff + positions * vPos;
     scratch = Math.max(scratch, scratchFloats(graph, n));

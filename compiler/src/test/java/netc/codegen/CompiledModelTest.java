@@ -60,7 +60,7 @@ class CompiledModelTest {
    */
   @Test
   void tileByTileAndGroupByGroupConvsBothMatchTheInterpreter() throws Exception {
-    Graph g = Specs.example("resnet50", Map.of("width", "16", "size", "112", "classes", "10"));
+    Graph g = Specs.example("resnet50", Map.of("width", "32", "size", "112", "classes", "10"));
     ParamSource p = synthetic(g, 4);
     ModelCompiler.Output o = ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()), p, "resnet50", true, dir, s -> {});
     assertTrue(o.source().contains("int tile = item / 2, group = item - tile * 2"), "layer1's 1x1 convs (2 groups) tile by tile");

@@ -115,7 +115,8 @@ public abstract class Kernels {
    * {@link #convLinear} with the tile's pixels {@code step} floats apart instead of 16, for a
    * stride-2 conv read in place one output row's {@link #LINEAR_TILE} pixels at a time: 2 over a
    * plain (unblocked) input such as the stem's image, 32 over a channel-blocked one. Input of tile
-   * pixel t at {@code x[xBase + kOff[k] + step t]}.
+   * pixel t at {@code x[xBase + kOff[k] + step t]}. Two output blocks per tile only (the shape
+   * every such ResNet conv has); other convs copy panels for {@link #convLinear}.
    */
   public abstract void convLinearStrided(int step, int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
@@ -126,7 +127,7 @@ public abstract class Kernels {
     return step == 2 || step == 32;
   }
 
-  /** {@link #convLinear} over a tile of {@link #SMALL_LINEAR_TILE} pixels. */
+  /** {@link #convLinear} over a tile of {@link #SMALL_LINEAR_TILE} pixels, two output blocks per tile only. */
   public abstract void convLinearSmall(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope);

@@ -53,16 +53,10 @@ final class VectorKernels extends Kernels {
   public void convLinearStrided(int step, int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope) {
+    if (blocks != 2 || !stridedStep(step)) throw new IllegalArgumentException("no strided linear kernel for " + blocks + " blocks, step " + step);
     float[] acc = SCRATCH.get();
-    if (step == 2) {
-      if (blocks == 2) linear14x2step2(x, xBase, kOff, w, wBase, acc);
-      else linear14x1step2(x, xBase, kOff, w, wBase, acc);
-    } else if (step == 32) {
-      if (blocks == 2) linear14x2step32(x, xBase, kOff, w, wBase, acc);
-      else linear14x1step32(x, xBase, kOff, w, wBase, acc);
-    } else {
-      throw new IllegalArgumentException("no strided linear kernel for a step of " + step);
-    }
+    if (step == 2) linear14x2step2(x, xBase, kOff, w, wBase, acc);
+    else linear14x2step32(x, xBase, kOff, w, wBase, acc);
     epilogue(acc, blocks, LINEAR_TILE, p0, w, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
   }
 
@@ -70,9 +64,9 @@ final class VectorKernels extends Kernels {
   public void convLinearSmall(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope) {
+    if (blocks != 2) throw new IllegalArgumentException("no small linear kernel for " + blocks + " blocks");
     float[] acc = SCRATCH.get();
-    if (blocks == 2) linear8x2(x, xBase, kOff, w, wBase, acc);
-    else linear8x1(x, xBase, kOff, w, wBase, acc);
+    linear8x2(x, xBase, kOff, w, wBase, acc);
     epilogue(acc, blocks, SMALL_LINEAR_TILE, p0, w, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
   }
 
@@ -274,34 +268,6 @@ final class VectorKernels extends Kernels {
     c120.intoArray(acc, 384); c121.intoArray(acc, 400); c130.intoArray(acc, 416); c131.intoArray(acc, 432);
   }
 
-  private static void linear14x1step2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc) {
-    FloatVector c000 = FloatVector.zero(S), c010 = c000, c020 = c000, c030 = c000, c040 = c000, c050 = c000, c060 = c000, c070 = c000;
-    FloatVector c080 = c000, c090 = c000, c100 = c000, c110 = c000, c120 = c000, c130 = c000;
-    int wi = wBase;
-    for (int k = 0; k < kOff.length; k++, wi += 16) {
-      int a = xBase + kOff[k];
-      FloatVector w0 = FloatVector.fromArray(S, w, wi);
-      c000 = FloatVector.broadcast(S, x[a]).fma(w0, c000);
-      c010 = FloatVector.broadcast(S, x[a + 2]).fma(w0, c010);
-      c020 = FloatVector.broadcast(S, x[a + 4]).fma(w0, c020);
-      c030 = FloatVector.broadcast(S, x[a + 6]).fma(w0, c030);
-      c040 = FloatVector.broadcast(S, x[a + 8]).fma(w0, c040);
-      c050 = FloatVector.broadcast(S, x[a + 10]).fma(w0, c050);
-      c060 = FloatVector.broadcast(S, x[a + 12]).fma(w0, c060);
-      c070 = FloatVector.broadcast(S, x[a + 14]).fma(w0, c070);
-      c080 = FloatVector.broadcast(S, x[a + 16]).fma(w0, c080);
-      c090 = FloatVector.broadcast(S, x[a + 18]).fma(w0, c090);
-      c100 = FloatVector.broadcast(S, x[a + 20]).fma(w0, c100);
-      c110 = FloatVector.broadcast(S, x[a + 22]).fma(w0, c110);
-      c120 = FloatVector.broadcast(S, x[a + 24]).fma(w0, c120);
-      c130 = FloatVector.broadcast(S, x[a + 26]).fma(w0, c130);
-    }
-    c000.intoArray(acc, 0); c010.intoArray(acc, 16); c020.intoArray(acc, 32); c030.intoArray(acc, 48);
-    c040.intoArray(acc, 64); c050.intoArray(acc, 80); c060.intoArray(acc, 96); c070.intoArray(acc, 112);
-    c080.intoArray(acc, 128); c090.intoArray(acc, 144); c100.intoArray(acc, 160); c110.intoArray(acc, 176);
-    c120.intoArray(acc, 192); c130.intoArray(acc, 208);
-  }
-
   /** As linear14x2 with the pixels 32 floats apart (a stride-2 conv over a blocked input). */
   private static void linear14x2step32(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc) {
     FloatVector c000 = FloatVector.zero(S), c001 = c000, c010 = c000, c011 = c000, c020 = c000, c021 = c000, c030 = c000, c031 = c000;
@@ -337,34 +303,6 @@ final class VectorKernels extends Kernels {
     c120.intoArray(acc, 384); c121.intoArray(acc, 400); c130.intoArray(acc, 416); c131.intoArray(acc, 432);
   }
 
-  private static void linear14x1step32(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc) {
-    FloatVector c000 = FloatVector.zero(S), c010 = c000, c020 = c000, c030 = c000, c040 = c000, c050 = c000, c060 = c000, c070 = c000;
-    FloatVector c080 = c000, c090 = c000, c100 = c000, c110 = c000, c120 = c000, c130 = c000;
-    int wi = wBase;
-    for (int k = 0; k < kOff.length; k++, wi += 16) {
-      int a = xBase + kOff[k];
-      FloatVector w0 = FloatVector.fromArray(S, w, wi);
-      c000 = FloatVector.broadcast(S, x[a]).fma(w0, c000);
-      c010 = FloatVector.broadcast(S, x[a + 32]).fma(w0, c010);
-      c020 = FloatVector.broadcast(S, x[a + 64]).fma(w0, c020);
-      c030 = FloatVector.broadcast(S, x[a + 96]).fma(w0, c030);
-      c040 = FloatVector.broadcast(S, x[a + 128]).fma(w0, c040);
-      c050 = FloatVector.broadcast(S, x[a + 160]).fma(w0, c050);
-      c060 = FloatVector.broadcast(S, x[a + 192]).fma(w0, c060);
-      c070 = FloatVector.broadcast(S, x[a + 224]).fma(w0, c070);
-      c080 = FloatVector.broadcast(S, x[a + 256]).fma(w0, c080);
-      c090 = FloatVector.broadcast(S, x[a + 288]).fma(w0, c090);
-      c100 = FloatVector.broadcast(S, x[a + 320]).fma(w0, c100);
-      c110 = FloatVector.broadcast(S, x[a + 352]).fma(w0, c110);
-      c120 = FloatVector.broadcast(S, x[a + 384]).fma(w0, c120);
-      c130 = FloatVector.broadcast(S, x[a + 416]).fma(w0, c130);
-    }
-    c000.intoArray(acc, 0); c010.intoArray(acc, 16); c020.intoArray(acc, 32); c030.intoArray(acc, 48);
-    c040.intoArray(acc, 64); c050.intoArray(acc, 80); c060.intoArray(acc, 96); c070.intoArray(acc, 112);
-    c080.intoArray(acc, 128); c090.intoArray(acc, 144); c100.intoArray(acc, 160); c110.intoArray(acc, 176);
-    c120.intoArray(acc, 192); c130.intoArray(acc, 208);
-  }
-
   /** Accumulator c{pixel}{block}: pixels 0 to 7 at a stride of 16 floats from each k step's input offset. */
   private static void linear8x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc) {
     FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
@@ -387,25 +325,6 @@ final class VectorKernels extends Kernels {
     c20.intoArray(acc, 64); c21.intoArray(acc, 80); c30.intoArray(acc, 96); c31.intoArray(acc, 112);
     c40.intoArray(acc, 128); c41.intoArray(acc, 144); c50.intoArray(acc, 160); c51.intoArray(acc, 176);
     c60.intoArray(acc, 192); c61.intoArray(acc, 208); c70.intoArray(acc, 224); c71.intoArray(acc, 240);
-  }
-
-  private static void linear8x1(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc) {
-    FloatVector c00 = FloatVector.zero(S), c10 = c00, c20 = c00, c30 = c00, c40 = c00, c50 = c00, c60 = c00, c70 = c00;
-    int wi = wBase;
-    for (int k = 0; k < kOff.length; k++, wi += 16) {
-      int a = xBase + kOff[k];
-      FloatVector w0 = FloatVector.fromArray(S, w, wi);
-      c00 = FloatVector.broadcast(S, x[a]).fma(w0, c00);
-      c10 = FloatVector.broadcast(S, x[a + 16]).fma(w0, c10);
-      c20 = FloatVector.broadcast(S, x[a + 32]).fma(w0, c20);
-      c30 = FloatVector.broadcast(S, x[a + 48]).fma(w0, c30);
-      c40 = FloatVector.broadcast(S, x[a + 64]).fma(w0, c40);
-      c50 = FloatVector.broadcast(S, x[a + 80]).fma(w0, c50);
-      c60 = FloatVector.broadcast(S, x[a + 96]).fma(w0, c60);
-      c70 = FloatVector.broadcast(S, x[a + 112]).fma(w0, c70);
-    }
-    c00.intoArray(acc, 0); c10.intoArray(acc, 16); c20.intoArray(acc, 32); c30.intoArray(acc, 48);
-    c40.intoArray(acc, 64); c50.intoArray(acc, 80); c60.intoArray(acc, 96); c70.intoArray(acc, 112);
   }
 
   private static void activateInPlace(float[] a, int off, int act, float slope) {
