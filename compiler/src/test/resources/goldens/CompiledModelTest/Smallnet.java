@@ -175,7 +175,7 @@ public final class Smallnet extends CompiledModel {
         for (int item = from; item < to; item++) {
             int group = item / 19, tile = item - group * 19;
             K.convLinear(1, a, 22784 + tile * 2016, DW_K, tile * 14, w, 512 + group * 2304, 2816 + group * 16,
-                    a, 4608 + group * 4096, DW_OUT, 4096, null, 0, null, 0, Kernels.TANH, 0f);
+                    a, 4608 + group * 4096, DW_OUT, 4096, null, 0, null, 0, Kernels.TANH, 0f, 0, 0);
         }
     }
 
@@ -218,7 +218,7 @@ public final class Smallnet extends CompiledModel {
         for (int item = from; item < to; item++) {
             int group = item / 10, tile = item - group * 10;
             K.convLinear(2, a, 22784 + tile * 672, MIX_K, tile * 14, w, 2832 + group * 1536, 4368 + group * 32,
-                    a, 4608 + group * 4096, MIX_OUT, 2048, null, 0, null, 0, Kernels.SIGMOID, 0f);
+                    a, 4608 + group * 4096, MIX_OUT, 2048, null, 0, null, 0, Kernels.SIGMOID, 0f, 0, 0);
         }
     }
 

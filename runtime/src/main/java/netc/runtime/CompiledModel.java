@@ -34,9 +34,9 @@ public abstract class CompiledModel {
    * signatures and layouts), recorded in every compiled model and checked on load: a model
    * generated for another contract would run, and compute garbage. Raised with any such change.
    * 2: the input reorder's items became rows. 3: Winograd products may call convLinearSmall.
-   * 4: stride-2 convs may call convLinearStrided.
+   * 4: stride-2 convs may call convLinearStrided. 5: the linear kernels take the weights to touch ahead.
    */
-  public static final int ABI = 4;
+  public static final int ABI = 5;
 
   protected final float[] w;
   private final Properties properties;

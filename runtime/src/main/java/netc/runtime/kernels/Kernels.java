@@ -106,10 +106,16 @@ public abstract class Kernels {
    * epilogue is {@link #convTile}'s, over pixels {@code p0 ..} of the pixel tables. Pixels past the
    * last are computed from whatever follows it in {@code x} and not stored; the caller keeps 224
    * floats of {@code x} readable past the last input.
+   *
+   * <p>While it computes, the tile reads one float of {@code w[next + k * nextStep]} per k step and
+   * discards it: the caller points it at this tile's share of the weights the thread will use next
+   * (the next group's, of a step run group by group), so they stream in from memory during this
+   * group's arithmetic instead of stalling the next group's first tile. A touch changes no result;
+   * {@code nextStep} 0 touches one float over and over, which costs nothing.
    */
   public abstract void convLinear(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
-      int resBlockStride, int act, float slope);
+      int resBlockStride, int act, float slope, int next, int nextStep);
 
   /**
    * {@link #convLinear} with the tile's pixels {@code step} floats apart instead of 16, for a
@@ -120,7 +126,7 @@ public abstract class Kernels {
    */
   public abstract void convLinearStrided(int step, int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
-      int resBlockStride, int act, float slope);
+      int resBlockStride, int act, float slope, int next, int nextStep);
 
   /** The steps {@link #convLinearStrided} takes. */
   public static boolean stridedStep(int step) {
@@ -130,7 +136,7 @@ public abstract class Kernels {
   /** {@link #convLinear} over a tile of {@link #SMALL_LINEAR_TILE} pixels, two output blocks per tile only. */
   public abstract void convLinearSmall(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
-      int resBlockStride, int act, float slope);
+      int resBlockStride, int act, float slope, int next, int nextStep);
 
   /** out = act(W x + b) for outputs [from, to); W is [outputs][inPadded] row-major; biasOff < 0 for none. */
   public abstract void fc(float[] in, int inBase, int inPadded, float[] w, int wBase, int biasOff, float[] out, int outBase,

@@ -32,7 +32,7 @@ final class ScalarKernels extends Kernels {
   @Override
   public void convLinear(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
-      int resBlockStride, int act, float slope) {
+      int resBlockStride, int act, float slope, int next, int nextStep) {
     linear(LINEAR_TILE, 16, blocks, x, xBase, kOff, p0, w, wBase, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix,
         resBlockStride, act, slope);
   }
@@ -40,7 +40,7 @@ final class ScalarKernels extends Kernels {
   @Override
   public void convLinearStrided(int step, int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
-      int resBlockStride, int act, float slope) {
+      int resBlockStride, int act, float slope, int next, int nextStep) {
     if (!stridedStep(step)) throw new IllegalArgumentException("no strided linear kernel for a step of " + step);
     linear(LINEAR_TILE, step, blocks, x, xBase, kOff, p0, w, wBase, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix,
         resBlockStride, act, slope);
@@ -49,7 +49,7 @@ final class ScalarKernels extends Kernels {
   @Override
   public void convLinearSmall(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
-      int resBlockStride, int act, float slope) {
+      int resBlockStride, int act, float slope, int next, int nextStep) {
     linear(SMALL_LINEAR_TILE, 16, blocks, x, xBase, kOff, p0, w, wBase, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix,
         resBlockStride, act, slope);
   }

@@ -80,7 +80,7 @@ class ConvTileTest {
     if (linear) {
       for (int row = 0; row < c.oh; row++) {
         k.convLinearStrided(32, blocks, c.in, row * 2 * c.rowStride, kOff, row * tile, c.wts, 0, c.bias, out, 0, outPix, c.outPlane,
-            null, 0, null, 0, Kernels.RELU, 0f);
+            null, 0, null, 0, Kernels.RELU, 0f, 0, 1); // touching w[k] ahead changes nothing
       }
     } else {
       int[] inPix = Tables.pixels(c.oh, c.ow, 2, 2, c.rowStride, 16, 0, tile);
@@ -105,7 +105,7 @@ class ConvTileTest {
     int[] outPix = Tables.pixels(oh, oh, 1, 1, oh * 16, 16, 0, tile);
     if (linear) {
       for (int row = 0; row < oh; row++) { // one 14-pixel tile per output row, read in place
-        k.convLinearStrided(2, 2, in, row * 2 * side, kOff, row * tile, wts, 0, bias, out, 0, outPix, oh * oh * 16, null, 0, null, 0, Kernels.RELU, 0f);
+        k.convLinearStrided(2, 2, in, row * 2 * side, kOff, row * tile, wts, 0, bias, out, 0, outPix, oh * oh * 16, null, 0, null, 0, Kernels.RELU, 0f, 0, 1); // touching w[k] ahead changes nothing
       }
     } else {
       int[] inPix = Tables.pixels(oh, oh, 2, 2, side, 1, 0, tile);
@@ -174,7 +174,7 @@ class ConvTileTest {
     for (int p0 = 0; p0 < inPix.length; p0 += tile) {
       if (linear) {
         k.packBlocks(c.in, 0, inPix, p0, kbOff, panel, 0);
-        k.convLinear(blocks, panel, 0, panelK, p0, c.wts, 0, c.bias, out, 0, outPix, c.outPlane, c.res, 0, outPix, c.outPlane, Kernels.RELU, 0f);
+        k.convLinear(blocks, panel, 0, panelK, p0, c.wts, 0, c.bias, out, 0, outPix, c.outPlane, c.res, 0, outPix, c.outPlane, Kernels.RELU, 0f, 0, 1); // touching w[k] ahead changes nothing
       } else {
         k.convTile(blocks, c.in, 0, inPix, p0, kOff, c.wts, 0, c.bias, out, 0, outPix, c.outPlane, c.res, 0, outPix, c.outPlane, Kernels.RELU, 0f);
       }
@@ -190,7 +190,7 @@ class ConvTileTest {
     int[] kOff = Tables.kOffsets(c.inBlocks, 16, 1, 1, c.plane, 1, 0, 0);
     float[] out = new float[blocks * c.outPlane];
     for (int p0 = 0; p0 < pix.length; p0 += tile) {
-      k.convLinearSmall(blocks, c.in, p0 * 16, kOff, p0, c.wts, 0, c.bias, out, 0, pix, c.outPlane, c.res, 0, pix, c.outPlane, Kernels.RELU, 0f);
+      k.convLinearSmall(blocks, c.in, p0 * 16, kOff, p0, c.wts, 0, c.bias, out, 0, pix, c.outPlane, c.res, 0, pix, c.outPlane, Kernels.RELU, 0f, 0, 1); // touching w[k] ahead changes nothing
     }
     return out;
   }
@@ -204,7 +204,7 @@ class ConvTileTest {
     float[] out = new float[blocks * c.outPlane];
     for (int p0 = 0; p0 < pix.length; p0 += tile) {
       if (linear) {
-        k.convLinear(blocks, c.in, p0 * 16, kOff, p0, c.wts, 0, c.bias, out, 0, pix, c.outPlane, c.res, 0, pix, c.outPlane, Kernels.RELU, 0f);
+        k.convLinear(blocks, c.in, p0 * 16, kOff, p0, c.wts, 0, c.bias, out, 0, pix, c.outPlane, c.res, 0, pix, c.outPlane, Kernels.RELU, 0f, 0, 1); // touching w[k] ahead changes nothing
       } else {
         k.convTile(blocks, c.in, 0, pix, p0, kOff, c.wts, 0, c.bias, out, 0, pix, c.outPlane, c.res, 0, pix, c.outPlane, Kernels.RELU, 0f);
       }
