@@ -250,7 +250,9 @@ public final class ModelGenerator {
         out.h(), out.w(), sh, sw, in.rowStride(), in.pixStride(), -(ph * in.rowStride() + pw * in.pixStride()), tile);
     String resPix = res == null ? "null" : table(n.name(), "res", INTS, pixelsOf(res, tile));
     String kernel;
-    CodeBlock input;
+    CodeBlock input = null;
+    List<CodeBlock> inputs = new ArrayList<>(); // per part of k (see kParts)
+    int parts = 1;
     if (step > 0) {
       // a stride-2 conv whose output rows are whole tiles: a tile is 14 pixels of one output row,
       // whose windows start `step` floats apart (2 in a plain image, 32 in a blocked tensor), so the
@@ -290,32 +292,68 @@ public final class ModelGenerator {
               tile, kbOff, panels, (long) tile * k)
           .endControlFlow();
       methods.add(pack.build());
-      String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, 16, 1, 1, %d, 1, 0, 0)", k / 16, tile * 16));
-      input = CodeBlock.of("a, $L + tile * $L, $L, tile * $L", panels, (long) tile * k, kOff, tile);
+      parts = kParts(nb, k, tiles, tile);
+      String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, 16, 1, 1, %d, 1, 0, 0)", k / 16 / parts, tile * 16));
+      for (int c = 0; c < parts; c++) {
+        inputs.add(CodeBlock.of("a, $L + tile * $L, $L, tile * $L", panels + (long) c * (k / parts) * tile, (long) tile * k, kOff, tile));
+      }
     }
+    if (inputs.isEmpty()) inputs.add(input);
     long inputFloats = readsInPlace(n, in) ? (long) in.blocks() * 16 * pixels
         : !in.blocked() ? 0 : step > 0 ? (long) in.blocks() * in.plane() : (long) tiles * tile * k;
     boolean tileMajor = groups > 1 && tileMajor(n, inputFloats); // with one group the two orders are one
-    MethodSpec.Builder m = stepMethod(n, groups * tiles, (long) pixels * out.channels() * k,
-        what + (tileMajor ? "; tile by tile" : "; weight group by group"));
-    grains.set(grains.size() - 1, tileMajor ? groups : tiles);
-    markWeights(n);
-    if (!tileMajor) interleaveImages(tiles, inputFloats);
-    zeroBorder(m, out);
-    int wOff = weights.offset(n, "weight"), bOff = weights.offset(n, "bias");
-    m.beginControlFlow("for (int item = from; item < to; item++)")
-        .addStatement(tileMajor ? "int tile = item / $L, group = item - tile * $L" : "int group = item / $L, tile = item - group * $L",
-            tileMajor ? groups : tiles, tileMajor ? groups : tiles);
-    String touch = kernel.equals("convTile") ? "" : tileMajor ? ", 0, 0" : ", " + touchAhead(m, "group", groups, "tile", tiles, nb, k, wOff);
-    m.addStatement("K.$L($L$L, $L, w, $L + group * $L, $L + group * $L,\n"
-                + "a, $L + group * $L, $L, $L, $L, $L, $L, $L, $L, $L$L)",
-            kernel, step > 0 ? step + ", " : "", nb, input, wOff, k * 16 * nb, bOff, 16 * nb,
-            out.storage(0), (long) nb * out.plane(), outPix, out.plane(),
-            res == null ? "null" : res.array(), res == null ? "0" : res.storage(0) + " + group * " + (long) nb * res.plane(),
-            resPix, res == null ? 0 : res.plane(), act(at), slope(at), touch)
-        .endControlFlow();
-    methods.add(m.build());
+    int wOff = weights.offset(n, "weight"), bOff = weights.offset(n, "bias"), partK = k / parts;
+    for (int c = 0; c < parts; c++) {
+      // parts before the last sum their share of k into the output, bias and residual in the first;
+      // each later part adds its share to that partial output (the residual of its epilogue), and
+      // the last applies the activation
+      boolean first = c == 0, last = c == parts - 1;
+      MethodSpec.Builder m = last
+          ? stepMethod(n, groups * tiles, (long) pixels * out.channels() * partK,
+              what + (tileMajor ? "; tile by tile" : "; weight group by group") + (parts > 1 ? "; the last of " + parts + " parts of k" : ""))
+          : stepMethod(n, "k" + c, groups * tiles, (long) pixels * out.channels() * partK,
+              String.format("part %d of %d of k (%d of %d k steps) of %s; weight group by group", c + 1, parts, partK, k, what));
+      grains.set(grains.size() - 1, tileMajor ? groups : tiles);
+      markWeights(n);
+      if (!tileMajor) interleaveImages(tiles, inputFloats / parts);
+      if (last) zeroBorder(m, out);
+      m.beginControlFlow("for (int item = from; item < to; item++)")
+          .addStatement(tileMajor ? "int tile = item / $L, group = item - tile * $L" : "int group = item / $L, tile = item - group * $L",
+              tileMajor ? groups : tiles, tileMajor ? groups : tiles);
+      int partW = wOff + c * partK * 16 * nb;
+      String touch = kernel.equals("convTile") ? "" : tileMajor ? ", 0, 0"
+          : ", " + touchAhead(m, "group", groups, "tile", tiles, nb, partK, (long) k * 16 * nb, partW);
+      Geometry partRes = first ? res : out;
+      String partResPix = first ? resPix : outPix;
+      m.addStatement("K.$L($L$L, $L, w, $L + group * $L, $L,\n"
+                  + "a, $L + group * $L, $L, $L, $L, $L, $L, $L, $L, $L$L)",
+              kernel, step > 0 ? step + ", " : "", nb, inputs.get(c), partW, k * 16 * nb,
+              first ? bOff + " + group * " + 16 * nb : String.valueOf(weights.zeros()),
+              out.storage(0), (long) nb * out.plane(), outPix, out.plane(),
+              partRes == null ? "null" : partRes.array(), partRes == null ? "0" : partRes.storage(0) + " + group * " + (long) nb * partRes.plane(),
+              partRes == null ? "null" : partResPix, partRes == null ? 0 : partRes.plane(), last ? act(at) : CodeBlock.of("$T.NONE", KERNELS),
+              slope(at), touch)
+          .endControlFlow();
+      methods.add(m.build());
+    }
   }
+
+  /**
+   * Into how many parts a conv that reads packed panels splits its k steps, each part a step of its
+   * own: one, unless a weight group and the panels of all tiles, which a group's pass cycles through,
+   * outgrow half an L2 (1 MiB) together; then enough whole channel blocks per part to fit. On
+   * resnet50's layer4.0.conv2 (3x3 stride 2, 4608 k steps, 4 tiles: 590 KiB of weights per group
+   * and 1 MiB of panels) a micro-benchmark of the linear kernel ran at 136 GFLOP/s whole and 166-173
+   * in halves.
+   */
+  static int kParts(int nb, int k, int tiles, int tile) {
+    long floats = (long) k * 16 * nb + (long) tiles * tile * k;
+    int parts = 1;
+    while (floats / parts > K_PART_MAX_FLOATS && k % (16 * parts * 2) == 0) parts *= 2;
+    return parts;
+  }
+
+  static final long K_PART_MAX_FLOATS = 256 * 1024;
 
 
   /**
@@ -328,9 +366,9 @@ public final class ModelGenerator {
    * products 2.36 -> 1.66 ms, layer3's 1.05-1.15 -> 0.88-0.92, layer4's 1x1 convs 1.0-1.08 -> 0.83-0.85
    * (one thread). Declares {@code next} in {@code m}'s loop body and returns "next, nextStep".
    */
-  private static String touchAhead(MethodSpec.Builder m, String group, int groups, String tile, int tiles, int nb, int k, int wOff) {
+  private static String touchAhead(MethodSpec.Builder m, String group, int groups, String tile, int tiles, int nb, int k, long groupFloats,
+      int wOff) {
     if (nb != 2 || groups < 2) return "0, 0"; // the 1-block kernel touches nothing
-    long groupFloats = (long) k * 16 * nb;
     int step = Math.max(1, 32 / tiles); // floats per k step: the tiles' shares cover the 32 k floats of a group
     int touching = 32 / step; // tiles past these would touch beyond the next group
     String when = group + " + 1 < " + groups + (tiles > touching ? " && " + tile + " < " + touching : "");
@@ -476,7 +514,8 @@ public final class ModelGenerator {
         .addStatement("int q = item / $L, rest = item - q * $L, group = rest / $L, chunk = rest - group * $L",
             groups * chunks, groups * chunks, chunks, chunks);
     // the weights are [q][group][k][16 nb]: each (q, group) is a group of the items' order
-    String touchProducts = touchAhead(t2, "(q * " + groups + " + group)", positions * groups, "chunk", chunks, nb, k, weights.offset(n, "weight"));
+    String touchProducts = touchAhead(t2, "(q * " + groups + " + group)", positions * groups, "chunk", chunks, nb, k, (long) k * 16 * nb,
+        weights.offset(n, "weight"));
     t2.addStatement("K.$L($L, a, $L + q * $L + chunk * $L, $L, chunk * $L, w, $L + (q * $L + group) * $L, $L,\n"
                 + "a, $L + q * $L + group * $L, $L, $L, null, 0, null, 0, $T.NONE, 0f, $L)",
             tile == Kernels.LINEAR_TILE ? "convLinear" : "convLinearSmall", nb, vOff, vPos, tile * 16, kOff, tile, weights.offset(n, "weight"), groups, k * 16 * nb, weights.zeros(),

@@ -77,6 +77,28 @@ class CompiledModelTest {
     }
   }
 
+  /**
+   * A conv whose weight group and panels outgrow half an L2 runs its k steps in two steps, the
+   * first adding bias and residual, the second adding its products to that partial output and
+   * applying the ReLU: the interpreter's results (summed in another order, so within 1e-4), and the
+   * same bits on one, two and three threads.
+   */
+  @Test
+  void convSplitIntoPartsOfKMatchesTheInterpreter() throws Exception {
+    Graph g = GraphBuilder.build(SpecLoader.load(Path.of("src/test/resources/codegen/splitk.net")), Map.of());
+    ParamSource p = synthetic(g, 5);
+    ModelCompiler.Output o = ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()), p, "splitk", true, dir, s -> {});
+    assertTrue(o.source().contains("private void down_big_k0("), "the big conv's first part of k is a step of its own");
+    assertTrue(o.source().contains("Kernels.NONE, 0f"), "the first part stores a partial sum, unactivated");
+    Tensor x = GeneratedModelTest.random(g, 2, 11), serial = null;
+    for (int threads : new int[] {1, 2, 3}) {
+      Tensor y = CompiledModels.compile(g, p, threads).predict(x);
+      GeneratedModelTest.assertClose(Interpreter.run(g, p, x), y, 1e-4, threads + " threads");
+      if (serial == null) serial = y;
+      else assertArrayEquals(serial.data(), y.data(), threads + " threads: not the serial bits");
+    }
+  }
+
   /** A model generated for another runtime contract is refused on load with a message, not run. */
   @Test
   void modelForAnotherRuntimeAbiIsRefused() throws Exception {
