@@ -250,8 +250,7 @@ public final class ModelGenerator {
         out.h(), out.w(), sh, sw, in.rowStride(), in.pixStride(), -(ph * in.rowStride() + pw * in.pixStride()), tile);
     String resPix = res == null ? "null" : table(n.name(), "res", INTS, pixelsOf(res, tile));
     String kernel;
-    CodeBlock input = null;
-    List<CodeBlock> inputs = new ArrayList<>(); // per part of k (see kParts)
+    List<CodeBlock> inputs = new ArrayList<>(); // the kernel's input arguments, per part of k (see kParts)
     int parts = 1;
     if (step > 0) {
       // a stride-2 conv whose output rows are whole tiles: a tile is 14 pixels of one output row,
@@ -263,21 +262,21 @@ public final class ModelGenerator {
       int perRow = out.w() / tile;
       String first = in.at(-(long) ph * in.rowStride() - (long) pw * in.pixStride());
       long rowJump = (long) sh * in.rowStride();
-      input = perRow == 1
+      inputs.add(perRow == 1
           ? CodeBlock.of("$L, $L + tile * $L, $L, tile * $L", in.array(), first, rowJump, kOff, tile)
           : CodeBlock.of("$L, $L + tile / $L * $L + tile % $L * $L, $L, tile * $L", in.array(), first, perRow, rowJump, perRow,
-              (long) tile * step, kOff, tile);
+              (long) tile * step, kOff, tile));
     } else if (!in.blocked()) {
       // a plain input (the stem's image): the gathering kernel, every k step through the offset table
       kernel = "convTile";
       String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, %d, %d, %d, %d, %d, %d, %d)",
           inBlocks, lanes, kh, kw, in.plane(), laneStride, dh * in.rowStride(), dw * in.pixStride()));
-      input = CodeBlock.of("$L, $L, $L, tile * $L, $L", in.array(), in.at(0), table(n.name(), "in", INTS, inPixCall), tile, kOff);
+      inputs.add(CodeBlock.of("$L, $L, $L, tile * $L, $L", in.array(), in.at(0), table(n.name(), "in", INTS, inPixCall), tile, kOff));
     } else if (readsInPlace(n, in)) {
       // a 1x1 conv over a halo-free input: consecutive output pixels read consecutive input pixels
       kernel = "convLinear";
       String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, 16, 1, 1, %d, 1, 0, 0)", inBlocks, in.plane()));
-      input = CodeBlock.of("$L, $L + tile * $L, $L, tile * $L", in.array(), in.at(0), tile * 16, kOff, tile);
+      inputs.add(CodeBlock.of("$L, $L + tile * $L, $L, tile * $L", in.array(), in.at(0), tile * 16, kOff, tile));
     } else {
       // anything else first copies each tile's windows, whole channel blocks at a time, into a panel
       kernel = "convLinear";
@@ -298,7 +297,6 @@ public final class ModelGenerator {
         inputs.add(CodeBlock.of("a, $L + tile * $L, $L, tile * $L", panels + (long) c * (k / parts) * tile, (long) tile * k, kOff, tile));
       }
     }
-    if (inputs.isEmpty()) inputs.add(input);
     long inputFloats = readsInPlace(n, in) ? (long) in.blocks() * 16 * pixels
         : !in.blocked() ? 0 : step > 0 ? (long) in.blocks() * in.plane() : (long) tiles * tile * k;
     boolean tileMajor = groups > 1 && tileMajor(n, inputFloats); // with one group the two orders are one
@@ -312,7 +310,8 @@ public final class ModelGenerator {
           ? stepMethod(n, groups * tiles, (long) pixels * out.channels() * partK,
               what + (tileMajor ? "; tile by tile" : "; weight group by group") + (parts > 1 ? "; the last of " + parts + " parts of k" : ""))
           : stepMethod(n, "k" + c, groups * tiles, (long) pixels * out.channels() * partK,
-              String.format("part %d of %d of k (%d of %d k steps) of %s; weight group by group", c + 1, parts, partK, k, what));
+              String.format("part %d of %d of k (%d of %d k steps) of %s; %s", c + 1, parts, partK, k, what,
+                  tileMajor ? "tile by tile" : "weight group by group"));
       grains.set(grains.size() - 1, tileMajor ? groups : tiles);
       markWeights(n);
       if (!tileMajor) interleaveImages(tiles, inputFloats / parts);
@@ -344,7 +343,7 @@ public final class ModelGenerator {
    * outgrow half an L2 (1 MiB) together; then enough whole channel blocks per part to fit. On
    * resnet50's layer4.0.conv2 (3x3 stride 2, 4608 k steps, 4 tiles: 590 KiB of weights per group
    * and 1 MiB of panels) a micro-benchmark of the linear kernel ran at 136 GFLOP/s whole and 166-173
-   * in halves.
+   * in halves; in the network, one thread, 2.57-2.64 ms became 2.10-2.16.
    */
   static int kParts(int nb, int k, int tiles, int tile) {
     long floats = (long) k * 16 * nb + (long) tiles * tile * k;
@@ -354,7 +353,6 @@ public final class ModelGenerator {
   }
 
   static final long K_PART_MAX_FLOATS = 256 * 1024;
-
 
   /**
    * The touch arguments of a linear-kernel call in a step run weight group by group (see
