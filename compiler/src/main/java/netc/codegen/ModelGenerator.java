@@ -249,6 +249,9 @@ public final class ModelGenerator {
     String inPixCall = String.format("Tables.pixels(%d, %d, %d, %d, %d, %d, %d, %d)",
         out.h(), out.w(), sh, sw, in.rowStride(), in.pixStride(), -(ph * in.rowStride() + pw * in.pixStride()), tile);
     String resPix = res == null ? "null" : table(n.name(), "res", INTS, pixelsOf(res, tile));
+    // every (input block, lane, kernel row, kernel column) step of the window, for the kernels that read it in place
+    String windowSteps = String.format("Tables.kOffsets(%d, %d, %d, %d, %d, %d, %d, %d)",
+        inBlocks, lanes, kh, kw, in.plane(), laneStride, dh * in.rowStride(), dw * in.pixStride());
     String kernel;
     List<CodeBlock> inputs = new ArrayList<>(); // the kernel's input arguments, per part of k (see kParts)
     int parts = 1;
@@ -257,8 +260,7 @@ public final class ModelGenerator {
       // whose windows start `step` floats apart (2 in a plain image, 32 in a blocked tensor), so the
       // linear kernel reads them where they lie, with no panel
       kernel = "convLinearStrided";
-      String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, %d, %d, %d, %d, %d, %d, %d)",
-          inBlocks, lanes, kh, kw, in.plane(), laneStride, dh * in.rowStride(), dw * in.pixStride()));
+      String kOff = table(n.name(), "k", INTS, windowSteps);
       int perRow = out.w() / tile;
       String first = in.at(-(long) ph * in.rowStride() - (long) pw * in.pixStride());
       long rowJump = (long) sh * in.rowStride();
@@ -269,13 +271,12 @@ public final class ModelGenerator {
     } else if (!in.blocked()) {
       // a plain input (the stem's image): the gathering kernel, every k step through the offset table
       kernel = "convTile";
-      String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, %d, %d, %d, %d, %d, %d, %d)",
-          inBlocks, lanes, kh, kw, in.plane(), laneStride, dh * in.rowStride(), dw * in.pixStride()));
+      String kOff = table(n.name(), "k", INTS, windowSteps);
       inputs.add(CodeBlock.of("$L, $L, $L, tile * $L, $L", in.array(), in.at(0), table(n.name(), "in", INTS, inPixCall), tile, kOff));
     } else if (readsInPlace(n, in)) {
       // a 1x1 conv over a halo-free input: consecutive output pixels read consecutive input pixels
       kernel = "convLinear";
-      String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, 16, 1, 1, %d, 1, 0, 0)", inBlocks, in.plane()));
+      String kOff = table(n.name(), "k", INTS, linearSteps(inBlocks, in.plane()));
       inputs.add(CodeBlock.of("$L, $L + tile * $L, $L, tile * $L", in.array(), in.at(0), tile * 16, kOff, tile));
     } else {
       // anything else first copies each tile's windows, whole channel blocks at a time, into a panel
@@ -292,7 +293,7 @@ public final class ModelGenerator {
           .endControlFlow();
       methods.add(pack.build());
       parts = kParts(nb, k, tiles, tile);
-      String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(%d, 16, 1, 1, %d, 1, 0, 0)", k / 16 / parts, tile * 16));
+      String kOff = table(n.name(), "k", INTS, linearSteps(k / 16 / parts, tile * 16));
       for (int c = 0; c < parts; c++) {
         inputs.add(CodeBlock.of("a, $L + tile * $L, $L, tile * $L", panels + (long) c * (k / parts) * tile, (long) tile * k, kOff, tile));
       }
@@ -335,6 +336,11 @@ public final class ModelGenerator {
           .endControlFlow();
       methods.add(m.build());
     }
+  }
+
+  /** The k steps of the linear kernel over a halo-free blocked tensor (or panel) of {@code blocks} planes of {@code plane} floats. */
+  private static String linearSteps(int blocks, long plane) {
+    return String.format("Tables.kOffsets(%d, 16, 1, 1, %d, 1, 0, 0)", blocks, plane);
   }
 
   /**
@@ -501,7 +507,7 @@ public final class ModelGenerator {
     methods.add(t1.build());
 
     // V_q is [input block][tile][16], a halo-free blocked tensor of tiles: the linear kernel reads it in place
-    String kOff = table(n.name(), "winograd_k", INTS, String.format("Tables.kOffsets(%d, 16, 1, 1, %d, 1, 0, 0)", inBlocks, tiles * 16));
+    String kOff = table(n.name(), "winograd_k", INTS, linearSteps(inBlocks, tiles * 16));
     String pix = table(n.name(), "winograd_tiles", INTS, String.format("Tables.pixels(1, %d, 1, 1, 0, 16, 0, %d)", tiles, tile));
     MethodSpec.Builder t2 = stepMethod(n, "multiply", positions * groups * chunks, (long) positions * tiles * out.paddedChannels() * k,
         "Winograd " + f + " products M_q = U_q V_q, " + last + ", of conv " + base);
