@@ -214,21 +214,27 @@ public final class Bench {
   }
 
   /** ONNX Runtime with the settings of the performance notes: all graph optimizations, T intra-op threads. */
-  private static final class Ort implements AutoCloseable {
+  static final class Ort implements AutoCloseable {
     final OrtEnvironment env = OrtEnvironment.getEnvironment();
     final OrtSession session;
     final OnnxTensor input;
     final String inputName;
     final double loadMs, firstMs;
 
-    Ort(Path model, int threads, float[] x, long[] shape) throws OrtException, IOException {
-      if (!Files.isRegularFile(model)) throw new BadInputException("cannot read " + model + ": no such file");
-      long t0 = System.nanoTime();
+    /** ONNX Runtime as the benchmark runs it (and `netc ort-profile` profiles it): all graph optimizations, sequential, {@code threads} intra-op threads. */
+    static OrtSession.SessionOptions options(int threads) throws OrtException {
       OrtSession.SessionOptions o = new OrtSession.SessionOptions();
       o.setIntraOpNumThreads(threads);
       o.setInterOpNumThreads(1);
       o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       o.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+      return o;
+    }
+
+    Ort(Path model, int threads, float[] x, long[] shape) throws OrtException, IOException {
+      if (!Files.isRegularFile(model)) throw new BadInputException("cannot read " + model + ": no such file");
+      long t0 = System.nanoTime();
+      OrtSession.SessionOptions o = options(threads);
       session = env.createSession(model.toString(), o);
       loadMs = (System.nanoTime() - t0) / 1e6;
       inputName = session.getInputNames().iterator().next();

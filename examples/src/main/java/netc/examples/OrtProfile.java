@@ -35,11 +35,7 @@ final class OrtProfile {
     }
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     Path dir = Files.createTempDirectory("netc-ort-profile");
-    try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-      o.setIntraOpNumThreads(threads);
-      o.setInterOpNumThreads(1);
-      o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      o.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+    try (OrtSession.SessionOptions o = Bench.Ort.options(threads)) {
       o.enableProfiling(dir.resolve("ort").toString());
       try (OrtSession session = env.createSession(model.toString(), o)) {
         if (!(session.getInputInfo().values().iterator().next().getInfo() instanceof ai.onnxruntime.TensorInfo info)) {
