@@ -105,7 +105,9 @@ public abstract class Kernels {
    * a panel from {@link #packBlocks}) and multiplies {@code w[wBase + k * 16 * blocks ...]}. The
    * epilogue is {@link #convTile}'s, over pixels {@code p0 ..} of the pixel tables. Pixels past the
    * last are computed from whatever follows it in {@code x} and not stored; the caller keeps 224
-   * floats of {@code x} readable past the last input.
+   * floats of {@code x} readable past the last input. A tile whose pixels from the ninth on repeat
+   * its eighth (the last tile of a map of 7 x 7 pixels or Winograd tiles, 49 = 3 x 14 + 7) may be
+   * computed as a tile of {@link #SMALL_LINEAR_TILE} pixels.
    *
    * <p>While it computes, the tile reads one float of {@code w[next + k * nextStep]} per k step and
    * discards it: the caller points it at this tile's share of the weights the thread will use next

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -36,6 +37,20 @@ class ConvTileTest {
       assertTrue(nonZero(gather), "the test computes something");
       assertArrayEquals(gather, linear, "vector kernels, " + blocks + " blocks");
       assertArrayEquals(gather, pointwise(SCALAR, blocks, true), "vector against scalar, " + blocks + " blocks");
+    }
+  }
+
+  /**
+   * A 7x7 map, 49 pixels: three whole 14-pixel tiles and a last one of 7, which the linear kernel
+   * computes as an 8-pixel tile (resnet's layer4 and its 7x7 Winograd tile grids end so).
+   */
+  @Test
+  void linearTailTilesOfAtMostEightPixelsEqualGatheringTilesBitForBit() {
+    for (int blocks : new int[] {1, 2}) {
+      float[] gather = pointwise(VECTOR, blocks, false, 7), linear = pointwise(VECTOR, blocks, true, 7);
+      assertTrue(nonZero(Arrays.copyOfRange(gather, 42 * 16, 49 * 16)), "the tail pixels are computed");
+      assertArrayEquals(gather, linear, "vector kernels, " + blocks + " blocks");
+      assertArrayEquals(gather, pointwise(SCALAR, blocks, true, 7), "vector against scalar, " + blocks + " blocks");
     }
   }
 
@@ -197,9 +212,14 @@ class ConvTileTest {
 
   /** A 1x1 conv over a halo-free 5x5 input of 3 blocks (25 pixels: one whole tile of 14 and a partial one), in place or gathering. */
   private static float[] pointwise(Kernels k, int blocks, boolean linear) {
-    Conv c = new Conv(3, 5, 5, 1, 1, 0);
+    return pointwise(k, blocks, linear, 5);
+  }
+
+  /** {@link #pointwise} over a side x side input. */
+  private static float[] pointwise(Kernels k, int blocks, boolean linear, int side) {
+    Conv c = new Conv(3, side, side, 1, 1, 0);
     int tile = linear ? Kernels.LINEAR_TILE : Kernels.tilePixels(blocks);
-    int[] pix = Tables.pixels(5, 5, 1, 1, 5 * 16, 16, 0, tile);
+    int[] pix = Tables.pixels(side, side, 1, 1, side * 16, 16, 0, tile);
     int[] kOff = Tables.kOffsets(c.inBlocks, 16, 1, 1, c.plane, 1, 0, 0);
     float[] out = new float[blocks * c.outPlane];
     for (int p0 = 0; p0 < pix.length; p0 += tile) {
