@@ -155,6 +155,7 @@ public final class Bench {
     if (ort == null) return 0;
     double mo = median(to);
     report("onnxruntime", mo, to, batch, macs, peak);
+    System.out.println(paired(tn, to));
     if (sustained > 1) {
       // A busy service's view: blocks of consecutive calls, engines alternated block by block with
       // the idle gap between blocks; the first call of each block (after the gap) is dropped.
@@ -206,6 +207,30 @@ public final class Bench {
   }
 
   static final long QUIET_MS = Long.getLong("netc.bench.quietMs", 250);
+
+  /**
+   * The spread of the run-by-run ratios, each netc call over the onnxruntime call that followed it:
+   * on a host whose speed drifts, the ratio of medians moves by several hundredths from one run to
+   * the next, and the middle half of the paired ratios shows how far within this one.
+   */
+  static String paired(double[] netc, double[] ort) {
+    double[] r = new double[netc.length];
+    int faster = 0;
+    for (int i = 0; i < r.length; i++) {
+      r[i] = netc[i] / ort[i];
+      if (r[i] < 1) faster++;
+    }
+    Arrays.sort(r);
+    return String.format("paired ratios (each netc call over the onnxruntime call after it): median %.3f, middle half %.3f-%.3f, "
+        + "netc faster in %d of %d", median(r), quantile(r, 0.25), quantile(r, 0.75), faster, r.length);
+  }
+
+  /** The p-quantile of sorted values, interpolated linearly between neighbours. */
+  static double quantile(double[] sorted, double p) {
+    double at = p * (sorted.length - 1);
+    int i = (int) Math.floor(at);
+    return i + 1 < sorted.length ? sorted[i] + (at - i) * (sorted[i + 1] - sorted[i]) : sorted[i];
+  }
 
   static double median(double[] v) {
     double[] s = v.clone();
