@@ -2,7 +2,8 @@
 # Reproduces the README's results table: netc against ONNX Runtime on torchvision ResNet-18/50/101
 # (seeded random weights, exported as safetensors and ONNX from the same model), batch 1 and 8,
 # 2 threads. Needs Debian's python3-torch and python3-torchvision for the export (done once, into
-# build/bench/). Prints one ratio line per configuration.
+# build/bench/). Prints three lines per configuration: the paired ratios' spread, the sustained
+# ratio and the after-idle ratio (the last line of ./netc bench).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${NETC_BENCH_DIR:-$root/build/bench}
@@ -14,6 +15,6 @@ for arch in ${ARCHS:-resnet18 resnet50 resnet101}; do
   for batch in ${BATCHES:-1 8}; do
     runs=30; [ "$batch" -gt 1 ] && runs=10
     "$root/netc" bench "$root/examples/$arch.net" --weights "$out/$arch.safetensors" --onnx "$out/$arch.onnx" \
-      --batch "$batch" --threads 2 --runs "$runs" | tail -2 | sed "s/^/$arch: /"
+      --batch "$batch" --threads 2 --runs "$runs" | tail -3 | sed "s/^/$arch: /"
   done
 done
