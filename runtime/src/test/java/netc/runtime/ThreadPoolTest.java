@@ -1,0 +1,98 @@
+package netc.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The pool's job protocol under churn: thousands of tiny steps of uneven items, so the caller and
+ * the worker race for each other's ranges and the worker often arrives when the caller has taken
+ * nearly everything. Every item must run exactly once, and nothing of a step may run after its
+ * runStep returned.
+ */
+class ThreadPoolTest {
+  private static final int STEPS = 20_000, MAX_ITEMS = 7;
+
+  /** A model whose one step counts, per call of runStep, how often each item ran. */
+  private static final class Counting extends CompiledModel {
+    final AtomicIntegerArray runs = new AtomicIntegerArray(STEPS * MAX_ITEMS);
+    volatile int call;
+    int items = 1;
+
+    Counting() {
+      super(properties(), 2);
+    }
+
+    private static Properties properties() {
+      Properties p = new Properties();
+      p.setProperty("input.shape", "1,1,1");
+      p.setProperty("output.size", "1");
+      p.setProperty("arena.floats", "1");
+      p.setProperty("weights.resource", "one-float.bin");
+      p.setProperty("weights.floats", "1");
+      return p;
+    }
+
+    @Override
+    protected int steps() {
+      return 1;
+    }
+
+    @Override
+    protected int items(int step) {
+      return items;
+    }
+
+    @Override
+    protected boolean parallel(int step) {
+      return true;
+    }
+
+    @Override
+    protected void runStep(int step, Workspace ws, int from, int to) {
+      int c = call;
+      for (int i = from; i < to; i++) {
+        runs.incrementAndGet(c * MAX_ITEMS + i);
+        for (int spin = (i * 7919 + c) % 200; spin > 0; spin--) Thread.onSpinWait(); // uneven items
+      }
+    }
+
+    @Override
+    protected int outputOffset() {
+      return 0;
+    }
+
+    @Override
+    public List<String> stepNames() {
+      return List.of("count");
+    }
+  }
+
+  @Test
+  void everyItemRunsOnceAndNothingAfterItsStepReturns() {
+    Counting m = new Counting();
+    ThreadPool pool = ThreadPool.shared(2);
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      int[] after = new int[STEPS * MAX_ITEMS];
+      for (int c = 0; c < STEPS; c++) {
+        m.call = c;
+        m.items = 1 + c % MAX_ITEMS;
+        pool.runStep(m, 0, null, m.items);
+        for (int i = 0; i < MAX_ITEMS; i++) after[c * MAX_ITEMS + i] = m.runs.get(c * MAX_ITEMS + i);
+      }
+      Thread.sleep(50); // a worker that ran late would show now
+      for (int c = 0; c < STEPS; c++) {
+        for (int i = 0; i < MAX_ITEMS; i++) {
+          int expected = i < 1 + c % MAX_ITEMS ? 1 : 0;
+          assertEquals(expected, after[c * MAX_ITEMS + i], "step call " + c + ", item " + i + " when runStep returned");
+          assertEquals(expected, m.runs.get(c * MAX_ITEMS + i), "step call " + c + ", item " + i + " afterwards");
+        }
+      }
+    });
+  }
+}
