@@ -231,7 +231,7 @@ public final class Bench {
     }
     Arrays.sort(r);
     return String.format("paired ratios (each netc call over the onnxruntime call after it): median %.3f, middle half %.3f-%.3f, "
-        + "netc faster in %d of %d", median(r), quantile(r, 0.25), quantile(r, 0.75), faster, r.length);
+        + "netc faster in %d of %d", quantile(r, 0.5), quantile(r, 0.25), quantile(r, 0.75), faster, r.length);
   }
 
   /** The p-quantile of sorted values, interpolated linearly between neighbours. */

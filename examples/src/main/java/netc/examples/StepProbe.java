@@ -8,7 +8,6 @@ import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
@@ -105,8 +104,7 @@ final class StepProbe {
       run.invoke(m, step, ws, 0, n);
       t[r] = (System.nanoTime() - t0) / 1e6;
     }
-    Arrays.sort(t);
-    return t[reps / 2];
+    return Bench.median(t);
   }
 
   /** Median time of one step over {@code reps} calls, each after reading and writing {@code sweep} (if any). */
@@ -126,7 +124,6 @@ final class StepProbe {
       run.invoke(m, step, ws, 0, n);
       t[r] = (System.nanoTime() - t0) / 1e6;
     }
-    Arrays.sort(t);
-    return t[reps / 2];
+    return Bench.median(t);
   }
 }

@@ -48,13 +48,13 @@ final class VectorKernels extends Kernels {
   public void convLinear(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope, int next, int nextStep) {
-    float[] acc = SCRATCH.get();
     // a map's last tile with at most 8 pixels (the rest repeat its last): 8 slots computed, not 14
     if (blocks == 2 && outPix[p0 + SMALL_LINEAR_TILE] == outPix[p0 + SMALL_LINEAR_TILE - 1]) {
-      linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
-      epilogue(acc, blocks, SMALL_LINEAR_TILE, p0, w, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
+      convLinearSmall(blocks, x, xBase, kOff, p0, w, wBase, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix,
+          resBlockStride, act, slope, next, nextStep);
       return;
     }
+    float[] acc = SCRATCH.get();
     if (blocks == 2) linear14x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else linear14x1(x, xBase, kOff, w, wBase, acc);
     epilogue(acc, blocks, LINEAR_TILE, p0, w, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
