@@ -24,6 +24,7 @@ import netc.passes.PassContext;
 import netc.passes.PassManager;
 import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
+import netc.runtime.kernels.Kernels;
 import netc.weights.SyntheticWeights;
 import netc.weights.WeightBinding;
 
@@ -116,8 +117,10 @@ public final class Bench {
     System.out.printf("network %s, batch %d, threads %d, %.3f G multiply-accumulates per image (GFLOP/s below count 2 per"
         + " multiply-accumulate of the direct convolution: Winograd does fewer, so a figure may pass 100%% of peak)%n",
         graph.name(), batch, threads, graph.macs() / 1e9);
+    System.out.printf("netc kernels: %s; cpu: %s; java %s%n", Kernels.INSTANCE.variant(), Kernels.cpuModel(), System.getProperty("java.version"));
     double peak = PeakProbe.measure(threads);
-    System.out.printf("measured FP32 peak on %d thread%s: %.1f GFLOP/s%n", threads, threads == 1 ? "" : "s", peak);
+    System.out.printf("measured FP32 peak on %d thread%s at the kernels' width (%s): %.1f GFLOP/s%n", threads, threads == 1 ? "" : "s",
+        Kernels.INSTANCE.vectorBits() == 0 ? "scalar FMA" : Kernels.INSTANCE.vectorBits() + "-bit FMA", peak);
     System.out.printf("netc: load %.0f ms, first call in this JVM %.1f ms%n", netcLoad, netcFirst);
 
     Ort ort = onnx == null ? null : new Ort(Path.of(onnx), threads, x, new long[] {batch, in[0], in[1], in[2]});
@@ -196,8 +199,10 @@ public final class Bench {
     double[] s = all.clone();
     Arrays.sort(s);
     double gflops = 2 * macs / (median / 1e3) / 1e9;
-    System.out.printf("%-12s median %.1f ms (%.1f ms/image; min %.1f, max %.1f over %d runs), %.1f GFLOP/s, %.0f%% of peak%n",
-        engine, median, median / batch, s[0], s[s.length - 1], s.length, gflops, 100 * gflops / peak);
+    double percent = 100 * gflops / peak;
+    System.out.printf("%-12s median %.1f ms (%.1f ms/image; min %.1f, max %.1f over %d runs), %.1f GFLOP/s, %.0f%% of peak%s%n",
+        engine, median, median / batch, s[0], s[s.length - 1], s.length, gflops, percent,
+        percent > 100 ? " (over 100%: Winograd computes fewer operations than the direct count)" : "");
   }
 
   /**

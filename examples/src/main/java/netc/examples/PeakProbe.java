@@ -3,14 +3,23 @@ package netc.examples;
 import java.util.concurrent.CountDownLatch;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import netc.runtime.kernels.Kernels;
 
 /**
- * Measures this machine's FP32 FMA peak from Java, so benchmark figures can be given as a fraction
- * of it: independent FMA chains (enough to cover the FMA latency) on 16-wide vectors held in
- * registers, on as many threads as the benchmark uses, for about half a second.
+ * Measures this machine's FP32 FMA peak from Java at the vector width netc's kernels run here
+ * ({@link Kernels#vectorBits}: 512, 256 or 128 bits, or scalar FMAs for the scalar kernels), so
+ * benchmark figures are a fraction of what those kernels could reach: independent FMA chains (enough
+ * to cover the FMA latency) held in registers, on as many threads as the benchmark uses, for about
+ * half a second.
  */
 final class PeakProbe {
-  private static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
+  /** The kernels' width, a static final so C2 compiles the chains to machine vectors of it. */
+  private static final int BITS = Kernels.INSTANCE.vectorBits();
+
+  private static final VectorSpecies<Float> S = BITS == 512 ? FloatVector.SPECIES_512 : BITS == 256 ? FloatVector.SPECIES_256 : FloatVector.SPECIES_128;
+
+  /** Floats per FMA: the vector's lanes, or 1 for the scalar kernels. */
+  static final int LANES = BITS == 0 ? 1 : S.length();
 
   private PeakProbe() {}
 
@@ -22,7 +31,7 @@ final class PeakProbe {
   }
 
   private static double once(int threads) throws InterruptedException {
-    for (int i = 0; i < 3; i++) chains(2_000_000); // compile with C2 first
+    for (int i = 0; i < 3; i++) run(2_000_000); // compile with C2 first
     double[] rate = new double[threads];
     CountDownLatch start = new CountDownLatch(1);
     Thread[] ts = new Thread[threads];
@@ -36,9 +45,9 @@ final class PeakProbe {
         }
         long iters = 20_000_000;
         long t0 = System.nanoTime();
-        float sink = chains(iters);
+        float sink = run(iters);
         double s = (System.nanoTime() - t0) / 1e9;
-        rate[id] = iters * 12.0 * 16 * 2 / s / 1e9 + (sink == 42 ? 1e-9 : 0);
+        rate[id] = iters * 12.0 * LANES * 2 / s / 1e9 + (sink == 42 ? 1e-9 : 0);
       });
       ts[t].start();
     }
@@ -51,7 +60,22 @@ final class PeakProbe {
     return total;
   }
 
-  /** Twelve independent FMA chains: 12 x 16 x 2 FLOP per iteration. */
+  private static float run(long iters) {
+    return BITS == 0 ? scalarChains(iters) : chains(iters);
+  }
+
+  /** Twelve independent scalar FMA chains: 12 x 2 FLOP per iteration. */
+  private static float scalarChains(long iters) {
+    float a = 0.999f, b = 1e-4f, c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0, c8 = 0, c9 = 0, c10 = 0, c11 = 0;
+    for (long i = 0; i < iters; i++) {
+      c0 = Math.fma(c0, a, b); c1 = Math.fma(c1, a, b); c2 = Math.fma(c2, a, b); c3 = Math.fma(c3, a, b);
+      c4 = Math.fma(c4, a, b); c5 = Math.fma(c5, a, b); c6 = Math.fma(c6, a, b); c7 = Math.fma(c7, a, b);
+      c8 = Math.fma(c8, a, b); c9 = Math.fma(c9, a, b); c10 = Math.fma(c10, a, b); c11 = Math.fma(c11, a, b);
+    }
+    return c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
+  }
+
+  /** Twelve independent FMA chains: 12 x LANES x 2 FLOP per iteration. */
   private static float chains(long iters) {
     FloatVector a = FloatVector.broadcast(S, 0.999f), b = FloatVector.broadcast(S, 1e-4f);
     FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;

@@ -23,7 +23,9 @@ public final class Main {
       "  --threads N      threads (default: available processors)",
       "  --resize N       shorter side after resizing (default 256)",
       "  --crop N         center crop (default: the model's input size)",
-      "  --time           print the latency of each inference");
+      "  --time           print the latency of each inference",
+      "  --info           print the model, the kernels this machine runs and the CPU, then exit",
+      "kernels: -Dnetc.vectorBits=512|256|128|0 overrides the vector width chosen from the machine");
 
   private Main() {}
 
@@ -42,6 +44,7 @@ public final class Main {
     }
     if (o.help) {
       out.println(USAGE);
+      out.println("this machine runs: " + netc.runtime.kernels.Kernels.INSTANCE.variant() + " on " + netc.runtime.kernels.Kernels.cpuModel());
       return 0;
     }
     CompiledModel model;
@@ -50,6 +53,13 @@ public final class Main {
     } catch (BadInputException e) {
       err.println("error: " + e.getMessage());
       return 1;
+    }
+    if (o.info) {
+      out.println("model: " + model.property("network") + ", input " + java.util.Arrays.toString(model.inputShape()) + ", " + model.outputSize() + " outputs");
+      out.println("kernels: " + netc.runtime.kernels.Kernels.INSTANCE.variant());
+      out.println("cpu: " + netc.runtime.kernels.Kernels.cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " processors");
+      out.println("java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+      return 0;
     }
     if ("true".equals(model.property("weights.synthetic"))) {
       err.println("note: this model was compiled with synthetic weights (no --weights given to netc compile); its classes mean nothing");
@@ -117,7 +127,7 @@ public final class Main {
 
   /** Command-line options of a compiled jar. */
   static final class Options {
-    boolean help, time;
+    boolean help, time, info;
     String input, output, yuv;
     int width, height, top = 5, resize = 256, crop = -1, threads = Runtime.getRuntime().availableProcessors();
     final List<String> files = new ArrayList<>();
@@ -129,6 +139,7 @@ public final class Main {
         switch (a) {
           case "-h", "--help" -> o.help = true;
           case "--time" -> o.time = true;
+          case "--info" -> o.info = true;
           case "--input" -> o.input = value(args, ++i, a);
           case "--output" -> o.output = value(args, ++i, a);
           case "--top" -> o.top = positive(value(args, ++i, a), a);

@@ -2,7 +2,8 @@ package netc.runtime.kernels;
 
 /**
  * The compute kernels generated models call. Two implementations: {@link VectorKernels} on the
- * Vector API, and {@link ScalarKernels} for JVMs without jdk.incubator.vector. Both compute every
+ * Vector API (at 512, 256 or 128 bits, as the machine runs them), and {@link ScalarKernels} for JVMs
+ * without jdk.incubator.vector or C2. Both compute every
  * output with the same operations in the same order (fused multiply-adds over the same k order), so
  * they agree to the last bit on the convolutions; the choice is made once, in {@link #INSTANCE}.
  *
@@ -50,26 +51,61 @@ public abstract class Kernels {
     return outBlocks % 2 == 0 ? 2 : 1;
   }
 
-  /** The implementation for this JVM: vectors when jdk.incubator.vector is present. */
+  /**
+   * The implementation for this JVM, chosen once: the vector kernels at the width this machine runs
+   * natively (see {@code VectorWidth}: 512, 256 or 128 bits, or {@code -Dnetc.vectorBits}), else the
+   * scalar ones (no jdk.incubator.vector, no C2, or {@code -Dnetc.vectorBits=0}).
+   */
   public static final Kernels INSTANCE = choose();
 
   private static Kernels choose() {
-    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() && !Boolean.getBoolean("netc.scalar")) {
-      try {
-        return (Kernels) Class.forName("netc.runtime.kernels.VectorKernels").getDeclaredConstructor().newInstance();
-      } catch (ReflectiveOperationException | LinkageError e) {
-        System.err.println("warning: the Vector API could not be used (" + e + "); running scalar kernels, much slower");
-        return new ScalarKernels();
-      }
-    }
-    if (!Boolean.getBoolean("netc.scalar")) {
+    boolean scalarAsked = Boolean.getBoolean("netc.scalar") || "0".equals(System.getProperty("netc.vectorBits", "").trim());
+    if (scalarAsked) return new ScalarKernels();
+    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
       System.err.println("warning: jdk.incubator.vector is not available; running scalar kernels, much slower "
           + "(run java with --add-modules jdk.incubator.vector)");
+      return new ScalarKernels();
     }
-    return new ScalarKernels();
+    try {
+      Kernels vector = (Kernels) Class.forName("netc.runtime.kernels.VectorKernels").getDeclaredConstructor().newInstance();
+      if (vector.vectorBits() > 0) return vector;
+      System.err.println("warning: this JVM does not compile vectors (no C2, or vectors under 128 bits); running scalar kernels");
+      return new ScalarKernels();
+    } catch (ReflectiveOperationException | LinkageError e) {
+      System.err.println("warning: the Vector API could not be used (" + e + "); running scalar kernels, much slower");
+      return new ScalarKernels();
+    }
   }
 
   public abstract boolean vectorized();
+
+  /** The vector width in bits these kernels compute with, 0 for the scalar kernels. */
+  public int vectorBits() {
+    return 0;
+  }
+
+  /**
+   * What runs here, for a user's eyes: the kernel variant, the vector width and the register file it
+   * is tiled for, e.g. {@code "vector-256 (AVX2 class: 8 floats a vector, tiles for 16 registers)"}.
+   */
+  public String variant() {
+    return switch (vectorBits()) {
+      case 512 -> "vector-512 (AVX-512 class: 16 floats a vector, tiles for 32 registers)";
+      case 256 -> "vector-256 (AVX2 class: 8 floats a vector, tiles for 16 registers)";
+      case 128 -> "vector-128 (NEON class: 4 floats a vector, tiles for 32 registers)";
+      default -> "scalar (no vectors)";
+    };
+  }
+
+  /** The CPU's model name as the OS reports it (Linux's /proc/cpuinfo), else the architecture. */
+  public static String cpuModel() {
+    try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+      return lines.filter(l -> l.startsWith("model name") || l.startsWith("Model")).map(l -> l.substring(l.indexOf(':') + 1).trim())
+          .findFirst().orElse(System.getProperty("os.arch"));
+    } catch (java.io.IOException | RuntimeException e) {
+      return System.getProperty("os.arch");
+    }
+  }
 
   /**
    * One conv tile: {@link #tilePixels} output pixels by {@code blocks} (1, 2 or 4) blocks of 16 output channels.

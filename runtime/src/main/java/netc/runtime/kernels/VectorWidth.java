@@ -1,0 +1,72 @@
+package netc.runtime.kernels;
+
+import java.lang.management.ManagementFactory;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * Chooses, once, the vector width the kernels run: the JVM's preferred float vector (what C2
+ * compiles to machine vectors on this CPU: 512 bits with AVX-512, 256 with AVX2, 128 with NEON or
+ * when {@code -XX:MaxVectorSize=16}), capped at 512, or 0 (the scalar kernels) where C2 does not
+ * run ({@code -Xint}, {@code -XX:TieredStopAtLevel} below 4) or vectors are narrower than 128 bits:
+ * there the Vector API runs its Java fallback, many times slower than plain loops and allocating.
+ * {@code -Dnetc.vectorBits=512|256|128|0} overrides the choice; a width this JVM cannot run natively
+ * still computes the same results, slowly, and says so once on standard error.
+ */
+final class VectorWidth {
+  private VectorWidth() {}
+
+  /** The widths with kernels, widest first. */
+  static final int[] SUPPORTED = {512, 256, 128};
+
+  /** The vector width in bits the kernels use, or 0 for the scalar kernels. */
+  static final int BITS = choose();
+
+  /** The widest vector C2 compiles natively here, 0 when C2 does not run. */
+  static int nativeBits() {
+    return c2Runs() ? FloatVector.SPECIES_PREFERRED.vectorBitSize() : 0;
+  }
+
+  private static int choose() {
+    int natural = 0;
+    for (int bits : SUPPORTED) {
+      if (bits <= nativeBits()) {
+        natural = bits;
+        break;
+      }
+    }
+    String asked = System.getProperty("netc.vectorBits");
+    if (asked == null || asked.isBlank()) return natural;
+    int bits;
+    try {
+      bits = Integer.parseInt(asked.trim());
+    } catch (NumberFormatException e) {
+      bits = -1;
+    }
+    if (bits != 0 && bits != 128 && bits != 256 && bits != 512) {
+      System.err.println("netc: warning: -Dnetc.vectorBits=" + asked + " is not 512, 256, 128 or 0; using "
+          + (natural == 0 ? "the scalar kernels" : natural + "-bit vectors"));
+      return natural;
+    }
+    if (bits > nativeBits()) {
+      System.err.println("netc: warning: -Dnetc.vectorBits=" + bits + " is wider than the " + nativeBits()
+          + "-bit vectors this JVM compiles natively: the kernels run the Vector API's Java fallback, many times slower");
+    }
+    return bits;
+  }
+
+  /**
+   * Whether C2 compiles hot code here: the Vector API is intrinsified by C2 only. Read from the
+   * HotSpot flags where the JVM exposes them; a JVM that does not is taken to have C2.
+   */
+  static boolean c2Runs() {
+    try {
+      var hotspot = ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+      if (hotspot == null) return true;
+      if (!Boolean.parseBoolean(hotspot.getVMOption("UseCompiler").getValue())) return false; // -Xint
+      boolean tiered = Boolean.parseBoolean(hotspot.getVMOption("TieredCompilation").getValue());
+      return !tiered || Integer.parseInt(hotspot.getVMOption("TieredStopAtLevel").getValue()) >= 4;
+    } catch (RuntimeException | LinkageError e) {
+      return true;
+    }
+  }
+}

@@ -1,0 +1,256 @@
+package netc.runtime.kernels;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes the register tiles of the vector kernels, one class per vector width ({@code Tiles512},
+ * {@code Tiles256}, {@code Tiles128}), from one description: the tiles the kernel plan calls (their
+ * pixels, output channel blocks and input addressing, the same on every machine) and, per width, the
+ * lanes of a vector and the vector registers. Each tile is cut into sub-tiles of p pixels x v vectors
+ * that fit the register file with their v weight vectors and one broadcast (p v + v + 1 registers),
+ * choosing the cut with the fewest loads per multiply-add; each sub-tile is a method with one flat k
+ * loop, its accumulators in registers. Every sub-tile computes its outputs with the same fused
+ * multiply-adds in the same k order as the 16-lane tile, so all widths agree to the last bit.
+ *
+ * <p>Run {@code main} (or the tests with {@code -Dgoldens.update=true}) after changing it; {@code
+ * TilesAreGeneratedTest} fails while a committed file differs from what this writes.
+ */
+public final class TileGenerator {
+  /** A vector width: its bits, its vector registers, and the machines that have it. */
+  record Width(int bits, int registers, String machines) {
+    int lanes() {
+      return bits / 32;
+    }
+
+    String className() {
+      return "Tiles" + bits;
+    }
+  }
+
+  /** The widths netc has kernels for. AVX2 has 16 vector registers; AVX-512 and NEON 32. */
+  static final List<Width> WIDTHS = List.of(
+      new Width(512, 32, "AVX-512 (32 registers)"),
+      new Width(256, 16, "AVX2 + FMA (16 registers)"),
+      new Width(128, 32, "ARM NEON (32 registers); SSE-class x86 forced to 128 bits"));
+
+  /** How a tile finds its inputs: at a fixed distance between pixels (linear), or through a pixel table (gathering). */
+  record Tile(String name, int pixels, int blocks, int distance, boolean touches, String doc) {
+    boolean gathers() {
+      return distance == 0;
+    }
+  }
+
+  /** The tiles {@link VectorKernels} calls, the same on every machine: the kernel plan and weight packing do not depend on the width. */
+  static final List<Tile> TILES = List.of(
+      new Tile("linear14x2", 14, 2, 16, true, "14 pixels 16 floats apart x 2 blocks, touching ahead"),
+      new Tile("linear14x1", 14, 1, 16, false, "14 pixels 16 floats apart x 1 block"),
+      new Tile("linear8x2", 8, 2, 16, true, "8 pixels 16 floats apart x 2 blocks, touching ahead"),
+      new Tile("linear14x2step2", 14, 2, 2, true, "14 pixels 2 floats apart (a stride-2 conv over a plain input) x 2 blocks"),
+      new Tile("linear14x2step32", 14, 2, 32, true, "14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 2 blocks"),
+      new Tile("tile6x4", 6, 4, 0, false, "6 gathered pixels x 4 blocks"),
+      new Tile("tile7x2", 7, 2, 0, false, "7 gathered pixels x 2 blocks"),
+      new Tile("tile7x1", 7, 1, 0, false, "7 gathered pixels x 1 block"));
+
+  /** A sub-tile method: p pixels x v vectors, its addressing, and whether it touches weights ahead. */
+  record Sub(int pixels, int vectors, int distance, boolean touches) {
+    String name() {
+      String kind = distance == 0 ? "gather" : "linear";
+      return kind + pixels + "x" + vectors + (distance == 0 ? "" : "d" + distance) + (touches ? "touch" : "");
+    }
+  }
+
+  /** One sub-tile call of a tile: which pixels and vectors it covers. */
+  record Part(Sub sub, int firstPixel, int firstVector) {}
+
+  /** The cut of a tile for a width: sub-tiles of at most p pixels x v vectors, fewest loads per multiply-add, then fewest calls. */
+  static List<Part> cut(Tile tile, Width width) {
+    int vectors = tile.blocks() * 16 / width.lanes();
+    double bestLoads = Double.MAX_VALUE;
+    int bestCalls = Integer.MAX_VALUE, bestP = 0, bestV = 0;
+    for (int v = 1; v <= vectors; v++) {
+      if (vectors % v != 0) continue;
+      int registers = Integer.getInteger("tiles.registers." + width.bits(), width.registers()); // for experiments
+      int pmax = (registers - 1 - v) / v;
+      String forced = System.getProperty("tiles.shape." + width.bits()); // for experiments: "PxV"
+      if (forced != null && vectors % Integer.parseInt(forced.split("x")[1]) == 0) {
+        if (v != Integer.parseInt(forced.split("x")[1])) continue;
+        pmax = Integer.parseInt(forced.split("x")[0]);
+      }
+      if (pmax < 1) continue;
+      int chunks = (tile.pixels() + pmax - 1) / pmax, p = (tile.pixels() + chunks - 1) / chunks;
+      double loads = (double) (p + v) / (p * v);
+      int calls = chunks * (vectors / v);
+      if (loads < bestLoads - 1e-9 || (Math.abs(loads - bestLoads) < 1e-9 && calls < bestCalls)) {
+        bestLoads = loads;
+        bestCalls = calls;
+        bestP = p;
+        bestV = v;
+      }
+    }
+    List<Part> parts = new ArrayList<>();
+    int chunks = (tile.pixels() + bestP - 1) / bestP;
+    for (int c = 0, first = 0; c < chunks; c++) {
+      int p = (tile.pixels() - first + (chunks - c) - 1) / (chunks - c); // as even as the pixels allow
+      for (int j = 0; j < vectors; j += bestV) {
+        boolean touches = tile.touches() && parts.isEmpty();
+        parts.add(new Part(new Sub(p, bestV, tile.distance(), touches), first, j));
+      }
+      first += p;
+    }
+    return parts;
+  }
+
+  /** The source of one width's class. */
+  static String generate(Width width) {
+    StringBuilder s = new StringBuilder();
+    int lanes = width.lanes();
+    s.append("// Generated by netc.runtime.kernels.TileGenerator (runtime/src/test/java); do not edit.\n");
+    s.append("package netc.runtime.kernels;\n\n");
+    s.append("import jdk.incubator.vector.FloatVector;\n");
+    s.append("import jdk.incubator.vector.VectorSpecies;\n\n");
+    s.append("/**\n * Register tiles for ").append(width.bits()).append("-bit vectors (").append(lanes)
+        .append(" floats), for ").append(width.machines()).append(".\n");
+    s.append(" * Each tile lands its accumulators in {@code acc} as [pixel][channel of the tile's blocks]; the sub-tiles\n");
+    s.append(" * it is cut into keep p x v accumulators, v weight vectors and a broadcast in registers:\n *\n");
+    for (Tile tile : TILES) {
+      List<Part> parts = cut(tile, width);
+      Sub first = parts.get(0).sub();
+      s.append(" * <br>{@code ").append(tile.name()).append("}: ").append(parts.size()).append(parts.size() == 1 ? " sub-tile" : " sub-tiles")
+          .append(" of up to ").append(first.pixels()).append(" pixels x ").append(first.vectors()).append(first.vectors() == 1 ? " vector" : " vectors")
+          .append("\n");
+    }
+    s.append(" */\nfinal class ").append(width.className()).append(" {\n");
+    s.append("  static final VectorSpecies<Float> S = FloatVector.SPECIES_").append(width.bits()).append(";\n\n");
+    s.append("  private ").append(width.className()).append("() {}\n");
+    Map<String, Sub> subs = new LinkedHashMap<>();
+    for (Tile tile : TILES) {
+      List<Part> parts = cut(tile, width);
+      int accStride = tile.blocks() * 16;
+      s.append("\n  /** ").append(tile.doc()).append(". */\n");
+      if (tile.gathers()) {
+        s.append("  static void ").append(tile.name())
+            .append("(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {\n");
+        for (Part part : parts) {
+          s.append("    ").append(part.sub().name()).append("(in, inBase, inPix, p0").append(plus(part.firstPixel())).append(", kOff, w, wBase")
+              .append(plus(part.firstVector() * lanes)).append(", ").append(accStride).append(", acc, ")
+              .append(part.firstPixel() * accStride + part.firstVector() * lanes).append(", ").append(accStride).append(");\n");
+          subs.putIfAbsent(part.sub().name(), part.sub());
+        }
+      } else {
+        s.append("  static void ").append(tile.name())
+            .append("(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {\n");
+        for (Part part : parts) {
+          s.append("    ").append(part.sub().name()).append("(x, xBase").append(plus(part.firstPixel() * tile.distance())).append(", kOff, w, wBase")
+              .append(plus(part.firstVector() * lanes)).append(", ").append(accStride).append(", acc, ")
+              .append(part.firstPixel() * accStride + part.firstVector() * lanes).append(", ").append(accStride)
+              .append(part.sub().touches() ? ", next, nextStep" : "").append(");\n");
+          subs.putIfAbsent(part.sub().name(), part.sub());
+        }
+      }
+      s.append("  }\n");
+    }
+    for (Sub sub : subs.values()) subTile(s, sub, lanes);
+    s.append("}\n");
+    return s.toString();
+  }
+
+  private static String plus(int n) {
+    return n == 0 ? "" : " + " + n;
+  }
+
+  /** One sub-tile: its k loop over weight vectors and broadcast inputs, then the accumulators' stores. */
+  private static void subTile(StringBuilder s, Sub sub, int lanes) {
+    int p = sub.pixels(), v = sub.vectors();
+    boolean gathers = sub.distance() == 0;
+    s.append("\n  /** Accumulator c{pixel}_{vector}: ").append(p).append(" pixels");
+    s.append(gathers ? " at the offsets of a pixel table" : " " + sub.distance() + " floats apart");
+    s.append(" x ").append(v).append(v == 1 ? " vector" : " vectors").append(sub.touches() ? ", touching w[next + k nextStep] ahead" : "").append(". */\n");
+    s.append("  private static void ").append(sub.name()).append(gathers
+        ? "(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride"
+        : "(float[] x, int xBase, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride");
+    s.append(sub.touches() ? ", int next, int nextStep) {\n" : ") {\n");
+    List<String> accs = new ArrayList<>();
+    for (int t = 0; t < p; t++) for (int j = 0; j < v; j++) accs.add("c" + t + "_" + j);
+    for (int i = 0; i < accs.size(); i += 8) {
+      s.append("    FloatVector ");
+      for (int a = i; a < Math.min(i + 8, accs.size()); a++) {
+        s.append(a > i ? ", " : "").append(accs.get(a)).append(" = ").append(a == 0 ? "FloatVector.zero(S)" : "c0_0");
+      }
+      s.append(";\n");
+    }
+    if (gathers) {
+      for (int t = 0; t < p; t++) s.append(t % 4 == 0 ? "    int " : ", ").append("i").append(t).append(" = inBase + inPix[p").append(plus(t)).append("]").append(t % 4 == 3 || t == p - 1 ? ";\n" : "");
+    }
+    s.append("    int wi = wOff").append(sub.touches() ? ", touched = 0" : "").append(";\n");
+    s.append("    for (int k = 0; k < kOff.length; k++, wi += wStep) {\n");
+    s.append(gathers ? "      int a = kOff[k];\n" : "      int a = xBase + kOff[k];\n");
+    if (sub.touches()) s.append("      touched ^= Float.floatToRawIntBits(w[next + k * nextStep]);\n");
+    s.append("      FloatVector ");
+    for (int j = 0; j < v; j++) s.append(j > 0 ? ", " : "").append("w").append(j).append(" = FloatVector.fromArray(S, w, wi").append(plus(j * lanes)).append(")");
+    s.append(";\n      FloatVector b;\n");
+    for (int t = 0; t < p; t++) {
+      s.append("      b = FloatVector.broadcast(S, ").append(gathers ? "in[i" + t + " + a]" : "x[a" + plus(t * sub.distance()) + "]").append(");");
+      for (int j = 0; j < v; j++) s.append(" c").append(t).append("_").append(j).append(" = b.fma(w").append(j).append(", c").append(t).append("_").append(j).append(");");
+      s.append("\n");
+    }
+    s.append("    }\n");
+    if (sub.touches()) s.append("    acc[VectorKernels.TOUCHED] = Float.intBitsToFloat(touched); // a use, so the JIT keeps the touching loads\n");
+    for (int t = 0; t < p; t++) {
+      s.append("   ");
+      for (int j = 0; j < v; j++) {
+        s.append(" c").append(t).append("_").append(j).append(".intoArray(acc, accOff").append(t == 0 ? "" : " + " + t + " * accStride").append(plus(j * lanes)).append(");");
+      }
+      s.append("\n");
+    }
+    s.append("  }\n");
+  }
+
+  /** The source of {@code Tiles}, which calls the tiles of the width {@link VectorKernels#BITS} names (a constant C2 folds). */
+  static String dispatcher() {
+    StringBuilder s = new StringBuilder();
+    s.append("// Generated by netc.runtime.kernels.TileGenerator (runtime/src/test/java); do not edit.\n");
+    s.append("package netc.runtime.kernels;\n\n");
+    s.append("/** The register tiles of the vector width this JVM runs, {@link VectorKernels#BITS}: a static final, so C2 keeps one branch. */\n");
+    s.append("final class Tiles {\n  private Tiles() {}\n");
+    for (Tile tile : TILES) {
+      String params = tile.gathers()
+          ? "float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc"
+          : "float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep";
+      String args = tile.gathers() ? "in, inBase, inPix, p0, kOff, w, wBase, acc" : "x, xBase, kOff, w, wBase, acc, next, nextStep";
+      s.append("\n  /** ").append(tile.doc()).append(". */\n");
+      s.append("  static void ").append(tile.name()).append("(").append(params).append(") {\n");
+      for (int i = 0; i < WIDTHS.size(); i++) {
+        Width width = WIDTHS.get(i);
+        s.append(i == 0 ? "    if" : i == WIDTHS.size() - 1 ? "    else" : "    else if");
+        if (i < WIDTHS.size() - 1) s.append(" (VectorKernels.BITS == ").append(width.bits()).append(")");
+        s.append(" ").append(width.className()).append(".").append(tile.name()).append("(").append(args).append(");\n");
+      }
+      s.append("  }\n");
+    }
+    s.append("}\n");
+    return s.toString();
+  }
+
+  /** Every generated file, by its path under a source root. */
+  static Map<String, String> files() {
+    Map<String, String> files = new LinkedHashMap<>();
+    for (Width width : WIDTHS) files.put("netc/runtime/kernels/" + width.className() + ".java", generate(width));
+    files.put("netc/runtime/kernels/Tiles.java", dispatcher());
+    return files;
+  }
+
+  /** Writes every generated file under {@code args[0]} (default: runtime/src/main/java). */
+  public static void main(String[] args) throws IOException {
+    Path root = Path.of(args.length > 0 ? args[0] : "runtime/src/main/java");
+    for (Map.Entry<String, String> f : files().entrySet()) {
+      Files.createDirectories(root.resolve(f.getKey()).getParent());
+      Files.writeString(root.resolve(f.getKey()), f.getValue());
+    }
+  }
+}
