@@ -25,78 +25,78 @@ final class Tiles256 {
 
   /** 14 pixels 16 floats apart x 2 blocks, touching ahead. */
   static void linear14x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
-    linear5x2d16touch(x, xBase, kOff, w, wBase, 32, acc, 0, 32, next, nextStep);
-    linear5x2d16(x, xBase, kOff, w, wBase + 16, 32, acc, 16, 32);
-    linear5x2d16(x, xBase + 80, kOff, w, wBase, 32, acc, 160, 32);
-    linear5x2d16(x, xBase + 80, kOff, w, wBase + 16, 32, acc, 176, 32);
-    linear4x2d16(x, xBase + 160, kOff, w, wBase, 32, acc, 320, 32);
-    linear4x2d16(x, xBase + 160, kOff, w, wBase + 16, 32, acc, 336, 32);
+    linear5x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
+    linear5x2d16w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
+    linear5x2d16w32(x, xBase + 80, kOff, w, wBase, acc, 160, 32);
+    linear5x2d16w32(x, xBase + 80, kOff, w, wBase + 16, acc, 176, 32);
+    linear4x2d16w32(x, xBase + 160, kOff, w, wBase, acc, 320, 32);
+    linear4x2d16w32(x, xBase + 160, kOff, w, wBase + 16, acc, 336, 32);
   }
 
   /** 14 pixels 16 floats apart x 1 block. */
   static void linear14x1(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
-    linear5x2d16(x, xBase, kOff, w, wBase, 16, acc, 0, 16);
-    linear5x2d16(x, xBase + 80, kOff, w, wBase, 16, acc, 80, 16);
-    linear4x2d16(x, xBase + 160, kOff, w, wBase, 16, acc, 160, 16);
+    linear5x2d16w16(x, xBase, kOff, w, wBase, acc, 0, 16);
+    linear5x2d16w16(x, xBase + 80, kOff, w, wBase, acc, 80, 16);
+    linear4x2d16w16(x, xBase + 160, kOff, w, wBase, acc, 160, 16);
   }
 
   /** 8 pixels 16 floats apart x 2 blocks, touching ahead. */
   static void linear8x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
-    linear4x2d16touch(x, xBase, kOff, w, wBase, 32, acc, 0, 32, next, nextStep);
-    linear4x2d16(x, xBase, kOff, w, wBase + 16, 32, acc, 16, 32);
-    linear4x2d16(x, xBase + 64, kOff, w, wBase, 32, acc, 128, 32);
-    linear4x2d16(x, xBase + 64, kOff, w, wBase + 16, 32, acc, 144, 32);
+    linear4x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
+    linear4x2d16w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
+    linear4x2d16w32(x, xBase + 64, kOff, w, wBase, acc, 128, 32);
+    linear4x2d16w32(x, xBase + 64, kOff, w, wBase + 16, acc, 144, 32);
   }
 
   /** 14 pixels 2 floats apart (a stride-2 conv over a plain input) x 2 blocks. */
   static void linear14x2step2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
-    linear5x2d2touch(x, xBase, kOff, w, wBase, 32, acc, 0, 32, next, nextStep);
-    linear5x2d2(x, xBase, kOff, w, wBase + 16, 32, acc, 16, 32);
-    linear5x2d2(x, xBase + 10, kOff, w, wBase, 32, acc, 160, 32);
-    linear5x2d2(x, xBase + 10, kOff, w, wBase + 16, 32, acc, 176, 32);
-    linear4x2d2(x, xBase + 20, kOff, w, wBase, 32, acc, 320, 32);
-    linear4x2d2(x, xBase + 20, kOff, w, wBase + 16, 32, acc, 336, 32);
+    linear5x2d2w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
+    linear5x2d2w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
+    linear5x2d2w32(x, xBase + 10, kOff, w, wBase, acc, 160, 32);
+    linear5x2d2w32(x, xBase + 10, kOff, w, wBase + 16, acc, 176, 32);
+    linear4x2d2w32(x, xBase + 20, kOff, w, wBase, acc, 320, 32);
+    linear4x2d2w32(x, xBase + 20, kOff, w, wBase + 16, acc, 336, 32);
   }
 
   /** 14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 2 blocks. */
   static void linear14x2step32(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
-    linear5x2d32touch(x, xBase, kOff, w, wBase, 32, acc, 0, 32, next, nextStep);
-    linear5x2d32(x, xBase, kOff, w, wBase + 16, 32, acc, 16, 32);
-    linear5x2d32(x, xBase + 160, kOff, w, wBase, 32, acc, 160, 32);
-    linear5x2d32(x, xBase + 160, kOff, w, wBase + 16, 32, acc, 176, 32);
-    linear4x2d32(x, xBase + 320, kOff, w, wBase, 32, acc, 320, 32);
-    linear4x2d32(x, xBase + 320, kOff, w, wBase + 16, 32, acc, 336, 32);
+    linear5x2d32w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
+    linear5x2d32w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
+    linear5x2d32w32(x, xBase + 160, kOff, w, wBase, acc, 160, 32);
+    linear5x2d32w32(x, xBase + 160, kOff, w, wBase + 16, acc, 176, 32);
+    linear4x2d32w32(x, xBase + 320, kOff, w, wBase, acc, 320, 32);
+    linear4x2d32w32(x, xBase + 320, kOff, w, wBase + 16, acc, 336, 32);
   }
 
   /** 6 gathered pixels x 4 blocks. */
   static void tile6x4(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
-    gather6x2(in, inBase, inPix, p0, kOff, w, wBase, 64, acc, 0, 64);
-    gather6x2(in, inBase, inPix, p0, kOff, w, wBase + 16, 64, acc, 16, 64);
-    gather6x2(in, inBase, inPix, p0, kOff, w, wBase + 32, 64, acc, 32, 64);
-    gather6x2(in, inBase, inPix, p0, kOff, w, wBase + 48, 64, acc, 48, 64);
+    gather6x2w64(in, inBase, inPix, p0, kOff, w, wBase, acc, 0, 64);
+    gather6x2w64(in, inBase, inPix, p0, kOff, w, wBase + 16, acc, 16, 64);
+    gather6x2w64(in, inBase, inPix, p0, kOff, w, wBase + 32, acc, 32, 64);
+    gather6x2w64(in, inBase, inPix, p0, kOff, w, wBase + 48, acc, 48, 64);
   }
 
   /** 7 gathered pixels x 2 blocks. */
   static void tile7x2(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
-    gather4x2(in, inBase, inPix, p0, kOff, w, wBase, 32, acc, 0, 32);
-    gather4x2(in, inBase, inPix, p0, kOff, w, wBase + 16, 32, acc, 16, 32);
-    gather3x2(in, inBase, inPix, p0 + 4, kOff, w, wBase, 32, acc, 128, 32);
-    gather3x2(in, inBase, inPix, p0 + 4, kOff, w, wBase + 16, 32, acc, 144, 32);
+    gather4x2w32(in, inBase, inPix, p0, kOff, w, wBase, acc, 0, 32);
+    gather4x2w32(in, inBase, inPix, p0, kOff, w, wBase + 16, acc, 16, 32);
+    gather3x2w32(in, inBase, inPix, p0 + 4, kOff, w, wBase, acc, 128, 32);
+    gather3x2w32(in, inBase, inPix, p0 + 4, kOff, w, wBase + 16, acc, 144, 32);
   }
 
   /** 7 gathered pixels x 1 block. */
   static void tile7x1(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
-    gather4x2(in, inBase, inPix, p0, kOff, w, wBase, 16, acc, 0, 16);
-    gather3x2(in, inBase, inPix, p0 + 4, kOff, w, wBase, 16, acc, 64, 16);
+    gather4x2w16(in, inBase, inPix, p0, kOff, w, wBase, acc, 0, 16);
+    gather3x2w16(in, inBase, inPix, p0 + 4, kOff, w, wBase, acc, 64, 16);
   }
 
-  /** Accumulator c{pixel}_{vector}: 5 pixels 16 floats apart x 2 vectors, touching w[next + k nextStep] ahead. */
-  private static void linear5x2d16touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride, int next, int nextStep) {
+  /** Accumulator c{pixel}_{vector}: 5 pixels 16 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
+  private static void linear5x2d16w32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     FloatVector c4_0 = c0_0, c4_1 = c0_0;
-    int wi = wOff, touched = 0;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = xBase + kOff[k];
+    int touched = 0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
       touched ^= Float.floatToRawIntBits(w[next + k * nextStep]);
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
       FloatVector b;
@@ -114,13 +114,12 @@ final class Tiles256 {
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 5 pixels 16 floats apart x 2 vectors. */
-  private static void linear5x2d16(float[] x, int xBase, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride) {
+  /** Accumulator c{pixel}_{vector}: 5 pixels 16 floats apart x 2 vectors, k steps 32 weights apart. */
+  private static void linear5x2d16w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     FloatVector c4_0 = c0_0, c4_1 = c0_0;
-    int wi = wOff;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = xBase + kOff[k];
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
       FloatVector b;
       b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
@@ -136,12 +135,11 @@ final class Tiles256 {
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 4 pixels 16 floats apart x 2 vectors. */
-  private static void linear4x2d16(float[] x, int xBase, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride) {
+  /** Accumulator c{pixel}_{vector}: 4 pixels 16 floats apart x 2 vectors, k steps 32 weights apart. */
+  private static void linear4x2d16w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    int wi = wOff;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = xBase + kOff[k];
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
       FloatVector b;
       b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
@@ -155,12 +153,51 @@ final class Tiles256 {
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 4 pixels 16 floats apart x 2 vectors, touching w[next + k nextStep] ahead. */
-  private static void linear4x2d16touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride, int next, int nextStep) {
+  /** Accumulator c{pixel}_{vector}: 5 pixels 16 floats apart x 2 vectors, k steps 16 weights apart. */
+  private static void linear5x2d16w16(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    int wi = wOff, touched = 0;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = xBase + kOff[k];
+    FloatVector c4_0 = c0_0, c4_1 = c0_0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 16, a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
+      FloatVector b;
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
+      b = FloatVector.broadcast(S, x[a + 16]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
+      b = FloatVector.broadcast(S, x[a + 32]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
+      b = FloatVector.broadcast(S, x[a + 48]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
+      b = FloatVector.broadcast(S, x[a + 64]); c4_0 = b.fma(w0, c4_0); c4_1 = b.fma(w1, c4_1);
+    }
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
+    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
+    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
+    c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
+  }
+
+  /** Accumulator c{pixel}_{vector}: 4 pixels 16 floats apart x 2 vectors, k steps 16 weights apart. */
+  private static void linear4x2d16w16(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 16, a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
+      FloatVector b;
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
+      b = FloatVector.broadcast(S, x[a + 16]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
+      b = FloatVector.broadcast(S, x[a + 32]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
+      b = FloatVector.broadcast(S, x[a + 48]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
+    }
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
+    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
+    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
+  }
+
+  /** Accumulator c{pixel}_{vector}: 4 pixels 16 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
+  private static void linear4x2d16w32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
+    int touched = 0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
       touched ^= Float.floatToRawIntBits(w[next + k * nextStep]);
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
       FloatVector b;
@@ -176,13 +213,13 @@ final class Tiles256 {
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 5 pixels 2 floats apart x 2 vectors, touching w[next + k nextStep] ahead. */
-  private static void linear5x2d2touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride, int next, int nextStep) {
+  /** Accumulator c{pixel}_{vector}: 5 pixels 2 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
+  private static void linear5x2d2w32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     FloatVector c4_0 = c0_0, c4_1 = c0_0;
-    int wi = wOff, touched = 0;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = xBase + kOff[k];
+    int touched = 0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
       touched ^= Float.floatToRawIntBits(w[next + k * nextStep]);
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
       FloatVector b;
@@ -200,13 +237,12 @@ final class Tiles256 {
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 5 pixels 2 floats apart x 2 vectors. */
-  private static void linear5x2d2(float[] x, int xBase, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride) {
+  /** Accumulator c{pixel}_{vector}: 5 pixels 2 floats apart x 2 vectors, k steps 32 weights apart. */
+  private static void linear5x2d2w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     FloatVector c4_0 = c0_0, c4_1 = c0_0;
-    int wi = wOff;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = xBase + kOff[k];
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
       FloatVector b;
       b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
@@ -222,12 +258,11 @@ final class Tiles256 {
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 4 pixels 2 floats apart x 2 vectors. */
-  private static void linear4x2d2(float[] x, int xBase, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride) {
+  /** Accumulator c{pixel}_{vector}: 4 pixels 2 floats apart x 2 vectors, k steps 32 weights apart. */
+  private static void linear4x2d2w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    int wi = wOff;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = xBase + kOff[k];
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
       FloatVector b;
       b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
@@ -241,13 +276,13 @@ final class Tiles256 {
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 5 pixels 32 floats apart x 2 vectors, touching w[next + k nextStep] ahead. */
-  private static void linear5x2d32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride, int next, int nextStep) {
+  /** Accumulator c{pixel}_{vector}: 5 pixels 32 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
+  private static void linear5x2d32w32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     FloatVector c4_0 = c0_0, c4_1 = c0_0;
-    int wi = wOff, touched = 0;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = xBase + kOff[k];
+    int touched = 0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
       touched ^= Float.floatToRawIntBits(w[next + k * nextStep]);
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
       FloatVector b;
@@ -265,13 +300,12 @@ final class Tiles256 {
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 5 pixels 32 floats apart x 2 vectors. */
-  private static void linear5x2d32(float[] x, int xBase, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride) {
+  /** Accumulator c{pixel}_{vector}: 5 pixels 32 floats apart x 2 vectors, k steps 32 weights apart. */
+  private static void linear5x2d32w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     FloatVector c4_0 = c0_0, c4_1 = c0_0;
-    int wi = wOff;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = xBase + kOff[k];
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
       FloatVector b;
       b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
@@ -287,12 +321,11 @@ final class Tiles256 {
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 4 pixels 32 floats apart x 2 vectors. */
-  private static void linear4x2d32(float[] x, int xBase, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride) {
+  /** Accumulator c{pixel}_{vector}: 4 pixels 32 floats apart x 2 vectors, k steps 32 weights apart. */
+  private static void linear4x2d32w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    int wi = wOff;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = xBase + kOff[k];
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
       FloatVector b;
       b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
@@ -306,15 +339,14 @@ final class Tiles256 {
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 6 pixels at the offsets of a pixel table x 2 vectors. */
-  private static void gather6x2(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride) {
+  /** Accumulator c{pixel}_{vector}: 6 pixels at the offsets of a pixel table x 2 vectors, k steps 64 weights apart. */
+  private static void gather6x2w64(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     FloatVector c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0;
     int i0 = inBase + inPix[p], i1 = inBase + inPix[p + 1], i2 = inBase + inPix[p + 2], i3 = inBase + inPix[p + 3];
     int i4 = inBase + inPix[p + 4], i5 = inBase + inPix[p + 5];
-    int wi = wOff;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = kOff[k];
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 64, a = kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
       FloatVector b;
       b = FloatVector.broadcast(S, in[i0 + a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
@@ -332,13 +364,12 @@ final class Tiles256 {
     c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 4 pixels at the offsets of a pixel table x 2 vectors. */
-  private static void gather4x2(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride) {
+  /** Accumulator c{pixel}_{vector}: 4 pixels at the offsets of a pixel table x 2 vectors, k steps 32 weights apart. */
+  private static void gather4x2w32(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     int i0 = inBase + inPix[p], i1 = inBase + inPix[p + 1], i2 = inBase + inPix[p + 2], i3 = inBase + inPix[p + 3];
-    int wi = wOff;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = kOff[k];
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
       FloatVector b;
       b = FloatVector.broadcast(S, in[i0 + a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
@@ -352,13 +383,48 @@ final class Tiles256 {
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 3 pixels at the offsets of a pixel table x 2 vectors. */
-  private static void gather3x2(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride) {
+  /** Accumulator c{pixel}_{vector}: 3 pixels at the offsets of a pixel table x 2 vectors, k steps 32 weights apart. */
+  private static void gather3x2w32(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0;
     int i0 = inBase + inPix[p], i1 = inBase + inPix[p + 1], i2 = inBase + inPix[p + 2];
-    int wi = wOff;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = kOff[k];
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
+      FloatVector b;
+      b = FloatVector.broadcast(S, in[i0 + a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
+      b = FloatVector.broadcast(S, in[i1 + a]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
+      b = FloatVector.broadcast(S, in[i2 + a]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
+    }
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
+    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
+  }
+
+  /** Accumulator c{pixel}_{vector}: 4 pixels at the offsets of a pixel table x 2 vectors, k steps 16 weights apart. */
+  private static void gather4x2w16(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
+    int i0 = inBase + inPix[p], i1 = inBase + inPix[p + 1], i2 = inBase + inPix[p + 2], i3 = inBase + inPix[p + 3];
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 16, a = kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
+      FloatVector b;
+      b = FloatVector.broadcast(S, in[i0 + a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
+      b = FloatVector.broadcast(S, in[i1 + a]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
+      b = FloatVector.broadcast(S, in[i2 + a]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
+      b = FloatVector.broadcast(S, in[i3 + a]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
+    }
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
+    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
+    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
+  }
+
+  /** Accumulator c{pixel}_{vector}: 3 pixels at the offsets of a pixel table x 2 vectors, k steps 16 weights apart. */
+  private static void gather3x2w16(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0;
+    int i0 = inBase + inPix[p], i1 = inBase + inPix[p + 1], i2 = inBase + inPix[p + 2];
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 16, a = kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
       FloatVector b;
       b = FloatVector.broadcast(S, in[i0 + a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);

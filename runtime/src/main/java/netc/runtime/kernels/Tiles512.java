@@ -25,53 +25,53 @@ final class Tiles512 {
 
   /** 14 pixels 16 floats apart x 2 blocks, touching ahead. */
   static void linear14x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
-    linear14x2d16touch(x, xBase, kOff, w, wBase, 32, acc, 0, 32, next, nextStep);
+    linear14x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
   }
 
   /** 14 pixels 16 floats apart x 1 block. */
   static void linear14x1(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
-    linear14x1d16(x, xBase, kOff, w, wBase, 16, acc, 0, 16);
+    linear14x1d16w16(x, xBase, kOff, w, wBase, acc, 0, 16);
   }
 
   /** 8 pixels 16 floats apart x 2 blocks, touching ahead. */
   static void linear8x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
-    linear8x2d16touch(x, xBase, kOff, w, wBase, 32, acc, 0, 32, next, nextStep);
+    linear8x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
   }
 
   /** 14 pixels 2 floats apart (a stride-2 conv over a plain input) x 2 blocks. */
   static void linear14x2step2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
-    linear14x2d2touch(x, xBase, kOff, w, wBase, 32, acc, 0, 32, next, nextStep);
+    linear14x2d2w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
   }
 
   /** 14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 2 blocks. */
   static void linear14x2step32(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
-    linear14x2d32touch(x, xBase, kOff, w, wBase, 32, acc, 0, 32, next, nextStep);
+    linear14x2d32w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
   }
 
   /** 6 gathered pixels x 4 blocks. */
   static void tile6x4(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
-    gather6x4(in, inBase, inPix, p0, kOff, w, wBase, 64, acc, 0, 64);
+    gather6x4w64(in, inBase, inPix, p0, kOff, w, wBase, acc, 0, 64);
   }
 
   /** 7 gathered pixels x 2 blocks. */
   static void tile7x2(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
-    gather7x2(in, inBase, inPix, p0, kOff, w, wBase, 32, acc, 0, 32);
+    gather7x2w32(in, inBase, inPix, p0, kOff, w, wBase, acc, 0, 32);
   }
 
   /** 7 gathered pixels x 1 block. */
   static void tile7x1(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
-    gather7x1(in, inBase, inPix, p0, kOff, w, wBase, 16, acc, 0, 16);
+    gather7x1w16(in, inBase, inPix, p0, kOff, w, wBase, acc, 0, 16);
   }
 
-  /** Accumulator c{pixel}_{vector}: 14 pixels 16 floats apart x 2 vectors, touching w[next + k nextStep] ahead. */
-  private static void linear14x2d16touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride, int next, int nextStep) {
+  /** Accumulator c{pixel}_{vector}: 14 pixels 16 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
+  private static void linear14x2d16w32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     FloatVector c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c6_0 = c0_0, c6_1 = c0_0, c7_0 = c0_0, c7_1 = c0_0;
     FloatVector c8_0 = c0_0, c8_1 = c0_0, c9_0 = c0_0, c9_1 = c0_0, c10_0 = c0_0, c10_1 = c0_0, c11_0 = c0_0, c11_1 = c0_0;
     FloatVector c12_0 = c0_0, c12_1 = c0_0, c13_0 = c0_0, c13_1 = c0_0;
-    int wi = wOff, touched = 0;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = xBase + kOff[k];
+    int touched = 0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
       touched ^= Float.floatToRawIntBits(w[next + k * nextStep]);
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 16);
       FloatVector b;
@@ -107,13 +107,12 @@ final class Tiles512 {
     c13_0.intoArray(acc, accOff + 13 * accStride); c13_1.intoArray(acc, accOff + 13 * accStride + 16);
   }
 
-  /** Accumulator c{pixel}_{vector}: 14 pixels 16 floats apart x 1 vector. */
-  private static void linear14x1d16(float[] x, int xBase, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride) {
+  /** Accumulator c{pixel}_{vector}: 14 pixels 16 floats apart x 1 vector, k steps 16 weights apart. */
+  private static void linear14x1d16w16(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c1_0 = c0_0, c2_0 = c0_0, c3_0 = c0_0, c4_0 = c0_0, c5_0 = c0_0, c6_0 = c0_0, c7_0 = c0_0;
     FloatVector c8_0 = c0_0, c9_0 = c0_0, c10_0 = c0_0, c11_0 = c0_0, c12_0 = c0_0, c13_0 = c0_0;
-    int wi = wOff;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = xBase + kOff[k];
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 16, a = xBase + kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi);
       FloatVector b;
       b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0);
@@ -147,13 +146,13 @@ final class Tiles512 {
     c13_0.intoArray(acc, accOff + 13 * accStride);
   }
 
-  /** Accumulator c{pixel}_{vector}: 8 pixels 16 floats apart x 2 vectors, touching w[next + k nextStep] ahead. */
-  private static void linear8x2d16touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride, int next, int nextStep) {
+  /** Accumulator c{pixel}_{vector}: 8 pixels 16 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
+  private static void linear8x2d16w32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     FloatVector c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c6_0 = c0_0, c6_1 = c0_0, c7_0 = c0_0, c7_1 = c0_0;
-    int wi = wOff, touched = 0;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = xBase + kOff[k];
+    int touched = 0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
       touched ^= Float.floatToRawIntBits(w[next + k * nextStep]);
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 16);
       FloatVector b;
@@ -177,15 +176,15 @@ final class Tiles512 {
     c7_0.intoArray(acc, accOff + 7 * accStride); c7_1.intoArray(acc, accOff + 7 * accStride + 16);
   }
 
-  /** Accumulator c{pixel}_{vector}: 14 pixels 2 floats apart x 2 vectors, touching w[next + k nextStep] ahead. */
-  private static void linear14x2d2touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride, int next, int nextStep) {
+  /** Accumulator c{pixel}_{vector}: 14 pixels 2 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
+  private static void linear14x2d2w32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     FloatVector c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c6_0 = c0_0, c6_1 = c0_0, c7_0 = c0_0, c7_1 = c0_0;
     FloatVector c8_0 = c0_0, c8_1 = c0_0, c9_0 = c0_0, c9_1 = c0_0, c10_0 = c0_0, c10_1 = c0_0, c11_0 = c0_0, c11_1 = c0_0;
     FloatVector c12_0 = c0_0, c12_1 = c0_0, c13_0 = c0_0, c13_1 = c0_0;
-    int wi = wOff, touched = 0;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = xBase + kOff[k];
+    int touched = 0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
       touched ^= Float.floatToRawIntBits(w[next + k * nextStep]);
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 16);
       FloatVector b;
@@ -221,15 +220,15 @@ final class Tiles512 {
     c13_0.intoArray(acc, accOff + 13 * accStride); c13_1.intoArray(acc, accOff + 13 * accStride + 16);
   }
 
-  /** Accumulator c{pixel}_{vector}: 14 pixels 32 floats apart x 2 vectors, touching w[next + k nextStep] ahead. */
-  private static void linear14x2d32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride, int next, int nextStep) {
+  /** Accumulator c{pixel}_{vector}: 14 pixels 32 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
+  private static void linear14x2d32w32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     FloatVector c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c6_0 = c0_0, c6_1 = c0_0, c7_0 = c0_0, c7_1 = c0_0;
     FloatVector c8_0 = c0_0, c8_1 = c0_0, c9_0 = c0_0, c9_1 = c0_0, c10_0 = c0_0, c10_1 = c0_0, c11_0 = c0_0, c11_1 = c0_0;
     FloatVector c12_0 = c0_0, c12_1 = c0_0, c13_0 = c0_0, c13_1 = c0_0;
-    int wi = wOff, touched = 0;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = xBase + kOff[k];
+    int touched = 0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
       touched ^= Float.floatToRawIntBits(w[next + k * nextStep]);
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 16);
       FloatVector b;
@@ -265,16 +264,15 @@ final class Tiles512 {
     c13_0.intoArray(acc, accOff + 13 * accStride); c13_1.intoArray(acc, accOff + 13 * accStride + 16);
   }
 
-  /** Accumulator c{pixel}_{vector}: 6 pixels at the offsets of a pixel table x 4 vectors. */
-  private static void gather6x4(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride) {
+  /** Accumulator c{pixel}_{vector}: 6 pixels at the offsets of a pixel table x 4 vectors, k steps 64 weights apart. */
+  private static void gather6x4w64(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0;
     FloatVector c2_0 = c0_0, c2_1 = c0_0, c2_2 = c0_0, c2_3 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c3_2 = c0_0, c3_3 = c0_0;
     FloatVector c4_0 = c0_0, c4_1 = c0_0, c4_2 = c0_0, c4_3 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c5_2 = c0_0, c5_3 = c0_0;
     int i0 = inBase + inPix[p], i1 = inBase + inPix[p + 1], i2 = inBase + inPix[p + 2], i3 = inBase + inPix[p + 3];
     int i4 = inBase + inPix[p + 4], i5 = inBase + inPix[p + 5];
-    int wi = wOff;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = kOff[k];
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 64, a = kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 16), w2 = FloatVector.fromArray(S, w, wi + 32), w3 = FloatVector.fromArray(S, w, wi + 48);
       FloatVector b;
       b = FloatVector.broadcast(S, in[i0 + a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1); c0_2 = b.fma(w2, c0_2); c0_3 = b.fma(w3, c0_3);
@@ -292,15 +290,14 @@ final class Tiles512 {
     c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 16); c5_2.intoArray(acc, accOff + 5 * accStride + 32); c5_3.intoArray(acc, accOff + 5 * accStride + 48);
   }
 
-  /** Accumulator c{pixel}_{vector}: 7 pixels at the offsets of a pixel table x 2 vectors. */
-  private static void gather7x2(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride) {
+  /** Accumulator c{pixel}_{vector}: 7 pixels at the offsets of a pixel table x 2 vectors, k steps 32 weights apart. */
+  private static void gather7x2w32(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     FloatVector c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c6_0 = c0_0, c6_1 = c0_0;
     int i0 = inBase + inPix[p], i1 = inBase + inPix[p + 1], i2 = inBase + inPix[p + 2], i3 = inBase + inPix[p + 3];
     int i4 = inBase + inPix[p + 4], i5 = inBase + inPix[p + 5], i6 = inBase + inPix[p + 6];
-    int wi = wOff;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = kOff[k];
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 16);
       FloatVector b;
       b = FloatVector.broadcast(S, in[i0 + a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
@@ -320,14 +317,13 @@ final class Tiles512 {
     c6_0.intoArray(acc, accOff + 6 * accStride); c6_1.intoArray(acc, accOff + 6 * accStride + 16);
   }
 
-  /** Accumulator c{pixel}_{vector}: 7 pixels at the offsets of a pixel table x 1 vector. */
-  private static void gather7x1(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride) {
+  /** Accumulator c{pixel}_{vector}: 7 pixels at the offsets of a pixel table x 1 vector, k steps 16 weights apart. */
+  private static void gather7x1w16(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c1_0 = c0_0, c2_0 = c0_0, c3_0 = c0_0, c4_0 = c0_0, c5_0 = c0_0, c6_0 = c0_0;
     int i0 = inBase + inPix[p], i1 = inBase + inPix[p + 1], i2 = inBase + inPix[p + 2], i3 = inBase + inPix[p + 3];
     int i4 = inBase + inPix[p + 4], i5 = inBase + inPix[p + 5], i6 = inBase + inPix[p + 6];
-    int wi = wOff;
-    for (int k = 0; k < kOff.length; k++, wi += wStep) {
-      int a = kOff[k];
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 16, a = kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi);
       FloatVector b;
       b = FloatVector.broadcast(S, in[i0 + a]); c0_0 = b.fma(w0, c0_0);

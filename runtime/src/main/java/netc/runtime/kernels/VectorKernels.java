@@ -370,54 +370,69 @@ final class VectorKernels extends Kernels {
     }
   }
 
+  // The output transform is split as the input one is, each half its own method over a row of tiles:
+  // in one method, the lane loops (two or four passes at 256 or 128 bits) took C2 past its inlining
+  // budget and every vector was boxed (layer1's transforms 10-15 ms instead of 0.25 at 256 bits).
   @Override
   public void winograd4Output(float[] m, int mBase, int mPos, int tiles, float[] w, int biasOff, float[] out, int outBase,
       int outRowStride, int rows, int outW, float[] res, int resBase, int resRowStride, int act, float slope) {
-    float[] s = transformScratch(36 * 16);
+    float[] s = transformScratch(tiles * 384);
+    outputColumns(m, mBase, mPos, tiles, s);
+    outputRows(s, tiles, w, biasOff, out, outBase, outRowStride, rows, outW, res, resBase, resRowStride, act, slope);
+  }
+
+  /** A^T m of each tile of a row (4 x 6 values per lane), column by column, as Kernels.at6: row i, column j of tile t at {@code s[384 t + 96 i + 16 j]}. */
+  private static void outputColumns(float[] m, int mBase, int mPos, int tiles, float[] s) {
+    java.util.Objects.checkFromIndexSize(mBase, 35 * mPos + tiles * 16, m.length);
     for (int tile = 0; tile < tiles; tile++) {
-      int a = mBase + tile * 16;
-      for (int j = 0; j < 6; j++) { // column j of A^T m (4 x 6), as Kernels.at6
+      for (int j = 0; j < 6; j++) {
         for (int l = 0; l < 16; l += L) {
-          int c = a + j * mPos + l, o = j * 16 + l;
+          int c = mBase + tile * 16 + j * mPos + l, o = tile * 384 + j * 16 + l;
           FloatVector x0 = FloatVector.fromArray(S, m, c), x1 = FloatVector.fromArray(S, m, c + 6 * mPos);
           FloatVector x2 = FloatVector.fromArray(S, m, c + 12 * mPos), x3 = FloatVector.fromArray(S, m, c + 18 * mPos);
           FloatVector x4 = FloatVector.fromArray(S, m, c + 24 * mPos), x5 = FloatVector.fromArray(S, m, c + 30 * mPos);
           FloatVector p = x1.add(x2), q = x1.sub(x2), u = x3.add(x4), d = x3.sub(x4);
           x0.add(p).add(u).intoArray(s, o);
-          q.add(d.mul(2f)).intoArray(s, 96 + o);
-          p.add(u.mul(4f)).intoArray(s, 192 + o);
-          q.add(d.mul(8f)).add(x5).intoArray(s, 288 + o);
+          q.add(d.mul(2f)).intoArray(s, o + 96);
+          p.add(u.mul(4f)).intoArray(s, o + 192);
+          q.add(d.mul(8f)).add(x5).intoArray(s, o + 288);
         }
-      }
-      for (int i = 0; i < rows; i++) { // row i of (A^T m) A into s[512..575]
-        for (int l = 0; l < 16; l += L) {
-          int r = i * 96 + l;
-          FloatVector x0 = FloatVector.fromArray(S, s, r), x1 = FloatVector.fromArray(S, s, r + 16);
-          FloatVector x2 = FloatVector.fromArray(S, s, r + 32), x3 = FloatVector.fromArray(S, s, r + 48);
-          FloatVector x4 = FloatVector.fromArray(S, s, r + 64), x5 = FloatVector.fromArray(S, s, r + 80);
-          FloatVector p = x1.add(x2), q = x1.sub(x2), u = x3.add(x4), d = x3.sub(x4);
-          x0.add(p).add(u).intoArray(s, 512 + l);
-          q.add(d.mul(2f)).intoArray(s, 528 + l);
-          p.add(u.mul(4f)).intoArray(s, 544 + l);
-          q.add(d.mul(8f)).add(x5).intoArray(s, 560 + l);
-        }
-        epilogueRow(s, Math.min(4, outW - tile * 4), w, biasOff, out, outBase + i * outRowStride + tile * 64, res,
-            resBase + i * resRowStride + tile * 64, act, slope);
       }
     }
   }
 
-  /** Bias, residual, activation and store of up to four pixels of a transformed row, from s[512..]. */
-  private static void epilogueRow(float[] s, int cols, float[] w, int biasOff, float[] out, int o, float[] res, int r, int act, float slope) {
-    for (int j = 0; j < cols; j++) {
-      for (int l = 0; l < 16; l += L) {
-        FloatVector y = FloatVector.fromArray(S, s, 512 + j * 16 + l).add(FloatVector.fromArray(S, w, biasOff + l));
-        if (res != null) y = y.add(FloatVector.fromArray(S, res, r + j * 16 + l));
-        if (act == RELU) y = y.max(0f);
-        y.intoArray(out, o + j * 16 + l);
+  /**
+   * (A^T m) A of each tile, row by row, then the conv epilogue: bias, residual, activation, and the
+   * store of output pixel (i, 4t + j) for i < rows and 4t + j < outW.
+   */
+  private static void outputRows(float[] s, int tiles, float[] w, int biasOff, float[] out, int outBase, int outRowStride, int rows,
+      int outW, float[] res, int resBase, int resRowStride, int act, float slope) {
+    for (int tile = 0; tile < tiles; tile++) {
+      int cols = Math.min(4, outW - tile * 4);
+      for (int i = 0; i < rows; i++) {
+        int o = outBase + i * outRowStride + tile * 64, r = resBase + i * resRowStride + tile * 64;
+        for (int l = 0; l < 16; l += L) {
+          int a = tile * 384 + i * 96 + l;
+          FloatVector x0 = FloatVector.fromArray(S, s, a), x1 = FloatVector.fromArray(S, s, a + 16);
+          FloatVector x2 = FloatVector.fromArray(S, s, a + 32), x3 = FloatVector.fromArray(S, s, a + 48);
+          FloatVector x4 = FloatVector.fromArray(S, s, a + 64), x5 = FloatVector.fromArray(S, s, a + 80);
+          FloatVector bias = FloatVector.fromArray(S, w, biasOff + l);
+          FloatVector p = x1.add(x2), q = x1.sub(x2), u = x3.add(x4), d = x3.sub(x4);
+          store(x0.add(p).add(u).add(bias), out, o + l, res, r + l, act);
+          if (cols > 1) store(q.add(d.mul(2f)).add(bias), out, o + 16 + l, res, r + 16 + l, act);
+          if (cols > 2) store(p.add(u.mul(4f)).add(bias), out, o + 32 + l, res, r + 32 + l, act);
+          if (cols > 3) store(q.add(d.mul(8f)).add(x5).add(bias), out, o + 48 + l, res, r + 48 + l, act);
+        }
+        if (act > RELU) for (int j = 0; j < cols; j++) activateInPlace(out, o + j * 16, act, slope);
       }
-      if (act > RELU) activateInPlace(out, o + j * 16, act, slope);
     }
+  }
+
+  /** One output vector of the epilogue: + the residual (when there is one), ReLU if asked, the store. */
+  private static void store(FloatVector y, float[] out, int o, float[] res, int r, int act) {
+    if (res != null) y = y.add(FloatVector.fromArray(S, res, r));
+    if (act == RELU) y = y.max(0f);
+    y.intoArray(out, o);
   }
 
   @Override

@@ -58,10 +58,10 @@ public final class TileGenerator {
       new Tile("tile7x1", 7, 1, 0, false, "7 gathered pixels x 1 block"));
 
   /** A sub-tile method: p pixels x v vectors, its addressing, and whether it touches weights ahead. */
-  record Sub(int pixels, int vectors, int distance, boolean touches) {
+  record Sub(int pixels, int vectors, int distance, int weightStep, boolean touches) {
     String name() {
       String kind = distance == 0 ? "gather" : "linear";
-      return kind + pixels + "x" + vectors + (distance == 0 ? "" : "d" + distance) + (touches ? "touch" : "");
+      return kind + pixels + "x" + vectors + (distance == 0 ? "" : "d" + distance) + "w" + weightStep + (touches ? "touch" : "");
     }
   }
 
@@ -99,7 +99,7 @@ public final class TileGenerator {
       int p = (tile.pixels() - first + (chunks - c) - 1) / (chunks - c); // as even as the pixels allow
       for (int j = 0; j < vectors; j += bestV) {
         boolean touches = tile.touches() && parts.isEmpty();
-        parts.add(new Part(new Sub(p, bestV, tile.distance(), touches), first, j));
+        parts.add(new Part(new Sub(p, bestV, tile.distance(), tile.blocks() * 16, touches), first, j));
       }
       first += p;
     }
@@ -138,7 +138,7 @@ public final class TileGenerator {
             .append("(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {\n");
         for (Part part : parts) {
           s.append("    ").append(part.sub().name()).append("(in, inBase, inPix, p0").append(plus(part.firstPixel())).append(", kOff, w, wBase")
-              .append(plus(part.firstVector() * lanes)).append(", ").append(accStride).append(", acc, ")
+              .append(plus(part.firstVector() * lanes)).append(", acc, ")
               .append(part.firstPixel() * accStride + part.firstVector() * lanes).append(", ").append(accStride).append(");\n");
           subs.putIfAbsent(part.sub().name(), part.sub());
         }
@@ -147,7 +147,7 @@ public final class TileGenerator {
             .append("(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {\n");
         for (Part part : parts) {
           s.append("    ").append(part.sub().name()).append("(x, xBase").append(plus(part.firstPixel() * tile.distance())).append(", kOff, w, wBase")
-              .append(plus(part.firstVector() * lanes)).append(", ").append(accStride).append(", acc, ")
+              .append(plus(part.firstVector() * lanes)).append(", acc, ")
               .append(part.firstPixel() * accStride + part.firstVector() * lanes).append(", ").append(accStride)
               .append(part.sub().touches() ? ", next, nextStep" : "").append(");\n");
           subs.putIfAbsent(part.sub().name(), part.sub());
@@ -170,10 +170,11 @@ public final class TileGenerator {
     boolean gathers = sub.distance() == 0;
     s.append("\n  /** Accumulator c{pixel}_{vector}: ").append(p).append(" pixels");
     s.append(gathers ? " at the offsets of a pixel table" : " " + sub.distance() + " floats apart");
-    s.append(" x ").append(v).append(v == 1 ? " vector" : " vectors").append(sub.touches() ? ", touching w[next + k nextStep] ahead" : "").append(". */\n");
+    s.append(" x ").append(v).append(v == 1 ? " vector" : " vectors").append(", k steps ").append(sub.weightStep()).append(" weights apart")
+        .append(sub.touches() ? ", touching w[next + k nextStep] ahead" : "").append(". */\n");
     s.append("  private static void ").append(sub.name()).append(gathers
-        ? "(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride"
-        : "(float[] x, int xBase, int[] kOff, float[] w, int wOff, int wStep, float[] acc, int accOff, int accStride");
+        ? "(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride"
+        : "(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride");
     s.append(sub.touches() ? ", int next, int nextStep) {\n" : ") {\n");
     List<String> accs = new ArrayList<>();
     for (int t = 0; t < p; t++) for (int j = 0; j < v; j++) accs.add("c" + t + "_" + j);
@@ -187,9 +188,11 @@ public final class TileGenerator {
     if (gathers) {
       for (int t = 0; t < p; t++) s.append(t % 4 == 0 ? "    int " : ", ").append("i").append(t).append(" = inBase + inPix[p").append(plus(t)).append("]").append(t % 4 == 3 || t == p - 1 ? ";\n" : "");
     }
-    s.append("    int wi = wOff").append(sub.touches() ? ", touched = 0" : "").append(";\n");
-    s.append("    for (int k = 0; k < kOff.length; k++, wi += wStep) {\n");
-    s.append(gathers ? "      int a = kOff[k];\n" : "      int a = xBase + kOff[k];\n");
+    if (sub.touches()) s.append("    int touched = 0;\n");
+    s.append("    for (int k = 0; k < kOff.length; k++) {\n");
+    // the weights' index linear in k, with a constant step: C2 then checks their bounds once, before
+    // the loop (a second induction variable, or a step passed in, kept two checks in every step)
+    s.append("      int wi = wOff + k * ").append(sub.weightStep()).append(gathers ? ", a = kOff[k];\n" : ", a = xBase + kOff[k];\n");
     if (sub.touches()) s.append("      touched ^= Float.floatToRawIntBits(w[next + k * nextStep]);\n");
     s.append("      FloatVector ");
     for (int j = 0; j < v; j++) s.append(j > 0 ? ", " : "").append("w").append(j).append(" = FloatVector.fromArray(S, w, wi").append(plus(j * lanes)).append(")");
