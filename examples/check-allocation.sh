@@ -5,6 +5,7 @@
 # transform once did, in a build that used F(4x4,3x3) on every layer) passes it. Here JFR samples allocations during a long profiled run, after warm-up,
 # and any sample whose stack reaches netc's code is reported; the exit status is 1 if there is one.
 #   examples/check-allocation.sh [SPEC] [THREADS]      (default examples/resnet50.net, 1; synthetic weights)
+#   NETC_JAVA_OPTS=-XX:UseAVX=2 examples/check-allocation.sh    (another kernel width: UseAVX=2 for 256 bits, MaxVectorSize=16 for 128)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 spec=${1:-$root/examples/resnet50.net}
@@ -14,7 +15,7 @@ trap 'rm -rf "$work"' EXIT
 "$root/netc" compile "$spec" -o "$work/model.jar" >/dev/null
 # the recording starts after a delay, so the warm-up (interpreted and C1-compiled Vector API code,
 # which allocates by design) is not in it
-NETC_JAVA_OPTS="-Dnetc.profile=true -XX:StartFlightRecording=delay=20s,filename=$work/run.jfr,settings=profile" \
+NETC_JAVA_OPTS="${NETC_JAVA_OPTS:-} -Dnetc.profile=true -XX:StartFlightRecording=delay=20s,filename=$work/run.jfr,settings=profile" \
   "$root/netc" profile "$work/model.jar" --threads "$threads" --runs 400 >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 2; }
 java=${JAVA_HOME:+$JAVA_HOME/bin/}
 "${java}jfr" print --events jdk.ObjectAllocationSample "$work/run.jfr" > "$work/samples.txt"
