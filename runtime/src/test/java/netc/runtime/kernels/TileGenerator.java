@@ -19,7 +19,12 @@ import java.util.Map;
  * multiply-adds in the same k order as the 16-lane tile, so all widths agree to the last bit.
  *
  * <p>Run {@code main} (or the tests with {@code -Dgoldens.update=true}) after changing it; {@code
- * TilesAreGeneratedTest} fails while a committed file differs from what this writes.
+ * TilesAreGeneratedTest} fails while a committed file differs from what this writes. For experiments,
+ * {@code -Dtiles.registers.256=N} changes a width's register budget and {@code -Dtiles.shape.256=7x2}
+ * forces a sub-tile shape (where its vectors divide the tile's); measured on an AVX-512 Xeon at
+ * {@code -XX:UseAVX=2}, alternating variants in one JVM, the 14x2 tile ran at 68-74 GFLOP/s as six 5x2
+ * sub-tiles (the cut chosen here), 57-61 as four 7x2 (17 registers: C2 spills) or four 14x1, 55-62 as
+ * 2x4 and 3x4.
  */
 public final class TileGenerator {
   /** A vector width: its bits, its vector registers, and the machines that have it. */
