@@ -39,8 +39,13 @@ class JarTest {
   record Run(int status, String out, String err) {}
 
   static Run java(boolean vector, String... args) throws Exception {
+    return java(List.of(), vector, args);
+  }
+
+  static Run java(List<String> jvmFlags, boolean vector, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
     if (vector) cmd.addAll(List.of("--add-modules", "jdk.incubator.vector"));
+    cmd.addAll(jvmFlags);
     cmd.addAll(List.of("-jar", jar.toString()));
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
@@ -91,6 +96,26 @@ class JarTest {
     r = java(true, "--yuv", "nv12", "--size", "64x48", "--resize", "64", dir.resolve("frame.yuv").toString());
     assertEquals(0, r.status(), r.err());
     assertEquals(1, r.out().lines().filter(l -> l.endsWith("frame.yuv:")).count(), "a well-sized frame is classified:\n" + r.out());
+  }
+
+  /** The jar says which kernels it runs on which CPU; -Dnetc.vectorBits picks another width, and a bad value is one warning. */
+  @Test
+  void infoNamesTheKernelVariantAndTheCpu() throws Exception {
+    Run r = java(true, "--info");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().lines().anyMatch(l -> l.matches("kernels: (vector-(512|256|128) \\(.*registers\\)|scalar \\(no vectors\\))")), r.out());
+    assertTrue(r.out().lines().anyMatch(l -> l.startsWith("cpu: ") && l.length() > 6), r.out());
+    assertTrue(r.out().contains("model: resnet18, input [3, 64, 64], 1000 outputs"), r.out());
+    r = java(List.of("-Dnetc.vectorBits=128"), true, "--info");
+    assertTrue(r.out().contains("kernels: vector-128 (NEON class: 4 floats a vector, tiles for 32 registers)"), r.out());
+    r = java(List.of("-Dnetc.vectorBits=0"), true, "--info");
+    assertTrue(r.out().contains("kernels: scalar (no vectors)"), r.out());
+    r = java(List.of("-Dnetc.vectorBits=100"), true, "--info");
+    assertEquals(0, r.status(), r.err());
+    assertEquals(1, r.err().lines().filter(l -> l.startsWith("netc: warning: -Dnetc.vectorBits=100 is not 512, 256, 128 or 0")).count(), r.err());
+    r = java(false, "--help");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().contains("this machine runs: scalar (no vectors)"), "without the vector module the jar runs scalar kernels:\n" + r.out());
   }
 
   @Test
