@@ -284,6 +284,11 @@ public final class Safetensors {
     return path;
   }
 
+  /** The name messages use: the file's path when it was read from disk. */
+  public String name() {
+    return name;
+  }
+
   public Map<String, Entry> entries() {
     return entries;
   }
