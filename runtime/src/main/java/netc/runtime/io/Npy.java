@@ -38,11 +38,21 @@ public final class Npy {
   private Npy() {}
 
   public static Tensor read(Path path) {
+    checkRegularFile(path, "cannot read ");
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
       return parse(path, ch, ch.size());
     } catch (IOException e) {
       throw new BadInputException("cannot read " + path + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Refuses a missing file, a directory or a device before opening it: opening a named pipe blocks
+   * until someone writes to it, and a device's size says nothing about its contents.
+   */
+  static void checkRegularFile(Path path, String prefix) {
+    if (!Files.exists(path)) throw new BadInputException(prefix + path + ": no such file");
+    if (!Files.isRegularFile(path)) throw new BadInputException(prefix + path + ": not a regular file");
   }
 
   private static Tensor parse(Path path, FileChannel ch, long size) throws IOException {

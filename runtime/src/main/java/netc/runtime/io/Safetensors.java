@@ -113,6 +113,7 @@ public final class Safetensors {
 
   /** {@link #read(Path)} with a given piece size, so tests can exercise the piece mapping on small files. */
   static Safetensors read(Path path, int pieceBytes) {
+    Npy.checkRegularFile(path, "cannot read weights ");
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
       return parse(path.toString(), path, fileSource(ch), pieceBytes);
     } catch (IOException e) {

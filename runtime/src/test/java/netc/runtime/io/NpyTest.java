@@ -56,7 +56,9 @@ class NpyTest {
     assertEquals(p + ": shape [4] needs 16 bytes of data, the file has 13", assertThrows(BadInputException.class, () -> Npy.read(p)).getMessage());
     Files.writeString(p, "hello, this is not numpy");
     assertEquals(p + ": not a .npy file (bad magic)", assertThrows(BadInputException.class, () -> Npy.read(p)).getMessage());
-    assertTrue(assertThrows(BadInputException.class, () -> Npy.read(dir.resolve("none.npy"))).getMessage().startsWith("cannot read"));
+    assertEquals("cannot read " + dir.resolve("none.npy") + ": no such file",
+        assertThrows(BadInputException.class, () -> Npy.read(dir.resolve("none.npy"))).getMessage());
+    assertEquals("cannot read " + dir + ": not a regular file", assertThrows(BadInputException.class, () -> Npy.read(dir)).getMessage());
   }
 
   /** A .npy file of the given version, header text (its length declared exactly) and data bytes. */

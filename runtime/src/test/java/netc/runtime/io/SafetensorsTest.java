@@ -262,8 +262,14 @@ class SafetensorsTest {
     Files.write(p, java.util.Arrays.copyOf(all, all.length - 100));
     String msg = assertThrows(BadInputException.class, () -> Safetensors.read(p)).getMessage();
     assertTrue(msg.startsWith(p + ": tensor 'w' offsets [0, 1024] lie outside the data section"), msg);
-    assertTrue(assertThrows(BadInputException.class, () -> Safetensors.read(dir.resolve("none"))).getMessage()
-        .startsWith("cannot read weights " + dir.resolve("none")));
+    assertEquals("cannot read weights " + dir.resolve("none") + ": no such file",
+        assertThrows(BadInputException.class, () -> Safetensors.read(dir.resolve("none"))).getMessage());
+    assertEquals("cannot read weights " + dir + ": not a regular file", assertThrows(BadInputException.class, () -> Safetensors.read(dir)).getMessage());
+    assertEquals("cannot read weights /dev/zero: not a regular file",
+        assertThrows(BadInputException.class, () -> Safetensors.read(Path.of("/dev/zero"))).getMessage());
+    Path empty = dir.resolve("empty.safetensors");
+    Safetensors.write(empty, Map.of(), Map.of());
+    assertEquals(Map.of(), Safetensors.read(empty).entries(), "a file of no tensors maps an empty data section");
   }
 
   /** Random corruption never escapes as anything but a BadInputException (or a clean read). */
