@@ -9,6 +9,7 @@ import netc.ir.Graph;
 import netc.ir.Node;
 import netc.ir.ParamSource;
 import netc.ir.Shape;
+import netc.runtime.BadInputException;
 import netc.runtime.kernels.Kernels;
 
 /**
@@ -28,14 +29,30 @@ final class PackedWeights {
     PackedWeights p = new PackedWeights();
     p.zeros();
     for (Node n : g.nodes()) {
+      int from = p.size;
       switch (n.op()) {
         case CONV -> p.conv(g, n, source);
         case FC -> p.fc(g, n, source);
         case BATCHNORM -> p.batchnorm(n, source);
         default -> {}
       }
+      p.checkFinite(n, from);
     }
     return p;
+  }
+
+  /**
+   * The file's values were checked at binding, but folding can still overflow float32 (a large
+   * gamma over a variance near zero, a tiny input std): a jar must not carry infinities silently.
+   */
+  private void checkFinite(Node n, int from) {
+    int bad = 0;
+    for (int i = from; i < size; i++) if (!Float.isFinite(data[i])) bad++;
+    if (bad == 0) return;
+    StringBuilder sources = new StringBuilder();
+    for (var p : n.params().values()) sources.append(sources.length() == 0 ? "" : ", ").append(p.describe());
+    throw new BadInputException(n.name() + ": " + bad + " of its packed weight values are not finite (computed as " + sources
+        + "): folding overflowed float32; check the batch-norm weights, variances and eps, or the input normalization's std");
   }
 
   int offset(Node n, String role) {

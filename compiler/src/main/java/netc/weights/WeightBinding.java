@@ -3,11 +3,15 @@ package netc.weights;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import netc.ir.Graph;
 import netc.ir.Node;
+import netc.ir.Op;
 import netc.ir.ParamExpr;
 import netc.ir.ParamSource;
 import netc.ir.Shape;
@@ -16,8 +20,10 @@ import netc.runtime.io.Safetensors;
 
 /**
  * Binds a weights file to a graph: every raw tensor the graph's parameters read is looked up by its
- * hierarchical name and checked for presence, float dtype and shape before anything runs. Problems
- * are reported together, each naming the tensor, what was expected and what was found.
+ * hierarchical name and checked for presence, float dtype and shape, then read and checked for
+ * values no trained network has (NaN, infinities, negative batch-norm variances), before anything
+ * runs. Every path that uses a weights file (compile, run --reference, bench) binds it here, so the
+ * checks happen once for all. Problems are reported together, each naming the tensor.
  */
 public final class WeightBinding implements ParamSource {
   private final Safetensors file;
@@ -42,22 +48,87 @@ public final class WeightBinding implements ParamSource {
       if (e == null) {
         problems.add("missing tensor '" + need.getKey() + "' (expected shape " + expected + ")");
       } else if (!e.dtype().isFloat()) {
-        problems.add("tensor '" + need.getKey() + "' has dtype " + e.dtype() + ", expected a float type (F32, F16, BF16)");
+        problems.add("tensor '" + need.getKey() + "' has dtype " + e.dtype() + ", expected a float type (F32, F16, BF16, F64)");
       } else if (!Arrays.equals(e.shape(), expected.dims())) {
         problems.add("tensor '" + need.getKey() + "' has shape " + dims(e.shape()) + ", expected " + expected);
       }
     }
-    if (!problems.isEmpty()) {
-      int shown = Math.min(problems.size(), 8);
-      throw new BadInputException(file.path() + " does not fit " + graph.name() + ": " + String.join("; ", problems.subList(0, shown))
-          + (problems.size() > shown ? "; and " + (problems.size() - shown) + " more" : ""));
-    }
+    if (!problems.isEmpty()) throw new BadInputException(source(file) + " does not fit " + graph.name() + ": " + summarize(problems));
     List<String> unused = new ArrayList<>();
     for (Safetensors.Entry e : file.entries().values()) {
       // Integer buffers (num_batches_tracked) carry no inference state and are ignored.
       if (!needed.containsKey(e.name()) && e.dtype().isFloat()) unused.add(e.name());
     }
-    return new WeightBinding(file, unused);
+    WeightBinding binding = new WeightBinding(file, unused);
+    binding.readAndCheckValues(needed.keySet(), varianceTensors(graph));
+    return binding;
+  }
+
+  /**
+   * Reads every needed tensor (each is used anyway, and is cached for it) and refuses values that
+   * would silently poison the output: one NaN weight makes every logit NaN. All tensors are checked
+   * before reporting, so one message lists every bad tensor.
+   */
+  private void readAndCheckValues(Collection<String> names, Set<String> variances) {
+    List<String> problems = new ArrayList<>();
+    for (String name : names) {
+      float[] values = file.floats(name);
+      cache.put(name, values);
+      String problem = valueProblem(values, variances.contains(name));
+      if (problem != null) problems.add(name + ": " + problem);
+    }
+    if (!problems.isEmpty()) throw new BadInputException(source(file) + ": " + summarize(problems));
+  }
+
+  /** What is wrong with a tensor's values, or null: NaN, infinite and (for a variance) negative counts. */
+  static String valueProblem(float[] values, boolean variance) {
+    long nan = 0, infinite = 0, negative = 0;
+    for (float v : values) {
+      if (Float.isNaN(v)) nan++;
+      else if (Float.isInfinite(v)) infinite++;
+      else if (variance && v < 0) negative++;
+    }
+    List<String> kinds = new ArrayList<>();
+    if (nan > 0) kinds.add(nan + " NaN");
+    if (infinite > 0) kinds.add(infinite + " infinite");
+    if (negative > 0) kinds.add(negative + " negative (a variance cannot be)");
+    if (kinds.isEmpty()) return null;
+    long bad = nan + infinite + negative;
+    String head = bad + " of " + values.length + " values " + (bad == 1 ? "is " : "are ");
+    return kinds.size() == 1 ? head + kinds.get(0).substring(kinds.get(0).indexOf(' ') + 1)
+        : head + "bad: " + String.join(", ", kinds);
+  }
+
+  /**
+   * The tensors read as batch-norm variances: a batch norm's running_var, and the variance operand
+   * of a folded batch norm (should a graph be bound after the passes).
+   */
+  static Set<String> varianceTensors(Graph graph) {
+    Set<String> out = new HashSet<>();
+    for (Node n : graph.nodes()) {
+      if (n.op() == Op.BATCHNORM && n.param("running_var") != null) addRefs(n.param("running_var"), out);
+      for (ParamExpr p : n.params().values()) addFoldedVariances(p, out);
+    }
+    return out;
+  }
+
+  private static void addFoldedVariances(ParamExpr p, Set<String> out) {
+    if (p instanceof ParamExpr.BnScaledWeight w) addRefs(w.var(), out);
+    if (p instanceof ParamExpr.BnShiftedBias b) addRefs(b.var(), out);
+    for (ParamExpr operand : p.operands()) if (operand != null) addFoldedVariances(operand, out);
+  }
+
+  private static void addRefs(ParamExpr p, Set<String> out) {
+    for (ParamExpr.Ref r : p.refs()) out.add(r.name());
+  }
+
+  private static String summarize(List<String> problems) {
+    int shown = Math.min(problems.size(), 8);
+    return String.join("; ", problems.subList(0, shown)) + (problems.size() > shown ? "; and " + (problems.size() - shown) + " more" : "");
+  }
+
+  private static String source(Safetensors file) {
+    return file.path() != null ? file.path().toString() : file.name();
   }
 
   /** Every raw tensor the graph reads, with its shape, in graph order. */
@@ -78,9 +149,15 @@ public final class WeightBinding implements ParamSource {
     return file;
   }
 
+  /** The tensor: read and checked when the binding was made, or now for a tensor the bound graph did not name. */
   @Override
   public synchronized float[] tensor(String name, Shape expected) {
-    return cache.computeIfAbsent(name, file::floats);
+    return cache.computeIfAbsent(name, n -> {
+      float[] values = file.floats(n);
+      String problem = valueProblem(values, false);
+      if (problem != null) throw new BadInputException(source(file) + ": " + n + ": " + problem);
+      return values;
+    });
   }
 
   private static String dims(int[] shape) {

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import netc.runtime.Tensor;
 import netc.runtime.io.Npy;
 import netc.runtime.io.Safetensors;
@@ -62,5 +64,28 @@ class RunCommandTest {
     r = netc(args("run", R18, "--input", x.toString(), "--output", "/no/such/dir/y.npy", "--reference"));
     assertEquals(1, r[0]);
     assertEquals("netc run: cannot write /no/such/dir/y.npy: no such directory /no/such/dir\n", r[2]);
+  }
+
+  /** NaN weights are refused by both paths that read a weights file, before any work: one line, exit 1. */
+  @Test
+  void nanWeightsAreRefusedByRunReferenceAndByCompile() throws IOException {
+    Path w = dir.resolve("w.safetensors"), x = dir.resolve("x.npy"), y = dir.resolve("y.npy");
+    assertEquals(0, netc(args("weights", "init", R18, "-o", w.toString()))[0]);
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    Safetensors s = Safetensors.read(w);
+    for (Safetensors.Entry e : s.entries().values()) tensors.put(e.name(), new Tensor(e.shape(), s.floats(e.name())));
+    tensors.get("fc.weight").data()[3] = Float.NaN;
+    Safetensors.write(w, tensors, Map.of());
+    Npy.write(x, Tensor.zeros(1, 3, 64, 64));
+    String expected = w + ": fc.weight: 1 of 640 values is NaN\n";
+    Object[] r = netc(args("run", R18, "--weights", w.toString(), "--input", x.toString(), "--output", y.toString(), "--reference"));
+    assertEquals(1, r[0]);
+    assertEquals("netc run: " + expected, r[2]);
+    assertFalse(Files.exists(y));
+    Path jar = dir.resolve("m.jar");
+    r = netc(args("compile", R18, "--weights", w.toString(), "-o", jar.toString()));
+    assertEquals(1, r[0]);
+    assertEquals("netc compile: " + expected, r[2]);
+    assertFalse(Files.exists(jar));
   }
 }

@@ -10,8 +10,11 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import netc.codegen.ModelCompiler;
 import netc.interp.Interpreter;
 import netc.ir.Graph;
+import netc.passes.PassContext;
+import netc.passes.PassManager;
 import netc.runtime.BadInputException;
 import netc.runtime.Tensor;
 import netc.runtime.io.Npy;
@@ -65,6 +68,72 @@ class WeightsTest {
     t.put("bn.running_var", Tensor.zeros(4));
     Safetensors.write(p, t, Map.of());
     assertEquals(List.of("extra.weight"), WeightBinding.bind(g, p).unused());
+  }
+
+  private static final String SMALL_NET = "input(3, 8, 8)\nc: conv(4, 3, bias = false)\nbn: batchnorm()\nrelu()\nglobal_avgpool()\nflatten()\nfc: fc(5)";
+
+  /**
+   * One NaN weight makes every logit NaN, and a negative variance a NaN scale: such values are
+   * refused at binding (the one place compile, run --reference and bench read a weights file),
+   * every bad tensor named with how many of its values are bad.
+   */
+  @Test
+  void nanInfiniteAndNegativeVarianceAreRefusedWithTheTensorAndCount() throws IOException {
+    Graph g = Specs.fromText(SMALL_NET);
+    Map<String, Tensor> t = new LinkedHashMap<>(SyntheticWeights.generate(g, 0));
+    t.get("c.weight").data()[7] = Float.NEGATIVE_INFINITY;
+    float[] var = t.get("bn.running_var").data();
+    var[0] = -0.5f;
+    var[3] = -1e-9f;
+    var[1] = -0f; // negative zero is zero: a valid variance
+    t.get("bn.bias").data()[2] = -3; // a negative shift is fine
+    float[] fc = t.get("fc.weight").data();
+    fc[0] = fc[5] = fc[19] = Float.NaN;
+    Path p = dir.resolve("w.safetensors");
+    Safetensors.write(p, t, Map.of());
+    assertEquals(p + ": c.weight: 1 of 108 values is infinite; bn.running_var: 2 of 4 values are negative (a variance cannot be); "
+        + "fc.weight: 3 of 20 values are NaN", assertThrows(BadInputException.class, () -> WeightBinding.bind(g, p)).getMessage());
+
+    fc[0] = Float.POSITIVE_INFINITY;
+    var[0] = var[3] = 0; // zero is a valid variance: eps keeps the scale finite
+    t.get("c.weight").data()[7] = 0;
+    Safetensors.write(p, t, Map.of());
+    assertEquals(p + ": fc.weight: 3 of 20 values are bad: 2 NaN, 1 infinite",
+        assertThrows(BadInputException.class, () -> WeightBinding.bind(g, p)).getMessage());
+
+    fc[0] = fc[5] = fc[19] = 0.5f;
+    Safetensors.write(p, t, Map.of());
+    WeightBinding ok = WeightBinding.bind(g, p);
+    assertEquals(-3f, ok.tensor("bn.bias", null)[2]);
+    assertTrue(Interpreter.run(g, ok, Tensor.uniform(1, 1, 3, 8, 8)).maxAbs() > 0);
+  }
+
+  /** Finite weights can still overflow once a batch norm is folded in: the compiler refuses them, naming the layer. */
+  @Test
+  void foldingThatOverflowsFloat32IsRefusedAtCompile() throws IOException {
+    Graph g = Specs.fromText(SMALL_NET);
+    Map<String, Tensor> t = new LinkedHashMap<>(SyntheticWeights.generate(g, 0));
+    t.get("bn.weight").data()[1] = 3e38f; // divided by sqrt(0 + 1e-5): 1e41, past float32
+    t.get("bn.running_var").data()[1] = 0;
+    Path p = dir.resolve("w.safetensors");
+    Safetensors.write(p, t, Map.of());
+    WeightBinding w = WeightBinding.bind(g, p);
+    Graph optimized = PassManager.run(g, PassContext.defaults());
+    String msg = assertThrows(BadInputException.class,
+        () -> ModelCompiler.compileTo(optimized, w, "test.net", false, dir, step -> {})).getMessage();
+    assertTrue(msg.matches("c: [0-9]+ of its packed weight values are not finite \\(computed as bn_scale\\(c.weight\\[4x3x3x3\\], "
+        + "bn.weight\\[4\\], bn.running_var\\[4\\]\\).*\\): folding overflowed float32; check the batch-norm weights, variances and eps, "
+        + "or the input normalization's std"), msg);
+  }
+
+  /** A variance is recognized as one also inside a folded batch norm, should a graph be bound after the passes. */
+  @Test
+  void variancesAreFoundBeforeAndAfterFolding() {
+    Graph g = Specs.fromText(SMALL_NET);
+    assertEquals(java.util.Set.of("bn.running_var"), WeightBinding.varianceTensors(g));
+    Graph folded = PassManager.run(g, PassContext.defaults());
+    assertTrue(folded.nodes().stream().noneMatch(n -> n.op() == netc.ir.Op.BATCHNORM), "the batch norm was folded");
+    assertEquals(java.util.Set.of("bn.running_var"), WeightBinding.varianceTensors(folded));
   }
 
   @Test

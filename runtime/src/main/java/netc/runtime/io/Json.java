@@ -145,17 +145,24 @@ public final class Json {
         case 'r': b.append('\r'); break;
         case 't': b.append('\t'); break;
         case 'u':
-          if (pos + 4 > s.length()) throw error("bad \\u escape");
-          try {
-            b.append((char) Integer.parseInt(s.substring(pos, pos + 4), 16));
-          } catch (NumberFormatException ex) {
-            throw error("bad \\u escape");
-          }
-          pos += 4;
+          b.append(unicodeEscape());
           break;
         default: throw error("bad escape");
       }
     }
+  }
+
+  /** The four hex digits of a unicode escape: exactly hex digits (Integer.parseInt would also take a sign). */
+  private char unicodeEscape() throws ParseException {
+    if (pos + 4 > s.length()) throw error("bad \\u escape");
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+      int d = Character.digit(s.charAt(pos + i), 16);
+      if (d < 0 || s.charAt(pos + i) > 'f') throw error("bad \\u escape");
+      v = v * 16 + d;
+    }
+    pos += 4;
+    return (char) v;
   }
 
   private Object number() throws ParseException {

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,6 +56,150 @@ class NpyTest {
     assertEquals(p + ": shape [4] needs 16 bytes of data, the file has 13", assertThrows(BadInputException.class, () -> Npy.read(p)).getMessage());
     Files.writeString(p, "hello, this is not numpy");
     assertEquals(p + ": not a .npy file (bad magic)", assertThrows(BadInputException.class, () -> Npy.read(p)).getMessage());
-    assertTrue(assertThrows(BadInputException.class, () -> Npy.read(dir.resolve("none.npy"))).getMessage().startsWith("cannot read"));
+    assertEquals("cannot read " + dir.resolve("none.npy") + ": no such file",
+        assertThrows(BadInputException.class, () -> Npy.read(dir.resolve("none.npy"))).getMessage());
+    assertEquals("cannot read " + dir + ": not a regular file", assertThrows(BadInputException.class, () -> Npy.read(dir)).getMessage());
+  }
+
+  /** A .npy file of the given version, header text (its length declared exactly) and data bytes. */
+  private static byte[] npy(int major, String header, byte[] data) {
+    byte[] h = header.getBytes(major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    int prefix = major == 1 ? 10 : 12;
+    ByteBuffer b = ByteBuffer.allocate(prefix + h.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
+    b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', (byte) major, 0});
+    if (major == 1) b.putShort((short) h.length);
+    else b.putInt(h.length);
+    return b.put(h).put(data).array();
+  }
+
+  private String error(byte[] file) throws IOException {
+    Path p = dir.resolve("e.npy");
+    Files.write(p, file);
+    String msg = assertThrows(BadInputException.class, () -> Npy.read(p)).getMessage();
+    assertTrue(msg.startsWith(p + ": "), msg);
+    return msg.substring(p.toString().length() + 2);
+  }
+
+  private Tensor read(byte[] file) throws IOException {
+    Path p = dir.resolve("ok.npy");
+    Files.write(p, file);
+    return Npy.read(p);
+  }
+
+  private static byte[] floats(float... v) {
+    ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (float x : v) b.putFloat(x);
+    return b.array();
+  }
+
+  /** The header is a Python literal: keys in any order, either quote, spacing, versions 1 to 3, Python 2's 3L. */
+  @Test
+  void headersNumpyCouldWriteAreRead() throws IOException {
+    byte[] six = floats(1, 2, 3, 4, 5, 6);
+    for (String header : new String[] {
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }          \n",
+        "{'shape': (2, 3), 'fortran_order': False, 'descr': '<f4'}\n",
+        "{\"descr\":\"<f4\",\"fortran_order\":False,\"shape\":(2,3,)}",
+        "  {'descr' : '<f4' ,\t'fortran_order' : False , 'shape' : ( 2 , 3L ) }  \n"}) {
+      for (int major = 1; major <= 3; major++) {
+        Tensor t = read(npy(major, header, six));
+        assertArrayEquals(new int[] {2, 3}, t.shape(), header);
+        assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, t.data(), header);
+      }
+    }
+    assertArrayEquals(new int[] {}, read(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': ()}", floats(7))).shape());
+    assertArrayEquals(new int[] {0, 5}, read(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 5)}", new byte[0])).shape());
+  }
+
+  /** The campaign's case: "'fortran_order': False" inside a string no longer hides the real True. */
+  @Test
+  void aKeyInsideAStringCannotHideTheRealOne() throws IOException {
+    byte[] two = floats(1, 2);
+    assertEquals("header has an unexpected key 'note'",
+        error(npy(1, "{'descr': '<f4', 'note': \"'fortran_order': False\", 'fortran_order': True, 'shape': (2,)}", two)));
+    assertEquals("Fortran-order arrays are not supported; save with numpy.ascontiguousarray",
+        error(npy(1, "{'descr': '<f4', 'shape': (2,), 'fortran_order': True}", two)));
+    assertEquals("dtype is <f4', 'fortran_order': False, 'x': ', expected float32 ('<f4'); convert with arr.astype(numpy.float32)",
+        error(npy(1, "{'descr': \"<f4', 'fortran_order': False, 'x': '\", 'fortran_order': True, 'shape': (2,)}", two)));
+    assertEquals("header has no 'fortran_order'", error(npy(1, "{'descr': '<f4', 'shape': (2,)}", two)));
+    assertTrue(error(npy(1, "{'descr': '<f4', 'fortran_order': False, 'fortran_order': True, 'shape': (2,)}", two))
+        .startsWith("malformed header (duplicate key 'fortran_order' at offset "));
+  }
+
+  @Test
+  void malformedHeadersAreRefusedWithTheReason() throws IOException {
+    byte[] two = floats(1, 2);
+    String good = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,)}";
+    assertEquals("malformed header (unexpected text after the dict at offset 56): " + good + " junk", error(npy(1, good + " junk", two)));
+    assertEquals("malformed header (unexpected end at offset 50): " + good.substring(0, 50).strip(), error(npy(1, good.substring(0, 50), two)));
+    assertEquals("'shape' is not a tuple", error(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2)}", two)));
+    assertEquals("'shape' is not a tuple", error(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': [2]}", two)));
+    assertEquals("'shape' holds '2', not an integer", error(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': ('2',)}", two)));
+    assertEquals("bad dimension -2", error(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (-2,)}", two)));
+    assertEquals("bad dimension 2147483648", error(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2147483648, 0)}", two)));
+    assertTrue(error(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,)}", two))
+        .startsWith("malformed header (integer 99999999999999999999 too large at offset "));
+    assertTrue(error(npy(1, "{'descr': '<f4', 'fortran_order': false, 'shape': (2,)}", two)).startsWith("malformed header (unexpected character 'f'"));
+    assertEquals("'fortran_order' is not True or False", error(npy(1, "{'descr': '<f4', 'fortran_order': 0, 'shape': (2,)}", two)));
+    assertTrue(error(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (02,)}", two)).startsWith("malformed header (bad integer '02'"));
+    // control characters are shown escaped, so the message stays on one line
+    assertTrue(error(npy(1, "{'descr': '<f4\n', 'fortran_order': False, 'shape': (2,)}", two)).endsWith("{'descr': '<f4\\x0a', 'fortran_order': False, 'shape': (2,)}"));
+    assertTrue(error(npy(1, "(".repeat(100) + ")".repeat(100), two)).startsWith("malformed header (expected '{' at offset 0)"));
+    assertTrue(error(npy(1, "{'a': " + "(".repeat(100) + ")".repeat(100) + "}", two)).startsWith("malformed header (nesting too deep"));
+  }
+
+  @Test
+  void dtypesAreNamed() throws IOException {
+    String shape = "'fortran_order': False, 'shape': (2,)}";
+    assertEquals("dtype is >f4 (big-endian float32), expected little-endian '<f4'; convert with arr.astype('<f4')",
+        error(npy(1, "{'descr': '>f4', " + shape, floats(1, 2))));
+    assertEquals("dtype is <f8, expected float32 ('<f4'); convert with arr.astype(numpy.float32)",
+        error(npy(1, "{'descr': '<f8', " + shape, new byte[16])));
+    assertEquals("dtype is a structured type, expected float32 ('<f4')",
+        error(npy(1, "{'descr': [('x', '<f4'), ('y', '<f4')], " + shape, new byte[16])));
+  }
+
+  /** The shape must account for every data byte: none missing, none left over, no overflow. */
+  @Test
+  void theShapeMatchesTheDataExactly() throws IOException {
+    String h = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s)}";
+    assertEquals("shape [2, 3] needs 24 bytes of data, the file has 20", error(npy(1, String.format(h, "2, 3"), new byte[20])));
+    assertEquals("shape [2, 3] needs 24 bytes of data, the file has 28", error(npy(1, String.format(h, "2, 3"), new byte[28])));
+    assertEquals("shape [2147483647, 2147483647, 2147483647] needs more than 9223372036854775807 bytes of data, the file has 8",
+        error(npy(1, String.format(h, "2147483647, 2147483647, 2147483647"), new byte[8])));
+    // 2^61 elements fit a long, their 2^63 bytes do not
+    assertEquals("shape [1073741824, 1073741824, 2] needs more than 9223372036854775807 bytes of data, the file has 0",
+        error(npy(1, String.format(h, "1073741824, 1073741824, 2"), new byte[0])));
+  }
+
+  @Test
+  void versionsAndLengthsAreChecked() throws IOException {
+    byte[] ok = npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,)}", floats(1));
+    byte[] v4 = ok.clone();
+    v4[6] = 4;
+    assertEquals("unsupported .npy version 4.0 (netc reads 1.0, 2.0 and 3.0)", error(v4));
+    byte[] minor = ok.clone();
+    minor[7] = 1;
+    assertEquals("unsupported .npy version 1.1 (netc reads 1.0, 2.0 and 3.0)", error(minor));
+    assertEquals("too short to be a .npy file", error(java.util.Arrays.copyOf(ok, 9)));
+    byte[] v2 = npy(2, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,)}", floats(1));
+    assertEquals("truncated header", error(java.util.Arrays.copyOf(v2, 11)));
+    ByteBuffer.wrap(v2).order(ByteOrder.LITTLE_ENDIAN).putInt(8, -1);
+    assertEquals("header length 4294967295 is over the 65536 bytes netc reads", error(v2));
+    ByteBuffer.wrap(ok).order(ByteOrder.LITTLE_ENDIAN).putShort(8, (short) 1000);
+    assertEquals("header length 1000 runs past the file of 69 bytes", error(ok));
+  }
+
+  /** A sparse file whose shape has more floats than a Java array holds: refused before any allocation. */
+  @Test
+  void moreValuesThanAnArrayHoldsIsRefused() throws IOException {
+    byte[] head = npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1073741824)}", new byte[0]);
+    Path p = dir.resolve("sparse.npy");
+    try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+      f.write(head);
+      f.setLength(head.length + (8L << 30));
+    }
+    assertEquals(p + ": shape [2, 1073741824] has 2147483648 values, more than one Java array holds (2147483639)",
+        assertThrows(BadInputException.class, () -> Npy.read(p)).getMessage());
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -22,15 +23,25 @@ import org.junit.jupiter.api.io.TempDir;
 class SafetensorsTest {
   @TempDir Path dir;
 
+  /** A file of the given header (its length declared exactly) and data bytes. */
   private static ByteBuffer file(String header, byte[] data) {
+    return file(header, header.getBytes(StandardCharsets.UTF_8).length, data);
+  }
+
+  /** A file whose first 8 bytes declare {@code declared} as the header length, whatever the header's real length. */
+  private static ByteBuffer file(String header, long declared, byte[] data) {
     byte[] h = header.getBytes(StandardCharsets.UTF_8);
     ByteBuffer b = ByteBuffer.allocate(8 + h.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
-    b.putLong(h.length).put(h).put(data).flip();
+    b.putLong(declared).put(h).put(data).flip();
     return b;
   }
 
   private static String error(ByteBuffer f) {
     return assertThrows(BadInputException.class, () -> Safetensors.parse("w.safetensors", f, null)).getMessage();
+  }
+
+  private static String f32(String name, int n, long begin) {
+    return "\"" + name + "\":{\"dtype\":\"F32\",\"shape\":[" + n + "],\"data_offsets\":[" + begin + "," + (begin + 4L * n) + "]}";
   }
 
   @Test
@@ -65,10 +76,14 @@ class SafetensorsTest {
 
   @Test
   void integerTensorsAreListedButNotReadAsFloats() {
-    String header = "{\"bn.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]}}";
-    Safetensors s = Safetensors.parse("w", file(header, new byte[8]), null);
+    String header = "{\"bn.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]},"
+        + "\"ids\":{\"dtype\":\"U16\",\"shape\":[2],\"data_offsets\":[8,12]}}";
+    Safetensors s = Safetensors.parse("w", file(header, new byte[12]), null);
     assertEquals(Safetensors.Dtype.I64, s.entries().get("bn.num_batches_tracked").dtype());
-    assertTrue(assertThrows(BadInputException.class, () -> s.floats("bn.num_batches_tracked")).getMessage().contains("expected a float type"));
+    assertEquals(Safetensors.Dtype.U16, s.entries().get("ids").dtype());
+    assertEquals("w: tensor 'bn.num_batches_tracked' has dtype I64, expected a float type",
+        assertThrows(BadInputException.class, () -> s.floats("bn.num_batches_tracked")).getMessage());
+    assertEquals("w: no tensor 'x'", assertThrows(BadInputException.class, () -> s.floats("x")).getMessage());
   }
 
   @Test
@@ -77,21 +92,165 @@ class SafetensorsTest {
     ByteBuffer huge = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(1L << 40);
     huge.flip();
     assertEquals("w.safetensors: header length 1099511627776 does not fit the file of 16 bytes", error(huge.limit(16)));
-    assertTrue(error(file("{\"a\":", new byte[0])).startsWith("w.safetensors: malformed JSON header: unexpected end"));
+    assertEquals("w.safetensors: header length -1 does not fit the file of 10 bytes", error(file("{}", -1, new byte[0])));
+    assertEquals("w.safetensors: header of 5 bytes does not end with '}' followed only by space padding: is the header length right?",
+        error(file("{\"a\":", new byte[0])));
+    assertTrue(error(file("{\"a\" }", new byte[0])).startsWith("w.safetensors: malformed JSON header: expected ':' at offset 5"));
+    assertEquals("w.safetensors: header is not a JSON object (its first byte is not '{')", error(file("[1, 2]", new byte[0])));
+    assertEquals("w.safetensors: header is not a JSON object (its first byte is not '{')", error(file(" {}", new byte[0])));
+    assertEquals("w.safetensors: header is not UTF-8", error(file("{\"\u00e9\":1}", 8, new byte[0]).put(10, (byte) 0xff)));
+    assertTrue(error(file("{\"a\":1,\"a\":2}", new byte[0])).contains("duplicate key \"a\""));
+    assertEquals("w.safetensors: entry 'a' is not an object", error(file("{\"a\":1}", new byte[0])));
+    // Integer.parseInt("+041", 16) is 65: a unicode escape takes four hex digits, no sign
+    assertTrue(error(file("{\"\\u+041\":1}", new byte[0])).startsWith("w.safetensors: malformed JSON header: bad \\u escape"));
+    assertEquals("w.safetensors: __metadata__ values must be strings, 'k' is not", error(file("{\"__metadata__\":{\"k\":1}}", new byte[0])));
+  }
+
+  @Test
+  void entriesAreCheckedAgainstTheirDtypeShapeAndOffsets() {
     assertEquals("w.safetensors: tensor 'a' offsets [0, 64] lie outside the data section of 16 bytes",
         error(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[16],\"data_offsets\":[0,64]}}", new byte[16])));
+    assertEquals("w.safetensors: tensor 'a' offsets [8, 4] lie outside the data section of 16 bytes",
+        error(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,4]}}", new byte[16])));
+    assertEquals("w.safetensors: tensor 'a' offsets [-4, 0] lie outside the data section of 16 bytes",
+        error(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}}", new byte[16])));
+    assertEquals("w.safetensors: tensor 'a' has no valid data_offsets",
+        error(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4.0]}}", new byte[4])));
     assertEquals("w.safetensors: tensor 'a' of shape [3] and dtype F32 needs 12 bytes, its offsets give 16",
         error(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,16]}}", new byte[16])));
-    assertEquals("w.safetensors: tensors 'a' and 'b' overlap",
-        error(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", new byte[16])));
     assertEquals("w.safetensors: tensor 'a' has unknown dtype F8",
         error(file("{\"a\":{\"dtype\":\"F8\",\"shape\":[2],\"data_offsets\":[0,2]}}", new byte[2])));
-    // an absurd shape is refused from the header alone: nothing of that size is ever allocated
-    assertTrue(error(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647,2147483647],\"data_offsets\":[0,16]}}", new byte[16]))
-        .contains("needs more than 16 bytes"));
+    assertEquals("w.safetensors: tensor 'a' has no dtype", error(file("{\"a\":{\"shape\":[2],\"data_offsets\":[0,2]}}", new byte[2])));
+    // a product that overflows a long is refused from the header alone: nothing of that size is ever allocated
+    assertEquals("w.safetensors: tensor 'a' of shape [2147483647, 2147483647, 2147483647] and dtype F64 needs more than "
+        + Long.MAX_VALUE + " bytes, its offsets give 16",
+        error(file("{\"a\":{\"dtype\":\"F64\",\"shape\":[2147483647,2147483647,2147483647],\"data_offsets\":[0,16]}}", new byte[16])));
+    // 2^62 elements of 4 bytes overflow only in the byte count
+    assertTrue(error(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647,2],\"data_offsets\":[0,16]}}", new byte[16]))
+        .contains("needs more than " + Long.MAX_VALUE + " bytes"));
     assertEquals("w.safetensors: tensor 'a' has an invalid dimension -1",
         error(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", new byte[4])));
-    assertEquals("w.safetensors: header is not a JSON object", error(file("[1, 2]", new byte[0])));
+    assertEquals("w.safetensors: tensor 'a' has an invalid dimension 2.5",
+        error(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,4]}}", new byte[4])));
+    assertEquals("w.safetensors: tensor 'a' has an invalid dimension 4294967296",
+        error(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296, 0],\"data_offsets\":[0,0]}}", new byte[0])));
+    assertEquals("w.safetensors: tensor 'a' has no valid shape (a list of at most 8 dimensions)",
+        error(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}", new byte[4])));
+  }
+
+  /** As in the reference implementation, the tensors tile the data section: no gap, no overlap, nothing after. */
+  @Test
+  void tensorsCoverTheDataSectionExactlyOnce() {
+    assertEquals("w.safetensors: tensors 'a' [0, 8] and 'b' [4, 12] overlap",
+        error(file("{" + f32("a", 2, 0) + "," + f32("b", 2, 4) + "}", new byte[12])));
+    assertEquals("w.safetensors: tensors 'a' [0, 8] and 'b' [0, 8] overlap",
+        error(file("{" + f32("a", 2, 0) + "," + f32("b", 2, 0) + "}", new byte[8])));
+    assertEquals("w.safetensors: bytes [0, 4) of the data section belong to no tensor (the first tensor 'a' starts at 4)",
+        error(file("{" + f32("a", 2, 4) + "}", new byte[12])));
+    assertEquals("w.safetensors: bytes [8, 12) of the data section belong to no tensor (a gap between 'a' and 'b')",
+        error(file("{" + f32("b", 1, 12) + "," + f32("a", 2, 0) + "}", new byte[16])));
+    byte[] trailing = new byte[12];
+    trailing[8] = 1;
+    assertEquals("w.safetensors: the tensors end at byte 8 of the data section of 12 bytes: 4 trailing bytes belong to no tensor",
+        error(file("{" + f32("a", 2, 0) + "}", trailing)));
+    assertEquals("w.safetensors: the tensors end at byte 0 of the data section of 4 bytes: 4 trailing bytes belong to no tensor",
+        error(file("{}", new byte[4])));
+    // empty tensors take no bytes and may sit at any boundary; header order need not be offset order
+    Safetensors s = Safetensors.parse("w", file("{" + f32("b", 1, 8) + "," + f32("e", 0, 8) + "," + f32("a", 2, 0) + ","
+        + f32("z", 0, 12) + "}", new byte[12]), null);
+    assertEquals(0, s.floats("e").length);
+    assertEquals(1, s.floats("b").length);
+  }
+
+  /**
+   * The campaign's case: a header length 1 to 7 bytes short still parses (the rest is space padding)
+   * but would read every tensor shifted; it is refused, as is a length that cuts into the JSON or
+   * reaches past the padding into the data.
+   */
+  @Test
+  void aHeaderLengthThatIsOffIsRefused() throws IOException {
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    tensors.put("fc.weight", new Tensor(new int[] {2, 3}, new float[] {1, 2, 3, 4, 5, 6}));
+    tensors.put("fc.bias", new Tensor(new int[] {2}, new float[] {7, 8}));
+    Path p = dir.resolve("w.safetensors");
+    // pad the JSON to a multiple of 8 with 7 spaces, by choosing the metadata's length
+    String value = "";
+    do {
+      Safetensors.write(p, tensors, Map.of("k", value));
+      value += "x";
+    } while (!new String(Files.readAllBytes(p), StandardCharsets.ISO_8859_1).contains("}       "));
+    byte[] valid = Files.readAllBytes(p);
+    long length = ByteBuffer.wrap(valid).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+    assertArrayEquals(new float[] {7, 8}, Safetensors.parse("w", ByteBuffer.wrap(valid), null).floats("fc.bias"));
+    for (int k = 1; k <= 7; k++) {
+      ByteBuffer b = ByteBuffer.wrap(valid.clone()).order(ByteOrder.LITTLE_ENDIAN).putLong(0, length - k);
+      assertEquals("w.safetensors: header length " + (length - k) + " is " + k + (k == 1 ? " byte" : " bytes")
+          + " short of the header's end (its space padding runs into the data section): every tensor would be read shifted", error(b));
+    }
+    for (int k = 8; k <= 12; k++) {
+      ByteBuffer b = ByteBuffer.wrap(valid.clone()).order(ByteOrder.LITTLE_ENDIAN).putLong(0, length - k);
+      String msg = error(b);
+      assertTrue(msg.contains("does not end with '}' followed only by space padding") || msg.contains("malformed JSON header"), msg);
+    }
+    for (int k = 1; k <= 7; k++) {
+      ByteBuffer b = ByteBuffer.wrap(valid.clone()).order(ByteOrder.LITTLE_ENDIAN).putLong(0, length + k);
+      // the data's first bytes (1.0f: 00 00 80 3f) are not padding, nor even UTF-8 from the third on
+      String msg = error(b);
+      assertTrue(msg.contains("does not end with '}' followed only by space padding") || msg.equals("w.safetensors: header is not UTF-8"), msg);
+    }
+    // a longer length whose extra bytes happen to be spaces leaves the tensors past the data's end
+    ByteBuffer spaces = file("{" + f32("a", 1, 0) + "}", f32("a", 1, 0).length() + 2 + 4, new byte[] {' ', ' ', ' ', ' '});
+    assertTrue(error(spaces).contains("lie outside the data section of 0 bytes"));
+  }
+
+  /** Elements that straddle a piece boundary, at offsets aligned to nothing, read as from one piece. */
+  @Test
+  void piecesOfAnySizeReadTheSameValues() throws IOException {
+    ByteBuffer data = ByteBuffer.allocate(10 + 28 + 24 + 6).order(ByteOrder.LITTLE_ENDIAN);
+    float[] h = {1, -2, 0.5f, 4, 65504}, f = {1.5f, -2.25f, 3e-8f, 4e30f, -5, 6, 7}, d = {0.1f, -1e-3f, 12345.5f};
+    for (int bits : new int[] {0x3C00, 0xC000, 0x3800, 0x4400, 0x7BFF}) data.putShort((short) bits); // h in binary16
+    for (float v : f) data.putFloat(v);
+    for (float v : d) data.putDouble(v);
+    for (float v : new float[] {1, -0.5f, 3}) data.putShort((short) (Float.floatToIntBits(v) >>> 16));
+    String header = "{\"h\":{\"dtype\":\"F16\",\"shape\":[5],\"data_offsets\":[0,10]},"
+        + "\"f\":{\"dtype\":\"F32\",\"shape\":[7],\"data_offsets\":[10,38]},"
+        + "\"d\":{\"dtype\":\"F64\",\"shape\":[3],\"data_offsets\":[38,62]},"
+        + "\"b\":{\"dtype\":\"BF16\",\"shape\":[3],\"data_offsets\":[62,68]}}";
+    Path p = dir.resolve("pieces.safetensors");
+    ByteBuffer whole = file(header, data.array());
+    Files.write(p, java.util.Arrays.copyOf(whole.array(), whole.limit()));
+    for (int piece : new int[] {8, 9, 12, 13, 16, 31, 64, Safetensors.PIECE}) {
+      Safetensors s = Safetensors.read(p, piece);
+      assertArrayEquals(h, s.floats("h"), "piece " + piece);
+      assertArrayEquals(f, s.floats("f"), "piece " + piece);
+      assertArrayEquals(d, s.floats("d"), "piece " + piece);
+      assertArrayEquals(new float[] {1, -0.5f, 3}, s.floats("b"), "piece " + piece);
+    }
+  }
+
+  /**
+   * A sparse file past 2 GiB (a hole, then a small tensor): read by mapping in pieces, not refused
+   * with "Size exceeds Integer.MAX_VALUE"; a tensor of more floats than a Java array holds is refused
+   * with its name. Takes milliseconds: the hole is never read.
+   */
+  @Test
+  void filesPastTwoGigabytesAreReadInPieces() throws IOException {
+    long big = 1L << 31; // 2^31 floats: 8 GiB of hole
+    String header = "{\"huge\":{\"dtype\":\"F32\",\"shape\":[2," + big / 2 + "],\"data_offsets\":[0," + 4 * big + "]},"
+        + "\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[" + 4 * big + "," + (4 * big + 16) + "]}}";
+    byte[] h = header.getBytes(StandardCharsets.UTF_8);
+    Path p = dir.resolve("sparse.safetensors");
+    try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+      ByteBuffer start = ByteBuffer.allocate(8 + h.length).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).put(h);
+      f.write(start.array());
+      ByteBuffer w = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putFloat(1).putFloat(-2).putFloat(3).putFloat(4.5f);
+      f.seek(8 + h.length + 4 * big);
+      f.write(w.array());
+    }
+    Safetensors s = Safetensors.read(p);
+    assertArrayEquals(new float[] {1, -2, 3, 4.5f}, s.floats("w"));
+    assertEquals(p + ": tensor 'huge' has 2147483648 values, more than one Java array holds (2147483639)",
+        assertThrows(BadInputException.class, () -> s.floats("huge")).getMessage());
   }
 
   @Test
@@ -103,6 +262,14 @@ class SafetensorsTest {
     Files.write(p, java.util.Arrays.copyOf(all, all.length - 100));
     String msg = assertThrows(BadInputException.class, () -> Safetensors.read(p)).getMessage();
     assertTrue(msg.startsWith(p + ": tensor 'w' offsets [0, 1024] lie outside the data section"), msg);
+    assertEquals("cannot read weights " + dir.resolve("none") + ": no such file",
+        assertThrows(BadInputException.class, () -> Safetensors.read(dir.resolve("none"))).getMessage());
+    assertEquals("cannot read weights " + dir + ": not a regular file", assertThrows(BadInputException.class, () -> Safetensors.read(dir)).getMessage());
+    assertEquals("cannot read weights /dev/zero: not a regular file",
+        assertThrows(BadInputException.class, () -> Safetensors.read(Path.of("/dev/zero"))).getMessage());
+    Path empty = dir.resolve("empty.safetensors");
+    Safetensors.write(empty, Map.of(), Map.of());
+    assertEquals(Map.of(), Safetensors.read(empty).entries(), "a file of no tensors maps an empty data section");
   }
 
   /** Random corruption never escapes as anything but a BadInputException (or a clean read). */
