@@ -23,13 +23,16 @@ import javax.imageio.stream.ImageInputStream;
  * rounded to 8 bits), so the tensor matches torchvision on a PIL-loaded image to within 1/255.
  */
 public final class Preprocess {
-  /** Images larger than this many pixels are refused before decoding (a decompression bomb). */
-  static final long MAX_PIXELS = 100_000_000L;
-
   private final int resize;
   private final int crop;
 
+  /**
+   * @throws IllegalArgumentException unless both are positive and a crop's 3 x crop x crop values
+   *     fit in a Java array
+   */
   public Preprocess(int resize, int crop) {
+    if (resize < 1 || crop < 1) throw new IllegalArgumentException("resize and crop must be positive, got " + resize + " and " + crop);
+    if (3L * crop * crop > ImageLimits.MAX_ARRAY) throw new IllegalArgumentException("a crop of " + crop + " has more values than a Java array holds");
     this.resize = resize;
     this.crop = crop;
   }
@@ -51,27 +54,35 @@ public final class Preprocess {
   }
 
   /** RGB bytes [h][w][3] with their size. */
-  public record Rgb(int width, int height, byte[] pixels) {}
+  public record Rgb(int width, int height, byte[] pixels) {
+    public Rgb {
+      if (width < 1 || height < 1 || pixels.length != 3L * width * height) {
+        throw new IllegalArgumentException(pixels.length + " bytes are not the RGB pixels of a " + width + "x" + height + " image");
+      }
+    }
+  }
 
+  /**
+   * torchvision's Resize(resize) then CenterCrop(crop), ToTensor: only the crop is resampled, so
+   * an extreme aspect ratio (a 1x30000 strip resizes to 256x7680000) costs no more than the crop.
+   */
   public float[] tensor(Rgb rgb, String name) {
     int w = rgb.width(), h = rgb.height();
     // torchvision Resize(int): the shorter side becomes `resize`, the longer keeps the aspect ratio
-    int nw, nh;
-    if (w <= h) {
-      nw = resize;
-      nh = (int) ((long) resize * h / w);
-    } else {
-      nh = resize;
-      nw = (int) ((long) resize * w / h);
+    long nw = w <= h ? resize : (long) resize * w / h;
+    long nh = w <= h ? (long) resize * h / w : resize;
+    if (Math.max(nw, nh) > Integer.MAX_VALUE) {
+      throw new BadInputException(name + ": image of " + w + "x" + h + " resized to a shorter side of " + resize + " would be " + nw + "x" + nh
+          + ", a side over " + Integer.MAX_VALUE);
     }
     if (nw < crop || nh < crop) throw new BadInputException(name + ": image of " + w + "x" + h + " is too small for a " + crop + " crop");
-    byte[] resized = Resample.bilinear(rgb.pixels(), w, h, nw, nh);
     int top = (int) Math.rint((nh - crop) / 2.0), left = (int) Math.rint((nw - crop) / 2.0);
+    byte[] cropped = Resample.bilinear(rgb.pixels(), w, h, (int) nw, (int) nh, left, top, crop, crop, name);
     float[] out = new float[3 * crop * crop];
     for (int y = 0; y < crop; y++) {
       for (int x = 0; x < crop; x++) {
-        int src = ((top + y) * nw + left + x) * 3;
-        for (int c = 0; c < 3; c++) out[(c * crop + y) * crop + x] = (resized[src + c] & 0xff) / 255f;
+        int src = (y * crop + x) * 3;
+        for (int c = 0; c < 3; c++) out[(c * crop + y) * crop + x] = (cropped[src + c] & 0xff) / 255f;
       }
     }
     return out;
@@ -86,8 +97,7 @@ public final class Preprocess {
       ImageReader reader = readers.next();
       try {
         reader.setInput(in, true, true);
-        long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
-        if (pixels > MAX_PIXELS) throw new BadInputException(file + ": image of " + pixels + " pixels is too large");
+        ImageLimits.check(file.toString(), "image", reader.getWidth(0), reader.getHeight(0));
         Raster raster;
         ColorModel model = null;
         try {
@@ -112,7 +122,7 @@ public final class Preprocess {
 
   private static Rgb toRgb(Raster r, ColorModel model) {
     int w = r.getWidth(), h = r.getHeight(), bands = r.getNumBands();
-    byte[] out = new byte[w * h * 3];
+    byte[] out = new byte[3 * w * h]; // within the array limit: decode checked the dimensions
     int bits = r.getSampleModel().getSampleSize(0);
     int shift = Math.max(0, bits - 8);
     int[] px = new int[bands];
