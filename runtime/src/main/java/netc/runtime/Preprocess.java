@@ -46,15 +46,33 @@ public final class Preprocess {
     return tensor(decode(file), file.toString());
   }
 
-  /** A raw camera frame, converted from YUV (BT.601, limited range) to RGB first. */
+  /**
+   * A raw camera frame, converted from YUV (BT.601, limited range) to RGB first. The size the
+   * format and {@code width x height} imply is checked against the limits and against the file's
+   * size before anything is read, so a device or a huge sparse file is refused without reading it.
+   */
   public float[] frame(Path file, String format, int width, int height) {
+    String name = file.toString();
+    long expected = Yuv.frameBytes(format, width, height, name);
+    regularFile(file);
     byte[] data;
     try {
-      data = Files.readAllBytes(file);
+      long size = Files.size(file);
+      if (size != expected) throw new BadInputException(Yuv.sizeMismatch(name, size, format, width, height, expected));
+      data = readExactly(file, (int) expected);
     } catch (IOException e) {
-      throw new BadInputException(file + ": cannot read (" + e.getMessage() + ")");
+      throw new BadInputException(name + ": cannot read (" + e.getMessage() + ")");
     }
-    return tensor(Yuv.toRgb(data, format, width, height, file.toString()), file.toString());
+    return tensor(Yuv.toRgb(data, format, width, height, name), name);
+  }
+
+  /** Reads {@code n} bytes and no more, in case the file changed since its size was checked. */
+  private static byte[] readExactly(Path file, int n) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] data = in.readNBytes(n);
+      if (data.length != n || in.read() >= 0) throw new BadInputException(file + ": the file changed size while it was read");
+      return data;
+    }
   }
 
   /** RGB bytes [h][w][3] with their size. */
