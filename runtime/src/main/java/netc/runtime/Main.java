@@ -25,6 +25,8 @@ public final class Main {
       "  --crop N         center crop (default: the model's input size)",
       "  --time           print the latency of each inference",
       "  --info           print the model, the kernels this machine runs and the CPU, then exit",
+      "images and frames: at most " + ImageLimits.DEFAULT_MAX_PIXELS / 1_000_000 + " megapixels and " + ImageLimits.DEFAULT_MAX_SIDE
+          + " pixels a side (-D" + ImageLimits.MAX_PIXELS_PROPERTY + "=N, -D" + ImageLimits.MAX_SIDE_PROPERTY + "=N allow more)",
       "kernels: -Dnetc.vectorBits=512|256|128|0 overrides the vector width chosen from the machine");
 
   private Main() {}
@@ -34,6 +36,11 @@ public final class Main {
   }
 
   static int run(String[] args, PrintStream out, PrintStream err) {
+    return run(args, out, err, Main.class.getClassLoader());
+  }
+
+  /** {@link #run(String[], PrintStream, PrintStream)} with the model found on {@code loader}. */
+  static int run(String[] args, PrintStream out, PrintStream err, ClassLoader loader) {
     Options o;
     try {
       o = Options.parse(args);
@@ -49,7 +56,7 @@ public final class Main {
     }
     CompiledModel model;
     try {
-      model = CompiledModel.load(Main.class.getClassLoader(), o.threads);
+      model = CompiledModel.load(loader, o.threads);
     } catch (BadInputException e) {
       err.println("error: " + e.getMessage());
       return 1;
@@ -70,29 +77,54 @@ public final class Main {
       err.println(USAGE);
       return 2;
     }
-    int failures = 0;
     int[] shape = model.inputShape();
-    Preprocess pre = new Preprocess(o.resize, o.crop > 0 ? o.crop : shape[1]);
+    int crop = o.crop > 0 ? o.crop : shape[1];
+    if (shape[0] != 3 || shape[1] != crop || shape[2] != crop) {
+      err.println("error: images preprocess to 3x" + crop + "x" + crop + (o.crop > 0 ? " (--crop " + crop + ")" : "")
+          + ", the model takes " + shape[0] + "x" + shape[1] + "x" + shape[2]);
+      return 2;
+    }
+    try { // a bad -Dnetc.image.* value is one error for the call, not one per file
+      ImageLimits.limit(ImageLimits.MAX_PIXELS_PROPERTY, ImageLimits.DEFAULT_MAX_PIXELS);
+      ImageLimits.limit(ImageLimits.MAX_SIDE_PROPERTY, ImageLimits.DEFAULT_MAX_SIDE);
+    } catch (BadInputException e) {
+      err.println("error: " + e.getMessage());
+      return 2;
+    }
+    Preprocess pre = new Preprocess(o.resize, crop);
+    int failures = 0;
     for (String file : o.files) {
-      try {
-        float[] x = o.yuv == null ? pre.image(Path.of(file)) : pre.frame(Path.of(file), o.yuv, o.width, o.height);
-        if (x.length != shape[0] * shape[1] * shape[2]) {
-          throw new BadInputException(file + ": preprocessed to " + x.length + " values, the model takes " + shape[0] + "x" + shape[1] + "x" + shape[2]);
-        }
-        float[] logits = new float[model.outputSize()];
-        long t0 = System.nanoTime();
-        model.predict(x, 1, logits);
-        double ms = (System.nanoTime() - t0) / 1e6;
-        out.println(file + (o.time ? String.format(" (%.1f ms)", ms) : "") + ":");
-        for (Prediction p : Prediction.topK(logits, 0, logits.length, o.top, model.labels())) {
-          out.printf("  %6.2f%%  %s%n", p.probability() * 100, p.label());
-        }
-      } catch (BadInputException e) {
-        err.println("error: " + e.getMessage());
-        failures++;
-      }
+      if (!classify(model, pre, o, file, out, err)) failures++;
     }
     return failures == 0 ? 0 : 1;
+  }
+
+  /**
+   * Classifies one image or frame and prints its top classes, or prints one error line: false then.
+   * Whatever goes wrong with one file, the others of the call still get their answers.
+   */
+  private static boolean classify(CompiledModel model, Preprocess pre, Options o, String file, PrintStream out, PrintStream err) {
+    try {
+      float[] x = o.yuv == null ? pre.image(Path.of(file)) : pre.frame(Path.of(file), o.yuv, o.width, o.height);
+      float[] logits = new float[model.outputSize()];
+      long t0 = System.nanoTime();
+      model.predict(x, 1, logits);
+      double ms = (System.nanoTime() - t0) / 1e6;
+      out.println(file + (o.time ? String.format(" (%.1f ms)", ms) : "") + ":");
+      for (Prediction p : Prediction.topK(logits, 0, logits.length, o.top, model.labels())) {
+        out.printf("  %6.2f%%  %s%n", p.probability() * 100, p.label());
+      }
+      return true;
+    } catch (BadInputException e) {
+      err.println("error: " + e.getMessage());
+    } catch (java.nio.file.InvalidPathException e) {
+      err.println("error: " + file + ": not a valid path (" + e.getReason() + ")");
+    } catch (OutOfMemoryError e) {
+      err.println("error: " + file + ": out of memory (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise it with -Xmx)");
+    } catch (RuntimeException e) {
+      err.println("error: " + file + ": internal error: " + e + " (a netc bug; please report it)");
+    }
+    return false;
   }
 
   private static int runTensor(CompiledModel model, Options o, PrintStream out, PrintStream err) {

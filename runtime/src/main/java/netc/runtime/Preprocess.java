@@ -6,9 +6,13 @@ import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -23,13 +27,16 @@ import javax.imageio.stream.ImageInputStream;
  * rounded to 8 bits), so the tensor matches torchvision on a PIL-loaded image to within 1/255.
  */
 public final class Preprocess {
-  /** Images larger than this many pixels are refused before decoding (a decompression bomb). */
-  static final long MAX_PIXELS = 100_000_000L;
-
   private final int resize;
   private final int crop;
 
+  /**
+   * @throws IllegalArgumentException unless both are positive and a crop's 3 x crop x crop values
+   *     fit in a Java array
+   */
   public Preprocess(int resize, int crop) {
+    if (resize < 1 || crop < 1) throw new IllegalArgumentException("resize and crop must be positive, got " + resize + " and " + crop);
+    if (3L * crop * crop > ImageLimits.MAX_ARRAY) throw new IllegalArgumentException("a crop of " + crop + " has more values than a Java array holds");
     this.resize = resize;
     this.crop = crop;
   }
@@ -39,80 +46,184 @@ public final class Preprocess {
     return tensor(decode(file), file.toString());
   }
 
-  /** A raw camera frame, converted from YUV (BT.601, limited range) to RGB first. */
+  /**
+   * A raw camera frame, converted from YUV (BT.601, limited range) to RGB first. The size the
+   * format and {@code width x height} imply is checked against the limits and against the file's
+   * size before anything is read, so a device or a huge sparse file is refused without reading it.
+   */
   public float[] frame(Path file, String format, int width, int height) {
+    String name = file.toString();
+    long expected = Yuv.frameBytes(format, width, height, name);
+    regularFile(file);
     byte[] data;
     try {
-      data = Files.readAllBytes(file);
+      long size = Files.size(file);
+      if (size != expected) throw new BadInputException(Yuv.sizeMismatch(name, size, format, width, height, expected));
+      data = readExactly(file, (int) expected);
     } catch (IOException e) {
-      throw new BadInputException(file + ": cannot read (" + e.getMessage() + ")");
+      throw new BadInputException(name + ": cannot read (" + e.getMessage() + ")");
     }
-    return tensor(Yuv.toRgb(data, format, width, height, file.toString()), file.toString());
+    return tensor(Yuv.toRgb(data, format, width, height, name), name);
+  }
+
+  /** Reads {@code n} bytes and no more, in case the file changed since its size was checked. */
+  private static byte[] readExactly(Path file, int n) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] data = in.readNBytes(n);
+      if (data.length != n || in.read() >= 0) throw new BadInputException(file + ": the file changed size while it was read");
+      return data;
+    }
   }
 
   /** RGB bytes [h][w][3] with their size. */
-  public record Rgb(int width, int height, byte[] pixels) {}
+  public record Rgb(int width, int height, byte[] pixels) {
+    public Rgb {
+      if (width < 1 || height < 1 || pixels.length != 3L * width * height) {
+        throw new IllegalArgumentException(pixels.length + " bytes are not the RGB pixels of a " + width + "x" + height + " image");
+      }
+    }
+  }
 
+  /**
+   * torchvision's Resize(resize) then CenterCrop(crop), ToTensor: only the crop is resampled, so
+   * an extreme aspect ratio (a 1x30000 strip resizes to 256x7680000) costs no more than the crop.
+   */
   public float[] tensor(Rgb rgb, String name) {
     int w = rgb.width(), h = rgb.height();
     // torchvision Resize(int): the shorter side becomes `resize`, the longer keeps the aspect ratio
-    int nw, nh;
-    if (w <= h) {
-      nw = resize;
-      nh = (int) ((long) resize * h / w);
-    } else {
-      nh = resize;
-      nw = (int) ((long) resize * w / h);
+    long nw = w <= h ? resize : (long) resize * w / h;
+    long nh = w <= h ? (long) resize * h / w : resize;
+    if (Math.max(nw, nh) > Integer.MAX_VALUE) {
+      throw new BadInputException(name + ": image of " + w + "x" + h + " resized to a shorter side of " + resize + " would be " + nw + "x" + nh
+          + ", a side over " + Integer.MAX_VALUE);
     }
     if (nw < crop || nh < crop) throw new BadInputException(name + ": image of " + w + "x" + h + " is too small for a " + crop + " crop");
-    byte[] resized = Resample.bilinear(rgb.pixels(), w, h, nw, nh);
     int top = (int) Math.rint((nh - crop) / 2.0), left = (int) Math.rint((nw - crop) / 2.0);
+    byte[] cropped = Resample.bilinear(rgb.pixels(), w, h, (int) nw, (int) nh, left, top, crop, crop, name);
     float[] out = new float[3 * crop * crop];
     for (int y = 0; y < crop; y++) {
       for (int x = 0; x < crop; x++) {
-        int src = ((top + y) * nw + left + x) * 3;
-        for (int c = 0; c < 3; c++) out[(c * crop + y) * crop + x] = (resized[src + c] & 0xff) / 255f;
+        int src = (y * crop + x) * 3;
+        for (int c = 0; c < 3; c++) out[(c * crop + y) * crop + x] = (cropped[src + c] & 0xff) / 255f;
       }
     }
     return out;
   }
 
-  /** Decodes a PNG or JPEG to RGB, handling grayscale, alpha, palettes and CMYK JPEGs. */
+  /**
+   * Decodes a PNG or JPEG to RGB, handling grayscale, alpha, palettes and CMYK JPEGs. A truncated
+   * or damaged file is refused, never decoded with its missing part filled in: a PNG's chunks are
+   * checked first (CRCs, the IEND chunk), and any warning of the JPEG decoder (it warns when the
+   * data ends before the image's end marker, or when it meets corrupt data) is an error. The
+   * dimensions are checked against {@link ImageLimits} before the pixels are allocated.
+   */
   public static Rgb decode(Path file) {
-    if (!Files.isRegularFile(file)) throw new BadInputException(file + ": no such file");
-    try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
-      Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
-      if (readers == null || !readers.hasNext()) throw new BadInputException(file + ": not a PNG or JPEG image (unknown format)");
-      ImageReader reader = readers.next();
-      try {
-        reader.setInput(in, true, true);
-        long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
-        if (pixels > MAX_PIXELS) throw new BadInputException(file + ": image of " + pixels + " pixels is too large");
-        Raster raster;
-        ColorModel model = null;
-        try {
-          BufferedImage img = reader.read(0);
-          raster = img.getRaster();
-          model = img.getColorModel();
-        } catch (javax.imageio.IIOException e) {
-          // CMYK and YCCK JPEGs: ImageIO has no color conversion for them, but reads the raw raster
-          if (!reader.canReadRaster()) throw e;
-          raster = reader.readRaster(0, null);
-          if (raster.getNumBands() != 4) throw e;
-        }
-        return toRgb(raster, model);
-      } finally {
-        reader.dispose();
-      }
-    } catch (IOException | RuntimeException e) {
-      if (e instanceof BadInputException b) throw b;
+    regularFile(file);
+    try {
+      String format = format(file);
+      if (format.equals("png")) PngChunks.check(file);
+      return decode(file, format);
+    } catch (IOException e) {
       throw new BadInputException(file + ": cannot decode image (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
     }
   }
 
-  private static Rgb toRgb(Raster r, ColorModel model) {
+  /** Refuses what is not a regular file (missing, a directory, a device, a pipe) before opening it. */
+  private static void regularFile(Path file) {
+    if (Files.isRegularFile(file)) return;
+    if (!Files.exists(file)) throw new BadInputException(file + ": no such file");
+    throw new BadInputException(file + ": not a regular file" + (Files.isDirectory(file) ? " (a directory)" : " (a device or a pipe)"));
+  }
+
+  /** "png" or "jpeg" from the file's first bytes (its name may lie), else a refusal naming what it looks like. */
+  private static String format(Path file) throws IOException {
+    byte[] head;
+    try (InputStream in = Files.newInputStream(file)) {
+      head = in.readNBytes(12);
+    }
+    if (startsWith(head, PngChunks.SIGNATURE)) return "png";
+    if (startsWith(head, new byte[] {(byte) 0xff, (byte) 0xd8, (byte) 0xff})) return "jpeg";
+    String seems = startsWith(head, "GIF8".getBytes(StandardCharsets.ISO_8859_1)) ? "a GIF image"
+        : startsWith(head, "BM".getBytes(StandardCharsets.ISO_8859_1)) ? "a BMP image"
+        : startsWith(head, "II*".getBytes(StandardCharsets.ISO_8859_1)) || startsWith(head, "MM\0*".getBytes(StandardCharsets.ISO_8859_1)) ? "a TIFF image"
+        : head.length == 12 && new String(head, 8, 4, StandardCharsets.ISO_8859_1).equals("WEBP") ? "a WebP image"
+        : head.length == 0 ? "an empty file" : "unknown format";
+    throw new BadInputException(file + ": not a PNG or JPEG image (" + seems + ")");
+  }
+
+  private static boolean startsWith(byte[] data, byte[] prefix) {
+    return data.length >= prefix.length && java.util.Arrays.equals(data, 0, prefix.length, prefix, 0, prefix.length);
+  }
+
+  private static Rgb decode(Path file, String format) throws IOException {
+    try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+      Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format);
+      if (in == null || !readers.hasNext()) throw new BadInputException(file + ": cannot decode image (this JVM has no " + format + " reader)");
+      ImageReader reader = readers.next();
+      List<String> warnings = new ArrayList<>();
+      try {
+        reader.setInput(in, true, true);
+        reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+        int w = reader.getWidth(0), h = reader.getHeight(0);
+        ImageLimits.check(file.toString(), "image", w, h);
+        Rgb rgb = decodePixels(reader, file, w, h);
+        refuseIfWarned(file, format, warnings);
+        return rgb;
+      } catch (IOException | RuntimeException e) {
+        if (e instanceof BadInputException b) throw b;
+        refuseIfWarned(file, format, warnings); // a truncation warning explains the failure better
+        throw new BadInputException(file + ": cannot decode image (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
+      } finally {
+        reader.dispose();
+      }
+    }
+  }
+
+  /** Decodes the pixels of a {@code w x h} image (already within the limits); running out of heap is a clear error. */
+  private static Rgb decodePixels(ImageReader reader, Path file, int w, int h) throws IOException {
+    try {
+      Raster raster;
+      ColorModel model = null;
+      try {
+        BufferedImage img = reader.read(0);
+        raster = img.getRaster();
+        model = img.getColorModel();
+      } catch (javax.imageio.IIOException e) {
+        // CMYK and YCCK JPEGs: ImageIO has no color conversion for them, but reads the raw raster
+        if (!reader.canReadRaster()) throw e;
+        raster = reader.readRaster(0, null);
+        if (raster.getNumBands() != 4) throw e;
+      }
+      if (raster.getWidth() != w || raster.getHeight() != h) {
+        throw new BadInputException(file + ": cannot decode image (its header says " + w + "x" + h + ", the decoder gave "
+            + raster.getWidth() + "x" + raster.getHeight() + ")");
+      }
+      return toRgb(raster, model, file.toString());
+    } catch (OutOfMemoryError e) {
+      // the limits keep this to a few hundred MB, but a small -Xmx may still not hold it
+      throw new BadInputException(file + ": image of " + w + "x" + h + " needs more memory than this JVM may use ("
+          + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise it with -Xmx)");
+    }
+  }
+
+  /**
+   * The decoder's warnings mean its pixels are not all from the file: JPEG's "Truncated File -
+   * Missing EOI marker" when the data ran out (the rest is filled in gray), libjpeg's "Corrupt JPEG
+   * data" and others. Only those that say they ignored metadata (an invalid color profile, a
+   * thumbnail's markers) leave the pixels whole.
+   */
+  private static void refuseIfWarned(Path file, String format, List<String> warnings) {
+    for (String w : warnings) {
+      if (w != null && w.endsWith("; ignored")) continue;
+      String problem = w != null && w.contains("Missing EOI") ? "truncated JPEG: the data ends before the end-of-image marker"
+          : "corrupt " + format.toUpperCase(java.util.Locale.ROOT) + ": " + w;
+      throw new BadInputException(file + ": cannot decode image (" + problem + ")");
+    }
+  }
+
+  private static Rgb toRgb(Raster r, ColorModel model, String name) {
     int w = r.getWidth(), h = r.getHeight(), bands = r.getNumBands();
-    byte[] out = new byte[w * h * 3];
+    byte[] out = new byte[ImageLimits.array(name, 3L * w * h, "the RGB pixels of " + w + "x" + h)];
     int bits = r.getSampleModel().getSampleSize(0);
     int shift = Math.max(0, bits - 8);
     int[] px = new int[bands];

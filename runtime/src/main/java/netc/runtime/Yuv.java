@@ -5,39 +5,62 @@ package netc.runtime;
  * NV12 (Y plane, then interleaved UV at half resolution) and YUYV (4:2:2 packed Y0 U Y1 V), with the
  * BT.601 limited-range matrix (Y in 16..235, chroma in 16..240) that cameras use for SD and most
  * webcam streams.
+ *
+ * <p>Odd sizes are laid out as FFmpeg and libyuv lay them out: I420 and NV12 round the chroma
+ * planes up (a 5x3 frame has 3x2 chroma samples, the last column and row covering one pixel);
+ * YUYV packs two pixels per 4 bytes, so its width must be even.
  */
 final class Yuv {
   private Yuv() {}
 
-  static Preprocess.Rgb toRgb(byte[] data, String format, int w, int h, String name) {
-    long expected = switch (format) {
-      case "i420", "nv12" -> {
-        if (w % 2 != 0 || h % 2 != 0) throw new BadInputException(name + ": " + format + " needs an even width and height, got " + w + "x" + h);
-        yield (long) w * h * 3 / 2;
-      }
+  /**
+   * The bytes of a {@code w x h} frame in {@code format}, after checking the format and the size
+   * (the image limits, an even width for YUYV): called before the file is opened.
+   */
+  static long frameBytes(String format, int w, int h, String name) {
+    ImageLimits.check(name, "frame", w, h);
+    long luma = (long) w * h, chroma = 2L * chromaWidth(w) * chromaHeight(h);
+    return switch (format) {
+      case "i420", "nv12" -> luma + chroma;
       case "yuyv" -> {
-        if (w % 2 != 0) throw new BadInputException(name + ": yuyv needs an even width, got " + w);
-        yield (long) w * h * 2;
+        if (w % 2 != 0) throw new BadInputException(name + ": yuyv packs two pixels in 4 bytes, so it needs an even width, got " + w + "x" + h);
+        yield luma * 2;
       }
-      default -> throw new BadInputException(name + ": unknown YUV format " + format);
+      default -> throw new BadInputException(name + ": unknown YUV format " + format + " (i420, nv12 or yuyv)");
     };
-    if (data.length != expected) {
-      throw new BadInputException(name + ": " + data.length + " bytes, but a " + w + "x" + h + " " + format + " frame has " + expected);
-    }
-    byte[] out = new byte[w * h * 3];
+  }
+
+  /** The one-line error for a frame file of the wrong size (its size is checked before it is read). */
+  static String sizeMismatch(String name, long size, String format, int w, int h, long expected) {
+    return name + ": " + size + " bytes, but a " + w + "x" + h + " " + format + " frame has " + expected;
+  }
+
+  private static int chromaWidth(int w) {
+    return (w + 1) / 2;
+  }
+
+  private static int chromaHeight(int h) {
+    return (h + 1) / 2;
+  }
+
+  static Preprocess.Rgb toRgb(byte[] data, String format, int w, int h, String name) {
+    long expected = frameBytes(format, w, h, name);
+    if (data.length != expected) throw new BadInputException(sizeMismatch(name, data.length, format, w, h, expected));
+    byte[] out = new byte[3 * w * h]; // frameBytes checked 3wh against the array limit
+    int cw = chromaWidth(w), ch = chromaHeight(h), plane = w * h;
     for (int y = 0; y < h; y++) {
       for (int x = 0; x < w; x++) {
         int luma, u, v;
         switch (format) {
           case "i420" -> {
             luma = data[y * w + x] & 0xff;
-            int c = (y / 2) * (w / 2) + x / 2;
-            u = data[w * h + c] & 0xff;
-            v = data[w * h + w * h / 4 + c] & 0xff;
+            int c = (y / 2) * cw + x / 2;
+            u = data[plane + c] & 0xff;
+            v = data[plane + cw * ch + c] & 0xff;
           }
           case "nv12" -> {
             luma = data[y * w + x] & 0xff;
-            int c = w * h + (y / 2) * w + (x / 2) * 2;
+            int c = plane + (y / 2) * 2 * cw + (x / 2) * 2;
             u = data[c] & 0xff;
             v = data[c + 1] & 0xff;
           }

@@ -1,0 +1,110 @@
+package netc.runtime;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.CRC32;
+
+/**
+ * The chunk structure of a PNG file, checked before decoding: ImageIO's reader neither checks the
+ * chunks' CRCs nor looks for the IEND chunk, so a file cut after its last pixel row, or with
+ * damaged chunks, would otherwise decode without a word. Walks every chunk (streaming, no buffer
+ * larger than a read block): IHDR first, IDATs, a correct CRC on each, IEND at the end. Bytes after
+ * IEND are ignored, as PIL and browsers ignore them.
+ */
+final class PngChunks {
+  static final byte[] SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+  /** The PNG specification's largest chunk length (2^31 - 1). */
+  private static final long MAX_CHUNK = Integer.MAX_VALUE;
+
+  private PngChunks() {}
+
+  /** Throws a one-line BadInputException naming {@code file} unless its chunks are whole and intact. */
+  static void check(Path file) throws IOException {
+    long size = Files.size(file);
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+      new Walk(file, size, in).run();
+    }
+  }
+
+  /** One pass over a file's chunks. */
+  private static final class Walk {
+    private final Path file;
+    private final long size;
+    private final InputStream in;
+    private final byte[] block = new byte[1 << 16];
+    private long offset;
+
+    Walk(Path file, long size, InputStream in) {
+      this.file = file;
+      this.size = size;
+      this.in = in;
+    }
+
+    void run() throws IOException {
+      byte[] signature = in.readNBytes(SIGNATURE.length);
+      offset = signature.length;
+      if (!java.util.Arrays.equals(signature, SIGNATURE)) throw bad("corrupt PNG: bad signature");
+      boolean sawData = false;
+      for (int index = 0; ; index++) {
+        long start = offset;
+        if (start == size) throw bad("truncated PNG: the file ends after " + size + " bytes without an IEND chunk");
+        byte[] head = readFully(8, "a chunk header");
+        long length = ((head[0] & 0xffL) << 24) | ((head[1] & 0xff) << 16) | ((head[2] & 0xff) << 8) | (head[3] & 0xff);
+        if (!letters(head, 4, 4)) throw bad("corrupt PNG: no chunk type at byte " + (start + 4));
+        String type = new String(head, 4, 4, StandardCharsets.ISO_8859_1);
+        if (length > MAX_CHUNK) throw bad("corrupt PNG: chunk " + type + " at byte " + start + " declares " + length + " bytes");
+        if (index == 0 && !(type.equals("IHDR") && length == 13)) throw bad("corrupt PNG: the first chunk is " + type + ", not a 13-byte IHDR");
+        if (start + 12 + length > size) {
+          throw bad("truncated PNG: chunk " + type + " at byte " + start + " needs " + (12 + length) + " bytes, the file ends after " + size);
+        }
+        CRC32 crc = new CRC32();
+        crc.update(head, 4, 4);
+        copyInto(crc, length, type);
+        byte[] stored = readFully(4, "the CRC of chunk " + type);
+        long expected = ((stored[0] & 0xffL) << 24) | ((stored[1] & 0xff) << 16) | ((stored[2] & 0xff) << 8) | (stored[3] & 0xff);
+        if (crc.getValue() != expected) throw bad("corrupt PNG: chunk " + type + " at byte " + start + " fails its CRC check");
+        sawData |= type.equals("IDAT");
+        if (type.equals("IEND")) {
+          if (!sawData) throw bad("corrupt PNG: no IDAT chunk (no pixel data)");
+          return;
+        }
+      }
+    }
+
+    /** Feeds {@code length} bytes of chunk data to the CRC without holding them. */
+    private void copyInto(CRC32 crc, long length, String type) throws IOException {
+      for (long left = length; left > 0; ) {
+        int n = in.read(block, 0, (int) Math.min(block.length, left));
+        if (n < 0) throw bad("truncated PNG: the file ends inside chunk " + type + " (at byte " + offset + ")");
+        crc.update(block, 0, n);
+        left -= n;
+        offset += n;
+      }
+    }
+
+    private byte[] readFully(int n, String what) throws IOException {
+      byte[] b = in.readNBytes(n);
+      offset += b.length;
+      if (b.length < n) throw bad("truncated PNG: the file ends inside " + what + " (at byte " + offset + ")");
+      return b;
+    }
+
+    /** Chunk types are four ASCII letters; anything else means the walk lost its place. */
+    private static boolean letters(byte[] b, int from, int n) {
+      for (int i = from; i < from + n; i++) {
+        int c = b[i] | 0x20; // lower case
+        if (c < 'a' || c > 'z') return false;
+      }
+      return true;
+    }
+
+    private BadInputException bad(String problem) {
+      return new BadInputException(file + ": cannot decode image (" + problem + ")");
+    }
+  }
+}

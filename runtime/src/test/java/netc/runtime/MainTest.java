@@ -1,0 +1,157 @@
+package netc.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The compiled jar's entry point on a call that mixes good and bad files: each good file gets its
+ * answer, each bad one a single error line naming it, and the exit status is 1. The model is a
+ * tiny hand-written one (its logits are the input's channel means), served to Main through a
+ * class loader, so these tests need no compiler.
+ */
+class MainTest {
+  @TempDir Path dir;
+
+  @AfterEach
+  void clearLimits() {
+    System.clearProperty(ImageLimits.MAX_PIXELS_PROPERTY);
+  }
+
+  /** A model of [3, 8, 8] to 4 logits: the three channel means, and 0. */
+  public static final class TinyModel extends CompiledModel {
+    public TinyModel(java.util.Properties p, int threads) {
+      super(p, threads);
+    }
+
+    @Override protected int steps() {
+      return 1;
+    }
+
+    @Override protected int items(int step) {
+      return 1;
+    }
+
+    @Override protected boolean parallel(int step) {
+      return false;
+    }
+
+    @Override protected void runStep(int step, Workspace ws, int from, int to) {
+      for (int c = 0; c < 3; c++) {
+        float sum = 0;
+        for (int i = 0; i < 64; i++) sum += ws.input[ws.inputBase + c * 64 + i];
+        ws.arena[c] = sum / 64;
+      }
+      ws.arena[3] = 0;
+    }
+
+    @Override protected int outputOffset() {
+      return 0;
+    }
+
+    @Override public List<String> stepNames() {
+      return List.of("means");
+    }
+  }
+
+  record Run(int status, List<String> out, List<String> err) {}
+
+  static Run run(String... args) {
+    String props = String.join("\n", "class=" + TinyModel.class.getName(), "runtime.abi=" + CompiledModel.ABI, "input.shape=3,8,8",
+        "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=tiny");
+    ClassLoader loader = new ClassLoader(MainTest.class.getClassLoader()) {
+      @Override public InputStream getResourceAsStream(String name) {
+        return name.equals("netc/model.properties") ? new ByteArrayInputStream(props.getBytes(StandardCharsets.UTF_8)) : super.getResourceAsStream(name);
+      }
+    };
+    ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+    List<String> all = new ArrayList<>(List.of("--threads", "1", "--top", "2"));
+    all.addAll(Arrays.asList(args));
+    int status = Main.run(all.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), loader);
+    return new Run(status, out.toString(StandardCharsets.UTF_8).lines().toList(), err.toString(StandardCharsets.UTF_8).lines().toList());
+  }
+
+  static void assertNoTrace(Run r) {
+    for (String line : r.err()) {
+      assertFalse(line.contains("Exception") || line.contains("internal error") || line.startsWith("\tat "), "a clean error line: " + line);
+    }
+  }
+
+  @Test
+  void aMixedCallOfImagesAnswersTheGoodOnesAndExitsWith1() throws IOException {
+    byte[] jpeg = TestImages.jpeg(TestImages.picture(400, 300), false);
+    Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(400, 300)));
+    Path cut = Files.write(dir.resolve("cut.jpg"), Arrays.copyOf(jpeg, 700));
+    Path missing = dir.resolve("missing.png");
+    Path whole = Files.write(dir.resolve("whole.jpg"), jpeg);
+    Path huge = Files.write(dir.resolve("huge.png"), BadImageTest.pngOfSize(60_000, 60_000));
+    Path strip = Files.write(dir.resolve("strip.png"), TestImages.png(TestImages.picture(1, 30_000)));
+    Run r = run(good.toString(), cut.toString(), missing.toString(), whole.toString(), huge.toString(), strip.toString());
+    assertEquals(1, r.status(), "a failed input makes the exit status 1");
+    assertEquals(List.of(good + ":", whole + ":", strip + ":"), r.out().stream().filter(l -> l.endsWith(":")).toList(), "the good files' answers, in order");
+    assertEquals(3 * 3, r.out().size(), "a header and two classes per good file:\n" + r.out());
+    assertTrue(r.out().stream().filter(l -> !l.endsWith(":")).allMatch(l -> l.matches("\\s+\\d+\\.\\d\\d%  class \\d")), r.out().toString());
+    assertEquals(List.of(
+        "error: " + cut + ": cannot decode image (truncated JPEG: the data ends before the end-of-image marker)",
+        "error: " + missing + ": no such file",
+        "error: " + huge + ": image of 60000x60000 has a side over the limit of 30000 pixels (-Dnetc.image.maxSide=N allows more)"), r.err());
+  }
+
+  @Test
+  void aMixedCallOfFramesAnswersTheGoodOnesAndExitsWith1() throws IOException {
+    Path good = Files.write(dir.resolve("good.yuv"), YuvTest.encode("nv12", 8, 6));
+    Path odd = Files.write(dir.resolve("odd.yuv"), YuvTest.encode("nv12", 9, 7));
+    Path shorter = Files.write(dir.resolve("short.yuv"), new byte[50]);
+    Run r = run("--yuv", "nv12", "--size", "8x6", "--resize", "8", good.toString(), shorter.toString(), dir.toString());
+    assertEquals(1, r.status());
+    assertEquals(List.of(good + ":"), r.out().stream().filter(l -> l.endsWith(":")).toList());
+    assertEquals(List.of("error: " + shorter + ": 50 bytes, but a 8x6 nv12 frame has 72", "error: " + dir + ": not a regular file (a directory)"), r.err());
+    Run oddRun = run("--yuv", "nv12", "--size", "9x7", "--resize", "8", odd.toString());
+    assertEquals(0, oddRun.status(), oddRun.err().toString());
+    assertEquals(List.of(odd + ":"), oddRun.out().stream().filter(l -> l.endsWith(":")).toList());
+    assertNoTrace(r);
+  }
+
+  @Test
+  void framesBeyondTheLimitsAreOneLineEach() throws IOException {
+    Path f = Files.write(dir.resolve("f.yuv"), new byte[10]);
+    Run r = run("--yuv", "i420", "--size", "32768x32768", f.toString(), "/dev/zero");
+    assertEquals(1, r.status());
+    assertEquals(2, r.err().size(), r.err().toString());
+    assertTrue(r.err().stream().allMatch(l -> l.contains("frame of 32768x32768 has a side over the limit of 30000 pixels")), r.err().toString());
+    assertNoTrace(r);
+  }
+
+  @Test
+  void aCropTheModelCannotTakeIsOneErrorForTheCall() throws IOException {
+    Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
+    Run r = run("--crop", "16", good.toString(), good.toString());
+    assertEquals(2, r.status());
+    assertEquals(List.of("error: images preprocess to 3x16x16 (--crop 16), the model takes 3x8x8"), r.err());
+    assertEquals(List.of(), r.out());
+  }
+
+  @Test
+  void aBadLimitPropertyIsOneErrorForTheCall() throws IOException {
+    Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
+    System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, "-5");
+    Run r = run(good.toString(), good.toString());
+    assertEquals(2, r.status());
+    assertEquals(List.of("error: -Dnetc.image.maxPixels=-5: not a positive integer up to 2147483647"), r.err());
+  }
+}

@@ -1,0 +1,81 @@
+package netc.runtime;
+
+import java.awt.Color;
+import java.awt.GradientPaint;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
+
+/** Small images made in the tests (nothing big is committed): encoded PNGs and JPEGs, and PNG chunks built by hand. */
+final class TestImages {
+  private TestImages() {}
+
+  /** A gradient with a disc: smooth areas and edges, so a JPEG has real entropy-coded data. */
+  static BufferedImage picture(int w, int h) {
+    BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
+    Graphics2D g = img.createGraphics();
+    g.setPaint(new GradientPaint(0, 0, Color.ORANGE, w, h, Color.BLUE));
+    g.fillRect(0, 0, w, h);
+    g.setColor(Color.WHITE);
+    g.fillOval(w / 4, h / 4, Math.max(1, w / 2), Math.max(1, h / 2));
+    g.dispose();
+    return img;
+  }
+
+  static byte[] png(BufferedImage img) {
+    return encode(img, "png", false);
+  }
+
+  static byte[] jpeg(BufferedImage img, boolean progressive) {
+    return encode(img, "jpeg", progressive);
+  }
+
+  private static byte[] encode(BufferedImage img, String format, boolean progressive) {
+    ImageWriter writer = ImageIO.getImageWritersByFormatName(format).next();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+      writer.setOutput(out);
+      ImageWriteParam param = writer.getDefaultWriteParam();
+      if (progressive) param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
+      writer.write(null, new IIOImage(img, null, null), param);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      writer.dispose();
+    }
+    return bytes.toByteArray();
+  }
+
+  /** One PNG chunk: length, type, data and a correct CRC. */
+  static byte[] chunk(String type, byte[] data) {
+    ByteBuffer b = ByteBuffer.allocate(12 + data.length);
+    byte[] t = type.getBytes(StandardCharsets.ISO_8859_1);
+    b.putInt(data.length).put(t).put(data);
+    CRC32 crc = new CRC32();
+    crc.update(t);
+    crc.update(data);
+    b.putInt((int) crc.getValue());
+    return b.array();
+  }
+
+  /** An IHDR chunk of an 8-bit RGB image of {@code w x h}. */
+  static byte[] ihdr(long w, long h) {
+    return chunk("IHDR", ByteBuffer.allocate(13).putInt((int) w).putInt((int) h).put((byte) 8).put((byte) 2).put(new byte[3]).array());
+  }
+
+  static byte[] concat(byte[]... parts) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] p : parts) out.writeBytes(p);
+    return out.toByteArray();
+  }
+}
