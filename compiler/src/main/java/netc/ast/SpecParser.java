@@ -1,6 +1,8 @@
 package netc.ast;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import netc.ast.Ast.*;
 import netc.grammar.NetLexer;
@@ -12,9 +14,15 @@ import org.antlr.v4.runtime.ParserRuleContext;
 import org.antlr.v4.runtime.RecognitionException;
 import org.antlr.v4.runtime.Recognizer;
 import org.antlr.v4.runtime.Token;
+import org.antlr.v4.runtime.tree.ParseTree;
 import org.antlr.v4.runtime.tree.TerminalNode;
 
-/** Parses one spec file into its AST; stops at the first syntax error. */
+/**
+ * Parses one spec file into its AST; stops at the first syntax error. The parser and the conversion
+ * to the AST recurse once per level of nesting and per term of an expression, so both are measured
+ * first, without recursion, and refused past {@link SpecLimit#NESTING} and
+ * {@link SpecLimit#EXPRESSION_TERMS}: a located message instead of a StackOverflowError.
+ */
 public final class SpecParser {
   private final SourceFile file;
 
@@ -28,13 +36,103 @@ public final class SpecParser {
 
   private Spec parse() {
     NetLexer lexer = new NetLexer(CharStreams.fromString(file.text(), file.displayName()));
-    NetParser parser = new NetParser(new CommonTokenStream(lexer));
+    CommonTokenStream tokens = new CommonTokenStream(lexer);
     ThrowingListener listener = new ThrowingListener();
     lexer.removeErrorListeners();
-    parser.removeErrorListeners();
     lexer.addErrorListener(listener);
+    tokens.fill();
+    checkNesting(tokens.getTokens());
+    NetParser parser = new NetParser(tokens);
+    parser.removeErrorListeners();
     parser.addErrorListener(listener);
-    return spec(parser.spec());
+    try {
+      NetParser.SpecContext tree = parser.spec();
+      checkExpressionSizes(tree);
+      return spec(tree);
+    } catch (StackOverflowError e) {
+      // Only reachable with the limits raised past what the thread's stack holds.
+      throw new NetcException(new Span(file, 1, 1, 1), "the spec nests too deeply for the Java stack; give java a larger -Xss");
+    }
+  }
+
+  // ---- limits, checked without recursion before anything recurses ----------------------------
+
+  /**
+   * Refuses nesting past the limit, counted on the tokens: every open bracket is a level, and so is
+   * every minus sign in a row ({@code - - x}), as the parser recurses for each. A sign run before a
+   * bracket stays counted inside it, where the parser is still inside the sign.
+   */
+  private void checkNesting(List<Token> tokens) {
+    long limit = SpecLimit.NESTING.get();
+    Deque<Integer> signsAtOpen = new ArrayDeque<>();
+    int enclosingSigns = 0, signs = 0;
+    Token previous = null;
+    for (Token t : tokens) {
+      String text = t.getType() == Token.EOF ? "" : t.getText();
+      if (text.equals("-") && !endsOperand(previous)) {
+        signs++;
+      } else if (text.equals("(") || text.equals("[") || text.equals("{")) {
+        signsAtOpen.push(signs);
+        enclosingSigns += signs;
+        signs = 0;
+      } else if ((text.equals(")") || text.equals("]") || text.equals("}")) && !signsAtOpen.isEmpty()) {
+        enclosingSigns -= signsAtOpen.pop();
+        signs = 0;
+      } else {
+        signs = 0;
+      }
+      if (signsAtOpen.size() + enclosingSigns + signs > limit) {
+        throw new NetcException(span(t), "nesting deeper than " + SpecLimit.NESTING.shown()
+            + " levels (brackets, lists, block bodies and minus signs); " + SpecLimit.NESTING.raise());
+      }
+      previous = t;
+    }
+  }
+
+  /** Whether a '-' after {@code t} subtracts (after an operand) rather than negates. */
+  private static boolean endsOperand(Token t) {
+    if (t == null) return false;
+    return switch (t.getType()) {
+      case NetLexer.INT, NetLexer.FLOAT, NetLexer.IDENT, NetLexer.TRUE, NetLexer.FALSE -> true;
+      default -> t.getText().equals(")") || t.getText().equals("]");
+    };
+  }
+
+  /**
+   * Refuses an expression with more terms than the limit before it is converted: {@code 1+1+...}
+   * parses into a tree as deep as it is long. Walks the parse tree with a stack of its own.
+   */
+  private void checkExpressionSizes(ParseTree tree) {
+    long limit = SpecLimit.EXPRESSION_TERMS.get();
+    Deque<ParseTree> todo = new ArrayDeque<>();
+    todo.push(tree);
+    while (!todo.isEmpty()) {
+      ParseTree t = todo.pop();
+      if (t instanceof NetParser.ExprContext root) {
+        if (terms(root) > limit) {
+          throw new NetcException(span(root.getStart()), "expression of more than " + SpecLimit.EXPRESSION_TERMS.shown() + " terms; " + SpecLimit.EXPRESSION_TERMS.raise());
+        }
+        continue; // an expression holds no statements, and its inner expressions are counted with it
+      }
+      for (int i = 0; i < t.getChildCount(); i++) todo.push(t.getChild(i));
+    }
+  }
+
+  /** The numbers, names and booleans in one expression, counted without recursion. */
+  private static long terms(NetParser.ExprContext root) {
+    long count = 0;
+    Deque<ParseTree> todo = new ArrayDeque<>();
+    todo.push(root);
+    while (!todo.isEmpty()) {
+      ParseTree t = todo.pop();
+      if (t instanceof NetParser.IntExprContext || t instanceof NetParser.FloatExprContext
+          || t instanceof NetParser.BoolExprContext || t instanceof NetParser.RefExprContext) {
+        count++;
+      } else if (t instanceof NetParser.ExprContext) {
+        for (int i = 0; i < t.getChildCount(); i++) todo.push(t.getChild(i));
+      }
+    }
+    return count;
   }
 
   /** Turns ANTLR's first syntax error into a NetcException with a location. */
@@ -76,8 +174,12 @@ public final class SpecParser {
   }
 
   private Span span(TerminalNode node) {
-    Token t = node.getSymbol();
-    return new Span(file, t.getLine(), t.getCharPositionInLine() + 1, t.getText().length());
+    return span(node.getSymbol());
+  }
+
+  private Span span(Token t) {
+    int length = t.getType() == Token.EOF ? 1 : t.getText().length();
+    return new Span(file, t.getLine(), t.getCharPositionInLine() + 1, Math.max(1, length));
   }
 
   private Spec spec(NetParser.SpecContext ctx) {
@@ -170,15 +272,10 @@ public final class SpecParser {
   }
 
   private Expr expr(NetParser.ExprContext ctx) {
+    if (binaryOp(ctx) != null) return chain(ctx);
     Span span = span(ctx);
     if (ctx instanceof NetParser.ParenExprContext p) return expr(p.expr());
     if (ctx instanceof NetParser.NegExprContext n) return new Neg(expr(n.expr()), span);
-    if (ctx instanceof NetParser.MulExprContext m) {
-      return new Binary(m.op.getText().charAt(0), expr(m.expr(0)), expr(m.expr(1)), span);
-    }
-    if (ctx instanceof NetParser.AddExprContext a) {
-      return new Binary(a.op.getText().charAt(0), expr(a.expr(0)), expr(a.expr(1)), span);
-    }
     if (ctx instanceof NetParser.IntExprContext i) {
       try {
         return new IntLit(Long.parseLong(i.getText()), span);
@@ -186,10 +283,44 @@ public final class SpecParser {
         throw new NetcException(span, "integer too large");
       }
     }
-    if (ctx instanceof NetParser.FloatExprContext f) return new FloatLit(Double.parseDouble(f.getText()), span);
+    if (ctx instanceof NetParser.FloatExprContext f) {
+      double value = Double.parseDouble(f.getText());
+      // 1e309 reads as infinity; no attribute of a network means that, and Java source cannot spell it
+      if (Double.isInfinite(value)) throw new NetcException(span, "number too large: " + f.getText());
+      return new FloatLit(value, span);
+    }
     if (ctx instanceof NetParser.BoolExprContext b) return new BoolLit(b.TRUE() != null, span);
     if (ctx instanceof NetParser.RefExprContext r) return new Ref(r.getText(), span);
     NetParser.ListExprContext l = (NetParser.ListExprContext) ctx;
     return new ListLit(l.expr().stream().map(this::expr).toList(), span);
+  }
+
+  /**
+   * A chain of binary operators such as {@code 1+1+...+1}: its tree leans left as deep as the chain
+   * is long, so the left spine is followed in a loop and only right operands recurse, which nest no
+   * deeper than brackets and precedence levels do. (Recursing down the spine took 500 bytes of
+   * stack a term once compiled: 1,000 terms overflowed a 512 KiB stack.)
+   */
+  private Expr chain(NetParser.ExprContext top) {
+    Deque<NetParser.ExprContext> spine = new ArrayDeque<>();
+    NetParser.ExprContext c = top;
+    while (binaryOp(c) != null) {
+      spine.push(c);
+      c = c.getRuleContext(NetParser.ExprContext.class, 0);
+    }
+    Expr acc = expr(c);
+    while (!spine.isEmpty()) {
+      NetParser.ExprContext b = spine.pop();
+      Expr right = expr(b.getRuleContext(NetParser.ExprContext.class, 1));
+      acc = new Binary(binaryOp(b).getText().charAt(0), acc, right, span(b));
+    }
+    return acc;
+  }
+
+  /** The operator of a binary expression, or null for any other kind. */
+  private static Token binaryOp(NetParser.ExprContext ctx) {
+    if (ctx instanceof NetParser.MulExprContext m) return m.op;
+    if (ctx instanceof NetParser.AddExprContext a) return a.op;
+    return null;
   }
 }

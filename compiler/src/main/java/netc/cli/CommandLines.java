@@ -32,6 +32,12 @@ final class CommandLines {
         .desc("override a top-level param of the spec").build();
   }
 
+  /** Where imports may come from besides the spec's own folder (imports are confined to these). */
+  static Option importPath() {
+    return Option.builder().longOpt("import-path").hasArg().argName("DIR")
+        .desc("also look for imports in DIR, and allow them from there (repeatable); by default imports stay in the spec's folder").build();
+  }
+
   static Option help() {
     return Option.builder("h").longOpt("help").desc("show this help").build();
   }
@@ -104,5 +110,13 @@ final class CommandLines {
 
   static Graph graph(String spec, Map<String, String> overrides) {
     return GraphBuilder.build(SpecLoader.load(Path.of(spec)), overrides);
+  }
+
+  /** The spec's graph with the command line's -D overrides and --import-path directories. */
+  static Graph graph(String spec, CommandLine cl) {
+    List<Path> dirs = new java.util.ArrayList<>();
+    String[] values = cl.getOptionValues("import-path");
+    if (values != null) for (String v : values) dirs.add(Path.of(v));
+    return GraphBuilder.build(SpecLoader.load(Path.of(spec), dirs), overrides(cl));
   }
 }

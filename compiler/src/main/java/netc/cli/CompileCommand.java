@@ -14,7 +14,7 @@ import org.apache.commons.cli.Options;
 
 /** {@code netc compile SPEC [--weights W] -o OUT.jar}: the spec and its weights as a runnable jar. */
 final class CompileCommand implements Main.Command {
-  private static final String USAGE = "netc compile SPEC [--weights W.safetensors] [-D name=value]... -o OUT.jar [--emit-source DIR] [-O N] [--disable-pass NAME]";
+  private static final String USAGE = "netc compile SPEC [--weights W.safetensors] [-D name=value]... [--import-path DIR]... -o OUT.jar [--emit-source DIR] [-O N] [--disable-pass NAME]";
 
   @Override
   public String summary() {
@@ -34,7 +34,7 @@ final class CompileCommand implements Main.Command {
     CommandLines.checkWritable(jar);
     Path sourceDir = cl.hasOption("emit-source") ? Path.of(cl.getOptionValue("emit-source")) : null;
     long t0 = System.nanoTime();
-    Graph graph = CommandLines.graph(spec, CommandLines.overrides(cl));
+    Graph graph = CommandLines.graph(spec, cl);
     ParamSource params = CommandLines.params(graph, cl.getOptionValue("w"), out);
     Graph optimized = PassManager.run(graph, InspectCommand.context(cl, java.util.List.of()));
     out.printf("%s: %d layers, %d steps after the passes%n", graph.name(), graph.nodes().size() - 1, optimized.nodes().size() - 1);

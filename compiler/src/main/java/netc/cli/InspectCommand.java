@@ -27,7 +27,7 @@ import org.apache.commons.cli.Options;
 
 /** {@code netc inspect SPEC}: what every pass did, the optimized graph, and the memory plan. */
 final class InspectCommand implements Main.Command {
-  private static final String USAGE = "netc inspect SPEC [-D k=v]... [-O N] [--disable-pass NAME]... [--print-after-all] "
+  private static final String USAGE = "netc inspect SPEC [-D k=v]... [--import-path DIR]... [-O N] [--disable-pass NAME]... [--print-after-all] "
       + "[--dump-dir DIR] [--verify-each] [--dot FILE.dot] [--svg FILE.svg] [--memory]";
 
   @Override
@@ -37,7 +37,7 @@ final class InspectCommand implements Main.Command {
 
   static Options passOptions() {
     return new Options()
-        .addOption(CommandLines.defines())
+        .addOption(CommandLines.defines()).addOption(CommandLines.importPath())
         .addOption(Option.builder("O").hasArg().argName("LEVEL").desc("optimization level: 0 runs only required passes, 2 (default) all").build())
         .addOption(Option.builder().longOpt("disable-pass").hasArg().argName("NAME").desc("skip a pass (repeatable)").build())
         .addOption(Option.builder().longOpt("block").hasArg().argName("B").desc("channel block of the NCHW{B}c layout (default 16)").build());
@@ -72,7 +72,7 @@ final class InspectCommand implements Main.Command {
         .addOption(Option.builder().longOpt("memory").desc("print the memory plan").build());
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
-    Graph graph = CommandLines.graph(CommandLines.oneArgument(cl, "spec", USAGE), CommandLines.overrides(cl));
+    Graph graph = CommandLines.graph(CommandLines.oneArgument(cl, "spec", USAGE), cl);
     Path dot = cl.hasOption("dot") ? Path.of(cl.getOptionValue("dot")) : null;
     Path svg = cl.hasOption("svg") ? Path.of(cl.getOptionValue("svg")) : null;
     for (Path p : new Path[] {dot, svg}) if (p != null) CommandLines.checkWritable(p);

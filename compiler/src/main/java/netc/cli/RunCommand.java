@@ -20,7 +20,7 @@ import org.apache.commons.cli.Options;
 /** {@code netc run SPEC --input X.npy --output Y.npy --reference}: evaluates a network on a tensor. */
 final class RunCommand implements Main.Command {
   private static final String USAGE =
-      "netc run SPEC [--weights W.safetensors] --input X.npy --output Y.npy --reference [-D name=value]...\n"
+      "netc run SPEC [--weights W.safetensors] --input X.npy --output Y.npy --reference [-D name=value]... [--import-path DIR]...\n"
           + "       netc run MODEL.jar --input X.npy --output Y.npy";
 
   @Override
@@ -31,7 +31,7 @@ final class RunCommand implements Main.Command {
   @Override
   public int run(String[] args, PrintStream out) throws IOException {
     Options options = new Options()
-        .addOption(CommandLines.defines())
+        .addOption(CommandLines.defines()).addOption(CommandLines.importPath())
         .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: synthetic, seed 0)").build())
         .addOption(Option.builder("i").longOpt("input").hasArg().argName("X.npy").required().desc("NCHW float32 input, any batch size").build())
         .addOption(Option.builder("o").longOpt("output").hasArg().argName("Y.npy").required().desc("where to write the output").build())
@@ -43,7 +43,7 @@ final class RunCommand implements Main.Command {
     if (!cl.hasOption("reference")) {
       throw new UsageException("give --reference to evaluate a spec with the reference interpreter (or give a compiled .jar)");
     }
-    Graph g = CommandLines.graph(spec, CommandLines.overrides(cl));
+    Graph g = CommandLines.graph(spec, cl);
     ParamSource params = CommandLines.params(g, cl.getOptionValue("w"), out);
     Path outPath = Path.of(cl.getOptionValue("o"));
     CommandLines.checkWritable(outPath);

@@ -10,7 +10,7 @@ import org.apache.commons.cli.Options;
 
 /** {@code netc summary SPEC}: every layer with its output shape, parameters and multiply-accumulates. */
 final class SummaryCommand implements Main.Command {
-  private static final String USAGE = "netc summary SPEC [-D name=value]...";
+  private static final String USAGE = "netc summary SPEC [-D name=value]... [--import-path DIR]...";
 
   @Override
   public String summary() {
@@ -19,10 +19,10 @@ final class SummaryCommand implements Main.Command {
 
   @Override
   public int run(String[] args, PrintStream out) {
-    Options options = new Options().addOption(CommandLines.defines());
+    Options options = new Options().addOption(CommandLines.defines()).addOption(CommandLines.importPath());
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
-    Graph g = CommandLines.graph(CommandLines.oneArgument(cl, "spec", USAGE), CommandLines.overrides(cl));
+    Graph g = CommandLines.graph(CommandLines.oneArgument(cl, "spec", USAGE), cl);
     out.print(render(g));
     return 0;
   }

@@ -15,7 +15,7 @@ import org.apache.commons.cli.Options;
 
 /** {@code netc weights init SPEC -o FILE.safetensors [--seed N]}: deterministic synthetic weights. */
 final class WeightsCommand implements Main.Command {
-  private static final String USAGE = "netc weights init SPEC -o FILE.safetensors [--seed N] [-D name=value]...";
+  private static final String USAGE = "netc weights init SPEC -o FILE.safetensors [--seed N] [-D name=value]... [--import-path DIR]...";
 
   @Override
   public String summary() {
@@ -32,12 +32,12 @@ final class WeightsCommand implements Main.Command {
       throw new UsageException("expects the subcommand init (usage: " + USAGE + ")");
     }
     Options options = new Options()
-        .addOption(CommandLines.defines())
+        .addOption(CommandLines.defines()).addOption(CommandLines.importPath())
         .addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE").required().desc("where to write the safetensors file").build())
         .addOption(Option.builder().longOpt("seed").hasArg().argName("N").desc("random seed (default 0)").build());
     CommandLine cl = CommandLines.parse(USAGE, options, java.util.Arrays.copyOfRange(args, 1, args.length), out);
     if (cl == null) return 0;
-    Graph g = CommandLines.graph(CommandLines.oneArgument(cl, "spec", USAGE), CommandLines.overrides(cl));
+    Graph g = CommandLines.graph(CommandLines.oneArgument(cl, "spec", USAGE), cl);
     long seed;
     try {
       seed = Long.parseLong(cl.getOptionValue("seed", "0"));

@@ -18,10 +18,20 @@ public final class Attrs {
     this.values = Collections.unmodifiableMap(values);
   }
 
+  /**
+   * This map with {@code key} set. A NaN or infinite number is refused: the spec refuses them where
+   * they are written, so one here is a compiler bug, caught before it reaches generated source.
+   */
   public Attrs with(String key, Object value) {
+    checkFinite(key, value);
     TreeMap<String, Object> copy = new TreeMap<>(values);
     copy.put(key, value instanceof List<?> l ? List.copyOf(l) : value);
     return new Attrs(copy);
+  }
+
+  private static void checkFinite(String key, Object value) {
+    if (value instanceof Double d && !Double.isFinite(d)) throw new IllegalArgumentException("attribute " + key + " is " + d);
+    if (value instanceof List<?> l) for (Object o : l) checkFinite(key, o);
   }
 
   public Attrs without(String key) {

@@ -1,5 +1,6 @@
 package netc.ir;
 
+import java.math.BigInteger;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -7,25 +8,47 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import netc.ast.Ast.*;
 import netc.ast.NetcException;
 import netc.ast.Span;
+import netc.ast.SpecLimit;
 import netc.ast.SpecLoader.Program;
 
 /**
  * Elaborates a program into an IR graph: evaluates parameters (with command-line overrides), expands
  * block calls, loops and residuals, names every layer hierarchically as torchvision does
  * ({@code layer2.0.downsample.0}), and infers shapes as it goes, so every error carries the place in
- * the spec that caused it.
+ * the spec that caused it. Everything a spec can make it do is bounded ({@link SpecLimit}): layers,
+ * loop counts, total work, nesting through block calls, and the size of every tensor, so a runaway
+ * spec gets a located message rather than a hang, an overflowed stack or an exhausted heap.
  */
 public final class GraphBuilder {
-  /** A spec that expands past this many nodes is a runaway loop, not a network. */
-  static final int MAX_NODES = 200_000;
-
   /** Block nesting deeper than this is runaway recursion through block-valued parameters. */
   static final int MAX_DEPTH = 100;
+
+  /**
+   * Bodies inside bodies, counted through block calls (a ResNet nests 5). The nesting within one
+   * file is limited already ({@link SpecLimit#NESTING}), but blocks calling blocks multiply it; each
+   * level costs about 1 KiB of stack once compiled (256 levels overflowed 256 KiB), so 128 leaves a
+   * 512 KiB stack more than half free for the expressions evaluated at the bottom.
+   */
+  static final int MAX_BODY_NESTING = 128;
+
+  /**
+   * The most elements of any tensor: the largest float[] every JVM allocates (a few below
+   * Integer.MAX_VALUE, as java.util's own SOFT_MAX_ARRAY_LENGTH). A compiled model also packs all
+   * its weights into one array, so the sum of the weights is held to it too.
+   */
+  static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+  /**
+   * The longest hierarchical layer name. torchvision's are under 40 characters; a quoted name may be
+   * any text, and one of megabytes repeated as the scope of every layer inside it would fill the heap.
+   */
+  static final int MAX_NAME_LENGTH = 1_000;
 
   /** The signature of a builtin layer, written as formals with default expressions like a block's. */
   private record Builtin(Op op, List<Formal> formals) {}
@@ -80,8 +103,19 @@ public final class GraphBuilder {
   private final Program program;
   private final List<Node> nodes = new ArrayList<>();
   private final Set<String> names = new HashSet<>();
+  /** For each scope and base name, the suffix to try next, so naming n unnamed layers is linear. */
+  private final Map<String, Integer> nextSuffix = new HashMap<>();
   private final Deque<BlockDecl> calls = new ArrayDeque<>();
+  private final long maxLayers = SpecLimit.LAYERS.get();
+  private final long maxRepeat = SpecLimit.REPEAT.get();
+  private final long maxSteps = SpecLimit.STEPS.get();
+  private final long maxActivation = SpecLimit.ACTIVATION.get();
   private Env globals;
+  private long steps;
+  private int bodyNesting;
+  private long weights;
+  /** The statement being elaborated, to locate a stack overflow. */
+  private Span at;
 
   private GraphBuilder(Program program) {
     this.program = program;
@@ -89,7 +123,13 @@ public final class GraphBuilder {
 
   /** Builds the graph of {@code program}; {@code overrides} are the -D name=value pairs. */
   public static Graph build(Program program, Map<String, String> overrides) {
-    return new GraphBuilder(program).build(overrides);
+    GraphBuilder builder = new GraphBuilder(program);
+    try {
+      return builder.build(overrides);
+    } catch (StackOverflowError e) {
+      // Only reachable with the limits raised past what the thread's stack holds.
+      throw new NetcException(builder.at, "the spec nests too deeply for the Java stack; give java a larger -Xss");
+    }
   }
 
   private Graph build(Map<String, String> overrides) {
@@ -129,11 +169,14 @@ public final class GraphBuilder {
     try {
       return Long.parseLong(t);
     } catch (NumberFormatException e) {
+      double d;
       try {
-        return Double.parseDouble(t);
+        d = Double.parseDouble(t);
       } catch (NumberFormatException e2) {
         throw new NetcException("-D " + name + "=" + text + ": the value must be an integer, a number or true/false");
       }
+      if (!Double.isFinite(d)) throw new NetcException("-D " + name + "=" + text + ": the value must be a finite number");
+      return d;
     }
   }
 
@@ -156,7 +199,9 @@ public final class GraphBuilder {
       attrs = attrs.with("mean", mean).with("std", std);
     }
     names.add("input");
-    Node node = new Node(0, Op.INPUT, "input", List.of(), attrs, new Shape(c, h, w), Map.of(),
+    Shape shape = new Shape(c, h, w);
+    checkActivation("input", shape, decl.span());
+    Node node = new Node(0, Op.INPUT, "input", List.of(), attrs, shape, Map.of(),
         List.of(new Origin("input", Op.INPUT, decl.span())));
     nodes.add(node);
     return 0;
@@ -166,6 +211,8 @@ public final class GraphBuilder {
 
   private int walk(List<Stmt> stmts, Env env, List<String> scope, int current) {
     for (Stmt s : stmts) {
+      at = s.span();
+      step(s.span());
       if (s instanceof LayerStmt layer) current = layer(layer, env, scope, current);
       else if (s instanceof ForStmt loop) current = loop(loop, env, scope, current);
       else current = residual((ResidualStmt) s, env, scope, current);
@@ -173,22 +220,47 @@ public final class GraphBuilder {
     return current;
   }
 
+  /** Counts one step of work against {@link SpecLimit#STEPS}: a statement run or a term evaluated. */
+  private void step(Span span) {
+    if (++steps > maxSteps) {
+      throw new NetcException(span, "the spec takes more than " + SpecLimit.STEPS.shown()
+          + " steps to expand (loops or block calls repeating too often); " + SpecLimit.STEPS.raise());
+    }
+  }
+
+  /** Walks a nested body: a loop's, a residual's or a block's, counting the nesting through calls. */
+  private int body(List<Stmt> stmts, Env env, List<String> scope, int current, Span owner) {
+    step(owner); // an empty body repeated is work too: for loops nested over empty bodies hung
+    if (++bodyNesting > MAX_BODY_NESTING) {
+      throw new NetcException(owner, "bodies nested more than " + MAX_BODY_NESTING + " deep, counting through block calls");
+    }
+    int out = walk(stmts, env, scope, current);
+    bodyNesting--;
+    return out;
+  }
+
   private int loop(ForStmt loop, Env env, List<String> scope, int current) {
     long from = integer(loop.from(), env), to = integer(loop.to(), env);
-    if (to - from > MAX_NODES) throw new NetcException(loop.span(), "loop of " + (to - from) + " iterations is too long");
-    for (long i = from; i < to; i++) {
+    // to - from overflows for ranges near the long limits, so compare before subtracting
+    long count = to <= from ? 0 : (from < 0 && to > Long.MAX_VALUE + from) ? Long.MAX_VALUE : to - from;
+    if (count > maxRepeat) {
+      String exact = String.format(Locale.ROOT, "%,d", BigInteger.valueOf(to).subtract(BigInteger.valueOf(from)));
+      throw new NetcException(loop.span(), "loop of " + exact + " iterations is too long (the limit is " + SpecLimit.REPEAT.shown() + "); "
+          + SpecLimit.REPEAT.raise());
+    }
+    for (long k = 0; k < count; k++) {
       Map<String, Object> vars = new HashMap<>();
-      vars.put(loop.var(), i);
-      current = walk(loop.body(), new Env(vars, env), scope, current);
+      vars.put(loop.var(), from + k);
+      current = body(loop.body(), new Env(vars, env), scope, current, loop.span());
     }
     return current;
   }
 
   private int residual(ResidualStmt res, Env env, List<String> scope, int x) {
-    int main = walk(res.body(), env, scope, x);
+    int main = body(res.body(), env, scope, x, res.span());
     int shortcut = x;
     if (res.shortcut() != null && !shape(main).equals(shape(x))) {
-      shortcut = walk(res.shortcut(), env, child(scope, layerName(res.shortcutName(), env)), x);
+      shortcut = body(res.shortcut(), env, child(scope, layerName(res.shortcutName(), env)), x, res.span());
     }
     String name = unique(scope, "add");
     return add(Op.ADD, name, List.of(main, shortcut), Attrs.EMPTY, Map.of(), res.span());
@@ -209,7 +281,7 @@ public final class GraphBuilder {
       if (calls.size() >= MAX_DEPTH) throw new NetcException(call.span(), "blocks nested more than " + MAX_DEPTH + " deep");
       Map<String, Object> args = bind(call, block.formals(), env, globals);
       calls.push(block);
-      int out = walk(block.body(), new Env(args, globals), explicit == null ? scope : child(scope, explicit), current);
+      int out = body(block.body(), new Env(args, globals), explicit == null ? scope : child(scope, explicit), current, call.span());
       calls.pop();
       return out;
     }
@@ -228,7 +300,7 @@ public final class GraphBuilder {
   private int builtinLayer(Op op, Call call, Map<String, Object> a, String name, int current, Span span) {
     Shape in = shape(current);
     Attrs attrs = Attrs.EMPTY;
-    Map<String, ParamExpr> params = new LinkedHashMap<>();
+    Map<String, Shape> params = new LinkedHashMap<>(); // role -> shape; add() names and checks them
     switch (op) {
       case CONV -> {
         int out = positive(call, a, "out"), groups = positive(call, a, "groups");
@@ -241,8 +313,8 @@ public final class GraphBuilder {
         if (in.channels() % groups != 0) {
           throw new NetcException(argSpan(call, "groups", a), "groups=" + groups + " does not divide the " + in.channels() + " input channels");
         }
-        params.put("weight", new ParamExpr.Ref(name + ".weight", new Shape(out, in.channels() / groups, kernel.get(0), kernel.get(1))));
-        if (bias) params.put("bias", new ParamExpr.Ref(name + ".bias", new Shape(out)));
+        params.put("weight", new Shape(out, in.channels() / groups, kernel.get(0), kernel.get(1)));
+        if (bias) params.put("bias", new Shape(out));
       }
       case BATCHNORM -> {
         double eps = number(call, a, "eps");
@@ -250,7 +322,7 @@ public final class GraphBuilder {
         attrs = attrs.with("eps", eps);
         Shape c = new Shape(in.dim(0));
         for (String role : List.of("weight", "bias", "running_mean", "running_var")) {
-          params.put(role, new ParamExpr.Ref(name + "." + role, c));
+          params.put(role, c);
         }
       }
       case LEAKY_RELU -> attrs = attrs.with("slope", number(call, a, "slope"));
@@ -261,16 +333,22 @@ public final class GraphBuilder {
         boolean bias = bool(call, a, "bias");
         attrs = attrs.with("out", out).with("bias", bias);
         if (in.rank() != 1) throw new NetcException(span, "fc expects a flat input, got " + in + "; add flatten() before it");
-        params.put("weight", new ParamExpr.Ref(name + ".weight", new Shape(out, in.dim(0))));
-        if (bias) params.put("bias", new ParamExpr.Ref(name + ".bias", new Shape(out)));
+        params.put("weight", new Shape(out, in.dim(0)));
+        if (bias) params.put("bias", new Shape(out));
       }
       default -> {}
     }
     return add(op, name, List.of(current), attrs, params, span);
   }
 
-  private int add(Op op, String name, List<Integer> inputs, Attrs attrs, Map<String, ParamExpr> params, Span span) {
-    if (nodes.size() >= MAX_NODES) throw new NetcException(span, "the network expands to more than " + MAX_NODES + " layers");
+  private int add(Op op, String name, List<Integer> inputs, Attrs attrs, Map<String, Shape> paramShapes, Span span) {
+    if (nodes.size() > maxLayers) {
+      throw new NetcException(span, "the network expands to more than " + SpecLimit.LAYERS.shown() + " layers; " + SpecLimit.LAYERS.raise());
+    }
+    if (name.length() > MAX_NAME_LENGTH) {
+      throw new NetcException(span, "layer name of " + count(name.length()) + " characters is longer than " + count(MAX_NAME_LENGTH)
+          + ": " + name.substring(0, 40) + "...");
+    }
     List<Shape> in = new ArrayList<>();
     for (int i : inputs) in.add(shape(i));
     Shape shape;
@@ -278,6 +356,13 @@ public final class GraphBuilder {
       shape = ShapeInference.infer(op, attrs, in);
     } catch (ShapeError | IllegalArgumentException e) {
       throw new NetcException(span, name + ": " + e.getMessage());
+    }
+    checkActivation(name, shape, span);
+    Map<String, ParamExpr> params = new LinkedHashMap<>();
+    for (Map.Entry<String, Shape> p : paramShapes.entrySet()) {
+      String tensor = name + "." + p.getKey();
+      checkWeight(tensor, p.getValue(), span);
+      params.put(p.getKey(), new ParamExpr.Ref(tensor, p.getValue()));
     }
     names.add(name);
     int id = nodes.size();
@@ -289,6 +374,53 @@ public final class GraphBuilder {
     return nodes.get(id).shape();
   }
 
+  // ---- sizes ---------------------------------------------------------------------------------
+
+  /** An activation past the JVM's array limit can never be allocated; past the configured limit, should not be. */
+  private void checkActivation(String name, Shape shape, Span span) {
+    long size = shape.size();
+    if (size > MAX_ARRAY) {
+      throw new NetcException(span, activation(name, shape) + " is over the JVM's array limit of " + count(MAX_ARRAY));
+    }
+    if (size > maxActivation) {
+      throw new NetcException(span, activation(name, shape) + " (" + bytes(size) + ") is over the limit of "
+          + SpecLimit.ACTIVATION.shown() + " per activation; " + SpecLimit.ACTIVATION.raise());
+    }
+  }
+
+  private static String activation(String name, Shape shape) {
+    return (name.equals("input") ? "input " : name + ": output ") + shape + " = " + floats(shape) + " floats per image";
+  }
+
+  /** A weight tensor past the JVM's array limit, or weights summing past it, cannot be held or packed. */
+  private void checkWeight(String tensor, Shape shape, Span span) {
+    if (shape.size() > MAX_ARRAY) {
+      throw new NetcException(span, tensor + ": " + shape + " = " + floats(shape) + " floats is over the JVM's array limit of "
+          + count(MAX_ARRAY));
+    }
+    weights += shape.size();
+    if (weights > MAX_ARRAY) {
+      throw new NetcException(span, tensor + ": the network's weights pass " + count(MAX_ARRAY)
+          + " floats here, the JVM's array limit (a compiled model holds them in one array)");
+    }
+  }
+
+  /** The exact element count of {@code shape}, which may be past what a long holds. */
+  private static String floats(Shape shape) {
+    BigInteger n = BigInteger.ONE;
+    for (int d : shape.dims()) n = n.multiply(BigInteger.valueOf(d));
+    return String.format(Locale.ROOT, "%,d", n);
+  }
+
+  private static String count(long n) {
+    return String.format(Locale.ROOT, "%,d", n);
+  }
+
+  private static String bytes(long floats) {
+    double gib = floats * 4.0 / (1L << 30);
+    return gib >= 1 ? String.format(Locale.ROOT, "%.1f GiB", gib) : String.format(Locale.ROOT, "%.0f MiB", gib * 1024);
+  }
+
   // ---- names ---------------------------------------------------------------------------------
 
   private static List<String> child(List<String> scope, String name) {
@@ -298,17 +430,29 @@ public final class GraphBuilder {
   }
 
   private String layerName(Name name, Env env) {
-    if (name.literal() != null) return name.literal();
+    if (name.literal() != null) {
+      if (name.literal().length() > MAX_NAME_LENGTH) {
+        throw new NetcException(name.span(), "layer name of " + count(name.literal().length()) + " characters is longer than " + count(MAX_NAME_LENGTH));
+      }
+      return name.literal();
+    }
     Object v = eval(name.expr(), env);
     if (!(v instanceof Long)) throw new NetcException(name.span(), "a layer name expression must be an integer, got " + typeName(v));
     return v.toString();
   }
 
-  /** A fresh name for an unnamed layer: {@code layer1.0.relu}, then {@code layer1.0.relu_1}. */
+  /**
+   * A fresh name for an unnamed layer: {@code layer1.0.relu}, then {@code layer1.0.relu_1}. Starts
+   * from where the last search for the same name stopped: trying every suffix from 1 made a spec
+   * of n unnamed layers cost n^2 (25,000 relus took 17 s).
+   */
   private String unique(List<String> scope, String base) {
     String prefix = scope.isEmpty() ? "" : String.join(".", scope) + ".";
-    String name = prefix + base;
-    for (int i = 1; names.contains(name); i++) name = prefix + base + "_" + i;
+    String plain = prefix + base;
+    int i = nextSuffix.getOrDefault(plain, 0);
+    String name = i == 0 ? plain : plain + "_" + i;
+    while (names.contains(name)) name = plain + "_" + ++i;
+    nextSuffix.put(plain, i + 1);
     return name;
   }
 
@@ -322,6 +466,8 @@ public final class GraphBuilder {
   private Map<String, Object> bind(Call call, List<Formal> formals, Env callerEnv, Env defaultsEnv) {
     Map<String, Object> out = new LinkedHashMap<>();
     Map<String, Arg> byName = new LinkedHashMap<>();
+    Set<String> formalNames = new HashSet<>(); // a set: checking each named argument against a list was quadratic
+    for (Formal f : formals) formalNames.add(f.name());
     int positional = 0;
     for (Arg arg : call.args()) {
       if (arg.name() == null) {
@@ -332,7 +478,7 @@ public final class GraphBuilder {
         }
         positional++;
       } else {
-        if (formals.stream().noneMatch(f -> f.name().equals(arg.name()))) {
+        if (!formalNames.contains(arg.name())) {
           throw new NetcException(arg.span(), call.callee() + " has no parameter '" + arg.name() + "'"
               + (formals.isEmpty() ? "" : " (it takes " + formalNames(formals) + ")"));
         }
@@ -426,6 +572,7 @@ public final class GraphBuilder {
   }
 
   private Object eval(Expr e, Env env) {
+    step(e.span() == null ? at : e.span());
     if (e instanceof IntLit i) return i.value();
     if (e instanceof FloatLit f) return f.value();
     if (e instanceof BoolLit b) return b.value();
@@ -443,12 +590,31 @@ public final class GraphBuilder {
     }
     if (e instanceof Neg n) {
       Object v = eval(n.operand(), env);
-      if (v instanceof Long l) return -l;
+      if (v instanceof Long l) {
+        if (l == Long.MIN_VALUE) throw new NetcException(n.span(), "integer overflow");
+        return -l;
+      }
       if (v instanceof Double d) return -d;
       throw new NetcException(n.span(), "cannot negate " + typeName(v));
     }
-    Binary b = (Binary) e;
-    Object l = eval(b.left(), env), r = eval(b.right(), env);
+    // A chain a+b+c leans left as deep as it is long: follow the left spine in a loop, so that only
+    // right operands recurse, no deeper than brackets nest.
+    Deque<Binary> spine = new ArrayDeque<>();
+    Expr x = e;
+    while (x instanceof Binary b) {
+      if (b != e) step(b.span());
+      spine.push(b);
+      x = b.left();
+    }
+    Object acc = eval(x, env);
+    while (!spine.isEmpty()) {
+      Binary b = spine.pop();
+      acc = apply(b, acc, eval(b.right(), env));
+    }
+    return acc;
+  }
+
+  private static Object apply(Binary b, Object l, Object r) {
     if (!(l instanceof Number) || !(r instanceof Number)) {
       throw new NetcException(b.span(), "cannot apply '" + b.op() + "' to " + typeName(l) + " and " + typeName(r));
     }
@@ -472,13 +638,16 @@ public final class GraphBuilder {
       }
     }
     double x = ((Number) l).doubleValue(), y = ((Number) r).doubleValue();
-    return switch (b.op()) {
+    double v = switch (b.op()) {
       case '+' -> x + y;
       case '-' -> x - y;
       case '*' -> x * y;
       case '/' -> x / y;
       default -> x % y;
     };
+    // every number in a spec is finite, so no attribute is NaN or infinite (and Java source can spell each)
+    if (!Double.isFinite(v)) throw new NetcException(b.span(), "arithmetic gives " + (Double.isNaN(v) ? "NaN" : "an infinite number"));
+    return v;
   }
 
   private static String typeName(Object v) {

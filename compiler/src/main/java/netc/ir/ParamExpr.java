@@ -26,8 +26,18 @@ public sealed interface ParamExpr {
     return out;
   }
 
-  /** A tensor read from the weights file by its hierarchical name. */
+  /**
+   * A tensor read from the weights file by its hierarchical name. Its shape must fit one float[]:
+   * the spec refuses larger ones with their place, so this only guards against a compiler bug that
+   * would otherwise surface as a NegativeArraySizeException far from its cause.
+   */
   record Ref(String name, Shape shape) implements ParamExpr {
+    public Ref {
+      if (shape.size() > Integer.MAX_VALUE - 8) {
+        throw new IllegalArgumentException(name + ": " + shape + " is over the JVM's array limit");
+      }
+    }
+
     @Override
     public List<ParamExpr> operands() {
       return List.of();

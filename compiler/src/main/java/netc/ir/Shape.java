@@ -23,9 +23,13 @@ public final class Shape {
     return dims.clone();
   }
 
+  /** The number of elements, or Long.MAX_VALUE when that is past what a long holds (four dims near 2^31). */
   public long size() {
     long n = 1;
-    for (int d : dims) n *= d;
+    for (int d : dims) {
+      if (n > Long.MAX_VALUE / d) return Long.MAX_VALUE;
+      n *= d;
+    }
     return n;
   }
 
