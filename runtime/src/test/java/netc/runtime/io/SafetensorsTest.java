@@ -45,6 +45,13 @@ class SafetensorsTest {
   }
 
   @Test
+  void aTensorNameWithALineBreakStaysOnOneLineInTheMessage() {
+    // found by SafetensorsFuzzTest: names from the file were printed raw, so one error took several lines
+    String header = "{\"b\\n.running_var\":{\"shape\":[1],\"data_offsets\":[0,4]}}";
+    assertEquals("w.safetensors: tensor 'b\\n.running_var' has no dtype", error(file(header, new byte[4])));
+  }
+
+  @Test
   void roundTripKeepsNamesShapesValuesAndMetadata() throws IOException {
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     tensors.put("conv1.weight", new Tensor(new int[] {2, 1, 2, 2}, new float[] {1, -2, 3.5f, 0, 1e-30f, -0f, 7, 8}));
