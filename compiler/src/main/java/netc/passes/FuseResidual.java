@@ -38,7 +38,8 @@ final class FuseResidual implements Pass {
   @Override
   public Graph run(Graph graph, PassContext context) {
     GraphEditor e = new GraphEditor(graph);
-    for (Node add : List.copyOf(e.nodes())) {
+    for (int id : e.ids()) {
+      Node add = e.node(id); // an add fused just before may have been its operand: look it up again
       if (add.op() != Op.ADD) continue;
       Node conv = null;
       int other = -1;

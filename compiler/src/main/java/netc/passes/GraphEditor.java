@@ -28,6 +28,23 @@ final class GraphEditor {
     throw new IllegalArgumentException("no node %" + id);
   }
 
+  /** Whether {@code id} is still in the graph (an earlier rewrite of the pass may have removed it). */
+  boolean has(int id) {
+    return indexOf(id) >= 0;
+  }
+
+  /**
+   * The ids of the nodes now, in order: a pass walks these and looks each node up again as it comes
+   * to it, because an earlier rewrite may have rewired its inputs (a Node is an immutable snapshot)
+   * or removed it. Walking a copy of the nodes instead reads stale inputs: two activations in a row
+   * fused the first and then looked for it again as the second one's input ("no node %N").
+   */
+  List<Integer> ids() {
+    List<Integer> out = new ArrayList<>(nodes.size());
+    for (Node n : nodes) out.add(n.id());
+    return out;
+  }
+
   int indexOf(int id) {
     for (int i = 0; i < nodes.size(); i++) if (nodes.get(i).id() == id) return i;
     return -1;
@@ -60,6 +77,18 @@ final class GraphEditor {
 
   int freshId() {
     return nextId++;
+  }
+
+  /**
+   * {@code base}, or {@code base_2}, {@code base_3}... if a node already has that name: a name a pass
+   * makes up (input.to_padded) may be one the spec chose for a layer of its own, and names are unique.
+   */
+  String freshName(String base) {
+    java.util.Set<String> taken = new java.util.HashSet<>();
+    for (Node n : nodes) taken.add(n.name());
+    String name = base;
+    for (int i = 2; taken.contains(name); i++) name = base + "_" + i;
+    return name;
   }
 
   /**

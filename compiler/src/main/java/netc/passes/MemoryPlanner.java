@@ -127,6 +127,9 @@ public final class MemoryPlanner {
         && src.attrs().getString("layout", "").equals(n.attrs().getString("layout", ""))
         && Layouts.halo(src).equals(Layouts.halo(n));
     if (n.op() == Op.ADD && n.input(0) == n.input(1)) return null;
+    // a conv reads its whole window input before any group's output is final: it may not write over
+    // it, even when that value is also its residual (residual { conv(c, 1) } right after a conv)
+    if (n.op() == Op.CONV && buffer != null && buffer.equals(bufferOf.get(n.input(0)))) return null;
     return buffer != null && dies && sameGeometry && !otherValueLive(g, buffer, candidate, bufferOf, lastUse, step.get(n.id())) ? buffer : null;
   }
 

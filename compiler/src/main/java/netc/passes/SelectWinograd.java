@@ -70,7 +70,8 @@ final class SelectWinograd implements Pass {
   @Override
   public Graph run(Graph graph, PassContext context) {
     GraphEditor e = new GraphEditor(graph);
-    for (Node n : List.copyOf(e.nodes())) {
+    for (int id : e.ids()) {
+      Node n = e.node(id);
       // the transforms work on channel-blocked tensors; a conv on the caller's NCHW input stays direct
       if (eligible(n) && e.node(n.input(0)).op() != Op.INPUT) {
         e.replace(n.withAttrs(n.attrs().with("algo", "winograd").with("tile", tile(n))));

@@ -1,0 +1,45 @@
+package netc.codegen;
+
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Valid networks that the passes or code generation once refused or broke, minimized from the
+ * bad-input campaign and from {@link RandomNetworkTest}: each compiles at -O2, -O1, -O0 and without
+ * Winograd, and equals the reference interpreter within 1e-4 of the largest output.
+ */
+class ValidNetworksTest {
+  @ParameterizedTest
+  @ValueSource(strings = {
+      // two activations in a row: the second looked for the first after it was fused ("no node %N")
+      "input(3, 17, 17)\nconv(1, 2, bias = false)\ntanh()\nrelu()\nglobal_avgpool()\nflatten()\nfc(10)",
+      // two batch norms in a row: the same with the fold
+      "input(3, 9, 9)\nconv(4, 3)\nbatchnorm()\nbatchnorm(eps = 0.001)\nrelu()",
+      // two residuals back to back: the second add's operand was the first, fused just before
+      "input(4, 6, 6)\nc: conv(4, 1)\nresidual { conv(4, 3, padding = 1) }\nresidual { conv(4, 3, padding = 1) }",
+      // two identities in a row: the second was rewired to the first after it was removed
+      "input(3, 6, 6)\nconv(5, 1)\nmaxpool(1)\navgpool(1)\nrelu()",
+      // a residual conv right after the input: its residual operand was dropped with the border copy
+      "input(3, 16, 16)\nresidual { conv(3, 3, padding = 1) }",
+      // two padded convs read the input: one bordered copy, not two nodes of the same name
+      "input(3, 8, 8)\nresidual { conv(4, 3, padding = 1) } shortcut ds { conv(4, 3, padding = 1) }",
+      // flatten of the caller's input ("flatten of a bordered tensor")
+      "input(3, 16, 16)\nflatten()\nfc(4)",
+      // flatten of a value that a padded conv reads too, so it has a border (a 1x1 map needs no reorder)
+      "input(5, 4, 3)\nglobal_avgpool()\nresidual { flatten() } shortcut s { conv(5, 3, padding = 1)\nflatten() }\nfc(7)",
+      "input(5, 4, 3)\nresidual { flatten() } shortcut s { conv(5, 3, padding = 1)\nflatten() }",
+      // a residual 1x1 conv on a value of 3 channel blocks that is also its window: it wrote over its input
+      "input(5, 6, 6)\nconv(40, 1)\nresidual { conv(40, 1) }",
+      // a network of identities: the output is the caller's input
+      "input(2, 5, 7)\nmaxpool(1)",
+      // a softmax over the channels of the caller's input
+      "input(3, 4, 5)\nsoftmax()",
+  })
+  void compilesAndEqualsTheInterpreter(String spec) {
+    for (long seed = 0; seed < 4; seed++) {
+      assertNull(RandomNetworkTest.check(seed, spec), "with " + RandomNetworkTest.context(seed) + ":\n" + spec);
+    }
+  }
+}
