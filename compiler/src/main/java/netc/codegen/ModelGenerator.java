@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import javax.lang.model.element.Modifier;
 import netc.ast.NetcException;
@@ -46,6 +47,27 @@ public final class ModelGenerator {
   static final TypeName INTS = ArrayTypeName.of(TypeName.INT);
   static final TypeName FLOATS = ArrayTypeName.of(TypeName.FLOAT);
 
+  /**
+   * The simple names of the types the generated code names: the imports and the java.lang types it
+   * writes unqualified. The generated class must not take one (JavaNames.type).
+   */
+  static final Set<String> REFERENCED_TYPES = Set.of(COMPILED_MODEL.simpleName(), WORKSPACE.simpleName(), KERNELS.simpleName(),
+      TABLES.simpleName(), REORDER.simpleName(), SOFTMAX.simpleName(), PROPERTIES.simpleName(), "List", "Math", "String", "Override",
+      "IllegalArgumentException");
+
+  /** The static tables every generated class declares (see generate()). */
+  static final Set<String> OWN_FIELDS = Set.of("ITEMS", "PARALLEL", "GRAIN", "BUNCH_CHUNK");
+
+  /** Every member name the generated class declares itself or inherits: no step method or table may take one. */
+  static Set<String> memberNames() {
+    Set<String> out = new java.util.HashSet<>(OWN_FIELDS);
+    for (Class<?> c = CompiledModel.class; c != null; c = c.getSuperclass()) {
+      for (var m : c.getDeclaredMethods()) out.add(m.getName());
+      for (var f : c.getDeclaredFields()) out.add(f.getName());
+    }
+    return out;
+  }
+
   /** Below this many multiply-accumulates or floats a step runs on the caller's thread: a barrier costs more. */
   static final long PARALLEL_THRESHOLD = 200_000;
 
@@ -56,7 +78,7 @@ public final class ModelGenerator {
   private final MemoryPlan plan;
   private final PackedWeights weights;
   private final String header;
-  private final JavaNames names = new JavaNames();
+  private final JavaNames names = new JavaNames(memberNames());
   private final Map<String, String> tables = new LinkedHashMap<>();
   private final List<FieldSpec> fields = new ArrayList<>();
   private final List<MethodSpec> methods = new ArrayList<>();
@@ -93,7 +115,7 @@ public final class ModelGenerator {
     if (og.external() || og.hh() > 0 || og.hw() > 0 || (og.blocked() && out.shape().rank() == 3)) {
       throw new NetcException("cannot compile " + graph.name() + ": its output " + out.name() + " is not a plain tensor");
     }
-    String className = JavaNames.type(graph.name());
+    String className = JavaNames.type(graph.name(), REFERENCED_TYPES);
     TypeSpec.Builder type = TypeSpec.classBuilder(className)
         .addModifiers(Modifier.PUBLIC, Modifier.FINAL)
         .superclass(COMPILED_MODEL)
