@@ -158,10 +158,11 @@ public final class ModelGenerator {
     methods.forEach(type::addMethod);
     JavaFile file = JavaFile.builder(PACKAGE, type.build()).addFileComment("$L", header).skipJavaLangImports(true).indent("    ").build();
     int outSize = (int) out.shape().size();
-    // the linear kernel's last tile reads up to a tile's worth of pixels past its input (and stores none of them)
-    long slack = Kernels.LINEAR_TILE * Kernels.BLOCK;
-    return new Result(file, PACKAGE + "." + className, stepMethods.size(), og.offset(), outSize, plan.arenaFloats() + scratch + slack);
+    return new Result(file, PACKAGE + "." + className, stepMethods.size(), og.offset(), outSize, plan.arenaFloats() + scratch + SLACK_FLOATS);
   }
+
+  /** Floats past the scratch: the linear kernel's last tile reads up to a tile's worth of pixels past its input (and stores none). */
+  static final long SLACK_FLOATS = (long) Kernels.LINEAR_TILE * Kernels.BLOCK;
 
   /** {a, b, c}, wrapping at the column limit. */
   private static CodeBlock arrayLiteral(List<?> values) {
