@@ -56,7 +56,7 @@ final class FuseResidual implements Pass {
       origins.addAll(add.origins());
       Node fused = conv.withInputs(List.of(conv.input(0), other)).withAttrs(conv.attrs().with("residual", true)).withOrigins(origins);
       e.remove(conv.id());
-      e.nodes().set(e.indexOf(add.id()), fused);
+      e.replaceAt(add.id(), fused);
       e.replaceUses(add.id(), fused.id());
     }
     return e.build();
