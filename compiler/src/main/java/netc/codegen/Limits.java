@@ -17,10 +17,32 @@ import netc.passes.MemoryPlan;
 final class Limits {
   private Limits() {}
 
-  /** Both checks; {@code plan} is the graph's memory plan. */
+  /**
+   * Layers after the passes a model may have, unless -Dnetc.codegen.maxLayers says otherwise. Each is
+   * one or a few generated methods, and javac needs about a second and 100 MB for every thousand
+   * (20,000 relus: 15 s and 2 GB), so a spec that loops to the front end's limit (200,000 layers)
+   * would run for minutes and then out of memory. ResNet-152 has about 500.
+   */
+  static final int DEFAULT_MAX_LAYERS = 20_000;
+
+  static int maxLayers() {
+    return Integer.getInteger("netc.codegen.maxLayers", DEFAULT_MAX_LAYERS);
+  }
+
+  /** The layer count first (planning memory is not free either), then weights, then the workspace. */
   static void check(Graph g, MemoryPlan plan) {
+    checkLayers(g);
     PackedWeights.checkFits(g);
     checkWorkspace(g, plan);
+  }
+
+  /** Refuses more than {@link #maxLayers()} layers after the passes, at the first layer past the limit. */
+  static void checkLayers(Graph g) {
+    int max = maxLayers(), layers = g.nodes().size() - 1; // the input is not a layer
+    if (layers <= max) return;
+    throw refuse(g.nodes().get(max + 1), String.format("the network has %,d layers after the passes, and netc compiles at most %,d "
+        + "(javac needs about a second and 100 MB for every thousand); this is layer %,d. Raise the limit with "
+        + "-Dnetc.codegen.maxLayers=N (./netc: NETC_JAVA_OPTS)", layers, max, max + 1));
   }
 
   /**
