@@ -368,7 +368,7 @@ public final class ModelGenerator {
   }
 
   private static String slope(Attrs a) {
-    return a.has("slope") ? (float) a.getDouble("slope") + "f" : "0f";
+    return a.has("slope") ? floatLiteral(a.getDouble("slope")) : "0f";
   }
 
   private void zeroBorder(MethodSpec.Builder m, Geometry out) {
@@ -843,7 +843,19 @@ public final class ModelGenerator {
   }
 
   private static String floats(List<Double> values) {
-    return "new float[] {" + values.stream().map(v -> (float) (double) v + "f").collect(Collectors.joining(", ")) + "}";
+    return "new float[] {" + values.stream().map(ModelGenerator::floatLiteral).collect(Collectors.joining(", ")) + "}";
+  }
+
+  /**
+   * A float literal of {@code v}: NaN and the infinities (also a finite double past float's range,
+   * such as a slope of 1e300) have no literal form, and "NaNf" does not compile. The front end
+   * refuses them in a spec; a graph built otherwise still compiles to what the interpreter computes.
+   */
+  static String floatLiteral(double v) {
+    float f = (float) v;
+    if (Float.isNaN(f)) return "Float.NaN";
+    if (Float.isInfinite(f)) return f > 0 ? "Float.POSITIVE_INFINITY" : "Float.NEGATIVE_INFINITY";
+    return f + "f";
   }
 
 }

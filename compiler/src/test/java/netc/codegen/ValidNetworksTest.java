@@ -1,6 +1,19 @@
 package netc.codegen;
 
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import netc.ir.Graph;
+import netc.ir.Node;
+import netc.passes.PassContext;
+import netc.passes.PassManager;
+import netc.testing.Specs;
+import netc.weights.SyntheticWeights;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -40,6 +53,30 @@ class ValidNetworksTest {
   void compilesAndEqualsTheInterpreter(String spec) {
     for (long seed = 0; seed < 4; seed++) {
       assertNull(RandomNetworkTest.check(seed, spec), "with " + RandomNetworkTest.context(seed) + ":\n" + spec);
+    }
+  }
+
+  /**
+   * Attributes without a float literal (NaN, infinities, a double past float's range) wrote "NaNf",
+   * which does not compile. The front end refuses them in a spec; a graph made otherwise compiles.
+   */
+  @org.junit.jupiter.api.Test
+  void attributesWithoutAFloatLiteralCompile() throws Exception {
+    Graph g = Specs.fromText("input(3, 4, 4, mean = [0.5, 0.5, 0.5], std = [0.2, 0.2, 0.2])\nleaky_relu()\nleaky_relu()\nleaky_relu()\n"
+        + "conv(4, 3, padding = 1)");
+    List<Node> nodes = new ArrayList<>(g.nodes());
+    double[] slopes = {Double.NaN, Double.NEGATIVE_INFINITY, 1e300};
+    for (int i = 0; i < 3; i++) nodes.set(i + 1, nodes.get(i + 1).withAttrs(nodes.get(i + 1).attrs().with("slope", slopes[i])));
+    nodes.set(0, nodes.get(0).withAttrs(nodes.get(0).attrs().with("mean", List.of(Double.NaN, Double.POSITIVE_INFINITY, 1e300))));
+    Graph odd = g.withNodes(nodes, g.outputId());
+    Path dir = Files.createTempDirectory("netc-literals");
+    try {
+      PassContext o0 = new PassContext(0, Set.of(), 16, List.of());
+      String source = ModelCompiler.compileTo(PassManager.run(odd, o0), SyntheticWeights.source(odd, 1), "test.net", true, dir, s -> {}).source();
+      assertTrue(source.contains("Float.NaN") && source.contains("Float.NEGATIVE_INFINITY") && source.contains("Float.POSITIVE_INFINITY"),
+          "the literals are named");
+    } finally {
+      ModelCompiler.deleteTree(dir);
     }
   }
 }
