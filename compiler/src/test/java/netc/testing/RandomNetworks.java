@@ -78,11 +78,17 @@ public final class RandomNetworks {
   }
 
   private void featureLayer(int depth) {
-    switch (rng.nextInt(10)) {
+    switch (rng.nextInt(12)) {
       case 0, 1, 2 -> conv(depth, false);
       case 3 -> line(depth, name(), batchnorm());
       case 4, 5 -> line(depth, name(), activation());
       case 6 -> pool(depth);
+      case 7 -> line(depth, name(), "softmax()"); // over channels, and not only at the end
+      case 8 -> {
+        line(depth, name(), "global_avgpool()");
+        h = w = 1;
+        conv(depth, false); // over a 1x1 map, padded or not
+      }
       default -> residual(depth, true);
     }
   }
@@ -132,7 +138,7 @@ public final class RandomNetworks {
   private String convCall(boolean same, int stride) {
     int k = same ? pick(1, 3, 3, 5) : pick(1, 1, 2, 3, 3, 5);
     int kw = same || rng.nextInt(4) != 0 ? k : pick(1, 3);
-    int dilation = rng.nextInt(5) == 0 ? 2 : 1;
+    int dilation = rng.nextInt(5) == 0 ? pick(2, 2, 3) : 1;
     int groups = divisor(c);
     int outs = same ? c : groups * (1 + rng.nextInt(Math.max(1, 40 / groups)));
     if (!same && rng.nextInt(3) == 0) outs = Math.max(groups, Math.min(outs, c + 3) / groups * groups);
@@ -140,6 +146,9 @@ public final class RandomNetworks {
     if (same) {
       ph = dilation * (k - 1) / 2;
       pw = dilation * (kw - 1) / 2;
+    } else if (rng.nextInt(8) == 0) {
+      ph = k + rng.nextInt(2); // padding past the window: borders wider than the kernel reads
+      pw = kw + rng.nextInt(2);
     } else {
       ph = rng.nextInt(Math.min(k, 3));
       pw = k == kw && rng.nextBoolean() ? ph : rng.nextInt(Math.min(kw, 3));
