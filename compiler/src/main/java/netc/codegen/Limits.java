@@ -31,9 +31,23 @@ final class Limits {
 
   /** The layer count first (planning memory is not free either), then weights, then the workspace. */
   static void check(Graph g, MemoryPlan plan) {
+    checkLaidOut(g);
     checkLayers(g);
     PackedWeights.checkFits(g);
     checkWorkspace(g, plan);
+  }
+
+  /**
+   * Code generation reads every value's layout and border from assign-layout, which always runs but
+   * can be switched off for inspect; compiling without it failed deep in the generator.
+   */
+  static void checkLaidOut(Graph g) {
+    for (Node n : g.nodes()) {
+      if (!n.attrs().has("layout")) {
+        throw new NetcException("cannot compile " + g.name() + " without the assign-layout pass: code generation needs the memory "
+            + "layouts it chooses (--disable-pass assign-layout is for inspect only)");
+      }
+    }
   }
 
   /** Refuses more than {@link #maxLayers()} layers after the passes, at the first layer past the limit. */

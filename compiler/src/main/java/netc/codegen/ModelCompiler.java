@@ -44,6 +44,7 @@ public final class ModelCompiler {
    */
   public static Output compileTo(Graph optimized, ParamSource params, String specName, boolean synthetic, Path dir,
       Consumer<String> progress) throws IOException {
+    Limits.checkLaidOut(optimized);
     Limits.checkLayers(optimized);
     MemoryPlan plan = MemoryPlanner.plan(optimized, 16);
     Limits.check(optimized, plan); // before any weight is evaluated: a layer too large is refused by name
@@ -99,6 +100,7 @@ public final class ModelCompiler {
    * build weights (synthetic ones are made in memory) calls this before.
    */
   public static void checkLimits(Graph optimized) {
+    Limits.checkLaidOut(optimized);
     Limits.checkLayers(optimized); // before planning, which is not free for a huge graph either
     Limits.check(optimized, MemoryPlanner.plan(optimized, 16));
   }

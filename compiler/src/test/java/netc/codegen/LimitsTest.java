@@ -115,6 +115,15 @@ class LimitsTest {
     }
   }
 
+  @Test
+  void compilingWithoutLayoutsIsRefused() {
+    Graph g = PassManager.run(Specs.fromText("input(3, 8, 8)\nconv(4, 3, padding = 1)"),
+        new PassContext(2, java.util.Set.of("assign-layout"), 16, java.util.List.of()));
+    NetcException e = assertThrows(NetcException.class, () -> ModelCompiler.checkLimits(g));
+    assertEquals("cannot compile test without the assign-layout pass: code generation needs the memory layouts it chooses "
+        + "(--disable-pass assign-layout is for inspect only)", e.getMessage());
+  }
+
   /** Just under the limit the generated code compiles: every offset it writes fits an int. */
   @Test
   void anOutputJustUnderTheLimitCompiles() throws Exception {
