@@ -42,6 +42,10 @@ public final class RandomNetworks {
     c = pick(1, 2, 3, 3, 4, 5, 8, 16, 17, 20);
     h = 1 + rng.nextInt(rng.nextInt(4) == 0 ? 5 : 20);
     w = rng.nextInt(3) == 0 ? h : 1 + rng.nextInt(20);
+    if (rng.nextInt(8) == 0) { // now and then a map whose stride-2 convs give whole 14-pixel rows (the in-place strided kernel)
+      h = 8 + rng.nextInt(12);
+      w = pick(27, 28, 55, 56);
+    }
     out.append(String.format(Locale.ROOT, "input(%d, %d, %d%s)%n", c, h, w, rng.nextInt(4) == 0 ? normalization() : ""));
     int layers = 1 + rng.nextInt(6);
     for (int i = 0; i < layers; i++) featureLayer(0);
