@@ -3,6 +3,7 @@ package netc.codegen;
 import netc.ast.NetcException;
 import netc.ir.Graph;
 import netc.ir.Node;
+import netc.ir.Op;
 import netc.passes.Layouts;
 import netc.passes.MemoryPlan;
 
@@ -72,14 +73,14 @@ final class Limits {
             floats, n.shape().rank() == 3 && Layouts.isBlocked(n) ? " with channels padded to blocks of 16 and its border" : "",
             PackedWeights.MAX_ARRAY));
       }
-      if (n.op() != netc.ir.Op.INPUT && (largest == null || floats > Layouts.floats(largest, 16))) largest = n;
+      if (n.op() != Op.INPUT && (largest == null || floats > Layouts.floats(largest, 16))) largest = n;
     }
     long scratch = ModelGenerator.scratchFloats(g);
     long workspace = plan.arenaFloats() + scratch + ModelGenerator.SLACK_FLOATS;
     if (workspace > PackedWeights.MAX_ARRAY) {
       Node culprit = largest;
       for (Node n : g.nodes()) {
-        if (n.op() == netc.ir.Op.CONV && ModelGenerator.scratchFloats(g, n) == scratch && scratch > Layouts.floats(largest, 16)) culprit = n;
+        if (n.op() == Op.CONV && ModelGenerator.scratchFloats(g, n) == scratch && scratch > Layouts.floats(largest, 16)) culprit = n;
       }
       throw refuse(culprit, String.format("one image's workspace would take %,d floats (%,d of activations, %,d of conv scratch; this "
           + "layer's %s is %,d), more than the %,d one Java array holds", workspace, plan.arenaFloats(), scratch,

@@ -56,11 +56,11 @@ public final class ModelGenerator {
       "Integer", "Float", "Override", "IllegalArgumentException");
 
   /** The static tables and helpers every generated class may declare besides its steps (see generate()). */
-  static final Set<String> OWN_FIELDS = Set.of("ITEMS", "PARALLEL", "GRAIN", "BUNCH_CHUNK", "decodeInts", "decodeBooleans");
+  static final Set<String> OWN_MEMBERS = Set.of("ITEMS", "PARALLEL", "GRAIN", "BUNCH_CHUNK", "decodeInts", "decodeBooleans");
 
   /** Every member name the generated class declares itself or inherits: no step method or table may take one. */
   static Set<String> memberNames() {
-    Set<String> out = new java.util.HashSet<>(OWN_FIELDS);
+    Set<String> out = new java.util.HashSet<>(OWN_MEMBERS);
     for (Class<?> c = CompiledModel.class; c != null; c = c.getSuperclass()) {
       for (var m : c.getDeclaredMethods()) out.add(m.getName());
       for (var f : c.getDeclaredFields()) out.add(f.getName());

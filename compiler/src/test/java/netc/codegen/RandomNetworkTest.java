@@ -94,7 +94,7 @@ class RandomNetworkTest {
       String problem = check(seed, spec);
       if (problem == null) continue;
       if (problem.startsWith("refused")) refused++;
-      failures.add("seed " + seed + " (" + PassManagerNames.of(context(seed)) + "): " + problem + "\n" + spec);
+      failures.add("seed " + seed + " (" + flags(context(seed)) + "): " + problem + "\n" + spec);
     }
     // the generator writes only valid specs: a refusal is a front-end finding, reported with the rest
     assertTrue(failures.isEmpty(), failures.size() + " of " + count + " networks failed (" + refused + " refused):\n\n"
@@ -102,9 +102,7 @@ class RandomNetworkTest {
   }
 
   /** The settings a failure was found with, in the words of the command line. */
-  private static final class PassManagerNames {
-    static String of(PassContext c) {
-      return "-O" + c.optLevel() + (c.disabled().isEmpty() ? "" : " --disable-pass " + String.join(",", c.disabled()));
-    }
+  static String flags(PassContext c) {
+    return "-O" + c.optLevel() + (c.disabled().isEmpty() ? "" : " --disable-pass " + String.join(",", c.disabled()));
   }
 }
