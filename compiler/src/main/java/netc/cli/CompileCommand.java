@@ -35,8 +35,9 @@ final class CompileCommand implements Main.Command {
     Path sourceDir = cl.hasOption("emit-source") ? Path.of(cl.getOptionValue("emit-source")) : null;
     long t0 = System.nanoTime();
     Graph graph = CommandLines.graph(spec, cl);
-    ParamSource params = CommandLines.params(graph, cl.getOptionValue("w"), out);
     Graph optimized = PassManager.run(graph, InspectCommand.context(cl, java.util.List.of()));
+    ModelCompiler.checkLimits(optimized); // before weights are read or made: a layer too large for an array is refused by name
+    ParamSource params = CommandLines.params(graph, cl.getOptionValue("w"), out);
     out.printf("%s: %d layers, %d steps after the passes%n", graph.name(), graph.nodes().size() - 1, optimized.nodes().size() - 1);
     Path work = Files.createTempDirectory("netc-compile");
     try {

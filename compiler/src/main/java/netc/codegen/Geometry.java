@@ -14,7 +14,7 @@ record Geometry(boolean external, long offset, boolean blocked, int channels, in
     var s = n.shape();
     if (s.rank() == 1) {
       int f = s.dim(0);
-      return new Geometry(external, offset, true, f, (f + 15) / 16 * 16, 1, 1, 0, 0);
+      return new Geometry(external, offset, true, f, (int) ((f + 15L) / 16 * 16), 1, 1, 0, 0);
     }
     var halo = Layouts.halo(n);
     boolean blocked = Layouts.isBlocked(n);

@@ -11,7 +11,35 @@ import javax.lang.model.SourceVersion;
  * text can end a comment, open a string or smuggle a unicode escape into the code.
  */
 final class JavaNames {
+  /**
+   * The longest identifier made from a spec name. Real layer paths are far shorter (resnet152's
+   * longest, layer3.35.downsample.0, has 22 characters); a class is also a file, and most file
+   * systems refuse names over 255 bytes, and a class file refuses names over 65,535 bytes. A longer
+   * name keeps its first characters and ends in a hash of the whole name, so names that differ
+   * only past the cut still differ.
+   */
+  static final int MAX_IDENTIFIER = 100;
+
+  /**
+   * Words javac accepts as identifiers only in some places: {@code yield} cannot be called without
+   * a receiver (runStep calls each step method so), the others cannot name a type. Never used.
+   */
+  static final Set<String> RESTRICTED = Set.of("yield", "var", "record", "sealed", "permits", "when", "module", "open", "exports");
+
   private final Set<String> used = new HashSet<>();
+
+  /**
+   * Names the generated class inherits or declares itself (CompiledModel's methods and fields, the
+   * ITEMS/PARALLEL/GRAIN/BUNCH_CHUNK tables), which a step method or table must not take: a method
+   * with an inherited method's name and parameters would override it.
+   */
+  JavaNames(Set<String> members) {
+    used.addAll(members);
+  }
+
+  JavaNames() {
+    this(Set.of());
+  }
 
   /** {@code layer1.0.conv2} -> {@code layer1_0_conv2}; unique within this instance. */
   String method(String layer) {
@@ -22,10 +50,31 @@ final class JavaNames {
     return unique(identifier(layer, false).toUpperCase(Locale.ROOT));
   }
 
-  /** {@code resnet50} -> {@code Resnet50}. */
-  static String type(String network) {
+  /**
+   * {@code resnet50} -> {@code Resnet50}. A name the generated code already uses for a type it
+   * refers to ({@code referenced}: Math, List, Kernels...) or a java.lang class (which the code
+   * may name unqualified) gets {@code Model} appended: a class named Math would make the code's
+   * Math.min call a method of its own.
+   */
+  static String type(String network, Set<String> referenced) {
     String id = identifier(network, true);
-    return Character.toUpperCase(id.charAt(0)) + id.substring(1);
+    id = Character.toUpperCase(id.charAt(0)) + id.substring(1);
+    while (referenced.contains(id) || isJavaLang(id)) id = id + "Model";
+    return id;
+  }
+
+  static String type(String network) {
+    return type(network, Set.of());
+  }
+
+  /** Whether java.lang has a class of this simple name, which every compilation unit sees unqualified. */
+  static boolean isJavaLang(String simpleName) {
+    try {
+      Class.forName("java.lang." + simpleName, false, null); // the boot loader: the JDK's own classes only
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
   }
 
   static String identifier(String name, boolean type) {
@@ -38,8 +87,21 @@ final class JavaNames {
     String id = b.toString().replaceAll("_+", "_");
     if (id.isEmpty() || id.equals("_")) id = type ? "Network" : "layer";
     if (!Character.isJavaIdentifierStart(id.charAt(0))) id = (type ? "N" : "n") + id;
-    if (SourceVersion.isKeyword(id) || id.equals("a") || id.equals("w") || id.equals("ws") || id.equals("K")) id = id + "_";
+    if (id.length() > MAX_IDENTIFIER) id = id.substring(0, MAX_IDENTIFIER - 17) + "_" + hash(name);
+    if (SourceVersion.isKeyword(id) || RESTRICTED.contains(id) || id.equals("a") || id.equals("w") || id.equals("ws") || id.equals("K")) {
+      id = id + "_";
+    }
     return id;
+  }
+
+  /** 16 hex digits of a 64-bit FNV-1a hash of the name: the same name always gives the same identifier. */
+  private static String hash(String name) {
+    long h = 0xcbf29ce484222325L;
+    for (int i = 0; i < name.length(); i++) {
+      h ^= name.charAt(i);
+      h *= 0x100000001b3L;
+    }
+    return String.format("%016x", h);
   }
 
   private String unique(String id) {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import javax.lang.model.element.Modifier;
 import netc.ast.NetcException;
@@ -46,6 +47,27 @@ public final class ModelGenerator {
   static final TypeName INTS = ArrayTypeName.of(TypeName.INT);
   static final TypeName FLOATS = ArrayTypeName.of(TypeName.FLOAT);
 
+  /**
+   * The simple names of the types the generated code names: the imports and the java.lang types it
+   * writes unqualified. The generated class must not take one (JavaNames.type).
+   */
+  static final Set<String> REFERENCED_TYPES = Set.of(COMPILED_MODEL.simpleName(), WORKSPACE.simpleName(), KERNELS.simpleName(),
+      TABLES.simpleName(), REORDER.simpleName(), SOFTMAX.simpleName(), PROPERTIES.simpleName(), "List", "Arrays", "Math", "String",
+      "Integer", "Float", "Override", "IllegalArgumentException");
+
+  /** The static tables and helpers every generated class may declare besides its steps (see generate()). */
+  static final Set<String> OWN_MEMBERS = Set.of("ITEMS", "PARALLEL", "GRAIN", "BUNCH_CHUNK", "decodeInts", "decodeBooleans");
+
+  /** Every member name the generated class declares itself or inherits: no step method or table may take one. */
+  static Set<String> memberNames() {
+    Set<String> out = new java.util.HashSet<>(OWN_MEMBERS);
+    for (Class<?> c = CompiledModel.class; c != null; c = c.getSuperclass()) {
+      for (var m : c.getDeclaredMethods()) out.add(m.getName());
+      for (var f : c.getDeclaredFields()) out.add(f.getName());
+    }
+    return out;
+  }
+
   /** Below this many multiply-accumulates or floats a step runs on the caller's thread: a barrier costs more. */
   static final long PARALLEL_THRESHOLD = 200_000;
 
@@ -56,7 +78,7 @@ public final class ModelGenerator {
   private final MemoryPlan plan;
   private final PackedWeights weights;
   private final String header;
-  private final JavaNames names = new JavaNames();
+  private final JavaNames names = new JavaNames(memberNames());
   private final Map<String, String> tables = new LinkedHashMap<>();
   private final List<FieldSpec> fields = new ArrayList<>();
   private final List<MethodSpec> methods = new ArrayList<>();
@@ -93,7 +115,7 @@ public final class ModelGenerator {
     if (og.external() || og.hh() > 0 || og.hw() > 0 || (og.blocked() && out.shape().rank() == 3)) {
       throw new NetcException("cannot compile " + graph.name() + ": its output " + out.name() + " is not a plain tensor");
     }
-    String className = JavaNames.type(graph.name());
+    String className = JavaNames.type(graph.name(), REFERENCED_TYPES);
     TypeSpec.Builder type = TypeSpec.classBuilder(className)
         .addModifiers(Modifier.PUBLIC, Modifier.FINAL)
         .superclass(COMPILED_MODEL)
@@ -101,10 +123,11 @@ public final class ModelGenerator {
             + String.format("%.3f", graph.macs() / 1e9) + " G multiply-accumulates per image, " + plan.arenaFloats() * 4 / 1024
             + " KiB of activations per image.") + "\n");
     type.addField(FieldSpec.builder(INTS, "ITEMS", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
-        .initializer(arrayLiteral(items)).build());
+        .initializer(perStep(items)).build());
     type.addField(FieldSpec.builder(ArrayTypeName.of(TypeName.BOOLEAN), "PARALLEL", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
-        .initializer(arrayLiteral(parallel)).build());
-    fields.forEach(type::addField);
+        .initializer(perStep(parallel)).build());
+    ClassName self = ClassName.get(PACKAGE, className);
+    List<ClassName> holders = tables(type, self);
     type.addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PUBLIC)
         .addParameter(PROPERTIES, "properties").addParameter(TypeName.INT, "threads")
         .addStatement("super(properties, threads)").build());
@@ -112,33 +135,168 @@ public final class ModelGenerator {
     type.addMethod(override("items", TypeName.INT).addParameter(TypeName.INT, "step").addStatement("return ITEMS[step]").build());
     if (grains.stream().anyMatch(g -> g > 1)) {
       type.addField(FieldSpec.builder(INTS, "GRAIN", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
-          .initializer(arrayLiteral(grains)).build());
+          .initializer(perStep(grains)).build());
       type.addMethod(override("grain", TypeName.INT).addParameter(TypeName.INT, "step").addStatement("return GRAIN[step]").build());
     }
     if (bunchedFrom() < stepMethods.size()) {
       type.addMethod(override("bunchedFrom", TypeName.INT).addStatement("return $L", bunchedFrom()).build());
       type.addField(FieldSpec.builder(INTS, "BUNCH_CHUNK", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
-          .initializer(arrayLiteral(bunchChunks)).build());
+          .initializer(perStep(bunchChunks)).build());
       type.addMethod(override("bunchChunk", TypeName.INT).addParameter(TypeName.INT, "step").addStatement("return BUNCH_CHUNK[step]").build());
     }
     type.addMethod(override("parallel", TypeName.BOOLEAN).addParameter(TypeName.INT, "step").addStatement("return PARALLEL[step]").build());
     type.addMethod(override("outputOffset", TypeName.INT).addStatement("return $L", og.offset()).build());
     type.addMethod(MethodSpec.methodBuilder("stepNames").addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
         .returns(ParameterizedTypeName.get(ClassName.get(List.class), ClassName.get(String.class)))
-        .addStatement("return $T.of($L)", List.class, wrapped(stepMethods.stream().map(m -> CodeBlock.of("$S", m)).toList()))
+        .addStatement("return $T.of($L)", List.class, stepNamesList())
         .build());
+    List<ClassName> nested = new ArrayList<>(holders);
+    if (stepMethods.size() <= PER_METHOD) {
+      runStep(type);
+      methods.forEach(type::addMethod);
+    } else {
+      nested.addAll(stepClasses(type, self));
+      decoders(type);
+    }
+    if (!nested.isEmpty()) {
+      // loaded with the model, not at their first use: a model is whole once loaded (its directory
+      // may go, as CompiledModels' does), and a first inference pays no class loading
+      type.addStaticBlock(CodeBlock.of("$T<?>[] nested = {$L};\n", Class.class,
+          wrapped(nested.stream().map(c -> CodeBlock.of("$L.class", c.simpleName())).toList()))); // $T would drop a statically imported holder's name
+    }
+    JavaFile.Builder javaFile = JavaFile.builder(PACKAGE, type.build()).addFileComment("$L", header).skipJavaLangImports(true).indent("    ");
+    for (ClassName h : holders) javaFile.addStaticImport(h, "*");
+    JavaFile file = javaFile.build();
+    int outSize = (int) out.shape().size();
+    return new Result(file, PACKAGE + "." + className, stepMethods.size(), og.offset(), outSize, plan.arenaFloats() + scratch + SLACK_FLOATS);
+  }
+
+  /** Floats past the scratch: the linear kernel's last tile reads up to a tile's worth of pixels past its input (and stores none). */
+  static final long SLACK_FLOATS = (long) Kernels.LINEAR_TILE * Kernels.BLOCK;
+
+  /**
+   * Steps above which the per-step tables, the runStep switch and the step names are written in
+   * pieces: a method's bytecode may not exceed 64 KiB, and a literal array of N ints takes about 7N
+   * bytes of the static initializer, a switch case about 10, a name in List.of about 7 (5,001 steps
+   * failed with "code too large"). Up to this many, the class reads as before.
+   */
+  static final int PER_METHOD = 1024;
+
+  /** Values per string constant when per-step tables are decoded from text: a string constant holds at most 65,535 bytes. */
+  static final int PER_STRING = 4096;
+
+  /** A per-step table: an array literal, or decoded from comma-separated text in pieces when there are many steps. */
+  private CodeBlock perStep(List<?> values) {
+    if (values.size() <= PER_METHOD) return arrayLiteral(values);
+    boolean bool = values.get(0) instanceof Boolean;
+    List<CodeBlock> parts = new ArrayList<>();
+    for (int i = 0; i < values.size(); i += PER_STRING) {
+      List<?> part = values.subList(i, Math.min(values.size(), i + PER_STRING));
+      parts.add(CodeBlock.of("$S", part.stream().map(v -> bool ? ((Boolean) v ? "1" : "0") : v.toString()).collect(Collectors.joining(","))));
+    }
+    return CodeBlock.of("$L(new String[] {$L})", bool ? "decodeBooleans" : "decodeInts", wrapped(parts));
+  }
+
+  /** The decoders of {@link #perStep} tables, declared when there are many steps. */
+  private static void decoders(TypeSpec.Builder type) {
+    type.addMethod(MethodSpec.methodBuilder("decodeInts").addModifiers(Modifier.PRIVATE, Modifier.STATIC).returns(INTS)
+        .addParameter(ArrayTypeName.of(String.class), "parts")
+        .addStatement("return $T.stream(parts).flatMap(p -> $T.stream(p.split(\",\"))).mapToInt(Integer::parseInt).toArray()",
+            java.util.Arrays.class, java.util.Arrays.class)
+        .build());
+    type.addMethod(MethodSpec.methodBuilder("decodeBooleans").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+        .returns(ArrayTypeName.of(TypeName.BOOLEAN)).addParameter(ArrayTypeName.of(String.class), "parts")
+        .addStatement("int[] v = decodeInts(parts)")
+        .addStatement("boolean[] out = new boolean[v.length]")
+        .addStatement("for (int i = 0; i < v.length; i++) out[i] = v[i] != 0")
+        .addStatement("return out")
+        .build());
+  }
+
+  /** The step names: literals, or text split at newlines in pieces when there are many (a method name holds no newline). */
+  private CodeBlock stepNamesList() {
+    if (stepMethods.size() <= PER_METHOD) return wrapped(stepMethods.stream().map(m -> CodeBlock.of("$S", m)).toList());
+    List<CodeBlock> parts = new ArrayList<>();
+    for (int i = 0; i < stepMethods.size(); i += 256) { // names are at most ~110 characters: 256 of them fit a string constant
+      parts.add(CodeBlock.of("$S", String.join("\n", stepMethods.subList(i, Math.min(stepMethods.size(), i + 256)))));
+    }
+    return CodeBlock.of("String.join(\"\\n\", $L).split(\"\\n\")", wrapped(parts));
+  }
+
+  /** runStep: one switch over the step methods. */
+  private void runStep(TypeSpec.Builder type) {
     MethodSpec.Builder run = override("runStep", TypeName.VOID)
         .addParameter(TypeName.INT, "step").addParameter(WORKSPACE, "ws").addParameter(TypeName.INT, "from").addParameter(TypeName.INT, "to")
         .beginControlFlow("switch (step)");
     for (int i = 0; i < stepMethods.size(); i++) run.addStatement("case $L: $L(ws, from, to); return", i, stepMethods.get(i));
     run.addStatement("default: throw new $T(\"no step \" + step)", IllegalArgumentException.class).endControlFlow();
     type.addMethod(run.build());
-    methods.forEach(type::addMethod);
-    JavaFile file = JavaFile.builder(PACKAGE, type.build()).addFileComment("$L", header).skipJavaLangImports(true).indent("    ").build();
-    int outSize = (int) out.shape().size();
-    // the linear kernel's last tile reads up to a tile's worth of pixels past its input (and stores none of them)
-    long slack = Kernels.LINEAR_TILE * Kernels.BLOCK;
-    return new Result(file, PACKAGE + "." + className, stepMethods.size(), og.offset(), outSize, plan.arenaFloats() + scratch + slack);
+  }
+
+  /** Steps per nested class when there are more than {@link #PER_METHOD}: its run switch stays under the JIT's 8,000-byte method limit. */
+  static final int STEPS_PER_CLASS = 512;
+
+  /**
+   * A network of many steps (returns the classes): the step methods go, {@link #STEPS_PER_CLASS} at a time, into nested
+   * classes S$0, S$1... as static methods of the model ({@code float[] w = m.w} keeps their bodies
+   * as they are), each class with a run switch, and runStep picks the class. A class file holds at
+   * most 65,535 constants (each step takes a few: its name, its offsets), which one class of 12,000
+   * convs nearly used up; '$' is never in a name made from the spec, so these names are free.
+   */
+  private List<ClassName> stepClasses(TypeSpec.Builder type, ClassName self) {
+    List<ClassName> classes = new ArrayList<>();
+    MethodSpec.Builder run = override("runStep", TypeName.VOID)
+        .addParameter(TypeName.INT, "step").addParameter(WORKSPACE, "ws").addParameter(TypeName.INT, "from").addParameter(TypeName.INT, "to")
+        .beginControlFlow("switch (step / $L)", STEPS_PER_CLASS);
+    Map<String, MethodSpec> byName = new LinkedHashMap<>();
+    for (MethodSpec m : methods) byName.put(m.name, m);
+    for (int c = 0; c * STEPS_PER_CLASS < stepMethods.size(); c++) {
+      TypeSpec.Builder steps = TypeSpec.classBuilder("S$" + c).addModifiers(Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL);
+      MethodSpec.Builder part = MethodSpec.methodBuilder("run").addModifiers(Modifier.STATIC)
+          .addParameter(self, "m").addParameter(TypeName.INT, "step").addParameter(WORKSPACE, "ws")
+          .addParameter(TypeName.INT, "from").addParameter(TypeName.INT, "to")
+          .beginControlFlow("switch (step)");
+      for (int i = c * STEPS_PER_CLASS; i < Math.min(stepMethods.size(), (c + 1) * STEPS_PER_CLASS); i++) {
+        MethodSpec m = byName.get(stepMethods.get(i));
+        part.addStatement("case $L: $L(m, ws, from, to); return", i, m.name);
+        steps.addMethod(MethodSpec.methodBuilder(m.name).addModifiers(Modifier.PRIVATE, Modifier.STATIC).addJavadoc(m.javadoc)
+            .addParameter(self, "m").addParameters(m.parameters).addStatement("float[] w = m.w").addCode(m.code).build());
+      }
+      part.addStatement("default: throw new $T(\"no step \" + step)", IllegalArgumentException.class).endControlFlow();
+      steps.addMethod(part.build());
+      type.addType(steps.build());
+      classes.add(self.nestedClass("S$" + c));
+      run.addStatement("case $L: S$$$L.run(this, step, ws, from, to); return", c, c);
+    }
+    run.addStatement("default: throw new $T(\"no step \" + step)", IllegalArgumentException.class).endControlFlow();
+    type.addMethod(run.build());
+    return classes;
+  }
+
+  /** Tables per class: each takes some 30 bytes of its class's static initializer, which may not exceed 64 KiB. */
+  static final int TABLES_PER_CLASS = 512;
+
+  /**
+   * Declares the tables: as fields of the model, or with more than {@link #TABLES_PER_CLASS} in
+   * nested holder classes T$0, T$1... whose fields the file imports statically, so every use still
+   * names a table by its simple name. Returns the holders.
+   */
+  private List<ClassName> tables(TypeSpec.Builder type, ClassName self) {
+    if (fields.size() <= TABLES_PER_CLASS) {
+      fields.forEach(type::addField);
+      return List.of();
+    }
+    List<ClassName> holders = new ArrayList<>();
+    for (int c = 0; c * TABLES_PER_CLASS < fields.size(); c++) {
+      TypeSpec.Builder holder = TypeSpec.classBuilder("T$" + c).addModifiers(Modifier.STATIC, Modifier.FINAL);
+      for (FieldSpec f : fields.subList(c * TABLES_PER_CLASS, Math.min(fields.size(), (c + 1) * TABLES_PER_CLASS))) {
+        // package-private: a static import sees no private member
+        holder.addField(FieldSpec.builder(f.type, f.name, Modifier.STATIC, Modifier.FINAL).initializer(f.initializer).build());
+      }
+      type.addType(holder.build());
+      holders.add(self.nestedClass("T$" + c));
+    }
+    return holders;
   }
 
   /** {a, b, c}, wrapping at the column limit. */
@@ -210,7 +368,7 @@ public final class ModelGenerator {
   }
 
   private static String slope(Attrs a) {
-    return a.has("slope") ? (float) a.getDouble("slope") + "f" : "0f";
+    return a.has("slope") ? floatLiteral(a.getDouble("slope")) : "0f";
   }
 
   private void zeroBorder(MethodSpec.Builder m, Geometry out) {
@@ -685,7 +843,19 @@ public final class ModelGenerator {
   }
 
   private static String floats(List<Double> values) {
-    return "new float[] {" + values.stream().map(v -> (float) (double) v + "f").collect(Collectors.joining(", ")) + "}";
+    return "new float[] {" + values.stream().map(ModelGenerator::floatLiteral).collect(Collectors.joining(", ")) + "}";
+  }
+
+  /**
+   * A float literal of {@code v}: NaN and the infinities (also a finite double past float's range,
+   * such as a slope of 1e300) have no literal form, and "NaNf" does not compile. The front end
+   * refuses them in a spec; a graph built otherwise still compiles to what the interpreter computes.
+   */
+  static String floatLiteral(double v) {
+    float f = (float) v;
+    if (Float.isNaN(f)) return "Float.NaN";
+    if (Float.isInfinite(f)) return f > 0 ? "Float.POSITIVE_INFINITY" : "Float.NEGATIVE_INFINITY";
+    return f + "f";
   }
 
 }

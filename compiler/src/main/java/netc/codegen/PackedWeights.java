@@ -2,13 +2,16 @@ package netc.codegen;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import netc.ir.Graph;
 import netc.ir.Node;
+import netc.ir.Op;
 import netc.ir.ParamSource;
 import netc.ir.Shape;
+import netc.passes.Layouts;
 import netc.runtime.BadInputException;
 import netc.runtime.kernels.Kernels;
 
@@ -21,12 +24,104 @@ import netc.runtime.kernels.Kernels;
  * in double, once.
  */
 final class PackedWeights {
-  private float[] data = new float[1 << 16];
+  /** The packed weights are one array: see {@link Layouts#MAX_ARRAY}. */
+  static final long MAX_ARRAY = Layouts.MAX_ARRAY;
+
+  private final float[] data;
   private int size;
   private final Map<String, Integer> offsets = new HashMap<>();
 
+  private PackedWeights(long floats) {
+    data = new float[(int) floats];
+  }
+
+  /**
+   * One packed section: a layer's weights, bias, batch-norm scale or shift, with the floats it takes
+   * once padded to the kernels' blocks. Counted in long before anything is packed, so a layer too
+   * large for an array is refused by name instead of overflowing an int.
+   */
+  record Section(Node node, String role, long floats) {}
+
+  /** Every section in packing order (the 64 zeros first, node null), each starting 16-float aligned. */
+  static List<Section> layout(Graph g) {
+    List<Section> out = new ArrayList<>();
+    out.add(new Section(null, "zeros", 64));
+    for (Node n : g.nodes()) {
+      switch (n.op()) {
+        case CONV -> {
+          out.add(new Section(n, "weight", convWeightFloats(g, n)));
+          out.add(new Section(n, "bias", (n.shape().channels() + 15L) / 16 * 16));
+        }
+        case FC -> {
+          long outP = (n.shape().dim(0) + 15L) / 16 * 16, inP = (g.node(n.input(0)).shape().dim(0) + 15L) / 16 * 16;
+          out.add(new Section(n, "weight", outP * inP));
+          if (n.param("bias") != null) out.add(new Section(n, "bias", outP));
+        }
+        case BATCHNORM -> {
+          long cp = (n.shape().dim(0) + 15L) / 16 * 16;
+          out.add(new Section(n, "scale", cp));
+          out.add(new Section(n, "shift", cp));
+        }
+        default -> {}
+      }
+    }
+    return out;
+  }
+
+  /** Packed floats of a conv's weights: [groups of output blocks][k][16 x blocks per group], or Winograd's (m + 2)^2 of them. */
+  static long convWeightFloats(Graph g, Node n) {
+    Geometry in = Geometry.of(g.node(n.input(0)), 0, false);
+    long outBlocks = (n.shape().channels() + 15L) / 16;
+    if (n.attrs().getString("algo", "").equals("winograd")) {
+      long m = n.attrs().getInt("tile");
+      return (m + 2) * (m + 2) * outBlocks * 16 * in.blocks() * 16L;
+    }
+    List<Integer> kernel = n.attrs().getInts("kernel");
+    long k = (long) (in.blocked() ? in.blocks() : 1) * kernel.get(0) * kernel.get(1) * (in.blocked() ? 16 : in.channels());
+    return outBlocks * 16 * k; // groups x blocks per group = output blocks, whatever the grouping
+  }
+
+  /**
+   * Refuses a graph whose packed weights do not fit one array: a single layer's section (named with
+   * its size), or the running total (named at the layer that crosses the limit).
+   */
+  static long checkFits(Graph g) {
+    long total = 0;
+    for (Section s : layout(g)) {
+      if (s.floats() > MAX_ARRAY) {
+        throw Limits.refuse(s.node(), String.format("its %s take %,d floats once packed (%s), more than the %,d one Java array holds",
+            describe(g, s), s.floats(), padding(s), MAX_ARRAY));
+      }
+      total = align(total) + s.floats();
+      if (total > MAX_ARRAY) {
+        throw Limits.refuse(s.node(), String.format("the network's packed weights reach %,d floats at this layer, more than the %,d one "
+            + "Java array holds", total, MAX_ARRAY));
+      }
+    }
+    return total;
+  }
+
+  /** "weights (65536x4096x3x3)": the section's role and, where it is a spec tensor, its logical shape. */
+  private static String describe(Graph g, Section s) {
+    Node n = s.node();
+    String what = s.role().equals("weight") ? "weights" : s.role();
+    return n.param(s.role()) == null ? what : what + " (" + n.param(s.role()).shape() + ")";
+  }
+
+  private static String padding(Section s) {
+    Node n = s.node();
+    if (n.op() != Op.CONV || !s.role().equals("weight")) return "rows padded to multiples of 16";
+    if (!n.attrs().getString("algo", "").equals("winograd")) return "channels padded to blocks of 16";
+    int m = n.attrs().getInt("tile");
+    return String.format("transformed for Winograd F(%dx%d,3x3): %d values per 3x3 kernel, channels padded to blocks of 16", m, m, (m + 2) * (m + 2));
+  }
+
+  private static long align(long floats) {
+    return (floats + 15) / 16 * 16;
+  }
+
   static PackedWeights pack(Graph g, ParamSource source) {
-    PackedWeights p = new PackedWeights();
+    PackedWeights p = new PackedWeights(checkFits(g));
     p.zeros();
     for (Node n : g.nodes()) {
       int from = p.size;
@@ -71,10 +166,10 @@ final class PackedWeights {
     return b.array();
   }
 
+  /** The next section: {@link #layout} sized the array, in the same order and alignment. */
   private int allocate(String key, int floats) {
     int at = (size + 15) / 16 * 16;
-    if ((long) at + floats > Integer.MAX_VALUE - 16) throw new IllegalStateException("weights exceed 2^31 floats");
-    if (at + floats > data.length) data = Arrays.copyOf(data, Math.max(at + floats, data.length * 2));
+    if ((long) at + floats > data.length) throw new IllegalStateException("section " + key + " is past the planned " + data.length + " floats");
     size = at + floats;
     offsets.put(key, at);
     return at;

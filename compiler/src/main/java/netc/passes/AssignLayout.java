@@ -57,7 +57,8 @@ final class AssignLayout implements Pass {
     Map<Integer, String> layout = new HashMap<>();
     Node input = graph.input();
     boolean normalize = input.attrs().has("mean") && !input.attrs().has("normalization_folded");
-    for (Node n : List.copyOf(e.nodes())) {
+    for (int id : e.ids()) {
+      Node n = e.node(id); // the input reorder may have rewired its inputs: look it up again
       String out;
       switch (n.op()) {
         case INPUT -> {
@@ -101,13 +102,41 @@ final class AssignLayout implements Pass {
       layout.put(n.id(), out);
       e.replace(e.node(n.id()).withAttrs(e.node(n.id()).attrs().with("layout", out)));
     }
+    assignHalos(e, layout);
+    flattenPlainValues(e, layout);
     Node last = e.node(e.output());
-    if (last.shape().rank() == 3 && !layout.get(last.id()).equals("nchw")) {
+    if (!plainInArena(last, layout)) {
+      // the caller reads the output as a plain tensor from the arena: not the caller's own input
+      // (a network of identities), not blocked, not inside a border that a padded conv reads it with
       Node r = reorder(e, last, "nchw", "output", layout);
       e.replaceUses(last.id(), r.id());
     }
-    assignHalos(e, layout);
     return e.build();
+  }
+
+  /** Whether a value lies in the arena in the plain order of its logical shape: NCHW or flat, no border. */
+  private static boolean plainInArena(Node n, Map<Integer, String> layout) {
+    boolean plainOrder = n.shape().rank() == 1 || layout.get(n.id()).equals("nchw");
+    return n.op() != Op.INPUT && plainOrder && Layouts.halo(n).equals(List.of(0, 0));
+  }
+
+  /**
+   * A flatten is free: it shares its input's buffer as a new shape, so that buffer must hold the
+   * values in plain order with nothing between them. The main loop made blocked maps larger than
+   * 1x1 plain; halos, assigned after it, may have given the flatten's input a border (a padded conv
+   * on the shortcut reads the same value), and the caller's input is not in the arena at all. Such a
+   * flatten reads a plain, border-free copy instead.
+   */
+  private static void flattenPlainValues(GraphEditor e, Map<Integer, String> layout) {
+    for (int id : e.ids()) {
+      Node n = e.node(id);
+      if (n.op() != Op.FLATTEN) continue;
+      Node src = e.node(n.input(0));
+      boolean border = !Layouts.halo(src).equals(List.of(0, 0));
+      if (src.op() != Op.INPUT && !border) continue;
+      Node r = reorder(e, src, "nchw", "plain", layout);
+      e.replace(e.node(id).withInputs(List.of(r.id())));
+    }
   }
 
   private static boolean isInput(GraphEditor e, int id) {
@@ -129,7 +158,7 @@ final class AssignLayout implements Pass {
   }
 
   private static Node reorder(GraphEditor e, Node src, String want, String suffix, Map<Integer, String> layout) {
-    String name = src.name() + ".to_" + suffix;
+    String name = e.freshName(src.name() + ".to_" + suffix);
     Node r = new Node(e.freshId(), Op.REORDER, name, List.of(src.id()), Attrs.EMPTY.with("layout", want), src.shape(),
         Map.of(), List.of(new Origin(name, Op.REORDER, src.origins().get(0).span())));
     e.insertAfter(src.id(), r);
@@ -137,20 +166,36 @@ final class AssignLayout implements Pass {
     return r;
   }
 
+  /** The bordered copy of the caller's input filled with {@code padValue} (zeros when null), made once. */
+  private static Node paddedInput(GraphEditor e, Node input, List<Double> padValue, Map<Integer, String> layout) {
+    for (Node c : e.consumers(input.id())) {
+      // the input's only other plain copy is the normalizing one, which is never a conv's padded input
+      boolean padded = c.op() == Op.REORDER && c.attrs().getString("layout", "").equals("nchw") && !c.attrs().has("normalize");
+      if (padded && java.util.Objects.equals(c.attrs().getDoubles("pad_value"), padValue)) return c;
+    }
+    Node r = reorder(e, input, "nchw", "padded", layout);
+    Attrs a = r.attrs();
+    if (padValue != null) a = a.with("pad_value", padValue);
+    r = r.withAttrs(a);
+    e.replace(r);
+    return r;
+  }
+
   /** Gives every tensor a padded conv reads a border as wide as the widest padding that reads it. */
   private static void assignHalos(GraphEditor e, Map<Integer, String> layout) {
-    for (Node conv : List.copyOf(e.nodes())) {
+    for (int id : e.ids()) {
+      Node conv = e.node(id);
       if (conv.op() != Op.CONV) continue;
       List<Integer> pad = conv.attrs().getInts("padding");
       if (pad.get(0) == 0 && pad.get(1) == 0) continue;
       Node src = e.node(conv.input(0));
       if (src.op() == Op.INPUT) {
         // the caller's tensor has no border: copy it into one, filled with the folded mean if any
-        Node r = reorder(e, src, "nchw", "padded", layout);
-        Attrs a = r.attrs();
-        if (conv.attrs().getDoubles("pad_value") != null) a = a.with("pad_value", conv.attrs().getDoubles("pad_value"));
-        e.replace(r.withAttrs(a));
-        e.replace(conv.withInputs(List.of(r.id())));
+        // (one copy for every padded conv that reads the input with the same fill)
+        Node r = paddedInput(e, src, conv.attrs().getDoubles("pad_value"), layout);
+        List<Integer> in = new java.util.ArrayList<>(conv.inputs());
+        in.set(0, r.id()); // only the conv's window reads the border; a residual operand stays where it is
+        e.replace(conv.withInputs(in));
         src = e.node(r.id());
       }
       List<Integer> halo = src.attrs().has("halo") ? src.attrs().getInts("halo") : List.of(0, 0);

@@ -35,7 +35,8 @@ final class EliminateDeadNodes implements Pass {
   @Override
   public Graph run(Graph graph, PassContext context) {
     GraphEditor e = new GraphEditor(graph);
-    for (Node n : List.copyOf(e.nodes())) {
+    for (int id : e.ids()) {
+      Node n = e.node(id); // its input may be an identity removed just before: look it up again
       if (isIdentity(n, graph)) {
         e.replaceUses(n.id(), n.input(0));
         e.remove(n.id());

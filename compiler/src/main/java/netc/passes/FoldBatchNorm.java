@@ -42,7 +42,8 @@ final class FoldBatchNorm implements Pass {
   @Override
   public Graph run(Graph graph, PassContext context) {
     GraphEditor e = new GraphEditor(graph);
-    for (Node bn : List.copyOf(e.nodes())) {
+    for (int id : e.ids()) {
+      Node bn = e.node(id); // a batch norm folded just before may have been its input: look it up again
       if (bn.op() != Op.BATCHNORM) continue;
       Node conv = e.node(bn.input(0));
       if (conv.op() != Op.CONV || e.uses(conv.id()) != 1 || !Rules.plainEpilogue(conv)) continue;

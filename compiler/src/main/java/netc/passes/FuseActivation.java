@@ -36,7 +36,8 @@ final class FuseActivation implements Pass {
   @Override
   public Graph run(Graph graph, PassContext context) {
     GraphEditor e = new GraphEditor(graph);
-    for (Node act : List.copyOf(e.nodes())) {
+    for (int id : e.ids()) {
+      Node act = e.node(id); // an activation fused just before may have been its input: look it up again
       if (!act.op().isActivation()) continue;
       Node producer = e.node(act.input(0));
       if ((producer.op() != Op.CONV && producer.op() != Op.FC) || e.uses(producer.id()) != 1 || producer.attrs().has("act")) continue;

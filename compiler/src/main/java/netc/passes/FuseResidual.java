@@ -38,7 +38,8 @@ final class FuseResidual implements Pass {
   @Override
   public Graph run(Graph graph, PassContext context) {
     GraphEditor e = new GraphEditor(graph);
-    for (Node add : List.copyOf(e.nodes())) {
+    for (int id : e.ids()) {
+      Node add = e.node(id); // an add fused just before may have been its operand: look it up again
       if (add.op() != Op.ADD) continue;
       Node conv = null;
       int other = -1;
@@ -55,7 +56,7 @@ final class FuseResidual implements Pass {
       origins.addAll(add.origins());
       Node fused = conv.withInputs(List.of(conv.input(0), other)).withAttrs(conv.attrs().with("residual", true)).withOrigins(origins);
       e.remove(conv.id());
-      e.nodes().set(e.indexOf(add.id()), fused);
+      e.replaceAt(add.id(), fused);
       e.replaceUses(add.id(), fused.id());
     }
     return e.build();

@@ -7,6 +7,15 @@ import netc.ir.Node;
 public final class Layouts {
   private Layouts() {}
 
+  /**
+   * The most floats one Java array holds: a little under Integer.MAX_VALUE, because some VMs keep
+   * header words in the array (ArrayList and the JDK's own growth code use the same bound). A
+   * compiled model's packed weights are one array and each image's workspace is one array, indexed
+   * by int, so code generation refuses a graph past it (codegen.Limits) and passes avoid choices
+   * that would cross it.
+   */
+  public static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+
   /** Channels per block in a blocked layout name such as nchw16c; 1 for nchw and flat. */
   public static int block(Node n) {
     String l = n.attrs().getString("layout", "nchw");
@@ -31,9 +40,10 @@ public final class Layouts {
   /** Floats one image of this value occupies, border and channel padding included. */
   public static long floats(Node n, int vectorFloats) {
     if (n.shape().rank() == 1) {
-      return (n.shape().dim(0) + vectorFloats - 1) / vectorFloats * vectorFloats;
+      return (n.shape().dim(0) + vectorFloats - 1L) / vectorFloats * vectorFloats; // long: a vector near 2^31 rounds past int
     }
     List<Integer> h = halo(n);
-    return (long) paddedChannels(n) * (n.shape().height() + 2 * h.get(0)) * (n.shape().width() + 2 * h.get(1));
+    long channels = (n.shape().dim(0) + block(n) - 1L) / block(n) * block(n); // long: paddedChannels' int may overflow before a limit check
+    return channels * (n.shape().height() + 2L * h.get(0)) * (n.shape().width() + 2L * h.get(1));
   }
 }

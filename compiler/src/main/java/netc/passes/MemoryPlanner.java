@@ -39,12 +39,13 @@ public final class MemoryPlanner {
 
     List<long[]> sizes = new ArrayList<>(); // per buffer: floats
     List<List<Integer>> members = new ArrayList<>();
+    List<long[]> latest = new ArrayList<>(); // per buffer: the two members needed longest, see otherValueLive
     Map<Integer, Integer> bufferOf = new HashMap<>();
     long withoutPlanning = 0;
     for (Node n : order) {
       if (n.op() == Op.INPUT) continue;
       long floats = Layouts.floats(n, vectorFloats);
-      Integer shared = sharedWith(g, n, step, lastUse, bufferOf, vectorFloats);
+      Integer shared = sharedWith(g, n, step, lastUse, bufferOf, latest, vectorFloats);
       if (n.op() != Op.FLATTEN) withoutPlanning += floats;
       if (shared != null) {
         bufferOf.put(n.id(), shared);
@@ -54,7 +55,9 @@ public final class MemoryPlanner {
         bufferOf.put(n.id(), sizes.size());
         sizes.add(new long[] {floats});
         members.add(new ArrayList<>(List.of(n.id())));
+        latest.add(new long[] {-1, -1, -1, -1});
       }
+      remember(latest.get(bufferOf.get(n.id())), n.id(), lastUse.getOrDefault(n.id(), 0));
     }
     int count = sizes.size();
     int[] first = new int[count], last = new int[count];
@@ -69,26 +72,43 @@ public final class MemoryPlanner {
     for (int b = 0; b < count; b++) bySize.add(b);
     bySize.sort(Comparator.comparingLong((Integer b) -> -sizes.get(b)[0]).thenComparingInt(b -> first[b]));
     long[] offset = new long[count];
-    List<Integer> placed = new ArrayList<>();
+    // the placed buffers live at each step, so a buffer's overlapping ones come from its own steps,
+    // not from a scan of every placed buffer (quadratic: 20,000 convs spent seconds here)
+    List<List<Integer>> liveAt = new ArrayList<>();
+    for (int t = 0; t <= order.size(); t++) liveAt.add(new ArrayList<>());
+    int[] seen = new int[count];
+    java.util.Arrays.fill(seen, -1);
     long arena = 0;
     for (int b : bySize) {
       long size = align(sizes.get(b)[0]);
       List<Integer> overlapping = new ArrayList<>();
-      for (int p : placed) if (first[p] <= last[b] && first[b] <= last[p]) overlapping.add(p);
-      overlapping.sort(Comparator.comparingLong(p -> offset[p]));
+      for (int t = first[b]; t <= last[b]; t++) {
+        for (int p : liveAt.get(t)) {
+          if (seen[p] != b) {
+            seen[p] = b;
+            overlapping.add(p);
+          }
+        }
+      }
+      overlapping.sort(Comparator.comparingLong((Integer p) -> offset[p]).thenComparingInt(p -> p));
       long at = 0;
       for (int p : overlapping) {
         if (offset[p] - at >= size) break;
         at = Math.max(at, offset[p] + align(sizes.get(p)[0]));
       }
       offset[b] = at;
-      placed.add(b);
+      for (int t = first[b]; t <= last[b]; t++) liveAt.get(t).add(b);
       arena = Math.max(arena, at + size);
     }
     long lowerBound = 0, withoutReuse = 0;
+    long[] change = new long[order.size() + 2]; // what goes live at each step, minus what died the step before: one sweep, not steps x buffers
+    for (int b = 0; b < count; b++) {
+      change[first[b]] += align(sizes.get(b)[0]);
+      change[last[b] + 1] -= align(sizes.get(b)[0]);
+    }
+    long live = 0;
     for (int t = 0; t <= order.size(); t++) {
-      long live = 0;
-      for (int b = 0; b < count; b++) if (first[b] <= t && t <= last[b]) live += align(sizes.get(b)[0]);
+      live += change[t];
       lowerBound = Math.max(lowerBound, live);
     }
     List<MemoryPlan.Buffer> buffers = new ArrayList<>();
@@ -105,7 +125,7 @@ public final class MemoryPlanner {
 
   /** The buffer n may write over, or null. */
   private static Integer sharedWith(Graph g, Node n, Map<Integer, Integer> step, Map<Integer, Integer> lastUse,
-      Map<Integer, Integer> bufferOf, int vectorFloats) {
+      Map<Integer, Integer> bufferOf, List<long[]> latest, int vectorFloats) {
     int candidate;
     switch (n.op()) {
       case FLATTEN -> {
@@ -127,14 +147,31 @@ public final class MemoryPlanner {
         && src.attrs().getString("layout", "").equals(n.attrs().getString("layout", ""))
         && Layouts.halo(src).equals(Layouts.halo(n));
     if (n.op() == Op.ADD && n.input(0) == n.input(1)) return null;
-    return buffer != null && dies && sameGeometry && !otherValueLive(g, buffer, candidate, bufferOf, lastUse, step.get(n.id())) ? buffer : null;
+    // a conv reads its whole window input before any group's output is final: it may not write over
+    // it, even when that value is also its residual (residual { conv(c, 1) } right after a conv)
+    if (n.op() == Op.CONV && buffer != null && buffer.equals(bufferOf.get(n.input(0)))) return null;
+    return buffer != null && dies && sameGeometry && !otherValueLive(latest.get(buffer), candidate, step.get(n.id())) ? buffer : null;
   }
 
-  /** True when another value in the same buffer is still needed after {@code now}. */
-  private static boolean otherValueLive(Graph g, int buffer, int except, Map<Integer, Integer> bufferOf, Map<Integer, Integer> lastUse, int now) {
-    for (Map.Entry<Integer, Integer> e : bufferOf.entrySet()) {
-      if (e.getValue() == buffer && e.getKey() != except && lastUse.getOrDefault(e.getKey(), 0) > now) return true;
+  /**
+   * Keeps, per buffer, the two members needed longest ({id, last use, id, last use}): whether a value
+   * other than one is needed after a step is then a look at two entries, not at every member (a
+   * chain of in-place activations puts thousands of values in one buffer).
+   */
+  private static void remember(long[] top, int id, int lastUse) {
+    if (lastUse > top[1]) {
+      top[2] = top[0];
+      top[3] = top[1];
+      top[0] = id;
+      top[1] = lastUse;
+    } else if (lastUse > top[3]) {
+      top[2] = id;
+      top[3] = lastUse;
     }
-    return false;
+  }
+
+  /** True when a value in the buffer other than {@code except} is still needed after {@code now}. */
+  private static boolean otherValueLive(long[] top, int except, int now) {
+    return (top[0] != except ? top[1] : top[3]) > now;
   }
 }

@@ -25,7 +25,8 @@ import netc.ir.Op;
  *
  * <p>Legal for any 3x3 stride-1 dilation-1 ungrouped conv with padding at most 1 per side; chosen
  * for those that read a channel-blocked tensor (not the caller's input) and marked with attributes
- * algo=winograd and tile=m. Disable with --disable-pass winograd.
+ * algo=winograd and tile=m; not where the transformed weights would outgrow one Java array
+ * ({@link Layouts#MAX_ARRAY}) while the direct ones fit. Disable with --disable-pass winograd.
  */
 final class SelectWinograd implements Pass {
   @Override
@@ -67,13 +68,25 @@ final class SelectWinograd implements Pass {
     return tiles >= MIN_TILES_FOR_F4 ? 4 : 2;
   }
 
+  /** Floats of a conv's packed Winograd weights with tile m: (m + 2)^2 per pair of channels, each padded to blocks of 16. */
+  static long transformedFloats(Node n, Node input, int m) {
+    long outs = (n.shape().channels() + 15L) / 16 * 16, ins = (input.shape().channels() + 15L) / 16 * 16;
+    return (long) (m + 2) * (m + 2) * outs * ins;
+  }
+
   @Override
   public Graph run(Graph graph, PassContext context) {
     GraphEditor e = new GraphEditor(graph);
-    for (Node n : List.copyOf(e.nodes())) {
+    for (int id : e.ids()) {
+      Node n = e.node(id);
       // the transforms work on channel-blocked tensors; a conv on the caller's NCHW input stays direct
       if (eligible(n) && e.node(n.input(0)).op() != Op.INPUT) {
-        e.replace(n.withAttrs(n.attrs().with("algo", "winograd").with("tile", tile(n))));
+        int tile = tile(n);
+        // the transformed weights are (m + 2)^2 / 9 times the direct ones: where they would not fit
+        // one array (the model's packed weights), a smaller tile or the direct conv still may
+        if (transformedFloats(n, e.node(n.input(0)), tile) > Layouts.MAX_ARRAY) tile = 2;
+        if (transformedFloats(n, e.node(n.input(0)), tile) > Layouts.MAX_ARRAY) continue;
+        e.replace(n.withAttrs(n.attrs().with("algo", "winograd").with("tile", tile)));
       }
     }
     return e.build();

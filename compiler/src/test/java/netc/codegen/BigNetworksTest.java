@@ -1,0 +1,69 @@
+package netc.codegen;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import netc.ast.NetcException;
+import netc.ir.Graph;
+import netc.passes.PassContext;
+import netc.passes.PassManager;
+import netc.testing.Specs;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Networks with more steps or tables than one class and its methods can hold: past
+ * {@link ModelGenerator#PER_METHOD} steps the steps move into nested classes and the per-step
+ * tables are decoded from text (5,001 relus failed with "code too large"); past
+ * {@link ModelGenerator#TABLES_PER_CLASS} tables they move into holder classes. Each still equals
+ * the interpreter. Past {@link Limits#maxLayers()} layers a network is refused by name.
+ */
+class BigNetworksTest {
+  /**
+   * 400 Winograd convs, three steps each: 1,201 steps in three step classes. (Sigmoid keeps so deep
+   * a chain numerically tame; with tanh and residuals float32 and the interpreter's double drift apart
+   * with depth, whatever the code.)
+   */
+  @Test
+  void thousandsOfStepsCompileIntoNestedClasses() throws Exception {
+    String spec = "input(16, 6, 6)\nconv(16, 1)\nfor i in 0 .. 400 {\n  {i}: conv(16, 3, padding = 1)\n  sigmoid()\n}\n"
+        + "global_avgpool()\nflatten()\nfc(10)\n";
+    assertNull(RandomNetworkTest.check(0, spec), "at -O2");
+    String source = source(spec);
+    assertTrue(source.contains("static final class S$2 {") && source.contains("decodeInts(new String[]"), "nested step classes");
+  }
+
+  /** 700 convs over ever narrower maps: every conv its own pixel tables, more than 512 of them. */
+  @Test
+  void manyDistinctTablesCompileIntoHolderClasses() throws Exception {
+    String spec = "input(16, 1, 720)\nrelu()\nfor i in 0 .. 700 {\n  {i}: conv(16, [1, 2])\n  sigmoid()\n}\n";
+    String source = source(spec);
+    assertTrue(source.contains("import static netc.generated.Test.T$1.*;"), "holder classes");
+    assertNull(RandomNetworkTest.check(1, spec), "at -O1");
+  }
+
+  @Test
+  void moreLayersThanTheLimitAreRefused() {
+    Graph optimized = PassManager.run(Specs.fromText("input(3, 4, 4)\nconv(4, 1)\nfor i in 0 .. 25000 {\n  {i}: relu()\n}\n"),
+        PassContext.defaults());
+    NetcException e = assertThrows(NetcException.class, () -> ModelCompiler.checkLimits(optimized));
+    assertEquals(4, e.span().line());
+    assertEquals("cannot compile layer 20000: the network has 25,001 layers after the passes, and netc compiles at most 20,000 "
+        + "(javac needs about a second and 100 MB for every thousand); this is layer 20,001. Raise the limit with "
+        + "-Dnetc.codegen.maxLayers=N (./netc: NETC_JAVA_OPTS)", e.getMessage());
+  }
+
+  private static String source(String spec) throws Exception {
+    Graph g = Specs.fromText(spec);
+    Path dir = Files.createTempDirectory("netc-big");
+    try {
+      return ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()), netc.weights.SyntheticWeights.source(g, 0), "test.net", true,
+          dir, s -> {}).source();
+    } finally {
+      ModelCompiler.deleteTree(dir);
+    }
+  }
+}

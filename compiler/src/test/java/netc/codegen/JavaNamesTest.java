@@ -1,0 +1,127 @@
+package netc.codegen;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import netc.ast.SpecLoader;
+import netc.interp.Interpreter;
+import netc.ir.Graph;
+import netc.ir.GraphBuilder;
+import netc.ir.ParamSource;
+import netc.passes.PassContext;
+import netc.runtime.CompiledModel;
+import netc.runtime.Tensor;
+import netc.weights.SyntheticWeights;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Every name a spec can produce is valid in generated Java: layer names that are Java keywords or
+ * restricted words, names that collide once made identifiers, names of 70,000 characters, and
+ * networks named like java.lang or runtime classes the generated code uses. Each network is
+ * compiled (at -O0, so every named layer is a step of its own) and run against the interpreter.
+ */
+class JavaNamesTest {
+  static final PassContext O0 = new PassContext(0, java.util.Set.of(), 16, List.of());
+
+  /** Compiles {@code spec} as file {@code file}, checks it against the interpreter, and returns the model's step names. */
+  static List<String> compileAndCheck(String file, String spec) throws Exception {
+    return compileAndCheck(file, spec, O0);
+  }
+
+  static List<String> compileAndCheck(String file, String spec, PassContext context) throws Exception {
+    Graph g = GraphBuilder.build(SpecLoader.fromText(file, spec), Map.of());
+    ParamSource params = SyntheticWeights.source(g, 3);
+    CompiledModel model = CompiledModels.compile(g, params, 1, context);
+    Tensor x = GeneratedModelTest.random(g, 2, 9);
+    Tensor expected = Interpreter.run(g, params, x);
+    GeneratedModelTest.assertClose(expected, model.predict(x).reshape(RandomNetworkTest.shape(g, 2)), 1e-4, file);
+    List<String> steps = model.stepNames();
+    assertEquals(steps.size(), new HashSet<>(steps).size(), "step names are unique: " + steps);
+    return steps;
+  }
+
+  @Test
+  void layersNamedLikeJavaKeywordsAndRestrictedWords() throws Exception {
+    List<String> steps = compileAndCheck("test.net", """
+        input(3, 6, 6)
+        "class": conv(4, 3, padding = 1)
+        int: relu()
+        enum: batchnorm()
+        "yield": sigmoid()
+        var: tanh()
+        record: maxpool(2)
+        "_": leaky_relu()
+        "null": relu()
+        "K": relu()
+        "steps": relu()
+        "ITEMS": conv(3, 1)
+        "runStep": relu()
+        """);
+    for (String s : steps) assertTrue(javax.lang.model.SourceVersion.isName(s) && !s.equals("yield"), s);
+    assertTrue(steps.containsAll(List.of("class_", "int_", "enum_", "yield_", "null_", "K_", "steps_2", "runStep_2")), steps.toString());
+  }
+
+  @Test
+  void namesThatCollideOnceSanitized() throws Exception {
+    List<String> steps = compileAndCheck("test.net", """
+        block unit() {
+            0: conv(4, 1)
+        }
+        input(3, 5, 5)
+        layer1: unit()
+        "layer1_0": conv(4, 1)
+        "a-b": relu()
+        "a_b": relu()
+        "a b": relu()
+        """);
+    assertTrue(steps.containsAll(List.of("layer1_0", "layer1_0_2", "a_b", "a_b_2", "a_b_3")), steps.toString());
+  }
+
+  @Test
+  void namesOfAThousandCharacters() throws Exception {
+    String longName = "x".repeat(997); // the front end's limit is 1,000 characters a name (SpecLimitsTest)
+    List<String> steps = compileAndCheck("test.net", "input(3, 5, 5)\n\"" + longName + "a\": conv(4, 1)\n\"" + longName + "b\": relu()\n"
+        + "\"" + longName + "a_\": relu()\n");
+    for (String s : steps) assertTrue(s.length() <= JavaNames.MAX_IDENTIFIER + 4, s.length() + " characters");
+    assertNotEquals(JavaNames.identifier(longName + "a", false), JavaNames.identifier(longName + "b", false), "the hash tells the two apart");
+    String huge = "x".repeat(70_000);
+    assertNotEquals(JavaNames.identifier(huge + "a", false), JavaNames.identifier(huge + "b", false), "past any length");
+    assertEquals(JavaNames.identifier(longName + "a", false), JavaNames.identifier(longName + "a", false));
+    String type = JavaNames.type(longName, ModelGenerator.REFERENCED_TYPES);
+    assertTrue(type.length() <= JavaNames.MAX_IDENTIFIER && type.startsWith("Xxx"), type);
+  }
+
+  /** A network named like a class the generated code names unqualified: its class takes another name. */
+  @ParameterizedTest
+  @ValueSource(strings = {"Math", "String", "Object", "List", "Override", "Integer", "CompiledModel", "Kernels", "Workspace", "Properties"})
+  void networksNamedLikeClassesTheCodeUses(String network) throws Exception {
+    assertEquals(network + "Model", JavaNames.type(network, ModelGenerator.REFERENCED_TYPES));
+    if (network.chars().filter(Character::isUpperCase).count() == 1) { // math.net is a class Math too
+      assertEquals(network + "Model", JavaNames.type(network.toLowerCase(java.util.Locale.ROOT), ModelGenerator.REFERENCED_TYPES));
+    }
+    // the residual's Winograd output transform writes Math.min (a class Math made it not compile);
+    // softmax and fc cover the other kernels
+    compileAndCheck(network + ".net", """
+        input(16, 8, 8)
+        conv(16, 1)
+        residual { conv(16, 3, padding = 1) }
+        global_avgpool()
+        flatten()
+        fc(5)
+        softmax()
+        """, PassContext.defaults());
+  }
+
+  @Test
+  void ordinaryNamesAreKept() {
+    assertEquals("Resnet50", JavaNames.type("resnet50", ModelGenerator.REFERENCED_TYPES));
+    assertEquals("Smallnet", JavaNames.type("smallnet", ModelGenerator.REFERENCED_TYPES));
+    assertEquals("layer1_0_conv2", new JavaNames().method("layer1.0.conv2"));
+  }
+}

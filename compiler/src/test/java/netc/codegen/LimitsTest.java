@@ -1,0 +1,167 @@
+package netc.codegen;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import netc.ast.NetcException;
+import netc.ir.Graph;
+import netc.ir.Node;
+import netc.ir.Op;
+import netc.ir.ParamSource;
+import netc.passes.PassContext;
+import netc.passes.PassManager;
+import netc.testing.Specs;
+import netc.weights.SyntheticWeights;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Graphs too large for a compiled model's arrays (one for the packed weights, one per image's
+ * workspace) are refused before any weight is read, naming the layer, its size and the limit, at
+ * the layer's place in the spec; graphs just under the limits generate Java that compiles.
+ */
+class LimitsTest {
+  /** A parameter source that must not be read: the refusal comes first. */
+  static final ParamSource UNTOUCHED = (name, shape) -> {
+    throw new AssertionError("weights were read before the limits were checked: " + name);
+  };
+
+  /**
+   * Builds a spec with the front end's activation limit (2^28 floats by default, its own tests in
+   * SpecLimitsTest) lifted to the array limit, so these tests reach code generation's own checks,
+   * which count the padded, bordered sizes the front end does not see.
+   */
+  static Graph build(String spec) {
+    String key = "netc.spec.maxActivation", old = System.getProperty(key);
+    System.setProperty(key, Long.toString(Integer.MAX_VALUE - 8));
+    try {
+      return Specs.fromText(spec);
+    } finally {
+      if (old == null) System.clearProperty(key);
+      else System.setProperty(key, old);
+    }
+  }
+
+  static NetcException refused(String spec) throws Exception {
+    Graph optimized = PassManager.run(build(spec), PassContext.defaults());
+    assertThrows(NetcException.class, () -> ModelCompiler.checkLimits(optimized));
+    Path dir = Files.createTempDirectory("netc-limits");
+    try {
+      return assertThrows(NetcException.class, () -> ModelCompiler.compileTo(optimized, UNTOUCHED, "test.net", true, dir, s -> {}));
+    } finally {
+      ModelCompiler.deleteTree(dir);
+    }
+  }
+
+  /**
+   * Weights whose logical size passes the array limit are refused by the front end, at the layer,
+   * before code generation (whose own check, below, counts the packed size with its padding).
+   */
+  @Test
+  void convAndFcWeightsOverTheArrayLimitAreRefusedAtTheSpec() {
+    NetcException e = assertThrows(NetcException.class, () -> build("input(4096, 3, 3)\nbig: conv(65536, 3)"));
+    assertEquals(2, e.span().line());
+    assertTrue(e.getMessage().startsWith("big.weight: 65536x4096x3x3 = 2,415,919,104 floats is over the JVM's array limit"), e.getMessage());
+    e = assertThrows(NetcException.class, () -> build("input(50000, 1, 1)\nflatten()\nhead: fc(50000)"));
+    assertEquals(3, e.span().line());
+    assertTrue(e.getMessage().startsWith("head.weight: 50000x50000 = 2,500,000,000 floats"), e.getMessage());
+  }
+
+  /** Few logical weights, but one input channel padded to a block of 16 lanes: the packed size counts. */
+  @Test
+  void packedWeightsCountTheirPadding() throws Exception {
+    NetcException e = refused("input(1, 3000, 3000)\nrelu()\nc: conv(1, 2900)");
+    assertTrue(e.getMessage().startsWith("cannot compile layer c: its weights (1x1x2900x2900) take 2,152,960,000 floats"), e.getMessage());
+  }
+
+  /** The sum of logical weights over the array limit: the front end refuses it at the layer that crosses it. */
+  @Test
+  void allWeightsTogetherOverTheArrayLimit() {
+    NetcException e = assertThrows(NetcException.class, () -> build("input(4096, 1, 1)\na: conv(300000, 1)\nb: conv(4096, 1)"));
+    assertEquals(3, e.span().line());
+    assertTrue(e.getMessage().startsWith("b.weight: the network's weights pass 2,147,483,639 floats here"), e.getMessage());
+  }
+
+  /** 16 x 11586^2 floats: the value past int that made `input(3, 11586, 11586)` generate Java that did not compile. */
+  @Test
+  void anOutputOverTheArrayLimit() throws Exception {
+    NetcException e = refused("input(3, 11586, 11586)\nc1: conv(8, 3, padding = 1)\nrelu()\nglobal_avgpool()\nflatten()\nfc(10)");
+    assertEquals(2, e.span().line());
+    assertEquals("cannot compile layer c1: its output, 8x11586x11586 per image, takes 2,147,766,336 floats with channels padded to "
+        + "blocks of 16 and its border, more than the 2,147,483,639 one Java array holds", e.getMessage());
+  }
+
+  @Test
+  void activationsTogetherOverTheArrayLimit() throws Exception {
+    NetcException e = refused("input(3, 8200, 8200)\nc1: conv(16, 1)\nc2: conv(16, 1)\nglobal_avgpool()");
+    assertTrue(e.getMessage().matches("cannot compile layer c[12]: one image's workspace would take 2,151,6\\d\\d,\\d{3} floats "
+        + "\\(2,151,6\\d\\d,\\d{3} of activations, 0 of conv scratch; this layer's output is 1,075,840,000\\), more than the "
+        + "2,147,483,639 one Java array holds"), e.getMessage());
+  }
+
+  @Test
+  void convScratchOverTheArrayLimit() throws Exception {
+    NetcException e = refused("input(16, 2000, 2000)\nrelu()\nc: conv(16, 35, padding = 17)");
+    assertEquals(3, e.span().line());
+    assertTrue(e.getMessage().startsWith("cannot compile layer c: one image's workspace would take") && e.getMessage().contains("scratch is"),
+        e.getMessage());
+  }
+
+  /** On the command line: one located message and exit 1, before synthetic weights of 2.4 billion floats are made. */
+  @Test
+  void compileCommandRefusesBeforeMakingWeights() throws Exception {
+    Path dir = Files.createTempDirectory("netc-limits");
+    try {
+      Path spec = Files.writeString(dir.resolve("big.net"), "input(4096, 3, 3)\nbig: conv(65536, 3)\n");
+      var out = new java.io.ByteArrayOutputStream();
+      var err = new java.io.ByteArrayOutputStream();
+      int rc = netc.cli.Main.run(new String[] {"compile", spec.toString(), "-o", dir.resolve("big.jar").toString()},
+          new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
+      assertEquals(1, rc, err.toString());
+      assertTrue(err.toString().startsWith(spec + ":2:1: big.weight: 65536x4096x3x3 = 2,415,919,104 floats is over the JVM's array limit"),
+          err.toString());
+      assertEquals(1, err.toString().lines().filter(l -> l.contains("array limit")).count(), err.toString());
+      assertFalse(out.toString().contains("synthetic"), "no weights were made: " + out);
+    } finally {
+      ModelCompiler.deleteTree(dir);
+    }
+  }
+
+  @Test
+  void compilingWithoutLayoutsIsRefused() {
+    Graph g = PassManager.run(Specs.fromText("input(3, 8, 8)\nconv(4, 3, padding = 1)"),
+        new PassContext(2, java.util.Set.of("assign-layout"), 16, java.util.List.of()));
+    NetcException e = assertThrows(NetcException.class, () -> ModelCompiler.checkLimits(g));
+    assertEquals("cannot compile test without the assign-layout pass: code generation needs the memory layouts it chooses "
+        + "(--disable-pass assign-layout is for inspect only)", e.getMessage());
+  }
+
+  /** Just under the limit the generated code compiles: every offset it writes fits an int. */
+  @Test
+  void anOutputJustUnderTheLimitCompiles() throws Exception {
+    Graph g = build("input(3, 11584, 11584)\nc1: conv(8, 1)\nglobal_avgpool()\nflatten()\nfc(10)");
+    Graph optimized = PassManager.run(g, PassContext.defaults());
+    Path dir = Files.createTempDirectory("netc-limits");
+    try {
+      ModelCompiler.Output o = ModelCompiler.compileTo(optimized, SyntheticWeights.source(g, 1), "test.net", true, dir, s -> {});
+      assertTrue(o.workspaceFloats() > 2_146_000_000L && o.workspaceFloats() <= Integer.MAX_VALUE - 8, "workspace " + o.workspaceFloats());
+      assertTrue(Files.exists(dir.resolve("netc/generated/Test.class")));
+    } finally {
+      ModelCompiler.deleteTree(dir);
+    }
+  }
+
+  /** A 3x3 conv whose Winograd weights would not fit one array, though its direct ones do, stays direct. */
+  @Test
+  void winogradOnlyWhereItsWeightsFit() {
+    Graph optimized = PassManager.run(Specs.fromText("input(13000, 2, 2)\nrelu()\nc: conv(13000, 3, padding = 1)"), PassContext.defaults());
+    ModelCompiler.checkLimits(optimized);
+    Node c = optimized.nodes().stream().filter(n -> n.op() == Op.CONV).findFirst().orElseThrow();
+    assertFalse(c.attrs().has("algo"), c.attrs().toString());
+    Graph small = PassManager.run(Specs.fromText("input(16, 8, 8)\nrelu()\nc: conv(16, 3, padding = 1)"), PassContext.defaults());
+    assertTrue(small.nodes().stream().anyMatch(n -> n.attrs().getString("algo", "").equals("winograd")), "a small one still is");
+  }
+}

@@ -1,0 +1,108 @@
+package netc.codegen;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import netc.ast.NetcException;
+import netc.interp.Interpreter;
+import netc.ir.Graph;
+import netc.ir.ParamSource;
+import netc.passes.PassContext;
+import netc.runtime.CompiledModel;
+import netc.runtime.Tensor;
+import netc.testing.RandomNetworks;
+import netc.testing.Specs;
+import netc.weights.SyntheticWeights;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Random valid networks ({@link RandomNetworks}) compile, and the compiled model equals the reference
+ * interpreter on the unoptimized graph within 1e-4 of the largest output, at -O2, -O1, -O0,
+ * without Winograd and without each other optional pass in turn. A spec the front end refuses is refused the same way by summary and
+ * --reference, which build the graph the same way; it must be refused with a place in the spec.
+ * {@code -Dnetc.randomNetworks=N} runs N networks (default {@value #DEFAULT_COUNT}) and
+ * {@code -Dnetc.randomNetworks.from=S} starts at seed S, for a longer campaign.
+ */
+class RandomNetworkTest {
+  static final int DEFAULT_COUNT = 150;
+
+  /**
+   * The pass settings a seed compiles with: the default pipeline, -O1, -O0, without Winograd, the
+   * default again, then each other optional pass switched off alone (so each pass also sees graphs
+   * that the ones before it left unfused).
+   */
+  static PassContext context(long seed) {
+    return switch ((int) (seed % 10)) {
+      case 0, 4 -> PassContext.defaults();
+      case 1 -> new PassContext(1, Set.of(), 16, List.of());
+      case 2 -> new PassContext(0, Set.of(), 16, List.of());
+      case 3 -> without("winograd");
+      case 5 -> without("fold-batchnorm");
+      case 6 -> without("fuse-residual");
+      case 7 -> without("fuse-activation");
+      case 8 -> without("eliminate-dead-nodes");
+      default -> without("fold-input-normalization");
+    };
+  }
+
+  private static PassContext without(String pass) {
+    return new PassContext(2, Set.of(pass), 16, List.of());
+  }
+
+  /** Null when the compiled model of {@code spec} equals the interpreter, else what went wrong. */
+  static String check(long seed, String spec) {
+    Graph g;
+    try {
+      g = Specs.fromText(spec);
+    } catch (NetcException e) {
+      assertNotNull(e.span(), "seed " + seed + ": refused without a place: " + e.getMessage() + "\n" + spec);
+      return "refused: " + e.format();
+    }
+    try {
+      ParamSource params = SyntheticWeights.source(g, seed);
+      CompiledModel model = CompiledModels.compile(g, params, 2, context(seed));
+      int batch = 1 + (int) (seed % 3);
+      Tensor x = GeneratedModelTest.random(g, batch, seed);
+      Tensor expected = Interpreter.run(g, params, x), actual = model.predict(x).reshape(shape(g, batch));
+      double err = actual.maxAbsDiff(expected), scale = expected.maxAbs();
+      if (!(err <= 1e-4 * scale)) return "max error " + err + " against max|output| " + scale;
+      return null;
+    } catch (Exception | AssertionError e) {
+      return e.toString();
+    }
+  }
+
+  /** [N, output shape]: predict gives [N, size] also for a feature map. */
+  static int[] shape(Graph g, int batch) {
+    int[] d = g.output().shape().dims(), s = new int[d.length + 1];
+    s[0] = batch;
+    System.arraycopy(d, 0, s, 1, d.length);
+    return s;
+  }
+
+  @Test
+  void randomNetworksCompileAndEqualTheInterpreter() {
+    int count = Integer.getInteger("netc.randomNetworks", DEFAULT_COUNT);
+    long from = Long.getLong("netc.randomNetworks.from", 0L);
+    List<String> failures = new ArrayList<>();
+    int refused = 0;
+    for (long seed = from; seed < from + count; seed++) {
+      String spec = RandomNetworks.spec(seed);
+      String problem = check(seed, spec);
+      if (problem == null) continue;
+      if (problem.startsWith("refused")) refused++;
+      failures.add("seed " + seed + " (" + flags(context(seed)) + "): " + problem + "\n" + spec);
+    }
+    // the generator writes only valid specs: a refusal is a front-end finding, reported with the rest
+    assertTrue(failures.isEmpty(), failures.size() + " of " + count + " networks failed (" + refused + " refused):\n\n"
+        + String.join("\n", failures.subList(0, Math.min(10, failures.size()))));
+  }
+
+  /** The settings a failure was found with, in the words of the command line. */
+  static String flags(PassContext c) {
+    return "-O" + c.optLevel() + (c.disabled().isEmpty() ? "" : " --disable-pass " + String.join(",", c.disabled()));
+  }
+}

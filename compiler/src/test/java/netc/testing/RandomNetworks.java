@@ -1,0 +1,285 @@
+package netc.testing;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Small random but valid specs built from the language's own layers, one per seed: convs with varied
+ * kernel, stride, padding, groups, dilation and bias; batch norms (also on flat values), every
+ * activation, pools (identities included), residual blocks with and without a downsample shortcut
+ * (nested, back to back, adds that no conv can absorb), global average pooling, flatten (also of the
+ * input and of a value a padded conv reads too), fc, softmax over a vector or over channels; odd
+ * sizes; and now and then a layer named like a Java keyword or a name that collides with another
+ * once made a Java identifier. The generator tracks shapes itself, so every spec it writes should
+ * build; a refusal is a finding too.
+ */
+public final class RandomNetworks {
+  /** Names that are hard for generated Java: keywords, restricted words, java.lang and runtime classes, locals. */
+  static final List<String> HARD_NAMES = List.of("class", "int", "enum", "new", "static", "goto", "const", "_", "yield", "var",
+      "record", "Math", "String", "Object", "K", "a", "w", "ws", "from", "to", "item", "ITEMS", "PARALLEL", "steps", "runStep",
+      "predict", "wait", "getClass", "hashCode", "a-b", "a_b", "a b", "0", "1x", "\u00e9t\u00e9", "*/", "\\u000a");
+
+  private final Random rng;
+  private final StringBuilder out = new StringBuilder();
+  private final Set<String> names = new HashSet<>();
+  private int c, h, w; // the current feature map
+  private int flat; // the current flat size once flattened, else 0
+
+  private RandomNetworks(long seed) {
+    rng = new Random(seed);
+  }
+
+  /** The spec of seed {@code seed}: the same text for the same seed. */
+  public static String spec(long seed) {
+    return new RandomNetworks(seed).generate();
+  }
+
+  private String generate() {
+    c = pick(1, 2, 3, 3, 4, 5, 8, 16, 17, 20);
+    h = 1 + rng.nextInt(rng.nextInt(4) == 0 ? 5 : 20);
+    w = rng.nextInt(3) == 0 ? h : 1 + rng.nextInt(20);
+    if (rng.nextInt(8) == 0) { // now and then a map whose stride-2 convs give whole 14-pixel rows (the in-place strided kernel)
+      h = 8 + rng.nextInt(12);
+      w = pick(27, 28, 55, 56);
+    }
+    out.append(String.format(Locale.ROOT, "input(%d, %d, %d%s)%n", c, h, w, rng.nextInt(4) == 0 ? normalization() : ""));
+    int layers = 1 + rng.nextInt(6);
+    for (int i = 0; i < layers; i++) featureLayer(0);
+    switch (rng.nextInt(6)) {
+      case 0 -> {} // the output is a feature map
+      case 1 -> line(0, null, "softmax()");
+      case 2 -> {
+        if (c * h * w > 3000) {
+          globalPool();
+          line(0, null, "flatten()");
+          flat = c;
+        } else {
+          flattenThroughResidual();
+        }
+        flatLayers();
+      }
+      default -> {
+        if (rng.nextBoolean() || c * h * w > 3000) globalPool();
+        line(0, null, "flatten()");
+        flat = c * h * w;
+        flatLayers();
+      }
+    }
+    return out.toString();
+  }
+
+  private String normalization() {
+    List<String> mean = new ArrayList<>(), std = new ArrayList<>();
+    for (int i = 0; i < c; i++) {
+      mean.add(String.format(Locale.ROOT, "%.3f", rng.nextDouble()));
+      std.add(String.format(Locale.ROOT, "%.3f", 0.1 + rng.nextDouble()));
+    }
+    return ", mean = [" + String.join(", ", mean) + "], std = [" + String.join(", ", std) + "]";
+  }
+
+  private void featureLayer(int depth) {
+    switch (rng.nextInt(12)) {
+      case 0, 1, 2 -> conv(depth, false);
+      case 3 -> line(depth, name(), batchnorm());
+      case 4, 5 -> line(depth, name(), activation());
+      case 6 -> pool(depth);
+      case 7 -> line(depth, name(), "softmax()"); // over channels, and not only at the end
+      case 8 -> {
+        line(depth, name(), "global_avgpool()");
+        h = w = 1;
+        conv(depth, false); // over a 1x1 map, padded or not
+      }
+      default -> residual(depth, true);
+    }
+  }
+
+  private void globalPool() {
+    line(0, name(), "global_avgpool()");
+    h = 1;
+    w = 1;
+  }
+
+  /** residual { flatten() } shortcut s { conv(c, 3, padding = 1) flatten() }: a flatten of a value a padded conv reads. */
+  private void flattenThroughResidual() {
+    line(0, null, "residual {");
+    line(1, null, "flatten()");
+    line(0, null, "} shortcut " + plainName() + " {");
+    line(1, name(), String.format(Locale.ROOT, "conv(%d, 3, padding = 1)", c));
+    line(1, null, "flatten()");
+    line(0, null, "}");
+    flat = c * h * w;
+  }
+
+  private void flatLayers() {
+    int layers = rng.nextInt(5);
+    for (int i = 0; i < layers; i++) {
+      switch (rng.nextInt(5)) {
+        case 0, 1 -> {
+          flat = 1 + rng.nextInt(40);
+          line(0, name(), "fc(" + flat + (rng.nextInt(4) == 0 ? ", bias = false" : "") + ")");
+        }
+        case 2 -> line(0, name(), activation());
+        case 3 -> line(0, name(), batchnorm());
+        default -> {
+          if (rng.nextBoolean()) {
+            line(0, null, "residual {");
+            line(1, name(), activation());
+            line(0, null, "}");
+          } else {
+            line(0, name(), "fc(" + flat + ")");
+          }
+        }
+      }
+    }
+    if (rng.nextInt(3) == 0) line(0, null, "softmax()");
+  }
+
+  /** A conv; {@code same} keeps the map's size (stride 1, "same" padding, an odd kernel) and its channels. */
+  private String convCall(boolean same, int stride) {
+    int k = same ? pick(1, 3, 3, 5) : pick(1, 1, 2, 3, 3, 5);
+    int kw = same || rng.nextInt(4) != 0 ? k : pick(1, 3);
+    int dilation = rng.nextInt(5) == 0 ? pick(2, 2, 3) : 1;
+    int groups = divisor(c);
+    int outs = same ? c : groups * (1 + rng.nextInt(Math.max(1, 40 / groups)));
+    if (!same && rng.nextInt(3) == 0) outs = Math.max(groups, Math.min(outs, c + 3) / groups * groups);
+    int ph, pw;
+    if (same) {
+      ph = dilation * (k - 1) / 2;
+      pw = dilation * (kw - 1) / 2;
+    } else if (rng.nextInt(8) == 0) {
+      ph = k + rng.nextInt(2); // padding past the window: borders wider than the kernel reads
+      pw = kw + rng.nextInt(2);
+    } else {
+      ph = rng.nextInt(Math.min(k, 3));
+      pw = k == kw && rng.nextBoolean() ? ph : rng.nextInt(Math.min(kw, 3));
+    }
+    // shrink the window until it fits the padded map
+    while (dilation * (k - 1) + 1 > h + 2 * ph && k > 1) k--;
+    while (dilation * (kw - 1) + 1 > w + 2 * pw && kw > 1) kw--;
+    if (same && (k % 2 == 0 || kw % 2 == 0 || ph != dilation * (k - 1) / 2 || pw != dilation * (kw - 1) / 2)) {
+      k = kw = 1;
+      ph = pw = 0;
+    }
+    StringBuilder b = new StringBuilder("conv(").append(outs).append(", ").append(k == kw ? String.valueOf(k) : "[" + k + ", " + kw + "]");
+    if (stride != 1) b.append(", stride = ").append(stride);
+    if (ph != 0 || pw != 0) b.append(", padding = ").append(ph == pw ? String.valueOf(ph) : "[" + ph + ", " + pw + "]");
+    if (groups != 1) b.append(", groups = ").append(groups);
+    if (dilation != 1) b.append(", dilation = ").append(dilation);
+    if (rng.nextInt(3) == 0) b.append(", bias = false");
+    c = outs;
+    h = (h + 2 * ph - dilation * (k - 1) - 1) / stride + 1;
+    w = (w + 2 * pw - dilation * (kw - 1) - 1) / stride + 1;
+    return b.append(')').toString();
+  }
+
+  private void conv(int depth, boolean same) {
+    line(depth, name(), convCall(same, same ? 1 : pick(1, 1, 1, 2, 3)));
+  }
+
+  private String batchnorm() {
+    return rng.nextBoolean() ? "batchnorm()" : "batchnorm(eps = 0.001)";
+  }
+
+  private String activation() {
+    return switch (rng.nextInt(5)) {
+      case 0, 1 -> "relu()";
+      case 2 -> "sigmoid()";
+      case 3 -> "tanh()";
+      default -> rng.nextBoolean() ? "leaky_relu()" : "leaky_relu(slope = 0.2)";
+    };
+  }
+
+  private void pool(int depth) {
+    String op = rng.nextBoolean() ? "maxpool" : "avgpool";
+    int k = Math.min(pick(1, 2, 2, 3, 3), Math.min(h, w));
+    int s = rng.nextInt(3) == 0 ? 1 : pick(1, 2, k);
+    int p = rng.nextInt(3) == 0 ? k / 2 : 0;
+    String args = k + (s != k ? ", stride = " + s : "") + (p != 0 ? ", padding = " + p : "");
+    line(depth, name(), op + "(" + args + ")");
+    h = (h + 2 * p - k) / s + 1;
+    w = (w + 2 * p - k) / s + 1;
+  }
+
+  /** A shape-keeping residual, or one whose main path changes the shape and a downsample shortcut follows. */
+  private void residual(int depth, boolean mayProject) {
+    int c0 = c, h0 = h, w0 = w;
+    boolean project = mayProject && rng.nextBoolean();
+    line(depth, null, "residual {");
+    int layers = 1 + rng.nextInt(3);
+    int stride = 1;
+    if (project) {
+      stride = pick(1, 2, 2);
+      int outs = pick(4, 8, 16, 17, 32);
+      int g = rng.nextInt(3) == 0 && c % 4 == 0 && outs % 4 == 0 ? 4 : 1;
+      line(depth + 1, name(), String.format(Locale.ROOT, "conv(%d, 3, stride = %d, padding = 1%s)", outs, stride, g > 1 ? ", groups = " + g : ""));
+      c = outs;
+      h = (h - 1) / stride + 1;
+      w = (w - 1) / stride + 1;
+      layers--;
+    }
+    for (int i = 0; i < layers; i++) {
+      switch (rng.nextInt(6)) {
+        case 0, 1 -> conv(depth + 1, true);
+        case 2 -> line(depth + 1, name(), batchnorm());
+        case 3 -> line(depth + 1, name(), activation());
+        case 4 -> line(depth + 1, name(), rng.nextBoolean() ? "maxpool(3, stride = 1, padding = 1)" : "avgpool(1)");
+        default -> {
+          if (depth < 2) residual(depth + 1, false); // the shortcut below assumes this path keeps the shape
+          else line(depth + 1, name(), activation());
+        }
+      }
+    }
+    boolean changed = c != c0 || h != h0 || w != w0;
+    if (changed) {
+      line(depth, null, "} shortcut " + plainName() + " {");
+      int k = rng.nextBoolean() ? 1 : 3;
+      line(depth + 1, name(), String.format(Locale.ROOT, "conv(%d, %d, stride = %d%s%s)", c, k, stride, k == 3 ? ", padding = 1" : "",
+          rng.nextBoolean() ? ", bias = false" : ""));
+      if (rng.nextBoolean()) line(depth + 1, name(), "batchnorm()");
+      line(depth, null, "}");
+    } else {
+      line(depth, null, "}");
+    }
+    if (rng.nextBoolean()) line(depth, name(), "relu()");
+  }
+
+  /** Null (an unnamed layer) most of the time, else a fresh name, now and then a hard one. */
+  private String name() {
+    int r = rng.nextInt(10);
+    if (r < 7) return null;
+    if (r < 9) return plainName();
+    String hard = HARD_NAMES.get(rng.nextInt(HARD_NAMES.size()));
+    String candidate = hard;
+    for (int i = 2; names.contains(candidate); i++) candidate = hard + i;
+    names.add(candidate);
+    return "\"" + candidate.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+
+  private String plainName() {
+    String n;
+    do {
+      n = "l" + rng.nextInt(1000);
+    } while (!names.add(n));
+    return n;
+  }
+
+  private void line(int depth, String name, String text) {
+    out.append("    ".repeat(depth)).append(name == null ? "" : name + ": ").append(text).append('\n');
+  }
+
+  private int pick(int... values) {
+    return values[rng.nextInt(values.length)];
+  }
+
+  /** A random divisor of n, 1 most often. */
+  private int divisor(int n) {
+    if (rng.nextInt(3) != 0) return 1;
+    List<Integer> d = new ArrayList<>();
+    for (int i = 1; i <= n; i++) if (n % i == 0) d.add(i);
+    return d.get(rng.nextInt(d.size()));
+  }
+}
