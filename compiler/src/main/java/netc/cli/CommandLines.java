@@ -80,8 +80,9 @@ final class CommandLines {
     WeightBinding binding = WeightBinding.bind(g, Path.of(weights));
     if (!binding.unused().isEmpty()) {
       List<String> u = binding.unused();
-      System.err.println("warning: " + weights + " has " + u.size() + " tensor" + (u.size() == 1 ? "" : "s") + " the spec does not use: "
-          + String.join(", ", u.subList(0, Math.min(6, u.size()))) + (u.size() > 6 ? ", ..." : ""));
+      // tensor names come from the file: escaped, so the warning stays one line
+      System.err.println(netc.runtime.BadInputException.oneLine("warning: " + weights + " has " + u.size() + " tensor" + (u.size() == 1 ? "" : "s")
+          + " the spec does not use: " + String.join(", ", u.subList(0, Math.min(6, u.size()))) + (u.size() > 6 ? ", ..." : "")));
     }
     return binding;
   }

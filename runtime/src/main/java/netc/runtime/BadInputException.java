@@ -28,7 +28,7 @@ public class BadInputException extends RuntimeException {
    * characters (such as bidirectional overrides) escaped as {@code \n}, {@code \xNN} or {@code
    * \\uNNNN}, and cut after {@link #MAX_MESSAGE} characters.
    */
-  static String oneLine(String message) {
+  public static String oneLine(String message) {
     if (message == null) return null;
     StringBuilder b = new StringBuilder(Math.min(message.length(), MAX_MESSAGE) + 16);
     for (int i = 0; i < message.length(); i++) {
