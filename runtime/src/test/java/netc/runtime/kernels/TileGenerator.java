@@ -24,7 +24,8 @@ import java.util.Map;
  * forces a sub-tile shape (where its vectors divide the tile's); measured on an AVX-512 Xeon at
  * {@code -XX:UseAVX=2}, alternating variants in one JVM, the 14x2 tile ran at 68-74 GFLOP/s as six 5x2
  * sub-tiles (the cut chosen here), 57-61 as four 7x2 (17 registers: C2 spills) or four 14x1, 55-62 as
- * 2x4 and 3x4.
+ * 2x4 and 3x4; two k steps per loop iteration made the 5x2 sub-tile slower (33 against 38 GFLOP/s in
+ * the same runs), so the loop stays one step an iteration.
  */
 public final class TileGenerator {
   /** A vector width: its bits, its vector registers, and the machines that have it. */
