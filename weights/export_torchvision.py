@@ -21,11 +21,15 @@ import json
 import struct
 import sys
 
-import numpy as np
-import torch
-import torch.nn as nn
-import torchvision
-from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
+try:
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    import torchvision
+    from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
+except ImportError as e:
+    sys.exit(f"export_torchvision.py: {e}: install Debian's python3-torch, python3-torchvision and python3-numpy "
+             "(apt-get install python3-torchvision) and run it with /usr/bin/python3")
 
 ARCHS = {
     "resnet18": (BasicBlock, [2, 2, 2, 2]),
@@ -96,6 +100,20 @@ class Normalized(nn.Module):
         return self.model((x - self.mean) / self.std)
 
 
+def pretrained(arch):
+    """torchvision's ImageNet weights, from its cache or downloaded; offline, one line saying what to do instead."""
+    try:
+        url = torchvision.models.get_model_weights(arch).IMAGENET1K_V1.url
+    except Exception:
+        url = "the URL in torchvision.models." + arch
+    try:
+        return getattr(torchvision.models, arch)(weights="IMAGENET1K_V1")
+    except OSError as e:  # urllib.error.URLError, socket errors, a full disk: all OSError
+        reason = getattr(e, "reason", None) or e.strerror or e
+        sys.exit(f"export_torchvision.py: cannot download torchvision's {arch} weights ({reason}); without internet, fetch {url} "
+                 f"on another machine and give it with --state-dict FILE.pth (or put it in {torch.hub.get_dir()}/checkpoints/)")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", choices=sorted(ARCHS), default="resnet50")
@@ -114,11 +132,15 @@ def main():
     torch.manual_seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
     if a.pretrained:
-        model = getattr(torchvision.models, a.arch)(weights="IMAGENET1K_V1")
+        model = pretrained(a.arch)
     else:
         model = build(a.arch, a.width, a.classes)
         if a.state_dict:
-            model.load_state_dict(torch.load(a.state_dict, map_location="cpu"))
+            try:
+                model.load_state_dict(torch.load(a.state_dict, map_location="cpu"))
+            except (OSError, RuntimeError) as e:
+                first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                sys.exit(f"export_torchvision.py: cannot load --state-dict {a.state_dict}: {first}")
         else:
             randomize_batchnorm(model, gen)
     model.eval()
@@ -147,4 +169,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except OSError as e:  # an output that cannot be written: one line, not a traceback
+        sys.exit(f"export_torchvision.py: {e}")

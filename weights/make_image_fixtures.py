@@ -7,9 +7,15 @@ JPEGs (grayscale, CMYK) also get PIL's decoded RGB, since JPEG decoders may diff
 Runs with Debian's python3-torchvision, python3-pil and python3-numpy.
 """
 import os
-import numpy as np
-from PIL import Image, ImageDraw
-import torchvision.transforms as T
+import sys
+
+try:
+    import numpy as np
+    from PIL import Image, ImageDraw
+    import torchvision.transforms as T
+except ImportError as e:
+    sys.exit(f"make_image_fixtures.py: {e}: install Debian's python3-numpy, python3-pil and python3-torchvision "
+             "(apt-get install python3-torchvision python3-pil) and run it with /usr/bin/python3")
 
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "images")
 os.makedirs(here, exist_ok=True)

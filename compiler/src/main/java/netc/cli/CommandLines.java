@@ -42,21 +42,36 @@ final class CommandLines {
     return Option.builder("h").longOpt("help").desc("show this help").build();
   }
 
-  /** Parses, or prints help and returns null when --help was given. */
+  /**
+   * Parses, or prints help and returns null when -h/--help was given. Help is looked for before
+   * parsing, so that it is shown even when required options (-o) are missing.
+   */
   static CommandLine parse(String usage, Options options, String[] args, PrintStream out) {
     options.addOption(help());
+    if (wantsHelp(args)) {
+      printHelp(usage, options, out);
+      return null;
+    }
     try {
-      CommandLine cl = new DefaultParser().parse(options, args);
-      if (cl.hasOption("h")) {
-        PrintWriter w = new PrintWriter(out, true);
-        new HelpFormatter().printHelp(w, 100, usage, null, options, 2, 2, null);
-        w.flush();
-        return null;
-      }
-      return cl;
+      return new DefaultParser().parse(options, args);
     } catch (ParseException e) {
       throw new UsageException(e.getMessage() + " (usage: " + usage + ")");
     }
+  }
+
+  /** -h or --help among the arguments (before a "--" that ends the options). */
+  static boolean wantsHelp(String[] args) {
+    for (String a : args) {
+      if (a.equals("--")) return false;
+      if (a.equals("-h") || a.equals("--help")) return true;
+    }
+    return false;
+  }
+
+  static void printHelp(String usage, Options options, PrintStream out) {
+    PrintWriter w = new PrintWriter(out, true);
+    new HelpFormatter().printHelp(w, 100, usage, null, options, 2, 2, null);
+    w.flush();
   }
 
   static Map<String, String> overrides(CommandLine cl) {

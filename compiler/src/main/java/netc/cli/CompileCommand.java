@@ -22,11 +22,16 @@ final class CompileCommand implements Main.Command {
   }
 
   @Override
-  public int run(String[] args, PrintStream out) throws IOException {
-    Options options = InspectCommand.passOptions()
+  public Options options() {
+    return InspectCommand.passOptions()
         .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: synthetic, seed 0)").build())
         .addOption(Option.builder("o").longOpt("output").hasArg().argName("OUT.jar").required().desc("the jar to write").build())
         .addOption(Option.builder().longOpt("emit-source").hasArg().argName("DIR").desc("also write the generated Java source to DIR").build());
+  }
+
+  @Override
+  public int run(String[] args, PrintStream out) throws IOException {
+    Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);

@@ -36,11 +36,16 @@ final class DemoCommand implements Main.Command {
   }
 
   @Override
-  public int run(String[] args, PrintStream out) throws Exception {
-    Options options = new Options()
+  public Options options() {
+    return new Options()
         .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: weights/resnet50.safetensors if present, else synthetic)").build())
         .addOption(Option.builder().longOpt("threads").hasArg().argName("N").desc("threads (default: available processors)").build())
         .addOption(Option.builder().longOpt("out").hasArg().argName("DIR").desc("where to put the jar and images (default build/demo)").build());
+  }
+
+  @Override
+  public int run(String[] args, PrintStream out) throws Exception {
+    Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
     Path home = Path.of(System.getProperty("netc.home", "."));

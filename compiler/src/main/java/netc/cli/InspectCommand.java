@@ -61,8 +61,8 @@ final class InspectCommand implements Main.Command {
   }
 
   @Override
-  public int run(String[] args, PrintStream out) throws IOException {
-    Options options = passOptions()
+  public Options options() {
+    return passOptions()
         .addOption(Option.builder().longOpt("print-after-all").desc("print the IR after every pass").build())
         .addOption(Option.builder().longOpt("dump-dir").hasArg().argName("DIR").desc("write the IR of every stage to DIR").build())
         .addOption(Option.builder().longOpt("verify-each").desc("check every pass with the reference interpreter").build())
@@ -70,6 +70,11 @@ final class InspectCommand implements Main.Command {
         .addOption(Option.builder().longOpt("dot").hasArg().argName("FILE.dot").desc("write the optimized graph as Graphviz DOT").build())
         .addOption(Option.builder().longOpt("svg").hasArg().argName("FILE.svg").desc("render the optimized graph as SVG (needs graphviz)").build())
         .addOption(Option.builder().longOpt("memory").desc("print the memory plan").build());
+  }
+
+  @Override
+  public int run(String[] args, PrintStream out) throws IOException {
+    Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
     Graph graph = CommandLines.graph(CommandLines.oneArgument(cl, "spec", USAGE), cl);

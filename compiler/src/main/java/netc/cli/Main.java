@@ -14,6 +14,9 @@ public final class Main {
     int run(String[] args, PrintStream out) throws Exception;
 
     String summary();
+
+    /** The options, described: what --help prints. */
+    org.apache.commons.cli.Options options();
   }
 
   static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
@@ -40,6 +43,10 @@ public final class Main {
       usage(args.length == 0 ? err : out);
       return args.length == 0 ? 2 : 0;
     }
+    if (args[0].equals("--version") || args[0].equals("-V") || args[0].equals("version")) {
+      out.println(versionLine());
+      return 0;
+    }
     Command command = COMMANDS.get(args[0]);
     if (command == null) {
       err.println("netc: unknown command '" + args[0] + "'");
@@ -52,7 +59,7 @@ public final class Main {
       err.println("netc " + args[0] + ": " + e.getMessage());
       return 2;
     } catch (NetcException e) {
-      err.println(e.format());
+      err.println("netc " + args[0] + ": " + e.format());
       return 1;
     } catch (BadInputException e) {
       err.println("netc " + args[0] + ": " + e.getMessage());
@@ -67,14 +74,35 @@ public final class Main {
     }
   }
 
+  /** netc's version (the pom's project.version) and the Java running it. */
+  public static String versionLine() {
+    return "netc " + version() + " (Java " + System.getProperty("java.version") + ", " + System.getProperty("java.vm.name") + ")";
+  }
+
+  /** From netc/version.properties (filtered by Maven, so also in target/classes), else the jar manifest. */
+  static String version() {
+    try (java.io.InputStream in = Main.class.getResourceAsStream("/netc/version.properties")) {
+      if (in != null) {
+        java.util.Properties p = new java.util.Properties();
+        p.load(in);
+        String v = p.getProperty("version");
+        if (v != null && !v.isBlank() && !v.startsWith("${")) return v;
+      }
+    } catch (java.io.IOException e) {
+      // fall through to the manifest
+    }
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v != null ? v : "unknown";
+  }
+
   private static void usage(PrintStream s) {
-    s.println("usage: netc COMMAND [options]   (netc COMMAND --help for its options)");
+    s.println("usage: netc COMMAND [options]   (netc COMMAND --help for its options; netc --version)");
     s.println();
     COMMANDS.forEach((name, c) -> s.printf("  %-11s %s%n", name, c.summary()));
     // these live in examples/ (bench and ort-profile link ONNX Runtime, which netc itself never does); ./netc routes them
     s.printf("  %-11s %s%n", "bench", "netc against ONNX Runtime on the same model, weights and input (./netc bench --help)");
     s.printf("  %-11s %s%n", "compare", "compiled jars alternated in one JVM, medians: A/B of a compiler change (./netc compare --help)");
-    s.printf("  %-11s %s%n", "ort-profile", "ONNX Runtime's own per-node times of an ONNX model (./netc ort-profile M.onnx [THREADS] [RUNS])");
-    s.printf("  %-11s %s%n", "step-probe", "single steps of a compiled model, warm and after cache sweeps (./netc step-probe MODEL.jar STEP...)");
+    s.printf("  %-11s %s%n", "ort-profile", "ONNX Runtime's own per-node times of an ONNX model (./netc ort-profile --help)");
+    s.printf("  %-11s %s%n", "step-probe", "single steps of a compiled model, warm and after cache sweeps (./netc step-probe --help)");
   }
 }

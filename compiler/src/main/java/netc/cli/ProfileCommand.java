@@ -27,11 +27,16 @@ final class ProfileCommand implements Main.Command {
   }
 
   @Override
-  public int run(String[] args, PrintStream out) throws Exception {
-    Options options = new Options()
+  public Options options() {
+    return new Options()
         .addOption(Option.builder().longOpt("threads").hasArg().argName("N").desc("threads (default 1)").build())
         .addOption(Option.builder().longOpt("runs").hasArg().argName("N").desc("timed runs after warm-up (default 20)").build())
         .addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("images per run (default 1)").build());
+  }
+
+  @Override
+  public int run(String[] args, PrintStream out) throws Exception {
+    Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
     if (!Boolean.getBoolean("netc.profile")) {

@@ -29,13 +29,18 @@ final class RunCommand implements Main.Command {
   }
 
   @Override
-  public int run(String[] args, PrintStream out) throws IOException {
-    Options options = new Options()
+  public Options options() {
+    return new Options()
         .addOption(CommandLines.defines()).addOption(CommandLines.importPath())
         .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: synthetic, seed 0)").build())
         .addOption(Option.builder("i").longOpt("input").hasArg().argName("X.npy").required().desc("NCHW float32 input, any batch size").build())
         .addOption(Option.builder("o").longOpt("output").hasArg().argName("Y.npy").required().desc("where to write the output").build())
         .addOption(Option.builder().longOpt("reference").desc("evaluate with the reference interpreter").build());
+  }
+
+  @Override
+  public int run(String[] args, PrintStream out) throws IOException {
+    Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);

@@ -18,8 +18,13 @@ final class SummaryCommand implements Main.Command {
   }
 
   @Override
+  public Options options() {
+    return new Options().addOption(CommandLines.defines()).addOption(CommandLines.importPath());
+  }
+
+  @Override
   public int run(String[] args, PrintStream out) {
-    Options options = new Options().addOption(CommandLines.defines()).addOption(CommandLines.importPath());
+    Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
     Graph g = CommandLines.graph(CommandLines.oneArgument(cl, "spec", USAGE), cl);

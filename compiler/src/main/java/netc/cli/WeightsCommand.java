@@ -23,18 +23,24 @@ final class WeightsCommand implements Main.Command {
   }
 
   @Override
+  public Options options() {
+    return new Options()
+        .addOption(CommandLines.defines()).addOption(CommandLines.importPath())
+        .addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE").required().desc("where to write the safetensors file").build())
+        .addOption(Option.builder().longOpt("seed").hasArg().argName("N").desc("random seed (default 0)").build());
+  }
+
+  @Override
   public int run(String[] args, PrintStream out) throws IOException {
+    Options options = options();
     if (args.length == 0 || !args[0].equals("init")) {
       if (args.length > 0 && (args[0].equals("-h") || args[0].equals("--help"))) {
-        out.println("usage: " + USAGE);
+        options.addOption(CommandLines.help());
+        CommandLines.printHelp(USAGE, options, out);
         return 0;
       }
       throw new UsageException("expects the subcommand init (usage: " + USAGE + ")");
     }
-    Options options = new Options()
-        .addOption(CommandLines.defines()).addOption(CommandLines.importPath())
-        .addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE").required().desc("where to write the safetensors file").build())
-        .addOption(Option.builder().longOpt("seed").hasArg().argName("N").desc("random seed (default 0)").build());
     CommandLine cl = CommandLines.parse(USAGE, options, java.util.Arrays.copyOfRange(args, 1, args.length), out);
     if (cl == null) return 0;
     Graph g = CommandLines.graph(CommandLines.oneArgument(cl, "spec", USAGE), cl);

@@ -217,7 +217,7 @@ class SpecLimitsTest {
 
     String[] missing = netc("summary", spec, "--import-path", tmp.resolve("nowhere").toString());
     assertEquals("1", missing[0]);
-    assertEquals("--import-path " + tmp.resolve("nowhere") + ": no such directory", missing[2].strip());
+    assertEquals("netc summary: --import-path " + tmp.resolve("nowhere") + ": no such directory", missing[2].strip());
   }
 
   @Test
@@ -300,7 +300,7 @@ class SpecLimitsTest {
   void nonFiniteOverridesAreRefused(String value) {
     String[] r = netc("summary", "src/test/resources/lang/valid/everything.net", "-D", "slope=" + value);
     assertEquals("1", r[0]);
-    assertEquals("-D slope=" + value + ": the value must be a finite number", r[2].strip());
+    assertEquals("netc summary: -D slope=" + value + ": the value must be a finite number", r[2].strip());
   }
 
   // ---- the command line ----------------------------------------------------------------------

@@ -54,7 +54,7 @@ class SummaryTest {
     Object[] r = netc("summary", "src/test/resources/lang/invalid/unknown_layer.net");
     assertEquals(1, r[0]);
     String err = (String) r[2];
-    assertTrue(err.startsWith("src/test/resources/lang/invalid/unknown_layer.net:2:1: unknown layer or block 'convolution'"), err);
+    assertTrue(err.startsWith("netc summary: src/test/resources/lang/invalid/unknown_layer.net:2:1: unknown layer or block 'convolution'"), err);
     assertFalse(err.contains("Exception"), err);
   }
 
@@ -62,7 +62,7 @@ class SummaryTest {
   void missingSpecAndUsageErrors() {
     Object[] r = netc("summary", "no/such.net");
     assertEquals(1, r[0]);
-    assertEquals("cannot read spec no/such.net: no such file\n", r[2]);
+    assertEquals("netc summary: cannot read spec no/such.net: no such file\n", r[2]);
     assertEquals(2, netc("summary")[0]);
     assertEquals(2, netc("frobnicate")[0]);
     assertEquals(2, netc("summary", "--bogus", "x.net")[0]);

@@ -121,7 +121,7 @@ class LimitsTest {
       int rc = netc.cli.Main.run(new String[] {"compile", spec.toString(), "-o", dir.resolve("big.jar").toString()},
           new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
       assertEquals(1, rc, err.toString());
-      assertTrue(err.toString().startsWith(spec + ":2:1: big.weight: 65536x4096x3x3 = 2,415,919,104 floats is over the JVM's array limit"),
+      assertTrue(err.toString().startsWith("netc compile: " + spec + ":2:1: big.weight: 65536x4096x3x3 = 2,415,919,104 floats is over the JVM's array limit"),
           err.toString());
       assertEquals(1, err.toString().lines().filter(l -> l.contains("array limit")).count(), err.toString());
       assertFalse(out.toString().contains("synthetic"), "no weights were made: " + out);

@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.FloatBuffer;
@@ -14,7 +15,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Random;
-import netc.ast.NetcException;
 import netc.ast.SpecLoader;
 import netc.codegen.ModelCompiler;
 import netc.ir.Graph;
@@ -27,6 +27,9 @@ import netc.runtime.CompiledModel;
 import netc.runtime.kernels.Kernels;
 import netc.weights.SyntheticWeights;
 import netc.weights.WeightBinding;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
 
 /**
  * {@code netc bench SPEC --weights W.safetensors --onnx M.onnx --batch B --threads T}: netc against
@@ -41,53 +44,40 @@ import netc.weights.WeightBinding;
 public final class Bench {
   private Bench() {}
 
+  static final String USAGE = "netc bench SPEC [--weights W.safetensors] [--onnx M.onnx] [--batch B] [--threads T] [--runs N] "
+      + "[--warmup N] [--warmup-seconds S] [--sustained K] [-D name=value]...";
+
   public static void main(String[] args) {
-    try {
-      System.exit(run(args));
-    } catch (NetcException e) {
-      System.err.println(e.format());
-      System.exit(1);
-    } catch (BadInputException | IllegalArgumentException e) {
-      System.err.println("netc bench: " + e.getMessage());
-      System.exit(1);
-    } catch (Exception e) {
-      System.err.println("netc bench: " + e);
-      System.exit(3);
-    }
+    Cli.main("bench", args, Bench::run);
   }
 
-  static int run(String[] args) throws Exception {
-    String spec = null, weights = null, onnx = null;
-    int batch = 1, threads = Runtime.getRuntime().availableProcessors(), runs = 20, warmup = 5;
-    double warmupSeconds = 10;
-    int sustained = 5;
+  static Options options() {
+    return new Options()
+        .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: synthetic, seed 0)").build())
+        .addOption(Cli.opt("onnx", "M.onnx", "the same network as ONNX, to time ONNX Runtime against (default: netc alone)"))
+        .addOption(Cli.opt("batch", "B", "images per call (default 1)"))
+        .addOption(Cli.opt("threads", "T", "threads of both engines (default: available processors)"))
+        .addOption(Cli.opt("runs", "N", "timed calls of each engine (default 20)"))
+        .addOption(Cli.opt("warmup", "N", "untimed calls before timing, at least (default 5)"))
+        .addOption(Cli.opt("warmup-seconds", "S", "and warm up for at least S seconds (default 10)"))
+        .addOption(Cli.opt("sustained", "K", "also time blocks of K consecutive calls (default 5; 1 turns it off)"))
+        .addOption(Option.builder("D").argName("name=value").numberOfArgs(2).valueSeparator('=').desc("override a top-level param of the spec").build());
+  }
+
+  static int run(String[] args, PrintStream out) throws Exception {
+    CommandLine cl = Cli.parse(USAGE, "netc against ONNX Runtime on the same network, weights and input, in one process; medians compared.",
+        options(), null, args, out);
+    if (cl == null) return 0;
+    String weights = cl.getOptionValue("w"), onnx = cl.getOptionValue("onnx");
+    int batch = Cli.intValue(cl, "batch", 1), threads = Cli.intValue(cl, "threads", Runtime.getRuntime().availableProcessors());
+    int runs = Cli.intValue(cl, "runs", 20), warmup = Cli.intValue(cl, "warmup", 5), sustained = Cli.intValue(cl, "sustained", 5);
+    double warmupSeconds = Cli.doubleValue(cl, "warmup-seconds", 10);
     java.util.Map<String, String> defines = new java.util.LinkedHashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--weights", "-w" -> weights = args[++i];
-        case "--onnx" -> onnx = args[++i];
-        case "--batch" -> batch = Integer.parseInt(args[++i]);
-        case "--threads" -> threads = Integer.parseInt(args[++i]);
-        case "--runs" -> runs = Integer.parseInt(args[++i]);
-        case "--warmup" -> warmup = Integer.parseInt(args[++i]);
-        case "--warmup-seconds" -> warmupSeconds = Double.parseDouble(args[++i]);
-        case "--sustained" -> sustained = Integer.parseInt(args[++i]);
-        case "-D" -> {
-          String[] kv = args[++i].split("=", 2);
-          defines.put(kv[0], kv.length > 1 ? kv[1] : "");
-        }
-        case "-h", "--help" -> {
-          System.out.println("usage: netc bench SPEC [--weights W.safetensors] [--onnx M.onnx] [--batch B] [--threads T] [--runs N] [--warmup N] [--warmup-seconds S] [--sustained K] [-D k=v]...");
-          return 0;
-        }
-        default -> {
-          if (args[i].startsWith("-")) throw new IllegalArgumentException("unknown option " + args[i]);
-          spec = args[i];
-        }
-      }
-    }
-    if (spec == null) throw new IllegalArgumentException("expects a spec (usage: netc bench SPEC --weights W --onnx M.onnx --batch B --threads T)");
-    if (batch < 1 || threads < 1 || runs < 1) throw new IllegalArgumentException("--batch, --threads and --runs must be positive");
+    java.util.Properties p = cl.getOptionProperties("D");
+    for (String k : p.stringPropertyNames()) defines.put(k, p.getProperty(k));
+    if (cl.getArgList().size() != 1) throw new Cli.UsageException("expects one spec (usage: " + USAGE + ")");
+    String spec = cl.getArgList().get(0);
+    if (batch < 1 || threads < 1 || runs < 1) throw new Cli.UsageException("--batch, --threads and --runs must be positive");
 
     Graph graph = GraphBuilder.build(SpecLoader.load(Path.of(spec)), defines);
     ParamSource params;

@@ -1,5 +1,6 @@
 package netc.examples;
 
+import java.io.PrintStream;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
@@ -9,6 +10,8 @@ import java.util.List;
 import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
 import netc.runtime.Tensor;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Options;
 
 /**
  * {@code netc compare A.jar B.jar... [--gap-ms N] [--runs N] [--threads T] [--batch B]}: compiled
@@ -18,37 +21,36 @@ import netc.runtime.Tensor;
 public final class CompareJars {
   private CompareJars() {}
 
-  public static void main(String[] args) throws Exception {
+  static final String USAGE = "netc compare A.jar B.jar... [--gap-ms N] [--runs N] [--threads T] [--batch B]";
+
+  public static void main(String[] args) {
+    Cli.main("compare", args, CompareJars::run);
+  }
+
+  static Options options() {
+    return new Options()
+        .addOption(Cli.opt("gap-ms", "N", "sleep N ms before each timed call (default 0)"))
+        .addOption(Cli.opt("runs", "N", "timed calls of each jar (default 25)"))
+        .addOption(Cli.opt("threads", "T", "threads of each model (default 2)"))
+        .addOption(Cli.opt("batch", "B", "images per call (default 1)"));
+  }
+
+  static int run(String[] args, PrintStream out) throws Exception {
+    CommandLine cl = Cli.parse(USAGE, "compiled models alternated call by call in one JVM, medians and minima: A/B of a compiler change.",
+        options(), null, args, out);
+    if (cl == null) return 0;
+    int gapMs = Cli.intValue(cl, "gap-ms", 0), runs = Cli.intValue(cl, "runs", 25), threads = Cli.intValue(cl, "threads", 2), batch = Cli.intValue(cl, "batch", 1);
+    if (gapMs < 0 || runs < 1 || threads < 1 || batch < 1) throw new Cli.UsageException("--runs, --threads and --batch must be positive, --gap-ms not negative");
     List<Path> jars = new ArrayList<>();
-    int gapMs = 0, runs = 25, threads = 2, batch = 1;
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--gap-ms" -> gapMs = Integer.parseInt(args[++i]);
-        case "--runs" -> runs = Integer.parseInt(args[++i]);
-        case "--threads" -> threads = Integer.parseInt(args[++i]);
-        case "--batch" -> batch = Integer.parseInt(args[++i]);
-        case "-h", "--help" -> {
-          System.out.println("usage: netc compare A.jar B.jar... [--gap-ms N] [--runs N] [--threads T] [--batch B]");
-          return;
-        }
-        default -> jars.add(Path.of(args[i]));
-      }
-    }
-    if (jars.isEmpty()) {
-      System.err.println("netc compare: give compiled jars (usage: netc compare A.jar B.jar... [--gap-ms N] [--runs N] [--threads T] [--batch B])");
-      System.exit(2);
-    }
+    for (String a : cl.getArgList()) jars.add(Path.of(a));
+    if (jars.isEmpty()) throw new Cli.UsageException("give compiled jars (usage: " + USAGE + ")");
     List<CompiledModel> models = new ArrayList<>();
     for (Path jar : jars) {
-      if (!Files.isRegularFile(jar)) {
-        System.err.println("netc compare: cannot read " + jar + ": no such file");
-        System.exit(1);
-      }
+      if (!Files.isRegularFile(jar)) throw new BadInputException("cannot read " + jar + ": no such file");
       try {
         models.add(CompiledModel.load(new URLClassLoader(new URL[] {jar.toUri().toURL()}, CompareJars.class.getClassLoader()), threads));
       } catch (BadInputException e) {
-        System.err.println("netc compare: " + jar + ": " + e.getMessage());
-        System.exit(1);
+        throw new BadInputException(jar + ": " + e.getMessage());
       }
     }
     int[] s = models.get(0).inputShape();
@@ -71,5 +73,6 @@ public final class CompareJars {
       System.out.printf("%-40s median %7.1f ms  min %7.1f ms  (%d runs, batch %d, %d threads, gap %d ms)%n",
           jars.get(k), Bench.median(v), v[0], runs, batch, threads, gapMs);
     }
+    return 0;
   }
 }

@@ -3,6 +3,7 @@ package netc.examples;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import java.io.PrintStream;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import netc.runtime.io.Json;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Options;
 
 /**
  * ONNX Runtime's own per-node profile of a model, to set beside {@code netc profile}: where the
@@ -22,17 +25,29 @@ import netc.runtime.io.Json;
 final class OrtProfile {
   private OrtProfile() {}
 
-  public static void main(String[] args) throws Exception {
-    if (args.length < 1) {
-      System.err.println("usage: netc ort-profile M.onnx [THREADS (default 1)] [RUNS (default 50)]");
-      System.exit(2);
-    }
-    Path model = Path.of(args[0]);
-    int threads = args.length > 1 ? Integer.parseInt(args[1]) : 1, runs = args.length > 2 ? Integer.parseInt(args[2]) : 50;
-    if (!Files.isRegularFile(model)) {
-      System.err.println("netc ort-profile: cannot read " + model + ": no such file");
-      System.exit(1);
-    }
+  static final String USAGE = "netc ort-profile M.onnx [THREADS] [RUNS]   (or --threads N --runs N)";
+
+  public static void main(String[] args) {
+    Cli.main("ort-profile", args, OrtProfile::run);
+  }
+
+  static Options options() {
+    return new Options()
+        .addOption(Cli.opt("threads", "N", "ONNX Runtime's intra-op threads (default 1; also the second argument)"))
+        .addOption(Cli.opt("runs", "N", "profiled runs after the warm-up (default 50; also the third argument)"));
+  }
+
+  static int run(String[] args, PrintStream out) throws Exception {
+    CommandLine cl = Cli.parse(USAGE, "ONNX Runtime's own per-node times of an ONNX model, with the session settings of netc bench.",
+        options(), null, args, out);
+    if (cl == null) return 0;
+    List<String> rest = cl.getArgList();
+    if (rest.isEmpty() || rest.size() > 3) throw new Cli.UsageException("expects an ONNX model (usage: " + USAGE + ")");
+    Path model = Path.of(rest.get(0));
+    int threads = rest.size() > 1 ? Cli.intArgument("THREADS", rest.get(1)) : Cli.intValue(cl, "threads", 1);
+    int runs = rest.size() > 2 ? Cli.intArgument("RUNS", rest.get(2)) : Cli.intValue(cl, "runs", 50);
+    if (threads < 1 || runs < 1) throw new Cli.UsageException("threads and runs must be positive");
+    if (!Files.isRegularFile(model)) throw new netc.runtime.BadInputException("cannot read " + model + ": no such file");
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     Path dir = Files.createTempDirectory("netc-ort-profile");
     try (OrtSession.SessionOptions o = Bench.Ort.options(threads)) {
@@ -58,6 +73,7 @@ final class OrtProfile {
     } finally {
       netc.codegen.ModelCompiler.deleteTree(dir);
     }
+    return 0;
   }
 
   /** Mean kernel time per node over the runs after the warm-up ones, largest first, and the total. */

@@ -3,6 +3,7 @@ package netc.examples;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.io.PrintStream;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
@@ -13,6 +14,8 @@ import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
 import netc.runtime.Tensor;
 import netc.runtime.Workspace;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Options;
 
 /**
  * Where a step's time goes inside the network: runs one step of a compiled model on its own, on one
@@ -29,44 +32,40 @@ final class StepProbe {
 
   private static float sink;
 
-  public static void main(String[] args) throws Exception {
-    if (args.length < 2) {
-      System.err.println("usage: netc step-probe MODEL.jar STEP[,STEP...] [--small-mb 6] [--large-mb 256] [--before K]");
-      System.exit(2);
-    }
-    Path jar = Path.of(args[0]);
-    int smallMb = 6, largeMb = 256, before = 0;
-    for (int i = 2; i < args.length; i++) {
-      switch (args[i]) {
-        case "--small-mb" -> smallMb = Integer.parseInt(args[++i]);
-        case "--large-mb" -> largeMb = Integer.parseInt(args[++i]);
-        case "--before" -> before = Integer.parseInt(args[++i]);
-        default -> {
-          System.err.println("netc step-probe: unknown option " + args[i]);
-          System.exit(2);
-        }
-      }
-    }
-    if (!Files.isRegularFile(jar)) {
-      System.err.println("netc step-probe: cannot read " + jar + ": no such file");
-      System.exit(1);
-    }
+  static final String USAGE = "netc step-probe MODEL.jar STEP[,STEP...] [--small-mb 6] [--large-mb 256] [--before K]";
+
+  public static void main(String[] args) {
+    Cli.main("step-probe", args, StepProbe::run);
+  }
+
+  static Options options() {
+    return new Options()
+        .addOption(Cli.opt("small-mb", "MB", "the small cache sweep before each call, empties L2 (default 6)"))
+        .addOption(Cli.opt("large-mb", "MB", "the large cache sweep before each call, empties L3 too (default 256)"))
+        .addOption(Cli.opt("before", "K", "also time the step after the K steps before it in the network (default 0: not)"));
+  }
+
+  static int run(String[] args, PrintStream out) throws Exception {
+    CommandLine cl = Cli.parse(USAGE, "single steps of a compiled model on one thread: warm, and after cache sweeps (step names: netc profile).",
+        options(), null, args, out);
+    if (cl == null) return 0;
+    List<String> rest = cl.getArgList();
+    if (rest.size() != 2) throw new Cli.UsageException("expects a compiled jar and step names (usage: " + USAGE + ")");
+    Path jar = Path.of(rest.get(0));
+    int smallMb = Cli.intValue(cl, "small-mb", 6), largeMb = Cli.intValue(cl, "large-mb", 256), before = Cli.intValue(cl, "before", 0);
+    if (smallMb < 1 || largeMb < 1 || before < 0) throw new Cli.UsageException("--small-mb and --large-mb must be positive, --before not negative");
+    if (!Files.isRegularFile(jar)) throw new BadInputException("cannot read " + jar + ": no such file");
     CompiledModel m;
     try {
       m = CompiledModel.load(new URLClassLoader(new URL[] {jar.toUri().toURL()}, StepProbe.class.getClassLoader()), 1);
     } catch (BadInputException e) {
-      System.err.println("netc step-probe: " + jar + ": " + e.getMessage());
-      System.exit(1);
-      return;
+      throw new BadInputException(jar + ": " + e.getMessage());
     }
     List<String> names = m.stepNames();
     List<Integer> steps = new ArrayList<>();
-    for (String name : args[1].split(",")) {
+    for (String name : rest.get(1).split(",")) {
       int s = names.indexOf(name);
-      if (s < 0) {
-        System.err.println("netc step-probe: no step " + name + " in " + jar + " (see netc profile for the names)");
-        System.exit(1);
-      }
+      if (s < 0) throw new BadInputException("no step " + name + " in " + jar + " (see netc profile for the names)");
       steps.add(s);
     }
     int[] shape = m.inputShape();
@@ -93,6 +92,7 @@ final class StepProbe {
       System.out.printf("%-32s %10.3f %16.3f %16.3f%s%n", names.get(s), warm, afterSmall, afterLarge, after);
     }
     if (sink == 42) System.out.println();
+    return 0;
   }
 
   /** Median time of one step over {@code reps} calls, each after the {@code before} steps that precede it in the network. */

@@ -1,0 +1,114 @@
+package netc.examples;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import netc.ast.NetcException;
+import netc.runtime.BadInputException;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.HelpFormatter;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
+
+/**
+ * The command line of the benchmark entry points that ./netc routes here (bench, compare, ort-profile,
+ * step-probe): commons-cli options with --help, and errors as one line starting "netc CMD: ", with
+ * the exit statuses of netc itself (1 bad input, 2 usage, 3 internal error).
+ */
+final class Cli {
+  private Cli() {}
+
+  /** The command line itself is wrong: exit status 2. */
+  static final class UsageException extends RuntimeException {
+    UsageException(String message) {
+      super(message);
+    }
+  }
+
+  interface Body {
+    int run(String[] args, PrintStream out) throws Exception;
+  }
+
+  static void main(String command, String[] args, Body body) {
+    System.exit(run(command, args, body, System.out, System.err));
+  }
+
+  static int run(String command, String[] args, Body body, PrintStream out, PrintStream err) {
+    String prefix = "netc " + command + ": ";
+    try {
+      return body.run(args, out);
+    } catch (UsageException e) {
+      err.println(prefix + e.getMessage());
+      return 2;
+    } catch (NetcException e) {
+      err.println(prefix + e.format());
+      return 1;
+    } catch (BadInputException | IllegalArgumentException | IllegalStateException e) {
+      err.println(prefix + e.getMessage());
+      return 1;
+    } catch (OutOfMemoryError e) {
+      err.println(prefix + "out of memory (" + e.getMessage() + "); try a smaller batch or a larger -Xmx");
+      return 1;
+    } catch (Exception e) {
+      err.println(prefix + "internal error: " + e);
+      if (System.getenv("NETC_DEBUG") != null) e.printStackTrace(err);
+      return 3;
+    }
+  }
+
+  static Option help() {
+    return Option.builder("h").longOpt("help").desc("show this help").build();
+  }
+
+  /** Parses, or prints help (usage, header, the options, footer) and returns null when -h/--help was given. */
+  static CommandLine parse(String usage, String header, Options options, String footer, String[] args, PrintStream out) {
+    options.addOption(help());
+    for (String a : args) {
+      if (a.equals("--")) break;
+      if (a.equals("-h") || a.equals("--help")) {
+        PrintWriter w = new PrintWriter(out, true);
+        new HelpFormatter().printHelp(w, 100, usage, header, options, 2, 2, footer);
+        w.flush();
+        return null;
+      }
+    }
+    try {
+      return new DefaultParser().parse(options, args);
+    } catch (ParseException e) {
+      throw new UsageException(e.getMessage() + " (usage: " + usage + ")");
+    }
+  }
+
+  static int intValue(CommandLine cl, String option, int otherwise) {
+    String v = cl.getOptionValue(option);
+    if (v == null) return otherwise;
+    try {
+      return Integer.parseInt(v.strip());
+    } catch (NumberFormatException e) {
+      throw new UsageException("--" + option + " expects an integer, got '" + v + "'");
+    }
+  }
+
+  static int intArgument(String what, String v) {
+    try {
+      return Integer.parseInt(v.strip());
+    } catch (NumberFormatException e) {
+      throw new UsageException(what + " expects an integer, got '" + v + "'");
+    }
+  }
+
+  static double doubleValue(CommandLine cl, String option, double otherwise) {
+    String v = cl.getOptionValue(option);
+    if (v == null) return otherwise;
+    try {
+      return Double.parseDouble(v.strip());
+    } catch (NumberFormatException e) {
+      throw new UsageException("--" + option + " expects a number, got '" + v + "'");
+    }
+  }
+
+  static Option opt(String longName, String arg, String description) {
+    return Option.builder().longOpt(longName).hasArg().argName(arg).desc(description).build();
+  }
+}
