@@ -110,6 +110,11 @@ class JarTest {
     assertTrue(r.out().contains("kernels: vector-128 (NEON class: 4 floats a vector, tiles for 32 registers)"), r.out());
     r = java(List.of("-Dnetc.vectorBits=0"), true, "--info");
     assertTrue(r.out().contains("kernels: scalar (no vectors)"), r.out());
+    // a width wider than the JVM compiles natively still runs (the Vector API's Java fallback), with one warning
+    r = java(List.of("-XX:MaxVectorSize=16", "-Dnetc.vectorBits=256"), true, "--info");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().contains("kernels: vector-256 "), r.out());
+    assertEquals(1, r.err().lines().filter(l -> l.startsWith("netc: warning: -Dnetc.vectorBits=256 is wider than the 128-bit vectors")).count(), r.err());
     r = java(List.of("-Dnetc.vectorBits=100"), true, "--info");
     assertEquals(0, r.status(), r.err());
     assertEquals(1, r.err().lines().filter(l -> l.startsWith("netc: warning: -Dnetc.vectorBits=100 is not 512, 256, 128 or 0")).count(), r.err());
