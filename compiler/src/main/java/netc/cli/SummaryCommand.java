@@ -186,7 +186,9 @@ final class SummaryCommand implements Main.Command {
     void emit(int depth, List<Row> rows) {
       String indent = "  ".repeat(level - 1);
       boolean leaf = children.isEmpty();
-      String kind = leaf ? op : "block (" + layers + (layers == 1 ? " layer)" : " layers)");
+      String kind = leaf ? op
+          : node != null ? op + " (+" + (layers - 1) + " nested)" // a layer whose name also prefixes others: input, input.to_padded
+          : "block (" + layers + (layers == 1 ? " layer)" : " layers)");
       rows.add(new Row(indent + name, kind, shape, params, macs));
       if (level < depth) for (Group c : children.values()) c.emit(depth, rows);
     }

@@ -179,6 +179,8 @@ class SummaryTest {
     int plainRows = tableRows(plain).size(), fusedRows = tableRows(fused).size();
     assertEquals(70, plainRows, plain);
     assertTrue(fusedRows < plainRows / 2, fused);
+    assertTrue(tableRows((String) netc("summary", "../examples/resnet18.net", "--optimized", "--depth", "1")[1])
+        .contains("input | input (+1 nested) | [N, 3, 224, 224]"));
     assertTrue(fused.lines().anyMatch(l -> l.matches("layer1\\.0\\.conv2\\s+conv\\+batchnorm\\+add\\+relu\\s+\\[N, 64, 56, 56\\].*")), fused);
     // nested after the passes too: fewer rows at each depth
     assertTrue(tableRows((String) netc("summary", "../examples/resnet18.net", "--optimized", "--depth", "3")[1]).size()
