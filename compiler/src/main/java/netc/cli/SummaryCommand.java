@@ -1,25 +1,47 @@
 package netc.cli;
 
 import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import netc.ir.Cost;
 import netc.ir.Graph;
 import netc.ir.Node;
 import netc.ir.Op;
+import netc.ir.Origin;
+import netc.ir.Shape;
+import netc.passes.MemoryPlanner;
+import netc.passes.PassContext;
+import netc.passes.PassManager;
 import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
-/** {@code netc summary SPEC}: every layer with its output shape, parameters and multiply-accumulates. */
+/**
+ * {@code netc summary SPEC}: every layer with its output shape, parameters and multiply-accumulates,
+ * the totals and the memory. {@code --depth N} nests the rows by block as torchinfo's depth does (the
+ * nesting comes from the dotted prefixes of the hierarchical names, {@code layer3.5.conv2}); a block
+ * shown collapsed carries its subtree's totals. {@code --optimized} shows the graph after the passes.
+ */
 final class SummaryCommand implements Main.Command {
-  private static final String USAGE = "netc summary SPEC [-D name=value]... [--import-path DIR]...";
+  private static final String USAGE = "netc summary SPEC [--depth N] [--optimized] [-D name=value]... [--import-path DIR]...";
 
   @Override
   public String summary() {
-    return "print every layer, its shape, parameters and MACs, and the totals";
+    return "print every layer (or block, with --depth), its shape, parameters and MACs, the totals and the memory";
   }
 
   @Override
   public Options options() {
-    return new Options().addOption(CommandLines.defines()).addOption(CommandLines.importPath());
+    return new Options().addOption(CommandLines.defines()).addOption(CommandLines.importPath())
+        .addOption(Option.builder().longOpt("depth").hasArg().argName("N")
+            .desc("nest the rows by block down to N levels of the dotted layer names (1: the top-level layers and "
+                + "blocks, one row each with its totals; 2: one level deeper; ...); default: the flat table of every layer").build())
+        .addOption(Option.builder().longOpt("optimized")
+            .desc("show the graph after the passes (fused layers, folded batch norms) instead of the graph as parsed").build());
   }
 
   @Override
@@ -27,30 +49,148 @@ final class SummaryCommand implements Main.Command {
     Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
+    int depth = 0;
+    if (cl.hasOption("depth")) {
+      String v = cl.getOptionValue("depth");
+      try {
+        depth = Integer.parseInt(v.strip());
+      } catch (NumberFormatException e) {
+        depth = -1;
+      }
+      if (depth < 1) throw new UsageException("--depth " + v + ": expects a whole number of levels, 1 or more (usage: " + USAGE + ")");
+    }
     Graph g = CommandLines.graph(CommandLines.oneArgument(cl, "spec", USAGE), cl);
-    out.print(render(g));
+    out.print(render(g, depth, cl.hasOption("optimized")));
     return 0;
   }
 
+  /** Today's flat table of the graph as parsed. */
   static String render(Graph g) {
-    int width = "layer".length();
-    for (Node n : g.nodes()) width = Math.max(width, n.name().length());
-    StringBuilder b = new StringBuilder();
-    String row = "%-" + width + "s  %-14s  %-12s  %12s  %15s%n";
-    b.append(String.format(row, "layer", "op", "output", "params", "MACs"));
-    b.append("-".repeat(width + 63)).append('\n');
-    for (Node n : g.nodes()) {
-      long macs = Cost.macs(n, g);
-      b.append(String.format(row, n.name(), n.op().spelling(), n.shape(),
-          n.parameterCount() == 0 ? "" : String.format("%,d", n.parameterCount()),
-          macs == 0 ? "" : String.format("%,d", macs)));
+    return render(g, 0, false);
+  }
+
+  /** The table at {@code depth} (0: flat, every layer) of the parsed or optimized graph, totals and memory. */
+  static String render(Graph parsed, int depth, boolean optimized) {
+    Graph opt = null;
+    String passError = null;
+    try {
+      opt = PassManager.run(parsed, PassContext.defaults());
+    } catch (RuntimeException e) {
+      passError = e.getMessage();
     }
-    b.append("-".repeat(width + 63)).append('\n');
+    if (optimized && opt == null) throw new netc.runtime.BadInputException("--optimized: the passes failed: " + passError);
+    Graph g = optimized ? opt : parsed;
+
+    List<Row> rows = new ArrayList<>();
+    if (depth == 0) {
+      for (Node n : g.nodes()) rows.add(new Row(n.name(), op(n, optimized), n.shape(), n.parameterCount(), Cost.macs(n, g)));
+    } else {
+      Group root = new Group("", 0);
+      for (Node n : g.nodes()) root.add(n, n.name().split("\\."), 0, Cost.macs(n, g), optimized);
+      for (Group c : root.children.values()) c.emit(depth, rows);
+    }
+
+    int width = "layer".length(), opWidth = 14, shapeWidth = 16;
+    for (Row r : rows) {
+      width = Math.max(width, r.name.length());
+      opWidth = Math.max(opWidth, r.op.length());
+      shapeWidth = Math.max(shapeWidth, batched(r.shape).length());
+    }
+    StringBuilder b = new StringBuilder();
+    String row = "%-" + width + "s  %-" + opWidth + "s  %-" + shapeWidth + "s  %12s  %15s%n";
+    int rule = width + opWidth + shapeWidth + 35;
+    b.append(String.format(row, "layer", "op", "output", "params", "MACs"));
+    b.append("-".repeat(rule)).append('\n');
+    for (Row r : rows) {
+      b.append(String.format(row, r.name, r.op, batched(r.shape),
+          r.params == 0 ? "" : String.format("%,d", r.params), r.macs == 0 ? "" : String.format("%,d", r.macs)));
+    }
+    b.append("-".repeat(rule)).append('\n');
     long layers = g.nodes().stream().filter(n -> n.op() != Op.INPUT).count();
-    b.append(String.format("network %s: %d layers, input %s, output %s%n", g.name(), layers, g.input().shape(), g.output().shape()));
+    b.append(String.format("network %s%s: %d layers, input %s, output %s%n", g.name(), optimized ? " after the passes" : "",
+        layers, g.input().shape(), g.output().shape()));
     b.append(String.format("total parameters: %,d%n", g.parameterCount()));
     b.append(String.format("total multiply-accumulates (conv and fc, per image at %s): %,d (%.3f G)%n",
         g.input().shape(), g.macs(), g.macs() / 1e9));
+    b.append(String.format("parameter memory (float32): %s%n", mb(g.parameterCount() * 4)));
+    b.append(String.format("input memory per image: %s%n", mb(g.input().shape().size() * 4)));
+    b.append(String.format("activation memory per image, unplanned (every layer's output): %s%n", mb(unplannedFloats(g) * 4)));
+    if (opt != null) {
+      b.append(String.format("activation memory per image, planned (the compiled model's arena, blocked layouts): %s%n",
+          mb(MemoryPlanner.plan(opt, 16).arenaFloats() * 4)));
+    } else {
+      b.append("activation memory per image, planned: unavailable, the passes failed: " + passError + "\n");
+    }
     return b.toString();
+  }
+
+  /** Sum of the outputs of every layer (the input excluded), in floats per image. */
+  static long unplannedFloats(Graph g) {
+    long floats = 0;
+    for (Node n : g.nodes()) if (n.op() != Op.INPUT) floats += n.shape().size();
+    return floats;
+  }
+
+  /** A shape with the batch dimension first: [N, 64, 56, 56]. */
+  static String batched(Shape s) {
+    StringBuilder b = new StringBuilder("[N");
+    for (int d : s.dims()) b.append(", ").append(d);
+    return b.append(']').toString();
+  }
+
+  private static String mb(long bytes) {
+    return String.format("%,d bytes (%.2f MB)", bytes, bytes / 1e6);
+  }
+
+  /** The op, or after the passes the ops fused into the node: conv+batchnorm+add+relu. */
+  private static String op(Node n, boolean optimized) {
+    if (!optimized || n.origins().size() < 2) return n.op().spelling();
+    Set<String> ops = new LinkedHashSet<>();
+    ops.add(n.op().spelling());
+    for (Origin o : n.origins()) if (o.op() != Op.INPUT) ops.add(o.op().spelling());
+    return String.join("+", ops);
+  }
+
+  private record Row(String name, String op, Shape shape, long params, long macs) {}
+
+  /** A dotted prefix of the layer names: its own node (a layer of that exact name), if any, and its children. */
+  private static final class Group {
+    final String name;
+    final int level;
+    final Map<String, Group> children = new LinkedHashMap<>();
+    Node node;
+    String op;
+    Shape shape; // the output of the last node in execution order: the block's output
+    long params, macs;
+    int layers;
+
+    Group(String name, int level) {
+      this.name = name;
+      this.level = level;
+    }
+
+    void add(Node n, String[] parts, int i, long nodeMacs, boolean optimized) {
+      shape = n.shape();
+      params += n.parameterCount();
+      macs += nodeMacs;
+      layers++;
+      if (i == parts.length) {
+        node = n;
+        op = op(n, optimized);
+        return;
+      }
+      String childName = name.isEmpty() ? parts[i] : name + "." + parts[i];
+      children.computeIfAbsent(parts[i], k -> new Group(childName, level + 1)).add(n, parts, i + 1, nodeMacs, optimized);
+    }
+
+    void emit(int depth, List<Row> rows) {
+      String indent = "  ".repeat(level - 1);
+      boolean leaf = children.isEmpty();
+      String kind = leaf ? op
+          : node != null ? op + " (+" + (layers - 1) + " nested)" // a layer whose name also prefixes others: input, input.to_padded
+          : "block (" + layers + (layers == 1 ? " layer)" : " layers)");
+      rows.add(new Row(indent + name, kind, shape, params, macs));
+      if (level < depth) for (Group c : children.values()) c.emit(depth, rows);
+    }
   }
 }

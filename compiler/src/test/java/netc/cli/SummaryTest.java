@@ -6,10 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SummaryTest {
   /** Runs the command line in-process; returns {exit status, stdout, stderr}. */
@@ -40,7 +44,7 @@ class SummaryTest {
   @Test
   void layerRowsShowShapesParamsAndMacs() {
     String out = (String) netc("summary", "../examples/resnet50.net")[1];
-    assertTrue(out.lines().anyMatch(l -> l.matches("layer3\\.5\\.conv2\\s+conv\\s+256x14x14\\s+589,824\\s+115,605,504")), out);
+    assertTrue(out.lines().anyMatch(l -> l.matches("layer3\\.5\\.conv2\\s+conv\\s+\\[N, 256, 14, 14\\]\\s+589,824\\s+115,605,504")), out);
   }
 
   @Test
@@ -66,5 +70,129 @@ class SummaryTest {
     assertEquals(2, netc("summary")[0]);
     assertEquals(2, netc("frobnicate")[0]);
     assertEquals(2, netc("summary", "--bogus", "x.net")[0]);
+  }
+
+  // ---- --depth, memory, --optimized (issue 19, item 6) -------------------------------------------
+
+  private static final String TINY = String.join("\n",
+      "block unit(c) {",
+      "    residual {",
+      "        conv1: conv(c, 3, padding = 1, bias = false)",
+      "        bn1: batchnorm()",
+      "    }",
+      "    relu()",
+      "}",
+      "block pair(c) {",
+      "    0: unit(c)",
+      "    1: unit(c)",
+      "}",
+      "input(2, 4, 4)",
+      "stem: conv(4, 1)",
+      "body: pair(4)",
+      "head: global_avgpool()",
+      "flatten()",
+      "fc: fc(3)",
+      "");
+
+  private static List<String> tableRows(String out) {
+    List<String> lines = out.lines().toList();
+    int first = lines.indexOf(lines.stream().filter(l -> l.startsWith("---")).findFirst().orElseThrow());
+    int last = lines.lastIndexOf(lines.get(first));
+    return lines.subList(first + 1, last).stream().map(String::stripTrailing).map(l -> l.replaceAll(" {2,}", " | ")).toList();
+  }
+
+  private static String tiny(Path dir, String... more) throws Exception {
+    Path spec = dir.resolve("tiny.net");
+    Files.writeString(spec, TINY);
+    String[] args = new String[more.length + 2];
+    args[0] = "summary";
+    args[1] = spec.toString();
+    System.arraycopy(more, 0, args, 2, more.length);
+    Object[] r = netc(args);
+    assertEquals(0, r[0], (String) r[2]);
+    return (String) r[1];
+  }
+
+  @Test
+  void depthOneShowsTopLevelLayersAndBlocksWithTheirTotals(@TempDir Path dir) throws Exception {
+    assertEquals(List.of(
+        "input | input | [N, 2, 4, 4]",
+        "stem | conv | [N, 4, 4, 4] | 12 | 128",
+        "body | block (8 layers) | [N, 4, 4, 4] | 304 | 4,608",
+        "head | global_avgpool | [N, 4, 1, 1]",
+        "flatten | flatten | [N, 4]",
+        "fc | fc | [N, 3] | 15 | 12"), tableRows(tiny(dir, "--depth", "1")));
+  }
+
+  @Test
+  void depthTwoNestsOneLevelDeeperAndThreeReachesTheLayers(@TempDir Path dir) throws Exception {
+    assertEquals(List.of(
+        "input | input | [N, 2, 4, 4]",
+        "stem | conv | [N, 4, 4, 4] | 12 | 128",
+        "body | block (8 layers) | [N, 4, 4, 4] | 304 | 4,608",
+        " | body.0 | block (4 layers) | [N, 4, 4, 4] | 152 | 2,304",
+        " | body.1 | block (4 layers) | [N, 4, 4, 4] | 152 | 2,304",
+        "head | global_avgpool | [N, 4, 1, 1]",
+        "flatten | flatten | [N, 4]",
+        "fc | fc | [N, 3] | 15 | 12"), tableRows(tiny(dir, "--depth", "2")));
+    List<String> deepest = tableRows(tiny(dir, "--depth", "3"));
+    assertEquals(16, deepest.size(), String.join("\n", deepest));
+    assertTrue(deepest.contains(" | body.0.conv1 | conv | [N, 4, 4, 4] | 144 | 2,304"), String.join("\n", deepest));
+    assertTrue(deepest.contains(" | body.1.relu | relu | [N, 4, 4, 4]"), String.join("\n", deepest));
+    // a depth past the deepest name is the deepest level
+    assertEquals(deepest, tableRows(tiny(dir, "--depth", "9")));
+  }
+
+  @Test
+  void totalsAndMemoryFigures(@TempDir Path dir) throws Exception {
+    String out = tiny(dir, "--depth", "1");
+    // 12 (stem) + 2 x (144 conv + 8 batchnorm) + 15 (fc)
+    assertTrue(out.contains("network tiny: 12 layers, input 2x4x4, output 3\n"), out);
+    assertTrue(out.contains("total parameters: 331\n"), out);
+    assertTrue(out.contains("per image at 2x4x4): 4,748 "), out);
+    assertTrue(out.contains("parameter memory (float32): 1,324 bytes (0.00 MB)\n"), out);
+    assertTrue(out.contains("input memory per image: 128 bytes"), out);
+    // 64 (stem) + 2 x 4 x 64 (conv, bn, add, relu) + 4 + 4 + 3 = 587 floats
+    assertTrue(out.contains("activation memory per image, unplanned (every layer's output): 2,348 bytes"), out);
+    // the arena of the compiled model: channels padded to the 16-float vector
+    assertTrue(out.contains("activation memory per image, planned (the compiled model's arena, blocked layouts): 4,608 bytes"), out);
+    assertEquals(out.substring(out.indexOf("network")), tiny(dir).substring(tiny(dir).indexOf("network")), "the same footer flat");
+  }
+
+  @Test
+  void resnet18MemoryFigures() {
+    String out = (String) netc("summary", "../examples/resnet18.net", "--depth", "1")[1];
+    assertTrue(out.contains("parameter memory (float32): 46,758,048 bytes (46.76 MB)\n"), out);
+    assertTrue(out.contains("unplanned (every layer's output): 32,923,552 bytes (32.92 MB)\n"), out);
+    assertTrue(out.contains("planned (the compiled model's arena, blocked layouts): 4,072,448 bytes (4.07 MB)\n"), out);
+    assertTrue(out.lines().anyMatch(l -> l.matches("layer3\\s+block \\(16 layers\\)\\s+\\[N, 256, 14, 14\\]\\s+2,099,712\\s+411,041,792")), out);
+  }
+
+  @Test
+  void optimizedShowsTheFusedGraph(@TempDir Path dir) throws Exception {
+    List<String> rows = tableRows(tiny(dir, "--optimized"));
+    assertTrue(rows.contains("body.0.conv1 | conv+batchnorm+add+relu | [N, 4, 4, 4] | 148 | 2,304"), String.join("\n", rows));
+    assertTrue(tiny(dir, "--optimized").contains("network tiny after the passes: 6 layers"));
+
+    String plain = (String) netc("summary", "../examples/resnet18.net")[1];
+    String fused = (String) netc("summary", "../examples/resnet18.net", "--optimized")[1];
+    int plainRows = tableRows(plain).size(), fusedRows = tableRows(fused).size();
+    assertEquals(70, plainRows, plain);
+    assertTrue(fusedRows < plainRows / 2, fused);
+    assertTrue(tableRows((String) netc("summary", "../examples/resnet18.net", "--optimized", "--depth", "1")[1])
+        .contains("input | input (+1 nested) | [N, 3, 224, 224]"));
+    assertTrue(fused.lines().anyMatch(l -> l.matches("layer1\\.0\\.conv2\\s+conv\\+batchnorm\\+add\\+relu\\s+\\[N, 64, 56, 56\\].*")), fused);
+    // nested after the passes too: fewer rows at each depth
+    assertTrue(tableRows((String) netc("summary", "../examples/resnet18.net", "--optimized", "--depth", "3")[1]).size()
+        < tableRows((String) netc("summary", "../examples/resnet18.net", "--depth", "3")[1]).size());
+  }
+
+  @Test
+  void badDepthIsAUsageError() {
+    for (String bad : new String[] {"0", "-1", "two"}) {
+      Object[] r = netc("summary", "../examples/resnet18.net", "--depth", bad);
+      assertEquals(2, r[0], bad);
+      assertTrue(((String) r[2]).startsWith("netc summary: --depth " + bad + ": expects a whole number"), (String) r[2]);
+    }
   }
 }
