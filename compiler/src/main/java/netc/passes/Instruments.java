@@ -34,6 +34,23 @@ public final class Instruments {
     };
   }
 
+  /** --print-changed: per pass, only what it removed, added or changed, as a diff (see {@link PrintChanged}). */
+  public static Instrument printChanged(PrintStream out) {
+    return new PrintChanged(out);
+  }
+
+  /** --print-after NAME: the whole IR after that pass only, long lines wrapped at attribute boundaries. */
+  public static Instrument printAfter(String name, PrintStream out) {
+    return new Instrument() {
+      @Override
+      public void after(Pass pass, Graph before, Graph after) {
+        if (!pass.name().equals(name)) return;
+        out.println("=== after " + pass.name() + " (" + after.nodes().size() + " nodes)");
+        for (String line : after.toText().split("\n")) out.print(PrintChanged.wrap(line, PrintChanged.WIDTH, "        "));
+      }
+    };
+  }
+
   /** --dump-dir DIR: one file per stage, 00-input.ir, 01-eliminate-dead-nodes.ir, ... */
   public static Instrument dumpToDir(Path dir) {
     return new Instrument() {
