@@ -43,6 +43,7 @@ class InspectCommandTest {
     String out = (String) netc("inspect", "../examples/smallnet.net", "--print-after-all")[1];
     assertEquals(8, out.lines().filter(l -> l.startsWith("=== ")).count(), out);
     assertTrue(out.contains("=== after fuse-activation (12 nodes)"), out);
+    assertTrue(out.lines().allMatch(l -> l.length() <= 120), "long lines are wrapped:\n" + out);
   }
 
   @Test
