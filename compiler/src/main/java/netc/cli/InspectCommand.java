@@ -27,7 +27,7 @@ import org.apache.commons.cli.Options;
 
 /** {@code netc inspect SPEC}: what every pass did, the optimized graph, and the memory plan. */
 final class InspectCommand implements Main.Command {
-  private static final String USAGE = "netc inspect SPEC [-D k=v]... [--import-path DIR]... [-O N] [--disable-pass NAME]... [--print-after-all] "
+  private static final String USAGE = "netc inspect SPEC [-D k=v]... [--import-path DIR]... [-O N] [--disable-pass NAME]... [--print-after-all] [--print-changed] [--print-after NAME] "
       + "[--dump-dir DIR] [--verify-each] [--dot FILE.dot] [--svg FILE.svg] [--memory]";
 
   @Override
@@ -64,6 +64,8 @@ final class InspectCommand implements Main.Command {
   public Options options() {
     return passOptions()
         .addOption(Option.builder().longOpt("print-after-all").desc("print the IR after every pass").build())
+        .addOption(Option.builder().longOpt("print-changed").desc("after each pass, only the nodes it removed, added or changed, as -/+ lines").build())
+        .addOption(Option.builder().longOpt("print-after").hasArg().argName("NAME").desc("print the whole IR after the pass NAME only").build())
         .addOption(Option.builder().longOpt("dump-dir").hasArg().argName("DIR").desc("write the IR of every stage to DIR").build())
         .addOption(Option.builder().longOpt("verify-each").desc("check every pass with the reference interpreter").build())
         .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights for --verify-each (default synthetic)").build())
@@ -85,6 +87,14 @@ final class InspectCommand implements Main.Command {
     Instruments.NodeCounts counts = new Instruments.NodeCounts();
     instruments.add(counts);
     if (cl.hasOption("print-after-all")) instruments.add(Instruments.printAfterAll(out));
+    if (cl.hasOption("print-changed")) instruments.add(Instruments.printChanged(out));
+    if (cl.hasOption("print-after")) {
+      String name = cl.getOptionValue("print-after");
+      if (!PassManager.names().contains(name)) {
+        throw new UsageException("unknown pass '" + name + "' in --print-after; passes are: " + String.join(", ", PassManager.names()));
+      }
+      instruments.add(Instruments.printAfter(name, out));
+    }
     if (cl.hasOption("dump-dir")) {
       Path dir = Path.of(cl.getOptionValue("dump-dir"));
       try {
@@ -105,11 +115,13 @@ final class InspectCommand implements Main.Command {
     out.println("passes (node count after each):");
     for (int i = 0; i < counts.stages.size(); i++) out.printf("  %-26s %4d%n", counts.stages.get(i), counts.counts.get(i));
     out.printf("%s: %d nodes before the passes, %d after%n", graph.name(), graph.nodes().size(), optimized.nodes().size());
-    out.println("fused nodes (spec layers each came from):");
-    for (Node n : optimized.nodes()) {
-      if (n.origins().size() < 2) continue;
-      out.printf("  %s:%n", n.name());
-      for (Origin o : n.origins()) out.printf("      %s%n", o);
+    if (!cl.hasOption("print-changed")) { // the changes already say what each fused node absorbed
+      out.println("fused nodes (spec layers each came from):");
+      for (Node n : optimized.nodes()) {
+        if (n.origins().size() < 2) continue;
+        out.printf("  %s:%n", n.name());
+        for (Origin o : n.origins()) out.printf("      %s%n", o);
+      }
     }
     if (cl.hasOption("memory")) out.print(memoryReport(optimized));
     if (dot != null) {

@@ -102,7 +102,7 @@ public final class Attrs {
     return b.append('}').toString();
   }
 
-  private static String format(Object v) {
+  public static String format(Object v) {
     if (v instanceof List<?> l) {
       StringBuilder b = new StringBuilder("[");
       for (int i = 0; i < l.size(); i++) b.append(i == 0 ? "" : ",").append(format(l.get(i)));

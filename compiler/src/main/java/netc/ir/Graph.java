@@ -87,16 +87,20 @@ public final class Graph {
   public String toText() {
     StringBuilder b = new StringBuilder();
     b.append("graph ").append(name).append(" {\n");
-    for (Node n : nodes) {
-      b.append("  %").append(n.id()).append(" = ").append(n.op().spelling());
-      b.append('(');
-      for (int i = 0; i < n.inputs().size(); i++) b.append(i == 0 ? "" : ", ").append('%').append(n.input(i));
-      b.append(')');
-      if (!n.attrs().asMap().isEmpty()) b.append(' ').append(n.attrs());
-      n.params().forEach((role, p) -> b.append(' ').append(role).append('=').append(p.describe()));
-      b.append(" : ").append(n.shape()).append("  # ").append(n.name()).append('\n');
-    }
+    for (Node n : nodes) b.append("  ").append(nodeText(n)).append('\n');
     return b.append("  return %").append(output).append("\n}\n").toString();
+  }
+
+  /** One node's line of {@link #toText}, without the indent: {@code %5 = conv(%4) {...} weight=... : 64x56x56  # name}. */
+  public static String nodeText(Node n) {
+    StringBuilder b = new StringBuilder();
+    b.append('%').append(n.id()).append(" = ").append(n.op().spelling());
+    b.append('(');
+    for (int i = 0; i < n.inputs().size(); i++) b.append(i == 0 ? "" : ", ").append('%').append(n.input(i));
+    b.append(')');
+    if (!n.attrs().asMap().isEmpty()) b.append(' ').append(n.attrs());
+    n.params().forEach((role, p) -> b.append(' ').append(role).append('=').append(p.describe()));
+    return b.append(" : ").append(n.shape()).append("  # ").append(n.name()).toString();
   }
 
   @Override

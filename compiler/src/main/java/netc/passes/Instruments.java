@@ -17,19 +17,40 @@ import netc.runtime.Tensor;
 public final class Instruments {
   private Instruments() {}
 
-  /** --print-after-all: the IR text after every pass. */
+  /** --print-after-all: the IR text after every pass, long lines wrapped at attribute boundaries. */
   public static Instrument printAfterAll(PrintStream out) {
     return new Instrument() {
       @Override
       public void start(Graph input) {
         out.println("=== input (" + input.nodes().size() + " nodes)");
-        out.print(input.toText());
+        printWrapped(input, out);
       }
 
       @Override
       public void after(Pass pass, Graph before, Graph after) {
         out.println("=== after " + pass.name() + " (" + after.nodes().size() + " nodes)");
-        out.print(after.toText());
+        printWrapped(after, out);
+      }
+    };
+  }
+
+  private static void printWrapped(Graph g, PrintStream out) {
+    for (String line : g.toText().split("\n")) out.print(PrintChanged.wrap(line, PrintChanged.WIDTH, "        "));
+  }
+
+  /** --print-changed: per pass, only what it removed, added or changed, as a diff (see {@link PrintChanged}). */
+  public static Instrument printChanged(PrintStream out) {
+    return new PrintChanged(out);
+  }
+
+  /** --print-after NAME: the whole IR after that pass only, long lines wrapped at attribute boundaries. */
+  public static Instrument printAfter(String name, PrintStream out) {
+    return new Instrument() {
+      @Override
+      public void after(Pass pass, Graph before, Graph after) {
+        if (!pass.name().equals(name)) return;
+        out.println("=== after " + pass.name() + " (" + after.nodes().size() + " nodes)");
+        printWrapped(after, out);
       }
     };
   }

@@ -43,6 +43,71 @@ class InspectCommandTest {
     String out = (String) netc("inspect", "../examples/smallnet.net", "--print-after-all")[1];
     assertEquals(8, out.lines().filter(l -> l.startsWith("=== ")).count(), out);
     assertTrue(out.contains("=== after fuse-activation (12 nodes)"), out);
+    assertTrue(out.lines().allMatch(l -> l.length() <= 120), "long lines are wrapped:\n" + out);
+  }
+
+  @Test
+  void printChangedSaysPassByPassWhatChangedInUnder200Lines() {
+    Object[] r = netc("inspect", R18, "--print-changed");
+    assertEquals(0, r[0], (String) r[2]);
+    String out = (String) r[1];
+    List<String> lines = out.lines().toList();
+    assertTrue(lines.size() < 200, lines.size() + " lines:\n" + out);
+    assertTrue(lines.stream().allMatch(l -> l.length() <= 120), out);
+    for (String pass : List.of("eliminate-dead-nodes", "fold-input-normalization", "fold-batchnorm", "fuse-residual", "fuse-activation",
+        "winograd", "assign-layout")) {
+      assertEquals(1, lines.stream().filter(l -> l.startsWith("*** " + pass + ": ") || l.equals("pass " + pass + ": no change")).count(),
+          "one header for " + pass + ":\n" + out);
+    }
+    assertTrue(lines.contains("pass eliminate-dead-nodes: no change"), out);
+    assertTrue(lines.contains("*** fold-batchnorm: 70 -> 50 nodes, 20 removed, 20 changed, 17 users rewired"), out);
+    assertTrue(lines.contains("- %6 = batchnorm(%5) {eps=1.00000e-05} : 64x56x56  # layer1.0.bn1"), "folded batchnorm:\n" + out);
+    assertTrue(lines.contains("+ %5 layer1.0.conv1: bias=true weight=bn_scale(..) bias=bn_shift(..)"), out);
+    assertTrue(lines.contains("+ %8 layer1.0.conv2: (%7, %4) residual=true"), "fused residual:\n" + out);
+    assertTrue(lines.contains("- %7 = relu(%5) : 64x56x56  # layer1.0.relu") && lines.contains("+ %5 layer1.0.conv1: act=relu"),
+        "relu fused into the conv:\n" + out);
+    assertTrue(lines.contains("+ %5 layer1.0.conv1: algo=winograd tile=4") && lines.contains("+ %38 layer3.0.conv2: algo=winograd tile=2"),
+        "winograd and its tile:\n" + out);
+    assertTrue(lines.contains("+ %5 layer1.0.conv1: halo=[1,1] layout=nchw16c"), "layout assigned:\n" + out);
+    assertTrue(lines.contains("+ %70 = reorder(%0) {halo=[3,3], layout=nchw, pad_value=[0.485000,0.456000,0.406000]} : 3x224x224  # input.to_padded"),
+        "the added reorder:\n" + out);
+  }
+
+  @Test
+  void printChangedOnASmallSpecShowsTheFoldAndTheFusionAsDiffs() {
+    String out = (String) netc("inspect", "../examples/smallnet.net", "--print-changed")[1];
+    String fold = String.join("\n",
+        "*** fold-batchnorm: 18 -> 16 nodes, 2 removed, 2 changed, 2 users rewired",
+        "- %4 dw: weight=dw.weight[16x4x3x3] bias=dw.bias[16]",
+        "+ %4 dw: weight=bn_scale(..) bias=bn_shift(..)",
+        "- %5 = batchnorm(%4) {eps=0.00100000} : 16x16x16  # bn",
+        "- %8 mix: bias=false weight=mix.weight[32x16x1x3]",
+        "+ %8 mix: bias=true weight=bn_scale(..) bias=bn_shift(..)",
+        "- %9 = batchnorm(%8) {eps=1.00000e-05} : 32x8x16  # bn2",
+        "pass fuse-residual: no change",
+        "*** fuse-activation: 16 -> 12 nodes, 4 removed, 4 changed, 4 users rewired",
+        "+ %1 stem: act=leaky_relu slope=0.100000",
+        "- %2 = leaky_relu(%1) {slope=0.100000} : 16x32x32  # act1",
+        "+ %4 dw: act=tanh",
+        "- %6 = tanh(%4) : 16x16x16  # tanh",
+        "");
+    assertTrue(out.contains(fold), out);
+    assertTrue(out.startsWith("*** input: smallnet, 18 nodes\npass eliminate-dead-nodes: no change\n"), out);
+    assertTrue(!out.contains("fused nodes (spec layers"), "the diff replaces the fused-nodes list:\n" + out);
+  }
+
+  @Test
+  void printAfterShowsOnePassWithLongLinesWrapped() {
+    Object[] r = netc("inspect", R18, "--print-after", "winograd");
+    assertEquals(0, r[0], (String) r[2]);
+    String out = (String) r[1];
+    assertEquals(List.of("=== after winograd (25 nodes)"), out.lines().filter(l -> l.startsWith("=== ")).toList(), out);
+    assertTrue(out.lines().allMatch(l -> l.length() <= 120), out);
+    assertTrue(out.contains("\n  %1 = conv(%0) {act=relu, bias=true, dilation=[1,1], groups=1, kernel=[7,7], out=64,\n"
+        + "        pad_value=[0.485000,0.456000,0.406000], padding=[3,3], stride=[2,2]}\n"), "wrapped at attribute boundaries:\n" + out);
+    r = netc("inspect", R18, "--print-after", "fold-bn");
+    assertEquals(2, r[0]);
+    assertTrue(((String) r[2]).startsWith("netc inspect: unknown pass 'fold-bn' in --print-after; passes are: eliminate-dead-nodes, "), (String) r[2]);
   }
 
   @Test
