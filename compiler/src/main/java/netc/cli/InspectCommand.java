@@ -28,7 +28,7 @@ import org.apache.commons.cli.Options;
 /** {@code netc inspect SPEC}: what every pass did, the optimized graph, and the memory plan. */
 final class InspectCommand implements Main.Command {
   private static final String USAGE = "netc inspect SPEC [-D k=v]... [--import-path DIR]... [-O N] [--disable-pass NAME]... [--print-after-all] [--print-changed] [--print-after NAME] "
-      + "[--dump-dir DIR] [--verify-each] [--dot FILE.dot] [--svg FILE.svg] [--memory]";
+      + "[--dump-dir DIR] [--verify-each] [--dot FILE.dot] [--svg FILE.svg] [--before] [--memory]";
 
   @Override
   public String summary() {
@@ -69,8 +69,9 @@ final class InspectCommand implements Main.Command {
         .addOption(Option.builder().longOpt("dump-dir").hasArg().argName("DIR").desc("write the IR of every stage to DIR").build())
         .addOption(Option.builder().longOpt("verify-each").desc("check every pass with the reference interpreter").build())
         .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights for --verify-each (default synthetic)").build())
-        .addOption(Option.builder().longOpt("dot").hasArg().argName("FILE.dot").desc("write the optimized graph as Graphviz DOT").build())
+        .addOption(Option.builder().longOpt("dot").hasArg().argName("FILE.dot").desc("write the optimized graph as Graphviz DOT: per node the fused spec layers, algorithm and tile, layout, MACs and output size; residual joins dashed").build())
         .addOption(Option.builder().longOpt("svg").hasArg().argName("FILE.svg").desc("render the optimized graph as SVG (needs graphviz)").build())
+        .addOption(Option.builder().longOpt("before").desc("--dot and --svg draw the graph as parsed, before the passes, instead of the optimized one").build())
         .addOption(Option.builder().longOpt("memory").desc("print the memory plan").build());
   }
 
@@ -124,11 +125,14 @@ final class InspectCommand implements Main.Command {
       }
     }
     if (cl.hasOption("memory")) out.print(memoryReport(optimized));
+    boolean before = cl.hasOption("before");
+    if (before && dot == null && svg == null) throw new UsageException("--before applies to --dot and --svg; give one of them");
+    String picture = before ? Dot.render(graph, "as parsed, before the passes") : Dot.render(optimized, "after the passes");
     if (dot != null) {
-      Files.writeString(dot, Dot.render(optimized));
-      out.println("wrote " + dot);
+      Files.writeString(dot, picture);
+      out.println("wrote " + dot + (before ? " (the graph as parsed)" : ""));
     }
-    if (svg != null) return svg(optimized, svg, out);
+    if (svg != null) return svg(picture, svg, out);
     return 0;
   }
 
@@ -156,9 +160,9 @@ final class InspectCommand implements Main.Command {
     return String.format("%,d bytes (%.2f MiB)", floats * 4, floats * 4 / 1048576.0);
   }
 
-  private static int svg(Graph g, Path svg, PrintStream out) throws IOException {
+  private static int svg(String picture, Path svg, PrintStream out) throws IOException {
     Path dotFile = svg.resolveSibling(svg.getFileName().toString().replaceFirst("\\.svg$", "") + ".dot");
-    Files.writeString(dotFile, Dot.render(g));
+    Files.writeString(dotFile, picture);
     try {
       Process p = new ProcessBuilder(System.getProperty("netc.dot", "dot"), "-Tsvg", "-o", svg.toString(), dotFile.toString()).redirectErrorStream(true).start();
       String log = new String(p.getInputStream().readAllBytes());
