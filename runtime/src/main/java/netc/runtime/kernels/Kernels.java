@@ -20,12 +20,17 @@ public abstract class Kernels {
   /** Output pixels per tile of the gathering kernel for 1 or 2 channel blocks. */
   public static final int TILE = 7;
 
-  /** Output pixels per tile of the gathering kernel for 4 channel blocks: 6 x 4 accumulators fill 24 of the 32 vector registers. */
+  /**
+   * Output pixels per tile of the gathering kernel for 4 channel blocks: at 512 bits, 6 x 4
+   * accumulators fill 24 of the 32 vector registers (narrower widths cut the tile into sub-tiles).
+   */
   public static final int WIDE_TILE = 6;
 
   /**
-   * Output pixels per tile of the linear kernel ({@link #convLinear}): 14 x 2 accumulators, two
-   * weight vectors and a broadcast fill 31 of the 32 vector registers. Every ResNet feature map of
+   * Output pixels per tile of the linear kernel ({@link #convLinear}): at 512 bits, 14 x 2
+   * accumulators, two weight vectors and a broadcast fill 31 of the 32 vector registers; at 256 and
+   * 128 bits the tile runs as six sub-tiles that fit those registers (the plan, and so every
+   * compiled model, is the same on every width). Every ResNet feature map of
    * 14 or more pixels a side is a whole number of rows of tiles (112, 56, 28, 14).
    */
   public static final int LINEAR_TILE = 14;
