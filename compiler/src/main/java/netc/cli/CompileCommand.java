@@ -14,7 +14,7 @@ import org.apache.commons.cli.Options;
 
 /** {@code netc compile SPEC [--weights W] -o OUT.jar}: the spec and its weights as a runnable jar. */
 final class CompileCommand implements Main.Command {
-  private static final String USAGE = "netc compile SPEC [--weights W.safetensors] [-D name=value]... [--import-path DIR]... -o OUT.jar [--emit-source DIR] [-O N] [--disable-pass NAME]";
+  private static final String USAGE = "netc compile SPEC [--weights W.safetensors] [-D name=value]... [--import-path DIR]... -o OUT.jar [--name NAME] [--thin] [--emit-source DIR] [-O N] [--disable-pass NAME]";
 
   @Override
   public String summary() {
@@ -26,6 +26,10 @@ final class CompileCommand implements Main.Command {
     return InspectCommand.passOptions()
         .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: synthetic, seed 0)").build())
         .addOption(Option.builder("o").longOpt("output").hasArg().argName("OUT.jar").required().desc("the jar to write").build())
+        .addOption(Option.builder().longOpt("name").hasArg().argName("NAME").desc("the model's name: its package netc.models.NAME and resources"
+            + " netc/models/NAME/, what CompiledModel.load(loader, NAME, threads) takes (default: the network's name, made lower-case)").build())
+        .addOption(Option.builder().longOpt("thin").desc("write a thin jar: the model's classes and weights only, for a library user's class or"
+            + " module path beside netc-runtime (automatic module netc.models.NAME); default: a self-contained jar that runs with java -jar").build())
         .addOption(Option.builder().longOpt("emit-source").hasArg().argName("DIR").desc("also write the generated Java source to DIR").build());
   }
 
@@ -46,7 +50,7 @@ final class CompileCommand implements Main.Command {
     out.printf("%s: %d layers, %d steps after the passes%n", graph.name(), graph.nodes().size() - 1, optimized.nodes().size() - 1);
     Path work = Files.createTempDirectory("netc-compile");
     try {
-      ModelCompiler.Output o = ModelCompiler.compileTo(optimized, params, spec, !cl.hasOption("w"), work,
+      ModelCompiler.Output o = ModelCompiler.compileTo(optimized, params, spec, cl.getOptionValue("name"), !cl.hasOption("w"), work,
           step -> out.printf("  %s (%.1f s)%n", step, (System.nanoTime() - t0) / 1e9));
       if (sourceDir != null) {
         Path file = sourceDir.resolve(o.className().replace('.', '/') + ".java");
@@ -55,10 +59,12 @@ final class CompileCommand implements Main.Command {
         out.println("  wrote " + file);
       }
       out.printf("  writing %s (%.1f s)%n", jar, (System.nanoTime() - t0) / 1e9);
-      ModelCompiler.writeJar(work, jar);
-      out.printf("wrote %s: %s, %,d weight floats, %,d KiB of workspace per image and thread (%.1f s)%n",
-          jar, o.className(), o.weightFloats(), o.workspaceFloats() * 4 / 1024, (System.nanoTime() - t0) / 1e9);
-      out.println("run it: java --add-modules jdk.incubator.vector -jar " + jar + " IMAGE...   (or --input X.npy --output Y.npy)");
+      boolean thin = cl.hasOption("thin");
+      ModelCompiler.writeJar(work, jar, !thin);
+      out.printf("wrote %s%s: model %s (%s), %,d weight floats, %,d KiB of workspace per image and thread (%.1f s)%n",
+          jar, thin ? " (thin)" : "", o.name(), o.className(), o.weightFloats(), o.workspaceFloats() * 4 / 1024, (System.nanoTime() - t0) / 1e9);
+      if (thin) out.println("use it: CompiledModel.load(Path.of(\"" + jar + "\"), threads), or put it beside netc-runtime on your class or module path");
+      else out.println("run it: java -jar " + jar + " IMAGE...   (or --input X.npy --output Y.npy; --info)");
     } finally {
       ModelCompiler.deleteTree(work);
     }

@@ -67,6 +67,31 @@ final class JavaNames {
     return type(network, Set.of());
   }
 
+  /** The longest model name: it is a package segment, a resource folder and part of a module name. */
+  static final int MAX_MODEL_NAME = 64;
+
+  /**
+   * A network's name as a model name ({@code ResNet-50} -> {@code resnet_50}): lower-case letters,
+   * digits and _, starting with a letter, not a Java keyword, so it is a package segment
+   * (netc.models.NAME), a resource folder and a module name part as it stands.
+   */
+  static String modelName(String network) {
+    String id = identifier(network.toLowerCase(Locale.ROOT), false).replaceAll("^_+|_+$", "");
+    if (id.isEmpty()) id = "model";
+    if (!Character.isLetter(id.charAt(0))) id = "m" + id;
+    if (id.length() > MAX_MODEL_NAME) id = id.substring(0, MAX_MODEL_NAME);
+    if (SourceVersion.isKeyword(id) || RESTRICTED.contains(id)) id = id + "_";
+    return id;
+  }
+
+  /** Why {@code name} cannot be a model's name as given (--name), or null when it can. */
+  static String modelNameProblem(String name) {
+    if (!name.matches("[a-z][a-z0-9_]*")) return "a model's name is lower-case letters, digits and _, starting with a letter";
+    if (name.length() > MAX_MODEL_NAME) return "a model's name has at most " + MAX_MODEL_NAME + " characters";
+    if (SourceVersion.isKeyword(name) || RESTRICTED.contains(name)) return "\"" + name + "\" is a Java keyword";
+    return null;
+  }
+
   /** Whether java.lang has a class of this simple name, which every compilation unit sees unqualified. */
   static boolean isJavaLang(String simpleName) {
     try {

@@ -36,7 +36,8 @@ import netc.runtime.kernels.Kernels;
  * weight array.
  */
 public final class ModelGenerator {
-  static final String PACKAGE = "netc.generated";
+  /** Every model's package is netc.models.NAME: its own, so any number of models share a class path. */
+  public static final String PACKAGE_PREFIX = "netc.models.";
   static final ClassName COMPILED_MODEL = ClassName.get("netc.runtime", "CompiledModel");
   static final ClassName WORKSPACE = ClassName.get("netc.runtime", "Workspace");
   static final ClassName KERNELS = ClassName.get("netc.runtime.kernels", "Kernels");
@@ -78,6 +79,7 @@ public final class ModelGenerator {
   private final MemoryPlan plan;
   private final PackedWeights weights;
   private final String header;
+  private final String packageName;
   private final JavaNames names = new JavaNames(memberNames());
   private final Map<String, String> tables = new LinkedHashMap<>();
   private final List<FieldSpec> fields = new ArrayList<>();
@@ -91,15 +93,16 @@ public final class ModelGenerator {
   /** Per step: whether its weights outweigh its activations (null for steps without weights). */
   private final List<Boolean> weightHeavy = new ArrayList<>();
 
-  private ModelGenerator(Graph graph, MemoryPlan plan, PackedWeights weights, String header) {
+  private ModelGenerator(Graph graph, MemoryPlan plan, PackedWeights weights, String header, String packageName) {
+    this.packageName = packageName;
     this.graph = graph;
     this.plan = plan;
     this.weights = weights;
     this.header = header;
   }
 
-  static Result generate(Graph graph, MemoryPlan plan, PackedWeights weights, String header) {
-    return new ModelGenerator(graph, plan, weights, header).generate();
+  static Result generate(Graph graph, MemoryPlan plan, PackedWeights weights, String header, String packageName) {
+    return new ModelGenerator(graph, plan, weights, header, packageName).generate();
   }
 
   private Geometry value(int id) {
@@ -126,7 +129,7 @@ public final class ModelGenerator {
         .initializer(perStep(items)).build());
     type.addField(FieldSpec.builder(ArrayTypeName.of(TypeName.BOOLEAN), "PARALLEL", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
         .initializer(perStep(parallel)).build());
-    ClassName self = ClassName.get(PACKAGE, className);
+    ClassName self = ClassName.get(packageName, className);
     List<ClassName> holders = tables(type, self);
     type.addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PUBLIC)
         .addParameter(PROPERTIES, "properties").addParameter(TypeName.INT, "threads")
@@ -164,11 +167,11 @@ public final class ModelGenerator {
       type.addStaticBlock(CodeBlock.of("$T<?>[] nested = {$L};\n", Class.class,
           wrapped(nested.stream().map(c -> CodeBlock.of("$L.class", c.simpleName())).toList()))); // $T would drop a statically imported holder's name
     }
-    JavaFile.Builder javaFile = JavaFile.builder(PACKAGE, type.build()).addFileComment("$L", header).skipJavaLangImports(true).indent("    ");
+    JavaFile.Builder javaFile = JavaFile.builder(packageName, type.build()).addFileComment("$L", header).skipJavaLangImports(true).indent("    ");
     for (ClassName h : holders) javaFile.addStaticImport(h, "*");
     JavaFile file = javaFile.build();
     int outSize = (int) out.shape().size();
-    return new Result(file, PACKAGE + "." + className, stepMethods.size(), og.offset(), outSize, plan.arenaFloats() + scratch + SLACK_FLOATS);
+    return new Result(file, packageName + "." + className, stepMethods.size(), og.offset(), outSize, plan.arenaFloats() + scratch + SLACK_FLOATS);
   }
 
   /** Floats past the scratch: the linear kernel's last tile reads up to a tile's worth of pixels past its input (and stores none). */

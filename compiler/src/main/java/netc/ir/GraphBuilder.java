@@ -185,7 +185,8 @@ public final class GraphBuilder {
   private int input(InputDecl decl) {
     List<Formal> formals = List.of(
         new Formal("channels", null, null), new Formal("height", null, null), new Formal("width", null, null),
-        new Formal("mean", new ListLit(List.of(), null), null), new Formal("std", new ListLit(List.of(), null), null));
+        new Formal("mean", new ListLit(List.of(), null), null), new Formal("std", new ListLit(List.of(), null), null),
+        new Formal("resize", new IntLit(0, null), null));
     Call call = new Call("input", decl.args(), decl.span());
     Map<String, Object> a = bind(call, formals, globals, globals);
     int c = positive(call, a, "channels"), h = positive(call, a, "height"), w = positive(call, a, "width");
@@ -197,6 +198,16 @@ public final class GraphBuilder {
       }
       for (double s : std) if (!(s > 0)) throw new NetcException(argSpan(call, "std", a), "std values must be positive");
       attrs = attrs.with("mean", mean).with("std", std);
+    }
+    // resize: the shorter side images are resized to before the center crop (torchvision's Resize(256) then
+    // CenterCrop(224)); recorded in the compiled model for Preprocess.forModel; 0 (absent): no margin
+    int resize = intIn(call, a, "resize", a.get("resize"), 0);
+    if (resize != 0) {
+      if (resize < h || resize < w) {
+        throw new NetcException(argSpan(call, "resize", a), "resize must be at least the input's height and width (" + h + ", " + w
+            + "): images are resized, then center-cropped to the input size; got " + resize);
+      }
+      attrs = attrs.with("resize", resize);
     }
     names.add("input");
     Shape shape = new Shape(c, h, w);

@@ -41,7 +41,7 @@ class BigNetworksTest {
   void manyDistinctTablesCompileIntoHolderClasses() throws Exception {
     String spec = "input(16, 1, 720)\nrelu()\nfor i in 0 .. 700 {\n  {i}: conv(16, [1, 2])\n  sigmoid()\n}\n";
     String source = source(spec);
-    assertTrue(source.contains("import static netc.generated.Test.T$1.*;"), "holder classes");
+    assertTrue(source.contains("import static netc.models.test.Test.T$1.*;"), "holder classes");
     assertNull(RandomNetworkTest.check(1, spec), "at -O1");
   }
 

@@ -104,7 +104,7 @@ class CompiledModelTest {
   void modelForAnotherRuntimeAbiIsRefused() throws Exception {
     Graph g = Specs.example("smallnet", Map.of());
     ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()), synthetic(g, 1), "smallnet", true, dir, s -> {});
-    Path props = dir.resolve("netc/model.properties");
+    Path props = dir.resolve("netc/models/smallnet/model.properties");
     String text = Files.readString(props);
     assertTrue(text.contains("runtime.abi=" + CompiledModel.ABI), text);
     Files.writeString(props, text.replace("runtime.abi=" + CompiledModel.ABI, "runtime.abi=1"));
@@ -249,7 +249,7 @@ class CompiledModelTest {
   void generatedMethodsStayUnderTheJitLimit() throws Exception {
     Graph g = Specs.example("resnet152", Map.of("width", "8", "size", "56"));
     ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()), synthetic(g, 1), "r152", true, dir, s -> {});
-    Path cls = dir.resolve("netc/generated/Resnet152.class");
+    Path cls = dir.resolve("netc/models/resnet152/Resnet152.class");
     assertTrue(Files.exists(cls));
     Process javap = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "javap").toString(), "-c", "-p", cls.toString())
         .redirectErrorStream(true).start();
@@ -262,6 +262,6 @@ class CompiledModelTest {
     }
     assertTrue(largest > 100, "javap output was read");
     assertTrue(largest < 8000, "largest bytecode offset " + largest + " (HugeMethodLimit is 8000)");
-    assertFalse(Files.readString(dir.resolve("netc/model.properties")).isEmpty());
+    assertFalse(Files.readString(dir.resolve("netc/models/resnet152/model.properties")).isEmpty());
   }
 }

@@ -105,7 +105,11 @@ class JarTest {
     assertEquals(0, r.status(), r.err());
     assertTrue(r.out().lines().anyMatch(l -> l.matches("kernels: (vector-(512|256|128) \\(.*registers\\)|scalar \\(no vectors\\))")), r.out());
     assertTrue(r.out().lines().anyMatch(l -> l.startsWith("cpu: ") && l.length() > 6), r.out());
-    assertTrue(r.out().contains("model: resnet18, input [3, 64, 64], 1000 outputs"), r.out());
+    for (String line : List.of("model: resnet18 (network resnet18, from resnet18.net)", "input: input [N, 3, 64, 64] float32 NCHW",
+        "output: [N, 1000], labelled", "weights: synthetic (meaningless classes)", "compiled by: netc " + ModelCompiler.VERSION,
+        "preprocessing: resize 73, center crop 64, scale to [0, 1], then the model normalizes (mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225])")) {
+      assertTrue(r.out().lines().anyMatch(line::equals), "--info says \"" + line + "\":\n" + r.out());
+    }
     r = java(List.of("-Dnetc.vectorBits=128"), true, "--info");
     assertTrue(r.out().contains("kernels: vector-128 (NEON class: 4 floats a vector, tiles for 32 registers)"), r.out());
     r = java(List.of("-Dnetc.vectorBits=0"), true, "--info");
@@ -118,19 +122,33 @@ class JarTest {
     r = java(List.of("-Dnetc.vectorBits=100"), true, "--info");
     assertEquals(0, r.status(), r.err());
     assertEquals(1, r.err().lines().filter(l -> l.startsWith("netc: warning: -Dnetc.vectorBits=100 is not 512, 256, 128 or 0")).count(), r.err());
-    r = java(false, "--help");
+    r = java(List.of("-Dnetc.relaunch=false"), false, "--help");
     assertEquals(0, r.status(), r.err());
     assertTrue(r.out().contains("this machine runs: scalar (no vectors)"), "without the vector module the jar runs scalar kernels:\n" + r.out());
+    r = java(List.of("-Dnetc.vectorBits=128"), false, "--help");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().contains("this machine runs: vector-128 "), "java -jar without --add-modules restarts with the module, keeping JVM options:\n" + r.out());
   }
 
+  /**
+   * {@code java -jar} without --add-modules restarts the JVM with the module (same answers, the exit
+   * status passed on); with -Dnetc.relaunch=false it runs the scalar kernels and says so once.
+   */
   @Test
-  void withoutTheVectorModuleItWarnsOnceAndStillRuns() throws Exception {
+  void withoutTheVectorModuleItRestartsWithIt() throws Exception {
     Tensor x = GeneratedModelTest.random(graph, 1, 8);
     Npy.write(dir.resolve("xs.npy"), x);
+    Tensor expected = CompiledModels.compile(graph, CompiledModelTest.synthetic(graph, 1), 1).predict(x);
     Run r = java(false, "--input", dir.resolve("xs.npy").toString(), "--output", dir.resolve("ys.npy").toString());
     assertEquals(0, r.status(), r.err());
+    assertFalse(r.err().contains("jdk.incubator.vector is not available"), r.err());
+    assertArrayEquals(expected.data(), Npy.read(dir.resolve("ys.npy")).data());
+    r = java(false, "--input", dir.resolve("missing.npy").toString(), "--output", dir.resolve("ys.npy").toString());
+    assertEquals(1, r.status(), "the restarted JVM's exit status is the jar's:\n" + r.err());
+    assertEquals(1, r.err().lines().filter(l -> l.startsWith("error: ")).count(), r.err());
+    r = java(List.of("-Dnetc.relaunch=false"), false, "--input", dir.resolve("xs.npy").toString(), "--output", dir.resolve("ys.npy").toString());
+    assertEquals(0, r.status(), r.err());
     assertEquals(1, r.err().lines().filter(l -> l.startsWith("warning: jdk.incubator.vector is not available")).count(), r.err());
-    Tensor expected = CompiledModels.compile(graph, CompiledModelTest.synthetic(graph, 1), 1).predict(x);
     assertArrayEquals(expected.data(), Npy.read(dir.resolve("ys.npy")).data(), "scalar kernels compute what vector kernels compute");
   }
 }

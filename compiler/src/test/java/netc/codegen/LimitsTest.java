@@ -148,7 +148,7 @@ class LimitsTest {
     try {
       ModelCompiler.Output o = ModelCompiler.compileTo(optimized, SyntheticWeights.source(g, 1), "test.net", true, dir, s -> {});
       assertTrue(o.workspaceFloats() > 2_146_000_000L && o.workspaceFloats() <= Integer.MAX_VALUE - 8, "workspace " + o.workspaceFloats());
-      assertTrue(Files.exists(dir.resolve("netc/generated/Test.class")));
+      assertTrue(Files.exists(dir.resolve("netc/models/test/Test.class")));
     } finally {
       ModelCompiler.deleteTree(dir);
     }

@@ -42,7 +42,7 @@ class SpecFuzzTest {
       if (graph.parameterCount() > MAX_SYNTHETIC_FLOATS) return;
       PackedWeights weights = PackedWeights.pack(optimized, SyntheticWeights.source(graph, 0));
       MemoryPlan plan = MemoryPlanner.plan(optimized, 16);
-      ModelGenerator.Result gen = ModelGenerator.generate(optimized, plan, weights, "// fuzz");
+      ModelGenerator.Result gen = ModelGenerator.generate(optimized, plan, weights, "// fuzz", ModelGenerator.PACKAGE_PREFIX + JavaNames.modelName(optimized.name()));
       if (!SourceVersion.isName(gen.className())) throw new AssertionError("generated class name " + gen.className() + " is not a Java name");
       gen.file().toString();
     } catch (NetcException | BadInputException e) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,12 +23,9 @@ import netc.runtime.kernels.Kernels;
  * call at a time; a call that finds it busy runs on its own thread alone. Results do not depend on which path ran: every output value is computed by one thread with
  * the same operations in the same order, so concurrent and serial calls give bit-identical results.
  */
-public abstract class CompiledModel {
+public abstract class CompiledModel implements AutoCloseable {
   /** The kernels for this JVM, in a static final field so calls through it are monomorphic. */
   protected static final Kernels K = Kernels.INSTANCE;
-
-  /** Resource names inside a compiled jar. */
-  public static final String PROPERTIES = "/netc/model.properties";
 
   /**
    * The contract between generated code and this runtime (what a step's items are, the kernels'
@@ -35,8 +33,9 @@ public abstract class CompiledModel {
    * generated for another contract would run, and compute garbage. Raised with any such change.
    * 2: the input reorder's items became rows. 3: Winograd products may call convLinearSmall.
    * 4: stride-2 convs may call convLinearStrided. 5: the linear kernels take the weights to touch ahead.
+   * 6: each model has its own package and resource folder (netc.models.NAME), declared in META-INF/netc/model.
    */
-  public static final int ABI = 5;
+  public static final int ABI = 6;
 
   protected final float[] w;
   private final Properties properties;
@@ -47,6 +46,12 @@ public abstract class CompiledModel {
   /** Idle workspaces; slots instead of a queue, because a queue allocates a node per offer. */
   private final java.util.concurrent.atomic.AtomicReferenceArray<Workspace[]> idle = new java.util.concurrent.atomic.AtomicReferenceArray<>(64);
   private final List<String> labels;
+  private final ModelInfo info;
+  /** Whether the model checks that inputs are [0, 1] pixels (it normalizes them itself); see {@link #checkPixels}. */
+  private final boolean pixelInputs;
+  /** The class loader made for this model by {@link #load(Path, int)}, closed with it; null otherwise. */
+  private volatile java.net.URLClassLoader ownLoader;
+  private volatile boolean closed;
 
   /** Loads the packed weights and labels named in the properties; {@code threads} sizes the pool. */
   protected CompiledModel(Properties properties, int threads) {
@@ -57,35 +62,121 @@ public abstract class CompiledModel {
     this.w = loadWeights(getClass(), properties.getProperty("weights.resource"), Integer.parseInt(properties.getProperty("weights.floats")));
     this.labels = loadLabels(getClass(), properties.getProperty("labels.resource"), outputSize);
     this.pool = ThreadPool.shared(threads);
+    this.info = info(properties, inputShape, labels);
+    this.pixelInputs = info.preprocess() != null && info.preprocess().normalizes() && !"false".equals(System.getProperty(PIXEL_CHECK));
   }
 
-  /** Loads the model of a compiled jar (its classes and resources on {@code loader}'s path). */
-  public static CompiledModel load(ClassLoader loader, int threads) {
-    Properties p = new Properties();
-    try (InputStream in = loader.getResourceAsStream(PROPERTIES.substring(1))) {
-      if (in == null) throw new BadInputException("no compiled netc model on the class path (missing " + PROPERTIES + ")");
-      p.load(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
-      String abi = p.getProperty("runtime.abi");
-      if (!Integer.toString(ABI).equals(abi)) {
-        throw new BadInputException("the compiled model (netc " + p.getProperty("netc.version", "?") + ") was generated for "
-            + (abi == null ? "an older netc runtime" : "netc runtime ABI " + abi) + ", and this runtime is ABI " + ABI
-            + ": recompile it with this netc, or run its own jar (java -jar MODEL.jar)");
-      }
-      Class<?> c = Class.forName(p.getProperty("class"), true, loader);
-      return (CompiledModel) c.getConstructor(Properties.class, int.class).newInstance(p, threads);
-    } catch (IOException | ReflectiveOperationException e) {
-      throw new BadInputException("cannot load the compiled model: " + e, e);
+  /**
+   * Set to false to let a model that normalizes its input take values outside [0, 1]: by default
+   * it refuses them, since they are almost always a tensor normalized twice (see {@link #checkPixels}).
+   */
+  public static final String PIXEL_CHECK = "netc.input.pixelCheck";
+
+  private static ModelInfo info(Properties p, int[] inputShape, List<String> labels) {
+    ModelInfo.Preprocessing pre = null;
+    if (inputShape[0] == 3 && inputShape[1] == inputShape[2]) {
+      List<Double> mean = doubles(p.getProperty("input.mean")), std = doubles(p.getProperty("input.std"));
+      int resize = Integer.parseInt(p.getProperty("preprocess.resize", Integer.toString(inputShape[1])));
+      pre = new ModelInfo.Preprocessing(resize, inputShape[1], mean, std);
     }
+    String out = p.getProperty("output.shape", p.getProperty("output.size"));
+    return new ModelInfo(p.getProperty("name"), p.getProperty("network"), p.getProperty("spec"), p.getProperty("input.name", "input"),
+        ModelInfo.list(inputShape), ModelInfo.list(ints(out)), labels, pre, p.getProperty("netc.version"), K.variant(),
+        "true".equals(p.getProperty("weights.synthetic")));
   }
 
-  /** Reads the packed weights with one bulk copy (no per-element loop). */
+  private static List<Double> doubles(String s) {
+    if (s == null || s.isBlank()) return List.of();
+    return Arrays.stream(s.split(",")).map(x -> Double.valueOf(x.trim())).toList();
+  }
+
+  /** What the model takes and gives, how to prepare its images, and what runs it. */
+  public final ModelInfo info() {
+    return info;
+  }
+
+  /** The model's name: its package is netc.models.NAME and its resources are under netc/models/NAME/. */
+  public final String name() {
+    return info.name();
+  }
+
+  final void ownLoader(java.net.URLClassLoader loader) {
+    this.ownLoader = loader;
+  }
+
+  /**
+   * Releases the model: the class loader {@link #load(Path, int)} made for it is closed (its jar
+   * file with it). The model is not usable afterwards. The intra-op thread pool is shared between
+   * models and stays.
+   */
+  @Override
+  public void close() {
+    closed = true;
+    java.net.URLClassLoader loader = ownLoader;
+    ownLoader = null;
+    if (loader != null) ModelLoader.closeQuietly(loader);
+  }
+
+  /**
+   * Loads the model compiled into {@code jar} (a jar written by {@code netc compile}, thin or
+   * self-contained) in a class loader of its own, over the runtime already loaded: any number of
+   * models load side by side, and closing the model releases its classes.
+   *
+   * @throws BadInputException when the file is missing or holds no model, or not exactly one
+   * @throws IllegalArgumentException when {@code threads} is below 1
+   * @throws OutOfMemoryError saying how much heap the weights need, when they do not fit
+   */
+  public static CompiledModel load(Path jar, int threads) {
+    return ModelLoader.load(jar, null, threads);
+  }
+
+  /** {@link #load(Path, int)} of the model called {@code name} in a jar holding several. */
+  public static CompiledModel load(Path jar, String name, int threads) {
+    return ModelLoader.load(jar, java.util.Objects.requireNonNull(name, "name"), threads);
+  }
+
+  /**
+   * Loads the model called {@code name} (its {@code netc compile --name}, or the spec's network name)
+   * from {@code loader}'s class path. Refused when the name is there twice.
+   */
+  public static CompiledModel load(ClassLoader loader, String name, int threads) {
+    return ModelLoader.load(loader, name, threads);
+  }
+
+  /**
+   * Loads the only compiled model on {@code loader}'s class path (a model jar, or the classes of a
+   * project built with netc-maven-plugin). With several there, refused with their names: load one
+   * by name.
+   */
+  public static CompiledModel load(ClassLoader loader, int threads) {
+    return ModelLoader.load(loader, threads);
+  }
+
+  /**
+   * Reads the packed weights straight into their array, a chunk at a time: the heap holds the
+   * weights once, not also their bytes (a model whose weights do not fit fails here, and load says
+   * how much heap they need).
+   */
   private static float[] loadWeights(Class<?> owner, String resource, int floats) {
     try (InputStream in = owner.getResourceAsStream(resource)) {
       if (in == null) throw new BadInputException("missing weights resource " + resource);
-      byte[] bytes = in.readAllBytes();
-      if (bytes.length != 4L * floats) throw new BadInputException(resource + ": expected " + 4L * floats + " bytes, found " + bytes.length);
       float[] out = new float[floats];
-      ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+      byte[] chunk = new byte[1 << 16];
+      ByteBuffer bytes = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
+      long total = 0;
+      int have = 0; // bytes in chunk not yet converted (fewer than 4)
+      for (int n; (n = in.read(chunk, have, chunk.length - have)) >= 0; ) {
+        have += n;
+        int whole = have / 4, at = (int) (total / 4);
+        if (at + whole > floats) throw new BadInputException(resource + ": more than the " + 4L * floats + " bytes expected");
+        bytes.clear();
+        bytes.asFloatBuffer().get(out, at, whole);
+        total += 4L * whole;
+        int rest = have - 4 * whole;
+        System.arraycopy(chunk, 4 * whole, chunk, 0, rest);
+        have = rest;
+      }
+      if (total + have != 4L * floats) throw new BadInputException(resource + ": expected " + 4L * floats + " bytes, found " + (total + have));
       return out;
     } catch (IOException e) {
       throw new BadInputException("cannot read " + resource + ": " + e.getMessage(), e);
@@ -202,12 +293,23 @@ public abstract class CompiledModel {
     return new Tensor(new int[] {s[0], outputSize}, out);
   }
 
-  /** Runs {@code batch} images from {@code input} (NCHW) into {@code output}; allocates nothing in steady state. */
+  /**
+   * Runs {@code batch} images from {@code input} (NCHW) into {@code output}; allocates nothing in
+   * steady state.
+   *
+   * @throws IllegalArgumentException when the buffers are too small for the batch, or when the model
+   *     normalizes its input itself and a value is not a pixel in [0, 1] (see {@link #PIXEL_CHECK})
+   * @throws IllegalStateException when the model was closed
+   */
   public final void predict(float[] input, int batch, float[] output) {
+    if (closed) throw new IllegalStateException("the model " + info.name() + " was closed");
     int per = inputShape[0] * inputShape[1] * inputShape[2];
+    if (batch < 1) throw new IllegalArgumentException("batch: must be at least 1, got " + batch);
     if (input.length < (long) batch * per || output.length < (long) batch * outputSize) {
-      throw new IllegalArgumentException("buffers too small for a batch of " + batch);
+      throw new IllegalArgumentException("buffers too small for a batch of " + batch + ": input holds " + input.length + " floats (needs "
+          + (long) batch * per + "), output " + output.length + " (needs " + (long) batch * outputSize + ")");
     }
+    if (pixelInputs) checkPixels(input, batch * per);
     Workspace[] spaces = takeWorkspace();
     if (spaces == null) spaces = new Workspace[pool.threads() * BUNCH];
     try {
@@ -229,6 +331,30 @@ public abstract class CompiledModel {
       giveBack(spaces);
     }
   }
+
+  /**
+   * A model whose spec normalizes its input ({@code input(..., mean, std)}) computes
+   * {@code (x - mean) / std} itself and expects pixels in [0, 1]. A tensor that was already
+   * normalized (what torchvision's transforms and most ONNX pipelines produce) has values well
+   * outside that range, and would give a confident wrong answer; so it is refused, naming the first
+   * such value. The scan reads the input once (about 0.1% of a resnet18 forward pass).
+   */
+  private void checkPixels(float[] input, int n) {
+    for (int i = 0; i < n; i++) {
+      float v = input[i];
+      if (!(v >= -PIXEL_SLACK && v <= 1 + PIXEL_SLACK)) {
+        int per = inputShape[1] * inputShape[2], c = i / per % inputShape[0], image = i / (per * inputShape[0]);
+        int y = i % per / inputShape[2], x = i % inputShape[2];
+        throw new IllegalArgumentException("input value " + v + " at [" + image + ", " + c + ", " + y + ", " + x + "] is not a pixel in [0, 1]: "
+            + "the model " + info.name() + " normalizes its input itself (mean " + info.preprocess().mean() + ", std " + info.preprocess().std()
+            + "), so pass pixels scaled to [0, 1] (Preprocess.forModel(model)), not a normalized tensor; -D" + PIXEL_CHECK
+            + "=false lets other values through");
+      }
+    }
+  }
+
+  /** Rounding slack around [0, 1]: resampled pixels land exactly in it, but a caller's own scaling may not. */
+  private static final float PIXEL_SLACK = 1e-3f;
 
   /**
    * Images a thread runs together, layer by layer from {@link #bunchedFrom()}: each needs its own

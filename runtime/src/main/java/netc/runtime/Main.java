@@ -15,23 +15,25 @@ import netc.runtime.io.Npy;
  */
 public final class Main {
   private static final String USAGE = String.join("\n",
-      "usage: java --add-modules jdk.incubator.vector -jar MODEL.jar [options] IMAGE...",
-      "       java --add-modules jdk.incubator.vector -jar MODEL.jar --input X.npy --output Y.npy",
-      "       java --add-modules jdk.incubator.vector -jar MODEL.jar --yuv i420|nv12|yuyv --size WxH FRAME...",
+      "usage: java -jar MODEL.jar [options] IMAGE...",
+      "       java -jar MODEL.jar --input X.npy --output Y.npy",
+      "       java -jar MODEL.jar --yuv i420|nv12|yuyv --size WxH FRAME...",
       "options:",
       "  --top K          classes to print per image (default 5)",
       "  --threads N      threads (default: available processors)",
-      "  --resize N       shorter side after resizing (default 256)",
+      "  --resize N       shorter side after resizing (default: the model's, see --info)",
       "  --crop N         center crop (default: the model's input size)",
       "  --time           print the latency of each inference",
       "  --info           print the model, the kernels this machine runs and the CPU, then exit",
       "images and frames: at most " + ImageLimits.DEFAULT_MAX_PIXELS / 1_000_000 + " megapixels and " + ImageLimits.DEFAULT_MAX_SIDE
           + " pixels a side (-D" + ImageLimits.MAX_PIXELS_PROPERTY + "=N, -D" + ImageLimits.MAX_SIDE_PROPERTY + "=N allow more)",
-      "kernels: -Dnetc.vectorBits=512|256|128|0 overrides the vector width chosen from the machine");
+      "kernels: -Dnetc.vectorBits=512|256|128|0 overrides the vector width chosen from the machine",
+      "the Vector API: without --add-modules jdk.incubator.vector the jar restarts its JVM with it (-D" + Relaunch.PROPERTY + "=false: don't)");
 
   private Main() {}
 
   public static void main(String[] args) {
+    Relaunch.withVectorModule(Main.class, args); // returns only when this JVM has the module, or must run without it
     System.exit(run(args, System.out, System.err));
   }
 
@@ -57,13 +59,12 @@ public final class Main {
     CompiledModel model;
     try {
       model = CompiledModel.load(loader, o.threads);
-    } catch (BadInputException e) {
+    } catch (BadInputException | OutOfMemoryError e) {
       err.println("error: " + e.getMessage());
       return 1;
     }
     if (o.info) {
-      out.println("model: " + model.property("network") + ", input " + java.util.Arrays.toString(model.inputShape()) + ", " + model.outputSize() + " outputs");
-      out.println("kernels: " + netc.runtime.kernels.Kernels.INSTANCE.variant());
+      out.println(model.info().describe());
       out.println("cpu: " + netc.runtime.kernels.Kernels.cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " processors");
       out.println("java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
       return 0;
@@ -79,6 +80,8 @@ public final class Main {
     }
     int[] shape = model.inputShape();
     int crop = o.crop > 0 ? o.crop : shape[1];
+    ModelInfo.Preprocessing own = model.info().preprocess();
+    int resize = o.resize > 0 ? o.resize : own != null ? own.resize() : crop;
     if (shape[0] != 3 || shape[1] != crop || shape[2] != crop) {
       err.println("error: images preprocess to 3x" + crop + "x" + crop + (o.crop > 0 ? " (--crop " + crop + ")" : "")
           + ", the model takes " + shape[0] + "x" + shape[1] + "x" + shape[2]);
@@ -91,7 +94,7 @@ public final class Main {
       err.println("error: " + e.getMessage());
       return 2;
     }
-    Preprocess pre = new Preprocess(o.resize, crop);
+    Preprocess pre = new Preprocess(resize, crop);
     int failures = 0;
     for (String file : o.files) {
       if (!classify(model, pre, o, file, out, err)) failures++;
@@ -161,7 +164,7 @@ public final class Main {
   static final class Options {
     boolean help, time, info;
     String input, output, yuv;
-    int width, height, top = 5, resize = 256, crop = -1, threads = Runtime.getRuntime().availableProcessors();
+    int width, height, top = 5, resize = -1, crop = -1, threads = Runtime.getRuntime().availableProcessors();
     final List<String> files = new ArrayList<>();
 
     static Options parse(String[] args) {

@@ -41,6 +41,31 @@ public final class Preprocess {
     this.crop = crop;
   }
 
+  /**
+   * The preprocessing {@code model} was compiled for (its spec's {@code input(..., resize = N)} and
+   * input size): images prepared so are what the model expects.
+   *
+   * @throws IllegalArgumentException when the model does not take RGB images (not 3 x S x S)
+   */
+  public static Preprocess forModel(CompiledModel model) {
+    ModelInfo.Preprocessing p = model.info().preprocess();
+    if (p == null) {
+      throw new IllegalArgumentException("the model " + model.name() + " takes " + model.info().inputShape()
+          + " tensors, not RGB images (3 x S x S): prepare its inputs yourself");
+    }
+    return new Preprocess(p.resize(), p.crop());
+  }
+
+  /** The shorter side after resizing. */
+  public int resize() {
+    return resize;
+  }
+
+  /** The side of the center crop (the tensor is 3 x crop x crop). */
+  public int crop() {
+    return crop;
+  }
+
   /** Decodes, resizes, crops: a [3, crop, crop] tensor in [0, 1]. */
   public float[] image(Path file) {
     return tensor(decode(file), file.toString());

@@ -73,17 +73,28 @@ class MainTest {
 
   static Run run(String... args) {
     String props = String.join("\n", "class=" + TinyModel.class.getName(), "runtime.abi=" + CompiledModel.ABI, "input.shape=3,8,8",
-        "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=tiny");
-    ClassLoader loader = new ClassLoader(MainTest.class.getClassLoader()) {
-      @Override public InputStream getResourceAsStream(String name) {
-        return name.equals("netc/model.properties") ? new ByteArrayInputStream(props.getBytes(StandardCharsets.UTF_8)) : super.getResourceAsStream(name);
-      }
-    };
+        "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=tiny", "name=tiny");
+    ClassLoader loader = fakeModelLoader("tiny", props);
     ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
     List<String> all = new ArrayList<>(List.of("--threads", "1", "--top", "2"));
     all.addAll(Arrays.asList(args));
     int status = Main.run(all.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), loader);
     return new Run(status, out.toString(StandardCharsets.UTF_8).lines().toList(), err.toString(StandardCharsets.UTF_8).lines().toList());
+  }
+
+  /** A class loader on which one model, {@code name}, is declared, with these properties (and the test's classes). */
+  static ClassLoader fakeModelLoader(String name, String props) {
+    try {
+      Path root = Files.createTempDirectory("netc-fake-model");
+      Files.createDirectories(root.resolve("META-INF/netc"));
+      Files.writeString(root.resolve("META-INF/netc/model"), name + "\n");
+      Path folder = Files.createDirectories(root.resolve("netc/models/" + name));
+      Files.writeString(folder.resolve("model.properties"), props);
+      root.toFile().deleteOnExit();
+      return new java.net.URLClassLoader(new java.net.URL[] {root.toUri().toURL()}, MainTest.class.getClassLoader());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   static void assertNoTrace(Run r) {

@@ -1,0 +1,274 @@
+package netc.codegen;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import netc.ast.NetcException;
+import netc.ir.Graph;
+import netc.ir.ParamSource;
+import netc.passes.PassContext;
+import netc.passes.PassManager;
+import netc.runtime.BadInputException;
+import netc.runtime.CompiledModel;
+import netc.runtime.ModelInfo;
+import netc.runtime.Preprocess;
+import netc.runtime.Tensor;
+import netc.testing.Specs;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Compiled models as a library user embeds them: several on one class path and in nested loaders,
+ * loaded by name or from a jar's path, closed, described by their metadata; and the errors a caller
+ * meets (a name that matches twice, a bad argument, a normalized tensor, too little heap).
+ */
+class EmbeddingTest {
+  @TempDir static Path dir;
+  static Graph small, resnet;
+  static ParamSource smallWeights, resnetWeights;
+  static Path smallJar, resnetJar, smallAgainJar, otherSmallJar;
+
+  @BeforeAll
+  static void compile() throws Exception {
+    small = Specs.example("smallnet", Map.of());
+    resnet = Specs.example("resnet18", Map.of("width", "8", "size", "64"));
+    smallWeights = CompiledModelTest.synthetic(small, 1);
+    resnetWeights = CompiledModelTest.synthetic(resnet, 2);
+    smallJar = jar(small, smallWeights, null, "small.jar", false);
+    resnetJar = jar(resnet, resnetWeights, null, "r18.jar", true);
+    // the same spec with other weights: once under its own name, once as another model
+    smallAgainJar = jar(small, CompiledModelTest.synthetic(small, 5), null, "small-again.jar", false);
+    otherSmallJar = jar(small, CompiledModelTest.synthetic(small, 5), "smallnet_b", "smallnet-b.jar", true);
+  }
+
+  static Path jar(Graph g, ParamSource p, String name, String file, boolean thin) throws Exception {
+    Path classes = Files.createDirectories(dir.resolve(file + ".d"));
+    ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()), p, g.name() + ".net", name, true, classes, s -> {});
+    Path jar = dir.resolve(file);
+    ModelCompiler.writeJar(classes, jar, !thin);
+    return jar;
+  }
+
+  static URLClassLoader loader(ClassLoader parent, Path... jars) throws Exception {
+    List<URL> urls = new ArrayList<>();
+    for (Path j : jars) urls.add(j.toUri().toURL());
+    return new URLClassLoader(urls.toArray(URL[]::new), parent);
+  }
+
+  static Tensor expected(Graph g, ParamSource p, Tensor x) throws Exception {
+    try (CompiledModel m = CompiledModels.compile(g, p, 1)) {
+      return m.predict(x);
+    }
+  }
+
+  @Test
+  void twoModelsOnOneClassPathAreLoadedByNameAndNeverConfused() throws Exception {
+    Tensor xs = GeneratedModelTest.random(small, 2, 3), xr = GeneratedModelTest.random(resnet, 2, 4);
+    try (URLClassLoader both = loader(getClass().getClassLoader(), smallJar, resnetJar)) {
+      BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(both, 1));
+      assertTrue(e.getMessage().startsWith("2 compiled models on the class path (smallnet in " + smallJar.toUri().toURL() + ", resnet18 in "
+          + resnetJar.toUri().toURL() + "): name the one to load"), e.getMessage());
+      try (CompiledModel s = CompiledModel.load(both, "smallnet", 1); CompiledModel r = CompiledModel.load(both, "resnet18", 1)) {
+        assertEquals("smallnet", s.name());
+        assertEquals("resnet18", r.name());
+        assertArrayEquals(expected(small, smallWeights, xs).data(), s.predict(xs).data());
+        assertArrayEquals(expected(resnet, resnetWeights, xr).data(), r.predict(xr).data());
+      }
+      e = assertThrows(BadInputException.class, () -> CompiledModel.load(both, "resnet50", 1));
+      assertTrue(e.getMessage().startsWith("no compiled model named resnet50 on the class path (there is smallnet in "), e.getMessage());
+    }
+  }
+
+  /** The case: a loader over one model whose parent sees another must not answer with the parent's. */
+  @Test
+  void nestedLoadersRefuseToGuessAndLoadByName() throws Exception {
+    try (URLClassLoader parent = loader(getClass().getClassLoader(), resnetJar); URLClassLoader child = loader(parent, smallJar)) {
+      BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(child, 1));
+      assertTrue(e.getMessage().contains("resnet18 in ") && e.getMessage().contains("smallnet in "), e.getMessage());
+      try (CompiledModel m = CompiledModel.load(child, "smallnet", 1)) {
+        assertEquals(10, m.outputSize());
+      }
+    }
+    // one name twice (the same spec compiled twice): refused, with the cure
+    try (URLClassLoader parent = loader(getClass().getClassLoader(), smallJar); URLClassLoader child = loader(parent, smallAgainJar)) {
+      BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(child, 1));
+      assertTrue(e.getMessage().startsWith("the compiled model smallnet is on the class path 2 times (")
+          && e.getMessage().endsWith("or compile one of them under another name (netc compile --name)"), e.getMessage());
+    }
+    // --name makes them two models
+    try (URLClassLoader both = loader(getClass().getClassLoader(), smallJar, otherSmallJar)) {
+      Tensor x = GeneratedModelTest.random(small, 1, 6);
+      try (CompiledModel a = CompiledModel.load(both, "smallnet", 1); CompiledModel b = CompiledModel.load(both, "smallnet_b", 1)) {
+        assertArrayEquals(expected(small, smallWeights, x).data(), a.predict(x).data());
+        assertArrayEquals(expected(small, CompiledModelTest.synthetic(small, 5), x).data(), b.predict(x).data());
+        assertNotEquals(a.getClass().getName(), b.getClass().getName());
+      }
+    }
+  }
+
+  @Test
+  void loadFromAPathThenClose() throws Exception {
+    Tensor x = GeneratedModelTest.random(small, 1, 7);
+    CompiledModel a, b;
+    try (CompiledModel m1 = CompiledModel.load(smallJar, 1); CompiledModel m2 = CompiledModel.load(smallAgainJar, 1)) {
+      // two models of one name, each from its own jar, side by side in one JVM
+      assertArrayEquals(expected(small, smallWeights, x).data(), m1.predict(x).data());
+      assertArrayEquals(expected(small, CompiledModelTest.synthetic(small, 5), x).data(), m2.predict(x).data());
+      assertNotEquals(m1.getClass(), m2.getClass());
+      a = m1;
+      b = m2;
+    }
+    IllegalStateException closed = assertThrows(IllegalStateException.class, () -> a.predict(x));
+    assertEquals("the model smallnet was closed", closed.getMessage());
+    assertThrows(IllegalStateException.class, () -> b.predict(x));
+    try (CompiledModel thin = CompiledModel.load(otherSmallJar, "smallnet_b", 2)) {
+      assertEquals(2, thin.threads());
+    }
+    BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(dir.resolve("nope.jar"), 1));
+    assertEquals(dir.resolve("nope.jar") + ": no such file", e.getMessage());
+    Path notModel = Files.write(dir.resolve("plain.jar"), java.util.Base64.getDecoder().decode("UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="));
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(notModel, 1));
+    assertEquals(notModel + ": not a compiled netc model (no META-INF/netc/model in it)", e.getMessage());
+  }
+
+  @Test
+  void badArgumentsNameThemselves() throws Exception {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CompiledModel.load(smallJar, 0));
+    assertEquals("threads: must be at least 1, got 0", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> CompiledModel.load(getClass().getClassLoader(), "Small-Net", 1));
+    assertTrue(e.getMessage().startsWith("name: a model's name is lower-case letters, digits and _"), e.getMessage());
+    NetcException n = assertThrows(NetcException.class, () -> jar(small, smallWeights, "class", "kw.jar", true));
+    assertEquals("--name class: \"class\" is a Java keyword", n.getMessage());
+    try (CompiledModel m = CompiledModel.load(smallJar, 1)) {
+      e = assertThrows(IllegalArgumentException.class, () -> m.predict(new float[10], 1, new float[10]));
+      assertEquals("buffers too small for a batch of 1: input holds 10 floats (needs 3072), output 10 (needs 10)", e.getMessage());
+    }
+  }
+
+  @Test
+  void metadataSaysWhatTheModelTakesAndHowToPrepareIt() throws Exception {
+    try (CompiledModel r = CompiledModel.load(resnetJar, 1); CompiledModel s = CompiledModel.load(smallJar, 1)) {
+      ModelInfo i = r.info();
+      assertEquals("resnet18", i.name());
+      assertEquals("resnet18.net", i.spec());
+      assertEquals("input", i.inputName());
+      assertEquals(List.of(3, 64, 64), i.inputShape());
+      assertEquals(List.of(1000), i.outputShape());
+      assertEquals("tench", i.labels().get(0));
+      assertEquals(new ModelInfo.Preprocessing(73, 64, List.of(0.485, 0.456, 0.406), List.of(0.229, 0.224, 0.225)), i.preprocess());
+      assertEquals(ModelCompiler.VERSION, i.netcVersion());
+      assertEquals(netc.runtime.kernels.Kernels.INSTANCE.variant(), i.kernels());
+      assertTrue(i.syntheticWeights());
+      Preprocess p = Preprocess.forModel(r);
+      assertEquals(73, p.resize());
+      assertEquals(64, p.crop());
+      // smallnet declares no resize and no normalization: images are resized to its input size
+      assertEquals(new ModelInfo.Preprocessing(32, 32, List.of(), List.of()), s.info().preprocess());
+      assertEquals(List.of(10), s.info().outputShape());
+      assertEquals("class 9", s.info().labels().get(9));
+    }
+  }
+
+  /** A tensor normalized by the caller, fed to a model that normalizes itself, is refused rather than answered wrongly. */
+  @Test
+  void aNormalizedTensorIsRefusedByAModelThatNormalizes() throws Exception {
+    try (CompiledModel r = CompiledModel.load(resnetJar, 1)) {
+      Tensor pixels = GeneratedModelTest.random(resnet, 1, 9);
+      float[] normalized = pixels.data().clone();
+      int plane = 64 * 64;
+      double[] mean = {0.485, 0.456, 0.406}, std = {0.229, 0.224, 0.225};
+      for (int i = 0; i < normalized.length; i++) normalized[i] = (float) ((normalized[i] - mean[i / plane]) / std[i / plane]);
+      int first = 0;
+      while (normalized[first] >= 0 && normalized[first] <= 1) first++;
+      int at = first;
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> r.predict(normalized, 1, new float[1000]));
+      assertEquals("input value " + normalized[at] + " at [0, 0, " + at / 64 + ", " + at % 64 + "] is not a pixel in [0, 1]: the model resnet18"
+          + " normalizes its input itself (mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225]), so pass pixels scaled to [0, 1]"
+          + " (Preprocess.forModel(model)), not a normalized tensor; -Dnetc.input.pixelCheck=false lets other values through", e.getMessage());
+      assertEquals(1000, r.predict(pixels).data().length, "pixels in [0, 1] are taken");
+    }
+    try (CompiledModel s = CompiledModel.load(smallJar, 1)) {
+      float[] any = new float[3 * 32 * 32];
+      java.util.Arrays.fill(any, -3f);
+      float[] out = new float[10];
+      s.predict(any, 1, out); // a model that does not normalize takes any values
+      assertTrue(Float.isFinite(out[0]));
+    }
+  }
+
+  /** Too little heap for the weights: an OutOfMemoryError that says how much they need, not "bad input". */
+  @Test
+  void tooLittleHeapSaysHowMuchTheWeightsNeed() throws Exception {
+    Graph big = Specs.example("resnet18", Map.of("size", "32", "classes", "10"));
+    Path jar = jar(big, CompiledModelTest.synthetic(big, 1), null, "big.jar", false);
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx24m", "--add-modules",
+        "jdk.incubator.vector", "-jar", jar.toString(), "--info").redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(1, p.waitFor(), out);
+    assertTrue(out.lines().anyMatch(l -> l.matches("error: loading the compiled model resnet18 needs \\d+\\.\\d MiB of heap for its weights"
+        + " \\(and \\d+\\.\\d MiB per concurrent call\\); this JVM's maximum heap is \\d+\\.\\d MiB: raise it with -Xmx")), out);
+    assertFalse(out.contains("Exception"), out);
+  }
+
+  /**
+   * A thin model jar beside the runtime jar, on the module path (automatic modules netc.runtime and
+   * netc.models.NAME: no package in both) and on the class path.
+   */
+  @Test
+  void thinJarBesideTheRuntimeOnTheModulePathAndTheClassPath() throws Exception {
+    Path runtime = runtimeJar();
+    Path thin = jar(resnet, resnetWeights, null, "r18-thin.jar", true);
+    try (java.util.jar.JarFile j = new java.util.jar.JarFile(thin.toFile())) {
+      assertEquals("netc.models.resnet18", j.getManifest().getMainAttributes().getValue("Automatic-Module-Name"));
+      assertTrue(j.stream().noneMatch(e -> e.getName().startsWith("netc/runtime/")), "a thin jar carries no runtime class");
+    }
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String path = runtime + java.io.File.pathSeparator + thin;
+    for (List<String> cmd : List.of(
+        List.of(javaBin, "--module-path", path, "--add-modules", "jdk.incubator.vector,netc.models.resnet18", "-m", "netc.runtime/netc.runtime.Main", "--info"),
+        List.of(javaBin, "--add-modules", "jdk.incubator.vector", "-cp", path, "netc.runtime.Main", "--info"))) {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertEquals(0, p.waitFor(), String.join(" ", cmd) + "\n" + out);
+      assertTrue(out.contains("model: resnet18 (network resnet18, from resnet18.net)"), out);
+      assertTrue(out.lines().anyMatch(l -> l.startsWith("kernels: vector-") || l.startsWith("kernels: scalar")), out);
+    }
+  }
+
+  /**
+   * The runtime as its jar: the one Maven built, or (tests run before packaging) its classes jarred
+   * here with the Automatic-Module-Name that runtime/pom.xml gives it.
+   */
+  static Path runtimeJar() throws Exception {
+    Path location = ModelCompiler.runtimeLocation();
+    if (Files.isRegularFile(location)) return location;
+    String pom = Files.readString(Path.of("../runtime/pom.xml"));
+    assertTrue(pom.contains("<module.name>netc.runtime</module.name>"), "runtime/pom.xml names its automatic module netc.runtime");
+    java.util.jar.Manifest m = new java.util.jar.Manifest();
+    m.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+    m.getMainAttributes().putValue("Automatic-Module-Name", "netc.runtime");
+    Path jar = dir.resolve("netc-runtime.jar");
+    try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar), m); var files = Files.walk(location)) {
+      for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+        out.putNextEntry(new java.util.jar.JarEntry(location.relativize(f).toString().replace('\\', '/')));
+        out.write(Files.readAllBytes(f));
+        out.closeEntry();
+      }
+    }
+    return jar;
+  }
+}

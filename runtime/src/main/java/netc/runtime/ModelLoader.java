@@ -1,0 +1,250 @@
+package netc.runtime;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.lang.reflect.InvocationTargetException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Finds a compiled model on a class loader and instantiates it. Every model owns a package and a
+ * resource folder named after it ({@code netc.models.resnet50}, {@code netc/models/resnet50/}),
+ * and each jar or directory declares its model in {@link #MARKER}; so any number of models share a
+ * class path, and a lookup that could mean two models is refused, never answered with one of them.
+ */
+final class ModelLoader {
+  /** One per compiled jar or directory, holding the model's name: how models on a class path are enumerated. */
+  static final String MARKER = "META-INF/netc/model";
+
+  /** Where models of netc before per-model packages kept their properties: recognized to say "recompile". */
+  private static final String LEGACY_PROPERTIES = "netc/model.properties";
+
+  private ModelLoader() {}
+
+  /** The resource folder of a model (no leading slash). */
+  static String folder(String name) {
+    return "netc/models/" + name + "/";
+  }
+
+  /** The only model visible to {@code loader}. */
+  static CompiledModel load(ClassLoader loader, int threads) {
+    checkThreads(threads);
+    Map<String, List<URL>> models = declared(loader);
+    if (models.isEmpty()) {
+      if (loader.getResource(LEGACY_PROPERTIES) != null) {
+        throw new BadInputException("the compiled model at " + loader.getResource(LEGACY_PROPERTIES)
+            + " was made by an older netc (one model per class path): recompile it with this netc");
+      }
+      throw new BadInputException("no compiled netc model on the class path (no " + MARKER + " resource)");
+    }
+    if (models.size() > 1) {
+      throw new BadInputException(models.size() + " compiled models on the class path (" + describe(models)
+          + "): name the one to load, CompiledModel.load(loader, NAME, threads)");
+    }
+    return load(loader, models.keySet().iterator().next(), threads);
+  }
+
+  /** The model called {@code name} on {@code loader}. */
+  static CompiledModel load(ClassLoader loader, String name, int threads) {
+    checkThreads(threads);
+    if (name == null || !name.matches("[a-z][a-z0-9_]*")) {
+      throw new IllegalArgumentException("name: a model's name is lower-case letters, digits and _ (as netc compile --name takes), got "
+          + (name == null ? "null" : "\"" + name + "\""));
+    }
+    String properties = folder(name) + "model.properties";
+    List<URL> found = resources(loader, properties);
+    if (found.isEmpty()) {
+      Map<String, List<URL>> models = declared(loader);
+      throw new BadInputException("no compiled model named " + name + " on the class path"
+          + (models.isEmpty() ? "" : " (there is " + describe(models) + ")"));
+    }
+    if (found.size() > 1) {
+      throw new BadInputException("the compiled model " + name + " is on the class path " + found.size() + " times (" + join(found)
+          + "): remove one, or compile one of them under another name (netc compile --name)");
+    }
+    Properties p = new Properties();
+    try (InputStream in = found.get(0).openStream()) {
+      p.load(new InputStreamReader(in, StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new BadInputException("cannot read " + found.get(0) + ": " + e.getMessage(), e);
+    }
+    checkAbi(p, found.get(0));
+    return instantiate(loader, name, p, threads);
+  }
+
+  /**
+   * The model in {@code jar}, in a class loader of its own whose parent is the runtime's: its classes
+   * and resources come from the jar even if a model of the same name is on the caller's class path.
+   */
+  static CompiledModel load(Path jar, String name, int threads) {
+    checkThreads(threads);
+    if (!Files.isRegularFile(jar)) throw new BadInputException(jar + ": no such file");
+    ModelClassLoader loader;
+    try {
+      loader = new ModelClassLoader(jar.toUri().toURL(), CompiledModel.class.getClassLoader());
+    } catch (IOException e) {
+      throw new BadInputException(jar + ": " + e.getMessage(), e);
+    }
+    try {
+      String chosen = name;
+      if (chosen == null) {
+        List<String> names = new ArrayList<>(declared(loader).keySet());
+        if (names.isEmpty()) throw new BadInputException(jar + ": not a compiled netc model (no " + MARKER + " in it)");
+        if (names.size() > 1) throw new BadInputException(jar + " holds " + names.size() + " models " + names + ": name the one to load");
+        chosen = names.get(0);
+      }
+      CompiledModel model = load(loader, chosen, threads);
+      model.ownLoader(loader);
+      return model;
+    } catch (RuntimeException | Error e) {
+      closeQuietly(loader);
+      throw e;
+    }
+  }
+
+  private static void checkThreads(int threads) {
+    if (threads < 1) throw new IllegalArgumentException("threads: must be at least 1, got " + threads);
+  }
+
+  private static void checkAbi(Properties p, URL where) {
+    String abi = p.getProperty("runtime.abi");
+    if (!Integer.toString(CompiledModel.ABI).equals(abi)) {
+      throw new BadInputException("the compiled model at " + where + " (netc " + p.getProperty("netc.version", "?") + ") was generated for "
+          + (abi == null ? "an older netc runtime" : "netc runtime ABI " + abi) + ", and this runtime is ABI " + CompiledModel.ABI
+          + ": recompile it with this netc, or run its own jar (java -jar MODEL.jar)");
+    }
+  }
+
+  /** Runs the generated constructor, which reads the weights; its failures keep their cause. */
+  private static CompiledModel instantiate(ClassLoader loader, String name, Properties p, int threads) {
+    String className = p.getProperty("class");
+    try {
+      Class<?> c = Class.forName(className, true, loader);
+      if (!CompiledModel.class.isAssignableFrom(c)) throw new BadInputException(className + " is not a compiled netc model");
+      return (CompiledModel) c.getConstructor(Properties.class, int.class).newInstance(p, threads);
+    } catch (InvocationTargetException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof OutOfMemoryError oom) throw outOfMemory(name, p, oom);
+      if (cause instanceof RuntimeException r) throw r;
+      if (cause instanceof Error err) throw err;
+      throw new IllegalStateException("cannot load the compiled model " + name + ": " + cause, cause);
+    } catch (OutOfMemoryError oom) {
+      throw outOfMemory(name, p, oom);
+    } catch (ReflectiveOperationException | LinkageError e) {
+      throw new BadInputException("cannot load the compiled model " + name + " (class " + className + "): " + e, e);
+    }
+  }
+
+  private static OutOfMemoryError outOfMemory(String name, Properties p, OutOfMemoryError cause) {
+    long weights = 4L * Long.parseLong(p.getProperty("weights.floats", "0"));
+    long arena = 4L * Long.parseLong(p.getProperty("arena.floats", "0"));
+    OutOfMemoryError e = new OutOfMemoryError(String.format(
+        "loading the compiled model %s needs %.1f MiB of heap for its weights (and %.1f MiB per concurrent call); this JVM's maximum heap"
+            + " is %.1f MiB: raise it with -Xmx",
+        name, weights / 1048576.0, arena / 1048576.0, Runtime.getRuntime().maxMemory() / 1048576.0));
+    e.initCause(cause);
+    return e;
+  }
+
+  /** Model name -> where it is declared, for every marker {@code loader} sees. */
+  private static Map<String, List<URL>> declared(ClassLoader loader) {
+    Map<String, List<URL>> out = new LinkedHashMap<>();
+    for (URL u : resources(loader, MARKER)) {
+      String name;
+      try (InputStream in = u.openStream()) {
+        name = new String(in.readNBytes(256), StandardCharsets.UTF_8).strip();
+      } catch (IOException e) {
+        throw new BadInputException("cannot read " + u + ": " + e.getMessage(), e);
+      }
+      out.computeIfAbsent(name, k -> new ArrayList<>()).add(u);
+    }
+    return out;
+  }
+
+  /** A model's own loader answers from its jar alone; any other loader from its whole path. */
+  private static List<URL> resources(ClassLoader loader, String name) {
+    try {
+      var urls = loader instanceof ModelClassLoader own ? own.findResources(name) : loader.getResources(name);
+      return new ArrayList<>(new java.util.LinkedHashSet<>(Collections.list(urls)));
+    } catch (IOException e) {
+      throw new BadInputException("cannot list " + name + " on the class path: " + e.getMessage(), e);
+    }
+  }
+
+  private static String describe(Map<String, List<URL>> models) {
+    List<String> parts = new ArrayList<>();
+    models.forEach((name, where) -> parts.add(name + " in " + join(where.stream().map(ModelLoader::container).toList())));
+    return String.join(", ", parts);
+  }
+
+  /** jar:file:/x/r50.jar!/META-INF/netc/model -> file:/x/r50.jar */
+  private static String container(URL u) {
+    String s = u.toString();
+    int bang = s.indexOf("!/");
+    if (s.startsWith("jar:") && bang > 0) return s.substring(4, bang);
+    return s.endsWith(MARKER) ? s.substring(0, s.length() - MARKER.length()) : s;
+  }
+
+  private static String join(List<?> items) {
+    return String.join(" and ", items.stream().map(String::valueOf).toList());
+  }
+
+  static void closeQuietly(URLClassLoader loader) {
+    try {
+      loader.close();
+    } catch (IOException ignored) {
+      // nothing left to release that a caller could act on
+    }
+  }
+
+  /**
+   * A compiled jar's own loader: the runtime and the JDK come from the parent (one runtime for all
+   * models), a model's classes and resources from the jar first, so a same-named model elsewhere on
+   * the caller's class path cannot stand in for it.
+   */
+  static final class ModelClassLoader extends URLClassLoader {
+    static {
+      registerAsParallelCapable();
+    }
+
+    ModelClassLoader(URL jar, ClassLoader parent) {
+      super(new URL[] {jar}, parent);
+    }
+
+    @Override
+    protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+      if (!name.startsWith("netc.models.")) return super.loadClass(name, resolve);
+      synchronized (getClassLoadingLock(name)) {
+        Class<?> c = findLoadedClass(name);
+        if (c == null) {
+          try {
+            c = findClass(name);
+          } catch (ClassNotFoundException e) {
+            c = super.loadClass(name, false);
+          }
+        }
+        if (resolve) resolveClass(c);
+        return c;
+      }
+    }
+
+    @Override
+    public URL getResource(String name) {
+      if (name.startsWith("netc/models/") || name.startsWith("META-INF/netc/")) {
+        URL own = findResource(name);
+        if (own != null) return own;
+      }
+      return super.getResource(name);
+    }
+  }
+}
