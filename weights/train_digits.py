@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Train examples/digits.net on the UCI handwritten digits and write netc's weights and held-out set.
 
-Runs with Debian's python3-torch, python3-torchvision, python3-sklearn and python3-numpy; about a
-minute on 2 cores:
+Runs with Debian's python3-torch, python3-torchvision, python3-sklearn and python3-numpy; about
+half a minute on 2 cores:
 
   /usr/bin/python3 weights/train_digits.py            # writes weights/digits/
 

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import javax.imageio.ImageIO;
+import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
 import netc.runtime.Prediction;
 import netc.runtime.Preprocess;
@@ -57,6 +58,7 @@ final class DemoCommand implements Main.Command {
     Path outDir = cl.hasOption("out") ? Path.of(cl.getOptionValue("out")) : home.resolve("build/demo");
     int threads = Runtime.getRuntime().availableProcessors();
     if (cl.hasOption("threads")) threads = threads(cl.getOptionValue("threads"));
+    if (Files.exists(outDir) && !Files.isDirectory(outDir)) throw new BadInputException("--out " + outDir + ": not a directory");
     Files.createDirectories(outDir);
     if (only == null || only.equals("digits")) {
       DigitsDemo.run(home, outDir, threads, out);
