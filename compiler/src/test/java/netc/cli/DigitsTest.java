@@ -14,11 +14,17 @@ import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import javax.imageio.ImageIO;
+import netc.ast.SpecLoader;
+import netc.interp.Interpreter;
+import netc.ir.Graph;
+import netc.ir.GraphBuilder;
 import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
 import netc.runtime.Tensor;
 import netc.runtime.io.Npy;
+import netc.weights.WeightBinding;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,6 +85,25 @@ class DigitsTest {
 
     BufferedImage sheet = ImageIO.read(dir.resolve("digits.png").toFile());
     assertTrue(sheet.getWidth() > 24 * 64 && sheet.getHeight() > 15 * 64, "a 24-column sheet of 64-pixel digits: " + sheet.getWidth() + "x" + sheet.getHeight());
+  }
+
+  /**
+   * The reference interpreter (double accumulation, no passes) on the first digits gives torch's
+   * logits too: the weights bind by name as trained, independently of the compiled kernels.
+   */
+  @Test
+  void interpreterOnTheCommittedWeightsGivesTorchsLogits() {
+    Graph g = GraphBuilder.build(SpecLoader.load(HOME.resolve("examples/digits.net")), Map.of());
+    WeightBinding w = WeightBinding.bind(g, FIXTURES.resolve("digits.safetensors"));
+    assertEquals(List.of(), w.unused(), "every trained tensor is used");
+    int n = 16;
+    Tensor images = Npy.read(FIXTURES.resolve("heldout_images.npy"));
+    Tensor first = new Tensor(new int[] {n, 1, 8, 8}, java.util.Arrays.copyOf(images.data(), n * 64));
+    Tensor torch = Npy.read(FIXTURES.resolve("heldout_logits.npy"));
+    Tensor expected = new Tensor(new int[] {n, 10}, java.util.Arrays.copyOf(torch.data(), n * 10));
+    Tensor y = Interpreter.run(g, w, DigitsDemo.upscale(first, 4));
+    double err = y.maxAbsDiff(expected), scale = expected.maxAbs();
+    assertTrue(err <= 1e-4 * scale, "interpreter vs torch: " + err + " vs max|logit| " + scale);
   }
 
   private static int argmax(float[] logits, int image) {
