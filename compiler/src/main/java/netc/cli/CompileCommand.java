@@ -35,6 +35,11 @@ final class CompileCommand implements Main.Command {
 
   @Override
   public int run(String[] args, PrintStream out) throws IOException {
+    return run(args, out, true);
+  }
+
+  /** As {@link #run(String[], PrintStream)}; the demo, which states the synthetic-weights caveat itself, passes false. */
+  int run(String[] args, PrintStream out, boolean noteSynthetic) throws IOException {
     Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
@@ -46,7 +51,7 @@ final class CompileCommand implements Main.Command {
     Graph graph = CommandLines.graph(spec, cl);
     Graph optimized = PassManager.run(graph, InspectCommand.context(cl, java.util.List.of()));
     ModelCompiler.checkLimits(optimized); // before weights are read or made: a layer too large for an array is refused by name
-    ParamSource params = CommandLines.params(graph, cl.getOptionValue("w"), out);
+    ParamSource params = CommandLines.params(graph, cl.getOptionValue("w"), noteSynthetic ? out : new PrintStream(java.io.OutputStream.nullOutputStream()));
     out.printf("%s: %d layers, %d steps after the passes%n", graph.name(), graph.nodes().size() - 1, optimized.nodes().size() - 1);
     Path work = Files.createTempDirectory("netc-compile");
     try {
