@@ -155,4 +155,18 @@ class OnnxImporterTest {
     assertEquals("n0_conv", LayerNames.sanitize("0.conv"));
     assertEquals("input_", LayerNames.sanitize("input"));
   }
+
+  /** The fuzz seed with a batch norm, a conv shortcut, Gemm and Softmax: all imported, in order. */
+  @Test
+  void theFuzzSeedImports() throws java.io.IOException {
+    Path seed = Path.of("src/test/resources/netc/onnx/OnnxFuzzTestInputs/importModel/residual_bn_gemm.onnx");
+    OnnxImporter.Result r = OnnxImporter.translate(OnnxReader.read(seed));
+    Graph g = build(r);
+    List<Op> ops = new ArrayList<>();
+    g.nodes().forEach(n -> ops.add(n.op()));
+    assertEquals(List.of(Op.INPUT, Op.CONV, Op.BATCHNORM, Op.RELU, Op.CONV, Op.ADD, Op.MAXPOOL, Op.GLOBAL_AVGPOOL, Op.FLATTEN, Op.FC, Op.SOFTMAX), ops);
+    assertTrue(r.spec().contains("input(2, 4, 4, mean = [0.0, 0.1], std = [1.0, 1.0])"), r.spec());
+    assertTrue(r.weights().containsKey("b_shortcut.b_down.bias"), r.weights().keySet().toString());
+    assertTrue(r.weights().containsKey("b_bn.running_var"), r.weights().keySet().toString());
+  }
 }
