@@ -32,6 +32,8 @@ public final class OnnxImporter {
   /** Ops that only compute shapes for a Reshape; they are evaluated, never emitted. */
   private static final Set<String> SHAPE_OPS = Set.of("Shape", "Gather", "Unsqueeze", "Concat", "Squeeze", "Cast");
   private static final long BATCH = Long.MIN_VALUE; // a symbolic dim: the batch size in a shape computation
+  /** Shape tensors longer than this are no tensor's shape; a chain of Concats could otherwise double one per node. */
+  static final int MAX_SHAPE_LENGTH = 64;
 
   /** The spec text and the weights under the names it uses, in spec order. */
   public record Result(String spec, Map<String, Tensor> weights) {}
@@ -41,13 +43,22 @@ public final class OnnxImporter {
   private final Map<String, OnnxNode> producers = new HashMap<>();
   private final Map<String, int[]> shapes = new HashMap<>();
   private final LayerNames names = new LayerNames();
+  /** Nodes already written: a node reached twice means the file's graph has a cycle (ONNX graphs are acyclic). */
+  private final Set<OnnxNode> emitted = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+  private final Map<String, long[]> shapeValues = new HashMap<>();
   private final String output;
 
   private OnnxImporter(OnnxModel model) {
     this.model = model;
     for (OnnxNode n : model.nodes()) {
       for (String in : n.inputs()) if (!in.isEmpty()) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
-      for (String out : n.outputs()) producers.put(out, n);
+      for (String out : n.outputs()) {
+        if (out.isEmpty()) continue;
+        if (model.initializers().containsKey(out) || producers.put(out, n) != null) {
+          throw fail("tensor " + OnnxReader.quote(out) + " is computed by " + node(n) + " and is also " + (model.initializers().containsKey(out)
+              ? "an initializer" : "the output of another node") + "; in ONNX every tensor has one source");
+        }
+      }
     }
     if (model.outputs().size() != 1) throw fail("the graph has " + model.outputs().size() + " outputs; netc compiles networks with one");
     this.output = model.outputs().get(0).name();
@@ -149,6 +160,7 @@ public final class OnnxImporter {
       throw fail("tensor " + OnnxReader.quote(x) + " forks into paths that end at different nodes (" + describe(List.of(ends[0].join(), ends[1].join()))
           + "); netc's residual joins two paths by one Add");
     }
+    if (!emitted.add(join)) throw fail(node(join) + " is reached again from its own output: the graph has a cycle");
     int main = paths[1].layers > paths[0].layers ? 1 : 0;
     Body mainPath = paths[main], shortcut = paths[1 - main];
     int[] in = shapes.get(x), out = shapes.get(ends[main].tensor()), other = shapes.get(ends[1 - main].tensor());
@@ -205,6 +217,7 @@ public final class OnnxImporter {
 
   /** Writes the layer for {@code n} (or nothing, for a node that computes nothing) and returns its output. */
   private String emit(OnnxNode n, Body body) {
+    if (!emitted.add(n)) throw fail(node(n) + " is reached again from its own output: the graph has a cycle");
     if (!n.domain().isEmpty()) throw unsupported(n);
     String x = dataInput(n);
     int[] in = shapes.get(x);
@@ -338,6 +351,7 @@ public final class OnnxImporter {
     long[] dilations = longsAttr(n, "dilations", new long[] {1, 1});
     long[] pads = pads(n, 2);
     if (intAttr(n, "ceil_mode", 0) != 0) throw unsupportedAttributes(n, "ceil_mode=1 is not supported yet");
+    if (strides.length != 2) throw unsupportedAttributes(n, "strides must have 2 values");
     if (dilations.length != 2 || dilations[0] != 1 || dilations[1] != 1) throw unsupportedAttributes(n, "netc's pooling has no dilation");
     if (intAttr(n, "storage_order", 0) != 0 || n.outputs().size() > 1) throw unsupportedAttributes(n, "netc's max pooling returns no indices");
     boolean avg = n.opType().equals("AveragePool");
@@ -394,6 +408,7 @@ public final class OnnxImporter {
       OnnxNode add = next.get(0);
       String other = add.inputs().get(0).equals(n.outputs().get(0)) ? add.inputs().get(1) : add.inputs().get(0);
       if (isConstant(other)) {
+        emitted.add(add);
         return fc(List.of(n, add), body, transpose(b.floats(), k, out), biasVector(add, other, out), out, k, n.inputs().get(1));
       }
     }
@@ -486,7 +501,16 @@ public final class OnnxImporter {
 
   /** The value of a shape tensor computed by Shape/Gather/Unsqueeze/Concat from constants and Shape(x). */
   private long[] shapeValue(String name, int depth) {
+    long[] known = shapeValues.get(name); // each tensor once: a shared input is not evaluated once per path to it
+    if (known != null) return known;
     if (depth > 32) throw fail("the shape computation for " + OnnxReader.quote(name) + " is nested too deep");
+    long[] v = evaluateShape(name, depth);
+    if (v.length > MAX_SHAPE_LENGTH) throw fail("the shape tensor " + OnnxReader.quote(name) + " has " + v.length + " values; no tensor has that many dims");
+    shapeValues.put(name, v);
+    return v;
+  }
+
+  private long[] evaluateShape(String name, int depth) {
     OnnxTensor c = model.initializers().get(name);
     if (c != null) {
       if (c.longs() == null) throw fail("shape tensor " + OnnxReader.quote(name) + " is " + c.typeName() + ", not integers");

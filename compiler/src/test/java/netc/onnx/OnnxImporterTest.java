@@ -3,6 +3,7 @@ package netc.onnx;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -168,5 +169,22 @@ class OnnxImporterTest {
     assertTrue(r.spec().contains("input(2, 4, 4, mean = [0.0, 0.1], std = [1.0, 1.0])"), r.spec());
     assertTrue(r.weights().containsKey("b_shortcut.b_down.bias"), r.weights().keySet().toString());
     assertTrue(r.weights().containsKey("b_bn.running_var"), r.weights().keySet().toString());
+  }
+
+  @Test
+  void aCycleIsRefusedNotFollowedForever() {
+    List<byte[]> nodes = List.of(OnnxBytes.node("loop", "Relu", List.of("x"), List.of("x")));
+    assertEquals("m.onnx: node 'loop' (Relu) is reached again from its own output: the graph has a cycle", error(nodes, List.of()));
+  }
+
+  @Test
+  void concatsThatDoubleAShapeAreCut() {
+    // 30 Concats each of the previous twice: 2^30 evaluations and values, unless evaluation is shared and bounded
+    List<byte[]> nodes = new ArrayList<>();
+    nodes.add(OnnxBytes.node("s", "Shape", List.of("x"), List.of("c0")));
+    for (int i = 1; i <= 30; i++) nodes.add(OnnxBytes.node("c" + i, "Concat", List.of("c" + (i - 1), "c" + (i - 1)), List.of("c" + i)));
+    nodes.add(OnnxBytes.node("r", "Reshape", List.of("x", "c30"), List.of("y")));
+    String e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(2), () -> error(nodes, List.of()));
+    assertTrue(e.endsWith("the shape tensor 'c5' has 128 values; no tensor has that many dims"), e); // [batch, 2, 4, 4] doubled 5 times
   }
 }
