@@ -51,6 +51,7 @@ public final class OnnxImporter {
   private OnnxImporter(OnnxModel model) {
     this.model = model;
     for (OnnxNode n : model.nodes()) {
+      if (n.outputs().isEmpty() || n.outputs().get(0).isEmpty()) throw fail(node(n) + " has no output");
       for (String in : n.inputs()) if (!in.isEmpty()) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
       for (String out : n.outputs()) {
         if (out.isEmpty()) continue;
@@ -404,7 +405,7 @@ public final class OnnxImporter {
     int k = b.shape()[0], out = b.shape()[1];
     if (k != in[0]) throw fail(node(n) + ": weight " + dims(b.dims()) + " does not fit " + in[0] + " input features");
     List<OnnxNode> next = dataConsumers(n.outputs().get(0));
-    if (next.size() == 1 && next.get(0).opType().equals("Add") && !n.outputs().get(0).equals(output)) {
+    if (next.size() == 1 && next.get(0).opType().equals("Add") && next.get(0).inputs().size() == 2 && !n.outputs().get(0).equals(output)) {
       OnnxNode add = next.get(0);
       String other = add.inputs().get(0).equals(n.outputs().get(0)) ? add.inputs().get(1) : add.inputs().get(0);
       if (isConstant(other)) {
@@ -521,6 +522,8 @@ public final class OnnxImporter {
       throw fail("the shape " + OnnxReader.quote(name) + " is computed by " + (n == null ? "nothing netc knows" : node(n))
           + "; netc evaluates shapes from constants and Shape/Gather/Unsqueeze/Squeeze/Concat/Cast");
     }
+    int arity = n.opType().equals("Gather") ? 2 : 1;
+    if (n.inputs().size() < arity) throw fail(node(n) + " has " + n.inputs().size() + " inputs, expected " + arity);
     switch (n.opType()) {
       case "Shape" -> {
         int[] s = shapes.get(n.inputs().get(0));
