@@ -305,7 +305,6 @@ public final class OnnxImporter {
     int out = w.shape()[0], kh = w.shape()[2], kw = w.shape()[3];
     long groups = intAttr(n, "group", 1);
     long[] strides = longsAttr(n, "strides", new long[] {1, 1}), dilations = longsAttr(n, "dilations", new long[] {1, 1});
-    long[] pads = pads(n, 2);
     long[] kernel = longsAttr(n, "kernel_shape", new long[] {kh, kw});
     if (strides.length != 2 || dilations.length != 2 || kernel.length != 2 || kernel[0] != kh || kernel[1] != kw) {
       throw unsupportedAttributes(n, "netc's conv is 2-d, with kernel_shape equal to the weight's " + kh + "x" + kw);
@@ -316,6 +315,7 @@ public final class OnnxImporter {
     if (b != null && b.size() != out) throw fail(node(n) + ": bias has " + b.size() + " values for " + out + " output channels");
     positive(n, strides, "strides");
     positive(n, dilations, "dilations");
+    long[] pads = pads(n, in, kernel, strides, dilations);
     int oh = outSize(in[1], kh, strides[0], pads[0], dilations[0]), ow = outSize(in[2], kw, strides[1], pads[1], dilations[1]);
     StringBuilder call = new StringBuilder("conv(").append(out).append(", ").append(pair(kh, kw));
     if (strides[0] != 1 || strides[1] != 1) call.append(", stride = ").append(pair(strides[0], strides[1]));
@@ -350,17 +350,17 @@ public final class OnnxImporter {
     if (kernel == null || kernel.length != 2) throw unsupportedAttributes(n, "netc's pooling is 2-d with a kernel_shape");
     long[] strides = longsAttr(n, "strides", new long[] {1, 1});
     long[] dilations = longsAttr(n, "dilations", new long[] {1, 1});
-    long[] pads = pads(n, 2);
     if (intAttr(n, "ceil_mode", 0) != 0) throw unsupportedAttributes(n, "ceil_mode=1 is not supported yet");
     if (strides.length != 2) throw unsupportedAttributes(n, "strides must have 2 values");
     if (dilations.length != 2 || dilations[0] != 1 || dilations[1] != 1) throw unsupportedAttributes(n, "netc's pooling has no dilation");
     if (intAttr(n, "storage_order", 0) != 0 || n.outputs().size() > 1) throw unsupportedAttributes(n, "netc's max pooling returns no indices");
     boolean avg = n.opType().equals("AveragePool");
+    positive(n, strides, "strides");
+    positive(n, kernel, "kernel_shape");
+    long[] pads = pads(n, in, kernel, strides, dilations);
     if (avg && (pads[0] != 0 || pads[1] != 0) && intAttr(n, "count_include_pad", 0) == 0) {
       throw unsupportedAttributes(n, "netc's avgpool counts the padding in the divisor (count_include_pad=1)");
     }
-    positive(n, strides, "strides");
-    positive(n, kernel, "kernel_shape");
     int oh = outSize(in[1], kernel[0], strides[0], pads[0], 1), ow = outSize(in[2], kernel[1], strides[1], pads[1], 1);
     String call = (avg ? "avgpool(" : "maxpool(") + pair(kernel[0], kernel[1]) + ", stride = " + pair(strides[0], strides[1])
         + (pads[0] != 0 || pads[1] != 0 ? ", padding = " + pair(pads[0], pads[1]) : "") + ")";
@@ -582,18 +582,39 @@ public final class OnnxImporter {
     return t.longs();
   }
 
-  /** Symmetric [begin_h, begin_w, end_h, end_w] pads as [h, w]; asymmetric ones and SAME auto_pad are refused for now. */
-  private long[] pads(OnnxNode n, int spatial) {
+  /**
+   * The [h, w] padding of a conv or pool: explicit pads [begin_h, begin_w, end_h, end_w], or those
+   * auto_pad implies (SAME_*: the output is ceil(in / stride)). Netc pads symmetrically, so pads
+   * whose begin and end differ are refused for now.
+   */
+  private long[] pads(OnnxNode n, int[] in, long[] kernel, long[] strides, long[] dilations) {
     String autoPad = stringAttr(n, "auto_pad", "NOTSET");
-    long[] pads = longsAttr(n, "pads", new long[2 * spatial]);
-    if (autoPad.equals("VALID")) pads = new long[2 * spatial];
-    else if (!autoPad.equals("NOTSET")) throw unsupportedAttributes(n, "auto_pad=" + autoPad + " is not supported yet; export with explicit pads");
-    if (pads.length != 2 * spatial) throw unsupportedAttributes(n, "pads must have " + 2 * spatial + " values");
-    for (int i = 0; i < spatial; i++) {
-      if (pads[i] != pads[i + spatial]) throw unsupportedAttributes(n, "asymmetric padding is not supported yet");
-      if (pads[i] < 0) throw unsupportedAttributes(n, "negative padding");
+    long[] pads = longsAttr(n, "pads", new long[4]);
+    switch (autoPad) {
+      case "NOTSET" -> {}
+      case "VALID" -> pads = new long[4];
+      case "SAME_UPPER", "SAME_LOWER" -> {
+        pads = new long[4];
+        for (int i = 0; i < 2; i++) {
+          long out = (in[i + 1] + strides[i] - 1) / strides[i];
+          long total = Math.max(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - in[i + 1]);
+          long small = total / 2; // the odd pixel goes at the end for SAME_UPPER, at the beginning for SAME_LOWER
+          pads[i] = autoPad.equals("SAME_UPPER") ? small : total - small;
+          pads[i + 2] = total - pads[i];
+        }
+      }
+      default -> throw unsupportedAttributes(n, "unknown auto_pad " + autoPad);
     }
-    return Arrays.copyOf(pads, spatial);
+    if (pads.length != 4) throw unsupportedAttributes(n, "pads must have 4 values");
+    for (int i = 0; i < 2; i++) {
+      if (pads[i] < 0 || pads[i + 2] < 0) throw unsupportedAttributes(n, "negative padding");
+      if (pads[i] != pads[i + 2]) {
+        throw unsupportedAttributes(n, "asymmetric padding is not supported yet" + (autoPad.startsWith("SAME") ? " (here " + autoPad
+            + " pads " + Arrays.toString(pads) + ")" : ""));
+      }
+      if (pads[i] > Integer.MAX_VALUE / 4) throw unsupportedAttributes(n, "padding larger than any image");
+    }
+    return Arrays.copyOf(pads, 2);
   }
 
   private long intAttr(OnnxNode n, String key, long absent) {

@@ -187,4 +187,19 @@ class OnnxImporterTest {
     String e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(2), () -> error(nodes, List.of()));
     assertTrue(e.endsWith("the shape tensor 'c5' has 128 values; no tensor has that many dims"), e); // [batch, 2, 4, 4] doubled 5 times
   }
+
+  @Test
+  void samePaddingBecomesSymmetricPaddingWhereItIs() {
+    byte[] same = OnnxBytes.message(out -> {
+      out.writeString(1, "auto_pad");
+      out.writeInt32(20, OnnxAttribute.STRING);
+      out.writeBytes(4, com.google.protobuf.ByteString.copyFromUtf8("SAME_UPPER"));
+    });
+    // 3x3, stride 1 on 4x4: one pixel each side
+    OnnxImporter.Result r = translate(List.of(conv("c", "x", "y", "w", same)), List.of(weight("w", 2, 2, 3)));
+    assertTrue(r.spec().contains("c: conv(2, 3, padding = 1, bias = false)"), r.spec());
+    // 2x2, stride 1: one pixel in all, at the end
+    String e = error(List.of(conv("c", "x", "y", "w", same)), List.of(weight("w", 2, 2, 2)));
+    assertTrue(e.endsWith("asymmetric padding is not supported yet (here SAME_UPPER pads [0, 0, 1, 1])"), e);
+  }
 }
