@@ -12,7 +12,8 @@ Models (each well under 500 KB):
   resnet_bottle   ResNet(Bottleneck, [1, 1, 1, 1]) at width 4, no normalization in front (torch 1.13
                   folds a batch norm after a conv even without constant folding; misc has a standalone one).
   misc            a sequence of the other operators: conv with groups and dilation, LeakyReLU, MaxPool,
-                  a standalone BatchNormalization, AveragePool (behind a zero-width Pad), Sigmoid, Tanh, Dropout, x.view(x.size(0), -1) (the Shape/Gather/Unsqueeze/
+                  a standalone BatchNormalization, AveragePool (behind a zero-width Pad, and behind
+                  a Pad of one pixel: AvgPool2d(padding=1)), Sigmoid, Tanh, Dropout, x.view(x.size(0), -1) (the Shape/Gather/Unsqueeze/
                   Concat/Reshape chain), a MatMul + Add linear layer and Softmax.
   unsupported     a conv followed by an Elu, which netc does not support (for the error message).
 """
@@ -61,6 +62,7 @@ class Misc(nn.Module):
         self.conv2 = nn.Conv2d(8, 8, 3, padding=2, dilation=2, groups=2)
         self.pool2 = nn.AvgPool2d(2)
         self.conv3 = nn.Conv2d(8, 6, 1, stride=2)
+        self.pool3 = nn.AvgPool2d(3, stride=1, padding=1)  # exported as a Pad of zeros, then an unpadded AveragePool
         self.drop = nn.Dropout(0.5)
         self.weight = nn.Parameter(torch.randn(10, 6 * 4 * 4) * 0.2)
         self.bias = nn.Parameter(torch.randn(10) * 0.1)
@@ -68,7 +70,7 @@ class Misc(nn.Module):
     def forward(self, x):
         x = self.bn(self.pool1(self.act1(self.conv1(x))))
         x = self.pool2(torch.sigmoid(self.conv2(x)))
-        x = self.drop(torch.tanh(self.conv3(x)))
+        x = self.drop(self.pool3(torch.tanh(self.conv3(x))))
         x = x.view(x.size(0), -1)
         return torch.softmax(torch.matmul(x, self.weight.t()) + self.bias, dim=1)
 

@@ -27,7 +27,7 @@ public final class OnnxImporter {
   public static final List<String> SUPPORTED = List.of("Conv", "BatchNormalization", "Relu", "Sigmoid", "Tanh", "LeakyRelu",
       "Add (of two paths, as a residual join)", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten",
       "Reshape (to [batch, -1], with the Shape/Gather/Unsqueeze/Concat chain that computes it)", "Gemm", "MatMul (+ Add)",
-      "Softmax", "Dropout", "Identity", "Pad (of zero width)",
+      "Softmax", "Dropout", "Identity", "Pad (of zero width, or zeros in front of an AveragePool)",
       "Sub/Div/Mul/Add by per-channel constants in front of the network (as the input's mean and std)");
   /** Ops that only compute shapes for a Reshape; they are evaluated, never emitted. */
   private static final Set<String> SHAPE_OPS = Set.of("Shape", "Gather", "Unsqueeze", "Concat", "Squeeze", "Cast");
@@ -227,7 +227,7 @@ public final class OnnxImporter {
       case "BatchNormalization" -> batchnorm(n, in, body);
       case "Relu", "Sigmoid", "Tanh" -> layer(n, body, n.opType().toLowerCase(Locale.ROOT) + "()", in, null);
       case "LeakyRelu" -> layer(n, body, "leaky_relu(slope = " + number(floatAttr(n, "alpha", 0.01f)) + ")", in, null);
-      case "MaxPool", "AveragePool" -> pool(n, in, body);
+      case "MaxPool", "AveragePool" -> pool(n, null, null, in, body);
       case "GlobalAveragePool" -> {
         requireRank(n, in, 3);
         yield layer(n, body, "global_avgpool()", new int[] {in[0], 1, 1}, null);
@@ -246,7 +246,7 @@ public final class OnnxImporter {
         yield layer(n, body, "softmax()", in, null);
       }
       case "Dropout", "Identity" -> removed(n, x, body);
-      case "Pad" -> pad(n, x, body);
+      case "Pad" -> pad(n, x, in, body);
       default -> throw unsupported(n);
     };
   }
@@ -290,12 +290,34 @@ public final class OnnxImporter {
   }
 
   /** Pad: only an empty one (as exporters put in front of an AveragePool) is expressible for now. */
-  private String pad(OnnxNode n, String x, Body body) {
+  /**
+   * Pad: an empty one is dropped; zeros around the height and width in front of an unpadded
+   * AveragePool (how torch exports AvgPool2d with count_include_pad=True) are that pool's padding,
+   * since netc's avgpool counts padded pixels in its divisor. Any other padding needs a layer the
+   * language does not have yet.
+   */
+  private String pad(OnnxNode n, String x, int[] in, Body body) {
     String mode = stringAttr(n, "mode", "constant");
     long[] pads = n.inputs().size() > 1 ? ints(n, n.inputs().get(1), "pads") : longsAttr(n, "pads", new long[0]);
-    for (long p : pads) if (p != 0) throw unsupportedAttributes(n, "netc's language has no padding layer yet (only zero-width Pad)");
-    if (!mode.equals("constant") && pads.length > 0) throw unsupportedAttributes(n, "only constant padding");
-    return removed(n, x, body);
+    if (Arrays.stream(pads).allMatch(p -> p == 0)) return removed(n, x, body);
+    boolean zeros = mode.equals("constant") && (n.inputs().size() < 3 || n.inputs().get(2).isEmpty() || isZero(n.inputs().get(2)));
+    boolean spatial = in.length == 3 && pads.length == 8 && pads[0] == 0 && pads[1] == 0 && pads[4] == 0 && pads[5] == 0
+        && pads[2] == pads[6] && pads[3] == pads[7] && pads[2] >= 0 && pads[3] >= 0;
+    List<OnnxNode> next = n.outputs().get(0).equals(output) ? List.of() : dataConsumers(n.outputs().get(0));
+    if (!zeros || !spatial || next.size() != 1 || !next.get(0).opType().equals("AveragePool")) {
+      throw unsupportedAttributes(n, "netc expresses a Pad only as an average pool's zero padding, symmetric in height and width (pads "
+          + Arrays.toString(pads) + ")");
+    }
+    if (!emitted.add(next.get(0))) throw fail(node(next.get(0)) + " is reached again from its own output: the graph has a cycle");
+    return pool(next.get(0), n, new long[] {pads[2], pads[3]}, in, body);
+  }
+
+  private boolean isZero(String name) {
+    OnnxTensor t = model.initializers().get(name);
+    if (t == null) return false;
+    if (t.floats() != null) for (float v : t.floats()) if (v != 0) return false;
+    if (t.longs() != null) for (long v : t.longs()) if (v != 0) return false;
+    return true;
   }
 
   private String conv(OnnxNode n, String x, int[] in, Body body) {
@@ -344,7 +366,8 @@ public final class OnnxImporter {
     return layer(List.of(n), body, "batchnorm(eps = " + number(eps) + ")", in, weights, n.inputs().get(1));
   }
 
-  private String pool(OnnxNode n, int[] in, Body body) {
+  /** MaxPool or AveragePool; {@code padNode} (or null) is a Pad in front that gave {@code prePad} [h, w] zeros. */
+  private String pool(OnnxNode n, OnnxNode padNode, long[] prePad, int[] in, Body body) {
     requireRank(n, in, 3);
     long[] kernel = longsAttr(n, "kernel_shape", null);
     if (kernel == null || kernel.length != 2) throw unsupportedAttributes(n, "netc's pooling is 2-d with a kernel_shape");
@@ -358,13 +381,17 @@ public final class OnnxImporter {
     positive(n, strides, "strides");
     positive(n, kernel, "kernel_shape");
     long[] pads = pads(n, in, kernel, strides, dilations);
-    if (avg && (pads[0] != 0 || pads[1] != 0) && intAttr(n, "count_include_pad", 0) == 0) {
+    if (prePad != null) {
+      if (pads[0] != 0 || pads[1] != 0) throw unsupportedAttributes(n, "a padded pool behind a Pad");
+      pads = prePad;
+    }
+    if (avg && prePad == null && (pads[0] != 0 || pads[1] != 0) && intAttr(n, "count_include_pad", 0) == 0) {
       throw unsupportedAttributes(n, "netc's avgpool counts the padding in the divisor (count_include_pad=1)");
     }
     int oh = outSize(in[1], kernel[0], strides[0], pads[0], 1), ow = outSize(in[2], kernel[1], strides[1], pads[1], 1);
     String call = (avg ? "avgpool(" : "maxpool(") + pair(kernel[0], kernel[1]) + ", stride = " + pair(strides[0], strides[1])
         + (pads[0] != 0 || pads[1] != 0 ? ", padding = " + pair(pads[0], pads[1]) : "") + ")";
-    return layer(n, body, call, new int[] {in[0], oh, ow}, null);
+    return layer(padNode == null ? List.of(n) : List.of(padNode, n), body, call, new int[] {in[0], oh, ow}, null, null);
   }
 
   /** A Reshape to [batch, features] is a flatten; the target shape may be computed from Shape(x). */

@@ -202,4 +202,22 @@ class OnnxImporterTest {
     String e = error(List.of(conv("c", "x", "y", "w", same)), List.of(weight("w", 2, 2, 2)));
     assertTrue(e.endsWith("asymmetric padding is not supported yet (here SAME_UPPER pads [0, 0, 1, 1])"), e);
   }
+
+  @Test
+  void zerosPaddedInFrontOfAnAveragePoolAreItsPadding() {
+    byte[] pads = OnnxBytes.tensor("p", OnnxReader.INT64, new long[] {8}, out -> {
+      for (long v : new long[] {0, 0, 1, 1, 0, 0, 1, 1}) out.writeInt64(7, v);
+    });
+    List<byte[]> avg = List.of(
+        OnnxBytes.node("/pool/Pad", "Pad", List.of("x", "p"), List.of("q")),
+        OnnxBytes.node("/pool/AveragePool", "AveragePool", List.of("q"), List.of("y"), OnnxBytes.ints("kernel_shape", 3, 3)));
+    OnnxImporter.Result r = translate(avg, List.of(pads));
+    assertTrue(r.spec().contains("pool: avgpool(3, stride = 1, padding = 1)  // onnx: /pool/Pad (Pad), /pool/AveragePool (AveragePool)\n"), r.spec());
+    // before a max pool, zeros are not the -infinity its own padding would be
+    List<byte[]> max = List.of(
+        OnnxBytes.node("/pool/Pad", "Pad", List.of("x", "p"), List.of("q")),
+        OnnxBytes.node("/pool/MaxPool", "MaxPool", List.of("q"), List.of("y"), OnnxBytes.ints("kernel_shape", 3, 3)));
+    assertTrue(error(max, List.of(pads)).endsWith("netc expresses a Pad only as an average pool's zero padding, "
+        + "symmetric in height and width (pads [0, 0, 1, 1, 0, 0, 1, 1])"));
+  }
 }
