@@ -96,6 +96,16 @@ class OnnxCommandsTest {
   }
 
   @Test
+  void importNeverOverwritesTheModel() throws IOException {
+    Path model = dir.resolve("m.onnx");
+    Files.copy(fixture("misc.onnx"), model);
+    Object[] r = netc("import", model.toString(), "-o", dir.resolve("m.net").toString(), "--weights-out", model.toString());
+    assertEquals(2, r[0]);
+    assertTrue(((String) r[2]).contains("would overwrite the model being imported"), (String) r[2]);
+    assertArrayEquals(Files.readAllBytes(fixture("misc.onnx")), Files.readAllBytes(model));
+  }
+
+  @Test
   void importRefusesWhatIsNotOnnx() {
     Object[] r = netc("import", "../examples/resnet18.net", "-o", dir.resolve("x.net").toString());
     assertEquals(2, r[0]);

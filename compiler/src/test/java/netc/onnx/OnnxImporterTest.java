@@ -220,4 +220,23 @@ class OnnxImporterTest {
     assertTrue(error(max, List.of(pads)).endsWith("netc expresses a Pad only as an average pool's zero padding, "
         + "symmetric in height and width (pads [0, 0, 1, 1, 0, 0, 1, 1])"));
   }
+
+  @Test
+  void dropoutAndIdentityAreRemovedUnlessTheMaskIsUsed() {
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x"), List.of("d", "mask")),
+        OnnxBytes.node("/id/Identity", "Identity", List.of("d"), List.of("i")),
+        OnnxBytes.node("/relu/Relu", "Relu", List.of("i"), List.of("y")));
+    OnnxImporter.Result r = translate(nodes, List.of());
+    assertTrue(r.spec().endsWith("""
+        // onnx: /drop/Dropout (Dropout) removed: the identity at inference
+        // onnx: /id/Identity (Identity) removed: the identity at inference
+        relu: relu()  // onnx: /relu/Relu (Relu)
+        """), r.spec());
+    List<byte[]> masked = List.of(
+        OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x"), List.of("d", "mask")),
+        OnnxBytes.node("/relu/Relu", "Relu", List.of("d"), List.of("r")),
+        OnnxBytes.node("/mul/Mul", "Mul", List.of("r", "mask"), List.of("y")));
+    assertEquals("m.onnx: node '/drop/Dropout' (Dropout): its mask output is used; netc runs inference only", error(masked, List.of()));
+  }
 }
