@@ -20,8 +20,20 @@ import netc.weights.WeightBinding;
  * and its weights. Every command that takes a spec loads it here, so each accepts both.
  */
 record ModelSource(Graph graph, Safetensors weights, OnnxImporter.Result imported) {
+  /** The first byte of every ONNX file that torch or onnx.save writes: the tag of ir_version (field 1, a varint). */
+  private static final int IR_VERSION_TAG = 0x08;
+
+  /**
+   * An ONNX model: named .onnx, or starting as ModelProto does. A backspace cannot start spec text,
+   * so a spec is never taken for a model.
+   */
   static boolean isOnnx(String path) {
-    return path.toLowerCase(Locale.ROOT).endsWith(".onnx");
+    if (path.toLowerCase(Locale.ROOT).endsWith(".onnx")) return true;
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(Path.of(path))) {
+      return in.read() == IR_VERSION_TAG;
+    } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
+      return false; // loading it as a spec reports what is wrong
+    }
   }
 
   /** The spec or model at {@code path}, with the command line's -D overrides and --import-path directories. */

@@ -105,6 +105,16 @@ class OnnxCommandsTest {
     assertArrayEquals(Files.readAllBytes(fixture("misc.onnx")), Files.readAllBytes(model));
   }
 
+  /** The first complaint: a model not named .onnx was read as a spec ("not a spec file"). */
+  @Test
+  void aModelIsRecognizedByItsContentToo() throws IOException {
+    Path model = dir.resolve("misc.bin");
+    Files.copy(fixture("misc.onnx"), model);
+    Object[] r = netc("summary", model.toString());
+    assertEquals(0, r[0], (String) r[2]);
+    assertTrue(((String) r[1]).contains("matmul"), (String) r[1]);
+  }
+
   @Test
   void importRefusesWhatIsNotOnnx() {
     Object[] r = netc("import", "../examples/resnet18.net", "-o", dir.resolve("x.net").toString());
