@@ -65,7 +65,7 @@ public final class OnnxImporter {
     this.output = model.outputs().get(0).name();
   }
 
-  /** The spec for {@code model}; {@code title} names the model in the spec's first comment. */
+  /** The spec for {@code model} and its weights. */
   public static Result translate(OnnxModel model) {
     return new OnnxImporter(model).translate();
   }
@@ -226,7 +226,7 @@ public final class OnnxImporter {
       case "Conv" -> conv(n, x, in, body);
       case "BatchNormalization" -> batchnorm(n, in, body);
       case "Relu", "Sigmoid", "Tanh" -> layer(n, body, n.opType().toLowerCase(Locale.ROOT) + "()", in, null);
-      case "LeakyRelu" -> layer(n, body, "leaky_relu(slope = " + number(floatAttr(n, "alpha", 0.01f)) + ")", in, null);
+      case "LeakyRelu" -> layer(n, body, "leaky_relu(slope = " + number(finite(n, "alpha", floatAttr(n, "alpha", 0.01f))) + ")", in, null);
       case "MaxPool", "AveragePool" -> pool(n, null, null, in, body);
       case "GlobalAveragePool" -> {
         requireRank(n, in, 3);
@@ -362,7 +362,7 @@ public final class OnnxImporter {
       weights.put(roles[i], new Tensor(new int[] {in[0]}, t.floats()));
     }
     float eps = floatAttr(n, "epsilon", 1e-5f);
-    if (!(eps > 0)) throw unsupportedAttributes(n, "epsilon must be positive");
+    if (!(eps > 0) || !Float.isFinite(eps)) throw unsupportedAttributes(n, "epsilon must be a positive number");
     return layer(List.of(n), body, "batchnorm(eps = " + number(eps) + ")", in, weights, n.inputs().get(1));
   }
 
@@ -509,6 +509,10 @@ public final class OnnxImporter {
       }
       std[ch] = 1 / scale[ch];
       mean[ch] = -shift[ch] / scale[ch];
+      if (!Float.isFinite((float) std[ch]) || !Float.isFinite((float) mean[ch]) || (float) std[ch] <= 0) {
+        throw fail(node(nodes.get(0)) + " and the nodes after it make channel " + ch + "'s mean " + mean[ch] + " and std " + std[ch]
+            + ", outside float's range");
+      }
     }
     return new Normalization(mean, std, nodes, t);
   }
@@ -699,15 +703,17 @@ public final class OnnxImporter {
     return h == w ? Long.toString(h) : "[" + h + ", " + w + "]";
   }
 
-  /** A number as the language reads it (digits '.' digits, an exponent): Java's shortest round-trip form. */
-  private static String number(double v) {
-    if (!Double.isFinite(v)) throw new NetcException("not a finite number: " + v);
-    return (v < 0 ? "-" : "") + Double.toString(Math.abs(v));
+  /**
+   * A finite number as the language reads it (digits '.' digits, an exponent; a minus sign in
+   * front): Java's shortest round-trip form of the float. Callers have checked it is finite.
+   */
+  private static String number(float v) {
+    return (v < 0 ? "-" : "") + Float.toString(Math.abs(v));
   }
 
-  private static String number(float v) {
-    if (!Float.isFinite(v)) throw new NetcException("not a finite number: " + v);
-    return (v < 0 ? "-" : "") + Float.toString(Math.abs(v));
+  private float finite(OnnxNode n, String what, float v) {
+    if (!Float.isFinite(v)) throw unsupportedAttributes(n, what + " is not a finite number");
+    return v;
   }
 
   private static String list(double[] v) {
