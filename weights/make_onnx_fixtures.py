@@ -16,8 +16,12 @@ Models (each well under 500 KB):
                   a Pad of one pixel: AvgPool2d(padding=1)), Sigmoid, Tanh, Dropout, x.view(x.size(0), -1) (the Shape/Gather/Unsqueeze/
                   Concat/Reshape chain), a MatMul + Add linear layer and Softmax.
   unsupported     a conv followed by an Elu, which netc does not support (for the error message).
+  resnet18_w4_s32 the example ResNet-18 (examples/resnet18.net -D width=4 -D size=32 -D classes=10) as
+                  export_torchvision.py writes it: ONNX, the same weights as safetensors for the spec,
+                  input and torch's logits, so a test can check that import and spec agree.
 """
 import os
+import subprocess
 import sys
 
 try:
@@ -112,6 +116,9 @@ def main():
     randomize_batchnorm(misc, gen)
     export("misc", misc)
     export("unsupported", Unsupported())
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_torchvision.py"),
+                    "--arch", "resnet18", "--width", "4", "--size", "32", "--classes", "10", "--seed", "7", "--batch", "2",
+                    "--fixture", "--onnx", "--out", os.path.join(OUT, "resnet18_w4_s32")], check=True)
     return 0
 
 

@@ -55,6 +55,22 @@ class OnnxCommandsTest {
     assertMatches(model, "_logits_b2.npy", run(fixture(model + ".onnx").toString(), fixture(model + "_input.npy"), "--reference"));
   }
 
+  /**
+   * The example ResNet-18's own ONNX export, imported, gives the outputs of examples/resnet18.net
+   * run with the same weights (and both give torch's). The export folds batch norms into the convs,
+   * the spec keeps them: the two differ by rounding only.
+   */
+  @Test
+  void theExampleResNetsExportImportsToTheSpecsOutputs() throws IOException {
+    Path input = fixture("resnet18_w4_s32_input.npy");
+    Tensor fromOnnx = run(fixture("resnet18_w4_s32.onnx").toString(), input, "--reference");
+    Tensor fromSpec = run("../examples/resnet18.net", input, "--reference", "-D", "width=4", "-D", "size=32", "-D", "classes=10",
+        "--weights", fixture("resnet18_w4_s32.safetensors").toString());
+    assertMatches("resnet18_w4_s32", "_logits.npy", fromOnnx);
+    assertMatches("resnet18_w4_s32", "_logits.npy", fromSpec);
+    assertTrue(fromOnnx.maxAbsDiff(fromSpec) <= TOLERANCE * fromSpec.maxAbs(), "import vs spec: " + fromOnnx.maxAbsDiff(fromSpec));
+  }
+
   /** import writes a spec and its weights that, run as any spec, give torch's outputs. */
   @Test
   void importWritesASpecAndWeightsThatRunAsTorch() throws IOException {
