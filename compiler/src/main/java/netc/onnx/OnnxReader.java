@@ -101,10 +101,18 @@ public final class OnnxReader {
     try {
       return model(in);
     } catch (InvalidProtocolBufferException e) {
-      throw fail("not an ONNX model, or truncated: " + where + ": " + e.getMessage() + " (at byte " + in.getTotalBytesRead() + ")");
+      throw fail("not an ONNX model, or truncated: in " + where + " at byte " + in.getTotalBytesRead() + ": " + shortMessage(e));
     } catch (IOException e) {
       throw fail("cannot read " + where + ": " + e.getMessage());
     }
+  }
+
+  /** protobuf's message, without its paragraph on what a truncation could mean. */
+  private static String shortMessage(InvalidProtocolBufferException e) {
+    String m = String.valueOf(e.getMessage());
+    if (m.startsWith("While parsing a protocol message, the input ended unexpectedly")) return "the data ends inside a field, or a length in it is wrong";
+    if (m.startsWith("CodedInputStream encountered an embedded string or message which claimed to have negative size")) return "a length is negative";
+    return m;
   }
 
   // ---- messages ----------------------------------------------------------------------------------
@@ -122,6 +130,7 @@ public final class OnnxReader {
         }
         case MODEL_GRAPH -> {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "graph");
+          where = "the graph";
           int old = in.pushLimit(in.readRawVarint32());
           graph = graph(in);
           in.popLimit(old);
@@ -168,6 +177,7 @@ public final class OnnxReader {
 
   private Graph graph(CodedInputStream in) throws IOException {
     Graph g = new Graph();
+    where = "the graph";
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
       int field = WireFormat.getTagFieldNumber(tag);
       if (field == GRAPH_SPARSE_INITIALIZER) throw fail("the graph has sparse initializers, which netc does not read");
