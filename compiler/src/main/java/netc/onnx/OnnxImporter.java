@@ -29,11 +29,6 @@ public final class OnnxImporter {
       "Reshape (to [batch, -1], with the Shape/Gather/Unsqueeze/Concat chain that computes it)", "Gemm", "MatMul (+ Add)",
       "Softmax", "Dropout", "Identity", "Pad (of zero width, or zeros in front of an AveragePool)",
       "Sub/Div/Mul/Add by per-channel constants in front of the network (as the input's mean and std)");
-  /** Ops that only compute shapes for a Reshape; they are evaluated, never emitted. */
-  private static final Set<String> SHAPE_OPS = Set.of("Shape", "Gather", "Unsqueeze", "Concat", "Squeeze", "Cast");
-  private static final long BATCH = Long.MIN_VALUE; // a symbolic dim: the batch size in a shape computation
-  /** Shape tensors longer than this are no tensor's shape; a chain of Concats could otherwise double one per node. */
-  static final int MAX_SHAPE_LENGTH = 64;
 
   /** The spec text and the weights under the names it uses, in spec order. */
   public record Result(String spec, Map<String, Tensor> weights) {}
@@ -45,7 +40,7 @@ public final class OnnxImporter {
   private final LayerNames names = new LayerNames();
   /** Nodes already written: a node reached twice means the file's graph has a cycle (ONNX graphs are acyclic). */
   private final Set<OnnxNode> emitted = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-  private final Map<String, long[]> shapeValues = new HashMap<>();
+  private final ShapeValues shapeValues;
   private final String output;
 
   private OnnxImporter(OnnxModel model) {
@@ -63,6 +58,7 @@ public final class OnnxImporter {
     }
     if (model.outputs().size() != 1) throw fail("the graph has " + model.outputs().size() + " outputs; netc compiles networks with one");
     this.output = model.outputs().get(0).name();
+    this.shapeValues = new ShapeValues(model, producers, shapes, this::fail);
   }
 
   /** The spec for {@code model} and its weights. */
@@ -397,12 +393,12 @@ public final class OnnxImporter {
   /** A Reshape to [batch, features] is a flatten; the target shape may be computed from Shape(x). */
   private String reshape(OnnxNode n, int[] in, Body body) {
     if (n.inputs().size() < 2) throw fail(node(n) + " has no shape input");
-    long[] target = shapeValue(n.inputs().get(1), 0);
+    long[] target = shapeValues.value(n.inputs().get(1));
     long features = size(in);
-    boolean batchFirst = target.length == 2 && (target[0] == BATCH || target[0] == 0);
+    boolean batchFirst = target.length == 2 && (target[0] == ShapeValues.BATCH || target[0] == 0);
     boolean flat = target.length == 2 && ((batchFirst && (target[1] == -1 || target[1] == features)) || (target[0] == -1 && target[1] == features));
     if (!flat) {
-      throw unsupportedAttributes(n, "netc expresses a Reshape to [batch, " + features + "] (a flatten), not to " + shown(target));
+      throw unsupportedAttributes(n, "netc expresses a Reshape to [batch, " + features + "] (a flatten), not to " + ShapeValues.shown(target));
     }
     return layer(n, body, "flatten()", new int[] {(int) features}, null);
   }
@@ -527,63 +523,6 @@ public final class OnnxImporter {
     double[] v = new double[c];
     for (int ch = 0; ch < c; ch++) v[ch] = t.floats()[t.size() == 1 ? 0 : ch];
     return v;
-  }
-
-  // ---- shape computations ------------------------------------------------------------------------
-
-  /** The value of a shape tensor computed by Shape/Gather/Unsqueeze/Concat from constants and Shape(x). */
-  private long[] shapeValue(String name, int depth) {
-    long[] known = shapeValues.get(name); // each tensor once: a shared input is not evaluated once per path to it
-    if (known != null) return known;
-    if (depth > 32) throw fail("the shape computation for " + OnnxReader.quote(name) + " is nested too deep");
-    long[] v = evaluateShape(name, depth);
-    if (v.length > MAX_SHAPE_LENGTH) throw fail("the shape tensor " + OnnxReader.quote(name) + " has " + v.length + " values; no tensor has that many dims");
-    shapeValues.put(name, v);
-    return v;
-  }
-
-  private long[] evaluateShape(String name, int depth) {
-    OnnxTensor c = model.initializers().get(name);
-    if (c != null) {
-      if (c.longs() == null) throw fail("shape tensor " + OnnxReader.quote(name) + " is " + c.typeName() + ", not integers");
-      return c.longs();
-    }
-    OnnxNode n = producers.get(name);
-    if (n == null || !SHAPE_OPS.contains(n.opType())) {
-      throw fail("the shape " + OnnxReader.quote(name) + " is computed by " + (n == null ? "nothing netc knows" : node(n))
-          + "; netc evaluates shapes from constants and Shape/Gather/Unsqueeze/Squeeze/Concat/Cast");
-    }
-    int arity = n.opType().equals("Gather") ? 2 : 1;
-    if (n.inputs().size() < arity) throw fail(node(n) + " has " + n.inputs().size() + " inputs, expected " + arity);
-    switch (n.opType()) {
-      case "Shape" -> {
-        int[] s = shapes.get(n.inputs().get(0));
-        if (s == null) throw fail(node(n) + " takes the shape of a tensor netc has not computed yet");
-        long[] v = new long[s.length + 1];
-        v[0] = BATCH;
-        for (int i = 0; i < s.length; i++) v[i + 1] = s[i];
-        return v;
-      }
-      case "Gather" -> {
-        long[] data = shapeValue(n.inputs().get(0), depth + 1), idx = shapeValue(n.inputs().get(1), depth + 1);
-        if (intAttr(n, "axis", 0) != 0) throw unsupportedAttributes(n, "shape computations gather along axis 0");
-        long[] v = new long[idx.length];
-        for (int i = 0; i < idx.length; i++) {
-          long k = idx[i] < 0 ? idx[i] + data.length : idx[i];
-          if (k < 0 || k >= data.length) throw fail(node(n) + ": index " + idx[i] + " outside a shape of " + data.length);
-          v[i] = data[(int) k];
-        }
-        return v;
-      }
-      case "Concat" -> {
-        List<Long> all = new ArrayList<>();
-        for (String in : n.inputs()) for (long v : shapeValue(in, depth + 1)) all.add(v);
-        return all.stream().mapToLong(Long::longValue).toArray();
-      }
-      default -> {
-        return shapeValue(n.inputs().get(0), depth + 1); // Unsqueeze, Squeeze, Cast: the same values
-      }
-    }
   }
 
   // ---- attributes and constants ------------------------------------------------------------------
@@ -738,12 +677,6 @@ public final class OnnxImporter {
 
   private static String dims(int[] d) {
     return Arrays.toString(d);
-  }
-
-  private static String shown(long[] target) {
-    StringBuilder b = new StringBuilder("[");
-    for (int i = 0; i < target.length; i++) b.append(i == 0 ? "" : ", ").append(target[i] == BATCH ? "batch" : Long.toString(target[i]));
-    return b.append(']').toString();
   }
 
   private static String describe(List<OnnxNode> nodes) {
