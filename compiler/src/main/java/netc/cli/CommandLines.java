@@ -13,9 +13,7 @@ import netc.weights.WeightBinding;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
-import netc.ast.SpecLoader;
 import netc.ir.Graph;
-import netc.ir.GraphBuilder;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.HelpFormatter;
@@ -125,14 +123,19 @@ final class CommandLines {
   }
 
   static Graph graph(String spec, Map<String, String> overrides) {
-    return GraphBuilder.build(SpecLoader.load(Path.of(spec)), overrides);
+    return ModelSource.load(spec, overrides, List.of()).graph();
   }
 
-  /** The spec's graph with the command line's -D overrides and --import-path directories. */
+  /** The graph of a spec or an ONNX model, with the command line's -D overrides and --import-path directories. */
   static Graph graph(String spec, CommandLine cl) {
+    return source(spec, cl).graph();
+  }
+
+  /** A spec or an ONNX model (with its weights), with the command line's -D overrides and --import-path directories. */
+  static ModelSource source(String spec, CommandLine cl) {
     List<Path> dirs = new java.util.ArrayList<>();
     String[] values = cl.getOptionValues("import-path");
     if (values != null) for (String v : values) dirs.add(Path.of(v));
-    return GraphBuilder.build(SpecLoader.load(Path.of(spec), dirs), overrides(cl));
+    return ModelSource.load(spec, overrides(cl), dirs);
   }
 }

@@ -14,17 +14,17 @@ import org.apache.commons.cli.Options;
 
 /** {@code netc compile SPEC [--weights W] -o OUT.jar}: the spec and its weights as a runnable jar. */
 final class CompileCommand implements Main.Command {
-  private static final String USAGE = "netc compile SPEC [--weights W.safetensors] [-D name=value]... [--import-path DIR]... -o OUT.jar [--name NAME] [--thin] [--emit-source DIR] [-O N] [--disable-pass NAME]";
+  private static final String USAGE = "netc compile SPEC|MODEL.onnx [--weights W.safetensors] [-D name=value]... [--import-path DIR]... -o OUT.jar [--name NAME] [--thin] [--emit-source DIR] [-O N] [--disable-pass NAME]";
 
   @Override
   public String summary() {
-    return "compile a spec and its weights into a self-contained, runnable jar";
+    return "compile a spec and its weights (or an ONNX model) into a self-contained, runnable jar";
   }
 
   @Override
   public Options options() {
     return InspectCommand.passOptions()
-        .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: synthetic, seed 0)").build())
+        .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: an ONNX model's own, else synthetic, seed 0)").build())
         .addOption(Option.builder("o").longOpt("output").hasArg().argName("OUT.jar").required().desc("the jar to write").build())
         .addOption(Option.builder().longOpt("name").hasArg().argName("NAME").desc("the model's name: its package netc.models.NAME and resources"
             + " netc/models/NAME/, what CompiledModel.load(loader, NAME, threads) takes (default: the network's name, made lower-case)").build())
@@ -48,14 +48,15 @@ final class CompileCommand implements Main.Command {
     CommandLines.checkWritable(jar);
     Path sourceDir = cl.hasOption("emit-source") ? Path.of(cl.getOptionValue("emit-source")) : null;
     long t0 = System.nanoTime();
-    Graph graph = CommandLines.graph(spec, cl);
+    ModelSource source = CommandLines.source(spec, cl);
+    Graph graph = source.graph();
     Graph optimized = PassManager.run(graph, InspectCommand.context(cl, java.util.List.of()));
     ModelCompiler.checkLimits(optimized); // before weights are read or made: a layer too large for an array is refused by name
-    ParamSource params = CommandLines.params(graph, cl.getOptionValue("w"), noteSynthetic ? out : new PrintStream(java.io.OutputStream.nullOutputStream()));
+    ParamSource params = source.params(cl.getOptionValue("w"), noteSynthetic ? out : new PrintStream(java.io.OutputStream.nullOutputStream()));
     out.printf("%s: %d layers, %d steps after the passes%n", graph.name(), graph.nodes().size() - 1, optimized.nodes().size() - 1);
     Path work = Files.createTempDirectory("netc-compile");
     try {
-      ModelCompiler.Output o = ModelCompiler.compileTo(optimized, params, spec, cl.getOptionValue("name"), !cl.hasOption("w"), work,
+      ModelCompiler.Output o = ModelCompiler.compileTo(optimized, params, spec, cl.getOptionValue("name"), source.syntheticWeights(cl.getOptionValue("w")), work,
           step -> out.printf("  %s (%.1f s)%n", step, (System.nanoTime() - t0) / 1e9));
       if (sourceDir != null) {
         Path file = sourceDir.resolve(o.className().replace('.', '/') + ".java");

@@ -27,7 +27,7 @@ import org.apache.commons.cli.Options;
 
 /** {@code netc inspect SPEC}: what every pass did, the optimized graph, and the memory plan. */
 final class InspectCommand implements Main.Command {
-  private static final String USAGE = "netc inspect SPEC [-D k=v]... [--import-path DIR]... [-O N] [--disable-pass NAME]... [--print-after-all] [--print-changed] [--print-after NAME] "
+  private static final String USAGE = "netc inspect SPEC|MODEL.onnx [-D k=v]... [--import-path DIR]... [-O N] [--disable-pass NAME]... [--print-after-all] [--print-changed] [--print-after NAME] "
       + "[--dump-dir DIR] [--verify-each] [--dot FILE.dot] [--svg FILE.svg] [--before] [--memory]";
 
   @Override
@@ -80,7 +80,8 @@ final class InspectCommand implements Main.Command {
     Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
-    Graph graph = CommandLines.graph(CommandLines.oneArgument(cl, "spec", USAGE), cl);
+    ModelSource source = CommandLines.source(CommandLines.oneArgument(cl, "spec", USAGE), cl);
+    Graph graph = source.graph();
     Path dot = cl.hasOption("dot") ? Path.of(cl.getOptionValue("dot")) : null;
     Path svg = cl.hasOption("svg") ? Path.of(cl.getOptionValue("svg")) : null;
     for (Path p : new Path[] {dot, svg}) if (p != null) CommandLines.checkWritable(p);
@@ -107,7 +108,7 @@ final class InspectCommand implements Main.Command {
       instruments.add(Instruments.dumpToDir(dir));
     }
     if (cl.hasOption("verify-each")) {
-      ParamSource params = CommandLines.params(graph, cl.getOptionValue("w"), out);
+      ParamSource params = source.params(cl.getOptionValue("w"), out);
       instruments.add(new Instruments.VerifyEach(params, randomInput(graph, 1), 1e-4, out));
     }
     PassContext context = context(cl, instruments);

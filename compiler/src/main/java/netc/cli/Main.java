@@ -27,6 +27,7 @@ public final class Main {
     COMMANDS.put("weights", new WeightsCommand());
     COMMANDS.put("run", new RunCommand());
     COMMANDS.put("inspect", new InspectCommand());
+    COMMANDS.put("import", new ImportCommand());
     COMMANDS.put("compile", new CompileCommand());
     COMMANDS.put("profile", new ProfileCommand());
   }

@@ -18,7 +18,7 @@ import org.apache.commons.cli.Options;
 /** {@code netc run SPEC --input X.npy --output Y.npy --reference}: evaluates a network on a tensor. */
 final class RunCommand implements Main.Command {
   private static final String USAGE =
-      "netc run SPEC [--weights W.safetensors] --input X.npy --output Y.npy --reference [-D name=value]... [--import-path DIR]...\n"
+      "netc run SPEC|MODEL.onnx [--weights W.safetensors] --input X.npy --output Y.npy --reference [-D name=value]... [--import-path DIR]...\n"
           + "       netc run MODEL.jar --input X.npy --output Y.npy";
 
   @Override
@@ -30,7 +30,7 @@ final class RunCommand implements Main.Command {
   public Options options() {
     return new Options()
         .addOption(CommandLines.defines()).addOption(CommandLines.importPath())
-        .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: synthetic, seed 0)").build())
+        .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: an ONNX model's own, else synthetic, seed 0)").build())
         .addOption(Option.builder("i").longOpt("input").hasArg().argName("X.npy").required().desc("NCHW float32 input, any batch size").build())
         .addOption(Option.builder("o").longOpt("output").hasArg().argName("Y.npy").required().desc("where to write the output").build())
         .addOption(Option.builder().longOpt("reference").desc("evaluate with the reference interpreter").build());
@@ -46,8 +46,9 @@ final class RunCommand implements Main.Command {
     if (!cl.hasOption("reference")) {
       throw new UsageException("give --reference to evaluate a spec with the reference interpreter (or give a compiled .jar)");
     }
-    Graph g = CommandLines.graph(spec, cl);
-    ParamSource params = CommandLines.params(g, cl.getOptionValue("w"), out);
+    ModelSource source = CommandLines.source(spec, cl);
+    Graph g = source.graph();
+    ParamSource params = source.params(cl.getOptionValue("w"), out);
     Path outPath = Path.of(cl.getOptionValue("o"));
     CommandLines.checkWritable(outPath);
     Tensor x = Npy.read(Path.of(cl.getOptionValue("i")));

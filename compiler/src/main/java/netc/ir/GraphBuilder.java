@@ -159,7 +159,8 @@ public final class GraphBuilder {
     if (main.body().isEmpty()) throw new NetcException(main.input().span(), "the spec has no layers after its input");
     current = walk(main.body(), globals, List.of(), current);
     String name = main.file().displayName();
-    name = name.substring(name.lastIndexOf('/') + 1).replaceFirst("\\.net$", "");
+    // resnet50.net -> resnet50; an ONNX model's spec is shown as "resnet50.onnx (imported)" -> resnet50
+    name = name.substring(name.lastIndexOf('/') + 1).replaceFirst("\\.net$|\\.onnx \\(imported\\)$", "");
     return new Graph(name, nodes, current);
   }
 

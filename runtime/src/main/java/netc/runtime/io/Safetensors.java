@@ -435,6 +435,23 @@ public final class Safetensors {
 
   /** Writes float32 tensors (in the given order) with optional string metadata. */
   public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+    try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(path), 1 << 20)) {
+      write(out, tensors, metadata);
+    }
+  }
+
+  /** The bytes {@link #write(Path, Map, Map)} would write: weights made in memory, bound without a file. */
+  public static byte[] bytes(Map<String, Tensor> tensors, Map<String, String> metadata) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try {
+      write(out, tensors, metadata);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e); // a byte array does not fail
+    }
+    return out.toByteArray();
+  }
+
+  private static void write(OutputStream out, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
     StringBuilder h = new StringBuilder("{");
     if (!metadata.isEmpty()) {
       h.append("\"__metadata__\":{");
@@ -456,23 +473,21 @@ public final class Safetensors {
     h.append('}');
     byte[] header = h.toString().getBytes(StandardCharsets.UTF_8);
     int pad = (8 - header.length % 8) % 8; // keeps the data 8-byte aligned, as the reference writer does
-    try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(path), 1 << 20)) {
-      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length + pad);
-      out.write(len.array());
-      out.write(header);
-      for (int i = 0; i < pad; i++) out.write(' ');
-      ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-      for (Tensor t : tensors.values()) {
-        for (float v : t.data()) {
-          if (!chunk.hasRemaining()) {
-            out.write(chunk.array(), 0, chunk.position());
-            chunk.clear();
-          }
-          chunk.putFloat(v);
+    ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length + pad);
+    out.write(len.array());
+    out.write(header);
+    for (int i = 0; i < pad; i++) out.write(' ');
+    ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+    for (Tensor t : tensors.values()) {
+      for (float v : t.data()) {
+        if (!chunk.hasRemaining()) {
+          out.write(chunk.array(), 0, chunk.position());
+          chunk.clear();
         }
+        chunk.putFloat(v);
       }
-      out.write(chunk.array(), 0, chunk.position());
     }
+    out.write(chunk.array(), 0, chunk.position());
   }
 
   static String quote(String s) {

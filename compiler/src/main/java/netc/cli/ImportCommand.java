@@ -1,0 +1,61 @@
+package netc.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import netc.runtime.io.Safetensors;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+
+/** {@code netc import MODEL.onnx -o MODEL.net}: an ONNX model as a readable spec and its weights. */
+final class ImportCommand implements Main.Command {
+  private static final String USAGE = "netc import MODEL.onnx -o MODEL.net [--weights-out W.safetensors]";
+
+  @Override
+  public String summary() {
+    return "translate an ONNX model into a readable spec and a safetensors file of its weights";
+  }
+
+  @Override
+  public Options options() {
+    return new Options()
+        .addOption(Option.builder("o").longOpt("output").hasArg().argName("MODEL.net").required().desc("the spec to write").build())
+        .addOption(Option.builder().longOpt("weights-out").hasArg().argName("W.safetensors")
+            .desc("where to write the weights (default: beside the spec, MODEL.safetensors)").build());
+  }
+
+  @Override
+  public int run(String[] args, PrintStream out) throws IOException {
+    CommandLine cl = CommandLines.parse(USAGE, options(), args, out);
+    if (cl == null) return 0;
+    String model = CommandLines.oneArgument(cl, "ONNX model", USAGE);
+    if (!ModelSource.isOnnx(model)) throw new UsageException("expects an ONNX model (a .onnx file), got " + model + " (usage: " + USAGE + ")");
+    Path spec = Path.of(cl.getOptionValue("o"));
+    Path weights = cl.hasOption("weights-out") ? Path.of(cl.getOptionValue("weights-out")) : beside(spec);
+    Path modelPath = Path.of(model).toAbsolutePath().normalize();
+    if (spec.toAbsolutePath().normalize().equals(weights.toAbsolutePath().normalize())) {
+      throw new UsageException("the spec and the weights would both be written to " + spec);
+    }
+    for (Path target : new Path[] {spec, weights}) {
+      if (target.toAbsolutePath().normalize().equals(modelPath)) throw new UsageException("writing " + target + " would overwrite the model being imported");
+    }
+    CommandLines.checkWritable(spec);
+    CommandLines.checkWritable(weights);
+    // Loading builds the spec's graph and binds the weights to it: nothing is written that would not compile.
+    ModelSource source = ModelSource.load(model, Map.of(), java.util.List.of());
+    Files.writeString(spec, source.imported().spec());
+    Safetensors.write(weights, source.imported().weights(), Map.of("producer", "netc import", "source", Path.of(model).getFileName().toString()));
+    out.printf("wrote %s (%d layers) and %s (%d tensors)%n", spec, source.graph().nodes().size() - 1, weights, source.imported().weights().size());
+    return 0;
+  }
+
+  /** MODEL.net -> MODEL.safetensors in the same folder. */
+  private static Path beside(Path spec) {
+    String name = spec.getFileName().toString();
+    int dot = name.lastIndexOf('.');
+    return spec.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".safetensors");
+  }
+}

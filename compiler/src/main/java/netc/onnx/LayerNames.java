@@ -1,0 +1,65 @@
+package netc.onnx;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Layer names for an imported spec, made from ONNX node names: {@code /model/layer1/layer1.0/conv1/Conv}
+ * becomes {@code model_layer1_0_conv1}. Every name is an identifier of the language (so nothing in a
+ * model can inject spec text), not a keyword, and unique in the spec.
+ */
+final class LayerNames {
+  /** The language's keywords (grammar/Net.g4), which cannot name a layer. */
+  private static final Set<String> KEYWORDS = Set.of("import", "param", "block", "input", "for", "in", "residual", "shortcut", "true", "false");
+  /** Longer names are cut: a name is for reading, and a hostile model may carry megabyte names. */
+  static final int MAX_LENGTH = 64;
+
+  private final Set<String> used = new HashSet<>();
+
+  /** A fresh name for {@code node}, from its name, else from its weight's name, else from its op. */
+  String forNode(OnnxNode node, String weightName) {
+    String base = fromPath(node.name(), node.opType());
+    if (base.isEmpty() && weightName != null && !weightName.startsWith("onnx::")) {
+      base = sanitize(weightName.endsWith(".weight") ? weightName.substring(0, weightName.length() - ".weight".length()) : weightName);
+    }
+    if (base.isEmpty()) base = sanitize(node.opType().toLowerCase(java.util.Locale.ROOT));
+    return fresh(base.isEmpty() ? "layer" : base);
+  }
+
+  /** A fresh name built from {@code text}. */
+  String fresh(String text) {
+    String base = sanitize(text);
+    if (base.isEmpty()) base = "layer";
+    String name = base;
+    for (int k = 2; !used.add(name); k++) name = base + "_" + k;
+    return name;
+  }
+
+  /**
+   * The readable part of an exporter's scoped name: path segments without the trailing op type and
+   * without a segment that the next one repeats ({@code layer1/layer1.0} says {@code layer1.0}).
+   */
+  static String fromPath(String name, String opType) {
+    List<String> parts = new java.util.ArrayList<>(List.of(name.split("/")));
+    parts.removeIf(String::isEmpty);
+    if (!parts.isEmpty() && parts.get(parts.size() - 1).matches(java.util.regex.Pattern.quote(opType) + "(_\\d+)?")) {
+      parts.remove(parts.size() - 1);
+    }
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < parts.size(); i++) {
+      if (i + 1 < parts.size() && parts.get(i + 1).startsWith(parts.get(i) + ".")) continue;
+      b.append(b.length() == 0 ? "" : "_").append(parts.get(i));
+    }
+    return sanitize(b.toString());
+  }
+
+  /** Letters, digits and underscores, not starting with a digit, not a keyword, at most {@link #MAX_LENGTH}. */
+  static String sanitize(String text) {
+    String s = text.replaceAll("[^A-Za-z0-9_]+", "_").replaceAll("_+", "_").replaceAll("^_|_$", "");
+    if (s.length() > MAX_LENGTH) s = s.substring(0, MAX_LENGTH);
+    if (!s.isEmpty() && Character.isDigit(s.charAt(0))) s = "n" + s;
+    if (KEYWORDS.contains(s)) s = s + "_";
+    return s;
+  }
+}

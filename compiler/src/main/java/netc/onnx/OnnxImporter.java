@@ -1,0 +1,712 @@
+package netc.onnx;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import netc.ast.NetcException;
+import netc.runtime.BadInputException;
+import netc.runtime.Tensor;
+
+/**
+ * Translates an ONNX graph into a netc spec and its weights. The graph is walked from its input as
+ * the language reads: a sequence of layers, where a tensor that forks into two paths joined again by
+ * an {@code Add} becomes {@code residual { main } shortcut NAME { shortcut }}. Each layer is named
+ * from its ONNX node and carries a {@code // onnx: NODE (OP)} comment; weights are stored under the
+ * names the spec gives them, in torchvision's layout (X.weight, X.bias, X.running_mean,
+ * X.running_var). Shapes are followed per image (without the batch) to check that what is written
+ * means what the ONNX graph computes. Anything the language cannot express is one message naming
+ * the node.
+ */
+public final class OnnxImporter {
+  /** The operators the importer maps, for the message about any other. */
+  public static final List<String> SUPPORTED = List.of("Conv", "BatchNormalization", "Relu", "Sigmoid", "Tanh", "LeakyRelu",
+      "Add (of two paths, as a residual join)", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten",
+      "Reshape (to [batch, -1], with the Shape/Gather/Unsqueeze/Concat chain that computes it)", "Gemm", "MatMul (+ Add)",
+      "Softmax", "Dropout", "Identity", "Pad (of zero width, or zeros in front of an AveragePool)",
+      "Sub/Div/Mul/Add by per-channel constants in front of the network (as the input's mean and std)");
+
+  /** The spec text and the weights under the names it uses, in spec order. */
+  public record Result(String spec, Map<String, Tensor> weights) {}
+
+  private final OnnxModel model;
+  private final Map<String, List<OnnxNode>> consumers = new HashMap<>();
+  private final Map<String, OnnxNode> producers = new HashMap<>();
+  private final Map<String, int[]> shapes = new HashMap<>();
+  private final LayerNames names = new LayerNames();
+  /** Nodes already written: a node reached twice means the file's graph has a cycle (ONNX graphs are acyclic). */
+  private final Set<OnnxNode> emitted = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+  private final ShapeValues shapeValues;
+  private final String output;
+
+  private OnnxImporter(OnnxModel model) {
+    this.model = model;
+    for (OnnxNode n : model.nodes()) {
+      if (n.outputs().isEmpty() || n.outputs().get(0).isEmpty()) throw fail(node(n) + " has no output");
+      for (String in : n.inputs()) if (!in.isEmpty()) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
+      for (String out : n.outputs()) {
+        if (out.isEmpty()) continue;
+        if (model.initializers().containsKey(out) || producers.put(out, n) != null) {
+          throw fail("tensor " + OnnxReader.quote(out) + " is computed by " + node(n) + " and is also " + (model.initializers().containsKey(out)
+              ? "an initializer" : "the output of another node") + "; in ONNX every tensor has one source");
+        }
+      }
+    }
+    if (model.outputs().size() != 1) throw fail("the graph has " + model.outputs().size() + " outputs; netc compiles networks with one");
+    this.output = model.outputs().get(0).name();
+    this.shapeValues = new ShapeValues(model, producers, shapes, this::fail);
+  }
+
+  /** The spec for {@code model} and its weights. */
+  public static Result translate(OnnxModel model) {
+    return new OnnxImporter(model).translate();
+  }
+
+  // ---- the walk ----------------------------------------------------------------------------------
+
+  /** Lines of a body being written, and the weights its layers use (named relative to the body). */
+  private static final class Body {
+    final List<String> lines = new ArrayList<>();
+    final Map<String, Tensor> weights = new LinkedHashMap<>();
+    int layers;
+  }
+
+  /** Where a walk stopped: the tensor reached, and the join it reached it at (null at the output). */
+  private record End(String tensor, OnnxNode join) {}
+
+  private Result translate() {
+    OnnxModel.ValueInfo in = graphInput();
+    String x = in.name();
+    shapes.put(x, new int[] {(int) in.dims()[1], (int) in.dims()[2], (int) in.dims()[3]});
+    Body body = new Body();
+    Normalization norm = normalization(x);
+    String inputLine = String.format(Locale.ROOT, "input(%d, %d, %d", in.dims()[1], in.dims()[2], in.dims()[3]);
+    if (norm != null) {
+      inputLine += ", mean = " + list(norm.mean) + ", std = " + list(norm.std) + ")" + comment(norm.nodes);
+      x = norm.out;
+      shapes.put(x, shapes.get(in.name()));
+    } else {
+      inputLine += ")";
+    }
+    End end = chain(x, body);
+    if (end.join() != null) throw fail(node(end.join()) + " joins a path that did not fork here; netc expresses an Add of two paths from one tensor");
+    StringBuilder spec = new StringBuilder();
+    spec.append("// Imported by netc import from ").append(BadInputException.oneLine(model.path().getFileName().toString()))
+        .append(" (ONNX opset ").append(model.opset()).append("); each layer names the ONNX node it comes from.\n");
+    spec.append(inputLine).append("\n\n");
+    for (String line : body.lines) spec.append(line).append('\n');
+    return new Result(spec.toString(), body.weights);
+  }
+
+  private OnnxModel.ValueInfo graphInput() {
+    List<OnnxModel.ValueInfo> inputs = new ArrayList<>();
+    for (OnnxModel.ValueInfo v : model.inputs()) if (!model.initializers().containsKey(v.name())) inputs.add(v);
+    if (inputs.size() != 1) throw fail("the graph has " + inputs.size() + " inputs; netc compiles networks with one image input");
+    OnnxModel.ValueInfo in = inputs.get(0);
+    long[] d = in.dims();
+    if (d.length != 4 || d[1] <= 0 || d[2] <= 0 || d[3] <= 0 || d[1] > Integer.MAX_VALUE || d[2] > Integer.MAX_VALUE || d[3] > Integer.MAX_VALUE) {
+      throw fail("input " + OnnxReader.quote(in.name()) + " has shape " + dims(d) + "; netc expects [batch, channels, height, width] with fixed channels, height and width");
+    }
+    if (in.elemType() != OnnxReader.FLOAT) throw fail("input " + OnnxReader.quote(in.name()) + " is " + OnnxReader.typeName(in.elemType()) + "; netc takes float32 images");
+    return in;
+  }
+
+  /**
+   * Writes the layers from tensor {@code t} on, until the graph's output or an Add that joins two
+   * paths (left for the fork that owns it).
+   */
+  private End chain(String t, Body body) {
+    while (true) {
+      List<OnnxNode> next = dataConsumers(t);
+      if (t.equals(output)) {
+        if (!next.isEmpty()) throw fail("the output " + OnnxReader.quote(t) + " is also used inside the graph; netc compiles a single-output sequence");
+        return new End(t, null);
+      }
+      if (next.isEmpty()) throw fail("tensor " + OnnxReader.quote(t) + " is computed but never used, and is not the output");
+      if (next.size() == 1 && isJoin(next.get(0))) return new End(t, next.get(0));
+      if (next.size() == 1) {
+        t = emit(next.get(0), body);
+      } else if (next.size() == 2) {
+        t = residual(t, next, body);
+      } else {
+        throw fail("tensor " + OnnxReader.quote(t) + " feeds " + next.size() + " nodes (" + describe(next)
+            + "); netc's language expresses a fork into two paths joined by Add");
+      }
+    }
+  }
+
+  /** A fork of {@code x} into two paths that one Add joins: a residual, the longer path as its main path. */
+  private String residual(String x, List<OnnxNode> forks, Body body) {
+    Body[] paths = {new Body(), new Body()};
+    End[] ends = new End[2];
+    for (int i = 0; i < 2; i++) {
+      OnnxNode first = forks.get(i);
+      if (isJoin(first)) {
+        ends[i] = new End(x, first);
+      } else {
+        ends[i] = chain(emit(first, paths[i]), paths[i]);
+        if (ends[i].join() == null) throw fail("tensor " + OnnxReader.quote(x) + " forks, and one path reaches the output without joining the other");
+      }
+    }
+    OnnxNode join = ends[0].join();
+    if (join != ends[1].join() || !sameInputs(join, ends[0].tensor(), ends[1].tensor())) {
+      throw fail("tensor " + OnnxReader.quote(x) + " forks into paths that end at different nodes (" + describe(List.of(ends[0].join(), ends[1].join()))
+          + "); netc's residual joins two paths by one Add");
+    }
+    if (!emitted.add(join)) throw fail(node(join) + " is reached again from its own output: the graph has a cycle");
+    int main = paths[1].layers > paths[0].layers ? 1 : 0;
+    Body mainPath = paths[main], shortcut = paths[1 - main];
+    int[] in = shapes.get(x), out = shapes.get(ends[main].tensor()), other = shapes.get(ends[1 - main].tensor());
+    if (!Arrays.equals(out, other)) {
+      throw fail(node(join) + " adds tensors of shapes " + dims(out) + " and " + dims(other) + "; netc adds tensors of one shape");
+    }
+    if (mainPath.layers == 0) throw fail(node(join) + " adds a tensor to itself, which netc's residual does not express");
+    boolean hasShortcut = shortcut.layers > 0;
+    if (hasShortcut && Arrays.equals(in, out)) {
+      throw fail(node(join) + ": its shortcut path has layers but keeps the shape " + dims(in)
+          + "; netc's residual takes its shortcut only where the main path changes the shape");
+    }
+    body.lines.add("residual {" + comment(List.of(join)));
+    indent(mainPath.lines, body.lines);
+    body.weights.putAll(mainPath.weights);
+    if (hasShortcut) {
+      String name = names.fresh(LayerNames.fromPath(join.name(), join.opType()) + "_shortcut");
+      body.lines.add("} shortcut " + name + " {");
+      indent(shortcut.lines, body.lines);
+      shortcut.weights.forEach((k, v) -> body.weights.put(name + "." + k, v));
+    }
+    body.lines.add("}");
+    body.layers += mainPath.layers + shortcut.layers + 1;
+    String sum = join.outputs().get(0);
+    shapes.put(sum, out);
+    return sum;
+  }
+
+  private static void indent(List<String> from, List<String> into) {
+    for (String line : from) into.add("    " + line);
+  }
+
+  private static boolean sameInputs(OnnxNode join, String a, String b) {
+    List<String> in = join.inputs();
+    return (in.get(0).equals(a) && in.get(1).equals(b)) || (in.get(0).equals(b) && in.get(1).equals(a));
+  }
+
+  /** An Add of two computed tensors (not of a constant): where two paths join. */
+  private boolean isJoin(OnnxNode n) {
+    return n.opType().equals("Add") && n.inputs().size() == 2 && !isConstant(n.inputs().get(0)) && !isConstant(n.inputs().get(1));
+  }
+
+  /** The nodes that compute with {@code t}'s values; Shape only reads its dims. */
+  private List<OnnxNode> dataConsumers(String t) {
+    List<OnnxNode> out = new ArrayList<>();
+    for (OnnxNode n : consumers.getOrDefault(t, List.of())) {
+      if (n.opType().equals("Shape")) continue;
+      if (!out.contains(n)) out.add(n);
+    }
+    return out;
+  }
+
+  // ---- one node ----------------------------------------------------------------------------------
+
+  /** Writes the layer for {@code n} (or nothing, for a node that computes nothing) and returns its output. */
+  private String emit(OnnxNode n, Body body) {
+    if (!emitted.add(n)) throw fail(node(n) + " is reached again from its own output: the graph has a cycle");
+    if (!n.domain().isEmpty()) throw unsupported(n);
+    String x = dataInput(n);
+    int[] in = shapes.get(x);
+    return switch (n.opType()) {
+      case "Conv" -> conv(n, x, in, body);
+      case "BatchNormalization" -> batchnorm(n, in, body);
+      case "Relu", "Sigmoid", "Tanh" -> layer(n, body, n.opType().toLowerCase(Locale.ROOT) + "()", in, null);
+      case "LeakyRelu" -> layer(n, body, "leaky_relu(slope = " + number(finite(n, "alpha", floatAttr(n, "alpha", 0.01f))) + ")", in, null);
+      case "MaxPool", "AveragePool" -> pool(n, null, null, in, body);
+      case "GlobalAveragePool" -> {
+        requireRank(n, in, 3);
+        yield layer(n, body, "global_avgpool()", new int[] {in[0], 1, 1}, null);
+      }
+      case "Flatten" -> {
+        if (intAttr(n, "axis", 1) != 1) throw unsupportedAttributes(n, "netc flattens from axis 1 (all but the batch)");
+        yield layer(n, body, "flatten()", new int[] {(int) size(in)}, null);
+      }
+      case "Reshape" -> reshape(n, in, body);
+      case "Gemm" -> gemm(n, in, body);
+      case "MatMul" -> matmul(n, in, body);
+      case "Softmax" -> {
+        requireRank(n, in, 1);
+        long axis = intAttr(n, "axis", model.opset() >= 13 ? -1 : 1);
+        if (axis != 1 && axis != -1) throw unsupportedAttributes(n, "netc's softmax is over the features of a flat input");
+        yield layer(n, body, "softmax()", in, null);
+      }
+      case "Dropout", "Identity" -> removed(n, x, body);
+      case "Pad" -> pad(n, x, in, body);
+      default -> throw unsupported(n);
+    };
+  }
+
+  /** The one input {@code n} computes on: its first, which must not be a constant. */
+  private String dataInput(OnnxNode n) {
+    if (n.inputs().isEmpty() || isConstant(n.inputs().get(0)) || !shapes.containsKey(n.inputs().get(0))) {
+      throw fail(node(n) + " does not take the network's running tensor as its first input");
+    }
+    if (n.outputs().isEmpty()) throw fail(node(n) + " has no output");
+    return n.inputs().get(0);
+  }
+
+  /** Writes {@code name: call // onnx: ...}, records the output's shape and the layer's weights. */
+  private String layer(OnnxNode n, Body body, String call, int[] outShape, Map<String, Tensor> weights) {
+    return layer(List.of(n), body, call, outShape, weights, null);
+  }
+
+  private String layer(List<OnnxNode> nodes, Body body, String call, int[] outShape, Map<String, Tensor> weights, String weightName) {
+    OnnxNode first = nodes.get(0), last = nodes.get(nodes.size() - 1);
+    for (int d : outShape) if (d <= 0) throw fail(node(first) + " gives an empty output " + dims(outShape));
+    String name = names.forNode(first, weightName);
+    body.lines.add(name + ": " + call + comment(nodes));
+    if (weights != null) weights.forEach((role, t) -> body.weights.put(name + "." + role, t));
+    body.layers++;
+    String out = last.outputs().get(0);
+    shapes.put(out, outShape);
+    return out;
+  }
+
+  private String removed(OnnxNode n, String x, Body body) {
+    for (int i = 1; i < n.outputs().size(); i++) {
+      if (!n.outputs().get(i).isEmpty() && consumers.containsKey(n.outputs().get(i))) {
+        throw unsupportedAttributes(n, "its mask output is used; netc runs inference only");
+      }
+    }
+    body.lines.add("// onnx: " + BadInputException.oneLine(n.name()) + " (" + BadInputException.oneLine(n.opType()) + ") removed: the identity at inference");
+    String out = n.outputs().get(0);
+    shapes.put(out, shapes.get(x));
+    return out;
+  }
+
+  /** Pad: only an empty one (as exporters put in front of an AveragePool) is expressible for now. */
+  /**
+   * Pad: an empty one is dropped; zeros around the height and width in front of an unpadded
+   * AveragePool (how torch exports AvgPool2d with count_include_pad=True) are that pool's padding,
+   * since netc's avgpool counts padded pixels in its divisor. Any other padding needs a layer the
+   * language does not have yet.
+   */
+  private String pad(OnnxNode n, String x, int[] in, Body body) {
+    String mode = stringAttr(n, "mode", "constant");
+    long[] pads = n.inputs().size() > 1 ? ints(n, n.inputs().get(1), "pads") : longsAttr(n, "pads", new long[0]);
+    if (Arrays.stream(pads).allMatch(p -> p == 0)) return removed(n, x, body);
+    boolean zeros = mode.equals("constant") && (n.inputs().size() < 3 || n.inputs().get(2).isEmpty() || isZero(n.inputs().get(2)));
+    boolean spatial = in.length == 3 && pads.length == 8 && pads[0] == 0 && pads[1] == 0 && pads[4] == 0 && pads[5] == 0
+        && pads[2] == pads[6] && pads[3] == pads[7] && pads[2] >= 0 && pads[3] >= 0;
+    List<OnnxNode> next = n.outputs().get(0).equals(output) ? List.of() : dataConsumers(n.outputs().get(0));
+    if (!zeros || !spatial || next.size() != 1 || !next.get(0).opType().equals("AveragePool")) {
+      throw unsupportedAttributes(n, "netc expresses a Pad only as an average pool's zero padding, symmetric in height and width (pads "
+          + Arrays.toString(pads) + ")");
+    }
+    if (!emitted.add(next.get(0))) throw fail(node(next.get(0)) + " is reached again from its own output: the graph has a cycle");
+    return pool(next.get(0), n, new long[] {pads[2], pads[3]}, in, body);
+  }
+
+  private boolean isZero(String name) {
+    OnnxTensor t = model.initializers().get(name);
+    if (t == null) return false;
+    if (t.floats() != null) for (float v : t.floats()) if (v != 0) return false;
+    if (t.longs() != null) for (long v : t.longs()) if (v != 0) return false;
+    return true;
+  }
+
+  private String conv(OnnxNode n, String x, int[] in, Body body) {
+    requireRank(n, in, 3);
+    OnnxTensor w = weight(n, 1, "weight", 4);
+    OnnxTensor b = n.inputs().size() > 2 && !n.inputs().get(2).isEmpty() ? weight(n, 2, "bias", 1) : null;
+    int out = w.shape()[0], kh = w.shape()[2], kw = w.shape()[3];
+    long groups = intAttr(n, "group", 1);
+    long[] strides = longsAttr(n, "strides", new long[] {1, 1}), dilations = longsAttr(n, "dilations", new long[] {1, 1});
+    long[] kernel = longsAttr(n, "kernel_shape", new long[] {kh, kw});
+    if (strides.length != 2 || dilations.length != 2 || kernel.length != 2 || kernel[0] != kh || kernel[1] != kw) {
+      throw unsupportedAttributes(n, "netc's conv is 2-d, with kernel_shape equal to the weight's " + kh + "x" + kw);
+    }
+    if (groups <= 0 || groups > in[0] || in[0] % groups != 0 || out % groups != 0 || (long) w.shape()[1] * groups != in[0]) {
+      throw fail(node(n) + ": weight " + dims(w.dims()) + " with group=" + groups + " does not fit " + in[0] + " input channels");
+    }
+    if (b != null && b.size() != out) throw fail(node(n) + ": bias has " + b.size() + " values for " + out + " output channels");
+    positive(n, strides, "strides");
+    positive(n, dilations, "dilations");
+    long[] pads = pads(n, in, kernel, strides, dilations);
+    int oh = outSize(in[1], kh, strides[0], pads[0], dilations[0]), ow = outSize(in[2], kw, strides[1], pads[1], dilations[1]);
+    StringBuilder call = new StringBuilder("conv(").append(out).append(", ").append(pair(kh, kw));
+    if (strides[0] != 1 || strides[1] != 1) call.append(", stride = ").append(pair(strides[0], strides[1]));
+    if (pads[0] != 0 || pads[1] != 0) call.append(", padding = ").append(pair(pads[0], pads[1]));
+    if (groups != 1) call.append(", groups = ").append(groups);
+    if (dilations[0] != 1 || dilations[1] != 1) call.append(", dilation = ").append(pair(dilations[0], dilations[1]));
+    if (b == null) call.append(", bias = false");
+    Map<String, Tensor> weights = new LinkedHashMap<>();
+    weights.put("weight", new Tensor(w.shape(), w.floats()));
+    if (b != null) weights.put("bias", new Tensor(new int[] {out}, b.floats()));
+    return layer(List.of(n), body, call.append(")").toString(), new int[] {out, oh, ow}, weights, n.inputs().get(1));
+  }
+
+  private String batchnorm(OnnxNode n, int[] in, Body body) {
+    requireRank(n, in, 3);
+    if (intAttr(n, "training_mode", 0) != 0 || n.outputs().size() > 1) throw unsupportedAttributes(n, "netc runs batch norm in inference mode");
+    Map<String, Tensor> weights = new LinkedHashMap<>();
+    String[] roles = {"weight", "bias", "running_mean", "running_var"};
+    for (int i = 0; i < roles.length; i++) {
+      OnnxTensor t = weight(n, i + 1, roles[i], -1);
+      if (t.size() != in[0]) throw fail(node(n) + ": " + roles[i] + " has " + t.size() + " values for " + in[0] + " channels");
+      weights.put(roles[i], new Tensor(new int[] {in[0]}, t.floats()));
+    }
+    float eps = floatAttr(n, "epsilon", 1e-5f);
+    if (!(eps > 0) || !Float.isFinite(eps)) throw unsupportedAttributes(n, "epsilon must be a positive number");
+    return layer(List.of(n), body, "batchnorm(eps = " + number(eps) + ")", in, weights, n.inputs().get(1));
+  }
+
+  /** MaxPool or AveragePool; {@code padNode} (or null) is a Pad in front that gave {@code prePad} [h, w] zeros. */
+  private String pool(OnnxNode n, OnnxNode padNode, long[] prePad, int[] in, Body body) {
+    requireRank(n, in, 3);
+    long[] kernel = longsAttr(n, "kernel_shape", null);
+    if (kernel == null || kernel.length != 2) throw unsupportedAttributes(n, "netc's pooling is 2-d with a kernel_shape");
+    long[] strides = longsAttr(n, "strides", new long[] {1, 1});
+    long[] dilations = longsAttr(n, "dilations", new long[] {1, 1});
+    if (intAttr(n, "ceil_mode", 0) != 0) throw unsupportedAttributes(n, "ceil_mode=1 is not supported yet");
+    if (strides.length != 2) throw unsupportedAttributes(n, "strides must have 2 values");
+    if (dilations.length != 2 || dilations[0] != 1 || dilations[1] != 1) throw unsupportedAttributes(n, "netc's pooling has no dilation");
+    if (intAttr(n, "storage_order", 0) != 0 || n.outputs().size() > 1) throw unsupportedAttributes(n, "netc's max pooling returns no indices");
+    boolean avg = n.opType().equals("AveragePool");
+    positive(n, strides, "strides");
+    positive(n, kernel, "kernel_shape");
+    long[] pads = pads(n, in, kernel, strides, dilations);
+    if (prePad != null) {
+      if (pads[0] != 0 || pads[1] != 0) throw unsupportedAttributes(n, "a padded pool behind a Pad");
+      pads = prePad;
+    }
+    if (avg && prePad == null && (pads[0] != 0 || pads[1] != 0) && intAttr(n, "count_include_pad", 0) == 0) {
+      throw unsupportedAttributes(n, "netc's avgpool counts the padding in the divisor (count_include_pad=1)");
+    }
+    int oh = outSize(in[1], kernel[0], strides[0], pads[0], 1), ow = outSize(in[2], kernel[1], strides[1], pads[1], 1);
+    String call = (avg ? "avgpool(" : "maxpool(") + pair(kernel[0], kernel[1]) + ", stride = " + pair(strides[0], strides[1])
+        + (pads[0] != 0 || pads[1] != 0 ? ", padding = " + pair(pads[0], pads[1]) : "") + ")";
+    return layer(padNode == null ? List.of(n) : List.of(padNode, n), body, call, new int[] {in[0], oh, ow}, null, null);
+  }
+
+  /** A Reshape to [batch, features] is a flatten; the target shape may be computed from Shape(x). */
+  private String reshape(OnnxNode n, int[] in, Body body) {
+    if (n.inputs().size() < 2) throw fail(node(n) + " has no shape input");
+    long[] target = shapeValues.value(n.inputs().get(1));
+    long features = size(in);
+    boolean batchFirst = target.length == 2 && (target[0] == ShapeValues.BATCH || target[0] == 0);
+    boolean flat = target.length == 2 && ((batchFirst && (target[1] == -1 || target[1] == features)) || (target[0] == -1 && target[1] == features));
+    if (!flat) {
+      throw unsupportedAttributes(n, "netc expresses a Reshape to [batch, " + features + "] (a flatten), not to " + ShapeValues.shown(target));
+    }
+    return layer(n, body, "flatten()", new int[] {(int) features}, null);
+  }
+
+  private String gemm(OnnxNode n, int[] in, Body body) {
+    requireRank(n, in, 1);
+    if (intAttr(n, "transA", 0) != 0) throw unsupportedAttributes(n, "transA=1 is not supported");
+    OnnxTensor b = weight(n, 1, "weight", 2);
+    boolean transB = intAttr(n, "transB", 0) != 0;
+    int out = transB ? b.shape()[0] : b.shape()[1], k = transB ? b.shape()[1] : b.shape()[0];
+    if (k != in[0]) throw fail(node(n) + ": weight " + dims(b.dims()) + (transB ? " (transB=1)" : "") + " does not fit " + in[0] + " input features");
+    float alpha = floatAttr(n, "alpha", 1f), beta = floatAttr(n, "beta", 1f);
+    float[] w = transB ? b.floats().clone() : transpose(b.floats(), k, out);
+    if (alpha != 1f) for (int i = 0; i < w.length; i++) w[i] *= alpha;
+    float[] bias = null;
+    if (n.inputs().size() > 2 && !n.inputs().get(2).isEmpty()) {
+      bias = biasVector(n, n.inputs().get(2), out);
+      if (beta != 1f) for (int i = 0; i < bias.length; i++) bias[i] *= beta;
+    }
+    return fc(List.of(n), body, w, bias, out, k, n.inputs().get(1));
+  }
+
+  /** MatMul by a [features, out] constant, with a following Add of a [out] constant as its bias. */
+  private String matmul(OnnxNode n, int[] in, Body body) {
+    requireRank(n, in, 1);
+    OnnxTensor b = weight(n, 1, "weight", 2);
+    int k = b.shape()[0], out = b.shape()[1];
+    if (k != in[0]) throw fail(node(n) + ": weight " + dims(b.dims()) + " does not fit " + in[0] + " input features");
+    List<OnnxNode> next = dataConsumers(n.outputs().get(0));
+    if (next.size() == 1 && next.get(0).opType().equals("Add") && next.get(0).inputs().size() == 2 && !n.outputs().get(0).equals(output)) {
+      OnnxNode add = next.get(0);
+      String other = add.inputs().get(0).equals(n.outputs().get(0)) ? add.inputs().get(1) : add.inputs().get(0);
+      if (isConstant(other)) {
+        emitted.add(add);
+        return fc(List.of(n, add), body, transpose(b.floats(), k, out), biasVector(add, other, out), out, k, n.inputs().get(1));
+      }
+    }
+    return fc(List.of(n), body, transpose(b.floats(), k, out), null, out, k, n.inputs().get(1));
+  }
+
+  private String fc(List<OnnxNode> nodes, Body body, float[] w, float[] bias, int out, int k, String weightName) {
+    Map<String, Tensor> weights = new LinkedHashMap<>();
+    weights.put("weight", new Tensor(new int[] {out, k}, w));
+    if (bias != null) weights.put("bias", new Tensor(new int[] {out}, bias));
+    return layer(nodes, body, "fc(" + out + (bias == null ? ", bias = false" : "") + ")", new int[] {out}, weights, weightName);
+  }
+
+  private float[] biasVector(OnnxNode n, String name, int out) {
+    OnnxTensor c = constant(n, name, "bias");
+    float[] v = new float[out];
+    if (c.size() == 1) Arrays.fill(v, c.floats()[0]);
+    else if (c.size() == out && (c.dims().length == 1 || (c.dims().length == 2 && c.dims()[0] == 1))) v = c.floats().clone();
+    else throw fail(node(n) + ": bias " + dims(c.dims()) + " does not fit " + out + " outputs");
+    return v;
+  }
+
+  // ---- input normalization -----------------------------------------------------------------------
+
+  /** y = (x - mean) / std per channel, from the nodes that computed it, and the tensor after them. */
+  private record Normalization(double[] mean, double[] std, List<OnnxNode> nodes, String out) {}
+
+  /**
+   * Leading Sub/Div/Mul/Add by per-channel constants compose to y = scale * x + shift, which is the
+   * input's (x - mean) / std with std = 1 / scale and mean = -shift / scale, when every scale is positive.
+   */
+  private Normalization normalization(String x) {
+    int c = shapes.get(x)[0];
+    double[] scale = new double[c], shift = new double[c];
+    Arrays.fill(scale, 1);
+    List<OnnxNode> nodes = new ArrayList<>();
+    String t = x;
+    while (!t.equals(output)) {
+      List<OnnxNode> next = dataConsumers(t);
+      if (next.size() != 1 || !Set.of("Sub", "Div", "Mul", "Add").contains(next.get(0).opType()) || next.get(0).inputs().size() != 2) break;
+      OnnxNode n = next.get(0);
+      boolean first = n.inputs().get(0).equals(t);
+      String other = n.inputs().get(first ? 1 : 0);
+      if (!isConstant(other) || (!first && (n.opType().equals("Sub") || n.opType().equals("Div")))) break;
+      double[] k = perChannel(other, c);
+      if (k == null) break;
+      for (int ch = 0; ch < c; ch++) {
+        switch (n.opType()) {
+          case "Sub" -> shift[ch] -= k[ch];
+          case "Add" -> shift[ch] += k[ch];
+          case "Mul" -> {
+            scale[ch] *= k[ch];
+            shift[ch] *= k[ch];
+          }
+          default -> {
+            scale[ch] /= k[ch];
+            shift[ch] /= k[ch];
+          }
+        }
+      }
+      nodes.add(n);
+      t = n.outputs().get(0);
+    }
+    if (nodes.isEmpty()) return null;
+    double[] mean = new double[c], std = new double[c];
+    for (int ch = 0; ch < c; ch++) {
+      if (!(scale[ch] > 0) || !Double.isFinite(scale[ch]) || !Double.isFinite(shift[ch])) {
+        throw fail(node(nodes.get(0)) + " and the nodes after it scale channel " + ch + " by " + scale[ch]
+            + "; netc's input normalization divides by a positive std");
+      }
+      std[ch] = 1 / scale[ch];
+      mean[ch] = -shift[ch] / scale[ch];
+      if (!Float.isFinite((float) std[ch]) || !Float.isFinite((float) mean[ch]) || (float) std[ch] <= 0) {
+        throw fail(node(nodes.get(0)) + " and the nodes after it make channel " + ch + "'s mean " + mean[ch] + " and std " + std[ch]
+            + ", outside float's range");
+      }
+    }
+    return new Normalization(mean, std, nodes, t);
+  }
+
+  /** A constant's values per channel ([C], [1, C, 1, 1], [C, 1, 1] or one value), or null if it is not such. */
+  private double[] perChannel(String name, int c) {
+    OnnxTensor t = model.initializers().get(name);
+    if (t == null || !t.isFloat()) return null;
+    long[] d = t.dims();
+    int channelAxis = d.length == 4 ? 1 : d.length == 3 ? 0 : d.length == 1 ? 0 : -1;
+    if (t.size() != 1 && (channelAxis < 0 || d[channelAxis] != c || t.size() != c)) return null;
+    double[] v = new double[c];
+    for (int ch = 0; ch < c; ch++) v[ch] = t.floats()[t.size() == 1 ? 0 : ch];
+    return v;
+  }
+
+  // ---- attributes and constants ------------------------------------------------------------------
+
+  private boolean isConstant(String name) {
+    return model.initializers().containsKey(name);
+  }
+
+  private OnnxTensor constant(OnnxNode n, String name, String role) {
+    OnnxTensor t = model.initializers().get(name);
+    if (t == null) throw fail(node(n) + ": its " + role + " " + OnnxReader.quote(name) + " is computed; netc needs a constant (an initializer)");
+    if (!t.isFloat()) throw fail(node(n) + ": its " + role + " " + OnnxReader.quote(name) + " is " + t.typeName() + ", not a float type");
+    return t;
+  }
+
+  /** Input {@code index} of {@code n}, a float constant of the given rank (-1: any, 1 value per channel). */
+  private OnnxTensor weight(OnnxNode n, int index, String role, int rank) {
+    if (n.inputs().size() <= index || n.inputs().get(index).isEmpty()) throw fail(node(n) + " has no " + role + " input");
+    OnnxTensor t = constant(n, n.inputs().get(index), role);
+    if (rank >= 0 && t.dims().length != rank) throw fail(node(n) + ": its " + role + " has shape " + dims(t.dims()) + ", expected rank " + rank);
+    return t;
+  }
+
+  private long[] ints(OnnxNode n, String name, String role) {
+    OnnxTensor t = model.initializers().get(name);
+    if (t == null || t.longs() == null) throw fail(node(n) + ": its " + role + " must be an integer constant");
+    return t.longs();
+  }
+
+  /**
+   * The [h, w] padding of a conv or pool: explicit pads [begin_h, begin_w, end_h, end_w], or those
+   * auto_pad implies (SAME_*: the output is ceil(in / stride)). Netc pads symmetrically, so pads
+   * whose begin and end differ are refused for now.
+   */
+  private long[] pads(OnnxNode n, int[] in, long[] kernel, long[] strides, long[] dilations) {
+    String autoPad = stringAttr(n, "auto_pad", "NOTSET");
+    long[] pads = longsAttr(n, "pads", new long[4]);
+    switch (autoPad) {
+      case "NOTSET" -> {}
+      case "VALID" -> pads = new long[4];
+      case "SAME_UPPER", "SAME_LOWER" -> {
+        pads = new long[4];
+        for (int i = 0; i < 2; i++) {
+          long out = (in[i + 1] + strides[i] - 1) / strides[i];
+          long total = Math.max(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - in[i + 1]);
+          long small = total / 2; // the odd pixel goes at the end for SAME_UPPER, at the beginning for SAME_LOWER
+          pads[i] = autoPad.equals("SAME_UPPER") ? small : total - small;
+          pads[i + 2] = total - pads[i];
+        }
+      }
+      default -> throw unsupportedAttributes(n, "unknown auto_pad " + autoPad);
+    }
+    if (pads.length != 4) throw unsupportedAttributes(n, "pads must have 4 values");
+    for (int i = 0; i < 2; i++) {
+      if (pads[i] < 0 || pads[i + 2] < 0) throw unsupportedAttributes(n, "negative padding");
+      if (pads[i] != pads[i + 2]) {
+        throw unsupportedAttributes(n, "asymmetric padding is not supported yet" + (autoPad.startsWith("SAME") ? " (here " + autoPad
+            + " pads " + Arrays.toString(pads) + ")" : ""));
+      }
+      if (pads[i] > Integer.MAX_VALUE / 4) throw unsupportedAttributes(n, "padding larger than any image");
+    }
+    return Arrays.copyOf(pads, 2);
+  }
+
+  private long intAttr(OnnxNode n, String key, long absent) {
+    OnnxAttribute a = n.attribute(key);
+    return a == null ? absent : a.i();
+  }
+
+  private float floatAttr(OnnxNode n, String key, float absent) {
+    OnnxAttribute a = n.attribute(key);
+    return a == null ? absent : a.f();
+  }
+
+  private String stringAttr(OnnxNode n, String key, String absent) {
+    OnnxAttribute a = n.attribute(key);
+    return a == null || a.s() == null ? absent : a.s();
+  }
+
+  private long[] longsAttr(OnnxNode n, String key, long[] absent) {
+    OnnxAttribute a = n.attribute(key);
+    return a == null || a.ints() == null ? absent : a.ints();
+  }
+
+  // ---- small helpers -----------------------------------------------------------------------------
+
+  private void requireRank(OnnxNode n, int[] in, int rank) {
+    if (in.length != rank) {
+      throw fail(node(n) + " takes a tensor of shape " + dims(in) + " per image; netc's " + n.opType() + " expects "
+          + (rank == 3 ? "channels x height x width" : "a flat vector (flatten first)"));
+    }
+  }
+
+  private void positive(OnnxNode n, long[] values, String what) {
+    for (long v : values) if (v <= 0 || v > Integer.MAX_VALUE) throw unsupportedAttributes(n, what + " must be positive");
+  }
+
+  private static int outSize(int in, long kernel, long stride, long pad, long dilation) {
+    long span = dilation * (kernel - 1) + 1;
+    long out = (in + 2 * pad - span) / stride + 1;
+    return in + 2 * pad < span ? 0 : (int) Math.min(out, Integer.MAX_VALUE);
+  }
+
+  private static float[] transpose(float[] a, int rows, int cols) {
+    float[] t = new float[a.length];
+    for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
+    return t;
+  }
+
+  private static long size(int[] shape) {
+    long n = 1;
+    for (int d : shape) n *= d;
+    return n;
+  }
+
+  private static String pair(long h, long w) {
+    return h == w ? Long.toString(h) : "[" + h + ", " + w + "]";
+  }
+
+  /**
+   * A finite number as the language reads it (digits '.' digits, an exponent; a minus sign in
+   * front): Java's shortest round-trip form of the float. Callers have checked it is finite.
+   */
+  private static String number(float v) {
+    return (v < 0 ? "-" : "") + Float.toString(Math.abs(v));
+  }
+
+  private float finite(OnnxNode n, String what, float v) {
+    if (!Float.isFinite(v)) throw unsupportedAttributes(n, what + " is not a finite number");
+    return v;
+  }
+
+  private static String list(double[] v) {
+    StringBuilder b = new StringBuilder("[");
+    for (int i = 0; i < v.length; i++) b.append(i == 0 ? "" : ", ").append(number((float) v[i]));
+    return b.append(']').toString();
+  }
+
+  private static String comment(List<OnnxNode> nodes) {
+    StringBuilder b = new StringBuilder("  // onnx: ");
+    for (int i = 0; i < nodes.size(); i++) {
+      b.append(i == 0 ? "" : ", ").append(nodes.get(i).name()).append(" (").append(nodes.get(i).opType()).append(')');
+    }
+    return BadInputException.oneLine(b.toString()); // a name with a line break must not end the comment
+  }
+
+  private static String dims(long[] d) {
+    StringBuilder b = new StringBuilder("[");
+    for (int i = 0; i < d.length; i++) b.append(i == 0 ? "" : ", ").append(d[i] < 0 ? "?" : Long.toString(d[i]));
+    return b.append(']').toString();
+  }
+
+  private static String dims(int[] d) {
+    return Arrays.toString(d);
+  }
+
+  private static String describe(List<OnnxNode> nodes) {
+    List<String> s = new ArrayList<>();
+    for (OnnxNode n : nodes) s.add(n == null ? "the output" : n.describe());
+    return String.join(", ", s);
+  }
+
+  private static String node(OnnxNode n) {
+    return "node " + n.describe();
+  }
+
+  private NetcException unsupported(OnnxNode n) {
+    return fail(node(n) + (n.domain().isEmpty() ? "" : " of domain " + OnnxReader.quote(n.domain())) + attributes(n)
+        + ": netc does not support this operator; it imports " + String.join(", ", SUPPORTED));
+  }
+
+  private NetcException unsupportedAttributes(OnnxNode n, String why) {
+    return fail(node(n) + attributes(n) + ": " + why);
+  }
+
+  private static String attributes(OnnxNode n) {
+    if (n.attributes().isEmpty()) return "";
+    List<String> s = new ArrayList<>();
+    for (OnnxAttribute a : n.attributes().values()) s.add(a.toString());
+    java.util.Collections.sort(s);
+    return " with " + String.join(", ", s);
+  }
+
+  private NetcException fail(String problem) {
+    return new NetcException(BadInputException.oneLine(model.fileName() + ": " + problem));
+  }
+}

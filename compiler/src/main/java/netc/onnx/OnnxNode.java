@@ -1,0 +1,23 @@
+package netc.onnx;
+
+import java.util.List;
+import java.util.Map;
+
+/** One node of an ONNX graph: its op, tensor names in and out (an empty name is an omitted optional input), attributes. */
+public record OnnxNode(String name, String opType, String domain, List<String> inputs, List<String> outputs,
+    Map<String, OnnxAttribute> attributes) {
+  public OnnxNode {
+    inputs = List.copyOf(inputs);
+    outputs = List.copyOf(outputs);
+    attributes = Map.copyOf(attributes);
+  }
+
+  public OnnxAttribute attribute(String key) {
+    return attributes.get(key);
+  }
+
+  /** The node as a message names it: {@code '/layer1/Conv' (Conv)}. */
+  public String describe() {
+    return "'" + name + "' (" + opType + ")";
+  }
+}

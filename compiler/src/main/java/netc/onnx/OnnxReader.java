@@ -1,0 +1,740 @@
+package netc.onnx;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.WireFormat;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import netc.ast.NetcException;
+import netc.runtime.BadInputException;
+
+/**
+ * Reads an ONNX model (a protobuf {@code ModelProto}) with protobuf-java's {@link CodedInputStream},
+ * decoding by hand the messages netc needs, with the field numbers of onnx.proto written below.
+ * Everything in the file is untrusted: every length is checked against the bytes that remain before
+ * anything is allocated from it (CodedInputStream does so for the bytes it reads, this class for the
+ * element counts of tensors), so a truncated or hostile file fails fast with one message naming the
+ * file, the place and the problem. Constant nodes become initializers, so later stages see one kind
+ * of constant.
+ */
+public final class OnnxReader {
+  /** protobuf messages are limited to 2 GiB; larger models keep their weights as external data. */
+  static final long MAX_MODEL_BYTES = Integer.MAX_VALUE - 8;
+  /** A tensor's elements must fit one Java array. */
+  static final long MAX_TENSOR_ELEMENTS = Integer.MAX_VALUE - 8;
+
+  // ModelProto
+  private static final int MODEL_IR_VERSION = 1, MODEL_GRAPH = 7, MODEL_OPSET_IMPORT = 8;
+  // OperatorSetIdProto
+  private static final int OPSET_DOMAIN = 1, OPSET_VERSION = 2;
+  // GraphProto
+  private static final int GRAPH_NODE = 1, GRAPH_INITIALIZER = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12,
+      GRAPH_SPARSE_INITIALIZER = 15;
+  // NodeProto
+  private static final int NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP_TYPE = 4, NODE_ATTRIBUTE = 5,
+      NODE_DOMAIN = 7;
+  // AttributeProto
+  private static final int ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_S = 4, ATTR_T = 5, ATTR_FLOATS = 7,
+      ATTR_INTS = 8, ATTR_TYPE = 20;
+  // TensorProto
+  private static final int TENSOR_DIMS = 1, TENSOR_DATA_TYPE = 2, TENSOR_FLOAT_DATA = 4, TENSOR_INT32_DATA = 5,
+      TENSOR_INT64_DATA = 7, TENSOR_NAME = 8, TENSOR_RAW_DATA = 9, TENSOR_DOUBLE_DATA = 10,
+      TENSOR_UINT64_DATA = 11, TENSOR_EXTERNAL_DATA = 13, TENSOR_DATA_LOCATION = 14;
+  private static final int LOCATION_EXTERNAL = 1;
+  // StringStringEntryProto
+  private static final int ENTRY_KEY = 1, ENTRY_VALUE = 2;
+  // ValueInfoProto, TypeProto, TypeProto.Tensor, TensorShapeProto, TensorShapeProto.Dimension
+  private static final int VALUE_NAME = 1, VALUE_TYPE = 2, TYPE_TENSOR = 1, TENSOR_TYPE_ELEM = 1,
+      TENSOR_TYPE_SHAPE = 2, SHAPE_DIM = 1, DIM_VALUE = 1;
+  // TensorProto.DataType
+  public static final int FLOAT = 1, UINT8 = 2, INT8 = 3, UINT16 = 4, INT16 = 5, INT32 = 6, INT64 = 7, STRING = 8,
+      BOOL = 9, FLOAT16 = 10, DOUBLE = 11, UINT32 = 12, UINT64 = 13, BFLOAT16 = 16;
+
+  private final Path path;
+  private final Path folder;
+  private String where = "the model";
+
+  private OnnxReader(Path path) {
+    this.path = path;
+    Path abs = path.toAbsolutePath().normalize();
+    this.folder = abs.getParent() == null ? abs : abs.getParent();
+  }
+
+  /** Reads {@code path}, with external data from files in its folder. */
+  public static OnnxModel read(Path path) {
+    OnnxReader reader = new OnnxReader(path);
+    return reader.readModel(reader.bytes());
+  }
+
+  /** Reads a model held in memory; external data would be looked for beside {@code path}. */
+  public static OnnxModel read(Path path, byte[] bytes) {
+    return new OnnxReader(path).readModel(bytes);
+  }
+
+  private byte[] bytes() {
+    try {
+      if (!Files.isRegularFile(path)) throw fail("cannot read the model: " + (Files.exists(path) ? "not a regular file" : "no such file"));
+      long size = Files.size(path);
+      if (size > MAX_MODEL_BYTES) {
+        throw fail(String.format("the model is %,d bytes; an ONNX file holds at most 2 GiB (larger models keep weights as external data)", size));
+      }
+      return Files.readAllBytes(path);
+    } catch (IOException e) {
+      throw fail("cannot read the model: " + e.getMessage());
+    }
+  }
+
+  private OnnxModel readModel(byte[] bytes) {
+    CodedInputStream in = CodedInputStream.newInstance(bytes);
+    in.enableAliasing(true); // raw_data views the file's bytes instead of copying them
+    try {
+      return model(in);
+    } catch (InvalidProtocolBufferException e) {
+      throw fail("not an ONNX model, or truncated: in " + where + " at byte " + in.getTotalBytesRead() + ": " + shortMessage(e));
+    } catch (IOException e) {
+      throw fail("cannot read " + where + ": " + e.getMessage());
+    }
+  }
+
+  /** protobuf's message, without its paragraph on what a truncation could mean. */
+  private static String shortMessage(InvalidProtocolBufferException e) {
+    String m = String.valueOf(e.getMessage());
+    if (m.startsWith("While parsing a protocol message, the input ended unexpectedly")) return "the data ends inside a field, or a length in it is wrong";
+    if (m.startsWith("CodedInputStream encountered an embedded string or message which claimed to have negative size")) return "a length is negative";
+    return m;
+  }
+
+  // ---- messages ----------------------------------------------------------------------------------
+
+  private OnnxModel model(CodedInputStream in) throws IOException {
+    Graph graph = null;
+    long opset = -1;
+    boolean irVersion = false;
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case MODEL_IR_VERSION -> {
+          expect(tag, WireFormat.WIRETYPE_VARINT, "ir_version");
+          in.readInt64();
+          irVersion = true;
+        }
+        case MODEL_GRAPH -> {
+          expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "graph");
+          where = "the graph";
+          int old = in.pushLimit(in.readRawVarint32());
+          graph = graph(in);
+          in.popLimit(old);
+        }
+        case MODEL_OPSET_IMPORT -> {
+          expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "opset_import");
+          int old = in.pushLimit(in.readRawVarint32());
+          long v = opset(in);
+          if (v >= 0) opset = v;
+          in.popLimit(old);
+        }
+        default -> skip(in, tag);
+      }
+    }
+    if (!irVersion || graph == null) throw fail("not an ONNX model (no " + (irVersion ? "graph" : "ir_version") + ")");
+    if (opset < 0) throw fail("the model imports no version of the default ONNX operator set (opset_import)");
+    return new OnnxModel(path, opset, graph.nodes, graph.initializers, graph.inputs, graph.outputs);
+  }
+
+  /** The version of the default domain ("" or "ai.onnx"), or -1 for another domain. */
+  private long opset(CodedInputStream in) throws IOException {
+    String domain = "";
+    long version = -1;
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case OPSET_DOMAIN -> domain = string(in, tag, "opset_import.domain");
+        case OPSET_VERSION -> {
+          expect(tag, WireFormat.WIRETYPE_VARINT, "opset_import.version");
+          version = in.readInt64();
+        }
+        default -> skip(in, tag);
+      }
+    }
+    return domain.isEmpty() || domain.equals("ai.onnx") ? version : -1;
+  }
+
+  /** The parts of a GraphProto netc uses. */
+  private static final class Graph {
+    final List<OnnxNode> nodes = new ArrayList<>();
+    final Map<String, OnnxTensor> initializers = new LinkedHashMap<>();
+    final List<OnnxModel.ValueInfo> inputs = new ArrayList<>();
+    final List<OnnxModel.ValueInfo> outputs = new ArrayList<>();
+  }
+
+  private Graph graph(CodedInputStream in) throws IOException {
+    Graph g = new Graph();
+    where = "the graph";
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      int field = WireFormat.getTagFieldNumber(tag);
+      if (field == GRAPH_SPARSE_INITIALIZER) throw fail("the graph has sparse initializers, which netc does not read");
+      if (field != GRAPH_NODE && field != GRAPH_INITIALIZER && field != GRAPH_INPUT && field != GRAPH_OUTPUT) {
+        skip(in, tag);
+        continue;
+      }
+      expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "graph field " + field);
+      int old = in.pushLimit(in.readRawVarint32());
+      switch (field) {
+        case GRAPH_NODE -> {
+          where = "node " + (g.nodes.size() + 1);
+          OnnxNode node = node(in);
+          if (node.opType().equals("Constant") && node.domain().isEmpty()) constant(node, g.initializers);
+          else g.nodes.add(node);
+        }
+        case GRAPH_INITIALIZER -> {
+          where = "initializer " + (g.initializers.size() + 1);
+          OnnxTensor t = tensor(in);
+          g.initializers.put(t.name(), t);
+        }
+        case GRAPH_INPUT -> g.inputs.add(valueInfo(in));
+        default -> g.outputs.add(valueInfo(in));
+      }
+      in.popLimit(old);
+    }
+    where = "the graph";
+    return g;
+  }
+
+  /** A Constant node's value, stored as an initializer under the node's output name. */
+  private void constant(OnnxNode node, Map<String, OnnxTensor> initializers) {
+    if (node.outputs().size() != 1) throw fail("Constant node " + quote(node.name()) + " has " + node.outputs().size() + " outputs, expected 1");
+    String out = node.outputs().get(0);
+    OnnxAttribute value = node.attribute("value");
+    OnnxAttribute a;
+    OnnxTensor t;
+    if (value != null && value.t() != null) {
+      OnnxTensor v = value.t();
+      t = new OnnxTensor(out, v.dims(), v.dataType(), v.floats(), v.longs());
+    } else if ((a = node.attribute("value_float")) != null) {
+      t = new OnnxTensor(out, new long[0], FLOAT, new float[] {a.f()}, null);
+    } else if ((a = node.attribute("value_floats")) != null && a.floats() != null) {
+      t = new OnnxTensor(out, new long[] {a.floats().length}, FLOAT, a.floats(), null);
+    } else if ((a = node.attribute("value_int")) != null) {
+      t = new OnnxTensor(out, new long[0], INT64, null, new long[] {a.i()});
+    } else if ((a = node.attribute("value_ints")) != null && a.ints() != null) {
+      t = new OnnxTensor(out, new long[] {a.ints().length}, INT64, null, a.ints());
+    } else {
+      throw fail("Constant node " + quote(node.name()) + " has no value netc reads (value, value_float(s), value_int(s)); it has "
+          + node.attributes().keySet());
+    }
+    initializers.put(out, t);
+  }
+
+  private OnnxNode node(CodedInputStream in) throws IOException {
+    List<String> inputs = new ArrayList<>(), outputs = new ArrayList<>();
+    String name = "", opType = null, domain = "";
+    Map<String, OnnxAttribute> attributes = new LinkedHashMap<>();
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case NODE_INPUT -> inputs.add(string(in, tag, "node input"));
+        case NODE_OUTPUT -> outputs.add(string(in, tag, "node output"));
+        case NODE_NAME -> {
+          name = string(in, tag, "node name");
+          where = "node " + quote(name);
+        }
+        case NODE_OP_TYPE -> opType = string(in, tag, "op_type");
+        case NODE_DOMAIN -> domain = string(in, tag, "node domain");
+        case NODE_ATTRIBUTE -> {
+          expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "attribute");
+          int old = in.pushLimit(in.readRawVarint32());
+          OnnxAttribute a = attribute(in);
+          in.popLimit(old);
+          attributes.put(a.name(), a);
+        }
+        default -> skip(in, tag);
+      }
+    }
+    if (opType == null) throw fail(where + " has no op_type");
+    if (domain.equals("ai.onnx")) domain = "";
+    return new OnnxNode(name, opType, domain, inputs, outputs, attributes);
+  }
+
+  private OnnxAttribute attribute(CodedInputStream in) throws IOException {
+    String name = "", s = null;
+    int type = 0;
+    float f = 0;
+    long i = 0;
+    OnnxTensor t = null;
+    FloatList floats = null;
+    LongList ints = null;
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case ATTR_NAME -> name = string(in, tag, "attribute name");
+        case ATTR_TYPE -> {
+          expect(tag, WireFormat.WIRETYPE_VARINT, "attribute type");
+          type = in.readEnum();
+        }
+        case ATTR_F -> {
+          expect(tag, WireFormat.WIRETYPE_FIXED32, "attribute f");
+          f = in.readFloat();
+        }
+        case ATTR_I -> {
+          expect(tag, WireFormat.WIRETYPE_VARINT, "attribute i");
+          i = in.readInt64();
+        }
+        case ATTR_S -> s = in.readBytes().toStringUtf8();
+        case ATTR_T -> {
+          expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "attribute t");
+          int old = in.pushLimit(in.readRawVarint32());
+          t = tensor(in);
+          in.popLimit(old);
+        }
+        case ATTR_FLOATS -> floats = floats(in, tag, floats == null ? new FloatList() : floats);
+        case ATTR_INTS -> ints = varints(in, tag, ints == null ? new LongList() : ints, false);
+        default -> skip(in, tag);
+      }
+    }
+    return new OnnxAttribute(name, type, f, i, s, t, floats == null ? null : floats.toArray(), ints == null ? null : ints.toArray());
+  }
+
+  private OnnxModel.ValueInfo valueInfo(CodedInputStream in) throws IOException {
+    String name = "";
+    int elem = 0;
+    LongList dims = new LongList();
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      int field = WireFormat.getTagFieldNumber(tag);
+      if (field == VALUE_NAME) {
+        name = string(in, tag, "value name");
+      } else if (field == VALUE_TYPE && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+        int old = in.pushLimit(in.readRawVarint32());
+        elem = typeProto(in, dims);
+        in.popLimit(old);
+      } else {
+        skip(in, tag);
+      }
+    }
+    return new OnnxModel.ValueInfo(name, elem, dims.toArray());
+  }
+
+  /** TypeProto: the tensor's element type; its dims are added to {@code dims} (-1 for a symbol). */
+  private int typeProto(CodedInputStream in, LongList dims) throws IOException {
+    int elem = 0;
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      if (WireFormat.getTagFieldNumber(tag) != TYPE_TENSOR || WireFormat.getTagWireType(tag) != WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+        skip(in, tag);
+        continue;
+      }
+      int old = in.pushLimit(in.readRawVarint32());
+      for (int t = in.readTag(); t != 0; t = in.readTag()) {
+        int field = WireFormat.getTagFieldNumber(t);
+        if (field == TENSOR_TYPE_ELEM && WireFormat.getTagWireType(t) == WireFormat.WIRETYPE_VARINT) {
+          elem = in.readEnum();
+        } else if (field == TENSOR_TYPE_SHAPE && WireFormat.getTagWireType(t) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+          int shapeLimit = in.pushLimit(in.readRawVarint32());
+          shape(in, dims);
+          in.popLimit(shapeLimit);
+        } else {
+          skip(in, t);
+        }
+      }
+      in.popLimit(old);
+    }
+    return elem;
+  }
+
+  private void shape(CodedInputStream in, LongList dims) throws IOException {
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      if (WireFormat.getTagFieldNumber(tag) != SHAPE_DIM || WireFormat.getTagWireType(tag) != WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+        skip(in, tag);
+        continue;
+      }
+      int old = in.pushLimit(in.readRawVarint32());
+      long value = -1;
+      for (int t = in.readTag(); t != 0; t = in.readTag()) {
+        if (WireFormat.getTagFieldNumber(t) == DIM_VALUE && WireFormat.getTagWireType(t) == WireFormat.WIRETYPE_VARINT) value = in.readInt64();
+        else skip(in, t);
+      }
+      in.popLimit(old);
+      dims.add(value);
+    }
+  }
+
+  // ---- tensors -----------------------------------------------------------------------------------
+
+  /** The fields of a TensorProto as stored, before their values are decoded. */
+  private static final class RawTensor {
+    String name = "";
+    int dataType;
+    final LongList dims = new LongList();
+    ByteString raw;
+    FloatList floatData;
+    LongList intData;
+    double[] doubleData;
+    final Map<String, String> external = new LinkedHashMap<>();
+    boolean externalLocation;
+  }
+
+  private OnnxTensor tensor(CodedInputStream in) throws IOException {
+    RawTensor r = new RawTensor();
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case TENSOR_DIMS -> varints(in, tag, r.dims, false);
+        case TENSOR_DATA_TYPE -> {
+          expect(tag, WireFormat.WIRETYPE_VARINT, "data_type");
+          r.dataType = in.readInt32();
+        }
+        case TENSOR_NAME -> {
+          r.name = string(in, tag, "tensor name");
+          where = "tensor " + quote(r.name);
+        }
+        case TENSOR_RAW_DATA -> {
+          expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "raw_data");
+          r.raw = in.readBytes();
+        }
+        case TENSOR_FLOAT_DATA -> r.floatData = floats(in, tag, r.floatData == null ? new FloatList() : r.floatData);
+        case TENSOR_INT32_DATA, TENSOR_INT64_DATA, TENSOR_UINT64_DATA ->
+            r.intData = varints(in, tag, r.intData == null ? new LongList() : r.intData, WireFormat.getTagFieldNumber(tag) == TENSOR_INT32_DATA);
+        case TENSOR_DOUBLE_DATA -> r.doubleData = doubles(in, tag, r.doubleData);
+        case TENSOR_EXTERNAL_DATA -> {
+          expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "external_data");
+          int old = in.pushLimit(in.readRawVarint32());
+          entry(in, r.external);
+          in.popLimit(old);
+        }
+        case TENSOR_DATA_LOCATION -> {
+          expect(tag, WireFormat.WIRETYPE_VARINT, "data_location");
+          r.externalLocation = in.readEnum() == LOCATION_EXTERNAL;
+        }
+        default -> skip(in, tag);
+      }
+    }
+    return decode(r);
+  }
+
+  private void entry(CodedInputStream in, Map<String, String> into) throws IOException {
+    String key = "", value = "";
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case ENTRY_KEY -> key = string(in, tag, "external_data key");
+        case ENTRY_VALUE -> value = string(in, tag, "external_data value");
+        default -> skip(in, tag);
+      }
+    }
+    into.put(key, value);
+  }
+
+  /** The tensor's values, after checking that its dims and its data agree. */
+  private OnnxTensor decode(RawTensor r) {
+    String what = "tensor " + quote(r.name);
+    long[] dims = r.dims.toArray();
+    long count = elements(dims, what);
+    int size = elementSize(r.dataType);
+    if (size == 0) return new OnnxTensor(r.name, dims, r.dataType, null, null); // strings and the like: no values needed
+    if (count * size > MAX_MODEL_BYTES) throw fail(what + " has dims " + java.util.Arrays.toString(dims) + ": more than 2 GiB of data");
+    ByteBuffer bytes = null;
+    if (r.externalLocation) bytes = external(r, count * size, what);
+    else if (r.raw != null) bytes = r.raw.asReadOnlyByteBuffer();
+    if (bytes != null) {
+      if (bytes.remaining() != count * size) {
+        throw fail(what + " has " + bytes.remaining() + " bytes of data, but its dims " + java.util.Arrays.toString(dims) + " of "
+            + typeName(r.dataType) + " need " + count * size);
+      }
+      return fromBytes(r, dims, bytes.order(ByteOrder.LITTLE_ENDIAN), (int) count);
+    }
+    return fromTyped(r, dims, (int) count, what);
+  }
+
+  /** The product of the dims, refused when a dim is negative or the product exceeds one array. */
+  private long elements(long[] dims, String what) {
+    long count = 1;
+    for (long d : dims) {
+      if (d < 0) throw fail(what + " has a negative dim " + d);
+      if (d != 0 && count > MAX_TENSOR_ELEMENTS / d) {
+        throw fail(what + " has dims " + java.util.Arrays.toString(dims) + ": more than " + MAX_TENSOR_ELEMENTS + " elements");
+      }
+      count *= d;
+    }
+    return count;
+  }
+
+  private OnnxTensor fromBytes(RawTensor r, long[] dims, ByteBuffer b, int count) {
+    switch (r.dataType) {
+      case FLOAT, FLOAT16, BFLOAT16, DOUBLE -> {
+        float[] v = new float[count];
+        for (int k = 0; k < count; k++) {
+          v[k] = switch (r.dataType) {
+            case FLOAT -> b.getFloat();
+            case FLOAT16 -> halfToFloat(b.getShort());
+            case BFLOAT16 -> Float.intBitsToFloat((b.getShort() & 0xffff) << 16);
+            default -> (float) b.getDouble();
+          };
+        }
+        return new OnnxTensor(r.name, dims, r.dataType, v, null);
+      }
+      default -> {
+        long[] v = new long[count];
+        for (int k = 0; k < count; k++) {
+          v[k] = switch (r.dataType) {
+            case INT64, UINT64 -> b.getLong();
+            case INT32 -> b.getInt();
+            case UINT32 -> b.getInt() & 0xffffffffL;
+            case INT16 -> b.getShort();
+            case UINT16 -> b.getShort() & 0xffff;
+            case INT8 -> b.get();
+            default -> b.get() & 0xff; // UINT8, BOOL
+          };
+        }
+        return new OnnxTensor(r.name, dims, r.dataType, null, v);
+      }
+    }
+  }
+
+  private OnnxTensor fromTyped(RawTensor r, long[] dims, int count, String what) {
+    boolean isFloat = r.dataType == FLOAT || r.dataType == DOUBLE || r.dataType == FLOAT16 || r.dataType == BFLOAT16;
+    int present = r.dataType == FLOAT ? size(r.floatData) : r.dataType == DOUBLE ? (r.doubleData == null ? 0 : r.doubleData.length) : size(r.intData);
+    if (present != count) {
+      throw fail(what + " has " + present + " values, but its dims " + java.util.Arrays.toString(dims) + " hold " + count);
+    }
+    if (!isFloat) return new OnnxTensor(r.name, dims, r.dataType, null, count == 0 ? new long[0] : r.intData.toArray());
+    float[] v = new float[count];
+    for (int k = 0; k < count; k++) {
+      v[k] = switch (r.dataType) {
+        case FLOAT -> r.floatData.get(k);
+        case DOUBLE -> (float) r.doubleData[k];
+        case FLOAT16 -> halfToFloat((short) r.intData.get(k)); // int32_data holds the 16 bits
+        default -> Float.intBitsToFloat(((int) r.intData.get(k) & 0xffff) << 16);
+      };
+    }
+    return new OnnxTensor(r.name, dims, r.dataType, v, null);
+  }
+
+  private static int size(FloatList l) {
+    return l == null ? 0 : l.size;
+  }
+
+  private static int size(LongList l) {
+    return l == null ? 0 : l.size;
+  }
+
+  /**
+   * External data: {@code location} names a file relative to the model's folder, and must stay in
+   * it (a model from elsewhere must not make netc read {@code /etc/shadow} into a weight); {@code
+   * offset} and {@code length} must lie inside that file.
+   */
+  private ByteBuffer external(RawTensor r, long needed, String what) {
+    String location = r.external.get("location");
+    if (location == null || location.isEmpty()) throw fail(what + " is stored as external data but names no location");
+    Path file;
+    try {
+      Path written = Path.of(location);
+      if (written.isAbsolute() || location.startsWith("/") || location.startsWith("\\")) {
+        throw fail(what + ": external data location " + quote(location) + " is an absolute path; it must be relative to the model's folder");
+      }
+      file = folder.resolve(written).normalize();
+    } catch (InvalidPathException e) {
+      throw fail(what + ": external data location " + quote(location) + " is not a valid path");
+    }
+    if (!file.startsWith(folder)) throw fail(what + ": external data location " + quote(location) + " leaves the model's folder");
+    long offset = number(r.external, "offset", 0, what);
+    try {
+      if (!Files.isRegularFile(file)) throw fail(what + ": external data file " + quote(location) + " not found beside the model");
+      if (!file.toRealPath().startsWith(folder.toRealPath())) {
+        throw fail(what + ": external data location " + quote(location) + " leads out of the model's folder through a link");
+      }
+      long fileSize = Files.size(file);
+      long length = number(r.external, "length", Math.max(0, fileSize - offset), what);
+      if (offset > fileSize || length > fileSize - offset) {
+        throw fail(what + ": external data " + quote(location) + " offset " + offset + " length " + length + " lies beyond its end (" + fileSize + " bytes)");
+      }
+      if (length != needed) {
+        throw fail(what + ": external data has " + length + " bytes, but its dims " + java.util.Arrays.toString(r.dims.toArray())
+            + " of " + typeName(r.dataType) + " need " + needed);
+      }
+      ByteBuffer b = ByteBuffer.allocate((int) length); // == needed, checked below 2 GiB and inside the file
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        while (b.hasRemaining()) {
+          if (ch.read(b, offset + b.position()) < 0) throw fail(what + ": external data file " + quote(location) + " ended early");
+        }
+      }
+      return b.flip();
+    } catch (IOException e) {
+      throw fail(what + ": cannot read external data " + quote(location) + ": " + e.getMessage());
+    }
+  }
+
+  private long number(Map<String, String> entries, String key, long absent, String what) {
+    String v = entries.get(key);
+    if (v == null) return absent;
+    try {
+      long n = Long.parseLong(v.trim());
+      if (n < 0) throw new NumberFormatException();
+      return n;
+    } catch (NumberFormatException e) {
+      throw fail(what + ": external data " + key + " " + quote(v) + " is not a non-negative integer");
+    }
+  }
+
+  /** Bytes per element, or 0 for types whose values netc never reads (strings, complex numbers). */
+  private int elementSize(int type) {
+    return switch (type) {
+      case FLOAT, INT32, UINT32 -> 4;
+      case DOUBLE, INT64, UINT64 -> 8;
+      case FLOAT16, BFLOAT16, INT16, UINT16 -> 2;
+      case INT8, UINT8, BOOL -> 1;
+      default -> 0;
+    };
+  }
+
+  // ---- wire-level helpers ------------------------------------------------------------------------
+
+  private void expect(int tag, int wireType, String field) throws InvalidProtocolBufferException {
+    if (WireFormat.getTagWireType(tag) != wireType) {
+      throw new InvalidProtocolBufferException(field + " has wire type " + WireFormat.getTagWireType(tag) + ", expected " + wireType);
+    }
+  }
+
+  private String string(CodedInputStream in, int tag, String field) throws IOException {
+    expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, field);
+    return in.readStringRequireUtf8();
+  }
+
+  /**
+   * Skips a field netc does not use. Groups (deprecated, never in ONNX) are refused rather than
+   * skipped: skipping nested groups recurses, and a file of nested group tags would exhaust the stack.
+   */
+  private void skip(CodedInputStream in, int tag) throws IOException {
+    int type = WireFormat.getTagWireType(tag);
+    if (type == WireFormat.WIRETYPE_START_GROUP || type == WireFormat.WIRETYPE_END_GROUP) {
+      throw new InvalidProtocolBufferException("field " + WireFormat.getTagFieldNumber(tag) + " is a group, which ONNX never uses");
+    }
+    if (!in.skipField(tag)) throw new InvalidProtocolBufferException("unexpected end-group tag");
+  }
+
+  /** A repeated float field, packed or not. */
+  private FloatList floats(CodedInputStream in, int tag, FloatList into) throws IOException {
+    if (WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_FIXED32) {
+      into.add(in.readFloat());
+      return into;
+    }
+    expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "repeated float");
+    int length = in.readRawVarint32();
+    if (length % 4 != 0) throw new InvalidProtocolBufferException("packed floats of " + length + " bytes, not a multiple of 4");
+    int old = in.pushLimit(length); // checks the length against the bytes that remain
+    while (in.getBytesUntilLimit() > 0) into.add(in.readFloat());
+    in.popLimit(old);
+    return into;
+  }
+
+  private double[] doubles(CodedInputStream in, int tag, double[] before) throws IOException {
+    List<Double> values = new ArrayList<>();
+    if (before != null) for (double d : before) values.add(d);
+    if (WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_FIXED64) {
+      values.add(in.readDouble());
+    } else {
+      expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "repeated double");
+      int old = in.pushLimit(in.readRawVarint32());
+      while (in.getBytesUntilLimit() > 0) values.add(in.readDouble());
+      in.popLimit(old);
+    }
+    double[] out = new double[values.size()];
+    for (int k = 0; k < out.length; k++) out[k] = values.get(k);
+    return out;
+  }
+
+  /** A repeated varint field, packed or not; int32 values are sign-extended as protobuf writes them. */
+  private LongList varints(CodedInputStream in, int tag, LongList into, boolean int32) throws IOException {
+    if (WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_VARINT) {
+      into.add(int32 ? in.readInt32() : in.readInt64());
+      return into;
+    }
+    expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "repeated integer");
+    int old = in.pushLimit(in.readRawVarint32());
+    while (in.getBytesUntilLimit() > 0) into.add(int32 ? in.readInt32() : in.readInt64());
+    in.popLimit(old);
+    return into;
+  }
+
+  /** A growable float array: values arrive one by one, their count known only at the end. */
+  private static final class FloatList {
+    float[] a = new float[16];
+    int size;
+
+    void add(float v) {
+      if (size == a.length) a = java.util.Arrays.copyOf(a, a.length * 2);
+      a[size++] = v;
+    }
+
+    float get(int k) {
+      return a[k];
+    }
+
+    float[] toArray() {
+      return java.util.Arrays.copyOf(a, size);
+    }
+  }
+
+  /** A growable long array. */
+  private static final class LongList {
+    long[] a = new long[16];
+    int size;
+
+    void add(long v) {
+      if (size == a.length) a = java.util.Arrays.copyOf(a, a.length * 2);
+      a[size++] = v;
+    }
+
+    long get(int k) {
+      return a[k];
+    }
+
+    long[] toArray() {
+      return java.util.Arrays.copyOf(a, size);
+    }
+  }
+
+  static float halfToFloat(short h) {
+    int bits = h & 0xffff;
+    int sign = (bits & 0x8000) << 16;
+    int exp = (bits >>> 10) & 0x1f;
+    int mant = bits & 0x3ff;
+    if (exp == 0x1f) return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+    if (exp == 0) {
+      float v = mant * 0x1p-24f; // subnormal (or zero)
+      return sign != 0 ? -v : v;
+    }
+    return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+  }
+
+  /** TensorProto.DataType's name. */
+  static String typeName(int type) {
+    return switch (type) {
+      case FLOAT -> "float32";
+      case UINT8 -> "uint8";
+      case INT8 -> "int8";
+      case UINT16 -> "uint16";
+      case INT16 -> "int16";
+      case INT32 -> "int32";
+      case INT64 -> "int64";
+      case STRING -> "string";
+      case BOOL -> "bool";
+      case FLOAT16 -> "float16";
+      case DOUBLE -> "float64";
+      case UINT32 -> "uint32";
+      case UINT64 -> "uint64";
+      case BFLOAT16 -> "bfloat16";
+      default -> "data type " + type;
+    };
+  }
+
+  /** A name from the file, quoted for a one-line message. */
+  static String quote(String s) {
+    return "'" + BadInputException.oneLine(s) + "'";
+  }
+
+  private NetcException fail(String problem) {
+    return new NetcException(BadInputException.oneLine(path + ": " + problem));
+  }
+}

@@ -1,0 +1,157 @@
+package netc.cli;
+
+import static netc.cli.SummaryTest.netc;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import netc.runtime.Tensor;
+import netc.runtime.io.Npy;
+import netc.runtime.io.Safetensors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * ONNX models through the command line, against torch's outputs (committed by
+ * weights/make_onnx_fixtures.py): compile then run the jar at batch 1 and 2, the reference
+ * interpreter, import to files and run those. The tolerance is the issue's, 1e-4 x max|logit|:
+ * float32 sums over at most a few hundred terms per layer, in another order than torch's, differ by
+ * far less, while a wrong weight layout, pad or normalization is off by whole units.
+ */
+class OnnxCommandsTest {
+  static final Path FIXTURES = Path.of("../weights/fixtures/onnx");
+  static final double TOLERANCE = 1e-4;
+
+  @TempDir Path dir;
+
+  private static Path fixture(String file) {
+    return FIXTURES.resolve(file);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"resnet_basic", "resnet_bottle", "misc"})
+  void compiledJarMatchesTorchAtBatchOneAndTwo(String model) throws IOException {
+    Path jar = dir.resolve(model + ".jar");
+    Object[] r = netc("compile", fixture(model + ".onnx").toString(), "-o", jar.toString());
+    assertEquals(0, r[0], (String) r[2]);
+    assertFalse(((String) r[1]).contains("synthetic"), "an ONNX model carries its weights: " + r[1]);
+    Tensor x2 = Npy.read(fixture(model + "_input.npy"));
+    Path in1 = dir.resolve("x1.npy"), in2 = fixture(model + "_input.npy");
+    Npy.write(in1, new Tensor(new int[] {1, 3, 32, 32}, Arrays.copyOf(x2.data(), 3 * 32 * 32)));
+    assertMatches(model, "_logits_b1.npy", run(jar.toString(), in1));
+    assertMatches(model, "_logits_b2.npy", run(jar.toString(), in2));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"resnet_basic", "misc"})
+  void referenceInterpreterMatchesTorch(String model) throws IOException {
+    assertMatches(model, "_logits_b2.npy", run(fixture(model + ".onnx").toString(), fixture(model + "_input.npy"), "--reference"));
+  }
+
+  /**
+   * The example ResNet-18's own ONNX export, imported, gives the outputs of examples/resnet18.net
+   * run with the same weights (and both give torch's). The export folds batch norms into the convs,
+   * the spec keeps them: the two differ by rounding only.
+   */
+  @Test
+  void theExampleResNetsExportImportsToTheSpecsOutputs() throws IOException {
+    Path input = fixture("resnet18_w4_s32_input.npy");
+    Tensor fromOnnx = run(fixture("resnet18_w4_s32.onnx").toString(), input, "--reference");
+    Tensor fromSpec = run("../examples/resnet18.net", input, "--reference", "-D", "width=4", "-D", "size=32", "-D", "classes=10",
+        "--weights", fixture("resnet18_w4_s32.safetensors").toString());
+    assertMatches("resnet18_w4_s32", "_logits.npy", fromOnnx);
+    assertMatches("resnet18_w4_s32", "_logits.npy", fromSpec);
+    assertTrue(fromOnnx.maxAbsDiff(fromSpec) <= TOLERANCE * fromSpec.maxAbs(), "import vs spec: " + fromOnnx.maxAbsDiff(fromSpec));
+  }
+
+  /** import writes a spec and its weights that, run as any spec, give torch's outputs. */
+  @Test
+  void importWritesASpecAndWeightsThatRunAsTorch() throws IOException {
+    Path spec = dir.resolve("basic.net");
+    Object[] r = netc("import", fixture("resnet_basic.onnx").toString(), "-o", spec.toString());
+    assertEquals(0, r[0], (String) r[2]);
+    Path weights = dir.resolve("basic.safetensors");
+    assertTrue(Files.exists(weights), "weights beside the spec: " + r[1]);
+    String text = Files.readString(spec);
+    assertTrue(text.contains("input(3, 32, 32, mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225])"), text);
+    assertTrue(text.contains("model_layer1_0_conv1: conv(8, 3, padding = 1)  // onnx: /model/layer1/layer1.0/conv1/Conv (Conv)"), text);
+    assertTrue(text.contains("} shortcut model_layer2_0_shortcut {"), text);
+    assertTrue(Safetensors.read(weights).entries().containsKey("model_layer2_0_shortcut.model_layer2_0_downsample_0.weight"));
+    Path y = dir.resolve("y.npy");
+    r = netc("run", spec.toString(), "--weights", weights.toString(), "--input", fixture("resnet_basic_input.npy").toString(),
+        "--output", y.toString(), "--reference");
+    assertEquals(0, r[0], (String) r[2]);
+    assertMatches("resnet_basic", "_logits_b2.npy", Npy.read(y));
+  }
+
+  @Test
+  void summaryAndInspectTakeAnOnnxModel() {
+    Object[] r = netc("summary", fixture("misc.onnx").toString());
+    assertEquals(0, r[0], (String) r[2]);
+    assertTrue(((String) r[1]).contains("matmul"), (String) r[1]);
+    r = netc("inspect", fixture("resnet_bottle.onnx").toString());
+    assertEquals(0, r[0], (String) r[2]);
+  }
+
+  @Test
+  void anUnsupportedOperatorIsOneMessageAndNoJar() {
+    Path jar = dir.resolve("u.jar");
+    Object[] r = netc("compile", fixture("unsupported.onnx").toString(), "-o", jar.toString());
+    assertEquals(1, r[0]);
+    String err = (String) r[2];
+    assertTrue(err.startsWith("netc compile: " + fixture("unsupported.onnx") + ": node '/Elu' (Elu) with alpha=1.0: netc does not support this operator; it imports Conv, BatchNormalization,"), err);
+    assertEquals(1, err.lines().count(), err);
+    assertFalse(Files.exists(jar));
+  }
+
+  @Test
+  void importNeverOverwritesTheModel() throws IOException {
+    Path model = dir.resolve("m.onnx");
+    Files.copy(fixture("misc.onnx"), model);
+    Object[] r = netc("import", model.toString(), "-o", dir.resolve("m.net").toString(), "--weights-out", model.toString());
+    assertEquals(2, r[0]);
+    assertTrue(((String) r[2]).contains("would overwrite the model being imported"), (String) r[2]);
+    assertArrayEquals(Files.readAllBytes(fixture("misc.onnx")), Files.readAllBytes(model));
+  }
+
+  /** The first complaint: a model not named .onnx was read as a spec ("not a spec file"). */
+  @Test
+  void aModelIsRecognizedByItsContentToo() throws IOException {
+    Path model = dir.resolve("misc.bin");
+    Files.copy(fixture("misc.onnx"), model);
+    Object[] r = netc("summary", model.toString());
+    assertEquals(0, r[0], (String) r[2]);
+    assertTrue(((String) r[1]).contains("matmul"), (String) r[1]);
+  }
+
+  @Test
+  void importRefusesWhatIsNotOnnx() {
+    Object[] r = netc("import", "../examples/resnet18.net", "-o", dir.resolve("x.net").toString());
+    assertEquals(2, r[0]);
+    assertTrue(((String) r[2]).contains("expects an ONNX model"), (String) r[2]);
+  }
+
+  private Tensor run(String model, Path input, String... extra) throws IOException {
+    Path y = dir.resolve("y" + System.nanoTime() + ".npy");
+    String[] args = {"run", model, "--input", input.toString(), "--output", y.toString()};
+    String[] all = Arrays.copyOf(args, args.length + extra.length);
+    System.arraycopy(extra, 0, all, args.length, extra.length);
+    Object[] r = netc(all);
+    assertEquals(0, r[0], (String) r[2]);
+    return Npy.read(y);
+  }
+
+  private static void assertMatches(String model, String logits, Tensor actual) {
+    Tensor expected = Npy.read(fixture(model + logits));
+    assertArrayEquals(expected.shape(), actual.shape());
+    double err = actual.maxAbsDiff(expected), scale = expected.maxAbs();
+    assertTrue(err <= TOLERANCE * scale, model + logits + ": max error " + err + " vs max|logit| " + scale);
+  }
+}

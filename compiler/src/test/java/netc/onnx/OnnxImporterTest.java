@@ -1,0 +1,242 @@
+package netc.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import netc.ast.NetcException;
+import netc.ast.SpecLoader;
+import netc.ir.Graph;
+import netc.ir.GraphBuilder;
+import netc.ir.Op;
+import org.junit.jupiter.api.Test;
+
+/** The importer on hand-made graphs: the spec it writes, and one message naming the node for what it cannot express. */
+class OnnxImporterTest {
+  private static final Path FILE = Path.of("m.onnx");
+
+  /** A graph x[2, 4, 4] -> nodes -> y, with the given initializers. */
+  private static OnnxImporter.Result translate(List<byte[]> nodes, List<byte[]> initializers) {
+    return OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(OnnxBytes.graph(nodes, initializers, 2, 4, 4))));
+  }
+
+  private static String error(List<byte[]> nodes, List<byte[]> initializers) {
+    NetcException e = assertThrows(NetcException.class, () -> translate(nodes, initializers));
+    assertTrue(e.getMessage().startsWith("m.onnx: "), e.getMessage());
+    assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+    return e.getMessage();
+  }
+
+  private static Graph build(OnnxImporter.Result r) {
+    return GraphBuilder.build(SpecLoader.fromText("imported", r.spec()), Map.of());
+  }
+
+  private static byte[] conv(String name, String in, String out, String weight, byte[]... attributes) {
+    return OnnxBytes.node(name, "Conv", List.of(in, weight), List.of(out), attributes);
+  }
+
+  private static byte[] weight(String name, int out, int in, int k) {
+    float[] v = new float[out * in * k * k];
+    for (int i = 0; i < v.length; i++) v[i] = i * 0.01f;
+    return OnnxBytes.floats(name, new long[] {out, in, k, k}, v);
+  }
+
+  @Test
+  void asymmetricPaddingNamesTheNode() {
+    String e = error(List.of(conv("/c/Conv", "x", "y", "w", OnnxBytes.ints("pads", 0, 0, 1, 1))), List.of(weight("w", 2, 2, 3)));
+    assertEquals("m.onnx: node '/c/Conv' (Conv) with pads=[0, 0, 1, 1]: asymmetric padding is not supported yet", e);
+  }
+
+  @Test
+  void ceilModeIsRefused() {
+    byte[] pool = OnnxBytes.node("p", "MaxPool", List.of("x"), List.of("y"), OnnxBytes.ints("kernel_shape", 2, 2),
+        OnnxBytes.integer("ceil_mode", 1));
+    assertEquals("m.onnx: node 'p' (MaxPool) with ceil_mode=1, kernel_shape=[2, 2]: ceil_mode=1 is not supported yet", error(List.of(pool), List.of()));
+  }
+
+  @Test
+  void aForkIntoThreePathsIsRefused() {
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("a", "Relu", List.of("x"), List.of("a")),
+        OnnxBytes.node("b", "Sigmoid", List.of("x"), List.of("b")),
+        OnnxBytes.node("c", "Tanh", List.of("x"), List.of("c")));
+    assertTrue(error(nodes, List.of()).endsWith("tensor 'x' feeds 3 nodes ('a' (Relu), 'b' (Sigmoid), 'c' (Tanh)); "
+        + "netc's language expresses a fork into two paths joined by Add"));
+  }
+
+  @Test
+  void aResidualWithAnIdentityShortcut() {
+    List<byte[]> nodes = List.of(
+        conv("/blk/conv/Conv", "x", "c", "w", OnnxBytes.ints("pads", 1, 1, 1, 1)),
+        OnnxBytes.node("/blk/relu/Relu", "Relu", List.of("c"), List.of("r")),
+        OnnxBytes.node("/blk/Add", "Add", List.of("x", "r"), List.of("y")));
+    OnnxImporter.Result r = translate(nodes, List.of(weight("w", 2, 2, 3)));
+    assertEquals("""
+        input(2, 4, 4)
+
+        residual {  // onnx: /blk/Add (Add)
+            blk_conv: conv(2, 3, padding = 1, bias = false)  // onnx: /blk/conv/Conv (Conv)
+            blk_relu: relu()  // onnx: /blk/relu/Relu (Relu)
+        }
+        """, r.spec().substring(r.spec().indexOf('\n') + 1));
+    Graph g = build(r);
+    assertEquals(Op.ADD, g.output().op());
+  }
+
+  @Test
+  void aShortcutThatKeepsTheShapeIsRefused() {
+    // netc's residual takes its shortcut only where the main path changes the shape: it would be skipped
+    List<byte[]> nodes = List.of(
+        conv("main", "x", "m", "w"),
+        conv("side", "x", "s", "v"),
+        OnnxBytes.node("join", "Add", List.of("m", "s"), List.of("y")));
+    String e = error(nodes, List.of(weight("w", 2, 2, 1), weight("v", 2, 2, 1)));
+    assertTrue(e.endsWith("node 'join' (Add): its shortcut path has layers but keeps the shape [2, 4, 4]; "
+        + "netc's residual takes its shortcut only where the main path changes the shape"), e);
+  }
+
+  @Test
+  void gemmWithoutTransBIsTransposedAndScaled() {
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("f", "Flatten", List.of("x"), List.of("f")),
+        OnnxBytes.node("/fc/Gemm", "Gemm", List.of("f", "b", "c"), List.of("y"), alpha(2f)));
+    float[] b = new float[32 * 3];
+    for (int i = 0; i < b.length; i++) b[i] = i;
+    OnnxImporter.Result r = translate(nodes, List.of(OnnxBytes.floats("b", new long[] {32, 3}, b), OnnxBytes.floats("c", new long[] {1, 3}, 1f, 2f, 3f)));
+    float[] w = r.weights().get("fc.weight").data();
+    assertArrayEquals(new int[] {3, 32}, r.weights().get("fc.weight").shape());
+    assertEquals(2f * b[5 * 3 + 1], w[1 * 32 + 5]); // W[o][k] = alpha * B[k][o]
+    assertArrayEquals(new float[] {1f, 2f, 3f}, r.weights().get("fc.bias").data());
+    build(r);
+  }
+
+  private static byte[] alpha(float v) {
+    return OnnxBytes.message(out -> {
+      out.writeString(1, "alpha");
+      out.writeInt32(20, OnnxAttribute.FLOAT);
+      out.writeFloat(2, v);
+    });
+  }
+
+  @Test
+  void mulAndAddInFrontBecomeMeanAndStd() {
+    // y = 4x - 2 on both channels = (x - 0.5) / 0.25
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("m", "Mul", List.of("x", "k"), List.of("a")),
+        OnnxBytes.node("s", "Add", List.of("a", "d"), List.of("b")),
+        OnnxBytes.node("r", "Relu", List.of("b"), List.of("y")));
+    OnnxImporter.Result r = translate(nodes, List.of(OnnxBytes.floats("k", new long[] {1, 2, 1, 1}, 4f, 4f), OnnxBytes.floats("d", new long[] {}, -2f)));
+    assertTrue(r.spec().contains("input(2, 4, 4, mean = [0.5, 0.5], std = [0.25, 0.25])  // onnx: m (Mul), s (Add)\n"), r.spec());
+  }
+
+  @Test
+  void namesFromTheModelCannotInjectSpecText() {
+    String evil = "x\n} residual { conv(1, 1) // é\u2028";
+    List<byte[]> nodes = List.of(OnnxBytes.node(evil, "Relu", List.of("x"), List.of("y")));
+    OnnxImporter.Result r = translate(nodes, List.of());
+    List<String> layers = new ArrayList<>();
+    Graph g = build(r);
+    g.nodes().forEach(n -> layers.add(n.name()));
+    assertEquals(List.of("input", "x_residual_conv_1_1"), layers);
+    assertEquals(4, r.spec().lines().count(), r.spec()); // header, input, blank, the layer: the name stayed in its comment
+  }
+
+  @Test
+  void layerNamesFromExporterPaths() {
+    assertEquals("model_layer1_0_conv1", LayerNames.fromPath("/model/layer1/layer1.0/conv1/Conv", "Conv"));
+    assertEquals("layer2_0_downsample_0", LayerNames.fromPath("/layer2/layer2.0/downsample/downsample.0/Conv", "Conv"));
+    assertEquals("Conv_0", LayerNames.fromPath("Conv_0", "Relu"));
+    assertEquals("", LayerNames.fromPath("Conv_12", "Conv"));
+    assertEquals("n0_conv", LayerNames.sanitize("0.conv"));
+    assertEquals("input_", LayerNames.sanitize("input"));
+  }
+
+  /** The fuzz seed with a batch norm, a conv shortcut, Gemm and Softmax: all imported, in order. */
+  @Test
+  void theFuzzSeedImports() throws java.io.IOException {
+    Path seed = Path.of("src/test/resources/netc/onnx/OnnxFuzzTestInputs/importModel/residual_bn_gemm.onnx");
+    OnnxImporter.Result r = OnnxImporter.translate(OnnxReader.read(seed));
+    Graph g = build(r);
+    List<Op> ops = new ArrayList<>();
+    g.nodes().forEach(n -> ops.add(n.op()));
+    assertEquals(List.of(Op.INPUT, Op.CONV, Op.BATCHNORM, Op.RELU, Op.CONV, Op.ADD, Op.MAXPOOL, Op.GLOBAL_AVGPOOL, Op.FLATTEN, Op.FC, Op.SOFTMAX), ops);
+    assertTrue(r.spec().contains("input(2, 4, 4, mean = [0.0, 0.1], std = [1.0, 1.0])"), r.spec());
+    assertTrue(r.weights().containsKey("b_shortcut.b_down.bias"), r.weights().keySet().toString());
+    assertTrue(r.weights().containsKey("b_bn.running_var"), r.weights().keySet().toString());
+  }
+
+  @Test
+  void aCycleIsRefusedNotFollowedForever() {
+    List<byte[]> nodes = List.of(OnnxBytes.node("loop", "Relu", List.of("x"), List.of("x")));
+    assertEquals("m.onnx: node 'loop' (Relu) is reached again from its own output: the graph has a cycle", error(nodes, List.of()));
+  }
+
+  @Test
+  void concatsThatDoubleAShapeAreCut() {
+    // 30 Concats each of the previous twice: 2^30 evaluations and values, unless evaluation is shared and bounded
+    List<byte[]> nodes = new ArrayList<>();
+    nodes.add(OnnxBytes.node("s", "Shape", List.of("x"), List.of("c0")));
+    for (int i = 1; i <= 30; i++) nodes.add(OnnxBytes.node("c" + i, "Concat", List.of("c" + (i - 1), "c" + (i - 1)), List.of("c" + i)));
+    nodes.add(OnnxBytes.node("r", "Reshape", List.of("x", "c30"), List.of("y")));
+    String e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(2), () -> error(nodes, List.of()));
+    assertTrue(e.endsWith("the shape tensor 'c5' has 128 values; no tensor has that many dims"), e); // [batch, 2, 4, 4] doubled 5 times
+  }
+
+  @Test
+  void samePaddingBecomesSymmetricPaddingWhereItIs() {
+    byte[] same = OnnxBytes.message(out -> {
+      out.writeString(1, "auto_pad");
+      out.writeInt32(20, OnnxAttribute.STRING);
+      out.writeBytes(4, com.google.protobuf.ByteString.copyFromUtf8("SAME_UPPER"));
+    });
+    // 3x3, stride 1 on 4x4: one pixel each side
+    OnnxImporter.Result r = translate(List.of(conv("c", "x", "y", "w", same)), List.of(weight("w", 2, 2, 3)));
+    assertTrue(r.spec().contains("c: conv(2, 3, padding = 1, bias = false)"), r.spec());
+    // 2x2, stride 1: one pixel in all, at the end
+    String e = error(List.of(conv("c", "x", "y", "w", same)), List.of(weight("w", 2, 2, 2)));
+    assertTrue(e.endsWith("asymmetric padding is not supported yet (here SAME_UPPER pads [0, 0, 1, 1])"), e);
+  }
+
+  @Test
+  void zerosPaddedInFrontOfAnAveragePoolAreItsPadding() {
+    byte[] pads = OnnxBytes.tensor("p", OnnxReader.INT64, new long[] {8}, out -> {
+      for (long v : new long[] {0, 0, 1, 1, 0, 0, 1, 1}) out.writeInt64(7, v);
+    });
+    List<byte[]> avg = List.of(
+        OnnxBytes.node("/pool/Pad", "Pad", List.of("x", "p"), List.of("q")),
+        OnnxBytes.node("/pool/AveragePool", "AveragePool", List.of("q"), List.of("y"), OnnxBytes.ints("kernel_shape", 3, 3)));
+    OnnxImporter.Result r = translate(avg, List.of(pads));
+    assertTrue(r.spec().contains("pool: avgpool(3, stride = 1, padding = 1)  // onnx: /pool/Pad (Pad), /pool/AveragePool (AveragePool)\n"), r.spec());
+    // before a max pool, zeros are not the -infinity its own padding would be
+    List<byte[]> max = List.of(
+        OnnxBytes.node("/pool/Pad", "Pad", List.of("x", "p"), List.of("q")),
+        OnnxBytes.node("/pool/MaxPool", "MaxPool", List.of("q"), List.of("y"), OnnxBytes.ints("kernel_shape", 3, 3)));
+    assertTrue(error(max, List.of(pads)).endsWith("netc expresses a Pad only as an average pool's zero padding, "
+        + "symmetric in height and width (pads [0, 0, 1, 1, 0, 0, 1, 1])"));
+  }
+
+  @Test
+  void dropoutAndIdentityAreRemovedUnlessTheMaskIsUsed() {
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x"), List.of("d", "mask")),
+        OnnxBytes.node("/id/Identity", "Identity", List.of("d"), List.of("i")),
+        OnnxBytes.node("/relu/Relu", "Relu", List.of("i"), List.of("y")));
+    OnnxImporter.Result r = translate(nodes, List.of());
+    assertTrue(r.spec().endsWith("""
+        // onnx: /drop/Dropout (Dropout) removed: the identity at inference
+        // onnx: /id/Identity (Identity) removed: the identity at inference
+        relu: relu()  // onnx: /relu/Relu (Relu)
+        """), r.spec());
+    List<byte[]> masked = List.of(
+        OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x"), List.of("d", "mask")),
+        OnnxBytes.node("/relu/Relu", "Relu", List.of("d"), List.of("r")),
+        OnnxBytes.node("/mul/Mul", "Mul", List.of("r", "mask"), List.of("y")));
+    assertEquals("m.onnx: node '/drop/Dropout' (Dropout): its mask output is used; netc runs inference only", error(masked, List.of()));
+  }
+}

@@ -1,0 +1,186 @@
+package netc.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import netc.ast.NetcException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The ONNX reader: what it decodes, and one clear message, quickly, for files that are broken or hostile. */
+class OnnxReaderTest {
+  static final Path FIXTURES = Path.of("../weights/fixtures/onnx");
+
+  @TempDir Path dir;
+
+  private Path write(String name, byte[] bytes) throws IOException {
+    Path p = dir.resolve(name);
+    Files.write(p, bytes);
+    return p;
+  }
+
+  /** The reader's message for {@code bytes} as a file, which must come within a second. */
+  private String error(byte[] bytes) throws IOException {
+    Path p = write("m.onnx", bytes);
+    NetcException e = assertTimeoutPreemptively(Duration.ofSeconds(1), () -> assertThrows(NetcException.class, () -> OnnxReader.read(p)));
+    assertTrue(e.getMessage().startsWith(p + ": "), e.getMessage());
+    assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+    return e.getMessage();
+  }
+
+  @Test
+  void readsATorchExport() {
+    OnnxModel m = OnnxReader.read(FIXTURES.resolve("misc.onnx"));
+    assertEquals(13, m.opset());
+    assertEquals("input", m.inputs().get(0).name());
+    assertArrayEquals(new long[] {-1, 3, 32, 32}, m.inputs().get(0).dims()); // the dynamic batch is a symbol
+    assertEquals("Conv", m.nodes().get(0).opType());
+    assertArrayEquals(new long[] {1, 1, 1, 1}, m.nodes().get(0).attribute("pads").ints());
+    OnnxTensor w = m.initializers().get("conv1.weight");
+    assertArrayEquals(new long[] {8, 3, 3, 3}, w.dims());
+    assertEquals(8 * 3 * 3 * 3, w.floats().length);
+    // Constant nodes are initializers: the int64 [-1] that the flatten chain concatenates
+    assertTrue(m.nodes().stream().noneMatch(n -> n.opType().equals("Constant")));
+    assertArrayEquals(new long[] {-1}, m.initializers().get("/Constant_1_output_0").longs());
+  }
+
+  @Test
+  void decodesTypedFieldsAndFloat16() throws IOException {
+    byte[] typed = OnnxBytes.tensor("f", OnnxReader.FLOAT, new long[] {2}, out -> {
+      out.writeFloat(4, 1.5f); // unpacked
+      out.writeFloat(4, -2f);
+    });
+    byte[] ints = OnnxBytes.tensor("i", OnnxReader.INT64, new long[] {3}, out -> {
+      out.writeInt64(7, 5);
+      out.writeInt64(7, -1);
+      out.writeInt64(7, 1L << 40);
+    });
+    // float16 1.0 = 0x3c00 and -0.5 = 0xb800, once raw and once in int32_data
+    byte[] halfRaw = OnnxBytes.tensor("h", OnnxReader.FLOAT16, new long[] {2},
+        out -> out.writeBytes(9, ByteString.copyFrom(new byte[] {0x00, 0x3c, 0x00, (byte) 0xb8})));
+    byte[] halfTyped = OnnxBytes.tensor("g", OnnxReader.FLOAT16, new long[] {2}, out -> {
+      out.writeInt32(5, 0x3c00);
+      out.writeInt32(5, 0xb800);
+    });
+    OnnxModel m = OnnxReader.read(write("m.onnx", OnnxBytes.withInitializers(typed, ints, halfRaw, halfTyped)));
+    assertArrayEquals(new float[] {1.5f, -2f}, m.initializers().get("f").floats());
+    assertArrayEquals(new long[] {5, -1, 1L << 40}, m.initializers().get("i").longs());
+    assertArrayEquals(new float[] {1f, -0.5f}, m.initializers().get("h").floats());
+    assertArrayEquals(new float[] {1f, -0.5f}, m.initializers().get("g").floats());
+  }
+
+  @Test
+  void readsExternalDataBesideTheModel() throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(8 + 12).order(ByteOrder.LITTLE_ENDIAN);
+    b.putLong(0).putFloat(1f).putFloat(2f).putFloat(3f);
+    write("w.bin", b.array());
+    byte[] model = OnnxBytes.withInitializers(OnnxBytes.external("w", new long[] {3}, "w.bin", "8", "12"));
+    assertArrayEquals(new float[] {1, 2, 3}, OnnxReader.read(write("m.onnx", model)).initializers().get("w").floats());
+  }
+
+  @Test
+  void externalDataMustBePresentInsideTheFolderAndLongEnough() throws IOException {
+    write("w.bin", new byte[12]);
+    long[] three = {3};
+    assertTrue(error(OnnxBytes.withInitializers(OnnxBytes.external("w", three, "missing.bin", null, null)))
+        .endsWith("tensor 'w': external data file 'missing.bin' not found beside the model"));
+    assertTrue(error(OnnxBytes.withInitializers(OnnxBytes.external("w", three, "../w.bin", null, null)))
+        .endsWith("tensor 'w': external data location '../w.bin' leaves the model's folder"));
+    assertTrue(error(OnnxBytes.withInitializers(OnnxBytes.external("w", three, "/etc/passwd", null, null)))
+        .contains("is an absolute path"));
+    assertTrue(error(OnnxBytes.withInitializers(OnnxBytes.external("w", three, "w.bin", "4", "12")))
+        .endsWith("external data 'w.bin' offset 4 length 12 lies beyond its end (12 bytes)"));
+    assertTrue(error(OnnxBytes.withInitializers(OnnxBytes.external("w", new long[] {4}, "w.bin", null, null)))
+        .endsWith("tensor 'w': external data has 12 bytes, but its dims [4] of float32 need 16"));
+  }
+
+  @Test
+  void dimsMustAgreeWithTheDataAndFitAnArray() throws IOException {
+    String e = error(OnnxBytes.withInitializers(OnnxBytes.floats("w", new long[] {1000}, 1f, 2f)));
+    assertTrue(e.endsWith("tensor 'w' has 8 bytes of data, but its dims [1000] of float32 need 4000"), e);
+    e = error(OnnxBytes.withInitializers(OnnxBytes.floats("w", new long[] {1L << 40, 1L << 40}, 1f)));
+    assertTrue(e.contains("tensor 'w' has dims [1099511627776, 1099511627776]: more than"), e);
+    e = error(OnnxBytes.withInitializers(OnnxBytes.floats("w", new long[] {-1}, 1f)));
+    assertTrue(e.endsWith("tensor 'w' has a negative dim -1"), e);
+    // typed data: as many values as the dims say, else no array is sized from the dims
+    e = error(OnnxBytes.withInitializers(OnnxBytes.tensor("t", OnnxReader.FLOAT, new long[] {1 << 28}, out -> out.writeFloat(4, 1f))));
+    assertTrue(e.endsWith("tensor 't' has 1 values, but its dims [268435456] hold 268435456"), e);
+    e = error(OnnxBytes.withInitializers(OnnxBytes.tensor("t", OnnxReader.FLOAT, new long[] {1 << 30}, out -> out.writeFloat(4, 1f))));
+    assertTrue(e.endsWith("tensor 't' has dims [1073741824]: more than 2 GiB of data"), e);
+  }
+
+  @Test
+  void aTruncatedModelIsOneMessage() throws IOException {
+    byte[] whole = Files.readAllBytes(FIXTURES.resolve("resnet_basic.onnx"));
+    for (int cut : new int[] {whole.length / 2, whole.length - 1, 3}) {
+      String e = error(Arrays.copyOf(whole, cut));
+      assertTrue(e.contains("not an ONNX model, or truncated: in "), e);
+      assertTrue(e.endsWith(": the data ends inside a field, or a length in it is wrong"), e);
+    }
+  }
+
+  @Test
+  void hostileLengthsFailFast() throws IOException {
+    // graph (field 7) claims 2 GiB - 1 bytes; so does a raw_data
+    String e = error(new byte[] {0x08, 0x08, 0x3a, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x07});
+    assertTrue(e.contains("truncated"), e);
+    byte[] bomb = OnnxBytes.tensor("w", OnnxReader.FLOAT, new long[] {4}, out -> {
+      out.writeTag(9, 2);
+      out.writeUInt32NoTag(Integer.MAX_VALUE);
+    });
+    e = error(OnnxBytes.withInitializers(bomb));
+    assertTrue(e.contains("not an ONNX model, or truncated"), e);
+    // groups (wire type 3) nest without a length; they are refused, not skipped recursively
+    byte[] groups = new byte[30000];
+    Arrays.fill(groups, (byte) 0x1b); // field 3, start group
+    e = error(groups);
+    assertTrue(e.contains("is a group, which ONNX never uses"), e);
+  }
+
+  @Test
+  void notAModel() throws IOException {
+    String e = error("input(3, 32, 32)\nconv(8, 3)\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertTrue(e.contains("not an ONNX model"), e);
+    e = error(OnnxBytes.message(out -> out.writeInt64(1, 8)));
+    assertTrue(e.endsWith("not an ONNX model (no graph)"), e);
+  }
+
+  @Test
+  void aModelOverTwoGibibytesIsRefusedBeforeReading() throws IOException {
+    Path big = dir.resolve("big.onnx");
+    try (SeekableByteChannel ch = Files.newByteChannel(big, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.SPARSE)) {
+      ch.position(1L << 31);
+      ch.write(ByteBuffer.wrap(new byte[] {0}));
+    }
+    NetcException e = assertThrows(NetcException.class, () -> OnnxReader.read(big));
+    assertEquals(big + ": the model is 2,147,483,649 bytes; an ONNX file holds at most 2 GiB (larger models keep weights as external data)",
+        e.getMessage());
+  }
+
+  @Test
+  void constantNodesBecomeInitializers() throws IOException {
+    byte[] value = OnnxBytes.message(out -> {
+      out.writeString(1, "value");
+      out.writeInt32(20, OnnxAttribute.TENSOR);
+      out.writeByteArray(5, OnnxBytes.floats("", new long[] {2}, 3f, 4f));
+    });
+    byte[] graph = OnnxBytes.graph(List.of(OnnxBytes.node("c", "Constant", List.of(), List.of("k"), value)), List.of(), 1, 1, 1);
+    OnnxModel m = OnnxReader.read(write("m.onnx", OnnxBytes.model(graph)));
+    assertTrue(m.nodes().isEmpty());
+    assertArrayEquals(new float[] {3f, 4f}, m.initializers().get("k").floats());
+  }
+}
