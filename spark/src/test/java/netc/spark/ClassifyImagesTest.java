@@ -1,0 +1,189 @@
+package netc.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import javax.imageio.ImageIO;
+import netc.runtime.BadInputException;
+import netc.runtime.CompiledModel;
+import netc.runtime.Prediction;
+import netc.runtime.Preprocess;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The job in local[2] on a few hundred generated images, some corrupt: one Parquet row per file,
+ * an error row for exactly the corrupt ones, and answers bit-equal to one JVM running the same jar
+ * over the same files (the model computes each image's outputs with the same operations whatever
+ * the batch and thread, so there is no tolerance to state).
+ */
+class ClassifyImagesTest {
+  static final int GOOD = 288, TOP = 3;
+  /** A small model: 32x32 input, no softmax at the end, so its outputs are logits. */
+  static final String SPEC = String.join("\n",
+      "input(3, 32, 32)",
+      "conv1: conv(8, 3, padding = 1)",
+      "relu()",
+      "pool: maxpool(2)",
+      "conv2: conv(16, 3, padding = 1)",
+      "relu()",
+      "head: global_avgpool()",
+      "flatten()",
+      "fc: fc(10)",
+      "");
+
+  @TempDir static Path dir;
+  static Path jar, images;
+  /** The corrupt files and the reason each is refused. */
+  static final Map<Path, String> corrupt = new HashMap<>();
+
+  @BeforeAll
+  static void compileModelAndWriteImages() throws IOException {
+    Path spec = Files.writeString(dir.resolve("tiny.net"), SPEC);
+    jar = dir.resolve("tiny.jar");
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    PrintStream p = new PrintStream(log, true, StandardCharsets.UTF_8);
+    int status = netc.cli.Main.run(new String[] {"compile", spec.toString(), "-o", jar.toString(), "--thin"}, p, p);
+    assertEquals(0, status, log.toString(StandardCharsets.UTF_8));
+    images = Files.createDirectories(dir.resolve("images"));
+    Path nested = Files.createDirectories(images.resolve("more"));
+    Random random = new Random(20);
+    byte[] sampleJpeg = null, samplePng = null;
+    for (int i = 0; i < GOOD; i++) {
+      boolean png = i % 2 == 0;
+      byte[] data = encode(picture(random, 32 + random.nextInt(24), 32 + random.nextInt(24)), png ? "png" : "jpeg");
+      Files.write((i % 5 == 0 ? nested : images).resolve(String.format("img%03d.%s", i, png ? "png" : "jpg")), data);
+      if (png) samplePng = data;
+      else sampleJpeg = data;
+    }
+    corrupt.put(Files.write(images.resolve("cut.jpg"), Arrays.copyOf(sampleJpeg, sampleJpeg.length / 2)), "truncated JPEG");
+    corrupt.put(Files.write(images.resolve("cut.png"), Arrays.copyOf(samplePng, samplePng.length - 20)), "truncated PNG");
+    byte[] garbage = new byte[500];
+    random.nextBytes(garbage);
+    corrupt.put(Files.write(nested.resolve("garbage.jpg"), garbage), "not a PNG or JPEG image (unknown format)");
+    corrupt.put(Files.write(images.resolve("empty.png"), new byte[0]), "not a PNG or JPEG image (an empty file)");
+    corrupt.put(Files.writeString(images.resolve("notes.txt"), "not an image"), "not a PNG or JPEG image (unknown format)");
+    corrupt.put(Files.write(images.resolve("animation.png"), encode(picture(random, 40, 40), "gif")), "not a PNG or JPEG image (a GIF image)");
+  }
+
+  static BufferedImage picture(Random random, int w, int h) {
+    BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    int base = random.nextInt(0xffffff);
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) img.setRGB(x, y, base + x * 0x030201 + y * 0x010203 + random.nextInt(16));
+    }
+    return img;
+  }
+
+  static byte[] encode(BufferedImage img, String format) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    assertTrue(ImageIO.write(img, format, out));
+    return out.toByteArray();
+  }
+
+  @Test
+  void everyFileGetsOneRowAndTheAnswersOfASingleJvm() throws Exception {
+    Path output = dir.resolve("out.parquet");
+    System.setProperty("spark.master", "local[2]");
+    System.setProperty("spark.ui.enabled", "false");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = ClassifyImages.run(new String[] {"--top", "" + TOP, "--batch", "8", "--logits", images.toString(), jar.toString(), output.toString()},
+        System.out, new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+
+    Map<Path, Row> rows = new HashMap<>();
+    SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      for (Row r : spark.read().parquet(output.toString()).collectAsList()) {
+        Path file = Path.of(URI.create(r.getString(r.fieldIndex(NetcClassifier.PATH))));
+        assertNull(rows.put(file, r), "two rows for " + file);
+      }
+    } finally {
+      spark.stop();
+    }
+    List<Path> inputs;
+    try (var walk = Files.walk(images)) {
+      inputs = walk.filter(Files::isRegularFile).toList();
+    }
+    assertEquals(GOOD + corrupt.size(), inputs.size());
+    java.util.Set<Path> missing = new java.util.TreeSet<>(inputs), extra = new java.util.TreeSet<>(rows.keySet());
+    missing.removeAll(rows.keySet());
+    extra.removeAll(inputs);
+    assertEquals(List.of(List.of(), List.of()), List.of(List.copyOf(missing), List.copyOf(extra)), "files without a row, rows without a file");
+
+    try (CompiledModel model = CompiledModel.load(jar, 1)) {
+      Preprocess pre = Preprocess.forModel(model);
+      int errors = 0;
+      for (Map.Entry<Path, Row> e : rows.entrySet()) {
+        Path file = e.getKey();
+        Row r = e.getValue();
+        String error = r.getString(r.fieldIndex(NetcClassifier.ERROR));
+        String uri = r.getString(r.fieldIndex(NetcClassifier.PATH));
+        float[] x;
+        try {
+          x = pre.image(file);
+        } catch (BadInputException refused) {
+          // the same refusal as from the file, naming the path Spark read it by
+          assertEquals(refused.getMessage().replace(file.toString(), uri), error);
+          assertTrue(error.startsWith(uri + ": ") && error.contains(corrupt.get(file)), error);
+          assertNull(r.get(r.fieldIndex(NetcClassifier.LABELS)));
+          errors++;
+          continue;
+        }
+        assertNull(error, file.toString());
+        float[] logits = new float[model.outputSize()];
+        model.predict(x, 1, logits);
+        List<Prediction> top = Prediction.topK(logits, 0, logits.length, TOP, model.labels());
+        assertEquals(top.stream().map(Prediction::label).toList(), r.getList(r.fieldIndex(NetcClassifier.LABELS)), file.toString());
+        float[] probabilities = floats(r.getList(r.fieldIndex(NetcClassifier.PROBABILITIES)));
+        assertArrayEquals(floats(top.stream().map(Prediction::probability).toList()), probabilities, 0f, file.toString());
+        assertArrayEquals(logits, floats(r.getList(r.fieldIndex(NetcClassifier.LOGITS))), 0f, file.toString());
+      }
+      assertEquals(corrupt.size(), errors, "error rows");
+    }
+  }
+
+  static float[] floats(List<Float> list) {
+    float[] out = new float[list.size()];
+    for (int i = 0; i < out.length; i++) out[i] = list.get(i);
+    return out;
+  }
+
+  @Test
+  void badCommandLinesAndModelsAreOneLineBeforeSparkStarts() throws IOException {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+    assertEquals(2, ClassifyImages.run(new String[] {"in", "m.jar"}, System.out, e));
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: expected INPUT MODEL.jar OUTPUT.parquet, got 2 arguments\nusage: "));
+    err.reset();
+    assertEquals(2, ClassifyImages.run(new String[] {"--batch", "0", "in", "m.jar", "out"}, System.out, e));
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --batch takes a positive integer, got 0\n"));
+    err.reset();
+    Path missing = dir.resolve("missing.jar");
+    assertEquals(1, ClassifyImages.run(new String[] {"in", missing.toString(), "out"}, System.out, e));
+    assertEquals("error: " + missing + ": no such file\n", err.toString(StandardCharsets.UTF_8));
+    err.reset();
+    Path notAJar = Files.writeString(dir.resolve("plain.jar"), "hello");
+    assertEquals(1, ClassifyImages.run(new String[] {"in", notAJar.toString(), "out"}, System.out, e));
+    String msg = err.toString(StandardCharsets.UTF_8);
+    assertTrue(msg.startsWith("error: " + notAJar + ": ") && msg.lines().count() == 1, msg);
+  }
+}
