@@ -28,6 +28,7 @@ public final class ClassifyImages {
       "  --top K          classes per image (default 5)",
       "  --batch N        images per call of the model (default 16, at most " + NetcClassifier.Options.MAX_BATCH + ")",
       "  --logits         also write each image's raw outputs (column logits)",
+      "  --max-bytes N    files larger than this are error rows, never read (default " + NetcClassifier.DEFAULT_MAX_BYTES + ", 256 MB)",
       "  --threads N      the model's threads in each task (default: spark.task.cpus, the cores a task owns)",
       "  -h, --help       print this");
 
@@ -65,7 +66,7 @@ public final class ClassifyImages {
     try {
       // shipped to every executor; NetcClassifier prefers the shipped copy (SparkFiles) to the path
       spark.sparkContext().addFile(Path.of(a.model).toAbsolutePath().toString());
-      Dataset<Row> images = NetcClassifier.readImages(spark, a.input);
+      Dataset<Row> images = NetcClassifier.readImages(spark, a.input, a.maxBytes);
       NetcClassifier.classify(images, a.model, options).write().parquet(a.output);
       out.println("wrote " + a.output);
       return 0;
@@ -98,6 +99,7 @@ public final class ClassifyImages {
   static final class Args {
     boolean help, logits;
     int top = 5, batch = 16, threads = -1;
+    long maxBytes = NetcClassifier.DEFAULT_MAX_BYTES;
     String input, model, output;
 
     static Args parse(String[] args) {
@@ -111,6 +113,7 @@ public final class ClassifyImages {
           case "--top" -> o.top = positive(value(args, ++i, a), a);
           case "--batch" -> o.batch = positive(value(args, ++i, a), a);
           case "--threads" -> o.threads = positive(value(args, ++i, a), a);
+          case "--max-bytes" -> o.maxBytes = positive(value(args, ++i, a), a);
           default -> {
             if (a.startsWith("--")) throw new IllegalArgumentException("unknown option " + a);
             positional.add(a);

@@ -16,6 +16,7 @@ import netc.runtime.Prediction;
 import netc.runtime.Preprocess;
 import org.apache.spark.SparkFiles;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -26,7 +27,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Classifies a Dataset of encoded images (Spark's {@code binaryFile} rows: path, content) with a
+ * Classifies a Dataset of encoded images (Spark's {@code binaryFile} rows: path, content, length) with a
  * compiled model jar: one output row per input row, the top classes or the image's error.
  *
  * <p>Each executor JVM loads the model once (a static cache keyed by the jar's path) and every task
@@ -37,7 +38,7 @@ import org.apache.spark.sql.types.StructType;
  */
 public final class NetcClassifier {
   /** The output columns: path, labels, probabilities, [logits], error. */
-  public static final String PATH = "path", CONTENT = "content", LABELS = "labels", PROBABILITIES = "probabilities", LOGITS = "logits", ERROR = "error";
+  public static final String PATH = "path", LENGTH = "length", CONTENT = "content", LABELS = "labels", PROBABILITIES = "probabilities", LOGITS = "logits", ERROR = "error";
 
   /** Loaded models of this JVM by jar path and threads: they live as long as the executor. */
   private static final ConcurrentHashMap<String, CompiledModel> MODELS = new ConcurrentHashMap<>();
@@ -69,18 +70,29 @@ public final class NetcClassifier {
   }
 
   /**
-   * The files of {@code input} (a folder, read recursively, or a glob) as {@code binaryFile} rows
-   * (path, content), every file once: Spark's file scan skips empty files, so each file it lists
-   * but does not read is added with empty content, and is classified as the empty file it is.
+   * The largest file read as an image by default: Spark holds a file's bytes in one row (2 GB at
+   * most), and the largest image netc decodes (50 megapixels) is a fraction of this, even as a PNG.
    */
-  public static Dataset<Row> readImages(SparkSession spark, String input) {
-    Dataset<Row> files = spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(input).select(PATH, CONTENT);
+  public static final long DEFAULT_MAX_BYTES = 256L << 20;
+
+  /**
+   * The files of {@code input} (a folder, read recursively, or a glob) as rows (path, length,
+   * content), every file once. A file over {@code maxBytes} is not read (its content is null): the
+   * length filter is pushed into Spark's scan. Spark's file scan skips empty files, so each file
+   * it lists but does not read is added with empty content, and is classified as the empty file it is.
+   */
+  public static Dataset<Row> readImages(SparkSession spark, String input, long maxBytes) {
+    Dataset<Row> files = spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(input);
+    Column length = functions.col(LENGTH);
+    Dataset<Row> small = files.filter(length.leq(maxBytes)).select(PATH, LENGTH, CONTENT);
+    Dataset<Row> large = files.filter(length.gt(maxBytes)).select(functions.col(PATH), length, functions.lit(null).cast(DataTypes.BinaryType).as(CONTENT));
     // the listing's URIs (file:///a/b) written as the path column writes them (file:/a/b, unescaped)
     List<String> paths = Arrays.stream(files.inputFiles()).map(u -> new org.apache.hadoop.fs.Path(java.net.URI.create(u)).toString()).toList();
     Dataset<Row> listed = spark.createDataset(paths, Encoders.STRING()).toDF(PATH);
     Dataset<Row> read = files.select(functions.col(PATH).as("read"));
-    Dataset<Row> skipped = listed.join(read, listed.col(PATH).equalTo(read.col("read")), "left_anti");
-    return files.unionByName(skipped.withColumn(CONTENT, functions.lit(new byte[0])));
+    Dataset<Row> empty = listed.join(read, listed.col(PATH).equalTo(read.col("read")), "left_anti")
+        .select(functions.col(PATH), functions.lit(0L).as(LENGTH), functions.lit(new byte[0]).as(CONTENT));
+    return small.unionByName(large).unionByName(empty);
   }
 
   /** The schema of {@link #classify}'s output. */
@@ -102,7 +114,8 @@ public final class NetcClassifier {
    */
   public static Dataset<Row> classify(Dataset<Row> images, String modelJar, Options options) {
     StructType out = schema(options.logits());
-    return images.select(PATH, CONTENT).mapPartitions(new Classify(modelJar, options), Encoders.row(out));
+    Column length = Arrays.asList(images.columns()).contains(LENGTH) ? functions.col(LENGTH) : functions.lit(-1L);
+    return images.select(functions.col(PATH), functions.col(CONTENT), length).mapPartitions(new Classify(modelJar, options), Encoders.row(out));
   }
 
   /**
@@ -187,7 +200,7 @@ public final class NetcClassifier {
       while (paths.size() < options.batch() && input.hasNext()) {
         Row r = input.next();
         String path = r.getString(0);
-        String error = decodeInto(path, r.isNullAt(1) ? null : (byte[]) r.get(1), good);
+        String error = decodeInto(path, r.isNullAt(1) ? null : (byte[]) r.get(1), r.isNullAt(2) ? -1 : r.getLong(2), good);
         paths.add(path);
         errors.add(error);
         if (error == null) good++;
@@ -205,8 +218,9 @@ public final class NetcClassifier {
     }
 
     /** Decodes one image into slot {@code slot} of the batch: null, or the error that replaces its answer. */
-    private String decodeInto(String path, byte[] content, int slot) {
+    private String decodeInto(String path, byte[] content, long length, int slot) {
       try {
+        if (content == null && length > 0) return path + ": not read: " + length + " bytes, more than an image may have (--max-bytes)";
         if (content == null) return path + ": no content (the file could not be read)";
         float[] x = preprocess.image(content, path);
         System.arraycopy(x, 0, tensors, slot * perImage, perImage);

@@ -37,6 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ClassifyImagesTest {
   static final int GOOD = 288, TOP = 3;
+  /** Over the largest good image (56 x 56 pixels), under the big one (160 x 160 of noise, 77 KB as a PNG). */
+  static final int MAX_BYTES = 40_000;
   /** A small model: 32x32 input, no softmax at the end, so its outputs are logits. */
   static final String SPEC = String.join("\n",
       "input(3, 32, 32)",
@@ -81,6 +83,8 @@ class ClassifyImagesTest {
     corrupt.put(Files.write(nested.resolve("garbage.jpg"), garbage), "not a PNG or JPEG image (unknown format)");
     corrupt.put(Files.write(images.resolve("empty.png"), new byte[0]), "not a PNG or JPEG image (an empty file)");
     corrupt.put(Files.writeString(images.resolve("notes.txt"), "not an image"), "not a PNG or JPEG image (unknown format)");
+    // a whole image, but over the job's --max-bytes: an error row, and never read
+    corrupt.put(Files.write(images.resolve("big.png"), encode(noise(random, 160, 160), "png")), "bytes, more than an image may have (--max-bytes)");
     corrupt.put(Files.write(images.resolve("animation.png"), encode(picture(random, 40, 40), "gif")), "not a PNG or JPEG image (a GIF image)");
   }
 
@@ -89,6 +93,14 @@ class ClassifyImagesTest {
     int base = random.nextInt(0xffffff);
     for (int y = 0; y < h; y++) {
       for (int x = 0; x < w; x++) img.setRGB(x, y, base + x * 0x030201 + y * 0x010203 + random.nextInt(16));
+    }
+    return img;
+  }
+
+  static BufferedImage noise(Random random, int w, int h) {
+    BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) img.setRGB(x, y, random.nextInt(0xffffff));
     }
     return img;
   }
@@ -105,7 +117,7 @@ class ClassifyImagesTest {
     System.setProperty("spark.master", "local[2]");
     System.setProperty("spark.ui.enabled", "false");
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = ClassifyImages.run(new String[] {"--top", "" + TOP, "--batch", "8", "--logits", images.toString(), jar.toString(), output.toString()},
+    int status = ClassifyImages.run(new String[] {"--top", "" + TOP, "--batch", "8", "--logits", "--max-bytes", "" + MAX_BYTES, images.toString(), jar.toString(), output.toString()},
         System.out, new PrintStream(err, true, StandardCharsets.UTF_8));
     assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
 
@@ -137,6 +149,13 @@ class ClassifyImagesTest {
         Row r = e.getValue();
         String error = r.getString(r.fieldIndex(NetcClassifier.ERROR));
         String uri = r.getString(r.fieldIndex(NetcClassifier.PATH));
+        if (file.getFileName().toString().equals("big.png")) {
+          assertTrue(Files.size(file) > MAX_BYTES);
+          assertEquals(uri + ": not read: " + Files.size(file) + " bytes, more than an image may have (--max-bytes)", error);
+          errors++;
+          continue;
+        }
+        assertTrue(Files.size(file) <= MAX_BYTES, file.toString());
         float[] x;
         try {
           x = pre.image(file);
