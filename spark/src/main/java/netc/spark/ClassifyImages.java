@@ -67,8 +67,13 @@ public final class ClassifyImages {
       // shipped to every executor; NetcClassifier prefers the shipped copy (SparkFiles) to the path
       spark.sparkContext().addFile(Path.of(a.model).toAbsolutePath().toString());
       Dataset<Row> images = NetcClassifier.readImages(spark, a.input, a.maxBytes);
+      long t0 = System.nanoTime();
       NetcClassifier.classify(images, a.model, options).write().parquet(a.output);
-      out.println("wrote " + a.output);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      Dataset<Row> written = spark.read().parquet(a.output);
+      long rows = written.count(), errors = written.filter(written.col(NetcClassifier.ERROR).isNotNull()).count();
+      out.printf("wrote %s: %d files, %d of them errors, in %.1f s (%.1f files/s; Spark's start not counted)%n", a.output, rows, errors, seconds,
+          rows / seconds);
       return 0;
     } catch (RuntimeException e) {
       // Spark's own refusals (no such input, output exists) carry their reason in the first line

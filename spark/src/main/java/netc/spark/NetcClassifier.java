@@ -83,16 +83,23 @@ public final class NetcClassifier {
    */
   public static Dataset<Row> readImages(SparkSession spark, String input, long maxBytes) {
     Dataset<Row> files = spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(input);
-    Column length = functions.col(LENGTH);
-    Dataset<Row> small = files.filter(length.leq(maxBytes)).select(PATH, LENGTH, CONTENT);
-    Dataset<Row> large = files.filter(length.gt(maxBytes)).select(functions.col(PATH), length, functions.lit(null).cast(DataTypes.BinaryType).as(CONTENT));
-    // the listing's URIs (file:///a/b) written as the path column writes them (file:/a/b, unescaped)
-    List<String> paths = Arrays.stream(files.inputFiles()).map(u -> new org.apache.hadoop.fs.Path(java.net.URI.create(u)).toString()).toList();
+    Dataset<Row> read = files.filter(functions.col(LENGTH).leq(maxBytes)).select(PATH, LENGTH, CONTENT);
+    // the others, from the listing and one scan without content (files' sizes, no bytes read): the
+    // listed files the scan skips (empty) and those over maxBytes
+    List<String> paths = Arrays.stream(files.inputFiles()).map(NetcClassifier::asPathColumn).toList();
     Dataset<Row> listed = spark.createDataset(paths, Encoders.STRING()).toDF(PATH);
-    Dataset<Row> read = files.select(functions.col(PATH).as("read"));
-    Dataset<Row> empty = listed.join(read, listed.col(PATH).equalTo(read.col("read")), "left_anti")
-        .select(functions.col(PATH), functions.lit(0L).as(LENGTH), functions.lit(new byte[0]).as(CONTENT));
-    return small.unionByName(large).unionByName(empty);
+    Dataset<Row> sizes = files.select(functions.col(PATH).as("scanned"), functions.col(LENGTH).as("size"));
+    Column size = sizes.col("size");
+    Dataset<Row> unread = listed.join(sizes, listed.col(PATH).equalTo(sizes.col("scanned")), "left")
+        .filter(size.isNull().or(size.gt(maxBytes)))
+        .select(listed.col(PATH), functions.coalesce(size, functions.lit(0L)).as(LENGTH),
+            functions.when(size.isNull(), functions.lit(new byte[0])).as(CONTENT));
+    return read.unionByName(unread);
+  }
+
+  /** A listed file's URI (file:///a/b) as the path column writes it (file:/a/b, unescaped). */
+  private static String asPathColumn(String uri) {
+    return new org.apache.hadoop.fs.Path(java.net.URI.create(uri)).toString();
   }
 
   /** The schema of {@link #classify}'s output. */
