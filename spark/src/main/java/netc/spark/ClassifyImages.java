@@ -27,6 +27,7 @@ public final class ClassifyImages {
       "options:",
       "  --top K          classes per image (default 5)",
       "  --batch N        images per call of the model (default 16, at most " + NetcClassifier.Options.MAX_BATCH + ")",
+      "  --tensors        INPUT is Parquet of ready inputs: columns path (string) and tensor (array<float>, one C x H x W input, NCHW)",
       "  --logits         also write each image's raw outputs (column logits)",
       "  --max-bytes N    files larger than this are error rows, never read (default " + NetcClassifier.DEFAULT_MAX_BYTES + ", 256 MB)",
       "  --threads N      the model's threads in each task (default: spark.task.cpus, the cores a task owns)",
@@ -57,7 +58,7 @@ public final class ClassifyImages {
     int threads = a.threads > 0 ? a.threads : conf.getInt("spark.task.cpus", 1);
     NetcClassifier.Options options = new NetcClassifier.Options(a.top, a.batch, a.logits, threads);
     try {
-      checkModel(a.model);
+      checkModel(a.model, a.tensors);
     } catch (BadInputException | IllegalArgumentException e) {
       err.println("error: " + e.getMessage());
       return 1;
@@ -66,13 +67,14 @@ public final class ClassifyImages {
     try {
       // shipped to every executor; NetcClassifier prefers the shipped copy (SparkFiles) to the path
       spark.sparkContext().addFile(Path.of(a.model).toAbsolutePath().toString());
-      Dataset<Row> images = NetcClassifier.readImages(spark, a.input, a.maxBytes);
       long t0 = System.nanoTime();
-      NetcClassifier.classify(images, a.model, options).write().parquet(a.output);
+      Dataset<Row> results = a.tensors ? NetcClassifier.classifyTensors(spark.read().parquet(a.input), a.model, options)
+          : NetcClassifier.classify(NetcClassifier.readImages(spark, a.input, a.maxBytes), a.model, options);
+      results.write().parquet(a.output);
       double seconds = (System.nanoTime() - t0) / 1e9;
       Dataset<Row> written = spark.read().parquet(a.output);
       long rows = written.count(), errors = written.filter(written.col(NetcClassifier.ERROR).isNotNull()).count();
-      out.printf("wrote %s: %d files, %d of them errors, in %.1f s (%.1f files/s; Spark's start not counted)%n", a.output, rows, errors, seconds,
+      out.printf("wrote %s: %d rows, %d of them errors, in %.1f s (%.1f rows/s; Spark's start not counted)%n", a.output, rows, errors, seconds,
           rows / seconds);
       return 0;
     } catch (RuntimeException e) {
@@ -84,12 +86,12 @@ public final class ClassifyImages {
     }
   }
 
-  /** Refuses, on the driver and before Spark starts, a jar that holds no model or one that takes no images. */
-  private static void checkModel(String jar) {
+  /** Refuses, on the driver and before Spark starts, a jar that holds no model, or one that takes no images when given images. */
+  private static void checkModel(String jar, boolean tensors) {
     Path path = Path.of(jar);
     if (!Files.isRegularFile(path)) throw new BadInputException(jar + ": no such file");
     try (CompiledModel m = CompiledModel.load(path, 1)) {
-      Preprocess.forModel(m);
+      if (!tensors) Preprocess.forModel(m);
     }
   }
 
@@ -102,7 +104,7 @@ public final class ClassifyImages {
 
   /** The job's command line. */
   static final class Args {
-    boolean help, logits;
+    boolean help, logits, tensors;
     int top = 5, batch = 16, threads = -1;
     long maxBytes = NetcClassifier.DEFAULT_MAX_BYTES;
     String input, model, output;
@@ -115,6 +117,7 @@ public final class ClassifyImages {
         switch (a) {
           case "-h", "--help" -> o.help = true;
           case "--logits" -> o.logits = true;
+          case "--tensors" -> o.tensors = true;
           case "--top" -> o.top = positive(value(args, ++i, a), a);
           case "--batch" -> o.batch = positive(value(args, ++i, a), a);
           case "--threads" -> o.threads = positive(value(args, ++i, a), a);

@@ -38,7 +38,7 @@ import org.apache.spark.sql.types.StructType;
  */
 public final class NetcClassifier {
   /** The output columns: path, labels, probabilities, [logits], error. */
-  public static final String PATH = "path", LENGTH = "length", CONTENT = "content", LABELS = "labels", PROBABILITIES = "probabilities", LOGITS = "logits", ERROR = "error";
+  public static final String PATH = "path", LENGTH = "length", CONTENT = "content", TENSOR = "tensor", LABELS = "labels", PROBABILITIES = "probabilities", LOGITS = "logits", ERROR = "error";
 
   /** Loaded models of this JVM by jar path and threads: they live as long as the executor. */
   private static final ConcurrentHashMap<String, CompiledModel> MODELS = new ConcurrentHashMap<>();
@@ -122,7 +122,18 @@ public final class NetcClassifier {
   public static Dataset<Row> classify(Dataset<Row> images, String modelJar, Options options) {
     StructType out = schema(options.logits());
     Column length = Arrays.asList(images.columns()).contains(LENGTH) ? functions.col(LENGTH) : functions.lit(-1L);
-    return images.select(functions.col(PATH), functions.col(CONTENT), length).mapPartitions(new Classify(modelJar, options), Encoders.row(out));
+    return images.select(functions.col(PATH), functions.col(CONTENT), length).mapPartitions(new Classify(modelJar, options, false), Encoders.row(out));
+  }
+
+  /**
+   * Runs the model on ready tensors: {@code tensors} has columns {@code path} (string, any name for
+   * the row) and {@code tensor} (array&lt;float&gt;: one input in NCHW order, C x H x W values, pixels
+   * in [0, 1] for a model that normalizes its input). A tensor of another size, a null one, or one
+   * the model refuses gives a row with its error. Output as {@link #classify}.
+   */
+  public static Dataset<Row> classifyTensors(Dataset<Row> tensors, String modelJar, Options options) {
+    StructType out = schema(options.logits());
+    return tensors.select(functions.col(PATH), functions.col(TENSOR), functions.lit(-1L)).mapPartitions(new Classify(modelJar, options, true), Encoders.row(out));
   }
 
   /**
@@ -150,15 +161,17 @@ public final class NetcClassifier {
     private static final long serialVersionUID = 1L;
     private final String modelJar;
     private final Options options;
+    private final boolean tensors;
 
-    Classify(String modelJar, Options options) {
+    Classify(String modelJar, Options options, boolean tensors) {
       this.modelJar = modelJar;
       this.options = options;
+      this.tensors = tensors;
     }
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
-      return new Batches(model(modelJar, options.threads()), options, rows);
+      return new Batches(model(modelJar, options.threads()), options, tensors, rows);
     }
   }
 
@@ -168,6 +181,7 @@ public final class NetcClassifier {
    */
   static final class Batches implements Iterator<Row> {
     private final CompiledModel model;
+    /** null when the rows hold tensors rather than encoded images */
     private final Preprocess preprocess;
     private final Options options;
     private final Iterator<Row> input;
@@ -176,9 +190,9 @@ public final class NetcClassifier {
     private final float[] tensors, outputs;
     private final ArrayDeque<Row> ready = new ArrayDeque<>();
 
-    Batches(CompiledModel model, Options options, Iterator<Row> input) {
+    Batches(CompiledModel model, Options options, boolean tensorRows, Iterator<Row> input) {
       this.model = model;
-      this.preprocess = Preprocess.forModel(model);
+      this.preprocess = tensorRows ? null : Preprocess.forModel(model);
       this.options = options;
       this.input = input;
       int[] shape = model.inputShape();
@@ -202,26 +216,64 @@ public final class NetcClassifier {
     /** Decodes up to a batch of images, runs the good ones in one call, queues a row for each, in input order. */
     private void runBatch() {
       List<String> paths = new ArrayList<>();
-      List<String> errors = new ArrayList<>(); // null for an image in the batch
+      List<String> errors = new ArrayList<>(); // null for an input in the batch
+      List<Integer> slots = new ArrayList<>(); // its place in the batch's buffers
       int good = 0;
       while (paths.size() < options.batch() && input.hasNext()) {
         Row r = input.next();
         String path = r.getString(0);
-        String error = decodeInto(path, r.isNullAt(1) ? null : (byte[]) r.get(1), r.isNullAt(2) ? -1 : r.getLong(2), good);
+        String error = preprocess == null ? tensorInto(path, r.isNullAt(1) ? null : r.getList(1), good)
+            : decodeInto(path, r.isNullAt(1) ? null : (byte[]) r.get(1), r.isNullAt(2) ? -1 : r.getLong(2), good);
         paths.add(path);
         errors.add(error);
-        if (error == null) good++;
+        slots.add(error == null ? good++ : -1);
       }
-      if (good > 0) model.predict(tensors, good, outputs);
+      if (good > 0) predict(paths, errors, slots, good);
       int n = model.outputSize();
-      for (int i = 0, at = 0; i < paths.size(); i++) {
-        if (errors.get(i) != null) {
-          ready.add(options.logits() ? RowFactory.create(paths.get(i), null, null, null, errors.get(i)) : RowFactory.create(paths.get(i), null, null, errors.get(i)));
-          continue;
-        }
-        ready.add(result(paths.get(i), at * n, n));
-        at++;
+      for (int i = 0; i < paths.size(); i++) {
+        if (errors.get(i) == null) ready.add(result(paths.get(i), slots.get(i) * n, n));
+        else ready.add(options.logits() ? RowFactory.create(paths.get(i), null, null, null, errors.get(i)) : RowFactory.create(paths.get(i), null, null, errors.get(i)));
       }
+    }
+
+    /**
+     * Runs the batch's {@code good} inputs; when the model refuses the batch (a tensor whose values
+     * are not pixels), runs each alone, so only the refused ones become errors.
+     */
+    private void predict(List<String> paths, List<String> errors, List<Integer> slots, int good) {
+      try {
+        model.predict(tensors, good, outputs);
+        return;
+      } catch (IllegalArgumentException refused) {
+        // below, one at a time (rare: only rows of bad tensors get here)
+      }
+      int n = model.outputSize();
+      float[] one = new float[perImage], out = new float[n];
+      for (int i = 0; i < paths.size(); i++) {
+        if (errors.get(i) != null) continue;
+        System.arraycopy(tensors, slots.get(i) * perImage, one, 0, perImage);
+        try {
+          model.predict(one, 1, out);
+          System.arraycopy(out, 0, outputs, slots.get(i) * n, n);
+        } catch (IllegalArgumentException e) {
+          errors.set(i, paths.get(i) + ": " + e.getMessage());
+        }
+      }
+    }
+
+    /** Copies one row's tensor into slot {@code slot} of the batch: null, or the error that replaces its answer. */
+    private String tensorInto(String path, List<Float> tensor, int slot) {
+      if (tensor == null) return path + ": no tensor (null)";
+      if (tensor.size() != perImage) {
+        return path + ": tensor of " + tensor.size() + " values, the model takes " + model.info().inputShape() + " = " + perImage;
+      }
+      int at = slot * perImage;
+      for (int i = 0; i < perImage; i++) {
+        Float v = tensor.get(i);
+        if (v == null) return path + ": tensor value " + i + " is null";
+        tensors[at + i] = v;
+      }
+      return null;
     }
 
     /** Decodes one image into slot {@code slot} of the batch: null, or the error that replaces its answer. */

@@ -3,6 +3,7 @@ package netc.spark;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
@@ -39,9 +40,12 @@ class ClassifyImagesTest {
   static final int GOOD = 288, TOP = 3;
   /** Over the largest good image (56 x 56 pixels), under the big one (160 x 160 of noise, 77 KB as a PNG). */
   static final int MAX_BYTES = 40_000;
-  /** A small model: 32x32 input, no softmax at the end, so its outputs are logits. */
+  /**
+   * A small model: 32x32 input, no softmax at the end, so its outputs are logits. It normalizes its
+   * input, so it refuses a tensor whose values are not pixels.
+   */
   static final String SPEC = String.join("\n",
-      "input(3, 32, 32)",
+      "input(3, 32, 32, mean = [0.5, 0.5, 0.5], std = [0.25, 0.25, 0.25])",
       "conv1: conv(8, 3, padding = 1)",
       "relu()",
       "pool: maxpool(2)",
@@ -178,6 +182,73 @@ class ClassifyImagesTest {
       }
       assertEquals(corrupt.size(), errors, "error rows");
     }
+  }
+
+  /**
+   * NCHW tensors from Parquet: each row's answer equals one JVM's; a short tensor, a null one and
+   * one the model refuses (a value over 1, in a batch with good ones) are error rows, and the good
+   * rows of that batch are still answered.
+   */
+  @Test
+  void tensorsFromParquetGiveTheAnswersOfASingleJvm() throws Exception {
+    int good = 40, per = 3 * 32 * 32;
+    Path input = dir.resolve("tensors.parquet"), output = dir.resolve("tensors-out.parquet");
+    Random random = new Random(7);
+    Map<String, float[]> tensors = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < good; i++) {
+      float[] t = new float[per];
+      for (int j = 0; j < per; j++) t[j] = random.nextFloat();
+      tensors.put("t" + i, t);
+    }
+    float[] bright = tensors.get("t5").clone();
+    bright[100] = 1.5f;
+    List<Row> rows = new java.util.ArrayList<>();
+    tensors.forEach((k, v) -> rows.add(org.apache.spark.sql.RowFactory.create(k, boxed(v))));
+    rows.add(6, org.apache.spark.sql.RowFactory.create("bright", boxed(bright)));
+    rows.add(org.apache.spark.sql.RowFactory.create("short", boxed(new float[100])));
+    rows.add(org.apache.spark.sql.RowFactory.create("missing", null));
+    org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+        .add("path", org.apache.spark.sql.types.DataTypes.StringType)
+        .add("tensor", org.apache.spark.sql.types.DataTypes.createArrayType(org.apache.spark.sql.types.DataTypes.FloatType));
+    SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      spark.createDataFrame(rows, schema).repartition(3).write().parquet(input.toString());
+    } finally {
+      spark.stop();
+    }
+    System.setProperty("spark.master", "local[2]");
+    System.setProperty("spark.ui.enabled", "false");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = ClassifyImages.run(new String[] {"--tensors", "--logits", "--batch", "8", input.toString(), jar.toString(), output.toString()},
+        System.out, new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+    Map<String, Row> results = new HashMap<>();
+    spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      for (Row r : spark.read().parquet(output.toString()).collectAsList()) assertNull(results.put(r.getString(0), r));
+    } finally {
+      spark.stop();
+    }
+    assertEquals(good + 3, results.size());
+    try (CompiledModel model = CompiledModel.load(jar, 1)) {
+      float[] logits = new float[model.outputSize()];
+      for (Map.Entry<String, float[]> e : tensors.entrySet()) {
+        Row r = results.get(e.getKey());
+        assertNull(r.getString(r.fieldIndex(NetcClassifier.ERROR)), e.getKey());
+        model.predict(e.getValue(), 1, logits);
+        assertArrayEquals(logits, floats(r.getList(r.fieldIndex(NetcClassifier.LOGITS))), 0f, e.getKey());
+      }
+      String refused = assertThrows(IllegalArgumentException.class, () -> model.predict(bright, 1, logits)).getMessage();
+      assertEquals("bright: " + refused, results.get("bright").getString(4));
+    }
+    assertEquals("short: tensor of 100 values, the model takes [3, 32, 32] = 3072", results.get("short").getString(4));
+    assertEquals("missing: no tensor (null)", results.get("missing").getString(4));
+  }
+
+  static Float[] boxed(float[] v) {
+    Float[] out = new Float[v.length];
+    for (int i = 0; i < v.length; i++) out[i] = v[i];
+    return out;
   }
 
   static float[] floats(List<Float> list) {
