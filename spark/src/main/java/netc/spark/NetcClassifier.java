@@ -15,6 +15,8 @@ import netc.runtime.CompiledModel;
 import netc.runtime.Prediction;
 import netc.runtime.Preprocess;
 import org.apache.spark.SparkFiles;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -87,7 +89,10 @@ public final class NetcClassifier {
     // the others, from the listing and one scan without content (files' sizes, no bytes read): the
     // listed files the scan skips (empty) and those over maxBytes
     List<String> paths = Arrays.stream(files.inputFiles()).map(NetcClassifier::asPathColumn).toList();
-    Dataset<Row> listed = spark.createDataset(paths, Encoders.STRING()).toDF(PATH);
+    // parallelized, not a local relation: a million paths would otherwise travel inside the query plan
+    int slices = Math.max(spark.sparkContext().defaultParallelism(), paths.size() / PATHS_PER_SLICE + 1);
+    JavaRDD<String> pathRdd = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(paths, slices);
+    Dataset<Row> listed = spark.createDataset(pathRdd.rdd(), Encoders.STRING()).toDF(PATH);
     Dataset<Row> sizes = files.select(functions.col(PATH).as("scanned"), functions.col(LENGTH).as("size"));
     Column size = sizes.col("size");
     Dataset<Row> unread = listed.join(sizes, listed.col(PATH).equalTo(sizes.col("scanned")), "left")
@@ -96,6 +101,9 @@ public final class NetcClassifier {
             functions.when(size.isNull(), functions.lit(new byte[0])).as(CONTENT));
     return read.unionByName(unread);
   }
+
+  /** Listed paths per task when the listing is joined with the scan. */
+  private static final int PATHS_PER_SLICE = 100_000;
 
   /** A listed file's URI (file:///a/b) as the path column writes it (file:/a/b, unescaped). */
   private static String asPathColumn(String uri) {

@@ -257,6 +257,16 @@ class ClassifyImagesTest {
     return out;
   }
 
+  /** An executor loads a jar once per thread count, however many tasks ask; a missing jar is one line naming it. */
+  @Test
+  void theModelIsLoadedOncePerJvm() {
+    CompiledModel first = NetcClassifier.model(jar.toString(), 1);
+    assertTrue(first == NetcClassifier.model(jar.toString(), 1), "the same model");
+    assertEquals(2, NetcClassifier.model(jar.toString(), 2).threads());
+    BadInputException e = assertThrows(BadInputException.class, () -> NetcClassifier.model(dir.resolve("gone.jar").toString(), 1));
+    assertEquals(dir.resolve("gone.jar") + ": no such model jar on this executor (ship it with --files, or give a path every executor reads)", e.getMessage());
+  }
+
   @Test
   void badCommandLinesAndModelsAreOneLineBeforeSparkStarts() throws IOException {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
