@@ -77,7 +77,7 @@ public final class ClassifyImages {
       out.printf("wrote %s: %d rows, %d of them errors, in %.1f s (%.1f rows/s; Spark's start not counted)%n", a.output, rows, errors, seconds,
           rows / seconds);
       return 0;
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // AnalysisException is not a RuntimeException
       // Spark's own refusals (no such input, output exists) carry their reason in the first line
       err.println("error: " + firstLine(e));
       return 1;

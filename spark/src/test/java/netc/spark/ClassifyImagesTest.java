@@ -245,6 +245,24 @@ class ClassifyImagesTest {
     assertEquals("missing: no tensor (null)", results.get("missing").getString(4));
   }
 
+  /** Spark's own refusals (no such input, an output that exists) are one line and status 1, not a stack trace. */
+  @Test
+  void aMissingInputOrAnExistingOutputIsOneLine() throws IOException {
+    System.setProperty("spark.master", "local[2]");
+    System.setProperty("spark.ui.enabled", "false");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+    Path missing = dir.resolve("no-such-folder");
+    assertEquals(1, ClassifyImages.run(new String[] {missing.toString(), jar.toString(), dir.resolve("x.parquet").toString()}, System.out, e));
+    String msg = err.toString(StandardCharsets.UTF_8);
+    assertTrue(msg.startsWith("error: ") && msg.contains("Path does not exist: file:" + missing) && msg.lines().count() == 1, msg);
+    err.reset();
+    Path existing = Files.createDirectories(dir.resolve("exists.parquet"));
+    assertEquals(1, ClassifyImages.run(new String[] {images.toString(), jar.toString(), existing.toString()}, System.out, e));
+    msg = err.toString(StandardCharsets.UTF_8);
+    assertTrue(msg.startsWith("error: ") && msg.contains(existing + " already exists") && msg.lines().count() == 1, msg);
+  }
+
   static Float[] boxed(float[] v) {
     Float[] out = new Float[v.length];
     for (int i = 0; i < v.length; i++) out[i] = v[i];
