@@ -27,19 +27,24 @@ final class PngChunks {
   static void check(Path file) throws IOException {
     long size = Files.size(file);
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
-      new Walk(file, size, in).run();
+      new Walk(file.toString(), size, in).run();
     }
+  }
+
+  /** {@link #check(Path)} of an image held in memory, {@code name} naming it in the message. */
+  static void check(byte[] data, String name) throws IOException {
+    new Walk(name, data.length, new java.io.ByteArrayInputStream(data)).run();
   }
 
   /** One pass over a file's chunks. */
   private static final class Walk {
-    private final Path file;
+    private final String file;
     private final long size;
     private final InputStream in;
     private final byte[] block = new byte[1 << 16];
     private long offset;
 
-    Walk(Path file, long size, InputStream in) {
+    Walk(String file, long size, InputStream in) {
       this.file = file;
       this.size = size;
       this.in = in;

@@ -5,6 +5,7 @@ import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,7 @@ import java.util.List;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Image input as torchvision prepares it for ImageNet models: decode to 8-bit RGB (as PIL's
@@ -69,6 +71,14 @@ public final class Preprocess {
   /** Decodes, resizes, crops: a [3, crop, crop] tensor in [0, 1]. */
   public float[] image(Path file) {
     return tensor(decode(file), file.toString());
+  }
+
+  /**
+   * {@link #image(Path)} of an encoded PNG or JPEG held in memory (a file read by Spark, a network
+   * message): the same checks and decoder, {@code name} naming the image in the messages.
+   */
+  public float[] image(byte[] encoded, String name) {
+    return tensor(decode(encoded, name), name);
   }
 
   /**
@@ -145,13 +155,36 @@ public final class Preprocess {
   public static Rgb decode(Path file) {
     regularFile(file);
     try {
-      String format = format(file);
+      byte[] head;
+      try (InputStream in = Files.newInputStream(file)) {
+        head = in.readNBytes(HEAD_BYTES);
+      }
+      String format = format(head, file.toString());
       if (format.equals("png")) PngChunks.check(file);
-      return decode(file, format);
+      try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+        return decode(in, file.toString(), format);
+      }
     } catch (IOException e) {
       throw new BadInputException(file + ": cannot decode image (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
     }
   }
+
+  /** {@link #decode(Path)} of an encoded image held in memory, {@code name} naming it in the messages. */
+  public static Rgb decode(byte[] encoded, String name) {
+    try {
+      String format = format(java.util.Arrays.copyOf(encoded, Math.min(HEAD_BYTES, encoded.length)), name);
+      if (format.equals("png")) PngChunks.check(encoded, name);
+      // a memory cache: ImageIO's default for a stream is a temporary file per image
+      try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
+        return decode(in, name, format);
+      }
+    } catch (IOException e) {
+      throw new BadInputException(name + ": cannot decode image (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
+    }
+  }
+
+  /** The bytes that tell the formats apart (a WebP's signature ends at byte 12). */
+  private static final int HEAD_BYTES = 12;
 
   /** Refuses what is not a regular file (missing, a directory, a device, a pipe) before opening it. */
   private static void regularFile(Path file) {
@@ -161,11 +194,7 @@ public final class Preprocess {
   }
 
   /** "png" or "jpeg" from the file's first bytes (its name may lie), else a refusal naming what it looks like. */
-  private static String format(Path file) throws IOException {
-    byte[] head;
-    try (InputStream in = Files.newInputStream(file)) {
-      head = in.readNBytes(12);
-    }
+  private static String format(byte[] head, String file) {
     if (startsWith(head, PngChunks.SIGNATURE)) return "png";
     if (startsWith(head, new byte[] {(byte) 0xff, (byte) 0xd8, (byte) 0xff})) return "jpeg";
     String seems = startsWith(head, "GIF8".getBytes(StandardCharsets.ISO_8859_1)) ? "a GIF image"
@@ -180,32 +209,31 @@ public final class Preprocess {
     return data.length >= prefix.length && java.util.Arrays.equals(data, 0, prefix.length, prefix, 0, prefix.length);
   }
 
-  private static Rgb decode(Path file, String format) throws IOException {
-    try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
-      Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format);
-      if (in == null || !readers.hasNext()) throw new BadInputException(file + ": cannot decode image (this JVM has no " + format + " reader)");
-      ImageReader reader = readers.next();
-      List<String> warnings = new ArrayList<>();
-      try {
-        reader.setInput(in, true, true);
-        reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
-        int w = reader.getWidth(0), h = reader.getHeight(0);
-        ImageLimits.check(file.toString(), "image", w, h);
-        Rgb rgb = decodePixels(reader, file, w, h);
-        refuseIfWarned(file, format, warnings);
-        return rgb;
-      } catch (IOException | RuntimeException e) {
-        if (e instanceof BadInputException b) throw b;
-        refuseIfWarned(file, format, warnings); // a truncation warning explains the failure better
-        throw new BadInputException(file + ": cannot decode image (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
-      } finally {
-        reader.dispose();
-      }
+  /** Decodes one image from {@code in}; {@code file} names it in the messages. */
+  private static Rgb decode(ImageInputStream in, String file, String format) throws IOException {
+    Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format);
+    if (in == null || !readers.hasNext()) throw new BadInputException(file + ": cannot decode image (this JVM has no " + format + " reader)");
+    ImageReader reader = readers.next();
+    List<String> warnings = new ArrayList<>();
+    try {
+      reader.setInput(in, true, true);
+      reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+      int w = reader.getWidth(0), h = reader.getHeight(0);
+      ImageLimits.check(file, "image", w, h);
+      Rgb rgb = decodePixels(reader, file, w, h);
+      refuseIfWarned(file, format, warnings);
+      return rgb;
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof BadInputException b) throw b;
+      refuseIfWarned(file, format, warnings); // a truncation warning explains the failure better
+      throw new BadInputException(file + ": cannot decode image (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
+    } finally {
+      reader.dispose();
     }
   }
 
   /** Decodes the pixels of a {@code w x h} image (already within the limits); running out of heap is a clear error. */
-  private static Rgb decodePixels(ImageReader reader, Path file, int w, int h) throws IOException {
+  private static Rgb decodePixels(ImageReader reader, String file, int w, int h) throws IOException {
     try {
       Raster raster;
       ColorModel model = null;
@@ -223,7 +251,7 @@ public final class Preprocess {
         throw new BadInputException(file + ": cannot decode image (its header says " + w + "x" + h + ", the decoder gave "
             + raster.getWidth() + "x" + raster.getHeight() + ")");
       }
-      return toRgb(raster, model, file.toString());
+      return toRgb(raster, model, file);
     } catch (OutOfMemoryError e) {
       // the limits keep this to a few hundred MB, but a small -Xmx may still not hold it
       throw new BadInputException(file + ": image of " + w + "x" + h + " needs more memory than this JVM may use ("
@@ -237,7 +265,7 @@ public final class Preprocess {
    * data" and others. Only those that say they ignored metadata (an invalid color profile, a
    * thumbnail's markers) leave the pixels whole.
    */
-  private static void refuseIfWarned(Path file, String format, List<String> warnings) {
+  private static void refuseIfWarned(String file, String format, List<String> warnings) {
     for (String w : warnings) {
       if (w != null && w.endsWith("; ignored")) continue;
       String problem = w != null && w.contains("Missing EOI") ? "truncated JPEG: the data ends before the end-of-image marker"

@@ -82,6 +82,29 @@ class BadImageTest {
     assertTrue(unexpected.isEmpty(), unexpected.size() + " cuts say something else, e.g. " + unexpected.subList(0, Math.min(5, unexpected.size())));
   }
 
+  /**
+   * Bytes in memory (what Spark reads) go through the file's checks and decoder: the same pixels for
+   * a whole image, the same message for each cut of a PNG and a JPEG, naming the given name.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"baseline", "png"})
+  void bytesInMemoryDecodeAndFailExactlyAsTheFile(String kind) throws IOException {
+    var img = TestImages.picture(40, 30);
+    byte[] whole = kind.equals("png") ? TestImages.png(img) : TestImages.jpeg(img, false);
+    Path file = write("image", whole);
+    Preprocess.Rgb fromFile = Preprocess.decode(file), fromBytes = Preprocess.decode(whole, file.toString());
+    assertEquals(40, fromBytes.width());
+    assertArrayEquals(fromFile.pixels(), fromBytes.pixels());
+    Preprocess pre = new Preprocess(16, 16);
+    assertArrayEquals(pre.image(file), pre.image(whole, "x"));
+    for (int n = 0; n < whole.length; n += 7) {
+      byte[] cut = Arrays.copyOf(whole, n);
+      write("image", cut);
+      String msg = assertThrows(BadInputException.class, () -> Preprocess.decode(cut, file.toString())).getMessage();
+      assertEquals(error(file), msg, "cut at " + n);
+    }
+  }
+
   @Test
   void aDamagedPngChunkFailsItsCrc() throws IOException {
     byte[] png = TestImages.png(TestImages.picture(40, 30));

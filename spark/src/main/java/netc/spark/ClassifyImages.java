@@ -1,0 +1,155 @@
+package netc.spark;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import netc.runtime.BadInputException;
+import netc.runtime.CompiledModel;
+import netc.runtime.Preprocess;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The Spark job: classifies the images of a folder (or a glob) with a compiled model jar and writes
+ * one Parquet row per image (path, top labels, probabilities, [logits], error). Run by spark-submit,
+ * or by plain java, where it runs in local[*] unless spark.master is set.
+ */
+public final class ClassifyImages {
+  static final String USAGE = String.join("\n",
+      "usage: ClassifyImages [options] INPUT MODEL.jar OUTPUT.parquet",
+      "  INPUT            a folder (read recursively) or a glob (/data/*.jpg) of PNG and JPEG images, any file system Spark reads",
+      "  MODEL.jar        a jar written by netc compile: a path every executor reads, or shipped with --files",
+      "  OUTPUT.parquet   where to write the results; must not exist",
+      "options:",
+      "  --top K          classes per image (default 5)",
+      "  --batch N        images per call of the model (default 16, at most " + NetcClassifier.Options.MAX_BATCH + ")",
+      "  --tensors        INPUT is Parquet of ready inputs: columns path (string) and tensor (array<float>, one C x H x W input, NCHW)",
+      "  --logits         also write each image's raw outputs (column logits)",
+      "  --max-bytes N    files larger than this are error rows, never read (default " + NetcClassifier.DEFAULT_MAX_BYTES + ", 256 MB)",
+      "  --threads N      the model's threads in each task (default: spark.task.cpus, the cores a task owns)",
+      "  -h, --help       print this");
+
+  private ClassifyImages() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  /** Runs the job; 0 when it wrote its output (bad images are rows, not failures), 1 on a bad input, 2 on a usage error. */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    Args a;
+    try {
+      a = Args.parse(args);
+    } catch (IllegalArgumentException e) {
+      err.println("error: " + e.getMessage());
+      err.println(USAGE);
+      return 2;
+    }
+    if (a.help) {
+      out.println(USAGE);
+      return 0;
+    }
+    SparkConf conf = new SparkConf().setAppName("netc classify " + Path.of(a.model).getFileName());
+    if (!conf.contains("spark.master")) conf.setMaster("local[*]");
+    int threads = a.threads > 0 ? a.threads : conf.getInt("spark.task.cpus", 1);
+    NetcClassifier.Options options = new NetcClassifier.Options(a.top, a.batch, a.logits, threads);
+    try {
+      checkModel(a.model, a.tensors);
+    } catch (BadInputException | IllegalArgumentException e) {
+      err.println("error: " + e.getMessage());
+      return 1;
+    }
+    SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
+    try {
+      // shipped to every executor; NetcClassifier prefers the shipped copy (SparkFiles) to the path
+      spark.sparkContext().addFile(Path.of(a.model).toAbsolutePath().toString());
+      long t0 = System.nanoTime();
+      Dataset<Row> results = a.tensors ? NetcClassifier.classifyTensors(spark.read().parquet(a.input), a.model, options)
+          : NetcClassifier.classify(NetcClassifier.readImages(spark, a.input, a.maxBytes), a.model, options);
+      results.write().parquet(a.output);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      Dataset<Row> written = spark.read().parquet(a.output);
+      long rows = written.count(), errors = written.filter(written.col(NetcClassifier.ERROR).isNotNull()).count();
+      out.printf("wrote %s: %d rows, %d of them errors, in %.1f s (%.1f rows/s; Spark's start not counted)%n", a.output, rows, errors, seconds,
+          rows / seconds);
+      return 0;
+    } catch (Exception e) { // AnalysisException is not a RuntimeException
+      // Spark's own refusals (no such input, output exists) carry their reason in the first line
+      err.println("error: " + firstLine(e));
+      return 1;
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /** Refuses, on the driver and before Spark starts, a jar that holds no model, or one that takes no images when given images. */
+  private static void checkModel(String jar, boolean tensors) {
+    Path path = Path.of(jar);
+    if (!Files.isRegularFile(path)) throw new BadInputException(jar + ": no such file");
+    try (CompiledModel m = CompiledModel.load(path, 1)) {
+      if (!tensors) Preprocess.forModel(m);
+    }
+  }
+
+  private static String firstLine(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t && t.getMessage() == null) t = t.getCause();
+    String m = t.getMessage() == null ? t.toString() : t.getMessage();
+    return m.lines().findFirst().orElse(m);
+  }
+
+  /** The job's command line. */
+  static final class Args {
+    boolean help, logits, tensors;
+    int top = 5, batch = 16, threads = -1;
+    long maxBytes = NetcClassifier.DEFAULT_MAX_BYTES;
+    String input, model, output;
+
+    static Args parse(String[] args) {
+      Args o = new Args();
+      List<String> positional = new ArrayList<>();
+      for (int i = 0; i < args.length; i++) {
+        String a = args[i];
+        switch (a) {
+          case "-h", "--help" -> o.help = true;
+          case "--logits" -> o.logits = true;
+          case "--tensors" -> o.tensors = true;
+          case "--top" -> o.top = positive(value(args, ++i, a), a);
+          case "--batch" -> o.batch = positive(value(args, ++i, a), a);
+          case "--threads" -> o.threads = positive(value(args, ++i, a), a);
+          case "--max-bytes" -> o.maxBytes = positive(value(args, ++i, a), a);
+          default -> {
+            if (a.startsWith("--")) throw new IllegalArgumentException("unknown option " + a);
+            positional.add(a);
+          }
+        }
+      }
+      if (o.help) return o;
+      if (positional.size() != 3) throw new IllegalArgumentException("expected INPUT MODEL.jar OUTPUT.parquet, got " + positional.size() + " arguments");
+      if (o.batch > NetcClassifier.Options.MAX_BATCH) throw new IllegalArgumentException("--batch takes at most " + NetcClassifier.Options.MAX_BATCH + ", got " + o.batch);
+      o.input = positional.get(0);
+      o.model = positional.get(1);
+      o.output = positional.get(2);
+      return o;
+    }
+
+    private static String value(String[] args, int i, String option) {
+      if (i >= args.length) throw new IllegalArgumentException(option + " needs a value");
+      return args[i];
+    }
+
+    private static int positive(String v, String option) {
+      try {
+        int n = Integer.parseInt(v);
+        if (n > 0) return n;
+      } catch (NumberFormatException ignored) {
+        // reported below
+      }
+      throw new IllegalArgumentException(option + " takes a positive integer, got " + v);
+    }
+  }
+}

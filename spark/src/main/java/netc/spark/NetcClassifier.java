@@ -1,0 +1,317 @@
+package netc.spark;
+
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ConcurrentHashMap;
+import netc.runtime.BadInputException;
+import netc.runtime.CompiledModel;
+import netc.runtime.Prediction;
+import netc.runtime.Preprocess;
+import org.apache.spark.SparkFiles;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Classifies a Dataset of encoded images (Spark's {@code binaryFile} rows: path, content, length) with a
+ * compiled model jar: one output row per input row, the top classes or the image's error.
+ *
+ * <p>Each executor JVM loads the model once (a static cache keyed by the jar's path) and every task
+ * of that executor shares it: {@link CompiledModel#predict} is thread-safe. A partition is decoded
+ * and run {@link Options#batch} images at a time. Threads: Spark already runs one task per task slot
+ * (executor cores / spark.task.cpus), so each call gets the cores its task owns, {@code
+ * spark.task.cpus} (1 by default); more would oversubscribe the executor.
+ */
+public final class NetcClassifier {
+  /** The output columns: path, labels, probabilities, [logits], error. */
+  public static final String PATH = "path", LENGTH = "length", CONTENT = "content", TENSOR = "tensor", LABELS = "labels", PROBABILITIES = "probabilities", LOGITS = "logits", ERROR = "error";
+
+  /** Loaded models of this JVM by jar path and threads: they live as long as the executor. */
+  private static final ConcurrentHashMap<String, CompiledModel> MODELS = new ConcurrentHashMap<>();
+
+  private NetcClassifier() {}
+
+  /**
+   * How to classify.
+   *
+   * @param top classes per image, most probable first
+   * @param batch images per call of the model
+   * @param logits whether to write each image's raw outputs too
+   * @param threads the model's threads in each task (see the class comment)
+   */
+  public record Options(int top, int batch, boolean logits, int threads) implements Serializable {
+    /** Largest batch: a batch's tensors are held at once (3 x 224 x 224 floats, 600 KB, per image). */
+    public static final int MAX_BATCH = 1024;
+
+    public Options {
+      if (top < 1) throw new IllegalArgumentException("top: must be at least 1, got " + top);
+      if (batch < 1 || batch > MAX_BATCH) throw new IllegalArgumentException("batch: must be 1 to " + MAX_BATCH + ", got " + batch);
+      if (threads < 1) throw new IllegalArgumentException("threads: must be at least 1, got " + threads);
+    }
+
+    /** Top 5, batches of 16, no logits, one thread per task. */
+    public static Options defaults() {
+      return new Options(5, 16, false, 1);
+    }
+  }
+
+  /**
+   * The largest file read as an image by default: Spark holds a file's bytes in one row (2 GB at
+   * most), and the largest image netc decodes (50 megapixels) is a fraction of this, even as a PNG.
+   */
+  public static final long DEFAULT_MAX_BYTES = 256L << 20;
+
+  /**
+   * The files of {@code input} (a folder, read recursively, or a glob) as rows (path, length,
+   * content), every file once. A file over {@code maxBytes} is not read (its content is null): the
+   * length filter is pushed into Spark's scan. Spark's file scan skips empty files, so each file
+   * it lists but does not read is added with empty content, and is classified as the empty file it is.
+   */
+  public static Dataset<Row> readImages(SparkSession spark, String input, long maxBytes) {
+    Dataset<Row> files = spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(input);
+    Dataset<Row> read = files.filter(functions.col(LENGTH).leq(maxBytes)).select(PATH, LENGTH, CONTENT);
+    // the others, from the listing and one scan without content (files' sizes, no bytes read): the
+    // listed files the scan skips (empty) and those over maxBytes
+    List<String> paths = Arrays.stream(files.inputFiles()).map(NetcClassifier::asPathColumn).toList();
+    // parallelized, not a local relation: a million paths would otherwise travel inside the query plan
+    int slices = Math.max(spark.sparkContext().defaultParallelism(), paths.size() / PATHS_PER_SLICE + 1);
+    JavaRDD<String> pathRdd = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(paths, slices);
+    Dataset<Row> listed = spark.createDataset(pathRdd.rdd(), Encoders.STRING()).toDF(PATH);
+    Dataset<Row> sizes = files.select(functions.col(PATH).as("scanned"), functions.col(LENGTH).as("size"));
+    Column size = sizes.col("size");
+    Dataset<Row> unread = listed.join(sizes, listed.col(PATH).equalTo(sizes.col("scanned")), "left")
+        .filter(size.isNull().or(size.gt(maxBytes)))
+        .select(listed.col(PATH), functions.coalesce(size, functions.lit(0L)).as(LENGTH),
+            functions.when(size.isNull(), functions.lit(new byte[0])).as(CONTENT));
+    return read.unionByName(unread);
+  }
+
+  /** Listed paths per task when the listing is joined with the scan. */
+  private static final int PATHS_PER_SLICE = 100_000;
+
+  /** A listed file's URI (file:///a/b) as the path column writes it (file:/a/b, unescaped). */
+  private static String asPathColumn(String uri) {
+    return new org.apache.hadoop.fs.Path(java.net.URI.create(uri)).toString();
+  }
+
+  /** The schema of {@link #classify}'s output. */
+  public static StructType schema(boolean logits) {
+    StructType s = new StructType()
+        .add(PATH, DataTypes.StringType, false)
+        .add(LABELS, DataTypes.createArrayType(DataTypes.StringType, false), true)
+        .add(PROBABILITIES, DataTypes.createArrayType(DataTypes.FloatType, false), true);
+    if (logits) s = s.add(LOGITS, DataTypes.createArrayType(DataTypes.FloatType, false), true);
+    return s.add(ERROR, DataTypes.StringType, true);
+  }
+
+  /**
+   * Classifies {@code images} (columns {@code path} string and {@code content} binary, as {@code
+   * spark.read().format("binaryFile")} gives) with the model in {@code modelJar}: a path each
+   * executor can read, or the name of a file shipped with the job ({@code --files}, {@code
+   * SparkContext.addFile}), which is preferred when present. An image that cannot be decoded gives
+   * a row with its error (labels and probabilities null); no row is dropped.
+   */
+  public static Dataset<Row> classify(Dataset<Row> images, String modelJar, Options options) {
+    StructType out = schema(options.logits());
+    Column length = Arrays.asList(images.columns()).contains(LENGTH) ? functions.col(LENGTH) : functions.lit(-1L);
+    return images.select(functions.col(PATH), functions.col(CONTENT), length).mapPartitions(new Classify(modelJar, options, false), Encoders.row(out));
+  }
+
+  /**
+   * Runs the model on ready tensors: {@code tensors} has columns {@code path} (string, any name for
+   * the row) and {@code tensor} (array&lt;float&gt;: one input in NCHW order, C x H x W values, pixels
+   * in [0, 1] for a model that normalizes its input). A tensor of another size, a null one, or one
+   * the model refuses gives a row with its error. Output as {@link #classify}.
+   */
+  public static Dataset<Row> classifyTensors(Dataset<Row> tensors, String modelJar, Options options) {
+    StructType out = schema(options.logits());
+    return tensors.select(functions.col(PATH), functions.col(TENSOR), functions.lit(-1L)).mapPartitions(new Classify(modelJar, options, true), Encoders.row(out));
+  }
+
+  /**
+   * The model of {@code modelJar} in this JVM, loaded on first use. A copy shipped with the job
+   * (SparkFiles) comes first: on a cluster the driver's path may not exist on an executor.
+   */
+  static CompiledModel model(String modelJar, int threads) {
+    Path jar = locate(modelJar);
+    return MODELS.computeIfAbsent(jar.toAbsolutePath() + "#" + threads, k -> CompiledModel.load(jar, threads));
+  }
+
+  private static Path locate(String modelJar) {
+    Path given = Path.of(modelJar);
+    Path name = given.getFileName();
+    if (name != null && org.apache.spark.SparkEnv.get() != null) {
+      Path shipped = Path.of(SparkFiles.get(name.toString()));
+      if (Files.isRegularFile(shipped)) return shipped;
+    }
+    if (Files.isRegularFile(given)) return given;
+    throw new BadInputException(modelJar + ": no such model jar on this executor (ship it with --files, or give a path every executor reads)");
+  }
+
+  /** The function each task runs over its partition. */
+  private static final class Classify implements MapPartitionsFunction<Row, Row> {
+    private static final long serialVersionUID = 1L;
+    private final String modelJar;
+    private final Options options;
+    private final boolean tensors;
+
+    Classify(String modelJar, Options options, boolean tensors) {
+      this.modelJar = modelJar;
+      this.options = options;
+      this.tensors = tensors;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+      return new Batches(model(modelJar, options.threads()), options, tensors, rows);
+    }
+  }
+
+  /**
+   * The output rows of one partition, made a batch at a time as Spark pulls them: a partition's
+   * results are never all held at once.
+   */
+  static final class Batches implements Iterator<Row> {
+    private final CompiledModel model;
+    /** null when the rows hold tensors rather than encoded images */
+    private final Preprocess preprocess;
+    private final Options options;
+    private final Iterator<Row> input;
+    private final int perImage;
+    /** The batch's tensors and outputs, reused from batch to batch. */
+    private final float[] tensors, outputs;
+    private final ArrayDeque<Row> ready = new ArrayDeque<>();
+
+    Batches(CompiledModel model, Options options, boolean tensorRows, Iterator<Row> input) {
+      this.model = model;
+      this.preprocess = tensorRows ? null : Preprocess.forModel(model);
+      this.options = options;
+      this.input = input;
+      int[] shape = model.inputShape();
+      this.perImage = shape[0] * shape[1] * shape[2];
+      this.tensors = new float[options.batch() * perImage];
+      this.outputs = new float[options.batch() * model.outputSize()];
+    }
+
+    @Override
+    public boolean hasNext() {
+      if (ready.isEmpty() && input.hasNext()) runBatch();
+      return !ready.isEmpty();
+    }
+
+    @Override
+    public Row next() {
+      if (!hasNext()) throw new NoSuchElementException();
+      return ready.poll();
+    }
+
+    /** Decodes up to a batch of images, runs the good ones in one call, queues a row for each, in input order. */
+    private void runBatch() {
+      List<String> paths = new ArrayList<>();
+      List<String> errors = new ArrayList<>(); // null for an input in the batch
+      List<Integer> slots = new ArrayList<>(); // its place in the batch's buffers
+      int good = 0;
+      while (paths.size() < options.batch() && input.hasNext()) {
+        Row r = input.next();
+        String path = r.getString(0);
+        String error = preprocess == null ? tensorInto(path, r.isNullAt(1) ? null : r.getList(1), good)
+            : decodeInto(path, r.isNullAt(1) ? null : (byte[]) r.get(1), r.isNullAt(2) ? -1 : r.getLong(2), good);
+        paths.add(path);
+        errors.add(error);
+        slots.add(error == null ? good++ : -1);
+      }
+      if (good > 0) predict(paths, errors, slots, good);
+      int n = model.outputSize();
+      for (int i = 0; i < paths.size(); i++) {
+        if (errors.get(i) == null) ready.add(result(paths.get(i), slots.get(i) * n, n));
+        else ready.add(options.logits() ? RowFactory.create(paths.get(i), null, null, null, errors.get(i)) : RowFactory.create(paths.get(i), null, null, errors.get(i)));
+      }
+    }
+
+    /**
+     * Runs the batch's {@code good} inputs; when the model refuses the batch (a tensor whose values
+     * are not pixels), runs each alone, so only the refused ones become errors.
+     */
+    private void predict(List<String> paths, List<String> errors, List<Integer> slots, int good) {
+      try {
+        model.predict(tensors, good, outputs);
+        return;
+      } catch (IllegalArgumentException refused) {
+        // below, one at a time (rare: only rows of bad tensors get here)
+      }
+      int n = model.outputSize();
+      float[] one = new float[perImage], out = new float[n];
+      for (int i = 0; i < paths.size(); i++) {
+        if (errors.get(i) != null) continue;
+        System.arraycopy(tensors, slots.get(i) * perImage, one, 0, perImage);
+        try {
+          model.predict(one, 1, out);
+          System.arraycopy(out, 0, outputs, slots.get(i) * n, n);
+        } catch (IllegalArgumentException e) {
+          errors.set(i, paths.get(i) + ": " + e.getMessage());
+        }
+      }
+    }
+
+    /** Copies one row's tensor into slot {@code slot} of the batch: null, or the error that replaces its answer. */
+    private String tensorInto(String path, List<Float> tensor, int slot) {
+      if (tensor == null) return path + ": no tensor (null)";
+      if (tensor.size() != perImage) {
+        return path + ": tensor of " + tensor.size() + " values, the model takes " + model.info().inputShape() + " = " + perImage;
+      }
+      int at = slot * perImage;
+      for (int i = 0; i < perImage; i++) {
+        Float v = tensor.get(i);
+        if (v == null) return path + ": tensor value " + i + " is null";
+        tensors[at + i] = v;
+      }
+      return null;
+    }
+
+    /** Decodes one image into slot {@code slot} of the batch: null, or the error that replaces its answer. */
+    private String decodeInto(String path, byte[] content, long length, int slot) {
+      try {
+        if (content == null && length > 0) return path + ": not read: " + length + " bytes, more than an image may have (--max-bytes)";
+        if (content == null) return path + ": no content (the file could not be read)";
+        float[] x = preprocess.image(content, path);
+        System.arraycopy(x, 0, tensors, slot * perImage, perImage);
+        return null;
+      } catch (BadInputException e) {
+        return e.getMessage();
+      } catch (OutOfMemoryError e) {
+        return path + ": out of memory decoding the image (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise the executor's memory)";
+      } catch (RuntimeException e) {
+        // a decoder's own failure on a file netc's checks let through: the other images go on
+        return path + ": internal error: " + e + " (a netc bug; please report it)";
+      }
+    }
+
+    private Row result(String path, int offset, int n) {
+      List<Prediction> top = Prediction.topK(outputs, offset, n, options.top(), model.labels());
+      String[] labels = new String[top.size()];
+      float[] probabilities = new float[top.size()];
+      for (int k = 0; k < top.size(); k++) {
+        labels[k] = top.get(k).label();
+        probabilities[k] = top.get(k).probability();
+      }
+      if (!options.logits()) return RowFactory.create(path, labels, probabilities, null);
+      return RowFactory.create(path, labels, probabilities, java.util.Arrays.copyOfRange(outputs, offset, offset + n), null);
+    }
+  }
+}

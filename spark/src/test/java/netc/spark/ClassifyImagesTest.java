@@ -1,0 +1,307 @@
+package netc.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import javax.imageio.ImageIO;
+import netc.runtime.BadInputException;
+import netc.runtime.CompiledModel;
+import netc.runtime.Prediction;
+import netc.runtime.Preprocess;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The job in local[2] on a few hundred generated images, some corrupt: one Parquet row per file,
+ * an error row for exactly the corrupt ones, and answers bit-equal to one JVM running the same jar
+ * over the same files (the model computes each image's outputs with the same operations whatever
+ * the batch and thread, so there is no tolerance to state).
+ */
+class ClassifyImagesTest {
+  static final int GOOD = 288, TOP = 3;
+  /** Over the largest good image (56 x 56 pixels), under the big one (160 x 160 of noise, 77 KB as a PNG). */
+  static final int MAX_BYTES = 40_000;
+  /**
+   * A small model: 32x32 input, no softmax at the end, so its outputs are logits. It normalizes its
+   * input, so it refuses a tensor whose values are not pixels.
+   */
+  static final String SPEC = String.join("\n",
+      "input(3, 32, 32, mean = [0.5, 0.5, 0.5], std = [0.25, 0.25, 0.25])",
+      "conv1: conv(8, 3, padding = 1)",
+      "relu()",
+      "pool: maxpool(2)",
+      "conv2: conv(16, 3, padding = 1)",
+      "relu()",
+      "head: global_avgpool()",
+      "flatten()",
+      "fc: fc(10)",
+      "");
+
+  @TempDir static Path dir;
+  static Path jar, images;
+  /** The corrupt files and the reason each is refused. */
+  static final Map<Path, String> corrupt = new HashMap<>();
+
+  @BeforeAll
+  static void compileModelAndWriteImages() throws IOException {
+    Path spec = Files.writeString(dir.resolve("tiny.net"), SPEC);
+    jar = dir.resolve("tiny.jar");
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    PrintStream p = new PrintStream(log, true, StandardCharsets.UTF_8);
+    int status = netc.cli.Main.run(new String[] {"compile", spec.toString(), "-o", jar.toString(), "--thin"}, p, p);
+    assertEquals(0, status, log.toString(StandardCharsets.UTF_8));
+    images = Files.createDirectories(dir.resolve("images"));
+    Path nested = Files.createDirectories(images.resolve("more"));
+    Random random = new Random(20);
+    byte[] sampleJpeg = null, samplePng = null;
+    for (int i = 0; i < GOOD; i++) {
+      boolean png = i % 2 == 0;
+      byte[] data = encode(picture(random, 32 + random.nextInt(24), 32 + random.nextInt(24)), png ? "png" : "jpeg");
+      Files.write((i % 5 == 0 ? nested : images).resolve(String.format("img%03d.%s", i, png ? "png" : "jpg")), data);
+      if (png) samplePng = data;
+      else sampleJpeg = data;
+    }
+    corrupt.put(Files.write(images.resolve("cut.jpg"), Arrays.copyOf(sampleJpeg, sampleJpeg.length / 2)), "truncated JPEG");
+    corrupt.put(Files.write(images.resolve("cut.png"), Arrays.copyOf(samplePng, samplePng.length - 20)), "truncated PNG");
+    byte[] garbage = new byte[500];
+    random.nextBytes(garbage);
+    corrupt.put(Files.write(nested.resolve("garbage.jpg"), garbage), "not a PNG or JPEG image (unknown format)");
+    corrupt.put(Files.write(images.resolve("empty.png"), new byte[0]), "not a PNG or JPEG image (an empty file)");
+    corrupt.put(Files.writeString(images.resolve("notes.txt"), "not an image"), "not a PNG or JPEG image (unknown format)");
+    // a whole image, but over the job's --max-bytes: an error row, and never read
+    corrupt.put(Files.write(images.resolve("big.png"), encode(noise(random, 160, 160), "png")), "bytes, more than an image may have (--max-bytes)");
+    corrupt.put(Files.write(images.resolve("animation.png"), encode(picture(random, 40, 40), "gif")), "not a PNG or JPEG image (a GIF image)");
+  }
+
+  static BufferedImage picture(Random random, int w, int h) {
+    BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    int base = random.nextInt(0xffffff);
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) img.setRGB(x, y, base + x * 0x030201 + y * 0x010203 + random.nextInt(16));
+    }
+    return img;
+  }
+
+  static BufferedImage noise(Random random, int w, int h) {
+    BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) img.setRGB(x, y, random.nextInt(0xffffff));
+    }
+    return img;
+  }
+
+  static byte[] encode(BufferedImage img, String format) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    assertTrue(ImageIO.write(img, format, out));
+    return out.toByteArray();
+  }
+
+  @Test
+  void everyFileGetsOneRowAndTheAnswersOfASingleJvm() throws Exception {
+    Path output = dir.resolve("out.parquet");
+    System.setProperty("spark.master", "local[2]");
+    System.setProperty("spark.ui.enabled", "false");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = ClassifyImages.run(new String[] {"--top", "" + TOP, "--batch", "8", "--logits", "--max-bytes", "" + MAX_BYTES, images.toString(), jar.toString(), output.toString()},
+        System.out, new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+
+    Map<Path, Row> rows = new HashMap<>();
+    SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      for (Row r : spark.read().parquet(output.toString()).collectAsList()) {
+        Path file = Path.of(URI.create(r.getString(r.fieldIndex(NetcClassifier.PATH))));
+        assertNull(rows.put(file, r), "two rows for " + file);
+      }
+    } finally {
+      spark.stop();
+    }
+    List<Path> inputs;
+    try (var walk = Files.walk(images)) {
+      inputs = walk.filter(Files::isRegularFile).toList();
+    }
+    assertEquals(GOOD + corrupt.size(), inputs.size());
+    java.util.Set<Path> missing = new java.util.TreeSet<>(inputs), extra = new java.util.TreeSet<>(rows.keySet());
+    missing.removeAll(rows.keySet());
+    extra.removeAll(inputs);
+    assertEquals(List.of(List.of(), List.of()), List.of(List.copyOf(missing), List.copyOf(extra)), "files without a row, rows without a file");
+
+    try (CompiledModel model = CompiledModel.load(jar, 1)) {
+      Preprocess pre = Preprocess.forModel(model);
+      int errors = 0;
+      for (Map.Entry<Path, Row> e : rows.entrySet()) {
+        Path file = e.getKey();
+        Row r = e.getValue();
+        String error = r.getString(r.fieldIndex(NetcClassifier.ERROR));
+        String uri = r.getString(r.fieldIndex(NetcClassifier.PATH));
+        if (file.getFileName().toString().equals("big.png")) {
+          assertTrue(Files.size(file) > MAX_BYTES);
+          assertEquals(uri + ": not read: " + Files.size(file) + " bytes, more than an image may have (--max-bytes)", error);
+          errors++;
+          continue;
+        }
+        assertTrue(Files.size(file) <= MAX_BYTES, file.toString());
+        float[] x;
+        try {
+          x = pre.image(file);
+        } catch (BadInputException refused) {
+          // the same refusal as from the file, naming the path Spark read it by
+          assertEquals(refused.getMessage().replace(file.toString(), uri), error);
+          assertTrue(error.startsWith(uri + ": ") && error.contains(corrupt.get(file)), error);
+          assertNull(r.get(r.fieldIndex(NetcClassifier.LABELS)));
+          errors++;
+          continue;
+        }
+        assertNull(error, file.toString());
+        float[] logits = new float[model.outputSize()];
+        model.predict(x, 1, logits);
+        List<Prediction> top = Prediction.topK(logits, 0, logits.length, TOP, model.labels());
+        assertEquals(top.stream().map(Prediction::label).toList(), r.getList(r.fieldIndex(NetcClassifier.LABELS)), file.toString());
+        float[] probabilities = floats(r.getList(r.fieldIndex(NetcClassifier.PROBABILITIES)));
+        assertArrayEquals(floats(top.stream().map(Prediction::probability).toList()), probabilities, 0f, file.toString());
+        assertArrayEquals(logits, floats(r.getList(r.fieldIndex(NetcClassifier.LOGITS))), 0f, file.toString());
+      }
+      assertEquals(corrupt.size(), errors, "error rows");
+    }
+  }
+
+  /**
+   * NCHW tensors from Parquet: each row's answer equals one JVM's; a short tensor, a null one and
+   * one the model refuses (a value over 1, in a batch with good ones) are error rows, and the good
+   * rows of that batch are still answered.
+   */
+  @Test
+  void tensorsFromParquetGiveTheAnswersOfASingleJvm() throws Exception {
+    int good = 40, per = 3 * 32 * 32;
+    Path input = dir.resolve("tensors.parquet"), output = dir.resolve("tensors-out.parquet");
+    Random random = new Random(7);
+    Map<String, float[]> tensors = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < good; i++) {
+      float[] t = new float[per];
+      for (int j = 0; j < per; j++) t[j] = random.nextFloat();
+      tensors.put("t" + i, t);
+    }
+    float[] bright = tensors.get("t5").clone();
+    bright[100] = 1.5f;
+    List<Row> rows = new java.util.ArrayList<>();
+    tensors.forEach((k, v) -> rows.add(org.apache.spark.sql.RowFactory.create(k, boxed(v))));
+    rows.add(6, org.apache.spark.sql.RowFactory.create("bright", boxed(bright)));
+    rows.add(org.apache.spark.sql.RowFactory.create("short", boxed(new float[100])));
+    rows.add(org.apache.spark.sql.RowFactory.create("missing", null));
+    org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+        .add("path", org.apache.spark.sql.types.DataTypes.StringType)
+        .add("tensor", org.apache.spark.sql.types.DataTypes.createArrayType(org.apache.spark.sql.types.DataTypes.FloatType));
+    SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      spark.createDataFrame(rows, schema).repartition(3).write().parquet(input.toString());
+    } finally {
+      spark.stop();
+    }
+    System.setProperty("spark.master", "local[2]");
+    System.setProperty("spark.ui.enabled", "false");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = ClassifyImages.run(new String[] {"--tensors", "--logits", "--batch", "8", input.toString(), jar.toString(), output.toString()},
+        System.out, new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+    Map<String, Row> results = new HashMap<>();
+    spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      for (Row r : spark.read().parquet(output.toString()).collectAsList()) assertNull(results.put(r.getString(0), r));
+    } finally {
+      spark.stop();
+    }
+    assertEquals(good + 3, results.size());
+    try (CompiledModel model = CompiledModel.load(jar, 1)) {
+      float[] logits = new float[model.outputSize()];
+      for (Map.Entry<String, float[]> e : tensors.entrySet()) {
+        Row r = results.get(e.getKey());
+        assertNull(r.getString(r.fieldIndex(NetcClassifier.ERROR)), e.getKey());
+        model.predict(e.getValue(), 1, logits);
+        assertArrayEquals(logits, floats(r.getList(r.fieldIndex(NetcClassifier.LOGITS))), 0f, e.getKey());
+      }
+      String refused = assertThrows(IllegalArgumentException.class, () -> model.predict(bright, 1, logits)).getMessage();
+      assertEquals("bright: " + refused, results.get("bright").getString(4));
+    }
+    assertEquals("short: tensor of 100 values, the model takes [3, 32, 32] = 3072", results.get("short").getString(4));
+    assertEquals("missing: no tensor (null)", results.get("missing").getString(4));
+  }
+
+  /** Spark's own refusals (no such input, an output that exists) are one line and status 1, not a stack trace. */
+  @Test
+  void aMissingInputOrAnExistingOutputIsOneLine() throws IOException {
+    System.setProperty("spark.master", "local[2]");
+    System.setProperty("spark.ui.enabled", "false");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+    Path missing = dir.resolve("no-such-folder");
+    assertEquals(1, ClassifyImages.run(new String[] {missing.toString(), jar.toString(), dir.resolve("x.parquet").toString()}, System.out, e));
+    String msg = err.toString(StandardCharsets.UTF_8);
+    assertTrue(msg.startsWith("error: ") && msg.contains("Path does not exist: file:" + missing) && msg.lines().count() == 1, msg);
+    err.reset();
+    Path existing = Files.createDirectories(dir.resolve("exists.parquet"));
+    assertEquals(1, ClassifyImages.run(new String[] {images.toString(), jar.toString(), existing.toString()}, System.out, e));
+    msg = err.toString(StandardCharsets.UTF_8);
+    assertTrue(msg.startsWith("error: ") && msg.contains(existing + " already exists") && msg.lines().count() == 1, msg);
+  }
+
+  static Float[] boxed(float[] v) {
+    Float[] out = new Float[v.length];
+    for (int i = 0; i < v.length; i++) out[i] = v[i];
+    return out;
+  }
+
+  static float[] floats(List<Float> list) {
+    float[] out = new float[list.size()];
+    for (int i = 0; i < out.length; i++) out[i] = list.get(i);
+    return out;
+  }
+
+  /** An executor loads a jar once per thread count, however many tasks ask; a missing jar is one line naming it. */
+  @Test
+  void theModelIsLoadedOncePerJvm() {
+    CompiledModel first = NetcClassifier.model(jar.toString(), 1);
+    assertTrue(first == NetcClassifier.model(jar.toString(), 1), "the same model");
+    assertEquals(2, NetcClassifier.model(jar.toString(), 2).threads());
+    BadInputException e = assertThrows(BadInputException.class, () -> NetcClassifier.model(dir.resolve("gone.jar").toString(), 1));
+    assertEquals(dir.resolve("gone.jar") + ": no such model jar on this executor (ship it with --files, or give a path every executor reads)", e.getMessage());
+  }
+
+  @Test
+  void badCommandLinesAndModelsAreOneLineBeforeSparkStarts() throws IOException {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+    assertEquals(2, ClassifyImages.run(new String[] {"in", "m.jar"}, System.out, e));
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: expected INPUT MODEL.jar OUTPUT.parquet, got 2 arguments\nusage: "));
+    err.reset();
+    assertEquals(2, ClassifyImages.run(new String[] {"--batch", "0", "in", "m.jar", "out"}, System.out, e));
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --batch takes a positive integer, got 0\n"));
+    err.reset();
+    Path missing = dir.resolve("missing.jar");
+    assertEquals(1, ClassifyImages.run(new String[] {"in", missing.toString(), "out"}, System.out, e));
+    assertEquals("error: " + missing + ": no such file\n", err.toString(StandardCharsets.UTF_8));
+    err.reset();
+    Path notAJar = Files.writeString(dir.resolve("plain.jar"), "hello");
+    assertEquals(1, ClassifyImages.run(new String[] {"in", notAJar.toString(), "out"}, System.out, e));
+    String msg = err.toString(StandardCharsets.UTF_8);
+    assertTrue(msg.startsWith("error: " + notAJar + ": ") && msg.lines().count() == 1, msg);
+  }
+}
