@@ -52,6 +52,16 @@ public final class SpecCompiler {
 
   private SpecCompiler() {}
 
+  /** A valid model name made from {@code text} (a spec file's base name, a network's name): lower-case, Java-safe. */
+  public static String modelName(String text) {
+    return JavaNames.modelName(text);
+  }
+
+  /** Why {@code name} cannot be a model's name as given, or null when it can. */
+  public static String modelNameProblem(String name) {
+    return JavaNames.modelNameProblem(name);
+  }
+
   /** Compiles {@code request} into {@code dir}; bad input ends in a located NetcException or a BadInputException. */
   public static ModelCompiler.Output compile(Request request, Path dir, Listener listener) throws IOException {
     Graph graph = GraphBuilder.build(SpecLoader.load(request.spec(), request.importPaths()), request.defines());
