@@ -44,7 +44,7 @@ public final class CompileMojo extends AbstractMojo {
   @Parameter
   File weightsDirectory;
 
-  /** Overrides of the specs' top-level params, as netc's -D name=value. */
+  /** Overrides of top-level params, as netc's -D name=value, for every spec compiled (one without the param is an error: use includes). */
   @Parameter
   Map<String, String> defines;
 
@@ -82,7 +82,7 @@ public final class CompileMojo extends AbstractMojo {
     try {
       List<SpecFiles.Spec> specs = SpecFiles.find(source, includes, names == null ? Map.of() : names, importPathList());
       if (specs.isEmpty()) getLog().warn("netc: no spec in " + source + " (a spec is a *.net file that declares an input)");
-      Path out = outputDirectory.toPath();
+      Path out = Files.createDirectories(outputDirectory.toPath()); // absent in a project without Java sources
       for (SpecFiles.Spec spec : specs) compile(spec, out);
       if (!specs.isEmpty()) ModelDirectory.declare(out, specs.stream().map(SpecFiles.Spec::name).toList());
     } catch (NetcException e) {
