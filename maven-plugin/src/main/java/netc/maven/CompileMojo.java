@@ -80,6 +80,10 @@ public final class CompileMojo extends AbstractMojo {
       return;
     }
     try {
+      if (weightsDirectory != null && !weightsDirectory.isDirectory()) {
+        // a mistyped folder would otherwise give every model synthetic weights, with only warnings to say so
+        throw new BadInputException("<weightsDirectory>" + weightsDirectory + ": no such directory");
+      }
       List<SpecFiles.Spec> specs = SpecFiles.find(source, includes, names == null ? Map.of() : names, importPathList());
       if (specs.isEmpty()) getLog().warn("netc: no spec in " + source + " (a spec is a *.net file that declares an input)");
       Path out = Files.createDirectories(outputDirectory.toPath()); // absent in a project without Java sources

@@ -41,6 +41,11 @@ final class SpecFiles {
         }
       }
     }
+    for (String base : names.keySet()) {
+      if (files.stream().noneMatch(f -> f.getFileName().toString().equals(base + ".net"))) {
+        throw new BadInputException("<names><" + base + ">: no spec " + base + ".net is compiled from " + source);
+      }
+    }
     List<Spec> out = new ArrayList<>();
     Map<String, Path> byName = new HashMap<>();
     for (Path f : files) {

@@ -21,6 +21,7 @@ import netc.ir.GraphBuilder;
 import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
 import netc.runtime.Tensor;
+import netc.runtime.io.Safetensors;
 import netc.weights.SyntheticWeights;
 import org.apache.maven.plugin.MojoFailureException;
 import org.apache.maven.plugin.logging.SystemStreamLog;
@@ -78,15 +79,19 @@ class CompileMojoTest {
     try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
       BadInputException two = assertThrows(BadInputException.class, () -> CompiledModel.load(loader, 1));
       assertTrue(two.getMessage().contains("other_net") && two.getMessage().contains("tiny"), two.getMessage());
-      assertMatchesInterpreter(loader, "tiny", src.resolve("tiny.net"), new int[] {2, 3, 16, 16});
-      assertMatchesInterpreter(loader, "other_net", src.resolve("other-net.net"), new int[] {2, 1, 8, 8});
+      assertMatchesInterpreter(loader, "tiny", src.resolve("tiny.net"), SYNTHETIC_SEED, new int[] {2, 3, 16, 16});
+      assertMatchesInterpreter(loader, "other_net", src.resolve("other-net.net"), SYNTHETIC_SEED, new int[] {2, 1, 8, 8});
     }
   }
 
-  private static void assertMatchesInterpreter(ClassLoader loader, String name, Path spec, int[] shape) {
+  /** The seed of the plugin's synthetic weights. */
+  static final long SYNTHETIC_SEED = 0;
+
+  /** The model against the interpreter with the synthetic weights of {@code seed}. */
+  private static void assertMatchesInterpreter(ClassLoader loader, String name, Path spec, long seed, int[] shape) {
     Graph g = GraphBuilder.build(SpecLoader.load(spec), Map.of());
     Tensor x = Tensor.uniform(7, shape);
-    Tensor want = Interpreter.run(g, SyntheticWeights.source(g, 0), x);
+    Tensor want = Interpreter.run(g, SyntheticWeights.source(g, seed), x);
     try (CompiledModel m = CompiledModel.load(loader, name, 1)) {
       Tensor got = m.predict(x);
       double err = 0, scale = 0;
@@ -120,16 +125,43 @@ class CompileMojoTest {
   }
 
   @Test
-  void weightsBesideTheSpecAreUsedAndUnknownOnesAreSynthetic() throws Exception {
+  void weightsBesideTheSpecAreTheModels() throws Exception {
+    Graph g = GraphBuilder.build(SpecLoader.load(src.resolve("other-net.net")), Map.of());
+    long seed = 3; // not the synthetic seed: a model that ignored the file would differ from the interpreter
+    Safetensors.write(src.resolve("other-net.safetensors"), SyntheticWeights.generate(g, seed), Map.of());
     CompileMojo m = mojo();
     m.includes = List.of("other-net.net");
-    m.weightsDirectory = project.resolve("no-such-folder").toFile();
+    m.execute();
+    assertEquals(List.of(), warnings);
+    assertTrue(Files.readString(classes.resolve("netc/models/other_net/model.properties")).contains("weights.synthetic=false"));
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
+      assertMatchesInterpreter(loader, "other_net", src.resolve("other-net.net"), seed, new int[] {2, 1, 8, 8});
+    }
+  }
+
+  @Test
+  void weightsMissingFromTheWeightsFolderAreSyntheticWithAWarning() throws Exception {
+    CompileMojo m = mojo();
+    m.includes = List.of("other-net.net");
+    m.weightsDirectory = Files.createDirectories(project.resolve("weights")).toFile();
     m.execute();
     assertEquals(1, warnings.size(), warnings.toString());
-    assertTrue(warnings.get(0).contains("no weights for other-net.net (looked for " + project.resolve("no-such-folder/other-net.safetensors") + ")"),
+    assertTrue(warnings.get(0).contains("no weights for other-net.net (looked for " + project.resolve("weights/other-net.safetensors") + ")"),
         warnings.get(0));
     assertFalse(Files.exists(classes.resolve("netc/models/tiny")), "only the included spec is compiled");
     assertTrue(Files.readString(classes.resolve("netc/models/other_net/model.properties")).contains("weights.synthetic=true"));
+  }
+
+  @Test
+  void aMistypedWeightsFolderOrNameIsAnErrorNotSyntheticWeights() {
+    CompileMojo m = mojo();
+    m.weightsDirectory = project.resolve("wieghts").toFile();
+    MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
+    assertEquals("<weightsDirectory>" + project.resolve("wieghts") + ": no such directory", e.getMessage());
+    CompileMojo named = mojo();
+    named.names = Map.of("tiny_net", "t");
+    e = assertThrows(MojoFailureException.class, named::execute);
+    assertEquals("<names><tiny_net>: no spec tiny_net.net is compiled from " + src, e.getMessage());
   }
 
   @Test
