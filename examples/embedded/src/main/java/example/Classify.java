@@ -21,6 +21,9 @@ public final class Classify {
   /** The digits are 8x8 (sklearn's); the model was trained on them upscaled x4 by nearest neighbour, to 32x32. */
   static final int DIGIT_SIDE = 8, UPSCALE = 4;
 
+  /** Classes printed per digit when K is not given. */
+  static final int DEFAULT_K = 3;
+
   private Classify() {}
 
   public static void main(String[] args) {
@@ -38,17 +41,20 @@ public final class Classify {
       System.err.println("usage: Classify DIGITS.npy [K]   (DIGITS.npy: [N, 1, 8, 8] floats, ink in [0, 1])");
       return 2;
     }
-    int k = args.length == 2 && args[1].matches("[1-9][0-9]{0,1}") ? Integer.parseInt(args[1]) : args.length == 2 ? -1 : 3;
-    if (k < 1) {
-      System.err.println("classify: K is a whole number from 1 to 99, got " + args[1]);
-      return 2;
+    int k = DEFAULT_K;
+    if (args.length == 2) {
+      if (!args[1].matches("[1-9][0-9]?")) {
+        System.err.println("classify: K is a whole number from 1 to 99, got " + args[1]);
+        return 2;
+      }
+      k = Integer.parseInt(args[1]);
     }
     Tensor logits = logits(Path.of(args[0]));
     int n = logits.shape()[0], classes = logits.shape()[1];
     for (int i = 0; i < n; i++) {
       List<Prediction> top = Prediction.topK(logits.data(), i * classes, classes, Math.min(k, classes), digitNames(classes));
       StringBuilder line = new StringBuilder("digit " + i + ":");
-      for (Prediction p : top) line.append(String.format(" %s %.3f", p.label(), p.probability()));
+      for (Prediction p : top) line.append(String.format(java.util.Locale.ROOT, " %s %.3f", p.label(), p.probability()));
       out.println(line);
     }
     return 0;
