@@ -32,6 +32,9 @@ import org.apache.maven.plugins.annotations.Parameter;
  */
 @Mojo(name = "compile", defaultPhase = LifecyclePhase.PROCESS_CLASSES, threadSafe = true)
 public final class CompileMojo extends AbstractMojo {
+  /** The suffix of the files in stateDirectory that record what a model was compiled from. */
+  private static final String STAMP = ".stamp";
+
   /** Where the specs are. */
   @Parameter(defaultValue = "${project.basedir}/src/main/netc", required = true)
   File sourceDirectory;
@@ -88,6 +91,7 @@ public final class CompileMojo extends AbstractMojo {
       if (specs.isEmpty()) getLog().warn("netc: no spec in " + source + " (a spec is a *.net file that declares an input)");
       Path out = Files.createDirectories(outputDirectory.toPath()); // absent in a project without Java sources
       for (SpecFiles.Spec spec : specs) compile(spec, out);
+      removeGone(out, specs.stream().map(SpecFiles.Spec::name).toList());
       if (!specs.isEmpty()) ModelDirectory.declare(out, specs.stream().map(SpecFiles.Spec::name).toList());
     } catch (NetcException e) {
       throw new MojoFailureException(oneLine(e));
@@ -106,7 +110,7 @@ public final class CompileMojo extends AbstractMojo {
         weights, spec.name(), PassContext.defaults());
     List<Path> inputs = new ArrayList<>(SpecFiles.netFiles(spec.file().getParent(), importPathList()));
     if (weights != null) inputs.add(weights);
-    Stamp stamp = new Stamp(stateDirectory.toPath().resolve(spec.name() + ".stamp"), configuration(spec, weights), inputs);
+    Stamp stamp = new Stamp(stateDirectory.toPath().resolve(spec.name() + STAMP), configuration(spec, weights), inputs);
     if (stamp.upToDate(ModelDirectory.properties(out, spec.name()))) {
       getLog().info("netc: model " + spec.name() + " is up to date");
       return;
@@ -130,6 +134,21 @@ public final class CompileMojo extends AbstractMojo {
     });
     stamp.write();
     getLog().info("netc: model " + o.name() + " (" + o.className() + "), " + o.weightFloats() + " weight floats, into " + out);
+  }
+
+  /** Removes the models this goal compiled before whose specs are gone (renamed or deleted), so the jar holds none of them. */
+  private void removeGone(Path out, List<String> current) throws IOException {
+    Path state = stateDirectory.toPath();
+    if (!Files.isDirectory(state)) return;
+    try (var stamps = Files.list(state)) {
+      for (Path stamp : stamps.filter(f -> f.getFileName().toString().endsWith(STAMP)).toList()) {
+        String file = stamp.getFileName().toString(), name = file.substring(0, file.length() - STAMP.length());
+        if (current.contains(name)) continue;
+        ModelDirectory.clear(out, name);
+        Files.delete(stamp);
+        getLog().info("netc: removed model " + name + " from " + out + ": its spec is gone");
+      }
+    }
   }
 
   /** Everything besides file contents that the model depends on, in a stable order (a changed define recompiles). */

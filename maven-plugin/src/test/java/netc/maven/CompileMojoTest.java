@@ -125,6 +125,17 @@ class CompileMojoTest {
   }
 
   @Test
+  void aModelWhoseSpecIsGoneIsRemoved() throws Exception {
+    mojo().execute();
+    Files.move(src.resolve("other-net.net"), src.resolve("renamed.net"));
+    mojo().execute();
+    assertFalse(Files.exists(classes.resolve("netc/models/other_net")), "other-net.net is gone: so is its model");
+    assertTrue(Files.exists(classes.resolve("netc/models/renamed/model.properties")));
+    assertTrue(Files.exists(classes.resolve("netc/models/tiny/model.properties")));
+    assertEquals("renamed\ntiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+  }
+
+  @Test
   void weightsBesideTheSpecAreTheModels() throws Exception {
     Graph g = GraphBuilder.build(SpecLoader.load(src.resolve("other-net.net")), Map.of());
     long seed = 3; // not the synthetic seed: a model that ignored the file would differ from the interpreter
