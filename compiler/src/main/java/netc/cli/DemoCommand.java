@@ -8,8 +8,6 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -95,9 +93,8 @@ final class DemoCommand implements Main.Command {
     if (status != 0) return status;
 
     List<Path> images = drawSamples(outDir.resolve("images"));
-    try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, DemoCommand.class.getClassLoader())) {
-      CompiledModel model = CompiledModel.load(loader, threads);
-      Preprocess pre = new Preprocess(256, 224);
+    try (CompiledModel model = CompiledModel.load(jar, threads)) {
+      Preprocess pre = Preprocess.forModel(model); // resize 256, crop 224, as examples/resnet50.net says
       float[] logits = new float[model.outputSize()];
       long t0 = System.nanoTime();
       model.predict(pre.image(images.get(0)), 1, logits);

@@ -9,8 +9,6 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -158,8 +156,7 @@ final class DigitsDemo {
       if (status != 0) throw new IllegalStateException("netc compile returned " + status);
     }
     out.printf("  compiled in %.1f s: %s%n", (System.nanoTime() - t0) / 1e9, jar);
-    try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, DigitsDemo.class.getClassLoader())) {
-      CompiledModel model = CompiledModel.load(loader, threads);
+    try (CompiledModel model = CompiledModel.load(jar, threads)) {
       Tensor input = upscale(heldOut.images(), UPSCALE);
       long t1 = System.nanoTime();
       Tensor logits = model.predict(input);

@@ -1,8 +1,6 @@
 package netc.cli;
 
 import java.io.PrintStream;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,8 +45,7 @@ final class ProfileCommand implements Main.Command {
     int threads = Integer.parseInt(cl.getOptionValue("threads", "1"));
     int runs = Integer.parseInt(cl.getOptionValue("runs", "20"));
     int batch = Integer.parseInt(cl.getOptionValue("batch", "1"));
-    try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ProfileCommand.class.getClassLoader())) {
-      CompiledModel model = CompiledModel.load(loader, threads);
+    try (CompiledModel model = CompiledModel.load(jar, threads)) {
       int[] s = model.inputShape();
       float[] x = netc.runtime.Tensor.uniform(1, batch, s[0], s[1], s[2]).data();
       float[] y = new float[batch * model.outputSize()];

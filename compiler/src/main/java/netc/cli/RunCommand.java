@@ -7,8 +7,6 @@ import java.util.Arrays;
 import netc.interp.Interpreter;
 import netc.ir.Graph;
 import netc.ir.ParamSource;
-import java.net.URL;
-import java.net.URLClassLoader;
 import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
 import netc.runtime.Tensor;
@@ -71,8 +69,7 @@ final class RunCommand implements Main.Command {
     if (!java.nio.file.Files.isRegularFile(jarPath)) throw new BadInputException("cannot read " + jar + ": no such file");
     Path outPath = Path.of(cl.getOptionValue("o"));
     CommandLines.checkWritable(outPath);
-    try (URLClassLoader loader = new URLClassLoader(new URL[] {jarPath.toUri().toURL()}, RunCommand.class.getClassLoader())) {
-      CompiledModel model = CompiledModel.load(loader, Runtime.getRuntime().availableProcessors());
+    try (CompiledModel model = CompiledModel.load(jarPath, Runtime.getRuntime().availableProcessors())) {
       Tensor x = Npy.read(Path.of(cl.getOptionValue("i")));
       CommandLines.checkInputShape(cl.getOptionValue("i"), x, model.inputShape());
       long t0 = System.nanoTime();

@@ -1,8 +1,6 @@
 package netc.examples;
 
 import java.io.PrintStream;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -48,7 +46,7 @@ public final class CompareJars {
     for (Path jar : jars) {
       if (!Files.isRegularFile(jar)) throw new BadInputException("cannot read " + jar + ": no such file");
       try {
-        models.add(CompiledModel.load(new URLClassLoader(new URL[] {jar.toUri().toURL()}, CompareJars.class.getClassLoader()), threads));
+        models.add(CompiledModel.load(jar, threads));
       } catch (BadInputException e) {
         throw new BadInputException(jar + ": " + e.getMessage());
       }

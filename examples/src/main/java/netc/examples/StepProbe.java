@@ -4,8 +4,6 @@ import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.io.PrintStream;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,7 +55,7 @@ final class StepProbe {
     if (!Files.isRegularFile(jar)) throw new BadInputException("cannot read " + jar + ": no such file");
     CompiledModel m;
     try {
-      m = CompiledModel.load(new URLClassLoader(new URL[] {jar.toUri().toURL()}, StepProbe.class.getClassLoader()), 1);
+      m = CompiledModel.load(jar, 1);
     } catch (BadInputException e) {
       throw new BadInputException(jar + ": " + e.getMessage());
     }
