@@ -8,12 +8,13 @@ import java.util.List;
 import netc.ir.ParamSource;
 import netc.runtime.BadInputException;
 import netc.runtime.Tensor;
-import netc.weights.SyntheticWeights;
-import netc.weights.WeightBinding;
+import netc.codegen.SpecCompiler;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import netc.ir.Graph;
+import netc.onnx.ModelSource;
+import netc.weights.WeightBinding;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.HelpFormatter;
@@ -84,20 +85,18 @@ final class CommandLines {
     return cl.getArgList().get(0);
   }
 
+  /** What a command says when it makes up weights. */
+  static final String SYNTHETIC_NOTE = "note: no --weights given; using synthetic weights (seed " + SpecCompiler.SYNTHETIC_SEED + ")";
+
   /** The weights file bound to the graph, or seeded synthetic weights (said on {@code out}). */
   static ParamSource params(Graph g, String weights, PrintStream out) {
-    if (weights == null) {
-      out.println("note: no --weights given; using synthetic weights (seed 0)");
-      return SyntheticWeights.source(g, 0);
-    }
-    WeightBinding binding = WeightBinding.bind(g, Path.of(weights));
-    if (!binding.unused().isEmpty()) {
-      List<String> u = binding.unused();
-      // tensor names come from the file: escaped, so the warning stays one line
-      System.err.println(netc.runtime.BadInputException.oneLine("warning: " + weights + " has " + u.size() + " tensor" + (u.size() == 1 ? "" : "s")
-          + " the spec does not use: " + String.join(", ", u.subList(0, Math.min(6, u.size()))) + (u.size() > 6 ? ", ..." : "")));
-    }
-    return binding;
+    if (weights == null) out.println(SYNTHETIC_NOTE);
+    return SpecCompiler.params(g, weights == null ? null : Path.of(weights), new SpecCompiler.Listener() {
+      @Override
+      public void warning(String line) {
+        System.err.println(line);
+      }
+    });
   }
 
   /** Refuses early (before minutes of work) an output path that cannot be written. */
@@ -133,9 +132,23 @@ final class CommandLines {
 
   /** A spec or an ONNX model (with its weights), with the command line's -D overrides and --import-path directories. */
   static ModelSource source(String spec, CommandLine cl) {
+    return ModelSource.load(spec, overrides(cl), importPaths(cl));
+  }
+
+  /**
+   * The parameters to run {@code source} with: the --weights file if one is given, else an ONNX
+   * model's own, else synthetic ones (said on {@code out}).
+   */
+  static ParamSource params(ModelSource source, String weights, PrintStream out) {
+    if (weights == null && source.weights() != null) return WeightBinding.bind(source.graph(), source.weights());
+    return params(source.graph(), weights, out);
+  }
+
+  /** The --import-path directories, in order. */
+  static List<Path> importPaths(CommandLine cl) {
     List<Path> dirs = new java.util.ArrayList<>();
     String[] values = cl.getOptionValues("import-path");
     if (values != null) for (String v : values) dirs.add(Path.of(v));
-    return ModelSource.load(spec, overrides(cl), dirs);
+    return dirs;
   }
 }

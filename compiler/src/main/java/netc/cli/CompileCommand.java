@@ -5,9 +5,9 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import netc.codegen.ModelCompiler;
+import java.util.List;
+import netc.codegen.SpecCompiler;
 import netc.ir.Graph;
-import netc.ir.ParamSource;
-import netc.passes.PassManager;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -48,16 +48,28 @@ final class CompileCommand implements Main.Command {
     CommandLines.checkWritable(jar);
     Path sourceDir = cl.hasOption("emit-source") ? Path.of(cl.getOptionValue("emit-source")) : null;
     long t0 = System.nanoTime();
-    ModelSource source = CommandLines.source(spec, cl);
-    Graph graph = source.graph();
-    Graph optimized = PassManager.run(graph, InspectCommand.context(cl, java.util.List.of()));
-    ModelCompiler.checkLimits(optimized); // before weights are read or made: a layer too large for an array is refused by name
-    ParamSource params = source.params(cl.getOptionValue("w"), noteSynthetic ? out : new PrintStream(java.io.OutputStream.nullOutputStream()));
-    out.printf("%s: %d layers, %d steps after the passes%n", graph.name(), graph.nodes().size() - 1, optimized.nodes().size() - 1);
+    String weights = cl.getOptionValue("w");
+    SpecCompiler.Request request = new SpecCompiler.Request(Path.of(spec), CommandLines.importPaths(cl), CommandLines.overrides(cl),
+        weights == null ? null : Path.of(weights), cl.getOptionValue("name"), InspectCommand.context(cl, List.of()));
     Path work = Files.createTempDirectory("netc-compile");
     try {
-      ModelCompiler.Output o = ModelCompiler.compileTo(optimized, params, spec, cl.getOptionValue("name"), source.syntheticWeights(cl.getOptionValue("w")), work,
-          step -> out.printf("  %s (%.1f s)%n", step, (System.nanoTime() - t0) / 1e9));
+      ModelCompiler.Output o = SpecCompiler.compile(request, work, new SpecCompiler.Listener() {
+        @Override
+        public void planned(Graph graph, Graph optimized, boolean syntheticWeights) {
+          if (syntheticWeights && noteSynthetic) out.println(CommandLines.SYNTHETIC_NOTE);
+          out.printf("%s: %d layers, %d steps after the passes%n", graph.name(), graph.nodes().size() - 1, optimized.nodes().size() - 1);
+        }
+
+        @Override
+        public void step(String what) {
+          out.printf("  %s (%.1f s)%n", what, (System.nanoTime() - t0) / 1e9);
+        }
+
+        @Override
+        public void warning(String line) {
+          System.err.println(line);
+        }
+      });
       if (sourceDir != null) {
         Path file = sourceDir.resolve(o.className().replace('.', '/') + ".java");
         Files.createDirectories(file.getParent());

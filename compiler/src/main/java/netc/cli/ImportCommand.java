@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import netc.onnx.ModelSource;
 import netc.runtime.io.Safetensors;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;

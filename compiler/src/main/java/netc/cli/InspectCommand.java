@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import netc.ir.Graph;
+import netc.onnx.ModelSource;
 import netc.ir.Node;
 import netc.ir.Origin;
 import netc.ir.ParamSource;
@@ -108,7 +109,7 @@ final class InspectCommand implements Main.Command {
       instruments.add(Instruments.dumpToDir(dir));
     }
     if (cl.hasOption("verify-each")) {
-      ParamSource params = source.params(cl.getOptionValue("w"), out);
+      ParamSource params = CommandLines.params(source, cl.getOptionValue("w"), out);
       instruments.add(new Instruments.VerifyEach(params, randomInput(graph, 1), 1e-4, out));
     }
     PassContext context = context(cl, instruments);

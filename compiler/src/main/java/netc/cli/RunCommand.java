@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import netc.interp.Interpreter;
 import netc.ir.Graph;
+import netc.onnx.ModelSource;
 import netc.ir.ParamSource;
 import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
@@ -48,7 +49,7 @@ final class RunCommand implements Main.Command {
     }
     ModelSource source = CommandLines.source(spec, cl);
     Graph g = source.graph();
-    ParamSource params = source.params(cl.getOptionValue("w"), out);
+    ParamSource params = CommandLines.params(source, cl.getOptionValue("w"), out);
     Path outPath = Path.of(cl.getOptionValue("o"));
     CommandLines.checkWritable(outPath);
     Tensor x = Npy.read(Path.of(cl.getOptionValue("i")));

@@ -25,6 +25,7 @@ import netc.ir.Op;
 import netc.ir.Origin;
 import netc.passes.MemoryPlan;
 import netc.runtime.CompiledModel;
+import netc.runtime.kernels.KernelTiles;
 import netc.runtime.kernels.Kernels;
 
 /**
@@ -620,8 +621,8 @@ public final class ModelGenerator {
   static int stridedStep(Node n, Geometry in) {
     int step = n.attrs().getInts("stride").get(1) * in.pixStride();
     boolean window = !n.attrs().getInts("kernel").equals(List.of(1, 1));
-    boolean pairs = Kernels.linearBlocks((n.shape().channels() + 15) / 16) == 2; // the strided kernels have 2-block tiles only
-    return Kernels.stridedStep(step) && pairs && (window || !in.blocked()) && n.shape().width() % Kernels.LINEAR_TILE == 0 ? step : 0;
+    boolean pairs = KernelTiles.linearBlocks((n.shape().channels() + 15) / 16) == 2; // the strided kernels have 2-block tiles only
+    return KernelTiles.stridedStep(step) && pairs && (window || !in.blocked()) && n.shape().width() % Kernels.LINEAR_TILE == 0 ? step : 0;
   }
 
   /** Whether a conv's linear kernel can read its input where it lies: a 1x1 window, stride 1, over a halo-free blocked tensor. */
@@ -633,7 +634,7 @@ public final class ModelGenerator {
 
   /** Output pixels per tile: the linear kernel's for blocked inputs, the gathering kernel's for plain ones. */
   static int tilePixels(boolean blockedInput, int blocks) {
-    return blockedInput ? Kernels.LINEAR_TILE : Kernels.tilePixels(blocks);
+    return blockedInput ? Kernels.LINEAR_TILE : KernelTiles.tilePixels(blocks);
   }
 
   /**

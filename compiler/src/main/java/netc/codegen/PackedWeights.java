@@ -13,7 +13,7 @@ import netc.ir.ParamSource;
 import netc.ir.Shape;
 import netc.passes.Layouts;
 import netc.runtime.BadInputException;
-import netc.runtime.kernels.Kernels;
+import netc.runtime.kernels.KernelTiles;
 
 /**
  * All parameters of a compiled model in one float array, each section 16-float aligned, in the order
@@ -180,7 +180,7 @@ final class PackedWeights {
    * the gathering kernel's (4, 2 or 1) for a plain one (see ModelGenerator.conv).
    */
   static int blocksPerGroup(boolean blockedInput, int outBlocks) {
-    return blockedInput ? Kernels.linearBlocks(outBlocks) : Kernels.blocksPerTile(outBlocks);
+    return blockedInput ? KernelTiles.linearBlocks(outBlocks) : KernelTiles.blocksPerTile(outBlocks);
   }
 
   /** {@link #blocksPerGroup(boolean, int)} for conv {@code n}: the linear kernel's also when it reads a plain input in place. */

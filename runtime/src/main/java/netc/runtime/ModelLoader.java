@@ -26,6 +26,9 @@ final class ModelLoader {
   /** One per compiled jar or directory, holding the model's name: how models on a class path are enumerated. */
   static final String MARKER = "META-INF/netc/model";
 
+  /** What is read of a marker: model names, one a line, of at most 64 characters each. */
+  private static final int MAX_MARKER_BYTES = 1 << 16;
+
   /** Where models of netc before per-model packages kept their properties: recognized to say "recompile". */
   private static final String LEGACY_PROPERTIES = "netc/model.properties";
 
@@ -160,13 +163,16 @@ final class ModelLoader {
   private static Map<String, List<URL>> declared(ClassLoader loader) {
     Map<String, List<URL>> out = new LinkedHashMap<>();
     for (URL u : resources(loader, MARKER)) {
-      String name;
+      String names;
       try (InputStream in = u.openStream()) {
-        name = new String(in.readNBytes(256), StandardCharsets.UTF_8).strip();
+        names = new String(in.readNBytes(MAX_MARKER_BYTES), StandardCharsets.UTF_8);
       } catch (IOException e) {
         throw new BadInputException("cannot read " + u + ": " + e.getMessage(), e);
       }
-      out.computeIfAbsent(name, k -> new ArrayList<>()).add(u);
+      // a jar holds one model; a project built with netc-maven-plugin declares each of its models on a line
+      for (String name : names.lines().map(String::strip).filter(n -> !n.isEmpty()).toList()) {
+        out.computeIfAbsent(name, k -> new ArrayList<>()).add(u);
+      }
     }
     return out;
   }

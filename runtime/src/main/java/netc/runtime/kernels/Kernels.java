@@ -43,17 +43,17 @@ public abstract class Kernels {
 
   /** Channel blocks per tile of the gathering kernel for a conv with this many output blocks: 4 when they group so, else 2, else 1. */
   public static int blocksPerTile(int outBlocks) {
-    return outBlocks % 4 == 0 ? 4 : outBlocks % 2 == 0 ? 2 : 1;
+    return KernelTiles.blocksPerTile(outBlocks);
   }
 
   /** Output pixels per tile of the gathering kernel for a tile of {@code blocks} channel blocks. */
   public static int tilePixels(int blocks) {
-    return blocks == 4 ? WIDE_TILE : TILE;
+    return KernelTiles.tilePixels(blocks);
   }
 
   /** Channel blocks per tile of the linear kernel: 2 when the output blocks pair up, else 1. */
   public static int linearBlocks(int outBlocks) {
-    return outBlocks % 2 == 0 ? 2 : 1;
+    return KernelTiles.linearBlocks(outBlocks);
   }
 
   /**
@@ -173,7 +173,7 @@ public abstract class Kernels {
 
   /** The steps {@link #convLinearStrided} takes. */
   public static boolean stridedStep(int step) {
-    return step == 2 || step == 32;
+    return KernelTiles.stridedStep(step);
   }
 
   /** {@link #convLinear} over a tile of {@link #SMALL_LINEAR_TILE} pixels, two output blocks per tile only. */

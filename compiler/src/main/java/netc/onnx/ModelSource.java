@@ -1,6 +1,5 @@
-package netc.cli;
+package netc.onnx;
 
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
@@ -9,17 +8,13 @@ import java.util.Map;
 import netc.ast.SpecLoader;
 import netc.ir.Graph;
 import netc.ir.GraphBuilder;
-import netc.ir.ParamSource;
-import netc.onnx.OnnxImporter;
-import netc.onnx.OnnxReader;
 import netc.runtime.io.Safetensors;
-import netc.weights.WeightBinding;
 
 /**
  * What a command's SPEC argument names: a netc spec, or an ONNX model, imported in memory into a spec
  * and its weights. Every command that takes a spec loads it here, so each accepts both.
  */
-record ModelSource(Graph graph, Safetensors weights, OnnxImporter.Result imported) {
+public record ModelSource(Graph graph, Safetensors weights, OnnxImporter.Result imported) {
   /** The first byte of every ONNX file that torch or onnx.save writes: the tag of ir_version (field 1, a varint). */
   private static final int IR_VERSION_TAG = 0x08;
 
@@ -27,7 +22,7 @@ record ModelSource(Graph graph, Safetensors weights, OnnxImporter.Result importe
    * An ONNX model: named .onnx, or starting as ModelProto does. A backspace cannot start spec text,
    * so a spec is never taken for a model.
    */
-  static boolean isOnnx(String path) {
+  public static boolean isOnnx(String path) {
     if (path.toLowerCase(Locale.ROOT).endsWith(".onnx")) return true;
     try (java.io.InputStream in = java.nio.file.Files.newInputStream(Path.of(path))) {
       return in.read() == IR_VERSION_TAG;
@@ -37,26 +32,12 @@ record ModelSource(Graph graph, Safetensors weights, OnnxImporter.Result importe
   }
 
   /** The spec or model at {@code path}, with the command line's -D overrides and --import-path directories. */
-  static ModelSource load(String path, Map<String, String> overrides, List<Path> importPath) {
+  public static ModelSource load(String path, Map<String, String> overrides, List<Path> importPath) {
     if (!isOnnx(path)) return new ModelSource(GraphBuilder.build(SpecLoader.load(Path.of(path), importPath), overrides), null, null);
     OnnxImporter.Result r = OnnxImporter.translate(OnnxReader.read(Path.of(path)));
     String name = path + " (imported)";
     Graph graph = GraphBuilder.build(SpecLoader.fromText(name, r.spec()), overrides);
     byte[] bytes = Safetensors.bytes(r.weights(), Map.of("producer", "netc import"));
     return new ModelSource(graph, Safetensors.parse(name, ByteBuffer.wrap(bytes), null), r);
-  }
-
-  /**
-   * The parameters to run with: the --weights file if one is given, else the ONNX model's own, else
-   * synthetic ones (said on {@code out}).
-   */
-  ParamSource params(String weightsOption, PrintStream out) {
-    if (weightsOption == null && weights != null) return WeightBinding.bind(graph, weights);
-    return CommandLines.params(graph, weightsOption, out);
-  }
-
-  /** True when the weights are made up (no --weights, and not an ONNX model with its own). */
-  boolean syntheticWeights(String weightsOption) {
-    return weightsOption == null && weights == null;
   }
 }

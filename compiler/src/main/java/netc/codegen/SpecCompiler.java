@@ -1,0 +1,94 @@
+package netc.codegen;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import netc.ir.Graph;
+import netc.ir.ParamSource;
+import netc.onnx.ModelSource;
+import netc.passes.PassContext;
+import netc.passes.PassManager;
+import netc.runtime.BadInputException;
+import netc.weights.SyntheticWeights;
+import netc.weights.WeightBinding;
+
+/**
+ * One spec file compiled into a directory of classes and resources: the whole pipeline (load, build,
+ * passes, limits, weights, generate, javac), shared by {@code netc compile} and the Maven plugin.
+ */
+public final class SpecCompiler {
+  /** The seed of the synthetic weights used when no weights file is given. */
+  public static final long SYNTHETIC_SEED = 0;
+
+  /** Unused tensors named in the warning about a weights file; the rest are counted only. */
+  private static final int MAX_UNUSED_NAMED = 6;
+
+  /**
+   * What to compile: the spec, the folders its imports may also come from, -D overrides of its
+   * params, the weights (null: synthetic, seeded), the model's name (null: the network's, made
+   * lower-case) and the pass configuration.
+   */
+  public record Request(Path spec, List<Path> importPaths, Map<String, String> defines, Path weights, String modelName,
+      PassContext passes) {
+    public Request {
+      importPaths = List.copyOf(importPaths);
+      defines = Map.copyOf(defines);
+    }
+  }
+
+  /** What a compile reports as it goes; every method does nothing by default. */
+  public interface Listener {
+    /** The passes ran and the limits hold; weights are read (or made: {@code syntheticWeights}) next. */
+    default void planned(Graph graph, Graph optimized, boolean syntheticWeights) {}
+
+    /** A long step begins ("packing weights", "compiling netc.models.x.X"). */
+    default void step(String what) {}
+
+    /** One line worth the user's attention that does not stop the compile. */
+    default void warning(String line) {}
+  }
+
+  private SpecCompiler() {}
+
+  /** A valid model name made from {@code text} (a spec file's base name, a network's name): lower-case, Java-safe. */
+  public static String modelName(String text) {
+    return JavaNames.modelName(text);
+  }
+
+  /** Why {@code name} cannot be a model's name as given, or null when it can. */
+  public static String modelNameProblem(String name) {
+    return JavaNames.modelNameProblem(name);
+  }
+
+  /**
+   * Compiles {@code request} (a spec, or an ONNX model imported in memory) into {@code dir}; bad input
+   * ends in a located NetcException or a BadInputException. Weights: the request's file, else an ONNX
+   * model's own, else synthetic.
+   */
+  public static ModelCompiler.Output compile(Request request, Path dir, Listener listener) throws IOException {
+    ModelSource source = ModelSource.load(request.spec().toString(), request.defines(), request.importPaths());
+    Graph graph = source.graph();
+    Graph optimized = PassManager.run(graph, request.passes());
+    ModelCompiler.checkLimits(optimized); // before weights are read or made: a layer too large for an array is refused by name
+    boolean synthetic = request.weights() == null && source.weights() == null;
+    listener.planned(graph, optimized, synthetic);
+    ParamSource params = request.weights() == null && source.weights() != null ? WeightBinding.bind(graph, source.weights())
+        : params(graph, request.weights(), listener);
+    return ModelCompiler.compileTo(optimized, params, request.spec().toString(), request.modelName(), synthetic, dir, listener::step);
+  }
+
+  /** The weights file bound to the graph (tensors it has that the spec does not use are a warning), or synthetic weights. */
+  public static ParamSource params(Graph graph, Path weights, Listener listener) {
+    if (weights == null) return SyntheticWeights.source(graph, SYNTHETIC_SEED);
+    WeightBinding binding = WeightBinding.bind(graph, weights);
+    List<String> u = binding.unused();
+    if (!u.isEmpty()) {
+      // tensor names come from the file: escaped, so the warning stays one line
+      listener.warning(BadInputException.oneLine("warning: " + weights + " has " + u.size() + " tensor" + (u.size() == 1 ? "" : "s")
+          + " the spec does not use: " + String.join(", ", u.subList(0, Math.min(MAX_UNUSED_NAMED, u.size())))
+          + (u.size() > MAX_UNUSED_NAMED ? ", ..." : "")));
+    }
+    return binding;
+  }
+}

@@ -1,0 +1,34 @@
+package netc.codegen;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The compile pipeline in a JVM without jdk.incubator.vector, as Maven's own is for netc-maven-plugin. */
+class SpecCompilerTest {
+  /** A JVM start plus one small compile takes a few seconds; far more is a hang. */
+  static final long TIMEOUT_SECONDS = 120;
+
+  @Test
+  void compilingNeedsNoVectorModuleAndWarnsOfNone(@TempDir Path dir) throws Exception {
+    Path jar = dir.resolve("small.jar");
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    // no --add-modules: the compiler must neither need the Vector API nor choose kernels (which warns when it is absent)
+    List<String> cmd = List.of(javaBin, "-cp", System.getProperty("java.class.path"), "netc.cli.Main", "compile",
+        Path.of("../examples/smallnet.net").toString(), "--thin", "-o", jar.toString());
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS), "compile did not finish:\n" + out);
+    assertEquals(0, p.exitValue(), out);
+    assertTrue(Files.size(jar) > 0, out);
+    assertFalse(out.contains("jdk.incubator.vector") || out.contains("scalar kernels"), out);
+  }
+}

@@ -1,0 +1,181 @@
+package netc.maven;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import netc.ast.NetcException;
+import netc.codegen.ModelCompiler;
+import netc.codegen.SpecCompiler;
+import netc.ir.Graph;
+import netc.passes.PassContext;
+import netc.runtime.BadInputException;
+import org.apache.maven.plugin.AbstractMojo;
+import org.apache.maven.plugin.MojoExecutionException;
+import org.apache.maven.plugin.MojoFailureException;
+import org.apache.maven.plugins.annotations.LifecyclePhase;
+import org.apache.maven.plugins.annotations.Mojo;
+import org.apache.maven.plugins.annotations.Parameter;
+
+/**
+ * Goal {@code netc:compile}: every spec of {@code src/main/netc} becomes a model in the project's own
+ * classes (package {@code netc.models.NAME}) and resources ({@code netc/models/NAME/}), which
+ * {@code CompiledModel.load(loader, "NAME", threads)} finds at run time with netc-runtime alone.
+ *
+ * <p>A spec is a {@code *.net} file that declares an {@code input(...)}; files that hold only blocks
+ * and params (for import) are skipped, or {@code includes} names the specs. A model is compiled again
+ * only when a {@code *.net} file of its folders, its weights or its configuration changed.
+ */
+@Mojo(name = "compile", defaultPhase = LifecyclePhase.PROCESS_CLASSES, threadSafe = true)
+public final class CompileMojo extends AbstractMojo {
+  /** The suffix of the files in stateDirectory that record what a model was compiled from. */
+  private static final String STAMP = ".stamp";
+
+  /** Where the specs are. */
+  @Parameter(defaultValue = "${project.basedir}/src/main/netc", required = true)
+  File sourceDirectory;
+
+  /** Spec files (names relative to sourceDirectory) to compile; default: every *.net there that declares an input. */
+  @Parameter
+  List<String> includes;
+
+  /** Where NAME.safetensors is looked for (NAME: the spec's base name); default: beside the spec. Absent: synthetic weights. */
+  @Parameter
+  File weightsDirectory;
+
+  /** Overrides of top-level params, as netc's -D name=value, for every spec compiled (one without the param is an error: use includes). */
+  @Parameter
+  Map<String, String> defines;
+
+  /** More folders imports may come from, as netc's --import-path. */
+  @Parameter
+  List<File> importPaths;
+
+  /** Model names by spec base name, for a model not named after its file (netc's --name). */
+  @Parameter
+  Map<String, String> names;
+
+  /** Where the classes and resources go: the project's own, so they are in its jar. */
+  @Parameter(defaultValue = "${project.build.outputDirectory}", required = true)
+  File outputDirectory;
+
+  /** Where the plugin remembers what each model was compiled from (to skip an unchanged one). */
+  @Parameter(defaultValue = "${project.build.directory}/netc-maven-plugin", required = true)
+  File stateDirectory;
+
+  /** Skips the goal. */
+  @Parameter(property = "netc.skip", defaultValue = "false")
+  boolean skip;
+
+  @Override
+  public void execute() throws MojoExecutionException, MojoFailureException {
+    if (skip) {
+      getLog().info("netc: skipped");
+      return;
+    }
+    Path source = sourceDirectory.toPath();
+    if (!Files.isDirectory(source)) {
+      getLog().info("netc: no spec folder " + source + ", nothing to compile");
+      return;
+    }
+    try {
+      if (weightsDirectory != null && !weightsDirectory.isDirectory()) {
+        // a mistyped folder would otherwise give every model synthetic weights, with only warnings to say so
+        throw new BadInputException("<weightsDirectory>" + weightsDirectory + ": no such directory");
+      }
+      List<SpecFiles.Spec> specs = SpecFiles.find(source, includes, names == null ? Map.of() : names, importPathList());
+      if (specs.isEmpty()) getLog().warn("netc: no spec in " + source + " (a spec is a *.net file that declares an input)");
+      Path out = Files.createDirectories(outputDirectory.toPath()); // absent in a project without Java sources
+      for (SpecFiles.Spec spec : specs) compile(spec, out);
+      removeGone(out, specs.stream().map(SpecFiles.Spec::name).toList());
+      if (!specs.isEmpty()) ModelDirectory.declare(out, specs.stream().map(SpecFiles.Spec::name).toList());
+    } catch (NetcException e) {
+      throw new MojoFailureException(oneLine(e));
+    } catch (BadInputException e) {
+      throw new MojoFailureException(e.getMessage());
+    } catch (OutOfMemoryError e) {
+      throw new MojoFailureException("netc: out of memory compiling a model (" + e.getMessage() + "); give Maven more heap: MAVEN_OPTS=-Xmx2g");
+    } catch (IOException e) {
+      throw new MojoExecutionException("netc: " + e.getMessage(), e);
+    }
+  }
+
+  private void compile(SpecFiles.Spec spec, Path out) throws IOException {
+    Path weights = weightsFor(spec);
+    SpecCompiler.Request request = new SpecCompiler.Request(spec.file(), importPathList(), defines == null ? Map.of() : defines,
+        weights, spec.name(), PassContext.defaults());
+    List<Path> inputs = new ArrayList<>(SpecFiles.netFiles(spec.file().getParent(), importPathList()));
+    if (weights != null) inputs.add(weights);
+    Stamp stamp = new Stamp(stateDirectory.toPath().resolve(spec.name() + STAMP), configuration(spec, weights), inputs);
+    if (stamp.upToDate(ModelDirectory.properties(out, spec.name()))) {
+      getLog().info("netc: model " + spec.name() + " is up to date");
+      return;
+    }
+    if (weights == null) {
+      getLog().warn("netc: no weights for " + spec.file().getFileName() + " (looked for " + weightsPath(spec)
+          + "): model " + spec.name() + " gets synthetic weights (seed " + SpecCompiler.SYNTHETIC_SEED + "), its answers mean nothing");
+    }
+    ModelDirectory.clear(out, spec.name());
+    ModelCompiler.Output o = SpecCompiler.compile(request, out, new SpecCompiler.Listener() {
+      @Override
+      public void planned(Graph graph, Graph optimized, boolean syntheticWeights) {
+        getLog().info("netc: " + spec.file().getFileName() + ": " + (graph.nodes().size() - 1) + " layers, "
+            + (optimized.nodes().size() - 1) + " steps after the passes");
+      }
+
+      @Override
+      public void warning(String line) {
+        getLog().warn("netc: " + line);
+      }
+    });
+    stamp.write();
+    getLog().info("netc: model " + o.name() + " (" + o.className() + "), " + o.weightFloats() + " weight floats, into " + out);
+  }
+
+  /** Removes the models this goal compiled before whose specs are gone (renamed or deleted), so the jar holds none of them. */
+  private void removeGone(Path out, List<String> current) throws IOException {
+    Path state = stateDirectory.toPath();
+    if (!Files.isDirectory(state)) return;
+    try (var stamps = Files.list(state)) {
+      for (Path stamp : stamps.filter(f -> f.getFileName().toString().endsWith(STAMP)).toList()) {
+        String file = stamp.getFileName().toString(), name = file.substring(0, file.length() - STAMP.length());
+        if (current.contains(name)) continue;
+        ModelDirectory.clear(out, name);
+        Files.delete(stamp);
+        getLog().info("netc: removed model " + name + " from " + out + ": its spec is gone");
+      }
+    }
+  }
+
+  /** Everything besides file contents that the model depends on, in a stable order (a changed define recompiles). */
+  private String configuration(SpecFiles.Spec spec, Path weights) {
+    return "netc " + ModelCompiler.VERSION + "\nspec " + spec.file().toAbsolutePath() + "\nname " + spec.name() + "\nweights " + weights
+        + "\ndefines " + new TreeMap<>(defines == null ? Map.of() : defines) + "\nimport paths " + importPathList() + "\n";
+  }
+
+  private Path weightsPath(SpecFiles.Spec spec) {
+    String file = spec.baseName() + ".safetensors";
+    return weightsDirectory != null ? weightsDirectory.toPath().resolve(file) : spec.file().resolveSibling(file);
+  }
+
+  /** The spec's weights file, or null (synthetic) when there is none. */
+  private Path weightsFor(SpecFiles.Spec spec) {
+    Path w = weightsPath(spec);
+    return Files.isRegularFile(w) ? w : null;
+  }
+
+  private List<Path> importPathList() {
+    List<Path> out = new ArrayList<>();
+    if (importPaths != null) for (File f : importPaths) out.add(f.toPath());
+    return out;
+  }
+
+  /** The compiler's located message on one line: Maven prints it as the build's failure, without a stack trace. */
+  static String oneLine(NetcException e) {
+    return e.span() == null ? e.getMessage() : e.span().location() + ": " + e.getMessage();
+  }
+}

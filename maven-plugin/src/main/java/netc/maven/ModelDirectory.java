@@ -1,0 +1,40 @@
+package netc.maven;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** The layout of compiled models in a classes directory, as netc-runtime's loader reads it. */
+final class ModelDirectory {
+  /** Declares the models of a classes directory or jar, one name a line (CompiledModel.load(loader, threads) reads it). */
+  static final String MARKER = "META-INF/netc/model";
+
+  private ModelDirectory() {}
+
+  /** Classes and resources of model {@code name}: package netc.models.NAME is also its resource folder. */
+  static Path folder(Path out, String name) {
+    return out.resolve("netc/models/" + name);
+  }
+
+  static Path properties(Path out, String name) {
+    return folder(out, name).resolve("model.properties");
+  }
+
+  /** Removes what an earlier compile of the model left (a class or resource the new one may not write). */
+  static void clear(Path out, String name) throws IOException {
+    Path dir = folder(out, name);
+    if (!Files.isDirectory(dir)) return;
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+    }
+  }
+
+  /** Writes the marker naming every model of the project (each compile writes its own name alone). */
+  static void declare(Path out, List<String> names) throws IOException {
+    Path marker = out.resolve(MARKER);
+    Files.createDirectories(marker.getParent());
+    Files.writeString(marker, String.join("\n", names) + "\n");
+  }
+}

@@ -1,0 +1,82 @@
+package netc.maven;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import netc.ast.SpecLoader;
+import netc.codegen.SpecCompiler;
+import netc.runtime.BadInputException;
+
+/** Which files of a project's spec folder are specs, the model each becomes, and the files a model depends on. */
+final class SpecFiles {
+  /** How deep folders are searched for the *.net files a spec may import (imports stay inside these folders). */
+  static final int MAX_IMPORT_DEPTH = 16;
+
+  /** A spec to compile: its file, its base name (which names its weights) and the model's name. */
+  record Spec(Path file, String baseName, String name) {}
+
+  private SpecFiles() {}
+
+  /**
+   * The specs of {@code source}, by file name: the {@code includes} when given, else every *.net
+   * file directly in it that declares an input (the others hold blocks and params for import).
+   */
+  static List<Spec> find(Path source, List<String> includes, Map<String, String> names, List<Path> importPaths) throws IOException {
+    List<Path> files = new ArrayList<>();
+    if (includes != null && !includes.isEmpty()) {
+      for (String inc : includes) {
+        Path f = source.resolve(inc);
+        if (!Files.isRegularFile(f)) throw new BadInputException(f + ": no such spec (listed in <includes>)");
+        files.add(f);
+      }
+    } else {
+      try (Stream<Path> s = Files.list(source)) {
+        for (Path f : s.filter(p -> p.getFileName().toString().endsWith(".net") && Files.isRegularFile(p)).sorted().toList()) {
+          if (SpecLoader.load(f, importPaths).main().input() != null) files.add(f);
+        }
+      }
+    }
+    for (String base : names.keySet()) {
+      if (files.stream().noneMatch(f -> f.getFileName().toString().equals(base + ".net"))) {
+        throw new BadInputException("<names><" + base + ">: no spec " + base + ".net is compiled from " + source);
+      }
+    }
+    List<Spec> out = new ArrayList<>();
+    Map<String, Path> byName = new HashMap<>();
+    for (Path f : files) {
+      String base = f.getFileName().toString().replaceFirst("\\.net$", "");
+      String name = names.containsKey(base) ? configured(base, names.get(base)) : SpecCompiler.modelName(base);
+      Path other = byName.putIfAbsent(name, f);
+      if (other != null) {
+        throw new BadInputException(other + " and " + f + " both make the model " + name + ": rename one, or give one another in <names>");
+      }
+      out.add(new Spec(f, base, name));
+    }
+    return out;
+  }
+
+  private static String configured(String base, String name) {
+    String problem = SpecCompiler.modelNameProblem(name);
+    if (problem != null) throw new BadInputException("<names><" + base + ">" + name + "</" + base + ">: " + problem);
+    return name;
+  }
+
+  /** Every *.net file a spec in {@code specFolder} could import: its folder's and the import paths', recursively. */
+  static List<Path> netFiles(Path specFolder, List<Path> importPaths) throws IOException {
+    List<Path> out = new ArrayList<>();
+    List<Path> roots = new ArrayList<>(List.of(specFolder));
+    roots.addAll(importPaths);
+    for (Path root : roots) {
+      if (!Files.isDirectory(root)) continue; // a missing import path is reported by the compile itself
+      try (Stream<Path> s = Files.walk(root, MAX_IMPORT_DEPTH)) {
+        s.filter(p -> p.getFileName().toString().endsWith(".net") && Files.isRegularFile(p)).forEach(out::add);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,201 @@
+package netc.maven;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import netc.ast.SpecLoader;
+import netc.interp.Interpreter;
+import netc.ir.Graph;
+import netc.ir.GraphBuilder;
+import netc.runtime.BadInputException;
+import netc.runtime.CompiledModel;
+import netc.runtime.Tensor;
+import netc.runtime.io.Safetensors;
+import netc.weights.SyntheticWeights;
+import org.apache.maven.plugin.MojoFailureException;
+import org.apache.maven.plugin.logging.SystemStreamLog;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The goal on a project's spec folder: which files become models, their numbers, staleness and errors. */
+class CompileMojoTest {
+  /** A block for import: no input, so not a spec of its own. */
+  static final String BLOCKS = "block unit(c) {\n  conv(c, 3, padding = 1)\n  relu()\n}\n";
+  static final String TINY = "import \"blocks.net\"\nparam width = 8\ninput(3, 16, 16)\nu: unit(width)\nglobal_avgpool()\nflatten()\nfc: fc(4)\n";
+  static final String OTHER = "input(1, 8, 8)\nc: conv(4, 3)\nrelu()\nglobal_avgpool()\nflatten()\nfc: fc(3)\n";
+
+  /**
+   * The compiled model against the reference interpreter on the same synthetic weights: 1e-4 of the
+   * largest |output|. Generated code reorders the float sums (blocked layouts, FMAs), which moves
+   * outputs by rounding only; a wrong weight moves them by the size of a weight.
+   */
+  static final double TOLERANCE = 1e-4;
+
+  @TempDir Path project;
+  Path src, classes;
+  final List<String> warnings = new ArrayList<>();
+
+  @BeforeEach
+  void layout() throws Exception {
+    src = Files.createDirectories(project.resolve("src/main/netc"));
+    classes = project.resolve("target/classes");
+    Files.writeString(src.resolve("blocks.net"), BLOCKS);
+    Files.writeString(src.resolve("tiny.net"), TINY);
+    Files.writeString(src.resolve("other-net.net"), OTHER);
+  }
+
+  CompileMojo mojo() {
+    CompileMojo m = new CompileMojo();
+    m.sourceDirectory = src.toFile();
+    m.outputDirectory = classes.toFile();
+    m.stateDirectory = project.resolve("target/netc-maven-plugin").toFile();
+    m.setLog(new SystemStreamLog() {
+      @Override
+      public void warn(CharSequence content) {
+        warnings.add(content.toString());
+      }
+    });
+    return m;
+  }
+
+  @Test
+  void everySpecWithAnInputBecomesAModelThatComputesWhatTheInterpreterDoes() throws Exception {
+    mojo().execute();
+    assertFalse(Files.exists(classes.resolve("netc/models/blocks")), "blocks.net declares no input: not a model");
+    assertEquals("other_net\ntiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    assertEquals(2, warnings.stream().filter(w -> w.contains("synthetic weights")).count(), warnings.toString());
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
+      BadInputException two = assertThrows(BadInputException.class, () -> CompiledModel.load(loader, 1));
+      assertTrue(two.getMessage().contains("other_net") && two.getMessage().contains("tiny"), two.getMessage());
+      assertMatchesInterpreter(loader, "tiny", src.resolve("tiny.net"), SYNTHETIC_SEED, new int[] {2, 3, 16, 16});
+      assertMatchesInterpreter(loader, "other_net", src.resolve("other-net.net"), SYNTHETIC_SEED, new int[] {2, 1, 8, 8});
+    }
+  }
+
+  /** The seed of the plugin's synthetic weights. */
+  static final long SYNTHETIC_SEED = 0;
+
+  /** The model against the interpreter with the synthetic weights of {@code seed}. */
+  private static void assertMatchesInterpreter(ClassLoader loader, String name, Path spec, long seed, int[] shape) {
+    Graph g = GraphBuilder.build(SpecLoader.load(spec), Map.of());
+    Tensor x = Tensor.uniform(7, shape);
+    Tensor want = Interpreter.run(g, SyntheticWeights.source(g, seed), x);
+    try (CompiledModel m = CompiledModel.load(loader, name, 1)) {
+      Tensor got = m.predict(x);
+      double err = 0, scale = 0;
+      for (int i = 0; i < want.data().length; i++) {
+        err = Math.max(err, Math.abs(got.data()[i] - want.data()[i]));
+        scale = Math.max(scale, Math.abs(want.data()[i]));
+      }
+      assertTrue(scale > 0, name + ": the reference output is all zeros, the comparison would prove nothing");
+      assertTrue(err <= TOLERANCE * scale, name + ": max |netc - interpreter| " + err + " vs max |y| " + scale);
+    }
+  }
+
+  @Test
+  void anUnchangedModelIsNotCompiledAgainAndAChangedImportRecompilesIt() throws Exception {
+    mojo().execute();
+    Path props = classes.resolve("netc/models/tiny/model.properties");
+    FileTime first = FileTime.fromMillis(1_000_000);
+    Files.setLastModifiedTime(props, first);
+    mojo().execute();
+    assertEquals(first, Files.getLastModifiedTime(props), "nothing changed: not compiled again");
+    Files.writeString(src.resolve("blocks.net"), BLOCKS.replace("relu()", "sigmoid()"));
+    Files.setLastModifiedTime(src.resolve("blocks.net"), FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+    mojo().execute();
+    assertNotEquals(first, Files.getLastModifiedTime(props), "the imported blocks changed: compiled again");
+    CompileMojo defined = mojo();
+    defined.defines = Map.of("width", "16");
+    defined.includes = List.of("tiny.net"); // defines apply to every spec, and other-net.net has no width
+    Files.setLastModifiedTime(props, first);
+    defined.execute();
+    assertNotEquals(first, Files.getLastModifiedTime(props), "a define changed: compiled again");
+  }
+
+  @Test
+  void aModelWhoseSpecIsGoneIsRemoved() throws Exception {
+    mojo().execute();
+    Files.move(src.resolve("other-net.net"), src.resolve("renamed.net"));
+    mojo().execute();
+    assertFalse(Files.exists(classes.resolve("netc/models/other_net")), "other-net.net is gone: so is its model");
+    assertTrue(Files.exists(classes.resolve("netc/models/renamed/model.properties")));
+    assertTrue(Files.exists(classes.resolve("netc/models/tiny/model.properties")));
+    assertEquals("renamed\ntiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+  }
+
+  @Test
+  void weightsBesideTheSpecAreTheModels() throws Exception {
+    Graph g = GraphBuilder.build(SpecLoader.load(src.resolve("other-net.net")), Map.of());
+    long seed = 3; // not the synthetic seed: a model that ignored the file would differ from the interpreter
+    Safetensors.write(src.resolve("other-net.safetensors"), SyntheticWeights.generate(g, seed), Map.of());
+    CompileMojo m = mojo();
+    m.includes = List.of("other-net.net");
+    m.execute();
+    assertEquals(List.of(), warnings);
+    assertTrue(Files.readString(classes.resolve("netc/models/other_net/model.properties")).contains("weights.synthetic=false"));
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
+      assertMatchesInterpreter(loader, "other_net", src.resolve("other-net.net"), seed, new int[] {2, 1, 8, 8});
+    }
+  }
+
+  @Test
+  void weightsMissingFromTheWeightsFolderAreSyntheticWithAWarning() throws Exception {
+    CompileMojo m = mojo();
+    m.includes = List.of("other-net.net");
+    m.weightsDirectory = Files.createDirectories(project.resolve("weights")).toFile();
+    m.execute();
+    assertEquals(1, warnings.size(), warnings.toString());
+    assertTrue(warnings.get(0).contains("no weights for other-net.net (looked for " + project.resolve("weights/other-net.safetensors") + ")"),
+        warnings.get(0));
+    assertFalse(Files.exists(classes.resolve("netc/models/tiny")), "only the included spec is compiled");
+    assertTrue(Files.readString(classes.resolve("netc/models/other_net/model.properties")).contains("weights.synthetic=true"));
+  }
+
+  @Test
+  void aMistypedWeightsFolderOrNameIsAnErrorNotSyntheticWeights() {
+    CompileMojo m = mojo();
+    m.weightsDirectory = project.resolve("wieghts").toFile();
+    MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
+    assertEquals("<weightsDirectory>" + project.resolve("wieghts") + ": no such directory", e.getMessage());
+    CompileMojo named = mojo();
+    named.names = Map.of("tiny_net", "t");
+    e = assertThrows(MojoFailureException.class, named::execute);
+    assertEquals("<names><tiny_net>: no spec tiny_net.net is compiled from " + src, e.getMessage());
+  }
+
+  @Test
+  void aBadSpecFailsTheBuildWithTheCompilersOneLineLocatedMessage() throws Exception {
+    Files.writeString(src.resolve("tiny.net"), TINY.replace("fc(4)", "fc(4"));
+    MojoFailureException e = assertThrows(MojoFailureException.class, () -> mojo().execute());
+    assertTrue(e.getMessage().startsWith(src.resolve("tiny.net") + ":8:1: unexpected end of file"), e.getMessage());
+    assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+  }
+
+  @Test
+  void twoSpecsThatWouldMakeOneModelAreRefusedByName() throws Exception {
+    Files.writeString(src.resolve("other_net.net"), OTHER);
+    MojoFailureException e = assertThrows(MojoFailureException.class, () -> mojo().execute());
+    assertEquals(src.resolve("other-net.net") + " and " + src.resolve("other_net.net")
+        + " both make the model other_net: rename one, or give one another in <names>", e.getMessage());
+  }
+
+  @Test
+  void aConfiguredNameMustBeAModelName() {
+    CompileMojo m = mojo();
+    m.names = Map.of("tiny", "Tiny-Net");
+    MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
+    assertEquals("<names><tiny>Tiny-Net</tiny>: a model's name is lower-case letters, digits and _, starting with a letter", e.getMessage());
+  }
+}
