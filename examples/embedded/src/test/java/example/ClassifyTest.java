@@ -61,6 +61,21 @@ class ClassifyTest {
     assertEquals(358, correct, "right answers: torch's logits get 358 of the 360 held-out digits right");
   }
 
+  /**
+   * The project's specs are copies of examples/ (a project holds its own): apart from comment lines
+   * they must not drift from the spec the weights were trained for.
+   */
+  @Test
+  void theSpecsAreExamplesOwn() throws Exception {
+    for (String spec : List.of("digits.net", "resnet.net")) {
+      assertEquals(code(Path.of("../" + spec)), code(Path.of("src/main/netc/" + spec)), "src/main/netc/" + spec + " differs from examples/" + spec);
+    }
+  }
+
+  private static List<String> code(Path spec) throws java.io.IOException {
+    return java.nio.file.Files.readAllLines(spec).stream().filter(l -> !l.strip().startsWith("//")).toList();
+  }
+
   @Test
   void aFileOfTheWrongShapeIsNamed(@TempDir Path dir) throws Exception {
     Path bad = dir.resolve("bad.npy");
