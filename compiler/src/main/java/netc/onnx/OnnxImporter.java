@@ -294,7 +294,8 @@ public final class OnnxImporter {
    */
   private String pad(OnnxNode n, String x, int[] in, Body body) {
     String mode = stringAttr(n, "mode", "constant");
-    long[] pads = n.inputs().size() > 1 && !n.inputs().get(1).isEmpty() ? ints(n, n.inputs().get(1), "pads") : longsAttr(n, "pads", new long[0]);
+    // from opset 11 an input, which torch computes from its own order (see ShapeValues); before, an attribute
+    long[] pads = n.inputs().size() > 1 && !n.inputs().get(1).isEmpty() ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "pads", new long[0]);
     if (n.inputs().size() > 3 && !n.inputs().get(3).isEmpty()) throw unsupportedAttributes(n, "netc pads all axes, without an axes input");
     if (pads.length > 0 && Arrays.stream(pads).allMatch(p -> p == 0)) return removed(n, x, body);
     boolean zeros = mode.equals("constant") && (n.inputs().size() < 3 || n.inputs().get(2).isEmpty() || isZero(n.inputs().get(2)));
