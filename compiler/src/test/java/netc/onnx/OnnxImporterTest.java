@@ -269,6 +269,17 @@ class OnnxImporterTest {
         .endsWith("netc pads with zeros around the height and width only (mode constant, pads [0, 1, 0, 0, 0, 0, 0, 0])"));
   }
 
+  /** A computed pads input is evaluated only while it stays small: a hostile ConstantOfShape is one message, not an allocation. */
+  @Test
+  void aHugeComputedPadsIsRefused() {
+    byte[] size = OnnxBytes.tensor("s", OnnxReader.INT64, new long[] {1}, out -> out.writeInt64(7, 1L << 40));
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("cos", "ConstantOfShape", List.of("s"), List.of("pz")),
+        OnnxBytes.node("p", "Pad", List.of("x", "pz"), List.of("y")));
+    assertTrue(error(nodes, List.of(size)).endsWith("node 'cos' (ConstantOfShape) makes a tensor of shape [1099511627776]; netc evaluates small ones"),
+        error(nodes, List.of(size)));
+  }
+
   @Test
   void dropoutAndIdentityAreRemovedUnlessTheMaskIsUsed() {
     List<byte[]> nodes = List.of(
