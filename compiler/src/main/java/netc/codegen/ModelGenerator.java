@@ -406,8 +406,9 @@ public final class ModelGenerator {
     int tile = tilePixels(in.blocked() || step > 0, nb);
     int pixels = out.h() * out.w(), tiles = (pixels + tile - 1) / tile;
     int k = inBlocks * kh * kw * lanes;
-    String what = String.format("conv %dx%d stride %dx%d padding %dx%d%s, %d -> %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
-        kh, kw, sh, sw, ph, pw, dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(),
+    String what = String.format("conv %dx%d stride %dx%d padding %dx%d%s%s, %d -> %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
+        kh, kw, sh, sw, ph, pw, at.has("padding_end") ? " (bottom, right " + at.paddingEnd().get(0) + "x" + at.paddingEnd().get(1) + ")" : "",
+        dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(),
         in.h(), in.w(), out.h(), out.w(), res == null ? "" : ", residual", at.has("act") ? ", " + at.activation().spelling() : "");
     String outPix = table(n.name(), "out", INTS, pixelsOf(out, tile));
     // the input pixel under each output pixel's window, top-left, from the haloed storage (unless read in place)
@@ -749,7 +750,9 @@ public final class ModelGenerator {
     int kh = at.getInts("kernel").get(0), kw = at.getInts("kernel").get(1), sh = at.getInts("stride").get(0), sw = at.getInts("stride").get(1);
     int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1);
     MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), (long) out.paddedChannels() * out.h() * out.w() * kh * kw,
-        String.format("%s pool %dx%d stride %dx%d padding %dx%d, %dx%d -> %dx%d", max ? "max" : "average", kh, kw, sh, sw, ph, pw,
+        String.format("%s pool %dx%d stride %dx%d padding %dx%d%s%s%s, %dx%d -> %dx%d", max ? "max" : "average", kh, kw, sh, sw, ph, pw,
+            at.has("padding_end") ? " (bottom, right " + at.paddingEnd().get(0) + "x" + at.paddingEnd().get(1) + ")" : "",
+            at.has("ceil_mode") ? ", ceil mode" : "", at.has("count_include_pad") ? ", padding not counted" : "",
             in.h(), in.w(), out.h(), out.w()));
     zeroBorder(m, out);
     m.beginControlFlow("for (int item = from; item < to; item++)")

@@ -589,7 +589,7 @@ public final class GraphBuilder {
     Attrs attrs = Attrs.EMPTY;
     for (String bound : List.of("min", "max")) {
       Object v = a.get(bound);
-      if (v instanceof List<?> l && l.isEmpty()) continue;
+      if (v instanceof List<?> l && l.isEmpty() && !given(call, bound, a)) continue; // left out: unbounded
       if (!(v instanceof Number n)) throw new NetcException(argSpan(call, bound, a), bound + " must be a number, got " + typeName(v));
       attrs = attrs.with(bound, n.doubleValue());
     }
@@ -598,6 +598,13 @@ public final class GraphBuilder {
       throw new NetcException(call.span(), "clip's min " + Attrs.format(attrs.getDouble("min")) + " is above its max " + Attrs.format(attrs.getDouble("max")));
     }
     return attrs;
+  }
+
+  /** Whether the call wrote argument {@code name}, by name or by position. */
+  private static boolean given(Call call, String name, Map<String, Object> bound) {
+    int index = new ArrayList<>(bound.keySet()).indexOf(name);
+    for (Arg arg : call.args()) if (name.equals(arg.name())) return true;
+    return index >= 0 && index < call.args().size() && call.args().get(index).name() == null;
   }
 
   private static boolean bool(Call call, Map<String, Object> a, String name) {
