@@ -45,6 +45,7 @@ class ClipPoolPadTest {
       c3: conv(16, 3, padding = 1)
       cap: clip(max = 0.2)
       c4: conv(16, 1)
+      grow: conv(16, 1, padding = [0, 0, 1, 1])
       r6: clip(0, 0.4)
       ap3: avgpool(3, stride = 1, padding = [0, 1, 1, 0])
       flatten()
