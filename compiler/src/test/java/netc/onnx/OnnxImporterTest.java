@@ -217,7 +217,7 @@ class OnnxImporterTest {
   }
 
   @Test
-  void samePaddingBecomesSymmetricPaddingWhereItIs() {
+  void samePaddingIsTheOddPixelAtTheEndOrTheBeginning() {
     byte[] same = OnnxBytes.message(out -> {
       out.writeString(1, "auto_pad");
       out.writeInt32(20, OnnxAttribute.STRING);
@@ -230,6 +230,13 @@ class OnnxImporterTest {
     r = translate(List.of(conv("c", "x", "y", "w", same)), List.of(weight("w", 2, 2, 2)));
     assertTrue(r.spec().contains("c: conv(2, 2, padding = [0, 0, 1, 1], bias = false)"), r.spec());
     assertEquals(4, build(r).output().shape().width()); // SAME keeps the size
+    byte[] lower = OnnxBytes.message(out -> {
+      out.writeString(1, "auto_pad");
+      out.writeInt32(20, OnnxAttribute.STRING);
+      out.writeBytes(4, com.google.protobuf.ByteString.copyFromUtf8("SAME_LOWER"));
+    });
+    r = translate(List.of(conv("c", "x", "y", "w", lower)), List.of(weight("w", 2, 2, 2)));
+    assertTrue(r.spec().contains("c: conv(2, 2, padding = [1, 1, 0, 0], bias = false)"), r.spec()); // the odd pixel first
   }
 
   @Test
