@@ -3,7 +3,7 @@
 (opset 13, dynamic batch), a fixed input and torch's outputs at batch 1 and 2.
 
 Runs with Debian's python3-torch, python3-torchvision, python3-numpy:
-  /usr/bin/python3 weights/make_onnx_fixtures.py   # writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
+  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2]   # --part2: only part 2's models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
 
 Models (each well under 500 KB):
   resnet_basic    torchvision ResNet(BasicBlock, [1, 1, 1, 1]) at width 8, 10 classes, 32x32 input, with
@@ -15,6 +15,17 @@ Models (each well under 500 KB):
                   a standalone BatchNormalization, AveragePool (behind a zero-width Pad, and behind
                   a Pad of one pixel: AvgPool2d(padding=1)), Sigmoid, Tanh, Dropout, x.view(x.size(0), -1) (the Shape/Gather/Unsqueeze/
                   Concat/Reshape chain), a MatMul + Add linear layer and Softmax.
+  mobilenet_v2    torchvision MobileNetV2(num_classes=10, width_mult=0.25) with 11 of its 17 blocks (every stage,
+                  fewer repeats) and its last 1x1 conv cut from 1280 to 128 channels (1280 alone would be
+                  400 KB): ReLU6 as Clip, depthwise convs, residuals.
+  vgg_tiny        torchvision VGG over make_layers([8, M, 16, M, 32, 32, M], batch_norm=True), the average
+                  pool to 1x1 and a small classifier (Linear, ReLU, Dropout, Linear).
+  resnext_tiny    ResNet(Bottleneck, [1, 1, 1, 1], groups=4, width_per_group=32) at width 4 (grouped 3x3s;
+                  width_per_group=4 would leave no channels at this width).
+  wide_resnet_tiny ResNet(Bottleneck, [1, 1, 1, 1], width_per_group=128) at width 4: bottlenecks twice as wide.
+  pools           ceil-mode MaxPool, AvgPool2d(count_include_pad=False) with ceil mode, zero pads before
+                  convs (folded into their padding, asymmetric) and before a max pool (a pad layer),
+                  ReLU6 and a clamp to [-0.5, 0.5].
   unsupported     a conv followed by an Elu, which netc does not support (for the error message).
   resnet18_w4_s32 the example ResNet-18 (examples/resnet18.net -D width=4 -D size=32 -D classes=10) as
                   export_torchvision.py writes it: ONNX, the same weights as safetensors for the spec,
@@ -88,6 +99,73 @@ class Unsupported(nn.Module):
         return nn.functional.elu(self.conv(x))
 
 
+class Pools(nn.Module):
+    """Pooling modes, asymmetric padding, Pad and Clip (issue 17, part 2)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.pool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        self.conv2 = nn.Conv2d(8, 12, 2)
+        self.pool2 = nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)
+        self.conv3 = nn.Conv2d(12, 12, 3)
+        self.pool3 = nn.MaxPool2d(2, stride=2)
+        self.fc = nn.Linear(12 * 2 * 2, 10)
+
+    def forward(self, x):
+        x = self.pool1(nn.functional.relu6(self.conv1(x)))  # 32 -> 16 -> 8 (ceil; floor would give 7)
+        x = torch.clamp(self.conv2(nn.functional.pad(x, (1, 0, 1, 0))), -0.5, 0.5)  # 'same' for an even kernel, as SAME_LOWER: 8
+        x = self.pool2(x)  # 8 -> 5 (ceil; floor 4): the last window over one input row, one of padding, one past it
+        x = self.conv3(nn.functional.pad(x, (0, 1, 0, 1)))  # 5 -> 6 -> 4
+        x = self.pool3(nn.functional.pad(x, (0, 1, 1, 0)))  # zeros, not -inf: 4 -> 5 -> 2
+        return self.fc(torch.flatten(x, 1))
+
+
+def mobilenet_v2():
+    from torchvision.models import MobileNetV2
+    from torchvision.ops.misc import Conv2dNormActivation
+    # torchvision's stages (t, c, n, s) with fewer repeats of the wide ones: at 0.25 the full 17 blocks are 580 KB
+    stages = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 2, 2], [6, 64, 2, 2], [6, 96, 2, 1], [6, 160, 1, 2], [6, 320, 1, 1]]
+    model = MobileNetV2(num_classes=10, width_mult=0.25, inverted_residual_setting=stages)
+    last = 128
+    model.features[-1] = Conv2dNormActivation(model.features[-1][0].in_channels, last, kernel_size=1,
+                                              norm_layer=nn.BatchNorm2d, activation_layer=nn.ReLU6)
+    model.classifier[-1] = nn.Linear(last, 10)
+    return model
+
+
+def vgg_tiny():
+    from torchvision.models.vgg import VGG, make_layers
+    model = VGG(make_layers([8, "M", 16, "M", 32, 32, "M"], batch_norm=True), num_classes=10)
+    model.avgpool = nn.AdaptiveAvgPool2d(1)
+    model.classifier = nn.Sequential(nn.Linear(32, 24), nn.ReLU(True), nn.Dropout(), nn.Linear(24, 10))
+    return model
+
+
+def grouped_resnet(groups, width_per_group):
+    """resnet() with torchvision's groups and width_per_group (ResNeXt, Wide ResNet) set before its layers are made."""
+    model = ResNet(Bottleneck, [1, 1, 1, 1], groups=groups, width_per_group=width_per_group)
+    width = 4
+    model.inplanes = width
+    model.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
+    model.bn1 = nn.BatchNorm2d(width)
+    model.layer1 = model._make_layer(Bottleneck, width, 1)
+    model.layer2 = model._make_layer(Bottleneck, width * 2, 1, stride=2)
+    model.layer3 = model._make_layer(Bottleneck, width * 4, 1, stride=2)
+    model.layer4 = model._make_layer(Bottleneck, width * 8, 1, stride=2)
+    model.fc = nn.Linear(width * 8 * Bottleneck.expansion, 10)
+    return model
+
+
+def part2(gen):
+    """The fixtures of issue 17, part 2."""
+    torch.manual_seed(17)
+    for name, model in [("mobilenet_v2", mobilenet_v2()), ("vgg_tiny", vgg_tiny()), ("resnext_tiny", grouped_resnet(4, 32)),
+                        ("wide_resnet_tiny", grouped_resnet(1, 128)), ("pools", Pools())]:
+        randomize_batchnorm(model, gen)
+        export(name, model)
+
+
 def export(name, model, folding=True):
     model.eval()
     gen = torch.Generator().manual_seed(11)
@@ -104,6 +182,9 @@ def export(name, model, folding=True):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    if sys.argv[1:] == ["--part2"]:  # only these, leaving the committed fixtures of part 1 as they are
+        part2(torch.Generator().manual_seed(23))
+        return 0
     torch.manual_seed(3)
     gen = torch.Generator().manual_seed(5)
     basic = resnet(BasicBlock, 8)
@@ -116,6 +197,7 @@ def main():
     randomize_batchnorm(misc, gen)
     export("misc", misc)
     export("unsupported", Unsupported())
+    part2(torch.Generator().manual_seed(23))
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_torchvision.py"),
                     "--arch", "resnet18", "--width", "4", "--size", "32", "--classes", "10", "--seed", "7", "--batch", "2",
                     "--fixture", "--onnx", "--out", os.path.join(OUT, "resnet18_w4_s32")], check=True)

@@ -46,6 +46,7 @@ public final class ModelGenerator {
   static final ClassName REORDER = ClassName.get("netc.runtime.kernels", "Reorder");
   static final ClassName SOFTMAX = ClassName.get("netc.runtime.kernels", "Softmax");
   static final ClassName PROPERTIES = ClassName.get("java.util", "Properties");
+  static final ClassName ARRAYS = ClassName.get("java.util", "Arrays");
   static final TypeName INTS = ArrayTypeName.of(TypeName.INT);
   static final TypeName FLOATS = ArrayTypeName.of(TypeName.FLOAT);
 
@@ -55,7 +56,7 @@ public final class ModelGenerator {
    */
   static final Set<String> REFERENCED_TYPES = Set.of(COMPILED_MODEL.simpleName(), WORKSPACE.simpleName(), KERNELS.simpleName(),
       TABLES.simpleName(), REORDER.simpleName(), SOFTMAX.simpleName(), PROPERTIES.simpleName(), "List", "Arrays", "Math", "String",
-      "Integer", "Float", "Override", "IllegalArgumentException");
+      "Integer", "Float", "Override", "IllegalArgumentException", "System");
 
   /** The static tables and helpers every generated class may declare besides its steps (see generate()). */
   static final Set<String> OWN_MEMBERS = Set.of("ITEMS", "PARALLEL", "GRAIN", "BUNCH_CHUNK", "decodeInts", "decodeBooleans");
@@ -361,7 +362,8 @@ public final class ModelGenerator {
         if (in.hh() > 0 || in.hw() > 0 || in.external()) throw new NetcException("cannot compile " + n.name() + ": flatten of a bordered tensor");
       }
       case FC -> fc(n);
-      case BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU, ADD -> elementwise(n);
+      case BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, ADD -> elementwise(n);
+      case PAD -> pad(n);
       case SOFTMAX -> softmax(n);
       case REORDER -> reorder(n);
     }
@@ -371,7 +373,9 @@ public final class ModelGenerator {
     return CodeBlock.of("$T.$L", KERNELS, a.activation().name());
   }
 
+  /** The epilogue's one parameter: leaky_relu's slope, or the upper bound of a clip(0, max) (Kernels.CLIP). */
   private static String slope(Attrs a) {
+    if (a.activation() == Activation.CLIP) return floatLiteral(a.getDouble("max"));
     return a.has("slope") ? floatLiteral(a.getDouble("slope")) : "0f";
   }
 
@@ -403,8 +407,9 @@ public final class ModelGenerator {
     int tile = tilePixels(in.blocked() || step > 0, nb);
     int pixels = out.h() * out.w(), tiles = (pixels + tile - 1) / tile;
     int k = inBlocks * kh * kw * lanes;
-    String what = String.format("conv %dx%d stride %dx%d padding %dx%d%s, %d -> %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
-        kh, kw, sh, sw, ph, pw, dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(),
+    String what = String.format("conv %dx%d stride %dx%d padding %dx%d%s%s, %d -> %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
+        kh, kw, sh, sw, ph, pw, at.has("padding_end") ? " (bottom, right " + at.paddingEnd().get(0) + "x" + at.paddingEnd().get(1) + ")" : "",
+        dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(),
         in.h(), in.w(), out.h(), out.w(), res == null ? "" : ", residual", at.has("act") ? ", " + at.activation().spelling() : "");
     String outPix = table(n.name(), "out", INTS, pixelsOf(out, tile));
     // the input pixel under each output pixel's window, top-left, from the haloed storage (unless read in place)
@@ -746,16 +751,57 @@ public final class ModelGenerator {
     int kh = at.getInts("kernel").get(0), kw = at.getInts("kernel").get(1), sh = at.getInts("stride").get(0), sw = at.getInts("stride").get(1);
     int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1);
     MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), (long) out.paddedChannels() * out.h() * out.w() * kh * kw,
-        String.format("%s pool %dx%d stride %dx%d padding %dx%d, %dx%d -> %dx%d", max ? "max" : "average", kh, kw, sh, sw, ph, pw,
+        String.format("%s pool %dx%d stride %dx%d padding %dx%d%s%s%s, %dx%d -> %dx%d", max ? "max" : "average", kh, kw, sh, sw, ph, pw,
+            at.has("padding_end") ? " (bottom, right " + at.paddingEnd().get(0) + "x" + at.paddingEnd().get(1) + ")" : "",
+            at.has("ceil_mode") ? ", ceil mode" : "", at.has("count_include_pad") ? ", padding not counted" : "",
             in.h(), in.w(), out.h(), out.w()));
     zeroBorder(m, out);
     m.beginControlFlow("for (int item = from; item < to; item++)")
-        .addStatement("int block = item / $L, oy = item - block * $L", out.h(), out.h())
-        .addStatement("K.poolRow($L, $L, $L + block * $L, $L, $L, $L, a, $L + block * $L + oy * $L, $L, oy, $L, $L, $L, $L, $L, $L)",
-            max, in.array(), in.at(0), in.plane(), in.rowStride(), in.h(), in.w(), out.at(0), out.plane(), out.rowStride(), out.w(),
-            kh, kw, sh, sw, ph, pw)
+        .addStatement("int block = item / $L, oy = item - block * $L", out.h(), out.h());
+    boolean countPad = !at.has("count_include_pad") || at.getBool("count_include_pad");
+    int limH = in.h() + at.paddingEnd().get(0), limW = in.w() + at.paddingEnd().get(1);
+    // max ignores padding, and so does the plain kernel's fixed divisor whenever every window fits the
+    // padded input: only an average with another divisor per window needs avgPoolRow
+    if (max || countPad && !at.has("padding_end") && !at.has("ceil_mode")) {
+      m.addStatement("K.poolRow($L, $L, $L + block * $L, $L, $L, $L, a, $L + block * $L + oy * $L, $L, oy, $L, $L, $L, $L, $L, $L)",
+          max, in.array(), in.at(0), in.plane(), in.rowStride(), in.h(), in.w(), out.at(0), out.plane(), out.rowStride(), out.w(),
+          kh, kw, sh, sw, ph, pw);
+    } else {
+      m.addStatement("K.avgPoolRow($L, $L + block * $L, $L, $L, $L, a, $L + block * $L + oy * $L, $L, oy, $L, $L, $L, $L, $L, $L, $L, $L, $L)",
+          in.array(), in.at(0), in.plane(), in.rowStride(), in.h(), in.w(), out.at(0), out.plane(), out.rowStride(), out.w(),
+          kh, kw, sh, sw, ph, pw, limH, limW, countPad);
+    }
+    m.endControlFlow();
+    methods.add(m.build());
+  }
+
+  /** Zero padding, row by row of each block: a padded row is zeros, an input row goes between zero margins. */
+  private void pad(Node n) {
+    Geometry in = value(n.input(0)), out = value(n.id());
+    if (!in.blocked() || !out.blocked()) throw new IllegalStateException(n.name() + ": pad runs on blocked values");
+    int top = n.attrs().getInts("padding").get(0), left = n.attrs().getInts("padding").get(1);
+    int right = n.attrs().paddingEnd().get(1);
+    MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), (long) out.paddedChannels() * out.h() * out.w(),
+        String.format("pad %s with zeros, %dx%d -> %dx%d", padText(n.attrs()), in.h(), in.w(), out.h(), out.w()));
+    zeroBorder(m, out);
+    m.beginControlFlow("for (int item = from; item < to; item++)")
+        .addStatement("int block = item / $L, oy = item - block * $L, iy = oy - $L", out.h(), out.h(), top)
+        .addStatement("int o = $L + block * $L + oy * $L", out.at(0), out.plane(), out.rowStride())
+        .beginControlFlow("if (iy < 0 || iy >= $L)", in.h())
+        .addStatement("$T.fill(a, o, o + $L, 0f)", ARRAYS, out.w() * 16)
+        .nextControlFlow("else")
+        .addStatement("$T.fill(a, o, o + $L, 0f)", ARRAYS, left * 16)
+        .addStatement("System.arraycopy($L, $L + block * $L + iy * $L, a, o + $L, $L)", in.array(), in.at(0), in.plane(), in.rowStride(),
+            left * 16, in.w() * 16)
+        .addStatement("$T.fill(a, o + $L, o + $L, 0f)", ARRAYS, (left + in.w()) * 16, (left + in.w() + right) * 16)
+        .endControlFlow()
         .endControlFlow();
     methods.add(m.build());
+  }
+
+  private static String padText(Attrs a) {
+    List<Integer> p = a.getInts("padding"), e = a.paddingEnd();
+    return "[" + p.get(0) + ", " + p.get(1) + ", " + e.get(0) + ", " + e.get(1) + "]";
   }
 
   private void globalAvgPool(Node n) {
@@ -800,6 +846,8 @@ public final class ModelGenerator {
           x.array(), xRow, y.array(), y.at(0), y.plane(), y.rowStride(), oRow, out.w() * 16);
       case BATCHNORM -> m.addStatement("K.affineRow($L, $L, w, $L + block * 16, $L + block * 16, a, $L, $L)",
           x.array(), xRow, weights.offset(n, "scale"), weights.offset(n, "shift"), oRow, out.w());
+      case CLIP -> m.addStatement("K.clamp($L, $L, $L, $L, $L, a, $L)", x.array(), xRow, out.w() * 16,
+          floatLiteral(Activation.clipMin(n.attrs())), floatLiteral(Activation.clipMax(n.attrs())), oRow);
       default -> {
         Attrs at = n.attrs().with("act", Activation.of(n.op()).spelling());
         m.addStatement("K.activate($L, $L, $L, $L, $L, a, $L)", x.array(), xRow, out.w() * 16, act(at), slope(at), oRow);

@@ -51,12 +51,13 @@ public final class Interpreter {
         case INPUT -> normalize(n, input.data(), batch);
         case CONV -> conv(n, values, batch);
         case BATCHNORM -> batchnorm(n, values.get(n.input(0)), batch);
-        case RELU, SIGMOID, TANH, LEAKY_RELU -> activation(Activation.of(n.op()), n.attrs(), values.get(n.input(0)));
+        case RELU, SIGMOID, TANH, LEAKY_RELU, CLIP -> activation(Activation.of(n.op()), n.attrs(), values.get(n.input(0)));
         case ADD -> add(values.get(n.input(0)), values.get(n.input(1)));
         case MAXPOOL, AVGPOOL -> pool(n, values.get(n.input(0)), batch);
         case GLOBAL_AVGPOOL -> globalAvgPool(n, values.get(n.input(0)), batch);
         case FLATTEN, REORDER -> values.get(n.input(0));
         case FC -> fc(n, values.get(n.input(0)), batch);
+        case PAD -> pad(n, values.get(n.input(0)), batch);
         case SOFTMAX -> softmax(n, values.get(n.input(0)), batch);
       };
       values.put(n.id(), out);
@@ -107,7 +108,6 @@ public final class Interpreter {
     List<Double> padValue = a.getDoubles("pad_value");
     int cpg = cin / groups, opg = cout / groups;
     Activation act = a.activation();
-    double slope = a.has("slope") ? a.getDouble("slope") : 0;
     float[] y = new float[batch * cout * oh * ow];
     double[] acc = new double[oh * ow];
     for (int b = 0; b < batch; b++) {
@@ -135,7 +135,7 @@ public final class Interpreter {
         int base = (b * cout + o) * oh * ow;
         for (int i = 0; i < oh * ow; i++) {
           double v = acc[i] + (residual == null ? 0 : residual[base + i]);
-          y[base + i] = (float) act.apply(v, slope);
+          y[base + i] = (float) act.apply(v, a);
         }
       }
     }
@@ -157,7 +157,6 @@ public final class Interpreter {
     int cin = in.channels(), h = in.height(), wd = in.width(), cout = out.channels(), oh = out.height(), ow = out.width();
     int ph = n.attrs().getInts("padding").get(0), pw = n.attrs().getInts("padding").get(1);
     Activation act = n.attrs().activation();
-    double slope = n.attrs().has("slope") ? n.attrs().getDouble("slope") : 0;
     float[] y = new float[batch * cout * oh * ow];
     float[] v = new float[cin * positions], d = new float[positions], mm = new float[positions];
     for (int b = 0; b < batch; b++) {
@@ -184,7 +183,7 @@ public final class Interpreter {
                 if (yy >= oh || xx >= ow) continue;
                 int at = ((b * cout + o) * oh + yy) * ow + xx;
                 double val = r[i * m + j] + (p[1] == null ? 0 : p[1][o]) + (residual == null ? 0 : residual[at]);
-                y[at] = (float) act.apply(val, slope);
+                y[at] = (float) act.apply(val, n.attrs());
               }
             }
           }
@@ -292,9 +291,8 @@ public final class Interpreter {
   }
 
   private static float[] activation(Activation act, Attrs a, float[] x) {
-    double slope = a.has("slope") ? a.getDouble("slope") : 0;
     float[] y = new float[x.length];
-    for (int i = 0; i < x.length; i++) y[i] = (float) act.apply(x[i], slope);
+    for (int i = 0; i < x.length; i++) y[i] = (float) act.apply(x[i], a);
     return y;
   }
 
@@ -304,31 +302,53 @@ public final class Interpreter {
     return y;
   }
 
-  /** Max pooling pads with -infinity; average pooling counts padded zeros (torch's count_include_pad). */
+  /**
+   * Max pooling pads with -infinity. Average pooling divides, as torch does, by the window clipped to
+   * the padded input (count_include_pad, the default: padded zeros count, a ceil-mode overhang past the
+   * padding does not) or by the pixels inside the input (count_include_pad = false).
+   */
   private float[] pool(Node n, float[] x, int batch) {
     Shape in = graph.node(n.input(0)).shape(), out = n.shape();
     Attrs a = n.attrs();
     int kh = a.getInts("kernel").get(0), kw = a.getInts("kernel").get(1);
     int sh = a.getInts("stride").get(0), sw = a.getInts("stride").get(1);
     int ph = a.getInts("padding").get(0), pw = a.getInts("padding").get(1);
+    int eh = a.paddingEnd().get(0), ew = a.paddingEnd().get(1);
     boolean max = n.op() == netc.ir.Op.MAXPOOL;
+    boolean countPad = !a.has("count_include_pad") || a.getBool("count_include_pad");
     int c = in.channels(), h = in.height(), w = in.width(), oh = out.height(), ow = out.width();
     float[] y = new float[batch * c * oh * ow];
     for (int p = 0; p < batch * c; p++) {
       for (int oy = 0; oy < oh; oy++) {
         for (int ox = 0; ox < ow; ox++) {
           double acc = max ? Double.NEGATIVE_INFINITY : 0;
+          int inside = 0;
           for (int ky = 0; ky < kh; ky++) {
             for (int kx = 0; kx < kw; kx++) {
               int iy = oy * sh - ph + ky, ix = ox * sw - pw + kx;
               if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
               double v = x[(p * h + iy) * w + ix];
               acc = max ? Math.max(acc, v) : acc + v;
+              inside++;
             }
           }
-          y[(p * oh + oy) * ow + ox] = (float) (max ? acc : acc / (kh * kw));
+          int y0 = oy * sh - ph, x0 = ox * sw - pw;
+          int padded = (Math.min(y0 + kh, h + eh) - y0) * (Math.min(x0 + kw, w + ew) - x0);
+          y[(p * oh + oy) * ow + ox] = (float) (max ? acc : acc / (countPad ? padded : inside));
         }
       }
+    }
+    return y;
+  }
+
+  /** Zero rows and columns around each plane. */
+  private float[] pad(Node n, float[] x, int batch) {
+    Shape in = graph.node(n.input(0)).shape(), out = n.shape();
+    int top = n.attrs().getInts("padding").get(0), left = n.attrs().getInts("padding").get(1);
+    int h = in.height(), w = in.width(), oh = out.height(), ow = out.width();
+    float[] y = new float[batch * in.channels() * oh * ow];
+    for (int p = 0; p < batch * in.channels(); p++) {
+      for (int iy = 0; iy < h; iy++) System.arraycopy(x, (p * h + iy) * w, y, (p * oh + iy + top) * ow + left, w);
     }
     return y;
   }
@@ -349,13 +369,12 @@ public final class Interpreter {
     float[][] p = params(n, "weight", "bias");
     int out = n.shape().dim(0), in = graph.node(n.input(0)).shape().dim(0);
     Activation act = n.attrs().activation();
-    double slope = n.attrs().has("slope") ? n.attrs().getDouble("slope") : 0;
     float[] y = new float[batch * out];
     for (int b = 0; b < batch; b++) {
       for (int o = 0; o < out; o++) {
         double acc = p[1] == null ? 0 : p[1][o];
         for (int i = 0; i < in; i++) acc += (double) p[0][o * in + i] * x[b * in + i];
-        y[b * out + o] = (float) act.apply(acc, slope);
+        y[b * out + o] = (float) act.apply(acc, n.attrs());
       }
     }
     return y;

@@ -6,7 +6,9 @@ public enum Activation {
   RELU,
   SIGMOID,
   TANH,
-  LEAKY_RELU;
+  LEAKY_RELU,
+  /** Clamps to [min, max], each bound an optional attribute ("min", "max"); absent is unbounded. */
+  CLIP;
 
   public static Activation of(Op op) {
     return switch (op) {
@@ -14,6 +16,7 @@ public enum Activation {
       case SIGMOID -> SIGMOID;
       case TANH -> TANH;
       case LEAKY_RELU -> LEAKY_RELU;
+      case CLIP -> CLIP;
       default -> throw new IllegalArgumentException(op + " is not an activation");
     };
   }
@@ -33,6 +36,23 @@ public enum Activation {
       case SIGMOID -> 1 / (1 + Math.exp(-x));
       case TANH -> Math.tanh(x);
       case LEAKY_RELU -> x >= 0 ? x : slope * x;
+      case CLIP -> throw new IllegalStateException("clip needs its bounds: use apply(x, attrs)");
     };
+  }
+
+  /** This function of {@code x} with its parameters (slope, clip bounds) read from the attributes that carry it. */
+  public double apply(double x, Attrs a) {
+    if (this == CLIP) return Math.min(Math.max(x, clipMin(a)), clipMax(a));
+    return apply(x, a.has("slope") ? a.getDouble("slope") : 0);
+  }
+
+  /** The lower bound of a clip; -infinity when absent (attributes hold finite numbers only). */
+  public static double clipMin(Attrs a) {
+    return a.has("min") ? a.getDouble("min") : Double.NEGATIVE_INFINITY;
+  }
+
+  /** The upper bound of a clip; +infinity when absent. */
+  public static double clipMax(Attrs a) {
+    return a.has("max") ? a.getDouble("max") : Double.POSITIVE_INFINITY;
   }
 }

@@ -71,6 +71,14 @@ public final class Attrs {
     return (List<Double>) values.get(key);
   }
 
+  /**
+   * The [bottom, right] padding of a conv, pool or pad: "padding_end" when the padding is asymmetric,
+   * else "padding" ([top, left]) itself. Symmetric padding keeps one attribute, so existing IR reads the same.
+   */
+  public List<Integer> paddingEnd() {
+    return has("padding_end") ? getInts("padding_end") : getInts("padding");
+  }
+
   public Activation activation() {
     return Activation.parse(getString("act", "none"));
   }

@@ -62,8 +62,10 @@ public final class GraphBuilder {
     builtin(Op.SIGMOID);
     builtin(Op.TANH);
     builtin(Op.LEAKY_RELU, "slope=0.01");
-    builtin(Op.MAXPOOL, "kernel", "stride=kernel", "padding=0");
-    builtin(Op.AVGPOOL, "kernel", "stride=kernel", "padding=0");
+    builtin(Op.CLIP, "min=none", "max=none");
+    builtin(Op.MAXPOOL, "kernel", "stride=kernel", "padding=0", "ceil_mode=false");
+    builtin(Op.AVGPOOL, "kernel", "stride=kernel", "padding=0", "ceil_mode=false", "count_include_pad=true");
+    builtin(Op.PAD, "padding");
     builtin(Op.GLOBAL_AVGPOOL);
     builtin(Op.FLATTEN);
     builtin(Op.FC, "out", "bias=true");
@@ -78,7 +80,9 @@ public final class GraphBuilder {
         list.add(new Formal(f, null, null));
       } else {
         String v = f.substring(eq + 1);
-        Expr def = v.equals("true") ? new BoolLit(true, null)
+        // "none": an optional argument (a clip bound), bound to the empty list when left out
+        Expr def = v.equals("true") || v.equals("false") ? new BoolLit(v.equals("true"), null)
+            : v.equals("none") ? new ListLit(List.of(), null)
             : v.matches("\\d+") ? new IntLit(Long.parseLong(v), null)
             : v.matches("[0-9.eE+-]+") ? new FloatLit(Double.parseDouble(v), null)
             : new Ref(v, null);
@@ -317,9 +321,9 @@ public final class GraphBuilder {
       case CONV -> {
         int out = positive(call, a, "out"), groups = positive(call, a, "groups");
         List<Integer> kernel = pair(call, a, "kernel", 1), stride = pair(call, a, "stride", 1);
-        List<Integer> padding = pair(call, a, "padding", 0), dilation = pair(call, a, "dilation", 1);
+        List<Integer> dilation = pair(call, a, "dilation", 1);
         boolean bias = bool(call, a, "bias");
-        attrs = attrs.with("out", out).with("kernel", kernel).with("stride", stride).with("padding", padding)
+        attrs = padding(attrs.with("out", out).with("kernel", kernel).with("stride", stride), call, a)
             .with("dilation", dilation).with("groups", groups).with("bias", bias);
         if (in.rank() != 3) throw new NetcException(span, "conv expects a CxHxW feature map, got " + in);
         if (in.channels() % groups != 0) {
@@ -338,8 +342,14 @@ public final class GraphBuilder {
         }
       }
       case LEAKY_RELU -> attrs = attrs.with("slope", number(call, a, "slope"));
-      case MAXPOOL, AVGPOOL -> attrs = attrs.with("kernel", pair(call, a, "kernel", 1))
-          .with("stride", pair(call, a, "stride", 1)).with("padding", pair(call, a, "padding", 0));
+      case CLIP -> attrs = clip(call, a);
+      case MAXPOOL, AVGPOOL -> {
+        attrs = padding(attrs.with("kernel", pair(call, a, "kernel", 1)).with("stride", pair(call, a, "stride", 1)), call, a);
+        // the defaults (floor, padding counted) are left out, so existing IR reads the same
+        if (bool(call, a, "ceil_mode")) attrs = attrs.with("ceil_mode", true);
+        if (op == Op.AVGPOOL && !bool(call, a, "count_include_pad")) attrs = attrs.with("count_include_pad", false);
+      }
+      case PAD -> attrs = padding(attrs, call, a);
       case FC -> {
         int out = positive(call, a, "out");
         boolean bias = bool(call, a, "bias");
@@ -553,6 +563,48 @@ public final class GraphBuilder {
     }
     int x = intIn(call, a, name, v, min);
     return List.of(x, x);
+  }
+
+  /**
+   * Sets "padding" ([top, left]) from {@code padding = p}, {@code [h, w]} or {@code [top, left, bottom,
+   * right]}, and "padding_end" ([bottom, right]) when that differs (see {@link Attrs#paddingEnd}).
+   */
+  private static Attrs padding(Attrs attrs, Call call, Map<String, Object> a) {
+    Object v = a.get("padding");
+    if (!(v instanceof List<?> list) || list.size() != 4) {
+      if (v instanceof List<?> list && list.size() != 2) {
+        throw new NetcException(argSpan(call, "padding", a),
+            "padding must be an integer, [height, width] or [top, left, bottom, right], got a list of " + list.size());
+      }
+      return attrs.with("padding", pair(call, a, "padding", 0));
+    }
+    List<Integer> p = new ArrayList<>();
+    for (Object o : list) p.add(intIn(call, a, "padding", o, 0));
+    attrs = attrs.with("padding", p.subList(0, 2));
+    return p.subList(0, 2).equals(p.subList(2, 4)) ? attrs : attrs.with("padding_end", p.subList(2, 4));
+  }
+
+  /** clip's bounds: each a number or left out (unbounded), at least one given, min <= max. */
+  private static Attrs clip(Call call, Map<String, Object> a) {
+    Attrs attrs = Attrs.EMPTY;
+    for (String bound : List.of("min", "max")) {
+      Object v = a.get(bound);
+      if (v instanceof List<?> l && l.isEmpty() && !given(call, bound, a)) continue; // left out: unbounded
+      if (!(v instanceof Number n)) throw new NetcException(argSpan(call, bound, a), bound + " must be a number, got " + typeName(v));
+      attrs = attrs.with(bound, n.doubleValue());
+    }
+    if (!attrs.has("min") && !attrs.has("max")) throw new NetcException(call.span(), "clip needs a bound: clip(min = 0, max = 6)");
+    if (attrs.has("min") && attrs.has("max") && attrs.getDouble("min") > attrs.getDouble("max")) {
+      throw new NetcException(call.span(), "clip's min " + Attrs.format(attrs.getDouble("min")) + " is above its max " + Attrs.format(attrs.getDouble("max")));
+    }
+    return attrs;
+  }
+
+  /** Whether the call wrote argument {@code name}, by name or by position. */
+  private static boolean given(Call call, String name, Map<String, Object> bound) {
+    int index = new ArrayList<>(bound.keySet()).indexOf(name);
+    for (Arg arg : call.args()) if (name.equals(arg.name())) return true;
+    return index >= 0 && index < call.args().size() && call.args().get(index).name() == null;
   }
 
   private static boolean bool(Call call, Map<String, Object> a, String name) {

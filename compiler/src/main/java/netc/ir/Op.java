@@ -9,6 +9,8 @@ public enum Op {
   SIGMOID("sigmoid"),
   TANH("tanh"),
   LEAKY_RELU("leaky_relu"),
+  /** Clamps to [min, max]; a bound left out is unbounded. */
+  CLIP("clip"),
   ADD("add"),
   MAXPOOL("maxpool"),
   AVGPOOL("avgpool"),
@@ -16,6 +18,8 @@ public enum Op {
   FLATTEN("flatten"),
   FC("fc"),
   SOFTMAX("softmax"),
+  /** Adds zero rows and columns around the feature map: [top, left, bottom, right]. */
+  PAD("pad"),
   /** Changes the physical layout of a tensor (inserted by layout assignment); logically the identity. */
   REORDER("reorder");
 
@@ -31,6 +35,6 @@ public enum Op {
   }
 
   public boolean isActivation() {
-    return this == RELU || this == SIGMOID || this == TANH || this == LEAKY_RELU;
+    return this == RELU || this == SIGMOID || this == TANH || this == LEAKY_RELU || this == CLIP;
   }
 }

@@ -19,7 +19,8 @@ public final class ShapeInference {
         if (in.get(0).rank() != 3 && in.get(0).rank() != 1) throw new ShapeError("batchnorm expects CxHxW or a flat input, got " + in.get(0));
         yield in.get(0);
       }
-      case RELU, SIGMOID, TANH, LEAKY_RELU, SOFTMAX, REORDER -> in.get(0);
+      case PAD -> pad(a, feature(op, in.get(0)));
+      case RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SOFTMAX, REORDER -> in.get(0);
     };
   }
 
@@ -36,12 +37,23 @@ public final class ShapeInference {
 
   /** floor((in + 2p - d(k-1) - 1) / s) + 1, as torch computes it; an error when not positive. */
   static int outSize(String what, int in, int k, int s, int p, int d) {
+    return outSize(what, in, k, s, p, p, d, false);
+  }
+
+  /**
+   * The output size with padding {@code p0} before and {@code p1} after: torch's rule, rounding up in
+   * ceil mode, where the last window must still start inside the input or the leading padding.
+   */
+  static int outSize(String what, int in, int k, int s, int p0, int p1, int d, boolean ceil) {
     long span = (long) d * (k - 1) + 1;
-    long num = (long) in + 2L * p - span;
+    long padded = (long) in + p0 + p1;
+    long num = padded - span;
     if (num < 0) {
-      throw new ShapeError(what + " window " + span + " is larger than the padded input " + (in + 2L * p));
+      throw new ShapeError(what + " window " + span + " is larger than the padded input " + padded);
     }
-    return (int) (num / s + 1);
+    long out = (ceil ? (num + s - 1) / s : num / s) + 1;
+    if (ceil && (out - 1) * s >= (long) in + p0) out--;
+    return (int) out;
   }
 
   private static Shape conv(Attrs a, List<Shape> in) {
@@ -49,11 +61,12 @@ public final class ShapeInference {
     int out = a.getInt("out");
     int groups = a.getInt("groups");
     List<Integer> k = a.getInts("kernel"), s = a.getInts("stride"), p = a.getInts("padding"), d = a.getInts("dilation");
+    List<Integer> e = a.paddingEnd();
     if (x.channels() % groups != 0 || out % groups != 0) {
       throw new ShapeError("groups=" + groups + " must divide input channels " + x.channels() + " and output channels " + out);
     }
-    int h = outSize("conv", x.height(), k.get(0), s.get(0), p.get(0), d.get(0));
-    int w = outSize("conv", x.width(), k.get(1), s.get(1), p.get(1), d.get(1));
+    int h = outSize("conv", x.height(), k.get(0), s.get(0), p.get(0), e.get(0), d.get(0), false);
+    int w = outSize("conv", x.width(), k.get(1), s.get(1), p.get(1), e.get(1), d.get(1), false);
     Shape result = new Shape(out, h, w);
     if (in.size() > 1 && !in.get(1).equals(result)) {
       throw new ShapeError("residual operand " + in.get(1) + " does not match conv output " + result);
@@ -62,13 +75,26 @@ public final class ShapeInference {
   }
 
   private static Shape pool(Op op, Attrs a, Shape x) {
-    List<Integer> k = a.getInts("kernel"), s = a.getInts("stride"), p = a.getInts("padding");
-    if (p.get(0) * 2 > k.get(0) || p.get(1) * 2 > k.get(1)) {
-      throw new ShapeError(op.spelling() + " padding " + p + " must be at most half the kernel " + k);
+    List<Integer> k = a.getInts("kernel"), s = a.getInts("stride"), p = a.getInts("padding"), e = a.paddingEnd();
+    // torch's limit; it also keeps every window over at least one input pixel (a max of nothing is -inf)
+    if (p.get(0) * 2 > k.get(0) || p.get(1) * 2 > k.get(1) || e.get(0) * 2 > k.get(0) || e.get(1) * 2 > k.get(1)) {
+      throw new ShapeError(op.spelling() + " padding " + (a.has("padding_end") ? padText(p, e) : p) + " must be at most half the kernel " + k);
     }
-    int h = outSize(op.spelling(), x.height(), k.get(0), s.get(0), p.get(0), 1);
-    int w = outSize(op.spelling(), x.width(), k.get(1), s.get(1), p.get(1), 1);
+    boolean ceil = a.has("ceil_mode") && a.getBool("ceil_mode");
+    int h = outSize(op.spelling(), x.height(), k.get(0), s.get(0), p.get(0), e.get(0), 1, ceil);
+    int w = outSize(op.spelling(), x.width(), k.get(1), s.get(1), p.get(1), e.get(1), 1, ceil);
     return new Shape(x.channels(), h, w);
+  }
+
+  private static String padText(List<Integer> p, List<Integer> e) {
+    return "[" + p.get(0) + ", " + p.get(1) + ", " + e.get(0) + ", " + e.get(1) + "]";
+  }
+
+  private static Shape pad(Attrs a, Shape x) {
+    List<Integer> p = a.getInts("padding"), e = a.paddingEnd();
+    long h = (long) x.height() + p.get(0) + e.get(0), w = (long) x.width() + p.get(1) + e.get(1);
+    if (h > Integer.MAX_VALUE || w > Integer.MAX_VALUE) throw new ShapeError("pad gives a feature map too large: " + h + "x" + w);
+    return new Shape(x.channels(), (int) h, (int) w);
   }
 
   private static Shape fc(Attrs a, List<Shape> in) {

@@ -27,7 +27,7 @@ public final class OnnxImporter {
   public static final List<String> SUPPORTED = List.of("Conv", "BatchNormalization", "Relu", "Sigmoid", "Tanh", "LeakyRelu",
       "Add (of two paths, as a residual join)", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten",
       "Reshape (to [batch, -1], with the Shape/Gather/Unsqueeze/Concat chain that computes it)", "Gemm", "MatMul (+ Add)",
-      "Softmax", "Dropout", "Identity", "Pad (of zero width, or zeros in front of an AveragePool)",
+      "Softmax", "Dropout", "Identity", "Clip", "Pad (constant zeros around height and width)",
       "Sub/Div/Mul/Add by per-channel constants in front of the network (as the input's mean and std)");
 
   /** The spec text and the weights under the names it uses, in spec order. */
@@ -219,10 +219,11 @@ public final class OnnxImporter {
     String x = dataInput(n);
     int[] in = shapes.get(x);
     return switch (n.opType()) {
-      case "Conv" -> conv(n, x, in, body);
+      case "Conv" -> conv(n, null, null, in, body);
       case "BatchNormalization" -> batchnorm(n, in, body);
       case "Relu", "Sigmoid", "Tanh" -> layer(n, body, n.opType().toLowerCase(Locale.ROOT) + "()", in, null);
       case "LeakyRelu" -> layer(n, body, "leaky_relu(slope = " + number(finite(n, "alpha", floatAttr(n, "alpha", 0.01f))) + ")", in, null);
+      case "Clip" -> clip(n, x, in, body);
       case "MaxPool", "AveragePool" -> pool(n, null, null, in, body);
       case "GlobalAveragePool" -> {
         requireRank(n, in, 3);
@@ -285,27 +286,86 @@ public final class OnnxImporter {
     return out;
   }
 
-  /** Pad: only an empty one (as exporters put in front of an AveragePool) is expressible for now. */
   /**
-   * Pad: an empty one is dropped; zeros around the height and width in front of an unpadded
-   * AveragePool (how torch exports AvgPool2d with count_include_pad=True) are that pool's padding,
-   * since netc's avgpool counts padded pixels in its divisor. Any other padding needs a layer the
-   * language does not have yet.
+   * Pad with zeros around the height and width. Folded into the padding of the Conv after it, or of
+   * an unpadded AveragePool (how torch exports AvgPool2d with count_include_pad=True: netc's avgpool
+   * counts padded zeros, and the fold is taken only when it gives the same output size), when the
+   * Pad's output goes there only; otherwise a pad layer. An empty Pad is dropped.
    */
   private String pad(OnnxNode n, String x, int[] in, Body body) {
     String mode = stringAttr(n, "mode", "constant");
-    long[] pads = n.inputs().size() > 1 ? ints(n, n.inputs().get(1), "pads") : longsAttr(n, "pads", new long[0]);
-    if (Arrays.stream(pads).allMatch(p -> p == 0)) return removed(n, x, body);
+    // from opset 11 an input, which torch computes from its own order (see ShapeValues); before, an attribute
+    long[] pads = n.inputs().size() > 1 && !n.inputs().get(1).isEmpty() ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "pads", new long[0]);
+    if (n.inputs().size() > 3 && !n.inputs().get(3).isEmpty()) throw unsupportedAttributes(n, "netc pads all axes, without an axes input");
+    if (pads.length > 0 && Arrays.stream(pads).allMatch(p -> p == 0)) return removed(n, x, body);
     boolean zeros = mode.equals("constant") && (n.inputs().size() < 3 || n.inputs().get(2).isEmpty() || isZero(n.inputs().get(2)));
     boolean spatial = in.length == 3 && pads.length == 8 && pads[0] == 0 && pads[1] == 0 && pads[4] == 0 && pads[5] == 0
-        && pads[2] == pads[6] && pads[3] == pads[7] && pads[2] >= 0 && pads[3] >= 0;
-    List<OnnxNode> next = n.outputs().get(0).equals(output) ? List.of() : dataConsumers(n.outputs().get(0));
-    if (!zeros || !spatial || next.size() != 1 || !next.get(0).opType().equals("AveragePool")) {
-      throw unsupportedAttributes(n, "netc expresses a Pad only as an average pool's zero padding, symmetric in height and width (pads "
-          + Arrays.toString(pads) + ")");
+        && Arrays.stream(pads).allMatch(p -> p >= 0 && p <= MAX_PAD);
+    if (!zeros || !spatial) {
+      throw unsupportedAttributes(n, "netc pads with zeros around the height and width only (mode " + mode + ", pads " + Arrays.toString(pads) + ")");
     }
-    if (!emitted.add(next.get(0))) throw fail(node(next.get(0)) + " is reached again from its own output: the graph has a cycle");
-    return pool(next.get(0), n, new long[] {pads[2], pads[3]}, in, body);
+    long[] hw = {pads[2], pads[3], pads[6], pads[7]};
+    List<OnnxNode> next = n.outputs().get(0).equals(output) ? List.of() : dataConsumers(n.outputs().get(0));
+    if (next.size() == 1 && consumers.get(n.outputs().get(0)).size() == 1 && foldsPad(next.get(0), in, hw)) {
+      if (!emitted.add(next.get(0))) throw fail(node(next.get(0)) + " is reached again from its own output: the graph has a cycle");
+      return next.get(0).opType().equals("Conv") ? conv(next.get(0), n, hw, in, body) : pool(next.get(0), n, hw, in, body);
+    }
+    int[] out = {in[0], (int) (in[1] + hw[0] + hw[2]), (int) (in[2] + hw[1] + hw[3])};
+    return layer(n, body, "pad([" + hw[0] + ", " + hw[1] + ", " + hw[2] + ", " + hw[3] + "])", out, null);
+  }
+
+  /** The most padding of one side: far past any image, small enough that sums of a few stay in an int. */
+  private static final long MAX_PAD = 1 << 20;
+
+  /**
+   * Whether {@code next} can take the zeros of a Pad as its own padding: a Conv always (it reads
+   * padding as zeros); an AveragePool without pads of its own when the output size stays (ceil mode
+   * counts the last window against the unpadded input); never a MaxPool, whose padding is -infinity.
+   */
+  private boolean foldsPad(OnnxNode next, int[] in, long[] hw) {
+    if (next.opType().equals("Conv")) return stringAttr(next, "auto_pad", "NOTSET").equals("NOTSET");
+    if (!next.opType().equals("AveragePool") || !stringAttr(next, "auto_pad", "NOTSET").equals("NOTSET")) return false;
+    long[] own = longsAttr(next, "pads", new long[4]), kernel = longsAttr(next, "kernel_shape", null);
+    long[] strides = longsAttr(next, "strides", new long[] {1, 1});
+    if (kernel == null || kernel.length != 2 || strides.length != 2 || Arrays.stream(own).anyMatch(p -> p != 0)) return false;
+    if (kernel[0] < 2 * Math.max(hw[0], hw[2]) || kernel[1] < 2 * Math.max(hw[1], hw[3])) return false; // past the pool's padding limit
+    boolean ceil = intAttr(next, "ceil_mode", 0) != 0;
+    for (int i = 0; i < 2; i++) {
+      long padded = in[i + 1] + hw[i] + hw[i + 2];
+      if (kernel[i] <= 0 || strides[i] <= 0 || padded < kernel[i]) return false;
+      if (outSize(in[i + 1], kernel[i], strides[i], hw[i], hw[i + 2], 1, ceil) != outSize((int) padded, kernel[i], strides[i], 0, 0, 1, ceil)) return false;
+    }
+    return true;
+  }
+
+  /** Clip: its bounds are attributes before opset 11, constant inputs from it; a bound left out (or infinite) is unbounded. */
+  private String clip(OnnxNode n, String x, int[] in, Body body) {
+    Float min, max;
+    if (model.opset() < 11) {
+      min = bound(n.attribute("min") == null ? null : n.attribute("min").f());
+      max = bound(n.attribute("max") == null ? null : n.attribute("max").f());
+    } else {
+      min = bound(clipInput(n, 1, "min"));
+      max = bound(clipInput(n, 2, "max"));
+    }
+    if (min != null && Float.isNaN(min) || max != null && Float.isNaN(max)) throw unsupportedAttributes(n, "a bound is NaN");
+    if (min == null && max == null) return removed(n, x, body);
+    if (min != null && max != null && min > max) throw unsupportedAttributes(n, "min " + min + " is above max " + max);
+    String call = "clip(" + (min == null ? "" : "min = " + number(min)) + (min != null && max != null ? ", " : "")
+        + (max == null ? "" : "max = " + number(max)) + ")";
+    return layer(n, body, call, in, null);
+  }
+
+  private Float clipInput(OnnxNode n, int index, String role) {
+    if (n.inputs().size() <= index || n.inputs().get(index).isEmpty()) return null;
+    OnnxTensor t = constant(n, n.inputs().get(index), role);
+    if (t.size() != 1) throw fail(node(n) + ": its " + role + " has " + t.size() + " values; Clip takes one");
+    return t.floats()[0];
+  }
+
+  /** A clip bound as netc writes it: null for none, or one past float's range (exporters write -FLT_MAX for "none"). */
+  private static Float bound(Float v) {
+    return v == null || Float.isInfinite(v) || Math.abs(v) == Float.MAX_VALUE ? null : v;
   }
 
   private boolean isZero(String name) {
@@ -316,7 +376,8 @@ public final class OnnxImporter {
     return true;
   }
 
-  private String conv(OnnxNode n, String x, int[] in, Body body) {
+  /** Conv; {@code padNode} (or null) is a Pad in front whose zeros {@code prePad} [top, left, bottom, right] add to its padding. */
+  private String conv(OnnxNode n, OnnxNode padNode, long[] prePad, int[] in, Body body) {
     requireRank(n, in, 3);
     OnnxTensor w = weight(n, 1, "weight", 4);
     OnnxTensor b = n.inputs().size() > 2 && !n.inputs().get(2).isEmpty() ? weight(n, 2, "bias", 1) : null;
@@ -334,17 +395,20 @@ public final class OnnxImporter {
     positive(n, strides, "strides");
     positive(n, dilations, "dilations");
     long[] pads = pads(n, in, kernel, strides, dilations);
-    int oh = outSize(in[1], kh, strides[0], pads[0], dilations[0]), ow = outSize(in[2], kw, strides[1], pads[1], dilations[1]);
+    if (prePad != null) for (int i = 0; i < 4; i++) pads[i] += prePad[i];
+    int oh = outSize(in[1], kh, strides[0], pads[0], pads[2], dilations[0], false);
+    int ow = outSize(in[2], kw, strides[1], pads[1], pads[3], dilations[1], false);
     StringBuilder call = new StringBuilder("conv(").append(out).append(", ").append(pair(kh, kw));
     if (strides[0] != 1 || strides[1] != 1) call.append(", stride = ").append(pair(strides[0], strides[1]));
-    if (pads[0] != 0 || pads[1] != 0) call.append(", padding = ").append(pair(pads[0], pads[1]));
+    if (Arrays.stream(pads).anyMatch(p -> p != 0)) call.append(", padding = ").append(padding(pads));
     if (groups != 1) call.append(", groups = ").append(groups);
     if (dilations[0] != 1 || dilations[1] != 1) call.append(", dilation = ").append(pair(dilations[0], dilations[1]));
     if (b == null) call.append(", bias = false");
     Map<String, Tensor> weights = new LinkedHashMap<>();
     weights.put("weight", new Tensor(w.shape(), w.floats()));
     if (b != null) weights.put("bias", new Tensor(new int[] {out}, b.floats()));
-    return layer(List.of(n), body, call.append(")").toString(), new int[] {out, oh, ow}, weights, n.inputs().get(1));
+    return layer(padNode == null ? List.of(n) : List.of(padNode, n), body, call.append(")").toString(), new int[] {out, oh, ow}, weights,
+        n.inputs().get(1));
   }
 
   private String batchnorm(OnnxNode n, int[] in, Body body) {
@@ -362,14 +426,14 @@ public final class OnnxImporter {
     return layer(List.of(n), body, "batchnorm(eps = " + number(eps) + ")", in, weights, n.inputs().get(1));
   }
 
-  /** MaxPool or AveragePool; {@code padNode} (or null) is a Pad in front that gave {@code prePad} [h, w] zeros. */
+  /** MaxPool or AveragePool; {@code padNode} (or null) is a Pad in front that gave {@code prePad} [top, left, bottom, right] zeros. */
   private String pool(OnnxNode n, OnnxNode padNode, long[] prePad, int[] in, Body body) {
     requireRank(n, in, 3);
     long[] kernel = longsAttr(n, "kernel_shape", null);
     if (kernel == null || kernel.length != 2) throw unsupportedAttributes(n, "netc's pooling is 2-d with a kernel_shape");
     long[] strides = longsAttr(n, "strides", new long[] {1, 1});
     long[] dilations = longsAttr(n, "dilations", new long[] {1, 1});
-    if (intAttr(n, "ceil_mode", 0) != 0) throw unsupportedAttributes(n, "ceil_mode=1 is not supported yet");
+    boolean ceil = intAttr(n, "ceil_mode", 0) != 0;
     if (strides.length != 2) throw unsupportedAttributes(n, "strides must have 2 values");
     if (dilations.length != 2 || dilations[0] != 1 || dilations[1] != 1) throw unsupportedAttributes(n, "netc's pooling has no dilation");
     if (intAttr(n, "storage_order", 0) != 0 || n.outputs().size() > 1) throw unsupportedAttributes(n, "netc's max pooling returns no indices");
@@ -377,16 +441,17 @@ public final class OnnxImporter {
     positive(n, strides, "strides");
     positive(n, kernel, "kernel_shape");
     long[] pads = pads(n, in, kernel, strides, dilations);
-    if (prePad != null) {
-      if (pads[0] != 0 || pads[1] != 0) throw unsupportedAttributes(n, "a padded pool behind a Pad");
-      pads = prePad;
+    if (prePad != null) pads = prePad; // foldsPad checked the pool has none of its own
+    for (int i = 0; i < 4; i++) {
+      if (2 * pads[i] > kernel[i % 2]) throw unsupportedAttributes(n, "netc's pooling pads at most half the kernel on each side (pads " + Arrays.toString(pads) + ")");
     }
-    if (avg && prePad == null && (pads[0] != 0 || pads[1] != 0) && intAttr(n, "count_include_pad", 0) == 0) {
-      throw unsupportedAttributes(n, "netc's avgpool counts the padding in the divisor (count_include_pad=1)");
-    }
-    int oh = outSize(in[1], kernel[0], strides[0], pads[0], 1), ow = outSize(in[2], kernel[1], strides[1], pads[1], 1);
+    boolean padded = Arrays.stream(pads).anyMatch(p -> p != 0);
+    // ONNX's default is count_include_pad=0; it changes the divisor only where a window meets padding or overhangs in ceil mode
+    boolean excludePad = avg && prePad == null && intAttr(n, "count_include_pad", 0) == 0 && (padded || ceil);
+    int oh = outSize(in[1], kernel[0], strides[0], pads[0], pads[2], 1, ceil), ow = outSize(in[2], kernel[1], strides[1], pads[1], pads[3], 1, ceil);
     String call = (avg ? "avgpool(" : "maxpool(") + pair(kernel[0], kernel[1]) + ", stride = " + pair(strides[0], strides[1])
-        + (pads[0] != 0 || pads[1] != 0 ? ", padding = " + pair(pads[0], pads[1]) : "") + ")";
+        + (padded ? ", padding = " + padding(pads) : "") + (ceil ? ", ceil_mode = true" : "")
+        + (excludePad ? ", count_include_pad = false" : "") + ")";
     return layer(padNode == null ? List.of(n) : List.of(padNode, n), body, call, new int[] {in[0], oh, ow}, null, null);
   }
 
@@ -553,9 +618,8 @@ public final class OnnxImporter {
   }
 
   /**
-   * The [h, w] padding of a conv or pool: explicit pads [begin_h, begin_w, end_h, end_w], or those
-   * auto_pad implies (SAME_*: the output is ceil(in / stride)). Netc pads symmetrically, so pads
-   * whose begin and end differ are refused for now.
+   * The padding of a conv or pool, [top, left, bottom, right]: explicit pads, or those auto_pad
+   * implies (SAME_*: the output is ceil(in / stride), the odd pixel at the end or the beginning).
    */
   private long[] pads(OnnxNode n, int[] in, long[] kernel, long[] strides, long[] dilations) {
     String autoPad = stringAttr(n, "auto_pad", "NOTSET");
@@ -578,13 +642,9 @@ public final class OnnxImporter {
     if (pads.length != 4) throw unsupportedAttributes(n, "pads must have 4 values");
     for (int i = 0; i < 2; i++) {
       if (pads[i] < 0 || pads[i + 2] < 0) throw unsupportedAttributes(n, "negative padding");
-      if (pads[i] != pads[i + 2]) {
-        throw unsupportedAttributes(n, "asymmetric padding is not supported yet" + (autoPad.startsWith("SAME") ? " (here " + autoPad
-            + " pads " + Arrays.toString(pads) + ")" : ""));
-      }
-      if (pads[i] > Integer.MAX_VALUE / 4) throw unsupportedAttributes(n, "padding larger than any image");
+      if (pads[i] > MAX_PAD || pads[i + 2] > MAX_PAD) throw unsupportedAttributes(n, "padding larger than any image");
     }
-    return Arrays.copyOf(pads, 2);
+    return pads.clone();
   }
 
   private long intAttr(OnnxNode n, String key, long absent) {
@@ -620,10 +680,19 @@ public final class OnnxImporter {
     for (long v : values) if (v <= 0 || v > Integer.MAX_VALUE) throw unsupportedAttributes(n, what + " must be positive");
   }
 
-  private static int outSize(int in, long kernel, long stride, long pad, long dilation) {
-    long span = dilation * (kernel - 1) + 1;
-    long out = (in + 2 * pad - span) / stride + 1;
-    return in + 2 * pad < span ? 0 : (int) Math.min(out, Integer.MAX_VALUE);
+  /** torch's output size (as netc's ShapeInference), 0 when the window does not fit: the caller reports an empty output. */
+  private static int outSize(int in, long kernel, long stride, long pad0, long pad1, long dilation, boolean ceil) {
+    long span = dilation * (kernel - 1) + 1, num = in + pad0 + pad1 - span;
+    if (num < 0) return 0;
+    long out = (ceil ? (num + stride - 1) / stride : num / stride) + 1;
+    if (ceil && (out - 1) * stride >= in + pad0) out--;
+    return (int) Math.min(out, Integer.MAX_VALUE);
+  }
+
+  /** Padding as the spec writes it: p, [h, w], or [top, left, bottom, right] when asymmetric. */
+  private static String padding(long[] p) {
+    if (p[0] == p[2] && p[1] == p[3]) return pair(p[0], p[1]);
+    return "[" + p[0] + ", " + p[1] + ", " + p[2] + ", " + p[3] + "]";
   }
 
   private static float[] transpose(float[] a, int rows, int cols) {

@@ -10,8 +10,10 @@ import netc.ast.NetcException;
 
 /**
  * Evaluates the small integer tensors exporters compute a Reshape's target with, such as
- * {@code Concat(Unsqueeze(Gather(Shape(x), 0)), [-1])} for {@code x.view(x.size(0), -1)}: from
- * constants and the per-image shapes the importer follows, with the batch size as a symbol.
+ * {@code Concat(Unsqueeze(Gather(Shape(x), 0)), [-1])} for {@code x.view(x.size(0), -1)}, and a
+ * Pad's pads, which torch computes from its own order with ConstantOfShape, Concat, Reshape, a
+ * reversing Slice and Transpose: from constants and the per-image shapes the importer follows, with
+ * the batch size as a symbol. Values carry their dims, since Reshape, Slice and Transpose need them.
  */
 final class ShapeValues {
   /** A symbolic dim: the batch size, which a model exported with a dynamic batch does not fix. */
@@ -21,13 +23,21 @@ final class ShapeValues {
   /** Exporters' chains are a handful of nodes deep; the limit keeps a hostile chain off the stack. */
   static final int MAX_DEPTH = 32;
   /** The ops evaluated; they are never emitted as layers. */
-  static final Set<String> OPS = Set.of("Shape", "Gather", "Unsqueeze", "Concat", "Squeeze", "Cast");
+  static final Set<String> OPS = Set.of("Shape", "Gather", "Unsqueeze", "Concat", "Squeeze", "Cast", "ConstantOfShape", "Reshape",
+      "Slice", "Transpose");
+
+  /** A small integer tensor: its dims and its values in row-major order. */
+  private record Shaped(long[] dims, long[] values) {
+    static Shaped flat(long[] values) {
+      return new Shaped(new long[] {values.length}, values);
+    }
+  }
 
   private final OnnxModel model;
   private final Map<String, OnnxNode> producers;
   private final Map<String, int[]> shapes;
   private final Function<String, NetcException> fail;
-  private final Map<String, long[]> known = new HashMap<>();
+  private final Map<String, Shaped> known = new HashMap<>();
 
   /**
    * {@code shapes} holds the per-image shape of each tensor the importer has reached (read when
@@ -42,42 +52,164 @@ final class ShapeValues {
 
   /** The values of the tensor {@code name}; {@link #BATCH} where it is the batch size. */
   long[] value(String name) {
-    return value(name, 0);
+    return shaped(name, 0).values();
   }
 
   private long[] value(String name, int depth) {
-    long[] v = known.get(name); // each tensor once: a shared input is not evaluated once per path to it
+    return shaped(name, depth).values();
+  }
+
+  private Shaped shaped(String name, int depth) {
+    Shaped v = known.get(name); // each tensor once: a shared input is not evaluated once per path to it
     if (v != null) return v;
     if (depth > MAX_DEPTH) throw fail.apply("the shape computation for " + OnnxReader.quote(name) + " is nested too deep");
     v = evaluate(name, depth);
-    if (v.length > MAX_LENGTH) throw fail.apply("the shape tensor " + OnnxReader.quote(name) + " has " + v.length + " values; no tensor has that many dims");
+    if (v.values().length > MAX_LENGTH) {
+      throw fail.apply("the shape tensor " + OnnxReader.quote(name) + " has " + v.values().length + " values; no tensor has that many dims");
+    }
     known.put(name, v);
     return v;
   }
 
-  private long[] evaluate(String name, int depth) {
+  private Shaped evaluate(String name, int depth) {
     OnnxTensor c = model.initializers().get(name);
     if (c != null) {
       if (c.longs() == null) throw fail.apply("shape tensor " + OnnxReader.quote(name) + " is " + c.typeName() + ", not integers");
-      return c.longs();
+      return new Shaped(c.dims(), c.longs());
     }
     OnnxNode n = producers.get(name);
     if (n == null || !OPS.contains(n.opType())) {
       throw fail.apply("the shape " + OnnxReader.quote(name) + " is computed by " + (n == null ? "nothing netc knows" : "node " + n.describe())
-          + "; netc evaluates shapes from constants and Shape/Gather/Unsqueeze/Squeeze/Concat/Cast");
+          + "; netc evaluates shapes from constants and " + String.join("/", new java.util.TreeSet<>(OPS)));
     }
-    int arity = n.opType().equals("Gather") ? 2 : 1;
+    int arity = switch (n.opType()) {
+      case "Gather", "Reshape" -> 2;
+      case "Slice" -> 3;
+      default -> 1;
+    };
     if (n.inputs().size() < arity) throw fail.apply("node " + n.describe() + " has " + n.inputs().size() + " inputs, expected " + arity);
     return switch (n.opType()) {
-      case "Shape" -> shape(n);
-      case "Gather" -> gather(n, value(n.inputs().get(0), depth + 1), value(n.inputs().get(1), depth + 1));
+      case "Shape" -> Shaped.flat(shape(n));
+      case "Gather" -> {
+        Shaped indices = shaped(n.inputs().get(1), depth + 1);
+        yield new Shaped(indices.dims(), gather(n, value(n.inputs().get(0), depth + 1), indices.values()));
+      }
       case "Concat" -> {
         List<Long> all = new ArrayList<>();
         for (String in : n.inputs()) for (long v : value(in, depth + 1)) all.add(v);
-        yield all.stream().mapToLong(Long::longValue).toArray();
+        yield Shaped.flat(all.stream().mapToLong(Long::longValue).toArray());
       }
-      default -> value(n.inputs().get(0), depth + 1); // Unsqueeze, Squeeze, Cast: the same values
+      case "ConstantOfShape" -> constantOfShape(n, value(n.inputs().get(0), depth + 1));
+      case "Reshape" -> reshape(n, shaped(n.inputs().get(0), depth + 1), value(n.inputs().get(1), depth + 1));
+      case "Slice" -> slice(n, shaped(n.inputs().get(0), depth + 1), depth);
+      case "Transpose" -> transpose(n, shaped(n.inputs().get(0), depth + 1));
+      default -> Shaped.flat(value(n.inputs().get(0), depth + 1)); // Unsqueeze, Squeeze, Cast: the same values
     };
+  }
+
+  private Shaped constantOfShape(OnnxNode n, long[] dims) {
+    long count = 1;
+    for (long d : dims) {
+      if (d < 0 || d > MAX_LENGTH) throw fail.apply("node " + n.describe() + " makes a tensor of shape " + shown(dims) + "; netc evaluates small ones");
+      count *= d;
+    }
+    if (count > MAX_LENGTH) throw fail.apply("node " + n.describe() + " makes " + count + " values; netc evaluates at most " + MAX_LENGTH);
+    OnnxAttribute a = n.attribute("value");
+    long fill = 0;
+    if (a != null) {
+      if (a.t() == null || a.t().longs() == null || a.t().longs().length != 1) throw fail.apply("node " + n.describe() + ": value must be one integer");
+      fill = a.t().longs()[0];
+    }
+    long[] v = new long[(int) count];
+    java.util.Arrays.fill(v, fill);
+    return new Shaped(dims.clone(), v);
+  }
+
+  /** Reshape with ONNX's 0 (keep that dim) and -1 (what is left). */
+  private Shaped reshape(OnnxNode n, Shaped x, long[] target) {
+    long[] dims = new long[target.length];
+    long known = 1;
+    int infer = -1;
+    for (int i = 0; i < target.length; i++) {
+      dims[i] = target[i] == 0 && i < x.dims().length ? x.dims()[i] : target[i];
+      if (dims[i] == -1 && infer < 0) infer = i;
+      else if (dims[i] <= 0 || dims[i] > MAX_LENGTH) throw fail.apply("node " + n.describe() + " reshapes to " + shown(target));
+      else known *= dims[i];
+    }
+    if (infer >= 0) dims[infer] = x.values().length / known;
+    long total = infer >= 0 ? known * dims[infer] : known;
+    if (total != x.values().length) throw fail.apply("node " + n.describe() + " reshapes " + x.values().length + " values to " + shown(target));
+    return new Shaped(dims, x.values());
+  }
+
+  /** Slice: starts, ends, axes and steps (negative steps too), clamped as ONNX says. */
+  private Shaped slice(OnnxNode n, Shaped x, int depth) {
+    long[] starts = value(n.inputs().get(1), depth + 1), ends = value(n.inputs().get(2), depth + 1);
+    int rank = x.dims().length;
+    long[] axes = n.inputs().size() > 3 && !n.inputs().get(3).isEmpty() ? value(n.inputs().get(3), depth + 1) : null;
+    long[] steps = n.inputs().size() > 4 && !n.inputs().get(4).isEmpty() ? value(n.inputs().get(4), depth + 1) : null;
+    long[] from = new long[rank], step = new long[rank], count = x.dims().clone();
+    java.util.Arrays.fill(step, 1);
+    for (int i = 0; i < starts.length; i++) {
+      long axis = axes == null ? i : axes[i] < 0 ? axes[i] + rank : axes[i];
+      long st = steps == null ? 1 : steps[i];
+      if (axis < 0 || axis >= rank || st == 0 || i >= ends.length) throw fail.apply("node " + n.describe() + " slices outside its input");
+      long dim = x.dims()[(int) axis];
+      long lo = clampIndex(starts[i], dim, st), hi = clampIndex(ends[i], dim, st);
+      from[(int) axis] = lo;
+      step[(int) axis] = st;
+      count[(int) axis] = st > 0 ? Math.max(0, (hi - lo + st - 1) / st) : Math.max(0, (lo - hi - st - 1) / -st);
+    }
+    return gatherIndices(x, count, (out, i) -> from[i] + out * step[i]);
+  }
+
+  private static long clampIndex(long index, long dim, long step) {
+    long k = index < 0 ? index + dim : index;
+    return step > 0 ? Math.max(0, Math.min(dim, k)) : Math.max(-1, Math.min(dim - 1, k));
+  }
+
+  private Shaped transpose(OnnxNode n, Shaped x) {
+    int rank = x.dims().length;
+    OnnxAttribute a = n.attribute("perm");
+    long[] perm = new long[rank];
+    for (int i = 0; i < rank; i++) perm[i] = a == null || a.ints() == null ? rank - 1 - i : i < a.ints().length ? a.ints()[i] : -1;
+    long[] count = new long[rank];
+    for (int i = 0; i < rank; i++) {
+      if (perm[i] < 0 || perm[i] >= rank) throw fail.apply("node " + n.describe() + " has a perm that is not one of its axes");
+      count[i] = x.dims()[(int) perm[i]];
+    }
+    // output axis i runs over input axis perm[i]
+    return gatherIndices(x, count, null, perm);
+  }
+
+  /** Where output coordinate {@code out} along output axis {@code axis} reads along the same input axis. */
+  private interface AxisMap {
+    long at(long out, int axis);
+  }
+
+  private Shaped gatherIndices(Shaped x, long[] count, AxisMap map) {
+    return gatherIndices(x, count, map, null);
+  }
+
+  /** The output of shape {@code count}, each element read from x at the mapped (and permuted) coordinates. */
+  private Shaped gatherIndices(Shaped x, long[] count, AxisMap map, long[] perm) {
+    int rank = count.length;
+    long total = 1;
+    for (long c : count) total *= c;
+    long[] stride = new long[rank];
+    for (int i = rank - 1, s = 1; i >= 0; s *= (int) x.dims()[i], i--) stride[i] = s;
+    long[] v = new long[(int) total];
+    long[] idx = new long[rank];
+    for (int k = 0; k < total; k++) {
+      long off = 0;
+      for (int i = 0; i < rank; i++) {
+        int axis = perm == null ? i : (int) perm[i];
+        off += (map == null ? idx[i] : map.at(idx[i], i)) * stride[axis];
+      }
+      v[k] = x.values()[(int) off];
+      for (int i = rank - 1; i >= 0 && ++idx[i] == count[i]; i--) idx[i] = 0;
+    }
+    return new Shaped(count, v);
   }
 
   /** Shape(x): the batch, then x's per-image dims. */

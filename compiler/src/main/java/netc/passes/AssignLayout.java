@@ -85,7 +85,7 @@ final class AssignLayout implements Pass {
           }
           out = "flat";
         }
-        case SOFTMAX, BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU, MAXPOOL, AVGPOOL, GLOBAL_AVGPOOL, ADD -> {
+        case SOFTMAX, BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, PAD, MAXPOOL, AVGPOOL, GLOBAL_AVGPOOL, ADD -> {
           if (n.shape().rank() == 1) {
             out = "flat";
           } else if (n.op() == Op.SOFTMAX) {
@@ -186,7 +186,9 @@ final class AssignLayout implements Pass {
     for (int id : e.ids()) {
       Node conv = e.node(id);
       if (conv.op() != Op.CONV) continue;
-      List<Integer> pad = conv.attrs().getInts("padding");
+      // the border is as wide on both sides: the wider of each pair of an asymmetric padding
+      List<Integer> begin = conv.attrs().getInts("padding"), end = conv.attrs().paddingEnd();
+      List<Integer> pad = List.of(Math.max(begin.get(0), end.get(0)), Math.max(begin.get(1), end.get(1)));
       if (pad.get(0) == 0 && pad.get(1) == 0) continue;
       Node src = e.node(conv.input(0));
       if (src.op() == Op.INPUT) {

@@ -49,7 +49,8 @@ final class SelectWinograd implements Pass {
     var a = n.attrs();
     return a.getInts("kernel").equals(List.of(3, 3)) && a.getInts("stride").equals(List.of(1, 1))
         && a.getInts("dilation").equals(List.of(1, 1)) && a.getInt("groups") == 1
-        && a.getInts("padding").get(0) <= 1 && a.getInts("padding").get(1) <= 1 && !a.has("pad_value");
+        && a.getInts("padding").get(0) <= 1 && a.getInts("padding").get(1) <= 1 && !a.has("pad_value")
+        && !a.has("padding_end"); // its tiles assume the same border on both sides
   }
 
   /** Output tiles of 4x4 from which F(4x4,3x3) is chosen over F(2x2,3x3). */

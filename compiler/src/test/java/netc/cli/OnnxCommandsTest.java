@@ -36,7 +36,7 @@ class OnnxCommandsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"resnet_basic", "resnet_bottle", "misc"})
+  @ValueSource(strings = {"resnet_basic", "resnet_bottle", "misc", "mobilenet_v2", "vgg_tiny", "resnext_tiny", "wide_resnet_tiny", "pools"})
   void compiledJarMatchesTorchAtBatchOneAndTwo(String model) throws IOException {
     Path jar = dir.resolve(model + ".jar");
     Object[] r = netc("compile", fixture(model + ".onnx").toString(), "-o", jar.toString());
@@ -50,7 +50,7 @@ class OnnxCommandsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"resnet_basic", "misc"})
+  @ValueSource(strings = {"resnet_basic", "misc", "mobilenet_v2", "pools"})
   void referenceInterpreterMatchesTorch(String model) throws IOException {
     assertMatches(model, "_logits_b2.npy", run(fixture(model + ".onnx").toString(), fixture(model + "_input.npy"), "--reference"));
   }
@@ -89,6 +89,25 @@ class OnnxCommandsTest {
         "--output", y.toString(), "--reference");
     assertEquals(0, r[0], (String) r[2]);
     assertMatches("resnet_basic", "_logits_b2.npy", Npy.read(y));
+  }
+
+  /**
+   * The pools fixture imports to the constructs it was made to test: torch's pads (computed by a
+   * chain of ONNX nodes) folded into convs as asymmetric padding, or a pad layer before a max pool;
+   * ReLU6 and a clamp as clips; both pooling modes.
+   */
+  @Test
+  void poolsImportToClipPadAndPoolingModes() throws IOException {
+    Path spec = dir.resolve("pools.net");
+    Object[] r = netc("import", fixture("pools.onnx").toString(), "-o", spec.toString());
+    assertEquals(0, r[0], (String) r[2]);
+    String text = Files.readString(spec);
+    for (String line : new String[] {"clip(min = 0.0, max = 6.0)", "maxpool(3, stride = 2, ceil_mode = true)",
+        "conv(12, 2, padding = [1, 1, 0, 0])", "clip(min = -0.5, max = 0.5)",
+        "avgpool(3, stride = 2, padding = 1, ceil_mode = true, count_include_pad = false)", "conv(12, 3, padding = [0, 0, 1, 1])",
+        "pad([1, 0, 0, 1])"}) {
+      assertTrue(text.contains(line), line + " in\n" + text);
+    }
   }
 
   @Test

@@ -32,9 +32,14 @@ final class OnnxBytes {
 
   /** ModelProto: ir_version 8, the default opset 13, and the graph. */
   static byte[] model(byte[] graph) {
+    return model(graph, 13);
+  }
+
+  /** ModelProto: ir_version 8, the default opset {@code opset}, and the graph. */
+  static byte[] model(byte[] graph, long opset) {
     return message(out -> {
       out.writeInt64(1, 8);
-      out.writeByteArray(8, message(o -> o.writeInt64(2, 13)));
+      out.writeByteArray(8, message(o -> o.writeInt64(2, opset)));
       out.writeByteArray(7, graph);
     });
   }
@@ -81,6 +86,14 @@ final class OnnxBytes {
       out.writeString(1, name);
       out.writeInt32(20, OnnxAttribute.INTS);
       for (long v : values) out.writeInt64(8, v);
+    });
+  }
+
+  static byte[] real(String name, float value) {
+    return message(out -> {
+      out.writeString(1, name);
+      out.writeInt32(20, OnnxAttribute.FLOAT);
+      out.writeFloat(2, value);
     });
   }
 

@@ -48,16 +48,44 @@ class OnnxImporterTest {
   }
 
   @Test
-  void asymmetricPaddingNamesTheNode() {
-    String e = error(List.of(conv("/c/Conv", "x", "y", "w", OnnxBytes.ints("pads", 0, 0, 1, 1))), List.of(weight("w", 2, 2, 3)));
-    assertEquals("m.onnx: node '/c/Conv' (Conv) with pads=[0, 0, 1, 1]: asymmetric padding is not supported yet", e);
+  void asymmetricPaddingIsWrittenInFull() {
+    OnnxImporter.Result r = translate(List.of(conv("/c/Conv", "x", "y", "w", OnnxBytes.ints("pads", 0, 0, 1, 1))), List.of(weight("w", 2, 2, 3)));
+    assertTrue(r.spec().contains("c: conv(2, 3, padding = [0, 0, 1, 1], bias = false)"), r.spec());
+    assertEquals(List.of(2, 3, 3), java.util.Arrays.stream(build(r).output().shape().dims()).boxed().toList()); // (4 + 1 - 3) + 1
   }
 
   @Test
-  void ceilModeIsRefused() {
-    byte[] pool = OnnxBytes.node("p", "MaxPool", List.of("x"), List.of("y"), OnnxBytes.ints("kernel_shape", 2, 2),
-        OnnxBytes.integer("ceil_mode", 1));
-    assertEquals("m.onnx: node 'p' (MaxPool) with ceil_mode=1, kernel_shape=[2, 2]: ceil_mode=1 is not supported yet", error(List.of(pool), List.of()));
+  void ceilModeAndTheDivisorOfAveragePools() {
+    byte[] max = OnnxBytes.node("p", "MaxPool", List.of("x"), List.of("y"), OnnxBytes.ints("kernel_shape", 3, 3),
+        OnnxBytes.ints("strides", 2, 2), OnnxBytes.integer("ceil_mode", 1));
+    OnnxImporter.Result r = translate(List.of(max), List.of());
+    assertTrue(r.spec().contains("p: maxpool(3, stride = 2, ceil_mode = true)"), r.spec());
+    assertEquals(2, build(r).output().shape().height()); // ceil((4 - 3) / 2) + 1; floor would give 1
+    // ONNX's count_include_pad defaults to 0: said where padding meets a window, left out where it cannot matter
+    byte[] avg = OnnxBytes.node("a", "AveragePool", List.of("x"), List.of("y"), OnnxBytes.ints("kernel_shape", 3, 3),
+        OnnxBytes.ints("pads", 1, 1, 1, 1));
+    assertTrue(translate(List.of(avg), List.of()).spec().contains("a: avgpool(3, stride = 1, padding = 1, count_include_pad = false)"));
+    byte[] counted = OnnxBytes.node("a", "AveragePool", List.of("x"), List.of("y"), OnnxBytes.ints("kernel_shape", 3, 3),
+        OnnxBytes.ints("pads", 1, 1, 1, 1), OnnxBytes.integer("count_include_pad", 1));
+    assertTrue(translate(List.of(counted), List.of()).spec().contains("a: avgpool(3, stride = 1, padding = 1)"));
+    byte[] wide = OnnxBytes.node("a", "MaxPool", List.of("x"), List.of("y"), OnnxBytes.ints("kernel_shape", 2, 2), OnnxBytes.ints("pads", 0, 0, 2, 0));
+    assertTrue(error(List.of(wide), List.of()).endsWith("netc's pooling pads at most half the kernel on each side (pads [0, 0, 2, 0])"));
+  }
+
+  @Test
+  void clipBoundsFromInputsOrAttributes() {
+    byte[] six = OnnxBytes.floats("six", new long[0], 6f), zero = OnnxBytes.floats("zero", new long[0], 0f);
+    OnnxImporter.Result r = translate(List.of(OnnxBytes.node("/r6/Clip", "Clip", List.of("x", "zero", "six"), List.of("y"))), List.of(six, zero));
+    assertTrue(r.spec().contains("r6: clip(min = 0.0, max = 6.0)"), r.spec());
+    // a bound left out (an empty input name) is unbounded
+    r = translate(List.of(OnnxBytes.node("c", "Clip", List.of("x", "", "six"), List.of("y"))), List.of(six));
+    assertTrue(r.spec().contains("c: clip(max = 6.0)"), r.spec());
+    // before opset 11 the bounds are attributes; -FLT_MAX is how exporters say "none"
+    byte[] old = OnnxBytes.node("c", "Clip", List.of("x"), List.of("y"), OnnxBytes.real("min", -Float.MAX_VALUE), OnnxBytes.real("max", 1.5f));
+    String spec = OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(OnnxBytes.graph(List.of(old), List.of(), 2, 4, 4), 9))).spec();
+    assertTrue(spec.contains("c: clip(max = 1.5)"), spec);
+    assertTrue(error(List.of(OnnxBytes.node("c", "Clip", List.of("x", "six", "zero"), List.of("y"))), List.of(six, zero))
+        .endsWith("min 6.0 is above max 0.0"));
   }
 
   @Test
@@ -189,7 +217,7 @@ class OnnxImporterTest {
   }
 
   @Test
-  void samePaddingBecomesSymmetricPaddingWhereItIs() {
+  void samePaddingIsTheOddPixelAtTheEndOrTheBeginning() {
     byte[] same = OnnxBytes.message(out -> {
       out.writeString(1, "auto_pad");
       out.writeInt32(20, OnnxAttribute.STRING);
@@ -199,8 +227,16 @@ class OnnxImporterTest {
     OnnxImporter.Result r = translate(List.of(conv("c", "x", "y", "w", same)), List.of(weight("w", 2, 2, 3)));
     assertTrue(r.spec().contains("c: conv(2, 3, padding = 1, bias = false)"), r.spec());
     // 2x2, stride 1: one pixel in all, at the end
-    String e = error(List.of(conv("c", "x", "y", "w", same)), List.of(weight("w", 2, 2, 2)));
-    assertTrue(e.endsWith("asymmetric padding is not supported yet (here SAME_UPPER pads [0, 0, 1, 1])"), e);
+    r = translate(List.of(conv("c", "x", "y", "w", same)), List.of(weight("w", 2, 2, 2)));
+    assertTrue(r.spec().contains("c: conv(2, 2, padding = [0, 0, 1, 1], bias = false)"), r.spec());
+    assertEquals(4, build(r).output().shape().width()); // SAME keeps the size
+    byte[] lower = OnnxBytes.message(out -> {
+      out.writeString(1, "auto_pad");
+      out.writeInt32(20, OnnxAttribute.STRING);
+      out.writeBytes(4, com.google.protobuf.ByteString.copyFromUtf8("SAME_LOWER"));
+    });
+    r = translate(List.of(conv("c", "x", "y", "w", lower)), List.of(weight("w", 2, 2, 2)));
+    assertTrue(r.spec().contains("c: conv(2, 2, padding = [1, 1, 0, 0], bias = false)"), r.spec()); // the odd pixel first
   }
 
   @Test
@@ -213,12 +249,42 @@ class OnnxImporterTest {
         OnnxBytes.node("/pool/AveragePool", "AveragePool", List.of("q"), List.of("y"), OnnxBytes.ints("kernel_shape", 3, 3)));
     OnnxImporter.Result r = translate(avg, List.of(pads));
     assertTrue(r.spec().contains("pool: avgpool(3, stride = 1, padding = 1)  // onnx: /pool/Pad (Pad), /pool/AveragePool (AveragePool)\n"), r.spec());
-    // before a max pool, zeros are not the -infinity its own padding would be
+    // before a max pool, zeros are not the -infinity its own padding would be: a pad layer of its own
     List<byte[]> max = List.of(
         OnnxBytes.node("/pool/Pad", "Pad", List.of("x", "p"), List.of("q")),
         OnnxBytes.node("/pool/MaxPool", "MaxPool", List.of("q"), List.of("y"), OnnxBytes.ints("kernel_shape", 3, 3)));
-    assertTrue(error(max, List.of(pads)).endsWith("netc expresses a Pad only as an average pool's zero padding, "
-        + "symmetric in height and width (pads [0, 0, 1, 1, 0, 0, 1, 1])"));
+    r = translate(max, List.of(pads));
+    assertTrue(r.spec().contains("pool: pad([1, 1, 1, 1])  // onnx: /pool/Pad (Pad)\n"), r.spec());
+    assertTrue(r.spec().contains("maxpool(3, stride = 1)"), r.spec());
+  }
+
+  @Test
+  void zerosPaddedInFrontOfAConvAddToItsPadding() {
+    byte[] pads = OnnxBytes.tensor("p", OnnxReader.INT64, new long[] {8}, out -> {
+      for (long v : new long[] {0, 0, 0, 1, 0, 0, 1, 0}) out.writeInt64(7, v);
+    });
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("/c/Pad", "Pad", List.of("x", "p"), List.of("q")),
+        conv("/c/Conv", "q", "y", "w", OnnxBytes.ints("pads", 1, 1, 1, 1)));
+    OnnxImporter.Result r = translate(nodes, List.of(pads, weight("w", 2, 2, 3)));
+    assertTrue(r.spec().contains("c: conv(2, 3, padding = [1, 2, 2, 1], bias = false)  // onnx: /c/Pad (Pad), /c/Conv (Conv)\n"), r.spec());
+    // a Pad of the channels is not expressible
+    byte[] channels = OnnxBytes.tensor("p", OnnxReader.INT64, new long[] {8}, out -> {
+      for (long v : new long[] {0, 1, 0, 0, 0, 0, 0, 0}) out.writeInt64(7, v);
+    });
+    assertTrue(error(nodes, List.of(channels, weight("w", 2, 2, 3)))
+        .endsWith("netc pads with zeros around the height and width only (mode constant, pads [0, 1, 0, 0, 0, 0, 0, 0])"));
+  }
+
+  /** A computed pads input is evaluated only while it stays small: a hostile ConstantOfShape is one message, not an allocation. */
+  @Test
+  void aHugeComputedPadsIsRefused() {
+    byte[] size = OnnxBytes.tensor("s", OnnxReader.INT64, new long[] {1}, out -> out.writeInt64(7, 1L << 40));
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("cos", "ConstantOfShape", List.of("s"), List.of("pz")),
+        OnnxBytes.node("p", "Pad", List.of("x", "pz"), List.of("y")));
+    assertTrue(error(nodes, List.of(size)).endsWith("node 'cos' (ConstantOfShape) makes a tensor of shape [1099511627776]; netc evaluates small ones"),
+        error(nodes, List.of(size)));
   }
 
   @Test

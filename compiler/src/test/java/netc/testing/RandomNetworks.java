@@ -9,8 +9,9 @@ import java.util.Set;
 
 /**
  * Small random but valid specs built from the language's own layers, one per seed: convs with varied
- * kernel, stride, padding, groups, dilation and bias; batch norms (also on flat values), every
- * activation, pools (identities included), residual blocks with and without a downsample shortcut
+ * kernel, stride, padding (asymmetric too), groups, dilation and bias; batch norms (also on flat
+ * values), every activation (clips with and without a zero lower bound), pools (identities included,
+ * ceil mode, count_include_pad = false, asymmetric padding), zero pads, residual blocks with and without a downsample shortcut
  * (nested, back to back, adds that no conv can absorb), global average pooling, flatten (also of the
  * input and of a value a padded conv reads too), fc, softmax over a vector or over channels; odd
  * sizes; and now and then a layer named like a Java keyword or a name that collides with another
@@ -82,8 +83,9 @@ public final class RandomNetworks {
   }
 
   private void featureLayer(int depth) {
-    switch (rng.nextInt(12)) {
+    switch (rng.nextInt(13)) {
       case 0, 1, 2 -> conv(depth, false);
+      case 12 -> pad(depth);
       case 3 -> line(depth, name(), batchnorm());
       case 4, 5 -> line(depth, name(), activation());
       case 6 -> pool(depth);
@@ -146,7 +148,7 @@ public final class RandomNetworks {
     int groups = divisor(c);
     int outs = same ? c : groups * (1 + rng.nextInt(Math.max(1, 40 / groups)));
     if (!same && rng.nextInt(3) == 0) outs = Math.max(groups, Math.min(outs, c + 3) / groups * groups);
-    int ph, pw;
+    int ph, pw, pb = -1, pr = -1; // bottom and right: -1 for the same as top and left
     if (same) {
       ph = dilation * (k - 1) / 2;
       pw = dilation * (kw - 1) / 2;
@@ -156,23 +158,32 @@ public final class RandomNetworks {
     } else {
       ph = rng.nextInt(Math.min(k, 3));
       pw = k == kw && rng.nextBoolean() ? ph : rng.nextInt(Math.min(kw, 3));
+      if (rng.nextInt(5) == 0) { // [top, left, bottom, right]
+        pb = rng.nextInt(Math.min(k, 3));
+        pr = rng.nextInt(Math.min(kw, 3));
+      }
+    }
+    if (pb < 0) {
+      pb = ph;
+      pr = pw;
     }
     // shrink the window until it fits the padded map
-    while (dilation * (k - 1) + 1 > h + 2 * ph && k > 1) k--;
-    while (dilation * (kw - 1) + 1 > w + 2 * pw && kw > 1) kw--;
+    while (dilation * (k - 1) + 1 > h + ph + pb && k > 1) k--;
+    while (dilation * (kw - 1) + 1 > w + pw + pr && kw > 1) kw--;
     if (same && (k % 2 == 0 || kw % 2 == 0 || ph != dilation * (k - 1) / 2 || pw != dilation * (kw - 1) / 2)) {
       k = kw = 1;
       ph = pw = 0;
     }
     StringBuilder b = new StringBuilder("conv(").append(outs).append(", ").append(k == kw ? String.valueOf(k) : "[" + k + ", " + kw + "]");
     if (stride != 1) b.append(", stride = ").append(stride);
-    if (ph != 0 || pw != 0) b.append(", padding = ").append(ph == pw ? String.valueOf(ph) : "[" + ph + ", " + pw + "]");
+    if (pb != ph || pr != pw) b.append(", padding = [").append(ph).append(", ").append(pw).append(", ").append(pb).append(", ").append(pr).append(']');
+    else if (ph != 0 || pw != 0) b.append(", padding = ").append(ph == pw ? String.valueOf(ph) : "[" + ph + ", " + pw + "]");
     if (groups != 1) b.append(", groups = ").append(groups);
     if (dilation != 1) b.append(", dilation = ").append(dilation);
     if (rng.nextInt(3) == 0) b.append(", bias = false");
     c = outs;
-    h = (h + 2 * ph - dilation * (k - 1) - 1) / stride + 1;
-    w = (w + 2 * pw - dilation * (kw - 1) - 1) / stride + 1;
+    h = (h + ph + pb - dilation * (k - 1) - 1) / stride + 1;
+    w = (w + pw + pr - dilation * (kw - 1) - 1) / stride + 1;
     return b.append(')').toString();
   }
 
@@ -185,7 +196,8 @@ public final class RandomNetworks {
   }
 
   private String activation() {
-    return switch (rng.nextInt(5)) {
+    return switch (rng.nextInt(6)) {
+      case 5 -> pick(0, 1, 2) == 0 ? "clip(0, 6)" : rng.nextBoolean() ? "clip(min = -0.5, max = 0.25)" : "clip(max = 0.1)";
       case 0, 1 -> "relu()";
       case 2 -> "sigmoid()";
       case 3 -> "tanh()";
@@ -199,9 +211,33 @@ public final class RandomNetworks {
     int s = rng.nextInt(3) == 0 ? 1 : pick(1, 2, k);
     int p = rng.nextInt(3) == 0 ? k / 2 : 0;
     String args = k + (s != k ? ", stride = " + s : "") + (p != 0 ? ", padding = " + p : "");
+    int[] pads = {p, p, p, p};
+    if (rng.nextInt(4) == 0) { // [top, left, bottom, right], each at most half the kernel
+      for (int i = 0; i < 4; i++) pads[i] = rng.nextInt(k / 2 + 1);
+      args = k + (s != k ? ", stride = " + s : "") + String.format(Locale.ROOT, ", padding = [%d, %d, %d, %d]", pads[0], pads[1], pads[2], pads[3]);
+    }
+    boolean ceil = rng.nextInt(3) == 0;
+    if (ceil) args += ", ceil_mode = true";
+    if (op.equals("avgpool") && rng.nextInt(3) == 0) args += ", count_include_pad = false";
     line(depth, name(), op + "(" + args + ")");
-    h = (h + 2 * p - k) / s + 1;
-    w = (w + 2 * p - k) / s + 1;
+    h = pooled(h, k, s, pads[0], pads[2], ceil);
+    w = pooled(w, k, s, pads[1], pads[3], ceil);
+  }
+
+  /** torch's pooled size, rounding up in ceil mode unless the last window would start past the input and its leading padding. */
+  private static int pooled(int in, int k, int s, int before, int after, boolean ceil) {
+    int num = in + before + after - k;
+    int out = (ceil ? (num + s - 1) / s : num / s) + 1;
+    return ceil && (out - 1) * s >= in + before ? out - 1 : out;
+  }
+
+  /** pad([top, left, bottom, right]) of a few zeros, now and then none on a side. */
+  private void pad(int depth) {
+    int[] p = new int[4];
+    for (int i = 0; i < 4; i++) p[i] = rng.nextInt(3);
+    line(depth, name(), String.format(Locale.ROOT, "pad([%d, %d, %d, %d])", p[0], p[1], p[2], p[3]));
+    h += p[0] + p[2];
+    w += p[1] + p[3];
   }
 
   /** A shape-keeping residual, or one whose main path changes the shape and a downsample shortcut follows. */

@@ -9,10 +9,10 @@ package netc.runtime.kernels;
  *
  * <p>Activations are channel-blocked, [C/16][H + 2 halo][W + 2 halo][16]; offsets passed in are in
  * floats. Activation codes: {@link #NONE}, {@link #RELU}, {@link #SIGMOID}, {@link #TANH},
- * {@link #LEAKY_RELU}.
+ * {@link #LEAKY_RELU}, {@link #CLIP} (min(max(x, 0), p), the parameter p passed as the slope: ReLU6 with 6).
  */
 public abstract class Kernels {
-  public static final int NONE = 0, RELU = 1, SIGMOID = 2, TANH = 3, LEAKY_RELU = 4;
+  public static final int NONE = 0, RELU = 1, SIGMOID = 2, TANH = 3, LEAKY_RELU = 4, CLIP = 5;
 
   /** Floats per channel block; the blocked layout and the micro-kernels are written for 16. */
   public static final int BLOCK = 16;
@@ -200,6 +200,24 @@ public abstract class Kernels {
    */
   public abstract void poolRow(boolean max, float[] in, int inBase, int inRowStride, int inH, int inW, float[] out, int outBase,
       int outW, int oy, int kh, int kw, int sh, int sw, int ph, int pw);
+
+  /**
+   * Average pooling of one output row of one channel block with torch's divisor per window: with
+   * {@code countPad}, the window clipped to the padded input, rows below {@code limH} = inH + bottom
+   * padding and columns left of {@code limW} (padded zeros count, a ceil-mode overhang does not);
+   * without it, the pixels inside the input. Each window holds at least one input pixel.
+   */
+  public abstract void avgPoolRow(float[] in, int inBase, int inRowStride, int inH, int inW, float[] out, int outBase,
+      int outW, int oy, int kh, int kw, int sh, int sw, int ph, int pw, int limH, int limW, boolean countPad);
+
+  /** Clamps {@code n} floats to [lo, hi] (n a multiple of 16): a clip the conv epilogues cannot carry. */
+  public abstract void clamp(float[] a, int base, int n, float lo, float hi, float[] out, int outBase);
+
+  /** The divisor of an average-pool window starting at (y0, x0) (before clipping); see {@link #avgPoolRow}. */
+  static int poolDivisor(int y0, int x0, int kh, int kw, int inH, int inW, int limH, int limW, boolean countPad) {
+    if (countPad) return (Math.min(y0 + kh, limH) - y0) * (Math.min(x0 + kw, limW) - x0);
+    return (Math.min(y0 + kh, inH) - Math.max(y0, 0)) * (Math.min(x0 + kw, inW) - Math.max(x0, 0));
+  }
 
   /**
    * Winograd F(2x2,3x3) input transform, V = B^T d B, of one row of {@code tiles} 4x4 patches of one

@@ -97,6 +97,7 @@ final class ScalarKernels extends Kernels {
       case SIGMOID: return (float) (1 / (1 + StrictMath.exp(-v)));
       case TANH: return (float) StrictMath.tanh(v);
       case LEAKY_RELU: return v >= 0 ? v : v * slope;
+      case CLIP: return Math.min(Math.max(v, 0f), slope);
       default: return v;
     }
   }
@@ -157,6 +158,28 @@ final class ScalarKernels extends Kernels {
         out[outBase + ox * 16 + j] = max ? acc : acc * inv;
       }
     }
+  }
+
+  @Override
+  public void avgPoolRow(float[] in, int inBase, int inRowStride, int inH, int inW, float[] out, int outBase,
+      int outW, int oy, int kh, int kw, int sh, int sw, int ph, int pw, int limH, int limW, boolean countPad) {
+    int y0 = Math.max(0, oy * sh - ph), y1 = Math.min(inH, oy * sh - ph + kh);
+    for (int ox = 0; ox < outW; ox++) {
+      int x0 = Math.max(0, ox * sw - pw), x1 = Math.min(inW, ox * sw - pw + kw);
+      float inv = 1f / poolDivisor(oy * sh - ph, ox * sw - pw, kh, kw, inH, inW, limH, limW, countPad);
+      for (int j = 0; j < 16; j++) {
+        float acc = 0;
+        for (int y = y0; y < y1; y++) {
+          for (int x = x0; x < x1; x++) acc += in[inBase + y * inRowStride + x * 16 + j];
+        }
+        out[outBase + ox * 16 + j] = acc * inv;
+      }
+    }
+  }
+
+  @Override
+  public void clamp(float[] a, int base, int n, float lo, float hi, float[] out, int outBase) {
+    for (int i = 0; i < n; i++) out[outBase + i] = Math.min(Math.max(a[base + i], lo), hi);
   }
 
   @Override

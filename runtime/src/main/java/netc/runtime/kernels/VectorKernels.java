@@ -138,7 +138,7 @@ final class VectorKernels extends Kernels {
     }
     for (int l = 0; l < 16; l += L) {
       FloatVector v = FloatVector.fromArray(S, a, off + l);
-      v = act == LEAKY_RELU ? v.blend(v.mul(slope), v.compare(VectorOperators.LT, 0f)) : v.max(0f);
+      v = act == LEAKY_RELU ? v.blend(v.mul(slope), v.compare(VectorOperators.LT, 0f)) : act == CLIP ? v.max(0f).min(slope) : v.max(0f);
       v.intoArray(a, off + l);
     }
   }
@@ -220,6 +220,34 @@ final class VectorKernels extends Kernels {
         (max ? acc : acc.mul(inv)).intoArray(out, outBase + ox * 16 + l);
       }
     }
+  }
+
+  @Override
+  public void avgPoolRow(float[] in, int inBase, int inRowStride, int inH, int inW, float[] out, int outBase,
+      int outW, int oy, int kh, int kw, int sh, int sw, int ph, int pw, int limH, int limW, boolean countPad) {
+    int y0 = Math.max(0, oy * sh - ph), y1 = Math.min(inH, oy * sh - ph + kh);
+    for (int ox = 0; ox < outW; ox++) {
+      int x0 = Math.max(0, ox * sw - pw), x1 = Math.min(inW, ox * sw - pw + kw);
+      float inv = 1f / poolDivisor(oy * sh - ph, ox * sw - pw, kh, kw, inH, inW, limH, limW, countPad);
+      int cols = x1 - x0, n = (y1 - y0) * cols, rowJump = inRowStride - cols * 16;
+      for (int l = 0; l < 16; l += L) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0, c = 0, off = inBase + y0 * inRowStride + x0 * 16 + l; i < n; i++, off += 16) {
+          if (c == cols) {
+            c = 0;
+            off += rowJump;
+          }
+          c++;
+          acc = acc.add(FloatVector.fromArray(S, in, off));
+        }
+        acc.mul(inv).intoArray(out, outBase + ox * 16 + l);
+      }
+    }
+  }
+
+  @Override
+  public void clamp(float[] a, int base, int n, float lo, float hi, float[] out, int outBase) {
+    for (int i = 0; i < n; i += L) FloatVector.fromArray(S, a, base + i).max(lo).min(hi).intoArray(out, outBase + i);
   }
 
   /**
