@@ -10,6 +10,8 @@ public enum Op {
   TANH("tanh"),
   LEAKY_RELU("leaky_relu"),
   ADD("add"),
+  /** Joins two or more feature maps of one height and width along channels, in input order. */
+  CONCAT("concat"),
   MAXPOOL("maxpool"),
   AVGPOOL("avgpool"),
   GLOBAL_AVGPOOL("global_avgpool"),
