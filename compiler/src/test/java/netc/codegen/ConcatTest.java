@@ -133,6 +133,37 @@ class ConcatTest {
         """), 7);
   }
 
+  /**
+   * The imported fixtures: SqueezeNet's fire modules (16 to 64 channels a branch) concatenate with no
+   * copy at all; DenseNet's 8-channel growth copies where a branch starts inside a block.
+   */
+  @Test
+  void importedSqueezeNetIsCopyFreeAndDenseNetCopiesPartialBlocks() {
+    Graph squeeze = PassManager.run(imported("squeezenet"), PassContext.defaults());
+    MemoryPlan plan = MemoryPlanner.plan(squeeze, 16);
+    List<Node> concats = squeeze.nodes().stream().filter(n -> n.op() == Op.CONCAT).toList();
+    assertEquals(8, concats.size());
+    for (Node c : concats) for (int in : c.inputs()) assertTrue(plan.isSliceOf(in, c.id()), c.name() + " copies " + squeeze.node(in).name());
+    Graph dense = PassManager.run(imported("densenet"), PassContext.defaults());
+    MemoryPlan densePlan = MemoryPlanner.plan(dense, 16);
+    long inPlace = 0, copied = 0;
+    for (Node c : dense.nodes()) {
+      if (c.op() != Op.CONCAT) continue;
+      for (int in : c.inputs()) {
+        if (densePlan.isSliceOf(in, c.id())) inPlace++;
+        else copied++;
+      }
+    }
+    // per block: the first concat (16 + 8 channels) in place, the second (24 + 8) copied
+    assertEquals(4, inPlace);
+    assertEquals(4, copied);
+  }
+
+  private static Graph imported(String model) {
+    var r = netc.onnx.OnnxImporter.translate(netc.onnx.OnnxReader.read(Path.of("../weights/fixtures/onnx/" + model + ".onnx")));
+    return netc.ir.GraphBuilder.build(netc.ast.SpecLoader.fromText(model, r.spec()), java.util.Map.of());
+  }
+
   private static Node only(Graph g, Op op) {
     List<Node> found = g.nodes().stream().filter(n -> n.op() == op).toList();
     assertEquals(1, found.size());
