@@ -123,7 +123,7 @@ public final class OnnxImporter {
       inputLine += ")";
     }
     End end = chain(x, body);
-    if (end.join() != null) throw fail(node(end.join()) + " joins a path that did not fork here; netc expresses an Add of two paths from one tensor");
+    if (end.join() != null) throw fail(node(end.join()) + " joins a path that did not fork here; netc expresses an Add or a Concat of paths from one tensor");
     StringBuilder spec = new StringBuilder();
     spec.append("// Imported by netc import from ").append(BadInputException.oneLine(model.path().getFileName().toString()))
         .append(" (ONNX opset ").append(model.opset()).append("); each layer names the ONNX node it comes from.\n");
