@@ -79,7 +79,7 @@ public final class MemoryPlanner {
     long[] delta = new long[count];
     java.util.Arrays.fill(parent, -1);
     for (Node n : order) {
-      if (n.op() == Op.CONCAT) slices(g, n, step, lastUse, bufferOf, sizes, parent, delta, vectorFloats);
+      if (n.op() == Op.CONCAT) slices(g, n, step, lastUse, bufferOf, sizes, last, parent, delta, vectorFloats);
     }
     // a parent is live while any slice of it is (its producers write into it), up the whole chain
     for (int b = 0; b < count; b++) {
@@ -142,13 +142,14 @@ public final class MemoryPlanner {
   }
 
   /**
-   * Makes the buffers of concat {@code n}'s inputs slices of its buffer where they can be: the input
-   * dies at the concat (so nothing writes over it later), is used there once, and has the concat's
+   * Makes the buffers of concat {@code n}'s inputs slices of its buffer where they can be: the input,
+   * and every other value in its buffer (a flatten shares its input's), dies by the concat (so nothing
+   * in the slice is needed once the concat's buffer is written over), is used there once, and has the concat's
    * layout and border; its channels start at a whole block, and fill whole blocks unless they are
    * the last (whose padding lanes are the concat's).
    */
   private static void slices(Graph g, Node n, Map<Integer, Integer> step, Map<Integer, Integer> lastUse, Map<Integer, Integer> bufferOf,
-      List<long[]> sizes, int[] parent, long[] delta, int vectorFloats) {
+      List<long[]> sizes, int[] last, int[] parent, long[] delta, int vectorFloats) {
     int block = Layouts.block(n);
     if (block <= 1 || !bufferOf.containsKey(n.id())) return;
     List<Integer> halo = Layouts.halo(n);
@@ -158,11 +159,11 @@ public final class MemoryPlanner {
       int id = n.input(i);
       Node v = g.node(id);
       Integer b = bufferOf.get(id);
-      boolean last = i == n.inputs().size() - 1;
+      boolean lastInput = i == n.inputs().size() - 1;
       boolean fits = b != null && parent[b] < 0 && b != into && id != g.outputId()
-          && lastUse.get(id).equals(step.get(n.id())) && java.util.Collections.frequency(n.inputs(), id) == 1
+          && lastUse.get(id).equals(step.get(n.id())) && last[b] <= step.get(n.id()) && java.util.Collections.frequency(n.inputs(), id) == 1
           && Layouts.block(v) == block && Layouts.halo(v).equals(halo) && channel % block == 0
-          && (last || v.shape().channels() % block == 0) && sizes.get(b)[0] == Layouts.floats(v, vectorFloats);
+          && (lastInput || v.shape().channels() % block == 0) && sizes.get(b)[0] == Layouts.floats(v, vectorFloats);
       if (fits) {
         parent[b] = into;
         delta[b] = channel / block * plane;
