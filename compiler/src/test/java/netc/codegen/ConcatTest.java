@@ -100,6 +100,22 @@ class ConcatTest {
     assertEquals(2, model.stepNames().stream().filter(s -> s.startsWith("concat_1_copy")).count(), model.stepNames().toString());
   }
 
+  /** Growth 16: each dense layer's concat is a slice of the next one's, three deep, and nothing is copied. */
+  @Test
+  void concatsOfConcatsNestInPlace() throws Exception {
+    String layer = "concat { } and { batchnorm() relu() conv(16, 3, padding = 1) }\n";
+    Graph g = Specs.fromText("input(3, 7, 9)\nconv(16, 3, padding = 1)\n" + layer.repeat(3) + "relu()\nconv(5, 1)\n");
+    Graph optimized = PassManager.run(g, PassContext.defaults());
+    MemoryPlan plan = MemoryPlanner.plan(optimized, 16);
+    List<Node> concats = optimized.nodes().stream().filter(n -> n.op() == Op.CONCAT).toList();
+    for (Node c : concats) for (int in : c.inputs()) assertTrue(plan.isSliceOf(in, c.id()), c.name() + " copies " + optimized.node(in).name());
+    int innermost = plan.bufferOf().get(concats.get(0).id()), outermost = plan.bufferOf().get(concats.get(2).id());
+    assertTrue(plan.within(innermost, outermost));
+    assertEquals(plan.offsetOf(concats.get(2).id()), plan.offsetOf(optimized.node(concats.get(0).input(0)).id()), "the stem's output is channels 0..15 of the last");
+    CompiledModel model = checkAll(g, 8);
+    assertFalse(model.stepNames().stream().anyMatch(s -> s.contains("concat")), "no copy step: " + model.stepNames());
+  }
+
   /** A concat read by a padded conv has a border its branches (read by 1x1 convs) lack: copied, border zeroed. */
   @Test
   void differentBordersAreCopied() throws Exception {
