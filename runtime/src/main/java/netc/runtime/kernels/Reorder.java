@@ -52,9 +52,10 @@ public final class Reorder {
   /**
    * Copies rows [from, to) of a blocked [C][H][W] source into channels [at, at + C) of a blocked
    * destination (a concat's branch that could not be written in place), row i being row i % h of
-   * channel i / h. The destination channels past {@code at + C} up to {@code dstPadded} are the
-   * padding of its last block when this is the concat's last input: they are zeroed with the last
-   * channel's rows, so the concat is as any producer leaves it.
+   * channel i / h. The lanes after channel {@code at + C - 1} in its block are zeroed with that
+   * channel's rows (up to {@code dstPadded}): for the concat's last input they are its padding,
+   * left as any producer leaves it; for an earlier one they are the next input's, which a later
+   * step copies (an input written in place starts at a whole block, so none are then zeroed).
    */
   public static void intoChannels(int channels, int h, int w, float[] src, int srcBase, int srcPlane, int srcRow,
       float[] dst, int dstBase, int dstPlane, int dstRow, int at, int dstPadded, int from, int to) {
