@@ -120,6 +120,15 @@ class OnnxImporterTest {
   }
 
   @Test
+  void aConcatOfDifferentSizesIsRefused() {
+    List<byte[]> nodes = List.of(
+        conv("down", "x", "a", "w", OnnxBytes.ints("strides", 2, 2)),
+        OnnxBytes.node("cat", "Concat", List.of("a", "x"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    assertEquals("m.onnx: node 'cat' (Concat) concatenates tensors of shapes [2, 2, 2] and [2, 4, 4]; netc concatenates maps of one height and width",
+        error(nodes, List.of(weight("w", 2, 2, 1))));
+  }
+
+  @Test
   void pathsJoinedByDifferentNodesAreRefused() {
     List<byte[]> nodes = List.of(
         OnnxBytes.node("r", "Relu", List.of("x"), List.of("a")),
