@@ -22,6 +22,10 @@ Models (each well under 500 KB):
   densenet        torchvision's DenseNet(growth_rate=8, block_config=(2, 2), num_init_features=16): dense
                   layers are a concat of the input with a branch (8 channels: partial channel blocks),
                   standalone batch norms, average-pooling transitions.
+  inception       two of torchvision's GoogLeNet Inception modules (four branches from one input, conv + batch
+                  norm + relu each, a max-pool branch) behind a stride-2 stem; their pool branch uses
+                  ceil_mode=False (torchvision's ceil_mode=True gives the same size at stride 1).
+                  Branches of 16 and 32 channels lie in place, those of 8 are copied.
   unsupported     a conv followed by an Elu, which netc does not support (for the error message).
   resnet18_w4_s32 the example ResNet-18 (examples/resnet18.net -D width=4 -D size=32 -D classes=10) as
                   export_torchvision.py writes it: ONNX, the same weights as safetensors for the spec,
@@ -36,6 +40,7 @@ try:
     import torch
     import torch.nn as nn
     from torchvision.models.densenet import DenseNet
+    from torchvision.models.googlenet import BasicConv2d, Inception
     from torchvision.models.resnet import BasicBlock, Bottleneck
     from torchvision.models.squeezenet import Fire, SqueezeNet
 except ImportError as e:
@@ -94,6 +99,24 @@ def squeezenet(classes=10):
         final.weight.mul_(0.3)
         final.bias.add_(1.0)
     return model
+
+
+class TinyInception(nn.Module):
+    """A stem and two Inception modules (GoogLeNet's names: inception3a.branch2.0.conv), pooled into a linear layer."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv1 = BasicConv2d(3, 16, kernel_size=3, stride=2, padding=1)
+        self.inception3a = Inception(16, 16, 8, 16, 4, 8, 8)  # 48 channels: 16 + 16 in place, 8 + 8 copied
+        self.inception3b = Inception(48, 16, 16, 32, 8, 16, 16)  # 80 channels, every branch whole blocks
+        for block in (self.inception3a, self.inception3b):
+            block.branch4[0] = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(80, classes)
+
+    def forward(self, x):
+        x = self.inception3b(self.inception3a(self.conv1(x)))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
 class Misc(nn.Module):
@@ -163,6 +186,9 @@ def main():
     dense = DenseNet(growth_rate=8, block_config=(2, 2), num_init_features=16, num_classes=10)
     randomize_batchnorm(dense, gen)
     export("densenet", dense)
+    inception = TinyInception()
+    randomize_batchnorm(inception, gen)
+    export("inception", inception)
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_torchvision.py"),
                     "--arch", "resnet18", "--width", "4", "--size", "32", "--classes", "10", "--seed", "7", "--batch", "2",
                     "--fixture", "--onnx", "--out", os.path.join(OUT, "resnet18_w4_s32")], check=True)
