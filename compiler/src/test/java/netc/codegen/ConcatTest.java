@@ -175,6 +175,19 @@ class ConcatTest {
     assertEquals(4, copied);
   }
 
+  /** The DOT drawing has an edge from every branch into the concat, and the IR text lists every input. */
+  @Test
+  void toolsShowEveryInput() {
+    Graph g = Specs.fromText("""
+        input(4, 5, 5)
+        concat { } and { a: conv(3, 1) } and { b: relu() }
+        """);
+    Node concat = only(g, Op.CONCAT);
+    assertTrue(g.toText().contains("concat(%0, %1, %2) : 11x5x5  # concat"), g.toText());
+    String dot = netc.passes.Dot.render(g);
+    for (int in : concat.inputs()) assertTrue(dot.contains("n" + in + " -> n" + concat.id()), dot);
+  }
+
   private static Graph imported(String model) {
     var r = netc.onnx.OnnxImporter.translate(netc.onnx.OnnxReader.read(Path.of("../weights/fixtures/onnx/" + model + ".onnx")));
     return netc.ir.GraphBuilder.build(netc.ast.SpecLoader.fromText(model, r.spec()), java.util.Map.of());
