@@ -26,6 +26,17 @@ Models (each well under 500 KB):
   pools           ceil-mode MaxPool, AvgPool2d(count_include_pad=False) with ceil mode, zero pads before
                   convs (folded into their padding, asymmetric) and before a max pool (a pad layer),
                   ReLU6 and a clamp to [-0.5, 0.5].
+  squeezenet      torchvision's SqueezeNet (version 1_1, its own Fire modules and layer names) at a quarter
+                  of the width: fire modules are parallel branches joined by Concat. Its max pools
+                  use ceil_mode=False here (torchvision's 1_1 uses ceil_mode=True, which netc gets
+                  in another change); on 32x32 inputs the maps are 15, 7, 3, 1 either way but the last.
+  densenet        torchvision's DenseNet(growth_rate=8, block_config=(2, 2), num_init_features=16): dense
+                  layers are a concat of the input with a branch (8 channels: partial channel blocks),
+                  standalone batch norms, average-pooling transitions.
+  inception       two of torchvision's GoogLeNet Inception modules (four branches from one input, conv + batch
+                  norm + relu each, a max-pool branch) behind a stride-2 stem; their pool branch uses
+                  ceil_mode=False (torchvision's ceil_mode=True gives the same size at stride 1).
+                  Branches of 16 and 32 channels lie in place, those of 8 are copied.
   unsupported     a conv followed by an Elu, which netc does not support (for the error message).
   resnet18_w4_s32 the example ResNet-18 (examples/resnet18.net -D width=4 -D size=32 -D classes=10) as
                   export_torchvision.py writes it: ONNX, the same weights as safetensors for the spec,
@@ -39,7 +50,10 @@ try:
     import numpy as np
     import torch
     import torch.nn as nn
+    from torchvision.models.densenet import DenseNet
+    from torchvision.models.googlenet import BasicConv2d, Inception
     from torchvision.models.resnet import BasicBlock, Bottleneck
+    from torchvision.models.squeezenet import Fire, SqueezeNet
 except ImportError as e:
     sys.exit(f"make_onnx_fixtures.py: {e}: run with /usr/bin/python3 (Debian's python3-torchvision)")
 
@@ -63,6 +77,57 @@ def resnet(block, width, classes=10):
     model.layer4 = model._make_layer(block, width * 8, 1, stride=2)
     model.fc = nn.Linear(width * 8 * block.expansion, classes)
     return model
+
+
+def squeezenet(classes=10):
+    """SqueezeNet 1_1 with every width divided by 4 (its names: features.3.expand1x1, classifier.1)."""
+    model = SqueezeNet(version="1_1", num_classes=classes)
+    model.features = nn.Sequential(
+        nn.Conv2d(3, 16, kernel_size=3, stride=2),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+        Fire(16, 4, 16, 16),
+        Fire(32, 4, 16, 16),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+        Fire(32, 8, 32, 32),
+        Fire(64, 8, 32, 32),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+        Fire(64, 12, 48, 48),
+        Fire(96, 12, 48, 48),
+        Fire(96, 16, 64, 64),
+        Fire(128, 16, 64, 64),
+    )
+    final = nn.Conv2d(128, classes, kernel_size=1)
+    model.classifier = nn.Sequential(nn.Dropout(p=0.5), final, nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d((1, 1)))
+    # He initialization keeps the signal through the ReLUs (torch's default for the new modules fades
+    # it), random biases and a positive shift on the last conv keep every logit alive past the final
+    # ReLU: the two images' logits differ, so a swapped branch shows
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                m.bias.normal_(0.0, 0.05)
+        final.weight.mul_(0.3)
+        final.bias.add_(1.0)
+    return model
+
+
+class TinyInception(nn.Module):
+    """A stem and two Inception modules (GoogLeNet's names: inception3a.branch2.0.conv), pooled into a linear layer."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv1 = BasicConv2d(3, 16, kernel_size=3, stride=2, padding=1)
+        self.inception3a = Inception(16, 16, 8, 16, 4, 8, 8)  # 48 channels: 16 + 16 in place, 8 + 8 copied
+        self.inception3b = Inception(48, 16, 16, 32, 8, 16, 16)  # 80 channels, every branch whole blocks
+        for block in (self.inception3a, self.inception3b):
+            block.branch4[0] = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(80, classes)
+
+    def forward(self, x):
+        x = self.inception3b(self.inception3a(self.conv1(x)))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
 class Misc(nn.Module):
@@ -197,6 +262,14 @@ def main():
     randomize_batchnorm(misc, gen)
     export("misc", misc)
     export("unsupported", Unsupported())
+    # after the others, so that the random state they are made with, and their files, stay as they were
+    export("squeezenet", squeezenet())
+    dense = DenseNet(growth_rate=8, block_config=(2, 2), num_init_features=16, num_classes=10)
+    randomize_batchnorm(dense, gen)
+    export("densenet", dense)
+    inception = TinyInception()
+    randomize_batchnorm(inception, gen)
+    export("inception", inception)
     part2(torch.Generator().manual_seed(23))
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_torchvision.py"),
                     "--arch", "resnet18", "--width", "4", "--size", "32", "--classes", "10", "--seed", "7", "--batch", "2",

@@ -43,7 +43,7 @@ public final class Ast {
   }
 
   /** A statement in a block or at top level. */
-  public sealed interface Stmt permits LayerStmt, ForStmt, ResidualStmt {
+  public sealed interface Stmt permits LayerStmt, ForStmt, ResidualStmt, ConcatStmt {
     Span span();
   }
 
@@ -64,6 +64,20 @@ public final class Ast {
     public ResidualStmt {
       body = List.copyOf(body);
       shortcut = shortcut == null ? null : List.copyOf(shortcut);
+    }
+  }
+
+  /** {@code concat { a } and { b } ...}: at least two branches on one input, joined along channels. */
+  public record ConcatStmt(List<Branch> branches, Span span) implements Stmt {
+    public ConcatStmt {
+      branches = List.copyOf(branches);
+    }
+  }
+
+  /** One branch of a concat; {@code name} (or null) scopes its layers; an empty body is the identity. */
+  public record Branch(Name name, List<Stmt> body, Span span) {
+    public Branch {
+      body = List.copyOf(body);
     }
   }
 

@@ -238,6 +238,13 @@ public final class SpecParser {
           stmts(loop.body()),
           span(loop.FOR()));
     }
+    if (ctx instanceof NetParser.ConcatStmtContext cat) {
+      List<Branch> branches = new ArrayList<>();
+      for (NetParser.BranchContext b : cat.branch()) {
+        branches.add(new Branch(b.name() == null ? null : name(b.name()), stmts(b.body()), span(b.body().getStart())));
+      }
+      return new ConcatStmt(branches, span(cat.CONCAT()));
+    }
     NetParser.ResidualStmtContext res = (NetParser.ResidualStmtContext) ctx;
     boolean hasShortcut = res.SHORTCUT() != null;
     return new ResidualStmt(

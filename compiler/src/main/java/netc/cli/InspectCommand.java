@@ -144,8 +144,10 @@ final class InspectCommand implements Main.Command {
     b.append(String.format("  %-32s %10s  %9s  %s%n", "value", "floats", "offset", "live steps"));
     for (MemoryPlan.Buffer buf : plan.buffers()) {
       String names = String.join(" = ", buf.values().stream().map(id -> g.node(id).name()).toList());
-      b.append(String.format("  %-32s %,10d  %,9d  %d-%d%n", names.length() > 32 ? names.substring(0, 29) + "..." : names,
-          buf.floats(), buf.offset(), buf.first(), buf.last()));
+      // a concat's branch written in place lies inside the concat's buffer: say so, or it reads as an overlap
+      String inside = buf.parent() < 0 ? "" : "  inside " + g.node(plan.buffers().get(buf.parent()).values().get(0)).name();
+      b.append(String.format("  %-32s %,10d  %,9d  %d-%d%s%n", names.length() > 32 ? names.substring(0, 29) + "..." : names,
+          buf.floats(), buf.offset(), buf.first(), buf.last(), inside));
     }
     long scratch = netc.codegen.ModelGenerator.scratchFloats(g);
     b.append(String.format("  peak activation memory per image, planned:      %s%n", mib(plan.arenaFloats())));

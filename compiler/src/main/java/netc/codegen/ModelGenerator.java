@@ -366,6 +366,7 @@ public final class ModelGenerator {
       case PAD -> pad(n);
       case SOFTMAX -> softmax(n);
       case REORDER -> reorder(n);
+      case CONCAT -> concat(n);
     }
   }
 
@@ -872,6 +873,33 @@ public final class ModelGenerator {
             x.array(), x.at(0), x.rowStride(), out.at(0), out.rowStride(), x.channels(), x.plane())
         .endControlFlow();
     methods.add(m.build());
+  }
+
+  /**
+   * A concat: the inputs the memory plan made slices of its buffer were written there by their
+   * producers, so only the others are copied, one step each into their channels. When every input
+   * is a slice the concat has no step at all.
+   */
+  private void concat(Node n) {
+    Geometry out = value(n.id());
+    int channel = 0;
+    boolean first = true;
+    for (int i = 0; i < n.inputs().size(); i++) {
+      Geometry in = value(n.input(i));
+      if (!in.blocked() || in.external()) throw new IllegalStateException(n.name() + ": concat inputs are blocked arena values");
+      int c = in.channels();
+      if (!plan.isSliceOf(n.input(i), n.id())) {
+        MethodSpec.Builder m = stepMethod(n, "copy" + (i + 1), c * in.h(), (long) c * in.h() * in.w(), String.format(
+            "copy of branch %d (%d channels) into channels %d..%d of concat %s: it could not be written in place", i + 1, c, channel,
+            channel + c - 1, n.shape()));
+        if (first) zeroBorder(m, out);
+        m.addStatement("$T.intoChannels($L, $L, $L, $L, $L, $L, $L,\na, $L, $L, $L, $L, $L, from, to)", REORDER, c, in.h(), in.w(),
+            in.array(), in.at(0), in.plane(), in.rowStride(), out.at(0), out.plane(), out.rowStride(), channel, out.paddedChannels());
+        methods.add(m.build());
+        first = false;
+      }
+      channel += c;
+    }
   }
 
   private void reorder(Node n) {

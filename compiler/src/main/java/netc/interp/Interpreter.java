@@ -53,6 +53,7 @@ public final class Interpreter {
         case BATCHNORM -> batchnorm(n, values.get(n.input(0)), batch);
         case RELU, SIGMOID, TANH, LEAKY_RELU, CLIP -> activation(Activation.of(n.op()), n.attrs(), values.get(n.input(0)));
         case ADD -> add(values.get(n.input(0)), values.get(n.input(1)));
+        case CONCAT -> concat(n, values, batch);
         case MAXPOOL, AVGPOOL -> pool(n, values.get(n.input(0)), batch);
         case GLOBAL_AVGPOOL -> globalAvgPool(n, values.get(n.input(0)), batch);
         case FLATTEN, REORDER -> values.get(n.input(0));
@@ -67,6 +68,20 @@ public final class Interpreter {
     shape[0] = batch;
     for (int i = 0; i < os.rank(); i++) shape[i + 1] = os.dim(i);
     return new Tensor(shape, values.get(graph.outputId()));
+  }
+
+  /** Each image's channels of every input in turn: NCHW makes an input's channels one run per image. */
+  private float[] concat(Node n, Map<Integer, float[]> values, int batch) {
+    int perImage = (int) n.shape().size();
+    float[] y = new float[batch * perImage];
+    int at = 0;
+    for (int i : n.inputs()) {
+      int size = (int) graph.node(i).shape().size();
+      float[] x = values.get(i);
+      for (int b = 0; b < batch; b++) System.arraycopy(x, b * size, y, b * perImage + at, size);
+      at += size;
+    }
+    return y;
   }
 
   private float[][] params(Node n, String... roles) {

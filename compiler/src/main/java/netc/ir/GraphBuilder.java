@@ -231,6 +231,7 @@ public final class GraphBuilder {
       step(s.span());
       if (s instanceof LayerStmt layer) current = layer(layer, env, scope, current);
       else if (s instanceof ForStmt loop) current = loop(loop, env, scope, current);
+      else if (s instanceof ConcatStmt cat) current = concat(cat, env, scope, current);
       else current = residual((ResidualStmt) s, env, scope, current);
     }
     return current;
@@ -280,6 +281,27 @@ public final class GraphBuilder {
     }
     String name = unique(scope, "add");
     return add(Op.ADD, name, List.of(main, shortcut), Attrs.EMPTY, Map.of(), res.span());
+  }
+
+  /**
+   * Every branch from the same input, in order, then one concat node over their outputs; an empty
+   * branch contributes the input itself. A named branch scopes its layers ({@code branch2.0.conv}).
+   */
+  private int concat(ConcatStmt cat, Env env, List<String> scope, int x) {
+    List<Integer> outs = new ArrayList<>();
+    for (Branch b : cat.branches()) {
+      List<String> inner = b.name() == null ? scope : child(scope, layerName(b.name(), env));
+      outs.add(body(b.body(), env, inner, x, b.span()));
+    }
+    Shape first = shape(outs.get(0));
+    for (int i = 1; i < outs.size(); i++) {
+      Shape s = shape(outs.get(i));
+      if (first.rank() == 3 && s.rank() == 3 && (s.height() != first.height() || s.width() != first.width())) {
+        throw new NetcException(cat.branches().get(i).span(), "this branch gives " + s + " but the first gives " + first
+            + "; concat joins maps of one height and width along channels");
+      }
+    }
+    return add(Op.CONCAT, unique(scope, "concat"), outs, Attrs.EMPTY, Map.of(), cat.span());
   }
 
   private int layer(LayerStmt stmt, Env env, List<String> scope, int current) {

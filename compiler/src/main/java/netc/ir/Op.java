@@ -12,6 +12,8 @@ public enum Op {
   /** Clamps to [min, max]; a bound left out is unbounded. */
   CLIP("clip"),
   ADD("add"),
+  /** Joins two or more feature maps of one height and width along channels, in input order. */
+  CONCAT("concat"),
   MAXPOOL("maxpool"),
   AVGPOOL("avgpool"),
   GLOBAL_AVGPOOL("global_avgpool"),

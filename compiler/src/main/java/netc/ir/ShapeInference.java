@@ -15,6 +15,7 @@ public final class ShapeInference {
       case FLATTEN -> new Shape((int) checkedSize(in.get(0)));
       case FC -> fc(a, in);
       case ADD -> add(in);
+      case CONCAT -> concat(in);
       case BATCHNORM -> {
         if (in.get(0).rank() != 3 && in.get(0).rank() != 1) throw new ShapeError("batchnorm expects CxHxW or a flat input, got " + in.get(0));
         yield in.get(0);
@@ -100,6 +101,22 @@ public final class ShapeInference {
   private static Shape fc(Attrs a, List<Shape> in) {
     if (in.get(0).rank() != 1) throw new ShapeError("fc expects a flat input, got " + in.get(0) + "; add flatten() before it");
     return new Shape(a.getInt("out"));
+  }
+
+  /** Channels summed; every input a feature map of the first one's height and width. */
+  private static Shape concat(List<Shape> in) {
+    if (in.size() < 2) throw new ShapeError("concat joins at least two branches, got " + in.size());
+    Shape first = feature(Op.CONCAT, in.get(0));
+    long channels = 0;
+    for (int i = 0; i < in.size(); i++) {
+      Shape s = feature(Op.CONCAT, in.get(i));
+      if (s.height() != first.height() || s.width() != first.width()) {
+        throw new ShapeError("concat joins maps of one height and width: branch 1 gives " + first + ", branch " + (i + 1) + " gives " + s);
+      }
+      channels += s.channels();
+    }
+    if (channels > Integer.MAX_VALUE) throw new ShapeError("concat of " + channels + " channels is too large");
+    return new Shape((int) channels, first.height(), first.width());
   }
 
   private static Shape add(List<Shape> in) {

@@ -11,7 +11,7 @@ import java.util.Set;
  */
 final class LayerNames {
   /** The language's keywords (grammar/Net.g4), which cannot name a layer. */
-  private static final Set<String> KEYWORDS = Set.of("import", "param", "block", "input", "for", "in", "residual", "shortcut", "true", "false");
+  private static final Set<String> KEYWORDS = Set.of("import", "param", "block", "input", "for", "in", "residual", "shortcut", "concat", "and", "true", "false");
   /** Longer names are cut: a name is for reading, and a hostile model may carry megabyte names. */
   static final int MAX_LENGTH = 64;
 

@@ -15,7 +15,9 @@ import netc.runtime.Tensor;
 /**
  * Translates an ONNX graph into a netc spec and its weights. The graph is walked from its input as
  * the language reads: a sequence of layers, where a tensor that forks into two paths joined again by
- * an {@code Add} becomes {@code residual { main } shortcut NAME { shortcut }}. Each layer is named
+ * an {@code Add} becomes {@code residual { main } shortcut NAME { shortcut }}, and one that forks into
+ * paths joined by a {@code Concat} along channels becomes {@code concat { a } and { b } ...} (a path
+ * with no layers, as DenseNet's, is an empty branch). Each layer is named
  * from its ONNX node and carries a {@code // onnx: NODE (OP)} comment; weights are stored under the
  * names the spec gives them, in torchvision's layout (X.weight, X.bias, X.running_mean,
  * X.running_var). Shapes are followed per image (without the batch) to check that what is written
@@ -25,7 +27,7 @@ import netc.runtime.Tensor;
 public final class OnnxImporter {
   /** The operators the importer maps, for the message about any other. */
   public static final List<String> SUPPORTED = List.of("Conv", "BatchNormalization", "Relu", "Sigmoid", "Tanh", "LeakyRelu",
-      "Add (of two paths, as a residual join)", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten",
+      "Add (of two paths, as a residual join)", "Concat (along channels, of paths from one tensor, as parallel branches)", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten",
       "Reshape (to [batch, -1], with the Shape/Gather/Unsqueeze/Concat chain that computes it)", "Gemm", "MatMul (+ Add)",
       "Softmax", "Dropout", "Identity", "Clip", "Pad (constant zeros around height and width)",
       "Sub/Div/Mul/Add by per-channel constants in front of the network (as the input's mean and std)");
@@ -45,7 +47,7 @@ public final class OnnxImporter {
 
   private OnnxImporter(OnnxModel model) {
     this.model = model;
-    for (OnnxNode n : model.nodes()) {
+    for (OnnxNode n : denseConcats(model.nodes())) {
       if (n.outputs().isEmpty() || n.outputs().get(0).isEmpty()) throw fail(node(n) + " has no output");
       for (String in : n.inputs()) if (!in.isEmpty()) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
       for (String out : n.outputs()) {
@@ -64,6 +66,34 @@ public final class OnnxImporter {
   /** The spec for {@code model} and its weights. */
   public static Result translate(OnnxModel model) {
     return new OnnxImporter(model).translate();
+  }
+
+  /**
+   * DenseNet concatenates the block input with every layer output so far, each layer anew:
+   * Concat(x0, n1, n2) beside Concat(x0, n1). As Concat(Concat(x0, n1), n2) it is the language's
+   * nesting (each dense layer a {@code concat { } and { layer }}), and the same value. Rewrites each
+   * channel Concat whose inputs but the last are exactly those of another channel Concat that way.
+   */
+  private static List<OnnxNode> denseConcats(List<OnnxNode> nodes) {
+    Map<List<String>, String> byInputs = new HashMap<>();
+    for (OnnxNode n : nodes) if (isChannelConcat(n)) byInputs.putIfAbsent(n.inputs(), n.outputs().get(0));
+    List<OnnxNode> out = new ArrayList<>();
+    for (OnnxNode n : nodes) {
+      List<String> in = n.inputs();
+      String prefix = isChannelConcat(n) && in.size() >= 2 ? byInputs.get(in.subList(0, in.size() - 1)) : null;
+      if (prefix != null && !prefix.equals(n.outputs().get(0))) {
+        n = new OnnxNode(n.name(), n.opType(), n.domain(), List.of(prefix, in.get(in.size() - 1)), n.outputs(), n.attributes());
+      }
+      out.add(n);
+    }
+    return out;
+  }
+
+  /** A Concat along axis 1 (channels) of a 4-d tensor; -3 counts from the end. */
+  private static boolean isChannelConcat(OnnxNode n) {
+    if (!n.opType().equals("Concat") || !n.domain().isEmpty() || n.outputs().isEmpty()) return false;
+    OnnxAttribute axis = n.attribute("axis");
+    return axis != null && (axis.i() == 1 || axis.i() == -3);
   }
 
   // ---- the walk ----------------------------------------------------------------------------------
@@ -93,7 +123,7 @@ public final class OnnxImporter {
       inputLine += ")";
     }
     End end = chain(x, body);
-    if (end.join() != null) throw fail(node(end.join()) + " joins a path that did not fork here; netc expresses an Add of two paths from one tensor");
+    if (end.join() != null) throw fail(node(end.join()) + " joins a path that did not fork here; netc expresses an Add or a Concat of paths from one tensor");
     StringBuilder spec = new StringBuilder();
     spec.append("// Imported by netc import from ").append(BadInputException.oneLine(model.path().getFileName().toString()))
         .append(" (ONNX opset ").append(model.opset()).append("); each layer names the ONNX node it comes from.\n");
@@ -128,36 +158,53 @@ public final class OnnxImporter {
       }
       if (next.isEmpty()) throw fail("tensor " + OnnxReader.quote(t) + " is computed but never used, and is not the output");
       if (next.size() == 1 && isJoin(next.get(0))) return new End(t, next.get(0));
-      if (next.size() == 1) {
-        t = emit(next.get(0), body);
-      } else if (next.size() == 2) {
-        t = residual(t, next, body);
-      } else {
-        throw fail("tensor " + OnnxReader.quote(t) + " feeds " + next.size() + " nodes (" + describe(next)
-            + "); netc's language expresses a fork into two paths joined by Add");
-      }
+      t = next.size() == 1 ? emit(next.get(0), body) : fork(t, next, body);
     }
   }
 
-  /** A fork of {@code x} into two paths that one Add joins: a residual, the longer path as its main path. */
-  private String residual(String x, List<OnnxNode> forks, Body body) {
-    Body[] paths = {new Body(), new Body()};
-    End[] ends = new End[2];
-    for (int i = 0; i < 2; i++) {
+  /**
+   * A fork of {@code x} into paths that one node joins: an Add of two (a residual) or a Concat along
+   * channels of any number (parallel branches). A path that is the join itself has no layers.
+   */
+  private String fork(String x, List<OnnxNode> forks, Body body) {
+    Body[] paths = new Body[forks.size()];
+    End[] ends = new End[forks.size()];
+    for (int i = 0; i < forks.size(); i++) {
+      paths[i] = new Body();
       OnnxNode first = forks.get(i);
       if (isJoin(first)) {
         ends[i] = new End(x, first);
       } else {
         ends[i] = chain(emit(first, paths[i]), paths[i]);
-        if (ends[i].join() == null) throw fail("tensor " + OnnxReader.quote(x) + " forks, and one path reaches the output without joining the other");
+        if (ends[i].join() == null) {
+          throw fail("tensor " + OnnxReader.quote(x) + " forks into " + forks.size() + " paths, and one reaches the output without joining the "
+              + (forks.size() == 2 ? "other" : "others") + "; netc's language joins the paths of a fork by one Add or one Concat");
+        }
       }
     }
     OnnxNode join = ends[0].join();
-    if (join != ends[1].join() || !sameInputs(join, ends[0].tensor(), ends[1].tensor())) {
-      throw fail("tensor " + OnnxReader.quote(x) + " forks into paths that end at different nodes (" + describe(List.of(ends[0].join(), ends[1].join()))
-          + "); netc's residual joins two paths by one Add");
+    for (End e : ends) {
+      if (e.join() != join) {
+        List<OnnxNode> joins = new ArrayList<>();
+        for (End f : ends) if (!joins.contains(f.join())) joins.add(f.join());
+        throw fail("tensor " + OnnxReader.quote(x) + " forks into paths that end at different nodes (" + describe(joins)
+            + "); netc's language joins the paths of a fork by one Add or one Concat");
+      }
     }
     if (!emitted.add(join)) throw fail(node(join) + " is reached again from its own output: the graph has a cycle");
+    if (join.opType().equals("Concat")) return concat(x, join, paths, ends, body);
+    if (forks.size() != 2) {
+      throw fail("tensor " + OnnxReader.quote(x) + " feeds " + forks.size() + " nodes (" + describe(forks)
+          + ") joined by one Add; netc's residual adds two paths");
+    }
+    return residual(x, join, paths, ends, body);
+  }
+
+  /** Two paths from {@code x} that one Add joins: a residual, the longer path as its main path. */
+  private String residual(String x, OnnxNode join, Body[] paths, End[] ends, Body body) {
+    if (!sameInputs(join, ends[0].tensor(), ends[1].tensor())) {
+      throw fail(node(join) + " does not add the two paths from " + OnnxReader.quote(x) + "; netc's residual joins two paths by one Add");
+    }
     int main = paths[1].layers > paths[0].layers ? 1 : 0;
     Body mainPath = paths[main], shortcut = paths[1 - main];
     int[] in = shapes.get(x), out = shapes.get(ends[main].tensor()), other = shapes.get(ends[1 - main].tensor());
@@ -195,9 +242,54 @@ public final class OnnxImporter {
     return (in.get(0).equals(a) && in.get(1).equals(b)) || (in.get(0).equals(b) && in.get(1).equals(a));
   }
 
-  /** An Add of two computed tensors (not of a constant): where two paths join. */
+  /** Where paths join: an Add of two computed tensors (not of a constant), or a Concat of several. */
   private boolean isJoin(OnnxNode n) {
+    if (n.opType().equals("Concat")) return n.inputs().size() >= 2 && n.inputs().stream().noneMatch(this::isConstant);
     return n.opType().equals("Add") && n.inputs().size() == 2 && !isConstant(n.inputs().get(0)) && !isConstant(n.inputs().get(1));
+  }
+
+  /**
+   * Paths from {@code x} that one Concat joins: {@code concat { a } and { b } ...} with the branches
+   * in the Concat's input order, each path the branch of the input it ends at (x itself: empty).
+   */
+  private String concat(String x, OnnxNode join, Body[] paths, End[] ends, Body body) {
+    if (!isChannelConcat(join)) throw unsupportedAttributes(join, "netc concatenates feature maps along channels (axis 1)");
+    List<String> inputs = join.inputs();
+    Body[] branches = new Body[inputs.size()];
+    for (int i = 0; i < ends.length; i++) {
+      int at = inputs.indexOf(ends[i].tensor());
+      if (at < 0 || inputs.lastIndexOf(ends[i].tensor()) != at || branches[at] != null) {
+        throw fail(node(join) + " does not concatenate the " + ends.length + " paths from " + OnnxReader.quote(x) + " once each ("
+            + String.join(", ", inputs.stream().map(OnnxReader::quote).toList()) + "); netc's concat joins each branch once");
+      }
+      branches[at] = paths[i];
+    }
+    for (int i = 0; i < inputs.size(); i++) {
+      if (branches[i] == null) {
+        throw fail(node(join) + " concatenates " + OnnxReader.quote(inputs.get(i)) + ", which is not on a path from " + OnnxReader.quote(x)
+            + "; netc's concat joins branches from one tensor");
+      }
+    }
+    int[] first = shapes.get(inputs.get(0));
+    int channels = 0;
+    for (String in : inputs) {
+      int[] s = shapes.get(in);
+      if (s.length != 3 || first.length != 3 || s[1] != first[1] || s[2] != first[2]) {
+        throw fail(node(join) + " concatenates tensors of shapes " + dims(first) + " and " + dims(s) + "; netc concatenates maps of one height and width");
+      }
+      channels += s[0];
+    }
+    for (int i = 0; i < branches.length; i++) {
+      body.lines.add((i == 0 ? "concat {" + comment(List.of(join)) : "} and {"));
+      indent(branches[i].lines, body.lines);
+      body.weights.putAll(branches[i].weights);
+      body.layers += branches[i].layers;
+    }
+    body.lines.add("}");
+    body.layers++;
+    String out = join.outputs().get(0);
+    shapes.put(out, new int[] {channels, first[1], first[2]});
+    return out;
   }
 
   /** The nodes that compute with {@code t}'s values; Shape only reads its dims. */
@@ -243,6 +335,11 @@ public final class OnnxImporter {
         yield layer(n, body, "softmax()", in, null);
       }
       case "Dropout", "Identity" -> removed(n, x, body);
+      case "Concat" -> {
+        // a Concat of one tensor is that tensor (DenseNet's first layer concatenates a list of one)
+        if (n.inputs().size() == 1 && isChannelConcat(n)) yield removed(n, x, body);
+        throw unsupportedAttributes(n, "netc concatenates along channels the paths of a fork, not constants");
+      }
       case "Pad" -> pad(n, x, in, body);
       default -> throw unsupported(n);
     };

@@ -22,6 +22,13 @@ import netc.ir.Op;
  * smallest each take the lowest offset that overlaps no already placed buffer whose lifetime
  * intersects its own. The lower bound for the order is the largest total of buffers live at one step;
  * greedy placement usually meets it.
+ *
+ * <p>Concat without a copy: an input of a concat that dies there and lies as the concat's channels do
+ * (both blocked, the same border, starting at a whole block of the concat's channels) becomes a
+ * slice of the concat's buffer: its producer writes straight into the concat's place. Only the
+ * outermost buffers are placed; a slice's offset is its parent's plus its channel blocks, and its
+ * parent is live from the first step any of its slices is. The other inputs are copied by the
+ * concat's own step (see ModelGenerator).
  */
 public final class MemoryPlanner {
   /** Arena offsets are multiples of this many floats (64 bytes: one vector, one cache line). */
@@ -68,8 +75,18 @@ public final class MemoryPlanner {
         last[b] = Math.max(last[b], lastUse.getOrDefault(v, step.get(v)));
       }
     }
+    int[] parent = new int[count];
+    long[] delta = new long[count];
+    java.util.Arrays.fill(parent, -1);
+    for (Node n : order) {
+      if (n.op() == Op.CONCAT) slices(g, n, step, lastUse, bufferOf, sizes, last, parent, delta, vectorFloats);
+    }
+    // a parent is live while any slice of it is (its producers write into it), up the whole chain
+    for (int b = 0; b < count; b++) {
+      for (int p = parent[b]; p >= 0; p = parent[p]) first[p] = Math.min(first[p], first[b]);
+    }
     List<Integer> bySize = new ArrayList<>();
-    for (int b = 0; b < count; b++) bySize.add(b);
+    for (int b = 0; b < count; b++) if (parent[b] < 0) bySize.add(b);
     bySize.sort(Comparator.comparingLong((Integer b) -> -sizes.get(b)[0]).thenComparingInt(b -> first[b]));
     long[] offset = new long[count];
     // the placed buffers live at each step, so a buffer's overlapping ones come from its own steps,
@@ -103,6 +120,7 @@ public final class MemoryPlanner {
     long lowerBound = 0, withoutReuse = 0;
     long[] change = new long[order.size() + 2]; // what goes live at each step, minus what died the step before: one sweep, not steps x buffers
     for (int b = 0; b < count; b++) {
+      if (parent[b] >= 0) continue; // inside its parent's space
       change[first[b]] += align(sizes.get(b)[0]);
       change[last[b] + 1] -= align(sizes.get(b)[0]);
     }
@@ -113,10 +131,45 @@ public final class MemoryPlanner {
     }
     List<MemoryPlan.Buffer> buffers = new ArrayList<>();
     for (int b = 0; b < count; b++) {
-      buffers.add(new MemoryPlan.Buffer(b, sizes.get(b)[0], first[b], last[b], offset[b], members.get(b)));
-      withoutReuse += align(sizes.get(b)[0]);
+      long at = 0;
+      int root = b;
+      for (; parent[root] >= 0; root = parent[root]) at += delta[root];
+      at += offset[root];
+      buffers.add(new MemoryPlan.Buffer(b, sizes.get(b)[0], first[b], last[b], at, members.get(b), parent[b]));
+      if (parent[b] < 0) withoutReuse += align(sizes.get(b)[0]);
     }
     return new MemoryPlan(buffers, bufferOf, arena, lowerBound, withoutReuse, withoutPlanning);
+  }
+
+  /**
+   * Makes the buffers of concat {@code n}'s inputs slices of its buffer where they can be: the input,
+   * and every other value in its buffer (a flatten shares its input's), dies by the concat (so nothing
+   * in the slice is needed once the concat's buffer is written over), is used there once, and has the concat's
+   * layout and border; its channels start at a whole block, and fill whole blocks unless they are
+   * the last (whose padding lanes are the concat's).
+   */
+  private static void slices(Graph g, Node n, Map<Integer, Integer> step, Map<Integer, Integer> lastUse, Map<Integer, Integer> bufferOf,
+      List<long[]> sizes, int[] last, int[] parent, long[] delta, int vectorFloats) {
+    int block = Layouts.block(n);
+    if (block <= 1 || !bufferOf.containsKey(n.id())) return;
+    List<Integer> halo = Layouts.halo(n);
+    long plane = (long) block * (n.shape().height() + 2L * halo.get(0)) * (n.shape().width() + 2L * halo.get(1));
+    int into = bufferOf.get(n.id()), channel = 0;
+    for (int i = 0; i < n.inputs().size(); i++) {
+      int id = n.input(i);
+      Node v = g.node(id);
+      Integer b = bufferOf.get(id);
+      boolean lastInput = i == n.inputs().size() - 1;
+      boolean fits = b != null && parent[b] < 0 && b != into && id != g.outputId()
+          && lastUse.get(id).equals(step.get(n.id())) && last[b] <= step.get(n.id()) && java.util.Collections.frequency(n.inputs(), id) == 1
+          && Layouts.block(v) == block && Layouts.halo(v).equals(halo) && channel % block == 0
+          && (lastInput || v.shape().channels() % block == 0) && sizes.get(b)[0] == Layouts.floats(v, vectorFloats);
+      if (fits) {
+        parent[b] = into;
+        delta[b] = channel / block * plane;
+      }
+      channel += v.shape().channels();
+    }
   }
 
   private static long align(long floats) {

@@ -36,7 +36,8 @@ class OnnxCommandsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"resnet_basic", "resnet_bottle", "misc", "mobilenet_v2", "vgg_tiny", "resnext_tiny", "wide_resnet_tiny", "pools"})
+  @ValueSource(strings = {"resnet_basic", "resnet_bottle", "misc", "mobilenet_v2", "vgg_tiny", "resnext_tiny", "wide_resnet_tiny", "pools", "squeezenet",
+      "densenet", "inception"})
   void compiledJarMatchesTorchAtBatchOneAndTwo(String model) throws IOException {
     Path jar = dir.resolve(model + ".jar");
     Object[] r = netc("compile", fixture(model + ".onnx").toString(), "-o", jar.toString());
@@ -50,7 +51,7 @@ class OnnxCommandsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"resnet_basic", "misc", "mobilenet_v2", "pools"})
+  @ValueSource(strings = {"resnet_basic", "misc", "mobilenet_v2", "pools", "squeezenet", "densenet", "inception"})
   void referenceInterpreterMatchesTorch(String model) throws IOException {
     assertMatches(model, "_logits_b2.npy", run(fixture(model + ".onnx").toString(), fixture(model + "_input.npy"), "--reference"));
   }

@@ -94,8 +94,78 @@ class OnnxImporterTest {
         OnnxBytes.node("a", "Relu", List.of("x"), List.of("a")),
         OnnxBytes.node("b", "Sigmoid", List.of("x"), List.of("b")),
         OnnxBytes.node("c", "Tanh", List.of("x"), List.of("c")));
-    assertTrue(error(nodes, List.of()).endsWith("tensor 'x' feeds 3 nodes ('a' (Relu), 'b' (Sigmoid), 'c' (Tanh)); "
-        + "netc's language expresses a fork into two paths joined by Add"));
+    // paths that never join: the first one found is named
+    assertEquals("m.onnx: tensor 'a' is computed but never used, and is not the output", error(nodes, List.of()));
+  }
+
+  @Test
+  void threePathsJoinedByConcatAreBranchesInTheConcatsOrder() {
+    List<byte[]> nodes = List.of(
+        conv("/b1/Conv", "x", "a", "w1"),
+        conv("/b2/Conv", "x", "b", "w2", OnnxBytes.ints("pads", 1, 1, 1, 1)),
+        OnnxBytes.node("/b3/Relu", "Relu", List.of("x"), List.of("c")),
+        OnnxBytes.node("/cat", "Concat", List.of("c", "a", "x", "b"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    OnnxImporter.Result r = translate(nodes, List.of(weight("w1", 3, 2, 1), weight("w2", 5, 2, 3)));
+    assertEquals("""
+        input(2, 4, 4)
+
+        concat {  // onnx: /cat (Concat)
+            b3: relu()  // onnx: /b3/Relu (Relu)
+        } and {
+            b1: conv(3, 1, bias = false)  // onnx: /b1/Conv (Conv)
+        } and {
+        } and {
+            b2: conv(5, 3, padding = 1, bias = false)  // onnx: /b2/Conv (Conv)
+        }
+        """, r.spec().substring(r.spec().indexOf('\n') + 1));
+    Graph g = build(r);
+    assertEquals(Op.CONCAT, g.output().op());
+    assertEquals(List.of(2 + 3 + 2 + 5, 4, 4), java.util.Arrays.stream(g.output().shape().dims()).boxed().toList());
+  }
+
+  @Test
+  void denseConcatsOfAllLayersSoFarNest() {
+    // DenseNet: each layer reads Concat of the block input and all outputs so far; the block ends with all of them
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("/c1", "Concat", List.of("x"), List.of("c1"), OnnxBytes.integer("axis", 1)),
+        conv("/l1/Conv", "c1", "n1", "w1"),
+        OnnxBytes.node("/c2", "Concat", List.of("x", "n1"), List.of("c2"), OnnxBytes.integer("axis", 1)),
+        conv("/l2/Conv", "c2", "n2", "w2"),
+        OnnxBytes.node("/c3", "Concat", List.of("x", "n1", "n2"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    OnnxImporter.Result r = translate(nodes, List.of(weight("w1", 1, 2, 1), weight("w2", 1, 3, 1)));
+    String spec = r.spec().substring(r.spec().indexOf('\n') + 1);
+    assertTrue(spec.contains("concat {  // onnx: /c2 (Concat)\n} and {\n    l1: conv(1, 1, bias = false)"), spec);
+    assertTrue(spec.contains("concat {  // onnx: /c3 (Concat)\n} and {\n    l2: conv(1, 1, bias = false)"), spec);
+    assertEquals(List.of(4, 4, 4), java.util.Arrays.stream(build(r).output().shape().dims()).boxed().toList());
+  }
+
+  @Test
+  void aConcatNotAlongChannelsIsRefused() {
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("r", "Relu", List.of("x"), List.of("a")),
+        OnnxBytes.node("cat", "Concat", List.of("x", "a"), List.of("y"), OnnxBytes.integer("axis", 2)));
+    assertEquals("m.onnx: node 'cat' (Concat) with axis=2: netc concatenates feature maps along channels (axis 1)", error(nodes, List.of()));
+  }
+
+  @Test
+  void aConcatOfDifferentSizesIsRefused() {
+    List<byte[]> nodes = List.of(
+        conv("down", "x", "a", "w", OnnxBytes.ints("strides", 2, 2)),
+        OnnxBytes.node("cat", "Concat", List.of("a", "x"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    assertEquals("m.onnx: node 'cat' (Concat) concatenates tensors of shapes [2, 2, 2] and [2, 4, 4]; netc concatenates maps of one height and width",
+        error(nodes, List.of(weight("w", 2, 2, 1))));
+  }
+
+  @Test
+  void pathsJoinedByDifferentNodesAreRefused() {
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("r", "Relu", List.of("x"), List.of("a")),
+        OnnxBytes.node("s", "Sigmoid", List.of("x"), List.of("b")),
+        OnnxBytes.node("cat", "Concat", List.of("a", "b2"), List.of("c"), OnnxBytes.integer("axis", 1)),
+        OnnxBytes.node("t", "Tanh", List.of("b"), List.of("b2")),
+        OnnxBytes.node("add", "Add", List.of("a", "b"), List.of("y")));
+    String e = error(nodes, List.of());
+    assertTrue(e.startsWith("m.onnx: tensor "), e);
   }
 
   @Test

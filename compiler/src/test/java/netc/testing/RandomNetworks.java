@@ -12,7 +12,8 @@ import java.util.Set;
  * kernel, stride, padding (asymmetric too), groups, dilation and bias; batch norms (also on flat
  * values), every activation (clips with and without a zero lower bound), pools (identities included,
  * ceil mode, count_include_pad = false, asymmetric padding), zero pads, residual blocks with and without a downsample shortcut
- * (nested, back to back, adds that no conv can absorb), global average pooling, flatten (also of the
+ * (nested, back to back, adds that no conv can absorb), concats of two or three branches (empty ones,
+ * named ones, whole and partial channel blocks, strided alike), global average pooling, flatten (also of the
  * input and of a value a padded conv reads too), fc, softmax over a vector or over channels; odd
  * sizes; and now and then a layer named like a Java keyword or a name that collides with another
  * once made a Java identifier. The generator tracks shapes itself, so every spec it writes should
@@ -83,9 +84,10 @@ public final class RandomNetworks {
   }
 
   private void featureLayer(int depth) {
-    switch (rng.nextInt(13)) {
+    switch (rng.nextInt(14)) {
       case 0, 1, 2 -> conv(depth, false);
       case 12 -> pad(depth);
+      case 13 -> concat(depth);
       case 3 -> line(depth, name(), batchnorm());
       case 4, 5 -> line(depth, name(), activation());
       case 6 -> pool(depth);
@@ -281,6 +283,42 @@ public final class RandomNetworks {
       line(depth, null, "}");
     }
     if (rng.nextBoolean()) line(depth, name(), "relu()");
+  }
+
+  /**
+   * concat { ... } and { ... }: two or three branches from the current map, each a conv that keeps
+   * its size (or all with the same stride) and now and then more layers; an empty branch (the input
+   * itself) when they keep the size. Channel counts mix whole and partial 16-channel blocks, so
+   * both the in-place and the copying concat are fuzzed.
+   */
+  private void concat(int depth) {
+    int c0 = c, h0 = h, w0 = w, total = 0, stride = rng.nextInt(4) == 0 ? 2 : 1;
+    int branches = pick(2, 2, 3);
+    for (int b = 0; b < branches; b++) {
+      String scope = rng.nextInt(4) == 0 ? plainName() + ": " : "";
+      line(depth, null, (b == 0 ? "concat " : "} and ") + scope + "{");
+      c = c0;
+      h = h0;
+      w = w0;
+      if (stride == 1 && rng.nextInt(4) == 0) {
+        total += c; // an empty branch: the input itself
+        continue;
+      }
+      int outs = pick(3, 8, 16, 16, 17, 32), k = Math.min(pick(1, 3, 3, 5), 2 * Math.min(h, w) - 1) / 2 * 2 + 1;
+      line(depth + 1, name(), String.format(Locale.ROOT, "conv(%d, %d%s%s)", outs, k, stride == 1 ? "" : ", stride = " + stride,
+          k > 1 ? ", padding = " + k / 2 : ""));
+      c = outs;
+      h = (h - 1) / stride + 1;
+      w = (w - 1) / stride + 1;
+      if (rng.nextBoolean()) line(depth + 1, name(), activation());
+      if (rng.nextInt(4) == 0) {
+        if (depth < 2 && rng.nextBoolean()) residual(depth + 1, false);
+        else conv(depth + 1, true);
+      }
+      total += c;
+    }
+    line(depth, null, "}");
+    c = total;
   }
 
   /** Null (an unnamed layer) most of the time, else a fresh name, now and then a hard one. */

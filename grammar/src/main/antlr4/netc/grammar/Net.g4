@@ -4,7 +4,9 @@
 // and a sequence of layer statements. Data flows top to bottom: each statement consumes the value
 // produced by the one before it. Residual connections are structured: `residual { main } shortcut
 // name { projection }` adds the main path to the block input, routing the input through the
-// projection only when the main path changed its shape.
+// projection only when the main path changed its shape. Parallel branches are structured too:
+// `concat { a } and { b }` runs each branch on the same input and joins their outputs along
+// channels; an empty branch is the input itself, and `name: { ... }` scopes a branch's layer names.
 grammar Net;
 
 spec       : item* EOF ;
@@ -20,7 +22,9 @@ body       : '{' stmt* '}' ;
 stmt       : (name ':')? call                      # layerStmt
            | FOR IDENT IN expr '..' expr body      # forStmt
            | RESIDUAL body (SHORTCUT name body)?   # residualStmt
+           | CONCAT branch (AND branch)+          # concatStmt
            ;
+branch     : (name ':')? body ;
 name       : IDENT | INT | STRING | '{' expr '}' ;   // "any text" names a layer literally
 call       : IDENT args? ;
 args       : '(' (arg (',' arg)*)? ')' ;
@@ -45,6 +49,8 @@ FOR      : 'for' ;
 IN       : 'in' ;
 RESIDUAL : 'residual' ;
 SHORTCUT : 'shortcut' ;
+CONCAT   : 'concat' ;
+AND      : 'and' ;
 TRUE     : 'true' ;
 FALSE    : 'false' ;
 

@@ -48,4 +48,26 @@ public final class Reorder {
       for (int x = -hw; x < w + hw; x++) dst[d0 + y * row + x * pix] = v;
     }
   }
+
+  /**
+   * Copies rows [from, to) of a blocked [C][H][W] source into channels [at, at + C) of a blocked
+   * destination (a concat's branch that could not be written in place), row i being row i % h of
+   * channel i / h. The lanes after channel {@code at + C - 1} in its block are zeroed with that
+   * channel's rows (up to {@code dstPadded}): for the concat's last input they are its padding,
+   * left as any producer leaves it; for an earlier one they are the next input's, which a later
+   * step copies (an input written in place starts at a whole block, so none are then zeroed).
+   */
+  public static void intoChannels(int channels, int h, int w, float[] src, int srcBase, int srcPlane, int srcRow,
+      float[] dst, int dstBase, int dstPlane, int dstRow, int at, int dstPadded, int from, int to) {
+    for (int i = from; i < to; i++) {
+      int c = i / h, y = i - c * h, d = at + c;
+      int sr = srcBase + (c / 16) * srcPlane + c % 16 + y * srcRow;
+      int dr = dstBase + (d / 16) * dstPlane + d % 16 + y * dstRow;
+      for (int x = 0; x < w; x++) dst[dr + x * 16] = src[sr + x * 16];
+      if (c == channels - 1) {
+        int lanes = Math.min(dstPadded, (d / 16 + 1) * 16) - d - 1; // padding lanes after d in its block
+        for (int x = 0; x < w; x++) for (int l = 1; l <= lanes; l++) dst[dr + x * 16 + l] = 0f;
+      }
+    }
+  }
 }
