@@ -147,6 +147,16 @@ class GeneratedModelTest {
     }
   }
 
+  /** examples/mobilenet_v2.net at 64x64: 17 depthwise convs (stride 1 and 2, 32 to 960 channels), most with a residual after. */
+  @org.junit.jupiter.api.Test
+  void mobilenetV2EqualsInterpreter() throws Exception {
+    Graph g = Specs.example("mobilenet_v2", Map.of("size", "64", "classes", "10"));
+    ParamSource params = SyntheticWeights.source(g, 9);
+    CompiledModel model = CompiledModels.compile(g, params, 2);
+    Tensor x = random(g, 2, 14);
+    assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, "mobilenet_v2 batch 2");
+  }
+
   /** With Winograd switched off every conv is direct; the same bar holds. */
   @ParameterizedTest
   @ValueSource(strings = {"resnet18", "resnet50"})
