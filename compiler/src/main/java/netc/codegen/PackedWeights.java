@@ -18,7 +18,9 @@ import netc.runtime.kernels.Kernels;
 /**
  * All parameters of a compiled model in one float array, each section 16-float aligned, in the order
  * and padding the kernels read: conv weights as [output group][k][16 * blocks] where k runs over
- * (input block, kernel row, kernel column, lane) exactly as the conv's k-offset table; fc weights as
+ * (input block, kernel row, kernel column, lane) exactly as the conv's k-offset table (a grouped
+ * conv's input blocks only those its groups read, see {@link #inputBlocks}), a depthwise conv's as
+ * [block][kernel row][kernel column][16]; fc weights as
  * [outputs rounded to 16][inputs rounded to 16]; a standalone batch norm as per-channel scale and
  * shift. Symbolic parameters (folded batch norms, folded input normalization) are evaluated here,
  * in double, once.
