@@ -14,6 +14,7 @@ import netc.runtime.Tensor;
 import netc.passes.PassContext;
 import netc.testing.Specs;
 import netc.weights.SyntheticWeights;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -132,7 +133,7 @@ class GeneratedModelTest {
   @ParameterizedTest
   @ValueSource(strings = {"depthwise", "grouped"})
   void groupedConvsEqualInterpreter(String name) throws Exception {
-    Graph g = netc.testing.Specs.fromText(name.equals("depthwise") ? DEPTHWISE : GROUPED);
+    Graph g = Specs.fromText(name.equals("depthwise") ? DEPTHWISE : GROUPED);
     ParamSource params = SyntheticWeights.source(g, 11);
     List<PassContext> contexts = List.of(PassContext.defaults(), new PassContext(0, Set.of(), 16, List.of()),
         new PassContext(2, Set.of("winograd"), 16, List.of()));
@@ -148,7 +149,7 @@ class GeneratedModelTest {
   }
 
   /** examples/mobilenet_v2.net at 64x64: 17 depthwise convs (stride 1 and 2, 32 to 960 channels), most with a residual after. */
-  @org.junit.jupiter.api.Test
+  @Test
   void mobilenetV2EqualsInterpreter() throws Exception {
     Graph g = Specs.example("mobilenet_v2", Map.of("size", "64", "classes", "10"));
     ParamSource params = SyntheticWeights.source(g, 9);
