@@ -37,6 +37,11 @@ Models (each well under 500 KB):
                   norm + relu each, a max-pool branch) behind a stride-2 stem; their pool branch uses
                   ceil_mode=False (torchvision's ceil_mode=True gives the same size at stride 1).
                   Branches of 16 and 32 channels lie in place, those of 8 are copied.
+  mobilenet_v2_relu  torchvision MobileNetV2 at width 0.5 (channels rounded to 4, so 8, 12, 48, 72: not
+                  blocks of 16) with its first three stages (depthwise 3x3 convs at stride 1 and 2, inverted residuals), a 1x1 conv to 128 channels and 10 classes, its
+                  ReLU6 replaced by ReLU (Clip is not the grouped-conv work's); batch norms folded.
+  resnext         torchvision ResNet(Bottleneck, groups=8, width_per_group=16) with [1, 1, 1] units at
+                  width 8 (ResNeXt's grouped 3x3 convs: 2, 4 and 8 channels a group), no layer4.
   unsupported     a conv followed by an Elu, which netc does not support (for the error message).
   resnet18_w4_s32 the example ResNet-18 (examples/resnet18.net -D width=4 -D size=32 -D classes=10) as
                   export_torchvision.py writes it: ONNX, the same weights as safetensors for the spec,
@@ -155,6 +160,35 @@ class Misc(nn.Module):
         return torch.softmax(torch.matmul(x, self.weight.t()) + self.bias, dim=1)
 
 
+def mobilenet_v2_relu(classes=10):
+    """torchvision's MobileNetV2, narrowed and cut after its third stage, with ReLU for ReLU6."""
+    from torchvision.models.mobilenetv2 import MobileNetV2
+    from torchvision.ops.misc import Conv2dNormActivation
+    stages = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 2, 2]]
+    model = MobileNetV2(num_classes=classes, width_mult=0.5, inverted_residual_setting=stages, round_nearest=4)
+    model.features[-1] = Conv2dNormActivation(model.features[-2].out_channels, 128, kernel_size=1, activation_layer=nn.ReLU)
+    model.classifier[-1] = nn.Linear(128, classes)
+    for module in model.modules():
+        for name, child in module.named_children():
+            if isinstance(child, nn.ReLU6):
+                setattr(module, name, nn.ReLU(inplace=True))
+    return model
+
+
+def resnext(width=8, classes=10):
+    """torchvision's ResNet as ResNeXt (grouped 3x3 convs in the bottlenecks), [1, 1, 1] units, no layer4."""
+    model = ResNet(Bottleneck, [1, 1, 1, 1], num_classes=classes, groups=8, width_per_group=16)
+    model.inplanes = width
+    model.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
+    model.bn1 = nn.BatchNorm2d(width)
+    model.layer1 = model._make_layer(Bottleneck, width, 1)
+    model.layer2 = model._make_layer(Bottleneck, width * 2, 1, stride=2)
+    model.layer3 = model._make_layer(Bottleneck, width * 4, 1, stride=2)
+    model.layer4 = nn.Identity()
+    model.fc = nn.Linear(width * 4 * Bottleneck.expansion, classes)
+    return model
+
+
 class Unsupported(nn.Module):
     def __init__(self):
         super().__init__()
@@ -271,6 +305,14 @@ def main():
     randomize_batchnorm(inception, gen)
     export("inception", inception)
     part2(torch.Generator().manual_seed(23))
+    torch.manual_seed(31)  # the grouped-conv models: seeds of their own, so each set regenerates alone
+    gen = torch.Generator().manual_seed(31)
+    mobilenet = mobilenet_v2_relu()
+    randomize_batchnorm(mobilenet, gen)
+    export("mobilenet_v2_relu", mobilenet)
+    next_ = resnext()
+    randomize_batchnorm(next_, gen)
+    export("resnext", next_)
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_torchvision.py"),
                     "--arch", "resnet18", "--width", "4", "--size", "32", "--classes", "10", "--seed", "7", "--batch", "2",
                     "--fixture", "--onnx", "--out", os.path.join(OUT, "resnet18_w4_s32")], check=True)

@@ -402,12 +402,20 @@ public final class ModelGenerator {
     int kh = at.getInts("kernel").get(0), kw = at.getInts("kernel").get(1), sh = at.getInts("stride").get(0), sw = at.getInts("stride").get(1);
     int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1), dh = at.getInts("dilation").get(0), dw = at.getInts("dilation").get(1);
     if (in.hh() < ph || in.hw() < pw) throw new IllegalStateException(n.name() + ": input border " + in.hh() + " < padding " + ph);
-    int inBlocks = in.blocked() ? in.blocks() : 1, lanes = in.blocked() ? 16 : in.channels(), laneStride = in.blocked() ? 1 : in.plane();
+    if (PackedWeights.depthwise(n, in)) {
+      depthwise(n, in, out, res);
+      return;
+    }
+    int allBlocks = in.blocked() ? in.blocks() : 1, lanes = in.blocked() ? 16 : in.channels(), laneStride = in.blocked() ? 1 : in.plane();
     int step = stridedStep(n, in);
     int outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(n, in, outBlocks), groups = outBlocks / nb;
+    // a grouped conv's weight groups read only the input blocks of their conv groups, from a per-group first block
+    PackedWeights.InputBlocks reads = PackedWeights.inputBlocks(n, in, nb);
+    int inBlocks = reads.blocks();
+    String firstBlock = reads.restricted(in) ? table(n.name(), "first_block", INTS, intArray(reads.first())) + "[group]" : null;
     int tile = tilePixels(in.blocked() || step > 0, nb);
     int pixels = out.h() * out.w(), tiles = (pixels + tile - 1) / tile;
-    int k = inBlocks * kh * kw * lanes;
+    int k = inBlocks * kh * kw * lanes, allK = allBlocks * kh * kw * lanes;
     String what = String.format("conv %dx%d stride %dx%d padding %dx%d%s%s, %d -> %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
         kh, kw, sh, sw, ph, pw, at.has("padding_end") ? " (bottom, right " + at.paddingEnd().get(0) + "x" + at.paddingEnd().get(1) + ")" : "",
         dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(),
@@ -432,6 +440,7 @@ public final class ModelGenerator {
       int perRow = out.w() / tile;
       String first = in.at(-(long) ph * in.rowStride() - (long) pw * in.pixStride());
       long rowJump = (long) sh * in.rowStride();
+      first += blockShift(firstBlock, in.plane());
       inputs.add(perRow == 1
           ? CodeBlock.of("$L, $L + tile * $L, $L, tile * $L", in.array(), first, rowJump, kOff, tile)
           : CodeBlock.of("$L, $L + tile / $L * $L + tile % $L * $L, $L, tile * $L", in.array(), first, perRow, rowJump, perRow,
@@ -445,29 +454,31 @@ public final class ModelGenerator {
       // a 1x1 conv over a halo-free input: consecutive output pixels read consecutive input pixels
       kernel = "convLinear";
       String kOff = table(n.name(), "k", INTS, linearSteps(inBlocks, in.plane()));
-      inputs.add(CodeBlock.of("$L, $L + tile * $L, $L, tile * $L", in.array(), in.at(0), tile * 16, kOff, tile));
+      inputs.add(CodeBlock.of("$L, $L$L + tile * $L, $L, tile * $L", in.array(), in.at(0), blockShift(firstBlock, in.plane()), tile * 16, kOff, tile));
     } else {
       // anything else first copies each tile's windows, whole channel blocks at a time, into a panel
       kernel = "convLinear";
       long panels = plan.arenaFloats();
       scratch = Math.max(scratch, scratchFloats(graph, n));
       String kbOff = table(n.name(), "kb", INTS, String.format("Tables.kOffsets(%d, 1, %d, %d, %d, 1, %d, %d)",
-          inBlocks, kh, kw, in.plane(), dh * in.rowStride(), dw * in.pixStride()));
-      MethodSpec.Builder pack = stepMethod(n, "pack", tiles, (long) tiles * tile * k,
-          String.format("copy the windows of %s, %d tiles of %d pixels x %d, into panels for the linear micro-kernel", n.name(), tiles, tile, k));
+          allBlocks, kh, kw, in.plane(), dh * in.rowStride(), dw * in.pixStride()));
+      MethodSpec.Builder pack = stepMethod(n, "pack", tiles, (long) tiles * tile * allK,
+          String.format("copy the windows of %s, %d tiles of %d pixels x %d, into panels for the linear micro-kernel", n.name(), tiles, tile, allK));
       pack.beginControlFlow("for (int tile = from; tile < to; tile++)")
           .addStatement("K.packBlocks($L, $L, $L, tile * $L, $L, a, $L + tile * $L)", in.array(), in.at(0), table(n.name(), "in", INTS, inPixCall),
-              tile, kbOff, panels, (long) tile * k)
+              tile, kbOff, panels, (long) tile * allK)
           .endControlFlow();
       methods.add(pack.build());
-      parts = kParts(nb, k, tiles, tile);
+      // a panel holds every input block's k steps; a weight group that reads fewer starts at its first block's
+      parts = firstBlock == null ? kParts(nb, k, tiles, tile) : 1;
       String kOff = table(n.name(), "k", INTS, linearSteps(k / 16 / parts, tile * 16));
       for (int c = 0; c < parts; c++) {
-        inputs.add(CodeBlock.of("a, $L + tile * $L, $L, tile * $L", panels + (long) c * (k / parts) * tile, (long) tile * k, kOff, tile));
+        inputs.add(CodeBlock.of("a, $L$L + tile * $L, $L, tile * $L", panels + (long) c * (k / parts) * tile,
+            blockShift(firstBlock, (long) kh * kw * tile * 16), (long) tile * allK, kOff, tile));
       }
     }
     long inputFloats = readsInPlace(n, in) ? (long) in.blocks() * 16 * pixels
-        : !in.blocked() ? 0 : step > 0 ? (long) in.blocks() * in.plane() : (long) tiles * tile * k;
+        : !in.blocked() ? 0 : step > 0 ? (long) in.blocks() * in.plane() : (long) tiles * tile * allK;
     boolean tileMajor = groups > 1 && tileMajor(n, inputFloats); // with one group the two orders are one
     int wOff = weights.offset(n, "weight"), bOff = weights.offset(n, "bias"), partK = k / parts;
     for (int c = 0; c < parts; c++) {
@@ -504,6 +515,43 @@ public final class ModelGenerator {
           .endControlFlow();
       methods.add(m.build());
     }
+  }
+
+  /** " + FIRST[group] * stride": where a weight group's first input block lies, blocks {@code stride} floats apart; "" when all read from block 0. */
+  private static String blockShift(String firstBlock, long stride) {
+    return firstBlock == null ? "" : " + " + firstBlock + " * " + stride;
+  }
+
+  private static String intArray(int[] values) {
+    return "new int[] {" + java.util.Arrays.stream(values).mapToObj(Integer::toString).collect(Collectors.joining(", ")) + "}";
+  }
+
+  /**
+   * A depthwise conv (see PackedWeights.depthwise): one item per output row of a channel block, each
+   * read from the haloed input in place by Kernels.depthwiseRow with the epilogue fused.
+   */
+  private void depthwise(Node n, Geometry in, Geometry out, Geometry res) {
+    Attrs at = n.attrs();
+    int kh = at.getInts("kernel").get(0), kw = at.getInts("kernel").get(1), sh = at.getInts("stride").get(0), sw = at.getInts("stride").get(1);
+    int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1), dh = at.getInts("dilation").get(0), dw = at.getInts("dilation").get(1);
+    String what = String.format("depthwise conv %dx%d stride %dx%d padding %dx%d%s, %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
+        kh, kw, sh, sw, ph, pw, dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", out.channels(), in.h(), in.w(), out.h(), out.w(),
+        res == null ? "" : ", residual", at.has("act") ? ", " + at.activation().spelling() : "");
+    MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), (long) out.paddedChannels() * out.h() * out.w() * kh * kw, what);
+    markWeights(n);
+    zeroBorder(m, out);
+    String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(1, 1, %d, %d, 0, 1, %d, %d)", kh, kw, dh * in.rowStride(), dw * 16));
+    m.beginControlFlow("for (int item = from; item < to; item++)")
+        .addStatement("int block = item / $L, row = item - block * $L", out.h(), out.h())
+        .addStatement("K.depthwiseRow($L, $L + block * $L + row * $L, $L, $L, w, $L + block * $L, $L + block * 16,\n"
+                + "a, $L + block * $L + row * $L, $L, $L, $L, $L, $L)",
+            in.array(), in.at(-(long) ph * in.rowStride() - pw * 16L), in.plane(), (long) sh * in.rowStride(), sw * 16, kOff,
+            weights.offset(n, "weight"), kh * kw * 16, weights.offset(n, "bias"),
+            out.at(0), out.plane(), out.rowStride(), out.w(),
+            res == null ? "null" : res.array(), res == null ? "0" : res.at(0) + " + block * " + res.plane() + " + row * " + res.rowStride(),
+            act(at), slope(at))
+        .endControlFlow();
+    methods.add(m.build());
   }
 
   /** The k steps of the linear kernel over a halo-free blocked tensor (or panel) of {@code blocks} planes of {@code plane} floats. */
@@ -723,7 +771,7 @@ public final class ModelGenerator {
       long tiles = (long) ((out.h() + m - 1) / m) * ((out.w() + m - 1) / m);
       return positions * tiles * 16 * (in.blocks() + out.blocks());
     }
-    if (!in.blocked() || readsInPlace(n, in)) return 0;
+    if (!in.blocked() || readsInPlace(n, in) || PackedWeights.depthwise(n, in)) return 0;
     List<Integer> kernel = n.attrs().getInts("kernel");
     long pixels = (long) out.h() * out.w(), tile = Kernels.LINEAR_TILE, padded = (pixels + tile - 1) / tile * tile;
     return padded * in.blocks() * 16 * kernel.get(0) * kernel.get(1);

@@ -18,7 +18,9 @@ import netc.runtime.kernels.KernelTiles;
 /**
  * All parameters of a compiled model in one float array, each section 16-float aligned, in the order
  * and padding the kernels read: conv weights as [output group][k][16 * blocks] where k runs over
- * (input block, kernel row, kernel column, lane) exactly as the conv's k-offset table; fc weights as
+ * (input block, kernel row, kernel column, lane) exactly as the conv's k-offset table (a grouped
+ * conv's input blocks only those its groups read, see {@link #inputBlocks}), a depthwise conv's as
+ * [block][kernel row][kernel column][16]; fc weights as
  * [outputs rounded to 16][inputs rounded to 16]; a standalone batch norm as per-channel scale and
  * shift. Symbolic parameters (folded batch norms, folded input normalization) are evaluated here,
  * in double, once.
@@ -77,8 +79,54 @@ final class PackedWeights {
       return (m + 2) * (m + 2) * outBlocks * 16 * in.blocks() * 16L;
     }
     List<Integer> kernel = n.attrs().getInts("kernel");
-    long k = (long) (in.blocked() ? in.blocks() : 1) * kernel.get(0) * kernel.get(1) * (in.blocked() ? 16 : in.channels());
+    if (depthwise(n, in)) return outBlocks * 16 * kernel.get(0) * kernel.get(1);
+    int nb = blocksPerGroup(n, in, (int) outBlocks);
+    long k = (long) (in.blocked() ? inputBlocks(n, in, nb).blocks() : 1) * kernel.get(0) * kernel.get(1) * (in.blocked() ? 16 : in.channels());
     return outBlocks * 16 * k; // groups x blocks per group = output blocks, whatever the grouping
+  }
+
+  /**
+   * Whether conv {@code n} is depthwise (each channel convolved with its own window alone: groups ==
+   * input channels == output channels) over a blocked input, so it runs {@code Kernels.depthwiseRow}
+   * on weights packed [block][kh][kw][16] instead of a dense conv whose weights are all zero but one
+   * in every 16 x 16 block.
+   */
+  static boolean depthwise(Node n, Geometry in) {
+    int groups = n.attrs().getInt("groups");
+    return groups > 1 && in.blocked() && groups == in.channels() && groups == n.shape().channels()
+        && !n.attrs().getString("algo", "").equals("winograd");
+  }
+
+  /**
+   * The input channel blocks each weight group (of {@code nb} output blocks) of a conv reads: all of
+   * them, but for a grouped conv over a blocked input only those holding the channels of the conv
+   * groups its output channels belong to (ResNeXt's 32 groups of 4 channels: 2 of 8 blocks), so its
+   * k steps skip the blocks whose weights would be zero. Every weight group reads the same number,
+   * {@code blocks}, starting at {@code first[group]} (moved back where the last blocks would run
+   * past the input; the extra blocks get zero weights).
+   */
+  record InputBlocks(int blocks, int[] first) {
+    /** Whether the weight groups read fewer blocks than the input has. */
+    boolean restricted(Geometry in) {
+      return blocks < in.blocks();
+    }
+  }
+
+  static InputBlocks inputBlocks(Node n, Geometry in, int nb) {
+    int inBlocks = in.blocked() ? in.blocks() : 1, out = n.shape().channels(), groups = n.attrs().getInt("groups");
+    int weightGroups = (out + 15) / 16 / nb;
+    if (groups == 1 || !in.blocked()) return new InputBlocks(inBlocks, new int[weightGroups]);
+    int cpg = in.channels() / groups, opg = out / groups, width = 16 * nb;
+    int[] first = new int[weightGroups], last = new int[weightGroups];
+    int blocks = 1;
+    for (int grp = 0; grp < weightGroups; grp++) {
+      int lo = grp * width, hi = Math.min(out, lo + width) - 1; // the group's real output channels
+      first[grp] = lo / opg * cpg / 16;
+      last[grp] = ((hi / opg + 1) * cpg - 1) / 16;
+      blocks = Math.max(blocks, last[grp] - first[grp] + 1);
+    }
+    for (int grp = 0; grp < weightGroups; grp++) first[grp] = Math.min(first[grp], inBlocks - blocks);
+    return new InputBlocks(blocks, first);
   }
 
   /**
@@ -206,8 +254,14 @@ final class PackedWeights {
     float[] bias = n.param("bias") == null ? null : n.param("bias").evaluate(source);
     int out = ws.dim(0), cpg = ws.dim(1), kh = ws.dim(2), kw = ws.dim(3);
     int groups = n.attrs().getInt("groups"), opg = out / groups;
-    int outBlocks = (out + 15) / 16, nb = blocksPerGroup(n, in, outBlocks), width = 16 * nb;
-    int inBlocks = in.blocked() ? in.blocks() : 1, lanes = in.blocked() ? 16 : in.channels();
+    int outBlocks = (out + 15) / 16;
+    if (depthwise(n, in)) {
+      depthwise(n, w, bias, out, kh, kw);
+      return;
+    }
+    int nb = blocksPerGroup(n, in, outBlocks), width = 16 * nb;
+    InputBlocks reads = inputBlocks(n, in, nb);
+    int inBlocks = reads.blocks(), lanes = in.blocked() ? 16 : in.channels();
     int k = inBlocks * kh * kw * lanes;
     int wOff = allocate(n.id() + ".weight", outBlocks / nb * k * width);
     for (int grp = 0; grp < outBlocks / nb; grp++) {
@@ -216,7 +270,7 @@ final class PackedWeights {
         for (int y = 0; y < kh; y++) {
           for (int x = 0; x < kw; x++) {
             for (int l = 0; l < lanes; l++, step++) {
-              int ci = in.blocked() ? b * 16 + l : l;
+              int ci = in.blocked() ? (reads.first()[grp] + b) * 16 + l : l;
               int base = wOff + (grp * k + step) * width;
               for (int j = 0; j < width; j++) {
                 int o = grp * width + j;
@@ -232,6 +286,19 @@ final class PackedWeights {
     }
     int bOff = allocate(n.id() + ".bias", outBlocks * 16);
     if (bias != null) System.arraycopy(bias, 0, data, bOff, out);
+  }
+
+  /** A depthwise conv's weights, [block][kh][kw][16] (channel c at block c / 16, lane c % 16), and its bias. */
+  private void depthwise(Node n, float[] w, float[] bias, int channels, int kh, int kw) {
+    int blocks = (channels + 15) / 16;
+    int wOff = allocate(n.id() + ".weight", blocks * kh * kw * 16);
+    for (int c = 0; c < channels; c++) {
+      for (int y = 0; y < kh; y++) {
+        for (int x = 0; x < kw; x++) data[wOff + ((c / 16 * kh + y) * kw + x) * 16 + c % 16] = w[(c * kh + y) * kw + x];
+      }
+    }
+    int bOff = allocate(n.id() + ".bias", blocks * 16);
+    if (bias != null) System.arraycopy(bias, 0, data, bOff, channels);
   }
 
   /**

@@ -237,6 +237,27 @@ class CompiledModelTest {
     assertTrue(allocated < 1024, "twenty warm forward passes still allocated " + allocated + " bytes after a minute");
   }
 
+  /**
+   * The same for the depthwise kernel (examples/mobilenet_v2.net at 64x64, one thread) and for
+   * grouped convs that read part of their input blocks (GeneratedModelTest.GROUPED).
+   */
+  @Test
+  void depthwiseAndGroupedForwardPassesAllocateNothingOnceWarm() throws Exception {
+    for (Graph g : List.of(Specs.example("mobilenet_v2", Map.of("size", "64", "classes", "10")),
+        Specs.fromText(GeneratedModelTest.GROUPED))) {
+      CompiledModel model = CompiledModels.compile(g, synthetic(g, 8), 1);
+      float[] x = GeneratedModelTest.random(g, 2, 3).data(), y = new float[20];
+      com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+      long id = Thread.currentThread().getId(), allocated = Long.MAX_VALUE, deadline = System.nanoTime() + 60_000_000_000L;
+      while (allocated >= 1024 && System.nanoTime() < deadline) {
+        long before = threads.getThreadAllocatedBytes(id);
+        for (int i = 0; i < 20; i++) model.predict(x, 2, y);
+        allocated = threads.getThreadAllocatedBytes(id) - before;
+      }
+      assertTrue(allocated < 1024, g.name() + ": twenty warm forward passes still allocated " + allocated + " bytes after a minute");
+    }
+  }
+
   @Test
   void wrongInputShapeIsAClearError() throws Exception {
     Graph g = Specs.example("smallnet", Map.of());

@@ -20,9 +20,15 @@ final class CompiledModels {
   }
 
   static CompiledModel compile(Graph graph, ParamSource params, int threads, PassContext ctx) throws IOException {
+    return compile(graph, params, threads, ctx, source -> {});
+  }
+
+  /** As {@link #compile(Graph, ParamSource, int, PassContext)}, handing the generated Java source to {@code source}. */
+  static CompiledModel compile(Graph graph, ParamSource params, int threads, PassContext ctx, java.util.function.Consumer<String> source)
+      throws IOException {
     Path dir = Files.createTempDirectory("netc-test-model");
     Graph optimized = PassManager.run(graph, ctx);
-    ModelCompiler.compileTo(optimized, params, "test.net", false, dir, s -> {});
+    source.accept(ModelCompiler.compileTo(optimized, params, "test.net", false, dir, s -> {}).source());
     // the parent loader supplies the runtime, so the model shares this JVM's kernels
     URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()}, CompiledModels.class.getClassLoader());
     CompiledModel model = CompiledModel.load(loader, threads);

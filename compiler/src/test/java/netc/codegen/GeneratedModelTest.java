@@ -3,7 +3,9 @@ package netc.codegen;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import netc.interp.Interpreter;
 import netc.ir.Graph;
 import netc.ir.ParamSource;
@@ -12,6 +14,7 @@ import netc.runtime.Tensor;
 import netc.passes.PassContext;
 import netc.testing.Specs;
 import netc.weights.SyntheticWeights;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -60,6 +63,99 @@ class GeneratedModelTest {
     CompiledModel model = CompiledModels.compile(g, params, 2, o0);
     Tensor x = random(g, 2, 13);
     assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, net + " at -O0");
+  }
+
+  /**
+   * Depthwise convs (Kernels.depthwiseRow): 24 and 40 channels (a block and a half, two and a half),
+   * stride 1 and 2, padding, dilation, a non-square window, a fused residual, activations of every
+   * kind in the epilogue, and one without a bias.
+   */
+  static final String DEPTHWISE = """
+      input(3, 19, 19)
+      stem: conv(24, 3, padding = 1)
+      relu()
+      dw1: conv(24, 3, padding = 1, groups = 24)
+      bn1: batchnorm()
+      relu()
+      residual {
+          expand: conv(40, 1)
+          relu()
+          dw2: conv(40, 5, padding = 4, dilation = 2, groups = 40)
+          leaky_relu(slope = 0.1)
+          project: conv(24, 1)
+      }
+      residual {
+          dw3: conv(24, 3, padding = 1, groups = 24, bias = false)
+      }
+      dw4: conv(24, 3, stride = 2, padding = 1, groups = 24)
+      sigmoid()
+      dw5: conv(24, [1, 3], stride = [1, 2], padding = [0, 1], groups = 24)
+      tanh()
+      head: global_avgpool()
+      flatten()
+      fc(10)
+      """;
+
+  /**
+   * Grouped convs that are not depthwise, whose weight groups read only some input blocks (see
+   * PackedWeights.inputBlocks): 8 groups of 8 channels over packed panels, 32 groups of 2 channels
+   * 1x1 in place, 4 groups of 16 -> 24 channels read in place at stride 2 (28 -> 14 pixels), 2 groups
+   * of 20 channels (groups straddling blocks) with a fused residual, and 3 groups over 48 channels.
+   */
+  static final String GROUPED = """
+      input(3, 28, 28)
+      stem: conv(64, 3, padding = 1)
+      relu()
+      g1: conv(64, 3, padding = 1, groups = 8)
+      relu()
+      g2: conv(64, 1, groups = 32)
+      relu()
+      g3: conv(96, 3, stride = 2, padding = 1, groups = 4)
+      relu()
+      g4: conv(40, 3, padding = 1, groups = 2)
+      relu()
+      residual {
+          g5: conv(40, 3, padding = 2, dilation = 2, groups = 2)
+      }
+      g6: conv(48, 1, groups = 2, bias = false)
+      g7: conv(48, 3, padding = 1, groups = 3)
+      head: global_avgpool()
+      flatten()
+      fc(10)
+      """;
+
+  /** What a grouped spec's generated source must call: the depthwise kernel, or per-group first input blocks. */
+  private static String groupedKernel(String name) {
+    return name.equals("depthwise") ? "K.depthwiseRow(" : "_FIRST_BLOCK[group]";
+  }
+
+  /** Depthwise and grouped convs against the interpreter, with the default passes, at -O0 and without Winograd. */
+  @ParameterizedTest
+  @ValueSource(strings = {"depthwise", "grouped"})
+  void groupedConvsEqualInterpreter(String name) throws Exception {
+    Graph g = Specs.fromText(name.equals("depthwise") ? DEPTHWISE : GROUPED);
+    ParamSource params = SyntheticWeights.source(g, 11);
+    List<PassContext> contexts = List.of(PassContext.defaults(), new PassContext(0, Set.of(), 16, List.of()),
+        new PassContext(2, Set.of("winograd"), 16, List.of()));
+    for (PassContext ctx : contexts) {
+      String[] source = new String[1];
+      CompiledModel model = CompiledModels.compile(g, params, 2, ctx, s -> source[0] = s);
+      assertTrue(source[0].contains(groupedKernel(name)), name + " -O" + ctx.optLevel() + " runs its groups apart");
+      for (int batch : new int[] {1, 2}) {
+        Tensor x = random(g, batch, 20 + batch);
+        assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, name + " -O" + ctx.optLevel() + " " + ctx.disabled() + " batch " + batch);
+      }
+    }
+  }
+
+  /** examples/mobilenet_v2.net at 64x64: 17 depthwise convs (stride 1 and 2, 32 to 960 channels), most with a residual after. */
+  @Test
+  void mobilenetV2EqualsInterpreter() throws Exception {
+    Graph g = Specs.example("mobilenet_v2", Map.of("size", "64", "classes", "10"));
+    ParamSource params = SyntheticWeights.source(g, 9);
+    CompiledModel model = CompiledModels.compile(g, params, 2);
+    Tensor x = random(g, 2, 14);
+    assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, "mobilenet_v2 batch 2");
   }
 
   /** With Winograd switched off every conv is direct; the same bar holds. */

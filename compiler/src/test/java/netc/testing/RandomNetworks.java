@@ -9,7 +9,7 @@ import java.util.Set;
 
 /**
  * Small random but valid specs built from the language's own layers, one per seed: convs with varied
- * kernel, stride, padding (asymmetric too), groups, dilation and bias; batch norms (also on flat
+ * kernel, stride, padding (asymmetric too), groups (depthwise too), dilation and bias; batch norms (also on flat
  * values), every activation (clips with and without a zero lower bound), pools (identities included,
  * ceil mode, count_include_pad = false, asymmetric padding), zero pads, residual blocks with and without a downsample shortcut
  * (nested, back to back, adds that no conv can absorb), concats of two or three branches (empty ones,
@@ -148,8 +148,10 @@ public final class RandomNetworks {
     int kw = same || rng.nextInt(4) != 0 ? k : pick(1, 3);
     int dilation = rng.nextInt(5) == 0 ? pick(2, 2, 3) : 1;
     int groups = divisor(c);
-    int outs = same ? c : groups * (1 + rng.nextInt(Math.max(1, 40 / groups)));
-    if (!same && rng.nextInt(3) == 0) outs = Math.max(groups, Math.min(outs, c + 3) / groups * groups);
+    boolean depthwise = rng.nextInt(5) == 0; // each channel its own window: the depthwise kernel
+    if (depthwise) groups = c;
+    int outs = same || depthwise ? c : groups * (1 + rng.nextInt(Math.max(1, 40 / groups)));
+    if (!same && !depthwise && rng.nextInt(3) == 0) outs = Math.max(groups, Math.min(outs, c + 3) / groups * groups);
     int ph, pw, pb = -1, pr = -1; // bottom and right: -1 for the same as top and left
     if (same) {
       ph = dilation * (k - 1) / 2;

@@ -181,6 +181,19 @@ public abstract class Kernels {
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope, int next, int nextStep);
 
+  /**
+   * One output row of one 16-channel block of a depthwise conv, each channel convolved with its own
+   * window: output pixel x (of {@code outW}) sums, for k in [0, kOff.length), the 16 inputs at
+   * {@code in[inBase + x * step + kOff[k] ..]} times the 16 weights at {@code w[wBase + 16 k ..]}, lane by
+   * lane, in fused multiply-adds from k = 0 up; then + the bias at {@code w[biasOff ..]}, + the residual at
+   * {@code res[resBase + 16 x ..]} when {@code res != null}, the activation, and the store to
+   * {@code out[outBase + 16 x ..]}. {@code step} is the stride in floats between output pixels' windows
+   * (16 x the conv's stride); kOff holds each window position's offset (rows and dilation included).
+   * A pixel's residual is read before its output is written, so out may alias res.
+   */
+  public abstract void depthwiseRow(float[] in, int inBase, int step, int[] kOff, float[] w, int wBase, int biasOff,
+      float[] out, int outBase, int outW, float[] res, int resBase, int act, float slope);
+
   /** out = act(W x + b) for outputs [from, to); W is [outputs][inPadded] row-major; biasOff < 0 for none. */
   public abstract void fc(float[] in, int inBase, int inPadded, float[] w, int wBase, int biasOff, float[] out, int outBase,
       int act, float slope, int from, int to);

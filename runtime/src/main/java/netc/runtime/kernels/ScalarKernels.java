@@ -91,6 +91,21 @@ final class ScalarKernels extends Kernels {
     }
   }
 
+  @Override
+  public void depthwiseRow(float[] in, int inBase, int step, int[] kOff, float[] w, int wBase, int biasOff,
+      float[] out, int outBase, int outW, float[] res, int resBase, int act, float slope) {
+    for (int x = 0; x < outW; x++) {
+      int p = inBase + x * step;
+      for (int j = 0; j < 16; j++) {
+        float acc = 0f;
+        for (int k = 0; k < kOff.length; k++) acc = Math.fma(in[p + kOff[k] + j], w[wBase + k * 16 + j], acc);
+        float v = acc + w[biasOff + j];
+        if (res != null) v += res[resBase + x * 16 + j];
+        out[outBase + x * 16 + j] = apply(v, act, slope);
+      }
+    }
+  }
+
   static float apply(float v, int act, float slope) {
     switch (act) {
       case RELU: return v > 0 ? v : 0;

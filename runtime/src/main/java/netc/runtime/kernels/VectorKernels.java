@@ -128,6 +128,50 @@ final class VectorKernels extends Kernels {
     }
   }
 
+  /** Output pixels of a depthwise row computed together: each weight vector loaded once serves this many accumulators. */
+  static final int DEPTHWISE_PIXELS = 4;
+
+  @Override
+  public void depthwiseRow(float[] in, int inBase, int step, int[] kOff, float[] w, int wBase, int biasOff,
+      float[] out, int outBase, int outW, float[] res, int resBase, int act, float slope) {
+    int x = 0;
+    for (; x + DEPTHWISE_PIXELS <= outW; x += DEPTHWISE_PIXELS) {
+      for (int l = 0; l < 16; l += L) depthwise4(in, inBase + x * step + l, step, kOff, w, wBase + l, biasOff + l, out, outBase + x * 16 + l,
+          res, resBase + x * 16 + l, act);
+    }
+    for (; x < outW; x++) {
+      for (int l = 0; l < 16; l += L) depthwise1(in, inBase + x * step + l, kOff, w, wBase + l, biasOff + l, out, outBase + x * 16 + l,
+          res, resBase + x * 16 + l, act);
+    }
+    if (act > RELU) for (int p = 0; p < outW; p++) activateInPlace(out, outBase + p * 16, act, slope);
+  }
+
+  /** L lanes of four consecutive output pixels of a depthwise row: four accumulators over one loop of window positions. */
+  private static void depthwise4(float[] in, int p, int step, int[] kOff, float[] w, int wi, int biasOff, float[] out, int o,
+      float[] res, int r, int act) {
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+    for (int k = 0; k < kOff.length; k++, wi += 16) {
+      FloatVector wv = FloatVector.fromArray(S, w, wi);
+      int i = p + kOff[k];
+      a0 = FloatVector.fromArray(S, in, i).fma(wv, a0);
+      a1 = FloatVector.fromArray(S, in, i + step).fma(wv, a1);
+      a2 = FloatVector.fromArray(S, in, i + 2 * step).fma(wv, a2);
+      a3 = FloatVector.fromArray(S, in, i + 3 * step).fma(wv, a3);
+    }
+    FloatVector bias = FloatVector.fromArray(S, w, biasOff);
+    store(a0.add(bias), out, o, res, r, act);
+    store(a1.add(bias), out, o + 16, res, r + 16, act);
+    store(a2.add(bias), out, o + 32, res, r + 32, act);
+    store(a3.add(bias), out, o + 48, res, r + 48, act);
+  }
+
+  /** L lanes of one output pixel of a depthwise row (the row's last pixels, fewer than four). */
+  private static void depthwise1(float[] in, int p, int[] kOff, float[] w, int wi, int biasOff, float[] out, int o, float[] res, int r, int act) {
+    FloatVector a = FloatVector.zero(S);
+    for (int k = 0; k < kOff.length; k++, wi += 16) a = FloatVector.fromArray(S, in, p + kOff[k]).fma(FloatVector.fromArray(S, w, wi), a);
+    store(a.add(FloatVector.fromArray(S, w, biasOff)), out, o, res, r, act);
+  }
+
   /** Applies an activation other than none to the 16 floats of one block at {@code off}. */
   private static void activateInPlace(float[] a, int off, int act, float slope) {
     // sigmoid and tanh use StrictMath, scalar: the EXP/TANH intrinsics and the Vector API's Java

@@ -1,0 +1,59 @@
+package netc.codegen;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import netc.ir.Graph;
+import netc.ir.Node;
+import netc.testing.Specs;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Which input blocks a grouped conv's weight groups read, and which convs are depthwise: worked by
+ * hand from the channel ranges of each weight group of 16 x nb output channels.
+ */
+class PackedWeightsTest {
+  /** The conv named "c" of a one-conv spec over {@code in} channels. */
+  private static Node conv(int in, String call) {
+    Graph g = Specs.fromText("input(" + in + ", 8, 8)\nc: " + call + "\n");
+    return g.nodes().stream().filter(n -> n.name().equals("c")).findFirst().orElseThrow();
+  }
+
+  private static Geometry blocked(int channels) {
+    return new Geometry(false, 0, true, channels, (channels + 15) / 16 * 16, 8, 8, 1, 1);
+  }
+
+  @Test
+  void resnextGroupsOfFourChannelsReadTwoOfEightBlocks() {
+    // 32 output channels a weight group (nb = 2) are 8 conv groups, whose 32 input channels are 2 blocks
+    var reads = PackedWeights.inputBlocks(conv(128, "conv(128, 3, padding = 1, groups = 32)"), blocked(128), 2);
+    assertEquals(2, reads.blocks());
+    assertArrayEquals(new int[] {0, 2, 4, 6}, reads.first());
+    assertTrue(reads.restricted(blocked(128)));
+  }
+
+  @Test
+  void groupsStraddlingWeightGroupsReadTheUnionMovedBackToFit() {
+    // 4 groups of 16 -> 24: output channels 0-31 are groups 0-1 (inputs 0-31, blocks 0-1), 32-63
+    // groups 1-2 (blocks 1-2), 64-95 groups 2-3 (blocks 2-3)
+    var reads = PackedWeights.inputBlocks(conv(64, "conv(96, 3, padding = 1, groups = 4)"), blocked(64), 2);
+    assertEquals(2, reads.blocks());
+    assertArrayEquals(new int[] {0, 1, 2}, reads.first());
+    // 2 groups of 20 over 40 channels, one block a weight group: block 1 (outputs 16-31) needs both
+    // groups, every input block: no restriction
+    var dense = PackedWeights.inputBlocks(conv(40, "conv(40, 3, padding = 1, groups = 2)"), blocked(40), 1);
+    assertEquals(3, dense.blocks());
+    assertFalse(dense.restricted(blocked(40)));
+    assertArrayEquals(new int[] {0, 0, 0}, dense.first());
+  }
+
+  @Test
+  void depthwiseMeansGroupsEqualToBothChannelCounts() {
+    assertTrue(PackedWeights.depthwise(conv(24, "conv(24, 3, padding = 1, groups = 24)"), blocked(24)));
+    assertFalse(PackedWeights.depthwise(conv(24, "conv(48, 3, padding = 1, groups = 24)"), blocked(24)), "a channel multiplier of 2");
+    assertFalse(PackedWeights.depthwise(conv(24, "conv(24, 3, padding = 1, groups = 12)"), blocked(24)));
+    assertFalse(PackedWeights.depthwise(conv(1, "conv(1, 3, padding = 1)"), blocked(1)), "one channel is an ordinary conv");
+  }
+}
