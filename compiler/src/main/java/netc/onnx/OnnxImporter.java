@@ -65,7 +65,25 @@ public final class OnnxImporter {
 
   /** The spec for {@code model} and its weights. */
   public static Result translate(OnnxModel model) {
-    return new OnnxImporter(model).translate();
+    return new OnnxImporter(constantIdentities(model)).translate();
+  }
+
+  /**
+   * torch.onnx.export keeps one copy of equal initializers and gives the others as Identity nodes of
+   * it (SqueezeNet's zero conv biases: {@code features.3.expand1x1.bias = Identity(features.0.bias)}).
+   * Such an Identity is a constant under another name: it becomes an initializer of that name.
+   */
+  static OnnxModel constantIdentities(OnnxModel model) {
+    Map<String, OnnxTensor> initializers = new HashMap<>(model.initializers());
+    List<OnnxNode> nodes = new ArrayList<>();
+    for (OnnxNode n : model.nodes()) {
+      boolean alias = n.opType().equals("Identity") && n.domain().isEmpty() && n.inputs().size() == 1 && n.outputs().size() == 1
+          && initializers.containsKey(n.inputs().get(0)) && !n.outputs().get(0).isEmpty() && !initializers.containsKey(n.outputs().get(0));
+      if (alias) initializers.put(n.outputs().get(0), initializers.get(n.inputs().get(0)));
+      else nodes.add(n);
+    }
+    if (nodes.size() == model.nodes().size()) return model;
+    return new OnnxModel(model.path(), model.opset(), nodes, initializers, model.inputs(), model.outputs());
   }
 
   /**

@@ -357,6 +357,17 @@ class OnnxImporterTest {
         error(nodes, List.of(size)));
   }
 
+  /** torch.onnx.export writes an initializer equal to another as an Identity of it (SqueezeNet's zero biases): a constant. */
+  @Test
+  void anIdentityOfAnInitializerIsThatConstant() {
+    byte[] twoConvs = OnnxBytes.node("/c1/Conv", "Conv", List.of("x", "w", "b"), List.of("h"));
+    byte[] alias = OnnxBytes.node("Identity_17", "Identity", List.of("b"), List.of("c2.bias"));
+    byte[] second = OnnxBytes.node("/c2/Conv", "Conv", List.of("h", "w", "c2.bias"), List.of("y"));
+    OnnxImporter.Result r = translate(List.of(twoConvs, alias, second), List.of(weight("w", 2, 2, 1), OnnxBytes.floats("b", new long[] {2}, 0.5f, -1f)));
+    assertTrue(r.spec().contains("c1: conv(2, 1)") && r.spec().contains("c2: conv(2, 1)"), r.spec());
+    org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {0.5f, -1f}, r.weights().get("c2.bias").data(), r.weights().keySet().toString());
+  }
+
   @Test
   void dropoutAndIdentityAreRemovedUnlessTheMaskIsUsed() {
     List<byte[]> nodes = List.of(
