@@ -182,31 +182,88 @@ class EmbeddingTest {
     }
   }
 
-  /** A tensor normalized by the caller, fed to a model that normalizes itself, is refused rather than answered wrongly. */
+  /** A tensor normalized by the caller, fed to a model that normalizes itself, is answered with one warning naming the likely cause. */
   @Test
-  void aNormalizedTensorIsRefusedByAModelThatNormalizes() throws Exception {
-    try (CompiledModel r = CompiledModel.load(resnetJar, 1)) {
+  void aNormalizedTensorWarnsOnceInAModelThatNormalizes() throws Exception {
+    java.io.PrintStream saved = System.err;
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    try (CompiledModel r = CompiledModel.load(resnetJar, 1); CompiledModel s = CompiledModel.load(smallJar, 1)) {
       Tensor pixels = GeneratedModelTest.random(resnet, 1, 9);
       float[] normalized = pixels.data().clone();
       int plane = 64 * 64;
       double[] mean = {0.485, 0.456, 0.406}, std = {0.229, 0.224, 0.225};
       for (int i = 0; i < normalized.length; i++) normalized[i] = (float) ((normalized[i] - mean[i / plane]) / std[i / plane]);
       int first = 0;
-      while (normalized[first] >= 0 && normalized[first] <= 1) first++;
-      int at = first;
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> r.predict(normalized, 1, new float[1000]));
-      assertEquals("input value " + normalized[at] + " at [0, 0, " + at / 64 + ", " + at % 64 + "] is not a pixel in [0, 1]: the model resnet18"
-          + " normalizes its input itself (mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225]), so pass pixels scaled to [0, 1]"
-          + " (Preprocess.forModel(model)), not a normalized tensor; -Dnetc.input.pixelCheck=false lets other values through", e.getMessage());
-      assertEquals(1000, r.predict(pixels).data().length, "pixels in [0, 1] are taken");
-    }
-    try (CompiledModel s = CompiledModel.load(smallJar, 1)) {
+      while (normalized[first] >= -0.5f && normalized[first] <= 1.5f) first++;
+      System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+      assertEquals(1000, r.predict(pixels).data().length);
+      assertEquals("", err.toString(StandardCharsets.UTF_8), "pixels in [0, 1] pass without a word");
+      float[] out = new float[1000], again = new float[1000];
+      r.predict(normalized, 1, out);
+      r.predict(normalized, 1, again);
+      assertArrayEquals(out, again, "the model still answers");
       float[] any = new float[3 * 32 * 32];
       java.util.Arrays.fill(any, -3f);
-      float[] out = new float[10];
-      s.predict(any, 1, out); // a model that does not normalize takes any values
-      assertTrue(Float.isFinite(out[0]));
+      s.predict(any, 1, new float[10]); // a model that does not normalize takes any values
+      List<String> lines = err.toString(StandardCharsets.UTF_8).lines().toList();
+      assertEquals(List.of("warning: input value " + normalized[first] + " at [0, 0, " + first / 64 + ", " + first % 64 + "] is far outside [0, 1]:"
+          + " the model resnet18 normalizes its input itself (mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225]); is the input normalized"
+          + " twice? Pass pixels scaled to [0, 1] (Preprocess.forModel(model)). Said once per model; -Dnetc.input.pixelCheck=false silences it"),
+          lines, "one warning for the model, none for the other");
+    } finally {
+      System.setErr(saved);
+    }
+  }
+
+  /** NHWC images (camera libraries, TensorFlow) give what their NCHW transpose gives. */
+  @Test
+  void nhwcInputIsTheSameImages() throws Exception {
+    try (CompiledModel r = CompiledModel.load(resnetJar, 1)) {
+      Tensor x = GeneratedModelTest.random(resnet, 2, 12);
+      float[] nchw = x.data(), nhwc = new float[nchw.length];
+      for (int n = 0; n < 2; n++) {
+        for (int c = 0; c < 3; c++) {
+          for (int i = 0; i < 64 * 64; i++) nhwc[n * 3 * 4096 + i * 3 + c] = nchw[n * 3 * 4096 + c * 4096 + i];
+        }
+      }
+      float[] a = new float[2000], b = new float[2000];
+      r.predict(nchw, 2, a);
+      r.predictNhwc(nhwc, 2, b);
+      assertArrayEquals(a, b);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> r.predictNhwc(new float[5], 1, b));
+      assertEquals("input holds 5 floats, a batch of 1 NHWC images of 64x64x3 needs 12288", e.getMessage());
+    }
+  }
+
+  /** Images from a path, a stream, bytes and a decoded BufferedImage become the same tensor. */
+  @Test
+  void imagesFromAStreamOrABufferedImageAreTheFilesPixels() throws Exception {
+    Path png = Path.of("../weights/fixtures/images/rgb_wide.png").toAbsolutePath();
+    Preprocess p = new Preprocess(73, 64);
+    float[] fromFile = p.image(png);
+    try (var in = Files.newInputStream(png)) {
+      assertArrayEquals(fromFile, p.image(in, "upload.png"));
+    }
+    assertArrayEquals(fromFile, p.image(javax.imageio.ImageIO.read(png.toFile()), "frame"));
+    BadInputException e = assertThrows(BadInputException.class, () -> p.image(new java.io.ByteArrayInputStream(new byte[] {1, 2, 3}), "upload.png"));
+    assertTrue(e.getMessage().startsWith("upload.png: "), e.getMessage());
+  }
+
+  /** Closing a model loaded by path lets its classes and weights go (the shared thread pool keeps nothing of it). */
+  @Test
+  void aClosedModelIsCollected() throws Exception {
+    java.lang.ref.WeakReference<ClassLoader> loader = loadRunClose();
+    for (int i = 0; i < 50 && loader.get() != null; i++) {
+      System.gc();
+      Thread.sleep(20);
+    }
+    assertEquals(null, loader.get(), "the model's class loader is unreachable once the model is closed");
+  }
+
+  private static java.lang.ref.WeakReference<ClassLoader> loadRunClose() throws Exception {
+    try (CompiledModel m = CompiledModel.load(resnetJar, 2)) {
+      m.predict(GeneratedModelTest.random(resnet, 3, 1)); // through the pool: a batch on two threads
+      return new java.lang.ref.WeakReference<>(m.getClass().getClassLoader());
     }
   }
 

@@ -67,8 +67,8 @@ public abstract class CompiledModel implements AutoCloseable {
   }
 
   /**
-   * Set to false to let a model that normalizes its input take values outside [0, 1]: by default
-   * it refuses them, since they are almost always a tensor normalized twice (see {@link #checkPixels}).
+   * Set to false to silence the warning a model that normalizes its input gives once for values far
+   * outside [0, 1], almost always a tensor normalized twice (see {@link #checkPixels}).
    */
   public static final String PIXEL_CHECK = "netc.input.pixelCheck";
 
@@ -297,8 +297,8 @@ public abstract class CompiledModel implements AutoCloseable {
    * Runs {@code batch} images from {@code input} (NCHW) into {@code output}; allocates nothing in
    * steady state.
    *
-   * @throws IllegalArgumentException when the buffers are too small for the batch, or when the model
-   *     normalizes its input itself and a value is not a pixel in [0, 1] (see {@link #PIXEL_CHECK})
+   * @throws IllegalArgumentException when the buffers are too small for the batch (a model that
+   *     normalizes its input warns once when given values far outside [0, 1]: see {@link #PIXEL_CHECK})
    * @throws IllegalStateException when the model was closed
    */
   public final void predict(float[] input, int batch, float[] output) {
@@ -309,7 +309,7 @@ public abstract class CompiledModel implements AutoCloseable {
       throw new IllegalArgumentException("buffers too small for a batch of " + batch + ": input holds " + input.length + " floats (needs "
           + (long) batch * per + "), output " + output.length + " (needs " + (long) batch * outputSize + ")");
     }
-    if (pixelInputs) checkPixels(input, batch * per);
+    if (pixelInputs && !warnedPixels.get()) checkPixels(input, batch * per);
     Workspace[] spaces = takeWorkspace();
     if (spaces == null) spaces = new Workspace[pool.threads() * BUNCH];
     try {
@@ -335,26 +335,72 @@ public abstract class CompiledModel implements AutoCloseable {
   /**
    * A model whose spec normalizes its input ({@code input(..., mean, std)}) computes
    * {@code (x - mean) / std} itself and expects pixels in [0, 1]. A tensor that was already
-   * normalized (what torchvision's transforms and most ONNX pipelines produce) has values well
-   * outside that range, and would give a confident wrong answer; so it is refused, naming the first
-   * such value. The scan reads the input once (about 0.1% of a resnet18 forward pass).
+   * normalized (what torchvision's transforms and most ONNX pipelines produce, about -2 to 2.6) gives
+   * a confident wrong answer; so the first value far outside [0, 1] is reported once per model, with
+   * the likely cause, on standard error. The scan reads the input once (about 0.1% of a resnet18
+   * forward pass) and stops once the model has warned.
    */
   private void checkPixels(float[] input, int n) {
     for (int i = 0; i < n; i++) {
       float v = input[i];
-      if (!(v >= -PIXEL_SLACK && v <= 1 + PIXEL_SLACK)) {
+      if (!(v >= -PIXEL_SLACK && v <= 1 + PIXEL_SLACK) && !warnedPixels.getAndSet(true)) {
         int per = inputShape[1] * inputShape[2], c = i / per % inputShape[0], image = i / (per * inputShape[0]);
         int y = i % per / inputShape[2], x = i % inputShape[2];
-        throw new IllegalArgumentException("input value " + v + " at [" + image + ", " + c + ", " + y + ", " + x + "] is not a pixel in [0, 1]: "
-            + "the model " + info.name() + " normalizes its input itself (mean " + info.preprocess().mean() + ", std " + info.preprocess().std()
-            + "), so pass pixels scaled to [0, 1] (Preprocess.forModel(model)), not a normalized tensor; -D" + PIXEL_CHECK
-            + "=false lets other values through");
+        System.err.println(pixelWarning(v, image, c, y, x));
+        return;
       }
     }
   }
 
-  /** Rounding slack around [0, 1]: resampled pixels land exactly in it, but a caller's own scaling may not. */
-  private static final float PIXEL_SLACK = 1e-3f;
+  /** The one-line warning of {@link #checkPixels}. */
+  final String pixelWarning(float v, int image, int c, int y, int x) {
+    return "warning: input value " + v + " at [" + image + ", " + c + ", " + y + ", " + x + "] is far outside [0, 1]: the model "
+        + info.name() + " normalizes its input itself (mean " + info.preprocess().mean() + ", std " + info.preprocess().std()
+        + "); is the input normalized twice? Pass pixels scaled to [0, 1] (Preprocess.forModel(model)). Said once per model; -D"
+        + PIXEL_CHECK + "=false silences it";
+  }
+
+  /** Whether {@link #checkPixels} has warned: once per model. */
+  private final java.util.concurrent.atomic.AtomicBoolean warnedPixels = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * How far outside [0, 1] a value may be before it counts as "far": pixels resampled or scaled by a
+   * caller land within rounding of [0, 1]; a normalized tensor reaches -2 and 2.6.
+   */
+  private static final float PIXEL_SLACK = 0.5f;
+
+  /**
+   * {@link #predict(float[], int, float[])} of images laid out NHWC ([N, H, W, C], what camera
+   * libraries and TensorFlow hand over): transposed into a buffer the model keeps for the next call,
+   * so a steady stream of calls allocates nothing.
+   */
+  public final void predictNhwc(float[] input, int batch, float[] output) {
+    int c = inputShape[0], h = inputShape[1], w = inputShape[2], per = c * h * w;
+    if (batch < 1) throw new IllegalArgumentException("batch: must be at least 1, got " + batch);
+    if (input.length < (long) batch * per) {
+      throw new IllegalArgumentException("input holds " + input.length + " floats, a batch of " + batch + " NHWC images of " + h + "x" + w
+          + "x" + c + " needs " + (long) batch * per);
+    }
+    float[] nchw = nhwcBuffer.getAndSet(null);
+    if (nchw == null || nchw.length < batch * per) nchw = new float[batch * per];
+    try {
+      for (int n = 0; n < batch; n++) {
+        int base = n * per;
+        for (int y = 0; y < h; y++) {
+          for (int x = 0; x < w; x++) {
+            int from = base + (y * w + x) * c;
+            for (int ch = 0; ch < c; ch++) nchw[base + (ch * h + y) * w + x] = input[from + ch];
+          }
+        }
+      }
+      predict(nchw, batch, output);
+    } finally {
+      nhwcBuffer.compareAndSet(null, nchw);
+    }
+  }
+
+  /** The NHWC transpose's buffer, kept between calls (one; a concurrent call makes its own). */
+  private final java.util.concurrent.atomic.AtomicReference<float[]> nhwcBuffer = new java.util.concurrent.atomic.AtomicReference<>();
 
   /**
    * Images a thread runs together, layer by layer from {@link #bunchedFrom()}: each needs its own

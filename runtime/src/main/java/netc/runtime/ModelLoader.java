@@ -76,7 +76,7 @@ final class ModelLoader {
           + "): remove one, or compile one of them under another name (netc compile --name)");
     }
     Properties p = new Properties();
-    try (InputStream in = found.get(0).openStream()) {
+    try (InputStream in = open(found.get(0))) {
       p.load(new InputStreamReader(in, StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new BadInputException("cannot read " + found.get(0) + ": " + e.getMessage(), e);
@@ -113,6 +113,17 @@ final class ModelLoader {
       closeQuietly(loader);
       throw e;
     }
+  }
+
+  /**
+   * Opens a resource without the JDK's cache of open jar files: through the cache, a jar replaced at
+   * the same path would answer with the old file's properties, and a jar whose load failed would
+   * stay open (locked, on Windows) until the JVM ends.
+   */
+  private static InputStream open(URL u) throws IOException {
+    java.net.URLConnection c = u.openConnection();
+    c.setUseCaches(false);
+    return c.getInputStream();
   }
 
   private static void checkThreads(int threads) {
@@ -164,7 +175,7 @@ final class ModelLoader {
     Map<String, List<URL>> out = new LinkedHashMap<>();
     for (URL u : resources(loader, MARKER)) {
       String names;
-      try (InputStream in = u.openStream()) {
+      try (InputStream in = open(u)) {
         names = new String(in.readNBytes(MAX_MARKER_BYTES), StandardCharsets.UTF_8);
       } catch (IOException e) {
         throw new BadInputException("cannot read " + u + ": " + e.getMessage(), e);

@@ -82,6 +82,41 @@ public final class Preprocess {
   }
 
   /**
+   * {@link #image(Path)} of an encoded image read from a stream (an upload, a resource), read to its
+   * end; at most {@link #MAX_STREAM_BYTES} bytes are taken, more is refused rather than buffered.
+   */
+  public float[] image(java.io.InputStream encoded, String name) {
+    byte[] bytes;
+    try {
+      bytes = encoded.readNBytes(MAX_STREAM_BYTES + 1);
+    } catch (IOException e) {
+      throw new BadInputException(name + ": cannot read (" + e.getMessage() + ")", e);
+    }
+    if (bytes.length > MAX_STREAM_BYTES) throw new BadInputException(name + ": more than " + MAX_STREAM_BYTES + " bytes: not read as an image");
+    return image(bytes, name);
+  }
+
+  /**
+   * The largest encoded image read from a stream: far above any PNG or JPEG within the pixel
+   * limits that compress at all, and small enough to buffer.
+   */
+  public static final int MAX_STREAM_BYTES = 256 << 20;
+
+  /**
+   * An image already decoded (a camera frame grabbed as a BufferedImage, an AWT or Swing picture):
+   * converted to RGB as a decoded file is (alpha dropped, gray replicated, palettes looked up),
+   * then resized and cropped.
+   */
+  public float[] image(BufferedImage image, String name) {
+    if (image.getWidth() > ImageLimits.limit(ImageLimits.MAX_SIDE_PROPERTY, ImageLimits.DEFAULT_MAX_SIDE)
+        || image.getHeight() > ImageLimits.limit(ImageLimits.MAX_SIDE_PROPERTY, ImageLimits.DEFAULT_MAX_SIDE)
+        || (long) image.getWidth() * image.getHeight() > ImageLimits.limit(ImageLimits.MAX_PIXELS_PROPERTY, ImageLimits.DEFAULT_MAX_PIXELS)) {
+      throw new BadInputException(name + ": image of " + image.getWidth() + "x" + image.getHeight() + " is beyond the image limits");
+    }
+    return tensor(toRgb(image.getRaster(), image.getColorModel(), name), name);
+  }
+
+  /**
    * A raw camera frame, converted from YUV (BT.601, limited range) to RGB first. The size the
    * format and {@code width x height} imply is checked against the limits and against the file's
    * size before anything is read, so a device or a huge sparse file is refused without reading it.

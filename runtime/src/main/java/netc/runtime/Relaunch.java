@@ -20,8 +20,16 @@ final class Relaunch {
   /** Set to false to run in this JVM without the Vector API (the scalar kernels, with a warning). */
   static final String PROPERTY = "netc.relaunch";
 
-  /** Set in the restarted JVM's environment, so that it never restarts again. */
-  static final String GUARD = "NETC_RELAUNCHED";
+  /**
+   * JVM options that a second JVM must not repeat: a debugger's or JMX's port (the first JVM holds it)
+   * and a flight recording's file (the first JVM would overwrite the second's). With one of them the
+   * jar runs in place, on the scalar kernels, and says how to get the vector ones.
+   */
+  static final java.util.List<String> NOT_TWICE = java.util.List.of("-agentlib:jdwp", "-Xrunjdwp", "-Dcom.sun.management.jmxremote",
+      "-XX:StartFlightRecording", "-XX:+FlightRecorder");
+
+  /** Environment variables the JVM reads options from: already in the input arguments passed on, so not given twice. */
+  static final java.util.List<String> OPTION_VARIABLES = java.util.List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS");
 
   static final String MODULE = "jdk.incubator.vector";
 
@@ -35,15 +43,22 @@ final class Relaunch {
     List<String> command = command(main, args);
     if (command == null) return;
     ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
-    pb.environment().put(GUARD, "1");
+    OPTION_VARIABLES.forEach(pb.environment()::remove);
     Process child;
     try {
       child = pb.start();
     } catch (IOException | UnsupportedOperationException e) {
       return; // run here, on the scalar kernels; Kernels says so once
     }
-    Thread reaper = new Thread(child::destroy);
-    Runtime.getRuntime().addShutdownHook(reaper); // Ctrl-C on this JVM stops the child too
+    Thread reaper = new Thread(() -> { // Ctrl-C on this JVM stops the child too, and waits for it a moment
+      child.destroy();
+      try {
+        child.waitFor(2, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException ignored) {
+        // shutting down anyway
+      }
+    });
+    Runtime.getRuntime().addShutdownHook(reaper);
     int status;
     try {
       status = child.waitFor();
@@ -51,14 +66,18 @@ final class Relaunch {
       child.destroy();
       status = 130;
     }
-    Runtime.getRuntime().removeShutdownHook(reaper);
+    try {
+      Runtime.getRuntime().removeShutdownHook(reaper);
+    } catch (IllegalStateException shuttingDown) {
+      // the hook runs anyway; the child has ended
+    }
     System.exit(status);
   }
 
   /** The command that reruns {@code main} with the module, or null when this JVM should just go on. */
   static List<String> command(Class<?> main, String[] args) {
     if (ModuleLayer.boot().findModule(MODULE).isPresent()) return null;
-    if ("false".equals(System.getProperty(PROPERTY)) || System.getenv(GUARD) != null) return null;
+    if ("false".equals(System.getProperty(PROPERTY))) return null; // asked not to, or the restarted JVM itself
     if (!systemHasVector()) return null; // a runtime image without the module: nothing to add
     Path launcher = Path.of(System.getProperty("java.home"), "bin", File.separatorChar == '\\' ? "java.exe" : "java");
     String classPath = System.getProperty("java.class.path", "");
@@ -69,9 +88,13 @@ final class Relaunch {
     } catch (LinkageError e) {
       return null; // no java.management in this runtime: the options could not be passed on
     }
+    for (String option : jvmOptions) {
+      for (String prefix : NOT_TWICE) if (option.startsWith(prefix)) return null;
+    }
     List<String> out = new ArrayList<>();
     out.add(launcher.toString());
     out.addAll(jvmOptions);
+    out.add("-D" + PROPERTY + "=false"); // the restarted JVM never restarts again
     out.add("--add-modules");
     out.add(MODULE);
     out.add("-cp");

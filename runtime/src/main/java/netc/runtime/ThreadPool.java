@@ -62,7 +62,16 @@ public final class ThreadPool {
     return busy.tryLock();
   }
 
-  void release() {
+  /**
+   * Gives the pool back, forgetting the call's model and buffers: the pool outlives every model (it
+   * is shared by size), and must not keep a closed one, its class loader and the caller's arrays alive.
+   */
+  synchronized void release() {
+    model = null;
+    stepSpace = null;
+    spaces = null;
+    in = null;
+    out = null;
     busy.unlock();
   }
 
@@ -71,13 +80,23 @@ public final class ThreadPool {
     this.threads = threads;
     this.ranges = new AtomicLongArray(threads);
     this.workers = new Thread[threads - 1];
-    for (int t = 1; t < threads; t++) {
-      int id = t;
-      Thread w = new Thread(() -> work(id), "netc-worker-" + t);
+    for (int t = 1; t < threads; t++) workers[t - 1] = startWorker(t);
+  }
+
+  /**
+   * A worker that holds on to nothing of its creator: the first model of a size creates the pool from
+   * its constructor, so a thread made there would inherit that model's class loader (as its context
+   * loader, and in its inherited access-control context) and keep it loaded for the JVM's life.
+   */
+  @SuppressWarnings("removal") // AccessController: the only way to keep the caller's frames out of a thread on Java 17
+  private Thread startWorker(int id) {
+    return java.security.AccessController.doPrivileged((java.security.PrivilegedAction<Thread>) () -> {
+      Thread w = new Thread(() -> work(id), "netc-worker-" + id);
       w.setDaemon(true);
-      workers[t - 1] = w;
+      w.setContextClassLoader(ThreadPool.class.getClassLoader());
       w.start();
-    }
+      return w;
+    });
   }
 
   public int threads() {
