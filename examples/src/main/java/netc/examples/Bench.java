@@ -15,10 +15,8 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Random;
-import netc.ast.SpecLoader;
 import netc.codegen.ModelCompiler;
 import netc.ir.Graph;
-import netc.ir.GraphBuilder;
 import netc.ir.ParamSource;
 import netc.passes.PassContext;
 import netc.passes.PassManager;
@@ -44,7 +42,7 @@ import org.apache.commons.cli.Options;
 public final class Bench {
   private Bench() {}
 
-  static final String USAGE = "netc bench SPEC [--weights W.safetensors] [--onnx M.onnx] [--batch B] [--threads T] [--runs N] "
+  static final String USAGE = "netc bench SPEC|MODEL.onnx [--weights W.safetensors] [--onnx M.onnx] [--batch B] [--threads T] [--runs N] "
       + "[--warmup N] [--warmup-seconds S] [--sustained K] [-D name=value]...";
 
   public static void main(String[] args) {
@@ -79,16 +77,21 @@ public final class Bench {
     String spec = cl.getArgList().get(0);
     if (batch < 1 || threads < 1 || runs < 1) throw new Cli.UsageException("--batch, --threads and --runs must be positive");
 
-    Graph graph = GraphBuilder.build(SpecLoader.load(Path.of(spec)), defines);
+    // a spec, or an ONNX model imported in memory with its own weights (bench M.onnx --onnx M.onnx)
+    netc.onnx.ModelSource source = netc.onnx.ModelSource.load(spec, defines, java.util.List.of());
+    Graph graph = source.graph();
     ParamSource params;
     if (weights != null) {
       params = WeightBinding.bind(graph, Path.of(weights));
+    } else if (source.weights() != null) {
+      params = WeightBinding.bind(graph, source.weights());
     } else {
       System.out.println("note: no --weights; synthetic weights (seed 0)");
       params = SyntheticWeights.source(graph, 0);
     }
     Path dir = Files.createTempDirectory("netc-bench");
-    ModelCompiler.compileTo(PassManager.run(graph, PassContext.defaults()), params, spec, weights == null, dir, s -> {});
+    ModelCompiler.compileTo(PassManager.run(graph, PassContext.defaults()), params, spec, weights == null && source.weights() == null, dir,
+        s -> {});
     long t0 = System.nanoTime();
     CompiledModel netc = CompiledModel.load(new URLClassLoader(new URL[] {dir.toUri().toURL()}, Bench.class.getClassLoader()), threads);
     double netcLoad = (System.nanoTime() - t0) / 1e6;
