@@ -142,6 +142,7 @@ final class ModelLoader {
   /** Runs the generated constructor, which reads the weights; its failures keep their cause. */
   private static CompiledModel instantiate(ClassLoader loader, String name, Properties p, int threads) {
     String className = p.getProperty("class");
+    if (className == null) throw new BadInputException("the compiled model " + name + " is damaged: its model.properties names no class");
     try {
       Class<?> c = Class.forName(className, true, loader);
       if (!CompiledModel.class.isAssignableFrom(c)) throw new BadInputException(className + " is not a compiled netc model");
@@ -149,6 +150,11 @@ final class ModelLoader {
     } catch (InvocationTargetException e) {
       Throwable cause = e.getCause();
       if (cause instanceof OutOfMemoryError oom) throw outOfMemory(name, p, oom);
+      if (cause instanceof BadInputException b) throw b;
+      if (cause instanceof NumberFormatException || cause instanceof NullPointerException) {
+        throw new BadInputException("the compiled model " + name + " is damaged: its model.properties lacks a value or has a malformed one ("
+            + cause.getMessage() + ")", cause);
+      }
       if (cause instanceof RuntimeException r) throw r;
       if (cause instanceof Error err) throw err;
       throw new IllegalStateException("cannot load the compiled model " + name + ": " + cause, cause);

@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Export a full-size torchvision classifier as ONNX, with an input batch and torch's logits for it.
+
+For checking `netc compile MODEL.onnx` against torch on whole models (the committed fixtures in
+fixtures/onnx/ are width-reduced). Runs with Debian's python3-torch, python3-torchvision and
+python3-onnx; nothing else. Seeded: random weights (torchvision's initialization) and non-trivial
+batch-norm statistics, as a trained model has; opset 13, dynamic batch, as the issue's targets say.
+
+  /usr/bin/python3 weights/export_onnx_classifier.py mobilenet_v2 build/onnx
+    -> build/onnx/mobilenet_v2.onnx, mobilenet_v2_input.npy [2, 3, 224, 224], mobilenet_v2_logits.npy [2, 1000]
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+import torchvision
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("arch", help="a torchvision.models constructor: resnet50, resnext50_32x4d, wide_resnet50_2, vgg11_bn, "
+                                "mobilenet_v2, squeezenet1_1, densenet121, ...")
+    p.add_argument("out", help="the folder to write to")
+    p.add_argument("--size", type=int, default=224)
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args()
+    torch.manual_seed(a.seed)
+    model = getattr(torchvision.models, a.arch)(num_classes=1000).eval()
+    g = torch.Generator().manual_seed(a.seed + 1)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
+            m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+            m.weight.data.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+            m.bias.data.copy_(torch.randn(m.num_features, generator=g) * 0.1)
+    x = torch.rand(2, 3, a.size, a.size, generator=g)
+    with torch.no_grad():
+        y = model(x)
+    os.makedirs(a.out, exist_ok=True)
+    base = os.path.join(a.out, a.arch)
+    torch.onnx.export(model, x[:1], base + ".onnx", opset_version=13, input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    np.save(base + "_input.npy", x.numpy())
+    np.save(base + "_logits.npy", y.numpy())
+    print(f"wrote {base}.onnx, {base}_input.npy {tuple(x.shape)}, {base}_logits.npy {tuple(y.shape)}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except OSError as e:
+        sys.exit(f"export_onnx_classifier.py: {e}")
