@@ -267,6 +267,20 @@ class EmbeddingTest {
     }
   }
 
+  /** A model whose properties were damaged is refused by name, not with a bare parse exception. */
+  @Test
+  void damagedPropertiesNameTheModel() throws Exception {
+    Path classes = Files.createDirectories(dir.resolve("damaged"));
+    ModelCompiler.compileTo(PassManager.run(small, PassContext.defaults()), smallWeights, "smallnet.net", null, true, classes, s -> {});
+    Path props = classes.resolve("netc/models/smallnet/model.properties");
+    Files.writeString(props, Files.readString(props).replaceAll("(?m)^arena\\.floats=.*$", "arena.floats=lots"));
+    try (URLClassLoader damaged = new URLClassLoader(new URL[] {classes.toUri().toURL()}, getClass().getClassLoader())) {
+      BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(damaged, 1));
+      assertEquals("the compiled model smallnet is damaged: its model.properties lacks a value or has a malformed one (For input string: \"lots\")",
+          e.getMessage());
+    }
+  }
+
   /** Too little heap for the weights: an OutOfMemoryError that says how much they need, not "bad input". */
   @Test
   void tooLittleHeapSaysHowMuchTheWeightsNeed() throws Exception {
