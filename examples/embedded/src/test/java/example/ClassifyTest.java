@@ -112,6 +112,17 @@ class ClassifyTest {
     }
   }
 
+  /** A JPEG (lossy: its 8x8 digit is near, not equal, to the row) gets the row's answer too. */
+  @Test
+  void aJpegOfTheDigitGetsTheAnswerOfItsRow(@TempDir Path dir) throws Exception {
+    Path jpeg = dir.resolve("seven.jpg");
+    assertTrue(javax.imageio.ImageIO.write(javax.imageio.ImageIO.read(IMAGES.resolve("seven.png").toFile()), "jpeg", jpeg.toFile()));
+    float[] torch = Npy.read(FIXTURES.resolve("heldout_logits.npy")).data();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    assertEquals(0, Classify.run(new String[] {jpeg.toString(), "1"}, new PrintStream(bytes, true, StandardCharsets.UTF_8)));
+    assertTrue(bytes.toString(StandardCharsets.UTF_8).startsWith("digit 0: " + argmax(torch, 0) + " "), bytes.toString(StandardCharsets.UTF_8));
+  }
+
   @Test
   void aBlankOrNonImageFileIsNamed(@TempDir Path dir) throws Exception {
     Path blank = dir.resolve("blank.png");
