@@ -7,12 +7,14 @@ import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
 import netc.runtime.ModelInfo;
 import netc.runtime.Prediction;
+import netc.runtime.Preprocess;
 import netc.runtime.Tensor;
 import netc.runtime.io.Npy;
 
 /**
  * Classifies handwritten digits with the model "digits" that netc-maven-plugin compiled into this
- * project: {@code Classify DIGITS.npy [K]} prints the top K (default 3) classes of each 8x8 digit.
+ * project: {@code Classify DIGITS.npy|DIGIT.png [K]} prints the top K (default 3) classes of each
+ * 8x8 digit of an .npy file, or of one digit in a PNG or JPEG image.
  */
 public final class Classify {
   /** The model's name: the spec's file name, src/main/netc/digits.net. */
@@ -20,6 +22,15 @@ public final class Classify {
 
   /** The digits are 8x8 (sklearn's); the model was trained on them upscaled x4 by nearest neighbour, to 32x32. */
   static final int DIGIT_SIDE = 8, UPSCALE = 4;
+
+  /**
+   * The least ink contrast (max - min of the 8x8 digit, on a [0, 1] scale) an image must have: one of
+   * sklearn's 17 gray levels. Below it the image is blank and stretching it would classify noise.
+   */
+  static final float MIN_CONTRAST = 1f / 16;
+
+  /** A border brighter than this (on [0, 1]) is paper: the ink is dark and is inverted to sklearn's bright ink. */
+  static final float PAPER = 0.5f;
 
   /** Classes printed per digit when K is not given. */
   static final int DEFAULT_K = 3;
@@ -38,7 +49,8 @@ public final class Classify {
   /** Prints the top k of every digit in the file; 2 on a usage error. */
   static int run(String[] args, PrintStream out) {
     if (args.length < 1 || args.length > 2) {
-      System.err.println("usage: Classify DIGITS.npy [K]   (DIGITS.npy: [N, 1, 8, 8] floats, ink in [0, 1])");
+      System.err.println("usage: Classify DIGITS.npy|DIGIT.png [K]   (DIGITS.npy: [N, 1, 8, 8] floats, ink in [0, 1];"
+          + " DIGIT.png or .jpg: one digit, either ink colour)");
       return 2;
     }
     int k = DEFAULT_K;
@@ -60,17 +72,91 @@ public final class Classify {
     return 0;
   }
 
-  /** The model's logits [N, 10] for the digits of an .npy file, loaded from this program's own class path. */
+  /** The model's logits [N, 10] for the digits of an .npy file or an image, loaded from this program's own class path. */
   static Tensor logits(Path digits) {
-    Tensor x = Npy.read(digits);
-    int[] s = x.shape();
-    if (s.length != 4 || s[1] != 1 || s[2] != DIGIT_SIDE || s[3] != DIGIT_SIDE) {
-      throw new BadInputException(digits + ": shape " + java.util.Arrays.toString(s) + ", expected [N, 1, 8, 8]");
-    }
+    Tensor x = digits.getFileName().toString().endsWith(".npy") ? npyDigits(digits) : imageDigit(digits);
     try (CompiledModel model = CompiledModel.load(Classify.class.getClassLoader(), MODEL, 1)) {
       ModelInfo info = model.info(); // what the model takes, without reading its spec: [1, 32, 32]
       if (info.inputShape().get(1) != DIGIT_SIDE * UPSCALE) throw new IllegalStateException("model " + MODEL + " takes " + info);
       return model.predict(upscale(x, UPSCALE));
+    }
+  }
+
+  /** The [N, 1, 8, 8] digits of an .npy file, refused by name when of another shape. */
+  static Tensor npyDigits(Path file) {
+    Tensor x = Npy.read(file);
+    int[] s = x.shape();
+    if (s.length != 4 || s[1] != 1 || s[2] != DIGIT_SIDE || s[3] != DIGIT_SIDE) {
+      throw new BadInputException(file + ": shape " + java.util.Arrays.toString(s) + ", expected [N, 1, 8, 8]");
+    }
+    return x;
+  }
+
+  /**
+   * One digit [1, 1, 8, 8] from a PNG or JPEG, made like sklearn's: gray, ink bright on dark (an
+   * image on light paper is inverted), averaged over 8x8 areas (sklearn counted the ink of 4x4
+   * blocks of a 32x32 bitmap), then stretched so the faintest cell is 0 and the inkiest 1.
+   */
+  static Tensor imageDigit(Path file) {
+    Preprocess.Rgb rgb = Preprocess.decode(file); // checks the format, damage and size before decoding
+    boolean paper = borderMean(rgb) > PAPER;
+    float[] cells = areaAverage(rgb, paper);
+    float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
+    for (float v : cells) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    if (max - min < MIN_CONTRAST) throw new BadInputException(file + ": no digit (the image is blank at 8x8)");
+    for (int i = 0; i < cells.length; i++) cells[i] = (cells[i] - min) / (max - min);
+    return new Tensor(new int[] {1, 1, DIGIT_SIDE, DIGIT_SIDE}, cells);
+  }
+
+  /** Luma of pixel i in [0, 1] (ITU-R BT.601, as Pillow's convert("L")). */
+  private static float gray(byte[] rgb, int i) {
+    return (0.299f * (rgb[3 * i] & 0xff) + 0.587f * (rgb[3 * i + 1] & 0xff) + 0.114f * (rgb[3 * i + 2] & 0xff)) / 255f;
+  }
+
+  /** The mean gray of the outermost pixels: the paper's, for a digit drawn in the middle. */
+  private static float borderMean(Preprocess.Rgb rgb) {
+    int w = rgb.width(), h = rgb.height();
+    double sum = 0;
+    long n = 0;
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        if (y != 0 && y != h - 1 && x != 0 && x != w - 1) continue;
+        sum += gray(rgb.pixels(), y * w + x);
+        n++;
+      }
+    }
+    return (float) (sum / n);
+  }
+
+  /** The mean ink of each of 8x8 equal areas of the image; a pixel across an area's edge counts by the part inside. */
+  private static float[] areaAverage(Preprocess.Rgb rgb, boolean invert) {
+    int w = rgb.width(), h = rgb.height();
+    double[] sums = new double[DIGIT_SIDE * DIGIT_SIDE];
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        float g = gray(rgb.pixels(), y * w + x), ink = invert ? 1 - g : g;
+        addPixel(sums, ink, x, w, y, h);
+      }
+    }
+    float[] out = new float[sums.length];
+    double area = (double) w * h / (DIGIT_SIDE * DIGIT_SIDE); // pixels per cell
+    for (int i = 0; i < out.length; i++) out[i] = (float) (sums[i] / area);
+    return out;
+  }
+
+  /** Adds pixel (x, y) to the cells it overlaps, each by the overlapping area (in pixels). */
+  private static void addPixel(double[] sums, float ink, int x, int w, int y, int h) {
+    double x0 = (double) x * DIGIT_SIDE / w, x1 = (double) (x + 1) * DIGIT_SIDE / w;
+    double y0 = (double) y * DIGIT_SIDE / h, y1 = (double) (y + 1) * DIGIT_SIDE / h;
+    for (int cy = (int) y0; cy < DIGIT_SIDE && cy < y1; cy++) {
+      double fy = (Math.min(y1, cy + 1) - Math.max(y0, cy)) * h / DIGIT_SIDE;
+      for (int cx = (int) x0; cx < DIGIT_SIDE && cx < x1; cx++) {
+        double fx = (Math.min(x1, cx + 1) - Math.max(x0, cx)) * w / DIGIT_SIDE;
+        sums[cy * DIGIT_SIDE + cx] += ink * fx * fy;
+      }
     }
   }
 

@@ -76,6 +76,65 @@ class ClassifyTest {
     return java.nio.file.Files.readAllLines(spec).stream().filter(l -> !l.strip().startsWith("//")).toList();
   }
 
+  /** The committed images (images/make_images.py): held-out rows drawn as a user would scan them. */
+  static final Path IMAGES = Path.of("images");
+
+  /**
+   * An image's 8x8 digit against the .npy row it was drawn from: within 1/255. The PNG holds 8-bit
+   * gray, so each of sklearn's levels k/16 was rounded to the nearest 1/255 (at most 1/510 off); the
+   * rows have cells of 0 and 1, so stretching changes nothing; a wrong cell, a missed inversion or a
+   * misplaced area is off by a gray level (1/16) or more.
+   */
+  static final double IMAGE_TOLERANCE = 1.0 / 255;
+
+  @Test
+  void anImageIsTheDigitOfItsNpyRowWhateverItsInkColourAndSize() {
+    Tensor digits = Npy.read(FIXTURES.resolve("heldout_images.npy"));
+    // seven.png: row 0, dark ink on white, 32x32 gray; three.png: row 2, white ink on black, 24x24 RGB
+    for (var image : List.of(java.util.Map.entry("seven.png", 0), java.util.Map.entry("three.png", 2))) {
+      float[] got = Classify.imageDigit(IMAGES.resolve(image.getKey())).data();
+      int row = image.getValue(), cells = 64;
+      for (int i = 0; i < cells; i++) {
+        assertEquals(digits.data()[row * cells + i], got[i], IMAGE_TOLERANCE, image.getKey() + " cell " + i);
+      }
+    }
+  }
+
+  @Test
+  void classifyGivesAnImageTheAnswerOfItsNpyRow() {
+    float[] torch = Npy.read(FIXTURES.resolve("heldout_logits.npy")).data();
+    for (var image : List.of(java.util.Map.entry("seven.png", 0), java.util.Map.entry("three.png", 2))) {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      int status = Classify.run(new String[] {IMAGES.resolve(image.getKey()).toString(), "1"}, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+      assertEquals(0, status);
+      String line = bytes.toString(StandardCharsets.UTF_8).strip();
+      assertTrue(line.startsWith("digit 0: " + argmax(torch, image.getValue() * 10) + " "), image.getKey() + ": " + line);
+    }
+  }
+
+  /** A JPEG (lossy: its 8x8 digit is near, not equal, to the row) gets the row's answer too. */
+  @Test
+  void aJpegOfTheDigitGetsTheAnswerOfItsRow(@TempDir Path dir) throws Exception {
+    Path jpeg = dir.resolve("seven.jpg");
+    assertTrue(javax.imageio.ImageIO.write(javax.imageio.ImageIO.read(IMAGES.resolve("seven.png").toFile()), "jpeg", jpeg.toFile()));
+    float[] torch = Npy.read(FIXTURES.resolve("heldout_logits.npy")).data();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    assertEquals(0, Classify.run(new String[] {jpeg.toString(), "1"}, new PrintStream(bytes, true, StandardCharsets.UTF_8)));
+    assertTrue(bytes.toString(StandardCharsets.UTF_8).startsWith("digit 0: " + argmax(torch, 0) + " "), bytes.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aBlankOrNonImageFileIsNamed(@TempDir Path dir) throws Exception {
+    Path blank = dir.resolve("blank.png");
+    javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(16, 16, java.awt.image.BufferedImage.TYPE_BYTE_GRAY), "png", blank.toFile());
+    BadInputException e = assertThrows(BadInputException.class, () -> Classify.logits(blank));
+    assertEquals(blank + ": no digit (the image is blank at 8x8)", e.getMessage());
+    Path text = dir.resolve("digit.png");
+    java.nio.file.Files.writeString(text, "not an image at all");
+    e = assertThrows(BadInputException.class, () -> Classify.logits(text));
+    assertTrue(e.getMessage().startsWith(text + ": "), e.getMessage());
+  }
+
   @Test
   void aFileOfTheWrongShapeIsNamed(@TempDir Path dir) throws Exception {
     Path bad = dir.resolve("bad.npy");

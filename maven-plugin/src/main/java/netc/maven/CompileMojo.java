@@ -67,6 +67,10 @@ public final class CompileMojo extends AbstractMojo {
   @Parameter(defaultValue = "${project.build.directory}/netc-maven-plugin", required = true)
   File stateDirectory;
 
+  /** This execution's id: each execution keeps its own stamps, so one never removes another's models. */
+  @Parameter(defaultValue = "${mojoExecution.executionId}", readonly = true)
+  String executionId;
+
   /** Skips the goal. */
   @Parameter(property = "netc.skip", defaultValue = "false")
   boolean skip;
@@ -78,21 +82,24 @@ public final class CompileMojo extends AbstractMojo {
       return;
     }
     Path source = sourceDirectory.toPath();
-    if (!Files.isDirectory(source)) {
-      getLog().info("netc: no spec folder " + source + ", nothing to compile");
-      return;
-    }
     try {
       if (weightsDirectory != null && !weightsDirectory.isDirectory()) {
         // a mistyped folder would otherwise give every model synthetic weights, with only warnings to say so
         throw new BadInputException("<weightsDirectory>" + weightsDirectory + ": no such directory");
       }
-      List<SpecFiles.Spec> specs = SpecFiles.find(source, includes, names == null ? Map.of() : names, importPathList());
-      if (specs.isEmpty()) getLog().warn("netc: no spec in " + source + " (a spec is a *.net file that declares an input)");
-      Path out = Files.createDirectories(outputDirectory.toPath()); // absent in a project without Java sources
+      List<SpecFiles.Spec> specs = List.of();
+      if (!Files.isDirectory(source)) {
+        // not an early return: the models this execution compiled before must still go
+        getLog().info("netc: no spec folder " + source + ", nothing to compile");
+      } else {
+        specs = SpecFiles.find(source, includes, names == null ? Map.of() : names, importPathList());
+        if (specs.isEmpty()) getLog().warn("netc: no spec in " + source + " (a spec is a *.net file that declares an input)");
+      }
+      Path out = outputDirectory.toPath();
+      if (!specs.isEmpty()) Files.createDirectories(out); // absent in a project without Java sources
       for (SpecFiles.Spec spec : specs) compile(spec, out);
       removeGone(out, specs.stream().map(SpecFiles.Spec::name).toList());
-      if (!specs.isEmpty()) ModelDirectory.declare(out, specs.stream().map(SpecFiles.Spec::name).toList());
+      ModelDirectory.declarePresent(out);
     } catch (NetcException e) {
       throw new MojoFailureException(oneLine(e));
     } catch (BadInputException e) {
@@ -110,7 +117,7 @@ public final class CompileMojo extends AbstractMojo {
         weights, spec.name(), PassContext.defaults());
     List<Path> inputs = new ArrayList<>(SpecFiles.netFiles(spec.file().getParent(), importPathList()));
     if (weights != null) inputs.add(weights);
-    Stamp stamp = new Stamp(stateDirectory.toPath().resolve(spec.name() + STAMP), configuration(spec, weights), inputs);
+    Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration(spec, weights), inputs);
     if (stamp.upToDate(ModelDirectory.properties(out, spec.name()))) {
       getLog().info("netc: model " + spec.name() + " is up to date");
       return;
@@ -136,9 +143,12 @@ public final class CompileMojo extends AbstractMojo {
     getLog().info("netc: model " + o.name() + " (" + o.className() + "), " + o.weightFloats() + " weight floats, into " + out);
   }
 
-  /** Removes the models this goal compiled before whose specs are gone (renamed or deleted), so the jar holds none of them. */
+  /**
+   * Removes the models this execution compiled before whose specs are gone (renamed, deleted or no longer
+   * included), so the jar holds none of them; another execution's models are its own business.
+   */
   private void removeGone(Path out, List<String> current) throws IOException {
-    Path state = stateDirectory.toPath();
+    Path state = executionState();
     if (!Files.isDirectory(state)) return;
     try (var stamps = Files.list(state)) {
       for (Path stamp : stamps.filter(f -> f.getFileName().toString().endsWith(STAMP)).toList()) {
@@ -149,6 +159,12 @@ public final class CompileMojo extends AbstractMojo {
         getLog().info("netc: removed model " + name + " from " + out + ": its spec is gone");
       }
     }
+  }
+
+  /** This execution's stamps: a folder per execution id ("default" when run outside Maven's lifecycle). */
+  private Path executionState() {
+    String id = executionId == null || executionId.isBlank() ? "default" : executionId;
+    return stateDirectory.toPath().resolve(id);
   }
 
   /** Everything besides file contents that the model depends on, in a stable order (a changed define recompiles). */

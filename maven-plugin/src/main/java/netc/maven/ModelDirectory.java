@@ -31,10 +31,28 @@ final class ModelDirectory {
     }
   }
 
-  /** Writes the marker naming every model of the project (each compile writes its own name alone). */
-  static void declare(Path out, List<String> names) throws IOException {
+  /**
+   * Rewrites the marker from the models present in {@code out} (every folder netc/models/NAME with a
+   * model.properties), whichever execution compiled them, in name order; deletes it when there is none.
+   */
+  static void declarePresent(Path out) throws IOException {
     Path marker = out.resolve(MARKER);
+    List<String> names = present(out);
+    if (names.isEmpty()) {
+      Files.deleteIfExists(marker);
+      return;
+    }
     Files.createDirectories(marker.getParent());
     Files.writeString(marker, String.join("\n", names) + "\n");
+  }
+
+  /** The names of the models in {@code out}, sorted. */
+  static List<String> present(Path out) throws IOException {
+    Path models = out.resolve("netc/models");
+    if (!Files.isDirectory(models)) return List.of();
+    try (Stream<Path> dirs = Files.list(models)) {
+      return dirs.filter(d -> Files.isRegularFile(d.resolve("model.properties")))
+          .map(d -> d.getFileName().toString()).sorted().toList();
+    }
   }
 }

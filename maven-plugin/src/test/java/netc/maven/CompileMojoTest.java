@@ -135,6 +135,59 @@ class CompileMojoTest {
     assertEquals("renamed\ntiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
   }
 
+  /** An execution with its id and includes, as a pom's {@code <execution><id>} would configure it. */
+  CompileMojo execution(String id, String... includes) {
+    CompileMojo m = mojo();
+    m.executionId = id;
+    m.includes = List.of(includes);
+    return m;
+  }
+
+  @Test
+  void twoExecutionsKeepEachOthersModelsAndTheMarkerNamesBoth() throws Exception {
+    execution("tiny-model", "tiny.net").execute();
+    execution("other-model", "other-net.net").execute();
+    execution("tiny-model", "tiny.net").execute(); // again, up to date: must not remove other_net either
+    assertTrue(Files.exists(classes.resolve("netc/models/tiny/model.properties")), "the first execution's model survives the second");
+    assertTrue(Files.exists(classes.resolve("netc/models/other_net/model.properties")), "the second's survives the first run again");
+    assertEquals("other_net\ntiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
+      assertMatchesInterpreter(loader, "tiny", src.resolve("tiny.net"), SYNTHETIC_SEED, new int[] {1, 3, 16, 16});
+      assertMatchesInterpreter(loader, "other_net", src.resolve("other-net.net"), SYNTHETIC_SEED, new int[] {1, 1, 8, 8});
+    }
+  }
+
+  @Test
+  void aSpecNoLongerIncludedIsRemovedFromItsOwnExecutionOnly() throws Exception {
+    execution("a", "tiny.net", "other-net.net").execute();
+    execution("b", "other-net.net").execute(); // b claims other_net too; a's tiny is not b's to remove
+    assertEquals("other_net\ntiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    execution("a", "other-net.net").execute(); // a's later <includes> subset drops tiny
+    assertFalse(Files.exists(classes.resolve("netc/models/tiny")), "a no longer includes tiny.net: its model goes");
+    assertEquals("other_net\n", Files.readString(classes.resolve("META-INF/netc/model")));
+  }
+
+  @Test
+  void aRemovedSpecFolderRemovesTheModelsAndTheMarker() throws Exception {
+    mojo().execute();
+    CompileMojo gone = mojo();
+    gone.sourceDirectory = project.resolve("src/main/none").toFile();
+    gone.execute();
+    assertFalse(Files.exists(classes.resolve("netc/models/tiny")), "no spec folder: the models compiled from it go");
+    assertFalse(Files.exists(classes.resolve("netc/models/other_net")));
+    assertFalse(Files.exists(classes.resolve("META-INF/netc/model")), "no model left: no marker naming removed ones");
+  }
+
+  @Test
+  void aFolderWithNoSpecLeavesNoMarkerNamingRemovedModels() throws Exception {
+    mojo().execute();
+    Files.delete(src.resolve("tiny.net"));
+    Files.delete(src.resolve("other-net.net"));
+    mojo().execute();
+    assertFalse(Files.exists(classes.resolve("META-INF/netc/model")), "zero specs: the marker goes with the models");
+    assertTrue(warnings.stream().anyMatch(w -> w.contains("no spec in")), warnings.toString());
+  }
+
   @Test
   void weightsBesideTheSpecAreTheModels() throws Exception {
     Graph g = GraphBuilder.build(SpecLoader.load(src.resolve("other-net.net")), Map.of());

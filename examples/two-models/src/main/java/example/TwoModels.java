@@ -1,0 +1,96 @@
+package example;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import netc.runtime.BadInputException;
+import netc.runtime.CompiledModel;
+import netc.runtime.ModelInfo;
+import netc.runtime.Prediction;
+import netc.runtime.Tensor;
+import netc.runtime.io.Npy;
+
+/**
+ * Runs two compiled models side by side in one JVM, each loaded from its jar's path:
+ * {@code TwoModels A.jar A.npy B.jar B.npy} prints each model's top class for every image of its input.
+ */
+public final class TwoModels {
+  /** Arguments: a model jar and its input, twice. */
+  static final int ARGS = 4;
+
+  /** Threads per model: two models share the machine. */
+  static final int THREADS = 1;
+
+  private TwoModels() {}
+
+  public static void main(String[] args) {
+    try {
+      System.exit(run(args, System.out));
+    } catch (BadInputException e) {
+      System.err.println("two-models: " + e.getMessage());
+      System.exit(1);
+    }
+  }
+
+  /** Prints both models' answers; 2 on a usage error. */
+  static int run(String[] args, PrintStream out) {
+    if (args.length != ARGS) {
+      System.err.println("usage: TwoModels A.jar A.npy B.jar B.npy   (X.npy: [N, C, H, W] floats, the input of model X)");
+      return 2;
+    }
+    List<Path> jars = List.of(Path.of(args[0]), Path.of(args[2]));
+    List<Path> inputs = List.of(Path.of(args[1]), Path.of(args[3]));
+    List<Tensor> outputs = outputs(jars, inputs, out);
+    for (int m = 0; m < outputs.size(); m++) {
+      Tensor y = outputs.get(m);
+      int n = y.shape()[0], classes = y.shape()[1];
+      for (int i = 0; i < n; i++) {
+        Prediction top = Prediction.topK(y.data(), i * classes, classes, 1, labels(classes)).get(0); // labels: the class index
+        out.println(String.format(Locale.ROOT, "%s image %d: class %s %.3f", jars.get(m).getFileName(), i, top.label(), top.probability()));
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * Loads every jar (each in its own class loader, all open at once) and runs each on its input;
+   * prints what each model is. Outputs in the order of the jars.
+   */
+  static List<Tensor> outputs(List<Path> jars, List<Path> inputs, PrintStream out) {
+    List<CompiledModel> models = new ArrayList<>();
+    try {
+      for (Path jar : jars) models.add(CompiledModel.load(jar, THREADS));
+      List<Tensor> result = new ArrayList<>();
+      for (int m = 0; m < models.size(); m++) {
+        ModelInfo info = models.get(m).info();
+        out.println(jars.get(m).getFileName() + ": model " + info.name() + ", input [N, " + join(info.inputShape()) + "]");
+        result.add(models.get(m).predict(input(inputs.get(m), info)));
+      }
+      return result;
+    } finally {
+      for (CompiledModel model : models) model.close();
+    }
+  }
+
+  /** The .npy input of a model, refused by name when its shape is not the model's [N, C, H, W]. */
+  static Tensor input(Path file, ModelInfo info) {
+    Tensor x = Npy.read(file);
+    int[] s = x.shape();
+    boolean ok = s.length == 4 && s[0] >= 1 && List.of(s[1], s[2], s[3]).equals(info.inputShape());
+    if (!ok) {
+      throw new BadInputException(file + ": shape " + java.util.Arrays.toString(s) + ", model " + info.name() + " takes [N, "
+          + join(info.inputShape()) + "]");
+    }
+    return x;
+  }
+
+  private static String join(List<Integer> shape) {
+    return String.join(", ", shape.stream().map(String::valueOf).toList());
+  }
+
+  private static List<String> labels(int classes) {
+    return java.util.stream.IntStream.range(0, classes).mapToObj(Integer::toString).toList();
+  }
+}

@@ -1,0 +1,135 @@
+package example;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import netc.ast.SpecLoader;
+import netc.codegen.ModelCompiler;
+import netc.codegen.SpecCompiler;
+import netc.interp.Interpreter;
+import netc.ir.Graph;
+import netc.ir.GraphBuilder;
+import netc.ir.ParamSource;
+import netc.passes.PassContext;
+import netc.runtime.BadInputException;
+import netc.runtime.Tensor;
+import netc.runtime.io.Npy;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * TwoModels on two thin model jars compiled here from examples/: the trained digits model and a small
+ * ResNet-18 (width 8, 64x64, synthetic weights), loaded by path in one JVM, against the reference interpreter.
+ */
+class TwoModelsTest {
+  static final Path EXAMPLES = Path.of("..");
+
+  /** The small ResNet-18: the same network as torchvision's, narrower and smaller, so it compiles in seconds. */
+  static final Map<String, String> RESNET_DEFINES = Map.of("width", "8", "size", "64");
+
+  /**
+   * Outputs against the interpreter: 1e-4 of the largest |output|. The compiled code reorders the float
+   * sums (batch norm folded, blocked layouts, FMAs), which moves outputs by rounding only; a wrong weight,
+   * or the other model's, moves them by far more.
+   */
+  static final double TOLERANCE = 1e-4;
+
+  /** Images per input: a batch, so a per-image mix-up would show. */
+  static final int BATCH = 3;
+
+  @TempDir static Path dir;
+  static Path digitsJar, resnetJar, digitsInput, resnetInput;
+
+  @BeforeAll
+  static void compileTheJars() throws Exception {
+    digitsJar = thinJar("digits.net", Map.of(), EXAMPLES.resolve("../weights/digits/digits.safetensors"), "digits.jar");
+    resnetJar = thinJar("resnet18.net", RESNET_DEFINES, null, "r18.jar");
+    digitsInput = dir.resolve("digits.npy");
+    Npy.write(digitsInput, Tensor.uniform(11, BATCH, 1, 32, 32));
+    resnetInput = dir.resolve("r18.npy");
+    Npy.write(resnetInput, Tensor.uniform(12, BATCH, 3, 64, 64));
+  }
+
+  /** netc compile SPEC -D... -o FILE --thin, in process. */
+  static Path thinJar(String spec, Map<String, String> defines, Path weights, String file) throws Exception {
+    Path classes = Files.createDirectories(dir.resolve(file + ".d"));
+    SpecCompiler.compile(new SpecCompiler.Request(EXAMPLES.resolve(spec), List.of(), defines, weights, null, PassContext.defaults()),
+        classes, new SpecCompiler.Listener() {});
+    Path jar = dir.resolve(file);
+    ModelCompiler.writeJar(classes, jar, false);
+    return jar;
+  }
+
+  /** The reference interpreter on the spec's graph, with the weights the jar was compiled with. */
+  static Tensor reference(String spec, Map<String, String> defines, Path weights, Tensor x) {
+    Graph g = GraphBuilder.build(SpecLoader.load(EXAMPLES.resolve(spec)), defines);
+    ParamSource params = SpecCompiler.params(g, weights, new SpecCompiler.Listener() {});
+    return Interpreter.run(g, params, x);
+  }
+
+  @Test
+  void bothModelsLoadedByPathComputeWhatTheInterpreterDoes() {
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    List<Tensor> got = TwoModels.outputs(List.of(digitsJar, resnetJar), List.of(digitsInput, resnetInput),
+        new PrintStream(log, true, StandardCharsets.UTF_8));
+    assertClose("digits", reference("digits.net", Map.of(), EXAMPLES.resolve("../weights/digits/digits.safetensors"), Npy.read(digitsInput)),
+        got.get(0));
+    assertClose("resnet18", reference("resnet18.net", RESNET_DEFINES, null, Npy.read(resnetInput)), got.get(1));
+    assertEquals("digits.jar: model digits, input [N, 1, 32, 32]\nr18.jar: model resnet18, input [N, 3, 64, 64]\n",
+        log.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void printsEachModelsTopClassAsTheInterpreterRanksThem() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    int status = TwoModels.run(new String[] {digitsJar.toString(), digitsInput.toString(), resnetJar.toString(), resnetInput.toString()},
+        new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    assertEquals(0, status);
+    List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
+    assertEquals(2 + 2 * BATCH, lines.size(), lines.toString());
+    Tensor digits = reference("digits.net", Map.of(), EXAMPLES.resolve("../weights/digits/digits.safetensors"), Npy.read(digitsInput));
+    Tensor resnet = reference("resnet18.net", RESNET_DEFINES, null, Npy.read(resnetInput));
+    for (int i = 0; i < BATCH; i++) {
+      assertTrue(lines.get(2 + i).startsWith("digits.jar image " + i + ": class " + argmax(digits, i) + " "), lines.get(2 + i));
+      assertTrue(lines.get(2 + BATCH + i).startsWith("r18.jar image " + i + ": class " + argmax(resnet, i) + " "), lines.get(2 + BATCH + i));
+    }
+  }
+
+  @Test
+  void anInputOfTheOtherModelsShapeIsNamed() {
+    BadInputException e = assertThrows(BadInputException.class,
+        () -> TwoModels.outputs(List.of(digitsJar, resnetJar), List.of(resnetInput, digitsInput), new PrintStream(new ByteArrayOutputStream())));
+    assertEquals(resnetInput + ": shape [3, 3, 64, 64], model digits takes [N, 1, 32, 32]", e.getMessage());
+  }
+
+  @Test
+  void aWrongArgumentCountIsAUsageError() {
+    assertEquals(2, TwoModels.run(new String[] {digitsJar.toString()}, new PrintStream(new ByteArrayOutputStream())));
+  }
+
+  static void assertClose(String model, Tensor want, Tensor got) {
+    assertEquals(List.of(want.shape()[0], want.shape()[1]), List.of(got.shape()[0], got.shape()[1]), model + ": output shape");
+    double err = 0, scale = 0;
+    for (int i = 0; i < want.data().length; i++) {
+      err = Math.max(err, Math.abs(got.data()[i] - want.data()[i]));
+      scale = Math.max(scale, Math.abs(want.data()[i]));
+    }
+    assertTrue(scale > 0, model + ": the reference output is all zeros, the comparison would prove nothing");
+    assertTrue(err <= TOLERANCE * scale, model + ": max |netc - interpreter| " + err + " vs max |y| " + scale);
+  }
+
+  static int argmax(Tensor y, int image) {
+    int classes = y.shape()[1], best = 0;
+    for (int j = 1; j < classes; j++) if (y.data()[image * classes + j] > y.data()[image * classes + best]) best = j;
+    return best;
+  }
+}
