@@ -6,6 +6,7 @@
 # and any sample whose stack reaches netc's code is reported; the exit status is 1 if there is one.
 #   examples/check-allocation.sh [SPEC] [THREADS]      (default examples/resnet50.net, 1; synthetic weights)
 #   NETC_JAVA_OPTS=-XX:UseAVX=2 examples/check-allocation.sh    (another kernel width: UseAVX=2 for 256 bits, MaxVectorSize=16 for 128)
+#   RUNS=4000 examples/check-allocation.sh M.onnx               (a fast model: the run must outlast the recording's 20 s delay)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 spec=${1:-$root/examples/resnet50.net}
@@ -16,8 +17,12 @@ trap 'rm -rf "$work"' EXIT
 # the recording starts after a delay, so the warm-up (interpreted and C1-compiled Vector API code,
 # which allocates by design) is not in it
 NETC_JAVA_OPTS="${NETC_JAVA_OPTS:-} -Dnetc.profile=true -XX:StartFlightRecording=delay=20s,filename=$work/run.jfr,settings=profile" \
-  "$root/netc" profile "$work/model.jar" --threads "$threads" --runs 400 >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 2; }
+  "$root/netc" profile "$work/model.jar" --threads "$threads" --runs "${RUNS:-400}" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 2; }
 java=${JAVA_HOME:+$JAVA_HOME/bin/}
+if [ ! -s "$work/run.jfr" ]; then
+  echo "the run ended before the recording began (20 s after start): give it more runs, RUNS=4000 $0 $*" >&2
+  exit 2
+fi
 "${java}jfr" print --events jdk.ObjectAllocationSample "$work/run.jfr" > "$work/samples.txt"
 # the innermost netc frame of each sample: which of netc's methods allocated (or called what did)
 awk '/stackTrace = \[/ {inside = 1; found = 0; next}
