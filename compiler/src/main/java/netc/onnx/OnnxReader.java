@@ -695,17 +695,9 @@ public final class OnnxReader {
     }
   }
 
+  /** float16 as safetensors' F16 is read: one conversion for both formats. */
   static float halfToFloat(short h) {
-    int bits = h & 0xffff;
-    int sign = (bits & 0x8000) << 16;
-    int exp = (bits >>> 10) & 0x1f;
-    int mant = bits & 0x3ff;
-    if (exp == 0x1f) return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
-    if (exp == 0) {
-      float v = mant * 0x1p-24f; // subnormal (or zero)
-      return sign != 0 ? -v : v;
-    }
-    return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+    return netc.runtime.io.Safetensors.halfToFloat(h);
   }
 
   /** TensorProto.DataType's name. */

@@ -203,18 +203,11 @@ public final class Main {
     }
 
     private static String value(String[] args, int i, String option) {
-      if (i >= args.length) throw new IllegalArgumentException(option + " needs a value");
-      return args[i];
+      return netc.runtime.CommandLineArgs.value(args, i, option);
     }
 
     private static int positive(String v, String option) {
-      try {
-        int n = Integer.parseInt(v);
-        if (n > 0) return n;
-      } catch (NumberFormatException ignored) {
-        // reported below
-      }
-      throw new IllegalArgumentException(option + " takes a positive integer, got " + v);
+      return netc.runtime.CommandLineArgs.positive(v, option);
     }
   }
 }

@@ -245,8 +245,8 @@ public final class NetcClassifier {
     }
 
     /**
-     * Runs the batch's {@code good} inputs; when the model refuses the batch (a tensor whose values
-     * are not pixels), runs each alone, so only the refused ones become errors.
+     * Runs the batch's {@code good} inputs; when the model refuses the batch (an argument it finds
+     * wrong), runs each alone, so only the refused ones become errors.
      */
     private void predict(List<String> paths, List<String> errors, List<Integer> slots, int good) {
       try {

@@ -42,7 +42,7 @@ class ClassifyImagesTest {
   static final int MAX_BYTES = 40_000;
   /**
    * A small model: 32x32 input, no softmax at the end, so its outputs are logits. It normalizes its
-   * input, so it refuses a tensor whose values are not pixels.
+   * input, so it warns (once) of a tensor whose values are far from pixels.
    */
   static final String SPEC = String.join("\n",
       "input(3, 32, 32, mean = [0.5, 0.5, 0.5], std = [0.25, 0.25, 0.25])",
@@ -201,7 +201,7 @@ class ClassifyImagesTest {
       tensors.put("t" + i, t);
     }
     float[] bright = tensors.get("t5").clone();
-    bright[100] = 1.5f;
+    bright[100] = 2.5f; // far outside [0, 1]: the model normalizes its input, and warns
     List<Row> rows = new java.util.ArrayList<>();
     tensors.forEach((k, v) -> rows.add(org.apache.spark.sql.RowFactory.create(k, boxed(v))));
     rows.add(6, org.apache.spark.sql.RowFactory.create("bright", boxed(bright)));
@@ -238,8 +238,11 @@ class ClassifyImagesTest {
         model.predict(e.getValue(), 1, logits);
         assertArrayEquals(logits, floats(r.getList(r.fieldIndex(NetcClassifier.LOGITS))), 0f, e.getKey());
       }
-      String refused = assertThrows(IllegalArgumentException.class, () -> model.predict(bright, 1, logits)).getMessage();
-      assertEquals("bright: " + refused, results.get("bright").getString(4));
+      // a value past [0, 1] is answered (the model warns once per JVM, on the executor's standard error), as a single JVM answers it
+      Row r = results.get("bright");
+      assertNull(r.getString(r.fieldIndex(NetcClassifier.ERROR)));
+      model.predict(bright, 1, logits);
+      assertArrayEquals(logits, floats(r.getList(r.fieldIndex(NetcClassifier.LOGITS))), 0f, "bright");
     }
     assertEquals("short: tensor of 100 values, the model takes [3, 32, 32] = 3072", results.get("short").getString(4));
     assertEquals("missing: no tensor (null)", results.get("missing").getString(4));

@@ -418,8 +418,8 @@ public final class Safetensors {
     };
   }
 
-  /** IEEE 754 binary16 to float, subnormals, infinities and NaN included. */
-  static float halfToFloat(short h) {
+  /** IEEE 754 binary16 to float, subnormals, infinities and NaN included (also the ONNX reader's). */
+  public static float halfToFloat(short h) {
     int bits = h & 0xffff;
     int sign = (bits & 0x8000) << 16;
     int exp = (bits >>> 10) & 0x1f;
