@@ -101,13 +101,24 @@ public final class ModelCompiler {
       p.setProperty("input.std", join(input.attrs().getDoubles("std")));
     }
     if (input.attrs().has("resize")) p.setProperty("preprocess.resize", Integer.toString(input.attrs().getInt("resize")));
-    try (OutputStream out = Files.newOutputStream(res.resolve("model.properties"))) {
-      p.store(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), "netc compiled model");
-    }
+    Files.writeString(res.resolve("model.properties"), reproducible(p), StandardCharsets.UTF_8);
     Path marker = dir.resolve(MARKER);
     Files.createDirectories(marker.getParent());
     Files.writeString(marker, name + "\n");
     return new Output(name, gen.className(), gen.steps(), weights.floats(), gen.workspaceFloats(), source);
+  }
+
+  /**
+   * The properties as Properties.store writes them (escaped), but sorted and without store's date
+   * line: the same model compiled twice gives the same file, so a build that compiles it is
+   * reproducible.
+   */
+  static String reproducible(Properties p) throws IOException {
+    java.io.StringWriter w = new java.io.StringWriter();
+    p.store(w, null);
+    java.util.List<String> lines = new java.util.ArrayList<>(w.toString().lines().filter(l -> !l.startsWith("#")).sorted().toList());
+    lines.add(0, "# netc compiled model");
+    return String.join("\n", lines) + "\n";
   }
 
   /** Names the model in a compiled jar or directory (CompiledModel.load enumerates them). */
@@ -164,7 +175,10 @@ public final class ModelCompiler {
     else manifest.getMainAttributes().putValue("Automatic-Module-Name", ModelGenerator.PACKAGE_PREFIX + name);
     manifest.getMainAttributes().putValue("Created-By", "netc " + VERSION);
     Path tmp = jar.resolveSibling(jar.getFileName() + ".tmp");
-    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(tmp), manifest)) {
+    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(tmp))) {
+      java.io.ByteArrayOutputStream mf = new java.io.ByteArrayOutputStream();
+      manifest.write(mf);
+      put(out, JarFile.MANIFEST_NAME, mf.toByteArray()); // first, as JarOutputStream would, but with the fixed time
       addTree(out, compiledDir);
       if (withRuntime) addRuntime(out);
     }
@@ -197,8 +211,15 @@ public final class ModelCompiler {
     }
   }
 
+  /**
+   * Every entry's time: fixed (2000-01-01 UTC), so the same model compiled twice is the same jar, byte
+   * for byte, as Maven's reproducible builds make theirs.
+   */
+  static final long ENTRY_TIME = 946_684_800_000L;
+
   private static void put(JarOutputStream out, String name, byte[] bytes) throws IOException {
     JarEntry e = new JarEntry(name);
+    e.setTime(ENTRY_TIME);
     if (name.endsWith(".bin")) {
       // stored, not deflated: float weights barely compress, and a stored entry loads with one copy
       CRC32 crc = new CRC32();

@@ -281,6 +281,32 @@ class EmbeddingTest {
     }
   }
 
+  /** The same model compiled twice gives the same files, byte for byte (no date in the properties): builds are reproducible. */
+  @Test
+  void compilingTwiceGivesTheSameFiles() throws Exception {
+    List<Path> dirs = new ArrayList<>();
+    for (String d : List.of("again-1", "again-2")) {
+      Path classes = Files.createDirectories(dir.resolve(d));
+      ModelCompiler.compileTo(PassManager.run(small, PassContext.defaults()), smallWeights, "smallnet.net", null, true, classes, s -> {});
+      dirs.add(classes);
+    }
+    List<Path> files;
+    try (var walk = Files.walk(dirs.get(0))) {
+      files = walk.filter(Files::isRegularFile).map(dirs.get(0)::relativize).sorted().toList();
+    }
+    assertTrue(files.size() >= 4, files.toString());
+    for (Path f : files) assertArrayEquals(Files.readAllBytes(dirs.get(0).resolve(f)), Files.readAllBytes(dirs.get(1).resolve(f)), f.toString());
+    for (boolean thin : new boolean[] {true, false}) {
+      Path a = dir.resolve("again-a-" + thin + ".jar"), b = dir.resolve("again-b-" + thin + ".jar");
+      ModelCompiler.writeJar(dirs.get(0), a, !thin);
+      Thread.sleep(1100); // past the second: a jar stamped with the time would differ
+      ModelCompiler.writeJar(dirs.get(1), b, !thin);
+      assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b), "the same jar, thin " + thin);
+    }
+    String props = Files.readString(dirs.get(0).resolve("netc/models/smallnet/model.properties"));
+    assertTrue(props.startsWith("# netc compiled model\n") && props.lines().filter(l -> l.startsWith("#")).count() == 1, props);
+  }
+
   /** Too little heap for the weights: an OutOfMemoryError that says how much they need, not "bad input". */
   @Test
   void tooLittleHeapSaysHowMuchTheWeightsNeed() throws Exception {
