@@ -27,13 +27,20 @@ public final class SpecCompiler {
   /**
    * What to compile: the spec, the folders its imports may also come from, -D overrides of its
    * params, the weights (null: synthetic, seeded), the model's name (null: the network's, made
-   * lower-case) and the pass configuration.
+   * lower-case), the pass configuration, and how the compiled model names its spec (its properties
+   * and the generated header: a path relative to the project, say, so builds on two machines agree).
    */
   public record Request(Path spec, List<Path> importPaths, Map<String, String> defines, Path weights, String modelName,
-      PassContext passes) {
+      PassContext passes, String shownAs) {
     public Request {
       importPaths = List.copyOf(importPaths);
       defines = Map.copyOf(defines);
+      if (shownAs == null) shownAs = spec.toString();
+    }
+
+    /** A request whose spec is shown as given. */
+    public Request(Path spec, List<Path> importPaths, Map<String, String> defines, Path weights, String modelName, PassContext passes) {
+      this(spec, importPaths, defines, weights, modelName, passes, null);
     }
   }
 
@@ -75,7 +82,7 @@ public final class SpecCompiler {
     listener.planned(graph, optimized, synthetic);
     ParamSource params = request.weights() == null && source.weights() != null ? WeightBinding.bind(graph, source.weights())
         : params(graph, request.weights(), listener);
-    return ModelCompiler.compileTo(optimized, params, request.spec().toString(), request.modelName(), synthetic, dir, listener::step);
+    return ModelCompiler.compileTo(optimized, params, request.shownAs(), request.modelName(), synthetic, dir, listener::step);
   }
 
   /** The weights file bound to the graph (tensors it has that the spec does not use are a warning), or synthetic weights. */

@@ -111,10 +111,21 @@ public final class CompileMojo extends AbstractMojo {
     }
   }
 
+  /** The project's folder: specs are recorded relative to it, so the same project builds the same jar anywhere. */
+  @Parameter(defaultValue = "${project.basedir}", readonly = true)
+  File basedir;
+
+  /** {@code src/main/netc/digits.net}, not the absolute path, where the spec is inside the project. */
+  String shown(Path spec) {
+    if (basedir == null) return spec.toString();
+    Path base = basedir.toPath().toAbsolutePath().normalize(), file = spec.toAbsolutePath().normalize();
+    return file.startsWith(base) ? base.relativize(file).toString().replace(java.io.File.separatorChar, '/') : spec.toString();
+  }
+
   private void compile(SpecFiles.Spec spec, Path out) throws IOException {
     Path weights = weightsFor(spec);
     SpecCompiler.Request request = new SpecCompiler.Request(spec.file(), importPathList(), defines == null ? Map.of() : defines,
-        weights, spec.name(), PassContext.defaults());
+        weights, spec.name(), PassContext.defaults(), shown(spec.file()));
     List<Path> inputs = new ArrayList<>(SpecFiles.netFiles(spec.file().getParent(), importPathList()));
     if (weights != null) inputs.add(weights);
     Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration(spec, weights), inputs);

@@ -58,6 +58,7 @@ class CompileMojoTest {
 
   CompileMojo mojo() {
     CompileMojo m = new CompileMojo();
+    m.basedir = project.toFile();
     m.sourceDirectory = src.toFile();
     m.outputDirectory = classes.toFile();
     m.stateDirectory = project.resolve("target/netc-maven-plugin").toFile();
@@ -81,6 +82,9 @@ class CompileMojoTest {
       assertTrue(two.getMessage().contains("other_net") && two.getMessage().contains("tiny"), two.getMessage());
       assertMatchesInterpreter(loader, "tiny", src.resolve("tiny.net"), SYNTHETIC_SEED, new int[] {2, 3, 16, 16});
       assertMatchesInterpreter(loader, "other_net", src.resolve("other-net.net"), SYNTHETIC_SEED, new int[] {2, 1, 8, 8});
+      try (CompiledModel tiny = CompiledModel.load(loader, "tiny", 1)) {
+        assertEquals("src/main/netc/tiny.net", tiny.info().spec(), "the spec is recorded relative to the project: the jar is the same on any machine");
+      }
     }
   }
 
