@@ -10,13 +10,16 @@ import java.util.Map;
  * List, numbers Long or Double, plus String, Boolean and null. Nesting is bounded so a hostile
  * header cannot exhaust the stack; errors carry the character offset.
  */
-public final class Json {
+public final class Json extends TextCursor<Json.ParseException> {
   private static final int MAX_DEPTH = 64;
-  private final String s;
-  private int pos;
 
   private Json(String s) {
-    this.s = s;
+    super(s);
+  }
+
+  @Override
+  protected ParseException exception(String message) {
+    return new ParseException(message);
   }
 
   /** Thrown for malformed JSON; the message gives the offset. */
@@ -33,24 +36,6 @@ public final class Json {
     p.ws();
     if (p.pos != text.length()) throw p.error("trailing characters");
     return v;
-  }
-
-  private ParseException error(String what) {
-    return new ParseException(what + " at offset " + pos);
-  }
-
-  private void ws() {
-    while (pos < s.length() && " \t\r\n".indexOf(s.charAt(pos)) >= 0) pos++;
-  }
-
-  private char peek() throws ParseException {
-    if (pos >= s.length()) throw error("unexpected end");
-    return s.charAt(pos);
-  }
-
-  private void expect(char c) throws ParseException {
-    if (peek() != c) throw error("expected '" + c + "'");
-    pos++;
   }
 
   private Object value(int depth) throws ParseException {

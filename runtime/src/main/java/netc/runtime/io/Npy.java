@@ -179,7 +179,7 @@ public final class Npy {
    * lists, quoted strings with escapes, integers (with Python 2's L), True, False and None, which is
    * all {@code ast.literal_eval} gives numpy for its headers; anything else is an error.
    */
-  static final class PyLiteral {
+  static final class PyLiteral extends TextCursor<PyLiteral.SyntaxError> {
     /** Nesting bound: numpy's headers nest three deep at most (a structured dtype's list of tuples). */
     private static final int MAX_DEPTH = 16;
 
@@ -200,11 +200,13 @@ public final class Npy {
       }
     };
 
-    private final String s;
-    private int pos;
-
     PyLiteral(String s) {
-      this.s = s;
+      super(s);
+    }
+
+    @Override
+    protected SyntaxError exception(String message) {
+      return new SyntaxError(message);
     }
 
     /** The whole text as one dict with string keys, surrounded by whitespace only. */
@@ -320,24 +322,6 @@ public final class Npy {
       pos += w.length();
       if (pos < s.length() && Character.isLetterOrDigit(s.charAt(pos))) throw error("unexpected name");
       return value;
-    }
-
-    private void ws() {
-      while (pos < s.length() && " \t\r\n".indexOf(s.charAt(pos)) >= 0) pos++;
-    }
-
-    private char peek() throws SyntaxError {
-      if (pos >= s.length()) throw error("unexpected end");
-      return s.charAt(pos);
-    }
-
-    private void expect(char c) throws SyntaxError {
-      if (peek() != c) throw error("expected '" + c + "'");
-      pos++;
-    }
-
-    private SyntaxError error(String what) {
-      return new SyntaxError(what + " at offset " + pos);
     }
   }
 

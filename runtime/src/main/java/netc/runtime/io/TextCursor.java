@@ -1,0 +1,36 @@
+package netc.runtime.io;
+
+/**
+ * A position in a small text being parsed (a safetensors JSON header, an .npy header's Python dict
+ * literal): the steps both parsers take, each failure an exception of the parser's own type whose
+ * message ends with the character offset.
+ */
+abstract class TextCursor<E extends Exception> {
+  protected final String s;
+  protected int pos;
+
+  TextCursor(String s) {
+    this.s = s;
+  }
+
+  /** The parser's exception for {@code message}. */
+  protected abstract E exception(String message);
+
+  final E error(String what) {
+    return exception(what + " at offset " + pos);
+  }
+
+  final void ws() {
+    while (pos < s.length() && " \t\r\n".indexOf(s.charAt(pos)) >= 0) pos++;
+  }
+
+  final char peek() throws E {
+    if (pos >= s.length()) throw error("unexpected end");
+    return s.charAt(pos);
+  }
+
+  final void expect(char c) throws E {
+    if (peek() != c) throw error("expected '" + c + "'");
+    pos++;
+  }
+}
