@@ -159,6 +159,11 @@ class OnnxCommandsTest {
   }
 
   private Tensor run(String model, Path input, String... extra) throws IOException {
+    return runIn(dir, model, input, extra);
+  }
+
+  /** `netc run MODEL --input X` (and {@code extra}), its output read back; the exit status must be 0. */
+  static Tensor runIn(Path dir, String model, Path input, String... extra) throws IOException {
     Path y = dir.resolve("y" + System.nanoTime() + ".npy");
     String[] args = {"run", model, "--input", input.toString(), "--output", y.toString()};
     String[] all = Arrays.copyOf(args, args.length + extra.length);
@@ -168,7 +173,8 @@ class OnnxCommandsTest {
     return Npy.read(y);
   }
 
-  private static void assertMatches(String model, String logits, Tensor actual) {
+  /** {@code actual} against torch's committed {@code model + logits}, within {@link #TOLERANCE} of the largest logit. */
+  static void assertMatches(String model, String logits, Tensor actual) {
     Tensor expected = Npy.read(fixture(model + logits));
     assertArrayEquals(expected.shape(), actual.shape());
     double err = actual.maxAbsDiff(expected), scale = expected.maxAbs();

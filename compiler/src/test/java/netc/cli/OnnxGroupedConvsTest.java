@@ -1,7 +1,6 @@
 package netc.cli;
 
 import static netc.cli.SummaryTest.netc;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,25 +41,8 @@ class OnnxGroupedConvsTest {
     Path in2 = FIXTURES.resolve(model + "_input.npy"), in1 = dir.resolve("x1.npy");
     Tensor x2 = Npy.read(in2);
     Npy.write(in1, new Tensor(new int[] {1, 3, 32, 32}, Arrays.copyOf(x2.data(), 3 * 32 * 32)));
-    assertMatches(model, "_logits_b1.npy", run(jar.toString(), in1));
-    assertMatches(model, "_logits_b2.npy", run(jar.toString(), in2));
-    assertMatches(model, "_logits_b2.npy", run(FIXTURES.resolve(model + ".onnx").toString(), in2, "--reference"));
-  }
-
-  private Tensor run(String model, Path input, String... extra) throws IOException {
-    Path y = dir.resolve("y" + System.nanoTime() + ".npy");
-    String[] args = {"run", model, "--input", input.toString(), "--output", y.toString()};
-    String[] all = Arrays.copyOf(args, args.length + extra.length);
-    System.arraycopy(extra, 0, all, args.length, extra.length);
-    Object[] r = netc(all);
-    assertEquals(0, r[0], (String) r[2]);
-    return Npy.read(y);
-  }
-
-  private static void assertMatches(String model, String logits, Tensor actual) {
-    Tensor expected = Npy.read(FIXTURES.resolve(model + logits));
-    assertArrayEquals(expected.shape(), actual.shape());
-    double err = actual.maxAbsDiff(expected), scale = expected.maxAbs();
-    assertTrue(err <= OnnxCommandsTest.TOLERANCE * scale, model + logits + ": max error " + err + " vs max|logit| " + scale);
+    OnnxCommandsTest.assertMatches(model, "_logits_b1.npy", OnnxCommandsTest.runIn(dir, jar.toString(), in1));
+    OnnxCommandsTest.assertMatches(model, "_logits_b2.npy", OnnxCommandsTest.runIn(dir, jar.toString(), in2));
+    OnnxCommandsTest.assertMatches(model, "_logits_b2.npy", OnnxCommandsTest.runIn(dir, FIXTURES.resolve(model + ".onnx").toString(), in2, "--reference"));
   }
 }
