@@ -70,9 +70,10 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "onnx
 SIZE = 32
 
 
-def resnet(block, width, classes=10):
-    """torchvision's ResNet with [1, 1, 1, 1] units at another width, built with its own helpers."""
-    model = ResNet(block, [1, 1, 1, 1], num_classes=classes)
+def resnet(block, width, classes=10, **kwargs):
+    """torchvision's ResNet with [1, 1, 1, 1] units at another width, built with its own helpers
+    (kwargs: its groups and width_per_group, which must be set before the layers are made)."""
+    model = ResNet(block, [1, 1, 1, 1], num_classes=classes, **kwargs)
     model.inplanes = width
     model.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
     model.bn1 = nn.BatchNorm2d(width)
@@ -242,18 +243,8 @@ def vgg_tiny():
 
 
 def grouped_resnet(groups, width_per_group):
-    """resnet() with torchvision's groups and width_per_group (ResNeXt, Wide ResNet) set before its layers are made."""
-    model = ResNet(Bottleneck, [1, 1, 1, 1], groups=groups, width_per_group=width_per_group)
-    width = 4
-    model.inplanes = width
-    model.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
-    model.bn1 = nn.BatchNorm2d(width)
-    model.layer1 = model._make_layer(Bottleneck, width, 1)
-    model.layer2 = model._make_layer(Bottleneck, width * 2, 1, stride=2)
-    model.layer3 = model._make_layer(Bottleneck, width * 4, 1, stride=2)
-    model.layer4 = model._make_layer(Bottleneck, width * 8, 1, stride=2)
-    model.fc = nn.Linear(width * 8 * Bottleneck.expansion, 10)
-    return model
+    """resnet() of Bottlenecks at width 4 with torchvision's groups and width_per_group (ResNeXt, Wide ResNet)."""
+    return resnet(Bottleneck, 4, groups=groups, width_per_group=width_per_group)
 
 
 def part2(gen):
