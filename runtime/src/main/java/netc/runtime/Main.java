@@ -1,5 +1,8 @@
 package netc.runtime;
 
+import static netc.runtime.CommandLineArgs.positive;
+import static netc.runtime.CommandLineArgs.value;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -200,14 +203,6 @@ public final class Main {
       }
       if (o.yuv != null && o.width == 0) throw new IllegalArgumentException("--yuv needs --size WxH");
       return o;
-    }
-
-    private static String value(String[] args, int i, String option) {
-      return netc.runtime.CommandLineArgs.value(args, i, option);
-    }
-
-    private static int positive(String v, String option) {
-      return netc.runtime.CommandLineArgs.positive(v, option);
     }
   }
 }

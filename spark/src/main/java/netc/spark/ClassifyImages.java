@@ -1,5 +1,8 @@
 package netc.spark;
 
+import static netc.runtime.CommandLineArgs.positive;
+import static netc.runtime.CommandLineArgs.value;
+
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -135,14 +138,6 @@ public final class ClassifyImages {
       o.model = positional.get(1);
       o.output = positional.get(2);
       return o;
-    }
-
-    private static String value(String[] args, int i, String option) {
-      return netc.runtime.CommandLineArgs.value(args, i, option);
-    }
-
-    private static int positive(String v, String option) {
-      return netc.runtime.CommandLineArgs.positive(v, option);
     }
   }
 }
