@@ -884,17 +884,18 @@ public final class ModelGenerator {
     Geometry y = n.op() == Op.ADD ? value(n.input(1)) : null;
     if (!x.blocked()) throw new IllegalStateException(n.name() + ": elementwise ops run on blocked values");
     MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), (long) out.paddedChannels() * out.h() * out.w(),
-        n.op().spelling() + (n.op() == Op.ADD ? " (residual)" : "") + ", " + n.shape());
+        n.op().spelling() + (n.op() == Op.ADD ? " (residual)" : "") + (n.attrs().has("act") ? ", then " + n.attrs().activation().spelling() : "")
+            + ", " + n.shape());
     zeroBorder(m, out);
     m.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int block = item / $L, row = item - block * $L", out.h(), out.h());
     String xRow = String.format("%s + block * %d + row * %d", x.at(0), x.plane(), x.rowStride());
     String oRow = String.format("%s + block * %d + row * %d", out.at(0), out.plane(), out.rowStride());
     switch (n.op()) {
-      case ADD -> m.addStatement("K.add($L, $L, $L, $L + block * $L + row * $L, a, $L, $L)",
-          x.array(), xRow, y.array(), y.at(0), y.plane(), y.rowStride(), oRow, out.w() * 16);
-      case BATCHNORM -> m.addStatement("K.affineRow($L, $L, w, $L + block * 16, $L + block * 16, a, $L, $L)",
-          x.array(), xRow, weights.offset(n, "scale"), weights.offset(n, "shift"), oRow, out.w());
+      case ADD -> m.addStatement("K.add($L, $L, $L, $L + block * $L + row * $L,\na, $L, $L, $L, $L)",
+          x.array(), xRow, y.array(), y.at(0), y.plane(), y.rowStride(), oRow, out.w() * 16, act(n.attrs()), slope(n.attrs()));
+      case BATCHNORM -> m.addStatement("K.affineRow($L, $L, w, $L + block * 16, $L + block * 16,\na, $L, $L, $L, $L)",
+          x.array(), xRow, weights.offset(n, "scale"), weights.offset(n, "shift"), oRow, out.w(), act(n.attrs()), slope(n.attrs()));
       case CLIP -> m.addStatement("K.clamp($L, $L, $L, $L, $L, a, $L)", x.array(), xRow, out.w() * 16,
           floatLiteral(Activation.clipMin(n.attrs())), floatLiteral(Activation.clipMax(n.attrs())), oRow);
       default -> {

@@ -1,7 +1,9 @@
 package netc.passes;
 
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import netc.ir.Activation;
 import netc.ir.Attrs;
 import netc.ir.Graph;
@@ -12,7 +14,8 @@ import netc.ir.Origin;
 /**
  * Fuses an activation (relu, sigmoid, tanh, leaky_relu, and clip with min = 0 such as ReLU6) into the conv
  * or fc that produces its input, so it is applied in that kernel's epilogue as values leave the
- * registers: act(W * x + b [+ r]). The epilogues carry one parameter, so a clip with another lower
+ * registers: act(W * x + b [+ r]); or into a batch norm or add that no conv absorbed (DenseNet's
+ * norm-relu before each conv), saving a pass over the tensor. The epilogues carry one parameter, so a clip with another lower
  * bound stays a layer of its own.
  *
  * <p>Legal when the producer's only use is the activation (another user needs the value before the
@@ -32,7 +35,7 @@ final class FuseActivation implements Pass {
 
   @Override
   public String description() {
-    return "apply relu/sigmoid/tanh/leaky_relu/clip(0, max) in the epilogue of the conv or fc before it";
+    return "apply relu/sigmoid/tanh/leaky_relu/clip(0, max) as the conv, fc, batch norm or add before it stores";
   }
 
   @Override
@@ -42,7 +45,7 @@ final class FuseActivation implements Pass {
       Node act = e.node(id); // an activation fused just before may have been its input: look it up again
       if (!act.op().isActivation()) continue;
       Node producer = e.node(act.input(0));
-      if ((producer.op() != Op.CONV && producer.op() != Op.FC) || e.uses(producer.id()) != 1 || producer.attrs().has("act")) continue;
+      if (!CARRIERS.contains(producer.op()) || e.uses(producer.id()) != 1 || producer.attrs().has("act")) continue;
       if (act.op() == Op.CLIP && !fusableClip(act.attrs())) continue;
       Attrs attrs = producer.attrs().with("act", Activation.of(act.op()).spelling());
       if (act.op() == Op.LEAKY_RELU) attrs = attrs.with("slope", act.attrs().getDouble("slope"));
@@ -55,6 +58,9 @@ final class FuseActivation implements Pass {
     }
     return e.build();
   }
+
+  /** The ops whose kernels apply an activation as they store: convs and fcs in their epilogues, standalone batch norms and adds in their own loops. */
+  static final Set<Op> CARRIERS = EnumSet.of(Op.CONV, Op.FC, Op.BATCHNORM, Op.ADD);
 
   /** A clip the epilogues compute: min(max(x, 0), max), the kernels' CLIP with the bound as its parameter. */
   static boolean fusableClip(Attrs a) {

@@ -1,6 +1,8 @@
 package netc.codegen;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -8,10 +10,12 @@ import java.util.Map;
 import java.util.Set;
 import netc.interp.Interpreter;
 import netc.ir.Graph;
+import netc.ir.Op;
 import netc.ir.ParamSource;
 import netc.runtime.CompiledModel;
 import netc.runtime.Tensor;
 import netc.passes.PassContext;
+import netc.passes.PassManager;
 import netc.testing.Specs;
 import netc.weights.SyntheticWeights;
 import org.junit.jupiter.api.Test;
@@ -145,6 +149,47 @@ class GeneratedModelTest {
         Tensor x = random(g, batch, 20 + batch);
         assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, name + " -O" + ctx.optLevel() + " " + ctx.disabled() + " batch " + batch);
       }
+    }
+  }
+
+  /**
+   * Batch norms and adds that no conv absorbs (a batch norm after a relu, as DenseNet has them; an add
+   * of two values neither of which a conv produces alone), each carrying the activation after it:
+   * relu, leaky_relu, sigmoid, clip and tanh, so both the vector loops and the per-block path run.
+   */
+  static final String STANDALONE_ACTIVATIONS = """
+      input(3, 9, 9)
+      stem: conv(20, 3, padding = 1)
+      relu()
+      bn1: batchnorm()
+      relu()
+      residual {
+          bn2: batchnorm()
+          leaky_relu(slope = 0.1)
+      }
+      sigmoid()
+      bn3: batchnorm()
+      clip(min = 0.0, max = 0.5)
+      bn4: batchnorm()
+      tanh()
+      head: conv(6, 1)
+      global_avgpool()
+      flatten()
+      """;
+
+  @Test
+  void standaloneBatchNormsAndAddsCarryTheirActivations() throws Exception {
+    Graph g = Specs.fromText(STANDALONE_ACTIVATIONS);
+    Graph optimized = PassManager.run(g, PassContext.defaults());
+    String fused = optimized.nodes().stream().filter(n -> n.op() == Op.BATCHNORM || n.op() == Op.ADD)
+        .map(n -> n.op().spelling() + "+" + n.attrs().getString("act", "none")).collect(java.util.stream.Collectors.joining(" "));
+    assertEquals("batchnorm+relu batchnorm+leaky_relu add+sigmoid batchnorm+clip batchnorm+tanh", fused);
+    assertFalse(optimized.nodes().stream().anyMatch(n -> n.op().isActivation()), "every activation fused");
+    ParamSource params = SyntheticWeights.source(g, 5);
+    CompiledModel model = CompiledModels.compile(g, params, 2);
+    for (int batch : new int[] {1, 2}) {
+      Tensor x = random(g, batch, 30 + batch);
+      assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, "batch " + batch);
     }
   }
 

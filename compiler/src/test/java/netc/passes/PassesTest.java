@@ -88,6 +88,19 @@ class PassesTest {
   }
 
   @Test
+  void fuseActivationIntoStandaloneBatchNormAndAdd() {
+    // DenseNet's pre-activation: a batch norm after a relu has no conv to fold into, but carries its relu
+    Graph before = Specs.fromText("input(4, 8, 8)\nc: conv(4, 1)\nrelu()\nbn: batchnorm()\nrelu()\nresidual {\n tanh()\n}\nleaky_relu(0.3)");
+    Graph after = new FuseActivation().run(before, CTX);
+    assertEquals("input conv+relu batchnorm+relu tanh add+leaky_relu", ops(after));
+    assertEquals(0.3, after.nodes().get(4).attrs().getDouble("slope"));
+    assertTrue(differential(before, after) < 1e-7);
+    // must not fire: the batch norm's output is also the add's
+    Graph shared = Specs.fromText("input(4, 8, 8)\nrelu()\nbn: batchnorm()\nresidual {\n relu()\n}");
+    assertEquals("input relu batchnorm relu add", ops(new FuseActivation().run(shared, CTX)));
+  }
+
+  @Test
   void fuseResidualTakesTheLaterConv() {
     Graph before = new FoldBatchNorm().run(Specs.example("resnet18", Map.of("width", "8", "size", "32", "classes", "4")), CTX);
     Graph after = new FuseResidual().run(before, CTX);

@@ -190,7 +190,8 @@ public final class Smallnet extends CompiledModel {
         }
         for (int item = from; item < to; item++) {
             int block = item / 16, row = item - block * 16;
-            K.add(a, 4608 + block * 4096 + row * 256, a, 17056 + block * 6400 + row * 320, a, 16 + block * 4608 + row * 288, 256);
+            K.add(a, 4608 + block * 4096 + row * 256, a, 17056 + block * 6400 + row * 320,
+                    a, 16 + block * 4608 + row * 288, 256, Kernels.NONE, 0f);
         }
     }
 

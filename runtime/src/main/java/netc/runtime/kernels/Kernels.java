@@ -201,11 +201,15 @@ public abstract class Kernels {
   /** Applies an activation to {@code n} floats starting at {@code base} (n a multiple of 16). */
   public abstract void activate(float[] a, int base, int n, int act, float slope, float[] out, int outBase);
 
-  /** out = x + y over n floats (a multiple of 16). */
-  public abstract void add(float[] x, int xBase, float[] y, int yBase, float[] out, int outBase, int n);
+  /** out = act(x + y) over n floats (a multiple of 16): an add the conv epilogues did not absorb, with its activation. */
+  public abstract void add(float[] x, int xBase, float[] y, int yBase, float[] out, int outBase, int n, int act, float slope);
 
-  /** out = x * scale[c] + shift[c] over one row of {@code pixels} blocked pixels of channel block c. */
-  public abstract void affineRow(float[] x, int xBase, float[] w, int scaleOff, int shiftOff, float[] out, int outBase, int pixels);
+  /**
+   * out = act(x * scale[c] + shift[c]) over one row of {@code pixels} blocked pixels of channel block c:
+   * a batch norm no conv could absorb (DenseNet's, before its ReLU and conv), with its activation.
+   */
+  public abstract void affineRow(float[] x, int xBase, float[] w, int scaleOff, int shiftOff, float[] out, int outBase, int pixels,
+      int act, float slope);
 
   /**
    * Max or average pooling of one output row of one channel block. The window is clipped to the

@@ -144,14 +144,17 @@ final class ScalarKernels extends Kernels {
   }
 
   @Override
-  public void add(float[] x, int xBase, float[] y, int yBase, float[] out, int outBase, int n) {
-    for (int i = 0; i < n; i++) out[outBase + i] = x[xBase + i] + y[yBase + i];
+  public void add(float[] x, int xBase, float[] y, int yBase, float[] out, int outBase, int n, int act, float slope) {
+    for (int i = 0; i < n; i++) out[outBase + i] = apply(x[xBase + i] + y[yBase + i], act, slope);
   }
 
   @Override
-  public void affineRow(float[] x, int xBase, float[] w, int scaleOff, int shiftOff, float[] out, int outBase, int pixels) {
+  public void affineRow(float[] x, int xBase, float[] w, int scaleOff, int shiftOff, float[] out, int outBase, int pixels,
+      int act, float slope) {
     for (int p = 0; p < pixels; p++) {
-      for (int j = 0; j < 16; j++) out[outBase + p * 16 + j] = Math.fma(x[xBase + p * 16 + j], w[scaleOff + j], w[shiftOff + j]);
+      for (int j = 0; j < 16; j++) {
+        out[outBase + p * 16 + j] = apply(Math.fma(x[xBase + p * 16 + j], w[scaleOff + j], w[shiftOff + j]), act, slope);
+      }
     }
   }
 

@@ -224,20 +224,31 @@ final class VectorKernels extends Kernels {
   }
 
   @Override
-  public void add(float[] x, int xBase, float[] y, int yBase, float[] out, int outBase, int n) {
+  public void add(float[] x, int xBase, float[] y, int yBase, float[] out, int outBase, int n, int act, float slope) {
     for (int i = 0; i < n; i += L) {
-      FloatVector.fromArray(S, x, xBase + i).add(FloatVector.fromArray(S, y, yBase + i)).intoArray(out, outBase + i);
+      FloatVector v = FloatVector.fromArray(S, x, xBase + i).add(FloatVector.fromArray(S, y, yBase + i));
+      if (act == RELU) v = v.max(0f);
+      v.intoArray(out, outBase + i);
     }
+    if (act > RELU) for (int i = 0; i < n; i += 16) activateInPlace(out, outBase + i, act, slope);
   }
 
   @Override
-  public void affineRow(float[] x, int xBase, float[] w, int scaleOff, int shiftOff, float[] out, int outBase, int pixels) {
+  public void affineRow(float[] x, int xBase, float[] w, int scaleOff, int shiftOff, float[] out, int outBase, int pixels,
+      int act, float slope) {
     for (int l = 0; l < 16; l += L) {
       FloatVector scale = FloatVector.fromArray(S, w, scaleOff + l), shift = FloatVector.fromArray(S, w, shiftOff + l);
-      for (int p = 0; p < pixels; p++) {
-        FloatVector.fromArray(S, x, xBase + p * 16 + l).fma(scale, shift).intoArray(out, outBase + p * 16 + l);
+      if (act == RELU) {
+        for (int p = 0; p < pixels; p++) {
+          FloatVector.fromArray(S, x, xBase + p * 16 + l).fma(scale, shift).max(0f).intoArray(out, outBase + p * 16 + l);
+        }
+      } else {
+        for (int p = 0; p < pixels; p++) {
+          FloatVector.fromArray(S, x, xBase + p * 16 + l).fma(scale, shift).intoArray(out, outBase + p * 16 + l);
+        }
       }
     }
+    if (act > RELU) for (int p = 0; p < pixels; p++) activateInPlace(out, outBase + p * 16, act, slope);
   }
 
   @Override
