@@ -408,7 +408,10 @@ public final class ModelGenerator {
     }
     int allBlocks = in.blocked() ? in.blocks() : 1, lanes = in.blocked() ? 16 : in.channels(), laneStride = in.blocked() ? 1 : in.plane();
     int step = stridedStep(n, in);
-    int outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(n, in, outBlocks), groups = outBlocks / nb;
+    int outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(n, in, outBlocks), groups = PackedWeights.weightGroups(outBlocks, nb);
+    // pairs of output blocks and a last single one: the kernel call's block count depends on the group
+    boolean lastSingle = PackedWeights.pairedWithLastSingle(n, in, outBlocks);
+    String blocksArg = lastSingle ? "group < " + (groups - 1) + " ? 2 : 1" : String.valueOf(nb);
     // a grouped conv's weight groups read only the input blocks of their conv groups, from a per-group first block
     PackedWeights.InputBlocks reads = PackedWeights.inputBlocks(n, in, nb);
     int inBlocks = reads.blocks();
@@ -420,6 +423,7 @@ public final class ModelGenerator {
         kh, kw, sh, sw, ph, pw, at.has("padding_end") ? " (bottom, right " + at.paddingEnd().get(0) + "x" + at.paddingEnd().get(1) + ")" : "",
         dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(),
         in.h(), in.w(), out.h(), out.w(), res == null ? "" : ", residual", at.has("act") ? ", " + at.activation().spelling() : "");
+    if (lastSingle) what += "; tiles of 2 output blocks, the last block alone";
     String outPix = table(n.name(), "out", INTS, pixelsOf(out, tile));
     // the input pixel under each output pixel's window, top-left, from the haloed storage (unless read in place)
     String inPixCall = String.format("Tables.pixels(%d, %d, %d, %d, %d, %d, %d, %d)",
@@ -470,7 +474,7 @@ public final class ModelGenerator {
           .endControlFlow();
       methods.add(pack.build());
       // a panel holds every input block's k steps; a weight group that reads fewer starts at its first block's
-      parts = firstBlock == null ? kParts(nb, k, tiles, tile) : 1;
+      parts = firstBlock == null && !lastSingle ? kParts(nb, k, tiles, tile) : 1; // a part's weights are a share of each 2-block group's
       String kOff = table(n.name(), "k", INTS, linearSteps(k / 16 / parts, tile * 16));
       for (int c = 0; c < parts; c++) {
         inputs.add(CodeBlock.of("a, $L$L + tile * $L, $L, tile * $L", panels + (long) c * (k / parts) * tile,
@@ -501,12 +505,12 @@ public final class ModelGenerator {
               tileMajor ? groups : tiles, tileMajor ? groups : tiles);
       int partW = wOff + c * partK * 16 * nb;
       String touch = kernel.equals("convTile") ? "" : tileMajor ? ", 0, 0"
-          : ", " + touchAhead(m, "group", groups, "tile", tiles, nb, partK, (long) k * 16 * nb, partW);
+          : ", " + touchAhead(m, "group", lastSingle ? groups - 1 : groups, "tile", tiles, nb, partK, (long) k * 16 * nb, partW);
       Geometry partRes = first ? res : out;
       String partResPix = first ? resPix : outPix;
       m.addStatement("K.$L($L$L, $L, w, $L + group * $L, $L,\n"
                   + "a, $L + group * $L, $L, $L, $L, $L, $L, $L, $L, $L$L)",
-              kernel, step > 0 ? step + ", " : "", nb, inputs.get(c), partW, k * 16 * nb,
+              kernel, step > 0 ? step + ", " : "", blocksArg, inputs.get(c), partW, k * 16 * nb,
               first ? bOff + " + group * " + 16 * nb : String.valueOf(weights.zeros()),
               out.storage(0), (long) nb * out.plane(), outPix, out.plane(),
               partRes == null ? "null" : partRes.array(), partRes == null ? "0" : partRes.storage(0) + " + group * " + (long) nb * partRes.plane(),

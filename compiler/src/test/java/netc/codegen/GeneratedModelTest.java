@@ -193,6 +193,45 @@ class GeneratedModelTest {
     }
   }
 
+  /**
+   * Convs with an odd number of output blocks (PackedWeights.pairedWithLastSingle): 3 blocks 1x1 read
+   * in place, 3 blocks 3x3 from panels with a fused residual, 5 blocks at stride 2, 13 blocks 1x1 on a
+   * map of 8x8 (the last tile short).
+   */
+  static final String ODD_BLOCKS = """
+      input(3, 15, 15)
+      stem: conv(32, 3, padding = 1)
+      relu()
+      c1: conv(40, 1)
+      relu()
+      residual {
+          c2: conv(40, 3, padding = 1)
+      }
+      relu()
+      c3: conv(80, 3, stride = 2, padding = 1)
+      relu()
+      c4: conv(200, 1)
+      relu()
+      global_avgpool()
+      flatten()
+      """;
+
+  @Test
+  void oddOutputBlocksRunInPairsAndOneEqualInterpreter() throws Exception {
+    Graph g = Specs.fromText(ODD_BLOCKS);
+    ParamSource params = SyntheticWeights.source(g, 12);
+    for (PassContext ctx : List.of(PassContext.defaults(), new PassContext(2, Set.of("winograd"), 16, List.of()))) {
+      String[] source = new String[1];
+      CompiledModel model = CompiledModels.compile(g, params, 2, ctx, s -> source[0] = s);
+      assertTrue(source[0].contains("group < 6 ? 2 : 1"), "c4's 13 blocks: 6 pairs and one");
+      assertTrue(source[0].contains("group < 2 ? 2 : 1"), "c3's 5 blocks: 2 pairs and one");
+      for (int batch : new int[] {1, 2}) {
+        Tensor x = random(g, batch, 40 + batch);
+        assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, ctx.disabled() + " batch " + batch);
+      }
+    }
+  }
+
   /** examples/mobilenet_v2.net at 64x64: 17 depthwise convs (stride 1 and 2, 32 to 960 channels), most with a residual after. */
   @Test
   void mobilenetV2EqualsInterpreter() throws Exception {
