@@ -436,10 +436,10 @@ public final class ModelGenerator {
     List<CodeBlock> inputs = new ArrayList<>(); // the kernel's input arguments, per part of k (see kParts)
     int parts = 1;
     if (step > 0) {
-      // a stride-2 conv whose output rows are whole tiles: a tile is 14 pixels of one output row,
-      // whose windows start `step` floats apart (2 in a plain image, 32 in a blocked tensor), so the
-      // linear kernel reads them where they lie, with no panel
-      kernel = "convLinearStrided";
+      // a window conv whose output rows are whole tiles: a tile is 14 pixels of one output row, whose
+      // windows start `step` floats apart (16 at stride 1 in a blocked tensor; at stride 2, 2 in a
+      // plain image and 32 in a blocked tensor), so the linear kernel reads them where they lie, with no panel
+      kernel = step == Kernels.BLOCK ? "convLinear" : "convLinearStrided";
       String kOff = table(n.name(), "k", INTS, windowSteps);
       int perRow = out.w() / tile;
       String first = in.at(-(long) ph * in.rowStride() - (long) pw * in.pixStride());
@@ -510,7 +510,7 @@ public final class ModelGenerator {
       String partResPix = first ? resPix : outPix;
       m.addStatement("K.$L($L$L, $L, w, $L + group * $L, $L,\n"
                   + "a, $L + group * $L, $L, $L, $L, $L, $L, $L, $L, $L$L)",
-              kernel, step > 0 ? step + ", " : "", blocksArg, inputs.get(c), partW, k * 16 * nb,
+              kernel, kernel.equals("convLinearStrided") ? step + ", " : "", blocksArg, inputs.get(c), partW, k * 16 * nb,
               first ? bOff + " + group * " + 16 * nb : String.valueOf(weights.zeros()),
               out.storage(0), (long) nb * out.plane(), outPix, out.plane(),
               partRes == null ? "null" : partRes.array(), partRes == null ? "0" : partRes.storage(0) + " + group * " + (long) nb * partRes.plane(),
@@ -669,18 +669,23 @@ public final class ModelGenerator {
 
   /**
    * The distance in floats between consecutive output pixels' windows when a conv's linear kernel
-   * can read its input in place with {@code Kernels.convLinearStrided}, else 0: a stride-2 conv
-   * (2 floats apart in a plain input such as the stem's image, 32 in a blocked one) whose output
-   * rows are whole 14-pixel tiles, so no tile crosses a row. A 1x1 stride-2 conv still copies its
-   * pixels into panels first: measured on resnet50's downsample convs (one thread, warm), reading
-   * every other pixel in place was 0-6% slower than the copy plus the contiguous read, where the
-   * 3x3 ones gained the copy (layer2.0.conv2 1.24 ms against 0.18 + 1.24).
+   * can read its input in place, else 0; the conv's output rows must be whole 14-pixel tiles, so no
+   * tile crosses a row. A window conv with stride 1 in width over a blocked input: 16 floats, the
+   * distance {@code Kernels.convLinear} reads at (ResNeXt's grouped 3x3s; the dense ones take
+   * Winograd). A stride-2 conv, with {@code Kernels.convLinearStrided}: 2 floats apart in a plain
+   * input such as the stem's image, 32 in a blocked one. Other convs copy their windows into panels.
+   * A 1x1 stride-2 conv still copies its pixels into panels first: measured on resnet50's downsample
+   * convs (one thread, warm), reading every other pixel in place was 0-6% slower than the copy plus
+   * the contiguous read, where the 3x3 ones gained the copy (layer2.0.conv2 1.24 ms against 0.18 + 1.24).
+   * resnext50_32x4d's stride-1 grouped 3x3s on 56, 28 and 14 pixel maps, one thread: see the commit.
    */
   static int stridedStep(Node n, Geometry in) {
     int step = n.attrs().getInts("stride").get(1) * in.pixStride();
     boolean window = !n.attrs().getInts("kernel").equals(List.of(1, 1));
+    boolean rows = n.shape().width() % Kernels.LINEAR_TILE == 0;
+    if (step == Kernels.BLOCK && window && in.blocked() && rows) return step;
     boolean pairs = KernelTiles.linearBlocks((n.shape().channels() + 15) / 16) == 2; // the strided kernels have 2-block tiles only
-    return KernelTiles.stridedStep(step) && pairs && (window || !in.blocked()) && n.shape().width() % Kernels.LINEAR_TILE == 0 ? step : 0;
+    return KernelTiles.stridedStep(step) && pairs && (window || !in.blocked()) && rows ? step : 0;
   }
 
   /** Whether a conv's linear kernel can read its input where it lies: a 1x1 window, stride 1, over a halo-free blocked tensor. */
@@ -775,7 +780,7 @@ public final class ModelGenerator {
       long tiles = (long) ((out.h() + m - 1) / m) * ((out.w() + m - 1) / m);
       return positions * tiles * 16 * (in.blocks() + out.blocks());
     }
-    if (!in.blocked() || readsInPlace(n, in) || PackedWeights.depthwise(n, in)) return 0;
+    if (!in.blocked() || readsInPlace(n, in) || stridedStep(n, in) > 0 || PackedWeights.depthwise(n, in)) return 0;
     List<Integer> kernel = n.attrs().getInts("kernel");
     long pixels = (long) out.h() * out.w(), tile = Kernels.LINEAR_TILE, padded = (pixels + tile - 1) / tile * tile;
     return padded * in.blocks() * 16 * kernel.get(0) * kernel.get(1);
