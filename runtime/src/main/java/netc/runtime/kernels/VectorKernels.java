@@ -113,6 +113,7 @@ final class VectorKernels extends Kernels {
    */
   private static void epilogue(float[] acc, int blocks, int pixels, int p0, float[] w, int biasOff, float[] out, int outBase,
       int[] outPix, int obs, float[] res, int resBase, int[] resPix, int rbs, int act, float slope) {
+    float lo = low(act), hi = high(act, slope);
     for (int t = 0; t < pixels; t++) {
       int o = outPix[p0 + t];
       if (t > 0 && o == outPix[p0 + t - 1]) break;
@@ -120,10 +121,10 @@ final class VectorKernels extends Kernels {
         for (int l = 0; l < 16; l += L) {
           FloatVector v = FloatVector.fromArray(S, acc, (t * blocks + b) * 16 + l).add(FloatVector.fromArray(S, w, biasOff + b * 16 + l));
           if (res != null) v = v.add(FloatVector.fromArray(S, res, resBase + resPix[p0 + t] + b * rbs + l));
-          if (act == RELU) v = v.max(0f);
+          v = v.max(lo).min(hi);
           v.intoArray(out, outBase + o + b * obs + l);
         }
-        if (act > RELU) activateInPlace(out, outBase + o + b * obs, act, slope);
+        if (afterStore(act)) activateInPlace(out, outBase + o + b * obs, act, slope);
       }
     }
   }
@@ -134,21 +135,22 @@ final class VectorKernels extends Kernels {
   @Override
   public void depthwiseRow(float[] in, int inBase, int step, int[] kOff, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int outW, float[] res, int resBase, int act, float slope) {
+    float lo = low(act), hi = high(act, slope);
     int x = 0;
     for (; x + DEPTHWISE_PIXELS <= outW; x += DEPTHWISE_PIXELS) {
       for (int l = 0; l < 16; l += L) depthwise4(in, inBase + x * step + l, step, kOff, w, wBase + l, biasOff + l, out, outBase + x * 16 + l,
-          res, resBase + x * 16 + l, act);
+          res, resBase + x * 16 + l, lo, hi);
     }
     for (; x < outW; x++) {
       for (int l = 0; l < 16; l += L) depthwise1(in, inBase + x * step + l, kOff, w, wBase + l, biasOff + l, out, outBase + x * 16 + l,
-          res, resBase + x * 16 + l, act);
+          res, resBase + x * 16 + l, lo, hi);
     }
-    if (act > RELU) for (int p = 0; p < outW; p++) activateInPlace(out, outBase + p * 16, act, slope);
+    if (afterStore(act)) for (int p = 0; p < outW; p++) activateInPlace(out, outBase + p * 16, act, slope);
   }
 
   /** L lanes of four consecutive output pixels of a depthwise row: four accumulators over one loop of window positions. */
   private static void depthwise4(float[] in, int p, int step, int[] kOff, float[] w, int wi, int biasOff, float[] out, int o,
-      float[] res, int r, int act) {
+      float[] res, int r, float lo, float hi) {
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
     for (int k = 0; k < kOff.length; k++, wi += 16) {
       FloatVector wv = FloatVector.fromArray(S, w, wi);
@@ -159,34 +161,56 @@ final class VectorKernels extends Kernels {
       a3 = FloatVector.fromArray(S, in, i + 3 * step).fma(wv, a3);
     }
     FloatVector bias = FloatVector.fromArray(S, w, biasOff);
-    store(a0.add(bias), out, o, res, r, act);
-    store(a1.add(bias), out, o + 16, res, r + 16, act);
-    store(a2.add(bias), out, o + 32, res, r + 32, act);
-    store(a3.add(bias), out, o + 48, res, r + 48, act);
+    store(a0.add(bias), out, o, res, r, lo, hi);
+    store(a1.add(bias), out, o + 16, res, r + 16, lo, hi);
+    store(a2.add(bias), out, o + 32, res, r + 32, lo, hi);
+    store(a3.add(bias), out, o + 48, res, r + 48, lo, hi);
   }
 
   /** L lanes of one output pixel of a depthwise row (the row's last pixels, fewer than four). */
-  private static void depthwise1(float[] in, int p, int[] kOff, float[] w, int wi, int biasOff, float[] out, int o, float[] res, int r, int act) {
+  private static void depthwise1(float[] in, int p, int[] kOff, float[] w, int wi, int biasOff, float[] out, int o, float[] res, int r, float lo,
+      float hi) {
     FloatVector a = FloatVector.zero(S);
     for (int k = 0; k < kOff.length; k++, wi += 16) a = FloatVector.fromArray(S, in, p + kOff[k]).fma(FloatVector.fromArray(S, w, wi), a);
-    store(a.add(FloatVector.fromArray(S, w, biasOff)), out, o, res, r, act);
+    store(a.add(FloatVector.fromArray(S, w, biasOff)), out, o, res, r, lo, hi);
   }
 
-  /** Applies an activation other than none to the 16 floats of one block at {@code off}. */
+  /**
+   * The activations that are a clamp, applied as values are stored: v.max(lo).min(hi) with lo = 0 for
+   * relu and clip (else -infinity) and hi = clip's bound (else +infinity), the operations and bits of
+   * ScalarKernels.apply; with no activation the clamp changes nothing, not even -0 or NaN. The others
+   * (leaky_relu, sigmoid, tanh) run after the store, {@link #activateInPlace}. The bounds are floats
+   * computed once per call, so no vector crosses a call C2 might not inline (it would be boxed).
+   */
+  private static float low(int act) {
+    return act == RELU || act == CLIP ? 0f : Float.NEGATIVE_INFINITY;
+  }
+
+  /** See {@link #low}. */
+  private static float high(int act, float slope) {
+    return act == CLIP ? slope : Float.POSITIVE_INFINITY;
+  }
+
+  /** Whether an activation is applied after the store, by {@link #activateInPlace}: leaky_relu, sigmoid and tanh. */
+  private static boolean afterStore(int act) {
+    return act == LEAKY_RELU || act == SIGMOID || act == TANH;
+  }
+
+  /**
+   * Applies leaky_relu, sigmoid or tanh to the 16 floats of one block at {@code off}. Sigmoid and tanh
+   * are scalar, with StrictMath: the EXP/TANH intrinsics and the Vector API's Java fallback differ in
+   * the last bit, so a result would depend on how warm the JIT is.
+   */
   private static void activateInPlace(float[] a, int off, int act, float slope) {
-    // sigmoid and tanh use StrictMath, scalar: the EXP/TANH intrinsics and the Vector API's Java
-    // fallback differ in the last bit, so a result would depend on how warm the JIT is
-    if (act == SIGMOID || act == TANH) {
-      for (int j = 0; j < 16; j++) a[off + j] = ScalarKernels.apply(a[off + j], act, slope);
+    if (act == LEAKY_RELU) {
+      for (int l = 0; l < 16; l += L) {
+        FloatVector v = FloatVector.fromArray(S, a, off + l);
+        v.blend(v.mul(slope), v.compare(VectorOperators.LT, 0f)).intoArray(a, off + l);
+      }
       return;
     }
-    for (int l = 0; l < 16; l += L) {
-      FloatVector v = FloatVector.fromArray(S, a, off + l);
-      v = act == LEAKY_RELU ? v.blend(v.mul(slope), v.compare(VectorOperators.LT, 0f)) : act == CLIP ? v.max(0f).min(slope) : v.max(0f);
-      v.intoArray(a, off + l);
-    }
+    for (int j = 0; j < 16; j++) a[off + j] = ScalarKernels.apply(a[off + j], act, slope);
   }
-
 
   @Override
   public void fc(float[] in, int inBase, int inPadded, float[] w, int wBase, int biasOff, float[] out, int outBase,
@@ -211,44 +235,33 @@ final class VectorKernels extends Kernels {
 
   @Override
   public void activate(float[] a, int base, int n, int act, float slope, float[] out, int outBase) {
-    if (act > RELU) {
-      if (a != out || base != outBase) System.arraycopy(a, base, out, outBase, n);
-      for (int i = 0; i < n; i += 16) activateInPlace(out, outBase + i, act, slope);
-      return;
-    }
-    for (int i = 0; i < n; i += L) {
-      FloatVector v = FloatVector.fromArray(S, a, base + i);
-      if (act == RELU) v = v.max(0f);
-      v.intoArray(out, outBase + i);
-    }
+    float lo = low(act), hi = high(act, slope);
+    for (int i = 0; i < n; i += L) FloatVector.fromArray(S, a, base + i).max(lo).min(hi).intoArray(out, outBase + i);
+    if (afterStore(act)) for (int i = 0; i < n; i += 16) activateInPlace(out, outBase + i, act, slope);
   }
 
   @Override
   public void add(float[] x, int xBase, float[] y, int yBase, float[] out, int outBase, int n, int act, float slope) {
+    float lo = low(act), hi = high(act, slope);
     for (int i = 0; i < n; i += L) {
       FloatVector v = FloatVector.fromArray(S, x, xBase + i).add(FloatVector.fromArray(S, y, yBase + i));
-      if (act == RELU) v = v.max(0f);
+      v = v.max(lo).min(hi);
       v.intoArray(out, outBase + i);
     }
-    if (act > RELU) for (int i = 0; i < n; i += 16) activateInPlace(out, outBase + i, act, slope);
+    if (afterStore(act)) for (int i = 0; i < n; i += 16) activateInPlace(out, outBase + i, act, slope);
   }
 
   @Override
   public void affineRow(float[] x, int xBase, float[] w, int scaleOff, int shiftOff, float[] out, int outBase, int pixels,
       int act, float slope) {
+    float lo = low(act), hi = high(act, slope);
     for (int l = 0; l < 16; l += L) {
       FloatVector scale = FloatVector.fromArray(S, w, scaleOff + l), shift = FloatVector.fromArray(S, w, shiftOff + l);
-      if (act == RELU) {
-        for (int p = 0; p < pixels; p++) {
-          FloatVector.fromArray(S, x, xBase + p * 16 + l).fma(scale, shift).max(0f).intoArray(out, outBase + p * 16 + l);
-        }
-      } else {
-        for (int p = 0; p < pixels; p++) {
-          FloatVector.fromArray(S, x, xBase + p * 16 + l).fma(scale, shift).intoArray(out, outBase + p * 16 + l);
-        }
+      for (int p = 0; p < pixels; p++) {
+        FloatVector.fromArray(S, x, xBase + p * 16 + l).fma(scale, shift).max(lo).min(hi).intoArray(out, outBase + p * 16 + l);
       }
     }
-    if (act > RELU) for (int p = 0; p < pixels; p++) activateInPlace(out, outBase + p * 16, act, slope);
+    if (afterStore(act)) for (int p = 0; p < pixels; p++) activateInPlace(out, outBase + p * 16, act, slope);
   }
 
   @Override
@@ -359,6 +372,7 @@ final class VectorKernels extends Kernels {
   public void winogradOutput(float[] m, int mBase, int mPos, int tiles, float[] w, int biasOff, float[] out, int outBase,
       int outRowStride, int rows, int outW, float[] res, int resBase, int resRowStride, int act, float slope) {
     float[] s = transformScratch(16 * 16);
+    float lo = low(act), hi = high(act, slope);
     for (int tile = 0; tile < tiles; tile++) {
       int a = mBase + tile * 16;
       for (int j = 0; j < 4; j++) { // column j of A^T m
@@ -380,15 +394,15 @@ final class VectorKernels extends Kernels {
           FloatVector bias = FloatVector.fromArray(S, w, biasOff + l);
           FloatVector y0 = s0.add(s1).add(s2).add(bias), y1 = s1.sub(s2).sub(s3).add(bias);
           if (res != null) y0 = y0.add(FloatVector.fromArray(S, res, r + l));
-          if (act == RELU) y0 = y0.max(0f);
+          y0 = y0.max(lo).min(hi);
           y0.intoArray(out, o + l);
           if (second) {
             if (res != null) y1 = y1.add(FloatVector.fromArray(S, res, r + 16 + l));
-            if (act == RELU) y1 = y1.max(0f);
+            y1 = y1.max(lo).min(hi);
             y1.intoArray(out, o + 16 + l);
           }
         }
-        if (act > RELU) {
+        if (afterStore(act)) {
           activateInPlace(out, o, act, slope);
           if (second) activateInPlace(out, o + 16, act, slope);
         }
@@ -490,6 +504,7 @@ final class VectorKernels extends Kernels {
    */
   private static void outputRows(float[] s, int tiles, float[] w, int biasOff, float[] out, int outBase, int outRowStride, int rows,
       int outW, float[] res, int resBase, int resRowStride, int act, float slope) {
+    float lo = low(act), hi = high(act, slope);
     for (int tile = 0; tile < tiles; tile++) {
       int cols = Math.min(4, outW - tile * 4);
       for (int i = 0; i < rows; i++) {
@@ -501,21 +516,20 @@ final class VectorKernels extends Kernels {
           FloatVector x4 = FloatVector.fromArray(S, s, a + 64), x5 = FloatVector.fromArray(S, s, a + 80);
           FloatVector bias = FloatVector.fromArray(S, w, biasOff + l);
           FloatVector p = x1.add(x2), q = x1.sub(x2), u = x3.add(x4), d = x3.sub(x4);
-          store(x0.add(p).add(u).add(bias), out, o + l, res, r + l, act);
-          if (cols > 1) store(q.add(d.mul(2f)).add(bias), out, o + 16 + l, res, r + 16 + l, act);
-          if (cols > 2) store(p.add(u.mul(4f)).add(bias), out, o + 32 + l, res, r + 32 + l, act);
-          if (cols > 3) store(q.add(d.mul(8f)).add(x5).add(bias), out, o + 48 + l, res, r + 48 + l, act);
+          store(x0.add(p).add(u).add(bias), out, o + l, res, r + l, lo, hi);
+          if (cols > 1) store(q.add(d.mul(2f)).add(bias), out, o + 16 + l, res, r + 16 + l, lo, hi);
+          if (cols > 2) store(p.add(u.mul(4f)).add(bias), out, o + 32 + l, res, r + 32 + l, lo, hi);
+          if (cols > 3) store(q.add(d.mul(8f)).add(x5).add(bias), out, o + 48 + l, res, r + 48 + l, lo, hi);
         }
-        if (act > RELU) for (int j = 0; j < cols; j++) activateInPlace(out, o + j * 16, act, slope);
+        if (afterStore(act)) for (int j = 0; j < cols; j++) activateInPlace(out, o + j * 16, act, slope);
       }
     }
   }
 
   /** One output vector of the epilogue: + the residual (when there is one), ReLU if asked, the store. */
-  private static void store(FloatVector y, float[] out, int o, float[] res, int r, int act) {
+  private static void store(FloatVector y, float[] out, int o, float[] res, int r, float lo, float hi) {
     if (res != null) y = y.add(FloatVector.fromArray(S, res, r));
-    if (act == RELU) y = y.max(0f);
-    y.intoArray(out, o);
+    y.max(lo).min(hi).intoArray(out, o);
   }
 
   @Override
