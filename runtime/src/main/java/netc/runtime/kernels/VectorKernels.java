@@ -274,6 +274,16 @@ final class VectorKernels extends Kernels {
       // one flat loop over the clipped window keeps the accumulator in a register; the offset steps
       // along a row and jumps to the next at its end (no division per element)
       int cols = x1 - x0, n = (y1 - y0) * cols, rowJump = inRowStride - cols * 16;
+      if (max && cols == 3 && y1 - y0 == 3) { // the common whole 3x3 window, unrolled (max is exact in any order)
+        for (int l = 0; l < 16; l += L) {
+          int r0 = inBase + y0 * inRowStride + x0 * 16 + l, r1 = r0 + inRowStride, r2 = r1 + inRowStride;
+          FloatVector a = FloatVector.fromArray(S, in, r0).max(FloatVector.fromArray(S, in, r0 + 16)).max(FloatVector.fromArray(S, in, r0 + 32));
+          FloatVector b = FloatVector.fromArray(S, in, r1).max(FloatVector.fromArray(S, in, r1 + 16)).max(FloatVector.fromArray(S, in, r1 + 32));
+          FloatVector c = FloatVector.fromArray(S, in, r2).max(FloatVector.fromArray(S, in, r2 + 16)).max(FloatVector.fromArray(S, in, r2 + 32));
+          a.max(b).max(c).intoArray(out, outBase + ox * 16 + l);
+        }
+        continue;
+      }
       for (int l = 0; l < 16; l += L) {
         FloatVector acc = FloatVector.broadcast(S, max ? Float.NEGATIVE_INFINITY : 0f);
         for (int i = 0, c = 0, off = inBase + y0 * inRowStride + x0 * 16 + l; i < n; i++, off += 16) {

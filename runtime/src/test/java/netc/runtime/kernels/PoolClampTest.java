@@ -65,4 +65,33 @@ class PoolClampTest {
     assertArrayEquals(s, v);
     for (int i = 0; i < 64; i++) assertEquals(Math.min(Math.max(x[i], 0f), 6f), s[i]);
   }
+
+  /**
+   * Max pooling 3x3 stride 2 with padding 1 over a 9x9 block (interior windows take the unrolled path,
+   * border ones the clipped loop), values with -0, +0 and a NaN: vector and scalar kernels give the same
+   * bits, and each output is the largest of its window worked out here.
+   */
+  @Test
+  void maxPoolOfWholeAndClippedWindows() {
+    int h = 9, w = 9, outW = 5;
+    float[] in = new float[h * w * 16];
+    Random r = new Random(3);
+    for (int i = 0; i < in.length; i++) in[i] = r.nextInt(5) == 0 ? (r.nextBoolean() ? -0f : 0f) : (float) r.nextGaussian();
+    in[(4 * w + 4) * 16 + 7] = Float.NaN;
+    for (int oy = 0; oy < 5; oy++) {
+      float[] v = new float[outW * 16], s = new float[outW * 16];
+      VECTOR.poolRow(true, in, 0, w * 16, h, w, v, 0, outW, oy, 3, 3, 2, 2, 1, 1);
+      SCALAR.poolRow(true, in, 0, w * 16, h, w, s, 0, outW, oy, 3, 3, 2, 2, 1, 1);
+      assertArrayEquals(s, v, "row " + oy);
+      for (int ox = 0; ox < outW; ox++) {
+        for (int j = 0; j < 16; j++) {
+          float m = Float.NEGATIVE_INFINITY;
+          for (int y = Math.max(0, oy * 2 - 1); y < Math.min(h, oy * 2 + 2); y++) {
+            for (int x = Math.max(0, ox * 2 - 1); x < Math.min(w, ox * 2 + 2); x++) m = Math.max(m, in[(y * w + x) * 16 + j]);
+          }
+          assertEquals(m, v[ox * 16 + j], "row " + oy + " pixel " + ox + " channel " + j);
+        }
+      }
+    }
+  }
 }
