@@ -417,18 +417,20 @@ public final class ModelGenerator {
     int inBlocks = reads.blocks();
     String firstBlock = reads.restricted(in) ? table(n.name(), "first_block", INTS, intArray(reads.first())) + "[group]" : null;
     int tile = tilePixels(in.blocked() || step > 0, nb);
-    int pixels = out.h() * out.w(), tiles = (pixels + tile - 1) / tile;
+    // read in place (step > 0), a tile is a row's run of pixels, the last of a row maybe partial
+    int perRow = (out.w() + tile - 1) / tile;
+    int pixels = out.h() * out.w(), tiles = step > 0 ? out.h() * perRow : (pixels + tile - 1) / tile;
     int k = inBlocks * kh * kw * lanes, allK = allBlocks * kh * kw * lanes;
     String what = String.format("conv %dx%d stride %dx%d padding %dx%d%s%s, %d -> %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
         kh, kw, sh, sw, ph, pw, at.has("padding_end") ? " (bottom, right " + at.paddingEnd().get(0) + "x" + at.paddingEnd().get(1) + ")" : "",
         dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(),
         in.h(), in.w(), out.h(), out.w(), res == null ? "" : ", residual", at.has("act") ? ", " + at.activation().spelling() : "");
     if (lastSingle) what += "; tiles of 2 output blocks, the last block alone";
-    String outPix = table(n.name(), "out", INTS, pixelsOf(out, tile));
+    String outPix = table(n.name(), "out", INTS, step > 0 ? rowPixelsOf(out, tile) : pixelsOf(out, tile));
     // the input pixel under each output pixel's window, top-left, from the haloed storage (unless read in place)
     String inPixCall = String.format("Tables.pixels(%d, %d, %d, %d, %d, %d, %d, %d)",
         out.h(), out.w(), sh, sw, in.rowStride(), in.pixStride(), -(ph * in.rowStride() + pw * in.pixStride()), tile);
-    String resPix = res == null ? "null" : table(n.name(), "res", INTS, pixelsOf(res, tile));
+    String resPix = res == null ? "null" : table(n.name(), "res", INTS, step > 0 ? rowPixelsOf(res, tile) : pixelsOf(res, tile));
     // every (input block, lane, kernel row, kernel column) step of the window, for the kernels that read it in place
     String windowSteps = String.format("Tables.kOffsets(%d, %d, %d, %d, %d, %d, %d, %d)",
         inBlocks, lanes, kh, kw, in.plane(), laneStride, dh * in.rowStride(), dw * in.pixStride());
@@ -436,12 +438,11 @@ public final class ModelGenerator {
     List<CodeBlock> inputs = new ArrayList<>(); // the kernel's input arguments, per part of k (see kParts)
     int parts = 1;
     if (step > 0) {
-      // a window conv whose output rows are whole tiles: a tile is 14 pixels of one output row, whose
-      // windows start `step` floats apart (16 at stride 1 in a blocked tensor; at stride 2, 2 in a
-      // plain image and 32 in a blocked tensor), so the linear kernel reads them where they lie, with no panel
+      // a window conv read by row tiles: a tile is up to 14 pixels of one output row, whose windows
+      // start `step` floats apart (16 at stride 1 in a blocked tensor; at stride 2, 2 in a plain
+      // image and 32 in a blocked tensor), so the linear kernel reads them where they lie, with no panel
       kernel = step == Kernels.BLOCK ? "convLinear" : "convLinearStrided";
       String kOff = table(n.name(), "k", INTS, windowSteps);
-      int perRow = out.w() / tile;
       String first = in.at(-(long) ph * in.rowStride() - (long) pw * in.pixStride());
       long rowJump = (long) sh * in.rowStride();
       first += blockShift(firstBlock, in.plane());
@@ -669,8 +670,8 @@ public final class ModelGenerator {
 
   /**
    * The distance in floats between consecutive output pixels' windows when a conv's linear kernel
-   * can read its input in place, else 0; the conv's output rows must be whole 14-pixel tiles, so no
-   * tile crosses a row. A window conv with stride 1 in width over a blocked input: 16 floats, the
+   * can read its input in place, else 0. No tile crosses a row: the rows are whole 14-pixel tiles, or
+   * their last tiles are partial where that reads safely ({@link #partialRowsReadSafely}). A window conv with stride 1 in width over a blocked input: 16 floats, the
    * distance {@code Kernels.convLinear} reads at (ResNeXt's grouped 3x3s; the dense ones take
    * Winograd). A stride-2 conv, with {@code Kernels.convLinearStrided}: 2 floats apart in a plain
    * input such as the stem's image, 32 in a blocked one. Other convs copy their windows into panels.
@@ -682,10 +683,30 @@ public final class ModelGenerator {
   static int stridedStep(Node n, Geometry in) {
     int step = n.attrs().getInts("stride").get(1) * in.pixStride();
     boolean window = !n.attrs().getInts("kernel").equals(List.of(1, 1));
-    boolean rows = n.shape().width() % Kernels.LINEAR_TILE == 0;
+    boolean rows = n.shape().width() % Kernels.LINEAR_TILE == 0 || partialRowsReadSafely(n, in, step);
     if (step == Kernels.BLOCK && window && in.blocked() && rows) return step;
     boolean pairs = KernelTiles.linearBlocks((n.shape().channels() + 15) / 16) == 2; // the strided kernels have 2-block tiles only
     return KernelTiles.stridedStep(step) && pairs && (window || !in.blocked()) && rows ? step : 0;
+  }
+
+  /**
+   * Whether row tiles may end a row with a partial tile (a row of 111 or 7 pixels: 8 or 1 tiles), whose
+   * slots past the row's last pixel repeat it in the output table and are computed but not stored: they
+   * read up to {@code slots x step} floats past the last read of a real pixel. In the arena that stays
+   * within {@link #SLACK_FLOATS} past the buffers (stride 1 over a blocked tensor: 13 x 16; stride 2 over
+   * a plain one: 13 x 2); otherwise, and for the caller's input (an array of its own), every read must
+   * land inside the tensor's own storage.
+   */
+  static boolean partialRowsReadSafely(Node n, Geometry in, int step) {
+    Attrs a = n.attrs();
+    int tile = Kernels.LINEAR_TILE, ow = n.shape().width(), oh = n.shape().height();
+    int slots = (ow + tile - 1) / tile * tile - ow; // past the last pixel, in the row's last tile
+    if (!in.external() && (long) slots * step <= SLACK_FLOATS) return true;
+    // the last input row and column the last output pixel's window reads, in storage coordinates
+    int row = (oh - 1) * a.getInts("stride").get(0) - a.getInts("padding").get(0) + (a.getInts("kernel").get(0) - 1) * a.getInts("dilation").get(0) + in.hh();
+    int col = (ow - 1) * a.getInts("stride").get(1) - a.getInts("padding").get(1) + (a.getInts("kernel").get(1) - 1) * a.getInts("dilation").get(1) + in.hw();
+    long last = (long) row * in.rowStride() + (long) col * in.pixStride() + (in.blocked() ? 15 : 0) + (long) slots * step;
+    return last < in.plane(); // within the last channel plane (or block) of the tensor's storage
   }
 
   /** Whether a conv's linear kernel can read its input where it lies: a 1x1 window, stride 1, over a halo-free blocked tensor. */
@@ -800,6 +821,11 @@ public final class ModelGenerator {
 
   private static String pixelsOf(Geometry g, int tile) {
     return String.format("Tables.pixels(%d, %d, 1, 1, %d, 16, %d, %d)", g.h(), g.w(), g.rowStride(), g.interior(), tile);
+  }
+
+  /** {@link #pixelsOf} with each row a whole number of tiles, its last pixel repeated to fill the last. */
+  private static String rowPixelsOf(Geometry g, int tile) {
+    return String.format("Tables.rowPixels(%d, %d, %d, 16, %d, %d)", g.h(), g.w(), g.rowStride(), g.interior(), tile);
   }
 
   private void pool(Node n) {

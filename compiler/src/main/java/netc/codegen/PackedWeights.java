@@ -72,7 +72,7 @@ final class PackedWeights {
 
   /** Packed floats of a conv's weights: [groups of output blocks][k][16 x blocks per group], or Winograd's (m + 2)^2 of them. */
   static long convWeightFloats(Graph g, Node n) {
-    Geometry in = Geometry.of(g.node(n.input(0)), 0, false);
+    Geometry in = Geometry.of(g.node(n.input(0)), 0, g.node(n.input(0)).op() == Op.INPUT);
     long outBlocks = (n.shape().channels() + 15L) / 16;
     if (n.attrs().getString("algo", "").equals("winograd")) {
       long m = n.attrs().getInt("tile");
@@ -270,7 +270,7 @@ final class PackedWeights {
       return;
     }
     Node input = g.node(n.input(0));
-    Geometry in = Geometry.of(input, 0, false);
+    Geometry in = Geometry.of(input, 0, input.op() == Op.INPUT); // the caller's input, or the arena: where reads may run past a tensor
     Shape ws = n.param("weight").shape(); // [out, in/groups, kh, kw]
     float[] w = n.param("weight").evaluate(source);
     float[] bias = n.param("bias") == null ? null : n.param("bias").evaluate(source);

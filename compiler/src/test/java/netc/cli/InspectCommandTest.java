@@ -154,7 +154,7 @@ class InspectCommandTest {
     assertEquals(0, p.waitFor(), err);
     List<String> lines = out.lines().toList();
     assertTrue(lines.get(0).startsWith("smallnet, batch 1, 1 thread: "), out);
-    assertEquals(13, lines.size() - 1, "one line per step (two of the convs pack their windows first):\n" + out);
+    assertEquals(11, lines.size() - 1, "one line per step:\n" + out);
     assertTrue(out.contains("%  stem\n") && out.contains("%  fc2\n"), "steps are named after the spec's layers:\n" + out);
   }
 

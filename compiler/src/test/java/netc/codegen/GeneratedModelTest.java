@@ -237,6 +237,44 @@ class GeneratedModelTest {
     }
   }
 
+  /**
+   * Row tiles ending in a partial tile (ModelGenerator.partialRowsReadSafely): the stem at stride 2 over
+   * the caller's 24x24 image (11 pixels a row: its 3 junk slots read row 23, inside the image), a
+   * dilated stride-1 conv over 11 pixels a row, a grouped one over 6 (the 8-slot tile), and a stride-2
+   * conv whose junk would run past its input's storage, so it copies panels. Over a 23x23 image the
+   * stem's junk would run past the image: the offset-table kernel instead.
+   */
+  static final String ROW_TILES = """
+      input(3, SIZE, SIZE)
+      stem: conv(32, 3, stride = 2)
+      relu()
+      c1: conv(32, 3, padding = 2, dilation = 2)
+      relu()
+      c2: conv(32, 3, stride = 2, padding = 1)
+      relu()
+      c3: conv(32, 3, padding = 1, groups = 2)
+      global_avgpool()
+      flatten()
+      """;
+
+  @ParameterizedTest
+  @ValueSource(ints = {24, 23})
+  void partialRowTilesEqualInterpreter(int size) throws Exception {
+    Graph g = Specs.fromText(ROW_TILES.replace("SIZE", String.valueOf(size)));
+    ParamSource params = SyntheticWeights.source(g, 13);
+    String[] source = new String[1];
+    CompiledModel model = CompiledModels.compile(g, params, 2, PassContext.defaults(), s -> source[0] = s);
+    assertEquals(size == 24, source[0].contains("K.convLinearStrided(2, "), "the stem reads the image in place");
+    assertEquals(size == 23, source[0].contains("K.convTile("), "else the offset-table kernel");
+    assertFalse(source[0].contains(" c1_pack("), "c1 reads in place");
+    assertTrue(source[0].contains(" c2_pack("), "c2's junk slots would read past its input");
+    assertFalse(source[0].contains(" c3_pack("), "c3 reads in place");
+    for (int batch : new int[] {1, 3}) {
+      Tensor x = random(g, batch, 50 + batch);
+      assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, size + "x" + size + " batch " + batch);
+    }
+  }
+
   /** examples/mobilenet_v2.net at 64x64: 17 depthwise convs (stride 1 and 2, 32 to 960 channels), most with a residual after. */
   @Test
   void mobilenetV2EqualsInterpreter() throws Exception {

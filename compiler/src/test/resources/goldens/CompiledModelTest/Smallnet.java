@@ -11,13 +11,13 @@ import netc.runtime.kernels.Softmax;
 import netc.runtime.kernels.Tables;
 
 /**
- * smallnet, compiled by netc: 13 steps, 0.001 G multiply-accumulates per image, 89 KiB of activations per image.
+ * smallnet, compiled by netc: 11 steps, 0.001 G multiply-accumulates per image, 89 KiB of activations per image.
  */
 public final class Smallnet extends CompiledModel {
-    private static final int[] ITEMS = {96, 147, 16, 19, 19, 16, 10, 10, 8, 2, 32, 16, 1};
+    private static final int[] ITEMS = {96, 147, 16, 32, 16, 16, 8, 2, 32, 16, 1};
 
-    private static final boolean[] PARALLEL = {false, true, false, false, true, false, false, false,
-            false, false, false, false, false};
+    private static final boolean[] PARALLEL = {false, true, false, true, false, false, false, false,
+            false, false, false};
 
     private static final int[] STEM_OUT = Tables.pixels(32, 32, 1, 1, 512, 16, 0, 7);
 
@@ -25,25 +25,17 @@ public final class Smallnet extends CompiledModel {
 
     private static final int[] STEM_IN = Tables.pixels(32, 32, 1, 1, 34, 1, -35, 7);
 
-    private static final int[] DW_OUT = Tables.pixels(16, 16, 1, 1, 256, 16, 0, 14);
+    private static final int[] DW_OUT = Tables.rowPixels(16, 16, 256, 16, 0, 14);
 
-    private static final int[] DW_KB = Tables.kOffsets(1, 1, 3, 3, 6400, 1, 640, 32);
+    private static final int[] DW_K = Tables.kOffsets(1, 16, 3, 3, 6400, 1, 640, 32);
 
-    private static final int[] DW_IN = Tables.pixels(16, 16, 1, 1, 320, 16, -672, 14);
+    private static final int[] MIX_OUT = Tables.rowPixels(8, 16, 256, 16, 0, 14);
 
-    private static final int[] DW_K = Tables.kOffsets(9, 16, 1, 1, 224, 1, 0, 0);
+    private static final int[] MIX_K = Tables.kOffsets(1, 16, 1, 3, 4608, 1, 288, 16);
 
-    private static final int[] MIX_OUT = Tables.pixels(8, 16, 1, 1, 256, 16, 0, 14);
+    private static final int[] GRAIN = {1, 147, 1, 32, 1, 16, 1, 1, 1, 1, 1};
 
-    private static final int[] MIX_KB = Tables.kOffsets(1, 1, 1, 3, 4608, 1, 288, 16);
-
-    private static final int[] MIX_IN = Tables.pixels(8, 16, 2, 1, 288, 16, -16, 14);
-
-    private static final int[] MIX_K = Tables.kOffsets(3, 16, 1, 1, 224, 1, 0, 0);
-
-    private static final int[] GRAIN = {1, 147, 1, 1, 19, 1, 1, 10, 1, 1, 1, 1, 1};
-
-    private static final int[] BUNCH_CHUNK = {96, 147, 16, 19, 19, 16, 10, 10, 8, 2, 32, 16, 1};
+    private static final int[] BUNCH_CHUNK = {96, 147, 16, 32, 16, 16, 8, 2, 32, 16, 1};
 
     public Smallnet(Properties properties, int threads) {
         super(properties, threads);
@@ -51,7 +43,7 @@ public final class Smallnet extends CompiledModel {
 
     @Override
     protected int steps() {
-        return 13;
+        return 11;
     }
 
     @Override
@@ -66,7 +58,7 @@ public final class Smallnet extends CompiledModel {
 
     @Override
     protected int bunchedFrom() {
-        return 10;
+        return 8;
     }
 
     @Override
@@ -86,8 +78,8 @@ public final class Smallnet extends CompiledModel {
 
     @Override
     public List<String> stepNames() {
-        return List.of("input_to_padded", "stem", "pool1", "dw_pack", "dw", "add", "mix_pack",
-                "mix", "pool2", "head", "fc1", "fc2", "softmax");
+        return List.of("input_to_padded", "stem", "pool1", "dw", "add", "mix", "pool2", "head",
+                "fc1", "fc2", "softmax");
     }
 
     @Override
@@ -96,16 +88,14 @@ public final class Smallnet extends CompiledModel {
             case 0: input_to_padded(ws, from, to); return;
             case 1: stem(ws, from, to); return;
             case 2: pool1(ws, from, to); return;
-            case 3: dw_pack(ws, from, to); return;
-            case 4: dw(ws, from, to); return;
-            case 5: add(ws, from, to); return;
-            case 6: mix_pack(ws, from, to); return;
-            case 7: mix(ws, from, to); return;
-            case 8: pool2(ws, from, to); return;
-            case 9: head(ws, from, to); return;
-            case 10: fc1(ws, from, to); return;
-            case 11: fc2(ws, from, to); return;
-            case 12: softmax(ws, from, to); return;
+            case 3: dw(ws, from, to); return;
+            case 4: add(ws, from, to); return;
+            case 5: mix(ws, from, to); return;
+            case 6: pool2(ws, from, to); return;
+            case 7: head(ws, from, to); return;
+            case 8: fc1(ws, from, to); return;
+            case 9: fc2(ws, from, to); return;
+            case 10: softmax(ws, from, to); return;
             default: throw new IllegalArgumentException("no step " + step);
         }
     }
@@ -152,19 +142,6 @@ public final class Smallnet extends CompiledModel {
     }
 
     /**
-     * dw: copy the windows of dw, 19 tiles of 14 pixels x 144, into panels for the linear micro-kernel.
-     * from dw (conv) at ../examples/smallnet.net:12:5
-     * from bn (batchnorm) at ../examples/smallnet.net:13:5
-     * from tanh (tanh) at ../examples/smallnet.net:14:5
-     */
-    private void dw_pack(Workspace ws, int from, int to) {
-        float[] a = ws.arena;
-        for (int tile = from; tile < to; tile++) {
-            K.packBlocks(a, 17056, DW_IN, tile * 14, DW_KB, a, 22784 + tile * 2016);
-        }
-    }
-
-    /**
      * dw: conv 3x3 stride 1x1 padding 2x2 dilation 2x2, 16 -> 16 channels, 16x16 -> 16x16; epilogue: bias, tanh; weight group by group.
      * from dw (conv) at ../examples/smallnet.net:12:5
      * from bn (batchnorm) at ../examples/smallnet.net:13:5
@@ -173,8 +150,8 @@ public final class Smallnet extends CompiledModel {
     private void dw(Workspace ws, int from, int to) {
         float[] a = ws.arena;
         for (int item = from; item < to; item++) {
-            int group = item / 19, tile = item - group * 19;
-            K.convLinear(1, a, 22784 + tile * 2016, DW_K, tile * 14, w, 512 + group * 2304, 2816 + group * 16,
+            int group = item / 32, tile = item - group * 32;
+            K.convLinear(1, a, 16384 + tile / 2 * 320 + tile % 2 * 224, DW_K, tile * 14, w, 512 + group * 2304, 2816 + group * 16,
                     a, 4608 + group * 4096, DW_OUT, 4096, null, 0, null, 0, Kernels.TANH, 0f, 0, 0);
         }
     }
@@ -196,19 +173,6 @@ public final class Smallnet extends CompiledModel {
     }
 
     /**
-     * mix: copy the windows of mix, 10 tiles of 14 pixels x 48, into panels for the linear micro-kernel.
-     * from mix (conv) at ../examples/smallnet.net:16:1
-     * from bn2 (batchnorm) at ../examples/smallnet.net:17:1
-     * from sigmoid (sigmoid) at ../examples/smallnet.net:18:1
-     */
-    private void mix_pack(Workspace ws, int from, int to) {
-        float[] a = ws.arena;
-        for (int tile = from; tile < to; tile++) {
-            K.packBlocks(a, 16, MIX_IN, tile * 14, MIX_KB, a, 22784 + tile * 672);
-        }
-    }
-
-    /**
      * mix: conv 1x3 stride 2x1 padding 0x1, 16 -> 32 channels, 16x16 -> 8x16; epilogue: bias, sigmoid; weight group by group.
      * from mix (conv) at ../examples/smallnet.net:16:1
      * from bn2 (batchnorm) at ../examples/smallnet.net:17:1
@@ -217,8 +181,8 @@ public final class Smallnet extends CompiledModel {
     private void mix(Workspace ws, int from, int to) {
         float[] a = ws.arena;
         for (int item = from; item < to; item++) {
-            int group = item / 10, tile = item - group * 10;
-            K.convLinear(2, a, 22784 + tile * 672, MIX_K, tile * 14, w, 2832 + group * 1536, 4368 + group * 32,
+            int group = item / 16, tile = item - group * 16;
+            K.convLinear(2, a, 0 + tile / 2 * 576 + tile % 2 * 224, MIX_K, tile * 14, w, 2832 + group * 1536, 4368 + group * 32,
                     a, 4608 + group * 4096, MIX_OUT, 2048, null, 0, null, 0, Kernels.SIGMOID, 0f, 0, 0);
         }
     }

@@ -27,6 +27,20 @@ public final class Tables {
   }
 
   /**
+   * Offsets of the pixels of an oh x ow map in tiles of {@code tile} pixels that never cross a row: each
+   * row takes ceil(ow / tile) tiles, the slots past its last pixel repeat that pixel (kernels store a
+   * repeated pixel once).
+   */
+  public static int[] rowPixels(int oh, int ow, int rowStride, int pixStride, int base, int tile) {
+    int perRow = (ow + tile - 1) / tile * tile;
+    int[] out = new int[oh * perRow];
+    for (int y = 0; y < oh; y++) {
+      for (int c = 0; c < perRow; c++) out[y * perRow + c] = base + y * rowStride + Math.min(c, ow - 1) * pixStride;
+    }
+    return out;
+  }
+
+  /**
    * Offsets of every k step (input block, kernel row, kernel column, lane) relative to a pixel's
    * offset, in the order packed weights are stored.
    */
