@@ -844,11 +844,10 @@ public final class ModelGenerator {
         .addStatement("int block = item / $L, oy = item - block * $L", out.h(), out.h());
     boolean countPad = !at.has("count_include_pad") || at.getBool("count_include_pad");
     int limH = in.h() + at.paddingEnd().get(0), limW = in.w() + at.paddingEnd().get(1);
-    // max ignores padding, and so does the plain kernel's fixed divisor whenever every window fits the
-    // padded input: only an average with another divisor per window needs avgPoolRow
-    if (max || countPad && !at.has("padding_end") && !at.has("ceil_mode")) {
-      m.addStatement("K.poolRow($L, $L, $L + block * $L, $L, $L, $L, a, $L + block * $L + oy * $L, $L, oy, $L, $L, $L, $L, $L, $L)",
-          max, in.array(), in.at(0), in.plane(), in.rowStride(), in.h(), in.w(), out.at(0), out.plane(), out.rowStride(), out.w(),
+    // max ignores padding; an average divides each window by torch's divisor (Kernels.avgPoolRow)
+    if (max) {
+      m.addStatement("K.maxPoolRow($L, $L + block * $L, $L, $L, $L, a, $L + block * $L + oy * $L, $L, oy, $L, $L, $L, $L, $L, $L)",
+          in.array(), in.at(0), in.plane(), in.rowStride(), in.h(), in.w(), out.at(0), out.plane(), out.rowStride(), out.w(),
           kh, kw, sh, sw, ph, pw);
     } else {
       m.addStatement("K.avgPoolRow($L, $L + block * $L, $L, $L, $L, a, $L + block * $L + oy * $L, $L, oy, $L, $L, $L, $L, $L, $L, $L, $L, $L)",

@@ -137,7 +137,7 @@ public final class Smallnet extends CompiledModel {
         }
         for (int item = from; item < to; item++) {
             int block = item / 16, oy = item - block * 16;
-            K.poolRow(false, a, 0 + block * 16384, 512, 32, 32, a, 17056 + block * 6400 + oy * 320, 16, oy, 2, 2, 2, 2, 0, 0);
+            K.avgPoolRow(a, 0 + block * 16384, 512, 32, 32, a, 17056 + block * 6400 + oy * 320, 16, oy, 2, 2, 2, 2, 0, 0, 32, 32, true);
         }
     }
 
@@ -195,7 +195,7 @@ public final class Smallnet extends CompiledModel {
         float[] a = ws.arena;
         for (int item = from; item < to; item++) {
             int block = item / 4, oy = item - block * 4;
-            K.poolRow(true, a, 4608 + block * 2048, 256, 8, 16, a, 0 + block * 512 + oy * 128, 8, oy, 3, 3, 2, 2, 1, 1);
+            K.maxPoolRow(a, 4608 + block * 2048, 256, 8, 16, a, 0 + block * 512 + oy * 128, 8, oy, 3, 3, 2, 2, 1, 1);
         }
     }
 

@@ -211,11 +211,8 @@ public abstract class Kernels {
   public abstract void affineRow(float[] x, int xBase, float[] w, int scaleOff, int shiftOff, float[] out, int outBase, int pixels,
       int act, float slope);
 
-  /**
-   * Max or average pooling of one output row of one channel block. The window is clipped to the
-   * input (max ignores padding; average divides by the full window, as torch's count_include_pad).
-   */
-  public abstract void poolRow(boolean max, float[] in, int inBase, int inRowStride, int inH, int inW, float[] out, int outBase,
+  /** Max pooling of one output row of one channel block, each window clipped to the input (padding never wins). */
+  public abstract void maxPoolRow(float[] in, int inBase, int inRowStride, int inH, int inW, float[] out, int outBase,
       int outW, int oy, int kh, int kw, int sh, int sw, int ph, int pw);
 
   /**

@@ -159,21 +159,17 @@ final class ScalarKernels extends Kernels {
   }
 
   @Override
-  public void poolRow(boolean max, float[] in, int inBase, int inRowStride, int inH, int inW, float[] out, int outBase,
+  public void maxPoolRow(float[] in, int inBase, int inRowStride, int inH, int inW, float[] out, int outBase,
       int outW, int oy, int kh, int kw, int sh, int sw, int ph, int pw) {
     int y0 = Math.max(0, oy * sh - ph), y1 = Math.min(inH, oy * sh - ph + kh);
-    float inv = 1f / (kh * kw);
     for (int ox = 0; ox < outW; ox++) {
       int x0 = Math.max(0, ox * sw - pw), x1 = Math.min(inW, ox * sw - pw + kw);
       for (int j = 0; j < 16; j++) {
-        float acc = max ? Float.NEGATIVE_INFINITY : 0;
+        float acc = Float.NEGATIVE_INFINITY;
         for (int y = y0; y < y1; y++) {
-          for (int x = x0; x < x1; x++) {
-            float v = in[inBase + y * inRowStride + x * 16 + j];
-            acc = max ? Math.max(acc, v) : acc + v;
-          }
+          for (int x = x0; x < x1; x++) acc = Math.max(acc, in[inBase + y * inRowStride + x * 16 + j]);
         }
-        out[outBase + ox * 16 + j] = max ? acc : acc * inv;
+        out[outBase + ox * 16 + j] = acc;
       }
     }
   }

@@ -265,16 +265,15 @@ final class VectorKernels extends Kernels {
   }
 
   @Override
-  public void poolRow(boolean max, float[] in, int inBase, int inRowStride, int inH, int inW, float[] out, int outBase,
+  public void maxPoolRow(float[] in, int inBase, int inRowStride, int inH, int inW, float[] out, int outBase,
       int outW, int oy, int kh, int kw, int sh, int sw, int ph, int pw) {
     int y0 = Math.max(0, oy * sh - ph), y1 = Math.min(inH, oy * sh - ph + kh);
-    float inv = 1f / (kh * kw);
     for (int ox = 0; ox < outW; ox++) {
       int x0 = Math.max(0, ox * sw - pw), x1 = Math.min(inW, ox * sw - pw + kw);
       // one flat loop over the clipped window keeps the accumulator in a register; the offset steps
       // along a row and jumps to the next at its end (no division per element)
       int cols = x1 - x0, n = (y1 - y0) * cols, rowJump = inRowStride - cols * 16;
-      if (max && cols == 3 && y1 - y0 == 3) { // the common whole 3x3 window, unrolled (max is exact in any order)
+      if (cols == 3 && y1 - y0 == 3) { // the common whole 3x3 window, unrolled (max is exact in any order)
         for (int l = 0; l < 16; l += L) {
           int r0 = inBase + y0 * inRowStride + x0 * 16 + l, r1 = r0 + inRowStride, r2 = r1 + inRowStride;
           FloatVector a = FloatVector.fromArray(S, in, r0).max(FloatVector.fromArray(S, in, r0 + 16)).max(FloatVector.fromArray(S, in, r0 + 32));
@@ -285,7 +284,7 @@ final class VectorKernels extends Kernels {
         continue;
       }
       for (int l = 0; l < 16; l += L) {
-        FloatVector acc = FloatVector.broadcast(S, max ? Float.NEGATIVE_INFINITY : 0f);
+        FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         for (int i = 0, c = 0, off = inBase + y0 * inRowStride + x0 * 16 + l; i < n; i++, off += 16) {
           if (c == cols) {
             c = 0;
@@ -293,9 +292,9 @@ final class VectorKernels extends Kernels {
           }
           c++;
           FloatVector v = FloatVector.fromArray(S, in, off);
-          acc = max ? acc.max(v) : acc.add(v);
+          acc = acc.max(v);
         }
-        (max ? acc : acc.mul(inv)).intoArray(out, outBase + ox * 16 + l);
+        acc.intoArray(out, outBase + ox * 16 + l);
       }
     }
   }

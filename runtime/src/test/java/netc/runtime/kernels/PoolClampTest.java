@@ -80,8 +80,8 @@ class PoolClampTest {
     in[(4 * w + 4) * 16 + 7] = Float.NaN;
     for (int oy = 0; oy < 5; oy++) {
       float[] v = new float[outW * 16], s = new float[outW * 16];
-      VECTOR.poolRow(true, in, 0, w * 16, h, w, v, 0, outW, oy, 3, 3, 2, 2, 1, 1);
-      SCALAR.poolRow(true, in, 0, w * 16, h, w, s, 0, outW, oy, 3, 3, 2, 2, 1, 1);
+      VECTOR.maxPoolRow(in, 0, w * 16, h, w, v, 0, outW, oy, 3, 3, 2, 2, 1, 1);
+      SCALAR.maxPoolRow(in, 0, w * 16, h, w, s, 0, outW, oy, 3, 3, 2, 2, 1, 1);
       assertArrayEquals(s, v, "row " + oy);
       for (int ox = 0; ox < outW; ox++) {
         for (int j = 0; j < 16; j++) {
