@@ -3,7 +3,7 @@
 (opset 13, dynamic batch), a fixed input and torch's outputs at batch 1 and 2.
 
 Runs with Debian's python3-torch, python3-torchvision, python3-numpy:
-  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2]   # --part2: only part 2's models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
+  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2|--part3]   # only part 2's, or part 3's grouped-conv, models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
 
 Models (each well under 500 KB):
   resnet_basic    torchvision ResNet(BasicBlock, [1, 1, 1, 1]) at width 8, 10 classes, 32x32 input, with
@@ -177,14 +177,8 @@ def mobilenet_v2_relu(classes=10):
 
 
 def resnext(width=8, classes=10):
-    """torchvision's ResNet as ResNeXt (grouped 3x3 convs in the bottlenecks), [1, 1, 1] units, no layer4."""
-    model = ResNet(Bottleneck, [1, 1, 1, 1], num_classes=classes, groups=8, width_per_group=16)
-    model.inplanes = width
-    model.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
-    model.bn1 = nn.BatchNorm2d(width)
-    model.layer1 = model._make_layer(Bottleneck, width, 1)
-    model.layer2 = model._make_layer(Bottleneck, width * 2, 1, stride=2)
-    model.layer3 = model._make_layer(Bottleneck, width * 4, 1, stride=2)
+    """resnet() of Bottlenecks as ResNeXt (8 groups, 16 channels a group in the 3x3 convs), without layer4."""
+    model = resnet(Bottleneck, width, classes, groups=8, width_per_group=16)
     model.layer4 = nn.Identity()
     model.fc = nn.Linear(width * 4 * Bottleneck.expansion, classes)
     return model
@@ -256,6 +250,18 @@ def part2(gen):
         export(name, model)
 
 
+def part3():
+    """The grouped-conv models: seeds of their own, so each set regenerates alone."""
+    torch.manual_seed(31)
+    gen = torch.Generator().manual_seed(31)
+    mobilenet = mobilenet_v2_relu()
+    randomize_batchnorm(mobilenet, gen)
+    export("mobilenet_v2_relu", mobilenet)
+    next_ = resnext()
+    randomize_batchnorm(next_, gen)
+    export("resnext", next_)
+
+
 def export(name, model, folding=True):
     model.eval()
     gen = torch.Generator().manual_seed(11)
@@ -274,6 +280,9 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     if sys.argv[1:] == ["--part2"]:  # only these, leaving the committed fixtures of part 1 as they are
         part2(torch.Generator().manual_seed(23))
+        return 0
+    if sys.argv[1:] == ["--part3"]:
+        part3()
         return 0
     torch.manual_seed(3)
     gen = torch.Generator().manual_seed(5)
@@ -296,14 +305,7 @@ def main():
     randomize_batchnorm(inception, gen)
     export("inception", inception)
     part2(torch.Generator().manual_seed(23))
-    torch.manual_seed(31)  # the grouped-conv models: seeds of their own, so each set regenerates alone
-    gen = torch.Generator().manual_seed(31)
-    mobilenet = mobilenet_v2_relu()
-    randomize_batchnorm(mobilenet, gen)
-    export("mobilenet_v2_relu", mobilenet)
-    next_ = resnext()
-    randomize_batchnorm(next_, gen)
-    export("resnext", next_)
+    part3()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_torchvision.py"),
                     "--arch", "resnet18", "--width", "4", "--size", "32", "--classes", "10", "--seed", "7", "--batch", "2",
                     "--fixture", "--onnx", "--out", os.path.join(OUT, "resnet18_w4_s32")], check=True)
