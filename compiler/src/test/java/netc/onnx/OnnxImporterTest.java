@@ -309,11 +309,16 @@ class OnnxImporterTest {
     assertTrue(r.spec().contains("c: conv(2, 2, padding = [1, 1, 0, 0], bias = false)"), r.spec()); // the odd pixel first
   }
 
+  /** A Pad node's pads input "p": int64 [begin N, C, H, W, end N, C, H, W]. */
+  private static byte[] padsTensor(long... pads) {
+    return OnnxBytes.tensor("p", OnnxReader.INT64, new long[] {pads.length}, out -> {
+      for (long v : pads) out.writeInt64(7, v);
+    });
+  }
+
   @Test
   void zerosPaddedInFrontOfAnAveragePoolAreItsPadding() {
-    byte[] pads = OnnxBytes.tensor("p", OnnxReader.INT64, new long[] {8}, out -> {
-      for (long v : new long[] {0, 0, 1, 1, 0, 0, 1, 1}) out.writeInt64(7, v);
-    });
+    byte[] pads = padsTensor(0, 0, 1, 1, 0, 0, 1, 1);
     List<byte[]> avg = List.of(
         OnnxBytes.node("/pool/Pad", "Pad", List.of("x", "p"), List.of("q")),
         OnnxBytes.node("/pool/AveragePool", "AveragePool", List.of("q"), List.of("y"), OnnxBytes.ints("kernel_shape", 3, 3)));
@@ -330,18 +335,14 @@ class OnnxImporterTest {
 
   @Test
   void zerosPaddedInFrontOfAConvAddToItsPadding() {
-    byte[] pads = OnnxBytes.tensor("p", OnnxReader.INT64, new long[] {8}, out -> {
-      for (long v : new long[] {0, 0, 0, 1, 0, 0, 1, 0}) out.writeInt64(7, v);
-    });
+    byte[] pads = padsTensor(0, 0, 0, 1, 0, 0, 1, 0);
     List<byte[]> nodes = List.of(
         OnnxBytes.node("/c/Pad", "Pad", List.of("x", "p"), List.of("q")),
         conv("/c/Conv", "q", "y", "w", OnnxBytes.ints("pads", 1, 1, 1, 1)));
     OnnxImporter.Result r = translate(nodes, List.of(pads, weight("w", 2, 2, 3)));
     assertTrue(r.spec().contains("c: conv(2, 3, padding = [1, 2, 2, 1], bias = false)  // onnx: /c/Pad (Pad), /c/Conv (Conv)\n"), r.spec());
     // a Pad of the channels is not expressible
-    byte[] channels = OnnxBytes.tensor("p", OnnxReader.INT64, new long[] {8}, out -> {
-      for (long v : new long[] {0, 1, 0, 0, 0, 0, 0, 0}) out.writeInt64(7, v);
-    });
+    byte[] channels = padsTensor(0, 1, 0, 0, 0, 0, 0, 0);
     assertTrue(error(nodes, List.of(channels, weight("w", 2, 2, 3)))
         .endsWith("netc pads with zeros around the height and width only (mode constant, pads [0, 1, 0, 0, 0, 0, 0, 0])"));
   }
