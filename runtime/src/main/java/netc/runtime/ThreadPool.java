@@ -1,6 +1,7 @@
 package netc.runtime;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
@@ -28,14 +29,24 @@ public final class ThreadPool {
   private static final long SPIN_NANOS = Long.getLong("netc.spinMicros", 200_000) * 1000;
 
   private final int threads;
-  private final AtomicInteger pending = new AtomicInteger();
   private final AtomicInteger next = new AtomicInteger();
   private int chunk;
   private final Thread[] workers;
-  private volatile int generation;
   private volatile int wakes;
 
-  // the current job, published by the volatile write of generation
+  /**
+   * The current job's gate: its generation (high 32 bits), whether it is closed (bit 31) and how
+   * many workers have joined it and not yet left (the low bits). A worker works on a job only after
+   * joining it while it is open; the caller closes it once every item is taken, and then waits only
+   * for the workers that joined. A worker the system has descheduled (a busy vCPU, another process)
+   * is not waited for unless it holds items: the job goes on without it, as ONNX Runtime's
+   * thread pool revokes the work a worker has not started.
+   */
+  private final AtomicLong gate = new AtomicLong();
+
+  private static final long CLOSED = 1L << 31, JOINED = CLOSED - 1;
+
+  // the current job, published to the workers by the volatile write of the gate that opens it
   private CompiledModel model;
   private int step;
   private Workspace stepSpace;
@@ -150,13 +161,27 @@ public final class ThreadPool {
   private void go() {
     failure = null;
     next.set(0);
-    pending.set(threads - 1);
-    generation++;
+    long open = ((gate.get() >>> 32) + 1) << 32; // the next generation, open, nobody joined
+    gate.set(open); // publishes the job's fields to the workers that read it
     for (Thread w : workers) LockSupport.unpark(w);
     share(0);
-    for (int spins = 1; pending.get() != 0; spins++) pause(spins);
+    // every item is taken: close the job to latecomers, then wait for those still at work on theirs
+    long g = gate.getAndAdd(CLOSED);
+    for (int spins = 1; (g & JOINED) != 0; spins++) {
+      pause(spins);
+      g = gate.get();
+    }
     Throwable f = failure;
     if (f != null) throw new IllegalStateException("a worker failed", f);
+  }
+
+  /** Joins the job of generation {@code generation} if it is still open; false if it closed or a newer one began. */
+  private boolean join(long generation) {
+    while (true) {
+      long g = gate.get();
+      if (g >>> 32 != generation || (g & CLOSED) != 0) return false;
+      if (gate.compareAndSet(g, g + 1)) return true;
+    }
   }
 
   private void share(int t) {
@@ -214,11 +239,11 @@ public final class ThreadPool {
   private static final int YIELD_EVERY = 256; // a power of two, about 10-40 us of spinning
 
   private void work(int t) {
-    int seen = 0;
+    long seen = 0;
     while (true) {
       long start = System.nanoTime();
       int woken = wakes;
-      for (int spins = 1; generation == seen; spins++) {
+      for (int spins = 1; gate.get() >>> 32 == seen; spins++) {
         if (System.nanoTime() - start < SPIN_NANOS) {
           pause(spins);
         } else {
@@ -231,13 +256,14 @@ public final class ThreadPool {
           }
         }
       }
-      seen = generation;
+      seen = gate.get() >>> 32;
+      if (!join(seen)) continue; // done without this worker
       try {
         share(t);
       } catch (Throwable e) {
         failure = e;
       }
-      pending.decrementAndGet();
+      gate.decrementAndGet(); // leaves: the caller may be waiting for this
     }
   }
 }

@@ -1,6 +1,7 @@
 package netc.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.time.Duration;
@@ -12,8 +13,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The pool's job protocol under churn: thousands of tiny steps of uneven items, so the caller and
  * the worker race for each other's ranges and the worker often arrives when the caller has taken
- * nearly everything. Every item must run exactly once, and nothing of a step may run after its
- * runStep returned.
+ * nearly everything, or joins too late and is turned away. Every item must run exactly once,
+ * nothing of a step may run after its runStep returned, and the worker must run some of them.
  */
 class ThreadPoolTest {
   private static final int STEPS = 20_000, MAX_ITEMS = 7;
@@ -21,6 +22,7 @@ class ThreadPoolTest {
   /** A model whose one step counts, per call of runStep, how often each item ran. */
   private static final class Counting extends CompiledModel {
     final AtomicIntegerArray runs = new AtomicIntegerArray(STEPS * MAX_ITEMS);
+    final java.util.concurrent.atomic.AtomicInteger byWorker = new java.util.concurrent.atomic.AtomicInteger();
     volatile int call;
     int items = 1;
 
@@ -56,6 +58,7 @@ class ThreadPoolTest {
     @Override
     protected void runStep(int step, Workspace ws, int from, int to) {
       int c = call;
+      if (Thread.currentThread().getName().startsWith("netc-worker-")) byWorker.addAndGet(to - from);
       for (int i = from; i < to; i++) {
         runs.incrementAndGet(c * MAX_ITEMS + i);
         for (int spin = (i * 7919 + c) % 200; spin > 0; spin--) Thread.onSpinWait(); // uneven items
@@ -93,6 +96,8 @@ class ThreadPoolTest {
           assertEquals(expected, m.runs.get(c * MAX_ITEMS + i), "step call " + c + ", item " + i + " afterwards");
         }
       }
+      // the caller does not wait for a worker that has not joined a step, but the worker does join
+      assertTrue(m.byWorker.get() > 0, "the worker ran none of the items");
     });
   }
 }
