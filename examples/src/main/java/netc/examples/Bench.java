@@ -38,6 +38,8 @@ import org.apache.commons.cli.Options;
  * timed call starts after a short idle gap, so neither engine's spinning workers slow the other; that
  * is the latency of a call after idle, and the last line's ratio. A second phase times blocks of K
  * consecutive calls (a busy service's latency) and prints its ratio on the line before.
+ * {@code -Dnetc.bench.debug=true} also prints the CPU time of each gap and, per position in a block,
+ * each engine's median call.
  */
 public final class Bench {
   private Bench() {}
@@ -180,12 +182,25 @@ public final class Bench {
           if (i > 0) so[k + i - 1] = (System.nanoTime() - a) / 1e6;
         }
       }
+      if (Boolean.getBoolean("netc.bench.debug")) { // how many calls after the gap each engine takes to reach its speed
+        for (int i = 0; i < sustained - 1; i++) {
+          System.out.printf("  call %d of a block: netc %.2f ms, onnxruntime %.2f ms%n", i + 2,
+              median(column(sn, sustained - 1, i)), median(column(so, sustained - 1, i)));
+        }
+      }
       System.out.printf("sustained (%d calls in a row per block, first dropped): netc %.1f ms, onnxruntime %.1f ms, ratio %.3f%n",
           sustained, median(sn), median(so), median(sn) / median(so));
     }
     ort.close();
     System.out.printf("netc/onnxruntime latency ratio: %.3f (netc %.1f ms, onnxruntime %.1f ms, batch %d, threads %d)%n", mn / mo, mn, mo, batch, threads);
     return 0;
+  }
+
+  /** Every {@code width}-th value of {@code all} from {@code i}: one call position across the blocks. */
+  private static double[] column(double[] all, int width, int i) {
+    double[] c = new double[all.length / width];
+    for (int b = 0; b < c.length; b++) c[b] = all[b * width + i];
+    return c;
   }
 
   private static void report(String engine, double median, double[] all, int batch, double macs, double peak) {
