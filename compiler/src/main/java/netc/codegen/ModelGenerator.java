@@ -71,8 +71,27 @@ public final class ModelGenerator {
     return out;
   }
 
-  /** Below this many multiply-accumulates or floats a step runs on the caller's thread: a barrier costs more. */
+  /**
+   * Below this much work a step runs on the caller's thread: a barrier costs more. Work counts a
+   * conv's or pool's multiply-accumulates, and {@link #MOVED_FLOAT_WORK} for each float of a step
+   * that only moves values (see {@link #moved}).
+   */
   static final long PARALLEL_THRESHOLD = 200_000;
+
+  /**
+   * The work of one float moved by a step that only moves and transforms values (a batch norm, an
+   * add, a copy, a global pool, a Winograd transform): its loads and stores cost what about this
+   * many of a conv's multiply-adds do. Measured on one thread: a batch norm of densenet121 writes
+   * 197K floats in 66 us (0.33 ns each), a Winograd F(4x4,3x3) input transform of squeezenet1_1
+   * 113K in 73 us, where a conv does 200K multiply-adds in 3-4 us; counted as multiply-adds, steps
+   * of up to 70 us ran on one thread.
+   */
+  static final long MOVED_FLOAT_WORK = 16;
+
+  /** The work of a step that moves {@code floats} values and multiplies none (see {@link #MOVED_FLOAT_WORK}). */
+  static long moved(long floats) {
+    return floats * MOVED_FLOAT_WORK;
+  }
 
   /** What the generated class needs to know besides its source. */
   public record Result(JavaFile file, String className, int steps, long outputOffset, int outputSize, long workspaceFloats) {}
@@ -467,7 +486,7 @@ public final class ModelGenerator {
       scratch = Math.max(scratch, scratchFloats(graph, n));
       String kbOff = table(n.name(), "kb", INTS, String.format("Tables.kOffsets(%d, 1, %d, %d, %d, 1, %d, %d)",
           allBlocks, kh, kw, in.plane(), dh * in.rowStride(), dw * in.pixStride()));
-      MethodSpec.Builder pack = stepMethod(n, "pack", tiles, (long) tiles * tile * allK,
+      MethodSpec.Builder pack = stepMethod(n, "pack", tiles, moved((long) tiles * tile * allK),
           String.format("copy the windows of %s, %d tiles of %d pixels x %d, into panels for the linear micro-kernel", n.name(), tiles, tile, allK));
       pack.beginControlFlow("for (int tile = from; tile < to; tile++)")
           .addStatement("K.packBlocks($L, $L, $L, tile * $L, $L, a, $L + tile * $L)", in.array(), in.at(0), table(n.name(), "in", INTS, inPixCall),
@@ -743,7 +762,7 @@ public final class ModelGenerator {
     String base = String.format("3x3, %d -> %d channels, %dx%d, %d tiles of %dx%d", in.channels(), out.channels(), out.h(), out.w(), tiles, m, m);
     String f = String.format("F(%dx%d,3x3)", m, m), last = "q = 0.." + (positions - 1);
 
-    MethodSpec.Builder t1 = stepMethod(n, "input_transform", inBlocks * th, positions * vPos, "Winograd " + f + " input transform (B^T d B) of conv " + base);
+    MethodSpec.Builder t1 = stepMethod(n, "input_transform", inBlocks * th, moved(positions * vPos), "Winograd " + f + " input transform (B^T d B) of conv " + base);
     t1.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int block = item / $L, row = item - block * $L", th, th)
         .addStatement("K.$L($L, $L + block * $L + row * $L, $L, $L, a, $L + block * $L + row * $L, $L)", m == 4 ? "winograd4Input" : "winogradInput",
@@ -773,7 +792,7 @@ public final class ModelGenerator {
         .endControlFlow();
     methods.add(t2.build());
 
-    MethodSpec.Builder t3 = stepMethod(n, "output_transform", outBlocks * th, positions * mPos,
+    MethodSpec.Builder t3 = stepMethod(n, "output_transform", outBlocks * th, moved(positions * mPos),
         "Winograd " + f + " output transform (A^T m A) of conv " + base + "; epilogue: bias" + (res == null ? "" : ", residual")
             + (at.has("act") ? ", " + at.activation().spelling() : ""));
     zeroBorder(t3, out);
@@ -864,7 +883,7 @@ public final class ModelGenerator {
     if (!in.blocked() || !out.blocked()) throw new IllegalStateException(n.name() + ": pad runs on blocked values");
     int top = n.attrs().getInts("padding").get(0), left = n.attrs().getInts("padding").get(1);
     int right = n.attrs().paddingEnd().get(1);
-    MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), (long) out.paddedChannels() * out.h() * out.w(),
+    MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), moved((long) out.paddedChannels() * out.h() * out.w()),
         String.format("pad %s with zeros, %dx%d -> %dx%d", padText(n.attrs()), in.h(), in.w(), out.h(), out.w()));
     zeroBorder(m, out);
     m.beginControlFlow("for (int item = from; item < to; item++)")
@@ -889,7 +908,7 @@ public final class ModelGenerator {
 
   private void globalAvgPool(Node n) {
     Geometry in = value(n.input(0)), out = value(n.id());
-    MethodSpec.Builder m = stepMethod(n, in.blocks(), (long) in.paddedChannels() * in.h() * in.w(),
+    MethodSpec.Builder m = stepMethod(n, in.blocks(), moved((long) in.paddedChannels() * in.h() * in.w()),
         String.format("global average pool, %dx%d -> 1x1", in.h(), in.w()));
     zeroBorder(m, out);
     m.beginControlFlow("for (int block = from; block < to; block++)")
@@ -917,7 +936,7 @@ public final class ModelGenerator {
     Geometry x = value(n.input(0)), out = value(n.id());
     Geometry y = n.op() == Op.ADD ? value(n.input(1)) : null;
     if (!x.blocked()) throw new IllegalStateException(n.name() + ": elementwise ops run on blocked values");
-    MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), (long) out.paddedChannels() * out.h() * out.w(),
+    MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), moved((long) out.paddedChannels() * out.h() * out.w()),
         n.op().spelling() + (n.op() == Op.ADD ? " (residual)" : "") + (n.attrs().has("act") ? ", then " + n.attrs().activation().spelling() : "")
             + ", " + n.shape());
     zeroBorder(m, out);
@@ -972,7 +991,7 @@ public final class ModelGenerator {
       if (!in.blocked() || in.external()) throw new IllegalStateException(n.name() + ": concat inputs are blocked arena values");
       int c = in.channels();
       if (!plan.isSliceOf(n.input(i), n.id())) {
-        MethodSpec.Builder m = stepMethod(n, "copy" + (i + 1), c * in.h(), (long) c * in.h() * in.w(), String.format(
+        MethodSpec.Builder m = stepMethod(n, "copy" + (i + 1), c * in.h(), moved((long) c * in.h() * in.w()), String.format(
             "copy of branch %d (%d channels) into channels %d..%d of concat %s: it could not be written in place", i + 1, c, channel,
             channel + c - 1, n.shape()));
         if (first) zeroBorder(m, out);
@@ -995,7 +1014,7 @@ public final class ModelGenerator {
       mean = table(owner, "mean", FLOATS, floats(at.getDoubles("mean")));
       std = table(owner, "std", FLOATS, floats(at.getDoubles("std")));
     }
-    MethodSpec.Builder m = stepMethod(n, src.channels() * src.h(), n.shape().size(), // an item is a row
+    MethodSpec.Builder m = stepMethod(n, src.channels() * src.h(), moved(n.shape().size()), // an item is a row
         String.format("copy %s from %s to %s%s%s", n.shape(), src.blocked() ? "nchw16c" : "nchw", dst.blocked() ? "nchw16c" : "nchw",
             dst.hh() + dst.hw() > 0 ? " with a " + dst.hh() + "x" + dst.hw() + " border" : "", at.has("normalize") ? ", normalizing" : ""));
     m.addStatement("$T.copy($L, $L, $L,\n$L, $L, $L, $L, $L, $L,\na, $L, $L, $L, $L, $L, $L, $L,\n$L, $L, $L, from, to)", REORDER,

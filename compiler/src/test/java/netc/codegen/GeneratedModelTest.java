@@ -181,6 +181,31 @@ class GeneratedModelTest {
       flatten()
       """;
 
+  /**
+   * Which steps share their items with the pool: those with at least ModelGenerator.PARALLEL_THRESHOLD
+   * of work, where a float a step only moves counts MOVED_FLOAT_WORK multiply-adds. A batch norm of
+   * 64 x 16 x 16 floats (16,384: 262K of work) is parallel, as it was not when a float counted one; a
+   * 1x1 conv of 131K multiply-adds is not; the Winograd products of a 3x3 conv (590K) are. On one thread
+   * and two the model matches the interpreter.
+   */
+  @Test
+  void stepsWithEnoughWorkRunInParallel() throws Exception {
+    Graph g = Specs.fromText("input(64, 16, 16)\nr: relu()\nn: batchnorm()\nsmall: conv(8, 1)\nbig: conv(64, 3, padding = 1)\nglobal_avgpool()\nflatten()\n");
+    ParamSource params = SyntheticWeights.source(g, 3);
+    Tensor x = random(g, 1, 7);
+    for (int threads : new int[] {1, 2}) {
+      CompiledModel model = CompiledModels.compile(g, params, threads);
+      java.lang.reflect.Method parallel = CompiledModel.class.getDeclaredMethod("parallel", int.class);
+      parallel.setAccessible(true);
+      java.util.Map<String, Boolean> byStep = new java.util.TreeMap<>();
+      for (int s = 0; s < model.stepNames().size(); s++) byStep.put(model.stepNames().get(s), (Boolean) parallel.invoke(model, s));
+      assertEquals(true, byStep.get("n"), byStep.toString());
+      assertEquals(false, byStep.get("small"), byStep.toString());
+      assertEquals(true, byStep.get("big_multiply"), byStep.toString());
+      assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, threads + " threads");
+    }
+  }
+
   @Test
   void standaloneBatchNormsAndAddsCarryTheirActivations() throws Exception {
     Graph g = Specs.fromText(STANDALONE_ACTIVATIONS);
