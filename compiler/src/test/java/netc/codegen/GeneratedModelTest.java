@@ -102,8 +102,9 @@ class GeneratedModelTest {
 
   /**
    * Grouped convs that are not depthwise, whose weight groups read only some input blocks (see
-   * PackedWeights.inputBlocks): 8 groups of 8 channels over packed panels, 32 groups of 2 channels
-   * 1x1 in place, 4 groups of 16 -> 24 channels read in place at stride 2 (28 -> 14 pixels), 2 groups
+   * PackedWeights.inputBlocks): 8 groups of 8 channels and 32 groups of 2 channels 1x1 in weight groups
+   * of one output block (PackedWeights.singleBlockGroups), 4 groups of 16 -> 24 channels read in place at
+   * stride 2 (28 -> 14 pixels) in pairs of blocks, 2 groups
    * of 20 channels (groups straddling blocks) with a fused residual, and 3 groups over 48 channels.
    */
   static final String GROUPED = """

@@ -49,6 +49,29 @@ class PackedWeightsTest {
     assertArrayEquals(new int[] {0, 0, 0}, dense.first());
   }
 
+  /**
+   * ResNeXt's grouped 3x3s: groups of 4 and 16 channels (layer1, layer3) read 2 input blocks a pair of
+   * output blocks and 1 a single one, so their weight groups are single blocks; groups of 32 (layer4)
+   * read 2 blocks either way and stay pairs; stride 2 stays pairs (the strided in-place kernel's tile).
+   */
+  @Test
+  void groupsOfAtMostSixteenChannelsTakeSingleBlockWeightGroups() {
+    for (int channels : new int[] {128, 512}) {
+      Node c = conv(channels, "conv(" + channels + ", 3, padding = 1, groups = 32)");
+      assertEquals(2, PackedWeights.inputBlocks(c, blocked(channels), 2).blocks());
+      assertEquals(1, PackedWeights.inputBlocks(c, blocked(channels), 1).blocks());
+      assertTrue(PackedWeights.singleBlockGroups(c, blocked(channels)), channels + " channels");
+      assertEquals(1, PackedWeights.blocksPerGroup(c, blocked(channels), channels / 16));
+    }
+    Node wide = conv(1024, "conv(1024, 3, padding = 1, groups = 32)");
+    assertEquals(2, PackedWeights.inputBlocks(wide, blocked(1024), 1).blocks());
+    assertFalse(PackedWeights.singleBlockGroups(wide, blocked(1024)));
+    assertEquals(2, PackedWeights.blocksPerGroup(wide, blocked(1024), 64));
+    assertFalse(PackedWeights.singleBlockGroups(conv(128, "conv(128, 3, stride = 2, padding = 1, groups = 32)"), blocked(128)), "stride 2");
+    assertFalse(PackedWeights.singleBlockGroups(conv(32, "conv(32, 3, padding = 1, groups = 32)"), blocked(32)), "depthwise");
+    assertFalse(PackedWeights.singleBlockGroups(conv(32, "conv(32, 3, padding = 1)"), blocked(32)), "ungrouped");
+  }
+
   @Test
   void depthwiseMeansGroupsEqualToBothChannelCounts() {
     assertTrue(PackedWeights.depthwise(conv(24, "conv(24, 3, padding = 1, groups = 24)"), blocked(24)));
