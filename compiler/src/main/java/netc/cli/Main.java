@@ -104,6 +104,6 @@ public final class Main {
     s.printf("  %-11s %s%n", "bench", "netc against ONNX Runtime on the same model, weights and input (./netc bench --help)");
     s.printf("  %-11s %s%n", "compare", "compiled jars alternated in one JVM, medians: A/B of a compiler change (./netc compare --help)");
     s.printf("  %-11s %s%n", "ort-profile", "ONNX Runtime's own per-node times of an ONNX model (./netc ort-profile --help)");
-    s.printf("  %-11s %s%n", "step-probe", "single steps of a compiled model, warm and after cache sweeps (./netc step-probe --help)");
+    s.printf("  %-11s %s%n", "step-probe", "single steps of a compiled model, warm, after cache sweeps, or pooled (./netc step-probe --help)");
   }
 }

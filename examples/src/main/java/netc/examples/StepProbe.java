@@ -11,6 +11,7 @@ import java.util.List;
 import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
 import netc.runtime.Tensor;
+import netc.runtime.ThreadPool;
 import netc.runtime.Workspace;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
@@ -24,13 +25,19 @@ import org.apache.commons.cli.Options;
  * <pre>./netc step-probe MODEL.jar STEP[,STEP...] [--small-mb 6] [--large-mb 256] [--before K]</pre>
  * With {@code --before K}, also the step's time when the K steps before it in the network run
  * before each call: which predecessors make it slow.
+ * <pre>./netc step-probe MODEL.jar [STEP,...] --pool T [--runs 40]</pre>
+ * With {@code --pool T}, every step in the network's order instead, each run on the caller alone and
+ * through the pool of T threads, the two alternated run by run: each step's median and mean, and
+ * their sums. A step whose mean lies far above its median stalls now and then (a worker the system
+ * descheduled); one whose pooled median is near its median alone does not share well.
  */
 final class StepProbe {
   private StepProbe() {}
 
   private static float sink;
 
-  static final String USAGE = "netc step-probe MODEL.jar STEP[,STEP...] [--small-mb 6] [--large-mb 256] [--before K]";
+  static final String USAGE = "netc step-probe MODEL.jar STEP[,STEP...] [--small-mb 6] [--large-mb 256] [--before K] | "
+      + "MODEL.jar [STEP,...] --pool T [--runs 40]";
 
   public static void main(String[] args) {
     Cli.main("step-probe", args, StepProbe::run);
@@ -40,31 +47,40 @@ final class StepProbe {
     return new Options()
         .addOption(Cli.opt("small-mb", "MB", "the small cache sweep before each call, empties L2 (default 6)"))
         .addOption(Cli.opt("large-mb", "MB", "the large cache sweep before each call, empties L3 too (default 256)"))
-        .addOption(Cli.opt("before", "K", "also time the step after the K steps before it in the network (default 0: not)"));
+        .addOption(Cli.opt("before", "K", "also time the step after the K steps before it in the network (default 0: not)"))
+        .addOption(Cli.opt("pool", "T", "instead: every step in order, alone and through the pool of T threads, alternated"))
+        .addOption(Cli.opt("runs", "N", "with --pool: runs of the network each way (default 40)"));
   }
 
   static int run(String[] args, PrintStream out) throws Exception {
-    CommandLine cl = Cli.parse(USAGE, "single steps of a compiled model on one thread: warm, and after cache sweeps (step names: netc profile).",
+    CommandLine cl = Cli.parse(USAGE, "single steps of a compiled model on one thread: warm, and after cache sweeps (step names: netc profile); "
+        + "with --pool, every step alone and through the thread pool.",
         options(), null, args, out);
     if (cl == null) return 0;
     List<String> rest = cl.getArgList();
-    if (rest.size() != 2) throw new Cli.UsageException("expects a compiled jar and step names (usage: " + USAGE + ")");
+    int pool = Cli.intValue(cl, "pool", 0), runs = Cli.intValue(cl, "runs", 40);
+    if (rest.size() != 2 && !(pool > 0 && rest.size() == 1)) {
+      throw new Cli.UsageException("expects a compiled jar and step names (usage: " + USAGE + ")");
+    }
     Path jar = Path.of(rest.get(0));
     int smallMb = Cli.intValue(cl, "small-mb", 6), largeMb = Cli.intValue(cl, "large-mb", 256), before = Cli.intValue(cl, "before", 0);
     if (smallMb < 1 || largeMb < 1 || before < 0) throw new Cli.UsageException("--small-mb and --large-mb must be positive, --before not negative");
+    if (cl.hasOption("pool") && (pool < 2 || runs < 1)) throw new Cli.UsageException("--pool takes 2 or more threads, --runs a positive count");
     if (!Files.isRegularFile(jar)) throw new BadInputException("cannot read " + jar + ": no such file");
     CompiledModel m;
     try {
-      m = CompiledModel.load(jar, 1);
+      m = CompiledModel.load(jar, Math.max(1, pool));
     } catch (BadInputException e) {
       throw new BadInputException(jar + ": " + e.getMessage());
     }
     List<String> names = m.stepNames();
     List<Integer> steps = new ArrayList<>();
-    for (String name : rest.get(1).split(",")) {
-      int s = names.indexOf(name);
-      if (s < 0) throw new BadInputException("no step " + name + " in " + jar + " (see netc profile for the names)");
-      steps.add(s);
+    if (rest.size() == 2) {
+      for (String name : rest.get(1).split(",")) {
+        int s = names.indexOf(name);
+        if (s < 0) throw new BadInputException("no step " + name + " in " + jar + " (see netc profile for the names)");
+        steps.add(s);
+      }
     }
     int[] shape = m.inputShape();
     float[] x = Tensor.uniform(1, 1, shape[0], shape[1], shape[2]).data(), y = new float[m.outputSize()];
@@ -80,6 +96,10 @@ final class StepProbe {
     for (int i = 0; i < 3; i++) { // the workspace's activations, as a call leaves them
       for (int s = 0; s < names.size(); s++) run.invoke(m, s, ws, 0, (Integer) items.invoke(m, s));
     }
+    if (pool > 0) {
+      poolProbe(m, ws, run, items, pool, runs, steps, out);
+      return 0;
+    }
     float[] small = new float[smallMb << 18], large = new float[largeMb << 18];
     System.out.printf("%-32s %10s %16s %16s%s%n", "step (one thread, median ms)", "warm", "after " + smallMb + " MB", "after " + largeMb + " MB",
         before > 0 ? String.format(" %16s", "after " + before + " steps") : "");
@@ -91,6 +111,57 @@ final class StepProbe {
     }
     if (sink == 42) System.out.println();
     return 0;
+  }
+
+  /**
+   * Every step in order, {@code runs} times on the caller alone and {@code runs} times through the
+   * shared pool of {@code threads} (as a call runs its parallel steps), the two alternated network by
+   * network; prints each step's (or the chosen steps') medians and means, then the sums over all steps.
+   */
+  private static void poolProbe(CompiledModel m, Workspace ws, Method run, Method items, int threads, int runs, List<Integer> chosen,
+      PrintStream out) throws Exception {
+    Method parallel = CompiledModel.class.getDeclaredMethod("parallel", int.class);
+    Method pooled = ThreadPool.class.getDeclaredMethod("runStep", CompiledModel.class, int.class, Workspace.class, int.class);
+    parallel.setAccessible(true);
+    pooled.setAccessible(true);
+    ThreadPool pool = ThreadPool.shared(threads);
+    int n = m.stepNames().size();
+    int[] count = new int[n];
+    boolean[] shared = new boolean[n];
+    for (int s = 0; s < n; s++) {
+      count[s] = (Integer) items.invoke(m, s);
+      shared[s] = (Boolean) parallel.invoke(m, s);
+    }
+    double[][] alone = new double[n][runs], together = new double[n][runs];
+    for (int r = -3; r < runs; r++) { // three rounds of warm-up
+      for (int way = 0; way < 2; way++) {
+        boolean viaPool = (way == 0) == (r % 2 == 0); // which way goes first alternates
+        for (int s = 0; s < n; s++) {
+          long t0 = System.nanoTime();
+          if (viaPool && shared[s]) pooled.invoke(pool, m, s, ws, count[s]);
+          else run.invoke(m, s, ws, 0, count[s]);
+          double us = (System.nanoTime() - t0) / 1e3;
+          if (r >= 0) (viaPool ? together : alone)[s][r] = us;
+        }
+      }
+    }
+    out.printf("%-44s %6s %8s %8s %8s %8s%n", "step (us; P: shared with the pool)", "items", "alone", "mean", threads + " thr", "mean");
+    double[] sums = new double[4];
+    for (int s = 0; s < n; s++) {
+      double[] row = {Bench.median(alone[s]), mean(alone[s]), Bench.median(together[s]), mean(together[s])};
+      for (int i = 0; i < 4; i++) sums[i] += row[i];
+      if (chosen.isEmpty() || chosen.contains(s)) {
+        out.printf("%-44s %6d %8.1f %8.1f %8.1f %8.1f%n", m.stepNames().get(s) + (shared[s] ? " P" : ""), count[s], row[0], row[1], row[2], row[3]);
+      }
+    }
+    out.printf("all %d steps, summed: alone median %.2f ms, mean %.2f; %d threads median %.2f ms, mean %.2f%n", n, sums[0] / 1e3,
+        sums[1] / 1e3, threads, sums[2] / 1e3, sums[3] / 1e3);
+  }
+
+  private static double mean(double[] v) {
+    double sum = 0;
+    for (double x : v) sum += x;
+    return sum / v.length;
   }
 
   /** Median time of one step over {@code reps} calls, each after the {@code before} steps that precede it in the network. */
