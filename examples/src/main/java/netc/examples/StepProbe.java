@@ -66,6 +66,8 @@ final class StepProbe {
     int smallMb = Cli.intValue(cl, "small-mb", 6), largeMb = Cli.intValue(cl, "large-mb", 256), before = Cli.intValue(cl, "before", 0);
     if (smallMb < 1 || largeMb < 1 || before < 0) throw new Cli.UsageException("--small-mb and --large-mb must be positive, --before not negative");
     if (cl.hasOption("pool") && (pool < 2 || runs < 1)) throw new Cli.UsageException("--pool takes 2 or more threads, --runs a positive count");
+    if (!cl.hasOption("pool") && cl.hasOption("runs")) throw new Cli.UsageException("--runs goes with --pool");
+    if (cl.hasOption("pool") && cl.hasOption("before")) throw new Cli.UsageException("--before goes without --pool");
     if (!Files.isRegularFile(jar)) throw new BadInputException("cannot read " + jar + ": no such file");
     CompiledModel m;
     try {
