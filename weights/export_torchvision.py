@@ -18,6 +18,7 @@ the same normalization, so both engines take the same tensor.
 """
 import argparse
 import json
+import os
 import struct
 import sys
 
@@ -147,6 +148,7 @@ def main():
 
     meta = {"producer": "weights/export_torchvision.py", "arch": a.arch, "width": str(a.width),
             "seed": str(a.seed), "torch": torch.__version__, "torchvision": torchvision.__version__}
+    os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
     write_safetensors(a.out + ".safetensors", model.state_dict(), meta)
     print(f"wrote {a.out}.safetensors")
 
