@@ -25,7 +25,7 @@ import org.apache.commons.cli.Options;
 final class OrtProfile {
   private OrtProfile() {}
 
-  static final String USAGE = "netc ort-profile M.onnx [THREADS] [RUNS]   (or --threads N --runs N)";
+  static final String USAGE = "netc ort-profile M.onnx [THREADS] [RUNS]   (or --threads N --runs N; --batch B)";
 
   public static void main(String[] args) {
     Cli.main("ort-profile", args, OrtProfile::run);
@@ -34,7 +34,8 @@ final class OrtProfile {
   static Options options() {
     return new Options()
         .addOption(Cli.opt("threads", "N", "ONNX Runtime's intra-op threads (default 1; also the second argument)"))
-        .addOption(Cli.opt("runs", "N", "profiled runs after the warm-up (default 50; also the third argument)"));
+        .addOption(Cli.opt("runs", "N", "profiled runs after the warm-up (default 50; also the third argument)"))
+        .addOption(Cli.opt("batch", "B", "images per run (default 1)"));
   }
 
   static int run(String[] args, PrintStream out) throws Exception {
@@ -46,7 +47,8 @@ final class OrtProfile {
     Path model = Path.of(rest.get(0));
     int threads = rest.size() > 1 ? Cli.intArgument("THREADS", rest.get(1)) : Cli.intValue(cl, "threads", 1);
     int runs = rest.size() > 2 ? Cli.intArgument("RUNS", rest.get(2)) : Cli.intValue(cl, "runs", 50);
-    if (threads < 1 || runs < 1) throw new Cli.UsageException("threads and runs must be positive");
+    int batch = Cli.intValue(cl, "batch", 1);
+    if (threads < 1 || runs < 1 || batch < 1) throw new Cli.UsageException("threads, runs and batch must be positive");
     if (!Files.isRegularFile(model)) throw new netc.runtime.BadInputException("cannot read " + model + ": no such file");
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     Path dir = Files.createTempDirectory("netc-ort-profile");
@@ -57,7 +59,7 @@ final class OrtProfile {
           throw new IllegalArgumentException(model + ": the first input is not a tensor");
         }
         long[] shape = info.getShape();
-        shape[0] = 1; // the batch dimension, symbolic in torchvision exports
+        shape[0] = batch; // the batch dimension, symbolic in torchvision exports
         int n = 1;
         for (long d : shape) n *= (int) d;
         float[] x = new float[n];
@@ -67,7 +69,7 @@ final class OrtProfile {
         try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), shape)) {
           int warmup = Math.max(10, runs / 2);
           for (int i = 0; i < warmup + runs; i++) session.run(Collections.singletonMap(name, input)).close();
-          report(Path.of(session.endProfiling()), model.getFileName().toString(), warmup, runs, threads);
+          report(Path.of(session.endProfiling()), model.getFileName().toString(), warmup, runs, threads, batch);
         }
       }
     } finally {
@@ -78,7 +80,7 @@ final class OrtProfile {
 
   /** Mean kernel time per node over the runs after the warm-up ones, largest first, and the total. */
   @SuppressWarnings("unchecked")
-  private static void report(Path json, String model, int warmup, int runs, int threads) throws Exception {
+  private static void report(Path json, String model, int warmup, int runs, int threads, int batch) throws Exception {
     List<Object> events = (List<Object>) Json.parse(Files.readString(json));
     long start = Long.MAX_VALUE;
     int seen = 0;
@@ -97,7 +99,7 @@ final class OrtProfile {
       ops.put(n, String.valueOf(((Map<String, Object>) m.get("args")).get("op_name")));
     }
     double total = nodes.values().stream().mapToDouble(Double::doubleValue).sum();
-    System.out.printf("onnxruntime %s, %d thread%s: %.2f ms of node time per run (mean of %d)%n", model, threads,
+    System.out.printf("onnxruntime %s, batch %d, %d thread%s: %.2f ms of node time per run (mean of %d)%n", model, batch, threads,
         threads == 1 ? "" : "s", total, runs);
     nodes.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
         .forEach(e -> System.out.printf("  %8.3f ms  %5.1f%%  %-10s %s%n", e.getValue(), 100 * e.getValue() / total, ops.get(e.getKey()), e.getKey()));
