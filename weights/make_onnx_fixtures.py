@@ -3,7 +3,7 @@
 (opset 13, dynamic batch), a fixed input and torch's outputs at batch 1 and 2.
 
 Runs with Debian's python3-torch, python3-torchvision, python3-numpy:
-  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2|--part3]   # only part 2's, or part 3's grouped-conv, models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
+  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2|--part3|--part4]   # only part 2's, part 3's grouped-conv, or part 4's Winograd, models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
 
 Models (each well under 500 KB):
   resnet_basic    torchvision ResNet(BasicBlock, [1, 1, 1, 1]) at width 8, 10 classes, 32x32 input, with
@@ -43,6 +43,9 @@ Models (each well under 500 KB):
   resnext         torchvision ResNet(Bottleneck, groups=8, width_per_group=16) with [1, 1, 1] units at
                   width 8 (ResNeXt's grouped 3x3 convs: 2, 4 and 8 channels a group), no layer4.
   unsupported     a conv followed by an Elu, which netc does not support (for the error message).
+  vgg_winograd    torchvision VGG over make_layers([24, 32, 32, M, 48], batch_norm=True) and a linear classifier:
+                  3x3 convs of 24 and 32 input channels on 32x32 maps (netc's Winograd F(4x4,3x3)) and
+                  of 32 on 16x16 (F(2x2,3x3)); the first conv reads the input (a direct conv).
   resnet18_w4_s32 the example ResNet-18 (examples/resnet18.net -D width=4 -D size=32 -D classes=10) as
                   export_torchvision.py writes it: ONNX, the same weights as safetensors for the spec,
                   input and torch's logits, so a test can check that import and spec agree.
@@ -236,6 +239,14 @@ def vgg_tiny():
     return model
 
 
+def vgg_winograd():
+    from torchvision.models.vgg import VGG, make_layers
+    model = VGG(make_layers([24, 32, 32, "M", 48], batch_norm=True), num_classes=10)
+    model.avgpool = nn.AdaptiveAvgPool2d(1)
+    model.classifier = nn.Linear(48, 10)
+    return model
+
+
 def grouped_resnet(groups, width_per_group):
     """resnet() of Bottlenecks at width 4 with torchvision's groups and width_per_group (ResNeXt, Wide ResNet)."""
     return resnet(Bottleneck, 4, groups=groups, width_per_group=width_per_group)
@@ -262,6 +273,14 @@ def part3():
     export("resnext", next_)
 
 
+def part4():
+    """The Winograd F(4x4,3x3) model: a seed of its own, so it regenerates alone."""
+    torch.manual_seed(41)
+    model = vgg_winograd()
+    randomize_batchnorm(model, torch.Generator().manual_seed(41))
+    export("vgg_winograd", model)
+
+
 def export(name, model, folding=True):
     model.eval()
     gen = torch.Generator().manual_seed(11)
@@ -283,6 +302,9 @@ def main():
         return 0
     if sys.argv[1:] == ["--part3"]:
         part3()
+        return 0
+    if sys.argv[1:] == ["--part4"]:
+        part4()
         return 0
     torch.manual_seed(3)
     gen = torch.Generator().manual_seed(5)
@@ -306,6 +328,7 @@ def main():
     export("inception", inception)
     part2(torch.Generator().manual_seed(23))
     part3()
+    part4()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_torchvision.py"),
                     "--arch", "resnet18", "--width", "4", "--size", "32", "--classes", "10", "--seed", "7", "--batch", "2",
                     "--fixture", "--onnx", "--out", os.path.join(OUT, "resnet18_w4_s32")], check=True)

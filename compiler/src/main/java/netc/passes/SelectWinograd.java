@@ -24,7 +24,8 @@ import netc.ir.Op;
  * evaluates marked convs the same way) under --verify-each.
  *
  * <p>Legal for any 3x3 stride-1 dilation-1 ungrouped conv with padding at most 1 per side; chosen
- * for those that read a channel-blocked tensor (not the caller's input) and marked with attributes
+ * for those that read a channel-blocked tensor (not the caller's input) of more than one channel
+ * block ({@link #MIN_INPUT_CHANNELS}) and marked with attributes
  * algo=winograd and tile=m; not where the transformed weights would outgrow one Java array
  * ({@link Layouts#MAX_ARRAY}) while the direct ones fit. Disable with --disable-pass winograd.
  */
@@ -69,6 +70,17 @@ final class SelectWinograd implements Pass {
     return tiles >= MIN_TILES_FOR_F4 ? 4 : 2;
   }
 
+  /**
+   * Input channels from which Winograd pays: more than one channel block. With a single block the
+   * products are short (16 multiply-adds per output and position) and the transforms, whose cost
+   * grows with the channels in and out, are not amortized. Measured on squeezenet1_1 (fire3 and
+   * fire4: 16 channels into 64 3x3 filters on 55x55), one thread, the products and transforms took
+   * 0.52 ms per fire module against 0.44 for the direct conv. The whole network, alternating the two
+   * jars in one process (netc compare, 60-80 calls each, medians): one thread 6.4 -> 6.0, 7.1 -> 7.0
+   * and 6.3 -> 6.2 ms; two threads 5.1 -> 5.0 and 4.7 -> 4.3 ms.
+   */
+  static final int MIN_INPUT_CHANNELS = 17;
+
   /** Floats of a conv's packed Winograd weights with tile m: (m + 2)^2 per pair of channels, each padded to blocks of 16. */
   static long transformedFloats(Node n, Node input, int m) {
     long outs = (n.shape().channels() + 15L) / 16 * 16, ins = (input.shape().channels() + 15L) / 16 * 16;
@@ -81,7 +93,7 @@ final class SelectWinograd implements Pass {
     for (int id : e.ids()) {
       Node n = e.node(id);
       // the transforms work on channel-blocked tensors; a conv on the caller's NCHW input stays direct
-      if (eligible(n) && e.node(n.input(0)).op() != Op.INPUT) {
+      if (eligible(n) && e.node(n.input(0)).op() != Op.INPUT && e.node(n.input(0)).shape().channels() >= MIN_INPUT_CHANNELS) {
         int tile = tile(n);
         // the transformed weights are (m + 2)^2 / 9 times the direct ones: where they would not fit
         // one array (the model's packed weights), a smaller tile or the direct conv still may

@@ -15,11 +15,11 @@ class InspectDotTest {
 
   static final String SPEC = String.join("\n",
       "input(16, 32, 32)",
-      "c1: conv(16, 3, padding = 1)",
+      "c1: conv(32, 3, padding = 1)",
       "b1: batchnorm()",
       "r1: relu()",
       "residual {",
-      "    c2: conv(16, 3, padding = 1)",
+      "    c2: conv(32, 3, padding = 1)",
       "    b2: batchnorm()",
       "}",
       "r2: relu()",
@@ -47,9 +47,9 @@ class InspectDotTest {
     assertTrue(c2.contains(">algo winograd F(4x4, 3x3), tile 4<"), "the algorithm and tile:\n" + c2);
     assertTrue(c2.contains(">fused: c2 (conv), b2 (batchnorm), add (add), r2 (relu)<"), "the spec layers fused in:\n" + c2);
     assertTrue(c2.contains(">layout nchw16c<"), c2);
-    // 16 outputs x 32x32 x (16 inputs x 3x3) multiply-accumulates
-    assertTrue(c2.contains(">MACs 2,359,296 (2.36 M)<"), c2);
-    assertTrue(c2.contains(">out 16x32x32 = 16,384 floats, 64.0 KiB<"), c2);
+    // 32 outputs x 32x32 x (32 inputs x 3x3) multiply-accumulates
+    assertTrue(c2.contains(">MACs 9,437,184 (9.44 M)<"), c2);
+    assertTrue(c2.contains(">out 32x32x32 = 32,768 floats, 128.0 KiB<"), c2);
     String c1 = line(g, "  n1 [label=<<B>c1</B>");
     assertTrue(c1.contains(">fused: c1 (conv), b1 (batchnorm), r1 (relu)<") && c1.contains(">layout nchw16c, halo [1, 1]<"), c1);
     assertTrue(!c1.contains("algo"), "c1 is a direct conv here:\n" + c1);
@@ -68,7 +68,7 @@ class InspectDotTest {
       assertEquals(1, nodes.stream().filter(l -> l.contains("<B>" + layer + "</B>")).count(), layer + ":\n" + g);
     }
     assertTrue(!g.contains("fused:") && !g.contains("algo ") && !g.contains("layout "), "nothing fused or chosen yet:\n" + g);
-    assertTrue(line(g, "<B>c1</B>").contains(">MACs 2,359,296 (2.36 M)<"), g);
+    assertTrue(line(g, "<B>c1</B>").contains(">MACs 4,718,592 (4.72 M)<"), g); // 32 x 32x32 x (16 x 3x3)
     assertEquals(1, g.lines().filter(l -> l.contains("label=\"residual\"")).count(), "the residual joins at the add:\n" + g);
     assertTrue(g.lines().anyMatch(l -> l.matches("  n\\d+ -> n\\d+ \\[style=dashed.*label=\"residual\"\\];")), g);
   }

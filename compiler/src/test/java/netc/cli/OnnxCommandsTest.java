@@ -36,7 +36,7 @@ class OnnxCommandsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"resnet_basic", "resnet_bottle", "misc", "mobilenet_v2", "vgg_tiny", "resnext_tiny", "wide_resnet_tiny", "pools", "squeezenet",
+  @ValueSource(strings = {"resnet_basic", "resnet_bottle", "misc", "mobilenet_v2", "vgg_tiny", "resnext_tiny", "wide_resnet_tiny", "pools", "squeezenet", "vgg_winograd",
       "densenet", "inception"})
   void compiledJarMatchesTorchAtBatchOneAndTwo(String model) throws IOException {
     Path jar = dir.resolve(model + ".jar");

@@ -29,7 +29,7 @@ class BigNetworksTest {
    */
   @Test
   void thousandsOfStepsCompileIntoNestedClasses() throws Exception {
-    String spec = "input(16, 6, 6)\nconv(16, 1)\nfor i in 0 .. 400 {\n  {i}: conv(16, 3, padding = 1)\n  sigmoid()\n}\n"
+    String spec = "input(16, 6, 6)\nconv(32, 1)\nfor i in 0 .. 400 {\n  {i}: conv(32, 3, padding = 1)\n  sigmoid()\n}\n"
         + "global_avgpool()\nflatten()\nfc(10)\n";
     assertNull(RandomNetworkTest.check(0, spec), "at -O2");
     String source = source(spec);

@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -19,6 +21,7 @@ import netc.interp.Interpreter;
 import netc.ir.Graph;
 import netc.ir.GraphBuilder;
 import netc.ir.ParamSource;
+import netc.onnx.ModelSource;
 import netc.passes.PassContext;
 import netc.passes.PassManager;
 import netc.runtime.CompiledModel;
@@ -135,24 +138,48 @@ class CompiledModelTest {
     GeneratedModelTest.assertClose(Npy.read(fixtures.resolve(arch + "_w8_s64_logits.npy")), y, 1e-4, arch + " vs torchvision");
   }
 
-  /**
-   * At 128x128, resnet18's layer1 maps are 32x32 (64 tiles of 4x4): Winograd F(4x4,3x3) there,
-   * F(2x2,3x3) on the smaller maps after. Against torchvision, and against the interpreter, which
-   * evaluates both variants the compiled way, and with the direct convolution (Winograd off).
-   */
-  @Test
-  void winogradF4x4MatchesTorchvision() throws Exception {
-    Graph g = Specs.example("resnet18", Map.of("width", "8", "size", "128", "classes", "10"));
-    java.util.Set<Integer> chosen = new java.util.TreeSet<>();
+  /** The Winograd tiles the passes choose for a graph's convs. */
+  private static Set<Integer> winogradTiles(Graph g) {
+    Set<Integer> chosen = new TreeSet<>();
     for (var n : PassManager.run(g, PassContext.defaults()).nodes()) {
       if (n.attrs().getString("algo", "").equals("winograd")) chosen.add(n.attrs().getInt("tile"));
     }
-    assertEquals(java.util.Set.of(2, 4), chosen, "both Winograd variants are exercised");
+    return chosen;
+  }
+
+  /**
+   * At 128x128, resnet18 at width 8 has 32x32 maps of 8 channels in layer1 (one channel block: direct
+   * convs) and F(2x2,3x3) on the smaller maps of layer3 and layer4. Against torchvision, and against
+   * the interpreter on the graph as written (direct convolutions).
+   */
+  @Test
+  void resnet18At128MatchesTorchvision() throws Exception {
+    Graph g = Specs.example("resnet18", Map.of("width", "8", "size", "128", "classes", "10"));
+    assertEquals(Set.of(2), winogradTiles(g), "F(2x2,3x3) only: layer1's convs have one channel block");
     Path fixtures = Path.of("../weights/fixtures");
     ParamSource weights = WeightBinding.bind(g, fixtures.resolve("resnet18_w8_s64.safetensors")); // the same seed-7 weights
     Tensor x = Npy.read(fixtures.resolve("resnet18_w8_s128_input.npy"));
     Tensor y = CompiledModels.compile(g, weights, 2).predict(x);
-    GeneratedModelTest.assertClose(Npy.read(fixtures.resolve("resnet18_w8_s128_logits.npy")), y, 1e-4, "F(4x4,3x3) vs torchvision");
+    GeneratedModelTest.assertClose(Npy.read(fixtures.resolve("resnet18_w8_s128_logits.npy")), y, 1e-4, "resnet18 at 128 vs torchvision");
+    GeneratedModelTest.assertClose(Interpreter.run(g, weights, x), y, 1e-4, "resnet18 at 128 vs the interpreter");
+  }
+
+  /**
+   * Winograd F(4x4,3x3) on 32x32 maps of 24 and 32 input channels, and F(2x2,3x3) on 16x16 (the
+   * vgg_winograd fixture of weights/make_onnx_fixtures.py): against torch, and against the
+   * interpreter on the imported graph (direct convolutions). F(4x4,3x3)'s transforms hold 4, 5, 8 and
+   * 1/24, so it rounds more than the direct conv; 1e-4 x max|logit| still holds with room.
+   */
+  @Test
+  void winogradF4x4MatchesTorch() throws Exception {
+    Path fixtures = Path.of("../weights/fixtures/onnx");
+    ModelSource source = ModelSource.load(fixtures.resolve("vgg_winograd.onnx").toString(), Map.of(), List.of());
+    Graph g = source.graph();
+    assertEquals(Set.of(2, 4), winogradTiles(g), "both Winograd variants are exercised");
+    ParamSource weights = WeightBinding.bind(g, source.weights());
+    Tensor x = Npy.read(fixtures.resolve("vgg_winograd_input.npy"));
+    Tensor y = CompiledModels.compile(g, weights, 2).predict(x);
+    GeneratedModelTest.assertClose(Npy.read(fixtures.resolve("vgg_winograd_logits_b2.npy")), y, 1e-4, "F(4x4,3x3) vs torch");
     GeneratedModelTest.assertClose(Interpreter.run(g, weights, x), y, 1e-4, "F(4x4,3x3) vs the interpreter");
   }
 

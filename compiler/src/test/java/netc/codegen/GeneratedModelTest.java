@@ -186,12 +186,12 @@ class GeneratedModelTest {
    * Which steps share their items with the pool: those with at least ModelGenerator.PARALLEL_THRESHOLD
    * of work, where a float a step only moves counts MOVED_FLOAT_WORK multiply-adds. A batch norm of
    * 64 x 16 x 16 floats (16,384: 262K of work) is parallel, as it was not when a float counted one; a
-   * 1x1 conv of 131K multiply-adds is not; the Winograd products of a 3x3 conv (590K) are. On one thread
+   * 1x1 conv of 131K multiply-adds is not; the Winograd products of a 3x3 conv (4.2M) are. On one thread
    * and two the model matches the interpreter.
    */
   @Test
   void stepsWithEnoughWorkRunInParallel() throws Exception {
-    Graph g = Specs.fromText("input(64, 16, 16)\nr: relu()\nn: batchnorm()\nsmall: conv(8, 1)\nbig: conv(64, 3, padding = 1)\nglobal_avgpool()\nflatten()\n");
+    Graph g = Specs.fromText("input(64, 16, 16)\nr: relu()\nn: batchnorm()\nbig: conv(64, 3, padding = 1)\nsmall: conv(8, 1)\nglobal_avgpool()\nflatten()\n");
     ParamSource params = SyntheticWeights.source(g, 3);
     Tensor x = random(g, 1, 7);
     for (int threads : new int[] {1, 2}) {

@@ -162,7 +162,7 @@ class LimitsTest {
     ModelCompiler.checkLimits(optimized);
     Node c = optimized.nodes().stream().filter(n -> n.op() == Op.CONV).findFirst().orElseThrow();
     assertFalse(c.attrs().has("algo"), c.attrs().toString());
-    Graph small = PassManager.run(Specs.fromText("input(16, 8, 8)\nrelu()\nc: conv(16, 3, padding = 1)"), PassContext.defaults());
+    Graph small = PassManager.run(Specs.fromText("input(32, 8, 8)\nrelu()\nc: conv(32, 3, padding = 1)"), PassContext.defaults());
     assertTrue(small.nodes().stream().anyMatch(n -> n.attrs().getString("algo", "").equals("winograd")), "a small one still is");
   }
 }

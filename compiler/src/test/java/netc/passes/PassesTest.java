@@ -178,19 +178,20 @@ class PassesTest {
   void winogradMarksOnlyStrideOne3x3ConvsOnBlockedInputs() {
     Graph g = Specs.fromText(String.join("\n",
         "input(3, 16, 16)",
-        "stem: conv(16, 3, padding = 1)",          // reads the caller's NCHW input: stays direct
-        "a: conv(16, 3, padding = 1)",             // the case Winograd is for
-        "b: conv(16, 3, stride = 2, padding = 1)", // strided
-        "c: conv(16, 3, padding = 1, groups = 4)", // grouped
+        "stem: conv(32, 3, padding = 1)",          // reads the caller's NCHW input: stays direct
+        "a: conv(32, 3, padding = 1)",             // the case Winograd is for
+        "b: conv(32, 3, stride = 2, padding = 1)", // strided
+        "c: conv(32, 3, padding = 1, groups = 4)", // grouped
         "d: conv(16, 1)",                          // 1x1
         "e: conv(16, 3, padding = 2, dilation = 2)",
-        "f: conv(16, 3)"));                        // no padding, odd output: 6x6 -> fine, 3x3 tiles
+        "one: conv(32, 3, padding = 1)",           // 16 input channels, one block: stays direct
+        "f: conv(32, 3)"));                        // no padding, odd output: 6x6 -> fine, 3x3 tiles
     Graph after = new SelectWinograd().run(g, CTX);
     List<String> marked = after.nodes().stream().filter(n -> n.attrs().has("algo")).map(Node::name).toList();
     assertEquals(List.of("a", "f"), marked);
     double err = differential(g, after);
     assertTrue(err > 0 && err < 1e-5, "float32 Winograd differs from the direct conv by rounding only: " + err);
-    assertEquals(List.of(2, 2), PassManager.run(Specs.fromText("input(16, 7, 7)\nx: relu()\na: conv(16, 3, padding = 1)"), CTX)
+    assertEquals(List.of(2, 2), PassManager.run(Specs.fromText("input(32, 7, 7)\nx: relu()\na: conv(32, 3, padding = 1)"), CTX)
         .nodes().stream().filter(n -> n.name().equals("x")).findFirst().orElseThrow().attrs().getInts("halo"),
         "a 7x7 output in 2x2 tiles reads one row and column past the padding: a border of 2");
   }
@@ -202,11 +203,11 @@ class PassesTest {
   @Test
   void winogradTakes4x4TilesOnLargeMaps() {
     Graph g = Specs.fromText(String.join("\n",
-        "input(16, 30, 30)",
+        "input(32, 30, 30)",
         "x: relu()",
-        "big: conv(16, 3, padding = 1)",     // 30x30: 8 x 8 = 64 tiles of 4x4
+        "big: conv(32, 3, padding = 1)",     // 30x30: 8 x 8 = 64 tiles of 4x4
         "pool: maxpool(2)",
-        "small: conv(16, 3, padding = 1)")); // 15x15: 16 tiles
+        "small: conv(32, 3, padding = 1)")); // 15x15: 16 tiles
     Graph after = PassManager.run(g, CTX);
     java.util.function.Function<String, Node> node = name -> after.nodes().stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
     assertEquals(4, node.apply("big").attrs().getInt("tile"));
