@@ -54,6 +54,28 @@ class ConvTileTest {
     }
   }
 
+  /**
+   * Every activation of the epilogue (applied before the store, or after it as leaky_relu, sigmoid
+   * and tanh are), for tiles of one block and of two (which have an epilogue of their own): vector
+   * against scalar bit for bit, linear against gathering.
+   */
+  @Test
+  void everyEpilogueActivationMatchesTheScalarKernels() {
+    float[][] acts = {{Kernels.NONE, 0f}, {Kernels.RELU, 0f}, {Kernels.SIGMOID, 0f}, {Kernels.TANH, 0f}, {Kernels.LEAKY_RELU, 0.1f},
+        {Kernels.CLIP, 0.25f}};
+    for (float[] a : acts) {
+      int act = (int) a[0];
+      for (int blocks : new int[] {1, 2}) {
+        float[] vector = pointwise(VECTOR, blocks, true, 5, act, a[1]);
+        assertTrue(nonZero(vector), "the test computes something");
+        assertArrayEquals(pointwise(SCALAR, blocks, true, 5, act, a[1]), vector, "activation " + act + ", " + blocks + " blocks, vector against scalar");
+        assertArrayEquals(pointwise(VECTOR, blocks, false, 5, act, a[1]), vector, "activation " + act + ", " + blocks + " blocks, linear against gathering");
+      }
+    }
+    float[] clipped = pointwise(VECTOR, 2, true, 5, Kernels.CLIP, 0.25f), plain = pointwise(VECTOR, 2, true, 5, Kernels.NONE, 0f);
+    for (int i = 0; i < 25 * 16; i++) assertEquals(Math.min(Math.max(plain[i], 0f), 0.25f), clipped[i], "clip to [0, 0.25] at " + i);
+  }
+
   @Test
   void smallLinearTilesInPlaceEqualGatheringTilesBitForBit() {
     float[] gather = pointwise(VECTOR, 2, false), small = pointwiseSmall(VECTOR, 2);
@@ -217,6 +239,11 @@ class ConvTileTest {
 
   /** {@link #pointwise} over a side x side input. */
   private static float[] pointwise(Kernels k, int blocks, boolean linear, int side) {
+    return pointwise(k, blocks, linear, side, Kernels.RELU, 0f);
+  }
+
+  /** {@link #pointwise} over a side x side input, with activation {@code act} (and its parameter) in the epilogue. */
+  private static float[] pointwise(Kernels k, int blocks, boolean linear, int side, int act, float slope) {
     Conv c = new Conv(3, side, side, 1, 1, 0);
     int tile = linear ? Kernels.LINEAR_TILE : Kernels.tilePixels(blocks);
     int[] pix = Tables.pixels(side, side, 1, 1, side * 16, 16, 0, tile);
@@ -224,9 +251,9 @@ class ConvTileTest {
     float[] out = new float[blocks * c.outPlane];
     for (int p0 = 0; p0 < pix.length; p0 += tile) {
       if (linear) {
-        k.convLinear(blocks, c.in, p0 * 16, kOff, p0, c.wts, 0, c.bias, out, 0, pix, c.outPlane, c.res, 0, pix, c.outPlane, Kernels.RELU, 0f, 0, 1); // touching w[k] ahead changes nothing
+        k.convLinear(blocks, c.in, p0 * 16, kOff, p0, c.wts, 0, c.bias, out, 0, pix, c.outPlane, c.res, 0, pix, c.outPlane, act, slope, 0, 1); // touching w[k] ahead changes nothing
       } else {
-        k.convTile(blocks, c.in, 0, pix, p0, kOff, c.wts, 0, c.bias, out, 0, pix, c.outPlane, c.res, 0, pix, c.outPlane, Kernels.RELU, 0f);
+        k.convTile(blocks, c.in, 0, pix, p0, kOff, c.wts, 0, c.bias, out, 0, pix, c.outPlane, c.res, 0, pix, c.outPlane, act, slope);
       }
     }
     return out;
