@@ -138,11 +138,14 @@ public final class Bench {
       if (ort != null) ort.run();
     }
     double[] tn = new double[runs], to = new double[runs];
+    long allocated = 0;
     for (int i = 0; i < runs; i++) {
       quiet();
+      long bytes = allocatedBytes();
       long a = System.nanoTime();
       netc.predict(x, batch, y);
       tn[i] = (System.nanoTime() - a) / 1e6;
+      allocated += allocatedBytes() - bytes;
       if (ort != null) {
         quiet();
         a = System.nanoTime();
@@ -159,6 +162,10 @@ public final class Bench {
     }
     double mn = median(tn);
     report("netc", mn, tn, batch, macs, peak);
+    if (allocated / runs >= ALLOCATION_WARNING_BYTES) {
+      System.out.printf("warning: netc allocated %.1f MB per timed call, where a warm forward pass allocates nothing: some kernel"
+          + " runs without C2's vector intrinsics (a JIT bailout, or -Dnetc.vectorBits wider than this JVM's vectors), so these are not netc's usual times%n", allocated / (double) runs / 1e6);
+    }
     if (ort == null) return 0;
     double mo = median(to);
     report("onnxruntime", mo, to, batch, macs, peak);
@@ -229,6 +236,22 @@ public final class Bench {
   }
 
   static final long QUIET_MS = Long.getLong("netc.bench.quietMs", 250);
+
+  /**
+   * Bytes allocated per timed netc call from which the bench warns. A warm forward pass allocates
+   * nothing (GeneratedModelTest.forwardPassAllocatesNothingOnceWarm); a Vector API operation C2 has
+   * not intrinsified allocates its result, megabytes per call. Seen once here: a single-block model
+   * ran at 71.7 ms a call through a whole bench, where eight later benches of it gave 2.8-3.7 ms.
+   */
+  static final long ALLOCATION_WARNING_BYTES = 64 * 1024;
+
+  /** Bytes allocated so far by every live thread (the caller and the pool's workers). */
+  private static long allocatedBytes() {
+    var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long sum = 0;
+    for (long b : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) sum += Math.max(0, b);
+    return sum;
+  }
 
   /**
    * The spread of the run-by-run ratios, each netc call over the onnxruntime call that followed it:
