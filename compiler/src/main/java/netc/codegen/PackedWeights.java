@@ -140,7 +140,7 @@ final class PackedWeights {
         throw Limits.refuse(s.node(), String.format("its %s take %,d floats once packed (%s), more than the %,d one Java array holds",
             describe(g, s), s.floats(), padding(s), MAX_ARRAY));
       }
-      total = align(total) + s.floats();
+      total = Layouts.alignedFrom(total) + s.floats();
       if (total > MAX_ARRAY) {
         throw Limits.refuse(s.node(), String.format("the network's packed weights reach %,d floats at this layer, more than the %,d one "
             + "Java array holds", total, MAX_ARRAY));
@@ -162,10 +162,6 @@ final class PackedWeights {
     if (!n.attrs().getString("algo", "").equals("winograd")) return "channels padded to blocks of 16";
     int m = n.attrs().getInt("tile");
     return String.format("transformed for Winograd F(%dx%d,3x3): %d values per 3x3 kernel, channels padded to blocks of 16", m, m, (m + 2) * (m + 2));
-  }
-
-  private static long align(long floats) {
-    return (floats + 15) / 16 * 16;
   }
 
   static PackedWeights pack(Graph g, ParamSource source) {
@@ -216,7 +212,7 @@ final class PackedWeights {
 
   /** The next section: {@link #layout} sized the array, in the same order and alignment. */
   private int allocate(String key, int floats) {
-    int at = (size + 15) / 16 * 16;
+    int at = (int) Layouts.alignedFrom(size); // 64-byte aligned in the loaded array (see Layouts.ALIGNED_BASE)
     if ((long) at + floats > data.length) throw new IllegalStateException("section " + key + " is past the planned " + data.length + " floats");
     size = at + floats;
     offsets.put(key, at);

@@ -16,6 +16,24 @@ public final class Layouts {
    */
   public static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
 
+  /**
+   * The first float of a Java array at a 64-byte boundary, when the array itself starts at one, as a
+   * large array does (G1 places an array of half a region or more at the start of its own regions):
+   * HotSpot's float[] header is 16 bytes (with compressed class pointers, the default under 32 GiB of
+   * heap), so element 12 is 64 bytes in. Arena and packed-weight sections start at this index plus
+   * multiples of 16 floats, so a channel block is one aligned 512-bit vector (or two aligned 256-bit
+   * ones) rather than a vector split across two cache lines. Measured on an AVX-512 Xeon, alternating
+   * jars in one process (netc compare): resnet50 47.1 -> 43.3 ms at two threads, 77.2 -> 71.7 and
+   * 86.5 -> 83.9 at one, 95.3 -> 91.5 with 256-bit kernels (-XX:UseAVX=2); squeezenet1_1 3.7 -> 3.5;
+   * a vector load-add-store loop over a 32 MB array ran 2x faster at element 12 than at 0, 4 or 8.
+   */
+  public static final int ALIGNED_BASE = 12;
+
+  /** The first index from {@code at} on that is {@link #ALIGNED_BASE} plus a multiple of 16 floats. */
+  public static long alignedFrom(long at) {
+    return Math.max(0, at - ALIGNED_BASE + 15) / 16 * 16 + ALIGNED_BASE;
+  }
+
   /** Channels per block in a blocked layout name such as nchw16c; 1 for nchw and flat. */
   public static int block(Node n) {
     String l = n.attrs().getString("layout", "nchw");

@@ -31,7 +31,10 @@ import netc.ir.Op;
  * concat's own step (see ModelGenerator).
  */
 public final class MemoryPlanner {
-  /** Arena offsets are multiples of this many floats (64 bytes: one vector, one cache line). */
+  /**
+   * Buffer sizes are multiples of this many floats (64 bytes: one vector, one cache line), and arena
+   * offsets {@link Layouts#ALIGNED_BASE} plus such multiples.
+   */
   static final int ALIGN = 16;
 
   private MemoryPlanner() {}
@@ -108,7 +111,7 @@ public final class MemoryPlanner {
         }
       }
       overlapping.sort(Comparator.comparingLong((Integer p) -> offset[p]).thenComparingInt(p -> p));
-      long at = 0;
+      long at = Layouts.ALIGNED_BASE; // every offset is this plus multiples of 16: 64-byte aligned in a large array
       for (int p : overlapping) {
         if (offset[p] - at >= size) break;
         at = Math.max(at, offset[p] + align(sizes.get(p)[0]));

@@ -73,7 +73,7 @@ public final class Smallnet extends CompiledModel {
 
     @Override
     protected int outputOffset() {
-        return 0;
+        return 12;
     }
 
     @Override
@@ -108,7 +108,7 @@ public final class Smallnet extends CompiledModel {
         float[] a = ws.arena;
         Reorder.copy(3, 32, 32,
                 ws.input, ws.inputBase + 0, false, 1024, 32, 1,
-                a, 16419, false, 1156, 34, 1, 1, 1,
+                a, 16431, false, 1156, 34, 1, 1, 1,
                 null, null, null, from, to);
     }
 
@@ -121,8 +121,8 @@ public final class Smallnet extends CompiledModel {
         float[] a = ws.arena;
         for (int item = from; item < to; item++) {
             int group = item / 147, tile = item - group * 147;
-            K.convTile(1, a, 16419, STEM_IN, tile * 7, STEM_K, w, 64 + group * 432, 496 + group * 16,
-                    a, 0 + group * 16384, STEM_OUT, 16384, null, 0, null, 0, Kernels.LEAKY_RELU, 0.1f);
+            K.convTile(1, a, 16431, STEM_IN, tile * 7, STEM_K, w, 76 + group * 432, 508 + group * 16,
+                    a, 12 + group * 16384, STEM_OUT, 16384, null, 0, null, 0, Kernels.LEAKY_RELU, 0.1f);
         }
     }
 
@@ -133,11 +133,11 @@ public final class Smallnet extends CompiledModel {
     private void pool1(Workspace ws, int from, int to) {
         float[] a = ws.arena;
         if (from == 0) {
-            Tables.zeroBorder(a, 16384, 1, 16, 16, 2, 2);
+            Tables.zeroBorder(a, 16396, 1, 16, 16, 2, 2);
         }
         for (int item = from; item < to; item++) {
             int block = item / 16, oy = item - block * 16;
-            K.avgPoolRow(a, 0 + block * 16384, 512, 32, 32, a, 17056 + block * 6400 + oy * 320, 16, oy, 2, 2, 2, 2, 0, 0, 32, 32, true);
+            K.avgPoolRow(a, 12 + block * 16384, 512, 32, 32, a, 17068 + block * 6400 + oy * 320, 16, oy, 2, 2, 2, 2, 0, 0, 32, 32, true);
         }
     }
 
@@ -151,8 +151,8 @@ public final class Smallnet extends CompiledModel {
         float[] a = ws.arena;
         for (int item = from; item < to; item++) {
             int group = item / 32, tile = item - group * 32;
-            K.convLinear(1, a, 16384 + tile / 2 * 320 + tile % 2 * 224, DW_K, tile * 14, w, 512 + group * 2304, 2816 + group * 16,
-                    a, 4608 + group * 4096, DW_OUT, 4096, null, 0, null, 0, Kernels.TANH, 0f, 0, 0);
+            K.convLinear(1, a, 16396 + tile / 2 * 320 + tile % 2 * 224, DW_K, tile * 14, w, 524 + group * 2304, 2828 + group * 16,
+                    a, 4620 + group * 4096, DW_OUT, 4096, null, 0, null, 0, Kernels.TANH, 0f, 0, 0);
         }
     }
 
@@ -163,12 +163,12 @@ public final class Smallnet extends CompiledModel {
     private void add(Workspace ws, int from, int to) {
         float[] a = ws.arena;
         if (from == 0) {
-            Tables.zeroBorder(a, 0, 1, 16, 16, 0, 1);
+            Tables.zeroBorder(a, 12, 1, 16, 16, 0, 1);
         }
         for (int item = from; item < to; item++) {
             int block = item / 16, row = item - block * 16;
-            K.add(a, 4608 + block * 4096 + row * 256, a, 17056 + block * 6400 + row * 320,
-                    a, 16 + block * 4608 + row * 288, 256, Kernels.NONE, 0f);
+            K.add(a, 4620 + block * 4096 + row * 256, a, 17068 + block * 6400 + row * 320,
+                    a, 28 + block * 4608 + row * 288, 256, Kernels.NONE, 0f);
         }
     }
 
@@ -182,8 +182,8 @@ public final class Smallnet extends CompiledModel {
         float[] a = ws.arena;
         for (int item = from; item < to; item++) {
             int group = item / 16, tile = item - group * 16;
-            K.convLinear(2, a, 0 + tile / 2 * 576 + tile % 2 * 224, MIX_K, tile * 14, w, 2832 + group * 1536, 4368 + group * 32,
-                    a, 4608 + group * 4096, MIX_OUT, 2048, null, 0, null, 0, Kernels.SIGMOID, 0f, 0, 0);
+            K.convLinear(2, a, 12 + tile / 2 * 576 + tile % 2 * 224, MIX_K, tile * 14, w, 2844 + group * 1536, 4380 + group * 32,
+                    a, 4620 + group * 4096, MIX_OUT, 2048, null, 0, null, 0, Kernels.SIGMOID, 0f, 0, 0);
         }
     }
 
@@ -195,7 +195,7 @@ public final class Smallnet extends CompiledModel {
         float[] a = ws.arena;
         for (int item = from; item < to; item++) {
             int block = item / 4, oy = item - block * 4;
-            K.maxPoolRow(a, 4608 + block * 2048, 256, 8, 16, a, 0 + block * 512 + oy * 128, 8, oy, 3, 3, 2, 2, 1, 1);
+            K.maxPoolRow(a, 4620 + block * 2048, 256, 8, 16, a, 12 + block * 512 + oy * 128, 8, oy, 3, 3, 2, 2, 1, 1);
         }
     }
 
@@ -206,7 +206,7 @@ public final class Smallnet extends CompiledModel {
     private void head(Workspace ws, int from, int to) {
         float[] a = ws.arena;
         for (int block = from; block < to; block++) {
-            K.meanBlock(a, 0 + block * 512, 128, 4, 8, a, 1024 + block * 16);
+            K.meanBlock(a, 12 + block * 512, 128, 4, 8, a, 1036 + block * 16);
         }
     }
 
@@ -217,7 +217,7 @@ public final class Smallnet extends CompiledModel {
      */
     private void fc1(Workspace ws, int from, int to) {
         float[] a = ws.arena;
-        K.fc(a, 1024, 32, w, 4400, 5424, a, 0, Kernels.RELU, 0f, from, to);
+        K.fc(a, 1036, 32, w, 4412, 5436, a, 12, Kernels.RELU, 0f, from, to);
     }
 
     /**
@@ -226,7 +226,7 @@ public final class Smallnet extends CompiledModel {
      */
     private void fc2(Workspace ws, int from, int to) {
         float[] a = ws.arena;
-        K.fc(a, 0, 32, w, 5456, 5968, a, 32, Kernels.NONE, 0f, from, to);
+        K.fc(a, 12, 32, w, 5468, 5980, a, 44, Kernels.NONE, 0f, from, to);
     }
 
     /**
@@ -235,6 +235,6 @@ public final class Smallnet extends CompiledModel {
      */
     private void softmax(Workspace ws, int from, int to) {
         float[] a = ws.arena;
-        Softmax.run(a, 32, a, 0, 10, 1);
+        Softmax.run(a, 44, a, 12, 10, 1);
     }
 }
