@@ -26,9 +26,10 @@ public final class Layouts {
    * jars in one process (netc compare): resnet50 47.1 -> 43.3 ms at two threads, 77.2 -> 71.7 and
    * 86.5 -> 83.9 at one, 95.3 -> 91.5 with 256-bit kernels (-XX:UseAVX=2); squeezenet1_1 3.7 -> 3.5;
    * a vector load-add-store loop over a 32 MB array ran 2x faster at element 12 than at 0, 4 or 8.
-   * It holds for arrays G1 calls humongous, half a region or more: 2 MB with the 4 MB regions of a
-   * default heap on a 24 GiB machine, 8 MB under -Xmx32g (16 MB regions); a smaller arena or weight
-   * array, and other collectors, place it anywhere 8-byte aligned, as before.
+   * It holds for arrays G1 calls humongous, half a region or more (2 MB with the 4 MB regions of a
+   * default heap on a 24 GiB machine, 8 MB under -Xmx32g): the runtime pads arenas and weight arrays
+   * of 1 MB or more to that (netc.runtime.LargeArrays); smaller ones, and other collectors, place
+   * them anywhere 8-byte aligned, as before.
    */
   public static final int ALIGNED_BASE = 12;
 

@@ -160,7 +160,7 @@ public abstract class CompiledModel implements AutoCloseable {
   private static float[] loadWeights(Class<?> owner, String resource, int floats) {
     try (InputStream in = owner.getResourceAsStream(resource)) {
       if (in == null) throw new BadInputException("missing weights resource " + resource);
-      float[] out = new float[floats];
+      float[] out = LargeArrays.floats(floats); // 64-byte aligned sections (LargeArrays)
       byte[] chunk = new byte[1 << 16];
       ByteBuffer bytes = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
       long total = 0;

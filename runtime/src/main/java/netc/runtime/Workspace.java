@@ -11,6 +11,6 @@ public final class Workspace {
   public int inputBase;
 
   Workspace(int arenaFloats) {
-    this.arena = new float[arenaFloats];
+    this.arena = LargeArrays.floats(arenaFloats); // 64-byte aligned where the compiler placed it (LargeArrays)
   }
 }
