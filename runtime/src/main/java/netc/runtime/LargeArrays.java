@@ -1,7 +1,5 @@
 package netc.runtime;
 
-import java.lang.management.ManagementFactory;
-
 /**
  * Allocation of the arrays the kernels stream through (a workspace's arena, a model's packed
  * weights) so that they start at a 64-byte boundary. The compiler places every tensor and weight
@@ -35,12 +33,11 @@ public final class LargeArrays {
   }
 
   private static int halfRegionFloats() {
+    String region = VmOptions.get("G1HeapRegionSize");
+    if (!"true".equals(VmOptions.get("UseG1GC")) || region == null) return 0;
     try {
-      var hotspot = ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
-      if (hotspot == null || !Boolean.parseBoolean(hotspot.getVMOption("UseG1GC").getValue())) return 0;
-      long region = Long.parseLong(hotspot.getVMOption("G1HeapRegionSize").getValue());
-      return (int) Math.min(region / 2 / Float.BYTES, Integer.MAX_VALUE - 8);
-    } catch (RuntimeException | LinkageError e) {
+      return (int) Math.min(Long.parseLong(region) / 2 / Float.BYTES, Integer.MAX_VALUE - 8);
+    } catch (NumberFormatException e) {
       return 0;
     }
   }

@@ -1,7 +1,7 @@
 package netc.runtime.kernels;
 
-import java.lang.management.ManagementFactory;
 import jdk.incubator.vector.FloatVector;
+import netc.runtime.VmOptions;
 
 /**
  * Chooses, once, the vector width the kernels run: the JVM's preferred float vector (what C2
@@ -59,13 +59,12 @@ final class VectorWidth {
    * HotSpot flags where the JVM exposes them; a JVM that does not is taken to have C2.
    */
   static boolean c2Runs() {
+    String compiler = VmOptions.get("UseCompiler"), tiered = VmOptions.get("TieredCompilation"), stop = VmOptions.get("TieredStopAtLevel");
+    if ("false".equals(compiler)) return false; // -Xint
+    if (!"true".equals(tiered) || stop == null) return true; // C2 alone, or a JVM that does not say
     try {
-      var hotspot = ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
-      if (hotspot == null) return true;
-      if (!Boolean.parseBoolean(hotspot.getVMOption("UseCompiler").getValue())) return false; // -Xint
-      boolean tiered = Boolean.parseBoolean(hotspot.getVMOption("TieredCompilation").getValue());
-      return !tiered || Integer.parseInt(hotspot.getVMOption("TieredStopAtLevel").getValue()) >= 4;
-    } catch (RuntimeException | LinkageError e) {
+      return Integer.parseInt(stop) >= 4;
+    } catch (NumberFormatException e) {
       return true;
     }
   }
