@@ -27,7 +27,8 @@ import netc.runtime.Tensor;
 public final class OnnxImporter {
   /** The operators the importer maps, for the message about any other. */
   public static final List<String> SUPPORTED = List.of("Conv", "BatchNormalization", "Relu", "Sigmoid", "Tanh", "LeakyRelu",
-      "Add (of two paths, as a residual join)", "Concat (along channels, of paths from one tensor, as parallel branches)", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten",
+      "Add (of two paths, as a residual join)", "Concat (along channels, of paths from one tensor, as parallel branches)", "MaxPool", "AveragePool", "GlobalAveragePool",
+      "ReduceMean (over height and width, as a global average pool)", "Flatten",
       "Reshape (to [batch, -1], with the Shape/Gather/Unsqueeze/Concat chain that computes it)", "Gemm", "MatMul (+ Add)",
       "Softmax", "Dropout", "Identity", "Clip", "Pad (constant zeros around height and width)",
       "Sub/Div/Mul/Add by per-channel constants in front of the network (as the input's mean and std)");
@@ -339,6 +340,7 @@ public final class OnnxImporter {
         requireRank(n, in, 3);
         yield layer(n, body, "global_avgpool()", new int[] {in[0], 1, 1}, null);
       }
+      case "ReduceMean" -> reduceMean(n, in, body);
       case "Flatten" -> {
         if (intAttr(n, "axis", 1) != 1) throw unsupportedAttributes(n, "netc flattens from axis 1 (all but the batch)");
         yield layer(n, body, "flatten()", new int[] {(int) size(in)}, null);
@@ -361,6 +363,26 @@ public final class OnnxImporter {
       case "Pad" -> pad(n, x, in, body);
       default -> throw unsupported(n);
     };
+  }
+
+  /**
+   * ReduceMean over the height and width: a global average pool, then a flatten where the reduced
+   * axes are dropped (keepdims 0), as {@code x.mean([2, 3])} exports (MnasNet, EfficientNet). The
+   * axes are an attribute before opset 18 and a constant input from it.
+   */
+  private String reduceMean(OnnxNode n, int[] in, Body body) {
+    requireRank(n, in, 3);
+    boolean fromInput = model.opset() >= 18 && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
+    long[] axes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "axes", null);
+    long[] spatial = axes == null ? null : Arrays.stream(axes).map(a -> a < 0 ? a + 4 : a).sorted().toArray();
+    if (spatial == null || !Arrays.equals(spatial, new long[] {2, 3})) {
+      throw unsupportedAttributes(n, "netc averages over the height and width (axes [2, 3]), not axes "
+          + (axes == null ? "all" : Arrays.toString(axes)));
+    }
+    int[] pooled = {in[0], 1, 1};
+    if (intAttr(n, "keepdims", 1) != 0) return layer(n, body, "global_avgpool()", pooled, null);
+    layer(n, body, "global_avgpool()", pooled, null);
+    return layer(n, body, "flatten()", new int[] {in[0]}, null);
   }
 
   /** The one input {@code n} computes on: its first, which must not be a constant. */

@@ -358,6 +358,36 @@ class OnnxImporterTest {
         error(nodes, List.of(size)));
   }
 
+  /** x.mean([2, 3]) (MnasNet's head): a global average pool, flattened where keepdims is 0; axes an attribute, or an input from opset 18. */
+  @Test
+  void reduceMeanOverHeightAndWidthIsAGlobalAveragePool() {
+    byte[] dropped = OnnxBytes.node("/ReduceMean", "ReduceMean", List.of("x"), List.of("y"), OnnxBytes.ints("axes", 2, 3), OnnxBytes.integer("keepdims", 0));
+    OnnxImporter.Result r = translate(List.of(dropped), List.of());
+    assertTrue(r.spec().endsWith("""
+        reducemean: global_avgpool()  // onnx: /ReduceMean (ReduceMean)
+        reducemean_2: flatten()  // onnx: /ReduceMean (ReduceMean)
+        """), r.spec());
+    assertArrayEquals(new int[] {2}, build(r).output().shape().dims());
+    byte[] kept = OnnxBytes.node("/pool/ReduceMean", "ReduceMean", List.of("x"), List.of("y"), OnnxBytes.ints("axes", -1, -2));
+    OnnxImporter.Result k = translate(List.of(kept), List.of());
+    assertTrue(k.spec().endsWith("pool: global_avgpool()  // onnx: /pool/ReduceMean (ReduceMean)\n"), k.spec());
+    assertArrayEquals(new int[] {2, 1, 1}, build(k).output().shape().dims());
+    // opset 18: the axes are the second input
+    byte[] axes = OnnxBytes.tensor("axes", OnnxReader.INT64, new long[] {2}, out -> {
+      out.writeInt64(7, 2);
+      out.writeInt64(7, 3);
+    });
+    byte[] input = OnnxBytes.node("/ReduceMean", "ReduceMean", List.of("x", "axes"), List.of("y"), OnnxBytes.integer("keepdims", 0));
+    OnnxImporter.Result o18 = OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(OnnxBytes.graph(List.of(input), List.of(axes), 2, 4, 4), 18)));
+    assertArrayEquals(new int[] {2}, build(o18).output().shape().dims());
+    // a mean over the channels, or over everything, is not a pool
+    byte[] channels = OnnxBytes.node("/ReduceMean", "ReduceMean", List.of("x"), List.of("y"), OnnxBytes.ints("axes", 1));
+    assertEquals("m.onnx: node '/ReduceMean' (ReduceMean) with axes=[1]: netc averages over the height and width (axes [2, 3]), not axes [1]",
+        error(List.of(channels), List.of()));
+    byte[] all = OnnxBytes.node("/ReduceMean", "ReduceMean", List.of("x"), List.of("y"));
+    assertTrue(error(List.of(all), List.of()).endsWith("not axes all"));
+  }
+
   /** torch.onnx.export writes an initializer equal to another as an Identity of it (SqueezeNet's zero biases): a constant. */
   @Test
   void anIdentityOfAnInitializerIsThatConstant() {
