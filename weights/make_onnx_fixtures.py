@@ -3,7 +3,7 @@
 (opset 13, dynamic batch), a fixed input and torch's outputs at batch 1 and 2.
 
 Runs with Debian's python3-torch, python3-torchvision, python3-numpy:
-  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2|--part3|--part4]   # only part 2's, part 3's grouped-conv, or part 4's Winograd, models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
+  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2|--part3|--part4|--part5]   # only part 2's, part 3's grouped-conv, part 4's Winograd or part 5's Inception-E, models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
 
 Models (each well under 500 KB):
   resnet_basic    torchvision ResNet(BasicBlock, [1, 1, 1, 1]) at width 8, 10 classes, 32x32 input, with
@@ -46,6 +46,11 @@ Models (each well under 500 KB):
   vgg_winograd    torchvision VGG over make_layers([24, 32, 32, M, 48], batch_norm=True) and a linear classifier:
                   3x3 convs of 24 and 32 input channels on 32x32 maps (netc's Winograd F(4x4,3x3)) and
                   of 32 on 16x16 (F(2x2,3x3)); the first conv reads the input (a direct conv).
+  inception_e     a stem and two modules shaped as torchvision's InceptionE (Inception v3's last two): a
+                  branch that forks again into a 1x3 and a 3x1 conv, whose outputs torch.onnx.export
+                  writes straight into the module's Concat (one Concat of six inputs for
+                  cat([b1, cat([b2a, b2b]), cat([b3a, b3b]), b4])); the head is x.mean([2, 3]) (a
+                  ReduceMean with keepdims 0, as MnasNet's) and a linear layer.
   resnet18_w4_s32 the example ResNet-18 (examples/resnet18.net -D width=4 -D size=32 -D classes=10) as
                   export_torchvision.py writes it: ONNX, the same weights as safetensors for the spec,
                   input and torch's logits, so a test can check that import and spec agree.
@@ -137,6 +142,27 @@ class TinyInception(nn.Module):
     def forward(self, x):
         x = self.inception3b(self.inception3a(self.conv1(x)))
         return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+class TinyInceptionE(nn.Module):
+    """Two modules shaped as torchvision's InceptionE (its own BasicConv2d), narrowed, and a mean head."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        from torchvision.models.inception import InceptionE
+        self.conv1 = BasicConv2d(3, 16, kernel_size=3, stride=2, padding=1)
+        self.mixed_a = InceptionE(16)
+        self.mixed_b = InceptionE(48)
+        firsts = ("branch1x1", "branch3x3_1", "branch3x3dbl_1", "branch_pool")  # the convs that read the module's input
+        for block, channels in ((self.mixed_a, 16), (self.mixed_b, 48)):  # every conv to 8 channels: 8 + 16 + 16 + 8 out
+            for name, module in list(block.named_children()):
+                conv = module.conv
+                setattr(block, name, BasicConv2d(channels if name in firsts else 8, 8, kernel_size=conv.kernel_size, padding=conv.padding))
+        self.fc = nn.Linear(48, classes)
+
+    def forward(self, x):
+        x = self.mixed_b(self.mixed_a(self.conv1(x)))
+        return self.fc(x.mean([2, 3]))
 
 
 class Misc(nn.Module):
@@ -281,6 +307,14 @@ def part4():
     export("vgg_winograd", model)
 
 
+def part5():
+    """The Inception-E model (a Concat the exporter flattened, a ReduceMean head): a seed of its own."""
+    torch.manual_seed(53)
+    model = TinyInceptionE()
+    randomize_batchnorm(model, torch.Generator().manual_seed(53))
+    export("inception_e", model)
+
+
 def export(name, model, folding=True):
     model.eval()
     gen = torch.Generator().manual_seed(11)
@@ -306,6 +340,9 @@ def main():
     if sys.argv[1:] == ["--part4"]:
         part4()
         return 0
+    if sys.argv[1:] == ["--part5"]:
+        part5()
+        return 0
     torch.manual_seed(3)
     gen = torch.Generator().manual_seed(5)
     basic = resnet(BasicBlock, 8)
@@ -329,6 +366,7 @@ def main():
     part2(torch.Generator().manual_seed(23))
     part3()
     part4()
+    part5()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_torchvision.py"),
                     "--arch", "resnet18", "--width", "4", "--size", "32", "--classes", "10", "--seed", "7", "--batch", "2",
                     "--fixture", "--onnx", "--out", os.path.join(OUT, "resnet18_w4_s32")], check=True)

@@ -40,6 +40,8 @@ public final class OnnxImporter {
   private final Map<String, List<OnnxNode>> consumers = new HashMap<>();
   private final Map<String, OnnxNode> producers = new HashMap<>();
   private final Map<String, int[]> shapes = new HashMap<>();
+  /** The inputs of Concats whose runs became concats of their own ({@link #concatPart}). */
+  private final Map<OnnxNode, List<String>> concatInputs = new java.util.IdentityHashMap<>();
   private final LayerNames names = new LayerNames();
   /** Nodes already written: a node reached twice means the file's graph has a cycle (ONNX graphs are acyclic). */
   private final Set<OnnxNode> emitted = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
@@ -210,8 +212,12 @@ public final class OnnxImporter {
             + "); netc's language joins the paths of a fork by one Add or one Concat");
       }
     }
+    if (join.opType().equals("Concat")) {
+      OnnxNode part = concatPart(join, ends);
+      if (part != null) return concat(x, part, join, paths, ends, body);
+    }
     if (!emitted.add(join)) throw fail(node(join) + " is reached again from its own output: the graph has a cycle");
-    if (join.opType().equals("Concat")) return concat(x, join, paths, ends, body);
+    if (join.opType().equals("Concat")) return concat(x, join, join, paths, ends, body);
     if (forks.size() != 2) {
       throw fail("tensor " + OnnxReader.quote(x) + " feeds " + forks.size() + " nodes (" + describe(forks)
           + ") joined by one Add; netc's residual adds two paths");
@@ -268,12 +274,48 @@ public final class OnnxImporter {
   }
 
   /**
+   * torch.onnx.export flattens a concat of concats into one Concat: Inception's {@code cat([b1,
+   * cat([b2a, b2b]), b3])} becomes Concat(b1, b2a, b2b, b3), though b2a and b2b fork from a tensor
+   * of their own. When the paths of a fork end at a consecutive run of a channel Concat's inputs, and
+   * not at all of them, that run is their own concat (the same values in the same order): this
+   * returns a Concat node of the run, whose output (a new tensor) replaces the run among the
+   * original's inputs, so the outer fork then joins it as one path. Else null.
+   */
+  private OnnxNode concatPart(OnnxNode join, End[] ends) {
+    List<String> inputs = concatInputs.getOrDefault(join, join.inputs());
+    if (!isChannelConcat(join) || ends.length >= inputs.size()) return null;
+    int first = Integer.MAX_VALUE, last = -1;
+    Set<Integer> at = new java.util.HashSet<>();
+    for (End e : ends) {
+      int i = inputs.indexOf(e.tensor());
+      if (i < 0 || inputs.lastIndexOf(e.tensor()) != i || !at.add(i)) return null;
+      first = Math.min(first, i);
+      last = Math.max(last, i);
+    }
+    if (last - first + 1 != ends.length) return null;
+    String out = join.outputs().get(0) + "/part";
+    for (int k = 2; producers.containsKey(out) || model.initializers().containsKey(out) || shapes.containsKey(out); k++) {
+      out = join.outputs().get(0) + "/part" + k;
+    }
+    OnnxNode part = new OnnxNode(join.name(), join.opType(), join.domain(), inputs.subList(first, last + 1), List.of(out), join.attributes());
+    List<String> rest = new ArrayList<>(inputs.subList(0, first));
+    rest.add(out);
+    rest.addAll(inputs.subList(last + 1, inputs.size()));
+    concatInputs.put(join, rest);
+    producers.put(out, part);
+    consumers.put(out, new ArrayList<>(List.of(join)));
+    return part;
+  }
+
+  /**
    * Paths from {@code x} that one Concat joins: {@code concat { a } and { b } ...} with the branches
    * in the Concat's input order, each path the branch of the input it ends at (x itself: empty).
+   * {@code join} is the Concat, or a run of its inputs ({@link #concatPart}); {@code source} the
+   * node of the file the comment names.
    */
-  private String concat(String x, OnnxNode join, Body[] paths, End[] ends, Body body) {
+  private String concat(String x, OnnxNode join, OnnxNode source, Body[] paths, End[] ends, Body body) {
     if (!isChannelConcat(join)) throw unsupportedAttributes(join, "netc concatenates feature maps along channels (axis 1)");
-    List<String> inputs = join.inputs();
+    List<String> inputs = concatInputs.getOrDefault(join, join.inputs());
     Body[] branches = new Body[inputs.size()];
     for (int i = 0; i < ends.length; i++) {
       int at = inputs.indexOf(ends[i].tensor());
@@ -299,7 +341,8 @@ public final class OnnxImporter {
       channels += s[0];
     }
     for (int i = 0; i < branches.length; i++) {
-      body.lines.add((i == 0 ? "concat {" + comment(List.of(join)) : "} and {"));
+      String note = join == source ? "" : ", inputs " + String.join(", ", join.inputs().stream().map(OnnxReader::quote).toList());
+      body.lines.add((i == 0 ? "concat {" + BadInputException.oneLine(comment(List.of(source)) + note) : "} and {"));
       indent(branches[i].lines, body.lines);
       body.weights.putAll(branches[i].weights);
       body.layers += branches[i].layers;

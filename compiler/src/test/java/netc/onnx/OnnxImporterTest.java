@@ -123,6 +123,37 @@ class OnnxImporterTest {
     assertEquals(List.of(2 + 3 + 2 + 5, 4, 4), java.util.Arrays.stream(g.output().shape().dims()).boxed().toList());
   }
 
+  /** torch.onnx.export writes cat([a, cat([c, d])]) as one Concat(a, c, d): the run of c and d, which fork from b, is their own concat. */
+  @Test
+  void aConcatFlattenedByTheExporterNestsAgain() {
+    List<byte[]> nodes = List.of(
+        conv("/a/Conv", "x", "a", "w1"),
+        OnnxBytes.node("/b/Relu", "Relu", List.of("x"), List.of("b")),
+        conv("/c/Conv", "b", "c", "w2"),
+        conv("/d/Conv", "b", "d", "w1"),
+        OnnxBytes.node("/cat", "Concat", List.of("a", "c", "d"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    List<byte[]> weights = List.of(weight("w1", 3, 2, 1), weight("w2", 5, 2, 1));
+    OnnxImporter.Result r = translate(nodes, weights);
+    assertEquals("""
+        concat {  // onnx: /cat (Concat)
+            a: conv(3, 1, bias = false)  // onnx: /a/Conv (Conv)
+        } and {
+            b: relu()  // onnx: /b/Relu (Relu)
+            concat {  // onnx: /cat (Concat), inputs 'c', 'd'
+                c: conv(5, 1, bias = false)  // onnx: /c/Conv (Conv)
+            } and {
+                d: conv(3, 1, bias = false)  // onnx: /d/Conv (Conv)
+            }
+        }
+        """, r.spec().substring(r.spec().indexOf("concat")));
+    assertEquals(List.of(3 + 5 + 3, 4, 4), java.util.Arrays.stream(build(r).output().shape().dims()).boxed().toList());
+    // c and d apart in the Concat's order: nesting would reorder the channels, so it is refused
+    List<byte[]> apart = new ArrayList<>(nodes.subList(0, 4));
+    apart.add(OnnxBytes.node("/cat", "Concat", List.of("c", "a", "d"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    assertEquals("m.onnx: node '/cat' (Concat) concatenates 'a', which is not on a path from 'b'; netc's concat joins branches from one tensor",
+        error(apart, weights));
+  }
+
   @Test
   void denseConcatsOfAllLayersSoFarNest() {
     // DenseNet: each layer reads Concat of the block input and all outputs so far; the block ends with all of them
