@@ -8,7 +8,10 @@ public enum Activation {
   TANH,
   LEAKY_RELU,
   /** Clamps to [min, max], each bound an optional attribute ("min", "max"); absent is unbounded. */
-  CLIP;
+  CLIP,
+  SILU,
+  HARDSIGMOID,
+  HARDSWISH;
 
   public static Activation of(Op op) {
     return switch (op) {
@@ -17,6 +20,9 @@ public enum Activation {
       case TANH -> TANH;
       case LEAKY_RELU -> LEAKY_RELU;
       case CLIP -> CLIP;
+      case SILU -> SILU;
+      case HARDSIGMOID -> HARDSIGMOID;
+      case HARDSWISH -> HARDSWISH;
       default -> throw new IllegalArgumentException(op + " is not an activation");
     };
   }
@@ -37,7 +43,15 @@ public enum Activation {
       case TANH -> Math.tanh(x);
       case LEAKY_RELU -> x >= 0 ? x : slope * x;
       case CLIP -> throw new IllegalStateException("clip needs its bounds: use apply(x, attrs)");
+      case SILU -> x / (1 + Math.exp(-x));
+      case HARDSIGMOID -> hardsigmoid(x);
+      case HARDSWISH -> x * hardsigmoid(x);
     };
+  }
+
+  /** torch's hardsigmoid, relu6(x + 3) / 6. */
+  private static double hardsigmoid(double x) {
+    return Math.min(Math.max(x + 3, 0), 6) / 6;
   }
 
   /** This function of {@code x} with its parameters (slope, clip bounds) read from the attributes that carry it. */

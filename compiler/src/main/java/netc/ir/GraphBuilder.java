@@ -63,6 +63,9 @@ public final class GraphBuilder {
     builtin(Op.TANH);
     builtin(Op.LEAKY_RELU, "slope=0.01");
     builtin(Op.CLIP, "min=none", "max=none");
+    builtin(Op.SILU);
+    builtin(Op.HARDSIGMOID);
+    builtin(Op.HARDSWISH);
     builtin(Op.MAXPOOL, "kernel", "stride=kernel", "padding=0", "ceil_mode=false");
     builtin(Op.AVGPOOL, "kernel", "stride=kernel", "padding=0", "ceil_mode=false", "count_include_pad=true");
     builtin(Op.PAD, "padding");

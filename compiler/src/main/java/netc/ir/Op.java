@@ -11,6 +11,12 @@ public enum Op {
   LEAKY_RELU("leaky_relu"),
   /** Clamps to [min, max]; a bound left out is unbounded. */
   CLIP("clip"),
+  /** x sigmoid(x) (SiLU, swish: EfficientNet). */
+  SILU("silu"),
+  /** torch's hardsigmoid: min(max(x / 6 + 1/2, 0), 1) (MobileNetV3's gates). */
+  HARDSIGMOID("hardsigmoid"),
+  /** torch's hardswish: x hardsigmoid(x) (MobileNetV3). */
+  HARDSWISH("hardswish"),
   ADD("add"),
   /** Joins two or more feature maps of one height and width along channels, in input order. */
   CONCAT("concat"),
@@ -37,6 +43,7 @@ public enum Op {
   }
 
   public boolean isActivation() {
-    return this == RELU || this == SIGMOID || this == TANH || this == LEAKY_RELU || this == CLIP;
+    return this == RELU || this == SIGMOID || this == TANH || this == LEAKY_RELU || this == CLIP || this == SILU || this == HARDSIGMOID
+        || this == HARDSWISH;
   }
 }

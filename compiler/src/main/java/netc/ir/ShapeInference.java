@@ -21,7 +21,7 @@ public final class ShapeInference {
         yield in.get(0);
       }
       case PAD -> pad(a, feature(op, in.get(0)));
-      case RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SOFTMAX, REORDER -> in.get(0);
+      case RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH, SOFTMAX, REORDER -> in.get(0);
     };
   }
 

@@ -27,6 +27,7 @@ import netc.runtime.Tensor;
 public final class OnnxImporter {
   /** The operators the importer maps, for the message about any other. */
   public static final List<String> SUPPORTED = List.of("Conv", "BatchNormalization", "Relu", "Sigmoid", "Tanh", "LeakyRelu",
+      "HardSigmoid (torch's: alpha 1/6, beta 1/2)", "HardSwish", "Mul of x and Sigmoid(x) or HardSigmoid(x) (as silu, hardswish)",
       "Add (of two paths, as a residual join)", "Concat (along channels, of paths from one tensor, as parallel branches)", "MaxPool", "AveragePool", "GlobalAveragePool",
       "ReduceMean (over height and width, as a global average pool)", "Flatten",
       "Reshape (to [batch, -1], with the Shape/Gather/Unsqueeze/Concat chain that computes it)", "Gemm", "MatMul (+ Add)",
@@ -188,6 +189,8 @@ public final class OnnxImporter {
    * channels of any number (parallel branches). A path that is the join itself has no layers.
    */
   private String fork(String x, List<OnnxNode> forks, Body body) {
+    String gated = selfGate(x, forks, body);
+    if (gated != null) return gated;
     Body[] paths = new Body[forks.size()];
     End[] ends = new End[forks.size()];
     for (int i = 0; i < forks.size(); i++) {
@@ -223,6 +226,26 @@ public final class OnnxImporter {
           + ") joined by one Add; netc's residual adds two paths");
     }
     return residual(x, join, paths, ends, body);
+  }
+
+  /**
+   * x times Sigmoid(x), how torch exports SiLU (EfficientNet), or times HardSigmoid(x), how it
+   * exports hardswish before opset 14 (MobileNetV3): one activation layer, silu() or hardswish().
+   * Null when the fork is not that pattern.
+   */
+  private String selfGate(String x, List<OnnxNode> forks, Body body) {
+    if (forks.size() != 2) return null;
+    for (int i = 0; i < 2; i++) {
+      OnnxNode gate = forks.get(i), mul = forks.get(1 - i);
+      boolean sigmoid = gate.opType().equals("Sigmoid"), hard = gate.opType().equals("HardSigmoid");
+      if (!(sigmoid || hard) || !gate.domain().isEmpty() || !mul.opType().equals("Mul") || !mul.domain().isEmpty() || gate.outputs().isEmpty()) continue;
+      String g = gate.outputs().get(0);
+      if (g.equals(output) || !dataConsumers(g).equals(List.of(mul)) || mul.inputs().size() != 2 || !sameInputs(mul, x, g) || mul.outputs().isEmpty()) continue;
+      if (hard && (floatAttr(gate, "alpha", 0.2f) != 1f / 6 || floatAttr(gate, "beta", 0.5f) != 0.5f)) continue;
+      if (!emitted.add(gate) || !emitted.add(mul)) throw fail(node(mul) + " is reached again from its own output: the graph has a cycle");
+      return layer(List.of(gate, mul), body, sigmoid ? "silu()" : "hardswish()", shapes.get(x), null, null);
+    }
+    return null;
   }
 
   /** Two paths from {@code x} that one Add joins: a residual, the longer path as its main path. */
@@ -376,6 +399,14 @@ public final class OnnxImporter {
       case "Conv" -> conv(n, null, null, in, body);
       case "BatchNormalization" -> batchnorm(n, in, body);
       case "Relu", "Sigmoid", "Tanh" -> layer(n, body, n.opType().toLowerCase(Locale.ROOT) + "()", in, null);
+      case "HardSigmoid" -> {
+        // torch's hardsigmoid, relu6(x + 3) / 6, exports as alpha = (float) 1/6, beta = 0.5; ONNX's defaults are 0.2 and 0.5
+        if (floatAttr(n, "alpha", 0.2f) != 1f / 6 || floatAttr(n, "beta", 0.5f) != 0.5f) {
+          throw unsupportedAttributes(n, "netc's hardsigmoid is torch's, min(max(x / 6 + 1/2, 0), 1)");
+        }
+        yield layer(n, body, "hardsigmoid()", in, null);
+      }
+      case "HardSwish" -> layer(n, body, "hardswish()", in, null);
       case "LeakyRelu" -> layer(n, body, "leaky_relu(slope = " + number(finite(n, "alpha", floatAttr(n, "alpha", 0.01f))) + ")", in, null);
       case "Clip" -> clip(n, x, in, body);
       case "MaxPool", "AveragePool" -> pool(n, null, null, in, body);

@@ -207,6 +207,41 @@ class GeneratedModelTest {
     }
   }
 
+  /**
+   * silu, hardsigmoid and hardswish (EfficientNet's and MobileNetV3's): fused into convs, a batch
+   * norm and an fc, and standalone after a pool, against the interpreter. Inputs of several units
+   * reach both ends of hardsigmoid's ramp (at -3 and 3).
+   */
+  @Test
+  void siluHardsigmoidAndHardswishMatchTheInterpreter() throws Exception {
+    Graph g = Specs.fromText("""
+        input(3, 9, 9)
+        c1: conv(20, 3, padding = 1)
+        silu()
+        c2: conv(32, 3, padding = 1)
+        hardswish()
+        maxpool(2)
+        hardsigmoid()
+        bn: batchnorm()
+        hardswish()
+        c3: conv(16, 1)
+        hardsigmoid()
+        global_avgpool()
+        flatten()
+        f: fc(7)
+        silu()
+        """);
+    Graph optimized = PassManager.run(g, PassContext.defaults());
+    assertEquals(1, optimized.nodes().stream().filter(n -> n.op() == Op.HARDSIGMOID).count(), "the one after the pool stands alone");
+    ParamSource params = SyntheticWeights.source(g, 9);
+    CompiledModel model = CompiledModels.compile(g, params, 2);
+    for (int batch : new int[] {1, 2}) {
+      Tensor x = random(g, batch, 40 + batch);
+      for (int i = 0; i < x.data().length; i++) x.data()[i] *= 4;
+      assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, "batch " + batch);
+    }
+  }
+
   @Test
   void standaloneBatchNormsAndAddsCarryTheirActivations() throws Exception {
     Graph g = Specs.fromText(STANDALONE_ACTIVATIONS);

@@ -101,6 +101,12 @@ class InterpreterTest {
     assertEquals(1 / (1 + Math.exp(-2)), s[1], 1e-7);
     float[] t = run("input(1, 1, 3)\ntanh()", new MapParams(), x);
     assertEquals(Math.tanh(-3), t[2], 1e-7);
+    // x = 1, 2, -3: silu x / (1 + e^-x); hardsigmoid relu6(x + 3) / 6 = 2/3, 5/6, 0; hardswish x times that
+    float[] silu = run("input(1, 1, 3)\nsilu()", new MapParams(), x);
+    assertEquals(2 / (1 + Math.exp(-2)), silu[1], 1e-7);
+    assertEquals(-3 / (1 + Math.exp(3)), silu[2], 1e-7);
+    assertArrayEquals(new float[] {2f / 3, 5f / 6, 0f}, run("input(1, 1, 3)\nhardsigmoid()", new MapParams(), x), 1e-7f);
+    assertArrayEquals(new float[] {2f / 3, 5f / 3, -0f}, run("input(1, 1, 3)\nhardswish()", new MapParams(), x), 1e-7f);
   }
 
   @Test

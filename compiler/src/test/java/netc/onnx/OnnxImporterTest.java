@@ -389,6 +389,29 @@ class OnnxImporterTest {
         error(nodes, List.of(size)));
   }
 
+  /** SiLU exports as x * Sigmoid(x), hardswish (before opset 14) as x * HardSigmoid(x): each one activation layer. */
+  @Test
+  void selfGatedActivationsAreSiluAndHardswish() {
+    List<byte[]> silu = List.of(
+        OnnxBytes.node("/act/Sigmoid", "Sigmoid", List.of("x"), List.of("s")),
+        OnnxBytes.node("/act/Mul", "Mul", List.of("x", "s"), List.of("y")));
+    OnnxImporter.Result r = translate(silu, List.of());
+    assertTrue(r.spec().endsWith("act: silu()  // onnx: /act/Sigmoid (Sigmoid), /act/Mul (Mul)\n"), r.spec());
+    assertEquals(Op.SILU, build(r).output().op());
+    byte[] sixth = OnnxBytes.real("alpha", 1f / 6);
+    List<byte[]> hardswish = List.of(
+        OnnxBytes.node("/hs/HardSigmoid", "HardSigmoid", List.of("x"), List.of("s"), sixth),
+        OnnxBytes.node("/hs/Mul", "Mul", List.of("s", "x"), List.of("y")));
+    assertEquals(Op.HARDSWISH, build(translate(hardswish, List.of())).output().op());
+    List<byte[]> alone = List.of(OnnxBytes.node("/g/HardSigmoid", "HardSigmoid", List.of("x"), List.of("y"), sixth));
+    assertEquals(Op.HARDSIGMOID, build(translate(alone, List.of())).output().op());
+    assertEquals(Op.HARDSWISH, build(translate(List.of(OnnxBytes.node("/h/HardSwish", "HardSwish", List.of("x"), List.of("y"))), List.of())).output().op());
+    // ONNX's default slope, 0.2, is not torch's hardsigmoid
+    List<byte[]> onnxDefault = List.of(OnnxBytes.node("/g/HardSigmoid", "HardSigmoid", List.of("x"), List.of("y")));
+    assertEquals("m.onnx: node '/g/HardSigmoid' (HardSigmoid): netc's hardsigmoid is torch's, min(max(x / 6 + 1/2, 0), 1)",
+        error(onnxDefault, List.of()));
+  }
+
   /** x.mean([2, 3]) (MnasNet's head): a global average pool, flattened where keepdims is 0; axes an attribute, or an input from opset 18. */
   @Test
   void reduceMeanOverHeightAndWidthIsAGlobalAveragePool() {

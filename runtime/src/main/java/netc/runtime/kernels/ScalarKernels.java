@@ -113,6 +113,9 @@ final class ScalarKernels extends Kernels {
       case TANH: return (float) StrictMath.tanh(v);
       case LEAKY_RELU: return v >= 0 ? v : v * slope;
       case CLIP: return Math.min(Math.max(v, 0f), slope);
+      case SILU: return (float) (v / (1 + StrictMath.exp(-v)));
+      case HARDSIGMOID: return Math.min(Math.max(v + 3f, 0f), 6f) / 6f;
+      case HARDSWISH: return v * (Math.min(Math.max(v + 3f, 0f), 6f) / 6f);
       default: return v;
     }
   }

@@ -226,15 +226,15 @@ final class VectorKernels extends Kernels {
     return act == CLIP ? slope : Float.POSITIVE_INFINITY;
   }
 
-  /** Whether an activation is applied after the store, by {@link #activateInPlace}: leaky_relu, sigmoid and tanh. */
+  /** Whether an activation is applied after the store, by {@link #activateInPlace}: all but none, relu and clip. */
   private static boolean afterStore(int act) {
-    return act == LEAKY_RELU || act == SIGMOID || act == TANH;
+    return act == LEAKY_RELU || act == SIGMOID || act == TANH || act == SILU || act == HARDSIGMOID || act == HARDSWISH;
   }
 
   /**
-   * Applies leaky_relu, sigmoid or tanh to the 16 floats of one block at {@code off}. Sigmoid and tanh
-   * are scalar, with StrictMath: the EXP/TANH intrinsics and the Vector API's Java fallback differ in
-   * the last bit, so a result would depend on how warm the JIT is.
+   * Applies an activation of {@link #afterStore} to the 16 floats of one block at {@code off}. All but
+   * leaky_relu are scalar: sigmoid, silu and tanh with StrictMath, as the EXP/TANH intrinsics and the
+   * Vector API's Java fallback differ in the last bit, so a result would depend on how warm the JIT is.
    */
   private static void activateInPlace(float[] a, int off, int act, float slope) {
     if (act == LEAKY_RELU) {
