@@ -43,7 +43,7 @@ public final class Ast {
   }
 
   /** A statement in a block or at top level. */
-  public sealed interface Stmt permits LayerStmt, ForStmt, ResidualStmt, ConcatStmt {
+  public sealed interface Stmt permits LayerStmt, ForStmt, ResidualStmt, ConcatStmt, GateStmt {
     Span span();
   }
 
@@ -71,6 +71,13 @@ public final class Ast {
   public record ConcatStmt(List<Branch> branches, Span span) implements Stmt {
     public ConcatStmt {
       branches = List.copyOf(branches);
+    }
+  }
+
+  /** {@code gate { body }}: the input times the body's output, one value per channel. */
+  public record GateStmt(List<Stmt> body, Span span) implements Stmt {
+    public GateStmt {
+      body = List.copyOf(body);
     }
   }
 

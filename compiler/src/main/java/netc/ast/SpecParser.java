@@ -245,6 +245,7 @@ public final class SpecParser {
       }
       return new ConcatStmt(branches, span(cat.CONCAT()));
     }
+    if (ctx instanceof NetParser.GateStmtContext gate) return new GateStmt(stmts(gate.body()), span(gate.GATE()));
     NetParser.ResidualStmtContext res = (NetParser.ResidualStmtContext) ctx;
     boolean hasShortcut = res.SHORTCUT() != null;
     return new ResidualStmt(

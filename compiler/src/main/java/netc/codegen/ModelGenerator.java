@@ -381,7 +381,7 @@ public final class ModelGenerator {
         if (in.hh() > 0 || in.hw() > 0 || in.external()) throw new NetcException("cannot compile " + n.name() + ": flatten of a bordered tensor");
       }
       case FC -> fc(n);
-      case BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH, ADD -> elementwise(n);
+      case BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH, ADD, GATE -> elementwise(n);
       case PAD -> pad(n);
       case SOFTMAX -> softmax(n);
       case REORDER -> reorder(n);
@@ -931,10 +931,10 @@ public final class ModelGenerator {
     methods.add(m.build());
   }
 
-  /** Batch norm, activations and add: row by row over the interior, so borders stay zero. */
+  /** Batch norm, activations, add and gate: row by row over the interior, so borders stay zero. */
   private void elementwise(Node n) {
     Geometry x = value(n.input(0)), out = value(n.id());
-    Geometry y = n.op() == Op.ADD ? value(n.input(1)) : null;
+    Geometry y = n.op() == Op.ADD || n.op() == Op.GATE ? value(n.input(1)) : null;
     if (!x.blocked()) throw new IllegalStateException(n.name() + ": elementwise ops run on blocked values");
     MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), moved((long) out.paddedChannels() * out.h() * out.w()),
         n.op().spelling() + (n.op() == Op.ADD ? " (residual)" : "") + (n.attrs().has("act") ? ", then " + n.attrs().activation().spelling() : "")
@@ -947,6 +947,8 @@ public final class ModelGenerator {
     switch (n.op()) {
       case ADD -> m.addStatement("K.add($L, $L, $L, $L + block * $L + row * $L,\na, $L, $L, $L, $L)",
           x.array(), xRow, y.array(), y.at(0), y.plane(), y.rowStride(), oRow, out.w() * 16, act(n.attrs()), slope(n.attrs()));
+      case GATE -> m.addStatement("K.scaleRow($L, $L, $L, $L + block * $L, a, $L, $L)",
+          x.array(), xRow, y.array(), y.at(0), y.plane(), oRow, out.w());
       case BATCHNORM -> m.addStatement("K.affineRow($L, $L, w, $L + block * 16, $L + block * 16,\na, $L, $L, $L, $L)",
           x.array(), xRow, weights.offset(n, "scale"), weights.offset(n, "shift"), oRow, out.w(), act(n.attrs()), slope(n.attrs()));
       case CLIP -> m.addStatement("K.clamp($L, $L, $L, $L, $L, a, $L)", x.array(), xRow, out.w() * 16,

@@ -52,6 +52,7 @@ public final class Interpreter {
         case CONV -> conv(n, values, batch);
         case BATCHNORM -> activation(n.attrs().activation(), n.attrs(), batchnorm(n, values.get(n.input(0)), batch));
         case RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH -> activation(Activation.of(n.op()), n.attrs(), values.get(n.input(0)));
+        case GATE -> gate(n, values.get(n.input(0)), values.get(n.input(1)));
         case ADD -> activation(n.attrs().activation(), n.attrs(), add(values.get(n.input(0)), values.get(n.input(1))));
         case CONCAT -> concat(n, values, batch);
         case MAXPOOL, AVGPOOL -> pool(n, values.get(n.input(0)), batch);
@@ -308,6 +309,14 @@ public final class Interpreter {
   private static float[] activation(Activation act, Attrs a, float[] x) {
     float[] y = new float[x.length];
     for (int i = 0; i < x.length; i++) y[i] = (float) act.apply(x[i], a);
+    return y;
+  }
+
+  /** Each channel of x (images one after another, [C][H][W] each) times its value in s ([C] each). */
+  private static float[] gate(Node n, float[] x, float[] s) {
+    int pixels = n.shape().height() * n.shape().width();
+    float[] y = new float[x.length];
+    for (int i = 0; i < x.length; i++) y[i] = x[i] * s[i / pixels];
     return y;
   }
 

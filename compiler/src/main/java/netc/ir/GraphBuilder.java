@@ -235,6 +235,7 @@ public final class GraphBuilder {
       if (s instanceof LayerStmt layer) current = layer(layer, env, scope, current);
       else if (s instanceof ForStmt loop) current = loop(loop, env, scope, current);
       else if (s instanceof ConcatStmt cat) current = concat(cat, env, scope, current);
+      else if (s instanceof GateStmt gate) current = gate(gate, env, scope, current);
       else current = residual((ResidualStmt) s, env, scope, current);
     }
     return current;
@@ -305,6 +306,12 @@ public final class GraphBuilder {
       }
     }
     return add(Op.CONCAT, unique(scope, "concat"), outs, Attrs.EMPTY, Map.of(), cat.span());
+  }
+
+  /** The body on the input, then one gate node: each channel of the input times the body's value for it. */
+  private int gate(GateStmt gate, Env env, List<String> scope, int x) {
+    int s = body(gate.body(), env, scope, x, gate.span());
+    return add(Op.GATE, unique(scope, "gate"), List.of(x, s), Attrs.EMPTY, Map.of(), gate.span());
   }
 
   private int layer(LayerStmt stmt, Env env, List<String> scope, int current) {

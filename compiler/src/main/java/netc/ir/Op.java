@@ -18,6 +18,8 @@ public enum Op {
   /** torch's hardswish: x hardsigmoid(x) (MobileNetV3). */
   HARDSWISH("hardswish"),
   ADD("add"),
+  /** Multiplies each channel of its first input [C, H, W] by its second's value [C, 1, 1]: a squeeze-and-excitation. */
+  GATE("gate"),
   /** Joins two or more feature maps of one height and width along channels, in input order. */
   CONCAT("concat"),
   MAXPOOL("maxpool"),

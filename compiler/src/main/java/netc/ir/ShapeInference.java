@@ -16,6 +16,7 @@ public final class ShapeInference {
       case FC -> fc(a, in);
       case ADD -> add(in);
       case CONCAT -> concat(in);
+      case GATE -> gate(in);
       case BATCHNORM -> {
         if (in.get(0).rank() != 3 && in.get(0).rank() != 1) throw new ShapeError("batchnorm expects CxHxW or a flat input, got " + in.get(0));
         yield in.get(0);
@@ -117,6 +118,16 @@ public final class ShapeInference {
     }
     if (channels > Integer.MAX_VALUE) throw new ShapeError("concat of " + channels + " channels is too large");
     return new Shape((int) channels, first.height(), first.width());
+  }
+
+  /** A feature map and one value per channel. */
+  private static Shape gate(List<Shape> in) {
+    Shape x = in.get(0), g = in.get(1);
+    if (x.rank() != 3 || g.rank() != 3 || g.channels() != x.channels() || g.height() != 1 || g.width() != 1) {
+      throw new ShapeError("the gate's body gives " + g + " for an input of " + x + "; a gate multiplies each channel of a feature map by one value, so its body must give "
+          + (x.rank() == 3 ? "[" + x.channels() + ", 1, 1]" : "one value per channel of a CxHxW map"));
+    }
+    return x;
   }
 
   private static Shape add(List<Shape> in) {

@@ -25,7 +25,7 @@ public final class Verifier {
       }
       if (n.op() == Op.INPUT || in.size() != n.inputs().size()) continue;
       int arity = switch (n.op()) {
-        case ADD -> 2;
+        case ADD, GATE -> 2;
         case CONCAT -> Math.max(2, in.size()); // any number from two; ShapeInference refuses fewer
         case CONV -> n.attrs().has("residual") ? 2 : 1;
         default -> 1;

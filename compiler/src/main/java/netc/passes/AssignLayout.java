@@ -85,7 +85,7 @@ final class AssignLayout implements Pass {
           }
           out = "flat";
         }
-        case SOFTMAX, BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH, PAD, MAXPOOL, AVGPOOL, GLOBAL_AVGPOOL, ADD, CONCAT -> {
+        case SOFTMAX, BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH, PAD, MAXPOOL, AVGPOOL, GLOBAL_AVGPOOL, ADD, GATE, CONCAT -> {
           if (n.shape().rank() == 1) {
             out = "flat";
           } else if (n.op() == Op.SOFTMAX) {

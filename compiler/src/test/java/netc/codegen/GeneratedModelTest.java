@@ -242,6 +242,51 @@ class GeneratedModelTest {
     }
   }
 
+  /**
+   * Squeeze-and-excitation gates (EfficientNet's and MobileNetV3's): the body pools, convs over the
+   * 1x1 map and ends in a sigmoid or hardsigmoid; the gate scales each channel of its input. One gate
+   * of 32 channels (whole blocks), one of 20 (a partial block), inside a residual as MBConv has it.
+   */
+  @Test
+  void gatesScaleEachChannelAsTheInterpreterDoes() throws Exception {
+    Graph g = Specs.fromText("""
+        input(3, 12, 12)
+        stem: conv(32, 3, stride = 2, padding = 1)
+        silu()
+        gate {
+            global_avgpool()
+            reduce: conv(8, 1)
+            silu()
+            expand: conv(32, 1)
+            sigmoid()
+        }
+        residual {
+            head: conv(20, 3, padding = 1)
+            hardswish()
+            gate {
+                global_avgpool()
+                r: conv(4, 1)
+                relu()
+                e: conv(20, 1)
+                hardsigmoid()
+            }
+            proj: conv(32, 1)
+        }
+        global_avgpool()
+        flatten()
+        fc(5)
+        """);
+    assertEquals(2, g.nodes().stream().filter(n -> n.op() == Op.GATE).count());
+    ParamSource params = SyntheticWeights.source(g, 13);
+    for (int threads : new int[] {1, 2}) {
+      CompiledModel model = CompiledModels.compile(g, params, threads);
+      for (int batch : new int[] {1, 3}) {
+        Tensor x = random(g, batch, 50 + batch);
+        assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, threads + " threads, batch " + batch);
+      }
+    }
+  }
+
   @Test
   void standaloneBatchNormsAndAddsCarryTheirActivations() throws Exception {
     Graph g = Specs.fromText(STANDALONE_ACTIVATIONS);

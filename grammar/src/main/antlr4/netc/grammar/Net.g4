@@ -7,6 +7,8 @@
 // projection only when the main path changed its shape. Parallel branches are structured too:
 // `concat { a } and { b }` runs each branch on the same input and joins their outputs along
 // channels; an empty branch is the input itself, and `name: { ... }` scopes a branch's layer names.
+// `gate { body }` multiplies each channel of its input by the body's output for that channel (a
+// squeeze-and-excitation: the body pools the input to one value a channel and ends in a sigmoid).
 grammar Net;
 
 spec       : item* EOF ;
@@ -23,6 +25,7 @@ stmt       : (name ':')? call                      # layerStmt
            | FOR IDENT IN expr '..' expr body      # forStmt
            | RESIDUAL body (SHORTCUT name body)?   # residualStmt
            | CONCAT branch (AND branch)+          # concatStmt
+           | GATE body                             # gateStmt
            ;
 branch     : (name ':')? body ;
 name       : IDENT | INT | STRING | '{' expr '}' ;   // "any text" names a layer literally
@@ -51,6 +54,7 @@ RESIDUAL : 'residual' ;
 SHORTCUT : 'shortcut' ;
 CONCAT   : 'concat' ;
 AND      : 'and' ;
+GATE     : 'gate' ;
 TRUE     : 'true' ;
 FALSE    : 'false' ;
 

@@ -206,6 +206,13 @@ public abstract class Kernels {
   public abstract void add(float[] x, int xBase, float[] y, int yBase, float[] out, int outBase, int n, int act, float slope);
 
   /**
+   * A channel gate over one row of one block: {@code out[p][j] = x[p][j] * s[j]} for {@code pixels}
+   * pixels of 16 floats from {@code xBase} and {@code outBase}, the block's 16 gate values at {@code
+   * sBase} (a squeeze-and-excitation's sigmoid outputs).
+   */
+  public abstract void scaleRow(float[] x, int xBase, float[] s, int sBase, float[] out, int outBase, int pixels);
+
+  /**
    * out = act(x * scale[c] + shift[c]) over one row of {@code pixels} blocked pixels of channel block c:
    * a batch norm no conv could absorb (DenseNet's, before its ReLU and conv), with its activation.
    */

@@ -152,6 +152,13 @@ final class ScalarKernels extends Kernels {
   }
 
   @Override
+  public void scaleRow(float[] x, int xBase, float[] s, int sBase, float[] out, int outBase, int pixels) {
+    for (int p = 0; p < pixels; p++) {
+      for (int j = 0; j < 16; j++) out[outBase + p * 16 + j] = x[xBase + p * 16 + j] * s[sBase + j];
+    }
+  }
+
+  @Override
   public void affineRow(float[] x, int xBase, float[] w, int scaleOff, int shiftOff, float[] out, int outBase, int pixels,
       int act, float slope) {
     for (int p = 0; p < pixels; p++) {

@@ -287,6 +287,14 @@ final class VectorKernels extends Kernels {
   }
 
   @Override
+  public void scaleRow(float[] x, int xBase, float[] s, int sBase, float[] out, int outBase, int pixels) {
+    for (int l = 0; l < 16; l += L) {
+      FloatVector g = FloatVector.fromArray(S, s, sBase + l);
+      for (int p = 0; p < pixels; p++) FloatVector.fromArray(S, x, xBase + p * 16 + l).mul(g).intoArray(out, outBase + p * 16 + l);
+    }
+  }
+
+  @Override
   public void affineRow(float[] x, int xBase, float[] w, int scaleOff, int shiftOff, float[] out, int outBase, int pixels,
       int act, float slope) {
     float lo = low(act), hi = high(act, slope);
