@@ -3,7 +3,7 @@
 (opset 13, dynamic batch), a fixed input and torch's outputs at batch 1 and 2.
 
 Runs with Debian's python3-torch, python3-torchvision, python3-numpy:
-  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2|--part3|--part4|--part5]   # only part 2's, part 3's grouped-conv, part 4's Winograd or part 5's Inception-E, models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
+  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2|--part3|--part4|--part5|--part6]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E or part 6's gated, models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
 
 Models (each well under 500 KB):
   resnet_basic    torchvision ResNet(BasicBlock, [1, 1, 1, 1]) at width 8, 10 classes, 32x32 input, with
@@ -51,6 +51,11 @@ Models (each well under 500 KB):
                   writes straight into the module's Concat (one Concat of six inputs for
                   cat([b1, cat([b2a, b2b]), cat([b3a, b3b]), b4])); the head is x.mean([2, 3]) (a
                   ReduceMean with keepdims 0, as MnasNet's) and a linear layer.
+  mobilenet_v3    torchvision's MobileNetV3 small at width 0.25, its first 8 of 11 blocks (its own squeeze-and-excitation blocks:
+                  ReLU and Hardsigmoid gates, exported as HardSigmoid; hardswish exported as x *
+                  HardSigmoid(x) at opset 13), last channel 64, 10 classes.
+  efficientnet    torchvision's EfficientNet-B0 at width 0.25 and depth 0.25, its first 5 of 7 stages (MBConv blocks: SiLU,
+                  exported as x * Sigmoid(x), and sigmoid gates), last channel 64, 10 classes.
   resnet18_w4_s32 the example ResNet-18 (examples/resnet18.net -D width=4 -D size=32 -D classes=10) as
                   export_torchvision.py writes it: ONNX, the same weights as safetensors for the spec,
                   input and torch's logits, so a test can check that import and spec agree.
@@ -315,6 +320,26 @@ def part5():
     export("inception_e", model)
 
 
+def gated(model):
+    """Weights that make each image's features, not the biases, decide the logits: trained-like batch
+    norms, and a last linear layer scaled up (torchvision's init gives it std 0.01 and zero bias)."""
+    randomize_batchnorm(model, torch.Generator().manual_seed(61))
+    last = model.classifier[-1]
+    last.weight.data *= 30
+    return model
+
+
+def part6():
+    """The squeeze-and-excitation models (gates, SiLU, hardswish): a seed of their own."""
+    from torchvision.models.efficientnet import EfficientNet, _efficientnet_conf
+    from torchvision.models.mobilenetv3 import MobileNetV3, _mobilenet_v3_conf
+    torch.manual_seed(61)
+    settings, _ = _mobilenet_v3_conf("mobilenet_v3_small", width_mult=0.25)
+    export("mobilenet_v3", gated(MobileNetV3(settings[:8], last_channel=64, num_classes=10)))  # its widest three blocks cut
+    settings, _ = _efficientnet_conf("efficientnet_b0", width_mult=0.25, depth_mult=0.25)
+    export("efficientnet", gated(EfficientNet(settings[:5], dropout=0.2, num_classes=10, last_channel=64)))  # and its widest two stages
+
+
 def export(name, model, folding=True):
     model.eval()
     gen = torch.Generator().manual_seed(11)
@@ -343,6 +368,9 @@ def main():
     if sys.argv[1:] == ["--part5"]:
         part5()
         return 0
+    if sys.argv[1:] == ["--part6"]:
+        part6()
+        return 0
     torch.manual_seed(3)
     gen = torch.Generator().manual_seed(5)
     basic = resnet(BasicBlock, 8)
@@ -367,6 +395,7 @@ def main():
     part3()
     part4()
     part5()
+    part6()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_torchvision.py"),
                     "--arch", "resnet18", "--width", "4", "--size", "32", "--classes", "10", "--seed", "7", "--batch", "2",
                     "--fixture", "--onnx", "--out", os.path.join(OUT, "resnet18_w4_s32")], check=True)

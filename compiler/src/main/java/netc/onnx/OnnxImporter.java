@@ -28,7 +28,8 @@ public final class OnnxImporter {
   /** The operators the importer maps, for the message about any other. */
   public static final List<String> SUPPORTED = List.of("Conv", "BatchNormalization", "Relu", "Sigmoid", "Tanh", "LeakyRelu",
       "HardSigmoid (torch's: alpha 1/6, beta 1/2)", "HardSwish", "Mul of x and Sigmoid(x) or HardSigmoid(x) (as silu, hardswish)",
-      "Add (of two paths, as a residual join)", "Concat (along channels, of paths from one tensor, as parallel branches)", "MaxPool", "AveragePool", "GlobalAveragePool",
+      "Add (of two paths, as a residual join)", "Mul of a feature map by one value a channel computed from it (as a gate: squeeze-and-excitation)",
+      "Concat (along channels, of paths from one tensor, as parallel branches)", "MaxPool", "AveragePool", "GlobalAveragePool",
       "ReduceMean (over height and width, as a global average pool)", "Flatten",
       "Reshape (to [batch, -1], with the Shape/Gather/Unsqueeze/Concat chain that computes it)", "Gemm", "MatMul (+ Add)",
       "Softmax", "Dropout", "Identity", "Clip", "Pad (constant zeros around height and width)",
@@ -145,7 +146,7 @@ public final class OnnxImporter {
       inputLine += ")";
     }
     End end = chain(x, body);
-    if (end.join() != null) throw fail(node(end.join()) + " joins a path that did not fork here; netc expresses an Add or a Concat of paths from one tensor");
+    if (end.join() != null) throw fail(node(end.join()) + " joins a path that did not fork here; netc expresses an Add, a Concat or a gating Mul of paths from one tensor");
     StringBuilder spec = new StringBuilder();
     spec.append("// Imported by netc import from ").append(BadInputException.oneLine(model.path().getFileName().toString()))
         .append(" (ONNX opset ").append(model.opset()).append("); each layer names the ONNX node it comes from.\n");
@@ -202,7 +203,7 @@ public final class OnnxImporter {
         ends[i] = chain(emit(first, paths[i]), paths[i]);
         if (ends[i].join() == null) {
           throw fail("tensor " + OnnxReader.quote(x) + " forks into " + forks.size() + " paths, and one reaches the output without joining the "
-              + (forks.size() == 2 ? "other" : "others") + "; netc's language joins the paths of a fork by one Add or one Concat");
+              + (forks.size() == 2 ? "other" : "others") + "; netc's language joins the paths of a fork by one Add, Concat or gating Mul");
         }
       }
     }
@@ -212,7 +213,7 @@ public final class OnnxImporter {
         List<OnnxNode> joins = new ArrayList<>();
         for (End f : ends) if (!joins.contains(f.join())) joins.add(f.join());
         throw fail("tensor " + OnnxReader.quote(x) + " forks into paths that end at different nodes (" + describe(joins)
-            + "); netc's language joins the paths of a fork by one Add or one Concat");
+            + "); netc's language joins the paths of a fork by one Add, Concat or gating Mul");
       }
     }
     if (join.opType().equals("Concat")) {
@@ -221,6 +222,7 @@ public final class OnnxImporter {
     }
     if (!emitted.add(join)) throw fail(node(join) + " is reached again from its own output: the graph has a cycle");
     if (join.opType().equals("Concat")) return concat(x, join, join, paths, ends, body);
+    if (join.opType().equals("Mul")) return gate(x, join, paths, ends, body);
     if (forks.size() != 2) {
       throw fail("tensor " + OnnxReader.quote(x) + " feeds " + forks.size() + " nodes (" + describe(forks)
           + ") joined by one Add; netc's residual adds two paths");
@@ -246,6 +248,31 @@ public final class OnnxImporter {
       return layer(List.of(gate, mul), body, sigmoid ? "silu()" : "hardswish()", shapes.get(x), null, null);
     }
     return null;
+  }
+
+  /**
+   * Two paths from {@code x} that one Mul joins: x itself, and a path that ends at one value a
+   * channel ([C, 1, 1]): a squeeze-and-excitation, {@code gate { path }}.
+   */
+  private String gate(String x, OnnxNode join, Body[] paths, End[] ends, Body body) {
+    if (paths.length != 2 || !sameInputs(join, ends[0].tensor(), ends[1].tensor())) {
+      throw fail(node(join) + " does not multiply the two paths from " + OnnxReader.quote(x) + "; netc's gate multiplies a feature map by one value a channel computed from it");
+    }
+    int main = paths[0].layers == 0 ? 0 : 1;
+    Body gatePath = paths[1 - main];
+    int[] in = shapes.get(x), g = shapes.get(ends[1 - main].tensor());
+    if (paths[main].layers != 0 || gatePath.layers == 0 || in.length != 3 || !Arrays.equals(g, new int[] {in[0], 1, 1})) {
+      throw fail(node(join) + " multiplies tensors of shapes " + dims(shapes.get(ends[0].tensor())) + " and " + dims(shapes.get(ends[1].tensor()))
+          + "; netc's gate multiplies a feature map by one value a channel computed from it, as a squeeze-and-excitation");
+    }
+    body.lines.add("gate {" + comment(List.of(join)));
+    indent(gatePath.lines, body.lines);
+    body.weights.putAll(gatePath.weights);
+    body.lines.add("}");
+    body.layers += gatePath.layers + 1;
+    String out = join.outputs().get(0);
+    shapes.put(out, in);
+    return out;
   }
 
   /** Two paths from {@code x} that one Add joins: a residual, the longer path as its main path. */
@@ -293,7 +320,7 @@ public final class OnnxImporter {
   /** Where paths join: an Add of two computed tensors (not of a constant), or a Concat of several. */
   private boolean isJoin(OnnxNode n) {
     if (n.opType().equals("Concat")) return n.inputs().size() >= 2 && n.inputs().stream().noneMatch(this::isConstant);
-    return n.opType().equals("Add") && n.inputs().size() == 2 && !isConstant(n.inputs().get(0)) && !isConstant(n.inputs().get(1));
+    return (n.opType().equals("Add") || n.opType().equals("Mul")) && n.inputs().size() == 2 && !isConstant(n.inputs().get(0)) && !isConstant(n.inputs().get(1));
   }
 
   /**

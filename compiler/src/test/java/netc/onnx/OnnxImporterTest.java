@@ -412,6 +412,33 @@ class OnnxImporterTest {
         error(onnxDefault, List.of()));
   }
 
+  /** A squeeze-and-excitation: x times a path from x that ends at one value a channel is a gate; any other Mul of two paths is refused. */
+  @Test
+  void aMulByOneValueAChannelComputedFromTheInputIsAGate() {
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("/se/avgpool/GlobalAveragePool", "GlobalAveragePool", List.of("x"), List.of("p")),
+        conv("/se/fc/Conv", "p", "f", "w"),
+        OnnxBytes.node("/se/Sigmoid", "Sigmoid", List.of("f"), List.of("s")),
+        OnnxBytes.node("/se/Mul", "Mul", List.of("s", "x"), List.of("y")));
+    OnnxImporter.Result r = translate(nodes, List.of(weight("w", 2, 2, 1)));
+    assertEquals("""
+        gate {  // onnx: /se/Mul (Mul)
+            se_avgpool: global_avgpool()  // onnx: /se/avgpool/GlobalAveragePool (GlobalAveragePool)
+            se_fc: conv(2, 1, bias = false)  // onnx: /se/fc/Conv (Conv)
+            se: sigmoid()  // onnx: /se/Sigmoid (Sigmoid)
+        }
+        """, r.spec().substring(r.spec().indexOf("gate")));
+    Graph g = build(r);
+    assertEquals(Op.GATE, g.output().op());
+    assertEquals(List.of(2, 4, 4), java.util.Arrays.stream(g.output().shape().dims()).boxed().toList());
+    // x times tanh(x): a Mul of two maps, which a gate is not
+    List<byte[]> mish = List.of(
+        OnnxBytes.node("/t/Tanh", "Tanh", List.of("x"), List.of("t")),
+        OnnxBytes.node("/m/Mul", "Mul", List.of("x", "t"), List.of("y")));
+    assertEquals("m.onnx: node '/m/Mul' (Mul) multiplies tensors of shapes [2, 4, 4] and [2, 4, 4]; netc's gate multiplies a feature map by one value a "
+        + "channel computed from it, as a squeeze-and-excitation", error(mish, List.of()));
+  }
+
   /** x.mean([2, 3]) (MnasNet's head): a global average pool, flattened where keepdims is 0; axes an attribute, or an input from opset 18. */
   @Test
   void reduceMeanOverHeightAndWidthIsAGlobalAveragePool() {

@@ -34,7 +34,7 @@ public abstract class CompiledModel implements AutoCloseable {
    * 2: the input reorder's items became rows. 3: Winograd products may call convLinearSmall.
    * 4: stride-2 convs may call convLinearStrided. 5: the linear kernels take the weights to touch ahead.
    * 6: each model has its own package and resource folder (netc.models.NAME), declared in META-INF/netc/model.
-   * 7: activation codes SILU, HARDSIGMOID and HARDSWISH.
+   * 7: activation codes SILU, HARDSIGMOID and HARDSWISH; channel gates call scaleRow.
    */
   public static final int ABI = 7;
 
