@@ -178,9 +178,13 @@ public final class CompileMojo extends AbstractMojo {
     return stateDirectory.toPath().resolve(id);
   }
 
-  /** Everything besides file contents that the model depends on, in a stable order (a changed define recompiles). */
+  /**
+   * Everything besides file contents that the model depends on, in a stable order (a changed define
+   * recompiles): with the runtime ABI, so a netc whose generated code changed its contract recompiles
+   * the models an older one left in target/classes, which its runtime would refuse to load.
+   */
   private String configuration(SpecFiles.Spec spec, Path weights) {
-    return "netc " + ModelCompiler.VERSION + "\nspec " + spec.file().toAbsolutePath() + "\nname " + spec.name() + "\nweights " + weights
+    return "netc " + ModelCompiler.VERSION + "\nruntime ABI " + netc.runtime.CompiledModel.ABI + "\nspec " + spec.file().toAbsolutePath() + "\nname " + spec.name() + "\nweights " + weights
         + "\ndefines " + new TreeMap<>(defines == null ? Map.of() : defines) + "\nimport paths " + importPathList() + "\n";
   }
 

@@ -126,6 +126,15 @@ class CompileMojoTest {
     Files.setLastModifiedTime(props, first);
     defined.execute();
     assertNotEquals(first, Files.getLastModifiedTime(props), "a define changed: compiled again");
+    // a model left by a netc of another runtime ABI: its stamp says so, and it is compiled again
+    mojo().execute();
+    Path stamp = project.resolve("target/netc-maven-plugin/default/tiny.stamp");
+    String current = Files.readString(stamp);
+    assertTrue(current.contains("runtime ABI " + CompiledModel.ABI + "\n"), current);
+    Files.writeString(stamp, current.replace("runtime ABI " + CompiledModel.ABI, "runtime ABI " + (CompiledModel.ABI - 1)));
+    Files.setLastModifiedTime(props, first);
+    mojo().execute();
+    assertNotEquals(first, Files.getLastModifiedTime(props), "compiled for another runtime ABI: compiled again");
   }
 
   @Test

@@ -106,14 +106,43 @@ final class ScalarKernels extends Kernels {
     }
   }
 
+  /** exp's argument range: below, e^x is no longer a normal float; above, it overflows. */
+  static final float EXP_LO = -87f, EXP_HI = 88f;
+  /**
+   * 1.5 * 2^23: adding it rounds a float of magnitude below 2^22 to an integer n, which then lies in
+   * the low bits of the sum (its bits are {@link #ROUND_BITS} + n); subtracting it gives n as a float.
+   */
+  static final float ROUND = 12582912f;
+  static final int ROUND_BITS = 0x4B400000;
+  static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+  /** Cephes expf's polynomial for (e^r - 1 - r) / r^2 on |r| <= ln(2) / 2. */
+  static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f,
+      P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+  /**
+   * e^x within 2 ulp for x in [-87, 88] (clamped there), in float arithmetic only: x = n ln(2) + r,
+   * e^r by Cephes' polynomial, 2^n from the exponent bits (n read from the rounding sum's bits, as the
+   * Vector API's float-to-int conversion is not intrinsic at every width of JDK 17). {@link VectorKernels#exp} does the same
+   * operations in the same order, so sigmoid and silu agree to the bit across kernels and JIT tiers
+   * (the EXP intrinsic and the Vector API's Java fallback do not), and run vectorized.
+   */
+  static float exp(float x) {
+    x = Math.min(Math.max(x, EXP_LO), EXP_HI);
+    float t = x * LOG2E + ROUND, n = t - ROUND;
+    float r = x - n * LN2_HI - n * LN2_LO; // n LN2_HI is exact: LN2_HI has 9 significant bits
+    float p = ((((P0 * r + P1) * r + P2) * r + P3) * r + P4) * r + P5;
+    float e = p * (r * r) + r + 1f;
+    return e * Float.intBitsToFloat((Float.floatToRawIntBits(t) - ROUND_BITS + 127) << 23);
+  }
+
   static float apply(float v, int act, float slope) {
     switch (act) {
       case RELU: return v > 0 ? v : 0;
-      case SIGMOID: return (float) (1 / (1 + StrictMath.exp(-v)));
+      case SIGMOID: return 1f / (1f + exp(-v));
       case TANH: return (float) StrictMath.tanh(v);
       case LEAKY_RELU: return v >= 0 ? v : v * slope;
       case CLIP: return Math.min(Math.max(v, 0f), slope);
-      case SILU: return (float) (v / (1 + StrictMath.exp(-v)));
+      case SILU: return v / (1f + exp(-v));
       case HARDSIGMOID: return Math.min(Math.max(v + 3f, 0f), 6f) / 6f;
       case HARDSWISH: return v * (Math.min(Math.max(v + 3f, 0f), 6f) / 6f);
       default: return v;

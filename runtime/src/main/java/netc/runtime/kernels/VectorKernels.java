@@ -1,6 +1,7 @@
 package netc.runtime.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -232,19 +233,33 @@ final class VectorKernels extends Kernels {
   }
 
   /**
-   * Applies an activation of {@link #afterStore} to the 16 floats of one block at {@code off}. All but
-   * leaky_relu are scalar: sigmoid, silu and tanh with StrictMath, as the EXP/TANH intrinsics and the
-   * Vector API's Java fallback differ in the last bit, so a result would depend on how warm the JIT is.
+   * Applies an activation of {@link #afterStore} to the 16 floats of one block at {@code off}: leaky_relu,
+   * sigmoid and silu vectorized (sigmoid and silu with {@link #exp}), the others scalar (tanh with
+   * StrictMath, as the TANH intrinsic and the Vector API's Java fallback differ in the last bit).
    */
   private static void activateInPlace(float[] a, int off, int act, float slope) {
-    if (act == LEAKY_RELU) {
+    if (act == LEAKY_RELU || act == SIGMOID || act == SILU) {
       for (int l = 0; l < 16; l += L) {
         FloatVector v = FloatVector.fromArray(S, a, off + l);
-        v.blend(v.mul(slope), v.compare(VectorOperators.LT, 0f)).intoArray(a, off + l);
+        if (act == LEAKY_RELU) v = v.blend(v.mul(slope), v.compare(VectorOperators.LT, 0f));
+        else v = (act == SILU ? v : FloatVector.broadcast(S, 1f)).div(exp(v.neg()).add(1f));
+        v.intoArray(a, off + l);
       }
       return;
     }
     for (int j = 0; j < 16; j++) a[off + j] = ScalarKernels.apply(a[off + j], act, slope);
+  }
+
+  /** {@link ScalarKernels#exp}, lane by lane, with the same operations in the same order. */
+  static FloatVector exp(FloatVector x) {
+    x = x.max(ScalarKernels.EXP_LO).min(ScalarKernels.EXP_HI);
+    FloatVector t = x.mul(ScalarKernels.LOG2E).add(ScalarKernels.ROUND), n = t.sub(ScalarKernels.ROUND);
+    FloatVector r = x.sub(n.mul(ScalarKernels.LN2_HI)).sub(n.mul(ScalarKernels.LN2_LO));
+    FloatVector p = r.mul(ScalarKernels.P0).add(ScalarKernels.P1).mul(r).add(ScalarKernels.P2).mul(r).add(ScalarKernels.P3).mul(r)
+        .add(ScalarKernels.P4).mul(r).add(ScalarKernels.P5);
+    FloatVector e = p.mul(r.mul(r)).add(r).add(1f);
+    IntVector bits = t.reinterpretAsInts().sub(ScalarKernels.ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+    return e.mul(bits.reinterpretAsFloats());
   }
 
   @Override
