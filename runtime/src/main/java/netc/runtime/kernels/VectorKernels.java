@@ -233,21 +233,27 @@ final class VectorKernels extends Kernels {
   }
 
   /**
-   * Applies an activation of {@link #afterStore} to the 16 floats of one block at {@code off}: leaky_relu,
-   * sigmoid and silu vectorized (sigmoid and silu with {@link #exp}), the others scalar (tanh with
-   * StrictMath, as the TANH intrinsic and the Vector API's Java fallback differ in the last bit).
+   * Applies an activation of {@link #afterStore} to the 16 floats of one block at {@code off}, with the
+   * operations of {@link ScalarKernels#apply} in its order (sigmoid and silu with {@link #exp}), all but
+   * tanh vectorized; tanh is scalar, with StrictMath, as the TANH intrinsic and the Vector API's Java
+   * fallback differ in the last bit.
    */
   private static void activateInPlace(float[] a, int off, int act, float slope) {
-    if (act == LEAKY_RELU || act == SIGMOID || act == SILU) {
-      for (int l = 0; l < 16; l += L) {
-        FloatVector v = FloatVector.fromArray(S, a, off + l);
-        if (act == LEAKY_RELU) v = v.blend(v.mul(slope), v.compare(VectorOperators.LT, 0f));
-        else v = (act == SILU ? v : FloatVector.broadcast(S, 1f)).div(exp(v.neg()).add(1f));
-        v.intoArray(a, off + l);
-      }
+    if (act == TANH) {
+      for (int j = 0; j < 16; j++) a[off + j] = ScalarKernels.apply(a[off + j], act, slope);
       return;
     }
-    for (int j = 0; j < 16; j++) a[off + j] = ScalarKernels.apply(a[off + j], act, slope);
+    for (int l = 0; l < 16; l += L) {
+      FloatVector v = FloatVector.fromArray(S, a, off + l);
+      switch (act) {
+        case LEAKY_RELU -> v = v.blend(v.mul(slope), v.compare(VectorOperators.LT, 0f));
+        case SIGMOID -> v = FloatVector.broadcast(S, 1f).div(exp(v.neg()).add(1f));
+        case SILU -> v = v.div(exp(v.neg()).add(1f));
+        case HARDSIGMOID -> v = v.add(3f).max(0f).min(6f).div(6f);
+        default -> v = v.add(3f).max(0f).min(6f).div(6f).mul(v); // HARDSWISH
+      }
+      v.intoArray(a, off + l);
+    }
   }
 
   /** {@link ScalarKernels#exp}, lane by lane, with the same operations in the same order. */
