@@ -356,20 +356,11 @@ def export(name, model, folding=True):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    if sys.argv[1:] == ["--part2"]:  # only these, leaving the committed fixtures of part 1 as they are
-        part2(torch.Generator().manual_seed(23))
-        return 0
-    if sys.argv[1:] == ["--part3"]:
-        part3()
-        return 0
-    if sys.argv[1:] == ["--part4"]:
-        part4()
-        return 0
-    if sys.argv[1:] == ["--part5"]:
-        part5()
-        return 0
-    if sys.argv[1:] == ["--part6"]:
-        part6()
+    # one part only, leaving the committed fixtures of the others as they are
+    parts = {"--part2": lambda: part2(torch.Generator().manual_seed(23)), "--part3": part3, "--part4": part4, "--part5": part5,
+             "--part6": part6}
+    if len(sys.argv) == 2 and sys.argv[1] in parts:
+        parts[sys.argv[1]]()
         return 0
     torch.manual_seed(3)
     gen = torch.Generator().manual_seed(5)
