@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The ONNX import's whole-model table: for each full-size torchvision classifier (random weights,
+# non-trivial batch-norm statistics, opset 13, dynamic batch; exported once into build/onnx/ by
+# weights/export_onnx_classifier.py, which needs Debian's python3-torch, -torchvision and -onnx),
+# netc's logits against torch's at batch 2 (error over max |logit|, must be <= 1e-4) and
+# ./netc bench against ONNX Runtime at batch 1, 2 threads (its last three lines: the sustained ratio
+# and the after-idle one). Issue 17's targets: MobileNetV2 <= 1.2, the others <= 1.1.
+#   examples/bench-onnx.sh                                    (issue 17's six)
+#   MODELS="mobilenet_v3_large efficientnet_b0" examples/bench-onnx.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${NETC_ONNX_DIR:-$root/build/onnx}
+mkdir -p "$out"
+status=0
+for m in ${MODELS:-squeezenet1_1 mobilenet_v2 vgg11_bn resnext50_32x4d wide_resnet50_2 densenet121}; do
+  if [ ! -f "$out/$m.onnx" ]; then
+    /usr/bin/python3 "$root/weights/export_onnx_classifier.py" "$m" "$out" >&2
+  fi
+  "$root/netc" compile "$out/$m.onnx" -o "$out/$m.jar" >/dev/null
+  java -jar "$out/$m.jar" --input "$out/${m}_input.npy" --output "$out/${m}_netc.npy" >/dev/null 2>"$out/$m.err" || { cat "$out/$m.err" >&2; exit 1; }
+  parity=$(/usr/bin/python3 "$root/weights/compare.py" "$out/${m}_netc.npy" "$out/${m}_logits.npy") || status=1
+  echo "$m: $parity"
+  "$root/netc" bench "$out/$m.onnx" --onnx "$out/$m.onnx" --batch 1 --threads 2 --runs "${RUNS:-30}" | tail -3 | sed "s/^/$m: /"
+done
+exit $status
