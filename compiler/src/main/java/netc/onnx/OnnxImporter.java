@@ -240,9 +240,10 @@ public final class OnnxImporter {
     for (int i = 0; i < 2; i++) {
       OnnxNode gate = forks.get(i), mul = forks.get(1 - i);
       boolean sigmoid = gate.opType().equals("Sigmoid"), hard = gate.opType().equals("HardSigmoid");
-      if (!(sigmoid || hard) || !gate.domain().isEmpty() || !mul.opType().equals("Mul") || !mul.domain().isEmpty() || gate.outputs().isEmpty()) continue;
+      if (!(sigmoid || hard) || !gate.domain().isEmpty() || gate.outputs().isEmpty()) continue;
+      if (!mul.opType().equals("Mul") || !mul.domain().isEmpty() || mul.inputs().size() != 2 || mul.outputs().isEmpty()) continue;
       String g = gate.outputs().get(0);
-      if (g.equals(output) || !dataConsumers(g).equals(List.of(mul)) || mul.inputs().size() != 2 || !sameInputs(mul, x, g) || mul.outputs().isEmpty()) continue;
+      if (g.equals(output) || !dataConsumers(g).equals(List.of(mul)) || !sameInputs(mul, x, g)) continue;
       if (hard && (floatAttr(gate, "alpha", 0.2f) != 1f / 6 || floatAttr(gate, "beta", 0.5f) != 0.5f)) continue;
       if (!emitted.add(gate) || !emitted.add(mul)) throw fail(node(mul) + " is reached again from its own output: the graph has a cycle");
       return layer(List.of(gate, mul), body, sigmoid ? "silu()" : "hardswish()", shapes.get(x), null, null);
@@ -256,7 +257,8 @@ public final class OnnxImporter {
    */
   private String gate(String x, OnnxNode join, Body[] paths, End[] ends, Body body) {
     if (paths.length != 2 || !sameInputs(join, ends[0].tensor(), ends[1].tensor())) {
-      throw fail(node(join) + " does not multiply the two paths from " + OnnxReader.quote(x) + "; netc's gate multiplies a feature map by one value a channel computed from it");
+      throw fail(node(join) + " does not multiply the two paths from " + OnnxReader.quote(x)
+          + "; netc's gate multiplies a feature map by one value a channel computed from it");
     }
     int main = paths[0].layers == 0 ? 0 : 1;
     Body gatePath = paths[1 - main];
@@ -317,7 +319,7 @@ public final class OnnxImporter {
     return (in.get(0).equals(a) && in.get(1).equals(b)) || (in.get(0).equals(b) && in.get(1).equals(a));
   }
 
-  /** Where paths join: an Add of two computed tensors (not of a constant), or a Concat of several. */
+  /** Where paths join: an Add or a Mul of two computed tensors (not of a constant), or a Concat of several. */
   private boolean isJoin(OnnxNode n) {
     if (n.opType().equals("Concat")) return n.inputs().size() >= 2 && n.inputs().stream().noneMatch(this::isConstant);
     return (n.opType().equals("Add") || n.opType().equals("Mul")) && n.inputs().size() == 2 && !isConstant(n.inputs().get(0)) && !isConstant(n.inputs().get(1));
