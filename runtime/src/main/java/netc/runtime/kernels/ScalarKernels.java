@@ -122,9 +122,10 @@ final class ScalarKernels extends Kernels {
   /**
    * e^x within 2 ulp for x in [-87, 88] (clamped there), in float arithmetic only: x = n ln(2) + r,
    * e^r by Cephes' polynomial, 2^n from the exponent bits (n read from the rounding sum's bits, as the
-   * Vector API's float-to-int conversion is not intrinsic at every width of JDK 17). {@link VectorKernels#exp} does the same
-   * operations in the same order, so sigmoid and silu agree to the bit across kernels and JIT tiers
-   * (the EXP intrinsic and the Vector API's Java fallback do not), and run vectorized.
+   * Vector API's float-to-int conversion is not intrinsic at every width of JDK 17). {@link
+   * VectorKernels#sigmoidInPlace} does the same operations in the same order, so sigmoid and silu agree
+   * to the bit across kernels and JIT tiers (the EXP intrinsic and the Vector API's Java fallback do
+   * not), and run vectorized.
    */
   static float exp(float x) {
     x = Math.min(Math.max(x, EXP_LO), EXP_HI);
