@@ -244,11 +244,16 @@ public final class OnnxImporter {
       if (!mul.opType().equals("Mul") || !mul.domain().isEmpty() || mul.inputs().size() != 2 || mul.outputs().isEmpty()) continue;
       String g = gate.outputs().get(0);
       if (g.equals(output) || !dataConsumers(g).equals(List.of(mul)) || !sameInputs(mul, x, g)) continue;
-      if (hard && (floatAttr(gate, "alpha", 0.2f) != 1f / 6 || floatAttr(gate, "beta", 0.5f) != 0.5f)) continue;
+      if (hard && !torchHardSigmoid(gate)) continue;
       if (!emitted.add(gate) || !emitted.add(mul)) throw fail(node(mul) + " is reached again from its own output: the graph has a cycle");
       return layer(List.of(gate, mul), body, sigmoid ? "silu()" : "hardswish()", shapes.get(x), null, null);
     }
     return null;
+  }
+
+  /** A HardSigmoid with torch's parameters: alpha (float) 1/6, beta 1/2 (ONNX's defaults are 0.2 and 0.5). */
+  private boolean torchHardSigmoid(OnnxNode n) {
+    return floatAttr(n, "alpha", 0.2f) == 1f / 6 && floatAttr(n, "beta", 0.5f) == 0.5f;
   }
 
   /**
@@ -429,8 +434,7 @@ public final class OnnxImporter {
       case "BatchNormalization" -> batchnorm(n, in, body);
       case "Relu", "Sigmoid", "Tanh" -> layer(n, body, n.opType().toLowerCase(Locale.ROOT) + "()", in, null);
       case "HardSigmoid" -> {
-        // torch's hardsigmoid, relu6(x + 3) / 6, exports as alpha = (float) 1/6, beta = 0.5; ONNX's defaults are 0.2 and 0.5
-        if (floatAttr(n, "alpha", 0.2f) != 1f / 6 || floatAttr(n, "beta", 0.5f) != 0.5f) {
+        if (!torchHardSigmoid(n)) {
           throw unsupportedAttributes(n, "netc's hardsigmoid is torch's, min(max(x / 6 + 1/2, 0), 1)");
         }
         yield layer(n, body, "hardsigmoid()", in, null);

@@ -136,6 +136,11 @@ final class ScalarKernels extends Kernels {
     return e * Float.intBitsToFloat((Float.floatToRawIntBits(t) - ROUND_BITS + 127) << 23);
   }
 
+  /** torch's hardsigmoid, relu6(v + 3) / 6 ({@link VectorKernels} does the same operations). */
+  private static float hardsigmoid(float v) {
+    return Math.min(Math.max(v + 3f, 0f), 6f) / 6f;
+  }
+
   static float apply(float v, int act, float slope) {
     switch (act) {
       case RELU: return v > 0 ? v : 0;
@@ -144,8 +149,8 @@ final class ScalarKernels extends Kernels {
       case LEAKY_RELU: return v >= 0 ? v : v * slope;
       case CLIP: return Math.min(Math.max(v, 0f), slope);
       case SILU: return v / (1f + exp(-v));
-      case HARDSIGMOID: return Math.min(Math.max(v + 3f, 0f), 6f) / 6f;
-      case HARDSWISH: return v * (Math.min(Math.max(v + 3f, 0f), 6f) / 6f);
+      case HARDSIGMOID: return hardsigmoid(v);
+      case HARDSWISH: return v * hardsigmoid(v);
       default: return v;
     }
   }

@@ -251,8 +251,10 @@ final class VectorKernels extends Kernels {
       FloatVector v = FloatVector.fromArray(S, a, off + l);
       switch (act) {
         case LEAKY_RELU -> v = v.blend(v.mul(slope), v.compare(VectorOperators.LT, 0f));
-        case HARDSIGMOID -> v = v.add(3f).max(0f).min(6f).div(6f);
-        default -> v = v.add(3f).max(0f).min(6f).div(6f).mul(v); // HARDSWISH
+        default -> { // hardsigmoid, and hardswish: v times it
+          FloatVector h = v.add(3f).max(0f).min(6f).div(6f);
+          v = act == HARDSWISH ? h.mul(v) : h;
+        }
       }
       v.intoArray(a, off + l);
     }
