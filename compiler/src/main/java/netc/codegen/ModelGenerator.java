@@ -698,12 +698,19 @@ public final class ModelGenerator {
    * convs (one thread, warm), reading every other pixel in place was 0-6% slower than the copy plus
    * the contiguous read, where the 3x3 ones gained the copy (layer2.0.conv2 1.24 ms against 0.18 + 1.24).
    * resnext50_32x4d's stride-1 grouped 3x3s on 56, 28 and 14 pixel maps, one thread: see the commit.
+   * A stride-2 conv over a blocked input to rows of at most 8 pixels (resnet's layer4.0 3x3 to 7x7)
+   * copies panels too: a row tile then multiplies each weight it loads by 7 pixels, a panel tile by 14,
+   * and that layer's weights (2.4 to 9.4 MB) come from L2 or memory. Profiled with one thread against
+   * layer3.0's twin of the same work, in place then panels: resnet18's layer4.0.conv1 1.73-2.02 times
+   * the twin's time against 1.12-1.27 (512 and 256 bits), resnet50's layer4.0.conv2 1.34-1.55 against
+   * 1.11-1.39. ResNeXt's grouped stride-1 3x3s at 7x7 stay in place (panels were 0-25% slower).
    */
   static int stridedStep(Node n, Geometry in) {
     int step = n.attrs().getInts("stride").get(1) * in.pixStride();
     boolean window = !n.attrs().getInts("kernel").equals(List.of(1, 1));
     boolean rows = n.shape().width() % Kernels.LINEAR_TILE == 0 || partialRowsReadSafely(n, in, step);
     if (step == Kernels.BLOCK && window && in.blocked() && rows) return step;
+    if (in.blocked() && n.shape().width() <= Kernels.SMALL_LINEAR_TILE) return 0; // short rows: panels (above)
     boolean pairs = KernelTiles.linearBlocks((n.shape().channels() + 15) / 16) == 2; // the strided kernels have 2-block tiles only
     return KernelTiles.stridedStep(step) && pairs && (window || !in.blocked()) && rows ? step : 0;
   }
