@@ -3,7 +3,7 @@
 (opset 13, dynamic batch), a fixed input and torch's outputs at batch 1 and 2.
 
 Runs with Debian's python3-torch, python3-torchvision, python3-numpy:
-  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2|--part3|--part4|--part5|--part6]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E or part 6's gated, models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
+  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2|--part3|--part4|--part5|--part6|--part7]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E, part 6's gated or part 7's Linear-gated, models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
 
 Models (each well under 500 KB):
   resnet_basic    torchvision ResNet(BasicBlock, [1, 1, 1, 1]) at width 8, 10 classes, 32x32 input, with
@@ -56,6 +56,10 @@ Models (each well under 500 KB):
                   HardSigmoid(x) at opset 13), last channel 64, 10 classes.
   efficientnet    torchvision's EfficientNet-B0 at width 0.25 and depth 0.25, its first 5 of 7 stages (MBConv blocks: SiLU,
                   exported as x * Sigmoid(x), and sigmoid gates), last channel 64, 10 classes.
+  se_linear       three residual blocks with a squeeze-and-excitation each, written with Linear layers as
+                  hand-written models do: senet.pytorch's view()/expand_as (Reshape, MatMul, Expand), torch.flatten
+                  and two unsqueezes (Flatten, Gemm, HardSigmoid, Unsqueeze), x.mean((2, 3)) and reshape
+                  (ReduceMean with keepdims 0, Reshape to [-1, C, 1, 1]); 16, 24 and 32 channels.
   resnet18_w4_s32 the example ResNet-18 (examples/resnet18.net -D width=4 -D size=32 -D classes=10) as
                   export_torchvision.py writes it: ONNX, the same weights as safetensors for the spec,
                   input and torch's logits, so a test can check that import and spec agree.
@@ -168,6 +172,82 @@ class TinyInceptionE(nn.Module):
     def forward(self, x):
         x = self.mixed_b(self.mixed_a(self.conv1(x)))
         return self.fc(x.mean([2, 3]))
+
+
+class SEView(nn.Module):
+    """The squeeze-and-excitation of senet.pytorch: Linear layers (no biases: MatMul) on the pooled
+    vector, view() back to [b, c, 1, 1] (a Reshape), expand_as(x) (an Expand)."""
+
+    def __init__(self, c, r=4):
+        super().__init__()
+        self.avg_pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Sequential(nn.Linear(c, c // r, bias=False), nn.ReLU(inplace=True), nn.Linear(c // r, c, bias=False), nn.Sigmoid())
+
+    def forward(self, x):
+        b, c, _, _ = x.size()
+        y = self.avg_pool(x).view(b, c)
+        y = self.fc(y).view(b, c, 1, 1)
+        return x * y.expand_as(x)
+
+
+class SEUnsqueeze(nn.Module):
+    """A squeeze-and-excitation by torch.flatten, Linear layers with biases (Gemm), a hardsigmoid, and
+    two unsqueezes back (Unsqueeze); the multiply broadcasts."""
+
+    def __init__(self, c, r=4):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(c, c // r), nn.Linear(c // r, c)
+
+    def forward(self, x):
+        y = torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1)
+        y = nn.functional.hardsigmoid(self.fc2(torch.relu(self.fc1(y))))
+        return x * y.unsqueeze(-1).unsqueeze(-1)
+
+
+class SEMean(nn.Module):
+    """A squeeze-and-excitation by x.mean((2, 3)) (a ReduceMean with keepdims 0), Linear layers and
+    reshape(-1, c, 1, 1)."""
+
+    def __init__(self, c, r=4):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(c, c // r), nn.Linear(c // r, c)
+
+    def forward(self, x):
+        y = torch.sigmoid(self.fc2(torch.relu(self.fc1(x.mean((2, 3))))))
+        return x * y.reshape(-1, x.shape[1], 1, 1)
+
+
+class SEBlock(nn.Module):
+    """A residual block (conv, batch norm, ReLU, conv, batch norm) with a squeeze-and-excitation
+    before the add, as SE-ResNet places it; a 1x1 conv shortcut where the shape changes."""
+
+    def __init__(self, cin, cout, stride, se):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout)
+        self.conv2, self.bn2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout)
+        self.se = se
+        self.shortcut = nn.Sequential() if stride == 1 and cin == cout else \
+            nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = self.se(self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))))
+        return torch.relu(y + self.shortcut(x))
+
+
+class SEResNet(nn.Module):
+    """Three SE blocks, one of each way of writing the squeeze-and-excitation with Linear layers."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
+        self.layer1 = SEBlock(16, 16, 1, SEView(16))
+        self.layer2 = SEBlock(16, 24, 2, SEUnsqueeze(24))
+        self.layer3 = SEBlock(24, 32, 2, SEMean(32))
+        self.fc = nn.Linear(32, classes)
+
+    def forward(self, x):
+        x = self.layer3(self.layer2(self.layer1(self.stem(x))))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 
 class Misc(nn.Module):
@@ -340,6 +420,15 @@ def part6():
     export("efficientnet", gated(EfficientNet(settings[:5], dropout=0.2, num_classes=10, last_channel=64)))  # and its widest two stages
 
 
+def part7():
+    """The squeeze-and-excitations written with Linear layers: a seed of their own."""
+    torch.manual_seed(71)
+    model = SEResNet()
+    randomize_batchnorm(model, torch.Generator().manual_seed(71))
+    model.fc.weight.data *= 10  # the features, not the biases, decide the logits
+    export("se_linear", model)
+
+
 def export(name, model, folding=True):
     model.eval()
     gen = torch.Generator().manual_seed(11)
@@ -358,7 +447,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     # one part only, leaving the committed fixtures of the others as they are
     parts = {"--part2": lambda: part2(torch.Generator().manual_seed(23)), "--part3": part3, "--part4": part4, "--part5": part5,
-             "--part6": part6}
+             "--part6": part6, "--part7": part7}
     if len(sys.argv) == 2 and sys.argv[1] in parts:
         parts[sys.argv[1]]()
         return 0
@@ -387,6 +476,7 @@ def main():
     part4()
     part5()
     part6()
+    part7()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_torchvision.py"),
                     "--arch", "resnet18", "--width", "4", "--size", "32", "--classes", "10", "--seed", "7", "--batch", "2",
                     "--fixture", "--onnx", "--out", os.path.join(OUT, "resnet18_w4_s32")], check=True)

@@ -32,6 +32,7 @@ public final class OnnxImporter {
       "Concat (along channels, of paths from one tensor, as parallel branches)", "MaxPool", "AveragePool", "GlobalAveragePool",
       "ReduceMean (over height and width, as a global average pool)", "Flatten",
       "Reshape (to [batch, -1], with the Shape/Gather/Unsqueeze/Concat chain that computes it)", "Gemm", "MatMul (+ Add)",
+      "Reshape, Unsqueeze and Expand of a gate's vector back to [batch, C, 1, 1] (squeeze-and-excitation with Linear layers)",
       "Softmax", "Dropout", "Identity", "Clip", "Pad (constant zeros around height and width)",
       "Sub/Div/Mul/Add by per-channel constants in front of the network (as the input's mean and std)");
 
@@ -49,6 +50,12 @@ public final class OnnxImporter {
   private final Set<OnnxNode> emitted = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
   private final ShapeValues shapeValues;
   private final String output;
+  /**
+   * Tensors ONNX holds flat ([batch, C], or [batch, C, 1] on the way back) that the spec keeps as
+   * [C, 1, 1], by their ONNX rank: the vector section of a squeeze-and-excitation written with
+   * Linear layers ({@link #returnsToMap}), whose Gemm and MatMul layers become 1x1 convs.
+   */
+  private final Map<String, Integer> pointwise = new HashMap<>();
 
   private OnnxImporter(OnnxModel model) {
     this.model = model;
@@ -146,6 +153,7 @@ public final class OnnxImporter {
       inputLine += ")";
     }
     End end = chain(x, body);
+    if (pointwise.containsKey(end.tensor())) throw halfwayBack(producers.get(end.tensor()));
     if (end.join() != null) throw fail(node(end.join()) + " joins a path that did not fork here; netc expresses an Add, a Concat or a gating Mul of paths from one tensor");
     StringBuilder spec = new StringBuilder();
     spec.append("// Imported by netc import from ").append(BadInputException.oneLine(model.path().getFileName().toString()))
@@ -208,6 +216,7 @@ public final class OnnxImporter {
       }
     }
     OnnxNode join = ends[0].join();
+    for (End e : ends) if (pointwise.containsKey(e.tensor())) throw halfwayBack(producers.get(e.tensor()));
     for (End e : ends) {
       if (e.join() != join) {
         List<OnnxNode> joins = new ArrayList<>();
@@ -429,6 +438,12 @@ public final class OnnxImporter {
     if (!n.domain().isEmpty()) throw unsupported(n);
     String x = dataInput(n);
     int[] in = shapes.get(x);
+    if (pointwise.containsKey(x)) return pointwiseLayer(n, x, in, body);
+    return emitKnown(n, x, in, body);
+  }
+
+  /** The layer of a node whose input {@code x} of shape {@code in} the spec holds as ONNX does. */
+  private String emitKnown(OnnxNode n, String x, int[] in, Body body) {
     return switch (n.opType()) {
       case "Conv" -> conv(n, null, null, in, body);
       case "BatchNormalization" -> batchnorm(n, in, body);
@@ -450,9 +465,10 @@ public final class OnnxImporter {
       case "ReduceMean" -> reduceMean(n, in, body);
       case "Flatten" -> {
         if (intAttr(n, "axis", 1) != 1) throw unsupportedAttributes(n, "netc flattens from axis 1 (all but the batch)");
+        if (isPooled(in) && returnsToMap(n.outputs().get(0))) yield keptPooled(n, x, body);
         yield layer(n, body, "flatten()", new int[] {(int) size(in)}, null);
       }
-      case "Reshape" -> reshape(n, in, body);
+      case "Reshape" -> reshape(n, x, in, body);
       case "Gemm" -> gemm(n, in, body);
       case "MatMul" -> matmul(n, in, body);
       case "Softmax" -> {
@@ -468,6 +484,7 @@ public final class OnnxImporter {
         throw unsupportedAttributes(n, "netc concatenates along channels the paths of a fork, not constants");
       }
       case "Pad" -> pad(n, x, in, body);
+      case "Expand" -> expand(n, x, in, body);
       default -> throw unsupported(n);
     };
   }
@@ -488,7 +505,11 @@ public final class OnnxImporter {
     }
     int[] pooled = {in[0], 1, 1};
     if (intAttr(n, "keepdims", 1) != 0) return layer(n, body, "global_avgpool()", pooled, null);
-    layer(n, body, "global_avgpool()", pooled, null);
+    String mean = layer(n, body, "global_avgpool()", pooled, null);
+    if (returnsToMap(mean)) {
+      pointwise.put(mean, 2); // a gate's vector: its Linear layers compute as 1x1 convs
+      return mean;
+    }
     return layer(n, body, "flatten()", new int[] {in[0]}, null);
   }
 
@@ -524,10 +545,35 @@ public final class OnnxImporter {
         throw unsupportedAttributes(n, "its mask output is used; netc runs inference only");
       }
     }
-    body.lines.add("// onnx: " + BadInputException.oneLine(n.name()) + " (" + BadInputException.oneLine(n.opType()) + ") removed: the identity at inference");
+    return removedAs(n, x, body, "removed: the identity at inference");
+  }
+
+  /** A node that writes no layer: a comment line saying {@code why}; its output is {@code x} under another name. */
+  private String removedAs(OnnxNode n, String x, Body body, String why) {
+    body.lines.add("// onnx: " + BadInputException.oneLine(n.name()) + " (" + BadInputException.oneLine(n.opType()) + ") " + why);
     String out = n.outputs().get(0);
     shapes.put(out, shapes.get(x));
     return out;
+  }
+
+  /**
+   * An Expand of one value a channel ([C, 1, 1]) to a map's shape, used only by a Mul: the Mul
+   * broadcasts it the same, so it is no layer ({@code x * y.expand_as(x)}, a squeeze-and-excitation).
+   */
+  private String expand(OnnxNode n, String x, int[] in, Body body) {
+    String out = n.outputs().get(0);
+    List<OnnxNode> next = out.equals(output) ? List.of() : consumers.getOrDefault(out, List.of());
+    OnnxNode mul = next.size() == 1 ? next.get(0) : null;
+    boolean byMul = mul != null && mul.opType().equals("Mul") && mul.domain().isEmpty() && mul.inputs().size() == 2 && isPooled(in);
+    String other = byMul ? mul.inputs().get(mul.inputs().get(0).equals(out) ? 1 : 0) : null;
+    int[] map = other == null ? null : shapes.get(other);
+    long[] target = byMul && n.inputs().size() > 1 && map != null && map.length == 3 ? shapeValues.value(n.inputs().get(1)) : null;
+    boolean same = target != null && target.length == 4 && (target[0] == ShapeValues.BATCH || target[0] == 1) && target[1] == in[0];
+    for (int i = 2; same && i < 4; i++) same = target[i] == map[i - 1] || target[i] == 1;
+    if (!same) {
+      throw unsupportedAttributes(n, "netc expresses an Expand of one value a channel to the shape of the map a Mul multiplies it by, and nothing else");
+    }
+    return removedAs(n, x, body, "removed: the Mul after it broadcasts the same");
   }
 
   /**
@@ -700,7 +746,7 @@ public final class OnnxImporter {
   }
 
   /** A Reshape to [batch, features] is a flatten; the target shape may be computed from Shape(x). */
-  private String reshape(OnnxNode n, int[] in, Body body) {
+  private String reshape(OnnxNode n, String x, int[] in, Body body) {
     if (n.inputs().size() < 2) throw fail(node(n) + " has no shape input");
     long[] target = shapeValues.value(n.inputs().get(1));
     long features = size(in);
@@ -709,7 +755,109 @@ public final class OnnxImporter {
     if (!flat) {
       throw unsupportedAttributes(n, "netc expresses a Reshape to [batch, " + features + "] (a flatten), not to " + ShapeValues.shown(target));
     }
+    if (isPooled(in) && returnsToMap(n.outputs().get(0))) return keptPooled(n, x, body);
     return layer(n, body, "flatten()", new int[] {(int) features}, null);
+  }
+
+  // ---- a gate's vector section ---------------------------------------------------------------------
+
+  /** One value a channel, [C, 1, 1]. */
+  private static boolean isPooled(int[] shape) {
+    return shape.length == 3 && shape[1] == 1 && shape[2] == 1;
+  }
+
+  /**
+   * Whether the flat tensor {@code t} ([batch, C], from a pooled map) goes, one node after another
+   * and through layers that compute on a vector, to a Reshape or Unsqueeze back to a map: the
+   * squeeze-and-excitation senet.pytorch and many hand-written models use ({@code
+   * fc(avgpool(x).view(b, c)).view(b, c, 1, 1)}). Those layers then compute the same on [C, 1, 1],
+   * a Linear as a 1x1 conv, and the gate's path stays in the language's gate.
+   */
+  private boolean returnsToMap(String t) {
+    for (int steps = 0; steps < consumers.size() + 1 && !t.equals(output); steps++) {
+      List<OnnxNode> next = consumers.getOrDefault(t, List.of());
+      if (next.size() != 1 || !next.get(0).domain().isEmpty() || next.get(0).outputs().isEmpty()) return false;
+      OnnxNode n = next.get(0);
+      if (!n.inputs().get(0).equals(t) && !n.opType().equals("Add")) return false;
+      switch (n.opType()) {
+        case "Reshape", "Unsqueeze" -> {
+          return true; // whether to [batch, C, 1, 1]: pointwiseLayer checks, with a message when not
+        }
+        case "Gemm", "MatMul", "Add", "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Clip", "Dropout", "Identity" -> {
+          if (n.opType().equals("Add") && !(n.inputs().size() == 2 && (isConstant(n.inputs().get(0)) || isConstant(n.inputs().get(1))))) return false;
+          t = n.outputs().get(0);
+        }
+        default -> {
+          return false;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** A Flatten or Reshape of a pooled map into the vector section of a gate: no layer, the tensor stays [C, 1, 1]. */
+  private String keptPooled(OnnxNode n, String x, Body body) {
+    String out = removedAs(n, x, body, "kept as " + dims(shapes.get(x)) + ": its Linear layers compute as 1x1 convs");
+    pointwise.put(out, 2);
+    return out;
+  }
+
+  /**
+   * A node of a gate's vector section ({@link #returnsToMap}): a Gemm or MatMul (+ Add) as a 1x1 conv,
+   * an activation as itself, and the Reshape or Unsqueeze back to [batch, C, 1, 1] as nothing.
+   */
+  private String pointwiseLayer(OnnxNode n, String x, int[] in, Body body) {
+    int rank = pointwise.get(x);
+    String out = switch (n.opType()) {
+      case "Gemm" -> gemm(n, new int[] {in[0]}, body);
+      case "MatMul" -> matmul(n, new int[] {in[0]}, body);
+      case "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Clip", "Dropout", "Identity" -> {
+        String o = emitKnown(n, x, in, body);
+        pointwise.put(o, rank);
+        yield null;
+      }
+      case "Reshape" -> {
+        long[] target = n.inputs().size() < 2 ? null : shapeValues.value(n.inputs().get(1));
+        boolean back = target != null && (target.length == 3 || target.length == 4)
+            && ((target[0] == ShapeValues.BATCH || target[0] == 0) && (target[1] == in[0] || target[1] == -1) || target[0] == -1 && target[1] == in[0])
+            && Arrays.stream(target, 2, target.length).allMatch(d -> d == 1);
+        if (!back) {
+          throw unsupportedAttributes(n, "netc expresses a Reshape of a gate's vector of " + in[0] + " back to [batch, " + in[0] + ", 1, 1], not to "
+              + (target == null ? "an unknown shape" : ShapeValues.shown(target)));
+        }
+        yield backToMap(n, x, body, target.length);
+      }
+      case "Unsqueeze" -> {
+        boolean fromInput = model.opset() >= 13 && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
+        long[] axes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "axes", null);
+        int outRank = rank + (axes == null ? 0 : axes.length);
+        boolean trailing = axes != null && axes.length > 0 && outRank <= 4 && Arrays.stream(axes).map(a -> a < 0 ? a + outRank : a).allMatch(a -> a >= 2 && a < outRank);
+        if (!trailing) {
+          throw unsupportedAttributes(n, "netc expresses an Unsqueeze of a gate's vector that adds trailing axes (to [batch, C, 1, 1]), not axes "
+              + (axes == null ? "none" : Arrays.toString(axes)));
+        }
+        yield backToMap(n, x, body, outRank);
+      }
+      default -> throw fail(node(n) + " computes on a gate's vector (" + OnnxReader.quote(x) + ", " + in[0]
+          + " values an image); netc's gate path runs Linear layers and activations on it, then a Reshape or Unsqueeze back to [batch, "
+          + in[0] + ", 1, 1]");
+    };
+    if (out == null) return n.outputs().get(0);
+    pointwise.put(out, 2);
+    return out;
+  }
+
+  /** A gate's vector section that ends before it is back at [batch, C, 1, 1], at node {@code n}. */
+  private NetcException halfwayBack(OnnxNode n) {
+    return fail(node(n) + " leaves a gate's vector at ONNX rank " + pointwise.get(n.outputs().get(0))
+        + "; netc's gate multiplies a map by a vector brought back to [batch, C, 1, 1]");
+  }
+
+  /** The Reshape or Unsqueeze that ends a gate's vector section at ONNX rank {@code rank}: nothing at rank 4, else still the vector. */
+  private String backToMap(OnnxNode n, String x, Body body, int rank) {
+    String out = removedAs(n, x, body, rank == 4 ? "back to [batch, " + shapes.get(x)[0] + ", 1, 1]" : "on the way back to [batch, C, 1, 1]");
+    if (rank < 4) pointwise.put(out, rank);
+    return null;
   }
 
   private String gemm(OnnxNode n, int[] in, Body body) {
@@ -748,11 +896,14 @@ public final class OnnxImporter {
     return fc(List.of(n), body, transpose(b.floats(), k, out), null, out, k, n.inputs().get(1));
   }
 
+  /** A Gemm or MatMul (+ Add) layer, {@code w} [out][k]: fc, or a 1x1 conv in a gate's vector section ({@link #returnsToMap}). */
   private String fc(List<OnnxNode> nodes, Body body, float[] w, float[] bias, int out, int k, String weightName) {
+    boolean map = pointwise.containsKey(nodes.get(0).inputs().get(0));
     Map<String, Tensor> weights = new LinkedHashMap<>();
-    weights.put("weight", new Tensor(new int[] {out, k}, w));
+    weights.put("weight", new Tensor(map ? new int[] {out, k, 1, 1} : new int[] {out, k}, w));
     if (bias != null) weights.put("bias", new Tensor(new int[] {out}, bias));
-    return layer(nodes, body, "fc(" + out + (bias == null ? ", bias = false" : "") + ")", new int[] {out}, weights, weightName);
+    String call = (map ? "conv(" + out + ", 1" : "fc(" + out) + (bias == null ? ", bias = false" : "") + ")";
+    return layer(nodes, body, call, map ? new int[] {out, 1, 1} : new int[] {out}, weights, weightName);
   }
 
   private float[] biasVector(OnnxNode n, String name, int out) {

@@ -439,6 +439,92 @@ class OnnxImporterTest {
         + "channel computed from it, as a squeeze-and-excitation", error(mish, List.of()));
   }
 
+  private static byte[] int64s(String name, long... values) {
+    return OnnxBytes.tensor(name, OnnxReader.INT64, new long[] {values.length}, out -> {
+      for (long v : values) out.writeInt64(7, v);
+    });
+  }
+
+  /** A gate written with Linear layers on the pooled vector: Flatten, Gemm, MatMul, Sigmoid, then a Reshape or Unsqueezes back, an Expand. */
+  private static List<byte[]> linearGate(byte[]... back) {
+    List<byte[]> nodes = new ArrayList<>(List.of(
+        OnnxBytes.node("/se/GlobalAveragePool", "GlobalAveragePool", List.of("x"), List.of("p")),
+        OnnxBytes.node("/se/Flatten", "Flatten", List.of("p"), List.of("v")),
+        OnnxBytes.node("/se/fc1/Gemm", "Gemm", List.of("v", "w1", "b1"), List.of("h"), OnnxBytes.integer("transB", 1)),
+        OnnxBytes.node("/se/Relu", "Relu", List.of("h"), List.of("r")),
+        OnnxBytes.node("/se/fc2/MatMul", "MatMul", List.of("r", "w2"), List.of("f")),
+        OnnxBytes.node("/se/Sigmoid", "Sigmoid", List.of("f"), List.of("s"))));
+    nodes.addAll(List.of(back));
+    nodes.add(OnnxBytes.node("/se/Mul", "Mul", List.of("x", "g"), List.of("y")));
+    return nodes;
+  }
+
+  private static List<byte[]> linearGateWeights(byte[]... more) {
+    List<byte[]> w = new ArrayList<>(List.of(OnnxBytes.floats("w1", new long[] {3, 2}, 1, 2, 3, 4, 5, 6), OnnxBytes.floats("b1", new long[] {3}, 7, 8, 9),
+        OnnxBytes.floats("w2", new long[] {3, 2}, 1, 2, 3, 4, 5, 6)));
+    w.addAll(List.of(more));
+    return w;
+  }
+
+  /**
+   * The squeeze-and-excitation hand-written models use (senet.pytorch's {@code fc(avgpool(x).view(b, c)).view(b, c, 1, 1)}):
+   * the vector stays [C, 1, 1] in the spec, its Linear layers are 1x1 convs (Gemm's [out, in] weight, MatMul's
+   * transposed), and the Reshape, Unsqueeze and Expand back are no layers; a gate like any other.
+   */
+  @Test
+  void aGateWrittenWithLinearLayersKeepsItsVectorAsAMap() {
+    OnnxImporter.Result r = translate(linearGate(
+        OnnxBytes.node("/se/Reshape", "Reshape", List.of("s", "shape"), List.of("m")),
+        OnnxBytes.node("/se/Shape", "Shape", List.of("x"), List.of("xs")),
+        OnnxBytes.node("/se/Expand", "Expand", List.of("m", "xs"), List.of("g"))), linearGateWeights(int64s("shape", 0, 2, 1, 1)));
+    assertEquals("""
+        gate {  // onnx: /se/Mul (Mul)
+            se: global_avgpool()  // onnx: /se/GlobalAveragePool (GlobalAveragePool)
+            // onnx: /se/Flatten (Flatten) kept as [2, 1, 1]: its Linear layers compute as 1x1 convs
+            se_fc1: conv(3, 1)  // onnx: /se/fc1/Gemm (Gemm)
+            se_2: relu()  // onnx: /se/Relu (Relu)
+            se_fc2: conv(2, 1, bias = false)  // onnx: /se/fc2/MatMul (MatMul)
+            se_3: sigmoid()  // onnx: /se/Sigmoid (Sigmoid)
+            // onnx: /se/Reshape (Reshape) back to [batch, 2, 1, 1]
+            // onnx: /se/Expand (Expand) removed: the Mul after it broadcasts the same
+        }
+        """, r.spec().substring(r.spec().indexOf("gate")));
+    assertArrayEquals(new int[] {3, 2, 1, 1}, r.weights().get("se_fc1.weight").shape());
+    assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, r.weights().get("se_fc1.weight").data()); // Gemm transB: [out, in] already
+    assertArrayEquals(new float[] {1, 3, 5, 2, 4, 6}, r.weights().get("se_fc2.weight").data()); // MatMul's [in, out], transposed
+    Graph g = build(r);
+    assertEquals(Op.GATE, g.output().op());
+    assertArrayEquals(new int[] {2, 4, 4}, g.output().shape().dims());
+    // two Unsqueezes of the trailing axes
+    OnnxImporter.Result u = translate(linearGate(
+        OnnxBytes.node("/se/Unsqueeze", "Unsqueeze", List.of("s", "a"), List.of("s3")),
+        OnnxBytes.node("/se/Unsqueeze_1", "Unsqueeze", List.of("s3", "a"), List.of("g"))), linearGateWeights(int64s("a", -1)));
+    assertTrue(u.spec().contains("// onnx: /se/Unsqueeze (Unsqueeze) on the way back to [batch, C, 1, 1]\n"
+        + "    // onnx: /se/Unsqueeze_1 (Unsqueeze) back to [batch, 2, 1, 1]\n}"), u.spec());
+    assertEquals(Op.GATE, build(u).output().op());
+    // back to another shape, or by an Unsqueeze in front of the channels: one message naming the node
+    assertEquals("m.onnx: node '/se/Reshape' (Reshape): netc expresses a Reshape of a gate's vector of 2 back to [batch, 2, 1, 1], not to [0, 1, 2, 1]",
+        error(linearGate(OnnxBytes.node("/se/Reshape", "Reshape", List.of("s", "shape"), List.of("g"))), linearGateWeights(int64s("shape", 0, 1, 2, 1))));
+    assertEquals("m.onnx: node '/se/Unsqueeze' (Unsqueeze): netc expresses an Unsqueeze of a gate's vector that adds trailing axes (to [batch, C, 1, 1]), not axes [1]",
+        error(linearGate(OnnxBytes.node("/se/Unsqueeze", "Unsqueeze", List.of("s", "a"), List.of("s3")),
+            OnnxBytes.node("/se/Unsqueeze_1", "Unsqueeze", List.of("s3", "a"), List.of("g"))), linearGateWeights(int64s("a", 1))));
+    // one Unsqueeze: [batch, C, 1] would broadcast against [batch, C, H, W] as another shape, not as a gate
+    assertEquals("m.onnx: node '/se/Unsqueeze' (Unsqueeze) leaves a gate's vector at ONNX rank 3; netc's gate multiplies a map by a vector "
+        + "brought back to [batch, C, 1, 1]",
+        error(linearGate(OnnxBytes.node("/se/Unsqueeze", "Unsqueeze", List.of("s", "a"), List.of("g"))), linearGateWeights(int64s("a", -1))));
+  }
+
+  /** A Flatten of a pooled map that goes on to the output (a classifier's head) stays a flatten and its Gemm an fc. */
+  @Test
+  void aClassifierHeadStaysFlat() {
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("/GlobalAveragePool", "GlobalAveragePool", List.of("x"), List.of("p")),
+        OnnxBytes.node("/Flatten", "Flatten", List.of("p"), List.of("v")),
+        OnnxBytes.node("/fc/Gemm", "Gemm", List.of("v", "w1", "b1"), List.of("y"), OnnxBytes.integer("transB", 1)));
+    OnnxImporter.Result r = translate(nodes, linearGateWeights());
+    assertTrue(r.spec().endsWith("flatten: flatten()  // onnx: /Flatten (Flatten)\nfc: fc(3)  // onnx: /fc/Gemm (Gemm)\n"), r.spec());
+  }
+
   /** x.mean([2, 3]) (MnasNet's head): a global average pool, flattened where keepdims is 0; axes an attribute, or an input from opset 18. */
   @Test
   void reduceMeanOverHeightAndWidthIsAGlobalAveragePool() {
