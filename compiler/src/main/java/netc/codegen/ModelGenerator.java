@@ -23,6 +23,7 @@ import netc.ir.Graph;
 import netc.ir.Node;
 import netc.ir.Op;
 import netc.ir.Origin;
+import netc.ir.ShapeInference;
 import netc.passes.MemoryPlan;
 import netc.runtime.CompiledModel;
 import netc.runtime.kernels.KernelTiles;
@@ -386,6 +387,7 @@ public final class ModelGenerator {
       case SOFTMAX -> softmax(n);
       case REORDER -> reorder(n);
       case CONCAT -> concat(n);
+      case CHANNELS, CHANNEL_SHUFFLE -> channels(n);
     }
   }
 
@@ -905,6 +907,21 @@ public final class ModelGenerator {
         .addStatement("$T.fill(a, o + $L, o + $L, 0f)", ARRAYS, (left + in.w()) * 16, (left + in.w() + right) * 16)
         .endControlFlow()
         .endControlFlow();
+    methods.add(m.build());
+  }
+
+  /** channels(start, end) and channel_shuffle(groups): each output channel a copy of one input channel (Reorder.gatherChannels). */
+  private void channels(Node n) {
+    Geometry in = value(n.input(0)), out = value(n.id());
+    if (!in.blocked() || !out.blocked()) throw new IllegalStateException(n.name() + ": " + n.op().spelling() + " runs on blocked values");
+    int[] gather = ShapeInference.channelGather(n.op(), n.attrs());
+    String what = n.op() == Op.CHANNELS
+        ? String.format("channels %d..%d of %s", gather[0], gather[0] + out.channels() - 1, graph.node(n.input(0)).shape())
+        : String.format("channel shuffle of %s in %d groups: channel j of group i to j * %d + i", n.shape(), gather[1], gather[1]);
+    MethodSpec.Builder m = stepMethod(n, out.channels() * out.h(), moved((long) out.channels() * out.h() * out.w()), what);
+    zeroBorder(m, out);
+    m.addStatement("$T.gatherChannels($L, $L, $L, $L, $L, $L, $L, $L, $L,\na, $L, $L, $L, $L, from, to)", REORDER, out.channels(), gather[0], gather[1],
+        in.h(), in.w(), in.array(), in.at(0), in.plane(), in.rowStride(), out.at(0), out.plane(), out.rowStride(), out.paddedChannels());
     methods.add(m.build());
   }
 

@@ -9,7 +9,9 @@ import netc.ir.Graph;
 import netc.ir.Node;
 import netc.ir.ParamSource;
 import netc.ir.Shape;
+import netc.ir.ShapeInference;
 import netc.runtime.Tensor;
+import netc.runtime.kernels.Reorder;
 import netc.runtime.kernels.Kernels;
 
 /**
@@ -60,6 +62,7 @@ public final class Interpreter {
         case FLATTEN, REORDER -> values.get(n.input(0));
         case FC -> fc(n, values.get(n.input(0)), batch);
         case PAD -> pad(n, values.get(n.input(0)), batch);
+        case CHANNELS, CHANNEL_SHUFFLE -> channels(n, values.get(n.input(0)), batch);
         case SOFTMAX -> softmax(n, values.get(n.input(0)), batch);
       };
       values.put(n.id(), out);
@@ -373,6 +376,21 @@ public final class Interpreter {
     float[] y = new float[batch * in.channels() * oh * ow];
     for (int p = 0; p < batch * in.channels(); p++) {
       for (int iy = 0; iy < h; iy++) System.arraycopy(x, (p * h + iy) * w, y, (p * oh + iy + top) * ow + left, w);
+    }
+    return y;
+  }
+
+  /** channels(start, end) and channel_shuffle(groups): output channel c is input channel Reorder.sourceChannel(c, ...). */
+  private float[] channels(Node n, float[] x, int batch) {
+    Shape in = graph.node(n.input(0)).shape();
+    int[] gather = ShapeInference.channelGather(n.op(), n.attrs());
+    int plane = in.height() * in.width(), out = n.shape().channels();
+    float[] y = new float[batch * out * plane];
+    for (int b = 0; b < batch; b++) {
+      for (int c = 0; c < out; c++) {
+        int s = Reorder.sourceChannel(c, out, gather[0], gather[1]);
+        System.arraycopy(x, (b * in.channels() + s) * plane, y, (b * out + c) * plane, plane);
+      }
     }
     return y;
   }

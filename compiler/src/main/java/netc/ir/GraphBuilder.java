@@ -69,6 +69,8 @@ public final class GraphBuilder {
     builtin(Op.MAXPOOL, "kernel", "stride=kernel", "padding=0", "ceil_mode=false");
     builtin(Op.AVGPOOL, "kernel", "stride=kernel", "padding=0", "ceil_mode=false", "count_include_pad=true");
     builtin(Op.PAD, "padding");
+    builtin(Op.CHANNELS, "start", "end");
+    builtin(Op.CHANNEL_SHUFFLE, "groups");
     builtin(Op.GLOBAL_AVGPOOL);
     builtin(Op.FLATTEN);
     builtin(Op.FC, "out", "bias=true");
@@ -382,6 +384,8 @@ public final class GraphBuilder {
         if (op == Op.AVGPOOL && !bool(call, a, "count_include_pad")) attrs = attrs.with("count_include_pad", false);
       }
       case PAD -> attrs = padding(attrs, call, a);
+      case CHANNELS -> attrs = attrs.with("start", intIn(call, a, "start", a.get("start"), 0)).with("end", positive(call, a, "end"));
+      case CHANNEL_SHUFFLE -> attrs = attrs.with("groups", positive(call, a, "groups"));
       case FC -> {
         int out = positive(call, a, "out");
         boolean bias = bool(call, a, "bias");

@@ -30,6 +30,10 @@ public enum Op {
   SOFTMAX("softmax"),
   /** Adds zero rows and columns around the feature map: [top, left, bottom, right]. */
   PAD("pad"),
+  /** Channels [start, end) of a feature map (ShuffleNetV2's split of its input in halves). */
+  CHANNELS("channels"),
+  /** torch's channel_shuffle: channel j of group i moves to j * groups + i (ShuffleNet). */
+  CHANNEL_SHUFFLE("channel_shuffle"),
   /** Changes the physical layout of a tensor (inserted by layout assignment); logically the identity. */
   REORDER("reorder");
 

@@ -22,7 +22,36 @@ public final class ShapeInference {
         yield in.get(0);
       }
       case PAD -> pad(a, feature(op, in.get(0)));
+      case CHANNELS -> {
+        Shape x = feature(op, in.get(0));
+        int start = a.getInt("start"), end = a.getInt("end");
+        if (start < 0 || end <= start || end > x.channels()) {
+          throw new ShapeError("channels(" + start + ", " + end + ") of a map of " + x.channels() + " channels; it takes 0 <= start < end <= "
+              + x.channels());
+        }
+        yield new Shape(end - start, x.height(), x.width());
+      }
+      case CHANNEL_SHUFFLE -> {
+        Shape x = feature(op, in.get(0));
+        int groups = a.getInt("groups");
+        if (groups < 1 || x.channels() % groups != 0) {
+          throw new ShapeError("channel_shuffle(" + groups + ") of a map of " + x.channels() + " channels; the groups must divide the channels");
+        }
+        yield x;
+      }
       case RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH, SOFTMAX, REORDER -> in.get(0);
+    };
+  }
+
+  /**
+   * A CHANNELS or CHANNEL_SHUFFLE node as the runtime's channel gather ({@code Reorder.sourceChannel}):
+   * {start, groups}. channels(start, end) is {start, 1}; channel_shuffle(g) is {0, g}.
+   */
+  public static int[] channelGather(Op op, Attrs a) {
+    return switch (op) {
+      case CHANNELS -> new int[] {a.getInt("start"), 1};
+      case CHANNEL_SHUFFLE -> new int[] {0, a.getInt("groups")};
+      default -> throw new IllegalArgumentException(op + " does not move channels");
     };
   }
 

@@ -287,6 +287,27 @@ class GeneratedModelTest {
     }
   }
 
+  /**
+   * ShuffleNetV2's units (lang/valid/channel_shuffle.net): channels() taking halves of 24 channels
+   * (a partial block, and a half that starts mid-block) into a concat, channel_shuffle(2) after it;
+   * then a shuffle in 3 groups and a range that is not a half, on 48 channels. Each output channel is
+   * one input channel, so the compiled model equals the interpreter to the last bit.
+   */
+  @Test
+  void channelsAndChannelShufflesMoveChannelsAsTheInterpreterDoes() throws Exception {
+    String units = java.nio.file.Files.readString(java.nio.file.Path.of("src/test/resources/lang/valid/channel_shuffle.net"));
+    Graph g = Specs.fromText(units.replace("unit: shuffle_unit(48)", "unit: shuffle_unit(48)\nchannel_shuffle(3)\nodd: channels(5, 42)\nconv(8, 3, padding = 1)\nflatten()"));
+    assertEquals(3, g.nodes().stream().filter(n -> n.op() == Op.CHANNEL_SHUFFLE).count());
+    ParamSource params = SyntheticWeights.source(g, 17);
+    for (int threads : new int[] {1, 2}) {
+      CompiledModel model = CompiledModels.compile(g, params, threads);
+      for (int batch : new int[] {1, 3}) {
+        Tensor x = random(g, batch, 70 + batch);
+        assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-5, threads + " threads, batch " + batch);
+      }
+    }
+  }
+
   @Test
   void standaloneBatchNormsAndAddsCarryTheirActivations() throws Exception {
     Graph g = Specs.fromText(STANDALONE_ACTIVATIONS);

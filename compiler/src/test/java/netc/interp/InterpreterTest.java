@@ -51,6 +51,18 @@ class InterpreterTest {
   }
 
   @Test
+  void channelsAndChannelShuffle() {
+    // six channels of one pixel holding 0..5
+    Tensor x = new Tensor(new int[] {1, 6, 1, 1}, new float[] {0, 1, 2, 3, 4, 5});
+    // channels(1, 4): channels 1, 2, 3
+    assertArrayEquals(new float[] {1, 2, 3}, run("input(6, 1, 1)\nchannels(1, 4)", new MapParams(), x));
+    // torch's channel_shuffle(x, 2): view(2, 3) = [[0, 1, 2], [3, 4, 5]], transposed [[0, 3], [1, 4], [2, 5]], flattened
+    assertArrayEquals(new float[] {0, 3, 1, 4, 2, 5}, run("input(6, 1, 1)\nchannel_shuffle(2)", new MapParams(), x));
+    // in 3 groups: view(3, 2) = [[0, 1], [2, 3], [4, 5]], transposed [[0, 2, 4], [1, 3, 5]]
+    assertArrayEquals(new float[] {0, 2, 4, 1, 3, 5}, run("input(6, 1, 1)\nchannel_shuffle(3)", new MapParams(), x));
+  }
+
+  @Test
   void maxPool() {
     // 2x2 stride 2: max of each quadrant = 6, 8, 14, 16
     assertArrayEquals(new float[] {6, 8, 14, 16}, run("input(1, 4, 4)\nmaxpool(2)", new MapParams(), oneToSixteen()));

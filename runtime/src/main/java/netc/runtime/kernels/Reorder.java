@@ -42,6 +42,36 @@ public final class Reorder {
     }
   }
 
+  /**
+   * The source channel of output channel {@code c} of a channel gather with {@code channels} outputs:
+   * {@code start + (c % groups) * (channels / groups) + c / groups}. With groups 1 it is channels
+   * [start, start + channels) of the input (the spec's channels(start, end)); with start 0, torch's
+   * channel_shuffle in that many groups (view(groups, C / groups), transpose, flatten). The
+   * interpreter reads channels by this too.
+   */
+  public static int sourceChannel(int c, int channels, int start, int groups) {
+    return start + (c % groups) * (channels / groups) + c / groups;
+  }
+
+  /**
+   * Copies rows [from, to) of a blocked [channels][H][W] destination from a blocked source, row i
+   * being row i % h of output channel i / h, which reads source channel {@link #sourceChannel}. The
+   * lanes after the last channel in its block (up to {@code dstPadded}) are zeroed with its rows.
+   */
+  public static void gatherChannels(int channels, int start, int groups, int h, int w, float[] src, int srcBase, int srcPlane, int srcRow,
+      float[] dst, int dstBase, int dstPlane, int dstRow, int dstPadded, int from, int to) {
+    for (int i = from; i < to; i++) {
+      int c = i / h, y = i - c * h, s = sourceChannel(c, channels, start, groups);
+      int sr = srcBase + (s / 16) * srcPlane + s % 16 + y * srcRow;
+      int dr = dstBase + (c / 16) * dstPlane + c % 16 + y * dstRow;
+      for (int x = 0; x < w; x++) dst[dr + x * 16] = src[sr + x * 16];
+      if (c == channels - 1) {
+        int lanes = Math.min(dstPadded, (c / 16 + 1) * 16) - c - 1;
+        for (int x = 0; x < w; x++) for (int l = 1; l <= lanes; l++) dst[dr + x * 16 + l] = 0f;
+      }
+    }
+  }
+
   /** Writes v to whole rows [y0, y1) of one channel's padded plane, border columns included. */
   private static void fillRows(float[] dst, int d0, int y0, int y1, int w, int row, int pix, int hw, float v) {
     for (int y = y0; y < y1; y++) {
