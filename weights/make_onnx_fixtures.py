@@ -3,7 +3,7 @@
 (opset 13, dynamic batch), a fixed input and torch's outputs at batch 1 and 2.
 
 Runs with Debian's python3-torch, python3-torchvision, python3-numpy:
-  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2|--part3|--part4|--part5|--part6|--part7]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E, part 6's gated or part 7's Linear-gated, models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
+  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2|...|--part8]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E, part 6's gated, part 7's Linear-gated or part 8's ShuffleNet, models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
 
 Models (each well under 500 KB):
   resnet_basic    torchvision ResNet(BasicBlock, [1, 1, 1, 1]) at width 8, 10 classes, 32x32 input, with
@@ -60,6 +60,9 @@ Models (each well under 500 KB):
                   hand-written models do: senet.pytorch's view()/expand_as (Reshape, MatMul, Expand), torch.flatten
                   and two unsqueezes (Flatten, Gemm, HardSigmoid, Unsqueeze), x.mean((2, 3)) and reshape
                   (ReduceMean with keepdims 0, Reshape to [-1, C, 1, 1]); 16, 24 and 32 channels.
+  shufflenet      torchvision's ShuffleNetV2 with [2, 2, 2] units of 24, 48 and 96 channels (halves of 12, 24, 48:
+                  partial channel blocks), last conv 64, 10 classes: torch's chunk exported as two Slices with
+                  computed split points, its channel shuffle as Reshape, Transpose, Reshape.
   resnet18_w4_s32 the example ResNet-18 (examples/resnet18.net -D width=4 -D size=32 -D classes=10) as
                   export_torchvision.py writes it: ONNX, the same weights as safetensors for the spec,
                   input and torch's logits, so a test can check that import and spec agree.
@@ -429,6 +432,16 @@ def part7():
     export("se_linear", model)
 
 
+def part8():
+    """ShuffleNetV2 (torch's chunk as Slice, its channel shuffle): a seed of its own."""
+    from torchvision.models.shufflenetv2 import ShuffleNetV2
+    torch.manual_seed(83)
+    model = ShuffleNetV2([2, 2, 2], [8, 24, 48, 96, 64], num_classes=10)
+    randomize_batchnorm(model, torch.Generator().manual_seed(83))
+    model.fc.weight.data *= 10  # the features, not the biases, decide the logits
+    export("shufflenet", model)
+
+
 def export(name, model, folding=True):
     model.eval()
     gen = torch.Generator().manual_seed(11)
@@ -447,7 +460,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     # one part only, leaving the committed fixtures of the others as they are
     parts = {"--part2": lambda: part2(torch.Generator().manual_seed(23)), "--part3": part3, "--part4": part4, "--part5": part5,
-             "--part6": part6, "--part7": part7}
+             "--part6": part6, "--part7": part7, "--part8": part8}
     if len(sys.argv) == 2 and sys.argv[1] in parts:
         parts[sys.argv[1]]()
         return 0
@@ -477,6 +490,7 @@ def main():
     part5()
     part6()
     part7()
+    part8()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_torchvision.py"),
                     "--arch", "resnet18", "--width", "4", "--size", "32", "--classes", "10", "--seed", "7", "--batch", "2",
                     "--fixture", "--onnx", "--out", os.path.join(OUT, "resnet18_w4_s32")], check=True)

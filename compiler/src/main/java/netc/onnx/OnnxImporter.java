@@ -33,6 +33,7 @@ public final class OnnxImporter {
       "ReduceMean (over height and width, as a global average pool)", "Flatten",
       "Reshape (to [batch, -1], with the Shape/Gather/Unsqueeze/Concat chain that computes it)", "Gemm", "MatMul (+ Add)",
       "Reshape, Unsqueeze and Expand of a gate's vector back to [batch, C, 1, 1] (squeeze-and-excitation with Linear layers)",
+      "Slice of a range of channels (as channels; torch's chunk)", "Reshape, Transpose, Reshape of a channel shuffle (as channel_shuffle)",
       "Softmax", "Dropout", "Identity", "Clip", "Pad (constant zeros around height and width)",
       "Sub/Div/Mul/Add by per-channel constants in front of the network (as the input's mean and std)");
 
@@ -485,6 +486,7 @@ public final class OnnxImporter {
       }
       case "Pad" -> pad(n, x, in, body);
       case "Expand" -> expand(n, x, in, body);
+      case "Slice" -> slice(n, in, body);
       default -> throw unsupported(n);
     };
   }
@@ -749,6 +751,7 @@ public final class OnnxImporter {
   private String reshape(OnnxNode n, String x, int[] in, Body body) {
     if (n.inputs().size() < 2) throw fail(node(n) + " has no shape input");
     long[] target = shapeValues.value(n.inputs().get(1));
+    if (target.length == 5 && in.length == 3) return channelShuffle(n, in, target, body);
     long features = size(in);
     boolean batchFirst = target.length == 2 && (target[0] == ShapeValues.BATCH || target[0] == 0);
     boolean flat = target.length == 2 && ((batchFirst && (target[1] == -1 || target[1] == features)) || (target[0] == -1 && target[1] == features));
@@ -757,6 +760,64 @@ public final class OnnxImporter {
     }
     if (isPooled(in) && returnsToMap(n.outputs().get(0))) return keptPooled(n, x, body);
     return layer(n, body, "flatten()", new int[] {(int) features}, null);
+  }
+
+  // ---- channels: ShuffleNet's split and shuffle ----------------------------------------------------
+
+  /**
+   * A Slice of a map along the channels (axis 1), steps 1: {@code channels(start, end)}; torch exports
+   * {@code x.chunk(2, dim=1)} so, with the split points computed from the shape. Starts and ends are
+   * inputs from opset 10, attributes before; ONNX clamps them to the axis.
+   */
+  private String slice(OnnxNode n, int[] in, Body body) {
+    requireRank(n, in, 3);
+    boolean inputs = model.opset() >= 10;
+    long[] starts = inputs ? sliceInput(n, 1) : longsAttr(n, "starts", null), ends = inputs ? sliceInput(n, 2) : longsAttr(n, "ends", null);
+    long[] axes = inputs ? (n.inputs().size() > 3 && !n.inputs().get(3).isEmpty() ? shapeValues.value(n.inputs().get(3)) : null) : longsAttr(n, "axes", null);
+    long[] steps = inputs && n.inputs().size() > 4 && !n.inputs().get(4).isEmpty() ? shapeValues.value(n.inputs().get(4)) : null;
+    boolean channels = starts != null && ends != null && starts.length == 1 && ends.length == 1
+        && (axes == null ? false : axes.length == 1 && (axes[0] == 1 || axes[0] == -3)) && (steps == null || steps.length == 1 && steps[0] == 1);
+    if (!channels) {
+      throw unsupportedAttributes(n, "netc slices a range of channels (axis 1, step 1), not starts " + Arrays.toString(starts) + ", ends "
+          + Arrays.toString(ends) + ", axes " + Arrays.toString(axes) + (steps == null ? "" : ", steps " + Arrays.toString(steps)));
+    }
+    long c = in[0], from = Math.max(0, Math.min(c, starts[0] < 0 ? starts[0] + c : starts[0]));
+    long to = Math.max(0, Math.min(c, ends[0] < 0 ? ends[0] + c : ends[0]));
+    if (to <= from) throw fail(node(n) + " slices channels [" + from + ", " + to + ") of " + c + ": no channels");
+    return layer(n, body, "channels(" + from + ", " + to + ")", new int[] {(int) (to - from), in[1], in[2]}, null);
+  }
+
+  private long[] sliceInput(OnnxNode n, int i) {
+    if (n.inputs().size() <= i || n.inputs().get(i).isEmpty()) throw fail(node(n) + " has no " + (i == 1 ? "starts" : "ends") + " input");
+    return shapeValues.value(n.inputs().get(i));
+  }
+
+  /**
+   * torch's channel_shuffle as it exports: a Reshape of [batch, C, H, W] to [batch, g, C / g, H, W],
+   * a Transpose swapping those two axes, a Reshape back to [batch, C, H, W]: {@code channel_shuffle(g)}.
+   * {@code n} is the first Reshape; the three nodes must follow one another alone.
+   */
+  private String channelShuffle(OnnxNode n, int[] in, long[] target, Body body) {
+    String message = "netc expresses a Reshape to 5 axes only as the first of a channel shuffle (Reshape to [batch, groups, C / groups, H, W], "
+        + "Transpose with perm [0, 2, 1, 3, 4], Reshape to [batch, C, H, W])";
+    boolean split = (target[0] == ShapeValues.BATCH || target[0] == 0) && target[1] > 0 && target[2] > 0 && target[1] * target[2] == in[0]
+        && target[3] == in[1] && target[4] == in[2];
+    OnnxNode transpose = split ? only(n.outputs().get(0)) : null;
+    long[] perm = transpose == null || !transpose.opType().equals("Transpose") ? null : longsAttr(transpose, "perm", null);
+    OnnxNode back = perm != null && Arrays.equals(perm, new long[] {0, 2, 1, 3, 4}) ? only(transpose.outputs().get(0)) : null;
+    long[] to = back != null && back.opType().equals("Reshape") && back.inputs().size() > 1 ? shapeValues.value(back.inputs().get(1)) : null;
+    boolean whole = to != null && to.length == 4 && (to[0] == ShapeValues.BATCH || to[0] == 0 || to[0] == -1 && to[1] == in[0])
+        && (to[1] == in[0] || to[1] == -1) && to[2] == in[1] && to[3] == in[2];
+    if (!whole) throw unsupportedAttributes(n, message);
+    if (!emitted.add(transpose) || !emitted.add(back)) throw fail(node(back) + " is reached again from its own output: the graph has a cycle");
+    return layer(List.of(n, transpose, back), body, "channel_shuffle(" + target[1] + ")", in, null, null);
+  }
+
+  /** The one node that reads {@code t} (a Shape of it aside), or null: a channel shuffle's nodes follow one another alone. */
+  private OnnxNode only(String t) {
+    List<OnnxNode> next = t.equals(output) ? List.of() : dataConsumers(t);
+    return next.size() == 1 && next.get(0).domain().isEmpty() && !next.get(0).inputs().isEmpty() && next.get(0).inputs().get(0).equals(t)
+        ? next.get(0) : null;
   }
 
   // ---- a gate's vector section ---------------------------------------------------------------------

@@ -24,7 +24,7 @@ final class ShapeValues {
   static final int MAX_DEPTH = 32;
   /** The ops evaluated; they are never emitted as layers. */
   static final Set<String> OPS = Set.of("Shape", "Gather", "Unsqueeze", "Concat", "Squeeze", "Cast", "ConstantOfShape", "Reshape",
-      "Slice", "Transpose");
+      "Slice", "Transpose", "Add", "Sub", "Mul", "Div");
 
   /** A small integer tensor: its dims and its values in row-major order. */
   private record Shaped(long[] dims, long[] values) {
@@ -83,7 +83,7 @@ final class ShapeValues {
           + "; netc evaluates shapes from constants and " + String.join("/", new java.util.TreeSet<>(OPS)));
     }
     int arity = switch (n.opType()) {
-      case "Gather", "Reshape" -> 2;
+      case "Gather", "Reshape", "Add", "Sub", "Mul", "Div" -> 2;
       case "Slice" -> 3;
       default -> 1;
     };
@@ -103,8 +103,40 @@ final class ShapeValues {
       case "Reshape" -> reshape(n, shaped(n.inputs().get(0), depth + 1), value(n.inputs().get(1), depth + 1));
       case "Slice" -> slice(n, shaped(n.inputs().get(0), depth + 1), depth);
       case "Transpose" -> transpose(n, shaped(n.inputs().get(0), depth + 1));
+      case "Add", "Sub", "Mul", "Div" -> arithmetic(n, shaped(n.inputs().get(0), depth + 1), shaped(n.inputs().get(1), depth + 1));
       default -> Shaped.flat(value(n.inputs().get(0), depth + 1)); // Unsqueeze, Squeeze, Cast: the same values
     };
+  }
+
+  /**
+   * Integer Add, Sub, Mul, Div (truncating, as ONNX's integer Div) of two shape values, one of them
+   * possibly a single value (torch's {@code chunk} computes its split points so: (C + 1) / 2 * i).
+   * A value that depends on the batch size, an overflow or a division by zero is refused.
+   */
+  private Shaped arithmetic(OnnxNode n, Shaped a, Shaped b) {
+    long[] x = a.values(), y = b.values();
+    if (x.length != y.length && x.length != 1 && y.length != 1) {
+      throw fail.apply("node " + n.describe() + " combines shape values of lengths " + x.length + " and " + y.length);
+    }
+    long[] v = new long[Math.max(x.length, y.length)];
+    for (int i = 0; i < v.length; i++) {
+      long p = x[x.length == 1 ? 0 : i], q = y[y.length == 1 ? 0 : i];
+      if (p == BATCH || q == BATCH) throw fail.apply("node " + n.describe() + " computes with the batch size, which netc leaves open");
+      try {
+        v[i] = switch (n.opType()) {
+          case "Add" -> Math.addExact(p, q);
+          case "Sub" -> Math.subtractExact(p, q);
+          case "Mul" -> Math.multiplyExact(p, q);
+          default -> {
+            if (q == 0) throw fail.apply("node " + n.describe() + " divides a shape value by zero");
+            yield p / q;
+          }
+        };
+      } catch (ArithmeticException e) {
+        throw fail.apply("node " + n.describe() + " overflows a shape value");
+      }
+    }
+    return new Shaped(x.length >= y.length ? a.dims() : b.dims(), v);
   }
 
   private Shaped constantOfShape(OnnxNode n, long[] dims) {

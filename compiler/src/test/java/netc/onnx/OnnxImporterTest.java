@@ -514,6 +514,53 @@ class OnnxImporterTest {
         error(linearGate(OnnxBytes.node("/se/Unsqueeze", "Unsqueeze", List.of("s", "a"), List.of("g"))), linearGateWeights(int64s("a", -1))));
   }
 
+  /**
+   * ShuffleNetV2's unit as torch 1.13 exports it: chunk as two Slices of the channels whose split point
+   * is computed from the shape ((C + 1) / 2, by Shape, Gather, Add, Div, Mul), a concat, and the shuffle
+   * as Reshape to [batch, 2, C / 2, H, W], Transpose, Reshape back: channels() and channel_shuffle().
+   */
+  @Test
+  void chunkAndChannelShuffleAreChannelsAndChannelShuffle() {
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("/u/Shape", "Shape", List.of("x"), List.of("s")),
+        OnnxBytes.node("/u/Gather", "Gather", List.of("s", "one"), List.of("c")),
+        OnnxBytes.node("/u/Add", "Add", List.of("c", "one"), List.of("c1")),
+        OnnxBytes.node("/u/Div", "Div", List.of("c1", "two"), List.of("half")),
+        OnnxBytes.node("/u/Mul", "Mul", List.of("half", "two"), List.of("all")),
+        OnnxBytes.node("/u/Slice", "Slice", List.of("x", "zero", "half", "one"), List.of("a")),
+        OnnxBytes.node("/u/Slice_1", "Slice", List.of("x", "half", "all", "one"), List.of("b")),
+        OnnxBytes.node("/u/branch2/Relu", "Relu", List.of("b"), List.of("r")),
+        OnnxBytes.node("/u/Concat", "Concat", List.of("a", "r"), List.of("j"), OnnxBytes.integer("axis", 1)),
+        OnnxBytes.node("/u/Reshape", "Reshape", List.of("j", "five"), List.of("v")),
+        OnnxBytes.node("/u/Transpose", "Transpose", List.of("v"), List.of("t"), OnnxBytes.ints("perm", 0, 2, 1, 3, 4)),
+        OnnxBytes.node("/u/Reshape_1", "Reshape", List.of("t", "four"), List.of("y")));
+    List<byte[]> constants = List.of(int64s("zero", 0), int64s("one", 1), int64s("two", 2), int64s("five", 0, 2, 1, 4, 4), int64s("four", 0, -1, 4, 4));
+    OnnxImporter.Result r = translate(nodes, constants);
+    assertTrue(r.spec().endsWith("""
+        concat {  // onnx: /u/Concat (Concat)
+            u: channels(0, 1)  // onnx: /u/Slice (Slice)
+        } and {
+            u_2: channels(1, 2)  // onnx: /u/Slice_1 (Slice)
+            u_branch2: relu()  // onnx: /u/branch2/Relu (Relu)
+        }
+        u_3: channel_shuffle(2)  // onnx: /u/Reshape (Reshape), /u/Transpose (Transpose), /u/Reshape_1 (Reshape)
+        """), r.spec());
+    Graph g = build(r);
+    assertEquals(Op.CHANNEL_SHUFFLE, g.output().op());
+    assertArrayEquals(new int[] {2, 4, 4}, g.output().shape().dims());
+    // a Slice of rows, a 5-d Reshape that is no shuffle, a split point that depends on the batch: one message each
+    assertEquals("m.onnx: node '/u/Slice' (Slice): netc slices a range of channels (axis 1, step 1), not starts [0], ends [1], axes [2]",
+        error(List.of(OnnxBytes.node("/u/Slice", "Slice", List.of("x", "zero", "one", "two"), List.of("y"))), constants));
+    assertTrue(error(List.of(OnnxBytes.node("/u/Reshape", "Reshape", List.of("x", "five"), List.of("y"))), constants)
+        .startsWith("m.onnx: node '/u/Reshape' (Reshape): netc expresses a Reshape to 5 axes only as the first of a channel shuffle"));
+    List<byte[]> byBatch = List.of(
+        OnnxBytes.node("/u/Shape", "Shape", List.of("x"), List.of("s")),
+        OnnxBytes.node("/u/Gather", "Gather", List.of("s", "zero"), List.of("n")),
+        OnnxBytes.node("/u/Div", "Div", List.of("n", "two"), List.of("half")),
+        OnnxBytes.node("/u/Slice", "Slice", List.of("x", "zero", "half", "one"), List.of("y")));
+    assertTrue(error(byBatch, constants).endsWith("node '/u/Div' (Div) computes with the batch size, which netc leaves open"), error(byBatch, constants));
+  }
+
   /** A Flatten of a pooled map that goes on to the output (a classifier's head) stays a flatten and its Gemm an fc. */
   @Test
   void aClassifierHeadStaysFlat() {
