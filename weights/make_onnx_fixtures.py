@@ -3,7 +3,7 @@
 (opset 13, dynamic batch), a fixed input and torch's outputs at batch 1 and 2.
 
 Runs with Debian's python3-torch, python3-torchvision, python3-numpy:
-  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2|...|--part8]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E, part 6's gated, part 7's Linear-gated or part 8's ShuffleNet, models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
+  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2|...|--part8]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E, part 6's gated, part 7's Linear-gated or part 8's ShuffleNet and Split, models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
 
 Models (each well under 500 KB):
   resnet_basic    torchvision ResNet(BasicBlock, [1, 1, 1, 1]) at width 8, 10 classes, 32x32 input, with
@@ -63,6 +63,8 @@ Models (each well under 500 KB):
   shufflenet      torchvision's ShuffleNetV2 with [2, 2, 2] units of 24, 48 and 96 channels (halves of 12, 24, 48:
                   partial channel blocks), last conv 64, 10 classes: torch's chunk exported as two Slices with
                   computed split points, its channel shuffle as Reshape, Transpose, Reshape.
+  split_concat    torch.split into parts of 8, 16 and 16 channels (a Split), the middle one convolved, concatenated
+                  as [third, second, first].
   resnet18_w4_s32 the example ResNet-18 (examples/resnet18.net -D width=4 -D size=32 -D classes=10) as
                   export_torchvision.py writes it: ONNX, the same weights as safetensors for the spec,
                   input and torch's logits, so a test can check that import and spec agree.
@@ -432,6 +434,22 @@ def part7():
     export("se_linear", model)
 
 
+class SplitConcat(nn.Module):
+    """torch.split into three unequal parts along the channels (a Split with its sizes as an input),
+    one convolved, concatenated in another order."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 40, 3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(16, 16, 3, padding=1)
+        self.fc = nn.Linear(40, classes)
+
+    def forward(self, x):
+        a, b, c = torch.split(torch.relu(self.conv1(x)), [8, 16, 16], dim=1)
+        x = torch.cat([c, torch.relu(self.conv2(b)), a], 1)
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
 def part8():
     """ShuffleNetV2 (torch's chunk as Slice, its channel shuffle): a seed of its own."""
     from torchvision.models.shufflenetv2 import ShuffleNetV2
@@ -440,6 +458,7 @@ def part8():
     randomize_batchnorm(model, torch.Generator().manual_seed(83))
     model.fc.weight.data *= 10  # the features, not the biases, decide the logits
     export("shufflenet", model)
+    export("split_concat", SplitConcat())
 
 
 def export(name, model, folding=True):

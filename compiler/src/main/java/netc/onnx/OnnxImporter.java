@@ -33,7 +33,7 @@ public final class OnnxImporter {
       "ReduceMean (over height and width, as a global average pool)", "Flatten",
       "Reshape (to [batch, -1], with the Shape/Gather/Unsqueeze/Concat chain that computes it)", "Gemm", "MatMul (+ Add)",
       "Reshape, Unsqueeze and Expand of a gate's vector back to [batch, C, 1, 1] (squeeze-and-excitation with Linear layers)",
-      "Slice of a range of channels (as channels; torch's chunk)", "Reshape, Transpose, Reshape of a channel shuffle (as channel_shuffle)",
+      "Slice of a range of channels (as channels; torch's chunk)", "Split along channels (as channels, one per output)", "Reshape, Transpose, Reshape of a channel shuffle (as channel_shuffle)",
       "Softmax", "Dropout", "Identity", "Clip", "Pad (constant zeros around height and width)",
       "Sub/Div/Mul/Add by per-channel constants in front of the network (as the input's mean and std)");
 
@@ -60,7 +60,7 @@ public final class OnnxImporter {
 
   private OnnxImporter(OnnxModel model) {
     this.model = model;
-    for (OnnxNode n : denseConcats(model.nodes())) {
+    for (OnnxNode n : splitParts(denseConcats(model.nodes()))) {
       if (n.outputs().isEmpty() || n.outputs().get(0).isEmpty()) throw fail(node(n) + " has no output");
       for (String in : n.inputs()) if (!in.isEmpty()) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
       for (String out : n.outputs()) {
@@ -119,6 +119,32 @@ public final class OnnxImporter {
     }
     return out;
   }
+
+  /**
+   * A Split into several outputs becomes one node per output (the same name and op, each with one
+   * output, recorded in {@link #splitParts}), so the outputs are paths of a fork like any other, each
+   * starting at its range of channels: {@code torch.split(x, [a, b], dim=1)}, or chunk as newer
+   * exporters write it.
+   */
+  private List<OnnxNode> splitParts(List<OnnxNode> nodes) {
+    List<OnnxNode> out = new ArrayList<>();
+    for (OnnxNode n : nodes) {
+      if (!n.opType().equals("Split") || !n.domain().isEmpty() || n.outputs().size() < 2 || n.inputs().isEmpty()) {
+        out.add(n);
+        continue;
+      }
+      for (int i = 0; i < n.outputs().size(); i++) {
+        if (n.outputs().get(i).isEmpty()) continue;
+        OnnxNode part = new OnnxNode(n.name(), n.opType(), n.domain(), n.inputs(), List.of(n.outputs().get(i)), n.attributes());
+        splitParts.put(part, new int[] {i, n.outputs().size()});
+        out.add(part);
+      }
+    }
+    return out;
+  }
+
+  /** The part of a Split each of {@link #splitParts}'s nodes stands for: {output index, outputs}. */
+  private final Map<OnnxNode, int[]> splitParts = new java.util.IdentityHashMap<>();
 
   /** A Concat along axis 1 (channels) of a 4-d tensor; -3 counts from the end. */
   private static boolean isChannelConcat(OnnxNode n) {
@@ -487,6 +513,7 @@ public final class OnnxImporter {
       case "Pad" -> pad(n, x, in, body);
       case "Expand" -> expand(n, x, in, body);
       case "Slice" -> slice(n, in, body);
+      case "Split" -> split(n, in, body);
       default -> throw unsupported(n);
     };
   }
@@ -785,6 +812,36 @@ public final class OnnxImporter {
     long to = Math.max(0, Math.min(c, ends[0] < 0 ? ends[0] + c : ends[0]));
     if (to <= from) throw fail(node(n) + " slices channels [" + from + ", " + to + ") of " + c + ": no channels");
     return layer(n, body, "channels(" + from + ", " + to + ")", new int[] {(int) (to - from), in[1], in[2]}, null);
+  }
+
+  /**
+   * One output of a Split along the channels ({@link #splitParts}): {@code channels(start, end)}. The
+   * sizes are an input from opset 13, an attribute before; without them the channels split in equal
+   * parts (the last smaller when they do not divide, as opset 18 says).
+   */
+  private String split(OnnxNode n, int[] in, Body body) {
+    requireRank(n, in, 3);
+    int[] part = splitParts.get(n);
+    long axis = intAttr(n, "axis", 0);
+    if (part == null || (axis != 1 && axis != -3)) throw unsupportedAttributes(n, "netc splits a map along its channels (axis 1) into several outputs");
+    boolean fromInput = model.opset() >= 13 && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
+    long[] sizes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "split", null);
+    if (sizes == null) {
+      long each = (in[0] + part[1] - 1) / part[1];
+      sizes = new long[part[1]];
+      for (int i = 0; i < part[1]; i++) sizes[i] = Math.max(0, Math.min(each, in[0] - i * each));
+    }
+    long sum = 0, start = 0;
+    boolean positive = sizes.length == part[1];
+    for (int i = 0; i < sizes.length && positive; i++) {
+      positive = sizes[i] > 0 && sizes[i] <= in[0];
+      sum += sizes[i];
+      if (i < part[0]) start += sizes[i];
+    }
+    if (!positive || sum != in[0]) {
+      throw unsupportedAttributes(n, "its sizes " + Arrays.toString(sizes) + " do not split " + in[0] + " channels into " + part[1] + " non-empty parts");
+    }
+    return layer(n, body, "channels(" + start + ", " + (start + sizes[part[0]]) + ")", new int[] {(int) sizes[part[0]], in[1], in[2]}, null);
   }
 
   private long[] sliceInput(OnnxNode n, int i) {

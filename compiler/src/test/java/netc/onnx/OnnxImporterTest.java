@@ -561,6 +561,30 @@ class OnnxImporterTest {
     assertTrue(error(byBatch, constants).endsWith("node '/u/Div' (Div) computes with the batch size, which netc leaves open"), error(byBatch, constants));
   }
 
+  /** A Split along the channels: each output a path of a fork that starts at its channels; sizes that do not split the map are refused. */
+  @Test
+  void aSplitIsOneChannelsLayerAPath() {
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("/Split", "Split", List.of("x"), List.of("a", "b"), OnnxBytes.integer("axis", 1)),
+        OnnxBytes.node("/b/Relu", "Relu", List.of("b"), List.of("r")),
+        OnnxBytes.node("/Concat", "Concat", List.of("r", "a"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    OnnxImporter.Result r = translate(nodes, List.of());
+    assertTrue(r.spec().endsWith("""
+        concat {  // onnx: /Concat (Concat)
+            split_2: channels(1, 2)  // onnx: /Split (Split)
+            b: relu()  // onnx: /b/Relu (Relu)
+        } and {
+            split: channels(0, 1)  // onnx: /Split (Split)
+        }
+        """), r.spec());
+    assertArrayEquals(new int[] {2, 4, 4}, build(r).output().shape().dims());
+    List<byte[]> uneven = List.of(
+        OnnxBytes.node("/Split", "Split", List.of("x", "sizes"), List.of("a", "b"), OnnxBytes.integer("axis", 1)),
+        OnnxBytes.node("/Concat", "Concat", List.of("a", "b"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    assertEquals("m.onnx: node '/Split' (Split) with axis=1: its sizes [1, 2] do not split 2 channels into 2 non-empty parts",
+        error(uneven, List.of(int64s("sizes", 1, 2))));
+  }
+
   /** A Flatten of a pooled map that goes on to the output (a classifier's head) stays a flatten and its Gemm an fc. */
   @Test
   void aClassifierHeadStaysFlat() {
