@@ -918,7 +918,7 @@ public final class ModelGenerator {
     String what = n.op() == Op.CHANNELS
         ? String.format("channels %d..%d of %s", gather[0], gather[0] + out.channels() - 1, graph.node(n.input(0)).shape())
         : String.format("channel shuffle of %s in %d groups: channel j of group i to j * %d + i", n.shape(), gather[1], gather[1]);
-    MethodSpec.Builder m = stepMethod(n, out.channels() * out.h(), moved((long) out.channels() * out.h() * out.w()), what);
+    MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), moved((long) out.channels() * out.h() * out.w()), what);
     zeroBorder(m, out);
     m.addStatement("$T.gatherChannels($L, $L, $L, $L, $L, $L, $L, $L, $L,\na, $L, $L, $L, $L, from, to)", REORDER, out.channels(), gather[0], gather[1],
         in.h(), in.w(), in.array(), in.at(0), in.plane(), in.rowStride(), out.at(0), out.plane(), out.rowStride(), out.paddedChannels());
