@@ -4,7 +4,10 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
 import netc.runtime.Tensor;
@@ -12,14 +15,17 @@ import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
 
 /**
- * {@code netc compare A.jar B.jar... [--gap-ms N] [--runs N] [--threads T] [--batch B]}: compiled
- * models alternated call by call in one JVM, medians and minima. This machine's speed drifts, so a
- * compiler change is judged by alternating its jar with the old one, not by runs minutes apart.
+ * {@code netc compare A.jar B.jar... [--gap-ms N] [--runs N] [--threads T] [--batch B] [--steps REGEX]}:
+ * compiled models alternated call by call in one JVM (each round starting with the next jar),
+ * medians and minima, and each jar's calls paired with the first jar's. This machine's speed drifts,
+ * so a compiler change is judged by alternating its jar with the old one, not by runs minutes apart.
+ * With {@code --steps} (and -Dnetc.profile=true) the same for the summed time of the steps whose
+ * names match: a change to a few layers, measured where whole calls drown it in noise.
  */
 public final class CompareJars {
   private CompareJars() {}
 
-  static final String USAGE = "netc compare A.jar B.jar... [--gap-ms N] [--runs N] [--threads T] [--batch B]";
+  static final String USAGE = "netc compare A.jar B.jar... [--gap-ms N] [--runs N] [--threads T] [--batch B] [--steps REGEX]";
 
   public static void main(String[] args) {
     Cli.main("compare", args, CompareJars::run);
@@ -30,7 +36,9 @@ public final class CompareJars {
         .addOption(Cli.opt("gap-ms", "N", "sleep N ms before each timed call (default 0)"))
         .addOption(Cli.opt("runs", "N", "timed calls of each jar (default 25)"))
         .addOption(Cli.opt("threads", "T", "threads of each model (default 2)"))
-        .addOption(Cli.opt("batch", "B", "images per call (default 1)"));
+        .addOption(Cli.opt("batch", "B", "images per call (default 1)"))
+        .addOption(Cli.opt("steps", "REGEX", "also the summed time of the steps whose names match REGEX in each call, paired "
+            + "likewise (the JVM needs -Dnetc.profile=true: NETC_JAVA_OPTS=-Dnetc.profile=true ./netc compare ...)"));
   }
 
   static int run(String[] args, PrintStream out) throws Exception {
@@ -39,6 +47,17 @@ public final class CompareJars {
     if (cl == null) return 0;
     int gapMs = Cli.intValue(cl, "gap-ms", 0), runs = Cli.intValue(cl, "runs", 25), threads = Cli.intValue(cl, "threads", 2), batch = Cli.intValue(cl, "batch", 1);
     if (gapMs < 0 || runs < 1 || threads < 1 || batch < 1) throw new Cli.UsageException("--runs, --threads and --batch must be positive, --gap-ms not negative");
+    Pattern steps = null;
+    if (cl.hasOption("steps")) {
+      if (!Boolean.getBoolean("netc.profile")) {
+        throw new Cli.UsageException("--steps times steps, which needs the JVM option -Dnetc.profile=true (NETC_JAVA_OPTS=-Dnetc.profile=true ./netc compare ...)");
+      }
+      try {
+        steps = Pattern.compile(cl.getOptionValue("steps"));
+      } catch (PatternSyntaxException e) {
+        throw new Cli.UsageException("--steps: not a regular expression: " + e.getDescription());
+      }
+    }
     List<Path> jars = new ArrayList<>();
     for (String a : cl.getArgList()) jars.add(Path.of(a));
     if (jars.isEmpty()) throw new Cli.UsageException("give compiled jars (usage: " + USAGE + ")");
@@ -56,21 +75,52 @@ public final class CompareJars {
     float[] y = new float[batch * models.get(0).outputSize()];
     long warmEnd = System.nanoTime() + 10_000_000_000L;
     for (int i = 0; i < 5 || System.nanoTime() < warmEnd; i++) for (CompiledModel m : models) m.predict(x, batch, y);
-    double[][] t = new double[models.size()][runs];
+    int n = models.size();
+    double[][] t = new double[n][runs], st = new double[n][runs];
+    for (CompiledModel m : models) m.profile(); // the warm-up's step times dropped
     for (int r = 0; r < runs; r++) {
-      for (int k = 0; k < models.size(); k++) {
+      for (int j = 0; j < n; j++) {
+        int k = (r + j) % n; // each jar goes first in turn
         if (gapMs > 0) Thread.sleep(gapMs);
         long a = System.nanoTime();
         models.get(k).predict(x, batch, y);
         t[k][r] = (System.nanoTime() - a) / 1e6;
+        if (steps != null) st[k][r] = matching(models.get(k), steps) / 1e6;
       }
     }
-    for (int k = 0; k < models.size(); k++) {
+    for (int k = 0; k < n; k++) {
       double[] v = t[k].clone();
-      java.util.Arrays.sort(v);
-      System.out.printf("%-40s median %7.1f ms  min %7.1f ms  (%d runs, batch %d, %d threads, gap %d ms)%n",
+      Arrays.sort(v);
+      out.printf("%-40s median %7.1f ms  min %7.1f ms  (%d runs, batch %d, %d threads, gap %d ms)%n",
           jars.get(k), Bench.median(v), v[0], runs, batch, threads, gapMs);
+      if (steps != null) {
+        double[] sums = st[k].clone();
+        Arrays.sort(sums);
+        out.printf("%-40s   steps /%s/: median %.3f ms, middle half %.3f-%.3f%n", "", steps.pattern(), Bench.quantile(sums, 0.5),
+            Bench.quantile(sums, 0.25), Bench.quantile(sums, 0.75));
+      }
+    }
+    for (int k = 1; k < n; k++) {
+      out.println(jars.get(k).getFileName() + " / " + jars.get(0).getFileName() + ", call by call: " + pairedRatios(t[k], t[0])
+          + (steps == null ? "" : "; steps: " + pairedRatios(st[k], st[0])));
     }
     return 0;
+  }
+
+  /** The nanoseconds of the steps whose names match, in the calls since the last (CompiledModel.profile() resets them). */
+  static long matching(CompiledModel m, Pattern steps) {
+    long[] ns = m.profile();
+    List<String> names = m.stepNames();
+    long sum = 0;
+    for (int i = 0; i < ns.length && i < names.size(); i++) if (steps.matcher(names.get(i)).find()) sum += ns[i];
+    return sum;
+  }
+
+  /** The median and middle half of b[i] / a[i]. */
+  static String pairedRatios(double[] b, double[] a) {
+    double[] q = new double[a.length];
+    for (int i = 0; i < q.length; i++) q[i] = b[i] / a[i];
+    Arrays.sort(q);
+    return String.format("median %.3f, middle half %.3f-%.3f", Bench.quantile(q, 0.5), Bench.quantile(q, 0.25), Bench.quantile(q, 0.75));
   }
 }

@@ -62,7 +62,7 @@ class HelpTest {
   void errorsNameTheCommand() {
     String[][] cases = {
       {"bench"}, {"bench", "x.net", "--batch", "two"}, {"bench", "--bogus", "x.net"}, {"bench", "no/such.net"},
-      {"compare"}, {"compare", "no/such.jar"}, {"compare", "a.jar", "--runs", "x"},
+      {"compare"}, {"compare", "no/such.jar"}, {"compare", "a.jar", "--runs", "x"}, {"compare", "a.jar", "--steps", "conv"},
       {"ort-profile"}, {"ort-profile", "no/such.onnx"}, {"ort-profile", "m.onnx", "two"},
       {"step-probe", "a.jar"}, {"step-probe", "no/such.jar", "conv1"}, {"step-probe", "a.jar", "s", "--before", "x"},
     };
