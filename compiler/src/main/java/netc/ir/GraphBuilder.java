@@ -322,7 +322,9 @@ public final class GraphBuilder {
     Object bound = env.lookup(call.callee());
     BlockDecl block = bound instanceof BlockDecl b ? b : program.blocks().get(call.callee());
     if (bound != null && !(bound instanceof BlockDecl)) {
-      throw new NetcException(call.span(), "'" + call.callee() + "' is a " + typeName(bound) + ", not a layer or block");
+      String type = typeName(bound);
+      throw new NetcException(call.span(), "'" + call.callee() + "' is " + (type.startsWith("integer") ? "an " : "a ") + type + ", not a layer or block"
+          + (isBuiltin(call.callee()) ? " (a parameter of that name hides the layer " + call.callee() + "())" : ""));
     }
     if (block != null) {
       if (calls.contains(block)) {
