@@ -33,7 +33,8 @@ public final class OnnxImporter {
       "ReduceMean (over height and width, as a global average pool)", "Flatten",
       "Reshape (to [batch, -1], with the Shape/Gather/Unsqueeze/Concat chain that computes it)", "Gemm", "MatMul (+ Add)",
       "Reshape, Unsqueeze and Expand of a gate's vector back to [batch, C, 1, 1] (squeeze-and-excitation with Linear layers)",
-      "Slice of a range of channels (as channels; torch's chunk)", "Split along channels (as channels, one per output)", "Reshape, Transpose, Reshape of a channel shuffle (as channel_shuffle)",
+      "Slice of a range of channels (as channels; torch's chunk)", "Split along channels (as channels, one per output)",
+      "Reshape, Transpose, Reshape of a channel shuffle (as channel_shuffle)",
       "Softmax", "Dropout", "Identity", "Clip", "Pad (constant zeros around height and width)",
       "Sub/Div/Mul/Add by per-channel constants in front of the network (as the input's mean and std)");
 
@@ -800,10 +801,11 @@ public final class OnnxImporter {
     requireRank(n, in, 3);
     boolean inputs = model.opset() >= 10;
     long[] starts = inputs ? sliceInput(n, 1) : longsAttr(n, "starts", null), ends = inputs ? sliceInput(n, 2) : longsAttr(n, "ends", null);
-    long[] axes = inputs ? (n.inputs().size() > 3 && !n.inputs().get(3).isEmpty() ? shapeValues.value(n.inputs().get(3)) : null) : longsAttr(n, "axes", null);
+    boolean axesGiven = n.inputs().size() > 3 && !n.inputs().get(3).isEmpty();
+    long[] axes = inputs ? (axesGiven ? shapeValues.value(n.inputs().get(3)) : null) : longsAttr(n, "axes", null);
     long[] steps = inputs && n.inputs().size() > 4 && !n.inputs().get(4).isEmpty() ? shapeValues.value(n.inputs().get(4)) : null;
     boolean channels = starts != null && ends != null && starts.length == 1 && ends.length == 1
-        && (axes == null ? false : axes.length == 1 && (axes[0] == 1 || axes[0] == -3)) && (steps == null || steps.length == 1 && steps[0] == 1);
+        && axes != null && axes.length == 1 && (axes[0] == 1 || axes[0] == -3) && (steps == null || steps.length == 1 && steps[0] == 1);
     if (!channels) {
       throw unsupportedAttributes(n, "netc slices a range of channels (axis 1, step 1), not starts " + Arrays.toString(starts) + ", ends "
           + Arrays.toString(ends) + ", axes " + Arrays.toString(axes) + (steps == null ? "" : ", steps " + Arrays.toString(steps)));
@@ -949,7 +951,8 @@ public final class OnnxImporter {
         boolean fromInput = model.opset() >= 13 && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
         long[] axes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "axes", null);
         int outRank = rank + (axes == null ? 0 : axes.length);
-        boolean trailing = axes != null && axes.length > 0 && outRank <= 4 && Arrays.stream(axes).map(a -> a < 0 ? a + outRank : a).allMatch(a -> a >= 2 && a < outRank);
+        boolean trailing = axes != null && axes.length > 0 && outRank <= 4
+            && Arrays.stream(axes).map(a -> a < 0 ? a + outRank : a).allMatch(a -> a >= 2 && a < outRank);
         if (!trailing) {
           throw unsupportedAttributes(n, "netc expresses an Unsqueeze of a gate's vector that adds trailing axes (to [batch, C, 1, 1]), not axes "
               + (axes == null ? "none" : Arrays.toString(axes)));

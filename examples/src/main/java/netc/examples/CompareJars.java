@@ -50,7 +50,8 @@ public final class CompareJars {
     Pattern steps = null;
     if (cl.hasOption("steps")) {
       if (!Boolean.getBoolean("netc.profile")) {
-        throw new Cli.UsageException("--steps times steps, which needs the JVM option -Dnetc.profile=true (NETC_JAVA_OPTS=-Dnetc.profile=true ./netc compare ...)");
+        throw new Cli.UsageException(
+            "--steps times steps, which needs the JVM option -Dnetc.profile=true (NETC_JAVA_OPTS=-Dnetc.profile=true ./netc compare ...)");
       }
       try {
         steps = Pattern.compile(cl.getOptionValue("steps"));
