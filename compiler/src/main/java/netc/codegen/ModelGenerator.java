@@ -382,7 +382,7 @@ public final class ModelGenerator {
         if (in.hh() > 0 || in.hw() > 0 || in.external()) throw new NetcException("cannot compile " + n.name() + ": flatten of a bordered tensor");
       }
       case FC -> fc(n);
-      case BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH, ADD, GATE -> elementwise(n);
+      case BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH, GELU, ADD, GATE -> elementwise(n);
       case PAD -> pad(n);
       case SOFTMAX -> softmax(n);
       case REORDER -> reorder(n);

@@ -53,7 +53,7 @@ public final class Interpreter {
         case INPUT -> normalize(n, input.data(), batch);
         case CONV -> conv(n, values, batch);
         case BATCHNORM -> activation(n.attrs().activation(), n.attrs(), batchnorm(n, values.get(n.input(0)), batch));
-        case RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH -> activation(Activation.of(n.op()), n.attrs(), values.get(n.input(0)));
+        case RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH, GELU -> activation(Activation.of(n.op()), n.attrs(), values.get(n.input(0)));
         case GATE -> gate(n, values.get(n.input(0)), values.get(n.input(1)));
         case ADD -> activation(n.attrs().activation(), n.attrs(), add(values.get(n.input(0)), values.get(n.input(1))));
         case CONCAT -> concat(n, values, batch);

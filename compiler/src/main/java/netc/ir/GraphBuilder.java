@@ -66,6 +66,7 @@ public final class GraphBuilder {
     builtin(Op.SILU);
     builtin(Op.HARDSIGMOID);
     builtin(Op.HARDSWISH);
+    builtin(Op.GELU);
     builtin(Op.MAXPOOL, "kernel", "stride=kernel", "padding=0", "ceil_mode=false");
     builtin(Op.AVGPOOL, "kernel", "stride=kernel", "padding=0", "ceil_mode=false", "count_include_pad=true");
     builtin(Op.PAD, "padding");

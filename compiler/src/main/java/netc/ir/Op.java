@@ -17,6 +17,8 @@ public enum Op {
   HARDSIGMOID("hardsigmoid"),
   /** torch's hardswish: x hardsigmoid(x) (MobileNetV3). */
   HARDSWISH("hardswish"),
+  /** torch's gelu (exact, not the tanh approximation): x (1 + erf(x / sqrt(2))) / 2 (ConvNeXt). */
+  GELU("gelu"),
   ADD("add"),
   /** Multiplies each channel of its first input [C, H, W] by its second's value [C, 1, 1]: a squeeze-and-excitation. */
   GATE("gate"),
@@ -50,6 +52,6 @@ public enum Op {
 
   public boolean isActivation() {
     return this == RELU || this == SIGMOID || this == TANH || this == LEAKY_RELU || this == CLIP || this == SILU || this == HARDSIGMOID
-        || this == HARDSWISH;
+        || this == HARDSWISH || this == GELU;
   }
 }

@@ -39,7 +39,7 @@ public final class ShapeInference {
         }
         yield x;
       }
-      case RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH, SOFTMAX, REORDER -> in.get(0);
+      case RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH, GELU, SOFTMAX, REORDER -> in.get(0);
     };
   }
 

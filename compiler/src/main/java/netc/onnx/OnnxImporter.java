@@ -28,6 +28,7 @@ public final class OnnxImporter {
   /** The operators the importer maps, for the message about any other. */
   public static final List<String> SUPPORTED = List.of("Conv", "BatchNormalization", "Relu", "Sigmoid", "Tanh", "LeakyRelu",
       "HardSigmoid (torch's: alpha 1/6, beta 1/2)", "HardSwish", "Mul of x and Sigmoid(x) or HardSigmoid(x) (as silu, hardswish)",
+      "Gelu, and x * (1 + Erf(x / sqrt(2))) * 0.5 (as gelu)",
       "Add (of two paths, as a residual join)", "Mul of a feature map by one value a channel computed from it (as a gate: squeeze-and-excitation)",
       "Concat (along channels, of paths from one tensor, as parallel branches)", "MaxPool", "AveragePool", "GlobalAveragePool",
       "ReduceMean (over height and width, as a global average pool)", "Flatten",
@@ -228,6 +229,8 @@ public final class OnnxImporter {
   private String fork(String x, List<OnnxNode> forks, Body body) {
     String gated = selfGate(x, forks, body);
     if (gated != null) return gated;
+    String gelu = gelu(x, forks, body);
+    if (gelu != null) return gelu;
     Body[] paths = new Body[forks.size()];
     End[] ends = new End[forks.size()];
     for (int i = 0; i < forks.size(); i++) {
@@ -286,6 +289,48 @@ public final class OnnxImporter {
       return layer(List.of(gate, mul), body, sigmoid ? "silu()" : "hardswish()", shapes.get(x), null, null);
     }
     return null;
+  }
+
+  /**
+   * torch's gelu as it exports before opset 20: x / sqrt(2), Erf, + 1, times x, times 0.5 (in either
+   * operand order): one layer, gelu(). Null when the fork is not that pattern.
+   */
+  private String gelu(String x, List<OnnxNode> forks, Body body) {
+    if (forks.size() != 2) return null;
+    for (int i = 0; i < 2; i++) {
+      OnnxNode div = forks.get(i), mul = forks.get(1 - i);
+      if (!isOp(div, "Div") || !div.inputs().get(0).equals(x) || !isScalar(div.inputs().get(1), Math.sqrt(2))) continue;
+      OnnxNode erf = soleConsumer(div.outputs().get(0)), add = erf != null && isOp(erf, "Erf") ? soleConsumer(erf.outputs().get(0)) : null;
+      if (add == null || !isOp(add, "Add") || !isScalar(otherInput(add, erf.outputs().get(0)), 1)) continue;
+      if (soleConsumer(add.outputs().get(0)) != mul || !isOp(mul, "Mul") || !sameInputs(mul, x, add.outputs().get(0))) continue;
+      OnnxNode half = soleConsumer(mul.outputs().get(0));
+      if (half == null || !isOp(half, "Mul") || !isScalar(otherInput(half, mul.outputs().get(0)), 0.5)) continue;
+      List<OnnxNode> nodes = List.of(div, erf, add, mul, half);
+      for (OnnxNode n : nodes) if (!emitted.add(n)) throw fail(node(n) + " is reached again from its own output: the graph has a cycle");
+      return layer(nodes, body, "gelu()", shapes.get(x), null, null);
+    }
+    return null;
+  }
+
+  private static boolean isOp(OnnxNode n, String op) {
+    return n.opType().equals(op) && n.domain().isEmpty() && n.inputs().size() == (op.equals("Erf") ? 1 : 2) && !n.outputs().isEmpty();
+  }
+
+  /** The one node that reads {@code t}, whichever input, or null (also when t is the graph's output). */
+  private OnnxNode soleConsumer(String t) {
+    List<OnnxNode> all = consumers.getOrDefault(t, List.of());
+    return t.equals(output) || all.size() != 1 ? null : all.get(0);
+  }
+
+  /** The input of a two-input node that is not {@code t}. */
+  private static String otherInput(OnnxNode n, String t) {
+    return n.inputs().get(0).equals(t) ? n.inputs().get(1) : n.inputs().get(0);
+  }
+
+  /** Whether {@code name} is a float constant of one value within float rounding of {@code v}. */
+  private boolean isScalar(String name, double v) {
+    OnnxTensor t = model.initializers().get(name);
+    return t != null && t.isFloat() && t.size() == 1 && Math.abs(t.floats()[0] - v) <= 1e-6 * Math.abs(v);
   }
 
   /** A HardSigmoid with torch's parameters: alpha (float) 1/6, beta 1/2 (ONNX's defaults are 0.2 and 0.5). */
@@ -483,6 +528,10 @@ public final class OnnxImporter {
         yield layer(n, body, "hardsigmoid()", in, null);
       }
       case "HardSwish" -> layer(n, body, "hardswish()", in, null);
+      case "Gelu" -> {
+        if (!stringAttr(n, "approximate", "none").equals("none")) throw unsupportedAttributes(n, "netc's gelu is the exact one, with erf");
+        yield layer(n, body, "gelu()", in, null);
+      }
       case "LeakyRelu" -> layer(n, body, "leaky_relu(slope = " + number(finite(n, "alpha", floatAttr(n, "alpha", 0.01f))) + ")", in, null);
       case "Clip" -> clip(n, x, in, body);
       case "MaxPool", "AveragePool" -> pool(n, null, null, in, body);

@@ -85,7 +85,7 @@ final class AssignLayout implements Pass {
           }
           out = "flat";
         }
-        case SOFTMAX, BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH, PAD, MAXPOOL, AVGPOOL, GLOBAL_AVGPOOL, ADD, GATE, CONCAT,
+        case SOFTMAX, BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH, GELU, PAD, MAXPOOL, AVGPOOL, GLOBAL_AVGPOOL, ADD, GATE, CONCAT,
             CHANNELS, CHANNEL_SHUFFLE -> {
           if (n.shape().rank() == 1) {
             out = "flat";

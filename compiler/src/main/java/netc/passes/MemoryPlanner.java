@@ -191,7 +191,7 @@ public final class MemoryPlanner {
         if (n.inputs().size() < 2) return null;
         candidate = n.input(1);
       }
-      case ADD, GATE, BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH -> candidate = n.input(0);
+      case ADD, GATE, BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH, GELU -> candidate = n.input(0);
       default -> {
         return null;
       }

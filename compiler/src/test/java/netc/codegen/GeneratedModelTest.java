@@ -233,6 +233,31 @@ class GeneratedModelTest {
         """);
     Graph optimized = PassManager.run(g, PassContext.defaults());
     assertEquals(1, optimized.nodes().stream().filter(n -> n.op() == Op.HARDSIGMOID).count(), "the one after the pool stands alone");
+    assertMatchesTheInterpreter(g);
+  }
+
+  /** gelu (ConvNeXt's), fused into a conv and an fc and standalone after a pool, against the interpreter. */
+  @Test
+  void geluMatchesTheInterpreter() throws Exception {
+    Graph g = Specs.fromText("""
+        input(3, 9, 9)
+        c1: conv(20, 3, padding = 1)
+        gelu()
+        maxpool(2)
+        gelu()
+        c2: conv(16, 1)
+        global_avgpool()
+        flatten()
+        f: fc(7)
+        gelu()
+        """);
+    Graph optimized = PassManager.run(g, PassContext.defaults());
+    assertEquals(1, optimized.nodes().stream().filter(n -> n.op() == Op.GELU).count(), "the one after the pool stands alone");
+    assertMatchesTheInterpreter(g);
+  }
+
+  /** The compiled model at 2 threads, batch 1 and 2, inputs scaled by 4 (past hardsigmoid's ramp), against the interpreter. */
+  private static void assertMatchesTheInterpreter(Graph g) throws Exception {
     ParamSource params = SyntheticWeights.source(g, 9);
     CompiledModel model = CompiledModels.compile(g, params, 2);
     for (int batch : new int[] {1, 2}) {

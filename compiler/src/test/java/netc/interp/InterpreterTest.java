@@ -119,6 +119,12 @@ class InterpreterTest {
     assertEquals(-3 / (1 + Math.exp(3)), silu[2], 1e-7);
     assertArrayEquals(new float[] {2f / 3, 5f / 6, 0f}, run("input(1, 1, 3)\nhardsigmoid()", new MapParams(), x), 1e-7f);
     assertArrayEquals(new float[] {2f / 3, 5f / 3, -0f}, run("input(1, 1, 3)\nhardswish()", new MapParams(), x), 1e-7f);
+    // gelu x Phi(x), Phi the normal distribution function (Python: x * 0.5 * math.erfc(-x / math.sqrt(2)))
+    assertArrayEquals(new float[] {0.8413447460685429f, 1.9544997361036416f, -0.004049694094890287f},
+        run("input(1, 1, 3)\ngelu()", new MapParams(), x), 1e-7f);
+    Tensor far = new Tensor(new int[] {1, 1, 1, 3}, new float[] {-10, -5, 0.5f});
+    assertArrayEquals(new float[] {-7.619853024160593e-23f, -1.4332578593959731e-06f, 0.34573123063700656f},
+        run("input(1, 1, 3)\ngelu()", new MapParams(), far), 1e-12f);
   }
 
   @Test

@@ -97,6 +97,14 @@ final class OnnxBytes {
     });
   }
 
+  static byte[] string(String name, String value) {
+    return message(out -> {
+      out.writeString(1, name);
+      out.writeInt32(20, OnnxAttribute.STRING);
+      out.writeString(4, value);
+    });
+  }
+
   static byte[] integer(String name, long value) {
     return message(out -> {
       out.writeString(1, name);

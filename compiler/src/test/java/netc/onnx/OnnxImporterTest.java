@@ -412,6 +412,25 @@ class OnnxImporterTest {
         error(onnxDefault, List.of()));
   }
 
+  /** torch's gelu before opset 20 (x / sqrt(2), Erf, + 1, times x, times 0.5) and ONNX's Gelu: one gelu() layer; Gelu's tanh form refused. */
+  @Test
+  void geluPatternAndGeluAreGelu() {
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("/act/Div", "Div", List.of("x", "sqrt2"), List.of("d")),
+        OnnxBytes.node("/act/Erf", "Erf", List.of("d"), List.of("e")),
+        OnnxBytes.node("/act/Add", "Add", List.of("e", "one"), List.of("a")),
+        OnnxBytes.node("/act/Mul", "Mul", List.of("x", "a"), List.of("m")),
+        OnnxBytes.node("/act/Mul_1", "Mul", List.of("m", "half"), List.of("y")));
+    List<byte[]> constants = List.of(OnnxBytes.floats("sqrt2", new long[] {}, 1.4142135f), OnnxBytes.floats("one", new long[] {}, 1f),
+        OnnxBytes.floats("half", new long[] {}, 0.5f));
+    OnnxImporter.Result r = translate(nodes, constants);
+    assertTrue(r.spec().endsWith("act: gelu()  // onnx: /act/Div (Div), /act/Erf (Erf), /act/Add (Add), /act/Mul (Mul), /act/Mul_1 (Mul)\n"), r.spec());
+    assertEquals(Op.GELU, build(r).output().op());
+    assertEquals(Op.GELU, build(translate(List.of(OnnxBytes.node("/g/Gelu", "Gelu", List.of("x"), List.of("y"))), List.of())).output().op());
+    assertEquals("m.onnx: node '/g/Gelu' (Gelu) with approximate=\"tanh\": netc's gelu is the exact one, with erf",
+        error(List.of(OnnxBytes.node("/g/Gelu", "Gelu", List.of("x"), List.of("y"), OnnxBytes.string("approximate", "tanh"))), List.of()));
+  }
+
   /** A squeeze-and-excitation: x times a path from x that ends at one value a channel is a gate; any other Mul of two paths is refused. */
   @Test
   void aMulByOneValueAChannelComputedFromTheInputIsAGate() {

@@ -35,9 +35,9 @@ public abstract class CompiledModel implements AutoCloseable {
    * 4: stride-2 convs may call convLinearStrided. 5: the linear kernels take the weights to touch ahead.
    * 6: each model has its own package and resource folder (netc.models.NAME), declared in META-INF/netc/model.
    * 7: activation codes SILU, HARDSIGMOID and HARDSWISH; channel gates call scaleRow.
-   * 8: channels() and channel_shuffle() call Reorder.gatherChannels.
+   * 8: channels() and channel_shuffle() call Reorder.gatherChannels. 9: activation code GELU.
    */
-  public static final int ABI = 8;
+  public static final int ABI = 9;
 
   protected final float[] w;
   private final Properties properties;

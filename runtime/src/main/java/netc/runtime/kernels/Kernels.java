@@ -10,10 +10,12 @@ package netc.runtime.kernels;
  * <p>Activations are channel-blocked, [C/16][H + 2 halo][W + 2 halo][16]; offsets passed in are in
  * floats. Activation codes: {@link #NONE}, {@link #RELU}, {@link #SIGMOID}, {@link #TANH},
  * {@link #LEAKY_RELU}, {@link #CLIP} (min(max(x, 0), p), the parameter p passed as the slope: ReLU6 with 6),
- * {@link #SILU} (x sigmoid(x)), {@link #HARDSIGMOID} (relu6(x + 3) / 6) and {@link #HARDSWISH} (x hardsigmoid(x)).
+ * {@link #SILU} (x sigmoid(x)), {@link #HARDSIGMOID} (relu6(x + 3) / 6), {@link #HARDSWISH} (x hardsigmoid(x))
+ * and {@link #GELU} (x (1 + erf(x / sqrt(2))) / 2).
  */
 public abstract class Kernels {
-  public static final int NONE = 0, RELU = 1, SIGMOID = 2, TANH = 3, LEAKY_RELU = 4, CLIP = 5, SILU = 6, HARDSIGMOID = 7, HARDSWISH = 8;
+  public static final int NONE = 0, RELU = 1, SIGMOID = 2, TANH = 3, LEAKY_RELU = 4, CLIP = 5, SILU = 6, HARDSIGMOID = 7, HARDSWISH = 8,
+      GELU = 9;
 
   /** Floats per channel block; the blocked layout and the micro-kernels are written for 16. */
   public static final int BLOCK = 16;

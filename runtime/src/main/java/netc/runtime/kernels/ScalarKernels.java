@@ -136,6 +136,22 @@ final class ScalarKernels extends Kernels {
     return e * Float.intBitsToFloat((Float.floatToRawIntBits(t) - ROUND_BITS + 127) << 23);
   }
 
+  /** erfc's approximation in {@link #gelu}: Abramowitz and Stegun 7.1.26, t = 1 / (1 + ERF_P z). */
+  static final float ERF_P = 0.3275911f, ERF_A1 = 0.254829592f, ERF_A2 = -0.284496736f, ERF_A3 = 1.421413741f, ERF_A4 = -1.453152027f,
+      ERF_A5 = 1.061405429f, RSQRT2 = 0.70710678118654752f;
+
+  /**
+   * torch's gelu, v (1 + erf(v / sqrt(2))) / 2, in float operations only: with z = |v| / sqrt(2),
+   * erfc(z) = t (a1 + t (a2 + ... a5 t)) e^{-z^2} (Abramowitz and Stegun 7.1.26, within 1.5e-7), and
+   * 1 + erf(v / sqrt(2)) is that erfc for v < 0 (no cancellation) and 2 minus it otherwise.
+   * {@link VectorKernels} does the same operations in the same order, so the two agree to the bit.
+   */
+  static float gelu(float v) {
+    float z = Math.abs(v) * RSQRT2, t = 1f / (1f + ERF_P * z);
+    float q = t * ((((ERF_A5 * t + ERF_A4) * t + ERF_A3) * t + ERF_A2) * t + ERF_A1) * exp(-(z * z));
+    return 0.5f * v * (v < 0 ? q : 2f - q);
+  }
+
   /** torch's hardsigmoid, relu6(v + 3) / 6 ({@link VectorKernels} does the same operations). */
   private static float hardsigmoid(float v) {
     return Math.min(Math.max(v + 3f, 0f), 6f) / 6f;
@@ -151,6 +167,7 @@ final class ScalarKernels extends Kernels {
       case SILU: return v / (1f + exp(-v));
       case HARDSIGMOID: return hardsigmoid(v);
       case HARDSWISH: return v * hardsigmoid(v);
+      case GELU: return gelu(v);
       default: return v;
     }
   }

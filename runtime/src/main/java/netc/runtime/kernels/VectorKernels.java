@@ -229,7 +229,7 @@ final class VectorKernels extends Kernels {
 
   /** Whether an activation is applied after the store, by {@link #activateInPlace}: all but none, relu and clip. */
   private static boolean afterStore(int act) {
-    return act == LEAKY_RELU || act == SIGMOID || act == TANH || act == SILU || act == HARDSIGMOID || act == HARDSWISH;
+    return act == LEAKY_RELU || act == SIGMOID || act == TANH || act == SILU || act == HARDSIGMOID || act == HARDSWISH || act == GELU;
   }
 
   /**
@@ -245,6 +245,10 @@ final class VectorKernels extends Kernels {
     }
     if (act == SIGMOID || act == SILU) {
       sigmoidInPlace(a, off, act == SILU);
+      return;
+    }
+    if (act == GELU) {
+      geluInPlace(a, off);
       return;
     }
     for (int l = 0; l < 16; l += L) {
@@ -278,6 +282,29 @@ final class VectorKernels extends Kernels {
       IntVector bits = t.reinterpretAsInts().sub(ScalarKernels.ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
       FloatVector denominator = e.mul(bits.reinterpretAsFloats()).add(1f);
       (silu ? v : FloatVector.broadcast(S, 1f)).div(denominator).intoArray(a, off + l);
+    }
+  }
+
+  /**
+   * gelu of the 16 floats at {@code off}, in place, with {@link ScalarKernels#gelu}'s operations in its
+   * order (its exp written out, as in {@link #sigmoidInPlace}).
+   */
+  static void geluInPlace(float[] a, int off) {
+    for (int l = 0; l < 16; l += L) {
+      FloatVector v = FloatVector.fromArray(S, a, off + l);
+      FloatVector z = v.abs().mul(ScalarKernels.RSQRT2), t = FloatVector.broadcast(S, 1f).div(z.mul(ScalarKernels.ERF_P).add(1f));
+      FloatVector poly = t.mul(ScalarKernels.ERF_A5).add(ScalarKernels.ERF_A4).mul(t).add(ScalarKernels.ERF_A3).mul(t).add(ScalarKernels.ERF_A2)
+          .mul(t).add(ScalarKernels.ERF_A1);
+      FloatVector x = z.mul(z).neg().max(ScalarKernels.EXP_LO).min(ScalarKernels.EXP_HI);
+      FloatVector et = x.mul(ScalarKernels.LOG2E).add(ScalarKernels.ROUND), n = et.sub(ScalarKernels.ROUND);
+      FloatVector r = x.sub(n.mul(ScalarKernels.LN2_HI)).sub(n.mul(ScalarKernels.LN2_LO));
+      FloatVector p = r.mul(ScalarKernels.P0).add(ScalarKernels.P1).mul(r).add(ScalarKernels.P2).mul(r).add(ScalarKernels.P3).mul(r)
+          .add(ScalarKernels.P4).mul(r).add(ScalarKernels.P5);
+      FloatVector e = p.mul(r.mul(r)).add(r).add(1f);
+      IntVector bits = et.reinterpretAsInts().sub(ScalarKernels.ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+      FloatVector q = t.mul(poly).mul(e.mul(bits.reinterpretAsFloats()));
+      FloatVector factor = FloatVector.broadcast(S, 2f).sub(q).blend(q, v.compare(VectorOperators.LT, 0f));
+      v.mul(0.5f).mul(factor).intoArray(a, off + l);
     }
   }
 

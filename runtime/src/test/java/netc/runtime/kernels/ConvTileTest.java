@@ -62,7 +62,7 @@ class ConvTileTest {
   @Test
   void everyEpilogueActivationMatchesTheScalarKernels() {
     float[][] acts = {{Kernels.NONE, 0f}, {Kernels.RELU, 0f}, {Kernels.SIGMOID, 0f}, {Kernels.TANH, 0f}, {Kernels.LEAKY_RELU, 0.1f},
-        {Kernels.CLIP, 0.25f}, {Kernels.SILU, 0f}, {Kernels.HARDSIGMOID, 0f}, {Kernels.HARDSWISH, 0f}};
+        {Kernels.CLIP, 0.25f}, {Kernels.SILU, 0f}, {Kernels.HARDSIGMOID, 0f}, {Kernels.HARDSWISH, 0f}, {Kernels.GELU, 0f}};
     for (float[] a : acts) {
       int act = (int) a[0];
       for (int blocks : new int[] {1, 2}) {

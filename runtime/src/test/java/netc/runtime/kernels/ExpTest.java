@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The exp under sigmoid and silu: accurate, and the vector sigmoid and silu equal to the scalar ones to the bit. */
+/** The exp under sigmoid, silu and gelu: accurate, and the vector activations equal to the scalar ones to the bit. */
 class ExpTest {
   /** Inputs over the clamped range and past it, with the ends and zero. */
   private static float[] inputs() {
@@ -40,6 +40,32 @@ class ExpTest {
         float want = ScalarKernels.apply(x[i], silu ? Kernels.SILU : Kernels.SIGMOID, 0f);
         assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(out[i]), (silu ? "silu(" : "sigmoid(") + x[i] + ")");
       }
+    }
+  }
+
+  @Test
+  void vectorGeluEqualsTheScalarOneToTheBit() {
+    Kernels.INSTANCE.vectorBits();
+    float[] x = inputs(), out = x.clone();
+    for (int i = 0; i < out.length; i += 16) VectorKernels.geluInPlace(out, i);
+    for (int i = 0; i < x.length; i++) {
+      assertEquals(Float.floatToRawIntBits(ScalarKernels.apply(x[i], Kernels.GELU, 0f)), Float.floatToRawIntBits(out[i]), "gelu(" + x[i] + ")");
+    }
+  }
+
+  /**
+   * gelu against x Phi(x) to double precision (Phi the normal distribution function; Python's
+   * x * 0.5 * math.erfc(-x / math.sqrt(2))):
+   * within 2e-7 x max(1, |x|), the bound of the erfc approximation (1.5e-7) plus float rounding.
+   */
+  @Test
+  void geluIsAccurate() {
+    double[][] exact = {{0, 0}, {1, 0.8413447460685429}, {-1, -0.15865525393145707}, {3, 2.99595030590511},
+        {-3, -0.004049694094890287}, {-5, -1.4332578593959731e-06}, {0.5, 0.34573123063700656}, {-0.5, -0.15426876936299344},
+        {2, 1.9544997361036416}, {-2, -0.04550026389635844}, {10, 10}, {-10, -7.619853024160593e-23}};
+    for (double[] e : exact) {
+      float got = ScalarKernels.apply((float) e[0], Kernels.GELU, 0f);
+      assertEquals(e[1], got, 2e-7 * Math.max(1, Math.abs(e[0])), "gelu(" + e[0] + ")");
     }
   }
 
