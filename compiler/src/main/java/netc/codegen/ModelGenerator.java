@@ -388,6 +388,7 @@ public final class ModelGenerator {
       case REORDER -> reorder(n);
       case CONCAT -> concat(n);
       case CHANNELS, CHANNEL_SHUFFLE -> channels(n);
+      case LAYERNORM -> layernorm(n);
     }
   }
 
@@ -906,6 +907,21 @@ public final class ModelGenerator {
             left * 16, in.w() * 16)
         .addStatement("$T.fill(a, o + $L, o + $L, 0f)", ARRAYS, (left + in.w()) * 16, (left + in.w() + right) * 16)
         .endControlFlow()
+        .endControlFlow();
+    methods.add(m.build());
+  }
+
+  /** A layer norm over channels, a row of pixels an item (Kernels.layerNormRow). */
+  private void layernorm(Node n) {
+    Geometry in = value(n.input(0)), out = value(n.id());
+    if (!in.blocked() || !out.blocked()) throw new IllegalStateException(n.name() + ": layernorm runs on blocked values");
+    MethodSpec.Builder m = stepMethod(n, out.h(), moved(2L * out.paddedChannels() * out.h() * out.w()),
+        String.format("layer norm of each pixel over its %d channels, eps %s, %s", out.channels(), n.attrs().getDouble("eps"), n.shape()));
+    zeroBorder(m, out);
+    m.beginControlFlow("for (int row = from; row < to; row++)")
+        .addStatement("K.layerNormRow($L, $L + row * $L, $L, $L, $L, w, $L, $L, $L,\na, $L + row * $L, $L)", in.array(), in.at(0), in.rowStride(),
+            in.plane(), out.channels(), out.w(), weights.offset(n, "weight"), weights.offset(n, "bias"), floatLiteral(n.attrs().getDouble("eps")),
+            out.at(0), out.rowStride(), out.plane())
         .endControlFlow();
     methods.add(m.build());
   }

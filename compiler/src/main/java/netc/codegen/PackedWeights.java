@@ -64,6 +64,11 @@ final class PackedWeights {
           out.add(new Section(n, "scale", cp));
           out.add(new Section(n, "shift", cp));
         }
+        case LAYERNORM -> {
+          long cp = (n.shape().dim(0) + 15L) / 16 * 16;
+          out.add(new Section(n, "weight", cp));
+          out.add(new Section(n, "bias", cp));
+        }
         default -> {}
       }
     }
@@ -173,6 +178,11 @@ final class PackedWeights {
         case CONV -> p.conv(g, n, source);
         case FC -> p.fc(g, n, source);
         case BATCHNORM -> p.batchnorm(n, source);
+        case LAYERNORM -> {
+          int c = n.shape().dim(0), cp = (c + 15) / 16 * 16;
+          System.arraycopy(n.param("weight").evaluate(source), 0, p.data, p.allocate(n.id() + ".weight", cp), c);
+          System.arraycopy(n.param("bias").evaluate(source), 0, p.data, p.allocate(n.id() + ".bias", cp), c);
+        }
         default -> {}
       }
       p.checkFinite(n, from);

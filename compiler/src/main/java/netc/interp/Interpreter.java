@@ -62,6 +62,7 @@ public final class Interpreter {
         case FLATTEN, REORDER -> values.get(n.input(0));
         case FC -> fc(n, values.get(n.input(0)), batch);
         case PAD -> pad(n, values.get(n.input(0)), batch);
+        case LAYERNORM -> layernorm(n, values.get(n.input(0)), batch);
         case CHANNELS, CHANNEL_SHUFFLE -> channels(n, values.get(n.input(0)), batch);
         case SOFTMAX -> softmax(n, values.get(n.input(0)), batch);
       };
@@ -390,6 +391,32 @@ public final class Interpreter {
       for (int c = 0; c < out; c++) {
         int s = Reorder.sourceChannel(c, out, gather[0], gather[1]);
         System.arraycopy(x, (b * in.channels() + s) * plane, y, (b * out + c) * plane, plane);
+      }
+    }
+    return y;
+  }
+
+  /** Each pixel over its channels: (x - mean) / sqrt(variance + eps) * weight[c] + bias[c], in double. */
+  private float[] layernorm(Node n, float[] x, int batch) {
+    float[][] p = params(n, "weight", "bias");
+    Shape in = n.shape();
+    int c = in.channels(), plane = in.height() * in.width();
+    double eps = n.attrs().getDouble("eps");
+    float[] y = new float[x.length];
+    for (int b = 0; b < batch; b++) {
+      for (int i = 0; i < plane; i++) {
+        double sum = 0, sq = 0;
+        for (int ch = 0; ch < c; ch++) sum += x[(b * c + ch) * plane + i];
+        double mean = sum / c;
+        for (int ch = 0; ch < c; ch++) {
+          double d = x[(b * c + ch) * plane + i] - mean;
+          sq += d * d;
+        }
+        double inv = 1 / Math.sqrt(sq / c + eps);
+        for (int ch = 0; ch < c; ch++) {
+          int at = (b * c + ch) * plane + i;
+          y[at] = (float) ((x[at] - mean) * inv * p[0][ch] + p[1][ch]);
+        }
       }
     }
     return y;

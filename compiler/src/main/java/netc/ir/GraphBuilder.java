@@ -58,6 +58,7 @@ public final class GraphBuilder {
   static {
     builtin(Op.CONV, "out", "kernel", "stride=1", "padding=0", "groups=1", "dilation=1", "bias=true");
     builtin(Op.BATCHNORM, "eps=1e-5");
+    builtin(Op.LAYERNORM, "eps=1e-5");
     builtin(Op.RELU);
     builtin(Op.SIGMOID);
     builtin(Op.TANH);
@@ -377,6 +378,13 @@ public final class GraphBuilder {
         for (String role : List.of("weight", "bias", "running_mean", "running_var")) {
           params.put(role, c);
         }
+      }
+      case LAYERNORM -> {
+        double eps = number(call, a, "eps");
+        if (!(eps > 0)) throw new NetcException(argSpan(call, "eps", a), "eps must be positive");
+        attrs = attrs.with("eps", eps);
+        params.put("weight", new Shape(in.dim(0)));
+        params.put("bias", new Shape(in.dim(0)));
       }
       case LEAKY_RELU -> attrs = attrs.with("slope", number(call, a, "slope"));
       case CLIP -> attrs = clip(call, a);

@@ -5,6 +5,8 @@ public enum Op {
   INPUT("input"),
   CONV("conv"),
   BATCHNORM("batchnorm"),
+  /** Normalizes each pixel over its channels (mean 0, variance 1, then weight and bias a channel): ConvNeXt's LayerNorm2d. */
+  LAYERNORM("layernorm"),
   RELU("relu"),
   SIGMOID("sigmoid"),
   TANH("tanh"),

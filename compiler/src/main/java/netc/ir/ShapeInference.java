@@ -22,6 +22,7 @@ public final class ShapeInference {
         yield in.get(0);
       }
       case PAD -> pad(a, feature(op, in.get(0)));
+      case LAYERNORM -> feature(op, in.get(0));
       case CHANNELS -> {
         Shape x = feature(op, in.get(0));
         int start = a.getInt("start"), end = a.getInt("end");

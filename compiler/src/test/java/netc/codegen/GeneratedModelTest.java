@@ -256,6 +256,28 @@ class GeneratedModelTest {
     assertMatchesTheInterpreter(g);
   }
 
+  /**
+   * layernorm over channels (ConvNeXt's LayerNorm2d): over 20 channels (a partial block) with a
+   * padded input to a padded conv, over 32 after a 1x1 conv, and over a pooled [16, 1, 1] vector.
+   */
+  @Test
+  void layerNormsMatchTheInterpreter() throws Exception {
+    Graph g = Specs.fromText("""
+        input(3, 9, 9)
+        c1: conv(20, 3, padding = 1)
+        n1: layernorm(eps = 1e-6)
+        c2: conv(32, 3, padding = 1)
+        n2: layernorm()
+        gelu()
+        c3: conv(16, 1)
+        global_avgpool()
+        n3: layernorm()
+        flatten()
+        f: fc(7)
+        """);
+    assertMatchesTheInterpreter(g);
+  }
+
   /** The compiled model at 2 threads, batch 1 and 2, inputs scaled by 4 (past hardsigmoid's ramp), against the interpreter. */
   private static void assertMatchesTheInterpreter(Graph g) throws Exception {
     ParamSource params = SyntheticWeights.source(g, 9);

@@ -51,6 +51,16 @@ class InterpreterTest {
   }
 
   @Test
+  void layerNormOverChannels() {
+    // two channels of two pixels: pixel 0 holds (1, 3), mean 2, variance 1; pixel 1 holds (2, 2), variance 0.
+    // weight (1, 2), bias (0, 1), eps 1e-5: pixel 0 gives (-1, 1) / sqrt(1 + 1e-5) times (1, 2) plus (0, 1); pixel 1 (0, 0) + (0, 1)
+    Tensor x = new Tensor(new int[] {1, 2, 1, 2}, new float[] {1, 2, 3, 2});
+    MapParams p = new MapParams().put("n.weight", 1, 2).put("n.bias", 0, 1);
+    double s = 1 / Math.sqrt(1 + 1e-5);
+    assertArrayEquals(new float[] {(float) -s, 0, (float) (2 * s + 1), 1}, run("input(2, 1, 2)\nn: layernorm()", p, x), 1e-7f);
+  }
+
+  @Test
   void channelsAndChannelShuffle() {
     // six channels of one pixel holding 0..5
     Tensor x = new Tensor(new int[] {1, 6, 1, 1}, new float[] {0, 1, 2, 3, 4, 5});
