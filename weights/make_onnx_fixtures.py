@@ -3,7 +3,7 @@
 (opset 13, dynamic batch), a fixed input and torch's outputs at batch 1 and 2.
 
 Runs with Debian's python3-torch, python3-torchvision, python3-numpy:
-  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2|...|--part8]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E, part 6's gated, part 7's Linear-gated or part 8's ShuffleNet and Split, models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
+  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2|...|--part9]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E, part 6's gated, part 7's Linear-gated, part 8's ShuffleNet and Split, or part 9's ConvNeXt, models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
 
 Models (each well under 500 KB):
   resnet_basic    torchvision ResNet(BasicBlock, [1, 1, 1, 1]) at width 8, 10 classes, 32x32 input, with
@@ -65,6 +65,11 @@ Models (each well under 500 KB):
                   computed split points, its channel shuffle as Reshape, Transpose, Reshape.
   split_concat    torch.split into parts of 8, 16 and 16 channels (a Split), the middle one convolved, concatenated
                   as [third, second, first].
+  convnext        torchvision's ConvNeXt with stages of 16 (one block) and 24 channels (two blocks: partial channel
+                  blocks), 10 classes: LayerNorm2d and the blocks' channels-last LayerNorm (exported as
+                  ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add between Transposes), Linear
+                  layers as MatMul + Add, GELU as Div, Erf, Add, Mul, Mul, the layer scale as a Mul (set
+                  to 0.3-0.7: torchvision's 1e-6 would make each block the identity).
   resnet18_w4_s32 the example ResNet-18 (examples/resnet18.net -D width=4 -D size=32 -D classes=10) as
                   export_torchvision.py writes it: ONNX, the same weights as safetensors for the spec,
                   input and torch's logits, so a test can check that import and spec agree.
@@ -461,6 +466,21 @@ def part8():
     export("split_concat", SplitConcat())
 
 
+def part9():
+    """ConvNeXt (channels-last blocks: LayerNorm, Linear, GELU, layer scale): a seed of its own."""
+    from torchvision.models.convnext import ConvNeXt, CNBlockConfig
+    torch.manual_seed(97)
+    model = ConvNeXt([CNBlockConfig(16, 24, 1), CNBlockConfig(24, None, 2)], num_classes=10)
+    gen = torch.Generator().manual_seed(97)
+    for name, p in model.named_parameters():
+        if name.endswith("layer_scale"):  # torchvision's 1e-6 would leave each block the identity
+            p.data = 0.3 + 0.4 * torch.rand(p.shape, generator=gen)
+        elif p.dim() == 1:  # layer norms' weights and biases, linear and conv biases
+            p.data += 0.2 * torch.randn(p.shape, generator=gen)
+    model.classifier[-1].weight.data *= 10
+    export("convnext", model)
+
+
 def export(name, model, folding=True):
     model.eval()
     gen = torch.Generator().manual_seed(11)
@@ -479,7 +499,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     # one part only, leaving the committed fixtures of the others as they are
     parts = {"--part2": lambda: part2(torch.Generator().manual_seed(23)), "--part3": part3, "--part4": part4, "--part5": part5,
-             "--part6": part6, "--part7": part7, "--part8": part8}
+             "--part6": part6, "--part7": part7, "--part8": part8, "--part9": part9}
     if len(sys.argv) == 2 and sys.argv[1] in parts:
         parts[sys.argv[1]]()
         return 0
@@ -510,6 +530,7 @@ def main():
     part6()
     part7()
     part8()
+    part9()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_torchvision.py"),
                     "--arch", "resnet18", "--width", "4", "--size", "32", "--classes", "10", "--seed", "7", "--batch", "2",
                     "--fixture", "--onnx", "--out", os.path.join(OUT, "resnet18_w4_s32")], check=True)

@@ -28,7 +28,9 @@ public final class OnnxImporter {
   /** The operators the importer maps, for the message about any other. */
   public static final List<String> SUPPORTED = List.of("Conv", "BatchNormalization", "Relu", "Sigmoid", "Tanh", "LeakyRelu",
       "HardSigmoid (torch's: alpha 1/6, beta 1/2)", "HardSwish", "Mul of x and Sigmoid(x) or HardSigmoid(x) (as silu, hardswish)",
-      "Gelu, and x * (1 + Erf(x / sqrt(2))) * 0.5 (as gelu)",
+      "Gelu, and x * (1 + Erf(x / sqrt(2))) * 0.5 (as gelu)", "Mul of a map by a constant of one value a channel (ConvNeXt's layer scale)",
+      "Transpose to channels last and back around LayerNormalization (or torch's ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul/Add), "
+          + "MatMul (+ Add) and activations over the channels (as layernorm, 1x1 convs: ConvNeXt)",
       "Add (of two paths, as a residual join)", "Mul of a feature map by one value a channel computed from it (as a gate: squeeze-and-excitation)",
       "Concat (along channels, of paths from one tensor, as parallel branches)", "MaxPool", "AveragePool", "GlobalAveragePool",
       "ReduceMean (over height and width, as a global average pool)", "Flatten",
@@ -59,6 +61,12 @@ public final class OnnxImporter {
    * Linear layers ({@link #returnsToMap}), whose Gemm and MatMul layers become 1x1 convs.
    */
   private final Map<String, Integer> pointwise = new HashMap<>();
+  /**
+   * Tensors ONNX holds channels last ([batch, H, W, C], after a Transpose with perm [0, 2, 3, 1])
+   * that the spec keeps as [C, H, W]: ConvNeXt's blocks, whose LayerNorm, Linear layers and GELU
+   * compute over the last axis, the channels ({@link #channelsLastLayer}).
+   */
+  private final Set<String> channelsLast = new java.util.HashSet<>();
 
   private OnnxImporter(OnnxModel model) {
     this.model = model;
@@ -230,7 +238,12 @@ public final class OnnxImporter {
     String gated = selfGate(x, forks, body);
     if (gated != null) return gated;
     String gelu = gelu(x, forks, body);
-    if (gelu != null) return gelu;
+    if (gelu != null) {
+      if (channelsLast.contains(x)) channelsLast.add(gelu);
+      return gelu;
+    }
+    String norm = layerNorm(x, forks, body);
+    if (norm != null) return norm;
     Body[] paths = new Body[forks.size()];
     End[] ends = new End[forks.size()];
     for (int i = 0; i < forks.size(); i++) {
@@ -512,6 +525,7 @@ public final class OnnxImporter {
     String x = dataInput(n);
     int[] in = shapes.get(x);
     if (pointwise.containsKey(x)) return pointwiseLayer(n, x, in, body);
+    if (channelsLast.contains(x)) return channelsLastLayer(n, x, in, body);
     return emitKnown(n, x, in, body);
   }
 
@@ -563,6 +577,15 @@ public final class OnnxImporter {
       case "Pad" -> pad(n, x, in, body);
       case "Expand" -> expand(n, x, in, body);
       case "Slice" -> slice(n, in, body);
+      case "Transpose" -> {
+        if (in.length != 3 || !Arrays.equals(longsAttr(n, "perm", null), new long[] {0, 2, 3, 1})) {
+          throw unsupportedAttributes(n, "netc transposes a map only to channels last (perm [0, 2, 3, 1]), and back, around layers over its channels");
+        }
+        String out = removedAs(n, x, body, "to channels last: the spec keeps " + dims(in) + ", its layers over the last axis go over the channels");
+        channelsLast.add(out);
+        yield out;
+      }
+      case "Mul" -> channelScale(n, x, in, body);
       case "Split" -> split(n, in, body);
       default -> throw unsupported(n);
     };
@@ -594,6 +617,10 @@ public final class OnnxImporter {
 
   /** The one input {@code n} computes on: its first, which must not be a constant. */
   private String dataInput(OnnxNode n) {
+    // a Mul by a constant may name the constant first (torch writes layer_scale * x so)
+    if (n.opType().equals("Mul") && n.inputs().size() == 2 && isConstant(n.inputs().get(0)) && shapes.containsKey(n.inputs().get(1))) {
+      return n.inputs().get(1);
+    }
     if (n.inputs().isEmpty() || isConstant(n.inputs().get(0)) || !shapes.containsKey(n.inputs().get(0))) {
       throw fail(node(n) + " does not take the network's running tensor as its first input");
     }
@@ -839,6 +866,127 @@ public final class OnnxImporter {
     return layer(n, body, "flatten()", new int[] {(int) features}, null);
   }
 
+  // ---- channels last: ConvNeXt's blocks ----------------------------------------------------------
+
+  /**
+   * A node on a channels-last tensor ({@link #channelsLast}): a MatMul (+ Add) by a [C, K] constant
+   * as a 1x1 conv, an activation as itself, ONNX's LayerNormalization over the last axis as
+   * layernorm, and the Transpose back (perm [0, 3, 1, 2]) as nothing.
+   */
+  private String channelsLastLayer(OnnxNode n, String x, int[] in, Body body) {
+    String out = switch (n.opType()) {
+      case "MatMul" -> matmul(n, in, body);
+      case "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Clip", "Gelu", "Dropout", "Identity" -> emitKnown(n, x, in, body);
+      case "LayerNormalization" -> {
+        if (intAttr(n, "axis", -1) != -1 && intAttr(n, "axis", -1) != 3) throw unsupportedAttributes(n, "netc normalizes over the channels (the last axis)");
+        Map<String, Tensor> weights = new LinkedHashMap<>();
+        weights.put("weight", new Tensor(new int[] {in[0]}, perChannel(n, 1, in[0], 1f)));
+        weights.put("bias", new Tensor(new int[] {in[0]}, perChannel(n, 2, in[0], 0f)));
+        yield layer(List.of(n), body, "layernorm(eps = " + number(finite(n, "epsilon", floatAttr(n, "epsilon", 1e-5f))) + ")", in, weights, null);
+      }
+      case "Transpose" -> {
+        if (!Arrays.equals(longsAttr(n, "perm", null), new long[] {0, 3, 1, 2})) {
+          throw unsupportedAttributes(n, "netc transposes a channels-last tensor only back to channels first (perm [0, 3, 1, 2])");
+        }
+        String back = removedAs(n, x, body, "back to channels first");
+        yield back; // not channels last any more
+      }
+      default -> throw fail(node(n) + " computes on a channels-last tensor " + OnnxReader.quote(x)
+          + "; netc runs Linear layers (MatMul), activations and layer norms over its channels, then a Transpose back");
+    };
+    if (!n.opType().equals("Transpose")) channelsLast.add(out);
+    return out;
+  }
+
+  /** Input {@code i} of {@code n}: a constant of {@code c} values, or {@code absent} for each when the input is left out. */
+  private float[] perChannel(OnnxNode n, int i, int c, float absent) {
+    if (n.inputs().size() <= i || n.inputs().get(i).isEmpty()) {
+      float[] v = new float[c];
+      Arrays.fill(v, absent);
+      return v;
+    }
+    OnnxTensor t = constant(n, n.inputs().get(i), i == 1 ? "scale" : "bias");
+    if (t.size() != c) throw fail(node(n) + ": its " + (i == 1 ? "scale" : "bias") + " has " + t.size() + " values for " + c + " channels");
+    return t.floats().clone();
+  }
+
+  /**
+   * torch's layer_norm over the last axis as it exports before opset 17, on a channels-last tensor:
+   * ReduceMean, Sub, Pow 2, ReduceMean, Add eps, Sqrt, Div, and Mul by the weight, Add the bias
+   * (either order; both left out without an affine): one layernorm. Null when the fork is not that.
+   */
+  private String layerNorm(String x, List<OnnxNode> forks, Body body) {
+    if (forks.size() != 2 || !channelsLast.contains(x)) return null;
+    int[] in = shapes.get(x);
+    for (int i = 0; i < 2; i++) {
+      OnnxNode mean = forks.get(i), sub = forks.get(1 - i);
+      if (!isLastAxisMean(mean, x) || !isOp(sub, "Sub") || !sub.inputs().get(0).equals(x) || !sub.inputs().get(1).equals(mean.outputs().get(0))) continue;
+      String centered = sub.outputs().get(0);
+      List<OnnxNode> uses = consumers.getOrDefault(centered, List.of());
+      if (uses.size() != 2 || centered.equals(output)) continue;
+      OnnxNode pow = uses.get(isOp(uses.get(0), "Pow") ? 0 : 1), div = uses.get(pow == uses.get(0) ? 1 : 0);
+      if (!isOp(pow, "Pow") || !pow.inputs().get(0).equals(centered) || !isScalar(pow.inputs().get(1), 2)) continue;
+      OnnxNode var = soleConsumer(pow.outputs().get(0));
+      if (var == null || !isLastAxisMean(var, pow.outputs().get(0))) continue;
+      OnnxNode addEps = soleConsumer(var.outputs().get(0));
+      String epsName = addEps != null && isOp(addEps, "Add") ? otherInput(addEps, var.outputs().get(0)) : null;
+      OnnxTensor eps = epsName == null ? null : model.initializers().get(epsName);
+      if (eps == null || !eps.isFloat() || eps.size() != 1 || !(eps.floats()[0] > 0)) continue;
+      OnnxNode sqrt = soleConsumer(addEps.outputs().get(0));
+      if (sqrt == null || !sqrt.opType().equals("Sqrt") || soleConsumer(sqrt.outputs().get(0)) != div) continue;
+      if (!isOp(div, "Div") || !div.inputs().get(0).equals(centered) || !div.inputs().get(1).equals(sqrt.outputs().get(0))) continue;
+      List<OnnxNode> nodes = new ArrayList<>(List.of(mean, sub, pow, var, addEps, sqrt, div));
+      float[] weight = new float[in[0]], bias = new float[in[0]];
+      Arrays.fill(weight, 1f);
+      OnnxNode scale = soleConsumer(div.outputs().get(0));
+      String w = scale != null && isOp(scale, "Mul") ? otherInput(scale, div.outputs().get(0)) : null;
+      if (w != null && isConstant(w) && model.initializers().get(w).isFloat() && model.initializers().get(w).size() == in[0]) {
+        weight = model.initializers().get(w).floats().clone();
+        nodes.add(scale);
+        OnnxNode shift = soleConsumer(scale.outputs().get(0));
+        String b = shift != null && isOp(shift, "Add") ? otherInput(shift, scale.outputs().get(0)) : null;
+        if (b != null && isConstant(b) && model.initializers().get(b).isFloat() && model.initializers().get(b).size() == in[0]) {
+          bias = model.initializers().get(b).floats().clone();
+          nodes.add(shift);
+        }
+      }
+      for (OnnxNode n : nodes) if (!emitted.add(n)) throw fail(node(n) + " is reached again from its own output: the graph has a cycle");
+      Map<String, Tensor> weights = new LinkedHashMap<>();
+      weights.put("weight", new Tensor(new int[] {in[0]}, weight));
+      weights.put("bias", new Tensor(new int[] {in[0]}, bias));
+      String out = layer(nodes, body, "layernorm(eps = " + number(eps.floats()[0]) + ")", in, weights, w);
+      channelsLast.add(out);
+      return out;
+    }
+    return null;
+  }
+
+  /** A ReduceMean of {@code t} over its last axis only, keeping it (the mean of each pixel's channels when t is channels last). */
+  private boolean isLastAxisMean(OnnxNode n, String t) {
+    if (!n.opType().equals("ReduceMean") || !n.domain().isEmpty() || n.inputs().isEmpty() || !n.inputs().get(0).equals(t) || n.outputs().isEmpty()) return false;
+    boolean fromInput = model.opset() >= 18 && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
+    long[] axes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "axes", null);
+    return axes != null && axes.length == 1 && (axes[0] == -1 || axes[0] == 3) && intAttr(n, "keepdims", 1) == 1;
+  }
+
+  /**
+   * A Mul of a map by a constant of one value a channel ([C, 1, 1], ConvNeXt's layer scale): a 1x1
+   * depthwise conv with those values as its weights, the same products.
+   */
+  private String channelScale(OnnxNode n, String x, int[] in, Body body) {
+    String other = otherInput(n, x);
+    OnnxTensor g = n.inputs().size() == 2 && isConstant(other) ? model.initializers().get(other) : null;
+    long[] d = g == null ? null : g.dims();
+    boolean perChannel = g != null && g.isFloat() && in.length == 3 && g.size() == in[0]
+        && (Arrays.equals(d, new long[] {in[0], 1, 1}) || Arrays.equals(d, new long[] {1, in[0], 1, 1}));
+    if (!perChannel) {
+      throw fail(node(n) + " multiplies by " + (g == null ? "a computed tensor" : "a constant of shape " + dims(d))
+          + "; netc multiplies a map by a constant of one value a channel ([C, 1, 1]), or by a gate computed from it");
+    }
+    Map<String, Tensor> weights = Map.of("weight", new Tensor(new int[] {in[0], 1, 1, 1}, g.floats().clone()));
+    return layer(List.of(n), body, "conv(" + in[0] + ", 1, groups = " + in[0] + ", bias = false)", in, weights, other);
+  }
+
   // ---- channels: ShuffleNet's split and shuffle ----------------------------------------------------
 
   /**
@@ -1050,7 +1198,7 @@ public final class OnnxImporter {
 
   /** MatMul by a [features, out] constant, with a following Add of a [out] constant as its bias. */
   private String matmul(OnnxNode n, int[] in, Body body) {
-    requireRank(n, in, 1);
+    if (!channelsLast.contains(n.inputs().get(0))) requireRank(n, in, 1);
     OnnxTensor b = weight(n, 1, "weight", 2);
     int k = b.shape()[0], out = b.shape()[1];
     if (k != in[0]) throw fail(node(n) + ": weight " + dims(b.dims()) + " does not fit " + in[0] + " input features");
@@ -1066,14 +1214,19 @@ public final class OnnxImporter {
     return fc(List.of(n), body, transpose(b.floats(), k, out), null, out, k, n.inputs().get(1));
   }
 
-  /** A Gemm or MatMul (+ Add) layer, {@code w} [out][k]: fc, or a 1x1 conv in a gate's vector section ({@link #returnsToMap}). */
+  /**
+   * A Gemm or MatMul (+ Add) layer, {@code w} [out][k]: fc, or a 1x1 conv over a map the spec keeps
+   * as one (a gate's vector section, {@link #returnsToMap}, or a channels-last tensor).
+   */
   private String fc(List<OnnxNode> nodes, Body body, float[] w, float[] bias, int out, int k, String weightName) {
-    boolean map = pointwise.containsKey(nodes.get(0).inputs().get(0));
+    String input = nodes.get(0).inputs().get(0);
+    boolean map = pointwise.containsKey(input) || channelsLast.contains(input);
+    int[] in = shapes.get(input);
     Map<String, Tensor> weights = new LinkedHashMap<>();
     weights.put("weight", new Tensor(map ? new int[] {out, k, 1, 1} : new int[] {out, k}, w));
     if (bias != null) weights.put("bias", new Tensor(new int[] {out}, bias));
     String call = (map ? "conv(" + out + ", 1" : "fc(" + out) + (bias == null ? ", bias = false" : "") + ")";
-    return layer(nodes, body, call, map ? new int[] {out, 1, 1} : new int[] {out}, weights, weightName);
+    return layer(nodes, body, call, map ? new int[] {out, in[1], in[2]} : new int[] {out}, weights, weightName);
   }
 
   private float[] biasVector(OnnxNode n, String name, int out) {

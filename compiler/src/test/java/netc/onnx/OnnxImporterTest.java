@@ -431,6 +431,38 @@ class OnnxImporterTest {
         error(List.of(OnnxBytes.node("/g/Gelu", "Gelu", List.of("x"), List.of("y"), OnnxBytes.string("approximate", "tanh"))), List.of()));
   }
 
+  /**
+   * ConvNeXt's block shape: to channels last, a LayerNormalization over the last axis, a Linear
+   * (MatMul + Add, bias first), back to channels first, a layer scale: layernorm, a 1x1 conv, a 1x1
+   * depthwise conv. Other transposes and a scale not of one value a channel are refused by name.
+   */
+  @Test
+  void channelsLastLayersAreLayersOverTheChannels() {
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("/b/Transpose", "Transpose", List.of("x"), List.of("t"), OnnxBytes.ints("perm", 0, 2, 3, 1)),
+        OnnxBytes.node("/b/norm/LayerNormalization", "LayerNormalization", List.of("t", "g", "b"), List.of("n"), OnnxBytes.real("epsilon", 1e-6f)),
+        OnnxBytes.node("/b/fc/MatMul", "MatMul", List.of("n", "w"), List.of("m")),
+        OnnxBytes.node("/b/fc/Add", "Add", List.of("fb", "m"), List.of("f")),
+        OnnxBytes.node("/b/Transpose_1", "Transpose", List.of("f"), List.of("u"), OnnxBytes.ints("perm", 0, 3, 1, 2)),
+        OnnxBytes.node("/b/Mul", "Mul", List.of("scale", "u"), List.of("y")));
+    List<byte[]> constants = List.of(OnnxBytes.floats("g", new long[] {2}, 1, 2), OnnxBytes.floats("b", new long[] {2}, 0, 1),
+        OnnxBytes.floats("w", new long[] {2, 3}, 1, 2, 3, 4, 5, 6), OnnxBytes.floats("fb", new long[] {3}, 7, 8, 9),
+        OnnxBytes.floats("scale", new long[] {3, 1, 1}, 0.5f, 0.25f, 2f));
+    OnnxImporter.Result r = translate(nodes, constants);
+    String spec = r.spec();
+    assertTrue(spec.contains("b_norm: layernorm(eps = 1.0E-6)  // onnx: /b/norm/LayerNormalization (LayerNormalization)\n"), spec);
+    assertTrue(spec.contains("b_fc: conv(3, 1)  // onnx: /b/fc/MatMul (MatMul), /b/fc/Add (Add)\n"), spec);
+    assertTrue(spec.endsWith("b: conv(3, 1, groups = 3, bias = false)  // onnx: /b/Mul (Mul)\n"), spec);
+    assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, r.weights().get("b_fc.weight").data()); // MatMul's [in, out], transposed
+    assertArrayEquals(new int[] {3, 4, 4}, build(r).output().shape().dims());
+    assertEquals("m.onnx: node '/b/Transpose' (Transpose) with perm=[0, 1, 3, 2]: netc transposes a map only to channels last (perm [0, 2, 3, 1]), "
+        + "and back, around layers over its channels",
+        error(List.of(OnnxBytes.node("/b/Transpose", "Transpose", List.of("x"), List.of("y"), OnnxBytes.ints("perm", 0, 1, 3, 2))), constants));
+    assertEquals("m.onnx: node '/b/Mul' (Mul) multiplies by a constant of shape [2]; netc multiplies a map by a constant of one value a channel "
+        + "([C, 1, 1]), or by a gate computed from it", error(List.of(OnnxBytes.node("/r/Relu", "Relu", List.of("x"), List.of("r")),
+            OnnxBytes.node("/b/Mul", "Mul", List.of("g", "r"), List.of("y"))), constants));
+  }
+
   /** A squeeze-and-excitation: x times a path from x that ends at one value a channel is a gate; any other Mul of two paths is refused. */
   @Test
   void aMulByOneValueAChannelComputedFromTheInputIsAGate() {
