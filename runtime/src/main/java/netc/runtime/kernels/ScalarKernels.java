@@ -142,15 +142,20 @@ final class ScalarKernels extends Kernels {
 
   /**
    * torch's gelu, v (1 + erf(v / sqrt(2))) / 2, in float operations only: with z = |v| / sqrt(2),
-   * erfc(z) = t (a1 + t (a2 + ... a5 t)) e^{-z^2} (Abramowitz and Stegun 7.1.26, within 1.5e-7), and
-   * 1 + erf(v / sqrt(2)) is that erfc for v < 0 (no cancellation) and 2 minus it otherwise.
+   * q = erfc(z) = t (a1 + t (a2 + ... a5 t)) e^{-z^2} (Abramowitz and Stegun 7.1.26, within 1.5e-7),
+   * and 1 + erf(v / sqrt(2)) is q for v < 0 (no cancellation) and 2 - q otherwise. z stops at
+   * {@link #ERF_Z_MAX}: past it erfc is below 2e-17, nothing against 1 or 2 in float, and the
+   * products of e^{-z^2} would otherwise reach subnormal floats, which x86 computes slowly.
    * {@link VectorKernels} does the same operations in the same order, so the two agree to the bit.
    */
   static float gelu(float v) {
-    float z = Math.abs(v) * RSQRT2, t = 1f / (1f + ERF_P * z);
+    float z = Math.min(Math.abs(v) * RSQRT2, ERF_Z_MAX), t = 1f / (1f + ERF_P * z);
     float q = t * ((((ERF_A5 * t + ERF_A4) * t + ERF_A3) * t + ERF_A2) * t + ERF_A1) * exp(-(z * z));
     return 0.5f * v * (v < 0 ? q : 2f - q);
   }
+
+  /** Where {@link #gelu}'s erfc stops: erfc(6) = 2.2e-17. */
+  static final float ERF_Z_MAX = 6f;
 
   /** torch's hardsigmoid, relu6(v + 3) / 6 ({@link VectorKernels} does the same operations). */
   private static float hardsigmoid(float v) {

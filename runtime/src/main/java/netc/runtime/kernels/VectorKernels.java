@@ -292,7 +292,8 @@ final class VectorKernels extends Kernels {
   static void geluInPlace(float[] a, int off) {
     for (int l = 0; l < 16; l += L) {
       FloatVector v = FloatVector.fromArray(S, a, off + l);
-      FloatVector z = v.abs().mul(ScalarKernels.RSQRT2), t = FloatVector.broadcast(S, 1f).div(z.mul(ScalarKernels.ERF_P).add(1f));
+      FloatVector z = v.abs().mul(ScalarKernels.RSQRT2).min(ScalarKernels.ERF_Z_MAX);
+      FloatVector t = FloatVector.broadcast(S, 1f).div(z.mul(ScalarKernels.ERF_P).add(1f));
       FloatVector poly = t.mul(ScalarKernels.ERF_A5).add(ScalarKernels.ERF_A4).mul(t).add(ScalarKernels.ERF_A3).mul(t).add(ScalarKernels.ERF_A2)
           .mul(t).add(ScalarKernels.ERF_A1);
       FloatVector x = z.mul(z).neg().max(ScalarKernels.EXP_LO).min(ScalarKernels.EXP_HI);
