@@ -878,7 +878,8 @@ public final class OnnxImporter {
       case "MatMul" -> matmul(n, in, body);
       case "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Clip", "Gelu", "Dropout", "Identity" -> emitKnown(n, x, in, body);
       case "LayerNormalization" -> {
-        if (intAttr(n, "axis", -1) != -1 && intAttr(n, "axis", -1) != 3) throw unsupportedAttributes(n, "netc normalizes over the channels (the last axis)");
+        long axis = intAttr(n, "axis", -1);
+        if (axis != -1 && axis != 3) throw unsupportedAttributes(n, "netc normalizes over the channels (the last axis)");
         Map<String, Tensor> weights = new LinkedHashMap<>();
         weights.put("weight", new Tensor(new int[] {in[0]}, perChannel(n, 1, in[0], 1f)));
         weights.put("bias", new Tensor(new int[] {in[0]}, perChannel(n, 2, in[0], 0f)));
@@ -920,7 +921,8 @@ public final class OnnxImporter {
     int[] in = shapes.get(x);
     for (int i = 0; i < 2; i++) {
       OnnxNode mean = forks.get(i), sub = forks.get(1 - i);
-      if (!isLastAxisMean(mean, x) || !isOp(sub, "Sub") || !sub.inputs().get(0).equals(x) || !sub.inputs().get(1).equals(mean.outputs().get(0))) continue;
+      if (!isLastAxisMean(mean, x) || !isOp(sub, "Sub") || !sub.inputs().get(0).equals(x)) continue;
+      if (!sub.inputs().get(1).equals(mean.outputs().get(0))) continue;
       String centered = sub.outputs().get(0);
       List<OnnxNode> uses = consumers.getOrDefault(centered, List.of());
       if (uses.size() != 2 || centered.equals(output)) continue;
@@ -963,7 +965,8 @@ public final class OnnxImporter {
 
   /** A ReduceMean of {@code t} over its last axis only, keeping it (the mean of each pixel's channels when t is channels last). */
   private boolean isLastAxisMean(OnnxNode n, String t) {
-    if (!n.opType().equals("ReduceMean") || !n.domain().isEmpty() || n.inputs().isEmpty() || !n.inputs().get(0).equals(t) || n.outputs().isEmpty()) return false;
+    if (!n.opType().equals("ReduceMean") || !n.domain().isEmpty() || n.inputs().isEmpty() || n.outputs().isEmpty()) return false;
+    if (!n.inputs().get(0).equals(t)) return false;
     boolean fromInput = model.opset() >= 18 && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
     long[] axes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "axes", null);
     return axes != null && axes.length == 1 && (axes[0] == -1 || axes[0] == 3) && intAttr(n, "keepdims", 1) == 1;
