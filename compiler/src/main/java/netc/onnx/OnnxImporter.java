@@ -56,17 +56,18 @@ public final class OnnxImporter {
   private final ShapeValues shapeValues;
   private final String output;
   /**
-   * Tensors ONNX holds flat ([batch, C], or [batch, C, 1] on the way back) that the spec keeps as
-   * [C, 1, 1], by their ONNX rank: the vector section of a squeeze-and-excitation written with
-   * Linear layers ({@link #returnsToMap}), whose Gemm and MatMul layers become 1x1 convs.
+   * Tensors ONNX holds in another shape than the spec keeps them ({@link #heldLayer}): a gate's
+   * vector section, flat in ONNX ([batch, C], or [batch, C, 1] on the way back) and [C, 1, 1] in the
+   * spec ({@link #returnsToMap}); and ConvNeXt's channels-last sections, [batch, H, W, C] in ONNX
+   * and [C, H, W] in the spec. Over both, a layer on the last ONNX axis is a layer over the channels:
+   * a Gemm or MatMul a 1x1 conv, an activation itself.
    */
-  private final Map<String, Integer> pointwise = new HashMap<>();
-  /**
-   * Tensors ONNX holds channels last ([batch, H, W, C], after a Transpose with perm [0, 2, 3, 1])
-   * that the spec keeps as [C, H, W]: ConvNeXt's blocks, whose LayerNorm, Linear layers and GELU
-   * compute over the last axis, the channels ({@link #channelsLastLayer}).
-   */
-  private final Set<String> channelsLast = new java.util.HashSet<>();
+  private final Map<String, Held> held = new HashMap<>();
+
+  /** How ONNX holds a tensor of {@link #held}: channels last, or a gate's vector, and its ONNX rank. */
+  private record Held(boolean channelsLast, int onnxRank) {
+    static final Held VECTOR = new Held(false, 2), CHANNELS_LAST = new Held(true, 4);
+  }
 
   private OnnxImporter(OnnxModel model) {
     this.model = model;
@@ -190,7 +191,7 @@ public final class OnnxImporter {
       inputLine += ")";
     }
     End end = chain(x, body);
-    if (pointwise.containsKey(end.tensor())) throw halfwayBack(producers.get(end.tensor()));
+    if (held.containsKey(end.tensor())) throw stillHeld(producers.get(end.tensor()));
     if (end.join() != null) throw fail(node(end.join()) + " joins a path that did not fork here; netc expresses an Add, a Concat or a gating Mul of paths from one tensor");
     StringBuilder spec = new StringBuilder();
     spec.append("// Imported by netc import from ").append(BadInputException.oneLine(model.path().getFileName().toString()))
@@ -235,15 +236,13 @@ public final class OnnxImporter {
    * channels of any number (parallel branches). A path that is the join itself has no layers.
    */
   private String fork(String x, List<OnnxNode> forks, Body body) {
-    String gated = selfGate(x, forks, body);
-    if (gated != null) return gated;
-    String gelu = gelu(x, forks, body);
-    if (gelu != null) {
-      if (channelsLast.contains(x)) channelsLast.add(gelu);
-      return gelu;
+    String pattern = selfGate(x, forks, body);
+    if (pattern == null) pattern = gelu(x, forks, body);
+    if (pattern == null) pattern = layerNorm(x, forks, body);
+    if (pattern != null) {
+      if (held.containsKey(x)) held.put(pattern, held.get(x)); // an activation or norm over the channels keeps the form
+      return pattern;
     }
-    String norm = layerNorm(x, forks, body);
-    if (norm != null) return norm;
     Body[] paths = new Body[forks.size()];
     End[] ends = new End[forks.size()];
     for (int i = 0; i < forks.size(); i++) {
@@ -260,7 +259,7 @@ public final class OnnxImporter {
       }
     }
     OnnxNode join = ends[0].join();
-    for (End e : ends) if (pointwise.containsKey(e.tensor())) throw halfwayBack(producers.get(e.tensor()));
+    for (End e : ends) if (held.containsKey(e.tensor())) throw stillHeld(producers.get(e.tensor()));
     for (End e : ends) {
       if (e.join() != join) {
         List<OnnxNode> joins = new ArrayList<>();
@@ -524,8 +523,7 @@ public final class OnnxImporter {
     if (!n.domain().isEmpty()) throw unsupported(n);
     String x = dataInput(n);
     int[] in = shapes.get(x);
-    if (pointwise.containsKey(x)) return pointwiseLayer(n, x, in, body);
-    if (channelsLast.contains(x)) return channelsLastLayer(n, x, in, body);
+    if (held.containsKey(x)) return heldLayer(n, x, in, held.get(x), body);
     return emitKnown(n, x, in, body);
   }
 
@@ -582,7 +580,7 @@ public final class OnnxImporter {
           throw unsupportedAttributes(n, "netc transposes a map only to channels last (perm [0, 2, 3, 1]), and back, around layers over its channels");
         }
         String out = removedAs(n, x, body, "to channels last: the spec keeps " + dims(in) + ", its layers over the last axis go over the channels");
-        channelsLast.add(out);
+        held.put(out, Held.CHANNELS_LAST);
         yield out;
       }
       case "Mul" -> channelScale(n, x, in, body);
@@ -609,7 +607,7 @@ public final class OnnxImporter {
     if (intAttr(n, "keepdims", 1) != 0) return layer(n, body, "global_avgpool()", pooled, null);
     String mean = layer(n, body, "global_avgpool()", pooled, null);
     if (returnsToMap(mean)) {
-      pointwise.put(mean, 2); // a gate's vector: its Linear layers compute as 1x1 convs
+      held.put(mean, Held.VECTOR); // a gate's vector: its Linear layers compute as 1x1 convs
       return mean;
     }
     return layer(n, body, "flatten()", new int[] {in[0]}, null);
@@ -869,33 +867,56 @@ public final class OnnxImporter {
   // ---- channels last: ConvNeXt's blocks ----------------------------------------------------------
 
   /**
-   * A node on a channels-last tensor ({@link #channelsLast}): a MatMul (+ Add) by a [C, K] constant
-   * as a 1x1 conv, an activation as itself, ONNX's LayerNormalization over the last axis as
-   * layernorm, and the Transpose back (perm [0, 3, 1, 2]) as nothing.
+   * A node on a tensor of {@link #held}: a Gemm or MatMul (+ Add) as a 1x1 conv, an activation as
+   * itself (the output held alike); over a channels-last tensor also ONNX's LayerNormalization over
+   * the last axis as layernorm, and the Transpose back (perm [0, 3, 1, 2]) as nothing; over a gate's
+   * vector the Reshape or Unsqueezes back to [batch, C, 1, 1] as nothing.
    */
-  private String channelsLastLayer(OnnxNode n, String x, int[] in, Body body) {
+  private String heldLayer(OnnxNode n, String x, int[] in, Held h, Body body) {
     String out = switch (n.opType()) {
-      case "MatMul" -> matmul(n, in, body);
+      case "Gemm" -> gemm(n, new int[] {in[0]}, body);
+      case "MatMul" -> matmul(n, new int[] {in[0]}, body);
       case "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Clip", "Gelu", "Dropout", "Identity" -> emitKnown(n, x, in, body);
       case "LayerNormalization" -> {
         long axis = intAttr(n, "axis", -1);
-        if (axis != -1 && axis != 3) throw unsupportedAttributes(n, "netc normalizes over the channels (the last axis)");
+        if (!h.channelsLast() || axis != -1 && axis != 3) {
+          throw unsupportedAttributes(n, "netc normalizes a map over its channels (the last axis channels last)");
+        }
         Map<String, Tensor> weights = new LinkedHashMap<>();
         weights.put("weight", new Tensor(new int[] {in[0]}, perChannel(n, 1, in[0], 1f)));
         weights.put("bias", new Tensor(new int[] {in[0]}, perChannel(n, 2, in[0], 0f)));
         yield layer(List.of(n), body, "layernorm(eps = " + number(finite(n, "epsilon", floatAttr(n, "epsilon", 1e-5f))) + ")", in, weights, null);
       }
       case "Transpose" -> {
-        if (!Arrays.equals(longsAttr(n, "perm", null), new long[] {0, 3, 1, 2})) {
+        if (!h.channelsLast() || !Arrays.equals(longsAttr(n, "perm", null), new long[] {0, 3, 1, 2})) {
           throw unsupportedAttributes(n, "netc transposes a channels-last tensor only back to channels first (perm [0, 3, 1, 2])");
         }
-        String back = removedAs(n, x, body, "back to channels first");
-        yield back; // not channels last any more
+        yield back(n, x, body, "back to channels first", null);
       }
-      default -> throw fail(node(n) + " computes on a channels-last tensor " + OnnxReader.quote(x)
-          + "; netc runs Linear layers (MatMul), activations and layer norms over its channels, then a Transpose back");
+      case "Reshape", "Unsqueeze" -> {
+        if (h.channelsLast()) throw heldMisuse(n, x, in, h);
+        yield vectorBack(n, x, in, h.onnxRank(), body);
+      }
+      default -> throw heldMisuse(n, x, in, h);
     };
-    if (!n.opType().equals("Transpose")) channelsLast.add(out);
+    if (!n.opType().equals("Transpose") && !n.opType().equals("Reshape") && !n.opType().equals("Unsqueeze")) held.put(out, h);
+    return out;
+  }
+
+  /** One message for a node {@link #heldLayer} does not run on a held tensor. */
+  private NetcException heldMisuse(OnnxNode n, String x, int[] in, Held h) {
+    return h.channelsLast()
+        ? fail(node(n) + " computes on a channels-last tensor " + OnnxReader.quote(x)
+            + "; netc runs Linear layers (MatMul), activations and layer norms over its channels, then a Transpose back")
+        : fail(node(n) + " computes on a gate's vector (" + OnnxReader.quote(x) + ", " + in[0]
+            + " values an image); netc's gate path runs Linear layers and activations on it, then a Reshape or Unsqueeze back to [batch, "
+            + in[0] + ", 1, 1]");
+  }
+
+  /** A node that ends (or, at ONNX rank {@code rank} below 4, still continues) a held section: no layer. */
+  private String back(OnnxNode n, String x, Body body, String why, Held still) {
+    String out = removedAs(n, x, body, why);
+    if (still != null) held.put(out, still);
     return out;
   }
 
@@ -917,7 +938,7 @@ public final class OnnxImporter {
    * (either order; both left out without an affine): one layernorm. Null when the fork is not that.
    */
   private String layerNorm(String x, List<OnnxNode> forks, Body body) {
-    if (forks.size() != 2 || !channelsLast.contains(x)) return null;
+    if (forks.size() != 2 || !held.containsKey(x) || !held.get(x).channelsLast()) return null;
     int[] in = shapes.get(x);
     for (int i = 0; i < 2; i++) {
       OnnxNode mean = forks.get(i), sub = forks.get(1 - i);
@@ -956,9 +977,7 @@ public final class OnnxImporter {
       Map<String, Tensor> weights = new LinkedHashMap<>();
       weights.put("weight", new Tensor(new int[] {in[0]}, weight));
       weights.put("bias", new Tensor(new int[] {in[0]}, bias));
-      String out = layer(nodes, body, "layernorm(eps = " + number(eps.floats()[0]) + ")", in, weights, w);
-      channelsLast.add(out);
-      return out;
+      return layer(nodes, body, "layernorm(eps = " + number(eps.floats()[0]) + ")", in, weights, w);
     }
     return null;
   }
@@ -1101,7 +1120,7 @@ public final class OnnxImporter {
       if (!n.inputs().get(0).equals(t) && !n.opType().equals("Add")) return false;
       switch (n.opType()) {
         case "Reshape", "Unsqueeze" -> {
-          return true; // whether to [batch, C, 1, 1]: pointwiseLayer checks, with a message when not
+          return true; // whether to [batch, C, 1, 1]: vectorBack checks, with a message when not
         }
         case "Gemm", "MatMul", "Add", "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Clip", "Dropout", "Identity" -> {
           if (n.opType().equals("Add") && !(n.inputs().size() == 2 && (isConstant(n.inputs().get(0)) || isConstant(n.inputs().get(1))))) return false;
@@ -1117,68 +1136,45 @@ public final class OnnxImporter {
 
   /** A Flatten or Reshape of a pooled map into the vector section of a gate: no layer, the tensor stays [C, 1, 1]. */
   private String keptPooled(OnnxNode n, String x, Body body) {
-    String out = removedAs(n, x, body, "kept as " + dims(shapes.get(x)) + ": its Linear layers compute as 1x1 convs");
-    pointwise.put(out, 2);
-    return out;
+    return back(n, x, body, "kept as " + dims(shapes.get(x)) + ": its Linear layers compute as 1x1 convs", Held.VECTOR);
   }
 
-  /**
-   * A node of a gate's vector section ({@link #returnsToMap}): a Gemm or MatMul (+ Add) as a 1x1 conv,
-   * an activation as itself, and the Reshape or Unsqueeze back to [batch, C, 1, 1] as nothing.
-   */
-  private String pointwiseLayer(OnnxNode n, String x, int[] in, Body body) {
-    int rank = pointwise.get(x);
-    String out = switch (n.opType()) {
-      case "Gemm" -> gemm(n, new int[] {in[0]}, body);
-      case "MatMul" -> matmul(n, new int[] {in[0]}, body);
-      case "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Clip", "Dropout", "Identity" -> {
-        String o = emitKnown(n, x, in, body);
-        pointwise.put(o, rank);
-        yield null;
+  /** The Reshape or Unsqueeze of a gate's vector (at ONNX rank {@code rank}) back to [batch, C, 1, 1]: no layer. */
+  private String vectorBack(OnnxNode n, String x, int[] in, int rank, Body body) {
+    int to;
+    if (n.opType().equals("Reshape")) {
+      long[] target = n.inputs().size() < 2 ? null : shapeValues.value(n.inputs().get(1));
+      boolean back = target != null && (target.length == 3 || target.length == 4)
+          && ((target[0] == ShapeValues.BATCH || target[0] == 0) && (target[1] == in[0] || target[1] == -1) || target[0] == -1 && target[1] == in[0])
+          && Arrays.stream(target, 2, target.length).allMatch(d -> d == 1);
+      if (!back) {
+        throw unsupportedAttributes(n, "netc expresses a Reshape of a gate's vector of " + in[0] + " back to [batch, " + in[0] + ", 1, 1], not to "
+            + (target == null ? "an unknown shape" : ShapeValues.shown(target)));
       }
-      case "Reshape" -> {
-        long[] target = n.inputs().size() < 2 ? null : shapeValues.value(n.inputs().get(1));
-        boolean back = target != null && (target.length == 3 || target.length == 4)
-            && ((target[0] == ShapeValues.BATCH || target[0] == 0) && (target[1] == in[0] || target[1] == -1) || target[0] == -1 && target[1] == in[0])
-            && Arrays.stream(target, 2, target.length).allMatch(d -> d == 1);
-        if (!back) {
-          throw unsupportedAttributes(n, "netc expresses a Reshape of a gate's vector of " + in[0] + " back to [batch, " + in[0] + ", 1, 1], not to "
-              + (target == null ? "an unknown shape" : ShapeValues.shown(target)));
-        }
-        yield backToMap(n, x, body, target.length);
+      to = target.length;
+    } else {
+      boolean fromInput = model.opset() >= 13 && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
+      long[] axes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "axes", null);
+      int outRank = rank + (axes == null ? 0 : axes.length);
+      boolean trailing = axes != null && axes.length > 0 && outRank <= 4
+          && Arrays.stream(axes).map(a -> a < 0 ? a + outRank : a).allMatch(a -> a >= 2 && a < outRank);
+      if (!trailing) {
+        throw unsupportedAttributes(n, "netc expresses an Unsqueeze of a gate's vector that adds trailing axes (to [batch, C, 1, 1]), not axes "
+            + (axes == null ? "none" : Arrays.toString(axes)));
       }
-      case "Unsqueeze" -> {
-        boolean fromInput = model.opset() >= 13 && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
-        long[] axes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "axes", null);
-        int outRank = rank + (axes == null ? 0 : axes.length);
-        boolean trailing = axes != null && axes.length > 0 && outRank <= 4
-            && Arrays.stream(axes).map(a -> a < 0 ? a + outRank : a).allMatch(a -> a >= 2 && a < outRank);
-        if (!trailing) {
-          throw unsupportedAttributes(n, "netc expresses an Unsqueeze of a gate's vector that adds trailing axes (to [batch, C, 1, 1]), not axes "
-              + (axes == null ? "none" : Arrays.toString(axes)));
-        }
-        yield backToMap(n, x, body, outRank);
-      }
-      default -> throw fail(node(n) + " computes on a gate's vector (" + OnnxReader.quote(x) + ", " + in[0]
-          + " values an image); netc's gate path runs Linear layers and activations on it, then a Reshape or Unsqueeze back to [batch, "
-          + in[0] + ", 1, 1]");
-    };
-    if (out == null) return n.outputs().get(0);
-    pointwise.put(out, 2);
-    return out;
+      to = outRank;
+    }
+    return to == 4 ? back(n, x, body, "back to [batch, " + in[0] + ", 1, 1]", null)
+        : back(n, x, body, "on the way back to [batch, C, 1, 1]", new Held(false, to));
   }
 
-  /** A gate's vector section that ends before it is back at [batch, C, 1, 1], at node {@code n}. */
-  private NetcException halfwayBack(OnnxNode n) {
-    return fail(node(n) + " leaves a gate's vector at ONNX rank " + pointwise.get(n.outputs().get(0))
-        + "; netc's gate multiplies a map by a vector brought back to [batch, C, 1, 1]");
-  }
-
-  /** The Reshape or Unsqueeze that ends a gate's vector section at ONNX rank {@code rank}: nothing at rank 4, else still the vector. */
-  private String backToMap(OnnxNode n, String x, Body body, int rank) {
-    String out = removedAs(n, x, body, rank == 4 ? "back to [batch, " + shapes.get(x)[0] + ", 1, 1]" : "on the way back to [batch, C, 1, 1]");
-    if (rank < 4) pointwise.put(out, rank);
-    return null;
+  /** A held tensor ({@link #held}) that reaches a join or the output, at node {@code n}: its ONNX shape is not the spec's there. */
+  private NetcException stillHeld(OnnxNode n) {
+    Held h = held.get(n.outputs().get(0));
+    return h.channelsLast()
+        ? fail(node(n) + " leaves a tensor channels last; netc joins and outputs maps channels first, after a Transpose back (perm [0, 3, 1, 2])")
+        : fail(node(n) + " leaves a gate's vector at ONNX rank " + h.onnxRank()
+            + "; netc's gate multiplies a map by a vector brought back to [batch, C, 1, 1]");
   }
 
   private String gemm(OnnxNode n, int[] in, Body body) {
@@ -1201,7 +1197,7 @@ public final class OnnxImporter {
 
   /** MatMul by a [features, out] constant, with a following Add of a [out] constant as its bias. */
   private String matmul(OnnxNode n, int[] in, Body body) {
-    if (!channelsLast.contains(n.inputs().get(0))) requireRank(n, in, 1);
+    requireRank(n, in, 1);
     OnnxTensor b = weight(n, 1, "weight", 2);
     int k = b.shape()[0], out = b.shape()[1];
     if (k != in[0]) throw fail(node(n) + ": weight " + dims(b.dims()) + " does not fit " + in[0] + " input features");
@@ -1223,7 +1219,7 @@ public final class OnnxImporter {
    */
   private String fc(List<OnnxNode> nodes, Body body, float[] w, float[] bias, int out, int k, String weightName) {
     String input = nodes.get(0).inputs().get(0);
-    boolean map = pointwise.containsKey(input) || channelsLast.contains(input);
+    boolean map = held.containsKey(input);
     int[] in = shapes.get(input);
     Map<String, Tensor> weights = new LinkedHashMap<>();
     weights.put("weight", new Tensor(map ? new int[] {out, k, 1, 1} : new int[] {out, k}, w));

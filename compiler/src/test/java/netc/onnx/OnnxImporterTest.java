@@ -461,6 +461,17 @@ class OnnxImporterTest {
     assertEquals("m.onnx: node '/b/Mul' (Mul) multiplies by a constant of shape [2]; netc multiplies a map by a constant of one value a channel "
         + "([C, 1, 1]), or by a gate computed from it", error(List.of(OnnxBytes.node("/r/Relu", "Relu", List.of("x"), List.of("r")),
             OnnxBytes.node("/b/Mul", "Mul", List.of("g", "r"), List.of("y"))), constants));
+    // a SiLU over the channels stays channels last, and the section must end in a Transpose back
+    OnnxImporter.Result silu = translate(List.of(
+        OnnxBytes.node("/b/Transpose", "Transpose", List.of("x"), List.of("t"), OnnxBytes.ints("perm", 0, 2, 3, 1)),
+        OnnxBytes.node("/b/Sigmoid", "Sigmoid", List.of("t"), List.of("s")),
+        OnnxBytes.node("/b/Mul", "Mul", List.of("t", "s"), List.of("m")),
+        OnnxBytes.node("/b/Transpose_1", "Transpose", List.of("m"), List.of("y"), OnnxBytes.ints("perm", 0, 3, 1, 2))), List.of());
+    assertEquals(Op.SILU, build(silu).output().op());
+    assertEquals("m.onnx: node '/b/Relu' (Relu) leaves a tensor channels last; netc joins and outputs maps channels first, after a Transpose back "
+        + "(perm [0, 3, 1, 2])", error(List.of(
+            OnnxBytes.node("/b/Transpose", "Transpose", List.of("x"), List.of("t"), OnnxBytes.ints("perm", 0, 2, 3, 1)),
+            OnnxBytes.node("/b/Relu", "Relu", List.of("t"), List.of("y"))), List.of()));
   }
 
   /** A squeeze-and-excitation: x times a path from x that ends at one value a channel is a gate; any other Mul of two paths is refused. */
