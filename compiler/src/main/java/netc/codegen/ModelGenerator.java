@@ -388,6 +388,7 @@ public final class ModelGenerator {
       case REORDER -> reorder(n);
       case CONCAT -> concat(n);
       case CHANNELS, CHANNEL_SHUFFLE -> channels(n);
+      case GATHER -> gather(n);
       case LAYERNORM -> layernorm(n);
     }
   }
@@ -938,6 +939,56 @@ public final class ModelGenerator {
     zeroBorder(m, out);
     m.addStatement("$T.gatherChannels($L, $L, $L, $L, $L, $L, $L, $L, $L,\na, $L, $L, $L, $L, from, to)", REORDER, out.channels(), gather[0], gather[1],
         in.h(), in.w(), in.array(), in.at(0), in.plane(), in.rowStride(), out.at(0), out.plane(), out.rowStride(), out.paddedChannels());
+    methods.add(m.build());
+  }
+
+  /**
+   * A gather of compose-gathers: each output channel copied from where it was computed, through a lane
+   * table of its source offsets built when the class loads from runs of channels (per source, output
+   * and source channels each at a fixed step: a shuffle's half is one run).
+   */
+  private void gather(Node n) {
+    Geometry out = value(n.id());
+    if (!out.blocked()) throw new IllegalStateException(n.name() + ": gather runs on blocked values");
+    List<Integer> sources = n.attrs().getInts("sources"), channels = n.attrs().getInts("channels");
+    StringBuilder places = new StringBuilder(), runs = new StringBuilder();
+    int[] count = new int[n.inputs().size()];
+    for (int s = 0; s < n.inputs().size(); s++) {
+      Geometry in = value(n.input(s));
+      if (!in.blocked() || in.external()) throw new IllegalStateException(n.name() + ": gather inputs are blocked arena values");
+      places.append(s == 0 ? "" : ",\n").append(in.offset() + in.interior()).append(", ").append(in.plane()).append(", ").append(in.rowStride());
+      List<int[]> pairs = new ArrayList<>(); // {output channel, source channel}, in output order
+      for (int c = 0; c < sources.size(); c++) if (sources.get(c) == s) pairs.add(new int[] {c, channels.get(c)});
+      count[s] = pairs.size();
+      for (int i = 0; i < pairs.size();) {
+        int to = pairs.get(i)[0], from = pairs.get(i)[1], toStep = 1, fromStep = 1, len = 1;
+        if (i + 1 < pairs.size()) {
+          toStep = pairs.get(i + 1)[0] - to;
+          fromStep = pairs.get(i + 1)[1] - from;
+          while (i + len < pairs.size() && pairs.get(i + len)[0] == to + len * toStep && pairs.get(i + len)[1] == from + len * fromStep) len++;
+        }
+        runs.append(runs.length() == 0 ? "" : ",\n").append(String.format("%d, %d, %d, %d, %d, %d", s, from, fromStep, to, toStep, len));
+        i += len;
+      }
+    }
+    String lanes = table(n.name(), "lanes", INTS, String.format(
+        "Tables.gatherLanes(%d,\n// runs: source, its first channel, step, first output channel, step, count\nnew int[] {%s},\n"
+            + "// sources: offset of channel 0, floats between channel blocks, row stride\nnew int[] {%s})",
+        out.channels(), runs, places));
+    StringBuilder from = new StringBuilder();
+    for (int s = 0; s < n.inputs().size(); s++) {
+      if (s == 4 && n.inputs().size() > 5) {
+        from.append(", and ").append(n.inputs().size() - 4).append(" more maps");
+        break;
+      }
+      from.append(s == 0 ? "" : ", ").append(count[s]).append(" from ").append(graph.node(n.input(s)).name());
+    }
+    MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), moved((long) out.channels() * out.h() * out.w()),
+        String.format("gather of %d channels (%s), composed from the channel moves %s", out.channels(), from,
+            n.origins().stream().map(Origin::layer).collect(Collectors.joining(", "))));
+    zeroBorder(m, out);
+    m.addStatement("$T.gather($L, $L, $L, $L, a, a, $L, $L, $L, $L, from, to)", REORDER, out.channels(), out.h(), out.w(), lanes,
+        out.at(0), out.plane(), out.rowStride(), out.paddedChannels());
     methods.add(m.build());
   }
 

@@ -64,6 +64,7 @@ public final class Interpreter {
         case PAD -> pad(n, values.get(n.input(0)), batch);
         case LAYERNORM -> layernorm(n, values.get(n.input(0)), batch);
         case CHANNELS, CHANNEL_SHUFFLE -> channels(n, values.get(n.input(0)), batch);
+        case GATHER -> gather(n, values, batch);
         case SOFTMAX -> softmax(n, values.get(n.input(0)), batch);
       };
       values.put(n.id(), out);
@@ -392,6 +393,19 @@ public final class Interpreter {
         int s = Reorder.sourceChannel(c, out, gather[0], gather[1]);
         System.arraycopy(x, (b * in.channels() + s) * plane, y, (b * out + c) * plane, plane);
       }
+    }
+    return y;
+  }
+
+  /** Output channel c is channel channels[c] of input sources[c], each image's plane copied whole. */
+  private float[] gather(Node n, Map<Integer, float[]> values, int batch) {
+    List<Integer> sources = n.attrs().getInts("sources"), channels = n.attrs().getInts("channels");
+    int plane = n.shape().height() * n.shape().width(), out = n.shape().channels();
+    float[] y = new float[batch * out * plane];
+    for (int c = 0; c < out; c++) {
+      int src = n.input(sources.get(c)), in = graph.node(src).shape().channels();
+      float[] x = values.get(src);
+      for (int b = 0; b < batch; b++) System.arraycopy(x, (b * in + channels.get(c)) * plane, y, (b * out + c) * plane, plane);
     }
     return y;
   }

@@ -38,6 +38,12 @@ public enum Op {
   CHANNELS("channels"),
   /** torch's channel_shuffle: channel j of group i moves to j * groups + i (ShuffleNet). */
   CHANNEL_SHUFFLE("channel_shuffle"),
+  /**
+   * Channels picked from one or more feature maps of one height and width: output channel c is
+   * channel {@code channels[c]} of input {@code sources[c]}. Not in the language: compose-gathers
+   * writes the channel moves of a chain (channels, channel_shuffle, concat) as one.
+   */
+  GATHER("gather"),
   /** Changes the physical layout of a tensor (inserted by layout assignment); logically the identity. */
   REORDER("reorder");
 

@@ -40,6 +40,7 @@ public final class ShapeInference {
         }
         yield x;
       }
+      case GATHER -> gather(a, in);
       case RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH, GELU, SOFTMAX, REORDER -> in.get(0);
     };
   }
@@ -54,6 +55,28 @@ public final class ShapeInference {
       case CHANNEL_SHUFFLE -> new int[] {0, a.getInt("groups")};
       default -> throw new IllegalArgumentException(op + " does not move channels");
     };
+  }
+
+  /** A gather's output: one channel per entry of its map, every input a map of the same height and width. */
+  private static Shape gather(Attrs a, List<Shape> in) {
+    if (!a.has("sources") || !a.has("channels")) throw new ShapeError("gather needs its sources and channels");
+    List<Integer> sources = a.getInts("sources"), channels = a.getInts("channels");
+    if (sources.isEmpty() || sources.size() != channels.size()) {
+      throw new ShapeError("gather needs as many sources as channels, at least one");
+    }
+    Shape first = feature(Op.GATHER, in.get(0));
+    for (Shape s : in) {
+      if (feature(Op.GATHER, s).height() != first.height() || s.width() != first.width()) {
+        throw new ShapeError("gather inputs must have one height and width, got " + first + " and " + s);
+      }
+    }
+    for (int c = 0; c < sources.size(); c++) {
+      int s = sources.get(c), ch = channels.get(c);
+      if (s < 0 || s >= in.size() || ch < 0 || ch >= in.get(s).channels()) {
+        throw new ShapeError("gather's channel " + c + " reads channel " + ch + " of input " + s + ", which is not there");
+      }
+    }
+    return new Shape(sources.size(), first.height(), first.width());
   }
 
   private static Shape feature(Op op, Shape s) {

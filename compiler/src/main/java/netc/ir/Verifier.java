@@ -27,6 +27,7 @@ public final class Verifier {
       int arity = switch (n.op()) {
         case ADD, GATE -> 2;
         case CONCAT -> Math.max(2, in.size()); // any number from two; ShapeInference refuses fewer
+        case GATHER -> Math.max(1, in.size());
         case CONV -> n.attrs().has("residual") ? 2 : 1;
         default -> 1;
       };

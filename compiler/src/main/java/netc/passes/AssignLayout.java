@@ -86,7 +86,7 @@ final class AssignLayout implements Pass {
           out = "flat";
         }
         case SOFTMAX, BATCHNORM, RELU, SIGMOID, TANH, LEAKY_RELU, CLIP, SILU, HARDSIGMOID, HARDSWISH, GELU, PAD, MAXPOOL, AVGPOOL, GLOBAL_AVGPOOL, ADD, GATE, CONCAT,
-            CHANNELS, CHANNEL_SHUFFLE, LAYERNORM -> {
+            CHANNELS, CHANNEL_SHUFFLE, GATHER, LAYERNORM -> {
           if (n.shape().rank() == 1) {
             out = "flat";
           } else if (n.op() == Op.SOFTMAX) {

@@ -21,6 +21,7 @@ public final class PassManager {
         new FoldBatchNorm(),
         new FuseResidual(),
         new FuseActivation(),
+        new ComposeGathers(),
         new SelectWinograd(),
         new AssignLayout());
   }

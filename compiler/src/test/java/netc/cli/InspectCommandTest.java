@@ -34,14 +34,14 @@ class InspectCommandTest {
     try (Stream<Path> files = Files.list(dumps)) {
       List<String> names = files.map(p -> p.getFileName().toString()).sorted().toList();
       assertEquals(List.of("00-input.ir", "01-eliminate-dead-nodes.ir", "02-fold-input-normalization.ir", "03-fold-batchnorm.ir",
-          "04-fuse-residual.ir", "05-fuse-activation.ir", "06-winograd.ir", "07-assign-layout.ir"), names);
+          "04-fuse-residual.ir", "05-fuse-activation.ir", "06-compose-gathers.ir", "07-winograd.ir", "08-assign-layout.ir"), names);
     }
   }
 
   @Test
   void printAfterAllShowsEveryStage() {
     String out = (String) netc("inspect", "../examples/smallnet.net", "--print-after-all")[1];
-    assertEquals(8, out.lines().filter(l -> l.startsWith("=== ")).count(), out);
+    assertEquals(9, out.lines().filter(l -> l.startsWith("=== ")).count(), out);
     assertTrue(out.contains("=== after fuse-activation (12 nodes)"), out);
     assertTrue(out.lines().allMatch(l -> l.length() <= 120), "long lines are wrapped:\n" + out);
   }

@@ -338,14 +338,21 @@ class GeneratedModelTest {
     String units = java.nio.file.Files.readString(java.nio.file.Path.of("src/test/resources/lang/valid/channel_shuffle.net"));
     Graph g = Specs.fromText(units.replace("unit: shuffle_unit(48)", "unit: shuffle_unit(48)\nchannel_shuffle(3)\nodd: channels(5, 42)\nconv(8, 3, padding = 1)\nflatten()"));
     assertEquals(3, g.nodes().stream().filter(n -> n.op() == Op.CHANNEL_SHUFFLE).count());
+    // as compose-gathers writes them (gathers from several maps: Reorder.gather), and one move a step (Reorder.gatherChannels)
     assertMatchesTheInterpreterAtOneAndTwoThreads(g, 17, 70, 1e-5);
+    assertMatchesTheInterpreterAtOneAndTwoThreads(g, 17, 70, 1e-5, new PassContext(2, Set.of("compose-gathers"), 16, List.of()));
   }
 
   /** The compiled model at 1 and 2 threads, batch 1 and 3 (synthetic weights of seed {@code weights}), against the interpreter. */
   private static void assertMatchesTheInterpreterAtOneAndTwoThreads(Graph g, int weights, int inputs, double tolerance) throws Exception {
+    assertMatchesTheInterpreterAtOneAndTwoThreads(g, weights, inputs, tolerance, PassContext.defaults());
+  }
+
+  private static void assertMatchesTheInterpreterAtOneAndTwoThreads(Graph g, int weights, int inputs, double tolerance, PassContext passes)
+      throws Exception {
     ParamSource params = SyntheticWeights.source(g, weights);
     for (int threads : new int[] {1, 2}) {
-      CompiledModel model = CompiledModels.compile(g, params, threads);
+      CompiledModel model = CompiledModels.compile(g, params, threads, passes);
       for (int batch : new int[] {1, 3}) {
         Tensor x = random(g, batch, inputs + batch);
         assertClose(Interpreter.run(g, params, x), model.predict(x), tolerance, threads + " threads, batch " + batch);

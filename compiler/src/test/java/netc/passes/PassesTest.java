@@ -140,6 +140,67 @@ class PassesTest {
     assertTrue(differential(before, after) == 0);
   }
 
+  /**
+   * ShuffleNetV2's units (lang/valid/channel_shuffle.net: a stride-2 unit, then three of 48 channels,
+   * halves of 24 that start mid-block): every split, concat and shuffle composed, so what is left to
+   * copy is the half each unit's branch reads and the map the last conv reads, each gathered from the
+   * nodes that computed its channels. A gather copies, so the outputs are equal to the bit.
+   */
+  @Test
+  void composeGathersLeavesOneCopyAUnit() throws java.io.IOException {
+    String units = java.nio.file.Files.readString(java.nio.file.Path.of("src/test/resources/lang/valid/channel_shuffle.net"));
+    Graph before = Specs.fromText(units.replace("unit: shuffle_unit(48)", "u1: shuffle_unit(48)\nu2: shuffle_unit(48)\nu3: shuffle_unit(48)\nconv(8, 1)"));
+    assertEquals(List.of(6L, 4L, 4L), List.of(count(before, Op.CHANNELS), count(before, Op.CONCAT), count(before, Op.CHANNEL_SHUFFLE)));
+    Graph after = new ComposeGathers().run(before, CTX);
+    assertEquals(List.of(0L, 0L, 0L, 4L),
+        List.of(count(after, Op.CHANNELS), count(after, Op.CONCAT), count(after, Op.CHANNEL_SHUFFLE), count(after, Op.GATHER)));
+    for (Node n : after.nodes()) {
+      if (n.op() != Op.GATHER) continue;
+      for (int in : n.inputs()) assertFalse(ComposeGathers.isMove(after.node(in).op()), n.name() + " reads a move");
+    }
+    Node last = after.node(after.output().input(0));
+    assertEquals(Op.GATHER, last.op());
+    assertTrue(last.inputs().size() >= 4, "u3's shuffle reads the branches of every unit: " + last.inputs());
+    assertEquals(0, differential(before, after));
+  }
+
+  /**
+   * A shuffle in one group and all channels in order are their input, and go; a concat that a conv
+   * reads stays (its branches may be written in place), while a move reading it reads past it.
+   */
+  @Test
+  void composeGathersDropsIdentitiesAndKeepsConcatsOthersRead() {
+    Graph before = Specs.fromText("""
+        input(4, 6, 6)
+        channel_shuffle(1)
+        channels(0, 4)
+        concat {
+            x: conv(5, 1)
+        } and {
+            y: conv(6, 1)
+        }
+        concat {
+            c: conv(3, 1)
+        } and {
+            channels(2, 9)
+        }
+        """);
+    Graph after = new ComposeGathers().run(before, CTX);
+    assertEquals("input conv conv concat conv gather concat", ops(after));
+    Node gather = after.nodes().get(5);
+    assertEquals(List.of("x", "y"), gather.inputs().stream().map(i -> after.node(i).name()).toList());
+    assertEquals(List.of(0, 0, 0, 1, 1, 1, 1), gather.attrs().getInts("sources"));
+    assertEquals(List.of(2, 3, 4, 0, 1, 2, 3), gather.attrs().getInts("channels"));
+    assertEquals(0, differential(before, after));
+    // nothing to compose: the same graph back
+    Graph plain = Specs.fromText("input(3, 8, 8)\nc: conv(4, 1)");
+    assertSame(plain, new ComposeGathers().run(plain, CTX));
+  }
+
+  private static long count(Graph g, Op op) {
+    return g.nodes().stream().filter(n -> n.op() == op).count();
+  }
+
   @Test
   void layoutBlocksFeatureMapsAndBordersPaddedInputs() {
     Graph g = PassManager.run(Specs.example("resnet18", Map.of("width", "8", "size", "32", "classes", "4")), CTX);

@@ -13,7 +13,8 @@ import java.util.Set;
  * values), every activation (clips with and without a zero lower bound), pools (identities included,
  * ceil mode, count_include_pad = false, asymmetric padding), zero pads, residual blocks with and without a downsample shortcut
  * (nested, back to back, adds that no conv can absorb), concats of two or three branches (empty ones,
- * named ones, whole and partial channel blocks, strided alike), global average pooling, flatten (also of the
+ * named ones, whole and partial channel blocks, strided alike), channel ranges and shuffles (in chains,
+ * and around concats), global average pooling, flatten (also of the
  * input and of a value a padded conv reads too), fc, softmax over a vector or over channels; odd
  * sizes; and now and then a layer named like a Java keyword or a name that collides with another
  * once made a Java identifier. The generator tracks shapes itself, so every spec it writes should
@@ -84,10 +85,11 @@ public final class RandomNetworks {
   }
 
   private void featureLayer(int depth) {
-    switch (rng.nextInt(14)) {
+    switch (rng.nextInt(16)) {
       case 0, 1, 2 -> conv(depth, false);
       case 12 -> pad(depth);
       case 13 -> concat(depth);
+      case 14, 15 -> channelMove(depth);
       case 3 -> line(depth, name(), batchnorm());
       case 4, 5 -> line(depth, name(), activation());
       case 6 -> pool(depth);
@@ -321,6 +323,27 @@ public final class RandomNetworks {
     }
     line(depth, null, "}");
     c = total;
+  }
+
+  /**
+   * channels(start, end) or channel_shuffle(groups), and as often another move right after it, or a
+   * concat: the chains compose-gathers writes as one gather, from one map or several.
+   */
+  private void channelMove(int depth) {
+    if (c < 2) return;
+    if (rng.nextBoolean()) {
+      int start = rng.nextInt(c - 1), end = start + 1 + rng.nextInt(c - start);
+      line(depth, name(), String.format(Locale.ROOT, "channels(%d, %d)", start, end));
+      c = end - start;
+    } else {
+      int groups = divisor(c);
+      line(depth, name(), String.format(Locale.ROOT, "channel_shuffle(%d)", groups == 1 && c % 2 == 0 ? 2 : groups));
+    }
+    switch (rng.nextInt(4)) {
+      case 0 -> channelMove(depth);
+      case 1 -> concat(depth);
+      default -> {}
+    }
   }
 
   /** Null (an unnamed layer) most of the time, else a fresh name, now and then a hard one. */

@@ -36,8 +36,9 @@ public abstract class CompiledModel implements AutoCloseable {
    * 6: each model has its own package and resource folder (netc.models.NAME), declared in META-INF/netc/model.
    * 7: activation codes SILU, HARDSIGMOID and HARDSWISH; channel gates call scaleRow.
    * 8: channels() and channel_shuffle() call Reorder.gatherChannels. 9: activation code GELU.
+   * 10: gathers (compose-gathers) call Reorder.gather with a Tables.gatherLanes table.
    */
-  public static final int ABI = 9;
+  public static final int ABI = 10;
 
   protected final float[] w;
   private final Properties properties;

@@ -41,6 +41,26 @@ public final class Tables {
   }
 
   /**
+   * The lane table of {@link Reorder#gather}: for each of {@code channels} outputs, the offset of its
+   * source channel's row 0, pixel 0 and that source's row stride. {@code runs} are sextuples {source,
+   * first source channel, source channel step, first output channel, output channel step, count};
+   * {@code sources} triples {offset of the interior's channel 0, floats between channel blocks, row
+   * stride} of blocked maps.
+   */
+  public static int[] gatherLanes(int channels, int[] runs, int[] sources) {
+    int[] lanes = new int[2 * channels];
+    for (int r = 0; r < runs.length; r += 6) {
+      int s = runs[r], base = sources[3 * s], plane = sources[3 * s + 1], row = sources[3 * s + 2];
+      for (int i = 0; i < runs[r + 5]; i++) {
+        int c = runs[r + 1] + i * runs[r + 2], o = runs[r + 3] + i * runs[r + 4];
+        lanes[2 * o] = base + (c / 16) * plane + c % 16;
+        lanes[2 * o + 1] = row;
+      }
+    }
+    return lanes;
+  }
+
+  /**
    * Offsets of every k step (input block, kernel row, kernel column, lane) relative to a pixel's
    * offset, in the order packed weights are stored.
    */
