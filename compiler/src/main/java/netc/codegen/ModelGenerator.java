@@ -19,6 +19,7 @@ import javax.lang.model.element.Modifier;
 import netc.ast.NetcException;
 import netc.ir.Activation;
 import netc.ir.Attrs;
+import netc.ir.ChannelRuns;
 import netc.ir.Graph;
 import netc.ir.Node;
 import netc.ir.Op;
@@ -950,31 +951,22 @@ public final class ModelGenerator {
   private void gather(Node n) {
     Geometry out = value(n.id());
     if (!out.blocked()) throw new IllegalStateException(n.name() + ": gather runs on blocked values");
-    List<Integer> sources = n.attrs().getInts("sources"), channels = n.attrs().getInts("channels");
-    StringBuilder places = new StringBuilder(), runs = new StringBuilder();
+    List<Integer> runs = n.attrs().getInts("runs");
+    StringBuilder places = new StringBuilder(), text = new StringBuilder();
     int[] count = new int[n.inputs().size()];
     for (int s = 0; s < n.inputs().size(); s++) {
       Geometry in = value(n.input(s));
       if (!in.blocked() || in.external()) throw new IllegalStateException(n.name() + ": gather inputs are blocked arena values");
       places.append(s == 0 ? "" : ",\n").append(in.offset() + in.interior()).append(", ").append(in.plane()).append(", ").append(in.rowStride());
-      List<int[]> pairs = new ArrayList<>(); // {output channel, source channel}, in output order
-      for (int c = 0; c < sources.size(); c++) if (sources.get(c) == s) pairs.add(new int[] {c, channels.get(c)});
-      count[s] = pairs.size();
-      for (int i = 0; i < pairs.size();) {
-        int to = pairs.get(i)[0], from = pairs.get(i)[1], toStep = 1, fromStep = 1, len = 1;
-        if (i + 1 < pairs.size()) {
-          toStep = pairs.get(i + 1)[0] - to;
-          fromStep = pairs.get(i + 1)[1] - from;
-          while (i + len < pairs.size() && pairs.get(i + len)[0] == to + len * toStep && pairs.get(i + len)[1] == from + len * fromStep) len++;
-        }
-        runs.append(runs.length() == 0 ? "" : ",\n").append(String.format("%d, %d, %d, %d, %d, %d", s, from, fromStep, to, toStep, len));
-        i += len;
-      }
+    }
+    for (int r = 0; r < runs.size(); r += ChannelRuns.FIELDS) {
+      count[runs.get(r)] += runs.get(r + 5);
+      text.append(r == 0 ? "" : ",\n").append(runs.subList(r, r + ChannelRuns.FIELDS).stream().map(String::valueOf).collect(Collectors.joining(", ")));
     }
     String lanes = table(n.name(), "lanes", INTS, String.format(
         "Tables.gatherLanes(%d,\n// runs: source, its first channel, step, first output channel, step, count\nnew int[] {%s},\n"
             + "// sources: offset of channel 0, floats between channel blocks, row stride\nnew int[] {%s})",
-        out.channels(), runs, places));
+        out.channels(), text, places));
     StringBuilder from = new StringBuilder();
     for (int s = 0; s < n.inputs().size(); s++) {
       if (s == 4 && n.inputs().size() > 5) {

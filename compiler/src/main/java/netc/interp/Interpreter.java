@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import netc.ir.Activation;
 import netc.ir.Attrs;
+import netc.ir.ChannelRuns;
 import netc.ir.Graph;
 import netc.ir.Node;
 import netc.ir.ParamSource;
@@ -397,15 +398,16 @@ public final class Interpreter {
     return y;
   }
 
-  /** Output channel c is channel channels[c] of input sources[c], each image's plane copied whole. */
+  /** A gather: output channel c is the channel its runs give it ({@link ChannelRuns}), each image's plane copied whole. */
   private float[] gather(Node n, Map<Integer, float[]> values, int batch) {
-    List<Integer> sources = n.attrs().getInts("sources"), channels = n.attrs().getInts("channels");
+    List<Shape> in = n.inputs().stream().map(i -> graph.node(i).shape()).toList();
     int plane = n.shape().height() * n.shape().width(), out = n.shape().channels();
+    int[][] map = ChannelRuns.expand(n.attrs().getInts("runs"), out, in);
     float[] y = new float[batch * out * plane];
     for (int c = 0; c < out; c++) {
-      int src = n.input(sources.get(c)), in = graph.node(src).shape().channels();
-      float[] x = values.get(src);
-      for (int b = 0; b < batch; b++) System.arraycopy(x, (b * in + channels.get(c)) * plane, y, (b * out + c) * plane, plane);
+      float[] x = values.get(n.input(map[c][0]));
+      int channels = in.get(map[c][0]).channels();
+      for (int b = 0; b < batch; b++) System.arraycopy(x, (b * channels + map[c][1]) * plane, y, (b * out + c) * plane, plane);
     }
     return y;
   }

@@ -39,9 +39,9 @@ public enum Op {
   /** torch's channel_shuffle: channel j of group i moves to j * groups + i (ShuffleNet). */
   CHANNEL_SHUFFLE("channel_shuffle"),
   /**
-   * Channels picked from one or more feature maps of one height and width: output channel c is
-   * channel {@code channels[c]} of input {@code sources[c]}. Not in the language: compose-gathers
-   * writes the channel moves of a chain (channels, channel_shuffle, concat) as one.
+   * Channels picked from one or more feature maps of one height and width, in runs (see {@link
+   * ChannelRuns}). Not in the language: compose-gathers writes the channel moves of a chain
+   * (channels, channel_shuffle, concat) as one.
    */
   GATHER("gather"),
   /** Changes the physical layout of a tensor (inserted by layout assignment); logically the identity. */

@@ -57,26 +57,19 @@ public final class ShapeInference {
     };
   }
 
-  /** A gather's output: one channel per entry of its map, every input a map of the same height and width. */
+  /** A gather's output: the channels its runs give ({@link ChannelRuns}), every input a map of the same height and width. */
   private static Shape gather(Attrs a, List<Shape> in) {
-    if (!a.has("sources") || !a.has("channels")) throw new ShapeError("gather needs its sources and channels");
-    List<Integer> sources = a.getInts("sources"), channels = a.getInts("channels");
-    if (sources.isEmpty() || sources.size() != channels.size()) {
-      throw new ShapeError("gather needs as many sources as channels, at least one");
-    }
+    if (!a.has("runs")) throw new ShapeError("gather needs its runs");
     Shape first = feature(Op.GATHER, in.get(0));
     for (Shape s : in) {
       if (feature(Op.GATHER, s).height() != first.height() || s.width() != first.width()) {
         throw new ShapeError("gather inputs must have one height and width, got " + first + " and " + s);
       }
     }
-    for (int c = 0; c < sources.size(); c++) {
-      int s = sources.get(c), ch = channels.get(c);
-      if (s < 0 || s >= in.size() || ch < 0 || ch >= in.get(s).channels()) {
-        throw new ShapeError("gather's channel " + c + " reads channel " + ch + " of input " + s + ", which is not there");
-      }
-    }
-    return new Shape(sources.size(), first.height(), first.width());
+    long channels = ChannelRuns.outputs(a.getInts("runs"));
+    if (channels < 1 || channels > 1 << 24) throw new ShapeError("gather's runs give " + channels + " channels");
+    ChannelRuns.expand(a.getInts("runs"), (int) channels, in);
+    return new Shape((int) channels, first.height(), first.width());
   }
 
   private static Shape feature(Op op, Shape s) {

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import netc.ir.Attrs;
+import netc.ir.ChannelRuns;
 import netc.ir.Graph;
 import netc.ir.Node;
 import netc.ir.Op;
@@ -110,8 +111,8 @@ final class ComposeGathers implements Pass {
         }
       }
       case GATHER -> {
-        List<Integer> sources = n.attrs().getInts("sources"), channels = n.attrs().getInts("channels");
-        for (int c = 0; c < out; c++) map[c] = new int[] {n.input(sources.get(c)), channels.get(c)};
+        int[][] runs = ChannelRuns.expand(n.attrs().getInts("runs"), out, n.inputs().stream().map(i -> e.node(i).shape()).toList());
+        for (int c = 0; c < out; c++) map[c] = new int[] {n.input(runs[c][0]), runs[c][1]};
       }
       default -> throw new IllegalArgumentException(n.op() + " does not move channels");
     }
@@ -129,16 +130,16 @@ final class ComposeGathers implements Pass {
   /** The gather that does {@code n}'s moves in one copy; it keeps n's id and name and takes the origins of the moves it reads past. */
   private static Node gather(Node n, int[][] map, Map<Integer, List<Origin>> moveOrigins) {
     Map<Integer, Integer> index = new LinkedHashMap<>();
-    List<Integer> sources = new ArrayList<>(), channels = new ArrayList<>();
-    for (int[] entry : map) {
-      sources.add(index.computeIfAbsent(entry[0], k -> index.size()));
-      channels.add(entry[1]);
+    int[] sources = new int[map.length], channels = new int[map.length];
+    for (int c = 0; c < map.length; c++) {
+      sources[c] = index.computeIfAbsent(map[c][0], k -> index.size());
+      channels[c] = map[c][1];
     }
     List<Origin> origins = new ArrayList<>(n.origins());
     for (int in : n.inputs()) {
       for (Origin o : moveOrigins.getOrDefault(in, List.of())) if (!origins.contains(o)) origins.add(o);
     }
-    Attrs attrs = Attrs.EMPTY.with("sources", sources).with("channels", channels);
+    Attrs attrs = Attrs.EMPTY.with("runs", ChannelRuns.of(sources, channels));
     Shape shape = n.shape();
     return new Node(n.id(), Op.GATHER, n.name(), new ArrayList<>(index.keySet()), attrs, shape, Map.of(), origins);
   }

@@ -189,8 +189,8 @@ class PassesTest {
     assertEquals("input conv conv concat conv gather concat", ops(after));
     Node gather = after.nodes().get(5);
     assertEquals(List.of("x", "y"), gather.inputs().stream().map(i -> after.node(i).name()).toList());
-    assertEquals(List.of(0, 0, 0, 1, 1, 1, 1), gather.attrs().getInts("sources"));
-    assertEquals(List.of(2, 3, 4, 0, 1, 2, 3), gather.attrs().getInts("channels"));
+    // x's channels 2..4 to 0..2, y's 0..3 to 3..6: a run each
+    assertEquals(List.of(0, 2, 1, 0, 1, 3, 1, 0, 1, 3, 1, 4), gather.attrs().getInts("runs"));
     assertEquals(0, differential(before, after));
     // nothing to compose: the same graph back
     Graph plain = Specs.fromText("input(3, 8, 8)\nc: conv(4, 1)");
