@@ -172,10 +172,6 @@ final class VectorKernels extends Kernels {
       float[] out, int outBase, int outW, float[] res, int resBase, int act, float slope) {
     float hi = high(act, slope);
     int x = 0;
-    for (; x + 7 <= outW; x += 7) {
-      for (int l = 0; l < 16; l += L) depthwise7(in, inBase + x * step + l, step, kOff, w, wBase + l, biasOff + l, out, outBase + x * 16 + l,
-          res, resBase + x * 16 + l, act, hi);
-    }
     for (; x + DEPTHWISE_PIXELS <= outW; x += DEPTHWISE_PIXELS) {
       for (int l = 0; l < 16; l += L) depthwise4(in, inBase + x * step + l, step, kOff, w, wBase + l, biasOff + l, out, outBase + x * 16 + l,
           res, resBase + x * 16 + l, act, hi);
@@ -185,36 +181,6 @@ final class VectorKernels extends Kernels {
           res, resBase + x * 16 + l, act, hi);
     }
     if (afterStore(act)) for (int p = 0; p < outW; p++) activateInPlace(out, outBase + p * 16, act, slope);
-  }
-
-  /**
-   * L lanes of seven consecutive output pixels of a depthwise row: seven accumulators over one loop of
-   * window positions. The maps of the usual networks are 7 x 2^k pixels wide (224 / 32), so a row is
-   * whole groups of seven; each accumulator's multiply-adds form a chain, and four chains (the
-   * four-pixel kernel) leave the FMA units waiting on their latency, seven nearly keep them busy.
-   */
-  private static void depthwise7(float[] in, int p, int step, int[] kOff, float[] w, int wi, int biasOff, float[] out, int o,
-      float[] res, int r, int act, float hi) {
-    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0;
-    for (int k = 0; k < kOff.length; k++, wi += 16) {
-      FloatVector wv = FloatVector.fromArray(S, w, wi);
-      int i = p + kOff[k];
-      a0 = FloatVector.fromArray(S, in, i).fma(wv, a0);
-      a1 = FloatVector.fromArray(S, in, i + step).fma(wv, a1);
-      a2 = FloatVector.fromArray(S, in, i + 2 * step).fma(wv, a2);
-      a3 = FloatVector.fromArray(S, in, i + 3 * step).fma(wv, a3);
-      a4 = FloatVector.fromArray(S, in, i + 4 * step).fma(wv, a4);
-      a5 = FloatVector.fromArray(S, in, i + 5 * step).fma(wv, a5);
-      a6 = FloatVector.fromArray(S, in, i + 6 * step).fma(wv, a6);
-    }
-    FloatVector bias = FloatVector.fromArray(S, w, biasOff);
-    store(a0.add(bias), out, o, res, r, act, hi);
-    store(a1.add(bias), out, o + 16, res, r + 16, act, hi);
-    store(a2.add(bias), out, o + 32, res, r + 32, act, hi);
-    store(a3.add(bias), out, o + 48, res, r + 48, act, hi);
-    store(a4.add(bias), out, o + 64, res, r + 64, act, hi);
-    store(a5.add(bias), out, o + 80, res, r + 80, act, hi);
-    store(a6.add(bias), out, o + 96, res, r + 96, act, hi);
   }
 
   /** L lanes of four consecutive output pixels of a depthwise row: four accumulators over one loop of window positions. */
