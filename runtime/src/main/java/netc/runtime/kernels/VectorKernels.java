@@ -118,7 +118,7 @@ final class VectorKernels extends Kernels {
       epilogue2(acc, pixels, p0, w, biasOff, out, outBase, outPix, obs, res, resBase, resPix, rbs, act, slope);
       return;
     }
-    float hi = high(act, slope);
+    float lo = low(act), hi = high(act, slope);
     for (int t = 0; t < pixels; t++) {
       int o = outPix[p0 + t];
       if (t > 0 && o == outPix[p0 + t - 1]) break;
@@ -126,7 +126,8 @@ final class VectorKernels extends Kernels {
         for (int l = 0; l < 16; l += L) {
           FloatVector v = FloatVector.fromArray(S, acc, (t * blocks + b) * 16 + l).add(FloatVector.fromArray(S, w, biasOff + b * 16 + l));
           if (res != null) v = v.add(FloatVector.fromArray(S, res, resBase + resPix[p0 + t] + b * rbs + l));
-          clamp(v, act, hi).intoArray(out, outBase + o + b * obs + l);
+          v = v.max(lo).min(hi);
+          v.intoArray(out, outBase + o + b * obs + l);
         }
         if (afterStore(act)) activateInPlace(out, outBase + o + b * obs, act, slope);
       }
@@ -142,7 +143,7 @@ final class VectorKernels extends Kernels {
    */
   private static void epilogue2(float[] acc, int pixels, int p0, float[] w, int biasOff, float[] out, int outBase,
       int[] outPix, int obs, float[] res, int resBase, int[] resPix, int rbs, int act, float slope) {
-    float hi = high(act, slope);
+    float lo = low(act), hi = high(act, slope);
     for (int t = 0; t < pixels; t++) {
       int o = outBase + outPix[p0 + t];
       if (t > 0 && outPix[p0 + t] == outPix[p0 + t - 1]) break;
@@ -154,8 +155,8 @@ final class VectorKernels extends Kernels {
           v0 = v0.add(FloatVector.fromArray(S, res, r + l));
           v1 = v1.add(FloatVector.fromArray(S, res, r + rbs + l));
         }
-        clamp(v0, act, hi).intoArray(out, o + l);
-        clamp(v1, act, hi).intoArray(out, o + obs + l);
+        v0.max(lo).min(hi).intoArray(out, o + l);
+        v1.max(lo).min(hi).intoArray(out, o + obs + l);
       }
       if (afterStore(act)) {
         activateInPlace(out, o, act, slope);
@@ -170,22 +171,22 @@ final class VectorKernels extends Kernels {
   @Override
   public void depthwiseRow(float[] in, int inBase, int step, int[] kOff, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int outW, float[] res, int resBase, int act, float slope) {
-    float hi = high(act, slope);
+    float lo = low(act), hi = high(act, slope);
     int x = 0;
     for (; x + DEPTHWISE_PIXELS <= outW; x += DEPTHWISE_PIXELS) {
       for (int l = 0; l < 16; l += L) depthwise4(in, inBase + x * step + l, step, kOff, w, wBase + l, biasOff + l, out, outBase + x * 16 + l,
-          res, resBase + x * 16 + l, act, hi);
+          res, resBase + x * 16 + l, lo, hi);
     }
     for (; x < outW; x++) {
       for (int l = 0; l < 16; l += L) depthwise1(in, inBase + x * step + l, kOff, w, wBase + l, biasOff + l, out, outBase + x * 16 + l,
-          res, resBase + x * 16 + l, act, hi);
+          res, resBase + x * 16 + l, lo, hi);
     }
     if (afterStore(act)) for (int p = 0; p < outW; p++) activateInPlace(out, outBase + p * 16, act, slope);
   }
 
   /** L lanes of four consecutive output pixels of a depthwise row: four accumulators over one loop of window positions. */
   private static void depthwise4(float[] in, int p, int step, int[] kOff, float[] w, int wi, int biasOff, float[] out, int o,
-      float[] res, int r, int act, float hi) {
+      float[] res, int r, float lo, float hi) {
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
     for (int k = 0; k < kOff.length; k++, wi += 16) {
       FloatVector wv = FloatVector.fromArray(S, w, wi);
@@ -196,40 +197,32 @@ final class VectorKernels extends Kernels {
       a3 = FloatVector.fromArray(S, in, i + 3 * step).fma(wv, a3);
     }
     FloatVector bias = FloatVector.fromArray(S, w, biasOff);
-    store(a0.add(bias), out, o, res, r, act, hi);
-    store(a1.add(bias), out, o + 16, res, r + 16, act, hi);
-    store(a2.add(bias), out, o + 32, res, r + 32, act, hi);
-    store(a3.add(bias), out, o + 48, res, r + 48, act, hi);
+    store(a0.add(bias), out, o, res, r, lo, hi);
+    store(a1.add(bias), out, o + 16, res, r + 16, lo, hi);
+    store(a2.add(bias), out, o + 32, res, r + 32, lo, hi);
+    store(a3.add(bias), out, o + 48, res, r + 48, lo, hi);
   }
 
   /** L lanes of one output pixel of a depthwise row (the row's last pixels, fewer than four). */
-  private static void depthwise1(float[] in, int p, int[] kOff, float[] w, int wi, int biasOff, float[] out, int o, float[] res, int r, int act,
+  private static void depthwise1(float[] in, int p, int[] kOff, float[] w, int wi, int biasOff, float[] out, int o, float[] res, int r, float lo,
       float hi) {
     FloatVector a = FloatVector.zero(S);
     for (int k = 0; k < kOff.length; k++, wi += 16) a = FloatVector.fromArray(S, in, p + kOff[k]).fma(FloatVector.fromArray(S, w, wi), a);
-    store(a.add(FloatVector.fromArray(S, w, biasOff)), out, o, res, r, act, hi);
+    store(a.add(FloatVector.fromArray(S, w, biasOff)), out, o, res, r, lo, hi);
   }
 
   /**
-   * The activations that are a clamp, applied as values are stored, with ScalarKernels.apply's bits:
-   * relu v > 0 ? v : 0, one compare and one blend; clip Math.min(Math.max(v, 0), max) as v < 0 ? 0 :
-   * v, plus 0 (which makes -0 +0, as Math.max does, and keeps NaN), then x >= max ? max : x (which
-   * gives -0 for a max of -0, as Math.min does). FloatVector.max and min compile to Java's exact NaN
-   * and signed-zero rules: six instructions each on AVX-512, twelve a vector for both, which made the
-   * epilogue of a 14-pixel tile cost what 16 k steps of its multiply-adds do. With no activation, or
-   * one applied after the store (leaky_relu, sigmoid, tanh..., {@link #activateInPlace}), nothing
-   * changes, not even -0 or NaN. The bound {@code hi} is a float computed once per call ({@link
-   * #high}), and this method is small enough to be inlined everywhere (a vector crossing a call C2
-   * does not inline is boxed).
+   * The activations that are a clamp, applied as values are stored: v.max(lo).min(hi) with lo = 0 for
+   * relu and clip (else -infinity) and hi = clip's bound (else +infinity), the operations and bits of
+   * ScalarKernels.apply; with no activation the clamp changes nothing, not even -0 or NaN. The others
+   * (leaky_relu, sigmoid, tanh) run after the store, {@link #activateInPlace}. The bounds are floats
+   * computed once per call, so no vector crosses a call C2 might not inline (it would be boxed).
    */
-  private static FloatVector clamp(FloatVector v, int act, float hi) {
-    if (act == RELU) return FloatVector.zero(S).blend(v, v.compare(VectorOperators.GT, 0f));
-    if (act != CLIP) return v;
-    FloatVector t = v.blend(0f, v.compare(VectorOperators.LT, 0f)).add(0f);
-    return t.blend(hi, t.compare(VectorOperators.GE, hi));
+  private static float low(int act) {
+    return act == RELU || act == CLIP ? 0f : Float.NEGATIVE_INFINITY;
   }
 
-  /** The upper bound of {@link #clamp}: clip's maximum. */
+  /** See {@link #low}. */
   private static float high(int act, float slope) {
     return act == CLIP ? slope : Float.POSITIVE_INFINITY;
   }
@@ -339,17 +332,18 @@ final class VectorKernels extends Kernels {
 
   @Override
   public void activate(float[] a, int base, int n, int act, float slope, float[] out, int outBase) {
-    float hi = high(act, slope);
-    for (int i = 0; i < n; i += L) clamp(FloatVector.fromArray(S, a, base + i), act, hi).intoArray(out, outBase + i);
+    float lo = low(act), hi = high(act, slope);
+    for (int i = 0; i < n; i += L) FloatVector.fromArray(S, a, base + i).max(lo).min(hi).intoArray(out, outBase + i);
     if (afterStore(act)) for (int i = 0; i < n; i += 16) activateInPlace(out, outBase + i, act, slope);
   }
 
   @Override
   public void add(float[] x, int xBase, float[] y, int yBase, float[] out, int outBase, int n, int act, float slope) {
-    float hi = high(act, slope);
+    float lo = low(act), hi = high(act, slope);
     for (int i = 0; i < n; i += L) {
       FloatVector v = FloatVector.fromArray(S, x, xBase + i).add(FloatVector.fromArray(S, y, yBase + i));
-      clamp(v, act, hi).intoArray(out, outBase + i);
+      v = v.max(lo).min(hi);
+      v.intoArray(out, outBase + i);
     }
     if (afterStore(act)) for (int i = 0; i < n; i += 16) activateInPlace(out, outBase + i, act, slope);
   }
@@ -365,11 +359,11 @@ final class VectorKernels extends Kernels {
   @Override
   public void affineRow(float[] x, int xBase, float[] w, int scaleOff, int shiftOff, float[] out, int outBase, int pixels,
       int act, float slope) {
-    float hi = high(act, slope);
+    float lo = low(act), hi = high(act, slope);
     for (int l = 0; l < 16; l += L) {
       FloatVector scale = FloatVector.fromArray(S, w, scaleOff + l), shift = FloatVector.fromArray(S, w, shiftOff + l);
       for (int p = 0; p < pixels; p++) {
-        clamp(FloatVector.fromArray(S, x, xBase + p * 16 + l).fma(scale, shift), act, hi).intoArray(out, outBase + p * 16 + l);
+        FloatVector.fromArray(S, x, xBase + p * 16 + l).fma(scale, shift).max(lo).min(hi).intoArray(out, outBase + p * 16 + l);
       }
     }
     if (afterStore(act)) for (int p = 0; p < pixels; p++) activateInPlace(out, outBase + p * 16, act, slope);
@@ -492,7 +486,7 @@ final class VectorKernels extends Kernels {
   public void winogradOutput(float[] m, int mBase, int mPos, int tiles, float[] w, int biasOff, float[] out, int outBase,
       int outRowStride, int rows, int outW, float[] res, int resBase, int resRowStride, int act, float slope) {
     float[] s = transformScratch(16 * 16);
-    float hi = high(act, slope);
+    float lo = low(act), hi = high(act, slope);
     for (int tile = 0; tile < tiles; tile++) {
       int a = mBase + tile * 16;
       for (int j = 0; j < 4; j++) { // column j of A^T m
@@ -514,10 +508,12 @@ final class VectorKernels extends Kernels {
           FloatVector bias = FloatVector.fromArray(S, w, biasOff + l);
           FloatVector y0 = s0.add(s1).add(s2).add(bias), y1 = s1.sub(s2).sub(s3).add(bias);
           if (res != null) y0 = y0.add(FloatVector.fromArray(S, res, r + l));
-          clamp(y0, act, hi).intoArray(out, o + l);
+          y0 = y0.max(lo).min(hi);
+          y0.intoArray(out, o + l);
           if (second) {
             if (res != null) y1 = y1.add(FloatVector.fromArray(S, res, r + 16 + l));
-            clamp(y1, act, hi).intoArray(out, o + 16 + l);
+            y1 = y1.max(lo).min(hi);
+            y1.intoArray(out, o + 16 + l);
           }
         }
         if (afterStore(act)) {
@@ -622,7 +618,7 @@ final class VectorKernels extends Kernels {
    */
   private static void outputRows(float[] s, int tiles, float[] w, int biasOff, float[] out, int outBase, int outRowStride, int rows,
       int outW, float[] res, int resBase, int resRowStride, int act, float slope) {
-    float hi = high(act, slope);
+    float lo = low(act), hi = high(act, slope);
     for (int tile = 0; tile < tiles; tile++) {
       int cols = Math.min(4, outW - tile * 4);
       for (int i = 0; i < rows; i++) {
@@ -634,10 +630,10 @@ final class VectorKernels extends Kernels {
           FloatVector x4 = FloatVector.fromArray(S, s, a + 64), x5 = FloatVector.fromArray(S, s, a + 80);
           FloatVector bias = FloatVector.fromArray(S, w, biasOff + l);
           FloatVector p = x1.add(x2), q = x1.sub(x2), u = x3.add(x4), d = x3.sub(x4);
-          store(x0.add(p).add(u).add(bias), out, o + l, res, r + l, act, hi);
-          if (cols > 1) store(q.add(d.mul(2f)).add(bias), out, o + 16 + l, res, r + 16 + l, act, hi);
-          if (cols > 2) store(p.add(u.mul(4f)).add(bias), out, o + 32 + l, res, r + 32 + l, act, hi);
-          if (cols > 3) store(q.add(d.mul(8f)).add(x5).add(bias), out, o + 48 + l, res, r + 48 + l, act, hi);
+          store(x0.add(p).add(u).add(bias), out, o + l, res, r + l, lo, hi);
+          if (cols > 1) store(q.add(d.mul(2f)).add(bias), out, o + 16 + l, res, r + 16 + l, lo, hi);
+          if (cols > 2) store(p.add(u.mul(4f)).add(bias), out, o + 32 + l, res, r + 32 + l, lo, hi);
+          if (cols > 3) store(q.add(d.mul(8f)).add(x5).add(bias), out, o + 48 + l, res, r + 48 + l, lo, hi);
         }
         if (afterStore(act)) for (int j = 0; j < cols; j++) activateInPlace(out, o + j * 16, act, slope);
       }
@@ -645,9 +641,9 @@ final class VectorKernels extends Kernels {
   }
 
   /** One output vector of the epilogue: + the residual (when there is one), ReLU if asked, the store. */
-  private static void store(FloatVector y, float[] out, int o, float[] res, int r, int act, float hi) {
+  private static void store(FloatVector y, float[] out, int o, float[] res, int r, float lo, float hi) {
     if (res != null) y = y.add(FloatVector.fromArray(S, res, r));
-    clamp(y, act, hi).intoArray(out, o);
+    y.max(lo).min(hi).intoArray(out, o);
   }
 
   @Override

@@ -67,33 +67,6 @@ class PoolClampTest {
   }
 
   /**
-   * The clamp activations where their edges are: -0, +0, NaN, the infinities, subnormals, values at the
-   * bound, and clips whose bound is 6, 0, -0 and infinite. The vector kernels clamp with compares and
-   * blends (FloatVector.max and min cost six instructions each), and give ScalarKernels.apply's bits
-   * everywhere: relu's v > 0 ? v : 0 (NaN and -0 to +0), clip's Math.min(Math.max(v, 0), max).
-   */
-  @Test
-  void clampActivationsKeepTheScalarBitsAtTheEdges() {
-    float[] edges = {-0f, 0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 6f, Math.nextDown(6f), Math.nextUp(6f),
-        -Float.MIN_VALUE, Float.MIN_VALUE, -3f, 3f, Float.MAX_VALUE, -Float.MAX_VALUE, 0.5f, -0.5f};
-    float[] x = new float[64];
-    for (int i = 0; i < x.length; i++) x[i] = edges[(i * 7) % edges.length];
-    int[][] acts = {{Kernels.NONE}, {Kernels.RELU}, {Kernels.CLIP}};
-    for (int[] act : acts) {
-      for (float bound : new float[] {6f, 0f, -0f, Float.POSITIVE_INFINITY}) {
-        float[] s = new float[64], v = new float[64];
-        SCALAR.activate(x, 0, 64, act[0], bound, s, 0);
-        VECTOR.activate(x, 0, 64, act[0], bound, v, 0);
-        for (int i = 0; i < 64; i++) {
-          float expected = act[0] == Kernels.NONE ? x[i] : act[0] == Kernels.RELU ? (x[i] > 0 ? x[i] : 0f) : Math.min(Math.max(x[i], 0f), bound);
-          assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(s[i]), "scalar, act " + act[0] + ", bound " + bound + ", x " + x[i]);
-          assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(v[i]), "vector, act " + act[0] + ", bound " + bound + ", x " + x[i]);
-        }
-      }
-    }
-  }
-
-  /**
    * Max pooling 3x3 stride 2 with padding 1 over a 9x9 block (interior windows take the unrolled path,
    * border ones the clipped loop), values with -0, +0 and a NaN: vector and scalar kernels give the same
    * bits, and each output is the largest of its window worked out here.
