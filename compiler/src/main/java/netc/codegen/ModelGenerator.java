@@ -928,45 +928,23 @@ public final class ModelGenerator {
     methods.add(m.build());
   }
 
-  /** channels(start, end) and channel_shuffle(groups): each output channel a copy of one input channel (Reorder.gatherChannels). */
+  /**
+   * channels(start, end) and channel_shuffle(groups): a gather from their one input, as
+   * compose-gathers writes them when it runs (at -O0, or with the pass disabled, they come here).
+   */
   private void channels(Node n) {
-    Geometry in = value(n.input(0)), out = value(n.id());
-    if (!in.blocked() || !out.blocked()) throw new IllegalStateException(n.name() + ": " + n.op().spelling() + " runs on blocked values");
     int[] gather = ShapeInference.channelGather(n.op(), n.attrs());
     String what = n.op() == Op.CHANNELS
-        ? String.format("channels %d..%d of %s", gather[0], gather[0] + out.channels() - 1, graph.node(n.input(0)).shape())
+        ? String.format("channels %d..%d of %s", gather[0], gather[0] + n.shape().channels() - 1, graph.node(n.input(0)).shape())
         : String.format("channel shuffle of %s in %d groups: channel j of group i to j * %d + i", n.shape(), gather[1], gather[1]);
-    MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), moved((long) out.channels() * out.h() * out.w()), what);
-    zeroBorder(m, out);
-    m.addStatement("$T.gatherChannels($L, $L, $L, $L, $L, $L, $L, $L, $L,\na, $L, $L, $L, $L, from, to)", REORDER, out.channels(), gather[0], gather[1],
-        in.h(), in.w(), in.array(), in.at(0), in.plane(), in.rowStride(), out.at(0), out.plane(), out.rowStride(), out.paddedChannels());
-    methods.add(m.build());
+    gatherStep(n, ChannelRuns.ofMove(n.op(), n.attrs(), n.shape().channels()), what);
   }
 
-  /**
-   * A gather of compose-gathers: each output channel copied from where it was computed, through a lane
-   * table of its source offsets built when the class loads from runs of channels (per source, output
-   * and source channels each at a fixed step: a shuffle's half is one run).
-   */
+  /** A gather of compose-gathers: each output channel copied from where it was computed. */
   private void gather(Node n) {
-    Geometry out = value(n.id());
-    if (!out.blocked()) throw new IllegalStateException(n.name() + ": gather runs on blocked values");
     List<Integer> runs = n.attrs().getInts("runs");
-    StringBuilder places = new StringBuilder(), text = new StringBuilder();
     int[] count = new int[n.inputs().size()];
-    for (int s = 0; s < n.inputs().size(); s++) {
-      Geometry in = value(n.input(s));
-      if (!in.blocked() || in.external()) throw new IllegalStateException(n.name() + ": gather inputs are blocked arena values");
-      places.append(s == 0 ? "" : ",\n").append(in.offset() + in.interior()).append(", ").append(in.plane()).append(", ").append(in.rowStride());
-    }
-    for (int r = 0; r < runs.size(); r += ChannelRuns.FIELDS) {
-      count[runs.get(r)] += runs.get(r + 5);
-      text.append(r == 0 ? "" : ",\n").append(runs.subList(r, r + ChannelRuns.FIELDS).stream().map(String::valueOf).collect(Collectors.joining(", ")));
-    }
-    String lanes = table(n.name(), "lanes", INTS, String.format(
-        "Tables.gatherLanes(%d,\n// runs: source, its first channel, step, first output channel, step, count\nnew int[] {%s},\n"
-            + "// sources: offset of channel 0, floats between channel blocks, row stride\nnew int[] {%s})",
-        out.channels(), text, places));
+    for (int r = 0; r < runs.size(); r += ChannelRuns.FIELDS) count[runs.get(r)] += runs.get(r + 5);
     StringBuilder from = new StringBuilder();
     for (int s = 0; s < n.inputs().size(); s++) {
       if (s == 4 && n.inputs().size() > 5) {
@@ -975,9 +953,32 @@ public final class ModelGenerator {
       }
       from.append(s == 0 ? "" : ", ").append(count[s]).append(" from ").append(graph.node(n.input(s)).name());
     }
-    MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), moved((long) out.channels() * out.h() * out.w()),
-        String.format("gather of %d channels (%s), composed from the channel moves %s", out.channels(), from,
-            n.origins().stream().map(Origin::layer).collect(Collectors.joining(", "))));
+    gatherStep(n, runs, String.format("gather of %d channels (%s), composed from the channel moves %s", n.shape().channels(), from,
+        n.origins().stream().map(Origin::layer).collect(Collectors.joining(", "))));
+  }
+
+  /**
+   * The step of a channel gather: a lane table of each output channel's source offsets, built when the
+   * class loads from the runs (per source, output and source channels each at a fixed step: a
+   * shuffle's half is one run), then Reorder.gather block row by block row.
+   */
+  private void gatherStep(Node n, List<Integer> runs, String what) {
+    Geometry out = value(n.id());
+    if (!out.blocked()) throw new IllegalStateException(n.name() + ": " + n.op().spelling() + " runs on blocked values");
+    StringBuilder places = new StringBuilder(), text = new StringBuilder();
+    for (int s = 0; s < n.inputs().size(); s++) {
+      Geometry in = value(n.input(s));
+      if (!in.blocked() || in.external()) throw new IllegalStateException(n.name() + ": " + n.op().spelling() + " inputs are blocked arena values");
+      places.append(s == 0 ? "" : ",\n").append(in.offset() + in.interior()).append(", ").append(in.plane()).append(", ").append(in.rowStride());
+    }
+    for (int r = 0; r < runs.size(); r += ChannelRuns.FIELDS) {
+      text.append(r == 0 ? "" : ",\n").append(runs.subList(r, r + ChannelRuns.FIELDS).stream().map(String::valueOf).collect(Collectors.joining(", ")));
+    }
+    String lanes = table(n.name(), "lanes", INTS, String.format(
+        "Tables.gatherLanes(%d,\n// runs: source, its first channel, step, first output channel, step, count\nnew int[] {%s},\n"
+            + "// sources: offset of channel 0, floats between channel blocks, row stride\nnew int[] {%s})",
+        out.channels(), text, places));
+    MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), moved((long) out.channels() * out.h() * out.w()), what);
     zeroBorder(m, out);
     m.addStatement("$T.gather($L, $L, $L, $L, a, a, $L, $L, $L, $L, from, to)", REORDER, out.channels(), out.h(), out.w(), lanes,
         out.at(0), out.plane(), out.rowStride(), out.paddedChannels());

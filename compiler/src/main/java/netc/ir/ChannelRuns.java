@@ -39,6 +39,17 @@ public final class ChannelRuns {
   }
 
   /**
+   * The runs of a channels(start, end) or channel_shuffle(groups) over its one input: output channel c
+   * is input channel {@code Reorder.sourceChannel(c, ...)} (a shuffle's groups become one run each).
+   */
+  public static List<Integer> ofMove(Op op, Attrs a, int outChannels) {
+    int[] gather = ShapeInference.channelGather(op, a);
+    int[] sources = new int[outChannels], channels = new int[outChannels];
+    for (int c = 0; c < outChannels; c++) channels[c] = netc.runtime.kernels.Reorder.sourceChannel(c, outChannels, gather[0], gather[1]);
+    return of(sources, channels);
+  }
+
+  /**
    * Per output channel of {@code outChannels}, {input, its channel}; an error when the runs are not
    * sextuples, reach outside the inputs' channels, or do not give every output channel exactly once.
    */

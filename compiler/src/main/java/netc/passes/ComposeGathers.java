@@ -12,7 +12,6 @@ import netc.ir.Node;
 import netc.ir.Op;
 import netc.ir.Origin;
 import netc.ir.Shape;
-import netc.runtime.kernels.Reorder;
 
 /**
  * Composes chains of channel moves into single gathers. A channel move only copies channels:
@@ -100,19 +99,16 @@ final class ComposeGathers implements Pass {
     int out = n.shape().channels();
     int[][] map = new int[out][];
     switch (n.op()) {
-      case CHANNELS, CHANNEL_SHUFFLE -> {
-        int start = n.op() == Op.CHANNELS ? n.attrs().getInt("start") : 0, groups = n.op() == Op.CHANNELS ? 1 : n.attrs().getInt("groups");
-        for (int c = 0; c < out; c++) map[c] = new int[] {n.input(0), Reorder.sourceChannel(c, out, start, groups)};
+      case CHANNELS, CHANNEL_SHUFFLE, GATHER -> {
+        List<Integer> runs = n.op() == Op.GATHER ? n.attrs().getInts("runs") : ChannelRuns.ofMove(n.op(), n.attrs(), out);
+        int[][] own = ChannelRuns.expand(runs, out, n.inputs().stream().map(i -> e.node(i).shape()).toList());
+        for (int c = 0; c < out; c++) map[c] = new int[] {n.input(own[c][0]), own[c][1]};
       }
       case CONCAT -> {
         int c = 0;
         for (int in : n.inputs()) {
           for (int k = 0; k < e.node(in).shape().channels(); k++) map[c++] = new int[] {in, k};
         }
-      }
-      case GATHER -> {
-        int[][] runs = ChannelRuns.expand(n.attrs().getInts("runs"), out, n.inputs().stream().map(i -> e.node(i).shape()).toList());
-        for (int c = 0; c < out; c++) map[c] = new int[] {n.input(runs[c][0]), runs[c][1]};
       }
       default -> throw new IllegalArgumentException(n.op() + " does not move channels");
     }

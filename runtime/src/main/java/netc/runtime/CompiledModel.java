@@ -36,7 +36,8 @@ public abstract class CompiledModel implements AutoCloseable {
    * 6: each model has its own package and resource folder (netc.models.NAME), declared in META-INF/netc/model.
    * 7: activation codes SILU, HARDSIGMOID and HARDSWISH; channel gates call scaleRow.
    * 8: channels() and channel_shuffle() call Reorder.gatherChannels. 9: activation code GELU.
-   * 10: gathers (compose-gathers) call Reorder.gather with a Tables.gatherLanes table.
+   * 10: channel moves and the gathers of compose-gathers call Reorder.gather with a Tables.gatherLanes table
+   * (Reorder.gatherChannels is gone).
    */
   public static final int ABI = 10;
 

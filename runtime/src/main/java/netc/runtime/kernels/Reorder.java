@@ -57,34 +57,13 @@ public final class Reorder {
   }
 
   /**
-   * Copies rows [from, to) of a blocked [channels][H][W] destination from a blocked source, row i
-   * being row i % h of channel block i / h: output channel c reads source channel
-   * {@link #sourceChannel}. A block's row is written pixel by pixel, 16 lanes together (one cache line
-   * each, where a channel at a time wrote each line 16 times: stage2's shuffles of shufflenet_v2_x1_0
-   * 0.20 -> 0.14 ms, stage3's 0.12 -> 0.075), and its lanes past the last channel (up to
-   * {@code dstPadded}) are zeroed.
-   */
-  public static void gatherChannels(int channels, int start, int groups, int h, int w, float[] src, int srcBase, int srcPlane, int srcRow,
-      float[] dst, int dstBase, int dstPlane, int dstRow, int dstPadded, int from, int to) {
-    int[] lane = LANES.get();
-    for (int i = from; i < to; i++) {
-      int block = i / h, y = i - block * h, dr = dstBase + block * dstPlane + y * dstRow;
-      int lanes = Math.min(16, channels - block * 16), padded = Math.min(16, dstPadded - block * 16);
-      for (int l = 0; l < lanes; l++) {
-        int s = sourceChannel(block * 16 + l, channels, start, groups);
-        lane[l] = srcBase + (s / 16) * srcPlane + s % 16 + y * srcRow;
-      }
-      copyLanes(lane, lanes, padded, w, src, dst, dr);
-    }
-  }
-
-  /**
    * Copies rows [from, to) of a blocked [channels][H][W] destination, each channel from a place of
    * its own in {@code src}: {@code lanes[2c]} is the offset of channel c's row 0, pixel 0 and
    * {@code lanes[2c + 1]} its row stride, pixels 16 floats apart (the table of
    * {@link Tables#gatherLanes}: a gather of compose-gathers, reading several maps of the arena). Row i
-   * is row i % h of block i / h, written pixel by pixel as {@link #gatherChannels} does; lanes past
-   * the last channel (up to {@code dstPadded}) are zeroed.
+   * is row i % h of block i / h, written pixel by pixel, 16 lanes together (one cache line each, where a
+   * channel at a time wrote each line 16 times: stage2's shuffles of shufflenet_v2_x1_0 0.20 -> 0.14
+   * ms, stage3's 0.12 -> 0.075); lanes past the last channel (up to {@code dstPadded}) are zeroed.
    */
   public static void gather(int channels, int h, int w, int[] lanes, float[] src, float[] dst, int dstBase, int dstPlane, int dstRow,
       int dstPadded, int from, int to) {
@@ -96,16 +75,11 @@ public final class Reorder {
         int c = block * 16 + l;
         lane[l] = lanes[2 * c] + y * lanes[2 * c + 1];
       }
-      copyLanes(lane, count, padded, w, src, dst, dr);
-    }
-  }
-
-  /** One block row of a gather: {@code w} pixels of 16 lanes at {@code dr}, lane l from {@code lane[l] + 16 x}, lanes [count, padded) zero. */
-  private static void copyLanes(int[] lane, int count, int padded, int w, float[] src, float[] dst, int dr) {
-    for (int x = 0; x < w; x++) {
-      int d = dr + x * 16;
-      for (int l = 0; l < count; l++) dst[d + l] = src[lane[l] + x * 16];
-      for (int l = count; l < padded; l++) dst[d + l] = 0f;
+      for (int x = 0; x < w; x++) {
+        int d = dr + x * 16;
+        for (int l = 0; l < count; l++) dst[d + l] = src[lane[l] + x * 16];
+        for (int l = count; l < padded; l++) dst[d + l] = 0f;
+      }
     }
   }
 
