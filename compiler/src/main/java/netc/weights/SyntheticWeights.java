@@ -33,19 +33,55 @@ public final class SyntheticWeights {
   public static Map<String, Tensor> generate(Graph graph, long seed) {
     Map<String, Tensor> out = new LinkedHashMap<>();
     for (Node n : graph.nodes()) {
-      boolean feedsAdd = n.op() == Op.BATCHNORM && graph.consumers(n.id()).stream().anyMatch(c -> c.op() == Op.ADD);
-      for (Map.Entry<String, ParamExpr> p : n.params().entrySet()) {
-        for (ParamExpr.Ref ref : p.getValue().refs()) {
-          if (out.containsKey(ref.name())) continue;
-          Random rng = new Random(seed * 0x9E3779B97F4A7C15L + ref.name().hashCode());
-          float[] v = new float[(int) ref.shape().size()];
-          fill(n.op(), p.getKey(), ref, v, rng);
-          if (feedsAdd && p.getKey().equals("weight")) for (int i = 0; i < v.length; i++) v[i] = (float) (0.3 + 0.3 * rng.nextDouble());
-          out.put(ref.name(), new Tensor(ref.shape().dims(), v));
-        }
-      }
+      for (Map.Entry<String, ParamExpr> p : n.params().entrySet()) add(graph, n, n.op(), p.getKey(), p.getValue(), seed, out);
     }
     return out;
+  }
+
+  /**
+   * Draws the tensors {@code e} refers to, each by the role it had in the spec: a folded conv's
+   * weight expression still refers to its batch norm's gamma and variance, which get a batch norm's
+   * statistics (a conv weight's distribution would make some variances negative, and the folded
+   * graph's outputs NaN), so a graph's weights are the same tensors before and after the passes.
+   */
+  private static void add(Graph graph, Node n, Op op, String role, ParamExpr e, long seed, Map<String, Tensor> out) {
+    if (e == null) return;
+    if (e instanceof ParamExpr.Ref ref) {
+      if (out.containsKey(ref.name())) return;
+      Random rng = new Random(seed * 0x9E3779B97F4A7C15L + ref.name().hashCode());
+      float[] v = new float[(int) ref.shape().size()];
+      fill(op, role, ref, v, rng);
+      if (op == Op.BATCHNORM && role.equals("weight") && feedsAdd(graph, n)) {
+        for (int i = 0; i < v.length; i++) v[i] = (float) (0.3 + 0.3 * rng.nextDouble());
+      }
+      out.put(ref.name(), new Tensor(ref.shape().dims(), v));
+    } else if (e instanceof ParamExpr.BnScaledWeight w) {
+      add(graph, n, op, role, w.weight(), seed, out);
+      add(graph, n, Op.BATCHNORM, "weight", w.gamma(), seed, out);
+      add(graph, n, Op.BATCHNORM, "running_var", w.var(), seed, out);
+    } else if (e instanceof ParamExpr.BnShiftedBias b) {
+      add(graph, n, op, role, b.bias(), seed, out);
+      add(graph, n, Op.BATCHNORM, "weight", b.gamma(), seed, out);
+      add(graph, n, Op.BATCHNORM, "bias", b.beta(), seed, out);
+      add(graph, n, Op.BATCHNORM, "running_mean", b.mean(), seed, out);
+      add(graph, n, Op.BATCHNORM, "running_var", b.var(), seed, out);
+    } else if (e instanceof ParamExpr.InputScaledWeight w) {
+      add(graph, n, op, role, w.weight(), seed, out);
+    } else if (e instanceof ParamExpr.InputShiftedBias b) {
+      add(graph, n, op, "weight", b.weight(), seed, out);
+      add(graph, n, op, "bias", b.bias(), seed, out);
+    } else {
+      throw new IllegalStateException("no synthetic weights for " + e.getClass().getSimpleName());
+    }
+  }
+
+  /** Whether n's output (a batch norm's, or the conv it folded into) is added to another branch's. */
+  private static boolean feedsAdd(Graph graph, Node n) {
+    if (n.attrs().has("residual")) return true; // the add fused into this conv
+    for (Node c : graph.consumers(n.id())) {
+      if (c.op() == Op.ADD || (c.attrs().has("residual") && c.inputs().size() > 1 && c.input(1) == n.id())) return true;
+    }
+    return false;
   }
 
   private static void fill(Op op, String role, ParamExpr.Ref ref, float[] v, Random rng) {
