@@ -40,7 +40,7 @@ public enum Activation {
   public double apply(double x, double slope) {
     return switch (this) {
       case NONE -> x;
-      case RELU -> x > 0 ? x : 0;
+      case RELU -> Math.max(x, 0); // NaN stays NaN, as in torch
       case SIGMOID -> 1 / (1 + Math.exp(-x));
       case TANH -> Math.tanh(x);
       case LEAKY_RELU -> x >= 0 ? x : slope * x;

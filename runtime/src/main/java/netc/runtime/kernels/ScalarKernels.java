@@ -164,7 +164,7 @@ final class ScalarKernels extends Kernels {
 
   static float apply(float v, int act, float slope) {
     switch (act) {
-      case RELU: return v > 0 ? v : 0;
+      case RELU: return Math.max(v, 0f); // NaN stays NaN, as in torch and the vector kernels
       case SIGMOID: return 1f / (1f + exp(-v));
       case TANH: return (float) StrictMath.tanh(v);
       case LEAKY_RELU: return v >= 0 ? v : v * slope;

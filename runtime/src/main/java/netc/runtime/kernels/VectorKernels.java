@@ -126,7 +126,8 @@ final class VectorKernels extends Kernels {
         for (int l = 0; l < 16; l += L) {
           FloatVector v = FloatVector.fromArray(S, acc, (t * blocks + b) * 16 + l).add(FloatVector.fromArray(S, w, biasOff + b * 16 + l));
           if (res != null) v = v.add(FloatVector.fromArray(S, res, resBase + resPix[p0 + t] + b * rbs + l));
-          v = v.max(lo).min(hi);
+          v = v.blend(lo, v.compare(VectorOperators.LE, lo));
+          v = v.blend(hi, v.compare(VectorOperators.GE, hi));
           v.intoArray(out, outBase + o + b * obs + l);
         }
         if (afterStore(act)) activateInPlace(out, outBase + o + b * obs, act, slope);
@@ -155,8 +156,12 @@ final class VectorKernels extends Kernels {
           v0 = v0.add(FloatVector.fromArray(S, res, r + l));
           v1 = v1.add(FloatVector.fromArray(S, res, r + rbs + l));
         }
-        v0.max(lo).min(hi).intoArray(out, o + l);
-        v1.max(lo).min(hi).intoArray(out, o + obs + l);
+        v0 = v0.blend(lo, v0.compare(VectorOperators.LE, lo));
+        v0 = v0.blend(hi, v0.compare(VectorOperators.GE, hi));
+        v1 = v1.blend(lo, v1.compare(VectorOperators.LE, lo));
+        v1 = v1.blend(hi, v1.compare(VectorOperators.GE, hi));
+        v0.intoArray(out, o + l);
+        v1.intoArray(out, o + obs + l);
       }
       if (afterStore(act)) {
         activateInPlace(out, o, act, slope);
@@ -212,11 +217,17 @@ final class VectorKernels extends Kernels {
   }
 
   /**
-   * The activations that are a clamp, applied as values are stored: v.max(lo).min(hi) with lo = 0 for
-   * relu and clip (else -infinity) and hi = clip's bound (else +infinity), the operations and bits of
-   * ScalarKernels.apply; with no activation the clamp changes nothing, not even -0 or NaN. The others
+   * The activations that are a clamp, applied as values are stored, between lo = 0 for relu and clip
+   * (else -infinity) and hi = clip's bound (else +infinity): v = v <= lo ? lo : v, then v >= hi ? hi : v,
+   * each a compare and a blend. That gives the bits of Math.min(Math.max(v, lo), hi) for every float
+   * (NaN stays NaN, -0 becomes lo = +0, and with no activation nothing changes, not even -0), where
+   * FloatVector.max and min, which compile to Java's exact NaN and signed-zero rules, take six
+   * instructions each on AVX-512 (3-6% of mobilenet_v2, mnasnet1_0 and resnet50 at 256 bits). The
+   * two lines are written out at each store, not in a helper: a vector that crosses a call C2 does
+   * not inline is boxed, and a clamp helper was, in mobilenet_v2's depthwise1 at 256 bits ({@link
+   * #store}, the depthwise and F(4x4,3x3) epilogues' one, keeps max and min for that reason). The others
    * (leaky_relu, sigmoid, tanh) run after the store, {@link #activateInPlace}. The bounds are floats
-   * computed once per call, so no vector crosses a call C2 might not inline (it would be boxed).
+   * computed once per call.
    */
   private static float low(int act) {
     return act == RELU || act == CLIP ? 0f : Float.NEGATIVE_INFINITY;
@@ -333,7 +344,12 @@ final class VectorKernels extends Kernels {
   @Override
   public void activate(float[] a, int base, int n, int act, float slope, float[] out, int outBase) {
     float lo = low(act), hi = high(act, slope);
-    for (int i = 0; i < n; i += L) FloatVector.fromArray(S, a, base + i).max(lo).min(hi).intoArray(out, outBase + i);
+    for (int i = 0; i < n; i += L) {
+      FloatVector v = FloatVector.fromArray(S, a, base + i);
+      v = v.blend(lo, v.compare(VectorOperators.LE, lo));
+      v = v.blend(hi, v.compare(VectorOperators.GE, hi));
+      v.intoArray(out, outBase + i);
+    }
     if (afterStore(act)) for (int i = 0; i < n; i += 16) activateInPlace(out, outBase + i, act, slope);
   }
 
@@ -342,7 +358,8 @@ final class VectorKernels extends Kernels {
     float lo = low(act), hi = high(act, slope);
     for (int i = 0; i < n; i += L) {
       FloatVector v = FloatVector.fromArray(S, x, xBase + i).add(FloatVector.fromArray(S, y, yBase + i));
-      v = v.max(lo).min(hi);
+      v = v.blend(lo, v.compare(VectorOperators.LE, lo));
+      v = v.blend(hi, v.compare(VectorOperators.GE, hi));
       v.intoArray(out, outBase + i);
     }
     if (afterStore(act)) for (int i = 0; i < n; i += 16) activateInPlace(out, outBase + i, act, slope);
@@ -363,7 +380,10 @@ final class VectorKernels extends Kernels {
     for (int l = 0; l < 16; l += L) {
       FloatVector scale = FloatVector.fromArray(S, w, scaleOff + l), shift = FloatVector.fromArray(S, w, shiftOff + l);
       for (int p = 0; p < pixels; p++) {
-        FloatVector.fromArray(S, x, xBase + p * 16 + l).fma(scale, shift).max(lo).min(hi).intoArray(out, outBase + p * 16 + l);
+        FloatVector v = FloatVector.fromArray(S, x, xBase + p * 16 + l).fma(scale, shift);
+        v = v.blend(lo, v.compare(VectorOperators.LE, lo));
+        v = v.blend(hi, v.compare(VectorOperators.GE, hi));
+        v.intoArray(out, outBase + p * 16 + l);
       }
     }
     if (afterStore(act)) for (int p = 0; p < pixels; p++) activateInPlace(out, outBase + p * 16, act, slope);
@@ -429,6 +449,8 @@ final class VectorKernels extends Kernels {
 
   @Override
   public void clamp(float[] a, int base, int n, float lo, float hi, float[] out, int outBase) {
+    // any bounds, -0 among them, where the compares and blends of the activations would differ from
+    // Math.max and min (a bound of -0 against a value of +0): FloatVector.max and min give their bits
     for (int i = 0; i < n; i += L) FloatVector.fromArray(S, a, base + i).max(lo).min(hi).intoArray(out, outBase + i);
   }
 
@@ -508,11 +530,13 @@ final class VectorKernels extends Kernels {
           FloatVector bias = FloatVector.fromArray(S, w, biasOff + l);
           FloatVector y0 = s0.add(s1).add(s2).add(bias), y1 = s1.sub(s2).sub(s3).add(bias);
           if (res != null) y0 = y0.add(FloatVector.fromArray(S, res, r + l));
-          y0 = y0.max(lo).min(hi);
+          y0 = y0.blend(lo, y0.compare(VectorOperators.LE, lo));
+          y0 = y0.blend(hi, y0.compare(VectorOperators.GE, hi));
           y0.intoArray(out, o + l);
           if (second) {
             if (res != null) y1 = y1.add(FloatVector.fromArray(S, res, r + 16 + l));
-            y1 = y1.max(lo).min(hi);
+            y1 = y1.blend(lo, y1.compare(VectorOperators.LE, lo));
+            y1 = y1.blend(hi, y1.compare(VectorOperators.GE, hi));
             y1.intoArray(out, o + 16 + l);
           }
         }
@@ -640,7 +664,13 @@ final class VectorKernels extends Kernels {
     }
   }
 
-  /** One output vector of the epilogue: + the residual (when there is one), ReLU if asked, the store. */
+  /**
+   * One output vector of the depthwise and F(4x4,3x3) epilogues: + the residual (when there is one),
+   * the clamp, the store. Its clamp is FloatVector.max and min, not {@link #low}'s compares and blends:
+   * a method passing a vector must stay under C2's MaxInlineSize (VectorHelpersInlineTest), and even
+   * split into two such methods, the blends' larger inlined bodies made C2 stop inlining them in
+   * {@link #outputRows} (resnet50 and densenet121 at 256 bits, one run in two), boxing the vectors.
+   */
   private static void store(FloatVector y, float[] out, int o, float[] res, int r, float lo, float hi) {
     if (res != null) y = y.add(FloatVector.fromArray(S, res, r));
     y.max(lo).min(hi).intoArray(out, o);

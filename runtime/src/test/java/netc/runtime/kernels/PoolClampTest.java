@@ -67,6 +67,40 @@ class PoolClampTest {
   }
 
   /**
+   * The clamp activations where their edges are: -0, +0, NaN, the infinities, subnormals, values at the
+   * bound, and clips whose bound is 6, 0, -0 and infinite. The vector kernels clamp with compares and
+   * blends (FloatVector.max and min cost six instructions each), and must give the bits of
+   * Math.min(Math.max(v, lo), hi) everywhere, as ScalarKernels.apply does: relu keeps NaN and makes -0
+   * +0, no activation changes nothing. Through activate and through add (a residual add's epilogue,
+   * which adds -0 + 0 = +0 first, so its edges are the sums').
+   */
+  @Test
+  void clampActivationsKeepMathMaxMinBitsAtTheEdges() {
+    float[] edges = {-0f, 0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 6f, Math.nextDown(6f), Math.nextUp(6f),
+        -Float.MIN_VALUE, Float.MIN_VALUE, -3f, 3f, Float.MAX_VALUE, -Float.MAX_VALUE, 0.5f, -0.5f};
+    float[] x = new float[64], zeros = new float[64];
+    for (int i = 0; i < x.length; i++) x[i] = edges[(i * 7) % edges.length];
+    for (int act : new int[] {Kernels.NONE, Kernels.RELU, Kernels.CLIP}) {
+      for (float bound : new float[] {6f, 0f, -0f, Float.POSITIVE_INFINITY}) {
+        float[] s = new float[64], v = new float[64], sAdd = new float[64], vAdd = new float[64];
+        SCALAR.activate(x, 0, 64, act, bound, s, 0);
+        VECTOR.activate(x, 0, 64, act, bound, v, 0);
+        SCALAR.add(x, 0, zeros, 0, sAdd, 0, 64, act, bound);
+        VECTOR.add(x, 0, zeros, 0, vAdd, 0, 64, act, bound);
+        for (int i = 0; i < 64; i++) {
+          float lo = act == Kernels.NONE ? Float.NEGATIVE_INFINITY : 0f, hi = act == Kernels.CLIP ? bound : Float.POSITIVE_INFINITY;
+          float expected = Math.min(Math.max(x[i], lo), hi), expectedAdd = Math.min(Math.max(x[i] + 0f, lo), hi);
+          String where = "act " + act + ", bound " + bound + ", x " + x[i];
+          assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(s[i]), "scalar activate, " + where);
+          assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(v[i]), "vector activate, " + where);
+          assertEquals(Float.floatToRawIntBits(expectedAdd), Float.floatToRawIntBits(sAdd[i]), "scalar add, " + where);
+          assertEquals(Float.floatToRawIntBits(expectedAdd), Float.floatToRawIntBits(vAdd[i]), "vector add, " + where);
+        }
+      }
+    }
+  }
+
+  /**
    * Max pooling 3x3 stride 2 with padding 1 over a 9x9 block (interior windows take the unrolled path,
    * border ones the clipped loop), values with -0, +0 and a NaN: vector and scalar kernels give the same
    * bits, and each output is the largest of its window worked out here.
