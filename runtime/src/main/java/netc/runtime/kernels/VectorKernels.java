@@ -222,7 +222,7 @@ final class VectorKernels extends Kernels {
    * each a compare and a blend. That gives the bits of Math.min(Math.max(v, lo), hi) for every float
    * (NaN stays NaN, -0 becomes lo = +0, and with no activation nothing changes, not even -0), where
    * FloatVector.max and min, which compile to Java's exact NaN and signed-zero rules, take six
-   * instructions each on AVX-512 (3-6% of mobilenet_v2, mnasnet1_0 and resnet50 at 256 bits). The
+   * instructions each on AVX-512 (2-4% of mobilenet_v2, mnasnet1_0 and resnet50 at 256 bits). The
    * two lines are written out at each store, not in a helper: a vector that crosses a call C2 does
    * not inline is boxed, and a clamp helper was, in mobilenet_v2's depthwise1 at 256 bits ({@link
    * #store}, the depthwise and F(4x4,3x3) epilogues' one, keeps max and min for that reason). The others
