@@ -2,6 +2,7 @@ package netc.runtime.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -74,6 +75,31 @@ class ConvTileTest {
     }
     float[] clipped = pointwise(VECTOR, 2, true, 5, Kernels.CLIP, 0.25f), plain = pointwise(VECTOR, 2, true, 5, Kernels.NONE, 0f);
     for (int i = 0; i < 25 * 16; i++) assertEquals(Math.min(Math.max(plain[i], 0f), 0.25f), clipped[i], "clip to [0, 0.25] at " + i);
+  }
+
+  /**
+   * The epilogues of tiles without a residual, where the 256- and 128-bit linear tiles of two blocks
+   * store straight from their registers (Tiles.linear14x2Store) for every tile whose 14 pixels are
+   * distinct, and the tail tiles take the epilogue after the accumulators' landing: 5x5 (a whole tile
+   * and a tail of 11) and 8x8 (four whole tiles and a tail of 8), every activation, vector against
+   * scalar bit for bit and linear against gathering.
+   */
+  @Test
+  void epiloguesWithoutResidualMatchTheScalarKernels() {
+    float[][] acts = {{Kernels.NONE, 0f}, {Kernels.RELU, 0f}, {Kernels.CLIP, 0.25f}, {Kernels.CLIP, 6f}, {Kernels.LEAKY_RELU, 0.1f}, {Kernels.SIGMOID, 0f}};
+    for (float[] a : acts) {
+      int act = (int) a[0];
+      for (int side : new int[] {5, 8}) {
+        for (int blocks : new int[] {1, 2}) {
+          String where = "activation " + act + " (" + a[1] + "), " + side + "x" + side + ", " + blocks + " blocks";
+          float[] vector = pointwise(VECTOR, blocks, true, side, act, a[1], false);
+          assertTrue(nonZero(vector), "the test computes something");
+          assertArrayEquals(pointwise(SCALAR, blocks, true, side, act, a[1], false), vector, where + ", vector against scalar");
+          assertArrayEquals(pointwise(VECTOR, blocks, false, side, act, a[1], false), vector, where + ", linear against gathering");
+          assertFalse(java.util.Arrays.equals(vector, pointwise(VECTOR, blocks, true, side, act, a[1], true)), where + ": the residual is left out");
+        }
+      }
+    }
   }
 
   @Test
@@ -244,16 +270,22 @@ class ConvTileTest {
 
   /** {@link #pointwise} over a side x side input, with activation {@code act} (and its parameter) in the epilogue. */
   private static float[] pointwise(Kernels k, int blocks, boolean linear, int side, int act, float slope) {
+    return pointwise(k, blocks, linear, side, act, slope, true);
+  }
+
+  /** {@link #pointwise}, with or without the residual. */
+  private static float[] pointwise(Kernels k, int blocks, boolean linear, int side, int act, float slope, boolean residual) {
     Conv c = new Conv(3, side, side, 1, 1, 0);
+    float[] res = residual ? c.res : null;
     int tile = linear ? Kernels.LINEAR_TILE : Kernels.tilePixels(blocks);
     int[] pix = Tables.pixels(side, side, 1, 1, side * 16, 16, 0, tile);
     int[] kOff = Tables.kOffsets(c.inBlocks, 16, 1, 1, c.plane, 1, 0, 0);
     float[] out = new float[blocks * c.outPlane];
     for (int p0 = 0; p0 < pix.length; p0 += tile) {
       if (linear) {
-        k.convLinear(blocks, c.in, p0 * 16, kOff, p0, c.wts, 0, c.bias, out, 0, pix, c.outPlane, c.res, 0, pix, c.outPlane, act, slope, 0, 1); // touching w[k] ahead changes nothing
+        k.convLinear(blocks, c.in, p0 * 16, kOff, p0, c.wts, 0, c.bias, out, 0, pix, c.outPlane, res, 0, pix, c.outPlane, act, slope, 0, 1); // touching w[k] ahead changes nothing
       } else {
-        k.convTile(blocks, c.in, 0, pix, p0, kOff, c.wts, 0, c.bias, out, 0, pix, c.outPlane, c.res, 0, pix, c.outPlane, act, slope);
+        k.convTile(blocks, c.in, 0, pix, p0, kOff, c.wts, 0, c.bias, out, 0, pix, c.outPlane, res, 0, pix, c.outPlane, act, slope);
       }
     }
     return out;
