@@ -66,7 +66,9 @@ public final class Bench {
 
   static int run(String[] args, PrintStream out) throws Exception {
     CommandLine cl = Cli.parse(USAGE, "netc against ONNX Runtime on the same network, weights and input, in one process; medians compared.",
-        options(), null, args, out);
+        options(), "-D sets the spec's params; JVM options go in NETC_JAVA_OPTS: -XX:UseAVX=2 or -XX:MaxVectorSize=16 for the 256- or "
+            + "128-bit kernels on an AVX-512 host, -Dnetc.bench.debug=true for each idle gap's CPU and each position's median in a block.",
+        args, out);
     if (cl == null) return 0;
     String weights = cl.getOptionValue("w"), onnx = cl.getOptionValue("onnx");
     int batch = Cli.intValue(cl, "batch", 1), threads = Cli.intValue(cl, "threads", Runtime.getRuntime().availableProcessors());
