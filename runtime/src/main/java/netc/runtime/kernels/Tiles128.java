@@ -99,11 +99,11 @@ final class Tiles128 {
   static void linear14x2Store(float[] x, int xBase, int[] kOff, float[] w, int wBase, int biasOff, float[] out, int outBase,
       int[] outPix, int p0, int obs, float lo, float hi, float[] acc, int next, int nextStep) {
     linear5x4d16w32touchstore(x, xBase, kOff, w, wBase, biasOff, out, outBase, outPix, p0, lo, hi, acc, next, nextStep);
-    linear5x4d16w32store(x, xBase, kOff, w, wBase + 16, biasOff + 16, out, outBase + obs, outPix, p0, lo, hi, acc);
-    linear5x4d16w32store(x, xBase + 80, kOff, w, wBase, biasOff, out, outBase, outPix, p0 + 5, lo, hi, acc);
-    linear5x4d16w32store(x, xBase + 80, kOff, w, wBase + 16, biasOff + 16, out, outBase + obs, outPix, p0 + 5, lo, hi, acc);
-    linear4x4d16w32store(x, xBase + 160, kOff, w, wBase, biasOff, out, outBase, outPix, p0 + 10, lo, hi, acc);
-    linear4x4d16w32store(x, xBase + 160, kOff, w, wBase + 16, biasOff + 16, out, outBase + obs, outPix, p0 + 10, lo, hi, acc);
+    linear5x4d16w32store(x, xBase, kOff, w, wBase + 16, biasOff + 16, out, outBase + obs, outPix, p0, lo, hi);
+    linear5x4d16w32store(x, xBase + 80, kOff, w, wBase, biasOff, out, outBase, outPix, p0 + 5, lo, hi);
+    linear5x4d16w32store(x, xBase + 80, kOff, w, wBase + 16, biasOff + 16, out, outBase + obs, outPix, p0 + 5, lo, hi);
+    linear4x4d16w32store(x, xBase + 160, kOff, w, wBase, biasOff, out, outBase, outPix, p0 + 10, lo, hi);
+    linear4x4d16w32store(x, xBase + 160, kOff, w, wBase + 16, biasOff + 16, out, outBase + obs, outPix, p0 + 10, lo, hi);
   }
 
   /** Accumulator c{pixel}_{vector}: 5 pixels 16 floats apart x 4 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
@@ -518,7 +518,7 @@ final class Tiles128 {
 
   /** Accumulator c{pixel}_{vector}: 5 pixels 16 floats apart x 4 vectors, k steps 32 weights apart; + bias, clamped, stored at out[outBase + outPix[p + pixel] + lane]. */
   private static void linear5x4d16w32store(float[] x, int xBase, int[] kOff, float[] w, int wOff, int biasOff, float[] out, int outBase, int[] outPix, int p,
-      float lo, float hi, float[] acc) {
+      float lo, float hi) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0;
     FloatVector c2_0 = c0_0, c2_1 = c0_0, c2_2 = c0_0, c2_3 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c3_2 = c0_0, c3_3 = c0_0;
     FloatVector c4_0 = c0_0, c4_1 = c0_0, c4_2 = c0_0, c4_3 = c0_0;
@@ -562,7 +562,7 @@ final class Tiles128 {
 
   /** Accumulator c{pixel}_{vector}: 4 pixels 16 floats apart x 4 vectors, k steps 32 weights apart; + bias, clamped, stored at out[outBase + outPix[p + pixel] + lane]. */
   private static void linear4x4d16w32store(float[] x, int xBase, int[] kOff, float[] w, int wOff, int biasOff, float[] out, int outBase, int[] outPix, int p,
-      float lo, float hi, float[] acc) {
+      float lo, float hi) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0;
     FloatVector c2_0 = c0_0, c2_1 = c0_0, c2_2 = c0_0, c2_3 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c3_2 = c0_0, c3_3 = c0_0;
     for (int k = 0; k < kOff.length; k++) {
