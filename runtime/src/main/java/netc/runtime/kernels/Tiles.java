@@ -60,15 +60,4 @@ final class Tiles {
     else if (VectorKernels.BITS == 256) Tiles256.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else Tiles128.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
   }
-
-  /** {@code linear14x2} storing from the registers: on the widths that have it ({@link #linear14x2Stores}). */
-  static void linear14x2Store(float[] x, int xBase, int[] kOff, float[] w, int wBase, int biasOff, float[] out, int outBase,
-      int[] outPix, int p0, int obs, float lo, float hi, float[] acc, int next, int nextStep) {
-    if (VectorKernels.BITS == 256) Tiles256.linear14x2Store(x, xBase, kOff, w, wBase, biasOff, out, outBase, outPix, p0, obs, lo, hi, acc, next, nextStep);
-    else if (VectorKernels.BITS == 128) Tiles128.linear14x2Store(x, xBase, kOff, w, wBase, biasOff, out, outBase, outPix, p0, obs, lo, hi, acc, next, nextStep);
-    else throw new IllegalStateException("no storing tile at " + VectorKernels.BITS + " bits");
-  }
-
-  /** Whether this width has {@link #linear14x2Store}. */
-  static final boolean linear14x2Stores = VectorKernels.BITS == 256 || VectorKernels.BITS == 128;
 }

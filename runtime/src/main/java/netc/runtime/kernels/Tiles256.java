@@ -2,7 +2,6 @@
 package netc.runtime.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -89,21 +88,6 @@ final class Tiles256 {
   static void tile7x1(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
     gather4x2w16(in, inBase, inPix, p0, kOff, w, wBase, acc, 0, 16);
     gather3x2w16(in, inBase, inPix, p0 + 4, kOff, w, wBase, acc, 64, 16);
-  }
-
-  /**
-   * 14 pixels 16 floats apart x 2 blocks, touching ahead, each output vector + its bias, clamped to [lo, hi] (compares and
-   * blends, as VectorKernels' epilogues) and stored at out[outBase + outPix[p0 + pixel] + block obs + lane]:
-   * the epilogue of a tile without residual whose pixels are all distinct, from the registers.
-   */
-  static void linear14x2Store(float[] x, int xBase, int[] kOff, float[] w, int wBase, int biasOff, float[] out, int outBase,
-      int[] outPix, int p0, int obs, float lo, float hi, float[] acc, int next, int nextStep) {
-    linear5x2d16w32touchstore(x, xBase, kOff, w, wBase, biasOff, out, outBase, outPix, p0, lo, hi, acc, next, nextStep);
-    linear5x2d16w32store(x, xBase, kOff, w, wBase + 16, biasOff + 16, out, outBase + obs, outPix, p0, lo, hi);
-    linear5x2d16w32store(x, xBase + 80, kOff, w, wBase, biasOff, out, outBase, outPix, p0 + 5, lo, hi);
-    linear5x2d16w32store(x, xBase + 80, kOff, w, wBase + 16, biasOff + 16, out, outBase + obs, outPix, p0 + 5, lo, hi);
-    linear4x2d16w32store(x, xBase + 160, kOff, w, wBase, biasOff, out, outBase, outPix, p0 + 10, lo, hi);
-    linear4x2d16w32store(x, xBase + 160, kOff, w, wBase + 16, biasOff + 16, out, outBase + obs, outPix, p0 + 10, lo, hi);
   }
 
   /** Accumulator c{pixel}_{vector}: 5 pixels 16 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
@@ -450,102 +434,5 @@ final class Tiles256 {
     c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
     c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
     c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
-  }
-
-  /** Accumulator c{pixel}_{vector}: 5 pixels 16 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead; + bias, clamped, stored at out[outBase + outPix[p + pixel] + lane]. */
-  private static void linear5x2d16w32touchstore(float[] x, int xBase, int[] kOff, float[] w, int wOff, int biasOff, float[] out, int outBase, int[] outPix, int p,
-      float lo, float hi, float[] acc, int next, int nextStep) {
-    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    FloatVector c4_0 = c0_0, c4_1 = c0_0;
-    int touched = 0;
-    for (int k = 0; k < kOff.length; k++) {
-      int wi = wOff + k * 32, a = xBase + kOff[k];
-      touched ^= Float.floatToRawIntBits(w[next + k * nextStep]);
-      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
-      FloatVector b;
-      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
-      b = FloatVector.broadcast(S, x[a + 16]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
-      b = FloatVector.broadcast(S, x[a + 32]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
-      b = FloatVector.broadcast(S, x[a + 48]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
-      b = FloatVector.broadcast(S, x[a + 64]); c4_0 = b.fma(w0, c4_0); c4_1 = b.fma(w1, c4_1);
-    }
-    acc[VectorKernels.TOUCHED] = Float.intBitsToFloat(touched); // a use, so the JIT keeps the touching loads
-    FloatVector bias0 = FloatVector.fromArray(S, w, biasOff), bias1 = FloatVector.fromArray(S, w, biasOff + 8), y;
-    int o0 = outBase + outPix[p];
-    y = c0_0.add(bias0); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o0);
-    y = c0_1.add(bias1); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o0 + 8);
-    int o1 = outBase + outPix[p + 1];
-    y = c1_0.add(bias0); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o1);
-    y = c1_1.add(bias1); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o1 + 8);
-    int o2 = outBase + outPix[p + 2];
-    y = c2_0.add(bias0); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o2);
-    y = c2_1.add(bias1); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o2 + 8);
-    int o3 = outBase + outPix[p + 3];
-    y = c3_0.add(bias0); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o3);
-    y = c3_1.add(bias1); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o3 + 8);
-    int o4 = outBase + outPix[p + 4];
-    y = c4_0.add(bias0); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o4);
-    y = c4_1.add(bias1); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o4 + 8);
-  }
-
-  /** Accumulator c{pixel}_{vector}: 5 pixels 16 floats apart x 2 vectors, k steps 32 weights apart; + bias, clamped, stored at out[outBase + outPix[p + pixel] + lane]. */
-  private static void linear5x2d16w32store(float[] x, int xBase, int[] kOff, float[] w, int wOff, int biasOff, float[] out, int outBase, int[] outPix, int p,
-      float lo, float hi) {
-    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    FloatVector c4_0 = c0_0, c4_1 = c0_0;
-    for (int k = 0; k < kOff.length; k++) {
-      int wi = wOff + k * 32, a = xBase + kOff[k];
-      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
-      FloatVector b;
-      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
-      b = FloatVector.broadcast(S, x[a + 16]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
-      b = FloatVector.broadcast(S, x[a + 32]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
-      b = FloatVector.broadcast(S, x[a + 48]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
-      b = FloatVector.broadcast(S, x[a + 64]); c4_0 = b.fma(w0, c4_0); c4_1 = b.fma(w1, c4_1);
-    }
-    FloatVector bias0 = FloatVector.fromArray(S, w, biasOff), bias1 = FloatVector.fromArray(S, w, biasOff + 8), y;
-    int o0 = outBase + outPix[p];
-    y = c0_0.add(bias0); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o0);
-    y = c0_1.add(bias1); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o0 + 8);
-    int o1 = outBase + outPix[p + 1];
-    y = c1_0.add(bias0); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o1);
-    y = c1_1.add(bias1); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o1 + 8);
-    int o2 = outBase + outPix[p + 2];
-    y = c2_0.add(bias0); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o2);
-    y = c2_1.add(bias1); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o2 + 8);
-    int o3 = outBase + outPix[p + 3];
-    y = c3_0.add(bias0); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o3);
-    y = c3_1.add(bias1); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o3 + 8);
-    int o4 = outBase + outPix[p + 4];
-    y = c4_0.add(bias0); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o4);
-    y = c4_1.add(bias1); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o4 + 8);
-  }
-
-  /** Accumulator c{pixel}_{vector}: 4 pixels 16 floats apart x 2 vectors, k steps 32 weights apart; + bias, clamped, stored at out[outBase + outPix[p + pixel] + lane]. */
-  private static void linear4x2d16w32store(float[] x, int xBase, int[] kOff, float[] w, int wOff, int biasOff, float[] out, int outBase, int[] outPix, int p,
-      float lo, float hi) {
-    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    for (int k = 0; k < kOff.length; k++) {
-      int wi = wOff + k * 32, a = xBase + kOff[k];
-      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
-      FloatVector b;
-      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
-      b = FloatVector.broadcast(S, x[a + 16]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
-      b = FloatVector.broadcast(S, x[a + 32]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
-      b = FloatVector.broadcast(S, x[a + 48]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
-    }
-    FloatVector bias0 = FloatVector.fromArray(S, w, biasOff), bias1 = FloatVector.fromArray(S, w, biasOff + 8), y;
-    int o0 = outBase + outPix[p];
-    y = c0_0.add(bias0); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o0);
-    y = c0_1.add(bias1); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o0 + 8);
-    int o1 = outBase + outPix[p + 1];
-    y = c1_0.add(bias0); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o1);
-    y = c1_1.add(bias1); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o1 + 8);
-    int o2 = outBase + outPix[p + 2];
-    y = c2_0.add(bias0); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o2);
-    y = c2_1.add(bias1); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o2 + 8);
-    int o3 = outBase + outPix[p + 3];
-    y = c3_0.add(bias0); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o3);
-    y = c3_1.add(bias1); y = y.blend(lo, y.compare(VectorOperators.LE, lo)); y = y.blend(hi, y.compare(VectorOperators.GE, hi)); y.intoArray(out, o3 + 8);
   }
 }

@@ -18,9 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * tile's weight vectors, one broadcast input per pixel, and an FMA for each accumulator. Two rules
  * keep C2 from boxing vectors into heap objects (each measured 20x slower): vectors live across one
  * loop only, never a nest, and never cross a call that might not be inlined; so tiles land their
- * accumulators in a small per-thread array and the epilogue reads them back from there (but for the
- * 256- and 128-bit linear tiles without residual, whose one-block sub-tiles add the bias, clamp and
- * store from their registers, {@code Tiles.linear14x2Store}). The species
+ * accumulators in a small per-thread array and the epilogue reads them back from there. The species
  * is a static final, so C2 compiles every vector operation to machine vectors of that width.
  */
 final class VectorKernels extends Kernels {
@@ -72,12 +70,6 @@ final class VectorKernels extends Kernels {
       return;
     }
     float[] acc = SCRATCH.get();
-    // at 256 and 128 bits, a tile without residual whose 14 pixels are distinct (all but a map's tail)
-    // stores from the registers, its epilogue the clamp of epilogue2 in the same order, so the same bits
-    if (Tiles.linear14x2Stores && blocks == 2 && res == null && !afterStore(act) && outPix[p0 + LINEAR_TILE - 1] != outPix[p0 + LINEAR_TILE - 2]) {
-      Tiles.linear14x2Store(x, xBase, kOff, w, wBase, biasOff, out, outBase, outPix, p0, outBlockStride, low(act), high(act, slope), acc, next, nextStep);
-      return;
-    }
     if (blocks == 2) Tiles.linear14x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else Tiles.linear14x1(x, xBase, kOff, w, wBase, acc, 0, 0);
     epilogue(acc, blocks, LINEAR_TILE, p0, w, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);

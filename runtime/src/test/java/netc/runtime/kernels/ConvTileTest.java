@@ -78,11 +78,9 @@ class ConvTileTest {
   }
 
   /**
-   * The epilogues of tiles without a residual, where the 256- and 128-bit linear tiles of two blocks
-   * store straight from their registers (Tiles.linear14x2Store) for every tile whose 14 pixels are
-   * distinct, and the tail tiles take the epilogue after the accumulators' landing: 5x5 (a whole tile
-   * and a tail of 11) and 8x8 (four whole tiles and a tail of 8), every activation, vector against
-   * scalar bit for bit and linear against gathering.
+   * The epilogues of tiles without a residual: 5x5 (a whole tile and a tail of 11) and 8x8 (four whole
+   * tiles and a tail of 8), every activation, vector against scalar bit for bit and linear against
+   * gathering.
    */
   @Test
   void epiloguesWithoutResidualMatchTheScalarKernels() {
