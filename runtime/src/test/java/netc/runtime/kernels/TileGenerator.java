@@ -14,7 +14,7 @@ import java.util.Map;
  * pixels, output channel blocks and input addressing, the same on every machine) and, per width, the
  * lanes of a vector and the vector registers. Each tile is cut into sub-tiles of p pixels x v vectors
  * that fit the register file with their v weight vectors and one broadcast (p v + v + 1 registers),
- * choosing the cut with the fewest loads per multiply-add; each sub-tile is a method with one flat k
+ * choosing the cut with the fewest loads per k step ({@link #cut}); each sub-tile is a method with one flat k
  * loop, its accumulators in registers. Every sub-tile computes its outputs with the same fused
  * multiply-adds in the same k order as the 16-lane tile, so all widths agree to the last bit.
  *
@@ -23,9 +23,15 @@ import java.util.Map;
  * {@code -Dtiles.registers.256=N} changes a width's register budget and {@code -Dtiles.shape.256=7x2}
  * forces a sub-tile shape (where its vectors divide the tile's); measured on an AVX-512 Xeon at
  * {@code -XX:UseAVX=2}, alternating variants in one JVM, the 14x2 tile ran at 68-74 GFLOP/s as six 5x2
- * sub-tiles (the cut chosen here), 57-61 as four 7x2 (17 registers: C2 spills) or four 14x1, 55-62 as
+ * sub-tiles (the even cut), 57-61 as four 7x2 (17 registers: C2 spills) or four 14x1, 55-62 as
  * 2x4 and 3x4; two k steps per loop iteration made the 5x2 sub-tile slower (33 against 38 GFLOP/s in
- * the same runs), so the loop stays one step an iteration.
+ * the same runs; 6x2: 44 against 89 on an AMD EPYC Zen 4), so the loop stays one step an iteration.
+ * On the Zen 4 (two 256-bit FMA pipes, so 256-bit code has the FMA peak of 512-bit code) a lone 6x2
+ * sub-tile ran at 100 GFLOP/s against 84 for a 5x2: a k step costs about the same fixed number of
+ * cycles either way, so the 14x2 tile is now 6 + 6 pixels in 6x2 sub-tiles and the last 2 pixels over
+ * both blocks (2x4), 38 loads a k step against 40 (paired in one JVM, one thread, 256 bits: resnet50
+ * 0.94-0.95, mobilenet_v2 0.96, densenet121 0.94, squeezenet1_1 0.95; 128 bits, where the same cut
+ * makes 6x4 and 2x8 sub-tiles: resnet50 0.96, mobilenet_v2 0.96).
  *
  * <p>Every sub-tile lands its accumulators in {@code acc}. A storing variant of the 256- and 128-bit
  * 14x2 tile (each sub-tile adding the bias, clamping and storing from its registers; d69834c) was
@@ -80,40 +86,67 @@ public final class TileGenerator {
   /** One sub-tile call of a tile: which pixels and vectors it covers. */
   record Part(Sub sub, int firstPixel, int firstVector) {}
 
-  /** The cut of a tile for a width: sub-tiles of at most p pixels x v vectors, fewest loads per multiply-add, then fewest calls. */
+  /**
+   * The cut of a tile for a width: for each sub-tile width v (vectors dividing the tile's), the pixels
+   * either in chunks as even as they allow, or in full chunks of the most pixels that fit with the
+   * remainder on its own (its own v, the fewest loads for its pixels); of all these, the cut with the
+   * fewest loads per k step (pixel broadcasts + weight vectors, summed over its sub-tiles), then the
+   * fewest sub-tile calls, then the even one.
+   */
   static List<Part> cut(Tile tile, Width width) {
     int vectors = tile.blocks() * 16 / width.lanes();
-    double bestLoads = Double.MAX_VALUE;
-    int bestCalls = Integer.MAX_VALUE, bestP = 0, bestV = 0;
+    int registers = Integer.getInteger("tiles.registers." + width.bits(), width.registers()); // for experiments
+    String forced = System.getProperty("tiles.shape." + width.bits()); // for experiments: "PxV"
+    List<Part> best = null;
+    int bestLoads = Integer.MAX_VALUE;
     for (int v = 1; v <= vectors; v++) {
       if (vectors % v != 0) continue;
-      int registers = Integer.getInteger("tiles.registers." + width.bits(), width.registers()); // for experiments
       int pmax = (registers - 1 - v) / v;
-      String forced = System.getProperty("tiles.shape." + width.bits()); // for experiments: "PxV"
       if (forced != null && vectors % Integer.parseInt(forced.split("x")[1]) == 0) {
         if (v != Integer.parseInt(forced.split("x")[1])) continue;
         pmax = Integer.parseInt(forced.split("x")[0]);
       }
       if (pmax < 1) continue;
-      int chunks = (tile.pixels() + pmax - 1) / pmax, p = (tile.pixels() + chunks - 1) / chunks;
-      double loads = (double) (p + v) / (p * v);
-      int calls = chunks * (vectors / v);
-      if (loads < bestLoads - 1e-9 || (Math.abs(loads - bestLoads) < 1e-9 && calls < bestCalls)) {
-        bestLoads = loads;
-        bestCalls = calls;
-        bestP = p;
-        bestV = v;
+      int chunks = (tile.pixels() + pmax - 1) / pmax;
+      List<int[]> even = new ArrayList<>(), greedy = new ArrayList<>(); // {first pixel, pixels, vectors}
+      for (int c = 0, first = 0; c < chunks; c++) {
+        int p = (tile.pixels() - first + (chunks - c) - 1) / (chunks - c);
+        even.add(new int[] {first, p, v});
+        first += p;
+      }
+      int full = tile.pixels() / pmax, rest = tile.pixels() % pmax;
+      for (int c = 0; c < full; c++) greedy.add(new int[] {c * pmax, pmax, v});
+      if (rest > 0) greedy.add(new int[] {full * pmax, rest, forced != null ? v : restVectors(rest, vectors, registers)});
+      for (List<int[]> chunking : List.of(even, greedy)) {
+        List<Part> parts = parts(tile, chunking, vectors);
+        int loads = 0;
+        for (Part part : parts) loads += part.sub().pixels() + part.sub().vectors();
+        if (loads < bestLoads || (loads == bestLoads && parts.size() < best.size())) {
+          best = parts;
+          bestLoads = loads;
+        }
       }
     }
+    return best;
+  }
+
+  /** The sub-tile width for a remainder of {@code pixels}: the fewest loads per multiply-add that fits. */
+  private static int restVectors(int pixels, int vectors, int registers) {
+    int best = 1;
+    for (int v = 1; v <= vectors; v++) {
+      if (vectors % v == 0 && pixels * v + v + 1 <= registers && (double) (pixels + v) / v < (double) (pixels + best) / best) best = v;
+    }
+    return best;
+  }
+
+  /** The sub-tile calls of chunks {first pixel, pixels, vectors}, each chunk over all the tile's vectors; the first touches, if the tile does. */
+  private static List<Part> parts(Tile tile, List<int[]> chunks, int vectors) {
     List<Part> parts = new ArrayList<>();
-    int chunks = (tile.pixels() + bestP - 1) / bestP;
-    for (int c = 0, first = 0; c < chunks; c++) {
-      int p = (tile.pixels() - first + (chunks - c) - 1) / (chunks - c); // as even as the pixels allow
-      for (int j = 0; j < vectors; j += bestV) {
+    for (int[] chunk : chunks) {
+      for (int j = 0; j < vectors; j += chunk[2]) {
         boolean touches = tile.touches() && parts.isEmpty();
-        parts.add(new Part(new Sub(p, bestV, tile.distance(), tile.blocks() * 16, touches), first, j));
+        parts.add(new Part(new Sub(chunk[1], chunk[2], tile.distance(), tile.blocks() * 16, touches), chunk[0], j));
       }
-      first += p;
     }
     return parts;
   }
