@@ -9,13 +9,13 @@ import jdk.incubator.vector.VectorSpecies;
  * Each tile lands its accumulators in {@code acc} as [pixel][channel of the tile's blocks]; the sub-tiles
  * it is cut into keep p x v accumulators, v weight vectors and a broadcast in registers:
  *
- * <br>{@code linear14x2}: 5 sub-tiles of up to 6 pixels x 2 vectors
+ * <br>{@code linear14x2}: 6 sub-tiles of up to 5 pixels x 2 vectors
  * <br>{@code linear14x1}: 3 sub-tiles of up to 5 pixels x 2 vectors
- * <br>{@code linear8x2}: 3 sub-tiles of up to 6 pixels x 2 vectors
- * <br>{@code linear14x2step2}: 5 sub-tiles of up to 6 pixels x 2 vectors
- * <br>{@code linear14x2step32}: 5 sub-tiles of up to 6 pixels x 2 vectors
- * <br>{@code tile6x4}: 4 sub-tiles of up to 6 pixels x 2 vectors
- * <br>{@code tile7x2}: 3 sub-tiles of up to 6 pixels x 2 vectors
+ * <br>{@code linear8x2}: 4 sub-tiles of up to 4 pixels x 2 vectors
+ * <br>{@code linear14x2step2}: 6 sub-tiles of up to 5 pixels x 2 vectors
+ * <br>{@code linear14x2step32}: 6 sub-tiles of up to 5 pixels x 2 vectors
+ * <br>{@code tile6x4}: 6 sub-tiles of up to 2 pixels x 4 vectors
+ * <br>{@code tile7x2}: 3 sub-tiles of up to 5 pixels x 2 vectors
  * <br>{@code tile7x1}: 2 sub-tiles of up to 4 pixels x 2 vectors
  */
 final class Tiles256 {
@@ -25,11 +25,12 @@ final class Tiles256 {
 
   /** 14 pixels 16 floats apart x 2 blocks, touching ahead. */
   static void linear14x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
-    linear6x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
-    linear6x2d16w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
-    linear6x2d16w32(x, xBase + 96, kOff, w, wBase, acc, 192, 32);
-    linear6x2d16w32(x, xBase + 96, kOff, w, wBase + 16, acc, 208, 32);
-    linear2x4d16w32(x, xBase + 192, kOff, w, wBase, acc, 384, 32);
+    linear5x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
+    linear5x2d16w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
+    linear5x2d16w32(x, xBase + 80, kOff, w, wBase, acc, 160, 32);
+    linear5x2d16w32(x, xBase + 80, kOff, w, wBase + 16, acc, 176, 32);
+    linear4x2d16w32(x, xBase + 160, kOff, w, wBase, acc, 320, 32);
+    linear4x2d16w32(x, xBase + 160, kOff, w, wBase + 16, acc, 336, 32);
   }
 
   /** 14 pixels 16 floats apart x 1 block. */
@@ -41,42 +42,47 @@ final class Tiles256 {
 
   /** 8 pixels 16 floats apart x 2 blocks, touching ahead. */
   static void linear8x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
-    linear6x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
-    linear6x2d16w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
-    linear2x4d16w32(x, xBase + 96, kOff, w, wBase, acc, 192, 32);
+    linear4x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
+    linear4x2d16w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
+    linear4x2d16w32(x, xBase + 64, kOff, w, wBase, acc, 128, 32);
+    linear4x2d16w32(x, xBase + 64, kOff, w, wBase + 16, acc, 144, 32);
   }
 
   /** 14 pixels 2 floats apart (a stride-2 conv over a plain input) x 2 blocks. */
   static void linear14x2step2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
-    linear6x2d2w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
-    linear6x2d2w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
-    linear6x2d2w32(x, xBase + 12, kOff, w, wBase, acc, 192, 32);
-    linear6x2d2w32(x, xBase + 12, kOff, w, wBase + 16, acc, 208, 32);
-    linear2x4d2w32(x, xBase + 24, kOff, w, wBase, acc, 384, 32);
+    linear5x2d2w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
+    linear5x2d2w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
+    linear5x2d2w32(x, xBase + 10, kOff, w, wBase, acc, 160, 32);
+    linear5x2d2w32(x, xBase + 10, kOff, w, wBase + 16, acc, 176, 32);
+    linear4x2d2w32(x, xBase + 20, kOff, w, wBase, acc, 320, 32);
+    linear4x2d2w32(x, xBase + 20, kOff, w, wBase + 16, acc, 336, 32);
   }
 
   /** 14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 2 blocks. */
   static void linear14x2step32(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
-    linear6x2d32w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
-    linear6x2d32w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
-    linear6x2d32w32(x, xBase + 192, kOff, w, wBase, acc, 192, 32);
-    linear6x2d32w32(x, xBase + 192, kOff, w, wBase + 16, acc, 208, 32);
-    linear2x4d32w32(x, xBase + 384, kOff, w, wBase, acc, 384, 32);
+    linear5x2d32w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
+    linear5x2d32w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
+    linear5x2d32w32(x, xBase + 160, kOff, w, wBase, acc, 160, 32);
+    linear5x2d32w32(x, xBase + 160, kOff, w, wBase + 16, acc, 176, 32);
+    linear4x2d32w32(x, xBase + 320, kOff, w, wBase, acc, 320, 32);
+    linear4x2d32w32(x, xBase + 320, kOff, w, wBase + 16, acc, 336, 32);
   }
 
   /** 6 gathered pixels x 4 blocks. */
   static void tile6x4(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
-    gather6x2w64(in, inBase, inPix, p0, kOff, w, wBase, acc, 0, 64);
-    gather6x2w64(in, inBase, inPix, p0, kOff, w, wBase + 16, acc, 16, 64);
-    gather6x2w64(in, inBase, inPix, p0, kOff, w, wBase + 32, acc, 32, 64);
-    gather6x2w64(in, inBase, inPix, p0, kOff, w, wBase + 48, acc, 48, 64);
+    gather2x4w64(in, inBase, inPix, p0, kOff, w, wBase, acc, 0, 64);
+    gather2x4w64(in, inBase, inPix, p0, kOff, w, wBase + 32, acc, 32, 64);
+    gather2x4w64(in, inBase, inPix, p0 + 2, kOff, w, wBase, acc, 128, 64);
+    gather2x4w64(in, inBase, inPix, p0 + 2, kOff, w, wBase + 32, acc, 160, 64);
+    gather2x4w64(in, inBase, inPix, p0 + 4, kOff, w, wBase, acc, 256, 64);
+    gather2x4w64(in, inBase, inPix, p0 + 4, kOff, w, wBase + 32, acc, 288, 64);
   }
 
   /** 7 gathered pixels x 2 blocks. */
   static void tile7x2(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
-    gather6x2w32(in, inBase, inPix, p0, kOff, w, wBase, acc, 0, 32);
-    gather6x2w32(in, inBase, inPix, p0, kOff, w, wBase + 16, acc, 16, 32);
-    gather1x4w32(in, inBase, inPix, p0 + 6, kOff, w, wBase, acc, 192, 32);
+    gather5x2w32(in, inBase, inPix, p0, kOff, w, wBase, acc, 0, 32);
+    gather5x2w32(in, inBase, inPix, p0, kOff, w, wBase + 16, acc, 16, 32);
+    gather2x4w32(in, inBase, inPix, p0 + 5, kOff, w, wBase, acc, 160, 32);
   }
 
   /** 7 gathered pixels x 1 block. */
@@ -85,10 +91,10 @@ final class Tiles256 {
     gather3x2w16(in, inBase, inPix, p0 + 4, kOff, w, wBase, acc, 64, 16);
   }
 
-  /** Accumulator c{pixel}_{vector}: 6 pixels 16 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
-  private static void linear6x2d16w32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
+  /** Accumulator c{pixel}_{vector}: 5 pixels 16 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
+  private static void linear5x2d16w32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    FloatVector c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0;
+    FloatVector c4_0 = c0_0, c4_1 = c0_0;
     int touched = 0;
     for (int k = 0; k < kOff.length; k++) {
       int wi = wOff + k * 32, a = xBase + kOff[k];
@@ -100,7 +106,6 @@ final class Tiles256 {
       b = FloatVector.broadcast(S, x[a + 32]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
       b = FloatVector.broadcast(S, x[a + 48]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
       b = FloatVector.broadcast(S, x[a + 64]); c4_0 = b.fma(w0, c4_0); c4_1 = b.fma(w1, c4_1);
-      b = FloatVector.broadcast(S, x[a + 80]); c5_0 = b.fma(w0, c5_0); c5_1 = b.fma(w1, c5_1);
     }
     acc[VectorKernels.TOUCHED] = Float.intBitsToFloat(touched); // a use, so the JIT keeps the touching loads
     c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
@@ -108,13 +113,12 @@ final class Tiles256 {
     c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
-    c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 6 pixels 16 floats apart x 2 vectors, k steps 32 weights apart. */
-  private static void linear6x2d16w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+  /** Accumulator c{pixel}_{vector}: 5 pixels 16 floats apart x 2 vectors, k steps 32 weights apart. */
+  private static void linear5x2d16w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    FloatVector c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0;
+    FloatVector c4_0 = c0_0, c4_1 = c0_0;
     for (int k = 0; k < kOff.length; k++) {
       int wi = wOff + k * 32, a = xBase + kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
@@ -124,28 +128,30 @@ final class Tiles256 {
       b = FloatVector.broadcast(S, x[a + 32]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
       b = FloatVector.broadcast(S, x[a + 48]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
       b = FloatVector.broadcast(S, x[a + 64]); c4_0 = b.fma(w0, c4_0); c4_1 = b.fma(w1, c4_1);
-      b = FloatVector.broadcast(S, x[a + 80]); c5_0 = b.fma(w0, c5_0); c5_1 = b.fma(w1, c5_1);
     }
     c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
     c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
     c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
-    c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 2 pixels 16 floats apart x 4 vectors, k steps 32 weights apart. */
-  private static void linear2x4d16w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
-    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0;
+  /** Accumulator c{pixel}_{vector}: 4 pixels 16 floats apart x 2 vectors, k steps 32 weights apart. */
+  private static void linear4x2d16w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     for (int k = 0; k < kOff.length; k++) {
       int wi = wOff + k * 32, a = xBase + kOff[k];
-      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8), w2 = FloatVector.fromArray(S, w, wi + 16), w3 = FloatVector.fromArray(S, w, wi + 24);
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
       FloatVector b;
-      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1); c0_2 = b.fma(w2, c0_2); c0_3 = b.fma(w3, c0_3);
-      b = FloatVector.broadcast(S, x[a + 16]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1); c1_2 = b.fma(w2, c1_2); c1_3 = b.fma(w3, c1_3);
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
+      b = FloatVector.broadcast(S, x[a + 16]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
+      b = FloatVector.broadcast(S, x[a + 32]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
+      b = FloatVector.broadcast(S, x[a + 48]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
     }
-    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8); c0_2.intoArray(acc, accOff + 16); c0_3.intoArray(acc, accOff + 24);
-    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8); c1_2.intoArray(acc, accOff + 1 * accStride + 16); c1_3.intoArray(acc, accOff + 1 * accStride + 24);
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
+    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
+    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
   }
 
   /** Accumulator c{pixel}_{vector}: 5 pixels 16 floats apart x 2 vectors, k steps 16 weights apart. */
@@ -187,10 +193,31 @@ final class Tiles256 {
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 6 pixels 2 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
-  private static void linear6x2d2w32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
+  /** Accumulator c{pixel}_{vector}: 4 pixels 16 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
+  private static void linear4x2d16w32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    FloatVector c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0;
+    int touched = 0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
+      touched ^= Float.floatToRawIntBits(w[next + k * nextStep]);
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
+      FloatVector b;
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
+      b = FloatVector.broadcast(S, x[a + 16]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
+      b = FloatVector.broadcast(S, x[a + 32]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
+      b = FloatVector.broadcast(S, x[a + 48]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
+    }
+    acc[VectorKernels.TOUCHED] = Float.intBitsToFloat(touched); // a use, so the JIT keeps the touching loads
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
+    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
+    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
+  }
+
+  /** Accumulator c{pixel}_{vector}: 5 pixels 2 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
+  private static void linear5x2d2w32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
+    FloatVector c4_0 = c0_0, c4_1 = c0_0;
     int touched = 0;
     for (int k = 0; k < kOff.length; k++) {
       int wi = wOff + k * 32, a = xBase + kOff[k];
@@ -202,7 +229,6 @@ final class Tiles256 {
       b = FloatVector.broadcast(S, x[a + 4]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
       b = FloatVector.broadcast(S, x[a + 6]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
       b = FloatVector.broadcast(S, x[a + 8]); c4_0 = b.fma(w0, c4_0); c4_1 = b.fma(w1, c4_1);
-      b = FloatVector.broadcast(S, x[a + 10]); c5_0 = b.fma(w0, c5_0); c5_1 = b.fma(w1, c5_1);
     }
     acc[VectorKernels.TOUCHED] = Float.intBitsToFloat(touched); // a use, so the JIT keeps the touching loads
     c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
@@ -210,13 +236,12 @@ final class Tiles256 {
     c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
-    c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 6 pixels 2 floats apart x 2 vectors, k steps 32 weights apart. */
-  private static void linear6x2d2w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+  /** Accumulator c{pixel}_{vector}: 5 pixels 2 floats apart x 2 vectors, k steps 32 weights apart. */
+  private static void linear5x2d2w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    FloatVector c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0;
+    FloatVector c4_0 = c0_0, c4_1 = c0_0;
     for (int k = 0; k < kOff.length; k++) {
       int wi = wOff + k * 32, a = xBase + kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
@@ -226,34 +251,36 @@ final class Tiles256 {
       b = FloatVector.broadcast(S, x[a + 4]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
       b = FloatVector.broadcast(S, x[a + 6]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
       b = FloatVector.broadcast(S, x[a + 8]); c4_0 = b.fma(w0, c4_0); c4_1 = b.fma(w1, c4_1);
-      b = FloatVector.broadcast(S, x[a + 10]); c5_0 = b.fma(w0, c5_0); c5_1 = b.fma(w1, c5_1);
     }
     c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
     c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
     c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
-    c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 2 pixels 2 floats apart x 4 vectors, k steps 32 weights apart. */
-  private static void linear2x4d2w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
-    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0;
+  /** Accumulator c{pixel}_{vector}: 4 pixels 2 floats apart x 2 vectors, k steps 32 weights apart. */
+  private static void linear4x2d2w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     for (int k = 0; k < kOff.length; k++) {
       int wi = wOff + k * 32, a = xBase + kOff[k];
-      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8), w2 = FloatVector.fromArray(S, w, wi + 16), w3 = FloatVector.fromArray(S, w, wi + 24);
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
       FloatVector b;
-      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1); c0_2 = b.fma(w2, c0_2); c0_3 = b.fma(w3, c0_3);
-      b = FloatVector.broadcast(S, x[a + 2]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1); c1_2 = b.fma(w2, c1_2); c1_3 = b.fma(w3, c1_3);
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
+      b = FloatVector.broadcast(S, x[a + 2]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
+      b = FloatVector.broadcast(S, x[a + 4]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
+      b = FloatVector.broadcast(S, x[a + 6]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
     }
-    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8); c0_2.intoArray(acc, accOff + 16); c0_3.intoArray(acc, accOff + 24);
-    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8); c1_2.intoArray(acc, accOff + 1 * accStride + 16); c1_3.intoArray(acc, accOff + 1 * accStride + 24);
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
+    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
+    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 6 pixels 32 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
-  private static void linear6x2d32w32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
+  /** Accumulator c{pixel}_{vector}: 5 pixels 32 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
+  private static void linear5x2d32w32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    FloatVector c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0;
+    FloatVector c4_0 = c0_0, c4_1 = c0_0;
     int touched = 0;
     for (int k = 0; k < kOff.length; k++) {
       int wi = wOff + k * 32, a = xBase + kOff[k];
@@ -265,7 +292,6 @@ final class Tiles256 {
       b = FloatVector.broadcast(S, x[a + 64]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
       b = FloatVector.broadcast(S, x[a + 96]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
       b = FloatVector.broadcast(S, x[a + 128]); c4_0 = b.fma(w0, c4_0); c4_1 = b.fma(w1, c4_1);
-      b = FloatVector.broadcast(S, x[a + 160]); c5_0 = b.fma(w0, c5_0); c5_1 = b.fma(w1, c5_1);
     }
     acc[VectorKernels.TOUCHED] = Float.intBitsToFloat(touched); // a use, so the JIT keeps the touching loads
     c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
@@ -273,13 +299,12 @@ final class Tiles256 {
     c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
-    c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 6 pixels 32 floats apart x 2 vectors, k steps 32 weights apart. */
-  private static void linear6x2d32w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+  /** Accumulator c{pixel}_{vector}: 5 pixels 32 floats apart x 2 vectors, k steps 32 weights apart. */
+  private static void linear5x2d32w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    FloatVector c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0;
+    FloatVector c4_0 = c0_0, c4_1 = c0_0;
     for (int k = 0; k < kOff.length; k++) {
       int wi = wOff + k * 32, a = xBase + kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
@@ -289,61 +314,53 @@ final class Tiles256 {
       b = FloatVector.broadcast(S, x[a + 64]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
       b = FloatVector.broadcast(S, x[a + 96]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
       b = FloatVector.broadcast(S, x[a + 128]); c4_0 = b.fma(w0, c4_0); c4_1 = b.fma(w1, c4_1);
-      b = FloatVector.broadcast(S, x[a + 160]); c5_0 = b.fma(w0, c5_0); c5_1 = b.fma(w1, c5_1);
     }
     c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
     c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
     c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
-    c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 2 pixels 32 floats apart x 4 vectors, k steps 32 weights apart. */
-  private static void linear2x4d32w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
-    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0;
+  /** Accumulator c{pixel}_{vector}: 4 pixels 32 floats apart x 2 vectors, k steps 32 weights apart. */
+  private static void linear4x2d32w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     for (int k = 0; k < kOff.length; k++) {
       int wi = wOff + k * 32, a = xBase + kOff[k];
-      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8), w2 = FloatVector.fromArray(S, w, wi + 16), w3 = FloatVector.fromArray(S, w, wi + 24);
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
       FloatVector b;
-      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1); c0_2 = b.fma(w2, c0_2); c0_3 = b.fma(w3, c0_3);
-      b = FloatVector.broadcast(S, x[a + 32]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1); c1_2 = b.fma(w2, c1_2); c1_3 = b.fma(w3, c1_3);
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
+      b = FloatVector.broadcast(S, x[a + 32]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
+      b = FloatVector.broadcast(S, x[a + 64]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
+      b = FloatVector.broadcast(S, x[a + 96]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
     }
-    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8); c0_2.intoArray(acc, accOff + 16); c0_3.intoArray(acc, accOff + 24);
-    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8); c1_2.intoArray(acc, accOff + 1 * accStride + 16); c1_3.intoArray(acc, accOff + 1 * accStride + 24);
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
+    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
+    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 6 pixels at the offsets of a pixel table x 2 vectors, k steps 64 weights apart. */
-  private static void gather6x2w64(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
-    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    FloatVector c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0;
-    int i0 = inBase + inPix[p], i1 = inBase + inPix[p + 1], i2 = inBase + inPix[p + 2], i3 = inBase + inPix[p + 3];
-    int i4 = inBase + inPix[p + 4], i5 = inBase + inPix[p + 5];
+  /** Accumulator c{pixel}_{vector}: 2 pixels at the offsets of a pixel table x 4 vectors, k steps 64 weights apart. */
+  private static void gather2x4w64(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0;
+    int i0 = inBase + inPix[p], i1 = inBase + inPix[p + 1];
     for (int k = 0; k < kOff.length; k++) {
       int wi = wOff + k * 64, a = kOff[k];
-      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8), w2 = FloatVector.fromArray(S, w, wi + 16), w3 = FloatVector.fromArray(S, w, wi + 24);
       FloatVector b;
-      b = FloatVector.broadcast(S, in[i0 + a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
-      b = FloatVector.broadcast(S, in[i1 + a]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
-      b = FloatVector.broadcast(S, in[i2 + a]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
-      b = FloatVector.broadcast(S, in[i3 + a]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
-      b = FloatVector.broadcast(S, in[i4 + a]); c4_0 = b.fma(w0, c4_0); c4_1 = b.fma(w1, c4_1);
-      b = FloatVector.broadcast(S, in[i5 + a]); c5_0 = b.fma(w0, c5_0); c5_1 = b.fma(w1, c5_1);
+      b = FloatVector.broadcast(S, in[i0 + a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1); c0_2 = b.fma(w2, c0_2); c0_3 = b.fma(w3, c0_3);
+      b = FloatVector.broadcast(S, in[i1 + a]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1); c1_2 = b.fma(w2, c1_2); c1_3 = b.fma(w3, c1_3);
     }
-    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
-    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
-    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
-    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
-    c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
-    c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 8);
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8); c0_2.intoArray(acc, accOff + 16); c0_3.intoArray(acc, accOff + 24);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8); c1_2.intoArray(acc, accOff + 1 * accStride + 16); c1_3.intoArray(acc, accOff + 1 * accStride + 24);
   }
 
-  /** Accumulator c{pixel}_{vector}: 6 pixels at the offsets of a pixel table x 2 vectors, k steps 32 weights apart. */
-  private static void gather6x2w32(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+  /** Accumulator c{pixel}_{vector}: 5 pixels at the offsets of a pixel table x 2 vectors, k steps 32 weights apart. */
+  private static void gather5x2w32(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    FloatVector c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0;
+    FloatVector c4_0 = c0_0, c4_1 = c0_0;
     int i0 = inBase + inPix[p], i1 = inBase + inPix[p + 1], i2 = inBase + inPix[p + 2], i3 = inBase + inPix[p + 3];
-    int i4 = inBase + inPix[p + 4], i5 = inBase + inPix[p + 5];
+    int i4 = inBase + inPix[p + 4];
     for (int k = 0; k < kOff.length; k++) {
       int wi = wOff + k * 32, a = kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
@@ -353,27 +370,27 @@ final class Tiles256 {
       b = FloatVector.broadcast(S, in[i2 + a]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
       b = FloatVector.broadcast(S, in[i3 + a]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
       b = FloatVector.broadcast(S, in[i4 + a]); c4_0 = b.fma(w0, c4_0); c4_1 = b.fma(w1, c4_1);
-      b = FloatVector.broadcast(S, in[i5 + a]); c5_0 = b.fma(w0, c5_0); c5_1 = b.fma(w1, c5_1);
     }
     c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
     c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
     c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
-    c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 8);
   }
 
-  /** Accumulator c{pixel}_{vector}: 1 pixels at the offsets of a pixel table x 4 vectors, k steps 32 weights apart. */
-  private static void gather1x4w32(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
-    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0;
-    int i0 = inBase + inPix[p];
+  /** Accumulator c{pixel}_{vector}: 2 pixels at the offsets of a pixel table x 4 vectors, k steps 32 weights apart. */
+  private static void gather2x4w32(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0;
+    int i0 = inBase + inPix[p], i1 = inBase + inPix[p + 1];
     for (int k = 0; k < kOff.length; k++) {
       int wi = wOff + k * 32, a = kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8), w2 = FloatVector.fromArray(S, w, wi + 16), w3 = FloatVector.fromArray(S, w, wi + 24);
       FloatVector b;
       b = FloatVector.broadcast(S, in[i0 + a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1); c0_2 = b.fma(w2, c0_2); c0_3 = b.fma(w3, c0_3);
+      b = FloatVector.broadcast(S, in[i1 + a]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1); c1_2 = b.fma(w2, c1_2); c1_3 = b.fma(w3, c1_3);
     }
     c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8); c0_2.intoArray(acc, accOff + 16); c0_3.intoArray(acc, accOff + 24);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8); c1_2.intoArray(acc, accOff + 1 * accStride + 16); c1_3.intoArray(acc, accOff + 1 * accStride + 24);
   }
 
   /** Accumulator c{pixel}_{vector}: 4 pixels at the offsets of a pixel table x 2 vectors, k steps 16 weights apart. */

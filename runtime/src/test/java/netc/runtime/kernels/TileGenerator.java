@@ -26,12 +26,13 @@ import java.util.Map;
  * sub-tiles (the even cut), 57-61 as four 7x2 (17 registers: C2 spills) or four 14x1, 55-62 as
  * 2x4 and 3x4; two k steps per loop iteration made the 5x2 sub-tile slower (33 against 38 GFLOP/s in
  * the same runs; 6x2: 44 against 89 on an AMD EPYC Zen 4), so the loop stays one step an iteration.
- * On the Zen 4 (two 256-bit FMA pipes, so 256-bit code has the FMA peak of 512-bit code) a lone 6x2
- * sub-tile ran at 100 GFLOP/s against 84 for a 5x2: a k step costs about the same fixed number of
- * cycles either way, so the 14x2 tile is now 6 + 6 pixels in 6x2 sub-tiles and the last 2 pixels over
- * both blocks (2x4), 38 loads a k step against 40 (paired in one JVM, one thread, 256 bits: resnet50
- * 0.94-0.95, mobilenet_v2 0.96, densenet121 0.94, squeezenet1_1 0.95; 128 bits, where the same cut
- * makes 6x4 and 2x8 sub-tiles: resnet50 0.96, mobilenet_v2 0.96).
+ * On the Zen 4 (two 256-bit FMA pipes, so 256-bit code has the FMA peak of 512-bit code) a k step of a
+ * sub-tile costs about the same cycles whether it does 10 or 12 FMAs (a lone 6x2 sub-tile 100 GFLOP/s,
+ * a 5x2 84, JDK 17), hence the greedy cut: at 128 bits the 14x2 tile is 6x4, 6x4 and a 2x8 over both
+ * blocks (paired in one JVM against the even 5x4 cut, one thread, -XX:MaxVectorSize=16: resnet50 0.96
+ * on JDK 17 and 0.92 on JDK 25, mobilenet_v2 0.96). At 256 bits the same cut with 6x2 sub-tiles gave
+ * resnet50 0.94-0.95, mobilenet_v2 0.96, densenet121 0.94 on JDK 17 but 1.54 on JDK 25, which spills
+ * them (see {@link #WIDTHS}); with two registers spare the 256-bit cut is 5x2 again.
  *
  * <p>Every sub-tile lands its accumulators in {@code acc}. A storing variant of the 256- and 128-bit
  * 14x2 tile (each sub-tile adding the bias, clamping and storing from its registers; d69834c) was
@@ -40,10 +41,18 @@ import java.util.Map;
  * Vector API calls by type profile instead of the exact type, and the last stores' intrinsics failed.
  */
 public final class TileGenerator {
-  /** A vector width: its bits, its vector registers, and the machines that have it. */
-  record Width(int bits, int registers, String machines) {
+  /**
+   * A vector width: its bits, its vector registers, how many of them a sub-tile leaves to the JIT
+   * (spare), and the machines that have it.
+   */
+  record Width(int bits, int registers, int spare, String machines) {
     int lanes() {
       return bits / 32;
+    }
+
+    /** The registers a sub-tile's accumulators, weight vectors and broadcast may take. */
+    int budget() {
+      return registers - spare;
     }
 
     String className() {
@@ -51,11 +60,18 @@ public final class TileGenerator {
     }
   }
 
-  /** The widths netc has kernels for. AVX2 has 16 vector registers; AVX-512 and NEON 32. */
+  /**
+   * The widths netc has kernels for. AVX2 has 16 vector registers; AVX-512 and NEON 32. AVX2 has no
+   * FMA with a broadcast memory operand (AVX-512's {1to16}), so each pixel's broadcast takes a register,
+   * and JDK 25's C2 schedules up to three of them live at once: a 6x2 sub-tile (15 of 16 registers)
+   * spilled two accumulators in every k step there (45 against 73 GFLOP/s for a 5x2; resnet50 at 256
+   * bits 1.54x slower, where JDK 17's C2 kept it in registers and ran 5% faster), so at 256 bits a
+   * sub-tile leaves two registers spare. Measured on an AMD EPYC Zen 4 at -XX:UseAVX=2.
+   */
   static final List<Width> WIDTHS = List.of(
-      new Width(512, 32, "AVX-512 (32 registers)"),
-      new Width(256, 16, "AVX2 + FMA (16 registers)"),
-      new Width(128, 32, "ARM NEON (32 registers); SSE-class x86 forced to 128 bits"));
+      new Width(512, 32, 0, "AVX-512 (32 registers)"),
+      new Width(256, 16, 2, "AVX2 + FMA (16 registers)"),
+      new Width(128, 32, 0, "ARM NEON (32 registers); SSE-class x86 forced to 128 bits"));
 
   /** How a tile finds its inputs: at a fixed distance between pixels (linear), or through a pixel table (gathering). */
   record Tile(String name, int pixels, int blocks, int distance, boolean touches, String doc) {
@@ -95,7 +111,7 @@ public final class TileGenerator {
    */
   static List<Part> cut(Tile tile, Width width) {
     int vectors = tile.blocks() * 16 / width.lanes();
-    int registers = Integer.getInteger("tiles.registers." + width.bits(), width.registers()); // for experiments
+    int registers = Integer.getInteger("tiles.registers." + width.bits(), width.budget()); // for experiments
     String forced = System.getProperty("tiles.shape." + width.bits()); // for experiments: "PxV"
     List<Part> best = null;
     int bestLoads = Integer.MAX_VALUE;

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The committed tile classes are what {@link TileGenerator} writes ({@code -Dgoldens.update=true}
  * rewrites them), and every width's cut of every tile covers each (pixel, vector) exactly once with
- * sub-tiles that fit that width's register file.
+ * sub-tiles that fit that width's register budget (its registers less those left spare for the JIT).
  */
 class TilesAreGeneratedTest {
   private static final Path SOURCES = Path.of("src/main/java");
@@ -39,7 +39,7 @@ class TilesAreGeneratedTest {
         for (TileGenerator.Part part : parts) {
           TileGenerator.Sub sub = part.sub();
           String where = width.bits() + "-bit " + tile.name() + " " + sub.name();
-          assertTrue(sub.pixels() * sub.vectors() + sub.vectors() + 1 <= width.registers(), where + " fits " + width.registers() + " registers");
+          assertTrue(sub.pixels() * sub.vectors() + sub.vectors() + 1 <= width.budget(), where + " fits " + width.budget() + " registers");
           for (int t = 0; t < sub.pixels(); t++) for (int j = 0; j < sub.vectors(); j++) covered[part.firstPixel() + t][part.firstVector() + j]++;
           if (sub.touches()) touching++;
         }
