@@ -7,31 +7,42 @@
 #   examples/check-allocation.sh [SPEC] [THREADS]      (default examples/resnet50.net, 1; synthetic weights)
 #   NETC_JAVA_OPTS=-XX:UseAVX=2 examples/check-allocation.sh    (another kernel width: UseAVX=2 for 256 bits, MaxVectorSize=16 for 128)
 #   RUNS=4000 examples/check-allocation.sh M.onnx               (a fast model: the run must outlast the recording's 20 s delay)
+#   JVMS=3 examples/check-allocation.sh                         (three JVMs, one after the other: C2's inlining of a long run of
+#                                                                Vector API calls depends on the profile it compiles with, and a
+#                                                                kernel that boxed in one JVM of two once passed a single run)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 spec=${1:-$root/examples/resnet50.net}
 threads=${2:-1}
+args="$*"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$root/netc" compile "$spec" -o "$work/model.jar" >/dev/null
-# the recording starts after a delay, so the warm-up (interpreted and C1-compiled Vector API code,
-# which allocates by design) is not in it
-NETC_JAVA_OPTS="${NETC_JAVA_OPTS:-} -Dnetc.profile=true -XX:StartFlightRecording=delay=20s,filename=$work/run.jfr,settings=profile" \
-  "$root/netc" profile "$work/model.jar" --threads "$threads" --runs "${RUNS:-400}" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 2; }
+check() {
+  # the recording starts after a delay, so the warm-up (interpreted and C1-compiled Vector API code,
+  # which allocates by design) is not in it
+  rm -f "$work/run.jfr"
+  NETC_JAVA_OPTS="${NETC_JAVA_OPTS:-} -Dnetc.profile=true -XX:StartFlightRecording=delay=20s,filename=$work/run.jfr,settings=profile" \
+    "$root/netc" profile "$work/model.jar" --threads "$threads" --runs "${RUNS:-400}" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 2; }
+  if [ ! -s "$work/run.jfr" ]; then
+    echo "the run ended before the recording began (20 s after start): give it more runs, RUNS=4000 $0 $args" >&2
+    exit 2
+  fi
+  "${java}jfr" print --events jdk.ObjectAllocationSample "$work/run.jfr" > "$work/samples.txt"
+  # the innermost netc frame of each sample: which of netc's methods allocated (or called what did)
+  awk '/stackTrace = \[/ {inside = 1; found = 0; next}
+       inside && /netc\./ && !found {sub(/^[ \t]+/, ""); sub(/line:.*/, ""); print; found = 1}
+       inside && /^[ \t]*\]/ {inside = 0}' "$work/samples.txt" | sort | uniq -c | sort -rn > "$work/netc.txt"
+  total=$(grep -c "jdk.ObjectAllocationSample" "$work/samples.txt" || true)
+  if [ -s "$work/netc.txt" ]; then
+    echo "JVM $1 of $jvms: allocation samples in netc's code after warm-up ($total samples in all):"
+    cat "$work/netc.txt"
+    return 1
+  fi
+  echo "JVM $1 of $jvms: no allocation in netc's code after warm-up ($total allocation samples elsewhere in the JVM)"
+}
 java=${JAVA_HOME:+$JAVA_HOME/bin/}
-if [ ! -s "$work/run.jfr" ]; then
-  echo "the run ended before the recording began (20 s after start): give it more runs, RUNS=4000 $0 $*" >&2
-  exit 2
-fi
-"${java}jfr" print --events jdk.ObjectAllocationSample "$work/run.jfr" > "$work/samples.txt"
-# the innermost netc frame of each sample: which of netc's methods allocated (or called what did)
-awk '/stackTrace = \[/ {inside = 1; found = 0; next}
-     inside && /netc\./ && !found {sub(/^[ \t]+/, ""); sub(/line:.*/, ""); print; found = 1}
-     inside && /^[ \t]*\]/ {inside = 0}' "$work/samples.txt" | sort | uniq -c | sort -rn > "$work/netc.txt"
-total=$(grep -c "jdk.ObjectAllocationSample" "$work/samples.txt" || true)
-if [ -s "$work/netc.txt" ]; then
-  echo "allocation samples in netc's code after warm-up ($total samples in all):"
-  cat "$work/netc.txt"
-  exit 1
-fi
-echo "no allocation in netc's code after warm-up ($total allocation samples elsewhere in the JVM)"
+jvms=${JVMS:-1}
+status=0
+for i in $(seq "$jvms"); do check "$i" || status=1; done
+exit $status
