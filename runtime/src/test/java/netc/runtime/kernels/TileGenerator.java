@@ -13,9 +13,9 @@ import java.util.Map;
  * {@code Tiles256}, {@code Tiles128}), from one description: the tiles the kernel plan calls (their
  * pixels, output channel blocks and input addressing, the same on every machine) and, per width, the
  * lanes of a vector and the vector registers. Each tile is cut into sub-tiles of p pixels x v vectors
- * that fit the register file with their v weight vectors and one broadcast (p v + v + 1 registers),
- * choosing the cut with the fewest loads per k step ({@link #cut}); each sub-tile is a method with one flat k
- * loop, its accumulators in registers. Every sub-tile computes its outputs with the same fused
+ * that fit the width's register budget with their v weight vectors and one broadcast (p v + v + 1
+ * registers, {@link Width#budget}), choosing the cut with the fewest loads per k step ({@link #cut});
+ * each sub-tile is a method with one flat k loop, its accumulators in registers. Every sub-tile computes its outputs with the same fused
  * multiply-adds in the same k order as the 16-lane tile, so all widths agree to the last bit.
  *
  * <p>Run {@code main} (or the tests with {@code -Dgoldens.update=true}) after changing it; {@code
