@@ -17,7 +17,7 @@ for m in ${MODELS:-squeezenet1_1 mobilenet_v2 vgg11_bn resnext50_32x4d wide_resn
     /usr/bin/python3 "$root/weights/export_onnx_classifier.py" "$m" "$out" >&2
   fi
   "$root/netc" compile "$out/$m.onnx" -o "$out/$m.jar" >/dev/null
-  java -jar "$out/$m.jar" --input "$out/${m}_input.npy" --output "$out/${m}_netc.npy" >/dev/null 2>"$out/$m.err" || { cat "$out/$m.err" >&2; exit 1; }
+  java ${NETC_JAVA_OPTS:-} -jar "$out/$m.jar" --input "$out/${m}_input.npy" --output "$out/${m}_netc.npy" >/dev/null 2>"$out/$m.err" || { cat "$out/$m.err" >&2; exit 1; }
   parity=$(/usr/bin/python3 "$root/weights/compare.py" "$out/${m}_netc.npy" "$out/${m}_logits.npy") || status=1
   echo "$m: $parity"
   "$root/netc" bench "$out/$m.onnx" --onnx "$out/$m.onnx" --batch 1 --threads 2 --runs "${RUNS:-30}" | tail -3 | sed "s/^/$m: /"
