@@ -100,7 +100,8 @@ public abstract class Kernels {
     return switch (vectorBits()) {
       case 512 -> "vector-512 (AVX-512 class: 16 floats a vector, tiles for 32 registers)";
       case 256 -> "vector-256 (AVX2 class: 8 floats a vector, tiles for 16 registers)";
-      case 128 -> "vector-128 (NEON class: 4 floats a vector, tiles for 32 registers)";
+      case 128 -> VectorWidth.REGISTERS == 16 ? "vector-128 (SSE class: 4 floats a vector, tiles for 16 registers)"
+          : "vector-128 (NEON class: 4 floats a vector, tiles for 32 registers)";
       default -> "scalar (no vectors)";
     };
   }

@@ -5,7 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Register tiles for 128-bit vectors (4 floats), for ARM NEON (32 registers); SSE-class x86 forced to 128 bits.
+ * Register tiles for 128-bit vectors (4 floats), for ARM NEON (32 registers); x86 with AVX-512 at 128 bits.
  * Each tile lands its accumulators in {@code acc} as [pixel][channel of the tile's blocks]; the sub-tiles
  * it is cut into keep p x v accumulators, v weight vectors and a broadcast in registers:
  *

@@ -25,6 +25,9 @@ final class VectorKernels extends Kernels {
   /** The vector width in bits (512, 256 or 128), fixed when the class loads. */
   static final int BITS = VectorWidth.BITS;
 
+  /** The vector registers the tiles are cut for, {@link VectorWidth#REGISTERS} (at 128 bits, 16 or 32). */
+  static final int REGISTERS = VectorWidth.REGISTERS;
+
   static final VectorSpecies<Float> S = BITS == 512 ? FloatVector.SPECIES_512 : BITS == 256 ? FloatVector.SPECIES_256 : FloatVector.SPECIES_128;
 
   /** Floats per vector: a channel block of 16 is {@code 16 / L} vectors. */

@@ -21,6 +21,27 @@ final class VectorWidth {
   /** The vector width in bits the kernels use, or 0 for the scalar kernels. */
   static final int BITS = choose();
 
+  /**
+   * The vector registers the tiles are cut for: 32 at 512 bits, 16 at 256, and at 128 bits 16 on x86
+   * without AVX-512 (SSE and AVX2 have xmm0-15; AVX-512's EVEX encoding, {@code -XX:UseAVX=3}, has 32)
+   * and 32 elsewhere (ARM NEON). {@code -Dnetc.vectorRegisters=16|32} overrides it at 128 bits (tests).
+   */
+  static final int REGISTERS = registers(BITS);
+
+  static int registers(int bits) {
+    if (bits != 128) return bits == 512 ? 32 : bits == 256 ? 16 : 0;
+    String asked = System.getProperty("netc.vectorRegisters");
+    if ("16".equals(asked) || "32".equals(asked)) return Integer.parseInt(asked);
+    String arch = System.getProperty("os.arch", "");
+    boolean x86 = arch.equals("amd64") || arch.equals("x86_64") || arch.equals("x86") || arch.startsWith("i386") || arch.startsWith("i686");
+    if (!x86) return 32;
+    try {
+      return Integer.parseInt(String.valueOf(VmOptions.get("UseAVX"))) >= 3 ? 32 : 16;
+    } catch (NumberFormatException e) {
+      return 16; // a JVM that does not say: the register file every x86 has
+    }
+  }
+
   /** The widest vector C2 compiles natively here, 0 when C2 does not run. */
   static int nativeBits() {
     return c2Runs() ? FloatVector.SPECIES_PREFERRED.vectorBitSize() : 0;

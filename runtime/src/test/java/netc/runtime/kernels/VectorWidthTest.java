@@ -26,4 +26,22 @@ class VectorWidthTest {
     }
     if (asked == null) assertTrue(Kernels.INSTANCE.vectorBits() <= FloatVector.SPECIES_PREFERRED.vectorBitSize(), "never wider than the preferred species");
   }
+
+  /**
+   * The register file the tiles are cut for: 32 at 512 bits, 16 at 256, at 128 bits what {@code
+   * -Dnetc.vectorRegisters} asks (the build's width-128r16 run) or the machine's, and the variant says it.
+   */
+  @Test
+  void theTilesAreCutForTheRegisterFileThereIs() {
+    assertEquals(32, VectorWidth.registers(512));
+    assertEquals(16, VectorWidth.registers(256));
+    String asked = System.getProperty("netc.vectorRegisters");
+    if (asked != null) assertEquals(Integer.parseInt(asked), VectorWidth.registers(128), "-Dnetc.vectorRegisters=" + asked);
+    else assertEquals(System.getProperty("os.arch").matches("amd64|x86_64") ? ("3".equals(netc.runtime.VmOptions.get("UseAVX")) ? 32 : 16) : 32,
+        VectorWidth.registers(128), "x86 without AVX-512's encoding has 16 vector registers, NEON 32");
+    if (VectorKernels.BITS == 128) {
+      assertEquals(VectorWidth.registers(128), VectorKernels.REGISTERS);
+      assertTrue(Kernels.INSTANCE.variant().contains("tiles for " + VectorKernels.REGISTERS + " registers"), Kernels.INSTANCE.variant());
+    }
+  }
 }
