@@ -110,8 +110,11 @@ class JarTest {
         "preprocessing: resize 73, center crop 64, scale to [0, 1], then the model normalizes (mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225])")) {
       assertTrue(r.out().lines().anyMatch(line::equals), "--info says \"" + line + "\":\n" + r.out());
     }
-    r = java(List.of("-Dnetc.vectorBits=128"), true, "--info");
+    // 128 bits has two register files (16 on x86 without AVX-512, else 32): each named, on any host
+    r = java(List.of("-Dnetc.vectorBits=128", "-Dnetc.vectorRegisters=32"), true, "--info");
     assertTrue(r.out().contains("kernels: vector-128 (NEON class: 4 floats a vector, tiles for 32 registers)"), r.out());
+    r = java(List.of("-Dnetc.vectorBits=128", "-Dnetc.vectorRegisters=16"), true, "--info");
+    assertTrue(r.out().contains("kernels: vector-128 (SSE class: 4 floats a vector, tiles for 16 registers)"), r.out());
     r = java(List.of("-Dnetc.vectorBits=0"), true, "--info");
     assertTrue(r.out().contains("kernels: scalar (no vectors)"), r.out());
     // a width wider than the JVM compiles natively still runs (the Vector API's Java fallback), with one warning

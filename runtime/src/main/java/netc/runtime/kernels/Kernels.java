@@ -97,13 +97,11 @@ public abstract class Kernels {
    * is tiled for, e.g. {@code "vector-256 (AVX2 class: 8 floats a vector, tiles for 16 registers)"}.
    */
   public String variant() {
-    return switch (vectorBits()) {
-      case 512 -> "vector-512 (AVX-512 class: 16 floats a vector, tiles for 32 registers)";
-      case 256 -> "vector-256 (AVX2 class: 8 floats a vector, tiles for 16 registers)";
-      case 128 -> VectorWidth.REGISTERS == 16 ? "vector-128 (SSE class: 4 floats a vector, tiles for 16 registers)"
-          : "vector-128 (NEON class: 4 floats a vector, tiles for 32 registers)";
-      default -> "scalar (no vectors)";
-    };
+    int bits = vectorBits();
+    if (bits == 0) return "scalar (no vectors)"; // before VectorWidth, which needs the vector module
+    int registers = VectorWidth.registers(bits);
+    String machines = bits == 512 ? "AVX-512" : bits == 256 ? "AVX2" : registers == 16 ? "SSE" : "NEON";
+    return "vector-" + bits + " (" + machines + " class: " + bits / 32 + " floats a vector, tiles for " + registers + " registers)";
   }
 
   /** The CPU's model name as the OS reports it (Linux's /proc/cpuinfo), else the architecture. */
