@@ -75,10 +75,13 @@ public abstract class Kernels {
       return new ScalarKernels();
     }
     try {
-      Kernels vector = (Kernels) Class.forName("netc.runtime.kernels.VectorKernels").getDeclaredConstructor().newInstance();
-      if (vector.vectorBits() > 0) return vector;
-      System.err.println("warning: this JVM does not compile vectors (no C2, or vectors under 128 bits); running scalar kernels");
-      return new ScalarKernels();
+      // decided from VectorWidth, which depends on nothing here: VectorKernels extends this class,
+      // so when code touches VectorKernels first, this runs inside VectorKernels' own initialization
+      if (VectorWidth.BITS == 0) {
+        System.err.println("warning: this JVM does not compile vectors (no C2, or vectors under 128 bits); running scalar kernels");
+        return new ScalarKernels();
+      }
+      return (Kernels) Class.forName("netc.runtime.kernels.VectorKernels").getDeclaredConstructor().newInstance();
     } catch (ReflectiveOperationException | LinkageError e) {
       System.err.println("warning: the Vector API could not be used (" + e + "); running scalar kernels, much slower");
       return new ScalarKernels();

@@ -40,7 +40,10 @@ final class VectorKernels extends Kernels {
 
   @Override
   public int vectorBits() {
-    return BITS;
+    // VectorWidth's, not BITS: Kernels.INSTANCE may construct this object while this class's own
+    // initialization is still in progress (when code touches VectorKernels before Kernels), and BITS
+    // then still reads 0
+    return VectorWidth.BITS;
   }
 
   /**
