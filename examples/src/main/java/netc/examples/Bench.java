@@ -35,8 +35,9 @@ import org.apache.commons.cli.Options;
  * thread count; after warm-up they are alternated run by run, and medians are compared. Each timed
  * call is the whole inference of the batch. The first call of each engine in this fresh JVM is
  * reported apart. Outputs are cross-checked before timing, so a fast wrong answer cannot pass. Every
- * timed call starts after a short idle gap, so neither engine's spinning workers slow the other; that
- * is the latency of a call after idle, and the last line's ratio. A second phase times blocks of K
+ * timed call starts once the process has been idle for 100 ms ({@link #quiet}), so neither engine's
+ * spinning workers slow the other and both start from the same idle; that is the latency of a call
+ * after idle, and the last line's ratio. A second phase times blocks of K
  * consecutive calls (a busy service's latency) and prints its ratio on the line before.
  * {@code -Dnetc.bench.debug=true} also prints the CPU time of each gap and, per position in a block,
  * each engine's median call.
@@ -223,21 +224,35 @@ public final class Bench {
   }
 
   /**
-   * Lets the other engine's threads go idle before a timed call: ONNX Runtime's workers spin-wait for
-   * after each run (measured: longer than 30 ms, shorter than 200 ms; netc's for 0.2 ms), which would
-   * steal the cores from the next call. -Dnetc.bench.quietMs changes the gap.
+   * Waits before a timed call until this process has used no CPU for {@link #QUIET_MS}. Both
+   * engines' workers spin after a run before they park (ONNX Runtime's 20-40 ms, netc's 200 ms,
+   * ThreadPool.SPIN_NANOS), and a spinning worker would take a core from the other engine's call.
+   * Waiting for the same idle time once the spinning stops, rather than a fixed gap, starts each
+   * engine's call from the same state: the fixed 250 ms gap this replaces left about 210 ms of idle
+   * before netc's calls and 50 ms before ONNX Runtime's. Gives up waiting after {@link #QUIET_MAX_MS}
+   * (a JIT compilation or a collection in the background). -Dnetc.bench.quietMs changes the idle time.
    */
   private static void quiet() throws InterruptedException {
-    long cpu = cpuNanos();
-    Thread.sleep(QUIET_MS);
-    if (Boolean.getBoolean("netc.bench.debug")) System.out.printf("  gap: %.0f ms of CPU in %d ms%n", (cpuNanos() - cpu) / 1e6, QUIET_MS);
+    long start = System.nanoTime(), cpu = cpuNanos(), used = cpu, idleFrom = start, now = start;
+    while (now - idleFrom < QUIET_MS * 1_000_000 && now - start < QUIET_MAX_MS * 1_000_000) {
+      Thread.sleep(QUIET_POLL_MS);
+      long c = cpuNanos();
+      now = System.nanoTime();
+      if (c - cpu > QUIET_POLL_MS * 1_000_000 / 5) idleFrom = now; // a fifth of a core busy: someone spins
+      cpu = c;
+    }
+    if (Boolean.getBoolean("netc.bench.debug")) {
+      System.out.printf("  gap: %.0f ms of CPU in %.0f ms, then %.0f ms idle%n", (cpu - used) / 1e6, (now - start) / 1e6, (now - idleFrom) / 1e6);
+    }
   }
 
   private static long cpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
-  static final long QUIET_MS = Long.getLong("netc.bench.quietMs", 250);
+  static final long QUIET_MS = Long.getLong("netc.bench.quietMs", 100);
+
+  static final long QUIET_POLL_MS = 5, QUIET_MAX_MS = 2000;
 
   /**
    * Bytes allocated per timed netc call from which the bench warns. A warm forward pass allocates
