@@ -233,17 +233,52 @@ public final class Bench {
    * (a JIT compilation or a collection in the background). -Dnetc.bench.quietMs changes the idle time.
    */
   private static void quiet() throws InterruptedException {
-    long start = System.nanoTime(), cpu = cpuNanos(), used = cpu, idleFrom = start, now = start;
-    while (now - idleFrom < QUIET_MS * 1_000_000 && now - start < QUIET_MAX_MS * 1_000_000) {
-      Thread.sleep(QUIET_POLL_MS);
-      long c = cpuNanos();
-      now = System.nanoTime();
-      if (c - cpu > QUIET_POLL_MS * 1_000_000 / 5) idleFrom = now; // a fifth of a core busy: someone spins
+    long[] gap = waitForIdle(new Clock() {
+      @Override
+      public long nanos() {
+        return System.nanoTime();
+      }
+
+      @Override
+      public long cpuNanos() {
+        return Bench.cpuNanos();
+      }
+
+      @Override
+      public void sleepMs(long ms) throws InterruptedException {
+        Thread.sleep(ms);
+      }
+    }, QUIET_MS, QUIET_MAX_MS);
+    if (Boolean.getBoolean("netc.bench.debug")) {
+      System.out.printf("  gap: %.0f ms of CPU in %.0f ms, then %.0f ms idle%n", gap[0] / 1e6, gap[1] / 1e6, gap[2] / 1e6);
+    }
+  }
+
+  /** Time as {@link #waitForIdle} sees it (a test drives it). */
+  interface Clock {
+    long nanos();
+
+    /** CPU time this process has used. */
+    long cpuNanos();
+
+    void sleepMs(long ms) throws InterruptedException;
+  }
+
+  /**
+   * Polls every {@link #QUIET_POLL_MS} until the process has used no more than a fifth of a core for
+   * {@code quietMs} in a row (a spinning worker uses a whole one), or {@code maxMs} have passed.
+   * Returns the CPU nanoseconds used meanwhile, the nanoseconds waited, and those of the last idle run.
+   */
+  static long[] waitForIdle(Clock clock, long quietMs, long maxMs) throws InterruptedException {
+    long start = clock.nanos(), cpu = clock.cpuNanos(), used = cpu, idleFrom = start, now = start;
+    while (now - idleFrom < quietMs * 1_000_000 && now - start < maxMs * 1_000_000) {
+      clock.sleepMs(QUIET_POLL_MS);
+      long c = clock.cpuNanos();
+      now = clock.nanos();
+      if (c - cpu > QUIET_POLL_MS * 1_000_000 / 5) idleFrom = now;
       cpu = c;
     }
-    if (Boolean.getBoolean("netc.bench.debug")) {
-      System.out.printf("  gap: %.0f ms of CPU in %.0f ms, then %.0f ms idle%n", (cpu - used) / 1e6, (now - start) / 1e6, (now - idleFrom) / 1e6);
-    }
+    return new long[] {cpu - used, now - start, now - idleFrom};
   }
 
   private static long cpuNanos() {

@@ -1,10 +1,52 @@
 package netc.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
 class BenchTest {
+  /** A process as {@link Bench#waitForIdle} sees it: busy (one core spinning) until {@code busyMs}, idle after. */
+  private static Bench.Clock spinningUntil(long busyMs, long tickMs) {
+    return new Bench.Clock() {
+      long now;
+
+      @Override
+      public long nanos() {
+        return now;
+      }
+
+      @Override
+      public long cpuNanos() {
+        long ms = Math.min(now, busyMs * 1_000_000) / 1_000_000;
+        return ms / tickMs * tickMs * 1_000_000; // counted in ticks, as /proc counts it (10 ms here)
+      }
+
+      @Override
+      public void sleepMs(long ms) {
+        now += ms * 1_000_000;
+      }
+    };
+  }
+
+  @Test
+  void eachCallWaitsForTheSpinningToStopThenTheSameIdle() throws InterruptedException {
+    // netc's workers spin 200 ms after a call, ONNX Runtime's about 40: both calls then follow 100 ms of idle
+    for (long spin : new long[] {200, 40, 0}) {
+      long[] gap = Bench.waitForIdle(spinningUntil(spin, 10), 100, 2000);
+      assertEquals(spin * 1_000_000, gap[0], "CPU used while waiting, after a " + spin + " ms spin");
+      assertTrue(gap[2] >= 100_000_000 && gap[2] < 110_000_000, "idle before the call: " + gap[2]);
+      assertTrue(gap[1] >= (spin + 100) * 1_000_000 && gap[1] < (spin + 115) * 1_000_000, "waited " + gap[1] + " after a " + spin + " ms spin");
+    }
+  }
+
+  @Test
+  void aProcessThatNeverGoesIdleIsWaitedForAtMostTheLimit() throws InterruptedException {
+    long[] gap = Bench.waitForIdle(spinningUntil(Long.MAX_VALUE / 2_000_000, 10), 100, 2000);
+    assertTrue(gap[1] >= 2_000_000_000L && gap[1] < 2_010_000_000L, "waited " + gap[1]);
+    assertTrue(gap[2] < 100_000_000, "never idle for 100 ms: " + gap[2]);
+  }
+
   @Test
   void pairedRatiosGiveTheMedianTheMiddleHalfAndTheWins() {
     // ratios 0.5, 1, 1.5, 2: median 1.25; quartiles at positions 0.75 and 2.25 of the sorted four
