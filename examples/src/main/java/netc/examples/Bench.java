@@ -233,22 +233,7 @@ public final class Bench {
    * (a JIT compilation or a collection in the background). -Dnetc.bench.quietMs changes the idle time.
    */
   private static void quiet() throws InterruptedException {
-    long[] gap = waitForIdle(new Clock() {
-      @Override
-      public long nanos() {
-        return System.nanoTime();
-      }
-
-      @Override
-      public long cpuNanos() {
-        return Bench.cpuNanos();
-      }
-
-      @Override
-      public void sleepMs(long ms) throws InterruptedException {
-        Thread.sleep(ms);
-      }
-    }, QUIET_MS, QUIET_MAX_MS);
+    long[] gap = waitForIdle(SYSTEM_CLOCK, QUIET_MS, QUIET_MAX_MS);
     if (Boolean.getBoolean("netc.bench.debug")) {
       System.out.printf("  gap: %.0f ms of CPU in %.0f ms, then %.0f ms idle%n", gap[0] / 1e6, gap[1] / 1e6, gap[2] / 1e6);
     }
@@ -263,6 +248,24 @@ public final class Bench {
 
     void sleepMs(long ms) throws InterruptedException;
   }
+
+  /** This process's clock, CPU time and sleep. */
+  private static final Clock SYSTEM_CLOCK = new Clock() {
+    @Override
+    public long nanos() {
+      return System.nanoTime();
+    }
+
+    @Override
+    public long cpuNanos() {
+      return Bench.cpuNanos();
+    }
+
+    @Override
+    public void sleepMs(long ms) throws InterruptedException {
+      Thread.sleep(ms);
+    }
+  };
 
   /**
    * Polls every {@link #QUIET_POLL_MS} until the process has used no more than a fifth of a core for

@@ -102,7 +102,7 @@ public abstract class Kernels {
   public String variant() {
     int bits = vectorBits();
     if (bits == 0) return "scalar (no vectors)"; // before VectorWidth, which needs the vector module
-    int registers = VectorWidth.registers(bits);
+    int registers = VectorWidth.REGISTERS; // chosen with the width, once (bits is VectorWidth.BITS here)
     String machines = bits == 512 ? "AVX-512" : bits == 256 ? "AVX2" : registers == 16 ? "SSE" : "NEON";
     return "vector-" + bits + " (" + machines + " class: " + bits / 32 + " floats a vector, tiles for " + registers + " registers)";
   }
