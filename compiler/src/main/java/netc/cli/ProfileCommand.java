@@ -13,7 +13,8 @@ import org.apache.commons.cli.Options;
 
 /**
  * {@code netc profile MODEL.jar}: where a compiled model's time goes, step by step, named after the
- * spec layers. Needs -Dnetc.profile=true in the JVM (the launcher's NETC_JAVA_OPTS), which this
+ * spec layers, with the rate of each step that multiplies (its multiply-adds as the network counts
+ * them, two FLOPs each, over its time). Needs -Dnetc.profile=true in the JVM (the launcher's NETC_JAVA_OPTS), which this
  * command checks for, so that ordinary runs pay nothing for the timing.
  */
 final class ProfileCommand implements Main.Command {
@@ -59,13 +60,29 @@ final class ProfileCommand implements Main.Command {
       List<Integer> order = new ArrayList<>();
       for (int i = 0; i < nanos.length; i++) order.add(i);
       order.sort((a, b) -> Long.compare(nanos[b], nanos[a]));
-      out.printf("%s, batch %d, %d thread%s: %.2f ms per run (mean of %d)%n", model.property("network"), batch, threads,
-          threads == 1 ? "" : "s", total, runs);
+      long[] macs = model.stepMultiplyAdds();
+      long macsTotal = 0, macsNanos = 0;
+      for (int i = 0; i < macs.length; i++) {
+        if (macs[i] > 0) {
+          macsTotal += macs[i];
+          macsNanos += nanos[i];
+        }
+      }
+      out.printf("%s, batch %d, %d thread%s: %.2f ms per run (mean of %d)%s%n", model.property("network"), batch, threads,
+          threads == 1 ? "" : "s", total, runs, macsTotal == 0 ? "" : String.format("; the steps that multiply %.2f ms, %s multiply-adds per image, %s",
+              macsNanos / 1e6 / runs, macsTotal >= 1e9 ? String.format("%.3f G", macsTotal / 1e9) : String.format("%.3f M", macsTotal / 1e6),
+              gflops(macsTotal, batch, runs, macsNanos)));
       for (int i : order) {
         double ms = nanos[i] / 1e6 / runs;
-        out.printf("  %8.3f ms  %5.1f%%  %s%n", ms, 100 * ms / total, names.get(i));
+        String rate = macs[i] == 0 ? "" : gflops(macs[i], batch, runs, nanos[i]);
+        out.printf("  %8.3f ms  %5.1f%%  %13s  %s%n", ms, 100 * ms / total, rate, names.get(i));
       }
     }
     return 0;
+  }
+
+  /** Two FLOPs a multiply-add: "71.3 GFLOP/s" for {@code macs} of one image, {@code batch} images a run. */
+  static String gflops(long macs, int batch, int runs, long nanos) {
+    return nanos <= 0 ? "" : String.format("%.1f GFLOP/s", 2.0 * macs * batch * runs / nanos);
   }
 }

@@ -20,6 +20,7 @@ import netc.ast.NetcException;
 import netc.ir.Activation;
 import netc.ir.Attrs;
 import netc.ir.ChannelRuns;
+import netc.ir.Cost;
 import netc.ir.Graph;
 import netc.ir.Node;
 import netc.ir.Op;
@@ -58,10 +59,11 @@ public final class ModelGenerator {
    */
   static final Set<String> REFERENCED_TYPES = Set.of(COMPILED_MODEL.simpleName(), WORKSPACE.simpleName(), KERNELS.simpleName(),
       TABLES.simpleName(), REORDER.simpleName(), SOFTMAX.simpleName(), PROPERTIES.simpleName(), "List", "Arrays", "Math", "String",
-      "Integer", "Float", "Override", "IllegalArgumentException", "System");
+      "Integer", "Long", "Float", "Override", "IllegalArgumentException", "System");
 
   /** The static tables and helpers every generated class may declare besides its steps (see generate()). */
-  static final Set<String> OWN_MEMBERS = Set.of("ITEMS", "PARALLEL", "GRAIN", "BUNCH_CHUNK", "decodeInts", "decodeBooleans");
+  static final Set<String> OWN_MEMBERS = Set.of("ITEMS", "PARALLEL", "GRAIN", "BUNCH_CHUNK", "MULTIPLY_ADDS", "decodeInts", "decodeLongs",
+      "decodeBooleans");
 
   /** Every member name the generated class declares itself or inherits: no step method or table may take one. */
   static Set<String> memberNames() {
@@ -115,6 +117,8 @@ public final class ModelGenerator {
   private final List<Integer> bunchChunks = new ArrayList<>();
   /** Per step: whether its weights outweigh its activations (null for steps without weights). */
   private final List<Boolean> weightHeavy = new ArrayList<>();
+  /** Per step: the multiply-adds of one image it computes (see {@link #countMultiplyAdds}); 0 for steps that only move values. */
+  private final List<Long> multiplyAdds = new ArrayList<>();
 
   private ModelGenerator(Graph graph, MemoryPlan plan, PackedWeights weights, String header, String packageName) {
     this.packageName = packageName;
@@ -171,6 +175,12 @@ public final class ModelGenerator {
       type.addMethod(override("bunchChunk", TypeName.INT).addParameter(TypeName.INT, "step").addStatement("return BUNCH_CHUNK[step]").build());
     }
     type.addMethod(override("parallel", TypeName.BOOLEAN).addParameter(TypeName.INT, "step").addStatement("return PARALLEL[step]").build());
+    if (multiplyAdds.stream().anyMatch(m -> m > 0)) {
+      type.addField(FieldSpec.builder(ArrayTypeName.of(TypeName.LONG), "MULTIPLY_ADDS", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
+          .initializer(perStep(multiplyAdds)).build());
+      type.addMethod(MethodSpec.methodBuilder("stepMultiplyAdds").addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
+          .returns(ArrayTypeName.of(TypeName.LONG)).addStatement("return MULTIPLY_ADDS.clone()").build());
+    }
     type.addMethod(override("outputOffset", TypeName.INT).addStatement("return $L", og.offset()).build());
     type.addMethod(MethodSpec.methodBuilder("stepNames").addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
         .returns(ParameterizedTypeName.get(ClassName.get(List.class), ClassName.get(String.class)))
@@ -213,14 +223,17 @@ public final class ModelGenerator {
 
   /** A per-step table: an array literal, or decoded from comma-separated text in pieces when there are many steps. */
   private CodeBlock perStep(List<?> values) {
-    if (values.size() <= PER_METHOD) return arrayLiteral(values);
-    boolean bool = values.get(0) instanceof Boolean;
+    if (values.size() <= PER_METHOD) {
+      // a long literal past int's range needs its L
+      return arrayLiteral(values.stream().map(v -> v instanceof Long l && (l > Integer.MAX_VALUE || l < Integer.MIN_VALUE) ? l + "L" : v).toList());
+    }
+    boolean bool = values.get(0) instanceof Boolean, longs = values.get(0) instanceof Long;
     List<CodeBlock> parts = new ArrayList<>();
     for (int i = 0; i < values.size(); i += PER_STRING) {
       List<?> part = values.subList(i, Math.min(values.size(), i + PER_STRING));
       parts.add(CodeBlock.of("$S", part.stream().map(v -> bool ? ((Boolean) v ? "1" : "0") : v.toString()).collect(Collectors.joining(","))));
     }
-    return CodeBlock.of("$L(new String[] {$L})", bool ? "decodeBooleans" : "decodeInts", wrapped(parts));
+    return CodeBlock.of("$L(new String[] {$L})", bool ? "decodeBooleans" : longs ? "decodeLongs" : "decodeInts", wrapped(parts));
   }
 
   /** The decoders of {@link #perStep} tables, declared when there are many steps. */
@@ -228,6 +241,11 @@ public final class ModelGenerator {
     type.addMethod(MethodSpec.methodBuilder("decodeInts").addModifiers(Modifier.PRIVATE, Modifier.STATIC).returns(INTS)
         .addParameter(ArrayTypeName.of(String.class), "parts")
         .addStatement("return $T.stream(parts).flatMap(p -> $T.stream(p.split(\",\"))).mapToInt(Integer::parseInt).toArray()",
+            java.util.Arrays.class, java.util.Arrays.class)
+        .build());
+    type.addMethod(MethodSpec.methodBuilder("decodeLongs").addModifiers(Modifier.PRIVATE, Modifier.STATIC).returns(ArrayTypeName.of(TypeName.LONG))
+        .addParameter(ArrayTypeName.of(String.class), "parts")
+        .addStatement("return $T.stream(parts).flatMap(p -> $T.stream(p.split(\",\"))).mapToLong(Long::parseLong).toArray()",
             java.util.Arrays.class, java.util.Arrays.class)
         .build());
     type.addMethod(MethodSpec.methodBuilder("decodeBooleans").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
@@ -362,6 +380,7 @@ public final class ModelGenerator {
     grains.add(1);
     bunchChunks.add(itemCount);
     weightHeavy.add(null);
+    multiplyAdds.add(0L);
     parallel.add(itemCount > 1 && work >= PARALLEL_THRESHOLD);
     StringBuilder doc = new StringBuilder(n.name() + ": " + what + ".\n");
     for (Origin o : n.origins()) doc.append("<br>from ").append(o.layer()).append(" (").append(o.op().spelling()).append(") at ")
@@ -370,6 +389,15 @@ public final class ModelGenerator {
         .addJavadoc("$L", JavaNames.comment(doc.toString()).replace("<br>", ""))
         .addParameter(WORKSPACE, "ws").addParameter(TypeName.INT, "from").addParameter(TypeName.INT, "to")
         .addStatement("float[] a = ws.arena");
+  }
+
+  /**
+   * Records the multiply-adds of one image that the step just begun computes, as the network counts
+   * them ({@link Cost}: real channels, no padding): {@code netc profile} divides them by the step's
+   * time. A Winograd product step counts its own products, fewer than the direct conv's.
+   */
+  private void countMultiplyAdds(long perImage) {
+    multiplyAdds.set(multiplyAdds.size() - 1, perImage);
   }
 
   private void step(Node n) {
@@ -521,6 +549,7 @@ public final class ModelGenerator {
           : stepMethod(n, "k" + c, groups * tiles, (long) pixels * out.channels() * partK,
               String.format("part %d of %d of k (%d of %d k steps) of %s; %s", c + 1, parts, partK, k, what,
                   tileMajor ? "tile by tile" : "weight group by group"));
+      countMultiplyAdds(Cost.macs(n, graph) / parts); // parts split k in equal shares
       grains.set(grains.size() - 1, tileMajor ? groups : tiles);
       markWeights(n);
       if (!tileMajor) interleaveImages(tiles, inputFloats / parts);
@@ -567,6 +596,7 @@ public final class ModelGenerator {
         kh, kw, sh, sw, ph, pw, dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", out.channels(), in.h(), in.w(), out.h(), out.w(),
         res == null ? "" : ", residual", at.has("act") ? ", " + at.activation().spelling() : "");
     MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), (long) out.paddedChannels() * out.h() * out.w() * kh * kw, what);
+    countMultiplyAdds(Cost.macs(n, graph));
     markWeights(n);
     zeroBorder(m, out);
     String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(1, 1, %d, %d, 0, 1, %d, %d)", kh, kw, dh * in.rowStride(), dw * 16));
@@ -788,6 +818,7 @@ public final class ModelGenerator {
     String pix = table(n.name(), "winograd_tiles", INTS, String.format("Tables.pixels(1, %d, 1, 1, 0, 16, 0, %d)", tiles, tile));
     MethodSpec.Builder t2 = stepMethod(n, "multiply", positions * groups * chunks, (long) positions * tiles * out.paddedChannels() * k,
         "Winograd " + f + " products M_q = U_q V_q, " + last + ", of conv " + base);
+    countMultiplyAdds((long) positions * tiles * out.channels() * in.channels());
     grains.set(grains.size() - 1, chunks);
     markWeights(n);
     interleaveImages(chunks, vPos);
@@ -1009,6 +1040,7 @@ public final class ModelGenerator {
     MethodSpec.Builder m = stepMethod(n, outs, (long) outs * inP,
         String.format("fully connected, %d -> %d%s", in.channels() * in.h() * in.w(), out.channels(),
             n.attrs().has("act") ? ", then " + n.attrs().activation().spelling() : ""));
+    countMultiplyAdds(Cost.macs(n, graph));
     markWeights(n);
     m.addStatement("K.fc($L, $L, $L, w, $L, $L, a, $L, $L, $L, from, to)",
         in.array(), in.at(0), inP, weights.offset(n, "weight"), bias, out.at(0), act(n.attrs()), slope(n.attrs()));

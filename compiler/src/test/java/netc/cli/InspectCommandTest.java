@@ -155,7 +155,10 @@ class InspectCommandTest {
     List<String> lines = out.lines().toList();
     assertTrue(lines.get(0).startsWith("smallnet, batch 1, 1 thread: "), out);
     assertEquals(11, lines.size() - 1, "one line per step:\n" + out);
-    assertTrue(out.contains("%  stem\n") && out.contains("%  fc2\n"), "steps are named after the spec's layers:\n" + out);
+    assertTrue(out.contains("GFLOP/s  stem\n") && out.contains("GFLOP/s  fc2\n"), "steps are named after the spec's layers, "
+        + "those that multiply with their rate:\n" + out);
+    assertTrue(lines.get(0).contains("; the steps that multiply ") && lines.get(0).contains(", 0.787 M multiply-adds per image, "), lines.get(0));
+    assertTrue(lines.stream().anyMatch(l -> l.matches("\\s+[0-9.]+ ms\\s+[0-9.]+%\\s+[a-z].*")), "a step that only moves values has no rate:\n" + out);
   }
 
   @Test

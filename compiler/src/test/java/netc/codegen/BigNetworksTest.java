@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  */
 class BigNetworksTest {
   /**
-   * 400 Winograd convs, three steps each: 1,201 steps in three step classes. (Sigmoid keeps so deep
+   * 400 Winograd convs, three steps each: 1,203 steps in three step classes. (Sigmoid keeps so deep
    * a chain numerically tame; with tanh and residuals float32 and the interpreter's double drift apart
    * with depth, whatever the code.)
    */
@@ -34,6 +34,13 @@ class BigNetworksTest {
     assertNull(RandomNetworkTest.check(0, spec), "at -O2");
     String source = source(spec);
     assertTrue(source.contains("static final class S$2 {") && source.contains("decodeInts(new String[]"), "nested step classes");
+    // the per-step multiply-adds decode from text too: each Winograd F(2x2,3x3) conv 16 positions x 9
+    // tiles x 32 x 32 channels in its product step, the 1x1 conv and the fc their direct counts
+    Graph g = Specs.fromText(spec);
+    netc.runtime.CompiledModel model = CompiledModels.compile(g, netc.weights.SyntheticWeights.source(g, 0), 1);
+    long[] macs = model.stepMultiplyAdds();
+    assertEquals(model.stepNames().size(), macs.length);
+    assertEquals(400L * 16 * 9 * 32 * 32 + 36 * 32 * 16 + 32 * 10, java.util.stream.LongStream.of(macs).sum());
   }
 
   /** 700 convs over ever narrower maps: every conv its own pixel tables, more than 512 of them. */

@@ -102,6 +102,47 @@ class CompiledModelTest {
     }
   }
 
+  /**
+   * Each step's multiply-adds (what netc profile divides by its time) are the network's, counted once,
+   * in the step that computes them: the whole graph's without Winograd, a conv's parts of k in equal
+   * shares, and with Winograd a conv's (m + 2)^2 products per tile and channel pair in its product step.
+   */
+  @Test
+  void stepMultiplyAddsCountTheNetworksWorkOnce() throws Exception {
+    Graph g = Specs.example("resnet18", Map.of("width", "32", "size", "56", "classes", "10"));
+    ParamSource p = synthetic(g, 3);
+    PassContext direct = new PassContext(2, Set.of("winograd"), 16, List.of());
+    CompiledModel m = CompiledModels.compile(g, p, 1, direct);
+    assertEquals(PassManager.run(g, direct).macs(), java.util.stream.LongStream.of(m.stepMultiplyAdds()).sum());
+    assertEquals(m.stepNames().size(), m.stepMultiplyAdds().length);
+
+    Graph wg = PassManager.run(g, PassContext.defaults());
+    long expected = 0;
+    for (var n : wg.nodes()) {
+      if (n.attrs().getString("algo", "").equals("winograd")) {
+        int t = n.attrs().getInt("tile");
+        long tiles = (long) ((n.shape().height() + t - 1) / t) * ((n.shape().width() + t - 1) / t);
+        expected += (long) (t + 2) * (t + 2) * tiles * n.shape().channels() * wg.node(n.input(0)).shape().channels();
+      } else {
+        expected += netc.ir.Cost.macs(n, wg);
+      }
+    }
+    CompiledModel w = CompiledModels.compile(g, p, 1);
+    long[] macs = w.stepMultiplyAdds();
+    assertEquals(expected, java.util.stream.LongStream.of(macs).sum());
+    assertTrue(expected < wg.macs(), "Winograd's products are fewer than the direct conv's");
+    for (int i = 0; i < macs.length; i++) {
+      String name = w.stepNames().get(i);
+      if (name.endsWith("_transform") || name.startsWith("maxpool") || name.startsWith("avgpool")) assertEquals(0, macs[i], name);
+      if (name.endsWith("_multiply") || name.equals("fc") || name.equals("conv1")) assertTrue(macs[i] > 0, name);
+    }
+
+    Graph split = GraphBuilder.build(SpecLoader.load(Path.of("src/test/resources/codegen/splitk.net")), Map.of());
+    CompiledModel s = CompiledModels.compile(split, synthetic(split, 5), 1);
+    assertTrue(s.stepNames().contains("down_big_k0"), s.stepNames().toString());
+    assertEquals(PassManager.run(split, PassContext.defaults()).macs(), java.util.stream.LongStream.of(s.stepMultiplyAdds()).sum());
+  }
+
   /** A model generated for another runtime contract is refused on load with a message, not run. */
   @Test
   void modelForAnotherRuntimeAbiIsRefused() throws Exception {

@@ -150,6 +150,7 @@ class LimitsTest {
       ModelCompiler.Output o = ModelCompiler.compileTo(optimized, SyntheticWeights.source(g, 1), "test.net", true, dir, s -> {});
       assertTrue(o.workspaceFloats() > 2_146_000_000L && o.workspaceFloats() <= Integer.MAX_VALUE - 8, "workspace " + o.workspaceFloats());
       assertTrue(Files.exists(dir.resolve("netc/models/test/Test.class")));
+      assertTrue(o.source().contains("3220537344L"), "c1's multiply-adds (11584^2 x 8 x 3) are a long literal");
     } finally {
       ModelCompiler.deleteTree(dir);
     }

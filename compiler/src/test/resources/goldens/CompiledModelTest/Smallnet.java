@@ -37,6 +37,9 @@ public final class Smallnet extends CompiledModel {
 
     private static final int[] BUNCH_CHUNK = {96, 147, 16, 32, 16, 16, 8, 2, 32, 16, 1};
 
+    private static final long[] MULTIPLY_ADDS = {0, 442368, 0, 147456, 0, 196608, 0, 0, 768, 240,
+            0};
+
     public Smallnet(Properties properties, int threads) {
         super(properties, threads);
     }
@@ -69,6 +72,11 @@ public final class Smallnet extends CompiledModel {
     @Override
     protected boolean parallel(int step) {
         return PARALLEL[step];
+    }
+
+    @Override
+    public long[] stepMultiplyAdds() {
+        return MULTIPLY_ADDS.clone();
     }
 
     @Override

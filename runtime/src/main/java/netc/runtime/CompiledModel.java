@@ -256,6 +256,16 @@ public abstract class CompiledModel implements AutoCloseable {
   /** The name of each step: its generated method, after the spec layer (layer3_5_conv2). */
   public abstract java.util.List<String> stepNames();
 
+  /**
+   * The multiply-adds of one image each step computes, in {@link #stepNames()}'s order, as the
+   * network counts them (real channels, no padding): a conv's (or its share, for a conv whose k steps
+   * are split), a Winograd product step's own products (fewer than the direct conv's), a fully
+   * connected layer's; 0 for steps that only move or transform values.
+   */
+  public long[] stepMultiplyAdds() {
+    return new long[steps()];
+  }
+
   // ---- the API --------------------------------------------------------------------------------
 
   /** [C, H, W] of one input image. */
