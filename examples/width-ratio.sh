@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Issue 14's 128-bit figure: a network at batch 1, 2 threads, with netc's 128-bit kernels (NEON's
+# width; -XX:MaxVectorSize=16 on x86) against its 256-bit ones, JVMs alternated round by round, and
+# the ratio of the two medians in each round (issue 14 asks within 2.3x; 2.0 is the floor, half the
+# peak). On an AVX-512 host every run adds -XX:UseAVX=2, so that both widths run AVX2 code with
+# AVX2's 16 registers, as on an AVX2 host. Synthetic weights: speed does not depend on their values.
+#   examples/width-ratio.sh [SPEC] [ROUNDS]      (default examples/resnet50.net, 3 rounds)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+spec=${1:-$root/examples/resnet50.net}
+rounds=${2:-3}
+base=""
+if grep -q -m1 avx512f /proc/cpuinfo 2>/dev/null; then
+  base="-XX:UseAVX=2"
+  echo "AVX-512 host: both widths run with $base (AVX2's instructions and 16 registers)"
+fi
+median() { # the "netc median X ms" line of ./netc bench
+  NETC_JAVA_OPTS="${NETC_JAVA_OPTS:-} $base $1" "$root/netc" bench "$spec" --batch 1 --threads 2 --runs "${RUNS:-15}" --sustained 1 2>/dev/null \
+    | sed -n 's/^netc *median \([0-9.]*\) ms.*/\1/p'
+}
+ratios=()
+for r in $(seq "$rounds"); do
+  wide=$(median "")
+  narrow=$(median "-XX:MaxVectorSize=16")
+  if [ -z "$wide" ] || [ -z "$narrow" ]; then echo "a bench run failed (run ./netc bench $spec to see why)" >&2; exit 1; fi
+  ratio=$(awk -v a="$narrow" -v b="$wide" 'BEGIN { printf "%.2f", a / b }')
+  ratios+=("$ratio")
+  echo "round $r: 256 bits $wide ms, 128 bits $narrow ms, ratio $ratio"
+done
+printf '%s\n' "${ratios[@]}" | sort -n | awk '{ r[NR] = $1 } END { printf "128-bit / 256-bit time, median of %d rounds: %s (issue 14: <= 2.3)\n", NR, r[int((NR + 1) / 2)] }'
