@@ -14,8 +14,8 @@ import org.apache.commons.cli.Options;
 /**
  * {@code netc profile MODEL.jar}: where a compiled model's time goes, step by step, named after the
  * spec layers, with the rate of each step that multiplies (its multiply-adds as the network counts
- * them, two FLOPs each, over its time). Needs -Dnetc.profile=true in the JVM (the launcher's NETC_JAVA_OPTS), which this
- * command checks for, so that ordinary runs pay nothing for the timing.
+ * them, two FLOPs each, over its time). Needs -Dnetc.profile=true in the JVM (the launcher's
+ * NETC_JAVA_OPTS), which this command checks for, so that ordinary runs pay nothing for the timing.
  */
 final class ProfileCommand implements Main.Command {
   private static final String USAGE = "NETC_JAVA_OPTS=-Dnetc.profile=true netc profile MODEL.jar [--threads N] [--runs N] [--batch B]";
@@ -68,10 +68,11 @@ final class ProfileCommand implements Main.Command {
           macsNanos += nanos[i];
         }
       }
+      String multiplying = macsTotal == 0 ? "" : String.format("; the steps that multiply %.2f ms, %s multiply-adds per image, %s",
+          macsNanos / 1e6 / runs, macsTotal >= 1e9 ? String.format("%.3f G", macsTotal / 1e9) : String.format("%.3f M", macsTotal / 1e6),
+          gflops(macsTotal, batch, runs, macsNanos));
       out.printf("%s, batch %d, %d thread%s: %.2f ms per run (mean of %d)%s%n", model.property("network"), batch, threads,
-          threads == 1 ? "" : "s", total, runs, macsTotal == 0 ? "" : String.format("; the steps that multiply %.2f ms, %s multiply-adds per image, %s",
-              macsNanos / 1e6 / runs, macsTotal >= 1e9 ? String.format("%.3f G", macsTotal / 1e9) : String.format("%.3f M", macsTotal / 1e6),
-              gflops(macsTotal, batch, runs, macsNanos)));
+          threads == 1 ? "" : "s", total, runs, multiplying);
       for (int i : order) {
         double ms = nanos[i] / 1e6 / runs;
         String rate = macs[i] == 0 ? "" : gflops(macs[i], batch, runs, nanos[i]);
