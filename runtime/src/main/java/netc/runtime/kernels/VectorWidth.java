@@ -32,6 +32,9 @@ final class VectorWidth {
     if (bits != 128) return bits == 512 ? 32 : bits == 256 ? 16 : 0;
     String asked = System.getProperty("netc.vectorRegisters");
     if ("16".equals(asked) || "32".equals(asked)) return Integer.parseInt(asked);
+    if (asked != null && !asked.isBlank()) {
+      System.err.println("netc: warning: -Dnetc.vectorRegisters=" + asked + " is not 16 or 32; using the machine's register file");
+    }
     String arch = System.getProperty("os.arch", "");
     boolean x86 = arch.equals("amd64") || arch.equals("x86_64") || arch.equals("x86") || arch.startsWith("i386") || arch.startsWith("i686");
     if (!x86) return 32;

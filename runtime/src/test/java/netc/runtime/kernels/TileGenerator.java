@@ -20,7 +20,7 @@ import java.util.Map;
  *
  * <p>Run {@code main} (or the tests with {@code -Dgoldens.update=true}) after changing it; {@code
  * TilesAreGeneratedTest} fails while a committed file differs from what this writes. For experiments,
- * {@code -Dtiles.registers.256=N} changes a width's register budget and {@code -Dtiles.shape.256=7x2}
+ * {@code -Dtiles.registers.Tiles256=N} changes a width's register budget and {@code -Dtiles.shape.Tiles256=7x2}
  * forces a sub-tile shape (where its vectors divide the tile's); measured on an AVX-512 Xeon at
  * {@code -XX:UseAVX=2}, alternating variants in one JVM, the 14x2 tile ran at 68-74 GFLOP/s as six 5x2
  * sub-tiles (the even cut), 57-61 as four 7x2 (17 registers: C2 spills) or four 14x1, 55-62 as
@@ -112,8 +112,9 @@ public final class TileGenerator {
    */
   static List<Part> cut(Tile tile, Width width) {
     int vectors = tile.blocks() * 16 / width.lanes();
-    int registers = Integer.getInteger("tiles.registers." + width.bits(), width.budget()); // for experiments
-    String forced = System.getProperty("tiles.shape." + width.bits()); // for experiments: "PxV"
+    // for experiments, keyed by class: the two 128-bit register files are set apart
+    int registers = Integer.getInteger("tiles.registers." + width.className(), width.budget());
+    String forced = System.getProperty("tiles.shape." + width.className()); // "PxV"
     List<Part> best = null;
     int bestLoads = Integer.MAX_VALUE;
     for (int v = 1; v <= vectors; v++) {

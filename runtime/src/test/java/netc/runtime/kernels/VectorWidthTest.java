@@ -44,4 +44,24 @@ class VectorWidthTest {
       assertTrue(Kernels.INSTANCE.variant().contains("tiles for " + VectorKernels.REGISTERS + " registers"), Kernels.INSTANCE.variant());
     }
   }
+
+  /** A register count the tiles have no cut for is refused with a warning, not taken. */
+  @Test
+  void anUnknownRegisterCountWarnsAndUsesTheMachines() {
+    String old = System.getProperty("netc.vectorRegisters");
+    java.io.PrintStream err = System.err;
+    var captured = new java.io.ByteArrayOutputStream();
+    try {
+      System.clearProperty("netc.vectorRegisters");
+      int machines = VectorWidth.registers(128);
+      System.setProperty("netc.vectorRegisters", "24");
+      System.setErr(new java.io.PrintStream(captured, true));
+      assertEquals(machines, VectorWidth.registers(128));
+    } finally {
+      System.setErr(err);
+      if (old == null) System.clearProperty("netc.vectorRegisters");
+      else System.setProperty("netc.vectorRegisters", old);
+    }
+    assertEquals("netc: warning: -Dnetc.vectorRegisters=24 is not 16 or 32; using the machine's register file\n", captured.toString());
+  }
 }
