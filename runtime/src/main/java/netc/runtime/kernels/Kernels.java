@@ -104,7 +104,9 @@ public abstract class Kernels {
     if (bits == 0) return "scalar (no vectors)"; // before VectorWidth, which needs the vector module
     int registers = VectorWidth.REGISTERS; // chosen with the width, once (bits is VectorWidth.BITS here)
     String machines = bits == 512 ? "AVX-512" : bits == 256 ? "AVX2" : registers == 16 ? "SSE" : "NEON";
-    return "vector-" + bits + " (" + machines + " class: " + bits / 32 + " floats a vector, tiles for " + registers + " registers)";
+    boolean tight = bits == 256 && VectorWidth.TIGHT; // the one width with a tighter cut (Tiles256t)
+    return "vector-" + bits + " (" + machines + " class: " + bits / 32 + " floats a vector, tiles for " + registers + " registers"
+        + (tight ? ", 15 to a sub-tile" : "") + ")";
   }
 
   /** The CPU's model name as the OS reports it (Linux's /proc/cpuinfo), else the architecture. */

@@ -28,6 +28,25 @@ final class VectorWidth {
    */
   static final int REGISTERS = registers(BITS);
 
+  /**
+   * Whether the 16-register tiles may take 15 registers for a sub-tile (6 pixels x 2 vectors) rather
+   * than 14 (5 x 2): a property of the JIT, not the CPU. JDK 17's C2 keeps a 6x2 sub-tile in registers
+   * (resnet50 at 256 bits in 0.89-0.94 of the 5x2 tiles' time); JDK 25's spills two accumulators in
+   * every k step (1.34x slower), so only JDK 17 gets them: the JDKs between are not measured.
+   * {@code -Dnetc.tightTiles=true|false} overrides it (tests, experiments). Measured paired in one JVM
+   * on an AMD EPYC Zen 4 at {@code -XX:UseAVX=2}.
+   */
+  static final boolean TIGHT = tight();
+
+  static boolean tight() {
+    String asked = System.getProperty("netc.tightTiles");
+    if ("true".equals(asked) || "false".equals(asked)) return Boolean.parseBoolean(asked);
+    if (asked != null && !asked.isBlank()) {
+      System.err.println("netc: warning: -Dnetc.tightTiles=" + asked + " is not true or false; using what this JVM's compiler allows");
+    }
+    return Runtime.version().feature() == 17;
+  }
+
   static int registers(int bits) {
     if (bits != 128) return bits == 512 ? 32 : bits == 256 ? 16 : 0;
     String asked = System.getProperty("netc.vectorRegisters");

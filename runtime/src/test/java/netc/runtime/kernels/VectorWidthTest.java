@@ -64,4 +64,57 @@ class VectorWidthTest {
     }
     assertEquals("netc: warning: -Dnetc.vectorRegisters=24 is not 16 or 32; using the machine's register file\n", captured.toString());
   }
+
+  /**
+   * The 256-bit tiles take 15 registers a sub-tile where {@code -Dnetc.tightTiles} asks (the build's
+   * width-256 runs, one each way) or, unasked, on JDK 17 only; the variant says so, and the tile calls
+   * go to the class cut that way.
+   */
+  @Test
+  void theTighterCutRunsOnTheJitThatKeepsItInRegisters() {
+    String asked = System.getProperty("netc.tightTiles");
+    boolean expected = asked != null ? Boolean.parseBoolean(asked) : Runtime.version().feature() == 17;
+    assertEquals(expected, VectorWidth.TIGHT, "-Dnetc.tightTiles=" + asked + " on JDK " + Runtime.version().feature());
+    assertEquals(VectorWidth.TIGHT, VectorKernels.TIGHT);
+    if (VectorKernels.BITS > 0) {
+      assertEquals(VectorKernels.BITS == 256 && VectorKernels.TIGHT, Kernels.INSTANCE.variant().contains(", 15 to a sub-tile"),
+          Kernels.INSTANCE.variant());
+    }
+  }
+
+  /** The dispatcher sends each 256-bit tile to the tight cut exactly when TIGHT, and the tight cut has the 6x2 sub-tiles. */
+  @Test
+  void the256BitTilesHaveBothCuts() {
+    String dispatcher = TileGenerator.dispatcher();
+    assertTrue(dispatcher.contains("if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.linear14x2("), dispatcher);
+    assertTrue(dispatcher.contains("if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.linear14x2("), dispatcher);
+    var tight = TileGenerator.WIDTHS.stream().filter(w -> w.className().equals("Tiles256t")).findFirst().orElseThrow();
+    var loose = TileGenerator.WIDTHS.stream().filter(w -> w.className().equals("Tiles256")).findFirst().orElseThrow();
+    var linear = TileGenerator.TILES.get(0);
+    assertEquals("linear14x2", linear.name());
+    assertEquals("6x2 6x2 6x2 6x2 2x4", shapes(TileGenerator.cut(linear, tight)));
+    assertEquals("5x2 5x2 5x2 5x2 4x2 4x2", shapes(TileGenerator.cut(linear, loose)));
+  }
+
+  private static String shapes(java.util.List<TileGenerator.Part> parts) {
+    return String.join(" ", parts.stream().map(p -> p.sub().pixels() + "x" + p.sub().vectors()).toList());
+  }
+
+  /** A value of -Dnetc.tightTiles other than true or false is refused with a warning. */
+  @Test
+  void anUnknownTightnessWarnsAndUsesTheJits() {
+    String old = System.getProperty("netc.tightTiles");
+    java.io.PrintStream err = System.err;
+    var captured = new java.io.ByteArrayOutputStream();
+    try {
+      System.setProperty("netc.tightTiles", "yes");
+      System.setErr(new java.io.PrintStream(captured, true));
+      assertEquals(Runtime.version().feature() == 17, VectorWidth.tight());
+    } finally {
+      System.setErr(err);
+      if (old == null) System.clearProperty("netc.tightTiles");
+      else System.setProperty("netc.tightTiles", old);
+    }
+    assertEquals("netc: warning: -Dnetc.tightTiles=yes is not true or false; using what this JVM's compiler allows\n", captured.toString());
+  }
 }
