@@ -103,7 +103,7 @@ class JarTest {
   void infoNamesTheKernelVariantAndTheCpu() throws Exception {
     Run r = java(true, "--info");
     assertEquals(0, r.status(), r.err());
-    assertTrue(r.out().lines().anyMatch(l -> l.matches("kernels: (vector-(512|256|128) \\(.*registers\\)|scalar \\(no vectors\\))")), r.out());
+    assertTrue(r.out().lines().anyMatch(l -> l.matches("kernels: (vector-(512|256|128) \\(.*registers(, 15 to a sub-tile)?\\)|scalar \\(no vectors\\))")), r.out());
     assertTrue(r.out().lines().anyMatch(l -> l.startsWith("cpu: ") && l.length() > 6), r.out());
     for (String line : List.of("model: resnet18 (network resnet18, from resnet18.net)", "input: input [N, 3, 64, 64] float32 NCHW",
         "output: [N, 1000], labelled", "weights: synthetic (meaningless classes)", "compiled by: netc " + ModelCompiler.VERSION,
@@ -113,8 +113,13 @@ class JarTest {
     // 128 bits has two register files (16 on x86 without AVX-512, else 32): each named, on any host
     r = java(List.of("-Dnetc.vectorBits=128", "-Dnetc.vectorRegisters=32"), true, "--info");
     assertTrue(r.out().contains("kernels: vector-128 (NEON class: 4 floats a vector, tiles for 32 registers)"), r.out());
-    r = java(List.of("-Dnetc.vectorBits=128", "-Dnetc.vectorRegisters=16"), true, "--info");
+    r = java(List.of("-Dnetc.vectorBits=128", "-Dnetc.vectorRegisters=16", "-Dnetc.tightTiles=false"), true, "--info");
     assertTrue(r.out().contains("kernels: vector-128 (SSE class: 4 floats a vector, tiles for 16 registers)"), r.out());
+    // the 16-register files' tighter cut (JDK 17's C2), named, on any host
+    r = java(List.of("-Dnetc.vectorBits=128", "-Dnetc.vectorRegisters=16", "-Dnetc.tightTiles=true"), true, "--info");
+    assertTrue(r.out().contains("kernels: vector-128 (SSE class: 4 floats a vector, tiles for 16 registers, 15 to a sub-tile)"), r.out());
+    r = java(List.of("-Dnetc.vectorBits=256", "-Dnetc.tightTiles=true"), true, "--info");
+    assertTrue(r.out().contains("kernels: vector-256 (AVX2 class: 8 floats a vector, tiles for 16 registers, 15 to a sub-tile)"), r.out());
     r = java(List.of("-Dnetc.vectorBits=0"), true, "--info");
     assertTrue(r.out().contains("kernels: scalar (no vectors)"), r.out());
     // a width wider than the JVM compiles natively still runs (the Vector API's Java fallback), with one warning

@@ -97,14 +97,15 @@ public abstract class Kernels {
 
   /**
    * What runs here, for a user's eyes: the kernel variant, the vector width and the register file it
-   * is tiled for, e.g. {@code "vector-256 (AVX2 class: 8 floats a vector, tiles for 16 registers)"}.
+   * is tiled for, e.g. {@code "vector-256 (AVX2 class: 8 floats a vector, tiles for 16 registers)"}, with
+   * {@code ", 15 to a sub-tile"} before the parenthesis closes where {@code VectorWidth.TIGHT}.
    */
   public String variant() {
     int bits = vectorBits();
     if (bits == 0) return "scalar (no vectors)"; // before VectorWidth, which needs the vector module
     int registers = VectorWidth.REGISTERS; // chosen with the width, once (bits is VectorWidth.BITS here)
     String machines = bits == 512 ? "AVX-512" : bits == 256 ? "AVX2" : registers == 16 ? "SSE" : "NEON";
-    boolean tight = bits == 256 && VectorWidth.TIGHT; // the one width with a tighter cut (Tiles256t)
+    boolean tight = registers == 16 && VectorWidth.TIGHT; // the 16-register files' tighter cuts (Tiles256t, Tiles128r16t)
     return "vector-" + bits + " (" + machines + " class: " + bits / 32 + " floats a vector, tiles for " + registers + " registers"
         + (tight ? ", 15 to a sub-tile" : "") + ")";
   }

@@ -13,7 +13,8 @@ final class Tiles {
     if (VectorKernels.BITS == 512) Tiles512.linear14x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.linear14x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.linear14x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
-    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16) Tiles128r16.linear14x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.linear14x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.linear14x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else Tiles128.linear14x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
   }
 
@@ -22,7 +23,8 @@ final class Tiles {
     if (VectorKernels.BITS == 512) Tiles512.linear14x1(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.linear14x1(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.linear14x1(x, xBase, kOff, w, wBase, acc, next, nextStep);
-    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16) Tiles128r16.linear14x1(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.linear14x1(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.linear14x1(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else Tiles128.linear14x1(x, xBase, kOff, w, wBase, acc, next, nextStep);
   }
 
@@ -31,7 +33,8 @@ final class Tiles {
     if (VectorKernels.BITS == 512) Tiles512.linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
-    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16) Tiles128r16.linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else Tiles128.linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
   }
 
@@ -40,7 +43,8 @@ final class Tiles {
     if (VectorKernels.BITS == 512) Tiles512.linear14x2step2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.linear14x2step2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.linear14x2step2(x, xBase, kOff, w, wBase, acc, next, nextStep);
-    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16) Tiles128r16.linear14x2step2(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.linear14x2step2(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.linear14x2step2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else Tiles128.linear14x2step2(x, xBase, kOff, w, wBase, acc, next, nextStep);
   }
 
@@ -49,7 +53,8 @@ final class Tiles {
     if (VectorKernels.BITS == 512) Tiles512.linear14x2step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.linear14x2step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.linear14x2step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
-    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16) Tiles128r16.linear14x2step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.linear14x2step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.linear14x2step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else Tiles128.linear14x2step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
   }
 
@@ -58,7 +63,8 @@ final class Tiles {
     if (VectorKernels.BITS == 512) Tiles512.tile6x4(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.tile6x4(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.tile6x4(in, inBase, inPix, p0, kOff, w, wBase, acc);
-    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16) Tiles128r16.tile6x4(in, inBase, inPix, p0, kOff, w, wBase, acc);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.tile6x4(in, inBase, inPix, p0, kOff, w, wBase, acc);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.tile6x4(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else Tiles128.tile6x4(in, inBase, inPix, p0, kOff, w, wBase, acc);
   }
 
@@ -67,7 +73,8 @@ final class Tiles {
     if (VectorKernels.BITS == 512) Tiles512.tile7x2(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.tile7x2(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.tile7x2(in, inBase, inPix, p0, kOff, w, wBase, acc);
-    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16) Tiles128r16.tile7x2(in, inBase, inPix, p0, kOff, w, wBase, acc);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.tile7x2(in, inBase, inPix, p0, kOff, w, wBase, acc);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.tile7x2(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else Tiles128.tile7x2(in, inBase, inPix, p0, kOff, w, wBase, acc);
   }
 
@@ -76,7 +83,8 @@ final class Tiles {
     if (VectorKernels.BITS == 512) Tiles512.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
-    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16) Tiles128r16.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else Tiles128.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
   }
 }

@@ -10,8 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  * 128, chosen once by {@link VectorWidth}). The layout is the same on every width (channel blocks of
  * 16 floats: one vector at 512 bits, two at 256, four at 128), and so are the kernel plan and the
  * packed weights; only the register tiles differ, generated per width into {@code Tiles512},
- * {@code Tiles256} and {@code Tiles128} (and {@code Tiles256t}, {@code Tiles128r16} for one JIT and one
- * register file) by {@code TileGenerator}. Everything else here steps
+ * {@code Tiles256} and {@code Tiles128} (and {@code Tiles128r16} for x86's 16 registers at 128 bits,
+ * {@code Tiles256t} and {@code Tiles128r16t} for JDK 17's C2) by {@code TileGenerator}. Everything else here steps
  * through a block {@link #L} lanes at a time. Every width computes each output with the same
  * operations in the same order, so all agree with {@link ScalarKernels} to the last bit.
  *
@@ -29,7 +29,7 @@ final class VectorKernels extends Kernels {
   /** The vector registers the tiles are cut for, {@link VectorWidth#REGISTERS} (at 128 bits, 16 or 32). */
   static final int REGISTERS = VectorWidth.REGISTERS;
 
-  /** Whether the 16-register tiles take 15 registers a sub-tile, {@link VectorWidth#TIGHT} (at 256 bits). */
+  /** Whether the 16-register tiles take 15 registers a sub-tile, {@link VectorWidth#TIGHT}. */
   static final boolean TIGHT = VectorWidth.TIGHT;
 
   static final VectorSpecies<Float> S = BITS == 512 ? FloatVector.SPECIES_512 : BITS == 256 ? FloatVector.SPECIES_256 : FloatVector.SPECIES_128;

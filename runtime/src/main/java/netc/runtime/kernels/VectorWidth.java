@@ -29,10 +29,11 @@ final class VectorWidth {
   static final int REGISTERS = registers(BITS);
 
   /**
-   * Whether the 16-register tiles may take 15 registers for a sub-tile (6 pixels x 2 vectors) rather
-   * than 14 (5 x 2): a property of the JIT, not the CPU. JDK 17's C2 keeps a 6x2 sub-tile in registers
-   * (resnet50 at 256 bits in 0.89-0.94 of the 5x2 tiles' time); JDK 25's spills two accumulators in
-   * every k step (1.34x slower), so only JDK 17 gets them: the JDKs between are not measured.
+   * Whether the 16-register tiles (256 bits, and 128 bits on x86 without AVX-512) may take 15
+   * registers for a sub-tile (6 pixels x 2 vectors) rather than 14 (5 x 2): a property of the JIT,
+   * not the CPU. JDK 17's C2 keeps a 6x2 sub-tile in registers (resnet50 in 0.89-0.94 of the 5x2
+   * tiles' time at 256 bits, 0.93-0.97 at 128); JDK 25's spills accumulators in every k step (1.34x
+   * and 1.39x slower), so only JDK 17 gets them: the JDKs between are not measured.
    * {@code -Dnetc.tightTiles=true|false} overrides it (tests, experiments). Measured paired in one JVM
    * on an AMD EPYC Zen 4 at {@code -XX:UseAVX=2}.
    */

@@ -34,8 +34,9 @@ import java.util.Map;
  * resnet50 0.94-0.95, mobilenet_v2 0.96, densenet121 0.94 on JDK 17 but 1.54 on JDK 25, which spills
  * them (see {@link #WIDTHS}); with two registers spare the 256-bit cut is 5x2 again, and the 6x2 cut is
  * kept for JDK 17 ({@code Tiles256t}): resnet50 at 256 bits in 0.89-0.94 of the 5x2 cut's time there and
- * 1.34x on JDK 25 (two jars, each with its own runtime in its own class loader, alternated in one JVM,
- * one thread, {@code -XX:UseAVX=2}, AMD EPYC Zen 4, 2026-12-03).
+ * 1.34x on JDK 25; at 128 bits with 16 registers ({@code Tiles128r16t}, 6x2 against 5x2 and 2x4
+ * sub-tiles) 0.93-0.97 on JDK 17 and 1.39x on JDK 25 (two jars, each with its own runtime in its own
+ * class loader, alternated in one JVM, one thread, {@code -XX:UseAVX=2}, AMD EPYC Zen 4, 2026-12-03).
  *
  * <p>Every sub-tile lands its accumulators in {@code acc}. A storing variant of the 256- and 128-bit
  * 14x2 tile (each sub-tile adding the bias, clamping and storing from its registers; d69834c) was
@@ -69,8 +70,9 @@ public final class TileGenerator {
    * AVX-512's EVEX encoding) and 16 (x86 without AVX-512, SSE or AVX2 at -XX:MaxVectorSize=16), where
    * the 32-register tiles spill: resnet50 at -XX:UseAVX=2 -XX:MaxVectorSize=16 took 0.86 of their time
    * with the 16-register tiles (paired in one JVM, one thread). Measured on an AMD EPYC Zen 4.
-   * JDK 17's C2 keeps the 6x2 sub-tile in registers, so 256 bits has both cuts: {@code Tiles256t} (one
-   * spare) where {@link VectorWidth#TIGHT} says the JIT allows it, {@code Tiles256} elsewhere.
+   * JDK 17's C2 keeps a 15-register sub-tile in registers, so both 16-register files have two cuts:
+   * {@code Tiles256t} and {@code Tiles128r16t} (one spare) where {@link VectorWidth#TIGHT} says the JIT
+   * allows it, {@code Tiles256} and {@code Tiles128r16} elsewhere.
    * The last width of a bit count is the one its other widths' conditions fall back to; widths of the
    * same bits and register file differ in their spare registers, the tighter one taken when
    * {@code VectorKernels.TIGHT}.
@@ -79,6 +81,7 @@ public final class TileGenerator {
       new Width("Tiles512", 512, 32, 0, "AVX-512 (32 registers)"),
       new Width("Tiles256t", 256, 16, 1, "AVX2 + FMA (16 registers), under a C2 that keeps a sub-tile in 15 of them (JDK 17)"),
       new Width("Tiles256", 256, 16, 2, "AVX2 + FMA (16 registers)"),
+      new Width("Tiles128r16t", 128, 16, 1, "x86 without AVX-512 at 128 bits (16 registers), under a C2 that keeps a sub-tile in 15 of them (JDK 17)"),
       new Width("Tiles128r16", 128, 16, 2, "x86 without AVX-512 at 128 bits (16 registers)"),
       new Width("Tiles128", 128, 32, 0, "ARM NEON (32 registers); x86 with AVX-512 at 128 bits"));
 

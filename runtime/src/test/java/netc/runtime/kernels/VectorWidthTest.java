@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jdk.incubator.vector.FloatVector;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -66,9 +67,8 @@ class VectorWidthTest {
   }
 
   /**
-   * The 256-bit tiles take 15 registers a sub-tile where {@code -Dnetc.tightTiles} asks (the build's
-   * width-256 runs, one each way) or, unasked, on JDK 17 only; the variant says so, and the tile calls
-   * go to the class cut that way.
+   * The 16-register tiles take 15 registers a sub-tile where {@code -Dnetc.tightTiles} asks (the build's
+   * width-256 and width-128r16 runs, one each way) or, unasked, on JDK 17 only; the variant says so.
    */
   @Test
   void theTighterCutRunsOnTheJitThatKeepsItInRegisters() {
@@ -77,23 +77,32 @@ class VectorWidthTest {
     assertEquals(expected, VectorWidth.TIGHT, "-Dnetc.tightTiles=" + asked + " on JDK " + Runtime.version().feature());
     assertEquals(VectorWidth.TIGHT, VectorKernels.TIGHT);
     if (VectorKernels.BITS > 0) {
-      assertEquals(VectorKernels.BITS == 256 && VectorKernels.TIGHT, Kernels.INSTANCE.variant().contains(", 15 to a sub-tile"),
+      assertEquals(VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT, Kernels.INSTANCE.variant().contains(", 15 to a sub-tile"),
           Kernels.INSTANCE.variant());
     }
   }
 
-  /** The dispatcher sends each 256-bit tile to the tight cut exactly when TIGHT, and the tight cut has the 6x2 sub-tiles. */
+  /**
+   * The dispatcher sends each tile of a 16-register width to its tight cut exactly when TIGHT, and the
+   * tight cuts have the 6x2 sub-tiles.
+   */
   @Test
-  void the256BitTilesHaveBothCuts() {
+  void theSixteenRegisterWidthsHaveBothCuts() {
     String dispatcher = TileGenerator.dispatcher();
-    assertTrue(dispatcher.contains("if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.linear14x2("), dispatcher);
-    assertTrue(dispatcher.contains("if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.linear14x2("), dispatcher);
-    var tight = TileGenerator.WIDTHS.stream().filter(w -> w.className().equals("Tiles256t")).findFirst().orElseThrow();
-    var loose = TileGenerator.WIDTHS.stream().filter(w -> w.className().equals("Tiles256")).findFirst().orElseThrow();
+    for (String cond : List.of("VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16", "VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16")) {
+      String cls = cond.contains("256") ? "Tiles256" : "Tiles128r16";
+      assertTrue(dispatcher.contains("if (" + cond + " && VectorKernels.TIGHT) " + cls + "t.linear14x2("), dispatcher);
+      assertTrue(dispatcher.contains("if (" + cond + " && !VectorKernels.TIGHT) " + cls + ".linear14x2("), dispatcher);
+    }
     var linear = TileGenerator.TILES.get(0);
     assertEquals("linear14x2", linear.name());
-    assertEquals("6x2 6x2 6x2 6x2 2x4", shapes(TileGenerator.cut(linear, tight)));
-    assertEquals("5x2 5x2 5x2 5x2 4x2 4x2", shapes(TileGenerator.cut(linear, loose)));
+    assertEquals("6x2 6x2 6x2 6x2 2x4", shapes(TileGenerator.cut(linear, width("Tiles256t"))));
+    assertEquals("5x2 5x2 5x2 5x2 4x2 4x2", shapes(TileGenerator.cut(linear, width("Tiles256"))));
+    assertEquals("6x2 6x2 6x2 6x2 6x2 6x2 6x2 6x2 2x4 2x4", shapes(TileGenerator.cut(linear, width("Tiles128r16t"))));
+  }
+
+  private static TileGenerator.Width width(String className) {
+    return TileGenerator.WIDTHS.stream().filter(w -> w.className().equals(className)).findFirst().orElseThrow();
   }
 
   private static String shapes(java.util.List<TileGenerator.Part> parts) {
