@@ -28,7 +28,7 @@ check() {
     echo "the run ended before the recording began (20 s after start): give it more runs, RUNS=4000 $0 $args" >&2
     exit 2
   fi
-  "${java}jfr" print --events jdk.ObjectAllocationSample "$work/run.jfr" > "$work/samples.txt"
+  "${java}jfr" print --stack-depth 64 --events jdk.ObjectAllocationSample "$work/run.jfr" > "$work/samples.txt"
   # the innermost netc frame of each sample: which of netc's methods allocated (or called what did)
   awk '/stackTrace = \[/ {inside = 1; found = 0; next}
        inside && /netc\./ && !found {sub(/^[ \t]+/, ""); sub(/line:.*/, ""); print; found = 1}

@@ -648,7 +648,12 @@ final class VectorKernels extends Kernels {
 
   /**
    * (A^T m) A of each tile, row by row, then the conv epilogue: bias, residual, activation, and the
-   * store of output pixel (i, 4t + j) for i < rows and 4t + j < outW.
+   * store of output pixel (i, 4t + j) for i < rows and 4t + j < outW. The clamp is a second pass over
+   * the row's stored pixels ({@link #clampRow}): with it inline (four {@link #store} calls), C2 reached
+   * NodeCountInliningCutoff before the last store, which then took its vector as an object, boxed and
+   * not intrinsified (resnet18 at 256 and 512 bits, two threads: 1.7-3.9 MB allocated per call, in
+   * every bench run on an AMD EPYC Zen 4; `-XX:+PrintInlining` says so). Each vector's residual is read
+   * before its output is written, as before, so out may alias res.
    */
   private static void outputRows(float[] s, int tiles, float[] w, int biasOff, float[] out, int outBase, int outRowStride, int rows,
       int outW, float[] res, int resBase, int resRowStride, int act, float slope) {
@@ -664,22 +669,41 @@ final class VectorKernels extends Kernels {
           FloatVector x4 = FloatVector.fromArray(S, s, a + 64), x5 = FloatVector.fromArray(S, s, a + 80);
           FloatVector bias = FloatVector.fromArray(S, w, biasOff + l);
           FloatVector p = x1.add(x2), q = x1.sub(x2), u = x3.add(x4), d = x3.sub(x4);
-          store(x0.add(p).add(u).add(bias), out, o + l, res, r + l, lo, hi);
-          if (cols > 1) store(q.add(d.mul(2f)).add(bias), out, o + 16 + l, res, r + 16 + l, lo, hi);
-          if (cols > 2) store(p.add(u.mul(4f)).add(bias), out, o + 32 + l, res, r + 32 + l, lo, hi);
-          if (cols > 3) store(q.add(d.mul(8f)).add(x5).add(bias), out, o + 48 + l, res, r + 48 + l, lo, hi);
+          FloatVector y0 = x0.add(p).add(u).add(bias), y1 = q.add(d.mul(2f)).add(bias);
+          FloatVector y2 = p.add(u.mul(4f)).add(bias), y3 = q.add(d.mul(8f)).add(x5).add(bias);
+          // two branches, no vector assigned in one of them: a vector merged from two paths (a phi)
+          // fails VectorSupport.store's intrinsic on JDK 17 (-XX:+PrintInlining), and boxes
+          if (res == null) {
+            y0.intoArray(out, o + l);
+            if (cols > 1) y1.intoArray(out, o + 16 + l);
+            if (cols > 2) y2.intoArray(out, o + 32 + l);
+            if (cols > 3) y3.intoArray(out, o + 48 + l);
+          } else {
+            y0.add(FloatVector.fromArray(S, res, r + l)).intoArray(out, o + l);
+            if (cols > 1) y1.add(FloatVector.fromArray(S, res, r + 16 + l)).intoArray(out, o + 16 + l);
+            if (cols > 2) y2.add(FloatVector.fromArray(S, res, r + 32 + l)).intoArray(out, o + 32 + l);
+            if (cols > 3) y3.add(FloatVector.fromArray(S, res, r + 48 + l)).intoArray(out, o + 48 + l);
+          }
         }
+        clampRow(out, o, cols * 16, lo, hi);
         if (afterStore(act)) for (int j = 0; j < cols; j++) activateInPlace(out, o + j * 16, act, slope);
       }
     }
   }
 
+  /** Clamps {@code n} floats of {@code a} from {@code off} to [lo, hi] in place (the F(4x4,3x3) epilogue's activation). */
+  private static void clampRow(float[] a, int off, int n, float lo, float hi) {
+    if (lo == Float.NEGATIVE_INFINITY && hi == Float.POSITIVE_INFINITY) return;
+    for (int j = 0; j < n; j += L) FloatVector.fromArray(S, a, off + j).max(lo).min(hi).intoArray(a, off + j);
+  }
+
   /**
-   * One output vector of the depthwise and F(4x4,3x3) epilogues: + the residual (when there is one),
+   * One output vector of the depthwise epilogue: + the residual (when there is one),
    * the clamp, the store. Its clamp is FloatVector.max and min, not {@link #low}'s compares and blends:
    * a method passing a vector must stay under C2's MaxInlineSize (VectorHelpersInlineTest), and even
    * split into two such methods, the blends' larger inlined bodies made C2 stop inlining them in
-   * {@link #outputRows} (resnet50 and densenet121 at 256 bits, one run in two), boxing the vectors.
+   * {@link #outputRows} (resnet50 and densenet121 at 256 bits, one run in two), boxing the vectors;
+   * that method no longer calls it (see there).
    */
   private static void store(FloatVector y, float[] out, int o, float[] res, int r, float lo, float hi) {
     if (res != null) y = y.add(FloatVector.fromArray(S, res, r));
