@@ -98,7 +98,8 @@ public abstract class Kernels {
   /**
    * What runs here, for a user's eyes: the kernel variant, the vector width and the register file it
    * is tiled for, e.g. {@code "vector-256 (AVX2 class: 8 floats a vector, tiles for 16 registers)"}, with
-   * {@code ", 15 to a sub-tile"} before the parenthesis closes where {@code VectorWidth.TIGHT}.
+   * {@code ", 15 to a sub-tile"} before the parenthesis closes where the tiles are for 16 registers and
+   * {@code VectorWidth.TIGHT}.
    */
   public String variant() {
     int bits = vectorBits();

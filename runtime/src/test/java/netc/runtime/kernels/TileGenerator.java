@@ -34,7 +34,7 @@ import java.util.Map;
  * resnet50 0.94-0.95, mobilenet_v2 0.96, densenet121 0.94 on JDK 17 but 1.54 on JDK 25, which spills
  * them (see {@link #WIDTHS}); with two registers spare the 256-bit cut is 5x2 again, and the 6x2 cut is
  * kept for JDK 17 ({@code Tiles256t}): resnet50 at 256 bits in 0.89-0.94 of the 5x2 cut's time there and
- * 1.34x on JDK 25; at 128 bits with 16 registers ({@code Tiles128r16t}, 6x2 against 5x2 and 2x4
+ * 1.34x on JDK 25 (the 1.54 above is an earlier session's, measured otherwise); at 128 bits with 16 registers ({@code Tiles128r16t}, 6x2 against 5x2 and 2x4
  * sub-tiles) 0.93-0.97 on JDK 17 and 1.39x on JDK 25 (two jars, each with its own runtime in its own
  * class loader, alternated in one JVM, one thread, {@code -XX:UseAVX=2}, AMD EPYC Zen 4, 2026-12-03).
  *
@@ -322,9 +322,18 @@ public final class TileGenerator {
     return s.toString();
   }
 
-  /** The fewest spare registers among the widths of {@code width}'s bits and register file. */
+  /**
+   * The fewest spare registers among the widths of {@code width}'s bits and register file. One TIGHT
+   * flag tells two cuts apart, no more: a third, or two with the same spare, is refused here rather than
+   * written as a branch no JVM reaches.
+   */
   private static int tightest(Width width) {
-    return WIDTHS.stream().filter(o -> o.bits() == width.bits() && o.registers() == width.registers()).mapToInt(Width::spare).min().getAsInt();
+    int[] spares = WIDTHS.stream().filter(o -> o.bits() == width.bits() && o.registers() == width.registers()).mapToInt(Width::spare).toArray();
+    if (spares.length > 2 || (spares.length == 2 && spares[0] == spares[1])) {
+      throw new IllegalStateException(width.bits() + " bits with " + width.registers() + " registers: one TIGHT flag cannot choose among spares "
+          + java.util.Arrays.toString(spares));
+    }
+    return java.util.Arrays.stream(spares).min().getAsInt();
   }
 
   /** Every generated file, by its path under a source root. */
