@@ -74,4 +74,47 @@ class WinogradTest {
       }
     }
   }
+
+  /**
+   * The output transform with and without a residual, clamped (relu) or not, clipped or not: vector
+   * and scalar agree bit for bit (the clamp is a second pass over each row now), and once C2 has
+   * compiled it the vector one allocates nothing, the calls alternating all four cases as a network's
+   * layers do. Its row method boxed in every full-size resnet18 run before d08bab5, but that code
+   * passes this test too: alone, C2 compiles it within its node budget. So this guards the agreement
+   * and plain regressions; {@code examples/check-allocation.sh} on whole networks is the check for
+   * what only their compilation shows.
+   */
+  @Test
+  void theOutputTransformAgreesAndAllocatesNothingOnceWarm() {
+    int tiles = 14, cols = tiles * 4, vPos = tiles * 16;
+    Random rng = new Random(5);
+    float[] m = new float[36 * vPos], bias = new float[16], res = new float[4 * cols * 16];
+    for (int i = 0; i < m.length; i++) m[i] = rng.nextFloat() - 0.5f;
+    for (int i = 0; i < 16; i++) bias[i] = rng.nextFloat() - 0.5f;
+    for (int i = 0; i < res.length; i++) res[i] = rng.nextFloat() - 0.5f;
+    float[] ys = new float[res.length], yv = new float[res.length];
+    for (int c = 0; c < 8; c++) {
+      float[] r = c % 2 == 0 ? res : null;
+      int act = c / 2 % 2 == 0 ? Kernels.RELU : Kernels.NONE, outW = c < 4 ? cols : cols - 3;
+      java.util.Arrays.fill(ys, 0f);
+      java.util.Arrays.fill(yv, 0f);
+      SCALAR.winograd4Output(m, 0, vPos, tiles, bias, 0, ys, 0, cols * 16, 4, outW, r, 0, cols * 16, act, 0f);
+      VECTOR.winograd4Output(m, 0, vPos, tiles, bias, 0, yv, 0, cols * 16, 4, outW, r, 0, cols * 16, act, 0f);
+      assertArrayEquals(ys, yv, "residual " + (r != null) + ", act " + act + ", width " + outW);
+    }
+    int bits = VectorKernels.BITS > 0 ? VectorKernels.BITS : 128; // the scalar run's VectorKernels take 128-bit vectors
+    if (bits > VectorWidth.nativeBits()) return; // a width this JVM runs in the Java fallback allocates by design
+    var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long id = Thread.currentThread().getId(), allocated = Long.MAX_VALUE, deadline = System.nanoTime() + 60_000_000_000L;
+    while (allocated >= 1024 && System.nanoTime() < deadline) {
+      long before = threads.getThreadAllocatedBytes(id);
+      for (int i = 0; i < 2000; i++) {
+        VECTOR.winograd4Output(m, 0, vPos, tiles, bias, 0, yv, 0, cols * 16, 4, i % 8 < 4 ? cols : cols - 3, i % 2 == 0 ? res : null, 0,
+            cols * 16, i / 2 % 2 == 0 ? Kernels.RELU : Kernels.NONE, 0f);
+      }
+      allocated = threads.getThreadAllocatedBytes(id) - before;
+    }
+    org.junit.jupiter.api.Assertions.assertTrue(allocated < 1024,
+        "2000 warm output transforms at " + bits + " bits still allocated " + allocated + " bytes after a minute");
+  }
 }
