@@ -746,7 +746,7 @@ public final class ModelGenerator {
     boolean rows = n.shape().width() % Kernels.LINEAR_TILE == 0 || partialRowsReadSafely(n, in, step);
     if (step == Kernels.BLOCK && window && in.blocked() && rows) return step;
     if (in.blocked() && n.shape().width() <= Kernels.SMALL_LINEAR_TILE) return 0; // short rows: panels (above)
-    boolean pairs = KernelTiles.linearBlocks((n.shape().channels() + 15) / 16) == 2; // the strided kernels have 2-block tiles only
+    boolean pairs = KernelTiles.linearBlocks((n.shape().channels() + 15) / 16) == 2; // 2-block strided tiles (and 1-block ones at step 32, for PackedWeights.singleBlockGroups)
     return KernelTiles.stridedStep(step) && pairs && (window || !in.blocked()) && rows ? step : 0;
   }
 

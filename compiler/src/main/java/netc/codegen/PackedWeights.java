@@ -253,14 +253,15 @@ final class PackedWeights {
    * are at most 16 channels wide, so a pair of output blocks would read the input blocks of both
    * (ResNeXt's layer3, 32 groups of 16 channels: 2 blocks, half of whose weights are zero) and one
    * block reads fewer (1). The 1-block tile does 14 multiply-adds per 15 loads where the 2-block one
-   * does 28 per 16, but half as many. Stride 1 only: a stride-2 conv reads in place with 2-block
-   * tiles alone, and copying its windows into panels cost more than the saved work (resnext50_32x4d
-   * layer2.0.conv2, one thread: 1.24-1.47 ms in place, 1.43-1.53 + 0.99-1.10 for the copy).
+   * does 28 per 16, but half as many. At stride 2 only where the conv reads a blocked input in place
+   * (step 32), which the 1-block strided tile does; copying its windows into panels for the stride-1
+   * kernel cost more than the saved work (resnext50_32x4d layer2.0.conv2, one thread: 1.24-1.47 ms in
+   * place with 2-block tiles, 1.43-1.53 + 0.99-1.10 for the copy).
    * resnext50_32x4d's stride-1 grouped convs, one thread: see the commit.
    */
   static boolean singleBlockGroups(Node n, Geometry in) {
     if (n.attrs().getInt("groups") == 1 || !in.blocked() || depthwise(n, in)) return false;
-    if (!n.attrs().getInts("stride").equals(java.util.List.of(1, 1))) return false;
+    if (!n.attrs().getInts("stride").equals(java.util.List.of(1, 1)) && ModelGenerator.stridedStep(n, in) != 32) return false;
     return inputBlocks(n, in, 1).blocks() < inputBlocks(n, in, 2).blocks();
   }
 

@@ -129,6 +129,24 @@ class GeneratedModelTest {
       fc(10)
       """;
 
+  /**
+   * Stride-2 grouped 3x3s with groups of 8 and 16 channels, as ResNeXt's layer2.0 and layer3.0 have
+   * them: each output block's groups read one input block, so the groups are single blocks read in
+   * place by the 1-block strided tile (half the multiply-adds of a pair of blocks over two inputs).
+   */
+  static final String GROUPED_STRIDE_2 = """
+      input(3, 56, 56)
+      stem: conv(64, 3, padding = 1)
+      relu()
+      s1: conv(64, 3, stride = 2, padding = 1, groups = 8)
+      relu()
+      s2: conv(64, 3, stride = 2, padding = 1, groups = 4)
+      relu()
+      head: global_avgpool()
+      flatten()
+      fc(10)
+      """;
+
   /** What a grouped spec's generated source must call: the depthwise kernel, or per-group first input blocks. */
   private static String groupedKernel(String name) {
     return name.equals("depthwise") ? "K.depthwiseRow(" : "_FIRST_BLOCK[group]";
@@ -136,9 +154,9 @@ class GeneratedModelTest {
 
   /** Depthwise and grouped convs against the interpreter, with the default passes, at -O0 and without Winograd. */
   @ParameterizedTest
-  @ValueSource(strings = {"depthwise", "grouped"})
+  @ValueSource(strings = {"depthwise", "grouped", "grouped-stride-2"})
   void groupedConvsEqualInterpreter(String name) throws Exception {
-    Graph g = Specs.fromText(name.equals("depthwise") ? DEPTHWISE : GROUPED);
+    Graph g = Specs.fromText(name.equals("depthwise") ? DEPTHWISE : name.equals("grouped") ? GROUPED : GROUPED_STRIDE_2);
     ParamSource params = SyntheticWeights.source(g, 11);
     List<PassContext> contexts = List.of(PassContext.defaults(), new PassContext(0, Set.of(), 16, List.of()),
         new PassContext(2, Set.of("winograd"), 16, List.of()));
@@ -149,6 +167,9 @@ class GeneratedModelTest {
       if (name.equals("grouped")) {
         // stride-1 windows on maps of whole 14-pixel rows are read in place (ModelGenerator.stridedStep), not copied to panels
         for (String conv : List.of("g1", "g4", "g5", "g7")) assertFalse(source[0].contains(" " + conv + "_pack("), conv + " packs panels");
+      }
+      if (name.equals("grouped-stride-2")) {
+        assertEquals(2, source[0].split("K\\.convLinearStrided\\(32, 1,", -1).length - 1, "s1 and s2 run 1-block strided tiles in place");
       }
       for (int batch : new int[] {1, 2}) {
         Tensor x = random(g, batch, 20 + batch);

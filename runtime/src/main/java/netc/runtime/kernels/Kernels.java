@@ -173,8 +173,9 @@ public abstract class Kernels {
    * {@link #convLinear} with the tile's pixels {@code step} floats apart instead of 16, for a
    * stride-2 conv read in place one output row's {@link #LINEAR_TILE} pixels at a time: 2 over a
    * plain (unblocked) input such as the stem's image, 32 over a channel-blocked one. Input of tile
-   * pixel t at {@code x[xBase + kOff[k] + step t]}. Two output blocks per tile only (the shape
-   * every such ResNet conv has); other convs copy panels for {@link #convLinear}.
+   * pixel t at {@code x[xBase + kOff[k] + step t]}. Two output blocks per tile (the shape every
+   * such ResNet conv has), or one at step 32 (a grouped conv whose groups are single output blocks,
+   * as ResNeXt's stride-2 3x3s); other convs copy panels for {@link #convLinear}.
    */
   public abstract void convLinearStrided(int step, int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,

@@ -58,6 +58,16 @@ final class Tiles {
     else Tiles128.linear14x2step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
   }
 
+  /** 14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 1 block. */
+  static void linear14x1step32(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
+    if (VectorKernels.BITS == 512) Tiles512.linear14x1step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.linear14x1step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.linear14x1step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.linear14x1step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.linear14x1step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else Tiles128.linear14x1step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
+  }
+
   /** 6 gathered pixels x 4 blocks. */
   static void tile6x4(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
     if (VectorKernels.BITS == 512) Tiles512.tile6x4(in, inBase, inPix, p0, kOff, w, wBase, acc);

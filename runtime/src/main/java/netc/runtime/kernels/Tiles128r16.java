@@ -14,6 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <br>{@code linear8x2}: 8 sub-tiles of up to 4 pixels x 2 vectors
  * <br>{@code linear14x2step2}: 12 sub-tiles of up to 5 pixels x 2 vectors
  * <br>{@code linear14x2step32}: 12 sub-tiles of up to 5 pixels x 2 vectors
+ * <br>{@code linear14x1step32}: 6 sub-tiles of up to 5 pixels x 2 vectors
  * <br>{@code tile6x4}: 12 sub-tiles of up to 2 pixels x 4 vectors
  * <br>{@code tile7x2}: 6 sub-tiles of up to 5 pixels x 2 vectors
  * <br>{@code tile7x1}: 3 sub-tiles of up to 5 pixels x 2 vectors
@@ -91,6 +92,16 @@ final class Tiles128r16 {
     linear4x2d32w32(x, xBase + 320, kOff, w, wBase + 8, acc, 328, 32);
     linear4x2d32w32(x, xBase + 320, kOff, w, wBase + 16, acc, 336, 32);
     linear4x2d32w32(x, xBase + 320, kOff, w, wBase + 24, acc, 344, 32);
+  }
+
+  /** 14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 1 block. */
+  static void linear14x1step32(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
+    linear5x2d32w16(x, xBase, kOff, w, wBase, acc, 0, 16);
+    linear5x2d32w16(x, xBase, kOff, w, wBase + 8, acc, 8, 16);
+    linear5x2d32w16(x, xBase + 160, kOff, w, wBase, acc, 80, 16);
+    linear5x2d32w16(x, xBase + 160, kOff, w, wBase + 8, acc, 88, 16);
+    linear4x2d32w16(x, xBase + 320, kOff, w, wBase, acc, 160, 16);
+    linear4x2d32w16(x, xBase + 320, kOff, w, wBase + 8, acc, 168, 16);
   }
 
   /** 6 gathered pixels x 4 blocks. */
@@ -362,6 +373,45 @@ final class Tiles128r16 {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     for (int k = 0; k < kOff.length; k++) {
       int wi = wOff + k * 32, a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 4);
+      FloatVector b;
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
+      b = FloatVector.broadcast(S, x[a + 32]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
+      b = FloatVector.broadcast(S, x[a + 64]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
+      b = FloatVector.broadcast(S, x[a + 96]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
+    }
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 4);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 4);
+    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 4);
+    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 4);
+  }
+
+  /** Accumulator c{pixel}_{vector}: 5 pixels 32 floats apart x 2 vectors, k steps 16 weights apart. */
+  private static void linear5x2d32w16(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
+    FloatVector c4_0 = c0_0, c4_1 = c0_0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 16, a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 4);
+      FloatVector b;
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
+      b = FloatVector.broadcast(S, x[a + 32]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
+      b = FloatVector.broadcast(S, x[a + 64]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
+      b = FloatVector.broadcast(S, x[a + 96]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
+      b = FloatVector.broadcast(S, x[a + 128]); c4_0 = b.fma(w0, c4_0); c4_1 = b.fma(w1, c4_1);
+    }
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 4);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 4);
+    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 4);
+    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 4);
+    c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 4);
+  }
+
+  /** Accumulator c{pixel}_{vector}: 4 pixels 32 floats apart x 2 vectors, k steps 16 weights apart. */
+  private static void linear4x2d32w16(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 16, a = xBase + kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 4);
       FloatVector b;
       b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);

@@ -14,6 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <br>{@code linear8x2}: 6 sub-tiles of up to 6 pixels x 2 vectors
  * <br>{@code linear14x2step2}: 10 sub-tiles of up to 6 pixels x 2 vectors
  * <br>{@code linear14x2step32}: 10 sub-tiles of up to 6 pixels x 2 vectors
+ * <br>{@code linear14x1step32}: 5 sub-tiles of up to 6 pixels x 2 vectors
  * <br>{@code tile6x4}: 8 sub-tiles of up to 6 pixels x 2 vectors
  * <br>{@code tile7x2}: 6 sub-tiles of up to 6 pixels x 2 vectors
  * <br>{@code tile7x1}: 3 sub-tiles of up to 6 pixels x 2 vectors
@@ -82,6 +83,15 @@ final class Tiles128r16t {
     linear6x2d32w32(x, xBase + 192, kOff, w, wBase + 24, acc, 216, 32);
     linear2x4d32w32(x, xBase + 384, kOff, w, wBase, acc, 384, 32);
     linear2x4d32w32(x, xBase + 384, kOff, w, wBase + 16, acc, 400, 32);
+  }
+
+  /** 14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 1 block. */
+  static void linear14x1step32(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
+    linear6x2d32w16(x, xBase, kOff, w, wBase, acc, 0, 16);
+    linear6x2d32w16(x, xBase, kOff, w, wBase + 8, acc, 8, 16);
+    linear6x2d32w16(x, xBase + 192, kOff, w, wBase, acc, 96, 16);
+    linear6x2d32w16(x, xBase + 192, kOff, w, wBase + 8, acc, 104, 16);
+    linear2x4d32w16(x, xBase + 384, kOff, w, wBase, acc, 192, 16);
   }
 
   /** 6 gathered pixels x 4 blocks. */
@@ -330,6 +340,43 @@ final class Tiles128r16t {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0;
     for (int k = 0; k < kOff.length; k++) {
       int wi = wOff + k * 32, a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 4), w2 = FloatVector.fromArray(S, w, wi + 8), w3 = FloatVector.fromArray(S, w, wi + 12);
+      FloatVector b;
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1); c0_2 = b.fma(w2, c0_2); c0_3 = b.fma(w3, c0_3);
+      b = FloatVector.broadcast(S, x[a + 32]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1); c1_2 = b.fma(w2, c1_2); c1_3 = b.fma(w3, c1_3);
+    }
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 4); c0_2.intoArray(acc, accOff + 8); c0_3.intoArray(acc, accOff + 12);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 4); c1_2.intoArray(acc, accOff + 1 * accStride + 8); c1_3.intoArray(acc, accOff + 1 * accStride + 12);
+  }
+
+  /** Accumulator c{pixel}_{vector}: 6 pixels 32 floats apart x 2 vectors, k steps 16 weights apart. */
+  private static void linear6x2d32w16(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
+    FloatVector c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 16, a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 4);
+      FloatVector b;
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
+      b = FloatVector.broadcast(S, x[a + 32]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
+      b = FloatVector.broadcast(S, x[a + 64]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
+      b = FloatVector.broadcast(S, x[a + 96]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
+      b = FloatVector.broadcast(S, x[a + 128]); c4_0 = b.fma(w0, c4_0); c4_1 = b.fma(w1, c4_1);
+      b = FloatVector.broadcast(S, x[a + 160]); c5_0 = b.fma(w0, c5_0); c5_1 = b.fma(w1, c5_1);
+    }
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 4);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 4);
+    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 4);
+    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 4);
+    c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 4);
+    c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 4);
+  }
+
+  /** Accumulator c{pixel}_{vector}: 2 pixels 32 floats apart x 4 vectors, k steps 16 weights apart. */
+  private static void linear2x4d32w16(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 16, a = xBase + kOff[k];
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 4), w2 = FloatVector.fromArray(S, w, wi + 8), w3 = FloatVector.fromArray(S, w, wi + 12);
       FloatVector b;
       b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1); c0_2 = b.fma(w2, c0_2); c0_3 = b.fma(w3, c0_3);

@@ -14,6 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <br>{@code linear8x2}: 1 sub-tile of up to 8 pixels x 2 vectors
  * <br>{@code linear14x2step2}: 1 sub-tile of up to 14 pixels x 2 vectors
  * <br>{@code linear14x2step32}: 1 sub-tile of up to 14 pixels x 2 vectors
+ * <br>{@code linear14x1step32}: 1 sub-tile of up to 14 pixels x 1 vector
  * <br>{@code tile6x4}: 1 sub-tile of up to 6 pixels x 4 vectors
  * <br>{@code tile7x2}: 1 sub-tile of up to 7 pixels x 2 vectors
  * <br>{@code tile7x1}: 1 sub-tile of up to 7 pixels x 1 vector
@@ -46,6 +47,11 @@ final class Tiles512 {
   /** 14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 2 blocks. */
   static void linear14x2step32(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
     linear14x2d32w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
+  }
+
+  /** 14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 1 block. */
+  static void linear14x1step32(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
+    linear14x1d32w16(x, xBase, kOff, w, wBase, acc, 0, 16);
   }
 
   /** 6 gathered pixels x 4 blocks. */
@@ -262,6 +268,45 @@ final class Tiles512 {
     c11_0.intoArray(acc, accOff + 11 * accStride); c11_1.intoArray(acc, accOff + 11 * accStride + 16);
     c12_0.intoArray(acc, accOff + 12 * accStride); c12_1.intoArray(acc, accOff + 12 * accStride + 16);
     c13_0.intoArray(acc, accOff + 13 * accStride); c13_1.intoArray(acc, accOff + 13 * accStride + 16);
+  }
+
+  /** Accumulator c{pixel}_{vector}: 14 pixels 32 floats apart x 1 vector, k steps 16 weights apart. */
+  private static void linear14x1d32w16(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c1_0 = c0_0, c2_0 = c0_0, c3_0 = c0_0, c4_0 = c0_0, c5_0 = c0_0, c6_0 = c0_0, c7_0 = c0_0;
+    FloatVector c8_0 = c0_0, c9_0 = c0_0, c10_0 = c0_0, c11_0 = c0_0, c12_0 = c0_0, c13_0 = c0_0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 16, a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi);
+      FloatVector b;
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0);
+      b = FloatVector.broadcast(S, x[a + 32]); c1_0 = b.fma(w0, c1_0);
+      b = FloatVector.broadcast(S, x[a + 64]); c2_0 = b.fma(w0, c2_0);
+      b = FloatVector.broadcast(S, x[a + 96]); c3_0 = b.fma(w0, c3_0);
+      b = FloatVector.broadcast(S, x[a + 128]); c4_0 = b.fma(w0, c4_0);
+      b = FloatVector.broadcast(S, x[a + 160]); c5_0 = b.fma(w0, c5_0);
+      b = FloatVector.broadcast(S, x[a + 192]); c6_0 = b.fma(w0, c6_0);
+      b = FloatVector.broadcast(S, x[a + 224]); c7_0 = b.fma(w0, c7_0);
+      b = FloatVector.broadcast(S, x[a + 256]); c8_0 = b.fma(w0, c8_0);
+      b = FloatVector.broadcast(S, x[a + 288]); c9_0 = b.fma(w0, c9_0);
+      b = FloatVector.broadcast(S, x[a + 320]); c10_0 = b.fma(w0, c10_0);
+      b = FloatVector.broadcast(S, x[a + 352]); c11_0 = b.fma(w0, c11_0);
+      b = FloatVector.broadcast(S, x[a + 384]); c12_0 = b.fma(w0, c12_0);
+      b = FloatVector.broadcast(S, x[a + 416]); c13_0 = b.fma(w0, c13_0);
+    }
+    c0_0.intoArray(acc, accOff);
+    c1_0.intoArray(acc, accOff + 1 * accStride);
+    c2_0.intoArray(acc, accOff + 2 * accStride);
+    c3_0.intoArray(acc, accOff + 3 * accStride);
+    c4_0.intoArray(acc, accOff + 4 * accStride);
+    c5_0.intoArray(acc, accOff + 5 * accStride);
+    c6_0.intoArray(acc, accOff + 6 * accStride);
+    c7_0.intoArray(acc, accOff + 7 * accStride);
+    c8_0.intoArray(acc, accOff + 8 * accStride);
+    c9_0.intoArray(acc, accOff + 9 * accStride);
+    c10_0.intoArray(acc, accOff + 10 * accStride);
+    c11_0.intoArray(acc, accOff + 11 * accStride);
+    c12_0.intoArray(acc, accOff + 12 * accStride);
+    c13_0.intoArray(acc, accOff + 13 * accStride);
   }
 
   /** Accumulator c{pixel}_{vector}: 6 pixels at the offsets of a pixel table x 4 vectors, k steps 64 weights apart. */

@@ -89,9 +89,12 @@ final class VectorKernels extends Kernels {
   public void convLinearStrided(int step, int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope, int next, int nextStep) {
-    if (blocks != 2 || !stridedStep(step)) throw new IllegalArgumentException("no strided linear kernel for " + blocks + " blocks, step " + step);
+    if (!(blocks == 2 && stridedStep(step)) && !(blocks == 1 && step == 32)) {
+      throw new IllegalArgumentException("no strided linear kernel for " + blocks + " blocks, step " + step);
+    }
     float[] acc = SCRATCH.get();
-    if (step == 2) Tiles.linear14x2step2(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    if (blocks == 1) Tiles.linear14x1step32(x, xBase, kOff, w, wBase, acc, 0, 0); // a grouped conv's single-block groups
+    else if (step == 2) Tiles.linear14x2step2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else Tiles.linear14x2step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
     epilogue(acc, blocks, LINEAR_TILE, p0, w, biasOff, out, outBase, outPix, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
   }

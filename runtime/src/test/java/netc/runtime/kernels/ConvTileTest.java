@@ -129,7 +129,13 @@ class ConvTileTest {
     assertTrue(nonZero(gather), "the test computes something");
     assertArrayEquals(gather, blockedStride2(VECTOR, 2, true), "vector kernels");
     assertArrayEquals(gather, blockedStride2(SCALAR, 2, true), "vector gathering against scalar linear");
-    assertThrows(IllegalArgumentException.class, () -> blockedStride2(VECTOR, 1, true), "the strided vector kernels have 2-block tiles only");
+    // and one block a tile, as a grouped conv's single-block groups take it
+    float[] single = blockedStride2(VECTOR, 1, false);
+    assertTrue(nonZero(single), "the test computes something");
+    assertArrayEquals(single, blockedStride2(VECTOR, 1, true), "vector kernels, one block");
+    assertArrayEquals(single, blockedStride2(SCALAR, 1, true), "vector gathering against scalar linear, one block");
+    assertThrows(IllegalArgumentException.class, () -> VECTOR.convLinearStrided(2, 1, new float[64], 0, new int[1], 0, new float[64], 0, 0,
+        new float[64], 0, new int[16], 16, null, 0, null, 0, Kernels.NONE, 0f, 0, 0), "no 1-block tile over a plain input");
   }
 
   private static float[] blockedStride2(Kernels k, int blocks, boolean linear) {

@@ -99,6 +99,7 @@ public final class TileGenerator {
       new Tile("linear8x2", 8, 2, 16, true, "8 pixels 16 floats apart x 2 blocks, touching ahead"),
       new Tile("linear14x2step2", 14, 2, 2, true, "14 pixels 2 floats apart (a stride-2 conv over a plain input) x 2 blocks"),
       new Tile("linear14x2step32", 14, 2, 32, true, "14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 2 blocks"),
+      new Tile("linear14x1step32", 14, 1, 32, false, "14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 1 block"),
       new Tile("tile6x4", 6, 4, 0, false, "6 gathered pixels x 4 blocks"),
       new Tile("tile7x2", 7, 2, 0, false, "7 gathered pixels x 2 blocks"),
       new Tile("tile7x1", 7, 1, 0, false, "7 gathered pixels x 1 block"));
