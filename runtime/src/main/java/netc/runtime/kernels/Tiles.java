@@ -11,8 +11,8 @@ final class Tiles {
   /** 14 pixels 16 floats apart x 2 blocks, touching ahead. */
   static void linear14x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
     if (VectorKernels.BITS == 512) Tiles512.linear14x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.linear14x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.linear14x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 256 && VectorKernels.TIGHT) Tiles256t.linear14x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 256 && !VectorKernels.TIGHT) Tiles256.linear14x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.linear14x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.linear14x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else Tiles128.linear14x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
@@ -21,8 +21,8 @@ final class Tiles {
   /** 14 pixels 16 floats apart x 1 block. */
   static void linear14x1(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
     if (VectorKernels.BITS == 512) Tiles512.linear14x1(x, xBase, kOff, w, wBase, acc, next, nextStep);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.linear14x1(x, xBase, kOff, w, wBase, acc, next, nextStep);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.linear14x1(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 256 && VectorKernels.TIGHT) Tiles256t.linear14x1(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 256 && !VectorKernels.TIGHT) Tiles256.linear14x1(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.linear14x1(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.linear14x1(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else Tiles128.linear14x1(x, xBase, kOff, w, wBase, acc, next, nextStep);
@@ -31,8 +31,8 @@ final class Tiles {
   /** 8 pixels 16 floats apart x 2 blocks, touching ahead. */
   static void linear8x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
     if (VectorKernels.BITS == 512) Tiles512.linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 256 && VectorKernels.TIGHT) Tiles256t.linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 256 && !VectorKernels.TIGHT) Tiles256.linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else Tiles128.linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
@@ -41,8 +41,8 @@ final class Tiles {
   /** 14 pixels 2 floats apart (a stride-2 conv over a plain input) x 2 blocks. */
   static void linear14x2step2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
     if (VectorKernels.BITS == 512) Tiles512.linear14x2step2(x, xBase, kOff, w, wBase, acc, next, nextStep);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.linear14x2step2(x, xBase, kOff, w, wBase, acc, next, nextStep);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.linear14x2step2(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 256 && VectorKernels.TIGHT) Tiles256t.linear14x2step2(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 256 && !VectorKernels.TIGHT) Tiles256.linear14x2step2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.linear14x2step2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.linear14x2step2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else Tiles128.linear14x2step2(x, xBase, kOff, w, wBase, acc, next, nextStep);
@@ -51,8 +51,8 @@ final class Tiles {
   /** 14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 2 blocks. */
   static void linear14x2step32(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
     if (VectorKernels.BITS == 512) Tiles512.linear14x2step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.linear14x2step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.linear14x2step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 256 && VectorKernels.TIGHT) Tiles256t.linear14x2step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 256 && !VectorKernels.TIGHT) Tiles256.linear14x2step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.linear14x2step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.linear14x2step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else Tiles128.linear14x2step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
@@ -61,8 +61,8 @@ final class Tiles {
   /** 14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 1 block. */
   static void linear14x1step32(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
     if (VectorKernels.BITS == 512) Tiles512.linear14x1step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.linear14x1step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.linear14x1step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 256 && VectorKernels.TIGHT) Tiles256t.linear14x1step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
+    else if (VectorKernels.BITS == 256 && !VectorKernels.TIGHT) Tiles256.linear14x1step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.linear14x1step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.linear14x1step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else Tiles128.linear14x1step32(x, xBase, kOff, w, wBase, acc, next, nextStep);
@@ -71,8 +71,8 @@ final class Tiles {
   /** 6 gathered pixels x 4 blocks. */
   static void tile6x4(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
     if (VectorKernels.BITS == 512) Tiles512.tile6x4(in, inBase, inPix, p0, kOff, w, wBase, acc);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.tile6x4(in, inBase, inPix, p0, kOff, w, wBase, acc);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.tile6x4(in, inBase, inPix, p0, kOff, w, wBase, acc);
+    else if (VectorKernels.BITS == 256 && VectorKernels.TIGHT) Tiles256t.tile6x4(in, inBase, inPix, p0, kOff, w, wBase, acc);
+    else if (VectorKernels.BITS == 256 && !VectorKernels.TIGHT) Tiles256.tile6x4(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.tile6x4(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.tile6x4(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else Tiles128.tile6x4(in, inBase, inPix, p0, kOff, w, wBase, acc);
@@ -81,8 +81,8 @@ final class Tiles {
   /** 7 gathered pixels x 2 blocks. */
   static void tile7x2(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
     if (VectorKernels.BITS == 512) Tiles512.tile7x2(in, inBase, inPix, p0, kOff, w, wBase, acc);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.tile7x2(in, inBase, inPix, p0, kOff, w, wBase, acc);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.tile7x2(in, inBase, inPix, p0, kOff, w, wBase, acc);
+    else if (VectorKernels.BITS == 256 && VectorKernels.TIGHT) Tiles256t.tile7x2(in, inBase, inPix, p0, kOff, w, wBase, acc);
+    else if (VectorKernels.BITS == 256 && !VectorKernels.TIGHT) Tiles256.tile7x2(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.tile7x2(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.tile7x2(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else Tiles128.tile7x2(in, inBase, inPix, p0, kOff, w, wBase, acc);
@@ -91,8 +91,8 @@ final class Tiles {
   /** 7 gathered pixels x 1 block. */
   static void tile7x1(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
     if (VectorKernels.BITS == 512) Tiles512.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles256t.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
-    else if (VectorKernels.BITS == 256 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles256.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
+    else if (VectorKernels.BITS == 256 && VectorKernels.TIGHT) Tiles256t.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
+    else if (VectorKernels.BITS == 256 && !VectorKernels.TIGHT) Tiles256.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else Tiles128.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);

@@ -309,7 +309,10 @@ public final class TileGenerator {
         s.append(i == 0 ? "    if" : i == WIDTHS.size() - 1 ? "    else" : "    else if");
         if (i < WIDTHS.size() - 1) {
           s.append(" (VectorKernels.BITS == ").append(width.bits());
-          if (WIDTHS.stream().filter(o -> o.bits() == width.bits()).count() > 1) s.append(" && VectorKernels.REGISTERS == ").append(width.registers());
+          // the register file only where widths of these bits differ in it (128 bits: 16 and 32)
+          if (WIDTHS.stream().anyMatch(o -> o.bits() == width.bits() && o.registers() != width.registers())) {
+            s.append(" && VectorKernels.REGISTERS == ").append(width.registers());
+          }
           if (WIDTHS.stream().filter(o -> o.bits() == width.bits() && o.registers() == width.registers()).count() > 1) {
             s.append(" && ").append(width.spare() == tightest(width) ? "" : "!").append("VectorKernels.TIGHT");
           }
