@@ -11,7 +11,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The depthwise row kernel: vector against scalar to the last bit (the same fused multiply-adds in
  * the same order), and both against a plain loop in double, for strides, dilations, rows whose
- * width is not a multiple of the vector kernel's 4-pixel groups, a residual and every activation.
+ * width is not a multiple of the vector kernel's groups (8 columns of a vector each, then 4 pixels, then
+ * one: rows of 1 to 17 pixels), with and without a residual (which takes another path), and every activation.
  * The plain loop sums in double, so it differs from float32 FMAs by rounding: a 3x3 window of values
  * in [-1, 1] sums to at most 9, and float32 keeps about 1e-6 of that per operation: 1e-5 is the bar.
  */
@@ -74,7 +75,8 @@ class DepthwiseTest {
   @ParameterizedTest
   @CsvSource({
       "9, 9, 3, 1, 1, 1, false, 0", "9, 9, 3, 1, 1, 1, true, 1", "10, 10, 3, 2, 1, 1, false, 1", "11, 11, 3, 1, 2, 2, true, 4",
-      "7, 13, 5, 2, 2, 1, false, 2", "8, 6, 3, 1, 1, 1, true, 3", "5, 5, 1, 1, 0, 1, false, 0", "12, 12, 3, 2, 0, 1, false, 1"})
+      "7, 13, 5, 2, 2, 1, false, 2", "8, 6, 3, 1, 1, 1, true, 3", "5, 5, 1, 1, 0, 1, false, 0", "12, 12, 3, 2, 0, 1, false, 1",
+      "17, 17, 3, 1, 1, 1, false, 5", "20, 20, 3, 2, 1, 1, false, 4", "3, 1, 3, 1, 1, 1, false, 1", "16, 16, 3, 1, 1, 2, false, 6"})
   void vectorEqualsScalarBitForBitAndBothMatchAPlainLoop(int h, int w, int k, int stride, int pad, int dilation, boolean residual,
       int act) {
     Case c = new Case(h, w, k, stride, pad, dilation, residual, act);
