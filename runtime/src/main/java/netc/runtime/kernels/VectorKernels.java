@@ -211,11 +211,13 @@ final class VectorKernels extends Kernels {
   static final int DEPTHWISE_COLUMNS = 8;
 
   /**
-   * Without a residual, the row's first pixels go 8 columns at a time through {@link #depthwise8}, which
-   * stores the bare sums, and then {@link #biasClamp} adds the bias and clamps them in place; the rest,
-   * and every pixel of a row with a residual (which may share its array with the output, so the sums
-   * cannot be stored first), go through {@link #depthwise4} and {@link #depthwise1}, which finish each
-   * vector in registers. The bits are the same either way. Measured in one JVM, mobilenet_v2 at batch 1
+   * Without a residual, a row of at least 8 / V pixels goes 8 columns at a time through {@link #depthwise8},
+   * which stores the bare sums (its last group ending at the row's end, over pixels already done, rather
+   * than single pixels of one vector each, whose chains of 9 dependent FMAs leave the pipes idle: rows of
+   * 7 and 14 pixels at 256 bits took 1.7-1.8x ONNX Runtime's time with them), and then {@link #biasClamp} adds the bias and
+   * clamps them in place. Shorter rows, and every row with a residual (which may share its array with the
+   * output, so the sums cannot be stored first), go through {@link #depthwise4} and {@link #depthwise1},
+   * which finish each vector in registers. The bits are the same either way. Measured in one JVM, mobilenet_v2 at batch 1
    * (two jars, each with its own runtime in its own class loader, alternated call by call; AMD EPYC Zen 4):
    * one thread, 0.90-0.92 of the time at 256 bits, 0.93 at 128 (16 registers), 0.99-1.02 at 512; two
    * threads at 256 bits 0.93. The 8 accumulators could not also finish in registers: the eight stores'
@@ -226,9 +228,14 @@ final class VectorKernels extends Kernels {
       float[] out, int outBase, int outW, float[] res, int resBase, int act, float slope) {
     float lo = low(act), hi = high(act, slope);
     int x = 0;
-    if (res == null) {
-      for (; x + DEPTHWISE_COLUMNS / V <= outW; x += DEPTHWISE_COLUMNS / V) depthwise8(in, inBase + x * step, step, kOff, w, wBase, out, outBase + x * 16);
-      biasClamp(out, outBase, x, w, biasOff, lo, hi);
+    int group = DEPTHWISE_COLUMNS / V; // pixels
+    if (res == null && outW >= group) {
+      // the last group ends at the row's end, over pixels done before: their bare sums again, the same bits
+      for (; x < outW; x += group) {
+        int at = Math.min(x, outW - group);
+        depthwise8(in, inBase + at * step, step, kOff, w, wBase, out, outBase + at * 16);
+      }
+      biasClamp(out, outBase, outW, w, biasOff, lo, hi);
     }
     for (; x + DEPTHWISE_PIXELS <= outW; x += DEPTHWISE_PIXELS) {
       for (int l = 0; l < 16; l += L) depthwise4(in, inBase + x * step + l, step, kOff, w, wBase + l, biasOff + l, out, outBase + x * 16 + l,

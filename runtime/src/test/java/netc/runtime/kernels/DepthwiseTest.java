@@ -11,8 +11,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The depthwise row kernel: vector against scalar to the last bit (the same fused multiply-adds in
  * the same order), and both against a plain loop in double, for strides, dilations, rows whose
- * width is not a multiple of the vector kernel's groups (8 columns of a vector each, then 4 pixels, then
- * one: rows of 1 to 17 pixels), with and without a residual (which takes another path), and every activation.
+ * width is not a multiple of the vector kernel's groups (8 columns of a vector each, the last group
+ * overlapping the one before; shorter rows and rows with a residual 4 pixels, then one: rows of 1 to 17
+ * pixels), with and without a residual, and every activation.
  * The plain loop sums in double, so it differs from float32 FMAs by rounding: a 3x3 window of values
  * in [-1, 1] sums to at most 9, and float32 keeps about 1e-6 of that per operation: 1e-5 is the bar.
  */
