@@ -138,6 +138,7 @@ final class VectorKernels extends Kernels {
       return;
     }
     float lo = low(act), hi = high(act, slope);
+    boolean clamps = act == RELU || act == CLIP;
     int n = distinctPixels(outPix, p0, pixels);
     for (int b = 0; b < blocks; b++) {
       for (int l = 0; l < 16; l += L) {
@@ -145,8 +146,10 @@ final class VectorKernels extends Kernels {
         for (int t = 0; t < n; t++) {
           FloatVector v = FloatVector.fromArray(S, acc, (t * blocks + b) * 16 + l).add(bias);
           if (res != null) v = v.add(FloatVector.fromArray(S, res, resBase + resPix[p0 + t] + b * rbs + l));
-          v = v.blend(lo, v.compare(VectorOperators.LE, lo));
-          v = v.blend(hi, v.compare(VectorOperators.GE, hi));
+          if (clamps) {
+            v = v.blend(lo, v.compare(VectorOperators.LE, lo));
+            v = v.blend(hi, v.compare(VectorOperators.GE, hi));
+          }
           v.intoArray(out, outBase + outPix[p0 + t] + b * obs + l);
         }
       }
@@ -166,6 +169,7 @@ final class VectorKernels extends Kernels {
   private static void epilogue2(float[] acc, int pixels, int p0, float[] w, int biasOff, float[] out, int outBase,
       int[] outPix, int obs, float[] res, int resBase, int[] resPix, int rbs, int act, float slope) {
     float lo = low(act), hi = high(act, slope);
+    boolean clamps = act == RELU || act == CLIP;
     int n = distinctPixels(outPix, p0, pixels);
     for (int l = 0; l < 16; l += L) {
       FloatVector b0 = FloatVector.fromArray(S, w, biasOff + l), b1 = FloatVector.fromArray(S, w, biasOff + 16 + l);
@@ -178,10 +182,12 @@ final class VectorKernels extends Kernels {
           v0 = v0.add(FloatVector.fromArray(S, res, r + l));
           v1 = v1.add(FloatVector.fromArray(S, res, r + rbs + l));
         }
-        v0 = v0.blend(lo, v0.compare(VectorOperators.LE, lo));
-        v0 = v0.blend(hi, v0.compare(VectorOperators.GE, hi));
-        v1 = v1.blend(lo, v1.compare(VectorOperators.LE, lo));
-        v1 = v1.blend(hi, v1.compare(VectorOperators.GE, hi));
+        if (clamps) {
+          v0 = v0.blend(lo, v0.compare(VectorOperators.LE, lo));
+          v0 = v0.blend(hi, v0.compare(VectorOperators.GE, hi));
+          v1 = v1.blend(lo, v1.compare(VectorOperators.LE, lo));
+          v1 = v1.blend(hi, v1.compare(VectorOperators.GE, hi));
+        }
         v0.intoArray(out, o + l);
         v1.intoArray(out, o + obs + l);
       }
