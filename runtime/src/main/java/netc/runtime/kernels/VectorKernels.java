@@ -126,10 +126,15 @@ final class VectorKernels extends Kernels {
    * Bias, residual, activation and store for each pixel of a tile, from the accumulators in
    * {@code acc} ([pixel][block][16]). Each (pixel, lane) is read from res just before it is written to
    * out, so out may alias res; the tile stops at the repeated tail pixel (same offset as the one before),
-   * which would read a residual already overwritten. Each bias vector is loaded once for the tile's
-   * pixels: C2 cannot hoist it, as the stores to out might change w. Measured against loading it for
-   * each pixel (its first form), the same jars alternated in one JVM, one thread, AMD EPYC Zen 4 at
-   * -XX:UseAVX=2: mobilenet_v2 0.935-0.937 of the time (0.973 at 512 bits), resnet18 0.955, resnet50 0.979.
+   * which would read a residual already overwritten.
+   *
+   * <p>Each bias vector is loaded once for the tile's pixels: C2 cannot hoist it, as the stores to out
+   * might change w. Measured against loading it for each pixel (its first form), the same jars alternated
+   * in one JVM, one thread, AMD EPYC Zen 4 at -XX:UseAVX=2: mobilenet_v2 0.935-0.937 of the time (0.973 at
+   * 512 bits), resnet18 0.955, resnet50 0.979. Where the activation is no clamp (none, or one applied
+   * after the store) the compares and blends are skipped: mobilenet_v2 0.97 (its projections have none).
+   * The three cases are three loops, chosen before them: a vector merged from two paths (a phi) and then
+   * stored fails VectorSupport.store's intrinsic on JDK 17 and boxes (see {@link #outputRows}).
    */
   private static void epilogue(float[] acc, int blocks, int pixels, int p0, float[] w, int biasOff, float[] out, int outBase,
       int[] outPix, int obs, float[] res, int resBase, int[] resPix, int rbs, int act, float slope) {
@@ -143,14 +148,22 @@ final class VectorKernels extends Kernels {
     for (int b = 0; b < blocks; b++) {
       for (int l = 0; l < 16; l += L) {
         FloatVector bias = FloatVector.fromArray(S, w, biasOff + b * 16 + l);
-        for (int t = 0; t < n; t++) {
-          FloatVector v = FloatVector.fromArray(S, acc, (t * blocks + b) * 16 + l).add(bias);
-          if (res != null) v = v.add(FloatVector.fromArray(S, res, resBase + resPix[p0 + t] + b * rbs + l));
-          if (clamps) {
+        int a = b * 16 + l, o = outBase + b * obs + l;
+        if (res != null) {
+          for (int t = 0; t < n; t++) {
+            FloatVector v = FloatVector.fromArray(S, acc, t * blocks * 16 + a).add(bias)
+                .add(FloatVector.fromArray(S, res, resBase + resPix[p0 + t] + b * rbs + l));
             v = v.blend(lo, v.compare(VectorOperators.LE, lo));
-            v = v.blend(hi, v.compare(VectorOperators.GE, hi));
+            v.blend(hi, v.compare(VectorOperators.GE, hi)).intoArray(out, o + outPix[p0 + t]);
           }
-          v.intoArray(out, outBase + outPix[p0 + t] + b * obs + l);
+        } else if (clamps) {
+          for (int t = 0; t < n; t++) {
+            FloatVector v = FloatVector.fromArray(S, acc, t * blocks * 16 + a).add(bias);
+            v = v.blend(lo, v.compare(VectorOperators.LE, lo));
+            v.blend(hi, v.compare(VectorOperators.GE, hi)).intoArray(out, o + outPix[p0 + t]);
+          }
+        } else {
+          for (int t = 0; t < n; t++) FloatVector.fromArray(S, acc, t * blocks * 16 + a).add(bias).intoArray(out, o + outPix[p0 + t]);
         }
       }
     }
@@ -173,23 +186,30 @@ final class VectorKernels extends Kernels {
     int n = distinctPixels(outPix, p0, pixels);
     for (int l = 0; l < 16; l += L) {
       FloatVector b0 = FloatVector.fromArray(S, w, biasOff + l), b1 = FloatVector.fromArray(S, w, biasOff + 16 + l);
-      for (int t = 0; t < n; t++) {
-        int o = outBase + outPix[p0 + t];
-        FloatVector v0 = FloatVector.fromArray(S, acc, t * 32 + l).add(b0);
-        FloatVector v1 = FloatVector.fromArray(S, acc, t * 32 + 16 + l).add(b1);
-        if (res != null) {
-          int r = resBase + resPix[p0 + t];
-          v0 = v0.add(FloatVector.fromArray(S, res, r + l));
-          v1 = v1.add(FloatVector.fromArray(S, res, r + rbs + l));
-        }
-        if (clamps) {
+      int o = outBase + l;
+      if (res != null) {
+        for (int t = 0; t < n; t++) {
+          int r = resBase + resPix[p0 + t] + l;
+          FloatVector v0 = FloatVector.fromArray(S, acc, t * 32 + l).add(b0).add(FloatVector.fromArray(S, res, r));
+          FloatVector v1 = FloatVector.fromArray(S, acc, t * 32 + 16 + l).add(b1).add(FloatVector.fromArray(S, res, r + rbs));
           v0 = v0.blend(lo, v0.compare(VectorOperators.LE, lo));
-          v0 = v0.blend(hi, v0.compare(VectorOperators.GE, hi));
           v1 = v1.blend(lo, v1.compare(VectorOperators.LE, lo));
-          v1 = v1.blend(hi, v1.compare(VectorOperators.GE, hi));
+          v0.blend(hi, v0.compare(VectorOperators.GE, hi)).intoArray(out, o + outPix[p0 + t]);
+          v1.blend(hi, v1.compare(VectorOperators.GE, hi)).intoArray(out, o + outPix[p0 + t] + obs);
         }
-        v0.intoArray(out, o + l);
-        v1.intoArray(out, o + obs + l);
+      } else if (clamps) {
+        for (int t = 0; t < n; t++) {
+          FloatVector v0 = FloatVector.fromArray(S, acc, t * 32 + l).add(b0), v1 = FloatVector.fromArray(S, acc, t * 32 + 16 + l).add(b1);
+          v0 = v0.blend(lo, v0.compare(VectorOperators.LE, lo));
+          v1 = v1.blend(lo, v1.compare(VectorOperators.LE, lo));
+          v0.blend(hi, v0.compare(VectorOperators.GE, hi)).intoArray(out, o + outPix[p0 + t]);
+          v1.blend(hi, v1.compare(VectorOperators.GE, hi)).intoArray(out, o + outPix[p0 + t] + obs);
+        }
+      } else {
+        for (int t = 0; t < n; t++) {
+          FloatVector.fromArray(S, acc, t * 32 + l).add(b0).intoArray(out, o + outPix[p0 + t]);
+          FloatVector.fromArray(S, acc, t * 32 + 16 + l).add(b1).intoArray(out, o + outPix[p0 + t] + obs);
+        }
       }
     }
     if (afterStore(act)) {
