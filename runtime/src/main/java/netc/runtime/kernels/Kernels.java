@@ -199,7 +199,8 @@ public abstract class Kernels {
    * {@code res[resBase + 16 x ..]} when {@code res != null}, the activation, and the store to
    * {@code out[outBase + 16 x ..]}. {@code step} is the stride in floats between output pixels' windows
    * (16 x the conv's stride); kOff holds each window position's offset (rows and dilation included).
-   * A pixel's residual is read before its output is written, so out may alias res.
+   * A pixel's residual is read before its output is written, so out may alias res; out must not overlap
+   * in (the vector kernel stores bare sums and then reads input again).
    */
   public abstract void depthwiseRow(float[] in, int inBase, int step, int[] kOff, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int outW, float[] res, int resBase, int act, float slope);

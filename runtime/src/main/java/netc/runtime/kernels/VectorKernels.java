@@ -131,10 +131,11 @@ final class VectorKernels extends Kernels {
    * <p>Each bias vector is loaded once for the tile's pixels: C2 cannot hoist it, as the stores to out
    * might change w. Measured against loading it for each pixel (its first form), the same jars alternated
    * in one JVM, one thread, AMD EPYC Zen 4 at -XX:UseAVX=2: mobilenet_v2 0.935-0.937 of the time (0.973 at
-   * 512 bits), resnet18 0.955, resnet50 0.979. Where the activation is no clamp (none, or one applied
-   * after the store) the compares and blends are skipped: mobilenet_v2 0.97 (its projections have none).
-   * The three cases are three loops, chosen before them: a vector merged from two paths (a phi) and then
-   * stored fails VectorSupport.store's intrinsic on JDK 17 and boxes (see {@link #outputRows}).
+   * 512 bits), resnet18 0.955, resnet50 0.979. Without a residual, where the activation is no clamp
+   * (none, or one applied after the store), the compares and blends are skipped: mobilenet_v2 0.97 (its
+   * projections have none). The three cases are three loops, chosen before them: a vector merged from two
+   * paths (a phi) and then stored fails VectorSupport.store's intrinsic on JDK 17 and boxes (the comment
+   * in {@link #outputRows}).
    */
   private static void epilogue(float[] acc, int blocks, int pixels, int p0, float[] w, int biasOff, float[] out, int outBase,
       int[] outPix, int obs, float[] res, int resBase, int[] resPix, int rbs, int act, float slope) {
@@ -238,16 +239,17 @@ final class VectorKernels extends Kernels {
 
   /**
    * Without a residual, a row of at least 8 / V pixels goes 8 columns at a time through {@link #depthwise8},
-   * which stores the bare sums (its last group ending at the row's end, over pixels already done, rather
-   * than single pixels of one vector each, whose chains of 9 dependent FMAs leave the pipes idle: rows of
-   * 7 and 14 pixels at 256 bits took 1.7-1.8x ONNX Runtime's time with them), and then {@link #biasClamp} adds the bias and
-   * clamps them in place. Shorter rows, and every row with a residual (which may share its array with the
-   * output, so the sums cannot be stored first), go through {@link #depthwise4} and {@link #depthwise1},
-   * which finish each vector in registers. The bits are the same either way. Measured in one JVM, mobilenet_v2 at batch 1
-   * (two jars, each with its own runtime in its own class loader, alternated call by call; AMD EPYC Zen 4):
-   * one thread, 0.90-0.92 of the time at 256 bits, 0.93 at 128 (16 registers), 0.99-1.02 at 512; two
-   * threads at 256 bits 0.93. The 8 accumulators could not also finish in registers: the eight stores'
-   * adds and clamps took C2 past its node budget for inlining (NodeCountInliningCutoff), and it boxed.
+   * which stores the bare sums, and then {@link #biasClamp} adds the bias and clamps them in place. The
+   * row's last group ends at its end, over pixels already done, whose sums it stores again with the same
+   * bits: single pixels of one vector each, one chain of dependent FMAs per vector, left the FMA pipes
+   * idle (MobileNetV2's rows of 7 and 14 pixels at 256 bits). Shorter rows, and every row with a residual
+   * (which may share its array with the output, so the sums cannot be stored first), go through
+   * {@link #depthwise4} and {@link #depthwise1}, which finish each vector in registers. The bits are the
+   * same either way. Measured in one JVM, mobilenet_v2 at batch 1 (two jars, each with its own runtime
+   * in its own class loader, alternated call by call; AMD EPYC Zen 4): one thread, 0.91-0.95 of the time
+   * at 256 bits, 0.93 at 128 (16 registers), 0.99-1.02 at 512, where it is kept for one path at every
+   * width; two threads at 256 bits 0.93. The 8 accumulators could not also finish in registers: the eight
+   * stores' adds and clamps took C2 past its node budget for inlining (NodeCountInliningCutoff), and it boxed.
    */
   @Override
   public void depthwiseRow(float[] in, int inBase, int step, int[] kOff, float[] w, int wBase, int biasOff,
@@ -277,14 +279,14 @@ final class VectorKernels extends Kernels {
   /**
    * The bare sums of 8 columns of a depthwise row (column c: pixel c / V, lanes (c % V) L, all offsets
    * constants C2 folds), each weight vector loaded once for the columns of its lanes, stored to
-   * {@code out} for {@link #biasClamp}. Eight accumulators: a window of 9 dependent multiply-adds (4
-   * cycles each) per column leaves the FMA pipes idle with four.
+   * {@code out} for {@link #biasClamp}. Eight accumulators: with four, a column's chain of dependent
+   * multiply-adds (4 cycles each, 9 for a 3x3 window) left the FMA pipes idle.
    */
   private static void depthwise8(float[] in, int p, int step, int[] kOff, float[] w, int wi, float[] out, int o) {
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     for (int k = 0; k < kOff.length; k++, wi += 16) {
       int i = p + kOff[k];
-      // the weights as the second factor: C2 then folds each input load into its FMA
+      // the input as the second factor: C2 then folds its load into the FMA
       a0 = FloatVector.fromArray(S, w, wi).fma(FloatVector.fromArray(S, in, i), a0);
       a1 = FloatVector.fromArray(S, w, wi + 1 % V * L).fma(FloatVector.fromArray(S, in, i + 1 / V * step + 1 % V * L), a1);
       a2 = FloatVector.fromArray(S, w, wi + 2 % V * L).fma(FloatVector.fromArray(S, in, i + 2 / V * step + 2 % V * L), a2);
@@ -353,7 +355,7 @@ final class VectorKernels extends Kernels {
    * instructions each on AVX-512 (2-4% of mobilenet_v2, mnasnet1_0 and resnet50 at 256 bits). The
    * two lines are written out at each store, not in a helper: a vector that crosses a call C2 does
    * not inline is boxed, and a clamp helper was, in mobilenet_v2's depthwise1 at 256 bits ({@link
-   * #store}, the depthwise and F(4x4,3x3) epilogues' one, keeps max and min for that reason). The others
+   * #store}, the epilogue of depthwise4 and depthwise1, keeps max and min for that reason). The others
    * (leaky_relu, sigmoid, tanh) run after the store, {@link #activateInPlace}. The bounds are floats
    * computed once per call.
    */

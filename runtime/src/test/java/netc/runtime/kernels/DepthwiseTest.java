@@ -10,10 +10,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The depthwise row kernel: vector against scalar to the last bit (the same fused multiply-adds in
- * the same order), and both against a plain loop in double, for strides, dilations, rows whose
- * width is not a multiple of the vector kernel's groups (8 columns of a vector each, the last group
- * overlapping the one before; shorter rows and rows with a residual 4 pixels, then one: rows of 1 to 17
- * pixels), with and without a residual, and every activation.
+ * the same order), and both against a plain loop in double, for strides, dilations, 1x1, 3x3 and 5x5
+ * windows, a residual (also in the output's own array) and activations. The vector kernel's paths: rows
+ * without a residual of at least a group of 8 columns (8 / V pixels of V vectors each) in such groups, the
+ * last one overlapping the one before unless the row divides into groups (widths 8, 9, 10, 12, 14, 17);
+ * shorter rows and rows with a residual 4 pixels, then one.
  * The plain loop sums in double, so it differs from float32 FMAs by rounding: a 3x3 window of values
  * in [-1, 1] sums to at most 9, and float32 keeps about 1e-6 of that per operation: 1e-5 is the bar.
  */
@@ -73,11 +74,26 @@ class DepthwiseTest {
     return out;
   }
 
+  /** A residual in the output's own array (MemoryPlanner lets a conv write over the tensor it adds): the same bits as apart. */
+  @ParameterizedTest
+  @CsvSource({"9, 9, 3, 1, 1, 1, true, 1", "11, 11, 3, 1, 2, 2, true, 5", "10, 10, 3, 2, 1, 1, true, 0"})
+  void aResidualInTheOutputsArrayGivesTheSameBits(int h, int w, int k, int stride, int pad, int dilation, boolean residual, int act) {
+    Case c = new Case(h, w, k, stride, pad, dilation, residual, act);
+    float[] in = random(3 + (c.h + 2 * c.pad) * c.rowStride(), 1), wt = random(3 + c.k * c.k * 16 + 16, 2);
+    float[] res = random(3 + c.outW() * 16, 3), aliased = res.clone(), apart = new float[res.length];
+    VECTOR.depthwiseRow(in, 3, c.stride * 16, c.kOff(), wt, 3, 3 + c.k * c.k * 16, apart, 3, c.outW(), res, 3, c.act, 0.1f);
+    VECTOR.depthwiseRow(in, 3, c.stride * 16, c.kOff(), wt, 3, 3 + c.k * c.k * 16, aliased, 3, c.outW(), aliased, 3, c.act, 0.1f);
+    float[] written = java.util.Arrays.copyOfRange(apart, 3, apart.length);
+    assertArrayEquals(written, java.util.Arrays.copyOfRange(aliased, 3, aliased.length));
+    assertTrue(!java.util.Arrays.equals(written, java.util.Arrays.copyOfRange(res, 3, res.length)), "the row was written");
+  }
+
   @ParameterizedTest
   @CsvSource({
       "9, 9, 3, 1, 1, 1, false, 0", "9, 9, 3, 1, 1, 1, true, 1", "10, 10, 3, 2, 1, 1, false, 1", "11, 11, 3, 1, 2, 2, true, 4",
       "7, 13, 5, 2, 2, 1, false, 2", "8, 6, 3, 1, 1, 1, true, 3", "5, 5, 1, 1, 0, 1, false, 0", "12, 12, 3, 2, 0, 1, false, 1",
-      "17, 17, 3, 1, 1, 1, false, 5", "20, 20, 3, 2, 1, 1, false, 4", "3, 1, 3, 1, 1, 1, false, 1", "16, 16, 3, 1, 1, 2, false, 6"})
+      "17, 17, 3, 1, 1, 1, false, 5", "20, 20, 3, 2, 1, 1, false, 4", "3, 1, 3, 1, 1, 1, false, 1", "16, 16, 3, 1, 1, 2, false, 6",
+      "8, 8, 3, 1, 1, 1, false, 1", "12, 12, 5, 1, 2, 1, false, 5"})
   void vectorEqualsScalarBitForBitAndBothMatchAPlainLoop(int h, int w, int k, int stride, int pad, int dilation, boolean residual,
       int act) {
     Case c = new Case(h, w, k, stride, pad, dilation, residual, act);
