@@ -743,7 +743,13 @@ final class VectorKernels extends Kernels {
       int outRowStride, int rows, int outW, float[] res, int resBase, int resRowStride, int act, float slope) {
     float[] s = transformScratch(tiles * 384);
     outputColumns(m, mBase, mPos, tiles, s);
-    outputRows(s, tiles, w, biasOff, out, outBase, outRowStride, rows, outW, res, resBase, resRowStride, act, slope);
+    outputRows(s, tiles, w, biasOff, out, outBase, outRowStride, rows, outW, res, resBase, resRowStride);
+    float lo = low(act), hi = high(act, slope);
+    for (int i = 0; i < rows; i++) {
+      int o = outBase + i * outRowStride;
+      clampRow(out, o, outW * 16, lo, hi);
+      if (afterStore(act)) for (int j = 0; j < outW; j++) activateInPlace(out, o + j * 16, act, slope);
+    }
   }
 
   /** A^T m of each tile of a row (4 x 6 values per lane), column by column, as Kernels.at6: row i, column j of tile t at {@code s[384 t + 96 i + 16 j]}. */
@@ -767,17 +773,18 @@ final class VectorKernels extends Kernels {
   }
 
   /**
-   * (A^T m) A of each tile, row by row, then the conv epilogue: bias, residual, activation, and the
-   * store of output pixel (i, 4t + j) for i < rows and 4t + j < outW. The clamp is a second pass over
-   * the row's stored pixels ({@link #clampRow}): with it inline (four {@link #store} calls), C2 reached
+   * (A^T m) A of each tile, row by row, then the bias and residual, and the store of output pixel
+   * (i, 4t + j) for i < rows and 4t + j < outW. The activation is a second pass over the stored rows,
+   * in the caller ({@link #clampRow}): with the clamp inline (four {@link #store} calls), C2 reached
    * NodeCountInliningCutoff before the last store, which then took its vector as an object, boxed and
    * not intrinsified (resnet18 at 256 and 512 bits, two threads: 1.7-3.9 MB allocated per call, in
-   * every bench run on an AMD EPYC Zen 4; `-XX:+PrintInlining` says so). Each vector's residual is read
-   * before its output is written, as before, so out may alias res.
+   * every bench run on an AMD EPYC Zen 4; `-XX:+PrintInlining` says so). With the pass still in this
+   * method, -XX:+LogCompilation showed C2 at the cutoff again in 4 of 14 bench JVMs (resnet18,
+   * squeezenet1_1; cut at its last call, afterStore): no margin. Each vector's residual is read before
+   * its output is written, as before, so out may alias res.
    */
   private static void outputRows(float[] s, int tiles, float[] w, int biasOff, float[] out, int outBase, int outRowStride, int rows,
-      int outW, float[] res, int resBase, int resRowStride, int act, float slope) {
-    float lo = low(act), hi = high(act, slope);
+      int outW, float[] res, int resBase, int resRowStride) {
     for (int tile = 0; tile < tiles; tile++) {
       int cols = Math.min(4, outW - tile * 4);
       for (int i = 0; i < rows; i++) {
@@ -805,8 +812,6 @@ final class VectorKernels extends Kernels {
             if (cols > 3) y3.add(FloatVector.fromArray(S, res, r + 48 + l)).intoArray(out, o + 48 + l);
           }
         }
-        clampRow(out, o, cols * 16, lo, hi);
-        if (afterStore(act)) for (int j = 0; j < cols; j++) activateInPlace(out, o + j * 16, act, slope);
       }
     }
   }
