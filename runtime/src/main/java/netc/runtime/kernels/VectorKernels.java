@@ -135,14 +135,14 @@ final class VectorKernels extends Kernels {
    * (none, or one applied after the store), the compares and blends are skipped: mobilenet_v2 0.97 (its
    * projections have none). The three cases are three loops, chosen before them: a vector merged from two
    * paths (a phi) and then stored fails VectorSupport.store's intrinsic on JDK 17 and boxes (the comment
-   * in {@link #outputRows}).
+   * in {@link #outputRows}). Tiles of two blocks, the usual case, once had an epilogue of their own
+   * (both blocks of a pixel in one loop over its lanes, 10-20% faster at 512 bits than this method's
+   * loop over blocks nested inside the pixel loop); with the pixels innermost it gained nothing
+   * (mobilenet_v2 0.98 of its time at 256 bits and 0.97 at 512 without it, resnet50 1.00 and 1.00,
+   * paired as above), and was removed.
    */
   private static void epilogue(float[] acc, int blocks, int pixels, int p0, float[] w, int biasOff, float[] out, int outBase,
       int[] outPix, int obs, float[] res, int resBase, int[] resPix, int rbs, int act, float slope) {
-    if (blocks == 2) {
-      epilogue2(acc, pixels, p0, w, biasOff, out, outBase, outPix, obs, res, resBase, resPix, rbs, act, slope);
-      return;
-    }
     float lo = low(act), hi = high(act, slope);
     boolean clamps = act == RELU || act == CLIP;
     int n = distinctPixels(outPix, p0, pixels);
@@ -170,54 +170,6 @@ final class VectorKernels extends Kernels {
     }
     if (afterStore(act)) {
       for (int t = 0; t < n; t++) for (int b = 0; b < blocks; b++) activateInPlace(out, outBase + outPix[p0 + t] + b * obs, act, slope);
-    }
-  }
-
-  /**
-   * {@link #epilogue} for tiles of two blocks, the linear kernels' usual case: both blocks of each pixel
-   * in one loop over the tile's pixels, with no loop over blocks. Measured against the general loop nest after
-   * the same 14 x 2 tiles (a 1x1 conv of 64 input channels over 56x56 with bias, residual and relu,
-   * alternating in one JVM, twelve JVMs): 10-20% less time at 512 bits (424 against 506 us, 270
-   * against 300, ...); equal at 256 and 128 bits, and within 5% either way over 256 input channels.
-   */
-  private static void epilogue2(float[] acc, int pixels, int p0, float[] w, int biasOff, float[] out, int outBase,
-      int[] outPix, int obs, float[] res, int resBase, int[] resPix, int rbs, int act, float slope) {
-    float lo = low(act), hi = high(act, slope);
-    boolean clamps = act == RELU || act == CLIP;
-    int n = distinctPixels(outPix, p0, pixels);
-    for (int l = 0; l < 16; l += L) {
-      FloatVector b0 = FloatVector.fromArray(S, w, biasOff + l), b1 = FloatVector.fromArray(S, w, biasOff + 16 + l);
-      int o = outBase + l;
-      if (res != null) {
-        for (int t = 0; t < n; t++) {
-          int r = resBase + resPix[p0 + t] + l;
-          FloatVector v0 = FloatVector.fromArray(S, acc, t * 32 + l).add(b0).add(FloatVector.fromArray(S, res, r));
-          FloatVector v1 = FloatVector.fromArray(S, acc, t * 32 + 16 + l).add(b1).add(FloatVector.fromArray(S, res, r + rbs));
-          v0 = v0.blend(lo, v0.compare(VectorOperators.LE, lo));
-          v1 = v1.blend(lo, v1.compare(VectorOperators.LE, lo));
-          v0.blend(hi, v0.compare(VectorOperators.GE, hi)).intoArray(out, o + outPix[p0 + t]);
-          v1.blend(hi, v1.compare(VectorOperators.GE, hi)).intoArray(out, o + outPix[p0 + t] + obs);
-        }
-      } else if (clamps) {
-        for (int t = 0; t < n; t++) {
-          FloatVector v0 = FloatVector.fromArray(S, acc, t * 32 + l).add(b0), v1 = FloatVector.fromArray(S, acc, t * 32 + 16 + l).add(b1);
-          v0 = v0.blend(lo, v0.compare(VectorOperators.LE, lo));
-          v1 = v1.blend(lo, v1.compare(VectorOperators.LE, lo));
-          v0.blend(hi, v0.compare(VectorOperators.GE, hi)).intoArray(out, o + outPix[p0 + t]);
-          v1.blend(hi, v1.compare(VectorOperators.GE, hi)).intoArray(out, o + outPix[p0 + t] + obs);
-        }
-      } else {
-        for (int t = 0; t < n; t++) {
-          FloatVector.fromArray(S, acc, t * 32 + l).add(b0).intoArray(out, o + outPix[p0 + t]);
-          FloatVector.fromArray(S, acc, t * 32 + 16 + l).add(b1).intoArray(out, o + outPix[p0 + t] + obs);
-        }
-      }
-    }
-    if (afterStore(act)) {
-      for (int t = 0; t < n; t++) {
-        activateInPlace(out, outBase + outPix[p0 + t], act, slope);
-        activateInPlace(out, outBase + outPix[p0 + t] + obs, act, slope);
-      }
     }
   }
 

@@ -57,7 +57,7 @@ class ConvTileTest {
 
   /**
    * Every activation of the epilogue (applied before the store, or after it as leaky_relu, sigmoid
-   * and tanh are), for tiles of one block and of two (which have an epilogue of their own): vector
+   * and tanh are), for tiles of one block and of two: vector
    * against scalar bit for bit, linear against gathering.
    */
   @Test
