@@ -141,14 +141,14 @@ public final class Bench {
       if (ort != null) ort.run();
     }
     double[] tn = new double[runs], to = new double[runs];
-    long allocated = 0;
+    AllocationMeter allocation = AllocationMeter.forThisJvm();
     for (int i = 0; i < runs; i++) {
       quiet();
-      long bytes = allocatedBytes();
+      allocation.start();
       long a = System.nanoTime();
       netc.predict(x, batch, y);
       tn[i] = (System.nanoTime() - a) / 1e6;
-      allocated += allocatedBytes() - bytes;
+      allocation.stop();
       if (ort != null) {
         quiet();
         a = System.nanoTime();
@@ -165,9 +165,14 @@ public final class Bench {
     }
     double mn = median(tn);
     report("netc", mn, tn, batch, macs, peak);
-    if (allocated / runs >= ALLOCATION_WARNING_BYTES) {
-      System.out.printf("warning: netc allocated %.1f MB per timed call, where a warm forward pass allocates nothing: some kernel"
-          + " runs without C2's vector intrinsics (a JIT bailout, or -Dnetc.vectorBits wider than this JVM's vectors), so these are not netc's usual times%n", allocated / (double) runs / 1e6);
+    if (allocation.netcBytesPerCall() >= ALLOCATION_WARNING_BYTES) {
+      System.out.printf("warning: netc allocated %.1f MB per timed call (the largest call %.1f MB; %s), where a warm forward pass allocates"
+          + " nothing: some kernel runs without C2's vector intrinsics (a JIT bailout, or -Dnetc.vectorBits wider than this JVM's vectors),"
+          + " so these are not netc's usual times%n", allocation.netcBytesPerCall() / 1e6, allocation.largestNetcCall() / 1e6, allocation.netcThreads());
+    }
+    if (allocation.otherBytesPerCall() >= ALLOCATION_WARNING_BYTES) {
+      System.out.printf("note: other threads of this process allocated %.1f MB per timed netc call (%s): not netc's threads, not counted above%n",
+          allocation.otherBytesPerCall() / 1e6, allocation.otherThreads());
     }
     if (ort == null) return 0;
     double mo = median(to);
@@ -300,13 +305,6 @@ public final class Bench {
    */
   static final long ALLOCATION_WARNING_BYTES = 64 * 1024;
 
-  /** Bytes allocated so far by every live thread (the caller and the pool's workers). */
-  private static long allocatedBytes() {
-    var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-    long sum = 0;
-    for (long b : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) sum += Math.max(0, b);
-    return sum;
-  }
 
   /**
    * The spread of the run-by-run ratios, each netc call over the onnxruntime call that followed it:
