@@ -111,4 +111,9 @@ final class Cli {
   static Option opt(String longName, String arg, String description) {
     return Option.builder().longOpt(longName).hasArg().argName(arg).desc(description).build();
   }
+
+  /** An option without a value. */
+  static Option flag(String longName, String description) {
+    return Option.builder().longOpt(longName).desc(description).build();
+  }
 }

@@ -1,6 +1,11 @@
 package netc.examples;
 
 import java.io.PrintStream;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,11 +26,16 @@ import org.apache.commons.cli.Options;
  * so a compiler change is judged by alternating its jar with the old one, not by runs minutes apart.
  * With {@code --steps} (and -Dnetc.profile=true) the same for the summed time of the steps whose
  * names match: a change to a few layers, measured where whole calls drown it in noise.
+ *
+ * <p>By default every jar runs on this command's own runtime (its class loader asks the runtime's
+ * first), which judges a change to the generated code. {@code --own-runtime} gives each jar a class
+ * loader of its own above the JDK alone, so each runs the runtime it carries: the A/B of a change to
+ * the kernels, with jars compiled before and after it.
  */
 public final class CompareJars {
   private CompareJars() {}
 
-  static final String USAGE = "netc compare A.jar B.jar... [--gap-ms N] [--runs N] [--threads T] [--batch B] [--steps REGEX]";
+  static final String USAGE = "netc compare A.jar B.jar... [--gap-ms N] [--runs N] [--threads T] [--batch B] [--steps REGEX] [--own-runtime]";
 
   public static void main(String[] args) {
     Cli.main("compare", args, CompareJars::run);
@@ -38,7 +48,9 @@ public final class CompareJars {
         .addOption(Cli.opt("threads", "T", "threads of each model (default 2)"))
         .addOption(Cli.opt("batch", "B", "images per call (default 1)"))
         .addOption(Cli.opt("steps", "REGEX", "also the summed time of the steps whose names match REGEX in each call, paired "
-            + "likewise (the JVM needs -Dnetc.profile=true: NETC_JAVA_OPTS=-Dnetc.profile=true ./netc compare ...)"));
+            + "likewise (the JVM needs -Dnetc.profile=true: NETC_JAVA_OPTS=-Dnetc.profile=true ./netc compare ...)"))
+        .addOption(Cli.flag("own-runtime", "run each jar on the runtime it carries (a class loader of its own), not on this command's:"
+            + " A/B of a kernel change, with jars compiled before and after it (not --thin jars)"));
   }
 
   static int run(String[] args, PrintStream out) throws Exception {
@@ -62,29 +74,39 @@ public final class CompareJars {
     List<Path> jars = new ArrayList<>();
     for (String a : cl.getArgList()) jars.add(Path.of(a));
     if (jars.isEmpty()) throw new Cli.UsageException("give compiled jars (usage: " + USAGE + ")");
-    List<CompiledModel> models = new ArrayList<>();
+    boolean own = cl.hasOption("own-runtime");
+    List<Model> models = new ArrayList<>();
     for (Path jar : jars) {
       if (!Files.isRegularFile(jar)) throw new BadInputException("cannot read " + jar + ": no such file");
       try {
-        models.add(CompiledModel.load(jar, threads));
+        models.add(own ? OwnRuntime.load(jar, threads) : new SharedRuntime(CompiledModel.load(jar, threads)));
       } catch (BadInputException e) {
         throw new BadInputException(jar + ": " + e.getMessage());
       }
     }
     int[] s = models.get(0).inputShape();
+    for (int k = 1; k < models.size(); k++) {
+      if (!Arrays.equals(models.get(k).inputShape(), s) || models.get(k).outputSize() != models.get(0).outputSize()) {
+        throw new BadInputException(jars.get(k) + ": takes " + Arrays.toString(models.get(k).inputShape()) + " and gives " + models.get(k).outputSize()
+            + " values, where " + jars.get(0) + " takes " + Arrays.toString(s) + " and gives " + models.get(0).outputSize() + ": not the same network");
+      }
+    }
     float[] x = Tensor.uniform(1, batch, s[0], s[1], s[2]).data();
-    float[] y = new float[batch * models.get(0).outputSize()];
+    float[][] y = new float[models.size()][batch * models.get(0).outputSize()];
     long warmEnd = System.nanoTime() + 10_000_000_000L;
-    for (int i = 0; i < 5 || System.nanoTime() < warmEnd; i++) for (CompiledModel m : models) m.predict(x, batch, y);
+    for (int i = 0; i < 5 || System.nanoTime() < warmEnd; i++) for (int k = 0; k < models.size(); k++) models.get(k).predict(x, batch, y[k]);
+    for (int k = 1; k < models.size(); k++) {
+      out.printf("%s: max |output - %s's| = %.3g%n", jars.get(k).getFileName(), jars.get(0).getFileName(), maxDifference(y[k], y[0]));
+    }
     int n = models.size();
     double[][] t = new double[n][runs], st = new double[n][runs];
-    for (CompiledModel m : models) m.profile(); // the warm-up's step times dropped
+    for (Model m : models) m.profile(); // the warm-up's step times dropped
     for (int r = 0; r < runs; r++) {
       for (int j = 0; j < n; j++) {
         int k = (r + j) % n; // each jar goes first in turn
         if (gapMs > 0) Thread.sleep(gapMs);
         long a = System.nanoTime();
-        models.get(k).predict(x, batch, y);
+        models.get(k).predict(x, batch, y[k]);
         t[k][r] = (System.nanoTime() - a) / 1e6;
         if (steps != null) st[k][r] = matching(models.get(k), steps) / 1e6;
       }
@@ -108,8 +130,145 @@ public final class CompareJars {
     return 0;
   }
 
+  static double maxDifference(float[] a, float[] b) {
+    double d = 0;
+    for (int i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+    return d;
+  }
+
+  /** What the comparison calls of a compiled model, whichever runtime's class it is. */
+  interface Model {
+    int[] inputShape();
+
+    int outputSize();
+
+    void predict(float[] input, int batch, float[] output);
+
+    long[] profile();
+
+    List<String> stepNames();
+  }
+
+  /** A model on this command's runtime. */
+  record SharedRuntime(CompiledModel m) implements Model {
+    @Override
+    public int[] inputShape() {
+      return m.inputShape();
+    }
+
+    @Override
+    public int outputSize() {
+      return m.outputSize();
+    }
+
+    @Override
+    public void predict(float[] input, int batch, float[] output) {
+      m.predict(input, batch, output);
+    }
+
+    @Override
+    public long[] profile() {
+      return m.profile();
+    }
+
+    @Override
+    public List<String> stepNames() {
+      return m.stepNames();
+    }
+  }
+
+  /**
+   * A model on the runtime its jar carries: a class loader over the jar whose parent is the JDK's
+   * platform loader, so netc.runtime is the jar's own copy, called through method handles (a few
+   * hundred nanoseconds a call, against milliseconds of forward pass).
+   */
+  static final class OwnRuntime implements Model {
+    private final Object model;
+    private final MethodHandle predict, profile;
+    private final int[] inputShape;
+    private final int outputSize;
+    private final List<String> stepNames;
+
+    private OwnRuntime(Object model, Class<?> type) throws Throwable {
+      MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+      this.model = model;
+      this.predict = lookup.findVirtual(type, "predict", MethodType.methodType(void.class, float[].class, int.class, float[].class)).bindTo(model);
+      this.profile = lookup.findVirtual(type, "profile", MethodType.methodType(long[].class)).bindTo(model);
+      this.inputShape = (int[]) lookup.findVirtual(type, "inputShape", MethodType.methodType(int[].class)).invoke(model);
+      this.outputSize = (int) lookup.findVirtual(type, "outputSize", MethodType.methodType(int.class)).invoke(model);
+      @SuppressWarnings("unchecked")
+      List<String> names = (List<String>) lookup.findVirtual(type, "stepNames", MethodType.methodType(List.class)).invoke(model);
+      this.stepNames = names;
+    }
+
+    static Model load(Path jar, int threads) {
+      try {
+        URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
+        Class<?> type;
+        try {
+          type = loader.loadClass(CompiledModel.class.getName());
+        } catch (ClassNotFoundException e) {
+          throw new BadInputException("carries no netc runtime (compiled with --thin?): --own-runtime needs self-contained jars");
+        }
+        Object model;
+        try {
+          model = type.getMethod("load", ClassLoader.class, int.class).invoke(null, loader, threads);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+          throw new BadInputException(String.valueOf(e.getCause().getMessage()));
+        }
+        return new OwnRuntime(model, type);
+      } catch (BadInputException e) {
+        throw e;
+      } catch (Throwable e) {
+        throw new BadInputException("cannot load it on its own runtime: " + e);
+      }
+    }
+
+    @Override
+    public int[] inputShape() {
+      return inputShape.clone();
+    }
+
+    @Override
+    public int outputSize() {
+      return outputSize;
+    }
+
+    @Override
+    public void predict(float[] input, int batch, float[] output) {
+      try {
+        predict.invokeExact(input, batch, output);
+      } catch (RuntimeException | Error e) {
+        throw e;
+      } catch (Throwable e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public long[] profile() {
+      try {
+        return (long[]) profile.invokeExact();
+      } catch (RuntimeException | Error e) {
+        throw e;
+      } catch (Throwable e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public List<String> stepNames() {
+      return stepNames;
+    }
+
+    /** The model's generated class, of the jar's own class loader. */
+    Class<?> modelClass() {
+      return model.getClass();
+    }
+  }
+
   /** The nanoseconds of the steps whose names match, in the calls since the last (CompiledModel.profile() resets them). */
-  static long matching(CompiledModel m, Pattern steps) {
+  static long matching(Model m, Pattern steps) {
     long[] ns = m.profile();
     List<String> names = m.stepNames();
     long sum = 0;

@@ -1,0 +1,88 @@
+package netc.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import netc.runtime.BadInputException;
+import netc.runtime.CompiledModel;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CompareJarsTest {
+  @TempDir static Path dir;
+  static Path a, b, thin, other;
+
+  private static void compile(String spec, Path jar, String... more) {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    String[] args = new String[] {"compile", spec, "-o", jar.toString(), "-D", "width=8", "-D", "size=32"};
+    String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
+    System.arraycopy(more, 0, all, args.length, more.length);
+    int status = netc.cli.Main.run(all, new PrintStream(new ByteArrayOutputStream()), new PrintStream(err));
+    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+  }
+
+  @BeforeAll
+  static void jars() {
+    Path spec = Path.of("../examples/resnet18.net");
+    a = dir.resolve("a.jar");
+    b = dir.resolve("b.jar");
+    thin = dir.resolve("thin.jar");
+    other = dir.resolve("other.jar");
+    compile(spec.toString(), a);
+    compile(spec.toString(), b);
+    compile(spec.toString(), thin, "--thin");
+    compile(spec.toString(), other, "-D", "classes=10");
+  }
+
+  @Test
+  void ownRuntimeRunsEachJarOnTheRuntimeItCarries() {
+    CompareJars.Model own = CompareJars.OwnRuntime.load(a, 1), shared = new CompareJars.SharedRuntime(CompiledModel.load(b, 1));
+    // the jar's own copy of the runtime: a CompiledModel class that is not this JVM's
+    Class<?> ownType = ((CompareJars.OwnRuntime) own).modelClass();
+    assertNotSame(CompiledModel.class.getClassLoader(), ownType.getClassLoader());
+    assertEquals(CompiledModel.class.getName(), ownType.getSuperclass().getName());
+    assertNotSame(CompiledModel.class, ownType.getSuperclass());
+    assertSame(CompiledModel.class.getClassLoader(), ((CompareJars.SharedRuntime) shared).m().getClass().getSuperclass().getClassLoader());
+    // and the same network computes the same values on either
+    int[] s = own.inputShape();
+    float[] x = new float[s[0] * s[1] * s[2]];
+    for (int i = 0; i < x.length; i++) x[i] = (i % 13) / 13f;
+    float[] y1 = new float[own.outputSize()], y2 = new float[shared.outputSize()];
+    own.predict(x, 1, y1);
+    shared.predict(x, 1, y2);
+    assertEquals(0.0, CompareJars.maxDifference(y1, y2));
+    assertTrue(own.stepNames().size() > 5, "step names: " + own.stepNames());
+  }
+
+  @Test
+  void theCommandPairsTheJarsAndSaysHowFarTheirOutputsAre() throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    int status = CompareJars.run(new String[] {a.toString(), b.toString(), "--own-runtime", "--runs", "3", "--threads", "1"},
+        new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    String out = bytes.toString(StandardCharsets.UTF_8);
+    assertEquals(0, status, out);
+    assertTrue(out.contains("b.jar: max |output - a.jar's| = 0"), out);
+    assertTrue(out.contains("b.jar / a.jar, call by call: median "), out);
+  }
+
+  @Test
+  void aThinJarOrAnotherNetworkIsRefusedWithItsName() {
+    BadInputException e = assertThrows(BadInputException.class,
+        () -> CompareJars.run(new String[] {a.toString(), thin.toString(), "--own-runtime"}, new PrintStream(new ByteArrayOutputStream())));
+    assertEquals(thin + ": carries no netc runtime (compiled with --thin?): --own-runtime needs self-contained jars", e.getMessage());
+    e = assertThrows(BadInputException.class,
+        () -> CompareJars.run(new String[] {a.toString(), other.toString()}, new PrintStream(new ByteArrayOutputStream())));
+    assertTrue(e.getMessage().startsWith(other + ": takes [3, 32, 32] and gives 10 values, where " + a + " takes [3, 32, 32] and gives "), e.getMessage());
+    assertTrue(e.getMessage().endsWith(": not the same network"), e.getMessage());
+    assertTrue(Files.isRegularFile(a));
+  }
+}
