@@ -12,6 +12,8 @@ import java.util.stream.Collectors;
  * another thread in the same window (a cleaner, a JMX notifier) are not netc's and must not be
  * reported as if they were, which summing every thread did. A thread started inside a window is
  * not counted in it (netc's workers exist from the model's load), nor one that ended inside it.
+ * The meter's own reading allocates its result on the caller, a few hundred bytes a call that count
+ * as netc's: far below the bench's warning threshold.
  */
 final class AllocationMeter {
   /** The JVM's per-thread allocation counters, as {@link com.sun.management.ThreadMXBean} gives them. */

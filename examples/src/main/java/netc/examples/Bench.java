@@ -237,7 +237,7 @@ public final class Bench {
    * before netc's calls and 50 ms before ONNX Runtime's. Gives up waiting after {@link #QUIET_MAX_MS}
    * (a JIT compilation or a collection in the background). -Dnetc.bench.quietMs changes the idle time.
    */
-  private static void quiet() throws InterruptedException {
+  static void quiet() throws InterruptedException {
     long[] gap = waitForIdle(SYSTEM_CLOCK, QUIET_MS, QUIET_MAX_MS);
     if (Boolean.getBoolean("netc.bench.debug")) {
       System.out.printf("  gap: %.0f ms of CPU in %.0f ms, then %.0f ms idle%n", gap[0] / 1e6, gap[1] / 1e6, gap[2] / 1e6);

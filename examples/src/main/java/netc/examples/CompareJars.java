@@ -43,14 +43,16 @@ public final class CompareJars {
 
   static Options options() {
     return new Options()
-        .addOption(Cli.opt("gap-ms", "N", "sleep N ms before each timed call (default 0)"))
+        .addOption(Cli.opt("gap-ms", "N", "sleep N ms before each timed call (default 0; with --own-runtime and several"
+            + " threads, until the process is idle)"))
         .addOption(Cli.opt("runs", "N", "timed calls of each jar (default 25)"))
         .addOption(Cli.opt("threads", "T", "threads of each model (default 2)"))
         .addOption(Cli.opt("batch", "B", "images per call (default 1)"))
         .addOption(Cli.opt("steps", "REGEX", "also the summed time of the steps whose names match REGEX in each call, paired "
             + "likewise (the JVM needs -Dnetc.profile=true: NETC_JAVA_OPTS=-Dnetc.profile=true ./netc compare ...)"))
         .addOption(Cli.flag("own-runtime", "run each jar on the runtime it carries (a class loader of its own), not on this command's:"
-            + " A/B of a kernel change, with jars compiled before and after it (not --thin jars)"));
+            + " A/B of a kernel change, with jars compiled before and after it (not --thin jars; each has its own thread pool,"
+            + " so with several threads each call waits for the others' to go idle)"));
   }
 
   static int run(String[] args, PrintStream out) throws Exception {
@@ -75,6 +77,11 @@ public final class CompareJars {
     for (String a : cl.getArgList()) jars.add(Path.of(a));
     if (jars.isEmpty()) throw new Cli.UsageException("give compiled jars (usage: " + USAGE + ")");
     boolean own = cl.hasOption("own-runtime");
+    // each runtime has its own pool, whose workers spin for a while after a call: without a gap they
+    // would take cores from the next jar's call, so each call waits until the process is idle
+    boolean waitIdle = own && threads > 1 && !cl.hasOption("gap-ms");
+    if (waitIdle) out.println("--own-runtime, " + threads + " threads: each call waits until this process has used no CPU for "
+        + Bench.QUIET_MS + " ms (the other runtimes' pools spin after their calls); --gap-ms N sleeps instead");
     List<Model> models = new ArrayList<>();
     for (Path jar : jars) {
       if (!Files.isRegularFile(jar)) throw new BadInputException("cannot read " + jar + ": no such file");
@@ -105,6 +112,7 @@ public final class CompareJars {
       for (int j = 0; j < n; j++) {
         int k = (r + j) % n; // each jar goes first in turn
         if (gapMs > 0) Thread.sleep(gapMs);
+        else if (waitIdle) Bench.quiet();
         long a = System.nanoTime();
         models.get(k).predict(x, batch, y[k]);
         t[k][r] = (System.nanoTime() - a) / 1e6;
@@ -114,8 +122,8 @@ public final class CompareJars {
     for (int k = 0; k < n; k++) {
       double[] v = t[k].clone();
       Arrays.sort(v);
-      out.printf("%-40s median %7.1f ms  min %7.1f ms  (%d runs, batch %d, %d threads, gap %d ms)%n",
-          jars.get(k), Bench.median(v), v[0], runs, batch, threads, gapMs);
+      out.printf("%-40s median %7.1f ms  min %7.1f ms  (%d runs, batch %d, %d threads, %s)%n",
+          jars.get(k), Bench.median(v), v[0], runs, batch, threads, waitIdle ? "idle before each call" : "gap " + gapMs + " ms");
       if (steps != null) {
         double[] sums = st[k].clone();
         Arrays.sort(sums);
@@ -202,24 +210,38 @@ public final class CompareJars {
     }
 
     static Model load(Path jar, int threads) {
-      try {
-        URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
-        Class<?> type;
-        try {
-          type = loader.loadClass(CompiledModel.class.getName());
-        } catch (ClassNotFoundException e) {
+      try (java.util.jar.JarFile file = new java.util.jar.JarFile(jar.toFile())) {
+        if (file.getEntry(CompiledModel.class.getName().replace('.', '/') + ".class") == null) {
           throw new BadInputException("carries no netc runtime (compiled with --thin?): --own-runtime needs self-contained jars");
         }
+      } catch (java.io.IOException e) {
+        throw new BadInputException("not a jar: " + e.getMessage());
+      }
+      URLClassLoader loader = null;
+      try {
+        loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
+        Class<?> type = loader.loadClass(CompiledModel.class.getName());
         Object model;
         try {
           model = type.getMethod("load", ClassLoader.class, int.class).invoke(null, loader, threads);
         } catch (java.lang.reflect.InvocationTargetException e) {
-          throw new BadInputException(String.valueOf(e.getCause().getMessage()));
+          Throwable cause = e.getCause();
+          // the jar's own BadInputException is another class than ours: known by its name
+          boolean bad = cause.getClass().getName().equals(BadInputException.class.getName()) && cause.getMessage() != null;
+          throw new BadInputException(bad ? cause.getMessage() : "cannot load it on its own runtime: " + cause);
         }
         return new OwnRuntime(model, type);
-      } catch (BadInputException e) {
+      } catch (VirtualMachineError e) {
         throw e;
       } catch (Throwable e) {
+        if (loader != null) {
+          try {
+            loader.close();
+          } catch (java.io.IOException ignored) {
+            // the error below is the one to report
+          }
+        }
+        if (e instanceof BadInputException b) throw b;
         throw new BadInputException("cannot load it on its own runtime: " + e);
       }
     }
