@@ -17,6 +17,7 @@ import netc.onnx.ModelSource;
 import netc.weights.WeightBinding;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
+import netc.onnx.InputPreparation;
 import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -35,6 +36,60 @@ final class CommandLines {
   static Option importPath() {
     return Option.builder().longOpt("import-path").hasArg().argName("DIR")
         .desc("also look for imports in DIR, and allow them from there (repeatable); by default imports stay in the spec's folder").build();
+  }
+
+  /** --mean, --std, --resize and --imagenet: how an imported model's images are prepared (see InputPreparation). */
+  static Options addPreparation(Options options) {
+    return options
+        .addOption(Option.builder().longOpt("mean").hasArg().argName("M1,M2,M3").desc("an ONNX model's input normalization: the mean of"
+            + " each channel, subtracted from pixels in [0, 1] (with --std; folded into the first conv)").build())
+        .addOption(Option.builder().longOpt("std").hasArg().argName("S1,S2,S3").desc("the std of each channel, dividing (with --mean)").build())
+        .addOption(Option.builder().longOpt("resize").hasArg().argName("N").desc("an ONNX model's images: shorter side resized to N, then"
+            + " center-cropped to the input size (torchvision's Resize(N), CenterCrop)").build())
+        .addOption(Option.builder().longOpt("imagenet").desc("torchvision's ImageNet preparation: --mean 0.485,0.456,0.406 --std"
+            + " 0.229,0.224,0.225 and --resize of the input size x 8/7 (256 for 224); a model exported from torchvision expects it").build());
+  }
+
+  /** The command line's input preparation for an ONNX model ({@link InputPreparation#NONE} without those options). */
+  static InputPreparation preparation(CommandLine cl) {
+    boolean imagenet = cl.hasOption("imagenet");
+    if (imagenet && (cl.hasOption("mean") || cl.hasOption("std") || cl.hasOption("resize"))) {
+      throw new UsageException("--imagenet sets the mean, std and resize itself: give it alone, or give those three instead");
+    }
+    if (cl.hasOption("mean") != cl.hasOption("std")) throw new UsageException("--mean and --std go together");
+    if (imagenet) return new InputPreparation(InputPreparation.IMAGENET_MEAN, InputPreparation.IMAGENET_STD, -1, "--imagenet");
+    double[] mean = cl.hasOption("mean") ? channelValues(cl, "mean") : null, std = cl.hasOption("std") ? channelValues(cl, "std") : null;
+    if (mean != null && mean.length != std.length) {
+      throw new UsageException("--mean has " + mean.length + " values and --std " + std.length + ": one each per channel");
+    }
+    if (std != null) for (double v : std) if (!(v > 0)) throw new UsageException("--std: " + v + " is not positive");
+    int resize = 0;
+    if (cl.hasOption("resize")) {
+      try {
+        resize = Integer.parseInt(cl.getOptionValue("resize").strip());
+      } catch (NumberFormatException e) {
+        throw new UsageException("--resize expects a number of pixels, got '" + cl.getOptionValue("resize") + "'");
+      }
+      if (resize < 1) throw new UsageException("--resize must be a positive number of pixels");
+    }
+    java.util.List<String> given = new java.util.ArrayList<>();
+    if (mean != null) given.add("--mean/--std");
+    if (resize > 0) given.add("--resize " + resize);
+    return new InputPreparation(mean, std, resize, String.join(", ", given));
+  }
+
+  private static double[] channelValues(CommandLine cl, String option) {
+    String[] parts = cl.getOptionValue(option).split(",", -1);
+    double[] v = new double[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      try {
+        v[i] = Double.parseDouble(parts[i].strip());
+      } catch (NumberFormatException e) {
+        throw new UsageException("--" + option + " expects numbers separated by commas (0.485,0.456,0.406), got '" + cl.getOptionValue(option) + "'");
+      }
+      if (!Double.isFinite(v[i])) throw new UsageException("--" + option + ": " + parts[i].strip() + " is not a finite number");
+    }
+    return v;
   }
 
   static Option help() {

@@ -14,7 +14,7 @@ import org.apache.commons.cli.Options;
 
 /** {@code netc compile SPEC [--weights W] -o OUT.jar}: the spec and its weights as a runnable jar. */
 final class CompileCommand implements Main.Command {
-  private static final String USAGE = "netc compile SPEC|MODEL.onnx [--weights W.safetensors] [-D name=value]... [--import-path DIR]... -o OUT.jar [--name NAME] [--thin] [--emit-source DIR] [-O N] [--disable-pass NAME]";
+  private static final String USAGE = "netc compile SPEC|MODEL.onnx [--weights W.safetensors] [-D name=value]... [--import-path DIR]... -o OUT.jar [--name NAME] [--thin] [--emit-source DIR] [--imagenet | --mean M --std S] [--resize N] [-O N] [--disable-pass NAME]";
 
   @Override
   public String summary() {
@@ -23,7 +23,7 @@ final class CompileCommand implements Main.Command {
 
   @Override
   public Options options() {
-    return InspectCommand.passOptions()
+    return CommandLines.addPreparation(InspectCommand.passOptions())
         .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: an ONNX model's own, else synthetic, seed 0)").build())
         .addOption(Option.builder("o").longOpt("output").hasArg().argName("OUT.jar").required().desc("the jar to write").build())
         .addOption(Option.builder().longOpt("name").hasArg().argName("NAME").desc("the model's name: its package netc.models.NAME and resources"
@@ -50,7 +50,8 @@ final class CompileCommand implements Main.Command {
     long t0 = System.nanoTime();
     String weights = cl.getOptionValue("w");
     SpecCompiler.Request request = new SpecCompiler.Request(Path.of(spec), CommandLines.importPaths(cl), CommandLines.overrides(cl),
-        weights == null ? null : Path.of(weights), cl.getOptionValue("name"), InspectCommand.context(cl, List.of()));
+        weights == null ? null : Path.of(weights), cl.getOptionValue("name"), InspectCommand.context(cl, List.of()), null,
+        CommandLines.preparation(cl));
     Path work = Files.createTempDirectory("netc-compile");
     try {
       ModelCompiler.Output o = SpecCompiler.compile(request, work, new SpecCompiler.Listener() {

@@ -13,7 +13,7 @@ import org.apache.commons.cli.Options;
 
 /** {@code netc import MODEL.onnx -o MODEL.net}: an ONNX model as a readable spec and its weights. */
 final class ImportCommand implements Main.Command {
-  private static final String USAGE = "netc import MODEL.onnx -o MODEL.net [--weights-out W.safetensors]";
+  private static final String USAGE = "netc import MODEL.onnx -o MODEL.net [--weights-out W.safetensors] [--imagenet | --mean M --std S] [--resize N]";
 
   @Override
   public String summary() {
@@ -22,7 +22,7 @@ final class ImportCommand implements Main.Command {
 
   @Override
   public Options options() {
-    return new Options()
+    return CommandLines.addPreparation(new Options())
         .addOption(Option.builder("o").longOpt("output").hasArg().argName("MODEL.net").required().desc("the spec to write").build())
         .addOption(Option.builder().longOpt("weights-out").hasArg().argName("W.safetensors")
             .desc("where to write the weights (default: beside the spec, MODEL.safetensors)").build());
@@ -46,7 +46,7 @@ final class ImportCommand implements Main.Command {
     CommandLines.checkWritable(spec);
     CommandLines.checkWritable(weights);
     // Loading builds the spec's graph and binds the weights to it: nothing is written that would not compile.
-    ModelSource source = ModelSource.load(model, Map.of(), java.util.List.of());
+    ModelSource source = ModelSource.load(model, Map.of(), java.util.List.of(), CommandLines.preparation(cl));
     Files.writeString(spec, source.imported().spec());
     Safetensors.write(weights, source.imported().weights(), Map.of("producer", "netc import", "source", Path.of(model).getFileName().toString()));
     out.printf("wrote %s (%d layers) and %s (%d tensors)%n", spec, source.graph().nodes().size() - 1, weights, source.imported().weights().size());

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import netc.ir.Graph;
 import netc.ir.ParamSource;
+import netc.onnx.InputPreparation;
 import netc.onnx.ModelSource;
 import netc.passes.PassContext;
 import netc.passes.PassManager;
@@ -28,19 +29,27 @@ public final class SpecCompiler {
    * What to compile: the spec, the folders its imports may also come from, -D overrides of its
    * params, the weights (null: synthetic, seeded), the model's name (null: the network's, made
    * lower-case), the pass configuration, and how the compiled model names its spec (its properties
-   * and the generated header: a path relative to the project, say, so builds on two machines agree).
+   * and the generated header: a path relative to the project, say, so builds on two machines agree), and
+   * for an ONNX model how its images are prepared (the command line's --mean, --std, --resize).
    */
   public record Request(Path spec, List<Path> importPaths, Map<String, String> defines, Path weights, String modelName,
-      PassContext passes, String shownAs) {
+      PassContext passes, String shownAs, InputPreparation preparation) {
     public Request {
       importPaths = List.copyOf(importPaths);
       defines = Map.copyOf(defines);
       if (shownAs == null) shownAs = spec.toString();
+      if (preparation == null) preparation = InputPreparation.NONE;
+    }
+
+    /** A request without an ONNX model's input preparation. */
+    public Request(Path spec, List<Path> importPaths, Map<String, String> defines, Path weights, String modelName, PassContext passes,
+        String shownAs) {
+      this(spec, importPaths, defines, weights, modelName, passes, shownAs, null);
     }
 
     /** A request whose spec is shown as given. */
     public Request(Path spec, List<Path> importPaths, Map<String, String> defines, Path weights, String modelName, PassContext passes) {
-      this(spec, importPaths, defines, weights, modelName, passes, null);
+      this(spec, importPaths, defines, weights, modelName, passes, null, null);
     }
   }
 
@@ -74,7 +83,7 @@ public final class SpecCompiler {
    * model's own, else synthetic.
    */
   public static ModelCompiler.Output compile(Request request, Path dir, Listener listener) throws IOException {
-    ModelSource source = ModelSource.load(request.spec().toString(), request.defines(), request.importPaths());
+    ModelSource source = ModelSource.load(request.spec().toString(), request.defines(), request.importPaths(), request.preparation());
     Graph graph = source.graph();
     Graph optimized = PassManager.run(graph, request.passes());
     ModelCompiler.checkLimits(optimized); // before weights are read or made: a layer too large for an array is refused by name

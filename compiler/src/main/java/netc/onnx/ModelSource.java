@@ -33,8 +33,22 @@ public record ModelSource(Graph graph, Safetensors weights, OnnxImporter.Result 
 
   /** The spec or model at {@code path}, with the command line's -D overrides and --import-path directories. */
   public static ModelSource load(String path, Map<String, String> overrides, List<Path> importPath) {
-    if (!isOnnx(path)) return new ModelSource(GraphBuilder.build(SpecLoader.load(Path.of(path), importPath), overrides), null, null);
-    OnnxImporter.Result r = OnnxImporter.translate(OnnxReader.read(Path.of(path)));
+    return load(path, overrides, importPath, InputPreparation.NONE);
+  }
+
+  /**
+   * As {@link #load(String, Map, List)}, an ONNX model's input prepared as {@code preparation} says;
+   * a spec says that in its own input(...), so for a spec it must be {@link InputPreparation#NONE}.
+   */
+  public static ModelSource load(String path, Map<String, String> overrides, List<Path> importPath, InputPreparation preparation) {
+    if (!isOnnx(path)) {
+      if (!preparation.isNone()) {
+        throw new netc.runtime.BadInputException(path + ": --mean, --std, --resize and --imagenet are for an ONNX model; a spec gives its"
+            + " normalization and resize in its input(...)");
+      }
+      return new ModelSource(GraphBuilder.build(SpecLoader.load(Path.of(path), importPath), overrides), null, null);
+    }
+    OnnxImporter.Result r = OnnxImporter.translate(OnnxReader.read(Path.of(path)), preparation);
     String name = path + " (imported)";
     Graph graph = GraphBuilder.build(SpecLoader.fromText(name, r.spec()), overrides);
     byte[] bytes = Safetensors.bytes(r.weights(), Map.of("producer", "netc import"));

@@ -45,6 +45,7 @@ public final class OnnxImporter {
   public record Result(String spec, Map<String, Tensor> weights) {}
 
   private final OnnxModel model;
+  private final InputPreparation preparation;
   private final Map<String, List<OnnxNode>> consumers = new HashMap<>();
   private final Map<String, OnnxNode> producers = new HashMap<>();
   private final Map<String, int[]> shapes = new HashMap<>();
@@ -69,8 +70,9 @@ public final class OnnxImporter {
     static final Held VECTOR = new Held(false, 2), CHANNELS_LAST = new Held(true, 4);
   }
 
-  private OnnxImporter(OnnxModel model) {
+  private OnnxImporter(OnnxModel model, InputPreparation preparation) {
     this.model = model;
+    this.preparation = preparation;
     for (OnnxNode n : splitParts(denseConcats(model.nodes()))) {
       if (n.outputs().isEmpty() || n.outputs().get(0).isEmpty()) throw fail(node(n) + " has no output");
       for (String in : n.inputs()) if (!in.isEmpty()) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
@@ -89,7 +91,12 @@ public final class OnnxImporter {
 
   /** The spec for {@code model} and its weights. */
   public static Result translate(OnnxModel model) {
-    return new OnnxImporter(constantIdentities(model)).translate();
+    return translate(model, InputPreparation.NONE);
+  }
+
+  /** The spec for {@code model}, its input prepared as {@code preparation} says (the command line's --mean, --std, --resize). */
+  public static Result translate(OnnxModel model, InputPreparation preparation) {
+    return new OnnxImporter(constantIdentities(model), preparation).translate();
   }
 
   /**
@@ -183,13 +190,26 @@ public final class OnnxImporter {
     Body body = new Body();
     Normalization norm = normalization(x);
     String inputLine = String.format(Locale.ROOT, "input(%d, %d, %d", in.dims()[1], in.dims()[2], in.dims()[3]);
+    // -1: torchvision's ratio, Resize(256) before CenterCrop(224)
+    int resize = preparation.resize() < 0 ? (int) (Math.max(in.dims()[2], in.dims()[3]) * 8 / 7) : preparation.resize();
+    if (resize > 0) inputLine += ", resize = " + resize;
+    if (norm != null && preparation.normalizes()) {
+      throw fail("the model normalizes its input already (" + node(norm.nodes.get(0)) + "): "
+          + preparation.origin() + " would normalize it a second time");
+    }
+    if (preparation.normalizes() && preparation.mean().length != in.dims()[1]) {
+      throw fail(preparation.origin() + ": " + preparation.mean().length + " values, for an input of " + in.dims()[1] + " channels");
+    }
     if (norm != null) {
       inputLine += ", mean = " + list(norm.mean) + ", std = " + list(norm.std) + ")" + comment(norm.nodes);
       x = norm.out;
       shapes.put(x, shapes.get(in.name()));
+    } else if (preparation.normalizes()) {
+      inputLine += ", mean = " + list(preparation.mean()) + ", std = " + list(preparation.std()) + ")";
     } else {
       inputLine += ")";
     }
+    if (!preparation.isNone()) inputLine += (norm != null ? ";" : "  //") + " " + preparation.origin() + " on the command line";
     End end = chain(x, body);
     if (held.containsKey(end.tensor())) throw stillHeld(producers.get(end.tensor()));
     if (end.join() != null) throw fail(node(end.join()) + " joins a path that did not fork here; netc expresses an Add, a Concat or a gating Mul of paths from one tensor");

@@ -94,6 +94,76 @@ class OnnxCommandsTest {
   }
 
   /**
+   * A model exported from torchvision takes normalized tensors. Compiled with the normalization its
+   * training used, the jar takes pixels in [0, 1] (the normalization folded into its first conv) and
+   * says so; given the fixture's inputs as pixels (x std + mean), it gives torch's logits for them.
+   */
+  @Test
+  void compiledWithItsNormalizationTheJarTakesPixels() throws IOException {
+    Path jar = dir.resolve("m.jar");
+    Object[] r = netc("compile", fixture("vgg_tiny.onnx").toString(), "-o", jar.toString(), "--mean", "0.485,0.456,0.406",
+        "--std", "0.229, 0.224, 0.225");
+    assertEquals(0, r[0], (String) r[2]);
+    Tensor x = Npy.read(fixture("vgg_tiny_input.npy"));
+    double[] mean = {0.485, 0.456, 0.406}, std = {0.229, 0.224, 0.225};
+    float[] pixels = x.data().clone();
+    int plane = 32 * 32;
+    for (int i = 0; i < pixels.length; i++) pixels[i] = (float) (x.data()[i] * std[i / plane % 3] + mean[i / plane % 3]);
+    Path in = dir.resolve("pixels.npy");
+    Npy.write(in, new Tensor(x.shape(), pixels));
+    assertMatches("vgg_tiny", "_logits_b2.npy", run(jar.toString(), in));
+    // without it, the same pixels are not what the model was trained on
+    Path plain = dir.resolve("plain.jar");
+    assertEquals(0, netc("compile", fixture("vgg_tiny.onnx").toString(), "-o", plain.toString())[0]);
+    Tensor wrong = run(plain.toString(), in), expected = Npy.read(fixture("vgg_tiny_logits_b2.npy"));
+    assertTrue(wrong.maxAbsDiff(expected) > 100 * TOLERANCE * expected.maxAbs(), "pixels fed as tensors: " + wrong.maxAbsDiff(expected));
+  }
+
+  /** --imagenet: torchvision's mean, std and Resize(input x 8/7), in the spec's input line with where they came from. */
+  @Test
+  void importWritesTheImagenetPreparationIntoTheInputLine() throws IOException {
+    Path spec = dir.resolve("m.net");
+    Object[] r = netc("import", fixture("mobilenet_v2.onnx").toString(), "-o", spec.toString(), "--imagenet");
+    assertEquals(0, r[0], (String) r[2]);
+    assertTrue(Files.readString(spec).contains("\ninput(3, 32, 32, resize = 36, mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225])"
+        + "  // --imagenet on the command line\n"), Files.readString(spec));
+    r = netc("import", fixture("mobilenet_v2.onnx").toString(), "-o", spec.toString(), "--resize", "40");
+    assertEquals(0, r[0], (String) r[2]);
+    assertTrue(Files.readString(spec).contains("\ninput(3, 32, 32, resize = 40)  // --resize 40 on the command line\n"), Files.readString(spec));
+  }
+
+  @Test
+  void aSecondNormalizationOrAMalformedOneIsRefused() {
+    String model = fixture("mobilenet_v2.onnx").toString(), out = dir.resolve("m.net").toString();
+    // resnet_basic normalizes in its graph (Sub, Div): a second one would be wrong
+    assertEquals("netc import: " + fixture("resnet_basic.onnx") + ": the model normalizes its input already (node '/Sub' (Sub)): --imagenet would"
+        + " normalize it a second time\n", netc("import", fixture("resnet_basic.onnx").toString(), "-o", out, "--imagenet")[2]);
+    assertEquals("netc import: " + model + ": --mean/--std: 2 values, for an input of 3 channels\n",
+        netc("import", model, "-o", out, "--mean", "0.5,0.5", "--std", "1,1")[2]);
+    assertEquals("netc compile: ../examples/resnet18.net: --mean, --std, --resize and --imagenet are for an ONNX model; a spec gives its"
+        + " normalization and resize in its input(...)\n", netc("compile", "../examples/resnet18.net", "-o", dir.resolve("x.jar").toString(), "--imagenet")[2]);
+    String[][] usage = {
+        {"--mean", "0.5,0.5,0.5"}, {"--imagenet", "--resize", "256"}, {"--mean", "1,2,3", "--std", "1,0,1"}, {"--mean", "1,x,3", "--std", "1,1,1"},
+        {"--mean", "1,2,3", "--std", "1,1"}, {"--resize", "0"}, {"--resize", "big"}};
+    String[] messages = {
+        "--mean and --std go together", "--imagenet sets the mean, std and resize itself: give it alone, or give those three instead",
+        "--std: 0.0 is not positive", "--mean expects numbers separated by commas (0.485,0.456,0.406), got '1,x,3'",
+        "--mean has 3 values and --std 2: one each per channel", "--resize must be a positive number of pixels", "--resize expects a number of pixels, got 'big'"};
+    for (int i = 0; i < usage.length; i++) {
+      String[] args = new String[4 + usage[i].length];
+      args[0] = "import";
+      args[1] = model;
+      args[2] = "-o";
+      args[3] = out;
+      System.arraycopy(usage[i], 0, args, 4, usage[i].length);
+      Object[] r = netc(args);
+      assertEquals(2, r[0], Arrays.toString(usage[i]) + ": " + r[2]);
+      assertTrue(((String) r[2]).startsWith("netc import: " + messages[i]), Arrays.toString(usage[i]) + ": " + r[2]);
+    }
+    assertFalse(Files.exists(dir.resolve("m.net")), "nothing written");
+  }
+
+  /**
    * The pools fixture imports to the constructs it was made to test: torch's pads (computed by a
    * chain of ONNX nodes) folded into convs as asymmetric padding, or a pad layer before a max pool;
    * ReLU6 and a clamp as clips; both pooling modes.
