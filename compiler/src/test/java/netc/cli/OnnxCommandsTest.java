@@ -94,6 +94,29 @@ class OnnxCommandsTest {
   }
 
   /**
+   * Every fixture's logits depend on its input far beyond the tolerance: its two images' logits differ
+   * by at least 10 x TOLERANCE of the largest. mobilenet_v2's and efficientnet's once differed by 1e-7
+   * (random batch-norm statistics had shrunk the signal about tenfold a stage), so a wrong layer
+   * anywhere before their last few matched torch as well as a right one; make_onnx_fixtures.py now
+   * measures their statistics on images (calibrate_batchnorm).
+   */
+  @Test
+  void everyFixturesLogitsDependOnItsInput() throws IOException {
+    java.util.List<Path> all;
+    try (java.util.stream.Stream<Path> files = Files.list(FIXTURES)) {
+      all = files.filter(p -> p.getFileName().toString().endsWith("_logits_b2.npy")).sorted().toList();
+    }
+    assertTrue(all.size() >= 20, "fixtures: " + all);
+    for (Path p : all) {
+      Tensor t = Npy.read(p);
+      int n = t.shape()[1];
+      double d = 0;
+      for (int j = 0; j < n; j++) d = Math.max(d, Math.abs(t.data()[j] - t.data()[n + j]));
+      assertTrue(d >= 10 * TOLERANCE * t.maxAbs(), p.getFileName() + ": its two images' logits differ by " + d + " of max|logit| " + t.maxAbs());
+    }
+  }
+
+  /**
    * A model exported from torchvision takes normalized tensors. Compiled with the normalization its
    * training used, the jar takes pixels in [0, 1] (the normalization folded into its first conv) and
    * says so; given the fixture's inputs as pixels (x std + mean), it gives torch's logits for them.
