@@ -97,12 +97,26 @@ public final class Main {
       err.println("error: " + e.getMessage());
       return 2;
     }
+    String unnormalized = unnormalizedImport(model.info());
+    if (unnormalized != null) err.println(unnormalized);
     Preprocess pre = new Preprocess(resize, crop);
     int failures = 0;
     for (String file : o.files) {
       if (!classify(model, pre, o, file, out, err)) failures++;
     }
     return failures == 0 ? 0 : 1;
+  }
+
+  /**
+   * The note for images given to a model imported from ONNX that declares no normalization, or null: a
+   * classifier exported from torchvision takes normalized tensors and its graph does not say so, so
+   * unless it was compiled with --imagenet (or --mean and --std) its answers for [0, 1] pixels are wrong.
+   */
+  static String unnormalizedImport(ModelInfo info) {
+    boolean imported = info.spec() != null && info.spec().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx");
+    if (!imported || info.preprocess() == null || info.preprocess().normalizes()) return null;
+    return "note: this model, imported from " + info.spec() + ", declares no input normalization, so images reach it as pixels in"
+        + " [0, 1]; a classifier exported from torchvision expects ImageNet's (netc compile " + info.spec() + " --imagenet)";
   }
 
   /**

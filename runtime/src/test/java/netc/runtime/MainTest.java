@@ -103,6 +103,23 @@ class MainTest {
     }
   }
 
+  /** The note for images given to an imported model that declares no normalization, and only then. */
+  @Test
+  void imagesGivenToAnUnnormalizedImportGetANote() {
+    List<Double> none = List.of(), mean = List.of(0.485, 0.456, 0.406), std = List.of(0.229, 0.224, 0.225);
+    ModelInfo.Preprocessing plain = new ModelInfo.Preprocessing(256, 224, none, none), normalized = new ModelInfo.Preprocessing(256, 224, mean, std);
+    assertEquals("note: this model, imported from m/resnet50.onnx, declares no input normalization, so images reach it as pixels in [0, 1];"
+        + " a classifier exported from torchvision expects ImageNet's (netc compile m/resnet50.onnx --imagenet)",
+        Main.unnormalizedImport(info("m/resnet50.onnx", plain)));
+    assertEquals(null, Main.unnormalizedImport(info("m/resnet50.onnx", normalized)), "compiled with --imagenet");
+    assertEquals(null, Main.unnormalizedImport(info("examples/digits.net", plain)), "a spec says what it takes");
+    assertEquals(null, Main.unnormalizedImport(info("m/mono.ONNX", null)), "not an image model");
+  }
+
+  private static ModelInfo info(String spec, ModelInfo.Preprocessing pre) {
+    return new ModelInfo("m", "m", spec, "input", List.of(3, 224, 224), List.of(1000), List.of(), pre, "0.1.0", "vector-256", false);
+  }
+
   @Test
   void aMixedCallOfImagesAnswersTheGoodOnesAndExitsWith1() throws IOException {
     byte[] jpeg = TestImages.jpeg(TestImages.picture(400, 300), false);
