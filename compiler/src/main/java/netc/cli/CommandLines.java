@@ -57,12 +57,12 @@ final class CommandLines {
       throw new UsageException("--imagenet sets the mean, std and resize itself: give it alone, or give those three instead");
     }
     if (cl.hasOption("mean") != cl.hasOption("std")) throw new UsageException("--mean and --std go together");
-    if (imagenet) return new InputPreparation(InputPreparation.IMAGENET_MEAN, InputPreparation.IMAGENET_STD, -1, "--imagenet");
+    if (imagenet) return InputPreparation.imagenet();
     double[] mean = cl.hasOption("mean") ? channelValues(cl, "mean") : null, std = cl.hasOption("std") ? channelValues(cl, "std") : null;
     if (mean != null && mean.length != std.length) {
       throw new UsageException("--mean has " + mean.length + " values and --std " + std.length + ": one each per channel");
     }
-    if (std != null) for (double v : std) if (!(v > 0)) throw new UsageException("--std: " + v + " is not positive");
+    if (std != null) for (double v : std) if (!((float) v > 0)) throw new UsageException("--std: " + v + " is not positive (as a float32)");
     int resize = 0;
     if (cl.hasOption("resize")) {
       try {
@@ -87,7 +87,8 @@ final class CommandLines {
       } catch (NumberFormatException e) {
         throw new UsageException("--" + option + " expects numbers separated by commas (0.485,0.456,0.406), got '" + cl.getOptionValue(option) + "'");
       }
-      if (!Double.isFinite(v[i])) throw new UsageException("--" + option + ": " + parts[i].strip() + " is not a finite number");
+      // the spec holds them as float32: a value finite as a double may not be one as a float
+      if (!Float.isFinite((float) v[i])) throw new UsageException("--" + option + ": " + parts[i].strip() + " is not a finite float32 number");
     }
     return v;
   }

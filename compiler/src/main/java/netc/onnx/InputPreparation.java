@@ -17,14 +17,38 @@ public record InputPreparation(double[] mean, double[] std, int resize, String o
   /** Nothing given: the input line as the ONNX graph implies it. */
   public static final InputPreparation NONE = new InputPreparation(null, null, 0, null);
 
-  /** torchvision's ImageNet normalization. */
-  public static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406}, IMAGENET_STD = {0.229, 0.224, 0.225};
+  private static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406}, IMAGENET_STD = {0.229, 0.224, 0.225};
+
+  /** torchvision's ImageNet preparation: its mean and std, and a resize of the input size x 8/7 (256 for 224). */
+  public static InputPreparation imagenet() {
+    return new InputPreparation(IMAGENET_MEAN, IMAGENET_STD, -1, "--imagenet");
+  }
 
   public InputPreparation {
     if ((mean == null) != (std == null)) throw new IllegalArgumentException("mean and std go together");
     if (mean != null && mean.length != std.length) throw new IllegalArgumentException("mean and std differ in length");
     mean = mean == null ? null : mean.clone();
     std = std == null ? null : std.clone();
+  }
+
+  @Override
+  public double[] mean() {
+    return mean == null ? null : mean.clone();
+  }
+
+  @Override
+  public double[] std() {
+    return std == null ? null : std.clone();
+  }
+
+  /** The option that gave the normalization, for messages about it. */
+  public String normalizationOrigin() {
+    return origin != null && origin.startsWith("--imagenet") ? "--imagenet" : "--mean/--std";
+  }
+
+  @Override
+  public String toString() {
+    return isNone() ? "no preparation" : origin + " (mean " + Arrays.toString(mean) + ", std " + Arrays.toString(std) + ", resize " + resize + ")";
   }
 
   public boolean normalizes() {

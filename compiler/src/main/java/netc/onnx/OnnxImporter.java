@@ -190,15 +190,21 @@ public final class OnnxImporter {
     Body body = new Body();
     Normalization norm = normalization(x);
     String inputLine = String.format(Locale.ROOT, "input(%d, %d, %d", in.dims()[1], in.dims()[2], in.dims()[3]);
-    // -1: torchvision's ratio, Resize(256) before CenterCrop(224)
-    int resize = preparation.resize() < 0 ? (int) (Math.max(in.dims()[2], in.dims()[3]) * 8 / 7) : preparation.resize();
+    // -1: torchvision's ratio, Resize(256) before CenterCrop(224) (of the longer side: the jar prepares
+    // images for square inputs only, so for others the value is recorded, not used)
+    long h = in.dims()[2], w = in.dims()[3];
+    int resize = preparation.resize() < 0 ? (int) (Math.max(h, w) * 8 / 7) : preparation.resize();
+    if (resize > 0 && (resize < h || resize < w || resize > 1_000_000)) {
+      throw fail("--resize " + resize + ": images are resized so, then center-cropped to the input's " + h + "x" + w
+          + ", so it must be at least " + Math.max(h, w) + (resize > 1_000_000 ? " and reasonable" : ""));
+    }
     if (resize > 0) inputLine += ", resize = " + resize;
     if (norm != null && preparation.normalizes()) {
       throw fail("the model normalizes its input already (" + node(norm.nodes.get(0)) + "): "
-          + preparation.origin() + " would normalize it a second time");
+          + preparation.normalizationOrigin() + " would normalize it a second time");
     }
     if (preparation.normalizes() && preparation.mean().length != in.dims()[1]) {
-      throw fail(preparation.origin() + ": " + preparation.mean().length + " values, for an input of " + in.dims()[1] + " channels");
+      throw fail(preparation.normalizationOrigin() + ": " + preparation.mean().length + " values, for an input of " + in.dims()[1] + " channels");
     }
     if (norm != null) {
       inputLine += ", mean = " + list(norm.mean) + ", std = " + list(norm.std) + ")" + comment(norm.nodes);

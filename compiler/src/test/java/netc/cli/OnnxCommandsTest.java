@@ -109,6 +109,7 @@ class OnnxCommandsTest {
     assertTrue(all.size() >= 20, "fixtures: " + all);
     for (Path p : all) {
       Tensor t = Npy.read(p);
+      assertArrayEquals(new int[] {2, t.shape()[1]}, t.shape(), p.getFileName() + ": logits of two images");
       int n = t.shape()[1];
       double d = 0;
       for (int j = 0; j < n; j++) d = Math.max(d, Math.abs(t.data()[j] - t.data()[n + j]));
@@ -162,16 +163,20 @@ class OnnxCommandsTest {
     assertEquals("netc import: " + fixture("resnet_basic.onnx") + ": the model normalizes its input already (node '/Sub' (Sub)): --imagenet would"
         + " normalize it a second time\n", netc("import", fixture("resnet_basic.onnx").toString(), "-o", out, "--imagenet")[2]);
     assertEquals("netc import: " + model + ": --mean/--std: 2 values, for an input of 3 channels\n",
-        netc("import", model, "-o", out, "--mean", "0.5,0.5", "--std", "1,1")[2]);
+        netc("import", model, "-o", out, "--mean", "0.5,0.5", "--std", "1,1", "--resize", "40")[2]);
+    assertEquals("netc import: " + model + ": --resize 16: images are resized so, then center-cropped to the input's 32x32, so it must be at least 32\n",
+        netc("import", model, "-o", out, "--resize", "16")[2]);
     assertEquals("netc compile: ../examples/resnet18.net: --mean, --std, --resize and --imagenet are for an ONNX model; a spec gives its"
         + " normalization and resize in its input(...)\n", netc("compile", "../examples/resnet18.net", "-o", dir.resolve("x.jar").toString(), "--imagenet")[2]);
     String[][] usage = {
         {"--mean", "0.5,0.5,0.5"}, {"--imagenet", "--resize", "256"}, {"--mean", "1,2,3", "--std", "1,0,1"}, {"--mean", "1,x,3", "--std", "1,1,1"},
-        {"--mean", "1,2,3", "--std", "1,1"}, {"--resize", "0"}, {"--resize", "big"}};
+        {"--mean", "1,2,3", "--std", "1,1"}, {"--resize", "0"}, {"--resize", "big"}, {"--mean", "1e39,0,0", "--std", "1,1,1"},
+        {"--mean", "0,0,0", "--std", "1e-50,1,1"}};
     String[] messages = {
         "--mean and --std go together", "--imagenet sets the mean, std and resize itself: give it alone, or give those three instead",
         "--std: 0.0 is not positive", "--mean expects numbers separated by commas (0.485,0.456,0.406), got '1,x,3'",
-        "--mean has 3 values and --std 2: one each per channel", "--resize must be a positive number of pixels", "--resize expects a number of pixels, got 'big'"};
+        "--mean has 3 values and --std 2: one each per channel", "--resize must be a positive number of pixels", "--resize expects a number of pixels, got 'big'",
+        "--mean: 1e39 is not a finite float32 number", "--std: 1.0E-50 is not positive (as a float32)"};
     for (int i = 0; i < usage.length; i++) {
       String[] args = new String[4 + usage[i].length];
       args[0] = "import";

@@ -116,7 +116,7 @@ public final class Main {
     boolean imported = info.spec() != null && info.spec().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx");
     if (!imported || info.preprocess() == null || info.preprocess().normalizes()) return null;
     return "note: this model, imported from " + info.spec() + ", declares no input normalization, so images reach it as pixels in"
-        + " [0, 1]; a classifier exported from torchvision expects ImageNet's (netc compile " + info.spec() + " --imagenet)";
+        + " [0, 1]; a classifier exported from torchvision expects ImageNet's (netc compile " + info.spec() + " --imagenet -o OUT.jar)";
   }
 
   /**

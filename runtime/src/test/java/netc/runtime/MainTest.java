@@ -109,7 +109,7 @@ class MainTest {
     List<Double> none = List.of(), mean = List.of(0.485, 0.456, 0.406), std = List.of(0.229, 0.224, 0.225);
     ModelInfo.Preprocessing plain = new ModelInfo.Preprocessing(256, 224, none, none), normalized = new ModelInfo.Preprocessing(256, 224, mean, std);
     assertEquals("note: this model, imported from m/resnet50.onnx, declares no input normalization, so images reach it as pixels in [0, 1];"
-        + " a classifier exported from torchvision expects ImageNet's (netc compile m/resnet50.onnx --imagenet)",
+        + " a classifier exported from torchvision expects ImageNet's (netc compile m/resnet50.onnx --imagenet -o OUT.jar)",
         Main.unnormalizedImport(info("m/resnet50.onnx", plain)));
     assertEquals(null, Main.unnormalizedImport(info("m/resnet50.onnx", normalized)), "compiled with --imagenet");
     assertEquals(null, Main.unnormalizedImport(info("examples/digits.net", plain)), "a spec says what it takes");
