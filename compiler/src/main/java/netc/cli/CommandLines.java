@@ -47,7 +47,7 @@ final class CommandLines {
         .addOption(Option.builder().longOpt("resize").hasArg().argName("N").desc("an ONNX model's images: shorter side resized to N, then"
             + " center-cropped to the input size (torchvision's Resize(N), CenterCrop)").build())
         .addOption(Option.builder().longOpt("imagenet").desc("torchvision's ImageNet preparation: --mean 0.485,0.456,0.406 --std"
-            + " 0.229,0.224,0.225 and --resize of the input size x 8/7 (256 for 224); a model exported from torchvision expects it").build());
+            + " 0.229,0.224,0.225 and --resize of the input size x 8/7, rounded (256 for 224, 342 for 299); a model exported from torchvision expects it").build());
   }
 
   /** The command line's input preparation for an ONNX model ({@link InputPreparation#NONE} without those options). */

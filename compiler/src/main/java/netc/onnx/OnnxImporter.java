@@ -190,10 +190,11 @@ public final class OnnxImporter {
     Body body = new Body();
     Normalization norm = normalization(x);
     String inputLine = String.format(Locale.ROOT, "input(%d, %d, %d", in.dims()[1], in.dims()[2], in.dims()[3]);
-    // -1: torchvision's ratio, Resize(256) before CenterCrop(224) (of the longer side: the jar prepares
-    // images for square inputs only, so for others the value is recorded, not used)
+    // -1: torchvision's ratio, Resize(256) before CenterCrop(224), rounded as its Inception v3 preset has it
+    // (342 for 299); of the longer side: the jar prepares images for square inputs only, so for others
+    // the value is recorded, not used
     long h = in.dims()[2], w = in.dims()[3];
-    int resize = preparation.resize() < 0 ? (int) (Math.max(h, w) * 8 / 7) : preparation.resize();
+    int resize = preparation.resize() < 0 ? (int) Math.round(Math.max(h, w) * 8 / 7.0) : preparation.resize();
     if (resize > 0 && (resize < h || resize < w || resize > 1_000_000)) {
       throw fail("--resize " + resize + ": images are resized so, then center-cropped to the input's " + h + "x" + w
           + ", so it must be at least " + Math.max(h, w) + (resize > 1_000_000 ? " and reasonable" : ""));

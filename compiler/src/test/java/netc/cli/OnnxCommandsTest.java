@@ -143,13 +143,13 @@ class OnnxCommandsTest {
     assertTrue(wrong.maxAbsDiff(expected) > 100 * TOLERANCE * expected.maxAbs(), "pixels fed as tensors: " + wrong.maxAbsDiff(expected));
   }
 
-  /** --imagenet: torchvision's mean, std and Resize(input x 8/7), in the spec's input line with where they came from. */
+  /** --imagenet: torchvision's mean, std and Resize(input x 8/7, rounded: 37 for 32), in the spec's input line with where they came from. */
   @Test
   void importWritesTheImagenetPreparationIntoTheInputLine() throws IOException {
     Path spec = dir.resolve("m.net");
     Object[] r = netc("import", fixture("mobilenet_v2.onnx").toString(), "-o", spec.toString(), "--imagenet");
     assertEquals(0, r[0], (String) r[2]);
-    assertTrue(Files.readString(spec).contains("\ninput(3, 32, 32, resize = 36, mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225])"
+    assertTrue(Files.readString(spec).contains("\ninput(3, 32, 32, resize = 37, mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225])"
         + "  // --imagenet on the command line\n"), Files.readString(spec));
     r = netc("import", fixture("mobilenet_v2.onnx").toString(), "-o", spec.toString(), "--resize", "40");
     assertEquals(0, r[0], (String) r[2]);
