@@ -13,11 +13,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import netc.ir.Graph;
+import netc.onnx.InputPreparation;
 import netc.onnx.ModelSource;
 import netc.weights.WeightBinding;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
-import netc.onnx.InputPreparation;
 import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -58,9 +58,9 @@ final class CommandLines {
     }
     if (cl.hasOption("mean") != cl.hasOption("std")) throw new UsageException("--mean and --std go together");
     if (imagenet) return InputPreparation.imagenet();
-    double[] mean = cl.hasOption("mean") ? channelValues(cl, "mean") : null, std = cl.hasOption("std") ? channelValues(cl, "std") : null;
-    if (mean != null && mean.length != std.length) {
-      throw new UsageException("--mean has " + mean.length + " values and --std " + std.length + ": one each per channel");
+    List<Double> mean = cl.hasOption("mean") ? channelValues(cl, "mean") : null, std = cl.hasOption("std") ? channelValues(cl, "std") : null;
+    if (mean != null && mean.size() != std.size()) {
+      throw new UsageException("--mean has " + mean.size() + " values and --std " + std.size() + ": one each per channel");
     }
     if (std != null) for (double v : std) if (!((float) v > 0)) throw new UsageException("--std: " + v + " is not positive (as a float32)");
     int resize = 0;
@@ -72,25 +72,26 @@ final class CommandLines {
       }
       if (resize < 1) throw new UsageException("--resize must be a positive number of pixels");
     }
-    java.util.List<String> given = new java.util.ArrayList<>();
+    List<String> given = new java.util.ArrayList<>();
     if (mean != null) given.add("--mean/--std");
     if (resize > 0) given.add("--resize " + resize);
     return new InputPreparation(mean, std, resize, String.join(", ", given));
   }
 
-  private static double[] channelValues(CommandLine cl, String option) {
-    String[] parts = cl.getOptionValue(option).split(",", -1);
-    double[] v = new double[parts.length];
-    for (int i = 0; i < parts.length; i++) {
+  private static List<Double> channelValues(CommandLine cl, String option) {
+    List<Double> values = new java.util.ArrayList<>();
+    for (String part : cl.getOptionValue(option).split(",", -1)) {
+      double v;
       try {
-        v[i] = Double.parseDouble(parts[i].strip());
+        v = Double.parseDouble(part.strip());
       } catch (NumberFormatException e) {
         throw new UsageException("--" + option + " expects numbers separated by commas (0.485,0.456,0.406), got '" + cl.getOptionValue(option) + "'");
       }
       // the spec holds them as float32: a value finite as a double may not be one as a float
-      if (!Float.isFinite((float) v[i])) throw new UsageException("--" + option + ": " + parts[i].strip() + " is not a finite float32 number");
+      if (!Float.isFinite((float) v)) throw new UsageException("--" + option + ": " + part.strip() + " is not a finite float32 number");
+      values.add(v);
     }
-    return v;
+    return values;
   }
 
   static Option help() {

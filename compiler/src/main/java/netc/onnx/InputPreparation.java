@@ -1,6 +1,6 @@
 package netc.onnx;
 
-import java.util.Arrays;
+import java.util.List;
 
 /**
  * How images are prepared for an imported model, when its ONNX graph does not say: the per-channel
@@ -13,42 +13,25 @@ import java.util.Arrays;
  * input size x 8/7, torchvision's ratio ({@code --imagenet}). {@code origin} names the options that
  * gave it, for the spec's comment and the messages.
  */
-public record InputPreparation(double[] mean, double[] std, int resize, String origin) {
+public record InputPreparation(List<Double> mean, List<Double> std, int resize, String origin) {
   /** Nothing given: the input line as the ONNX graph implies it. */
   public static final InputPreparation NONE = new InputPreparation(null, null, 0, null);
 
-  private static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406}, IMAGENET_STD = {0.229, 0.224, 0.225};
-
   /** torchvision's ImageNet preparation: its mean and std, and a resize of the input size x 8/7 (256 for 224). */
   public static InputPreparation imagenet() {
-    return new InputPreparation(IMAGENET_MEAN, IMAGENET_STD, -1, "--imagenet");
+    return new InputPreparation(List.of(0.485, 0.456, 0.406), List.of(0.229, 0.224, 0.225), -1, "--imagenet");
   }
 
   public InputPreparation {
     if ((mean == null) != (std == null)) throw new IllegalArgumentException("mean and std go together");
-    if (mean != null && mean.length != std.length) throw new IllegalArgumentException("mean and std differ in length");
-    mean = mean == null ? null : mean.clone();
-    std = std == null ? null : std.clone();
-  }
-
-  @Override
-  public double[] mean() {
-    return mean == null ? null : mean.clone();
-  }
-
-  @Override
-  public double[] std() {
-    return std == null ? null : std.clone();
+    if (mean != null && mean.size() != std.size()) throw new IllegalArgumentException("mean and std differ in length");
+    mean = mean == null ? null : List.copyOf(mean);
+    std = std == null ? null : List.copyOf(std);
   }
 
   /** The option that gave the normalization, for messages about it. */
   public String normalizationOrigin() {
-    return origin != null && origin.startsWith("--imagenet") ? "--imagenet" : "--mean/--std";
-  }
-
-  @Override
-  public String toString() {
-    return isNone() ? "no preparation" : origin + " (mean " + Arrays.toString(mean) + ", std " + Arrays.toString(std) + ", resize " + resize + ")";
+    return "--imagenet".equals(origin) ? "--imagenet" : "--mean/--std";
   }
 
   public boolean normalizes() {
@@ -57,15 +40,5 @@ public record InputPreparation(double[] mean, double[] std, int resize, String o
 
   public boolean isNone() {
     return mean == null && resize == 0;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof InputPreparation p && Arrays.equals(mean, p.mean) && Arrays.equals(std, p.std) && resize == p.resize;
-  }
-
-  @Override
-  public int hashCode() {
-    return 31 * (31 * Arrays.hashCode(mean) + Arrays.hashCode(std)) + resize;
   }
 }

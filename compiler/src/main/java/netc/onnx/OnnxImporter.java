@@ -204,15 +204,15 @@ public final class OnnxImporter {
       throw fail("the model normalizes its input already (" + node(norm.nodes.get(0)) + "): "
           + preparation.normalizationOrigin() + " would normalize it a second time");
     }
-    if (preparation.normalizes() && preparation.mean().length != in.dims()[1]) {
-      throw fail(preparation.normalizationOrigin() + ": " + preparation.mean().length + " values, for an input of " + in.dims()[1] + " channels");
+    if (preparation.normalizes() && preparation.mean().size() != in.dims()[1]) {
+      throw fail(preparation.normalizationOrigin() + ": " + preparation.mean().size() + " values, for an input of " + in.dims()[1] + " channels");
     }
     if (norm != null) {
       inputLine += ", mean = " + list(norm.mean) + ", std = " + list(norm.std) + ")" + comment(norm.nodes);
       x = norm.out;
       shapes.put(x, shapes.get(in.name()));
     } else if (preparation.normalizes()) {
-      inputLine += ", mean = " + list(preparation.mean()) + ", std = " + list(preparation.std()) + ")";
+      inputLine += ", mean = " + list(doubles(preparation.mean())) + ", std = " + list(doubles(preparation.std())) + ")";
     } else {
       inputLine += ")";
     }
@@ -1466,6 +1466,10 @@ public final class OnnxImporter {
   private float finite(OnnxNode n, String what, float v) {
     if (!Float.isFinite(v)) throw unsupportedAttributes(n, what + " is not a finite number");
     return v;
+  }
+
+  private static double[] doubles(List<Double> v) {
+    return v.stream().mapToDouble(Double::doubleValue).toArray();
   }
 
   private static String list(double[] v) {

@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import netc.runtime.ThreadPool;
 
 /**
  * What the threads of this process allocate across the bench's timed netc calls, netc's own (the
@@ -26,8 +27,6 @@ final class AllocationMeter {
     /** The thread's name, or null if it is gone. */
     String name(long id);
   }
-
-  static final String WORKER_PREFIX = "netc-worker-";
 
   private final Threads threads;
   private final long caller;
@@ -81,7 +80,7 @@ final class AllocationMeter {
         String n = threads.name(id);
         return n == null ? "thread " + id : n;
       });
-      boolean netc = ids[i] == caller || name.startsWith(WORKER_PREFIX);
+      boolean netc = ids[i] == caller || name.startsWith(ThreadPool.WORKER_NAME_PREFIX);
       (netc ? netcByThread : otherByThread).merge(name, bytes, Long::sum);
       if (netc) {
         netcBytes += bytes;

@@ -305,7 +305,6 @@ public final class Bench {
    */
   static final long ALLOCATION_WARNING_BYTES = 64 * 1024;
 
-
   /**
    * The spread of the run-by-run ratios, each netc call over the onnxruntime call that followed it:
    * on a host whose speed drifts, the ratio of medians moves by several hundredths from one run to

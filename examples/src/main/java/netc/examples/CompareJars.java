@@ -103,7 +103,8 @@ public final class CompareJars {
     long warmEnd = System.nanoTime() + 10_000_000_000L;
     for (int i = 0; i < 5 || System.nanoTime() < warmEnd; i++) for (int k = 0; k < models.size(); k++) models.get(k).predict(x, batch, y[k]);
     for (int k = 1; k < models.size(); k++) {
-      out.printf("%s: max |output - %s's| = %.3g%n", jars.get(k).getFileName(), jars.get(0).getFileName(), maxDifference(y[k], y[0]));
+      out.printf("%s: max |output - %s's| = %.3g%n", jars.get(k).getFileName(), jars.get(0).getFileName(),
+          new Tensor(new int[] {y[k].length}, y[k]).maxAbsDiff(new Tensor(new int[] {y[0].length}, y[0])));
     }
     int n = models.size();
     double[][] t = new double[n][runs], st = new double[n][runs];
@@ -136,12 +137,6 @@ public final class CompareJars {
           + (steps == null ? "" : "; steps: " + pairedRatios(st[k], st[0])));
     }
     return 0;
-  }
-
-  static double maxDifference(float[] a, float[] b) {
-    double d = 0;
-    for (int i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-    return d;
   }
 
   /** What the comparison calls of a compiled model, whichever runtime's class it is. */

@@ -20,6 +20,9 @@ import java.util.concurrent.locks.LockSupport;
  * computes an item never changes what it computes, so results stay bit-identical.
  */
 public final class ThreadPool {
+  /** The pool's threads are named this and a number (what a profiler or the bench's allocation meter sees). */
+  public static final String WORKER_NAME_PREFIX = "netc-worker-";
+
   /**
    * How long an idle worker spins before parking: 200 ms by default, as Intel's OpenMP runtime
    * (KMP_BLOCKTIME). On a virtual machine a parked vCPU may come back on a busy core and run slowly
@@ -102,7 +105,7 @@ public final class ThreadPool {
   @SuppressWarnings("removal") // AccessController: the only way to keep the caller's frames out of a thread on Java 17
   private Thread startWorker(int id) {
     return java.security.AccessController.doPrivileged((java.security.PrivilegedAction<Thread>) () -> {
-      Thread w = new Thread(() -> work(id), "netc-worker-" + id);
+      Thread w = new Thread(() -> work(id), WORKER_NAME_PREFIX + id);
       w.setDaemon(true);
       w.setContextClassLoader(ThreadPool.class.getClassLoader());
       w.start();
