@@ -90,7 +90,10 @@ class MainTest {
       Files.writeString(root.resolve("META-INF/netc/model"), name + "\n");
       Path folder = Files.createDirectories(root.resolve("netc/models/" + name));
       Files.writeString(folder.resolve("model.properties"), props);
-      root.toFile().deleteOnExit();
+      // deleted at exit in the reverse order of registration, so a walk that meets each folder before its files leaves nothing
+      try (var all = Files.walk(root)) {
+        all.forEach(p -> p.toFile().deleteOnExit());
+      }
       return new java.net.URLClassLoader(new java.net.URL[] {root.toUri().toURL()}, MainTest.class.getClassLoader());
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
