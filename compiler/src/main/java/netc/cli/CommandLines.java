@@ -187,9 +187,13 @@ final class CommandLines {
     return source(spec, cl).graph();
   }
 
-  /** A spec or an ONNX model (with its weights), with the command line's -D overrides and --import-path directories. */
+  /**
+   * A spec or an ONNX model (with its weights), with the command line's -D overrides, --import-path
+   * directories and, for an ONNX model, its input preparation (--imagenet, --mean, --std, --resize),
+   * as {@code compile} would build it.
+   */
   static ModelSource source(String spec, CommandLine cl) {
-    return ModelSource.load(spec, overrides(cl), importPaths(cl));
+    return ModelSource.load(spec, overrides(cl), importPaths(cl), preparation(cl));
   }
 
   /**

@@ -29,7 +29,7 @@ import org.apache.commons.cli.Options;
 /** {@code netc inspect SPEC}: what every pass did, the optimized graph, and the memory plan. */
 final class InspectCommand implements Main.Command {
   private static final String USAGE = "netc inspect SPEC|MODEL.onnx [-D k=v]... [--import-path DIR]... [-O N] [--disable-pass NAME]... [--print-after-all] [--print-changed] [--print-after NAME] "
-      + "[--dump-dir DIR] [--verify-each] [--dot FILE.dot] [--svg FILE.svg] [--before] [--memory]";
+      + "[--dump-dir DIR] [--verify-each] [--dot FILE.dot] [--svg FILE.svg] [--before] [--memory] [--imagenet | --mean M --std S]";
 
   @Override
   public String summary() {
@@ -63,7 +63,7 @@ final class InspectCommand implements Main.Command {
 
   @Override
   public Options options() {
-    return passOptions()
+    return CommandLines.addPreparation(passOptions())
         .addOption(Option.builder().longOpt("print-after-all").desc("print the IR after every pass").build())
         .addOption(Option.builder().longOpt("print-changed").desc("after each pass, only the nodes it removed, added or changed, as -/+ lines").build())
         .addOption(Option.builder().longOpt("print-after").hasArg().argName("NAME").desc("print the whole IR after the pass NAME only").build())

@@ -20,6 +20,7 @@ import org.apache.commons.cli.Options;
 final class RunCommand implements Main.Command {
   private static final String USAGE =
       "netc run SPEC|MODEL.onnx [--weights W.safetensors] --input X.npy --output Y.npy --reference [-D name=value]... [--import-path DIR]...\n"
+          + "       [--imagenet | --mean M --std S]\n"
           + "       netc run MODEL.jar --input X.npy --output Y.npy";
 
   @Override
@@ -29,7 +30,7 @@ final class RunCommand implements Main.Command {
 
   @Override
   public Options options() {
-    return new Options()
+    return CommandLines.addPreparation(new Options())
         .addOption(CommandLines.defines()).addOption(CommandLines.importPath())
         .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: an ONNX model's own, else synthetic, seed 0)").build())
         .addOption(Option.builder("i").longOpt("input").hasArg().argName("X.npy").required().desc("NCHW float32 input, any batch size").build())
@@ -43,7 +44,13 @@ final class RunCommand implements Main.Command {
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
-    if (spec.endsWith(".jar")) return runJar(spec, cl, out);
+    if (spec.endsWith(".jar")) {
+      if (!CommandLines.preparation(cl).isNone()) {
+        throw new UsageException("--imagenet, --mean, --std and --resize are given when an ONNX model is compiled; " + spec
+            + " prepares its input as it was compiled to (java -jar " + spec + " --info)");
+      }
+      return runJar(spec, cl, out);
+    }
     if (!cl.hasOption("reference")) {
       throw new UsageException("give --reference to evaluate a spec with the reference interpreter (or give a compiled .jar)");
     }

@@ -27,7 +27,7 @@ import org.apache.commons.cli.Options;
  * shown collapsed carries its subtree's totals. {@code --optimized} shows the graph after the passes.
  */
 final class SummaryCommand implements Main.Command {
-  private static final String USAGE = "netc summary SPEC|MODEL.onnx [--depth N] [--optimized] [-D name=value]... [--import-path DIR]...";
+  private static final String USAGE = "netc summary SPEC|MODEL.onnx [--depth N] [--optimized] [-D name=value]... [--import-path DIR]... [--imagenet | --mean M --std S]";
 
   @Override
   public String summary() {
@@ -36,7 +36,7 @@ final class SummaryCommand implements Main.Command {
 
   @Override
   public Options options() {
-    return new Options().addOption(CommandLines.defines()).addOption(CommandLines.importPath())
+    return CommandLines.addPreparation(new Options()).addOption(CommandLines.defines()).addOption(CommandLines.importPath())
         .addOption(Option.builder().longOpt("depth").hasArg().argName("N")
             .desc("nest the rows by block down to N levels of the dotted layer names (1: the top-level layers and "
                 + "blocks, one row each with its totals; 2: one level deeper; ...); default: the flat table of every layer").build())
@@ -109,6 +109,7 @@ final class SummaryCommand implements Main.Command {
     long layers = g.nodes().stream().filter(n -> n.op() != Op.INPUT).count();
     b.append(String.format("network %s%s: %d layers, input %s, output %s%n", g.name(), optimized ? " after the passes" : "",
         layers, g.input().shape(), g.output().shape()));
+    b.append("input preparation: ").append(preparation(g.input())).append('\n');
     b.append(String.format("total parameters: %,d%n", g.parameterCount()));
     b.append(String.format("total multiply-accumulates (conv and fc, per image at %s): %,d (%.3f G)%n",
         g.input().shape(), g.macs(), g.macs() / 1e9));
@@ -122,6 +123,18 @@ final class SummaryCommand implements Main.Command {
       b.append("activation memory per image, planned: unavailable, the passes failed: " + passError + "\n");
     }
     return b.toString();
+  }
+
+  /** What the input line states about images: the resize and crop, the normalization; or that tensors are taken as given. */
+  static String preparation(Node input) {
+    List<String> parts = new ArrayList<>();
+    int[] d = input.shape().dims();
+    if (input.attrs().has("resize")) {
+      parts.add("shorter side resized to " + input.attrs().getInt("resize") + ", center-cropped to " + d[1] + "x" + d[2]);
+    }
+    List<Double> mean = input.attrs().getDoubles("mean");
+    if (mean != null) parts.add("normalized with mean " + mean + ", std " + input.attrs().getDoubles("std"));
+    return parts.isEmpty() ? "none stated (tensors are taken as given)" : String.join("; ", parts);
   }
 
   /** Sum of the outputs of every layer (the input excluded), in floats per image. */

@@ -136,6 +136,12 @@ class OnnxCommandsTest {
     Path in = dir.resolve("pixels.npy");
     Npy.write(in, new Tensor(x.shape(), pixels));
     assertMatches("vgg_tiny", "_logits_b2.npy", run(jar.toString(), in));
+    // the reference interpreter, given the same options, builds the same graph: torch's logits from the pixels too
+    assertMatches("vgg_tiny", "_logits_b2.npy", runIn(dir, fixture("vgg_tiny.onnx").toString(), in, "--reference", "--mean", "0.485,0.456,0.406",
+        "--std", "0.229,0.224,0.225"));
+    assertEquals("netc run: --imagenet, --mean, --std and --resize are given when an ONNX model is compiled; " + jar + " prepares its input as it"
+        + " was compiled to (java -jar " + jar + " --info)\n", netc("run", jar.toString(), "--input", in.toString(), "--output",
+        dir.resolve("y.npy").toString(), "--imagenet")[2]);
     // without it, the same pixels are not what the model was trained on
     Path plain = dir.resolve("plain.jar");
     assertEquals(0, netc("compile", fixture("vgg_tiny.onnx").toString(), "-o", plain.toString())[0]);
@@ -217,6 +223,21 @@ class OnnxCommandsTest {
     assertTrue(((String) r[1]).contains("matmul"), (String) r[1]);
     r = netc("inspect", fixture("resnet_bottle.onnx").toString());
     assertEquals(0, r[0], (String) r[2]);
+  }
+
+  /** summary and inspect import as compile does: with --imagenet the input line carries the normalization, and a pass folds it. */
+  @Test
+  void summaryAndInspectTakeTheInputPreparation() {
+    String model = fixture("vgg_tiny.onnx").toString();
+    Object[] plain = netc("summary", model), prepared = netc("summary", model, "--imagenet");
+    assertEquals(0, prepared[0], (String) prepared[2]);
+    assertTrue(((String) plain[1]).contains("\ninput preparation: none stated (tensors are taken as given)\n"), (String) plain[1]);
+    assertTrue(((String) prepared[1]).contains("\ninput preparation: shorter side resized to 37, center-cropped to 32x32; normalized with mean"
+        + " [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225]\n"), (String) prepared[1]);
+    Object[] inspected = netc("inspect", model, "--imagenet", "--print-changed");
+    assertEquals(0, inspected[0], (String) inspected[2]);
+    String folded = ((String) inspected[1]).lines().dropWhile(l -> !l.contains("fold-input-normalization")).skip(1).findFirst().orElse("");
+    assertTrue(folded.startsWith("-") || folded.startsWith("+"), "fold-input-normalization changed the graph:\n" + inspected[1]);
   }
 
   @Test
