@@ -86,6 +86,7 @@ public final class ThreadPool {
     spaces = null;
     in = null;
     out = null;
+    failure = null; // a failed worker's exception would hold on to the model's classes
     busy.unlock();
   }
 
@@ -167,12 +168,16 @@ public final class ThreadPool {
     long open = ((gate.get() >>> 32) + 1) << 32; // the next generation, open, nobody joined
     gate.set(open); // publishes the job's fields to the workers that read it
     for (Thread w : workers) LockSupport.unpark(w);
-    share(0);
-    // every item is taken: close the job to latecomers, then wait for those still at work on theirs
-    long g = gate.getAndAdd(CLOSED);
-    for (int spins = 1; (g & JOINED) != 0; spins++) {
-      pause(spins);
-      g = gate.get();
+    try {
+      share(0);
+    } finally {
+      // every item is taken (or the caller failed on one: the workers that joined finish the rest): close the job
+      // to latecomers, then wait for those still at work, so no worker touches this job's buffers after it returns
+      long g = gate.getAndAdd(CLOSED);
+      for (int spins = 1; (g & JOINED) != 0; spins++) {
+        pause(spins);
+        g = gate.get();
+      }
     }
     Throwable f = failure;
     if (f != null) throw new IllegalStateException("a worker failed", f);

@@ -25,6 +25,8 @@ class ThreadPoolTest {
     final java.util.concurrent.atomic.AtomicInteger byWorker = new java.util.concurrent.atomic.AtomicInteger();
     volatile int call;
     int items = 1;
+    /** Every failEvery-th call, the calling thread throws from its first runStep of the call (0: never). */
+    int failEvery;
 
     Counting() {
       super(properties(), 2);
@@ -58,7 +60,9 @@ class ThreadPoolTest {
     @Override
     protected void runStep(int step, Workspace ws, int from, int to) {
       int c = call;
-      if (Thread.currentThread().getName().startsWith("netc-worker-")) byWorker.addAndGet(to - from);
+      boolean worker = Thread.currentThread().getName().startsWith("netc-worker-");
+      if (!worker && failEvery > 0 && c % failEvery == 0) throw new IllegalStateException("the caller fails in call " + c);
+      if (worker) byWorker.addAndGet(to - from);
       for (int i = from; i < to; i++) {
         runs.incrementAndGet(c * MAX_ITEMS + i);
         for (int spin = (i * 7919 + c) % 200; spin > 0; spin--) Thread.onSpinWait(); // uneven items
@@ -98,6 +102,42 @@ class ThreadPoolTest {
       }
       // the caller does not wait for a worker that has not joined a step, but the worker does join
       assertTrue(m.byWorker.get() > 0, "the worker ran none of the items");
+    });
+  }
+
+  /**
+   * The caller failing in a step (an out-of-memory, a bug) leaves no worker running into the next
+   * call: the exception comes out of runStep after the job closed, the pool goes on, nothing hangs.
+   */
+  @Test
+  void aCallerThatFailsLeavesThePoolWhole() {
+    Counting m = new Counting();
+    m.failEvery = 50;
+    ThreadPool pool = ThreadPool.shared(2);
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      int calls = 5_000, failed = 0;
+      int[] after = new int[calls * MAX_ITEMS];
+      for (int c = 0; c < calls; c++) {
+        m.call = c;
+        m.items = MAX_ITEMS;
+        try {
+          pool.runStep(m, 0, null, m.items);
+        } catch (IllegalStateException e) {
+          assertEquals("the caller fails in call " + c, e.getMessage());
+          failed++;
+        }
+        for (int i = 0; i < MAX_ITEMS; i++) after[c * MAX_ITEMS + i] = m.runs.get(c * MAX_ITEMS + i);
+      }
+      Thread.sleep(50);
+      assertEquals(calls / 50, failed, "each failing call threw");
+      for (int c = 0; c < calls; c++) {
+        for (int i = 0; i < MAX_ITEMS; i++) {
+          int ran = m.runs.get(c * MAX_ITEMS + i);
+          assertEquals(after[c * MAX_ITEMS + i], ran, "call " + c + ", item " + i + " ran after runStep returned");
+          if (c % 50 == 0) assertTrue(ran <= 1, "call " + c + ", item " + i + " ran " + ran + " times");
+          else assertEquals(1, ran, "call " + c + ", item " + i);
+        }
+      }
     });
   }
 }
