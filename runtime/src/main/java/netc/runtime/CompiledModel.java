@@ -302,6 +302,10 @@ public abstract class CompiledModel implements AutoCloseable {
       throw new IllegalArgumentException("input has shape " + Arrays.toString(s) + ", the model expects [N, "
           + inputShape[0] + ", " + inputShape[1] + ", " + inputShape[2] + "]");
     }
+    if ((long) s[0] * outputSize > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("a batch of " + s[0] + " has " + (long) s[0] * outputSize + " outputs, more than a Java array holds:"
+          + " give the batch in parts");
+    }
     float[] out = new float[s[0] * outputSize];
     predict(batch.data(), s[0], out);
     return new Tensor(new int[] {s[0], outputSize}, out);
@@ -368,6 +372,10 @@ public abstract class CompiledModel implements AutoCloseable {
 
   /** The one-line warning of {@link #checkPixels}. */
   final String pixelWarning(float v, int image, int c, int y, int x) {
+    if (!Float.isFinite(v)) {
+      return "warning: input value " + v + " at [" + image + ", " + c + ", " + y + ", " + x + "]: the outputs it reaches will be NaN or"
+          + " infinite. Said once per model; -D" + PIXEL_CHECK + "=false silences it";
+    }
     return "warning: input value " + v + " at [" + image + ", " + c + ", " + y + ", " + x + "] is far outside [0, 1]: the model "
         + info.name() + " normalizes its input itself (mean " + info.preprocess().mean() + ", std " + info.preprocess().std()
         + "); is the input normalized twice? Pass pixels scaled to [0, 1] (Preprocess.forModel(model)). Said once per model; -D"

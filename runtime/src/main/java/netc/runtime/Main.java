@@ -170,11 +170,17 @@ public final class Main {
       return 0;
     } catch (BadInputException e) {
       err.println("error: " + e.getMessage());
-      return 1;
     } catch (IOException e) {
       err.println("error: cannot write " + o.output + ": " + e.getMessage());
-      return 1;
+    } catch (java.nio.file.InvalidPathException e) {
+      err.println("error: " + e.getInput() + ": not a valid path (" + e.getReason() + ")");
+    } catch (OutOfMemoryError e) {
+      err.println("error: " + o.input + ": out of memory (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise it with -Xmx,"
+          + " or give the batch in parts)");
+    } catch (RuntimeException e) {
+      err.println("error: " + o.input + ": internal error: " + e + " (a netc bug; please report it)");
     }
+    return 1;
   }
 
   /** Command-line options of a compiled jar. */

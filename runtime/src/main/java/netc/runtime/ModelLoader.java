@@ -34,6 +34,11 @@ final class ModelLoader {
 
   private ModelLoader() {}
 
+  /** What netc compile --name takes: lower-case letters, digits and _, a letter first. */
+  static boolean validName(String name) {
+    return name.matches("[a-z][a-z0-9_]*");
+  }
+
   /** The resource folder of a model (no leading slash). */
   static String folder(String name) {
     return "netc/models/" + name + "/";
@@ -60,7 +65,7 @@ final class ModelLoader {
   /** The model called {@code name} on {@code loader}. */
   static CompiledModel load(ClassLoader loader, String name, int threads) {
     checkThreads(threads);
-    if (name == null || !name.matches("[a-z][a-z0-9_]*")) {
+    if (name == null || !validName(name)) {
       throw new IllegalArgumentException("name: a model's name is lower-case letters, digits and _ (as netc compile --name takes), got "
           + (name == null ? "null" : "\"" + name + "\""));
     }
@@ -155,7 +160,11 @@ final class ModelLoader {
         throw new BadInputException("the compiled model " + name + " is damaged: its model.properties lacks a value or has a malformed one ("
             + cause.getMessage() + ")", cause);
       }
-      if (cause instanceof RuntimeException r) throw r;
+      // the constructor only reads the properties and the weights: anything else it throws is a jar it cannot make sense of
+      if (cause instanceof RuntimeException r) {
+        throw new BadInputException("the compiled model " + name + " is damaged or was made by another netc: its properties or weights do not"
+            + " fit its class (" + r + ")", r);
+      }
       if (cause instanceof Error err) throw err;
       throw new IllegalStateException("cannot load the compiled model " + name + ": " + cause, cause);
     } catch (OutOfMemoryError oom) {
@@ -187,7 +196,11 @@ final class ModelLoader {
         throw new BadInputException("cannot read " + u + ": " + e.getMessage(), e);
       }
       // a jar holds one model; a project built with netc-maven-plugin declares each of its models on a line
-      for (String name : names.lines().map(String::strip).filter(n -> !n.isEmpty()).toList()) {
+      for (String name : names.lines().map(n -> n.replace("\uFEFF", "").strip()).filter(n -> !n.isEmpty()).toList()) {
+        if (!validName(name)) {
+          throw new BadInputException(u + ": damaged: declares a model named \"" + (name.length() > 64 ? name.substring(0, 64) + "..." : name)
+              + "\", and a model's name is lower-case letters, digits and _");
+        }
         out.computeIfAbsent(name, k -> new ArrayList<>()).add(u);
       }
     }

@@ -12,8 +12,23 @@ public record Prediction(int index, String label, float probability) {
     return out;
   }
 
-  /** The {@code k} most probable classes of one image's logits, most probable first. */
+  /**
+   * The {@code k} most probable classes of one image's logits, most probable first.
+   *
+   * @throws IllegalArgumentException when the range is not inside {@code logits}, there are fewer labels
+   *     than logits, or a logit is NaN or infinite (there is no ranking then: the input held such values)
+   */
   public static List<Prediction> topK(float[] logits, int offset, int n, int k, List<String> labels) {
+    if (offset < 0 || n < 1 || offset > logits.length - n) {
+      throw new IllegalArgumentException("logits [" + offset + ", " + offset + " + " + n + ") are not inside an array of " + logits.length);
+    }
+    if (labels.size() < n) throw new IllegalArgumentException(n + " logits and only " + labels.size() + " labels");
+    for (int i = 0; i < n; i++) {
+      if (!Float.isFinite(logits[offset + i])) {
+        throw new IllegalArgumentException("logit " + i + " is " + logits[offset + i] + ", so the classes have no ranking: the input held NaN"
+            + " or infinite values, or values so large the network overflowed");
+      }
+    }
     float[] p = softmax(logits, offset, n);
     List<Prediction> out = new ArrayList<>();
     boolean[] taken = new boolean[n];

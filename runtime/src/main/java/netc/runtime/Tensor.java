@@ -38,7 +38,11 @@ public final class Tensor {
     long n = 1;
     for (int d : shape) {
       if (d < 0) throw new IllegalArgumentException("negative dimension in " + Arrays.toString(shape));
-      n *= d;
+      try {
+        n = Math.multiplyExact(n, d);
+      } catch (ArithmeticException e) {
+        throw new IllegalArgumentException("tensor too large: " + Arrays.toString(shape));
+      }
     }
     return n;
   }

@@ -84,10 +84,15 @@ class MainTest {
 
   /** A class loader on which one model, {@code name}, is declared, with these properties (and the test's classes). */
   static ClassLoader fakeModelLoader(String name, String props) {
+    return fakeModelLoader(name, props, name + "\n");
+  }
+
+  /** As {@link #fakeModelLoader(String, String)}, the marker holding {@code marker}. */
+  static ClassLoader fakeModelLoader(String name, String props, String marker) {
     try {
       Path root = Files.createTempDirectory("netc-fake-model");
       Files.createDirectories(root.resolve("META-INF/netc"));
-      Files.writeString(root.resolve("META-INF/netc/model"), name + "\n");
+      Files.writeString(root.resolve("META-INF/netc/model"), marker);
       Path folder = Files.createDirectories(root.resolve("netc/models/" + name));
       Files.writeString(folder.resolve("model.properties"), props);
       // deleted at exit in the reverse order of registration, so a walk that meets each folder before its files leaves nothing
@@ -103,6 +108,45 @@ class MainTest {
   static void assertNoTrace(Run r) {
     for (String line : r.err()) {
       assertFalse(line.contains("Exception") || line.contains("internal error") || line.startsWith("\tat "), "a clean error line: " + line);
+    }
+  }
+
+  /** A jar whose marker or properties were damaged is one error line naming what is wrong, never a stack trace. */
+  @Test
+  void aDamagedJarIsOneErrorLine() {
+    String props = String.join("\n", "class=" + TinyModel.class.getName(), "runtime.abi=" + CompiledModel.ABI, "input.shape=3,8,8",
+        "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=tiny", "name=tiny");
+    ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+    ClassLoader badName = fakeModelLoader("tiny", props, "ResNet50\n");
+    int status = Main.run(new String[] {"--info"}, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+        badName);
+    assertEquals(1, status);
+    List<String> lines = err.toString(StandardCharsets.UTF_8).lines().toList();
+    assertEquals(1, lines.size(), lines.toString());
+    assertTrue(lines.get(0).matches("error: .*META-INF/netc/model: damaged: declares a model named \"ResNet50\", and a model's name is"
+        + " lower-case letters, digits and _"), lines.get(0));
+
+    err.reset();
+    ClassLoader shortShape = fakeModelLoader("tiny", props.replace("input.shape=3,8,8", "input.shape=3,8"), "tiny\n");
+    status = Main.run(new String[] {"--info"}, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+        shortShape);
+    assertEquals(1, status);
+    lines = err.toString(StandardCharsets.UTF_8).lines().toList();
+    assertEquals(1, lines.size(), lines.toString());
+    assertTrue(lines.get(0).startsWith("error: the compiled model tiny is damaged or was made by another netc: its properties or weights do not fit"
+        + " its class (java.lang.ArrayIndexOutOfBoundsException"), lines.get(0));
+  }
+
+  /** A NaN in the input of a normalizing model is named as such, not as a tensor normalized twice. */
+  @Test
+  void aNonFiniteInputIsWarnedAsSuch() {
+    String props = String.join("\n", "class=" + TinyModel.class.getName(), "runtime.abi=" + CompiledModel.ABI, "input.shape=3,8,8",
+        "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=tiny", "name=tiny",
+        "input.mean=0.5,0.5,0.5", "input.std=0.25,0.25,0.25");
+    try (CompiledModel m = CompiledModel.load(fakeModelLoader("tiny", props), 1)) {
+      assertEquals("warning: input value NaN at [0, 1, 2, 3]: the outputs it reaches will be NaN or infinite. Said once per model;"
+          + " -Dnetc.input.pixelCheck=false silences it", m.pixelWarning(Float.NaN, 0, 1, 2, 3));
+      assertTrue(m.pixelWarning(2.5f, 0, 1, 2, 3).contains("is the input normalized twice?"));
     }
   }
 

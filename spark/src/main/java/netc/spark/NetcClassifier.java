@@ -303,7 +303,14 @@ public final class NetcClassifier {
     }
 
     private Row result(String path, int offset, int n) {
-      List<Prediction> top = Prediction.topK(outputs, offset, n, options.top(), model.labels());
+      List<Prediction> top;
+      try {
+        top = Prediction.topK(outputs, offset, n, options.top(), model.labels());
+      } catch (IllegalArgumentException e) { // a NaN or infinite logit: that image's row says so, the others go on
+        String error = path + ": " + e.getMessage();
+        return options.logits() ? RowFactory.create(path, null, null, java.util.Arrays.copyOfRange(outputs, offset, offset + n), error)
+            : RowFactory.create(path, null, null, error);
+      }
       String[] labels = new String[top.size()];
       float[] probabilities = new float[top.size()];
       for (int k = 0; k < top.size(); k++) {

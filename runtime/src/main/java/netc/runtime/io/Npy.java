@@ -334,13 +334,19 @@ public final class Npy {
     int total = 10 + dict.length() + 1;
     int pad = (64 - total % 64) % 64;
     String header = dict + " ".repeat(pad) + "\n";
-    ByteBuffer data = ByteBuffer.allocate(4 * t.size()).order(ByteOrder.LITTLE_ENDIAN);
-    data.asFloatBuffer().put(t.data());
+    float[] values = t.data();
+    ByteBuffer chunk = ByteBuffer.allocate(4 * Math.min(values.length, 1 << 18)).order(ByteOrder.LITTLE_ENDIAN);
     try (OutputStream out = Files.newOutputStream(path)) {
       out.write(MAGIC);
       out.write(new byte[] {1, 0, (byte) (header.length() & 0xff), (byte) (header.length() >> 8)});
       out.write(header.getBytes(StandardCharsets.ISO_8859_1));
-      out.write(data.array());
+      // in chunks: a tensor of over 2^29 floats has more bytes than one array holds
+      for (int i = 0; i < values.length; i += chunk.capacity() / 4) {
+        int n = Math.min(chunk.capacity() / 4, values.length - i);
+        chunk.clear();
+        chunk.asFloatBuffer().put(values, i, n);
+        out.write(chunk.array(), 0, 4 * n);
+      }
     }
   }
 }

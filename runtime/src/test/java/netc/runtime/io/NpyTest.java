@@ -36,6 +36,17 @@ class NpyTest {
     assertArrayEquals(new int[] {3}, Npy.read(p).shape());
   }
 
+  /** Written in chunks (a tensor may hold more bytes than one array): every value lands, across the chunks' seams. */
+  @Test
+  void aTensorLargerThanAChunkRoundTrips() throws IOException {
+    Tensor t = Tensor.uniform(3, 1, 3, 300, 301); // 270,900 floats, over the 262,144 of a chunk
+    Path p = dir.resolve("big.npy");
+    Npy.write(p, t);
+    assertArrayEquals(t.data(), Npy.read(p).data());
+    assertEquals(4L * 270_900, Files.size(p) - 128, "the data after a 128-byte header");
+    assertThrows(IllegalArgumentException.class, () -> Tensor.size(new int[] {65536, 65536, 65536, 65536}), "a product past a long");
+  }
+
   @Test
   void readsWhatNumpyWrote() {
     // written by numpy.save from the torchvision fixture script

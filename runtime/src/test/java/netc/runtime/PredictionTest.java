@@ -1,0 +1,41 @@
+package netc.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PredictionTest {
+  private static final List<String> LABELS = List.of("a", "b", "c", "d");
+
+  @Test
+  void topKRanksByProbability() {
+    float[] logits = {9, 0.5f, 3, 1, 2, -1}; // the image's four logits at offset 1
+    List<Prediction> top = Prediction.topK(logits, 1, 4, 2, LABELS);
+    assertEquals(List.of(1, 3), top.stream().map(Prediction::index).toList());
+    assertEquals(List.of("b", "d"), top.stream().map(Prediction::label).toList());
+    double sum = Math.exp(0.5) + Math.exp(3) + Math.exp(1) + Math.exp(2);
+    assertEquals(Math.exp(3) / sum, top.get(0).probability(), 1e-6);
+  }
+
+  /** A NaN or infinite logit has no rank: an error saying why, not classes 0..k-1 as the answer. */
+  @Test
+  void aNonFiniteLogitIsAnErrorNotARanking() {
+    float[] logits = {1, Float.NaN, 3, 2};
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Prediction.topK(logits, 0, 4, 2, LABELS));
+    assertEquals("logit 1 is NaN, so the classes have no ranking: the input held NaN or infinite values, or values so large the network"
+        + " overflowed", e.getMessage());
+    float[] inf = {1, 2, Float.POSITIVE_INFINITY, 2};
+    assertThrows(IllegalArgumentException.class, () -> Prediction.topK(inf, 0, 4, 1, LABELS));
+  }
+
+  @Test
+  void aRangeOutsideTheLogitsOrTooFewLabelsIsNamed() {
+    float[] logits = {1, 2, 3, 4};
+    assertEquals("logits [2, 2 + 4) are not inside an array of 4",
+        assertThrows(IllegalArgumentException.class, () -> Prediction.topK(logits, 2, 4, 1, LABELS)).getMessage());
+    assertEquals("4 logits and only 2 labels",
+        assertThrows(IllegalArgumentException.class, () -> Prediction.topK(logits, 0, 4, 1, List.of("a", "b"))).getMessage());
+  }
+}
