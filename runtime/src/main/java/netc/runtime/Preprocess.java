@@ -113,7 +113,31 @@ public final class Preprocess {
         || (long) image.getWidth() * image.getHeight() > ImageLimits.limit(ImageLimits.MAX_PIXELS_PROPERTY, ImageLimits.DEFAULT_MAX_PIXELS)) {
       throw new BadInputException(name + ": image of " + image.getWidth() + "x" + image.getHeight() + " is beyond the image limits");
     }
-    return tensor(toRgb(image.getRaster(), image.getColorModel(), name), name);
+    ColorModel model = image.getColorModel();
+    int bits = model.getComponentSize(0);
+    boolean plain = model instanceof IndexColorModel || !model.isAlphaPremultiplied() && (bits == 8 || bits == 16)
+        && java.util.Arrays.stream(model.getComponentSize()).allMatch(b -> b == bits);
+    return tensor(plain ? toRgb(image.getRaster(), model, name) : viaArgb(image, name), name);
+  }
+
+  /**
+   * The RGB of an image whose samples are not 8 or 16 bits each, or whose alpha is premultiplied (5-6-5 and
+   * 5-5-5 packed pixels, TYPE_INT_ARGB_PRE): its color model's own conversion, alpha dropped as PIL drops it.
+   */
+  private static Rgb viaArgb(BufferedImage image, String name) {
+    int w = image.getWidth(), h = image.getHeight();
+    byte[] out = new byte[ImageLimits.array(name, 3L * w * h, "the RGB pixels of " + w + "x" + h)];
+    int[] row = new int[w];
+    for (int y = 0; y < h; y++) {
+      image.getRGB(0, y, w, 1, row, 0, w);
+      for (int x = 0; x < w; x++) {
+        int o = (y * w + x) * 3, argb = row[x];
+        out[o] = (byte) (argb >> 16);
+        out[o + 1] = (byte) (argb >> 8);
+        out[o + 2] = (byte) argb;
+      }
+    }
+    return new Rgb(w, h, out);
   }
 
   /**

@@ -67,4 +67,22 @@ class PreprocessTest {
     String missing = assertThrows(BadInputException.class, () -> new Preprocess(256, 224).image(IMAGES.resolve("none.png"))).getMessage();
     assertEquals(IMAGES.resolve("none.png") + ": no such file", missing);
   }
+
+  /**
+   * A decoded image is the same picture whatever its BufferedImage type: packed 5-6-5 and 5-5-5 pixels and
+   * premultiplied alpha (opaque here) give the 8-bit RGB tensor within their quantization (5 bits: 4/255).
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {java.awt.image.BufferedImage.TYPE_INT_RGB, java.awt.image.BufferedImage.TYPE_INT_ARGB,
+      java.awt.image.BufferedImage.TYPE_INT_ARGB_PRE, java.awt.image.BufferedImage.TYPE_4BYTE_ABGR_PRE,
+      java.awt.image.BufferedImage.TYPE_USHORT_565_RGB, java.awt.image.BufferedImage.TYPE_USHORT_555_RGB})
+  void everyImageTypeGivesThePicture(int type) {
+    java.awt.image.BufferedImage picture = TestImages.picture(80, 60), copy = new java.awt.image.BufferedImage(80, 60, type);
+    for (int y = 0; y < 60; y++) for (int x = 0; x < 80; x++) copy.setRGB(x, y, picture.getRGB(x, y));
+    Preprocess pre = new Preprocess(60, 60);
+    float[] expected = pre.image(picture, "picture"), actual = pre.image(copy, "copy");
+    boolean packed = type == java.awt.image.BufferedImage.TYPE_USHORT_565_RGB || type == java.awt.image.BufferedImage.TYPE_USHORT_555_RGB;
+    double d = maxDiff(expected, actual);
+    assertTrue(d <= (packed ? 4.5 / 255 : 1e-6), "type " + type + ": max difference " + d);
+  }
 }
