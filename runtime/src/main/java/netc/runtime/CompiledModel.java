@@ -18,7 +18,7 @@ import netc.runtime.kernels.Kernels;
  *
  * <p><b>Thread safety.</b> A model is immutable once constructed and safe to call from any number of
  * threads at once. Each call to {@code predict} takes a private workspace (activation arena) from a
- * lock-free pool, allocating one only when more callers run at once than ever before. The
+ * pool, allocating one only when more callers run at once than ever before. The
  * process-wide intra-op thread pool (shared by all models with the same thread count) serves one
  * call at a time; a call that finds it busy runs on its own thread alone. Results do not depend on which path ran: every output value is computed by one thread with
  * the same operations in the same order, so concurrent and serial calls give bit-identical results.
@@ -48,7 +48,11 @@ public abstract class CompiledModel implements AutoCloseable {
   private final int arenaFloats;
   private final ThreadPool pool;
   /** Idle workspaces; slots instead of a queue, because a queue allocates a node per offer. */
-  private final java.util.concurrent.atomic.AtomicReferenceArray<Workspace[]> idle = new java.util.concurrent.atomic.AtomicReferenceArray<>(64);
+  /** Workspaces of finished calls, {@code idleCount} of them, for the next ones; guarded by {@code idleLock}. */
+  private Workspace[][] idle = new Workspace[4][];
+
+  private int idleCount;
+  private final Object idleLock = new Object();
   private final List<String> labels;
   private final ModelInfo info;
   /** Whether the model checks that inputs are [0, 1] pixels (it normalizes them itself); see {@link #checkPixels}. */
@@ -437,16 +441,23 @@ public abstract class CompiledModel implements AutoCloseable {
   }
 
   private Workspace[] takeWorkspace() {
-    for (int i = 0; i < idle.length(); i++) {
-      Workspace[] w = idle.getAndSet(i, null);
-      if (w != null) return w;
+    synchronized (idleLock) {
+      if (idleCount == 0) return null;
+      Workspace[] w = idle[--idleCount];
+      idle[idleCount] = null;
+      return w;
     }
-    return null;
   }
 
-  /** Keeps a workspace for the next call; beyond 64 concurrent callers the extra ones are dropped. */
+  /**
+   * Keeps a workspace for the next call. The pool grows to the most callers that ever ran at once (its
+   * array doubles then), so a steady number of callers, however many, allocates nothing.
+   */
   private void giveBack(Workspace[] spaces) {
-    for (int i = 0; i < idle.length(); i++) if (idle.compareAndSet(i, null, spaces)) return;
+    synchronized (idleLock) {
+      if (idleCount == idle.length) idle = Arrays.copyOf(idle, 2 * idle.length);
+      idle[idleCount++] = spaces;
+    }
   }
 
   /**

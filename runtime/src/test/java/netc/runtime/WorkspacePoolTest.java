@@ -1,0 +1,83 @@
+package netc.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import java.time.Duration;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CyclicBarrier;
+import org.junit.jupiter.api.Test;
+
+/** The workspace pool grows to the most callers ever in flight, and a steady number of them, however many, allocates none. */
+class WorkspacePoolTest {
+  private static final int CALLERS = 80; // more than the 64 slots the pool once had
+
+  /** A model whose one step waits until every caller is inside it, and records the workspaces it ran in. */
+  private static final class Gathering extends CompiledModel {
+    final Set<Workspace> seen = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+    final CyclicBarrier all = new CyclicBarrier(CALLERS);
+
+    Gathering() {
+      super(properties(), 1);
+    }
+
+    private static Properties properties() {
+      Properties p = new Properties();
+      p.setProperty("input.shape", "1,1,1");
+      p.setProperty("output.size", "1");
+      p.setProperty("arena.floats", "1");
+      p.setProperty("weights.resource", "one-float.bin");
+      p.setProperty("weights.floats", "1");
+      return p;
+    }
+
+    @Override protected int steps() {
+      return 1;
+    }
+
+    @Override protected int items(int step) {
+      return 1;
+    }
+
+    @Override protected boolean parallel(int step) {
+      return false;
+    }
+
+    @Override protected void runStep(int step, Workspace ws, int from, int to) {
+      seen.add(ws);
+      try {
+        all.await();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override protected int outputOffset() {
+      return 0;
+    }
+
+    @Override public List<String> stepNames() {
+      return List.of("gather");
+    }
+  }
+
+  @Test
+  void manyCallersAtOnceReuseTheirWorkspaces() {
+    Gathering m = new Gathering();
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      for (int round = 1; round <= 3; round++) {
+        Thread[] callers = new Thread[CALLERS];
+        for (int i = 0; i < CALLERS; i++) {
+          callers[i] = new Thread(() -> m.predict(new float[1], 1, new float[1]));
+          callers[i].start();
+        }
+        for (Thread t : callers) t.join();
+        assertEquals(CALLERS, m.seen.size(), "round " + round + ": workspaces made for " + CALLERS + " callers at once");
+      }
+    });
+  }
+}
