@@ -10,8 +10,18 @@ import java.util.Set;
  * model can inject spec text), not a keyword, and unique in the spec.
  */
 final class LayerNames {
-  /** The language's keywords (grammar/Net.g4), which cannot name a layer. */
-  private static final Set<String> KEYWORDS = Set.of("import", "param", "block", "input", "for", "in", "residual", "shortcut", "concat", "and", "true", "false");
+  /** The language's keywords, which cannot name a layer: every word the grammar (grammar/Net.g4) spells out as a token. */
+  static final Set<String> KEYWORDS = keywords();
+
+  private static Set<String> keywords() {
+    Set<String> out = new HashSet<>();
+    org.antlr.v4.runtime.Vocabulary v = netc.grammar.NetLexer.VOCABULARY;
+    for (int t = 0; t <= v.getMaxTokenType(); t++) {
+      String literal = v.getLiteralName(t); // 'import', with its quotes; null for tokens that are not one word
+      if (literal != null && literal.matches("'[a-z_]+'")) out.add(literal.substring(1, literal.length() - 1));
+    }
+    return Set.copyOf(out);
+  }
   /** Longer names are cut: a name is for reading, and a hostile model may carry megabyte names. */
   static final int MAX_LENGTH = 64;
 

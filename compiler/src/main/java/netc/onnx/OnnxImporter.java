@@ -3,6 +3,7 @@ package netc.onnx;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -73,20 +74,57 @@ public final class OnnxImporter {
   private OnnxImporter(OnnxModel model, InputPreparation preparation) {
     this.model = model;
     this.preparation = preparation;
+    Set<String> graphInputs = new HashSet<>();
+    for (OnnxModel.ValueInfo v : model.inputs()) graphInputs.add(v.name());
     for (OnnxNode n : splitParts(denseConcats(model.nodes()))) {
       if (n.outputs().isEmpty() || n.outputs().get(0).isEmpty()) throw fail(node(n) + " has no output");
+      checkInputs(n);
       for (String in : n.inputs()) if (!in.isEmpty()) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
       for (String out : n.outputs()) {
         if (out.isEmpty()) continue;
-        if (model.initializers().containsKey(out) || producers.put(out, n) != null) {
-          throw fail("tensor " + OnnxReader.quote(out) + " is computed by " + node(n) + " and is also " + (model.initializers().containsKey(out)
-              ? "an initializer" : "the output of another node") + "; in ONNX every tensor has one source");
+        boolean initializer = model.initializers().containsKey(out), input = graphInputs.contains(out);
+        if (initializer || input || producers.put(out, n) != null) {
+          throw fail("tensor " + OnnxReader.quote(out) + " is computed by " + node(n) + " and is also " + (initializer ? "an initializer"
+              : input ? "an input of the graph" : "the output of another node") + "; in ONNX every tensor has one source");
         }
       }
     }
     if (model.outputs().size() != 1) throw fail("the graph has " + model.outputs().size() + " outputs; netc compiles networks with one");
     this.output = model.outputs().get(0).name();
     this.shapeValues = new ShapeValues(model, producers, shapes, this::fail);
+  }
+
+  /**
+   * Inputs of the operators the importer reads, from the ONNX operator specification (the fewest of any
+   * opset, the most; -1: any number): [required, most]. A required input may not be left empty.
+   */
+  private static final Map<String, int[]> INPUTS = Map.ofEntries(Map.entry("Conv", new int[] {2, 3}),
+      Map.entry("BatchNormalization", new int[] {5, 5}), Map.entry("Clip", new int[] {1, 3}), Map.entry("Add", new int[] {2, 2}),
+      Map.entry("Sub", new int[] {2, 2}), Map.entry("Mul", new int[] {2, 2}), Map.entry("Div", new int[] {2, 2}), Map.entry("Pow", new int[] {2, 2}),
+      Map.entry("Gemm", new int[] {2, 3}), Map.entry("MatMul", new int[] {2, 2}), Map.entry("Reshape", new int[] {2, 2}),
+      Map.entry("Expand", new int[] {2, 2}), Map.entry("Gather", new int[] {2, 2}), Map.entry("Pad", new int[] {1, 4}),
+      Map.entry("Slice", new int[] {1, 5}), Map.entry("Split", new int[] {1, 2}), Map.entry("Unsqueeze", new int[] {1, 2}),
+      Map.entry("Squeeze", new int[] {1, 2}), Map.entry("ReduceMean", new int[] {1, 2}), Map.entry("Dropout", new int[] {1, 3}),
+      Map.entry("LayerNormalization", new int[] {2, 3}), Map.entry("Concat", new int[] {1, -1}), Map.entry("Relu", new int[] {1, 1}),
+      Map.entry("Sigmoid", new int[] {1, 1}), Map.entry("Tanh", new int[] {1, 1}), Map.entry("LeakyRelu", new int[] {1, 1}),
+      Map.entry("HardSigmoid", new int[] {1, 1}), Map.entry("HardSwish", new int[] {1, 1}), Map.entry("Gelu", new int[] {1, 1}),
+      Map.entry("Erf", new int[] {1, 1}), Map.entry("Sqrt", new int[] {1, 1}), Map.entry("MaxPool", new int[] {1, 1}),
+      Map.entry("AveragePool", new int[] {1, 1}), Map.entry("GlobalAveragePool", new int[] {1, 1}), Map.entry("Flatten", new int[] {1, 1}),
+      Map.entry("Softmax", new int[] {1, 1}), Map.entry("Identity", new int[] {1, 1}), Map.entry("Transpose", new int[] {1, 1}),
+      Map.entry("Shape", new int[] {1, 1}), Map.entry("Cast", new int[] {1, 1}), Map.entry("ConstantOfShape", new int[] {1, 1}));
+
+  /** A node of a known operator with too few or too many inputs, or a required one left empty, is refused by name. */
+  private void checkInputs(OnnxNode n) {
+    int[] arity = n.domain().isEmpty() ? INPUTS.get(n.opType()) : null;
+    if (arity == null) return; // an operator the importer does not read is refused where it is met, with the list of those it does
+    int given = n.inputs().size();
+    if (given < arity[0] || arity[1] >= 0 && given > arity[1]) {
+      throw fail(node(n) + " has " + given + " input" + (given == 1 ? "" : "s") + "; " + n.opType() + " takes " + (arity[1] < 0
+          ? "at least " + arity[0] : arity[0] == arity[1] ? Integer.toString(arity[0]) : arity[0] + " to " + arity[1]));
+    }
+    for (int i = 0; i < arity[0]; i++) {
+      if (n.inputs().get(i).isEmpty()) throw fail(node(n) + " leaves its required input " + (i + 1) + " empty");
+    }
   }
 
   /** The spec for {@code model} and its weights. */
@@ -168,7 +206,7 @@ public final class OnnxImporter {
   private static boolean isChannelConcat(OnnxNode n) {
     if (!n.opType().equals("Concat") || !n.domain().isEmpty() || n.outputs().isEmpty()) return false;
     OnnxAttribute axis = n.attribute("axis");
-    return axis != null && (axis.i() == 1 || axis.i() == -3);
+    return axis != null && (axis.type() == OnnxAttribute.INT || axis.type() == 0) && (axis.i() == 1 || axis.i() == -3);
   }
 
   // ---- the walk ----------------------------------------------------------------------------------
@@ -236,6 +274,10 @@ public final class OnnxImporter {
     long[] d = in.dims();
     if (d.length != 4 || d[1] <= 0 || d[2] <= 0 || d[3] <= 0 || d[1] > Integer.MAX_VALUE || d[2] > Integer.MAX_VALUE || d[3] > Integer.MAX_VALUE) {
       throw fail("input " + OnnxReader.quote(in.name()) + " has shape " + dims(d) + "; netc expects [batch, channels, height, width] with fixed channels, height and width");
+    }
+    // the spec language's own bound on a size (GraphBuilder), checked before anything is sized by them
+    if (d[1] > 1_000_000 || d[2] > 1_000_000 || d[3] > 1_000_000) {
+      throw fail("input " + OnnxReader.quote(in.name()) + " has shape " + dims(d) + ": a channel count, height or width over 1,000,000");
     }
     if (in.elemType() != OnnxReader.FLOAT) throw fail("input " + OnnxReader.quote(in.name()) + " is " + OnnxReader.typeName(in.elemType()) + "; netc takes float32 images");
     return in;
@@ -535,9 +577,9 @@ public final class OnnxImporter {
   /** The nodes that compute with {@code t}'s values; Shape only reads its dims. */
   private List<OnnxNode> dataConsumers(String t) {
     List<OnnxNode> out = new ArrayList<>();
+    Set<OnnxNode> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     for (OnnxNode n : consumers.getOrDefault(t, List.of())) {
-      if (n.opType().equals("Shape")) continue;
-      if (!out.contains(n)) out.add(n);
+      if (!n.opType().equals("Shape") && seen.add(n)) out.add(n); // a node reading t twice (x * x) counts once
     }
     return out;
   }
@@ -763,8 +805,8 @@ public final class OnnxImporter {
   private String clip(OnnxNode n, String x, int[] in, Body body) {
     Float min, max;
     if (model.opset() < 11) {
-      min = bound(n.attribute("min") == null ? null : n.attribute("min").f());
-      max = bound(n.attribute("max") == null ? null : n.attribute("max").f());
+      min = bound(typed(n, "min", OnnxAttribute.FLOAT) == null ? null : n.attribute("min").f());
+      max = bound(typed(n, "max", OnnxAttribute.FLOAT) == null ? null : n.attribute("max").f());
     } else {
       min = bound(clipInput(n, 1, "min"));
       max = bound(clipInput(n, 2, "max"));
@@ -1392,23 +1434,37 @@ public final class OnnxImporter {
   }
 
   private long intAttr(OnnxNode n, String key, long absent) {
-    OnnxAttribute a = n.attribute(key);
+    OnnxAttribute a = typed(n, key, OnnxAttribute.INT);
     return a == null ? absent : a.i();
   }
 
   private float floatAttr(OnnxNode n, String key, float absent) {
-    OnnxAttribute a = n.attribute(key);
+    OnnxAttribute a = typed(n, key, OnnxAttribute.FLOAT);
     return a == null ? absent : a.f();
   }
 
   private String stringAttr(OnnxNode n, String key, String absent) {
-    OnnxAttribute a = n.attribute(key);
+    OnnxAttribute a = typed(n, key, OnnxAttribute.STRING);
     return a == null || a.s() == null ? absent : a.s();
   }
 
   private long[] longsAttr(OnnxNode n, String key, long[] absent) {
-    OnnxAttribute a = n.attribute(key);
+    OnnxAttribute a = typed(n, key, OnnxAttribute.INTS);
     return a == null || a.ints() == null ? absent : a.ints();
+  }
+
+  /**
+   * Attribute {@code key} of {@code n}, or null; refused when its declared type is another (a stride
+   * written as INT reads as no strides, an alpha written as INT as 0: a different network, silently).
+   * An attribute without a type (0, as some old writers left it) is read by the field it fills.
+   */
+  private OnnxAttribute typed(OnnxNode n, String key, int type) {
+    OnnxAttribute a = n.attribute(key);
+    if (a != null && a.type() != type && a.type() != 0) {
+      throw fail(node(n) + " has attribute " + key + " of type " + OnnxAttribute.typeName(a.type()) + "; " + n.opType() + "'s " + key
+          + " is " + OnnxAttribute.typeName(type));
+    }
+    return a;
   }
 
   // ---- small helpers -----------------------------------------------------------------------------

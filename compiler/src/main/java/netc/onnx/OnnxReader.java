@@ -197,7 +197,10 @@ public final class OnnxReader {
         case GRAPH_INITIALIZER -> {
           where = "initializer " + (g.initializers.size() + 1);
           OnnxTensor t = tensor(in);
-          g.initializers.put(t.name(), t);
+          if (g.initializers.put(t.name(), t) != null) {
+            throw fail("tensor " + quote(t.name()) + " is given twice (two initializers, or a Constant node's output and an initializer);"
+                + " in ONNX every tensor has one source");
+          }
         }
         case GRAPH_INPUT -> g.inputs.add(valueInfo(in));
         default -> g.outputs.add(valueInfo(in));
@@ -230,7 +233,10 @@ public final class OnnxReader {
       throw fail("Constant node " + quote(node.name()) + " has no value netc reads (value, value_float(s), value_int(s)); it has "
           + node.attributes().keySet());
     }
-    initializers.put(out, t);
+    if (initializers.put(out, t) != null) {
+      throw fail("tensor " + quote(out) + " is given twice (a Constant node's output and an initializer or another Constant node);"
+          + " in ONNX every tensor has one source");
+    }
   }
 
   private OnnxNode node(CodedInputStream in) throws IOException {
@@ -285,7 +291,10 @@ public final class OnnxReader {
           expect(tag, WireFormat.WIRETYPE_VARINT, "attribute i");
           i = in.readInt64();
         }
-        case ATTR_S -> s = in.readBytes().toStringUtf8();
+        case ATTR_S -> {
+          expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "attribute s");
+          s = in.readBytes().toStringUtf8();
+        }
         case ATTR_T -> {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "attribute t");
           int old = in.pushLimit(in.readRawVarint32());
@@ -372,7 +381,8 @@ public final class OnnxReader {
     ByteString raw;
     FloatList floatData;
     LongList intData;
-    double[] doubleData;
+    /** double_data, each value rounded to float as it arrives (netc computes in float32; only that rounding is ever used). */
+    FloatList doubleData;
     final Map<String, String> external = new LinkedHashMap<>();
     boolean externalLocation;
   }
@@ -397,7 +407,7 @@ public final class OnnxReader {
         case TENSOR_FLOAT_DATA -> r.floatData = floats(in, tag, r.floatData == null ? new FloatList() : r.floatData);
         case TENSOR_INT32_DATA, TENSOR_INT64_DATA, TENSOR_UINT64_DATA ->
             r.intData = varints(in, tag, r.intData == null ? new LongList() : r.intData, WireFormat.getTagFieldNumber(tag) == TENSOR_INT32_DATA);
-        case TENSOR_DOUBLE_DATA -> r.doubleData = doubles(in, tag, r.doubleData);
+        case TENSOR_DOUBLE_DATA -> r.doubleData = doubles(in, tag, r.doubleData == null ? new FloatList() : r.doubleData);
         case TENSOR_EXTERNAL_DATA -> {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "external_data");
           int old = in.pushLimit(in.readRawVarint32());
@@ -494,7 +504,7 @@ public final class OnnxReader {
 
   private OnnxTensor fromTyped(RawTensor r, long[] dims, int count, String what) {
     boolean isFloat = r.dataType == FLOAT || r.dataType == DOUBLE || r.dataType == FLOAT16 || r.dataType == BFLOAT16;
-    int present = r.dataType == FLOAT ? size(r.floatData) : r.dataType == DOUBLE ? (r.doubleData == null ? 0 : r.doubleData.length) : size(r.intData);
+    int present = r.dataType == FLOAT ? size(r.floatData) : r.dataType == DOUBLE ? size(r.doubleData) : size(r.intData);
     if (present != count) {
       throw fail(what + " has " + present + " values, but its dims " + java.util.Arrays.toString(dims) + " hold " + count);
     }
@@ -503,7 +513,7 @@ public final class OnnxReader {
     for (int k = 0; k < count; k++) {
       v[k] = switch (r.dataType) {
         case FLOAT -> r.floatData.get(k);
-        case DOUBLE -> (float) r.doubleData[k];
+        case DOUBLE -> r.doubleData.a[k];
         case FLOAT16 -> halfToFloat((short) r.intData.get(k)); // int32_data holds the 16 bits
         default -> Float.intBitsToFloat(((int) r.intData.get(k) & 0xffff) << 16);
       };
@@ -524,6 +534,9 @@ public final class OnnxReader {
    * it (a model from elsewhere must not make netc read {@code /etc/shadow} into a weight); {@code
    * offset} and {@code length} must lie inside that file.
    */
+  /** Bytes read so far from each external data file. */
+  private final Map<Path, Long> externalRead = new java.util.HashMap<>();
+
   private ByteBuffer external(RawTensor r, long needed, String what) {
     String location = r.external.get("location");
     if (location == null || location.isEmpty()) throw fail(what + " is stored as external data but names no location");
@@ -552,6 +565,13 @@ public final class OnnxReader {
       if (length != needed) {
         throw fail(what + ": external data has " + length + " bytes, but its dims " + java.util.Arrays.toString(r.dims.toArray())
             + " of " + typeName(r.dataType) + " need " + needed);
+      }
+      // tensors of one file lie in regions of their own, so together they read it once at most: a model whose
+      // tensors all name one region of a large file would otherwise demand that region's size many times over
+      long read = externalRead.merge(file.toRealPath(), length, Long::sum);
+      if (read > fileSize) {
+        throw fail(what + ": external data " + quote(location) + ": the tensors stored in it take " + read + " bytes of its " + fileSize
+            + "; their regions overlap");
       }
       ByteBuffer b = ByteBuffer.allocate((int) length); // == needed, checked below 2 GiB and inside the file
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -628,20 +648,19 @@ public final class OnnxReader {
     return into;
   }
 
-  private double[] doubles(CodedInputStream in, int tag, double[] before) throws IOException {
-    List<Double> values = new ArrayList<>();
-    if (before != null) for (double d : before) values.add(d);
+  /** A repeated double field, packed or not, appended as floats (in amortized constant time a value, however the file splits it). */
+  private FloatList doubles(CodedInputStream in, int tag, FloatList into) throws IOException {
     if (WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_FIXED64) {
-      values.add(in.readDouble());
-    } else {
-      expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "repeated double");
-      int old = in.pushLimit(in.readRawVarint32());
-      while (in.getBytesUntilLimit() > 0) values.add(in.readDouble());
-      in.popLimit(old);
+      into.add((float) in.readDouble());
+      return into;
     }
-    double[] out = new double[values.size()];
-    for (int k = 0; k < out.length; k++) out[k] = values.get(k);
-    return out;
+    expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "repeated double");
+    int length = in.readRawVarint32();
+    if (length % 8 != 0) throw new InvalidProtocolBufferException("packed doubles of " + length + " bytes, not a multiple of 8");
+    int old = in.pushLimit(length);
+    while (in.getBytesUntilLimit() > 0) into.add((float) in.readDouble());
+    in.popLimit(old);
+    return into;
   }
 
   /** A repeated varint field, packed or not; int32 values are sign-extended as protobuf writes them. */

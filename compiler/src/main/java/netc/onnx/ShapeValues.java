@@ -115,7 +115,7 @@ final class ShapeValues {
    */
   private Shaped arithmetic(OnnxNode n, Shaped a, Shaped b) {
     long[] x = a.values(), y = b.values();
-    if (x.length != y.length && x.length != 1 && y.length != 1) {
+    if (x.length == 0 || y.length == 0 || x.length != y.length && x.length != 1 && y.length != 1) {
       throw fail.apply("node " + n.describe() + " combines shape values of lengths " + x.length + " and " + y.length);
     }
     long[] v = new long[Math.max(x.length, y.length)];
@@ -183,9 +183,12 @@ final class ShapeValues {
     long[] from = new long[rank], step = new long[rank], count = x.dims().clone();
     java.util.Arrays.fill(step, 1);
     for (int i = 0; i < starts.length; i++) {
+      if (i >= ends.length || axes != null && i >= axes.length || steps != null && i >= steps.length) {
+        throw fail.apply("node " + n.describe() + " has " + starts.length + " starts and fewer ends, axes or steps");
+      }
       long axis = axes == null ? i : axes[i] < 0 ? axes[i] + rank : axes[i];
       long st = steps == null ? 1 : steps[i];
-      if (axis < 0 || axis >= rank || st == 0 || i >= ends.length) throw fail.apply("node " + n.describe() + " slices outside its input");
+      if (axis < 0 || axis >= rank || st == 0) throw fail.apply("node " + n.describe() + " slices outside its input");
       long dim = x.dims()[(int) axis];
       long lo = clampIndex(starts[i], dim, st), hi = clampIndex(ends[i], dim, st);
       from[(int) axis] = lo;
@@ -203,11 +206,20 @@ final class ShapeValues {
   private Shaped transpose(OnnxNode n, Shaped x) {
     int rank = x.dims().length;
     OnnxAttribute a = n.attribute("perm");
+    if (a != null && a.type() != OnnxAttribute.INTS && a.type() != 0) throw fail.apply("node " + n.describe() + " has a perm of type "
+        + OnnxAttribute.typeName(a.type()) + ", not INTS");
     long[] perm = new long[rank];
     for (int i = 0; i < rank; i++) perm[i] = a == null || a.ints() == null ? rank - 1 - i : i < a.ints().length ? a.ints()[i] : -1;
     long[] count = new long[rank];
+    boolean[] seen = new boolean[rank];
+    if (a != null && a.ints() != null && a.ints().length != rank) {
+      throw fail.apply("node " + n.describe() + " has a perm of " + a.ints().length + " axes for an input of " + rank);
+    }
     for (int i = 0; i < rank; i++) {
-      if (perm[i] < 0 || perm[i] >= rank) throw fail.apply("node " + n.describe() + " has a perm that is not one of its axes");
+      if (perm[i] < 0 || perm[i] >= rank || seen[(int) perm[i]]) {
+        throw fail.apply("node " + n.describe() + " has a perm that is not a permutation of its axes");
+      }
+      seen[(int) perm[i]] = true;
       count[i] = x.dims()[(int) perm[i]];
     }
     // output axis i runs over input axis perm[i]
@@ -256,7 +268,7 @@ final class ShapeValues {
 
   private long[] gather(OnnxNode n, long[] data, long[] indices) {
     OnnxAttribute axis = n.attribute("axis");
-    if (axis != null && axis.i() != 0) throw fail.apply("node " + n.describe() + " with " + axis + ": shape computations gather along axis 0");
+    if (axis != null && (axis.i() != 0 || axis.type() != OnnxAttribute.INT && axis.type() != 0)) throw fail.apply("node " + n.describe() + " with " + axis + ": shape computations gather along axis 0");
     long[] v = new long[indices.length];
     for (int i = 0; i < indices.length; i++) {
       long k = indices[i] < 0 ? indices[i] + data.length : indices[i];

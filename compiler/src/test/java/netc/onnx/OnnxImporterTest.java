@@ -302,8 +302,86 @@ class OnnxImporterTest {
 
   @Test
   void aCycleIsRefusedNotFollowedForever() {
-    List<byte[]> nodes = List.of(OnnxBytes.node("loop", "Relu", List.of("x"), List.of("x")));
-    assertEquals("m.onnx: node 'loop' (Relu) is reached again from its own output: the graph has a cycle", error(nodes, List.of()));
+    List<byte[]> nodes = List.of(OnnxBytes.node("a", "Add", List.of("x", "t2"), List.of("t1")), OnnxBytes.node("r", "Relu", List.of("t1"), List.of("t2")));
+    // refused where the walk meets the Add whose other input comes from after it, within the time limit
+    assertEquals("m.onnx: node 'a' (Add) joins a path that did not fork here; netc expresses an Add, a Concat or a gating Mul of paths from one tensor",
+        assertTimeoutPreemptively(java.time.Duration.ofSeconds(2), () -> error(nodes, List.of())));
+  }
+
+  /** A node writing the graph's input is refused before any walk: the normalization walk once followed Mul(x, k) -> x forever. */
+  @Test
+  void aNodeThatWritesTheGraphInputIsRefused() {
+    byte[] k = OnnxBytes.floats("k", new long[] {2, 1, 1}, 2f, 3f);
+    for (String op : List.of("Mul", "Add", "Sub", "Div", "Relu")) {
+      List<String> inputs = op.equals("Relu") ? List.of("x") : List.of("x", "k");
+      String e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(2),
+          () -> error(List.of(OnnxBytes.node("loop", op, inputs, List.of("x"))), List.of(k)));
+      assertEquals("m.onnx: tensor 'x' is computed by node 'loop' (" + op + ") and is also an input of the graph; in ONNX every tensor has one"
+          + " source", e);
+    }
+  }
+
+  /** An input of two billion channels is refused by its shape, before anything is sized by it. */
+  @Test
+  void anInputBeyondTheLanguagesSizesIsRefused() {
+    NetcException e = assertThrows(NetcException.class, () -> OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(OnnxBytes.graph(
+        List.of(OnnxBytes.node("r", "Relu", List.of("x"), List.of("y"))), List.of(), Integer.MAX_VALUE, 1, 1)))));
+    assertTrue(e.getMessage().endsWith("a channel count, height or width over 1,000,000"), e.getMessage());
+  }
+
+  /** Too few inputs for an operator, or a required one left empty: a message, not an index exception. */
+  @Test
+  void anOperatorsInputCountIsChecked() {
+    assertEquals("m.onnx: node 'm' (Mul) has 1 input; Mul takes 2", error(List.of(OnnxBytes.node("m", "Mul", List.of("x"), List.of("y"))), List.of()));
+    assertEquals("m.onnx: node 'c' (Conv) has 4 inputs; Conv takes 2 to 3",
+        error(List.of(OnnxBytes.node("c", "Conv", List.of("x", "w", "b", "z"), List.of("y"))), List.of(weight("w", 2, 2, 1))));
+    assertEquals("m.onnx: node 'c' (Conv) leaves its required input 2 empty",
+        error(List.of(OnnxBytes.node("c", "Conv", List.of("x", ""), List.of("y"))), List.of()));
+  }
+
+  /** An attribute of another type than its operator's (strides as INT, alpha as INT) would be read as absent or 0: refused. */
+  @Test
+  void anAttributeOfTheWrongTypeIsRefused() {
+    assertEquals("m.onnx: node 'c' (Conv) has attribute strides of type INT; Conv's strides is INTS",
+        error(List.of(conv("c", "x", "y", "w", OnnxBytes.integer("strides", 2))), List.of(weight("w", 2, 2, 3))));
+    assertEquals("m.onnx: node 'l' (LeakyRelu) has attribute alpha of type INT; LeakyRelu's alpha is FLOAT",
+        error(List.of(OnnxBytes.node("l", "LeakyRelu", List.of("x"), List.of("y"), OnnxBytes.integer("alpha", 1))), List.of()));
+  }
+
+  /** A layer named like a keyword of the language (gate, concat, ...) is renamed, so the imported spec parses. */
+  @Test
+  void layerNamesAvoidEveryKeyword() {
+    assertTrue(LayerNames.KEYWORDS.containsAll(List.of("gate", "concat", "residual", "input", "and")), LayerNames.KEYWORDS.toString());
+    OnnxImporter.Result r = translate(List.of(OnnxBytes.node("/gate/Relu", "Relu", List.of("x"), List.of("y"))), List.of());
+    assertEquals(2, build(r).nodes().size(), r.spec());
+    assertTrue(!r.spec().contains("\ngate: "), r.spec());
+  }
+
+  /** Shape computations with malformed arguments are refused by name, not with an index exception or garbage values. */
+  @Test
+  void malformedShapeComputationsAreRefused() {
+    byte[] c23 = OnnxBytes.tensor("c", OnnxReader.INT64, new long[] {2, 3}, out -> {
+      for (long v = 1; v <= 6; v++) out.writeInt64(7, v);
+    });
+    String e = error(List.of(OnnxBytes.node("t", "Transpose", List.of("c"), List.of("p"), OnnxBytes.ints("perm", 0, 0)),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))), List.of(c23));
+    assertTrue(e.endsWith("node 't' (Transpose) has a perm that is not a permutation of its axes"), e);
+    byte[] zeros = OnnxBytes.tensor("z", OnnxReader.INT64, new long[] {2}, out -> {
+      out.writeInt64(7, 0);
+      out.writeInt64(7, 0);
+    });
+    byte[] ones = OnnxBytes.tensor("o", OnnxReader.INT64, new long[] {2}, out -> {
+      out.writeInt64(7, 1);
+      out.writeInt64(7, 1);
+    });
+    byte[] axis = OnnxBytes.tensor("a", OnnxReader.INT64, new long[] {1}, out -> out.writeInt64(7, 0));
+    e = error(List.of(OnnxBytes.node("s", "Shape", List.of("x"), List.of("sh")), OnnxBytes.node("sl", "Slice", List.of("sh", "z", "o", "a"), List.of("p")),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))), List.of(zeros, ones, axis));
+    assertTrue(e.endsWith("node 'sl' (Slice) has 2 starts and fewer ends, axes or steps"), e);
+    byte[] empty = OnnxBytes.tensor("e", OnnxReader.INT64, new long[] {0}, out -> {});
+    e = error(List.of(OnnxBytes.node("ad", "Add", List.of("a", "e"), List.of("p")), OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))),
+        List.of(axis, empty));
+    assertTrue(e.endsWith("node 'ad' (Add) combines shape values of lengths 1 and 0"), e);
   }
 
   @Test

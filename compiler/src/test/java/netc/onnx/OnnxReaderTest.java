@@ -108,6 +108,40 @@ class OnnxReaderTest {
         .endsWith("tensor 'w': external data has 12 bytes, but its dims [4] of float32 need 16"));
   }
 
+  /** Tensors that all name one region of an external file read it once at most, not once each. */
+  @Test
+  void externalRegionsThatOverlapAreRefused() throws IOException {
+    write("w.bin", new byte[12]);
+    byte[] twice = OnnxBytes.withInitializers(OnnxBytes.external("a", new long[] {3}, "w.bin", "0", "12"),
+        OnnxBytes.external("b", new long[] {3}, "w.bin", "0", "12"));
+    assertTrue(error(twice).endsWith("tensor 'b': external data 'w.bin': the tensors stored in it take 24 bytes of its 12; their regions overlap"),
+        error(twice));
+  }
+
+  /** One name, two sources: the reader refuses rather than keep whichever came last. */
+  @Test
+  void aTensorGivenTwiceIsRefused() throws IOException {
+    byte[] two = OnnxBytes.withInitializers(OnnxBytes.floats("w", new long[] {1}, 1f), OnnxBytes.floats("w", new long[] {1}, 2f));
+    assertTrue(error(two).endsWith("tensor 'w' is given twice (two initializers, or a Constant node's output and an initializer); in ONNX every"
+        + " tensor has one source"), error(two));
+  }
+
+  /** double_data split into many unpacked fields reads in time linear in their number (it once copied all earlier values each time). */
+  @Test
+  void manyUnpackedDoublesReadInLinearTime() throws IOException {
+    int n = 200_000;
+    byte[] doubles = OnnxBytes.tensor("d", OnnxReader.DOUBLE, new long[] {n}, out -> {
+      for (int i = 0; i < n; i++) out.writeDouble(10, i * 0.5);
+    });
+    Path p = write("m.onnx", OnnxBytes.withInitializers(doubles));
+    OnnxModel m = assertTimeoutPreemptively(Duration.ofSeconds(5), () -> OnnxReader.read(p));
+    float[] v = m.initializers().get("d").floats();
+    assertEquals(n, v.length);
+    assertEquals(99_999.5f, v[n - 1]);
+    byte[] ragged = OnnxBytes.tensor("d", OnnxReader.DOUBLE, new long[] {1}, out -> out.writeByteArray(10, new byte[12]));
+    assertTrue(error(OnnxBytes.withInitializers(ragged)).contains("packed doubles of 12 bytes, not a multiple of 8"), error(OnnxBytes.withInitializers(ragged)));
+  }
+
   @Test
   void dimsMustAgreeWithTheDataAndFitAnArray() throws IOException {
     String e = error(OnnxBytes.withInitializers(OnnxBytes.floats("w", new long[] {1000}, 1f, 2f)));
