@@ -24,6 +24,12 @@ public record ModelSource(Graph graph, Safetensors weights, OnnxImporter.Result 
    */
   public static boolean isOnnx(String path) {
     if (path.toLowerCase(Locale.ROOT).endsWith(".onnx")) return true;
+    try {
+      // a pipe or a device would block the read, or never end: only a regular file is looked into
+      if (!java.nio.file.Files.isRegularFile(Path.of(path))) return false;
+    } catch (java.nio.file.InvalidPathException e) {
+      return false;
+    }
     try (java.io.InputStream in = java.nio.file.Files.newInputStream(Path.of(path))) {
       return in.read() == IR_VERSION_TAG;
     } catch (java.io.IOException | java.nio.file.InvalidPathException e) {

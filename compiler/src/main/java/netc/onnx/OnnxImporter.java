@@ -1023,7 +1023,7 @@ public final class OnnxImporter {
       OnnxNode addEps = soleConsumer(var.outputs().get(0));
       String epsName = addEps != null && isOp(addEps, "Add") ? otherInput(addEps, var.outputs().get(0)) : null;
       OnnxTensor eps = epsName == null ? null : model.initializers().get(epsName);
-      if (eps == null || !eps.isFloat() || eps.size() != 1 || !(eps.floats()[0] > 0)) continue;
+      if (eps == null || !eps.isFloat() || eps.size() != 1 || !(eps.floats()[0] > 0) || !Float.isFinite(eps.floats()[0])) continue;
       OnnxNode sqrt = soleConsumer(addEps.outputs().get(0));
       if (sqrt == null || !sqrt.opType().equals("Sqrt") || soleConsumer(sqrt.outputs().get(0)) != div) continue;
       if (!isOp(div, "Div") || !div.inputs().get(0).equals(centered) || !div.inputs().get(1).equals(sqrt.outputs().get(0))) continue;

@@ -258,6 +258,9 @@ final class ShapeValues {
 
   /** Shape(x): the batch, then x's per-image dims. */
   private long[] shape(OnnxNode n) {
+    if (n.attribute("start") != null || n.attribute("end") != null) {
+      throw fail.apply("node " + n.describe() + " takes part of a shape (start, end: opset 15); netc evaluates whole shapes");
+    }
     int[] s = shapes.get(n.inputs().get(0));
     if (s == null) throw fail.apply("node " + n.describe() + " takes the shape of a tensor netc has not computed yet");
     long[] v = new long[s.length + 1];

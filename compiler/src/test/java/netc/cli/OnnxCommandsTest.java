@@ -271,6 +271,16 @@ class OnnxCommandsTest {
     assertTrue(((String) r[1]).contains("matmul"), (String) r[1]);
   }
 
+  /** A named pipe given as the model is refused at once: looking into it for ONNX's first byte would wait for a writer forever. */
+  @Test
+  void aPipeIsRefusedWithoutWaiting() throws Exception {
+    Path fifo = dir.resolve("model.pipe");
+    org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo (Linux, macOS)");
+    Object[] r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () -> netc("summary", fifo.toString()));
+    assertEquals(1, r[0]);
+    assertEquals("netc summary: cannot read spec " + fifo + ": not a regular file\n", r[2]);
+  }
+
   @Test
   void importRefusesWhatIsNotOnnx() {
     Object[] r = netc("import", "../examples/resnet18.net", "-o", dir.resolve("x.net").toString());
