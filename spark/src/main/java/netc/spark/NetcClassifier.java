@@ -78,36 +78,118 @@ public final class NetcClassifier {
   public static final long DEFAULT_MAX_BYTES = 256L << 20;
 
   /**
-   * The files of {@code input} (a folder, read recursively, or a glob) as rows (path, length,
-   * content), every file once. A file over {@code maxBytes} is not read (its content is null): the
-   * length filter is pushed into Spark's scan. Spark's file scan skips empty files, so each file
-   * it lists but does not read is added with empty content, and is classified as the empty file it is.
+   * The files of {@code input} (a folder, read recursively, or a glob) as rows (path, length, content,
+   * error), every file once. netc lists them itself (Hadoop's FileSystem, on the driver): Spark's file
+   * sources leave out names starting with {@code _} or {@code .} (a camera's {@code _DSC0042.JPG}), and
+   * fail the task on a file they cannot read. Each file is read by the task that classifies it: one
+   * that cannot be read (deleted since the listing, unreadable) has null content and its error, an
+   * empty one empty content; one over {@code maxBytes} is not read (its content is null, its error null).
+   *
+   * @throws IllegalArgumentException when nothing matches {@code input} ("Path does not exist: ...")
    */
   public static Dataset<Row> readImages(SparkSession spark, String input, long maxBytes) {
-    Dataset<Row> files = spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(input);
-    Dataset<Row> read = files.filter(functions.col(LENGTH).leq(maxBytes)).select(PATH, LENGTH, CONTENT);
-    // the others, from the listing and one scan without content (files' sizes, no bytes read): the
-    // listed files the scan skips (empty) and those over maxBytes
-    List<String> paths = Arrays.stream(files.inputFiles()).map(NetcClassifier::asPathColumn).toList();
+    org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+    List<Row> listed = list(input, conf);
     // parallelized, not a local relation: a million paths would otherwise travel inside the query plan
-    int slices = Math.max(spark.sparkContext().defaultParallelism(), paths.size() / PATHS_PER_SLICE + 1);
-    JavaRDD<String> pathRdd = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(paths, slices);
-    Dataset<Row> listed = spark.createDataset(pathRdd.rdd(), Encoders.STRING()).toDF(PATH);
-    Dataset<Row> sizes = files.select(functions.col(PATH).as("scanned"), functions.col(LENGTH).as("size"));
-    Column size = sizes.col("size");
-    Dataset<Row> unread = listed.join(sizes, listed.col(PATH).equalTo(sizes.col("scanned")), "left")
-        .filter(size.isNull().or(size.gt(maxBytes)))
-        .select(listed.col(PATH), functions.coalesce(size, functions.lit(0L)).as(LENGTH),
-            functions.when(size.isNull(), functions.lit(new byte[0])).as(CONTENT));
-    return read.unionByName(unread);
+    int slices = Math.max(spark.sparkContext().defaultParallelism(), listed.size() / PATHS_PER_SLICE + 1);
+    JavaRDD<Row> rdd = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(listed, slices);
+    StructType files = new StructType().add(PATH, DataTypes.StringType, false).add(LENGTH, DataTypes.LongType, false);
+    StructType read = files.add(CONTENT, DataTypes.BinaryType, true).add(ERROR, DataTypes.StringType, true);
+    return spark.createDataFrame(rdd, files).mapPartitions(new ReadFiles(new HadoopConf(conf), maxBytes), Encoders.row(read));
   }
 
-  /** Listed paths per task when the listing is joined with the scan. */
+  /** Every file under the folders and files {@code input} matches, with its length, in listing order. */
+  static List<Row> list(String input, org.apache.hadoop.conf.Configuration conf) {
+    org.apache.hadoop.fs.Path pattern = new org.apache.hadoop.fs.Path(input);
+    try {
+      org.apache.hadoop.fs.FileSystem fs = pattern.getFileSystem(conf);
+      org.apache.hadoop.fs.FileStatus[] matched = fs.globStatus(pattern);
+      if (matched == null || matched.length == 0) throw new IllegalArgumentException("Path does not exist: " + fs.makeQualified(pattern));
+      List<Row> out = new ArrayList<>();
+      for (org.apache.hadoop.fs.FileStatus m : matched) {
+        if (!m.isDirectory()) {
+          out.add(RowFactory.create(m.getPath().toString(), m.getLen()));
+          continue;
+        }
+        var files = fs.listFiles(m.getPath(), true);
+        while (files.hasNext()) {
+          org.apache.hadoop.fs.LocatedFileStatus f = files.next();
+          out.add(RowFactory.create(f.getPath().toString(), f.getLen()));
+        }
+      }
+      return out;
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("cannot list " + input + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Listed paths per task. */
   private static final int PATHS_PER_SLICE = 100_000;
 
-  /** A listed file's URI (file:///a/b) as the path column writes it (file:/a/b, unescaped). */
-  private static String asPathColumn(String uri) {
-    return new org.apache.hadoop.fs.Path(java.net.URI.create(uri)).toString();
+  /** Hadoop's configuration, carried to the executors (it is Writable, not Serializable). */
+  static final class HadoopConf implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private transient org.apache.hadoop.conf.Configuration conf;
+
+    HadoopConf(org.apache.hadoop.conf.Configuration conf) {
+      this.conf = conf;
+    }
+
+    org.apache.hadoop.conf.Configuration get() {
+      return conf;
+    }
+
+    private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+      out.defaultWriteObject();
+      conf.write(out);
+    }
+
+    private void readObject(java.io.ObjectInputStream in) throws java.io.IOException, ClassNotFoundException {
+      in.defaultReadObject();
+      conf = new org.apache.hadoop.conf.Configuration(false);
+      conf.readFields(in);
+    }
+  }
+
+  /** Reads each listed file's bytes as Spark pulls the rows: a partition's files are never all held at once. */
+  private static final class ReadFiles implements MapPartitionsFunction<Row, Row> {
+    private static final long serialVersionUID = 1L;
+    private final HadoopConf conf;
+    private final long maxBytes;
+
+    ReadFiles(HadoopConf conf, long maxBytes) {
+      this.conf = conf;
+      this.maxBytes = maxBytes;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> files) {
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return files.hasNext();
+        }
+
+        @Override
+        public Row next() {
+          Row f = files.next();
+          String path = f.getString(0);
+          long length = f.getLong(1);
+          if (length > maxBytes) return RowFactory.create(path, length, null, null);
+          if (length == 0) return RowFactory.create(path, length, new byte[0], null); // no read: a pipe or device lists as empty
+          try {
+            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
+            byte[] content = new byte[(int) length];
+            try (var in = p.getFileSystem(conf.get()).open(p)) {
+              in.readFully(0, content);
+            }
+            return RowFactory.create(path, length, content, null);
+          } catch (java.io.IOException | RuntimeException e) {
+            return RowFactory.create(path, length, null, path + ": cannot read (" + BadInputException.oneLine(String.valueOf(e.getMessage())) + ")");
+          }
+        }
+      };
+    }
   }
 
   /** The schema of {@link #classify}'s output. */
@@ -129,8 +211,11 @@ public final class NetcClassifier {
    */
   public static Dataset<Row> classify(Dataset<Row> images, String modelJar, Options options) {
     StructType out = schema(options.logits());
-    Column length = Arrays.asList(images.columns()).contains(LENGTH) ? functions.col(LENGTH) : functions.lit(-1L);
-    return images.select(functions.col(PATH), functions.col(CONTENT), length).mapPartitions(new Classify(modelJar, options, false), Encoders.row(out));
+    List<String> columns = Arrays.asList(images.columns());
+    Column length = columns.contains(LENGTH) ? functions.col(LENGTH) : functions.lit(-1L);
+    Column readError = columns.contains(ERROR) ? functions.col(ERROR) : functions.lit(null).cast(DataTypes.StringType);
+    return images.select(functions.col(PATH), functions.col(CONTENT), length, readError).mapPartitions(new Classify(modelJar, options, false),
+        Encoders.row(out));
   }
 
   /**
@@ -141,7 +226,7 @@ public final class NetcClassifier {
    */
   public static Dataset<Row> classifyTensors(Dataset<Row> tensors, String modelJar, Options options) {
     StructType out = schema(options.logits());
-    return tensors.select(functions.col(PATH), functions.col(TENSOR), functions.lit(-1L)).mapPartitions(new Classify(modelJar, options, true), Encoders.row(out));
+    return tensors.select(functions.col(PATH), functions.col(TENSOR), functions.lit(-1L), functions.lit(null).cast(DataTypes.StringType)).mapPartitions(new Classify(modelJar, options, true), Encoders.row(out));
   }
 
   /**
@@ -231,6 +316,7 @@ public final class NetcClassifier {
         Row r = input.next();
         String path = r.getString(0);
         String error = preprocess == null ? tensorInto(path, r.isNullAt(1) ? null : r.getList(1), good)
+            : !r.isNullAt(3) ? r.getString(3) // the file could not be read
             : decodeInto(path, r.isNullAt(1) ? null : (byte[]) r.get(1), r.isNullAt(2) ? -1 : r.getLong(2), good);
         paths.add(path);
         errors.add(error);

@@ -90,6 +90,9 @@ class ClassifyImagesTest {
     // a whole image, but over the job's --max-bytes: an error row, and never read
     corrupt.put(Files.write(images.resolve("big.png"), encode(noise(random, 160, 160), "png")), "bytes, more than an image may have (--max-bytes)");
     corrupt.put(Files.write(images.resolve("animation.png"), encode(picture(random, 40, 40), "gif")), "not a PNG or JPEG image (a GIF image)");
+    // names Spark's own file sources leave out: a camera's _DSC files, a hidden folder
+    Files.write(images.resolve("_DSC0042.jpg"), sampleJpeg);
+    Files.write(Files.createDirectories(images.resolve(".thumbs")).resolve("t.png"), samplePng);
   }
 
   static BufferedImage picture(Random random, int w, int h) {
@@ -139,7 +142,7 @@ class ClassifyImagesTest {
     try (var walk = Files.walk(images)) {
       inputs = walk.filter(Files::isRegularFile).toList();
     }
-    assertEquals(GOOD + corrupt.size(), inputs.size());
+    assertEquals(GOOD + 2 + corrupt.size(), inputs.size());
     java.util.Set<Path> missing = new java.util.TreeSet<>(inputs), extra = new java.util.TreeSet<>(rows.keySet());
     missing.removeAll(rows.keySet());
     extra.removeAll(inputs);
@@ -249,6 +252,29 @@ class ClassifyImagesTest {
   }
 
   /** Spark's own refusals (no such input, an output that exists) are one line and status 1, not a stack trace. */
+  /** A file that cannot be read when its task comes (deleted since the listing) is its row's error; the job goes on. */
+  @Test
+  void aFileGoneBeforeItsTaskIsAnErrorRowNotAFailedJob() throws IOException {
+    Path folder = Files.createDirectories(dir.resolve("vanishing"));
+    byte[] png = encode(picture(new Random(3), 40, 40), "png");
+    Path kept = Files.write(folder.resolve("kept.png"), png), gone = Files.write(folder.resolve("gone.png"), png);
+    SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      org.apache.spark.sql.Dataset<Row> images = NetcClassifier.readImages(spark, folder.toString(), MAX_BYTES); // listed now, read by the tasks
+      Files.delete(gone);
+      Map<String, String> errors = new HashMap<>();
+      for (Row r : NetcClassifier.classify(images, jar.toString(), NetcClassifier.Options.defaults()).collectAsList()) {
+        errors.put(Path.of(URI.create(r.getString(0))).getFileName().toString(), r.getString(r.fieldIndex(NetcClassifier.ERROR)));
+      }
+      assertEquals(java.util.Set.of("kept.png", "gone.png"), errors.keySet());
+      assertNull(errors.get("kept.png"));
+      String error = errors.get("gone.png");
+      assertTrue(error.contains("gone.png: cannot read (") && error.lines().count() == 1, error);
+    } finally {
+      spark.stop();
+    }
+  }
+
   @Test
   void aMissingInputOrAnExistingOutputIsOneLine() throws IOException {
     System.setProperty("spark.master", "local[2]");
