@@ -89,6 +89,9 @@ public final class CompileMojo extends AbstractMojo {
       }
       List<SpecFiles.Spec> specs = List.of();
       if (!Files.isDirectory(source)) {
+        // listed specs in a folder that is not there: a mistyped <sourceDirectory>, not a project without specs
+        if (includes != null && !includes.isEmpty()) throw new BadInputException("<sourceDirectory>" + source + ": no such directory (it holds the"
+            + " <includes>)");
         // not an early return: the models this execution compiled before must still go
         getLog().info("netc: no spec folder " + source + ", nothing to compile");
       } else {
@@ -127,13 +130,14 @@ public final class CompileMojo extends AbstractMojo {
     SpecCompiler.Request request = new SpecCompiler.Request(spec.file(), importPathList(), defines == null ? Map.of() : defines,
         weights, spec.name(), PassContext.defaults(), shown(spec.file()));
     List<Path> inputs = new ArrayList<>(SpecFiles.netFiles(spec.file().getParent(), importPathList()));
+    inputs.add(spec.file()); // among those when it is a *.net file; an ONNX model listed in <includes> is its own input
     if (weights != null) inputs.add(weights);
     Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration(spec, weights), inputs);
     if (stamp.upToDate(ModelDirectory.properties(out, spec.name()))) {
       getLog().info("netc: model " + spec.name() + " is up to date");
       return;
     }
-    if (weights == null) {
+    if (weights == null && !netc.onnx.ModelSource.isOnnx(spec.file().toString())) { // an ONNX model carries its weights
       getLog().warn("netc: no weights for " + spec.file().getFileName() + " (looked for " + weightsPath(spec)
           + "): model " + spec.name() + " gets synthetic weights (seed " + SpecCompiler.SYNTHETIC_SEED + "), its answers mean nothing");
     }
@@ -165,10 +169,20 @@ public final class CompileMojo extends AbstractMojo {
       for (Path stamp : stamps.filter(f -> f.getFileName().toString().endsWith(STAMP)).toList()) {
         String file = stamp.getFileName().toString(), name = file.substring(0, file.length() - STAMP.length());
         if (current.contains(name)) continue;
-        ModelDirectory.clear(out, name);
         Files.delete(stamp);
+        if (claimedElsewhere(name)) continue; // another execution compiles it too: its model stays
+        ModelDirectory.clear(out, name);
         getLog().info("netc: removed model " + name + " from " + out + ": its spec is gone");
       }
+    }
+  }
+
+  /** Whether another execution's stamps name the model {@code name}: it compiled it, so it is not this one's to remove. */
+  private boolean claimedElsewhere(String name) throws IOException {
+    Path own = executionState(), all = stateDirectory.toPath();
+    if (!Files.isDirectory(all)) return false;
+    try (var executions = Files.list(all)) {
+      return executions.anyMatch(e -> !e.equals(own) && Files.isRegularFile(e.resolve(name + STAMP)));
     }
   }
 

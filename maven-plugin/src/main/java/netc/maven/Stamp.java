@@ -3,37 +3,38 @@ package netc.maven;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.util.List;
 
 /**
- * What a model was last compiled from: a file holding its configuration, written after a successful
- * compile. The model is up to date while the file says the same and is newer than every input.
+ * What a model was last compiled from: a file holding its configuration and, for every input file, its
+ * size and modification time as they were when the compile began. The model is up to date while all of
+ * that is the same: an input changed in any way (a newer file, an older one copied over it with its time
+ * kept, an edit during the compile) or gone recompiles it.
  */
 final class Stamp {
   private final Path file;
-  private final String configuration;
-  private final List<Path> inputs;
+  private final String contents;
 
-  Stamp(Path file, String configuration, List<Path> inputs) {
+  /** Reads the inputs' sizes and times now: call before compiling, write after. */
+  Stamp(Path file, String configuration, List<Path> inputs) throws IOException {
     this.file = file;
-    this.configuration = configuration;
-    this.inputs = List.copyOf(inputs);
+    StringBuilder b = new StringBuilder(configuration);
+    for (Path in : inputs.stream().map(p -> p.toAbsolutePath().normalize()).distinct().sorted().toList()) {
+      b.append("input ").append(in).append(' ');
+      if (Files.isRegularFile(in)) b.append(Files.size(in)).append(" bytes, modified ").append(Files.getLastModifiedTime(in).toInstant());
+      else b.append("absent");
+      b.append('\n');
+    }
+    this.contents = b.toString();
   }
 
   /** True when {@code output} exists and nothing changed since the stamp was written. */
   boolean upToDate(Path output) throws IOException {
-    if (!Files.isRegularFile(file) || !Files.isRegularFile(output)) return false;
-    if (!Files.readString(file).equals(configuration)) return false;
-    FileTime written = Files.getLastModifiedTime(file);
-    for (Path in : inputs) {
-      if (Files.getLastModifiedTime(in).compareTo(written) >= 0) return false;
-    }
-    return true;
+    return Files.isRegularFile(file) && Files.isRegularFile(output) && Files.readString(file).equals(contents);
   }
 
   void write() throws IOException {
     Files.createDirectories(file.getParent());
-    Files.writeString(file, configuration);
+    Files.writeString(file, contents);
   }
 }

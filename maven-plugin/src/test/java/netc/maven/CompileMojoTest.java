@@ -178,6 +178,9 @@ class CompileMojoTest {
     execution("a", "other-net.net").execute(); // a's later <includes> subset drops tiny
     assertFalse(Files.exists(classes.resolve("netc/models/tiny")), "a no longer includes tiny.net: its model goes");
     assertEquals("other_net\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    execution("a", "tiny.net").execute(); // a drops other_net, which b still compiles: it stays
+    assertTrue(Files.exists(classes.resolve("netc/models/other_net/model.properties")), "b's model survives a dropping it");
+    assertEquals("other_net\ntiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
   }
 
   @Test
@@ -214,6 +217,43 @@ class CompileMojoTest {
     try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
       assertMatchesInterpreter(loader, "other_net", src.resolve("other-net.net"), seed, new int[] {2, 1, 8, 8});
     }
+  }
+
+  /**
+   * Weights replaced by a file with an older time (cp -p, rsync -a, unzip keep the source's) recompile the
+   * model: a stamp compares each input's size and time for equality, not for being newer.
+   */
+  @Test
+  void weightsReplacedByAnOlderFileRecompileTheModel() throws Exception {
+    Graph g = GraphBuilder.build(SpecLoader.load(src.resolve("other-net.net")), Map.of());
+    Path weights = src.resolve("other-net.safetensors");
+    Safetensors.write(weights, SyntheticWeights.generate(g, 3), Map.of());
+    CompileMojo m = mojo();
+    m.includes = List.of("other-net.net");
+    m.execute();
+    Path props = classes.resolve("netc/models/other_net/model.properties");
+    FileTime first = FileTime.fromMillis(1_000_000);
+    Files.setLastModifiedTime(props, first);
+    Safetensors.write(weights, SyntheticWeights.generate(g, 4), Map.of());
+    Files.setLastModifiedTime(weights, FileTime.fromMillis(2_000_000)); // older than the stamp, as a copy keeping its time
+    mojo().execute();
+    assertNotEquals(first, Files.getLastModifiedTime(props), "the weights changed: compiled again");
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
+      assertMatchesInterpreter(loader, "other_net", src.resolve("other-net.net"), 4, new int[] {2, 1, 8, 8});
+    }
+    // an imported file deleted: compiled again, and so refused as a clean build would be, not left "up to date"
+    Files.delete(src.resolve("blocks.net"));
+    assertThrows(MojoFailureException.class, () -> mojo().execute());
+  }
+
+  /** A spec folder that is not there while <includes> lists specs in it is a mistyped folder: an error, not an empty build. */
+  @Test
+  void aMissingSpecFolderWithIncludesIsAnError() {
+    CompileMojo m = mojo();
+    m.sourceDirectory = project.resolve("src/main/nect").toFile();
+    m.includes = List.of("tiny.net");
+    MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
+    assertEquals("<sourceDirectory>" + project.resolve("src/main/nect") + ": no such directory (it holds the <includes>)", e.getMessage());
   }
 
   @Test
