@@ -383,10 +383,10 @@ public final class ModelGenerator {
     multiplyAdds.add(0L);
     parallel.add(itemCount > 1 && work >= PARALLEL_THRESHOLD);
     StringBuilder doc = new StringBuilder(n.name() + ": " + what + ".\n");
-    for (Origin o : n.origins()) doc.append("<br>from ").append(o.layer()).append(" (").append(o.op().spelling()).append(") at ")
+    for (Origin o : n.origins()) doc.append("from ").append(o.layer()).append(" (").append(o.op().spelling()).append(") at ")
         .append(o.span() == null ? "?" : o.span().location()).append('\n');
     return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE)
-        .addJavadoc("$L", JavaNames.comment(doc.toString()).replace("<br>", ""))
+        .addJavadoc("$L", JavaNames.comment(doc.toString())) // escaping last: nothing may change the text after it
         .addParameter(WORKSPACE, "ws").addParameter(TypeName.INT, "from").addParameter(TypeName.INT, "to")
         .addStatement("float[] a = ws.arena");
   }
