@@ -11,7 +11,6 @@ import netc.runtime.Tensor;
 import netc.codegen.SpecCompiler;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Properties;
 import netc.ir.Graph;
 import netc.onnx.InputPreparation;
 import netc.onnx.ModelSource;
@@ -132,8 +131,15 @@ final class CommandLines {
 
   static Map<String, String> overrides(CommandLine cl) {
     Map<String, String> out = new LinkedHashMap<>();
-    Properties p = cl.getOptionProperties("D");
-    for (String k : p.stringPropertyNames()) out.put(k, p.getProperty(k));
+    for (Option o : cl.getOptions()) {
+      if (!"D".equals(o.getOpt())) continue;
+      String[] v = o.getValues();
+      // commons-cli reads "-D size" as size=true; a param takes the value it is given, or the -D is a mistake
+      if (v == null || v.length != 2 || v[0].isBlank()) {
+        throw new UsageException("-D " + (v == null || v.length == 0 ? "" : v[0]) + ": give NAME=VALUE, e.g. -D width=32");
+      }
+      out.put(v[0].trim(), v[1]);
+    }
     return out;
   }
 

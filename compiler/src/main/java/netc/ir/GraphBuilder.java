@@ -159,7 +159,7 @@ public final class GraphBuilder {
       }
     }
     for (ParamDecl p : program.params()) {
-      Object value = overrides.containsKey(p.name()) ? parseOverride(p.name(), overrides.get(p.name())) : eval(p.value(), globals);
+      Object value = overrides.containsKey(p.name()) ? typedOverride(p, overrides.get(p.name())) : eval(p.value(), globals);
       globals.vars().put(p.name(), value);
     }
     Spec main = program.main();
@@ -173,6 +173,26 @@ public final class GraphBuilder {
     // resnet50.net -> resnet50; an ONNX model's spec is shown as "resnet50.onnx (imported)" -> resnet50
     name = name.substring(name.lastIndexOf('/') + 1).replaceFirst("\\.net$|\\.onnx \\(imported\\)$", "");
     return new Graph(name, nodes, current);
+  }
+
+  /**
+   * A -D value as the type the param declares: an integer param takes an integer, a number param any
+   * number (20 is 20.0 there: 1 / ratio must not become an integer division), a boolean true or false.
+   */
+  private Object typedOverride(ParamDecl p, String text) {
+    Object parsed = parseOverride(p.name(), text), declared;
+    try {
+      declared = eval(p.value(), globals);
+    } catch (NetcException e) {
+      return parsed; // a default that cannot be computed with the other overrides: the value as written
+    }
+    if (declared instanceof Double && parsed instanceof Long l) return l.doubleValue();
+    String kind = declared instanceof Long ? "an integer" : declared instanceof Double ? "a number" : declared instanceof Boolean ? "true or false" : null;
+    if (kind != null && !declared.getClass().equals(parsed.getClass())) {
+      throw new NetcException("-D " + p.name() + "=" + text + ": the spec's param " + p.name() + " is " + kind + " (its default is "
+          + Attrs.format(declared) + ")");
+    }
+    return parsed;
   }
 
   private static Object parseOverride(String name, String text) {
@@ -208,7 +228,9 @@ public final class GraphBuilder {
       if (mean.size() != c || std.size() != c) {
         throw new NetcException(decl.span(), "mean and std need one value per channel (" + c + "), got " + mean.size() + " and " + std.size());
       }
-      for (double s : std) if (!(s > 0)) throw new NetcException(argSpan(call, "std", a), "std values must be positive");
+      for (double s : std) {
+        if (!((float) s > 0)) throw new NetcException(argSpan(call, "std", a), "std values must be positive (as float32: " + Attrs.format(s) + " is not)");
+      }
       attrs = attrs.with("mean", mean).with("std", std);
     }
     // resize: the shorter side images are resized to before the center crop (torchvision's Resize(256) then
@@ -372,7 +394,7 @@ public final class GraphBuilder {
       }
       case BATCHNORM -> {
         double eps = number(call, a, "eps");
-        if (!(eps > 0)) throw new NetcException(argSpan(call, "eps", a), "eps must be positive");
+        if (!((float) eps > 0)) throw new NetcException(argSpan(call, "eps", a), "eps must be positive (as float32: " + Attrs.format(eps) + " is not)");
         attrs = attrs.with("eps", eps);
         Shape c = new Shape(in.dim(0));
         for (String role : List.of("weight", "bias", "running_mean", "running_var")) {
@@ -381,7 +403,7 @@ public final class GraphBuilder {
       }
       case LAYERNORM -> {
         double eps = number(call, a, "eps");
-        if (!(eps > 0)) throw new NetcException(argSpan(call, "eps", a), "eps must be positive");
+        if (!((float) eps > 0)) throw new NetcException(argSpan(call, "eps", a), "eps must be positive (as float32: " + Attrs.format(eps) + " is not)");
         attrs = attrs.with("eps", eps);
         params.put("weight", new Shape(in.dim(0)));
         params.put("bias", new Shape(in.dim(0)));
@@ -638,7 +660,7 @@ public final class GraphBuilder {
       Object v = a.get(bound);
       if (v instanceof List<?> l && l.isEmpty() && !given(call, bound, a)) continue; // left out: unbounded
       if (!(v instanceof Number n)) throw new NetcException(argSpan(call, bound, a), bound + " must be a number, got " + typeName(v));
-      attrs = attrs.with(bound, n.doubleValue());
+      attrs = attrs.with(bound, float32(call, a, bound, n.doubleValue()));
     }
     if (!attrs.has("min") && !attrs.has("max")) throw new NetcException(call.span(), "clip needs a bound: clip(min = 0, max = 6)");
     if (attrs.has("min") && attrs.has("max") && attrs.getDouble("min") > attrs.getDouble("max")) {
@@ -659,9 +681,17 @@ public final class GraphBuilder {
     throw new NetcException(argSpan(call, name, a), name + " must be true or false, got " + typeName(a.get(name)));
   }
 
+  /** A number the kernels compute with in float32: it must be finite there (1e300 is not; it would run as infinity). */
   private static double number(Call call, Map<String, Object> a, String name) {
-    if (a.get(name) instanceof Number n) return n.doubleValue();
-    throw new NetcException(argSpan(call, name, a), name + " must be a number, got " + typeName(a.get(name)));
+    if (!(a.get(name) instanceof Number n)) throw new NetcException(argSpan(call, name, a), name + " must be a number, got " + typeName(a.get(name)));
+    return float32(call, a, name, n.doubleValue());
+  }
+
+  private static double float32(Call call, Map<String, Object> a, String name, double v) {
+    if (!Float.isFinite((float) v)) {
+      throw new NetcException(argSpan(call, name, a), name + ": " + Attrs.format(v) + " is outside float32's range (the model computes in float32)");
+    }
+    return v;
   }
 
   private static List<Double> doubles(Call call, Map<String, Object> a, String name) {
@@ -669,7 +699,7 @@ public final class GraphBuilder {
     List<Double> out = new ArrayList<>();
     for (Object o : list) {
       if (!(o instanceof Number n)) throw new NetcException(argSpan(call, name, a), name + " must be a list of numbers");
-      out.add(n.doubleValue());
+      out.add(float32(call, a, name, n.doubleValue()));
     }
     return out;
   }

@@ -303,6 +303,14 @@ class SpecLimitsTest {
     assertEquals("netc summary: -D slope=" + value + ": the value must be a finite number", r[2].strip());
   }
 
+  /** "-D size" (no value) was read by commons-cli as size=true: a usage error now. */
+  @Test
+  void aDefineWithoutAValueIsRefused() {
+    String[] r = netc("summary", "src/test/resources/lang/valid/everything.net", "-D", "slope");
+    assertEquals("2", r[0]);
+    assertTrue(r[2].startsWith("netc summary: -D slope: give NAME=VALUE, e.g. -D width=32"), r[2]);
+  }
+
   // ---- the command line ----------------------------------------------------------------------
 
   @Test

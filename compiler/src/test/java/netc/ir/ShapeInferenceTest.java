@@ -71,6 +71,27 @@ class ShapeInferenceTest {
     assertEquals("unknown parameter 'depth' in -D depth=3; the spec defines: classes, size, width", e.getMessage());
   }
 
+  /**
+   * A -D value takes the type its param declares: 20 for a number param is 20.0 (1 / ratio must not become an
+   * integer division, a slope of 0); 2.5 for an integer param, or a word for a boolean, is refused by name.
+   */
+  @Test
+  void anOverrideTakesItsParamsType() {
+    java.nio.file.Path spec = java.nio.file.Path.of("target/override-types.net");
+    try {
+      java.nio.file.Files.writeString(spec, "param ratio = 10.0\nparam width = 8\nparam bias = true\ninput(3, 8, 8)\n"
+          + "c: conv(width, 1, bias = bias)\nleaky_relu(slope = 1 / ratio)\n");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    Graph g = GraphBuilder.build(netc.ast.SpecLoader.load(spec), Map.of("ratio", "20"));
+    assertEquals(0.05, g.nodes().get(2).attrs().getDouble("slope"), 1e-12);
+    NetcException e = assertThrows(NetcException.class, () -> GraphBuilder.build(netc.ast.SpecLoader.load(spec), Map.of("width", "2.5")));
+    assertEquals("-D width=2.5: the spec's param width is an integer (its default is 8)", e.getMessage());
+    e = assertThrows(NetcException.class, () -> GraphBuilder.build(netc.ast.SpecLoader.load(spec), Map.of("bias", "1")));
+    assertEquals("-D bias=1: the spec's param bias is true or false (its default is true)", e.getMessage());
+  }
+
   @Test
   void verifierCatchesBrokenGraphs() {
     Graph g = Specs.fromText("input(3, 8, 8)\nconv(4, 3)\nrelu()");
