@@ -27,7 +27,15 @@ final class Limits {
   static final int DEFAULT_MAX_LAYERS = 20_000;
 
   static int maxLayers() {
-    return Integer.getInteger("netc.codegen.maxLayers", DEFAULT_MAX_LAYERS);
+    String text = System.getProperty("netc.codegen.maxLayers");
+    if (text == null) return DEFAULT_MAX_LAYERS;
+    try {
+      int v = Integer.parseInt(text.trim().replace("_", ""));
+      if (v > 0) return v;
+    } catch (NumberFormatException e) {
+      // reported below, as a value that is not positive is
+    }
+    throw new netc.ast.NetcException("-Dnetc.codegen.maxLayers=" + text + ": the layer limit must be a positive integer");
   }
 
   /** The layer count first (planning memory is not free either), then weights, then the workspace. */

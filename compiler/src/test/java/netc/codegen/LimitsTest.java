@@ -60,6 +60,22 @@ class LimitsTest {
    * Weights whose logical size passes the array limit are refused by the front end, at the layer,
    * before code generation (whose own check, below, counts the packed size with its padding).
    */
+  /** -Dnetc.codegen.maxLayers is read strictly: a negative or malformed value is one message, not an index exception. */
+  @Test
+  void aBadLayerLimitIsNamed() {
+    netc.ir.Graph g = build("input(3, 4, 4)\nrelu()");
+    for (String bad : java.util.List.of("-5", "0", "many")) {
+      System.setProperty("netc.codegen.maxLayers", bad);
+      try {
+        NetcException e = assertThrows(NetcException.class, () -> Limits.checkLayers(g));
+        assertEquals("-Dnetc.codegen.maxLayers=" + bad + ": the layer limit must be a positive integer", e.getMessage());
+      } finally {
+        System.clearProperty("netc.codegen.maxLayers");
+      }
+    }
+    Limits.checkLayers(g); // the default
+  }
+
   @Test
   void convAndFcWeightsOverTheArrayLimitAreRefusedAtTheSpec() {
     NetcException e = assertThrows(NetcException.class, () -> build("input(4096, 3, 3)\nbig: conv(65536, 3)"));
