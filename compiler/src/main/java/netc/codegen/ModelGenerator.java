@@ -192,8 +192,8 @@ public final class ModelGenerator {
       methods.forEach(type::addMethod);
     } else {
       nested.addAll(stepClasses(type, self));
-      decoders(type);
     }
+    if (usesDecoders || stepMethods.size() > PER_METHOD) decoders(type);
     if (!nested.isEmpty()) {
       // loaded with the model, not at their first use: a model is whole once loaded (its directory
       // may go, as CompiledModels' does), and a first inference pays no class loading
@@ -580,9 +580,29 @@ public final class ModelGenerator {
     return firstBlock == null ? "" : " + " + firstBlock + " * " + stride;
   }
 
-  private static String intArray(int[] values) {
-    return "new int[] {" + java.util.Arrays.stream(values).mapToObj(Integer::toString).collect(Collectors.joining(", ")) + "}";
+  /**
+   * An int array for a table's initializer: a literal when short, else decoded from text. A literal of N
+   * ints takes about 7N bytes of the class's static initializer, which may not exceed 64 KiB (a channel
+   * shuffle of 4,096 channels has 2,048 runs of 6), where a string takes a few bytes whatever its length.
+   */
+  private String intArray(int[] values) {
+    if (values.length <= MAX_LITERAL_INTS) {
+      return "new int[] {" + java.util.Arrays.stream(values).mapToObj(Integer::toString).collect(Collectors.joining(", ")) + "}";
+    }
+    usesDecoders = true;
+    List<String> parts = new ArrayList<>();
+    for (int i = 0; i < values.length; i += PER_STRING) {
+      parts.add("\"" + java.util.Arrays.stream(values, i, Math.min(values.length, i + PER_STRING)).mapToObj(Integer::toString)
+          .collect(Collectors.joining(",")) + "\"");
+    }
+    return "decodeInts(new String[] {" + String.join(",\n", parts) + "})";
   }
+
+  /** The most ints a table writes as a literal (see {@link #intArray}). */
+  static final int MAX_LITERAL_INTS = 256;
+
+  /** Whether a table is decoded from text, so the class declares the decoders. */
+  private boolean usesDecoders;
 
   /**
    * A depthwise conv (see PackedWeights.depthwise): one item per output row of a channel block, each
@@ -1002,13 +1022,19 @@ public final class ModelGenerator {
       if (!in.blocked() || in.external()) throw new IllegalStateException(n.name() + ": " + n.op().spelling() + " inputs are blocked arena values");
       places.append(s == 0 ? "" : ",\n").append(in.offset() + in.interior()).append(", ").append(in.plane()).append(", ").append(in.rowStride());
     }
-    for (int r = 0; r < runs.size(); r += ChannelRuns.FIELDS) {
-      text.append(r == 0 ? "" : ",\n").append(runs.subList(r, r + ChannelRuns.FIELDS).stream().map(String::valueOf).collect(Collectors.joining(", ")));
+    String runsArray;
+    if (runs.size() <= MAX_LITERAL_INTS) {
+      for (int r = 0; r < runs.size(); r += ChannelRuns.FIELDS) {
+        text.append(r == 0 ? "" : ",\n").append(runs.subList(r, r + ChannelRuns.FIELDS).stream().map(String::valueOf).collect(Collectors.joining(", ")));
+      }
+      runsArray = "new int[] {" + text + "}";
+    } else {
+      runsArray = intArray(runs.stream().mapToInt(Integer::intValue).toArray());
     }
     String lanes = table(n.name(), "lanes", INTS, String.format(
-        "Tables.gatherLanes(%d,\n// runs: source, its first channel, step, first output channel, step, count\nnew int[] {%s},\n"
+        "Tables.gatherLanes(%d,\n// runs: source, its first channel, step, first output channel, step, count\n%s,\n"
             + "// sources: offset of channel 0, floats between channel blocks, row stride\nnew int[] {%s})",
-        out.channels(), text, places));
+        out.channels(), runsArray, places));
     MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), moved((long) out.channels() * out.h() * out.w()), what);
     zeroBorder(m, out);
     m.addStatement("$T.gather($L, $L, $L, $L, a, a, $L, $L, $L, $L, from, to)", REORDER, out.channels(), out.h(), out.w(), lanes,

@@ -52,6 +52,18 @@ class BigNetworksTest {
     assertNull(RandomNetworkTest.check(1, spec), "at -O1");
   }
 
+  /**
+   * One table too large for a literal: a channel shuffle of 4,096 channels gathers in 2,048 runs of 6 ints,
+   * some 86 KB of static initializer as an array literal ("code too large"); decoded from text it
+   * compiles, and computes what the interpreter does.
+   */
+  @Test
+  void aTableTooLargeForALiteralIsDecodedFromText() throws Exception {
+    String spec = "input(3, 2, 2)\nc: conv(4096, 1)\nchannel_shuffle(2)\nglobal_avgpool()\nflatten()\nfc(5)\n";
+    assertTrue(source(spec).contains("decodeInts(new String[]"), "the runs decoded from text");
+    assertNull(RandomNetworkTest.check(2, spec), "against the interpreter");
+  }
+
   @Test
   void moreLayersThanTheLimitAreRefused() {
     Graph optimized = PassManager.run(Specs.fromText("input(3, 4, 4)\nconv(4, 1)\nfor i in 0 .. 25000 {\n  {i}: relu()\n}\n"),
