@@ -235,7 +235,23 @@ public final class NetcClassifier {
    */
   static CompiledModel model(String modelJar, int threads) {
     Path jar = locate(modelJar);
-    return MODELS.computeIfAbsent(jar.toAbsolutePath() + "#" + threads, k -> CompiledModel.load(jar, threads));
+    String key = jar.toAbsolutePath() + "#" + threads;
+    CompiledModel m = MODELS.get(key);
+    if (m != null) return m;
+    // a new jar: first let go of models whose jars are gone. In local mode each Spark session ships the jar to
+    // a folder of its own, deleted when the session stops, so a long-lived JVM (a notebook, a service) running
+    // job after job would otherwise keep every earlier session's model, weights and class loader
+    MODELS.entrySet().removeIf(e -> {
+      boolean gone = !Files.exists(Path.of(e.getKey().substring(0, e.getKey().lastIndexOf('#'))));
+      if (gone) e.getValue().close();
+      return gone;
+    });
+    return MODELS.computeIfAbsent(key, k -> CompiledModel.load(jar, threads));
+  }
+
+  /** How many models this JVM holds (for tests). */
+  static int loadedModels() {
+    return MODELS.size();
   }
 
   private static Path locate(String modelJar) {

@@ -314,6 +314,20 @@ class ClassifyImagesTest {
     assertEquals(dir.resolve("gone.jar") + ": no such model jar on this executor (ship it with --files, or give a path every executor reads)", e.getMessage());
   }
 
+  /** A model whose jar is gone (an earlier session's shipped copy) is closed and dropped when a new jar is loaded. */
+  @Test
+  void aModelWhoseJarIsGoneIsDroppedWhenAnotherLoads() throws IOException {
+    Path copyA = Files.copy(jar, dir.resolve("session-a.jar")), copyB = Files.copy(jar, dir.resolve("session-b.jar"));
+    CompiledModel a = NetcClassifier.model(copyA.toString(), 1);
+    int before = NetcClassifier.loadedModels();
+    Files.delete(copyA);
+    CompiledModel b = NetcClassifier.model(copyB.toString(), 1);
+    assertEquals(before, NetcClassifier.loadedModels(), "session a's model replaced by session b's, not kept beside it");
+    assertThrows(IllegalStateException.class, () -> a.predict(new float[a.inputShape()[0] * a.inputShape()[1] * a.inputShape()[2]], 1,
+        new float[a.outputSize()]), "closed");
+    assertEquals(b, NetcClassifier.model(copyB.toString(), 1));
+  }
+
   @Test
   void badCommandLinesAndModelsAreOneLineBeforeSparkStarts() throws IOException {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
