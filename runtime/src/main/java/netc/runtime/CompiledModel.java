@@ -108,6 +108,17 @@ public abstract class CompiledModel implements AutoCloseable {
     return info.name();
   }
 
+  /**
+   * Ends netc's intra-op worker threads (every pool, after the calls running on them), for a container
+   * that unloads the application that loaded netc: the workers would otherwise keep its class loader.
+   * Models keep working, each call on its calling thread alone; models loaded afterwards get new threads.
+   *
+   * @return how many workers had not ended within a second each (0 normally)
+   */
+  public static int shutdownThreads() throws InterruptedException {
+    return ThreadPool.shutdownAll();
+  }
+
   final void ownLoader(java.net.URLClassLoader loader) {
     this.ownLoader = loader;
   }

@@ -1,5 +1,7 @@
 package netc.runtime;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -71,9 +73,45 @@ public final class ThreadPool {
 
   private final java.util.concurrent.locks.ReentrantLock busy = new java.util.concurrent.locks.ReentrantLock();
 
+  /** Set by {@link #shutdownAll}: the workers end, and callers of this pool run alone. */
+  private volatile boolean stopped;
+
   /** Takes the pool for one call if no other call has it; a caller that gets false runs alone. */
   boolean tryAcquire() {
-    return busy.tryLock();
+    if (stopped || !busy.tryLock()) return false;
+    if (!stopped) return true;
+    busy.unlock(); // stopped while taking it
+    return false;
+  }
+
+  /**
+   * Ends the workers of every pool, after the calls running on them: for a container that unloads the
+   * code that loaded netc (a web application undeployed), whose class loader the workers would otherwise
+   * keep. Models loaded before run on their calling threads alone afterwards; models loaded after get new
+   * pools. Waits up to a second for each worker to end; returns how many are still alive (0 normally).
+   */
+  public static int shutdownAll() throws InterruptedException {
+    List<Thread> ending = new ArrayList<>();
+    for (Integer size : List.copyOf(SHARED.keySet())) {
+      ThreadPool p = SHARED.remove(size);
+      if (p == null) continue;
+      p.busy.lock(); // waits for the call on it, if any
+      try {
+        p.stopped = true;
+      } finally {
+        p.busy.unlock();
+      }
+      for (Thread w : p.workers) {
+        LockSupport.unpark(w);
+        ending.add(w);
+      }
+    }
+    int alive = 0;
+    for (Thread w : ending) {
+      w.join(1000);
+      if (w.isAlive()) alive++;
+    }
+    return alive;
   }
 
   /**
@@ -252,6 +290,7 @@ public final class ThreadPool {
       long start = System.nanoTime();
       int woken = wakes;
       for (int spins = 1; gate.get() >>> 32 == seen; spins++) {
+        if (stopped) return;
         if (System.nanoTime() - start < SPIN_NANOS) {
           pause(spins);
         } else {

@@ -140,4 +140,26 @@ class ThreadPoolTest {
       }
     });
   }
+
+  /**
+   * shutdownThreads ends every worker (a web application undeployed); a model loaded before still answers
+   * every item, on its caller alone, and a pool asked for afterwards has live workers again.
+   */
+  @Test
+  void shutdownEndsTheWorkersAndModelsStillAnswer() throws Exception {
+    Counting m = new Counting();
+    ThreadPool before = ThreadPool.shared(2);
+    assertEquals(0, CompiledModel.shutdownThreads(), "every worker ended");
+    assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith(ThreadPool.WORKER_NAME_PREFIX) && t.isAlive()),
+        "no worker left");
+    m.call = 0;
+    m.items = MAX_ITEMS;
+    before.runStep(m, 0, null, m.items); // the stopped pool: the caller takes every item
+    for (int i = 0; i < MAX_ITEMS; i++) assertEquals(1, m.runs.get(i), "item " + i);
+    assertTrue(!before.tryAcquire(), "a stopped pool is not taken: its callers run alone");
+    ThreadPool after = ThreadPool.shared(2);
+    assertTrue(after != before, "a new pool");
+    assertTrue(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().startsWith(ThreadPool.WORKER_NAME_PREFIX) && t.isAlive()),
+        "the new pool's worker runs");
+  }
 }
