@@ -20,7 +20,7 @@ class ThreadPoolTest {
   private static final int STEPS = 20_000, MAX_ITEMS = 7;
 
   /** A model whose one step counts, per call of runStep, how often each item ran. */
-  private static final class Counting extends CompiledModel {
+  static final class Counting extends CompiledModel {
     final AtomicIntegerArray runs = new AtomicIntegerArray(STEPS * MAX_ITEMS);
     final java.util.concurrent.atomic.AtomicInteger byWorker = new java.util.concurrent.atomic.AtomicInteger();
     volatile int call;
@@ -32,7 +32,8 @@ class ThreadPoolTest {
       super(properties(), 2);
     }
 
-    private static Properties properties() {
+    /** The properties of a model of one weight float and a one-float arena: what the pool tests need of a model. */
+    static Properties properties() {
       Properties p = new Properties();
       p.setProperty("input.shape", "1,1,1");
       p.setProperty("output.size", "1");

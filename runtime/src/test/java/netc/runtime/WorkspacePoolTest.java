@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CyclicBarrier;
 import org.junit.jupiter.api.Test;
@@ -22,17 +21,7 @@ class WorkspacePoolTest {
     final CyclicBarrier all = new CyclicBarrier(CALLERS);
 
     Gathering() {
-      super(properties(), 1);
-    }
-
-    private static Properties properties() {
-      Properties p = new Properties();
-      p.setProperty("input.shape", "1,1,1");
-      p.setProperty("output.size", "1");
-      p.setProperty("arena.floats", "1");
-      p.setProperty("weights.resource", "one-float.bin");
-      p.setProperty("weights.floats", "1");
-      return p;
+      super(ThreadPoolTest.Counting.properties(), 1);
     }
 
     @Override protected int steps() {
