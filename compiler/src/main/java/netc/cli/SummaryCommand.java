@@ -27,7 +27,7 @@ import org.apache.commons.cli.Options;
  * shown collapsed carries its subtree's totals. {@code --optimized} shows the graph after the passes.
  */
 final class SummaryCommand implements Main.Command {
-  private static final String USAGE = "netc summary SPEC|MODEL.onnx [--depth N] [--optimized] [-D name=value]... [--import-path DIR]... [--imagenet | --mean M --std S]";
+  private static final String USAGE = "netc summary SPEC|MODEL.onnx [--depth N] [--optimized] [-D name=value]... [--import-path DIR]... [--imagenet | --mean M --std S] [--resize N]";
 
   @Override
   public String summary() {

@@ -1456,11 +1456,11 @@ public final class OnnxImporter {
   /**
    * Attribute {@code key} of {@code n}, or null; refused when its declared type is another (a stride
    * written as INT reads as no strides, an alpha written as INT as 0: a different network, silently).
-   * An attribute without a type (0, as some old writers left it) is read by the field it fills.
+   * An attribute without a type (as some old writers left it) has the type of the one field it fills (OnnxReader).
    */
   private OnnxAttribute typed(OnnxNode n, String key, int type) {
     OnnxAttribute a = n.attribute(key);
-    if (a != null && a.type() != type && a.type() != 0) {
+    if (a != null && a.type() != type) {
       throw fail(node(n) + " has attribute " + key + " of type " + OnnxAttribute.typeName(a.type()) + "; " + n.opType() + "'s " + key
           + " is " + OnnxAttribute.typeName(type));
     }

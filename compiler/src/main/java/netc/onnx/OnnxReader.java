@@ -276,6 +276,7 @@ public final class OnnxReader {
     OnnxTensor t = null;
     FloatList floats = null;
     LongList ints = null;
+    boolean seenF = false, seenI = false;
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
       switch (WireFormat.getTagFieldNumber(tag)) {
         case ATTR_NAME -> name = string(in, tag, "attribute name");
@@ -286,10 +287,12 @@ public final class OnnxReader {
         case ATTR_F -> {
           expect(tag, WireFormat.WIRETYPE_FIXED32, "attribute f");
           f = in.readFloat();
+          seenF = true;
         }
         case ATTR_I -> {
           expect(tag, WireFormat.WIRETYPE_VARINT, "attribute i");
           i = in.readInt64();
+          seenI = true;
         }
         case ATTR_S -> {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "attribute s");
@@ -305,6 +308,19 @@ public final class OnnxReader {
         case ATTR_INTS -> ints = varints(in, tag, ints == null ? new LongList() : ints, false);
         default -> skip(in, tag);
       }
+    }
+    if (type == 0) {
+      // an untyped attribute (older writers): its type is the one field it fills; none or several leave it UNDEFINED,
+      // which every reader of a typed value refuses
+      boolean[] filled = {false, seenF, seenI, s != null, t != null, false, floats != null, ints != null};
+      int found = 0;
+      for (int k = 1; k < filled.length; k++) {
+        if (filled[k]) {
+          type = found == 0 ? k : 0;
+          found++;
+        }
+      }
+      if (found != 1) type = 0;
     }
     return new OnnxAttribute(name, type, f, i, s, t, floats == null ? null : floats.toArray(), ints == null ? null : ints.toArray());
   }
@@ -529,14 +545,14 @@ public final class OnnxReader {
     return l == null ? 0 : l.size;
   }
 
+  /** Bytes read so far from each external data file. */
+  private final Map<Path, Long> externalRead = new java.util.HashMap<>();
+
   /**
    * External data: {@code location} names a file relative to the model's folder, and must stay in
    * it (a model from elsewhere must not make netc read {@code /etc/shadow} into a weight); {@code
    * offset} and {@code length} must lie inside that file.
    */
-  /** Bytes read so far from each external data file. */
-  private final Map<Path, Long> externalRead = new java.util.HashMap<>();
-
   private ByteBuffer external(RawTensor r, long needed, String what) {
     String location = r.external.get("location");
     if (location == null || location.isEmpty()) throw fail(what + " is stored as external data but names no location");

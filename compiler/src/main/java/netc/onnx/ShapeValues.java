@@ -258,7 +258,9 @@ final class ShapeValues {
 
   /** Shape(x): the batch, then x's per-image dims. */
   private long[] shape(OnnxNode n) {
-    if (n.attribute("start") != null || n.attribute("end") != null) {
+    OnnxAttribute start = n.attribute("start"), end = n.attribute("end");
+    int rank = shapes.containsKey(n.inputs().get(0)) ? shapes.get(n.inputs().get(0)).length + 1 : 0;
+    if (start != null && start.i() != 0 || end != null && end.i() < rank) { // start 0 and an end past the rank: the whole shape
       throw fail.apply("node " + n.describe() + " takes part of a shape (start, end: opset 15); netc evaluates whole shapes");
     }
     int[] s = shapes.get(n.inputs().get(0));

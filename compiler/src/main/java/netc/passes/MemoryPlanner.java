@@ -92,18 +92,30 @@ public final class MemoryPlanner {
     for (int b = 0; b < count; b++) if (parent[b] < 0) bySize.add(b);
     bySize.sort(Comparator.comparingLong((Integer b) -> -sizes.get(b)[0]).thenComparingInt(b -> first[b]));
     long[] offset = new long[count];
-    // a buffer's overlapping ones, from a scan of the placed buffers' lifetimes in primitive arrays: 20,000
-    // buffers take a fraction of a second, and a concat of thousands of branches, all live at once, no more
-    // (a walk over each lifetime's steps and the buffers live at each was cubic there, and its lists quadratic)
-    int[] placed = new int[count];
-    int placedCount = 0;
+    // a buffer's overlapping ones: the short-lived placed buffers from the steps of its lifetime (each recorded at
+    // its few steps: linear for a chain of 200,000 layers), the long-lived ones from a scan of their first/last
+    // steps (a concat of thousands of branches, all live until it, recorded at every step would be quadratic in
+    // memory, and walking them at every step cubic in time: 3,000 branches took 33 s)
+    List<List<Integer>> liveAt = new ArrayList<>();
+    for (int t = 0; t <= order.size(); t++) liveAt.add(new ArrayList<>());
+    int[] longLived = new int[count], seen = new int[count];
+    int longCount = 0;
+    java.util.Arrays.fill(seen, -1);
     long arena = 0;
     List<Integer> overlapping = new ArrayList<>();
     for (int b : bySize) {
       long size = align(sizes.get(b)[0]);
       overlapping.clear();
-      for (int i = 0; i < placedCount; i++) {
-        int p = placed[i];
+      for (int t = first[b]; t <= last[b]; t++) {
+        for (int p : liveAt.get(t)) {
+          if (seen[p] != b) {
+            seen[p] = b;
+            overlapping.add(p);
+          }
+        }
+      }
+      for (int i = 0; i < longCount; i++) {
+        int p = longLived[i];
         if (first[p] <= last[b] && last[p] >= first[b]) overlapping.add(p);
       }
       overlapping.sort(Comparator.comparingLong((Integer p) -> offset[p]).thenComparingInt(p -> p));
@@ -113,7 +125,11 @@ public final class MemoryPlanner {
         at = Math.max(at, offset[p] + align(sizes.get(p)[0]));
       }
       offset[b] = at;
-      placed[placedCount++] = b;
+      if (last[b] - first[b] < SHORT_LIFETIME) {
+        for (int t = first[b]; t <= last[b]; t++) liveAt.get(t).add(b);
+      } else {
+        longLived[longCount++] = b;
+      }
       arena = Math.max(arena, at + size);
     }
     long lowerBound = 0, withoutReuse = 0;
@@ -139,6 +155,9 @@ public final class MemoryPlanner {
     }
     return new MemoryPlan(buffers, bufferOf, arena, lowerBound, withoutReuse, withoutPlanning);
   }
+
+  /** Steps a buffer may live and still be recorded at each of them (see {@link #plan}'s placement). */
+  static final int SHORT_LIFETIME = 64;
 
   /**
    * Makes the buffers of concat {@code n}'s inputs slices of its buffer where they can be: the input,

@@ -56,10 +56,6 @@ class LimitsTest {
     }
   }
 
-  /**
-   * Weights whose logical size passes the array limit are refused by the front end, at the layer,
-   * before code generation (whose own check, below, counts the packed size with its padding).
-   */
   /** -Dnetc.codegen.maxLayers is read strictly: a negative or malformed value is one message, not an index exception. */
   @Test
   void aBadLayerLimitIsNamed() {
@@ -76,6 +72,10 @@ class LimitsTest {
     Limits.checkLayers(g); // the default
   }
 
+  /**
+   * Weights whose logical size passes the array limit are refused by the front end, at the layer,
+   * before code generation (whose own check, below, counts the packed size with its padding).
+   */
   @Test
   void convAndFcWeightsOverTheArrayLimitAreRefusedAtTheSpec() {
     NetcException e = assertThrows(NetcException.class, () -> build("input(4096, 3, 3)\nbig: conv(65536, 3)"));

@@ -90,7 +90,7 @@ public final class CompileMojo extends AbstractMojo {
       List<SpecFiles.Spec> specs = List.of();
       if (!Files.isDirectory(source)) {
         // listed specs in a folder that is not there: a mistyped <sourceDirectory>, not a project without specs
-        if (includes != null && !includes.isEmpty()) throw new BadInputException("<sourceDirectory>" + source + ": no such directory (it holds the"
+        if (includes != null && !includes.isEmpty()) throw new BadInputException("<sourceDirectory> " + source + ": no such directory (it holds the"
             + " <includes>)");
         // not an early return: the models this execution compiled before must still go
         getLog().info("netc: no spec folder " + source + ", nothing to compile");
@@ -169,10 +169,11 @@ public final class CompileMojo extends AbstractMojo {
       for (Path stamp : stamps.filter(f -> f.getFileName().toString().endsWith(STAMP)).toList()) {
         String file = stamp.getFileName().toString(), name = file.substring(0, file.length() - STAMP.length());
         if (current.contains(name)) continue;
-        Files.delete(stamp);
-        if (claimedElsewhere(name)) continue; // another execution compiles it too: its model stays
-        ModelDirectory.clear(out, name);
-        getLog().info("netc: removed model " + name + " from " + out + ": its spec is gone");
+        if (!claimedElsewhere(name)) { // another execution compiles it too: its model stays
+          ModelDirectory.clear(out, name);
+          getLog().info("netc: removed model " + name + " from " + out + ": its spec is gone");
+        }
+        Files.delete(stamp); // after the clear: a clear that fails leaves the stamp, so the next build tries again
       }
     }
   }

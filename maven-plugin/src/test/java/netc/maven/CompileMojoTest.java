@@ -253,7 +253,7 @@ class CompileMojoTest {
     m.sourceDirectory = project.resolve("src/main/nect").toFile();
     m.includes = List.of("tiny.net");
     MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
-    assertEquals("<sourceDirectory>" + project.resolve("src/main/nect") + ": no such directory (it holds the <includes>)", e.getMessage());
+    assertEquals("<sourceDirectory> " + project.resolve("src/main/nect") + ": no such directory (it holds the <includes>)", e.getMessage());
   }
 
   @Test

@@ -47,7 +47,6 @@ public abstract class CompiledModel implements AutoCloseable {
   private final int outputSize;
   private final int arenaFloats;
   private final ThreadPool pool;
-  /** Idle workspaces; slots instead of a queue, because a queue allocates a node per offer. */
   /** Workspaces of finished calls, {@code idleCount} of them, for the next ones; guarded by {@code idleLock}. */
   private Workspace[][] idle = new Workspace[4][];
 

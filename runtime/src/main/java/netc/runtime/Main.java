@@ -139,6 +139,8 @@ public final class Main {
       err.println("error: " + e.getMessage());
     } catch (java.nio.file.InvalidPathException e) {
       err.println("error: " + file + ": not a valid path (" + e.getReason() + ")");
+    } catch (IllegalArgumentException e) { // a refusal with its reason (NaN logits), not a bug
+      err.println("error: " + file + ": " + e.getMessage());
     } catch (OutOfMemoryError e) {
       err.println("error: " + file + ": out of memory (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise it with -Xmx)");
     } catch (RuntimeException e) {
@@ -174,6 +176,8 @@ public final class Main {
       err.println("error: cannot write " + o.output + ": " + e.getMessage());
     } catch (java.nio.file.InvalidPathException e) {
       err.println("error: " + e.getInput() + ": not a valid path (" + e.getReason() + ")");
+    } catch (IllegalArgumentException e) { // a refusal with its reason (a batch too large for one array), not a bug
+      err.println("error: " + o.input + ": " + e.getMessage());
     } catch (OutOfMemoryError e) {
       err.println("error: " + o.input + ": out of memory (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise it with -Xmx,"
           + " or give the batch in parts)");

@@ -88,7 +88,8 @@ public final class NetcClassifier {
    * @throws IllegalArgumentException when nothing matches {@code input} ("Path does not exist: ...")
    */
   public static Dataset<Row> readImages(SparkSession spark, String input, long maxBytes) {
-    org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+    // the session's: with the keys set at run time (spark.conf().set("fs.s3a...")), as Spark's own file sources read them
+    org.apache.hadoop.conf.Configuration conf = spark.sessionState().newHadoopConf();
     List<Row> listed = list(input, conf);
     // parallelized, not a local relation: a million paths would otherwise travel inside the query plan
     int slices = Math.max(spark.sparkContext().defaultParallelism(), listed.size() / PATHS_PER_SLICE + 1);

@@ -251,7 +251,6 @@ class ClassifyImagesTest {
     assertEquals("missing: no tensor (null)", results.get("missing").getString(4));
   }
 
-  /** Spark's own refusals (no such input, an output that exists) are one line and status 1, not a stack trace. */
   /** A file that cannot be read when its task comes (deleted since the listing) is its row's error; the job goes on. */
   @Test
   void aFileGoneBeforeItsTaskIsAnErrorRowNotAFailedJob() throws IOException {
@@ -275,6 +274,7 @@ class ClassifyImagesTest {
     }
   }
 
+  /** Spark's own refusals (no such input, an output that exists) are one line and status 1, not a stack trace. */
   @Test
   void aMissingInputOrAnExistingOutputIsOneLine() throws IOException {
     System.setProperty("spark.master", "local[2]");
