@@ -228,12 +228,16 @@ public final class ModelGenerator {
       return arrayLiteral(values.stream().map(v -> v instanceof Long l && (l > Integer.MAX_VALUE || l < Integer.MIN_VALUE) ? l + "L" : v).toList());
     }
     boolean bool = values.get(0) instanceof Boolean, longs = values.get(0) instanceof Long;
-    List<CodeBlock> parts = new ArrayList<>();
-    for (int i = 0; i < values.size(); i += PER_STRING) {
-      List<?> part = values.subList(i, Math.min(values.size(), i + PER_STRING));
-      parts.add(CodeBlock.of("$S", part.stream().map(v -> bool ? ((Boolean) v ? "1" : "0") : v.toString()).collect(Collectors.joining(","))));
-    }
+    List<CodeBlock> parts = textParts(values.stream().map(v -> bool ? ((Boolean) v ? "1" : "0") : v.toString()).toList()).stream()
+        .map(t -> CodeBlock.of("$S", t)).toList();
     return CodeBlock.of("$L(new String[] {$L})", bool ? "decodeBooleans" : longs ? "decodeLongs" : "decodeInts", wrapped(parts));
+  }
+
+  /** Values as comma-separated text, {@link #PER_STRING} to a piece: what the decoders read back. */
+  private static List<String> textParts(List<String> values) {
+    List<String> parts = new ArrayList<>();
+    for (int i = 0; i < values.size(); i += PER_STRING) parts.add(String.join(",", values.subList(i, Math.min(values.size(), i + PER_STRING))));
+    return parts;
   }
 
   /** The decoders of {@link #perStep} tables, declared when there are many steps. */
@@ -590,12 +594,8 @@ public final class ModelGenerator {
       return "new int[] {" + java.util.Arrays.stream(values).mapToObj(Integer::toString).collect(Collectors.joining(", ")) + "}";
     }
     usesDecoders = true;
-    List<String> parts = new ArrayList<>();
-    for (int i = 0; i < values.length; i += PER_STRING) {
-      parts.add("\"" + java.util.Arrays.stream(values, i, Math.min(values.length, i + PER_STRING)).mapToObj(Integer::toString)
-          .collect(Collectors.joining(",")) + "\"");
-    }
-    return "decodeInts(new String[] {" + String.join(",\n", parts) + "})";
+    List<String> parts = textParts(java.util.Arrays.stream(values).mapToObj(Integer::toString).toList());
+    return "decodeInts(new String[] {\"" + String.join("\",\n\"", parts) + "\"})"; // digits, commas and minus signs: no escaping
   }
 
   /** The most ints a table writes as a literal (see {@link #intArray}). */

@@ -135,16 +135,8 @@ public final class Main {
         out.printf("  %6.2f%%  %s%n", p.probability() * 100, p.label());
       }
       return true;
-    } catch (BadInputException e) {
-      err.println("error: " + e.getMessage());
-    } catch (java.nio.file.InvalidPathException e) {
-      err.println("error: " + file + ": not a valid path (" + e.getReason() + ")");
-    } catch (IllegalArgumentException e) { // a refusal with its reason (NaN logits), not a bug
-      err.println("error: " + file + ": " + e.getMessage());
-    } catch (OutOfMemoryError e) {
-      err.println("error: " + file + ": out of memory (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise it with -Xmx)");
-    } catch (RuntimeException e) {
-      err.println("error: " + file + ": internal error: " + e + " (a netc bug; please report it)");
+    } catch (RuntimeException | OutOfMemoryError e) {
+      err.println(errorLine(file, e));
     }
     return false;
   }
@@ -170,21 +162,26 @@ public final class Main {
       Npy.write(target, y);
       out.printf("wrote %s %s (%.1f ms for %d image%s)%n", target, java.util.Arrays.toString(y.shape()), ms, s[0], s[0] == 1 ? "" : "s");
       return 0;
-    } catch (BadInputException e) {
-      err.println("error: " + e.getMessage());
     } catch (IOException e) {
       err.println("error: cannot write " + o.output + ": " + e.getMessage());
-    } catch (java.nio.file.InvalidPathException e) {
-      err.println("error: " + e.getInput() + ": not a valid path (" + e.getReason() + ")");
-    } catch (IllegalArgumentException e) { // a refusal with its reason (a batch too large for one array), not a bug
-      err.println("error: " + o.input + ": " + e.getMessage());
-    } catch (OutOfMemoryError e) {
-      err.println("error: " + o.input + ": out of memory (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise it with -Xmx,"
-          + " or give the batch in parts)");
-    } catch (RuntimeException e) {
-      err.println("error: " + o.input + ": internal error: " + e + " (a netc bug; please report it)");
+    } catch (RuntimeException | OutOfMemoryError e) {
+      err.println(errorLine(o.input, e));
     }
     return 1;
+  }
+
+  /**
+   * The one line for what went wrong with {@code file}: a bad input or a refusal with its reason as such, an
+   * out-of-memory with the heap to raise, anything else as a netc bug.
+   */
+  static String errorLine(String file, Throwable e) {
+    if (e instanceof BadInputException) return "error: " + e.getMessage();
+    if (e instanceof java.nio.file.InvalidPathException p) return "error: " + p.getInput() + ": not a valid path (" + p.getReason() + ")";
+    if (e instanceof IllegalArgumentException) return "error: " + file + ": " + e.getMessage(); // NaN logits, a batch past one array
+    if (e instanceof OutOfMemoryError) {
+      return "error: " + file + ": out of memory (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise it with -Xmx)";
+    }
+    return "error: " + file + ": internal error: " + e + " (a netc bug; please report it)";
   }
 
   /** Command-line options of a compiled jar. */

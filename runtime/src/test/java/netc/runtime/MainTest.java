@@ -34,21 +34,9 @@ class MainTest {
   }
 
   /** A model of [3, 8, 8] to 4 logits: the three channel means, and 0. */
-  public static final class TinyModel extends CompiledModel {
+  public static final class TinyModel extends OneStepModel {
     public TinyModel(java.util.Properties p, int threads) {
-      super(p, threads);
-    }
-
-    @Override protected int steps() {
-      return 1;
-    }
-
-    @Override protected int items(int step) {
-      return 1;
-    }
-
-    @Override protected boolean parallel(int step) {
-      return false;
+      super(p, threads, "means");
     }
 
     @Override protected void runStep(int step, Workspace ws, int from, int to) {
@@ -58,14 +46,6 @@ class MainTest {
         ws.arena[c] = sum / 64;
       }
       ws.arena[3] = 0;
-    }
-
-    @Override protected int outputOffset() {
-      return 0;
-    }
-
-    @Override public List<String> stepNames() {
-      return List.of("means");
     }
   }
 

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CyclicBarrier;
 import org.junit.jupiter.api.Test;
@@ -16,24 +15,12 @@ class WorkspacePoolTest {
   private static final int CALLERS = 80; // more than the 64 slots the pool once had
 
   /** A model whose one step waits until every caller is inside it, and records the workspaces it ran in. */
-  private static final class Gathering extends CompiledModel {
+  private static final class Gathering extends OneStepModel {
     final Set<Workspace> seen = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
     final CyclicBarrier all = new CyclicBarrier(CALLERS);
 
     Gathering() {
-      super(ThreadPoolTest.Counting.properties(), 1);
-    }
-
-    @Override protected int steps() {
-      return 1;
-    }
-
-    @Override protected int items(int step) {
-      return 1;
-    }
-
-    @Override protected boolean parallel(int step) {
-      return false;
+      super(ThreadPoolTest.Counting.properties(), 1, "gather");
     }
 
     @Override protected void runStep(int step, Workspace ws, int from, int to) {
@@ -43,14 +30,6 @@ class WorkspacePoolTest {
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
-    }
-
-    @Override protected int outputOffset() {
-      return 0;
-    }
-
-    @Override public List<String> stepNames() {
-      return List.of("gather");
     }
   }
 
