@@ -132,7 +132,9 @@ public final class OnnxReader {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "graph");
           where = "the graph";
           int old = in.pushLimit(in.readRawVarint32());
-          graph = graph(in);
+          // protobuf merges a message field that occurs twice: the second graph's nodes,
+          // initializers, inputs and outputs follow the first's (what onnx.load reads)
+          graph = graph(in, graph == null ? new Graph() : graph);
           in.popLimit(old);
         }
         case MODEL_OPSET_IMPORT -> {
@@ -175,8 +177,7 @@ public final class OnnxReader {
     final List<OnnxModel.ValueInfo> outputs = new ArrayList<>();
   }
 
-  private Graph graph(CodedInputStream in) throws IOException {
-    Graph g = new Graph();
+  private Graph graph(CodedInputStream in, Graph g) throws IOException {
     where = "the graph";
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
       int field = WireFormat.getTagFieldNumber(tag);

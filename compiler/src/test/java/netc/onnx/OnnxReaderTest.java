@@ -217,4 +217,39 @@ class OnnxReaderTest {
     assertTrue(m.nodes().isEmpty());
     assertArrayEquals(new float[] {3f, 4f}, m.initializers().get("k").floats());
   }
+
+  /** A graph field given twice is one graph, as protobuf merges it: the nodes and initializers of both, in order. */
+  @Test
+  void aGraphSplitOverTwoFieldsIsMerged() throws IOException {
+    byte[] first = OnnxBytes.message(out -> {
+      out.writeByteArray(1, OnnxBytes.node("r", "Relu", List.of("x"), List.of("h")));
+      out.writeByteArray(5, OnnxBytes.floats("a", new long[] {1}, 1f));
+      out.writeByteArray(11, OnnxBytes.valueInfo("x", new long[] {-1, 1, 1, 1}));
+    });
+    byte[] second = OnnxBytes.message(out -> {
+      out.writeByteArray(1, OnnxBytes.node("s", "Sigmoid", List.of("h"), List.of("y")));
+      out.writeByteArray(5, OnnxBytes.floats("b", new long[] {1}, 2f));
+      out.writeByteArray(12, OnnxBytes.valueInfo("y", new long[0]));
+    });
+    byte[] model = OnnxBytes.message(out -> {
+      out.writeInt64(1, 8);
+      out.writeByteArray(8, OnnxBytes.message(o -> o.writeInt64(2, 13)));
+      out.writeByteArray(7, first);
+      out.writeByteArray(7, second);
+    });
+    OnnxModel m = OnnxReader.read(write("m.onnx", model));
+    assertEquals(List.of("Relu", "Sigmoid"), m.nodes().stream().map(OnnxNode::opType).toList());
+    assertEquals(java.util.Set.of("a", "b"), m.initializers().keySet());
+    assertEquals("x", m.inputs().get(0).name());
+    assertEquals("y", m.outputs().get(0).name());
+    // a tensor given in both parts is still given twice
+    byte[] again = OnnxBytes.message(out -> out.writeByteArray(5, OnnxBytes.floats("a", new long[] {1}, 3f)));
+    byte[] twice = OnnxBytes.message(out -> {
+      out.writeInt64(1, 8);
+      out.writeByteArray(8, OnnxBytes.message(o -> o.writeInt64(2, 13)));
+      out.writeByteArray(7, first);
+      out.writeByteArray(7, again);
+    });
+    assertTrue(error(twice).contains("tensor 'a' is given twice"), error(twice));
+  }
 }
