@@ -1459,9 +1459,14 @@ public final class OnnxImporter {
    * An attribute without a type (as some old writers left it) has the type of the one field it fills (OnnxReader).
    */
   private OnnxAttribute typed(OnnxNode n, String key, int type) {
+    return typed(n, key, type, this::fail);
+  }
+
+  /** {@link #typed(OnnxNode, String, int)} with {@code fail} making the message (ShapeValues' too). */
+  static OnnxAttribute typed(OnnxNode n, String key, int type, java.util.function.Function<String, NetcException> fail) {
     OnnxAttribute a = n.attribute(key);
     if (a != null && a.type() != type) {
-      throw fail(node(n) + " has attribute " + key + " of type " + OnnxAttribute.typeName(a.type()) + "; " + n.opType() + "'s " + key
+      throw fail.apply(node(n) + " has attribute " + key + " of type " + OnnxAttribute.typeName(a.type()) + "; " + n.opType() + "'s " + key
           + " is " + OnnxAttribute.typeName(type));
     }
     return a;

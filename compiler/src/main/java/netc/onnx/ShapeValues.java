@@ -82,12 +82,11 @@ final class ShapeValues {
       throw fail.apply("the shape " + OnnxReader.quote(name) + " is computed by " + (n == null ? "nothing netc knows" : "node " + n.describe())
           + "; netc evaluates shapes from constants and " + String.join("/", new java.util.TreeSet<>(OPS)));
     }
-    int arity = switch (n.opType()) {
-      case "Gather", "Reshape", "Add", "Sub", "Mul", "Div" -> 2;
-      case "Slice" -> 3;
-      default -> 1;
-    };
-    if (n.inputs().size() < arity) throw fail.apply("node " + n.describe() + " has " + n.inputs().size() + " inputs, expected " + arity);
+    // every node's inputs were counted against the importer's table when it read the graph; a Slice
+    // may still be of opset 1-9, whose starts and ends are attributes
+    if (n.opType().equals("Slice") && (n.inputs().size() < 3 || n.inputs().get(2).isEmpty())) {
+      throw fail.apply("node " + n.describe() + " slices with starts and ends as attributes (opset 9 and before); netc evaluates opset 10's inputs");
+    }
     return switch (n.opType()) {
       case "Shape" -> Shaped.flat(shape(n));
       case "Gather" -> {
@@ -146,7 +145,7 @@ final class ShapeValues {
       count *= d;
     }
     if (count > MAX_LENGTH) throw fail.apply("node " + n.describe() + " makes " + count + " values; netc evaluates at most " + MAX_LENGTH);
-    OnnxAttribute a = n.attribute("value");
+    OnnxAttribute a = attribute(n, "value", OnnxAttribute.TENSOR);
     long fill = 0;
     if (a != null) {
       if (a.t() == null || a.t().longs() == null || a.t().longs().length != 1) throw fail.apply("node " + n.describe() + ": value must be one integer");
@@ -205,9 +204,7 @@ final class ShapeValues {
 
   private Shaped transpose(OnnxNode n, Shaped x) {
     int rank = x.dims().length;
-    OnnxAttribute a = n.attribute("perm");
-    if (a != null && a.type() != OnnxAttribute.INTS && a.type() != 0) throw fail.apply("node " + n.describe() + " has a perm of type "
-        + OnnxAttribute.typeName(a.type()) + ", not INTS");
+    OnnxAttribute a = attribute(n, "perm", OnnxAttribute.INTS);
     long[] perm = new long[rank];
     for (int i = 0; i < rank; i++) perm[i] = a == null || a.ints() == null ? rank - 1 - i : i < a.ints().length ? a.ints()[i] : -1;
     long[] count = new long[rank];
@@ -258,7 +255,7 @@ final class ShapeValues {
 
   /** Shape(x): the batch, then x's per-image dims. */
   private long[] shape(OnnxNode n) {
-    OnnxAttribute start = n.attribute("start"), end = n.attribute("end");
+    OnnxAttribute start = attribute(n, "start", OnnxAttribute.INT), end = attribute(n, "end", OnnxAttribute.INT);
     int rank = shapes.containsKey(n.inputs().get(0)) ? shapes.get(n.inputs().get(0)).length + 1 : 0;
     if (start != null && start.i() != 0 || end != null && end.i() < rank) { // start 0 and an end past the rank: the whole shape
       throw fail.apply("node " + n.describe() + " takes part of a shape (start, end: opset 15); netc evaluates whole shapes");
@@ -272,8 +269,8 @@ final class ShapeValues {
   }
 
   private long[] gather(OnnxNode n, long[] data, long[] indices) {
-    OnnxAttribute axis = n.attribute("axis");
-    if (axis != null && (axis.i() != 0 || axis.type() != OnnxAttribute.INT && axis.type() != 0)) throw fail.apply("node " + n.describe() + " with " + axis + ": shape computations gather along axis 0");
+    OnnxAttribute axis = attribute(n, "axis", OnnxAttribute.INT);
+    if (axis != null && axis.i() != 0) throw fail.apply("node " + n.describe() + " with " + axis + ": shape computations gather along axis 0");
     long[] v = new long[indices.length];
     for (int i = 0; i < indices.length; i++) {
       long k = indices[i] < 0 ? indices[i] + data.length : indices[i];
@@ -281,6 +278,11 @@ final class ShapeValues {
       v[i] = data[(int) k];
     }
     return v;
+  }
+
+  /** Attribute {@code key} of {@code n} or null, refused when of another type, as the importer's. */
+  private OnnxAttribute attribute(OnnxNode n, String key, int type) {
+    return OnnxImporter.typed(n, key, type, fail);
   }
 
   /** A shape for a message: {@code [batch, -1]}. */

@@ -382,6 +382,19 @@ class OnnxImporterTest {
     e = error(List.of(OnnxBytes.node("ad", "Add", List.of("a", "e"), List.of("p")), OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))),
         List.of(axis, empty));
     assertTrue(e.endsWith("node 'ad' (Add) combines shape values of lengths 1 and 0"), e);
+    // attributes of the wrong type, as the importer's own ops refuse them
+    e = error(List.of(OnnxBytes.node("t", "Transpose", List.of("c"), List.of("p"), OnnxBytes.integer("perm", 1)),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))), List.of(c23));
+    assertTrue(e.endsWith("node 't' (Transpose) has attribute perm of type INT; Transpose's perm is INTS"), e);
+    e = error(List.of(OnnxBytes.node("s", "Shape", List.of("x"), List.of("sh")),
+        OnnxBytes.node("g", "Gather", List.of("sh", "a"), List.of("p"), OnnxBytes.real("axis", 0f)),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))), List.of(axis));
+    assertTrue(e.endsWith("node 'g' (Gather) has attribute axis of type FLOAT; Gather's axis is INT"), e);
+    // a Slice of opset 9 and before (starts and ends as attributes)
+    e = error(List.of(OnnxBytes.node("s", "Shape", List.of("x"), List.of("sh")),
+        OnnxBytes.node("sl", "Slice", List.of("sh"), List.of("p"), OnnxBytes.ints("starts", 0), OnnxBytes.ints("ends", 2)),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))), List.of());
+    assertTrue(e.endsWith("node 'sl' (Slice) slices with starts and ends as attributes (opset 9 and before); netc evaluates opset 10's inputs"), e);
   }
 
   @Test
