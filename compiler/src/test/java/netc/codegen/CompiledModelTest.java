@@ -253,6 +253,16 @@ class CompiledModelTest {
     } finally {
       pool.shutdown();
     }
+    // the burst left one idle workspace set per caller that ran at once; a service can drop them
+    int kept = model.releaseWorkspaces();
+    assertTrue(kept >= 1 && kept <= 8, "idle workspace sets after eight callers: " + kept);
+    assertEquals(0, model.releaseWorkspaces());
+    assertArrayEquals(serial.get(0).data(), model.predict(inputs.get(0)).data(), "a call after the release allocates afresh");
+    assertEquals(1, model.releaseWorkspaces());
+    model.predict(inputs.get(0));
+    model.close();
+    assertEquals(0, model.releaseWorkspaces(), "close drops the idle workspaces");
+    assertThrows(IllegalStateException.class, () -> model.predict(inputs.get(0)));
   }
 
   @Test

@@ -123,13 +123,14 @@ public abstract class CompiledModel implements AutoCloseable {
   }
 
   /**
-   * Releases the model: the class loader {@link #load(Path, int)} made for it is closed (its jar
-   * file with it). The model is not usable afterwards. The intra-op thread pool is shared between
-   * models and stays.
+   * Releases the model: its idle workspaces ({@link #releaseWorkspaces()}) are dropped, and the class
+   * loader {@link #load(Path, int)} made for it is closed (its jar file with it). The model is not
+   * usable afterwards. The intra-op thread pool is shared between models and stays.
    */
   @Override
   public void close() {
     closed = true;
+    releaseWorkspaces();
     java.net.URLClassLoader loader = ownLoader;
     ownLoader = null;
     if (loader != null) ModelLoader.closeQuietly(loader);
@@ -450,6 +451,23 @@ public abstract class CompiledModel implements AutoCloseable {
     return spaces[i];
   }
 
+  /**
+   * Drops the workspaces kept for the next calls, so the garbage collector can take them: the pool
+   * keeps one set per caller that ran at once (an arena of the model's workspace size per image a
+   * thread runs), so after a burst of many concurrent callers a service can give that memory back. Calls running now
+   * keep theirs and return them as usual; the next calls allocate afresh.
+   *
+   * @return how many callers' workspaces were dropped
+   */
+  public int releaseWorkspaces() {
+    synchronized (idleLock) {
+      int n = idleCount;
+      Arrays.fill(idle, 0, n, null);
+      idleCount = 0;
+      return n;
+    }
+  }
+
   private Workspace[] takeWorkspace() {
     synchronized (idleLock) {
       if (idleCount == 0) return null;
@@ -465,6 +483,7 @@ public abstract class CompiledModel implements AutoCloseable {
    */
   private void giveBack(Workspace[] spaces) {
     synchronized (idleLock) {
+      if (closed) return; // a call that was running when the model closed: its memory goes with it
       if (idleCount == idle.length) idle = Arrays.copyOf(idle, 2 * idle.length);
       idle[idleCount++] = spaces;
     }
