@@ -14,7 +14,7 @@ import org.apache.commons.cli.Options;
 
 /** {@code netc compile SPEC [--weights W] -o OUT.jar}: the spec and its weights as a runnable jar. */
 final class CompileCommand implements Main.Command {
-  private static final String USAGE = "netc compile SPEC|MODEL.onnx [--weights W.safetensors] [-D name=value]... [--import-path DIR]... -o OUT.jar [--name NAME] [--thin] [--emit-source DIR] [--imagenet | --mean M --std S] [--resize N] [-O N] [--disable-pass NAME]";
+  private static final String USAGE = "netc compile SPEC|MODEL.onnx [--weights W.safetensors] [-D name=value]... [--import-path DIR]... -o OUT.jar [--name NAME] [--thin] [--emit-source DIR] [--strict-weights] [--imagenet | --mean M --std S] [--resize N] [-O N] [--disable-pass NAME]";
 
   @Override
   public String summary() {
@@ -30,7 +30,9 @@ final class CompileCommand implements Main.Command {
             + " netc/models/NAME/, what CompiledModel.load(loader, NAME, threads) takes (default: the network's name, made lower-case)").build())
         .addOption(Option.builder().longOpt("thin").desc("write a thin jar: the model's classes and weights only, for a library user's class or"
             + " module path beside netc-runtime (automatic module netc.models.NAME); default: a self-contained jar that runs with java -jar").build())
-        .addOption(Option.builder().longOpt("emit-source").hasArg().argName("DIR").desc("also write the generated Java source to DIR").build());
+        .addOption(Option.builder().longOpt("emit-source").hasArg().argName("DIR").desc("also write the generated Java source to DIR").build())
+        .addOption(Option.builder().longOpt("strict-weights").desc("refuse a weights file with tensors the spec does not use (default: a"
+            + " warning naming them), as PyTorch's load_state_dict(strict=True)").build());
   }
 
   @Override
@@ -69,6 +71,11 @@ final class CompileCommand implements Main.Command {
         @Override
         public void warning(String line) {
           System.err.println(line);
+        }
+
+        @Override
+        public boolean strictWeights() {
+          return cl.hasOption("strict-weights");
         }
       });
       if (sourceDir != null) {

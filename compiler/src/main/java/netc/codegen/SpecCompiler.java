@@ -63,6 +63,15 @@ public final class SpecCompiler {
 
     /** One line worth the user's attention that does not stop the compile. */
     default void warning(String line) {}
+
+    /**
+     * Whether a weights file with tensors the spec does not use is refused rather than warned of (as
+     * PyTorch's {@code load_state_dict(strict=True)}): a file of another variant, or a spec that lost
+     * a layer, then stops the compile.
+     */
+    default boolean strictWeights() {
+      return false;
+    }
   }
 
   private SpecCompiler() {}
@@ -100,10 +109,11 @@ public final class SpecCompiler {
     WeightBinding binding = WeightBinding.bind(graph, weights);
     List<String> u = binding.unused();
     if (!u.isEmpty()) {
-      // tensor names come from the file: escaped, so the warning stays one line
-      listener.warning(BadInputException.oneLine("warning: " + weights + " has " + u.size() + " tensor" + (u.size() == 1 ? "" : "s")
-          + " the spec does not use: " + String.join(", ", u.subList(0, Math.min(MAX_UNUSED_NAMED, u.size())))
-          + (u.size() > MAX_UNUSED_NAMED ? ", ..." : "")));
+      // tensor names come from the file: escaped, so the message stays one line
+      String what = weights + " has " + u.size() + " tensor" + (u.size() == 1 ? "" : "s") + " the spec does not use: "
+          + String.join(", ", u.subList(0, Math.min(MAX_UNUSED_NAMED, u.size()))) + (u.size() > MAX_UNUSED_NAMED ? ", ..." : "");
+      if (listener.strictWeights()) throw new BadInputException(BadInputException.oneLine(what + " (--strict-weights)"));
+      listener.warning(BadInputException.oneLine("warning: " + what));
     }
     return binding;
   }

@@ -88,4 +88,24 @@ class RunCommandTest {
     assertEquals("netc compile: " + expected, r[2]);
     assertFalse(Files.exists(jar));
   }
+
+  /** Tensors the spec does not use are a warning, and with --strict-weights an error before any work. */
+  @Test
+  void strictWeightsRefusesTensorsTheSpecDoesNotUse() throws IOException {
+    Path spec = dir.resolve("tiny.net"), w = dir.resolve("w.safetensors"), jar = dir.resolve("m.jar");
+    Files.writeString(spec, "input(3, 8, 8)\nc: conv(4, 3)\n");
+    assertEquals(0, netc("weights", "init", spec.toString(), "-o", w.toString())[0]);
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    Safetensors s = Safetensors.read(w);
+    for (Safetensors.Entry e : s.entries().values()) tensors.put(e.name(), new Tensor(e.shape(), s.floats(e.name())));
+    tensors.put("fc.weight", Tensor.zeros(10, 4));
+    Safetensors.write(w, tensors, Map.of());
+    Object[] r = netc("compile", spec.toString(), "--weights", w.toString(), "-o", jar.toString(), "--strict-weights");
+    assertEquals(1, r[0]);
+    assertEquals("netc compile: " + w + " has 1 tensor the spec does not use: fc.weight (--strict-weights)\n", r[2]);
+    assertFalse(Files.exists(jar));
+    r = netc("compile", spec.toString(), "--weights", w.toString(), "-o", jar.toString());
+    assertEquals(0, r[0], (String) r[2]);
+    assertTrue(Files.exists(jar));
+  }
 }
