@@ -132,6 +132,12 @@ public final class CompileMojo extends AbstractMojo {
     List<Path> inputs = new ArrayList<>(SpecFiles.netFiles(spec.file().getParent(), importPathList()));
     inputs.add(spec.file()); // among those when it is a *.net file; an ONNX model listed in <includes> is its own input
     if (weights != null) inputs.add(weights);
+    // netc itself: a compiler or runtime rebuilt and installed again under the same version (a
+    // SNAPSHOT, a local fix) may compile differently, so its jars count as inputs too
+    for (Class<?> part : List.of(ModelCompiler.class, netc.runtime.CompiledModel.class)) {
+      Path jar = codeSource(part);
+      if (jar != null) inputs.add(jar);
+    }
     Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration(spec, weights), inputs);
     if (stamp.upToDate(ModelDirectory.properties(out, spec.name()))) {
       getLog().info("netc: model " + spec.name() + " is up to date");
@@ -198,6 +204,16 @@ public final class CompileMojo extends AbstractMojo {
    * recompiles): with the runtime ABI, so a netc whose generated code changed its contract recompiles
    * the models an older one left in target/classes, which its runtime would refuse to load.
    */
+  /** The jar (or classes folder) {@code type} was loaded from, or null where the class loader does not say. */
+  static Path codeSource(Class<?> type) {
+    try {
+      var source = type.getProtectionDomain().getCodeSource();
+      return source == null || source.getLocation() == null ? null : Path.of(source.getLocation().toURI());
+    } catch (java.net.URISyntaxException | IllegalArgumentException | SecurityException e) {
+      return null;
+    }
+  }
+
   private String configuration(SpecFiles.Spec spec, Path weights) {
     return "netc " + ModelCompiler.VERSION + "\nruntime ABI " + netc.runtime.CompiledModel.ABI + "\nspec " + spec.file().toAbsolutePath() + "\nname " + spec.name() + "\nweights " + weights
         + "\ndefines " + new TreeMap<>(defines == null ? Map.of() : defines) + "\nimport paths " + importPathList() + "\n";

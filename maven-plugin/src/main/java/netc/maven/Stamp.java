@@ -22,7 +22,7 @@ final class Stamp {
     for (Path in : inputs.stream().map(p -> p.toAbsolutePath().normalize()).distinct().sorted().toList()) {
       b.append("input ").append(in).append(' ');
       if (Files.isRegularFile(in)) b.append(Files.size(in)).append(" bytes, modified ").append(Files.getLastModifiedTime(in).toInstant());
-      else b.append("absent");
+      else b.append(Files.isDirectory(in) ? "a folder" : "absent"); // a build's classes folder (netc's own, in its tests)
       b.append('\n');
     }
     this.contents = b.toString();

@@ -135,6 +135,21 @@ class CompileMojoTest {
     Files.setLastModifiedTime(props, first);
     mojo().execute();
     assertNotEquals(first, Files.getLastModifiedTime(props), "compiled for another runtime ABI: compiled again");
+    // netc's own compiler and runtime are inputs: installed again under the same version, they recompile
+    current = Files.readString(stamp);
+    for (Class<?> part : List.of(netc.codegen.ModelCompiler.class, CompiledModel.class)) {
+      Path from = CompileMojo.codeSource(part);
+      assertTrue(from != null && current.contains("input " + from.toAbsolutePath().normalize() + " "), part + " in " + current);
+    }
+  }
+
+  /** Where a class came from: a jar file for a library, the classes folder for this build's own. */
+  @Test
+  void codeSourceIsTheJarOrFolderAClassCameFrom() {
+    Path jar = CompileMojo.codeSource(org.junit.jupiter.api.Test.class);
+    assertTrue(Files.isRegularFile(jar) && jar.toString().endsWith(".jar"), String.valueOf(jar));
+    assertTrue(Files.isDirectory(CompileMojo.codeSource(CompileMojo.class)));
+    assertEquals(null, CompileMojo.codeSource(String.class)); // the JDK's own classes say nothing
   }
 
   @Test
