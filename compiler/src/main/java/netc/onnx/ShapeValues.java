@@ -78,14 +78,23 @@ final class ShapeValues {
       return new Shaped(c.dims(), c.longs());
     }
     OnnxNode n = producers.get(name);
-    if (n == null || !OPS.contains(n.opType())) {
-      throw fail.apply("the shape " + OnnxReader.quote(name) + " is computed by " + (n == null ? "nothing netc knows" : "node " + n.describe())
-          + "; netc evaluates shapes from constants and " + String.join("/", new java.util.TreeSet<>(OPS)));
+    if (n == null || !n.domain().isEmpty() || !OPS.contains(n.opType())) {
+      throw fail.apply("the shape " + OnnxReader.quote(name) + " is computed by " + (n == null ? "nothing netc knows" : "node " + n.describe()
+          + (n.domain().isEmpty() ? "" : " of domain " + OnnxReader.quote(n.domain()))) + "; netc evaluates shapes from constants and "
+          + String.join("/", new java.util.TreeSet<>(OPS)));
     }
-    // every node's inputs were counted against the importer's table when it read the graph; a Slice
-    // may still be of opset 1-9, whose starts and ends are attributes
-    if (n.opType().equals("Slice") && (n.inputs().size() < 3 || n.inputs().get(2).isEmpty())) {
-      throw fail.apply("node " + n.describe() + " slices with starts and ends as attributes (opset 9 and before); netc evaluates opset 10's inputs");
+    // the inputs of every node of the default domain were counted against the importer's table when it
+    // read the graph; a Slice's starts and ends are inputs from opset 10 only
+    if (n.opType().equals("Slice")) {
+      if (model.opset() < 10) {
+        throw fail.apply("node " + n.describe() + " slices a shape with starts and ends as attributes (opset " + model.opset()
+            + "); netc evaluates shape slices of opset 10 and later");
+      }
+      for (int i = 1; i <= 2; i++) {
+        if (n.inputs().size() <= i || n.inputs().get(i).isEmpty()) {
+          throw fail.apply("node " + n.describe() + " has no " + (i == 1 ? "starts" : "ends") + " input");
+        }
+      }
     }
     return switch (n.opType()) {
       case "Shape" -> Shaped.flat(shape(n));

@@ -390,11 +390,29 @@ class OnnxImporterTest {
         OnnxBytes.node("g", "Gather", List.of("sh", "a"), List.of("p"), OnnxBytes.real("axis", 0f)),
         OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))), List.of(axis));
     assertTrue(e.endsWith("node 'g' (Gather) has attribute axis of type FLOAT; Gather's axis is INT"), e);
-    // a Slice of opset 9 and before (starts and ends as attributes)
-    e = error(List.of(OnnxBytes.node("s", "Shape", List.of("x"), List.of("sh")),
+    // a Slice of opset 9 (starts and ends as attributes), and one of opset 13 without its ends
+    List<byte[]> opset9 = List.of(OnnxBytes.node("s", "Shape", List.of("x"), List.of("sh")),
         OnnxBytes.node("sl", "Slice", List.of("sh"), List.of("p"), OnnxBytes.ints("starts", 0), OnnxBytes.ints("ends", 2)),
-        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))), List.of());
-    assertTrue(e.endsWith("node 'sl' (Slice) slices with starts and ends as attributes (opset 9 and before); netc evaluates opset 10's inputs"), e);
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y")));
+    NetcException old = assertThrows(NetcException.class,
+        () -> OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(OnnxBytes.graph(opset9, List.of(), 2, 4, 4), 9))));
+    assertEquals("m.onnx: node 'sl' (Slice) slices a shape with starts and ends as attributes (opset 9); netc evaluates shape slices of"
+        + " opset 10 and later", old.getMessage());
+    e = error(List.of(OnnxBytes.node("s", "Shape", List.of("x"), List.of("sh")), OnnxBytes.node("sl", "Slice", List.of("sh", "z", ""), List.of("p")),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))), List.of(zeros));
+    assertTrue(e.endsWith("node 'sl' (Slice) has no ends input"), e);
+    // a shape op of another domain is no shape op netc knows, whatever its name (its inputs were never counted)
+    byte[] foreign = concat(OnnxBytes.node("g", "Gather", List.of("sh"), List.of("p")), OnnxBytes.message(out -> out.writeString(7, "com.example")));
+    e = error(List.of(OnnxBytes.node("s", "Shape", List.of("x"), List.of("sh")), foreign, OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))),
+        List.of());
+    assertTrue(e.contains("the shape 'p' is computed by node 'g' (Gather) of domain 'com.example'; netc evaluates shapes from constants and "), e);
+  }
+
+  /** Two serialized messages one after the other: protobuf reads them as one, the second's fields merged into the first's. */
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 
   @Test
