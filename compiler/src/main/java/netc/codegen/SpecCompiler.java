@@ -103,7 +103,10 @@ public final class SpecCompiler {
     return ModelCompiler.compileTo(optimized, params, request.shownAs(), request.modelName(), synthetic, dir, listener::step);
   }
 
-  /** The weights file bound to the graph (tensors it has that the spec does not use are a warning), or synthetic weights. */
+  /**
+   * The weights file bound to the graph (tensors it has that the spec does not use are a warning, or
+   * an error where the listener asks for strict weights), or synthetic weights.
+   */
   public static ParamSource params(Graph graph, Path weights, Listener listener) {
     if (weights == null) return SyntheticWeights.source(graph, SYNTHETIC_SEED);
     WeightBinding binding = WeightBinding.bind(graph, weights);
@@ -112,7 +115,7 @@ public final class SpecCompiler {
       // tensor names come from the file: escaped, so the message stays one line
       String what = weights + " has " + u.size() + " tensor" + (u.size() == 1 ? "" : "s") + " the spec does not use: "
           + String.join(", ", u.subList(0, Math.min(MAX_UNUSED_NAMED, u.size()))) + (u.size() > MAX_UNUSED_NAMED ? ", ..." : "");
-      if (listener.strictWeights()) throw new BadInputException(BadInputException.oneLine(what + " (--strict-weights)"));
+      if (listener.strictWeights()) throw new BadInputException(BadInputException.oneLine(what + " (refused: strict weights)"));
       listener.warning(BadInputException.oneLine("warning: " + what));
     }
     return binding;

@@ -89,7 +89,7 @@ class RunCommandTest {
     assertFalse(Files.exists(jar));
   }
 
-  /** Tensors the spec does not use are a warning, and with --strict-weights an error before any work. */
+  /** Tensors the spec does not use are a warning, and with --strict-weights an error before code is generated. */
   @Test
   void strictWeightsRefusesTensorsTheSpecDoesNotUse() throws IOException {
     Path spec = dir.resolve("tiny.net"), w = dir.resolve("w.safetensors"), jar = dir.resolve("m.jar");
@@ -102,7 +102,7 @@ class RunCommandTest {
     Safetensors.write(w, tensors, Map.of());
     Object[] r = netc("compile", spec.toString(), "--weights", w.toString(), "-o", jar.toString(), "--strict-weights");
     assertEquals(1, r[0]);
-    assertEquals("netc compile: " + w + " has 1 tensor the spec does not use: fc.weight (--strict-weights)\n", r[2]);
+    assertEquals("netc compile: " + w + " has 1 tensor the spec does not use: fc.weight (refused: strict weights)\n", r[2]);
     assertFalse(Files.exists(jar));
     r = netc("compile", spec.toString(), "--weights", w.toString(), "-o", jar.toString());
     assertEquals(0, r[0], (String) r[2]);

@@ -72,6 +72,13 @@ public final class CompileMojo extends AbstractMojo {
   String executionId;
 
   /** Skips the goal. */
+  /**
+   * Refuse a weights file with tensors the spec does not use (as PyTorch's load_state_dict(strict=True))
+   * instead of warning of them.
+   */
+  @Parameter(defaultValue = "false")
+  boolean strictWeights;
+
   @Parameter(property = "netc.skip", defaultValue = "false")
   boolean skip;
 
@@ -134,7 +141,7 @@ public final class CompileMojo extends AbstractMojo {
     if (weights != null) inputs.add(weights);
     // netc itself: a compiler or runtime rebuilt and installed again under the same version (a
     // SNAPSHOT, a local fix) may compile differently, so its jars count as inputs too
-    for (Class<?> part : List.of(ModelCompiler.class, netc.runtime.CompiledModel.class)) {
+    for (Class<?> part : NETC_PARTS) {
       Path jar = codeSource(part);
       if (jar != null) inputs.add(jar);
     }
@@ -158,6 +165,11 @@ public final class CompileMojo extends AbstractMojo {
       @Override
       public void warning(String line) {
         getLog().warn("netc: " + line);
+      }
+
+      @Override
+      public boolean strictWeights() {
+        return strictWeights;
       }
     });
     stamp.write();
@@ -193,10 +205,23 @@ public final class CompileMojo extends AbstractMojo {
     }
   }
 
+  /** A class of each of netc's jars a compile runs: the spec grammar, the compiler, the runtime. */
+  static final List<Class<?>> NETC_PARTS = List.of(netc.grammar.NetParser.class, ModelCompiler.class, netc.runtime.CompiledModel.class);
+
   /** This execution's stamps: a folder per execution id ("default" when run outside Maven's lifecycle). */
   private Path executionState() {
     String id = executionId == null || executionId.isBlank() ? "default" : executionId;
     return stateDirectory.toPath().resolve(id);
+  }
+
+  /** The jar (or classes folder) {@code type} was loaded from, or null where the class loader does not say. */
+  static Path codeSource(Class<?> type) {
+    try {
+      var source = type.getProtectionDomain().getCodeSource();
+      return source == null || source.getLocation() == null ? null : Path.of(source.getLocation().toURI());
+    } catch (java.net.URISyntaxException | IllegalArgumentException | java.nio.file.FileSystemNotFoundException | SecurityException e) {
+      return null;
+    }
   }
 
   /**
@@ -204,19 +229,10 @@ public final class CompileMojo extends AbstractMojo {
    * recompiles): with the runtime ABI, so a netc whose generated code changed its contract recompiles
    * the models an older one left in target/classes, which its runtime would refuse to load.
    */
-  /** The jar (or classes folder) {@code type} was loaded from, or null where the class loader does not say. */
-  static Path codeSource(Class<?> type) {
-    try {
-      var source = type.getProtectionDomain().getCodeSource();
-      return source == null || source.getLocation() == null ? null : Path.of(source.getLocation().toURI());
-    } catch (java.net.URISyntaxException | IllegalArgumentException | SecurityException e) {
-      return null;
-    }
-  }
-
   private String configuration(SpecFiles.Spec spec, Path weights) {
     return "netc " + ModelCompiler.VERSION + "\nruntime ABI " + netc.runtime.CompiledModel.ABI + "\nspec " + spec.file().toAbsolutePath() + "\nname " + spec.name() + "\nweights " + weights
-        + "\ndefines " + new TreeMap<>(defines == null ? Map.of() : defines) + "\nimport paths " + importPathList() + "\n";
+        + "\ndefines " + new TreeMap<>(defines == null ? Map.of() : defines) + "\nimport paths " + importPathList()
+        + "\nstrict weights " + strictWeights + "\n";
   }
 
   private Path weightsPath(SpecFiles.Spec spec) {

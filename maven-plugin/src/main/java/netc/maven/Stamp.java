@@ -22,10 +22,26 @@ final class Stamp {
     for (Path in : inputs.stream().map(p -> p.toAbsolutePath().normalize()).distinct().sorted().toList()) {
       b.append("input ").append(in).append(' ');
       if (Files.isRegularFile(in)) b.append(Files.size(in)).append(" bytes, modified ").append(Files.getLastModifiedTime(in).toInstant());
-      else b.append(Files.isDirectory(in) ? "a folder" : "absent"); // a build's classes folder (netc's own, in its tests)
+      else if (Files.isDirectory(in)) b.append(folder(in)); // a build's classes folder: netc's own, in its reactor
+      else b.append("absent");
       b.append('\n');
     }
     this.contents = b.toString();
+  }
+
+  /** A folder's files, their total size and the newest modification time among them: any rebuild of a classes folder changes one. */
+  private static String folder(Path dir) throws IOException {
+    long files = 0, bytes = 0;
+    java.time.Instant newest = java.time.Instant.EPOCH;
+    try (var walk = Files.walk(dir)) {
+      for (Path f : (Iterable<Path>) walk.filter(Files::isRegularFile)::iterator) {
+        files++;
+        bytes += Files.size(f);
+        java.time.Instant t = Files.getLastModifiedTime(f).toInstant();
+        if (t.isAfter(newest)) newest = t;
+      }
+    }
+    return "a folder of " + files + " files, " + bytes + " bytes, the newest modified " + newest;
   }
 
   /** True when {@code output} exists and nothing changed since the stamp was written. */

@@ -135,12 +135,45 @@ class CompileMojoTest {
     Files.setLastModifiedTime(props, first);
     mojo().execute();
     assertNotEquals(first, Files.getLastModifiedTime(props), "compiled for another runtime ABI: compiled again");
-    // netc's own compiler and runtime are inputs: installed again under the same version, they recompile
+    // netc's own grammar, compiler and runtime are inputs (what a rebuilt one changes: aRebuiltClassesFolderChangesTheStamp)
     current = Files.readString(stamp);
-    for (Class<?> part : List.of(netc.codegen.ModelCompiler.class, CompiledModel.class)) {
+    assertEquals(3, CompileMojo.NETC_PARTS.size());
+    for (Class<?> part : CompileMojo.NETC_PARTS) {
       Path from = CompileMojo.codeSource(part);
       assertTrue(from != null && current.contains("input " + from.toAbsolutePath().normalize() + " "), part + " in " + current);
     }
+  }
+
+  /** A classes folder (netc's own jars, in its reactor) is stamped by its files: one rebuilt class changes the stamp. */
+  @Test
+  void aRebuiltClassesFolderChangesTheStamp() throws Exception {
+    Path folder = Files.createDirectories(project.resolve("netc-classes/netc/codegen")), file = project.resolve("stamp");
+    Path output = Files.writeString(project.resolve("model.properties"), "x");
+    Files.writeString(folder.resolve("A.class"), "one");
+    Files.setLastModifiedTime(folder.resolve("A.class"), FileTime.fromMillis(1_000_000));
+    new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).write();
+    assertTrue(new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).upToDate(output));
+    Files.writeString(folder.resolve("A.class"), "two"); // same size, a new time
+    assertFalse(new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).upToDate(output));
+  }
+
+  /** strictWeights refuses a weights file with tensors the spec does not use, naming them; by default they are a warning. */
+  @Test
+  void strictWeightsRefusesTensorsTheSpecDoesNotUse() throws Exception {
+    Graph g = GraphBuilder.build(SpecLoader.load(src.resolve("other-net.net")), Map.of());
+    Map<String, netc.runtime.Tensor> tensors = new java.util.LinkedHashMap<>(SyntheticWeights.generate(g, 3));
+    tensors.put("extra.weight", netc.runtime.Tensor.zeros(2));
+    Safetensors.write(src.resolve("other-net.safetensors"), tensors, Map.of());
+    CompileMojo m = mojo();
+    m.includes = List.of("other-net.net");
+    m.strictWeights = true;
+    MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
+    assertTrue(e.getMessage().endsWith("has 1 tensor the spec does not use: extra.weight (refused: strict weights)"), e.getMessage());
+    assertFalse(Files.exists(classes.resolve("netc/models/other_net/model.properties")));
+    m = mojo();
+    m.includes = List.of("other-net.net");
+    m.execute();
+    assertTrue(warnings.stream().anyMatch(w -> w.contains("has 1 tensor the spec does not use: extra.weight")), warnings.toString());
   }
 
   /** Where a class came from: a jar file for a library, the classes folder for this build's own. */
