@@ -257,8 +257,8 @@ class CompiledModelTest {
     int kept = model.releaseWorkspaces();
     assertTrue(kept >= 1 && kept <= 8, "idle workspace sets after eight callers: " + kept);
     assertEquals(0, model.releaseWorkspaces());
-    assertArrayEquals(serial.get(0).data(), model.predict(inputs.get(0)).data(), "a call after the release allocates afresh");
-    assertEquals(1, model.releaseWorkspaces());
+    assertArrayEquals(serial.get(0).data(), model.predict(inputs.get(0)).data(), "a call after the release computes the same");
+    assertEquals(1, model.releaseWorkspaces(), "and keeps the one workspace it allocated afresh");
     model.predict(inputs.get(0));
     model.close();
     assertEquals(0, model.releaseWorkspaces(), "close drops the idle workspaces");

@@ -18,7 +18,8 @@ import netc.runtime.kernels.Kernels;
  *
  * <p><b>Thread safety.</b> A model is immutable once constructed and safe to call from any number of
  * threads at once. Each call to {@code predict} takes a private workspace (activation arena) from a
- * pool, allocating one only when more callers run at once than ever before. The
+ * pool, allocating one only when more callers run at once than since the pool was last emptied
+ * ({@link #releaseWorkspaces()}). The
  * process-wide intra-op thread pool (shared by all models with the same thread count) serves one
  * call at a time; a call that finds it busy runs on its own thread alone. Results do not depend on which path ran: every output value is computed by one thread with
  * the same operations in the same order, so concurrent and serial calls give bit-identical results.
@@ -452,14 +453,16 @@ public abstract class CompiledModel implements AutoCloseable {
   }
 
   /**
-   * Drops the workspaces kept for the next calls, so the garbage collector can take them: the pool
-   * keeps one set per caller that ran at once (an arena of the model's workspace size per image a
-   * thread runs), so after a burst of many concurrent callers a service can give that memory back. Calls running now
-   * keep theirs and return them as usual; the next calls allocate afresh.
+   * Drops the workspaces kept for the next calls (and the NHWC transpose's buffer), so the garbage
+   * collector can take them: the pool keeps one set per caller that ran at once (an arena of the
+   * model's workspace size per image a thread runs), so after a burst of many concurrent callers a
+   * service can give that memory back. Calls running now keep theirs and return them as usual; the
+   * next calls allocate afresh.
    *
    * @return how many callers' workspaces were dropped
    */
-  public int releaseWorkspaces() {
+  public final int releaseWorkspaces() {
+    nhwcBuffer.set(null);
     synchronized (idleLock) {
       int n = idleCount;
       Arrays.fill(idle, 0, n, null);
@@ -478,8 +481,9 @@ public abstract class CompiledModel implements AutoCloseable {
   }
 
   /**
-   * Keeps a workspace for the next call. The pool grows to the most callers that ever ran at once (its
-   * array doubles then), so a steady number of callers, however many, allocates nothing.
+   * Keeps a workspace for the next call. The pool grows to the most callers that ran at once since it
+   * was last emptied (its array doubles then), so a steady number of callers, however many, allocates
+   * nothing. Not after {@link #close()}: a call still running then drops its workspace.
    */
   private void giveBack(Workspace[] spaces) {
     synchronized (idleLock) {
