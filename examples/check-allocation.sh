@@ -28,12 +28,20 @@ check() {
     echo "the run ended before the recording began (20 s after start): give it more runs, RUNS=4000 $0 $args" >&2
     exit 2
   fi
-  "${java}jfr" print --stack-depth 64 --events jdk.ObjectAllocationSample "$work/run.jfr" > "$work/samples.txt"
+  # check runs on the left of ||, where bash ignores set -e: each failure here exits by hand, so a
+  # failed jfr or awk never reads as "no allocation"
+  "${java}jfr" print --stack-depth 64 --events jdk.ObjectAllocationSample "$work/run.jfr" > "$work/samples.txt" \
+    || { echo "${java}jfr print failed on the recording; nothing was checked" >&2; exit 2; }
   # the innermost netc frame of each sample: which of netc's methods allocated (or called what did)
   awk '/stackTrace = \[/ {inside = 1; found = 0; next}
        inside && /netc\./ && !found {sub(/^[ \t]+/, ""); sub(/line:.*/, ""); print; found = 1}
-       inside && /^[ \t]*\]/ {inside = 0}' "$work/samples.txt" | sort | uniq -c | sort -rn > "$work/netc.txt"
+       inside && /^[ \t]*\]/ {inside = 0}' "$work/samples.txt" | sort | uniq -c | sort -rn > "$work/netc.txt" \
+    || { echo "reading the allocation samples failed; nothing was checked" >&2; exit 2; }
   total=$(grep -c "jdk.ObjectAllocationSample" "$work/samples.txt" || true)
+  if ! [ "$total" -gt 0 ] 2>/dev/null; then
+    echo "the recording holds no allocation samples at all (JFR sampled nothing): nothing was checked" >&2
+    exit 2
+  fi
   if [ -s "$work/netc.txt" ]; then
     echo "JVM $1 of $jvms: allocation samples in netc's code after warm-up ($total samples in all):"
     cat "$work/netc.txt"

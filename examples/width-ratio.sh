@@ -14,17 +14,32 @@ if grep -q -m1 avx512f /proc/cpuinfo 2>/dev/null; then
   base="-XX:UseAVX=2"
   echo "AVX-512 host: both widths run with $base (AVX2's instructions and 16 registers)"
 fi
-median() { # the "netc median X ms" line of ./netc bench
-  NETC_JAVA_OPTS="${NETC_JAVA_OPTS:-} $base $1" "$root/netc" bench "$spec" --batch 1 --threads 2 --runs "${RUNS:-15}" --sustained 1 2>/dev/null \
-    | sed -n 's/^netc *median \([0-9.]*\) ms.*/\1/p'
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+median() { # the "netc median X ms" line of ./netc bench; its allocation warning, if any, goes to stderr
+  if ! NETC_JAVA_OPTS="${NETC_JAVA_OPTS:-} $base $1" "$root/netc" bench "$spec" --batch 1 --threads 2 --runs "${RUNS:-15}" --sustained 1 \
+      > "$log" 2>&1; then
+    echo "a bench run failed ($1):" >&2
+    tail -5 "$log" >&2
+    return 1
+  fi
+  grep '^warning: netc allocated' "$log" | sed "s/^/${1:-256 bits}: /" >&2 || true
+  sed -n 's/^netc *median \([0-9.]*\) ms.*/\1/p' "$log"
 }
 ratios=()
 for r in $(seq "$rounds"); do
-  wide=$(median "")
-  narrow=$(median "-XX:MaxVectorSize=16")
-  if [ -z "$wide" ] || [ -z "$narrow" ]; then echo "a bench run failed (run ./netc bench $spec to see why)" >&2; exit 1; fi
+  # the two widths take turns at going first, so a drift within a round favours neither
+  if [ $((r % 2)) -eq 1 ]; then
+    wide=$(median "") || exit 1
+    narrow=$(median "-XX:MaxVectorSize=16") || exit 1
+  else
+    narrow=$(median "-XX:MaxVectorSize=16") || exit 1
+    wide=$(median "") || exit 1
+  fi
+  if [ -z "$wide" ] || [ -z "$narrow" ]; then echo "a bench run printed no median (run ./netc bench $spec to see why)" >&2; exit 1; fi
   ratio=$(awk -v a="$narrow" -v b="$wide" 'BEGIN { printf "%.2f", a / b }')
   ratios+=("$ratio")
   echo "round $r: 256 bits $wide ms, 128 bits $narrow ms, ratio $ratio"
 done
-printf '%s\n' "${ratios[@]}" | sort -n | awk '{ r[NR] = $1 } END { printf "128-bit / 256-bit time, median of %d rounds: %s (issue 14: <= 2.3)\n", NR, r[int((NR + 1) / 2)] }'
+printf '%s\n' "${ratios[@]}" | sort -n | awk '{ r[NR] = $1 } END { m = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+  printf "128-bit / 256-bit time, median of %d rounds: %.2f (issue 14: <= 2.3)\n", NR, m }'

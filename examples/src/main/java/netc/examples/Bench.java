@@ -116,6 +116,7 @@ public final class Bench {
         + " multiply-accumulate of the direct convolution: Winograd does fewer, so a figure may pass 100%% of peak)%n",
         graph.name(), batch, threads, graph.macs() / 1e9);
     System.out.printf("netc kernels: %s; cpu: %s; java %s%n", Kernels.INSTANCE.variant(), Kernels.cpuModel(), System.getProperty("java.version"));
+    quiet(); // netc's worker spins after its first call: the probe must not share a core with it
     double peak = PeakProbe.measure(threads);
     System.out.printf("measured FP32 peak on %d thread%s at the kernels' width (%s): %.1f GFLOP/s%n", threads, threads == 1 ? "" : "s",
         Kernels.INSTANCE.vectorBits() == 0 ? "scalar FMA" : Kernels.INSTANCE.vectorBits() + "-bit FMA", peak);
@@ -124,14 +125,8 @@ public final class Bench {
     Ort ort = onnx == null ? null : new Ort(Path.of(onnx), threads, x, new long[] {batch, in[0], in[1], in[2]});
     if (ort != null) {
       System.out.printf("onnxruntime %s: load %.0f ms, first call in this JVM %.1f ms%n", ort.version(), ort.loadMs, ort.firstMs);
-      float[] z = ort.run();
-      double err = 0, scale = 0;
-      for (int i = 0; i < y.length; i++) {
-        err = Math.max(err, Math.abs(y[i] - z[i]));
-        scale = Math.max(scale, Math.abs(z[i]));
-      }
-      System.out.printf("outputs agree: max |netc - onnxruntime| = %.3g (%.2g of max |output| %.3g)%n", err, err / scale, scale);
-      if (err > 1e-3 * scale) throw new IllegalStateException("netc and onnxruntime disagree; not timing different computations");
+      double[] e = agree(y, ort.run(), "the first calls");
+      System.out.printf("outputs agree: max |netc - onnxruntime| = %.3g (%.2g of max |output| %.3g)%n", e[0], e[0] / e[1], e[1]);
     }
     // Warm-up is by time as well as count: loading a model can leave the JIT deoptimizing and
     // recompiling netc's kernels for several seconds, and timing must not start inside that.
@@ -141,23 +136,26 @@ public final class Bench {
       if (ort != null) ort.run();
     }
     double[] tn = new double[runs], to = new double[runs];
+    float[] z = null;
     AllocationMeter allocation = AllocationMeter.forThisJvm();
     for (int i = 0; i < runs; i++) {
+      // each pair in turn starts with either engine, so a drift within a pair favours neither
+      boolean ortFirst = ort != null && i % 2 == 1;
+      if (ortFirst) z = timeOrt(ort, to, i);
       quiet();
       allocation.start();
       long a = System.nanoTime();
       netc.predict(x, batch, y);
       tn[i] = (System.nanoTime() - a) / 1e6;
       allocation.stop();
-      if (ort != null) {
-        quiet();
-        a = System.nanoTime();
-        ort.run();
-        to[i] = (System.nanoTime() - a) / 1e6;
-      }
+      if (ort != null && !ortFirst) z = timeOrt(ort, to, i);
     }
+    // the timed calls' outputs too, not only the first call's: a kernel wrong only once compiled
+    // by C2, or a reused workspace left dirty, must not give a fast wrong answer
+    if (ort != null) agree(y, z, "the timed calls");
     // the host's speed drifts: a peak measured in a slow moment would flatter both engines, so the
     // figure is the better of the probe before the timed runs and one after them
+    quiet();
     double peakAfter = PeakProbe.measure(threads);
     if (peakAfter > peak) {
       System.out.printf("measured FP32 peak again after the timed runs: %.1f GFLOP/s (used below)%n", peakAfter);
@@ -184,19 +182,18 @@ public final class Bench {
       int blocks = Math.max(4, runs / sustained * 2);
       double[] sn = new double[blocks * (sustained - 1)], so = new double[blocks * (sustained - 1)];
       for (int b = 0, k = 0; b < blocks; b++, k += sustained - 1) {
-        quiet();
-        for (int i = 0; i < sustained; i++) {
-          long a = System.nanoTime();
-          netc.predict(x, batch, y);
-          if (i > 0) sn[k + i - 1] = (System.nanoTime() - a) / 1e6;
-        }
-        quiet();
-        for (int i = 0; i < sustained; i++) {
-          long a = System.nanoTime();
-          ort.run();
-          if (i > 0) so[k + i - 1] = (System.nanoTime() - a) / 1e6;
+        for (int engine = 0; engine < 2; engine++) {
+          boolean isNetc = (engine == 0) == (b % 2 == 0); // blocks alternate which engine goes first
+          quiet();
+          for (int i = 0; i < sustained; i++) {
+            long a = System.nanoTime();
+            if (isNetc) netc.predict(x, batch, y);
+            else z = ort.run();
+            if (i > 0) (isNetc ? sn : so)[k + i - 1] = (System.nanoTime() - a) / 1e6;
+          }
         }
       }
+      agree(y, z, "the sustained calls");
       if (Boolean.getBoolean("netc.bench.debug")) { // how many calls after the gap each engine takes to reach its speed
         for (int i = 0; i < sustained - 1; i++) {
           System.out.printf("  call %d of a block: netc %.2f ms, onnxruntime %.2f ms%n", i + 2,
@@ -209,6 +206,35 @@ public final class Bench {
     ort.close();
     System.out.printf("netc/onnxruntime latency ratio: %.3f (netc %.1f ms, onnxruntime %.1f ms, batch %d, threads %d)%n", mn / mo, mn, mo, batch, threads);
     return 0;
+  }
+
+  /** One ONNX Runtime call after the idle wait, timed into {@code times[i]}; its output. */
+  private static float[] timeOrt(Ort ort, double[] times, int i) throws Exception {
+    quiet();
+    long a = System.nanoTime();
+    float[] z = ort.run();
+    times[i] = (System.nanoTime() - a) / 1e6;
+    return z;
+  }
+
+  /**
+   * Max |netc - onnxruntime| and max |output| of one pair of outputs; refuses outputs of different
+   * sizes or further apart than 1e-3 of the largest, as then the two engines compute different things.
+   */
+  static double[] agree(float[] netc, float[] ort, String which) {
+    if (netc.length != ort.length) {
+      throw new IllegalStateException("netc gives " + netc.length + " output values, onnxruntime " + ort.length + "; not the same network");
+    }
+    double err = 0, scale = 0;
+    for (int i = 0; i < netc.length; i++) {
+      err = Math.max(err, Math.abs(netc[i] - ort[i]));
+      scale = Math.max(scale, Math.abs(ort[i]));
+    }
+    if (!(err <= 1e-3 * scale)) { // NaN too
+      throw new IllegalStateException(String.format("netc and onnxruntime disagree in %s (max |difference| %.3g, max |output| %.3g);"
+          + " not timing different computations", which, err, scale));
+    }
+    return new double[] {err, scale};
   }
 
   /** Every {@code width}-th value of {@code all} from {@code i}: one call position across the blocks. */
@@ -225,7 +251,8 @@ public final class Bench {
     double percent = 100 * gflops / peak;
     System.out.printf("%-12s median %.1f ms (%.1f ms/image; min %.1f, max %.1f over %d runs), %.1f GFLOP/s, %.0f%% of peak%s%n",
         engine, median, median / batch, s[0], s[s.length - 1], s.length, gflops, percent,
-        percent > 100 ? " (over 100%: Winograd computes fewer operations than the direct count)" : "");
+        percent <= 100 ? "" : engine.equals("netc") ? " (over 100%: Winograd computes fewer operations than the direct count)"
+            : " (over 100%: its kernels run wider vectors than the width measured)");
   }
 
   /**
@@ -318,7 +345,7 @@ public final class Bench {
       if (r[i] < 1) faster++;
     }
     Arrays.sort(r);
-    return String.format("paired ratios (each netc call over the onnxruntime call after it): median %.3f, middle half %.3f-%.3f, "
+    return String.format("paired ratios (each netc call over its onnxruntime call, the two in turn first): median %.3f, middle half %.3f-%.3f, "
         + "netc faster in %d of %d", quantile(r, 0.5), quantile(r, 0.25), quantile(r, 0.75), faster, r.length);
   }
 

@@ -35,7 +35,7 @@ import org.apache.commons.cli.Options;
 public final class CompareJars {
   private CompareJars() {}
 
-  static final String USAGE = "netc compare A.jar B.jar... [--gap-ms N] [--runs N] [--threads T] [--batch B] [--steps REGEX] [--own-runtime]";
+  static final String USAGE = "netc compare A.jar B.jar... [--gap-ms N] [--runs N] [--threads T] [--batch B] [--steps REGEX] [--own-runtime] [--allow-differ]";
 
   public static void main(String[] args) {
     Cli.main("compare", args, CompareJars::run);
@@ -52,7 +52,9 @@ public final class CompareJars {
             + "likewise (the JVM needs -Dnetc.profile=true: NETC_JAVA_OPTS=-Dnetc.profile=true ./netc compare ...)"))
         .addOption(Cli.flag("own-runtime", "run each jar on the runtime it carries (a class loader of its own), not on this command's:"
             + " A/B of a kernel change, with jars compiled before and after it (not --thin jars; each has its own thread pool,"
-            + " so with several threads each call waits for the others' to go idle)"));
+            + " so with several threads each call waits for the others' to go idle)"))
+        .addOption(Cli.flag("allow-differ", "time jars whose outputs differ by more than 1e-3 of the largest |output| (default: refused,"
+            + " as they compute different things)"));
   }
 
   static int run(String[] args, PrintStream out) throws Exception {
@@ -79,7 +81,7 @@ public final class CompareJars {
     boolean own = cl.hasOption("own-runtime");
     // each runtime has its own pool, whose workers spin for a while after a call: without a gap they
     // would take cores from the next jar's call, so each call waits until the process is idle
-    boolean waitIdle = own && threads > 1 && !cl.hasOption("gap-ms");
+    boolean waitIdle = own && threads > 1 && gapMs == 0;
     if (waitIdle) out.println("--own-runtime, " + threads + " threads: each call waits until this process has used no CPU for "
         + Bench.QUIET_MS + " ms (the other runtimes' pools spin after their calls); --gap-ms N sleeps instead");
     List<Model> models = new ArrayList<>();
@@ -102,9 +104,16 @@ public final class CompareJars {
     float[][] y = new float[models.size()][batch * models.get(0).outputSize()];
     long warmEnd = System.nanoTime() + 10_000_000_000L;
     for (int i = 0; i < 5 || System.nanoTime() < warmEnd; i++) for (int k = 0; k < models.size(); k++) models.get(k).predict(x, batch, y[k]);
+    double scale = 0;
+    for (float v : y[0]) scale = Math.max(scale, Math.abs(v));
     for (int k = 1; k < models.size(); k++) {
-      out.printf("%s: max |output - %s's| = %.3g%n", jars.get(k).getFileName(), jars.get(0).getFileName(),
-          new Tensor(new int[] {y[k].length}, y[k]).maxAbsDiff(new Tensor(new int[] {y[0].length}, y[0])));
+      double diff = new Tensor(new int[] {y[k].length}, y[k]).maxAbsDiff(new Tensor(new int[] {y[0].length}, y[0]));
+      out.printf("%s: max |output - %s's| = %.3g (%.2g of max |output| %.3g)%n", jars.get(k).getFileName(), jars.get(0).getFileName(),
+          diff, diff / scale, scale);
+      if (!(diff <= 1e-3 * scale) && !cl.hasOption("allow-differ")) { // NaN too
+        throw new BadInputException(jars.get(k) + " and " + jars.get(0) + " give outputs further apart than 1e-3 of the largest: they"
+            + " compute different things (--allow-differ times them anyway)");
+      }
     }
     int n = models.size();
     double[][] t = new double[n][runs], st = new double[n][runs];

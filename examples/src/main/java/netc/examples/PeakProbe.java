@@ -9,8 +9,8 @@ import netc.runtime.kernels.Kernels;
  * Measures this machine's FP32 FMA peak from Java at the vector width netc's kernels run here
  * ({@link Kernels#vectorBits}: 512, 256 or 128 bits, or scalar FMAs for the scalar kernels), so
  * benchmark figures are a fraction of what those kernels could reach: independent FMA chains (enough
- * to cover the FMA latency) held in registers, on as many threads as the benchmark uses, for about
- * half a second.
+ * to cover the FMA latency) held in registers, on as many threads as the benchmark uses, a few tens of
+ * milliseconds an attempt.
  */
 final class PeakProbe {
   /** The kernels' width, a static final so C2 compiles the chains to machine vectors of it. */
@@ -30,9 +30,15 @@ final class PeakProbe {
     return best;
   }
 
+  /**
+   * One attempt: every thread's FLOPs over the span from the first thread's start to the last one's
+   * end, so threads the system did not run side by side (more threads than cores) do not add up to
+   * more than they reached together.
+   */
   private static double once(int threads) throws InterruptedException {
     for (int i = 0; i < 3; i++) run(2_000_000); // compile with C2 first
-    double[] rate = new double[threads];
+    long[] began = new long[threads], ended = new long[threads];
+    long iters = 20_000_000;
     CountDownLatch start = new CountDownLatch(1);
     Thread[] ts = new Thread[threads];
     for (int t = 0; t < threads; t++) {
@@ -43,21 +49,20 @@ final class PeakProbe {
         } catch (InterruptedException e) {
           return;
         }
-        long iters = 20_000_000;
-        long t0 = System.nanoTime();
+        began[id] = System.nanoTime();
         float sink = run(iters);
-        double s = (System.nanoTime() - t0) / 1e9;
-        rate[id] = iters * 12.0 * LANES * 2 / s / 1e9 + (sink == 42 ? 1e-9 : 0);
+        ended[id] = System.nanoTime() + (sink == 42 ? 1 : 0);
       });
       ts[t].start();
     }
     start.countDown();
-    double total = 0;
+    long first = Long.MAX_VALUE, last = Long.MIN_VALUE;
     for (int t = 0; t < threads; t++) {
       ts[t].join();
-      total += rate[t];
+      first = Math.min(first, began[t]);
+      last = Math.max(last, ended[t]);
     }
-    return total;
+    return threads * iters * 12.0 * LANES * 2 / ((last - first) / 1e9) / 1e9;
   }
 
   private static float run(long iters) {

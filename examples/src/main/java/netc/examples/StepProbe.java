@@ -138,6 +138,7 @@ final class StepProbe {
     for (int r = -3; r < runs; r++) { // three rounds of warm-up
       for (int way = 0; way < 2; way++) {
         boolean viaPool = (way == 0) == (r % 2 == 0); // which way goes first alternates
+        if (!viaPool) Bench.quiet(); // the pool's worker spins after a pass: the caller alone must not share a core with it
         for (int s = 0; s < n; s++) {
           long t0 = System.nanoTime();
           if (viaPool && shared[s]) pooled.invoke(pool, m, s, ws, count[s]);

@@ -1,6 +1,7 @@
 package netc.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -47,11 +48,25 @@ class BenchTest {
     assertTrue(gap[2] < 100_000_000, "never idle for 100 ms: " + gap[2]);
   }
 
+  /** The engines' outputs must agree to 1e-3 of the largest; another size, a larger difference or a NaN stops the bench. */
+  @Test
+  void outputsThatDisagreeStopTheBench() {
+    double[] e = Bench.agree(new float[] {1f, -2f, 0.5f}, new float[] {1f, -2.001f, 0.5f}, "x");
+    assertEquals(0.001, e[0], 1e-6);
+    assertEquals(2.001, e[1], 1e-6);
+    IllegalStateException size = assertThrows(IllegalStateException.class, () -> Bench.agree(new float[2], new float[3], "the first calls"));
+    assertEquals("netc gives 2 output values, onnxruntime 3; not the same network", size.getMessage());
+    IllegalStateException far = assertThrows(IllegalStateException.class,
+        () -> Bench.agree(new float[] {1f, 2f}, new float[] {1f, 2.01f}, "the timed calls"));
+    assertTrue(far.getMessage().startsWith("netc and onnxruntime disagree in the timed calls (max |difference| 0.0100"), far.getMessage());
+    assertThrows(IllegalStateException.class, () -> Bench.agree(new float[] {Float.NaN, 2f}, new float[] {1f, 2f}, "the sustained calls"));
+  }
+
   @Test
   void pairedRatiosGiveTheMedianTheMiddleHalfAndTheWins() {
     // ratios 0.5, 1, 1.5, 2: median 1.25; quartiles at positions 0.75 and 2.25 of the sorted four
     String line = Bench.paired(new double[] {3, 1, 4, 2}, new double[] {2, 2, 2, 2});
-    assertEquals("paired ratios (each netc call over the onnxruntime call after it): median 1.250, middle half 0.875-1.625, "
+    assertEquals("paired ratios (each netc call over its onnxruntime call, the two in turn first): median 1.250, middle half 0.875-1.625, "
         + "netc faster in 1 of 4", line);
   }
 

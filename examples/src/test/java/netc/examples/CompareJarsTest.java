@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class CompareJarsTest {
   @TempDir static Path dir;
-  static Path a, b, thin, other;
+  static Path a, b, thin, other, reseeded;
 
   private static void compile(String spec, Path jar, String... more) {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -42,6 +42,25 @@ class CompareJarsTest {
     compile(spec.toString(), b);
     compile(spec.toString(), thin, "--thin");
     compile(spec.toString(), other, "-D", "classes=10");
+    // the same network with other weights: the same shapes, other outputs
+    Path w = dir.resolve("seed5.safetensors");
+    assertEquals(0, netc.cli.Main.run(new String[] {"weights", "init", spec.toString(), "-o", w.toString(), "--seed", "5", "-D", "width=8",
+        "-D", "size=32"}, new PrintStream(new ByteArrayOutputStream()), new PrintStream(new ByteArrayOutputStream())));
+    reseeded = dir.resolve("reseeded.jar");
+    compile(spec.toString(), reseeded, "--weights", w.toString());
+  }
+
+  /** Jars that compute different things are refused before they are timed, unless --allow-differ says that is the point. */
+  @Test
+  void jarsWhoseOutputsDifferAreRefused() throws Exception {
+    BadInputException e = assertThrows(BadInputException.class, () -> CompareJars.run(new String[] {a.toString(), reseeded.toString(),
+        "--runs", "1", "--threads", "1"}, new PrintStream(new ByteArrayOutputStream())));
+    assertEquals(reseeded + " and " + a + " give outputs further apart than 1e-3 of the largest: they compute different things"
+        + " (--allow-differ times them anyway)", e.getMessage());
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    assertEquals(0, CompareJars.run(new String[] {a.toString(), reseeded.toString(), "--runs", "1", "--threads", "1", "--allow-differ"},
+        new PrintStream(bytes, true, StandardCharsets.UTF_8)));
+    assertTrue(bytes.toString(StandardCharsets.UTF_8).contains("reseeded.jar / a.jar, call by call: median "), bytes.toString(StandardCharsets.UTF_8));
   }
 
   @Test
@@ -70,7 +89,7 @@ class CompareJarsTest {
         new PrintStream(bytes, true, StandardCharsets.UTF_8));
     String out = bytes.toString(StandardCharsets.UTF_8);
     assertEquals(0, status, out);
-    assertTrue(out.contains("b.jar: max |output - a.jar's| = 0.00" + System.lineSeparator()), out);
+    assertTrue(out.contains("b.jar: max |output - a.jar's| = 0.00 (0.0 of max |output| "), out);
     assertTrue(out.contains("b.jar / a.jar, call by call: median "), out);
     // two pools, each spinning after its calls: every call waits until the process is idle
     assertTrue(out.startsWith("--own-runtime, 2 threads: each call waits until this process has used no CPU for 100 ms"), out);
