@@ -172,7 +172,10 @@ public final class Bench {
       System.out.printf("note: other threads of this process allocated %.1f MB per timed netc call (%s): not netc's threads, not counted above%n",
           allocation.otherBytesPerCall() / 1e6, allocation.otherThreads());
     }
-    if (ort == null) return 0;
+    if (ort == null) {
+      noteQuietTimeouts();
+      return 0;
+    }
     double mo = median(to);
     report("onnxruntime", mo, to, batch, macs, peak);
     System.out.println(paired(tn, to));
@@ -204,8 +207,17 @@ public final class Bench {
           sustained, median(sn), median(so), median(sn) / median(so));
     }
     ort.close();
+    noteQuietTimeouts();
     System.out.printf("netc/onnxruntime latency ratio: %.3f (netc %.1f ms, onnxruntime %.1f ms, batch %d, threads %d)%n", mn / mo, mn, mo, batch, threads);
     return 0;
+  }
+
+  private static void noteQuietTimeouts() {
+    int n = QUIET_TIMEOUTS.getAndSet(0);
+    if (n > 0) {
+      System.out.printf("note: %d wait%s for an idle process gave up after %d ms (a JIT compilation or collection in the background):"
+          + " those calls started beside it%n", n, n == 1 ? "" : "s", QUIET_MAX_MS);
+    }
   }
 
   /** One ONNX Runtime call after the idle wait, timed into {@code times[i]}; its output. */
@@ -266,10 +278,14 @@ public final class Bench {
    */
   static void quiet() throws InterruptedException {
     long[] gap = waitForIdle(SYSTEM_CLOCK, QUIET_MS, QUIET_MAX_MS);
+    if (gap[2] < QUIET_MS * 1_000_000) QUIET_TIMEOUTS.incrementAndGet(); // gave up: the call starts beside whatever ran
     if (Boolean.getBoolean("netc.bench.debug")) {
       System.out.printf("  gap: %.0f ms of CPU in %.0f ms, then %.0f ms idle%n", gap[0] / 1e6, gap[1] / 1e6, gap[2] / 1e6);
     }
   }
+
+  /** How many waits of {@link #quiet()} gave up before the process went idle (the bench reports them). */
+  static final java.util.concurrent.atomic.AtomicInteger QUIET_TIMEOUTS = new java.util.concurrent.atomic.AtomicInteger();
 
   /** Time as {@link #waitForIdle} sees it (a test drives it). */
   interface Clock {
