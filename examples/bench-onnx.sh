@@ -3,8 +3,9 @@
 # non-trivial batch-norm statistics, opset 13, dynamic batch; exported once into build/onnx/ by
 # weights/export_onnx_classifier.py, which needs Debian's python3-torch, -torchvision and -onnx),
 # netc's logits against torch's at batch 2 (error over max |logit|, must be <= 1e-4) and
-# ./netc bench against ONNX Runtime at batch 1, 2 threads (its last three lines: the sustained ratio
-# and the after-idle one; and its warning if netc allocated in its timed calls). Issue 17's targets:
+# ./netc bench against ONNX Runtime at batch 1, 2 threads (its last three lines: the paired ratios,
+# the sustained ratio and the after-idle one; its warning if netc allocated in its timed calls, its note
+# if an idle wait gave up; and any warning of the jar's own run). Issue 17's targets:
 # MobileNetV2 <= 1.2, the others <= 1.1.
 #   examples/bench-onnx.sh                                    (issue 17's six)
 #   MODELS="mobilenet_v3_large efficientnet_b0" examples/bench-onnx.sh
@@ -18,9 +19,12 @@ for m in ${MODELS:-squeezenet1_1 mobilenet_v2 vgg11_bn resnext50_32x4d wide_resn
     /usr/bin/python3 "$root/weights/export_onnx_classifier.py" "$m" "$out" >&2
   fi
   "$root/netc" compile "$out/$m.onnx" -o "$out/$m.jar" >/dev/null
-  java ${NETC_JAVA_OPTS:-} -jar "$out/$m.jar" --input "$out/${m}_input.npy" --output "$out/${m}_netc.npy" >/dev/null 2>"$out/$m.err" || { cat "$out/$m.err" >&2; exit 1; }
+  # the JDK ./netc runs on (JAVA_HOME's, else the PATH's), so the parity run and the bench share it
+  "${JAVA_HOME:+$JAVA_HOME/bin/}java" ${NETC_JAVA_OPTS:-} -jar "$out/$m.jar" --input "$out/${m}_input.npy" --output "$out/${m}_netc.npy" \
+    >/dev/null 2>"$out/$m.err" || { cat "$out/$m.err" >&2; exit 1; }
+  { grep -h '^warning' "$out/$m.err" || true; } | sed "s/^/$m: /" >&2
   parity=$(/usr/bin/python3 "$root/weights/compare.py" "$out/${m}_netc.npy" "$out/${m}_logits.npy") || status=1
   echo "$m: $parity"
-  "$root/netc" bench "$out/$m.onnx" --onnx "$out/$m.onnx" --batch 1 --threads 2 --runs "${RUNS:-30}" | awk '/^warning: netc allocated/ { print; next } { last[NR % 3] = $0 } END { for (i = NR - 2; i <= NR; i++) if (i > 0 && (i % 3) in last) print last[i % 3] }' | sed "s/^/$m: /"
+  "$root/netc" bench "$out/$m.onnx" --onnx "$out/$m.onnx" --batch 1 --threads 2 --runs "${RUNS:-30}" | awk '/^(warning: netc allocated|note: )/ { print; next } { last[NR % 3] = $0 } END { for (i = NR - 2; i <= NR; i++) if (i > 0 && (i % 3) in last) print last[i % 3] }' | sed "s/^/$m: /"
 done
 exit $status

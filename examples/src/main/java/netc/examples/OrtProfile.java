@@ -88,6 +88,9 @@ final class OrtProfile {
       Map<String, Object> m = (Map<String, Object>) e;
       if ("Session".equals(m.get("cat")) && "model_run".equals(m.get("name")) && seen++ == warmup) start = ((Number) m.get("ts")).longValue();
     }
+    if (seen < warmup + runs) { // a profile cut short (ONNX Runtime's file size limit) would print a mean over runs it lacks
+      throw new IllegalStateException(json + " holds " + seen + " runs of the model; expected " + warmup + " of warm-up and " + runs + " timed");
+    }
     Map<String, Double> nodes = new LinkedHashMap<>();
     Map<String, String> ops = new LinkedHashMap<>();
     for (Object e : events) {
