@@ -34,7 +34,7 @@ import org.apache.commons.cli.Options;
  * ONNX Runtime on the same network, weights and input, in one process. Both engines get the same
  * thread count; after warm-up they are alternated run by run, and medians are compared. Each timed
  * call is the whole inference of the batch. The first call of each engine in this fresh JVM is
- * reported apart. Outputs are cross-checked before timing, so a fast wrong answer cannot pass. Every
+ * reported apart. Outputs are cross-checked before timing and after every timed pair and sustained block, so a fast wrong answer cannot pass. Every
  * timed call starts once the process has been idle for 100 ms ({@link #quiet}), so neither engine's
  * spinning workers slow the other and both start from the same idle; that is the latency of a call
  * after idle, and the last line's ratio. A second phase times blocks of K
@@ -138,21 +138,29 @@ public final class Bench {
     double[] tn = new double[runs], to = new double[runs];
     float[] z = null;
     AllocationMeter allocation = AllocationMeter.forThisJvm();
+    int gaveUp = 0; // idle waits before a timed call that gave up
     for (int i = 0; i < runs; i++) {
       // each pair in turn starts with either engine, so a drift within a pair favours neither
       boolean ortFirst = ort != null && i % 2 == 1;
-      if (ortFirst) z = timeOrt(ort, to, i);
-      quiet();
+      if (ortFirst) {
+        if (!quiet()) gaveUp++;
+        z = timeOrt(ort, to, i);
+      }
+      if (!quiet()) gaveUp++;
       allocation.start();
       long a = System.nanoTime();
       netc.predict(x, batch, y);
       tn[i] = (System.nanoTime() - a) / 1e6;
       allocation.stop();
-      if (ort != null && !ortFirst) z = timeOrt(ort, to, i);
+      if (ort != null && !ortFirst) {
+        if (!quiet()) gaveUp++;
+        z = timeOrt(ort, to, i);
+      }
+      // every pair's outputs, not only the first calls': a kernel wrong only once C2 compiles it, a
+      // reused workspace left dirty or a race must not give a fast wrong answer (outside the timing)
+      if (ort != null) agree(y, z, "timed pair " + (i + 1));
     }
-    // the timed calls' outputs too, not only the first call's: a kernel wrong only once compiled
-    // by C2, or a reused workspace left dirty, must not give a fast wrong answer
-    if (ort != null) agree(y, z, "the timed calls");
+    noteGaveUp(gaveUp, (ort == null ? 1 : 2) * runs, "timed calls");
     // the host's speed drifts: a peak measured in a slow moment would flatter both engines, so the
     // figure is the better of the probe before the timed runs and one after them
     quiet();
@@ -172,10 +180,7 @@ public final class Bench {
       System.out.printf("note: other threads of this process allocated %.1f MB per timed netc call (%s): not netc's threads, not counted above%n",
           allocation.otherBytesPerCall() / 1e6, allocation.otherThreads());
     }
-    if (ort == null) {
-      noteQuietTimeouts();
-      return 0;
-    }
+    if (ort == null) return 0;
     double mo = median(to);
     report("onnxruntime", mo, to, batch, macs, peak);
     System.out.println(paired(tn, to));
@@ -184,19 +189,21 @@ public final class Bench {
       // the idle gap between blocks; the first call of each block (after the gap) is dropped.
       int blocks = Math.max(4, runs / sustained * 2);
       double[] sn = new double[blocks * (sustained - 1)], so = new double[blocks * (sustained - 1)];
+      int blocksGaveUp = 0;
       for (int b = 0, k = 0; b < blocks; b++, k += sustained - 1) {
         for (int engine = 0; engine < 2; engine++) {
           boolean isNetc = (engine == 0) == (b % 2 == 0); // blocks alternate which engine goes first
-          quiet();
+          if (!quiet()) blocksGaveUp++;
           for (int i = 0; i < sustained; i++) {
             long a = System.nanoTime();
             if (isNetc) netc.predict(x, batch, y);
             else z = ort.run();
             if (i > 0) (isNetc ? sn : so)[k + i - 1] = (System.nanoTime() - a) / 1e6;
           }
+          if (engine == 1) agree(y, z, "sustained block " + (b + 1));
         }
       }
-      agree(y, z, "the sustained calls");
+      noteGaveUp(blocksGaveUp, 2 * blocks, "sustained blocks");
       if (Boolean.getBoolean("netc.bench.debug")) { // how many calls after the gap each engine takes to reach its speed
         for (int i = 0; i < sustained - 1; i++) {
           System.out.printf("  call %d of a block: netc %.2f ms, onnxruntime %.2f ms%n", i + 2,
@@ -207,22 +214,20 @@ public final class Bench {
           sustained, median(sn), median(so), median(sn) / median(so));
     }
     ort.close();
-    noteQuietTimeouts();
     System.out.printf("netc/onnxruntime latency ratio: %.3f (netc %.1f ms, onnxruntime %.1f ms, batch %d, threads %d)%n", mn / mo, mn, mo, batch, threads);
     return 0;
   }
 
-  private static void noteQuietTimeouts() {
-    int n = QUIET_TIMEOUTS.getAndSet(0);
-    if (n > 0) {
-      System.out.printf("note: %d wait%s for an idle process gave up after %d ms (a JIT compilation or collection in the background):"
-          + " those calls started beside it%n", n, n == 1 ? "" : "s", QUIET_MAX_MS);
+  /** A note when some of a phase's idle waits gave up (printed before the phase's results, which it qualifies). */
+  private static void noteGaveUp(int gaveUp, int waits, String what) {
+    if (gaveUp > 0) {
+      System.out.printf("note: %d of the %d idle waits before the %s gave up after %d ms (a JIT compilation or collection in the"
+          + " background): those started beside it%n", gaveUp, waits, what, QUIET_MAX_MS);
     }
   }
 
-  /** One ONNX Runtime call after the idle wait, timed into {@code times[i]}; its output. */
+  /** One ONNX Runtime call (the caller waited for idle), timed into {@code times[i]}; its output. */
   private static float[] timeOrt(Ort ort, double[] times, int i) throws Exception {
-    quiet();
     long a = System.nanoTime();
     float[] z = ort.run();
     times[i] = (System.nanoTime() - a) / 1e6;
@@ -276,16 +281,13 @@ public final class Bench {
    * before netc's calls and 50 ms before ONNX Runtime's. Gives up waiting after {@link #QUIET_MAX_MS}
    * (a JIT compilation or a collection in the background). -Dnetc.bench.quietMs changes the idle time.
    */
-  static void quiet() throws InterruptedException {
+  static boolean quiet() throws InterruptedException {
     long[] gap = waitForIdle(SYSTEM_CLOCK, QUIET_MS, QUIET_MAX_MS);
-    if (gap[2] < QUIET_MS * 1_000_000) QUIET_TIMEOUTS.incrementAndGet(); // gave up: the call starts beside whatever ran
     if (Boolean.getBoolean("netc.bench.debug")) {
       System.out.printf("  gap: %.0f ms of CPU in %.0f ms, then %.0f ms idle%n", gap[0] / 1e6, gap[1] / 1e6, gap[2] / 1e6);
     }
+    return gap[2] >= QUIET_MS * 1_000_000; // false: gave up, and what runs next starts beside whatever ran
   }
-
-  /** How many waits of {@link #quiet()} gave up before the process went idle (the bench reports them). */
-  static final java.util.concurrent.atomic.AtomicInteger QUIET_TIMEOUTS = new java.util.concurrent.atomic.AtomicInteger();
 
   /** Time as {@link #waitForIdle} sees it (a test drives it). */
   interface Clock {
@@ -349,7 +351,7 @@ public final class Bench {
   static final long ALLOCATION_WARNING_BYTES = 64 * 1024;
 
   /**
-   * The spread of the run-by-run ratios, each netc call over the onnxruntime call that followed it:
+   * The spread of the run-by-run ratios, each netc call over the onnxruntime call of its pair (the two take turns going first):
    * on a host whose speed drifts, the ratio of medians moves by several hundredths from one run to
    * the next, and the middle half of the paired ratios shows how far within this one.
    */
