@@ -12,6 +12,7 @@ import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Random;
@@ -175,6 +176,11 @@ public final class Bench {
       System.out.printf("warning: netc allocated %.1f MB per timed call (the largest call %.1f MB; %s), where a warm forward pass allocates"
           + " nothing: some kernel runs without C2's vector intrinsics (a JIT bailout, or -Dnetc.vectorBits wider than this JVM's vectors),"
           + " so these are not netc's usual times%n", allocation.netcBytesPerCall() / 1e6, allocation.largestNetcCall() / 1e6, allocation.netcThreads());
+      // which steps: the same compiled step methods, run one by one on this thread
+      List<String> steps = StepProbe.allocatingSteps(netc, x, 1024);
+      System.out.println("warning: the steps that allocate, one thread, one image: "
+          + (steps.isEmpty() ? "none now (the boxing code was recompiled since, or it runs only through the pool)"
+              : String.join(", ", steps.subList(0, Math.min(8, steps.size()))) + (steps.size() > 8 ? " and " + (steps.size() - 8) + " more" : "")));
     }
     if (allocation.otherBytesPerCall() >= ALLOCATION_WARNING_BYTES) {
       System.out.printf("note: other threads of this process allocated %.1f MB per timed netc call (%s): not netc's threads, not counted above%n",

@@ -116,6 +116,42 @@ final class StepProbe {
   }
 
   /**
+   * The steps of {@code m} that allocate when run one after another on this thread over {@code input}
+   * (its first image), warm: the step's name and the bytes it allocated in the last of three passes, most
+   * first, for those that allocated at least {@code minBytes} (a step whose kernels run without C2's vector
+   * intrinsics boxes every vector; the reflective call itself allocates a few dozen bytes). The bench
+   * asks this when its timed calls allocated, so its warning names the steps.
+   */
+  static List<String> allocatingSteps(CompiledModel m, float[] input, long minBytes) throws Exception {
+    Method run = CompiledModel.class.getDeclaredMethod("runStep", int.class, Workspace.class, int.class, int.class);
+    Method items = CompiledModel.class.getDeclaredMethod("items", int.class);
+    Field arena = CompiledModel.class.getDeclaredField("arenaFloats");
+    Constructor<Workspace> workspace = Workspace.class.getDeclaredConstructor(int.class);
+    for (var a : List.of(run, items, arena, workspace)) a.setAccessible(true);
+    Workspace ws = workspace.newInstance((Integer) arena.get(m));
+    ws.input = input;
+    var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long self = Thread.currentThread().getId();
+    List<String> names = m.stepNames();
+    List<long[]> found = new ArrayList<>(); // step, bytes
+    Object[][] args = new Object[names.size()][];
+    for (int s = 0; s < names.size(); s++) args[s] = new Object[] {s, ws, 0, items.invoke(m, s)}; // boxed once, not per call
+    for (int pass = 0; pass < 3; pass++) {
+      for (int s = 0; s < names.size(); s++) {
+        long before = mx.getThreadAllocatedBytes(self);
+        run.invoke(m, args[s]);
+        long bytes = mx.getThreadAllocatedBytes(self) - before;
+        if (pass == 2 && bytes >= minBytes) found.add(new long[] {s, bytes});
+      }
+    }
+    ws.input = null;
+    found.sort((a, b) -> Long.compare(b[1], a[1]));
+    List<String> out = new ArrayList<>();
+    for (long[] f : found) out.add(String.format("%s %.1f KB", names.get((int) f[0]), f[1] / 1024.0));
+    return out;
+  }
+
+  /**
    * Every step in order, {@code runs} times on the caller alone and {@code runs} times through the
    * shared pool of {@code threads} (as a call runs its parallel steps), the two alternated network by
    * network; prints each step's (or the chosen steps') medians and means, then the sums over all steps.

@@ -111,4 +111,28 @@ class CompareJarsTest {
     assertTrue(e.getMessage().startsWith(other + ": takes [3, 32, 32] and gives 10 values, where " + a + " takes [3, 32, 32] and gives "), e.getMessage());
     assertTrue(e.getMessage().endsWith(": not the same network"), e.getMessage());
   }
+
+  /**
+   * The bench's step finder (run when timed calls allocated): every step runs and is measured, and on a
+   * model warm enough that a forward pass allocates nothing, none is named (its own reflective calls stay
+   * under the threshold).
+   */
+  @Test
+  void allocatingStepsNamesNoneOnAWarmModel() throws Exception {
+    try (CompiledModel m = CompiledModel.load(a, 1)) {
+      int[] s = m.inputShape();
+      float[] x = new float[s[0] * s[1] * s[2]], y = new float[m.outputSize()];
+      for (int i = 0; i < x.length; i++) x[i] = (i % 11) / 11f;
+      assertEquals(m.stepNames().size(), StepProbe.allocatingSteps(m, x, 0).size(), "every step measured");
+      var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+      long self = Thread.currentThread().getId(), allocated = Long.MAX_VALUE, deadline = System.nanoTime() + 60_000_000_000L;
+      while (allocated > 0 && System.nanoTime() < deadline) { // until C2 has compiled the kernels
+        long before = mx.getThreadAllocatedBytes(self);
+        m.predict(x, 1, y);
+        allocated = mx.getThreadAllocatedBytes(self) - before;
+      }
+      assertEquals(0, allocated, "the forward pass never stopped allocating");
+      assertEquals(java.util.List.of(), StepProbe.allocatingSteps(m, x, 1024));
+    }
+  }
 }
