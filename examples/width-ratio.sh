@@ -9,6 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 spec=${1:-$root/examples/resnet50.net}
 rounds=${2:-3}
+case "$rounds" in ''|*[!0-9]*|0) echo "the rounds (second argument) must be a positive count, got '$rounds'" >&2; exit 1 ;; esac
 base=""
 if grep -q -m1 avx512f /proc/cpuinfo 2>/dev/null; then
   base="-XX:UseAVX=2"

@@ -127,7 +127,8 @@ public final class Bench {
     if (ort != null) {
       System.out.printf("onnxruntime %s: load %.0f ms, first call in this JVM %.1f ms%n", ort.version(), ort.loadMs, ort.firstMs);
       double[] e = agree(y, ort.run(), "the first calls");
-      System.out.printf("outputs agree: max |netc - onnxruntime| = %.3g (%.2g of max |output| %.3g)%n", e[0], e[0] / e[1], e[1]);
+      System.out.println(e[1] == 0 ? "outputs agree: every output of both is 0 (a comparison that shows little)"
+          : String.format("outputs agree: max |netc - onnxruntime| = %.3g (%.2g of max |output| %.3g)", e[0], e[0] / e[1], e[1]));
     }
     // Warm-up is by time as well as count: loading a model can leave the JIT deoptimizing and
     // recompiling netc's kernels for several seconds, and timing must not start inside that.

@@ -57,6 +57,26 @@ public final class CompareJars {
             + " as they compute different things)"));
   }
 
+  /**
+   * Each jar's last outputs against the first jar's: printed when {@code print}, and refused when further
+   * apart than 1e-3 of the largest |output| (or NaN) unless {@code allowDiffer}.
+   */
+  private static void checkOutputs(List<Path> jars, float[][] y, boolean allowDiffer, PrintStream out, boolean print) {
+    double scale = 0;
+    for (float v : y[0]) scale = Math.max(scale, Math.abs(v));
+    for (int k = 1; k < y.length; k++) {
+      double diff = new Tensor(new int[] {y[k].length}, y[k]).maxAbsDiff(new Tensor(new int[] {y[0].length}, y[0]));
+      if (print) {
+        out.printf("%s: max |output - %s's| = %.3g%s%n", jars.get(k).getFileName(), jars.get(0).getFileName(), diff,
+            scale > 0 ? String.format(" (%.2g of max |output| %.3g)", diff / scale, scale) : " (every output of the first is 0)");
+      }
+      if (!(diff <= 1e-3 * scale) && !allowDiffer) { // NaN too
+        throw new BadInputException(jars.get(k) + " and " + jars.get(0) + " give outputs further apart than 1e-3 of the largest"
+            + (print ? "" : " in the timed calls") + ": they compute different things (--allow-differ times them anyway)");
+      }
+    }
+  }
+
   static int run(String[] args, PrintStream out) throws Exception {
     CommandLine cl = Cli.parse(USAGE, "compiled models alternated call by call in one JVM, medians and minima: A/B of a compiler change.",
         options(), null, args, out);
@@ -104,17 +124,7 @@ public final class CompareJars {
     float[][] y = new float[models.size()][batch * models.get(0).outputSize()];
     long warmEnd = System.nanoTime() + 10_000_000_000L;
     for (int i = 0; i < 5 || System.nanoTime() < warmEnd; i++) for (int k = 0; k < models.size(); k++) models.get(k).predict(x, batch, y[k]);
-    double scale = 0;
-    for (float v : y[0]) scale = Math.max(scale, Math.abs(v));
-    for (int k = 1; k < models.size(); k++) {
-      double diff = new Tensor(new int[] {y[k].length}, y[k]).maxAbsDiff(new Tensor(new int[] {y[0].length}, y[0]));
-      out.printf("%s: max |output - %s's| = %.3g (%.2g of max |output| %.3g)%n", jars.get(k).getFileName(), jars.get(0).getFileName(),
-          diff, diff / scale, scale);
-      if (!(diff <= 1e-3 * scale) && !cl.hasOption("allow-differ")) { // NaN too
-        throw new BadInputException(jars.get(k) + " and " + jars.get(0) + " give outputs further apart than 1e-3 of the largest: they"
-            + " compute different things (--allow-differ times them anyway)");
-      }
-    }
+    checkOutputs(jars, y, cl.hasOption("allow-differ"), out, true);
     int n = models.size();
     double[][] t = new double[n][runs], st = new double[n][runs];
     for (Model m : models) m.profile(); // the warm-up's step times dropped
@@ -129,6 +139,7 @@ public final class CompareJars {
         if (steps != null) st[k][r] = matching(models.get(k), steps) / 1e6;
       }
     }
+    checkOutputs(jars, y, cl.hasOption("allow-differ"), out, false); // the timed calls' outputs too, not only the warm-up's
     for (int k = 0; k < n; k++) {
       double[] v = t[k].clone();
       Arrays.sort(v);
