@@ -25,7 +25,7 @@ for m in ${MODELS:-squeezenet1_1 mobilenet_v2 vgg11_bn resnext50_32x4d wide_resn
   { grep -h '^warning' "$out/$m.err" || true; } | sed "s/^/$m: /" >&2
   parity=$(/usr/bin/python3 "$root/weights/compare.py" "$out/${m}_netc.npy" "$out/${m}_logits.npy") || status=1
   echo "$m: $parity"
-  "$root/netc" bench "$out/$m.onnx" --onnx "$out/$m.onnx" --batch 1 --threads 2 --runs "${RUNS:-30}" | awk '/^(warning: netc allocated|note: )/ { print; next } { n++; last[n % 3] = $0 } END { for (i = n - 2; i <= n; i++) if (i > 0) print last[i % 3] }' | sed "s/^/$m: /" \
+  "$root/netc" bench "$out/$m.onnx" --onnx "$out/$m.onnx" --batch 1 --threads 2 --runs "${RUNS:-30}" | awk '/^(warning: |note: )/ { print; next } { n++; last[n % 3] = $0 } END { for (i = n - 2; i <= n; i++) if (i > 0) print last[i % 3] }' | sed "s/^/$m: /" \
     || { echo "$m: the bench failed (above)" >&2; status=1; }
 done
 exit $status

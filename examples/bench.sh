@@ -16,6 +16,6 @@ for arch in ${ARCHS:-resnet18 resnet50 resnet101}; do
   for batch in ${BATCHES:-1 8}; do
     runs=30; [ "$batch" -gt 1 ] && runs=10
     "$root/netc" bench "$root/examples/$arch.net" --weights "$out/$arch.safetensors" --onnx "$out/$arch.onnx" \
-      --batch "$batch" --threads 2 --runs "$runs" | awk '/^(warning: netc allocated|note: )/ { print; next } { n++; last[n % 3] = $0 } END { for (i = n - 2; i <= n; i++) if (i > 0) print last[i % 3] }' | sed "s/^/$arch: /"
+      --batch "$batch" --threads 2 --runs "$runs" | awk '/^(warning: |note: )/ { print; next } { n++; last[n % 3] = $0 } END { for (i = n - 2; i <= n; i++) if (i > 0) print last[i % 3] }' | sed "s/^/$arch: /"
   done
 done

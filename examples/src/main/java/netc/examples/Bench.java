@@ -12,8 +12,8 @@ import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import netc.codegen.ModelCompiler;
@@ -177,17 +177,15 @@ public final class Bench {
       System.out.printf("warning: netc allocated %.1f MB per timed call (the largest call %.1f MB; %s), where a warm forward pass allocates"
           + " nothing: some kernel runs without C2's vector intrinsics (a JIT bailout, or -Dnetc.vectorBits wider than this JVM's vectors),"
           + " so these are not netc's usual times%n", allocation.netcBytesPerCall() / 1e6, allocation.largestNetcCall() / 1e6, allocation.netcThreads());
-      // which steps: the same compiled step methods, run one by one on this thread
-      List<String> steps = StepProbe.allocatingSteps(netc, x, 1024);
-      System.out.println("warning: the steps that allocate, one thread, one image: "
-          + (steps.isEmpty() ? "none now (the boxing code was recompiled since, or it runs only through the pool)"
-              : String.join(", ", steps.subList(0, Math.min(8, steps.size()))) + (steps.size() > 8 ? " and " + (steps.size() - 8) + " more" : "")));
     }
     if (allocation.otherBytesPerCall() >= ALLOCATION_WARNING_BYTES) {
       System.out.printf("note: other threads of this process allocated %.1f MB per timed netc call (%s): not netc's threads, not counted above%n",
           allocation.otherBytesPerCall() / 1e6, allocation.otherThreads());
     }
-    if (ort == null) return 0;
+    if (ort == null) {
+      nameAllocatingSteps(allocation, netc, x);
+      return 0;
+    }
     double mo = median(to);
     report("onnxruntime", mo, to, batch, macs, peak);
     System.out.println(paired(tn, to));
@@ -221,8 +219,26 @@ public final class Bench {
           sustained, median(sn), median(so), median(sn) / median(so));
     }
     ort.close();
+    nameAllocatingSteps(allocation, netc, x);
     System.out.printf("netc/onnxruntime latency ratio: %.3f (netc %.1f ms, onnxruntime %.1f ms, batch %d, threads %d)%n", mn / mo, mn, mo, batch, threads);
     return 0;
+  }
+
+  /**
+   * When the timed calls allocated, which steps still do: every step once more on this thread, after all
+   * the timing (the probe allocates a workspace and may recompile what it calls). A failure of the probe
+   * is said, not thrown: the bench's figures stand without it.
+   */
+  private static void nameAllocatingSteps(AllocationMeter allocation, CompiledModel netc, float[] x) {
+    if (allocation.netcBytesPerCall() < ALLOCATION_WARNING_BYTES) return;
+    try {
+      List<String> steps = StepProbe.allocatingSteps(netc, x, 1024);
+      System.out.println("warning: the steps that allocate, one thread, one image: "
+          + (steps.isEmpty() ? "none now (recompiled since, or the boxing copy is one inlined into the pool's or the call's loop)"
+              : String.join(", ", steps.subList(0, Math.min(8, steps.size()))) + (steps.size() > 8 ? " and " + (steps.size() - 8) + " more" : "")));
+    } catch (Exception | LinkageError e) {
+      System.out.println("note: could not probe which steps allocate: " + e);
+    }
   }
 
   /** A note when some of a phase's idle waits gave up (printed before the phase's results, which it qualifies). */

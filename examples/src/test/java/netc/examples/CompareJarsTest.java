@@ -113,9 +113,26 @@ class CompareJarsTest {
   }
 
   /**
-   * The bench's step finder (run when timed calls allocated): every step runs and is measured, and on a
-   * model warm enough that a forward pass allocates nothing, none is named (its own reflective calls stay
-   * under the threshold).
+   * The step finder's measure: a step that allocates in every pass is named with what it allocates, most
+   * first; one that allocates in a single pass (a one-off) is not blamed, nor are those under the threshold.
+   */
+  @Test
+  void allocatingStepsNamesTheStepsThatAllocateEveryPass() throws Exception {
+    int[] calls = new int[4];
+    java.util.List<Object> keep = new java.util.ArrayList<>();
+    java.util.List<String> found = StepProbe.allocatingSteps(java.util.List.of("quiet", "boxing", "once", "little"), s -> {
+      int call = calls[s]++;
+      if (s == 1) keep.add(new byte[64 * 1024]);
+      if (s == 2 && call == 2) keep.add(new byte[256 * 1024]); // the third pass only
+      if (s == 3) keep.add(new byte[100]);
+    }, 1024);
+    assertEquals(java.util.List.of("boxing 64.0 KB"), found); // 64 KB and the array's header
+    assertTrue(keep.size() > 4);
+  }
+
+  /**
+   * The bench's step finder on a real model: on one warm enough that a forward pass allocates nothing,
+   * no step is named (its reflective calls stay under the threshold).
    */
   @Test
   void allocatingStepsNamesNoneOnAWarmModel() throws Exception {
@@ -123,7 +140,6 @@ class CompareJarsTest {
       int[] s = m.inputShape();
       float[] x = new float[s[0] * s[1] * s[2]], y = new float[m.outputSize()];
       for (int i = 0; i < x.length; i++) x[i] = (i % 11) / 11f;
-      assertEquals(m.stepNames().size(), StepProbe.allocatingSteps(m, x, 0).size(), "every step measured");
       var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
       long self = Thread.currentThread().getId(), allocated = Long.MAX_VALUE, deadline = System.nanoTime() + 60_000_000_000L;
       while (allocated > 0 && System.nanoTime() < deadline) { // until C2 has compiled the kernels

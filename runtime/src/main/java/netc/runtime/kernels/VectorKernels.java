@@ -500,7 +500,7 @@ final class VectorKernels extends Kernels {
       }
       // one flat loop over the clipped window keeps the accumulator in a register; the offset steps
       // along a row and jumps to the next at its end (no division per element)
-      int cols = x1 - x0, n = (y1 - y0) * cols, rowJump = inRowStride - cols * 16;
+      int cols = Math.max(0, x1 - x0), n = Math.max(0, y1 - y0) * cols, rowJump = inRowStride - cols * 16; // an empty window: -inf
       for (int l = 0; l < 16; l += L) {
         FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         for (int i = 0, c = 0, off = inBase + y0 * inRowStride + x0 * 16 + l; i < n; i++, off += 16) {

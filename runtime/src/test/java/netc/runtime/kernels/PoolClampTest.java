@@ -107,25 +107,27 @@ class PoolClampTest {
    */
   @Test
   void maxPoolOfWholeAndClippedWindows() {
-    // {size, output size, kernel, pad}: 3x3 stride 2 with padding (ResNet's stem pool: borders clipped at
-    // the start), 3x3 without padding and a last window past the end (ceil mode), 2x2 (the loop)
-    for (int[] c : new int[][] {{9, 5, 3, 1}, {8, 4, 3, 0}, {8, 4, 2, 0}}) {
-      int h = c[0], w = c[0], outW = c[1], k = c[2], pad = c[3];
+    // {size, output size, kernel, pad, stride}: 3x3 stride 2 with padding (ResNet's stem pool: borders
+    // clipped at both ends), 3x3 without padding and a last window past the end (ceil mode), 2x2 (the
+    // loop), 3x3 stride 1 with padding, and a 2x2 map whose every window is clipped on both sides
+    for (int[] c : new int[][] {{9, 5, 3, 1, 2}, {8, 4, 3, 0, 2}, {8, 4, 2, 0, 2}, {6, 6, 3, 1, 1}, {2, 2, 3, 1, 1}}) {
+      int h = c[0], w = c[0], outW = c[1], k = c[2], pad = c[3], st = c[4];
       float[] in = new float[h * w * 16];
       Random r = new Random(3);
       for (int i = 0; i < in.length; i++) in[i] = r.nextInt(5) == 0 ? (r.nextBoolean() ? -0f : 0f) : (float) r.nextGaussian();
-      in[(4 * w + 4) * 16 + 7] = Float.NaN;
+      in[(Math.min(4, h - 1) * w + Math.min(4, w - 1)) * 16 + 7] = Float.NaN;
+      in[3] = Float.NaN; // pixel (0, 0), channel 3: a corner, read through clamped border taps
       for (int oy = 0; oy < outW; oy++) {
         float[] v = new float[outW * 16], s = new float[outW * 16];
-        VECTOR.maxPoolRow(in, 0, w * 16, h, w, v, 0, outW, oy, k, k, 2, 2, pad, pad);
-        SCALAR.maxPoolRow(in, 0, w * 16, h, w, s, 0, outW, oy, k, k, 2, 2, pad, pad);
-        String where = h + "x" + w + " kernel " + k + " pad " + pad + " row " + oy;
+        VECTOR.maxPoolRow(in, 0, w * 16, h, w, v, 0, outW, oy, k, k, st, st, pad, pad);
+        SCALAR.maxPoolRow(in, 0, w * 16, h, w, s, 0, outW, oy, k, k, st, st, pad, pad);
+        String where = h + "x" + w + " kernel " + k + " pad " + pad + " stride " + st + " row " + oy;
         assertArrayEquals(s, v, where);
         for (int ox = 0; ox < outW; ox++) {
           for (int j = 0; j < 16; j++) {
             float m = Float.NEGATIVE_INFINITY;
-            for (int y = Math.max(0, oy * 2 - pad); y < Math.min(h, oy * 2 - pad + k); y++) {
-              for (int x = Math.max(0, ox * 2 - pad); x < Math.min(w, ox * 2 - pad + k); x++) m = Math.max(m, in[(y * w + x) * 16 + j]);
+            for (int y = Math.max(0, oy * st - pad); y < Math.min(h, oy * st - pad + k); y++) {
+              for (int x = Math.max(0, ox * st - pad); x < Math.min(w, ox * st - pad + k); x++) m = Math.max(m, in[(y * w + x) * 16 + j]);
             }
             assertEquals(m, v[ox * 16 + j], where + " pixel " + ox + " channel " + j);
           }
