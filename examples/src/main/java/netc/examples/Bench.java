@@ -35,7 +35,8 @@ import org.apache.commons.cli.Options;
  * ONNX Runtime on the same network, weights and input, in one process. Both engines get the same
  * thread count; after warm-up they are alternated run by run, and medians are compared. Each timed
  * call is the whole inference of the batch. The first call of each engine in this fresh JVM is
- * reported apart. Outputs are cross-checked before timing and after every timed pair and sustained block, so a fast wrong answer cannot pass. Every
+ * reported apart. Outputs are cross-checked before timing and after every timed pair and sustained
+ * block, so a fast wrong answer cannot pass. Every
  * timed call starts once the process has been idle for 100 ms ({@link #quiet}), so neither engine's
  * spinning workers slow the other and both start from the same idle; that is the latency of a call
  * after idle, and the last line's ratio. A second phase times blocks of K
@@ -265,16 +266,27 @@ public final class Bench {
     if (netc.length != ort.length) {
       throw new IllegalStateException("netc gives " + netc.length + " output values, onnxruntime " + ort.length + "; not the same network");
     }
-    double err = 0, scale = 0;
-    for (int i = 0; i < netc.length; i++) {
-      err = Math.max(err, Math.abs(netc[i] - ort[i]));
-      scale = Math.max(scale, Math.abs(ort[i]));
-    }
-    if (!(err <= 1e-3 * scale)) { // NaN too
+    double[] d = difference(netc, ort);
+    if (!agrees(d)) {
       throw new IllegalStateException(String.format("netc and onnxruntime disagree in %s (max |difference| %.3g, max |output| %.3g);"
-          + " not timing different computations", which, err, scale));
+          + " not timing different computations", which, d[0], d[1]));
+    }
+    return d;
+  }
+
+  /** Max |a - reference| and max |reference| of two outputs of one size (bench and compare). */
+  static double[] difference(float[] a, float[] reference) {
+    double err = 0, scale = 0;
+    for (int i = 0; i < a.length; i++) {
+      err = Math.max(err, Math.abs(a[i] - reference[i]));
+      scale = Math.max(scale, Math.abs(reference[i]));
     }
     return new double[] {err, scale};
+  }
+
+  /** Whether a {@link #difference} is within 1e-3 of the largest output (a NaN is not). */
+  static boolean agrees(double[] difference) {
+    return difference[0] <= 1e-3 * difference[1];
   }
 
   /** Every {@code width}-th value of {@code all} from {@code i}: one call position across the blocks. */

@@ -62,15 +62,14 @@ public final class CompareJars {
    * apart than 1e-3 of the largest |output| (or NaN) unless {@code allowDiffer}.
    */
   private static void checkOutputs(List<Path> jars, float[][] y, boolean allowDiffer, PrintStream out, boolean print) {
-    double scale = 0;
-    for (float v : y[0]) scale = Math.max(scale, Math.abs(v));
     for (int k = 1; k < y.length; k++) {
-      double diff = new Tensor(new int[] {y[k].length}, y[k]).maxAbsDiff(new Tensor(new int[] {y[0].length}, y[0]));
+      double[] d = Bench.difference(y[k], y[0]);
+      double diff = d[0], scale = d[1];
       if (print) {
         out.printf("%s: max |output - %s's| = %.3g%s%n", jars.get(k).getFileName(), jars.get(0).getFileName(), diff,
             scale > 0 ? String.format(" (%.2g of max |output| %.3g)", diff / scale, scale) : " (every output of the first is 0)");
       }
-      if (!(diff <= 1e-3 * scale) && !allowDiffer) { // NaN too
+      if (!Bench.agrees(d) && !allowDiffer) {
         throw new BadInputException(jars.get(k) + " and " + jars.get(0) + " give outputs further apart than 1e-3 of the largest"
             + (print ? "" : " in the timed calls") + ": they compute different things (--allow-differ times them anyway)");
       }

@@ -88,13 +88,9 @@ final class StepProbe {
     float[] x = Tensor.uniform(1, 1, shape[0], shape[1], shape[2]).data(), y = new float[m.outputSize()];
     for (int i = 0; i < 30; i++) m.predict(x, 1, y); // compiles the kernels and fills the activations
 
-    Method run = CompiledModel.class.getDeclaredMethod("runStep", int.class, Workspace.class, int.class, int.class);
-    Method items = CompiledModel.class.getDeclaredMethod("items", int.class);
-    Field arena = CompiledModel.class.getDeclaredField("arenaFloats");
-    Constructor<Workspace> workspace = Workspace.class.getDeclaredConstructor(int.class);
-    for (var a : List.of(run, items, arena, workspace)) a.setAccessible(true);
-    Workspace ws = workspace.newInstance((Integer) arena.get(m));
-    ws.input = x;
+    Access access = Access.of(m, x);
+    Method run = access.run(), items = access.items();
+    Workspace ws = access.ws();
     for (int i = 0; i < 3; i++) { // the workspace's activations, as a call leaves them
       for (int s = 0; s < names.size(); s++) run.invoke(m, s, ws, 0, (Integer) items.invoke(m, s));
     }
@@ -124,13 +120,9 @@ final class StepProbe {
    * when its timed calls allocated, so its warning names the steps.
    */
   static List<String> allocatingSteps(CompiledModel m, float[] input, long minBytes) throws Exception {
-    Method run = CompiledModel.class.getDeclaredMethod("runStep", int.class, Workspace.class, int.class, int.class);
-    Method items = CompiledModel.class.getDeclaredMethod("items", int.class);
-    Field arena = CompiledModel.class.getDeclaredField("arenaFloats");
-    Constructor<Workspace> workspace = Workspace.class.getDeclaredConstructor(int.class);
-    for (var a : List.of(run, items, arena, workspace)) a.setAccessible(true);
-    Workspace ws = workspace.newInstance((Integer) arena.get(m));
-    ws.input = input;
+    Access access = Access.of(m, input);
+    Method run = access.run(), items = access.items();
+    Workspace ws = access.ws();
     List<String> names = m.stepNames();
     Object[][] args = new Object[names.size()][];
     for (int s = 0; s < names.size(); s++) args[s] = new Object[] {s, ws, 0, items.invoke(m, s)}; // boxed once, not per call
@@ -138,6 +130,23 @@ final class StepProbe {
       return allocatingSteps(names, s -> run.invoke(m, args[s]), minBytes);
     } finally {
       ws.input = null;
+    }
+  }
+
+  /**
+   * What running steps one by one needs from a model's non-public API: {@code runStep(step, ws, from,
+   * to)}, {@code items(step)}, and a workspace of its own, reading {@code input}.
+   */
+  private record Access(Method run, Method items, Workspace ws) {
+    static Access of(CompiledModel m, float[] input) throws ReflectiveOperationException {
+      Method run = CompiledModel.class.getDeclaredMethod("runStep", int.class, Workspace.class, int.class, int.class);
+      Method items = CompiledModel.class.getDeclaredMethod("items", int.class);
+      Field arena = CompiledModel.class.getDeclaredField("arenaFloats");
+      Constructor<Workspace> workspace = Workspace.class.getDeclaredConstructor(int.class);
+      for (var a : List.of(run, items, arena, workspace)) a.setAccessible(true);
+      Workspace ws = workspace.newInstance((Integer) arena.get(m));
+      ws.input = input;
+      return new Access(run, items, ws);
     }
   }
 
