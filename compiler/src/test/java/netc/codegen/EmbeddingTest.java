@@ -12,7 +12,9 @@ import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import netc.ast.NetcException;
@@ -25,6 +27,7 @@ import netc.runtime.CompiledModel;
 import netc.runtime.ModelInfo;
 import netc.runtime.Preprocess;
 import netc.runtime.Tensor;
+import netc.runtime.ThreadPool;
 import netc.testing.Specs;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -279,6 +282,71 @@ class EmbeddingTest {
       assertEquals("the compiled model smallnet is damaged: its model.properties lacks a value or has a malformed one (For input string: \"lots\")",
           e.getMessage());
     }
+    // a class outside the model's package is refused before it is initialized
+    String good = Files.readString(props).replace("arena.floats=lots", "arena.floats=" + arenaFloats(small));
+    Files.writeString(props, good.replaceAll("(?m)^class=.*$", "class=netc.examples.Bench"));
+    try (URLClassLoader damaged = new URLClassLoader(new URL[] {classes.toUri().toURL()}, getClass().getClassLoader())) {
+      BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(damaged, 1));
+      assertEquals("the compiled model smallnet is damaged: its model.properties names the class netc.examples.Bench, not one of package"
+          + " netc.models.smallnet", e.getMessage());
+    }
+    // a load that fails on the properties read after the weights starts no pool: no threads left behind
+    Files.writeString(props, good.replaceAll("(?m)^input\\.shape=.*$", "input.shape=3,32"));
+    try (URLClassLoader damaged = new URLClassLoader(new URL[] {classes.toUri().toURL()}, getClass().getClassLoader())) {
+      BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(damaged, "smallnet", 11));
+      assertTrue(e.getMessage().startsWith("the compiled model smallnet is damaged or was made by another netc"), e.getMessage());
+    }
+    assertFalse(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals(ThreadPool.WORKER_NAME_PREFIX + "10")),
+        "a failed load of 11 threads started the pool's workers");
+  }
+
+  private static long arenaFloats(Graph g) throws Exception {
+    try (CompiledModel m = CompiledModel.load(smallJar, 1)) {
+      return Long.parseLong(m.property("arena.floats"));
+    }
+  }
+
+  /**
+   * A jar replaced at its path (a retrained model deployed over the old one) while a model loaded from
+   * it is still open: loading it again reads the new jar's weights, not the JDK's cached old file.
+   */
+  @Test
+  void aJarReplacedAtItsPathLoadsItsNewWeights() throws Exception {
+    Tensor x = GeneratedModelTest.random(small, 1, 8);
+    Path live = dir.resolve("live.jar");
+    Files.copy(smallJar, live, StandardCopyOption.REPLACE_EXISTING);
+    try (CompiledModel old = CompiledModel.load(live, 1)) {
+      assertArrayEquals(expected(small, smallWeights, x).data(), old.predict(x).data());
+      Path next = dir.resolve("live.jar.next");
+      Files.copy(smallAgainJar, next, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(next, live, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      try (CompiledModel fresh = CompiledModel.load(live, 1)) {
+        assertArrayEquals(expected(small, CompiledModelTest.synthetic(small, 5), x).data(), fresh.predict(x).data());
+      }
+      assertArrayEquals(expected(small, smallWeights, x).data(), old.predict(x).data(), "the old model keeps its own weights");
+    }
+  }
+
+  /** An input that is no whole number of the model's images (an image of another size) is refused; a larger buffer of whole images is not. */
+  @Test
+  void inputOfAnotherImageSizeIsRefused() throws Exception {
+    try (CompiledModel m = CompiledModel.load(smallJar, 1)) {
+      int per = 3 * 32 * 32;
+      float[] out = new float[2 * m.outputSize()];
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.predict(new float[3 * 40 * 40], 1, out));
+      assertEquals("input holds 4800 floats, not a whole number of NCHW images of 3x32x32 (3072 floats each): an image of another size?"
+          + " The model smallnet takes 32x32 (Preprocess.forModel(model) resizes and crops to it)", e.getMessage());
+      e = assertThrows(IllegalArgumentException.class, () -> m.predictNhwc(new float[per + 5], 1, out));
+      assertTrue(e.getMessage().startsWith("input holds 3077 floats, not a whole number of NHWC images of 32x32x3 (3072 floats each)"), e.getMessage());
+      Tensor x = GeneratedModelTest.random(small, 1, 9);
+      float[] room = Arrays.copyOf(x.data(), 4 * per); // a buffer kept for batches of up to 4
+      m.predict(room, 1, out);
+      assertArrayEquals(m.predict(x).data(), Arrays.copyOf(out, m.outputSize()));
+    }
+    CompiledModel closed = CompiledModel.load(smallJar, 1);
+    closed.close();
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> closed.predictNhwc(new float[3 * 32 * 32], 1, new float[10]));
+    assertEquals("the model smallnet was closed", e.getMessage());
   }
 
   /** The same model compiled twice gives the same files, byte for byte (no date in the properties): builds are reproducible. */

@@ -69,9 +69,11 @@ public abstract class CompiledModel implements AutoCloseable {
     this.arenaFloats = Integer.parseInt(properties.getProperty("arena.floats"));
     this.w = loadWeights(getClass(), properties.getProperty("weights.resource"), Integer.parseInt(properties.getProperty("weights.floats")));
     this.labels = loadLabels(getClass(), properties.getProperty("labels.resource"), outputSize);
-    this.pool = ThreadPool.shared(threads);
     this.info = info(properties, inputShape, labels);
     this.pixelInputs = info.preprocess() != null && info.preprocess().normalizes() && !"false".equals(System.getProperty(PIXEL_CHECK));
+    this.stepNanos = new java.util.concurrent.atomic.AtomicLongArray(PROFILE ? steps() : 0);
+    // last: a load that fails above (damaged properties) must not leave a pool's threads running
+    this.pool = ThreadPool.shared(threads);
   }
 
   /**
@@ -178,7 +180,7 @@ public abstract class CompiledModel implements AutoCloseable {
    * how much heap they need).
    */
   private static float[] loadWeights(Class<?> owner, String resource, int floats) {
-    try (InputStream in = owner.getResourceAsStream(resource)) {
+    try (InputStream in = ModelLoader.open(owner, resource)) {
       if (in == null) throw new BadInputException("missing weights resource " + resource);
       float[] out = LargeArrays.floats(floats); // 64-byte aligned sections (LargeArrays)
       byte[] chunk = new byte[1 << 16];
@@ -206,7 +208,7 @@ public abstract class CompiledModel implements AutoCloseable {
   private static List<String> loadLabels(Class<?> owner, String resource, int classes) {
     List<String> out = new ArrayList<>();
     if (resource != null) {
-      try (InputStream in = owner.getResourceAsStream(resource)) {
+      try (InputStream in = ModelLoader.open(owner, resource)) {
         if (in != null) out.addAll(new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList());
       } catch (IOException ignored) {
         // labels are a convenience; indices stand in for them
@@ -331,8 +333,11 @@ public abstract class CompiledModel implements AutoCloseable {
    * Runs {@code batch} images from {@code input} (NCHW) into {@code output}; allocates nothing in
    * steady state.
    *
-   * @throws IllegalArgumentException when the buffers are too small for the batch (a model that
-   *     normalizes its input warns once when given values far outside [0, 1]: see {@link #PIXEL_CHECK})
+   * @throws IllegalArgumentException when the buffers are too small for the batch, or the input is not a
+   *     whole number of this model's images (an image of another size: a 256x256 crop for a 224x224
+   *     model would otherwise be read with the wrong rows); a buffer sized for a larger batch is fine.
+   *     A model that normalizes its input warns once when given values far outside [0, 1]: see
+   *     {@link #PIXEL_CHECK}
    * @throws IllegalStateException when the model was closed
    */
   public final void predict(float[] input, int batch, float[] output) {
@@ -343,6 +348,7 @@ public abstract class CompiledModel implements AutoCloseable {
       throw new IllegalArgumentException("buffers too small for a batch of " + batch + ": input holds " + input.length + " floats (needs "
           + (long) batch * per + "), output " + output.length + " (needs " + (long) batch * outputSize + ")");
     }
+    if (input.length % per != 0) throw new IllegalArgumentException(notWholeImages(input.length, "NCHW"));
     if (pixelInputs && !warnedPixels.get()) checkPixels(input, batch * per);
     Workspace[] spaces = takeWorkspace();
     if (spaces == null) spaces = new Workspace[pool.threads() * BUNCH];
@@ -413,12 +419,14 @@ public abstract class CompiledModel implements AutoCloseable {
    * so a steady stream of calls allocates nothing.
    */
   public final void predictNhwc(float[] input, int batch, float[] output) {
+    if (closed) throw new IllegalStateException("the model " + info.name() + " was closed");
     int c = inputShape[0], h = inputShape[1], w = inputShape[2], per = c * h * w;
     if (batch < 1) throw new IllegalArgumentException("batch: must be at least 1, got " + batch);
     if (input.length < (long) batch * per) {
       throw new IllegalArgumentException("input holds " + input.length + " floats, a batch of " + batch + " NHWC images of " + h + "x" + w
           + "x" + c + " needs " + (long) batch * per);
     }
+    if (input.length % per != 0) throw new IllegalArgumentException(notWholeImages(input.length, "NHWC"));
     float[] nchw = nhwcBuffer.getAndSet(null);
     if (nchw == null || nchw.length < batch * per) nchw = new float[batch * per];
     try {
@@ -433,8 +441,16 @@ public abstract class CompiledModel implements AutoCloseable {
       }
       predict(nchw, batch, output);
     } finally {
-      nhwcBuffer.compareAndSet(null, nchw);
+      if (!closed) nhwcBuffer.compareAndSet(null, nchw); // close() drops it; a call that ran meanwhile must not put it back
     }
+  }
+
+  /** The message for an input buffer that is no whole number of images (see {@link #predict(float[], int, float[])}). */
+  private String notWholeImages(int floats, String layout) {
+    int c = inputShape[0], h = inputShape[1], w = inputShape[2], per = c * h * w;
+    return "input holds " + floats + " floats, not a whole number of " + layout + " images of " + (layout.equals("NCHW") ? c + "x" + h + "x" + w
+        : h + "x" + w + "x" + c) + " (" + per + " floats each): an image of another size? The model " + info.name() + " takes " + h + "x" + w
+        + " (Preprocess.forModel(model) resizes and crops to it)";
   }
 
   /** The NHWC transpose's buffer, kept between calls (one; a concurrent call makes its own). */
@@ -524,13 +540,13 @@ public abstract class CompiledModel implements AutoCloseable {
   /** -Dnetc.profile=true accumulates wall time per step; see {@link #profile()}. */
   private static final boolean PROFILE = Boolean.getBoolean("netc.profile");
 
-  /** Atomic: with a batch, every thread adds the time of the images it runs. */
-  private final java.util.concurrent.atomic.AtomicLongArray stepNanos = new java.util.concurrent.atomic.AtomicLongArray(1024);
+  /** Atomic: with a batch, every thread adds the time of the images it runs. One per step when profiling, else none. */
+  private final java.util.concurrent.atomic.AtomicLongArray stepNanos;
 
   /** Accumulated nanoseconds per step since the last call (with -Dnetc.profile=true), then reset. */
   public final long[] profile() {
     long[] out = new long[steps()];
-    for (int s = 0; s < out.length; s++) out[s] = stepNanos.getAndSet(s, 0);
+    for (int s = 0; s < stepNanos.length(); s++) out[s] = stepNanos.getAndSet(s, 0);
     return out;
   }
 

@@ -131,6 +131,16 @@ final class ModelLoader {
     return c.getInputStream();
   }
 
+  /**
+   * A model's resource beside its class ({@code owner.getResourceAsStream(resource)}'s lookup), opened as
+   * {@link #open(URL)} does: the weights and labels must come from the jar the classes and properties
+   * came from, not from a cached older file at the same path. Null when there is no such resource.
+   */
+  static InputStream open(Class<?> owner, String resource) throws IOException {
+    URL u = owner.getResource(resource);
+    return u == null ? null : open(u);
+  }
+
   private static void checkThreads(int threads) {
     if (threads < 1) throw new IllegalArgumentException("threads: must be at least 1, got " + threads);
   }
@@ -148,8 +158,14 @@ final class ModelLoader {
   private static CompiledModel instantiate(ClassLoader loader, String name, Properties p, int threads) {
     String className = p.getProperty("class");
     if (className == null) throw new BadInputException("the compiled model " + name + " is damaged: its model.properties names no class");
+    // a model's class is in its own package (netc.models.NAME): a damaged jar naming another class
+    // must not get that class initialized (its static code run) before it is refused
+    if (!className.startsWith("netc.models." + name + ".") || className.indexOf('.', ("netc.models." + name + ".").length()) >= 0) {
+      throw new BadInputException("the compiled model " + name + " is damaged: its model.properties names the class " + className
+          + ", not one of package netc.models." + name);
+    }
     try {
-      Class<?> c = Class.forName(className, true, loader);
+      Class<?> c = Class.forName(className, false, loader);
       if (!CompiledModel.class.isAssignableFrom(c)) throw new BadInputException(className + " is not a compiled netc model");
       return (CompiledModel) c.getConstructor(Properties.class, int.class).newInstance(p, threads);
     } catch (InvocationTargetException e) {

@@ -144,7 +144,8 @@ public final class ThreadPool {
   @SuppressWarnings("removal") // AccessController: the only way to keep the caller's frames out of a thread on Java 17
   private Thread startWorker(int id) {
     return java.security.AccessController.doPrivileged((java.security.PrivilegedAction<Thread>) () -> {
-      Thread w = new Thread(() -> work(id), WORKER_NAME_PREFIX + id);
+      // no inherited thread-locals either: a request thread's (a logging context's) could hold its web application's loader
+      Thread w = new Thread(null, () -> work(id), WORKER_NAME_PREFIX + id, 0, false);
       w.setDaemon(true);
       w.setContextClassLoader(ThreadPool.class.getClassLoader());
       w.start();

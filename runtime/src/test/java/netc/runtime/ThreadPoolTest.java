@@ -163,4 +163,29 @@ class ThreadPoolTest {
     assertTrue(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().startsWith(ThreadPool.WORKER_NAME_PREFIX) && t.isAlive()),
         "the new pool's worker runs");
   }
+
+  /**
+   * The first model of a size starts its pool's workers from whatever thread loads it (a web request's):
+   * they must not inherit its inheritable thread-locals (a logging context holding the web application's
+   * classes), which would keep that application loaded after it is undeployed.
+   */
+  @Test
+  void workersInheritNoThreadLocals() {
+    java.util.concurrent.atomic.AtomicInteger inherited = new java.util.concurrent.atomic.AtomicInteger();
+    InheritableThreadLocal<Object> context = new InheritableThreadLocal<>() {
+      @Override
+      protected Object childValue(Object parent) {
+        inherited.incrementAndGet();
+        return parent;
+      }
+    };
+    context.set(new Object());
+    try {
+      ThreadPool pool = ThreadPool.shared(5); // a size no other test uses: its workers start here
+      assertEquals(5, pool.threads());
+      assertEquals(0, inherited.get(), "workers that inherited the creating thread's thread-locals");
+    } finally {
+      context.remove();
+    }
+  }
 }
