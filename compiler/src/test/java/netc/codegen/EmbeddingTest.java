@@ -282,14 +282,15 @@ class EmbeddingTest {
       assertEquals("the compiled model smallnet is damaged: its model.properties lacks a value or has a malformed one (For input string: \"lots\")",
           e.getMessage());
     }
-    // a class outside the model's package is refused before it is initialized
+    // a class that is no model is refused before it is initialized (its static code never runs)
     String good = Files.readString(props).replace("arena.floats=lots", "arena.floats=" + arenaFloats(small));
-    Files.writeString(props, good.replaceAll("(?m)^class=.*$", "class=netc.examples.Bench"));
+    Files.writeString(props, good.replaceAll("(?m)^class=.*$", java.util.regex.Matcher.quoteReplacement("class=" + Trap.class.getName())));
     try (URLClassLoader damaged = new URLClassLoader(new URL[] {classes.toUri().toURL()}, getClass().getClassLoader())) {
       BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(damaged, 1));
-      assertEquals("the compiled model smallnet is damaged: its model.properties names the class netc.examples.Bench, not one of package"
-          + " netc.models.smallnet", e.getMessage());
+      assertEquals("the compiled model smallnet is damaged: its model.properties names the class netc.codegen.EmbeddingTest$Trap, which is"
+          + " not a compiled netc model", e.getMessage());
     }
+    assertFalse(TRAP_RAN.get(), "the named class's static initializer ran");
     // a load that fails on the properties read after the weights starts no pool: no threads left behind
     Files.writeString(props, good.replaceAll("(?m)^input\\.shape=.*$", "input.shape=3,32"));
     try (URLClassLoader damaged = new URLClassLoader(new URL[] {classes.toUri().toURL()}, getClass().getClassLoader())) {
@@ -298,6 +299,15 @@ class EmbeddingTest {
     }
     assertFalse(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals(ThreadPool.WORKER_NAME_PREFIX + "10")),
         "a failed load of 11 threads started the pool's workers");
+  }
+
+  static final java.util.concurrent.atomic.AtomicBoolean TRAP_RAN = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** A class a damaged model.properties might name: its static code must not run. */
+  static final class Trap {
+    static {
+      TRAP_RAN.set(true);
+    }
   }
 
   private static long arenaFloats(Graph g) throws Exception {

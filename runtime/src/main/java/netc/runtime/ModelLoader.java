@@ -158,15 +158,13 @@ final class ModelLoader {
   private static CompiledModel instantiate(ClassLoader loader, String name, Properties p, int threads) {
     String className = p.getProperty("class");
     if (className == null) throw new BadInputException("the compiled model " + name + " is damaged: its model.properties names no class");
-    // a model's class is in its own package (netc.models.NAME): a damaged jar naming another class
-    // must not get that class initialized (its static code run) before it is refused
-    if (!className.startsWith("netc.models." + name + ".") || className.indexOf('.', ("netc.models." + name + ".").length()) >= 0) {
-      throw new BadInputException("the compiled model " + name + " is damaged: its model.properties names the class " + className
-          + ", not one of package netc.models." + name);
-    }
     try {
+      // not initialized until it is known to be a model: a damaged jar naming another class must not run its static code
       Class<?> c = Class.forName(className, false, loader);
-      if (!CompiledModel.class.isAssignableFrom(c)) throw new BadInputException(className + " is not a compiled netc model");
+      if (!CompiledModel.class.isAssignableFrom(c)) {
+        throw new BadInputException("the compiled model " + name + " is damaged: its model.properties names the class " + className
+            + ", which is not a compiled netc model");
+      }
       return (CompiledModel) c.getConstructor(Properties.class, int.class).newInstance(p, threads);
     } catch (InvocationTargetException e) {
       Throwable cause = e.getCause();
