@@ -71,7 +71,6 @@ public final class CompileMojo extends AbstractMojo {
   @Parameter(defaultValue = "${mojoExecution.executionId}", readonly = true)
   String executionId;
 
-  /** Skips the goal. */
   /**
    * Refuse a weights file with tensors the spec does not use (as PyTorch's load_state_dict(strict=True))
    * instead of warning of them.
@@ -79,6 +78,7 @@ public final class CompileMojo extends AbstractMojo {
   @Parameter(defaultValue = "false")
   boolean strictWeights;
 
+  /** Skips the goal. */
   @Parameter(property = "netc.skip", defaultValue = "false")
   boolean skip;
 

@@ -289,9 +289,17 @@ class CompileMojoTest {
     try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
       assertMatchesInterpreter(loader, "other_net", src.resolve("other-net.net"), 4, new int[] {2, 1, 8, 8});
     }
-    // an imported file deleted: compiled again, and so refused as a clean build would be, not left "up to date"
+    // an imported file deleted: compiled again, and so refused as a clean build would be, not left "up to date";
+    // tiny.net is listed, so no spec is loaded to find the specs and the stamp is what notices the change
+    Path tiny = classes.resolve("netc/models/tiny/model.properties");
+    Files.setLastModifiedTime(tiny, first);
+    CompileMojo listed = mojo();
+    listed.includes = List.of("tiny.net");
+    listed.execute();
+    assertEquals(first, Files.getLastModifiedTime(tiny), "nothing changed yet: up to date, not compiled (so not loaded)");
     Files.delete(src.resolve("blocks.net"));
-    assertThrows(MojoFailureException.class, () -> mojo().execute());
+    MojoFailureException e = assertThrows(MojoFailureException.class, listed::execute);
+    assertEquals(src.resolve("tiny.net") + ":1:8: cannot read import blocks.net: no such file", e.getMessage());
   }
 
   /** A spec folder that is not there while <includes> lists specs in it is a mistyped folder: an error, not an empty build. */
