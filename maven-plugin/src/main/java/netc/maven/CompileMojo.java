@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -14,6 +16,7 @@ import netc.codegen.SpecCompiler;
 import netc.ir.Graph;
 import netc.passes.PassContext;
 import netc.runtime.BadInputException;
+import org.apache.maven.model.Plugin;
 import org.apache.maven.plugin.AbstractMojo;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
@@ -34,6 +37,9 @@ import org.apache.maven.plugins.annotations.Parameter;
 public final class CompileMojo extends AbstractMojo {
   /** The suffix of the files in stateDirectory that record what a model was compiled from. */
   private static final String STAMP = ".stamp";
+
+  /** The file in an execution's stamp folder that holds the start time of the last build it ran in. */
+  private static final String LAST_BUILD = "last-build";
 
   /** Where the specs are. */
   @Parameter(defaultValue = "${project.basedir}/src/main/netc", required = true)
@@ -82,6 +88,21 @@ public final class CompileMojo extends AbstractMojo {
   @Parameter(property = "netc.skip", defaultValue = "false")
   boolean skip;
 
+  /**
+   * When this build started: each execution writes it beside its stamps, so another execution of the same
+   * build can tell its stamps are current (and not left by an earlier build with another configuration).
+   */
+  @Parameter(defaultValue = "${session.startTime}", readonly = true)
+  Date buildStarted;
+
+  /** The project's plugins, inherited ones included: which executions of this plugin the pom still declares. */
+  @Parameter(defaultValue = "${project.build.plugins}", readonly = true)
+  List<Plugin> buildPlugins;
+
+  /** This plugin's groupId:artifactId, to find it among buildPlugins. */
+  @Parameter(defaultValue = "${plugin.pluginLookupKey}", readonly = true)
+  String pluginKey;
+
   @Override
   public void execute() throws MojoExecutionException, MojoFailureException {
     if (skip) {
@@ -90,6 +111,10 @@ public final class CompileMojo extends AbstractMojo {
     }
     Path source = sourceDirectory.toPath();
     try {
+      if (buildStarted != null) {
+        Files.createDirectories(executionState());
+        Files.writeString(executionState().resolve(LAST_BUILD), Long.toString(buildStarted.getTime()));
+      }
       if (weightsDirectory != null && !weightsDirectory.isDirectory()) {
         // a mistyped folder would otherwise give every model synthetic weights, with only warnings to say so
         throw new BadInputException("<weightsDirectory>" + weightsDirectory + ": no such directory");
@@ -132,7 +157,7 @@ public final class CompileMojo extends AbstractMojo {
     return file.startsWith(base) ? base.relativize(file).toString().replace(java.io.File.separatorChar, '/') : spec.toString();
   }
 
-  private void compile(SpecFiles.Spec spec, Path out) throws IOException {
+  private void compile(SpecFiles.Spec spec, Path out) throws IOException, MojoFailureException {
     Path weights = weightsFor(spec);
     SpecCompiler.Request request = new SpecCompiler.Request(spec.file(), importPathList(), defines == null ? Map.of() : defines,
         weights, spec.name(), PassContext.defaults(), shown(spec.file()));
@@ -145,7 +170,9 @@ public final class CompileMojo extends AbstractMojo {
       Path jar = codeSource(part);
       if (jar != null) inputs.add(jar);
     }
-    Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration(spec, weights), inputs);
+    String configuration = configuration(spec, weights);
+    refuseRival(spec.name(), configuration);
+    Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration, inputs);
     if (stamp.upToDate(ModelDirectory.properties(out, spec.name()))) {
       getLog().info("netc: model " + spec.name() + " is up to date");
       return;
@@ -196,12 +223,71 @@ public final class CompileMojo extends AbstractMojo {
     }
   }
 
-  /** Whether another execution's stamps name the model {@code name}: it compiled it, so it is not this one's to remove. */
+  /**
+   * Whether another execution still compiles the model {@code name}, so it is not this one's to remove: one
+   * the pom still declares, whose stamp of the model records a spec that is still there. A stamp alone
+   * proves neither: {@code mvn netc:compile} (execution default-cli) leaves stamps no lifecycle build
+   * revisits, and a stamp outlives its spec, so trusting every stamp kept models whose specs were deleted.
+   * Stale claims are deleted where found (an execution no longer declared: its whole folder).
+   */
   private boolean claimedElsewhere(String name) throws IOException {
+    boolean claimed = false;
+    for (Path other : otherExecutions()) {
+      if (!declared(other.getFileName().toString())) {
+        deleteTree(other);
+        continue;
+      }
+      Path stamp = other.resolve(name + STAMP);
+      if (!Files.isRegularFile(stamp)) continue;
+      String spec = recordedSpec(Stamp.recordedConfiguration(stamp));
+      if (spec != null && Files.isRegularFile(Path.of(spec))) claimed = true;
+      else Files.delete(stamp);
+    }
+    return claimed;
+  }
+
+  /** Whether the pom declares execution {@code id} of this plugin; true where Maven did not say (outside a build). */
+  private boolean declared(String id) {
+    if (buildPlugins == null || pluginKey == null) return true;
+    return buildPlugins.stream().filter(p -> pluginKey.equals(p.getKey()))
+        .anyMatch(p -> p.getExecutions().stream().anyMatch(e -> id.equals(e.getId())));
+  }
+
+  /**
+   * Refuses a model another execution of this same build made from another configuration: both write
+   * netc/models/NAME, so the one that ran last would silently replace the other's. Only stamps of
+   * executions that ran in this build count; older ones may record a configuration since changed.
+   */
+  private void refuseRival(String name, String configuration) throws IOException, MojoFailureException {
+    if (buildStarted == null) return;
+    String build = Long.toString(buildStarted.getTime());
+    for (Path other : otherExecutions()) {
+      Path marker = other.resolve(LAST_BUILD), stamp = other.resolve(name + STAMP);
+      if (!Files.isRegularFile(marker) || !Files.isRegularFile(stamp) || !Files.readString(marker).equals(build)) continue;
+      String theirs = Stamp.recordedConfiguration(stamp);
+      if (theirs.equals(configuration)) continue;
+      String[] a = theirs.split("\n"), b = configuration.split("\n");
+      int i = 0;
+      while (i < Math.min(a.length, b.length) - 1 && a[i].equals(b[i])) i++;
+      String they = other.getFileName().toString(), we = executionState().getFileName().toString();
+      throw new MojoFailureException("netc: executions " + they + " and " + we + " both make the model " + name
+          + ", from different configurations (" + they + ": " + a[i] + "; " + we + ": " + b[i] + "): the later would replace the"
+          + " earlier's; give one another name in <names>");
+    }
+  }
+
+  /** The stamp folders of this plugin's other executions, by name. */
+  private List<Path> otherExecutions() throws IOException {
     Path own = executionState(), all = stateDirectory.toPath();
-    if (!Files.isDirectory(all)) return false;
+    if (!Files.isDirectory(all)) return List.of();
     try (var executions = Files.list(all)) {
-      return executions.anyMatch(e -> !e.equals(own) && Files.isRegularFile(e.resolve(name + STAMP)));
+      return executions.filter(e -> !e.equals(own) && Files.isDirectory(e)).sorted().toList();
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (var files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
     }
   }
 
@@ -233,6 +319,12 @@ public final class CompileMojo extends AbstractMojo {
     return "netc " + ModelCompiler.VERSION + "\nruntime ABI " + netc.runtime.CompiledModel.ABI + "\nspec " + spec.file().toAbsolutePath() + "\nname " + spec.name() + "\nweights " + weights
         + "\ndefines " + new TreeMap<>(defines == null ? Map.of() : defines) + "\nimport paths " + importPathList()
         + "\nstrict weights " + strictWeights + "\n";
+  }
+
+  /** The spec path a configuration records (its "spec " line), or null. */
+  static String recordedSpec(String configuration) {
+    for (String line : configuration.split("\n")) if (line.startsWith("spec ")) return line.substring("spec ".length());
+    return null;
   }
 
   private Path weightsPath(SpecFiles.Spec spec) {

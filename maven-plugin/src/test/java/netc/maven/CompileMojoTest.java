@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import netc.ast.SpecLoader;
@@ -23,6 +24,8 @@ import netc.runtime.CompiledModel;
 import netc.runtime.Tensor;
 import netc.runtime.io.Safetensors;
 import netc.weights.SyntheticWeights;
+import org.apache.maven.model.Plugin;
+import org.apache.maven.model.PluginExecution;
 import org.apache.maven.plugin.MojoFailureException;
 import org.apache.maven.plugin.logging.SystemStreamLog;
 import org.junit.jupiter.api.BeforeEach;
@@ -229,6 +232,75 @@ class CompileMojoTest {
     execution("a", "tiny.net").execute(); // a drops other_net, which b still compiles: it stays
     assertTrue(Files.exists(classes.resolve("netc/models/other_net/model.properties")), "b's model survives a dropping it");
     assertEquals("other_net\ntiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+  }
+
+  /**
+   * mvn package (execution default), mvn netc:compile (default-cli), other-net.net deleted, mvn package: default
+   * drops other_net, and default-cli's stamp of it no longer claims it, since its spec is gone.
+   */
+  @Test
+  void aClaimWhoseSpecIsGoneKeepsNoModel() throws Exception {
+    execution("default").execute();
+    execution("default-cli").execute();
+    Files.delete(src.resolve("other-net.net"));
+    execution("default").execute();
+    assertFalse(Files.exists(classes.resolve("netc/models/other_net")), "its spec is gone: no execution compiles it");
+    assertEquals("tiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    Path cli = project.resolve("target/netc-maven-plugin/default-cli");
+    assertFalse(Files.exists(cli.resolve("other_net.stamp")), "the stale claim is deleted");
+    assertTrue(Files.exists(cli.resolve("tiny.stamp")), "a live claim stays");
+  }
+
+  /** The pom as Maven gives it: this plugin with executions {@code ids}. */
+  static List<Plugin> declaring(String... ids) {
+    Plugin p = new Plugin();
+    p.setGroupId("dev.netc");
+    p.setArtifactId("netc-maven-plugin");
+    for (String id : ids) {
+      PluginExecution e = new PluginExecution();
+      e.setId(id);
+      p.addExecution(e);
+    }
+    return List.of(p);
+  }
+
+  CompileMojo declared(List<Plugin> pom, String id, String... includes) {
+    CompileMojo m = execution(id, includes);
+    m.buildPlugins = pom;
+    m.pluginKey = "dev.netc:netc-maven-plugin";
+    return m;
+  }
+
+  /** An execution taken out of the pom claims nothing: its stamps are deleted, and a model only it compiled goes. */
+  @Test
+  void anExecutionNoLongerDeclaredClaimsNothing() throws Exception {
+    execution("a", "tiny.net", "other-net.net").execute();
+    execution("b", "other-net.net").execute();
+    declared(declaring("a", "b"), "a", "tiny.net").execute();
+    assertTrue(Files.exists(classes.resolve("netc/models/other_net/model.properties")), "b is declared: its model stays");
+    declared(declaring("a", "b"), "a", "tiny.net", "other-net.net").execute();
+    declared(declaring("a"), "a", "tiny.net").execute();
+    assertFalse(Files.exists(classes.resolve("netc/models/other_net")), "b is gone from the pom: nothing compiles other_net");
+    assertFalse(Files.exists(project.resolve("target/netc-maven-plugin/b")), "b's stamps are deleted");
+    assertEquals("tiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+  }
+
+  /** Two executions of one build that make one model from different configurations: refused, naming both. */
+  @Test
+  void twoExecutionsOfOneBuildMakingOneModelDifferentlyAreRefused() throws Exception {
+    Date build = new Date(1_000_000);
+    CompileMojo a = execution("a", "tiny.net"), same = execution("same", "tiny.net"), b = execution("b", "tiny.net");
+    a.buildStarted = same.buildStarted = b.buildStarted = build;
+    b.defines = Map.of("width", "16");
+    a.execute();
+    same.execute(); // the same configuration: the same model, nothing lost
+    MojoFailureException e = assertThrows(MojoFailureException.class, b::execute);
+    assertEquals("netc: executions a and b both make the model tiny, from different configurations (a: defines {}; b: defines {width=16}):"
+        + " the later would replace the earlier's; give one another name in <names>", e.getMessage());
+    // a later build that runs b alone: a's stamp is from an earlier build, so no rival
+    b.buildStarted = new Date(2_000_000);
+    b.execute();
+    assertTrue(Files.readString(project.resolve("target/netc-maven-plugin/b/tiny.stamp")).contains("defines {width=16}\n"), "b compiled it");
   }
 
   @Test
