@@ -182,7 +182,18 @@ public final class CompileMojo extends AbstractMojo {
           + "): model " + spec.name() + " gets synthetic weights (seed " + SpecCompiler.SYNTHETIC_SEED + "), its answers mean nothing");
     }
     ModelDirectory.clear(out, spec.name());
-    ModelCompiler.Output o = SpecCompiler.compile(request, out, new SpecCompiler.Listener() {
+    ModelCompiler.Output o;
+    try {
+      o = compile(request, out, spec);
+    } catch (NetcException e) {
+      throw new MojoFailureException(located(e, spec));
+    }
+    stamp.write();
+    getLog().info("netc: model " + o.name() + " (" + o.className() + "), " + o.weightFloats() + " weight floats, into " + out);
+  }
+
+  private ModelCompiler.Output compile(SpecCompiler.Request request, Path out, SpecFiles.Spec spec) throws IOException {
+    return SpecCompiler.compile(request, out, new SpecCompiler.Listener() {
       @Override
       public void planned(Graph graph, Graph optimized, boolean syntheticWeights) {
         getLog().info("netc: " + spec.file().getFileName() + ": " + (graph.nodes().size() - 1) + " layers, "
@@ -199,8 +210,22 @@ public final class CompileMojo extends AbstractMojo {
         return strictWeights;
       }
     });
-    stamp.write();
-    getLog().info("netc: model " + o.name() + " (" + o.className() + "), " + o.weightFloats() + " weight floats, into " + out);
+  }
+
+  /**
+   * The compiler's message as the pom's reader needs it. One without a place in the spec text (a define's)
+   * would not say which spec it is about, so it is prefixed with the spec, unless it names it already (an
+   * ONNX model's errors do); and netc's "-D name=value" is shown as the pom's {@code <defines>} entry.
+   */
+  String located(NetcException e, SpecFiles.Spec spec) {
+    if (e.span() != null) return oneLine(e);
+    String m = e.getMessage();
+    if (defines != null) {
+      for (Map.Entry<String, String> d : defines.entrySet()) {
+        m = m.replace("-D " + d.getKey() + "=" + d.getValue(), "<defines><" + d.getKey() + ">" + d.getValue() + "</" + d.getKey() + ">");
+      }
+    }
+    return m.startsWith(spec.file().toString()) ? m : shown(spec.file()) + ": " + m;
   }
 
   /**

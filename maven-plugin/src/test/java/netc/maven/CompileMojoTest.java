@@ -417,6 +417,19 @@ class CompileMojoTest {
     assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
   }
 
+  /** An error with no place in the spec text (a define) names the spec, and <defines> as the pom spells it, not netc's -D. */
+  @Test
+  void aBadDefineNamesTheSpecAndTheDefinesElement() throws Exception {
+    CompileMojo m = mojo();
+    m.defines = Map.of("width", "16");
+    MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
+    assertEquals("src/main/netc/other-net.net: unknown parameter 'width' in <defines><width>16</width>; the spec defines no params", e.getMessage());
+    m.includes = List.of("tiny.net");
+    m.defines = Map.of("width", "wide");
+    e = assertThrows(MojoFailureException.class, m::execute);
+    assertEquals("src/main/netc/tiny.net: <defines><width>wide</width>: the value must be an integer, a number or true/false", e.getMessage());
+  }
+
   @Test
   void twoSpecsThatWouldMakeOneModelAreRefusedByName() throws Exception {
     Files.writeString(src.resolve("other_net.net"), OTHER);
