@@ -2,7 +2,15 @@ package netc.maven;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.FileSystemLoopException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -141,9 +149,37 @@ public final class CompileMojo extends AbstractMojo {
       throw new MojoFailureException(e.getMessage());
     } catch (OutOfMemoryError e) {
       throw new MojoFailureException("netc: out of memory compiling a model (" + e.getMessage() + "); give Maven more heap: MAVEN_OPTS=-Xmx2g");
-    } catch (IOException e) {
-      throw new MojoExecutionException("netc: " + e.getMessage(), e);
+    } catch (IOException | UncheckedIOException | IllegalStateException e) {
+      throw unexpected(e);
     }
+  }
+
+  /**
+   * A failure that is not the input's, as one line Maven prints without a stack trace (the cause is kept for
+   * mvn -e): I/O as its file and what is wrong with it, since a FileSystemException's own message is often
+   * the bare path; a Files.walk stream's UncheckedIOException as its cause; an IllegalStateException (the
+   * compiler's "no Java compiler in this JVM" on a JRE) as its message, not "Execution failed" and a trace.
+   */
+  static MojoExecutionException unexpected(Exception e) {
+    Exception cause = e instanceof UncheckedIOException u ? u.getCause() : e;
+    String problem = cause instanceof IOException io ? ioProblem(io) : cause.getMessage();
+    return new MojoExecutionException("netc: " + problem, e);
+  }
+
+  private static String ioProblem(IOException e) {
+    if (!(e instanceof FileSystemException f)) return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    String kind = f instanceof AccessDeniedException ? "access denied"
+        : f instanceof NoSuchFileException ? "no such file or folder"
+        : f instanceof FileAlreadyExistsException ? "already exists"
+        : f instanceof DirectoryNotEmptyException ? "folder not empty"
+        : f instanceof NotDirectoryException ? "not a folder"
+        : f instanceof FileSystemLoopException ? "a cycle of links"
+        : null;
+    String reason = f.getReason();
+    if (kind == null) kind = reason != null ? reason : f.getClass().getSimpleName();
+    else if (reason != null) kind += " (" + reason + ")";
+    String where = f.getFile() == null ? "" : f.getFile() + (f.getOtherFile() == null ? "" : " -> " + f.getOtherFile()) + ": ";
+    return where + kind;
   }
 
   /** The project's folder: specs are recorded relative to it, so the same project builds the same jar anywhere. */

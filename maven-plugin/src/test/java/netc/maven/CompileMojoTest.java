@@ -26,6 +26,7 @@ import netc.runtime.io.Safetensors;
 import netc.weights.SyntheticWeights;
 import org.apache.maven.model.Plugin;
 import org.apache.maven.model.PluginExecution;
+import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
 import org.apache.maven.plugin.logging.SystemStreamLog;
 import org.junit.jupiter.api.BeforeEach;
@@ -428,6 +429,34 @@ class CompileMojoTest {
     m.defines = Map.of("width", "wide");
     e = assertThrows(MojoFailureException.class, m::execute);
     assertEquals("src/main/netc/tiny.net: <defines><width>wide</width>: the value must be an integer, a number or true/false", e.getMessage());
+  }
+
+  /** A file the build cannot use is named with what is wrong with it, not as a bare path. */
+  @Test
+  void anOutputFolderThatIsAFileIsNamedWithTheProblem() throws Exception {
+    Files.createDirectories(classes.getParent());
+    Files.writeString(classes, "not a folder");
+    MojoExecutionException e = assertThrows(MojoExecutionException.class, () -> mojo().execute());
+    assertEquals("netc: " + classes + ": already exists", e.getMessage());
+  }
+
+  /**
+   * Failures that are not the input's: I/O (thrown, or wrapped by a Files.walk stream) with its kind and
+   * path; the compiler's IllegalStateException ("no Java compiler" on a JRE) with its message. Maven prints
+   * a MojoExecutionException's message without a stack trace.
+   */
+  @Test
+  void ioAndEnvironmentFailuresAreOneLine() {
+    Path p = project.resolve("target/classes/netc");
+    assertEquals("netc: " + p + ": access denied", CompileMojo.unexpected(new java.io.UncheckedIOException(new java.nio.file.AccessDeniedException(p.toString()))).getMessage());
+    assertEquals("netc: " + p + ": no such file or folder", CompileMojo.unexpected(new java.nio.file.NoSuchFileException(p.toString())).getMessage());
+    assertEquals("netc: " + p + ": Read-only file system",
+        CompileMojo.unexpected(new java.nio.file.FileSystemException(p.toString(), null, "Read-only file system")).getMessage());
+    assertEquals("netc: disk on fire", CompileMojo.unexpected(new java.io.IOException("disk on fire")).getMessage());
+    IllegalStateException jre = new IllegalStateException("no Java compiler in this JVM: netc needs a JDK, not a JRE");
+    MojoExecutionException e = CompileMojo.unexpected(jre);
+    assertEquals("netc: no Java compiler in this JVM: netc needs a JDK, not a JRE", e.getMessage());
+    assertEquals(jre, e.getCause(), "kept for mvn -e");
   }
 
   @Test
