@@ -197,8 +197,10 @@ public final class CompileMojo extends AbstractMojo {
     Path weights = weightsFor(spec);
     SpecCompiler.Request request = new SpecCompiler.Request(spec.file(), importPathList(), defines == null ? Map.of() : defines,
         weights, spec.name(), PassContext.defaults(), shown(spec.file()));
-    List<Path> inputs = new ArrayList<>(SpecFiles.netFiles(spec.file().getParent(), importPathList()));
-    inputs.add(spec.file()); // among those when it is a *.net file; an ONNX model listed in <includes> is its own input
+    boolean onnx = netc.onnx.ModelSource.isOnnx(spec.file().toString());
+    // a spec reads the *.net files it imports; an ONNX model (listed in <includes>) its external data
+    List<Path> inputs = new ArrayList<>(onnx ? SpecFiles.onnxInputs(spec.file()) : SpecFiles.netFiles(spec.file().getParent(), importPathList()));
+    inputs.add(spec.file());
     if (weights != null) inputs.add(weights);
     // netc itself: a compiler or runtime rebuilt and installed again under the same version (a
     // SNAPSHOT, a local fix) may compile differently, so its jars count as inputs too
@@ -213,7 +215,7 @@ public final class CompileMojo extends AbstractMojo {
       getLog().info("netc: model " + spec.name() + " is up to date");
       return;
     }
-    if (weights == null && !netc.onnx.ModelSource.isOnnx(spec.file().toString())) { // an ONNX model carries its weights
+    if (weights == null && !onnx) { // an ONNX model carries its weights
       getLog().warn("netc: no weights for " + spec.file().getFileName() + " (looked for " + weightsPath(spec)
           + "): model " + spec.name() + " gets synthetic weights (seed " + SpecCompiler.SYNTHETIC_SEED + "), its answers mean nothing");
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.CodedOutputStream;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
@@ -375,6 +376,104 @@ class CompileMojoTest {
     assertEquals(src.resolve("tiny.net") + ":1:8: cannot read import blocks.net: no such file", e.getMessage());
   }
 
+  /** Protobuf bytes of one message (field numbers of onnx.proto). */
+  interface Fields {
+    void write(CodedOutputStream out) throws java.io.IOException;
+  }
+
+  static byte[] message(Fields fields) throws java.io.IOException {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+    fields.write(out);
+    out.flush();
+    return bytes.toByteArray();
+  }
+
+  /** A float tensor's ValueInfoProto, dims < 0 symbolic. */
+  static byte[] valueInfo(String name, long... dims) throws java.io.IOException {
+    byte[] shape = message(out -> {
+      for (long d : dims) out.writeByteArray(1, d >= 0 ? message(o -> o.writeInt64(1, d)) : message(o -> o.writeString(2, "batch")));
+    });
+    byte[] tensorType = message(out -> {
+      out.writeInt32(1, 1); // FLOAT
+      out.writeByteArray(2, shape);
+    });
+    return message(out -> {
+      out.writeString(1, name);
+      out.writeByteArray(2, message(o -> o.writeByteArray(1, tensorType)));
+    });
+  }
+
+  /**
+   * An ONNX model of one 3x3 conv (1 to 2 channels, no bias) on [batch, 1, 6, 6], its weights stored as
+   * external data in {@code location} beside it, as exporters write models over 2 GiB.
+   */
+  static byte[] convWithExternalWeights(String location) throws java.io.IOException {
+    byte[] weight = message(out -> {
+      for (long d : new long[] {2, 1, 3, 3}) out.writeInt64(1, d);
+      out.writeInt32(2, 1); // FLOAT
+      out.writeString(8, "w");
+      out.writeByteArray(13, message(o -> {
+        o.writeString(1, "location");
+        o.writeString(2, location);
+      }));
+      out.writeEnum(14, 1); // data_location EXTERNAL
+    });
+    byte[] node = message(out -> {
+      out.writeString(1, "x");
+      out.writeString(1, "w");
+      out.writeString(2, "y");
+      out.writeString(3, "c");
+      out.writeString(4, "Conv");
+    });
+    byte[] graph = message(out -> {
+      out.writeByteArray(1, node);
+      out.writeByteArray(5, weight);
+      out.writeByteArray(11, valueInfo("x", -1, 1, 6, 6));
+      out.writeByteArray(12, valueInfo("y"));
+    });
+    return message(out -> {
+      out.writeInt64(1, 8); // ir_version
+      out.writeByteArray(8, message(o -> o.writeInt64(2, 13))); // opset 13
+      out.writeByteArray(7, graph);
+    });
+  }
+
+  /** 18 little-endian floats: the conv's weights, {@code scale} times 0, 1, 2, ... */
+  static byte[] convWeights(float scale) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(18 * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < 18; i++) b.putFloat(scale * i);
+    return b.array();
+  }
+
+  /**
+   * An ONNX model listed in <includes>: named in <names> by its base name, as a spec is; its external data
+   * is an input (new weights recompile it), and the folder's *.net files are not (an edited spec does not).
+   */
+  @Test
+  void anOnnxModelIsRenamedAndItsExternalDataIsAnInputButSpecsAreNot() throws Exception {
+    Files.write(src.resolve("conv.onnx"), convWithExternalWeights("conv.onnx.data"));
+    Path data = Files.write(src.resolve("conv.onnx.data"), convWeights(0.5f));
+    CompileMojo m = mojo();
+    m.includes = List.of("conv.onnx");
+    m.names = Map.of("conv", "edge");
+    m.execute();
+    Path props = classes.resolve("netc/models/edge/model.properties");
+    assertEquals("edge\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    String stamp = Files.readString(project.resolve("target/netc-maven-plugin/default/edge.stamp"));
+    assertTrue(stamp.contains("input " + data.toAbsolutePath().normalize() + " 72 bytes"), stamp);
+    assertFalse(stamp.contains(".net "), "no spec is an input of an ONNX model: " + stamp);
+    FileTime first = FileTime.fromMillis(1_000_000);
+    Files.setLastModifiedTime(props, first);
+    Files.writeString(src.resolve("tiny.net"), TINY + "\n");
+    m.execute();
+    assertEquals(first, Files.getLastModifiedTime(props), "a spec changed, not the model: not compiled again");
+    Files.write(data, convWeights(2f)); // the same size, an older time: only the contents differ
+    Files.setLastModifiedTime(data, FileTime.fromMillis(500_000));
+    m.execute();
+    assertNotEquals(first, Files.getLastModifiedTime(props), "its weights changed: compiled again");
+  }
+
   /** A spec folder that is not there while <includes> lists specs in it is a mistyped folder: an error, not an empty build. */
   @Test
   void aMissingSpecFolderWithIncludesIsAnError() {
@@ -407,7 +506,7 @@ class CompileMojoTest {
     CompileMojo named = mojo();
     named.names = Map.of("tiny_net", "t");
     e = assertThrows(MojoFailureException.class, named::execute);
-    assertEquals("<names><tiny_net>: no spec tiny_net.net is compiled from " + src, e.getMessage());
+    assertEquals("<names><tiny_net>: no spec tiny_net.net (or ONNX model tiny_net.onnx) is compiled from " + src, e.getMessage());
   }
 
   @Test
