@@ -77,6 +77,14 @@ public final class CompileMojo extends AbstractMojo {
   @Parameter(defaultValue = "${project.build.outputDirectory}", required = true)
   File outputDirectory;
 
+  /**
+   * The project's classes folder, to warn when outputDirectory is another: nothing adds that one to the jar.
+   * (Adding it as a resource folder would not help: the goal runs at process-classes, after
+   * process-resources copied the resources, and it would copy the generated classes as resources.)
+   */
+  @Parameter(defaultValue = "${project.build.outputDirectory}", readonly = true)
+  File projectOutputDirectory;
+
   /** Where the plugin remembers what each model was compiled from (to skip an unchanged one). */
   @Parameter(defaultValue = "${project.build.directory}/netc-maven-plugin", required = true)
   File stateDirectory;
@@ -118,6 +126,10 @@ public final class CompileMojo extends AbstractMojo {
       return;
     }
     Path source = sourceDirectory.toPath();
+    if (projectOutputDirectory != null && !normal(outputDirectory).equals(normal(projectOutputDirectory))) {
+      getLog().warn("netc: <outputDirectory> " + outputDirectory + " is not the project's classes folder " + projectOutputDirectory
+          + ": the models written there are not in its jar or on its class path unless the build adds that folder");
+    }
     try {
       if (buildStarted != null) {
         Files.createDirectories(executionState());
@@ -180,6 +192,10 @@ public final class CompileMojo extends AbstractMojo {
     else if (reason != null) kind += " (" + reason + ")";
     String where = f.getFile() == null ? "" : f.getFile() + (f.getOtherFile() == null ? "" : " -> " + f.getOtherFile()) + ": ";
     return where + kind;
+  }
+
+  private static Path normal(File f) {
+    return f.toPath().toAbsolutePath().normalize();
   }
 
   /** The project's folder: specs are recorded relative to it, so the same project builds the same jar anywhere. */

@@ -558,6 +558,26 @@ class CompileMojoTest {
     assertEquals(jre, e.getCause(), "kept for mvn -e");
   }
 
+  /** Models written outside the project's classes folder are in neither its jar nor its class path: said, once. */
+  @Test
+  void anOutputFolderOutsideTheProjectsClassesIsWarnedOf() throws Exception {
+    CompileMojo same = mojo();
+    same.includes = List.of("other-net.net");
+    same.projectOutputDirectory = project.resolve("target/../target/classes").toFile();
+    same.execute();
+    assertEquals(List.of("netc: no weights for other-net.net (looked for " + src.resolve("other-net.safetensors") + "): model other_net gets synthetic"
+        + " weights (seed 0), its answers mean nothing"), warnings, "the project's own classes folder, spelled otherwise: no warning");
+    warnings.clear();
+    CompileMojo elsewhere = mojo();
+    elsewhere.includes = List.of("other-net.net");
+    elsewhere.outputDirectory = project.resolve("target/models").toFile();
+    elsewhere.projectOutputDirectory = classes.toFile();
+    elsewhere.execute();
+    assertEquals("netc: <outputDirectory> " + project.resolve("target/models") + " is not the project's classes folder " + classes
+        + ": the models written there are not in its jar or on its class path unless the build adds that folder", warnings.get(0));
+    assertTrue(Files.exists(project.resolve("target/models/netc/models/other_net/model.properties")));
+  }
+
   @Test
   void twoSpecsThatWouldMakeOneModelAreRefusedByName() throws Exception {
     Files.writeString(src.resolve("other_net.net"), OTHER);
