@@ -2,9 +2,19 @@ package netc.maven;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.FileSystemLoopException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -14,6 +24,7 @@ import netc.codegen.SpecCompiler;
 import netc.ir.Graph;
 import netc.passes.PassContext;
 import netc.runtime.BadInputException;
+import org.apache.maven.model.Plugin;
 import org.apache.maven.plugin.AbstractMojo;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
@@ -34,6 +45,9 @@ import org.apache.maven.plugins.annotations.Parameter;
 public final class CompileMojo extends AbstractMojo {
   /** The suffix of the files in stateDirectory that record what a model was compiled from. */
   private static final String STAMP = ".stamp";
+
+  /** The file in an execution's stamp folder that holds the start time of the last build it ran in. */
+  private static final String LAST_BUILD = "last-build";
 
   /** Where the specs are. */
   @Parameter(defaultValue = "${project.basedir}/src/main/netc", required = true)
@@ -63,6 +77,14 @@ public final class CompileMojo extends AbstractMojo {
   @Parameter(defaultValue = "${project.build.outputDirectory}", required = true)
   File outputDirectory;
 
+  /**
+   * The project's classes folder, to warn when outputDirectory is another: nothing adds that one to the jar.
+   * (Adding it as a resource folder would not help: the goal runs at process-classes, after
+   * process-resources copied the resources, and it would copy the generated classes as resources.)
+   */
+  @Parameter(defaultValue = "${project.build.outputDirectory}", readonly = true)
+  File projectOutputDirectory;
+
   /** Where the plugin remembers what each model was compiled from (to skip an unchanged one). */
   @Parameter(defaultValue = "${project.build.directory}/netc-maven-plugin", required = true)
   File stateDirectory;
@@ -71,7 +93,6 @@ public final class CompileMojo extends AbstractMojo {
   @Parameter(defaultValue = "${mojoExecution.executionId}", readonly = true)
   String executionId;
 
-  /** Skips the goal. */
   /**
    * Refuse a weights file with tensors the spec does not use (as PyTorch's load_state_dict(strict=True))
    * instead of warning of them.
@@ -79,8 +100,24 @@ public final class CompileMojo extends AbstractMojo {
   @Parameter(defaultValue = "false")
   boolean strictWeights;
 
+  /** Skips the goal. */
   @Parameter(property = "netc.skip", defaultValue = "false")
   boolean skip;
+
+  /**
+   * When this build started: each execution writes it beside its stamps, so another execution of the same
+   * build can tell its stamps are current (and not left by an earlier build with another configuration).
+   */
+  @Parameter(defaultValue = "${session.startTime}", readonly = true)
+  Date buildStarted;
+
+  /** The project's plugins, inherited ones included: which executions of this plugin the pom still declares. */
+  @Parameter(defaultValue = "${project.build.plugins}", readonly = true)
+  List<Plugin> buildPlugins;
+
+  /** This plugin's groupId:artifactId, to find it among buildPlugins. */
+  @Parameter(defaultValue = "${plugin.pluginLookupKey}", readonly = true)
+  String pluginKey;
 
   @Override
   public void execute() throws MojoExecutionException, MojoFailureException {
@@ -89,7 +126,15 @@ public final class CompileMojo extends AbstractMojo {
       return;
     }
     Path source = sourceDirectory.toPath();
+    if (projectOutputDirectory != null && !normal(outputDirectory).equals(normal(projectOutputDirectory))) {
+      getLog().warn("netc: <outputDirectory> " + outputDirectory + " is not the project's classes folder " + projectOutputDirectory
+          + ": the models written there are not in its jar or on its class path unless the build adds that folder");
+    }
     try {
+      if (buildStarted != null) {
+        Files.createDirectories(executionState());
+        Files.writeString(executionState().resolve(LAST_BUILD), Long.toString(buildStarted.getTime()));
+      }
       if (weightsDirectory != null && !weightsDirectory.isDirectory()) {
         // a mistyped folder would otherwise give every model synthetic weights, with only warnings to say so
         throw new BadInputException("<weightsDirectory>" + weightsDirectory + ": no such directory");
@@ -116,9 +161,41 @@ public final class CompileMojo extends AbstractMojo {
       throw new MojoFailureException(e.getMessage());
     } catch (OutOfMemoryError e) {
       throw new MojoFailureException("netc: out of memory compiling a model (" + e.getMessage() + "); give Maven more heap: MAVEN_OPTS=-Xmx2g");
-    } catch (IOException e) {
-      throw new MojoExecutionException("netc: " + e.getMessage(), e);
+    } catch (IOException | UncheckedIOException | IllegalStateException e) {
+      throw unexpected(e);
     }
+  }
+
+  /**
+   * A failure that is not the input's, as one line Maven prints without a stack trace (the cause is kept for
+   * mvn -e): I/O as its file and what is wrong with it, since a FileSystemException's own message is often
+   * the bare path; a Files.walk stream's UncheckedIOException as its cause; an IllegalStateException (the
+   * compiler's "no Java compiler in this JVM" on a JRE) as its message, not "Execution failed" and a trace.
+   */
+  static MojoExecutionException unexpected(Exception e) {
+    Exception cause = e instanceof UncheckedIOException u ? u.getCause() : e;
+    String problem = cause instanceof IOException io ? ioProblem(io) : cause.getMessage();
+    return new MojoExecutionException("netc: " + problem, e);
+  }
+
+  private static String ioProblem(IOException e) {
+    if (!(e instanceof FileSystemException f)) return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    String kind = f instanceof AccessDeniedException ? "access denied"
+        : f instanceof NoSuchFileException ? "no such file or folder"
+        : f instanceof FileAlreadyExistsException ? "already exists"
+        : f instanceof DirectoryNotEmptyException ? "folder not empty"
+        : f instanceof NotDirectoryException ? "not a folder"
+        : f instanceof FileSystemLoopException ? "a cycle of links"
+        : null;
+    String reason = f.getReason();
+    if (kind == null) kind = reason != null ? reason : f.getClass().getSimpleName();
+    else if (reason != null) kind += " (" + reason + ")";
+    String where = f.getFile() == null ? "" : f.getFile() + (f.getOtherFile() == null ? "" : " -> " + f.getOtherFile()) + ": ";
+    return where + kind;
+  }
+
+  private static Path normal(File f) {
+    return f.toPath().toAbsolutePath().normalize();
   }
 
   /** The project's folder: specs are recorded relative to it, so the same project builds the same jar anywhere. */
@@ -132,12 +209,14 @@ public final class CompileMojo extends AbstractMojo {
     return file.startsWith(base) ? base.relativize(file).toString().replace(java.io.File.separatorChar, '/') : spec.toString();
   }
 
-  private void compile(SpecFiles.Spec spec, Path out) throws IOException {
+  private void compile(SpecFiles.Spec spec, Path out) throws IOException, MojoFailureException {
     Path weights = weightsFor(spec);
     SpecCompiler.Request request = new SpecCompiler.Request(spec.file(), importPathList(), defines == null ? Map.of() : defines,
         weights, spec.name(), PassContext.defaults(), shown(spec.file()));
-    List<Path> inputs = new ArrayList<>(SpecFiles.netFiles(spec.file().getParent(), importPathList()));
-    inputs.add(spec.file()); // among those when it is a *.net file; an ONNX model listed in <includes> is its own input
+    boolean onnx = netc.onnx.ModelSource.isOnnx(spec.file().toString());
+    // a spec reads the *.net files it imports; an ONNX model (listed in <includes>) its external data
+    List<Path> inputs = new ArrayList<>(onnx ? SpecFiles.onnxInputs(spec.file()) : SpecFiles.netFiles(spec.file().getParent(), importPathList()));
+    inputs.add(spec.file());
     if (weights != null) inputs.add(weights);
     // netc itself: a compiler or runtime rebuilt and installed again under the same version (a
     // SNAPSHOT, a local fix) may compile differently, so its jars count as inputs too
@@ -145,17 +224,30 @@ public final class CompileMojo extends AbstractMojo {
       Path jar = codeSource(part);
       if (jar != null) inputs.add(jar);
     }
-    Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration(spec, weights), inputs);
+    String configuration = configuration(spec, weights);
+    refuseRival(spec.name(), configuration);
+    Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration, inputs);
     if (stamp.upToDate(ModelDirectory.properties(out, spec.name()))) {
       getLog().info("netc: model " + spec.name() + " is up to date");
       return;
     }
-    if (weights == null && !netc.onnx.ModelSource.isOnnx(spec.file().toString())) { // an ONNX model carries its weights
+    if (weights == null && !onnx) { // an ONNX model carries its weights
       getLog().warn("netc: no weights for " + spec.file().getFileName() + " (looked for " + weightsPath(spec)
           + "): model " + spec.name() + " gets synthetic weights (seed " + SpecCompiler.SYNTHETIC_SEED + "), its answers mean nothing");
     }
     ModelDirectory.clear(out, spec.name());
-    ModelCompiler.Output o = SpecCompiler.compile(request, out, new SpecCompiler.Listener() {
+    ModelCompiler.Output o;
+    try {
+      o = compile(request, out, spec);
+    } catch (NetcException e) {
+      throw new MojoFailureException(located(e, spec));
+    }
+    stamp.write();
+    getLog().info("netc: model " + o.name() + " (" + o.className() + "), " + o.weightFloats() + " weight floats, into " + out);
+  }
+
+  private ModelCompiler.Output compile(SpecCompiler.Request request, Path out, SpecFiles.Spec spec) throws IOException {
+    return SpecCompiler.compile(request, out, new SpecCompiler.Listener() {
       @Override
       public void planned(Graph graph, Graph optimized, boolean syntheticWeights) {
         getLog().info("netc: " + spec.file().getFileName() + ": " + (graph.nodes().size() - 1) + " layers, "
@@ -172,8 +264,22 @@ public final class CompileMojo extends AbstractMojo {
         return strictWeights;
       }
     });
-    stamp.write();
-    getLog().info("netc: model " + o.name() + " (" + o.className() + "), " + o.weightFloats() + " weight floats, into " + out);
+  }
+
+  /**
+   * The compiler's message as the pom's reader needs it. One without a place in the spec text (a define's)
+   * would not say which spec it is about, so it is prefixed with the spec, unless it names it already (an
+   * ONNX model's errors do); and netc's "-D name=value" is shown as the pom's {@code <defines>} entry.
+   */
+  String located(NetcException e, SpecFiles.Spec spec) {
+    if (e.span() != null) return oneLine(e);
+    String m = e.getMessage();
+    if (defines != null) {
+      for (Map.Entry<String, String> d : defines.entrySet()) {
+        m = m.replace("-D " + d.getKey() + "=" + d.getValue(), "<defines><" + d.getKey() + ">" + d.getValue() + "</" + d.getKey() + ">");
+      }
+    }
+    return m.startsWith(spec.file().toString()) ? m : shown(spec.file()) + ": " + m;
   }
 
   /**
@@ -196,12 +302,71 @@ public final class CompileMojo extends AbstractMojo {
     }
   }
 
-  /** Whether another execution's stamps name the model {@code name}: it compiled it, so it is not this one's to remove. */
+  /**
+   * Whether another execution still compiles the model {@code name}, so it is not this one's to remove: one
+   * the pom still declares, whose stamp of the model records a spec that is still there. A stamp alone
+   * proves neither: {@code mvn netc:compile} (execution default-cli) leaves stamps no lifecycle build
+   * revisits, and a stamp outlives its spec, so trusting every stamp kept models whose specs were deleted.
+   * Stale claims are deleted where found (an execution no longer declared: its whole folder).
+   */
   private boolean claimedElsewhere(String name) throws IOException {
+    boolean claimed = false;
+    for (Path other : otherExecutions()) {
+      if (!declared(other.getFileName().toString())) {
+        deleteTree(other);
+        continue;
+      }
+      Path stamp = other.resolve(name + STAMP);
+      if (!Files.isRegularFile(stamp)) continue;
+      String spec = recordedSpec(Stamp.recordedConfiguration(stamp));
+      if (spec != null && Files.isRegularFile(Path.of(spec))) claimed = true;
+      else Files.delete(stamp);
+    }
+    return claimed;
+  }
+
+  /** Whether the pom declares execution {@code id} of this plugin; true where Maven did not say (outside a build). */
+  private boolean declared(String id) {
+    if (buildPlugins == null || pluginKey == null) return true;
+    return buildPlugins.stream().filter(p -> pluginKey.equals(p.getKey()))
+        .anyMatch(p -> p.getExecutions().stream().anyMatch(e -> id.equals(e.getId())));
+  }
+
+  /**
+   * Refuses a model another execution of this same build made from another configuration: both write
+   * netc/models/NAME, so the one that ran last would silently replace the other's. Only stamps of
+   * executions that ran in this build count; older ones may record a configuration since changed.
+   */
+  private void refuseRival(String name, String configuration) throws IOException, MojoFailureException {
+    if (buildStarted == null) return;
+    String build = Long.toString(buildStarted.getTime());
+    for (Path other : otherExecutions()) {
+      Path marker = other.resolve(LAST_BUILD), stamp = other.resolve(name + STAMP);
+      if (!Files.isRegularFile(marker) || !Files.isRegularFile(stamp) || !Files.readString(marker).equals(build)) continue;
+      String theirs = Stamp.recordedConfiguration(stamp);
+      if (theirs.equals(configuration)) continue;
+      String[] a = theirs.split("\n"), b = configuration.split("\n");
+      int i = 0;
+      while (i < Math.min(a.length, b.length) - 1 && a[i].equals(b[i])) i++;
+      String they = other.getFileName().toString(), we = executionState().getFileName().toString();
+      throw new MojoFailureException("netc: executions " + they + " and " + we + " both make the model " + name
+          + ", from different configurations (" + they + ": " + a[i] + "; " + we + ": " + b[i] + "): the later would replace the"
+          + " earlier's; give one another name in <names>");
+    }
+  }
+
+  /** The stamp folders of this plugin's other executions, by name. */
+  private List<Path> otherExecutions() throws IOException {
     Path own = executionState(), all = stateDirectory.toPath();
-    if (!Files.isDirectory(all)) return false;
+    if (!Files.isDirectory(all)) return List.of();
     try (var executions = Files.list(all)) {
-      return executions.anyMatch(e -> !e.equals(own) && Files.isRegularFile(e.resolve(name + STAMP)));
+      return executions.filter(e -> !e.equals(own) && Files.isDirectory(e)).sorted().toList();
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (var files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
     }
   }
 
@@ -233,6 +398,12 @@ public final class CompileMojo extends AbstractMojo {
     return "netc " + ModelCompiler.VERSION + "\nruntime ABI " + netc.runtime.CompiledModel.ABI + "\nspec " + spec.file().toAbsolutePath() + "\nname " + spec.name() + "\nweights " + weights
         + "\ndefines " + new TreeMap<>(defines == null ? Map.of() : defines) + "\nimport paths " + importPathList()
         + "\nstrict weights " + strictWeights + "\n";
+  }
+
+  /** The spec path a configuration records (its "spec " line), or null. */
+  static String recordedSpec(String configuration) {
+    for (String line : configuration.split("\n")) if (line.startsWith("spec ")) return line.substring("spec ".length());
+    return null;
   }
 
   private Path weightsPath(SpecFiles.Spec spec) {

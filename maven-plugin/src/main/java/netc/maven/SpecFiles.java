@@ -42,14 +42,14 @@ final class SpecFiles {
       }
     }
     for (String base : names.keySet()) {
-      if (files.stream().noneMatch(f -> f.getFileName().toString().equals(base + ".net"))) {
-        throw new BadInputException("<names><" + base + ">: no spec " + base + ".net is compiled from " + source);
+      if (files.stream().noneMatch(f -> baseName(f).equals(base))) {
+        throw new BadInputException("<names><" + base + ">: no spec " + base + ".net (or ONNX model " + base + ".onnx) is compiled from " + source);
       }
     }
     List<Spec> out = new ArrayList<>();
     Map<String, Path> byName = new HashMap<>();
     for (Path f : files) {
-      String base = f.getFileName().toString().replaceFirst("\\.net$", "");
+      String base = baseName(f);
       String name = names.containsKey(base) ? configured(base, names.get(base)) : SpecCompiler.modelName(base);
       Path other = byName.putIfAbsent(name, f);
       if (other != null) {
@@ -60,10 +60,31 @@ final class SpecFiles {
     return out;
   }
 
+  /**
+   * A spec's or an ONNX model's file name without its extension: what {@code <names>} keys it by and its
+   * model is named after (an ONNX model's name kept ".onnx", so {@code <names>} could not rename it).
+   */
+  static String baseName(Path file) {
+    return file.getFileName().toString().replaceFirst("\\.net$|\\.[oO][nN][nN][xX]$", "");
+  }
+
   private static String configured(String base, String name) {
     String problem = SpecCompiler.modelNameProblem(name);
     if (problem != null) throw new BadInputException("<names><" + base + ">" + name + "</" + base + ">: " + problem);
     return name;
+  }
+
+  /**
+   * The files an ONNX model may read besides itself: its external data, which each tensor names by a
+   * location relative to the model's folder, of any name and anywhere inside it (netc's OnnxReader refuses
+   * one outside). Rather than parse the model for those names, every file of its folder counts but the
+   * *.net specs, which an ONNX model never reads: new weights recompile it, an edited spec does not.
+   */
+  static List<Path> onnxInputs(Path model) throws IOException {
+    Path folder = model.toAbsolutePath().normalize().getParent();
+    try (Stream<Path> s = Files.walk(folder)) {
+      return s.filter(p -> !p.getFileName().toString().endsWith(".net") && Files.isRegularFile(p)).toList();
+    }
   }
 
   /** Every *.net file a spec in {@code specFolder} could import: its folder's and the import paths', recursively. */

@@ -44,6 +44,14 @@ final class Stamp {
     return "a folder of " + files + " files, " + bytes + " bytes, the newest modified " + newest;
   }
 
+  /** The configuration a stamp file records: its text before the first input line. */
+  static String recordedConfiguration(Path stampFile) throws IOException {
+    String text = Files.readString(stampFile);
+    if (text.startsWith("input ")) return "";
+    int inputs = text.indexOf("\ninput ");
+    return inputs < 0 ? text : text.substring(0, inputs + 1);
+  }
+
   /** True when {@code output} exists and nothing changed since the stamp was written. */
   boolean upToDate(Path output) throws IOException {
     return Files.isRegularFile(file) && Files.isRegularFile(output) && Files.readString(file).equals(contents);

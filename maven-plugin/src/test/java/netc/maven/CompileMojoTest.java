@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.CodedOutputStream;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import netc.ast.SpecLoader;
@@ -23,6 +25,9 @@ import netc.runtime.CompiledModel;
 import netc.runtime.Tensor;
 import netc.runtime.io.Safetensors;
 import netc.weights.SyntheticWeights;
+import org.apache.maven.model.Plugin;
+import org.apache.maven.model.PluginExecution;
+import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
 import org.apache.maven.plugin.logging.SystemStreamLog;
 import org.junit.jupiter.api.BeforeEach;
@@ -231,6 +236,75 @@ class CompileMojoTest {
     assertEquals("other_net\ntiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
   }
 
+  /**
+   * mvn package (execution default), mvn netc:compile (default-cli), other-net.net deleted, mvn package: default
+   * drops other_net, and default-cli's stamp of it no longer claims it, since its spec is gone.
+   */
+  @Test
+  void aClaimWhoseSpecIsGoneKeepsNoModel() throws Exception {
+    execution("default").execute();
+    execution("default-cli").execute();
+    Files.delete(src.resolve("other-net.net"));
+    execution("default").execute();
+    assertFalse(Files.exists(classes.resolve("netc/models/other_net")), "its spec is gone: no execution compiles it");
+    assertEquals("tiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    Path cli = project.resolve("target/netc-maven-plugin/default-cli");
+    assertFalse(Files.exists(cli.resolve("other_net.stamp")), "the stale claim is deleted");
+    assertTrue(Files.exists(cli.resolve("tiny.stamp")), "a live claim stays");
+  }
+
+  /** The pom as Maven gives it: this plugin with executions {@code ids}. */
+  static List<Plugin> declaring(String... ids) {
+    Plugin p = new Plugin();
+    p.setGroupId("dev.netc");
+    p.setArtifactId("netc-maven-plugin");
+    for (String id : ids) {
+      PluginExecution e = new PluginExecution();
+      e.setId(id);
+      p.addExecution(e);
+    }
+    return List.of(p);
+  }
+
+  CompileMojo declared(List<Plugin> pom, String id, String... includes) {
+    CompileMojo m = execution(id, includes);
+    m.buildPlugins = pom;
+    m.pluginKey = "dev.netc:netc-maven-plugin";
+    return m;
+  }
+
+  /** An execution taken out of the pom claims nothing: its stamps are deleted, and a model only it compiled goes. */
+  @Test
+  void anExecutionNoLongerDeclaredClaimsNothing() throws Exception {
+    execution("a", "tiny.net", "other-net.net").execute();
+    execution("b", "other-net.net").execute();
+    declared(declaring("a", "b"), "a", "tiny.net").execute();
+    assertTrue(Files.exists(classes.resolve("netc/models/other_net/model.properties")), "b is declared: its model stays");
+    declared(declaring("a", "b"), "a", "tiny.net", "other-net.net").execute();
+    declared(declaring("a"), "a", "tiny.net").execute();
+    assertFalse(Files.exists(classes.resolve("netc/models/other_net")), "b is gone from the pom: nothing compiles other_net");
+    assertFalse(Files.exists(project.resolve("target/netc-maven-plugin/b")), "b's stamps are deleted");
+    assertEquals("tiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+  }
+
+  /** Two executions of one build that make one model from different configurations: refused, naming both. */
+  @Test
+  void twoExecutionsOfOneBuildMakingOneModelDifferentlyAreRefused() throws Exception {
+    Date build = new Date(1_000_000);
+    CompileMojo a = execution("a", "tiny.net"), same = execution("same", "tiny.net"), b = execution("b", "tiny.net");
+    a.buildStarted = same.buildStarted = b.buildStarted = build;
+    b.defines = Map.of("width", "16");
+    a.execute();
+    same.execute(); // the same configuration: the same model, nothing lost
+    MojoFailureException e = assertThrows(MojoFailureException.class, b::execute);
+    assertEquals("netc: executions a and b both make the model tiny, from different configurations (a: defines {}; b: defines {width=16}):"
+        + " the later would replace the earlier's; give one another name in <names>", e.getMessage());
+    // a later build that runs b alone: a's stamp is from an earlier build, so no rival
+    b.buildStarted = new Date(2_000_000);
+    b.execute();
+    assertTrue(Files.readString(project.resolve("target/netc-maven-plugin/b/tiny.stamp")).contains("defines {width=16}\n"), "b compiled it");
+  }
+
   @Test
   void aRemovedSpecFolderRemovesTheModelsAndTheMarker() throws Exception {
     mojo().execute();
@@ -289,9 +363,115 @@ class CompileMojoTest {
     try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
       assertMatchesInterpreter(loader, "other_net", src.resolve("other-net.net"), 4, new int[] {2, 1, 8, 8});
     }
-    // an imported file deleted: compiled again, and so refused as a clean build would be, not left "up to date"
+    // an imported file deleted: compiled again, and so refused as a clean build would be, not left "up to date";
+    // tiny.net is listed, so no spec is loaded to find the specs and the stamp is what notices the change
+    Path tiny = classes.resolve("netc/models/tiny/model.properties");
+    Files.setLastModifiedTime(tiny, first);
+    CompileMojo listed = mojo();
+    listed.includes = List.of("tiny.net");
+    listed.execute();
+    assertEquals(first, Files.getLastModifiedTime(tiny), "nothing changed yet: up to date, not compiled (so not loaded)");
     Files.delete(src.resolve("blocks.net"));
-    assertThrows(MojoFailureException.class, () -> mojo().execute());
+    MojoFailureException e = assertThrows(MojoFailureException.class, listed::execute);
+    assertEquals(src.resolve("tiny.net") + ":1:8: cannot read import blocks.net: no such file", e.getMessage());
+  }
+
+  /** Protobuf bytes of one message (field numbers of onnx.proto). */
+  interface Fields {
+    void write(CodedOutputStream out) throws java.io.IOException;
+  }
+
+  static byte[] message(Fields fields) throws java.io.IOException {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+    fields.write(out);
+    out.flush();
+    return bytes.toByteArray();
+  }
+
+  /** A float tensor's ValueInfoProto, dims < 0 symbolic. */
+  static byte[] valueInfo(String name, long... dims) throws java.io.IOException {
+    byte[] shape = message(out -> {
+      for (long d : dims) out.writeByteArray(1, d >= 0 ? message(o -> o.writeInt64(1, d)) : message(o -> o.writeString(2, "batch")));
+    });
+    byte[] tensorType = message(out -> {
+      out.writeInt32(1, 1); // FLOAT
+      out.writeByteArray(2, shape);
+    });
+    return message(out -> {
+      out.writeString(1, name);
+      out.writeByteArray(2, message(o -> o.writeByteArray(1, tensorType)));
+    });
+  }
+
+  /**
+   * An ONNX model of one 3x3 conv (1 to 2 channels, no bias) on [batch, 1, 6, 6], its weights stored as
+   * external data in {@code location} beside it, as exporters write models over 2 GiB.
+   */
+  static byte[] convWithExternalWeights(String location) throws java.io.IOException {
+    byte[] weight = message(out -> {
+      for (long d : new long[] {2, 1, 3, 3}) out.writeInt64(1, d);
+      out.writeInt32(2, 1); // FLOAT
+      out.writeString(8, "w");
+      out.writeByteArray(13, message(o -> {
+        o.writeString(1, "location");
+        o.writeString(2, location);
+      }));
+      out.writeEnum(14, 1); // data_location EXTERNAL
+    });
+    byte[] node = message(out -> {
+      out.writeString(1, "x");
+      out.writeString(1, "w");
+      out.writeString(2, "y");
+      out.writeString(3, "c");
+      out.writeString(4, "Conv");
+    });
+    byte[] graph = message(out -> {
+      out.writeByteArray(1, node);
+      out.writeByteArray(5, weight);
+      out.writeByteArray(11, valueInfo("x", -1, 1, 6, 6));
+      out.writeByteArray(12, valueInfo("y"));
+    });
+    return message(out -> {
+      out.writeInt64(1, 8); // ir_version
+      out.writeByteArray(8, message(o -> o.writeInt64(2, 13))); // opset 13
+      out.writeByteArray(7, graph);
+    });
+  }
+
+  /** 18 little-endian floats: the conv's weights, {@code scale} times 0, 1, 2, ... */
+  static byte[] convWeights(float scale) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(18 * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < 18; i++) b.putFloat(scale * i);
+    return b.array();
+  }
+
+  /**
+   * An ONNX model listed in <includes>: named in <names> by its base name, as a spec is; its external data
+   * is an input (new weights recompile it), and the folder's *.net files are not (an edited spec does not).
+   */
+  @Test
+  void anOnnxModelIsRenamedAndItsExternalDataIsAnInputButSpecsAreNot() throws Exception {
+    Files.write(src.resolve("conv.onnx"), convWithExternalWeights("conv.onnx.data"));
+    Path data = Files.write(src.resolve("conv.onnx.data"), convWeights(0.5f));
+    CompileMojo m = mojo();
+    m.includes = List.of("conv.onnx");
+    m.names = Map.of("conv", "edge");
+    m.execute();
+    Path props = classes.resolve("netc/models/edge/model.properties");
+    assertEquals("edge\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    String stamp = Files.readString(project.resolve("target/netc-maven-plugin/default/edge.stamp"));
+    assertTrue(stamp.contains("input " + data.toAbsolutePath().normalize() + " 72 bytes"), stamp);
+    assertFalse(stamp.contains(".net "), "no spec is an input of an ONNX model: " + stamp);
+    FileTime first = FileTime.fromMillis(1_000_000);
+    Files.setLastModifiedTime(props, first);
+    Files.writeString(src.resolve("tiny.net"), TINY + "\n");
+    m.execute();
+    assertEquals(first, Files.getLastModifiedTime(props), "a spec changed, not the model: not compiled again");
+    Files.write(data, convWeights(2f)); // the same size, an older time: only the contents differ
+    Files.setLastModifiedTime(data, FileTime.fromMillis(500_000));
+    m.execute();
+    assertNotEquals(first, Files.getLastModifiedTime(props), "its weights changed: compiled again");
   }
 
   /** A spec folder that is not there while <includes> lists specs in it is a mistyped folder: an error, not an empty build. */
@@ -326,7 +506,7 @@ class CompileMojoTest {
     CompileMojo named = mojo();
     named.names = Map.of("tiny_net", "t");
     e = assertThrows(MojoFailureException.class, named::execute);
-    assertEquals("<names><tiny_net>: no spec tiny_net.net is compiled from " + src, e.getMessage());
+    assertEquals("<names><tiny_net>: no spec tiny_net.net (or ONNX model tiny_net.onnx) is compiled from " + src, e.getMessage());
   }
 
   @Test
@@ -335,6 +515,67 @@ class CompileMojoTest {
     MojoFailureException e = assertThrows(MojoFailureException.class, () -> mojo().execute());
     assertTrue(e.getMessage().startsWith(src.resolve("tiny.net") + ":8:1: unexpected end of file"), e.getMessage());
     assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+  }
+
+  /** An error with no place in the spec text (a define) names the spec, and <defines> as the pom spells it, not netc's -D. */
+  @Test
+  void aBadDefineNamesTheSpecAndTheDefinesElement() throws Exception {
+    CompileMojo m = mojo();
+    m.defines = Map.of("width", "16");
+    MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
+    assertEquals("src/main/netc/other-net.net: unknown parameter 'width' in <defines><width>16</width>; the spec defines no params", e.getMessage());
+    m.includes = List.of("tiny.net");
+    m.defines = Map.of("width", "wide");
+    e = assertThrows(MojoFailureException.class, m::execute);
+    assertEquals("src/main/netc/tiny.net: <defines><width>wide</width>: the value must be an integer, a number or true/false", e.getMessage());
+  }
+
+  /** A file the build cannot use is named with what is wrong with it, not as a bare path. */
+  @Test
+  void anOutputFolderThatIsAFileIsNamedWithTheProblem() throws Exception {
+    Files.createDirectories(classes.getParent());
+    Files.writeString(classes, "not a folder");
+    MojoExecutionException e = assertThrows(MojoExecutionException.class, () -> mojo().execute());
+    assertEquals("netc: " + classes + ": already exists", e.getMessage());
+  }
+
+  /**
+   * Failures that are not the input's: I/O (thrown, or wrapped by a Files.walk stream) with its kind and
+   * path; the compiler's IllegalStateException ("no Java compiler" on a JRE) with its message. Maven prints
+   * a MojoExecutionException's message without a stack trace.
+   */
+  @Test
+  void ioAndEnvironmentFailuresAreOneLine() {
+    Path p = project.resolve("target/classes/netc");
+    assertEquals("netc: " + p + ": access denied", CompileMojo.unexpected(new java.io.UncheckedIOException(new java.nio.file.AccessDeniedException(p.toString()))).getMessage());
+    assertEquals("netc: " + p + ": no such file or folder", CompileMojo.unexpected(new java.nio.file.NoSuchFileException(p.toString())).getMessage());
+    assertEquals("netc: " + p + ": Read-only file system",
+        CompileMojo.unexpected(new java.nio.file.FileSystemException(p.toString(), null, "Read-only file system")).getMessage());
+    assertEquals("netc: disk on fire", CompileMojo.unexpected(new java.io.IOException("disk on fire")).getMessage());
+    IllegalStateException jre = new IllegalStateException("no Java compiler in this JVM: netc needs a JDK, not a JRE");
+    MojoExecutionException e = CompileMojo.unexpected(jre);
+    assertEquals("netc: no Java compiler in this JVM: netc needs a JDK, not a JRE", e.getMessage());
+    assertEquals(jre, e.getCause(), "kept for mvn -e");
+  }
+
+  /** Models written outside the project's classes folder are in neither its jar nor its class path: said, once. */
+  @Test
+  void anOutputFolderOutsideTheProjectsClassesIsWarnedOf() throws Exception {
+    CompileMojo same = mojo();
+    same.includes = List.of("other-net.net");
+    same.projectOutputDirectory = project.resolve("target/../target/classes").toFile();
+    same.execute();
+    assertEquals(List.of("netc: no weights for other-net.net (looked for " + src.resolve("other-net.safetensors") + "): model other_net gets synthetic"
+        + " weights (seed 0), its answers mean nothing"), warnings, "the project's own classes folder, spelled otherwise: no warning");
+    warnings.clear();
+    CompileMojo elsewhere = mojo();
+    elsewhere.includes = List.of("other-net.net");
+    elsewhere.outputDirectory = project.resolve("target/models").toFile();
+    elsewhere.projectOutputDirectory = classes.toFile();
+    elsewhere.execute();
+    assertEquals("netc: <outputDirectory> " + project.resolve("target/models") + " is not the project's classes folder " + classes
+        + ": the models written there are not in its jar or on its class path unless the build adds that folder", warnings.get(0));
+    assertTrue(Files.exists(project.resolve("target/models/netc/models/other_net/model.properties")));
   }
 
   @Test
