@@ -42,6 +42,9 @@ public final class NetcClassifier {
   /** The output columns: path, labels, probabilities, [logits], error. */
   public static final String PATH = "path", LENGTH = "length", CONTENT = "content", TENSOR = "tensor", LABELS = "labels", PROBABILITIES = "probabilities", LOGITS = "logits", ERROR = "error";
 
+  /** The path written for an input row whose path is null. */
+  public static final String NO_PATH = "(no path)";
+
   /** Loaded models of this JVM by jar path and threads: they live as long as the executor. */
   private static final ConcurrentHashMap<String, CompiledModel> MODELS = new ConcurrentHashMap<>();
 
@@ -223,11 +226,14 @@ public final class NetcClassifier {
    * Runs the model on ready tensors: {@code tensors} has columns {@code path} (string, any name for
    * the row) and {@code tensor} (array&lt;float&gt;: one input in NCHW order, C x H x W values, pixels
    * in [0, 1] for a model that normalizes its input). A tensor of another size, a null one, or one
-   * the model refuses gives a row with its error. Output as {@link #classify}.
+   * holding a null gives a row with its error; one far outside [0, 1] is answered, as in a single
+   * JVM (the model warns once). A null path is written as {@link #NO_PATH}. Output as {@link #classify}.
    */
   public static Dataset<Row> classifyTensors(Dataset<Row> tensors, String modelJar, Options options) {
     StructType out = schema(options.logits());
-    return tensors.select(functions.col(PATH), functions.col(TENSOR), functions.lit(-1L), functions.lit(null).cast(DataTypes.StringType)).mapPartitions(new Classify(modelJar, options, true), Encoders.row(out));
+    // the output's path is not nullable (a binaryFile row always has one): a row without one is named, not a failed task
+    Column path = functions.coalesce(functions.col(PATH), functions.lit(NO_PATH));
+    return tensors.select(path, functions.col(TENSOR), functions.lit(-1L), functions.lit(null).cast(DataTypes.StringType)).mapPartitions(new Classify(modelJar, options, true), Encoders.row(out));
   }
 
   /**
@@ -339,36 +345,11 @@ public final class NetcClassifier {
         errors.add(error);
         slots.add(error == null ? good++ : -1);
       }
-      if (good > 0) predict(paths, errors, slots, good);
+      if (good > 0) model.predict(tensors, good, outputs); // sized for a full batch: the model finds nothing to refuse
       int n = model.outputSize();
       for (int i = 0; i < paths.size(); i++) {
         if (errors.get(i) == null) ready.add(result(paths.get(i), slots.get(i) * n, n));
         else ready.add(options.logits() ? RowFactory.create(paths.get(i), null, null, null, errors.get(i)) : RowFactory.create(paths.get(i), null, null, errors.get(i)));
-      }
-    }
-
-    /**
-     * Runs the batch's {@code good} inputs; when the model refuses the batch (an argument it finds
-     * wrong), runs each alone, so only the refused ones become errors.
-     */
-    private void predict(List<String> paths, List<String> errors, List<Integer> slots, int good) {
-      try {
-        model.predict(tensors, good, outputs);
-        return;
-      } catch (IllegalArgumentException refused) {
-        // below, one at a time (rare: only rows of bad tensors get here)
-      }
-      int n = model.outputSize();
-      float[] one = new float[perImage], out = new float[n];
-      for (int i = 0; i < paths.size(); i++) {
-        if (errors.get(i) != null) continue;
-        System.arraycopy(tensors, slots.get(i) * perImage, one, 0, perImage);
-        try {
-          model.predict(one, 1, out);
-          System.arraycopy(out, 0, outputs, slots.get(i) * n, n);
-        } catch (IllegalArgumentException e) {
-          errors.set(i, paths.get(i) + ": " + e.getMessage());
-        }
       }
     }
 

@@ -188,9 +188,10 @@ class ClassifyImagesTest {
   }
 
   /**
-   * NCHW tensors from Parquet: each row's answer equals one JVM's; a short tensor, a null one and
-   * one the model refuses (a value over 1, in a batch with good ones) are error rows, and the good
-   * rows of that batch are still answered.
+   * NCHW tensors from Parquet: each row's answer equals one JVM's, a tensor far outside [0, 1]
+   * included (answered, with the model's one warning); a short tensor and a null one are error rows,
+   * and the good rows of their batch are still answered; a row with a null path is answered under
+   * {@link NetcClassifier#NO_PATH}, not a failed task.
    */
   @Test
   void tensorsFromParquetGiveTheAnswersOfASingleJvm() throws Exception {
@@ -210,6 +211,7 @@ class ClassifyImagesTest {
     rows.add(6, org.apache.spark.sql.RowFactory.create("bright", boxed(bright)));
     rows.add(org.apache.spark.sql.RowFactory.create("short", boxed(new float[100])));
     rows.add(org.apache.spark.sql.RowFactory.create("missing", null));
+    rows.add(org.apache.spark.sql.RowFactory.create(null, boxed(tensors.get("t3"))));
     org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
         .add("path", org.apache.spark.sql.types.DataTypes.StringType)
         .add("tensor", org.apache.spark.sql.types.DataTypes.createArrayType(org.apache.spark.sql.types.DataTypes.FloatType));
@@ -232,7 +234,7 @@ class ClassifyImagesTest {
     } finally {
       spark.stop();
     }
-    assertEquals(good + 3, results.size());
+    assertEquals(good + 4, results.size());
     try (CompiledModel model = CompiledModel.load(jar, 1)) {
       float[] logits = new float[model.outputSize()];
       for (Map.Entry<String, float[]> e : tensors.entrySet()) {
@@ -246,6 +248,10 @@ class ClassifyImagesTest {
       assertNull(r.getString(r.fieldIndex(NetcClassifier.ERROR)));
       model.predict(bright, 1, logits);
       assertArrayEquals(logits, floats(r.getList(r.fieldIndex(NetcClassifier.LOGITS))), 0f, "bright");
+      r = results.get("(no path)");
+      assertNull(r.getString(r.fieldIndex(NetcClassifier.ERROR)));
+      model.predict(tensors.get("t3"), 1, logits);
+      assertArrayEquals(logits, floats(r.getList(r.fieldIndex(NetcClassifier.LOGITS))), 0f, "a null path");
     }
     assertEquals("short: tensor of 100 values, the model takes [3, 32, 32] = 3072", results.get("short").getString(4));
     assertEquals("missing: no tensor (null)", results.get("missing").getString(4));
