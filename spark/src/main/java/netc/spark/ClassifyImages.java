@@ -30,7 +30,8 @@ public final class ClassifyImages {
       "options:",
       "  --top K          classes per image (default 5)",
       "  --batch N        images per call of the model (default 16, at most " + NetcClassifier.Options.MAX_BATCH + ")",
-      "  --tensors        INPUT is Parquet of ready inputs: columns path (string) and tensor (array<float>, one C x H x W input, NCHW)",
+      "  --tensors        INPUT is Parquet of ready inputs: columns path (string) and tensor (array<float>, one C x H x W input, NCHW;",
+      "                   an array of other numbers, numpy's float64 as array<double>, is cast to float)",
       "  --logits         also write each image's raw outputs (column logits)",
       "  --max-bytes N    files larger than this are error rows, never read (default " + NetcClassifier.DEFAULT_MAX_BYTES + ", 256 MB)",
       "  --threads N      the model's threads in each task (default: spark.task.cpus, the cores a task owns)",
@@ -71,7 +72,7 @@ public final class ClassifyImages {
       // shipped to every executor; NetcClassifier prefers the shipped copy (SparkFiles) to the path
       spark.sparkContext().addFile(Path.of(a.model).toAbsolutePath().toString());
       long t0 = System.nanoTime();
-      Dataset<Row> results = a.tensors ? NetcClassifier.classifyTensors(spark.read().parquet(a.input), a.model, options)
+      Dataset<Row> results = a.tensors ? tensors(spark, a.input, a.model, options)
           : NetcClassifier.classify(NetcClassifier.readImages(spark, a.input, a.maxBytes), a.model, options);
       results.write().parquet(a.output);
       double seconds = (System.nanoTime() - t0) / 1e9;
@@ -86,6 +87,16 @@ public final class ClassifyImages {
       return 1;
     } finally {
       spark.stop();
+    }
+  }
+
+  /** classifyTensors of the Parquet at {@code input}: a refusal of its tensor column names the file too. */
+  private static Dataset<Row> tensors(SparkSession spark, String input, String model, NetcClassifier.Options options) {
+    Dataset<Row> parquet = spark.read().parquet(input);
+    try {
+      return NetcClassifier.classifyTensors(parquet, model, options);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(input + ": " + e.getMessage(), e);
     }
   }
 

@@ -25,7 +25,11 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.FloatType;
+import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -228,12 +232,33 @@ public final class NetcClassifier {
    * in [0, 1] for a model that normalizes its input). A tensor of another size, a null one, or one
    * holding a null gives a row with its error; one far outside [0, 1] is answered, as in a single
    * JVM (the model warns once). A null path is written as {@link #NO_PATH}. Output as {@link #classify}.
+   * An array of other numbers (array&lt;double&gt;, what numpy's float64 arrays become in Parquet) is
+   * cast to float.
+   *
+   * @throws IllegalArgumentException when {@code tensor} is not an array of numbers (nested arrays, ML
+   *     vectors), before any task runs
    */
   public static Dataset<Row> classifyTensors(Dataset<Row> tensors, String modelJar, Options options) {
     StructType out = schema(options.logits());
     // the output's path is not nullable (a binaryFile row always has one): a row without one is named, not a failed task
     Column path = functions.coalesce(functions.col(PATH), functions.lit(NO_PATH));
-    return tensors.select(path, functions.col(TENSOR), functions.lit(-1L), functions.lit(null).cast(DataTypes.StringType)).mapPartitions(new Classify(modelJar, options, true), Encoders.row(out));
+    return tensors.select(path, floatTensor(tensors), functions.lit(-1L), functions.lit(null).cast(DataTypes.StringType)).mapPartitions(new Classify(modelJar, options, true), Encoders.row(out));
+  }
+
+  /**
+   * The {@code tensor} column as array&lt;float&gt;, the type the tasks read: checked here, on the
+   * driver, since a task given another type would fail with a ClassCastException, and every task
+   * alike.
+   */
+  private static Column floatTensor(Dataset<Row> tensors) {
+    Column tensor = functions.col(TENSOR);
+    // its type as Spark resolves the name (case-insensitively by default; a missing column is Spark's own one-line refusal)
+    DataType type = tensors.select(tensor).schema().fields()[0].dataType();
+    if (type instanceof ArrayType array && array.elementType() instanceof NumericType element) {
+      return element instanceof FloatType ? tensor : tensor.cast(DataTypes.createArrayType(DataTypes.FloatType, true));
+    }
+    boolean nested = type instanceof ArrayType array && array.elementType() instanceof ArrayType;
+    throw new IllegalArgumentException(TENSOR + ": " + type.simpleString() + ", expected array<float>" + (nested ? " (flatten it)" : ""));
   }
 
   /**

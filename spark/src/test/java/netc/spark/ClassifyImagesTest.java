@@ -257,6 +257,49 @@ class ClassifyImagesTest {
     assertEquals("missing: no tensor (null)", results.get("missing").getString(4));
   }
 
+  /**
+   * A tensor column of doubles (numpy's float64 in Parquet) is cast to float and answered as the
+   * same values as floats; a nested array is refused before the job, in one line naming the file
+   * and the column.
+   */
+  @Test
+  void doubleTensorsAreCastAndNestedOnesRefusedInOneLine() throws IOException {
+    int per = 3 * 32 * 32;
+    Random random = new Random(11);
+    float[] t = new float[per];
+    for (int j = 0; j < per; j++) t[j] = random.nextFloat();
+    Double[] doubles = new Double[per];
+    for (int j = 0; j < per; j++) doubles[j] = (double) t[j];
+    Path nested = dir.resolve("nested.parquet");
+    org.apache.spark.sql.types.DataType array = org.apache.spark.sql.types.DataTypes.createArrayType(org.apache.spark.sql.types.DataTypes.DoubleType);
+    SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    List<Row> out;
+    try {
+      org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType().add("path", "string").add("tensor", array);
+      org.apache.spark.sql.Dataset<Row> tensors = spark.createDataFrame(List.of(org.apache.spark.sql.RowFactory.create("d", doubles)), schema);
+      out = NetcClassifier.classifyTensors(tensors, jar.toString(), new NetcClassifier.Options(3, 4, true, 1)).collectAsList();
+      org.apache.spark.sql.types.StructType deep = new org.apache.spark.sql.types.StructType().add("path", "string")
+          .add("tensor", org.apache.spark.sql.types.DataTypes.createArrayType(array));
+      spark.createDataFrame(List.of(org.apache.spark.sql.RowFactory.create("n", new Object[] {doubles})), deep).write().parquet(nested.toString());
+    } finally {
+      spark.stop();
+    }
+    assertEquals(1, out.size());
+    assertNull(out.get(0).getString(out.get(0).fieldIndex(NetcClassifier.ERROR)));
+    try (CompiledModel model = CompiledModel.load(jar, 1)) {
+      float[] logits = new float[model.outputSize()];
+      model.predict(t, 1, logits);
+      assertArrayEquals(logits, floats(out.get(0).getList(out.get(0).fieldIndex(NetcClassifier.LOGITS))), 0f);
+    }
+    System.setProperty("spark.master", "local[2]");
+    System.setProperty("spark.ui.enabled", "false");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = ClassifyImages.run(new String[] {"--tensors", nested.toString(), jar.toString(), dir.resolve("nested-out.parquet").toString()},
+        System.out, new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals("error: " + nested + ": tensor: array<array<double>>, expected array<float> (flatten it)\n", err.toString(StandardCharsets.UTF_8));
+    assertEquals(1, status);
+  }
+
   /** A file that cannot be read when its task comes (deleted since the listing) is its row's error; the job goes on. */
   @Test
   void aFileGoneBeforeItsTaskIsAnErrorRowNotAFailedJob() throws IOException {
