@@ -69,11 +69,12 @@ public final class ClassifyImages {
     }
     SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
     try {
-      // shipped to every executor; NetcClassifier prefers the shipped copy (SparkFiles) to the path
+      // shipped to every executor, and named by its bare name: NetcClassifier looks such a name up among the shipped files
       spark.sparkContext().addFile(Path.of(a.model).toAbsolutePath().toString());
+      String model = Path.of(a.model).getFileName().toString();
       long t0 = System.nanoTime();
-      Dataset<Row> results = a.tensors ? tensors(spark, a.input, a.model, options)
-          : NetcClassifier.classify(NetcClassifier.readImages(spark, a.input, a.maxBytes), a.model, options);
+      Dataset<Row> results = a.tensors ? tensors(spark, a.input, model, options)
+          : NetcClassifier.classify(NetcClassifier.readImages(spark, a.input, a.maxBytes), model, options);
       results.write().parquet(a.output);
       double seconds = (System.nanoTime() - t0) / 1e9;
       Dataset<Row> written = spark.read().parquet(a.output);

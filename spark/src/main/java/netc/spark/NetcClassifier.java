@@ -36,7 +36,7 @@ import org.apache.spark.sql.types.StructType;
  * Classifies a Dataset of encoded images (Spark's {@code binaryFile} rows: path, content, length) with a
  * compiled model jar: one output row per input row, the top classes or the image's error.
  *
- * <p>Each executor JVM loads the model once (a static cache keyed by the jar's path) and every task
+ * <p>Each executor JVM loads the model once (a static cache keyed by the jar's path, size and time) and every task
  * of that executor shares it: {@link CompiledModel#predict} is thread-safe. A partition is decoded
  * and run {@link Options#batch} images at a time. Threads: Spark already runs one task per task slot
  * (executor cores / spark.task.cpus), so each call gets the cores its task owns, {@code
@@ -49,8 +49,8 @@ public final class NetcClassifier {
   /** The path written for an input row whose path is null. */
   public static final String NO_PATH = "(no path)";
 
-  /** Loaded models of this JVM by jar path and threads: they live as long as the executor. */
-  private static final ConcurrentHashMap<String, CompiledModel> MODELS = new ConcurrentHashMap<>();
+  /** Loaded models of this JVM by jar (path, size, time) and threads: they live as long as the executor, or their jar. */
+  private static final ConcurrentHashMap<Jar, CompiledModel> MODELS = new ConcurrentHashMap<>();
 
   private NetcClassifier() {}
 
@@ -213,8 +213,8 @@ public final class NetcClassifier {
   /**
    * Classifies {@code images} (columns {@code path} string and {@code content} binary, as {@code
    * spark.read().format("binaryFile")} gives) with the model in {@code modelJar}: a path each
-   * executor can read, or the name of a file shipped with the job ({@code --files}, {@code
-   * SparkContext.addFile}), which is preferred when present. An image that cannot be decoded gives
+   * executor can read, or the bare name of a file shipped with the job ({@code --files}, {@code
+   * SparkContext.addFile}; a file of that name in the working folder otherwise). An image that cannot be decoded gives
    * a row with its error (labels and probabilities null); no row is dropped.
    */
   public static Dataset<Row> classify(Dataset<Row> images, String modelJar, Options options) {
@@ -262,23 +262,26 @@ public final class NetcClassifier {
   }
 
   /**
-   * The model of {@code modelJar} in this JVM, loaded on first use. A copy shipped with the job
-   * (SparkFiles) comes first: on a cluster the driver's path may not exist on an executor.
+   * The model of {@code modelJar} in this JVM, loaded on first use, and again when its jar changes
+   * (recompiled at the same path). A bare file name is first looked for among the files shipped with
+   * the job (SparkFiles): on a cluster the driver's path may not exist on an executor.
    */
   static CompiledModel model(String modelJar, int threads) {
-    Path jar = locate(modelJar);
-    String key = jar.toAbsolutePath() + "#" + threads;
+    Jar key = locate(modelJar, threads);
     CompiledModel m = MODELS.get(key);
     if (m != null) return m;
-    // a new jar: first let go of models whose jars are gone. In local mode each Spark session ships the jar to
-    // a folder of its own, deleted when the session stops, so a long-lived JVM (a notebook, a service) running
-    // job after job would otherwise keep every earlier session's model, weights and class loader
+    // a new jar: first let go of models whose jars are gone or changed. In local mode each Spark session ships
+    // the jar to a folder of its own, deleted when the session stops, so a long-lived JVM (a notebook, a service)
+    // running job after job would otherwise keep every earlier session's model, weights and class loader. A changed jar's
+    // model is closed at once too, not when its last task ends: until its class loader closes, the JDK keeps the
+    // old file open under its path, and a new loader of that path would read the old weights through it (models
+    // read them as class resources). A task still running the old model then fails, and Spark retries it with the new.
     MODELS.entrySet().removeIf(e -> {
-      boolean gone = !Files.exists(Path.of(e.getKey().substring(0, e.getKey().lastIndexOf('#'))));
-      if (gone) e.getValue().close();
-      return gone;
+      boolean stale = !e.getKey().equals(Jar.of(e.getKey().path(), e.getKey().threads()));
+      if (stale) e.getValue().close();
+      return stale;
     });
-    return MODELS.computeIfAbsent(key, k -> CompiledModel.load(jar, threads));
+    return MODELS.computeIfAbsent(key, k -> CompiledModel.load(k.path(), k.threads()));
   }
 
   /** How many models this JVM holds (for tests). */
@@ -286,14 +289,28 @@ public final class NetcClassifier {
     return MODELS.size();
   }
 
-  private static Path locate(String modelJar) {
-    Path given = Path.of(modelJar);
-    Path name = given.getFileName();
-    if (name != null && org.apache.spark.SparkEnv.get() != null) {
-      Path shipped = Path.of(SparkFiles.get(name.toString()));
-      if (Files.isRegularFile(shipped)) return shipped;
+  /** A model jar as it was when read, and the threads asked of its model: the key of {@link #MODELS}. */
+  private record Jar(Path path, long size, java.nio.file.attribute.FileTime modified, int threads) {
+    /** The jar at {@code path} now, or null when there is no such file. */
+    static Jar of(Path path, int threads) {
+      try {
+        var a = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
+        return a.isRegularFile() ? new Jar(path.toAbsolutePath(), a.size(), a.lastModifiedTime(), threads) : null;
+      } catch (java.io.IOException e) {
+        return null;
+      }
     }
-    if (Files.isRegularFile(given)) return given;
+  }
+
+  private static Jar locate(String modelJar, int threads) {
+    Path given = Path.of(modelJar);
+    // only a bare name: a path names its own file, and another jar of the same name may have been shipped
+    if (given.getParent() == null && org.apache.spark.SparkEnv.get() != null) {
+      Jar shipped = Jar.of(Path.of(SparkFiles.get(modelJar)), threads);
+      if (shipped != null) return shipped;
+    }
+    Jar jar = Jar.of(given, threads);
+    if (jar != null) return jar;
     throw new BadInputException(modelJar + ": no such model jar on this executor (ship it with --files, or give a path every executor reads)");
   }
 

@@ -377,6 +377,41 @@ class ClassifyImagesTest {
     assertEquals(b, NetcClassifier.model(copyB.toString(), 1));
   }
 
+  /**
+   * A jar is taken from the files shipped with the job only when named by its bare name: a path to
+   * another jar of the same name is that jar. A jar rewritten at the same path is loaded afresh, its
+   * new weights (not the old file's, which the JDK keeps open until the old model closes), and the old
+   * model is closed.
+   */
+  @Test
+  void aShippedJarIsUsedOnlyByItsNameAndAChangedJarIsReloaded() throws IOException {
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    PrintStream p = new PrintStream(log, true, StandardCharsets.UTF_8);
+    Path spec = Files.writeString(dir.resolve("seven.net"), SPEC.replace("fc(10)", "fc(7)"));
+    Path seven = dir.resolve("seven.jar");
+    assertEquals(0, netc.cli.Main.run(new String[] {"compile", spec.toString(), "-o", seven.toString(), "--thin"}, p, p), log.toString(StandardCharsets.UTF_8));
+    Path v1 = Files.copy(jar, Files.createDirectories(dir.resolve("v1")).resolve("model.jar"));
+    Path v2 = Files.copy(seven, Files.createDirectories(dir.resolve("v2")).resolve("model.jar"));
+    SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      spark.sparkContext().addFile(v1.toString());
+      assertEquals(7, NetcClassifier.model(v2.toString(), 1).outputSize(), "the path given, not the shipped jar of the same name");
+      assertEquals(10, NetcClassifier.model("model.jar", 1).outputSize(), "the shipped jar, by its name");
+    } finally {
+      spark.stop();
+    }
+    Path inPlace = Files.copy(jar, dir.resolve("in-place.jar"));
+    CompiledModel old = NetcClassifier.model(inPlace.toString(), 1);
+    assertEquals(10, old.outputSize());
+    int loaded = NetcClassifier.loadedModels();
+    Files.copy(seven, inPlace, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    // a later time, whatever the file system's clock resolution
+    Files.setLastModifiedTime(inPlace, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(inPlace).toMillis() + 10_000));
+    assertEquals(7, NetcClassifier.model(inPlace.toString(), 1).outputSize(), "the jar as it is now");
+    assertEquals(loaded, NetcClassifier.loadedModels(), "the old model dropped, not kept beside the new");
+    assertThrows(IllegalStateException.class, () -> old.predict(new float[3 * 32 * 32], 1, new float[10]), "closed");
+  }
+
   @Test
   void badCommandLinesAndModelsAreOneLineBeforeSparkStarts() throws IOException {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
