@@ -89,8 +89,10 @@ public final class NetcClassifier {
    * error), every file once. netc lists them itself (Hadoop's FileSystem, on the driver): Spark's file
    * sources leave out names starting with {@code _} or {@code .} (a camera's {@code _DSC0042.JPG}), and
    * fail the task on a file they cannot read. Each file is read by the task that classifies it: one
-   * that cannot be read (deleted since the listing, unreadable) has null content and its error, an
-   * empty one empty content; one over {@code maxBytes} is not read (its content is null, its error null).
+   * that cannot be read (deleted since the listing, unreadable, too large for the heap) has null
+   * content and its error, an empty one empty content; one over {@code maxBytes} is not read (its
+   * content is null, its error null); one that does not start as a PNG or JPEG does has its first 12
+   * bytes as content, enough for the decoder's refusal.
    *
    * @throws IllegalArgumentException when nothing matches {@code input} ("Path does not exist: ...")
    */
@@ -159,8 +161,25 @@ public final class NetcClassifier {
     }
   }
 
+  /** The bytes that tell the formats apart, as the runtime's decoder reads them (a WebP's signature ends at byte 12). */
+  private static final int HEAD_BYTES = 12;
+
+  /**
+   * Whether {@code head} starts with a PNG's or a JPEG's signature, the ones the runtime's decoder
+   * takes (its check is not public): only such a file is worth reading whole.
+   */
+  private static boolean pngOrJpeg(byte[] head) {
+    return startsWith(head, PNG) || startsWith(head, JPEG);
+  }
+
+  private static final byte[] PNG = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, JPEG = {(byte) 0xff, (byte) 0xd8, (byte) 0xff};
+
+  private static boolean startsWith(byte[] data, byte[] prefix) {
+    return data.length >= prefix.length && Arrays.equals(data, 0, prefix.length, prefix, 0, prefix.length);
+  }
+
   /** Reads each listed file's bytes as Spark pulls the rows: a partition's files are never all held at once. */
-  private static final class ReadFiles implements MapPartitionsFunction<Row, Row> {
+  static final class ReadFiles implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
     private final HadoopConf conf;
     private final long maxBytes;
@@ -187,13 +206,21 @@ public final class NetcClassifier {
           if (length == 0) return RowFactory.create(path, length, new byte[0], null); // no read: a pipe or device lists as empty
           try {
             org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
-            byte[] content = new byte[(int) length];
             try (var in = p.getFileSystem(conf.get()).open(p)) {
-              in.readFully(0, content);
+              // the first bytes tell the format: a file that is no PNG or JPEG (a video beside the photos) is not
+              // read whole, its first bytes alone give the decoder's refusal ("not a PNG or JPEG image (...)")
+              byte[] head = new byte[(int) Math.min(HEAD_BYTES, length)];
+              in.readFully(0, head);
+              if (!pngOrJpeg(head)) return RowFactory.create(path, length, head, null);
+              byte[] content = Arrays.copyOf(head, (int) length);
+              in.readFully(head.length, content, head.length, content.length - head.length);
+              return RowFactory.create(path, length, content, null);
             }
-            return RowFactory.create(path, length, content, null);
           } catch (java.io.IOException | RuntimeException e) {
             return RowFactory.create(path, length, null, path + ": cannot read (" + BadInputException.oneLine(String.valueOf(e.getMessage())) + ")");
+          } catch (OutOfMemoryError e) { // this file's row, not the executor: the other files go on
+            return RowFactory.create(path, length, null, path + ": out of memory reading its " + length + " bytes ("
+                + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB heap; raise the executor's memory or lower --max-bytes)");
           }
         }
       };

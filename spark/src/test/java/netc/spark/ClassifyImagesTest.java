@@ -323,6 +323,44 @@ class ClassifyImagesTest {
     }
   }
 
+  /**
+   * A file that is no PNG or JPEG (a video beside the photos) is read no further than its first 12
+   * bytes, which give the decoder's own refusal; a file too large for the heap is its row's error,
+   * not a lost executor.
+   */
+  @Test
+  void aNonImageIsReadOnlyToItsSignatureAndOneTooLargeForTheHeapIsAnErrorRow() throws IOException {
+    Path folder = Files.createDirectories(dir.resolve("large"));
+    byte[] movie = new byte[1 << 20];
+    new Random(5).nextBytes(movie);
+    System.arraycopy("\0\0\0\u0014ftypqt  ".getBytes(StandardCharsets.ISO_8859_1), 0, movie, 0, 12); // a QuickTime file's start
+    Files.write(folder.resolve("clip.mov"), movie);
+    // a PNG's signature, then a hole: a sparse file of 2^31 - 1 bytes, more than a Java array holds, so that reading
+    // it runs out of memory at once whatever the heap, and nothing is written to the disk
+    Path huge = folder.resolve("huge.png");
+    try (var f = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+      f.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+      f.setLength(Integer.MAX_VALUE);
+    }
+    Map<String, Row> rows = new HashMap<>();
+    try {
+      org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+      new NetcClassifier.ReadFiles(new NetcClassifier.HadoopConf(conf), Integer.MAX_VALUE).call(NetcClassifier.list(folder.toString(), conf).iterator())
+          .forEachRemaining(r -> rows.put(Path.of(URI.create(r.getString(0))).getFileName().toString(), r));
+    } finally {
+      Files.delete(huge);
+    }
+    Row clip = rows.get("clip.mov");
+    assertArrayEquals(Arrays.copyOf(movie, 12), (byte[]) clip.get(2));
+    assertNull(clip.get(3));
+    BadInputException refused = assertThrows(BadInputException.class, () -> Preprocess.decode((byte[]) clip.get(2), clip.getString(0)));
+    assertEquals(clip.getString(0) + ": not a PNG or JPEG image (unknown format)", refused.getMessage());
+    Row big = rows.get("huge.png");
+    assertNull(big.get(2));
+    assertEquals(big.getString(0) + ": out of memory reading its 2147483647 bytes (" + Runtime.getRuntime().maxMemory() / (1 << 20)
+        + " MB heap; raise the executor's memory or lower --max-bytes)", big.getString(3));
+  }
+
   /** Spark's own refusals (no such input, an output that exists) are one line and status 1, not a stack trace. */
   @Test
   void aMissingInputOrAnExistingOutputIsOneLine() throws IOException {
