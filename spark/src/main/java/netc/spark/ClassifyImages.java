@@ -34,7 +34,8 @@ public final class ClassifyImages {
       "                   an array of other numbers, numpy's float64 as array<double>, is cast to float)",
       "  --logits         also write each image's raw outputs (column logits)",
       "  --max-bytes N    files larger than this are error rows, never read (default " + NetcClassifier.DEFAULT_MAX_BYTES + ", 256 MB)",
-      "  --threads N      the model's threads in each task (default: spark.task.cpus, the cores a task owns)",
+      "  --threads N      the model's threads in each task (default: spark.task.cpus, the cores a task owns); more than 1",
+      "                   pays off with one task per executor (spark.task.cpus = spark.executor.cores)",
       "  -h, --help       print this");
 
   private ClassifyImages() {}
@@ -66,6 +67,11 @@ public final class ClassifyImages {
     } catch (BadInputException | IllegalArgumentException e) {
       err.println("error: " + e.getMessage());
       return 1;
+    }
+    int tasks = tasksPerExecutor(conf);
+    if (threads > 1 && tasks > 1) {
+      err.println("warning: " + threads + " threads with " + tasks + " tasks per executor: netc's thread pool serves one model call at a time,"
+          + " a task that finds it busy runs on one thread; more threads pay off with one task per executor (spark.task.cpus = spark.executor.cores)");
     }
     SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
     try {
@@ -108,6 +114,17 @@ public final class ClassifyImages {
     try (CompiledModel m = CompiledModel.load(path, 1)) {
       if (!tensors) Preprocess.forModel(m);
     }
+  }
+
+  /**
+   * Tasks one executor runs at once: its cores (local[N]: N) over spark.task.cpus. 1 when its cores
+   * are not set (standalone then gives an executor all of a worker's cores, not known here): no warning.
+   */
+  private static int tasksPerExecutor(SparkConf conf) {
+    java.util.regex.Matcher local = java.util.regex.Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?])?").matcher(conf.get("spark.master", ""));
+    int cores = !local.matches() ? conf.getInt("spark.executor.cores", 1)
+        : local.group(1) == null ? 1 : local.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(local.group(1));
+    return cores / conf.getInt("spark.task.cpus", 1);
   }
 
   private static String firstLine(Throwable e) {

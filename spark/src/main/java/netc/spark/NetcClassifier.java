@@ -39,8 +39,10 @@ import org.apache.spark.sql.types.StructType;
  * <p>Each executor JVM loads the model once (a static cache keyed by the jar's path, size and time) and every task
  * of that executor shares it: {@link CompiledModel#predict} is thread-safe. A partition is decoded
  * and run {@link Options#batch} images at a time. Threads: Spark already runs one task per task slot
- * (executor cores / spark.task.cpus), so each call gets the cores its task owns, {@code
- * spark.task.cpus} (1 by default); more would oversubscribe the executor.
+ * (executor cores / spark.task.cpus). A model asked for more than one thread runs on netc's thread
+ * pool of that size, one per JVM, which serves one call at a time: a call that finds it busy runs
+ * on its own thread. So threads &gt; 1 pay off with one task per executor (spark.task.cpus = executor
+ * cores); with several tasks per executor, one thread each is the setting.
  */
 public final class NetcClassifier {
   /** The output columns: path, labels, probabilities, [logits], error. */
@@ -60,7 +62,8 @@ public final class NetcClassifier {
    * @param top classes per image, most probable first
    * @param batch images per call of the model
    * @param logits whether to write each image's raw outputs too
-   * @param threads the model's threads in each task (see the class comment)
+   * @param threads the model's threads in a call (see the class comment: more than one pays off with
+   *     one task per executor)
    */
   public record Options(int top, int batch, boolean logits, int threads) implements Serializable {
     /** Largest batch: a batch's tensors are held at once (3 x 224 x 224 floats, 600 KB, per image). */

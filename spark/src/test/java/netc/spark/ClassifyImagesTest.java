@@ -191,7 +191,8 @@ class ClassifyImagesTest {
    * NCHW tensors from Parquet: each row's answer equals one JVM's, a tensor far outside [0, 1]
    * included (answered, with the model's one warning); a short tensor and a null one are error rows,
    * and the good rows of their batch are still answered; a row with a null path is answered under
-   * {@link NetcClassifier#NO_PATH}, not a failed task.
+   * {@link NetcClassifier#NO_PATH}, not a failed task. Run with 2 threads in local[2], the job warns
+   * that two tasks share one thread pool, and the answers are the same.
    */
   @Test
   void tensorsFromParquetGiveTheAnswersOfASingleJvm() throws Exception {
@@ -224,9 +225,12 @@ class ClassifyImagesTest {
     System.setProperty("spark.master", "local[2]");
     System.setProperty("spark.ui.enabled", "false");
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = ClassifyImages.run(new String[] {"--tensors", "--logits", "--batch", "8", input.toString(), jar.toString(), output.toString()},
+    int status = ClassifyImages.run(new String[] {"--tensors", "--logits", "--batch", "8", "--threads", "2", input.toString(), jar.toString(), output.toString()},
         System.out, new PrintStream(err, true, StandardCharsets.UTF_8));
     assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+    // local[2] runs two tasks at once: only one of them can have the two threads
+    assertEquals("warning: 2 threads with 2 tasks per executor: netc's thread pool serves one model call at a time, a task that finds it busy runs"
+        + " on one thread; more threads pay off with one task per executor (spark.task.cpus = spark.executor.cores)\n", err.toString(StandardCharsets.UTF_8));
     Map<String, Row> results = new HashMap<>();
     spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
     try {
