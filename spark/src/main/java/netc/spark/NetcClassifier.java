@@ -103,8 +103,10 @@ public final class NetcClassifier {
     // the session's: with the keys set at run time (spark.conf().set("fs.s3a...")), as Spark's own file sources read them
     org.apache.hadoop.conf.Configuration conf = spark.sessionState().newHadoopConf();
     List<Row> listed = list(input, conf);
-    // parallelized, not a local relation: a million paths would otherwise travel inside the query plan
-    int slices = Math.max(spark.sparkContext().defaultParallelism(), listed.size() / PATHS_PER_SLICE + 1);
+    // parallelized, not a local relation: a million paths would otherwise travel inside the query plan. Sized by the
+    // files too: right after the session starts, a cluster whose executors are still registering reports a low
+    // default parallelism (a standalone cluster in client mode: 2)
+    int slices = Math.max(spark.sparkContext().defaultParallelism(), (listed.size() + FILES_PER_SLICE - 1) / FILES_PER_SLICE);
     JavaRDD<Row> rdd = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(listed, slices);
     StructType files = new StructType().add(PATH, DataTypes.StringType, false).add(LENGTH, DataTypes.LongType, false);
     StructType read = files.add(CONTENT, DataTypes.BinaryType, true).add(ERROR, DataTypes.StringType, true);
@@ -136,8 +138,13 @@ public final class NetcClassifier {
     }
   }
 
-  /** Listed paths per task. */
-  private static final int PATHS_PER_SLICE = 100_000;
+  /**
+   * Listed files per task, at most: 500 images are seconds to a minute of a core's work (10 to 100 ms
+   * each), so a task's start (milliseconds) is noise, 50,000 images spread as 100 tasks over the
+   * executors, and a failed task costs little to run again; a task carries its listed paths, some
+   * 50 KB, far under the 1 MB at which Spark warns of large tasks.
+   */
+  static final int FILES_PER_SLICE = 500;
 
   /** Hadoop's configuration, carried to the executors (it is Writable, not Serializable). */
   static final class HadoopConf implements Serializable {

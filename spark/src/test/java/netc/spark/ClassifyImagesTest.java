@@ -365,6 +365,22 @@ class ClassifyImagesTest {
         + " MB heap; raise the executor's memory or lower --max-bytes)", big.getString(3));
   }
 
+  /** The listing is split by its number of files too, not only by Spark's default parallelism (1 in local[1]). */
+  @Test
+  void aLargeListingIsSplitIntoTasksOfAtMost500Files() throws IOException {
+    Path folder = Files.createDirectories(dir.resolve("many"));
+    for (int i = 0; i < 2 * NetcClassifier.FILES_PER_SLICE + 1; i++) Files.createFile(folder.resolve("f" + i + ".png"));
+    SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      assertEquals(1, spark.sparkContext().defaultParallelism());
+      org.apache.spark.sql.Dataset<Row> files = NetcClassifier.readImages(spark, folder.toString(), MAX_BYTES);
+      assertEquals(3, files.rdd().getNumPartitions(), "1001 files: 3 tasks (of 333 or 334), none over 500");
+      assertEquals(2 * NetcClassifier.FILES_PER_SLICE + 1, files.count());
+    } finally {
+      spark.stop();
+    }
+  }
+
   /** Spark's own refusals (no such input, an output that exists) are one line and status 1, not a stack trace. */
   @Test
   void aMissingInputOrAnExistingOutputIsOneLine() throws IOException {
