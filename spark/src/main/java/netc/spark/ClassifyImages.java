@@ -30,10 +30,12 @@ public final class ClassifyImages {
       "options:",
       "  --top K          classes per image (default 5)",
       "  --batch N        images per call of the model (default 16, at most " + NetcClassifier.Options.MAX_BATCH + ")",
-      "  --tensors        INPUT is Parquet of ready inputs: columns path (string) and tensor (array<float>, one C x H x W input, NCHW)",
+      "  --tensors        INPUT is Parquet of ready inputs: columns path (string) and tensor (array<float>, one C x H x W input, NCHW;",
+      "                   an array of other numbers, numpy's float64 as array<double>, is cast to float)",
       "  --logits         also write each image's raw outputs (column logits)",
       "  --max-bytes N    files larger than this are error rows, never read (default " + NetcClassifier.DEFAULT_MAX_BYTES + ", 256 MB)",
-      "  --threads N      the model's threads in each task (default: spark.task.cpus, the cores a task owns)",
+      "  --threads N      the model's threads in each task (default: spark.task.cpus, the cores a task owns); more than 1",
+      "                   pays off with one task per executor (spark.task.cpus = spark.executor.cores)",
       "  -h, --help       print this");
 
   private ClassifyImages() {}
@@ -66,13 +68,19 @@ public final class ClassifyImages {
       err.println("error: " + e.getMessage());
       return 1;
     }
+    int tasks = tasksPerExecutor(conf);
+    if (threads > 1 && tasks > 1) {
+      err.println("warning: " + threads + " threads with " + tasks + " tasks per executor: netc's thread pool serves one model call at a time,"
+          + " a task that finds it busy runs on one thread; more threads pay off with one task per executor (spark.task.cpus = spark.executor.cores)");
+    }
     SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
     try {
-      // shipped to every executor; NetcClassifier prefers the shipped copy (SparkFiles) to the path
+      // shipped to every executor, and named by its bare name: NetcClassifier looks such a name up among the shipped files
       spark.sparkContext().addFile(Path.of(a.model).toAbsolutePath().toString());
+      String model = Path.of(a.model).getFileName().toString();
       long t0 = System.nanoTime();
-      Dataset<Row> results = a.tensors ? NetcClassifier.classifyTensors(spark.read().parquet(a.input), a.model, options)
-          : NetcClassifier.classify(NetcClassifier.readImages(spark, a.input, a.maxBytes), a.model, options);
+      Dataset<Row> results = a.tensors ? tensors(spark, a.input, model, options)
+          : NetcClassifier.classify(NetcClassifier.readImages(spark, a.input, a.maxBytes), model, options);
       results.write().parquet(a.output);
       double seconds = (System.nanoTime() - t0) / 1e9;
       Dataset<Row> written = spark.read().parquet(a.output);
@@ -89,6 +97,16 @@ public final class ClassifyImages {
     }
   }
 
+  /** classifyTensors of the Parquet at {@code input}: a refusal of its tensor column names the file too. */
+  private static Dataset<Row> tensors(SparkSession spark, String input, String model, NetcClassifier.Options options) {
+    Dataset<Row> parquet = spark.read().parquet(input);
+    try {
+      return NetcClassifier.classifyTensors(parquet, model, options);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(input + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Refuses, on the driver and before Spark starts, a jar that holds no model, or one that takes no images when given images. */
   private static void checkModel(String jar, boolean tensors) {
     Path path = Path.of(jar);
@@ -96,6 +114,17 @@ public final class ClassifyImages {
     try (CompiledModel m = CompiledModel.load(path, 1)) {
       if (!tensors) Preprocess.forModel(m);
     }
+  }
+
+  /**
+   * Tasks one executor runs at once: its cores (local[N]: N) over spark.task.cpus. 1 when its cores
+   * are not set (standalone then gives an executor all of a worker's cores, not known here): no warning.
+   */
+  private static int tasksPerExecutor(SparkConf conf) {
+    java.util.regex.Matcher local = java.util.regex.Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?])?").matcher(conf.get("spark.master", ""));
+    int cores = !local.matches() ? conf.getInt("spark.executor.cores", 1)
+        : local.group(1) == null ? 1 : local.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(local.group(1));
+    return cores / conf.getInt("spark.task.cpus", 1);
   }
 
   private static String firstLine(Throwable e) {

@@ -25,25 +25,34 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.FloatType;
+import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructType;
 
 /**
  * Classifies a Dataset of encoded images (Spark's {@code binaryFile} rows: path, content, length) with a
  * compiled model jar: one output row per input row, the top classes or the image's error.
  *
- * <p>Each executor JVM loads the model once (a static cache keyed by the jar's path) and every task
+ * <p>Each executor JVM loads the model once (a static cache keyed by the jar's path, size and time) and every task
  * of that executor shares it: {@link CompiledModel#predict} is thread-safe. A partition is decoded
  * and run {@link Options#batch} images at a time. Threads: Spark already runs one task per task slot
- * (executor cores / spark.task.cpus), so each call gets the cores its task owns, {@code
- * spark.task.cpus} (1 by default); more would oversubscribe the executor.
+ * (executor cores / spark.task.cpus). A model asked for more than one thread runs on netc's thread
+ * pool of that size, one per JVM, which serves one call at a time: a call that finds it busy runs
+ * on its own thread. So threads &gt; 1 pay off with one task per executor (spark.task.cpus = executor
+ * cores); with several tasks per executor, one thread each is the setting.
  */
 public final class NetcClassifier {
   /** The output columns: path, labels, probabilities, [logits], error. */
   public static final String PATH = "path", LENGTH = "length", CONTENT = "content", TENSOR = "tensor", LABELS = "labels", PROBABILITIES = "probabilities", LOGITS = "logits", ERROR = "error";
 
-  /** Loaded models of this JVM by jar path and threads: they live as long as the executor. */
-  private static final ConcurrentHashMap<String, CompiledModel> MODELS = new ConcurrentHashMap<>();
+  /** The path written for an input row whose path is null. */
+  public static final String NO_PATH = "(no path)";
+
+  /** Loaded models of this JVM by jar (path, size, time) and threads: they live as long as the executor, or their jar. */
+  private static final ConcurrentHashMap<Jar, CompiledModel> MODELS = new ConcurrentHashMap<>();
 
   private NetcClassifier() {}
 
@@ -53,7 +62,8 @@ public final class NetcClassifier {
    * @param top classes per image, most probable first
    * @param batch images per call of the model
    * @param logits whether to write each image's raw outputs too
-   * @param threads the model's threads in each task (see the class comment)
+   * @param threads the model's threads in a call (see the class comment: more than one pays off with
+   *     one task per executor)
    */
   public record Options(int top, int batch, boolean logits, int threads) implements Serializable {
     /** Largest batch: a batch's tensors are held at once (3 x 224 x 224 floats, 600 KB, per image). */
@@ -82,8 +92,10 @@ public final class NetcClassifier {
    * error), every file once. netc lists them itself (Hadoop's FileSystem, on the driver): Spark's file
    * sources leave out names starting with {@code _} or {@code .} (a camera's {@code _DSC0042.JPG}), and
    * fail the task on a file they cannot read. Each file is read by the task that classifies it: one
-   * that cannot be read (deleted since the listing, unreadable) has null content and its error, an
-   * empty one empty content; one over {@code maxBytes} is not read (its content is null, its error null).
+   * that cannot be read (deleted since the listing, unreadable, too large for the heap) has null
+   * content and its error, an empty one empty content; one over {@code maxBytes} is not read (its
+   * content is null, its error null); one that does not start as a PNG or JPEG does has its first 12
+   * bytes as content, enough for the decoder's refusal.
    *
    * @throws IllegalArgumentException when nothing matches {@code input} ("Path does not exist: ...")
    */
@@ -91,8 +103,10 @@ public final class NetcClassifier {
     // the session's: with the keys set at run time (spark.conf().set("fs.s3a...")), as Spark's own file sources read them
     org.apache.hadoop.conf.Configuration conf = spark.sessionState().newHadoopConf();
     List<Row> listed = list(input, conf);
-    // parallelized, not a local relation: a million paths would otherwise travel inside the query plan
-    int slices = Math.max(spark.sparkContext().defaultParallelism(), listed.size() / PATHS_PER_SLICE + 1);
+    // parallelized, not a local relation: a million paths would otherwise travel inside the query plan. Sized by the
+    // files too: right after the session starts, a cluster whose executors are still registering reports a low
+    // default parallelism (a standalone cluster in client mode: 2)
+    int slices = Math.max(spark.sparkContext().defaultParallelism(), (listed.size() + FILES_PER_SLICE - 1) / FILES_PER_SLICE);
     JavaRDD<Row> rdd = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(listed, slices);
     StructType files = new StructType().add(PATH, DataTypes.StringType, false).add(LENGTH, DataTypes.LongType, false);
     StructType read = files.add(CONTENT, DataTypes.BinaryType, true).add(ERROR, DataTypes.StringType, true);
@@ -124,8 +138,13 @@ public final class NetcClassifier {
     }
   }
 
-  /** Listed paths per task. */
-  private static final int PATHS_PER_SLICE = 100_000;
+  /**
+   * Listed files per task, at most: 500 images are seconds to a minute of a core's work (10 to 100 ms
+   * each), so a task's start (milliseconds) is noise, 50,000 images spread as 100 tasks over the
+   * executors, and a failed task costs little to run again; a task carries its listed paths, some
+   * 50 KB, far under the 1 MB at which Spark warns of large tasks.
+   */
+  static final int FILES_PER_SLICE = 500;
 
   /** Hadoop's configuration, carried to the executors (it is Writable, not Serializable). */
   static final class HadoopConf implements Serializable {
@@ -152,8 +171,25 @@ public final class NetcClassifier {
     }
   }
 
+  /** The bytes that tell the formats apart, as the runtime's decoder reads them (a WebP's signature ends at byte 12). */
+  private static final int HEAD_BYTES = 12;
+
+  /**
+   * Whether {@code head} starts with a PNG's or a JPEG's signature, the ones the runtime's decoder
+   * takes (its check is not public): only such a file is worth reading whole.
+   */
+  private static boolean pngOrJpeg(byte[] head) {
+    return startsWith(head, PNG) || startsWith(head, JPEG);
+  }
+
+  private static final byte[] PNG = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, JPEG = {(byte) 0xff, (byte) 0xd8, (byte) 0xff};
+
+  private static boolean startsWith(byte[] data, byte[] prefix) {
+    return data.length >= prefix.length && Arrays.equals(data, 0, prefix.length, prefix, 0, prefix.length);
+  }
+
   /** Reads each listed file's bytes as Spark pulls the rows: a partition's files are never all held at once. */
-  private static final class ReadFiles implements MapPartitionsFunction<Row, Row> {
+  static final class ReadFiles implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
     private final HadoopConf conf;
     private final long maxBytes;
@@ -180,13 +216,21 @@ public final class NetcClassifier {
           if (length == 0) return RowFactory.create(path, length, new byte[0], null); // no read: a pipe or device lists as empty
           try {
             org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
-            byte[] content = new byte[(int) length];
             try (var in = p.getFileSystem(conf.get()).open(p)) {
-              in.readFully(0, content);
+              // the first bytes tell the format: a file that is no PNG or JPEG (a video beside the photos) is not
+              // read whole, its first bytes alone give the decoder's refusal ("not a PNG or JPEG image (...)")
+              byte[] head = new byte[(int) Math.min(HEAD_BYTES, length)];
+              in.readFully(0, head);
+              if (!pngOrJpeg(head)) return RowFactory.create(path, length, head, null);
+              byte[] content = Arrays.copyOf(head, (int) length);
+              in.readFully(head.length, content, head.length, content.length - head.length);
+              return RowFactory.create(path, length, content, null);
             }
-            return RowFactory.create(path, length, content, null);
           } catch (java.io.IOException | RuntimeException e) {
             return RowFactory.create(path, length, null, path + ": cannot read (" + BadInputException.oneLine(String.valueOf(e.getMessage())) + ")");
+          } catch (OutOfMemoryError e) { // this file's row, not the executor: the other files go on
+            return RowFactory.create(path, length, null, path + ": out of memory reading its " + length + " bytes ("
+                + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB heap; raise the executor's memory or lower --max-bytes)");
           }
         }
       };
@@ -206,8 +250,8 @@ public final class NetcClassifier {
   /**
    * Classifies {@code images} (columns {@code path} string and {@code content} binary, as {@code
    * spark.read().format("binaryFile")} gives) with the model in {@code modelJar}: a path each
-   * executor can read, or the name of a file shipped with the job ({@code --files}, {@code
-   * SparkContext.addFile}), which is preferred when present. An image that cannot be decoded gives
+   * executor can read, or the bare name of a file shipped with the job ({@code --files}, {@code
+   * SparkContext.addFile}; a file of that name in the working folder otherwise). An image that cannot be decoded gives
    * a row with its error (labels and probabilities null); no row is dropped.
    */
   public static Dataset<Row> classify(Dataset<Row> images, String modelJar, Options options) {
@@ -223,31 +267,58 @@ public final class NetcClassifier {
    * Runs the model on ready tensors: {@code tensors} has columns {@code path} (string, any name for
    * the row) and {@code tensor} (array&lt;float&gt;: one input in NCHW order, C x H x W values, pixels
    * in [0, 1] for a model that normalizes its input). A tensor of another size, a null one, or one
-   * the model refuses gives a row with its error. Output as {@link #classify}.
+   * holding a null gives a row with its error; one far outside [0, 1] is answered, as in a single
+   * JVM (the model warns once). A null path is written as {@link #NO_PATH}. Output as {@link #classify}.
+   * An array of other numbers (array&lt;double&gt;, what numpy's float64 arrays become in Parquet) is
+   * cast to float.
+   *
+   * @throws IllegalArgumentException when {@code tensor} is not an array of numbers (nested arrays, ML
+   *     vectors), before any task runs
    */
   public static Dataset<Row> classifyTensors(Dataset<Row> tensors, String modelJar, Options options) {
     StructType out = schema(options.logits());
-    return tensors.select(functions.col(PATH), functions.col(TENSOR), functions.lit(-1L), functions.lit(null).cast(DataTypes.StringType)).mapPartitions(new Classify(modelJar, options, true), Encoders.row(out));
+    // the output's path is not nullable (a binaryFile row always has one): a row without one is named, not a failed task
+    Column path = functions.coalesce(functions.col(PATH), functions.lit(NO_PATH));
+    return tensors.select(path, floatTensor(tensors), functions.lit(-1L), functions.lit(null).cast(DataTypes.StringType)).mapPartitions(new Classify(modelJar, options, true), Encoders.row(out));
   }
 
   /**
-   * The model of {@code modelJar} in this JVM, loaded on first use. A copy shipped with the job
-   * (SparkFiles) comes first: on a cluster the driver's path may not exist on an executor.
+   * The {@code tensor} column as array&lt;float&gt;, the type the tasks read: checked here, on the
+   * driver, since a task given another type would fail with a ClassCastException, and every task
+   * alike.
+   */
+  private static Column floatTensor(Dataset<Row> tensors) {
+    Column tensor = functions.col(TENSOR);
+    // its type as Spark resolves the name (case-insensitively by default; a missing column is Spark's own one-line refusal)
+    DataType type = tensors.select(tensor).schema().fields()[0].dataType();
+    if (type instanceof ArrayType array && array.elementType() instanceof NumericType element) {
+      return element instanceof FloatType ? tensor : tensor.cast(DataTypes.createArrayType(DataTypes.FloatType, true));
+    }
+    boolean nested = type instanceof ArrayType array && array.elementType() instanceof ArrayType;
+    throw new IllegalArgumentException(TENSOR + ": " + type.simpleString() + ", expected array<float>" + (nested ? " (flatten it)" : ""));
+  }
+
+  /**
+   * The model of {@code modelJar} in this JVM, loaded on first use, and again when its jar changes
+   * (recompiled at the same path). A bare file name is first looked for among the files shipped with
+   * the job (SparkFiles): on a cluster the driver's path may not exist on an executor.
    */
   static CompiledModel model(String modelJar, int threads) {
-    Path jar = locate(modelJar);
-    String key = jar.toAbsolutePath() + "#" + threads;
+    Jar key = locate(modelJar, threads);
     CompiledModel m = MODELS.get(key);
     if (m != null) return m;
-    // a new jar: first let go of models whose jars are gone. In local mode each Spark session ships the jar to
-    // a folder of its own, deleted when the session stops, so a long-lived JVM (a notebook, a service) running
-    // job after job would otherwise keep every earlier session's model, weights and class loader
+    // a new jar: first let go of models whose jars are gone or changed. In local mode each Spark session ships
+    // the jar to a folder of its own, deleted when the session stops, so a long-lived JVM (a notebook, a service)
+    // running job after job would otherwise keep every earlier session's model, weights and class loader. A changed jar's
+    // model is closed at once too, not when its last task ends: until its class loader closes, the JDK keeps the
+    // old file open under its path, and a new loader of that path would read the old weights through it (models
+    // read them as class resources). A task still running the old model then fails, and Spark retries it with the new.
     MODELS.entrySet().removeIf(e -> {
-      boolean gone = !Files.exists(Path.of(e.getKey().substring(0, e.getKey().lastIndexOf('#'))));
-      if (gone) e.getValue().close();
-      return gone;
+      boolean stale = !e.getKey().equals(Jar.of(e.getKey().path(), e.getKey().threads()));
+      if (stale) e.getValue().close();
+      return stale;
     });
-    return MODELS.computeIfAbsent(key, k -> CompiledModel.load(jar, threads));
+    return MODELS.computeIfAbsent(key, k -> CompiledModel.load(k.path(), k.threads()));
   }
 
   /** How many models this JVM holds (for tests). */
@@ -255,14 +326,28 @@ public final class NetcClassifier {
     return MODELS.size();
   }
 
-  private static Path locate(String modelJar) {
-    Path given = Path.of(modelJar);
-    Path name = given.getFileName();
-    if (name != null && org.apache.spark.SparkEnv.get() != null) {
-      Path shipped = Path.of(SparkFiles.get(name.toString()));
-      if (Files.isRegularFile(shipped)) return shipped;
+  /** A model jar as it was when read, and the threads asked of its model: the key of {@link #MODELS}. */
+  private record Jar(Path path, long size, java.nio.file.attribute.FileTime modified, int threads) {
+    /** The jar at {@code path} now, or null when there is no such file. */
+    static Jar of(Path path, int threads) {
+      try {
+        var a = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
+        return a.isRegularFile() ? new Jar(path.toAbsolutePath(), a.size(), a.lastModifiedTime(), threads) : null;
+      } catch (java.io.IOException e) {
+        return null;
+      }
     }
-    if (Files.isRegularFile(given)) return given;
+  }
+
+  private static Jar locate(String modelJar, int threads) {
+    Path given = Path.of(modelJar);
+    // only a bare name: a path names its own file, and another jar of the same name may have been shipped
+    if (given.getParent() == null && org.apache.spark.SparkEnv.get() != null) {
+      Jar shipped = Jar.of(Path.of(SparkFiles.get(modelJar)), threads);
+      if (shipped != null) return shipped;
+    }
+    Jar jar = Jar.of(given, threads);
+    if (jar != null) return jar;
     throw new BadInputException(modelJar + ": no such model jar on this executor (ship it with --files, or give a path every executor reads)");
   }
 
@@ -339,36 +424,11 @@ public final class NetcClassifier {
         errors.add(error);
         slots.add(error == null ? good++ : -1);
       }
-      if (good > 0) predict(paths, errors, slots, good);
+      if (good > 0) model.predict(tensors, good, outputs); // sized for a full batch: the model finds nothing to refuse
       int n = model.outputSize();
       for (int i = 0; i < paths.size(); i++) {
         if (errors.get(i) == null) ready.add(result(paths.get(i), slots.get(i) * n, n));
         else ready.add(options.logits() ? RowFactory.create(paths.get(i), null, null, null, errors.get(i)) : RowFactory.create(paths.get(i), null, null, errors.get(i)));
-      }
-    }
-
-    /**
-     * Runs the batch's {@code good} inputs; when the model refuses the batch (an argument it finds
-     * wrong), runs each alone, so only the refused ones become errors.
-     */
-    private void predict(List<String> paths, List<String> errors, List<Integer> slots, int good) {
-      try {
-        model.predict(tensors, good, outputs);
-        return;
-      } catch (IllegalArgumentException refused) {
-        // below, one at a time (rare: only rows of bad tensors get here)
-      }
-      int n = model.outputSize();
-      float[] one = new float[perImage], out = new float[n];
-      for (int i = 0; i < paths.size(); i++) {
-        if (errors.get(i) != null) continue;
-        System.arraycopy(tensors, slots.get(i) * perImage, one, 0, perImage);
-        try {
-          model.predict(one, 1, out);
-          System.arraycopy(out, 0, outputs, slots.get(i) * n, n);
-        } catch (IllegalArgumentException e) {
-          errors.set(i, paths.get(i) + ": " + e.getMessage());
-        }
       }
     }
 

@@ -188,9 +188,11 @@ class ClassifyImagesTest {
   }
 
   /**
-   * NCHW tensors from Parquet: each row's answer equals one JVM's; a short tensor, a null one and
-   * one the model refuses (a value over 1, in a batch with good ones) are error rows, and the good
-   * rows of that batch are still answered.
+   * NCHW tensors from Parquet: each row's answer equals one JVM's, a tensor far outside [0, 1]
+   * included (answered, with the model's one warning); a short tensor and a null one are error rows,
+   * and the good rows of their batch are still answered; a row with a null path is answered under
+   * {@link NetcClassifier#NO_PATH}, not a failed task. Run with 2 threads in local[2], the job warns
+   * that two tasks share one thread pool, and the answers are the same.
    */
   @Test
   void tensorsFromParquetGiveTheAnswersOfASingleJvm() throws Exception {
@@ -210,6 +212,7 @@ class ClassifyImagesTest {
     rows.add(6, org.apache.spark.sql.RowFactory.create("bright", boxed(bright)));
     rows.add(org.apache.spark.sql.RowFactory.create("short", boxed(new float[100])));
     rows.add(org.apache.spark.sql.RowFactory.create("missing", null));
+    rows.add(org.apache.spark.sql.RowFactory.create(null, boxed(tensors.get("t3"))));
     org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
         .add("path", org.apache.spark.sql.types.DataTypes.StringType)
         .add("tensor", org.apache.spark.sql.types.DataTypes.createArrayType(org.apache.spark.sql.types.DataTypes.FloatType));
@@ -222,9 +225,12 @@ class ClassifyImagesTest {
     System.setProperty("spark.master", "local[2]");
     System.setProperty("spark.ui.enabled", "false");
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = ClassifyImages.run(new String[] {"--tensors", "--logits", "--batch", "8", input.toString(), jar.toString(), output.toString()},
+    int status = ClassifyImages.run(new String[] {"--tensors", "--logits", "--batch", "8", "--threads", "2", input.toString(), jar.toString(), output.toString()},
         System.out, new PrintStream(err, true, StandardCharsets.UTF_8));
     assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+    // local[2] runs two tasks at once: only one of them can have the two threads
+    assertEquals("warning: 2 threads with 2 tasks per executor: netc's thread pool serves one model call at a time, a task that finds it busy runs"
+        + " on one thread; more threads pay off with one task per executor (spark.task.cpus = spark.executor.cores)\n", err.toString(StandardCharsets.UTF_8));
     Map<String, Row> results = new HashMap<>();
     spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
     try {
@@ -232,7 +238,7 @@ class ClassifyImagesTest {
     } finally {
       spark.stop();
     }
-    assertEquals(good + 3, results.size());
+    assertEquals(good + 4, results.size());
     try (CompiledModel model = CompiledModel.load(jar, 1)) {
       float[] logits = new float[model.outputSize()];
       for (Map.Entry<String, float[]> e : tensors.entrySet()) {
@@ -246,9 +252,56 @@ class ClassifyImagesTest {
       assertNull(r.getString(r.fieldIndex(NetcClassifier.ERROR)));
       model.predict(bright, 1, logits);
       assertArrayEquals(logits, floats(r.getList(r.fieldIndex(NetcClassifier.LOGITS))), 0f, "bright");
+      r = results.get("(no path)");
+      assertNull(r.getString(r.fieldIndex(NetcClassifier.ERROR)));
+      model.predict(tensors.get("t3"), 1, logits);
+      assertArrayEquals(logits, floats(r.getList(r.fieldIndex(NetcClassifier.LOGITS))), 0f, "a null path");
     }
     assertEquals("short: tensor of 100 values, the model takes [3, 32, 32] = 3072", results.get("short").getString(4));
     assertEquals("missing: no tensor (null)", results.get("missing").getString(4));
+  }
+
+  /**
+   * A tensor column of doubles (numpy's float64 in Parquet) is cast to float and answered as the
+   * same values as floats; a nested array is refused before the job, in one line naming the file
+   * and the column.
+   */
+  @Test
+  void doubleTensorsAreCastAndNestedOnesRefusedInOneLine() throws IOException {
+    int per = 3 * 32 * 32;
+    Random random = new Random(11);
+    float[] t = new float[per];
+    for (int j = 0; j < per; j++) t[j] = random.nextFloat();
+    Double[] doubles = new Double[per];
+    for (int j = 0; j < per; j++) doubles[j] = (double) t[j];
+    Path nested = dir.resolve("nested.parquet");
+    org.apache.spark.sql.types.DataType array = org.apache.spark.sql.types.DataTypes.createArrayType(org.apache.spark.sql.types.DataTypes.DoubleType);
+    SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    List<Row> out;
+    try {
+      org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType().add("path", "string").add("tensor", array);
+      org.apache.spark.sql.Dataset<Row> tensors = spark.createDataFrame(List.of(org.apache.spark.sql.RowFactory.create("d", doubles)), schema);
+      out = NetcClassifier.classifyTensors(tensors, jar.toString(), new NetcClassifier.Options(3, 4, true, 1)).collectAsList();
+      org.apache.spark.sql.types.StructType deep = new org.apache.spark.sql.types.StructType().add("path", "string")
+          .add("tensor", org.apache.spark.sql.types.DataTypes.createArrayType(array));
+      spark.createDataFrame(List.of(org.apache.spark.sql.RowFactory.create("n", new Object[] {doubles})), deep).write().parquet(nested.toString());
+    } finally {
+      spark.stop();
+    }
+    assertEquals(1, out.size());
+    assertNull(out.get(0).getString(out.get(0).fieldIndex(NetcClassifier.ERROR)));
+    try (CompiledModel model = CompiledModel.load(jar, 1)) {
+      float[] logits = new float[model.outputSize()];
+      model.predict(t, 1, logits);
+      assertArrayEquals(logits, floats(out.get(0).getList(out.get(0).fieldIndex(NetcClassifier.LOGITS))), 0f);
+    }
+    System.setProperty("spark.master", "local[2]");
+    System.setProperty("spark.ui.enabled", "false");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = ClassifyImages.run(new String[] {"--tensors", nested.toString(), jar.toString(), dir.resolve("nested-out.parquet").toString()},
+        System.out, new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals("error: " + nested + ": tensor: array<array<double>>, expected array<float> (flatten it)\n", err.toString(StandardCharsets.UTF_8));
+    assertEquals(1, status);
   }
 
   /** A file that cannot be read when its task comes (deleted since the listing) is its row's error; the job goes on. */
@@ -269,6 +322,60 @@ class ClassifyImagesTest {
       assertNull(errors.get("kept.png"));
       String error = errors.get("gone.png");
       assertTrue(error.contains("gone.png: cannot read (") && error.lines().count() == 1, error);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /**
+   * A file that is no PNG or JPEG (a video beside the photos) is read no further than its first 12
+   * bytes, which give the decoder's own refusal; a file too large for the heap is its row's error,
+   * not a lost executor.
+   */
+  @Test
+  void aNonImageIsReadOnlyToItsSignatureAndOneTooLargeForTheHeapIsAnErrorRow() throws IOException {
+    Path folder = Files.createDirectories(dir.resolve("large"));
+    byte[] movie = new byte[1 << 20];
+    new Random(5).nextBytes(movie);
+    System.arraycopy("\0\0\0\u0014ftypqt  ".getBytes(StandardCharsets.ISO_8859_1), 0, movie, 0, 12); // a QuickTime file's start
+    Files.write(folder.resolve("clip.mov"), movie);
+    // a PNG's signature, then a hole: a sparse file of 2^31 - 1 bytes, more than a Java array holds, so that reading
+    // it runs out of memory at once whatever the heap, and nothing is written to the disk
+    Path huge = folder.resolve("huge.png");
+    try (var f = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+      f.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+      f.setLength(Integer.MAX_VALUE);
+    }
+    Map<String, Row> rows = new HashMap<>();
+    try {
+      org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+      new NetcClassifier.ReadFiles(new NetcClassifier.HadoopConf(conf), Integer.MAX_VALUE).call(NetcClassifier.list(folder.toString(), conf).iterator())
+          .forEachRemaining(r -> rows.put(Path.of(URI.create(r.getString(0))).getFileName().toString(), r));
+    } finally {
+      Files.delete(huge);
+    }
+    Row clip = rows.get("clip.mov");
+    assertArrayEquals(Arrays.copyOf(movie, 12), (byte[]) clip.get(2));
+    assertNull(clip.get(3));
+    BadInputException refused = assertThrows(BadInputException.class, () -> Preprocess.decode((byte[]) clip.get(2), clip.getString(0)));
+    assertEquals(clip.getString(0) + ": not a PNG or JPEG image (unknown format)", refused.getMessage());
+    Row big = rows.get("huge.png");
+    assertNull(big.get(2));
+    assertEquals(big.getString(0) + ": out of memory reading its 2147483647 bytes (" + Runtime.getRuntime().maxMemory() / (1 << 20)
+        + " MB heap; raise the executor's memory or lower --max-bytes)", big.getString(3));
+  }
+
+  /** The listing is split by its number of files too, not only by Spark's default parallelism (1 in local[1]). */
+  @Test
+  void aLargeListingIsSplitIntoTasksOfAtMost500Files() throws IOException {
+    Path folder = Files.createDirectories(dir.resolve("many"));
+    for (int i = 0; i < 2 * NetcClassifier.FILES_PER_SLICE + 1; i++) Files.createFile(folder.resolve("f" + i + ".png"));
+    SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      assertEquals(1, spark.sparkContext().defaultParallelism());
+      org.apache.spark.sql.Dataset<Row> files = NetcClassifier.readImages(spark, folder.toString(), MAX_BYTES);
+      assertEquals(3, files.rdd().getNumPartitions(), "1001 files: 3 tasks (of 333 or 334), none over 500");
+      assertEquals(2 * NetcClassifier.FILES_PER_SLICE + 1, files.count());
     } finally {
       spark.stop();
     }
@@ -326,6 +433,41 @@ class ClassifyImagesTest {
     assertThrows(IllegalStateException.class, () -> a.predict(new float[a.inputShape()[0] * a.inputShape()[1] * a.inputShape()[2]], 1,
         new float[a.outputSize()]), "closed");
     assertEquals(b, NetcClassifier.model(copyB.toString(), 1));
+  }
+
+  /**
+   * A jar is taken from the files shipped with the job only when named by its bare name: a path to
+   * another jar of the same name is that jar. A jar rewritten at the same path is loaded afresh, its
+   * new weights (not the old file's, which the JDK keeps open until the old model closes), and the old
+   * model is closed.
+   */
+  @Test
+  void aShippedJarIsUsedOnlyByItsNameAndAChangedJarIsReloaded() throws IOException {
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    PrintStream p = new PrintStream(log, true, StandardCharsets.UTF_8);
+    Path spec = Files.writeString(dir.resolve("seven.net"), SPEC.replace("fc(10)", "fc(7)"));
+    Path seven = dir.resolve("seven.jar");
+    assertEquals(0, netc.cli.Main.run(new String[] {"compile", spec.toString(), "-o", seven.toString(), "--thin"}, p, p), log.toString(StandardCharsets.UTF_8));
+    Path v1 = Files.copy(jar, Files.createDirectories(dir.resolve("v1")).resolve("model.jar"));
+    Path v2 = Files.copy(seven, Files.createDirectories(dir.resolve("v2")).resolve("model.jar"));
+    SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      spark.sparkContext().addFile(v1.toString());
+      assertEquals(7, NetcClassifier.model(v2.toString(), 1).outputSize(), "the path given, not the shipped jar of the same name");
+      assertEquals(10, NetcClassifier.model("model.jar", 1).outputSize(), "the shipped jar, by its name");
+    } finally {
+      spark.stop();
+    }
+    Path inPlace = Files.copy(jar, dir.resolve("in-place.jar"));
+    CompiledModel old = NetcClassifier.model(inPlace.toString(), 1);
+    assertEquals(10, old.outputSize());
+    int loaded = NetcClassifier.loadedModels();
+    Files.copy(seven, inPlace, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    // a later time, whatever the file system's clock resolution
+    Files.setLastModifiedTime(inPlace, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(inPlace).toMillis() + 10_000));
+    assertEquals(7, NetcClassifier.model(inPlace.toString(), 1).outputSize(), "the jar as it is now");
+    assertEquals(loaded, NetcClassifier.loadedModels(), "the old model dropped, not kept beside the new");
+    assertThrows(IllegalStateException.class, () -> old.predict(new float[3 * 32 * 32], 1, new float[10]), "closed");
   }
 
   @Test
