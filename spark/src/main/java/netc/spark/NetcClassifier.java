@@ -9,7 +9,6 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
-import java.util.concurrent.ConcurrentHashMap;
 import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
 import netc.runtime.Prediction;
@@ -52,7 +51,8 @@ public final class NetcClassifier {
   public static final String NO_PATH = "(no path)";
 
   /** Loaded models of this JVM by jar (path, size, time) and threads: they live as long as the executor, or their jar. */
-  private static final ConcurrentHashMap<Jar, CompiledModel> MODELS = new ConcurrentHashMap<>();
+  /** The models this JVM holds, by jar as read and thread count; guarded by itself. */
+  private static final java.util.Map<Jar, Loaded> MODELS = new java.util.HashMap<>();
 
   private NetcClassifier() {}
 
@@ -301,29 +301,70 @@ public final class NetcClassifier {
   /**
    * The model of {@code modelJar} in this JVM, loaded on first use, and again when its jar changes
    * (recompiled at the same path). A bare file name is first looked for among the files shipped with
-   * the job (SparkFiles): on a cluster the driver's path may not exist on an executor.
+   * the job (SparkFiles): on a cluster the driver's path may not exist on an executor. Held by no task:
+   * see {@link #acquire} for a task's use.
    */
   static CompiledModel model(String modelJar, int threads) {
+    Loaded l = acquire(modelJar, threads);
+    release(l);
+    return l.model;
+  }
+
+  /**
+   * {@link #model}, held for a task until {@link #release}. Loading a new jar first lets go of the
+   * models whose jars are gone or changed: in local mode each Spark session ships the jar to a folder of
+   * its own, deleted when the session stops, so a long-lived JVM (a notebook, a service) running job
+   * after job would otherwise keep every earlier session's model, weights and class loader. Such a model
+   * is closed once no task holds it: tasks still running on it finish with the model they began with
+   * (each partition is answered by one model), later ones get the new jar's.
+   */
+  static Loaded acquire(String modelJar, int threads) {
     Jar key = locate(modelJar, threads);
-    CompiledModel m = MODELS.get(key);
-    if (m != null) return m;
-    // a new jar: first let go of models whose jars are gone or changed. In local mode each Spark session ships
-    // the jar to a folder of its own, deleted when the session stops, so a long-lived JVM (a notebook, a service)
-    // running job after job would otherwise keep every earlier session's model, weights and class loader. A changed jar's
-    // model is closed at once too, not when its last task ends: until its class loader closes, the JDK keeps the
-    // old file open under its path, and a new loader of that path would read the old weights through it (models
-    // read them as class resources). A task still running the old model then fails, and Spark retries it with the new.
-    MODELS.entrySet().removeIf(e -> {
-      boolean stale = !e.getKey().equals(Jar.of(e.getKey().path(), e.getKey().threads()));
-      if (stale) e.getValue().close();
-      return stale;
-    });
-    return MODELS.computeIfAbsent(key, k -> CompiledModel.load(k.path(), k.threads()));
+    synchronized (MODELS) {
+      Loaded l = MODELS.get(key);
+      if (l == null) {
+        MODELS.entrySet().removeIf(e -> {
+          boolean stale = !e.getKey().equals(Jar.of(e.getKey().path(), e.getKey().threads()));
+          if (stale) e.getValue().retire();
+          return stale;
+        });
+        l = new Loaded(CompiledModel.load(key.path(), key.threads())); // once per jar: concurrent tasks wait for it
+        MODELS.put(key, l);
+      }
+      l.users++;
+      return l;
+    }
+  }
+
+  /** A task is done with {@code l}: closed if its jar changed meanwhile and no other task holds it. */
+  static void release(Loaded l) {
+    synchronized (MODELS) {
+      if (--l.users == 0 && l.retired) l.model.close();
+    }
+  }
+
+  /** A loaded model and the tasks holding it (guarded by {@link #MODELS}). */
+  static final class Loaded {
+    final CompiledModel model;
+    private int users;
+    private boolean retired;
+
+    Loaded(CompiledModel model) {
+      this.model = model;
+    }
+
+    /** Its jar is gone or changed: closed now if no task holds it, else by the last to let go. */
+    private void retire() {
+      retired = true;
+      if (users == 0) model.close();
+    }
   }
 
   /** How many models this JVM holds (for tests). */
   static int loadedModels() {
-    return MODELS.size();
+    synchronized (MODELS) {
+      return MODELS.size();
+    }
   }
 
   /** A model jar as it was when read, and the threads asked of its model: the key of {@link #MODELS}. */
@@ -366,7 +407,19 @@ public final class NetcClassifier {
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
-      return new Batches(model(modelJar, options.threads()), options, tensors, rows);
+      Loaded held = acquire(modelJar, options.threads());
+      Runnable done = new Runnable() {
+        private boolean released;
+
+        @Override
+        public synchronized void run() { // once, whichever comes first: the last row, or the task's end (a failed task too)
+          if (!released) release(held);
+          released = true;
+        }
+      };
+      org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+      if (task != null) task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) t -> done.run());
+      return new Batches(held.model, options, tensors, rows, done);
     }
   }
 
@@ -384,9 +437,12 @@ public final class NetcClassifier {
     /** The batch's tensors and outputs, reused from batch to batch. */
     private final float[] tensors, outputs;
     private final ArrayDeque<Row> ready = new ArrayDeque<>();
+    /** Run once the last row is out: lets go of the model. */
+    private final Runnable done;
 
-    Batches(CompiledModel model, Options options, boolean tensorRows, Iterator<Row> input) {
+    Batches(CompiledModel model, Options options, boolean tensorRows, Iterator<Row> input, Runnable done) {
       this.model = model;
+      this.done = done;
       this.preprocess = tensorRows ? null : Preprocess.forModel(model);
       this.options = options;
       this.input = input;
@@ -399,6 +455,7 @@ public final class NetcClassifier {
     @Override
     public boolean hasNext() {
       if (ready.isEmpty() && input.hasNext()) runBatch();
+      if (ready.isEmpty()) done.run();
       return !ready.isEmpty();
     }
 

@@ -437,9 +437,8 @@ class ClassifyImagesTest {
 
   /**
    * A jar is taken from the files shipped with the job only when named by its bare name: a path to
-   * another jar of the same name is that jar. A jar rewritten at the same path is loaded afresh, its
-   * new weights (not the old file's, which the JDK keeps open until the old model closes), and the old
-   * model is closed.
+   * another jar of the same name is that jar. A jar rewritten at the same path is loaded afresh, and
+   * the old model is closed once no task holds it: a task running on it keeps it to its last row.
    */
   @Test
   void aShippedJarIsUsedOnlyByItsNameAndAChangedJarIsReloaded() throws IOException {
@@ -468,6 +467,19 @@ class ClassifyImagesTest {
     assertEquals(7, NetcClassifier.model(inPlace.toString(), 1).outputSize(), "the jar as it is now");
     assertEquals(loaded, NetcClassifier.loadedModels(), "the old model dropped, not kept beside the new");
     assertThrows(IllegalStateException.class, () -> old.predict(new float[3 * 32 * 32], 1, new float[10]), "closed");
+
+    // a task holding the model when its jar changes keeps it until it lets go
+    Files.copy(jar, inPlace, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.setLastModifiedTime(inPlace, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(inPlace).toMillis() + 20_000));
+    NetcClassifier.Loaded held = NetcClassifier.acquire(inPlace.toString(), 1);
+    assertEquals(10, held.model.outputSize());
+    Files.copy(seven, inPlace, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.setLastModifiedTime(inPlace, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(inPlace).toMillis() + 30_000));
+    assertEquals(7, NetcClassifier.model(inPlace.toString(), 1).outputSize(), "a new task gets the new jar's model");
+    float[] out = new float[10];
+    held.model.predict(new float[3 * 32 * 32], 1, out); // still open for the task that holds it
+    NetcClassifier.release(held);
+    assertThrows(IllegalStateException.class, () -> held.model.predict(new float[3 * 32 * 32], 1, out), "closed by the last to let go");
   }
 
   @Test
