@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import netc.ast.NetcException;
+import netc.ast.SpecLimit;
 import netc.runtime.BadInputException;
 import netc.runtime.Tensor;
 
@@ -91,7 +92,7 @@ public final class OnnxImporter {
     }
     if (model.outputs().size() != 1) throw fail("the graph has " + model.outputs().size() + " outputs; netc compiles networks with one");
     this.output = model.outputs().get(0).name();
-    this.shapeValues = new ShapeValues(model, producers, shapes, this::fail);
+    this.shapeValues = new ShapeValues(model, producers, shapes, held::containsKey, this::fail);
   }
 
   /**
@@ -305,6 +306,24 @@ public final class OnnxImporter {
    * channels of any number (parallel branches). A path that is the join itself has no layers.
    */
   private String fork(String x, List<OnnxNode> forks, Body body) {
+    // a path of a fork holding a fork holding a fork...: each level is a block nested in the spec, and a
+    // stack frame or two here; refused past the spec language's own nesting limit, not by a StackOverflowError
+    if (forkDepth >= SpecLimit.NESTING.get()) {
+      throw fail("tensor " + OnnxReader.quote(x) + " forks inside " + forkDepth + " nested forks, more than the spec language nests ("
+          + SpecLimit.NESTING.shown() + "); " + SpecLimit.NESTING.raise());
+    }
+    forkDepth++;
+    try {
+      return forkPaths(x, forks, body);
+    } finally {
+      forkDepth--;
+    }
+  }
+
+  /** Forks now open around the one being written ({@link #fork}). */
+  private int forkDepth;
+
+  private String forkPaths(String x, List<OnnxNode> forks, Body body) {
     String pattern = selfGate(x, forks, body);
     if (pattern == null) pattern = gelu(x, forks, body);
     if (pattern == null) pattern = layerNorm(x, forks, body);
@@ -489,6 +508,7 @@ public final class OnnxImporter {
 
   /** Where paths join: an Add or a Mul of two computed tensors (not of a constant), or a Concat of several. */
   private boolean isJoin(OnnxNode n) {
+    if (!n.domain().isEmpty()) return false; // another domain's Add or Concat is refused by name where it is emitted
     if (n.opType().equals("Concat")) return n.inputs().size() >= 2 && n.inputs().stream().noneMatch(this::isConstant);
     return (n.opType().equals("Add") || n.opType().equals("Mul")) && n.inputs().size() == 2 && !isConstant(n.inputs().get(0)) && !isConstant(n.inputs().get(1));
   }
@@ -761,7 +781,9 @@ public final class OnnxImporter {
     long[] pads = n.inputs().size() > 1 && !n.inputs().get(1).isEmpty() ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "pads", new long[0]);
     if (n.inputs().size() > 3 && !n.inputs().get(3).isEmpty()) throw unsupportedAttributes(n, "netc pads all axes, without an axes input");
     if (pads.length > 0 && Arrays.stream(pads).allMatch(p -> p == 0)) return removed(n, x, body);
-    boolean zeros = mode.equals("constant") && (n.inputs().size() < 3 || n.inputs().get(2).isEmpty() || isZero(n.inputs().get(2)));
+    // the fill value: an input from opset 11, the value attribute before
+    boolean zeros = mode.equals("constant") && (n.inputs().size() < 3 || n.inputs().get(2).isEmpty() || isZero(n.inputs().get(2)))
+        && floatAttr(n, "value", 0f) == 0f;
     boolean spatial = in.length == 3 && pads.length == 8 && pads[0] == 0 && pads[1] == 0 && pads[4] == 0 && pads[5] == 0
         && Arrays.stream(pads).allMatch(p -> p >= 0 && p <= MAX_PAD);
     if (!zeros || !spatial) {
@@ -786,6 +808,7 @@ public final class OnnxImporter {
    * counts the last window against the unpadded input); never a MaxPool, whose padding is -infinity.
    */
   private boolean foldsPad(OnnxNode next, int[] in, long[] hw) {
+    if (!next.domain().isEmpty()) return false;
     if (next.opType().equals("Conv")) return stringAttr(next, "auto_pad", "NOTSET").equals("NOTSET");
     if (!next.opType().equals("AveragePool") || !stringAttr(next, "auto_pad", "NOTSET").equals("NOTSET")) return false;
     long[] own = longsAttr(next, "pads", new long[4]), kernel = longsAttr(next, "kernel_shape", null);
@@ -1025,7 +1048,7 @@ public final class OnnxImporter {
       OnnxTensor eps = epsName == null ? null : model.initializers().get(epsName);
       if (eps == null || !eps.isFloat() || eps.size() != 1 || !(eps.floats()[0] > 0) || !Float.isFinite(eps.floats()[0])) continue;
       OnnxNode sqrt = soleConsumer(addEps.outputs().get(0));
-      if (sqrt == null || !sqrt.opType().equals("Sqrt") || soleConsumer(sqrt.outputs().get(0)) != div) continue;
+      if (sqrt == null || !sqrt.opType().equals("Sqrt") || !sqrt.domain().isEmpty() || soleConsumer(sqrt.outputs().get(0)) != div) continue;
       if (!isOp(div, "Div") || !div.inputs().get(0).equals(centered) || !div.inputs().get(1).equals(sqrt.outputs().get(0))) continue;
       List<OnnxNode> nodes = new ArrayList<>(List.of(mean, sub, pow, var, addEps, sqrt, div));
       float[] weight = new float[in[0]], bias = new float[in[0]];
@@ -1271,7 +1294,8 @@ public final class OnnxImporter {
     int k = b.shape()[0], out = b.shape()[1];
     if (k != in[0]) throw fail(node(n) + ": weight " + dims(b.dims()) + " does not fit " + in[0] + " input features");
     List<OnnxNode> next = dataConsumers(n.outputs().get(0));
-    if (next.size() == 1 && next.get(0).opType().equals("Add") && next.get(0).inputs().size() == 2 && !n.outputs().get(0).equals(output)) {
+    if (next.size() == 1 && next.get(0).opType().equals("Add") && next.get(0).domain().isEmpty() && next.get(0).inputs().size() == 2
+        && !n.outputs().get(0).equals(output)) {
       OnnxNode add = next.get(0);
       String other = add.inputs().get(0).equals(n.outputs().get(0)) ? add.inputs().get(1) : add.inputs().get(0);
       if (isConstant(other)) {
@@ -1323,7 +1347,10 @@ public final class OnnxImporter {
     String t = x;
     while (!t.equals(output)) {
       List<OnnxNode> next = dataConsumers(t);
-      if (next.size() != 1 || !Set.of("Sub", "Div", "Mul", "Add").contains(next.get(0).opType()) || next.get(0).inputs().size() != 2) break;
+      if (next.size() != 1 || !Set.of("Sub", "Div", "Mul", "Add").contains(next.get(0).opType()) || !next.get(0).domain().isEmpty()
+          || next.get(0).inputs().size() != 2) {
+        break;
+      }
       OnnxNode n = next.get(0);
       boolean first = n.inputs().get(0).equals(t);
       String other = n.inputs().get(first ? 1 : 0);
@@ -1364,12 +1391,15 @@ public final class OnnxImporter {
     return new Normalization(mean, std, nodes, t);
   }
 
-  /** A constant's values per channel ([C], [1, C, 1, 1], [C, 1, 1] or one value), or null if it is not such. */
+  /**
+   * A constant's values per channel of an image tensor ([1, C, 1, 1], [C, 1, 1] or one value), or null
+   * if it is not such. Not [C]: ONNX broadcasts a rank-1 constant along the last axis, the width.
+   */
   private double[] perChannel(String name, int c) {
     OnnxTensor t = model.initializers().get(name);
     if (t == null || !t.isFloat()) return null;
     long[] d = t.dims();
-    int channelAxis = d.length == 4 ? 1 : d.length == 3 ? 0 : d.length == 1 ? 0 : -1;
+    int channelAxis = d.length == 4 ? 1 : d.length == 3 ? 0 : -1;
     if (t.size() != 1 && (channelAxis < 0 || d[channelAxis] != c || t.size() != c)) return null;
     double[] v = new double[c];
     for (int ch = 0; ch < c; ch++) v[ch] = t.floats()[t.size() == 1 ? 0 : ch];

@@ -33,6 +33,15 @@ public final class OnnxReader {
   static final long MAX_MODEL_BYTES = Integer.MAX_VALUE - 8;
   /** A tensor's elements must fit one Java array. */
   static final long MAX_TENSOR_ELEMENTS = Integer.MAX_VALUE - 8;
+  /**
+   * Integer lists are capped as they arrive: a packed varint takes one byte of the file and eight of
+   * memory, so a small file could otherwise ask for gigabytes. Dims: a network's tensors have four or five.
+   */
+  static final int MAX_RANK = 64;
+  /** Values of an INTS attribute (pads, kernel shapes, a Constant's value_ints: a handful to thousands). */
+  static final int MAX_ATTRIBUTE_INTS = 1 << 20;
+  /** A tensor's integer values before its dims are read (writers put dims first; a scalar has none). */
+  static final int MAX_INTS_BEFORE_DIMS = 1 << 20;
 
   // ModelProto
   private static final int MODEL_IR_VERSION = 1, MODEL_GRAPH = 7, MODEL_OPSET_IMPORT = 8;
@@ -177,6 +186,9 @@ public final class OnnxReader {
     final List<OnnxModel.ValueInfo> outputs = new ArrayList<>();
   }
 
+  /** The graph's nodes read so far, for messages: the file's order, whatever each node becomes. */
+  private int nodesRead;
+
   private Graph graph(CodedInputStream in, Graph g) throws IOException {
     where = "the graph";
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
@@ -190,7 +202,7 @@ public final class OnnxReader {
       int old = in.pushLimit(in.readRawVarint32());
       switch (field) {
         case GRAPH_NODE -> {
-          where = "node " + (g.nodes.size() + 1);
+          where = "node " + ++nodesRead; // its place in the file, Constant nodes counted (they become initializers)
           OnnxNode node = node(in);
           if (node.opType().equals("Constant") && node.domain().isEmpty()) constant(node, g.initializers);
           else g.nodes.add(node);
@@ -257,7 +269,9 @@ public final class OnnxReader {
         case NODE_ATTRIBUTE -> {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "attribute");
           int old = in.pushLimit(in.readRawVarint32());
+          String node = where; // a tensor attribute names itself while read; the node's later fields are the node's again
           OnnxAttribute a = attribute(in);
+          where = node;
           in.popLimit(old);
           attributes.put(a.name(), a);
         }
@@ -306,7 +320,7 @@ public final class OnnxReader {
           in.popLimit(old);
         }
         case ATTR_FLOATS -> floats = floats(in, tag, floats == null ? new FloatList() : floats);
-        case ATTR_INTS -> ints = varints(in, tag, ints == null ? new LongList() : ints, false);
+        case ATTR_INTS -> ints = varints(in, tag, ints == null ? new LongList() : ints, false, MAX_ATTRIBUTE_INTS, "ints");
         default -> skip(in, tag);
       }
     }
@@ -384,7 +398,7 @@ public final class OnnxReader {
         else skip(in, t);
       }
       in.popLimit(old);
-      dims.add(value);
+      addCapped(dims, value, MAX_RANK, "dims");
     }
   }
 
@@ -408,7 +422,7 @@ public final class OnnxReader {
     RawTensor r = new RawTensor();
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
       switch (WireFormat.getTagFieldNumber(tag)) {
-        case TENSOR_DIMS -> varints(in, tag, r.dims, false);
+        case TENSOR_DIMS -> varints(in, tag, r.dims, false, MAX_RANK, "dims");
         case TENSOR_DATA_TYPE -> {
           expect(tag, WireFormat.WIRETYPE_VARINT, "data_type");
           r.dataType = in.readInt32();
@@ -423,7 +437,8 @@ public final class OnnxReader {
         }
         case TENSOR_FLOAT_DATA -> r.floatData = floats(in, tag, r.floatData == null ? new FloatList() : r.floatData);
         case TENSOR_INT32_DATA, TENSOR_INT64_DATA, TENSOR_UINT64_DATA ->
-            r.intData = varints(in, tag, r.intData == null ? new LongList() : r.intData, WireFormat.getTagFieldNumber(tag) == TENSOR_INT32_DATA);
+            r.intData = varints(in, tag, r.intData == null ? new LongList() : r.intData, WireFormat.getTagFieldNumber(tag) == TENSOR_INT32_DATA,
+                r.dims.size > 0 ? elements(r.dims.toArray(), "tensor " + quote(r.name)) : MAX_INTS_BEFORE_DIMS, "integer values");
         case TENSOR_DOUBLE_DATA -> r.doubleData = doubles(in, tag, r.doubleData == null ? new FloatList() : r.doubleData);
         case TENSOR_EXTERNAL_DATA -> {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "external_data");
@@ -680,17 +695,25 @@ public final class OnnxReader {
     return into;
   }
 
-  /** A repeated varint field, packed or not; int32 values are sign-extended as protobuf writes them. */
-  private LongList varints(CodedInputStream in, int tag, LongList into, boolean int32) throws IOException {
+  /**
+   * A repeated varint field, packed or not; int32 values are sign-extended as protobuf writes them.
+   * Refused past {@code max} values (see {@link #MAX_RANK}), before the list grows.
+   */
+  private LongList varints(CodedInputStream in, int tag, LongList into, boolean int32, long max, String what) throws IOException {
     if (WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_VARINT) {
-      into.add(int32 ? in.readInt32() : in.readInt64());
+      addCapped(into, int32 ? in.readInt32() : in.readInt64(), max, what);
       return into;
     }
     expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "repeated integer");
     int old = in.pushLimit(in.readRawVarint32());
-    while (in.getBytesUntilLimit() > 0) into.add(int32 ? in.readInt32() : in.readInt64());
+    while (in.getBytesUntilLimit() > 0) addCapped(into, int32 ? in.readInt32() : in.readInt64(), max, what);
     in.popLimit(old);
     return into;
+  }
+
+  private void addCapped(LongList into, long v, long max, String what) {
+    if (into.size >= max) throw fail("in " + where + ": more than " + max + " " + what);
+    into.add(v);
   }
 
   /** A growable float array: values arrive one by one, their count known only at the end. */

@@ -41,14 +41,20 @@ final class ShapeValues {
 
   /**
    * {@code shapes} holds the per-image shape of each tensor the importer has reached (read when
-   * evaluated, so it may grow); {@code fail} makes the importer's messages.
+   * evaluated, so it may grow), in the spec's layout; {@code otherLayout} tells the tensors ONNX holds
+   * in another (channels last, or a gate's flat vector), whose ONNX shape that is not; {@code fail}
+   * makes the importer's messages.
    */
-  ShapeValues(OnnxModel model, Map<String, OnnxNode> producers, Map<String, int[]> shapes, Function<String, NetcException> fail) {
+  ShapeValues(OnnxModel model, Map<String, OnnxNode> producers, Map<String, int[]> shapes, java.util.function.Predicate<String> otherLayout,
+      Function<String, NetcException> fail) {
     this.model = model;
     this.producers = producers;
     this.shapes = shapes;
+    this.otherLayout = otherLayout;
     this.fail = fail;
   }
+
+  private final java.util.function.Predicate<String> otherLayout;
 
   /** The values of the tensor {@code name}; {@link #BATCH} where it is the batch size. */
   long[] value(String name) {
@@ -99,8 +105,12 @@ final class ShapeValues {
     return switch (n.opType()) {
       case "Shape" -> Shaped.flat(shape(n));
       case "Gather" -> {
-        Shaped indices = shaped(n.inputs().get(1), depth + 1);
-        yield new Shaped(indices.dims(), gather(n, value(n.inputs().get(0), depth + 1), indices.values()));
+        Shaped data = shaped(n.inputs().get(0), depth + 1), indices = shaped(n.inputs().get(1), depth + 1);
+        if (data.dims().length != 1) {
+          throw fail.apply("node " + n.describe() + " gathers from a tensor of rank " + data.dims().length + "; shape computations gather from"
+              + " a shape (rank 1)");
+        }
+        yield new Shaped(indices.dims(), gather(n, data.values(), indices.values()));
       }
       case "Concat" -> {
         List<Long> all = new ArrayList<>();
@@ -271,6 +281,10 @@ final class ShapeValues {
     }
     int[] s = shapes.get(n.inputs().get(0));
     if (s == null) throw fail.apply("node " + n.describe() + " takes the shape of a tensor netc has not computed yet");
+    if (otherLayout.test(n.inputs().get(0))) {
+      throw fail.apply("node " + n.describe() + " takes the shape of a tensor ONNX holds channels last or as a flat vector, which netc holds"
+          + " as [C, H, W]; netc evaluates shapes of image tensors only");
+    }
     long[] v = new long[s.length + 1];
     v[0] = BATCH;
     for (int i = 0; i < s.length; i++) v[i + 1] = s[i];

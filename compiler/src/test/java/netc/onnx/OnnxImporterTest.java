@@ -415,6 +415,77 @@ class OnnxImporterTest {
     return out;
   }
 
+  /**
+   * Residuals nested in residuals, each path holding the next fork: refused past the spec language's
+   * nesting limit by name, not by the importer's recursion overflowing the stack.
+   */
+  @Test
+  void forksNestedPastTheLanguagesLimitAreRefused() {
+    List<byte[]> nodes = new ArrayList<>();
+    int n = 150;
+    for (int k = 1; k < n; k++) nodes.add(OnnxBytes.node("r" + k, "Relu", List.of(k == 1 ? "x" : "x" + (k - 1)), List.of("x" + k)));
+    nodes.add(OnnxBytes.node("last", "Relu", List.of("x" + (n - 1)), List.of("z")));
+    nodes.add(OnnxBytes.node("a" + n, "Add", List.of("x" + (n - 1), "z"), List.of("a" + n)));
+    for (int k = n - 1; k >= 1; k--) {
+      nodes.add(OnnxBytes.node("a" + k, "Add", List.of(k == 1 ? "x" : "x" + (k - 1), "a" + (k + 1)), List.of(k == 1 ? "y" : "a" + k)));
+    }
+    assertEquals("m.onnx: tensor 'x100' forks inside 100 nested forks, more than the spec language nests (100); the JVM property"
+        + " -Dnetc.spec.maxNesting=N raises the limit (for ./netc, in NETC_JAVA_OPTS)", error(nodes, List.of()));
+  }
+
+  /** Before opset 11 Pad's fill value is an attribute: a nonzero one is refused, not imported as zeros. */
+  @Test
+  void padsValueAttributeIsRead() {
+    byte[] pad = OnnxBytes.node("/p/Pad", "Pad", List.of("x"), List.of("y"), OnnxBytes.ints("pads", 0, 0, 1, 1, 0, 0, 1, 1),
+        OnnxBytes.real("value", -3f));
+    NetcException e = assertThrows(NetcException.class,
+        () -> OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(OnnxBytes.graph(List.of(pad), List.of(), 2, 4, 4), 10))));
+    assertTrue(e.getMessage().startsWith("m.onnx: node '/p/Pad' (Pad) with pads=[0, 0, 1, 1, 0, 0, 1, 1], value=-3.0: netc pads with zeros"),
+        e.getMessage());
+    byte[] zeros = OnnxBytes.node("/p/Pad", "Pad", List.of("x"), List.of("y"), OnnxBytes.ints("pads", 0, 0, 1, 1, 0, 0, 1, 1),
+        OnnxBytes.real("value", 0f));
+    String spec = OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(OnnxBytes.graph(List.of(zeros), List.of(), 2, 4, 4), 10))).spec();
+    assertTrue(spec.contains("p: pad([1, 1, 1, 1])"), spec);
+  }
+
+  /** ONNX broadcasts a rank-1 constant along the last axis (the width): it is no per-channel mean, even where its length is the channels'. */
+  @Test
+  void aRankOneConstantIsNotPerChannel() {
+    List<byte[]> nodes = List.of(OnnxBytes.node("/n/Sub", "Sub", List.of("x", "m"), List.of("y")));
+    NetcException e = assertThrows(NetcException.class, () -> OnnxImporter.translate(OnnxReader.read(FILE,
+        OnnxBytes.model(OnnxBytes.graph(nodes, List.of(OnnxBytes.floats("m", new long[] {4}, 1, 2, 3, 4)), 4, 4, 4)))));
+    assertTrue(e.getMessage().startsWith("m.onnx: node '/n/Sub' (Sub): netc does not support this operator; it imports "), e.getMessage());
+    // as [C, 1, 1] it is the input's mean
+    String spec = OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(OnnxBytes.graph(nodes,
+        List.of(OnnxBytes.floats("m", new long[] {4, 1, 1}, 1, 2, 3, 4)), 4, 4, 4)))).spec();
+    assertTrue(spec.contains("mean = [1, 2, 3, 4]") || spec.contains("mean = [1.0, 2.0, 3.0, 4.0]"), spec);
+  }
+
+  /** An Add of another domain is not taken for a residual join: refused by name like any operator netc does not know. */
+  @Test
+  void anotherDomainsAddIsNoResidual() {
+    byte[] add = concat(OnnxBytes.node("j", "Add", List.of("x", "r"), List.of("y")), OnnxBytes.message(out -> out.writeString(7, "com.example")));
+    String e = error(List.of(OnnxBytes.node("r0", "Relu", List.of("x"), List.of("r")), add), List.of());
+    assertTrue(e.startsWith("m.onnx: node 'j' (Add) of domain 'com.example': netc does not support this operator; it imports Conv, "), e);
+  }
+
+  /** Shape computations read shapes (rank 1), and the shapes of tensors in the spec's own layout only. */
+  @Test
+  void shapeComputationsOfOtherLayoutsAndRanksAreRefused() {
+    byte[] data = OnnxBytes.tensor("d", OnnxReader.INT64, new long[] {2, 2}, out -> {
+      for (long v : new long[] {1, 2, 3, 4}) out.writeInt64(7, v);
+    });
+    String e = error(List.of(OnnxBytes.node("g", "Gather", List.of("d", "i"), List.of("p")), OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))),
+        List.of(data, int64s("i", 1)));
+    assertTrue(e.contains("node 'g' (Gather) gathers from a tensor of rank 2; shape computations gather from a shape (rank 1)"), e);
+    e = error(List.of(
+        OnnxBytes.node("/b/Transpose", "Transpose", List.of("x"), List.of("t"), OnnxBytes.ints("perm", 0, 2, 3, 1)),
+        OnnxBytes.node("/b/Shape", "Shape", List.of("t"), List.of("s")),
+        OnnxBytes.node("/b/Transpose_1", "Transpose", List.of("t"), List.of("u"), OnnxBytes.ints("perm", 0, 3, 1, 2)),
+        OnnxBytes.node("/b/Reshape", "Reshape", List.of("u", "s"), List.of("y"))), List.of());
+    assertTrue(e.contains("node '/b/Shape' (Shape) takes the shape of a tensor ONNX holds channels last or as a flat vector"), e);
+  }
+
   @Test
   void concatsThatDoubleAShapeAreCut() {
     // 30 Concats each of the previous twice: 2^30 evaluations and values, unless evaluation is shared and bounded

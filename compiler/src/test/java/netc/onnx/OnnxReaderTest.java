@@ -157,6 +157,23 @@ class OnnxReaderTest {
     assertTrue(e.endsWith("tensor 't' has dims [1073741824]: more than 2 GiB of data"), e);
   }
 
+  /**
+   * Integer lists are capped as they are read, not after: a packed varint is one byte of the file and
+   * eight of memory, so a small file of dims or int64 values would otherwise fill the heap.
+   */
+  @Test
+  void integerListsAreCappedAsTheyArrive() throws IOException {
+    long[] manyDims = new long[100];
+    Arrays.fill(manyDims, 1);
+    String e = error(OnnxBytes.withInitializers(OnnxBytes.floats("w", manyDims, 1f)));
+    assertTrue(e.endsWith("in initializer 1: more than 64 dims"), e); // dims come before the name in the file
+    // int64 values past what the dims (written first, as writers do) hold: refused at the first extra one
+    e = error(OnnxBytes.withInitializers(OnnxBytes.tensor("i", OnnxReader.INT64, new long[] {2}, out -> {
+      for (int k = 0; k < 1000; k++) out.writeInt64(7, k);
+    })));
+    assertTrue(e.endsWith("in tensor 'i': more than 2 integer values"), e);
+  }
+
   @Test
   void aTruncatedModelIsOneMessage() throws IOException {
     byte[] whole = Files.readAllBytes(FIXTURES.resolve("resnet_basic.onnx"));
