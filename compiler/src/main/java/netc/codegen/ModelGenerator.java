@@ -664,11 +664,24 @@ public final class ModelGenerator {
    * and with: one thread 57.3-58.9 -> 53.0-54.0 ms, two 32.0-33.1 -> 27.7-30.3; layer4's Winograd
    * products 2.36 -> 1.66 ms, layer3's 1.05-1.15 -> 0.88-0.92, layer4's 1x1 convs 1.0-1.08 -> 0.83-0.85
    * (one thread). Declares {@code next} in {@code m}'s loop body and returns "next, nextStep".
+   *
+   * <p>{@code twoLines}: the calls are of the 8-pixel tile, which touches two floats a k step
+   * (Kernels.convLinearSmall): the first tile of each group then covers all of the next group's
+   * weights, 32 floats a step, and the others touch nothing. On a 7x7 map a Winograd product's weights
+   * serve 16 tiles only, and one line a step in flight is too few: resnet50 batch 1 on an AMD EPYC Zen 5
+   * (`netc compare --own-runtime --steps layer4_._conv2_multiply`), layer4's products 0.81 and 0.95 of
+   * their time in two runs on one thread, 0.925 on two.
    */
   private static String touchAhead(MethodSpec.Builder m, String group, int groups, String tile, int tiles, int nb, int k, long groupFloats,
       int wOff) {
+    return touchAhead(m, group, groups, tile, tiles, nb, k, groupFloats, wOff, false);
+  }
+
+  private static String touchAhead(MethodSpec.Builder m, String group, int groups, String tile, int tiles, int nb, int k, long groupFloats,
+      int wOff, boolean twoLines) {
     if (nb != 2 || groups < 2) return "0, 0"; // the 1-block kernel touches nothing
-    int step = Math.max(1, 32 / tiles); // floats per k step: the tiles' shares cover the 32 k floats of a group
+    // floats per k step: the tiles' shares cover the 32 k floats of a group
+    int step = twoLines ? 32 : Math.max(1, 32 / tiles);
     int touching = 32 / step; // tiles past these would touch beyond the next group
     String when = group + " + 1 < " + groups + (tiles > touching ? " && " + tile + " < " + touching : "");
     m.addStatement("int next = $L ? $L + ($L + 1) * $L + $L * $L : 0", when, wOff, group, groupFloats, tile, (long) k * step);
@@ -847,7 +860,7 @@ public final class ModelGenerator {
             groups * chunks, groups * chunks, chunks, chunks);
     // the weights are [q][group][k][16 nb]: each (q, group) is a group of the items' order
     String touchProducts = touchAhead(t2, "(q * " + groups + " + group)", positions * groups, "chunk", chunks, nb, k, (long) k * 16 * nb,
-        weights.offset(n, "weight"));
+        weights.offset(n, "weight"), tile == Kernels.SMALL_LINEAR_TILE);
     t2.addStatement("K.$L($L, a, $L + q * $L + chunk * $L, $L, chunk * $L, w, $L + (q * $L + group) * $L, $L,\n"
                 + "a, $L + q * $L + group * $L, $L, $L, null, 0, null, 0, $T.NONE, 0f, $L)",
             tile == Kernels.LINEAR_TILE ? "convLinear" : "convLinearSmall", nb, vOff, vPos, tile * 16, kOff, tile, weights.offset(n, "weight"), groups, k * 16 * nb, weights.zeros(),

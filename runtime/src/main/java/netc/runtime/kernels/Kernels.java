@@ -186,7 +186,15 @@ public abstract class Kernels {
     return KernelTiles.stridedStep(step);
   }
 
-  /** {@link #convLinear} over a tile of {@link #SMALL_LINEAR_TILE} pixels, two output blocks per tile only. */
+  /**
+   * {@link #convLinear} over a tile of {@link #SMALL_LINEAR_TILE} pixels, two output blocks per tile
+   * only. It touches two floats of the next weights a k step, {@code w[next + k nextStep]} and {@code
+   * w[next + k nextStep + nextStep / 2]}: its 16 multiply-adds a step are half a 14-pixel tile's, so
+   * where its weights are used by few pixels (a Winograd product on a 7x7 map: 16 tiles) they stream
+   * from memory at the rate the misses in flight allow, and a caller that gives it a nextStep of 32
+   * covers the next group's 32 floats a step, twice the lines in flight of one touch. Both floats lie
+   * in {@code [next + k nextStep, next + (k + 1) nextStep)}, the share a single touch would have had.
+   */
   public abstract void convLinearSmall(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope, int next, int nextStep);

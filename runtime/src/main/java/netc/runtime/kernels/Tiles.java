@@ -28,7 +28,7 @@ final class Tiles {
     else Tiles128.linear14x1(x, xBase, kOff, w, wBase, acc, next, nextStep);
   }
 
-  /** 8 pixels 16 floats apart x 2 blocks, touching ahead. */
+  /** 8 pixels 16 floats apart x 2 blocks, touching two floats ahead a k step. */
   static void linear8x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
     if (VectorKernels.BITS == 512) Tiles512.linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);
     else if (VectorKernels.BITS == 256 && VectorKernels.TIGHT) Tiles256t.linear8x2(x, xBase, kOff, w, wBase, acc, next, nextStep);

@@ -50,9 +50,9 @@ final class Tiles128r16 {
     linear4x2d16w16(x, xBase + 160, kOff, w, wBase + 8, acc, 168, 16);
   }
 
-  /** 8 pixels 16 floats apart x 2 blocks, touching ahead. */
+  /** 8 pixels 16 floats apart x 2 blocks, touching two floats ahead a k step. */
   static void linear8x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
-    linear4x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
+    linear4x2d16w32touch2(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
     linear4x2d16w32(x, xBase, kOff, w, wBase + 8, acc, 8, 32);
     linear4x2d16w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
     linear4x2d16w32(x, xBase, kOff, w, wBase + 24, acc, 24, 32);
@@ -239,13 +239,14 @@ final class Tiles128r16 {
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 4);
   }
 
-  /** Accumulator c{pixel}_{vector}: 4 pixels 16 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
-  private static void linear4x2d16w32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
+  /** Accumulator c{pixel}_{vector}: 4 pixels 16 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] and w[next + k nextStep + nextStep / 2] ahead. */
+  private static void linear4x2d16w32touch2(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
     int touched = 0;
     for (int k = 0; k < kOff.length; k++) {
       int wi = wOff + k * 32, a = xBase + kOff[k];
-      touched ^= Float.floatToRawIntBits(w[next + k * nextStep]);
+      int t = next + k * nextStep;
+      touched ^= Float.floatToRawIntBits(w[t]) ^ Float.floatToRawIntBits(w[t + (nextStep >> 1)]);
       FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 4);
       FloatVector b;
       b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);

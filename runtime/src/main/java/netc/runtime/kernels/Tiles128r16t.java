@@ -47,9 +47,9 @@ final class Tiles128r16t {
     linear2x4d16w16(x, xBase + 192, kOff, w, wBase, acc, 192, 16);
   }
 
-  /** 8 pixels 16 floats apart x 2 blocks, touching ahead. */
+  /** 8 pixels 16 floats apart x 2 blocks, touching two floats ahead a k step. */
   static void linear8x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
-    linear6x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
+    linear6x2d16w32touch2(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
     linear6x2d16w32(x, xBase, kOff, w, wBase + 8, acc, 8, 32);
     linear6x2d16w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
     linear6x2d16w32(x, xBase, kOff, w, wBase + 24, acc, 24, 32);
@@ -221,6 +221,33 @@ final class Tiles128r16t {
     }
     c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 4); c0_2.intoArray(acc, accOff + 8); c0_3.intoArray(acc, accOff + 12);
     c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 4); c1_2.intoArray(acc, accOff + 1 * accStride + 8); c1_3.intoArray(acc, accOff + 1 * accStride + 12);
+  }
+
+  /** Accumulator c{pixel}_{vector}: 6 pixels 16 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] and w[next + k nextStep + nextStep / 2] ahead. */
+  private static void linear6x2d16w32touch2(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
+    FloatVector c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0;
+    int touched = 0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
+      int t = next + k * nextStep;
+      touched ^= Float.floatToRawIntBits(w[t]) ^ Float.floatToRawIntBits(w[t + (nextStep >> 1)]);
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 4);
+      FloatVector b;
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
+      b = FloatVector.broadcast(S, x[a + 16]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
+      b = FloatVector.broadcast(S, x[a + 32]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
+      b = FloatVector.broadcast(S, x[a + 48]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
+      b = FloatVector.broadcast(S, x[a + 64]); c4_0 = b.fma(w0, c4_0); c4_1 = b.fma(w1, c4_1);
+      b = FloatVector.broadcast(S, x[a + 80]); c5_0 = b.fma(w0, c5_0); c5_1 = b.fma(w1, c5_1);
+    }
+    acc[VectorKernels.TOUCHED] = Float.intBitsToFloat(touched); // a use, so the JIT keeps the touching loads
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 4);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 4);
+    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 4);
+    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 4);
+    c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 4);
+    c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 4);
   }
 
   /** Accumulator c{pixel}_{vector}: 6 pixels 2 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */

@@ -85,8 +85,12 @@ public final class TileGenerator {
       new Width("Tiles128r16", 128, 16, 2, "x86 without AVX-512 at 128 bits (16 registers)"),
       new Width("Tiles128", 128, 32, 0, "ARM NEON (32 registers); x86 with AVX-512 at 128 bits"));
 
-  /** How a tile finds its inputs: at a fixed distance between pixels (linear), or through a pixel table (gathering). */
-  record Tile(String name, int pixels, int blocks, int distance, boolean touches, String doc) {
+  /**
+   * How a tile finds its inputs: at a fixed distance between pixels (linear), or through a pixel table
+   * (gathering); and how many floats of the next weights it touches per k step (0, 1, or 2: {@code
+   * w[next + k nextStep]} and {@code w[next + k nextStep + nextStep / 2]}, see Kernels#convLinearSmall).
+   */
+  record Tile(String name, int pixels, int blocks, int distance, int touches, String doc) {
     boolean gathers() {
       return distance == 0;
     }
@@ -94,21 +98,22 @@ public final class TileGenerator {
 
   /** The tiles {@link VectorKernels} calls, the same on every machine: the kernel plan and weight packing do not depend on the width. */
   static final List<Tile> TILES = List.of(
-      new Tile("linear14x2", 14, 2, 16, true, "14 pixels 16 floats apart x 2 blocks, touching ahead"),
-      new Tile("linear14x1", 14, 1, 16, false, "14 pixels 16 floats apart x 1 block"),
-      new Tile("linear8x2", 8, 2, 16, true, "8 pixels 16 floats apart x 2 blocks, touching ahead"),
-      new Tile("linear14x2step2", 14, 2, 2, true, "14 pixels 2 floats apart (a stride-2 conv over a plain input) x 2 blocks"),
-      new Tile("linear14x2step32", 14, 2, 32, true, "14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 2 blocks"),
-      new Tile("linear14x1step32", 14, 1, 32, false, "14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 1 block"),
-      new Tile("tile6x4", 6, 4, 0, false, "6 gathered pixels x 4 blocks"),
-      new Tile("tile7x2", 7, 2, 0, false, "7 gathered pixels x 2 blocks"),
-      new Tile("tile7x1", 7, 1, 0, false, "7 gathered pixels x 1 block"));
+      new Tile("linear14x2", 14, 2, 16, 1, "14 pixels 16 floats apart x 2 blocks, touching ahead"),
+      new Tile("linear14x1", 14, 1, 16, 0, "14 pixels 16 floats apart x 1 block"),
+      new Tile("linear8x2", 8, 2, 16, 2, "8 pixels 16 floats apart x 2 blocks, touching two floats ahead a k step"),
+      new Tile("linear14x2step2", 14, 2, 2, 1, "14 pixels 2 floats apart (a stride-2 conv over a plain input) x 2 blocks"),
+      new Tile("linear14x2step32", 14, 2, 32, 1, "14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 2 blocks"),
+      new Tile("linear14x1step32", 14, 1, 32, 0, "14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 1 block"),
+      new Tile("tile6x4", 6, 4, 0, 0, "6 gathered pixels x 4 blocks"),
+      new Tile("tile7x2", 7, 2, 0, 0, "7 gathered pixels x 2 blocks"),
+      new Tile("tile7x1", 7, 1, 0, 0, "7 gathered pixels x 1 block"));
 
   /** A sub-tile method: p pixels x v vectors, its addressing, and whether it touches weights ahead. */
-  record Sub(int pixels, int vectors, int distance, int weightStep, boolean touches) {
+  record Sub(int pixels, int vectors, int distance, int weightStep, int touches) {
     String name() {
       String kind = distance == 0 ? "gather" : "linear";
-      return kind + pixels + "x" + vectors + (distance == 0 ? "" : "d" + distance) + "w" + weightStep + (touches ? "touch" : "");
+      String touch = touches == 0 ? "" : touches == 1 ? "touch" : "touch" + touches;
+      return kind + pixels + "x" + vectors + (distance == 0 ? "" : "d" + distance) + "w" + weightStep + touch;
     }
   }
 
@@ -174,7 +179,7 @@ public final class TileGenerator {
     List<Part> parts = new ArrayList<>();
     for (int[] chunk : chunks) {
       for (int j = 0; j < vectors; j += chunk[2]) {
-        boolean touches = tile.touches() && parts.isEmpty();
+        int touches = parts.isEmpty() ? tile.touches() : 0;
         parts.add(new Part(new Sub(chunk[1], chunk[2], tile.distance(), tile.blocks() * 16, touches), chunk[0], j));
       }
     }
@@ -224,7 +229,7 @@ public final class TileGenerator {
           s.append("    ").append(part.sub().name()).append("(x, xBase").append(plus(part.firstPixel() * tile.distance())).append(", kOff, w, wBase")
               .append(plus(part.firstVector() * lanes)).append(", acc, ")
               .append(part.firstPixel() * accStride + part.firstVector() * lanes).append(", ").append(accStride)
-              .append(part.sub().touches() ? ", next, nextStep" : "").append(");\n");
+              .append(part.sub().touches() > 0 ? ", next, nextStep" : "").append(");\n");
           subs.putIfAbsent(part.sub().name(), part.sub());
         }
       }
@@ -246,11 +251,12 @@ public final class TileGenerator {
     s.append("\n  /** Accumulator c{pixel}_{vector}: ").append(p).append(" pixels");
     s.append(gathers ? " at the offsets of a pixel table" : " " + sub.distance() + " floats apart");
     s.append(" x ").append(v).append(v == 1 ? " vector" : " vectors").append(", k steps ").append(sub.weightStep()).append(" weights apart")
-        .append(sub.touches() ? ", touching w[next + k nextStep] ahead" : "").append(". */\n");
+        .append(sub.touches() == 1 ? ", touching w[next + k nextStep] ahead"
+            : sub.touches() == 2 ? ", touching w[next + k nextStep] and w[next + k nextStep + nextStep / 2] ahead" : "").append(". */\n");
     s.append("  private static void ").append(sub.name()).append(gathers
         ? "(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride"
         : "(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride");
-    s.append(sub.touches() ? ", int next, int nextStep) {\n" : ") {\n");
+    s.append(sub.touches() > 0 ? ", int next, int nextStep) {\n" : ") {\n");
     List<String> accs = new ArrayList<>();
     for (int t = 0; t < p; t++) for (int j = 0; j < v; j++) accs.add("c" + t + "_" + j);
     for (int i = 0; i < accs.size(); i += 8) {
@@ -263,12 +269,16 @@ public final class TileGenerator {
     if (gathers) {
       for (int t = 0; t < p; t++) s.append(t % 4 == 0 ? "    int " : ", ").append("i").append(t).append(" = inBase + inPix[p").append(plus(t)).append("]").append(t % 4 == 3 || t == p - 1 ? ";\n" : "");
     }
-    if (sub.touches()) s.append("    int touched = 0;\n");
+    if (sub.touches() > 0) s.append("    int touched = 0;\n");
     s.append("    for (int k = 0; k < kOff.length; k++) {\n");
     // the weights' index linear in k, with a constant step: C2 then checks their bounds once, before
     // the loop (a second induction variable, or a step passed in, kept two checks in every step)
     s.append("      int wi = wOff + k * ").append(sub.weightStep()).append(gathers ? ", a = kOff[k];\n" : ", a = xBase + kOff[k];\n");
-    if (sub.touches()) s.append("      touched ^= Float.floatToRawIntBits(w[next + k * nextStep]);\n");
+    if (sub.touches() == 1) s.append("      touched ^= Float.floatToRawIntBits(w[next + k * nextStep]);\n");
+    if (sub.touches() == 2) {
+      s.append("      int t = next + k * nextStep;\n");
+      s.append("      touched ^= Float.floatToRawIntBits(w[t]) ^ Float.floatToRawIntBits(w[t + (nextStep >> 1)]);\n");
+    }
     s.append("      FloatVector ");
     for (int j = 0; j < v; j++) s.append(j > 0 ? ", " : "").append("w").append(j).append(" = FloatVector.fromArray(S, w, wi").append(plus(j * lanes)).append(")");
     s.append(";\n      FloatVector b;\n");
@@ -278,7 +288,7 @@ public final class TileGenerator {
       s.append("\n");
     }
     s.append("    }\n");
-    if (sub.touches()) s.append("    acc[VectorKernels.TOUCHED] = Float.intBitsToFloat(touched); // a use, so the JIT keeps the touching loads\n");
+    if (sub.touches() > 0) s.append("    acc[VectorKernels.TOUCHED] = Float.intBitsToFloat(touched); // a use, so the JIT keeps the touching loads\n");
     for (int t = 0; t < p; t++) {
       s.append("   ");
       for (int j = 0; j < v; j++) {
