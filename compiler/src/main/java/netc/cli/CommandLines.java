@@ -107,10 +107,36 @@ final class CommandLines {
       printHelp(usage, options, out);
       return null;
     }
+    CommandLine cl;
     try {
-      return new DefaultParser().parse(options, args);
+      cl = new DefaultParser().parse(options, args);
     } catch (ParseException e) {
       throw new UsageException(e.getMessage() + " (usage: " + usage + ")");
+    }
+    refuseRepeats(cl, usage);
+    return cl;
+  }
+
+  /** The options a command line may give more than once: each occurrence adds a value. */
+  static final java.util.Set<String> REPEATABLE = java.util.Set.of("D", "import-path", "disable-pass");
+
+  /**
+   * Refuses an option given twice that is not {@link #REPEATABLE}: commons-cli would keep its first
+   * value and drop the others without a word (-o old.jar -o new.jar wrote old.jar).
+   */
+  static void refuseRepeats(CommandLine cl, String usage) {
+    Map<String, List<String>> seen = new LinkedHashMap<>();
+    for (Option o : cl.getOptions()) {
+      if (REPEATABLE.contains(o.getKey())) continue;
+      List<String> values = seen.get(o.getKey());
+      if (values == null) {
+        seen.put(o.getKey(), o.getValuesList());
+        continue;
+      }
+      String name = o.getOpt() != null && o.getLongOpt() != null ? "-" + o.getOpt() + "/--" + o.getLongOpt()
+          : o.getOpt() != null ? "-" + o.getOpt() : "--" + o.getLongOpt();
+      String both = values.isEmpty() ? "" : " (" + String.join(" ", values) + ", then " + String.join(" ", o.getValuesList()) + ")";
+      throw new UsageException(name + " is given twice" + both + ": give it once (usage: " + usage + ")");
     }
   }
 

@@ -52,13 +52,18 @@ class MainTest {
   record Run(int status, List<String> out, List<String> err) {}
 
   static Run run(String... args) {
+    List<String> all = new ArrayList<>(List.of("--threads", "1", "--top", "2"));
+    all.addAll(Arrays.asList(args));
+    return bare(all.toArray(String[]::new));
+  }
+
+  /** As {@link #run}, without the --threads and --top it adds. */
+  static Run bare(String... args) {
     String props = String.join("\n", "class=" + TinyModel.class.getName(), "runtime.abi=" + CompiledModel.ABI, "input.shape=3,8,8",
         "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=tiny", "name=tiny");
     ClassLoader loader = fakeModelLoader("tiny", props);
     ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-    List<String> all = new ArrayList<>(List.of("--threads", "1", "--top", "2"));
-    all.addAll(Arrays.asList(args));
-    int status = Main.run(all.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), loader);
+    int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), loader);
     return new Run(status, out.toString(StandardCharsets.UTF_8).lines().toList(), err.toString(StandardCharsets.UTF_8).lines().toList());
   }
 
@@ -209,4 +214,22 @@ class MainTest {
     assertEquals(2, r.status());
     assertEquals(List.of("error: -Dnetc.image.maxPixels=-5: not a positive integer up to 2147483647"), r.err());
   }
+
+  /** An option given twice is refused (it was: the last one won), before the model is loaded. */
+  @Test
+  void anOptionGivenTwiceIsRefused() throws IOException {
+    Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
+    Run r = run("--threads", "2", good.toString());
+    assertEquals(2, r.status());
+    assertEquals("error: --threads is given twice: give it once", r.err().get(0));
+    assertEquals(List.of(), r.out());
+    r = bare("--input", "a.npy", "--output", "y1.npy", "--output", "y2.npy");
+    assertEquals(2, r.status());
+    assertEquals("error: --output is given twice: give it once", r.err().get(0));
+    r = bare("-h", "--help");
+    assertEquals(2, r.status());
+    assertEquals("error: --help is given twice: give it once", r.err().get(0));
+    assertEquals(0, bare("--threads", "1", good.toString(), good.toString()).status(), "a file may be given twice");
+  }
+
 }
