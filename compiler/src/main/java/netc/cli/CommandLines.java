@@ -169,6 +169,22 @@ final class CommandLines {
     return out;
   }
 
+  /** A --threads value: a whole number from 1 to the runtime's bound, {@link netc.runtime.CommandLineArgs#MAX_THREADS}. */
+  static int threads(String value) {
+    return count("--threads", value, netc.runtime.CommandLineArgs.MAX_THREADS);
+  }
+
+  /** The value of {@code option} as a whole number from 1 to {@code max}, else a usage error naming the range. */
+  static int count(String option, String value, int max) {
+    try {
+      int n = Integer.parseInt(value.strip());
+      if (n >= 1 && n <= max) return n;
+    } catch (NumberFormatException e) {
+      // reported below, with the range
+    }
+    throw new UsageException(option + " " + value + ": expected a whole number from 1 to " + max);
+  }
+
   static String oneArgument(CommandLine cl, String what, String usage) {
     if (cl.getArgList().size() != 1) throw new UsageException("expects one " + what + " (usage: " + usage + ")");
     return cl.getArgList().get(0);

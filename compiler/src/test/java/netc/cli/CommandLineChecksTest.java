@@ -43,4 +43,24 @@ class CommandLineChecksTest {
     assertEquals(0, r[0], (String) r[2]);
   }
 
+  /** profile's numbers: --threads x was an internal error (exit 3), --runs 0 printed NaN, --threads 100000 started 100,000 threads. */
+  @Test
+  void profileRefusesNumbersOutOfRange() {
+    String jar = dir.resolve("m.jar").toString();
+    List<String[]> calls = List.of(new String[] {"--threads", "x"}, new String[] {"--threads", "0"}, new String[] {"--threads", "100000"},
+        new String[] {"--runs", "0"}, new String[] {"--runs", "1000000"}, new String[] {"--batch", "-1"}, new String[] {"--batch", "y"},
+        new String[] {"--batch", "1025"});
+    List<String> errors = List.of("--threads x: expected a whole number from 1 to 1024", "--threads 0: expected a whole number from 1 to 1024",
+        "--threads 100000: expected a whole number from 1 to 1024", "--runs 0: expected a whole number from 1 to 100000",
+        "--runs 1000000: expected a whole number from 1 to 100000", "--batch -1: expected a whole number from 1 to 1024",
+        "--batch y: expected a whole number from 1 to 1024", "--batch 1025: expected a whole number from 1 to 1024");
+    for (int i = 0; i < calls.size(); i++) {
+      Object[] r = netc("profile", jar, calls.get(i)[0], calls.get(i)[1]);
+      assertEquals(2, r[0], String.join(" ", calls.get(i)));
+      assertEquals("netc profile: " + errors.get(i) + "\n", r[2]);
+    }
+    Object[] r = netc("demo", "--threads", "2000000000");
+    assertEquals(2, r[0]);
+    assertEquals("netc demo: --threads 2000000000: expected a whole number from 1 to 1024\n", r[2]);
+  }
 }

@@ -23,7 +23,7 @@ public final class Main {
       "       java -jar MODEL.jar --yuv i420|nv12|yuyv --size WxH FRAME...",
       "options:",
       "  --top K          classes to print per image (default 5)",
-      "  --threads N      threads (default: available processors)",
+      "  --threads N      threads, at most " + CommandLineArgs.MAX_THREADS + " (default: available processors)",
       "  --resize N       shorter side after resizing (default: the model's, see --info)",
       "  --crop N         center crop (default: the model's input size)",
       "  --time           print the latency of each inference",
@@ -207,7 +207,7 @@ public final class Main {
           case "--input" -> o.input = value(args, ++i, a);
           case "--output" -> o.output = value(args, ++i, a);
           case "--top" -> o.top = positive(value(args, ++i, a), a);
-          case "--threads" -> o.threads = positive(value(args, ++i, a), a);
+          case "--threads" -> o.threads = positive(value(args, ++i, a), a, CommandLineArgs.MAX_THREADS);
           case "--resize" -> o.resize = positive(value(args, ++i, a), a);
           case "--crop" -> o.crop = positive(value(args, ++i, a), a);
           case "--yuv" -> {

@@ -232,4 +232,15 @@ class MainTest {
     assertEquals(0, bare("--threads", "1", good.toString(), good.toString()).status(), "a file may be given twice");
   }
 
+  /** --threads is bounded as netc demo's and profile's are: 2,000,000,000 threads are a typo, not a request. */
+  @Test
+  void threadsHaveAnUpperBound() throws IOException {
+    Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
+    for (String n : List.of("1025", "2000000000", "0")) {
+      Run r = bare("--threads", n, good.toString());
+      assertEquals(2, r.status(), n);
+      assertEquals("error: --threads takes a whole number from 1 to 1024, got " + n, r.err().get(0));
+      assertEquals(List.of(), r.out());
+    }
+  }
 }
