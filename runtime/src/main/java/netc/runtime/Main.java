@@ -228,6 +228,17 @@ public final class Main {
         }
       }
       if (o.yuv != null && o.width == 0) throw new IllegalArgumentException("--yuv needs --size WxH");
+      // an option the mode does not use is refused, not ignored: the user meant something by it
+      if (o.width > 0 && o.yuv == null) throw new IllegalArgumentException("--size applies to --yuv frames; an image's size is in its file");
+      if (o.output != null && o.input == null) {
+        throw new IllegalArgumentException("--output applies to --input X.npy; images and frames get their classes on standard output");
+      }
+      if (o.input != null) {
+        if (!o.files.isEmpty()) throw new IllegalArgumentException("--input X.npy takes no images or frames, got " + o.files.get(0));
+        for (String image : List.of("--yuv", "--size", "--top", "--time", "--resize", "--crop")) {
+          if (given.contains(image)) throw new IllegalArgumentException(image + " applies to images and frames, not to --input X.npy");
+        }
+      }
       return o;
     }
   }

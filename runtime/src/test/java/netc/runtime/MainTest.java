@@ -243,4 +243,40 @@ class MainTest {
       assertEquals(List.of(), r.out());
     }
   }
+
+  /** Options the mode does not use are refused with one line, not ignored (--output with images wrote nothing, exit 0). */
+  @Test
+  void optionsOutsideTheirModeAreRefused() throws IOException {
+    Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
+    Path x = dir.resolve("x.npy"), y = dir.resolve("y.npy");
+    netc.runtime.io.Npy.write(x, Tensor.zeros(1, 3, 8, 8));
+    String[][] calls = {
+      {good.toString(), "--output", y.toString()},
+      {"--input", x.toString(), "--output", y.toString(), good.toString()},
+      {"--size", "8x8", good.toString()},
+      {"--input", x.toString(), "--output", y.toString(), "--yuv", "nv12", "--size", "8x8"},
+      {"--input", x.toString(), "--output", y.toString(), "--top", "3"},
+      {"--input", x.toString(), "--output", y.toString(), "--time"},
+      {"--input", x.toString(), "--output", y.toString(), "--resize", "8"},
+    };
+    String[] errors = {
+      "error: --output applies to --input X.npy; images and frames get their classes on standard output",
+      "error: --input X.npy takes no images or frames, got " + good,
+      "error: --size applies to --yuv frames; an image's size is in its file",
+      "error: --yuv applies to images and frames, not to --input X.npy",
+      "error: --top applies to images and frames, not to --input X.npy",
+      "error: --time applies to images and frames, not to --input X.npy",
+      "error: --resize applies to images and frames, not to --input X.npy",
+    };
+    for (int i = 0; i < calls.length; i++) {
+      Run r = bare(calls[i]);
+      assertEquals(2, r.status(), String.join(" ", calls[i]));
+      assertEquals(errors[i], r.err().get(0));
+      assertEquals(List.of(), r.out(), "nothing classified");
+      assertFalse(Files.exists(y), "nothing written");
+    }
+    Run r = bare("--input", x.toString(), "--output", y.toString());
+    assertEquals(0, r.status(), r.err().toString());
+    assertTrue(Files.exists(y));
+  }
 }
