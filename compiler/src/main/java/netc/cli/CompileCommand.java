@@ -8,6 +8,8 @@ import netc.codegen.ModelCompiler;
 import java.util.List;
 import netc.codegen.SpecCompiler;
 import netc.ir.Graph;
+import netc.runtime.BadInputException;
+import netc.runtime.io.FileOutput;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -49,6 +51,7 @@ final class CompileCommand implements Main.Command {
     Path jar = Path.of(cl.getOptionValue("o"));
     CommandLines.checkWritable(jar);
     Path sourceDir = cl.hasOption("emit-source") ? Path.of(cl.getOptionValue("emit-source")) : null;
+    if (sourceDir != null) emitSourceDir(sourceDir); // before the compile, not after minutes of it
     long t0 = System.nanoTime();
     String weights = cl.getOptionValue("w");
     SpecCompiler.Request request = new SpecCompiler.Request(Path.of(spec), CommandLines.importPaths(cl), CommandLines.overrides(cl),
@@ -80,8 +83,8 @@ final class CompileCommand implements Main.Command {
       });
       if (sourceDir != null) {
         Path file = sourceDir.resolve(o.className().replace('.', '/') + ".java");
-        Files.createDirectories(file.getParent());
-        Files.writeString(file, o.source());
+        emitSourceDir(file.getParent());
+        FileOutput.writeString(file, o.source());
         out.println("  wrote " + file);
       }
       out.printf("  writing %s (%.1f s)%n", jar, (System.nanoTime() - t0) / 1e9);
@@ -95,5 +98,15 @@ final class CompileCommand implements Main.Command {
       ModelCompiler.deleteTree(work);
     }
     return 0;
+  }
+
+  /** Creates the --emit-source folder (or a package folder in it), or says why it cannot. */
+  private static void emitSourceDir(Path dir) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new BadInputException("cannot create --emit-source folder " + dir + ": " + FileOutput.reason(e));
+    }
+    if (!Files.isWritable(dir)) throw new BadInputException("cannot write to --emit-source folder " + dir + ": permission denied");
   }
 }

@@ -22,6 +22,7 @@ import netc.passes.PassContext;
 import netc.passes.PassManager;
 import netc.runtime.BadInputException;
 import netc.runtime.Tensor;
+import netc.runtime.io.FileOutput;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -131,7 +132,7 @@ final class InspectCommand implements Main.Command {
     if (before && dot == null && svg == null) throw new UsageException("--before applies to --dot and --svg; give one of them");
     String picture = before ? Dot.render(graph, "as parsed, before the passes") : Dot.render(optimized, "after the passes");
     if (dot != null) {
-      Files.writeString(dot, picture);
+      FileOutput.writeString(dot, picture);
       out.println("wrote " + dot + (before ? " (the graph as parsed)" : ""));
     }
     if (svg != null) return svg(picture, svg, out);
@@ -166,7 +167,7 @@ final class InspectCommand implements Main.Command {
 
   private static int svg(String picture, Path svg, PrintStream out) throws IOException {
     Path dotFile = svg.resolveSibling(svg.getFileName().toString().replaceFirst("\\.svg$", "") + ".dot");
-    Files.writeString(dotFile, picture);
+    FileOutput.writeString(dotFile, picture);
     try {
       Process p = new ProcessBuilder(System.getProperty("netc.dot", "dot"), "-Tsvg", "-o", svg.toString(), dotFile.toString()).redirectErrorStream(true).start();
       String log = new String(p.getInputStream().readAllBytes());

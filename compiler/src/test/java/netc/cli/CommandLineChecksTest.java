@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,5 +63,82 @@ class CommandLineChecksTest {
     Object[] r = netc("demo", "--threads", "2000000000");
     assertEquals(2, r[0]);
     assertEquals("netc demo: --threads 2000000000: expected a whole number from 1 to 1024\n", r[2]);
+  }
+
+  /** An --emit-source folder that cannot be made was an internal error (exit 3) after the whole compile: now one line first. */
+  @Test
+  void anEmitSourceFolderThatCannotBeMadeIsRefusedBeforeCompiling() throws Exception {
+    Path file = Files.writeString(dir.resolve("f.txt"), "a file"), jar = dir.resolve("m.jar");
+    Object[] r = netc("compile", SMALL, "-o", jar.toString(), "--emit-source", file.resolve("src").toString());
+    assertEquals(1, r[0]);
+    assertEquals("netc compile: cannot create --emit-source folder " + file.resolve("src") + ": Not a directory\n", r[2]);
+    assertEquals("", r[1], "refused before compiling");
+    assertFalse(Files.exists(jar));
+  }
+
+  /** A write that fails is "cannot write FILE: reason", exit 1, not an internal error; nothing half-written is left. */
+  @Test
+  void aFailedWriteIsOneLineAndLeavesNothingHalfWritten() throws Exception {
+    // compile, after the compile: the generated source's package folder is taken by a file
+    Path src = Files.createDirectories(dir.resolve("src")), jar = dir.resolve("m.jar");
+    Files.writeString(src.resolve("netc"), "not a folder");
+    Object[] r = netc("compile", SMALL, "-o", jar.toString(), "--emit-source", src.toString());
+    assertEquals(1, r[0]);
+    assertEquals("netc compile: cannot create --emit-source folder " + src.resolve("netc/models/smallnet") + ": Not a directory\n", r[2]);
+    assertFalse(Files.exists(jar));
+    Files.delete(src.resolve("netc"));
+    Files.delete(src);
+    // /dev/full fails every write (ENOSPC); it is written directly, never replaced
+    Assumptions.assumeTrue(Files.exists(Path.of("/dev/full")), "Linux's /dev/full");
+    Path x = Files.createDirectories(dir.resolve("in")).resolve("x.npy");
+    netc.runtime.io.Npy.write(x, netc.runtime.Tensor.zeros(1, 3, 32, 32));
+    r = netc("run", SMALL, "--reference", "--input", x.toString(), "--output", "/dev/full");
+    assertEquals(1, r[0]);
+    assertEquals("netc run: cannot write /dev/full: No space left on device\n", r[2]);
+    // import: the weights fail, so the spec is not written either (it was, before them)
+    Path spec = dir.resolve("m.net"), weights = dir.resolve("m.safetensors");
+    r = netc("import", OnnxCommandsTest.FIXTURES.resolve("misc.onnx").toString(), "-o", spec.toString(), "--weights-out", "/dev/full");
+    assertEquals(1, r[0]);
+    assertEquals("netc import: cannot write /dev/full: No space left on device\n", r[2]);
+    r = netc("import", OnnxCommandsTest.FIXTURES.resolve("misc.onnx").toString(), "-o", "/dev/full", "--weights-out", weights.toString());
+    assertEquals(1, r[0]);
+    assertEquals("netc import: cannot write /dev/full: No space left on device\n", r[2]);
+    try (var files = Files.list(dir)) {
+      assertEquals(List.of("in"), files.map(p -> p.getFileName().toString()).toList(), "neither the spec nor the weights, nor a temporary file");
+    }
+  }
+
+  /** Other writes: inspect's --dump-dir, demo's folders: one line naming the file, exit 1 (they were internal errors, exit 3). */
+  @Test
+  void otherWriteFailuresNameTheFile() throws Exception {
+    Path dumps = Files.createDirectories(dir.resolve("dumps"));
+    Files.createDirectories(dumps.resolve("00-input.ir"));
+    Object[] r = netc("inspect", SMALL, "--dump-dir", dumps.toString());
+    assertEquals(1, r[0]);
+    assertEquals("netc inspect: cannot write " + dumps.resolve("00-input.ir") + ": it is a directory\n", r[2]);
+    Path out = Files.createDirectories(dir.resolve("demo"));
+    Files.writeString(out.resolve("images"), "a file");
+    r = netc("demo", "--only", "resnet50", "--out", out.toString());
+    assertEquals(1, r[0]);
+    assertEquals("netc demo: " + out.resolve("images") + ": already exists\n", r[2]);
+  }
+
+  /** A jar whose packing fails midway leaves the old jar as it was and no OUT.jar.tmp beside it. */
+  @Test
+  void aFailedJarLeavesTheOldOneAndNoTemporaryFile() throws Exception {
+    Path unreadable = Path.of("/proc/self/mem"); // a regular file whose first bytes cannot be read, even by root
+    Assumptions.assumeTrue(Files.isRegularFile(unreadable), "Linux's /proc");
+    Path classes = Files.createDirectories(dir.resolve("classes"));
+    Files.createDirectories(classes.resolve("META-INF/netc"));
+    Files.writeString(classes.resolve("META-INF/netc/model"), "m\n");
+    Files.createSymbolicLink(classes.resolve("a.bin"), unreadable);
+    Path out = Files.createDirectories(dir.resolve("out")), jar = Files.writeString(out.resolve("m.jar"), "the old jar");
+    netc.runtime.BadInputException e = org.junit.jupiter.api.Assertions.assertThrows(netc.runtime.BadInputException.class,
+        () -> netc.codegen.ModelCompiler.writeJar(classes, jar, false));
+    assertEquals("cannot write " + jar + ": Input/output error", e.getMessage());
+    assertEquals("the old jar", Files.readString(jar));
+    try (var files = Files.list(out)) {
+      assertEquals(List.of("m.jar"), files.map(p -> p.getFileName().toString()).toList());
+    }
   }
 }
