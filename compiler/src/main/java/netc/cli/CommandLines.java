@@ -204,6 +204,16 @@ final class CommandLines {
     });
   }
 
+  /** Whether {@code a} and {@code b} name one file: the same path, or (both existing) one file through a link. */
+  static boolean sameFile(Path a, Path b) {
+    if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) return true;
+    try {
+      return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
+    } catch (java.io.IOException e) {
+      return false; // one cannot be read: it is not the other
+    }
+  }
+
   /** Refuses early (before minutes of work) an output path that cannot be written. */
   static void checkWritable(Path target) {
     Path dir = target.toAbsolutePath().getParent();

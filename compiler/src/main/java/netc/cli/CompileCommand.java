@@ -8,6 +8,7 @@ import netc.codegen.ModelCompiler;
 import java.util.List;
 import netc.codegen.SpecCompiler;
 import netc.ir.Graph;
+import netc.onnx.ModelSource;
 import netc.runtime.BadInputException;
 import netc.runtime.io.FileOutput;
 import org.apache.commons.cli.CommandLine;
@@ -49,11 +50,15 @@ final class CompileCommand implements Main.Command {
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
     Path jar = Path.of(cl.getOptionValue("o"));
+    String weights = cl.getOptionValue("w");
+    if (CommandLines.sameFile(jar, Path.of(spec))) {
+      throw new UsageException("writing " + jar + " would overwrite the " + (ModelSource.isOnnx(spec) ? "model" : "spec") + " being compiled");
+    }
+    if (weights != null && CommandLines.sameFile(jar, Path.of(weights))) throw new UsageException("writing " + jar + " would overwrite the weights being compiled");
     CommandLines.checkWritable(jar);
     Path sourceDir = cl.hasOption("emit-source") ? Path.of(cl.getOptionValue("emit-source")) : null;
     if (sourceDir != null) emitSourceDir(sourceDir); // before the compile, not after minutes of it
     long t0 = System.nanoTime();
-    String weights = cl.getOptionValue("w");
     SpecCompiler.Request request = new SpecCompiler.Request(Path.of(spec), CommandLines.importPaths(cl), CommandLines.overrides(cl),
         weights == null ? null : Path.of(weights), cl.getOptionValue("name"), InspectCommand.context(cl, List.of()), null,
         CommandLines.preparation(cl));

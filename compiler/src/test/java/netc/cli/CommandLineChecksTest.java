@@ -141,4 +141,31 @@ class CommandLineChecksTest {
       assertEquals(List.of("m.jar"), files.map(p -> p.getFileName().toString()).toList());
     }
   }
+
+  /** compile -o its own spec, model or weights replaced the input with a jar: refused as import refuses it. */
+  @Test
+  void compileNeverOverwritesItsInputs() throws Exception {
+    Path spec = Files.copy(Path.of(SMALL), dir.resolve("s.net")), w = dir.resolve("w.safetensors"), model = dir.resolve("m.onnx");
+    Files.copy(OnnxCommandsTest.FIXTURES.resolve("misc.onnx"), model);
+    assertEquals(0, netc("weights", "init", spec.toString(), "-o", w.toString())[0]);
+    byte[] specBytes = Files.readAllBytes(spec), weightBytes = Files.readAllBytes(w), modelBytes = Files.readAllBytes(model);
+    Object[] r = netc("compile", spec.toString(), "-o", spec.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc compile: writing " + spec + " would overwrite the spec being compiled\n", r[2]);
+    r = netc("compile", spec.toString(), "--weights", w.toString(), "-o", w.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc compile: writing " + w + " would overwrite the weights being compiled\n", r[2]);
+    r = netc("compile", model.toString(), "-o", model.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc compile: writing " + model + " would overwrite the model being compiled\n", r[2]);
+    Path link = Files.createSymbolicLink(dir.resolve("link.jar"), spec); // the same file under another name
+    r = netc("compile", spec.toString(), "-o", link.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc compile: writing " + link + " would overwrite the spec being compiled\n", r[2]);
+    r = netc("compile", dir.resolve(".").resolve("s.net").toString(), "-o", spec.toString());
+    assertEquals(2, r[0], "the same path spelled differently");
+    org.junit.jupiter.api.Assertions.assertArrayEquals(specBytes, Files.readAllBytes(spec));
+    org.junit.jupiter.api.Assertions.assertArrayEquals(weightBytes, Files.readAllBytes(w));
+    org.junit.jupiter.api.Assertions.assertArrayEquals(modelBytes, Files.readAllBytes(model));
+  }
 }
