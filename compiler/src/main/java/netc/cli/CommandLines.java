@@ -107,10 +107,36 @@ final class CommandLines {
       printHelp(usage, options, out);
       return null;
     }
+    CommandLine cl;
     try {
-      return new DefaultParser().parse(options, args);
+      cl = new DefaultParser().parse(options, args);
     } catch (ParseException e) {
       throw new UsageException(e.getMessage() + " (usage: " + usage + ")");
+    }
+    refuseRepeats(cl, usage);
+    return cl;
+  }
+
+  /** The options a command line may give more than once: each occurrence adds a value. */
+  static final java.util.Set<String> REPEATABLE = java.util.Set.of("D", "import-path", "disable-pass");
+
+  /**
+   * Refuses an option given twice that is not {@link #REPEATABLE}: commons-cli would keep its first
+   * value and drop the others without a word (-o old.jar -o new.jar wrote old.jar).
+   */
+  static void refuseRepeats(CommandLine cl, String usage) {
+    Map<String, List<String>> seen = new LinkedHashMap<>();
+    for (Option o : cl.getOptions()) {
+      if (REPEATABLE.contains(o.getKey())) continue;
+      List<String> values = seen.get(o.getKey());
+      if (values == null) {
+        seen.put(o.getKey(), o.getValuesList());
+        continue;
+      }
+      String name = o.getOpt() != null && o.getLongOpt() != null ? "-" + o.getOpt() + "/--" + o.getLongOpt()
+          : o.getOpt() != null ? "-" + o.getOpt() : "--" + o.getLongOpt();
+      String both = values.isEmpty() ? "" : " (" + String.join(" ", values) + ", then " + String.join(" ", o.getValuesList()) + ")";
+      throw new UsageException(name + " is given twice" + both + ": give it once (usage: " + usage + ")");
     }
   }
 
@@ -143,6 +169,22 @@ final class CommandLines {
     return out;
   }
 
+  /** A --threads value: a whole number from 1 to the runtime's bound, {@link netc.runtime.CommandLineArgs#MAX_THREADS}. */
+  static int threads(String value) {
+    return count("--threads", value, netc.runtime.CommandLineArgs.MAX_THREADS);
+  }
+
+  /** The value of {@code option} as a whole number from 1 to {@code max}, else a usage error naming the range. */
+  static int count(String option, String value, int max) {
+    try {
+      int n = Integer.parseInt(value.strip());
+      if (n >= 1 && n <= max) return n;
+    } catch (NumberFormatException e) {
+      // reported below, with the range
+    }
+    throw new UsageException(option + " " + value + ": expected a whole number from 1 to " + max);
+  }
+
   static String oneArgument(CommandLine cl, String what, String usage) {
     if (cl.getArgList().size() != 1) throw new UsageException("expects one " + what + " (usage: " + usage + ")");
     return cl.getArgList().get(0);
@@ -160,6 +202,16 @@ final class CommandLines {
         System.err.println(line);
       }
     });
+  }
+
+  /** Whether {@code a} and {@code b} name one file: the same path, or (both existing) one file through a link. */
+  static boolean sameFile(Path a, Path b) {
+    if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) return true;
+    try {
+      return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
+    } catch (java.io.IOException e) {
+      return false; // one cannot be read: it is not the other
+    }
   }
 
   /** Refuses early (before minutes of work) an output path that cannot be written. */

@@ -8,13 +8,16 @@ import netc.codegen.ModelCompiler;
 import java.util.List;
 import netc.codegen.SpecCompiler;
 import netc.ir.Graph;
+import netc.onnx.ModelSource;
+import netc.runtime.BadInputException;
+import netc.runtime.io.FileOutput;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 /** {@code netc compile SPEC [--weights W] -o OUT.jar}: the spec and its weights as a runnable jar. */
 final class CompileCommand implements Main.Command {
-  private static final String USAGE = "netc compile SPEC|MODEL.onnx [--weights W.safetensors] [-D name=value]... [--import-path DIR]... -o OUT.jar [--name NAME] [--thin] [--emit-source DIR] [--strict-weights] [--imagenet | --mean M --std S] [--resize N] [-O N] [--disable-pass NAME]";
+  static final String USAGE = "netc compile SPEC|MODEL.onnx [--weights W.safetensors] [-D name=value]... [--import-path DIR]... -o OUT.jar [--name NAME] [--thin] [--emit-source DIR] [--strict-weights] [--imagenet | --mean M --std S] [--resize N] [-O N] [--disable-pass NAME]";
 
   @Override
   public String summary() {
@@ -47,10 +50,15 @@ final class CompileCommand implements Main.Command {
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
     Path jar = Path.of(cl.getOptionValue("o"));
+    String weights = cl.getOptionValue("w");
+    if (CommandLines.sameFile(jar, Path.of(spec))) {
+      throw new UsageException("writing " + jar + " would overwrite the " + (ModelSource.isOnnx(spec) ? "model" : "spec") + " being compiled");
+    }
+    if (weights != null && CommandLines.sameFile(jar, Path.of(weights))) throw new UsageException("writing " + jar + " would overwrite the weights being compiled");
     CommandLines.checkWritable(jar);
     Path sourceDir = cl.hasOption("emit-source") ? Path.of(cl.getOptionValue("emit-source")) : null;
+    if (sourceDir != null) emitSourceDir(sourceDir); // before the compile, not after minutes of it
     long t0 = System.nanoTime();
-    String weights = cl.getOptionValue("w");
     SpecCompiler.Request request = new SpecCompiler.Request(Path.of(spec), CommandLines.importPaths(cl), CommandLines.overrides(cl),
         weights == null ? null : Path.of(weights), cl.getOptionValue("name"), InspectCommand.context(cl, List.of()), null,
         CommandLines.preparation(cl));
@@ -80,8 +88,8 @@ final class CompileCommand implements Main.Command {
       });
       if (sourceDir != null) {
         Path file = sourceDir.resolve(o.className().replace('.', '/') + ".java");
-        Files.createDirectories(file.getParent());
-        Files.writeString(file, o.source());
+        emitSourceDir(file.getParent());
+        FileOutput.writeString(file, o.source());
         out.println("  wrote " + file);
       }
       out.printf("  writing %s (%.1f s)%n", jar, (System.nanoTime() - t0) / 1e9);
@@ -95,5 +103,15 @@ final class CompileCommand implements Main.Command {
       ModelCompiler.deleteTree(work);
     }
     return 0;
+  }
+
+  /** Creates the --emit-source folder (or a package folder in it), or says why it cannot. */
+  private static void emitSourceDir(Path dir) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new BadInputException("cannot create --emit-source folder " + dir + ": " + FileOutput.reason(e));
+    }
+    if (!Files.isWritable(dir)) throw new BadInputException("cannot write to --emit-source folder " + dir + ": permission denied");
   }
 }

@@ -55,7 +55,7 @@ final class DemoCommand implements Main.Command {
     Path home = Path.of(System.getProperty("netc.home", "."));
     Path outDir = cl.hasOption("out") ? Path.of(cl.getOptionValue("out")) : home.resolve("build/demo");
     int threads = Runtime.getRuntime().availableProcessors();
-    if (cl.hasOption("threads")) threads = threads(cl.getOptionValue("threads"));
+    if (cl.hasOption("threads")) threads = CommandLines.threads(cl.getOptionValue("threads"));
     if (Files.exists(outDir) && !Files.isDirectory(outDir)) throw new BadInputException("--out " + outDir + ": not a directory");
     Files.createDirectories(outDir);
     if (only == null || only.equals("digits")) {
@@ -63,19 +63,6 @@ final class DemoCommand implements Main.Command {
       if (only == null) out.println();
     }
     return only == null || only.equals("resnet50") ? resnet50(cl, home, outDir, threads, out) : 0;
-  }
-
-  /** Bound on --threads: more than a machine has only adds contention; this stops a typo asking for millions. */
-  private static final int MAX_THREADS = 1024;
-
-  private static int threads(String value) {
-    try {
-      int n = Integer.parseInt(value);
-      if (n >= 1 && n <= MAX_THREADS) return n;
-    } catch (NumberFormatException e) {
-      // reported below, with the range
-    }
-    throw new UsageException("--threads " + value + ": expected a whole number from 1 to " + MAX_THREADS);
   }
 
   /** ResNet-50 on the drawn samples: compile time, top-5 and latency per image, the jar's path. */

@@ -2,10 +2,11 @@ package netc.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import netc.onnx.ModelSource;
+import netc.runtime.io.FileOutput;
 import netc.runtime.io.Safetensors;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
@@ -36,19 +37,21 @@ final class ImportCommand implements Main.Command {
     if (!ModelSource.isOnnx(model)) throw new UsageException("expects an ONNX model (a .onnx file), got " + model + " (usage: " + USAGE + ")");
     Path spec = Path.of(cl.getOptionValue("o"));
     Path weights = cl.hasOption("weights-out") ? Path.of(cl.getOptionValue("weights-out")) : beside(spec);
-    Path modelPath = Path.of(model).toAbsolutePath().normalize();
-    if (spec.toAbsolutePath().normalize().equals(weights.toAbsolutePath().normalize())) {
-      throw new UsageException("the spec and the weights would both be written to " + spec);
-    }
+    if (CommandLines.sameFile(spec, weights)) throw new UsageException("the spec and the weights would both be written to " + spec);
     for (Path target : new Path[] {spec, weights}) {
-      if (target.toAbsolutePath().normalize().equals(modelPath)) throw new UsageException("writing " + target + " would overwrite the model being imported");
+      if (CommandLines.sameFile(target, Path.of(model))) throw new UsageException("writing " + target + " would overwrite the model being imported");
     }
     CommandLines.checkWritable(spec);
     CommandLines.checkWritable(weights);
     // Loading builds the spec's graph and binds the weights to it: nothing is written that would not compile.
     ModelSource source = ModelSource.load(model, Map.of(), java.util.List.of(), CommandLines.preparation(cl));
-    Files.writeString(spec, source.imported().spec());
-    Safetensors.write(weights, source.imported().weights(), Map.of("producer", "netc import", "source", Path.of(model).getFileName().toString()));
+    // both made whole beside their targets before either is moved into place: a failure leaves neither
+    Map<String, String> metadata = Map.of("producer", "netc import", "source", Path.of(model).getFileName().toString());
+    try (FileOutput.Staged w = FileOutput.stage(weights, o -> Safetensors.write(o, source.imported().weights(), metadata));
+        FileOutput.Staged s = FileOutput.stage(spec, o -> o.write(source.imported().spec().getBytes(StandardCharsets.UTF_8)))) {
+      w.commit();
+      s.commit();
+    }
     out.printf("wrote %s (%d layers) and %s (%d tensors)%n", spec, source.graph().nodes().size() - 1, weights, source.imported().weights().size());
     return 0;
   }

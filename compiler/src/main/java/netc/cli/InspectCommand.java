@@ -22,6 +22,7 @@ import netc.passes.PassContext;
 import netc.passes.PassManager;
 import netc.runtime.BadInputException;
 import netc.runtime.Tensor;
+import netc.runtime.io.FileOutput;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -71,7 +72,7 @@ final class InspectCommand implements Main.Command {
         .addOption(Option.builder().longOpt("verify-each").desc("check every pass with the reference interpreter").build())
         .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights for --verify-each (default synthetic)").build())
         .addOption(Option.builder().longOpt("dot").hasArg().argName("FILE.dot").desc("write the optimized graph as Graphviz DOT: per node the fused spec layers, algorithm and tile, layout, MACs and output size; residual joins dashed").build())
-        .addOption(Option.builder().longOpt("svg").hasArg().argName("FILE.svg").desc("render the optimized graph as SVG (needs graphviz)").build())
+        .addOption(Option.builder().longOpt("svg").hasArg().argName("FILE.svg").desc("render the optimized graph as SVG (needs graphviz); its DOT source is left beside it, FILE.dot").build())
         .addOption(Option.builder().longOpt("before").desc("--dot and --svg draw the graph as parsed, before the passes, instead of the optimized one").build())
         .addOption(Option.builder().longOpt("memory").desc("print the memory plan").build());
   }
@@ -81,11 +82,15 @@ final class InspectCommand implements Main.Command {
     Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
-    ModelSource source = CommandLines.source(CommandLines.oneArgument(cl, "spec", USAGE), cl);
-    Graph graph = source.graph();
     Path dot = cl.hasOption("dot") ? Path.of(cl.getOptionValue("dot")) : null;
     Path svg = cl.hasOption("svg") ? Path.of(cl.getOptionValue("svg")) : null;
-    for (Path p : new Path[] {dot, svg}) if (p != null) CommandLines.checkWritable(p);
+    boolean before = cl.hasOption("before");
+    // refused before the passes run and print, not after
+    if (before && dot == null && svg == null) throw new UsageException("--before applies to --dot and --svg; give one of them");
+    if (cl.hasOption("w") && !cl.hasOption("verify-each")) throw new UsageException("--weights applies to --verify-each; the passes themselves need no weights");
+    for (Path p : new Path[] {dot, svg, svg == null ? null : dotBeside(svg)}) if (p != null) CommandLines.checkWritable(p);
+    ModelSource source = CommandLines.source(CommandLines.oneArgument(cl, "spec", USAGE), cl);
+    Graph graph = source.graph();
     List<Instrument> instruments = new ArrayList<>();
     Instruments.NodeCounts counts = new Instruments.NodeCounts();
     instruments.add(counts);
@@ -127,11 +132,9 @@ final class InspectCommand implements Main.Command {
       }
     }
     if (cl.hasOption("memory")) out.print(memoryReport(optimized));
-    boolean before = cl.hasOption("before");
-    if (before && dot == null && svg == null) throw new UsageException("--before applies to --dot and --svg; give one of them");
     String picture = before ? Dot.render(graph, "as parsed, before the passes") : Dot.render(optimized, "after the passes");
     if (dot != null) {
-      Files.writeString(dot, picture);
+      FileOutput.writeString(dot, picture);
       out.println("wrote " + dot + (before ? " (the graph as parsed)" : ""));
     }
     if (svg != null) return svg(picture, svg, out);
@@ -164,9 +167,14 @@ final class InspectCommand implements Main.Command {
     return String.format("%,d bytes (%.2f MiB)", floats * 4, floats * 4 / 1048576.0);
   }
 
+  /** The DOT file --svg writes beside the picture (and leaves there): g.svg's is g.dot. */
+  private static Path dotBeside(Path svg) {
+    return svg.resolveSibling(svg.getFileName().toString().replaceFirst("\\.svg$", "") + ".dot");
+  }
+
   private static int svg(String picture, Path svg, PrintStream out) throws IOException {
-    Path dotFile = svg.resolveSibling(svg.getFileName().toString().replaceFirst("\\.svg$", "") + ".dot");
-    Files.writeString(dotFile, picture);
+    Path dotFile = dotBeside(svg);
+    FileOutput.writeString(dotFile, picture);
     try {
       Process p = new ProcessBuilder(System.getProperty("netc.dot", "dot"), "-Tsvg", "-o", svg.toString(), dotFile.toString()).redirectErrorStream(true).start();
       String log = new String(p.getInputStream().readAllBytes());

@@ -65,6 +65,9 @@ public final class Main {
     } catch (BadInputException e) {
       err.println("netc " + args[0] + ": " + e.getMessage());
       return 1;
+    } catch (java.nio.file.FileSystemException e) { // a file the command reads or writes, refused by the system: not a netc bug
+      err.println("netc " + args[0] + ": " + (e.getFile() != null ? e.getFile() + ": " : "") + netc.runtime.io.FileOutput.reason(e));
+      return 1;
     } catch (OutOfMemoryError e) {
       err.println("netc " + args[0] + ": out of memory (" + e.getMessage() + "); try a smaller batch or a larger -Xmx");
       return 1;

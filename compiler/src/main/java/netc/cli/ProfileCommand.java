@@ -20,6 +20,9 @@ import org.apache.commons.cli.Options;
 final class ProfileCommand implements Main.Command {
   private static final String USAGE = "NETC_JAVA_OPTS=-Dnetc.profile=true netc profile MODEL.jar [--threads N] [--runs N] [--batch B]";
 
+  /** Bounds on --runs and --batch: well past any useful profile, short of a typo that runs for days or fills the heap. */
+  static final int MAX_RUNS = 100_000, MAX_BATCH = 1024;
+
   @Override
   public String summary() {
     return "time every step of a compiled model (with NETC_JAVA_OPTS=-Dnetc.profile=true)";
@@ -28,9 +31,9 @@ final class ProfileCommand implements Main.Command {
   @Override
   public Options options() {
     return new Options()
-        .addOption(Option.builder().longOpt("threads").hasArg().argName("N").desc("threads (default 1)").build())
-        .addOption(Option.builder().longOpt("runs").hasArg().argName("N").desc("timed runs after warm-up (default 20)").build())
-        .addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("images per run (default 1)").build());
+        .addOption(Option.builder().longOpt("threads").hasArg().argName("N").desc("threads (default 1; at most " + netc.runtime.CommandLineArgs.MAX_THREADS + ")").build())
+        .addOption(Option.builder().longOpt("runs").hasArg().argName("N").desc("timed runs after warm-up (default 20; at most " + MAX_RUNS + ")").build())
+        .addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("images per run (default 1; at most " + MAX_BATCH + ")").build());
   }
 
   @Override
@@ -38,14 +41,14 @@ final class ProfileCommand implements Main.Command {
     Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
+    int threads = CommandLines.threads(cl.getOptionValue("threads", "1"));
+    int runs = CommandLines.count("--runs", cl.getOptionValue("runs", "20"), MAX_RUNS);
+    int batch = CommandLines.count("--batch", cl.getOptionValue("batch", "1"), MAX_BATCH);
     if (!Boolean.getBoolean("netc.profile")) {
       throw new UsageException("the JVM needs -Dnetc.profile=true (usage: " + USAGE + ")");
     }
     Path jar = Path.of(CommandLines.oneArgument(cl, "compiled jar", USAGE));
     if (!Files.isRegularFile(jar)) throw new BadInputException("cannot read " + jar + ": no such file");
-    int threads = Integer.parseInt(cl.getOptionValue("threads", "1"));
-    int runs = Integer.parseInt(cl.getOptionValue("runs", "20"));
-    int batch = Integer.parseInt(cl.getOptionValue("batch", "1"));
     try (CompiledModel model = CompiledModel.load(jar, threads)) {
       int[] s = model.inputShape();
       float[] x = netc.runtime.Tensor.uniform(1, batch, s[0], s[1], s[2]).data();

@@ -174,15 +174,16 @@ public final class ModelCompiler {
     if (withRuntime) manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "netc.runtime.Main");
     else manifest.getMainAttributes().putValue("Automatic-Module-Name", ModelGenerator.PACKAGE_PREFIX + name);
     manifest.getMainAttributes().putValue("Created-By", "netc " + VERSION);
-    Path tmp = jar.resolveSibling(jar.getFileName() + ".tmp");
-    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(tmp))) {
+    // beside the jar, then moved over it: a failure leaves neither a temporary file nor a half-written jar
+    netc.runtime.io.FileOutput.write(jar, file -> {
+      JarOutputStream out = new JarOutputStream(file);
       java.io.ByteArrayOutputStream mf = new java.io.ByteArrayOutputStream();
       manifest.write(mf);
       put(out, JarFile.MANIFEST_NAME, mf.toByteArray()); // first, as JarOutputStream would, but with the fixed time
       addTree(out, compiledDir);
       if (withRuntime) addRuntime(out);
-    }
-    Files.move(tmp, jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      out.finish();
+    });
   }
 
   private static void addRuntime(JarOutputStream out) throws IOException {

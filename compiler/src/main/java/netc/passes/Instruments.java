@@ -1,9 +1,6 @@
 package netc.passes;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,11 +68,7 @@ public final class Instruments {
       }
 
       private void write(String name, Graph g) {
-        try {
-          Files.writeString(dir.resolve(name), g.toText());
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
+        netc.runtime.io.FileOutput.writeString(dir.resolve(name), g.toText()); // a failure: "cannot write FILE: reason"
       }
     };
   }

@@ -121,6 +121,32 @@ class InspectCommandTest {
     assertEquals("netc inspect: cannot write /no/such/dir/g.dot: no such directory /no/such/dir\n", r[2]);
   }
 
+  /**
+   * Mistakes in the options are refused before the passes run and print: --before without a picture
+   * (refused after everything was printed), --weights without --verify-each (ignored), an --svg whose
+   * DOT file beside it cannot be written (found after the passes).
+   */
+  @Test
+  void optionMistakesAreRefusedBeforeThePasses() throws Exception {
+    Object[] r = netc("inspect", "../examples/smallnet.net", "--before");
+    assertEquals(2, r[0]);
+    assertEquals("netc inspect: --before applies to --dot and --svg; give one of them\n", r[2]);
+    assertEquals("", r[1]);
+    Path w = dir.resolve("w.safetensors");
+    assertEquals(0, netc("weights", "init", "../examples/smallnet.net", "-o", w.toString())[0]);
+    r = netc("inspect", "../examples/smallnet.net", "-w", w.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc inspect: --weights applies to --verify-each; the passes themselves need no weights\n", r[2]);
+    assertEquals("", r[1]);
+    Files.createDirectories(dir.resolve("g.dot"));
+    r = netc("inspect", "../examples/smallnet.net", "--svg", dir.resolve("g.svg").toString());
+    assertEquals(1, r[0]);
+    assertEquals("netc inspect: cannot write " + dir.resolve("g.dot") + ": it is a directory\n", r[2]);
+    assertEquals("", r[1]);
+    r = netc("inspect", "../examples/smallnet.net", "-w", w.toString(), "--verify-each");
+    assertEquals(0, r[0], (String) r[2]);
+  }
+
   @Test
   void svgWithoutGraphvizLeavesTheDotFileAndAHint() {
     Path svg = dir.resolve("g.svg");

@@ -8,6 +8,12 @@ package netc.runtime;
 public final class CommandLineArgs {
   private CommandLineArgs() {}
 
+  /**
+   * Bound on a command line's thread count (a compiled jar's, netc demo's and profile's): more than a
+   * machine has only adds contention; this stops a typo asking for millions of threads.
+   */
+  public static final int MAX_THREADS = 1024;
+
   /** {@code args[i]}, the value of {@code option}. */
   public static String value(String[] args, int i, String option) {
     if (i >= args.length) throw new IllegalArgumentException(option + " needs a value");
@@ -23,5 +29,16 @@ public final class CommandLineArgs {
       // reported below
     }
     throw new IllegalArgumentException(option + " takes a positive integer, got " + v);
+  }
+
+  /** {@code v} as an int from 1 to {@code max}, the value of {@code option}. */
+  public static int positive(String v, String option, int max) {
+    try {
+      int n = Integer.parseInt(v);
+      if (n > 0 && n <= max) return n;
+    } catch (NumberFormatException ignored) {
+      // reported below
+    }
+    throw new IllegalArgumentException(option + " takes a whole number from 1 to " + max + ", got " + v);
   }
 }

@@ -23,7 +23,7 @@ public final class Main {
       "       java -jar MODEL.jar --yuv i420|nv12|yuyv --size WxH FRAME...",
       "options:",
       "  --top K          classes to print per image (default 5)",
-      "  --threads N      threads (default: available processors)",
+      "  --threads N      threads, at most " + CommandLineArgs.MAX_THREADS + " (default: available processors)",
       "  --resize N       shorter side after resizing (default: the model's, see --info)",
       "  --crop N         center crop (default: the model's input size)",
       "  --time           print the latency of each inference",
@@ -193,8 +193,13 @@ public final class Main {
 
     static Options parse(String[] args) {
       Options o = new Options();
+      java.util.Set<String> given = new java.util.HashSet<>();
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
+        // an option given twice is refused: which of its values counts would be a guess
+        if ((a.startsWith("--") || a.equals("-h")) && !given.add(a.equals("-h") ? "--help" : a)) {
+          throw new IllegalArgumentException(a + " is given twice: give it once");
+        }
         switch (a) {
           case "-h", "--help" -> o.help = true;
           case "--time" -> o.time = true;
@@ -202,7 +207,7 @@ public final class Main {
           case "--input" -> o.input = value(args, ++i, a);
           case "--output" -> o.output = value(args, ++i, a);
           case "--top" -> o.top = positive(value(args, ++i, a), a);
-          case "--threads" -> o.threads = positive(value(args, ++i, a), a);
+          case "--threads" -> o.threads = positive(value(args, ++i, a), a, CommandLineArgs.MAX_THREADS);
           case "--resize" -> o.resize = positive(value(args, ++i, a), a);
           case "--crop" -> o.crop = positive(value(args, ++i, a), a);
           case "--yuv" -> {
@@ -223,6 +228,17 @@ public final class Main {
         }
       }
       if (o.yuv != null && o.width == 0) throw new IllegalArgumentException("--yuv needs --size WxH");
+      // an option the mode does not use is refused, not ignored: the user meant something by it
+      if (o.width > 0 && o.yuv == null) throw new IllegalArgumentException("--size applies to --yuv frames; an image's size is in its file");
+      if (o.output != null && o.input == null) {
+        throw new IllegalArgumentException("--output applies to --input X.npy; images and frames get their classes on standard output");
+      }
+      if (o.input != null) {
+        if (!o.files.isEmpty()) throw new IllegalArgumentException("--input X.npy takes no images or frames, got " + o.files.get(0));
+        for (String image : List.of("--yuv", "--size", "--top", "--time", "--resize", "--crop")) {
+          if (given.contains(image)) throw new IllegalArgumentException(image + " applies to images and frames, not to --input X.npy");
+        }
+      }
       return o;
     }
   }

@@ -52,13 +52,18 @@ class MainTest {
   record Run(int status, List<String> out, List<String> err) {}
 
   static Run run(String... args) {
+    List<String> all = new ArrayList<>(List.of("--threads", "1", "--top", "2"));
+    all.addAll(Arrays.asList(args));
+    return bare(all.toArray(String[]::new));
+  }
+
+  /** As {@link #run}, without the --threads and --top it adds. */
+  static Run bare(String... args) {
     String props = String.join("\n", "class=" + TinyModel.class.getName(), "runtime.abi=" + CompiledModel.ABI, "input.shape=3,8,8",
         "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=tiny", "name=tiny");
     ClassLoader loader = fakeModelLoader("tiny", props);
     ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-    List<String> all = new ArrayList<>(List.of("--threads", "1", "--top", "2"));
-    all.addAll(Arrays.asList(args));
-    int status = Main.run(all.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), loader);
+    int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), loader);
     return new Run(status, out.toString(StandardCharsets.UTF_8).lines().toList(), err.toString(StandardCharsets.UTF_8).lines().toList());
   }
 
@@ -208,5 +213,70 @@ class MainTest {
     Run r = run(good.toString(), good.toString());
     assertEquals(2, r.status());
     assertEquals(List.of("error: -Dnetc.image.maxPixels=-5: not a positive integer up to 2147483647"), r.err());
+  }
+
+  /** An option given twice is refused (it was: the last one won), before the model is loaded. */
+  @Test
+  void anOptionGivenTwiceIsRefused() throws IOException {
+    Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
+    Run r = run("--threads", "2", good.toString());
+    assertEquals(2, r.status());
+    assertEquals("error: --threads is given twice: give it once", r.err().get(0));
+    assertEquals(List.of(), r.out());
+    r = bare("--input", "a.npy", "--output", "y1.npy", "--output", "y2.npy");
+    assertEquals(2, r.status());
+    assertEquals("error: --output is given twice: give it once", r.err().get(0));
+    r = bare("-h", "--help");
+    assertEquals(2, r.status());
+    assertEquals("error: --help is given twice: give it once", r.err().get(0));
+    assertEquals(0, bare("--threads", "1", good.toString(), good.toString()).status(), "a file may be given twice");
+  }
+
+  /** --threads is bounded as netc demo's and profile's are: 2,000,000,000 threads are a typo, not a request. */
+  @Test
+  void threadsHaveAnUpperBound() throws IOException {
+    Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
+    for (String n : List.of("1025", "2000000000", "0")) {
+      Run r = bare("--threads", n, good.toString());
+      assertEquals(2, r.status(), n);
+      assertEquals("error: --threads takes a whole number from 1 to 1024, got " + n, r.err().get(0));
+      assertEquals(List.of(), r.out());
+    }
+  }
+
+  /** Options the mode does not use are refused with one line, not ignored (--output with images wrote nothing, exit 0). */
+  @Test
+  void optionsOutsideTheirModeAreRefused() throws IOException {
+    Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
+    Path x = dir.resolve("x.npy"), y = dir.resolve("y.npy");
+    netc.runtime.io.Npy.write(x, Tensor.zeros(1, 3, 8, 8));
+    String[][] calls = {
+      {good.toString(), "--output", y.toString()},
+      {"--input", x.toString(), "--output", y.toString(), good.toString()},
+      {"--size", "8x8", good.toString()},
+      {"--input", x.toString(), "--output", y.toString(), "--yuv", "nv12", "--size", "8x8"},
+      {"--input", x.toString(), "--output", y.toString(), "--top", "3"},
+      {"--input", x.toString(), "--output", y.toString(), "--time"},
+      {"--input", x.toString(), "--output", y.toString(), "--resize", "8"},
+    };
+    String[] errors = {
+      "error: --output applies to --input X.npy; images and frames get their classes on standard output",
+      "error: --input X.npy takes no images or frames, got " + good,
+      "error: --size applies to --yuv frames; an image's size is in its file",
+      "error: --yuv applies to images and frames, not to --input X.npy",
+      "error: --top applies to images and frames, not to --input X.npy",
+      "error: --time applies to images and frames, not to --input X.npy",
+      "error: --resize applies to images and frames, not to --input X.npy",
+    };
+    for (int i = 0; i < calls.length; i++) {
+      Run r = bare(calls[i]);
+      assertEquals(2, r.status(), String.join(" ", calls[i]));
+      assertEquals(errors[i], r.err().get(0));
+      assertEquals(List.of(), r.out(), "nothing classified");
+      assertFalse(Files.exists(y), "nothing written");
+    }
+    Run r = bare("--input", x.toString(), "--output", y.toString());
+    assertEquals(0, r.status(), r.err().toString());
+    assertTrue(Files.exists(y));
   }
 }

@@ -325,6 +325,7 @@ public final class Npy {
     }
   }
 
+  /** Writes {@code t} as a float32 .npy file, whole or not at all ({@link FileOutput}: a failure is "cannot write PATH: reason"). */
   public static void write(Path path, Tensor t) throws IOException {
     StringBuilder shape = new StringBuilder();
     for (int d : t.shape()) shape.append(d).append(", ");
@@ -336,7 +337,8 @@ public final class Npy {
     String header = dict + " ".repeat(pad) + "\n";
     float[] values = t.data();
     ByteBuffer chunk = ByteBuffer.allocate(4 * Math.min(values.length, 1 << 18)).order(ByteOrder.LITTLE_ENDIAN);
-    try (OutputStream out = Files.newOutputStream(path)) {
+    // beside the target, then moved over it: a failure leaves no truncated file and the old one whole
+    FileOutput.write(path, out -> {
       out.write(MAGIC);
       out.write(new byte[] {1, 0, (byte) (header.length() & 0xff), (byte) (header.length() >> 8)});
       out.write(header.getBytes(StandardCharsets.ISO_8859_1));
@@ -347,6 +349,6 @@ public final class Npy {
         chunk.asFloatBuffer().put(values, i, n);
         out.write(chunk.array(), 0, 4 * n);
       }
-    }
+    });
   }
 }

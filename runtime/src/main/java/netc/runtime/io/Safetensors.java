@@ -433,11 +433,13 @@ public final class Safetensors {
     return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
   }
 
-  /** Writes float32 tensors (in the given order) with optional string metadata. */
+  /**
+   * Writes float32 tensors (in the given order) with optional string metadata, whole or not at all
+   * ({@link FileOutput}: a failure is "cannot write PATH: reason").
+   */
   public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
-    try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(path), 1 << 20)) {
-      write(out, tensors, metadata);
-    }
+    // beside the target, then moved over it: a failure leaves no truncated file and the old one whole
+    FileOutput.write(path, out -> write(out, tensors, metadata));
   }
 
   /** The bytes {@link #write(Path, Map, Map)} would write: weights made in memory, bound without a file. */
@@ -451,7 +453,8 @@ public final class Safetensors {
     return out.toByteArray();
   }
 
-  private static void write(OutputStream out, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+  /** The file {@link #write(Path, Map, Map)} writes, onto {@code out} (left open). */
+  public static void write(OutputStream out, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
     StringBuilder h = new StringBuilder("{");
     if (!metadata.isEmpty()) {
       h.append("\"__metadata__\":{");

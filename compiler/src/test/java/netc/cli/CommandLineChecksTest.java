@@ -1,0 +1,171 @@
+package netc.cli;
+
+import static netc.cli.SummaryTest.netc;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the command line refuses before any work: each a single line naming the option and the problem, and its exit status. */
+class CommandLineChecksTest {
+  @TempDir Path dir;
+
+  static final String SMALL = "../examples/smallnet.net";
+
+  /** -o old.jar -o new.jar wrote old.jar and said nothing: an option given twice is refused, the repeatable ones excepted. */
+  @Test
+  void anOptionGivenTwiceIsRefused() {
+    Path a = dir.resolve("old.jar"), b = dir.resolve("new.jar");
+    Object[] r = netc("compile", SMALL, "-o", a.toString(), "-o", b.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc compile: -o/--output is given twice (" + a + ", then " + b + "): give it once (usage: " + CompileCommand.USAGE + ")\n", r[2]);
+    assertFalse(Files.exists(a) || Files.exists(b));
+    r = netc("compile", SMALL, "-o", a.toString(), "--output", b.toString());
+    assertEquals(2, r[0]);
+    assertTrue(((String) r[2]).startsWith("netc compile: -o/--output is given twice (" + a + ", then " + b + "): give it once (usage: "), (String) r[2]);
+    r = netc("compile", SMALL, "-o", a.toString(), "--thin", "--thin");
+    assertEquals(2, r[0]);
+    assertEquals("netc compile: --thin is given twice: give it once (usage: " + CompileCommand.USAGE + ")\n", r[2]);
+    r = netc("summary", SMALL, "--depth", "1", "--depth", "2");
+    assertEquals(2, r[0]);
+    assertTrue(((String) r[2]).startsWith("netc summary: --depth is given twice (1, then 2): give it once (usage: "), (String) r[2]);
+    assertFalse(Files.exists(a) || Files.exists(b));
+    // -D, --import-path and --disable-pass add a value each time
+    r = netc("summary", SMALL, "-D", "size=64", "-D", "classes=7", "--import-path", dir.toString(), "--import-path", "../examples");
+    assertEquals(0, r[0], (String) r[2]);
+    assertTrue(((String) r[1]).contains("[N, 7]"), (String) r[1]);
+    r = netc("inspect", SMALL, "--disable-pass", "winograd", "--disable-pass", "fuse-activation");
+    assertEquals(0, r[0], (String) r[2]);
+  }
+
+  /** profile's numbers: --threads x was an internal error (exit 3), --runs 0 printed NaN, --threads 100000 started 100,000 threads. */
+  @Test
+  void profileRefusesNumbersOutOfRange() {
+    String jar = dir.resolve("m.jar").toString();
+    List<String[]> calls = List.of(new String[] {"--threads", "x"}, new String[] {"--threads", "0"}, new String[] {"--threads", "100000"},
+        new String[] {"--runs", "0"}, new String[] {"--runs", "1000000"}, new String[] {"--batch", "-1"}, new String[] {"--batch", "y"},
+        new String[] {"--batch", "1025"});
+    List<String> errors = List.of("--threads x: expected a whole number from 1 to 1024", "--threads 0: expected a whole number from 1 to 1024",
+        "--threads 100000: expected a whole number from 1 to 1024", "--runs 0: expected a whole number from 1 to 100000",
+        "--runs 1000000: expected a whole number from 1 to 100000", "--batch -1: expected a whole number from 1 to 1024",
+        "--batch y: expected a whole number from 1 to 1024", "--batch 1025: expected a whole number from 1 to 1024");
+    for (int i = 0; i < calls.size(); i++) {
+      Object[] r = netc("profile", jar, calls.get(i)[0], calls.get(i)[1]);
+      assertEquals(2, r[0], String.join(" ", calls.get(i)));
+      assertEquals("netc profile: " + errors.get(i) + "\n", r[2]);
+    }
+    Object[] r = netc("demo", "--threads", "2000000000");
+    assertEquals(2, r[0]);
+    assertEquals("netc demo: --threads 2000000000: expected a whole number from 1 to 1024\n", r[2]);
+  }
+
+  /** An --emit-source folder that cannot be made was an internal error (exit 3) after the whole compile: now one line first. */
+  @Test
+  void anEmitSourceFolderThatCannotBeMadeIsRefusedBeforeCompiling() throws Exception {
+    Path file = Files.writeString(dir.resolve("f.txt"), "a file"), jar = dir.resolve("m.jar");
+    Object[] r = netc("compile", SMALL, "-o", jar.toString(), "--emit-source", file.resolve("src").toString());
+    assertEquals(1, r[0]);
+    assertEquals("netc compile: cannot create --emit-source folder " + file.resolve("src") + ": Not a directory\n", r[2]);
+    assertEquals("", r[1], "refused before compiling");
+    assertFalse(Files.exists(jar));
+  }
+
+  /** A write that fails is "cannot write FILE: reason", exit 1, not an internal error; nothing half-written is left. */
+  @Test
+  void aFailedWriteIsOneLineAndLeavesNothingHalfWritten() throws Exception {
+    // compile, after the compile: the generated source's package folder is taken by a file
+    Path src = Files.createDirectories(dir.resolve("src")), jar = dir.resolve("m.jar");
+    Files.writeString(src.resolve("netc"), "not a folder");
+    Object[] r = netc("compile", SMALL, "-o", jar.toString(), "--emit-source", src.toString());
+    assertEquals(1, r[0]);
+    assertEquals("netc compile: cannot create --emit-source folder " + src.resolve("netc/models/smallnet") + ": Not a directory\n", r[2]);
+    assertFalse(Files.exists(jar));
+    Files.delete(src.resolve("netc"));
+    Files.delete(src);
+    // /dev/full fails every write (ENOSPC); it is written directly, never replaced
+    Assumptions.assumeTrue(Files.exists(Path.of("/dev/full")), "Linux's /dev/full");
+    Path x = Files.createDirectories(dir.resolve("in")).resolve("x.npy");
+    netc.runtime.io.Npy.write(x, netc.runtime.Tensor.zeros(1, 3, 32, 32));
+    r = netc("run", SMALL, "--reference", "--input", x.toString(), "--output", "/dev/full");
+    assertEquals(1, r[0]);
+    assertEquals("netc run: cannot write /dev/full: No space left on device\n", r[2]);
+    // import: the weights fail, so the spec is not written either (it was, before them)
+    Path spec = dir.resolve("m.net"), weights = dir.resolve("m.safetensors");
+    r = netc("import", OnnxCommandsTest.FIXTURES.resolve("misc.onnx").toString(), "-o", spec.toString(), "--weights-out", "/dev/full");
+    assertEquals(1, r[0]);
+    assertEquals("netc import: cannot write /dev/full: No space left on device\n", r[2]);
+    r = netc("import", OnnxCommandsTest.FIXTURES.resolve("misc.onnx").toString(), "-o", "/dev/full", "--weights-out", weights.toString());
+    assertEquals(1, r[0]);
+    assertEquals("netc import: cannot write /dev/full: No space left on device\n", r[2]);
+    try (var files = Files.list(dir)) {
+      assertEquals(List.of("in"), files.map(p -> p.getFileName().toString()).toList(), "neither the spec nor the weights, nor a temporary file");
+    }
+  }
+
+  /** Other writes: inspect's --dump-dir, demo's folders: one line naming the file, exit 1 (they were internal errors, exit 3). */
+  @Test
+  void otherWriteFailuresNameTheFile() throws Exception {
+    Path dumps = Files.createDirectories(dir.resolve("dumps"));
+    Files.createDirectories(dumps.resolve("00-input.ir"));
+    Object[] r = netc("inspect", SMALL, "--dump-dir", dumps.toString());
+    assertEquals(1, r[0]);
+    assertEquals("netc inspect: cannot write " + dumps.resolve("00-input.ir") + ": it is a directory\n", r[2]);
+    Path out = Files.createDirectories(dir.resolve("demo"));
+    Files.writeString(out.resolve("images"), "a file");
+    r = netc("demo", "--only", "resnet50", "--out", out.toString());
+    assertEquals(1, r[0]);
+    assertEquals("netc demo: " + out.resolve("images") + ": already exists\n", r[2]);
+  }
+
+  /** A jar whose packing fails midway leaves the old jar as it was and no OUT.jar.tmp beside it. */
+  @Test
+  void aFailedJarLeavesTheOldOneAndNoTemporaryFile() throws Exception {
+    Path unreadable = Path.of("/proc/self/mem"); // a regular file whose first bytes cannot be read, even by root
+    Assumptions.assumeTrue(Files.isRegularFile(unreadable), "Linux's /proc");
+    Path classes = Files.createDirectories(dir.resolve("classes"));
+    Files.createDirectories(classes.resolve("META-INF/netc"));
+    Files.writeString(classes.resolve("META-INF/netc/model"), "m\n");
+    Files.createSymbolicLink(classes.resolve("a.bin"), unreadable);
+    Path out = Files.createDirectories(dir.resolve("out")), jar = Files.writeString(out.resolve("m.jar"), "the old jar");
+    netc.runtime.BadInputException e = org.junit.jupiter.api.Assertions.assertThrows(netc.runtime.BadInputException.class,
+        () -> netc.codegen.ModelCompiler.writeJar(classes, jar, false));
+    assertEquals("cannot write " + jar + ": Input/output error", e.getMessage());
+    assertEquals("the old jar", Files.readString(jar));
+    try (var files = Files.list(out)) {
+      assertEquals(List.of("m.jar"), files.map(p -> p.getFileName().toString()).toList());
+    }
+  }
+
+  /** compile -o its own spec, model or weights replaced the input with a jar: refused as import refuses it. */
+  @Test
+  void compileNeverOverwritesItsInputs() throws Exception {
+    Path spec = Files.copy(Path.of(SMALL), dir.resolve("s.net")), w = dir.resolve("w.safetensors"), model = dir.resolve("m.onnx");
+    Files.copy(OnnxCommandsTest.FIXTURES.resolve("misc.onnx"), model);
+    assertEquals(0, netc("weights", "init", spec.toString(), "-o", w.toString())[0]);
+    byte[] specBytes = Files.readAllBytes(spec), weightBytes = Files.readAllBytes(w), modelBytes = Files.readAllBytes(model);
+    Object[] r = netc("compile", spec.toString(), "-o", spec.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc compile: writing " + spec + " would overwrite the spec being compiled\n", r[2]);
+    r = netc("compile", spec.toString(), "--weights", w.toString(), "-o", w.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc compile: writing " + w + " would overwrite the weights being compiled\n", r[2]);
+    r = netc("compile", model.toString(), "-o", model.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc compile: writing " + model + " would overwrite the model being compiled\n", r[2]);
+    Path link = Files.createSymbolicLink(dir.resolve("link.jar"), spec); // the same file under another name
+    r = netc("compile", spec.toString(), "-o", link.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc compile: writing " + link + " would overwrite the spec being compiled\n", r[2]);
+    r = netc("compile", dir.resolve(".").resolve("s.net").toString(), "-o", spec.toString());
+    assertEquals(2, r[0], "the same path spelled differently");
+    org.junit.jupiter.api.Assertions.assertArrayEquals(specBytes, Files.readAllBytes(spec));
+    org.junit.jupiter.api.Assertions.assertArrayEquals(weightBytes, Files.readAllBytes(w));
+    org.junit.jupiter.api.Assertions.assertArrayEquals(modelBytes, Files.readAllBytes(model));
+  }
+}
