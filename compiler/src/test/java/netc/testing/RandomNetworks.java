@@ -10,7 +10,8 @@ import java.util.Set;
 /**
  * Small random but valid specs built from the language's own layers, one per seed: convs with varied
  * kernel, stride, padding (asymmetric too), groups (depthwise too), dilation and bias; batch norms (also on flat
- * values), every activation (clips with and without a zero lower bound), pools (identities included,
+ * values), every activation (clips with and without a zero lower bound; silu, hardsigmoid, hardswish, gelu), layer norms over
+ * the channels, squeeze-and-excitation gates, pools (identities included,
  * ceil mode, count_include_pad = false, asymmetric padding), zero pads, residual blocks with and without a downsample shortcut
  * (nested, back to back, adds that no conv can absorb), concats of two or three branches (empty ones,
  * named ones, whole and partial channel blocks, strided alike), channel ranges and shuffles (in chains,
@@ -85,7 +86,9 @@ public final class RandomNetworks {
   }
 
   private void featureLayer(int depth) {
-    switch (rng.nextInt(16)) {
+    switch (rng.nextInt(18)) {
+      case 16 -> gate(depth);
+      case 17 -> line(depth, name(), rng.nextBoolean() ? "layernorm()" : "layernorm(eps = 1e-6)"); // over the channels
       case 0, 1, 2 -> conv(depth, false);
       case 12 -> pad(depth);
       case 13 -> concat(depth);
@@ -202,7 +205,9 @@ public final class RandomNetworks {
   }
 
   private String activation() {
-    return switch (rng.nextInt(6)) {
+    return switch (rng.nextInt(8)) {
+      case 6 -> rng.nextBoolean() ? "silu()" : "hardswish()";
+      case 7 -> rng.nextBoolean() ? "hardsigmoid()" : "gelu()";
       case 5 -> pick(0, 1, 2) == 0 ? "clip(0, 6)" : rng.nextBoolean() ? "clip(min = -0.5, max = 0.25)" : "clip(max = 0.1)";
       case 0, 1 -> "relu()";
       case 2 -> "sigmoid()";
@@ -244,6 +249,21 @@ public final class RandomNetworks {
     line(depth, name(), String.format(Locale.ROOT, "pad([%d, %d, %d, %d])", p[0], p[1], p[2], p[3]));
     h += p[0] + p[2];
     w += p[1] + p[3];
+  }
+
+  /**
+   * A squeeze-and-excitation gate: the body pools to one value a channel, squeezes and expands with 1x1
+   * convs and ends in a sigmoid or hardsigmoid; the gate scales each channel of the map by it (the map's
+   * own buffer may take the result: the gate reads each element just before it writes it).
+   */
+  private void gate(int depth) {
+    line(depth, null, "gate {");
+    line(depth + 1, name(), "global_avgpool()");
+    line(depth + 1, name(), String.format(Locale.ROOT, "conv(%d, 1)", Math.max(1, c / 4)));
+    line(depth + 1, name(), rng.nextBoolean() ? "relu()" : "silu()");
+    line(depth + 1, name(), String.format(Locale.ROOT, "conv(%d, 1%s)", c, rng.nextBoolean() ? ", bias = false" : ""));
+    line(depth + 1, name(), rng.nextBoolean() ? "sigmoid()" : "hardsigmoid()");
+    line(depth, null, "}");
   }
 
   /** A shape-keeping residual, or one whose main path changes the shape and a downsample shortcut follows. */
