@@ -23,7 +23,7 @@ import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
 
 /** Option parsing shared by the commands: -D overrides, help, and loading a spec into a graph. */
-final class CommandLines {
+public final class CommandLines {
   private CommandLines() {}
 
   static Option defines() {
@@ -125,6 +125,15 @@ final class CommandLines {
    * value and drop the others without a word (-o old.jar -o new.jar wrote old.jar).
    */
   static void refuseRepeats(CommandLine cl, String usage) {
+    String repeated = repeatedOption(cl);
+    if (repeated != null) throw new UsageException(repeated + " (usage: " + usage + ")");
+  }
+
+  /**
+   * The problem with an option given twice that is not {@link #REPEATABLE} ("-o/--output is given twice
+   * (a.jar, then b.jar): give it once"), or null: for every command line of netc's, the benchmarks' too.
+   */
+  public static String repeatedOption(CommandLine cl) {
     Map<String, List<String>> seen = new LinkedHashMap<>();
     for (Option o : cl.getOptions()) {
       if (REPEATABLE.contains(o.getKey())) continue;
@@ -136,8 +145,9 @@ final class CommandLines {
       String name = o.getOpt() != null && o.getLongOpt() != null ? "-" + o.getOpt() + "/--" + o.getLongOpt()
           : o.getOpt() != null ? "-" + o.getOpt() : "--" + o.getLongOpt();
       String both = values.isEmpty() ? "" : " (" + String.join(" ", values) + ", then " + String.join(" ", o.getValuesList()) + ")";
-      throw new UsageException(name + " is given twice" + both + ": give it once (usage: " + usage + ")");
+      return name + " is given twice" + both + ": give it once";
     }
+    return null;
   }
 
   /** -h or --help among the arguments (before a "--" that ends the options). */

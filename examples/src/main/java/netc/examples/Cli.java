@@ -73,11 +73,15 @@ final class Cli {
         return null;
       }
     }
+    CommandLine cl;
     try {
-      return new DefaultParser().parse(options, args);
+      cl = new DefaultParser().parse(options, args);
     } catch (ParseException e) {
       throw new UsageException(e.getMessage() + " (usage: " + usage + ")");
     }
+    String repeated = netc.cli.CommandLines.repeatedOption(cl); // the compiler's commands' rule: none silently dropped
+    if (repeated != null) throw new UsageException(repeated + " (usage: " + usage + ")");
+    return cl;
   }
 
   static int intValue(CommandLine cl, String option, int otherwise) {

@@ -77,4 +77,13 @@ class BenchTest {
     assertEquals(15, Bench.quantile(s, 0.25), 1e-12);
     assertEquals(40, Bench.quantile(s, 1), 1e-12);
   }
+
+  /** The benchmarks' command lines refuse an option given twice, as netc's commands do, rather than keep one silently. */
+  @Test
+  void anOptionGivenTwiceIsRefused() {
+    Cli.UsageException e = assertThrows(Cli.UsageException.class, () -> Cli.parse("netc compare A.jar B.jar...", "",
+        new org.apache.commons.cli.Options().addOption(Cli.opt("runs", "N", "timed calls")), "", new String[] {"--runs", "5", "--runs", "50"},
+        System.out));
+    assertEquals("--runs is given twice (5, then 50): give it once (usage: netc compare A.jar B.jar...)", e.getMessage());
+  }
 }

@@ -210,10 +210,11 @@ public final class CompileMojo extends AbstractMojo {
   }
 
   private void compile(SpecFiles.Spec spec, Path out) throws IOException, MojoFailureException {
-    Path weights = weightsFor(spec);
+    boolean onnx = netc.onnx.ModelSource.isOnnx(spec.file().toString());
+    // an ONNX model carries its weights: a NAME.safetensors beside it (an earlier netc import's) is not read
+    Path weights = onnx ? null : weightsFor(spec);
     SpecCompiler.Request request = new SpecCompiler.Request(spec.file(), importPathList(), defines == null ? Map.of() : defines,
         weights, spec.name(), PassContext.defaults(), shown(spec.file()));
-    boolean onnx = netc.onnx.ModelSource.isOnnx(spec.file().toString());
     // a spec reads the *.net files it imports; an ONNX model (listed in <includes>) its external data
     List<Path> inputs = new ArrayList<>(onnx ? SpecFiles.onnxInputs(spec.file()) : SpecFiles.netFiles(spec.file().getParent(), importPathList()));
     inputs.add(spec.file());

@@ -454,6 +454,8 @@ class CompileMojoTest {
   void anOnnxModelIsRenamedAndItsExternalDataIsAnInputButSpecsAreNot() throws Exception {
     Files.write(src.resolve("conv.onnx"), convWithExternalWeights("conv.onnx.data"));
     Path data = Files.write(src.resolve("conv.onnx.data"), convWeights(0.5f));
+    // a leftover conv.safetensors (an earlier netc import's, say) is not read: the model carries its weights
+    Files.writeString(src.resolve("conv.safetensors"), "not the model's weights");
     CompileMojo m = mojo();
     m.includes = List.of("conv.onnx");
     m.names = Map.of("conv", "edge");
@@ -463,6 +465,7 @@ class CompileMojoTest {
     String stamp = Files.readString(project.resolve("target/netc-maven-plugin/default/edge.stamp"));
     assertTrue(stamp.contains("input " + data.toAbsolutePath().normalize() + " 72 bytes"), stamp);
     assertFalse(stamp.contains(".net "), "no spec is an input of an ONNX model: " + stamp);
+    assertTrue(stamp.contains("\nweights null\n"), "no weights file beside an ONNX model is read: " + stamp);
     FileTime first = FileTime.fromMillis(1_000_000);
     Files.setLastModifiedTime(props, first);
     Files.writeString(src.resolve("tiny.net"), TINY + "\n");

@@ -368,12 +368,16 @@ public final class NetcClassifier {
   }
 
   /** A model jar as it was when read, and the threads asked of its model: the key of {@link #MODELS}. */
-  private record Jar(Path path, long size, java.nio.file.attribute.FileTime modified, int threads) {
-    /** The jar at {@code path} now, or null when there is no such file. */
+  private record Jar(Path path, long size, java.nio.file.attribute.FileTime modified, Object fileKey, int threads) {
+    /**
+     * The jar at {@code path} now, or null when there is no such file. The file key (device and inode) tells
+     * a jar written anew (netc writes a new file and renames it over the old) even where the size and a
+     * coarse modification time are the same.
+     */
     static Jar of(Path path, int threads) {
       try {
         var a = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
-        return a.isRegularFile() ? new Jar(path.toAbsolutePath(), a.size(), a.lastModifiedTime(), threads) : null;
+        return a.isRegularFile() ? new Jar(path.toAbsolutePath(), a.size(), a.lastModifiedTime(), a.fileKey(), threads) : null;
       } catch (java.io.IOException e) {
         return null;
       }

@@ -468,6 +468,14 @@ class ClassifyImagesTest {
     assertEquals(loaded, NetcClassifier.loadedModels(), "the old model dropped, not kept beside the new");
     assertThrows(IllegalStateException.class, () -> old.predict(new float[3 * 32 * 32], 1, new float[10]), "closed");
 
+    // a jar written anew (a new file renamed over the old) with the same size and time is still a new jar
+    CompiledModel current = NetcClassifier.model(inPlace.toString(), 1);
+    java.nio.file.attribute.FileTime time = Files.getLastModifiedTime(inPlace);
+    Path fresh = Files.copy(inPlace, dir.resolve("in-place.jar.new"));
+    Files.move(fresh, inPlace, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.setLastModifiedTime(inPlace, time);
+    assertTrue(current != NetcClassifier.model(inPlace.toString(), 1), "loaded afresh: another file at the path");
+
     // a task holding the model when its jar changes keeps it until it lets go
     Files.copy(jar, inPlace, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     Files.setLastModifiedTime(inPlace, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(inPlace).toMillis() + 20_000));

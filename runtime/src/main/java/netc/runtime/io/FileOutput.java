@@ -51,20 +51,44 @@ public final class FileOutput {
   public static Staged stage(Path target, Body body) {
     Path file = target;
     try {
-      if (Files.isSymbolicLink(target) && Files.exists(target)) file = target.toRealPath(); // write through the link, keep it
-      if (Files.isDirectory(file)) throw new BadInputException("cannot write " + target + ": it is a directory");
-      if (Files.exists(file) && !Files.isRegularFile(file)) { // /dev/stdout, a pipe: nothing to replace
-        writeTo(file, body, false);
-        return new Staged(target, file, null);
+      if (Files.isDirectory(target)) throw new BadInputException("cannot write " + target + ": it is a directory");
+      if (inPlace(target)) { // nothing to replace: written as it is
+        writeTo(target, body, false);
+        return new Staged(target, target, null);
       }
+      if (Files.isSymbolicLink(target) && Files.exists(target)) file = target.toRealPath(); // write through the link, keep it
     } catch (IOException e) {
       throw failure(target, e);
     }
+    Path tmp;
     try {
-      return new Staged(target, file, writeTo(file, body, true));
+      tmp = writeTo(file, body, true);
+    } catch (AccessDeniedException e) {
+      // a folder this user may not write, holding a file they may (made for them): written in place, as before
+      if (!Files.isRegularFile(file) || !Files.isWritable(file)) throw failure(target, e);
+      try {
+        writeTo(file, body, false);
+      } catch (IOException again) {
+        throw failure(target, again);
+      }
+      return new Staged(target, file, null);
     } catch (IOException e) {
       throw failure(target, e);
     }
+    return new Staged(target, file, tmp);
+  }
+
+  /**
+   * Whether {@code target} is written directly rather than replaced: what is there is no regular file
+   * once links are followed (a pipe, a terminal, {@code /dev/null}), or it names a stream of this
+   * process ({@code /dev/stdout}, {@code /dev/fd/N}, {@code /proc/self/fd/N}), which may be a pipe
+   * (whose link the JDK cannot resolve) or a file opened for appending that must not be swapped for
+   * another.
+   */
+  private static boolean inPlace(Path target) {
+    Path abs = target.toAbsolutePath().normalize();
+    if (abs.startsWith("/dev") || abs.startsWith("/proc")) return Files.exists(abs);
+    return Files.exists(target) && !Files.isRegularFile(target);
   }
 
   /**
@@ -114,6 +138,7 @@ public final class FileOutput {
         return;
       }
       try {
+        keepPermissions(tmp, file);
         try {
           Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {
@@ -121,7 +146,18 @@ public final class FileOutput {
         }
         committed = true;
       } catch (IOException e) {
-        throw failure(target, e);
+        // a file that cannot be replaced (bind-mounted into a container: "Device or resource busy"): its
+        // contents are, from the complete temporary file
+        if (!Files.isRegularFile(file)) throw failure(target, e);
+        try {
+          try (OutputStream out = Files.newOutputStream(file)) {
+            Files.copy(tmp, out);
+          }
+          committed = true;
+          deleteQuietly(tmp);
+        } catch (IOException again) {
+          throw failure(target, e);
+        }
       }
     }
 
@@ -129,6 +165,15 @@ public final class FileOutput {
     @Override
     public void close() {
       if (!committed) deleteQuietly(tmp);
+    }
+  }
+
+  /** A replaced file keeps its permissions (a 0600 file stays private). */
+  private static void keepPermissions(Path tmp, Path file) {
+    try {
+      if (Files.isRegularFile(file)) Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(file));
+    } catch (IOException | UnsupportedOperationException ignored) {
+      // not POSIX, or not ours to read: the new file keeps the default permissions
     }
   }
 

@@ -91,4 +91,34 @@ class FileOutputTest {
     assertEquals("cannot write /dev/full: No space left on device", e.getMessage());
     assertFalse(Files.isRegularFile(Path.of("/dev/full")));
   }
+
+  /**
+   * A stream of a process (/dev/stdout, /dev/fd/N, /proc/PID/fd/N) is written where it is: through a
+   * pipe the JDK cannot resolve the link, and a file opened for appending must not be swapped for
+   * another. Here the pipe into a cat process.
+   */
+  @Test
+  void aProcessesStreamIsWrittenInPlace() throws Exception {
+    Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "Linux's /proc");
+    Process cat = new ProcessBuilder("cat").start();
+    try {
+      FileOutput.writeString(Path.of("/proc/" + cat.pid() + "/fd/0"), "through the pipe\n");
+      cat.getOutputStream().close();
+      assertEquals("through the pipe\n", new String(cat.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+    } finally {
+      cat.destroy();
+    }
+  }
+
+  /** A replaced file keeps its permissions: a private file stays private. */
+  @Test
+  void aReplacedFileKeepsItsPermissions() throws IOException {
+    Path target = Files.writeString(dir.resolve("secret.npy"), "old");
+    Assumptions.assumeTrue(target.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions");
+    var privateOnly = java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
+    Files.setPosixFilePermissions(target, privateOnly);
+    FileOutput.writeString(target, "new");
+    assertEquals("new", Files.readString(target));
+    assertEquals(privateOnly, Files.getPosixFilePermissions(target));
+  }
 }
