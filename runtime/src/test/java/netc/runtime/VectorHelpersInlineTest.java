@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * host's width on small networks, did not see (examples/check-allocation.sh on the whole model did).
  * A method over the limit must be split, or its body written out where it is used. Necessary, not
  * sufficient: inside a large method C2 may stop inlining even small ones once it has inlined enough
- * (VectorKernels.store tells when), so a new vector helper also needs examples/check-allocation.sh
+ * (VectorKernels.depthwise1 tells when), so a new vector helper also needs examples/check-allocation.sh
  * at each width.
  */
 class VectorHelpersInlineTest {
@@ -64,7 +64,9 @@ class VectorHelpersInlineTest {
         lastOp = m.group(2);
       }
     }
-    assertTrue(checked >= 1, "the vector helpers were found (VectorKernels.store): " + checked);
+    // none pass vectors today (the depthwise epilogue's store helper was written out where it is used):
+    // the scan must still have read the vector kernels, whose species fields name the Vector API
+    assertTrue(lines.stream().anyMatch(l -> l.contains("jdk.incubator.vector.VectorSpecies")), "the vector kernels' classes were read");
     assertTrue(tooBig.isEmpty(), "over " + MAX_INLINE_SIZE + " bytes of bytecode:\n" + String.join("\n", tooBig));
   }
 }

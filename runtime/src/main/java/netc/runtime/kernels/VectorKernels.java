@@ -284,18 +284,34 @@ final class VectorKernels extends Kernels {
       a3 = FloatVector.fromArray(S, in, i + 3 * step).fma(wv, a3);
     }
     FloatVector bias = FloatVector.fromArray(S, w, biasOff);
-    store(a0.add(bias), out, o, res, r, lo, hi);
-    store(a1.add(bias), out, o + 16, res, r + 16, lo, hi);
-    store(a2.add(bias), out, o + 32, res, r + 32, lo, hi);
-    store(a3.add(bias), out, o + 48, res, r + 48, lo, hi);
+    // each store in one path, its vector never merged from two (see depthwise1)
+    if (res == null) {
+      a0.add(bias).max(lo).min(hi).intoArray(out, o);
+      a1.add(bias).max(lo).min(hi).intoArray(out, o + 16);
+      a2.add(bias).max(lo).min(hi).intoArray(out, o + 32);
+      a3.add(bias).max(lo).min(hi).intoArray(out, o + 48);
+    } else { // each residual read before its output is written: out may alias res
+      a0.add(bias).add(FloatVector.fromArray(S, res, r)).max(lo).min(hi).intoArray(out, o);
+      a1.add(bias).add(FloatVector.fromArray(S, res, r + 16)).max(lo).min(hi).intoArray(out, o + 16);
+      a2.add(bias).add(FloatVector.fromArray(S, res, r + 32)).max(lo).min(hi).intoArray(out, o + 32);
+      a3.add(bias).add(FloatVector.fromArray(S, res, r + 48)).max(lo).min(hi).intoArray(out, o + 48);
+    }
   }
 
-  /** L lanes of one output pixel of a depthwise row (the row's last pixels, fewer than four). */
+  /**
+   * L lanes of one output pixel of a depthwise row (the row's last pixels, fewer than four; on a 7x7 map
+   * three of every row's seven at 512 bits). The epilogue is written out in each path: it was a helper
+   * taking the vector, whose residual add merged the vector from two paths before the store, and in
+   * one mobilenet_v2 bench JVM of several (AMD EPYC Zen 5, 512 bits) each call here boxed one vector,
+   * 118 KB a call of each 7x7 depthwise step (the bench's step finder named them).
+   */
   private static void depthwise1(float[] in, int p, int[] kOff, float[] w, int wi, int biasOff, float[] out, int o, float[] res, int r, float lo,
       float hi) {
     FloatVector a = FloatVector.zero(S);
     for (int k = 0; k < kOff.length; k++, wi += 16) a = FloatVector.fromArray(S, in, p + kOff[k]).fma(FloatVector.fromArray(S, w, wi), a);
-    store(a.add(FloatVector.fromArray(S, w, biasOff)), out, o, res, r, lo, hi);
+    FloatVector y = a.add(FloatVector.fromArray(S, w, biasOff));
+    if (res == null) y.max(lo).min(hi).intoArray(out, o);
+    else y.add(FloatVector.fromArray(S, res, r)).max(lo).min(hi).intoArray(out, o);
   }
 
   /**
@@ -306,8 +322,8 @@ final class VectorKernels extends Kernels {
    * FloatVector.max and min, which compile to Java's exact NaN and signed-zero rules, take six
    * instructions each on AVX-512 (2-4% of mobilenet_v2, mnasnet1_0 and resnet50 at 256 bits). The
    * two lines are written out at each store, not in a helper: a vector that crosses a call C2 does
-   * not inline is boxed, and a clamp helper was, in mobilenet_v2's depthwise1 at 256 bits ({@link
-   * #store}, the epilogue of depthwise4 and depthwise1, keeps max and min for that reason). The others
+   * not inline is boxed, and a clamp helper was, in mobilenet_v2's depthwise1 at 256 bits (the
+   * epilogues of depthwise4 and depthwise1 keep max and min from those days). The others
    * (leaky_relu, sigmoid, tanh) run after the store, {@link #activateInPlace}. The bounds are floats
    * computed once per call.
    */
@@ -738,7 +754,7 @@ final class VectorKernels extends Kernels {
   /**
    * (A^T m) A of each tile, row by row, then the bias and residual, and the store of output pixel
    * (i, 4t + j) for i < rows and 4t + j < outW. The activation is a second pass over the stored rows,
-   * in the caller ({@link #clampRow}): with the clamp inline (four {@link #store} calls), C2 reached
+   * in the caller ({@link #clampRow}): with the clamp inline (four calls of a store helper since removed), C2 reached
    * NodeCountInliningCutoff before the last store, which then took its vector as an object, boxed and
    * not intrinsified (resnet18 at 256 and 512 bits, two threads: 1.7-3.9 MB allocated per call, in
    * every bench run on an AMD EPYC Zen 4; `-XX:+PrintInlining` says so). With the pass still in this
@@ -785,18 +801,6 @@ final class VectorKernels extends Kernels {
     for (int j = 0; j < n; j += L) FloatVector.fromArray(S, a, off + j).max(lo).min(hi).intoArray(a, off + j);
   }
 
-  /**
-   * One output vector of the depthwise epilogue: + the residual (when there is one),
-   * the clamp, the store. Its clamp is FloatVector.max and min, not {@link #low}'s compares and blends:
-   * a method passing a vector must stay under C2's MaxInlineSize (VectorHelpersInlineTest), and even
-   * split into two such methods, the blends' larger inlined bodies made C2 stop inlining them in
-   * {@link #outputRows} (resnet50 and densenet121 at 256 bits, one run in two), boxing the vectors;
-   * that method no longer calls it (see there).
-   */
-  private static void store(FloatVector y, float[] out, int o, float[] res, int r, float lo, float hi) {
-    if (res != null) y = y.add(FloatVector.fromArray(S, res, r));
-    y.max(lo).min(hi).intoArray(out, o);
-  }
 
   @Override
   public void meanBlock(float[] in, int inBase, int rowStride, int h, int w, float[] out, int outBase) {
