@@ -53,7 +53,7 @@ public final class FileOutput {
     try {
       if (Files.isDirectory(target)) throw new BadInputException("cannot write " + target + ": it is a directory");
       if (inPlace(target)) { // nothing to replace: written as it is
-        writeTo(target, body, false);
+        writeTo(target, body, false, true);
         return new Staged(target, target, null);
       }
       if (Files.isSymbolicLink(target) && Files.exists(target)) file = target.toRealPath(); // write through the link, keep it
@@ -62,12 +62,12 @@ public final class FileOutput {
     }
     Path tmp;
     try {
-      tmp = writeTo(file, body, true);
+      tmp = writeTo(file, body, true, false);
     } catch (AccessDeniedException e) {
       // a folder this user may not write, holding a file they may (made for them): written in place, as before
       if (!Files.isRegularFile(file) || !Files.isWritable(file)) throw failure(target, e);
       try {
-        writeTo(file, body, false);
+        writeTo(file, body, false, false);
       } catch (IOException again) {
         throw failure(target, again);
       }
@@ -86,16 +86,23 @@ public final class FileOutput {
    * another.
    */
   private static boolean inPlace(Path target) {
-    Path abs = target.toAbsolutePath().normalize();
-    if (abs.startsWith("/dev") || abs.startsWith("/proc")) return Files.exists(abs);
+    if (processStream(target)) return Files.exists(target);
     return Files.exists(target) && !Files.isRegularFile(target);
   }
 
+  /** /dev/stdout, /dev/stderr, /dev/fd/N, /proc/PID/fd/N: a stream of a process, not a file in a folder (/dev/shm's are files). */
+  private static boolean processStream(Path target) {
+    Path abs = target.toAbsolutePath().normalize();
+    if (abs.equals(Path.of("/dev/stdout")) || abs.equals(Path.of("/dev/stderr"))) return true;
+    if (abs.getParent() != null && abs.getParent().equals(Path.of("/dev/fd"))) return true;
+    return abs.startsWith("/proc") && abs.getNameCount() == 4 && abs.getName(2).toString().equals("fd");
+  }
+
   /**
-   * Writes {@code body} to {@code file} or, {@code beside}, to a new temporary file next to it, which
-   * it returns (and deletes if the writing fails).
+   * Writes {@code body} to {@code file} (appending, for a process's stream or a device) or, {@code
+   * beside}, to a new temporary file next to it, which it returns (and deletes if the writing fails).
    */
-  private static Path writeTo(Path file, Body body, boolean beside) throws IOException {
+  private static Path writeTo(Path file, Body body, boolean beside, boolean append) throws IOException {
     Path tmp = null;
     OutputStream raw;
     if (beside) {
@@ -109,7 +116,9 @@ public final class FileOutput {
         }
       }
     } else {
-      raw = Files.newOutputStream(file);
+      // a process's stream is appended to, never truncated: its stdout redirected with >> (or after its own
+      // output) keeps what it holds; a regular file written in place is replaced
+      raw = append ? Files.newOutputStream(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND) : Files.newOutputStream(file);
     }
     try (OutputStream out = new BufferedOutputStream(raw, 1 << 16)) {
       body.write(out);
@@ -147,8 +156,9 @@ public final class FileOutput {
         committed = true;
       } catch (IOException e) {
         // a file that cannot be replaced (bind-mounted into a container: "Device or resource busy"): its
-        // contents are, from the complete temporary file
-        if (!Files.isRegularFile(file)) throw failure(target, e);
+        // contents are, from the complete temporary file; any other failure leaves the old file as it was
+        boolean busy = e instanceof FileSystemException f && f.getReason() != null && f.getReason().contains("busy");
+        if (!busy || !Files.isRegularFile(file)) throw failure(target, e);
         try {
           try (OutputStream out = Files.newOutputStream(file)) {
             Files.copy(tmp, out);
@@ -156,7 +166,7 @@ public final class FileOutput {
           committed = true;
           deleteQuietly(tmp);
         } catch (IOException again) {
-          throw failure(target, e);
+          throw failure(target, again);
         }
       }
     }

@@ -121,4 +121,20 @@ class FileOutputTest {
     assertEquals("new", Files.readString(target));
     assertEquals(privateOnly, Files.getPosixFilePermissions(target));
   }
+
+  /** A file under /dev that is no stream of a process (/dev/shm's, in memory) is replaced whole like any other. */
+  @Test
+  void onlyAProcessesStreamsAreWrittenInPlace() throws Exception {
+    Assumptions.assumeTrue(Files.isDirectory(Path.of("/dev/shm")) && Files.isWritable(Path.of("/dev/shm")), "a writable /dev/shm");
+    Path target = Files.writeString(Files.createTempFile(Path.of("/dev/shm"), "netc-", ".npy"), "old");
+    try {
+      assertThrows(BadInputException.class, () -> FileOutput.write(target, out -> {
+        out.write(1);
+        throw new IOException("Input/output error");
+      }));
+      assertEquals("old", Files.readString(target), "a failed write leaves it as it was");
+    } finally {
+      Files.deleteIfExists(target);
+    }
+  }
 }
