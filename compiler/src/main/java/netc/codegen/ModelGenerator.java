@@ -563,7 +563,7 @@ public final class ModelGenerator {
               tileMajor ? groups : tiles, tileMajor ? groups : tiles);
       int partW = wOff + c * partK * 16 * nb;
       String touch = kernel.equals("convTile") ? "" : tileMajor ? ", 0, 0"
-          : ", " + touchAhead(m, "group", lastSingle ? groups - 1 : groups, "tile", tiles, nb, partK, (long) k * 16 * nb, partW);
+          : ", " + touchAhead(m, "group", lastSingle ? groups - 1 : groups, "tile", tiles, nb, partK, (long) k * 16 * nb, partW, false);
       Geometry partRes = first ? res : out;
       String partResPix = first ? resPix : outPix;
       m.addStatement("K.$L($L$L, $L, w, $L + group * $L, $L,\n"
@@ -672,11 +672,6 @@ public final class ModelGenerator {
    * (`netc compare --own-runtime --steps layer4_._conv2_multiply`), layer4's products 0.81 and 0.95 of
    * their time in two runs on one thread, 0.925 on two.
    */
-  private static String touchAhead(MethodSpec.Builder m, String group, int groups, String tile, int tiles, int nb, int k, long groupFloats,
-      int wOff) {
-    return touchAhead(m, group, groups, tile, tiles, nb, k, groupFloats, wOff, false);
-  }
-
   private static String touchAhead(MethodSpec.Builder m, String group, int groups, String tile, int tiles, int nb, int k, long groupFloats,
       int wOff, boolean twoLines) {
     if (nb != 2 || groups < 2) return "0, 0"; // the 1-block kernel touches nothing

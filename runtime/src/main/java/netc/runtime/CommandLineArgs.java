@@ -31,6 +31,17 @@ public final class CommandLineArgs {
     throw new IllegalArgumentException(option + " takes a positive integer, got " + v);
   }
 
+  /**
+   * Notes option {@code arg} as given, refusing it when it was given before (-h counts as --help): which
+   * of two values counts would be a guess. For command lines parsed by hand (a compiled jar's, the Spark
+   * job's); netc's own commands check the same through commons-cli.
+   */
+  public static void once(java.util.Set<String> given, String arg) {
+    if ((arg.startsWith("--") || arg.equals("-h")) && !given.add(arg.equals("-h") ? "--help" : arg)) {
+      throw new IllegalArgumentException(arg + " is given twice: give it once");
+    }
+  }
+
   /** {@code v} as an int from 1 to {@code max}, the value of {@code option}. */
   public static int positive(String v, String option, int max) {
     try {

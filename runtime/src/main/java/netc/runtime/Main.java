@@ -196,10 +196,7 @@ public final class Main {
       java.util.Set<String> given = new java.util.HashSet<>();
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
-        // an option given twice is refused: which of its values counts would be a guess
-        if ((a.startsWith("--") || a.equals("-h")) && !given.add(a.equals("-h") ? "--help" : a)) {
-          throw new IllegalArgumentException(a + " is given twice: give it once");
-        }
+        CommandLineArgs.once(given, a);
         switch (a) {
           case "-h", "--help" -> o.help = true;
           case "--time" -> o.time = true;

@@ -147,15 +147,14 @@ public final class ClassifyImages {
       java.util.Set<String> given = new java.util.HashSet<>();
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
-        // as netc's own commands: an option given twice is refused, not one of its values silently kept
-        if (a.startsWith("-") && !given.add(a.equals("-h") ? "--help" : a)) throw new IllegalArgumentException(a + " is given twice: give it once");
+        netc.runtime.CommandLineArgs.once(given, a);
         switch (a) {
           case "-h", "--help" -> o.help = true;
           case "--logits" -> o.logits = true;
           case "--tensors" -> o.tensors = true;
           case "--top" -> o.top = positive(value(args, ++i, a), a);
           case "--batch" -> o.batch = positive(value(args, ++i, a), a);
-          case "--threads" -> o.threads = positive(value(args, ++i, a), a);
+          case "--threads" -> o.threads = positive(value(args, ++i, a), a, netc.runtime.CommandLineArgs.MAX_THREADS);
           case "--max-bytes" -> o.maxBytes = positive(value(args, ++i, a), a);
           default -> {
             if (a.startsWith("--")) throw new IllegalArgumentException("unknown option " + a);
@@ -166,9 +165,6 @@ public final class ClassifyImages {
       if (o.help) return o;
       if (positional.size() != 3) throw new IllegalArgumentException("expected INPUT MODEL.jar OUTPUT.parquet, got " + positional.size() + " arguments");
       if (o.batch > NetcClassifier.Options.MAX_BATCH) throw new IllegalArgumentException("--batch takes at most " + NetcClassifier.Options.MAX_BATCH + ", got " + o.batch);
-      if (o.threads > netc.runtime.CommandLineArgs.MAX_THREADS) {
-        throw new IllegalArgumentException("--threads takes at most " + netc.runtime.CommandLineArgs.MAX_THREADS + ", got " + o.threads);
-      }
       o.input = positional.get(0);
       o.model = positional.get(1);
       o.output = positional.get(2);
