@@ -70,7 +70,9 @@ public final class ModelCompiler {
     String folder = "netc/models/" + name + "/";
     Path res = dir.resolve(folder);
     Files.createDirectories(res);
-    Files.write(res.resolve("weights.bin"), weights.bytes());
+    try (OutputStream out = Files.newOutputStream(res.resolve("weights.bin"))) {
+      weights.write(out); // streamed: past 2 GiB no byte array holds them
+    }
     boolean imagenet = gen.outputSize() == 1000;
     if (imagenet) {
       try (InputStream labels = ModelCompiler.class.getResourceAsStream("/netc/imagenet_labels.txt")) {
@@ -207,7 +209,7 @@ public final class ModelCompiler {
       for (Path f : files.filter(Files::isRegularFile).sorted(Comparator.naturalOrder()).toList()) {
         String name = root.relativize(f).toString().replace('\\', '/');
         if (name.startsWith("META-INF/") && !name.equals(MARKER)) continue;
-        put(out, name, Files.readAllBytes(f));
+        put(out, name, f);
       }
     }
   }
@@ -219,20 +221,52 @@ public final class ModelCompiler {
   static final long ENTRY_TIME = 946_684_800_000L;
 
   private static void put(JarOutputStream out, String name, byte[] bytes) throws IOException {
-    JarEntry e = new JarEntry(name);
-    e.setTime(ENTRY_TIME);
+    JarEntry e = entry(name);
     if (name.endsWith(".bin")) {
-      // stored, not deflated: float weights barely compress, and a stored entry loads with one copy
       CRC32 crc = new CRC32();
       crc.update(bytes);
-      e.setMethod(ZipEntry.STORED);
-      e.setSize(bytes.length);
-      e.setCompressedSize(bytes.length);
-      e.setCrc(crc.getValue());
+      stored(e, bytes.length, crc.getValue());
     }
     out.putNextEntry(e);
     out.write(bytes);
     out.closeEntry();
+  }
+
+  /**
+   * The file {@code f} as entry {@code name}, streamed: packed weights reach nearly 8 GiB
+   * ({@link PackedWeights#MAX_ARRAY} floats), past what a byte array holds. A stored entry's size and
+   * CRC go before its data, so a .bin file is read twice, once for its CRC; past 4 GiB the entry is
+   * written in the Zip64 format, which JarFile (and so the runtime's class loader) reads.
+   */
+  private static void put(JarOutputStream out, String name, Path f) throws IOException {
+    JarEntry e = entry(name);
+    if (name.endsWith(".bin")) {
+      CRC32 crc = new CRC32();
+      byte[] buffer = new byte[1 << 16];
+      long size = 0;
+      try (InputStream in = Files.newInputStream(f)) {
+        for (int n; (n = in.read(buffer)) >= 0; size += n) crc.update(buffer, 0, n);
+      }
+      stored(e, size, crc.getValue());
+    }
+    out.putNextEntry(e);
+    // a file changed between the passes fails the stored entry's size or CRC check: an IOException, not a damaged jar
+    Files.copy(f, out);
+    out.closeEntry();
+  }
+
+  private static JarEntry entry(String name) {
+    JarEntry e = new JarEntry(name);
+    e.setTime(ENTRY_TIME);
+    return e;
+  }
+
+  /** Stored, not deflated: float weights barely compress, and a stored entry loads with one copy. */
+  private static void stored(JarEntry e, long size, long crc) {
+    e.setMethod(ZipEntry.STORED);
+    e.setSize(size);
+    e.setCompressedSize(size);
+    e.setCrc(crc);
   }
 
 

@@ -1,7 +1,10 @@
 package netc.codegen;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -214,10 +217,29 @@ final class PackedWeights {
     return size;
   }
 
-  byte[] bytes() {
-    ByteBuffer b = ByteBuffer.allocate(size * 4).order(ByteOrder.LITTLE_ENDIAN);
-    b.asFloatBuffer().put(data, 0, size);
-    return b.array();
+  /** Floats per chunk {@link #write(OutputStream)} converts to bytes at a time (256 KiB). */
+  static final int CHUNK_FLOATS = 1 << 16;
+
+  /**
+   * Writes the packed floats little-endian onto {@code out} (left open), as the runtime reads them,
+   * {@value #CHUNK_FLOATS} at a time: the weights may take up to {@link #MAX_ARRAY} floats, nearly
+   * 8 GiB, which no byte array holds (a buffer of size * 4 bytes overflowed an int past 2 GiB).
+   */
+  void write(OutputStream out) throws IOException {
+    write(data, size, out, CHUNK_FLOATS);
+  }
+
+  /** The first {@code count} of {@code floats}, little-endian, onto {@code out}, {@code chunkFloats} at a time. */
+  static void write(float[] floats, int count, OutputStream out, int chunkFloats) throws IOException {
+    byte[] chunk = new byte[4 * Math.min(chunkFloats, Math.max(count, 1))];
+    FloatBuffer view = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    for (int at = 0; at < count; ) {
+      int n = Math.min(chunk.length / 4, count - at);
+      view.clear();
+      view.put(floats, at, n);
+      out.write(chunk, 0, 4 * n);
+      at += n;
+    }
   }
 
   /** The next section: {@link #layout} sized the array, in the same order and alignment. */

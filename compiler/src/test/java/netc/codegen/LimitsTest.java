@@ -93,6 +93,18 @@ class LimitsTest {
     assertTrue(e.getMessage().startsWith("cannot compile layer c: its weights (1x1x2900x2900) take 2,152,960,000 floats"), e.getMessage());
   }
 
+  /**
+   * The limit is the array's, not a byte array's: packed weights past 2 GiB (536,870,912 floats and
+   * more) pass the check, as the table in docs/bad-input/code-generation.md says, since weights.bin and
+   * the jar entry are written in chunks (PackedWeightsTest) and the runtime reads them in chunks.
+   */
+  @Test
+  void packedWeightsPastTwoGibibytesAreWithinTheLimit() {
+    Graph optimized = PassManager.run(build("input(4096, 1, 1)\nc: conv(150000, 1)"), PassContext.defaults());
+    ModelCompiler.checkLimits(optimized);
+    assertEquals(64 + 12 + 150_000L * 4096 + 150_000, PackedWeights.checkFits(optimized)); // the zeros, then c's weights and bias, aligned
+  }
+
   /** The sum of logical weights over the array limit: the front end refuses it at the layer that crosses it. */
   @Test
   void allWeightsTogetherOverTheArrayLimit() {

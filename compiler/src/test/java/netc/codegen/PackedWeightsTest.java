@@ -5,10 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
 import netc.ir.Graph;
 import netc.ir.Node;
 import netc.testing.Specs;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Which input blocks a grouped conv's weight groups read, and which convs are depthwise: worked by
@@ -78,5 +89,54 @@ class PackedWeightsTest {
     assertFalse(PackedWeights.depthwise(conv(24, "conv(48, 3, padding = 1, groups = 24)"), blocked(24)), "a channel multiplier of 2");
     assertFalse(PackedWeights.depthwise(conv(24, "conv(24, 3, padding = 1, groups = 12)"), blocked(24)));
     assertFalse(PackedWeights.depthwise(conv(1, "conv(1, 3, padding = 1)"), blocked(1)), "one channel is an ordinary conv");
+  }
+
+  /**
+   * weights.bin is written a chunk at a time (a buffer of all its bytes overflowed an int past 2 GiB):
+   * whatever the chunk size, 4 bytes a float, little-endian, only the packed count, values bit for bit.
+   */
+  @Test
+  void packedFloatsAreWrittenInChunksLittleEndian() throws Exception {
+    float[] data = {1.5f, -0f, Float.MIN_VALUE, -3e38f, Float.intBitsToFloat(0x7fc00001), 0x1.fffffep-2f, 7, 8, 9, 10, 99, 99};
+    int count = 10;
+    ByteBuffer expected = ByteBuffer.allocate(4 * count).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < count; i++) expected.putInt(Float.floatToRawIntBits(data[i]));
+    for (int chunk : new int[] {1, 3, 4, 9, 10, 11, PackedWeights.CHUNK_FLOATS}) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      PackedWeights.write(data, count, out, chunk);
+      assertEquals(4L * count, out.size(), "chunk " + chunk);
+      assertArrayEquals(expected.array(), out.toByteArray(), "chunk " + chunk);
+    }
+    ByteArrayOutputStream none = new ByteArrayOutputStream();
+    PackedWeights.write(data, 0, none, 4);
+    assertEquals(0, none.size());
+  }
+
+  /**
+   * A jar's .bin entry is streamed from its file (nearly 8 GiB at the array limit) and stored, with the
+   * size and CRC of the file; the file spans several of the CRC pass's and the copy's buffers.
+   */
+  @Test
+  void aWeightsFileIsStoredInTheJarWithItsSizeAndCrc(@TempDir Path dir) throws Exception {
+    Path classes = dir.resolve("classes");
+    Files.createDirectories(classes.resolve("META-INF/netc"));
+    Files.writeString(classes.resolve(ModelCompiler.MARKER), "m\n");
+    byte[] weights = new byte[200_003];
+    new java.util.Random(5).nextBytes(weights);
+    Path bin = Files.createDirectories(classes.resolve("netc/models/m")).resolve("weights.bin");
+    Files.write(bin, weights);
+    Path jar = dir.resolve("m.jar");
+    ModelCompiler.writeJar(classes, jar, false);
+    CRC32 crc = new CRC32();
+    crc.update(weights);
+    try (JarFile f = new JarFile(jar.toFile())) {
+      JarEntry e = f.getJarEntry("netc/models/m/weights.bin");
+      assertEquals(ZipEntry.STORED, e.getMethod());
+      assertEquals(weights.length, e.getSize());
+      assertEquals(crc.getValue(), e.getCrc());
+      try (InputStream in = f.getInputStream(e)) {
+        assertArrayEquals(weights, in.readAllBytes());
+      }
+    }
   }
 }

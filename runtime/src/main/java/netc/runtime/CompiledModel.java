@@ -189,8 +189,8 @@ public abstract class CompiledModel implements AutoCloseable {
       int have = 0; // bytes in chunk not yet converted (fewer than 4)
       for (int n; (n = in.read(chunk, have, chunk.length - have)) >= 0; ) {
         have += n;
-        int whole = have / 4, at = (int) (total / 4);
-        if (at + whole > floats) throw new BadInputException(resource + ": more than the " + 4L * floats + " bytes expected");
+        int whole = have / 4, at = (int) (total / 4); // at + whole in long below: near the array limit it passes an int
+        if ((long) at + whole > floats) throw new BadInputException(resource + ": more than the " + 4L * floats + " bytes expected");
         bytes.clear();
         bytes.asFloatBuffer().get(out, at, whole);
         total += 4L * whole;
