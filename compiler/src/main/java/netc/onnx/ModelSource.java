@@ -1,6 +1,5 @@
 package netc.onnx;
 
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -8,13 +7,14 @@ import java.util.Map;
 import netc.ast.SpecLoader;
 import netc.ir.Graph;
 import netc.ir.GraphBuilder;
-import netc.runtime.io.Safetensors;
+import netc.runtime.io.TensorSource;
 
 /**
  * What a command's SPEC argument names: a netc spec, or an ONNX model, imported in memory into a spec
- * and its weights. Every command that takes a spec loads it here, so each accepts both.
+ * and its weights. Every command that takes a spec loads it here, so each accepts both. An imported
+ * model's weights are the importer's tensors, bound as they are (null for a spec).
  */
-public record ModelSource(Graph graph, Safetensors weights, OnnxImporter.Result imported) {
+public record ModelSource(Graph graph, TensorSource weights, OnnxImporter.Result imported) {
   /** The first byte of every ONNX file that torch or onnx.save writes: the tag of ir_version (field 1, a varint). */
   private static final int IR_VERSION_TAG = 0x08;
 
@@ -57,7 +57,7 @@ public record ModelSource(Graph graph, Safetensors weights, OnnxImporter.Result 
     OnnxImporter.Result r = OnnxImporter.translate(OnnxReader.read(Path.of(path)), preparation);
     String name = path + " (imported)";
     Graph graph = GraphBuilder.build(SpecLoader.fromText(name, r.spec()), overrides);
-    byte[] bytes = Safetensors.bytes(r.weights(), Map.of("producer", "netc import"));
-    return new ModelSource(graph, Safetensors.parse(name, ByteBuffer.wrap(bytes), null), r);
+    // not through a safetensors file's bytes: past 2 GiB no byte array holds them, and below it the copies took four times their memory
+    return new ModelSource(graph, TensorSource.of(name, r.weights()), r);
   }
 }

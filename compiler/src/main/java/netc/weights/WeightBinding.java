@@ -17,20 +17,21 @@ import netc.ir.ParamSource;
 import netc.ir.Shape;
 import netc.runtime.BadInputException;
 import netc.runtime.io.Safetensors;
+import netc.runtime.io.TensorSource;
 
 /**
- * Binds a weights file to a graph: every raw tensor the graph's parameters read is looked up by its
+ * Binds a weights file, or tensors made in memory (an imported ONNX model's), to a graph: every raw tensor the graph's parameters read is looked up by its
  * hierarchical name and checked for presence, float dtype and shape, then read and checked for
  * values no trained network has (NaN, infinities, negative batch-norm variances), before anything
  * runs. Every path that uses a weights file (compile, run --reference, bench) binds it here, so the
  * checks happen once for all. Problems are reported together, each naming the tensor.
  */
 public final class WeightBinding implements ParamSource {
-  private final Safetensors file;
+  private final TensorSource file;
   private final Map<String, float[]> cache = new LinkedHashMap<>();
   private final List<String> unused;
 
-  private WeightBinding(Safetensors file, List<String> unused) {
+  private WeightBinding(TensorSource file, List<String> unused) {
     this.file = file;
     this.unused = List.copyOf(unused);
   }
@@ -39,25 +40,29 @@ public final class WeightBinding implements ParamSource {
     return bind(graph, Safetensors.read(weights));
   }
 
-  public static WeightBinding bind(Graph graph, Safetensors file) {
+  /**
+   * Binds {@code file}'s tensors to {@code graph}: a safetensors file, or tensors in memory
+   * ({@link TensorSource#of}), checked alike and refused with the same messages.
+   */
+  public static WeightBinding bind(Graph graph, TensorSource file) {
     Map<String, Shape> needed = requiredTensors(graph);
     List<String> problems = new ArrayList<>();
     for (Map.Entry<String, Shape> need : needed.entrySet()) {
-      Safetensors.Entry e = file.entries().get(need.getKey());
+      Safetensors.Dtype dtype = file.dtype(need.getKey());
       Shape expected = need.getValue();
-      if (e == null) {
+      if (dtype == null) {
         problems.add("missing tensor '" + need.getKey() + "' (expected shape " + expected + ")");
-      } else if (!e.dtype().isFloat()) {
-        problems.add("tensor '" + need.getKey() + "' has dtype " + e.dtype() + ", expected a float type (F32, F16, BF16, F64)");
-      } else if (!Arrays.equals(e.shape(), expected.dims())) {
-        problems.add("tensor '" + need.getKey() + "' has shape " + dims(e.shape()) + ", expected " + expected);
+      } else if (!dtype.isFloat()) {
+        problems.add("tensor '" + need.getKey() + "' has dtype " + dtype + ", expected a float type (F32, F16, BF16, F64)");
+      } else if (!Arrays.equals(file.shape(need.getKey()), expected.dims())) {
+        problems.add("tensor '" + need.getKey() + "' has shape " + dims(file.shape(need.getKey())) + ", expected " + expected);
       }
     }
-    if (!problems.isEmpty()) throw new BadInputException(source(file) + " does not fit " + graph.name() + ": " + summarize(problems));
+    if (!problems.isEmpty()) throw new BadInputException(file.name() + " does not fit " + graph.name() + ": " + summarize(problems));
     List<String> unused = new ArrayList<>();
-    for (Safetensors.Entry e : file.entries().values()) {
+    for (String name : file.tensors()) {
       // Integer buffers (num_batches_tracked) carry no inference state and are ignored.
-      if (!needed.containsKey(e.name()) && e.dtype().isFloat()) unused.add(e.name());
+      if (!needed.containsKey(name) && file.dtype(name).isFloat()) unused.add(name);
     }
     WeightBinding binding = new WeightBinding(file, unused);
     binding.readAndCheckValues(needed.keySet(), varianceTensors(graph));
@@ -77,7 +82,7 @@ public final class WeightBinding implements ParamSource {
       String problem = valueProblem(values, variances.contains(name));
       if (problem != null) problems.add(name + ": " + problem);
     }
-    if (!problems.isEmpty()) throw new BadInputException(source(file) + ": " + summarize(problems));
+    if (!problems.isEmpty()) throw new BadInputException(file.name() + ": " + summarize(problems));
   }
 
   /** What is wrong with a tensor's values, or null: NaN, infinite and (for a variance) negative counts. */
@@ -127,10 +132,6 @@ public final class WeightBinding implements ParamSource {
     return String.join("; ", problems.subList(0, shown)) + (problems.size() > shown ? "; and " + (problems.size() - shown) + " more" : "");
   }
 
-  private static String source(Safetensors file) {
-    return file.path() != null ? file.path().toString() : file.name();
-  }
-
   /** Every raw tensor the graph reads, with its shape, in graph order. */
   public static Map<String, Shape> requiredTensors(Graph graph) {
     Map<String, Shape> out = new LinkedHashMap<>();
@@ -145,7 +146,8 @@ public final class WeightBinding implements ParamSource {
     return unused;
   }
 
-  public Safetensors file() {
+  /** Where the tensors come from: a safetensors file, or tensors in memory. */
+  public TensorSource file() {
     return file;
   }
 
@@ -155,7 +157,7 @@ public final class WeightBinding implements ParamSource {
     return cache.computeIfAbsent(name, n -> {
       float[] values = file.floats(n);
       String problem = valueProblem(values, false);
-      if (problem != null) throw new BadInputException(source(file) + ": " + n + ": " + problem);
+      if (problem != null) throw new BadInputException(file.name() + ": " + n + ": " + problem);
       return values;
     });
   }

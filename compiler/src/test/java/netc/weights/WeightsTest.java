@@ -19,6 +19,7 @@ import netc.runtime.BadInputException;
 import netc.runtime.Tensor;
 import netc.runtime.io.Npy;
 import netc.runtime.io.Safetensors;
+import netc.runtime.io.TensorSource;
 import netc.testing.Specs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,6 +98,43 @@ class WeightsTest {
     t.put("bn.running_var", Tensor.zeros(4));
     Safetensors.write(p, t, Map.of());
     assertEquals(List.of("extra.weight"), WeightBinding.bind(g, p).unused());
+  }
+
+  /**
+   * An imported ONNX model's tensors are bound from memory, not through a safetensors file's bytes
+   * (which past 2 GiB no byte array holds): the same checks, the same messages, the same values and
+   * unused tensors as the file holding the same tensors.
+   */
+  @Test
+  void tensorsInMemoryBindAsTheirFileDoes() throws IOException {
+    Graph g = Specs.fromText(SMALL_NET);
+    Map<String, Tensor> t = new LinkedHashMap<>(SyntheticWeights.generate(g, 2));
+    t.put("extra.weight", Tensor.uniform(1, 3));
+    Path p = dir.resolve("w.safetensors");
+    Safetensors.write(p, t, Map.of());
+    WeightBinding fromFile = WeightBinding.bind(g, p), fromMemory = WeightBinding.bind(g, TensorSource.of(p.toString(), t));
+    assertEquals(List.of("extra.weight"), fromMemory.unused());
+    assertEquals(fromFile.unused(), fromMemory.unused());
+    for (String name : WeightBinding.requiredTensors(g).keySet()) {
+      assertArrayEquals(fromFile.tensor(name, null), fromMemory.tensor(name, null), name);
+      assertArrayEquals(t.get(name).data(), fromMemory.tensor(name, null), name);
+    }
+
+    t.put("c.weight", Tensor.zeros(4, 3, 1, 1));
+    t.remove("bn.running_var");
+    t.get("fc.bias").data()[1] = Float.NaN;
+    Safetensors.write(p, t, Map.of());
+    String fileMessage = assertThrows(BadInputException.class, () -> WeightBinding.bind(g, p)).getMessage();
+    assertEquals(p + " does not fit test: tensor 'c.weight' has shape 4x3x1x1, expected 4x3x3x3; "
+        + "missing tensor 'bn.running_var' (expected shape 4)", fileMessage);
+    assertEquals(fileMessage, assertThrows(BadInputException.class, () -> WeightBinding.bind(g, TensorSource.of(p.toString(), t))).getMessage());
+
+    t.put("c.weight", Tensor.zeros(4, 3, 3, 3));
+    t.put("bn.running_var", Tensor.zeros(4));
+    Safetensors.write(p, t, Map.of());
+    fileMessage = assertThrows(BadInputException.class, () -> WeightBinding.bind(g, p)).getMessage();
+    assertEquals(p + ": fc.bias: 1 of 5 values is NaN", fileMessage);
+    assertEquals(fileMessage, assertThrows(BadInputException.class, () -> WeightBinding.bind(g, TensorSource.of(p.toString(), t))).getMessage());
   }
 
   private static final String SMALL_NET = "input(3, 8, 8)\nc: conv(4, 3, bias = false)\nbn: batchnorm()\nrelu()\nglobal_avgpool()\nflatten()\nfc: fc(5)";

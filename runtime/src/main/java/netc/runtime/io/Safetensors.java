@@ -33,7 +33,7 @@ import netc.runtime.Tensor;
  * allocated from a size in the file before it is checked against the file's real size. The data
  * section is mapped rather than copied, in pieces, so files past 2 GiB are read too.
  */
-public final class Safetensors {
+public final class Safetensors implements TensorSource {
   /** Headers are a few hundred bytes per tensor; the reference reader's bound, which stops absurd lengths. */
   static final long MAX_HEADER = 100L << 20;
 
@@ -286,6 +286,7 @@ public final class Safetensors {
   }
 
   /** The name messages use: the file's path when it was read from disk. */
+  @Override
   public String name() {
     return name;
   }
@@ -294,11 +295,28 @@ public final class Safetensors {
     return entries;
   }
 
+  @Override
+  public java.util.Set<String> tensors() {
+    return entries.keySet();
+  }
+
+  @Override
+  public Dtype dtype(String tensor) {
+    Entry e = entries.get(tensor);
+    return e == null ? null : e.dtype();
+  }
+
+  @Override
+  public int[] shape(String tensor) {
+    return entries.get(tensor).shape().clone();
+  }
+
   public Map<String, String> metadata() {
     return metadata;
   }
 
   /** The tensor's values as float32, converting F16, BF16 and F64. */
+  @Override
   public float[] floats(String tensor) {
     Entry e = entries.get(tensor);
     if (e == null) throw bad(name, "no tensor '" + tensor + "'");
@@ -440,17 +458,6 @@ public final class Safetensors {
   public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
     // beside the target, then moved over it: a failure leaves no truncated file and the old one whole
     FileOutput.write(path, out -> write(out, tensors, metadata));
-  }
-
-  /** The bytes {@link #write(Path, Map, Map)} would write: weights made in memory, bound without a file. */
-  public static byte[] bytes(Map<String, Tensor> tensors, Map<String, String> metadata) {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    try {
-      write(out, tensors, metadata);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e); // a byte array does not fail
-    }
-    return out.toByteArray();
   }
 
   /** The file {@link #write(Path, Map, Map)} writes, onto {@code out} (left open). */
