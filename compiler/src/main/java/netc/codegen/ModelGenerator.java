@@ -598,6 +598,16 @@ public final class ModelGenerator {
     return "decodeInts(new String[] {\"" + String.join("\",\n\"", parts) + "\"})"; // digits, commas and minus signs: no escaping
   }
 
+  /** A table of rows of {@code fields} ints: a literal a row a line when short, else as {@link #intArray} writes it. */
+  private String rowsArray(List<Integer> values, int fields) {
+    if (values.size() > MAX_LITERAL_INTS) return intArray(values.stream().mapToInt(Integer::intValue).toArray());
+    StringBuilder text = new StringBuilder();
+    for (int r = 0; r < values.size(); r += fields) {
+      text.append(r == 0 ? "" : ",\n").append(values.subList(r, r + fields).stream().map(String::valueOf).collect(Collectors.joining(", ")));
+    }
+    return "new int[] {" + text + "}";
+  }
+
   /** The most ints a table writes as a literal (see {@link #intArray}). */
   static final int MAX_LITERAL_INTS = 256;
 
@@ -1024,25 +1034,17 @@ public final class ModelGenerator {
   private void gatherStep(Node n, List<Integer> runs, String what) {
     Geometry out = value(n.id());
     if (!out.blocked()) throw new IllegalStateException(n.name() + ": " + n.op().spelling() + " runs on blocked values");
-    StringBuilder places = new StringBuilder(), text = new StringBuilder();
+    List<Integer> places = new ArrayList<>();
     for (int s = 0; s < n.inputs().size(); s++) {
       Geometry in = value(n.input(s));
       if (!in.blocked() || in.external()) throw new IllegalStateException(n.name() + ": " + n.op().spelling() + " inputs are blocked arena values");
-      places.append(s == 0 ? "" : ",\n").append(in.offset() + in.interior()).append(", ").append(in.plane()).append(", ").append(in.rowStride());
+      places.addAll(List.of(Math.toIntExact(in.offset() + in.interior()), in.plane(), in.rowStride()));
     }
-    String runsArray;
-    if (runs.size() <= MAX_LITERAL_INTS) {
-      for (int r = 0; r < runs.size(); r += ChannelRuns.FIELDS) {
-        text.append(r == 0 ? "" : ",\n").append(runs.subList(r, r + ChannelRuns.FIELDS).stream().map(String::valueOf).collect(Collectors.joining(", ")));
-      }
-      runsArray = "new int[] {" + text + "}";
-    } else {
-      runsArray = intArray(runs.stream().mapToInt(Integer::intValue).toArray());
-    }
+    // both bounded as every table is: a concat of thousands of branches gathers from thousands of sources
     String lanes = table(n.name(), "lanes", INTS, String.format(
         "Tables.gatherLanes(%d,\n// runs: source, its first channel, step, first output channel, step, count\n%s,\n"
-            + "// sources: offset of channel 0, floats between channel blocks, row stride\nnew int[] {%s})",
-        out.channels(), runsArray, places));
+            + "// sources: offset of channel 0, floats between channel blocks, row stride\n%s)",
+        out.channels(), rowsArray(runs, ChannelRuns.FIELDS), rowsArray(places, 3)));
     MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), moved((long) out.channels() * out.h() * out.w()), what);
     zeroBorder(m, out);
     m.addStatement("$T.gather($L, $L, $L, $L, a, a, $L, $L, $L, $L, from, to)", REORDER, out.channels(), out.h(), out.w(), lanes,

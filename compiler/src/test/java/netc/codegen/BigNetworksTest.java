@@ -64,6 +64,21 @@ class BigNetworksTest {
     assertNull(RandomNetworkTest.check(2, spec), "against the interpreter");
   }
 
+  /**
+   * A gather of many sources: a concat of 3,000 one-conv branches, shuffled, is one gather of 3,000
+   * maps, whose per-source places (3 ints each) took some 69 KB of static initializer as an array
+   * literal ("code too large"); decoded from text like its runs, it compiles and equals the interpreter.
+   */
+  @Test
+  void aGatherOfThousandsOfSourcesIsDecodedFromText() throws Exception {
+    StringBuilder spec = new StringBuilder("input(2, 1, 1)\nconcat {\n");
+    for (int i = 0; i < 3000; i++) spec.append(i == 0 ? "" : "} and {\n").append("  b").append(i).append(": conv(1, 1)\n");
+    spec.append("}\nchannel_shuffle(2)\nglobal_avgpool()\nflatten()\nfc(5)\n");
+    String source = source(spec.toString());
+    assertTrue(source.contains("gather of 3000 channels") && source.contains("and 2996 more maps"), "one gather of 3,000 sources");
+    assertNull(RandomNetworkTest.check(3, spec.toString()), "against the interpreter");
+  }
+
   @Test
   void moreLayersThanTheLimitAreRefused() {
     Graph optimized = PassManager.run(Specs.fromText("input(3, 4, 4)\nconv(4, 1)\nfor i in 0 .. 25000 {\n  {i}: relu()\n}\n"),
