@@ -187,7 +187,7 @@ public final class ModelGenerator {
         .addStatement("return $T.of($L)", List.class, stepNamesList())
         .build());
     List<ClassName> nested = new ArrayList<>(holders);
-    if (stepMethods.size() <= PER_METHOD) {
+    if (stepMethods.size() <= STEPS_PER_CLASS) {
       runStep(type);
       methods.forEach(type::addMethod);
     } else {
@@ -211,10 +211,10 @@ public final class ModelGenerator {
   static final long SLACK_FLOATS = (long) Kernels.LINEAR_TILE * Kernels.BLOCK;
 
   /**
-   * Steps above which the per-step tables, the runStep switch and the step names are written in
-   * pieces: a method's bytecode may not exceed 64 KiB, and a literal array of N ints takes about 7N
-   * bytes of the static initializer, a switch case about 10, a name in List.of about 7 (5,001 steps
-   * failed with "code too large"). Up to this many, the class reads as before.
+   * Steps above which the per-step tables and the step names are written in pieces: a method's
+   * bytecode may not exceed 64 KiB, and a literal array of N ints takes about 7N bytes of the static
+   * initializer, a name in List.of about 7 (5,001 steps failed with "code too large"). Up to this
+   * many, the class reads as before. (The runStep switch is split sooner: {@link #STEPS_PER_CLASS}.)
    */
   static final int PER_METHOD = 1024;
 
@@ -281,11 +281,15 @@ public final class ModelGenerator {
     type.addMethod(run.build());
   }
 
-  /** Steps per nested class when there are more than {@link #PER_METHOD}: its run switch stays under the JIT's 8,000-byte method limit. */
+  /**
+   * Steps per nested class, and the most steps one runStep switch takes: a case is about 13 bytes of
+   * bytecode (its call and its jump table entry), and HotSpot never compiles a method of more than
+   * 8,000 (HugeMethodLimit), so a switch of 615 steps or more would dispatch every step interpreted.
+   */
   static final int STEPS_PER_CLASS = 512;
 
   /**
-   * A network of many steps (returns the classes): the step methods go, {@link #STEPS_PER_CLASS} at a time, into nested
+   * A network of more than {@link #STEPS_PER_CLASS} steps (returns the classes): the step methods go, that many at a time, into nested
    * classes S$0, S$1... as static methods of the model ({@code float[] w = m.w} keeps their bodies
    * as they are), each class with a run switch, and runStep picks the class. A class file holds at
    * most 65,535 constants (each step takes a few: its name, its offsets), which one class of 12,000
