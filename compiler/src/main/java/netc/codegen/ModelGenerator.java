@@ -607,7 +607,8 @@ public final class ModelGenerator {
     if (values.size() > MAX_LITERAL_INTS) return intArray(values.stream().mapToInt(Integer::intValue).toArray());
     StringBuilder text = new StringBuilder();
     for (int r = 0; r < values.size(); r += fields) {
-      text.append(r == 0 ? "" : ",\n").append(values.subList(r, r + fields).stream().map(String::valueOf).collect(Collectors.joining(", ")));
+      text.append(r == 0 ? "" : ",\n")
+          .append(values.subList(r, r + fields).stream().map(String::valueOf).collect(Collectors.joining(", ")));
     }
     return "new int[] {" + text + "}";
   }

@@ -98,14 +98,16 @@ class BigNetworksTest {
     Graph g = Specs.fromText(spec);
     Path dir = Files.createTempDirectory("netc-big");
     try {
-      ModelCompiler.Output o = ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()), netc.weights.SyntheticWeights.source(g, 0),
-          "test.net", true, dir, s -> {});
+      ModelCompiler.Output o = ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()),
+          netc.weights.SyntheticWeights.source(g, 0), "test.net", true, dir, s -> {});
       assertTrue(o.steps() > ModelGenerator.STEPS_PER_CLASS && o.steps() <= ModelGenerator.PER_METHOD, o.steps() + " steps");
       Map<String, Integer> sizes = bytecodeSizes(dir);
       assertTrue(sizes.get("Test.runStep") > 20 && sizes.get("Test$S$0.n350") > 20, "javap's output was read");
       sizes.forEach((method, size) -> {
         // the class initializer runs once, whatever its size: only a method called again and again needs the JIT
-        if (!method.endsWith(".static")) assertTrue(size < 8000, method + " takes " + size + " bytes of bytecode (HugeMethodLimit is 8000)");
+        if (!method.endsWith(".static")) {
+          assertTrue(size < 8000, method + " takes " + size + " bytes of bytecode (HugeMethodLimit is 8000)");
+        }
       });
       assertTrue(sizes.get("Test$S$1.run") > 20 && !sizes.containsKey("Test$S$2.run"), "two step classes");
     } finally {
