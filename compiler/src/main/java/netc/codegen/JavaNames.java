@@ -135,22 +135,32 @@ final class JavaNames {
     return candidate;
   }
 
-  /** Text safe inside a comment: no comment terminator, no unicode escape, printable; lines kept. */
+  /** Text safe inside a comment: no comment terminator, no unicode escape, printable and shown in order (see commentLine); lines kept. */
   static String comment(String text) {
     StringBuilder out = new StringBuilder();
     for (String line : text.split("\n", -1)) out.append(out.length() == 0 ? "" : "\n").append(commentLine(line));
     return out.toString();
   }
 
+  /**
+   * One line of comment text: backslashes doubled (no unicode escape reaches javac), comment
+   * delimiters split, control characters as spaces, and line and paragraph separators and format
+   * characters as [U+XXXX], as BadInputException.oneLine escapes them in messages: an editor shows
+   * those as a break or not at all, and a bidirectional override or isolate in a layer or ONNX node
+   * name (U+202E) would display the rest of the line reordered (a "Trojan Source" comment).
+   */
   private static String commentLine(String text) {
     StringBuilder b = new StringBuilder();
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
+    for (int i = 0; i < text.length(); i += Character.charCount(text.codePointAt(i))) {
+      int c = text.codePointAt(i); // by code point: the tag characters, U+E0000 and up, are format characters too
+      int type = Character.getType(c);
       if (c == '\\') b.append("\\\\");
       else if (c == '*' && i + 1 < text.length() && text.charAt(i + 1) == '/') b.append("* ");
       else if (c == '/' && i + 1 < text.length() && text.charAt(i + 1) == '*') b.append("/ ");
       else if (Character.isISOControl(c)) b.append(' ');
-      else b.append(c);
+      else if (type == Character.FORMAT || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
+        b.append(String.format("[U+%04X]", c));
+      } else b.appendCodePoint(c);
     }
     return b.toString();
   }

@@ -187,7 +187,7 @@ public final class ModelGenerator {
         .addStatement("return $T.of($L)", List.class, stepNamesList())
         .build());
     List<ClassName> nested = new ArrayList<>(holders);
-    if (stepMethods.size() <= PER_METHOD) {
+    if (stepMethods.size() <= STEPS_PER_CLASS) {
       runStep(type);
       methods.forEach(type::addMethod);
     } else {
@@ -211,10 +211,10 @@ public final class ModelGenerator {
   static final long SLACK_FLOATS = (long) Kernels.LINEAR_TILE * Kernels.BLOCK;
 
   /**
-   * Steps above which the per-step tables, the runStep switch and the step names are written in
-   * pieces: a method's bytecode may not exceed 64 KiB, and a literal array of N ints takes about 7N
-   * bytes of the static initializer, a switch case about 10, a name in List.of about 7 (5,001 steps
-   * failed with "code too large"). Up to this many, the class reads as before.
+   * Steps above which the per-step tables and the step names are written in pieces: a method's
+   * bytecode may not exceed 64 KiB, and a literal array of N ints takes about 7N bytes of the static
+   * initializer, a name in List.of about 7 (5,001 steps failed with "code too large"). Up to this
+   * many, the class reads as before. (The runStep switch is split sooner: {@link #STEPS_PER_CLASS}.)
    */
   static final int PER_METHOD = 1024;
 
@@ -281,11 +281,15 @@ public final class ModelGenerator {
     type.addMethod(run.build());
   }
 
-  /** Steps per nested class when there are more than {@link #PER_METHOD}: its run switch stays under the JIT's 8,000-byte method limit. */
+  /**
+   * Steps per nested class, and the most steps one runStep switch takes: a case is about 13 bytes of
+   * bytecode (its call and its jump table entry), and HotSpot never compiles a method of more than
+   * 8,000 (HugeMethodLimit), so a switch of 615 steps or more would dispatch every step interpreted.
+   */
   static final int STEPS_PER_CLASS = 512;
 
   /**
-   * A network of many steps (returns the classes): the step methods go, {@link #STEPS_PER_CLASS} at a time, into nested
+   * A network of more than {@link #STEPS_PER_CLASS} steps (returns the classes): the step methods go, that many at a time, into nested
    * classes S$0, S$1... as static methods of the model ({@code float[] w = m.w} keeps their bodies
    * as they are), each class with a run switch, and runStep picks the class. A class file holds at
    * most 65,535 constants (each step takes a few: its name, its offsets), which one class of 12,000
@@ -596,6 +600,17 @@ public final class ModelGenerator {
     usesDecoders = true;
     List<String> parts = textParts(java.util.Arrays.stream(values).mapToObj(Integer::toString).toList());
     return "decodeInts(new String[] {\"" + String.join("\",\n\"", parts) + "\"})"; // digits, commas and minus signs: no escaping
+  }
+
+  /** A table of rows of {@code fields} ints: a literal a row a line when short, else as {@link #intArray} writes it. */
+  private String rowsArray(List<Integer> values, int fields) {
+    if (values.size() > MAX_LITERAL_INTS) return intArray(values.stream().mapToInt(Integer::intValue).toArray());
+    StringBuilder text = new StringBuilder();
+    for (int r = 0; r < values.size(); r += fields) {
+      text.append(r == 0 ? "" : ",\n")
+          .append(values.subList(r, r + fields).stream().map(String::valueOf).collect(Collectors.joining(", ")));
+    }
+    return "new int[] {" + text + "}";
   }
 
   /** The most ints a table writes as a literal (see {@link #intArray}). */
@@ -1024,25 +1039,17 @@ public final class ModelGenerator {
   private void gatherStep(Node n, List<Integer> runs, String what) {
     Geometry out = value(n.id());
     if (!out.blocked()) throw new IllegalStateException(n.name() + ": " + n.op().spelling() + " runs on blocked values");
-    StringBuilder places = new StringBuilder(), text = new StringBuilder();
+    List<Integer> places = new ArrayList<>();
     for (int s = 0; s < n.inputs().size(); s++) {
       Geometry in = value(n.input(s));
       if (!in.blocked() || in.external()) throw new IllegalStateException(n.name() + ": " + n.op().spelling() + " inputs are blocked arena values");
-      places.append(s == 0 ? "" : ",\n").append(in.offset() + in.interior()).append(", ").append(in.plane()).append(", ").append(in.rowStride());
+      places.addAll(List.of(Math.toIntExact(in.offset() + in.interior()), in.plane(), in.rowStride()));
     }
-    String runsArray;
-    if (runs.size() <= MAX_LITERAL_INTS) {
-      for (int r = 0; r < runs.size(); r += ChannelRuns.FIELDS) {
-        text.append(r == 0 ? "" : ",\n").append(runs.subList(r, r + ChannelRuns.FIELDS).stream().map(String::valueOf).collect(Collectors.joining(", ")));
-      }
-      runsArray = "new int[] {" + text + "}";
-    } else {
-      runsArray = intArray(runs.stream().mapToInt(Integer::intValue).toArray());
-    }
+    // both bounded as every table is: a concat of thousands of branches gathers from thousands of sources
     String lanes = table(n.name(), "lanes", INTS, String.format(
         "Tables.gatherLanes(%d,\n// runs: source, its first channel, step, first output channel, step, count\n%s,\n"
-            + "// sources: offset of channel 0, floats between channel blocks, row stride\nnew int[] {%s})",
-        out.channels(), runsArray, places));
+            + "// sources: offset of channel 0, floats between channel blocks, row stride\n%s)",
+        out.channels(), rowsArray(runs, ChannelRuns.FIELDS), rowsArray(places, 3)));
     MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), moved((long) out.channels() * out.h() * out.w()), what);
     zeroBorder(m, out);
     m.addStatement("$T.gather($L, $L, $L, $L, a, a, $L, $L, $L, $L, from, to)", REORDER, out.channels(), out.h(), out.w(), lanes,

@@ -7,6 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import netc.ast.NetcException;
 import netc.ir.Graph;
 import netc.passes.PassContext;
@@ -16,7 +22,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Networks with more steps or tables than one class and its methods can hold: past
- * {@link ModelGenerator#PER_METHOD} steps the steps move into nested classes and the per-step
+ * {@link ModelGenerator#STEPS_PER_CLASS} steps the steps move into nested classes (one runStep
+ * switch of them would be too large for the JIT), past {@link ModelGenerator#PER_METHOD} the per-step
  * tables are decoded from text (5,001 relus failed with "code too large"); past
  * {@link ModelGenerator#TABLES_PER_CLASS} tables they move into holder classes. Each still equals
  * the interpreter. Past {@link Limits#maxLayers()} layers a network is refused by name.
@@ -62,6 +69,77 @@ class BigNetworksTest {
     String spec = "input(3, 2, 2)\nc: conv(4096, 1)\nchannel_shuffle(2)\nglobal_avgpool()\nflatten()\nfc(5)\n";
     assertTrue(source(spec).contains("decodeInts(new String[]"), "the runs decoded from text");
     assertNull(RandomNetworkTest.check(2, spec), "against the interpreter");
+  }
+
+  /**
+   * A gather of many sources: a concat of 3,000 one-conv branches, shuffled, is one gather of 3,000
+   * maps, whose per-source places (3 ints each) took some 69 KB of static initializer as an array
+   * literal ("code too large"); decoded from text like its runs, it compiles and equals the interpreter.
+   */
+  @Test
+  void aGatherOfThousandsOfSourcesIsDecodedFromText() throws Exception {
+    StringBuilder spec = new StringBuilder("input(2, 1, 1)\nconcat {\n");
+    for (int i = 0; i < 3000; i++) spec.append(i == 0 ? "" : "} and {\n").append("  b").append(i).append(": conv(1, 1)\n");
+    spec.append("}\nchannel_shuffle(2)\nglobal_avgpool()\nflatten()\nfc(5)\n");
+    String source = source(spec.toString());
+    assertTrue(source.contains("gather of 3000 channels") && source.contains("and 2996 more maps"), "one gather of 3,000 sources");
+    assertNull(RandomNetworkTest.check(3, spec.toString()), "against the interpreter");
+  }
+
+  /**
+   * 700 convs, 701 steps: one runStep switch of them took some 9 KB of bytecode, past HotSpot's
+   * 8,000-byte limit on what it compiles (HugeMethodLimit), so every step's dispatch ran interpreted.
+   * Past {@link ModelGenerator#STEPS_PER_CLASS} steps they go into nested classes, and every method of
+   * every class the model has stays under the limit; it still equals the interpreter.
+   */
+  @Test
+  void everyMethodOfSomeHundredStepsStaysUnderTheJitLimit() throws Exception {
+    String spec = "input(16, 2, 2)\nfor i in 0 .. 700 {\n  {i}: conv(16, 1)\n  sigmoid()\n}\n";
+    Graph g = Specs.fromText(spec);
+    Path dir = Files.createTempDirectory("netc-big");
+    try {
+      ModelCompiler.Output o = ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()),
+          netc.weights.SyntheticWeights.source(g, 0), "test.net", true, dir, s -> {});
+      assertTrue(o.steps() > ModelGenerator.STEPS_PER_CLASS && o.steps() <= ModelGenerator.PER_METHOD, o.steps() + " steps");
+      Map<String, Integer> sizes = bytecodeSizes(dir);
+      assertTrue(sizes.get("Test.runStep") > 20 && sizes.get("Test$S$0.n350") > 20, "javap's output was read");
+      sizes.forEach((method, size) -> {
+        // the class initializer runs once, whatever its size: only a method called again and again needs the JIT
+        if (!method.endsWith(".static")) {
+          assertTrue(size < 8000, method + " takes " + size + " bytes of bytecode (HugeMethodLimit is 8000)");
+        }
+      });
+      assertTrue(sizes.get("Test$S$1.run") > 20 && !sizes.containsKey("Test$S$2.run"), "two step classes");
+    } finally {
+      ModelCompiler.deleteTree(dir);
+    }
+    assertNull(RandomNetworkTest.check(0, spec), "at -O2");
+  }
+
+  /**
+   * The bytecode size of every method of every class under {@code dir}, as Class.method (from javap:
+   * one past the offset of its last instruction, a return, throw or jump of at most three bytes).
+   */
+  static Map<String, Integer> bytecodeSizes(Path dir) throws Exception {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "javap").toString(), "-c", "-p"));
+    try (var files = Files.walk(dir)) {
+      files.filter(f -> f.toString().endsWith(".class")).forEach(f -> command.add(f.toString()));
+    }
+    Process javap = new ProcessBuilder(command).redirectErrorStream(true).start();
+    List<String> lines = new String(javap.getInputStream().readAllBytes()).lines().toList();
+    assertEquals(0, javap.waitFor(), String.join("\n", lines));
+    Map<String, Integer> sizes = new TreeMap<>();
+    Pattern type = Pattern.compile("^\\S.*\\b(?:class|interface) (?:\\S+\\.)?([^.\\s]+)\\b.*\\{$");
+    Pattern method = Pattern.compile("^  (?:\\S.*?(\\w+)\\(.*\\)(?: throws .*)?|(static) \\{\\});$");
+    Pattern instruction = Pattern.compile("^ {4,8}(\\d+): [a-z]");
+    String cls = null, current = null;
+    for (String l : lines) {
+      Matcher m;
+      if ((m = type.matcher(l)).find()) cls = m.group(1);
+      else if ((m = method.matcher(l)).find()) current = cls + "." + (m.group(1) != null ? m.group(1) : m.group(2));
+      else if (current != null && (m = instruction.matcher(l)).find()) sizes.merge(current, Integer.parseInt(m.group(1)) + 1, Math::max);
+    }
+    return sizes;
   }
 
   @Test

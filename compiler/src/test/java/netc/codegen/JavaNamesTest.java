@@ -118,6 +118,23 @@ class JavaNamesTest {
         """, PassContext.defaults());
   }
 
+  /**
+   * A bidirectional override in a layer name (as an ONNX node name may carry) would display the rest of
+   * a generated comment's line reordered; format characters, line and paragraph separators are written
+   * as [U+XXXX], control characters as spaces, and no backslash or comment delimiter survives as such.
+   */
+  @Test
+  void commentsShowFormatCharactersAsCodePoints() throws Exception {
+    assertEquals("a[U+202E]b[U+2066]c[U+200B]d[U+2028]e[U+E0001]f g\\\\u002a/h* /i\n[U+2029]",
+        JavaNames.comment("a\u202Eb\u2066c\u200Bd\u2028e\uDB40\uDC01f\u0007g\\u002a/h*/i\n\u2029"));
+    assertEquals("conv, 3x3 -> 4 channels: é ü 日本", JavaNames.comment("conv, 3x3 -> 4 channels: é ü 日本"), "printable text is kept");
+    Graph g = GraphBuilder.build(SpecLoader.fromText("test.net", "input(3, 5, 5)\n\"\u202Eevil\u2066\": conv(4, 1)\nrelu()\n"), Map.of());
+    String[] source = new String[1];
+    CompiledModels.compile(g, SyntheticWeights.source(g, 3), 1, O0, s -> source[0] = s);
+    assertTrue(source[0].contains("[U+202E]evil[U+2066]: conv 1x1"), source[0]);
+    assertTrue(source[0].codePoints().noneMatch(c -> Character.getType(c) == Character.FORMAT), "no format character in the source");
+  }
+
   @Test
   void ordinaryNamesAreKept() {
     assertEquals("Resnet50", JavaNames.type("resnet50", ModelGenerator.REFERENCED_TYPES));
