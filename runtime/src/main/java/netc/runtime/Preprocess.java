@@ -33,11 +33,16 @@ public final class Preprocess {
   private final int crop;
 
   /**
-   * @throws IllegalArgumentException unless both are positive and a crop's 3 x crop x crop values
-   *     fit in a Java array
+   * @throws IllegalArgumentException unless both are positive, the resize is at least the crop (a
+   *     smaller one leaves every image too small for it) and a crop's 3 x crop x crop values fit in a
+   *     Java array
    */
   public Preprocess(int resize, int crop) {
     if (resize < 1 || crop < 1) throw new IllegalArgumentException("resize and crop must be positive, got " + resize + " and " + crop);
+    if (resize < crop) {
+      throw new IllegalArgumentException("a resize of " + resize + " is smaller than the crop of " + crop
+          + ": images are resized to that shorter side, then center-cropped to " + crop + "x" + crop);
+    }
     if (3L * crop * crop > ImageLimits.MAX_ARRAY) throw new IllegalArgumentException("a crop of " + crop + " has more values than a Java array holds");
     this.resize = resize;
     this.crop = crop;
@@ -191,7 +196,7 @@ public final class Preprocess {
       throw new BadInputException(name + ": image of " + w + "x" + h + " resized to a shorter side of " + resize + " would be " + nw + "x" + nh
           + ", a side over " + Integer.MAX_VALUE);
     }
-    if (nw < crop || nh < crop) throw new BadInputException(name + ": image of " + w + "x" + h + " is too small for a " + crop + " crop");
+    // both sides are at least resize >= crop (the constructor's check): the crop fits
     int top = (int) Math.rint((nh - crop) / 2.0), left = (int) Math.rint((nw - crop) / 2.0);
     byte[] cropped = Resample.bilinear(rgb.pixels(), w, h, (int) nw, (int) nh, left, top, crop, crop, name);
     float[] out = new float[3 * crop * crop];

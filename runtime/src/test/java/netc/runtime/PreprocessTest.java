@@ -58,6 +58,14 @@ class PreprocessTest {
     assertTrue(max <= 16, name + ": max difference " + max + " levels");
   }
 
+  /** A resize below the crop would leave every image too small for it: refused when the preprocessing is made. */
+  @Test
+  void aResizeBelowTheCropIsRefused() {
+    String msg = assertThrows(IllegalArgumentException.class, () -> new Preprocess(223, 224)).getMessage();
+    assertEquals("a resize of 223 is smaller than the crop of 224: images are resized to that shorter side, then center-cropped to 224x224", msg);
+    assertEquals(3 * 224 * 224, new Preprocess(224, 224).image(IMAGES.resolve("rgb_wide.png")).length);
+  }
+
   @Test
   void badImagesGiveOneLineNamingTheFile() {
     String broken = assertThrows(BadInputException.class, () -> new Preprocess(256, 224).image(IMAGES.resolve("broken.png"))).getMessage();
