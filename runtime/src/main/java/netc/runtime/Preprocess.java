@@ -102,8 +102,9 @@ public final class Preprocess {
   }
 
   /**
-   * The largest encoded image read from a stream: far above any PNG or JPEG within the pixel
-   * limits that compress at all, and small enough to buffer.
+   * The largest encoded image read from a stream or a file: far above any PNG or JPEG within the
+   * pixel limits that compress at all, and small enough to buffer. A file's size is checked before
+   * it is read, so a valid header followed by gigabytes (a sparse file) is refused at once.
    */
   public static final int MAX_STREAM_BYTES = 256 << 20;
 
@@ -214,11 +215,14 @@ public final class Preprocess {
    * or damaged file is refused, never decoded with its missing part filled in: a PNG's chunks are
    * checked first (CRCs, the IEND chunk), and any warning of the JPEG decoder (it warns when the
    * data ends before the image's end marker, or when it meets corrupt data) is an error. The
-   * dimensions are checked against {@link ImageLimits} before the pixels are allocated.
+   * dimensions are checked against {@link ImageLimits} before the pixels are allocated. A file over
+   * {@link #MAX_STREAM_BYTES} is refused unread.
    */
   public static Rgb decode(Path file) {
     regularFile(file);
     try {
+      long size = Files.size(file);
+      if (size > MAX_STREAM_BYTES) throw new BadInputException(file + ": " + size + " bytes, more than " + MAX_STREAM_BYTES + ": not read as an image");
       byte[] head;
       try (InputStream in = Files.newInputStream(file)) {
         head = in.readNBytes(HEAD_BYTES);

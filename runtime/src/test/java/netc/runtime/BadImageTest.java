@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -171,6 +172,24 @@ class BadImageTest {
     assertEquals(dir + ": not a regular file (a directory)", error(dir));
     Path zero = Path.of("/dev/zero");
     if (Files.exists(zero)) assertEquals("/dev/zero: not a regular file (a device or a pipe)", error(zero));
+  }
+
+  /**
+   * A file over the size cap is refused before a byte is read: a JPEG without its end marker in a
+   * 10 GB sparse file (the decoder read on through the zeros), and a whole PNG followed by them.
+   */
+  @Test
+  void aFileOverTheSizeCapIsRefusedUnread() throws IOException {
+    byte[] jpeg = TestImages.jpeg(TestImages.picture(40, 30), false);
+    Path endless = write("endless.jpg", Arrays.copyOf(jpeg, jpeg.length - 2));
+    Path padded = write("padded.png", TestImages.png(TestImages.picture(40, 30)));
+    for (Path f : List.of(endless, padded)) {
+      try (RandomAccessFile file = new RandomAccessFile(f.toFile(), "rw")) {
+        file.setLength(10L << 30);
+      }
+      String msg = assertTimeoutPreemptively(Duration.ofSeconds(5), () -> error(f));
+      assertEquals(f + ": 10737418240 bytes, more than 268435456: not read as an image", msg);
+    }
   }
 
   // ---- sizes from the header ------------------------------------------------------------------
