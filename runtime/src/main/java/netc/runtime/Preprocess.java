@@ -216,7 +216,8 @@ public final class Preprocess {
    * checked first (CRCs, the IEND chunk), and any warning of the JPEG decoder (it warns when the
    * data ends before the image's end marker, or when it meets corrupt data) is an error. The
    * dimensions are checked against {@link ImageLimits} before the pixels are allocated. A file over
-   * {@link #MAX_STREAM_BYTES} is refused unread.
+   * {@link #MAX_STREAM_BYTES} is refused unread, and a JPEG of more than {@link JpegMarkers#MAX_SCANS}
+   * scans before decoding (the decoder redraws the image for each).
    */
   public static Rgb decode(Path file) {
     regularFile(file);
@@ -229,6 +230,7 @@ public final class Preprocess {
       }
       String format = format(head, file.toString());
       if (format.equals("png")) PngChunks.check(file);
+      else JpegMarkers.check(file);
       try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
         return decode(in, file.toString(), format);
       }
@@ -242,6 +244,7 @@ public final class Preprocess {
     try {
       String format = format(java.util.Arrays.copyOf(encoded, Math.min(HEAD_BYTES, encoded.length)), name);
       if (format.equals("png")) PngChunks.check(encoded, name);
+      else JpegMarkers.check(encoded, name);
       // a memory cache: ImageIO's default for a stream is a temporary file per image
       try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
         return decode(in, name, format);
@@ -285,12 +288,14 @@ public final class Preprocess {
     List<String> warnings = new ArrayList<>();
     try {
       reader.setInput(in, true, true);
-      reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+      reader.addIIOReadWarningListener((source, warning) -> {
+        warnings.add(warning);
+        // the image is refused from here on: stop decoding it (a progressive JPEG would be redrawn for each scan left)
+        if (damaged(warning)) source.abort();
+      });
       int w = reader.getWidth(0), h = reader.getHeight(0);
       ImageLimits.check(file, "image", w, h);
-      Rgb rgb = decodePixels(reader, file, w, h);
-      refuseIfWarned(file, format, warnings);
-      return rgb;
+      return decodePixels(reader, file, w, h, format, warnings);
     } catch (IOException | RuntimeException e) {
       if (e instanceof BadInputException b) throw b;
       refuseIfWarned(file, format, warnings); // a truncation warning explains the failure better
@@ -300,8 +305,11 @@ public final class Preprocess {
     }
   }
 
-  /** Decodes the pixels of a {@code w x h} image (already within the limits); running out of heap is a clear error. */
-  private static Rgb decodePixels(ImageReader reader, String file, int w, int h) throws IOException {
+  /**
+   * Decodes the pixels of a {@code w x h} image (already within the limits), refused if the decoder
+   * {@code warnings} say they are damaged; running out of heap is a clear error.
+   */
+  private static Rgb decodePixels(ImageReader reader, String file, int w, int h, String format, List<String> warnings) throws IOException {
     try {
       Raster raster;
       ColorModel model = null;
@@ -319,6 +327,7 @@ public final class Preprocess {
         throw new BadInputException(file + ": cannot decode image (its header says " + w + "x" + h + ", the decoder gave "
             + raster.getWidth() + "x" + raster.getHeight() + ")");
       }
+      refuseIfWarned(file, format, warnings);
       return toRgb(raster, model, file);
     } catch (OutOfMemoryError e) {
       // the limits keep this to a few hundred MB, but a small -Xmx may still not hold it
@@ -333,9 +342,14 @@ public final class Preprocess {
    * data" and others. Only those that say they ignored metadata (an invalid color profile, a
    * thumbnail's markers) leave the pixels whole.
    */
+  private static boolean damaged(String warning) {
+    return warning == null || !warning.endsWith("; ignored");
+  }
+
+  /** Refuses the image if the decoder gave a {@linkplain #damaged damaging} warning, naming the first. */
   private static void refuseIfWarned(String file, String format, List<String> warnings) {
     for (String w : warnings) {
-      if (w != null && w.endsWith("; ignored")) continue;
+      if (!damaged(w)) continue;
       String problem = w != null && w.contains("Missing EOI") ? "truncated JPEG: the data ends before the end-of-image marker"
           : "corrupt " + format.toUpperCase(java.util.Locale.ROOT) + ": " + w;
       throw new BadInputException(file + ": cannot decode image (" + problem + ")");

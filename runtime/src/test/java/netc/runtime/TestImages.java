@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.zip.CRC32;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
@@ -16,7 +18,10 @@ import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageOutputStream;
 
-/** Small images made in the tests (nothing big is committed): encoded PNGs and JPEGs, and PNG chunks built by hand. */
+/**
+ * Small images made in the tests (nothing big is committed): encoded PNGs and JPEGs, PNG chunks and
+ * JPEG segments built by hand.
+ */
 final class TestImages {
   private TestImages() {}
 
@@ -54,6 +59,34 @@ final class TestImages {
       writer.dispose();
     }
     return bytes.toByteArray();
+  }
+
+  /**
+   * The scans of a JPEG as {start, end} offsets: each start-of-scan segment with its entropy-coded data,
+   * up to the next marker (not a stuffed 0xFF 0x00 or a restart marker). Only for the well-formed files
+   * made here: no fill bytes.
+   */
+  static List<int[]> scans(byte[] jpeg) {
+    List<int[]> scans = new ArrayList<>();
+    for (int i = 2; (jpeg[i + 1] & 0xff) != 0xd9; ) {
+      int end = i + 2 + ((jpeg[i + 2] & 0xff) << 8 | (jpeg[i + 3] & 0xff));
+      if ((jpeg[i + 1] & 0xff) == 0xda) {
+        while ((jpeg[end] & 0xff) != 0xff || jpeg[end + 1] == 0 || (jpeg[end + 1] & 0xff) >= 0xd0 && (jpeg[end + 1] & 0xff) <= 0xd7) end++;
+        scans.add(new int[] {i, end});
+      }
+      i = end;
+    }
+    return scans;
+  }
+
+  /** {@code jpeg} with scan {@code index} repeated {@code copies} more times right after itself. */
+  static byte[] repeatScan(byte[] jpeg, int index, int copies) {
+    int[] scan = scans(jpeg).get(index);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(jpeg, 0, scan[1]);
+    for (int i = 0; i < copies; i++) out.write(jpeg, scan[0], scan[1] - scan[0]);
+    out.write(jpeg, scan[1], jpeg.length - scan[1]);
+    return out.toByteArray();
   }
 
   /** One PNG chunk: length, type, data and a correct CRC. */
