@@ -15,7 +15,9 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 
@@ -314,7 +316,7 @@ public final class Preprocess {
       Raster raster;
       ColorModel model = null;
       try {
-        BufferedImage img = reader.read(0);
+        BufferedImage img = reader.read(0, format.equals("jpeg") ? withoutProfile(reader) : null);
         raster = img.getRaster();
         model = img.getColorModel();
       } catch (javax.imageio.IIOException e) {
@@ -334,6 +336,21 @@ public final class Preprocess {
       throw new BadInputException(file + ": image of " + w + "x" + h + " needs more memory than this JVM may use ("
           + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise it with -Xmx)");
     }
+  }
+
+  /**
+   * Parameters that read a JPEG's pixels as the decoder gives them: with an ICC profile in the file
+   * ImageIO converts them from the profile to sRGB, and PIL's convert("RGB") ignores the profile.
+   * The JPEG reader applies no color conversion of its own when the bands are selected (all of
+   * them here, in order); the decoder's (YCbCr to RGB, Adobe's inverted CMYK) stay. Null when the
+   * reader offers no image type (CMYK before Java 17.0.4): read(0) then says why.
+   */
+  private static ImageReadParam withoutProfile(ImageReader reader) throws IOException {
+    Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+    if (!types.hasNext()) return null;
+    ImageReadParam param = reader.getDefaultReadParam();
+    param.setSourceBands(java.util.stream.IntStream.range(0, types.next().getNumBands()).toArray());
+    return param;
   }
 
   /**

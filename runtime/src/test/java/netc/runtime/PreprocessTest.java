@@ -1,10 +1,19 @@
 package netc.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.awt.color.ColorSpace;
+import java.awt.color.ICC_Profile;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
+import javax.imageio.ImageIO;
 import netc.runtime.io.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -56,6 +65,26 @@ class PreprocessTest {
     }
     assertTrue(sum / pil.length < 2.0, name + ": mean difference " + sum / pil.length + " levels");
     assertTrue(max <= 16, name + ": max difference " + max + " levels");
+  }
+
+  /**
+   * An embedded ICC profile (here linear RGB, in two APP2 segments) changes nothing: PIL's
+   * convert("RGB") ignores it, where ImageIO's read converts the pixels from it to sRGB.
+   */
+  @Test
+  void anEmbeddedColorProfileIsIgnoredAsPilIgnoresIt() throws IOException {
+    for (boolean progressive : new boolean[] {false, true}) {
+      byte[] plain = TestImages.jpeg(TestImages.picture(64, 48), progressive);
+      byte[] tagged = TestImages.withIccProfile(plain, ICC_Profile.getInstance(ColorSpace.CS_LINEAR_RGB).getData(), 2);
+      assertFalse(Arrays.equals(samples(plain), samples(tagged)), "ImageIO reads the profile and converts");
+      assertArrayEquals(Preprocess.decode(plain, "plain.jpg").pixels(), Preprocess.decode(tagged, "tagged.jpg").pixels());
+    }
+  }
+
+  /** The samples of ImageIO's own decoding. */
+  private static int[] samples(byte[] jpeg) throws IOException {
+    BufferedImage img = ImageIO.read(new ByteArrayInputStream(jpeg));
+    return img.getRaster().getPixels(0, 0, img.getWidth(), img.getHeight(), (int[]) null);
   }
 
   /** A resize below the crop would leave every image too small for it: refused when the preprocessing is made. */

@@ -62,6 +62,29 @@ final class TestImages {
   }
 
   /**
+   * {@code jpeg} with an ICC profile in {@code parts} APP2 segments, as the ICC specification puts one in
+   * a JPEG: "ICC_PROFILE\0", the segment's number from 1, the count, a part of the profile.
+   */
+  static byte[] withIccProfile(byte[] jpeg, byte[] profile, int parts) {
+    int per = (profile.length + parts - 1) / parts;
+    for (int i = parts - 1; i >= 0; i--) { // inserted in front one by one: the last first
+      int from = i * per, n = Math.min(per, profile.length - from);
+      byte[] payload = concat("ICC_PROFILE\0".getBytes(StandardCharsets.US_ASCII), new byte[] {(byte) (i + 1), (byte) parts},
+          java.util.Arrays.copyOfRange(profile, from, from + n));
+      jpeg = withSegment(jpeg, 0xe2, payload);
+    }
+    return jpeg;
+  }
+
+  /** {@code jpeg} with a marker segment inserted after its SOI and its JFIF segment (APP0) if it has one. */
+  static byte[] withSegment(byte[] jpeg, int marker, byte[] payload) {
+    int at = 2;
+    if ((jpeg[2] & 0xff) == 0xff && (jpeg[3] & 0xff) == 0xe0) at = 4 + ((jpeg[4] & 0xff) << 8 | (jpeg[5] & 0xff));
+    byte[] head = ByteBuffer.allocate(4).put((byte) 0xff).put((byte) marker).putShort((short) (2 + payload.length)).array();
+    return concat(java.util.Arrays.copyOf(jpeg, at), head, payload, java.util.Arrays.copyOfRange(jpeg, at, jpeg.length));
+  }
+
+  /**
    * The scans of a JPEG as {start, end} offsets: each start-of-scan segment with its entropy-coded data,
    * up to the next marker (not a stuffed 0xFF 0x00 or a restart marker). Only for the well-formed files
    * made here: no fill bytes.
