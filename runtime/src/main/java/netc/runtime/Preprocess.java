@@ -392,7 +392,8 @@ public final class Preprocess {
           red = green = blue = px[0] >> shift;
         } else if (bands == 4 && (model == null || model.getColorSpace().getType() == ColorSpace.TYPE_CMYK)) {
           // CMYK JPEG. ImageIO's decoded image holds ink amounts; its raw raster (the fallback for
-          // readers that refuse CMYK) holds Adobe's inverted values, 255 - ink. PIL: (255 - c)(255 - k) / 255.
+          // readers that refuse CMYK) holds Adobe's inverted values, 255 - ink. Pillow's cmyk2rgb:
+          // nk - c * nk / 255 with nk = 255 - k, the product rounded as its MULDIV255 rounds it.
           int c = px[0], m = px[1], yel = px[2], k = px[3];
           if (model == null) {
             c = 255 - c;
@@ -400,9 +401,10 @@ public final class Preprocess {
             yel = 255 - yel;
             k = 255 - k;
           }
-          red = (255 - c) * (255 - k) / 255;
-          green = (255 - m) * (255 - k) / 255;
-          blue = (255 - yel) * (255 - k) / 255;
+          int nk = 255 - k;
+          red = nk - mulDiv255(c, nk);
+          green = nk - mulDiv255(m, nk);
+          blue = nk - mulDiv255(yel, nk);
         } else { // RGB, RGBA: PIL's convert("RGB") drops alpha
           red = px[0] >> shift;
           green = px[1] >> shift;
@@ -414,5 +416,11 @@ public final class Preprocess {
       }
     }
     return new Rgb(w, h, out);
+  }
+
+  /** a * b / 255 rounded to nearest for a, b in [0, 255], exactly as Pillow's MULDIV255 computes it. */
+  private static int mulDiv255(int a, int b) {
+    int t = a * b + 128;
+    return (t + (t >> 8)) >> 8;
   }
 }

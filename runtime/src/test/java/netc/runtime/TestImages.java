@@ -4,6 +4,9 @@ import java.awt.Color;
 import java.awt.GradientPaint;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBuffer;
+import java.awt.image.Raster;
+import java.awt.image.WritableRaster;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -59,6 +62,34 @@ final class TestImages {
       writer.dispose();
     }
     return bytes.toByteArray();
+  }
+
+  /**
+   * A 4-component (CMYK) JPEG of flat 8x8 blocks side by side, block i holding the stored samples
+   * {@code blocks[i]}, with an Adobe segment of {@code transform} (0 CMYK, 2 YCCK) as Photoshop writes
+   * one. At quality 1 a flat block decodes to exactly its samples.
+   */
+  static byte[] cmykJpeg(int[][] blocks, int transform) {
+    WritableRaster raster = Raster.createInterleavedRaster(DataBuffer.TYPE_BYTE, 8 * blocks.length, 8, 4, null);
+    for (int i = 0; i < blocks.length; i++) {
+      for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++) raster.setPixel(8 * i + x, y, blocks[i]);
+    }
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+      writer.setOutput(out);
+      ImageWriteParam param = writer.getDefaultWriteParam();
+      param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+      param.setCompressionQuality(1f);
+      writer.write(null, new IIOImage(raster, null, null), param);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      writer.dispose();
+    }
+    // "Adobe", version 100, flags 0 and 0, the transform
+    byte[] adobe = ByteBuffer.allocate(12).put("Adobe".getBytes(StandardCharsets.US_ASCII)).putShort((short) 100).putInt(0).put((byte) transform).array();
+    return withSegment(bytes.toByteArray(), 0xee, adobe);
   }
 
   /**
