@@ -320,10 +320,7 @@ public final class Preprocess {
         raster = img.getRaster();
         model = img.getColorModel();
       } catch (javax.imageio.IIOException e) {
-        // CMYK and YCCK JPEGs: ImageIO has no color conversion for them, but reads the raw raster
-        if (!reader.canReadRaster()) throw e;
-        raster = reader.readRaster(0, null);
-        if (raster.getNumBands() != 4) throw e;
+        raster = rawCmyk(reader, file, e);
       }
       if (raster.getWidth() != w || raster.getHeight() != h) {
         throw new BadInputException(file + ": cannot decode image (its header says " + w + "x" + h + ", the decoder gave "
@@ -354,6 +351,40 @@ public final class Preprocess {
   }
 
   /**
+   * The raw samples of a CMYK JPEG whose read(0) failed with {@code refused}: Java before 17.0.4
+   * has no image type for CMYK, but reads its raster (Adobe's inverted CMYK, not converted). A
+   * YCCK JPEG's raster holds YCCK, which is refused rather than taken for CMYK; anything else
+   * that is not 4 bands is {@code refused}.
+   */
+  static Raster rawCmyk(ImageReader reader, String file, javax.imageio.IIOException refused) throws IOException {
+    if (!reader.canReadRaster()) throw refused;
+    Raster raster = reader.readRaster(0, null);
+    if (raster.getNumBands() != 4) throw refused;
+    int transform = adobeTransform(reader);
+    if (transform > 0) {
+      throw new BadInputException(file + ": cannot decode image (a YCCK JPEG (Adobe color transform " + transform
+          + "), which the JPEG decoder of Java " + System.getProperty("java.version") + " does not convert; Java 17.0.4 and later do)");
+    }
+    return raster;
+  }
+
+  /**
+   * The color transform of the JPEG's Adobe segment (APP14): 0 none (RGB or CMYK), 1 YCbCr, 2 YCCK; -1
+   * without one (a 4-component JPEG is then CMYK).
+   */
+  private static int adobeTransform(ImageReader reader) throws IOException {
+    javax.imageio.metadata.IIOMetadata metadata = reader.getImageMetadata(0);
+    if (metadata == null) return -1;
+    for (org.w3c.dom.Node n = metadata.getAsTree("javax_imageio_jpeg_image_1.0").getFirstChild(); n != null; n = n.getNextSibling()) {
+      if (!n.getNodeName().equals("markerSequence")) continue;
+      for (org.w3c.dom.Node m = n.getFirstChild(); m != null; m = m.getNextSibling()) {
+        if (m.getNodeName().equals("app14Adobe")) return Integer.parseInt(m.getAttributes().getNamedItem("transform").getNodeValue());
+      }
+    }
+    return -1;
+  }
+
+  /**
    * The decoder's warnings mean its pixels are not all from the file: JPEG's "Truncated File -
    * Missing EOI marker" when the data ran out (the rest is filled in gray), libjpeg's "Corrupt JPEG
    * data" and others. Only those that say they ignored metadata (an invalid color profile, a
@@ -373,7 +404,11 @@ public final class Preprocess {
     }
   }
 
-  private static Rgb toRgb(Raster r, ColorModel model, String name) {
+  /**
+   * The 8-bit RGB of decoded samples as PIL's convert("RGB") gives them: palettes looked up, gray
+   * replicated, alpha dropped, CMYK as Pillow converts it; {@code model} null for a raw CMYK raster.
+   */
+  static Rgb toRgb(Raster r, ColorModel model, String name) {
     int w = r.getWidth(), h = r.getHeight(), bands = r.getNumBands();
     byte[] out = new byte[ImageLimits.array(name, 3L * w * h, "the RGB pixels of " + w + "x" + h)];
     int bits = r.getSampleModel().getSampleSize(0);

@@ -14,6 +14,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import netc.runtime.io.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -91,6 +93,41 @@ class PreprocessTest {
         assertArrayEquals(expected, new int[] {rgb[o] & 0xff, rgb[o + 1] & 0xff, rgb[o + 2] & 0xff}, "pixel " + x + "," + y);
       }
     }
+  }
+
+  /**
+   * The fallback for a Java whose read(0) refuses CMYK (before 17.0.4): the raw raster of a CMYK JPEG
+   * converts to the RGB the decoded image gives; a YCCK one (Adobe transform 2), whose raw raster holds
+   * YCCK, is refused rather than taken for CMYK.
+   */
+  @Test
+  void theRawCmykFallbackConvertsCmykAndRefusesYcck() throws IOException {
+    int[][] blocks = {{128, 60, 200, 253}, {10, 20, 30, 40}};
+    byte[] cmyk = TestImages.cmykJpeg(blocks, 0), ycck = TestImages.cmykJpeg(blocks, 2);
+    javax.imageio.IIOException refused = new javax.imageio.IIOException("Unsupported Image Type");
+    ImageReader reader = reader(cmyk);
+    try {
+      Preprocess.Rgb raw = Preprocess.toRgb(Preprocess.rawCmyk(reader, "cmyk.jpg", refused), null, "cmyk.jpg");
+      assertArrayEquals(Preprocess.decode(cmyk, "cmyk.jpg").pixels(), raw.pixels());
+    } finally {
+      reader.dispose();
+    }
+    reader = reader(ycck);
+    try {
+      ImageReader r = reader;
+      assertEquals("ycck.jpg: cannot decode image (a YCCK JPEG (Adobe color transform 2), which the JPEG decoder of Java "
+          + System.getProperty("java.version") + " does not convert; Java 17.0.4 and later do)",
+          assertThrows(BadInputException.class, () -> Preprocess.rawCmyk(r, "ycck.jpg", refused)).getMessage());
+    } finally {
+      reader.dispose();
+    }
+    assertEquals(16 * 8 * 3, Preprocess.decode(ycck, "ycck.jpg").pixels().length, "this Java's read(0) converts YCCK");
+  }
+
+  private static ImageReader reader(byte[] jpeg) {
+    ImageReader reader = ImageIO.getImageReadersByFormatName("jpeg").next();
+    reader.setInput(new MemoryCacheImageInputStream(new ByteArrayInputStream(jpeg)), true, true);
+    return reader;
   }
 
   /**
