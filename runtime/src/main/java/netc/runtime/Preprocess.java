@@ -23,9 +23,9 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Image input as torchvision prepares it for ImageNet models: decode to 8-bit RGB (as PIL's
- * convert("RGB")), Resize(256) with PIL's antialiased bilinear filter, CenterCrop(224), ToTensor
- * (values / 255, CHW). The mean/std normalization is not here: a spec declares it as part of the
- * network, where it is folded into the first conv.
+ * convert("RGB"), but for 16-bit gray: see {@link #toRgb}), Resize(256) with PIL's antialiased
+ * bilinear filter, CenterCrop(224), ToTensor (values / 255, CHW). The mean/std normalization is not
+ * here: a spec declares it as part of the network, where it is folded into the first conv.
  *
  * <p>The resize reproduces Pillow's two-pass fixed-point resampling (horizontal, then vertical, each
  * rounded to 8 bits), so the tensor matches torchvision on a PIL-loaded image to within 1/255.
@@ -407,6 +407,10 @@ public final class Preprocess {
   /**
    * The 8-bit RGB of decoded samples as PIL's convert("RGB") gives them: palettes looked up, gray
    * replicated, alpha dropped, CMYK as Pillow converts it; {@code model} null for a raw CMYK raster.
+   * 16-bit samples keep their high byte. That is PIL's result for 16-bit RGB and gray with alpha, not
+   * for 16-bit gray alone: PIL opens that as an integer image (mode I;16) and convert("RGB") clips
+   * its values to 255, so that all but the darkest of a 16-bit gray PNG turns white. The high byte
+   * is kept there too, on purpose: it is the picture, which the clipped values are not.
    */
   static Rgb toRgb(Raster r, ColorModel model, String name) {
     int w = r.getWidth(), h = r.getHeight(), bands = r.getNumBands();
@@ -423,7 +427,7 @@ public final class Preprocess {
           red = icm.getRed(px[0]);
           green = icm.getGreen(px[0]);
           blue = icm.getBlue(px[0]);
-        } else if (bands == 1 || bands == 2) { // gray, gray + alpha: PIL replicates the gray, drops alpha
+        } else if (bands == 1 || bands == 2) { // gray, gray + alpha: PIL replicates the gray, drops alpha (16-bit gray: see above)
           red = green = blue = px[0] >> shift;
         } else if (bands == 4 && (model == null || model.getColorSpace().getType() == ColorSpace.TYPE_CMYK)) {
           // CMYK JPEG. ImageIO's decoded image holds ink amounts; its raw raster (the fallback for
