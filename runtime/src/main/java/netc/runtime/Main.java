@@ -90,6 +90,11 @@ public final class Main {
           + ", the model takes " + shape[0] + "x" + shape[1] + "x" + shape[2]);
       return 2;
     }
+    if (resize < crop) { // every image would be too small for the crop: one error for the call, not one per file
+      err.println("error: " + (o.resize > 0 ? "--resize " + resize : "the model's resize of " + resize) + " is smaller than the crop of " + crop
+          + ": images are resized to that shorter side, then center-cropped to " + crop + "x" + crop);
+      return 2;
+    }
     try { // a bad -Dnetc.image.* value is one error for the call, not one per file
       ImageLimits.limit(ImageLimits.MAX_PIXELS_PROPERTY, ImageLimits.DEFAULT_MAX_PIXELS);
       ImageLimits.limit(ImageLimits.MAX_SIDE_PROPERTY, ImageLimits.DEFAULT_MAX_SIDE);

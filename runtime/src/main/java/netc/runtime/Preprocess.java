@@ -15,15 +15,17 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Image input as torchvision prepares it for ImageNet models: decode to 8-bit RGB (as PIL's
- * convert("RGB")), Resize(256) with PIL's antialiased bilinear filter, CenterCrop(224), ToTensor
- * (values / 255, CHW). The mean/std normalization is not here: a spec declares it as part of the
- * network, where it is folded into the first conv.
+ * convert("RGB"), but for 16-bit gray: see {@link #toRgb}), Resize(256) with PIL's antialiased
+ * bilinear filter, CenterCrop(224), ToTensor (values / 255, CHW). The mean/std normalization is not
+ * here: a spec declares it as part of the network, where it is folded into the first conv.
  *
  * <p>The resize reproduces Pillow's two-pass fixed-point resampling (horizontal, then vertical, each
  * rounded to 8 bits), so the tensor matches torchvision on a PIL-loaded image to within 1/255.
@@ -33,11 +35,16 @@ public final class Preprocess {
   private final int crop;
 
   /**
-   * @throws IllegalArgumentException unless both are positive and a crop's 3 x crop x crop values
-   *     fit in a Java array
+   * @throws IllegalArgumentException unless both are positive, the resize is at least the crop (a
+   *     smaller one leaves every image too small for it) and a crop's 3 x crop x crop values fit in a
+   *     Java array
    */
   public Preprocess(int resize, int crop) {
     if (resize < 1 || crop < 1) throw new IllegalArgumentException("resize and crop must be positive, got " + resize + " and " + crop);
+    if (resize < crop) {
+      throw new IllegalArgumentException("a resize of " + resize + " is smaller than the crop of " + crop
+          + ": images are resized to that shorter side, then center-cropped to " + crop + "x" + crop);
+    }
     if (3L * crop * crop > ImageLimits.MAX_ARRAY) throw new IllegalArgumentException("a crop of " + crop + " has more values than a Java array holds");
     this.resize = resize;
     this.crop = crop;
@@ -97,8 +104,9 @@ public final class Preprocess {
   }
 
   /**
-   * The largest encoded image read from a stream: far above any PNG or JPEG within the pixel
-   * limits that compress at all, and small enough to buffer.
+   * The largest encoded image read from a stream or a file: far above any PNG or JPEG within the
+   * pixel limits that compress at all, and small enough to buffer. A file's size is checked before
+   * it is read, so a valid header followed by gigabytes (a sparse file) is refused at once.
    */
   public static final int MAX_STREAM_BYTES = 256 << 20;
 
@@ -191,7 +199,7 @@ public final class Preprocess {
       throw new BadInputException(name + ": image of " + w + "x" + h + " resized to a shorter side of " + resize + " would be " + nw + "x" + nh
           + ", a side over " + Integer.MAX_VALUE);
     }
-    if (nw < crop || nh < crop) throw new BadInputException(name + ": image of " + w + "x" + h + " is too small for a " + crop + " crop");
+    // both sides are at least resize >= crop (the constructor's check): the crop fits
     int top = (int) Math.rint((nh - crop) / 2.0), left = (int) Math.rint((nw - crop) / 2.0);
     byte[] cropped = Resample.bilinear(rgb.pixels(), w, h, (int) nw, (int) nh, left, top, crop, crop, name);
     float[] out = new float[3 * crop * crop];
@@ -209,17 +217,22 @@ public final class Preprocess {
    * or damaged file is refused, never decoded with its missing part filled in: a PNG's chunks are
    * checked first (CRCs, the IEND chunk), and any warning of the JPEG decoder (it warns when the
    * data ends before the image's end marker, or when it meets corrupt data) is an error. The
-   * dimensions are checked against {@link ImageLimits} before the pixels are allocated.
+   * dimensions are checked against {@link ImageLimits} before the pixels are allocated. A file over
+   * {@link #MAX_STREAM_BYTES} is refused unread, and a JPEG of more than {@link JpegMarkers#MAX_SCANS}
+   * scans before decoding (the decoder redraws the image for each).
    */
   public static Rgb decode(Path file) {
     regularFile(file);
     try {
+      long size = Files.size(file);
+      if (size > MAX_STREAM_BYTES) throw new BadInputException(file + ": " + size + " bytes, more than " + MAX_STREAM_BYTES + ": not read as an image");
       byte[] head;
       try (InputStream in = Files.newInputStream(file)) {
         head = in.readNBytes(HEAD_BYTES);
       }
       String format = format(head, file.toString());
       if (format.equals("png")) PngChunks.check(file);
+      else JpegMarkers.check(file);
       try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
         return decode(in, file.toString(), format);
       }
@@ -233,6 +246,7 @@ public final class Preprocess {
     try {
       String format = format(java.util.Arrays.copyOf(encoded, Math.min(HEAD_BYTES, encoded.length)), name);
       if (format.equals("png")) PngChunks.check(encoded, name);
+      else JpegMarkers.check(encoded, name);
       // a memory cache: ImageIO's default for a stream is a temporary file per image
       try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
         return decode(in, name, format);
@@ -276,12 +290,14 @@ public final class Preprocess {
     List<String> warnings = new ArrayList<>();
     try {
       reader.setInput(in, true, true);
-      reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+      reader.addIIOReadWarningListener((source, warning) -> {
+        warnings.add(warning);
+        // the image is refused from here on: stop decoding it (a progressive JPEG would be redrawn for each scan left)
+        if (damaged(warning)) source.abort();
+      });
       int w = reader.getWidth(0), h = reader.getHeight(0);
       ImageLimits.check(file, "image", w, h);
-      Rgb rgb = decodePixels(reader, file, w, h);
-      refuseIfWarned(file, format, warnings);
-      return rgb;
+      return decodePixels(reader, file, w, h, format, warnings);
     } catch (IOException | RuntimeException e) {
       if (e instanceof BadInputException b) throw b;
       refuseIfWarned(file, format, warnings); // a truncation warning explains the failure better
@@ -291,25 +307,26 @@ public final class Preprocess {
     }
   }
 
-  /** Decodes the pixels of a {@code w x h} image (already within the limits); running out of heap is a clear error. */
-  private static Rgb decodePixels(ImageReader reader, String file, int w, int h) throws IOException {
+  /**
+   * Decodes the pixels of a {@code w x h} image (already within the limits), refused if the decoder
+   * {@code warnings} say they are damaged; running out of heap is a clear error.
+   */
+  private static Rgb decodePixels(ImageReader reader, String file, int w, int h, String format, List<String> warnings) throws IOException {
     try {
       Raster raster;
       ColorModel model = null;
       try {
-        BufferedImage img = reader.read(0);
+        BufferedImage img = reader.read(0, format.equals("jpeg") ? withoutProfile(reader) : null);
         raster = img.getRaster();
         model = img.getColorModel();
       } catch (javax.imageio.IIOException e) {
-        // CMYK and YCCK JPEGs: ImageIO has no color conversion for them, but reads the raw raster
-        if (!reader.canReadRaster()) throw e;
-        raster = reader.readRaster(0, null);
-        if (raster.getNumBands() != 4) throw e;
+        raster = rawCmyk(reader, file, e);
       }
       if (raster.getWidth() != w || raster.getHeight() != h) {
         throw new BadInputException(file + ": cannot decode image (its header says " + w + "x" + h + ", the decoder gave "
             + raster.getWidth() + "x" + raster.getHeight() + ")");
       }
+      refuseIfWarned(file, format, warnings);
       return toRgb(raster, model, file);
     } catch (OutOfMemoryError e) {
       // the limits keep this to a few hundred MB, but a small -Xmx may still not hold it
@@ -319,21 +336,83 @@ public final class Preprocess {
   }
 
   /**
+   * Parameters that read a JPEG's pixels as the decoder gives them: with an ICC profile in the file
+   * ImageIO converts them from the profile to sRGB, and PIL's convert("RGB") ignores the profile.
+   * The JPEG reader applies no color conversion of its own when the bands are selected (all of
+   * them here, in order); the decoder's (YCbCr to RGB, Adobe's inverted CMYK) stay. Null when the
+   * reader offers no image type (CMYK before Java 17.0.4): read(0) then says why.
+   */
+  private static ImageReadParam withoutProfile(ImageReader reader) throws IOException {
+    Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+    if (!types.hasNext()) return null;
+    ImageReadParam param = reader.getDefaultReadParam();
+    param.setSourceBands(java.util.stream.IntStream.range(0, types.next().getNumBands()).toArray());
+    return param;
+  }
+
+  /**
+   * The raw samples of a CMYK JPEG whose read(0) failed with {@code refused}: Java before 17.0.4
+   * has no image type for CMYK, but reads its raster (Adobe's inverted CMYK, not converted). A
+   * YCCK JPEG's raster holds YCCK, which is refused rather than taken for CMYK; anything else
+   * that is not 4 bands is {@code refused}.
+   */
+  static Raster rawCmyk(ImageReader reader, String file, javax.imageio.IIOException refused) throws IOException {
+    if (!reader.canReadRaster()) throw refused;
+    Raster raster = reader.readRaster(0, null);
+    if (raster.getNumBands() != 4) throw refused;
+    int transform = adobeTransform(reader);
+    if (transform > 0) {
+      throw new BadInputException(file + ": cannot decode image (a YCCK JPEG (Adobe color transform " + transform
+          + "), which the JPEG decoder of Java " + System.getProperty("java.version") + " does not convert; Java 17.0.4 and later do)");
+    }
+    return raster;
+  }
+
+  /**
+   * The color transform of the JPEG's Adobe segment (APP14): 0 none (RGB or CMYK), 1 YCbCr, 2 YCCK; -1
+   * without one (a 4-component JPEG is then CMYK).
+   */
+  private static int adobeTransform(ImageReader reader) throws IOException {
+    javax.imageio.metadata.IIOMetadata metadata = reader.getImageMetadata(0);
+    if (metadata == null) return -1;
+    for (org.w3c.dom.Node n = metadata.getAsTree("javax_imageio_jpeg_image_1.0").getFirstChild(); n != null; n = n.getNextSibling()) {
+      if (!n.getNodeName().equals("markerSequence")) continue;
+      for (org.w3c.dom.Node m = n.getFirstChild(); m != null; m = m.getNextSibling()) {
+        if (m.getNodeName().equals("app14Adobe")) return Integer.parseInt(m.getAttributes().getNamedItem("transform").getNodeValue());
+      }
+    }
+    return -1;
+  }
+
+  /**
    * The decoder's warnings mean its pixels are not all from the file: JPEG's "Truncated File -
    * Missing EOI marker" when the data ran out (the rest is filled in gray), libjpeg's "Corrupt JPEG
    * data" and others. Only those that say they ignored metadata (an invalid color profile, a
    * thumbnail's markers) leave the pixels whole.
    */
+  private static boolean damaged(String warning) {
+    return warning == null || !warning.endsWith("; ignored");
+  }
+
+  /** Refuses the image if the decoder gave a {@linkplain #damaged damaging} warning, naming the first. */
   private static void refuseIfWarned(String file, String format, List<String> warnings) {
     for (String w : warnings) {
-      if (w != null && w.endsWith("; ignored")) continue;
+      if (!damaged(w)) continue;
       String problem = w != null && w.contains("Missing EOI") ? "truncated JPEG: the data ends before the end-of-image marker"
           : "corrupt " + format.toUpperCase(java.util.Locale.ROOT) + ": " + w;
       throw new BadInputException(file + ": cannot decode image (" + problem + ")");
     }
   }
 
-  private static Rgb toRgb(Raster r, ColorModel model, String name) {
+  /**
+   * The 8-bit RGB of decoded samples as PIL's convert("RGB") gives them: palettes looked up, gray
+   * replicated, alpha dropped, CMYK as Pillow converts it; {@code model} null for a raw CMYK raster.
+   * 16-bit samples keep their high byte. That is PIL's result for 16-bit RGB and gray with alpha, not
+   * for 16-bit gray alone: PIL opens that as an integer image (mode I;16) and convert("RGB") clips
+   * its values to 255, so that all but the darkest of a 16-bit gray PNG turns white. The high byte
+   * is kept there too, on purpose: it is the picture, which the clipped values are not.
+   */
+  static Rgb toRgb(Raster r, ColorModel model, String name) {
     int w = r.getWidth(), h = r.getHeight(), bands = r.getNumBands();
     byte[] out = new byte[ImageLimits.array(name, 3L * w * h, "the RGB pixels of " + w + "x" + h)];
     int bits = r.getSampleModel().getSampleSize(0);
@@ -348,11 +427,12 @@ public final class Preprocess {
           red = icm.getRed(px[0]);
           green = icm.getGreen(px[0]);
           blue = icm.getBlue(px[0]);
-        } else if (bands == 1 || bands == 2) { // gray, gray + alpha: PIL replicates the gray, drops alpha
+        } else if (bands == 1 || bands == 2) { // gray, gray + alpha: PIL replicates the gray, drops alpha (16-bit gray: see above)
           red = green = blue = px[0] >> shift;
         } else if (bands == 4 && (model == null || model.getColorSpace().getType() == ColorSpace.TYPE_CMYK)) {
           // CMYK JPEG. ImageIO's decoded image holds ink amounts; its raw raster (the fallback for
-          // readers that refuse CMYK) holds Adobe's inverted values, 255 - ink. PIL: (255 - c)(255 - k) / 255.
+          // readers that refuse CMYK) holds Adobe's inverted values, 255 - ink. Pillow's cmyk2rgb:
+          // nk - c * nk / 255 with nk = 255 - k, the product rounded as its MULDIV255 rounds it.
           int c = px[0], m = px[1], yel = px[2], k = px[3];
           if (model == null) {
             c = 255 - c;
@@ -360,9 +440,10 @@ public final class Preprocess {
             yel = 255 - yel;
             k = 255 - k;
           }
-          red = (255 - c) * (255 - k) / 255;
-          green = (255 - m) * (255 - k) / 255;
-          blue = (255 - yel) * (255 - k) / 255;
+          int nk = 255 - k;
+          red = nk - mulDiv255(c, nk);
+          green = nk - mulDiv255(m, nk);
+          blue = nk - mulDiv255(yel, nk);
         } else { // RGB, RGBA: PIL's convert("RGB") drops alpha
           red = px[0] >> shift;
           green = px[1] >> shift;
@@ -374,5 +455,11 @@ public final class Preprocess {
       }
     }
     return new Rgb(w, h, out);
+  }
+
+  /** a * b / 255 rounded to nearest for a, b in [0, 255], exactly as Pillow's MULDIV255 computes it. */
+  private static int mulDiv255(int a, int b) {
+    int t = a * b + 128;
+    return (t + (t >> 8)) >> 8;
   }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -171,6 +172,68 @@ class BadImageTest {
     assertEquals(dir + ": not a regular file (a directory)", error(dir));
     Path zero = Path.of("/dev/zero");
     if (Files.exists(zero)) assertEquals("/dev/zero: not a regular file (a device or a pipe)", error(zero));
+  }
+
+  /**
+   * A small progressive JPEG with its last scan repeated 3000 times: ImageIO's decoder redraws the
+   * whole image after each scan, which took 25 seconds for this 512x512 one (and grows with the
+   * image). The scans are counted before decoding, and the 101st is refused with its place, from a
+   * file and from memory alike.
+   */
+  @Test
+  void thousandsOfScansAreRefusedBeforeDecoding() throws IOException {
+    byte[] whole = TestImages.jpeg(TestImages.picture(512, 512), true);
+    List<int[]> scans = TestImages.scans(whole);
+    assertEquals(10, scans.size(), "libjpeg's progressive script");
+    byte[] many = TestImages.repeatScan(whole, 9, 3000);
+    Path f = write("scans.jpg", many);
+    String msg = assertTimeoutPreemptively(Duration.ofSeconds(5), () -> error(f));
+    int[] last = scans.get(9);
+    long scan101 = last[1] + 90L * (last[1] - last[0]);
+    assertEquals(f + ": cannot decode image (JPEG of more than 100 scans (scan 101 starts at byte " + scan101
+        + "): the decoder redraws the image for each, and encoders write a few dozen at most)", msg);
+    assertEquals(msg, assertThrows(BadInputException.class, () -> Preprocess.decode(many, f.toString())).getMessage());
+  }
+
+  /**
+   * The first warning that damages the pixels stops the decoder: a progressive JPEG whose first scan
+   * is repeated 90 times (100 scans, the most allowed; a repeated scan is a warning) is refused after
+   * its second scan: in less than twice the time of the whole 10-scan file (measured: a third to two
+   * thirds of it), where redrawing the image for each of its 100 scans took eight times as long.
+   */
+  @Test
+  void aDamagingWarningStopsTheDecoder() throws IOException {
+    byte[] whole = TestImages.jpeg(TestImages.picture(1024, 1024), true);
+    Path ok = write("ok.jpg", whole), repeated = write("repeated.jpg", TestImages.repeatScan(whole, 0, 90));
+    long wholeNanos = Long.MAX_VALUE, repeatedNanos = Long.MAX_VALUE;
+    for (int run = 0; run < 3; run++) { // the fastest of three: the first warms up
+      long t0 = System.nanoTime();
+      Preprocess.decode(ok);
+      long t1 = System.nanoTime();
+      String msg = error(repeated);
+      wholeNanos = Math.min(wholeNanos, t1 - t0);
+      repeatedNanos = Math.min(repeatedNanos, System.nanoTime() - t1);
+      assertEquals(repeated + ": cannot decode image (corrupt JPEG: Inconsistent progression sequence for component 0 coefficient 0)", msg);
+    }
+    assertTrue(repeatedNanos < 2 * wholeNanos, "the refused file took " + repeatedNanos / 1e6 + " ms, the whole one " + wholeNanos / 1e6 + " ms");
+  }
+
+  /**
+   * A file over the size cap is refused before a byte is read: a JPEG without its end marker in a
+   * 10 GB sparse file (the decoder read on through the zeros), and a whole PNG followed by them.
+   */
+  @Test
+  void aFileOverTheSizeCapIsRefusedUnread() throws IOException {
+    byte[] jpeg = TestImages.jpeg(TestImages.picture(40, 30), false);
+    Path endless = write("endless.jpg", Arrays.copyOf(jpeg, jpeg.length - 2));
+    Path padded = write("padded.png", TestImages.png(TestImages.picture(40, 30)));
+    for (Path f : List.of(endless, padded)) {
+      try (RandomAccessFile file = new RandomAccessFile(f.toFile(), "rw")) {
+        file.setLength(10L << 30);
+      }
+      String msg = assertTimeoutPreemptively(Duration.ofSeconds(5), () -> error(f));
+      assertEquals(f + ": 10737418240 bytes, more than 268435456: not read as an image", msg);
+    }
   }
 
   // ---- sizes from the header ------------------------------------------------------------------

@@ -206,6 +206,17 @@ class MainTest {
     assertEquals(List.of(), r.out());
   }
 
+  /** A --resize below the crop left every image too small for it: each was an error, exit 1. It is one usage error. */
+  @Test
+  void aResizeBelowTheCropIsOneErrorForTheCall() throws IOException {
+    Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
+    Run r = run("--resize", "7", good.toString(), good.toString());
+    assertEquals(2, r.status());
+    assertEquals(List.of("error: --resize 7 is smaller than the crop of 8: images are resized to that shorter side, then center-cropped to 8x8"), r.err());
+    assertEquals(List.of(), r.out());
+    assertEquals(0, run("--resize", "8", good.toString()).status(), "a resize equal to the crop");
+  }
+
   @Test
   void aBadLimitPropertyIsOneErrorForTheCall() throws IOException {
     Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));

@@ -1,0 +1,132 @@
+package netc.runtime;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The scans of a JPEG file, counted before decoding: ImageIO's decoder redraws the whole image
+ * after each scan of a progressive JPEG, so a small file of thousands of scans would take hours
+ * (a repeated scan is only a warning, and a valid progression can have thousands of scans without
+ * one). Walks the markers (streaming, one read block): each segment's length is skipped, and
+ * after each start-of-scan header the entropy-coded data is searched for the next marker. The
+ * walk stops at the end-of-image marker, at the end of the data, or where the bytes are not a
+ * marker: a truncated or damaged file is the decoder's to name, as before.
+ */
+final class JpegMarkers {
+  /**
+   * The most scans a JPEG may have: a baseline JPEG has 1 (or one per component), libjpeg's
+   * progressive script 10 for color and 6 for gray, 18 for CMYK; optimizing encoders (mozjpeg,
+   * jpegtran -optimize) stay in the same range.
+   */
+  static final int MAX_SCANS = 100;
+
+  private static final int SOS = 0xda, EOI = 0xd9, SOI = 0xd8, TEM = 0x01;
+
+  private JpegMarkers() {}
+
+  /** Throws a one-line BadInputException naming {@code file} if it has more than {@link #MAX_SCANS} scans. */
+  static void check(Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      new Walk(file.toString(), in).run();
+    }
+  }
+
+  /** {@link #check(Path)} of an image held in memory, {@code name} naming it in the message. */
+  static void check(byte[] data, String name) throws IOException {
+    new Walk(name, new java.io.ByteArrayInputStream(data)).run();
+  }
+
+  /** One pass over a file's markers. */
+  private static final class Walk {
+    private final String file;
+    private final InputStream in;
+    private final byte[] block = new byte[1 << 16];
+    private int pos, end;
+    /** The file offset of {@code block[0]}. */
+    private long base;
+
+    Walk(String file, InputStream in) {
+      this.file = file;
+      this.in = in;
+    }
+
+    void run() throws IOException {
+      if (next() != 0xff || next() != SOI) return;
+      int scans = 0;
+      for (int code = marker(next()); code > 0 && code != EOI; ) { // 0xFF 0x00 is no marker here: the decoder names it
+        if (code == TEM || code == SOI || code >= 0xd0 && code <= 0xd7) { // markers without a segment
+          code = marker(next());
+          continue;
+        }
+        long start = base + pos - 2;
+        int hi = next(), lo = next();
+        if (lo < 0 || (hi << 8 | lo) < 2 || !skip((hi << 8 | lo) - 2)) return;
+        if (code != SOS) {
+          code = marker(next());
+          continue;
+        }
+        if (++scans > MAX_SCANS) {
+          throw new BadInputException(file + ": cannot decode image (JPEG of more than " + MAX_SCANS + " scans (scan " + scans
+              + " starts at byte " + start + "): the decoder redraws the image for each, and encoders write a few dozen at most)");
+        }
+        code = afterEntropyData();
+      }
+    }
+
+    /**
+     * The code of the marker whose 0xFF is {@code b} (fill bytes, more 0xFFs, skipped), or -1 where the
+     * data ends or {@code b} is not a marker.
+     */
+    private int marker(int b) throws IOException {
+      if (b != 0xff) return -1;
+      int code;
+      do {
+        code = next();
+      } while (code == 0xff);
+      return code;
+    }
+
+    /**
+     * Skips a scan's entropy-coded data: the code of the marker that ends it, or -1 at the end of the
+     * data. Inside it, 0xFF 0x00 is a stuffed data byte and 0xFF 0xD0-0xD7 a restart marker.
+     */
+    private int afterEntropyData() throws IOException {
+      while (true) {
+        while (pos < end && block[pos] != (byte) 0xff) pos++;
+        if (pos == end) {
+          if (!fill()) return -1;
+          continue;
+        }
+        int code = marker(next());
+        if (code < 0) return -1;
+        if (code != 0 && (code < 0xd0 || code > 0xd7)) return code;
+      }
+    }
+
+    private int next() throws IOException {
+      if (pos == end && !fill()) return -1;
+      return block[pos++] & 0xff;
+    }
+
+    /** Skips {@code n} bytes; false if the data ends first. */
+    private boolean skip(int n) throws IOException {
+      while (n > end - pos) {
+        n -= end - pos;
+        pos = end;
+        if (!fill()) return false;
+      }
+      pos += n;
+      return true;
+    }
+
+    private boolean fill() throws IOException {
+      int n = in.readNBytes(block, 0, block.length);
+      base += end;
+      pos = 0;
+      end = n;
+      return n > 0;
+    }
+  }
+}
