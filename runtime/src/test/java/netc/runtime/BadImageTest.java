@@ -198,8 +198,9 @@ class BadImageTest {
   /**
    * The first warning that damages the pixels stops the decoder: a progressive JPEG whose first scan
    * is repeated 90 times (100 scans, the most allowed; a repeated scan is a warning) is refused after
-   * its second scan: in less than twice the time of the whole 10-scan file (measured: a third to two
-   * thirds of it), where redrawing the image for each of its 100 scans took eight times as long.
+   * its second scan: in less than four times the time of the whole 10-scan file (measured: a third to
+   * two thirds of it), where redrawing the image for each of its 100 scans took eight times as long.
+   * The margin is wide on both sides, so a loaded machine does not fail it; the fastest of three runs.
    */
   @Test
   void aDamagingWarningStopsTheDecoder() throws IOException {
@@ -215,7 +216,7 @@ class BadImageTest {
       repeatedNanos = Math.min(repeatedNanos, System.nanoTime() - t1);
       assertEquals(repeated + ": cannot decode image (corrupt JPEG: Inconsistent progression sequence for component 0 coefficient 0)", msg);
     }
-    assertTrue(repeatedNanos < 2 * wholeNanos, "the refused file took " + repeatedNanos / 1e6 + " ms, the whole one " + wholeNanos / 1e6 + " ms");
+    assertTrue(repeatedNanos < 4 * wholeNanos, "the refused file took " + repeatedNanos / 1e6 + " ms, the whole one " + wholeNanos / 1e6 + " ms");
   }
 
   /**
