@@ -379,15 +379,38 @@ public final class Safetensors {
       int count = Math.min(out.length - done, per);
       chunk.clear().limit(count * size);
       src.read(dataStart + e.begin() + (long) done * size, chunk);
-      convert(chunk.flip(), e.dtype(), out, done, count);
+      int far = convert(chunk.flip(), e.dtype(), out, done, count);
+      if (far >= 0) {
+        throw bad(name, "tensor '" + e.name() + "' holds " + chunk.getDouble(8 * far) + " at " + index(e.shape(), done + far)
+            + " (F64), outside float32's range (±" + Float.MAX_VALUE + ")");
+      }
     }
   }
 
-  private static void convert(ByteBuffer b, Dtype dtype, float[] out, int from, int count) {
+  /** The coordinates of the {@code flat}-th element of a C-order tensor of this shape, as {@code [i, j, k]}. */
+  private static String index(int[] shape, long flat) {
+    long[] at = new long[shape.length];
+    for (int d = shape.length - 1; d >= 0; d--) {
+      at[d] = flat % shape[d];
+      flat /= shape[d];
+    }
+    return Arrays.toString(at);
+  }
+
+  /**
+   * Converts {@code count} elements of {@code b} into {@code out} from {@code from} on. Returns the
+   * position in {@code b} of the first F64 value that is finite but has no float32 (it would round
+   * to an infinity, which the file does not hold), or -1.
+   */
+  private static int convert(ByteBuffer b, Dtype dtype, float[] out, int from, int count) {
     switch (dtype) {
       case F32 -> b.asFloatBuffer().get(out, from, count);
       case F64 -> {
-        for (int i = 0; i < count; i++) out[from + i] = (float) b.getDouble(8 * i);
+        for (int i = 0; i < count; i++) {
+          double v = b.getDouble(8 * i);
+          out[from + i] = (float) v;
+          if (Float.isInfinite(out[from + i]) && !Double.isInfinite(v)) return i;
+        }
       }
       case F16 -> {
         for (int i = 0; i < count; i++) out[from + i] = halfToFloat(b.getShort(2 * i));
@@ -397,6 +420,7 @@ public final class Safetensors {
       }
       default -> throw new IllegalStateException("not a float dtype: " + dtype);
     }
+    return -1;
   }
 
   /** A file that ended before bytes its size said it had: it was cut short while being read. */

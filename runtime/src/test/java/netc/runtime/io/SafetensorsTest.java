@@ -67,6 +67,34 @@ class SafetensorsTest {
     assertEquals(0, (Files.size(p) - 8 - ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN).getLong(0)) % 4);
   }
 
+  /**
+   * F64 values convert to the nearest float32; a finite one beyond float32's range has none, and is
+   * refused with the tensor and its index rather than read as an infinity (and then called one).
+   * Infinities and NaN pass through as such, for the weight checks to name.
+   */
+  @Test
+  void aDoubleOutsideFloatRangeIsNamedWithItsIndex() {
+    double[] values = {1, -3.4028235e38, Double.POSITIVE_INFINITY, Double.NaN, 1e-50, 2.5};
+    ByteBuffer data = ByteBuffer.allocate(8 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (double v : values) data.putDouble(v);
+    String header = "{\"d\":{\"dtype\":\"F64\",\"shape\":[2,3],\"data_offsets\":[0,48]}}";
+    assertArrayEquals(new float[] {1, -Float.MAX_VALUE, Float.POSITIVE_INFINITY, Float.NaN, 0, 2.5f},
+        Safetensors.parse("w", file(header, data.array()), null).floats("d"));
+    data.putDouble(8 * 4, -1e300);
+    assertEquals("w: tensor 'd' holds -1.0E300 at [1, 1] (F64), outside float32's range (±3.4028235E38)",
+        assertThrows(BadInputException.class, () -> Safetensors.parse("w", file(header, data.array()), null).floats("d")).getMessage());
+    data.putDouble(8 * 4, 1e-50).putDouble(8 * 5, 3.5e38); // the last value, also through chunks of one element from a file
+    Path p = dir.resolve("d.safetensors");
+    ByteBuffer whole = file(header, data.array());
+    try {
+      Files.write(p, java.util.Arrays.copyOf(whole.array(), whole.limit()));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    assertEquals(p + ": tensor 'd' holds 3.5E38 at [1, 2] (F64), outside float32's range (±3.4028235E38)",
+        assertThrows(BadInputException.class, () -> Safetensors.read(p, 1).floats("d")).getMessage());
+  }
+
   @Test
   void halfAndBfloat16ConvertToFloat() {
     // F16: 1.0 = 0x3C00, -2.0 = 0xC000, 65504 = 0x7BFF, smallest subnormal 2^-24 = 0x0001
