@@ -175,6 +175,33 @@ class WeightsTest {
     assertTrue(Interpreter.run(g, ok, Tensor.uniform(1, 1, 3, 8, 8)).maxAbs() > 0);
   }
 
+  /**
+   * A finite F64 weight beyond float32's range (1e300) is named as such, with its tensor and index, not
+   * reported as an infinite value (which the file does not hold).
+   */
+  @Test
+  void aDoubleWeightOutsideFloatRangeIsNamedAsSuch() throws IOException {
+    Graph g = Specs.fromText(SMALL_NET);
+    Map<String, Tensor> t = new LinkedHashMap<>(SyntheticWeights.generate(g, 0));
+    StringBuilder header = new StringBuilder("{");
+    java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+    for (Map.Entry<String, Tensor> e : t.entrySet()) {
+      float[] v = e.getValue().data();
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < v.length; i++) b.putDouble(e.getKey().equals("fc.weight") && i == 13 ? 1e300 : v[i]);
+      header.append(header.length() > 1 ? "," : "").append('"').append(e.getKey()).append("\":{\"dtype\":\"F64\",\"shape\":")
+          .append(java.util.Arrays.toString(e.getValue().shape()).replace(" ", "")).append(",\"data_offsets\":[")
+          .append(data.size()).append(',').append(data.size() + b.capacity()).append("]}");
+      data.write(b.array());
+    }
+    byte[] h = header.append('}').toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    Path p = dir.resolve("w64.safetensors");
+    java.nio.file.Files.write(p, java.nio.ByteBuffer.allocate(8 + h.length).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(h.length).put(h).array());
+    java.nio.file.Files.write(p, data.toByteArray(), java.nio.file.StandardOpenOption.APPEND);
+    assertEquals(p + ": tensor 'fc.weight' holds 1.0E300 at [3, 1] (F64), outside float32's range (±3.4028235E38)",
+        assertThrows(BadInputException.class, () -> WeightBinding.bind(g, p)).getMessage());
+  }
+
   /** Finite weights can still overflow once a batch norm is folded in: the compiler refuses them, naming the layer. */
   @Test
   void foldingThatOverflowsFloat32IsRefusedAtCompile() throws IOException {

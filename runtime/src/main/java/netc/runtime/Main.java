@@ -152,8 +152,9 @@ public final class Main {
       return 2;
     }
     try {
-      Tensor x = Npy.read(Path.of(o.input));
-      int[] s = x.shape(), m = model.inputShape();
+      Path input = Path.of(o.input);
+      // the shape from the header, before the data is read: a wrong tensor of gigabytes is refused at once, not read or an out-of-memory
+      int[] s = Npy.header(input).shape(), m = model.inputShape();
       if (s.length != 4 || s[0] < 1 || s[1] != m[0] || s[2] != m[1] || s[3] != m[2]) {
         throw new BadInputException(o.input + ": tensor has shape " + java.util.Arrays.toString(s) + ", the model expects [N, "
             + m[0] + ", " + m[1] + ", " + m[2] + "]");
@@ -161,11 +162,13 @@ public final class Main {
       Path target = Path.of(o.output);
       Path dir = target.toAbsolutePath().getParent();
       if (dir == null || !Files.isDirectory(dir)) throw new BadInputException("cannot write " + target + ": no such directory " + dir);
+      Tensor x = Npy.read(input); // checked again as a whole (and its shape by predict): the file may have changed since
       long t0 = System.nanoTime();
       Tensor y = model.predict(x);
       double ms = (System.nanoTime() - t0) / 1e6;
       Npy.write(target, y);
-      out.printf("wrote %s %s (%.1f ms for %d image%s)%n", target, java.util.Arrays.toString(y.shape()), ms, s[0], s[0] == 1 ? "" : "s");
+      int n = y.shape()[0];
+      out.printf("wrote %s %s (%.1f ms for %d image%s)%n", target, java.util.Arrays.toString(y.shape()), ms, n, n == 1 ? "" : "s");
       return 0;
     } catch (IOException e) {
       err.println("error: cannot write " + o.output + ": " + e.getMessage());

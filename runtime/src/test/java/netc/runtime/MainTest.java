@@ -1,5 +1,6 @@
 package netc.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -253,6 +254,55 @@ class MainTest {
       assertEquals("error: --threads takes a whole number from 1 to 1024, got " + n, r.err().get(0));
       assertEquals(List.of(), r.out());
     }
+  }
+
+  /** A .npy file of the given shape with zero data: a sparse file of the right length, none of it written but the header. */
+  private Path sparseNpy(String name, long... shape) throws IOException {
+    StringBuilder dims = new StringBuilder();
+    long values = 1;
+    for (long d : shape) {
+      dims.append(d).append(", ");
+      values *= d;
+    }
+    String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims.substring(0, dims.length() - 2) + "), }";
+    String header = dict + " ".repeat(63 - (10 + dict.length()) % 64) + "\n"; // 64-byte aligned, as numpy pads
+    Path p = dir.resolve(name);
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+      f.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) header.length(), (byte) (header.length() >> 8)});
+      f.write(header.getBytes(StandardCharsets.ISO_8859_1));
+      f.setLength(10 + header.length() + 4 * values);
+    }
+    return p;
+  }
+
+  /**
+   * The input's shape is checked from its header, before its data is read: a wrong tensor of gigabytes
+   * (here sparse files of 107 GB and 1.7 GB) gets the shape message at once, not an out-of-memory, a
+   * refusal of its size, or gigabytes read; a right one is still read and run.
+   */
+  @Test
+  void aTensorOfTheWrongShapeIsRefusedBeforeItsDataIsRead() throws IOException {
+    Path y = dir.resolve("y.npy");
+    long t0 = System.nanoTime();
+    for (long[] shape : new long[][] {{100_000, 3, 299, 299}, {2_000_000, 3, 8, 9}}) {
+      Path x = sparseNpy("wrong.npy", shape);
+      Run r = bare("--threads", "1", "--input", x.toString(), "--output", y.toString());
+      assertEquals(1, r.status(), r.err().toString());
+      assertEquals(List.of("error: " + x + ": tensor has shape " + Arrays.toString(shape) + ", the model expects [N, 3, 8, 8]"), r.err());
+      assertFalse(Files.exists(y), "nothing written");
+      Files.delete(x);
+    }
+    assertTrue(System.nanoTime() - t0 < 20e9, "the data was not read: " + (System.nanoTime() - t0) / 1e9 + " s");
+
+    Path x = dir.resolve("x.npy");
+    float[] values = new float[2 * 3 * 64];
+    for (int i = 0; i < values.length; i++) values[i] = i / 64 % 3 + 1 + (i / 192) * 10; // image n's channel c holds 10n + c + 1
+    netc.runtime.io.Npy.write(x, new Tensor(new int[] {2, 3, 8, 8}, values));
+    Run r = bare("--threads", "1", "--input", x.toString(), "--output", y.toString());
+    assertEquals(0, r.status(), r.err().toString());
+    Tensor logits = netc.runtime.io.Npy.read(y);
+    assertArrayEquals(new int[] {2, 4}, logits.shape());
+    assertArrayEquals(new float[] {1, 2, 3, 0, 11, 12, 13, 0}, logits.data(), "the channel means of each image");
   }
 
   /** Options the mode does not use are refused with one line, not ignored (--output with images wrote nothing, exit 0). */

@@ -37,10 +37,30 @@ public final class Npy {
 
   private Npy() {}
 
+  /**
+   * What a .npy file's header declares, checked against the file: float32 values (the only dtype
+   * read) of this shape start at byte {@code dataOffset} and run to the file's end.
+   */
+  public record Header(int[] shape, long dataOffset) {}
+
   public static Tensor read(Path path) {
     checkRegularFile(path, "cannot read ");
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
       return parse(path, ch, ch.size());
+    } catch (IOException e) {
+      throw new BadInputException("cannot read " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The header alone, checked as {@link #read} checks it (dtype, order, keys, and a shape that accounts
+   * for every data byte), without reading the data: a caller refuses a shape it cannot use before
+   * anything is allocated for it or gigabytes are read.
+   */
+  public static Header header(Path path) {
+    checkRegularFile(path, "cannot read ");
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      return readHeader(path, ch, ch.size());
     } catch (IOException e) {
       throw new BadInputException("cannot read " + path + ": " + e.getMessage(), e);
     }
@@ -56,6 +76,18 @@ public final class Npy {
   }
 
   private static Tensor parse(Path path, FileChannel ch, long size) throws IOException {
+    Header h = readHeader(path, ch, size);
+    int[] shape = h.shape();
+    long elements = elements(shape);
+    if (elements > Safetensors.MAX_ARRAY) {
+      throw bad(path, "shape " + Arrays.toString(shape) + " has " + elements + " values, more than one Java array holds (" + Safetensors.MAX_ARRAY + ")");
+    }
+    float[] values = new float[(int) elements];
+    readFloats(path, ch, h.dataOffset(), values);
+    return new Tensor(shape, values);
+  }
+
+  private static Header readHeader(Path path, FileChannel ch, long size) throws IOException {
     if (size < 10) throw bad(path, "too short to be a .npy file");
     ByteBuffer prefix = readFully(ch, 0, (int) Math.min(size, 12)).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < MAGIC.length; i++) if (prefix.get(i) != MAGIC[i]) throw bad(path, "not a .npy file (bad magic)");
@@ -76,12 +108,7 @@ public final class Npy {
       throw bad(path, "shape " + Arrays.toString(shape) + " needs " + (elements < 0 ? "more than " + Long.MAX_VALUE : elements * 4)
           + " bytes of data, the file has " + dataBytes);
     }
-    if (elements > Safetensors.MAX_ARRAY) {
-      throw bad(path, "shape " + Arrays.toString(shape) + " has " + elements + " values, more than one Java array holds (" + Safetensors.MAX_ARRAY + ")");
-    }
-    float[] values = new float[(int) elements];
-    readFloats(path, ch, start + headerLen, values);
-    return new Tensor(shape, values);
+    return new Header(shape, start + headerLen);
   }
 
   /** The shape the header declares, after checking its dtype, order and keys. */

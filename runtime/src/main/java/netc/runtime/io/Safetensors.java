@@ -30,8 +30,14 @@ import netc.runtime.Tensor;
  * section and match its shape and dtype; and, as the reference implementation requires, the tensors
  * must cover the data section exactly once, with no gap, overlap or trailing byte. So a header
  * length a few bytes off (which would read every tensor shifted) is refused, and nothing is
- * allocated from a size in the file before it is checked against the file's real size. The data
- * section is mapped rather than copied, in pieces, so files past 2 GiB are read too.
+ * allocated from a size in the file before it is checked against the file's real size.
+ *
+ * <p>A tensor is read when asked for, from the file reopened and checked to be the one that was
+ * parsed (same file, same size), with positional reads, so files past 2 GiB are read too. The data
+ * is not memory-mapped: a mapped page past the end of a file cut short after it was mapped (copied
+ * over in place, a writer that truncates first) raises SIGBUS, which HotSpot reports as an
+ * InternalError not where the page was read but at some later point of the thread, after zeros were
+ * taken for data; a read returns end-of-file instead, and the change is named.
  */
 public final class Safetensors implements TensorSource {
   /** Headers are a few hundred bytes per tensor; the reference reader's bound, which stops absurd lengths. */
@@ -40,14 +46,8 @@ public final class Safetensors implements TensorSource {
   /** The longest float[] the JVM allocates: a few words below Integer.MAX_VALUE hold the array header. */
   public static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
-  /**
-   * Bytes per mapped piece of the data section. A mapped buffer is int-indexed (under 2 GiB), so a
-   * larger data section is mapped in pieces; 1 GiB keeps a file of any size to a few mappings.
-   */
-  static final int PIECE = 1 << 30;
-
-  /** Each piece maps this many bytes past its end, so an element starting in a piece lies wholly in it. */
-  private static final int OVERLAP = 8;
+  /** Bytes of a tensor read from the file at a time: large enough to be fast, small enough to be garbage. */
+  static final int CHUNK = 1 << 20;
 
   /** The highest rank we accept: the networks use at most 4, and the bound keeps messages short. */
   private static final int MAX_RANK = 8;
@@ -86,36 +86,47 @@ public final class Safetensors implements TensorSource {
   private interface Source {
     long size();
 
-    /** Reads {@code dst.length} bytes at {@code pos}; the caller has checked they exist. */
-    void read(long pos, byte[] dst) throws IOException;
-
-    /** {@code length} bytes at {@code pos}, little-endian, without copying. */
-    ByteBuffer map(long pos, int length) throws IOException;
+    /** Fills {@code dst} (its remaining bytes) from {@code pos} on; the caller has checked the bytes exist. */
+    void read(long pos, ByteBuffer dst) throws IOException;
   }
 
   private final Path path;
   private final String name;
-  private final Pieces data;
+  /** The whole file when it was parsed from memory, else null: the tensors are read from {@link #file}. */
+  private final ByteBuffer memory;
+  /** The file the tensors are read from, as it was parsed; null when parsed from memory. */
+  private final FileIdentity file;
+  /** Where the data section starts: after the 8-byte length and the header. */
+  private final long dataStart;
+  private final int chunkBytes;
   private final Map<String, Entry> entries;
   private final Map<String, String> metadata;
 
-  private Safetensors(Path path, String name, Pieces data, Map<String, Entry> entries, Map<String, String> metadata) {
+  /** What a file was when it was parsed, to tell when it is reopened whether it is still that file. */
+  private record FileIdentity(Object key, long size) {}
+
+  private Safetensors(Path path, String name, ByteBuffer memory, FileIdentity file, long dataStart, int chunkBytes,
+      Map<String, Entry> entries, Map<String, String> metadata) {
     this.path = path;
     this.name = name;
-    this.data = data;
+    this.memory = memory;
+    this.file = file;
+    this.dataStart = dataStart;
+    this.chunkBytes = chunkBytes;
     this.entries = Collections.unmodifiableMap(entries);
     this.metadata = Collections.unmodifiableMap(metadata);
   }
 
   public static Safetensors read(Path path) {
-    return read(path, PIECE);
+    return read(path, CHUNK);
   }
 
-  /** {@link #read(Path)} with a given piece size, so tests can exercise the piece mapping on small files. */
-  static Safetensors read(Path path, int pieceBytes) {
+  /** {@link #read(Path)} with a given chunk size, so tests can exercise the chunks' seams on small files. */
+  static Safetensors read(Path path, int chunkBytes) {
     Npy.checkRegularFile(path, "cannot read weights ");
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      return parse(path.toString(), path, fileSource(ch), pieceBytes);
+      FileIdentity identity = new FileIdentity(fileKey(path), ch.size());
+      return parse(path.toString(), path, fileSource(ch), null, identity, chunkBytes);
     } catch (IOException e) {
       throw new BadInputException("cannot read weights " + path + ": " + e.getMessage(), e);
     }
@@ -124,23 +135,25 @@ public final class Safetensors implements TensorSource {
   /** Parses a whole file held in memory; {@code name} is used in messages. */
   public static Safetensors parse(String name, ByteBuffer file, Path path) {
     try {
-      return parse(name, path, memorySource(file), PIECE);
+      ByteBuffer whole = file.slice();
+      return parse(name, path, memorySource(whole), whole, null, CHUNK);
     } catch (IOException e) {
       throw new IllegalStateException(e); // a buffer in memory does no I/O
     }
   }
 
-  private static Safetensors parse(String name, Path path, Source src, int pieceBytes) throws IOException {
+  private static Safetensors parse(String name, Path path, Source src, ByteBuffer memory, FileIdentity file, int chunkBytes)
+      throws IOException {
     long size = src.size();
     if (size < 8) throw bad(name, "file of " + size + " bytes is too short for a header");
     byte[] lengthBytes = new byte[8];
-    src.read(0, lengthBytes);
+    src.read(0, ByteBuffer.wrap(lengthBytes));
     long headerLen = ByteBuffer.wrap(lengthBytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
     if (headerLen < 2 || headerLen > MAX_HEADER || headerLen > size - 8) {
       throw bad(name, "header length " + headerLen + " does not fit the file of " + size + " bytes");
     }
     byte[] header = new byte[(int) headerLen];
-    src.read(8, header);
+    src.read(8, ByteBuffer.wrap(header));
     long dataSize = size - 8 - headerLen;
     Map<String, Entry> entries = new LinkedHashMap<>();
     Map<String, String> metadata = new LinkedHashMap<>();
@@ -151,9 +164,8 @@ public final class Safetensors implements TensorSource {
         entries.put(e.getKey(), entry(name, e.getKey(), e.getValue(), dataSize));
       }
     }
-    Pieces pieces = Pieces.map(src, 8 + headerLen, dataSize, pieceBytes);
-    checkCoverage(name, headerLen, entries.values(), dataSize, pieces);
-    return new Safetensors(path, name, pieces, entries, metadata);
+    checkCoverage(name, headerLen, entries.values(), dataSize, src);
+    return new Safetensors(path, name, memory, file, 8 + headerLen, chunkBytes, entries, metadata);
   }
 
   /**
@@ -250,7 +262,7 @@ public final class Safetensors implements TensorSource {
    * The tensors, in offset order, must tile the data section: each starts where the one before
    * ended, the first at 0, the last ends at its end. Empty tensors may sit at any boundary.
    */
-  private static void checkCoverage(String file, long headerLen, Collection<Entry> entries, long dataSize, Pieces data) {
+  private static void checkCoverage(String file, long headerLen, Collection<Entry> entries, long dataSize, Source src) throws IOException {
     List<Entry> sorted = new ArrayList<>(entries);
     sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
     long covered = 0;
@@ -269,12 +281,20 @@ public final class Safetensors implements TensorSource {
     }
     if (covered == dataSize) return;
     long extra = dataSize - covered;
-    if (extra < 8 && data.allSpaces(extra)) {
+    if (extra < 8 && allSpaces(src, 8 + headerLen, (int) extra)) {
       throw bad(file, "header length " + headerLen + " is " + extra + " byte" + (extra == 1 ? "" : "s")
           + " short of the header's end (its space padding runs into the data section): every tensor would be read shifted");
     }
     throw bad(file, "the tensors end at byte " + covered + " of the data section of " + dataSize + " bytes: "
         + extra + " trailing bytes belong to no tensor");
+  }
+
+  /** Whether the {@code n} bytes at {@code pos} are all spaces (header padding that leaked into the data). */
+  private static boolean allSpaces(Source src, long pos, int n) throws IOException {
+    byte[] b = new byte[n];
+    src.read(pos, ByteBuffer.wrap(b));
+    for (byte c : b) if (c != ' ') return false;
+    return true;
   }
 
   private static BadInputException bad(String file, String problem) {
@@ -315,7 +335,11 @@ public final class Safetensors implements TensorSource {
     return metadata;
   }
 
-  /** The tensor's values as float32, converting F16, BF16 and F64. */
+  /**
+   * The tensor's values as float32, converting F16, BF16 and F64. A file is reopened for it and must
+   * still be the file that was parsed, whole: one changed since (replaced, cut short, grown) is
+   * named, not read for values that would mix two files or take missing bytes for zeros.
+   */
   @Override
   public float[] floats(String tensor) {
     Entry e = entries.get(tensor);
@@ -326,70 +350,104 @@ public final class Safetensors implements TensorSource {
       throw bad(name, "tensor '" + tensor + "' has " + n + " values, more than one Java array holds (" + MAX_ARRAY + ")");
     }
     float[] out = new float[(int) n];
-    data.read(e.begin(), e.dtype(), out);
+    if (memory != null) {
+      try {
+        read(memorySource(memory), e, out);
+      } catch (IOException x) {
+        throw new IllegalStateException(x); // a buffer in memory does no I/O
+      }
+      return out;
+    }
+    try {
+      checkSameFile(); // before the open too: what now has the name may be a pipe, whose open blocks
+      try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+        checkSameFile(); // after the open: had the name gone to another file in between, the keys differ
+        if (ch.size() != file.size()) throw changed(ch.size());
+        read(fileSource(ch), e, out);
+      }
+    } catch (ShrankException x) {
+      throw changed(x.size);
+    } catch (java.nio.file.NoSuchFileException x) {
+      throw bad(name, "changed while being read (no file has its name now)");
+    } catch (IOException x) {
+      throw new BadInputException("cannot read weights " + path + ": " + x.getMessage(), x);
+    }
     return out;
   }
 
+  private void checkSameFile() throws IOException {
+    if (!java.util.Objects.equals(fileKey(path), file.key())) throw bad(name, "changed while being read (another file now has its name)");
+  }
+
+  private BadInputException changed(long size) {
+    return bad(name, "changed while being read (it has " + size + " bytes, it had " + file.size() + " when opened: was it overwritten in place?)");
+  }
+
+  /** The file system's identity of the file (its device and inode on Linux), or null where there is none. */
+  private static Object fileKey(Path path) throws IOException {
+    return Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+  }
+
+  /** Reads and converts the tensor {@code e} from {@code src}, a chunk at a time. */
+  private void read(Source src, Entry e, float[] out) throws IOException {
+    int size = e.dtype().bytes;
+    int per = Math.max(1, chunkBytes / size); // whole elements per chunk, wherever the tensor starts
+    ByteBuffer chunk = ByteBuffer.allocate((int) Math.min((long) per * size, (long) out.length * size)).order(ByteOrder.LITTLE_ENDIAN);
+    for (int done = 0; done < out.length; done += per) {
+      int count = Math.min(out.length - done, per);
+      chunk.clear().limit(count * size);
+      src.read(dataStart + e.begin() + (long) done * size, chunk);
+      int far = convert(chunk.flip(), e.dtype(), out, done, count);
+      if (far >= 0) {
+        throw bad(name, "tensor '" + e.name() + "' holds " + chunk.getDouble(8 * far) + " at " + index(e.shape(), done + far)
+            + " (F64), outside float32's range (±" + Float.MAX_VALUE + ")");
+      }
+    }
+  }
+
+  /** The coordinates of the {@code flat}-th element of a C-order tensor of this shape, as {@code [i, j, k]}. */
+  private static String index(int[] shape, long flat) {
+    long[] at = new long[shape.length];
+    for (int d = shape.length - 1; d >= 0; d--) {
+      at[d] = flat % shape[d];
+      flat /= shape[d];
+    }
+    return Arrays.toString(at);
+  }
+
   /**
-   * The data section as mapped pieces: piece k starts at byte k * size and maps {@link #OVERLAP}
-   * bytes more (up to the section's end), so every element that starts in piece k, of at most 8
-   * bytes, can be read from piece k alone, whatever the tensor's alignment.
+   * Converts {@code count} elements of {@code b} into {@code out} from {@code from} on. Returns the
+   * position in {@code b} of the first F64 value that is finite but has no float32 (it would round
+   * to an infinity, which the file does not hold), or -1.
    */
-  static final class Pieces {
-    private final ByteBuffer[] pieces;
-    private final int size;
+  private static int convert(ByteBuffer b, Dtype dtype, float[] out, int from, int count) {
+    switch (dtype) {
+      case F32 -> b.asFloatBuffer().get(out, from, count);
+      case F64 -> {
+        for (int i = 0; i < count; i++) {
+          double v = b.getDouble(8 * i);
+          out[from + i] = (float) v;
+          if (Float.isInfinite(out[from + i]) && !Double.isInfinite(v)) return i;
+        }
+      }
+      case F16 -> {
+        for (int i = 0; i < count; i++) out[from + i] = halfToFloat(b.getShort(2 * i));
+      }
+      case BF16 -> {
+        for (int i = 0; i < count; i++) out[from + i] = Float.intBitsToFloat((b.getShort(2 * i) & 0xffff) << 16);
+      }
+      default -> throw new IllegalStateException("not a float dtype: " + dtype);
+    }
+    return -1;
+  }
 
-    private Pieces(ByteBuffer[] pieces, int size) {
-      this.pieces = pieces;
+  /** A file that ended before bytes its size said it had: it was cut short while being read. */
+  private static final class ShrankException extends IOException {
+    final long size;
+
+    ShrankException(long size) {
+      super("file shrank while being read");
       this.size = size;
-    }
-
-    static Pieces map(Source src, long at, long length, int pieceBytes) throws IOException {
-      if (pieceBytes < OVERLAP || pieceBytes > Integer.MAX_VALUE - OVERLAP) throw new IllegalArgumentException("piece size " + pieceBytes);
-      int count = (int) Math.max(1, (length + pieceBytes - 1) / pieceBytes);
-      ByteBuffer[] pieces = new ByteBuffer[count];
-      for (int k = 0; k < count; k++) {
-        long start = (long) k * pieceBytes;
-        int len = (int) Math.min((long) pieceBytes + OVERLAP, length - start);
-        pieces[k] = src.map(at + start, len).order(ByteOrder.LITTLE_ENDIAN);
-      }
-      return new Pieces(pieces, pieceBytes);
-    }
-
-    /** Whether the first {@code n} bytes are all spaces (header padding that leaked into the data). */
-    boolean allSpaces(long n) {
-      for (int i = 0; i < n; i++) if (pieces[0].get(i) != ' ') return false;
-      return true;
-    }
-
-    /** Converts {@code out.length} elements of {@code dtype} starting at byte {@code begin}. */
-    void read(long begin, Dtype dtype, float[] out) {
-      int done = 0;
-      while (done < out.length) {
-        long pos = begin + (long) done * dtype.bytes;
-        int k = (int) (pos / size);
-        int within = (int) (pos - (long) k * size);
-        // the elements that start in this piece: all of them end inside it, thanks to the overlap
-        int count = (int) Math.min(out.length - done, ((long) size - within + dtype.bytes - 1) / dtype.bytes);
-        convert(pieces[k], within, dtype, out, done, count);
-        done += count;
-      }
-    }
-
-    private static void convert(ByteBuffer b, int at, Dtype dtype, float[] out, int from, int count) {
-      switch (dtype) {
-        case F32 -> b.slice(at, 4 * count).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out, from, count);
-        case F64 -> {
-          for (int i = 0; i < count; i++) out[from + i] = (float) b.getDouble(at + 8 * i);
-        }
-        case F16 -> {
-          for (int i = 0; i < count; i++) out[from + i] = halfToFloat(b.getShort(at + 2 * i));
-        }
-        case BF16 -> {
-          for (int i = 0; i < count; i++) out[from + i] = Float.intBitsToFloat((b.getShort(at + 2 * i) & 0xffff) << 16);
-        }
-        default -> throw new IllegalStateException("not a float dtype: " + dtype);
-      }
     }
   }
 
@@ -402,16 +460,12 @@ public final class Safetensors implements TensorSource {
       }
 
       @Override
-      public void read(long pos, byte[] dst) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(dst);
-        while (b.hasRemaining()) {
-          if (ch.read(b, pos + b.position()) < 0) throw new IOException("file shrank while being read");
+      public void read(long pos, ByteBuffer dst) throws IOException {
+        for (long at = pos; dst.hasRemaining(); ) {
+          int n = ch.read(dst, at);
+          if (n < 0) throw new ShrankException(ch.size());
+          at += n;
         }
-      }
-
-      @Override
-      public ByteBuffer map(long pos, int length) throws IOException {
-        return ch.map(FileChannel.MapMode.READ_ONLY, pos, length);
       }
     };
   }
@@ -425,13 +479,8 @@ public final class Safetensors implements TensorSource {
       }
 
       @Override
-      public void read(long pos, byte[] dst) {
-        buf.get((int) pos, dst);
-      }
-
-      @Override
-      public ByteBuffer map(long pos, int length) {
-        return buf.slice((int) pos, length);
+      public void read(long pos, ByteBuffer dst) {
+        dst.put(buf.slice((int) pos, dst.remaining()));
       }
     };
   }

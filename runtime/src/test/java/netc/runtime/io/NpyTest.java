@@ -47,6 +47,31 @@ class NpyTest {
     assertThrows(IllegalArgumentException.class, () -> Tensor.size(new int[] {65536, 65536, 65536, 65536}), "a product past a long");
   }
 
+  /** The header alone gives the shape and where the data starts, checked as read checks it, without reading the data. */
+  @Test
+  void theHeaderAloneIsCheckedAsAWholeReadChecksIt() throws IOException {
+    Path p = dir.resolve("x.npy");
+    Npy.write(p, new Tensor(new int[] {2, 3, 1, 2}, new float[12]));
+    Npy.Header h = Npy.header(p);
+    assertArrayEquals(new int[] {2, 3, 1, 2}, h.shape());
+    assertEquals(Files.size(p) - 4 * 12, h.dataOffset());
+    assertEquals(128, h.dataOffset(), "numpy's 64-byte aligned header of this shape");
+    byte[] all = Files.readAllBytes(p);
+    Files.write(p, java.util.Arrays.copyOf(all, all.length - 3));
+    assertEquals(p + ": shape [2, 3, 1, 2] needs 48 bytes of data, the file has 45",
+        assertThrows(BadInputException.class, () -> Npy.header(p)).getMessage());
+    assertEquals("cannot read " + dir + ": not a regular file", assertThrows(BadInputException.class, () -> Npy.header(dir)).getMessage());
+    // a header of more values than an array holds is a header: refusing it is read's business
+    try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+      f.setLength(0);
+      f.write(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (65536, 65536), }", new byte[0]));
+      f.setLength(f.length() + 4L * 65536 * 65536);
+    }
+    assertArrayEquals(new int[] {65536, 65536}, Npy.header(p).shape());
+    assertEquals(p + ": shape [65536, 65536] has 4294967296 values, more than one Java array holds (2147483639)",
+        assertThrows(BadInputException.class, () -> Npy.read(p)).getMessage());
+  }
+
   @Test
   void readsWhatNumpyWrote() {
     // written by numpy.save from the torchvision fixture script

@@ -12,13 +12,13 @@ import netc.runtime.fuzz.Contract;
 
 /**
  * Fuzzes the safetensors reader over arbitrary bytes (FUZZING.md): the in-memory parser and the
- * file reader with tiny mapped pieces must agree, and fail only with a bad-input error naming the file.
+ * file reader with tiny chunks must agree, and fail only with a bad-input error naming the file.
  */
 class SafetensorsFuzzTest {
   /** Small inputs: every size the reader trusts is checked against the file, so nothing needs more. */
   private static final int MAX_LEN = 4096;
-  /** A piece size far below the real 1 GiB, so the piece boundaries are crossed by small files. */
-  private static final int SMALL_PIECE = 16;
+  /** A chunk size far below the real 1 MiB, so the chunks' seams are crossed by small files. */
+  private static final int SMALL_CHUNK = 16;
   private static final Path FILE = Contract.scratch(".safetensors");
 
   @FuzzTest(maxDuration = "10m")
@@ -26,7 +26,7 @@ class SafetensorsFuzzTest {
     Contract.write(FILE, data);
     Contract.onlyBadInput("fuzz.safetensors", () -> {
       Safetensors memory = Safetensors.parse("fuzz.safetensors", ByteBuffer.wrap(data), null);
-      Safetensors file = Safetensors.read(FILE, SMALL_PIECE);
+      Safetensors file = Safetensors.read(FILE, SMALL_CHUNK);
       assertEquals(memory.entries().keySet(), file.entries().keySet());
       assertEquals(memory.metadata(), file.metadata());
       for (Safetensors.Entry e : memory.entries().values()) {

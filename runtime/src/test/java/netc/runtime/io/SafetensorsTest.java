@@ -67,6 +67,34 @@ class SafetensorsTest {
     assertEquals(0, (Files.size(p) - 8 - ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN).getLong(0)) % 4);
   }
 
+  /**
+   * F64 values convert to the nearest float32; a finite one beyond float32's range has none, and is
+   * refused with the tensor and its index rather than read as an infinity (and then called one).
+   * Infinities and NaN pass through as such, for the weight checks to name.
+   */
+  @Test
+  void aDoubleOutsideFloatRangeIsNamedWithItsIndex() {
+    double[] values = {1, -3.4028235e38, Double.POSITIVE_INFINITY, Double.NaN, 1e-50, 2.5};
+    ByteBuffer data = ByteBuffer.allocate(8 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (double v : values) data.putDouble(v);
+    String header = "{\"d\":{\"dtype\":\"F64\",\"shape\":[2,3],\"data_offsets\":[0,48]}}";
+    assertArrayEquals(new float[] {1, -Float.MAX_VALUE, Float.POSITIVE_INFINITY, Float.NaN, 0, 2.5f},
+        Safetensors.parse("w", file(header, data.array()), null).floats("d"));
+    data.putDouble(8 * 4, -1e300);
+    assertEquals("w: tensor 'd' holds -1.0E300 at [1, 1] (F64), outside float32's range (±3.4028235E38)",
+        assertThrows(BadInputException.class, () -> Safetensors.parse("w", file(header, data.array()), null).floats("d")).getMessage());
+    data.putDouble(8 * 4, 1e-50).putDouble(8 * 5, 3.5e38); // the last value, also through chunks of one element from a file
+    Path p = dir.resolve("d.safetensors");
+    ByteBuffer whole = file(header, data.array());
+    try {
+      Files.write(p, java.util.Arrays.copyOf(whole.array(), whole.limit()));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    assertEquals(p + ": tensor 'd' holds 3.5E38 at [1, 2] (F64), outside float32's range (±3.4028235E38)",
+        assertThrows(BadInputException.class, () -> Safetensors.read(p, 1).floats("d")).getMessage());
+  }
+
   @Test
   void halfAndBfloat16ConvertToFloat() {
     // F16: 1.0 = 0x3C00, -2.0 = 0xC000, 65504 = 0x7BFF, smallest subnormal 2^-24 = 0x0001
@@ -210,9 +238,9 @@ class SafetensorsTest {
     assertTrue(error(spaces).contains("lie outside the data section of 0 bytes"));
   }
 
-  /** Elements that straddle a piece boundary, at offsets aligned to nothing, read as from one piece. */
+  /** Tensors at offsets aligned to nothing read the same values in chunks of any size, down to one element. */
   @Test
-  void piecesOfAnySizeReadTheSameValues() throws IOException {
+  void chunksOfAnySizeReadTheSameValues() throws IOException {
     ByteBuffer data = ByteBuffer.allocate(10 + 28 + 24 + 6).order(ByteOrder.LITTLE_ENDIAN);
     float[] h = {1, -2, 0.5f, 4, 65504}, f = {1.5f, -2.25f, 3e-8f, 4e30f, -5, 6, 7}, d = {0.1f, -1e-3f, 12345.5f};
     for (int bits : new int[] {0x3C00, 0xC000, 0x3800, 0x4400, 0x7BFF}) data.putShort((short) bits); // h in binary16
@@ -223,25 +251,25 @@ class SafetensorsTest {
         + "\"f\":{\"dtype\":\"F32\",\"shape\":[7],\"data_offsets\":[10,38]},"
         + "\"d\":{\"dtype\":\"F64\",\"shape\":[3],\"data_offsets\":[38,62]},"
         + "\"b\":{\"dtype\":\"BF16\",\"shape\":[3],\"data_offsets\":[62,68]}}";
-    Path p = dir.resolve("pieces.safetensors");
+    Path p = dir.resolve("chunks.safetensors");
     ByteBuffer whole = file(header, data.array());
     Files.write(p, java.util.Arrays.copyOf(whole.array(), whole.limit()));
-    for (int piece : new int[] {8, 9, 12, 13, 16, 31, 64, Safetensors.PIECE}) {
-      Safetensors s = Safetensors.read(p, piece);
-      assertArrayEquals(h, s.floats("h"), "piece " + piece);
-      assertArrayEquals(f, s.floats("f"), "piece " + piece);
-      assertArrayEquals(d, s.floats("d"), "piece " + piece);
-      assertArrayEquals(new float[] {1, -0.5f, 3}, s.floats("b"), "piece " + piece);
+    for (int chunk : new int[] {1, 2, 7, 8, 9, 12, 13, 16, 31, 64, Safetensors.CHUNK}) {
+      Safetensors s = Safetensors.read(p, chunk);
+      assertArrayEquals(h, s.floats("h"), "chunk " + chunk);
+      assertArrayEquals(f, s.floats("f"), "chunk " + chunk);
+      assertArrayEquals(d, s.floats("d"), "chunk " + chunk);
+      assertArrayEquals(new float[] {1, -0.5f, 3}, s.floats("b"), "chunk " + chunk);
     }
   }
 
   /**
-   * A sparse file past 2 GiB (a hole, then a small tensor): read by mapping in pieces, not refused
-   * with "Size exceeds Integer.MAX_VALUE"; a tensor of more floats than a Java array holds is refused
-   * with its name. Takes milliseconds: the hole is never read.
+   * A sparse file past 2 GiB (a hole, then a small tensor): read, not refused with "Size exceeds
+   * Integer.MAX_VALUE" (as when it was mapped whole); a tensor of more floats than a Java array holds
+   * is refused with its name. Takes milliseconds: the hole is never read.
    */
   @Test
-  void filesPastTwoGigabytesAreReadInPieces() throws IOException {
+  void filesPastTwoGigabytesAreRead() throws IOException {
     long big = 1L << 31; // 2^31 floats: 8 GiB of hole
     String header = "{\"huge\":{\"dtype\":\"F32\",\"shape\":[2," + big / 2 + "],\"data_offsets\":[0," + 4 * big + "]},"
         + "\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[" + 4 * big + "," + (4 * big + 16) + "]}}";
@@ -277,6 +305,41 @@ class SafetensorsTest {
     Path empty = dir.resolve("empty.safetensors");
     Safetensors.write(empty, Map.of(), Map.of());
     assertEquals(Map.of(), Safetensors.read(empty).entries(), "a file of no tensors maps an empty data section");
+  }
+
+  /**
+   * A file changed after its header was read and before a tensor is: cut short in place (copied over,
+   * a writer that truncates first), replaced by another of the same size, or removed. Each is one
+   * message naming the file, never a JVM InternalError from a mapped page past the end, nor zeros or
+   * another file's values taken for the tensor, whatever the dtype.
+   */
+  @Test
+  void aFileChangedAfterItsHeaderWasReadIsNamed() throws IOException {
+    for (String dtype : new String[] {"F32", "F64"}) {
+      int n = dtype.equals("F32") ? 16384 : 8192; // 64 KiB of data
+      String header = "{\"w\":{\"dtype\":\"" + dtype + "\",\"shape\":[" + n + "],\"data_offsets\":[0,65536]}}";
+      Path p = dir.resolve(dtype + ".safetensors");
+      ByteBuffer whole = file(header, new byte[65536]);
+      byte[] bytes = java.util.Arrays.copyOf(whole.array(), whole.limit());
+      Files.write(p, bytes);
+      Safetensors s = Safetensors.read(p);
+      assertArrayEquals(new float[n], s.floats("w"), "read whole");
+      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.WRITE)) {
+        ch.truncate(100);
+      }
+      assertEquals(p + ": changed while being read (it has 100 bytes, it had " + bytes.length + " when opened: was it overwritten in place?)",
+          assertThrows(BadInputException.class, () -> s.floats("w")).getMessage(), dtype);
+
+      Files.write(p, bytes);
+      Safetensors again = Safetensors.read(p);
+      Path other = Files.write(dir.resolve("other"), bytes);
+      Files.move(other, p, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      assertEquals(p + ": changed while being read (another file now has its name)",
+          assertThrows(BadInputException.class, () -> again.floats("w")).getMessage(), dtype);
+      Files.delete(p);
+      assertEquals(p + ": changed while being read (no file has its name now)",
+          assertThrows(BadInputException.class, () -> again.floats("w")).getMessage(), dtype);
+    }
   }
 
   /** Random corruption never escapes as anything but a BadInputException (or a clean read). */
