@@ -66,6 +66,32 @@ class RunCommandTest {
     assertEquals("netc run: cannot write /no/such/dir/y.npy: no such directory /no/such/dir\n", r[2]);
   }
 
+  /**
+   * An input's shape is checked from its .npy header before its data is read, by the reference and by
+   * a jar run in-process: a sparse file saying [1000000, 3, 64, 65] (50 GB of floats, more than one Java array holds) gets the shape
+   * line, where its size was refused first, and a smaller one read whole.
+   */
+  @Test
+  void aWrongInputShapeIsRefusedBeforeItsDataIsRead() throws IOException {
+    Path x = dir.resolve("huge.npy"), y = dir.resolve("y.npy"), jar = dir.resolve("m.jar");
+    String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 3, 64, 65), }";
+    String header = dict + " ".repeat(63 - (10 + dict.length()) % 64) + "\n"; // 64-byte aligned, as numpy pads
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(x.toFile(), "rw")) {
+      f.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) header.length(), (byte) (header.length() >> 8)});
+      f.write(header.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      f.setLength(10 + header.length() + 4L * 1000000 * 3 * 64 * 65);
+    }
+    String line = x + ": tensor has shape [1000000, 3, 64, 65], the network expects [N, 3, 64, 64]\n";
+    Object[] r = netc(args("run", R18, "--input", x.toString(), "--output", y.toString(), "--reference"));
+    assertEquals(1, r[0], (String) r[2]);
+    assertEquals("netc run: " + line, r[2]);
+    assertEquals(0, netc(args("compile", R18, "-o", jar.toString()))[0]);
+    r = netc("run", jar.toString(), "--input", x.toString(), "--output", y.toString());
+    assertEquals(1, r[0], (String) r[2]);
+    assertEquals("netc run: " + line, r[2]);
+    assertFalse(Files.exists(y), "nothing written");
+  }
+
   /** NaN weights are refused by both paths that read a weights file, before any work: one line, exit 1. */
   @Test
   void nanWeightsAreRefusedByRunReferenceAndByCompile() throws IOException {
