@@ -5,7 +5,9 @@
 # netc's logits against torch's at batch 2 (error over max |logit|, must be <= 1e-4) and
 # ./netc bench against ONNX Runtime at batch 1, 2 threads (its last three lines: the paired ratios,
 # the sustained ratio and the after-idle one; its warning if netc allocated in its timed calls, its note
-# if an idle wait gave up; and any warning of the jar's own run). Issue 17's targets:
+# if an idle wait gave up; and any warning of the jar's own run), after the bench's "netc kernels: ...;
+# cpu: ..." line, once. A model whose bench fails gets its error and a "FAILED" line instead of its
+# ratios, and the script exits 1 after the other models. Issue 17's targets:
 # MobileNetV2 <= 1.2, the others <= 1.1.
 #   examples/bench-onnx.sh                                    (issue 17's six)
 #   MODELS="mobilenet_v3_large efficientnet_b0" examples/bench-onnx.sh
@@ -14,6 +16,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${NETC_ONNX_DIR:-$root/build/onnx}
 mkdir -p "$out"
 status=0
+header=
 for m in ${MODELS:-squeezenet1_1 mobilenet_v2 vgg11_bn resnext50_32x4d wide_resnet50_2 densenet121}; do
   if [ ! -f "$out/$m.onnx" ]; then
     /usr/bin/python3 "$root/weights/export_onnx_classifier.py" "$m" "$out" >&2
@@ -25,7 +28,23 @@ for m in ${MODELS:-squeezenet1_1 mobilenet_v2 vgg11_bn resnext50_32x4d wide_resn
   { grep -h '^warning' "$out/$m.err" || true; } | sed "s/^/$m: /" >&2
   parity=$(/usr/bin/python3 "$root/weights/compare.py" "$out/${m}_netc.npy" "$out/${m}_logits.npy") || status=1
   echo "$m: $parity"
-  "$root/netc" bench "$out/$m.onnx" --onnx "$out/$m.onnx" --batch 1 --threads 2 --runs "${RUNS:-30}" | awk '/^(warning: |note: )/ { print; next } { n++; last[n % 3] = $0 } END { for (i = n - 2; i <= n; i++) if (i > 0) print last[i % 3] }' | sed "s/^/$m: /" \
-    || { echo "$m: the bench failed (above)" >&2; status=1; }
+  # read whole once it has ended: its last lines are results only if it exited 0 (a check that fails in
+  # the sustained phase comes after the paired ratios were printed)
+  bench=0
+  "$root/netc" bench "$out/$m.onnx" --onnx "$out/$m.onnx" --batch 1 --threads 2 --runs "${RUNS:-30}" >"$out/$m.bench" 2>"$out/$m.bench.err" \
+    || bench=$?
+  # the kernels' width and the CPU, once: what the table's figures were measured on
+  if [ -z "$header" ]; then
+    header=$(grep -m1 '^netc kernels: ' "$out/$m.bench" || true)
+    if [ -n "$header" ]; then echo "$header"; fi
+  fi
+  sed "s/^/$m: /" "$out/$m.bench.err" >&2
+  if [ "$bench" -ne 0 ]; then
+    echo "$m: the bench FAILED (exit $bench; its error above): no ratio from it"
+    status=1
+    continue
+  fi
+  awk '/^(warning: |note: )/ { print; next } { n++; last[n % 3] = $0 } END { for (i = n - 2; i <= n; i++) if (i > 0) print last[i % 3] }' \
+    "$out/$m.bench" | sed "s/^/$m: /"
 done
 exit $status

@@ -16,6 +16,9 @@ import org.apache.commons.cli.Options;
  * spec layers, with the rate of each step that multiplies (its multiply-adds as the network counts
  * them, two FLOPs each, over its time). Needs -Dnetc.profile=true in the JVM (the launcher's
  * NETC_JAVA_OPTS), which this command checks for, so that ordinary runs pay nothing for the timing.
+ * A step's time is the caller's wall time around it, except where each thread runs whole images (a
+ * batch of at least the threads): then it is thread time, summed over the threads. A last line gives
+ * the time outside the steps, so that the steps' shares and it make 100%.
  */
 final class ProfileCommand implements Main.Command {
   private static final String USAGE = "NETC_JAVA_OPTS=-Dnetc.profile=true netc profile MODEL.jar [--threads N] [--runs N] [--batch B]";
@@ -64,23 +67,40 @@ final class ProfileCommand implements Main.Command {
       for (int i = 0; i < nanos.length; i++) order.add(i);
       order.sort((a, b) -> Long.compare(nanos[b], nanos[a]));
       long[] macs = model.stepMultiplyAdds();
-      long macsTotal = 0, macsNanos = 0;
+      long macsTotal = 0, macsNanos = 0, stepsNanos = 0;
       for (int i = 0; i < macs.length; i++) {
+        stepsNanos += nanos[i];
         if (macs[i] > 0) {
           macsTotal += macs[i];
           macsNanos += nanos[i];
         }
       }
-      String multiplying = macsTotal == 0 ? "" : String.format("; the steps that multiply %.2f ms, %s multiply-adds per image, %s",
-          macsNanos / 1e6 / runs, macsTotal >= 1e9 ? String.format("%.3f G", macsTotal / 1e9) : String.format("%.3f M", macsTotal / 1e6),
-          gflops(macsTotal, batch, runs, macsNanos));
-      out.printf("%s, batch %d, %d thread%s: %.2f ms per run (mean of %d)%s%n", model.property("network"), batch, threads,
-          threads == 1 ? "" : "s", total, runs, multiplying);
+      // With a batch of at least the pool's threads, CompiledModel.predict gives each thread whole images
+      // (forwardImages), and every thread adds its own step times: the steps' times are then thread time,
+      // up to threads x the run's, and are set against the threads' summed time, not the run's. Otherwise
+      // the caller times each step around the whole of it (shared by the pool or not): wall time.
+      boolean perThread = model.threads() > 1 && batch >= model.threads();
+      int timedThreads = perThread ? model.threads() : 1;
+      String unit = perThread ? "thread-ms" : "ms";
+      double available = total * timedThreads; // per run: what the rows' % are of
+      String multiplying = macsTotal == 0 ? "" : String.format("; the steps that multiply %.2f %s, %s multiply-adds per image, %s%s",
+          macsNanos / 1e6 / runs, unit, macsTotal >= 1e9 ? String.format("%.3f G", macsTotal / 1e9) : String.format("%.3f M", macsTotal / 1e6),
+          gflops(macsTotal, batch, runs, macsNanos), perThread ? " per thread" : "");
+      String mode = !perThread ? "" : String.format("; each thread runs whole images, so a step's time below is its %d threads' summed"
+          + " time (thread-ms per run), its %% is of the threads' %.2f thread-ms, and its rate is per thread", timedThreads, available);
+      out.printf("%s, batch %d, %d thread%s: %.2f ms per run (mean of %d)%s%s%n", model.property("network"), batch, threads,
+          threads == 1 ? "" : "s", total, runs, mode, multiplying);
       for (int i : order) {
         double ms = nanos[i] / 1e6 / runs;
         String rate = macs[i] == 0 ? "" : gflops(macs[i], batch, runs, nanos[i]);
-        out.printf("  %8.3f ms  %5.1f%%  %13s  %s%n", ms, 100 * ms / total, rate, names.get(i));
+        out.printf("  %8.3f %s  %5.1f%%  %13s  %s%n", ms, unit, 100 * ms / available, rate, names.get(i));
       }
+      // the rest of the run: the call's checks and workspaces, the outputs' copy, the pool's hand-offs,
+      // and (per thread) a thread's wait for work or for the others to finish
+      double outside = available - stepsNanos / 1e6 / runs;
+      out.printf("outside the steps: %.3f %s per run (%.1f%%%s)%n", outside, unit, 100 * outside / available,
+          perThread ? ": the threads' waits for work and for each other, the pool's hand-offs, the call's checks, the outputs' copy"
+              : ": the call's checks and workspace, the pool's hand-offs, the outputs' copy");
     }
     return 0;
   }

@@ -180,7 +180,8 @@ class InspectCommandTest {
     assertEquals(0, p.waitFor(), err);
     List<String> lines = out.lines().toList();
     assertTrue(lines.get(0).startsWith("smallnet, batch 1, 1 thread: "), out);
-    assertEquals(11, lines.size() - 1, "one line per step:\n" + out);
+    assertEquals(11, lines.size() - 2, "one line per step, between the header and the time outside the steps:\n" + out);
+    assertTrue(lines.get(lines.size() - 1).startsWith("outside the steps: "), out);
     assertTrue(out.contains("GFLOP/s  stem\n") && out.contains("GFLOP/s  fc2\n"), "steps are named after the spec's layers, "
         + "those that multiply with their rate:\n" + out);
     assertTrue(lines.get(0).contains("; the steps that multiply ") && lines.get(0).contains(", 0.787 M multiply-adds per image, "), lines.get(0));

@@ -1,0 +1,85 @@
+package netc.cli;
+
+import static netc.cli.SummaryTest.netc;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What {@code netc profile}'s columns add up to, in each way a call shares its work among threads. */
+class ProfileCommandTest {
+  @TempDir Path dir;
+
+  /** A step's row: its time, its unit, its share. */
+  private static final Pattern ROW = Pattern.compile("\\s+([0-9.]+) (ms|thread-ms)\\s+([0-9.]+)%.*");
+  private static final Pattern OUTSIDE = Pattern.compile("outside the steps: ([0-9.-]+) (ms|thread-ms) per run \\(([0-9.-]+)%.*");
+
+  /**
+   * With a batch of at least the thread count, each thread runs whole images and adds its own step
+   * times: the steps' times summed to about threads x 100% of the run, and "the steps that multiply"
+   * could take longer than the run. The rows are now thread-milliseconds, their % is of the threads'
+   * summed time, and the time outside the steps is the rest of it.
+   */
+  @Test
+  void wholeImagesPerThreadAreThreadTimeAndAddUpTo100Percent() throws Exception {
+    String out = profile("--threads", "2", "--batch", "4", "--runs", "20");
+    List<String> lines = out.lines().toList();
+    assertTrue(lines.get(0).startsWith("smallnet, batch 4, 2 threads: "), out);
+    assertTrue(lines.get(0).contains("each thread runs whole images") && lines.get(0).contains("thread-ms"), lines.get(0));
+    assertAddsUp(lines, "thread-ms", 11);
+  }
+
+  /** One thread, and a batch smaller than the threads (each step shared by the pool): wall time, as before. */
+  @Test
+  void aCallersStepsAreWallTimeAndAddUpTo100Percent() throws Exception {
+    for (String[] args : List.of(new String[] {"--threads", "1", "--batch", "2"}, new String[] {"--threads", "2", "--batch", "1"})) {
+      String out = profile(args[0], args[1], args[2], args[3], "--runs", "20");
+      List<String> lines = out.lines().toList();
+      assertTrue(!lines.get(0).contains("thread-ms"), lines.get(0));
+      assertAddsUp(lines, "ms", 11);
+    }
+  }
+
+  /** Every step's row in {@code unit}, and the outside line, whose % and the rows' make 100 (each printed to 0.1%). */
+  private static void assertAddsUp(List<String> lines, String unit, int steps) {
+    String out = String.join("\n", lines);
+    double percent = 0, ms = 0;
+    int rows = 0;
+    for (String l : lines) {
+      Matcher m = ROW.matcher(l);
+      if (m.matches()) {
+        assertEquals(unit, m.group(2), l);
+        ms += Double.parseDouble(m.group(1));
+        percent += Double.parseDouble(m.group(3));
+        rows++;
+      }
+    }
+    assertEquals(steps, rows, "one row per step:\n" + out);
+    assertTrue(percent <= 100 + 0.05 * (steps + 1), "the steps' shares sum to " + percent + "%:\n" + out);
+    Matcher outside = OUTSIDE.matcher(lines.get(lines.size() - 1));
+    assertTrue(outside.matches(), "the last line is the time outside the steps:\n" + out);
+    assertEquals(unit, outside.group(2), out);
+    assertEquals(100, percent + Double.parseDouble(outside.group(3)), 0.05 * (steps + 2), out);
+    assertTrue(Double.parseDouble(outside.group(1)) >= -0.001 * (steps + 1), "the steps ran within the call:\n" + out);
+  }
+
+  /** {@code netc profile} of smallnet in a JVM started with -Dnetc.profile=true (a static final, read once); its output. */
+  private String profile(String... args) throws Exception {
+    Path jar = dir.resolve("p.jar");
+    if (!jar.toFile().exists()) assertEquals(0, netc("compile", "../examples/smallnet.net", "-o", jar.toString())[0]);
+    List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--add-modules", "jdk.incubator.vector", "-Dnetc.profile=true", "-cp", System.getProperty("java.class.path"),
+        "netc.cli.Main", "profile", jar.toString()));
+    command.addAll(List.of(args));
+    Path err = dir.resolve("err.txt");
+    Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertEquals(0, p.waitFor(), out + java.nio.file.Files.readString(err));
+    return out;
+  }
+}
