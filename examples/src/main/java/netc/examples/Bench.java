@@ -17,12 +17,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import netc.codegen.ModelCompiler;
+import netc.interp.Interpreter;
 import netc.ir.Graph;
 import netc.ir.ParamSource;
 import netc.passes.PassContext;
 import netc.passes.PassManager;
 import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
+import netc.runtime.Tensor;
 import netc.runtime.kernels.Kernels;
 import netc.weights.SyntheticWeights;
 import netc.weights.WeightBinding;
@@ -36,7 +38,10 @@ import org.apache.commons.cli.Options;
  * thread count; after warm-up they are alternated run by run, and medians are compared. Each timed
  * call is the whole inference of the batch. The first call of each engine in this fresh JVM is
  * reported apart. Outputs are cross-checked before timing and after every timed pair and sustained
- * block, so a fast wrong answer cannot pass. Every
+ * block, so a fast wrong answer cannot pass; netc's output is filled with NaN before each of its calls,
+ * so a value a call leaves unwritten fails the check rather than pass on an earlier call's. Without
+ * {@code --onnx}, netc's first call and every timed call are checked against the reference interpreter
+ * instead ({@link #matchesReference}). Every
  * timed call starts once the process has been idle for 100 ms ({@link #quiet}), so neither engine's
  * spinning workers slow the other and both start from the same idle; that is the latency of a call
  * after idle, and the last line's ratio. A second phase times blocks of K
@@ -109,19 +114,28 @@ public final class Bench {
     Random rng = new Random(7);
     for (int i = 0; i < x.length; i++) x[i] = rng.nextFloat();
     float[] y = new float[batch * netc.outputSize()];
+    Arrays.fill(y, Float.NaN); // here and before every call below: a value the call leaves unwritten fails the check
     t0 = System.nanoTime();
     netc.predict(x, batch, y);
     double netcFirst = (System.nanoTime() - t0) / 1e6;
 
     double macs = graph.macs() * (double) batch;
+    // the multiply-adds netc's steps compute: fewer than the direct count where Winograd runs (0: not counted)
+    double doneMacs = java.util.stream.LongStream.of(netc.stepMultiplyAdds()).sum() * (double) batch;
     System.out.printf("network %s, batch %d, threads %d, %.3f G multiply-accumulates per image (GFLOP/s below count 2 per"
-        + " multiply-accumulate of the direct convolution: Winograd does fewer, so a figure may pass 100%% of peak)%n",
-        graph.name(), batch, threads, graph.macs() / 1e9);
+        + " multiply-accumulate of the direct convolution)%n", graph.name(), batch, threads, graph.macs() / 1e9);
+    if (doneMacs > 0 && doneMacs != macs) {
+      System.out.printf("netc's steps compute %.3f G multiply-adds per image (Winograd steps count their own products)%n", doneMacs / batch / 1e9);
+    }
     System.out.printf("netc kernels: %s; cpu: %s; java %s%n", Kernels.INSTANCE.variant(), Kernels.cpuModel(), System.getProperty("java.version"));
     quiet(); // netc's worker spins after its first call: the probe must not share a core with it
     double peak = PeakProbe.measure(threads);
-    System.out.printf("measured FP32 peak on %d thread%s at the kernels' width (%s): %.1f GFLOP/s%n", threads, threads == 1 ? "" : "s",
-        Kernels.INSTANCE.vectorBits() == 0 ? "scalar FMA" : Kernels.INSTANCE.vectorBits() + "-bit FMA", peak);
+    System.out.printf("measured FP32 peak on %d thread%s at %s (%s): %.1f GFLOP/s%n", threads, threads == 1 ? "" : "s",
+        PeakProbe.KERNELS_NATIVE ? "the kernels' width" : "this JVM's native width", PeakProbe.BITS == 0 ? "scalar FMA" : PeakProbe.BITS + "-bit FMA", peak);
+    if (!PeakProbe.KERNELS_NATIVE) {
+      System.out.printf("note: netc's kernels run %d-bit vectors, wider than this JVM's %d-bit ones (the Vector API's Java fallback):"
+          + " no %% of peak is given below%n", PeakProbe.KERNEL_BITS, PeakProbe.NATIVE_BITS);
+    }
     System.out.printf("netc: load %.0f ms, first call in this JVM %.1f ms%n", netcLoad, netcFirst);
 
     Ort ort = onnx == null ? null : new Ort(Path.of(onnx), threads, x, new long[] {batch, in[0], in[1], in[2]});
@@ -130,6 +144,18 @@ public final class Bench {
       double[] e = agree(y, ort.run(), "the first calls");
       System.out.println(e[1] == 0 ? "outputs agree: every output of both is 0 (a comparison that shows little)"
           : String.format("outputs agree: max |netc - onnxruntime| = %.3g (%.2g of max |output| %.3g)", e[0], e[0] / e[1], e[1]));
+    }
+    // netc alone: its first image against the reference interpreter on the same graph, weights and input
+    // (one image: the interpreter takes seconds an image on a large network), and every timed call below
+    float[] reference = null;
+    if (ort == null) {
+      long r0 = System.nanoTime();
+      int per = in[0] * in[1] * in[2];
+      reference = Interpreter.run(graph, params, new Tensor(new int[] {1, in[0], in[1], in[2]}, Arrays.copyOf(x, per))).data();
+      double[] e = matchesReference(y, reference, "the first call");
+      System.out.printf("netc against the reference interpreter (image 1, first call): max |difference| = %.3g (%.2g of max |output| %.3g;"
+          + " refused over 1e-4 of it; interpreter %.0f ms)%n", e[0], e[1] == 0 ? 0 : e[0] / e[1], e[1],
+          (System.nanoTime() - r0) / 1e6);
     }
     // Warm-up is by time as well as count: loading a model can leave the JIT deoptimizing and
     // recompiling netc's kernels for several seconds, and timing must not start inside that.
@@ -140,14 +166,17 @@ public final class Bench {
     }
     double[] tn = new double[runs], to = new double[runs];
     float[] z = null;
-    AllocationMeter allocation = AllocationMeter.forThisJvm();
+    // ONNX Runtime's calls get the same ThreadMXBean readings around them as netc's, unused: both start alike
+    AllocationMeter allocation = AllocationMeter.forThisJvm(), ortAllocation = AllocationMeter.forThisJvm();
     int gaveUp = 0; // idle waits before a timed call that gave up
+    double worst = 0; // netc alone: the largest |difference| of a timed call from the reference
     for (int i = 0; i < runs; i++) {
       // each pair in turn starts with either engine, so a drift within a pair favours neither
       boolean ortFirst = ort != null && i % 2 == 1;
+      Arrays.fill(y, Float.NaN); // outside the timing and before the idle wait
       if (ortFirst) {
         if (!quiet()) gaveUp++;
-        z = timeOrt(ort, to, i);
+        z = timeOrt(ort, ortAllocation, to, i);
       }
       if (!quiet()) gaveUp++;
       allocation.start();
@@ -155,15 +184,20 @@ public final class Bench {
       netc.predict(x, batch, y);
       tn[i] = (System.nanoTime() - a) / 1e6;
       allocation.stop();
+      if (reference != null) worst = Math.max(worst, matchesReference(y, reference, "timed call " + (i + 1))[0]);
       if (ort != null && !ortFirst) {
         if (!quiet()) gaveUp++;
-        z = timeOrt(ort, to, i);
+        z = timeOrt(ort, ortAllocation, to, i);
       }
       // every pair's outputs, not only the first calls': a kernel wrong only once C2 compiles it, a
       // reused workspace left dirty or a race must not give a fast wrong answer (outside the timing)
       if (ort != null) agree(y, z, "timed pair " + (i + 1));
     }
     noteGaveUp(gaveUp, (ort == null ? 1 : 2) * runs, "timed calls");
+    if (reference != null) {
+      System.out.printf("netc's %d timed calls against the reference interpreter (image 1): max |difference| = %.3g (refused over 1e-4 of max |output|)%n",
+          runs, worst);
+    }
     // the host's speed drifts: a peak measured in a slow moment would flatter both engines, so the
     // figure is the better of the probe before the timed runs and one after them
     quiet();
@@ -173,7 +207,8 @@ public final class Bench {
       peak = peakAfter;
     }
     double mn = median(tn);
-    report("netc", mn, tn, batch, macs, peak);
+    if (!PeakProbe.KERNELS_NATIVE) peak = Double.NaN; // no % of a peak the kernels do not run at
+    report("netc", mn, tn, batch, macs, doneMacs, peak);
     if (allocation.netcBytesPerCall() >= ALLOCATION_WARNING_BYTES) {
       System.out.printf("warning: netc allocated %.1f MB per timed call (the largest call %.1f MB; %s), where a warm forward pass allocates"
           + " nothing: some kernel runs without C2's vector intrinsics (a JIT bailout, or -Dnetc.vectorBits wider than this JVM's vectors),"
@@ -188,7 +223,7 @@ public final class Bench {
       return 0;
     }
     double mo = median(to);
-    report("onnxruntime", mo, to, batch, macs, peak);
+    report("onnxruntime", mo, to, batch, macs, Double.NaN, peak);
     System.out.println(paired(tn, to));
     if (sustained > 1) {
       // A busy service's view: blocks of consecutive calls, engines alternated block by block with
@@ -201,6 +236,7 @@ public final class Bench {
           boolean isNetc = (engine == 0) == (b % 2 == 0); // blocks alternate which engine goes first
           if (!quiet()) blocksGaveUp++;
           for (int i = 0; i < sustained; i++) {
+            if (isNetc) Arrays.fill(y, Float.NaN); // the block's last call's output is checked: its own, not an earlier call's
             long a = System.nanoTime();
             if (isNetc) netc.predict(x, batch, y);
             else z = ort.run();
@@ -250,11 +286,16 @@ public final class Bench {
     }
   }
 
-  /** One ONNX Runtime call (the caller waited for idle), timed into {@code times[i]}; its output. */
-  private static float[] timeOrt(Ort ort, double[] times, int i) throws Exception {
+  /**
+   * One ONNX Runtime call (the caller waited for idle), timed into {@code times[i]}; its output. Read by
+   * an allocation meter of its own just before and after, as netc's call is, so both start alike.
+   */
+  private static float[] timeOrt(Ort ort, AllocationMeter meter, double[] times, int i) throws Exception {
+    meter.start();
     long a = System.nanoTime();
     float[] z = ort.run();
     times[i] = (System.nanoTime() - a) / 1e6;
+    meter.stop();
     return z;
   }
 
@@ -289,6 +330,29 @@ public final class Bench {
     return difference[0] <= 1e-3 * difference[1];
   }
 
+  /**
+   * netc against the reference interpreter, relative to the reference's max |output|: the project's
+   * bound for whole models against a reference (DigitsDemo.TOLERANCE, netc inspect's verify). Both
+   * compute in float32 in other orders; a wrong weight or pixel moves outputs by far more.
+   */
+  static final double REFERENCE_TOLERANCE = 1e-4;
+
+  /**
+   * Max |netc - reference| and max |reference| over the reference's values (netc's first image); refuses
+   * a difference over {@link #REFERENCE_TOLERANCE} of the largest, or a NaN (a value netc left unwritten).
+   */
+  static double[] matchesReference(float[] netc, float[] reference, String which) {
+    if (netc.length < reference.length) {
+      throw new IllegalStateException("netc gives " + netc.length + " output values, the reference interpreter " + reference.length + "; not the same network");
+    }
+    double[] d = difference(Arrays.copyOf(netc, reference.length), reference);
+    if (!(d[0] <= REFERENCE_TOLERANCE * d[1])) {
+      throw new IllegalStateException(String.format("netc and the reference interpreter disagree in %s (max |difference| %.3g, max |output| %.3g,"
+          + " tolerance 1e-4 of it); not timing a wrong answer", which, d[0], d[1]));
+    }
+    return d;
+  }
+
   /** Every {@code width}-th value of {@code all} from {@code i}: one call position across the blocks. */
   private static double[] column(double[] all, int width, int i) {
     double[] c = new double[all.length / width];
@@ -296,15 +360,41 @@ public final class Bench {
     return c;
   }
 
-  private static void report(String engine, double median, double[] all, int batch, double macs, double peak) {
+  /**
+   * An engine's line: its median and spread, GFLOP/s on the direct count, and its share of the peak
+   * ({@link #peakShare}). {@code doneMacs}: the multiply-adds it computes, NaN or 0 when not known
+   * (onnxruntime); {@code peak} NaN: no share given.
+   */
+  private static void report(String engine, double median, double[] all, int batch, double macs, double doneMacs, double peak) {
     double[] s = all.clone();
     Arrays.sort(s);
     double gflops = 2 * macs / (median / 1e3) / 1e9;
-    double percent = 100 * gflops / peak;
-    System.out.printf("%-12s median %.1f ms (%.1f ms/image; min %.1f, max %.1f over %d runs), %.1f GFLOP/s, %.0f%% of peak%s%n",
-        engine, median, median / batch, s[0], s[s.length - 1], s.length, gflops, percent,
-        percent <= 100 ? "" : engine.equals("netc") ? " (over 100%: Winograd computes fewer operations than the direct count)"
-            : " (over 100%: its kernels run wider vectors than the width measured)");
+    double done = doneMacs > 0 ? 100 * (2 * doneMacs / (median / 1e3) / 1e9) / peak : Double.NaN;
+    System.out.printf("%-12s median %.1f ms (%.1f ms/image; min %.1f, max %.1f over %d runs), %.1f GFLOP/s%s%n",
+        engine, median, median / batch, s[0], s[s.length - 1], s.length, gflops, peakShare(engine.equals("netc"), 100 * gflops / peak, done));
+  }
+
+  /**
+   * The share of the peak after an engine's GFLOP/s: {@code direct} the % on the direct convolution's
+   * count, {@code done} the % on the multiply-adds the engine computes (NaN: not known). Winograd is
+   * named only where it explains a figure: over 100% on the direct count, within 100% on the work done.
+   * Over 100% on the work done means the peak probe or the count is wrong. Onnxruntime's work is not
+   * known and its kernels may be wider than netc's (MLAS picks AVX-512 under -XX:UseAVX=2), so its
+   * share is qualified. Empty when there is no peak (NaN).
+   */
+  static String peakShare(boolean netc, double direct, double done) {
+    if (Double.isNaN(direct)) return "";
+    if (!netc) return String.format(", %.0f%% of peak (the peak at netc's kernels' width: onnxruntime may run wider vectors)", direct);
+    if (Double.isNaN(done)) return String.format(", %.0f%% of peak on the direct count%s", direct, direct <= 100 ? "" : " (no count of the work done)");
+    if (done > 100) {
+      return String.format(", %.0f%% of peak on the direct count, %.0f%% on the multiply-adds done: over 100%%, so the peak probe or the count is wrong",
+          direct, done);
+    }
+    if (direct > 100) {
+      return String.format(", %.0f%% of peak on the direct count (Winograd computes fewer), %.0f%% on the multiply-adds done", direct, done);
+    }
+    return Math.round(direct) == Math.round(done) ? String.format(", %.0f%% of peak", direct)
+        : String.format(", %.0f%% of peak on the direct count, %.0f%% on the multiply-adds done", direct, done);
   }
 
   /**

@@ -59,7 +59,7 @@ public final class CompareJars {
 
   /**
    * Each jar's last outputs against the first jar's: printed when {@code print}, and refused when further
-   * apart than 1e-3 of the largest |output| (or NaN) unless {@code allowDiffer}.
+   * apart than 1e-3 of the largest |output| (or NaN: a value a call left unwritten) unless {@code allowDiffer}.
    */
   private static void checkOutputs(List<Path> jars, float[][] y, boolean allowDiffer, PrintStream out, boolean print) {
     for (int k = 1; k < y.length; k++) {
@@ -103,6 +103,10 @@ public final class CompareJars {
     boolean waitIdle = own && threads > 1 && gapMs == 0;
     if (waitIdle) out.println("--own-runtime, " + threads + " threads: each call waits until this process has used no CPU for "
         + Bench.QUIET_MS + " ms (the other runtimes' pools spin after their calls); --gap-ms N sleeps instead");
+    if (own && threads > 1 && gapMs > 0 && gapMs < POOL_SPIN_MS) {
+      out.println("warning: --gap-ms " + gapMs + " is shorter than the " + POOL_SPIN_MS + " ms each runtime's pool spins after a call: a call"
+          + " may start beside another jar's spinning workers (without --gap-ms, each call waits until the process is idle)");
+    }
     List<Model> models = new ArrayList<>();
     for (Path jar : jars) {
       if (!Files.isRegularFile(jar)) throw new BadInputException("cannot read " + jar + ": no such file");
@@ -119,31 +123,62 @@ public final class CompareJars {
             + " values, where " + jars.get(0) + " takes " + Arrays.toString(s) + " and gives " + models.get(0).outputSize() + ": not the same network");
       }
     }
+    return time(jars, models, new Timing(batch, runs, threads, gapMs, waitIdle, steps, cl.hasOption("allow-differ"), 10_000_000_000L), out);
+  }
+
+  /**
+   * How {@link #time} runs the jars: {@code warmupNanos} of warm-up after five rounds at least (tests
+   * give 0), the rest as the options.
+   */
+  record Timing(int batch, int runs, int threads, int gapMs, boolean waitIdle, Pattern steps, boolean allowDiffer, long warmupNanos) {}
+
+  /**
+   * Warms the models up, checks their outputs, times them call by call and prints the figures. Every
+   * call's output array is filled with NaN before it, so a value a call leaves unwritten fails a check
+   * rather than pass on an earlier call's: each timed call's output is checked against the same jar's
+   * warm-up output (always, as a jar must agree with itself), and each round's against the first jar's.
+   */
+  static int time(List<Path> jars, List<Model> models, Timing o, PrintStream out) throws InterruptedException {
+    int batch = o.batch(), runs = o.runs(), n = models.size();
+    int[] s = models.get(0).inputShape();
     float[] x = Tensor.uniform(1, batch, s[0], s[1], s[2]).data();
-    float[][] y = new float[models.size()][batch * models.get(0).outputSize()];
-    long warmEnd = System.nanoTime() + 10_000_000_000L;
-    for (int i = 0; i < 5 || System.nanoTime() < warmEnd; i++) for (int k = 0; k < models.size(); k++) models.get(k).predict(x, batch, y[k]);
-    checkOutputs(jars, y, cl.hasOption("allow-differ"), out, true);
-    int n = models.size();
+    float[][] y = new float[n][batch * models.get(0).outputSize()];
+    long warmEnd = System.nanoTime() + o.warmupNanos();
+    for (int i = 0; i < 5 || System.nanoTime() < warmEnd; i++) {
+      for (int k = 0; k < n; k++) {
+        Arrays.fill(y[k], Float.NaN);
+        models.get(k).predict(x, batch, y[k]);
+      }
+    }
+    checkOutputs(jars, y, o.allowDiffer(), out, true);
+    float[][] warm = new float[n][];
+    for (int k = 0; k < n; k++) warm[k] = y[k].clone();
     double[][] t = new double[n][runs], st = new double[n][runs];
+    Pattern steps = o.steps();
     for (Model m : models) m.profile(); // the warm-up's step times dropped
     for (int r = 0; r < runs; r++) {
       for (int j = 0; j < n; j++) {
         int k = (r + j) % n; // each jar goes first in turn
-        if (gapMs > 0) Thread.sleep(gapMs);
-        else if (waitIdle) Bench.quiet();
+        Arrays.fill(y[k], Float.NaN); // outside the timing, before the gap
+        if (o.gapMs() > 0) Thread.sleep(o.gapMs());
+        else if (o.waitIdle()) Bench.quiet();
         long a = System.nanoTime();
         models.get(k).predict(x, batch, y[k]);
         t[k][r] = (System.nanoTime() - a) / 1e6;
         if (steps != null) st[k][r] = matching(models.get(k), steps) / 1e6;
+        if (!Bench.agrees(Bench.difference(y[k], warm[k]))) {
+          throw new BadInputException(jars.get(k) + ": timed call " + (r + 1) + " gave outputs further than 1e-3 of the largest from its"
+              + " warm-up's (a value left unwritten, or a result that changes from call to call): not timing it");
+        }
       }
+      checkOutputs(jars, y, o.allowDiffer(), out, false); // every round's outputs, not only the warm-up's
     }
-    checkOutputs(jars, y, cl.hasOption("allow-differ"), out, false); // the timed calls' outputs too, not only the warm-up's
+    int threads = o.threads(), gapMs = o.gapMs();
     for (int k = 0; k < n; k++) {
       double[] v = t[k].clone();
       Arrays.sort(v);
       out.printf("%-40s median %7.1f ms  min %7.1f ms  (%d runs, batch %d, %d threads, %s)%n",
-          jars.get(k), Bench.median(v), v[0], runs, batch, threads, waitIdle ? "idle before each call" : "gap " + gapMs + " ms");
+          jars.get(k), Bench.median(v), v[0], runs, batch, threads, o.waitIdle() ? "idle before each call" : "gap " + gapMs + " ms");
       if (steps != null) {
         double[] sums = st[k].clone();
         Arrays.sort(sums);
@@ -157,6 +192,12 @@ public final class CompareJars {
     }
     return 0;
   }
+
+  /**
+   * How long a runtime's pool workers spin after a call before they park (ThreadPool.SPIN_NANOS, which
+   * reads the same property): a shorter --gap-ms with --own-runtime starts calls beside them.
+   */
+  static final long POOL_SPIN_MS = Long.getLong("netc.spinMicros", 200_000) / 1000;
 
   /** What the comparison calls of a compiled model, whichever runtime's class it is. */
   interface Model {

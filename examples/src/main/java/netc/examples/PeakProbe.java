@@ -2,6 +2,7 @@ package netc.examples;
 
 import java.util.concurrent.CountDownLatch;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import netc.runtime.kernels.Kernels;
 
@@ -10,13 +11,24 @@ import netc.runtime.kernels.Kernels;
  * ({@link Kernels#vectorBits}: 512, 256 or 128 bits, or scalar FMAs for the scalar kernels), so
  * benchmark figures are a fraction of what those kernels could reach: independent FMA chains (enough
  * to cover the FMA latency) held in registers, on as many threads as the benchmark uses, a few tens of
- * milliseconds an attempt.
+ * milliseconds an attempt. Never wider than this JVM's preferred vectors: kernels forced wider
+ * ({@code -Dnetc.vectorBits=512} on a 256-bit JVM) run the Vector API's Java fallback, and so would a
+ * probe at their width; the probe then measures the native width and {@link #KERNELS_NATIVE} is false.
  */
 final class PeakProbe {
-  /** The kernels' width, a static final so C2 compiles the chains to machine vectors of it. */
-  private static final int BITS = Kernels.INSTANCE.vectorBits();
+  /** The kernels' width in bits, 0 for the scalar kernels. */
+  static final int KERNEL_BITS = Kernels.INSTANCE.vectorBits();
 
-  private static final VectorSpecies<Float> S = BITS == 512 ? FloatVector.SPECIES_512 : BITS == 256 ? FloatVector.SPECIES_256 : FloatVector.SPECIES_128;
+  /** The widest vector this JVM compiles to machine vectors (its preferred species). */
+  static final int NATIVE_BITS = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+
+  /** Whether the kernels run at most the native width, so a fraction of this probe's peak means something. */
+  static final boolean KERNELS_NATIVE = KERNEL_BITS <= NATIVE_BITS;
+
+  /** The probe's width: the kernels', capped at the native one; a static final so C2 compiles the chains to machine vectors of it. */
+  static final int BITS = Math.min(KERNEL_BITS, NATIVE_BITS);
+
+  private static final VectorSpecies<Float> S = VectorSpecies.of(float.class, VectorShape.forBitSize(BITS == 0 ? 128 : BITS));
 
   /** Floats per FMA: the vector's lanes, or 1 for the scalar kernels. */
   static final int LANES = BITS == 0 ? 1 : S.length();

@@ -4,6 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class BenchTest {
@@ -85,5 +90,69 @@ class BenchTest {
         new org.apache.commons.cli.Options().addOption(Cli.opt("runs", "N", "timed calls")), "", new String[] {"--runs", "5", "--runs", "50"},
         System.out));
     assertEquals("--runs is given twice (5, then 50): give it once (usage: netc compare A.jar B.jar...)", e.getMessage());
+  }
+
+  /**
+   * netc alone is checked against the reference interpreter: within 1e-4 of the largest output passes; a
+   * value netc left unwritten (the NaN the bench fills its output with before each call) or a larger
+   * difference stops the bench. Only the reference's values (image 1) are compared.
+   */
+  @Test
+  void netcAloneMustMatchTheReferenceInterpreter() {
+    double[] e = Bench.matchesReference(new float[] {1f, -2f, 0.5f, 123f}, new float[] {1f, -2.0001f, 0.5f}, "the first call");
+    assertEquals(1e-4, e[0], 1e-6); // in float: -2.0001f is -2.00009989...
+    assertEquals(2.0001, e[1], 1e-6);
+    IllegalStateException far = assertThrows(IllegalStateException.class,
+        () -> Bench.matchesReference(new float[] {1f, -2.001f, 0.5f}, new float[] {1f, -2f, 0.5f}, "timed call 3"));
+    assertTrue(far.getMessage().startsWith("netc and the reference interpreter disagree in timed call 3 (max |difference| 0.00100, max |output| 2.00,"
+        + " tolerance 1e-4 of it)"), far.getMessage());
+    float[] unwritten = {1f, -2f, Float.NaN};
+    assertThrows(IllegalStateException.class, () -> Bench.matchesReference(unwritten, new float[] {1f, -2f, 0.5f}, "timed call 1"));
+    IllegalStateException size = assertThrows(IllegalStateException.class, () -> Bench.matchesReference(new float[2], new float[3], "the first call"));
+    assertEquals("netc gives 2 output values, the reference interpreter 3; not the same network", size.getMessage());
+  }
+
+  /**
+   * netc alone (no --onnx) on a small spec: its first call and its timed calls are checked against the
+   * reference interpreter, and the bench says how far they were.
+   */
+  @Test
+  void benchWithoutOnnxChecksNetcAgainstTheReference() throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream old = System.out;
+    int status;
+    try {
+      System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8)); // the bench prints on System.out
+      status = Bench.run(new String[] {"../examples/smallnet.net", "--runs", "3", "--warmup", "1", "--warmup-seconds", "0", "--threads", "1"}, System.out);
+    } finally {
+      System.setOut(old);
+    }
+    String out = bytes.toString(StandardCharsets.UTF_8);
+    assertEquals(0, status, out);
+    Matcher first = Pattern.compile("netc against the reference interpreter \\(image 1, first call\\): max \\|difference\\| = (\\S+) \\(\\S+ of max"
+        + " \\|output\\| (\\S+); refused over 1e-4 of it; interpreter \\d+ ms\\)").matcher(out);
+    assertTrue(first.find(), out);
+    double scale = Double.parseDouble(first.group(2));
+    assertTrue(scale > 0 && scale <= 1, out); // softmax outputs
+    assertTrue(Double.parseDouble(first.group(1)) <= 1e-4 * scale, out);
+    Matcher timed = Pattern.compile("netc's 3 timed calls against the reference interpreter \\(image 1\\): max \\|difference\\| = (\\S+) ").matcher(out);
+    assertTrue(timed.find(), out);
+    assertTrue(Double.parseDouble(timed.group(1)) <= 1e-4 * scale, out);
+    assertTrue(out.contains("netc         median "), out);
+  }
+
+  /**
+   * The share of the peak names Winograd only where it explains a figure over 100%: over on the direct
+   * count, within on the work done; over on the work done blames the probe or the count.
+   */
+  @Test
+  void peakShareNamesWinogradOnlyWhereTheWorkDoneIsWithinThePeak() {
+    assertEquals(", 80% of peak", Bench.peakShare(true, 80, 80.2));
+    assertEquals(", 90% of peak on the direct count, 60% on the multiply-adds done", Bench.peakShare(true, 90, 60));
+    assertEquals(", 130% of peak on the direct count (Winograd computes fewer), 70% on the multiply-adds done", Bench.peakShare(true, 130, 70));
+    assertEquals(", 180% of peak on the direct count, 110% on the multiply-adds done: over 100%, so the peak probe or the count is wrong",
+        Bench.peakShare(true, 180, 110));
+    assertEquals(", 120% of peak (the peak at netc's kernels' width: onnxruntime may run wider vectors)", Bench.peakShare(false, 120, Double.NaN));
+    assertEquals("", Bench.peakShare(true, Double.NaN, Double.NaN)); // kernels wider than the JVM's vectors: no peak to share
   }
 }

@@ -151,4 +151,78 @@ class CompareJarsTest {
       assertEquals(java.util.List.of(), StepProbe.allocatingSteps(m, x, 1024));
     }
   }
+
+  /** A model of 3 outputs (1, 2, 3) that writes them in its first {@code writes} calls only, then nothing. */
+  private static CompareJars.Model writing(int writes) {
+    return new CompareJars.Model() {
+      int calls;
+
+      @Override
+      public int[] inputShape() {
+        return new int[] {1, 2, 2};
+      }
+
+      @Override
+      public int outputSize() {
+        return 3;
+      }
+
+      @Override
+      public void predict(float[] input, int batch, float[] output) {
+        if (calls++ < writes) for (int i = 0; i < 3; i++) output[i] = i + 1;
+      }
+
+      @Override
+      public long[] profile() {
+        return new long[0];
+      }
+
+      @Override
+      public java.util.List<String> stepNames() {
+        return java.util.List.of();
+      }
+    };
+  }
+
+  private static int time(boolean allowDiffer, CompareJars.Model... models) throws InterruptedException {
+    java.util.List<Path> names = new java.util.ArrayList<>();
+    for (int k = 0; k < models.length; k++) names.add(Path.of("m" + k + ".jar"));
+    // five warm-up rounds (no warm-up time), three timed
+    return CompareJars.time(names, java.util.List.of(models), new CompareJars.Timing(1, 3, 1, 0, false, null, allowDiffer, 0),
+        new PrintStream(new ByteArrayOutputStream()));
+  }
+
+  /**
+   * A model that stops writing its output is refused, not timed on an earlier call's values: each call's
+   * output is filled with NaN first, and the warm-up's last round and every timed call are checked.
+   */
+  @Test
+  void aModelThatLeavesItsOutputUnwrittenIsRefused() throws Exception {
+    assertEquals(0, time(false, writing(Integer.MAX_VALUE), writing(Integer.MAX_VALUE)));
+    // writes in its first call only: the warm-up's last round finds it unwritten
+    BadInputException e = assertThrows(BadInputException.class, () -> time(false, writing(Integer.MAX_VALUE), writing(1)));
+    assertEquals("m1.jar and m0.jar give outputs further apart than 1e-3 of the largest: they compute different things (--allow-differ times"
+        + " them anyway)", e.getMessage());
+    // writes through the five warm-up rounds, then nothing: the first timed call is refused
+    e = assertThrows(BadInputException.class, () -> time(false, writing(Integer.MAX_VALUE), writing(5)));
+    assertEquals("m1.jar: timed call 1 gave outputs further than 1e-3 of the largest from its warm-up's (a value left unwritten, or a"
+        + " result that changes from call to call): not timing it", e.getMessage());
+    // alone, or with --allow-differ, a jar must still agree with itself
+    e = assertThrows(BadInputException.class, () -> time(true, writing(5)));
+    assertTrue(e.getMessage().startsWith("m0.jar: timed call 1 gave outputs further than 1e-3"), e.getMessage());
+    // and every timed call is checked, not only the first
+    e = assertThrows(BadInputException.class, () -> time(true, writing(Integer.MAX_VALUE), writing(6)));
+    assertTrue(e.getMessage().startsWith("m1.jar: timed call 2 gave outputs further than 1e-3"), e.getMessage());
+  }
+
+  /** --own-runtime with a gap shorter than the pools' spin: the gap does not keep the calls apart, and the command says so. */
+  @Test
+  void aGapShorterThanThePoolsSpinIsWarnedOf() throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    assertEquals(0, CompareJars.run(new String[] {a.toString(), b.toString(), "--own-runtime", "--runs", "1", "--threads", "2", "--gap-ms", "50"},
+        new PrintStream(bytes, true, StandardCharsets.UTF_8)));
+    String out = bytes.toString(StandardCharsets.UTF_8);
+    assertTrue(out.startsWith("warning: --gap-ms 50 is shorter than the 200 ms each runtime's pool spins after a call: a call may start beside"
+        + " another jar's spinning workers (without --gap-ms, each call waits until the process is idle)\n"), out);
+  }
 }
