@@ -838,6 +838,10 @@ public final class ModelGenerator {
     int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1);
     int m = winogradTile(n), positions = (m + 2) * (m + 2);
     int th = (out.h() + m - 1) / m, tw = (out.w() + m - 1) / m, tiles = th * tw;
+    // the tiles read (th m + 2) x (tw m + 2) from the padding's corner: past the map, only its border
+    if (in.hh() < ph + th * m - out.h() || in.hw() < pw + tw * m - out.w()) {
+      throw new IllegalStateException(n.name() + ": input border " + in.hh() + "x" + in.hw() + " too narrow for " + m + "x" + m + " tiles");
+    }
     int inBlocks = in.blocks(), outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(true, outBlocks), groups = outBlocks / nb;
     int tile = productTile(tiles, nb), chunks = (tiles + tile - 1) / tile;
     long vPos = (long) inBlocks * tiles * 16, mPos = (long) outBlocks * tiles * 16;

@@ -190,7 +190,15 @@ final class AssignLayout implements Pass {
       // the border is as wide on both sides: the wider of each pair of an asymmetric padding
       List<Integer> begin = conv.attrs().getInts("padding"), end = conv.attrs().paddingEnd();
       List<Integer> pad = List.of(Math.max(begin.get(0), end.get(0)), Math.max(begin.get(1), end.get(1)));
-      if (pad.get(0) == 0 && pad.get(1) == 0) continue;
+      List<Integer> need = pad;
+      if (conv.attrs().getString("algo", "").equals("winograd")) {
+        // m x m output tiles read (m + 2)^2 patches: an output size that is not a multiple of m reads
+        // rows and columns past the padding, so the border must be that much wider there (with no
+        // padding too: a 30x30 output of 4x4 tiles reads two rows and columns past a 32x32 input)
+        int m = conv.attrs().getInt("tile");
+        need = List.of(pad.get(0) + (m - conv.shape().height() % m) % m, pad.get(1) + (m - conv.shape().width() % m) % m);
+      }
+      if (need.get(0) == 0 && need.get(1) == 0) continue;
       Node src = e.node(conv.input(0));
       if (src.op() == Op.INPUT) {
         // the caller's tensor has no border: copy it into one, filled with the folded mean if any
@@ -202,13 +210,6 @@ final class AssignLayout implements Pass {
         src = e.node(r.id());
       }
       List<Integer> halo = src.attrs().has("halo") ? src.attrs().getInts("halo") : List.of(0, 0);
-      List<Integer> need = pad;
-      if (conv.attrs().getString("algo", "").equals("winograd")) {
-        // m x m output tiles read (m + 2)^2 patches: an output size that is not a multiple of m reads
-        // rows and columns past the padding, so the border must be that much wider there
-        int m = conv.attrs().getInt("tile");
-        need = List.of(pad.get(0) + (m - conv.shape().height() % m) % m, pad.get(1) + (m - conv.shape().width() % m) % m);
-      }
       List<Integer> wider = List.of(Math.max(halo.get(0), need.get(0)), Math.max(halo.get(1), need.get(1)));
       e.replace(src.withAttrs(src.attrs().with("halo", wider)));
     }

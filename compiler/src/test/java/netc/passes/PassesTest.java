@@ -259,6 +259,26 @@ class PassesTest {
   }
 
   /**
+   * A Winograd conv without padding reads past its input too where its output is no multiple of
+   * the tile: a 30x30 output of 4x4 tiles reads rows and columns 32 and 33 of a 32x32 input, which
+   * had no border (the halo pass skipped unpadded convs) and so read the next block's rows or the
+   * next tensor in the arena, feeding the kept outputs in float32. Its input now has a border of 2
+   * (zeroed), and the compiled model agrees with the reference interpreter.
+   */
+  @Test
+  void anUnpaddedWinogradConvReadsOnlyItsInputsBorder() {
+    String spec = "input(32, 32, 32)\nx: relu()\ny: conv(32, 3)\nz: conv(32, 3)"; // 30x30 (4x4 tiles), 28x28 (4x4, a multiple)
+    Graph after = PassManager.run(Specs.fromText(spec), CTX);
+    java.util.function.Function<String, Node> node = name -> after.nodes().stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
+    assertEquals("winograd", node.apply("y").attrs().getString("algo", ""));
+    assertEquals(4, node.apply("y").attrs().getInt("tile"));
+    assertEquals(List.of(2, 2), node.apply("x").attrs().getInts("halo"), "30 = 7 x 4 + 2: two rows and columns past the map");
+    assertEquals("winograd", node.apply("z").attrs().getString("algo", ""));
+    assertEquals(List.of(0, 0), node.apply("y").attrs().has("halo") ? node.apply("y").attrs().getInts("halo") : List.of(0, 0),
+        "28 = 7 x 4: no border for z's input");
+  }
+
+  /**
    * F(4x4,3x3) for maps of at least 32 tiles of 4x4, F(2x2,3x3) below; the 4x4 tiles of a 30x30
    * output read two rows and columns past the padding, so the input's border is 3.
    */
