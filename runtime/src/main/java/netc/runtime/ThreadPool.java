@@ -298,6 +298,10 @@ public final class ThreadPool {
           // returns at once on a permit left by an unpark that found this thread spinning; only a
           // new wake() restarts the spin, so an idle worker parks SPIN_NANOS after its last work
           LockSupport.park(this);
+          // park returns at once while the interrupt flag is set (ThreadGroup.interrupt, a container ending the
+          // threads it finds), and nothing here would clear it: this thread would spin a core for the JVM's life.
+          // Workers are the pool's own; shutdownAll ends them through stopped, never by interrupt
+          Thread.interrupted();
           if (wakes != woken) {
             woken = wakes;
             start = System.nanoTime();

@@ -188,4 +188,40 @@ class ThreadPoolTest {
       context.remove();
     }
   }
+
+  /**
+   * A worker whose interrupt flag gets set from outside (ThreadGroup.interrupt, a container ending the
+   * threads it sees) would find park returning at once, for ever, and spin a core: once past its spin
+   * time it must be idle again, and the pool must go on computing every item.
+   */
+  @Test
+  void anInterruptedWorkerGoesIdleAndKeepsWorking() {
+    Counting m = new Counting();
+    ThreadPool pool = ThreadPool.shared(2);
+    java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      m.items = MAX_ITEMS;
+      pool.runStep(m, 0, null, m.items); // the worker runs now (a pool of this size made by an earlier test may be idle)
+      List<Thread> workers = Thread.getAllStackTraces().keySet().stream()
+          .filter(t -> t.getName().startsWith(ThreadPool.WORKER_NAME_PREFIX) && t.isAlive()).toList();
+      assertTrue(!workers.isEmpty(), "no worker found");
+      for (Thread w : workers) w.interrupt();
+      Thread.sleep(SPIN_MILLIS + 300); // past the spin: a worker that is not parked now never will be
+      long[] before = new long[workers.size()];
+      for (int i = 0; i < before.length; i++) before[i] = cpu.getThreadCpuTime(workers.get(i).getId());
+      Thread.sleep(200);
+      for (int i = 0; i < before.length; i++) {
+        long used = cpu.getThreadCpuTime(workers.get(i).getId()) - before[i];
+        assertTrue(used < 20_000_000, workers.get(i).getName() + " used " + used / 1_000_000 + " ms of CPU in 200 ms idle");
+      }
+      for (int c = 1; c <= 1000; c++) {
+        m.call = c;
+        pool.runStep(m, 0, null, m.items);
+        for (int i = 0; i < MAX_ITEMS; i++) assertEquals(1, m.runs.get(c * MAX_ITEMS + i), "call " + c + ", item " + i);
+      }
+    });
+  }
+
+  /** The workers' spin time (ThreadPool.SPIN_NANOS), as the tests' JVM sets it. */
+  private static final long SPIN_MILLIS = Long.getLong("netc.spinMicros", 200_000) / 1000;
 }
