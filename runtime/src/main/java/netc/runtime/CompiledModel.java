@@ -146,7 +146,8 @@ public abstract class CompiledModel implements AutoCloseable {
    *
    * @throws BadInputException when the file is missing or holds no model, or not exactly one
    * @throws IllegalArgumentException when {@code threads} is below 1
-   * @throws OutOfMemoryError saying how much heap the weights need, when they do not fit
+   * @throws OutOfMemoryError saying how much heap the weights need, when they do not fit; or, when the JVM
+   *     cannot start the pool's worker threads, saying so
    */
   public static CompiledModel load(Path jar, int threads) {
     return ModelLoader.load(jar, null, threads);

@@ -134,7 +134,19 @@ public final class ThreadPool {
     this.threads = threads;
     this.ranges = new AtomicLongArray(threads);
     this.workers = new Thread[threads - 1];
-    for (int t = 1; t < threads; t++) workers[t - 1] = startWorker(t);
+    int started = 0;
+    try {
+      for (int t = 1; t < threads; t++, started++) workers[t - 1] = startWorker(t);
+    } catch (Throwable e) { // out of threads ("unable to create native thread"): this pool is never shared, so end what started
+      stopped = true;
+      for (int i = 0; i < started; i++) LockSupport.unpark(workers[i]);
+      try {
+        for (int i = 0; i < started; i++) workers[i].join(1000);
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt(); // they end on their own: stopped is set
+      }
+      throw e;
+    }
   }
 
   /**
@@ -149,10 +161,13 @@ public final class ThreadPool {
       Thread w = new Thread(null, () -> work(id), WORKER_NAME_PREFIX + id, 0, false);
       w.setDaemon(true);
       w.setContextClassLoader(ThreadPool.class.getClassLoader());
-      w.start();
+      starter.accept(w);
       return w;
     });
   }
+
+  /** How a worker is started: {@link Thread#start} but in tests of a start that fails. */
+  static volatile java.util.function.Consumer<Thread> starter = Thread::start;
 
   public int threads() {
     return threads;

@@ -299,6 +299,40 @@ class ThreadPoolTest {
     });
   }
 
+  /**
+   * A JVM out of threads (a process limit, no memory for stacks) fails a pool's third worker: the two
+   * started must end (the pool is never shared, nothing else would ever stop them), and loading the
+   * model says what ran out rather than advising a larger heap.
+   */
+  @Test
+  void aWorkerThatCannotStartLeavesNoneRunning() throws Exception {
+    java.util.Set<Thread> before = workers();
+    java.util.concurrent.atomic.AtomicInteger starts = new java.util.concurrent.atomic.AtomicInteger();
+    ThreadPool.starter = t -> {
+      if (starts.incrementAndGet() == 3) throw new OutOfMemoryError("unable to create native thread: possibly out of memory or process/resource limits reached");
+      t.start();
+    };
+    try {
+      String props = String.join("\n", "class=" + MainTest.TinyModel.class.getName(), "runtime.abi=" + CompiledModel.ABI, "input.shape=3,8,8",
+          "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=tiny", "name=tiny");
+      OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> CompiledModel.load(MainTest.fakeModelLoader("tiny", props), 7)); // a size no other test uses
+      assertEquals(3, starts.get(), "workers started");
+      assertTrue(!e.getMessage().contains("-Xmx") && !e.getMessage().contains("heap"), e.getMessage());
+      assertTrue(e.getMessage().contains("thread"), e.getMessage());
+    } finally {
+      ThreadPool.starter = Thread::start;
+    }
+    java.util.Set<Thread> left = workers();
+    left.removeAll(before);
+    assertEquals(java.util.Set.of(), left, "workers of the failed pool still alive");
+    assertEquals(7, ThreadPool.shared(7).threads(), "a later pool of that size starts");
+  }
+
+  private static java.util.Set<Thread> workers() {
+    return new java.util.HashSet<>(Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().startsWith(ThreadPool.WORKER_NAME_PREFIX) && t.isAlive()).toList());
+  }
+
   /** The workers' spin time (ThreadPool.SPIN_NANOS), as the tests' JVM sets it. */
   private static final long SPIN_MILLIS = Long.getLong("netc.spinMicros", 200_000) / 1000;
 }
