@@ -146,7 +146,8 @@ public abstract class CompiledModel implements AutoCloseable {
    *
    * @throws BadInputException when the file is missing or holds no model, or not exactly one
    * @throws IllegalArgumentException when {@code threads} is below 1
-   * @throws OutOfMemoryError saying how much heap the weights need, when they do not fit
+   * @throws OutOfMemoryError saying how much heap the weights need, when they do not fit; or, when the JVM
+   *     cannot start the pool's worker threads, saying so
    */
   public static CompiledModel load(Path jar, int threads) {
     return ModelLoader.load(jar, null, threads);
@@ -499,9 +500,14 @@ public abstract class CompiledModel implements AutoCloseable {
   /**
    * Keeps a workspace for the next call. The pool grows to the most callers that ran at once since it
    * was last emptied (its array doubles then), so a steady number of callers, however many, allocates
-   * nothing. Not after {@link #close()}: a call still running then drops its workspace.
+   * nothing. Not after {@link #close()}: a call still running then drops its workspace. Forgets the call's
+   * input either way.
    */
   private void giveBack(Workspace[] spaces) {
+    // a call that failed mid-image left the caller's input in its workspaces: the pool must not keep it alive
+    for (Workspace ws : spaces) {
+      if (ws != null) ws.input = null;
+    }
     synchronized (idleLock) {
       if (closed) return; // a call that was running when the model closed: its memory goes with it
       if (idleCount == idle.length) idle = Arrays.copyOf(idle, 2 * idle.length);

@@ -189,6 +189,15 @@ final class ModelLoader {
   }
 
   private static OutOfMemoryError outOfMemory(String name, Properties p, OutOfMemoryError cause) {
+    String m = cause.getMessage();
+    if (m != null && (m.contains("unable to create native thread") || m.contains("unable to create new native thread"))) {
+      // the intra-op pool's workers could not start: a larger heap would only leave less memory for thread stacks
+      OutOfMemoryError e = new OutOfMemoryError("loading the compiled model " + name + ": cannot start its worker threads (" + m + "): the"
+          + " process has reached its thread limit (ulimit -u, a container's pids limit) or has no memory left for thread stacks;"
+          + " load it with fewer threads");
+      e.initCause(cause);
+      return e;
+    }
     long weights = 4L * Long.parseLong(p.getProperty("weights.floats", "0"));
     long arena = 4L * Long.parseLong(p.getProperty("arena.floats", "0"));
     OutOfMemoryError e = new OutOfMemoryError(String.format(

@@ -59,7 +59,8 @@ public final class ThreadPool {
   private int items;
   private boolean images;
   private float[] in, out;
-  private volatile Throwable failure;
+  /** The job's first failure, on whichever thread; later ones are added to it as suppressed (see {@link #fail}). */
+  private final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
 
   private static final java.util.Map<Integer, ThreadPool> SHARED = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -124,7 +125,7 @@ public final class ThreadPool {
     spaces = null;
     in = null;
     out = null;
-    failure = null; // a failed worker's exception would hold on to the model's classes
+    failure.set(null); // a failed worker's exception would hold on to the model's classes
     busy.unlock();
   }
 
@@ -133,7 +134,19 @@ public final class ThreadPool {
     this.threads = threads;
     this.ranges = new AtomicLongArray(threads);
     this.workers = new Thread[threads - 1];
-    for (int t = 1; t < threads; t++) workers[t - 1] = startWorker(t);
+    int started = 0;
+    try {
+      for (int t = 1; t < threads; t++, started++) workers[t - 1] = startWorker(t);
+    } catch (Throwable e) { // out of threads ("unable to create native thread"): this pool is never shared, so end what started
+      stopped = true;
+      for (int i = 0; i < started; i++) LockSupport.unpark(workers[i]);
+      try {
+        for (int i = 0; i < started; i++) workers[i].join(1000);
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt(); // they end on their own: stopped is set
+      }
+      throw e;
+    }
   }
 
   /**
@@ -148,10 +161,13 @@ public final class ThreadPool {
       Thread w = new Thread(null, () -> work(id), WORKER_NAME_PREFIX + id, 0, false);
       w.setDaemon(true);
       w.setContextClassLoader(ThreadPool.class.getClassLoader());
-      w.start();
+      starter.accept(w);
       return w;
     });
   }
+
+  /** How a worker is started: {@link Thread#start} but in tests of a start that fails. */
+  static volatile java.util.function.Consumer<Thread> starter = Thread::start;
 
   public int threads() {
     return threads;
@@ -202,13 +218,15 @@ public final class ThreadPool {
   }
 
   private void go() {
-    failure = null;
+    failure.set(null);
     next.set(0);
     long open = ((gate.get() >>> 32) + 1) << 32; // the next generation, open, nobody joined
     gate.set(open); // publishes the job's fields to the workers that read it
     for (Thread w : workers) LockSupport.unpark(w);
     try {
       share(0);
+    } catch (Throwable e) {
+      fail(e, null);
     } finally {
       // every item is taken (or the caller failed on one: the workers that joined finish the rest): close the job
       // to latecomers, then wait for those still at work, so no worker touches this job's buffers after it returns
@@ -218,8 +236,33 @@ public final class ThreadPool {
         g = gate.get();
       }
     }
-    Throwable f = failure;
-    if (f != null) throw new IllegalStateException("a worker failed", f);
+    Throwable f = failure.get();
+    if (f instanceof RuntimeException r) throw r;
+    if (f instanceof Error e) throw e;
+    if (f != null) throw new IllegalStateException(f); // a checked exception thrown around the compiler: no step declares one
+  }
+
+  /**
+   * Records a failure of the current job: the first, on whichever thread, is what runStep or runImages
+   * throws, as thrown (an application's catch of an OutOfMemoryError must not depend on which thread ran
+   * out); later ones are added to it as suppressed. A worker's gets a note naming the worker and the step.
+   */
+  private void fail(Throwable e, Thread worker) {
+    Throwable first = failure.compareAndExchange(null, e);
+    try {
+      if (worker != null) e.addSuppressed(new FailedOn(worker.getName() + (images ? " running images of a batch" : " in step " + step
+          + (step < model.stepNames().size() ? " (" + model.stepNames().get(step) + ")" : ""))));
+      if (first != null && first != e) first.addSuppressed(e);
+    } catch (OutOfMemoryError ignored) {
+      // no room for the note: the failure itself is recorded
+    }
+  }
+
+  /** The note on a worker's failure saying where it happened; its stack would be the worker's loop, so none. */
+  private static final class FailedOn extends Throwable {
+    FailedOn(String message) {
+      super("thrown on " + message, null, false, false);
+    }
   }
 
   /** Joins the job of generation {@code generation} if it is still open; false if it closed or a newer one began. */
@@ -298,6 +341,10 @@ public final class ThreadPool {
           // returns at once on a permit left by an unpark that found this thread spinning; only a
           // new wake() restarts the spin, so an idle worker parks SPIN_NANOS after its last work
           LockSupport.park(this);
+          // park returns at once while the interrupt flag is set (ThreadGroup.interrupt, a container ending the
+          // threads it finds), and nothing here would clear it: this thread would spin a core for the JVM's life.
+          // Workers are the pool's own; shutdownAll ends them through stopped, never by interrupt
+          Thread.interrupted();
           if (wakes != woken) {
             woken = wakes;
             start = System.nanoTime();
@@ -309,7 +356,7 @@ public final class ThreadPool {
       try {
         share(t);
       } catch (Throwable e) {
-        failure = e;
+        fail(e, Thread.currentThread());
       }
       gate.decrementAndGet(); // leaves: the caller may be waiting for this
     }

@@ -1,10 +1,14 @@
 package netc.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -27,6 +31,10 @@ class ThreadPoolTest {
     int items = 1;
     /** Every failEvery-th call, the calling thread throws from its first runStep of the call (0: never). */
     int failEvery;
+    /** Which threads throw a new OutOfMemoryError from their first items of every call, and what they threw. */
+    volatile boolean callerErrs, workerErrs;
+    final java.util.concurrent.atomic.AtomicReference<Throwable> callerThrew = new java.util.concurrent.atomic.AtomicReference<>();
+    final java.util.concurrent.atomic.AtomicReference<Throwable> workerThrew = new java.util.concurrent.atomic.AtomicReference<>();
 
     Counting() {
       super(properties(), 2);
@@ -63,6 +71,13 @@ class ThreadPoolTest {
       int c = call;
       boolean worker = Thread.currentThread().getName().startsWith("netc-worker-");
       if (!worker && failEvery > 0 && c % failEvery == 0) throw new IllegalStateException("the caller fails in call " + c);
+      if (worker ? workerErrs : callerErrs) {
+        // when both fail, the caller gives the worker time to join first: a caller failing at once closes the job before it
+        for (int i = 0; !worker && workerErrs && workerThrew.get() == null && i < 1_000_000; i++) Thread.onSpinWait();
+        OutOfMemoryError e = new OutOfMemoryError((worker ? "the worker" : "the caller") + " fails in call " + c);
+        (worker ? workerThrew : callerThrew).set(e);
+        throw e;
+      }
       if (worker) byWorker.addAndGet(to - from);
       for (int i = from; i < to; i++) {
         runs.incrementAndGet(c * MAX_ITEMS + i);
@@ -188,4 +203,136 @@ class ThreadPoolTest {
       context.remove();
     }
   }
+
+  /**
+   * A worker whose interrupt flag gets set from outside (ThreadGroup.interrupt, a container ending the
+   * threads it sees) would find park returning at once, for ever, and spin a core: once past its spin
+   * time it must be idle again, and the pool must go on computing every item.
+   */
+  @Test
+  void anInterruptedWorkerGoesIdleAndKeepsWorking() {
+    Counting m = new Counting();
+    ThreadPool pool = ThreadPool.shared(2);
+    java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      m.items = MAX_ITEMS;
+      pool.runStep(m, 0, null, m.items); // the worker runs now (a pool of this size made by an earlier test may be idle)
+      List<Thread> workers = Thread.getAllStackTraces().keySet().stream()
+          .filter(t -> t.getName().startsWith(ThreadPool.WORKER_NAME_PREFIX) && t.isAlive()).toList();
+      assertTrue(!workers.isEmpty(), "no worker found");
+      for (Thread w : workers) w.interrupt();
+      Thread.sleep(SPIN_MILLIS + 300); // past the spin: a worker that is not parked now never will be
+      long[] before = new long[workers.size()];
+      for (int i = 0; i < before.length; i++) before[i] = cpu.getThreadCpuTime(workers.get(i).getId());
+      Thread.sleep(200);
+      for (int i = 0; i < before.length; i++) {
+        long used = cpu.getThreadCpuTime(workers.get(i).getId()) - before[i];
+        assertTrue(used < 20_000_000, workers.get(i).getName() + " used " + used / 1_000_000 + " ms of CPU in 200 ms idle");
+      }
+      for (int c = 1; c <= 1000; c++) {
+        m.call = c;
+        pool.runStep(m, 0, null, m.items);
+        for (int i = 0; i < MAX_ITEMS; i++) assertEquals(1, m.runs.get(c * MAX_ITEMS + i), "call " + c + ", item " + i);
+      }
+    });
+  }
+
+  /**
+   * A step that fails comes out of runStep as what it threw, whichever thread ran it: an application's
+   * catch (OutOfMemoryError) must not work on some runs only. A worker's failure carries a note naming
+   * the worker and the step; when both threads fail, the first is thrown and the other kept as suppressed.
+   */
+  @Test
+  void aFailureComesOutAsThrownFromEitherThread() {
+    Counting m = new Counting();
+    m.items = MAX_ITEMS;
+    ThreadPool pool = ThreadPool.shared(2);
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      m.callerErrs = true;
+      Throwable onCaller = null;
+      for (int c = 0; onCaller == null && c < 1000; c++) { // until the caller runs some items (the worker may take them all)
+        try {
+          pool.runStep(m, 0, null, m.items);
+        } catch (Throwable e) {
+          onCaller = e;
+        }
+      }
+      assertSame(m.callerThrew.get(), onCaller, "the caller's own error");
+      m.callerErrs = false;
+      m.workerErrs = true;
+      int byWorker = 0;
+      for (int c = 1; c <= 2000; c++) {
+        m.call = c;
+        m.workerThrew.set(null);
+        try {
+          pool.runStep(m, 0, null, m.items);
+          assertNull(m.workerThrew.get(), "call " + c + ": the worker failed, runStep returned");
+        } catch (Throwable e) {
+          byWorker++;
+          assertEquals(onCaller.getClass(), e.getClass(), "call " + c);
+          assertSame(m.workerThrew.get(), e, "call " + c + ": the worker's own error");
+          assertTrue(Arrays.stream(e.getSuppressed()).anyMatch(n -> n.getMessage().contains(ThreadPool.WORKER_NAME_PREFIX + "1")
+              && n.getMessage().contains("count")), "call " + c + ": a note naming the worker and the step: " + Arrays.toString(e.getSuppressed()));
+        }
+      }
+      assertTrue(byWorker > 0, "the worker never failed");
+      m.callerErrs = true;
+      int both = 0;
+      for (int c = 2001; c <= 4000; c++) {
+        m.call = c;
+        m.workerThrew.set(null);
+        Throwable e = assertThrows(Throwable.class, () -> pool.runStep(m, 0, null, m.items));
+        Throwable other = e == m.callerThrew.get() ? m.workerThrew.get() : m.callerThrew.get();
+        assertTrue(e == m.callerThrew.get() || e == m.workerThrew.get(), "call " + c + ": " + e);
+        if (other != null) {
+          both++;
+          assertTrue(Arrays.asList(e.getSuppressed()).contains(other), "call " + c + ": the other thread's error is kept as suppressed");
+        }
+      }
+      assertTrue(both > 0, "the caller and the worker never both failed");
+      m.callerErrs = m.workerErrs = false;
+      for (int c = 4001; c <= 6000; c++) {
+        m.call = c;
+        pool.runStep(m, 0, null, m.items);
+        for (int i = 0; i < MAX_ITEMS; i++) assertEquals(1, m.runs.get(c * MAX_ITEMS + i), "call " + c + ", item " + i);
+      }
+    });
+  }
+
+  /**
+   * A JVM out of threads (a process limit, no memory for stacks) fails a pool's third worker: the two
+   * started must end (the pool is never shared, nothing else would ever stop them), and loading the
+   * model says what ran out rather than advising a larger heap.
+   */
+  @Test
+  void aWorkerThatCannotStartLeavesNoneRunning() throws Exception {
+    java.util.Set<Thread> before = workers();
+    java.util.concurrent.atomic.AtomicInteger starts = new java.util.concurrent.atomic.AtomicInteger();
+    ThreadPool.starter = t -> {
+      if (starts.incrementAndGet() == 3) throw new OutOfMemoryError("unable to create native thread: possibly out of memory or process/resource limits reached");
+      t.start();
+    };
+    try {
+      String props = String.join("\n", "class=" + MainTest.TinyModel.class.getName(), "runtime.abi=" + CompiledModel.ABI, "input.shape=3,8,8",
+          "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=tiny", "name=tiny");
+      OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> CompiledModel.load(MainTest.fakeModelLoader("tiny", props), 7)); // a size no other test uses
+      assertEquals(3, starts.get(), "workers started");
+      assertTrue(!e.getMessage().contains("-Xmx") && !e.getMessage().contains("heap"), e.getMessage());
+      assertTrue(e.getMessage().contains("thread"), e.getMessage());
+    } finally {
+      ThreadPool.starter = Thread::start;
+    }
+    java.util.Set<Thread> left = workers();
+    left.removeAll(before);
+    assertEquals(java.util.Set.of(), left, "workers of the failed pool still alive");
+    assertEquals(7, ThreadPool.shared(7).threads(), "a later pool of that size starts");
+  }
+
+  private static java.util.Set<Thread> workers() {
+    return new java.util.HashSet<>(Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().startsWith(ThreadPool.WORKER_NAME_PREFIX) && t.isAlive()).toList());
+  }
+
+  /** The workers' spin time (ThreadPool.SPIN_NANOS), as the tests' JVM sets it. */
+  private static final long SPIN_MILLIS = Long.getLong("netc.spinMicros", 200_000) / 1000;
 }

@@ -48,4 +48,41 @@ class WorkspacePoolTest {
       }
     });
   }
+
+  /** A model whose one step fails. */
+  private static final class Failing extends OneStepModel {
+    Failing(int threads) {
+      super(ThreadPoolTest.Counting.properties(), threads, "fail");
+    }
+
+    @Override protected void runStep(int step, Workspace ws, int from, int to) {
+      throw new IllegalStateException("the step fails");
+    }
+  }
+
+  /**
+   * A failed call's workspaces go back to the pool for the next call, and must not keep the caller's
+   * input alive there (a service's request buffer, megabytes of it) for as long as the model lives.
+   */
+  @Test
+  void aFailedCallKeepsNoInput() throws InterruptedException {
+    for (int threads : new int[] {1, 2}) {
+      Failing m = new Failing(threads);
+      java.lang.ref.WeakReference<float[]> input = failOn(m, threads);
+      for (int i = 0; i < 20 && input.get() != null; i++) {
+        System.gc();
+        Thread.sleep(10);
+      }
+      assertEquals(null, input.get(), threads + " threads: the failed call's input is still referenced");
+      assertEquals(1, m.releaseWorkspaces(), threads + " threads: the failed call's workspaces were kept for the next");
+    }
+  }
+
+  /** Calls m on a new input of {@code batch} images, which fails; the input is referenced only by what is returned. */
+  private static java.lang.ref.WeakReference<float[]> failOn(Failing m, int batch) {
+    float[] input = new float[batch];
+    IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> m.predict(input, batch, new float[batch]));
+    assertEquals("the step fails", e.getMessage());
+    return new java.lang.ref.WeakReference<>(input);
+  }
 }
