@@ -442,7 +442,8 @@ public abstract class CompiledModel implements AutoCloseable {
       }
       predict(nchw, batch, output);
     } finally {
-      if (!closed) nhwcBuffer.compareAndSet(null, nchw); // close() drops it; a call that ran meanwhile must not put it back
+      // close() drops it; a call that ran meanwhile must not put it back, nor one whose check raced close()
+      if (!closed && nhwcBuffer.compareAndSet(null, nchw) && closed) nhwcBuffer.set(null);
     }
   }
 

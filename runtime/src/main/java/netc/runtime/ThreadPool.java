@@ -90,17 +90,23 @@ public final class ThreadPool {
    * code that loaded netc (a web application undeployed), whose class loader the workers would otherwise
    * keep. Models loaded before run on their calling threads alone afterwards; models loaded after get new
    * pools. Waits up to a second for each worker to end; returns how many are still alive (0 normally).
+   * An interrupt ends the wait for a running call (InterruptedException); the pool it waited for is
+   * stopped all the same, and the pools not reached yet are left as they were.
    */
   public static int shutdownAll() throws InterruptedException {
     List<Thread> ending = new ArrayList<>();
     for (Integer size : List.copyOf(SHARED.keySet())) {
       ThreadPool p = SHARED.remove(size);
       if (p == null) continue;
-      p.busy.lock(); // waits for the call on it, if any
+      // waits for the call on it, if any, as long as the caller is willing to (an interrupt ends the wait:
+      // the pool is stopped anyway, its workers ending once that call returns)
+      boolean locked = false;
       try {
-        p.stopped = true;
+        p.busy.lockInterruptibly();
+        locked = true;
       } finally {
-        p.busy.unlock();
+        p.stopped = true;
+        if (locked) p.busy.unlock();
       }
       for (Thread w : p.workers) {
         LockSupport.unpark(w);

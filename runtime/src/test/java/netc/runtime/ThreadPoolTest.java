@@ -180,6 +180,33 @@ class ThreadPoolTest {
   }
 
   /**
+   * shutdownThreads waits for the call running on a pool as long as its caller is willing to: an
+   * interrupt ends the wait (it waited without limit, deaf to interrupts, behind a batch of minutes),
+   * and the pool is stopped anyway: its running call finishes, later callers run alone.
+   */
+  @Test
+  void shutdownWaitingForARunningCallCanBeInterrupted() throws Exception {
+    ThreadPool pool = ThreadPool.shared(6); // a size no other test uses
+    assertTrue(pool.tryAcquire(), "this thread holds the pool, as a running call does");
+    java.util.concurrent.atomic.AtomicReference<Throwable> ended = new java.util.concurrent.atomic.AtomicReference<>();
+    Thread shutdown = new Thread(() -> {
+      try {
+        CompiledModel.shutdownThreads();
+      } catch (Throwable e) {
+        ended.set(e);
+      }
+    });
+    shutdown.start();
+    while (shutdown.getState() != Thread.State.WAITING && shutdown.isAlive()) Thread.onSpinWait(); // blocked on the pool
+    shutdown.interrupt();
+    shutdown.join(5000);
+    assertTrue(!shutdown.isAlive(), "the interrupt ended the wait");
+    assertTrue(ended.get() instanceof InterruptedException, "and said so: " + ended.get());
+    pool.release();
+    assertTrue(!pool.tryAcquire(), "the pool is stopped all the same: its callers run alone");
+  }
+
+  /**
    * The first model of a size starts its pool's workers from whatever thread loads it (a web request's):
    * they must not inherit its inheritable thread-locals (a logging context holding the web application's
    * classes), which would keep that application loaded after it is undeployed.
