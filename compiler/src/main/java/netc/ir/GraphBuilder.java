@@ -114,6 +114,8 @@ public final class GraphBuilder {
   private final Program program;
   private final List<Node> nodes = new ArrayList<>();
   private final Set<String> names = new HashSet<>();
+  /** Every named scope opened (a named block call, concat branch or shortcut), by its full name. */
+  private final Set<String> scopes = new HashSet<>();
   /** For each scope and base name, the suffix to try next, so naming n unnamed layers is linear. */
   private final Map<String, Integer> nextSuffix = new HashMap<>();
   private final Deque<BlockDecl> calls = new ArrayDeque<>();
@@ -307,7 +309,7 @@ public final class GraphBuilder {
     int main = body(res.body(), env, scope, x, res.span());
     int shortcut = x;
     if (res.shortcut() != null && !shape(main).equals(shape(x))) {
-      shortcut = body(res.shortcut(), env, child(scope, layerName(res.shortcutName(), env)), x, res.span());
+      shortcut = body(res.shortcut(), env, named(scope, res.shortcutName(), env), x, res.span());
     }
     String name = unique(scope, "add");
     return add(Op.ADD, name, List.of(main, shortcut), Attrs.EMPTY, Map.of(), res.span());
@@ -320,7 +322,7 @@ public final class GraphBuilder {
   private int concat(ConcatStmt cat, Env env, List<String> scope, int x) {
     List<Integer> outs = new ArrayList<>();
     for (Branch b : cat.branches()) {
-      List<String> inner = b.name() == null ? scope : child(scope, layerName(b.name(), env));
+      List<String> inner = b.name() == null ? scope : named(scope, b.name(), env);
       outs.add(body(b.body(), env, inner, x, b.span()));
     }
     Shape first = shape(outs.get(0));
@@ -356,8 +358,9 @@ public final class GraphBuilder {
       }
       if (calls.size() >= MAX_DEPTH) throw new NetcException(call.span(), "blocks nested more than " + MAX_DEPTH + " deep");
       Map<String, Object> args = bind(call, block.formals(), env, globals);
+      List<String> inner = explicit == null ? scope : named(scope, explicit, stmt.name().span());
       calls.push(block);
-      int out = body(block.body(), new Env(args, globals), explicit == null ? scope : child(scope, explicit), current, call.span());
+      int out = body(block.body(), new Env(args, globals), inner, current, call.span());
       calls.pop();
       return out;
     }
@@ -518,6 +521,23 @@ public final class GraphBuilder {
     List<String> out = new ArrayList<>(scope);
     out.add(name);
     return out;
+  }
+
+  /** {@link #named(List, String, Span)} for a name as written. */
+  private List<String> named(List<String> scope, Name name, Env env) {
+    return named(scope, layerName(name, env), name.span());
+  }
+
+  /**
+   * Opens the named scope {@code name} inside {@code scope}. A scope used twice would not fail on its
+   * own: the second one's layers would be suffixed ({@code a.conv_1}) and weights bind to the wrong
+   * layers, so it gets the message a layer name used twice gets, at the second name.
+   */
+  private List<String> named(List<String> scope, String name, Span span) {
+    List<String> inner = child(scope, name);
+    String full = String.join(".", inner);
+    if (!scopes.add(full)) throw new NetcException(span, "layer name '" + full + "' is already used");
+    return inner;
   }
 
   private String layerName(Name name, Env env) {
