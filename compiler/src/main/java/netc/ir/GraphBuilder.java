@@ -307,6 +307,8 @@ public final class GraphBuilder {
 
   private int residual(ResidualStmt res, Env env, List<String> scope, int x) {
     int main = body(res.body(), env, scope, x, res.span());
+    // checked after expansion: a body of empty loops or empty blocks adds no layer either
+    if (main == x) throw new NetcException(res.span(), "the residual's main path is empty; it would add the input to itself");
     int shortcut = x;
     if (res.shortcut() != null && !shape(main).equals(shape(x))) {
       shortcut = body(res.shortcut(), env, named(scope, res.shortcutName(), env), x, res.span());
@@ -339,6 +341,7 @@ public final class GraphBuilder {
   /** The body on the input, then one gate node: each channel of the input times the body's value for it. */
   private int gate(GateStmt gate, Env env, List<String> scope, int x) {
     int s = body(gate.body(), env, scope, x, gate.span());
+    if (s == x) throw new NetcException(gate.span(), "the gate's body is empty; it would multiply the input by itself");
     return add(Op.GATE, unique(scope, "gate"), List.of(x, s), Attrs.EMPTY, Map.of(), gate.span());
   }
 
