@@ -169,8 +169,9 @@ public final class GraphBuilder {
       throw new NetcException(new Span(main.file(), 1, 1, 1), "the spec declares no input; add input(channels, height, width)");
     }
     int current = input(main.input());
-    if (main.body().isEmpty()) throw new NetcException(main.input().span(), "the spec has no layers after its input");
     current = walk(main.body(), globals, List.of(), current);
+    // checked after expansion: empty loops and empty blocks leave the input alone as the output too
+    if (nodes.size() == 1) throw new NetcException(main.input().span(), "the spec has no layers after its input");
     String name = main.file().displayName();
     // resnet50.net -> resnet50; an ONNX model's spec is shown as "resnet50.onnx (imported)" -> resnet50
     name = name.substring(name.lastIndexOf('/') + 1).replaceFirst("\\.net$|\\.onnx \\(imported\\)$", "");
