@@ -3,7 +3,9 @@ package netc.ast;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import netc.ast.Ast.*;
 import netc.grammar.NetLexer;
 import netc.grammar.NetParser;
@@ -210,7 +212,12 @@ public final class SpecParser {
 
   private BlockDecl block(NetParser.BlockDeclContext ctx) {
     List<Formal> formals = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
     for (NetParser.FormalContext f : ctx.formal()) {
+      // a repeated name would bind the last argument to both, silently
+      if (!seen.add(f.IDENT().getText())) {
+        throw new NetcException(span(f.IDENT()), "parameter '" + f.IDENT().getText() + "' is declared twice");
+      }
       formals.add(new Formal(f.IDENT().getText(), f.expr() == null ? null : expr(f.expr()), span(f)));
     }
     return new BlockDecl(ctx.IDENT().getText(), formals, stmts(ctx.body()), span(ctx.IDENT()));

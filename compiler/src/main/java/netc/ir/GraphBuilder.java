@@ -114,6 +114,8 @@ public final class GraphBuilder {
   private final Program program;
   private final List<Node> nodes = new ArrayList<>();
   private final Set<String> names = new HashSet<>();
+  /** Every named scope opened (a named block call, concat branch or shortcut), by its full name. */
+  private final Set<String> scopes = new HashSet<>();
   /** For each scope and base name, the suffix to try next, so naming n unnamed layers is linear. */
   private final Map<String, Integer> nextSuffix = new HashMap<>();
   private final Deque<BlockDecl> calls = new ArrayDeque<>();
@@ -167,8 +169,9 @@ public final class GraphBuilder {
       throw new NetcException(new Span(main.file(), 1, 1, 1), "the spec declares no input; add input(channels, height, width)");
     }
     int current = input(main.input());
-    if (main.body().isEmpty()) throw new NetcException(main.input().span(), "the spec has no layers after its input");
     current = walk(main.body(), globals, List.of(), current);
+    // checked after expansion: empty loops and empty blocks leave the input alone as the output too
+    if (nodes.size() == 1) throw new NetcException(main.input().span(), "the spec has no layers after its input");
     String name = main.file().displayName();
     // resnet50.net -> resnet50; an ONNX model's spec is shown as "resnet50.onnx (imported)" -> resnet50
     name = name.substring(name.lastIndexOf('/') + 1).replaceFirst("\\.net$|\\.onnx \\(imported\\)$", "");
@@ -305,9 +308,11 @@ public final class GraphBuilder {
 
   private int residual(ResidualStmt res, Env env, List<String> scope, int x) {
     int main = body(res.body(), env, scope, x, res.span());
+    // checked after expansion: a body of empty loops or empty blocks adds no layer either
+    if (main == x) throw new NetcException(res.span(), "the residual's main path is empty; it would add the input to itself");
     int shortcut = x;
     if (res.shortcut() != null && !shape(main).equals(shape(x))) {
-      shortcut = body(res.shortcut(), env, child(scope, layerName(res.shortcutName(), env)), x, res.span());
+      shortcut = body(res.shortcut(), env, named(scope, res.shortcutName(), env), x, res.span());
     }
     String name = unique(scope, "add");
     return add(Op.ADD, name, List.of(main, shortcut), Attrs.EMPTY, Map.of(), res.span());
@@ -320,7 +325,7 @@ public final class GraphBuilder {
   private int concat(ConcatStmt cat, Env env, List<String> scope, int x) {
     List<Integer> outs = new ArrayList<>();
     for (Branch b : cat.branches()) {
-      List<String> inner = b.name() == null ? scope : child(scope, layerName(b.name(), env));
+      List<String> inner = b.name() == null ? scope : named(scope, b.name(), env);
       outs.add(body(b.body(), env, inner, x, b.span()));
     }
     Shape first = shape(outs.get(0));
@@ -337,6 +342,7 @@ public final class GraphBuilder {
   /** The body on the input, then one gate node: each channel of the input times the body's value for it. */
   private int gate(GateStmt gate, Env env, List<String> scope, int x) {
     int s = body(gate.body(), env, scope, x, gate.span());
+    if (s == x) throw new NetcException(gate.span(), "the gate's body is empty; it would multiply the input by itself");
     return add(Op.GATE, unique(scope, "gate"), List.of(x, s), Attrs.EMPTY, Map.of(), gate.span());
   }
 
@@ -356,8 +362,9 @@ public final class GraphBuilder {
       }
       if (calls.size() >= MAX_DEPTH) throw new NetcException(call.span(), "blocks nested more than " + MAX_DEPTH + " deep");
       Map<String, Object> args = bind(call, block.formals(), env, globals);
+      List<String> inner = explicit == null ? scope : named(scope, explicit, stmt.name().span());
       calls.push(block);
-      int out = body(block.body(), new Env(args, globals), explicit == null ? scope : child(scope, explicit), current, call.span());
+      int out = body(block.body(), new Env(args, globals), inner, current, call.span());
       calls.pop();
       return out;
     }
@@ -518,6 +525,23 @@ public final class GraphBuilder {
     List<String> out = new ArrayList<>(scope);
     out.add(name);
     return out;
+  }
+
+  /** {@link #named(List, String, Span)} for a name as written. */
+  private List<String> named(List<String> scope, Name name, Env env) {
+    return named(scope, layerName(name, env), name.span());
+  }
+
+  /**
+   * Opens the named scope {@code name} inside {@code scope}. A scope used twice would not fail on its
+   * own: the second one's layers would be suffixed ({@code a.conv_1}) and weights bind to the wrong
+   * layers, so it gets the message a layer name used twice gets, at the second name.
+   */
+  private List<String> named(List<String> scope, String name, Span span) {
+    List<String> inner = child(scope, name);
+    String full = String.join(".", inner);
+    if (!scopes.add(full)) throw new NetcException(span, "layer name '" + full + "' is already used");
+    return inner;
   }
 
   private String layerName(Name name, Env env) {
