@@ -204,6 +204,8 @@ public final class GraphBuilder {
     try {
       return Long.parseLong(t);
     } catch (NumberFormatException e) {
+      // digits alone past 64 bits: an integer, too large (read as a number it was called "not an integer")
+      if (t.matches("[+-]?[0-9]+")) throw new NetcException("-D " + name + "=" + text + ": integer too large");
       double d;
       try {
         d = Double.parseDouble(t);

@@ -90,6 +90,9 @@ class ShapeInferenceTest {
     assertEquals("-D width=2.5: the spec's param width is an integer (its default is 8)", e.getMessage());
     e = assertThrows(NetcException.class, () -> GraphBuilder.build(netc.ast.SpecLoader.load(spec), Map.of("bias", "1")));
     assertEquals("-D bias=1: the spec's param bias is true or false (its default is true)", e.getMessage());
+    // an integer past 64 bits is an integer too large, not "not an integer" (it was read as a number first)
+    e = assertThrows(NetcException.class, () -> GraphBuilder.build(netc.ast.SpecLoader.load(spec), Map.of("width", "99999999999999999999")));
+    assertEquals("-D width=99999999999999999999: integer too large", e.getMessage());
   }
 
   @Test
