@@ -16,7 +16,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${NETC_ONNX_DIR:-$root/build/onnx}
 mkdir -p "$out"
 status=0
-header=
+. "$root/examples/bench-report.sh"
 for m in ${MODELS:-squeezenet1_1 mobilenet_v2 vgg11_bn resnext50_32x4d wide_resnet50_2 densenet121}; do
   if [ ! -f "$out/$m.onnx" ]; then
     /usr/bin/python3 "$root/weights/export_onnx_classifier.py" "$m" "$out" >&2
@@ -28,23 +28,9 @@ for m in ${MODELS:-squeezenet1_1 mobilenet_v2 vgg11_bn resnext50_32x4d wide_resn
   { grep -h '^warning' "$out/$m.err" || true; } | sed "s/^/$m: /" >&2
   parity=$(/usr/bin/python3 "$root/weights/compare.py" "$out/${m}_netc.npy" "$out/${m}_logits.npy") || status=1
   echo "$m: $parity"
-  # read whole once it has ended: its last lines are results only if it exited 0 (a check that fails in
-  # the sustained phase comes after the paired ratios were printed)
   bench=0
   "$root/netc" bench "$out/$m.onnx" --onnx "$out/$m.onnx" --batch 1 --threads 2 --runs "${RUNS:-30}" >"$out/$m.bench" 2>"$out/$m.bench.err" \
     || bench=$?
-  # the kernels' width and the CPU, once: what the table's figures were measured on
-  if [ -z "$header" ]; then
-    header=$(grep -m1 '^netc kernels: ' "$out/$m.bench" || true)
-    if [ -n "$header" ]; then echo "$header"; fi
-  fi
-  sed "s/^/$m: /" "$out/$m.bench.err" >&2
-  if [ "$bench" -ne 0 ]; then
-    echo "$m: the bench FAILED (exit $bench; its error above): no ratio from it"
-    status=1
-    continue
-  fi
-  awk '/^(warning: |note: )/ { print; next } { n++; last[n % 3] = $0 } END { for (i = n - 2; i <= n; i++) if (i > 0) print last[i % 3] }' \
-    "$out/$m.bench" | sed "s/^/$m: /"
+  bench_report "$m" "$out/$m.bench" "$out/$m.bench.err" "$bench"
 done
 exit $status

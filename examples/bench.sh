@@ -12,12 +12,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${NETC_BENCH_DIR:-$root/build/bench}
 mkdir -p "$out"
-# each bench's output is read whole once it has ended: its last lines are results only if it exited 0
-# (a check that fails in the sustained phase comes after the paired ratios were printed)
+. "$root/examples/bench-report.sh"
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 status=0
-header=
 for arch in ${ARCHS:-resnet18 resnet50 resnet101}; do
   if [ ! -f "$out/$arch.onnx" ]; then
     /usr/bin/python3 "$root/weights/export_torchvision.py" --arch "$arch" --seed 1 --out "$out/$arch" --onnx >&2
@@ -27,19 +25,7 @@ for arch in ${ARCHS:-resnet18 resnet50 resnet101}; do
     bench=0
     "$root/netc" bench "$root/examples/$arch.net" --weights "$out/$arch.safetensors" --onnx "$out/$arch.onnx" \
       --batch "$batch" --threads 2 --runs "$runs" >"$log/out" 2>"$log/err" || bench=$?
-    # the kernels' width and the CPU, once: what the table's figures were measured on
-    if [ -z "$header" ]; then
-      header=$(grep -m1 '^netc kernels: ' "$log/out" || true)
-      if [ -n "$header" ]; then echo "$header"; fi
-    fi
-    sed "s/^/$arch: /" "$log/err" >&2
-    if [ "$bench" -ne 0 ]; then
-      echo "$arch: the bench FAILED at batch $batch (exit $bench; its error above): no ratio from it"
-      status=1
-      continue
-    fi
-    awk '/^(warning: |note: )/ { print; next } { n++; last[n % 3] = $0 } END { for (i = n - 2; i <= n; i++) if (i > 0) print last[i % 3] }' \
-      "$log/out" | sed "s/^/$arch: /"
+    bench_report "$arch" "$log/out" "$log/err" "$bench" "at batch $batch"
   done
 done
 exit $status
