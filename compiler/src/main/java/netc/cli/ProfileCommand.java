@@ -75,11 +75,10 @@ final class ProfileCommand implements Main.Command {
           macsNanos += nanos[i];
         }
       }
-      // With a batch of at least the pool's threads, CompiledModel.predict gives each thread whole images
-      // (forwardImages), and every thread adds its own step times: the steps' times are then thread time,
-      // up to threads x the run's, and are set against the threads' summed time, not the run's. Otherwise
-      // the caller times each step around the whole of it (shared by the pool or not): wall time.
-      boolean perThread = model.threads() > 1 && batch >= model.threads();
+      // Where each thread runs whole images, every thread adds its own step times: the steps' times are then
+      // thread time, up to threads x the run's, and are set against the threads' summed time, not the run's.
+      // Otherwise the caller times each step around the whole of it (shared by the pool or not): wall time.
+      boolean perThread = model.imagesPerThread(batch);
       int timedThreads = perThread ? model.threads() : 1;
       String unit = perThread ? "thread-ms" : "ms";
       double available = total * timedThreads; // per run: what the rows' % are of

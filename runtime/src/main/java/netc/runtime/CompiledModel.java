@@ -310,6 +310,15 @@ public abstract class CompiledModel implements AutoCloseable {
   }
 
   /**
+   * Whether a call of {@code batch} images gives each of the pool's threads whole images (a batch of at
+   * least the threads, more than one), rather than sharing each step of one image among them; then
+   * each thread times its own steps under -Dnetc.profile, so the steps' times are thread time.
+   */
+  public final boolean imagesPerThread(int batch) {
+    return pool.threads() > 1 && batch >= pool.threads();
+  }
+
+  /**
    * Runs a batch [N, C, H, W] and returns the outputs [N, outputSize]. Safe to call concurrently.
    *
    * @throws IllegalArgumentException when the tensor's shape is not [N, C, H, W] of this model
@@ -357,7 +366,7 @@ public abstract class CompiledModel implements AutoCloseable {
       if (pool.threads() > 1 && pool.tryAcquire()) {
         try {
           pool.wake(); // parked workers come up while this thread starts on the first step
-          if (batch >= pool.threads()) {
+          if (imagesPerThread(batch)) {
             pool.runImages(this, spaces, input, output, batch, Math.min(BUNCH, (batch + pool.threads() - 1) / pool.threads()));
           } else {
             for (int i = 0; i < batch; i++) forwardImage(space(spaces, 0), input, i, output, i, true);
