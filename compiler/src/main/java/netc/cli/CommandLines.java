@@ -8,7 +8,6 @@ import java.util.List;
 import netc.ir.ParamSource;
 import netc.runtime.BadInputException;
 import netc.runtime.Tensor;
-import netc.runtime.io.Npy;
 import netc.codegen.SpecCompiler;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -236,28 +235,6 @@ public final class CommandLines {
   }
 
   /** An input tensor must be [N, C, H, W] matching the declared input, any N >= 1. */
-  /**
-   * Reads an .npy input for a network of {@code perImage} inputs, its shape checked from the header
-   * before its data is read: a wrong tensor of gigabytes is refused at once, not read into memory first.
-   */
-  static Tensor readInput(String file, int[] perImage) {
-    Path path = Path.of(file);
-    checkInputShape(file, Npy.header(path).shape(), perImage);
-    Tensor x = Npy.read(path);
-    checkInputShape(file, x.shape(), perImage); // again: the file may have changed since its header was read
-    return x;
-  }
-
-  static void checkInputShape(String file, int[] s, int[] perImage) {
-    boolean ok = s.length == perImage.length + 1 && s[0] >= 1;
-    for (int i = 0; ok && i < perImage.length; i++) ok = s[i + 1] == perImage[i];
-    if (!ok) {
-      StringBuilder want = new StringBuilder("[N");
-      for (int d : perImage) want.append(", ").append(d);
-      throw new BadInputException(file + ": tensor has shape " + java.util.Arrays.toString(s) + ", the network expects " + want + "]");
-    }
-  }
-
   static Graph graph(String spec, Map<String, String> overrides) {
     return ModelSource.load(spec, overrides, List.of()).graph();
   }

@@ -59,7 +59,7 @@ final class RunCommand implements Main.Command {
     ParamSource params = CommandLines.params(source, cl.getOptionValue("w"), out);
     Path outPath = Path.of(cl.getOptionValue("o"));
     CommandLines.checkWritable(outPath);
-    Tensor x = CommandLines.readInput(cl.getOptionValue("i"), g.input().shape().dims());
+    Tensor x = Npy.readBatch(Path.of(cl.getOptionValue("i")), g.input().shape().dims(), "the network");
     long t0 = System.nanoTime();
     Tensor y = Interpreter.run(g, params, x);
     double ms = (System.nanoTime() - t0) / 1e6;
@@ -78,7 +78,7 @@ final class RunCommand implements Main.Command {
     Path outPath = Path.of(cl.getOptionValue("o"));
     CommandLines.checkWritable(outPath);
     try (CompiledModel model = CompiledModel.load(jarPath, Runtime.getRuntime().availableProcessors())) {
-      Tensor x = CommandLines.readInput(cl.getOptionValue("i"), model.inputShape());
+      Tensor x = Npy.readBatch(Path.of(cl.getOptionValue("i")), model.inputShape(), "the network");
       long t0 = System.nanoTime();
       Tensor y = model.predict(x);
       double ms = (System.nanoTime() - t0) / 1e6;

@@ -152,17 +152,10 @@ public final class Main {
       return 2;
     }
     try {
-      Path input = Path.of(o.input);
-      // the shape from the header, before the data is read: a wrong tensor of gigabytes is refused at once, not read or an out-of-memory
-      int[] s = Npy.header(input).shape(), m = model.inputShape();
-      if (s.length != 4 || s[0] < 1 || s[1] != m[0] || s[2] != m[1] || s[3] != m[2]) {
-        throw new BadInputException(o.input + ": tensor has shape " + java.util.Arrays.toString(s) + ", the model expects [N, "
-            + m[0] + ", " + m[1] + ", " + m[2] + "]");
-      }
       Path target = Path.of(o.output);
       Path dir = target.toAbsolutePath().getParent();
       if (dir == null || !Files.isDirectory(dir)) throw new BadInputException("cannot write " + target + ": no such directory " + dir);
-      Tensor x = Npy.read(input); // checked again as a whole (and its shape by predict): the file may have changed since
+      Tensor x = Npy.readBatch(Path.of(o.input), model.inputShape(), "the model");
       long t0 = System.nanoTime();
       Tensor y = model.predict(x);
       double ms = (System.nanoTime() - t0) / 1e6;

@@ -67,6 +67,29 @@ public final class Npy {
   }
 
   /**
+   * Reads a batch of inputs, [N, perImage...] with N at least 1, its shape checked from the header before
+   * the data is read (a wrong tensor of gigabytes is refused at once, not read or an out-of-memory), and
+   * again as read (the file may have changed since). {@code whose} names what expects the shape in the
+   * message ("the model", "the network").
+   */
+  public static Tensor readBatch(Path path, int[] perImage, String whose) {
+    checkBatch(path, header(path).shape(), perImage, whose);
+    Tensor x = read(path);
+    checkBatch(path, x.shape(), perImage, whose);
+    return x;
+  }
+
+  private static void checkBatch(Path path, int[] s, int[] perImage, String whose) {
+    boolean ok = s.length == perImage.length + 1 && s[0] >= 1;
+    for (int i = 0; ok && i < perImage.length; i++) ok = s[i + 1] == perImage[i];
+    if (!ok) {
+      StringBuilder want = new StringBuilder("[N");
+      for (int d : perImage) want.append(", ").append(d);
+      throw new BadInputException(path + ": tensor has shape " + Arrays.toString(s) + ", " + whose + " expects " + want + "]");
+    }
+  }
+
+  /**
    * Refuses a missing file, a directory or a device before opening it: opening a named pipe blocks
    * until someone writes to it, and a device's size says nothing about its contents.
    */
