@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.List;
 import netc.ir.ParamSource;
 import netc.runtime.BadInputException;
-import netc.runtime.Tensor;
 import netc.codegen.SpecCompiler;
 import java.util.LinkedHashMap;
 import java.util.Map;
