@@ -194,10 +194,10 @@ public final class CompareJars {
   }
 
   /**
-   * How long a runtime's pool workers spin after a call before they park (ThreadPool.SPIN_NANOS, which
-   * reads the same property): a shorter --gap-ms with --own-runtime starts calls beside them.
+   * How long a runtime's pool workers spin after a call before they park (every runtime reads the same
+   * property): a shorter --gap-ms with --own-runtime starts calls beside them.
    */
-  static final long POOL_SPIN_MS = Long.getLong("netc.spinMicros", 200_000) / 1000;
+  static final long POOL_SPIN_MS = netc.runtime.ThreadPool.spinNanos() / 1_000_000;
 
   /** What the comparison calls of a compiled model, whichever runtime's class it is. */
   interface Model {

@@ -33,6 +33,11 @@ public final class ThreadPool {
    */
   private static final long SPIN_NANOS = Long.getLong("netc.spinMicros", 200_000) * 1000;
 
+  /** How long an idle worker spins after its last work before it parks (-Dnetc.spinMicros), in nanoseconds. */
+  public static long spinNanos() {
+    return SPIN_NANOS;
+  }
+
   private final int threads;
   private final AtomicInteger next = new AtomicInteger();
   private int chunk;
