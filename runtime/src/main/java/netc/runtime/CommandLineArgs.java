@@ -22,13 +22,7 @@ public final class CommandLineArgs {
 
   /** {@code v} as a positive int, the value of {@code option}. */
   public static int positive(String v, String option) {
-    try {
-      int n = Integer.parseInt(v);
-      if (n > 0) return n;
-    } catch (NumberFormatException ignored) {
-      // reported below
-    }
-    throw new IllegalArgumentException(option + " takes a positive integer, got " + v);
+    return positive(v, option, Integer.MAX_VALUE);
   }
 
   /**
@@ -50,6 +44,7 @@ public final class CommandLineArgs {
     } catch (NumberFormatException ignored) {
       // reported below
     }
-    throw new IllegalArgumentException(option + " takes a whole number from 1 to " + max + ", got " + v);
+    throw new IllegalArgumentException(option + (max == Integer.MAX_VALUE ? " takes a positive integer" : " takes a whole number from 1 to " + max)
+        + ", got " + v);
   }
 }
