@@ -147,7 +147,7 @@ public final class OnnxImporter {
     Map<String, OnnxTensor> initializers = new HashMap<>(model.initializers());
     List<OnnxNode> nodes = new ArrayList<>();
     for (OnnxNode n : model.nodes()) {
-      boolean alias = n.opType().equals("Identity") && n.domain().isEmpty() && n.inputs().size() == 1 && n.outputs().size() == 1
+      boolean alias = n.is("Identity") && n.inputs().size() == 1 && n.outputs().size() == 1
           && initializers.containsKey(n.inputs().get(0)) && !n.outputs().get(0).isEmpty() && !initializers.containsKey(n.outputs().get(0));
       if (alias) initializers.put(n.outputs().get(0), initializers.get(n.inputs().get(0)));
       else nodes.add(n);
@@ -186,7 +186,7 @@ public final class OnnxImporter {
   private List<OnnxNode> splitParts(List<OnnxNode> nodes) {
     List<OnnxNode> out = new ArrayList<>();
     for (OnnxNode n : nodes) {
-      if (!n.opType().equals("Split") || !n.domain().isEmpty() || n.outputs().size() < 2 || n.inputs().isEmpty()) {
+      if (!n.is("Split") || n.outputs().size() < 2 || n.inputs().isEmpty()) {
         out.add(n);
         continue;
       }
@@ -205,7 +205,7 @@ public final class OnnxImporter {
 
   /** A Concat along axis 1 (channels) of a 4-d tensor; -3 counts from the end. */
   private static boolean isChannelConcat(OnnxNode n) {
-    if (!n.opType().equals("Concat") || !n.domain().isEmpty() || n.outputs().isEmpty()) return false;
+    if (!n.is("Concat") || n.outputs().isEmpty()) return false;
     OnnxAttribute axis = n.attribute("axis");
     return axis != null && (axis.type() == OnnxAttribute.INT || axis.type() == 0) && (axis.i() == 1 || axis.i() == -3);
   }
@@ -379,9 +379,9 @@ public final class OnnxImporter {
     if (forks.size() != 2) return null;
     for (int i = 0; i < 2; i++) {
       OnnxNode gate = forks.get(i), mul = forks.get(1 - i);
-      boolean sigmoid = gate.opType().equals("Sigmoid"), hard = gate.opType().equals("HardSigmoid");
-      if (!(sigmoid || hard) || !gate.domain().isEmpty() || gate.outputs().isEmpty()) continue;
-      if (!mul.opType().equals("Mul") || !mul.domain().isEmpty() || mul.inputs().size() != 2 || mul.outputs().isEmpty()) continue;
+      boolean sigmoid = gate.is("Sigmoid"), hard = gate.is("HardSigmoid");
+      if (!(sigmoid || hard) || gate.outputs().isEmpty()) continue;
+      if (!mul.is("Mul") || mul.inputs().size() != 2 || mul.outputs().isEmpty()) continue;
       String g = gate.outputs().get(0);
       if (g.equals(output) || !dataConsumers(g).equals(List.of(mul)) || !sameInputs(mul, x, g)) continue;
       if (hard && !torchHardSigmoid(gate)) continue;
@@ -413,7 +413,7 @@ public final class OnnxImporter {
   }
 
   private static boolean isOp(OnnxNode n, String op) {
-    return n.opType().equals(op) && n.domain().isEmpty() && n.inputs().size() == (op.equals("Erf") ? 1 : 2) && !n.outputs().isEmpty();
+    return n.is(op) && n.inputs().size() == (op.equals("Erf") ? 1 : 2) && !n.outputs().isEmpty();
   }
 
   /** The one node that reads {@code t}, whichever input, or null (also when t is the graph's output). */
@@ -757,7 +757,7 @@ public final class OnnxImporter {
     String out = n.outputs().get(0);
     List<OnnxNode> next = out.equals(output) ? List.of() : consumers.getOrDefault(out, List.of());
     OnnxNode mul = next.size() == 1 ? next.get(0) : null;
-    boolean byMul = mul != null && mul.opType().equals("Mul") && mul.domain().isEmpty() && mul.inputs().size() == 2 && isPooled(in);
+    boolean byMul = mul != null && mul.is("Mul") && mul.inputs().size() == 2 && isPooled(in);
     String other = byMul ? mul.inputs().get(mul.inputs().get(0).equals(out) ? 1 : 0) : null;
     int[] map = other == null ? null : shapes.get(other);
     long[] target = byMul && n.inputs().size() > 1 && map != null && map.length == 3 ? shapeValues.value(n.inputs().get(1)) : null;
@@ -1048,7 +1048,7 @@ public final class OnnxImporter {
       OnnxTensor eps = epsName == null ? null : model.initializers().get(epsName);
       if (eps == null || !eps.isFloat() || eps.size() != 1 || !(eps.floats()[0] > 0) || !Float.isFinite(eps.floats()[0])) continue;
       OnnxNode sqrt = soleConsumer(addEps.outputs().get(0));
-      if (sqrt == null || !sqrt.opType().equals("Sqrt") || !sqrt.domain().isEmpty() || soleConsumer(sqrt.outputs().get(0)) != div) continue;
+      if (sqrt == null || !sqrt.is("Sqrt") || soleConsumer(sqrt.outputs().get(0)) != div) continue;
       if (!isOp(div, "Div") || !div.inputs().get(0).equals(centered) || !div.inputs().get(1).equals(sqrt.outputs().get(0))) continue;
       List<OnnxNode> nodes = new ArrayList<>(List.of(mean, sub, pow, var, addEps, sqrt, div));
       float[] weight = new float[in[0]], bias = new float[in[0]];
@@ -1076,7 +1076,7 @@ public final class OnnxImporter {
 
   /** A ReduceMean of {@code t} over its last axis only, keeping it (the mean of each pixel's channels when t is channels last). */
   private boolean isLastAxisMean(OnnxNode n, String t) {
-    if (!n.opType().equals("ReduceMean") || !n.domain().isEmpty() || n.inputs().isEmpty() || n.outputs().isEmpty()) return false;
+    if (!n.is("ReduceMean") || n.inputs().isEmpty() || n.outputs().isEmpty()) return false;
     if (!n.inputs().get(0).equals(t)) return false;
     boolean fromInput = model.opset() >= 18 && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
     long[] axes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "axes", null);
@@ -1294,7 +1294,7 @@ public final class OnnxImporter {
     int k = b.shape()[0], out = b.shape()[1];
     if (k != in[0]) throw fail(node(n) + ": weight " + dims(b.dims()) + " does not fit " + in[0] + " input features");
     List<OnnxNode> next = dataConsumers(n.outputs().get(0));
-    if (next.size() == 1 && next.get(0).opType().equals("Add") && next.get(0).domain().isEmpty() && next.get(0).inputs().size() == 2
+    if (next.size() == 1 && next.get(0).is("Add") && next.get(0).inputs().size() == 2
         && !n.outputs().get(0).equals(output)) {
       OnnxNode add = next.get(0);
       String other = add.inputs().get(0).equals(n.outputs().get(0)) ? add.inputs().get(1) : add.inputs().get(0);

@@ -12,6 +12,14 @@ public record OnnxNode(String name, String opType, String domain, List<String> i
     attributes = Map.copyOf(attributes);
   }
 
+  /**
+   * Whether this is the standard ONNX operator {@code op}: that op type in the default domain. Another
+   * domain's node of the same name (com.microsoft's, a custom one) may mean anything else.
+   */
+  public boolean is(String op) {
+    return opType.equals(op) && domain.isEmpty();
+  }
+
   public OnnxAttribute attribute(String key) {
     return attributes.get(key);
   }
