@@ -13,7 +13,9 @@ public final class Reorder {
   /**
    * Copies rows [from, to) of the tensor, row i being row i % h of channel i / h, with the border
    * around them: each row's side columns, and the rows above and below the interior with its first
-   * and last row.
+   * and last row. Into a blocked destination, the last channel's rows also zero the lanes after it in
+   * its block, border included: a consumer reads whole blocks, and what the arena held there before
+   * (a NaN or an infinity of another tensor, or of the last call's input) times a zero weight is NaN.
    */
   public static void copy(int channels, int h, int w,
       float[] src, int srcBase, boolean srcBlocked, int srcPlane, int srcRow, int srcPix,
@@ -23,12 +25,12 @@ public final class Reorder {
       int c = i / h, y = i - c * h;
       int sr = srcBase + (srcBlocked ? (c / 16) * srcPlane + c % 16 : c * srcPlane) + y * srcRow;
       int d0 = dstBase + (dstBlocked ? (c / 16) * dstPlane + c % 16 : c * dstPlane), dr = d0 + y * dstRow;
-      if (dstHaloH > 0 || dstHaloW > 0) {
-        float v = pad == null ? 0f : pad[c];
-        if (y == 0) fillRows(dst, d0, -dstHaloH, 0, w, dstRow, dstPix, dstHaloW, v);
-        if (y == h - 1) fillRows(dst, d0, h, h + dstHaloH, w, dstRow, dstPix, dstHaloW, v);
-        for (int x = -dstHaloW; x < 0; x++) dst[dr + x * dstPix] = v;
-        for (int x = w; x < w + dstHaloW; x++) dst[dr + x * dstPix] = v;
+      if (dstHaloH > 0 || dstHaloW > 0) border(dst, d0, y, h, w, dstRow, dstPix, dstHaloH, dstHaloW, pad == null ? 0f : pad[c]);
+      if (dstBlocked && c == channels - 1) {
+        for (int l = c % 16 + 1; l < 16; l++) { // the padding lanes of the last block
+          border(dst, d0 - c % 16 + l, y, h, w, dstRow, dstPix, dstHaloH, dstHaloW, 0f);
+          for (int x = 0; x < w; x++) dst[dr - c % 16 + l + x * dstPix] = 0f;
+        }
       }
       if (mean == null && srcPix == 1 && dstPix == 1) {
         System.arraycopy(src, sr, dst, dr, w);
@@ -81,6 +83,15 @@ public final class Reorder {
         for (int l = count; l < padded; l++) dst[d + l] = 0f;
       }
     }
+  }
+
+  /** Writes v to row y's side columns of one channel's padded plane, and to the border rows above row 0 or below row h - 1. */
+  private static void border(float[] dst, int d0, int y, int h, int w, int row, int pix, int hh, int hw, float v) {
+    int dr = d0 + y * row;
+    if (y == 0) fillRows(dst, d0, -hh, 0, w, row, pix, hw, v);
+    if (y == h - 1) fillRows(dst, d0, h, h + hh, w, row, pix, hw, v);
+    for (int x = -hw; x < 0; x++) dst[dr + x * pix] = v;
+    for (int x = w; x < w + hw; x++) dst[dr + x * pix] = v;
   }
 
   /** Writes v to whole rows [y0, y1) of one channel's padded plane, border columns included. */
