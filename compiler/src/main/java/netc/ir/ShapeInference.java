@@ -89,18 +89,21 @@ public final class ShapeInference {
   }
 
   /**
-   * The output size with padding {@code p0} before and {@code p1} after: torch's rule, rounding up in
-   * ceil mode, where the last window must still start inside the input or the leading padding.
+   * The output size with padding {@code p0} before and {@code p1} after: torch's rule
+   * (pooling_output_shape_pad_lr), rounding up in ceil mode, where the last window must still start
+   * inside the input or the leading padding. The quotient is rounded down, as torch's div_rtn, also
+   * when negative: so in ceil mode a window up to {@code s - 1} longer than the padded input gives one
+   * output (it covers the whole input), and anything that gives no output is an error, as in torch.
    */
   static int outSize(String what, int in, int k, int s, int p0, int p1, int d, boolean ceil) {
     long span = (long) d * (k - 1) + 1;
     long padded = (long) in + p0 + p1;
-    long num = padded - span;
-    if (num < 0) {
-      throw new ShapeError(what + " window " + span + " is larger than the padded input " + padded);
-    }
-    long out = (ceil ? (num + s - 1) / s : num / s) + 1;
+    long out = Math.floorDiv(padded - span + (ceil ? s - 1 : 0), s) + 1;
     if (ceil && (out - 1) * s >= (long) in + p0) out--;
+    if (out < 1) {
+      throw new ShapeError(what + " window " + span + " is larger than the padded input " + padded
+          + (ceil ? " by " + (span - padded) + "; ceil mode allows at most stride - 1 = " + (s - 1) : ""));
+    }
     return (int) out;
   }
 

@@ -1515,13 +1515,16 @@ public final class OnnxImporter {
     for (long v : values) if (v <= 0 || v > Integer.MAX_VALUE) throw unsupportedAttributes(n, what + " must be positive");
   }
 
-  /** torch's output size (as netc's ShapeInference), 0 when the window does not fit: the caller reports an empty output. */
+  /**
+   * torch's output size (as netc's ShapeInference: the quotient rounded down even when negative, so a
+   * ceil-mode window less than a stride past the padded input gives one output), 0 when no window
+   * fits: the caller reports an empty output.
+   */
   private static int outSize(int in, long kernel, long stride, long pad0, long pad1, long dilation, boolean ceil) {
-    long span = dilation * (kernel - 1) + 1, num = in + pad0 + pad1 - span;
-    if (num < 0) return 0;
-    long out = (ceil ? (num + stride - 1) / stride : num / stride) + 1;
+    long span = dilation * (kernel - 1) + 1;
+    long out = Math.floorDiv(in + pad0 + pad1 - span + (ceil ? stride - 1 : 0), stride) + 1;
     if (ceil && (out - 1) * stride >= in + pad0) out--;
-    return (int) Math.min(out, Integer.MAX_VALUE);
+    return (int) Math.max(0, Math.min(out, Integer.MAX_VALUE));
   }
 
   /** Padding as the spec writes it: p, [h, w], or [top, left, bottom, right] when asymmetric. */

@@ -69,6 +69,32 @@ class ClipPoolPadTest {
     }
   }
 
+  /**
+   * Ceil-mode windows longer than the padded input (by less than a stride, as torch allows): one
+   * output over the whole 2x2 map, read only inside it. The compiled kernels clip each window to the
+   * input as the interpreter does and divide by the same count.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "maxpool(3, stride = 2, ceil_mode = true)",
+      "avgpool(3, stride = 2, ceil_mode = true)",
+      "avgpool([3, 2], stride = 2, ceil_mode = true, count_include_pad = false)",
+      "avgpool(5, stride = 3, padding = [1, 1, 0, 2], ceil_mode = true)",
+      "maxpool(5, stride = 3, padding = [1, 2, 2, 0], ceil_mode = true)"})
+  void ceilModeWindowsLongerThanTheInput(String pool) throws Exception {
+    Graph g = Specs.fromText("input(3, 6, 6)\nc: conv(16, 3, stride = 2)\nc2: conv(20, 1)\np: " + pool + "\nflatten()\n");
+    assertEquals(List.of(2, 2), List.of(g.nodes().get(2).shape().height(), g.nodes().get(2).shape().width()));
+    assertEquals(20, g.output().shape().dim(0));
+    ParamSource params = SyntheticWeights.source(g, 5);
+    for (String mode : new String[] {"O2", "O0"}) {
+      CompiledModel model = CompiledModels.compile(g, params, 2, new PassContext(mode.equals("O2") ? 2 : 0, Set.of(), 16, List.of()));
+      for (int batch : new int[] {1, 3}) {
+        Tensor x = random(g, batch, 7 + batch);
+        assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-5, pool + " " + mode + " batch " + batch);
+      }
+    }
+  }
+
   /** clip(0, max) joins the conv's epilogue; a clip with another lower bound stays a layer (the epilogue has one parameter). */
   @Test
   void clipWithZeroMinimumFusesIntoTheConv() {
@@ -92,6 +118,13 @@ class ClipPoolPadTest {
     // with the padding counted: [1]/4, [2,3]/4, [4,7]/4, [5,6,8,9]/4
     assertArrayClose(new float[] {0.25f, 1.25f, 2.75f, 7}, run("avgpool(2, padding = 1)", x));
     assertArrayClose(new float[] {5, 6, 8, 9}, run("maxpool(2, stride = 1, padding = [0, 0, 0, 0])", x));
+    // windows longer than the padded input (ceil mode): one output; torch divides by the window
+    // clipped to the padded input, 3x3 here, 5x5 with padding 1 (45 / 25)
+    assertArrayClose(new float[] {9}, run("maxpool(4, stride = 2, ceil_mode = true)", x));
+    assertArrayClose(new float[] {5}, run("avgpool(4, stride = 2, ceil_mode = true)", x));
+    assertArrayClose(new float[] {1.8f}, run("avgpool(6, stride = 2, padding = 1, ceil_mode = true)", x));
+    assertArrayClose(new float[] {5}, run("avgpool(6, stride = 2, padding = 1, ceil_mode = true, count_include_pad = false)", x));
+
     assertArrayClose(new float[] {0, 0, 0, 0, 1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 0}, run("pad([1, 0, 0, 1])", x));
     assertArrayClose(new float[] {2, 2, 3, 4, 5, 6, 6, 6, 6}, run("clip(2, 6)", x));
   }

@@ -34,6 +34,29 @@ class ShapeInferenceTest {
     assertEquals(new Shape(3), last("input(5, 7, 7)\nflatten()\nfc(3)"));
   }
 
+  /**
+   * Ceil mode, as torch's pooling_output_shape_pad_lr: a window up to stride - 1 longer than the
+   * padded input still gives one output (torch.nn.MaxPool2d(3, 2, ceil_mode=True) on 2x2 is 1x1);
+   * floor mode, or a longer overhang, gives none and is refused.
+   */
+  @Test
+  void ceilModePoolsTakeAWindowLargerThanThePaddedInput() {
+    assertEquals(new Shape(1, 1, 1), last("input(1, 2, 2)\nmaxpool(3, stride = 2, ceil_mode = true)"));
+    // padded 3 + 2 = 5, window 6: (5 - 6 + 1) div 2 + 1 = 1
+    assertEquals(new Shape(2, 1, 1), last("input(2, 3, 3)\navgpool(6, stride = 2, padding = 1, ceil_mode = true)"));
+    // height: padded 2 + 1 + 0 = 3, window 5, stride 3: (3 - 5 + 2) div 3 + 1 = 1; width: padded 5, 1
+    assertEquals(new Shape(1, 1, 1), last("input(1, 2, 2)\navgpool(5, stride = 3, padding = [1, 1, 0, 2], ceil_mode = true)"));
+    assertEquals(1, ShapeInference.outSize("maxpool", 2, 3, 2, 0, 0, 1, true));
+    // (2 - 4 + 1) rounded down (torch's div_rtn) over 2 is -1: no window. Rounded toward zero it was 0, one window.
+    ShapeError e = assertThrows(ShapeError.class, () -> ShapeInference.outSize("maxpool", 2, 4, 2, 0, 0, 1, true));
+    assertEquals("maxpool window 4 is larger than the padded input 2 by 2; ceil mode allows at most stride - 1 = 1", e.getMessage());
+    NetcException floor = assertThrows(NetcException.class, () -> last("input(1, 2, 2)\nmp: maxpool(3, stride = 2)"));
+    assertTrue(floor.getMessage().endsWith("mp: maxpool window 3 is larger than the padded input 2"), floor.getMessage());
+    NetcException far = assertThrows(NetcException.class, () -> last("input(1, 2, 2)\nmp: maxpool(4, stride = 2, ceil_mode = true)"));
+    assertTrue(far.getMessage().endsWith("mp: maxpool window 4 is larger than the padded input 2 by 2; ceil mode allows at most stride - 1 = 1"),
+        far.getMessage());
+  }
+
   @Test
   void resnetStagesHaveTorchvisionShapes() {
     Graph g = Specs.example("resnet50", Map.of());

@@ -61,6 +61,16 @@ class OnnxImporterTest {
     OnnxImporter.Result r = translate(List.of(max), List.of());
     assertTrue(r.spec().contains("p: maxpool(3, stride = 2, ceil_mode = true)"), r.spec());
     assertEquals(2, build(r).output().shape().height()); // ceil((4 - 3) / 2) + 1; floor would give 1
+    // a window one past the input, in ceil mode: one output, as torch and ONNX (ceil((4 - 5) / 2 + 1) = 1)
+    byte[] wider = OnnxBytes.node("p", "MaxPool", List.of("x"), List.of("y"), OnnxBytes.ints("kernel_shape", 5, 5),
+        OnnxBytes.ints("strides", 2, 2), OnnxBytes.integer("ceil_mode", 1));
+    r = translate(List.of(wider), List.of());
+    assertTrue(r.spec().contains("p: maxpool(5, stride = 2, ceil_mode = true)"), r.spec());
+    assertEquals(List.of(2, 1, 1), java.util.Arrays.stream(build(r).output().shape().dims()).boxed().toList());
+    // with stride 1 ceil mode rounds nothing up: ceil((4 - 5) / 1 + 1) = 0
+    byte[] none = OnnxBytes.node("p", "MaxPool", List.of("x"), List.of("y"), OnnxBytes.ints("kernel_shape", 5, 5),
+        OnnxBytes.integer("ceil_mode", 1));
+    assertEquals("m.onnx: node 'p' (MaxPool) gives an empty output [2, 0, 0]", error(List.of(none), List.of()));
     // ONNX's count_include_pad defaults to 0: said where padding meets a window, left out where it cannot matter
     byte[] avg = OnnxBytes.node("a", "AveragePool", List.of("x"), List.of("y"), OnnxBytes.ints("kernel_shape", 3, 3),
         OnnxBytes.ints("pads", 1, 1, 1, 1));
