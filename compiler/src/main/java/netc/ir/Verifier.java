@@ -40,6 +40,10 @@ public final class Verifier {
         if (!expected.equals(n.shape())) problems.add("%" + n.id() + " has shape " + n.shape() + ", its inputs give " + expected);
       } catch (ShapeError e) {
         problems.add("%" + n.id() + " " + n.name() + ": " + e.getMessage());
+      } catch (RuntimeException e) {
+        // an attribute no spec gives (a pass's bug): a zero stride divides by zero, a zero size fails
+        // Shape's constructor, a missing one Attrs.require; located like a shape error, with its kind
+        problems.add("%" + n.id() + " " + n.name() + ": " + e.getClass().getSimpleName() + ": " + e.getMessage());
       }
     }
     if (!seen.contains(g.outputId())) problems.add("the output %" + g.outputId() + " is not a node");

@@ -131,6 +131,30 @@ class ShapeInferenceTest {
     assertTrue(Verifier.check(badOrder).get(0).contains("uses %1 before it is defined"), Verifier.check(badOrder).toString());
   }
 
+  /**
+   * An attribute no spec can give (a pass's bug) makes shape inference throw something other than a
+   * ShapeError: the verifier still names the node and, through verify, the pass.
+   */
+  @Test
+  void verifierLocatesEveryFailureOfShapeInference() {
+    Graph g = Specs.fromText("input(3, 8, 8)\nc: conv(4, 3)\nrelu()");
+    Node conv = g.nodes().get(1);
+    Node zeroStride = new Node(conv.id(), conv.op(), conv.name(), conv.inputs(), conv.attrs().with("stride", List.of(0, 0)), conv.shape(),
+        conv.params(), conv.origins());
+    Graph broken = g.withNodes(List.of(g.nodes().get(0), zeroStride, g.nodes().get(2)), 2);
+    assertEquals(List.of("%1 c: ArithmeticException: / by zero"), Verifier.check(broken));
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> Verifier.verify(broken, "fuse-activations"));
+    assertEquals("IR verification failed after fuse-activations:\n  %1 c: ArithmeticException: / by zero", e.getMessage());
+    Node noGroups = new Node(conv.id(), conv.op(), conv.name(), conv.inputs(), conv.attrs().without("groups"), conv.shape(),
+        conv.params(), conv.origins());
+    assertEquals(List.of("%1 c: IllegalStateException: missing attribute groups"),
+        Verifier.check(g.withNodes(List.of(g.nodes().get(0), noGroups, g.nodes().get(2)), 2)));
+    Node noChannels = new Node(conv.id(), conv.op(), conv.name(), conv.inputs(), conv.attrs().with("out", 0), conv.shape(),
+        conv.params(), conv.origins());
+    assertEquals(List.of("%1 c: IllegalArgumentException: non-positive dimension in 0x6x6"),
+        Verifier.check(g.withNodes(List.of(g.nodes().get(0), noChannels, g.nodes().get(2)), 2)));
+  }
+
   private static Node node(Graph g, String name) {
     return g.nodes().stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow(() -> new AssertionError("no node " + name));
   }
