@@ -11,7 +11,9 @@ import netc.ir.Node;
 import netc.ir.ParamSource;
 import netc.ir.Shape;
 import netc.ir.ShapeInference;
+import netc.runtime.BadInputException;
 import netc.runtime.Tensor;
+import netc.runtime.io.Safetensors;
 import netc.runtime.kernels.Reorder;
 import netc.runtime.kernels.Kernels;
 
@@ -48,6 +50,7 @@ public final class Interpreter {
       }
     }
     int batch = s[0];
+    checkBatch(batch);
     Map<Integer, float[]> values = new HashMap<>();
     for (Node n : graph.nodes()) {
       float[] out = switch (n.op()) {
@@ -75,6 +78,28 @@ public final class Interpreter {
     shape[0] = batch;
     for (int i = 0; i < os.rank(); i++) shape[i + 1] = os.dim(i);
     return new Tensor(shape, values.get(graph.outputId()));
+  }
+
+  /**
+   * Refuses, before anything is allocated, a batch whose values at some node would not fit one Java
+   * array. Each node's size per image is bounded, but times the batch it can pass 2^31, and the int
+   * products the evaluators size their arrays and index with would wrap (a negative array size, or an
+   * index past the end). Past this check every such product stays within the array limit.
+   */
+  private void checkBatch(int batch) {
+    for (Node n : graph.nodes()) {
+      String values;
+      try {
+        long v = Math.multiplyExact((long) batch, n.shape().size());
+        if (v <= Safetensors.MAX_ARRAY) continue;
+        values = Long.toString(v);
+      } catch (ArithmeticException e) { // past a long (Shape.size() saturates there too)
+        values = "more than " + Long.MAX_VALUE;
+      }
+      throw new BadInputException("a batch of " + batch + " is too large for the reference interpreter: %" + n.id() + " " + n.name()
+          + " (" + n.shape() + " per image) would hold " + values + " values, more than a Java array holds (" + Safetensors.MAX_ARRAY
+          + "); give the batch in parts");
+    }
   }
 
   /** Each image's channels of every input in turn: NCHW makes an input's channels one run per image. */

@@ -2,11 +2,14 @@ package netc.interp;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import netc.ir.Graph;
+import netc.runtime.BadInputException;
 import netc.runtime.Tensor;
 import netc.testing.MapParams;
 import netc.testing.Specs;
+import netc.weights.SyntheticWeights;
 import org.junit.jupiter.api.Test;
 
 /** Hand-checked cases: each expected value below is worked out in the comment next to it. */
@@ -156,5 +159,20 @@ class InterpreterTest {
       float[] one = run(spec, p, new Tensor(new int[] {1, 1, 3, 3}, java.util.Arrays.copyOfRange(batch, b * 9, b * 9 + 9)));
       assertArrayEquals(one, java.util.Arrays.copyOfRange(all, b * 4, b * 4 + 4));
     }
+  }
+
+  /**
+   * 524,289 images of one value each (2 MB) through conv(4096, 1): the conv's values, 2^31 + 4096,
+   * pass what a Java array holds (the int product wrapped to a negative size). Refused by name and
+   * batch before anything is allocated.
+   */
+  @Test
+  void aBatchWhoseValuesPassAnArrayIsRefusedByName() {
+    Graph g = Specs.fromText("input(1, 1, 1)\nc: conv(4096, 1)\nrelu()");
+    int batch = (1 << 19) + 1;
+    Tensor x = new Tensor(new int[] {batch, 1, 1, 1}, new float[batch]);
+    BadInputException e = assertThrows(BadInputException.class, () -> Interpreter.run(g, SyntheticWeights.source(g, 1), x));
+    assertEquals("a batch of 524289 is too large for the reference interpreter: %1 c (4096x1x1 per image) would hold 2147487744 values,"
+        + " more than a Java array holds (2147483639); give the batch in parts", e.getMessage());
   }
 }
