@@ -37,7 +37,11 @@ public final class Interpreter {
     return new Interpreter(graph, source).run(input);
   }
 
-  /** Evaluates the graph on a batch {@code [N, C, H, W]} matching the declared input. */
+  /**
+   * Evaluates the graph on a batch {@code [N, C, H, W]} matching the declared input.
+   *
+   * @throws BadInputException when N images' values at some node would not fit one Java array
+   */
   public Tensor run(Tensor input) {
     Shape declared = graph.input().shape();
     int[] s = input.shape();
