@@ -89,8 +89,7 @@ public final class ClassifyImages {
           rows / seconds);
       return 0;
     } catch (Exception e) { // AnalysisException is not a RuntimeException
-      // Spark's own refusals (no such input, output exists) carry their reason in the first line
-      err.println("error: " + firstLine(e));
+      err.println("error: " + message(e));
       return 1;
     } finally {
       spark.stop();
@@ -103,7 +102,7 @@ public final class ClassifyImages {
     try {
       return NetcClassifier.classifyTensors(parquet, model, options);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(input + ": " + e.getMessage(), e);
+      throw new BadInputException(input + ": " + e.getMessage(), e); // netc's message, which message(e) prints rather than its cause's
     }
   }
 
@@ -127,11 +126,29 @@ public final class ClassifyImages {
     return cores / conf.getInt("spark.task.cpus", 1);
   }
 
-  private static String firstLine(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t && t.getMessage() == null) t = t.getCause();
+  /**
+   * The one line printed for a failed job. A task's failure reaches the driver wrapped by Spark ("Job
+   * aborted due to stage failure: ... SparkException: [TASK_WRITE_FAILED] Task failed while writing rows
+   * to ...", its first line naming none of the reason), netc's own message deeper in the causes: so the
+   * first BadInputException or OutOfMemoryError down the chain (netc's, saying what is wrong and where;
+   * what it wraps is detail), else the root cause (Spark's own refusals, no such input or an output that
+   * exists, are their own root). An OutOfMemoryError that wraps none is the JVM's own, and named as one.
+   */
+  static String message(Throwable e) {
+    Throwable root = e;
+    java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+      if (t instanceof BadInputException) return firstLine(t);
+      if (t instanceof OutOfMemoryError) return t.getCause() instanceof OutOfMemoryError ? firstLine(t) : BadInputException.oneLine(t.toString());
+      root = t;
+    }
+    return firstLine(root);
+  }
+
+  /** The first line of {@code t}'s message (its class when it has none). */
+  private static String firstLine(Throwable t) {
     String m = t.getMessage() == null ? t.toString() : t.getMessage();
-    return m.lines().findFirst().orElse(m);
+    return BadInputException.oneLine(m.lines().findFirst().orElse(m));
   }
 
   /** The job's command line. */

@@ -98,6 +98,7 @@ public final class NetcClassifier {
    * bytes as content, enough for the decoder's refusal.
    *
    * @throws IllegalArgumentException when nothing matches {@code input} ("Path does not exist: ...")
+   * @throws BadInputException when {@code input} cannot be listed
    */
   public static Dataset<Row> readImages(SparkSession spark, String input, long maxBytes) {
     // the session's: with the keys set at run time (spark.conf().set("fs.s3a...")), as Spark's own file sources read them
@@ -134,7 +135,7 @@ public final class NetcClassifier {
       }
       return out;
     } catch (java.io.IOException e) {
-      throw new IllegalArgumentException("cannot list " + input + ": " + e.getMessage(), e);
+      throw new BadInputException("cannot list " + input + ": " + e.getMessage(), e);
     }
   }
 

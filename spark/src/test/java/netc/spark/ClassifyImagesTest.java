@@ -515,4 +515,32 @@ class ClassifyImagesTest {
     String msg = err.toString(StandardCharsets.UTF_8);
     assertTrue(msg.startsWith("error: " + notAJar + ": ") && msg.lines().count() == 1, msg);
   }
+
+  /** Wraps {@code cause} as Spark hands a failed task's exception to the driver (the shape of a failed write in Spark 4). */
+  static Exception sparkFailure(Throwable cause) {
+    String write = "[TASK_WRITE_FAILED] Task failed while writing rows to file:/data/out.parquet.";
+    return new org.apache.spark.SparkException("Job aborted due to stage failure: Task 0 in stage 1.0 failed 1 times, most recent failure: Lost"
+        + " task 0.0 in stage 1.0 (TID 1) (localhost executor driver): org.apache.spark.SparkException: " + write + "\n\tat org.apache.spark.sql"
+        + ".errors.QueryExecutionErrors$.taskFailedWhileWritingRowsError(QueryExecutionErrors.scala:774)", new org.apache.spark.SparkException(write, cause));
+  }
+
+  /**
+   * A failed job prints netc's message from under Spark's wrappers: a BadInputException's, netc's
+   * explanation of an out-of-memory rather than the JVM's it wraps; without either, the root cause's
+   * first line (its class when it has no message).
+   */
+  @Test
+  void aFailedJobPrintsNetcsMessageFromUnderSparksWrappers() {
+    String netc = "/m/r50.jar: no such model jar on this executor (ship it with --files, or give a path every executor reads)";
+    assertEquals(netc, ClassifyImages.message(sparkFailure(new BadInputException(netc, new IOException("detail")))));
+    OutOfMemoryError explained = new OutOfMemoryError("loading the compiled model r50 needs 97.5 MiB of heap for its weights (and 3.1 MiB per"
+        + " concurrent call); this JVM's maximum heap is 64.0 MiB: raise it with -Xmx");
+    explained.initCause(new OutOfMemoryError("Java heap space"));
+    assertEquals(explained.getMessage(), ClassifyImages.message(sparkFailure(explained)));
+    assertEquals("java.lang.OutOfMemoryError: Java heap space", ClassifyImages.message(sparkFailure(new OutOfMemoryError("Java heap space"))));
+    assertEquals("No space left on device", ClassifyImages.message(sparkFailure(new IOException("No space left on device\nsecond line"))));
+    assertEquals("java.lang.NullPointerException", ClassifyImages.message(sparkFailure(new NullPointerException())));
+    assertEquals("[PATH_ALREADY_EXISTS] Path file:/data/out.parquet already exists.", ClassifyImages.message(
+        new Exception("[PATH_ALREADY_EXISTS] Path file:/data/out.parquet already exists.\nSet mode as \"overwrite\" to overwrite the existing path.")));
+  }
 }
