@@ -63,9 +63,14 @@ public final class ClassifyImages {
     int threads = a.threads > 0 ? a.threads : conf.getInt("spark.task.cpus", 1);
     NetcClassifier.Options options = new NetcClassifier.Options(a.top, a.batch, a.logits, threads);
     try {
-      checkModel(a.model, a.tensors);
+      checkModel(a.model, a.tensors, a.batch);
     } catch (BadInputException | IllegalArgumentException e) {
       err.println("error: " + e.getMessage());
+      return 1;
+    } catch (OutOfMemoryError e) {
+      // CompiledModel.load's own, saying what the weights need: the driver's heap is not the executors'
+      err.println("error: " + firstLine(e) + " (the driver loads the model to check it before the job: spark-submit sets its heap with"
+          + " --driver-memory)");
       return 1;
     }
     int tasks = tasksPerExecutor(conf);
@@ -106,14 +111,25 @@ public final class ClassifyImages {
     }
   }
 
-  /** Refuses, on the driver and before Spark starts, a jar that holds no model, or one that takes no images when given images. */
-  private static void checkModel(String jar, boolean tensors) {
+  /**
+   * Refuses, on the driver and before Spark starts, a jar that holds no model, one that takes no images
+   * when given images, and a {@code --batch} whose inputs or outputs would not fit a Java array (each task
+   * holds a batch's in one).
+   *
+   * @throws OutOfMemoryError CompiledModel.load's, saying how much heap the weights need
+   */
+  private static void checkModel(String jar, boolean tensors, int batch) {
     Path path = Path.of(jar);
     if (!Files.isRegularFile(path)) throw new BadInputException(jar + ": no such file");
-    try (CompiledModel m = CompiledModel.load(path, 1)) {
+    try (CompiledModel m = loadForCheck.apply(path, 1)) {
       if (!tensors) Preprocess.forModel(m);
+      String tooLarge = NetcClassifier.batchTooLarge(m, batch);
+      if (tooLarge != null) throw new IllegalArgumentException("--batch " + batch + ": " + tooLarge);
     }
   }
+
+  /** How the driver loads the model it checks: CompiledModel.load, which tests replace to fail as it may (out of memory). */
+  static java.util.function.BiFunction<Path, Integer, CompiledModel> loadForCheck = CompiledModel::load;
 
   /**
    * Tasks one executor runs at once: its cores (local[N]: N) over spark.task.cpus. 1 when its cores

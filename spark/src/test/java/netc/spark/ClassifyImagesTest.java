@@ -543,4 +543,49 @@ class ClassifyImagesTest {
     assertEquals("[PATH_ALREADY_EXISTS] Path file:/data/out.parquet already exists.", ClassifyImages.message(
         new Exception("[PATH_ALREADY_EXISTS] Path file:/data/out.parquet already exists.\nSet mode as \"overwrite\" to overwrite the existing path.")));
   }
+
+  /**
+   * A --batch whose inputs would pass a Java array's length (1,024 of 3 x 1024 x 1024 floats, an int
+   * overflow that was a NegativeArraySizeException in every task) is refused on the driver, naming
+   * --batch and the largest batch that fits, before Spark starts.
+   */
+  @Test
+  void aBatchPastTheArrayLimitIsRefusedNamingBatch() throws IOException {
+    Path spec = Files.writeString(dir.resolve("big.net"), "input(3, 1024, 1024)\nhead: global_avgpool()\nflatten()\nfc: fc(10)\n");
+    Path big = dir.resolve("big.jar");
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    PrintStream p = new PrintStream(log, true, StandardCharsets.UTF_8);
+    assertEquals(0, netc.cli.Main.run(new String[] {"compile", spec.toString(), "-o", big.toString(), "--thin"}, p, p), log.toString(StandardCharsets.UTF_8));
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = ClassifyImages.run(new String[] {"--batch", "1024", images.toString(), big.toString(), dir.resolve("big.parquet").toString()}, System.out,
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals("error: --batch 1024: a batch of 1024 inputs of 3x1024x1024 takes 3,221,225,472 floats, more than the 2,147,483,639 one Java"
+        + " array holds; the model big takes batches of 682 at most\n", err.toString(StandardCharsets.UTF_8));
+    assertEquals(1, status);
+    try (CompiledModel m = CompiledModel.load(big, 1)) {
+      assertNull(NetcClassifier.batchTooLarge(m, 682), "682 x 3,145,728 = 2,145,386,496 floats fit");
+      assertTrue(NetcClassifier.batchTooLarge(m, 683) != null);
+    }
+  }
+
+  /** The driver's check of the model runs out of memory (weights larger than its heap): one line with the driver's setting, exit 1. */
+  @Test
+  void theDriversCheckOutOfMemoryIsOneLine() {
+    String why = "loading the compiled model tiny needs 7629.4 MiB of heap for its weights (and 0.1 MiB per concurrent call); this JVM's maximum"
+        + " heap is 1024.0 MiB: raise it with -Xmx";
+    ClassifyImages.loadForCheck = (path, threads) -> {
+      OutOfMemoryError e = new OutOfMemoryError(why);
+      e.initCause(new OutOfMemoryError("Java heap space"));
+      throw e;
+    };
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      assertEquals(1, ClassifyImages.run(new String[] {images.toString(), jar.toString(), dir.resolve("oom.parquet").toString()}, System.out,
+          new PrintStream(err, true, StandardCharsets.UTF_8)));
+    } finally {
+      ClassifyImages.loadForCheck = CompiledModel::load;
+    }
+    assertEquals("error: " + why + " (the driver loads the model to check it before the job: spark-submit sets its heap with --driver-memory)\n",
+        err.toString(StandardCharsets.UTF_8));
+  }
 }
