@@ -253,14 +253,16 @@ public final class NetcClassifier {
    * spark.read().format("binaryFile")} gives) with the model in {@code modelJar}: a path each
    * executor can read, or the bare name of a file shipped with the job ({@code --files}, {@code
    * SparkContext.addFile}; a file of that name in the working folder otherwise). An image that cannot be decoded gives
-   * a row with its error (labels and probabilities null); no row is dropped.
+   * a row with its error (labels and probabilities null); no row is dropped. A null path is written as {@link #NO_PATH}.
    */
   public static Dataset<Row> classify(Dataset<Row> images, String modelJar, Options options) {
     StructType out = schema(options.logits());
     List<String> columns = Arrays.asList(images.columns());
     Column length = columns.contains(LENGTH) ? functions.col(LENGTH) : functions.lit(-1L);
     Column readError = columns.contains(ERROR) ? functions.col(ERROR) : functions.lit(null).cast(DataTypes.StringType);
-    return images.select(functions.col(PATH), functions.col(CONTENT), length, readError).mapPartitions(new Classify(modelJar, options, false),
+    // the output's path is not nullable (a binaryFile row always has one): a row without one is named, not a failed task
+    Column path = functions.coalesce(functions.col(PATH), functions.lit(NO_PATH));
+    return images.select(path, functions.col(CONTENT), length, readError).mapPartitions(new Classify(modelJar, options, false),
         Encoders.row(out));
   }
 

@@ -545,6 +545,37 @@ class ClassifyImagesTest {
   }
 
   /**
+   * In a real job: a task's BadInputException (here the model jar missing on the executor) reaches
+   * message() through Spark's wrappers; and an image row whose path is null is classified, its path
+   * written as "(no path)", not a failed task (the output's path is not nullable).
+   */
+  @Test
+  void aTaskFailureIsNetcsMessageAndANullPathIsNamed() throws IOException {
+    byte[] png = encode(picture(new Random(9), 40, 40), "png");
+    org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType().add("path", "string").add("content", "binary");
+    List<Row> in = List.of(org.apache.spark.sql.RowFactory.create(null, png), org.apache.spark.sql.RowFactory.create("named.png", png));
+    Path missing = dir.resolve("missing-on-executor.jar");
+    SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+    List<Row> out;
+    Exception failed;
+    try {
+      org.apache.spark.sql.Dataset<Row> images = spark.createDataFrame(in, schema);
+      out = NetcClassifier.classify(images, jar.toString(), NetcClassifier.Options.defaults()).collectAsList();
+      failed = assertThrows(Exception.class, () -> NetcClassifier.classify(images, missing.toString(), NetcClassifier.Options.defaults()).write()
+          .parquet(dir.resolve("failed.parquet").toString()));
+    } finally {
+      spark.stop();
+    }
+    assertEquals(missing + ": no such model jar on this executor (ship it with --files, or give a path every executor reads)", ClassifyImages.message(failed));
+    assertEquals(2, out.size());
+    Row unnamed = out.get(0), named = out.get(1);
+    assertEquals(NetcClassifier.NO_PATH, unnamed.getString(0));
+    assertNull(unnamed.getString(unnamed.fieldIndex(NetcClassifier.ERROR)));
+    assertEquals(named.getList(named.fieldIndex(NetcClassifier.LABELS)), unnamed.getList(unnamed.fieldIndex(NetcClassifier.LABELS)), "the same image");
+    assertEquals(named.getList(named.fieldIndex(NetcClassifier.PROBABILITIES)), unnamed.getList(unnamed.fieldIndex(NetcClassifier.PROBABILITIES)));
+  }
+
+  /**
    * A --batch whose inputs would pass a Java array's length (1,024 of 3 x 1024 x 1024 floats, an int
    * overflow that was a NegativeArraySizeException in every task) is refused on the driver, naming
    * --batch and the largest batch that fits, before Spark starts.
