@@ -2,6 +2,8 @@ package netc.runtime;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URL;
+import java.net.URLConnection;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -144,7 +146,8 @@ public abstract class CompiledModel implements AutoCloseable {
    * self-contained) in a class loader of its own, over the runtime already loaded: any number of
    * models load side by side, and closing the model releases its classes.
    *
-   * @throws BadInputException when the file is missing or holds no model, or not exactly one
+   * @throws BadInputException when the file is missing or holds no model, or not exactly one, or the model is
+   *     damaged (weights of another size than its model.properties gives, labels not one a class), naming the jar
    * @throws IllegalArgumentException when {@code threads} is below 1
    * @throws OutOfMemoryError saying how much heap the weights need, when they do not fit; or, when the JVM
    *     cannot start the pool's worker threads, saying so
@@ -178,48 +181,77 @@ public abstract class CompiledModel implements AutoCloseable {
   /**
    * Reads the packed weights straight into their array, a chunk at a time: the heap holds the
    * weights once, not also their bytes (a model whose weights do not fit fails here, and load says
-   * how much heap they need).
+   * how much heap they need). The resource is looked up beside the model's class, so it comes from the
+   * jar the class came from, and opened without the JDK's cache of jar files ({@link ModelLoader#connect}).
+   * Its length (a jar entry's size, from the jar's directory) is compared with the floats model.properties
+   * gives before the array is allocated: a damaged jar claiming 2e9 floats is refused by name, not
+   * answered with an 8 GB allocation (or an out-of-memory asking for that heap).
    */
   private static float[] loadWeights(Class<?> owner, String resource, int floats) {
-    try (InputStream in = ModelLoader.open(owner, resource)) {
-      if (in == null) throw new BadInputException("missing weights resource " + resource);
-      float[] out = LargeArrays.floats(floats); // 64-byte aligned sections (LargeArrays)
-      byte[] chunk = new byte[1 << 16];
-      ByteBuffer bytes = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
-      long total = 0;
-      int have = 0; // bytes in chunk not yet converted (fewer than 4)
-      for (int n; (n = in.read(chunk, have, chunk.length - have)) >= 0; ) {
-        have += n;
-        int whole = have / 4, at = (int) (total / 4); // at + whole in long below: near the array limit it passes an int
-        if ((long) at + whole > floats) throw new BadInputException(resource + ": more than the " + 4L * floats + " bytes expected");
-        bytes.clear();
-        bytes.asFloatBuffer().get(out, at, whole);
-        total += 4L * whole;
-        int rest = have - 4 * whole;
-        System.arraycopy(chunk, 4 * whole, chunk, 0, rest);
-        have = rest;
+    URL url = owner.getResource(resource);
+    if (url == null) throw new BadInputException(location(owner) + ": damaged model: it has no weights resource " + resource);
+    try {
+      URLConnection c = ModelLoader.connect(url);
+      try (InputStream in = c.getInputStream()) {
+        long length = c.getContentLengthLong(); // -1 where the protocol does not tell: the reads below still count
+        if (length >= 0 && length != 4L * floats) {
+          throw new BadInputException(url + ": damaged model: " + length + " bytes of weights, and its model.properties gives " + floats
+              + " floats (" + 4L * floats + " bytes)");
+        }
+        float[] out = LargeArrays.floats(floats); // 64-byte aligned sections (LargeArrays)
+        byte[] chunk = new byte[1 << 16];
+        ByteBuffer bytes = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
+        long total = 0;
+        int have = 0; // bytes in chunk not yet converted (fewer than 4)
+        for (int n; (n = in.read(chunk, have, chunk.length - have)) >= 0; ) {
+          have += n;
+          int whole = have / 4, at = (int) (total / 4); // at + whole in long below: near the array limit it passes an int
+          if ((long) at + whole > floats) throw new BadInputException(url + ": damaged model: more than the " + 4L * floats + " bytes of weights expected");
+          bytes.clear();
+          bytes.asFloatBuffer().get(out, at, whole);
+          total += 4L * whole;
+          int rest = have - 4 * whole;
+          System.arraycopy(chunk, 4 * whole, chunk, 0, rest);
+          have = rest;
+        }
+        if (total + have != 4L * floats) {
+          throw new BadInputException(url + ": damaged model: expected " + 4L * floats + " bytes of weights, found " + (total + have));
+        }
+        return out;
       }
-      if (total + have != 4L * floats) throw new BadInputException(resource + ": expected " + 4L * floats + " bytes, found " + (total + have));
-      return out;
     } catch (IOException e) {
-      throw new BadInputException("cannot read " + resource + ": " + e.getMessage(), e);
+      throw new BadInputException("cannot read " + url + ": " + e.getMessage(), e);
     }
   }
 
+  /**
+   * The class names, one a line of the labels resource. A model compiled without labels (none named, or
+   * none in its jar) gets "class i"; a labels file that cannot be read, or whose lines are not one per
+   * class, is a damaged jar: refused, rather than answered with names that are off by some, or none.
+   */
   private static List<String> loadLabels(Class<?> owner, String resource, int classes) {
-    List<String> out = new ArrayList<>();
-    if (resource != null) {
-      try (InputStream in = ModelLoader.open(owner, resource)) {
-        if (in != null) out.addAll(new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList());
-      } catch (IOException ignored) {
-        // labels are a convenience; indices stand in for them
-      }
-    }
-    if (out.size() != classes) {
-      out.clear();
+    URL url = resource == null ? null : owner.getResource(resource);
+    if (url == null) {
+      List<String> out = new ArrayList<>();
       for (int i = 0; i < classes; i++) out.add("class " + i);
+      return List.copyOf(out);
     }
-    return List.copyOf(out);
+    List<String> out;
+    try (InputStream in = ModelLoader.connect(url).getInputStream()) {
+      out = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+    } catch (IOException e) {
+      throw new BadInputException(url + ": damaged model: cannot read its labels (" + e.getMessage() + ")", e);
+    }
+    if (out.size() != classes) throw new BadInputException(url + ": damaged model: " + out.size() + " labels (lines) for its " + classes + " classes");
+    return out;
+  }
+
+  /** Where a model's class came from (its jar: file:/models/r50.jar), for a message about a resource it lacks. */
+  private static String location(Class<?> owner) {
+    java.security.CodeSource source = owner.getProtectionDomain().getCodeSource();
+    if (source != null && source.getLocation() != null) return source.getLocation().toString();
+    URL own = owner.getResource(owner.getSimpleName() + ".class");
+    return own != null ? own.toString() : owner.getName();
   }
 
   private static int[] ints(String s) {

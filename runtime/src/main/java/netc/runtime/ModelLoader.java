@@ -126,19 +126,14 @@ final class ModelLoader {
    * stay open (locked, on Windows) until the JVM ends.
    */
   private static InputStream open(URL u) throws IOException {
-    java.net.URLConnection c = u.openConnection();
-    c.setUseCaches(false);
-    return c.getInputStream();
+    return connect(u).getInputStream();
   }
 
-  /**
-   * A model's resource beside its class ({@code owner.getResourceAsStream(resource)}'s lookup), opened as
-   * {@link #open(URL)} does: the weights and labels must come from the jar the classes and properties
-   * came from, not from a cached older file at the same path. Null when there is no such resource.
-   */
-  static InputStream open(Class<?> owner, String resource) throws IOException {
-    URL u = owner.getResource(resource);
-    return u == null ? null : open(u);
+  /** A connection to {@code u} that opens it as {@link #open(URL)} does, for a caller that also asks its length. */
+  static java.net.URLConnection connect(URL u) throws IOException {
+    java.net.URLConnection c = u.openConnection();
+    c.setUseCaches(false);
+    return c;
   }
 
   private static void checkThreads(int threads) {

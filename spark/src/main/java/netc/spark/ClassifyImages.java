@@ -63,9 +63,14 @@ public final class ClassifyImages {
     int threads = a.threads > 0 ? a.threads : conf.getInt("spark.task.cpus", 1);
     NetcClassifier.Options options = new NetcClassifier.Options(a.top, a.batch, a.logits, threads);
     try {
-      checkModel(a.model, a.tensors);
+      checkModel(a.model, a.tensors, a.batch);
     } catch (BadInputException | IllegalArgumentException e) {
       err.println("error: " + e.getMessage());
+      return 1;
+    } catch (OutOfMemoryError e) {
+      // CompiledModel.load's own, saying what the weights need: the driver's heap is not the executors'
+      err.println("error: " + firstLine(e) + " (the driver loads the model to check it before the job: spark-submit sets its heap with"
+          + " --driver-memory)");
       return 1;
     }
     int tasks = tasksPerExecutor(conf);
@@ -89,8 +94,7 @@ public final class ClassifyImages {
           rows / seconds);
       return 0;
     } catch (Exception e) { // AnalysisException is not a RuntimeException
-      // Spark's own refusals (no such input, output exists) carry their reason in the first line
-      err.println("error: " + firstLine(e));
+      err.println("error: " + message(e));
       return 1;
     } finally {
       spark.stop();
@@ -103,18 +107,29 @@ public final class ClassifyImages {
     try {
       return NetcClassifier.classifyTensors(parquet, model, options);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(input + ": " + e.getMessage(), e);
+      throw new BadInputException(input + ": " + e.getMessage(), e); // netc's message, which message(e) prints rather than its cause's
     }
   }
 
-  /** Refuses, on the driver and before Spark starts, a jar that holds no model, or one that takes no images when given images. */
-  private static void checkModel(String jar, boolean tensors) {
+  /**
+   * Refuses, on the driver and before Spark starts, a jar that holds no model, one that takes no images
+   * when given images, and a {@code --batch} whose inputs or outputs would not fit a Java array (each task
+   * holds a batch's in one).
+   *
+   * @throws OutOfMemoryError CompiledModel.load's, saying how much heap the weights need
+   */
+  private static void checkModel(String jar, boolean tensors, int batch) {
     Path path = Path.of(jar);
     if (!Files.isRegularFile(path)) throw new BadInputException(jar + ": no such file");
-    try (CompiledModel m = CompiledModel.load(path, 1)) {
+    try (CompiledModel m = loadForCheck.apply(path, 1)) {
       if (!tensors) Preprocess.forModel(m);
+      String tooLarge = NetcClassifier.batchTooLarge(m, batch);
+      if (tooLarge != null) throw new IllegalArgumentException("--batch " + batch + ": " + tooLarge);
     }
   }
+
+  /** How the driver loads the model it checks: CompiledModel.load, which tests replace to fail as it may (out of memory). */
+  static java.util.function.BiFunction<Path, Integer, CompiledModel> loadForCheck = CompiledModel::load;
 
   /**
    * Tasks one executor runs at once: its cores (local[N]: N) over spark.task.cpus. 1 when its cores
@@ -127,11 +142,29 @@ public final class ClassifyImages {
     return cores / conf.getInt("spark.task.cpus", 1);
   }
 
-  private static String firstLine(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t && t.getMessage() == null) t = t.getCause();
+  /**
+   * The one line printed for a failed job. A task's failure reaches the driver wrapped by Spark ("Job
+   * aborted due to stage failure: ... SparkException: [TASK_WRITE_FAILED] Task failed while writing rows
+   * to ...", its first line naming none of the reason), netc's own message deeper in the causes: so the
+   * first BadInputException or OutOfMemoryError down the chain (netc's, saying what is wrong and where;
+   * what it wraps is detail), else the root cause (Spark's own refusals, no such input or an output that
+   * exists, are their own root). An OutOfMemoryError that wraps none is the JVM's own, and named as one.
+   */
+  static String message(Throwable e) {
+    Throwable root = e;
+    java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+      if (t instanceof BadInputException) return firstLine(t);
+      if (t instanceof OutOfMemoryError) return t.getCause() instanceof OutOfMemoryError ? firstLine(t) : BadInputException.oneLine(t.toString());
+      root = t;
+    }
+    return firstLine(root);
+  }
+
+  /** The first line of {@code t}'s message (its class when it has none). */
+  private static String firstLine(Throwable t) {
     String m = t.getMessage() == null ? t.toString() : t.getMessage();
-    return m.lines().findFirst().orElse(m);
+    return BadInputException.oneLine(m.lines().findFirst().orElse(m));
   }
 
   /** The job's command line. */

@@ -98,6 +98,7 @@ public final class NetcClassifier {
    * bytes as content, enough for the decoder's refusal.
    *
    * @throws IllegalArgumentException when nothing matches {@code input} ("Path does not exist: ...")
+   * @throws BadInputException when {@code input} cannot be listed
    */
   public static Dataset<Row> readImages(SparkSession spark, String input, long maxBytes) {
     // the session's: with the keys set at run time (spark.conf().set("fs.s3a...")), as Spark's own file sources read them
@@ -134,7 +135,7 @@ public final class NetcClassifier {
       }
       return out;
     } catch (java.io.IOException e) {
-      throw new IllegalArgumentException("cannot list " + input + ": " + e.getMessage(), e);
+      throw new BadInputException("cannot list " + input + ": " + e.getMessage(), e);
     }
   }
 
@@ -252,14 +253,16 @@ public final class NetcClassifier {
    * spark.read().format("binaryFile")} gives) with the model in {@code modelJar}: a path each
    * executor can read, or the bare name of a file shipped with the job ({@code --files}, {@code
    * SparkContext.addFile}; a file of that name in the working folder otherwise). An image that cannot be decoded gives
-   * a row with its error (labels and probabilities null); no row is dropped.
+   * a row with its error (labels and probabilities null); no row is dropped. A null path is written as {@link #NO_PATH}.
    */
   public static Dataset<Row> classify(Dataset<Row> images, String modelJar, Options options) {
     StructType out = schema(options.logits());
     List<String> columns = Arrays.asList(images.columns());
     Column length = columns.contains(LENGTH) ? functions.col(LENGTH) : functions.lit(-1L);
     Column readError = columns.contains(ERROR) ? functions.col(ERROR) : functions.lit(null).cast(DataTypes.StringType);
-    return images.select(functions.col(PATH), functions.col(CONTENT), length, readError).mapPartitions(new Classify(modelJar, options, false),
+    // the output's path is not nullable (a binaryFile row always has one): a row without one is named, not a failed task
+    Column path = functions.coalesce(functions.col(PATH), functions.lit(NO_PATH));
+    return images.select(path, functions.col(CONTENT), length, readError).mapPartitions(new Classify(modelJar, options, false),
         Encoders.row(out));
   }
 
@@ -396,6 +399,25 @@ public final class NetcClassifier {
     throw new BadInputException(modelJar + ": no such model jar on this executor (ship it with --files, or give a path every executor reads)");
   }
 
+  /** The most floats a Java array holds (some JVMs keep a few words of an array's length for its header). */
+  static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+  /**
+   * Why a batch of {@code batch} is too large for {@code model}, or null when it is not: a task holds a
+   * batch's inputs in one Java array and its outputs in another (a batch of 1,024 inputs of 3 x 1024 x
+   * 1024 would take 3,221,225,472 floats; 682 at most fit).
+   */
+  static String batchTooLarge(CompiledModel model, int batch) {
+    int[] s = model.inputShape();
+    long perImage = (long) s[0] * s[1] * s[2], outputs = Math.max(1, model.outputSize());
+    long largest = Math.min(MAX_ARRAY / perImage, MAX_ARRAY / outputs);
+    if (batch <= largest) return null;
+    boolean inputs = batch * perImage > MAX_ARRAY;
+    return String.format(java.util.Locale.ROOT, "a batch of %d %s takes %,d floats, more than the %,d one Java array holds; the model %s"
+        + " takes batches of %d at most", batch, inputs ? "inputs of " + s[0] + "x" + s[1] + "x" + s[2] : "outputs of " + outputs + " floats",
+        batch * (inputs ? perImage : outputs), MAX_ARRAY, model.name(), largest);
+  }
+
   /** The function each task runs over its partition. */
   private static final class Classify implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
@@ -452,6 +474,8 @@ public final class NetcClassifier {
       this.input = input;
       int[] shape = model.inputShape();
       this.perImage = shape[0] * shape[1] * shape[2];
+      String tooLarge = batchTooLarge(model, options.batch());
+      if (tooLarge != null) throw new IllegalArgumentException("batch: " + tooLarge);
       this.tensors = new float[options.batch() * perImage];
       this.outputs = new float[options.batch() * model.outputSize()];
     }

@@ -515,4 +515,108 @@ class ClassifyImagesTest {
     String msg = err.toString(StandardCharsets.UTF_8);
     assertTrue(msg.startsWith("error: " + notAJar + ": ") && msg.lines().count() == 1, msg);
   }
+
+  /** Wraps {@code cause} as Spark hands a failed task's exception to the driver (the shape of a failed write in Spark 4). */
+  static Exception sparkFailure(Throwable cause) {
+    String write = "[TASK_WRITE_FAILED] Task failed while writing rows to file:/data/out.parquet.";
+    return new org.apache.spark.SparkException("Job aborted due to stage failure: Task 0 in stage 1.0 failed 1 times, most recent failure: Lost"
+        + " task 0.0 in stage 1.0 (TID 1) (localhost executor driver): org.apache.spark.SparkException: " + write + "\n\tat org.apache.spark.sql"
+        + ".errors.QueryExecutionErrors$.taskFailedWhileWritingRowsError(QueryExecutionErrors.scala:774)", new org.apache.spark.SparkException(write, cause));
+  }
+
+  /**
+   * A failed job prints netc's message from under Spark's wrappers: a BadInputException's, netc's
+   * explanation of an out-of-memory rather than the JVM's it wraps; without either, the root cause's
+   * first line (its class when it has no message).
+   */
+  @Test
+  void aFailedJobPrintsNetcsMessageFromUnderSparksWrappers() {
+    String netc = "/m/r50.jar: no such model jar on this executor (ship it with --files, or give a path every executor reads)";
+    assertEquals(netc, ClassifyImages.message(sparkFailure(new BadInputException(netc, new IOException("detail")))));
+    OutOfMemoryError explained = new OutOfMemoryError("loading the compiled model r50 needs 97.5 MiB of heap for its weights (and 3.1 MiB per"
+        + " concurrent call); this JVM's maximum heap is 64.0 MiB: raise it with -Xmx");
+    explained.initCause(new OutOfMemoryError("Java heap space"));
+    assertEquals(explained.getMessage(), ClassifyImages.message(sparkFailure(explained)));
+    assertEquals("java.lang.OutOfMemoryError: Java heap space", ClassifyImages.message(sparkFailure(new OutOfMemoryError("Java heap space"))));
+    assertEquals("No space left on device", ClassifyImages.message(sparkFailure(new IOException("No space left on device\nsecond line"))));
+    assertEquals("java.lang.NullPointerException", ClassifyImages.message(sparkFailure(new NullPointerException())));
+    assertEquals("[PATH_ALREADY_EXISTS] Path file:/data/out.parquet already exists.", ClassifyImages.message(
+        new Exception("[PATH_ALREADY_EXISTS] Path file:/data/out.parquet already exists.\nSet mode as \"overwrite\" to overwrite the existing path.")));
+  }
+
+  /**
+   * In a real job: a task's BadInputException (here the model jar missing on the executor) reaches
+   * message() through Spark's wrappers; and an image row whose path is null is classified, its path
+   * written as "(no path)", not a failed task (the output's path is not nullable).
+   */
+  @Test
+  void aTaskFailureIsNetcsMessageAndANullPathIsNamed() throws IOException {
+    byte[] png = encode(picture(new Random(9), 40, 40), "png");
+    org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType().add("path", "string").add("content", "binary");
+    List<Row> in = List.of(org.apache.spark.sql.RowFactory.create(null, png), org.apache.spark.sql.RowFactory.create("named.png", png));
+    Path missing = dir.resolve("missing-on-executor.jar");
+    SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+    List<Row> out;
+    Exception failed;
+    try {
+      org.apache.spark.sql.Dataset<Row> images = spark.createDataFrame(in, schema);
+      out = NetcClassifier.classify(images, jar.toString(), NetcClassifier.Options.defaults()).collectAsList();
+      failed = assertThrows(Exception.class, () -> NetcClassifier.classify(images, missing.toString(), NetcClassifier.Options.defaults()).write()
+          .parquet(dir.resolve("failed.parquet").toString()));
+    } finally {
+      spark.stop();
+    }
+    assertEquals(missing + ": no such model jar on this executor (ship it with --files, or give a path every executor reads)", ClassifyImages.message(failed));
+    assertEquals(2, out.size());
+    Row unnamed = out.get(0), named = out.get(1);
+    assertEquals(NetcClassifier.NO_PATH, unnamed.getString(0));
+    assertNull(unnamed.getString(unnamed.fieldIndex(NetcClassifier.ERROR)));
+    assertEquals(named.getList(named.fieldIndex(NetcClassifier.LABELS)), unnamed.getList(unnamed.fieldIndex(NetcClassifier.LABELS)), "the same image");
+    assertEquals(named.getList(named.fieldIndex(NetcClassifier.PROBABILITIES)), unnamed.getList(unnamed.fieldIndex(NetcClassifier.PROBABILITIES)));
+  }
+
+  /**
+   * A --batch whose inputs would pass a Java array's length (1,024 of 3 x 1024 x 1024 floats, an int
+   * overflow that was a NegativeArraySizeException in every task) is refused on the driver, naming
+   * --batch and the largest batch that fits, before Spark starts.
+   */
+  @Test
+  void aBatchPastTheArrayLimitIsRefusedNamingBatch() throws IOException {
+    Path spec = Files.writeString(dir.resolve("big.net"), "input(3, 1024, 1024)\nhead: global_avgpool()\nflatten()\nfc: fc(10)\n");
+    Path big = dir.resolve("big.jar");
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    PrintStream p = new PrintStream(log, true, StandardCharsets.UTF_8);
+    assertEquals(0, netc.cli.Main.run(new String[] {"compile", spec.toString(), "-o", big.toString(), "--thin"}, p, p), log.toString(StandardCharsets.UTF_8));
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = ClassifyImages.run(new String[] {"--batch", "1024", images.toString(), big.toString(), dir.resolve("big.parquet").toString()}, System.out,
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals("error: --batch 1024: a batch of 1024 inputs of 3x1024x1024 takes 3,221,225,472 floats, more than the 2,147,483,639 one Java"
+        + " array holds; the model big takes batches of 682 at most\n", err.toString(StandardCharsets.UTF_8));
+    assertEquals(1, status);
+    try (CompiledModel m = CompiledModel.load(big, 1)) {
+      assertNull(NetcClassifier.batchTooLarge(m, 682), "682 x 3,145,728 = 2,145,386,496 floats fit");
+      assertTrue(NetcClassifier.batchTooLarge(m, 683) != null);
+    }
+  }
+
+  /** The driver's check of the model runs out of memory (weights larger than its heap): one line with the driver's setting, exit 1. */
+  @Test
+  void theDriversCheckOutOfMemoryIsOneLine() {
+    String why = "loading the compiled model tiny needs 7629.4 MiB of heap for its weights (and 0.1 MiB per concurrent call); this JVM's maximum"
+        + " heap is 1024.0 MiB: raise it with -Xmx";
+    ClassifyImages.loadForCheck = (path, threads) -> {
+      OutOfMemoryError e = new OutOfMemoryError(why);
+      e.initCause(new OutOfMemoryError("Java heap space"));
+      throw e;
+    };
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      assertEquals(1, ClassifyImages.run(new String[] {images.toString(), jar.toString(), dir.resolve("oom.parquet").toString()}, System.out,
+          new PrintStream(err, true, StandardCharsets.UTF_8)));
+    } finally {
+      ClassifyImages.loadForCheck = CompiledModel::load;
+    }
+    assertEquals("error: " + why + " (the driver loads the model to check it before the job: spark-submit sets its heap with --driver-memory)\n",
+        err.toString(StandardCharsets.UTF_8));
+  }
 }

@@ -1,0 +1,151 @@
+package netc.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import netc.models.jartest.JarModel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Hand-made model jars loaded by path, as {@code CompiledModel.load(jar, threads)} loads a compiled
+ * one: the model's class ({@link JarModel}) and its resources in the jar. A jar whose weights are not
+ * the size its model.properties gives, or whose labels are unreadable or not one a class, is refused
+ * in one line naming the jar's entry, before any weight array is allocated; a jar without labels
+ * loads with "class i" names.
+ */
+class ModelJarTest {
+  static final String FOLDER = "netc/models/jartest/";
+
+  @TempDir Path dir;
+
+  /** The properties of a JarModel whose weights.bin holds {@code floats} floats. */
+  static String properties(long floats, boolean labels) {
+    return String.join("\n", "class=" + JarModel.class.getName(), "runtime.abi=" + CompiledModel.ABI, "name=jartest", "network=jartest",
+        "input.shape=1,1,2", "output.size=2", "arena.floats=2", "weights.resource=/" + FOLDER + "weights.bin", "weights.floats=" + floats)
+        + (labels ? "\nlabels.resource=/" + FOLDER + "labels.txt" : "") + "\n";
+  }
+
+  static byte[] floats(float... values) {
+    ByteBuffer b = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) b.putFloat(v);
+    return b.array();
+  }
+
+  /** A jar declaring the model jartest, with JarModel's class and {@code resources} (names under its folder) as entries. */
+  Path jar(String name, Map<String, byte[]> resources) throws IOException {
+    Path jar = dir.resolve(name);
+    try (OutputStream file = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(file);
+        InputStream cls = JarModel.class.getResourceAsStream("JarModel.class")) {
+      out.putNextEntry(new JarEntry("META-INF/netc/model"));
+      out.write("jartest\n".getBytes(StandardCharsets.UTF_8));
+      out.putNextEntry(new JarEntry(FOLDER + "JarModel.class"));
+      out.write(cls.readAllBytes());
+      for (Map.Entry<String, byte[]> r : resources.entrySet()) {
+        out.putNextEntry(new JarEntry(FOLDER + r.getKey()));
+        out.write(r.getValue());
+      }
+    }
+    return jar;
+  }
+
+  Path jar(String name, String properties, byte[] weights, String labels) throws IOException {
+    Map<String, byte[]> resources = new LinkedHashMap<>();
+    resources.put("model.properties", properties.getBytes(StandardCharsets.UTF_8));
+    if (weights != null) resources.put("weights.bin", weights);
+    if (labels != null) resources.put("labels.txt", labels.getBytes(StandardCharsets.UTF_8));
+    return jar(name, resources);
+  }
+
+  /** What the JDK names an entry of {@code jar}: jar:file:/.../m.jar!/netc/models/jartest/NAME. */
+  static String entry(Path jar, String name) throws IOException {
+    return "jar:" + jar.toUri().toURL() + "!/" + FOLDER + name;
+  }
+
+  @Test
+  void aWholeJarLoadsItsWeightsAndItsLabelsOrClassNumbersWithout() throws IOException {
+    Path labelled = jar("labelled.jar", properties(2, true), floats(2f, -0.5f), "cat\ndog\n");
+    try (CompiledModel m = CompiledModel.load(labelled, 1)) {
+      float[] out = new float[2];
+      m.predict(new float[] {1, 2}, 1, out);
+      assertArrayEquals(new float[] {6f, -1.5f}, out, 0f, "the jar's weights times the input's sum");
+      assertEquals(List.of("cat", "dog"), m.labels());
+      assertEquals(JarModel.class.getName(), m.getClass().getName());
+      assertTrue(m.getClass() != JarModel.class, "the class from the jar, not the test's class path");
+    }
+    // compiled without labels (netc writes them only for 1000 classes): numbers stand in for them
+    try (CompiledModel m = CompiledModel.load(jar("plain.jar", properties(2, false), floats(2f, -0.5f), null), 1)) {
+      assertEquals(List.of("class 0", "class 1"), m.labels());
+    }
+  }
+
+  /**
+   * Weights of another size than model.properties gives are refused by the entry's size, before the
+   * array is allocated: a claim of 2e9 floats is not an 8 GB allocation (nor an out-of-memory asking
+   * for that heap), and the message names the jar.
+   */
+  @Test
+  void weightsOfAnotherSizeAreRefusedNamingTheJarBeforeTheArrayIsAllocated() throws IOException {
+    Path huge = jar("huge.jar", properties(2_000_000_000, false), floats(2f, -0.5f), null);
+    BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(huge, 1));
+    assertEquals(entry(huge, "weights.bin") + ": damaged model: 8 bytes of weights, and its model.properties gives 2000000000 floats"
+        + " (8000000000 bytes)", e.getMessage());
+
+    Path shortOne = jar("short.jar", properties(3, false), floats(2f, -0.5f), null);
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(shortOne, 1));
+    assertEquals(entry(shortOne, "weights.bin") + ": damaged model: 8 bytes of weights, and its model.properties gives 3 floats (12 bytes)",
+        e.getMessage());
+
+    Path none = jar("none.jar", properties(2, false), null, null);
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(none, 1));
+    assertEquals(none.toUri().toURL() + ": damaged model: it has no weights resource /" + FOLDER + "weights.bin", e.getMessage());
+  }
+
+  /** A labels file present but not one line a class, or unreadable, is a damaged jar, not "class i" names. */
+  @Test
+  void labelsNotOneAClassOrUnreadableAreRefusedNamingTheJar() throws IOException {
+    Path three = jar("three.jar", properties(2, true), floats(2f, -0.5f), "cat\ndog\nbird\n");
+    BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(three, 1));
+    assertEquals(entry(three, "labels.txt") + ": damaged model: 3 labels (lines) for its 2 classes", e.getMessage());
+
+    Path corrupt = jar("corrupt.jar", properties(2, true), floats(2f, -0.5f), "cat\ndog\n".repeat(100).substring(0, 799));
+    corruptEntry(corrupt, FOLDER + "labels.txt");
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(corrupt, 1));
+    assertEquals(entry(corrupt, "labels.txt") + ": damaged model: cannot read its labels (invalid block type)", e.getMessage());
+  }
+
+  /**
+   * Makes the deflated data of {@code name} in {@code jar} start with a block of the reserved type 3
+   * (its first byte 0b111: last block, type 3), so that reading the entry fails with a ZipException.
+   */
+  static void corruptEntry(Path jar, String name) throws IOException {
+    byte[] bytes = Files.readAllBytes(jar);
+    byte[] n = name.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    for (int at = 0; at + 30 + n.length <= bytes.length; at++) {
+      if (b.getInt(at) == 0x04034b50 && b.getShort(at + 26) == n.length
+          && java.util.Arrays.equals(bytes, at + 30, at + 30 + n.length, n, 0, n.length)) {
+        assertEquals(8, b.getShort(at + 8), "deflated");
+        bytes[at + 30 + n.length + b.getShort(at + 28)] = 0b111;
+        Files.write(jar, bytes);
+        return;
+      }
+    }
+    throw new AssertionError(name + " not found in " + jar);
+  }
+}
