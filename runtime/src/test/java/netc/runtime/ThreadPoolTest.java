@@ -27,6 +27,8 @@ class ThreadPoolTest {
   static final class Counting extends CompiledModel {
     final AtomicIntegerArray runs = new AtomicIntegerArray(STEPS * MAX_ITEMS);
     final java.util.concurrent.atomic.AtomicInteger byWorker = new java.util.concurrent.atomic.AtomicInteger();
+    /** Calls in which the caller threw: a failing call whose items the worker took all of (a caller descheduled) has none. */
+    final java.util.concurrent.atomic.AtomicInteger callerFailed = new java.util.concurrent.atomic.AtomicInteger();
     volatile int call;
     int items = 1;
     /** Every failEvery-th call, the calling thread throws from its first runStep of the call (0: never). */
@@ -70,7 +72,10 @@ class ThreadPoolTest {
     protected void runStep(int step, Workspace ws, int from, int to) {
       int c = call;
       boolean worker = Thread.currentThread().getName().startsWith("netc-worker-");
-      if (!worker && failEvery > 0 && c % failEvery == 0) throw new IllegalStateException("the caller fails in call " + c);
+      if (!worker && failEvery > 0 && c % failEvery == 0) {
+        callerFailed.incrementAndGet();
+        throw new IllegalStateException("the caller fails in call " + c);
+      }
       if (worker ? workerErrs : callerErrs) {
         // when both fail, the caller gives the worker time to join first: a caller failing at once closes the job before it
         for (int i = 0; !worker && workerErrs && workerThrew.get() == null && i < 1_000_000; i++) Thread.onSpinWait();
@@ -145,7 +150,10 @@ class ThreadPoolTest {
         for (int i = 0; i < MAX_ITEMS; i++) after[c * MAX_ITEMS + i] = m.runs.get(c * MAX_ITEMS + i);
       }
       Thread.sleep(50);
-      assertEquals(calls / 50, failed, "each failing call threw");
+      // each call in which the caller threw threw from runStep; on a loaded host the worker may have
+      // taken every item of a few of the 100 failing calls, so those do not fail, but most do
+      assertEquals(m.callerFailed.get(), failed, "each failing call threw");
+      assertTrue(failed > calls / 50 / 2, failed + " of the " + calls / 50 + " failing calls threw");
       for (int c = 0; c < calls; c++) {
         for (int i = 0; i < MAX_ITEMS; i++) {
           int ran = m.runs.get(c * MAX_ITEMS + i);
