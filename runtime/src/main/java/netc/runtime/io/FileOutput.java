@@ -8,12 +8,18 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import netc.runtime.BadInputException;
 
 /**
@@ -21,10 +27,27 @@ import netc.runtime.BadInputException;
  * it once complete. On a failure the temporary file is deleted and a file already at the target is
  * left as it was, never truncated or half-written; the failure is a {@link BadInputException} whose
  * message is the line to print, {@code cannot write FILE: reason}. A target that exists and is not
- * a regular file (a device, a pipe) is written directly.
+ * a regular file (a device, a pipe, a process's stream such as {@code /dev/stdout}) is written
+ * directly. A regular file that cannot be replaced is refused rather than written over in place,
+ * where a failure midway would leave it half-written: one in a folder this user may not write (no
+ * temporary file can be made beside it) and a mount point (a file bind-mounted into a container,
+ * which the system refuses to replace as busy).
+ *
+ * <p>The temporary files being written are deleted by a shutdown hook if the JVM exits before they
+ * are moved into place or deleted (Ctrl-C, SIGTERM, System.exit), and so are the temporary folders
+ * registered with {@link #registerTemporary}: an interrupted command leaves no {@code OUT.<hex>.tmp}
+ * and no work folder behind.
  */
 public final class FileOutput {
   private FileOutput() {}
+
+  /**
+   * The temporary files and folders the shutdown hook deletes: each is taken off by whoever deletes it
+   * or moves it into place, so the hook deletes only what it takes off itself, never a file committed.
+   */
+  private static final Set<Path> TEMPORARY = ConcurrentHashMap.newKeySet();
+
+  private static final AtomicBoolean HOOKED = new AtomicBoolean();
 
   /** What writes the file's bytes. */
   public interface Body {
@@ -53,29 +76,16 @@ public final class FileOutput {
     try {
       if (Files.isDirectory(target)) throw new BadInputException("cannot write " + target + ": it is a directory");
       if (inPlace(target)) { // nothing to replace: written as it is
-        writeTo(target, body, false, true);
+        // a process's stream is appended to, never truncated: its stdout redirected with >> (or after its own
+        // output) keeps what it holds
+        write(Files.newOutputStream(target, StandardOpenOption.WRITE, StandardOpenOption.APPEND), body, null);
         return new Staged(target, target, null);
       }
       if (Files.isSymbolicLink(target) && Files.exists(target)) file = target.toRealPath(); // write through the link, keep it
+      return new Staged(target, file, writeBeside(target, file, body));
     } catch (IOException e) {
       throw failure(target, e);
     }
-    Path tmp;
-    try {
-      tmp = writeTo(file, body, true, false);
-    } catch (AccessDeniedException e) {
-      // a folder this user may not write, holding a file they may (made for them): written in place, as before
-      if (!Files.isRegularFile(file) || !Files.isWritable(file)) throw failure(target, e);
-      try {
-        writeTo(file, body, false, false);
-      } catch (IOException again) {
-        throw failure(target, again);
-      }
-      return new Staged(target, file, null);
-    } catch (IOException e) {
-      throw failure(target, e);
-    }
-    return new Staged(target, file, tmp);
   }
 
   /**
@@ -99,34 +109,49 @@ public final class FileOutput {
   }
 
   /**
-   * Writes {@code body} to {@code file} (appending, for a process's stream or a device) or, {@code
-   * beside}, to a new temporary file next to it, which it returns (and deletes if the writing fails).
+   * Writes {@code body} to a new temporary file beside {@code file}, which it returns (and deletes if
+   * the writing fails). A regular file in a folder this user may not write is refused: it cannot be
+   * replaced whole, and writing it in place (as netc once did) would leave it half-written on a failure.
    */
-  private static Path writeTo(Path file, Body body, boolean beside, boolean append) throws IOException {
-    Path tmp = null;
-    OutputStream raw;
-    if (beside) {
-      for (int attempt = 0; ; attempt++) {
-        tmp = file.resolveSibling(file.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16) + ".tmp");
-        try {
-          raw = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-          break;
-        } catch (FileAlreadyExistsException e) {
-          if (attempt == 10) throw e;
-        }
+  private static Path writeBeside(Path target, Path file, Body body) throws IOException {
+    addHook(); // before the file is made: no signal between making and registering it finds no hook
+    for (int attempt = 0; ; attempt++) {
+      Path tmp = file.resolveSibling(file.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16) + ".tmp");
+      OutputStream raw;
+      try {
+        raw = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      } catch (FileAlreadyExistsException e) {
+        if (attempt == 10) throw e;
+        continue;
+      } catch (FileSystemException e) {
+        // refused for the folder: permission denied, or "Operation not permitted" (an immutable folder, even for root)
+        boolean refused = e instanceof AccessDeniedException || "Operation not permitted".equals(e.getReason());
+        if (refused && Files.isRegularFile(file)) throw folderNotWritable(target, file.toAbsolutePath().getParent());
+        throw e;
       }
-    } else {
-      // a process's stream is appended to, never truncated: its stdout redirected with >> (or after its own
-      // output) keeps what it holds; a regular file written in place is replaced
-      raw = append ? Files.newOutputStream(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND) : Files.newOutputStream(file);
+      registerTemporary(tmp); // once made: a name taken by another file is never the hook's to delete
+      write(raw, body, tmp);
+      return tmp;
     }
+  }
+
+  /** Writes {@code body} to {@code raw} and closes it; on a failure deletes {@code tmp}, if given. */
+  private static void write(OutputStream raw, Body body, Path tmp) throws IOException {
     try (OutputStream out = new BufferedOutputStream(raw, 1 << 16)) {
       body.write(out);
     } catch (IOException | RuntimeException | Error e) {
-      deleteQuietly(tmp);
+      deleteTemporary(tmp);
       throw e;
     }
-    return tmp;
+  }
+
+  /**
+   * The refusal of an existing regular file {@code target} (its real file in {@code folder}) that
+   * cannot be replaced whole because this user may not write its folder.
+   */
+  public static BadInputException folderNotWritable(Path target, Path folder) {
+    return new BadInputException("cannot write " + target + ": its folder " + folder
+        + " is not writable, so it cannot be replaced whole (write it elsewhere, or make the folder writable)");
   }
 
   /** A file written beside its target, not yet in place. */
@@ -146,6 +171,8 @@ public final class FileOutput {
         committed = true;
         return;
       }
+      // off the shutdown hook's list before the move: the hook deletes only what it takes off the list itself
+      if (!TEMPORARY.remove(tmp)) throw new BadInputException("cannot write " + target + ": interrupted, the JVM is exiting");
       try {
         keepPermissions(tmp, file);
         try {
@@ -155,26 +182,21 @@ public final class FileOutput {
         }
         committed = true;
       } catch (IOException e) {
-        // a file that cannot be replaced (bind-mounted into a container: "Device or resource busy"): its
-        // contents are, from the complete temporary file; any other failure leaves the old file as it was
+        // a file the system will not replace (bind-mounted into a container: "Device or resource busy") is not
+        // copied over in place either, where a failure midway would leave it half-written: the old file stays
         boolean busy = e instanceof FileSystemException f && f.getReason() != null && f.getReason().contains("busy");
-        if (!busy || !Files.isRegularFile(file)) throw failure(target, e);
-        try {
-          try (OutputStream out = Files.newOutputStream(file)) {
-            Files.copy(tmp, out);
-          }
-          committed = true;
-          deleteQuietly(tmp);
-        } catch (IOException again) {
-          throw failure(target, again);
+        if (busy && Files.isRegularFile(file)) {
+          throw new BadInputException("cannot write " + target + ": " + reason(e) + " (a mount point, such as a file bind-mounted"
+              + " into a container, cannot be replaced whole: write it to another path)", e);
         }
+        throw failure(target, e);
       }
     }
 
     /** Deletes the temporary file unless it was committed. */
     @Override
     public void close() {
-      if (!committed) deleteQuietly(tmp);
+      if (!committed) deleteTemporary(tmp);
     }
   }
 
@@ -201,6 +223,87 @@ public final class FileOutput {
     }
     if (e instanceof FileSystemException f && f.getReason() != null) return f.getReason();
     return e.getMessage() != null ? e.getMessage() : e.toString();
+  }
+
+  /**
+   * A new folder in the system's temporary folder (a compile's work folder), registered for the
+   * shutdown hook to delete if the JVM exits before {@link #unregisterTemporary} (Ctrl-C, SIGTERM,
+   * System.exit). The hook is added before the folder is made.
+   */
+  public static Path createTemporaryFolder(String prefix) throws IOException {
+    addHook();
+    Path folder = Files.createTempDirectory(prefix);
+    registerTemporary(folder);
+    return folder;
+  }
+
+  /**
+   * Registers a temporary file or folder for the shutdown hook to delete if the JVM exits before
+   * {@link #unregisterTemporary} (Ctrl-C, SIGTERM, System.exit). The hook is added with the first one.
+   */
+  public static void registerTemporary(Path fileOrFolder) {
+    addHook();
+    TEMPORARY.add(fileOrFolder);
+  }
+
+  /** Adds the shutdown hook that deletes the registered temporary files and folders, once. */
+  private static void addHook() {
+    if (HOOKED.get() || !HOOKED.compareAndSet(false, true)) return;
+    try {
+      Runtime.getRuntime().addShutdownHook(new Thread(FileOutput::deleteTemporaries, "netc-delete-temporary-files"));
+    } catch (IllegalStateException exiting) {
+      // the JVM is already exiting: the caller's own cleanup is all there is
+    }
+  }
+
+  /**
+   * Takes {@code fileOrFolder} off the shutdown hook's list, once it is deleted or moved into place.
+   * False if it was not on it: the hook has taken it (and deletes it), or it was never registered.
+   */
+  public static boolean unregisterTemporary(Path fileOrFolder) {
+    return TEMPORARY.remove(fileOrFolder);
+  }
+
+  /**
+   * What the shutdown hook runs: deletes every registered temporary file and folder still on the list,
+   * taking each off first, so one being moved into place (taken off by its commit) is never touched.
+   * Only deletions: it waits for nothing, so an exit is not held up.
+   */
+  static void deleteTemporaries() {
+    for (Path p : TEMPORARY) if (TEMPORARY.remove(p)) deleteTree(p);
+  }
+
+  /** Deletes a file, or a folder and what it holds (links not followed), ignoring what cannot be deleted. */
+  private static void deleteTree(Path p) {
+    try {
+      Files.walkFileTree(p, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) {
+          deleteQuietly(f);
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFileFailed(Path f, IOException e) {
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult postVisitDirectory(Path dir, IOException e) {
+          deleteQuietly(dir);
+          return FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (IOException | RuntimeException ignored) {
+      // exiting: what cannot be deleted stays
+    }
+  }
+
+  /** Deletes a temporary file and takes it off the shutdown hook's list. */
+  private static void deleteTemporary(Path tmp) {
+    if (tmp == null) return;
+    deleteQuietly(tmp);
+    TEMPORARY.remove(tmp);
   }
 
   private static void deleteQuietly(Path tmp) {

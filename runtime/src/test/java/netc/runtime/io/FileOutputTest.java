@@ -137,4 +137,121 @@ class FileOutputTest {
       Files.deleteIfExists(target);
     }
   }
+
+  /**
+   * Makes {@code folder} one this user may not write, root too (for whom chmod is no bar: chattr +i,
+   * where the file system has it); the test is skipped where neither works. Closing undoes it.
+   */
+  static AutoCloseable readOnly(Path folder) throws Exception {
+    Assumptions.assumeTrue(folder.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions");
+    Files.setPosixFilePermissions(folder, java.nio.file.attribute.PosixFilePermissions.fromString("r-xr-xr-x"));
+    boolean immutable = false;
+    if (Files.isWritable(folder)) { // root
+      try {
+        immutable = new ProcessBuilder("chattr", "+i", folder.toString()).redirectErrorStream(true).start().waitFor() == 0;
+      } catch (IOException noChattr) {
+        // skipped below
+      }
+    }
+    boolean undoImmutable = immutable;
+    AutoCloseable undo = () -> {
+      if (undoImmutable) new ProcessBuilder("chattr", "-i", folder.toString()).redirectErrorStream(true).start().waitFor();
+      Files.setPosixFilePermissions(folder, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    };
+    if (Files.isWritable(folder)) {
+      undo.close();
+      Assumptions.abort("cannot make a folder read-only for this user");
+    }
+    return undo;
+  }
+
+  /**
+   * A writable file in a folder this user may not write was written over in place: a failure midway
+   * left it half-written. It cannot be replaced whole, so it is refused and left as it was.
+   */
+  @Test
+  void aFileInAFolderThatCannotBeWrittenIsRefusedNotWrittenInPlace() throws Exception {
+    Path folder = Files.createDirectories(dir.resolve("ro")), target = Files.writeString(folder.resolve("y.npy"), "old");
+    String refused = "cannot write " + target + ": its folder " + folder
+        + " is not writable, so it cannot be replaced whole (write it elsewhere, or make the folder writable)";
+    try (AutoCloseable undo = readOnly(folder)) {
+      BadInputException e = assertThrows(BadInputException.class, () -> FileOutput.write(target, out -> {
+        out.write(new byte[100_000]);
+        throw new IOException("No space left on device");
+      }));
+      assertEquals(refused, e.getMessage());
+      assertEquals("old", Files.readString(target));
+      e = assertThrows(BadInputException.class, () -> FileOutput.writeString(target, "new"));
+      assertEquals(refused, e.getMessage());
+      assertEquals("old", Files.readString(target));
+      Path other = folder.resolve("z.npy");
+      String denied = assertThrows(BadInputException.class, () -> FileOutput.writeString(other, "new")).getMessage();
+      // a new file: the system's reason (an immutable folder's, for root: "Operation not permitted")
+      assertTrue(denied.equals("cannot write " + other + ": permission denied") || denied.equals("cannot write " + other + ": Operation not permitted"), denied);
+    }
+    try (Stream<Path> files = Files.list(folder)) {
+      assertEquals(List.of("y.npy"), files.map(p -> p.getFileName().toString()).toList());
+    }
+  }
+
+  /**
+   * Ctrl-C or SIGTERM while an output is being written left its OUT.hex.tmp behind (deleted only on a
+   * failure): a shutdown hook deletes it. Here a JVM writing a file is sent SIGTERM mid-body.
+   */
+  @Test
+  void aWriteInterruptedBySigtermLeavesNoTemporaryFile() throws Exception {
+    Path target = Files.writeString(dir.resolve("y.npy"), "old");
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
+        WriteAndWait.class.getName(), target.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    try {
+      var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+      assertEquals("writing", lines.readLine());
+      assertEquals(2, names().size(), "the temporary file, beside y.npy: " + names());
+      p.destroy(); // SIGTERM
+      assertTrue(p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS), "the JVM exits");
+      assertEquals(143, p.exitValue(), "killed by SIGTERM");
+    } finally {
+      p.destroyForcibly();
+    }
+    assertEquals(List.of("y.npy"), names());
+    assertEquals("old", Files.readString(target));
+  }
+
+  /**
+   * The shutdown hook's cleanup, run here as the hook would: it deletes a file being written and a
+   * registered work folder, and never a file committed; the interrupted write's commit then fails.
+   */
+  @Test
+  void theShutdownHookDeletesWhatIsInFlightAndNothingCommitted() throws Exception {
+    Path done = dir.resolve("done.npy"), target = Files.writeString(dir.resolve("y.npy"), "old");
+    FileOutput.writeString(done, "committed");
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1), release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CompletableFuture<FileOutput.Staged> staged = java.util.concurrent.CompletableFuture.supplyAsync(() -> FileOutput.stage(target, out -> {
+      out.write(new byte[100_000]);
+      out.flush();
+      started.countDown();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        throw new IOException(e);
+      }
+      out.write(1);
+    }));
+    assertTrue(started.await(20, java.util.concurrent.TimeUnit.SECONDS));
+    Path work = Files.createDirectories(dir.resolve("work").resolve("classes"));
+    Files.writeString(work.resolve("weights.bin"), "packed");
+    FileOutput.registerTemporary(work.getParent());
+    assertEquals(4, names().size(), "done.npy, work, y.npy and y.npy's temporary file: " + names());
+    FileOutput.deleteTemporaries();
+    assertEquals(List.of("done.npy", "y.npy"), names());
+    assertEquals("committed", Files.readString(done));
+    release.countDown();
+    try (FileOutput.Staged s = staged.get(20, java.util.concurrent.TimeUnit.SECONDS)) {
+      BadInputException e = assertThrows(BadInputException.class, s::commit);
+      assertEquals("cannot write " + target + ": interrupted, the JVM is exiting", e.getMessage());
+    }
+    assertEquals("old", Files.readString(target));
+    assertEquals(List.of("done.npy", "y.npy"), names());
+    assertFalse(FileOutput.unregisterTemporary(work.getParent()), "taken off by the hook");
+  }
 }
