@@ -223,13 +223,34 @@ public final class CommandLines {
     }
   }
 
-  /** Refuses early (before minutes of work) an output path that cannot be written. */
+  /**
+   * Refuses writing {@code output} over {@code input}, one of the command's own inputs (null: none
+   * given): "writing m.jar would overwrite the jar being run", as a usage error.
+   */
+  static void refuseOverwriting(Path output, Path input, String what) {
+    if (input != null && sameFile(output, input)) throw new UsageException("writing " + output + " would overwrite " + what);
+  }
+
+  /**
+   * Refuses early (before minutes of work) an output path that cannot be written, or (a regular file,
+   * through its links, in a folder this user may not write) cannot be replaced whole, as FileOutput
+   * would refuse it at the end.
+   */
   static void checkWritable(Path target) {
     Path dir = target.toAbsolutePath().getParent();
     if (dir == null || !Files.isDirectory(dir)) throw new BadInputException("cannot write " + target + ": no such directory " + dir);
     if (Files.isDirectory(target)) throw new BadInputException("cannot write " + target + ": it is a directory");
     if (Files.exists(target) ? !Files.isWritable(target) : !Files.isWritable(dir)) {
       throw new BadInputException("cannot write " + target + ": permission denied");
+    }
+    if (Files.isRegularFile(target)) {
+      Path folder;
+      try {
+        folder = target.toRealPath().getParent();
+      } catch (java.io.IOException e) {
+        return; // FileOutput says what is wrong when it writes
+      }
+      if (!Files.isWritable(folder)) throw netc.runtime.io.FileOutput.folderNotWritable(target, folder);
     }
   }
 

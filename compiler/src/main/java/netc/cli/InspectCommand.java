@@ -88,8 +88,14 @@ final class InspectCommand implements Main.Command {
     // refused before the passes run and print, not after
     if (before && dot == null && svg == null) throw new UsageException("--before applies to --dot and --svg; give one of them");
     if (cl.hasOption("w") && !cl.hasOption("verify-each")) throw new UsageException("--weights applies to --verify-each; the passes themselves need no weights");
-    for (Path p : new Path[] {dot, svg, svg == null ? null : dotBeside(svg)}) if (p != null) CommandLines.checkWritable(p);
-    ModelSource source = CommandLines.source(CommandLines.oneArgument(cl, "spec", USAGE), cl);
+    String spec = CommandLines.oneArgument(cl, "spec", USAGE);
+    for (Path p : new Path[] {dot, svg, svg == null ? null : dotBeside(svg)}) {
+      if (p == null) continue;
+      CommandLines.refuseOverwriting(p, Path.of(spec), "the " + (ModelSource.isOnnx(spec) ? "model" : "spec") + " being inspected");
+      CommandLines.refuseOverwriting(p, cl.hasOption("w") ? Path.of(cl.getOptionValue("w")) : null, "the weights being read");
+      CommandLines.checkWritable(p);
+    }
+    ModelSource source = CommandLines.source(spec, cl);
     Graph graph = source.graph();
     List<Instrument> instruments = new ArrayList<>();
     Instruments.NodeCounts counts = new Instruments.NodeCounts();

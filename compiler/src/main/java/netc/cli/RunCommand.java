@@ -44,21 +44,25 @@ final class RunCommand implements Main.Command {
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
+    Path outPath = Path.of(cl.getOptionValue("o"));
+    String kind = spec.endsWith(".jar") ? "jar" : ModelSource.isOnnx(spec) ? "model" : "spec";
+    CommandLines.refuseOverwriting(outPath, Path.of(spec), "the " + kind + " being run");
+    CommandLines.refuseOverwriting(outPath, Path.of(cl.getOptionValue("i")), "the input being read");
+    CommandLines.refuseOverwriting(outPath, cl.hasOption("w") ? Path.of(cl.getOptionValue("w")) : null, "the weights being read");
     if (spec.endsWith(".jar")) {
       if (!CommandLines.preparation(cl).isNone()) {
         throw new UsageException("--imagenet, --mean, --std and --resize are given when an ONNX model is compiled; " + spec
             + " prepares its input as it was compiled to (java -jar " + spec + " --info)");
       }
-      return runJar(spec, cl, out);
+      return runJar(spec, outPath, cl, out);
     }
     if (!cl.hasOption("reference")) {
       throw new UsageException("give --reference to evaluate a spec with the reference interpreter (or give a compiled .jar)");
     }
+    CommandLines.checkWritable(outPath); // before the model is loaded, not after
     ModelSource source = CommandLines.source(spec, cl);
     Graph g = source.graph();
     ParamSource params = CommandLines.params(source, cl.getOptionValue("w"), out);
-    Path outPath = Path.of(cl.getOptionValue("o"));
-    CommandLines.checkWritable(outPath);
     Tensor x = Npy.readBatch(Path.of(cl.getOptionValue("i")), g.input().shape().dims(), "the network");
     long t0 = System.nanoTime();
     Tensor y = Interpreter.run(g, params, x);
@@ -69,13 +73,12 @@ final class RunCommand implements Main.Command {
   }
 
   /** Runs a compiled jar in this process: its model classes load on top of netc's runtime. */
-  private static int runJar(String jar, CommandLine cl, PrintStream out) throws IOException {
+  private static int runJar(String jar, Path outPath, CommandLine cl, PrintStream out) throws IOException {
     if (cl.hasOption("w") || cl.hasOption("reference") || cl.hasOption("D")) {
       throw new UsageException("a compiled jar carries its weights and parameters; --weights, --reference and -D apply to specs");
     }
     Path jarPath = Path.of(jar);
     if (!java.nio.file.Files.isRegularFile(jarPath)) throw new BadInputException("cannot read " + jar + ": no such file");
-    Path outPath = Path.of(cl.getOptionValue("o"));
     CommandLines.checkWritable(outPath);
     try (CompiledModel model = CompiledModel.load(jarPath, Runtime.getRuntime().availableProcessors())) {
       Tensor x = Npy.readBatch(Path.of(cl.getOptionValue("i")), model.inputShape(), "the network");

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import netc.ast.NetcException;
 import netc.ir.Graph;
+import netc.onnx.ModelSource;
 import netc.runtime.Tensor;
 import netc.runtime.io.Safetensors;
 import netc.weights.SyntheticWeights;
@@ -43,7 +44,11 @@ final class WeightsCommand implements Main.Command {
     }
     CommandLine cl = CommandLines.parse(USAGE, options, java.util.Arrays.copyOfRange(args, 1, args.length), out);
     if (cl == null) return 0;
-    Graph g = CommandLines.graph(CommandLines.oneArgument(cl, "spec", USAGE), cl);
+    String spec = CommandLines.oneArgument(cl, "spec", USAGE);
+    Path target = Path.of(cl.getOptionValue("o"));
+    CommandLines.refuseOverwriting(target, Path.of(spec), "the " + (ModelSource.isOnnx(spec) ? "model" : "spec") + " being read");
+    CommandLines.checkWritable(target); // before the spec is loaded and its weights made, not after
+    Graph g = CommandLines.graph(spec, cl);
     long seed;
     try {
       seed = Long.parseLong(cl.getOptionValue("seed", "0"));
@@ -51,8 +56,6 @@ final class WeightsCommand implements Main.Command {
       throw new UsageException("--seed expects an integer, got " + cl.getOptionValue("seed"));
     }
     Map<String, Tensor> tensors = SyntheticWeights.generate(g, seed);
-    Path target = Path.of(cl.getOptionValue("o"));
-    CommandLines.checkWritable(target);
     Safetensors.write(target, tensors, Map.of("producer", "netc weights init", "network", g.name(), "seed", Long.toString(seed)));
     long count = tensors.values().stream().mapToLong(Tensor::size).sum();
     out.printf("wrote %s: %d tensors, %,d values, seed %d%n", target, tensors.size(), count, seed);

@@ -168,4 +168,97 @@ class CommandLineChecksTest {
     org.junit.jupiter.api.Assertions.assertArrayEquals(weightBytes, Files.readAllBytes(w));
     org.junit.jupiter.api.Assertions.assertArrayEquals(modelBytes, Files.readAllBytes(model));
   }
+
+  /** weights, run and inspect wrote over their own inputs (weights init s.net -o s.net replaced the spec): refused as compile refuses it. */
+  @Test
+  void otherCommandsNeverOverwriteTheirInputs() throws Exception {
+    Path spec = Files.copy(Path.of(SMALL), dir.resolve("s.net")), w = dir.resolve("w.safetensors"), x = dir.resolve("x.npy");
+    Path jar = Files.writeString(dir.resolve("m.jar"), "the jar"), dotSpec = Files.copy(Path.of(SMALL), dir.resolve("g.dot"));
+    assertEquals(0, netc("weights", "init", spec.toString(), "-o", w.toString())[0]);
+    netc.runtime.io.Npy.write(x, netc.runtime.Tensor.zeros(1, 3, 32, 32));
+    List<Path> inputs = List.of(spec, w, x, jar, dotSpec);
+    List<byte[]> before = new java.util.ArrayList<>();
+    for (Path p : inputs) before.add(Files.readAllBytes(p));
+    Object[] r = netc("weights", "init", spec.toString(), "-o", spec.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc weights: writing " + spec + " would overwrite the spec being read\n", r[2]);
+    r = netc("run", jar.toString(), "-i", x.toString(), "-o", jar.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc run: writing " + jar + " would overwrite the jar being run\n", r[2]);
+    r = netc("run", spec.toString(), "--reference", "-i", x.toString(), "-o", spec.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc run: writing " + spec + " would overwrite the spec being run\n", r[2]);
+    r = netc("run", spec.toString(), "--reference", "-i", x.toString(), "-o", x.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc run: writing " + x + " would overwrite the input being read\n", r[2]);
+    r = netc("run", spec.toString(), "--reference", "-w", w.toString(), "-i", x.toString(), "-o", w.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc run: writing " + w + " would overwrite the weights being read\n", r[2]);
+    r = netc("inspect", spec.toString(), "--dot", spec.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc inspect: writing " + spec + " would overwrite the spec being inspected\n", r[2]);
+    r = netc("inspect", dotSpec.toString(), "--svg", dir.resolve("g.svg").toString()); // its DOT source goes beside it, g.dot
+    assertEquals(2, r[0]);
+    assertEquals("netc inspect: writing " + dotSpec + " would overwrite the spec being inspected\n", r[2]);
+    for (int i = 0; i < inputs.size(); i++) org.junit.jupiter.api.Assertions.assertArrayEquals(before.get(i), Files.readAllBytes(inputs.get(i)), inputs.get(i).toString());
+    assertFalse(Files.exists(dir.resolve("g.svg")));
+  }
+
+  /** weights init and run checked their output only after loading the spec (weights init: and making the weights): now first. */
+  @Test
+  void theOutputIsCheckedBeforeTheSpecIsLoaded() {
+    Path missing = dir.resolve("no-such.net"), folder = dir.resolve("no-dir");
+    Object[] r = netc("weights", "init", missing.toString(), "-o", folder.resolve("w.safetensors").toString());
+    assertEquals(1, r[0]);
+    assertEquals("netc weights: cannot write " + folder.resolve("w.safetensors") + ": no such directory " + folder + "\n", r[2]);
+    r = netc("run", missing.toString(), "--reference", "-i", dir.resolve("x.npy").toString(), "-o", folder.resolve("y.npy").toString());
+    assertEquals(1, r[0]);
+    assertEquals("netc run: cannot write " + folder.resolve("y.npy") + ": no such directory " + folder + "\n", r[2]);
+  }
+
+  /**
+   * Makes {@code folder} one this user may not write, root too (for whom chmod is no bar: chattr +i,
+   * where the file system has it); the test is skipped where neither works. Closing undoes it.
+   */
+  static AutoCloseable readOnly(Path folder) throws Exception {
+    Assumptions.assumeTrue(folder.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions");
+    Files.setPosixFilePermissions(folder, java.nio.file.attribute.PosixFilePermissions.fromString("r-xr-xr-x"));
+    boolean immutable = false;
+    if (Files.isWritable(folder)) { // root
+      try {
+        immutable = new ProcessBuilder("chattr", "+i", folder.toString()).redirectErrorStream(true).start().waitFor() == 0;
+      } catch (java.io.IOException noChattr) {
+        // skipped below
+      }
+    }
+    boolean undoImmutable = immutable;
+    AutoCloseable undo = () -> {
+      if (undoImmutable) new ProcessBuilder("chattr", "-i", folder.toString()).redirectErrorStream(true).start().waitFor();
+      Files.setPosixFilePermissions(folder, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    };
+    if (Files.isWritable(folder)) {
+      undo.close();
+      Assumptions.abort("cannot make a folder read-only for this user");
+    }
+    return undo;
+  }
+
+  /**
+   * An output file in a folder this user may not write was written over in place (half-written by a
+   * failure): it cannot be replaced whole, and is refused before any work.
+   */
+  @Test
+  void anOutputThatCannotBeReplacedWholeIsRefusedBeforeAnyWork() throws Exception {
+    Path x = Files.createDirectories(dir.resolve("in")).resolve("x.npy"), folder = Files.createDirectories(dir.resolve("ro"));
+    netc.runtime.io.Npy.write(x, netc.runtime.Tensor.zeros(1, 3, 32, 32));
+    Path y = Files.writeString(folder.resolve("y.npy"), "old");
+    try (AutoCloseable undo = readOnly(folder)) {
+      Object[] r = netc("run", SMALL, "--reference", "-i", x.toString(), "-o", y.toString());
+      assertEquals(1, r[0]);
+      assertEquals("netc run: cannot write " + y + ": its folder " + folder
+          + " is not writable, so it cannot be replaced whole (write it elsewhere, or make the folder writable)\n", r[2]);
+      assertEquals("", r[1], "refused before the model is loaded");
+    }
+    assertEquals("old", Files.readString(y));
+  }
 }
