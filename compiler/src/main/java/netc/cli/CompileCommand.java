@@ -62,7 +62,7 @@ final class CompileCommand implements Main.Command {
     SpecCompiler.Request request = new SpecCompiler.Request(Path.of(spec), CommandLines.importPaths(cl), CommandLines.overrides(cl),
         weights == null ? null : Path.of(weights), cl.getOptionValue("name"), InspectCommand.context(cl, List.of()), null,
         CommandLines.preparation(cl));
-    Path work = Files.createTempDirectory("netc-compile");
+    Path work = FileOutput.createTemporaryFolder("netc-compile"); // packed weights of up to GiBs: deleted on Ctrl-C or SIGTERM too
     try {
       ModelCompiler.Output o = SpecCompiler.compile(request, work, new SpecCompiler.Listener() {
         @Override
@@ -101,6 +101,7 @@ final class CompileCommand implements Main.Command {
       else out.println("run it: java -jar " + jar + " IMAGE...   (or --input X.npy --output Y.npy; --info)");
     } finally {
       ModelCompiler.deleteTree(work);
+      FileOutput.unregisterTemporary(work); // after: a signal while deleting still finds it registered
     }
     return 0;
   }
