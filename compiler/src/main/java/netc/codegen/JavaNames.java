@@ -73,13 +73,16 @@ final class JavaNames {
   /**
    * A network's name as a model name ({@code ResNet-50} -> {@code resnet_50}): lower-case letters,
    * digits and _, starting with a letter, not a Java keyword, so it is a package segment
-   * (netc.models.NAME), a resource folder and a module name part as it stands.
+   * (netc.models.NAME), a resource folder and a module name part as it stands. A name longer than
+   * {@link #MAX_MODEL_NAME} keeps its first characters and ends in {@code _} and the hash {@link
+   * #identifier} appends, so two networks whose names differ only past the cut get two packages.
    */
   static String modelName(String network) {
-    String id = identifier(network.toLowerCase(Locale.ROOT), false).replaceAll("^_+|_+$", "");
+    String lower = network.toLowerCase(Locale.ROOT);
+    String id = identifier(lower, false).replaceAll("^_+|_+$", "");
     if (id.isEmpty()) id = "model";
     if (!Character.isLetter(id.charAt(0))) id = "m" + id;
-    if (id.length() > MAX_MODEL_NAME) id = id.substring(0, MAX_MODEL_NAME);
+    if (id.length() > MAX_MODEL_NAME) id = id.substring(0, MAX_MODEL_NAME - 17) + "_" + hash(lower);
     if (SourceVersion.isKeyword(id) || RESTRICTED.contains(id)) id = id + "_";
     return id;
   }

@@ -141,4 +141,26 @@ class JavaNamesTest {
     assertEquals("Smallnet", JavaNames.type("smallnet", ModelGenerator.REFERENCED_TYPES));
     assertEquals("layer1_0_conv2", new JavaNames().method("layer1.0.conv2"));
   }
+
+  /**
+   * Model names were cut to 64 characters, dropping the hash identifier appends to long names: two
+   * networks whose names share their first 64 characters got one package netc.models.NAME.
+   */
+  @Test
+  void longNetworkNamesStayApartAsModelNames() {
+    String a = "n".repeat(64) + "a", b = "n".repeat(64) + "b"; // 65 characters: no identifier hash of their own
+    String huge = "Net-".repeat(300);
+    List<String> names = List.of(JavaNames.modelName(a), JavaNames.modelName(b), JavaNames.modelName(huge + "A"), JavaNames.modelName(huge + "B"));
+    assertEquals(4, new HashSet<>(names).size(), names.toString());
+    for (String n : names) {
+      assertEquals(JavaNames.MAX_MODEL_NAME, n.length(), n);
+      assertEquals(null, JavaNames.modelNameProblem(n), n);
+    }
+    assertTrue(names.get(0).matches("n{47}_[0-9a-f]{16}"), names.get(0));
+    assertTrue(names.get(2).matches("(net_){11}net_[0-9a-f]{16}"), names.get(2));
+    assertEquals(names.get(0), JavaNames.modelName(a), "the same name, the same model name");
+    assertEquals(names.get(0), JavaNames.modelName("N".repeat(64) + "A"), "made lower-case first, as shorter names are");
+    assertEquals("n".repeat(64), JavaNames.modelName("n".repeat(64)), "64 characters are kept as they are");
+    assertEquals("resnet_50", JavaNames.modelName("ResNet-50"));
+  }
 }
