@@ -51,6 +51,9 @@ final class CompileCommand implements Main.Command {
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
     Path jar = Path.of(cl.getOptionValue("o"));
     String weights = cl.getOptionValue("w");
+    String name = cl.getOptionValue("name");
+    String nameProblem = name == null ? null : SpecCompiler.modelNameProblem(name);
+    if (nameProblem != null) throw new UsageException("--name " + name + ": " + nameProblem); // before the model is loaded and optimized
     if (CommandLines.sameFile(jar, Path.of(spec))) {
       throw new UsageException("writing " + jar + " would overwrite the " + (ModelSource.isOnnx(spec) ? "model" : "spec") + " being compiled");
     }
@@ -60,7 +63,7 @@ final class CompileCommand implements Main.Command {
     if (sourceDir != null) emitSourceDir(sourceDir); // before the compile, not after minutes of it
     long t0 = System.nanoTime();
     SpecCompiler.Request request = new SpecCompiler.Request(Path.of(spec), CommandLines.importPaths(cl), CommandLines.overrides(cl),
-        weights == null ? null : Path.of(weights), cl.getOptionValue("name"), InspectCommand.context(cl, List.of()), null,
+        weights == null ? null : Path.of(weights), name, InspectCommand.context(cl, List.of()), null,
         CommandLines.preparation(cl));
     Path work = FileOutput.createTemporaryFolder("netc-compile"); // packed weights of up to GiBs: deleted on Ctrl-C or SIGTERM too
     try {

@@ -216,6 +216,20 @@ class CommandLineChecksTest {
     assertEquals("netc run: cannot write " + folder.resolve("y.npy") + ": no such directory " + folder + "\n", r[2]);
   }
 
+  /** An invalid --name was refused only after the model was loaded and optimized: now first, as a usage error. */
+  @Test
+  void anInvalidNameIsRefusedBeforeAnyWork() {
+    Path jar = dir.resolve("m.jar");
+    Object[] r = netc("compile", SMALL, "-o", jar.toString(), "--name", "Small-Net");
+    assertEquals(2, r[0]);
+    assertEquals("netc compile: --name Small-Net: a model's name is lower-case letters, digits and _, starting with a letter\n", r[2]);
+    assertEquals("", r[1], "refused before the model is loaded");
+    r = netc("compile", dir.resolve("no-such.net").toString(), "-o", jar.toString(), "--name", "class");
+    assertEquals(2, r[0]);
+    assertEquals("netc compile: --name class: \"class\" is a Java keyword\n", r[2]);
+    assertFalse(Files.exists(jar));
+  }
+
   /**
    * Makes {@code folder} one this user may not write, root too (for whom chmod is no bar: chattr +i,
    * where the file system has it); the test is skipped where neither works. Closing undoes it.
