@@ -231,27 +231,9 @@ public final class CommandLines {
     if (input != null && sameFile(output, input)) throw new UsageException("writing " + output + " would overwrite " + what);
   }
 
-  /**
-   * Refuses early (before minutes of work) an output path that cannot be written, or (a regular file,
-   * through its links, in a folder this user may not write) cannot be replaced whole, as FileOutput
-   * would refuse it at the end.
-   */
+  /** {@link netc.runtime.io.FileOutput#checkWritable}: an output refused before the work, not after it. */
   static void checkWritable(Path target) {
-    Path dir = target.toAbsolutePath().getParent();
-    if (dir == null || !Files.isDirectory(dir)) throw new BadInputException("cannot write " + target + ": no such directory " + dir);
-    if (Files.isDirectory(target)) throw new BadInputException("cannot write " + target + ": it is a directory");
-    if (Files.exists(target) ? !Files.isWritable(target) : !Files.isWritable(dir)) {
-      throw new BadInputException("cannot write " + target + ": permission denied");
-    }
-    if (Files.isRegularFile(target)) {
-      Path folder;
-      try {
-        folder = target.toRealPath().getParent();
-      } catch (java.io.IOException e) {
-        return; // FileOutput says what is wrong when it writes
-      }
-      if (!Files.isWritable(folder)) throw netc.runtime.io.FileOutput.folderNotWritable(target, folder);
-    }
+    netc.runtime.io.FileOutput.checkWritable(target);
   }
 
   /** An input tensor must be [N, C, H, W] matching the declared input, any N >= 1. */

@@ -153,8 +153,7 @@ public final class Main {
     }
     try {
       Path target = Path.of(o.output);
-      Path dir = target.toAbsolutePath().getParent();
-      if (dir == null || !Files.isDirectory(dir)) throw new BadInputException("cannot write " + target + ": no such directory " + dir);
+      netc.runtime.io.FileOutput.checkWritable(target); // before the work, as netc's commands check theirs
       Tensor x = Npy.readBatch(Path.of(o.input), model.inputShape(), "the model");
       long t0 = System.nanoTime();
       Tensor y = model.predict(x);

@@ -256,6 +256,15 @@ class MainTest {
     }
   }
 
+  /** --output is checked before the input is read and the model run, as netc's commands check theirs: a folder given for it is one line. */
+  @Test
+  void anOutputThatCannotBeWrittenIsRefusedBeforeTheWork() throws IOException {
+    Path folder = Files.createDirectories(dir.resolve("out.npy"));
+    Run r = bare("--threads", "1", "--input", dir.resolve("missing.npy").toString(), "--output", folder.toString());
+    assertEquals(1, r.status(), r.err().toString());
+    assertEquals(List.of("error: cannot write " + folder + ": it is a directory"), r.err());
+  }
+
   /** A .npy file of the given shape with zero data: a sparse file of the right length, none of it written but the header. */
   private Path sparseNpy(String name, long... shape) throws IOException {
     StringBuilder dims = new StringBuilder();

@@ -146,6 +146,29 @@ public final class FileOutput {
   }
 
   /**
+   * Refuses early (before minutes of work) an output path that cannot be written, or (a regular file,
+   * through its links, in a folder this user may not write) cannot be replaced whole, as writing it
+   * would refuse it at the end.
+   */
+  public static void checkWritable(Path target) {
+    Path dir = target.toAbsolutePath().getParent();
+    if (dir == null || !Files.isDirectory(dir)) throw new BadInputException("cannot write " + target + ": no such directory " + dir);
+    if (Files.isDirectory(target)) throw new BadInputException("cannot write " + target + ": it is a directory");
+    if (Files.exists(target) ? !Files.isWritable(target) : !Files.isWritable(dir)) {
+      throw new BadInputException("cannot write " + target + ": permission denied");
+    }
+    if (Files.isRegularFile(target)) {
+      Path folder;
+      try {
+        folder = target.toRealPath().getParent();
+      } catch (IOException e) {
+        return; // FileOutput says what is wrong when it writes
+      }
+      if (!Files.isWritable(folder)) throw folderNotWritable(target, folder);
+    }
+  }
+
+  /**
    * The refusal of an existing regular file {@code target} (its real file in {@code folder}) that
    * cannot be replaced whole because this user may not write its folder.
    */
