@@ -462,8 +462,9 @@ public final class ModelGenerator {
     int kh = at.getInts("kernel").get(0), kw = at.getInts("kernel").get(1), sh = at.getInts("stride").get(0), sw = at.getInts("stride").get(1);
     int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1), dh = at.getInts("dilation").get(0), dw = at.getInts("dilation").get(1);
     if (in.hh() < ph || in.hw() < pw) throw new IllegalStateException(n.name() + ": input border " + in.hh() + " < padding " + ph);
-    if (PackedWeights.depthwise(n, in)) {
-      depthwise(n, in, out, res);
+    int rowGroup = PackedWeights.rowGroupWidth(n, in);
+    if (rowGroup > 0) {
+      rowGroups(n, in, out, res, rowGroup);
       return;
     }
     int allBlocks = in.blocked() ? in.blocks() : 1, lanes = in.blocked() ? 16 : in.channels(), laneStride = in.blocked() ? 1 : in.plane();
@@ -623,24 +624,31 @@ public final class ModelGenerator {
    * A depthwise conv (see PackedWeights.depthwise): one item per output row of a channel block, each
    * read from the haloed input in place by Kernels.depthwiseRow with the epilogue fused.
    */
-  private void depthwise(Node n, Geometry in, Geometry out, Geometry res) {
+  /**
+   * A conv whose groups are {@code g} channels, fewer than a block's 16 (1: depthwise), a row of one
+   * block an item: {@code Kernels.depthwiseRow} or {@code Kernels.groupedRow} over weights packed
+   * [block][kh][kw][g][16] ({@link PackedWeights#rowGroupWidth}).
+   */
+  private void rowGroups(Node n, Geometry in, Geometry out, Geometry res, int g) {
     Attrs at = n.attrs();
     int kh = at.getInts("kernel").get(0), kw = at.getInts("kernel").get(1), sh = at.getInts("stride").get(0), sw = at.getInts("stride").get(1);
     int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1), dh = at.getInts("dilation").get(0), dw = at.getInts("dilation").get(1);
-    String what = String.format("depthwise conv %dx%d stride %dx%d padding %dx%d%s, %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
-        kh, kw, sh, sw, ph, pw, dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", out.channels(), in.h(), in.w(), out.h(), out.w(),
+    String what = String.format("%s conv %dx%d stride %dx%d padding %dx%d%s, %d channels%s, %dx%d -> %dx%d; epilogue: bias%s%s",
+        g == 1 ? "depthwise" : "grouped", kh, kw, sh, sw, ph, pw, dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", out.channels(),
+        g == 1 ? "" : " in groups of " + g, in.h(), in.w(), out.h(), out.w(),
         res == null ? "" : ", residual", at.has("act") ? ", " + at.activation().spelling() : "");
-    MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), (long) out.paddedChannels() * out.h() * out.w() * kh * kw, what);
+    MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), (long) out.paddedChannels() * out.h() * out.w() * kh * kw * g, what);
     countMultiplyAdds(Cost.macs(n, graph));
     markWeights(n);
     zeroBorder(m, out);
     String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(1, 1, %d, %d, 0, 1, %d, %d)", kh, kw, dh * in.rowStride(), dw * 16));
     m.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int block = item / $L, row = item - block * $L", out.h(), out.h())
-        .addStatement("K.depthwiseRow($L, $L + block * $L + row * $L, $L, $L, w, $L + block * $L, $L + block * 16,\n"
+        .addStatement("K.$L($L$L, $L + block * $L + row * $L, $L, $L, w, $L + block * $L, $L + block * 16,\n"
                 + "a, $L + block * $L + row * $L, $L, $L, $L, $L, $L)",
+            g == 1 ? "depthwiseRow" : "groupedRow", g == 1 ? "" : g + ", ",
             in.array(), in.at(-(long) ph * in.rowStride() - pw * 16L), in.plane(), (long) sh * in.rowStride(), sw * 16, kOff,
-            weights.offset(n, "weight"), kh * kw * 16, weights.offset(n, "bias"),
+            weights.offset(n, "weight"), kh * kw * 16 * g, weights.offset(n, "bias"),
             out.at(0), out.plane(), out.rowStride(), out.w(),
             res == null ? "null" : res.array(), res == null ? "0" : res.at(0) + " + block * " + res.plane() + " + row * " + res.rowStride(),
             act(at), slope(at))
@@ -910,7 +918,7 @@ public final class ModelGenerator {
       long tiles = (long) ((out.h() + m - 1) / m) * ((out.w() + m - 1) / m);
       return positions * tiles * 16 * (in.blocks() + out.blocks());
     }
-    if (!in.blocked() || readsInPlace(n, in) || stridedStep(n, in) > 0 || PackedWeights.depthwise(n, in)) return 0;
+    if (!in.blocked() || readsInPlace(n, in) || stridedStep(n, in) > 0 || PackedWeights.rowGroupWidth(n, in) > 0) return 0;
     List<Integer> kernel = n.attrs().getInts("kernel");
     long pixels = (long) out.h() * out.w(), tile = Kernels.LINEAR_TILE, padded = (pixels + tile - 1) / tile * tile;
     return padded * in.blocks() * 16 * kernel.get(0) * kernel.get(1);

@@ -87,7 +87,8 @@ final class PackedWeights {
       return (m + 2) * (m + 2) * outBlocks * 16 * in.blocks() * 16L;
     }
     List<Integer> kernel = n.attrs().getInts("kernel");
-    if (depthwise(n, in)) return outBlocks * 16 * kernel.get(0) * kernel.get(1);
+    int rowGroup = rowGroupWidth(n, in);
+    if (rowGroup > 0) return outBlocks * 16 * kernel.get(0) * kernel.get(1) * rowGroup;
     int nb = blocksPerGroup(n, in, (int) outBlocks);
     long k = (long) (in.blocked() ? inputBlocks(n, in, nb).blocks() : 1) * kernel.get(0) * kernel.get(1) * (in.blocked() ? 16 : in.channels());
     return outBlocks * 16 * k; // groups x blocks per group = output blocks, whatever the grouping
@@ -100,9 +101,25 @@ final class PackedWeights {
    * in every 16 x 16 block.
    */
   static boolean depthwise(Node n, Geometry in) {
-    int groups = n.attrs().getInt("groups");
-    return groups > 1 && in.blocked() && groups == in.channels() && groups == n.shape().channels()
-        && !n.attrs().getString("algo", "").equals("winograd");
+    return rowGroupWidth(n, in) == 1;
+  }
+
+  /**
+   * The channels of each group of conv {@code n}, input and output alike, where they are fewer than a
+   * channel block's 16 and the conv runs a row kernel over weights packed [block][kh][kw][g][16] (lane
+   * c % 16 of block c / 16 holds output channel c's weights for channel j of its group): 1 for a
+   * depthwise conv ({@code Kernels.depthwiseRow}), 2 or 4 for a grouped one ({@code Kernels.groupedRow}:
+   * ResNeXt's layer1 groups of 4 channels, where the dense form of a block does 16 multiply-adds a lane
+   * for 4 useful ones). Groups of 8 stay dense, reading their own input blocks ({@link #inputBlocks}):
+   * the row kernel took 1.25-1.37x their time in resnext50_32x4d's layer2 (see VectorKernels.groupedRow).
+   * 0 for a conv the linear kernels run.
+   */
+  static int rowGroupWidth(Node n, Geometry in) {
+    int groups = n.attrs().getInt("groups"), cin = in.channels(), cout = n.shape().channels();
+    if (groups == 1 || !in.blocked() || n.attrs().getString("algo", "").equals("winograd")) return 0;
+    if (cin % groups != 0 || cout % groups != 0 || cin / groups != cout / groups) return 0;
+    int g = cin / groups;
+    return g == 1 || g == 2 || g == 4 ? g : 0;
   }
 
   /**
@@ -282,7 +299,7 @@ final class PackedWeights {
    * resnext50_32x4d's stride-1 grouped convs, one thread: see the commit.
    */
   static boolean singleBlockGroups(Node n, Geometry in) {
-    if (n.attrs().getInt("groups") == 1 || !in.blocked() || depthwise(n, in)) return false;
+    if (n.attrs().getInt("groups") == 1 || !in.blocked() || rowGroupWidth(n, in) > 0) return false;
     if (!n.attrs().getInts("stride").equals(java.util.List.of(1, 1)) && ModelGenerator.stridedStep(n, in) != 32) return false;
     return inputBlocks(n, in, 1).blocks() < inputBlocks(n, in, 2).blocks();
   }
@@ -323,8 +340,9 @@ final class PackedWeights {
     int out = ws.dim(0), cpg = ws.dim(1), kh = ws.dim(2), kw = ws.dim(3);
     int groups = n.attrs().getInt("groups"), opg = out / groups;
     int outBlocks = (out + 15) / 16;
-    if (depthwise(n, in)) {
-      depthwise(n, w, bias, out, kh, kw);
+    int rowGroup = rowGroupWidth(n, in);
+    if (rowGroup > 0) {
+      rowGroups(n, w, bias, out, kh, kw, rowGroup);
       return;
     }
     int nb = blocksPerGroup(n, in, outBlocks), width = 16 * nb;
@@ -356,13 +374,18 @@ final class PackedWeights {
     if (bias != null) System.arraycopy(bias, 0, data, bOff, out);
   }
 
-  /** A depthwise conv's weights, [block][kh][kw][16] (channel c at block c / 16, lane c % 16), and its bias. */
-  private void depthwise(Node n, float[] w, float[] bias, int channels, int kh, int kw) {
+  /**
+   * The weights of a conv of groups of {@code g} channels ({@link #rowGroupWidth}), [block][kh][kw][g][16]
+   * (channel c at block c / 16, lane c % 16; torch's [c][j][y][x] at lane c % 16 of j), and its bias.
+   */
+  private void rowGroups(Node n, float[] w, float[] bias, int channels, int kh, int kw, int g) {
     int blocks = (channels + 15) / 16;
-    int wOff = allocate(n.id() + ".weight", blocks * kh * kw * 16);
+    int wOff = allocate(n.id() + ".weight", blocks * kh * kw * g * 16);
     for (int c = 0; c < channels; c++) {
       for (int y = 0; y < kh; y++) {
-        for (int x = 0; x < kw; x++) data[wOff + ((c / 16 * kh + y) * kw + x) * 16 + c % 16] = w[(c * kh + y) * kw + x];
+        for (int x = 0; x < kw; x++) {
+          for (int j = 0; j < g; j++) data[wOff + (((c / 16 * kh + y) * kw + x) * g + j) * 16 + c % 16] = w[((c * g + j) * kh + y) * kw + x];
+        }
       }
     }
     int bOff = allocate(n.id() + ".bias", blocks * 16);

@@ -101,9 +101,9 @@ class GeneratedModelTest {
       """;
 
   /**
-   * Grouped convs that are not depthwise, whose weight groups read only some input blocks (see
-   * PackedWeights.inputBlocks): 8 groups of 8 channels and 32 groups of 2 channels 1x1 in weight groups
-   * of one output block (PackedWeights.singleBlockGroups), 4 groups of 16 -> 24 channels read in place at
+   * Grouped convs that are not depthwise: 32 groups of 2 channels 1x1 through the narrow groups' row
+   * kernel (Kernels.groupedRow); the others' weight groups read only some input blocks (see
+   * PackedWeights.inputBlocks): 8 groups of 8 channels, 4 groups of 16 -> 24 channels read in place at
    * stride 2 (28 -> 14 pixels) in pairs of blocks, 2 groups
    * of 20 channels (groups straddling blocks) with a fused residual, and 3 groups over 48 channels.
    */
@@ -131,8 +131,9 @@ class GeneratedModelTest {
 
   /**
    * Stride-2 grouped 3x3s with groups of 8 and 16 channels, as ResNeXt's layer2.0 and layer3.0 have
-   * them: each output block's groups read one input block, so the groups are single blocks read in
-   * place by the 1-block strided tile (half the multiply-adds of a pair of blocks over two inputs).
+   * them: the groups of 8 run the narrow groups' row kernel; each output block of the groups of 16 reads
+   * one input block, read in place by the 1-block strided tile (half the multiply-adds of a pair of
+   * blocks over two inputs).
    */
   static final String GROUPED_STRIDE_2 = """
       input(3, 56, 56)
@@ -147,16 +148,49 @@ class GeneratedModelTest {
       fc(10)
       """;
 
-  /** What a grouped spec's generated source must call: the depthwise kernel, or per-group first input blocks. */
+  /**
+   * Grouped convs of groups narrower than a block (Kernels.groupedRow, PackedWeights.rowGroupWidth): groups
+   * of 4 over 24 channels (a block and a half: the second block's lanes 8-15 padding) with a fused residual
+   * and leaky_relu, of 2 at stride 2 with dilation and a non-square window, of 4 over 40 channels with
+   * sigmoid (not a clamp: applied after the store), of 4 in a 1x1 conv, and of 2 at stride 2 over 7-pixel
+   * rows (four pixels, then three alone).
+   */
+  static final String NARROW_GROUPS = """
+      input(3, 15, 15)
+      stem: conv(24, 3, padding = 1)
+      relu()
+      residual {
+          n1: conv(24, 3, padding = 1, groups = 6)
+          relu()
+          n2: conv(24, 1, groups = 6)
+      }
+      leaky_relu(slope = 0.1)
+      n3: conv(24, [3, 5], stride = 2, padding = [2, 4], dilation = 2, groups = 12)
+      relu()
+      expand: conv(40, 1)
+      n4: conv(40, 3, padding = 1, groups = 10)
+      sigmoid()
+      n5: conv(40, 3, stride = 2, padding = 1, groups = 20, bias = false)
+      head: global_avgpool()
+      flatten()
+      fc(10)
+      """;
+
+  /** What a grouped spec's generated source must call: the depthwise kernel, the narrow groups' kernel, or per-group first input blocks. */
   private static String groupedKernel(String name) {
-    return name.equals("depthwise") ? "K.depthwiseRow(" : "_FIRST_BLOCK[group]";
+    return name.equals("depthwise") ? "K.depthwiseRow(" : name.equals("narrow") ? "K.groupedRow(" : "_FIRST_BLOCK[group]";
   }
 
   /** Depthwise and grouped convs against the interpreter, with the default passes, at -O0 and without Winograd. */
   @ParameterizedTest
-  @ValueSource(strings = {"depthwise", "grouped", "grouped-stride-2"})
+  @ValueSource(strings = {"depthwise", "grouped", "grouped-stride-2", "narrow"})
   void groupedConvsEqualInterpreter(String name) throws Exception {
-    Graph g = Specs.fromText(name.equals("depthwise") ? DEPTHWISE : name.equals("grouped") ? GROUPED : GROUPED_STRIDE_2);
+    Graph g = Specs.fromText(switch (name) {
+      case "depthwise" -> DEPTHWISE;
+      case "grouped" -> GROUPED;
+      case "grouped-stride-2" -> GROUPED_STRIDE_2;
+      default -> NARROW_GROUPS;
+    });
     ParamSource params = SyntheticWeights.source(g, 11);
     List<PassContext> contexts = List.of(PassContext.defaults(), new PassContext(0, Set.of(), 16, List.of()),
         new PassContext(2, Set.of("winograd"), 16, List.of()));
@@ -167,9 +201,15 @@ class GeneratedModelTest {
       if (name.equals("grouped")) {
         // stride-1 windows on maps of whole 14-pixel rows are read in place (ModelGenerator.stridedStep), not copied to panels
         for (String conv : List.of("g1", "g4", "g5", "g7")) assertFalse(source[0].contains(" " + conv + "_pack("), conv + " packs panels");
+        // groups of 2 channels: the narrow groups' kernel, 2 multiply-adds a lane where the dense block does 16
+        assertTrue(source[0].contains("K.groupedRow(2, "), "g2 runs groupedRow");
+        assertFalse(source[0].contains("K.groupedRow(8, "), "groups of 8 stay dense");
       }
       if (name.equals("grouped-stride-2")) {
         assertEquals(2, source[0].split("K\\.convLinearStrided\\(32, 1,", -1).length - 1, "s1 and s2 run 1-block strided tiles in place");
+      }
+      if (name.equals("narrow")) {
+        for (String call : List.of("K.groupedRow(4, ", "K.groupedRow(2, ")) assertTrue(source[0].contains(call), call);
       }
       for (int batch : new int[] {1, 2}) {
         Tensor x = random(g, batch, 20 + batch);

@@ -61,13 +61,17 @@ class PackedWeightsTest {
   }
 
   /**
-   * ResNeXt's grouped 3x3s: groups of 4 and 16 channels (layer1, layer3) read 2 input blocks a pair of
-   * output blocks and 1 a single one, so their weight groups are single blocks; groups of 32 (layer4)
-   * read 2 blocks either way and stay pairs; stride 2 stays pairs (the strided in-place kernel's tile).
+   * ResNeXt's grouped 3x3s: groups of 4 channels (layer1) run the narrow groups' row kernel, not the
+   * linear one; groups of 16 (layer3) read 2 input blocks a pair of output blocks and 1 a single one, so
+   * their weight groups are single blocks; groups of 32 (layer4) read 2 blocks either way and stay pairs;
+   * stride 2 stays pairs (the strided in-place kernel's tile).
    */
   @Test
   void groupsOfAtMostSixteenChannelsTakeSingleBlockWeightGroups() {
-    for (int channels : new int[] {128, 512}) {
+    Node narrow = conv(128, "conv(128, 3, padding = 1, groups = 32)");
+    assertEquals(4, PackedWeights.rowGroupWidth(narrow, blocked(128)));
+    assertFalse(PackedWeights.singleBlockGroups(narrow, blocked(128)));
+    for (int channels : new int[] {512}) {
       Node c = conv(channels, "conv(" + channels + ", 3, padding = 1, groups = 32)");
       assertEquals(2, PackedWeights.inputBlocks(c, blocked(channels), 2).blocks());
       assertEquals(1, PackedWeights.inputBlocks(c, blocked(channels), 1).blocks());

@@ -14,10 +14,10 @@ import netc.runtime.kernels.Tables;
  * smallnet, compiled by netc: 11 steps, 0.001 G multiply-accumulates per image, 89 KiB of activations per image.
  */
 public final class Smallnet extends CompiledModel {
-    private static final int[] ITEMS = {96, 147, 16, 32, 16, 16, 8, 2, 32, 16, 1};
+    private static final int[] ITEMS = {96, 147, 16, 16, 16, 16, 8, 2, 32, 16, 1};
 
-    private static final boolean[] PARALLEL = {false, true, false, true, false, false, false, false,
-            false, false, false};
+    private static final boolean[] PARALLEL = {false, true, false, false, false, false, false,
+            false, false, false, false};
 
     private static final int[] STEM_OUT = Tables.pixels(32, 32, 1, 1, 512, 16, 0, 7);
 
@@ -25,17 +25,15 @@ public final class Smallnet extends CompiledModel {
 
     private static final int[] STEM_IN = Tables.pixels(32, 32, 1, 1, 34, 1, -35, 7);
 
-    private static final int[] DW_OUT = Tables.rowPixels(16, 16, 256, 16, 0, 14);
-
-    private static final int[] DW_K = Tables.kOffsets(1, 16, 3, 3, 6400, 1, 640, 32);
+    private static final int[] DW_K = Tables.kOffsets(1, 1, 3, 3, 0, 1, 640, 32);
 
     private static final int[] MIX_OUT = Tables.rowPixels(8, 16, 256, 16, 0, 14);
 
     private static final int[] MIX_K = Tables.kOffsets(1, 16, 1, 3, 4608, 1, 288, 16);
 
-    private static final int[] GRAIN = {1, 147, 1, 32, 1, 16, 1, 1, 1, 1, 1};
+    private static final int[] GRAIN = {1, 147, 1, 1, 1, 16, 1, 1, 1, 1, 1};
 
-    private static final int[] BUNCH_CHUNK = {96, 147, 16, 32, 16, 16, 8, 2, 32, 16, 1};
+    private static final int[] BUNCH_CHUNK = {96, 147, 16, 16, 16, 16, 8, 2, 32, 16, 1};
 
     private static final long[] MULTIPLY_ADDS = {0, 442368, 0, 147456, 0, 196608, 0, 0, 768, 240,
             0};
@@ -150,7 +148,7 @@ public final class Smallnet extends CompiledModel {
     }
 
     /**
-     * dw: conv 3x3 stride 1x1 padding 2x2 dilation 2x2, 16 -> 16 channels, 16x16 -> 16x16; epilogue: bias, tanh; weight group by group.
+     * dw: grouped conv 3x3 stride 1x1 padding 2x2 dilation 2x2, 16 channels in groups of 4, 16x16 -> 16x16; epilogue: bias, tanh.
      * from dw (conv) at ../examples/smallnet.net:12:5
      * from bn (batchnorm) at ../examples/smallnet.net:13:5
      * from tanh (tanh) at ../examples/smallnet.net:14:5
@@ -158,9 +156,9 @@ public final class Smallnet extends CompiledModel {
     private void dw(Workspace ws, int from, int to) {
         float[] a = ws.arena;
         for (int item = from; item < to; item++) {
-            int group = item / 32, tile = item - group * 32;
-            K.convLinear(1, a, 16396 + tile / 2 * 320 + tile % 2 * 224, DW_K, tile * 14, w, 524 + group * 2304, 2828 + group * 16,
-                    a, 4620 + group * 4096, DW_OUT, 4096, null, 0, null, 0, Kernels.TANH, 0f, 0, 0);
+            int block = item / 16, row = item - block * 16;
+            K.groupedRow(4, a, 16396 + block * 6400 + row * 320, 16, DW_K, w, 524 + block * 576, 1100 + block * 16,
+                    a, 4620 + block * 4096 + row * 256, 16, null, 0, Kernels.TANH, 0f);
         }
     }
 
@@ -190,7 +188,7 @@ public final class Smallnet extends CompiledModel {
         float[] a = ws.arena;
         for (int item = from; item < to; item++) {
             int group = item / 16, tile = item - group * 16;
-            K.convLinear(2, a, 12 + tile / 2 * 576 + tile % 2 * 224, MIX_K, tile * 14, w, 2844 + group * 1536, 4380 + group * 32,
+            K.convLinear(2, a, 12 + tile / 2 * 576 + tile % 2 * 224, MIX_K, tile * 14, w, 1116 + group * 1536, 2652 + group * 32,
                     a, 4620 + group * 4096, MIX_OUT, 2048, null, 0, null, 0, Kernels.SIGMOID, 0f, 0, 0);
         }
     }
@@ -225,7 +223,7 @@ public final class Smallnet extends CompiledModel {
      */
     private void fc1(Workspace ws, int from, int to) {
         float[] a = ws.arena;
-        K.fc(a, 1036, 32, w, 4412, 5436, a, 12, Kernels.RELU, 0f, from, to);
+        K.fc(a, 1036, 32, w, 2684, 3708, a, 12, Kernels.RELU, 0f, from, to);
     }
 
     /**
@@ -234,7 +232,7 @@ public final class Smallnet extends CompiledModel {
      */
     private void fc2(Workspace ws, int from, int to) {
         float[] a = ws.arena;
-        K.fc(a, 12, 32, w, 5468, 5980, a, 44, Kernels.NONE, 0f, from, to);
+        K.fc(a, 12, 32, w, 3740, 4252, a, 44, Kernels.NONE, 0f, from, to);
     }
 
     /**

@@ -213,6 +213,19 @@ public abstract class Kernels {
   public abstract void depthwiseRow(float[] in, int inBase, int step, int[] kOff, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int outW, float[] res, int resBase, int act, float slope);
 
+  /**
+   * One output row of one 16-channel block of a grouped conv whose groups are {@code g} channels wide
+   * (2 or 4: ResNeXt's layer1 has 32 groups of 4 channels), input and output, so a block holds 16 / g whole
+   * groups and reads only its own input block: output lane o sums, for k in [0, kOff.length) and j in
+   * [0, g), input lane (o / g) g + j at {@code in[inBase + x * step + kOff[k] ..]} times the weight at
+   * {@code w[wBase + (k g + j) 16 + o]}, in fused multiply-adds in that order; then the epilogue of
+   * {@link #depthwiseRow} (bias, residual, activation). Per input pixel and window position it does g
+   * multiply-adds a lane, where the dense conv of the block (zeros outside the groups) does 16. The
+   * same aliasing rules as {@link #depthwiseRow}.
+   */
+  public abstract void groupedRow(int g, float[] in, int inBase, int step, int[] kOff, float[] w, int wBase, int biasOff,
+      float[] out, int outBase, int outW, float[] res, int resBase, int act, float slope);
+
   /** out = act(W x + b) for outputs [from, to); W is [outputs][inPadded] row-major; biasOff < 0 for none. */
   public abstract void fc(float[] in, int inBase, int inPadded, float[] w, int wBase, int biasOff, float[] out, int outBase,
       int act, float slope, int from, int to);

@@ -106,6 +106,24 @@ final class ScalarKernels extends Kernels {
     }
   }
 
+  @Override
+  public void groupedRow(int g, float[] in, int inBase, int step, int[] kOff, float[] w, int wBase, int biasOff,
+      float[] out, int outBase, int outW, float[] res, int resBase, int act, float slope) {
+    for (int x = 0; x < outW; x++) {
+      int p = inBase + x * step;
+      for (int o = 0; o < 16; o++) {
+        int first = o / g * g; // the input lane of the group's first channel
+        float acc = 0f;
+        for (int k = 0; k < kOff.length; k++) {
+          for (int j = 0; j < g; j++) acc = Math.fma(in[p + kOff[k] + first + j], w[wBase + (k * g + j) * 16 + o], acc);
+        }
+        float v = acc + w[biasOff + o];
+        if (res != null) v += res[resBase + x * 16 + o];
+        out[outBase + x * 16 + o] = apply(v, act, slope);
+      }
+    }
+  }
+
   /** exp's argument range: below, e^x is no longer a normal float; above, it overflows. */
   static final float EXP_LO = -87f, EXP_HI = 88f;
   /**
