@@ -186,12 +186,10 @@ public final class CommandLines {
   /** The value of {@code option} as a whole number from 1 to {@code max}, else a usage error naming the range. */
   static int count(String option, String value, int max) {
     try {
-      int n = Integer.parseInt(value.strip());
-      if (n >= 1 && n <= max) return n;
-    } catch (NumberFormatException e) {
-      // reported below, with the range
+      return netc.runtime.CommandLineArgs.positive(value, option, max); // one parser and one wording for every command line
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
     }
-    throw new UsageException(option + " " + value + ": expected a whole number from 1 to " + max);
   }
 
   static String oneArgument(CommandLine cl, String what, String usage) {

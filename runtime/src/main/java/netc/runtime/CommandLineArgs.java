@@ -36,15 +36,18 @@ public final class CommandLineArgs {
     }
   }
 
-  /** {@code v} as an int from 1 to {@code max}, the value of {@code option}. */
+  /**
+   * {@code v} as an int from 1 to {@code max}, the value of {@code option}; else "--threads x: expected a
+   * whole number from 1 to 1024", the wording of netc's own commands too (their CommandLines.count).
+   */
   public static int positive(String v, String option, int max) {
     try {
-      int n = Integer.parseInt(v);
+      int n = Integer.parseInt(v.strip());
       if (n > 0 && n <= max) return n;
     } catch (NumberFormatException ignored) {
       // reported below
     }
-    throw new IllegalArgumentException(option + (max == Integer.MAX_VALUE ? " takes a positive integer" : " takes a whole number from 1 to " + max)
-        + ", got " + v);
+    throw new IllegalArgumentException(option + " " + v + ": expected "
+        + (max == Integer.MAX_VALUE ? "a positive whole number" : "a whole number from 1 to " + max));
   }
 }

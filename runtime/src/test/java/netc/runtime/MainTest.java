@@ -251,7 +251,7 @@ class MainTest {
     for (String n : List.of("1025", "2000000000", "0")) {
       Run r = bare("--threads", n, good.toString());
       assertEquals(2, r.status(), n);
-      assertEquals("error: --threads takes a whole number from 1 to 1024, got " + n, r.err().get(0));
+      assertEquals("error: --threads " + n + ": expected a whole number from 1 to 1024", r.err().get(0));
       assertEquals(List.of(), r.out());
     }
   }

@@ -498,10 +498,10 @@ class ClassifyImagesTest {
     assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: expected INPUT MODEL.jar OUTPUT.parquet, got 2 arguments\nusage: "));
     err.reset();
     assertEquals(2, ClassifyImages.run(new String[] {"--batch", "0", "in", "m.jar", "out"}, System.out, e));
-    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --batch takes a positive integer, got 0\n"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --batch 0: expected a positive whole number\n"));
     err.reset();
     assertEquals(2, ClassifyImages.run(new String[] {"--threads", "2000000000", "in", "m.jar", "out"}, System.out, e));
-    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --threads takes a whole number from 1 to 1024, got 2000000000\n"), err.toString(StandardCharsets.UTF_8));
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --threads 2000000000: expected a whole number from 1 to 1024\n"), err.toString(StandardCharsets.UTF_8));
     err.reset();
     assertEquals(2, ClassifyImages.run(new String[] {"--top", "3", "--top", "5", "in", "m.jar", "out"}, System.out, e));
     assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --top is given twice: give it once\n"), err.toString(StandardCharsets.UTF_8));
