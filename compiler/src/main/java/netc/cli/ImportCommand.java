@@ -49,8 +49,7 @@ final class ImportCommand implements Main.Command {
     Map<String, String> metadata = Map.of("producer", "netc import", "source", Path.of(model).getFileName().toString());
     try (FileOutput.Staged w = FileOutput.stage(weights, o -> Safetensors.write(o, source.imported().weights(), metadata));
         FileOutput.Staged s = FileOutput.stage(spec, o -> o.write(source.imported().spec().getBytes(StandardCharsets.UTF_8)))) {
-      w.commit();
-      s.commit();
+      FileOutput.commitAll(w, s); // both in place, or both as they were
     }
     out.printf("wrote %s (%d layers) and %s (%d tensors)%n", spec, source.graph().nodes().size() - 1, weights, source.imported().weights().size());
     return 0;

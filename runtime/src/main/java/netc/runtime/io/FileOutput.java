@@ -177,6 +177,67 @@ public final class FileOutput {
         + " is not writable, so it cannot be replaced whole (write it elsewhere, or make the folder writable)");
   }
 
+  /**
+   * Commits staged files as one: each file a commit replaces is kept beside it (a hard link, else a
+   * copy) until all are in place, and put back if a later commit fails; a file that was not there before
+   * is deleted again. So a command writing two files that belong together (`netc import`'s spec and
+   * weights) leaves both new or both as they were, not new weights beside an old spec.
+   */
+  public static void commitAll(Staged... staged) {
+    java.util.List<Path[]> done = new java.util.ArrayList<>(); // {file, what it was (null: nothing)}
+    boolean whole = false;
+    try {
+      for (Staged s : staged) {
+        Path kept = s.tmp == null ? null : keep(s);
+        try {
+          s.commit();
+        } catch (RuntimeException | Error e) {
+          deleteTemporary(kept);
+          throw e;
+        }
+        if (s.tmp != null) done.add(new Path[] {s.file, kept});
+      }
+      whole = true;
+    } finally {
+      for (Path[] d : done) {
+        if (whole) deleteTemporary(d[1]);
+        else putBack(d[0], d[1]);
+      }
+    }
+  }
+
+  /** A copy of the file {@code s} replaces, beside it (registered as temporary), or null when there is none. */
+  private static Path keep(Staged s) {
+    if (!Files.isRegularFile(s.file)) return null;
+    Path kept = s.file.resolveSibling(s.file.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16) + ".old");
+    registerTemporary(kept);
+    try {
+      try {
+        Files.createLink(kept, s.file);
+      } catch (IOException | UnsupportedOperationException noLink) {
+        Files.copy(s.file, kept, StandardCopyOption.COPY_ATTRIBUTES);
+      }
+      return kept;
+    } catch (IOException e) {
+      deleteTemporary(kept);
+      throw new BadInputException("cannot write " + s.target + ": cannot keep the file it replaces until the others are written: " + reason(e), e);
+    }
+  }
+
+  /** Puts back what {@code file} was before a commit: {@code kept}, or nothing. Best effort: the failure that caused it is what is reported. */
+  private static void putBack(Path file, Path kept) {
+    try {
+      if (kept == null) {
+        Files.deleteIfExists(file);
+      } else {
+        Files.move(kept, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        TEMPORARY.remove(kept);
+      }
+    } catch (IOException | RuntimeException ignored) {
+      // the kept file stays for the shutdown hook; the new file stays in place
+    }
+  }
+
   /** A file written beside its target, not yet in place. */
   public static final class Staged implements AutoCloseable {
     private final Path target, file, tmp;

@@ -22,6 +22,39 @@ import org.junit.jupiter.api.io.TempDir;
 class FileOutputTest {
   @TempDir Path dir;
 
+  /**
+   * Two files committed as one (`netc import`'s spec and weights): when the second cannot be moved into
+   * place (here its target became a folder with a file in it after staging), the first is put back as it
+   * was (an old file) or deleted again (none before), and nothing kept or staged is left beside them;
+   * committed together, both are in place and nothing else is left.
+   */
+  @Test
+  void filesCommittedTogetherAreAllInPlaceOrAllAsTheyWere() throws IOException {
+    Path a = Files.writeString(dir.resolve("a.net"), "old a"), b = dir.resolve("b.safetensors"), c = dir.resolve("c.net");
+    FileOutput.Staged sa = FileOutput.stage(a, o -> o.write("new a".getBytes()));
+    FileOutput.Staged sc = FileOutput.stage(c, o -> o.write("new c".getBytes()));
+    FileOutput.Staged sb = FileOutput.stage(b, o -> o.write("new b".getBytes()));
+    Files.writeString(Files.createDirectories(b).resolve("x"), "in the way");
+    BadInputException e = assertThrows(BadInputException.class, () -> FileOutput.commitAll(sa, sc, sb));
+    assertTrue(e.getMessage().startsWith("cannot write " + b + ": "), e.getMessage());
+    sa.close();
+    sb.close();
+    sc.close();
+    assertEquals("old a", Files.readString(a), "the replaced file put back");
+    assertFalse(Files.exists(c), "the new file deleted again");
+    assertEquals(List.of("a.net", "b.safetensors"), names(), "nothing kept or staged left");
+
+    Files.delete(b.resolve("x"));
+    Files.delete(b);
+    try (FileOutput.Staged ta = FileOutput.stage(a, o -> o.write("new a".getBytes()));
+        FileOutput.Staged tb = FileOutput.stage(b, o -> o.write("new b".getBytes()))) {
+      FileOutput.commitAll(ta, tb);
+    }
+    assertEquals("new a", Files.readString(a));
+    assertEquals("new b", Files.readString(b));
+    assertEquals(List.of("a.net", "b.safetensors"), names());
+  }
+
   private List<String> names() throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
       return files.map(p -> p.getFileName().toString()).sorted().toList();
