@@ -621,12 +621,9 @@ public final class ModelGenerator {
   private boolean usesDecoders;
 
   /**
-   * A depthwise conv (see PackedWeights.depthwise): one item per output row of a channel block, each
-   * read from the haloed input in place by Kernels.depthwiseRow with the epilogue fused.
-   */
-  /**
-   * A conv whose groups are {@code g} channels, fewer than a block's 16 (1: depthwise), a row of one
-   * block an item: {@code Kernels.depthwiseRow} or {@code Kernels.groupedRow} over weights packed
+   * A conv whose groups are {@code g} channels, fewer than a block's 16 (1: depthwise): one item per
+   * output row of a channel block, each read from the haloed input in place by {@code
+   * Kernels.depthwiseRow} or {@code Kernels.groupedRow} with the epilogue fused, over weights packed
    * [block][kh][kw][g][16] ({@link PackedWeights#rowGroupWidth}).
    */
   private void rowGroups(Node n, Geometry in, Geometry out, Geometry res, int g) {

@@ -95,16 +95,6 @@ final class PackedWeights {
   }
 
   /**
-   * Whether conv {@code n} is depthwise (each channel convolved with its own window alone: groups ==
-   * input channels == output channels) over a blocked input, so it runs {@code Kernels.depthwiseRow}
-   * on weights packed [block][kh][kw][16] instead of a dense conv whose weights are all zero but one
-   * in every 16 x 16 block.
-   */
-  static boolean depthwise(Node n, Geometry in) {
-    return rowGroupWidth(n, in) == 1;
-  }
-
-  /**
    * The channels of each group of conv {@code n}, input and output alike, where they are fewer than a
    * channel block's 16 and the conv runs a row kernel over weights packed [block][kh][kw][g][16] (lane
    * c % 16 of block c / 16 holds output channel c's weights for channel j of its group): 1 for a

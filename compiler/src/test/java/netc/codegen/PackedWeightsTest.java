@@ -89,10 +89,10 @@ class PackedWeightsTest {
 
   @Test
   void depthwiseMeansGroupsEqualToBothChannelCounts() {
-    assertTrue(PackedWeights.depthwise(conv(24, "conv(24, 3, padding = 1, groups = 24)"), blocked(24)));
-    assertFalse(PackedWeights.depthwise(conv(24, "conv(48, 3, padding = 1, groups = 24)"), blocked(24)), "a channel multiplier of 2");
-    assertFalse(PackedWeights.depthwise(conv(24, "conv(24, 3, padding = 1, groups = 12)"), blocked(24)));
-    assertFalse(PackedWeights.depthwise(conv(1, "conv(1, 3, padding = 1)"), blocked(1)), "one channel is an ordinary conv");
+    assertEquals(1, PackedWeights.rowGroupWidth(conv(24, "conv(24, 3, padding = 1, groups = 24)"), blocked(24)), "depthwise");
+    assertEquals(0, PackedWeights.rowGroupWidth(conv(24, "conv(48, 3, padding = 1, groups = 24)"), blocked(24)), "a channel multiplier of 2");
+    assertEquals(2, PackedWeights.rowGroupWidth(conv(24, "conv(24, 3, padding = 1, groups = 12)"), blocked(24)), "groups of 2, not depthwise");
+    assertEquals(0, PackedWeights.rowGroupWidth(conv(1, "conv(1, 3, padding = 1)"), blocked(1)), "one channel is an ordinary conv");
   }
 
   /**

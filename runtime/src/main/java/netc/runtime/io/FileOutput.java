@@ -116,7 +116,7 @@ public final class FileOutput {
   private static Path writeBeside(Path target, Path file, Body body) throws IOException {
     addHook(); // before the file is made: no signal between making and registering it finds no hook
     for (int attempt = 0; ; attempt++) {
-      Path tmp = file.resolveSibling(file.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16) + ".tmp");
+      Path tmp = beside(file, ".tmp");
       OutputStream raw;
       try {
         raw = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -206,10 +206,15 @@ public final class FileOutput {
     }
   }
 
+  /** A name beside {@code file} for a file of this write's own: FILE.<random hex>.SUFFIX. */
+  private static Path beside(Path file, String suffix) {
+    return file.resolveSibling(file.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16) + suffix);
+  }
+
   /** A copy of the file {@code s} replaces, beside it (registered as temporary), or null when there is none. */
   private static Path keep(Staged s) {
     if (!Files.isRegularFile(s.file)) return null;
-    Path kept = s.file.resolveSibling(s.file.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16) + ".old");
+    Path kept = beside(s.file, ".old");
     registerTemporary(kept);
     try {
       try {
