@@ -359,7 +359,13 @@ public final class FileOutput {
    * Only deletions: it waits for nothing, so an exit is not held up.
    */
   static void deleteTemporaries() {
-    for (Path p : TEMPORARY) if (TEMPORARY.remove(p)) deleteTree(p);
+    for (Path p : TEMPORARY) {
+      if (!TEMPORARY.remove(p)) continue;
+      // a thread still writing into a folder (a compile's packed weights, its classes) may make a file after
+      // the walk passed and before the folder's removal, which then fails: a few more passes (the JVM is
+      // exiting, the writer stops soon); each pass is quick, so the exit is not held up
+      for (int pass = 0; pass < 20 && Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS); pass++) deleteTree(p);
+    }
   }
 
   /** Deletes a file, or a folder and what it holds (links not followed), ignoring what cannot be deleted. */
