@@ -192,6 +192,15 @@ public final class CommandLines {
     }
   }
 
+  /** {@code value} of {@code option} as a whole number from {@code min} to {@code max}, in {@link #count}'s wording. */
+  static int whole(String option, String value, int min, int max) {
+    try {
+      return netc.runtime.CommandLineArgs.whole(value, option, min, max);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
+  }
+
   static String oneArgument(CommandLine cl, String what, String usage) {
     if (cl.getArgList().size() != 1) throw new UsageException("expects one " + what + " (usage: " + usage + ")");
     return cl.getArgList().get(0);

@@ -21,10 +21,18 @@ import org.apache.commons.cli.Options;
  * the time outside the steps, so that the steps' shares and it make 100%.
  */
 final class ProfileCommand implements Main.Command {
-  private static final String USAGE = "NETC_JAVA_OPTS=-Dnetc.profile=true netc profile MODEL.jar [--threads N] [--runs N] [--batch B]";
+  private static final String USAGE = "NETC_JAVA_OPTS=-Dnetc.profile=true netc profile MODEL.jar [--threads N] [--runs N] [--batch B]"
+      + " [--warmup-seconds S]";
 
   /** Bounds on --runs and --batch: well past any useful profile, short of a typo that runs for days or fills the heap. */
   static final int MAX_RUNS = 100_000, MAX_BATCH = 1024;
+
+  /**
+   * Warm-up before the timed runs, at least: loading a model can leave the JIT deoptimizing and
+   * recompiling the kernels for several seconds (netc bench warms up 10 s for the same reason), and
+   * ten calls of a large network take about one.
+   */
+  static final int DEFAULT_WARMUP_SECONDS = 5, MAX_WARMUP_SECONDS = 3600;
 
   @Override
   public String summary() {
@@ -36,7 +44,9 @@ final class ProfileCommand implements Main.Command {
     return new Options()
         .addOption(Option.builder().longOpt("threads").hasArg().argName("N").desc("threads (default 1; at most " + netc.runtime.CommandLineArgs.MAX_THREADS + ")").build())
         .addOption(Option.builder().longOpt("runs").hasArg().argName("N").desc("timed runs after warm-up (default 20; at most " + MAX_RUNS + ")").build())
-        .addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("images per run (default 1; at most " + MAX_BATCH + ")").build());
+        .addOption(Option.builder().longOpt("batch").hasArg().argName("B").desc("images per run (default 1; at most " + MAX_BATCH + ")").build())
+        .addOption(Option.builder().longOpt("warmup-seconds").hasArg().argName("S").desc("warm up for at least S seconds, and at least"
+            + " 10 runs (default " + DEFAULT_WARMUP_SECONDS + "; 0 to " + MAX_WARMUP_SECONDS + ")").build());
   }
 
   @Override
@@ -47,6 +57,8 @@ final class ProfileCommand implements Main.Command {
     int threads = CommandLines.threads(cl.getOptionValue("threads", "1"));
     int runs = CommandLines.count("--runs", cl.getOptionValue("runs", "20"), MAX_RUNS);
     int batch = CommandLines.count("--batch", cl.getOptionValue("batch", "1"), MAX_BATCH);
+    int warmupSeconds = CommandLines.whole("--warmup-seconds", cl.getOptionValue("warmup-seconds", String.valueOf(DEFAULT_WARMUP_SECONDS)),
+        0, MAX_WARMUP_SECONDS);
     if (!Boolean.getBoolean("netc.profile")) {
       throw new UsageException("the JVM needs -Dnetc.profile=true (usage: " + USAGE + ")");
     }
@@ -56,12 +68,29 @@ final class ProfileCommand implements Main.Command {
       int[] s = model.inputShape();
       float[] x = netc.runtime.Tensor.uniform(1, batch, s[0], s[1], s[2]).data();
       float[] y = new float[batch * model.outputSize()];
-      for (int i = 0; i < Math.max(10, runs); i++) model.predict(x, batch, y);
+      long warmEnd = System.nanoTime() + warmupSeconds * 1_000_000_000L;
+      for (int i = 0; i < Math.max(10, runs) || System.nanoTime() < warmEnd; i++) model.predict(x, batch, y);
       model.profile(); // discard the warm-up
-      long t0 = System.nanoTime();
-      for (int i = 0; i < runs; i++) model.predict(x, batch, y);
-      double total = (System.nanoTime() - t0) / 1e6 / runs;
-      long[] nanos = model.profile();
+      // each run's time and its steps' times; the figures below are the means of the middle half of
+      // the runs by time, so that a run the host slowed (or a JIT compilation in the background) moves
+      // none of them, and the steps still add up to the run
+      long[] runNanos = new long[runs];
+      long[][] runSteps = new long[runs][];
+      for (int i = 0; i < runs; i++) {
+        long t0 = System.nanoTime();
+        model.predict(x, batch, y);
+        runNanos[i] = System.nanoTime() - t0;
+        runSteps[i] = model.profile();
+      }
+      int[] kept = middleHalf(runNanos);
+      long[] nanos = new long[runSteps[0].length];
+      long keptNanos = 0;
+      for (int r : kept) {
+        keptNanos += runNanos[r];
+        for (int step = 0; step < nanos.length; step++) nanos[step] += runSteps[r][step];
+      }
+      runs = kept.length; // the per-run figures below divide by the runs they sum
+      double total = keptNanos / 1e6 / runs;
       List<String> names = model.stepNames();
       List<Integer> order = new ArrayList<>();
       for (int i = 0; i < nanos.length; i++) order.add(i);
@@ -87,8 +116,8 @@ final class ProfileCommand implements Main.Command {
           gflops(macsTotal, batch, runs, macsNanos), perThread ? " per thread" : "");
       String mode = !perThread ? "" : String.format("; each thread runs whole images, so a step's time below is its %d threads' summed"
           + " time (thread-ms per run), its %% is of the threads' %.2f thread-ms, and its rate is per thread", timedThreads, available);
-      out.printf("%s, batch %d, %d thread%s: %.2f ms per run (mean of %d)%s%s%n", model.property("network"), batch, threads,
-          threads == 1 ? "" : "s", total, runs, mode, multiplying);
+      out.printf("%s, batch %d, %d thread%s: %.2f ms per run (mean of the middle %d of %d runs by time)%s%s%n", model.property("network"),
+          batch, threads, threads == 1 ? "" : "s", total, runs, runNanos.length, mode, multiplying);
       for (int i : order) {
         double ms = nanos[i] / 1e6 / runs;
         String rate = macs[i] == 0 ? "" : gflops(macs[i], batch, runs, nanos[i]);
@@ -102,6 +131,20 @@ final class ProfileCommand implements Main.Command {
               : ": the call's checks and workspace, the pool's hand-offs, the outputs' copy");
     }
     return 0;
+  }
+
+  /**
+   * The indices of the middle half of {@code times} (at least one): the runs left after dropping the
+   * quarter fastest and the quarter slowest.
+   */
+  static int[] middleHalf(long[] times) {
+    Integer[] order = new Integer[times.length];
+    for (int i = 0; i < order.length; i++) order[i] = i;
+    java.util.Arrays.sort(order, (a, b) -> Long.compare(times[a], times[b]));
+    int drop = times.length / 4, keep = Math.max(1, times.length - 2 * drop);
+    int[] kept = new int[keep];
+    for (int i = 0; i < keep; i++) kept[i] = order[drop + i];
+    return kept;
   }
 
   /** Two FLOPs a multiply-add: "71.3 GFLOP/s" for {@code macs} of one image, {@code batch} images a run. */

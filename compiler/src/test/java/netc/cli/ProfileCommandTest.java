@@ -1,6 +1,7 @@
 package netc.cli;
 
 import static netc.cli.SummaryTest.netc;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,6 +31,7 @@ class ProfileCommandTest {
     String out = profile("--threads", "2", "--batch", "4", "--runs", "20");
     List<String> lines = out.lines().toList();
     assertTrue(lines.get(0).startsWith("smallnet, batch 4, 2 threads: "), out);
+    assertTrue(lines.get(0).contains("(mean of the middle 10 of 20 runs by time)"), lines.get(0));
     assertTrue(lines.get(0).contains("each thread runs whole images") && lines.get(0).contains("thread-ms"), lines.get(0));
     assertAddsUp(lines, "thread-ms", 11);
   }
@@ -42,6 +44,24 @@ class ProfileCommandTest {
       List<String> lines = out.lines().toList();
       assertTrue(!lines.get(0).contains("thread-ms"), lines.get(0));
       assertAddsUp(lines, "ms", 11);
+    }
+  }
+
+  /** The runs a profile averages: the middle half by time, so one slow run (or fast one) moves nothing. */
+  @Test
+  void theMiddleHalfOfTheRunsByTime() {
+    assertArrayEquals(new int[] {3, 6, 0, 7}, ProfileCommand.middleHalf(new long[] {5, 1, 9, 3, 100, 2, 4, 8}));
+    assertArrayEquals(new int[] {1, 2, 0}, ProfileCommand.middleHalf(new long[] {7, 5, 6, 1000, 1})); // 5 runs: one dropped each end
+    assertArrayEquals(new int[] {0}, ProfileCommand.middleHalf(new long[] {42}));
+  }
+
+  /** --warmup-seconds takes 0 (the tests' setting) up to an hour; anything else is refused in one line. */
+  @Test
+  void warmUpSecondsAreBounded() throws Exception {
+    for (String bad : List.of("-1", "3601", "1.5", "x")) {
+      Object[] r = netc("profile", "nothing.jar", "--warmup-seconds", bad);
+      assertEquals(2, r[0], bad + ": " + r[2]);
+      assertTrue(((String) r[2]).contains("--warmup-seconds " + bad + ": expected a whole number from 0 to 3600"), (String) r[2]);
     }
   }
 
@@ -74,7 +94,7 @@ class ProfileCommandTest {
     if (!jar.toFile().exists()) assertEquals(0, netc("compile", "../examples/smallnet.net", "-o", jar.toString())[0]);
     List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "--add-modules", "jdk.incubator.vector", "-Dnetc.profile=true", "-cp", System.getProperty("java.class.path"),
-        "netc.cli.Main", "profile", jar.toString()));
+        "netc.cli.Main", "profile", jar.toString(), "--warmup-seconds", "0"));
     command.addAll(List.of(args));
     Path err = dir.resolve("err.txt");
     Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();

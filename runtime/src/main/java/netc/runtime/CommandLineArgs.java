@@ -41,13 +41,18 @@ public final class CommandLineArgs {
    * whole number from 1 to 1024", the wording of netc's own commands too (their CommandLines.count).
    */
   public static int positive(String v, String option, int max) {
+    return whole(v, option, 1, max);
+  }
+
+  /** {@code v} as an int from {@code min} to {@code max}, the value of {@code option}; else the message {@link #positive} gives. */
+  public static int whole(String v, String option, int min, int max) {
     try {
       int n = Integer.parseInt(v.strip());
-      if (n > 0 && n <= max) return n;
+      if (n >= min && n <= max) return n;
     } catch (NumberFormatException ignored) {
       // reported below
     }
     throw new IllegalArgumentException(option + " " + v + ": expected "
-        + (max == Integer.MAX_VALUE ? "a positive whole number" : "a whole number from 1 to " + max));
+        + (min == 1 && max == Integer.MAX_VALUE ? "a positive whole number" : "a whole number from " + min + " to " + max));
   }
 }
