@@ -37,11 +37,12 @@ import org.apache.commons.cli.Options;
  * ONNX Runtime on the same network, weights and input, in one process. Both engines get the same
  * thread count; after warm-up they are alternated run by run, and medians are compared. Each timed
  * call is the whole inference of the batch. The first call of each engine in this fresh JVM is
- * reported apart. Outputs are cross-checked before timing and after every timed pair and sustained
- * block, so a fast wrong answer cannot pass; netc's output is filled with NaN before each of its calls,
+ * reported apart. Outputs are cross-checked before timing, after every timed pair and after every netc
+ * call of the sustained blocks, so a fast wrong answer cannot pass; netc's output is filled with NaN before each of its calls,
  * so a value a call leaves unwritten fails the check rather than pass on an earlier call's. Without
  * {@code --onnx}, netc's first call and every timed call are checked against the reference interpreter
- * instead ({@link #matchesReference}). Every
+ * instead, on the batch's first and last images, every value of every image being written
+ * ({@link #matchesReference}). Every
  * timed call starts once the process has been idle for 100 ms ({@link #quiet}), so neither engine's
  * spinning workers slow the other and both start from the same idle; that is the latency of a call
  * after idle, and the last line's ratio. A second phase times blocks of K
@@ -81,7 +82,7 @@ public final class Bench {
     String weights = cl.getOptionValue("w"), onnx = cl.getOptionValue("onnx");
     int batch = Cli.intValue(cl, "batch", 1), threads = Cli.intValue(cl, "threads", Runtime.getRuntime().availableProcessors());
     int runs = Cli.intValue(cl, "runs", 20), warmup = Cli.intValue(cl, "warmup", 5), sustained = Cli.intValue(cl, "sustained", 5);
-    double warmupSeconds = Cli.doubleValue(cl, "warmup-seconds", 10);
+    double warmupSeconds = Cli.doubleValue(cl, "warmup-seconds", 10, 0, 3600);
     java.util.Map<String, String> defines = new java.util.LinkedHashMap<>();
     java.util.Properties p = cl.getOptionProperties("D");
     for (String k : p.stringPropertyNames()) defines.put(k, p.getProperty(k));
@@ -136,25 +137,34 @@ public final class Bench {
       System.out.printf("note: netc's kernels run %d-bit vectors, wider than this JVM's %d-bit ones (the Vector API's Java fallback):"
           + " no %% of peak is given below%n", PeakProbe.KERNEL_BITS, PeakProbe.NATIVE_BITS);
     }
-    System.out.printf("netc: load %.0f ms, first call in this JVM %.1f ms%n", netcLoad, netcFirst);
+    System.out.printf("netc: load %.0f ms, first call in this JVM %.1f ms; %s%n", netcLoad, netcFirst, hugePages());
 
     Ort ort = onnx == null ? null : new Ort(Path.of(onnx), threads, x, new long[] {batch, in[0], in[1], in[2]});
     if (ort != null) {
-      System.out.printf("onnxruntime %s: load %.0f ms, first call in this JVM %.1f ms%n", ort.version(), ort.loadMs, ort.firstMs);
+      System.out.printf("onnxruntime %s: load %.0f ms, first call in this JVM %.1f ms; native library: %s%n", ort.version(), ort.loadMs,
+          ort.firstMs, System.getProperty("onnxruntime.native.path") == null ? "the jar's own (its kernels pick the CPU's widest vectors)"
+              : "from " + System.getProperty("onnxruntime.native.path") + " (-Donnxruntime.native.path)");
       double[] e = agree(y, ort.run(), "the first calls");
       System.out.println(e[1] == 0 ? "outputs agree: every output of both is 0 (a comparison that shows little)"
           : String.format("outputs agree: max |netc - onnxruntime| = %.3g (%.2g of max |output| %.3g)", e[0], e[0] / e[1], e[1]));
     }
-    // netc alone: its first image against the reference interpreter on the same graph, weights and input
-    // (one image: the interpreter takes seconds an image on a large network), and every timed call below
-    float[] reference = null;
+    // netc alone: its first and last images against the reference interpreter on the same graph, weights
+    // and input (not every image: the interpreter takes seconds an image on a large network; the last
+    // catches a batch offset gone wrong), in the first call and every timed call below; every value
+    // of the batch must be written (finite)
+    float[][] reference = null;
+    int[] checked = batch == 1 ? new int[] {0} : new int[] {0, batch - 1};
     if (ort == null) {
       long r0 = System.nanoTime();
       int per = in[0] * in[1] * in[2];
-      reference = Interpreter.run(graph, params, new Tensor(new int[] {1, in[0], in[1], in[2]}, Arrays.copyOf(x, per))).data();
-      double[] e = matchesReference(y, reference, "the first call");
-      System.out.printf("netc against the reference interpreter (image 1, first call): max |difference| = %.3g (%.2g of max |output| %.3g;"
-          + " refused over 1e-4 of it; interpreter %.0f ms)%n", e[0], e[1] == 0 ? 0 : e[0] / e[1], e[1],
+      reference = new float[checked.length][];
+      for (int c = 0; c < checked.length; c++) {
+        reference[c] = Interpreter.run(graph, params, new Tensor(new int[] {1, in[0], in[1], in[2]},
+            Arrays.copyOfRange(x, checked[c] * per, (checked[c] + 1) * per))).data();
+      }
+      double[] e = matchesReference(y, reference, checked, "the first call");
+      System.out.printf("netc against the reference interpreter (%s, first call): max |difference| = %.3g (%.2g of max |output| %.3g;"
+          + " refused over 1e-4 of it; interpreter %.0f ms)%n", imagesChecked(checked), e[0], e[1] == 0 ? 0 : e[0] / e[1], e[1],
           (System.nanoTime() - r0) / 1e6);
     }
     // Warm-up is by time as well as count: loading a model can leave the JIT deoptimizing and
@@ -184,7 +194,7 @@ public final class Bench {
       netc.predict(x, batch, y);
       tn[i] = (System.nanoTime() - a) / 1e6;
       allocation.stop();
-      if (reference != null) worst = Math.max(worst, matchesReference(y, reference, "timed call " + (i + 1))[0]);
+      if (reference != null) worst = Math.max(worst, matchesReference(y, reference, checked, "timed call " + (i + 1))[0]);
       if (ort != null && !ortFirst) {
         if (!quiet()) gaveUp++;
         z = timeOrt(ort, ortAllocation, to, i);
@@ -195,8 +205,8 @@ public final class Bench {
     }
     noteGaveUp(gaveUp, (ort == null ? 1 : 2) * runs, "timed calls");
     if (reference != null) {
-      System.out.printf("netc's %d timed calls against the reference interpreter (image 1): max |difference| = %.3g (refused over 1e-4 of max |output|)%n",
-          runs, worst);
+      System.out.printf("netc's %d timed calls against the reference interpreter (%s): max |difference| = %.3g (refused over 1e-4 of max |output|)%n",
+          runs, imagesChecked(checked), worst);
     }
     // the host's speed drifts: a peak measured in a slow moment would flatter both engines, so the
     // figure is the better of the probe before the timed runs and one after them
@@ -229,6 +239,7 @@ public final class Bench {
       // A busy service's view: blocks of consecutive calls, engines alternated block by block with
       // the idle gap between blocks; the first call of each block (after the gap) is dropped.
       int blocks = Math.max(4, runs / sustained * 2);
+      float[] first = ort.run(); // every netc call of a block is checked against it (between calls, outside the timing)
       double[] sn = new double[blocks * (sustained - 1)], so = new double[blocks * (sustained - 1)];
       int blocksGaveUp = 0;
       for (int b = 0, k = 0; b < blocks; b++, k += sustained - 1) {
@@ -236,11 +247,12 @@ public final class Bench {
           boolean isNetc = (engine == 0) == (b % 2 == 0); // blocks alternate which engine goes first
           if (!quiet()) blocksGaveUp++;
           for (int i = 0; i < sustained; i++) {
-            if (isNetc) Arrays.fill(y, Float.NaN); // the block's last call's output is checked: its own, not an earlier call's
+            if (isNetc) Arrays.fill(y, Float.NaN); // each call's output is checked: its own, not an earlier call's
             long a = System.nanoTime();
             if (isNetc) netc.predict(x, batch, y);
             else z = ort.run();
             if (i > 0) (isNetc ? sn : so)[k + i - 1] = (System.nanoTime() - a) / 1e6;
+            if (isNetc) agree(y, first, "call " + (i + 1) + " of sustained block " + (b + 1));
           }
           if (engine == 1) agree(y, z, "sustained block " + (b + 1));
         }
@@ -341,16 +353,51 @@ public final class Bench {
    * Max |netc - reference| and max |reference| over the reference's values (netc's first image); refuses
    * a difference over {@link #REFERENCE_TOLERANCE} of the largest, or a NaN (a value netc left unwritten).
    */
-  static double[] matchesReference(float[] netc, float[] reference, String which) {
-    if (netc.length < reference.length) {
-      throw new IllegalStateException("netc gives " + netc.length + " output values, the reference interpreter " + reference.length + "; not the same network");
+  static double[] matchesReference(float[] netc, float[][] references, int[] images, String which) {
+    int per = references[0].length;
+    if (netc.length % per != 0 || netc.length / per <= images[images.length - 1]) {
+      throw new IllegalStateException("netc gives " + netc.length + " output values, the reference interpreter " + per + " an image; not the same network");
     }
-    double[] d = difference(Arrays.copyOf(netc, reference.length), reference);
-    if (!(d[0] <= REFERENCE_TOLERANCE * d[1])) {
+    for (int i = 0; i < netc.length; i++) {
+      if (!Float.isFinite(netc[i])) {
+        throw new IllegalStateException(String.format("netc's output %d of image %d in %s is %s (unwritten, or an overflow); not timing a wrong answer",
+            i % per, i / per + 1, which, netc[i]));
+      }
+    }
+    double err = 0, scale = 0;
+    for (int c = 0; c < images.length; c++) {
+      double[] d = difference(Arrays.copyOfRange(netc, images[c] * per, (images[c] + 1) * per), references[c]);
+      err = Math.max(err, d[0]);
+      scale = Math.max(scale, d[1]);
+    }
+    if (!(err <= REFERENCE_TOLERANCE * scale)) {
       throw new IllegalStateException(String.format("netc and the reference interpreter disagree in %s (max |difference| %.3g, max |output| %.3g,"
-          + " tolerance 1e-4 of it); not timing a wrong answer", which, d[0], d[1]));
+          + " tolerance 1e-4 of it); not timing a wrong answer", which, err, scale));
     }
-    return d;
+    return new double[] {err, scale};
+  }
+
+  /** "image 1" or "images 1 and 8": the images checked against the reference interpreter. */
+  private static String imagesChecked(int[] images) {
+    return images.length == 1 ? "image " + (images[0] + 1) : "images " + (images[0] + 1) + " and " + (images[1] + 1);
+  }
+
+  /**
+   * Whether the JVM maps its heap (netc's weights and activations) on transparent huge pages, which the
+   * netc launcher asks for where the kernel allows it (madvise or always); ONNX Runtime's native memory
+   * gets them only under "always". Printed so that a ratio can be tied to the setting afterwards.
+   */
+  static String hugePages() {
+    String kernel;
+    try {
+      String s = Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled"));
+      int a = s.indexOf('['), b = s.indexOf(']');
+      kernel = a >= 0 && b > a ? s.substring(a + 1, b) : s.strip();
+    } catch (IOException | RuntimeException e) {
+      kernel = "unknown";
+    }
+    boolean jvm = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().contains("-XX:+UseTransparentHugePages");
+    return "transparent huge pages: kernel " + kernel + ", netc's heap " + (jvm ? "on them (-XX:+UseTransparentHugePages)" : "not asked for");
   }
 
   /** Every {@code width}-th value of {@code all} from {@code i}: one call position across the blocks. */

@@ -102,14 +102,21 @@ final class Cli {
     }
   }
 
-  static double doubleValue(CommandLine cl, String option, double otherwise) {
+  static double doubleValue(CommandLine cl, String option, double otherwise, double min, double max) {
     String v = cl.getOptionValue(option);
     if (v == null) return otherwise;
+    double d;
     try {
-      return Double.parseDouble(v.strip());
+      d = Double.parseDouble(v.strip());
     } catch (NumberFormatException e) {
-      throw new UsageException("--" + option + " expects a number, got '" + v + "'");
+      d = Double.NaN;
     }
+    if (!(d >= min && d <= max)) throw new UsageException("--" + option + " " + v + ": expected a number from " + fmt(min) + " to " + fmt(max));
+    return d;
+  }
+
+  private static String fmt(double d) {
+    return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
   }
 
   static Option opt(String longName, String arg, String description) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -94,48 +95,71 @@ class BenchTest {
 
   /**
    * netc alone is checked against the reference interpreter: within 1e-4 of the largest output passes; a
-   * value netc left unwritten (the NaN the bench fills its output with before each call) or a larger
-   * difference stops the bench. Only the reference's values (image 1) are compared.
+   * larger difference in a checked image (the first and the last of a batch) stops the bench, and so
+   * does a value left unwritten (the NaN the bench fills its output with before each call) in any image.
    */
   @Test
   void netcAloneMustMatchTheReferenceInterpreter() {
-    double[] e = Bench.matchesReference(new float[] {1f, -2f, 0.5f, 123f}, new float[] {1f, -2.0001f, 0.5f}, "the first call");
+    float[][] ref = {{1f, -2.0001f, 0.5f}};
+    double[] e = Bench.matchesReference(new float[] {1f, -2f, 0.5f}, ref, new int[] {0}, "the first call");
     assertEquals(1e-4, e[0], 1e-6); // in float: -2.0001f is -2.00009989...
     assertEquals(2.0001, e[1], 1e-6);
     IllegalStateException far = assertThrows(IllegalStateException.class,
-        () -> Bench.matchesReference(new float[] {1f, -2.001f, 0.5f}, new float[] {1f, -2f, 0.5f}, "timed call 3"));
+        () -> Bench.matchesReference(new float[] {1f, -2.001f, 0.5f}, new float[][] {{1f, -2f, 0.5f}}, new int[] {0}, "timed call 3"));
     assertTrue(far.getMessage().startsWith("netc and the reference interpreter disagree in timed call 3 (max |difference| 0.00100, max |output| 2.00,"
         + " tolerance 1e-4 of it)"), far.getMessage());
-    float[] unwritten = {1f, -2f, Float.NaN};
-    assertThrows(IllegalStateException.class, () -> Bench.matchesReference(unwritten, new float[] {1f, -2f, 0.5f}, "timed call 1"));
-    IllegalStateException size = assertThrows(IllegalStateException.class, () -> Bench.matchesReference(new float[2], new float[3], "the first call"));
-    assertEquals("netc gives 2 output values, the reference interpreter 3; not the same network", size.getMessage());
+    // a batch of three: images 1 and 3 compared, image 2 only for being written
+    float[][] ends = {{1f, -2f, 0.5f}, {3f, 4f, 5f}};
+    int[] firstAndLast = {0, 2};
+    Bench.matchesReference(new float[] {1f, -2f, 0.5f, 9f, 9f, 9f, 3f, 4f, 5f}, ends, firstAndLast, "the first call");
+    IllegalStateException last = assertThrows(IllegalStateException.class,
+        () -> Bench.matchesReference(new float[] {1f, -2f, 0.5f, 9f, 9f, 9f, 3f, 4f, 5.1f}, ends, firstAndLast, "timed call 2"));
+    assertTrue(last.getMessage().startsWith("netc and the reference interpreter disagree in timed call 2 (max |difference| 0.100"), last.getMessage());
+    IllegalStateException unwritten = assertThrows(IllegalStateException.class,
+        () -> Bench.matchesReference(new float[] {1f, -2f, 0.5f, 9f, Float.NaN, 9f, 3f, 4f, 5f}, ends, firstAndLast, "timed call 1"));
+    assertEquals("netc's output 1 of image 2 in timed call 1 is NaN (unwritten, or an overflow); not timing a wrong answer", unwritten.getMessage());
+    IllegalStateException size = assertThrows(IllegalStateException.class,
+        () -> Bench.matchesReference(new float[2], new float[][] {new float[3]}, new int[] {0}, "the first call"));
+    assertEquals("netc gives 2 output values, the reference interpreter 3 an image; not the same network", size.getMessage());
+  }
+
+  /** --warmup-seconds: a number from 0 to an hour; a negative, infinite or unparsable value is refused in one line. */
+  @Test
+  void warmUpSecondsAreBounded() {
+    org.apache.commons.cli.Options o = new org.apache.commons.cli.Options().addOption(Cli.opt("warmup-seconds", "S", "warm-up"));
+    for (String bad : List.of("-1", "Infinity", "NaN", "1e9", "x")) {
+      Cli.UsageException e = assertThrows(Cli.UsageException.class, () -> Cli.doubleValue(
+          new org.apache.commons.cli.DefaultParser().parse(o, new String[] {"--warmup-seconds", bad}), "warmup-seconds", 10, 0, 3600));
+      assertEquals("--warmup-seconds " + bad + ": expected a number from 0 to 3600", e.getMessage());
+    }
   }
 
   /**
    * netc alone (no --onnx) on a small spec: its first call and its timed calls are checked against the
    * reference interpreter, and the bench says how far they were.
    */
-  @Test
-  void benchWithoutOnnxChecksNetcAgainstTheReference() throws Exception {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"1, image 1", "3, images 1 and 3"})
+  void benchWithoutOnnxChecksNetcAgainstTheReference(String batch, String images) throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream old = System.out;
     int status;
     try {
       System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8)); // the bench prints on System.out
-      status = Bench.run(new String[] {"../examples/smallnet.net", "--runs", "3", "--warmup", "1", "--warmup-seconds", "0", "--threads", "1"}, System.out);
+      status = Bench.run(new String[] {"../examples/smallnet.net", "--runs", "3", "--warmup", "1", "--warmup-seconds", "0", "--threads", "1",
+          "--batch", batch}, System.out);
     } finally {
       System.setOut(old);
     }
     String out = bytes.toString(StandardCharsets.UTF_8);
     assertEquals(0, status, out);
-    Matcher first = Pattern.compile("netc against the reference interpreter \\(image 1, first call\\): max \\|difference\\| = (\\S+) \\(\\S+ of max"
+    Matcher first = Pattern.compile("netc against the reference interpreter \\(" + images + ", first call\\): max \\|difference\\| = (\\S+) \\(\\S+ of max"
         + " \\|output\\| (\\S+); refused over 1e-4 of it; interpreter \\d+ ms\\)").matcher(out);
     assertTrue(first.find(), out);
     double scale = Double.parseDouble(first.group(2));
     assertTrue(scale > 0 && scale <= 1, out); // softmax outputs
     assertTrue(Double.parseDouble(first.group(1)) <= 1e-4 * scale, out);
-    Matcher timed = Pattern.compile("netc's 3 timed calls against the reference interpreter \\(image 1\\): max \\|difference\\| = (\\S+) ").matcher(out);
+    Matcher timed = Pattern.compile("netc's 3 timed calls against the reference interpreter \\(" + images + "\\): max \\|difference\\| = (\\S+) ").matcher(out);
     assertTrue(timed.find(), out);
     assertTrue(Double.parseDouble(timed.group(1)) <= 1e-4 * scale, out);
     assertTrue(out.contains("netc         median "), out);
