@@ -6,7 +6,8 @@
 # and any sample whose innermost netc frame is the runtime's or the compiled model's is reported; the exit status is 1 if there
 # is one. The run is the production path: the compiled jar called back to back by ./netc compare (one jar, no gap), not
 # netc profile, whose -Dnetc.profile=true (a static final) compiles the step timing into every call and so other code for C2.
-#   examples/check-allocation.sh [SPEC] [THREADS]      (default examples/resnet50.net, 1; synthetic weights)
+#   examples/check-allocation.sh [SPEC] [THREADS]      (default examples/resnet50.net, 2 threads: the benchmarks' pooled path;
+#                                                       1 checks the caller-only path; synthetic weights)
 #   NETC_JAVA_OPTS=-XX:UseAVX=2 examples/check-allocation.sh    (another kernel width: UseAVX=2 for 256 bits, MaxVectorSize=16 for 128)
 #   RUNS=4000 examples/check-allocation.sh M.onnx               (a fast model: the run must outlast the recording's 20 s delay)
 #   JVMS=3 examples/check-allocation.sh                         (three JVMs, one after the other: C2's inlining of a long run of
@@ -15,7 +16,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 spec=${1:-$root/examples/resnet50.net}
-threads=${2:-1}
+threads=${2:-2}
 args="$*"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
