@@ -367,6 +367,30 @@ class OnnxImporterTest {
     assertTrue(!r.spec().contains("\ngate: "), r.spec());
   }
 
+  /**
+   * GraphBuilder names a residual's add, a concat and a gate itself (add, add_1, concat_1, gate_1, ...):
+   * a node named so after one of them is renamed like a keyword, not refused as a name used twice.
+   */
+  @Test
+  void layerNamesAvoidTheNamesGraphBuilderGenerates() {
+    for (String generated : List.of("add", "add_1", "add_12", "concat_1", "gate_1")) {
+      assertEquals(generated + "_", LayerNames.sanitize(generated));
+    }
+    for (String plain : List.of("adder", "add_x", "my_add", "gate_1x")) assertEquals(plain, LayerNames.sanitize(plain));
+    // two residuals (GraphBuilder's add and add_1), then layers named add and add_1
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("/m/Relu", "Relu", List.of("x"), List.of("m")),
+        OnnxBytes.node("/j/Add", "Add", List.of("x", "m"), List.of("s")),
+        OnnxBytes.node("/n/Relu", "Relu", List.of("s"), List.of("n")),
+        OnnxBytes.node("/k/Add", "Add", List.of("s", "n"), List.of("t")),
+        OnnxBytes.node("/add/Relu", "Relu", List.of("t"), List.of("u")),
+        OnnxBytes.node("/add_1/Sigmoid", "Sigmoid", List.of("u"), List.of("y")));
+    OnnxImporter.Result r = translate(nodes, List.of());
+    assertTrue(r.spec().endsWith("add_: relu()  // onnx: /add/Relu (Relu)\nadd_1_: sigmoid()  // onnx: /add_1/Sigmoid (Sigmoid)\n"), r.spec());
+    Graph g = build(r);
+    assertEquals(List.of("input", "m", "add", "n", "add_1", "add_", "add_1_"), g.nodes().stream().map(netc.ir.Node::name).toList());
+  }
+
   /** Shape computations with malformed arguments are refused by name, not with an index exception or garbage values. */
   @Test
   void malformedShapeComputationsAreRefused() {
