@@ -655,7 +655,11 @@ public final class OnnxImporter {
         if (axis != 1 && axis != -1) throw unsupportedAttributes(n, "netc's softmax is over the features of a flat input");
         yield layer(n, body, "softmax()", in, null);
       }
-      case "Dropout", "Identity" -> removed(n, x, body);
+      case "Dropout" -> {
+        requireInference(n);
+        yield removed(n, x, body);
+      }
+      case "Identity" -> removed(n, x, body);
       case "Concat" -> {
         // a Concat of one tensor is that tensor (DenseNet's first layer concatenates a list of one)
         if (n.inputs().size() == 1 && isChannelConcat(n)) yield removed(n, x, body);
@@ -730,6 +734,22 @@ public final class OnnxImporter {
     String out = last.outputs().get(0);
     shapes.put(out, outShape);
     return out;
+  }
+
+  /**
+   * A Dropout's training_mode (input 3, from opset 12) must be absent or a constant false: in training
+   * mode it drops values at random, which an inference network does not compute.
+   */
+  private void requireInference(OnnxNode n) {
+    if (n.inputs().size() < 3 || n.inputs().get(2).isEmpty()) return;
+    String mode = n.inputs().get(2);
+    OnnxTensor t = model.initializers().get(mode);
+    if (t == null) {
+      throw unsupportedAttributes(n, "its training_mode " + OnnxReader.quote(mode) + " is computed; netc runs inference only, with training_mode a constant false");
+    }
+    long[] v = t.longs();
+    if (v == null || v.length != 1) throw unsupportedAttributes(n, "its training_mode " + OnnxReader.quote(mode) + " is not one bool");
+    if (v[0] != 0) throw unsupportedAttributes(n, "its training_mode " + OnnxReader.quote(mode) + " is true; netc runs inference only");
   }
 
   private String removed(OnnxNode n, String x, Body body) {

@@ -931,4 +931,28 @@ class OnnxImporterTest {
         OnnxBytes.node("/mul/Mul", "Mul", List.of("r", "mask"), List.of("y")));
     assertEquals("m.onnx: node '/drop/Dropout' (Dropout): its mask output is used; netc runs inference only", error(masked, List.of()));
   }
+
+  /** Dropout's training_mode input (opset 12): a constant false is inference, removed; true, or computed, is refused. */
+  @Test
+  void dropoutInTrainingModeIsRefused() {
+    byte[] no = bools("no", false), yes = bools("yes", true), ratio = OnnxBytes.floats("ratio", new long[0], 0.5f);
+    List<byte[]> off = List.of(OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x", "ratio", "no"), List.of("y")));
+    assertTrue(translate(off, List.of(ratio, no)).spec().endsWith("// onnx: /drop/Dropout (Dropout) removed: the identity at inference\n"));
+    List<byte[]> on = List.of(OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x", "ratio", "yes"), List.of("y")));
+    assertEquals("m.onnx: node '/drop/Dropout' (Dropout): its training_mode 'yes' is true; netc runs inference only", error(on, List.of(ratio, yes)));
+    // left empty, it is false
+    List<byte[]> empty = List.of(OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x", "", ""), List.of("y")));
+    assertTrue(translate(empty, List.of()).spec().endsWith("// onnx: /drop/Dropout (Dropout) removed: the identity at inference\n"));
+    // computed (here from the image, on a path of its own that the walk meets after the Dropout)
+    List<byte[]> fromImage = List.of(OnnxBytes.node("/s/Sigmoid", "Sigmoid", List.of("x"), List.of("s")),
+        OnnxBytes.node("/e/Equal", "ReduceMax", List.of("x"), List.of("mode")),
+        OnnxBytes.node("/drop/Dropout", "Dropout", List.of("s", "ratio", "mode"), List.of("y")));
+    assertEquals("m.onnx: node '/drop/Dropout' (Dropout): its training_mode 'mode' is computed; netc runs inference only, with training_mode"
+        + " a constant false", error(fromImage, List.of(ratio)));
+  }
+
+  /** A bool tensor of one value. */
+  private static byte[] bools(String name, boolean value) {
+    return OnnxBytes.tensor(name, OnnxReader.BOOL, new long[0], out -> out.writeInt32(5, value ? 1 : 0));
+  }
 }
