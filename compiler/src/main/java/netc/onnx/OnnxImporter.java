@@ -844,9 +844,20 @@ public final class OnnxImporter {
     return true;
   }
 
-  /** Clip: its bounds are attributes before opset 11, constant inputs from it; a bound left out (or infinite) is unbounded. */
+  /**
+   * Clip: its bounds are attributes before opset 11, constant inputs from it; a bound left out (or
+   * infinite) is unbounded. The other opset's form is refused, not read as no bounds.
+   */
   private String clip(OnnxNode n, String x, int[] in, Body body) {
     Float min, max;
+    boolean attributes = n.attribute("min") != null || n.attribute("max") != null;
+    boolean inputs = n.inputs().stream().skip(1).anyMatch(i -> !i.isEmpty());
+    if (model.opset() >= 11 && attributes) {
+      throw unsupportedAttributes(n, "Clip's bounds are inputs from opset 11, not attributes (the model's opset is " + model.opset() + ")");
+    }
+    if (model.opset() < 11 && inputs) {
+      throw unsupportedAttributes(n, "Clip's bounds are attributes before opset 11, not inputs (the model's opset is " + model.opset() + ")");
+    }
     if (model.opset() < 11) {
       min = bound(typed(n, "min", OnnxAttribute.FLOAT) == null ? null : n.attribute("min").f());
       max = bound(typed(n, "max", OnnxAttribute.FLOAT) == null ? null : n.attribute("max").f());
@@ -1149,15 +1160,22 @@ public final class OnnxImporter {
 
   /**
    * One output of a Split along the channels ({@link #splitParts}): {@code channels(start, end)}. The
-   * sizes are an input from opset 13, an attribute before; without them the channels split in equal
-   * parts (the last smaller when they do not divide, as opset 18 says).
+   * sizes are an input from opset 13, an attribute before (the other opset's form is refused, not
+   * read as an equal split); without them the channels split in equal parts (the last smaller when
+   * they do not divide, as opset 18 says).
    */
   private String split(OnnxNode n, int[] in, Body body) {
     requireRank(n, in, 3);
     int[] part = splitParts.get(n);
     long axis = intAttr(n, "axis", 0);
     if (part == null || (axis != 1 && axis != -3)) throw unsupportedAttributes(n, "netc splits a map along its channels (axis 1) into several outputs");
-    boolean fromInput = model.opset() >= 13 && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
+    boolean fromInput = n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
+    if (model.opset() >= 13 && n.attribute("split") != null) {
+      throw unsupportedAttributes(n, "Split's sizes are an input from opset 13, not an attribute (the model's opset is " + model.opset() + ")");
+    }
+    if (model.opset() < 13 && fromInput) {
+      throw unsupportedAttributes(n, "Split's sizes are an attribute before opset 13, not an input (the model's opset is " + model.opset() + ")");
+    }
     long[] sizes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "split", null);
     if (sizes == null) {
       long each = (in[0] + part[1] - 1) / part[1];

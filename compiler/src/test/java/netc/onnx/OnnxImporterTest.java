@@ -98,6 +98,51 @@ class OnnxImporterTest {
         .endsWith("min 6.0 is above max 0.0"));
   }
 
+  /**
+   * Clip's bounds are attributes before opset 11 and inputs from it; Split's sizes an attribute before
+   * opset 13 and an input from it. The other form (which onnx.checker and onnxruntime refuse too) is
+   * refused by name: read by opset alone, a ReLU6 lost its bounds and a split its sizes.
+   */
+  @Test
+  void clipBoundsAndSplitSizesInTheOtherOpsetsFormAreRefused() {
+    byte[] six = OnnxBytes.floats("six", new long[0], 6f), zero = OnnxBytes.floats("zero", new long[0], 0f);
+    byte[] attrs = OnnxBytes.node("/r6/Clip", "Clip", List.of("x"), List.of("y"), OnnxBytes.real("min", 0f), OnnxBytes.real("max", 6f));
+    assertEquals("m.onnx: node '/r6/Clip' (Clip) with max=6.0, min=0.0: Clip's bounds are inputs from opset 11, not attributes (the model's"
+        + " opset is 13)", error(List.of(attrs), List.of()));
+    byte[] inputs = OnnxBytes.node("/r6/Clip", "Clip", List.of("x", "zero", "six"), List.of("y"));
+    assertEquals("m.onnx: node '/r6/Clip' (Clip): Clip's bounds are attributes before opset 11, not inputs (the model's opset is 10)",
+        error(List.of(inputs), List.of(six, zero), 2, 10));
+    // each in its own opset
+    assertTrue(translate(List.of(attrs), List.of(), 2, 10).spec().contains("r6: clip(min = 0.0, max = 6.0)"));
+    assertTrue(translate(List.of(inputs), List.of(six, zero), 2, 11).spec().contains("r6: clip(min = 0.0, max = 6.0)"));
+    // 3 channels split [1, 2]
+    byte[] sizes = int64s("sizes", 1, 2);
+    List<byte[]> byAttribute = List.of(
+        OnnxBytes.node("/Split", "Split", List.of("x"), List.of("a", "b"), OnnxBytes.integer("axis", 1), OnnxBytes.ints("split", 1, 2)),
+        OnnxBytes.node("/Concat", "Concat", List.of("b", "a"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    List<byte[]> byInput = List.of(
+        OnnxBytes.node("/Split", "Split", List.of("x", "sizes"), List.of("a", "b"), OnnxBytes.integer("axis", 1)),
+        OnnxBytes.node("/Concat", "Concat", List.of("b", "a"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    assertEquals("m.onnx: node '/Split' (Split) with axis=1, split=[1, 2]: Split's sizes are an input from opset 13, not an attribute (the"
+        + " model's opset is 13)", error(byAttribute, List.of(), 3, 13));
+    assertEquals("m.onnx: node '/Split' (Split) with axis=1: Split's sizes are an attribute before opset 13, not an input (the model's opset"
+        + " is 12)", error(byInput, List.of(sizes), 3, 12));
+    for (String spec : List.of(translate(byAttribute, List.of(), 3, 12).spec(), translate(byInput, List.of(sizes), 3, 13).spec())) {
+      assertTrue(spec.contains("split_2: channels(1, 3)") && spec.contains("split: channels(0, 1)"), spec);
+    }
+  }
+
+  /** A graph x[channels, 4, 4] -> nodes -> y of the default opset {@code opset}. */
+  private static OnnxImporter.Result translate(List<byte[]> nodes, List<byte[]> initializers, int channels, long opset) {
+    return OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(OnnxBytes.graph(nodes, initializers, channels, 4, 4), opset)));
+  }
+
+  private static String error(List<byte[]> nodes, List<byte[]> initializers, int channels, long opset) {
+    NetcException e = assertThrows(NetcException.class, () -> translate(nodes, initializers, channels, opset));
+    assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+    return e.getMessage();
+  }
+
   @Test
   void aForkIntoThreePathsIsRefused() {
     List<byte[]> nodes = List.of(
