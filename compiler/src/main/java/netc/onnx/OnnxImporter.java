@@ -978,13 +978,21 @@ public final class OnnxImporter {
     long[] target = shapeValues.value(n.inputs().get(1));
     if (target.length == 5 && in.length == 3) return channelShuffle(n, in, target, body);
     long features = size(in);
-    boolean batchFirst = target.length == 2 && (target[0] == ShapeValues.BATCH || target[0] == 0);
-    boolean flat = target.length == 2 && ((batchFirst && (target[1] == -1 || target[1] == features)) || (target[0] == -1 && target[1] == features));
-    if (!flat) {
+    if (!flatTarget(target, features)) {
       throw unsupportedAttributes(n, "netc expresses a Reshape to [batch, " + features + "] (a flatten), not to " + ShapeValues.shown(target));
     }
     if (isPooled(in) && returnsToMap(n.outputs().get(0))) return keptPooled(n, x, body);
+    if (in.length == 1) return removedAs(n, x, body, "removed: its input is [batch, " + features + "] already");
     return layer(n, body, "flatten()", new int[] {(int) features}, null);
+  }
+
+  /**
+   * Whether a Reshape to {@code target} keeps the batch first and the {@code features} of each image
+   * flat: [batch or 0, -1 or features], or [-1, features].
+   */
+  private static boolean flatTarget(long[] target, long features) {
+    boolean batchFirst = target.length == 2 && (target[0] == ShapeValues.BATCH || target[0] == 0);
+    return target.length == 2 && ((batchFirst && (target[1] == -1 || target[1] == features)) || (target[0] == -1 && target[1] == features));
   }
 
   // ---- channels last: ConvNeXt's blocks ----------------------------------------------------------
@@ -1237,7 +1245,8 @@ public final class OnnxImporter {
 
   /**
    * Whether the flat tensor {@code t} ([batch, C], from a pooled map) goes, one node after another
-   * and through layers that compute on a vector, to a Reshape or Unsqueeze back to a map: the
+   * and through layers that compute on a vector (and Reshapes that keep it [batch, K]), to a Reshape
+   * or Unsqueeze back to a map: the
    * squeeze-and-excitation senet.pytorch and many hand-written models use ({@code
    * fc(avgpool(x).view(b, c)).view(b, c, 1, 1)}). Those layers then compute the same on [C, 1, 1],
    * a Linear as a 1x1 conv, and the gate's path stays in the language's gate.
@@ -1249,8 +1258,16 @@ public final class OnnxImporter {
       OnnxNode n = next.get(0);
       if (!n.inputs().get(0).equals(t) && !n.opType().equals("Add")) return false;
       switch (n.opType()) {
-        case "Reshape", "Unsqueeze" -> {
-          return true; // whether to [batch, C, 1, 1]: vectorBack checks, with a message when not
+        case "Reshape" -> {
+          // one to two axes, the batch first, keeps [batch, K] (a classifier's logits reshaped at the end): no way back;
+          // whether its K fits, the Reshape checks where it is written
+          long[] target = n.inputs().size() < 2 ? null : shapeValues.valueIfKnown(n.inputs().get(1));
+          boolean flat = target != null && target.length == 2 && (target[0] == ShapeValues.BATCH || target[0] == 0 || target[0] == -1 && target[1] > 0);
+          if (!flat) return true; // whether to [batch, C, 1, 1]: vectorBack checks, with a message when not
+          t = n.outputs().get(0);
+        }
+        case "Unsqueeze" -> {
+          return true;
         }
         case "Gemm", "MatMul", "Add", "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Clip", "Dropout", "Identity" -> {
           if (n.opType().equals("Add") && !(n.inputs().size() == 2 && (isConstant(n.inputs().get(0)) || isConstant(n.inputs().get(1))))) return false;
@@ -1274,6 +1291,7 @@ public final class OnnxImporter {
     int to;
     if (n.opType().equals("Reshape")) {
       long[] target = n.inputs().size() < 2 ? null : shapeValues.value(n.inputs().get(1));
+      if (rank == 2 && target != null && flatTarget(target, in[0])) return back(n, x, body, "keeps [batch, " + in[0] + "]", Held.VECTOR);
       boolean back = target != null && (target.length == 3 || target.length == 4)
           && ((target[0] == ShapeValues.BATCH || target[0] == 0) && (target[1] == in[0] || target[1] == -1) || target[0] == -1 && target[1] == in[0])
           && Arrays.stream(target, 2, target.length).allMatch(d -> d == 1);

@@ -61,6 +61,18 @@ final class ShapeValues {
     return shaped(name, 0).values();
   }
 
+  /**
+   * The values of {@code name}, or null where they cannot be evaluated (yet): for a look ahead, which
+   * leaves the message to where the value is needed. Nothing failed is kept.
+   */
+  long[] valueIfKnown(String name) {
+    try {
+      return value(name);
+    } catch (NetcException e) {
+      return null;
+    }
+  }
+
   private long[] value(String name, int depth) {
     return shaped(name, depth).values();
   }

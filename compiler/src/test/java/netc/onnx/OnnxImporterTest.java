@@ -917,6 +917,47 @@ class OnnxImporterTest {
     assertTrue(r.spec().endsWith("flatten: flatten()  // onnx: /Flatten (Flatten)\nfc: fc(3)  // onnx: /fc/Gemm (Gemm)\n"), r.spec());
   }
 
+  /**
+   * A classifier's head whose logits are reshaped to [batch, K] at the end (a no-op): a flatten and an fc,
+   * not a gate's vector (which the Reshape does not bring back to a map), and the logits are the pooled
+   * means times the weights plus the bias. A no-op Reshape inside a gate's vector section keeps it a gate.
+   */
+  @Test
+  void aClassifierHeadReshapedToBatchByFeaturesStaysFlat() {
+    for (byte[] target : List.of(int64s("shape", 0, -1), int64s("shape", -1, 3))) {
+      List<byte[]> nodes = List.of(
+          OnnxBytes.node("/GlobalAveragePool", "GlobalAveragePool", List.of("x"), List.of("p")),
+          OnnxBytes.node("/Flatten", "Flatten", List.of("p"), List.of("v")),
+          OnnxBytes.node("/fc/Gemm", "Gemm", List.of("v", "w1", "b1"), List.of("g"), OnnxBytes.integer("transB", 1)),
+          OnnxBytes.node("/Reshape", "Reshape", List.of("g", "shape"), List.of("y")));
+      OnnxImporter.Result r = translate(nodes, linearGateWeights(target));
+      assertTrue(r.spec().endsWith("flatten: flatten()  // onnx: /Flatten (Flatten)\nfc: fc(3)  // onnx: /fc/Gemm (Gemm)\n"
+          + "// onnx: /Reshape (Reshape) removed: its input is [batch, 3] already\n"), r.spec());
+      Graph g = build(r);
+      float[] x = new float[2 * 2 * 16];
+      for (int i = 0; i < x.length; i++) x[i] = (i * 7 % 11) * 0.25f - 1f;
+      float[] expected = new float[2 * 3];
+      float[][] w = {{1, 2}, {3, 4}, {5, 6}};
+      float[] b = {7, 8, 9};
+      for (int image = 0; image < 2; image++) {
+        float[] mean = new float[2];
+        for (int c = 0; c < 2; c++) for (int k = 0; k < 16; k++) mean[c] += x[image * 32 + c * 16 + k] / 16;
+        for (int o = 0; o < 3; o++) expected[image * 3 + o] = w[o][0] * mean[0] + w[o][1] * mean[1] + b[o];
+      }
+      netc.runtime.Tensor y = netc.interp.Interpreter.run(g, netc.weights.WeightBinding.bind(g, netc.runtime.io.TensorSource.of("m", r.weights())),
+          new netc.runtime.Tensor(new int[] {2, 2, 4, 4}, x));
+      assertArrayEquals(new int[] {2, 3}, y.shape());
+      assertArrayEquals(expected, y.data(), 1e-5f);
+    }
+    // inside a gate's vector section, between the Flatten and the Gemm
+    List<byte[]> gate = linearGate(OnnxBytes.node("/se/Reshape", "Reshape", List.of("s", "shape"), List.of("g")));
+    gate.add(2, OnnxBytes.node("/se/Reshape_0", "Reshape", List.of("v", "flat"), List.of("v2")));
+    gate.set(3, OnnxBytes.node("/se/fc1/Gemm", "Gemm", List.of("v2", "w1", "b1"), List.of("h"), OnnxBytes.integer("transB", 1)));
+    OnnxImporter.Result r = translate(gate, linearGateWeights(int64s("shape", 0, 2, 1, 1), int64s("flat", 0, -1)));
+    assertTrue(r.spec().contains("    // onnx: /se/Reshape_0 (Reshape) keeps [batch, 2]\n    se_fc1: conv(3, 1)"), r.spec());
+    assertEquals(Op.GATE, build(r).output().op());
+  }
+
   /** x.mean([2, 3]) (MnasNet's head): a global average pool, flattened where keepdims is 0; axes an attribute, or an input from opset 18. */
   @Test
   void reduceMeanOverHeightAndWidthIsAGlobalAveragePool() {
