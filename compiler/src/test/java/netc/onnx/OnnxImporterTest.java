@@ -487,6 +487,101 @@ class OnnxImporterTest {
     assertTrue(e.contains("the shape 'p' is computed by node 'g' (Gather) of domain 'com.example'; netc evaluates shapes from constants and "), e);
   }
 
+  /**
+   * Shape values keep their dims through Cast, Unsqueeze, Squeeze, Concat along an axis, Transpose
+   * and broadcasting arithmetic, so pads computed as torch does (pairs, transposed, flattened) are
+   * ONNX's: as one flat list each of these gave other pads, silently.
+   */
+  @Test
+  void shapeValuesKeepTheirDims() {
+    // int32 [4, 2] -> Cast -> Transpose (perm reversed) -> Reshape(-1): [0, 0, 0, 1, 0, 0, 0, 1], one column each side
+    byte[] pairs = OnnxBytes.tensor("P", OnnxReader.INT32, new long[] {4, 2}, out -> {
+      for (int v : new int[] {0, 0, 0, 0, 0, 0, 1, 1}) out.writeInt32(5, v);
+    });
+    List<byte[]> nodes = padBy("p",
+        OnnxBytes.node("c", "Cast", List.of("P"), List.of("c"), OnnxBytes.integer("to", OnnxReader.INT64)),
+        OnnxBytes.node("t", "Transpose", List.of("c"), List.of("t")),
+        OnnxBytes.node("r", "Reshape", List.of("t", "flat"), List.of("p")));
+    OnnxImporter.Result r = translate(nodes, List.of(pairs, int64s("flat", -1)));
+    assertTrue(r.spec().contains("pad: pad([0, 1, 0, 1])"), r.spec());
+    assertArrayEquals(new int[] {2, 4, 6}, build(r).output().shape().dims());
+    // begins and ends as columns: Unsqueeze(axes [1]) each, Concat along axis 1, Reshape(-1): [0, 0, 1, 0, 0, 0, 0, 1]
+    nodes = padBy("p",
+        OnnxBytes.node("ub", "Unsqueeze", List.of("begin", "one"), List.of("ub")),
+        OnnxBytes.node("ue", "Unsqueeze", List.of("end", "one"), List.of("ue")),
+        OnnxBytes.node("j", "Concat", List.of("ub", "ue"), List.of("j"), OnnxBytes.integer("axis", 1)),
+        OnnxBytes.node("r", "Reshape", List.of("j", "flat"), List.of("p")));
+    r = translate(nodes, List.of(int64s("begin", 0, 1, 0, 0), int64s("end", 0, 0, 0, 1), int64s("one", 1), int64s("flat", -1)));
+    assertTrue(r.spec().contains("pad: pad([1, 0, 0, 1])"), r.spec());
+    assertArrayEquals(new int[] {2, 5, 5}, build(r).output().shape().dims());
+    // [2, 1] times [1, 2] broadcasts to [2, 2]: [[0, 0], [1, 1]], flattened after four zeros; a Squeeze of a leading axis of 1 keeps the values
+    nodes = padBy("p",
+        OnnxBytes.node("m", "Mul", List.of("a", "b"), List.of("m")),
+        OnnxBytes.node("r", "Reshape", List.of("m", "flat"), List.of("f")),
+        OnnxBytes.node("u", "Unsqueeze", List.of("f", "zero"), List.of("u")),
+        OnnxBytes.node("s", "Squeeze", List.of("u", "zero"), List.of("q")),
+        OnnxBytes.node("j", "Concat", List.of("zeros", "q"), List.of("p"), OnnxBytes.integer("axis", 0)));
+    r = translate(nodes, List.of(int64s2("a", 2, 1, 0, 1), int64s2("b", 1, 2, 1, 1), int64s("flat", -1), int64s("zero", 0),
+        int64s("zeros", 0, 0, 0, 0)));
+    assertTrue(r.spec().contains("pad: pad([0, 0, 1, 1])"), r.spec());
+    // a Cast to a narrower integer wraps as ONNX's: 257 as uint8 is 1
+    nodes = padBy("p",
+        OnnxBytes.node("c", "Cast", List.of("wide"), List.of("c"), OnnxBytes.integer("to", OnnxReader.UINT8)),
+        OnnxBytes.node("d", "Cast", List.of("c"), List.of("p"), OnnxBytes.integer("to", OnnxReader.INT64)));
+    r = translate(nodes, List.of(int64s("wide", 0, 0, 0, 257, 0, 0, 0, 0)));
+    assertTrue(r.spec().contains("pad: pad([0, 1, 0, 0])"), r.spec());
+  }
+
+  /** What netc cannot evaluate exactly in a shape computation is refused by name: another rank than an op takes, a fraction, another opset's form. */
+  @Test
+  void shapeValuesOfOtherRanksAndTypesAreRefused() {
+    byte[] pairs = int64s2("P", 4, 2, 0, 0, 0, 0, 0, 0, 1, 1);
+    // pads of rank 2 are not read as their values in a row
+    String e = error(padBy("p", OnnxBytes.node("c", "Cast", List.of("P"), List.of("p"), OnnxBytes.integer("to", OnnxReader.INT64))), List.of(pairs));
+    assertTrue(e.endsWith("the shape tensor 'p' has shape [4, 2]; shapes, pads, axes and sizes are lists (rank 1)"), e);
+    // a Gather from a Cast of a rank-2 tensor is one from rank 2
+    e = error(padBy("p", OnnxBytes.node("c", "Cast", List.of("P"), List.of("c"), OnnxBytes.integer("to", OnnxReader.INT64)),
+        OnnxBytes.node("g", "Gather", List.of("c", "i"), List.of("p"))), List.of(pairs, int64s("i", 0, 1, 2, 3, 4, 5, 6, 7)));
+    assertTrue(e.endsWith("node 'g' (Gather) gathers from a tensor of rank 2; shape computations gather from a shape (rank 1)"), e);
+    e = error(padBy("p", OnnxBytes.node("s", "Squeeze", List.of("P", "one"), List.of("p"))), List.of(pairs, int64s("one", 1)));
+    assertTrue(e.endsWith("node 's' (Squeeze) squeezes axes [1] of a tensor of shape [4, 2]; each must be an axis of 1"), e);
+    e = error(padBy("p", OnnxBytes.node("u", "Unsqueeze", List.of("begin", "one"), List.of("u")),
+        OnnxBytes.node("j", "Concat", List.of("u", "begin"), List.of("p"), OnnxBytes.integer("axis", 0))),
+        List.of(int64s("begin", 0, 0, 0, 0), int64s("one", 1)));
+    assertTrue(e.endsWith("node 'j' (Concat) concatenates shape values of shapes [4, 1] and [4] along axis 0"), e);
+    e = error(padBy("p", OnnxBytes.node("m", "Mul", List.of("P", "b"), List.of("p"))), List.of(pairs, int64s("b", 1, 1, 1)));
+    assertTrue(e.endsWith("node 'm' (Mul) combines shape values of shapes [4, 2] and [3], which do not broadcast"), e);
+    // a float Div leaves a fraction (2 channels / 4), which a later Mul would make whole again: refused, not truncated
+    List<byte[]> halves = List.of(
+        OnnxBytes.node("s", "Shape", List.of("x"), List.of("s")),
+        OnnxBytes.node("g", "Gather", List.of("s", "one"), List.of("c")),
+        OnnxBytes.node("f", "Cast", List.of("c"), List.of("f"), OnnxBytes.integer("to", OnnxReader.FLOAT)),
+        OnnxBytes.node("cf", "Cast", List.of("four"), List.of("ff"), OnnxBytes.integer("to", OnnxReader.FLOAT)),
+        OnnxBytes.node("d", "Div", List.of("f", "ff"), List.of("h")),
+        OnnxBytes.node("m", "Mul", List.of("h", "four"), List.of("k")),
+        OnnxBytes.node("i", "Cast", List.of("k"), List.of("e"), OnnxBytes.integer("to", OnnxReader.INT64)),
+        OnnxBytes.node("sl", "Slice", List.of("x", "zeroes", "e", "one"), List.of("y")));
+    e = error(halves, List.of(int64s("one", 1), int64s("zeroes", 0), int64s("four", 4)));
+    assertTrue(e.endsWith("node 'd' (Div) divides 2 by 4 in float32, a fraction; netc evaluates whole shape values"), e);
+    // Unsqueeze's axes in the other opset's form
+    e = error(padBy("p", OnnxBytes.node("u", "Unsqueeze", List.of("begin"), List.of("p"), OnnxBytes.ints("axes", 0))), List.of(int64s("begin", 0, 0, 0, 0)));
+    assertTrue(e.endsWith("node 'u' (Unsqueeze): Unsqueeze's axes are an input from opset 13, not an attribute (the model's opset is 13)"), e);
+  }
+
+  /** The shape nodes, then Pad(x, pads) -> y. */
+  private static List<byte[]> padBy(String pads, byte[]... shapeNodes) {
+    List<byte[]> nodes = new ArrayList<>(List.of(shapeNodes));
+    nodes.add(OnnxBytes.node("/pad/Pad", "Pad", List.of("x", pads), List.of("y")));
+    return nodes;
+  }
+
+  /** An int64 tensor of shape [rows, cols]. */
+  private static byte[] int64s2(String name, long rows, long cols, long... values) {
+    return OnnxBytes.tensor(name, OnnxReader.INT64, new long[] {rows, cols}, out -> {
+      for (long v : values) out.writeInt64(7, v);
+    });
+  }
+
   /** Two serialized messages one after the other: protobuf reads them as one, the second's fields merged into the first's. */
   private static byte[] concat(byte[] a, byte[] b) {
     byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
