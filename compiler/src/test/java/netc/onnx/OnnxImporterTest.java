@@ -1126,7 +1126,7 @@ class OnnxImporterTest {
     assertTrue(translate(empty, List.of()).spec().endsWith("// onnx: /drop/Dropout (Dropout) removed: the identity at inference\n"));
     // computed (here from the image, on a path of its own that the walk meets after the Dropout)
     List<byte[]> fromImage = List.of(OnnxBytes.node("/s/Sigmoid", "Sigmoid", List.of("x"), List.of("s")),
-        OnnxBytes.node("/e/Equal", "ReduceMax", List.of("x"), List.of("mode")),
+        OnnxBytes.node("/m/ReduceMax", "ReduceMax", List.of("x"), List.of("mode")),
         OnnxBytes.node("/drop/Dropout", "Dropout", List.of("s", "ratio", "mode"), List.of("y")));
     assertEquals("m.onnx: node '/drop/Dropout' (Dropout): its training_mode 'mode' is computed; netc runs inference only, with training_mode"
         + " a constant false", error(fromImage, List.of(ratio)));
