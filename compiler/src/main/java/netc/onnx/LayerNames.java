@@ -7,7 +7,7 @@ import java.util.Set;
 /**
  * Layer names for an imported spec, made from ONNX node names: {@code /model/layer1/layer1.0/conv1/Conv}
  * becomes {@code model_layer1_0_conv1}. Every name is an identifier of the language (so nothing in a
- * model can inject spec text), not a keyword, and unique in the spec.
+ * model can inject spec text), not a keyword nor a name GraphBuilder gives a join, and unique in the spec.
  */
 final class LayerNames {
   /** The language's keywords, which cannot name a layer: every word the grammar (grammar/Net.g4) spells out as a token. */
@@ -22,6 +22,13 @@ final class LayerNames {
     }
     return Set.copyOf(out);
   }
+  /**
+   * The names GraphBuilder gives the layers a spec leaves unnamed, a residual's add, a concat and a gate
+   * ({@code add}, {@code add_1}, {@code concat_2}, ...; each scope numbers its own): a layer of the spec
+   * named so after one of them would be refused as a name used twice.
+   */
+  static final java.util.regex.Pattern GENERATED = java.util.regex.Pattern.compile("(add|concat|gate)(_[0-9]+)?");
+
   /** Longer names are cut: a name is for reading, and a hostile model may carry megabyte names. */
   static final int MAX_LENGTH = 64;
 
@@ -64,12 +71,15 @@ final class LayerNames {
     return sanitize(b.toString());
   }
 
-  /** Letters, digits and underscores, not starting with a digit, not a keyword, at most {@link #MAX_LENGTH}. */
+  /**
+   * Letters, digits and underscores, not starting with a digit, at most {@link #MAX_LENGTH}; a keyword or
+   * a {@link #GENERATED} name gets an underscore after it.
+   */
   static String sanitize(String text) {
     String s = text.replaceAll("[^A-Za-z0-9_]+", "_").replaceAll("_+", "_").replaceAll("^_|_$", "");
     if (s.length() > MAX_LENGTH) s = s.substring(0, MAX_LENGTH);
     if (!s.isEmpty() && Character.isDigit(s.charAt(0))) s = "n" + s;
-    if (KEYWORDS.contains(s)) s = s + "_";
+    if (KEYWORDS.contains(s) || GENERATED.matcher(s).matches()) s = s + "_";
     return s;
   }
 }

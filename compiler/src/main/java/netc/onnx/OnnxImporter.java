@@ -655,7 +655,11 @@ public final class OnnxImporter {
         if (axis != 1 && axis != -1) throw unsupportedAttributes(n, "netc's softmax is over the features of a flat input");
         yield layer(n, body, "softmax()", in, null);
       }
-      case "Dropout", "Identity" -> removed(n, x, body);
+      case "Dropout" -> {
+        requireInference(n);
+        yield removed(n, x, body);
+      }
+      case "Identity" -> removed(n, x, body);
       case "Concat" -> {
         // a Concat of one tensor is that tensor (DenseNet's first layer concatenates a list of one)
         if (n.inputs().size() == 1 && isChannelConcat(n)) yield removed(n, x, body);
@@ -730,6 +734,22 @@ public final class OnnxImporter {
     String out = last.outputs().get(0);
     shapes.put(out, outShape);
     return out;
+  }
+
+  /**
+   * A Dropout's training_mode (input 3, from opset 12) must be absent or a constant false: in training
+   * mode it drops values at random, which an inference network does not compute.
+   */
+  private void requireInference(OnnxNode n) {
+    if (n.inputs().size() < 3 || n.inputs().get(2).isEmpty()) return;
+    String mode = n.inputs().get(2);
+    OnnxTensor t = model.initializers().get(mode);
+    if (t == null) {
+      throw unsupportedAttributes(n, "its training_mode " + OnnxReader.quote(mode) + " is computed; netc runs inference only, with training_mode a constant false");
+    }
+    long[] v = t.longs();
+    if (v == null || v.length != 1) throw unsupportedAttributes(n, "its training_mode " + OnnxReader.quote(mode) + " is not one bool");
+    if (v[0] != 0) throw unsupportedAttributes(n, "its training_mode " + OnnxReader.quote(mode) + " is true; netc runs inference only");
   }
 
   private String removed(OnnxNode n, String x, Body body) {
@@ -824,9 +844,20 @@ public final class OnnxImporter {
     return true;
   }
 
-  /** Clip: its bounds are attributes before opset 11, constant inputs from it; a bound left out (or infinite) is unbounded. */
+  /**
+   * Clip: its bounds are attributes before opset 11, constant inputs from it; a bound left out (or
+   * infinite) is unbounded. The other opset's form is refused, not read as no bounds.
+   */
   private String clip(OnnxNode n, String x, int[] in, Body body) {
     Float min, max;
+    boolean attributes = n.attribute("min") != null || n.attribute("max") != null;
+    boolean inputs = n.inputs().stream().skip(1).anyMatch(i -> !i.isEmpty());
+    if (model.opset() >= 11 && attributes) {
+      throw unsupportedAttributes(n, "Clip's bounds are inputs from opset 11, not attributes (the model's opset is " + model.opset() + ")");
+    }
+    if (model.opset() < 11 && inputs) {
+      throw unsupportedAttributes(n, "Clip's bounds are attributes before opset 11, not inputs (the model's opset is " + model.opset() + ")");
+    }
     if (model.opset() < 11) {
       min = bound(typed(n, "min", OnnxAttribute.FLOAT) == null ? null : n.attribute("min").f());
       max = bound(typed(n, "max", OnnxAttribute.FLOAT) == null ? null : n.attribute("max").f());
@@ -947,13 +978,21 @@ public final class OnnxImporter {
     long[] target = shapeValues.value(n.inputs().get(1));
     if (target.length == 5 && in.length == 3) return channelShuffle(n, in, target, body);
     long features = size(in);
-    boolean batchFirst = target.length == 2 && (target[0] == ShapeValues.BATCH || target[0] == 0);
-    boolean flat = target.length == 2 && ((batchFirst && (target[1] == -1 || target[1] == features)) || (target[0] == -1 && target[1] == features));
-    if (!flat) {
+    if (!flatTarget(target, features)) {
       throw unsupportedAttributes(n, "netc expresses a Reshape to [batch, " + features + "] (a flatten), not to " + ShapeValues.shown(target));
     }
     if (isPooled(in) && returnsToMap(n.outputs().get(0))) return keptPooled(n, x, body);
+    if (in.length == 1) return removedAs(n, x, body, "removed: its input is [batch, " + features + "] already");
     return layer(n, body, "flatten()", new int[] {(int) features}, null);
+  }
+
+  /**
+   * Whether a Reshape to {@code target} keeps the batch first and the {@code features} of each image
+   * flat: [batch or 0, -1 or features], or [-1, features].
+   */
+  private static boolean flatTarget(long[] target, long features) {
+    boolean batchFirst = target.length == 2 && (target[0] == ShapeValues.BATCH || target[0] == 0);
+    return target.length == 2 && ((batchFirst && (target[1] == -1 || target[1] == features)) || (target[0] == -1 && target[1] == features));
   }
 
   // ---- channels last: ConvNeXt's blocks ----------------------------------------------------------
@@ -1129,15 +1168,22 @@ public final class OnnxImporter {
 
   /**
    * One output of a Split along the channels ({@link #splitParts}): {@code channels(start, end)}. The
-   * sizes are an input from opset 13, an attribute before; without them the channels split in equal
-   * parts (the last smaller when they do not divide, as opset 18 says).
+   * sizes are an input from opset 13, an attribute before (the other opset's form is refused, not
+   * read as an equal split); without them the channels split in equal parts (the last smaller when
+   * they do not divide, as opset 18 says).
    */
   private String split(OnnxNode n, int[] in, Body body) {
     requireRank(n, in, 3);
     int[] part = splitParts.get(n);
     long axis = intAttr(n, "axis", 0);
     if (part == null || (axis != 1 && axis != -3)) throw unsupportedAttributes(n, "netc splits a map along its channels (axis 1) into several outputs");
-    boolean fromInput = model.opset() >= 13 && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
+    boolean fromInput = n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
+    if (model.opset() >= 13 && n.attribute("split") != null) {
+      throw unsupportedAttributes(n, "Split's sizes are an input from opset 13, not an attribute (the model's opset is " + model.opset() + ")");
+    }
+    if (model.opset() < 13 && fromInput) {
+      throw unsupportedAttributes(n, "Split's sizes are an attribute before opset 13, not an input (the model's opset is " + model.opset() + ")");
+    }
     long[] sizes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "split", null);
     if (sizes == null) {
       long each = (in[0] + part[1] - 1) / part[1];
@@ -1199,7 +1245,8 @@ public final class OnnxImporter {
 
   /**
    * Whether the flat tensor {@code t} ([batch, C], from a pooled map) goes, one node after another
-   * and through layers that compute on a vector, to a Reshape or Unsqueeze back to a map: the
+   * and through layers that compute on a vector (and Reshapes that keep it [batch, K]), to a Reshape
+   * or Unsqueeze back to a map: the
    * squeeze-and-excitation senet.pytorch and many hand-written models use ({@code
    * fc(avgpool(x).view(b, c)).view(b, c, 1, 1)}). Those layers then compute the same on [C, 1, 1],
    * a Linear as a 1x1 conv, and the gate's path stays in the language's gate.
@@ -1211,8 +1258,16 @@ public final class OnnxImporter {
       OnnxNode n = next.get(0);
       if (!n.inputs().get(0).equals(t) && !n.opType().equals("Add")) return false;
       switch (n.opType()) {
-        case "Reshape", "Unsqueeze" -> {
-          return true; // whether to [batch, C, 1, 1]: vectorBack checks, with a message when not
+        case "Reshape" -> {
+          // one to two axes, the batch first, keeps [batch, K] (a classifier's logits reshaped at the end): no way back;
+          // whether its K fits, the Reshape checks where it is written
+          long[] target = n.inputs().size() < 2 ? null : shapeValues.valueIfKnown(n.inputs().get(1));
+          boolean flat = target != null && target.length == 2 && (target[0] == ShapeValues.BATCH || target[0] == 0 || target[0] == -1 && target[1] > 0);
+          if (!flat) return true; // whether to [batch, C, 1, 1]: vectorBack checks, with a message when not
+          t = n.outputs().get(0);
+        }
+        case "Unsqueeze" -> {
+          return true;
         }
         case "Gemm", "MatMul", "Add", "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Clip", "Dropout", "Identity" -> {
           if (n.opType().equals("Add") && !(n.inputs().size() == 2 && (isConstant(n.inputs().get(0)) || isConstant(n.inputs().get(1))))) return false;
@@ -1236,6 +1291,7 @@ public final class OnnxImporter {
     int to;
     if (n.opType().equals("Reshape")) {
       long[] target = n.inputs().size() < 2 ? null : shapeValues.value(n.inputs().get(1));
+      if (rank == 2 && target != null && flatTarget(target, in[0])) return back(n, x, body, "keeps [batch, " + in[0] + "]", Held.VECTOR);
       boolean back = target != null && (target.length == 3 || target.length == 4)
           && ((target[0] == ShapeValues.BATCH || target[0] == 0) && (target[1] == in[0] || target[1] == -1) || target[0] == -1 && target[1] == in[0])
           && Arrays.stream(target, 2, target.length).allMatch(d -> d == 1);

@@ -1,6 +1,7 @@
 package netc.onnx;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +14,10 @@ import netc.ast.NetcException;
  * {@code Concat(Unsqueeze(Gather(Shape(x), 0)), [-1])} for {@code x.view(x.size(0), -1)}, and a
  * Pad's pads, which torch computes from its own order with ConstantOfShape, Concat, Reshape, a
  * reversing Slice and Transpose: from constants and the per-image shapes the importer follows, with
- * the batch size as a symbol. Values carry their dims, since Reshape, Slice and Transpose need them.
+ * the batch size as a symbol. Values carry their dims, since Reshape, Slice, Transpose and Concat
+ * along an axis need them, and their element type: a Cast to a narrower integer wraps as ONNX's
+ * does, a float type's Div does not truncate. What netc cannot evaluate exactly is refused by name,
+ * never guessed.
  */
 final class ShapeValues {
   /** A symbolic dim: the batch size, which a model exported with a dynamic batch does not fix. */
@@ -26,12 +30,23 @@ final class ShapeValues {
   static final Set<String> OPS = Set.of("Shape", "Gather", "Unsqueeze", "Concat", "Squeeze", "Cast", "ConstantOfShape", "Reshape",
       "Slice", "Transpose", "Add", "Sub", "Mul", "Div");
 
-  /** A small integer tensor: its dims and its values in row-major order. */
-  private record Shaped(long[] dims, long[] values) {
+  /**
+   * A small tensor of integer values: its dims, its values in row-major order, and its ONNX element
+   * type (OnnxReader's constants; a float type only where a Cast made one, its values whole numbers).
+   */
+  private record Shaped(long[] dims, long[] values, int type) {
     static Shaped flat(long[] values) {
-      return new Shaped(new long[] {values.length}, values);
+      return new Shaped(new long[] {values.length}, values, OnnxReader.INT64);
+    }
+
+    int rank() {
+      return dims.length;
     }
   }
+
+  /** The integer element types, as ONNX's Cast writes them (a bool is 0 or 1). */
+  private static final Set<Integer> INTEGERS = Set.of(OnnxReader.INT64, OnnxReader.UINT64, OnnxReader.INT32, OnnxReader.UINT32,
+      OnnxReader.INT16, OnnxReader.UINT16, OnnxReader.INT8, OnnxReader.UINT8, OnnxReader.BOOL);
 
   private final OnnxModel model;
   private final Map<String, OnnxNode> producers;
@@ -56,13 +71,41 @@ final class ShapeValues {
 
   private final java.util.function.Predicate<String> otherLayout;
 
-  /** The values of the tensor {@code name}; {@link #BATCH} where it is the batch size. */
+  /**
+   * The values of the tensor {@code name}; {@link #BATCH} where it is the batch size. Such a tensor
+   * (a shape, pads, axes, sizes, starts or ends) is a list of integers: another rank or a float type is
+   * refused, not read as its values in a row.
+   */
   long[] value(String name) {
-    return shaped(name, 0).values();
+    return list(name, shaped(name, 0));
+  }
+
+  /**
+   * The values of {@code name}, or null where they cannot be evaluated (yet): for a look ahead, which
+   * leaves the message to where the value is needed. Nothing failed is kept.
+   */
+  long[] valueIfKnown(String name) {
+    try {
+      return value(name);
+    } catch (NetcException e) {
+      return null;
+    }
   }
 
   private long[] value(String name, int depth) {
-    return shaped(name, depth).values();
+    return list(name, shaped(name, depth));
+  }
+
+  private long[] list(String name, Shaped v) {
+    if (v.rank() > 1) {
+      throw fail.apply("the shape tensor " + OnnxReader.quote(name) + " has shape " + shown(v.dims()) + "; shapes, pads, axes and sizes are"
+          + " lists (rank 1)");
+    }
+    if (!INTEGERS.contains(v.type())) {
+      throw fail.apply("the shape tensor " + OnnxReader.quote(name) + " is " + OnnxReader.typeName(v.type()) + "; shapes, pads, axes and"
+          + " sizes are integers");
+    }
+    return v.values();
   }
 
   private Shaped shaped(String name, int depth) {
@@ -81,7 +124,7 @@ final class ShapeValues {
     OnnxTensor c = model.initializers().get(name);
     if (c != null) {
       if (c.longs() == null) throw fail.apply("shape tensor " + OnnxReader.quote(name) + " is " + c.typeName() + ", not integers");
-      return new Shaped(c.dims(), c.longs());
+      return new Shaped(c.dims(), c.longs(), c.dataType());
     }
     OnnxNode n = producers.get(name);
     if (n == null || !n.domain().isEmpty() || !OPS.contains(n.opType())) {
@@ -110,35 +153,212 @@ final class ShapeValues {
           throw fail.apply("node " + n.describe() + " gathers from a tensor of rank " + data.dims().length + "; shape computations gather from"
               + " a shape (rank 1)");
         }
-        yield new Shaped(indices.dims(), gather(n, data.values(), indices.values()));
+        yield new Shaped(indices.dims(), gather(n, data.values(), indices.values()), data.type());
       }
-      case "Concat" -> {
-        List<Long> all = new ArrayList<>();
-        for (String in : n.inputs()) for (long v : value(in, depth + 1)) all.add(v);
-        yield Shaped.flat(all.stream().mapToLong(Long::longValue).toArray());
-      }
+      case "Concat" -> concat(n, depth);
       case "ConstantOfShape" -> constantOfShape(n, value(n.inputs().get(0), depth + 1));
       case "Reshape" -> reshape(n, shaped(n.inputs().get(0), depth + 1), value(n.inputs().get(1), depth + 1));
       case "Slice" -> slice(n, shaped(n.inputs().get(0), depth + 1), depth);
       case "Transpose" -> transpose(n, shaped(n.inputs().get(0), depth + 1));
       case "Add", "Sub", "Mul", "Div" -> arithmetic(n, shaped(n.inputs().get(0), depth + 1), shaped(n.inputs().get(1), depth + 1));
-      default -> Shaped.flat(value(n.inputs().get(0), depth + 1)); // Unsqueeze, Squeeze, Cast: the same values
+      case "Cast" -> cast(n, shaped(n.inputs().get(0), depth + 1));
+      case "Unsqueeze" -> unsqueeze(n, shaped(n.inputs().get(0), depth + 1), depth);
+      default -> squeeze(n, shaped(n.inputs().get(0), depth + 1), depth);
     };
   }
 
   /**
-   * Integer Add, Sub, Mul, Div (truncating, as ONNX's integer Div) of two shape values, one of them
-   * possibly a single value (torch's {@code chunk} computes its split points so: (C + 1) / 2 * i).
-   * A value that depends on the batch size, an overflow or a division by zero is refused.
+   * Concat along its axis (rank-1 values may leave it out: they have one). Inputs of another rank,
+   * other dims off the axis or another element type are refused, as ONNX's type and shape checks do.
+   */
+  private Shaped concat(OnnxNode n, int depth) {
+    List<Shaped> parts = new ArrayList<>();
+    long total = 0;
+    for (String in : n.inputs()) {
+      Shaped p = shaped(in, depth + 1);
+      parts.add(p);
+      total += p.values().length;
+    }
+    // refused before the values are copied: a Concat of many inputs could otherwise fill the memory first
+    if (total > MAX_LENGTH) {
+      throw fail.apply("the shape tensor " + OnnxReader.quote(n.outputs().get(0)) + " has " + total + " values; no tensor has that many dims");
+    }
+    Shaped first = parts.get(0);
+    int rank = first.rank();
+    if (rank == 0) throw fail.apply("node " + n.describe() + " concatenates scalars; ONNX concatenates tensors of rank 1 or more");
+    OnnxAttribute a = attribute(n, "axis", OnnxAttribute.INT);
+    if (a == null && rank != 1) throw fail.apply("node " + n.describe() + " has no axis to concatenate tensors of rank " + rank + " along");
+    long axis = a == null ? 0 : a.i() < 0 ? a.i() + rank : a.i();
+    if (axis < 0 || axis >= rank) throw fail.apply("node " + n.describe() + " concatenates along axis " + a.i() + " tensors of rank " + rank);
+    long[] dims = first.dims().clone();
+    dims[(int) axis] = 0;
+    for (Shaped p : parts) {
+      boolean fits = p.rank() == rank;
+      for (int i = 0; fits && i < rank; i++) fits = i == axis || p.dims()[i] == first.dims()[i];
+      if (!fits) {
+        throw fail.apply("node " + n.describe() + " concatenates shape values of shapes " + shown(first.dims()) + " and " + shown(p.dims())
+            + " along axis " + axis);
+      }
+      if (p.type() != first.type()) {
+        throw fail.apply("node " + n.describe() + " concatenates shape values of types " + OnnxReader.typeName(first.type()) + " and "
+            + OnnxReader.typeName(p.type()));
+      }
+      dims[(int) axis] += p.dims()[(int) axis];
+    }
+    long outer = 1;
+    for (int i = 0; i < axis; i++) outer *= dims[i];
+    long[] v = new long[(int) total];
+    int at = 0;
+    for (long o = 0; total > 0 && o < outer; o++) {
+      for (Shaped p : parts) { // each input's slab of this outer index, in input order
+        int slab = (int) (p.values().length / outer);
+        System.arraycopy(p.values(), (int) (o * slab), v, at, slab);
+        at += slab;
+      }
+    }
+    return new Shaped(dims, v, first.type());
+  }
+
+  /**
+   * Cast: the same values in the type {@code to}, narrower integers wrapping as ONNX's Cast does; a
+   * float type holds them while they are whole numbers it holds exactly. Other types are refused.
+   */
+  private Shaped cast(OnnxNode n, Shaped x) {
+    OnnxAttribute to = attribute(n, "to", OnnxAttribute.INT);
+    int type = to == null || to.i() < 0 || to.i() > Integer.MAX_VALUE ? -1 : (int) to.i();
+    boolean integer = INTEGERS.contains(type);
+    if (!integer && type != OnnxReader.FLOAT && type != OnnxReader.DOUBLE) {
+      throw fail.apply("node " + n.describe() + " casts a shape value to " + (to == null ? "no type" : OnnxReader.typeName(type))
+          + "; netc evaluates shape values as integers, float32 or float64");
+    }
+    boolean wide = type == OnnxReader.INT64 || type == OnnxReader.UINT64 || type == OnnxReader.INT32 || type == OnnxReader.UINT32 || !integer;
+    long[] v = new long[x.values().length];
+    for (int i = 0; i < v.length; i++) {
+      long k = x.values()[i];
+      if (k == BATCH) {
+        if (!wide) throw fail.apply("node " + n.describe() + " casts the batch size to " + OnnxReader.typeName(type) + ", which need not hold it");
+        v[i] = BATCH;
+        continue;
+      }
+      if (!integer && !holds(type, k)) {
+        throw fail.apply("node " + n.describe() + " casts " + k + " to " + OnnxReader.typeName(type) + ", which does not hold it exactly");
+      }
+      v[i] = switch (type) {
+        case OnnxReader.INT32 -> (int) k;
+        case OnnxReader.UINT32 -> k & 0xffffffffL;
+        case OnnxReader.INT16 -> (short) k;
+        case OnnxReader.UINT16 -> k & 0xffff;
+        case OnnxReader.INT8 -> (byte) k;
+        case OnnxReader.UINT8 -> k & 0xff;
+        case OnnxReader.BOOL -> k != 0 ? 1 : 0;
+        default -> k;
+      };
+    }
+    return new Shaped(x.dims(), v, type);
+  }
+
+  /** Whether {@code v} is a value of the element type {@code type}: an integer in its range, a whole number a float holds exactly. */
+  private static boolean holds(int type, long v) {
+    return switch (type) {
+      case OnnxReader.INT32 -> v == (int) v;
+      case OnnxReader.UINT32 -> v >= 0 && v <= 0xffffffffL;
+      case OnnxReader.INT16 -> v == (short) v;
+      case OnnxReader.UINT16 -> v >= 0 && v <= 0xffff;
+      case OnnxReader.INT8 -> v == (byte) v;
+      case OnnxReader.UINT8 -> v >= 0 && v <= 0xff;
+      case OnnxReader.BOOL -> v == 0 || v == 1;
+      case OnnxReader.FLOAT -> Math.abs(v) <= 1L << 24;
+      case OnnxReader.DOUBLE -> Math.abs(v) <= 1L << 53;
+      default -> true; // int64 (and uint64, held as int64): exact arithmetic refuses an overflow
+    };
+  }
+
+  /** Unsqueeze: axes of 1 inserted where the axes say (counted in the output's rank), the values as they are. */
+  private Shaped unsqueeze(OnnxNode n, Shaped x, int depth) {
+    long[] axes = axes(n, depth);
+    if (axes == null) throw fail.apply("node " + n.describe() + " has no axes");
+    int rank = x.rank() + axes.length;
+    boolean[] added = new boolean[rank];
+    for (long a : axes) {
+      long k = a < 0 ? a + rank : a;
+      if (k < 0 || k >= rank || added[(int) k]) {
+        throw fail.apply("node " + n.describe() + " inserts axes " + Arrays.toString(axes) + " into a tensor of shape " + shown(x.dims()));
+      }
+      added[(int) k] = true;
+    }
+    long[] dims = new long[rank];
+    for (int i = 0, j = 0; i < rank; i++) dims[i] = added[i] ? 1 : x.dims()[j++];
+    return new Shaped(dims, x.values(), x.type());
+  }
+
+  /** Squeeze: the axes named (or, without axes, every axis of 1) removed; an axis that is not 1 is refused. */
+  private Shaped squeeze(OnnxNode n, Shaped x, int depth) {
+    long[] axes = axes(n, depth);
+    int rank = x.rank();
+    boolean[] removed = new boolean[rank];
+    for (int i = 0; axes == null && i < rank; i++) removed[i] = x.dims()[i] == 1;
+    for (int i = 0; axes != null && i < axes.length; i++) {
+      long k = axes[i] < 0 ? axes[i] + rank : axes[i];
+      if (k < 0 || k >= rank || x.dims()[(int) k] != 1) {
+        throw fail.apply("node " + n.describe() + " squeezes axes " + Arrays.toString(axes) + " of a tensor of shape " + shown(x.dims())
+            + "; each must be an axis of 1");
+      }
+      removed[(int) k] = true;
+    }
+    long[] dims = new long[rank];
+    int kept = 0;
+    for (int i = 0; i < rank; i++) if (!removed[i]) dims[kept++] = x.dims()[i];
+    return new Shaped(Arrays.copyOf(dims, kept), x.values(), x.type());
+  }
+
+  /**
+   * Unsqueeze's or Squeeze's axes, or null when there are none: an attribute before opset 13, an input
+   * from it; the other opset's form is refused, not read as no axes.
+   */
+  private long[] axes(OnnxNode n, int depth) {
+    boolean input = n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
+    OnnxAttribute attribute = attribute(n, "axes", OnnxAttribute.INTS);
+    if (model.opset() >= 13 && attribute != null) {
+      throw fail.apply("node " + n.describe() + ": " + n.opType() + "'s axes are an input from opset 13, not an attribute (the model's opset is "
+          + model.opset() + ")");
+    }
+    if (model.opset() < 13 && input) {
+      throw fail.apply("node " + n.describe() + ": " + n.opType() + "'s axes are an attribute before opset 13, not an input (the model's opset is "
+          + model.opset() + ")");
+    }
+    return input ? value(n.inputs().get(1), depth + 1) : attribute == null ? null : attribute.ints();
+  }
+
+  /**
+   * Add, Sub, Mul, Div (truncating, as ONNX's integer Div) of two shape values of one element type,
+   * broadcast as ONNX does (torch's {@code chunk} computes its split points so: (C + 1) / 2 * i). A
+   * value that depends on the batch size, one past the type's range, a float Div that leaves a
+   * fraction, or a division by zero is refused.
    */
   private Shaped arithmetic(OnnxNode n, Shaped a, Shaped b) {
     long[] x = a.values(), y = b.values();
-    if (x.length == 0 || y.length == 0 || x.length != y.length && x.length != 1 && y.length != 1) {
+    if (x.length == 0 || y.length == 0) {
       throw fail.apply("node " + n.describe() + " combines shape values of lengths " + x.length + " and " + y.length);
     }
-    long[] v = new long[Math.max(x.length, y.length)];
+    if (a.type() != b.type()) {
+      throw fail.apply("node " + n.describe() + " combines shape values of types " + OnnxReader.typeName(a.type()) + " and "
+          + OnnxReader.typeName(b.type()));
+    }
+    int rank = Math.max(a.rank(), b.rank());
+    long[] dims = new long[rank];
+    for (int i = 0; i < rank; i++) { // aligned at the last axis; an axis of 1 (or none) repeats along the other's
+      long p = i < rank - a.rank() ? 1 : a.dims()[i - (rank - a.rank())], q = i < rank - b.rank() ? 1 : b.dims()[i - (rank - b.rank())];
+      if (p != q && p != 1 && q != 1) {
+        throw fail.apply("node " + n.describe() + " combines shape values of shapes " + shown(a.dims()) + " and " + shown(b.dims())
+            + ", which do not broadcast");
+      }
+      dims[i] = p == 1 ? q : p;
+    }
+    int[] from = broadcastOffsets(a.dims(), dims), with = broadcastOffsets(b.dims(), dims);
+    boolean floating = !INTEGERS.contains(a.type());
+    long[] v = new long[from.length];
     for (int i = 0; i < v.length; i++) {
-      long p = x[x.length == 1 ? 0 : i], q = y[y.length == 1 ? 0 : i];
+      long p = x[from[i]], q = y[with[i]];
       if (p == BATCH || q == BATCH) throw fail.apply("node " + n.describe() + " computes with the batch size, which netc leaves open");
       try {
         v[i] = switch (n.opType()) {
@@ -147,14 +367,37 @@ final class ShapeValues {
           case "Mul" -> Math.multiplyExact(p, q);
           default -> {
             if (q == 0) throw fail.apply("node " + n.describe() + " divides a shape value by zero");
+            if (floating && p % q != 0) {
+              throw fail.apply("node " + n.describe() + " divides " + p + " by " + q + " in " + OnnxReader.typeName(a.type())
+                  + ", a fraction; netc evaluates whole shape values");
+            }
             yield p / q;
           }
         };
       } catch (ArithmeticException e) {
         throw fail.apply("node " + n.describe() + " overflows a shape value");
       }
+      if (!holds(a.type(), v[i])) throw fail.apply("node " + n.describe() + " overflows a shape value of " + OnnxReader.typeName(a.type()));
     }
-    return new Shaped(x.length >= y.length ? a.dims() : b.dims(), v);
+    return new Shaped(dims, v, a.type());
+  }
+
+  /** For each element of a result of {@code dims}, the offset of the element it reads in a tensor of {@code from} broadcast to it. */
+  private static int[] broadcastOffsets(long[] from, long[] dims) {
+    int rank = dims.length, shift = rank - from.length;
+    long[] stride = new long[rank]; // 0 along an axis of 1 and the axes in front of the tensor's own
+    for (int i = rank - 1, s = 1; i >= shift; s *= (int) from[i - shift], i--) stride[i] = from[i - shift] == 1 ? 0 : s;
+    long total = 1;
+    for (long d : dims) total *= d;
+    int[] out = new int[(int) total];
+    long[] idx = new long[rank];
+    for (int k = 0; k < out.length; k++) {
+      long off = 0;
+      for (int i = 0; i < rank; i++) off += idx[i] * stride[i];
+      out[k] = (int) off;
+      for (int i = rank - 1; i >= 0 && ++idx[i] == dims[i]; i--) idx[i] = 0;
+    }
+    return out;
   }
 
   private Shaped constantOfShape(OnnxNode n, long[] dims) {
@@ -166,13 +409,15 @@ final class ShapeValues {
     if (count > MAX_LENGTH) throw fail.apply("node " + n.describe() + " makes " + count + " values; netc evaluates at most " + MAX_LENGTH);
     OnnxAttribute a = attribute(n, "value", OnnxAttribute.TENSOR);
     long fill = 0;
+    int type = OnnxReader.FLOAT; // ONNX's default value: a float32 zero
     if (a != null) {
       if (a.t() == null || a.t().longs() == null || a.t().longs().length != 1) throw fail.apply("node " + n.describe() + ": value must be one integer");
       fill = a.t().longs()[0];
+      type = a.t().dataType();
     }
     long[] v = new long[(int) count];
     java.util.Arrays.fill(v, fill);
-    return new Shaped(dims.clone(), v);
+    return new Shaped(dims.clone(), v, type);
   }
 
   /** Reshape with ONNX's 0 (keep that dim) and -1 (what is left). */
@@ -189,7 +434,7 @@ final class ShapeValues {
     if (infer >= 0) dims[infer] = x.values().length / known;
     long total = infer >= 0 ? known * dims[infer] : known;
     if (total != x.values().length) throw fail.apply("node " + n.describe() + " reshapes " + x.values().length + " values to " + shown(target));
-    return new Shaped(dims, x.values());
+    return new Shaped(dims, x.values(), x.type());
   }
 
   /** Slice: starts, ends, axes and steps (negative steps too), clamped as ONNX says. */
@@ -269,7 +514,7 @@ final class ShapeValues {
       v[k] = x.values()[(int) off];
       for (int i = rank - 1; i >= 0 && ++idx[i] == count[i]; i--) idx[i] = 0;
     }
-    return new Shaped(count, v);
+    return new Shaped(count, v, x.type());
   }
 
   /** Shape(x): the batch, then x's per-image dims. */

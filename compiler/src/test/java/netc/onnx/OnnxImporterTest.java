@@ -98,6 +98,51 @@ class OnnxImporterTest {
         .endsWith("min 6.0 is above max 0.0"));
   }
 
+  /**
+   * Clip's bounds are attributes before opset 11 and inputs from it; Split's sizes an attribute before
+   * opset 13 and an input from it. The other form (which onnx.checker and onnxruntime refuse too) is
+   * refused by name: read by opset alone, a ReLU6 lost its bounds and a split its sizes.
+   */
+  @Test
+  void clipBoundsAndSplitSizesInTheOtherOpsetsFormAreRefused() {
+    byte[] six = OnnxBytes.floats("six", new long[0], 6f), zero = OnnxBytes.floats("zero", new long[0], 0f);
+    byte[] attrs = OnnxBytes.node("/r6/Clip", "Clip", List.of("x"), List.of("y"), OnnxBytes.real("min", 0f), OnnxBytes.real("max", 6f));
+    assertEquals("m.onnx: node '/r6/Clip' (Clip) with max=6.0, min=0.0: Clip's bounds are inputs from opset 11, not attributes (the model's"
+        + " opset is 13)", error(List.of(attrs), List.of()));
+    byte[] inputs = OnnxBytes.node("/r6/Clip", "Clip", List.of("x", "zero", "six"), List.of("y"));
+    assertEquals("m.onnx: node '/r6/Clip' (Clip): Clip's bounds are attributes before opset 11, not inputs (the model's opset is 10)",
+        error(List.of(inputs), List.of(six, zero), 2, 10));
+    // each in its own opset
+    assertTrue(translate(List.of(attrs), List.of(), 2, 10).spec().contains("r6: clip(min = 0.0, max = 6.0)"));
+    assertTrue(translate(List.of(inputs), List.of(six, zero), 2, 11).spec().contains("r6: clip(min = 0.0, max = 6.0)"));
+    // 3 channels split [1, 2]
+    byte[] sizes = int64s("sizes", 1, 2);
+    List<byte[]> byAttribute = List.of(
+        OnnxBytes.node("/Split", "Split", List.of("x"), List.of("a", "b"), OnnxBytes.integer("axis", 1), OnnxBytes.ints("split", 1, 2)),
+        OnnxBytes.node("/Concat", "Concat", List.of("b", "a"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    List<byte[]> byInput = List.of(
+        OnnxBytes.node("/Split", "Split", List.of("x", "sizes"), List.of("a", "b"), OnnxBytes.integer("axis", 1)),
+        OnnxBytes.node("/Concat", "Concat", List.of("b", "a"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    assertEquals("m.onnx: node '/Split' (Split) with axis=1, split=[1, 2]: Split's sizes are an input from opset 13, not an attribute (the"
+        + " model's opset is 13)", error(byAttribute, List.of(), 3, 13));
+    assertEquals("m.onnx: node '/Split' (Split) with axis=1: Split's sizes are an attribute before opset 13, not an input (the model's opset"
+        + " is 12)", error(byInput, List.of(sizes), 3, 12));
+    for (String spec : List.of(translate(byAttribute, List.of(), 3, 12).spec(), translate(byInput, List.of(sizes), 3, 13).spec())) {
+      assertTrue(spec.contains("split_2: channels(1, 3)") && spec.contains("split: channels(0, 1)"), spec);
+    }
+  }
+
+  /** A graph x[channels, 4, 4] -> nodes -> y of the default opset {@code opset}. */
+  private static OnnxImporter.Result translate(List<byte[]> nodes, List<byte[]> initializers, int channels, long opset) {
+    return OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(OnnxBytes.graph(nodes, initializers, channels, 4, 4), opset)));
+  }
+
+  private static String error(List<byte[]> nodes, List<byte[]> initializers, int channels, long opset) {
+    NetcException e = assertThrows(NetcException.class, () -> translate(nodes, initializers, channels, opset));
+    assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+    return e.getMessage();
+  }
+
   @Test
   void aForkIntoThreePathsIsRefused() {
     List<byte[]> nodes = List.of(
@@ -367,6 +412,30 @@ class OnnxImporterTest {
     assertTrue(!r.spec().contains("\ngate: "), r.spec());
   }
 
+  /**
+   * GraphBuilder names a residual's add, a concat and a gate itself (add, add_1, concat_1, gate_1, ...):
+   * a node named so after one of them is renamed like a keyword, not refused as a name used twice.
+   */
+  @Test
+  void layerNamesAvoidTheNamesGraphBuilderGenerates() {
+    for (String generated : List.of("add", "add_1", "add_12", "concat_1", "gate_1")) {
+      assertEquals(generated + "_", LayerNames.sanitize(generated));
+    }
+    for (String plain : List.of("adder", "add_x", "my_add", "gate_1x")) assertEquals(plain, LayerNames.sanitize(plain));
+    // two residuals (GraphBuilder's add and add_1), then layers named add and add_1
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("/m/Relu", "Relu", List.of("x"), List.of("m")),
+        OnnxBytes.node("/j/Add", "Add", List.of("x", "m"), List.of("s")),
+        OnnxBytes.node("/n/Relu", "Relu", List.of("s"), List.of("n")),
+        OnnxBytes.node("/k/Add", "Add", List.of("s", "n"), List.of("t")),
+        OnnxBytes.node("/add/Relu", "Relu", List.of("t"), List.of("u")),
+        OnnxBytes.node("/add_1/Sigmoid", "Sigmoid", List.of("u"), List.of("y")));
+    OnnxImporter.Result r = translate(nodes, List.of());
+    assertTrue(r.spec().endsWith("add_: relu()  // onnx: /add/Relu (Relu)\nadd_1_: sigmoid()  // onnx: /add_1/Sigmoid (Sigmoid)\n"), r.spec());
+    Graph g = build(r);
+    assertEquals(List.of("input", "m", "add", "n", "add_1", "add_", "add_1_"), g.nodes().stream().map(netc.ir.Node::name).toList());
+  }
+
   /** Shape computations with malformed arguments are refused by name, not with an index exception or garbage values. */
   @Test
   void malformedShapeComputationsAreRefused() {
@@ -416,6 +485,101 @@ class OnnxImporterTest {
     e = error(List.of(OnnxBytes.node("s", "Shape", List.of("x"), List.of("sh")), foreign, OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))),
         List.of());
     assertTrue(e.contains("the shape 'p' is computed by node 'g' (Gather) of domain 'com.example'; netc evaluates shapes from constants and "), e);
+  }
+
+  /**
+   * Shape values keep their dims through Cast, Unsqueeze, Squeeze, Concat along an axis, Transpose
+   * and broadcasting arithmetic, so pads computed as torch does (pairs, transposed, flattened) are
+   * ONNX's: as one flat list each of these gave other pads, silently.
+   */
+  @Test
+  void shapeValuesKeepTheirDims() {
+    // int32 [4, 2] -> Cast -> Transpose (perm reversed) -> Reshape(-1): [0, 0, 0, 1, 0, 0, 0, 1], one column each side
+    byte[] pairs = OnnxBytes.tensor("P", OnnxReader.INT32, new long[] {4, 2}, out -> {
+      for (int v : new int[] {0, 0, 0, 0, 0, 0, 1, 1}) out.writeInt32(5, v);
+    });
+    List<byte[]> nodes = padBy("p",
+        OnnxBytes.node("c", "Cast", List.of("P"), List.of("c"), OnnxBytes.integer("to", OnnxReader.INT64)),
+        OnnxBytes.node("t", "Transpose", List.of("c"), List.of("t")),
+        OnnxBytes.node("r", "Reshape", List.of("t", "flat"), List.of("p")));
+    OnnxImporter.Result r = translate(nodes, List.of(pairs, int64s("flat", -1)));
+    assertTrue(r.spec().contains("pad: pad([0, 1, 0, 1])"), r.spec());
+    assertArrayEquals(new int[] {2, 4, 6}, build(r).output().shape().dims());
+    // begins and ends as columns: Unsqueeze(axes [1]) each, Concat along axis 1, Reshape(-1): [0, 0, 1, 0, 0, 0, 0, 1]
+    nodes = padBy("p",
+        OnnxBytes.node("ub", "Unsqueeze", List.of("begin", "one"), List.of("ub")),
+        OnnxBytes.node("ue", "Unsqueeze", List.of("end", "one"), List.of("ue")),
+        OnnxBytes.node("j", "Concat", List.of("ub", "ue"), List.of("j"), OnnxBytes.integer("axis", 1)),
+        OnnxBytes.node("r", "Reshape", List.of("j", "flat"), List.of("p")));
+    r = translate(nodes, List.of(int64s("begin", 0, 1, 0, 0), int64s("end", 0, 0, 0, 1), int64s("one", 1), int64s("flat", -1)));
+    assertTrue(r.spec().contains("pad: pad([1, 0, 0, 1])"), r.spec());
+    assertArrayEquals(new int[] {2, 5, 5}, build(r).output().shape().dims());
+    // [2, 1] times [1, 2] broadcasts to [2, 2]: [[0, 0], [1, 1]], flattened after four zeros; a Squeeze of a leading axis of 1 keeps the values
+    nodes = padBy("p",
+        OnnxBytes.node("m", "Mul", List.of("a", "b"), List.of("m")),
+        OnnxBytes.node("r", "Reshape", List.of("m", "flat"), List.of("f")),
+        OnnxBytes.node("u", "Unsqueeze", List.of("f", "zero"), List.of("u")),
+        OnnxBytes.node("s", "Squeeze", List.of("u", "zero"), List.of("q")),
+        OnnxBytes.node("j", "Concat", List.of("zeros", "q"), List.of("p"), OnnxBytes.integer("axis", 0)));
+    r = translate(nodes, List.of(int64s2("a", 2, 1, 0, 1), int64s2("b", 1, 2, 1, 1), int64s("flat", -1), int64s("zero", 0),
+        int64s("zeros", 0, 0, 0, 0)));
+    assertTrue(r.spec().contains("pad: pad([0, 0, 1, 1])"), r.spec());
+    // a Cast to a narrower integer wraps as ONNX's: 257 as uint8 is 1
+    nodes = padBy("p",
+        OnnxBytes.node("c", "Cast", List.of("wide"), List.of("c"), OnnxBytes.integer("to", OnnxReader.UINT8)),
+        OnnxBytes.node("d", "Cast", List.of("c"), List.of("p"), OnnxBytes.integer("to", OnnxReader.INT64)));
+    r = translate(nodes, List.of(int64s("wide", 0, 0, 0, 257, 0, 0, 0, 0)));
+    assertTrue(r.spec().contains("pad: pad([0, 1, 0, 0])"), r.spec());
+  }
+
+  /** What netc cannot evaluate exactly in a shape computation is refused by name: another rank than an op takes, a fraction, another opset's form. */
+  @Test
+  void shapeValuesOfOtherRanksAndTypesAreRefused() {
+    byte[] pairs = int64s2("P", 4, 2, 0, 0, 0, 0, 0, 0, 1, 1);
+    // pads of rank 2 are not read as their values in a row
+    String e = error(padBy("p", OnnxBytes.node("c", "Cast", List.of("P"), List.of("p"), OnnxBytes.integer("to", OnnxReader.INT64))), List.of(pairs));
+    assertTrue(e.endsWith("the shape tensor 'p' has shape [4, 2]; shapes, pads, axes and sizes are lists (rank 1)"), e);
+    // a Gather from a Cast of a rank-2 tensor is one from rank 2
+    e = error(padBy("p", OnnxBytes.node("c", "Cast", List.of("P"), List.of("c"), OnnxBytes.integer("to", OnnxReader.INT64)),
+        OnnxBytes.node("g", "Gather", List.of("c", "i"), List.of("p"))), List.of(pairs, int64s("i", 0, 1, 2, 3, 4, 5, 6, 7)));
+    assertTrue(e.endsWith("node 'g' (Gather) gathers from a tensor of rank 2; shape computations gather from a shape (rank 1)"), e);
+    e = error(padBy("p", OnnxBytes.node("s", "Squeeze", List.of("P", "one"), List.of("p"))), List.of(pairs, int64s("one", 1)));
+    assertTrue(e.endsWith("node 's' (Squeeze) squeezes axes [1] of a tensor of shape [4, 2]; each must be an axis of 1"), e);
+    e = error(padBy("p", OnnxBytes.node("u", "Unsqueeze", List.of("begin", "one"), List.of("u")),
+        OnnxBytes.node("j", "Concat", List.of("u", "begin"), List.of("p"), OnnxBytes.integer("axis", 0))),
+        List.of(int64s("begin", 0, 0, 0, 0), int64s("one", 1)));
+    assertTrue(e.endsWith("node 'j' (Concat) concatenates shape values of shapes [4, 1] and [4] along axis 0"), e);
+    e = error(padBy("p", OnnxBytes.node("m", "Mul", List.of("P", "b"), List.of("p"))), List.of(pairs, int64s("b", 1, 1, 1)));
+    assertTrue(e.endsWith("node 'm' (Mul) combines shape values of shapes [4, 2] and [3], which do not broadcast"), e);
+    // a float Div leaves a fraction (2 channels / 4), which a later Mul would make whole again: refused, not truncated
+    List<byte[]> halves = List.of(
+        OnnxBytes.node("s", "Shape", List.of("x"), List.of("s")),
+        OnnxBytes.node("g", "Gather", List.of("s", "one"), List.of("c")),
+        OnnxBytes.node("f", "Cast", List.of("c"), List.of("f"), OnnxBytes.integer("to", OnnxReader.FLOAT)),
+        OnnxBytes.node("cf", "Cast", List.of("four"), List.of("ff"), OnnxBytes.integer("to", OnnxReader.FLOAT)),
+        OnnxBytes.node("d", "Div", List.of("f", "ff"), List.of("h")),
+        OnnxBytes.node("m", "Mul", List.of("h", "four"), List.of("k")),
+        OnnxBytes.node("i", "Cast", List.of("k"), List.of("e"), OnnxBytes.integer("to", OnnxReader.INT64)),
+        OnnxBytes.node("sl", "Slice", List.of("x", "zeroes", "e", "one"), List.of("y")));
+    e = error(halves, List.of(int64s("one", 1), int64s("zeroes", 0), int64s("four", 4)));
+    assertTrue(e.endsWith("node 'd' (Div) divides 2 by 4 in float32, a fraction; netc evaluates whole shape values"), e);
+    // Unsqueeze's axes in the other opset's form
+    e = error(padBy("p", OnnxBytes.node("u", "Unsqueeze", List.of("begin"), List.of("p"), OnnxBytes.ints("axes", 0))), List.of(int64s("begin", 0, 0, 0, 0)));
+    assertTrue(e.endsWith("node 'u' (Unsqueeze): Unsqueeze's axes are an input from opset 13, not an attribute (the model's opset is 13)"), e);
+  }
+
+  /** The shape nodes, then Pad(x, pads) -> y. */
+  private static List<byte[]> padBy(String pads, byte[]... shapeNodes) {
+    List<byte[]> nodes = new ArrayList<>(List.of(shapeNodes));
+    nodes.add(OnnxBytes.node("/pad/Pad", "Pad", List.of("x", pads), List.of("y")));
+    return nodes;
+  }
+
+  /** An int64 tensor of shape [rows, cols]. */
+  private static byte[] int64s2(String name, long rows, long cols, long... values) {
+    return OnnxBytes.tensor(name, OnnxReader.INT64, new long[] {rows, cols}, out -> {
+      for (long v : values) out.writeInt64(7, v);
+    });
   }
 
   /** Two serialized messages one after the other: protobuf reads them as one, the second's fields merged into the first's. */
@@ -848,6 +1012,47 @@ class OnnxImporterTest {
     assertTrue(r.spec().endsWith("flatten: flatten()  // onnx: /Flatten (Flatten)\nfc: fc(3)  // onnx: /fc/Gemm (Gemm)\n"), r.spec());
   }
 
+  /**
+   * A classifier's head whose logits are reshaped to [batch, K] at the end (a no-op): a flatten and an fc,
+   * not a gate's vector (which the Reshape does not bring back to a map), and the logits are the pooled
+   * means times the weights plus the bias. A no-op Reshape inside a gate's vector section keeps it a gate.
+   */
+  @Test
+  void aClassifierHeadReshapedToBatchByFeaturesStaysFlat() {
+    for (byte[] target : List.of(int64s("shape", 0, -1), int64s("shape", -1, 3))) {
+      List<byte[]> nodes = List.of(
+          OnnxBytes.node("/GlobalAveragePool", "GlobalAveragePool", List.of("x"), List.of("p")),
+          OnnxBytes.node("/Flatten", "Flatten", List.of("p"), List.of("v")),
+          OnnxBytes.node("/fc/Gemm", "Gemm", List.of("v", "w1", "b1"), List.of("g"), OnnxBytes.integer("transB", 1)),
+          OnnxBytes.node("/Reshape", "Reshape", List.of("g", "shape"), List.of("y")));
+      OnnxImporter.Result r = translate(nodes, linearGateWeights(target));
+      assertTrue(r.spec().endsWith("flatten: flatten()  // onnx: /Flatten (Flatten)\nfc: fc(3)  // onnx: /fc/Gemm (Gemm)\n"
+          + "// onnx: /Reshape (Reshape) removed: its input is [batch, 3] already\n"), r.spec());
+      Graph g = build(r);
+      float[] x = new float[2 * 2 * 16];
+      for (int i = 0; i < x.length; i++) x[i] = (i * 7 % 11) * 0.25f - 1f;
+      float[] expected = new float[2 * 3];
+      float[][] w = {{1, 2}, {3, 4}, {5, 6}};
+      float[] b = {7, 8, 9};
+      for (int image = 0; image < 2; image++) {
+        float[] mean = new float[2];
+        for (int c = 0; c < 2; c++) for (int k = 0; k < 16; k++) mean[c] += x[image * 32 + c * 16 + k] / 16;
+        for (int o = 0; o < 3; o++) expected[image * 3 + o] = w[o][0] * mean[0] + w[o][1] * mean[1] + b[o];
+      }
+      netc.runtime.Tensor y = netc.interp.Interpreter.run(g, netc.weights.WeightBinding.bind(g, netc.runtime.io.TensorSource.of("m", r.weights())),
+          new netc.runtime.Tensor(new int[] {2, 2, 4, 4}, x));
+      assertArrayEquals(new int[] {2, 3}, y.shape());
+      assertArrayEquals(expected, y.data(), 1e-5f);
+    }
+    // inside a gate's vector section, between the Flatten and the Gemm
+    List<byte[]> gate = linearGate(OnnxBytes.node("/se/Reshape", "Reshape", List.of("s", "shape"), List.of("g")));
+    gate.add(2, OnnxBytes.node("/se/Reshape_0", "Reshape", List.of("v", "flat"), List.of("v2")));
+    gate.set(3, OnnxBytes.node("/se/fc1/Gemm", "Gemm", List.of("v2", "w1", "b1"), List.of("h"), OnnxBytes.integer("transB", 1)));
+    OnnxImporter.Result r = translate(gate, linearGateWeights(int64s("shape", 0, 2, 1, 1), int64s("flat", 0, -1)));
+    assertTrue(r.spec().contains("    // onnx: /se/Reshape_0 (Reshape) keeps [batch, 2]\n    se_fc1: conv(3, 1)"), r.spec());
+    assertEquals(Op.GATE, build(r).output().op());
+  }
+
   /** x.mean([2, 3]) (MnasNet's head): a global average pool, flattened where keepdims is 0; axes an attribute, or an input from opset 18. */
   @Test
   void reduceMeanOverHeightAndWidthIsAGlobalAveragePool() {
@@ -906,5 +1111,29 @@ class OnnxImporterTest {
         OnnxBytes.node("/relu/Relu", "Relu", List.of("d"), List.of("r")),
         OnnxBytes.node("/mul/Mul", "Mul", List.of("r", "mask"), List.of("y")));
     assertEquals("m.onnx: node '/drop/Dropout' (Dropout): its mask output is used; netc runs inference only", error(masked, List.of()));
+  }
+
+  /** Dropout's training_mode input (opset 12): a constant false is inference, removed; true, or computed, is refused. */
+  @Test
+  void dropoutInTrainingModeIsRefused() {
+    byte[] no = bools("no", false), yes = bools("yes", true), ratio = OnnxBytes.floats("ratio", new long[0], 0.5f);
+    List<byte[]> off = List.of(OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x", "ratio", "no"), List.of("y")));
+    assertTrue(translate(off, List.of(ratio, no)).spec().endsWith("// onnx: /drop/Dropout (Dropout) removed: the identity at inference\n"));
+    List<byte[]> on = List.of(OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x", "ratio", "yes"), List.of("y")));
+    assertEquals("m.onnx: node '/drop/Dropout' (Dropout): its training_mode 'yes' is true; netc runs inference only", error(on, List.of(ratio, yes)));
+    // left empty, it is false
+    List<byte[]> empty = List.of(OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x", "", ""), List.of("y")));
+    assertTrue(translate(empty, List.of()).spec().endsWith("// onnx: /drop/Dropout (Dropout) removed: the identity at inference\n"));
+    // computed (here from the image, on a path of its own that the walk meets after the Dropout)
+    List<byte[]> fromImage = List.of(OnnxBytes.node("/s/Sigmoid", "Sigmoid", List.of("x"), List.of("s")),
+        OnnxBytes.node("/m/ReduceMax", "ReduceMax", List.of("x"), List.of("mode")),
+        OnnxBytes.node("/drop/Dropout", "Dropout", List.of("s", "ratio", "mode"), List.of("y")));
+    assertEquals("m.onnx: node '/drop/Dropout' (Dropout): its training_mode 'mode' is computed; netc runs inference only, with training_mode"
+        + " a constant false", error(fromImage, List.of(ratio)));
+  }
+
+  /** A bool tensor of one value. */
+  private static byte[] bools(String name, boolean value) {
+    return OnnxBytes.tensor(name, OnnxReader.BOOL, new long[0], out -> out.writeInt32(5, value ? 1 : 0));
   }
 }
