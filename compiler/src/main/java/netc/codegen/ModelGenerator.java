@@ -26,6 +26,7 @@ import netc.ir.Node;
 import netc.ir.Op;
 import netc.ir.Origin;
 import netc.ir.ShapeInference;
+import netc.passes.Layouts;
 import netc.passes.MemoryPlan;
 import netc.runtime.CompiledModel;
 import netc.runtime.kernels.KernelTiles;
@@ -915,9 +916,7 @@ public final class ModelGenerator {
   static long scratchFloats(Graph g, Node n) {
     Geometry in = Geometry.of(g.node(n.input(0)), 0, false), out = Geometry.of(n, 0, false);
     if (n.attrs().getString("algo", "").equals("winograd")) {
-      int m = winogradTile(n), positions = (m + 2) * (m + 2);
-      long tiles = (long) ((out.h() + m - 1) / m) * ((out.w() + m - 1) / m);
-      return positions * tiles * 16 * (in.blocks() + out.blocks());
+      return Layouts.winogradScratch(in.channels(), out.channels(), out.h(), out.w(), winogradTile(n)); // both blocked
     }
     if (!in.blocked() || readsInPlace(n, in) || stridedStep(n, in) > 0 || PackedWeights.rowGroupWidth(n, in) > 0) return 0;
     List<Integer> kernel = n.attrs().getInts("kernel");
