@@ -7,7 +7,8 @@ import netc.passes.Layouts;
  * Where one value lives and how it is laid out, all in floats: the array (the arena, or the caller's
  * input), the offset of its storage, and the strides of its layout. Blocked values are
  * [blocks][h + 2hh][w + 2hw][16]; plain ones [c][h + 2hh][w + 2hw]; flat values are treated as
- * blocked [ceil(f / 16)][1][1][16], the same bytes.
+ * blocked [ceil(f / 16)][1][1][16], the same bytes, the floats past f zero as a block's padding
+ * lanes are (their readers read whole blocks; see ModelGenerator.zeroFlatTail).
  */
 record Geometry(boolean external, long offset, boolean blocked, int channels, int paddedChannels, int h, int w, int hh, int hw) {
   static Geometry of(Node n, long offset, boolean external) {

@@ -26,6 +26,7 @@ import netc.ir.Node;
 import netc.ir.Op;
 import netc.ir.Origin;
 import netc.ir.ShapeInference;
+import netc.passes.Layouts;
 import netc.passes.MemoryPlan;
 import netc.runtime.CompiledModel;
 import netc.runtime.kernels.KernelTiles;
@@ -120,7 +121,11 @@ public final class ModelGenerator {
   /** Per step: the multiply-adds of one image it computes (see {@link #countMultiplyAdds}); 0 for steps that only move values. */
   private final List<Long> multiplyAdds = new ArrayList<>();
 
+  /** The maps a flatten reads: their buffer is a flat value's too (see {@link #zeroFlatTail}). */
+  private final Set<Integer> flattened = new java.util.HashSet<>();
+
   private ModelGenerator(Graph graph, MemoryPlan plan, PackedWeights weights, String header, String packageName) {
+    for (Node n : graph.nodes()) if (n.op() == Op.FLATTEN) flattened.add(n.input(0));
     this.packageName = packageName;
     this.graph = graph;
     this.plan = plan;
@@ -911,9 +916,7 @@ public final class ModelGenerator {
   static long scratchFloats(Graph g, Node n) {
     Geometry in = Geometry.of(g.node(n.input(0)), 0, false), out = Geometry.of(n, 0, false);
     if (n.attrs().getString("algo", "").equals("winograd")) {
-      int m = winogradTile(n), positions = (m + 2) * (m + 2);
-      long tiles = (long) ((out.h() + m - 1) / m) * ((out.w() + m - 1) / m);
-      return positions * tiles * 16 * (in.blocks() + out.blocks());
+      return Layouts.winogradScratch(in.channels(), out.channels(), out.h(), out.w(), winogradTile(n)); // both blocked
     }
     if (!in.blocked() || readsInPlace(n, in) || stridedStep(n, in) > 0 || PackedWeights.rowGroupWidth(n, in) > 0) return 0;
     List<Integer> kernel = n.attrs().getInts("kernel");
@@ -1133,10 +1136,12 @@ public final class ModelGenerator {
     if (n.shape().rank() == 1) {
       MethodSpec.Builder m = stepMethod(n, 1, n.shape().size(), "softmax over " + n.shape().dim(0) + " values");
       m.addStatement("$T.run($L, $L, a, $L, $L, 1)", SOFTMAX, x.array(), x.at(0), out.at(0), n.shape().dim(0));
+      zeroFlatTail(m, n, out, false);
       methods.add(m.build());
       return;
     }
     MethodSpec.Builder m = stepMethod(n, n.shape().height() * n.shape().width(), n.shape().size(), "softmax over channels, " + n.shape());
+    zeroFlatTail(m, n, out, true);
     m.beginControlFlow("for (int p = from; p < to; p++)")
         .addStatement("int row = p / $L, col = p - row * $L", x.w(), x.w())
         .addStatement("$T.run($L, $L + row * $L + col, a, $L + row * $L + col, $L, $L)", SOFTMAX,
@@ -1185,11 +1190,32 @@ public final class ModelGenerator {
     MethodSpec.Builder m = stepMethod(n, src.channels() * src.h(), moved(n.shape().size()), // an item is a row
         String.format("copy %s from %s to %s%s%s", n.shape(), src.blocked() ? "nchw16c" : "nchw", dst.blocked() ? "nchw16c" : "nchw",
             dst.hh() + dst.hw() > 0 ? " with a " + dst.hh() + "x" + dst.hw() + " border" : "", at.has("normalize") ? ", normalizing" : ""));
+    if (!dst.blocked()) zeroFlatTail(m, n, dst, true);
     m.addStatement("$T.copy($L, $L, $L,\n$L, $L, $L, $L, $L, $L,\na, $L, $L, $L, $L, $L, $L, $L,\n$L, $L, $L, from, to)", REORDER,
         src.channels(), src.h(), src.w(),
         src.array(), src.at(0), src.blocked(), src.plane(), src.rowStride(), src.pixStride(),
         dst.at(0), dst.blocked(), dst.plane(), dst.rowStride(), dst.pixStride(), dst.hh(), dst.hw(), pad, mean, std);
     methods.add(m.build());
+  }
+
+  /**
+   * Zeroes the floats a plain value's step leaves unwritten at the end of its storage when the value is
+   * flat or a flatten reads it: a flat value's storage is whole blocks of 16 ({@link Geometry}), and
+   * its readers (fc, flat batch norms, activations and adds) read every lane of them, an fc
+   * multiplying those past the last value by zero weights. What the arena held there (another
+   * value's, or a NaN or an infinity of the last call's or the last image's) times zero would be NaN
+   * in every output. Fewer than 16 floats, once a step: {@code manyItems} guards the fill with item 0.
+   */
+  private void zeroFlatTail(MethodSpec.Builder m, Node n, Geometry out, boolean manyItems) {
+    long written = n.shape().size(), padded = (written + 15) / 16 * 16;
+    boolean flat = n.shape().rank() == 1 || flattened.contains(n.id()) && out.hh() == 0 && out.hw() == 0;
+    if (!flat || padded == written) return;
+    CodeBlock fill = CodeBlock.of("$T.fill(a, $L, $L, 0f)", ARRAYS, out.at(written), out.at(padded));
+    if (manyItems) {
+      m.beginControlFlow("if (from == 0)").addStatement(fill).endControlFlow(); // no item's rows reach past the last value
+    } else {
+      m.addStatement(fill);
+    }
   }
 
   private static String floats(List<Double> values) {

@@ -38,6 +38,17 @@ public final class Layouts {
     return Math.max(0, at - ALIGNED_BASE + 15) / 16 * 16 + ALIGNED_BASE;
   }
 
+  /**
+   * Floats a Winograd F(m x m, 3x3) conv works in past the planned arena: its transformed input tiles
+   * V and its products M, (m + 2)^2 positions x tiles x 16 lanes for each input and each output
+   * channel block. Code generation lays them out (ModelGenerator.scratchFloats); the winograd pass
+   * keeps a conv direct where they could not fit one workspace array.
+   */
+  public static long winogradScratch(int inChannels, int outChannels, int outH, int outW, int m) {
+    long positions = (long) (m + 2) * (m + 2), tiles = (long) ((outH + m - 1) / m) * ((outW + m - 1) / m);
+    return positions * tiles * 16 * ((inChannels + 15L) / 16 + (outChannels + 15L) / 16);
+  }
+
   /** Channels per block in a blocked layout name such as nchw16c; 1 for nchw and flat. */
   public static int block(Node n) {
     String l = n.attrs().getString("layout", "nchw");

@@ -27,7 +27,8 @@ import netc.ir.Op;
  * for those that read a channel-blocked tensor (not the caller's input) of more than one channel
  * block ({@link #MIN_INPUT_CHANNELS}) and marked with attributes
  * algo=winograd and tile=m; not where the transformed weights would outgrow one Java array
- * ({@link Layouts#MAX_ARRAY}) while the direct ones fit. Disable with --disable-pass winograd.
+ * ({@link Layouts#MAX_ARRAY}) while the direct ones fit, nor where its transformed tiles would
+ * outgrow the workspace array ({@link #scratchFits}). Disable with --disable-pass winograd.
  */
 final class SelectWinograd implements Pass {
   @Override
@@ -87,6 +88,20 @@ final class SelectWinograd implements Pass {
     return (long) (m + 2) * (m + 2) * outs * ins;
   }
 
+  /**
+   * Whether a conv's Winograd scratch with tile m ({@link Layouts#winogradScratch}) can fit the
+   * workspace, one Java array that codegen.Limits refuses past {@link Layouts#MAX_ARRAY}: the scratch
+   * lies past the planned arena, which holds at least the conv's input and output at its step
+   * (counted here unpadded and without borders: never more than the plan will). Where it cannot, the
+   * direct conv, which reads its input in place, may: `input(3, 4096, 4096)` then two 3x3 convs of 32
+   * channels compiled only with --disable-pass winograd (2.4 billion floats of F(4x4) tiles).
+   */
+  static boolean scratchFits(Node n, Node input, int m) {
+    long scratch = Layouts.winogradScratch(input.shape().channels(), n.shape().channels(), n.shape().height(), n.shape().width(), m);
+    long values = Math.min(input.shape().size(), Layouts.MAX_ARRAY) + Math.min(n.shape().size(), Layouts.MAX_ARRAY); // no overflow
+    return scratch + values <= Layouts.MAX_ARRAY;
+  }
+
   @Override
   public Graph run(Graph graph, PassContext context) {
     GraphEditor e = new GraphEditor(graph);
@@ -94,11 +109,14 @@ final class SelectWinograd implements Pass {
       Node n = e.node(id);
       // the transforms work on channel-blocked tensors; a conv on the caller's NCHW input stays direct
       if (eligible(n) && e.node(n.input(0)).op() != Op.INPUT && e.node(n.input(0)).shape().channels() >= MIN_INPUT_CHANNELS) {
+        Node input = e.node(n.input(0));
         int tile = tile(n);
         // the transformed weights are (m + 2)^2 / 9 times the direct ones: where they would not fit
-        // one array (the model's packed weights), a smaller tile or the direct conv still may
-        if (transformedFloats(n, e.node(n.input(0)), tile) > Layouts.MAX_ARRAY) tile = 2;
-        if (transformedFloats(n, e.node(n.input(0)), tile) > Layouts.MAX_ARRAY) continue;
+        // one array (the model's packed weights), a smaller tile or the direct conv still may; where
+        // its transformed tiles would not fit the workspace, the direct conv still may (F(2x2)'s tiles
+        // take more than F(4x4)'s, so this rarely leaves F(2x2))
+        if (transformedFloats(n, input, tile) > Layouts.MAX_ARRAY || !scratchFits(n, input, tile)) tile = 2;
+        if (transformedFloats(n, input, tile) > Layouts.MAX_ARRAY || !scratchFits(n, input, tile)) continue;
         e.replace(n.withAttrs(n.attrs().with("algo", "winograd").with("tile", tile)));
       }
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.IntStream;
 import netc.interp.Interpreter;
 import netc.ir.Graph;
 import netc.ir.Op;
@@ -559,5 +560,80 @@ class GeneratedModelTest {
     CompiledModel model = CompiledModels.compile(g, params, 2, direct);
     Tensor x = random(g, 2, 12);
     assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, net + " direct");
+  }
+
+  /**
+   * Flat values whose padded storage (a multiple of 16 floats) is longer than what their producer
+   * writes: a flatten of the caller's input (a plain copy of 9 floats in 16), of a 5x3x3 map (a plain
+   * copy of 45 floats in 48) and of a softmax over the input's 5 channels (45 in 48), and a softmax
+   * over 20 values (20 in 32). The fc after each reads whole blocks of 16, multiplying the tail by zero
+   * weights. The last fc is wide enough that the memory plan puts it over that tail: on a NaN image it
+   * writes NaN there, nothing else writes those floats before the next call's fc reads them, and
+   * 0 x NaN = NaN made every later call's output NaN.
+   */
+  static final Map<String, String> FLAT_TAILS = Map.of(
+      "input", """
+          input(1, 3, 3)
+          flatten()
+          fc1: fc(10)
+          fc2: fc(10)
+          """,
+      "map", """
+          input(3, 3, 3)
+          c: conv(5, 1)
+          flatten()
+          fc1: fc(10)
+          fc2: fc(200)
+          """,
+      "channel-softmax", """
+          input(5, 3, 3)
+          softmax()
+          flatten()
+          fc1: fc(10)
+          fc2: fc(200)
+          """,
+      "flat-softmax", """
+          input(16, 1, 1)
+          flatten()
+          fc1: fc(20)
+          softmax()
+          fc2: fc(20)
+          fc3: fc(20)
+          """);
+
+  /**
+   * A call on an image with a NaN pixel, then on a finite image, on one model (its workspace reused,
+   * never cleared): the second output is finite and equals the interpreter's; and a batch of 5 whose
+   * first image has the NaN (the fifth image reuses the first one's workspace on one thread, and on two
+   * every image runs in one): the other 4 outputs equal the interpreter's. With the default passes and
+   * at -O0, on one thread and two.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"input", "map", "channel-softmax", "flat-softmax"})
+  void aNaNImageLeavesNothingInTheFlatTailsForTheNextCall(String name) throws Exception {
+    Graph g = Specs.fromText(FLAT_TAILS.get(name));
+    ParamSource params = SyntheticWeights.source(g, 19);
+    for (PassContext ctx : List.of(PassContext.defaults(), new PassContext(0, Set.of(), 16, List.of()))) {
+      for (int threads : new int[] {1, 2}) {
+        CompiledModel model = CompiledModels.compile(g, params, threads, ctx);
+        Tensor poisoned = random(g, 1, 3);
+        poisoned.data()[4] = Float.NaN;
+        Tensor first = model.predict(poisoned);
+        assertTrue(Float.isNaN(first.data()[0]), "the NaN image's own output is NaN, as the interpreter's");
+        Tensor x = random(g, 1, 4);
+        Tensor out = model.predict(x);
+        String what = name + " -O" + ctx.optLevel() + ", " + threads + " threads";
+        long notFinite = IntStream.range(0, out.size()).filter(i -> !Float.isFinite(out.data()[i])).count();
+        assertEquals(0, notFinite, what + ": outputs of the finite image that are not finite, of " + out.size());
+        assertClose(Interpreter.run(g, params, x), out, 1e-4, what);
+        Tensor clean = random(g, 4, 5), batch = random(g, 5, 0);
+        int per = x.size();
+        System.arraycopy(poisoned.data(), 0, batch.data(), 0, per);
+        System.arraycopy(clean.data(), 0, batch.data(), per, 4 * per);
+        Tensor all = model.predict(batch), rest = Tensor.zeros(4, out.size());
+        System.arraycopy(all.data(), out.size(), rest.data(), 0, 4 * out.size());
+        assertClose(Interpreter.run(g, params, clean), rest, 1e-4, what + ", images 2-5 of a batch after a NaN image");
+      }
+    }
   }
 }

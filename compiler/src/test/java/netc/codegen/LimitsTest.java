@@ -194,4 +194,43 @@ class LimitsTest {
     Graph small = PassManager.run(Specs.fromText("input(32, 8, 8)\nrelu()\nc: conv(32, 3, padding = 1)"), PassContext.defaults());
     assertTrue(small.nodes().stream().anyMatch(n -> n.attrs().getString("algo", "").equals("winograd")), "a small one still is");
   }
+  /**
+   * Two 3x3 convs of 32 channels on a 4096x4096 image: the second one's Winograd tiles alone would
+   * take 2,415,919,104 floats of workspace in 4x4 tiles (4,294,967,296 in 2x2), past one array, where
+   * the direct conv reads its input in place: it stays direct and the model is within the limits, as
+   * it was before only with --disable-pass winograd. On a 3300x3300 map its 4x4 tiles (1,568,160,000
+   * floats) fit alone, but not beside the conv's input and output (348,480,000 each): direct too. On
+   * a 56x56 map the same conv still takes Winograd.
+   */
+  @Test
+  void winogradOnlyWhereItsScratchFits() {
+    for (String spec : java.util.List.of("input(3, 4096, 4096)\nc1: conv(32, 3, padding = 1)\nc2: conv(32, 3, padding = 1)",
+        "input(32, 3300, 3300)\nx: relu()\nc2: conv(32, 3, padding = 1)")) {
+      Graph optimized = PassManager.run(build(spec), PassContext.defaults());
+      ModelCompiler.checkLimits(optimized);
+      for (Node n : optimized.nodes()) assertFalse(n.attrs().has("algo"), n.name() + " " + n.attrs());
+    }
+    Graph small = PassManager.run(Specs.fromText("input(3, 56, 56)\nc1: conv(32, 3, padding = 1)\nc2: conv(32, 3, padding = 1)"),
+        PassContext.defaults());
+    Node c2 = small.nodes().stream().filter(n -> n.name().equals("c2")).findFirst().orElseThrow();
+    assertEquals("winograd", c2.attrs().getString("algo", ""), "a small one still is");
+    assertEquals(4, c2.attrs().getInt("tile"));
+  }
+
+  /**
+   * The winograd pass counts a conv's own input and output beside its tiles; a shortcut live across
+   * it can still push the workspace over: c's 1,296,000,000 floats of tiles fit beside its 3000x3000
+   * input and output, not beside those and the residual's input as well. The refusal names c's
+   * Winograd tiles and --disable-pass winograd, under which the model is within the limits.
+   */
+  @Test
+  void aWorkspaceOverTheLimitByWinogradTilesNamesTheWayOut() throws Exception {
+    String spec = "input(32, 3000, 3000)\nx: relu()\nresidual {\n  a: conv(32, 1)\n  c: conv(32, 3, padding = 1)\n  e: conv(32, 1)\n}";
+    NetcException e = refused(spec);
+    assertEquals(5, e.span().line());
+    assertTrue(e.getMessage().startsWith("cannot compile layer c: one image's workspace would take 2,1"), e.getMessage());
+    assertTrue(e.getMessage().endsWith("; this layer's scratch is 1,296,000,000), more than the 2,147,483,639 one Java array holds; the "
+        + "scratch is its Winograd tiles: --disable-pass winograd computes it as a direct conv, without them"), e.getMessage());
+    ModelCompiler.checkLimits(PassManager.run(build(spec), new PassContext(2, java.util.Set.of("winograd"), 16, java.util.List.of())));
+  }
 }
