@@ -1142,10 +1142,11 @@ public final class ModelGenerator {
     }
     MethodSpec.Builder m = stepMethod(n, n.shape().height() * n.shape().width(), n.shape().size(), "softmax over channels, " + n.shape());
     zeroFlatTail(m, n, out, true);
+    // each side at its own plane: the input may carry a border a padded conv reads it with, the output not
     m.beginControlFlow("for (int p = from; p < to; p++)")
         .addStatement("int row = p / $L, col = p - row * $L", x.w(), x.w())
-        .addStatement("$T.run($L, $L + row * $L + col, a, $L + row * $L + col, $L, $L)", SOFTMAX,
-            x.array(), x.at(0), x.rowStride(), out.at(0), out.rowStride(), x.channels(), x.plane())
+        .addStatement("$T.run($L, $L + row * $L + col, $L, a, $L + row * $L + col, $L, $L)", SOFTMAX,
+            x.array(), x.at(0), x.rowStride(), x.plane(), out.at(0), out.rowStride(), out.plane(), x.channels())
         .endControlFlow();
     methods.add(m.build());
   }

@@ -563,6 +563,56 @@ class GeneratedModelTest {
   }
 
   /**
+   * A softmax over channels of an input whose normalization is not folded (it has two users): it reads
+   * the normalized copy of the input, which the padded conv beside it reads too, so the copy carries
+   * the conv's border (AssignLayout.assignHalos) and the softmax's output none. Each output channel
+   * lies the output's plane apart, not the input's: written at the input's (36 floats at 4x4, where
+   * the output's are 16), most of the softmax's branch was what the arena held before and its last
+   * channels landed past its buffer (on a neighbour, or past the arena). The 9x9 map with a border of
+   * 2 has planes of 81 and 169 floats.
+   */
+  static final String SOFTMAX_OF_A_BORDERED_INPUT = """
+      input(3, SIZE, SIZE, mean = [0.5, 0.5, 0.5], std = [0.25, 0.25, 0.25])
+      concat {
+          softmax()
+      } and {
+          conv(3, KERNEL, padding = PAD)
+      }
+      flatten()
+      """;
+
+  /**
+   * The spec above at 4x4 (border 1) and 9x9 (border 2), with the default passes and at -O0, on one
+   * thread and two: the compiled softmax reads a bordered input and writes a border-free output, and
+   * two calls in a row on different images (the second finds the first's values in the arena) and a
+   * batch of 3 each equal the interpreter.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"4,3,1", "9,5,2"})
+  void aSoftmaxOfABorderedInputWritesAtItsOutputsStrides(String sizeKernelPad) throws Exception {
+    String[] v = sizeKernelPad.split(",");
+    Graph g = Specs.fromText(SOFTMAX_OF_A_BORDERED_INPUT.replace("SIZE", v[0]).replace("KERNEL", v[1]).replace("PAD", v[2]));
+    ParamSource params = SyntheticWeights.source(g, 23);
+    for (PassContext ctx : List.of(PassContext.defaults(), new PassContext(0, Set.of(), 16, List.of()))) {
+      Graph optimized = PassManager.run(g, ctx);
+      netc.ir.Node softmax = optimized.nodes().stream().filter(n -> n.op() == Op.SOFTMAX).findFirst().orElseThrow();
+      int border = Integer.parseInt(v[2]);
+      assertEquals(List.of(border, border), netc.passes.Layouts.halo(optimized.node(softmax.input(0))), "the softmax's input has the conv's border");
+      assertEquals(List.of(0, 0), netc.passes.Layouts.halo(softmax), "its output has none");
+      for (int threads : new int[] {1, 2}) {
+        CompiledModel model = CompiledModels.compile(g, params, threads, ctx);
+        String what = v[0] + "x" + v[0] + " -O" + ctx.optLevel() + ", " + threads + " threads";
+        for (int call = 0; call < 2; call++) {
+          Tensor x = random(g, 1, 60 + call);
+          assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-5, what + ", call " + (call + 1));
+        }
+        Tensor batch = random(g, 3, 62);
+        assertClose(Interpreter.run(g, params, batch), model.predict(batch), 1e-5, what + ", batch 3");
+      }
+    }
+  }
+
+  /**
    * Flat values whose padded storage (a multiple of 16 floats) is longer than what their producer
    * writes: a flatten of the caller's input (a plain copy of 9 floats in 16), of a 5x3x3 map (a plain
    * copy of 45 floats in 48) and of a softmax over the input's 5 channels (45 in 48), and a softmax
