@@ -118,6 +118,9 @@ public abstract class CompiledModel implements AutoCloseable {
    * Models keep working, each call on its calling thread alone; models loaded afterwards get new threads.
    *
    * @return how many workers had not ended within a second each (0 normally)
+   * @throws InterruptedException when interrupted waiting for a running call, or called interrupted: the pool
+   *     it reached is stopped all the same and its workers end (once idle), the pools not reached yet keep
+   *     theirs (call it again)
    */
   public static int shutdownThreads() throws InterruptedException {
     return ThreadPool.shutdownAll();

@@ -95,8 +95,10 @@ public final class ThreadPool {
    * code that loaded netc (a web application undeployed), whose class loader the workers would otherwise
    * keep. Models loaded before run on their calling threads alone afterwards; models loaded after get new
    * pools. Waits up to a second for each worker to end; returns how many are still alive (0 normally).
-   * An interrupt ends the wait for a running call (InterruptedException); the pool it waited for is
-   * stopped all the same, and the pools not reached yet are left as they were.
+   * An interrupt ends the wait for a running call (InterruptedException; on a thread already interrupted,
+   * at once, as any interruptible wait); the pool it waited for is stopped all the same, its workers ending
+   * as soon as they are idle (a parked one at once, one in the running call's step when that step is done),
+   * and the pools not reached yet are left as they were.
    */
   public static int shutdownAll() throws InterruptedException {
     List<Thread> ending = new ArrayList<>();
@@ -104,7 +106,7 @@ public final class ThreadPool {
       ThreadPool p = SHARED.remove(size);
       if (p == null) continue;
       // waits for the call on it, if any, as long as the caller is willing to (an interrupt ends the wait:
-      // the pool is stopped anyway, its workers ending once that call returns)
+      // the pool is stopped anyway)
       boolean locked = false;
       try {
         p.busy.lockInterruptibly();
@@ -112,11 +114,13 @@ public final class ThreadPool {
       } finally {
         p.stopped = true;
         if (locked) p.busy.unlock();
+        // interrupted or not: a parked worker sees stopped only when unparked, and nothing else would unpark
+        // the workers of a stopped pool (it is out of SHARED, its callers run alone), so they would stay parked
+        // for the JVM's life, keeping the class loader this exists to free. A worker in the running call's
+        // step sees stopped when it next waits; one about to park finds the permit and parks not at all
+        for (Thread w : p.workers) LockSupport.unpark(w);
       }
-      for (Thread w : p.workers) {
-        LockSupport.unpark(w);
-        ending.add(w);
-      }
+      ending.addAll(List.of(p.workers));
     }
     int alive = 0;
     for (Thread w : ending) {
@@ -182,6 +186,11 @@ public final class ThreadPool {
 
   public int threads() {
     return threads;
+  }
+
+  /** The pool's worker threads (what a test watches end). */
+  List<Thread> workerThreads() {
+    return List.of(workers);
   }
 
   /** Runs items [0, n) of one step of {@code m} on all threads; returns when all are done. */

@@ -190,12 +190,16 @@ class ThreadPoolTest {
   /**
    * shutdownThreads waits for the call running on a pool as long as its caller is willing to: an
    * interrupt ends the wait (it waited without limit, deaf to interrupts, behind a batch of minutes),
-   * and the pool is stopped anyway: its running call finishes, later callers run alone.
+   * and the pool is stopped anyway: its workers end, parked ones too (past the running call's last
+   * parallel step nothing would wake them again), the running call goes on with its caller alone, and
+   * later callers run alone.
    */
   @Test
   void shutdownWaitingForARunningCallCanBeInterrupted() throws Exception {
     ThreadPool pool = ThreadPool.shared(6); // a size no other test uses
     assertTrue(pool.tryAcquire(), "this thread holds the pool, as a running call does");
+    List<Thread> workers = pool.workerThreads();
+    awaitParked(workers);
     java.util.concurrent.atomic.AtomicReference<Throwable> ended = new java.util.concurrent.atomic.AtomicReference<>();
     Thread shutdown = new Thread(() -> {
       try {
@@ -210,8 +214,65 @@ class ThreadPoolTest {
     shutdown.join(5000);
     assertTrue(!shutdown.isAlive(), "the interrupt ended the wait");
     assertTrue(ended.get() instanceof InterruptedException, "and said so: " + ended.get());
+    assertAllEnd(workers, "while the call runs");
+    Counting m = new Counting();
+    m.items = MAX_ITEMS;
+    pool.runStep(m, 0, null, m.items); // the running call's next parallel step: its caller takes every item
+    for (int i = 0; i < MAX_ITEMS; i++) assertEquals(1, m.runs.get(i), "item " + i);
     pool.release();
     assertTrue(!pool.tryAcquire(), "the pool is stopped all the same: its callers run alone");
+  }
+
+  /**
+   * shutdownThreads on a thread already interrupted (a container's stop hook runs on one) throws
+   * InterruptedException at once, as any interruptible wait, with no call running: the pool it reached is
+   * stopped, and its workers, parked after their idle spin, must end too, not stay parked for the JVM's life
+   * keeping the class loader shutdownThreads exists to free.
+   */
+  @Test
+  void anInterruptedShutdownEndsTheParkedWorkers() throws Exception {
+    CompiledModel.shutdownThreads(); // the interrupted call stops only the first pool it reaches: let it be this test's
+    ThreadPool pool = ThreadPool.shared(3);
+    List<Thread> workers = pool.workerThreads();
+    assertEquals(2, workers.size());
+    awaitParked(workers);
+    java.util.concurrent.atomic.AtomicReference<Throwable> ended = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean flagAfter = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread shutdown = new Thread(() -> {
+      Thread.currentThread().interrupt();
+      try {
+        CompiledModel.shutdownThreads();
+      } catch (Throwable e) {
+        ended.set(e);
+      }
+      flagAfter.set(Thread.currentThread().isInterrupted());
+    });
+    shutdown.start();
+    shutdown.join(5000);
+    assertTrue(!shutdown.isAlive(), "the interrupted shutdown returned");
+    assertTrue(ended.get() instanceof InterruptedException, "and said so: " + ended.get());
+    assertTrue(!flagAfter.get(), "the InterruptedException cleared the flag, as thrown ones do");
+    assertAllEnd(workers, "after an interrupted shutdown");
+    assertTrue(!pool.tryAcquire(), "the pool is stopped: its callers run alone");
+    assertTrue(ThreadPool.shared(3) != pool, "a model loaded afterwards gets a new pool");
+  }
+
+  /** Waits until every one of {@code workers} is parked (past its idle spin), failing after ten seconds more. */
+  private static void awaitParked(List<Thread> workers) throws InterruptedException {
+    long deadline = System.nanoTime() + (SPIN_MILLIS + 10_000) * 1_000_000;
+    while (!workers.stream().allMatch(w -> w.getState() == Thread.State.WAITING)) {
+      assertTrue(System.nanoTime() < deadline, "workers not parked: " + workers.stream().map(w -> w.getName() + " " + w.getState()).toList());
+      Thread.sleep(10);
+    }
+  }
+
+  /** Asserts that every one of {@code workers} ends within five seconds. */
+  private static void assertAllEnd(List<Thread> workers, String when) throws InterruptedException {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    for (Thread w : workers) {
+      w.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+      assertTrue(!w.isAlive(), w.getName() + " still alive " + when + ": " + w.getState());
+    }
   }
 
   /**
