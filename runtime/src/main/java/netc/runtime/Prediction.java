@@ -5,23 +5,36 @@ import java.util.List;
 
 /** One class of a top-k answer: its index, label and probability. */
 public record Prediction(int index, String label, float probability) {
-  /** Softmax of {@code n} logits at {@code offset}, max-subtracted for stability. */
+  /**
+   * Softmax of {@code n} logits at {@code offset}, max-subtracted for stability.
+   *
+   * @throws IllegalArgumentException when the range is not inside {@code logits} (or {@code n} is below 1)
+   */
   public static float[] softmax(float[] logits, int offset, int n) {
+    checkRange(logits, offset, n);
     float[] out = new float[n];
     netc.runtime.kernels.Softmax.run(logits, offset, out, 0, n, 1);
     return out;
   }
 
-  /**
-   * The {@code k} most probable classes of one image's logits, most probable first.
-   *
-   * @throws IllegalArgumentException when the range is not inside {@code logits}, there are fewer labels
-   *     than logits, or a logit is NaN or infinite (there is no ranking then: the input held such values)
-   */
-  public static List<Prediction> topK(float[] logits, int offset, int n, int k, List<String> labels) {
+  /** The same mistake gets the same message from softmax and topK, not an exception from inside the loop. */
+  private static void checkRange(float[] logits, int offset, int n) {
     if (offset < 0 || n < 1 || offset > logits.length - n) {
       throw new IllegalArgumentException("logits [" + offset + ", " + offset + " + " + n + ") are not inside an array of " + logits.length);
     }
+  }
+
+  /**
+   * The {@code k} most probable classes of one image's logits, most probable first (all {@code n} of
+   * them when {@code k} is larger).
+   *
+   * @throws IllegalArgumentException when {@code k} is below 1 (an empty answer would look like a model that
+   *     found nothing), the range is not inside {@code logits}, there are fewer labels than logits, or a
+   *     logit is NaN or infinite (there is no ranking then: the input held such values)
+   */
+  public static List<Prediction> topK(float[] logits, int offset, int n, int k, List<String> labels) {
+    if (k < 1) throw new IllegalArgumentException("k: must be at least 1, got " + k);
+    checkRange(logits, offset, n);
     if (labels.size() < n) throw new IllegalArgumentException(n + " logits and only " + labels.size() + " labels");
     for (int i = 0; i < n; i++) {
       if (!Float.isFinite(logits[offset + i])) {

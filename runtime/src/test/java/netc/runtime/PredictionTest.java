@@ -38,4 +38,30 @@ class PredictionTest {
     assertEquals("4 logits and only 2 labels",
         assertThrows(IllegalArgumentException.class, () -> Prediction.topK(logits, 0, 4, 1, List.of("a", "b"))).getMessage());
   }
+
+  /** A k of none is refused, not answered with an empty list that reads as "the model found nothing"; a k past n gives all n. */
+  @Test
+  void kBelowOneIsRefused() {
+    float[] logits = {1, 2, 3, 4};
+    assertEquals("k: must be at least 1, got 0", assertThrows(IllegalArgumentException.class, () -> Prediction.topK(logits, 0, 4, 0, LABELS)).getMessage());
+    assertEquals("k: must be at least 1, got -3", assertThrows(IllegalArgumentException.class, () -> Prediction.topK(logits, 0, 4, -3, LABELS)).getMessage());
+    assertEquals(List.of(3, 2, 1, 0), Prediction.topK(logits, 0, 4, 9, LABELS).stream().map(Prediction::index).toList());
+  }
+
+  /** softmax gets topK's checks: the same message, not a NegativeArraySizeException or an index out of bounds from its loop. */
+  @Test
+  void softmaxRefusesARangeOutsideTheLogits() {
+    float[] logits = {1, 2, 3, 4};
+    assertEquals("logits [0, 0 + -1) are not inside an array of 4",
+        assertThrows(IllegalArgumentException.class, () -> Prediction.softmax(logits, 0, -1)).getMessage());
+    assertEquals("logits [0, 0 + 0) are not inside an array of 4",
+        assertThrows(IllegalArgumentException.class, () -> Prediction.softmax(logits, 0, 0)).getMessage());
+    assertEquals("logits [-1, -1 + 2) are not inside an array of 4",
+        assertThrows(IllegalArgumentException.class, () -> Prediction.softmax(logits, -1, 2)).getMessage());
+    assertEquals("logits [3, 3 + 2) are not inside an array of 4",
+        assertThrows(IllegalArgumentException.class, () -> Prediction.softmax(logits, 3, 2)).getMessage());
+    float[] p = Prediction.softmax(logits, 2, 2);
+    assertEquals(1 / (1 + Math.exp(1)), p[0], 1e-6);
+    assertEquals(Math.exp(1) / (1 + Math.exp(1)), p[1], 1e-6);
+  }
 }
