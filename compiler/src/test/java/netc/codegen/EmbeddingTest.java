@@ -291,11 +291,29 @@ class EmbeddingTest {
           + " not a compiled netc model", e.getMessage());
     }
     assertFalse(TRAP_RAN.get(), "the named class's static initializer ran");
-    // a load that fails on the properties read after the weights starts no pool: no threads left behind
-    Files.writeString(props, good.replaceAll("(?m)^input\\.shape=.*$", "input.shape=3,32"));
-    try (URLClassLoader damaged = new URLClassLoader(new URL[] {classes.toUri().toURL()}, getClass().getClassLoader())) {
-      BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(damaged, "smallnet", 11));
-      assertTrue(e.getMessage().startsWith("the compiled model smallnet is damaged or was made by another netc"), e.getMessage());
+    // numbers that parse but cannot be the compiler's are refused at load, not at the first predict (a division
+    // by zero for input.shape=0,0,0, a negative array size on a worker for arena.floats=-1); so is a load that
+    // fails after the weights (labels not one a class); none starts a pool: no threads left behind
+    String shape = "an image's channels, height and width: three sizes of at least 1, whose product a Java array holds";
+    String[][] cases = {
+        {"input\\.shape", "input.shape=0,0,0", "the compiled model smallnet is damaged: its model.properties gives input.shape=0,0,0, and it must be "
+            + shape},
+        {"input\\.shape", "input.shape=3,32", "the compiled model smallnet is damaged: its model.properties gives input.shape=3,32, and it must be "
+            + shape},
+        {"arena\\.floats", "arena.floats=-1", "the compiled model smallnet is damaged: its model.properties gives arena.floats=-1, and it must be a"
+            + " workspace's floats: 1 to 2147483639"},
+        {"output\\.size", "output.size=0", "the compiled model smallnet is damaged: its model.properties gives output.size=0, and it must be an"
+            + " image's outputs, which its workspace holds: 1 to arena.floats (" + arenaFloats(small) + ")"},
+        {"weights\\.resource", "weights.resource=/netc/models/smallnet/weights.bin\nlabels.resource=/netc/models/smallnet/model.properties", null},
+    };
+    for (String[] c : cases) {
+      Files.writeString(props, good.replaceAll("(?m)^" + c[0] + "=.*$", java.util.regex.Matcher.quoteReplacement(c[1])));
+      try (URLClassLoader damaged = new URLClassLoader(new URL[] {classes.toUri().toURL()}, getClass().getClassLoader())) {
+        BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(damaged, "smallnet", 11), c[1]);
+        if (c[2] != null) assertEquals(c[2], e.getMessage());
+        else assertTrue(e.getMessage().matches(".*/netc/models/smallnet/model\\.properties: damaged model: \\d+ labels \\(lines\\) for its 10 classes"),
+            e.getMessage());
+      }
     }
     assertFalse(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals(ThreadPool.WORKER_NAME_PREFIX + "10")),
         "a failed load of 11 threads started the pool's workers");

@@ -69,13 +69,63 @@ public abstract class CompiledModel implements AutoCloseable {
     this.inputShape = ints(properties.getProperty("input.shape"));
     this.outputSize = Integer.parseInt(properties.getProperty("output.size"));
     this.arenaFloats = Integer.parseInt(properties.getProperty("arena.floats"));
-    this.w = loadWeights(getClass(), properties.getProperty("weights.resource"), Integer.parseInt(properties.getProperty("weights.floats")));
+    int weightsFloats = Integer.parseInt(properties.getProperty("weights.floats"));
+    checkRanges(properties, inputShape, outputSize, arenaFloats, weightsFloats);
+    this.w = loadWeights(getClass(), properties.getProperty("weights.resource"), weightsFloats);
     this.labels = loadLabels(getClass(), properties.getProperty("labels.resource"), outputSize);
     this.info = info(properties, inputShape, labels);
     this.pixelInputs = info.preprocess() != null && info.preprocess().normalizes() && !"false".equals(System.getProperty(PIXEL_CHECK));
     this.stepNanos = new java.util.concurrent.atomic.AtomicLongArray(PROFILE ? steps() : 0);
     // last: a load that fails above (damaged properties) must not leave a pool's threads running
     this.pool = ThreadPool.shared(threads);
+  }
+
+  /** The most elements a Java array holds on every JVM. */
+  private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+  /**
+   * Refuses, at load, the numbers of a damaged model.properties that parse but cannot be the compiler's:
+   * loaded, {@code input.shape=0,0,0} failed every call with a division by zero, {@code arena.floats=-1}
+   * with a negative array size (on a worker, maybe), an input shape of four sizes read the first three.
+   * Checked before the weights are read. The message names the model, the property and the value.
+   */
+  private void checkRanges(Properties p, int[] inputShape, int outputSize, int arenaFloats, int weightsFloats) {
+    if (inputShape.length != 3 || Arrays.stream(inputShape).anyMatch(d -> d < 1)
+        || (long) inputShape[0] * inputShape[1] * inputShape[2] > MAX_ARRAY) {
+      throw damaged(p, "input.shape", "an image's channels, height and width: three sizes of at least 1, whose product a Java array holds");
+    }
+    if (arenaFloats < 1 || arenaFloats > MAX_ARRAY) throw damaged(p, "arena.floats", "a workspace's floats: 1 to " + MAX_ARRAY);
+    if (outputSize < 1 || outputSize > arenaFloats) {
+      throw damaged(p, "output.size", "an image's outputs, which its workspace holds: 1 to arena.floats (" + arenaFloats + ")");
+    }
+    if (weightsFloats < 0 || weightsFloats > MAX_ARRAY) throw damaged(p, "weights.floats", "0 to " + MAX_ARRAY);
+    String shape = p.getProperty("output.shape");
+    if (shape != null) {
+      long size = 1;
+      for (int d : ints(shape)) {
+        if (d < 1 || size > outputSize) size = -1; // then stops: no product overflows
+        if (size < 0) break;
+        size *= d;
+      }
+      if (size != outputSize) throw damaged(p, "output.shape", "an image's output: sizes of at least 1 whose product is output.size (" + outputSize + ")");
+    }
+    String resize = p.getProperty("preprocess.resize");
+    if (resize != null && Integer.parseInt(resize) < Math.max(inputShape[1], inputShape[2])) {
+      throw damaged(p, "preprocess.resize", "at least the input's height and width (" + inputShape[1] + ", " + inputShape[2] + ")");
+    }
+    List<Double> mean = doubles(p.getProperty("input.mean")), std = doubles(p.getProperty("input.std"));
+    if (!mean.isEmpty() && mean.size() != inputShape[0]) throw damaged(p, "input.mean", "one value per channel (" + inputShape[0] + ")");
+    if (std.size() != mean.size()) throw damaged(p, "input.std", "one value per channel, as input.mean (" + mean.size() + " values)");
+    if (mean.stream().anyMatch(m -> !Double.isFinite(m))) throw damaged(p, "input.mean", "finite values");
+    if (std.stream().anyMatch(v -> !(v > 0 && Double.isFinite(v)))) throw damaged(p, "input.std", "positive finite values");
+  }
+
+  /** The refusal of {@link #checkRanges}: the model by its name, the property and its value (cut short), what it must be. */
+  private BadInputException damaged(Properties p, String key, String expected) {
+    String value = p.getProperty(key);
+    if (value != null && value.length() > 64) value = value.substring(0, 64) + "...";
+    return new BadInputException("the compiled model " + p.getProperty("name", getClass().getName()) + " is damaged: its model.properties gives "
+        + (value == null ? "no " + key : key + "=" + value) + ", and it must be " + expected);
   }
 
   /**

@@ -119,8 +119,53 @@ class MainTest {
     assertEquals(1, status);
     lines = err.toString(StandardCharsets.UTF_8).lines().toList();
     assertEquals(1, lines.size(), lines.toString());
-    assertTrue(lines.get(0).startsWith("error: the compiled model tiny is damaged or was made by another netc: its properties or weights do not fit"
-        + " its class (java.lang.ArrayIndexOutOfBoundsException"), lines.get(0));
+    assertEquals("error: the compiled model tiny is damaged: its model.properties gives input.shape=3,8, and it must be an image's channels,"
+        + " height and width: three sizes of at least 1, whose product a Java array holds", lines.get(0));
+  }
+
+  /**
+   * Numbers of a damaged model.properties that parse but cannot be the compiler's are refused at load, naming
+   * the model, the property and the value: they loaded, and failed every call (input.shape=0,0,0 with a division
+   * by zero, arena.floats=-1 with a negative array size, on a worker maybe), or read part of the input (four
+   * input sizes). No pool is started for the refused model.
+   */
+  @Test
+  void outOfRangePropertiesAreRefusedAtLoad() {
+    String props = String.join("\n", "class=" + TinyModel.class.getName(), "runtime.abi=" + CompiledModel.ABI, "input.shape=3,8,8",
+        "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=tiny", "name=tiny");
+    String shape = "an image's channels, height and width: three sizes of at least 1, whose product a Java array holds";
+    String[][] cases = {
+        {"input.shape=3,8,8", "input.shape=0,0,0", "input.shape=0,0,0, and it must be " + shape},
+        {"input.shape=3,8,8", "input.shape=3,8,-8", "input.shape=3,8,-8, and it must be " + shape},
+        {"input.shape=3,8,8", "input.shape=1,3,8,8", "input.shape=1,3,8,8, and it must be " + shape},
+        {"input.shape=3,8,8", "input.shape=3,65536,65536", "input.shape=3,65536,65536, and it must be " + shape},
+        {"arena.floats=4", "arena.floats=-1", "arena.floats=-1, and it must be a workspace's floats: 1 to 2147483639"},
+        {"arena.floats=4", "arena.floats=0", "arena.floats=0, and it must be a workspace's floats: 1 to 2147483639"},
+        {"output.size=4", "output.size=0", "output.size=0, and it must be an image's outputs, which its workspace holds: 1 to arena.floats (4)"},
+        {"output.size=4", "output.size=5", "output.size=5, and it must be an image's outputs, which its workspace holds: 1 to arena.floats (4)"},
+        {"weights.floats=0", "weights.floats=-1", "weights.floats=-1, and it must be 0 to 2147483639"},
+        {"name=tiny", "name=tiny\noutput.shape=2,3", "output.shape=2,3, and it must be an image's output: sizes of at least 1 whose product is"
+            + " output.size (4)"},
+        {"name=tiny", "name=tiny\noutput.shape=4,0", "output.shape=4,0, and it must be an image's output: sizes of at least 1 whose product is"
+            + " output.size (4)"},
+        {"name=tiny", "name=tiny\npreprocess.resize=0", "preprocess.resize=0, and it must be at least the input's height and width (8, 8)"},
+        {"name=tiny", "name=tiny\ninput.mean=0.5,0.5", "input.mean=0.5,0.5, and it must be one value per channel (3)"},
+        {"name=tiny", "name=tiny\ninput.mean=0.5,0.5,0.5", "no input.std, and it must be one value per channel, as input.mean (3 values)"},
+        {"name=tiny", "name=tiny\ninput.mean=0.5,0.5,0.5\ninput.std=1,0,1", "input.std=1,0,1, and it must be positive finite values"},
+        {"name=tiny", "name=tiny\ninput.mean=0.5,NaN,0.5\ninput.std=1,1,1", "input.mean=0.5,NaN,0.5, and it must be finite values"},
+    };
+    java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+    for (String[] c : cases) {
+      ClassLoader damaged = fakeModelLoader("tiny", props.replace(c[0], c[1]));
+      BadInputException e = org.junit.jupiter.api.Assertions.assertThrows(BadInputException.class, () -> CompiledModel.load(damaged, 13), c[1]);
+      assertEquals("the compiled model tiny is damaged: its model.properties gives " + c[2], e.getMessage());
+    }
+    assertFalse(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> !before.contains(t) && t.getName().startsWith(ThreadPool.WORKER_NAME_PREFIX)),
+        "a refused load started a pool's workers");
+    try (CompiledModel m = CompiledModel.load(fakeModelLoader("tiny", props + "\noutput.shape=4\npreprocess.resize=8\ninput.mean=0.5,0.5,0.5"
+        + "\ninput.std=0.25,0.25,0.25"), 1)) {
+      assertEquals(List.of(4), m.info().outputShape(), "the properties as the compiler writes them load");
+    }
   }
 
   /** A NaN in the input of a normalizing model is named as such, not as a tensor normalized twice. */
