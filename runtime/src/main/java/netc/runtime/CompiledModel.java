@@ -446,13 +446,13 @@ public abstract class CompiledModel implements AutoCloseable {
     if (input.length % per != 0) throw new IllegalArgumentException(notWholeImages(input.length, "NCHW"));
     if (pixelInputs && !warnedPixels.get()) checkPixels(input, batch * per);
     Workspace[] spaces = takeWorkspace();
-    if (spaces == null) spaces = new Workspace[pool.threads() * BUNCH];
+    if (spaces == null) spaces = new Workspace[BUNCH];
     try {
       if (pool.threads() > 1 && pool.tryAcquire()) {
         try {
           pool.wake(); // parked workers come up while this thread starts on the first step
           if (imagesPerThread(batch)) {
-            pool.runImages(this, spaces, input, output, batch, Math.min(BUNCH, (batch + pool.threads() - 1) / pool.threads()));
+            runImages(spaces, input, batch, output);
           } else {
             for (int i = 0; i < batch; i++) forwardImage(space(spaces, 0), input, i, output, i, true);
           }
@@ -549,12 +549,42 @@ public abstract class CompiledModel implements AutoCloseable {
         + " (Preprocess.forModel(model) resizes and crops to it)";
   }
 
+  /**
+   * A batch on the pool's threads, thread t running its images with slots {@code t * BUNCH ..} of one
+   * array: slots 0 to BUNCH - 1 are the calling thread's own set, lent for the call and taken back, the
+   * others the pool threads' arenas the model keeps apart ({@link #poolSpaces}). Kept in the caller's set
+   * instead, every set that once won the pool would hold threads x BUNCH arenas for good, though a call that
+   * runs alone uses BUNCH (8 threads, 8 callers: 256 arenas kept where 60 are ever in use at once).
+   */
+  private void runImages(Workspace[] own, float[] input, int batch, float[] output) {
+    Workspace[] all = poolSpaces.getAndSet(null);
+    if (all == null) all = new Workspace[pool.threads() * BUNCH];
+    System.arraycopy(own, 0, all, 0, BUNCH);
+    try {
+      pool.runImages(this, all, input, output, batch, Math.min(BUNCH, (batch + pool.threads() - 1) / pool.threads()));
+    } finally {
+      System.arraycopy(all, 0, own, 0, BUNCH); // the arenas the caller allocated in the call stay with its set
+      Arrays.fill(all, 0, BUNCH, null);
+      for (Workspace ws : all) {
+        if (ws != null) ws.input = null; // a failed call's input, as giveBack
+      }
+      // as the NHWC buffer: close() drops it, a call racing close() must not put it back
+      if (!closed && poolSpaces.compareAndSet(null, all) && closed) poolSpaces.set(null);
+    }
+  }
+
+  /**
+   * The pool's worker threads' arenas for a batch ({@link #runImages}), kept between calls: one array for the
+   * model, since only the call holding the pool uses them; slots 0 to BUNCH - 1, the caller's, are null here.
+   */
+  private final java.util.concurrent.atomic.AtomicReference<Workspace[]> poolSpaces = new java.util.concurrent.atomic.AtomicReference<>();
+
   /** The NHWC transpose's buffer, kept between calls (one; a concurrent call makes its own). */
   private final java.util.concurrent.atomic.AtomicReference<float[]> nhwcBuffer = new java.util.concurrent.atomic.AtomicReference<>();
 
   /**
    * Images a thread runs together, layer by layer from {@link #bunchedFrom()}: each needs its own
-   * workspace, so this bounds the memory of a batch (threads x BUNCH arenas).
+   * workspace, so this bounds the memory of a batch (threads x BUNCH arenas) and of a caller's set.
    */
   public static final int BUNCH = 4;
 
@@ -567,20 +597,37 @@ public abstract class CompiledModel implements AutoCloseable {
   /**
    * Drops the workspaces kept for the next calls (and the NHWC transpose's buffer), so the garbage
    * collector can take them: the pool keeps one set per caller that ran at once (an arena of the
-   * model's workspace size per image a thread runs), so after a burst of many concurrent callers a
-   * service can give that memory back. Calls running now keep theirs and return them as usual; the
-   * next calls allocate afresh.
+   * model's workspace size per image the caller's thread ran, up to {@link #BUNCH}) and, for a model of
+   * several threads, the arenas its pool's other threads used in a batch (up to BUNCH each), so after a
+   * burst of many concurrent callers a service can give that memory back. Calls running now keep theirs
+   * and return them as usual; the next calls allocate afresh.
    *
    * @return how many callers' workspaces were dropped
    */
   public final int releaseWorkspaces() {
     nhwcBuffer.set(null);
+    poolSpaces.set(null);
     synchronized (idleLock) {
       int n = idleCount;
       Arrays.fill(idle, 0, n, null);
       idleCount = 0;
       return n;
     }
+  }
+
+  /** The arenas kept for the next calls: every idle caller's set's and the pool threads' (what a test of their bound counts). */
+  final int idleArenas() {
+    int n = 0;
+    synchronized (idleLock) {
+      for (int i = 0; i < idleCount; i++) n += arenas(idle[i]);
+    }
+    return n + arenas(poolSpaces.get());
+  }
+
+  private static int arenas(Workspace[] spaces) {
+    int n = 0;
+    for (int i = 0; spaces != null && i < spaces.length; i++) if (spaces[i] != null) n++;
+    return n;
   }
 
   private Workspace[] takeWorkspace() {
@@ -593,10 +640,10 @@ public abstract class CompiledModel implements AutoCloseable {
   }
 
   /**
-   * Keeps a workspace for the next call. The pool grows to the most callers that ran at once since it
-   * was last emptied (its array doubles then), so a steady number of callers, however many, allocates
-   * nothing. Not after {@link #close()}: a call still running then drops its workspace. Forgets the call's
-   * input either way.
+   * Keeps a caller's workspace set for the next call. The pool grows to the most callers that ran at once
+   * since it was last emptied (its array doubles then), so a steady number of callers, however many,
+   * allocates nothing. Not after {@link #close()}: a call still running then drops its workspace. Forgets the
+   * call's input either way.
    */
   private void giveBack(Workspace[] spaces) {
     // a call that failed mid-image left the caller's input in its workspaces: the pool must not keep it alive

@@ -2,6 +2,7 @@ package netc.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.Collections;
@@ -47,6 +48,114 @@ class WorkspacePoolTest {
         assertEquals(CALLERS, m.seen.size(), "round " + round + ": workspaces made for " + CALLERS + " callers at once");
       }
     });
+  }
+
+  /**
+   * A model of one float in, one out (the input plus one), whose step holds the threads the test says at
+   * their first image until told, and, during a batch on the pool, holds each thread's first image until
+   * every thread of the pool has one (so each runs a bunch of its own, with its own arenas).
+   */
+  private static final class Steered extends OneStepModel {
+    final java.util.Map<Thread, java.util.concurrent.CountDownLatch> holds = new java.util.concurrent.ConcurrentHashMap<>();
+    final java.util.concurrent.Semaphore held = new java.util.concurrent.Semaphore(0);
+    volatile CyclicBarrier spread;
+    final Set<Thread> spreadOn = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    Steered(int threads) {
+      super(ThreadPoolTest.Counting.properties(), threads, "steered");
+    }
+
+    @Override protected void runStep(int step, Workspace ws, int from, int to) {
+      try {
+        java.util.concurrent.CountDownLatch hold = holds.remove(Thread.currentThread());
+        if (hold != null) {
+          held.release();
+          hold.await();
+        }
+        CyclicBarrier b = spread;
+        if (b != null && spreadOn.add(Thread.currentThread())) b.await(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+      ws.arena[0] = ws.input[ws.inputBase] + 1;
+    }
+
+    /** A batch of {@code n} on the pool, every thread running images; checks the outputs. */
+    void batchOnThePool(int n) {
+      spreadOn.clear();
+      spread = new CyclicBarrier(threads());
+      try {
+        check(n);
+      } finally {
+        spread = null;
+      }
+      assertEquals(Set.of(), java.util.Set.copyOf(holds.keySet()));
+      assertEquals(threads(), spreadOn.size(), "threads that ran images of the batch");
+    }
+
+    void check(int n) {
+      float[] in = new float[n], out = new float[n];
+      for (int i = 0; i < n; i++) in[i] = 10 * i;
+      predict(in, n, out);
+      for (int i = 0; i < n; i++) assertEquals(10 * i + 1, out[i], "image " + i);
+    }
+  }
+
+  /**
+   * The arenas kept between calls track how many were in use at once: a model of T threads that C callers
+   * call at once keeps at most T x BUNCH + (C - 1) x BUNCH. They were kept whole in the set of whichever
+   * caller won the pool, so each set a batch on the pool ever ran with kept T x BUNCH, though a call that
+   * runs alone uses BUNCH: C x T x BUNCH over time (8 threads, 8 callers: 256 arenas for 60).
+   */
+  @Test
+  void keptArenasTrackConcurrentUse() {
+    int threads = 2, batch = threads * CompiledModel.BUNCH, bound = threads * CompiledModel.BUNCH + CompiledModel.BUNCH; // C = 2
+    Steered m = new Steered(threads);
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      m.batchOnThePool(batch);
+      assertEquals(batch, m.idleArenas(), "a batch on the pool: BUNCH arenas a thread");
+      for (int round = 1; round <= 3; round++) {
+        // two callers at once, alone (this thread holds the pool, as another model's call may): each a set of BUNCH;
+        // the one that started second, with the set not used by the last batch, ends last, so its set is taken next
+        ThreadPool pool = ThreadPool.shared(threads);
+        assertTrue(pool.tryAcquire(), "the pool is free");
+        try {
+          Caller first = alone(m, CompiledModel.BUNCH), second = alone(m, CompiledModel.BUNCH);
+          first.finish();
+          second.finish();
+        } finally {
+          pool.release();
+        }
+        assertEquals(bound, m.idleArenas(), "round " + round + ": after two callers ran alone at once");
+        m.batchOnThePool(batch);
+        assertEquals(bound, m.idleArenas(), "round " + round + ": after a batch on the pool with the other caller's set");
+      }
+      m.check(1);
+      assertEquals(bound, m.idleArenas(), "after a call of one image");
+      assertEquals(2, m.releaseWorkspaces(), "two callers' sets");
+      assertEquals(0, m.idleArenas(), "releaseWorkspaces drops the pool threads' arenas too");
+    });
+  }
+
+  /** A call running on a thread of its own, held in its first image until {@link #finish()}. */
+  private record Caller(Thread thread, java.util.concurrent.CountDownLatch hold, java.util.concurrent.atomic.AtomicReference<Throwable> failed) {
+    /** Lets the call finish, waits for it, and fails the test if it did. */
+    void finish() throws InterruptedException {
+      hold.countDown();
+      thread.join(10_000);
+      assertTrue(!thread.isAlive(), thread.getName() + " did not finish");
+      if (failed.get() != null) throw new AssertionError("the call failed", failed.get());
+    }
+  }
+
+  /** Starts a call of {@code n} images on a new thread and returns once it is held in its first image (its workspace taken). */
+  private static Caller alone(Steered m, int n) throws InterruptedException {
+    Caller c = new Caller(new Thread(() -> m.check(n)), new java.util.concurrent.CountDownLatch(1), new java.util.concurrent.atomic.AtomicReference<>());
+    m.holds.put(c.thread(), c.hold());
+    c.thread().setUncaughtExceptionHandler((t, e) -> c.failed().set(e));
+    c.thread().start();
+    assertTrue(m.held.tryAcquire(10, java.util.concurrent.TimeUnit.SECONDS), "the call did not reach its step");
+    return c;
   }
 
   /** A model whose one step fails. */
