@@ -86,17 +86,23 @@ final class Limits {
     long scratch = ModelGenerator.scratchFloats(g);
     long workspace = plan.arenaFloats() + scratch + ModelGenerator.SLACK_FLOATS;
     if (workspace > PackedWeights.MAX_ARRAY) {
+      // the layer to blame: the conv with the largest scratch when that outweighs the largest output (the
+      // same conv may have both), else the largest output
       Node culprit = largest;
+      boolean byScratch = false;
       for (Node n : g.nodes()) {
-        if (n.op() == Op.CONV && ModelGenerator.scratchFloats(g, n) == scratch && scratch > Layouts.floats(largest, 16)) culprit = n;
+        if (n.op() == Op.CONV && ModelGenerator.scratchFloats(g, n) == scratch && scratch > Layouts.floats(largest, 16)) {
+          culprit = n;
+          byScratch = true;
+        }
       }
       // the winograd pass keeps a conv direct where its tiles could not fit beside the conv's own input
       // and output; other values live at its step can still push them over
-      boolean winograd = culprit != largest && culprit.attrs().getString("algo", "").equals("winograd")
+      boolean winograd = byScratch && culprit.attrs().getString("algo", "").equals("winograd")
           && plan.arenaFloats() + ModelGenerator.SLACK_FLOATS <= PackedWeights.MAX_ARRAY;
       throw refuse(culprit, String.format("one image's workspace would take %,d floats (%,d of activations, %,d of conv scratch; this "
           + "layer's %s is %,d), more than the %,d one Java array holds%s", workspace, plan.arenaFloats(), scratch,
-          culprit == largest ? "output" : "scratch", culprit == largest ? Layouts.floats(largest, 16) : scratch, PackedWeights.MAX_ARRAY,
+          byScratch ? "scratch" : "output", byScratch ? scratch : Layouts.floats(largest, 16), PackedWeights.MAX_ARRAY,
           winograd ? "; the scratch is its Winograd tiles: --disable-pass winograd computes it as a direct conv, without them" : ""));
     }
   }

@@ -233,4 +233,17 @@ class LimitsTest {
         + "scratch is its Winograd tiles: --disable-pass winograd computes it as a direct conv, without them"), e.getMessage());
     ModelCompiler.checkLimits(PassManager.run(build(spec), new PassContext(2, java.util.Set.of("winograd"), 16, java.util.List.of())));
   }
+
+  /** The same where the Winograd conv also has the largest output: its scratch is still what is blamed, with the way out. */
+  @Test
+  void aWinogradConvWithTheLargestOutputIsBlamedForItsScratch() throws Exception {
+    String spec = "input(32, 2600, 2600)\nx: relu()\nresidual {\n  a: conv(32, 1)\n  c: conv(64, 3, padding = 1)\n  e: conv(32, 1)\n}";
+    NetcException e = refused(spec);
+    assertEquals(5, e.span().line());
+    assertTrue(e.getMessage().startsWith("cannot compile layer c: one image's workspace would take "), e.getMessage());
+    assertTrue(e.getMessage().contains("; this layer's scratch is "), e.getMessage());
+    assertTrue(e.getMessage().endsWith("; the scratch is its Winograd tiles: --disable-pass winograd computes it as a direct conv, without them"),
+        e.getMessage());
+    ModelCompiler.checkLimits(PassManager.run(build(spec), new PassContext(2, java.util.Set.of("winograd"), 16, java.util.List.of())));
+  }
 }
