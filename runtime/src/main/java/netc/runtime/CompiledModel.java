@@ -40,9 +40,10 @@ public abstract class CompiledModel implements AutoCloseable {
    * 7: activation codes SILU, HARDSIGMOID and HARDSWISH; channel gates call scaleRow.
    * 8: channels() and channel_shuffle() call Reorder.gatherChannels. 9: activation code GELU.
    * 10: channel moves and the gathers of compose-gathers call Reorder.gather with a Tables.gatherLanes table
-   * (Reorder.gatherChannels is gone).
+   * (Reorder.gatherChannels is gone). 11: a softmax over channels calls the two-stride Softmax.run, and the
+   * steps that write a flat value zero its last block's tail (models of ABI 10 carry both bugs those fix).
    */
-  public static final int ABI = 10;
+  public static final int ABI = 11;
 
   protected final float[] w;
   private final Properties properties;

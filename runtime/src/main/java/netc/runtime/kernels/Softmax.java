@@ -5,8 +5,8 @@ public final class Softmax {
   private Softmax() {}
 
   /**
-   * Softmax over {@code n} values {@code stride} floats apart, written as far apart. Kept for models
-   * compiled before the two-stride form: a thin jar runs on whatever runtime is beside it.
+   * Softmax over {@code n} values {@code stride} floats apart, written as far apart (a softmax over a
+   * flat vector calls it with stride 1).
    */
   public static void run(float[] x, int xBase, float[] out, int outBase, int n, int stride) {
     run(x, xBase, stride, out, outBase, stride, n);
