@@ -22,7 +22,7 @@ import org.apache.commons.cli.Options;
  * leaves L3) and a large one (empties L3 too). Set beside {@code netc profile}, it says whether a
  * step is slower inside the network because its data comes from L3 or from memory. A diagnostic:
  * it reaches the generated {@code runStep} by reflection.
- * <pre>./netc step-probe MODEL.jar STEP[,STEP...] [--small-mb 6] [--large-mb 256] [--before K]</pre>
+ * <pre>./netc step-probe MODEL.jar STEP[,STEP...] [--small-mb 6] [--large-mb MB] [--before K]</pre>
  * With {@code --before K}, also the step's time when the K steps before it in the network run
  * before each call: which predecessors make it slow.
  * <pre>./netc step-probe MODEL.jar [STEP,...] --pool T [--runs 40]</pre>
@@ -36,17 +36,53 @@ final class StepProbe {
 
   private static float sink;
 
-  static final String USAGE = "netc step-probe MODEL.jar STEP[,STEP...] [--small-mb 6] [--large-mb 256] [--before K] | "
+  static final String USAGE = "netc step-probe MODEL.jar STEP[,STEP...] [--small-mb 6] [--large-mb MB] [--before K] | "
       + "MODEL.jar [STEP,...] --pool T [--runs 40]";
 
   public static void main(String[] args) {
     Cli.main("step-probe", args, StepProbe::run);
   }
 
+  /**
+   * The largest sweep, one float array: 2 GiB, well past any L3, within a default heap on a machine of
+   * 8 GiB or more; from 8 GiB on, its length (MB << 18) would overflow an int.
+   */
+  static final int MAX_SWEEP_MB = 2048;
+
+  /** The large sweep's floor: the L3 of the hosts seen so far were up to 32 MiB a CCD, and 260 MiB on one Xeon. */
+  static final int MIN_LARGE_MB = 256;
+
+  /**
+   * The large sweep by default: twice this CPU's L3 as Linux reports it (cpu0's index3), at least
+   * {@link #MIN_LARGE_MB}, so "empties L3 too" holds on a host with a large one (an Emerald Rapids Xeon
+   * reported 260 MiB, which a fixed 256 MB did not empty).
+   */
+  static int defaultLargeMb() {
+    try {
+      int l3 = megabytes(java.nio.file.Files.readString(Path.of("/sys/devices/system/cpu/cpu0/cache/index3/size")));
+      return Math.min(MAX_SWEEP_MB, Math.max(MIN_LARGE_MB, 2 * l3));
+    } catch (java.io.IOException | RuntimeException e) {
+      return MIN_LARGE_MB; // no such file (another OS, no L3): the floor
+    }
+  }
+
+  /** A cache size as sysfs writes it ("32768K", "260M"), in whole MB rounded up. */
+  static int megabytes(String size) {
+    String s = size.strip();
+    long v = Long.parseLong(s.substring(0, s.length() - 1));
+    return switch (Character.toUpperCase(s.charAt(s.length() - 1))) {
+      case 'K' -> (int) ((v + 1023) / 1024);
+      case 'M' -> (int) v;
+      case 'G' -> (int) Math.min(Integer.MAX_VALUE, v * 1024);
+      default -> throw new IllegalArgumentException("not a cache size: " + size);
+    };
+  }
+
   static Options options() {
     return new Options()
         .addOption(Cli.opt("small-mb", "MB", "the small cache sweep before each call, empties L2 (default 6)"))
-        .addOption(Cli.opt("large-mb", "MB", "the large cache sweep before each call, empties L3 too (default 256)"))
+        .addOption(Cli.opt("large-mb", "MB", "the large cache sweep before each call, empties L3 too (default twice this CPU's L3, at least "
+            + MIN_LARGE_MB + ": " + defaultLargeMb() + " here)"))
         .addOption(Cli.opt("before", "K", "also time the step after the K steps before it in the network (default 0: not)"))
         .addOption(Cli.opt("pool", "T", "instead: every step in order, alone and through the pool of T threads, alternated"))
         .addOption(Cli.opt("runs", "N", "with --pool: runs of the network each way (default 40)"));
@@ -63,8 +99,10 @@ final class StepProbe {
       throw new Cli.UsageException("expects a compiled jar and step names (usage: " + USAGE + ")");
     }
     Path jar = Path.of(rest.get(0));
-    int smallMb = Cli.intValue(cl, "small-mb", 6), largeMb = Cli.intValue(cl, "large-mb", 256), before = Cli.intValue(cl, "before", 0);
-    if (smallMb < 1 || largeMb < 1 || before < 0) throw new Cli.UsageException("--small-mb and --large-mb must be positive, --before not negative");
+    int smallMb = Cli.intValue(cl, "small-mb", 6), largeMb = Cli.intValue(cl, "large-mb", defaultLargeMb()), before = Cli.intValue(cl, "before", 0);
+    if (smallMb < 1 || largeMb < 1 || smallMb > MAX_SWEEP_MB || largeMb > MAX_SWEEP_MB || before < 0) {
+      throw new Cli.UsageException("--small-mb and --large-mb take 1 to " + MAX_SWEEP_MB + " (MB), --before a count not negative");
+    }
     if (cl.hasOption("pool") && (pool < 2 || runs < 1)) throw new Cli.UsageException("--pool takes 2 or more threads, --runs a positive count");
     if (!cl.hasOption("pool") && cl.hasOption("runs")) throw new Cli.UsageException("--runs goes with --pool");
     if (cl.hasOption("pool") && cl.hasOption("before")) throw new Cli.UsageException("--before goes without --pool");
