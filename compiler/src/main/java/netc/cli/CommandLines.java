@@ -185,17 +185,13 @@ public final class CommandLines {
 
   /** The value of {@code option} as a whole number from 1 to {@code max}, else a usage error naming the range. */
   static int count(String option, String value, int max) {
-    try {
-      return netc.runtime.CommandLineArgs.positive(value, option, max); // one parser and one wording for every command line
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(e.getMessage());
-    }
+    return whole(option, value, 1, max);
   }
 
   /** {@code value} of {@code option} as a whole number from {@code min} to {@code max}, in {@link #count}'s wording. */
   static int whole(String option, String value, int min, int max) {
     try {
-      return netc.runtime.CommandLineArgs.whole(value, option, min, max);
+      return netc.runtime.CommandLineArgs.whole(value, option, min, max); // one parser and one wording for every command line
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }
