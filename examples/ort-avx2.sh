@@ -13,13 +13,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/build/ort-avx2}
 version=$(sed -n 's:.*<onnxruntime.version>\(.*\)</onnxruntime.version>.*:\1:p' "$root/pom.xml")
-jar=${HOME}/.m2/repository/com/microsoft/onnxruntime/onnxruntime/$version/onnxruntime-$version.jar
-if [ ! -f "$jar" ]; then
-  (cd "$root" && mvn -B -q -ntp dependency:get -Dartifact="com.microsoft.onnxruntime:onnxruntime:$version" >&2)
-fi
 mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# through Maven, so the jar comes from wherever its local repository is (settings.xml, -Dmaven.repo.local), downloaded if missing
+(cd "$root" && mvn -B -q -ntp dependency:copy -Dartifact="com.microsoft.onnxruntime:onnxruntime:$version" -DoutputDirectory="$tmp" >&2)
+jar=$tmp/onnxruntime-$version.jar
 unzip -q -o "$jar" 'ai/onnxruntime/native/linux-x64/*' -d "$tmp"
 cp "$tmp"/ai/onnxruntime/native/linux-x64/*.so "$out/"
 /usr/bin/python3 - "$out/libonnxruntime.so" <<'PY'
