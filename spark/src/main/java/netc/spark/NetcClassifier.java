@@ -331,12 +331,32 @@ public final class NetcClassifier {
           if (stale) e.getValue().retire();
           return stale;
         });
-        l = new Loaded(CompiledModel.load(key.path(), key.threads())); // once per jar: concurrent tasks wait for it
+        try {
+          l = new Loaded(loadOnExecutor.apply(key.path(), key.threads())); // once per jar: concurrent tasks wait for it
+        } catch (OutOfMemoryError e) {
+          // CompiledModel.load's own says what the weights need (its cause the JVM's); "-Xmx" is the executor's memory setting here
+          throw outOfMemory((e.getCause() instanceof OutOfMemoryError ? BadInputException.oneLine(e.getMessage())
+              : "loading the compiled model " + key.path() + ": out of memory (" + e.getMessage() + ")")
+              + "; an executor's heap is spark.executor.memory (spark-submit's --executor-memory; in local mode the driver's, --driver-memory)");
+        }
         MODELS.put(key, l);
       }
       l.users++;
       return l;
     }
+  }
+
+  /** How an executor loads a model: CompiledModel.load, which tests replace to fail as it may (out of memory). */
+  static java.util.function.BiFunction<Path, Integer, CompiledModel> loadOnExecutor = CompiledModel::load;
+
+  /**
+   * A task's OutOfMemoryError as the exception it throws instead: Spark kills the executor on any
+   * OutOfMemoryError a task throws but its own SparkOutOfMemoryError (exit 52; in local mode the whole JVM,
+   * driver included, with no error line), and looks for one down the failure's causes too. So the error is
+   * neither thrown nor kept as the cause: this task fails alone, and the driver prints {@code message}.
+   */
+  static BadInputException outOfMemory(String message) {
+    return new BadInputException(message);
   }
 
   /** A task is done with {@code l}: closed if its jar changed meanwhile and no other task holds it. */
@@ -418,6 +438,12 @@ public final class NetcClassifier {
         batch * (inputs ? perImage : outputs), MAX_ARRAY, model.name(), largest);
   }
 
+  /** The floats a task holds for a batch of {@code batch}: the batch's inputs and its outputs. */
+  static long batchFloats(CompiledModel model, int batch) {
+    int[] s = model.inputShape();
+    return (long) batch * ((long) s[0] * s[1] * s[2] + model.outputSize());
+  }
+
   /** The function each task runs over its partition. */
   private static final class Classify implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
@@ -476,8 +502,15 @@ public final class NetcClassifier {
       this.perImage = shape[0] * shape[1] * shape[2];
       String tooLarge = batchTooLarge(model, options.batch());
       if (tooLarge != null) throw new IllegalArgumentException("batch: " + tooLarge);
-      this.tensors = new float[options.batch() * perImage];
-      this.outputs = new float[options.batch() * model.outputSize()];
+      try {
+        this.tensors = new float[options.batch() * perImage];
+        this.outputs = new float[options.batch() * model.outputSize()];
+      } catch (OutOfMemoryError e) { // not the executor's end: see outOfMemory
+        long floats = batchFloats(model, options.batch());
+        throw outOfMemory(String.format(java.util.Locale.ROOT, "--batch %d: out of memory for a batch's inputs and outputs, %,d floats (%,d"
+            + " bytes), with this executor's heap of %,d MB: lower --batch or raise spark.executor.memory", options.batch(), floats, 4 * floats,
+            Runtime.getRuntime().maxMemory() >> 20));
+      }
     }
 
     @Override

@@ -582,11 +582,7 @@ class ClassifyImagesTest {
    */
   @Test
   void aBatchPastTheArrayLimitIsRefusedNamingBatch() throws IOException {
-    Path spec = Files.writeString(dir.resolve("big.net"), "input(3, 1024, 1024)\nhead: global_avgpool()\nflatten()\nfc: fc(10)\n");
-    Path big = dir.resolve("big.jar");
-    ByteArrayOutputStream log = new ByteArrayOutputStream();
-    PrintStream p = new PrintStream(log, true, StandardCharsets.UTF_8);
-    assertEquals(0, netc.cli.Main.run(new String[] {"compile", spec.toString(), "-o", big.toString(), "--thin"}, p, p), log.toString(StandardCharsets.UTF_8));
+    Path big = bigJar();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int status = ClassifyImages.run(new String[] {"--batch", "1024", images.toString(), big.toString(), dir.resolve("big.parquet").toString()}, System.out,
         new PrintStream(err, true, StandardCharsets.UTF_8));
@@ -596,6 +592,133 @@ class ClassifyImagesTest {
     try (CompiledModel m = CompiledModel.load(big, 1)) {
       assertNull(NetcClassifier.batchTooLarge(m, 682), "682 x 3,145,728 = 2,145,386,496 floats fit");
       assertTrue(NetcClassifier.batchTooLarge(m, 683) != null);
+    }
+  }
+
+  private static Path big;
+
+  /** A model of large inputs (3 x 1024 x 1024, 12 MiB each) and few weights, compiled on first use. */
+  static synchronized Path bigJar() throws IOException {
+    if (big != null) return big;
+    Path spec = Files.writeString(dir.resolve("big.net"), "input(3, 1024, 1024)\nhead: global_avgpool()\nflatten()\nfc: fc(10)\n");
+    Path jar = dir.resolve("big.jar");
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    PrintStream p = new PrintStream(log, true, StandardCharsets.UTF_8);
+    assertEquals(0, netc.cli.Main.run(new String[] {"compile", spec.toString(), "-o", jar.toString(), "--thin"}, p, p), log.toString(StandardCharsets.UTF_8));
+    return big = jar;
+  }
+
+  /** The bytes a batch of {@code batch} of {@link #bigJar}'s model holds: its inputs and its 10 outputs each. */
+  static long bigBatchBytes(int batch) {
+    return 4L * batch * (3 * 1024 * 1024 + 10);
+  }
+
+  /**
+   * What {@code code} throws, as a BadInputException: any other Throwable fails the test, an
+   * OutOfMemoryError too (assertThrows rethrows one as it is, and the test JVM would end on it).
+   */
+  static BadInputException refusal(org.junit.jupiter.api.function.Executable code) {
+    try {
+      code.execute();
+    } catch (BadInputException e) {
+      return e;
+    } catch (Throwable t) {
+      throw new AssertionError("expected a BadInputException, got " + t, t);
+    }
+    throw new AssertionError("expected a BadInputException, got none");
+  }
+
+  /** Whether Spark's executor would end itself over {@code t}, a task's failure (it looks down the causes). */
+  static boolean killsTheExecutor(Throwable t) {
+    return org.apache.spark.executor.Executor$.MODULE$.isFatalError(t, Integer.MAX_VALUE);
+  }
+
+  /**
+   * A task whose batch does not fit its executor's heap (682 inputs of 3 x 1024 x 1024, 8.6 GB: one
+   * allocation past the heap, which fails at once) fails alone with one line naming --batch and the
+   * bytes: not with the OutOfMemoryError, on which Spark ends the executor (in local mode the whole JVM).
+   */
+  @Test
+  void aTaskOutOfMemoryForItsBatchFailsTheTaskNotTheExecutor() throws IOException {
+    long heap = Runtime.getRuntime().maxMemory();
+    org.junit.jupiter.api.Assumptions.assumeTrue(bigBatchBytes(682) > heap, "a heap of " + heap + " bytes holds the batch");
+    assertTrue(killsTheExecutor(new IllegalStateException(new OutOfMemoryError("Java heap space"))), "Spark's rule, as this test reads it");
+    try (CompiledModel m = CompiledModel.load(bigJar(), 1)) {
+      NetcClassifier.Options options = new NetcClassifier.Options(1, 682, false, 1);
+      BadInputException e = refusal(() -> new NetcClassifier.Batches(m, options, true, java.util.Collections.emptyIterator(), () -> {}));
+      assertEquals(String.format(java.util.Locale.ROOT, "--batch 682: out of memory for a batch's inputs and outputs, 2,145,393,316 floats"
+          + " (8,581,573,264 bytes), with this executor's heap of %,d MB: lower --batch or raise spark.executor.memory", heap >> 20), e.getMessage());
+      assertTrue(!killsTheExecutor(e), "the task fails, not the executor");
+      assertEquals(e.getMessage(), ClassifyImages.message(sparkFailure(e)), "the driver's line");
+    }
+  }
+
+  /**
+   * An executor out of memory loading the model (its weights larger than the heap) fails the task with
+   * CompiledModel.load's explanation and the executor's setting, not the executor: the error is not
+   * kept as the cause, where Spark would find it.
+   */
+  @Test
+  void anExecutorOutOfMemoryLoadingTheModelFailsTheTaskNotTheExecutor() throws IOException {
+    String why = "loading the compiled model tiny needs 7629.4 MiB of heap for its weights (and 0.1 MiB per concurrent call); this JVM's maximum"
+        + " heap is 1024.0 MiB: raise it with -Xmx";
+    String setting = "; an executor's heap is spark.executor.memory (spark-submit's --executor-memory; in local mode the driver's, --driver-memory)";
+    Path copy = Files.copy(jar, dir.resolve("oom-on-executor.jar")); // not loaded yet by another test
+    try {
+      NetcClassifier.loadOnExecutor = (path, threads) -> {
+        OutOfMemoryError e = new OutOfMemoryError(why);
+        e.initCause(new OutOfMemoryError("Java heap space"));
+        throw e;
+      };
+      BadInputException e = refusal(() -> NetcClassifier.acquire(copy.toString(), 1));
+      assertEquals(why + setting, e.getMessage());
+      assertTrue(!killsTheExecutor(e));
+      assertEquals(e.getMessage(), ClassifyImages.message(sparkFailure(e)));
+      NetcClassifier.loadOnExecutor = (path, threads) -> {
+        throw new OutOfMemoryError("Java heap space"); // the JVM's own, from reading the jar
+      };
+      e = refusal(() -> NetcClassifier.acquire(copy.toString(), 1));
+      assertEquals("loading the compiled model " + copy.toAbsolutePath() + ": out of memory (Java heap space)" + setting, e.getMessage());
+      assertTrue(!killsTheExecutor(e));
+    } finally {
+      NetcClassifier.loadOnExecutor = CompiledModel::load;
+    }
+    assertEquals(10, NetcClassifier.model(copy.toString(), 1).outputSize(), "nothing cached by the failed loads");
+  }
+
+  /**
+   * A --batch whose inputs and outputs together pass an executor's heap (spark.executor.memory on a
+   * cluster, this JVM's in local mode) is refused on the driver before Spark starts: every task would
+   * run out of memory.
+   */
+  @Test
+  void aBatchOverTheExecutorsHeapIsRefusedBeforeSparkStarts() throws IOException {
+    String master = System.getProperty("spark.master");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+    String[] args = {"--batch", "100", images.toString(), bigJar().toString(), dir.resolve("over-heap.parquet").toString()};
+    try {
+      // refused before the driver would connect to this master (there is none)
+      System.setProperty("spark.master", "spark://nowhere.invalid:7077");
+      System.setProperty("spark.executor.memory", "1g");
+      assertEquals(1, ClassifyImages.run(args, System.out, e));
+      assertEquals("error: --batch 100: a batch's inputs and outputs take 1,258,295,200 bytes, more than an executor's heap of 1,024 MB: lower"
+          + " --batch or raise spark.executor.memory (--executor-memory)\n", err.toString(StandardCharsets.UTF_8));
+      assertEquals(1_258_295_200L, bigBatchBytes(100));
+      long heap = Runtime.getRuntime().maxMemory();
+      if (bigBatchBytes(682) > heap) { // a heap of more than 8 GB holds any batch of this model
+        err.reset();
+        System.setProperty("spark.master", "local[1]");
+        args[1] = "682";
+        assertEquals(1, ClassifyImages.run(args, System.out, e));
+        assertEquals(String.format(java.util.Locale.ROOT, "error: --batch 682: a batch's inputs and outputs take 8,581,573,264 bytes, more than"
+            + " this JVM's heap of %,d MB (local mode runs the tasks in it): lower --batch or raise --driver-memory (-Xmx)%n", heap >> 20),
+            err.toString(StandardCharsets.UTF_8));
+      }
+    } finally {
+      System.clearProperty("spark.executor.memory");
+      if (master == null) System.clearProperty("spark.master");
+      else System.setProperty("spark.master", master);
     }
   }
 
