@@ -25,6 +25,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.BinaryType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.FloatType;
@@ -254,16 +255,34 @@ public final class NetcClassifier {
    * executor can read, or the bare name of a file shipped with the job ({@code --files}, {@code
    * SparkContext.addFile}; a file of that name in the working folder otherwise). An image that cannot be decoded gives
    * a row with its error (labels and probabilities null); no row is dropped. A null path is written as {@link #NO_PATH}.
+   * The optional columns {@code length} (the file's size: a content that is null while it is positive was not read)
+   * and {@code error} (the file's read error) are cast to long and string: {@code functions.length} gives an int.
+   *
+   * @throws IllegalArgumentException when {@code content} is not binary, before any task runs
    */
   public static Dataset<Row> classify(Dataset<Row> images, String modelJar, Options options) {
     StructType out = schema(options.logits());
     List<String> columns = Arrays.asList(images.columns());
-    Column length = columns.contains(LENGTH) ? functions.col(LENGTH) : functions.lit(-1L);
-    Column readError = columns.contains(ERROR) ? functions.col(ERROR) : functions.lit(null).cast(DataTypes.StringType);
+    // cast, as the tasks read them as long and string: another type would fail every task with a ClassCastException
+    Column length = columns.contains(LENGTH) ? functions.col(LENGTH).cast(DataTypes.LongType) : functions.lit(-1L);
+    Column readError = columns.contains(ERROR) ? functions.col(ERROR).cast(DataTypes.StringType) : functions.lit(null).cast(DataTypes.StringType);
     // the output's path is not nullable (a binaryFile row always has one): a row without one is named, not a failed task
     Column path = functions.coalesce(functions.col(PATH), functions.lit(NO_PATH));
-    return images.select(path, functions.col(CONTENT), length, readError).mapPartitions(new Classify(modelJar, options, false),
+    return images.select(path, binaryContent(images), length, readError).mapPartitions(new Classify(modelJar, options, false),
         Encoders.row(out));
+  }
+
+  /**
+   * The {@code content} column, checked on the driver: the tasks read it as bytes, and a task given
+   * another type (a string of the file's text, a path) would fail with a ClassCastException, every task alike.
+   */
+  private static Column binaryContent(Dataset<Row> images) {
+    Column content = functions.col(CONTENT);
+    // its type as Spark resolves the name (case-insensitively by default; a missing column is Spark's own one-line refusal)
+    DataType type = images.select(content).schema().fields()[0].dataType();
+    if (type instanceof BinaryType) return content;
+    throw new IllegalArgumentException(CONTENT + ": " + type.simpleString() + ", expected binary (an encoded image's bytes, as"
+        + " spark.read().format(\"binaryFile\") gives)");
   }
 
   /**

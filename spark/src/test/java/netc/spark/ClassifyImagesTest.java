@@ -576,6 +576,47 @@ class ClassifyImagesTest {
   }
 
   /**
+   * classify() takes what Spark's functions give: a {@code length} of functions.length (an int) and an
+   * {@code error} of another type are cast, and answered as the long and string columns are; a
+   * {@code content} that is not binary is refused on the driver, naming the column, not a
+   * ClassCastException in every task.
+   */
+  @Test
+  void classifyCastsLengthAndErrorAndRefusesContentThatIsNotBinary() throws IOException {
+    byte[] png = encode(picture(new Random(13), 40, 40), "png");
+    org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType().add("path", "string").add("content", "binary");
+    List<Row> in = List.of(org.apache.spark.sql.RowFactory.create("a.png", png), org.apache.spark.sql.RowFactory.create("gone.png", null));
+    SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      org.apache.spark.sql.Dataset<Row> images = spark.createDataFrame(in, schema);
+      NetcClassifier.Options options = NetcClassifier.Options.defaults();
+      List<Row> plain = NetcClassifier.classify(images, jar.toString(), options).collectAsList();
+      assertNull(plain.get(0).getString(plain.get(0).fieldIndex(NetcClassifier.ERROR)));
+      assertEquals("gone.png: no content (the file could not be read)", plain.get(1).getString(plain.get(1).fieldIndex(NetcClassifier.ERROR)));
+
+      org.apache.spark.sql.Dataset<Row> lengths = images.withColumn("length", org.apache.spark.sql.functions.coalesce(
+          org.apache.spark.sql.functions.length(org.apache.spark.sql.functions.col("content")), org.apache.spark.sql.functions.lit(7)));
+      assertEquals("int", lengths.schema().apply("length").dataType().simpleString());
+      List<Row> withLength = NetcClassifier.classify(lengths, jar.toString(), options).collectAsList();
+      assertEquals(plain.get(0), withLength.get(0));
+      assertEquals("gone.png: not read: 7 bytes, more than an image may have (--max-bytes)", withLength.get(1).getString(withLength.get(1).fieldIndex(NetcClassifier.ERROR)));
+
+      org.apache.spark.sql.Dataset<Row> errors = images.withColumn("error", org.apache.spark.sql.functions
+          .when(org.apache.spark.sql.functions.col("content").isNull(), org.apache.spark.sql.functions.lit(13)));
+      assertEquals("int", errors.schema().apply("error").dataType().simpleString());
+      List<Row> withError = NetcClassifier.classify(errors, jar.toString(), options).collectAsList();
+      assertEquals(plain.get(0), withError.get(0));
+      assertEquals("13", withError.get(1).getString(withError.get(1).fieldIndex(NetcClassifier.ERROR)));
+
+      org.apache.spark.sql.Dataset<Row> text = images.withColumn("content", org.apache.spark.sql.functions.lit("not bytes"));
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NetcClassifier.classify(text, jar.toString(), options));
+      assertEquals("content: string, expected binary (an encoded image's bytes, as spark.read().format(\"binaryFile\") gives)", e.getMessage());
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /**
    * A --batch whose inputs would pass a Java array's length (1,024 of 3 x 1024 x 1024 floats, an int
    * overflow that was a NegativeArraySizeException in every task) is refused on the driver, naming
    * --batch and the largest batch that fits, before Spark starts.
