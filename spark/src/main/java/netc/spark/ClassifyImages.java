@@ -33,7 +33,8 @@ public final class ClassifyImages {
       "  --tensors        INPUT is Parquet of ready inputs: columns path (string) and tensor (array<float>, one C x H x W input, NCHW;",
       "                   an array of other numbers, numpy's float64 as array<double>, is cast to float)",
       "  --logits         also write each image's raw outputs (column logits)",
-      "  --max-bytes N    files larger than this are error rows, never read (default " + NetcClassifier.DEFAULT_MAX_BYTES + ", 256 MB)",
+      "  --max-bytes N    files larger than this are error rows, never read (default " + NetcClassifier.DEFAULT_MAX_BYTES + ", 256 MB;"
+          + " at most " + NetcClassifier.MAX_ARRAY + ")",
       "  --threads N      the model's threads in each task (default: spark.task.cpus, the cores a task owns); more than 1",
       "                   pays off with one task per executor (spark.task.cpus = spark.executor.cores)",
       "  -h, --help       print this");
@@ -201,7 +202,7 @@ public final class ClassifyImages {
           case "--top" -> o.top = positive(value(args, ++i, a), a);
           case "--batch" -> o.batch = positive(value(args, ++i, a), a);
           case "--threads" -> o.threads = positive(value(args, ++i, a), a, netc.runtime.CommandLineArgs.MAX_THREADS);
-          case "--max-bytes" -> o.maxBytes = positive(value(args, ++i, a), a);
+          case "--max-bytes" -> o.maxBytes = positive(value(args, ++i, a), a, NetcClassifier.MAX_ARRAY); // a file is read into one array
           default -> {
             if (a.startsWith("--")) throw new IllegalArgumentException("unknown option " + a);
             positional.add(a);

@@ -98,10 +98,15 @@ public final class NetcClassifier {
    * content is null, its error null); one that does not start as a PNG or JPEG does has its first 12
    * bytes as content, enough for the decoder's refusal.
    *
-   * @throws IllegalArgumentException when nothing matches {@code input} ("Path does not exist: ...")
+   * @throws IllegalArgumentException when nothing matches {@code input} ("Path does not exist: ..."), or
+   *     {@code maxBytes} is not 1 to 2,147,483,639 (a file's bytes are read into one Java array)
    * @throws BadInputException when {@code input} cannot be listed
    */
   public static Dataset<Row> readImages(SparkSession spark, String input, long maxBytes) {
+    // a larger limit would let a file's length pass that its array cannot take: 3 GB cast to an int is negative, 4 GiB + 100 is 100
+    if (maxBytes < 1 || maxBytes > MAX_ARRAY) {
+      throw new IllegalArgumentException("maxBytes: must be 1 to " + MAX_ARRAY + " (a file's bytes are read into one Java array), got " + maxBytes);
+    }
     // the session's: with the keys set at run time (spark.conf().set("fs.s3a...")), as Spark's own file sources read them
     org.apache.hadoop.conf.Configuration conf = spark.sessionState().newHadoopConf();
     List<Row> listed = list(input, conf);
@@ -438,7 +443,7 @@ public final class NetcClassifier {
     throw new BadInputException(modelJar + ": no such model jar on this executor (ship it with --files, or give a path every executor reads)");
   }
 
-  /** The most floats a Java array holds (some JVMs keep a few words of an array's length for its header). */
+  /** The most elements (floats, bytes) a Java array holds (some JVMs keep a few words of an array's length for its header). */
   static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
   /**

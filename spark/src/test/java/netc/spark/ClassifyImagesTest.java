@@ -399,6 +399,30 @@ class ClassifyImagesTest {
     assertTrue(msg.startsWith("error: ") && msg.contains(existing + " already exists") && msg.lines().count() == 1, msg);
   }
 
+  /**
+   * A maxBytes past what one Java array holds is refused: a file's length was cast to an int, so a 3 GB
+   * file was "cannot read (-1294967296)" and one of 4 GiB + 100 bytes was read as 100 and called
+   * truncated. The job's --max-bytes takes no more either.
+   */
+  @Test
+  void aMaxBytesPastTheArrayLimitIsRefused() {
+    SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      for (long max : new long[] {3_000_000_000L, (4L << 30) + 100, 2_147_483_640L, 0}) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NetcClassifier.readImages(spark, images.toString(), max));
+        assertEquals("maxBytes: must be 1 to 2147483639 (a file's bytes are read into one Java array), got " + max, e.getMessage());
+      }
+      assertEquals(GOOD + 2 + corrupt.size(), NetcClassifier.readImages(spark, images.toString(), NetcClassifier.MAX_ARRAY).count());
+    } finally {
+      spark.stop();
+    }
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertEquals(2, ClassifyImages.run(new String[] {"--max-bytes", "2147483640", "in", "m.jar", "out"}, System.out,
+        new PrintStream(err, true, StandardCharsets.UTF_8)));
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --max-bytes 2147483640: expected a whole number from 1 to 2147483639\n"),
+        err.toString(StandardCharsets.UTF_8));
+  }
+
   static Float[] boxed(float[] v) {
     Float[] out = new Float[v.length];
     for (int i = 0; i < v.length; i++) out[i] = v[i];
