@@ -89,7 +89,8 @@ public final class NetcClassifier {
   public static final long DEFAULT_MAX_BYTES = 256L << 20;
 
   /**
-   * The files of {@code input} (a folder, read recursively, or a glob) as rows (path, length, content,
+   * The files of {@code input} (a folder, read recursively, a file, or a glob; a folder or file of that
+   * very name first, glob characters and all) as rows (path, length, content,
    * error), every file once. netc lists them itself (Hadoop's FileSystem, on the driver): Spark's file
    * sources leave out names starting with {@code _} or {@code .} (a camera's {@code _DSC0042.JPG}), and
    * fail the task on a file they cannot read. Each file is read by the task that classifies it: one
@@ -120,12 +121,22 @@ public final class NetcClassifier {
     return spark.createDataFrame(rdd, files).mapPartitions(new ReadFiles(new HadoopConf(conf), maxBytes), Encoders.row(read));
   }
 
-  /** Every file under the folders and files {@code input} matches, with its length, in listing order. */
+  /**
+   * Every file under the folders and files {@code input} matches, with its length, in listing order. A
+   * folder or file of that very name is taken as named, glob characters and all: a folder {@code photos
+   * [2024]} matches nothing as a glob ({@code [2024]} is one of the characters 2, 0 and 4), or another
+   * folder ({@code photos 2}).
+   */
   static List<Row> list(String input, org.apache.hadoop.conf.Configuration conf) {
     org.apache.hadoop.fs.Path pattern = new org.apache.hadoop.fs.Path(input);
     try {
       org.apache.hadoop.fs.FileSystem fs = pattern.getFileSystem(conf);
-      org.apache.hadoop.fs.FileStatus[] matched = fs.globStatus(pattern);
+      org.apache.hadoop.fs.FileStatus[] matched;
+      try {
+        matched = new org.apache.hadoop.fs.FileStatus[] {fs.getFileStatus(pattern)};
+      } catch (java.io.FileNotFoundException notAName) {
+        matched = fs.globStatus(pattern);
+      }
       if (matched == null || matched.length == 0) throw new IllegalArgumentException("Path does not exist: " + fs.makeQualified(pattern));
       List<Row> out = new ArrayList<>();
       for (org.apache.hadoop.fs.FileStatus m : matched) {

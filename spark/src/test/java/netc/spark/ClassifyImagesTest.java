@@ -365,6 +365,32 @@ class ClassifyImagesTest {
         + " MB heap; raise the executor's memory or lower --max-bytes)", big.getString(3));
   }
 
+  /**
+   * A folder whose name holds glob characters is listed as named: as a glob, "photos [2024]" matched
+   * nothing (reported as not existing) or, beside it, "photos 2". A glob still matches as one.
+   */
+  @Test
+  void aFolderNamedWithGlobCharactersIsThatFolder() throws IOException {
+    Path parent = Files.createDirectories(dir.resolve("albums"));
+    Path named = Files.createDirectories(parent.resolve("photos [2024]")), other = Files.createDirectories(parent.resolve("photos 2"));
+    for (String f : List.of("a.png", "b.png")) Files.write(named.resolve(f), new byte[] {1});
+    Files.write(other.resolve("c.png"), new byte[] {1, 2});
+    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+    java.util.function.Function<String, List<String>> names = input -> NetcClassifier.list(input, conf).stream()
+        .map(r -> new org.apache.hadoop.fs.Path(r.getString(0)).getName() + " " + r.getLong(1)).sorted().toList();
+    assertEquals(List.of("a.png 1", "b.png 1"), names.apply(named.toString()));
+    // and read by the path listed (a file of one byte is no PNG: its first bytes are its content)
+    new NetcClassifier.ReadFiles(new NetcClassifier.HadoopConf(conf), MAX_BYTES).call(NetcClassifier.list(named.toString(), conf).iterator())
+        .forEachRemaining(r -> assertArrayEquals(new byte[] {1}, (byte[]) r.get(2), r.getString(0)));
+    assertEquals(List.of("a.png 1"), names.apply(named.resolve("a.png").toString()), "a file of such a folder");
+    assertEquals(List.of("a.png 1", "b.png 1", "c.png 2"), names.apply(parent.resolve("photos *").toString()), "a glob");
+    Files.delete(other.resolve("c.png"));
+    Files.delete(other);
+    assertEquals(List.of("a.png 1", "b.png 1"), names.apply(named.toString()));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> names.apply(parent.resolve("photos [2025]").toString()));
+    assertEquals("Path does not exist: file:" + parent.resolve("photos [2025]"), e.getMessage());
+  }
+
   /** The listing is split by its number of files too, not only by Spark's default parallelism (1 in local[1]). */
   @Test
   void aLargeListingIsSplitIntoTasksOfAtMost500Files() throws IOException {
