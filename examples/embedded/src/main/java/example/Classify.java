@@ -38,12 +38,23 @@ public final class Classify {
   private Classify() {}
 
   public static void main(String[] args) {
+    System.exit(cli(args, System.out, System.err));
+  }
+
+  /**
+   * {@link #run}, with what it refuses as one line on {@code err} and status 1: a bad input, and what the
+   * runtime refuses as an IllegalArgumentException (logits a network overflowed to infinity, which have
+   * no ranking), named by the file.
+   */
+  static int cli(String[] args, PrintStream out, PrintStream err) {
     try {
-      System.exit(run(args, System.out));
+      return run(args, out);
     } catch (BadInputException e) {
-      System.err.println("classify: " + e.getMessage());
-      System.exit(1);
+      err.println("classify: " + e.getMessage());
+    } catch (IllegalArgumentException e) {
+      err.println("classify: " + args[0] + ": " + e.getMessage()); // run refuses a missing argument before anything else
     }
+    return 1;
   }
 
   /** Prints the top k of every digit in the file; 2 on a usage error. */
@@ -82,14 +93,37 @@ public final class Classify {
     }
   }
 
-  /** The [N, 1, 8, 8] digits of an .npy file, refused by name when of another shape. */
+  /**
+   * The [N, 1, 8, 8] digits of an .npy file, refused by name when of another shape, with no digit, with
+   * more digits than one Java array holds upscaled, or holding NaN or an infinity (no ranking comes of
+   * it). The shape is checked from the header first: a wrong file of gigabytes is not read.
+   */
   static Tensor npyDigits(Path file) {
+    checkDigits(file, Npy.header(file).shape());
     Tensor x = Npy.read(file);
-    int[] s = x.shape();
+    checkDigits(file, x.shape()); // again as read: the file may have changed
+    float[] v = x.data();
+    int cells = DIGIT_SIDE * DIGIT_SIDE;
+    for (int i = 0; i < v.length; i++) {
+      if (!Float.isFinite(v[i])) throw new BadInputException(file + ": digit " + i / cells + " holds " + v[i] + " (cell " + i % cells + ")");
+    }
+    return x;
+  }
+
+  /** The most floats one Java array holds: the upscaled digits are one. */
+  static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+  /** Refuses a shape that is not [N, 1, 8, 8] with N from 1 to what one upscaled array holds (2,097,151). */
+  private static void checkDigits(Path file, int[] s) {
     if (s.length != 4 || s[1] != 1 || s[2] != DIGIT_SIDE || s[3] != DIGIT_SIDE) {
       throw new BadInputException(file + ": shape " + java.util.Arrays.toString(s) + ", expected [N, 1, 8, 8]");
     }
-    return x;
+    if (s[0] < 1) throw new BadInputException(file + ": no digits (shape " + java.util.Arrays.toString(s) + ")");
+    long upscaled = (long) s[0] * DIGIT_SIDE * UPSCALE * DIGIT_SIDE * UPSCALE, most = MAX_ARRAY / (upscaled / s[0]);
+    if (upscaled > MAX_ARRAY) {
+      throw new BadInputException(String.format(java.util.Locale.ROOT, "%s: %,d digits, upscaled to %,d floats, more than one Java array holds:"
+          + " give at most %,d per file", file, s[0], upscaled, most));
+    }
   }
 
   /**
@@ -163,8 +197,12 @@ public final class Classify {
   /** Nearest-neighbour upscale of [N, C, H, W], as torch's interpolate(mode="nearest") that the model was trained with. */
   static Tensor upscale(Tensor x, int factor) {
     int[] s = x.shape();
+    long size = (long) s[0] * s[1] * s[2] * factor * s[3] * factor;
+    if (size > MAX_ARRAY) {
+      throw new IllegalArgumentException(java.util.Arrays.toString(s) + " upscaled x" + factor + " is " + size + " floats, more than one Java array holds");
+    }
     int planes = s[0] * s[1], h = s[2], w = s[3], oh = h * factor, ow = w * factor;
-    float[] in = x.data(), out = new float[planes * oh * ow];
+    float[] in = x.data(), out = new float[(int) size];
     for (int p = 0; p < planes; p++) {
       for (int y = 0; y < oh; y++) {
         for (int xx = 0; xx < ow; xx++) out[(p * oh + y) * ow + xx] = in[(p * h + y / factor) * w + xx / factor];

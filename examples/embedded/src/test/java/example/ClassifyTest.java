@@ -143,6 +143,85 @@ class ClassifyTest {
     assertEquals(bad + ": shape [2, 1, 32, 32], expected [N, 1, 8, 8]", e.getMessage());
   }
 
+  /**
+   * An .npy of no digits, [0, 1, 8, 8], is named: the model's own refusal of the batch was a stack
+   * trace. The file goes through Classify as main runs it: one line, status 1.
+   */
+  @Test
+  void aFileOfNoDigitsIsNamed(@TempDir Path dir) throws Exception {
+    Path none = dir.resolve("none.npy");
+    Npy.write(none, Tensor.zeros(0, 1, 8, 8));
+    BadInputException e = assertThrows(BadInputException.class, () -> Classify.logits(none));
+    assertEquals(none + ": no digits (shape [0, 1, 8, 8])", e.getMessage());
+    assertCliRefuses("classify: " + none + ": no digits (shape [0, 1, 8, 8])", none);
+  }
+
+  /** A digit holding NaN is named, with its cell: its logits had no ranking, a stack trace from Prediction.topK. */
+  @Test
+  void aDigitHoldingNaNIsNamed(@TempDir Path dir) throws Exception {
+    Tensor x = Tensor.zeros(3, 1, 8, 8);
+    x.data()[64 + 10] = Float.NaN;
+    Path nan = dir.resolve("nan.npy");
+    Npy.write(nan, x);
+    BadInputException e = assertThrows(BadInputException.class, () -> Classify.logits(nan));
+    assertEquals(nan + ": digit 1 holds NaN (cell 10)", e.getMessage());
+    assertCliRefuses("classify: " + nan + ": digit 1 holds NaN (cell 10)", nan);
+  }
+
+  /**
+   * Values so large the network overflows (finite, 3e38) give logits with no ranking: Prediction.topK's
+   * IllegalArgumentException, one line naming the file, not a stack trace.
+   */
+  @Test
+  void logitsTheNetworkOverflowedAreOneLine(@TempDir Path dir) throws Exception {
+    Tensor x = Tensor.zeros(1, 1, 8, 8);
+    java.util.Arrays.fill(x.data(), 3e38f);
+    Path huge = dir.resolve("huge.npy");
+    Npy.write(huge, x);
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertEquals(1, Classify.cli(new String[] {huge.toString()}, new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8)));
+    String line = err.toString(StandardCharsets.UTF_8);
+    assertTrue(line.startsWith("classify: " + huge + ": logit ") && line.contains(", so the classes have no ranking: ") && line.lines().count() == 1, line);
+  }
+
+  /**
+   * More digits than one run upscales into a Java array (2,097,152 of them would be 2^31 floats at 32x32,
+   * an int overflow) is refused from the header, before the file's 512 MiB are read. The file is sparse:
+   * nothing is written past its header.
+   */
+  @Test
+  void moreDigitsThanOneArrayHoldsAreRefusedBeforeReading(@TempDir Path dir) throws Exception {
+    Path many = sparseNpy(dir.resolve("many.npy"), 2_097_152, 1, 8, 8);
+    String why = many + ": 2,097,152 digits, upscaled to 2,147,483,648 floats, more than one Java array holds: give at most 2,097,151 per file";
+    BadInputException e = assertThrows(BadInputException.class, () -> Classify.npyDigits(many));
+    assertEquals(why, e.getMessage());
+    assertCliRefuses("classify: " + why, many);
+  }
+
+  /** A .npy file of float32 zeros of {@code shape}, its data a hole (a sparse file), as Npy.write lays out its header. */
+  static Path sparseNpy(Path path, int... shape) throws java.io.IOException {
+    String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + String.join(", ", java.util.Arrays.stream(shape).mapToObj(String::valueOf).toList()) + "), }";
+    int pad = (64 - (10 + dict.length() + 1) % 64) % 64;
+    byte[] header = (dict + " ".repeat(pad) + "\n").getBytes(StandardCharsets.ISO_8859_1);
+    long values = 1;
+    for (int d : shape) values *= d;
+    try (var f = new java.io.RandomAccessFile(path.toFile(), "rw")) {
+      f.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) header.length, (byte) (header.length >> 8)});
+      f.write(header);
+      f.setLength(f.getFilePointer() + 4 * values);
+    }
+    return path;
+  }
+
+  /** Classify as main runs it on {@code file}: status 1 and exactly {@code line} on standard error, nothing on standard output. */
+  static void assertCliRefuses(String line, Path file) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+    int status = Classify.cli(new String[] {file.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(line + System.lineSeparator(), err.toString(StandardCharsets.UTF_8));
+    assertEquals(1, status);
+    assertEquals("", out.toString(StandardCharsets.UTF_8));
+  }
+
   private static int argmax(float[] v, int offset) {
     int best = 0;
     for (int j = 1; j < 10; j++) if (v[offset + j] > v[offset + best]) best = j;

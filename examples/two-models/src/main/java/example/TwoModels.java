@@ -26,11 +26,20 @@ public final class TwoModels {
   private TwoModels() {}
 
   public static void main(String[] args) {
+    System.exit(cli(args, System.out, System.err));
+  }
+
+  /**
+   * {@link #run}, with what it refuses as one line on {@code err} and status 1: a bad input, and what the
+   * runtime refuses as an IllegalArgumentException (logits a network overflowed to infinity, which have
+   * no ranking; a batch whose outputs pass one Java array).
+   */
+  static int cli(String[] args, PrintStream out, PrintStream err) {
     try {
-      System.exit(run(args, System.out));
-    } catch (BadInputException e) {
-      System.err.println("two-models: " + e.getMessage());
-      System.exit(1);
+      return run(args, out);
+    } catch (BadInputException | IllegalArgumentException e) {
+      err.println("two-models: " + e.getMessage());
+      return 1;
     }
   }
 
@@ -47,7 +56,12 @@ public final class TwoModels {
       Tensor y = outputs.get(m);
       int n = y.shape()[0], classes = y.shape()[1];
       for (int i = 0; i < n; i++) {
-        Prediction top = Prediction.topK(y.data(), i * classes, classes, 1, labels(classes)).get(0); // labels: the class index
+        Prediction top;
+        try {
+          top = Prediction.topK(y.data(), i * classes, classes, 1, labels(classes)).get(0); // labels: the class index
+        } catch (IllegalArgumentException e) { // a logit the network overflowed to infinity: no ranking
+          throw new IllegalArgumentException(inputs.get(m) + ": image " + i + ": " + e.getMessage(), e);
+        }
         out.println(String.format(Locale.ROOT, "%s image %d: class %s %.3f", jars.get(m).getFileName(), i, top.label(), top.probability()));
       }
     }
@@ -74,7 +88,10 @@ public final class TwoModels {
     }
   }
 
-  /** The .npy input of a model, refused by name when its shape is not the model's [N, C, H, W]. */
+  /**
+   * The .npy input of a model, refused by name when its shape is not the model's [N, C, H, W], or it
+   * holds NaN or an infinity (no ranking comes of it).
+   */
   static Tensor input(Path file, ModelInfo info) {
     Tensor x = Npy.read(file);
     int[] s = x.shape();
@@ -82,6 +99,11 @@ public final class TwoModels {
     if (!ok) {
       throw new BadInputException(file + ": shape " + java.util.Arrays.toString(s) + ", model " + info.name() + " takes [N, "
           + join(info.inputShape()) + "]");
+    }
+    float[] v = x.data();
+    int perImage = s[1] * s[2] * s[3];
+    for (int i = 0; i < v.length; i++) {
+      if (!Float.isFinite(v[i])) throw new BadInputException(file + ": image " + i / perImage + " holds " + v[i] + " (value " + i % perImage + ")");
     }
     return x;
   }

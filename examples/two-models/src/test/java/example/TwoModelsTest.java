@@ -116,6 +116,47 @@ class TwoModelsTest {
     assertEquals(2, TwoModels.run(new String[] {digitsJar.toString()}, new PrintStream(new ByteArrayOutputStream())));
   }
 
+  /** An input holding NaN is named, with its image and value: its logits had no ranking, a stack trace from Prediction.topK. */
+  @Test
+  void anInputHoldingNaNIsNamed() throws Exception {
+    Tensor x = Tensor.uniform(13, 2, 1, 32, 32);
+    x.data()[1024 + 5] = Float.NaN;
+    Path nan = dir.resolve("nan.npy");
+    Npy.write(nan, x);
+    String why = nan + ": image 1 holds NaN (value 5)";
+    BadInputException e = assertThrows(BadInputException.class, () -> TwoModels.outputs(List.of(digitsJar), List.of(nan), new PrintStream(new ByteArrayOutputStream())));
+    assertEquals(why, e.getMessage());
+    assertCliRefuses("two-models: " + why, digitsJar, nan);
+  }
+
+  /**
+   * Values so large the network overflows (finite, 3e38) give logits with no ranking: Prediction.topK's
+   * IllegalArgumentException, one line naming the file and the image, status 1, not a stack trace.
+   */
+  @Test
+  void logitsTheNetworkOverflowedAreOneLine() throws Exception {
+    Tensor x = Tensor.uniform(14, 2, 1, 32, 32);
+    java.util.Arrays.fill(x.data(), 0, 1024, 3e38f); // image 0
+    Path huge = dir.resolve("huge.npy");
+    Npy.write(huge, x);
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = TwoModels.cli(new String[] {digitsJar.toString(), huge.toString(), digitsJar.toString(), digitsInput.toString()},
+        new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
+    String line = err.toString(StandardCharsets.UTF_8);
+    assertTrue(line.startsWith("two-models: " + huge + ": image 0: logit ") && line.contains(", so the classes have no ranking: ")
+        && line.lines().count() == 1, line);
+    assertEquals(1, status);
+  }
+
+  /** TwoModels as main runs it on one model and input, twice: status 1 and exactly {@code line} on standard error. */
+  static void assertCliRefuses(String line, Path jar, Path input) {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = TwoModels.cli(new String[] {jar.toString(), input.toString(), jar.toString(), input.toString()}, new PrintStream(new ByteArrayOutputStream()),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(line + System.lineSeparator(), err.toString(StandardCharsets.UTF_8));
+    assertEquals(1, status);
+  }
+
   static void assertClose(String model, Tensor want, Tensor got) {
     assertEquals(List.of(want.shape()[0], want.shape()[1]), List.of(got.shape()[0], got.shape()[1]), model + ": output shape");
     double err = 0, scale = 0;

@@ -139,6 +139,10 @@ public final class CompileMojo extends AbstractMojo {
         // a mistyped folder would otherwise give every model synthetic weights, with only warnings to say so
         throw new BadInputException("<weightsDirectory>" + weightsDirectory + ": no such directory");
       }
+      for (Path dir : importPathList()) {
+        // here, not by the compiler, whose refusal names its command line's flag: "--import-path /p/libz: no such directory"
+        if (!Files.isDirectory(dir)) throw new BadInputException("<importPaths> " + dir + ": no such directory");
+      }
       List<SpecFiles.Spec> specs = List.of();
       if (!Files.isDirectory(source)) {
         // listed specs in a folder that is not there: a mistyped <sourceDirectory>, not a project without specs

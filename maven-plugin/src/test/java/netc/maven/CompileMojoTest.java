@@ -500,6 +500,19 @@ class CompileMojoTest {
     assertTrue(Files.readString(classes.resolve("netc/models/other_net/model.properties")).contains("weights.synthetic=true"));
   }
 
+  /** A missing import folder is named as the pom's entry, not as the command line's --import-path. */
+  @Test
+  void aMissingImportPathIsNamedAsThePomsEntry() throws Exception {
+    Files.createDirectories(project.resolve("lib"));
+    CompileMojo m = mojo();
+    m.importPaths = List.of(project.resolve("lib").toFile(), project.resolve("libz").toFile());
+    MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
+    assertEquals("<importPaths> " + project.resolve("libz") + ": no such directory", e.getMessage());
+    m.importPaths = List.of(project.resolve("lib").toFile());
+    m.execute(); // an import folder that is there
+    assertTrue(Files.exists(classes.resolve("netc/models/tiny/model.properties")));
+  }
+
   @Test
   void aMistypedWeightsFolderOrNameIsAnErrorNotSyntheticWeights() {
     CompileMojo m = mojo();

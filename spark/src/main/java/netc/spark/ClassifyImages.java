@@ -33,7 +33,8 @@ public final class ClassifyImages {
       "  --tensors        INPUT is Parquet of ready inputs: columns path (string) and tensor (array<float>, one C x H x W input, NCHW;",
       "                   an array of other numbers, numpy's float64 as array<double>, is cast to float)",
       "  --logits         also write each image's raw outputs (column logits)",
-      "  --max-bytes N    files larger than this are error rows, never read (default " + NetcClassifier.DEFAULT_MAX_BYTES + ", 256 MB)",
+      "  --max-bytes N    files larger than this are error rows, never read (default " + NetcClassifier.DEFAULT_MAX_BYTES + ", 256 MB;"
+          + " at most " + NetcClassifier.MAX_ARRAY + ")",
       "  --threads N      the model's threads in each task (default: spark.task.cpus, the cores a task owns); more than 1",
       "                   pays off with one task per executor (spark.task.cpus = spark.executor.cores)",
       "  -h, --help       print this");
@@ -63,7 +64,7 @@ public final class ClassifyImages {
     int threads = a.threads > 0 ? a.threads : conf.getInt("spark.task.cpus", 1);
     NetcClassifier.Options options = new NetcClassifier.Options(a.top, a.batch, a.logits, threads);
     try {
-      checkModel(a.model, a.tensors, a.batch);
+      checkModel(a.model, a.tensors, a.batch, conf);
     } catch (BadInputException | IllegalArgumentException e) {
       err.println("error: " + e.getMessage());
       return 1;
@@ -114,19 +115,32 @@ public final class ClassifyImages {
   /**
    * Refuses, on the driver and before Spark starts, a jar that holds no model, one that takes no images
    * when given images, and a {@code --batch} whose inputs or outputs would not fit a Java array (each task
-   * holds a batch's in one).
+   * holds a batch's in one), or together not in an executor's heap (every task would fail).
    *
    * @throws OutOfMemoryError CompiledModel.load's, saying how much heap the weights need
    */
-  private static void checkModel(String jar, boolean tensors, int batch) {
+  private static void checkModel(String jar, boolean tensors, int batch, SparkConf conf) {
     Path path = Path.of(jar);
     if (!Files.isRegularFile(path)) throw new BadInputException(jar + ": no such file");
     try (CompiledModel m = loadForCheck.apply(path, 1)) {
       if (!tensors) Preprocess.forModel(m);
       String tooLarge = NetcClassifier.batchTooLarge(m, batch);
       if (tooLarge != null) throw new IllegalArgumentException("--batch " + batch + ": " + tooLarge);
+      long bytes = 4 * NetcClassifier.batchFloats(m, batch);
+      // local mode runs the tasks in this JVM; an executor's heap is spark.executor.memory (MiB unless it says), 1g by default
+      boolean local = LOCAL.matcher(conf.get("spark.master", "")).matches();
+      long heap = local ? Runtime.getRuntime().maxMemory() : conf.getSizeAsMb("spark.executor.memory", "1g") << 20;
+      if (bytes > heap) {
+        throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "--batch %d: a batch's inputs and outputs take %,d bytes, more"
+            + " than %s: lower --batch or raise %s", batch, bytes, String.format(java.util.Locale.ROOT, local ? "this JVM's heap of %,d MB (local"
+            + " mode runs the tasks in it)" : "an executor's heap of %,d MB", heap >> 20),
+            local ? "--driver-memory (-Xmx)" : "spark.executor.memory (--executor-memory)"));
+      }
     }
   }
+
+  /** A master that runs the tasks in the driver's JVM: local, local[N], local[*], local[N,F]. */
+  private static final java.util.regex.Pattern LOCAL = java.util.regex.Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?])?");
 
   /** How the driver loads the model it checks: CompiledModel.load, which tests replace to fail as it may (out of memory). */
   static java.util.function.BiFunction<Path, Integer, CompiledModel> loadForCheck = CompiledModel::load;
@@ -136,7 +150,7 @@ public final class ClassifyImages {
    * are not set (standalone then gives an executor all of a worker's cores, not known here): no warning.
    */
   private static int tasksPerExecutor(SparkConf conf) {
-    java.util.regex.Matcher local = java.util.regex.Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?])?").matcher(conf.get("spark.master", ""));
+    java.util.regex.Matcher local = LOCAL.matcher(conf.get("spark.master", ""));
     int cores = !local.matches() ? conf.getInt("spark.executor.cores", 1)
         : local.group(1) == null ? 1 : local.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(local.group(1));
     return cores / conf.getInt("spark.task.cpus", 1);
@@ -188,7 +202,7 @@ public final class ClassifyImages {
           case "--top" -> o.top = positive(value(args, ++i, a), a);
           case "--batch" -> o.batch = positive(value(args, ++i, a), a);
           case "--threads" -> o.threads = positive(value(args, ++i, a), a, netc.runtime.CommandLineArgs.MAX_THREADS);
-          case "--max-bytes" -> o.maxBytes = positive(value(args, ++i, a), a);
+          case "--max-bytes" -> o.maxBytes = positive(value(args, ++i, a), a, NetcClassifier.MAX_ARRAY); // a file is read into one array
           default -> {
             if (a.startsWith("--")) throw new IllegalArgumentException("unknown option " + a);
             positional.add(a);

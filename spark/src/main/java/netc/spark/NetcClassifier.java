@@ -25,6 +25,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.BinaryType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.FloatType;
@@ -88,7 +89,8 @@ public final class NetcClassifier {
   public static final long DEFAULT_MAX_BYTES = 256L << 20;
 
   /**
-   * The files of {@code input} (a folder, read recursively, or a glob) as rows (path, length, content,
+   * The files of {@code input} (a folder, read recursively, a file, or a glob; a folder or file of that
+   * very name first, glob characters and all) as rows (path, length, content,
    * error), every file once. netc lists them itself (Hadoop's FileSystem, on the driver): Spark's file
    * sources leave out names starting with {@code _} or {@code .} (a camera's {@code _DSC0042.JPG}), and
    * fail the task on a file they cannot read. Each file is read by the task that classifies it: one
@@ -97,10 +99,15 @@ public final class NetcClassifier {
    * content is null, its error null); one that does not start as a PNG or JPEG does has its first 12
    * bytes as content, enough for the decoder's refusal.
    *
-   * @throws IllegalArgumentException when nothing matches {@code input} ("Path does not exist: ...")
+   * @throws IllegalArgumentException when nothing matches {@code input} ("Path does not exist: ..."), or
+   *     {@code maxBytes} is not 1 to 2,147,483,639 (a file's bytes are read into one Java array)
    * @throws BadInputException when {@code input} cannot be listed
    */
   public static Dataset<Row> readImages(SparkSession spark, String input, long maxBytes) {
+    // a larger limit would let a file's length pass that its array cannot take: 3 GB cast to an int is negative, 4 GiB + 100 is 100
+    if (maxBytes < 1 || maxBytes > MAX_ARRAY) {
+      throw new IllegalArgumentException("maxBytes: must be 1 to " + MAX_ARRAY + " (a file's bytes are read into one Java array), got " + maxBytes);
+    }
     // the session's: with the keys set at run time (spark.conf().set("fs.s3a...")), as Spark's own file sources read them
     org.apache.hadoop.conf.Configuration conf = spark.sessionState().newHadoopConf();
     List<Row> listed = list(input, conf);
@@ -114,12 +121,22 @@ public final class NetcClassifier {
     return spark.createDataFrame(rdd, files).mapPartitions(new ReadFiles(new HadoopConf(conf), maxBytes), Encoders.row(read));
   }
 
-  /** Every file under the folders and files {@code input} matches, with its length, in listing order. */
+  /**
+   * Every file under the folders and files {@code input} matches, with its length, in listing order. A
+   * folder or file of that very name is taken as named, glob characters and all: a folder {@code photos
+   * [2024]} matches nothing as a glob ({@code [2024]} is one of the characters 2, 0 and 4), or another
+   * folder ({@code photos 2}).
+   */
   static List<Row> list(String input, org.apache.hadoop.conf.Configuration conf) {
     org.apache.hadoop.fs.Path pattern = new org.apache.hadoop.fs.Path(input);
     try {
       org.apache.hadoop.fs.FileSystem fs = pattern.getFileSystem(conf);
-      org.apache.hadoop.fs.FileStatus[] matched = fs.globStatus(pattern);
+      org.apache.hadoop.fs.FileStatus[] matched;
+      try {
+        matched = new org.apache.hadoop.fs.FileStatus[] {fs.getFileStatus(pattern)};
+      } catch (java.io.FileNotFoundException notAName) {
+        matched = fs.globStatus(pattern);
+      }
       if (matched == null || matched.length == 0) throw new IllegalArgumentException("Path does not exist: " + fs.makeQualified(pattern));
       List<Row> out = new ArrayList<>();
       for (org.apache.hadoop.fs.FileStatus m : matched) {
@@ -254,16 +271,34 @@ public final class NetcClassifier {
    * executor can read, or the bare name of a file shipped with the job ({@code --files}, {@code
    * SparkContext.addFile}; a file of that name in the working folder otherwise). An image that cannot be decoded gives
    * a row with its error (labels and probabilities null); no row is dropped. A null path is written as {@link #NO_PATH}.
+   * The optional columns {@code length} (the file's size: a content that is null while it is positive was not read)
+   * and {@code error} (the file's read error) are cast to long and string: {@code functions.length} gives an int.
+   *
+   * @throws IllegalArgumentException when {@code content} is not binary, before any task runs
    */
   public static Dataset<Row> classify(Dataset<Row> images, String modelJar, Options options) {
     StructType out = schema(options.logits());
     List<String> columns = Arrays.asList(images.columns());
-    Column length = columns.contains(LENGTH) ? functions.col(LENGTH) : functions.lit(-1L);
-    Column readError = columns.contains(ERROR) ? functions.col(ERROR) : functions.lit(null).cast(DataTypes.StringType);
+    // cast, as the tasks read them as long and string: another type would fail every task with a ClassCastException
+    Column length = columns.contains(LENGTH) ? functions.col(LENGTH).cast(DataTypes.LongType) : functions.lit(-1L);
+    Column readError = columns.contains(ERROR) ? functions.col(ERROR).cast(DataTypes.StringType) : functions.lit(null).cast(DataTypes.StringType);
     // the output's path is not nullable (a binaryFile row always has one): a row without one is named, not a failed task
     Column path = functions.coalesce(functions.col(PATH), functions.lit(NO_PATH));
-    return images.select(path, functions.col(CONTENT), length, readError).mapPartitions(new Classify(modelJar, options, false),
+    return images.select(path, binaryContent(images), length, readError).mapPartitions(new Classify(modelJar, options, false),
         Encoders.row(out));
+  }
+
+  /**
+   * The {@code content} column, checked on the driver: the tasks read it as bytes, and a task given
+   * another type (a string of the file's text, a path) would fail with a ClassCastException, every task alike.
+   */
+  private static Column binaryContent(Dataset<Row> images) {
+    Column content = functions.col(CONTENT);
+    // its type as Spark resolves the name (case-insensitively by default; a missing column is Spark's own one-line refusal)
+    DataType type = images.select(content).schema().fields()[0].dataType();
+    if (type instanceof BinaryType) return content;
+    throw new IllegalArgumentException(CONTENT + ": " + type.simpleString() + ", expected binary (an encoded image's bytes, as"
+        + " spark.read().format(\"binaryFile\") gives)");
   }
 
   /**
@@ -331,12 +366,32 @@ public final class NetcClassifier {
           if (stale) e.getValue().retire();
           return stale;
         });
-        l = new Loaded(CompiledModel.load(key.path(), key.threads())); // once per jar: concurrent tasks wait for it
+        try {
+          l = new Loaded(loadOnExecutor.apply(key.path(), key.threads())); // once per jar: concurrent tasks wait for it
+        } catch (OutOfMemoryError e) {
+          // CompiledModel.load's own says what the weights need (its cause the JVM's); "-Xmx" is the executor's memory setting here
+          throw outOfMemory((e.getCause() instanceof OutOfMemoryError ? BadInputException.oneLine(e.getMessage())
+              : "loading the compiled model " + key.path() + ": out of memory (" + e.getMessage() + ")")
+              + "; an executor's heap is spark.executor.memory (spark-submit's --executor-memory; in local mode the driver's, --driver-memory)");
+        }
         MODELS.put(key, l);
       }
       l.users++;
       return l;
     }
+  }
+
+  /** How an executor loads a model: CompiledModel.load, which tests replace to fail as it may (out of memory). */
+  static java.util.function.BiFunction<Path, Integer, CompiledModel> loadOnExecutor = CompiledModel::load;
+
+  /**
+   * A task's OutOfMemoryError as the exception it throws instead: Spark kills the executor on any
+   * OutOfMemoryError a task throws but its own SparkOutOfMemoryError (exit 52; in local mode the whole JVM,
+   * driver included, with no error line), and looks for one down the failure's causes too. So the error is
+   * neither thrown nor kept as the cause: this task fails alone, and the driver prints {@code message}.
+   */
+  static BadInputException outOfMemory(String message) {
+    return new BadInputException(message);
   }
 
   /** A task is done with {@code l}: closed if its jar changed meanwhile and no other task holds it. */
@@ -399,7 +454,7 @@ public final class NetcClassifier {
     throw new BadInputException(modelJar + ": no such model jar on this executor (ship it with --files, or give a path every executor reads)");
   }
 
-  /** The most floats a Java array holds (some JVMs keep a few words of an array's length for its header). */
+  /** The most elements (floats, bytes) a Java array holds (some JVMs keep a few words of an array's length for its header). */
   static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
   /**
@@ -416,6 +471,12 @@ public final class NetcClassifier {
     return String.format(java.util.Locale.ROOT, "a batch of %d %s takes %,d floats, more than the %,d one Java array holds; the model %s"
         + " takes batches of %d at most", batch, inputs ? "inputs of " + s[0] + "x" + s[1] + "x" + s[2] : "outputs of " + outputs + " floats",
         batch * (inputs ? perImage : outputs), MAX_ARRAY, model.name(), largest);
+  }
+
+  /** The floats a task holds for a batch of {@code batch}: the batch's inputs and its outputs. */
+  static long batchFloats(CompiledModel model, int batch) {
+    int[] s = model.inputShape();
+    return (long) batch * ((long) s[0] * s[1] * s[2] + model.outputSize());
   }
 
   /** The function each task runs over its partition. */
@@ -476,8 +537,15 @@ public final class NetcClassifier {
       this.perImage = shape[0] * shape[1] * shape[2];
       String tooLarge = batchTooLarge(model, options.batch());
       if (tooLarge != null) throw new IllegalArgumentException("batch: " + tooLarge);
-      this.tensors = new float[options.batch() * perImage];
-      this.outputs = new float[options.batch() * model.outputSize()];
+      try {
+        this.tensors = new float[options.batch() * perImage];
+        this.outputs = new float[options.batch() * model.outputSize()];
+      } catch (OutOfMemoryError e) { // not the executor's end: see outOfMemory
+        long floats = batchFloats(model, options.batch());
+        throw outOfMemory(String.format(java.util.Locale.ROOT, "--batch %d: out of memory for a batch's inputs and outputs, %,d floats (%,d"
+            + " bytes), with this executor's heap of %,d MB: lower --batch or raise spark.executor.memory", options.batch(), floats, 4 * floats,
+            Runtime.getRuntime().maxMemory() >> 20));
+      }
     }
 
     @Override

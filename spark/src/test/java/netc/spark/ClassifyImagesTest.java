@@ -365,6 +365,32 @@ class ClassifyImagesTest {
         + " MB heap; raise the executor's memory or lower --max-bytes)", big.getString(3));
   }
 
+  /**
+   * A folder whose name holds glob characters is listed as named: as a glob, "photos [2024]" matched
+   * nothing (reported as not existing) or, beside it, "photos 2". A glob still matches as one.
+   */
+  @Test
+  void aFolderNamedWithGlobCharactersIsThatFolder() throws IOException {
+    Path parent = Files.createDirectories(dir.resolve("albums"));
+    Path named = Files.createDirectories(parent.resolve("photos [2024]")), other = Files.createDirectories(parent.resolve("photos 2"));
+    for (String f : List.of("a.png", "b.png")) Files.write(named.resolve(f), new byte[] {1});
+    Files.write(other.resolve("c.png"), new byte[] {1, 2});
+    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+    java.util.function.Function<String, List<String>> names = input -> NetcClassifier.list(input, conf).stream()
+        .map(r -> new org.apache.hadoop.fs.Path(r.getString(0)).getName() + " " + r.getLong(1)).sorted().toList();
+    assertEquals(List.of("a.png 1", "b.png 1"), names.apply(named.toString()));
+    // and read by the path listed (a file of one byte is no PNG: its first bytes are its content)
+    new NetcClassifier.ReadFiles(new NetcClassifier.HadoopConf(conf), MAX_BYTES).call(NetcClassifier.list(named.toString(), conf).iterator())
+        .forEachRemaining(r -> assertArrayEquals(new byte[] {1}, (byte[]) r.get(2), r.getString(0)));
+    assertEquals(List.of("a.png 1"), names.apply(named.resolve("a.png").toString()), "a file of such a folder");
+    assertEquals(List.of("a.png 1", "b.png 1", "c.png 2"), names.apply(parent.resolve("photos *").toString()), "a glob");
+    Files.delete(other.resolve("c.png"));
+    Files.delete(other);
+    assertEquals(List.of("a.png 1", "b.png 1"), names.apply(named.toString()));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> names.apply(parent.resolve("photos [2025]").toString()));
+    assertEquals("Path does not exist: file:" + parent.resolve("photos [2025]"), e.getMessage());
+  }
+
   /** The listing is split by its number of files too, not only by Spark's default parallelism (1 in local[1]). */
   @Test
   void aLargeListingIsSplitIntoTasksOfAtMost500Files() throws IOException {
@@ -397,6 +423,30 @@ class ClassifyImagesTest {
     assertEquals(1, ClassifyImages.run(new String[] {images.toString(), jar.toString(), existing.toString()}, System.out, e));
     msg = err.toString(StandardCharsets.UTF_8);
     assertTrue(msg.startsWith("error: ") && msg.contains(existing + " already exists") && msg.lines().count() == 1, msg);
+  }
+
+  /**
+   * A maxBytes past what one Java array holds is refused: a file's length was cast to an int, so a 3 GB
+   * file was "cannot read (-1294967296)" and one of 4 GiB + 100 bytes was read as 100 and called
+   * truncated. The job's --max-bytes takes no more either.
+   */
+  @Test
+  void aMaxBytesPastTheArrayLimitIsRefused() {
+    SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      for (long max : new long[] {3_000_000_000L, (4L << 30) + 100, 2_147_483_640L, 0}) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NetcClassifier.readImages(spark, images.toString(), max));
+        assertEquals("maxBytes: must be 1 to 2147483639 (a file's bytes are read into one Java array), got " + max, e.getMessage());
+      }
+      assertEquals(GOOD + 2 + corrupt.size(), NetcClassifier.readImages(spark, images.toString(), NetcClassifier.MAX_ARRAY).count());
+    } finally {
+      spark.stop();
+    }
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertEquals(2, ClassifyImages.run(new String[] {"--max-bytes", "2147483640", "in", "m.jar", "out"}, System.out,
+        new PrintStream(err, true, StandardCharsets.UTF_8)));
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --max-bytes 2147483640: expected a whole number from 1 to 2147483639\n"),
+        err.toString(StandardCharsets.UTF_8));
   }
 
   static Float[] boxed(float[] v) {
@@ -576,17 +626,54 @@ class ClassifyImagesTest {
   }
 
   /**
+   * classify() takes what Spark's functions give: a {@code length} of functions.length (an int) and an
+   * {@code error} of another type are cast, and answered as the long and string columns are; a
+   * {@code content} that is not binary is refused on the driver, naming the column, not a
+   * ClassCastException in every task.
+   */
+  @Test
+  void classifyCastsLengthAndErrorAndRefusesContentThatIsNotBinary() throws IOException {
+    byte[] png = encode(picture(new Random(13), 40, 40), "png");
+    org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType().add("path", "string").add("content", "binary");
+    List<Row> in = List.of(org.apache.spark.sql.RowFactory.create("a.png", png), org.apache.spark.sql.RowFactory.create("gone.png", null));
+    SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      org.apache.spark.sql.Dataset<Row> images = spark.createDataFrame(in, schema);
+      NetcClassifier.Options options = NetcClassifier.Options.defaults();
+      List<Row> plain = NetcClassifier.classify(images, jar.toString(), options).collectAsList();
+      assertNull(plain.get(0).getString(plain.get(0).fieldIndex(NetcClassifier.ERROR)));
+      assertEquals("gone.png: no content (the file could not be read)", plain.get(1).getString(plain.get(1).fieldIndex(NetcClassifier.ERROR)));
+
+      org.apache.spark.sql.Dataset<Row> lengths = images.withColumn("length", org.apache.spark.sql.functions.coalesce(
+          org.apache.spark.sql.functions.length(org.apache.spark.sql.functions.col("content")), org.apache.spark.sql.functions.lit(7)));
+      assertEquals("int", lengths.schema().apply("length").dataType().simpleString());
+      List<Row> withLength = NetcClassifier.classify(lengths, jar.toString(), options).collectAsList();
+      assertEquals(plain.get(0), withLength.get(0));
+      assertEquals("gone.png: not read: 7 bytes, more than an image may have (--max-bytes)", withLength.get(1).getString(withLength.get(1).fieldIndex(NetcClassifier.ERROR)));
+
+      org.apache.spark.sql.Dataset<Row> errors = images.withColumn("error", org.apache.spark.sql.functions
+          .when(org.apache.spark.sql.functions.col("content").isNull(), org.apache.spark.sql.functions.lit(13)));
+      assertEquals("int", errors.schema().apply("error").dataType().simpleString());
+      List<Row> withError = NetcClassifier.classify(errors, jar.toString(), options).collectAsList();
+      assertEquals(plain.get(0), withError.get(0));
+      assertEquals("13", withError.get(1).getString(withError.get(1).fieldIndex(NetcClassifier.ERROR)));
+
+      org.apache.spark.sql.Dataset<Row> text = images.withColumn("content", org.apache.spark.sql.functions.lit("not bytes"));
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NetcClassifier.classify(text, jar.toString(), options));
+      assertEquals("content: string, expected binary (an encoded image's bytes, as spark.read().format(\"binaryFile\") gives)", e.getMessage());
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /**
    * A --batch whose inputs would pass a Java array's length (1,024 of 3 x 1024 x 1024 floats, an int
    * overflow that was a NegativeArraySizeException in every task) is refused on the driver, naming
    * --batch and the largest batch that fits, before Spark starts.
    */
   @Test
   void aBatchPastTheArrayLimitIsRefusedNamingBatch() throws IOException {
-    Path spec = Files.writeString(dir.resolve("big.net"), "input(3, 1024, 1024)\nhead: global_avgpool()\nflatten()\nfc: fc(10)\n");
-    Path big = dir.resolve("big.jar");
-    ByteArrayOutputStream log = new ByteArrayOutputStream();
-    PrintStream p = new PrintStream(log, true, StandardCharsets.UTF_8);
-    assertEquals(0, netc.cli.Main.run(new String[] {"compile", spec.toString(), "-o", big.toString(), "--thin"}, p, p), log.toString(StandardCharsets.UTF_8));
+    Path big = bigJar();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int status = ClassifyImages.run(new String[] {"--batch", "1024", images.toString(), big.toString(), dir.resolve("big.parquet").toString()}, System.out,
         new PrintStream(err, true, StandardCharsets.UTF_8));
@@ -596,6 +683,133 @@ class ClassifyImagesTest {
     try (CompiledModel m = CompiledModel.load(big, 1)) {
       assertNull(NetcClassifier.batchTooLarge(m, 682), "682 x 3,145,728 = 2,145,386,496 floats fit");
       assertTrue(NetcClassifier.batchTooLarge(m, 683) != null);
+    }
+  }
+
+  private static Path big;
+
+  /** A model of large inputs (3 x 1024 x 1024, 12 MiB each) and few weights, compiled on first use. */
+  static synchronized Path bigJar() throws IOException {
+    if (big != null) return big;
+    Path spec = Files.writeString(dir.resolve("big.net"), "input(3, 1024, 1024)\nhead: global_avgpool()\nflatten()\nfc: fc(10)\n");
+    Path jar = dir.resolve("big.jar");
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    PrintStream p = new PrintStream(log, true, StandardCharsets.UTF_8);
+    assertEquals(0, netc.cli.Main.run(new String[] {"compile", spec.toString(), "-o", jar.toString(), "--thin"}, p, p), log.toString(StandardCharsets.UTF_8));
+    return big = jar;
+  }
+
+  /** The bytes a batch of {@code batch} of {@link #bigJar}'s model holds: its inputs and its 10 outputs each. */
+  static long bigBatchBytes(int batch) {
+    return 4L * batch * (3 * 1024 * 1024 + 10);
+  }
+
+  /**
+   * What {@code code} throws, as a BadInputException: any other Throwable fails the test, an
+   * OutOfMemoryError too (assertThrows rethrows one as it is, and the test JVM would end on it).
+   */
+  static BadInputException refusal(org.junit.jupiter.api.function.Executable code) {
+    try {
+      code.execute();
+    } catch (BadInputException e) {
+      return e;
+    } catch (Throwable t) {
+      throw new AssertionError("expected a BadInputException, got " + t, t);
+    }
+    throw new AssertionError("expected a BadInputException, got none");
+  }
+
+  /** Whether Spark's executor would end itself over {@code t}, a task's failure (it looks down the causes). */
+  static boolean killsTheExecutor(Throwable t) {
+    return org.apache.spark.executor.Executor$.MODULE$.isFatalError(t, Integer.MAX_VALUE);
+  }
+
+  /**
+   * A task whose batch does not fit its executor's heap (682 inputs of 3 x 1024 x 1024, 8.6 GB: one
+   * allocation past the heap, which fails at once) fails alone with one line naming --batch and the
+   * bytes: not with the OutOfMemoryError, on which Spark ends the executor (in local mode the whole JVM).
+   */
+  @Test
+  void aTaskOutOfMemoryForItsBatchFailsTheTaskNotTheExecutor() throws IOException {
+    long heap = Runtime.getRuntime().maxMemory();
+    org.junit.jupiter.api.Assumptions.assumeTrue(bigBatchBytes(682) > heap, "a heap of " + heap + " bytes holds the batch");
+    assertTrue(killsTheExecutor(new IllegalStateException(new OutOfMemoryError("Java heap space"))), "Spark's rule, as this test reads it");
+    try (CompiledModel m = CompiledModel.load(bigJar(), 1)) {
+      NetcClassifier.Options options = new NetcClassifier.Options(1, 682, false, 1);
+      BadInputException e = refusal(() -> new NetcClassifier.Batches(m, options, true, java.util.Collections.emptyIterator(), () -> {}));
+      assertEquals(String.format(java.util.Locale.ROOT, "--batch 682: out of memory for a batch's inputs and outputs, 2,145,393,316 floats"
+          + " (8,581,573,264 bytes), with this executor's heap of %,d MB: lower --batch or raise spark.executor.memory", heap >> 20), e.getMessage());
+      assertTrue(!killsTheExecutor(e), "the task fails, not the executor");
+      assertEquals(e.getMessage(), ClassifyImages.message(sparkFailure(e)), "the driver's line");
+    }
+  }
+
+  /**
+   * An executor out of memory loading the model (its weights larger than the heap) fails the task with
+   * CompiledModel.load's explanation and the executor's setting, not the executor: the error is not
+   * kept as the cause, where Spark would find it.
+   */
+  @Test
+  void anExecutorOutOfMemoryLoadingTheModelFailsTheTaskNotTheExecutor() throws IOException {
+    String why = "loading the compiled model tiny needs 7629.4 MiB of heap for its weights (and 0.1 MiB per concurrent call); this JVM's maximum"
+        + " heap is 1024.0 MiB: raise it with -Xmx";
+    String setting = "; an executor's heap is spark.executor.memory (spark-submit's --executor-memory; in local mode the driver's, --driver-memory)";
+    Path copy = Files.copy(jar, dir.resolve("oom-on-executor.jar")); // not loaded yet by another test
+    try {
+      NetcClassifier.loadOnExecutor = (path, threads) -> {
+        OutOfMemoryError e = new OutOfMemoryError(why);
+        e.initCause(new OutOfMemoryError("Java heap space"));
+        throw e;
+      };
+      BadInputException e = refusal(() -> NetcClassifier.acquire(copy.toString(), 1));
+      assertEquals(why + setting, e.getMessage());
+      assertTrue(!killsTheExecutor(e));
+      assertEquals(e.getMessage(), ClassifyImages.message(sparkFailure(e)));
+      NetcClassifier.loadOnExecutor = (path, threads) -> {
+        throw new OutOfMemoryError("Java heap space"); // the JVM's own, from reading the jar
+      };
+      e = refusal(() -> NetcClassifier.acquire(copy.toString(), 1));
+      assertEquals("loading the compiled model " + copy.toAbsolutePath() + ": out of memory (Java heap space)" + setting, e.getMessage());
+      assertTrue(!killsTheExecutor(e));
+    } finally {
+      NetcClassifier.loadOnExecutor = CompiledModel::load;
+    }
+    assertEquals(10, NetcClassifier.model(copy.toString(), 1).outputSize(), "nothing cached by the failed loads");
+  }
+
+  /**
+   * A --batch whose inputs and outputs together pass an executor's heap (spark.executor.memory on a
+   * cluster, this JVM's in local mode) is refused on the driver before Spark starts: every task would
+   * run out of memory.
+   */
+  @Test
+  void aBatchOverTheExecutorsHeapIsRefusedBeforeSparkStarts() throws IOException {
+    String master = System.getProperty("spark.master");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+    String[] args = {"--batch", "100", images.toString(), bigJar().toString(), dir.resolve("over-heap.parquet").toString()};
+    try {
+      // refused before the driver would connect to this master (there is none)
+      System.setProperty("spark.master", "spark://nowhere.invalid:7077");
+      System.setProperty("spark.executor.memory", "1g");
+      assertEquals(1, ClassifyImages.run(args, System.out, e));
+      assertEquals("error: --batch 100: a batch's inputs and outputs take 1,258,295,200 bytes, more than an executor's heap of 1,024 MB: lower"
+          + " --batch or raise spark.executor.memory (--executor-memory)\n", err.toString(StandardCharsets.UTF_8));
+      assertEquals(1_258_295_200L, bigBatchBytes(100));
+      long heap = Runtime.getRuntime().maxMemory();
+      if (bigBatchBytes(682) > heap) { // a heap of more than 8 GB holds any batch of this model
+        err.reset();
+        System.setProperty("spark.master", "local[1]");
+        args[1] = "682";
+        assertEquals(1, ClassifyImages.run(args, System.out, e));
+        assertEquals(String.format(java.util.Locale.ROOT, "error: --batch 682: a batch's inputs and outputs take 8,581,573,264 bytes, more than"
+            + " this JVM's heap of %,d MB (local mode runs the tasks in it): lower --batch or raise --driver-memory (-Xmx)%n", heap >> 20),
+            err.toString(StandardCharsets.UTF_8));
+      }
+    } finally {
+      System.clearProperty("spark.executor.memory");
+      if (master == null) System.clearProperty("spark.master");
+      else System.setProperty("spark.master", master);
     }
   }
 
