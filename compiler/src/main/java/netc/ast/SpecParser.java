@@ -43,6 +43,7 @@ public final class SpecParser {
     lexer.removeErrorListeners();
     lexer.addErrorListener(listener);
     tokens.fill();
+    checkTerminated(tokens.getTokens());
     checkNesting(tokens.getTokens());
     NetParser parser = new NetParser(tokens);
     parser.removeErrorListeners();
@@ -54,6 +55,26 @@ public final class SpecParser {
     } catch (StackOverflowError e) {
       // Only reachable with the limits raised past what the thread's stack holds.
       throw new NetcException(new Span(file, 1, 1, 1), "the spec nests too deeply for the Java stack; give java a larger -Xss");
+    }
+  }
+
+  // ---- the tokens, checked before parsing ------------------------------------------------------
+
+  /**
+   * Refuses a comment or string that is never closed, at its start. The lexer makes each one token
+   * (to the end of the file, or of the line), which the parser would only call unexpected, after
+   * complaining about whatever the comment swallowed: a {@code '}'}, say.
+   */
+  private void checkTerminated(List<Token> tokens) {
+    for (Token t : tokens) {
+      if (t.getType() == NetLexer.UNTERMINATED_COMMENT) {
+        throw new NetcException(new Span(file, t.getLine(), t.getCharPositionInLine() + 1, 2),
+            "unterminated comment: no '*/' closes this '/*' before the end of the file");
+      }
+      if (t.getType() == NetLexer.UNTERMINATED_STRING) {
+        throw new NetcException(new Span(file, t.getLine(), t.getCharPositionInLine() + 1, t.getStopIndex() - t.getStartIndex() + 1),
+            "unterminated string: the line ends before its closing '\"'");
+      }
     }
   }
 

@@ -3,6 +3,7 @@ package netc.ast;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -10,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -242,6 +244,23 @@ class SpecLimitsTest {
     assertEquals(50_001, g.nodes().size());
     assertEquals("relu_49999", g.nodes().get(50_000).name());
     assertTrue(seconds < 20, "50,000 layers took " + seconds + " s");
+  }
+
+  /**
+   * A comment or string never closed is one token: the lexer tried again from every later '/*' to the
+   * end of the file (or '"' to the end of the line), so 32,000 '/* ' took 5 s and 1,000,000 (3 MB,
+   * under the 4 MiB limit) would take hours. Linear, each is well under a second.
+   */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+    "'/* ' | deep.net:2:1 | unterminated comment: no '*/' closes this '/*' before the end of the file",
+    "'\"\\' | deep.net:2:1 | unterminated string: the line ends before its closing '\"'",
+  })
+  void aMillionUnclosedCommentsOrStringsAreRefusedInLinearTime(String unit, String location, String message) {
+    String text = "input(3, 8, 8)\n" + unit.repeat(1_000_000) + "\nrelu()\n";
+    NetcException e = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertThrows(NetcException.class, () -> build(text)));
+    assertEquals(location, e.span().location());
+    assertEquals(message, e.getMessage());
   }
 
   @Test
