@@ -263,6 +263,24 @@ class SpecLimitsTest {
     assertEquals(message, e.getMessage());
   }
 
+  /**
+   * Two million named scopes, ten deep inside each of 200,000 loop iterations, full names of 100 to
+   * 990 characters, no layer in any: every full name was kept for the whole build, 1.4 GB (out of
+   * memory in a 256 MB heap, 21 s with 6 GB); now a closed scope's names are dropped, 40 MB and 2 s.
+   */
+  @Test
+  void twoMillionNamedScopesKeepOnlyTheOpenOnes() {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < 11; i++) {
+      b.append("block b").append(i).append("() {\n");
+      if (i < 10) b.append("  \"").append(String.valueOf((char) ('a' + i)).repeat(98)).append("\": b").append(i + 1).append("()\n");
+      b.append("}\n");
+    }
+    String text = b + "input(3, 8, 8)\nfor i in 0 .. 200000 {\n  {i}: b0()\n}\nrelu()\n";
+    Graph g = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> build(text));
+    assertEquals(List.of("input", "relu"), g.nodes().stream().map(n -> n.name()).toList());
+  }
+
   @Test
   void tenThousandParamsLoadInLinearTime() {
     long start = System.nanoTime();
