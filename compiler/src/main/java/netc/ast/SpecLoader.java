@@ -232,7 +232,9 @@ public final class SpecLoader {
       if (Files.size(abs) > MAX_SPEC_BYTES) {
         throw new NetcException(importedAt, displayName + ": not a spec file (larger than 4 MiB)");
       }
-      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(abs))).toString();
+      String text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(abs))).toString();
+      // a byte order mark, which some Windows editors write first, marks the encoding and is no part of the spec
+      return text.startsWith("\uFEFF") ? text.substring(1) : text;
     } catch (CharacterCodingException e) {
       throw new NetcException(importedAt, displayName + ": not a spec file (not UTF-8 text)");
     } catch (IOException e) {

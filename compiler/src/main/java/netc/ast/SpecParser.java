@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import netc.ast.Ast.*;
 import netc.grammar.NetLexer;
@@ -172,11 +173,22 @@ public final class SpecParser {
       if (offending instanceof Token token && token.getType() != Token.EOF) {
         length = Math.max(1, token.getStopIndex() - token.getStartIndex() + 1);
         if (token.getType() == NetLexer.BAD_CHAR) {
-          msg = "unexpected character '" + token.getText() + "'";
+          msg = "unexpected character " + character(token.getText().codePointAt(0));
         }
       }
       throw new NetcException(new Span(file, line, column + 1, length), clean(msg));
     }
+  }
+
+  /**
+   * A character for a message: printable ASCII as itself, in quotes; anything else by its code point
+   * and name ({@code U+00A0 NO-BREAK SPACE}), as a control character, a space other than ' ' or a
+   * byte order mark printed as itself is invisible, and a look-alike (U+2212 MINUS SIGN) misleads.
+   */
+  private static String character(int codePoint) {
+    if (codePoint > ' ' && codePoint < 0x7F) return "'" + Character.toString(codePoint) + "'";
+    String name = Character.getName(codePoint);
+    return String.format(Locale.ROOT, "U+%04X", codePoint) + (name == null ? "" : " " + name);
   }
 
   private static String clean(String msg) {
