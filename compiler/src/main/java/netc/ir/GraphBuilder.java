@@ -815,6 +815,8 @@ public final class GraphBuilder {
           case '*' -> Math.multiplyExact(x, y);
           case '/' -> {
             if (y == 0) throw new NetcException(b.span(), "division by zero");
+            // the one quotient past a long, which Java gives as MIN_VALUE again (% gives the true 0)
+            if (x == Long.MIN_VALUE && y == -1) throw new ArithmeticException();
             yield x / y;
           }
           default -> {

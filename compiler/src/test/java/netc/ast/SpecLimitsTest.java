@@ -340,6 +340,16 @@ class SpecLimitsTest {
     assertEquals("netc summary: -D slope=" + value + ": the value must be a finite number", r[2].strip());
   }
 
+  /** Java gives MIN_VALUE / -1 as MIN_VALUE again, silently; MIN_VALUE % -1 is 0, which is right. */
+  @Test
+  void theSmallestIntegerOverMinusOneOverflowsButItsRemainderIsZero() {
+    String smallest = "input(3, 8, 8)\nparam smallest = -9223372036854775807 - 1\n";
+    NetcException e = assertThrows(NetcException.class, () -> build(smallest + "conv(4 + smallest / -1, 1)\n"));
+    assertEquals("integer overflow", e.getMessage());
+    assertEquals("deep.net:3:10", e.span().location());
+    assertEquals(4, build(smallest + "conv(4 + smallest % -1, 1)\n").output().shape().dim(0));
+  }
+
   /** "-D size" (no value) was read by commons-cli as size=true: a usage error now. */
   @Test
   void aDefineWithoutAValueIsRefused() {
