@@ -13,6 +13,7 @@ import netc.grammar.NetParser;
 import org.antlr.v4.runtime.BaseErrorListener;
 import org.antlr.v4.runtime.CharStreams;
 import org.antlr.v4.runtime.CommonTokenStream;
+import org.antlr.v4.runtime.Parser;
 import org.antlr.v4.runtime.ParserRuleContext;
 import org.antlr.v4.runtime.RecognitionException;
 import org.antlr.v4.runtime.Recognizer;
@@ -28,6 +29,8 @@ import org.antlr.v4.runtime.tree.TerminalNode;
  */
 public final class SpecParser {
   private final SourceFile file;
+  /** The innermost bracket still open at the end of the file, if any, and the file's last token. */
+  private Token unclosed, last;
 
   private SpecParser(SourceFile file) {
     this.file = file;
@@ -89,6 +92,7 @@ public final class SpecParser {
   private void checkNesting(List<Token> tokens) {
     long limit = SpecLimit.NESTING.get();
     Deque<Integer> signsAtOpen = new ArrayDeque<>();
+    Deque<Token> open = new ArrayDeque<>(); // kept for a syntax error at the end of the file
     int enclosingSigns = 0, signs = 0;
     Token previous = null;
     for (Token t : tokens) {
@@ -96,10 +100,12 @@ public final class SpecParser {
       if (text.equals("-") && !endsOperand(previous)) {
         signs++;
       } else if (text.equals("(") || text.equals("[") || text.equals("{")) {
+        open.push(t);
         signsAtOpen.push(signs);
         enclosingSigns += signs;
         signs = 0;
       } else if ((text.equals(")") || text.equals("]") || text.equals("}")) && !signsAtOpen.isEmpty()) {
+        open.pop();
         enclosingSigns -= signsAtOpen.pop();
         signs = 0;
       } else {
@@ -109,8 +115,10 @@ public final class SpecParser {
         throw new NetcException(span(t), "nesting deeper than " + SpecLimit.NESTING.shown()
             + " levels (brackets, lists, block bodies and minus signs); " + SpecLimit.NESTING.raise());
       }
+      if (t.getType() == Token.EOF) last = previous;
       previous = t;
     }
+    unclosed = open.peek();
   }
 
   /** Whether a '-' after {@code t} subtracts (after an operand) rather than negates. */
@@ -169,8 +177,9 @@ public final class SpecParser {
         int column,
         String msg,
         RecognitionException e) {
+      if (offending instanceof Token token && token.getType() == Token.EOF) throw atEnd(recognizer, msg);
       int length = 1;
-      if (offending instanceof Token token && token.getType() != Token.EOF) {
+      if (offending instanceof Token token) {
         length = Math.max(1, token.getStopIndex() - token.getStartIndex() + 1);
         if (token.getType() == NetLexer.BAD_CHAR) {
           msg = "unexpected character " + character(token.getText().codePointAt(0));
@@ -178,6 +187,33 @@ public final class SpecParser {
       }
       throw new NetcException(new Span(file, line, column + 1, length), clean(msg));
     }
+  }
+
+  /**
+   * A syntax error at the end of the file, which ANTLR places past the last line, where there is
+   * nothing to show: at the innermost bracket still open when its closer is among what the parser
+   * expected (a block's forgotten '}'), otherwise just after the last token.
+   */
+  private NetcException atEnd(Recognizer<?, ?> recognizer, String msg) {
+    if (unclosed != null && recognizer instanceof Parser parser && parser.getExpectedTokens().contains(closer(unclosed))) {
+      return new NetcException(span(unclosed), "'" + unclosed.getText() + "' is never closed");
+    }
+    if (last == null) return new NetcException(new Span(file, 1, 1, 1), clean(msg));
+    int end = last.getCharPositionInLine() + last.getText().codePointCount(0, last.getText().length());
+    return new NetcException(new Span(file, last.getLine(), end + 1, 1), clean(msg));
+  }
+
+  /** The token type of the bracket that closes {@code open}. */
+  private static int closer(Token open) {
+    String literal = "'" + switch (open.getText()) {
+      case "(" -> ")";
+      case "[" -> "]";
+      default -> "}";
+    } + "'";
+    for (int type = 1; type <= NetParser.VOCABULARY.getMaxTokenType(); type++) {
+      if (literal.equals(NetParser.VOCABULARY.getLiteralName(type))) return type;
+    }
+    throw new IllegalStateException("the grammar has no token " + literal);
   }
 
   /**
