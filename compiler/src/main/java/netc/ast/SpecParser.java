@@ -199,7 +199,7 @@ public final class SpecParser {
       return new NetcException(span(unclosed), "'" + unclosed.getText() + "' is never closed");
     }
     if (last == null) return new NetcException(new Span(file, 1, 1, 1), clean(msg));
-    int end = last.getCharPositionInLine() + last.getText().codePointCount(0, last.getText().length());
+    int end = last.getCharPositionInLine() + last.getStopIndex() - last.getStartIndex() + 1;
     return new NetcException(new Span(file, last.getLine(), end + 1, 1), clean(msg));
   }
 
@@ -238,9 +238,11 @@ public final class SpecParser {
   private Span span(ParserRuleContext ctx) {
     Token start = ctx.getStart();
     Token stop = ctx.getStop() == null ? start : ctx.getStop();
+    String first = file.line(start.getLine());
+    // in code points, as ANTLR's indexes and columns are (an emoji is two chars of a String)
     int length = start.getLine() == stop.getLine()
         ? stop.getStopIndex() - start.getStartIndex() + 1
-        : file.line(start.getLine()).length() - start.getCharPositionInLine();
+        : first.codePointCount(0, first.length()) - start.getCharPositionInLine();
     return new Span(file, start.getLine(), start.getCharPositionInLine() + 1, Math.max(1, length));
   }
 
@@ -249,7 +251,7 @@ public final class SpecParser {
   }
 
   private Span span(Token t) {
-    int length = t.getType() == Token.EOF ? 1 : t.getText().length();
+    int length = t.getType() == Token.EOF ? 1 : t.getStopIndex() - t.getStartIndex() + 1; // code points, as the column
     return new Span(file, t.getLine(), t.getCharPositionInLine() + 1, Math.max(1, length));
   }
 

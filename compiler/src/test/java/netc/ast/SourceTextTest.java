@@ -6,13 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import netc.ir.Graph;
 import netc.ir.GraphBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** How the front end reads a spec's text: a byte order mark and characters it cannot use. */
+/**
+ * How the front end reads a spec's text: a byte order mark, characters it cannot use, and places on
+ * lines with characters outside the Basic Multilingual Plane (an emoji is two chars of a String).
+ */
 class SourceTextTest {
   private static final byte[] BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
 
@@ -51,5 +55,47 @@ class SourceTextTest {
       assertEquals("unexpected character " + c[1], e.getMessage());
       assertEquals("x.net:2:8", e.span().location());
     }
+  }
+
+  private static final String EMOJI = "\uD83D\uDE00";
+
+  /** The code point of the line shown in an excerpt that the underline starts under, and the underline's length. */
+  private static int[] underline(NetcException e) {
+    List<String> lines = e.format().lines().toList();
+    assertEquals(3, lines.size(), e.format());
+    String carets = lines.get(2);
+    int at = carets.indexOf('^');
+    return new int[] {at, carets.length() - at};
+  }
+
+  /**
+   * On a long line the excerpt is a window around the place; it was cut with the code point column
+   * used as a char index, so the underline stood one character left of the place per emoji before it.
+   */
+  @Test
+  void theUnderlineStandsUnderThePlaceAfterEmojiOnALongLine() {
+    String line = "concat \"" + EMOJI.repeat(50) + "\": { relu() } and { " + "relu() ".repeat(10) + "foo() }";
+    NetcException e = assertThrows(NetcException.class,
+        () -> GraphBuilder.build(SpecLoader.fromText("x.net", "input(3, 8, 8)\n" + line + "\n"), Map.of()));
+    assertEquals("unknown layer or block 'foo'", e.getMessage());
+    int column = line.codePointCount(0, line.indexOf("foo")) + 1;
+    assertEquals("x.net:2:" + column, e.span().location());
+    String shown = e.format().lines().toList().get(1);
+    int[] u = underline(e);
+    assertEquals(shown.codePointCount(0, shown.indexOf("foo()")), u[0], e.format());
+    assertEquals(3, u[1], e.format());
+  }
+
+  /** A token's underline is as long as the token in characters: it counted an emoji twice. */
+  @Test
+  void aTokenWithEmojiIsUnderlinedOncePerCharacter() {
+    NetcException e = assertThrows(NetcException.class, () -> SpecLoader.fromText("x.net", "import \"" + EMOJI + EMOJI + ".net\"\n"));
+    assertEquals("x.net:1:8", e.span().location());
+    assertEquals(List.of(9, 8), List.of(underline(e)[0], underline(e)[1]), "under the 8 characters of \"xx.net\":\n" + e.format());
+
+    // after the emoji, a place on a short line: column and underline agree with the line as characters
+    NetcException after = assertThrows(NetcException.class, () -> SpecLoader.fromText("x.net", "\"" + EMOJI.repeat(3) + "\": relu() @\n"));
+    assertEquals("x.net:1:15", after.span().location());
+    assertEquals(List.of(2 + 14, 1), List.of(underline(after)[0], underline(after)[1]), after.format());
   }
 }
