@@ -175,6 +175,25 @@ class SpecLimitsTest {
     }
   }
 
+  /** Each file is held to 4 MiB, but there may be any number of them: together they are held to 64 MiB. */
+  @Test
+  void importsPastSixtyFourMiBTogetherAreRefusedAtTheImportThatPassesIt(@TempDir Path dir) throws Exception {
+    // one file of exactly 4 MiB, a comment, under 16 names (hard links: one file on disk, 16 to read)
+    Path big = Files.writeString(dir.resolve("big.txt"), "/*" + " ".repeat((4 << 20) - 4) + "*/");
+    StringBuilder main = new StringBuilder();
+    for (int i = 1; i <= 16; i++) {
+      Files.createLink(dir.resolve("c" + i + ".net"), big);
+      main.append("import \"c").append(i).append(".net\"\n");
+    }
+    Files.writeString(dir.resolve("main.net"), main + "input(1, 4, 4)\nrelu()\n");
+    Files.writeString(dir.resolve("fifteen.net"), main.substring(0, main.indexOf("import \"c16.net\"")) + "input(1, 4, 4)\nrelu()\n");
+
+    assertEquals(2, GraphBuilder.build(SpecLoader.load(dir.resolve("fifteen.net")), Map.of()).nodes().size());
+    NetcException e = assertThrows(NetcException.class, () -> SpecLoader.load(dir.resolve("main.net")));
+    assertEquals("import c16.net: the spec and its imports come to more than 64 MiB", e.getMessage());
+    assertEquals("main.net:16:8", e.span().location().substring(e.span().location().lastIndexOf('/') + 1));
+  }
+
   @Test
   void importsOutsideTheFolderAreRefusedWithoutReadingThem(@TempDir Path tmp) throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("specs"));
