@@ -374,7 +374,12 @@ public final class GraphBuilder {
       Map<String, Object> args = bind(call, block.formals(), env, globals);
       List<String> inner = explicit == null ? scope : named(scope, explicit, stmt.name().span());
       calls.push(block);
-      int out = body(block.body(), new Env(args, globals), inner, current, call.span());
+      int out;
+      try {
+        out = body(block.body(), new Env(args, globals), inner, current, call.span());
+      } catch (NetcException e) {
+        throw InBlock.of(e, block, call);
+      }
       calls.pop();
       if (explicit != null) closeScope();
       return out;
@@ -839,6 +844,44 @@ public final class GraphBuilder {
     // every number in a spec is finite, so no attribute is NaN or infinite (and Java source can spell each)
     if (!Double.isFinite(v)) throw new NetcException(b.span(), "arithmetic gives " + (Double.isNaN(v) ? "NaN" : "an infinite number"));
     return v;
+  }
+
+  /**
+   * A problem inside a block's body, told with the calls that ran it, innermost first: the place in
+   * the body alone does not say which of the block's calls went wrong (ResNet's basic block is called
+   * eight times, with different arguments). A call in the file the message starts with is given by
+   * line and column, one in another file with the file's name too. Past {@link #SHOWN} calls the rest
+   * are counted, so blocks nested 100 deep still give a message of one line.
+   */
+  private static final class InBlock extends NetcException {
+    static final int SHOWN = 3;
+    private final String problem;
+    private final List<String> calls = new ArrayList<>();
+    private int more;
+
+    private InBlock(NetcException e) {
+      super(e.span(), e.getMessage());
+      this.problem = e.getMessage();
+    }
+
+    /** {@code e} with the call {@code call} of {@code block} added as the outermost so far. */
+    static NetcException of(NetcException e, BlockDecl block, Call call) {
+      if (e.span() == null) return e; // not a place in the spec: a limit's property, say
+      InBlock in = e instanceof InBlock b ? b : new InBlock(e);
+      if (in.calls.size() < SHOWN) {
+        Span at = call.span();
+        boolean here = at.file().displayName().equals(in.span().file().displayName());
+        in.calls.add("block " + block.name() + ", called at " + (here ? at.line() + ":" + at.column() : at.location()));
+      } else {
+        in.more++;
+      }
+      return in;
+    }
+
+    @Override
+    public String getMessage() {
+      return problem + " (in " + String.join(", in ", calls) + (more == 0 ? "" : ", and " + more + " calls more") + ")";
+    }
   }
 
   private static String typeName(Object v) {

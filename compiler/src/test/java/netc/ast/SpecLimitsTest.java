@@ -136,7 +136,8 @@ class SpecLimitsTest {
   @Test
   void bodiesNestedThroughBlockCallsPastTheLimitAreRefused() {
     NetcException e = refusedOnSmallStack(blockChain(33, 3));
-    assertEquals("bodies nested more than 128 deep, counting through block calls", e.getMessage());
+    assertEquals("bodies nested more than 128 deep, counting through block calls (in block b32, called at 32:48, in block b31, called at 31:48,"
+        + " in block b30, called at 30:48, and 30 calls more)", e.getMessage());
   }
 
   /** Block i nests {@code depth} residuals around a call of block i+1; the last holds a long expression. */
