@@ -31,6 +31,12 @@ public final class SpecLoader {
   /** Spec files are small text; a larger file is a mistake (a weights file passed as a spec). */
   private static final long MAX_SPEC_BYTES = 4 << 20;
 
+  /**
+   * The spec and all its imports together: each file is held to 4 MiB, but a spec may import any
+   * number of them, each kept as text and parsed with several hundred MB of heap for the largest.
+   */
+  private static final long MAX_TOTAL_BYTES = 64 << 20;
+
   /** The main spec with everything it imports, blocks and parameters in definition order. */
   public record Program(Spec main, Map<String, BlockDecl> blocks, List<ParamDecl> params) {}
 
@@ -45,6 +51,8 @@ public final class SpecLoader {
   private final Map<String, BlockDecl> blocks = new LinkedHashMap<>();
   private final List<ParamDecl> params = new ArrayList<>();
   private final Map<String, ParamDecl> paramsByName = new HashMap<>();
+  /** The bytes of the files read so far, held to {@link #MAX_TOTAL_BYTES}. */
+  private long bytesRead;
 
   private SpecLoader(Path specFolder, List<Path> importPath) {
     this.importPath = new ArrayList<>();
@@ -223,16 +231,23 @@ public final class SpecLoader {
     return String.join(" -> ", loop);
   }
 
-  private static String read(Path abs, String displayName, Span importedAt) {
+  private String read(Path abs, String displayName, Span importedAt) {
     try {
       if (!Files.isRegularFile(abs)) {
         String what = importedAt == null ? "spec " + displayName : "import " + Path.of(displayName).getFileName();
         throw new NetcException(importedAt, "cannot read " + what + (Files.exists(abs) ? ": not a regular file" : ": no such file"));
       }
-      if (Files.size(abs) > MAX_SPEC_BYTES) {
+      long size = Files.size(abs);
+      if (size > MAX_SPEC_BYTES) {
         throw new NetcException(importedAt, displayName + ": not a spec file (larger than 4 MiB)");
       }
-      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(abs))).toString();
+      if (bytesRead + size > MAX_TOTAL_BYTES) {
+        throw new NetcException(importedAt, "import " + Path.of(displayName).getFileName() + ": the spec and its imports come to more than 64 MiB");
+      }
+      bytesRead += size;
+      String text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(abs))).toString();
+      // a byte order mark, which some Windows editors write first, marks the encoding and is no part of the spec
+      return text.startsWith("\uFEFF") ? text.substring(1) : text;
     } catch (CharacterCodingException e) {
       throw new NetcException(importedAt, displayName + ": not a spec file (not UTF-8 text)");
     } catch (IOException e) {

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import netc.ast.Ast.*;
 import netc.grammar.NetLexer;
@@ -12,6 +13,7 @@ import netc.grammar.NetParser;
 import org.antlr.v4.runtime.BaseErrorListener;
 import org.antlr.v4.runtime.CharStreams;
 import org.antlr.v4.runtime.CommonTokenStream;
+import org.antlr.v4.runtime.Parser;
 import org.antlr.v4.runtime.ParserRuleContext;
 import org.antlr.v4.runtime.RecognitionException;
 import org.antlr.v4.runtime.Recognizer;
@@ -27,6 +29,8 @@ import org.antlr.v4.runtime.tree.TerminalNode;
  */
 public final class SpecParser {
   private final SourceFile file;
+  /** The innermost bracket still open at the end of the file, if any, and the file's last token. */
+  private Token unclosed, last;
 
   private SpecParser(SourceFile file) {
     this.file = file;
@@ -43,6 +47,7 @@ public final class SpecParser {
     lexer.removeErrorListeners();
     lexer.addErrorListener(listener);
     tokens.fill();
+    checkTerminated(tokens.getTokens());
     checkNesting(tokens.getTokens());
     NetParser parser = new NetParser(tokens);
     parser.removeErrorListeners();
@@ -57,6 +62,26 @@ public final class SpecParser {
     }
   }
 
+  // ---- the tokens, checked before parsing ------------------------------------------------------
+
+  /**
+   * Refuses a comment or string that is never closed, at its start. The lexer makes each one token
+   * (to the end of the file, or of the line), which the parser would only call unexpected, after
+   * complaining about whatever the comment swallowed: a {@code '}'}, say.
+   */
+  private void checkTerminated(List<Token> tokens) {
+    for (Token t : tokens) {
+      if (t.getType() == NetLexer.UNTERMINATED_COMMENT) {
+        throw new NetcException(new Span(file, t.getLine(), t.getCharPositionInLine() + 1, 2),
+            "unterminated comment: no '*/' closes this '/*' before the end of the file");
+      }
+      if (t.getType() == NetLexer.UNTERMINATED_STRING) {
+        throw new NetcException(new Span(file, t.getLine(), t.getCharPositionInLine() + 1, t.getStopIndex() - t.getStartIndex() + 1),
+            "unterminated string: the line ends before its closing '\"'");
+      }
+    }
+  }
+
   // ---- limits, checked without recursion before anything recurses ----------------------------
 
   /**
@@ -67,6 +92,7 @@ public final class SpecParser {
   private void checkNesting(List<Token> tokens) {
     long limit = SpecLimit.NESTING.get();
     Deque<Integer> signsAtOpen = new ArrayDeque<>();
+    Deque<Token> open = new ArrayDeque<>(); // kept for a syntax error at the end of the file
     int enclosingSigns = 0, signs = 0;
     Token previous = null;
     for (Token t : tokens) {
@@ -74,10 +100,12 @@ public final class SpecParser {
       if (text.equals("-") && !endsOperand(previous)) {
         signs++;
       } else if (text.equals("(") || text.equals("[") || text.equals("{")) {
+        open.push(t);
         signsAtOpen.push(signs);
         enclosingSigns += signs;
         signs = 0;
       } else if ((text.equals(")") || text.equals("]") || text.equals("}")) && !signsAtOpen.isEmpty()) {
+        open.pop();
         enclosingSigns -= signsAtOpen.pop();
         signs = 0;
       } else {
@@ -87,8 +115,10 @@ public final class SpecParser {
         throw new NetcException(span(t), "nesting deeper than " + SpecLimit.NESTING.shown()
             + " levels (brackets, lists, block bodies and minus signs); " + SpecLimit.NESTING.raise());
       }
+      if (t.getType() == Token.EOF) last = previous;
       previous = t;
     }
+    unclosed = open.peek();
   }
 
   /** Whether a '-' after {@code t} subtracts (after an operand) rather than negates. */
@@ -147,15 +177,54 @@ public final class SpecParser {
         int column,
         String msg,
         RecognitionException e) {
+      if (offending instanceof Token token && token.getType() == Token.EOF) throw atEnd(recognizer, msg);
       int length = 1;
-      if (offending instanceof Token token && token.getType() != Token.EOF) {
+      if (offending instanceof Token token) {
         length = Math.max(1, token.getStopIndex() - token.getStartIndex() + 1);
         if (token.getType() == NetLexer.BAD_CHAR) {
-          msg = "unexpected character '" + token.getText() + "'";
+          msg = "unexpected character " + character(token.getText().codePointAt(0));
         }
       }
       throw new NetcException(new Span(file, line, column + 1, length), clean(msg));
     }
+  }
+
+  /**
+   * A syntax error at the end of the file, which ANTLR places past the last line, where there is
+   * nothing to show: at the innermost bracket still open when its closer is among what the parser
+   * expected (a block's forgotten '}'), otherwise just after the last token.
+   */
+  private NetcException atEnd(Recognizer<?, ?> recognizer, String msg) {
+    if (unclosed != null && recognizer instanceof Parser parser && parser.getExpectedTokens().contains(closer(unclosed))) {
+      return new NetcException(span(unclosed), "'" + unclosed.getText() + "' is never closed");
+    }
+    if (last == null) return new NetcException(new Span(file, 1, 1, 1), clean(msg));
+    int end = last.getCharPositionInLine() + last.getStopIndex() - last.getStartIndex() + 1;
+    return new NetcException(new Span(file, last.getLine(), end + 1, 1), clean(msg));
+  }
+
+  /** The token type of the bracket that closes {@code open}. */
+  private static int closer(Token open) {
+    String literal = "'" + switch (open.getText()) {
+      case "(" -> ")";
+      case "[" -> "]";
+      default -> "}";
+    } + "'";
+    for (int type = 1; type <= NetParser.VOCABULARY.getMaxTokenType(); type++) {
+      if (literal.equals(NetParser.VOCABULARY.getLiteralName(type))) return type;
+    }
+    throw new IllegalStateException("the grammar has no token " + literal);
+  }
+
+  /**
+   * A character for a message: printable ASCII as itself, in quotes; anything else by its code point
+   * and name ({@code U+00A0 NO-BREAK SPACE}), as a control character, a space other than ' ' or a
+   * byte order mark printed as itself is invisible, and a look-alike (U+2212 MINUS SIGN) misleads.
+   */
+  private static String character(int codePoint) {
+    if (codePoint > ' ' && codePoint < 0x7F) return "'" + Character.toString(codePoint) + "'";
+    String name = Character.getName(codePoint);
+    return String.format(Locale.ROOT, "U+%04X", codePoint) + (name == null ? "" : " " + name);
   }
 
   private static String clean(String msg) {
@@ -169,9 +238,11 @@ public final class SpecParser {
   private Span span(ParserRuleContext ctx) {
     Token start = ctx.getStart();
     Token stop = ctx.getStop() == null ? start : ctx.getStop();
+    String first = file.line(start.getLine());
+    // in code points, as ANTLR's indexes and columns are (an emoji is two chars of a String)
     int length = start.getLine() == stop.getLine()
         ? stop.getStopIndex() - start.getStartIndex() + 1
-        : file.line(start.getLine()).length() - start.getCharPositionInLine();
+        : first.codePointCount(0, first.length()) - start.getCharPositionInLine();
     return new Span(file, start.getLine(), start.getCharPositionInLine() + 1, Math.max(1, length));
   }
 
@@ -180,7 +251,7 @@ public final class SpecParser {
   }
 
   private Span span(Token t) {
-    int length = t.getType() == Token.EOF ? 1 : t.getText().length();
+    int length = t.getType() == Token.EOF ? 1 : t.getStopIndex() - t.getStartIndex() + 1; // code points, as the column
     return new Span(file, t.getLine(), t.getCharPositionInLine() + 1, Math.max(1, length));
   }
 

@@ -114,8 +114,14 @@ public final class GraphBuilder {
   private final Program program;
   private final List<Node> nodes = new ArrayList<>();
   private final Set<String> names = new HashSet<>();
-  /** Every named scope opened (a named block call, concat branch or shortcut), by its full name. */
-  private final Set<String> scopes = new HashSet<>();
+  /**
+   * For each open scope, innermost on top, the names of the scopes opened in it (named block
+   * calls, concat branches and shortcuts), so that a name used twice in one scope is refused. A scope's
+   * names are dropped when it closes, as it never opens again (that would be its own name used twice):
+   * keeping every scope by its full name, up to 1,000 characters, for the whole build filled any heap
+   * with a loop of named calls of blocks nested ten deep, though none of them added a layer.
+   */
+  private final Deque<Set<String>> openScopes = new ArrayDeque<>(List.of(new HashSet<>()));
   /** For each scope and base name, the suffix to try next, so naming n unnamed layers is linear. */
   private final Map<String, Integer> nextSuffix = new HashMap<>();
   private final Deque<BlockDecl> calls = new ArrayDeque<>();
@@ -315,6 +321,7 @@ public final class GraphBuilder {
     int shortcut = x;
     if (res.shortcut() != null && !shape(main).equals(shape(x))) {
       shortcut = body(res.shortcut(), env, named(scope, res.shortcutName(), env), x, res.span());
+      closeScope();
     }
     String name = unique(scope, "add");
     return add(Op.ADD, name, List.of(main, shortcut), Attrs.EMPTY, Map.of(), res.span());
@@ -329,6 +336,7 @@ public final class GraphBuilder {
     for (Branch b : cat.branches()) {
       List<String> inner = b.name() == null ? scope : named(scope, b.name(), env);
       outs.add(body(b.body(), env, inner, x, b.span()));
+      if (b.name() != null) closeScope();
     }
     Shape first = shape(outs.get(0));
     for (int i = 1; i < outs.size(); i++) {
@@ -366,8 +374,14 @@ public final class GraphBuilder {
       Map<String, Object> args = bind(call, block.formals(), env, globals);
       List<String> inner = explicit == null ? scope : named(scope, explicit, stmt.name().span());
       calls.push(block);
-      int out = body(block.body(), new Env(args, globals), inner, current, call.span());
+      int out;
+      try {
+        out = body(block.body(), new Env(args, globals), inner, current, call.span());
+      } catch (NetcException e) {
+        throw InBlock.of(e, block, call);
+      }
       calls.pop();
+      if (explicit != null) closeScope();
       return out;
     }
     Builtin builtin = BUILTINS.get(call.callee());
@@ -535,15 +549,28 @@ public final class GraphBuilder {
   }
 
   /**
-   * Opens the named scope {@code name} inside {@code scope}. A scope used twice would not fail on its
-   * own: the second one's layers would be suffixed ({@code a.conv_1}) and weights bind to the wrong
-   * layers, so it gets the message a layer name used twice gets, at the second name.
+   * Opens the named scope {@code name} inside {@code scope}, the innermost open scope; the caller
+   * closes it ({@link #closeScope}) after its body. A scope used twice would not fail on its own: the
+   * second one's layers would be suffixed ({@code a.conv_1}) and weights bind to the wrong layers, so
+   * it gets the message a layer name used twice gets, at the second name. Its full name is held to
+   * the length of a layer's here, where it is written, as a scope need not add a layer to be kept.
    */
   private List<String> named(List<String> scope, String name, Span span) {
     List<String> inner = child(scope, name);
-    String full = String.join(".", inner);
-    if (!scopes.add(full)) throw new NetcException(span, "layer name '" + full + "' is already used");
+    long length = name.length();
+    for (String s : scope) length += s.length() + 1;
+    if (length > MAX_NAME_LENGTH) {
+      throw new NetcException(span, "layer name of " + count(length) + " characters is longer than " + count(MAX_NAME_LENGTH)
+          + ": " + String.join(".", inner).substring(0, 40) + "...");
+    }
+    if (!openScopes.peek().add(name)) throw new NetcException(span, "layer name '" + String.join(".", inner) + "' is already used");
+    openScopes.push(new HashSet<>());
     return inner;
+  }
+
+  /** Closes the scope the last {@link #named} opened: its names can never be used again. */
+  private void closeScope() {
+    openScopes.pop();
   }
 
   private String layerName(Name name, Env env) {
@@ -793,6 +820,8 @@ public final class GraphBuilder {
           case '*' -> Math.multiplyExact(x, y);
           case '/' -> {
             if (y == 0) throw new NetcException(b.span(), "division by zero");
+            // the one quotient past a long, which Java gives as MIN_VALUE again (% gives the true 0)
+            if (x == Long.MIN_VALUE && y == -1) throw new ArithmeticException();
             yield x / y;
           }
           default -> {
@@ -815,6 +844,44 @@ public final class GraphBuilder {
     // every number in a spec is finite, so no attribute is NaN or infinite (and Java source can spell each)
     if (!Double.isFinite(v)) throw new NetcException(b.span(), "arithmetic gives " + (Double.isNaN(v) ? "NaN" : "an infinite number"));
     return v;
+  }
+
+  /**
+   * A problem inside a block's body, told with the calls that ran it, innermost first: the place in
+   * the body alone does not say which of the block's calls went wrong (ResNet's basic block is called
+   * eight times, with different arguments). A call in the file the message starts with is given by
+   * line and column, one in another file with the file's name too. Past {@link #SHOWN} calls the rest
+   * are counted, so blocks nested 100 deep still give a message of one line.
+   */
+  private static final class InBlock extends NetcException {
+    static final int SHOWN = 3;
+    private final String problem;
+    private final List<String> calls = new ArrayList<>();
+    private int more;
+
+    private InBlock(NetcException e) {
+      super(e.span(), e.getMessage());
+      this.problem = e.getMessage();
+    }
+
+    /** {@code e} with the call {@code call} of {@code block} added as the outermost so far. */
+    static NetcException of(NetcException e, BlockDecl block, Call call) {
+      if (e.span() == null) return e; // not a place in the spec: a limit's property, say
+      InBlock in = e instanceof InBlock b ? b : new InBlock(e);
+      if (in.calls.size() < SHOWN) {
+        Span at = call.span();
+        boolean here = at.file().displayName().equals(in.span().file().displayName());
+        in.calls.add("block " + block.name() + ", called at " + (here ? at.line() + ":" + at.column() : at.location()));
+      } else {
+        in.more++;
+      }
+      return in;
+    }
+
+    @Override
+    public String getMessage() {
+      return problem + " (in " + String.join(", in ", calls) + (more == 0 ? "" : ", and " + more + " calls more") + ")";
+    }
   }
 
   private static String typeName(Object v) {

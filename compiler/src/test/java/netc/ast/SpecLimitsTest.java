@@ -3,6 +3,7 @@ package netc.ast;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -10,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -134,7 +136,8 @@ class SpecLimitsTest {
   @Test
   void bodiesNestedThroughBlockCallsPastTheLimitAreRefused() {
     NetcException e = refusedOnSmallStack(blockChain(33, 3));
-    assertEquals("bodies nested more than 128 deep, counting through block calls", e.getMessage());
+    assertEquals("bodies nested more than 128 deep, counting through block calls (in block b32, called at 32:48, in block b31, called at 31:48,"
+        + " in block b30, called at 30:48, and 30 calls more)", e.getMessage());
   }
 
   /** Block i nests {@code depth} residuals around a call of block i+1; the last holds a long expression. */
@@ -171,6 +174,25 @@ class SpecLimitsTest {
     for (int i = 1; i <= n; i++) {
       Files.writeString(dir.resolve("c" + i + ".net"), (i < n ? "import \"c" + (i + 1) + ".net\"\n" : "") + "param p" + i + " = " + i + "\n");
     }
+  }
+
+  /** Each file is held to 4 MiB, but there may be any number of them: together they are held to 64 MiB. */
+  @Test
+  void importsPastSixtyFourMiBTogetherAreRefusedAtTheImportThatPassesIt(@TempDir Path dir) throws Exception {
+    // one file of exactly 4 MiB, a comment, under 16 names (hard links: one file on disk, 16 to read)
+    Path big = Files.writeString(dir.resolve("big.txt"), "/*" + " ".repeat((4 << 20) - 4) + "*/");
+    StringBuilder main = new StringBuilder();
+    for (int i = 1; i <= 16; i++) {
+      Files.createLink(dir.resolve("c" + i + ".net"), big);
+      main.append("import \"c").append(i).append(".net\"\n");
+    }
+    Files.writeString(dir.resolve("main.net"), main + "input(1, 4, 4)\nrelu()\n");
+    Files.writeString(dir.resolve("fifteen.net"), main.substring(0, main.indexOf("import \"c16.net\"")) + "input(1, 4, 4)\nrelu()\n");
+
+    assertEquals(2, GraphBuilder.build(SpecLoader.load(dir.resolve("fifteen.net")), Map.of()).nodes().size());
+    NetcException e = assertThrows(NetcException.class, () -> SpecLoader.load(dir.resolve("main.net")));
+    assertEquals("import c16.net: the spec and its imports come to more than 64 MiB", e.getMessage());
+    assertEquals("main.net:16:8", e.span().location().substring(e.span().location().lastIndexOf('/') + 1));
   }
 
   @Test
@@ -244,6 +266,41 @@ class SpecLimitsTest {
     assertTrue(seconds < 20, "50,000 layers took " + seconds + " s");
   }
 
+  /**
+   * A comment or string never closed is one token: the lexer tried again from every later '/*' to the
+   * end of the file (or '"' to the end of the line), so 32,000 '/* ' took 5 s and 1,000,000 (3 MB,
+   * under the 4 MiB limit) would take hours. Linear, each is well under a second.
+   */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+    "'/* ' | deep.net:2:1 | unterminated comment: no '*/' closes this '/*' before the end of the file",
+    "'\"\\' | deep.net:2:1 | unterminated string: the line ends before its closing '\"'",
+  })
+  void aMillionUnclosedCommentsOrStringsAreRefusedInLinearTime(String unit, String location, String message) {
+    String text = "input(3, 8, 8)\n" + unit.repeat(1_000_000) + "\nrelu()\n";
+    NetcException e = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertThrows(NetcException.class, () -> build(text)));
+    assertEquals(location, e.span().location());
+    assertEquals(message, e.getMessage());
+  }
+
+  /**
+   * Two million named scopes, ten deep inside each of 200,000 loop iterations, full names of 100 to
+   * 990 characters, no layer in any: every full name was kept for the whole build, 1.4 GB (out of
+   * memory in a 256 MB heap, 21 s with 6 GB); now a closed scope's names are dropped, 40 MB and 2 s.
+   */
+  @Test
+  void twoMillionNamedScopesKeepOnlyTheOpenOnes() {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < 11; i++) {
+      b.append("block b").append(i).append("() {\n");
+      if (i < 10) b.append("  \"").append(String.valueOf((char) ('a' + i)).repeat(98)).append("\": b").append(i + 1).append("()\n");
+      b.append("}\n");
+    }
+    String text = b + "input(3, 8, 8)\nfor i in 0 .. 200000 {\n  {i}: b0()\n}\nrelu()\n";
+    Graph g = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> build(text));
+    assertEquals(List.of("input", "relu"), g.nodes().stream().map(n -> n.name()).toList());
+  }
+
   @Test
   void tenThousandParamsLoadInLinearTime() {
     long start = System.nanoTime();
@@ -301,6 +358,16 @@ class SpecLimitsTest {
     String[] r = netc("summary", "src/test/resources/lang/valid/everything.net", "-D", "slope=" + value);
     assertEquals("1", r[0]);
     assertEquals("netc summary: -D slope=" + value + ": the value must be a finite number", r[2].strip());
+  }
+
+  /** Java gives MIN_VALUE / -1 as MIN_VALUE again, silently; MIN_VALUE % -1 is 0, which is right. */
+  @Test
+  void theSmallestIntegerOverMinusOneOverflowsButItsRemainderIsZero() {
+    String smallest = "input(3, 8, 8)\nparam smallest = -9223372036854775807 - 1\n";
+    NetcException e = assertThrows(NetcException.class, () -> build(smallest + "conv(4 + smallest / -1, 1)\n"));
+    assertEquals("integer overflow", e.getMessage());
+    assertEquals("deep.net:3:10", e.span().location());
+    assertEquals(4, build(smallest + "conv(4 + smallest % -1, 1)\n").output().shape().dim(0));
   }
 
   /** "-D size" (no value) was read by commons-cli as size=true: a usage error now. */

@@ -62,10 +62,18 @@ IDENT    : [a-zA-Z_] [a-zA-Z_0-9]* ;
 FLOAT    : [0-9]+ '.' [0-9]+ EXPONENT? | [0-9]+ EXPONENT ;
 INT      : [0-9]+ ;
 STRING   : '"' (~["\\\r\n] | '\\' ~[\r\n])* '"' ;   // \" and \\ are escapes; any other backslash is kept
+// A string the line ends inside is one token to the end of the line, which SpecParser reports. Without
+// it the lexer tried STRING again from every later quote of the line, each time to the line's end:
+// quadratic, so a long line of '"\' took hours.
+UNTERMINATED_STRING : '"' (~["\\\r\n] | '\\' ~[\r\n])* ;
 fragment EXPONENT : [eE] [+-]? [0-9]+ ;
 
 LINE_COMMENT  : ('//' | '#') ~[\r\n]* -> skip ;
 BLOCK_COMMENT : '/*' .*? '*/' -> skip ;
+// A comment never closed is one token to the end of the file, which SpecParser reports. Without it the
+// lexer tried BLOCK_COMMENT again from every later '/*', each time to the end of the file: quadratic,
+// so a file of 1,000,000 '/* ' took hours. It cannot contain '*/', so a closed comment is never one.
+UNTERMINATED_COMMENT : '/*' (~'*' | '*'+ ~[*/])* '*'* EOF ;
 WS            : [ \t\r\n]+ -> skip ;
 // Anything else reaches the parser as one bad token, so it is reported with its location.
 BAD_CHAR : . ;

@@ -1,0 +1,101 @@
+package netc.ast;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import netc.ir.Graph;
+import netc.ir.GraphBuilder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * How the front end reads a spec's text: a byte order mark, characters it cannot use, and places on
+ * lines with characters outside the Basic Multilingual Plane (an emoji is two chars of a String).
+ */
+class SourceTextTest {
+  private static final byte[] BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+
+  private static Path write(Path dir, String name, byte[] prefix, String text) throws Exception {
+    byte[] body = text.getBytes(StandardCharsets.UTF_8);
+    byte[] all = new byte[prefix.length + body.length];
+    System.arraycopy(prefix, 0, all, 0, prefix.length);
+    System.arraycopy(body, 0, all, prefix.length, body.length);
+    return Files.write(dir.resolve(name), all);
+  }
+
+  /** Windows editors may write a byte order mark first: it was "x.net:1:1: unexpected character ''". */
+  @Test
+  void aByteOrderMarkIsNotPartOfTheSpec(@TempDir Path dir) throws Exception {
+    write(dir, "lib.net", BOM, "param width = 5\n");
+    Graph g = GraphBuilder.build(SpecLoader.load(write(dir, "main.net", BOM, "import \"lib.net\"\ninput(3, 8, 8)\nconv(width, 1)\n")), Map.of());
+    assertEquals(5, g.output().shape().dim(0));
+
+    // columns on the first line count from after the mark
+    NetcException e = assertThrows(NetcException.class, () -> SpecLoader.load(write(dir, "bad.net", BOM, "input(3, 8, 8) @\n")));
+    assertEquals("bad.net:1:16", e.span().location().substring(e.span().location().lastIndexOf('/') + 1));
+    assertEquals("unexpected character '@'", e.getMessage());
+  }
+
+  /** A mark anywhere else, or any character but printable ASCII, is named by its code point. */
+  @Test
+  void anUnexpectedCharacterOtherThanPrintableAsciiIsNamedByItsCodePoint() {
+    for (String[] c : new String[][] {
+        {"\uFEFF", "U+FEFF ZERO WIDTH NO-BREAK SPACE"},
+        {"\u0000", "U+0000 NULL"},
+        {"\u2212", "U+2212 MINUS SIGN"},
+        {"\uD83D\uDE00", "U+1F600 GRINNING FACE"},
+        {"$", "'$'"},
+    }) {
+      NetcException e = assertThrows(NetcException.class, () -> SpecLoader.fromText("x.net", "input(3, 8, 8)\nrelu() " + c[0] + "\n"));
+      assertEquals("unexpected character " + c[1], e.getMessage());
+      assertEquals("x.net:2:8", e.span().location());
+    }
+  }
+
+  private static final String EMOJI = "\uD83D\uDE00";
+
+  /** The code point of the line shown in an excerpt that the underline starts under, and the underline's length. */
+  private static int[] underline(NetcException e) {
+    List<String> lines = e.format().lines().toList();
+    assertEquals(3, lines.size(), e.format());
+    String carets = lines.get(2);
+    int at = carets.indexOf('^');
+    return new int[] {at, carets.length() - at};
+  }
+
+  /**
+   * On a long line the excerpt is a window around the place; it was cut with the code point column
+   * used as a char index, so the underline stood one character left of the place per emoji before it.
+   */
+  @Test
+  void theUnderlineStandsUnderThePlaceAfterEmojiOnALongLine() {
+    String line = "concat \"" + EMOJI.repeat(50) + "\": { relu() } and { " + "relu() ".repeat(10) + "foo() }";
+    NetcException e = assertThrows(NetcException.class,
+        () -> GraphBuilder.build(SpecLoader.fromText("x.net", "input(3, 8, 8)\n" + line + "\n"), Map.of()));
+    assertEquals("unknown layer or block 'foo'", e.getMessage());
+    int column = line.codePointCount(0, line.indexOf("foo")) + 1;
+    assertEquals("x.net:2:" + column, e.span().location());
+    String shown = e.format().lines().toList().get(1);
+    int[] u = underline(e);
+    assertEquals(shown.codePointCount(0, shown.indexOf("foo()")), u[0], e.format());
+    assertEquals(3, u[1], e.format());
+  }
+
+  /** A token's underline is as long as the token in characters: it counted an emoji twice. */
+  @Test
+  void aTokenWithEmojiIsUnderlinedOncePerCharacter() {
+    NetcException e = assertThrows(NetcException.class, () -> SpecLoader.fromText("x.net", "import \"" + EMOJI + EMOJI + ".net\"\n"));
+    assertEquals("x.net:1:8", e.span().location());
+    assertEquals(List.of(9, 8), List.of(underline(e)[0], underline(e)[1]), "under the 8 characters of \"xx.net\":\n" + e.format());
+
+    // after the emoji, a place on a short line: column and underline agree with the line as characters
+    NetcException after = assertThrows(NetcException.class, () -> SpecLoader.fromText("x.net", "\"" + EMOJI.repeat(3) + "\": relu() @\n"));
+    assertEquals("x.net:1:15", after.span().location());
+    assertEquals(List.of(2 + 14, 1), List.of(underline(after)[0], underline(after)[1]), after.format());
+  }
+}
