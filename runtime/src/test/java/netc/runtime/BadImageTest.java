@@ -196,6 +196,50 @@ class BadImageTest {
   }
 
   /**
+   * A palette PNG with empty ancillary chunks (12 bytes each, CRCs right): ImageIO's reader keeps each
+   * (20 million took 1.8 GB and two minutes), so more than {@link PngChunks#MAX_CHUNKS} besides IDAT
+   * are refused before decoding, with the place of the first one too many; at the bound the image
+   * decodes.
+   */
+  @Test
+  void tooManyPngChunksAreRefusedBeforeDecoding() throws IOException {
+    byte[] head = TestImages.concat(PngChunks.SIGNATURE, TestImages.chunk("IHDR", java.nio.ByteBuffer.allocate(13).putInt(1).putInt(1).put((byte) 8).put((byte) 3).put(new byte[3]).array()),
+        TestImages.chunk("PLTE", new byte[] {10, 20, 30}));
+    byte[] tail = TestImages.concat(TestImages.chunk("IDAT", deflate(new byte[2])), TestImages.chunk("IEND", new byte[0]));
+    // IHDR, PLTE and IEND count: this many empty chunks reach the bound exactly
+    int fits = PngChunks.MAX_CHUNKS - 3;
+    Path ok = write("ok.png", TestImages.concat(head, repeat(TestImages.chunk("vpAg", new byte[0]), fits), tail));
+    assertArrayEquals(new byte[] {10, 20, 30}, Preprocess.decode(ok).pixels());
+    Path many = write("many.png", TestImages.concat(head, repeat(TestImages.chunk("vpAg", new byte[0]), fits + 2), tail));
+    assertEquals(many + ": cannot decode image (PNG of more than 65536 chunks besides IDAT (chunk 65537, vpAg, starts at byte " + (head.length + 12L * (fits + 1))
+        + "): the decoder keeps each, and encoders write a few dozen, or two per frame of an animation)", error(many));
+  }
+
+  /**
+   * Empty APP2 segments (4 bytes each): libjpeg keeps each in a list it walks to the end for every
+   * one, 40,000 took 28 seconds; more than {@link JpegMarkers#MAX_APP2} are refused before decoding,
+   * as are more than {@link JpegMarkers#MAX_SEGMENTS} segments of any kind. At the bounds the image
+   * decodes.
+   */
+  @Test
+  void tooManyJpegSegmentsAreRefusedBeforeDecoding() throws IOException {
+    byte[] jpeg = TestImages.jpeg(TestImages.picture(16, 16), false);
+    int at = 4 + ((jpeg[4] & 0xff) << 8 | (jpeg[5] & 0xff)); // after SOI and the JFIF segment
+    byte[] app2 = {(byte) 0xff, (byte) 0xe2, 0, 2}, comment = {(byte) 0xff, (byte) 0xfe, 0, 2};
+    assertEquals(16, Preprocess.decode(withSegments(jpeg, at, app2, JpegMarkers.MAX_APP2), "ok.jpg").width());
+    Path f = write("app2.jpg", withSegments(jpeg, at, app2, JpegMarkers.MAX_APP2 + 1));
+    assertEquals(f + ": cannot decode image (JPEG of more than 512 APP2 segments (APP2 segment 513 starts at byte " + (at + 4 * 512)
+        + "): the decoder's time grows with the square of their number, and a color profile takes at most 255)", error(f));
+    int own = 0; // the image's own segments (JFIF, tables, frame and scan headers): with them this many comments reach the bound exactly
+    for (int i = 2; (jpeg[i + 1] & 0xff) != 0xda; i += 2 + ((jpeg[i + 2] & 0xff) << 8 | (jpeg[i + 3] & 0xff))) own++;
+    assertEquals(16, Preprocess.decode(withSegments(jpeg, at, comment, JpegMarkers.MAX_SEGMENTS - own - 1), "ok.jpg").width());
+    // the JFIF segment is the first: the last of these comments is segment 65537
+    Path g = write("comments.jpg", withSegments(jpeg, at, comment, JpegMarkers.MAX_SEGMENTS));
+    assertEquals(g + ": cannot decode image (JPEG of more than 65536 marker segments (segment 65537 starts at byte " + (at + 4L * 65535)
+        + "): encoders write a few dozen, a few hundred at most)", error(g));
+  }
+
+  /**
    * The first warning that damages the pixels stops the decoder: a progressive JPEG whose first scan
    * is repeated 90 times (100 scans, the most allowed; a repeated scan is a warning) is refused after
    * its second scan: in less than four times the time of the whole 10-scan file (measured: a third to
@@ -323,6 +367,17 @@ class BadImageTest {
     int sof = indexOf(jpeg, new byte[] {(byte) 0xff, (byte) 0xc0});
     ByteBuffer.wrap(jpeg, sof + 5, 4).putShort((short) h).putShort((short) w);
     return jpeg;
+  }
+
+  static byte[] repeat(byte[] part, int n) {
+    byte[] out = new byte[part.length * n];
+    for (int i = 0; i < n; i++) System.arraycopy(part, 0, out, i * part.length, part.length);
+    return out;
+  }
+
+  /** {@code jpeg} with {@code n} copies of {@code segment} inserted at byte {@code at}. */
+  static byte[] withSegments(byte[] jpeg, int at, byte[] segment, int n) {
+    return TestImages.concat(Arrays.copyOf(jpeg, at), repeat(segment, n), Arrays.copyOfRange(jpeg, at, jpeg.length));
   }
 
   static byte[] deflate(byte[] data) {
