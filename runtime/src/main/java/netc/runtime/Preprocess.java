@@ -301,7 +301,7 @@ public final class Preprocess {
     } catch (IOException | RuntimeException e) {
       if (e instanceof BadInputException b) throw b;
       refuseIfWarned(file, format, warnings); // a truncation warning explains the failure better
-      throw new BadInputException(file + ": cannot decode image (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
+      throw new BadInputException(file + ": cannot decode image (" + reason(e) + ")");
     } finally {
       reader.dispose();
     }
@@ -320,6 +320,9 @@ public final class Preprocess {
         raster = img.getRaster();
         model = img.getColorModel();
       } catch (javax.imageio.IIOException e) {
+        // the PNG reader wraps whatever it throws, running out of heap too: that is the message below
+        if (e.getCause() instanceof OutOfMemoryError oom) throw oom;
+        if (!format.equals("jpeg")) throw e;
         raster = rawCmyk(reader, file, e);
       }
       if (raster.getWidth() != w || raster.getHeight() != h) {
@@ -333,6 +336,22 @@ public final class Preprocess {
       throw new BadInputException(file + ": image of " + w + "x" + h + " needs more memory than this JVM may use ("
           + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise it with -Xmx)");
     }
+  }
+
+  /**
+   * What the decoder says went wrong: an exception's message, or its class where it has none. An
+   * ImageIO exception's cause follows its message ("Error reading PNG metadata: Required PLTE chunk
+   * missing"), or stands for it where the message only introduces it (the PNG reader wraps whatever
+   * it throws as "Caught exception during read: ").
+   */
+  private static String reason(Throwable e) {
+    String own = e.getMessage() == null ? "" : e.getMessage().strip();
+    Throwable cause = e.getCause();
+    if (e instanceof javax.imageio.IIOException && cause != null && cause != e) {
+      if (own.isEmpty() || own.endsWith(":")) return reason(cause);
+      if (cause.getMessage() != null && !cause.getMessage().isBlank()) return own + ": " + reason(cause);
+    }
+    return own.isEmpty() ? e.getClass().getSimpleName() : own;
   }
 
   /**

@@ -308,6 +308,42 @@ class BadImageTest {
     assertEquals("-Dnetc.image.maxPixels=lots: not a positive integer up to 2147483647", assertThrows(BadInputException.class, () -> Preprocess.decode(f)).getMessage());
   }
 
+  /**
+   * A PNG within the limits whose pixels need more heap than the JVM has: the PNG reader wraps the
+   * OutOfMemoryError as "Caught exception during read: ", which was the whole message. Decoded in a
+   * JVM of 64 MB, this 4000x4000 16-bit RGBA header (128 MB of samples) is the heap message.
+   */
+  @Test
+  void aPngBeyondTheHeapSaysSo() throws Exception {
+    Path f = write("big.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.chunk("IHDR", ByteBuffer.allocate(13).putInt(4000).putInt(4000).put((byte) 16).put((byte) 6).put(new byte[3]).array()),
+        TestImages.chunk("IDAT", deflate(new byte[1])), TestImages.chunk("IEND", new byte[0])));
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m", "-cp", System.getProperty("java.class.path"),
+        Decode.class.getName(), f.toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+    assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the decoding JVM ends");
+    assertTrue(out.matches(java.util.regex.Pattern.quote(f + ": image of 4000x4000 needs more memory than this JVM may use (") + "\\d+ MB; raise it with -Xmx\\)"), out);
+  }
+
+  /** Decodes the file named by its argument, printing the message of a refusal (a test's JVM of a given heap). */
+  public static final class Decode {
+    public static void main(String[] args) {
+      try {
+        Preprocess.Rgb rgb = Preprocess.decode(Path.of(args[0]));
+        System.out.println("decoded " + rgb.width() + "x" + rgb.height());
+      } catch (BadInputException e) {
+        System.out.println(e.getMessage());
+      }
+    }
+  }
+
+  /** The decoder's exception names its cause: a palette PNG without a palette. */
+  @Test
+  void aDecoderErrorNamesItsCause() throws IOException {
+    Path f = write("nopalette.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.chunk("IHDR", ByteBuffer.allocate(13).putInt(1).putInt(1).put((byte) 8).put((byte) 3).put(new byte[3]).array()),
+        TestImages.chunk("IDAT", deflate(new byte[2])), TestImages.chunk("IEND", new byte[0])));
+    assertEquals(f + ": cannot decode image (Error reading PNG metadata: Required PLTE chunk missing)", error(f));
+  }
+
   // ---- extreme aspect ratios ------------------------------------------------------------------
 
   /**
