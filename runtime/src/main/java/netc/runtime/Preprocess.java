@@ -112,8 +112,8 @@ public final class Preprocess {
 
   /**
    * An image already decoded (a camera frame grabbed as a BufferedImage, an AWT or Swing picture):
-   * converted to RGB as a decoded file is (alpha dropped, gray replicated, palettes looked up),
-   * then resized and cropped.
+   * converted to RGB as a decoded file is (alpha dropped, gray replicated, palettes looked up, CMYK
+   * as Pillow converts it; see {@link #readsRaw}), then resized and cropped.
    */
   public float[] image(BufferedImage image, String name) {
     if (image.getWidth() > ImageLimits.limit(ImageLimits.MAX_SIDE_PROPERTY, ImageLimits.DEFAULT_MAX_SIDE)
@@ -122,15 +122,30 @@ public final class Preprocess {
       throw new BadInputException(name + ": image of " + image.getWidth() + "x" + image.getHeight() + " is beyond the image limits");
     }
     ColorModel model = image.getColorModel();
-    int bits = model.getComponentSize(0);
-    boolean plain = model instanceof IndexColorModel || !model.isAlphaPremultiplied() && (bits == 8 || bits == 16)
-        && java.util.Arrays.stream(model.getComponentSize()).allMatch(b -> b == bits);
-    return tensor(plain ? toRgb(image.getRaster(), model, name) : viaArgb(image, name), name);
+    return tensor(readsRaw(model) ? toRgb(image.getRaster(), model, name) : viaArgb(image, name), name);
   }
 
   /**
-   * The RGB of an image whose samples are not 8 or 16 bits each, or whose alpha is premultiplied (5-6-5 and
-   * 5-5-5 packed pixels, TYPE_INT_ARGB_PRE): its color model's own conversion, alpha dropped as PIL drops it.
+   * Whether {@link #toRgb} reads an image of {@code model} from its samples, as it reads a decoded
+   * file: a palette; RGB or CMYK of 8 or 16 bits a sample; gray of up to 16 bits (AWT's own
+   * conversion takes gray for linear and brightens it, mid gray to 74%). Alpha must not be
+   * premultiplied. Any RGB color space is read as RGB, as a file's color profile is ignored.
+   */
+  private static boolean readsRaw(ColorModel model) {
+    if (model instanceof IndexColorModel) return true;
+    int bits = model.getComponentSize(0);
+    if (model.isAlphaPremultiplied() || !java.util.Arrays.stream(model.getComponentSize()).allMatch(b -> b == bits)) return false;
+    return switch (model.getColorSpace().getType()) {
+      case ColorSpace.TYPE_RGB, ColorSpace.TYPE_CMYK -> bits == 8 || bits == 16;
+      case ColorSpace.TYPE_GRAY -> bits <= 16;
+      default -> false;
+    };
+  }
+
+  /**
+   * The RGB of an image {@link #toRgb} does not read (5-6-5 and 5-5-5 packed pixels, TYPE_INT_ARGB_PRE,
+   * float samples, color spaces such as PhotoYCC or XYZ): its color model's own conversion, alpha
+   * dropped as PIL drops it.
    */
   private static Rgb viaArgb(BufferedImage image, String name) {
     int w = image.getWidth(), h = image.getHeight();
@@ -429,13 +444,16 @@ public final class Preprocess {
    * 16-bit samples keep their high byte. That is PIL's result for 16-bit RGB and gray with alpha, not
    * for 16-bit gray alone: PIL opens that as an integer image (mode I;16) and convert("RGB") clips
    * its values to 255, so that all but the darkest of a 16-bit gray PNG turns white. The high byte
-   * is kept there too, on purpose: it is the picture, which the clipped values are not.
+   * is kept there too, on purpose: it is the picture, which the clipped values are not. Samples of
+   * other depths (a BufferedImage's 10- or 12-bit gray) keep their high 8 bits as well, and fewer
+   * bits are scaled up to 0-255.
    */
   static Rgb toRgb(Raster r, ColorModel model, String name) {
     int w = r.getWidth(), h = r.getHeight(), bands = r.getNumBands();
     byte[] out = new byte[ImageLimits.array(name, 3L * w * h, "the RGB pixels of " + w + "x" + h)];
-    int bits = r.getSampleModel().getSampleSize(0);
-    int shift = Math.max(0, bits - 8);
+    // the color model's bits: a 12-bit gray image's raster holds 16-bit samples
+    int bits = model == null || model instanceof IndexColorModel ? r.getSampleModel().getSampleSize(0) : model.getComponentSize(0);
+    boolean cmyk = model == null ? bands == 4 : model.getColorSpace().getType() == ColorSpace.TYPE_CMYK;
     int[] px = new int[bands];
     for (int y = 0; y < h; y++) {
       for (int x = 0; x < w; x++) {
@@ -447,12 +465,12 @@ public final class Preprocess {
           green = icm.getGreen(px[0]);
           blue = icm.getBlue(px[0]);
         } else if (bands == 1 || bands == 2) { // gray, gray + alpha: PIL replicates the gray, drops alpha (16-bit gray: see above)
-          red = green = blue = px[0] >> shift;
-        } else if (bands == 4 && (model == null || model.getColorSpace().getType() == ColorSpace.TYPE_CMYK)) {
+          red = green = blue = to8(px[0], bits);
+        } else if (cmyk) {
           // CMYK JPEG. ImageIO's decoded image holds ink amounts; its raw raster (the fallback for
           // readers that refuse CMYK) holds Adobe's inverted values, 255 - ink. Pillow's cmyk2rgb:
           // nk - c * nk / 255 with nk = 255 - k, the product rounded as its MULDIV255 rounds it.
-          int c = px[0], m = px[1], yel = px[2], k = px[3];
+          int c = to8(px[0], bits), m = to8(px[1], bits), yel = to8(px[2], bits), k = to8(px[3], bits);
           if (model == null) {
             c = 255 - c;
             m = 255 - m;
@@ -464,9 +482,9 @@ public final class Preprocess {
           green = nk - mulDiv255(m, nk);
           blue = nk - mulDiv255(yel, nk);
         } else { // RGB, RGBA: PIL's convert("RGB") drops alpha
-          red = px[0] >> shift;
-          green = px[1] >> shift;
-          blue = px[2] >> shift;
+          red = to8(px[0], bits);
+          green = to8(px[1], bits);
+          blue = to8(px[2], bits);
         }
         out[o] = (byte) red;
         out[o + 1] = (byte) green;
@@ -474,6 +492,13 @@ public final class Preprocess {
       }
     }
     return new Rgb(w, h, out);
+  }
+
+  /** A sample of {@code bits} bits in 8: its high byte, or scaled up to 0-255 (rounded) from fewer bits. */
+  private static int to8(int v, int bits) {
+    if (bits >= 8) return v >> (bits - 8);
+    int max = (1 << bits) - 1;
+    return (v * 255 + max / 2) / max;
   }
 
   /** a * b / 255 rounded to nearest for a, b in [0, 255], exactly as Pillow's MULDIV255 computes it. */
