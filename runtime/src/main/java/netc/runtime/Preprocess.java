@@ -178,7 +178,7 @@ public final class Preprocess {
       if (size != expected) throw new BadInputException(Yuv.sizeMismatch(name, size, format, width, height, expected));
       data = readExactly(file, (int) expected);
     } catch (IOException e) {
-      throw new BadInputException(name + ": cannot read (" + e.getMessage() + ")");
+      throw new BadInputException(name + ": cannot read (" + netc.runtime.io.FileOutput.reason(e) + ")");
     }
     return tensor(Yuv.toRgb(data, format, width, height, name), name);
   }
@@ -251,8 +251,8 @@ public final class Preprocess {
       try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
         return decode(in, file.toString(), format);
       }
-    } catch (IOException e) {
-      throw new BadInputException(file + ": cannot decode image (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
+    } catch (IOException e) { // reading the file: the decoder's own errors are refusals already
+      throw new BadInputException(file + ": cannot read (" + netc.runtime.io.FileOutput.reason(e) + ")");
     }
   }
 
@@ -274,10 +274,14 @@ public final class Preprocess {
   /** The bytes that tell the formats apart (a WebP's signature ends at byte 12). */
   private static final int HEAD_BYTES = 12;
 
-  /** Refuses what is not a regular file (missing, a directory, a device, a pipe) before opening it. */
+  /**
+   * Refuses what is not a regular file (missing, a directory, a device, a pipe) before opening it, and
+   * a path that cannot be looked at (in a folder this user may not search) with the reason.
+   */
   private static void regularFile(Path file) {
     if (Files.isRegularFile(file)) return;
-    if (!Files.exists(file)) throw new BadInputException(file + ": no such file");
+    if (Files.notExists(file)) throw new BadInputException(file + ": no such file");
+    if (!Files.exists(file)) throw new BadInputException(file + ": cannot access (" + netc.runtime.io.FileOutput.unreachable(file) + ")");
     throw new BadInputException(file + ": not a regular file" + (Files.isDirectory(file) ? " (a directory)" : " (a device or a pipe)"));
   }
 

@@ -175,6 +175,31 @@ class BadImageTest {
   }
 
   /**
+   * A file this user may not read is "permission denied" (the exception's message was the path alone),
+   * and one in a folder this user may not search "cannot access", not "no such file". Skipped where
+   * permissions do not apply (root).
+   */
+  @Test
+  void unreadableFilesSayWhy() throws IOException {
+    Path png = write("x.png", TestImages.png(TestImages.picture(4, 4))), jpeg = write("x.jpg", TestImages.jpeg(TestImages.picture(4, 4), false));
+    Path yuv = write("f.yuv", new byte[6]);
+    Path folder = Files.createDirectories(dir.resolve("closed")), hidden = Files.write(folder.resolve("y.png"), TestImages.png(TestImages.picture(4, 4)));
+    var none = java.nio.file.attribute.PosixFilePermissions.fromString("---------");
+    org.junit.jupiter.api.Assumptions.assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions");
+    for (Path f : List.of(png, jpeg, yuv, folder)) Files.setPosixFilePermissions(f, none);
+    try {
+      org.junit.jupiter.api.Assumptions.assumeFalse(Files.isReadable(png), "permissions apply to this user (not root)");
+      assertEquals(png + ": cannot read (permission denied)", error(png));
+      assertEquals(jpeg + ": cannot read (permission denied)", error(jpeg));
+      assertEquals(yuv + ": cannot read (permission denied)", assertThrows(BadInputException.class, () -> new Preprocess(2, 2).frame(yuv, "i420", 2, 2)).getMessage());
+      assertEquals(hidden + ": cannot access (permission denied)", error(hidden));
+      assertEquals(dir.resolve("none.png") + ": no such file", error(dir.resolve("none.png")));
+    } finally {
+      for (Path f : List.of(png, jpeg, yuv, folder)) Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    }
+  }
+
+  /**
    * A small progressive JPEG with its last scan repeated 3000 times: ImageIO's decoder redraws the
    * whole image after each scan, which took 25 seconds for this 512x512 one (and grows with the
    * image). The scans are counted before decoding, and the 101st is refused with its place, from a
