@@ -320,7 +320,10 @@ public final class Preprocess {
     } catch (IOException | RuntimeException e) {
       if (e instanceof BadInputException b) throw b;
       refuseIfWarned(file, format, warnings); // a truncation warning explains the failure better
-      throw new BadInputException(file + ": cannot decode image (" + reason(e) + ")");
+      // so may one let through: the PNG reader warns that it ignores an RGBA image's tRNS chunk, and
+      // then reads that chunk's data as the next chunk
+      String after = warnings.isEmpty() ? "" : ", after the warning: " + warnings.get(0);
+      throw new BadInputException(file + ": cannot decode image (" + reason(e) + after + ")");
     } finally {
       reader.dispose();
     }
@@ -425,11 +428,17 @@ public final class Preprocess {
   /**
    * The decoder's warnings mean its pixels are not all from the file: JPEG's "Truncated File -
    * Missing EOI marker" when the data ran out (the rest is filled in gray), libjpeg's "Corrupt JPEG
-   * data" and others. Only those that say they ignored metadata (an invalid color profile, a
-   * thumbnail's markers) leave the pixels whole.
+   * data" and others. Only those that say they ignored metadata leave the pixels whole: the JPEG
+   * reader's "...; ignored" (an invalid color profile, a thumbnail's markers) and the PNG reader's
+   * "..., ignoring it.", "..., ignoring extras." and "..., ignoring chunk." (a tRNS chunk it cannot
+   * use, whose transparency is dropped anyway; palette entries beyond the bit depth's reach). The PNG
+   * reader warns once per chunk, so one of these cannot hide a damaging warning. Its "The chunk will
+   * be ignored." of a second PLTE chunk is not let through: PIL takes the last palette, ImageIO the
+   * first.
    */
   private static boolean damaged(String warning) {
-    return warning == null || !warning.endsWith("; ignored");
+    return warning == null || !(warning.endsWith("; ignored") || warning.endsWith(", ignoring it.") || warning.endsWith(", ignoring extras.")
+        || warning.endsWith(", ignoring chunk."));
   }
 
   /** Refuses the image if the decoder gave a {@linkplain #damaged damaging} warning, naming the first. */

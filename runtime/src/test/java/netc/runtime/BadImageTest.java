@@ -140,6 +140,48 @@ class BadImageTest {
     assertEquals(lying + ": cannot decode image (corrupt PNG: chunk IDAT at byte 33 declares 4294967280 bytes)", error(lying));
   }
 
+  /**
+   * The PNG reader's warnings that it ignored a chunk or its extras leave the pixels whole and are let
+   * through (they were refused as corrupt): a gray image's tRNS chunk of the wrong length, a 4-bit
+   * palette of 256 entries (its pixels reach 16), a tRNS chunk longer than the palette, an RGBA
+   * image's (empty) tRNS chunk. A second PLTE chunk, which ImageIO ignores and PIL takes, is still
+   * refused.
+   */
+  @Test
+  void pngWarningsAboutIgnoredChunksAreLetThrough() throws IOException {
+    byte[] iend = TestImages.chunk("IEND", new byte[0]);
+    Path gray = write("gray.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(2, 1, 8, 0), TestImages.chunk("tRNS", new byte[3]),
+        TestImages.chunk("IDAT", deflate(new byte[] {0, 10, 20})), iend));
+    assertArrayEquals(new byte[] {10, 10, 10, 20, 20, 20}, Preprocess.decode(gray).pixels());
+    byte[] palette = new byte[3 * 256];
+    for (int i = 0; i < palette.length; i++) palette[i] = (byte) i;
+    Path wide = write("wide.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(2, 1, 4, 3), TestImages.chunk("PLTE", palette),
+        TestImages.chunk("IDAT", deflate(new byte[] {0, 0x1f})), iend));
+    assertArrayEquals(new byte[] {3, 4, 5, 45, 46, 47}, Preprocess.decode(wide).pixels());
+    Path alphas = write("alphas.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(2, 1, 8, 3), TestImages.chunk("PLTE", Arrays.copyOf(palette, 6)),
+        TestImages.chunk("tRNS", new byte[] {1, 2, 3}), TestImages.chunk("IDAT", deflate(new byte[] {0, 1, 0})), iend));
+    assertArrayEquals(new byte[] {3, 4, 5, 0, 1, 2}, Preprocess.decode(alphas).pixels());
+    Path rgba = write("rgba.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(2, 1, 8, 6), TestImages.chunk("tRNS", new byte[0]),
+        TestImages.chunk("IDAT", deflate(new byte[] {0, 10, 20, 30, (byte) 255, 40, 50, 60, 0})), iend));
+    assertArrayEquals(new byte[] {10, 20, 30, 40, 50, 60}, Preprocess.decode(rgba).pixels());
+    Path twice = write("twice.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(2, 1, 4, 3), TestImages.chunk("PLTE", palette),
+        TestImages.chunk("PLTE", new byte[6]), TestImages.chunk("IDAT", deflate(new byte[] {0, 0x1f})), iend));
+    assertTrue(error(twice).startsWith(twice + ": cannot decode image (corrupt PNG: A PNG image may not contain more than one PLTE chunk."), error(twice));
+  }
+
+  /**
+   * The PNG reader does not skip the data of an RGBA image's tRNS chunk it ignores, and fails on it
+   * as on the next chunk: the refusal names the warning that explains it.
+   */
+  @Test
+  void aDecoderFailureAfterAWarningNamesTheWarning() throws IOException {
+    Path rgba = write("rgba.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(2, 1, 8, 6), TestImages.chunk("tRNS", new byte[6]),
+        TestImages.chunk("IDAT", deflate(new byte[] {0, 10, 20, 30, (byte) 255, 40, 50, 60, 0})), TestImages.chunk("IEND", new byte[0])));
+    String msg = error(rgba);
+    assertTrue(msg.startsWith(rgba + ": cannot decode image (Error "), msg);
+    assertTrue(msg.endsWith(", after the warning: Gray+Alpha and RGBS images may not have a tRNS chunk, ignoring it.)"), msg);
+  }
+
   /** A marker in the middle of the scan data: libjpeg warns and fills in the rest; that is an error. */
   @Test
   void corruptJpegDataIsRefused() throws IOException {
@@ -228,7 +270,7 @@ class BadImageTest {
    */
   @Test
   void tooManyPngChunksAreRefusedBeforeDecoding() throws IOException {
-    byte[] head = TestImages.concat(PngChunks.SIGNATURE, TestImages.chunk("IHDR", java.nio.ByteBuffer.allocate(13).putInt(1).putInt(1).put((byte) 8).put((byte) 3).put(new byte[3]).array()),
+    byte[] head = TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(1, 1, 8, 3),
         TestImages.chunk("PLTE", new byte[] {10, 20, 30}));
     byte[] tail = TestImages.concat(TestImages.chunk("IDAT", deflate(new byte[2])), TestImages.chunk("IEND", new byte[0]));
     // IHDR, PLTE and IEND count: this many empty chunks reach the bound exactly
@@ -340,7 +382,7 @@ class BadImageTest {
    */
   @Test
   void aPngBeyondTheHeapSaysSo() throws Exception {
-    Path f = write("big.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.chunk("IHDR", ByteBuffer.allocate(13).putInt(4000).putInt(4000).put((byte) 16).put((byte) 6).put(new byte[3]).array()),
+    Path f = write("big.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(4000, 4000, 16, 6),
         TestImages.chunk("IDAT", deflate(new byte[1])), TestImages.chunk("IEND", new byte[0])));
     Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m", "-cp", System.getProperty("java.class.path"),
         Decode.class.getName(), f.toString()).redirectErrorStream(true).start();
@@ -364,7 +406,7 @@ class BadImageTest {
   /** The decoder's exception names its cause: a palette PNG without a palette. */
   @Test
   void aDecoderErrorNamesItsCause() throws IOException {
-    Path f = write("nopalette.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.chunk("IHDR", ByteBuffer.allocate(13).putInt(1).putInt(1).put((byte) 8).put((byte) 3).put(new byte[3]).array()),
+    Path f = write("nopalette.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(1, 1, 8, 3),
         TestImages.chunk("IDAT", deflate(new byte[2])), TestImages.chunk("IEND", new byte[0])));
     assertEquals(f + ": cannot decode image (Error reading PNG metadata: Required PLTE chunk missing)", error(f));
   }
