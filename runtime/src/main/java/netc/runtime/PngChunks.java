@@ -22,6 +22,9 @@ final class PngChunks {
   /** The PNG specification's largest chunk length (2^31 - 1). */
   private static final long MAX_CHUNK = Integer.MAX_VALUE;
 
+  /** IHDR's color type of a palette image. */
+  private static final int PALETTE = 3;
+
   /**
    * The most chunks other than IDAT a PNG may have. ImageIO's reader parses every chunk of a palette
    * image up to IEND and keeps each unknown one (about 90 bytes of heap and 6 microseconds even when
@@ -34,17 +37,22 @@ final class PngChunks {
 
   private PngChunks() {}
 
-  /** Throws a one-line BadInputException naming {@code file} unless its chunks are whole and intact. */
-  static void check(Path file) throws IOException {
+  /**
+   * Throws a one-line BadInputException naming {@code file} unless its chunks are whole and intact.
+   *
+   * @return the number of entries in a palette image's (first) PLTE chunk, which ImageIO pads; -1
+   *     for an image of another color type
+   */
+  static int check(Path file) throws IOException {
     long size = Files.size(file);
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
-      new Walk(file.toString(), size, in).run();
+      return new Walk(file.toString(), size, in).run();
     }
   }
 
   /** {@link #check(Path)} of an image held in memory, {@code name} naming it in the message. */
-  static void check(byte[] data, String name) throws IOException {
-    new Walk(name, data.length, new java.io.ByteArrayInputStream(data)).run();
+  static int check(byte[] data, String name) throws IOException {
+    return new Walk(name, data.length, new java.io.ByteArrayInputStream(data)).run();
   }
 
   /** One pass over a file's chunks. */
@@ -61,12 +69,14 @@ final class PngChunks {
       this.in = in;
     }
 
-    void run() throws IOException {
+    /** The walk; returns the entries of a palette image's PLTE chunk, -1 for another color type. */
+    int run() throws IOException {
       byte[] signature = in.readNBytes(SIGNATURE.length);
       offset = signature.length;
       if (!java.util.Arrays.equals(signature, SIGNATURE)) throw bad("corrupt PNG: bad signature");
       boolean sawData = false;
       int others = 0; // chunks other than IDAT
+      int colorType = -1, entries = -1;
       for (int index = 0; ; index++) {
         long start = offset;
         if (start == size) throw bad("truncated PNG: the file ends after " + size + " bytes without an IEND chunk");
@@ -85,14 +95,21 @@ final class PngChunks {
         }
         CRC32 crc = new CRC32();
         crc.update(head, 4, 4);
-        copyInto(crc, length, type);
+        if (index == 0) { // IHDR, 13 bytes: width, height, bit depth, color type, ...
+          byte[] ihdr = readFully(13, "chunk IHDR");
+          crc.update(ihdr);
+          colorType = ihdr[9] & 0xff;
+        } else {
+          copyInto(crc, length, type);
+        }
         byte[] stored = readFully(4, "the CRC of chunk " + type);
         long expected = ((stored[0] & 0xffL) << 24) | ((stored[1] & 0xff) << 16) | ((stored[2] & 0xff) << 8) | (stored[3] & 0xff);
         if (crc.getValue() != expected) throw bad("corrupt PNG: chunk " + type + " at byte " + start + " fails its CRC check");
         sawData |= type.equals("IDAT");
+        if (type.equals("PLTE") && entries < 0) entries = (int) (length / 3);
         if (type.equals("IEND")) {
           if (!sawData) throw bad("corrupt PNG: no IDAT chunk (no pixel data)");
-          return;
+          return colorType == PALETTE ? entries : -1;
         }
       }
     }

@@ -246,10 +246,11 @@ public final class Preprocess {
         head = in.readNBytes(HEAD_BYTES);
       }
       String format = format(head, file.toString());
-      if (format.equals("png")) PngChunks.check(file);
+      int palette = -1;
+      if (format.equals("png")) palette = PngChunks.check(file);
       else JpegMarkers.check(file);
       try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
-        return decode(in, file.toString(), format);
+        return decode(in, file.toString(), format, palette);
       }
     } catch (IOException e) { // reading the file: the decoder's own errors are refusals already
       throw new BadInputException(file + ": cannot read (" + netc.runtime.io.FileOutput.reason(e) + ")");
@@ -260,11 +261,12 @@ public final class Preprocess {
   public static Rgb decode(byte[] encoded, String name) {
     try {
       String format = format(java.util.Arrays.copyOf(encoded, Math.min(HEAD_BYTES, encoded.length)), name);
-      if (format.equals("png")) PngChunks.check(encoded, name);
+      int palette = -1;
+      if (format.equals("png")) palette = PngChunks.check(encoded, name);
       else JpegMarkers.check(encoded, name);
       // a memory cache: ImageIO's default for a stream is a temporary file per image
       try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
-        return decode(in, name, format);
+        return decode(in, name, format, palette);
       }
     } catch (IOException e) {
       throw new BadInputException(name + ": cannot decode image (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
@@ -301,8 +303,11 @@ public final class Preprocess {
     return data.length >= prefix.length && java.util.Arrays.equals(data, 0, prefix.length, prefix, 0, prefix.length);
   }
 
-  /** Decodes one image from {@code in}; {@code file} names it in the messages. */
-  private static Rgb decode(ImageInputStream in, String file, String format) throws IOException {
+  /**
+   * Decodes one image from {@code in}; {@code file} names it in the messages, {@code palette} is the
+   * number of entries of a palette PNG's PLTE chunk (-1 for other images).
+   */
+  private static Rgb decode(ImageInputStream in, String file, String format, int palette) throws IOException {
     Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format);
     if (in == null || !readers.hasNext()) throw new BadInputException(file + ": cannot decode image (this JVM has no " + format + " reader)");
     ImageReader reader = readers.next();
@@ -316,7 +321,7 @@ public final class Preprocess {
       });
       int w = reader.getWidth(0), h = reader.getHeight(0);
       ImageLimits.check(file, "image", w, h);
-      return decodePixels(reader, file, w, h, format, warnings);
+      return decodePixels(reader, file, w, h, format, palette, warnings);
     } catch (IOException | RuntimeException e) {
       if (e instanceof BadInputException b) throw b;
       refuseIfWarned(file, format, warnings); // a truncation warning explains the failure better
@@ -331,9 +336,11 @@ public final class Preprocess {
 
   /**
    * Decodes the pixels of a {@code w x h} image (already within the limits), refused if the decoder
-   * {@code warnings} say they are damaged; running out of heap is a clear error.
+   * {@code warnings} say they are damaged or a pixel's index is past the {@code palette} entries of a
+   * palette PNG; running out of heap is a clear error.
    */
-  private static Rgb decodePixels(ImageReader reader, String file, int w, int h, String format, List<String> warnings) throws IOException {
+  private static Rgb decodePixels(ImageReader reader, String file, int w, int h, String format, int palette, List<String> warnings)
+      throws IOException {
     try {
       Raster raster;
       ColorModel model = null;
@@ -352,6 +359,7 @@ public final class Preprocess {
             + raster.getWidth() + "x" + raster.getHeight() + ")");
       }
       refuseIfWarned(file, format, warnings);
+      if (palette >= 0 && model instanceof IndexColorModel icm && palette < icm.getMapSize()) checkIndices(raster, palette, file);
       return toRgb(raster, model, file);
     } catch (OutOfMemoryError e) {
       // the limits keep this to a few hundred MB, but a small -Xmx may still not hold it
@@ -374,6 +382,25 @@ public final class Preprocess {
       if (cause.getMessage() != null && !cause.getMessage().isBlank()) return own + ": " + reason(cause);
     }
     return own.isEmpty() ? e.getClass().getSimpleName() : own;
+  }
+
+  /**
+   * Refuses a palette image with a pixel whose index is past the {@code entries} of its PLTE chunk:
+   * the PNG specification calls it an error, and ImageIO pads the palette (with black, then with its
+   * last entry) and decodes it without a word.
+   */
+  private static void checkIndices(Raster r, int entries, String file) {
+    int w = r.getWidth();
+    int[] row = new int[w];
+    for (int y = 0; y < r.getHeight(); y++) {
+      r.getSamples(0, y, w, 1, 0, row);
+      for (int x = 0; x < w; x++) {
+        if (row[x] >= entries) {
+          throw new BadInputException(file + ": cannot decode image (corrupt PNG: pixel (" + x + ", " + y + ") has palette index " + row[x]
+              + ", beyond the " + entries + " entries of its PLTE chunk)");
+        }
+      }
+    }
   }
 
   /**

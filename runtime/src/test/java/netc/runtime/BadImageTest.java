@@ -182,6 +182,25 @@ class BadImageTest {
     assertTrue(msg.endsWith(", after the warning: Gray+Alpha and RGBS images may not have a tRNS chunk, ignoring it.)"), msg);
   }
 
+  /**
+   * A palette index at or past the PLTE chunk's entries is an error by the PNG specification; ImageIO
+   * pads the palette and decoded it without a word. The first such pixel is named, from a file and
+   * from memory alike; indices within the palette decode.
+   */
+  @Test
+  void aPaletteIndexPastThePaletteIsRefused() throws IOException {
+    byte[] plte = TestImages.chunk("PLTE", new byte[] {1, 2, 3, 4, 5, 6}), iend = TestImages.chunk("IEND", new byte[0]);
+    Path ok = write("ok.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(3, 1, 8, 3), plte, TestImages.chunk("IDAT", deflate(new byte[] {0, 1, 0, 1})), iend));
+    assertArrayEquals(new byte[] {4, 5, 6, 1, 2, 3, 4, 5, 6}, Preprocess.decode(ok).pixels());
+    byte[] beyond = TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(3, 2, 8, 3), plte, TestImages.chunk("IDAT", deflate(new byte[] {0, 1, 0, 1, 0, 0, 5, 2})), iend);
+    Path f = write("beyond.png", beyond);
+    assertEquals(f + ": cannot decode image (corrupt PNG: pixel (1, 1) has palette index 5, beyond the 2 entries of its PLTE chunk)", error(f));
+    assertEquals(error(f), assertThrows(BadInputException.class, () -> Preprocess.decode(beyond, f.toString())).getMessage());
+    // 2 bits a pixel: index 2 of a 2-entry palette, which ImageIO pads to 4 entries with black
+    Path packed = write("packed.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(4, 1, 2, 3), plte, TestImages.chunk("IDAT", deflate(new byte[] {0, 0b00_01_10_01})), iend));
+    assertEquals(packed + ": cannot decode image (corrupt PNG: pixel (2, 0) has palette index 2, beyond the 2 entries of its PLTE chunk)", error(packed));
+  }
+
   /** A marker in the middle of the scan data: libjpeg warns and fills in the rest; that is an error. */
   @Test
   void corruptJpegDataIsRefused() throws IOException {
