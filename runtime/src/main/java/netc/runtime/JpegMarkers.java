@@ -6,13 +6,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The scans of a JPEG file, counted before decoding: ImageIO's decoder redraws the whole image
- * after each scan of a progressive JPEG, so a small file of thousands of scans would take hours
- * (a repeated scan is only a warning, and a valid progression can have thousands of scans without
- * one). Walks the markers (streaming, one read block): each segment's length is skipped, and
- * after each start-of-scan header the entropy-coded data is searched for the next marker. The
- * walk stops at the end-of-image marker, at the end of the data, or where the bytes are not a
- * marker: a truncated or damaged file is the decoder's to name, as before.
+ * The scans and segments of a JPEG file, counted before decoding: ImageIO's decoder redraws the
+ * whole image after each scan of a progressive JPEG, so a small file of thousands of scans would
+ * take hours (a repeated scan is only a warning, and a valid progression can have thousands of
+ * scans without one), and it keeps every APP2 segment at a cost growing with their number. Walks
+ * the markers (streaming, one read block): each segment's length is skipped, and after each
+ * start-of-scan header the entropy-coded data is searched for the next marker. The walk stops at
+ * the end-of-image marker, at the end of the data, or where the bytes are not a marker: a
+ * truncated or damaged file is the decoder's to name, as before.
  */
 final class JpegMarkers {
   /**
@@ -22,11 +23,35 @@ final class JpegMarkers {
    */
   static final int MAX_SCANS = 100;
 
+  /**
+   * The most APP2 segments a JPEG may have. libjpeg keeps every APP2 segment for ImageIO (which looks
+   * for a color profile in them) in a list it walks to its end to append each, so the time grows with
+   * the square of their number: 20,000 empty ones (80 KB) took 6 seconds, 40,000 took 28, and 2
+   * million (8 MB) would take most of a day. A color profile is split into at most 255 (its parts
+   * are numbered with one byte); a multi-picture (MPF) or FlashPix segment adds one or a few. 512
+   * cost a few milliseconds.
+   */
+  static final int MAX_APP2 = 512;
+
+  /**
+   * The most marker segments (each with a length: APPn, COM, tables, frame and scan headers) a JPEG
+   * may have. A file has a few dozen: tables and a header for each of at most {@link #MAX_SCANS}
+   * scans, a color profile's at most 255 parts, metadata split into 64 KB parts. The decoder skips
+   * most of them cheaply, but ImageIO's metadata reader (asked for the Adobe segment of a CMYK JPEG
+   * on Javas whose decoder has no CMYK) builds objects for each.
+   */
+  static final int MAX_SEGMENTS = 65_536;
+
+  private static final int APP2 = 0xe2;
+
   private static final int SOS = 0xda, EOI = 0xd9, SOI = 0xd8, TEM = 0x01;
 
   private JpegMarkers() {}
 
-  /** Throws a one-line BadInputException naming {@code file} if it has more than {@link #MAX_SCANS} scans. */
+  /**
+   * Throws a one-line BadInputException naming {@code file} if it has more than {@link #MAX_SCANS}
+   * scans, {@link #MAX_APP2} APP2 segments or {@link #MAX_SEGMENTS} segments in all.
+   */
   static void check(Path file) throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
       new Walk(file.toString(), in).run();
@@ -54,13 +79,21 @@ final class JpegMarkers {
 
     void run() throws IOException {
       if (next() != 0xff || next() != SOI) return;
-      int scans = 0;
+      int scans = 0, app2 = 0, segments = 0;
       for (int code = marker(next()); code > 0 && code != EOI; ) { // 0xFF 0x00 is no marker here: the decoder names it
         if (code == TEM || code == SOI || code >= 0xd0 && code <= 0xd7) { // markers without a segment
           code = marker(next());
           continue;
         }
         long start = base + pos - 2;
+        if (++segments > MAX_SEGMENTS) {
+          throw new BadInputException(file + ": cannot decode image (JPEG of more than " + MAX_SEGMENTS + " marker segments (segment " + segments
+              + " starts at byte " + start + "): encoders write a few dozen, a few hundred at most)");
+        }
+        if (code == APP2 && ++app2 > MAX_APP2) {
+          throw new BadInputException(file + ": cannot decode image (JPEG of more than " + MAX_APP2 + " APP2 segments (APP2 segment " + app2
+              + " starts at byte " + start + "): the decoder's time grows with the square of their number, and a color profile takes at most 255)");
+        }
         int hi = next(), lo = next();
         if (lo < 0 || (hi << 8 | lo) < 2 || !skip((hi << 8 | lo) - 2)) return;
         if (code != SOS) {

@@ -112,8 +112,8 @@ public final class Preprocess {
 
   /**
    * An image already decoded (a camera frame grabbed as a BufferedImage, an AWT or Swing picture):
-   * converted to RGB as a decoded file is (alpha dropped, gray replicated, palettes looked up),
-   * then resized and cropped.
+   * converted to RGB as a decoded file is (alpha dropped, gray replicated, palettes looked up, CMYK
+   * as Pillow converts it; see {@link #readsRaw}), then resized and cropped.
    */
   public float[] image(BufferedImage image, String name) {
     if (image.getWidth() > ImageLimits.limit(ImageLimits.MAX_SIDE_PROPERTY, ImageLimits.DEFAULT_MAX_SIDE)
@@ -122,15 +122,30 @@ public final class Preprocess {
       throw new BadInputException(name + ": image of " + image.getWidth() + "x" + image.getHeight() + " is beyond the image limits");
     }
     ColorModel model = image.getColorModel();
-    int bits = model.getComponentSize(0);
-    boolean plain = model instanceof IndexColorModel || !model.isAlphaPremultiplied() && (bits == 8 || bits == 16)
-        && java.util.Arrays.stream(model.getComponentSize()).allMatch(b -> b == bits);
-    return tensor(plain ? toRgb(image.getRaster(), model, name) : viaArgb(image, name), name);
+    return tensor(readsRaw(model) ? toRgb(image.getRaster(), model, name) : viaArgb(image, name), name);
   }
 
   /**
-   * The RGB of an image whose samples are not 8 or 16 bits each, or whose alpha is premultiplied (5-6-5 and
-   * 5-5-5 packed pixels, TYPE_INT_ARGB_PRE): its color model's own conversion, alpha dropped as PIL drops it.
+   * Whether {@link #toRgb} reads an image of {@code model} from its samples, as it reads a decoded
+   * file: a palette; RGB or CMYK of 8 or 16 bits a sample; gray of up to 16 bits (AWT's own
+   * conversion takes gray for linear and brightens it, mid gray to 74%). Alpha must not be
+   * premultiplied. Any RGB color space is read as RGB, as a file's color profile is ignored.
+   */
+  private static boolean readsRaw(ColorModel model) {
+    if (model instanceof IndexColorModel) return true;
+    int bits = model.getComponentSize(0);
+    if (model.isAlphaPremultiplied() || !java.util.Arrays.stream(model.getComponentSize()).allMatch(b -> b == bits)) return false;
+    return switch (model.getColorSpace().getType()) {
+      case ColorSpace.TYPE_RGB, ColorSpace.TYPE_CMYK -> bits == 8 || bits == 16;
+      case ColorSpace.TYPE_GRAY -> bits <= 16;
+      default -> false;
+    };
+  }
+
+  /**
+   * The RGB of an image {@link #toRgb} does not read (5-6-5 and 5-5-5 packed pixels, TYPE_INT_ARGB_PRE,
+   * float samples, color spaces such as PhotoYCC or XYZ): its color model's own conversion, alpha
+   * dropped as PIL drops it.
    */
   private static Rgb viaArgb(BufferedImage image, String name) {
     int w = image.getWidth(), h = image.getHeight();
@@ -163,7 +178,7 @@ public final class Preprocess {
       if (size != expected) throw new BadInputException(Yuv.sizeMismatch(name, size, format, width, height, expected));
       data = readExactly(file, (int) expected);
     } catch (IOException e) {
-      throw new BadInputException(name + ": cannot read (" + e.getMessage() + ")");
+      throw new BadInputException(name + ": cannot read (" + netc.runtime.io.FileOutput.reason(e) + ")");
     }
     return tensor(Yuv.toRgb(data, format, width, height, name), name);
   }
@@ -231,13 +246,14 @@ public final class Preprocess {
         head = in.readNBytes(HEAD_BYTES);
       }
       String format = format(head, file.toString());
-      if (format.equals("png")) PngChunks.check(file);
+      int palette = -1;
+      if (format.equals("png")) palette = PngChunks.check(file);
       else JpegMarkers.check(file);
       try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
-        return decode(in, file.toString(), format);
+        return decode(in, file.toString(), format, palette);
       }
-    } catch (IOException e) {
-      throw new BadInputException(file + ": cannot decode image (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
+    } catch (IOException e) { // reading the file: the decoder's own errors are refusals already
+      throw new BadInputException(file + ": cannot read (" + netc.runtime.io.FileOutput.reason(e) + ")");
     }
   }
 
@@ -245,11 +261,12 @@ public final class Preprocess {
   public static Rgb decode(byte[] encoded, String name) {
     try {
       String format = format(java.util.Arrays.copyOf(encoded, Math.min(HEAD_BYTES, encoded.length)), name);
-      if (format.equals("png")) PngChunks.check(encoded, name);
+      int palette = -1;
+      if (format.equals("png")) palette = PngChunks.check(encoded, name);
       else JpegMarkers.check(encoded, name);
       // a memory cache: ImageIO's default for a stream is a temporary file per image
       try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
-        return decode(in, name, format);
+        return decode(in, name, format, palette);
       }
     } catch (IOException e) {
       throw new BadInputException(name + ": cannot decode image (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
@@ -259,10 +276,14 @@ public final class Preprocess {
   /** The bytes that tell the formats apart (a WebP's signature ends at byte 12). */
   private static final int HEAD_BYTES = 12;
 
-  /** Refuses what is not a regular file (missing, a directory, a device, a pipe) before opening it. */
+  /**
+   * Refuses what is not a regular file (missing, a directory, a device, a pipe) before opening it, and
+   * a path that cannot be looked at (in a folder this user may not search) with the reason.
+   */
   private static void regularFile(Path file) {
     if (Files.isRegularFile(file)) return;
-    if (!Files.exists(file)) throw new BadInputException(file + ": no such file");
+    if (Files.notExists(file)) throw new BadInputException(file + ": no such file");
+    if (!Files.exists(file)) throw new BadInputException(file + ": cannot access (" + netc.runtime.io.FileOutput.unreachable(file) + ")");
     throw new BadInputException(file + ": not a regular file" + (Files.isDirectory(file) ? " (a directory)" : " (a device or a pipe)"));
   }
 
@@ -282,8 +303,11 @@ public final class Preprocess {
     return data.length >= prefix.length && java.util.Arrays.equals(data, 0, prefix.length, prefix, 0, prefix.length);
   }
 
-  /** Decodes one image from {@code in}; {@code file} names it in the messages. */
-  private static Rgb decode(ImageInputStream in, String file, String format) throws IOException {
+  /**
+   * Decodes one image from {@code in}; {@code file} names it in the messages, {@code palette} is the
+   * number of entries of a palette PNG's PLTE chunk (-1 for other images).
+   */
+  private static Rgb decode(ImageInputStream in, String file, String format, int palette) throws IOException {
     Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format);
     if (in == null || !readers.hasNext()) throw new BadInputException(file + ": cannot decode image (this JVM has no " + format + " reader)");
     ImageReader reader = readers.next();
@@ -297,11 +321,14 @@ public final class Preprocess {
       });
       int w = reader.getWidth(0), h = reader.getHeight(0);
       ImageLimits.check(file, "image", w, h);
-      return decodePixels(reader, file, w, h, format, warnings);
+      return decodePixels(reader, file, w, h, format, palette, warnings);
     } catch (IOException | RuntimeException e) {
       if (e instanceof BadInputException b) throw b;
       refuseIfWarned(file, format, warnings); // a truncation warning explains the failure better
-      throw new BadInputException(file + ": cannot decode image (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
+      // so may one let through: the PNG reader warns that it ignores an RGBA image's tRNS chunk, and
+      // then reads that chunk's data as the next chunk
+      String after = warnings.isEmpty() ? "" : ", after the warning: " + warnings.get(0);
+      throw new BadInputException(file + ": cannot decode image (" + reason(e) + after + ")");
     } finally {
       reader.dispose();
     }
@@ -309,9 +336,11 @@ public final class Preprocess {
 
   /**
    * Decodes the pixels of a {@code w x h} image (already within the limits), refused if the decoder
-   * {@code warnings} say they are damaged; running out of heap is a clear error.
+   * {@code warnings} say they are damaged or a pixel's index is past the {@code palette} entries of a
+   * palette PNG; running out of heap is a clear error.
    */
-  private static Rgb decodePixels(ImageReader reader, String file, int w, int h, String format, List<String> warnings) throws IOException {
+  private static Rgb decodePixels(ImageReader reader, String file, int w, int h, String format, int palette, List<String> warnings)
+      throws IOException {
     try {
       Raster raster;
       ColorModel model = null;
@@ -320,6 +349,9 @@ public final class Preprocess {
         raster = img.getRaster();
         model = img.getColorModel();
       } catch (javax.imageio.IIOException e) {
+        // the PNG reader wraps whatever it throws, running out of heap too: that is the message below
+        if (e.getCause() instanceof OutOfMemoryError oom) throw oom;
+        if (!format.equals("jpeg")) throw e;
         raster = rawCmyk(reader, file, e);
       }
       if (raster.getWidth() != w || raster.getHeight() != h) {
@@ -327,11 +359,47 @@ public final class Preprocess {
             + raster.getWidth() + "x" + raster.getHeight() + ")");
       }
       refuseIfWarned(file, format, warnings);
+      if (palette >= 0 && model instanceof IndexColorModel icm && palette < icm.getMapSize()) checkIndices(raster, palette, file);
       return toRgb(raster, model, file);
     } catch (OutOfMemoryError e) {
       // the limits keep this to a few hundred MB, but a small -Xmx may still not hold it
       throw new BadInputException(file + ": image of " + w + "x" + h + " needs more memory than this JVM may use ("
           + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise it with -Xmx)");
+    }
+  }
+
+  /**
+   * What the decoder says went wrong: an exception's message, or its class where it has none. An
+   * ImageIO exception's cause follows its message ("Error reading PNG metadata: Required PLTE chunk
+   * missing"), or stands for it where the message only introduces it (the PNG reader wraps whatever
+   * it throws as "Caught exception during read: ").
+   */
+  private static String reason(Throwable e) {
+    String own = e.getMessage() == null ? "" : e.getMessage().strip();
+    Throwable cause = e.getCause();
+    if (e instanceof javax.imageio.IIOException && cause != null && cause != e) {
+      if (own.isEmpty() || own.endsWith(":")) return reason(cause);
+      if (cause.getMessage() != null && !cause.getMessage().isBlank()) return own + ": " + reason(cause);
+    }
+    return own.isEmpty() ? e.getClass().getSimpleName() : own;
+  }
+
+  /**
+   * Refuses a palette image with a pixel whose index is past the {@code entries} of its PLTE chunk:
+   * the PNG specification calls it an error, and ImageIO pads the palette (with black, then with its
+   * last entry) and decodes it without a word.
+   */
+  private static void checkIndices(Raster r, int entries, String file) {
+    int w = r.getWidth();
+    int[] row = new int[w];
+    for (int y = 0; y < r.getHeight(); y++) {
+      r.getSamples(0, y, w, 1, 0, row);
+      for (int x = 0; x < w; x++) {
+        if (row[x] >= entries) {
+          throw new BadInputException(file + ": cannot decode image (corrupt PNG: pixel (" + x + ", " + y + ") has palette index " + row[x]
+              + ", beyond the " + entries + " entries of its PLTE chunk)");
+        }
+      }
     }
   }
 
@@ -387,11 +455,17 @@ public final class Preprocess {
   /**
    * The decoder's warnings mean its pixels are not all from the file: JPEG's "Truncated File -
    * Missing EOI marker" when the data ran out (the rest is filled in gray), libjpeg's "Corrupt JPEG
-   * data" and others. Only those that say they ignored metadata (an invalid color profile, a
-   * thumbnail's markers) leave the pixels whole.
+   * data" and others. Only those that say they ignored metadata leave the pixels whole: the JPEG
+   * reader's "...; ignored" (an invalid color profile, a thumbnail's markers) and the PNG reader's
+   * "..., ignoring it.", "..., ignoring extras." and "..., ignoring chunk." (a tRNS chunk it cannot
+   * use, whose transparency is dropped anyway; palette entries beyond the bit depth's reach). The PNG
+   * reader warns once per chunk, so one of these cannot hide a damaging warning. Its "The chunk will
+   * be ignored." of a second PLTE chunk is not let through: PIL takes the last palette, ImageIO the
+   * first.
    */
   private static boolean damaged(String warning) {
-    return warning == null || !warning.endsWith("; ignored");
+    return warning == null || !(warning.endsWith("; ignored") || warning.endsWith(", ignoring it.") || warning.endsWith(", ignoring extras.")
+        || warning.endsWith(", ignoring chunk."));
   }
 
   /** Refuses the image if the decoder gave a {@linkplain #damaged damaging} warning, naming the first. */
@@ -410,13 +484,16 @@ public final class Preprocess {
    * 16-bit samples keep their high byte. That is PIL's result for 16-bit RGB and gray with alpha, not
    * for 16-bit gray alone: PIL opens that as an integer image (mode I;16) and convert("RGB") clips
    * its values to 255, so that all but the darkest of a 16-bit gray PNG turns white. The high byte
-   * is kept there too, on purpose: it is the picture, which the clipped values are not.
+   * is kept there too, on purpose: it is the picture, which the clipped values are not. Samples of
+   * other depths (a BufferedImage's 10- or 12-bit gray) keep their high 8 bits as well, and fewer
+   * bits are scaled up to 0-255.
    */
   static Rgb toRgb(Raster r, ColorModel model, String name) {
     int w = r.getWidth(), h = r.getHeight(), bands = r.getNumBands();
     byte[] out = new byte[ImageLimits.array(name, 3L * w * h, "the RGB pixels of " + w + "x" + h)];
-    int bits = r.getSampleModel().getSampleSize(0);
-    int shift = Math.max(0, bits - 8);
+    // the color model's bits: a 12-bit gray image's raster holds 16-bit samples
+    int bits = model == null || model instanceof IndexColorModel ? r.getSampleModel().getSampleSize(0) : model.getComponentSize(0);
+    boolean cmyk = model == null ? bands == 4 : model.getColorSpace().getType() == ColorSpace.TYPE_CMYK;
     int[] px = new int[bands];
     for (int y = 0; y < h; y++) {
       for (int x = 0; x < w; x++) {
@@ -428,12 +505,12 @@ public final class Preprocess {
           green = icm.getGreen(px[0]);
           blue = icm.getBlue(px[0]);
         } else if (bands == 1 || bands == 2) { // gray, gray + alpha: PIL replicates the gray, drops alpha (16-bit gray: see above)
-          red = green = blue = px[0] >> shift;
-        } else if (bands == 4 && (model == null || model.getColorSpace().getType() == ColorSpace.TYPE_CMYK)) {
+          red = green = blue = to8(px[0], bits);
+        } else if (cmyk) {
           // CMYK JPEG. ImageIO's decoded image holds ink amounts; its raw raster (the fallback for
           // readers that refuse CMYK) holds Adobe's inverted values, 255 - ink. Pillow's cmyk2rgb:
           // nk - c * nk / 255 with nk = 255 - k, the product rounded as its MULDIV255 rounds it.
-          int c = px[0], m = px[1], yel = px[2], k = px[3];
+          int c = to8(px[0], bits), m = to8(px[1], bits), yel = to8(px[2], bits), k = to8(px[3], bits);
           if (model == null) {
             c = 255 - c;
             m = 255 - m;
@@ -445,9 +522,9 @@ public final class Preprocess {
           green = nk - mulDiv255(m, nk);
           blue = nk - mulDiv255(yel, nk);
         } else { // RGB, RGBA: PIL's convert("RGB") drops alpha
-          red = px[0] >> shift;
-          green = px[1] >> shift;
-          blue = px[2] >> shift;
+          red = to8(px[0], bits);
+          green = to8(px[1], bits);
+          blue = to8(px[2], bits);
         }
         out[o] = (byte) red;
         out[o + 1] = (byte) green;
@@ -455,6 +532,13 @@ public final class Preprocess {
       }
     }
     return new Rgb(w, h, out);
+  }
+
+  /** A sample of {@code bits} bits in 8: its high byte, or scaled up to 0-255 (rounded) from fewer bits. */
+  private static int to8(int v, int bits) {
+    if (bits >= 8) return v >> (bits - 8);
+    int max = (1 << bits) - 1;
+    return (v * 255 + max / 2) / max;
   }
 
   /** a * b / 255 rounded to nearest for a, b in [0, 255], exactly as Pillow's MULDIV255 computes it. */

@@ -140,6 +140,67 @@ class BadImageTest {
     assertEquals(lying + ": cannot decode image (corrupt PNG: chunk IDAT at byte 33 declares 4294967280 bytes)", error(lying));
   }
 
+  /**
+   * The PNG reader's warnings that it ignored a chunk or its extras leave the pixels whole and are let
+   * through (they were refused as corrupt): a gray image's tRNS chunk of the wrong length, a 4-bit
+   * palette of 256 entries (its pixels reach 16), a tRNS chunk longer than the palette, an RGBA
+   * image's (empty) tRNS chunk. A second PLTE chunk, which ImageIO ignores and PIL takes, is still
+   * refused.
+   */
+  @Test
+  void pngWarningsAboutIgnoredChunksAreLetThrough() throws IOException {
+    byte[] iend = TestImages.chunk("IEND", new byte[0]);
+    Path gray = write("gray.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(2, 1, 8, 0), TestImages.chunk("tRNS", new byte[3]),
+        TestImages.chunk("IDAT", deflate(new byte[] {0, 10, 20})), iend));
+    assertArrayEquals(new byte[] {10, 10, 10, 20, 20, 20}, Preprocess.decode(gray).pixels());
+    byte[] palette = new byte[3 * 256];
+    for (int i = 0; i < palette.length; i++) palette[i] = (byte) i;
+    Path wide = write("wide.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(2, 1, 4, 3), TestImages.chunk("PLTE", palette),
+        TestImages.chunk("IDAT", deflate(new byte[] {0, 0x1f})), iend));
+    assertArrayEquals(new byte[] {3, 4, 5, 45, 46, 47}, Preprocess.decode(wide).pixels());
+    Path alphas = write("alphas.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(2, 1, 8, 3), TestImages.chunk("PLTE", Arrays.copyOf(palette, 6)),
+        TestImages.chunk("tRNS", new byte[] {1, 2, 3}), TestImages.chunk("IDAT", deflate(new byte[] {0, 1, 0})), iend));
+    assertArrayEquals(new byte[] {3, 4, 5, 0, 1, 2}, Preprocess.decode(alphas).pixels());
+    Path rgba = write("rgba.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(2, 1, 8, 6), TestImages.chunk("tRNS", new byte[0]),
+        TestImages.chunk("IDAT", deflate(new byte[] {0, 10, 20, 30, (byte) 255, 40, 50, 60, 0})), iend));
+    assertArrayEquals(new byte[] {10, 20, 30, 40, 50, 60}, Preprocess.decode(rgba).pixels());
+    Path twice = write("twice.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(2, 1, 4, 3), TestImages.chunk("PLTE", palette),
+        TestImages.chunk("PLTE", new byte[6]), TestImages.chunk("IDAT", deflate(new byte[] {0, 0x1f})), iend));
+    assertTrue(error(twice).startsWith(twice + ": cannot decode image (corrupt PNG: A PNG image may not contain more than one PLTE chunk."), error(twice));
+  }
+
+  /**
+   * The PNG reader does not skip the data of an RGBA image's tRNS chunk it ignores, and fails on it
+   * as on the next chunk: the refusal names the warning that explains it.
+   */
+  @Test
+  void aDecoderFailureAfterAWarningNamesTheWarning() throws IOException {
+    Path rgba = write("rgba.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(2, 1, 8, 6), TestImages.chunk("tRNS", new byte[6]),
+        TestImages.chunk("IDAT", deflate(new byte[] {0, 10, 20, 30, (byte) 255, 40, 50, 60, 0})), TestImages.chunk("IEND", new byte[0])));
+    String msg = error(rgba);
+    assertTrue(msg.startsWith(rgba + ": cannot decode image (Error "), msg);
+    assertTrue(msg.endsWith(", after the warning: Gray+Alpha and RGBS images may not have a tRNS chunk, ignoring it.)"), msg);
+  }
+
+  /**
+   * A palette index at or past the PLTE chunk's entries is an error by the PNG specification; ImageIO
+   * pads the palette and decoded it without a word. The first such pixel is named, from a file and
+   * from memory alike; indices within the palette decode.
+   */
+  @Test
+  void aPaletteIndexPastThePaletteIsRefused() throws IOException {
+    byte[] plte = TestImages.chunk("PLTE", new byte[] {1, 2, 3, 4, 5, 6}), iend = TestImages.chunk("IEND", new byte[0]);
+    Path ok = write("ok.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(3, 1, 8, 3), plte, TestImages.chunk("IDAT", deflate(new byte[] {0, 1, 0, 1})), iend));
+    assertArrayEquals(new byte[] {4, 5, 6, 1, 2, 3, 4, 5, 6}, Preprocess.decode(ok).pixels());
+    byte[] beyond = TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(3, 2, 8, 3), plte, TestImages.chunk("IDAT", deflate(new byte[] {0, 1, 0, 1, 0, 0, 5, 2})), iend);
+    Path f = write("beyond.png", beyond);
+    assertEquals(f + ": cannot decode image (corrupt PNG: pixel (1, 1) has palette index 5, beyond the 2 entries of its PLTE chunk)", error(f));
+    assertEquals(error(f), assertThrows(BadInputException.class, () -> Preprocess.decode(beyond, f.toString())).getMessage());
+    // 2 bits a pixel: index 2 of a 2-entry palette, which ImageIO pads to 4 entries with black
+    Path packed = write("packed.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(4, 1, 2, 3), plte, TestImages.chunk("IDAT", deflate(new byte[] {0, 0b00_01_10_01})), iend));
+    assertEquals(packed + ": cannot decode image (corrupt PNG: pixel (2, 0) has palette index 2, beyond the 2 entries of its PLTE chunk)", error(packed));
+  }
+
   /** A marker in the middle of the scan data: libjpeg warns and fills in the rest; that is an error. */
   @Test
   void corruptJpegDataIsRefused() throws IOException {
@@ -175,6 +236,31 @@ class BadImageTest {
   }
 
   /**
+   * A file this user may not read is "permission denied" (the exception's message was the path alone),
+   * and one in a folder this user may not search "cannot access", not "no such file". Skipped where
+   * permissions do not apply (root).
+   */
+  @Test
+  void unreadableFilesSayWhy() throws IOException {
+    Path png = write("x.png", TestImages.png(TestImages.picture(4, 4))), jpeg = write("x.jpg", TestImages.jpeg(TestImages.picture(4, 4), false));
+    Path yuv = write("f.yuv", new byte[6]);
+    Path folder = Files.createDirectories(dir.resolve("closed")), hidden = Files.write(folder.resolve("y.png"), TestImages.png(TestImages.picture(4, 4)));
+    var none = java.nio.file.attribute.PosixFilePermissions.fromString("---------");
+    org.junit.jupiter.api.Assumptions.assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions");
+    for (Path f : List.of(png, jpeg, yuv, folder)) Files.setPosixFilePermissions(f, none);
+    try {
+      org.junit.jupiter.api.Assumptions.assumeFalse(Files.isReadable(png), "permissions apply to this user (not root)");
+      assertEquals(png + ": cannot read (permission denied)", error(png));
+      assertEquals(jpeg + ": cannot read (permission denied)", error(jpeg));
+      assertEquals(yuv + ": cannot read (permission denied)", assertThrows(BadInputException.class, () -> new Preprocess(2, 2).frame(yuv, "i420", 2, 2)).getMessage());
+      assertEquals(hidden + ": cannot access (permission denied)", error(hidden));
+      assertEquals(dir.resolve("none.png") + ": no such file", error(dir.resolve("none.png")));
+    } finally {
+      for (Path f : List.of(png, jpeg, yuv, folder)) Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    }
+  }
+
+  /**
    * A small progressive JPEG with its last scan repeated 3000 times: ImageIO's decoder redraws the
    * whole image after each scan, which took 25 seconds for this 512x512 one (and grows with the
    * image). The scans are counted before decoding, and the 101st is refused with its place, from a
@@ -193,6 +279,50 @@ class BadImageTest {
     assertEquals(f + ": cannot decode image (JPEG of more than 100 scans (scan 101 starts at byte " + scan101
         + "): the decoder redraws the image for each, and encoders write a few dozen at most)", msg);
     assertEquals(msg, assertThrows(BadInputException.class, () -> Preprocess.decode(many, f.toString())).getMessage());
+  }
+
+  /**
+   * A palette PNG with empty ancillary chunks (12 bytes each, CRCs right): ImageIO's reader keeps each
+   * (20 million took 1.8 GB and two minutes), so more than {@link PngChunks#MAX_CHUNKS} besides IDAT
+   * are refused before decoding, with the place of the first one too many; at the bound the image
+   * decodes.
+   */
+  @Test
+  void tooManyPngChunksAreRefusedBeforeDecoding() throws IOException {
+    byte[] head = TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(1, 1, 8, 3),
+        TestImages.chunk("PLTE", new byte[] {10, 20, 30}));
+    byte[] tail = TestImages.concat(TestImages.chunk("IDAT", deflate(new byte[2])), TestImages.chunk("IEND", new byte[0]));
+    // IHDR, PLTE and IEND count: this many empty chunks reach the bound exactly
+    int fits = PngChunks.MAX_CHUNKS - 3;
+    Path ok = write("ok.png", TestImages.concat(head, repeat(TestImages.chunk("vpAg", new byte[0]), fits), tail));
+    assertArrayEquals(new byte[] {10, 20, 30}, Preprocess.decode(ok).pixels());
+    Path many = write("many.png", TestImages.concat(head, repeat(TestImages.chunk("vpAg", new byte[0]), fits + 2), tail));
+    assertEquals(many + ": cannot decode image (PNG of more than 65536 chunks besides IDAT (chunk 65537, vpAg, starts at byte " + (head.length + 12L * (fits + 1))
+        + "): the decoder keeps each, and encoders write a few dozen, or two per frame of an animation)", error(many));
+  }
+
+  /**
+   * Empty APP2 segments (4 bytes each): libjpeg keeps each in a list it walks to the end for every
+   * one, 40,000 took 28 seconds; more than {@link JpegMarkers#MAX_APP2} are refused before decoding,
+   * as are more than {@link JpegMarkers#MAX_SEGMENTS} segments of any kind. At the bounds the image
+   * decodes.
+   */
+  @Test
+  void tooManyJpegSegmentsAreRefusedBeforeDecoding() throws IOException {
+    byte[] jpeg = TestImages.jpeg(TestImages.picture(16, 16), false);
+    int at = 4 + ((jpeg[4] & 0xff) << 8 | (jpeg[5] & 0xff)); // after SOI and the JFIF segment
+    byte[] app2 = {(byte) 0xff, (byte) 0xe2, 0, 2}, comment = {(byte) 0xff, (byte) 0xfe, 0, 2};
+    assertEquals(16, Preprocess.decode(withSegments(jpeg, at, app2, JpegMarkers.MAX_APP2), "ok.jpg").width());
+    Path f = write("app2.jpg", withSegments(jpeg, at, app2, JpegMarkers.MAX_APP2 + 1));
+    assertEquals(f + ": cannot decode image (JPEG of more than 512 APP2 segments (APP2 segment 513 starts at byte " + (at + 4 * 512)
+        + "): the decoder's time grows with the square of their number, and a color profile takes at most 255)", error(f));
+    int own = 0; // the image's own segments (JFIF, tables, frame and scan headers): with them this many comments reach the bound exactly
+    for (int i = 2; (jpeg[i + 1] & 0xff) != 0xda; i += 2 + ((jpeg[i + 2] & 0xff) << 8 | (jpeg[i + 3] & 0xff))) own++;
+    assertEquals(16, Preprocess.decode(withSegments(jpeg, at, comment, JpegMarkers.MAX_SEGMENTS - own - 1), "ok.jpg").width());
+    // the JFIF segment is the first: the last of these comments is segment 65537
+    Path g = write("comments.jpg", withSegments(jpeg, at, comment, JpegMarkers.MAX_SEGMENTS));
+    assertEquals(g + ": cannot decode image (JPEG of more than 65536 marker segments (segment 65537 starts at byte " + (at + 4L * 65535)
+        + "): encoders write a few dozen, a few hundred at most)", error(g));
   }
 
   /**
@@ -264,6 +394,42 @@ class BadImageTest {
     assertEquals("-Dnetc.image.maxPixels=lots: not a positive integer up to 2147483647", assertThrows(BadInputException.class, () -> Preprocess.decode(f)).getMessage());
   }
 
+  /**
+   * A PNG within the limits whose pixels need more heap than the JVM has: the PNG reader wraps the
+   * OutOfMemoryError as "Caught exception during read: ", which was the whole message. Decoded in a
+   * JVM of 64 MB, this 4000x4000 16-bit RGBA header (128 MB of samples) is the heap message.
+   */
+  @Test
+  void aPngBeyondTheHeapSaysSo() throws Exception {
+    Path f = write("big.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(4000, 4000, 16, 6),
+        TestImages.chunk("IDAT", deflate(new byte[1])), TestImages.chunk("IEND", new byte[0])));
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m", "-cp", System.getProperty("java.class.path"),
+        Decode.class.getName(), f.toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+    assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the decoding JVM ends");
+    assertTrue(out.matches(java.util.regex.Pattern.quote(f + ": image of 4000x4000 needs more memory than this JVM may use (") + "\\d+ MB; raise it with -Xmx\\)"), out);
+  }
+
+  /** Decodes the file named by its argument, printing the message of a refusal (a test's JVM of a given heap). */
+  public static final class Decode {
+    public static void main(String[] args) {
+      try {
+        Preprocess.Rgb rgb = Preprocess.decode(Path.of(args[0]));
+        System.out.println("decoded " + rgb.width() + "x" + rgb.height());
+      } catch (BadInputException e) {
+        System.out.println(e.getMessage());
+      }
+    }
+  }
+
+  /** The decoder's exception names its cause: a palette PNG without a palette. */
+  @Test
+  void aDecoderErrorNamesItsCause() throws IOException {
+    Path f = write("nopalette.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(1, 1, 8, 3),
+        TestImages.chunk("IDAT", deflate(new byte[2])), TestImages.chunk("IEND", new byte[0])));
+    assertEquals(f + ": cannot decode image (Error reading PNG metadata: Required PLTE chunk missing)", error(f));
+  }
+
   // ---- extreme aspect ratios ------------------------------------------------------------------
 
   /**
@@ -323,6 +489,17 @@ class BadImageTest {
     int sof = indexOf(jpeg, new byte[] {(byte) 0xff, (byte) 0xc0});
     ByteBuffer.wrap(jpeg, sof + 5, 4).putShort((short) h).putShort((short) w);
     return jpeg;
+  }
+
+  static byte[] repeat(byte[] part, int n) {
+    byte[] out = new byte[part.length * n];
+    for (int i = 0; i < n; i++) System.arraycopy(part, 0, out, i * part.length, part.length);
+    return out;
+  }
+
+  /** {@code jpeg} with {@code n} copies of {@code segment} inserted at byte {@code at}. */
+  static byte[] withSegments(byte[] jpeg, int at, byte[] segment, int n) {
+    return TestImages.concat(Arrays.copyOf(jpeg, at), repeat(segment, n), Arrays.copyOfRange(jpeg, at, jpeg.length));
   }
 
   static byte[] deflate(byte[] data) {

@@ -185,4 +185,93 @@ class PreprocessTest {
     double d = maxDiff(expected, actual);
     assertTrue(d <= (packed ? 4.5 / 255 : 1e-6), "type " + type + ": max difference " + d);
   }
+
+  /**
+   * A 16-bit CMYK image is converted from the high bytes of its samples, as an 8-bit one of those
+   * bytes (it was converted from the 16-bit values as if 8-bit). Ink 127, 195, 55, 2 is RGB 127, 60,
+   * 198 by Pillow's formula.
+   */
+  @Test
+  void sixteenBitCmykKeepsTheHighByte() {
+    int[] ink = {127, 195, 55, 2};
+    int[] wide = Arrays.stream(ink).map(v -> v << 8 | 0xa5).toArray();
+    assertArrayEquals(new int[] {127, 60, 198}, rgbOf(flat(new Cmyk(), 8, java.awt.image.DataBuffer.TYPE_BYTE, ink)));
+    assertArrayEquals(new int[] {127, 60, 198}, rgbOf(flat(new Cmyk(), 16, java.awt.image.DataBuffer.TYPE_USHORT, wide)));
+  }
+
+  /**
+   * Gray of any depth is read from its samples as 8- and 16-bit gray are (their high byte, or scaled
+   * up from fewer bits), not through AWT's conversion, which takes gray for linear: mid gray of 10
+   * and 12 bits came out at 188 of 255, where 8 and 16 bits give 128.
+   */
+  @Test
+  void grayOfAnyDepthIsReadFromItsSamples() {
+    ColorSpace gray = ColorSpace.getInstance(ColorSpace.CS_GRAY);
+    int u16 = java.awt.image.DataBuffer.TYPE_USHORT, u8 = java.awt.image.DataBuffer.TYPE_BYTE;
+    assertArrayEquals(new int[] {128, 128, 128}, rgbOf(flat(gray, 8, u8, new int[] {128})));
+    assertArrayEquals(new int[] {128, 128, 128}, rgbOf(flat(gray, 16, u16, new int[] {128 << 8 | 0xff})));
+    assertArrayEquals(new int[] {128, 128, 128}, rgbOf(flat(gray, 12, u16, new int[] {128 << 4 | 0xf})));
+    assertArrayEquals(new int[] {128, 128, 128}, rgbOf(flat(gray, 10, u16, new int[] {128 << 2 | 3})));
+    assertArrayEquals(new int[] {136, 136, 136}, rgbOf(flat(gray, 4, u8, new int[] {8})), "8 of 15 is 136 of 255");
+  }
+
+  /**
+   * A color space other than RGB, gray and CMYK (Kodak's PhotoYCC, CIE XYZ) is converted by the image's
+   * color model, as AWT's getRGB gives it; its samples were read as RGB.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {ColorSpace.CS_PYCC, ColorSpace.CS_CIEXYZ})
+  void otherColorSpacesAreConverted(int space) {
+    BufferedImage img = flat(ColorSpace.getInstance(space), 8, java.awt.image.DataBuffer.TYPE_BYTE, new int[] {100, 150, 80});
+    int argb = img.getRGB(0, 0);
+    int[] expected = {argb >> 16 & 0xff, argb >> 8 & 0xff, argb & 0xff};
+    assertFalse(Arrays.equals(new int[] {100, 150, 80}, expected), "the conversion changes the samples");
+    assertArrayEquals(expected, rgbOf(img));
+  }
+
+  /** An 8x8 image of {@code space} whose every pixel holds {@code samples}, of {@code bits} bits each. */
+  private static BufferedImage flat(ColorSpace space, int bits, int dataType, int[] samples) {
+    int[] sizes = new int[space.getNumComponents()];
+    Arrays.fill(sizes, bits);
+    java.awt.image.ColorModel model = new java.awt.image.ComponentColorModel(space, sizes, false, false, java.awt.Transparency.OPAQUE, dataType);
+    java.awt.image.WritableRaster raster = model.createCompatibleWritableRaster(8, 8);
+    for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++) raster.setPixel(x, y, samples);
+    return new BufferedImage(model, raster, false, null);
+  }
+
+  /** The RGB (0-255) of the top-left pixel of a flat image's tensor, preprocessed at its own size. */
+  private static int[] rgbOf(BufferedImage img) {
+    float[] x = new Preprocess(8, 8).image(img, "img");
+    return new int[] {Math.round(x[0] * 255), Math.round(x[64] * 255), Math.round(x[128] * 255)};
+  }
+
+  /**
+   * A CMYK color space (the JDK has no CMYK profile), the naive conversion: netc converts CMYK by
+   * Pillow's formula, never through it.
+   */
+  private static final class Cmyk extends ColorSpace {
+    Cmyk() {
+      super(TYPE_CMYK, 4);
+    }
+
+    @Override
+    public float[] toRGB(float[] v) {
+      return new float[] {(1 - v[0]) * (1 - v[3]), (1 - v[1]) * (1 - v[3]), (1 - v[2]) * (1 - v[3])};
+    }
+
+    @Override
+    public float[] fromRGB(float[] rgb) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public float[] toCIEXYZ(float[] v) {
+      return ColorSpace.getInstance(CS_sRGB).toCIEXYZ(toRGB(v));
+    }
+
+    @Override
+    public float[] fromCIEXYZ(float[] xyz) {
+      throw new UnsupportedOperationException();
+    }
+  }
 }

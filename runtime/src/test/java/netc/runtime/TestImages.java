@@ -157,7 +157,12 @@ final class TestImages {
 
   /** An IHDR chunk of an 8-bit RGB image of {@code w x h}. */
   static byte[] ihdr(long w, long h) {
-    return chunk("IHDR", ByteBuffer.allocate(13).putInt((int) w).putInt((int) h).put((byte) 8).put((byte) 2).put(new byte[3]).array());
+    return ihdr(w, h, 8, 2);
+  }
+
+  /** An IHDR chunk of a {@code w x h} image of {@code depth} bits a sample and PNG color type {@code colorType} (3: palette, 6: RGBA). */
+  static byte[] ihdr(long w, long h, int depth, int colorType) {
+    return chunk("IHDR", ByteBuffer.allocate(13).putInt((int) w).putInt((int) h).put((byte) depth).put((byte) colorType).put(new byte[3]).array());
   }
 
   static byte[] concat(byte[]... parts) {

@@ -315,6 +315,20 @@ public final class FileOutput {
   }
 
   /**
+   * Why {@code path} can be neither found nor ruled out ({@link Files#exists} and {@link
+   * Files#notExists} both false): the reason its attributes cannot be read, "permission denied" when
+   * a folder on its path may not be searched by this user.
+   */
+  public static String unreachable(Path path) {
+    try {
+      Files.readAttributes(path, BasicFileAttributes.class);
+      return "it changed while it was checked";
+    } catch (IOException e) {
+      return reason(e);
+    }
+  }
+
+  /**
    * A new folder in the system's temporary folder (a compile's work folder), registered for the
    * shutdown hook to delete if the JVM exits before {@link #unregisterTemporary} (Ctrl-C, SIGTERM,
    * System.exit). The hook is added before the folder is made.

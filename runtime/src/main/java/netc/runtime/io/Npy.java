@@ -48,7 +48,7 @@ public final class Npy {
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
       return parse(path, ch, ch.size());
     } catch (IOException e) {
-      throw new BadInputException("cannot read " + path + ": " + e.getMessage(), e);
+      throw new BadInputException("cannot read " + path + ": " + FileOutput.reason(e), e);
     }
   }
 
@@ -62,7 +62,7 @@ public final class Npy {
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
       return readHeader(path, ch, ch.size());
     } catch (IOException e) {
-      throw new BadInputException("cannot read " + path + ": " + e.getMessage(), e);
+      throw new BadInputException("cannot read " + path + ": " + FileOutput.reason(e), e);
     }
   }
 
@@ -94,8 +94,11 @@ public final class Npy {
    * until someone writes to it, and a device's size says nothing about its contents.
    */
   static void checkRegularFile(Path path, String prefix) {
-    if (!Files.exists(path)) throw new BadInputException(prefix + path + ": no such file");
-    if (!Files.isRegularFile(path)) throw new BadInputException(prefix + path + ": not a regular file");
+    if (Files.isRegularFile(path)) return;
+    if (Files.notExists(path)) throw new BadInputException(prefix + path + ": no such file");
+    // neither there nor not: a folder on its path may not be searched
+    if (!Files.exists(path)) throw new BadInputException(prefix + path + ": cannot access (" + FileOutput.unreachable(path) + ")");
+    throw new BadInputException(prefix + path + ": not a regular file");
   }
 
   private static Tensor parse(Path path, FileChannel ch, long size) throws IOException {

@@ -128,7 +128,7 @@ public final class Safetensors implements TensorSource {
       FileIdentity identity = new FileIdentity(fileKey(path), ch.size());
       return parse(path.toString(), path, fileSource(ch), null, identity, chunkBytes);
     } catch (IOException e) {
-      throw new BadInputException("cannot read weights " + path + ": " + e.getMessage(), e);
+      throw new BadInputException("cannot read weights " + path + ": " + FileOutput.reason(e), e);
     }
   }
 
@@ -370,7 +370,7 @@ public final class Safetensors implements TensorSource {
     } catch (java.nio.file.NoSuchFileException x) {
       throw bad(name, "changed while being read (no file has its name now)");
     } catch (IOException x) {
-      throw new BadInputException("cannot read weights " + path + ": " + x.getMessage(), x);
+      throw new BadInputException("cannot read weights " + path + ": " + FileOutput.reason(x), x);
     }
     return out;
   }

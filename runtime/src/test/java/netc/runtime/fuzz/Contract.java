@@ -8,20 +8,22 @@ import netc.runtime.BadInputException;
 
 /**
  * The contract every runtime fuzz harness asserts: a bad input is a {@link BadInputException} whose
- * one-line message names the file; any other throwable (an unchecked exception, a StackOverflowError,
- * an OutOfMemoryError from a size in the input) escapes the harness and is a finding.
+ * message names the file; any other throwable (an unchecked exception, a StackOverflowError, an
+ * OutOfMemoryError from a size in the input) escapes the harness and is a finding. The message is
+ * one line by construction (BadInputException escapes line breaks, as BadInputExceptionTest shows),
+ * and is not checked again here.
  */
 public final class Contract {
   private Contract() {}
 
-  /** Runs {@code body}, accepting only a bad-input error that names {@code file} on one line. */
+  /** Runs {@code body}, accepting only a bad-input error that names {@code file}. */
   public static void onlyBadInput(String file, Runnable body) {
     try {
       body.run();
     } catch (BadInputException e) {
       String m = e.getMessage();
-      if (m == null || !m.contains(file) || m.contains("\n")) {
-        throw new AssertionError("a bad-input message must be one line naming " + file + ", got: " + m, e);
+      if (m == null || !m.contains(file)) {
+        throw new AssertionError("a bad-input message must name " + file + ", got: " + m, e);
       }
     }
   }

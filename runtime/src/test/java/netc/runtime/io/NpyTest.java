@@ -129,6 +129,32 @@ class NpyTest {
   }
 
   /** The header is a Python literal: keys in any order, either quote, spacing, versions 1 to 3, Python 2's 3L. */
+  /**
+   * A file this user may not read is "permission denied" (the exception's message was the path alone),
+   * and one in a folder this user may not search "cannot access", not "no such file". Skipped where
+   * permissions do not apply (root).
+   */
+  @Test
+  void unreadableFilesSayWhy() throws IOException {
+    Path file = dir.resolve("x.npy"), folder = Files.createDirectories(dir.resolve("closed")), hidden = folder.resolve("y.npy");
+    Npy.write(file, new Tensor(new int[] {1}, new float[] {1}));
+    Npy.write(hidden, new Tensor(new int[] {1}, new float[] {1}));
+    org.junit.jupiter.api.Assumptions.assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions");
+    var none = java.nio.file.attribute.PosixFilePermissions.fromString("---------");
+    Files.setPosixFilePermissions(file, none);
+    Files.setPosixFilePermissions(folder, none);
+    try {
+      org.junit.jupiter.api.Assumptions.assumeFalse(Files.isReadable(file), "permissions apply to this user (not root)");
+      assertEquals("cannot read " + file + ": permission denied", assertThrows(BadInputException.class, () -> Npy.read(file)).getMessage());
+      assertEquals("cannot read " + file + ": permission denied", assertThrows(BadInputException.class, () -> Npy.header(file)).getMessage());
+      assertEquals("cannot read " + hidden + ": cannot access (permission denied)", assertThrows(BadInputException.class, () -> Npy.read(hidden)).getMessage());
+    } finally {
+      var all = java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
+      Files.setPosixFilePermissions(file, all);
+      Files.setPosixFilePermissions(folder, all);
+    }
+  }
+
   @Test
   void headersNumpyCouldWriteAreRead() throws IOException {
     byte[] six = floats(1, 2, 3, 4, 5, 6);
