@@ -2,7 +2,6 @@ package netc.cli;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import netc.ir.ParamSource;
@@ -216,22 +215,12 @@ public final class CommandLines {
     });
   }
 
-  /** Whether {@code a} and {@code b} name one file: the same path, or (both existing) one file through a link. */
-  static boolean sameFile(Path a, Path b) {
-    if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) return true;
-    try {
-      return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
-    } catch (java.io.IOException e) {
-      return false; // one cannot be read: it is not the other
-    }
-  }
-
   /**
    * Refuses writing {@code output} over {@code input}, one of the command's own inputs (null: none
    * given): "writing m.jar would overwrite the jar being run", as a usage error.
    */
   static void refuseOverwriting(Path output, Path input, String what) {
-    if (input != null && sameFile(output, input)) throw new UsageException("writing " + output + " would overwrite " + what);
+    if (input != null && netc.runtime.io.FileOutput.sameFile(output, input)) throw new UsageException("writing " + output + " would overwrite " + what);
   }
 
   /** {@link netc.runtime.io.FileOutput#checkWritable}: an output refused before the work, not after it. */

@@ -54,10 +54,10 @@ final class CompileCommand implements Main.Command {
     String name = cl.getOptionValue("name");
     String nameProblem = name == null ? null : SpecCompiler.modelNameProblem(name);
     if (nameProblem != null) throw new UsageException("--name " + name + ": " + nameProblem); // before the model is loaded and optimized
-    if (CommandLines.sameFile(jar, Path.of(spec))) {
+    if (FileOutput.sameFile(jar, Path.of(spec))) {
       throw new UsageException("writing " + jar + " would overwrite the " + (ModelSource.isOnnx(spec) ? "model" : "spec") + " being compiled");
     }
-    if (weights != null && CommandLines.sameFile(jar, Path.of(weights))) throw new UsageException("writing " + jar + " would overwrite the weights being compiled");
+    if (weights != null && FileOutput.sameFile(jar, Path.of(weights))) throw new UsageException("writing " + jar + " would overwrite the weights being compiled");
     CommandLines.checkWritable(jar);
     Path sourceDir = cl.hasOption("emit-source") ? Path.of(cl.getOptionValue("emit-source")) : null;
     if (sourceDir != null) emitSourceDir(sourceDir); // before the compile, not after minutes of it

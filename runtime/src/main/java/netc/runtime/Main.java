@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import netc.runtime.io.FileOutput;
 import netc.runtime.io.Npy;
 
 /**
@@ -58,6 +59,11 @@ public final class Main {
       out.println(USAGE);
       out.println("this machine runs: " + netc.runtime.kernels.Kernels.INSTANCE.variant() + " on " + netc.runtime.kernels.Kernels.cpuModel());
       return 0;
+    }
+    String overwrite = o.output == null ? null : overwritten(o.input, o.output);
+    if (overwrite != null) { // before the model loads and the input is read
+      err.println("error: " + overwrite);
+      return 2;
     }
     CompiledModel model;
     try {
@@ -153,7 +159,7 @@ public final class Main {
     }
     try {
       Path target = Path.of(o.output);
-      netc.runtime.io.FileOutput.checkWritable(target); // before the work, as netc's commands check theirs
+      FileOutput.checkWritable(target); // before the work, as netc's commands check theirs
       Tensor x = Npy.readBatch(Path.of(o.input), model.inputShape(), "the model");
       long t0 = System.nanoTime();
       Tensor y = model.predict(x);
@@ -168,6 +174,33 @@ public final class Main {
       err.println(errorLine(o.input, e));
     }
     return 1;
+  }
+
+  /**
+   * Why writing {@code output} is refused, or null: it is the input being read, or a jar on this JVM's class
+   * path (with java -jar, the jar being run), by path or through a link. No command of netc's writes over
+   * its own inputs; netc run refuses the same.
+   */
+  static String overwritten(String input, String output) {
+    Path target;
+    try {
+      target = Path.of(output);
+      if (FileOutput.sameFile(target, Path.of(input))) return "--output " + output + " would overwrite the input being read (--input " + input + ")";
+    } catch (java.nio.file.InvalidPathException e) {
+      return null; // runTensor says what is wrong with the path
+    }
+    for (String entry : System.getProperty("java.class.path", "").split(java.io.File.pathSeparator)) {
+      try {
+        Path jar = Path.of(entry);
+        // a folder on the class path cannot be written over: checkWritable refuses it as a folder
+        if (!entry.isEmpty() && Files.isRegularFile(jar) && FileOutput.sameFile(target, jar)) {
+          return "--output " + output + " would overwrite the jar being run (" + entry + ", on the class path)";
+        }
+      } catch (java.nio.file.InvalidPathException ignored) {
+        // not a path of this system: nothing to overwrite
+      }
+    }
+    return null;
   }
 
   /**

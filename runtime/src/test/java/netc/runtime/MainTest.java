@@ -310,6 +310,35 @@ class MainTest {
     assertEquals(List.of("error: cannot write " + folder + ": it is a directory"), r.err());
   }
 
+  /**
+   * --output naming the input (by path or through a link) wrote over it and exited 0, and so did one naming
+   * the jar being run: each is refused before the input is read, one line naming both paths, exit 2, as
+   * netc run refuses them.
+   */
+  @Test
+  void theOutputIsNeverTheInputNorTheJarBeingRun() throws IOException {
+    Path x = dir.resolve("x.npy");
+    netc.runtime.io.Npy.write(x, Tensor.uniform(1, 1, 3, 8, 8));
+    byte[] before = Files.readAllBytes(x);
+    Run r = bare("--threads", "1", "--input", x.toString(), "--output", x.toString());
+    assertEquals(2, r.status(), r.err().toString());
+    assertEquals(List.of("error: --output " + x + " would overwrite the input being read (--input " + x + ")"), r.err());
+    Path link = Files.createSymbolicLink(dir.resolve("link.npy"), x);
+    r = bare("--threads", "1", "--input", x.toString(), "--output", link.toString());
+    assertEquals(2, r.status(), r.err().toString());
+    assertEquals(List.of("error: --output " + link + " would overwrite the input being read (--input " + x + ")"), r.err());
+    assertArrayEquals(before, Files.readAllBytes(x), "the input is as it was");
+    assertEquals(List.of(), r.out());
+    // java -jar m.jar has m.jar as its class path; here a jar of the test's. The input is missing: before, the
+    // read failed (exit 1) before anything was written
+    String jar = Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+        .filter(e -> e.endsWith(".jar") && Files.isRegularFile(Path.of(e))).findFirst().orElse(null);
+    org.junit.jupiter.api.Assumptions.assumeTrue(jar != null, "a jar on the class path");
+    r = bare("--threads", "1", "--input", dir.resolve("missing.npy").toString(), "--output", jar);
+    assertEquals(2, r.status(), r.err().toString());
+    assertEquals(List.of("error: --output " + jar + " would overwrite the jar being run (" + jar + ", on the class path)"), r.err());
+  }
+
   /** A .npy file of the given shape with zero data: a sparse file of the right length, none of it written but the header. */
   private Path sparseNpy(String name, long... shape) throws IOException {
     StringBuilder dims = new StringBuilder();

@@ -146,6 +146,20 @@ public final class FileOutput {
   }
 
   /**
+   * Whether {@code a} and {@code b} name one file: the same path, or (both existing) one file through a
+   * link. What every command that writes an output checks against its inputs (netc's commands, a compiled
+   * jar's --output), so that none writes over what it reads.
+   */
+  public static boolean sameFile(Path a, Path b) {
+    if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) return true;
+    try {
+      return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
+    } catch (IOException e) {
+      return false; // one cannot be read: it is not the other
+    }
+  }
+
+  /**
    * Refuses early (before minutes of work) an output path that cannot be written, or (a regular file,
    * through its links, in a folder this user may not write) cannot be replaced whole, as writing it
    * would refuse it at the end.
