@@ -172,7 +172,9 @@ public final class CommandLines {
       if (v == null || v.length != 2 || v[0].isBlank()) {
         throw new UsageException("-D " + (v == null || v.length == 0 ? "" : v[0]) + ": give NAME=VALUE, e.g. -D width=32");
       }
-      out.put(v[0].trim(), v[1]);
+      // which of two values counts would be a guess (commons-cli keeps both, the map the last): refused as any option given twice
+      String before = out.put(v[0].trim(), v[1]);
+      if (before != null) throw new UsageException("-D " + v[0].trim() + " is given twice (" + before + ", then " + v[1] + "): give it once");
     }
     return out;
   }

@@ -44,6 +44,19 @@ class CommandLineChecksTest {
     assertEquals(0, r[0], (String) r[2]);
   }
 
+  /** -D width=8 -D width=16 kept the last value without a word: the same -D name twice is refused, as any option given twice. */
+  @Test
+  void theSameDefineTwiceIsRefused() {
+    Object[] r = netc("summary", SMALL, "-D", "size=64", "-D", "classes=7", "-D", "size=32");
+    assertEquals(2, r[0], (String) r[1]);
+    assertEquals("netc summary: -D size is given twice (64, then 32): give it once\n", r[2]);
+    assertEquals("", r[1]);
+    r = netc("compile", SMALL, "-o", dir.resolve("m.jar").toString(), "-D", "classes=7", "-D", " classes=7");
+    assertEquals(2, r[0], (String) r[1]);
+    assertEquals("netc compile: -D classes is given twice (7, then 7): give it once\n", r[2]);
+    assertFalse(Files.exists(dir.resolve("m.jar")));
+  }
+
   /** profile's numbers: --threads x was an internal error (exit 3), --runs 0 printed NaN, --threads 100000 started 100,000 threads. */
   @Test
   void profileRefusesNumbersOutOfRange() {
