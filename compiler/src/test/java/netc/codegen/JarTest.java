@@ -159,4 +159,18 @@ class JarTest {
     assertEquals(1, r.err().lines().filter(l -> l.startsWith("warning: jdk.incubator.vector is not available")).count(), r.err());
     assertArrayEquals(expected.data(), Npy.read(dir.resolve("ys.npy")).data(), "scalar kernels compute what vector kernels compute");
   }
+
+  /**
+   * An option that must not run in two JVMs at once (here -XX:+AlwaysPreTouch: the idle first JVM would keep
+   * its whole heap committed beside the second's) keeps the jar in its own JVM, on the scalar kernels, with
+   * the hint to add the module; it was repeated in a restarted JVM.
+   */
+  @Test
+  void optionsThatMustNotRunTwiceRunInPlace() throws Exception {
+    Run r = java(List.of("-Xms16m", "-Xmx64m", "-XX:+AlwaysPreTouch"), false, "--help");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().contains("this machine runs: scalar (no vectors)"), "no restart with the vector module:\n" + r.out());
+    assertEquals(1, r.err().lines().filter(l -> l.startsWith("warning: jdk.incubator.vector is not available")
+        && l.endsWith("(run java with --add-modules jdk.incubator.vector)")).count(), r.err());
+  }
 }
