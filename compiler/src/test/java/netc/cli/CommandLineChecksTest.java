@@ -57,6 +57,22 @@ class CommandLineChecksTest {
     assertFalse(Files.exists(dir.resolve("m.jar")));
   }
 
+  /** -O 7 ran as -O 2 and -O -1 skipped even the required passes (a confusing failure later): -O takes 0, 1 or 2, else one line naming the value. */
+  @Test
+  void anOptimizationLevelOutOfRangeIsRefused() {
+    for (String level : List.of("7", "-1", "3", "x", "1.5")) {
+      Object[] r = netc("inspect", SMALL, "-O", level);
+      assertEquals(2, r[0], level + ": " + r[2]);
+      assertEquals("netc inspect: -O " + level + ": expected a whole number from 0 to 2\n", r[2]);
+      assertEquals("", r[1], "refused before the passes run");
+    }
+    Object[] r = netc("compile", SMALL, "-o", dir.resolve("m.jar").toString(), "-O", "9");
+    assertEquals(2, r[0]);
+    assertEquals("netc compile: -O 9: expected a whole number from 0 to 2\n", r[2]);
+    assertFalse(Files.exists(dir.resolve("m.jar")));
+    for (String level : List.of("0", "1", "2")) assertEquals(0, netc("inspect", SMALL, "-O", level)[0], level);
+  }
+
   /** profile's numbers: --threads x was an internal error (exit 3), --runs 0 printed NaN, --threads 100000 started 100,000 threads. */
   @Test
   void profileRefusesNumbersOutOfRange() {
