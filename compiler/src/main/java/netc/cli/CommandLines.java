@@ -225,6 +225,16 @@ public final class CommandLines {
     if (input != null && netc.runtime.io.FileOutput.sameFile(output, input)) throw new UsageException("writing " + output + " would overwrite " + what);
   }
 
+  /**
+   * Where a command prints its status lines ("wrote ...", a compile's steps, notes): {@code out}, or standard
+   * error when one of its {@code outputs} (null: none) is standard output (/dev/stdout), whose data they
+   * would otherwise be mixed into.
+   */
+  static PrintStream status(PrintStream out, Path... outputs) {
+    for (Path p : outputs) if (p != null && netc.runtime.io.FileOutput.isStandardOutput(p)) return System.err;
+    return out;
+  }
+
   /** {@link netc.runtime.io.FileOutput#checkWritable}: an output refused before the work, not after it. */
   static void checkWritable(Path target) {
     netc.runtime.io.FileOutput.checkWritable(target);

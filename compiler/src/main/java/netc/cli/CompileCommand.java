@@ -44,12 +44,13 @@ final class CompileCommand implements Main.Command {
   }
 
   /** As {@link #run(String[], PrintStream)}; the demo, which states the synthetic-weights caveat itself, passes false. */
-  int run(String[] args, PrintStream out, boolean noteSynthetic) throws IOException {
+  int run(String[] args, PrintStream stdout, boolean noteSynthetic) throws IOException {
     Options options = options();
-    CommandLine cl = CommandLines.parse(USAGE, options, args, out);
+    CommandLine cl = CommandLines.parse(USAGE, options, args, stdout);
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
     Path jar = Path.of(cl.getOptionValue("o"));
+    PrintStream out = CommandLines.status(stdout, jar);
     String weights = cl.getOptionValue("w");
     String name = cl.getOptionValue("name");
     String nameProblem = name == null ? null : SpecCompiler.modelNameProblem(name);

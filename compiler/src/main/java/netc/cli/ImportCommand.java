@@ -37,6 +37,7 @@ final class ImportCommand implements Main.Command {
     if (!ModelSource.isOnnx(model)) throw new UsageException("expects an ONNX model (a .onnx file), got " + model + " (usage: " + USAGE + ")");
     Path spec = Path.of(cl.getOptionValue("o"));
     Path weights = cl.hasOption("weights-out") ? Path.of(cl.getOptionValue("weights-out")) : beside(spec);
+    out = CommandLines.status(out, spec, weights);
     if (FileOutput.sameFile(spec, weights)) throw new UsageException("the spec and the weights would both be written to " + spec);
     for (Path target : new Path[] {spec, weights}) {
       if (FileOutput.sameFile(target, Path.of(model))) throw new UsageException("writing " + target + " would overwrite the model being imported");

@@ -84,6 +84,7 @@ final class InspectCommand implements Main.Command {
     if (cl == null) return 0;
     Path dot = cl.hasOption("dot") ? Path.of(cl.getOptionValue("dot")) : null;
     Path svg = cl.hasOption("svg") ? Path.of(cl.getOptionValue("svg")) : null;
+    out = CommandLines.status(out, dot, svg); // --dot /dev/stdout: the report goes to standard error, the graph alone to standard output
     boolean before = cl.hasOption("before");
     // refused before the passes run and print, not after
     if (before && dot == null && svg == null) throw new UsageException("--before applies to --dot and --svg; give one of them");

@@ -45,6 +45,7 @@ final class RunCommand implements Main.Command {
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
     Path outPath = Path.of(cl.getOptionValue("o"));
+    out = CommandLines.status(out, outPath);
     String kind = spec.endsWith(".jar") ? "jar" : ModelSource.isOnnx(spec) ? "model" : "spec";
     CommandLines.refuseOverwriting(outPath, Path.of(spec), "the " + kind + " being run");
     CommandLines.refuseOverwriting(outPath, Path.of(cl.getOptionValue("i")), "the input being read");

@@ -139,6 +139,27 @@ class JarTest {
   }
 
   /**
+   * --output /dev/stdout (the jar's own, a pipe here) gets the .npy's bytes alone: the "wrote" line went
+   * into them, after the data. It goes to standard error now.
+   */
+  @Test
+  void theOutputOnStandardOutputIsTheDataAlone() throws Exception {
+    Npy.write(dir.resolve("x1.npy"), GeneratedModelTest.random(graph, 2, 11));
+    Path y = dir.resolve("y1.npy");
+    Run toFile = java(true, "--threads", "1", "--input", dir.resolve("x1.npy").toString(), "--output", y.toString());
+    assertEquals(0, toFile.status(), toFile.err());
+    assertTrue(toFile.out().startsWith("wrote " + y + " [2, 1000] "), toFile.out());
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules",
+        "jdk.incubator.vector", "-jar", jar.toString(), "--threads", "1", "--input", dir.resolve("x1.npy").toString(), "--output", "/dev/stdout"));
+    Path err = dir.resolve("stdout-err.txt");
+    Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
+    byte[] out = p.getInputStream().readAllBytes();
+    assertEquals(0, p.waitFor(), Files.readString(err));
+    assertArrayEquals(Files.readAllBytes(y), out, "standard output holds the .npy alone");
+    assertTrue(Files.readString(err).lines().anyMatch(l -> l.startsWith("wrote /dev/stdout [2, 1000] ")), Files.readString(err));
+  }
+
+  /**
    * {@code java -jar} without --add-modules restarts the JVM with the module (same answers, the exit
    * status passed on); with -Dnetc.relaunch=false it runs the scalar kernels and says so once.
    */

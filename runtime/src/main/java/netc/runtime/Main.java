@@ -166,7 +166,8 @@ public final class Main {
       double ms = (System.nanoTime() - t0) / 1e6;
       Npy.write(target, y);
       int n = y.shape()[0];
-      out.printf("wrote %s %s (%.1f ms for %d image%s)%n", target, java.util.Arrays.toString(y.shape()), ms, n, n == 1 ? "" : "s");
+      PrintStream status = FileOutput.isStandardOutput(target) ? err : out; // not into the data written there
+      status.printf("wrote %s %s (%.1f ms for %d image%s)%n", target, java.util.Arrays.toString(y.shape()), ms, n, n == 1 ? "" : "s");
       return 0;
     } catch (IOException e) {
       err.println("error: cannot write " + o.output + ": " + e.getMessage());
