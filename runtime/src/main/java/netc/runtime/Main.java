@@ -258,8 +258,14 @@ public final class Main {
           }
         }
       }
-      if (o.yuv != null && o.width == 0) throw new IllegalArgumentException("--yuv needs --size WxH");
       // an option the mode does not use is refused, not ignored: the user meant something by it
+      if (o.info) { // --info printed the model and exited 0, whatever tensors, images or frames came with it
+        if (!o.files.isEmpty()) throw new IllegalArgumentException("--info takes no images or frames, got " + o.files.get(0) + ": it prints the model and exits");
+        for (String other : List.of("--input", "--output", "--yuv", "--size", "--top", "--time", "--resize", "--crop")) {
+          if (given.contains(other)) throw new IllegalArgumentException(other + " does not apply to --info, which prints the model and exits");
+        }
+      }
+      if (o.yuv != null && o.width == 0) throw new IllegalArgumentException("--yuv needs --size WxH");
       if (o.width > 0 && o.yuv == null) throw new IllegalArgumentException("--size applies to --yuv frames; an image's size is in its file");
       if (o.output != null && o.input == null) {
         throw new IllegalArgumentException("--output applies to --input X.npy; images and frames get their classes on standard output");

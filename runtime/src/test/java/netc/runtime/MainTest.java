@@ -423,4 +423,41 @@ class MainTest {
     assertEquals(0, r.status(), r.err().toString());
     assertTrue(Files.exists(y));
   }
+
+  /**
+   * --info printed the model and exited 0, ignoring the tensors, images or frames given with it (nothing
+   * written, nothing classified): each is refused in one line, exit 2; --info alone still prints.
+   */
+  @Test
+  void infoTakesNoInputsOrOutputs() throws IOException {
+    Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
+    Path x = dir.resolve("x.npy"), y = dir.resolve("y.npy");
+    netc.runtime.io.Npy.write(x, Tensor.zeros(1, 3, 8, 8));
+    String[][] calls = {
+      {"--info", "--input", x.toString(), "--output", y.toString()},
+      {"--info", "--output", y.toString()},
+      {"--info", good.toString()},
+      {good.toString(), "--info", "--top", "3"},
+      {"--info", "--yuv", "nv12", "--size", "8x8"},
+      {"--info", "--resize", "8"},
+    };
+    String[] errors = {
+      "error: --input does not apply to --info, which prints the model and exits",
+      "error: --output does not apply to --info, which prints the model and exits",
+      "error: --info takes no images or frames, got " + good + ": it prints the model and exits",
+      "error: --info takes no images or frames, got " + good + ": it prints the model and exits",
+      "error: --yuv does not apply to --info, which prints the model and exits",
+      "error: --resize does not apply to --info, which prints the model and exits",
+    };
+    for (int i = 0; i < calls.length; i++) {
+      Run r = bare(calls[i]);
+      assertEquals(2, r.status(), String.join(" ", calls[i]));
+      assertEquals(errors[i], r.err().get(0));
+      assertEquals(List.of(), r.out(), "no info printed");
+      assertFalse(Files.exists(y), "nothing written");
+    }
+    Run r = bare("--threads", "1", "--info");
+    assertEquals(0, r.status(), r.err().toString());
+    assertTrue(r.out().get(0).startsWith("model: tiny"), r.out().toString());
+  }
 }
