@@ -73,6 +73,25 @@ class CommandLineChecksTest {
     for (String level : List.of("0", "1", "2")) assertEquals(0, netc("inspect", SMALL, "-O", level)[0], level);
   }
 
+  /**
+   * netc demo resnet50 ran both parts, ignoring the word, and --only digits -w W ignored the weights: both
+   * refused, exit 2. (--out names a file: the old code stopped there, exit 1, instead of running the demo.)
+   */
+  @Test
+  void demoRefusesWhatItWouldIgnore() throws Exception {
+    String file = Files.writeString(dir.resolve("a-file"), "not a folder").toString();
+    Object[] r = netc("demo", "resnet50", "--out", file);
+    assertEquals(2, r[0], (String) r[2]);
+    assertTrue(((String) r[2]).startsWith("netc demo: takes no arguments, got resnet50 (to run one part: --only resnet50) (usage: netc demo "), (String) r[2]);
+    r = netc("demo", "--out", file, "extra", "words");
+    assertEquals(2, r[0], (String) r[2]);
+    assertTrue(((String) r[2]).startsWith("netc demo: takes no arguments, got extra words (usage: netc demo "), (String) r[2]);
+    r = netc("demo", "--only", "digits", "-w", "W.safetensors", "--out", file);
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc demo: --weights applies to the resnet50 part; --only digits trains its own network\n", r[2]);
+    assertEquals("", r[1], "nothing run");
+  }
+
   /** profile's numbers: --threads x was an internal error (exit 3), --runs 0 printed NaN, --threads 100000 started 100,000 threads. */
   @Test
   void profileRefusesNumbersOutOfRange() {
