@@ -92,6 +92,29 @@ class CommandLineChecksTest {
     assertEquals("", r[1], "nothing run");
   }
 
+  /**
+   * --import-path was accepted and ignored where nothing is imported: a compiled jar (which, like -D and
+   * --weights, it does not apply to) and an ONNX model. Each is refused, naming the option.
+   */
+  @Test
+  void importPathIsRefusedWhereNothingIsImported() throws Exception {
+    Path x = dir.resolve("x.npy"), y = dir.resolve("y.npy"), jar = dir.resolve("m.jar");
+    Object[] r = netc("run", jar.toString(), "--input", x.toString(), "--output", y.toString(), "--import-path", dir.toString());
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc run: a compiled jar carries its weights and parameters; --weights, --reference, -D and --import-path apply to specs\n", r[2]);
+    String model = OnnxCommandsTest.FIXTURES.resolve("misc.onnx").toString();
+    for (String command : List.of("summary", "inspect")) {
+      r = netc(command, model, "--import-path", dir.toString());
+      assertEquals(1, r[0], command + ": " + r[2]);
+      assertEquals("netc " + command + ": " + model + ": --import-path is for a spec's imports; an ONNX model imports nothing\n", r[2]);
+      assertEquals("", r[1]);
+    }
+    r = netc("compile", model, "-o", jar.toString(), "--import-path", dir.toString());
+    assertEquals(1, r[0], (String) r[2]);
+    assertEquals("netc compile: " + model + ": --import-path is for a spec's imports; an ONNX model imports nothing\n", r[2]);
+    assertFalse(Files.exists(jar));
+  }
+
   /** profile's numbers: --threads x was an internal error (exit 3), --runs 0 printed NaN, --threads 100000 started 100,000 threads. */
   @Test
   void profileRefusesNumbersOutOfRange() {
