@@ -2,7 +2,6 @@ package netc.cli;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import netc.ir.ParamSource;
@@ -173,7 +172,9 @@ public final class CommandLines {
       if (v == null || v.length != 2 || v[0].isBlank()) {
         throw new UsageException("-D " + (v == null || v.length == 0 ? "" : v[0]) + ": give NAME=VALUE, e.g. -D width=32");
       }
-      out.put(v[0].trim(), v[1]);
+      // which of two values counts would be a guess (commons-cli keeps both, the map the last): refused as any option given twice
+      String before = out.put(v[0].trim(), v[1]);
+      if (before != null) throw new UsageException("-D " + v[0].trim() + " is given twice (" + before + ", then " + v[1] + "): give it once");
     }
     return out;
   }
@@ -216,22 +217,22 @@ public final class CommandLines {
     });
   }
 
-  /** Whether {@code a} and {@code b} name one file: the same path, or (both existing) one file through a link. */
-  static boolean sameFile(Path a, Path b) {
-    if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) return true;
-    try {
-      return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
-    } catch (java.io.IOException e) {
-      return false; // one cannot be read: it is not the other
-    }
-  }
-
   /**
    * Refuses writing {@code output} over {@code input}, one of the command's own inputs (null: none
    * given): "writing m.jar would overwrite the jar being run", as a usage error.
    */
   static void refuseOverwriting(Path output, Path input, String what) {
-    if (input != null && sameFile(output, input)) throw new UsageException("writing " + output + " would overwrite " + what);
+    if (input != null && netc.runtime.io.FileOutput.sameFile(output, input)) throw new UsageException("writing " + output + " would overwrite " + what);
+  }
+
+  /**
+   * Where a command prints its status lines ("wrote ...", a compile's steps, notes): {@code out}, or standard
+   * error when one of its {@code outputs} (null: none) is standard output (/dev/stdout), whose data they
+   * would otherwise be mixed into.
+   */
+  static PrintStream status(PrintStream out, Path... outputs) {
+    for (Path p : outputs) if (p != null && netc.runtime.io.FileOutput.isStandardOutput(p)) return System.err;
+    return out;
   }
 
   /** {@link netc.runtime.io.FileOutput#checkWritable}: an output refused before the work, not after it. */

@@ -44,20 +44,21 @@ final class CompileCommand implements Main.Command {
   }
 
   /** As {@link #run(String[], PrintStream)}; the demo, which states the synthetic-weights caveat itself, passes false. */
-  int run(String[] args, PrintStream out, boolean noteSynthetic) throws IOException {
+  int run(String[] args, PrintStream stdout, boolean noteSynthetic) throws IOException {
     Options options = options();
-    CommandLine cl = CommandLines.parse(USAGE, options, args, out);
+    CommandLine cl = CommandLines.parse(USAGE, options, args, stdout);
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
     Path jar = Path.of(cl.getOptionValue("o"));
+    PrintStream out = CommandLines.status(stdout, jar);
     String weights = cl.getOptionValue("w");
     String name = cl.getOptionValue("name");
     String nameProblem = name == null ? null : SpecCompiler.modelNameProblem(name);
     if (nameProblem != null) throw new UsageException("--name " + name + ": " + nameProblem); // before the model is loaded and optimized
-    if (CommandLines.sameFile(jar, Path.of(spec))) {
+    if (FileOutput.sameFile(jar, Path.of(spec))) {
       throw new UsageException("writing " + jar + " would overwrite the " + (ModelSource.isOnnx(spec) ? "model" : "spec") + " being compiled");
     }
-    if (weights != null && CommandLines.sameFile(jar, Path.of(weights))) throw new UsageException("writing " + jar + " would overwrite the weights being compiled");
+    if (weights != null && FileOutput.sameFile(jar, Path.of(weights))) throw new UsageException("writing " + jar + " would overwrite the weights being compiled");
     CommandLines.checkWritable(jar);
     Path sourceDir = cl.hasOption("emit-source") ? Path.of(cl.getOptionValue("emit-source")) : null;
     if (sourceDir != null) emitSourceDir(sourceDir); // before the compile, not after minutes of it

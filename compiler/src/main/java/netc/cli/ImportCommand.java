@@ -37,9 +37,10 @@ final class ImportCommand implements Main.Command {
     if (!ModelSource.isOnnx(model)) throw new UsageException("expects an ONNX model (a .onnx file), got " + model + " (usage: " + USAGE + ")");
     Path spec = Path.of(cl.getOptionValue("o"));
     Path weights = cl.hasOption("weights-out") ? Path.of(cl.getOptionValue("weights-out")) : beside(spec);
-    if (CommandLines.sameFile(spec, weights)) throw new UsageException("the spec and the weights would both be written to " + spec);
+    out = CommandLines.status(out, spec, weights);
+    if (FileOutput.sameFile(spec, weights)) throw new UsageException("the spec and the weights would both be written to " + spec);
     for (Path target : new Path[] {spec, weights}) {
-      if (CommandLines.sameFile(target, Path.of(model))) throw new UsageException("writing " + target + " would overwrite the model being imported");
+      if (FileOutput.sameFile(target, Path.of(model))) throw new UsageException("writing " + target + " would overwrite the model being imported");
     }
     CommandLines.checkWritable(spec);
     CommandLines.checkWritable(weights);

@@ -40,19 +40,19 @@ final class InspectCommand implements Main.Command {
   static Options passOptions() {
     return new Options()
         .addOption(CommandLines.defines()).addOption(CommandLines.importPath())
-        .addOption(Option.builder("O").hasArg().argName("LEVEL").desc("optimization level: 0 runs only required passes, 2 (default) all").build())
+        .addOption(Option.builder("O").hasArg().argName("LEVEL").desc("optimization level: 0 runs only required passes, 1 adds the folds and fusions, 2 (default) all").build())
         .addOption(Option.builder().longOpt("disable-pass").hasArg().argName("NAME").desc("skip a pass (repeatable)").build())
         .addOption(Option.builder().longOpt("block").hasArg().argName("B").desc("channel block of the NCHW{B}c layout (default 16)").build());
   }
 
   static PassContext context(CommandLine cl, List<Instrument> instruments) {
-    int level;
+    // -O 7 ran as 2 and -O -1 skipped the required passes: a level past the passes' is refused, naming it
+    int level = CommandLines.whole("-O", cl.getOptionValue("O", "2"), 0, PassContext.MAX_OPT_LEVEL);
     int block;
     try {
-      level = Integer.parseInt(cl.getOptionValue("O", "2"));
       block = Integer.parseInt(cl.getOptionValue("block", "16"));
     } catch (NumberFormatException e) {
-      throw new UsageException("-O and --block take integers");
+      throw new UsageException("--block takes an integer, got " + cl.getOptionValue("block"));
     }
     if (block != 16) throw new UsageException("--block: the kernels of this version are written for 16 (the AVX-512 float vector)");
     Set<String> disabled = new LinkedHashSet<>();
@@ -84,6 +84,7 @@ final class InspectCommand implements Main.Command {
     if (cl == null) return 0;
     Path dot = cl.hasOption("dot") ? Path.of(cl.getOptionValue("dot")) : null;
     Path svg = cl.hasOption("svg") ? Path.of(cl.getOptionValue("svg")) : null;
+    out = CommandLines.status(out, dot, svg); // --dot /dev/stdout: the report goes to standard error, the graph alone to standard output
     boolean before = cl.hasOption("before");
     // refused before the passes run and print, not after
     if (before && dot == null && svg == null) throw new UsageException("--before applies to --dot and --svg; give one of them");

@@ -65,6 +65,8 @@ final class ProfileCommand implements Main.Command {
     Path jar = Path.of(CommandLines.oneArgument(cl, "compiled jar", USAGE));
     if (!Files.isRegularFile(jar)) throw new BadInputException("cannot read " + jar + ": no such file");
     try (CompiledModel model = CompiledModel.load(jar, threads)) {
+      String tooLarge = model.batchTooLarge(batch); // before the batch's arrays are made: a batch x size past an int was an internal error
+      if (tooLarge != null) throw new UsageException("--batch " + batch + ": " + tooLarge);
       int[] s = model.inputShape();
       float[] x = netc.runtime.Tensor.uniform(1, batch, s[0], s[1], s[2]).data();
       float[] y = new float[batch * model.outputSize()];

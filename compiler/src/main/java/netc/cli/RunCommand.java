@@ -45,6 +45,7 @@ final class RunCommand implements Main.Command {
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
     Path outPath = Path.of(cl.getOptionValue("o"));
+    out = CommandLines.status(out, outPath);
     String kind = spec.endsWith(".jar") ? "jar" : ModelSource.isOnnx(spec) ? "model" : "spec";
     CommandLines.refuseOverwriting(outPath, Path.of(spec), "the " + kind + " being run");
     CommandLines.refuseOverwriting(outPath, Path.of(cl.getOptionValue("i")), "the input being read");
@@ -74,8 +75,8 @@ final class RunCommand implements Main.Command {
 
   /** Runs a compiled jar in this process: its model classes load on top of netc's runtime. */
   private static int runJar(String jar, Path outPath, CommandLine cl, PrintStream out) throws IOException {
-    if (cl.hasOption("w") || cl.hasOption("reference") || cl.hasOption("D")) {
-      throw new UsageException("a compiled jar carries its weights and parameters; --weights, --reference and -D apply to specs");
+    if (cl.hasOption("w") || cl.hasOption("reference") || cl.hasOption("D") || cl.hasOption("import-path")) {
+      throw new UsageException("a compiled jar carries its weights and parameters; --weights, --reference, -D and --import-path apply to specs");
     }
     Path jarPath = Path.of(jar);
     if (!java.nio.file.Files.isRegularFile(jarPath)) throw new BadInputException("cannot read " + jar + ": no such file");

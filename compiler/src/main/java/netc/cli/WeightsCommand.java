@@ -46,6 +46,7 @@ final class WeightsCommand implements Main.Command {
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
     Path target = Path.of(cl.getOptionValue("o"));
+    out = CommandLines.status(out, target);
     CommandLines.refuseOverwriting(target, Path.of(spec), "the " + (ModelSource.isOnnx(spec) ? "model" : "spec") + " being read");
     CommandLines.checkWritable(target); // before the spec is loaded and its weights made, not after
     Graph g = CommandLines.graph(spec, cl);

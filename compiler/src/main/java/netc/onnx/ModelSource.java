@@ -54,6 +54,9 @@ public record ModelSource(Graph graph, TensorSource weights, OnnxImporter.Result
       }
       return new ModelSource(GraphBuilder.build(SpecLoader.load(Path.of(path), importPath), overrides), null, null);
     }
+    if (!importPath.isEmpty()) { // refused, not ignored, as the preparation options are for a spec
+      throw new netc.runtime.BadInputException(path + ": --import-path is for a spec's imports; an ONNX model imports nothing");
+    }
     OnnxImporter.Result r = OnnxImporter.translate(OnnxReader.read(Path.of(path)), preparation);
     String name = path + " (imported)";
     Graph graph = GraphBuilder.build(SpecLoader.fromText(name, r.spec()), overrides);

@@ -8,7 +8,12 @@ import java.util.Set;
  * channel block of the blocked layout, and the instruments that watch every pass.
  */
 public record PassContext(int optLevel, Set<String> disabled, int block, List<Instrument> instruments) {
+  /** The highest level a pass has: -O runs the passes of its level and below, 0 only the required ones. */
+  public static final int MAX_OPT_LEVEL = 2;
+
   public PassContext {
+    // below 0 even the required passes were skipped (assign-layout), and the failure came later, far from its cause
+    if (optLevel < 0 || optLevel > MAX_OPT_LEVEL) throw new IllegalArgumentException("optimization level " + optLevel + ": expected 0 to " + MAX_OPT_LEVEL);
     disabled = Set.copyOf(disabled);
     instruments = List.copyOf(instruments);
     if (block <= 0 || (block & (block - 1)) != 0) throw new IllegalArgumentException("block must be a power of two, got " + block);

@@ -44,6 +44,77 @@ class CommandLineChecksTest {
     assertEquals(0, r[0], (String) r[2]);
   }
 
+  /** -D width=8 -D width=16 kept the last value without a word: the same -D name twice is refused, as any option given twice. */
+  @Test
+  void theSameDefineTwiceIsRefused() {
+    Object[] r = netc("summary", SMALL, "-D", "size=64", "-D", "classes=7", "-D", "size=32");
+    assertEquals(2, r[0], (String) r[1]);
+    assertEquals("netc summary: -D size is given twice (64, then 32): give it once\n", r[2]);
+    assertEquals("", r[1]);
+    r = netc("compile", SMALL, "-o", dir.resolve("m.jar").toString(), "-D", "classes=7", "-D", " classes=7");
+    assertEquals(2, r[0], (String) r[1]);
+    assertEquals("netc compile: -D classes is given twice (7, then 7): give it once\n", r[2]);
+    assertFalse(Files.exists(dir.resolve("m.jar")));
+  }
+
+  /** -O 7 ran as -O 2 and -O -1 skipped even the required passes (a confusing failure later): -O takes 0, 1 or 2, else one line naming the value. */
+  @Test
+  void anOptimizationLevelOutOfRangeIsRefused() {
+    for (String level : List.of("7", "-1", "3", "x", "1.5")) {
+      Object[] r = netc("inspect", SMALL, "-O", level);
+      assertEquals(2, r[0], level + ": " + r[2]);
+      assertEquals("netc inspect: -O " + level + ": expected a whole number from 0 to 2\n", r[2]);
+      assertEquals("", r[1], "refused before the passes run");
+    }
+    Object[] r = netc("compile", SMALL, "-o", dir.resolve("m.jar").toString(), "-O", "9");
+    assertEquals(2, r[0]);
+    assertEquals("netc compile: -O 9: expected a whole number from 0 to 2\n", r[2]);
+    assertFalse(Files.exists(dir.resolve("m.jar")));
+    for (String level : List.of("0", "1", "2")) assertEquals(0, netc("inspect", SMALL, "-O", level)[0], level);
+  }
+
+  /**
+   * netc demo resnet50 ran both parts, ignoring the word, and --only digits -w W ignored the weights: both
+   * refused, exit 2. (--out names a file: the old code stopped there, exit 1, instead of running the demo.)
+   */
+  @Test
+  void demoRefusesWhatItWouldIgnore() throws Exception {
+    String file = Files.writeString(dir.resolve("a-file"), "not a folder").toString();
+    Object[] r = netc("demo", "resnet50", "--out", file);
+    assertEquals(2, r[0], (String) r[2]);
+    assertTrue(((String) r[2]).startsWith("netc demo: takes no arguments, got resnet50 (to run one part: --only resnet50) (usage: netc demo "), (String) r[2]);
+    r = netc("demo", "--out", file, "extra", "words");
+    assertEquals(2, r[0], (String) r[2]);
+    assertTrue(((String) r[2]).startsWith("netc demo: takes no arguments, got extra words (usage: netc demo "), (String) r[2]);
+    r = netc("demo", "--only", "digits", "-w", "W.safetensors", "--out", file);
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc demo: --weights applies to the resnet50 part; --only digits trains its own network\n", r[2]);
+    assertEquals("", r[1], "nothing run");
+  }
+
+  /**
+   * --import-path was accepted and ignored where nothing is imported: a compiled jar (which, like -D and
+   * --weights, it does not apply to) and an ONNX model. Each is refused, naming the option.
+   */
+  @Test
+  void importPathIsRefusedWhereNothingIsImported() throws Exception {
+    Path x = dir.resolve("x.npy"), y = dir.resolve("y.npy"), jar = dir.resolve("m.jar");
+    Object[] r = netc("run", jar.toString(), "--input", x.toString(), "--output", y.toString(), "--import-path", dir.toString());
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc run: a compiled jar carries its weights and parameters; --weights, --reference, -D and --import-path apply to specs\n", r[2]);
+    String model = OnnxCommandsTest.FIXTURES.resolve("misc.onnx").toString();
+    for (String command : List.of("summary", "inspect")) {
+      r = netc(command, model, "--import-path", dir.toString());
+      assertEquals(1, r[0], command + ": " + r[2]);
+      assertEquals("netc " + command + ": " + model + ": --import-path is for a spec's imports; an ONNX model imports nothing\n", r[2]);
+      assertEquals("", r[1]);
+    }
+    r = netc("compile", model, "-o", jar.toString(), "--import-path", dir.toString());
+    assertEquals(1, r[0], (String) r[2]);
+    assertEquals("netc compile: " + model + ": --import-path is for a spec's imports; an ONNX model imports nothing\n", r[2]);
+    assertFalse(Files.exists(jar));
+  }
+
   /** profile's numbers: --threads x was an internal error (exit 3), --runs 0 printed NaN, --threads 100000 started 100,000 threads. */
   @Test
   void profileRefusesNumbersOutOfRange() {

@@ -65,6 +65,29 @@ class ProfileCommandTest {
     }
   }
 
+  /**
+   * A --batch whose inputs or outputs take more floats than one Java array holds was an internal error
+   * (exit 3: "tensor too large", or a negative array size from batch x outputs overflowing an int): one
+   * line naming --batch and the largest batch the model takes, exit 2, as the Spark job says it.
+   */
+  @Test
+  void aBatchPastTheArrayLimitIsRefusedNamingBatch() throws Exception {
+    Path big = dir.resolve("big.jar"), wide = dir.resolve("wide.jar");
+    Path bigSpec = java.nio.file.Files.writeString(dir.resolve("big.net"), "input(3, 1024, 1024)\nhead: global_avgpool()\nflatten()\nfc: fc(10)\n");
+    Path wideSpec = java.nio.file.Files.writeString(dir.resolve("wide.net"), "input(1, 64, 64)\nwide: conv(600, 1)\n");
+    assertEquals(0, netc("compile", bigSpec.toString(), "-o", big.toString(), "--thin")[0]);
+    assertEquals(0, netc("compile", wideSpec.toString(), "-o", wide.toString(), "--thin")[0]);
+    Object[] r = profileRun(big, "--batch", "1024");
+    assertEquals("netc profile: --batch 1024: a batch of 1024 inputs of 3x1024x1024 takes 3,221,225,472 floats, more than the 2,147,483,639"
+        + " one Java array holds; the model big takes batches of 682 at most\n", r[2]);
+    assertEquals(2, r[0]);
+    // 600 x 64 x 64 = 2,457,600 outputs an image: 1,024 of them overflowed an int
+    r = profileRun(wide, "--batch", "1024");
+    assertEquals("netc profile: --batch 1024: a batch of 1024 outputs of 2457600 floats takes 2,516,582,400 floats, more than the"
+        + " 2,147,483,639 one Java array holds; the model wide takes batches of 873 at most\n", r[2]);
+    assertEquals(2, r[0]);
+  }
+
   /** Every step's row in {@code unit}, and the outside line, whose % and the rows' make 100 (each printed to 0.1%). */
   private static void assertAddsUp(List<String> lines, String unit, int steps) {
     String out = String.join("\n", lines);
@@ -86,6 +109,25 @@ class ProfileCommandTest {
     assertEquals(unit, outside.group(2), out);
     assertEquals(100, percent + Double.parseDouble(outside.group(3)), 0.05 * (steps + 2), out);
     assertTrue(Double.parseDouble(outside.group(1)) >= -0.001 * (steps + 1), "the steps ran within the call:\n" + out);
+  }
+
+  /** {@code netc profile JAR ARGS} in a JVM started with -Dnetc.profile=true: its status, output and errors. */
+  private static Object[] profileRun(Path jar, String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--add-modules", "jdk.incubator.vector", "-Dnetc.profile=true", "-cp", System.getProperty("java.class.path"),
+        "netc.cli.Main", "profile", jar.toString(), "--warmup-seconds", "0"));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).start();
+    java.util.concurrent.CompletableFuture<byte[]> out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        return p.getInputStream().readAllBytes();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    String err = new String(p.getErrorStream().readAllBytes()).lines().filter(l -> !l.startsWith("WARNING: Using incubator modules"))
+        .map(l -> l + "\n").reduce("", String::concat);
+    return new Object[] {p.waitFor(), new String(out.get()), err};
   }
 
   /** {@code netc profile} of smallnet in a JVM started with -Dnetc.profile=true (a static final, read once); its output. */

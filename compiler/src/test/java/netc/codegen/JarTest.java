@@ -139,6 +139,27 @@ class JarTest {
   }
 
   /**
+   * --output /dev/stdout (the jar's own, a pipe here) gets the .npy's bytes alone: the "wrote" line went
+   * into them, after the data. It goes to standard error now.
+   */
+  @Test
+  void theOutputOnStandardOutputIsTheDataAlone() throws Exception {
+    Npy.write(dir.resolve("x1.npy"), GeneratedModelTest.random(graph, 2, 11));
+    Path y = dir.resolve("y1.npy");
+    Run toFile = java(true, "--threads", "1", "--input", dir.resolve("x1.npy").toString(), "--output", y.toString());
+    assertEquals(0, toFile.status(), toFile.err());
+    assertTrue(toFile.out().startsWith("wrote " + y + " [2, 1000] "), toFile.out());
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules",
+        "jdk.incubator.vector", "-jar", jar.toString(), "--threads", "1", "--input", dir.resolve("x1.npy").toString(), "--output", "/dev/stdout"));
+    Path err = dir.resolve("stdout-err.txt");
+    Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
+    byte[] out = p.getInputStream().readAllBytes();
+    assertEquals(0, p.waitFor(), Files.readString(err));
+    assertArrayEquals(Files.readAllBytes(y), out, "standard output holds the .npy alone");
+    assertTrue(Files.readString(err).lines().anyMatch(l -> l.startsWith("wrote /dev/stdout [2, 1000] ")), Files.readString(err));
+  }
+
+  /**
    * {@code java -jar} without --add-modules restarts the JVM with the module (same answers, the exit
    * status passed on); with -Dnetc.relaunch=false it runs the scalar kernels and says so once.
    */
@@ -158,5 +179,19 @@ class JarTest {
     assertEquals(0, r.status(), r.err());
     assertEquals(1, r.err().lines().filter(l -> l.startsWith("warning: jdk.incubator.vector is not available")).count(), r.err());
     assertArrayEquals(expected.data(), Npy.read(dir.resolve("ys.npy")).data(), "scalar kernels compute what vector kernels compute");
+  }
+
+  /**
+   * An option that must not run in two JVMs at once (here -XX:+AlwaysPreTouch: the idle first JVM would keep
+   * its whole heap committed beside the second's) keeps the jar in its own JVM, on the scalar kernels, with
+   * the hint to add the module; it was repeated in a restarted JVM.
+   */
+  @Test
+  void optionsThatMustNotRunTwiceRunInPlace() throws Exception {
+    Run r = java(List.of("-Xms16m", "-Xmx64m", "-XX:+AlwaysPreTouch"), false, "--help");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().contains("this machine runs: scalar (no vectors)"), "no restart with the vector module:\n" + r.out());
+    assertEquals(1, r.err().lines().filter(l -> l.startsWith("warning: jdk.incubator.vector is not available")
+        && l.endsWith("(run java with --add-modules jdk.incubator.vector)")).count(), r.err());
   }
 }

@@ -217,7 +217,8 @@ public final class CompileMojo extends AbstractMojo {
     boolean onnx = netc.onnx.ModelSource.isOnnx(spec.file().toString());
     // an ONNX model carries its weights: a NAME.safetensors beside it (an earlier netc import's) is not read
     Path weights = onnx ? null : weightsFor(spec);
-    SpecCompiler.Request request = new SpecCompiler.Request(spec.file(), importPathList(), defines == null ? Map.of() : defines,
+    // the project's import paths are its specs'; an ONNX model imports nothing (and the compiler refuses import paths for one)
+    SpecCompiler.Request request = new SpecCompiler.Request(spec.file(), onnx ? List.of() : importPathList(), defines == null ? Map.of() : defines,
         weights, spec.name(), PassContext.defaults(), shown(spec.file()));
     // a spec reads the *.net files it imports; an ONNX model (listed in <includes>) its external data
     List<Path> inputs = new ArrayList<>(onnx ? SpecFiles.onnxInputs(spec.file()) : SpecFiles.netFiles(spec.file().getParent(), importPathList()));

@@ -459,6 +459,7 @@ class CompileMojoTest {
     CompileMojo m = mojo();
     m.includes = List.of("conv.onnx");
     m.names = Map.of("conv", "edge");
+    m.importPaths = List.of(src.toFile()); // the project's, for its specs: not passed to a model, for which netc refuses them
     m.execute();
     Path props = classes.resolve("netc/models/edge/model.properties");
     assertEquals("edge\n", Files.readString(classes.resolve("META-INF/netc/model")));

@@ -405,6 +405,22 @@ public abstract class CompiledModel implements AutoCloseable {
   }
 
   /**
+   * Why a batch of {@code batch} images is too large for this model, or null when it is not: a caller that
+   * holds a batch's inputs in one Java array and its outputs in another (the Spark job's tasks, netc
+   * profile) cannot hold more floats than one array does (a batch of 1,024 inputs of 3 x 1024 x 1024 would
+   * take 3,221,225,472 floats; 682 at most fit). Computed in longs: batch x outputs may overflow an int.
+   */
+  public final String batchTooLarge(int batch) {
+    long perImage = (long) inputShape[0] * inputShape[1] * inputShape[2], outputs = Math.max(1, outputSize);
+    long largest = Math.min(MAX_ARRAY / perImage, MAX_ARRAY / outputs);
+    if (batch <= largest) return null;
+    boolean inputs = batch * perImage > MAX_ARRAY;
+    return String.format(java.util.Locale.ROOT, "a batch of %d %s takes %,d floats, more than the %,d one Java array holds; the model %s"
+        + " takes batches of %d at most", batch, inputs ? "inputs of " + inputShape[0] + "x" + inputShape[1] + "x" + inputShape[2]
+            : "outputs of " + outputs + " floats", batch * (inputs ? perImage : outputs), MAX_ARRAY, name(), largest);
+  }
+
+  /**
    * Runs a batch [N, C, H, W] and returns the outputs [N, outputSize]. Safe to call concurrently.
    *
    * @throws IllegalArgumentException when the tensor's shape is not [N, C, H, W] of this model

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import netc.runtime.io.FileOutput;
 import netc.runtime.io.Npy;
 
 /**
@@ -58,6 +59,11 @@ public final class Main {
       out.println(USAGE);
       out.println("this machine runs: " + netc.runtime.kernels.Kernels.INSTANCE.variant() + " on " + netc.runtime.kernels.Kernels.cpuModel());
       return 0;
+    }
+    String overwrite = o.output == null ? null : overwritten(o.input, o.output);
+    if (overwrite != null) { // before the model loads and the input is read
+      err.println("error: " + overwrite);
+      return 2;
     }
     CompiledModel model;
     try {
@@ -153,14 +159,15 @@ public final class Main {
     }
     try {
       Path target = Path.of(o.output);
-      netc.runtime.io.FileOutput.checkWritable(target); // before the work, as netc's commands check theirs
+      FileOutput.checkWritable(target); // before the work, as netc's commands check theirs
       Tensor x = Npy.readBatch(Path.of(o.input), model.inputShape(), "the model");
       long t0 = System.nanoTime();
       Tensor y = model.predict(x);
       double ms = (System.nanoTime() - t0) / 1e6;
       Npy.write(target, y);
       int n = y.shape()[0];
-      out.printf("wrote %s %s (%.1f ms for %d image%s)%n", target, java.util.Arrays.toString(y.shape()), ms, n, n == 1 ? "" : "s");
+      PrintStream status = FileOutput.isStandardOutput(target) ? err : out; // not into the data written there
+      status.printf("wrote %s %s (%.1f ms for %d image%s)%n", target, java.util.Arrays.toString(y.shape()), ms, n, n == 1 ? "" : "s");
       return 0;
     } catch (IOException e) {
       err.println("error: cannot write " + o.output + ": " + e.getMessage());
@@ -168,6 +175,33 @@ public final class Main {
       err.println(errorLine(o.input, e));
     }
     return 1;
+  }
+
+  /**
+   * Why writing {@code output} is refused, or null: it is the input being read, or a jar on this JVM's class
+   * path (with java -jar, the jar being run), by path or through a link. No command of netc's writes over
+   * its own inputs; netc run refuses the same.
+   */
+  static String overwritten(String input, String output) {
+    Path target;
+    try {
+      target = Path.of(output);
+      if (FileOutput.sameFile(target, Path.of(input))) return "--output " + output + " would overwrite the input being read (--input " + input + ")";
+    } catch (java.nio.file.InvalidPathException e) {
+      return null; // runTensor says what is wrong with the path
+    }
+    for (String entry : System.getProperty("java.class.path", "").split(java.io.File.pathSeparator)) {
+      try {
+        Path jar = Path.of(entry);
+        // a folder on the class path cannot be written over: checkWritable refuses it as a folder
+        if (!entry.isEmpty() && Files.isRegularFile(jar) && FileOutput.sameFile(target, jar)) {
+          return "--output " + output + " would overwrite the jar being run (" + entry + ", on the class path)";
+        }
+      } catch (java.nio.file.InvalidPathException ignored) {
+        // not a path of this system: nothing to overwrite
+      }
+    }
+    return null;
   }
 
   /**
@@ -224,8 +258,14 @@ public final class Main {
           }
         }
       }
-      if (o.yuv != null && o.width == 0) throw new IllegalArgumentException("--yuv needs --size WxH");
       // an option the mode does not use is refused, not ignored: the user meant something by it
+      if (o.info) { // --info printed the model and exited 0, whatever tensors, images or frames came with it
+        if (!o.files.isEmpty()) throw new IllegalArgumentException("--info takes no images or frames, got " + o.files.get(0) + ": it prints the model and exits");
+        for (String other : List.of("--input", "--output", "--yuv", "--size", "--top", "--time", "--resize", "--crop")) {
+          if (given.contains(other)) throw new IllegalArgumentException(other + " does not apply to --info, which prints the model and exits");
+        }
+      }
+      if (o.yuv != null && o.width == 0) throw new IllegalArgumentException("--yuv needs --size WxH");
       if (o.width > 0 && o.yuv == null) throw new IllegalArgumentException("--size applies to --yuv frames; an image's size is in its file");
       if (o.output != null && o.input == null) {
         throw new IllegalArgumentException("--output applies to --input X.npy; images and frames get their classes on standard output");

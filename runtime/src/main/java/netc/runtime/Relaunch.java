@@ -21,12 +21,15 @@ final class Relaunch {
   static final String PROPERTY = "netc.relaunch";
 
   /**
-   * JVM options that a second JVM must not repeat: a debugger's or JMX's port (the first JVM holds it)
-   * and a flight recording's file (the first JVM would overwrite the second's). With one of them the
-   * jar runs in place, on the scalar kernels, and says how to get the vector ones.
+   * JVM options (prefixes) that a second JVM must not repeat: a debugger's or JMX's port (the first JVM
+   * holds it), a flight recording's file (the first JVM would overwrite the second's), any agent, native
+   * or Java (a profiler's or tracer's port or output file, or one agent's work done twice: two profiles, two
+   * connections to its server), and pre-touching the heap (the idle first JVM would keep a whole heap
+   * committed beside the second's). With one of them the jar runs in place, on the scalar kernels, and
+   * says how to get the vector ones.
    */
-  static final java.util.List<String> NOT_TWICE = java.util.List.of("-agentlib:jdwp", "-Xrunjdwp", "-Dcom.sun.management.jmxremote",
-      "-XX:StartFlightRecording", "-XX:+FlightRecorder");
+  static final java.util.List<String> NOT_TWICE = java.util.List.of("-agentlib:", "-agentpath:", "-javaagent:", "-Xrun",
+      "-Dcom.sun.management.jmxremote", "-XX:StartFlightRecording", "-XX:+FlightRecorder", "-XX:+AlwaysPreTouch");
 
   /** Environment variables the JVM reads options from: already in the input arguments passed on, so not given twice. */
   static final java.util.List<String> OPTION_VARIABLES = java.util.List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS");
@@ -88,9 +91,7 @@ final class Relaunch {
     } catch (LinkageError e) {
       return null; // no java.management in this runtime: the options could not be passed on
     }
-    for (String option : jvmOptions) {
-      for (String prefix : NOT_TWICE) if (option.startsWith(prefix)) return null;
-    }
+    if (notTwice(jvmOptions) != null) return null;
     List<String> out = new ArrayList<>();
     out.add(launcher.toString());
     out.addAll(jvmOptions);
@@ -102,6 +103,14 @@ final class Relaunch {
     out.add(main.getName());
     out.addAll(List.of(args));
     return out;
+  }
+
+  /** The first of {@code jvmOptions} that must not run in two JVMs at once ({@link #NOT_TWICE}), or null. */
+  static String notTwice(List<String> jvmOptions) {
+    for (String option : jvmOptions) {
+      for (String prefix : NOT_TWICE) if (option.startsWith(prefix)) return option;
+    }
+    return null;
   }
 
   private static boolean systemHasVector() {

@@ -310,6 +310,35 @@ class MainTest {
     assertEquals(List.of("error: cannot write " + folder + ": it is a directory"), r.err());
   }
 
+  /**
+   * --output naming the input (by path or through a link) wrote over it and exited 0, and so did one naming
+   * the jar being run: each is refused before the input is read, one line naming both paths, exit 2, as
+   * netc run refuses them.
+   */
+  @Test
+  void theOutputIsNeverTheInputNorTheJarBeingRun() throws IOException {
+    Path x = dir.resolve("x.npy");
+    netc.runtime.io.Npy.write(x, Tensor.uniform(1, 1, 3, 8, 8));
+    byte[] before = Files.readAllBytes(x);
+    Run r = bare("--threads", "1", "--input", x.toString(), "--output", x.toString());
+    assertEquals(2, r.status(), r.err().toString());
+    assertEquals(List.of("error: --output " + x + " would overwrite the input being read (--input " + x + ")"), r.err());
+    Path link = Files.createSymbolicLink(dir.resolve("link.npy"), x);
+    r = bare("--threads", "1", "--input", x.toString(), "--output", link.toString());
+    assertEquals(2, r.status(), r.err().toString());
+    assertEquals(List.of("error: --output " + link + " would overwrite the input being read (--input " + x + ")"), r.err());
+    assertArrayEquals(before, Files.readAllBytes(x), "the input is as it was");
+    assertEquals(List.of(), r.out());
+    // java -jar m.jar has m.jar as its class path; here a jar of the test's. The input is missing: before, the
+    // read failed (exit 1) before anything was written
+    String jar = Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+        .filter(e -> e.endsWith(".jar") && Files.isRegularFile(Path.of(e))).findFirst().orElse(null);
+    org.junit.jupiter.api.Assumptions.assumeTrue(jar != null, "a jar on the class path");
+    r = bare("--threads", "1", "--input", dir.resolve("missing.npy").toString(), "--output", jar);
+    assertEquals(2, r.status(), r.err().toString());
+    assertEquals(List.of("error: --output " + jar + " would overwrite the jar being run (" + jar + ", on the class path)"), r.err());
+  }
+
   /** A .npy file of the given shape with zero data: a sparse file of the right length, none of it written but the header. */
   private Path sparseNpy(String name, long... shape) throws IOException {
     StringBuilder dims = new StringBuilder();
@@ -393,5 +422,42 @@ class MainTest {
     Run r = bare("--input", x.toString(), "--output", y.toString());
     assertEquals(0, r.status(), r.err().toString());
     assertTrue(Files.exists(y));
+  }
+
+  /**
+   * --info printed the model and exited 0, ignoring the tensors, images or frames given with it (nothing
+   * written, nothing classified): each is refused in one line, exit 2; --info alone still prints.
+   */
+  @Test
+  void infoTakesNoInputsOrOutputs() throws IOException {
+    Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
+    Path x = dir.resolve("x.npy"), y = dir.resolve("y.npy");
+    netc.runtime.io.Npy.write(x, Tensor.zeros(1, 3, 8, 8));
+    String[][] calls = {
+      {"--info", "--input", x.toString(), "--output", y.toString()},
+      {"--info", "--output", y.toString()},
+      {"--info", good.toString()},
+      {good.toString(), "--info", "--top", "3"},
+      {"--info", "--yuv", "nv12", "--size", "8x8"},
+      {"--info", "--resize", "8"},
+    };
+    String[] errors = {
+      "error: --input does not apply to --info, which prints the model and exits",
+      "error: --output does not apply to --info, which prints the model and exits",
+      "error: --info takes no images or frames, got " + good + ": it prints the model and exits",
+      "error: --info takes no images or frames, got " + good + ": it prints the model and exits",
+      "error: --yuv does not apply to --info, which prints the model and exits",
+      "error: --resize does not apply to --info, which prints the model and exits",
+    };
+    for (int i = 0; i < calls.length; i++) {
+      Run r = bare(calls[i]);
+      assertEquals(2, r.status(), String.join(" ", calls[i]));
+      assertEquals(errors[i], r.err().get(0));
+      assertEquals(List.of(), r.out(), "no info printed");
+      assertFalse(Files.exists(y), "nothing written");
+    }
+    Run r = bare("--threads", "1", "--info");
+    assertEquals(0, r.status(), r.err().toString());
+    assertTrue(r.out().get(0).startsWith("model: tiny"), r.out().toString());
   }
 }

@@ -124,7 +124,7 @@ public final class ClassifyImages {
     if (!Files.isRegularFile(path)) throw new BadInputException(jar + ": no such file");
     try (CompiledModel m = loadForCheck.apply(path, 1)) {
       if (!tensors) Preprocess.forModel(m);
-      String tooLarge = NetcClassifier.batchTooLarge(m, batch);
+      String tooLarge = m.batchTooLarge(batch);
       if (tooLarge != null) throw new IllegalArgumentException("--batch " + batch + ": " + tooLarge);
       long bytes = 4 * NetcClassifier.batchFloats(m, batch);
       // local mode runs the tasks in this JVM; an executor's heap is spark.executor.memory (MiB unless it says), 1g by default

@@ -457,22 +457,6 @@ public final class NetcClassifier {
   /** The most elements (floats, bytes) a Java array holds (some JVMs keep a few words of an array's length for its header). */
   static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
-  /**
-   * Why a batch of {@code batch} is too large for {@code model}, or null when it is not: a task holds a
-   * batch's inputs in one Java array and its outputs in another (a batch of 1,024 inputs of 3 x 1024 x
-   * 1024 would take 3,221,225,472 floats; 682 at most fit).
-   */
-  static String batchTooLarge(CompiledModel model, int batch) {
-    int[] s = model.inputShape();
-    long perImage = (long) s[0] * s[1] * s[2], outputs = Math.max(1, model.outputSize());
-    long largest = Math.min(MAX_ARRAY / perImage, MAX_ARRAY / outputs);
-    if (batch <= largest) return null;
-    boolean inputs = batch * perImage > MAX_ARRAY;
-    return String.format(java.util.Locale.ROOT, "a batch of %d %s takes %,d floats, more than the %,d one Java array holds; the model %s"
-        + " takes batches of %d at most", batch, inputs ? "inputs of " + s[0] + "x" + s[1] + "x" + s[2] : "outputs of " + outputs + " floats",
-        batch * (inputs ? perImage : outputs), MAX_ARRAY, model.name(), largest);
-  }
-
   /** The floats a task holds for a batch of {@code batch}: the batch's inputs and its outputs. */
   static long batchFloats(CompiledModel model, int batch) {
     int[] s = model.inputShape();
@@ -535,7 +519,7 @@ public final class NetcClassifier {
       this.input = input;
       int[] shape = model.inputShape();
       this.perImage = shape[0] * shape[1] * shape[2];
-      String tooLarge = batchTooLarge(model, options.batch());
+      String tooLarge = model.batchTooLarge(options.batch());
       if (tooLarge != null) throw new IllegalArgumentException("batch: " + tooLarge);
       try {
         this.tensors = new float[options.batch() * perImage];

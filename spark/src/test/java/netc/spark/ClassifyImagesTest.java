@@ -681,8 +681,8 @@ class ClassifyImagesTest {
         + " array holds; the model big takes batches of 682 at most\n", err.toString(StandardCharsets.UTF_8));
     assertEquals(1, status);
     try (CompiledModel m = CompiledModel.load(big, 1)) {
-      assertNull(NetcClassifier.batchTooLarge(m, 682), "682 x 3,145,728 = 2,145,386,496 floats fit");
-      assertTrue(NetcClassifier.batchTooLarge(m, 683) != null);
+      assertNull(m.batchTooLarge(682), "682 x 3,145,728 = 2,145,386,496 floats fit");
+      assertTrue(m.batchTooLarge(683) != null);
     }
   }
 

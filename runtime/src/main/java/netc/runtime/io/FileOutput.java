@@ -109,6 +109,17 @@ public final class FileOutput {
   }
 
   /**
+   * Whether {@code target} names this process's standard output: /dev/stdout, /dev/fd/1, /proc/self/fd/1
+   * or /proc/PID/fd/1 of this process (by its name alone: nothing is opened). A command writing its output
+   * there prints its status lines ("wrote ...") to standard error, or they would end up in the data.
+   */
+  public static boolean isStandardOutput(Path target) {
+    Path abs = target.toAbsolutePath().normalize();
+    return abs.equals(Path.of("/dev/stdout")) || abs.equals(Path.of("/dev/fd/1")) || abs.equals(Path.of("/proc/self/fd/1"))
+        || abs.equals(Path.of("/proc/thread-self/fd/1")) || abs.equals(Path.of("/proc/" + ProcessHandle.current().pid() + "/fd/1"));
+  }
+
+  /**
    * Writes {@code body} to a new temporary file beside {@code file}, which it returns (and deletes if
    * the writing fails). A regular file in a folder this user may not write is refused: it cannot be
    * replaced whole, and writing it in place (as netc once did) would leave it half-written on a failure.
@@ -142,6 +153,20 @@ public final class FileOutput {
     } catch (IOException | RuntimeException | Error e) {
       deleteTemporary(tmp);
       throw e;
+    }
+  }
+
+  /**
+   * Whether {@code a} and {@code b} name one file: the same path, or (both existing) one file through a
+   * link. What every command that writes an output checks against its inputs (netc's commands, a compiled
+   * jar's --output), so that none writes over what it reads.
+   */
+  public static boolean sameFile(Path a, Path b) {
+    if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) return true;
+    try {
+      return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
+    } catch (IOException e) {
+      return false; // one cannot be read: it is not the other
     }
   }
 

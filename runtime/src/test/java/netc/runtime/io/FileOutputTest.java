@@ -143,6 +143,23 @@ class FileOutputTest {
     }
   }
 
+  /**
+   * The names of this process's standard output, where a command writing its output prints its status
+   * lines to standard error instead; a path only, nothing is opened. Standard error, another process's
+   * stdout and a file named like one are not it.
+   */
+  @Test
+  void standardOutputIsKnownByItsNames() {
+    long pid = ProcessHandle.current().pid();
+    for (String p : List.of("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", "/proc/" + pid + "/fd/1", "/dev/./stdout", "/dev/fd/../stdout")) {
+      assertTrue(FileOutput.isStandardOutput(Path.of(p)), p);
+    }
+    for (String p : List.of("/dev/stderr", "/dev/fd/2", "/proc/self/fd/2", "/proc/" + (pid + 1) + "/fd/1", "/dev/null", "y.npy", "stdout",
+        "/tmp/dev/stdout", "/dev/fd/10")) {
+      assertFalse(FileOutput.isStandardOutput(Path.of(p)), p);
+    }
+  }
+
   /** A replaced file keeps its permissions: a private file stays private. */
   @Test
   void aReplacedFileKeepsItsPermissions() throws IOException {

@@ -1,0 +1,74 @@
+package netc.cli;
+
+import static netc.cli.SummaryTest.netc;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import netc.runtime.Tensor;
+import netc.runtime.io.Npy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An output written to /dev/stdout (documented as a target) gets the data alone: the commands' status
+ * lines ("wrote ...", compile's steps) went into it. Each command runs in its own JVM, whose standard
+ * output is a pipe read here.
+ */
+class StandardOutputTest {
+  @TempDir Path dir;
+
+  record Run(int status, byte[] out, String err) {}
+
+  /** {@code netc ARGS} in a JVM of its own: its status, its standard output's bytes, its standard error. */
+  private Run netcProcess(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules",
+        "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "netc.cli.Main"));
+    cmd.addAll(List.of(args));
+    Path err = Files.createTempFile(dir, "err", ".txt");
+    Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
+    byte[] out = p.getInputStream().readAllBytes();
+    return new Run(p.waitFor(), out, Files.readString(err));
+  }
+
+  @Test
+  void runWeightsAndCompileWriteOnlyTheDataToStandardOutput() throws Exception {
+    String spec = CommandLineChecksTest.SMALL;
+    Path x = dir.resolve("x.npy"), y = dir.resolve("y.npy"), w = dir.resolve("w.safetensors");
+    Npy.write(x, Tensor.uniform(3, 2, 3, 32, 32));
+    assertEquals(0, netc("run", spec, "--reference", "--input", x.toString(), "--output", y.toString())[0]);
+    Run r = netcProcess("run", spec, "--reference", "--input", x.toString(), "--output", "/dev/stdout");
+    assertEquals(0, r.status(), r.err());
+    assertArrayEquals(Files.readAllBytes(y), r.out(), "standard output holds the .npy alone");
+    assertTrue(r.err().lines().anyMatch(l -> l.startsWith("wrote /dev/stdout [2, 10] (reference interpreter")), r.err());
+    assertTrue(r.err().contains(CommandLines.SYNTHETIC_NOTE), r.err());
+
+    assertEquals(0, netc("weights", "init", spec, "-o", w.toString(), "--seed", "4")[0]);
+    r = netcProcess("weights", "init", spec, "-o", "/dev/stdout", "--seed", "4");
+    assertEquals(0, r.status(), r.err());
+    // the same tensors and metadata (the header's order may differ between JVMs), and nothing after the last tensor
+    Path fromStdout = Files.write(dir.resolve("stdout.safetensors"), r.out());
+    assertEquals(Files.size(w), Files.size(fromStdout), "standard output holds the safetensors file alone");
+    netc.runtime.io.Safetensors expected = netc.runtime.io.Safetensors.read(w), got = netc.runtime.io.Safetensors.read(fromStdout);
+    assertEquals(expected.metadata(), got.metadata());
+    assertEquals(expected.tensors(), got.tensors());
+    for (String t : expected.tensors()) assertArrayEquals(expected.floats(t), got.floats(t), t);
+    assertTrue(r.err().lines().anyMatch(l -> l.startsWith("wrote /dev/stdout: ")), r.err());
+
+    r = netcProcess("compile", spec, "-o", "/dev/stdout", "--thin");
+    assertEquals(0, r.status(), r.err());
+    Path jar = Files.write(dir.resolve("m.jar"), r.out());
+    try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar.toFile())) { // the jar alone: a zip ends with its directory
+      assertTrue(zip.stream().anyMatch(e -> e.getName().endsWith("model.properties")), "a model's jar");
+    }
+    assertFalse(new String(r.out(), StandardCharsets.ISO_8859_1).contains("wrote /dev/stdout"));
+    assertTrue(r.err().lines().anyMatch(l -> l.startsWith("wrote /dev/stdout (thin): model smallnet ")), r.err());
+    assertTrue(r.err().contains(CommandLines.SYNTHETIC_NOTE), r.err());
+  }
+}
