@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -32,12 +34,13 @@ import netc.runtime.Tensor;
  * length a few bytes off (which would read every tensor shifted) is refused, and nothing is
  * allocated from a size in the file before it is checked against the file's real size.
  *
- * <p>A tensor is read when asked for, from the file reopened and checked to be the one that was
- * parsed (same file, same size), with positional reads, so files past 2 GiB are read too. The data
- * is not memory-mapped: a mapped page past the end of a file cut short after it was mapped (copied
- * over in place, a writer that truncates first) raises SIGBUS, which HotSpot reports as an
- * InternalError not where the page was read but at some later point of the thread, after zeros were
- * taken for data; a read returns end-of-file instead, and the change is named.
+ * <p>A tensor is read when asked for, from the file reopened and checked, before and after the read,
+ * to be the one that was parsed (same file, size, modification and change times), with positional
+ * reads, so files past 2 GiB are read too. The data is not memory-mapped: a mapped page past the
+ * end of a file cut short after it was mapped (copied over in place, a writer that truncates first)
+ * raises SIGBUS, which HotSpot reports as an InternalError not where the page was read but at some
+ * later point of the thread, after zeros were taken for data; a read returns end-of-file instead,
+ * and the change is named.
  */
 public final class Safetensors implements TensorSource {
   /** Headers are a few hundred bytes per tensor; the reference reader's bound, which stops absurd lengths. */
@@ -102,8 +105,26 @@ public final class Safetensors implements TensorSource {
   private final Map<String, Entry> entries;
   private final Map<String, String> metadata;
 
-  /** What a file was when it was parsed, to tell when it is reopened whether it is still that file. */
-  private record FileIdentity(Object key, long size) {}
+  /**
+   * What a file was when it was parsed, to tell when it is reopened whether it is still that file: its
+   * inode (key), size, modification time, and change time (ctime, where the file system has one, else
+   * null). A file overwritten in place with as many bytes keeps its inode and size; its modification time
+   * moves, and where that was put back (cp -p, rsync -t), its change time. A write within the file system's
+   * clock tick of the parse (a few ms on Linux) can still pass.
+   */
+  private record FileIdentity(Object key, long size, FileTime modified, Object changed) {
+    /** {@code path}'s identity now, {@code size} its open channel's. */
+    static FileIdentity of(Path path, long size) throws IOException {
+      BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
+      Object changed;
+      try {
+        changed = Files.getAttribute(path, "unix:ctime");
+      } catch (UnsupportedOperationException | IllegalArgumentException e) {
+        changed = null; // no "unix" view (Windows): the other three still tell
+      }
+      return new FileIdentity(a.fileKey(), size, a.lastModifiedTime(), changed);
+    }
+  }
 
   private Safetensors(Path path, String name, ByteBuffer memory, FileIdentity file, long dataStart, int chunkBytes,
       Map<String, Entry> entries, Map<String, String> metadata) {
@@ -125,7 +146,7 @@ public final class Safetensors implements TensorSource {
   static Safetensors read(Path path, int chunkBytes) {
     Npy.checkRegularFile(path, "cannot read weights ");
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      FileIdentity identity = new FileIdentity(fileKey(path), ch.size());
+      FileIdentity identity = FileIdentity.of(path, ch.size());
       return parse(path.toString(), path, fileSource(ch), null, identity, chunkBytes);
     } catch (IOException e) {
       throw new BadInputException("cannot read weights " + path + ": " + e.getMessage(), e);
@@ -361,9 +382,9 @@ public final class Safetensors implements TensorSource {
     try {
       checkSameFile(); // before the open too: what now has the name may be a pipe, whose open blocks
       try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-        checkSameFile(); // after the open: had the name gone to another file in between, the keys differ
-        if (ch.size() != file.size()) throw changed(ch.size());
+        checkUnchanged(ch); // after the open: had the name gone to another file in between, the keys differ
         read(fileSource(ch), e, out);
+        checkUnchanged(ch); // a write during the read moved the times
       }
     } catch (ShrankException x) {
       throw changed(x.size);
@@ -379,8 +400,23 @@ public final class Safetensors implements TensorSource {
     if (!java.util.Objects.equals(fileKey(path), file.key())) throw bad(name, "changed while being read (another file now has its name)");
   }
 
+  /** Refuses the file open on {@code ch} unless it is the one parsed, as {@link FileIdentity} tells. */
+  private void checkUnchanged(FileChannel ch) throws IOException {
+    FileIdentity now = FileIdentity.of(path, ch.size());
+    if (!java.util.Objects.equals(now.key(), file.key())) throw bad(name, "changed while being read (another file now has its name)");
+    if (now.size() != file.size()) throw changed(now.size());
+    if (!now.modified().equals(file.modified())) throw changed("its modification time is " + now.modified() + ", it was " + file.modified());
+    if (!java.util.Objects.equals(now.changed(), file.changed())) {
+      throw changed("its change time (ctime) is " + now.changed() + ", it was " + file.changed());
+    }
+  }
+
   private BadInputException changed(long size) {
-    return bad(name, "changed while being read (it has " + size + " bytes, it had " + file.size() + " when opened: was it overwritten in place?)");
+    return changed("it has " + size + " bytes, it had " + file.size());
+  }
+
+  private BadInputException changed(String what) {
+    return bad(name, "changed while being read (" + what + " when opened: was it overwritten in place?)");
   }
 
   /** The file system's identity of the file (its device and inode on Linux), or null where there is none. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -12,6 +13,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -339,6 +341,52 @@ class SafetensorsTest {
       Files.delete(p);
       assertEquals(p + ": changed while being read (no file has its name now)",
           assertThrows(BadInputException.class, () -> again.floats("w")).getMessage(), dtype);
+    }
+  }
+
+  /**
+   * A file overwritten in place with as many bytes (another export of the same network, written over the
+   * one being compiled) keeps its inode and size: its modification time tells, or where that was put back
+   * (cp -p, rsync -t), its change time; the tensor is refused rather than read from the other file.
+   */
+  @Test
+  void aFileOverwrittenInPlaceWithAsManyBytesIsNamed() throws IOException, InterruptedException {
+    String header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}";
+    ByteBuffer data = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putFloat(1).putFloat(2).putFloat(3).putFloat(4);
+    ByteBuffer whole = file(header, data.array());
+    byte[] first = java.util.Arrays.copyOf(whole.array(), whole.limit()), second = first.clone();
+    ByteBuffer.wrap(second).order(ByteOrder.LITTLE_ENDIAN).putFloat(second.length - 8, -3).putFloat(second.length - 4, -4);
+    Path p = dir.resolve("w.safetensors");
+    Files.write(p, first);
+    FileTime modified = Files.getLastModifiedTime(p);
+    Safetensors s = Safetensors.read(p);
+    assertArrayEquals(new float[] {1, 2}, s.floats("a"));
+    overwriteInPlace(p, second);
+    // as a writer a second later leaves it (set: the file system's clock may not have ticked since the first write)
+    FileTime later = FileTime.fromMillis(modified.toMillis() + 1000);
+    Files.setLastModifiedTime(p, later);
+    assertEquals(p + ": changed while being read (its modification time is " + later + ", it was " + modified + " when opened: was it"
+        + " overwritten in place?)", assertThrows(BadInputException.class, () -> s.floats("b")).getMessage());
+
+    assumeTrue(java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("unix"), "no change time here");
+    Files.write(p, first);
+    FileTime written = Files.getLastModifiedTime(p);
+    Object changed = Files.getAttribute(p, "unix:ctime");
+    Safetensors again = Safetensors.read(p);
+    overwriteInPlace(p, second);
+    Files.setLastModifiedTime(p, written); // as cp -p or rsync -t leave it: the first file's modification time
+    for (int i = 0; i < 500 && Files.getAttribute(p, "unix:ctime").equals(changed); i++) {
+      Thread.sleep(10); // until the file system's clock ticks: each setting of the time sets the change time to now
+      Files.setLastModifiedTime(p, written);
+    }
+    assertEquals(p + ": changed while being read (its change time (ctime) is " + Files.getAttribute(p, "unix:ctime") + ", it was " + changed
+        + " when opened: was it overwritten in place?)", assertThrows(BadInputException.class, () -> again.floats("b")).getMessage());
+  }
+
+  /** Writes {@code bytes} over the start of {@code p}, as a copy that does not truncate first: same inode, same size. */
+  private static void overwriteInPlace(Path p, byte[] bytes) throws IOException {
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(bytes), 0);
     }
   }
 
