@@ -46,6 +46,14 @@ public final class Safetensors implements TensorSource {
   /** Headers are a few hundred bytes per tensor; the reference reader's bound, which stops absurd lengths. */
   static final long MAX_HEADER = 100L << 20;
 
+  /**
+   * The most JSON values (objects, arrays, keys, strings, numbers) a header may hold: a tensor's entry
+   * takes about a dozen, so some 170,000 tensors, more than any model file has. A header of 100 MiB (within
+   * {@link #MAX_HEADER}) holds some 35 million empty objects, which took 2 GB of heap to build; this many
+   * take about 130 MB.
+   */
+  static final long MAX_HEADER_VALUES = 1L << 21;
+
   /** The longest float[] the JVM allocates: a few words below Integer.MAX_VALUE hold the array header. */
   public static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
@@ -155,15 +163,29 @@ public final class Safetensors implements TensorSource {
 
   /** Parses a whole file held in memory; {@code name} is used in messages. */
   public static Safetensors parse(String name, ByteBuffer file, Path path) {
+    return parse(name, file, path, MAX_HEADER_VALUES);
+  }
+
+  /** {@link #parse(String, ByteBuffer, Path)} with a budget of header values, so tests can exceed it with small headers. */
+  static Safetensors parse(String name, ByteBuffer file, long maxValues) {
+    return parse(name, file, null, maxValues);
+  }
+
+  private static Safetensors parse(String name, ByteBuffer file, Path path, long maxValues) {
     try {
       ByteBuffer whole = file.slice();
-      return parse(name, path, memorySource(whole), whole, null, CHUNK);
+      return parse(name, path, memorySource(whole), whole, null, CHUNK, maxValues);
     } catch (IOException e) {
       throw new IllegalStateException(e); // a buffer in memory does no I/O
     }
   }
 
   private static Safetensors parse(String name, Path path, Source src, ByteBuffer memory, FileIdentity file, int chunkBytes)
+      throws IOException {
+    return parse(name, path, src, memory, file, chunkBytes, MAX_HEADER_VALUES);
+  }
+
+  private static Safetensors parse(String name, Path path, Source src, ByteBuffer memory, FileIdentity file, int chunkBytes, long maxValues)
       throws IOException {
     long size = src.size();
     if (size < 8) throw bad(name, "file of " + size + " bytes is too short for a header");
@@ -178,7 +200,7 @@ public final class Safetensors implements TensorSource {
     long dataSize = size - 8 - headerLen;
     Map<String, Entry> entries = new LinkedHashMap<>();
     Map<String, String> metadata = new LinkedHashMap<>();
-    for (Map.Entry<String, Object> e : headerObject(name, header).entrySet()) {
+    for (Map.Entry<String, Object> e : headerObject(name, header, maxValues).entrySet()) {
       if (e.getKey().equals("__metadata__")) {
         metadata.putAll(metadata(name, e.getValue()));
       } else {
@@ -194,7 +216,7 @@ public final class Safetensors implements TensorSource {
    * else, so the object must start at the first byte and end at the last byte that is not a space:
    * a header length that cuts into the object, or that reaches past it into the data, is refused.
    */
-  private static Map<String, Object> headerObject(String name, byte[] bytes) {
+  private static Map<String, Object> headerObject(String name, byte[] bytes, long maxValues) {
     String header;
     try {
       header = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
@@ -209,7 +231,9 @@ public final class Safetensors implements TensorSource {
     }
     Object json;
     try {
-      json = Json.parse(header.substring(0, end));
+      json = Json.parse(header.substring(0, end), maxValues);
+    } catch (Json.TooManyValuesException e) {
+      throw bad(name, "header has more than " + e.max() + " JSON values (at offset " + e.offset() + "); a tensor's entry takes about a dozen");
     } catch (Json.ParseException e) {
       throw bad(name, "malformed JSON header: " + e.getMessage());
     }

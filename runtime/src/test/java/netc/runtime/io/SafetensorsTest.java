@@ -240,6 +240,31 @@ class SafetensorsTest {
     assertTrue(error(spaces).contains("lie outside the data section of 0 bytes"));
   }
 
+  /**
+   * A header within the 100 MiB bound but of millions of values (empty objects in a field no reader uses
+   * took an object each, 2 GB of heap for 100 MiB, and the out-of-memory named no file) is refused at the
+   * first value past the budget, naming the file and the offset, before it is built.
+   */
+  @Test
+  void aHeaderOfTooManyValuesIsRefusedBeforeItIsBuilt() {
+    String tensor = "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]";
+    String header = "{" + tensor + ",\"junk\":[" + "{},".repeat(99) + "{}]}}";
+    ByteBuffer f = file(header, new byte[4]);
+    // the top object, key and entry, then the entry's fields (keys, dtype, shape and its dimension, offsets and two numbers): 12 values
+    assertEquals(1, Safetensors.parse("w.safetensors", f, 12 + 2 + 100).entries().size(), "within the budget: the unused field is ignored");
+    BadInputException e = assertThrows(BadInputException.class, () -> Safetensors.parse("w.safetensors", f, 12 + 2 + 99));
+    assertEquals("w.safetensors: header has more than 113 JSON values (at offset " + header.lastIndexOf("{}") + "); a tensor's entry takes"
+        + " about a dozen", e.getMessage());
+
+    // the default budget: empty objects past it, a 6 MB header, refused at once
+    int many = (int) Safetensors.MAX_HEADER_VALUES + 1;
+    String big = "{" + tensor + ",\"junk\":[" + "{},".repeat(many - 1) + "{}]}}";
+    e = assertThrows(BadInputException.class, () -> Safetensors.parse("big.safetensors", file(big, new byte[4]), null));
+    int past = big.indexOf("{}") + 3 * (many - 1 - 14); // the empty object past the budget: 14 values come before them
+    assertEquals("big.safetensors: header has more than " + Safetensors.MAX_HEADER_VALUES + " JSON values (at offset " + past
+        + "); a tensor's entry takes about a dozen", e.getMessage());
+  }
+
   /** Tensors at offsets aligned to nothing read the same values in chunks of any size, down to one element. */
   @Test
   void chunksOfAnySizeReadTheSameValues() throws IOException {
