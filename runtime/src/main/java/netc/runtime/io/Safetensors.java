@@ -453,8 +453,7 @@ public final class Safetensors implements TensorSource {
     int size = e.dtype().bytes;
     int per = Math.max(1, chunkBytes / size); // whole elements per chunk, wherever the tensor starts
     ByteBuffer chunk = ByteBuffer.allocate((int) Math.min((long) per * size, (long) out.length * size)).order(ByteOrder.LITTLE_ENDIAN);
-    for (int done = 0; done < out.length; done += per) {
-      int count = Math.min(out.length - done, per);
+    chunks(out.length, per, (done, count) -> {
       chunk.clear().limit(count * size);
       src.read(dataStart + e.begin() + (long) done * size, chunk);
       int far = convert(chunk.flip(), e.dtype(), out, done, count);
@@ -462,6 +461,23 @@ public final class Safetensors implements TensorSource {
         throw bad(name, "tensor '" + e.name() + "' holds " + chunk.getDouble(8 * far) + " at " + index(e.shape(), done + far)
             + " (F64), outside float32's range (±" + Float.MAX_VALUE + ")");
       }
+    });
+  }
+
+  /** What {@link #chunks} calls for each chunk: {@code count} elements from element {@code done}. */
+  interface Chunk {
+    void read(int done, int count) throws IOException;
+  }
+
+  /**
+   * Calls {@code chunk} for elements [0, length) in order, {@code per} at a time (the last chunk fewer).
+   * A loop of its own so its arithmetic is tested at the array limit without gigabytes of tensor.
+   */
+  static void chunks(int length, int per, Chunk chunk) throws IOException {
+    for (int done = 0; done < length; ) {
+      int count = Math.min(length - done, per);
+      chunk.read(done, count);
+      done += count; // not per: past the last chunk of a tensor near the array limit that passes Integer.MAX_VALUE
     }
   }
 

@@ -315,6 +315,26 @@ class SafetensorsTest {
         assertThrows(BadInputException.class, () -> s.floats("huge")).getMessage());
   }
 
+  /**
+   * The chunks of a tensor just under the array limit: the last one ends at the limit, and the count past it
+   * is not computed in int ({@code done += per} passed Integer.MAX_VALUE there, and the negative count that
+   * followed failed an 8 GB read with an IllegalArgumentException after the whole tensor was read).
+   */
+  @Test
+  void chunksReachTheArrayLimitWithoutOverflow() throws IOException {
+    for (int per : new int[] {Safetensors.CHUNK / 8, Safetensors.CHUNK / 4, Safetensors.CHUNK / 2}) { // F64, F32, F16 and BF16
+      long[] next = {0}, chunks = {0};
+      Safetensors.chunks(Safetensors.MAX_ARRAY, per, (done, count) -> {
+        assertEquals(next[0], done, "chunks follow each other");
+        assertTrue(count > 0 && count <= per, "count " + count + " at " + done);
+        next[0] = (long) done + count;
+        chunks[0]++;
+      });
+      assertEquals(Safetensors.MAX_ARRAY, next[0], "per " + per + ": the chunks end at the tensor's end");
+      assertEquals(((long) Safetensors.MAX_ARRAY + per - 1) / per, chunks[0], "per " + per);
+    }
+  }
+
   @Test
   void truncatedFileOnDisk() throws IOException {
     Map<String, Tensor> tensors = Map.of("w", new Tensor(new int[] {256}, new float[256]));
