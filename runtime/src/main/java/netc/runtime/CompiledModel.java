@@ -202,8 +202,9 @@ public abstract class CompiledModel implements AutoCloseable {
    * self-contained) in a class loader of its own, over the runtime already loaded: any number of
    * models load side by side, and closing the model releases its classes.
    *
-   * @throws BadInputException when the file is missing or holds no model, or not exactly one, or the model is
-   *     damaged (weights of another size than its model.properties gives, labels not one a class), naming the jar
+   * @throws BadInputException when the file is missing, is no readable jar (cut short, damaged), or holds no
+   *     model, or not exactly one, or the model is damaged (weights of another size than its model.properties
+   *     gives, labels not one a class), naming the jar
    * @throws IllegalArgumentException when {@code threads} is below 1
    * @throws OutOfMemoryError saying how much heap the weights need, when they do not fit; or, when the JVM
    *     cannot start the pool's worker threads, saying so

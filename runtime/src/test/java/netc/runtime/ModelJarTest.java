@@ -200,6 +200,23 @@ class ModelJarTest {
     throw new AssertionError(name + " not found in " + jar);
   }
 
+  /**
+   * A jar cut short (a copy interrupted) or otherwise unreadable as a zip is named as such: the class loader
+   * skips a jar it cannot open, so it read as a jar holding no model, or no model of the name asked for.
+   */
+  @Test
+  void aDamagedJarIsNamedAsSuchNotAsOneWithoutAModel() throws IOException {
+    byte[] whole = Files.readAllBytes(jar("whole.jar", properties(2, false), floats(2f, -0.5f), null));
+    Path cut = Files.write(dir.resolve("cut.jar"), java.util.Arrays.copyOf(whole, whole.length / 2));
+    BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(cut, 1));
+    assertEquals(cut + ": damaged jar, or not a jar (zip END header not found)", e.getMessage());
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(cut, "jartest", 1));
+    assertEquals(cut + ": damaged jar, or not a jar (zip END header not found)", e.getMessage());
+    Path text = Files.writeString(dir.resolve("notes.jar"), "not a zip\n");
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(text, 1));
+    assertEquals(text + ": damaged jar, or not a jar (zip END header not found)", e.getMessage());
+  }
+
   /** A labels file present but not one line a class, or unreadable, is a damaged jar, not "class i" names. */
   @Test
   void labelsNotOneAClassOrUnreadableAreRefusedNamingTheJar() throws IOException {
