@@ -44,8 +44,10 @@ public abstract class CompiledModel implements AutoCloseable {
    * 10: channel moves and the gathers of compose-gathers call Reorder.gather with a Tables.gatherLanes table
    * (Reorder.gatherChannels is gone). 11: a softmax over channels calls the two-stride Softmax.run, and the
    * steps that write a flat value zero its last block's tail (models of ABI 10 carry both bugs those fix).
+   * 12: the generated constructor passes the sizes its offsets were generated for ({@link Sizes}), which load
+   * checks against model.properties.
    */
-  public static final int ABI = 11;
+  public static final int ABI = 12;
 
   protected final float[] w;
   private final Properties properties;
@@ -66,14 +68,28 @@ public abstract class CompiledModel implements AutoCloseable {
   private volatile java.net.URLClassLoader ownLoader;
   private volatile boolean closed;
 
-  /** Loads the packed weights and labels named in the properties; {@code threads} sizes the pool. */
-  protected CompiledModel(Properties properties, int threads) {
+  /**
+   * The sizes a generated class was generated for, which its steps' fixed offsets assume: one image's
+   * [channels, height, width], its outputs, its workspace's floats and the packed weights' floats. The
+   * generated constructor passes them as constants; load refuses a model.properties that gives others.
+   */
+  protected record Sizes(int channels, int height, int width, int outputSize, int arenaFloats, int weightsFloats) {
+    /** Public: a generated class, in a package of its own, constructs them (a protected record's would be protected). */
+    public Sizes {}
+  }
+
+  /**
+   * Loads the packed weights and labels named in the properties, once they are checked against the
+   * sizes the class was {@code generated} for; {@code threads} sizes the pool.
+   */
+  protected CompiledModel(Properties properties, int threads, Sizes generated) {
     this.properties = properties;
     this.inputShape = ints(properties.getProperty("input.shape"));
     this.outputSize = Integer.parseInt(properties.getProperty("output.size"));
     this.arenaFloats = Integer.parseInt(properties.getProperty("arena.floats"));
     int weightsFloats = Integer.parseInt(properties.getProperty("weights.floats"));
     checkRanges(properties, inputShape, outputSize, arenaFloats, weightsFloats);
+    checkGenerated(properties, generated, weightsFloats);
     this.w = loadWeights(getClass(), properties.getProperty("weights.resource"), weightsFloats);
     this.labels = loadLabels(getClass(), properties.getProperty("labels.resource"), outputSize);
     this.info = info(properties, inputShape, labels);
@@ -123,7 +139,24 @@ public abstract class CompiledModel implements AutoCloseable {
     if (std.stream().anyMatch(v -> !(v > 0 && Double.isFinite(v)))) throw damaged(p, "input.std", "positive finite values");
   }
 
-  /** The refusal of {@link #checkRanges}: the model by its name, the property and its value (cut short), what it must be. */
+  /**
+   * Refuses, at load, a model.properties whose sizes are not those the class was generated for: the steps
+   * read the input, the workspace and the weights at fixed offsets, so an edited {@code arena.floats=10}
+   * loaded and failed the first call with an ArrayIndexOutOfBoundsException (a smaller input shape, with
+   * a wrong answer). Named with both values, before the weights are read.
+   */
+  private void checkGenerated(Properties p, Sizes g, int weightsFloats) {
+    int[] shape = {g.channels(), g.height(), g.width()};
+    String generatedFor = ", what its class was generated for";
+    if (!Arrays.equals(inputShape, shape)) {
+      throw damaged(p, "input.shape", g.channels() + "," + g.height() + "," + g.width() + generatedFor);
+    }
+    if (outputSize != g.outputSize()) throw damaged(p, "output.size", g.outputSize() + generatedFor);
+    if (arenaFloats != g.arenaFloats()) throw damaged(p, "arena.floats", g.arenaFloats() + generatedFor);
+    if (weightsFloats != g.weightsFloats()) throw damaged(p, "weights.floats", g.weightsFloats() + generatedFor);
+  }
+
+  /** The refusal of {@link #checkRanges} and {@link #checkGenerated}: the model by its name, the property and its value (cut short), what it must be. */
   private BadInputException damaged(Properties p, String key, String expected) {
     String value = p.getProperty(key);
     if (value != null && value.length() > 64) value = value.substring(0, 64) + "...";

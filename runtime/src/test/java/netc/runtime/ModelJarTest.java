@@ -107,24 +107,51 @@ class ModelJarTest {
 
   /**
    * Weights of another size than model.properties gives are refused by the entry's size, before the
-   * array is allocated: a claim of 2e9 floats is not an 8 GB allocation (nor an out-of-memory asking
-   * for that heap), and the message names the jar.
+   * array is allocated, and the message names the jar. A claim of 2e9 floats, more than the class was
+   * generated for, is refused before the weights are opened: not an 8 GB allocation (nor an out-of-memory
+   * asking for that heap).
    */
   @Test
   void weightsOfAnotherSizeAreRefusedNamingTheJarBeforeTheArrayIsAllocated() throws IOException {
     Path huge = jar("huge.jar", properties(2_000_000_000, false), floats(2f, -0.5f), null);
     BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(huge, 1));
-    assertEquals(entry(huge, "weights.bin") + ": damaged model: 8 bytes of weights, and its model.properties gives 2000000000 floats"
-        + " (8000000000 bytes)", e.getMessage());
+    assertEquals("the compiled model jartest is damaged: its model.properties gives weights.floats=2000000000, and it must be 2, what its"
+        + " class was generated for", e.getMessage());
 
-    Path shortOne = jar("short.jar", properties(3, false), floats(2f, -0.5f), null);
+    Path longOne = jar("long.jar", properties(2, false), floats(2f, -0.5f, 1f), null);
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(longOne, 1));
+    assertEquals(entry(longOne, "weights.bin") + ": damaged model: 12 bytes of weights, and its model.properties gives 2 floats (8 bytes)",
+        e.getMessage());
+
+    Path shortOne = jar("short.jar", properties(2, false), floats(2f), null);
     e = assertThrows(BadInputException.class, () -> CompiledModel.load(shortOne, 1));
-    assertEquals(entry(shortOne, "weights.bin") + ": damaged model: 8 bytes of weights, and its model.properties gives 3 floats (12 bytes)",
+    assertEquals(entry(shortOne, "weights.bin") + ": damaged model: 4 bytes of weights, and its model.properties gives 2 floats (8 bytes)",
         e.getMessage());
 
     Path none = jar("none.jar", properties(2, false), null, null);
     e = assertThrows(BadInputException.class, () -> CompiledModel.load(none, 1));
     assertEquals(none.toUri().toURL() + ": damaged model: it has no weights resource /" + FOLDER + "weights.bin", e.getMessage());
+  }
+
+  /**
+   * Sizes in model.properties other than those the class was generated for (its steps use fixed offsets)
+   * are refused at load, naming the property and both values: an edited arena.floats loaded and failed the
+   * first call with an ArrayIndexOutOfBoundsException; an input shape of as many values, with a wrong answer.
+   */
+  @Test
+  void propertiesOtherThanTheClassWasGeneratedForAreRefusedAtLoad() throws IOException {
+    String[][] cases = {
+        {"input.shape=1,1,2", "input.shape=1,2,1", "input.shape=1,2,1, and it must be 1,1,2"},
+        {"output.size=2", "output.size=1", "output.size=1, and it must be 2"},
+        {"arena.floats=2", "arena.floats=3", "arena.floats=3, and it must be 2"},
+        {"weights.floats=2", "weights.floats=3", "weights.floats=3, and it must be 2"},
+    };
+    for (String[] c : cases) {
+      Path edited = jar("edited.jar", properties(2, false).replace(c[0], c[1]), floats(2f, -0.5f), null);
+      BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(edited, 1), c[1]);
+      assertEquals("the compiled model jartest is damaged: its model.properties gives " + c[2] + ", what its class was generated for",
+          e.getMessage());
+    }
   }
 
   /**
