@@ -19,6 +19,7 @@ the same normalization, so both engines take the same tensor.
 import argparse
 import json
 import os
+import pickle
 import struct
 import sys
 
@@ -101,6 +102,14 @@ class Normalized(nn.Module):
         return self.model((x - self.mean) / self.std)
 
 
+def one_line(e, limit=300):
+    """An exception's whole message on one line: torch's load_state_dict puts its Missing and Unexpected
+    keys on lines of their own, after a first line that names neither; each line is cut to `limit`."""
+    parts = [line.strip() for line in str(e).splitlines() if line.strip()]
+    parts = [part if len(part) <= limit else f"{part[:limit]}... ({len(part) - limit} more characters)" for part in parts]
+    return " ".join(parts) or type(e).__name__
+
+
 def pretrained(arch):
     """torchvision's ImageNet weights, from its cache or downloaded; offline, one line saying what to do instead."""
     try:
@@ -129,6 +138,10 @@ def main():
     p.add_argument("--onnx", action="store_true", help="also export PREFIX.onnx (opset 13, dynamic batch)")
     p.add_argument("--fixture", action="store_true", help="also write a seeded input and torchvision's logits")
     a = p.parse_args()
+    if a.pretrained and (a.state_dict or a.width != 64 or a.classes != 1000):
+        # torchvision's weights are its own network: these would be ignored, not applied
+        p.error("--pretrained exports torchvision's own weights (width 64, 1000 classes): "
+                "it takes no --state-dict, --width or --classes")
 
     torch.manual_seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
@@ -139,9 +152,10 @@ def main():
         if a.state_dict:
             try:
                 model.load_state_dict(torch.load(a.state_dict, map_location="cpu"))
-            except (OSError, RuntimeError) as e:
-                first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                sys.exit(f"export_torchvision.py: cannot load --state-dict {a.state_dict}: {first}")
+            # RuntimeError: keys or shapes that do not match, a damaged zip; UnpicklingError: not a
+            # checkpoint, or refused by weights_only; EOFError: cut short; TypeError: no state_dict in it
+            except (OSError, RuntimeError, pickle.UnpicklingError, EOFError, TypeError) as e:
+                sys.exit(f"export_torchvision.py: cannot load --state-dict {a.state_dict}: {one_line(e)}")
         else:
             randomize_batchnorm(model, gen)
     model.eval()

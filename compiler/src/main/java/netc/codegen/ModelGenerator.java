@@ -44,6 +44,7 @@ public final class ModelGenerator {
   /** Every model's package is netc.models.NAME: its own, so any number of models share a class path. */
   public static final String PACKAGE_PREFIX = "netc.models.";
   static final ClassName COMPILED_MODEL = ClassName.get("netc.runtime", "CompiledModel");
+  static final ClassName SIZES = COMPILED_MODEL.nestedClass("Sizes");
   static final ClassName WORKSPACE = ClassName.get("netc.runtime", "Workspace");
   static final ClassName KERNELS = ClassName.get("netc.runtime.kernels", "Kernels");
   static final ClassName TABLES = ClassName.get("netc.runtime.kernels", "Tables");
@@ -163,9 +164,16 @@ public final class ModelGenerator {
         .initializer(perStep(parallel)).build());
     ClassName self = ClassName.get(packageName, className);
     List<ClassName> holders = tables(type, self);
+    int[] in = graph.input().shape().dims();
+    int outSize = (int) out.shape().size();
+    long workspaceFloats = plan.arenaFloats() + scratch + SLACK_FLOATS;
     type.addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PUBLIC)
         .addParameter(PROPERTIES, "properties").addParameter(TypeName.INT, "threads")
-        .addStatement("super(properties, threads)").build());
+        .addComment("what the offsets below were generated for (input channels, height, width; outputs; workspace and weight floats):")
+        .addComment("load refuses a model.properties that gives other sizes")
+        .addStatement("super(properties, threads, new $T($L, $L, $L, $L, $L, $L))", SIZES, in[0], in[1], in[2], outSize, workspaceFloats,
+            weights.floats())
+        .build());
     type.addMethod(override("steps", TypeName.INT).addStatement("return $L", stepMethods.size()).build());
     type.addMethod(override("items", TypeName.INT).addParameter(TypeName.INT, "step").addStatement("return ITEMS[step]").build());
     if (grains.stream().anyMatch(g -> g > 1)) {
@@ -208,8 +216,7 @@ public final class ModelGenerator {
     JavaFile.Builder javaFile = JavaFile.builder(packageName, type.build()).addFileComment("$L", header).skipJavaLangImports(true).indent("    ");
     for (ClassName h : holders) javaFile.addStaticImport(h, "*");
     JavaFile file = javaFile.build();
-    int outSize = (int) out.shape().size();
-    return new Result(file, packageName + "." + className, stepMethods.size(), og.offset(), outSize, plan.arenaFloats() + scratch + SLACK_FLOATS);
+    return new Result(file, packageName + "." + className, stepMethods.size(), og.offset(), outSize, workspaceFloats);
   }
 
   /** Floats past the scratch: the linear kernel's last tile reads up to a tile's worth of pixels past its input (and stores none). */

@@ -304,6 +304,12 @@ class EmbeddingTest {
             + " workspace's floats: 1 to 2147483639"},
         {"output\\.size", "output.size=0", "the compiled model smallnet is damaged: its model.properties gives output.size=0, and it must be an"
             + " image's outputs, which its workspace holds: 1 to arena.floats (" + arenaFloats(small) + ")"},
+        // sizes that pass those checks but are not what the class was generated for: arena.floats=10 loaded, and its first call
+        // failed with an ArrayIndexOutOfBoundsException
+        {"arena\\.floats", "arena.floats=10", "the compiled model smallnet is damaged: its model.properties gives arena.floats=10, and it must be "
+            + arenaFloats(small) + ", what its class was generated for"},
+        {"input\\.shape", "input.shape=3,16,64", "the compiled model smallnet is damaged: its model.properties gives input.shape=3,16,64, and it must"
+            + " be 3,32,32, what its class was generated for"},
         {"weights\\.resource", "weights.resource=/netc/models/smallnet/weights.bin\nlabels.resource=/netc/models/smallnet/model.properties", null},
     };
     for (String[] c : cases) {

@@ -40,7 +40,9 @@ public final class Smallnet extends CompiledModel {
             0};
 
     public Smallnet(Properties properties, int threads) {
-        super(properties, threads);
+        // what the offsets below were generated for (input channels, height, width; outputs; workspace and weight floats):
+        // load refuses a model.properties that gives other sizes
+        super(properties, threads, new CompiledModel.Sizes(3, 32, 32, 10, 23020, 4268));
     }
 
     @Override

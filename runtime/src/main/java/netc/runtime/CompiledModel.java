@@ -2,6 +2,7 @@ package netc.runtime;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.JarURLConnection;
 import java.net.URL;
 import java.net.URLConnection;
 import java.nio.ByteBuffer;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
+import java.util.zip.CRC32;
 import netc.runtime.kernels.Kernels;
 
 /**
@@ -42,8 +44,10 @@ public abstract class CompiledModel implements AutoCloseable {
    * 10: channel moves and the gathers of compose-gathers call Reorder.gather with a Tables.gatherLanes table
    * (Reorder.gatherChannels is gone). 11: a softmax over channels calls the two-stride Softmax.run, and the
    * steps that write a flat value zero its last block's tail (models of ABI 10 carry both bugs those fix).
+   * 12: the generated constructor passes the sizes its offsets were generated for ({@link Sizes}), which load
+   * checks against model.properties.
    */
-  public static final int ABI = 11;
+  public static final int ABI = 12;
 
   protected final float[] w;
   private final Properties properties;
@@ -64,14 +68,28 @@ public abstract class CompiledModel implements AutoCloseable {
   private volatile java.net.URLClassLoader ownLoader;
   private volatile boolean closed;
 
-  /** Loads the packed weights and labels named in the properties; {@code threads} sizes the pool. */
-  protected CompiledModel(Properties properties, int threads) {
+  /**
+   * The sizes a generated class was generated for, which its steps' fixed offsets assume: one image's
+   * [channels, height, width], its outputs, its workspace's floats and the packed weights' floats. The
+   * generated constructor passes them as constants; load refuses a model.properties that gives others.
+   */
+  protected record Sizes(int channels, int height, int width, int outputSize, int arenaFloats, int weightsFloats) {
+    /** Public: a generated class, in a package of its own, constructs them (a protected record's would be protected). */
+    public Sizes {}
+  }
+
+  /**
+   * Loads the packed weights and labels named in the properties, once they are checked against the
+   * sizes the class was {@code generated} for; {@code threads} sizes the pool.
+   */
+  protected CompiledModel(Properties properties, int threads, Sizes generated) {
     this.properties = properties;
     this.inputShape = ints(properties.getProperty("input.shape"));
     this.outputSize = Integer.parseInt(properties.getProperty("output.size"));
     this.arenaFloats = Integer.parseInt(properties.getProperty("arena.floats"));
     int weightsFloats = Integer.parseInt(properties.getProperty("weights.floats"));
     checkRanges(properties, inputShape, outputSize, arenaFloats, weightsFloats);
+    checkGenerated(properties, generated, weightsFloats);
     this.w = loadWeights(getClass(), properties.getProperty("weights.resource"), weightsFloats);
     this.labels = loadLabels(getClass(), properties.getProperty("labels.resource"), outputSize);
     this.info = info(properties, inputShape, labels);
@@ -121,7 +139,24 @@ public abstract class CompiledModel implements AutoCloseable {
     if (std.stream().anyMatch(v -> !(v > 0 && Double.isFinite(v)))) throw damaged(p, "input.std", "positive finite values");
   }
 
-  /** The refusal of {@link #checkRanges}: the model by its name, the property and its value (cut short), what it must be. */
+  /**
+   * Refuses, at load, a model.properties whose sizes are not those the class was generated for: the steps
+   * read the input, the workspace and the weights at fixed offsets, so an edited {@code arena.floats=10}
+   * loaded and failed the first call with an ArrayIndexOutOfBoundsException (a smaller input shape, with
+   * a wrong answer). Named with both values, before the weights are read.
+   */
+  private void checkGenerated(Properties p, Sizes g, int weightsFloats) {
+    int[] shape = {g.channels(), g.height(), g.width()};
+    String generatedFor = ", what its class was generated for";
+    if (!Arrays.equals(inputShape, shape)) {
+      throw damaged(p, "input.shape", g.channels() + "," + g.height() + "," + g.width() + generatedFor);
+    }
+    if (outputSize != g.outputSize()) throw damaged(p, "output.size", g.outputSize() + generatedFor);
+    if (arenaFloats != g.arenaFloats()) throw damaged(p, "arena.floats", g.arenaFloats() + generatedFor);
+    if (weightsFloats != g.weightsFloats()) throw damaged(p, "weights.floats", g.weightsFloats() + generatedFor);
+  }
+
+  /** The refusal of {@link #checkRanges} and {@link #checkGenerated}: the model by its name, the property and its value (cut short), what it must be. */
   private BadInputException damaged(Properties p, String key, String expected) {
     String value = p.getProperty(key);
     if (value != null && value.length() > 64) value = value.substring(0, 64) + "...";
@@ -200,8 +235,9 @@ public abstract class CompiledModel implements AutoCloseable {
    * self-contained) in a class loader of its own, over the runtime already loaded: any number of
    * models load side by side, and closing the model releases its classes.
    *
-   * @throws BadInputException when the file is missing or holds no model, or not exactly one, or the model is
-   *     damaged (weights of another size than its model.properties gives, labels not one a class), naming the jar
+   * @throws BadInputException when the file is missing, is no readable jar (cut short, damaged), or holds no
+   *     model, or not exactly one, or the model is damaged (weights of another size than its model.properties
+   *     gives, labels not one a class), naming the jar
    * @throws IllegalArgumentException when {@code threads} is below 1
    * @throws OutOfMemoryError saying how much heap the weights need, when they do not fit; or, when the JVM
    *     cannot start the pool's worker threads, saying so
@@ -240,12 +276,21 @@ public abstract class CompiledModel implements AutoCloseable {
    * Its length (a jar entry's size, from the jar's directory) is compared with the floats model.properties
    * gives before the array is allocated: a damaged jar claiming 2e9 floats is refused by name, not
    * answered with an 8 GB allocation (or an out-of-memory asking for that heap).
+   *
+   * <p>The bytes are checked in the same pass. From a jar, against the CRC-32 its directory records for the
+   * entry: the JDK reads an entry without checking it (netc stores weights.bin uncompressed, so no inflater
+   * notices either), and bytes changed in place would load as other weights. CRC32 is an intrinsic: about
+   * 2 ms more on a 100 MB load of 20 ms. Where no CRC is recorded (a classes directory), every weight must
+   * be finite instead, as netc packs them: a scan of each chunk while it is in cache, which costs more (about
+   * 10 ms per 100 MB), so a jar's weights, whose CRC already vouches for them, are not scanned.
    */
   private static float[] loadWeights(Class<?> owner, String resource, int floats) {
     URL url = owner.getResource(resource);
     if (url == null) throw new BadInputException(location(owner) + ": damaged model: it has no weights resource " + resource);
     try {
       URLConnection c = ModelLoader.connect(url);
+      long recorded = recordedCrc(c);
+      boolean scan = recorded < 0; // a checked CRC vouches for every byte
       try (InputStream in = c.getInputStream()) {
         long length = c.getContentLengthLong(); // -1 where the protocol does not tell: the reads below still count
         if (length >= 0 && length != 4L * floats) {
@@ -255,14 +300,18 @@ public abstract class CompiledModel implements AutoCloseable {
         float[] out = LargeArrays.floats(floats); // 64-byte aligned sections (LargeArrays)
         byte[] chunk = new byte[1 << 16];
         ByteBuffer bytes = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
+        CRC32 crc = new CRC32();
         long total = 0;
         int have = 0; // bytes in chunk not yet converted (fewer than 4)
+        int nonFinite = -1; // the first weight that is not finite, when scanned
         for (int n; (n = in.read(chunk, have, chunk.length - have)) >= 0; ) {
+          if (recorded >= 0) crc.update(chunk, have, n);
           have += n;
           int whole = have / 4, at = (int) (total / 4); // at + whole in long below: near the array limit it passes an int
           if ((long) at + whole > floats) throw new BadInputException(url + ": damaged model: more than the " + 4L * floats + " bytes of weights expected");
           bytes.clear();
           bytes.asFloatBuffer().get(out, at, whole);
+          if (scan && nonFinite < 0) nonFinite = firstNonFinite(out, at, at + whole);
           total += 4L * whole;
           int rest = have - 4 * whole;
           System.arraycopy(chunk, 4 * whole, chunk, 0, rest);
@@ -271,11 +320,31 @@ public abstract class CompiledModel implements AutoCloseable {
         if (total + have != 4L * floats) {
           throw new BadInputException(url + ": damaged model: expected " + 4L * floats + " bytes of weights, found " + (total + have));
         }
+        if (recorded >= 0 && crc.getValue() != recorded) {
+          throw new BadInputException(url + ": damaged model: its bytes have CRC-32 " + String.format("%08x", crc.getValue()) + ", and the jar"
+              + " records " + String.format("%08x", recorded) + " for them: the jar was changed or damaged after netc wrote it (copy it again,"
+              + " or recompile)");
+        }
+        if (nonFinite >= 0) {
+          throw new BadInputException(url + ": damaged model: weight " + nonFinite + " is " + out[nonFinite] + ", and netc packs finite weights only");
+        }
         return out;
       }
     } catch (IOException e) {
       throw new BadInputException("cannot read " + url + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The CRC-32 the jar's directory records for the entry {@code c} opens, or -1: none recorded, or no jar's entry (a classes directory). */
+  private static long recordedCrc(URLConnection c) throws IOException {
+    java.util.jar.JarEntry entry = c instanceof JarURLConnection jar ? jar.getJarEntry() : null;
+    return entry == null ? -1 : entry.getCrc();
+  }
+
+  /** The index of the first value of {@code a[from, to)} that is NaN or infinite, or -1. */
+  private static int firstNonFinite(float[] a, int from, int to) {
+    for (int i = from; i < to; i++) if (!Float.isFinite(a[i])) return i;
+    return -1;
   }
 
   /**

@@ -97,6 +97,7 @@ final class ModelLoader {
   static CompiledModel load(Path jar, String name, int threads) {
     checkThreads(threads);
     if (!Files.isRegularFile(jar)) throw new BadInputException(jar + ": no such file");
+    checkOpens(jar);
     ModelClassLoader loader;
     try {
       loader = new ModelClassLoader(jar.toUri().toURL(), CompiledModel.class.getClassLoader());
@@ -117,6 +118,21 @@ final class ModelLoader {
     } catch (RuntimeException | Error e) {
       closeQuietly(loader);
       throw e;
+    }
+  }
+
+  /**
+   * Refuses a jar the JDK cannot open as a zip (cut short by an interrupted copy, damaged, not a jar):
+   * the class loader skips such a jar without a word, and it would be reported as one holding no model.
+   * Reads its directory only, and closes it.
+   */
+  private static void checkOpens(Path jar) {
+    try (java.util.jar.JarFile f = new java.util.jar.JarFile(jar.toFile(), false)) {
+      // opened: its directory was found and read
+    } catch (java.util.zip.ZipException e) {
+      throw new BadInputException(jar + ": damaged jar, or not a jar (" + e.getMessage() + ")", e);
+    } catch (IOException e) {
+      throw new BadInputException("cannot read " + jar + ": " + e.getMessage(), e);
     }
   }
 

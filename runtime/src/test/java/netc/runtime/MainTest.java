@@ -37,7 +37,7 @@ class MainTest {
   /** A model of [3, 8, 8] to 4 logits: the three channel means, and 0. */
   public static final class TinyModel extends OneStepModel {
     public TinyModel(java.util.Properties p, int threads) {
-      super(p, threads, "means");
+      super(p, threads, "means", new Sizes(3, 8, 8, 4, 4, 0));
     }
 
     @Override protected void runStep(int step, Workspace ws, int from, int to) {

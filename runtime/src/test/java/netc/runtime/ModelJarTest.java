@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Hand-made model jars loaded by path, as {@code CompiledModel.load(jar, threads)} loads a compiled
  * one: the model's class ({@link JarModel}) and its resources in the jar. A jar whose weights are not
  * the size its model.properties gives, or whose labels are unreadable or not one a class, is refused
- * in one line naming the jar's entry, before any weight array is allocated; a jar without labels
+ * in one line naming the jar's entry, before any weight array is allocated; so are weights whose bytes
+ * do not match the CRC the jar records, or (where none is recorded) are not finite; a jar without labels
  * loads with "class i" names.
  */
 class ModelJarTest {
@@ -57,7 +58,17 @@ class ModelJarTest {
       out.putNextEntry(new JarEntry(FOLDER + "JarModel.class"));
       out.write(cls.readAllBytes());
       for (Map.Entry<String, byte[]> r : resources.entrySet()) {
-        out.putNextEntry(new JarEntry(FOLDER + r.getKey()));
+        JarEntry e = new JarEntry(FOLDER + r.getKey());
+        if (r.getKey().endsWith(".bin")) {
+          // stored with its CRC, as netc compile writes weights.bin
+          java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+          crc.update(r.getValue());
+          e.setMethod(JarEntry.STORED);
+          e.setSize(r.getValue().length);
+          e.setCompressedSize(r.getValue().length);
+          e.setCrc(crc.getValue());
+        }
+        out.putNextEntry(e);
         out.write(r.getValue());
       }
     }
@@ -96,24 +107,141 @@ class ModelJarTest {
 
   /**
    * Weights of another size than model.properties gives are refused by the entry's size, before the
-   * array is allocated: a claim of 2e9 floats is not an 8 GB allocation (nor an out-of-memory asking
-   * for that heap), and the message names the jar.
+   * array is allocated, and the message names the jar. A claim of 2e9 floats, more than the class was
+   * generated for, is refused before the weights are opened: not an 8 GB allocation (nor an out-of-memory
+   * asking for that heap).
    */
   @Test
   void weightsOfAnotherSizeAreRefusedNamingTheJarBeforeTheArrayIsAllocated() throws IOException {
     Path huge = jar("huge.jar", properties(2_000_000_000, false), floats(2f, -0.5f), null);
     BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(huge, 1));
-    assertEquals(entry(huge, "weights.bin") + ": damaged model: 8 bytes of weights, and its model.properties gives 2000000000 floats"
-        + " (8000000000 bytes)", e.getMessage());
+    assertEquals("the compiled model jartest is damaged: its model.properties gives weights.floats=2000000000, and it must be 2, what its"
+        + " class was generated for", e.getMessage());
 
-    Path shortOne = jar("short.jar", properties(3, false), floats(2f, -0.5f), null);
+    Path longOne = jar("long.jar", properties(2, false), floats(2f, -0.5f, 1f), null);
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(longOne, 1));
+    assertEquals(entry(longOne, "weights.bin") + ": damaged model: 12 bytes of weights, and its model.properties gives 2 floats (8 bytes)",
+        e.getMessage());
+
+    Path shortOne = jar("short.jar", properties(2, false), floats(2f), null);
     e = assertThrows(BadInputException.class, () -> CompiledModel.load(shortOne, 1));
-    assertEquals(entry(shortOne, "weights.bin") + ": damaged model: 8 bytes of weights, and its model.properties gives 3 floats (12 bytes)",
+    assertEquals(entry(shortOne, "weights.bin") + ": damaged model: 4 bytes of weights, and its model.properties gives 2 floats (8 bytes)",
         e.getMessage());
 
     Path none = jar("none.jar", properties(2, false), null, null);
     e = assertThrows(BadInputException.class, () -> CompiledModel.load(none, 1));
     assertEquals(none.toUri().toURL() + ": damaged model: it has no weights resource /" + FOLDER + "weights.bin", e.getMessage());
+  }
+
+  /**
+   * Sizes in model.properties other than those the class was generated for (its steps use fixed offsets)
+   * are refused at load, naming the property and both values: an edited arena.floats loaded and failed the
+   * first call with an ArrayIndexOutOfBoundsException; an input shape of as many values, with a wrong answer.
+   */
+  @Test
+  void propertiesOtherThanTheClassWasGeneratedForAreRefusedAtLoad() throws IOException {
+    String[][] cases = {
+        {"input.shape=1,1,2", "input.shape=1,2,1", "input.shape=1,2,1, and it must be 1,1,2"},
+        {"output.size=2", "output.size=1", "output.size=1, and it must be 2"},
+        {"arena.floats=2", "arena.floats=3", "arena.floats=3, and it must be 2"},
+        {"weights.floats=2", "weights.floats=3", "weights.floats=3, and it must be 2"},
+    };
+    for (String[] c : cases) {
+      Path edited = jar("edited.jar", properties(2, false).replace(c[0], c[1]), floats(2f, -0.5f), null);
+      BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(edited, 1), c[1]);
+      assertEquals("the compiled model jartest is damaged: its model.properties gives " + c[2] + ", what its class was generated for",
+          e.getMessage());
+    }
+  }
+
+  /**
+   * Bytes of weights.bin changed in the jar, its length kept, are refused: the JDK reads a stored entry
+   * without checking the CRC the jar records for it, so the load checks it. The message names the entry
+   * and both CRCs.
+   */
+  @Test
+  void weightsWhoseBytesDoNotMatchTheJarsCrcAreRefused() throws IOException {
+    byte[] weights = floats(2f, -0.5f);
+    Path changed = jar("changed.jar", properties(2, false), weights, null);
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(weights);
+    long recorded = crc.getValue();
+    byte[] after = floats(2f, -0.25f); // finite: only the CRC tells
+    crc.reset();
+    crc.update(after);
+    overwriteEntry(changed, FOLDER + "weights.bin", after);
+    BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(changed, 1));
+    assertEquals(entry(changed, "weights.bin") + ": damaged model: its bytes have CRC-32 " + String.format("%08x", crc.getValue()) + ", and the"
+        + " jar records " + String.format("%08x", recorded) + " for them: the jar was changed or damaged after netc wrote it (copy it again, or"
+        + " recompile)", e.getMessage());
+  }
+
+  /**
+   * A non-finite weight is refused at load, whatever the weights came from (a classes directory records no CRC):
+   * netc packs finite weights only, so a NaN there is damage, which would otherwise reach every output.
+   */
+  @Test
+  void aNonFiniteWeightIsRefusedAtLoad() throws IOException {
+    Path classes = dir.resolve("classes");
+    Files.createDirectories(classes.resolve(FOLDER));
+    Files.createDirectories(classes.resolve("META-INF/netc"));
+    Files.writeString(classes.resolve("META-INF/netc/model"), "jartest\n");
+    Files.writeString(classes.resolve(FOLDER + "model.properties"), properties(2, false));
+    Files.write(classes.resolve(FOLDER + "weights.bin"), floats(2f, Float.NaN));
+    try (InputStream cls = JarModel.class.getResourceAsStream("JarModel.class")) {
+      Files.write(classes.resolve(FOLDER + "JarModel.class"), cls.readAllBytes());
+    }
+    try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {classes.toUri().toURL()}, null) {
+      @Override protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+        // the model's class from the directory, the runtime from the test's class path
+        if (name.startsWith("netc.models.")) {
+          synchronized (getClassLoadingLock(name)) {
+            Class<?> c = findLoadedClass(name);
+            return c != null ? c : findClass(name);
+          }
+        }
+        return ModelJarTest.class.getClassLoader().loadClass(name);
+      }
+    }) {
+      BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(loader, 1));
+      assertEquals(classes.resolve(FOLDER + "weights.bin").toUri().toURL() + ": damaged model: weight 1 is NaN, and netc packs finite weights"
+          + " only", e.getMessage());
+    }
+  }
+
+  /** Replaces the data of the stored entry {@code name} of {@code jar} with {@code bytes}, as long: its recorded CRC kept. */
+  static void overwriteEntry(Path jar, String name, byte[] bytes) throws IOException {
+    byte[] all = Files.readAllBytes(jar);
+    byte[] n = name.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer b = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
+    for (int at = 0; at + 30 + n.length <= all.length; at++) {
+      if (b.getInt(at) == 0x04034b50 && b.getShort(at + 26) == n.length
+          && java.util.Arrays.equals(all, at + 30, at + 30 + n.length, n, 0, n.length)) {
+        assertEquals(0, b.getShort(at + 8), "stored");
+        assertEquals(bytes.length, b.getInt(at + 22), "the entry's length");
+        System.arraycopy(bytes, 0, all, at + 30 + n.length + b.getShort(at + 28), bytes.length);
+        Files.write(jar, all);
+        return;
+      }
+    }
+    throw new AssertionError(name + " not found in " + jar);
+  }
+
+  /**
+   * A jar cut short (a copy interrupted) or otherwise unreadable as a zip is named as such: the class loader
+   * skips a jar it cannot open, so it read as a jar holding no model, or no model of the name asked for.
+   */
+  @Test
+  void aDamagedJarIsNamedAsSuchNotAsOneWithoutAModel() throws IOException {
+    byte[] whole = Files.readAllBytes(jar("whole.jar", properties(2, false), floats(2f, -0.5f), null));
+    Path cut = Files.write(dir.resolve("cut.jar"), java.util.Arrays.copyOf(whole, whole.length / 2));
+    BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(cut, 1));
+    assertEquals(cut + ": damaged jar, or not a jar (zip END header not found)", e.getMessage());
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(cut, "jartest", 1));
+    assertEquals(cut + ": damaged jar, or not a jar (zip END header not found)", e.getMessage());
+    Path text = Files.writeString(dir.resolve("notes.jar"), "not a zip\n");
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(text, 1));
+    assertEquals(text + ": damaged jar, or not a jar (zip END header not found)", e.getMessage());
   }
 
   /** A labels file present but not one line a class, or unreadable, is a damaged jar, not "class i" names. */

@@ -7,8 +7,8 @@ import java.util.Properties;
 abstract class OneStepModel extends CompiledModel {
   private final String stepName;
 
-  OneStepModel(Properties p, int threads, String stepName) {
-    super(p, threads);
+  OneStepModel(Properties p, int threads, String stepName, Sizes sizes) {
+    super(p, threads, sizes);
     this.stepName = stepName;
   }
 

@@ -39,8 +39,11 @@ class ThreadPoolTest {
     final java.util.concurrent.atomic.AtomicReference<Throwable> workerThrew = new java.util.concurrent.atomic.AtomicReference<>();
 
     Counting() {
-      super(properties(), 2);
+      super(properties(), 2, SIZES);
     }
+
+    /** What {@link #properties()} give. */
+    static final Sizes SIZES = new Sizes(1, 1, 1, 1, 1, 1);
 
     /** The properties of a model of one weight float and a one-float arena: what the pool tests need of a model. */
     static Properties properties() {

@@ -21,7 +21,7 @@ class WorkspacePoolTest {
     final CyclicBarrier all = new CyclicBarrier(CALLERS);
 
     Gathering() {
-      super(ThreadPoolTest.Counting.properties(), 1, "gather");
+      super(ThreadPoolTest.Counting.properties(), 1, "gather", ThreadPoolTest.Counting.SIZES);
     }
 
     @Override protected void runStep(int step, Workspace ws, int from, int to) {
@@ -62,7 +62,7 @@ class WorkspacePoolTest {
     final Set<Thread> spreadOn = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     Steered(int threads) {
-      super(ThreadPoolTest.Counting.properties(), threads, "steered");
+      super(ThreadPoolTest.Counting.properties(), threads, "steered", ThreadPoolTest.Counting.SIZES);
     }
 
     @Override protected void runStep(int step, Workspace ws, int from, int to) {
@@ -161,7 +161,7 @@ class WorkspacePoolTest {
   /** A model whose one step fails. */
   private static final class Failing extends OneStepModel {
     Failing(int threads) {
-      super(ThreadPoolTest.Counting.properties(), threads, "fail");
+      super(ThreadPoolTest.Counting.properties(), threads, "fail", ThreadPoolTest.Counting.SIZES);
     }
 
     @Override protected void runStep(int step, Workspace ws, int from, int to) {

@@ -8,13 +8,21 @@ import java.util.Map;
 /**
  * A strict, small JSON parser for file headers (safetensors): objects become LinkedHashMap, arrays
  * List, numbers Long or Double, plus String, Boolean and null. Nesting is bounded so a hostile
- * header cannot exhaust the stack; errors carry the character offset.
+ * header cannot exhaust the stack, and, given a budget, so are the values it builds, so it cannot
+ * exhaust the heap; errors carry the character offset.
  */
 public final class Json extends TextCursor<Json.ParseException> {
   private static final int MAX_DEPTH = 64;
 
-  private Json(String s) {
+  /** The most values (objects, arrays, keys, strings, numbers, literals) to build. */
+  private final long maxValues;
+
+  /** The values built so far. */
+  private long values;
+
+  private Json(String s, long maxValues) {
     super(s);
+    this.maxValues = maxValues;
   }
 
   @Override
@@ -23,14 +31,46 @@ public final class Json extends TextCursor<Json.ParseException> {
   }
 
   /** Thrown for malformed JSON; the message gives the offset. */
-  public static final class ParseException extends Exception {
+  public static class ParseException extends Exception {
     ParseException(String message) {
       super(message);
     }
   }
 
+  /** Thrown for JSON of more values than the budget {@link #parse(String, long)} was given; the message gives the offset. */
+  public static final class TooManyValuesException extends ParseException {
+    private final long max;
+    private final int offset;
+
+    TooManyValuesException(long max, int offset) {
+      super("more than " + max + " values at offset " + offset);
+      this.max = max;
+      this.offset = offset;
+    }
+
+    /** The budget. */
+    public long max() {
+      return max;
+    }
+
+    /** Where the first value past it starts. */
+    public int offset() {
+      return offset;
+    }
+  }
+
   public static Object parse(String text) throws ParseException {
-    Json p = new Json(text);
+    return parse(text, Long.MAX_VALUE);
+  }
+
+  /**
+   * {@link #parse(String)} building at most {@code maxValues} values, each object, array, key, string,
+   * number and literal one: the first past them is refused at its offset before it is built. Text of a
+   * few bytes a value builds tens of bytes of heap a value ({@code {}} an empty LinkedHashMap), so the
+   * length of a text, however bounded, does not bound what parsing it takes; this does.
+   */
+  public static Object parse(String text, long maxValues) throws ParseException {
+    Json p = new Json(text, maxValues);
     p.ws();
     Object v = p.value(0);
     p.ws();
@@ -40,6 +80,7 @@ public final class Json extends TextCursor<Json.ParseException> {
 
   private Object value(int depth) throws ParseException {
     if (depth > MAX_DEPTH) throw error("nesting too deep");
+    count();
     char c = peek();
     switch (c) {
       case '{': return object(depth);
@@ -52,6 +93,11 @@ public final class Json extends TextCursor<Json.ParseException> {
         if (c == '-' || (c >= '0' && c <= '9')) return number();
         throw error("unexpected character '" + c + "'");
     }
+  }
+
+  /** Counts a value (or key) about to be built against the budget. */
+  private void count() throws TooManyValuesException {
+    if (++values > maxValues) throw new TooManyValuesException(maxValues, pos);
   }
 
   private Object literal(String word, Object value) throws ParseException {
@@ -71,6 +117,7 @@ public final class Json extends TextCursor<Json.ParseException> {
     while (true) {
       ws();
       if (peek() != '"') throw error("expected a key");
+      count();
       String key = string();
       ws();
       expect(':');

@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -32,16 +34,25 @@ import netc.runtime.Tensor;
  * length a few bytes off (which would read every tensor shifted) is refused, and nothing is
  * allocated from a size in the file before it is checked against the file's real size.
  *
- * <p>A tensor is read when asked for, from the file reopened and checked to be the one that was
- * parsed (same file, same size), with positional reads, so files past 2 GiB are read too. The data
- * is not memory-mapped: a mapped page past the end of a file cut short after it was mapped (copied
- * over in place, a writer that truncates first) raises SIGBUS, which HotSpot reports as an
- * InternalError not where the page was read but at some later point of the thread, after zeros were
- * taken for data; a read returns end-of-file instead, and the change is named.
+ * <p>A tensor is read when asked for, from the file reopened and checked, before and after the read,
+ * to be the one that was parsed (same file, size, modification and change times), with positional
+ * reads, so files past 2 GiB are read too. The data is not memory-mapped: a mapped page past the
+ * end of a file cut short after it was mapped (copied over in place, a writer that truncates first)
+ * raises SIGBUS, which HotSpot reports as an InternalError not where the page was read but at some
+ * later point of the thread, after zeros were taken for data; a read returns end-of-file instead,
+ * and the change is named.
  */
 public final class Safetensors implements TensorSource {
   /** Headers are a few hundred bytes per tensor; the reference reader's bound, which stops absurd lengths. */
   static final long MAX_HEADER = 100L << 20;
+
+  /**
+   * The most JSON values (objects, arrays, keys, strings, numbers) a header may hold: a tensor's entry
+   * takes about a dozen, so some 170,000 tensors, more than any model file has. A header of 100 MiB (within
+   * {@link #MAX_HEADER}) holds some 35 million empty objects, which took 2 GB of heap to build; this many
+   * take about 130 MB.
+   */
+  static final long MAX_HEADER_VALUES = 1L << 21;
 
   /** The longest float[] the JVM allocates: a few words below Integer.MAX_VALUE hold the array header. */
   public static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
@@ -102,8 +113,26 @@ public final class Safetensors implements TensorSource {
   private final Map<String, Entry> entries;
   private final Map<String, String> metadata;
 
-  /** What a file was when it was parsed, to tell when it is reopened whether it is still that file. */
-  private record FileIdentity(Object key, long size) {}
+  /**
+   * What a file was when it was parsed, to tell when it is reopened whether it is still that file: its
+   * inode (key), size, modification time, and change time (ctime, where the file system has one, else
+   * null). A file overwritten in place with as many bytes keeps its inode and size; its modification time
+   * moves, and where that was put back (cp -p, rsync -t), its change time. A write within the file system's
+   * clock tick of the parse (a few ms on Linux) can still pass.
+   */
+  private record FileIdentity(Object key, long size, FileTime modified, Object changed) {
+    /** {@code path}'s identity now, {@code size} its open channel's. */
+    static FileIdentity of(Path path, long size) throws IOException {
+      BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
+      Object changed;
+      try {
+        changed = Files.getAttribute(path, "unix:ctime");
+      } catch (UnsupportedOperationException | IllegalArgumentException e) {
+        changed = null; // no "unix" view (Windows): the other three still tell
+      }
+      return new FileIdentity(a.fileKey(), size, a.lastModifiedTime(), changed);
+    }
+  }
 
   private Safetensors(Path path, String name, ByteBuffer memory, FileIdentity file, long dataStart, int chunkBytes,
       Map<String, Entry> entries, Map<String, String> metadata) {
@@ -125,7 +154,7 @@ public final class Safetensors implements TensorSource {
   static Safetensors read(Path path, int chunkBytes) {
     Npy.checkRegularFile(path, "cannot read weights ");
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      FileIdentity identity = new FileIdentity(fileKey(path), ch.size());
+      FileIdentity identity = FileIdentity.of(path, ch.size());
       return parse(path.toString(), path, fileSource(ch), null, identity, chunkBytes);
     } catch (IOException e) {
       throw new BadInputException("cannot read weights " + path + ": " + FileOutput.reason(e), e);
@@ -134,15 +163,29 @@ public final class Safetensors implements TensorSource {
 
   /** Parses a whole file held in memory; {@code name} is used in messages. */
   public static Safetensors parse(String name, ByteBuffer file, Path path) {
+    return parse(name, file, path, MAX_HEADER_VALUES);
+  }
+
+  /** {@link #parse(String, ByteBuffer, Path)} with a budget of header values, so tests can exceed it with small headers. */
+  static Safetensors parse(String name, ByteBuffer file, long maxValues) {
+    return parse(name, file, null, maxValues);
+  }
+
+  private static Safetensors parse(String name, ByteBuffer file, Path path, long maxValues) {
     try {
       ByteBuffer whole = file.slice();
-      return parse(name, path, memorySource(whole), whole, null, CHUNK);
+      return parse(name, path, memorySource(whole), whole, null, CHUNK, maxValues);
     } catch (IOException e) {
       throw new IllegalStateException(e); // a buffer in memory does no I/O
     }
   }
 
   private static Safetensors parse(String name, Path path, Source src, ByteBuffer memory, FileIdentity file, int chunkBytes)
+      throws IOException {
+    return parse(name, path, src, memory, file, chunkBytes, MAX_HEADER_VALUES);
+  }
+
+  private static Safetensors parse(String name, Path path, Source src, ByteBuffer memory, FileIdentity file, int chunkBytes, long maxValues)
       throws IOException {
     long size = src.size();
     if (size < 8) throw bad(name, "file of " + size + " bytes is too short for a header");
@@ -157,7 +200,7 @@ public final class Safetensors implements TensorSource {
     long dataSize = size - 8 - headerLen;
     Map<String, Entry> entries = new LinkedHashMap<>();
     Map<String, String> metadata = new LinkedHashMap<>();
-    for (Map.Entry<String, Object> e : headerObject(name, header).entrySet()) {
+    for (Map.Entry<String, Object> e : headerObject(name, header, maxValues).entrySet()) {
       if (e.getKey().equals("__metadata__")) {
         metadata.putAll(metadata(name, e.getValue()));
       } else {
@@ -173,7 +216,7 @@ public final class Safetensors implements TensorSource {
    * else, so the object must start at the first byte and end at the last byte that is not a space:
    * a header length that cuts into the object, or that reaches past it into the data, is refused.
    */
-  private static Map<String, Object> headerObject(String name, byte[] bytes) {
+  private static Map<String, Object> headerObject(String name, byte[] bytes, long maxValues) {
     String header;
     try {
       header = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
@@ -188,7 +231,9 @@ public final class Safetensors implements TensorSource {
     }
     Object json;
     try {
-      json = Json.parse(header.substring(0, end));
+      json = Json.parse(header.substring(0, end), maxValues);
+    } catch (Json.TooManyValuesException e) {
+      throw bad(name, "header has more than " + e.max() + " JSON values (at offset " + e.offset() + "); a tensor's entry takes about a dozen");
     } catch (Json.ParseException e) {
       throw bad(name, "malformed JSON header: " + e.getMessage());
     }
@@ -361,9 +406,9 @@ public final class Safetensors implements TensorSource {
     try {
       checkSameFile(); // before the open too: what now has the name may be a pipe, whose open blocks
       try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-        checkSameFile(); // after the open: had the name gone to another file in between, the keys differ
-        if (ch.size() != file.size()) throw changed(ch.size());
+        checkUnchanged(ch); // after the open: had the name gone to another file in between, the keys differ
         read(fileSource(ch), e, out);
+        checkUnchanged(ch); // a write during the read moved the times
       }
     } catch (ShrankException x) {
       throw changed(x.size);
@@ -379,8 +424,23 @@ public final class Safetensors implements TensorSource {
     if (!java.util.Objects.equals(fileKey(path), file.key())) throw bad(name, "changed while being read (another file now has its name)");
   }
 
+  /** Refuses the file open on {@code ch} unless it is the one parsed, as {@link FileIdentity} tells. */
+  private void checkUnchanged(FileChannel ch) throws IOException {
+    FileIdentity now = FileIdentity.of(path, ch.size());
+    if (!java.util.Objects.equals(now.key(), file.key())) throw bad(name, "changed while being read (another file now has its name)");
+    if (now.size() != file.size()) throw changed(now.size());
+    if (!now.modified().equals(file.modified())) throw changed("its modification time is " + now.modified() + ", it was " + file.modified());
+    if (!java.util.Objects.equals(now.changed(), file.changed())) {
+      throw changed("its change time (ctime) is " + now.changed() + ", it was " + file.changed());
+    }
+  }
+
   private BadInputException changed(long size) {
-    return bad(name, "changed while being read (it has " + size + " bytes, it had " + file.size() + " when opened: was it overwritten in place?)");
+    return changed("it has " + size + " bytes, it had " + file.size());
+  }
+
+  private BadInputException changed(String what) {
+    return bad(name, "changed while being read (" + what + " when opened: was it overwritten in place?)");
   }
 
   /** The file system's identity of the file (its device and inode on Linux), or null where there is none. */
@@ -393,8 +453,7 @@ public final class Safetensors implements TensorSource {
     int size = e.dtype().bytes;
     int per = Math.max(1, chunkBytes / size); // whole elements per chunk, wherever the tensor starts
     ByteBuffer chunk = ByteBuffer.allocate((int) Math.min((long) per * size, (long) out.length * size)).order(ByteOrder.LITTLE_ENDIAN);
-    for (int done = 0; done < out.length; done += per) {
-      int count = Math.min(out.length - done, per);
+    chunks(out.length, per, (done, count) -> {
       chunk.clear().limit(count * size);
       src.read(dataStart + e.begin() + (long) done * size, chunk);
       int far = convert(chunk.flip(), e.dtype(), out, done, count);
@@ -402,6 +461,23 @@ public final class Safetensors implements TensorSource {
         throw bad(name, "tensor '" + e.name() + "' holds " + chunk.getDouble(8 * far) + " at " + index(e.shape(), done + far)
             + " (F64), outside float32's range (±" + Float.MAX_VALUE + ")");
       }
+    });
+  }
+
+  /** What {@link #chunks} calls for each chunk: {@code count} elements from element {@code done}. */
+  interface Chunk {
+    void read(int done, int count) throws IOException;
+  }
+
+  /**
+   * Calls {@code chunk} for elements [0, length) in order, {@code per} at a time (the last chunk fewer).
+   * A loop of its own so its arithmetic is tested at the array limit without gigabytes of tensor.
+   */
+  static void chunks(int length, int per, Chunk chunk) throws IOException {
+    for (int done = 0; done < length; ) {
+      int count = Math.min(length - done, per);
+      chunk.read(done, count);
+      done += count; // not per: past the last chunk of a tensor near the array limit that passes Integer.MAX_VALUE
     }
   }
 

@@ -6,13 +6,13 @@ import netc.runtime.CompiledModel;
 import netc.runtime.Workspace;
 
 /**
- * A model of [1, 1, 2] to 2 outputs, output i = weight i x the sum of the input, in the package a
+ * A model of [1, 1, 2] to 2 outputs and 2 weights, a workspace of 2 floats, output i = weight i x the sum of the input, in the package a
  * model called jartest owns. ModelJarTest copies its class file into hand-made jars: a model's
  * weights and labels are looked up beside its class, so the class must come from the jar for them to.
  */
 public final class JarModel extends CompiledModel {
   public JarModel(Properties p, int threads) {
-    super(p, threads);
+    super(p, threads, new Sizes(1, 1, 2, 2, 2, 2)); // as ModelJarTest.properties(2, ...) give
   }
 
   @Override

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -12,6 +13,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -238,6 +240,31 @@ class SafetensorsTest {
     assertTrue(error(spaces).contains("lie outside the data section of 0 bytes"));
   }
 
+  /**
+   * A header within the 100 MiB bound but of millions of values (empty objects in a field no reader uses
+   * took an object each, 2 GB of heap for 100 MiB, and the out-of-memory named no file) is refused at the
+   * first value past the budget, naming the file and the offset, before it is built.
+   */
+  @Test
+  void aHeaderOfTooManyValuesIsRefusedBeforeItIsBuilt() {
+    String tensor = "\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]";
+    String header = "{" + tensor + ",\"junk\":[" + "{},".repeat(99) + "{}]}}";
+    ByteBuffer f = file(header, new byte[4]);
+    // the top object, key and entry, then the entry's fields (keys, dtype, shape and its dimension, offsets and two numbers): 12 values
+    assertEquals(1, Safetensors.parse("w.safetensors", f, 12 + 2 + 100).entries().size(), "within the budget: the unused field is ignored");
+    BadInputException e = assertThrows(BadInputException.class, () -> Safetensors.parse("w.safetensors", f, 12 + 2 + 99));
+    assertEquals("w.safetensors: header has more than 113 JSON values (at offset " + header.lastIndexOf("{}") + "); a tensor's entry takes"
+        + " about a dozen", e.getMessage());
+
+    // the default budget: empty objects past it, a 6 MB header, refused at once
+    int many = (int) Safetensors.MAX_HEADER_VALUES + 1;
+    String big = "{" + tensor + ",\"junk\":[" + "{},".repeat(many - 1) + "{}]}}";
+    e = assertThrows(BadInputException.class, () -> Safetensors.parse("big.safetensors", file(big, new byte[4]), null));
+    int past = big.indexOf("{}") + 3 * (many - 1 - 14); // the empty object past the budget: 14 values come before them
+    assertEquals("big.safetensors: header has more than " + Safetensors.MAX_HEADER_VALUES + " JSON values (at offset " + past
+        + "); a tensor's entry takes about a dozen", e.getMessage());
+  }
+
   /** Tensors at offsets aligned to nothing read the same values in chunks of any size, down to one element. */
   @Test
   void chunksOfAnySizeReadTheSameValues() throws IOException {
@@ -286,6 +313,26 @@ class SafetensorsTest {
     assertArrayEquals(new float[] {1, -2, 3, 4.5f}, s.floats("w"));
     assertEquals(p + ": tensor 'huge' has 2147483648 values, more than one Java array holds (2147483639)",
         assertThrows(BadInputException.class, () -> s.floats("huge")).getMessage());
+  }
+
+  /**
+   * The chunks of a tensor just under the array limit: the last one ends at the limit, and the count past it
+   * is not computed in int ({@code done += per} passed Integer.MAX_VALUE there, and the negative count that
+   * followed failed an 8 GB read with an IllegalArgumentException after the whole tensor was read).
+   */
+  @Test
+  void chunksReachTheArrayLimitWithoutOverflow() throws IOException {
+    for (int per : new int[] {Safetensors.CHUNK / 8, Safetensors.CHUNK / 4, Safetensors.CHUNK / 2}) { // F64, F32, F16 and BF16
+      long[] next = {0}, chunks = {0};
+      Safetensors.chunks(Safetensors.MAX_ARRAY, per, (done, count) -> {
+        assertEquals(next[0], done, "chunks follow each other");
+        assertTrue(count > 0 && count <= per, "count " + count + " at " + done);
+        next[0] = (long) done + count;
+        chunks[0]++;
+      });
+      assertEquals(Safetensors.MAX_ARRAY, next[0], "per " + per + ": the chunks end at the tensor's end");
+      assertEquals(((long) Safetensors.MAX_ARRAY + per - 1) / per, chunks[0], "per " + per);
+    }
   }
 
   @Test
@@ -339,6 +386,52 @@ class SafetensorsTest {
       Files.delete(p);
       assertEquals(p + ": changed while being read (no file has its name now)",
           assertThrows(BadInputException.class, () -> again.floats("w")).getMessage(), dtype);
+    }
+  }
+
+  /**
+   * A file overwritten in place with as many bytes (another export of the same network, written over the
+   * one being compiled) keeps its inode and size: its modification time tells, or where that was put back
+   * (cp -p, rsync -t), its change time; the tensor is refused rather than read from the other file.
+   */
+  @Test
+  void aFileOverwrittenInPlaceWithAsManyBytesIsNamed() throws IOException, InterruptedException {
+    String header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}";
+    ByteBuffer data = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putFloat(1).putFloat(2).putFloat(3).putFloat(4);
+    ByteBuffer whole = file(header, data.array());
+    byte[] first = java.util.Arrays.copyOf(whole.array(), whole.limit()), second = first.clone();
+    ByteBuffer.wrap(second).order(ByteOrder.LITTLE_ENDIAN).putFloat(second.length - 8, -3).putFloat(second.length - 4, -4);
+    Path p = dir.resolve("w.safetensors");
+    Files.write(p, first);
+    FileTime modified = Files.getLastModifiedTime(p);
+    Safetensors s = Safetensors.read(p);
+    assertArrayEquals(new float[] {1, 2}, s.floats("a"));
+    overwriteInPlace(p, second);
+    // as a writer a second later leaves it (set: the file system's clock may not have ticked since the first write)
+    FileTime later = FileTime.fromMillis(modified.toMillis() + 1000);
+    Files.setLastModifiedTime(p, later);
+    assertEquals(p + ": changed while being read (its modification time is " + later + ", it was " + modified + " when opened: was it"
+        + " overwritten in place?)", assertThrows(BadInputException.class, () -> s.floats("b")).getMessage());
+
+    assumeTrue(java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("unix"), "no change time here");
+    Files.write(p, first);
+    FileTime written = Files.getLastModifiedTime(p);
+    Object changed = Files.getAttribute(p, "unix:ctime");
+    Safetensors again = Safetensors.read(p);
+    overwriteInPlace(p, second);
+    Files.setLastModifiedTime(p, written); // as cp -p or rsync -t leave it: the first file's modification time
+    for (int i = 0; i < 500 && Files.getAttribute(p, "unix:ctime").equals(changed); i++) {
+      Thread.sleep(10); // until the file system's clock ticks: each setting of the time sets the change time to now
+      Files.setLastModifiedTime(p, written);
+    }
+    assertEquals(p + ": changed while being read (its change time (ctime) is " + Files.getAttribute(p, "unix:ctime") + ", it was " + changed
+        + " when opened: was it overwritten in place?)", assertThrows(BadInputException.class, () -> again.floats("b")).getMessage());
+  }
+
+  /** Writes {@code bytes} over the start of {@code p}, as a copy that does not truncate first: same inode, same size. */
+  private static void overwriteInPlace(Path p, byte[] bytes) throws IOException {
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(bytes), 0);
     }
   }
 

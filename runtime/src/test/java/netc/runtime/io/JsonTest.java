@@ -1,0 +1,37 @@
+package netc.runtime.io;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The value budget of {@link Json}: every value (object, array, string, number, literal) and every key
+ * counts, and the first one past the budget is refused at its offset, before it is built, so a header
+ * of millions of empty objects cannot take gigabytes of heap.
+ */
+class JsonTest {
+  @Test
+  void valuesAndKeysCountAgainstTheBudget() throws Json.ParseException {
+    // the array, three objects; then an object, two keys, a string, a list and two numbers
+    assertEquals(List.of(Map.of(), Map.of(), Map.of()), Json.parse("[{},{},{}]", 4));
+    assertEquals(Map.of("dtype", "F32", "shape", List.of(2L, 3L)), Json.parse("{\"dtype\":\"F32\",\"shape\":[2,3]}", 7));
+    Json.TooManyValuesException e = assertThrows(Json.TooManyValuesException.class, () -> Json.parse("[{},{},{}]", 3));
+    assertEquals("more than 3 values at offset 7", e.getMessage());
+    e = assertThrows(Json.TooManyValuesException.class, () -> Json.parse("{\"dtype\":\"F32\",\"shape\":[2,3]}", 6));
+    assertEquals("more than 6 values at offset 26", e.getMessage(), "the last number");
+    e = assertThrows(Json.TooManyValuesException.class, () -> Json.parse("{\"dtype\":\"F32\",\"shape\":[2,3]}", 3));
+    assertEquals("more than 3 values at offset 15", e.getMessage(), "the second key");
+    e = assertThrows(Json.TooManyValuesException.class, () -> Json.parse("[true,null,false]", 3));
+    assertEquals("more than 3 values at offset 11", e.getMessage(), "literals count");
+  }
+
+  /** The parser without a budget still parses what it did (the ONNX Runtime profile reader's files). */
+  @Test
+  void theUnboundedParseIsUnchanged() throws Json.ParseException {
+    assertEquals(List.of(Map.of(), Map.of(), Map.of()), Json.parse("[{},{},{}]"));
+    assertEquals("unexpected end at offset 3", assertThrows(Json.ParseException.class, () -> Json.parse("[{}")).getMessage());
+  }
+}
