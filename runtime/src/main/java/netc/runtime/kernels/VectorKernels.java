@@ -347,25 +347,27 @@ final class VectorKernels extends Kernels {
       float[] out, int outBase, int outW, float[] res, int resBase, int act, float slope) {
     if (g != 2 && g != 4) throw new IllegalArgumentException("groups of " + g + " channels: 2 or 4");
     float lo = low(act), hi = high(act, slope);
+    float[] acc = SCRATCH.get();
     for (int lane = 0; lane < 16; lane += L) {
       int x = 0;
       for (; x + 4 <= outW; x += 4) {
         int p = inBase + x * step, o = outBase + x * 16, r = resBase + x * 16;
-        if (g == 2) grouped2x4(in, p, step, lane, kOff, w, wBase, biasOff, out, o, res, r, lo, hi);
-        else grouped4x4(in, p, step, lane, kOff, w, wBase, biasOff, out, o, res, r, lo, hi);
+        if (g == 2) grouped2x4(in, p, step, lane, kOff, w, wBase, acc);
+        else grouped4x4(in, p, step, lane, kOff, w, wBase, acc);
+        groupedFinish(acc, 4, lane, w, biasOff, out, o, res, r, lo, hi);
       }
       for (; x < outW; x++) {
         int p = inBase + x * step, o = outBase + x * 16, r = resBase + x * 16;
-        if (g == 2) grouped2x1(in, p, step, lane, kOff, w, wBase, biasOff, out, o, res, r, lo, hi);
-        else grouped4x1(in, p, step, lane, kOff, w, wBase, biasOff, out, o, res, r, lo, hi);
+        if (g == 2) grouped2x1(in, p, step, lane, kOff, w, wBase, acc);
+        else grouped4x1(in, p, step, lane, kOff, w, wBase, acc);
+        groupedFinish(acc, 1, lane, w, biasOff, out, o, res, r, lo, hi);
       }
     }
     if (afterStore(act)) for (int x = 0; x < outW; x++) activateInPlace(out, outBase + x * 16, act, slope);
   }
 
   /** 4 pixels x L lanes (from block lane {@code lane}) of {@link #groupedRow} for groups of 2. */
-  private static void grouped2x4(float[] in, int p, int step, int lane, int[] kOff, float[] w, int wi, int biasOff, float[] out, int o,
-      float[] res, int r, float lo, float hi) {
+  private static void grouped2x4(float[] in, int p, int step, int lane, int[] kOff, float[] w, int wi, float[] acc) {
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
     int first = lane / 2 * 2; // where L <= 2: the input lane of the group that holds these L lanes
     for (int k = 0; k < kOff.length; k++, wi += 32) {
@@ -383,23 +385,11 @@ final class VectorKernels extends Kernels {
         wv = FloatVector.fromArray(S, w, wi + 16 + lane); a0 = FloatVector.broadcast(S, in[i + first + 1]).fma(wv, a0); a1 = FloatVector.broadcast(S, in[i + 1 * step + first + 1]).fma(wv, a1); a2 = FloatVector.broadcast(S, in[i + 2 * step + first + 1]).fma(wv, a2); a3 = FloatVector.broadcast(S, in[i + 3 * step + first + 1]).fma(wv, a3);
       }
     }
-    FloatVector bias = FloatVector.fromArray(S, w, biasOff + lane);
-    if (res == null) {
-      a0.add(bias).max(lo).min(hi).intoArray(out, o + 0 + lane);
-      a1.add(bias).max(lo).min(hi).intoArray(out, o + 16 + lane);
-      a2.add(bias).max(lo).min(hi).intoArray(out, o + 32 + lane);
-      a3.add(bias).max(lo).min(hi).intoArray(out, o + 48 + lane);
-    } else { // each residual read before its output is written: out may alias res
-      a0.add(bias).add(FloatVector.fromArray(S, res, r + 0 + lane)).max(lo).min(hi).intoArray(out, o + 0 + lane);
-      a1.add(bias).add(FloatVector.fromArray(S, res, r + 16 + lane)).max(lo).min(hi).intoArray(out, o + 16 + lane);
-      a2.add(bias).add(FloatVector.fromArray(S, res, r + 32 + lane)).max(lo).min(hi).intoArray(out, o + 32 + lane);
-      a3.add(bias).add(FloatVector.fromArray(S, res, r + 48 + lane)).max(lo).min(hi).intoArray(out, o + 48 + lane);
-    }
+    a0.intoArray(acc, 0); a1.intoArray(acc, L); a2.intoArray(acc, 2 * L); a3.intoArray(acc, 3 * L);
   }
 
   /** 1 pixel x L lanes (from block lane {@code lane}) of {@link #groupedRow} for groups of 2. */
-  private static void grouped2x1(float[] in, int p, int step, int lane, int[] kOff, float[] w, int wi, int biasOff, float[] out, int o,
-      float[] res, int r, float lo, float hi) {
+  private static void grouped2x1(float[] in, int p, int step, int lane, int[] kOff, float[] w, int wi, float[] acc) {
     FloatVector a0 = FloatVector.zero(S);
     int first = lane / 2 * 2; // where L <= 2: the input lane of the group that holds these L lanes
     for (int k = 0; k < kOff.length; k++, wi += 32) {
@@ -414,17 +404,11 @@ final class VectorKernels extends Kernels {
         wv = FloatVector.fromArray(S, w, wi + 16 + lane); a0 = FloatVector.broadcast(S, in[i + first + 1]).fma(wv, a0);
       }
     }
-    FloatVector bias = FloatVector.fromArray(S, w, biasOff + lane);
-    if (res == null) {
-      a0.add(bias).max(lo).min(hi).intoArray(out, o + 0 + lane);
-    } else { // each residual read before its output is written: out may alias res
-      a0.add(bias).add(FloatVector.fromArray(S, res, r + 0 + lane)).max(lo).min(hi).intoArray(out, o + 0 + lane);
-    }
+    a0.intoArray(acc, 0);
   }
 
   /** 4 pixels x L lanes (from block lane {@code lane}) of {@link #groupedRow} for groups of 4. */
-  private static void grouped4x4(float[] in, int p, int step, int lane, int[] kOff, float[] w, int wi, int biasOff, float[] out, int o,
-      float[] res, int r, float lo, float hi) {
+  private static void grouped4x4(float[] in, int p, int step, int lane, int[] kOff, float[] w, int wi, float[] acc) {
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
     int first = lane / 4 * 4; // where L <= 4: the input lane of the group that holds these L lanes
     for (int k = 0; k < kOff.length; k++, wi += 64) {
@@ -446,23 +430,11 @@ final class VectorKernels extends Kernels {
         wv = FloatVector.fromArray(S, w, wi + 48 + lane); a0 = FloatVector.broadcast(S, in[i + first + 3]).fma(wv, a0); a1 = FloatVector.broadcast(S, in[i + 1 * step + first + 3]).fma(wv, a1); a2 = FloatVector.broadcast(S, in[i + 2 * step + first + 3]).fma(wv, a2); a3 = FloatVector.broadcast(S, in[i + 3 * step + first + 3]).fma(wv, a3);
       }
     }
-    FloatVector bias = FloatVector.fromArray(S, w, biasOff + lane);
-    if (res == null) {
-      a0.add(bias).max(lo).min(hi).intoArray(out, o + 0 + lane);
-      a1.add(bias).max(lo).min(hi).intoArray(out, o + 16 + lane);
-      a2.add(bias).max(lo).min(hi).intoArray(out, o + 32 + lane);
-      a3.add(bias).max(lo).min(hi).intoArray(out, o + 48 + lane);
-    } else { // each residual read before its output is written: out may alias res
-      a0.add(bias).add(FloatVector.fromArray(S, res, r + 0 + lane)).max(lo).min(hi).intoArray(out, o + 0 + lane);
-      a1.add(bias).add(FloatVector.fromArray(S, res, r + 16 + lane)).max(lo).min(hi).intoArray(out, o + 16 + lane);
-      a2.add(bias).add(FloatVector.fromArray(S, res, r + 32 + lane)).max(lo).min(hi).intoArray(out, o + 32 + lane);
-      a3.add(bias).add(FloatVector.fromArray(S, res, r + 48 + lane)).max(lo).min(hi).intoArray(out, o + 48 + lane);
-    }
+    a0.intoArray(acc, 0); a1.intoArray(acc, L); a2.intoArray(acc, 2 * L); a3.intoArray(acc, 3 * L);
   }
 
   /** 1 pixel x L lanes (from block lane {@code lane}) of {@link #groupedRow} for groups of 4. */
-  private static void grouped4x1(float[] in, int p, int step, int lane, int[] kOff, float[] w, int wi, int biasOff, float[] out, int o,
-      float[] res, int r, float lo, float hi) {
+  private static void grouped4x1(float[] in, int p, int step, int lane, int[] kOff, float[] w, int wi, float[] acc) {
     FloatVector a0 = FloatVector.zero(S);
     int first = lane / 4 * 4; // where L <= 4: the input lane of the group that holds these L lanes
     for (int k = 0; k < kOff.length; k++, wi += 64) {
@@ -481,15 +453,29 @@ final class VectorKernels extends Kernels {
         wv = FloatVector.fromArray(S, w, wi + 48 + lane); a0 = FloatVector.broadcast(S, in[i + first + 3]).fma(wv, a0);
       }
     }
-    FloatVector bias = FloatVector.fromArray(S, w, biasOff + lane);
-    if (res == null) {
-      a0.add(bias).max(lo).min(hi).intoArray(out, o + 0 + lane);
-    } else { // each residual read before its output is written: out may alias res
-      a0.add(bias).add(FloatVector.fromArray(S, res, r + 0 + lane)).max(lo).min(hi).intoArray(out, o + 0 + lane);
-    }
+    a0.intoArray(acc, 0);
   }
 
 
+
+  /**
+   * The epilogue of {@link #groupedRow}'s kernels: {@code pixels} pixels' sums of L lanes from {@code acc}
+   * ([pixel][L]) + the bias (+ the residual), clamped ({@link #low}), stored. Apart from the kernels, which
+   * leave their accumulators in {@code acc}: written into each, the four pixels' adds and clamps took C2
+   * past its inlining budget (NodeCountInliningCutoff) at 256 bits and the last clamp boxed, 0.2 MB a
+   * forward pass of GeneratedModelTest's grouped network (CompiledModelTest, -Dnetc.vectorBits=256).
+   * Each residual is read before its output is written: out may alias res.
+   */
+  private static void groupedFinish(float[] acc, int pixels, int lane, float[] w, int biasOff, float[] out, int o, float[] res, int r,
+      float lo, float hi) {
+    FloatVector bias = FloatVector.fromArray(S, w, biasOff + lane);
+    for (int t = 0; t < pixels; t++) {
+      FloatVector v = FloatVector.fromArray(S, acc, t * L).add(bias);
+      if (res != null) v = v.add(FloatVector.fromArray(S, res, r + t * 16 + lane));
+      v = v.blend(lo, v.compare(VectorOperators.LE, lo));
+      v.blend(hi, v.compare(VectorOperators.GE, hi)).intoArray(out, o + t * 16 + lane);
+    }
+  }
 
   /**
    * The activations that are a clamp, applied as values are stored, between lo = 0 for relu and clip
