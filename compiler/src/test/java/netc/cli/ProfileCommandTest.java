@@ -19,6 +19,8 @@ class ProfileCommandTest {
   /** A step's row: its time, its unit, its share. */
   private static final Pattern ROW = Pattern.compile("\\s+([0-9.]+) (ms|thread-ms)\\s+([0-9.]+)%.*");
   private static final Pattern OUTSIDE = Pattern.compile("outside the steps: ([0-9.-]+) (ms|thread-ms) per run \\(([0-9.-]+)%.*");
+  /** The first line's thread count and run time. */
+  private static final Pattern HEAD = Pattern.compile("(\\d+) threads?: ([0-9.]+) ms per run");
 
   /**
    * With a batch of at least the thread count, each thread runs whole images and adds its own step
@@ -88,17 +90,29 @@ class ProfileCommandTest {
     assertEquals(2, r[0]);
   }
 
-  /** Every step's row in {@code unit}, and the outside line, whose % and the rows' make 100 (each printed to 0.1%). */
+  /**
+   * Every step's row in {@code unit}, and the outside line: the rows' times and the time outside the
+   * steps add up to the run's time the first line gives (its threads' sum for thread-ms: threads x the
+   * run), and each row's % is of that. (The outside line's % is the rest of the rows', 100 by
+   * construction; its time is what is checked.) Times are printed to 0.001 ms, the run's to 0.01 ms,
+   * %s to 0.1.
+   */
   private static void assertAddsUp(List<String> lines, String unit, int steps) {
     String out = String.join("\n", lines);
+    Matcher head = HEAD.matcher(lines.get(0));
+    assertTrue(head.find(), "the first line gives the threads and the run's time:\n" + out);
+    int timed = unit.equals("thread-ms") ? Integer.parseInt(head.group(1)) : 1;
+    double slack = 0.005 * timed, base = timed * Double.parseDouble(head.group(2));
     double percent = 0, ms = 0;
     int rows = 0;
     for (String l : lines) {
       Matcher m = ROW.matcher(l);
       if (m.matches()) {
         assertEquals(unit, m.group(2), l);
-        ms += Double.parseDouble(m.group(1));
-        percent += Double.parseDouble(m.group(3));
+        double rowMs = Double.parseDouble(m.group(1)), rowPercent = Double.parseDouble(m.group(3));
+        assertEquals(100 * rowMs / base, rowPercent, 0.05 + 100 * (0.0005 + rowMs * slack / base) / (base - slack), "the share of " + base + " " + unit + ": " + l);
+        ms += rowMs;
+        percent += rowPercent;
         rows++;
       }
     }
@@ -107,8 +121,9 @@ class ProfileCommandTest {
     Matcher outside = OUTSIDE.matcher(lines.get(lines.size() - 1));
     assertTrue(outside.matches(), "the last line is the time outside the steps:\n" + out);
     assertEquals(unit, outside.group(2), out);
-    assertEquals(100, percent + Double.parseDouble(outside.group(3)), 0.05 * (steps + 2), out);
-    assertTrue(Double.parseDouble(outside.group(1)) >= -0.001 * (steps + 1), "the steps ran within the call:\n" + out);
+    double outsideMs = Double.parseDouble(outside.group(1));
+    assertEquals(base, ms + outsideMs, slack + 0.0005 * (steps + 1), "the rows and the outside line add up to the first line's run:\n" + out);
+    assertTrue(outsideMs >= -0.001 * (steps + 1), "the steps ran within the call:\n" + out);
   }
 
   /** {@code netc profile JAR ARGS} in a JVM started with -Dnetc.profile=true: its status, output and errors. */

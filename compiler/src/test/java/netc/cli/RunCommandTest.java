@@ -1,6 +1,7 @@
 package netc.cli;
 
 import static netc.cli.SummaryTest.netc;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,9 +11,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import netc.interp.Interpreter;
+import netc.ir.Graph;
 import netc.runtime.Tensor;
 import netc.runtime.io.Npy;
 import netc.runtime.io.Safetensors;
+import netc.testing.Specs;
+import netc.weights.WeightBinding;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,10 +41,17 @@ class RunCommandTest {
     assertEquals(0, r[0], (String) r[2]);
     assertTrue(((String) r[1]).startsWith("wrote " + w + ": 102 tensors"), (String) r[1]);
     assertEquals("5", Safetensors.read(w).metadata().get("seed"));
-    Npy.write(x, Tensor.zeros(3, 3, 64, 64));
+    // three different images: an output of the wrong input, weights or image order differs
+    Tensor input = Tensor.uniform(9, 3, 3, 64, 64);
+    Npy.write(x, input);
     r = netc(args("run", R18, "--weights", w.toString(), "--input", x.toString(), "--output", y.toString(), "--reference"));
     assertEquals(0, r[0], (String) r[2]);
-    assertArrayEquals3(Npy.read(y).shape());
+    Tensor out = Npy.read(y);
+    assertArrayEquals3(out.shape());
+    Graph g = Specs.example("resnet18", Map.of("width", "8", "size", "64", "classes", "10"));
+    Tensor expected = Interpreter.run(g, WeightBinding.bind(g, w), input);
+    assertTrue(expected.maxAbs() > 0, "the expected logits are not all zero");
+    assertArrayEquals(expected.data(), out.data(), "run --reference's logits are the interpreter's on that input and those weights");
   }
 
   private static void assertArrayEquals3(int[] shape) {

@@ -24,7 +24,9 @@ import org.junit.jupiter.api.Test;
  * without Winograd and without each other optional pass in turn. A spec the front end refuses is refused the same way by summary and
  * --reference, which build the graph the same way; it must be refused with a place in the spec.
  * {@code -Dnetc.randomNetworks=N} runs N networks (default {@value #DEFAULT_COUNT}) and
- * {@code -Dnetc.randomNetworks.from=S} starts at seed S, for a longer campaign.
+ * {@code -Dnetc.randomNetworks.from=S} starts at seed S, for a longer campaign. The runs at each
+ * kernel width (the parent pom's surefire executions) run fewer, {@code netc.randomNetworks.width}
+ * (the pom's {@code width.randomNetworks}), so that the width runs stay short.
  */
 class RandomNetworkTest {
   static final int DEFAULT_COUNT = 150;
@@ -85,7 +87,7 @@ class RandomNetworkTest {
 
   @Test
   void randomNetworksCompileAndEqualTheInterpreter() {
-    int count = Integer.getInteger("netc.randomNetworks", DEFAULT_COUNT);
+    int count = Integer.getInteger("netc.randomNetworks.width", Integer.getInteger("netc.randomNetworks", DEFAULT_COUNT));
     long from = Long.getLong("netc.randomNetworks.from", 0L);
     List<String> failures = new ArrayList<>();
     int refused = 0;

@@ -59,23 +59,33 @@ final class StepProbe {
    */
   static int defaultLargeMb() {
     try {
-      int l3 = megabytes(java.nio.file.Files.readString(Path.of("/sys/devices/system/cpu/cpu0/cache/index3/size")));
-      return Math.min(MAX_SWEEP_MB, Math.max(MIN_LARGE_MB, 2 * l3));
+      return defaultLargeMb(java.nio.file.Files.readString(Path.of("/sys/devices/system/cpu/cpu0/cache/index3/size")));
     } catch (java.io.IOException | RuntimeException e) {
       return MIN_LARGE_MB; // no such file (another OS, no L3): the floor
     }
   }
 
-  /** A cache size as sysfs writes it ("32768K", "260M"), in whole MB rounded up. */
+  /** {@link #defaultLargeMb()} of the L3 size as sysfs writes it; text that is not a cache size gives the floor. */
+  static int defaultLargeMb(String l3Size) {
+    try {
+      return (int) Math.min(MAX_SWEEP_MB, Math.max(MIN_LARGE_MB, 2L * megabytes(l3Size))); // long: twice a size past 1 GiB is past an int
+    } catch (RuntimeException e) {
+      return MIN_LARGE_MB;
+    }
+  }
+
+  /** A cache size as sysfs writes it ("32768K", "260M"), in whole MB rounded up, at most Integer.MAX_VALUE. */
   static int megabytes(String size) {
     String s = size.strip();
     long v = Long.parseLong(s.substring(0, s.length() - 1));
-    return switch (Character.toUpperCase(s.charAt(s.length() - 1))) {
-      case 'K' -> (int) ((v + 1023) / 1024);
-      case 'M' -> (int) v;
-      case 'G' -> (int) Math.min(Integer.MAX_VALUE, v * 1024);
+    if (v < 0) throw new IllegalArgumentException("not a cache size: " + size);
+    long mb = switch (Character.toUpperCase(s.charAt(s.length() - 1))) {
+      case 'K' -> v / 1024 + (v % 1024 == 0 ? 0 : 1); // not (v + 1023) / 1024, which wraps near Long.MAX_VALUE
+      case 'M' -> v;
+      case 'G' -> v > Long.MAX_VALUE / 1024 ? Long.MAX_VALUE : v * 1024;
       default -> throw new IllegalArgumentException("not a cache size: " + size);
     };
+    return (int) Math.min(Integer.MAX_VALUE, mb);
   }
 
   static Options options() {

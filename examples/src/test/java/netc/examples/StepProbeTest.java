@@ -2,7 +2,6 @@ package netc.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -19,14 +18,31 @@ class StepProbeTest {
     assertEquals(1, StepProbe.megabytes("513K"));
     assertEquals(260, StepProbe.megabytes("260M"));
     assertEquals(2048, StepProbe.megabytes("2G"));
+    assertEquals(Integer.MAX_VALUE, StepProbe.megabytes("3000000000M"));
+    assertEquals(Integer.MAX_VALUE, StepProbe.megabytes("9223372036854775807K"));
+    assertThrows(IllegalArgumentException.class, () -> StepProbe.megabytes("-1M"));
     assertThrows(IllegalArgumentException.class, () -> StepProbe.megabytes("32768"));
   }
 
-  /** The default empties L3 too: twice it, at least 256 MB, at most the largest sweep. */
+  /**
+   * The default empties L3 too: twice it, at least 256 MB, at most the largest sweep, whatever the
+   * size (doubled in int, a size past 1 GiB wrapped to a negative number and got the floor); text
+   * that is not a size gives the floor.
+   */
   @Test
   void theDefaultLargeSweepIsTwiceTheL3() {
-    int mb = StepProbe.defaultLargeMb();
-    assertTrue(mb >= StepProbe.MIN_LARGE_MB && mb <= StepProbe.MAX_SWEEP_MB, "" + mb);
+    assertEquals(520, StepProbe.defaultLargeMb("266240K\n"));
+    assertEquals(2000, StepProbe.defaultLargeMb("1000M"));
+    assertEquals(256, StepProbe.defaultLargeMb("32768K"));
+    assertEquals(258, StepProbe.defaultLargeMb("131073K")); // 128 MB and 1 KB: 129 MB, rounded up
+    assertEquals(2048, StepProbe.defaultLargeMb("2G"));
+    assertEquals(2048, StepProbe.defaultLargeMb("1025M"));
+    for (String huge : List.of("1099511627776K", "3000000000M", "1073741824M", "99999999G", "9223372036854775807G")) {
+      assertEquals(2048, StepProbe.defaultLargeMb(huge), huge);
+    }
+    for (String garbage : List.of("", "K", "32768", "big", "-1M", "12.5M")) {
+      assertEquals(256, StepProbe.defaultLargeMb(garbage), garbage);
+    }
   }
 
   /** A sweep of 8 GiB overflowed the array length (a NegativeArraySizeException); sizes out of range are refused in one line first. */

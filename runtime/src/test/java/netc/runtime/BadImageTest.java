@@ -435,15 +435,27 @@ class BadImageTest {
   /**
    * A strip at the side limit resizes to 256x7680000 (or the transpose) and is cropped: only the
    * crop is computed, in well under a second. The narrow side upscales from one pixel, so every
-   * row of the crop is one color; the long side samples the strip's middle.
+   * row of the crop is one color; the long side samples the strip's middle. The values are those
+   * of the whole-image resample (ResampleTest's reference, computed over the window alone) at
+   * torchvision's center crop; the strip is noise, so that a window off by a row or a weight differs.
    */
   @ParameterizedTest
   @ValueSource(strings = {"1x30000", "30000x1", "2x30000", "30000x3"})
   void stripsResizeAndCrop(String size) throws IOException {
     int w = Integer.parseInt(size.split("x")[0]), h = Integer.parseInt(size.split("x")[1]);
-    Path f = write("strip.png", TestImages.png(TestImages.picture(w, h)));
+    java.awt.image.BufferedImage noise = new java.awt.image.BufferedImage(w, h, java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
+    new java.util.Random(w + 7L * h).nextBytes(((java.awt.image.DataBufferByte) noise.getRaster().getDataBuffer()).getData());
+    Path f = write("strip.png", TestImages.png(noise));
     float[] x = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> new Preprocess(256, 224).image(f));
     assertEquals(3 * 224 * 224, x.length);
+    int nw = w <= h ? 256 : 256 * w / h, nh = w <= h ? 256 * h / w : 256; // Resize(256): the shorter side 256
+    int left = (int) Math.rint((nw - 224) / 2.0), top = (int) Math.rint((nh - 224) / 2.0); // CenterCrop(224)
+    byte[] window = ResampleTest.referenceWindow(Preprocess.decode(f).pixels(), w, h, nw, nh, left, top, 224, 224);
+    float[] expected = new float[3 * 224 * 224];
+    for (int i = 0; i < 224 * 224; i++) {
+      for (int c = 0; c < 3; c++) expected[c * 224 * 224 + i] = (window[3 * i + c] & 0xff) / 255f;
+    }
+    assertArrayEquals(expected, x, size);
     if (Math.min(w, h) == 1) {
       for (int c = 0; c < 3; c++) {
         for (int i = 0; i < 224; i++) {

@@ -7,6 +7,8 @@ import com.code_intelligence.jazzer.mutation.annotation.NotNull;
 import com.code_intelligence.jazzer.mutation.annotation.WithLength;
 import java.nio.file.Path;
 import netc.runtime.fuzz.Contract;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 
 /**
  * Fuzzes image decoding and preprocessing over arbitrary bytes (FUZZING.md): a PNG or JPEG
@@ -19,11 +21,21 @@ class ImageFuzzTest {
   private static final int RESIZE = 20, CROP = 16;
   private static final Path FILE = Contract.scratch(".img");
 
-  static {
+  private static String maxPixelsBefore;
+
+  @BeforeAll
+  static void onlyOneMegapixel() {
     // A header may claim up to the default 50 megapixels, which the decoder then allocates before it
     // finds the rows missing: legitimate, but slow for a fuzzer. One megapixel keeps every limit path
     // reachable (the side limit stays at its default, so extreme aspect ratios are still fuzzed).
-    System.setProperty("netc.image.maxPixels", "1000000");
+    // Set for this class only: the tests that run after it in the JVM see the default.
+    maxPixelsBefore = System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, "1000000");
+  }
+
+  @AfterAll
+  static void restoreTheLimit() {
+    if (maxPixelsBefore == null) System.clearProperty(ImageLimits.MAX_PIXELS_PROPERTY);
+    else System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, maxPixelsBefore);
   }
 
   @FuzzTest(maxDuration = "10m")

@@ -36,16 +36,36 @@ class ResampleTest {
     return h == nh ? tmp : pass(tmp, nw, h, nh, false);
   }
 
+  /**
+   * {@link #reference}'s pixels in the window [left, left + cw) x [top, top + ch) alone, for resizes too
+   * large to make whole (a strip resized to 256x3840000): each output of a pass depends on its own index.
+   */
+  static byte[] referenceWindow(byte[] rgb, int w, int h, int nw, int nh, int left, int top, int cw, int ch) {
+    byte[] tmp = w == nw ? crop(rgb, w, left, 0, cw, h) : pass(rgb, w, h, nw, true, left, cw); // cw x h
+    return h == nh ? crop(tmp, cw, 0, top, cw, ch) : pass(tmp, cw, h, nh, false, top, ch);
+  }
+
+  private static byte[] crop(byte[] rgb, int w, int left, int top, int cw, int ch) {
+    byte[] out = new byte[3 * cw * ch];
+    for (int y = 0; y < ch; y++) System.arraycopy(rgb, ((top + y) * w + left) * 3, out, y * cw * 3, cw * 3);
+    return out;
+  }
+
   private static byte[] pass(byte[] src, int w, int h, int outSize, boolean horizontal) {
+    return pass(src, w, h, outSize, horizontal, 0, outSize);
+  }
+
+  /** Outputs [from, from + count) of a pass of {@code outSize}: columns if {@code horizontal}, else rows. */
+  private static byte[] pass(byte[] src, int w, int h, int outSize, boolean horizontal, int from, int count) {
     int inSize = horizontal ? w : h;
     double scale = (double) inSize / outSize, filterScale = Math.max(scale, 1.0);
     double support = filterScale;
     int ksize = (int) Math.ceil(support) * 2 + 1;
-    int[] bounds = new int[outSize * 2];
-    int[] kk = new int[outSize * ksize];
+    int[] bounds = new int[count * 2];
+    int[] kk = new int[count * ksize];
     double[] k = new double[ksize];
-    for (int xx = 0; xx < outSize; xx++) {
-      double center = (xx + 0.5) * scale, ww = 0, ss = 1.0 / filterScale;
+    for (int xx = 0; xx < count; xx++) {
+      double center = (from + xx + 0.5) * scale, ww = 0, ss = 1.0 / filterScale;
       int xmin = Math.max((int) (center - support + 0.5), 0);
       int xmax = Math.min((int) (center + support + 0.5), inSize) - xmin;
       for (int x = 0; x < xmax; x++) {
@@ -60,7 +80,7 @@ class ResampleTest {
       bounds[xx * 2] = xmin;
       bounds[xx * 2 + 1] = xmax;
     }
-    int ow = horizontal ? outSize : w, oh = horizontal ? h : outSize;
+    int ow = horizontal ? count : w, oh = horizontal ? h : count;
     byte[] out = new byte[ow * oh * 3];
     for (int y = 0; y < oh; y++) {
       for (int x = 0; x < ow; x++) {

@@ -40,11 +40,15 @@ class WorkspacePoolTest {
     assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
       for (int round = 1; round <= 3; round++) {
         Thread[] callers = new Thread[CALLERS];
+        // a call that fails (in its step or giving its workspace back) fails the test, not just prints
+        java.util.Queue<Throwable> failed = new java.util.concurrent.ConcurrentLinkedQueue<>();
         for (int i = 0; i < CALLERS; i++) {
           callers[i] = new Thread(() -> m.predict(new float[1], 1, new float[1]));
+          callers[i].setUncaughtExceptionHandler((t, e) -> failed.add(e));
           callers[i].start();
         }
         for (Thread t : callers) t.join();
+        if (!failed.isEmpty()) throw new AssertionError("round " + round + ": " + failed.size() + " of " + CALLERS + " calls failed", failed.peek());
         assertEquals(CALLERS, m.seen.size(), "round " + round + ": workspaces made for " + CALLERS + " callers at once");
       }
     });

@@ -9,6 +9,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import netc.runtime.fuzz.Contract;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 
 /**
  * Fuzzes camera frames (FUZZING.md) with fuzzed format, size and bytes. An input is a 9-byte header
@@ -26,8 +28,18 @@ class YuvFuzzTest {
   private static final int RESIZE = 20, CROP = 16;
   private static final Path FILE = Contract.scratch(".yuv");
 
-  static {
-    System.setProperty("netc.image.maxPixels", "1000000"); // as ImageFuzzTest: every limit reachable, nothing slow
+  private static String maxPixelsBefore;
+
+  @BeforeAll
+  static void onlyOneMegapixel() {
+    // as ImageFuzzTest: every limit reachable, nothing slow; for this class only
+    maxPixelsBefore = System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, "1000000");
+  }
+
+  @AfterAll
+  static void restoreTheLimit() {
+    if (maxPixelsBefore == null) System.clearProperty(ImageLimits.MAX_PIXELS_PROPERTY);
+    else System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, maxPixelsBefore);
   }
 
   @FuzzTest(maxDuration = "10m")

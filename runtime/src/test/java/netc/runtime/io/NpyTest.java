@@ -74,9 +74,14 @@ class NpyTest {
 
   @Test
   void readsWhatNumpyWrote() {
-    // written by numpy.save from the torchvision fixture script
+    // written by numpy.save from the torchvision fixture script; the values as numpy.load reads them
+    // (each float32's shortest repr), so a wrong data offset or byte order fails
     Tensor x = Npy.read(Path.of("../weights/fixtures/resnet18_w8_s64_logits.npy"));
     assertArrayEquals(new int[] {2, 10}, x.shape());
+    assertArrayEquals(new float[] {
+        -0.016879253f, -0.035350785f, -0.21120028f, -0.10770967f, -0.18176332f, -0.0059305206f, -0.1430775f, 0.14034817f, -0.05776581f, 0.042957842f,
+        -0.020201564f, -0.042027894f, -0.20640384f, -0.10232541f, -0.19083449f, -0.006160617f, -0.13224371f, 0.13969663f, -0.04979024f, 0.038891755f},
+        x.data());
   }
 
   @Test
