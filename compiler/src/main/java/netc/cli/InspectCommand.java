@@ -97,6 +97,7 @@ final class InspectCommand implements Main.Command {
       CommandLines.checkWritable(p);
     }
     ModelSource source = CommandLines.source(spec, cl);
+    for (Path p : new Path[] {dot, svg, svg == null ? null : dotBeside(svg)}) CommandLines.refuseOverwritingInputs(p, source.files());
     Graph graph = source.graph();
     List<Instrument> instruments = new ArrayList<>();
     Instruments.NodeCounts counts = new Instruments.NodeCounts();

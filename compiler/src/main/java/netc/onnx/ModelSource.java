@@ -12,9 +12,15 @@ import netc.runtime.io.TensorSource;
 /**
  * What a command's SPEC argument names: a netc spec, or an ONNX model, imported in memory into a spec
  * and its weights. Every command that takes a spec loads it here, so each accepts both. An imported
- * model's weights are the importer's tensors, bound as they are (null for a spec).
+ * model's weights are the importer's tensors, bound as they are (null for a spec). {@code files} are
+ * every file read for it (a spec and its imports, or a model and its external data files), which a
+ * command must not write over.
  */
-public record ModelSource(Graph graph, TensorSource weights, OnnxImporter.Result imported) {
+public record ModelSource(Graph graph, TensorSource weights, OnnxImporter.Result imported, List<Path> files) {
+  public ModelSource {
+    files = List.copyOf(files);
+  }
+
   /** The first byte of every ONNX file that torch or onnx.save writes: the tag of ir_version (field 1, a varint). */
   private static final int IR_VERSION_TAG = 0x08;
 
@@ -52,15 +58,17 @@ public record ModelSource(Graph graph, TensorSource weights, OnnxImporter.Result
         throw new netc.runtime.BadInputException(path + ": --mean, --std, --resize and --imagenet are for an ONNX model; a spec gives its"
             + " normalization and resize in its input(...)");
       }
-      return new ModelSource(GraphBuilder.build(SpecLoader.load(Path.of(path), importPath), overrides), null, null);
+      SpecLoader.Program program = SpecLoader.load(Path.of(path), importPath);
+      return new ModelSource(GraphBuilder.build(program, overrides), null, null, program.files());
     }
     if (!importPath.isEmpty()) { // refused, not ignored, as the preparation options are for a spec
       throw new netc.runtime.BadInputException(path + ": --import-path is for a spec's imports; an ONNX model imports nothing");
     }
-    OnnxImporter.Result r = OnnxImporter.translate(OnnxReader.read(Path.of(path)), preparation);
+    OnnxModel model = OnnxReader.read(Path.of(path));
+    OnnxImporter.Result r = OnnxImporter.translate(model, preparation);
     String name = path + " (imported)";
     Graph graph = GraphBuilder.build(SpecLoader.fromText(name, r.spec()), overrides);
     // not through a safetensors file's bytes: past 2 GiB no byte array holds them, and below it the copies took four times their memory
-    return new ModelSource(graph, TensorSource.of(name, r.weights()), r);
+    return new ModelSource(graph, TensorSource.of(name, r.weights()), r, model.files());
   }
 }

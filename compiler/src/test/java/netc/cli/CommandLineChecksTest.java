@@ -213,6 +213,28 @@ class CommandLineChecksTest {
     }
   }
 
+  /**
+   * An output over a file the spec imports was written, as only the spec itself was checked: compile
+   * -o resnet.net replaced the import digits.net reads with a jar. Refused once the imports are known.
+   */
+  @Test
+  void noCommandWritesOverASpecsImport() throws Exception {
+    Path spec = Files.copy(Path.of("../examples/digits.net"), dir.resolve("digits.net"));
+    Path imported = Files.copy(Path.of("../examples/resnet.net"), dir.resolve("resnet.net"));
+    byte[] bytes = Files.readAllBytes(imported);
+    String refusal = "writing " + imported + " would overwrite the input being read (" + imported.toRealPath() + ")\n";
+    Object[] r = netc("compile", spec.toString(), "-o", imported.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc compile: " + refusal, r[2]);
+    r = netc("weights", "init", spec.toString(), "-o", imported.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc weights: " + refusal, r[2]);
+    r = netc("inspect", spec.toString(), "--dot", imported.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc inspect: " + refusal, r[2]);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(bytes, Files.readAllBytes(imported));
+  }
+
   /** compile -o its own spec, model or weights replaced the input with a jar: refused as import refuses it. */
   @Test
   void compileNeverOverwritesItsInputs() throws Exception {

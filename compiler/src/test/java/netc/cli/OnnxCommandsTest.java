@@ -261,6 +261,31 @@ class OnnxCommandsTest {
     assertArrayEquals(Files.readAllBytes(fixture("misc.onnx")), Files.readAllBytes(model));
   }
 
+  /**
+   * The reader holds an external data file's bytes once it is read, so an import writing over that file
+   * succeeded and left the model without its weights: refused, as the model itself is.
+   */
+  @Test
+  void importNeverOverwritesTheModelsExternalData() throws IOException {
+    Path model = Files.write(dir.resolve("m.onnx"), netc.onnx.OnnxBytes.convWithExternalWeight("m.onnx.data"));
+    Path data = Files.write(dir.resolve("m.onnx.data"), java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(2f).array());
+    byte[] bytes = Files.readAllBytes(data);
+    String refusal = " would overwrite the input being read (" + data.toRealPath() + ")\n";
+    Object[] r = netc("import", model.toString(), "-o", dir.resolve("m.net").toString(), "--weights-out", data.toString());
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc import: writing " + data + refusal, r[2]);
+    r = netc("import", model.toString(), "-o", data.toString(), "--weights-out", dir.resolve("w.safetensors").toString());
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc import: writing " + data + refusal, r[2]);
+    r = netc("compile", model.toString(), "-o", data.toString());
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc compile: writing " + data + refusal, r[2]);
+    assertArrayEquals(bytes, Files.readAllBytes(data));
+    assertFalse(Files.exists(dir.resolve("m.net")));
+    // the model itself imports: the refusal is for the external data alone
+    assertEquals(0, netc("import", model.toString(), "-o", dir.resolve("m.net").toString())[0]);
+  }
+
   /** The first complaint: a model not named .onnx was read as a spec ("not a spec file"). */
   @Test
   void aModelIsRecognizedByItsContentToo() throws IOException {
