@@ -273,7 +273,18 @@ public final class CommandLines {
    * as {@code compile} would build it.
    */
   static ModelSource source(String spec, CommandLine cl) {
+    checkSourceOptions(spec, cl);
     return ModelSource.load(spec, overrides(cl), importPaths(cl), preparation(cl));
+  }
+
+  /**
+   * Refuses, as a usage error (exit 2) before anything is read, options that do not apply to what
+   * {@code spec} names: --mean, --std, --resize or --imagenet for a spec, --import-path for an ONNX
+   * model. (ModelSource refuses them too, as bad input, for the Java API's callers.)
+   */
+  static void checkSourceOptions(String spec, CommandLine cl) {
+    String problem = ModelSource.optionProblem(spec, !preparation(cl).isNone(), cl.hasOption("import-path"));
+    if (problem != null) throw new UsageException(problem);
   }
 
   /**

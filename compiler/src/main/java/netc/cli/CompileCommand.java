@@ -59,6 +59,7 @@ final class CompileCommand implements Main.Command {
       throw new UsageException("writing " + jar + " would overwrite the " + (ModelSource.isOnnx(spec) ? "model" : "spec") + " being compiled");
     }
     if (weights != null && FileOutput.sameFile(jar, Path.of(weights))) throw new UsageException("writing " + jar + " would overwrite the weights being compiled");
+    CommandLines.checkSourceOptions(spec, cl);
     CommandLines.checkWritable(jar);
     Path sourceDir = cl.hasOption("emit-source") ? Path.of(cl.getOptionValue("emit-source")) : null;
     if (sourceDir != null) emitSourceDir(sourceDir); // before the compile, not after minutes of it

@@ -43,6 +43,21 @@ public record ModelSource(Graph graph, TensorSource weights, OnnxImporter.Result
     }
   }
 
+  /**
+   * Why the preparation options ({@code prepared}: --mean, --std, --resize, --imagenet) or import
+   * directories do not apply to what {@code path} names (a spec gives its own preparation; an ONNX
+   * model imports nothing), or null when they do. {@link #load} refuses such a request as bad input;
+   * the command line checks it first and refuses it as a usage error.
+   */
+  public static String optionProblem(String path, boolean prepared, boolean importPaths) {
+    if (!isOnnx(path)) {
+      return !prepared ? null : path + ": --mean, --std, --resize and --imagenet are for an ONNX model; a spec gives its"
+          + " normalization and resize in its input(...)";
+    }
+    // refused, not ignored, as the preparation options are for a spec
+    return importPaths ? path + ": --import-path is for a spec's imports; an ONNX model imports nothing" : null;
+  }
+
   /** The spec or model at {@code path}, with the command line's -D overrides and --import-path directories. */
   public static ModelSource load(String path, Map<String, String> overrides, List<Path> importPath) {
     return load(path, overrides, importPath, InputPreparation.NONE);
@@ -53,16 +68,11 @@ public record ModelSource(Graph graph, TensorSource weights, OnnxImporter.Result
    * a spec says that in its own input(...), so for a spec it must be {@link InputPreparation#NONE}.
    */
   public static ModelSource load(String path, Map<String, String> overrides, List<Path> importPath, InputPreparation preparation) {
+    String problem = optionProblem(path, !preparation.isNone(), !importPath.isEmpty());
+    if (problem != null) throw new netc.runtime.BadInputException(problem);
     if (!isOnnx(path)) {
-      if (!preparation.isNone()) {
-        throw new netc.runtime.BadInputException(path + ": --mean, --std, --resize and --imagenet are for an ONNX model; a spec gives its"
-            + " normalization and resize in its input(...)");
-      }
       SpecLoader.Program program = SpecLoader.load(Path.of(path), importPath);
       return new ModelSource(GraphBuilder.build(program, overrides), null, null, program.files());
-    }
-    if (!importPath.isEmpty()) { // refused, not ignored, as the preparation options are for a spec
-      throw new netc.runtime.BadInputException(path + ": --import-path is for a spec's imports; an ONNX model imports nothing");
     }
     OnnxModel model = OnnxReader.read(Path.of(path));
     OnnxImporter.Result r = OnnxImporter.translate(model, preparation);

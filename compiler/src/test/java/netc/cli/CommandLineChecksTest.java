@@ -94,7 +94,8 @@ class CommandLineChecksTest {
 
   /**
    * --import-path was accepted and ignored where nothing is imported: a compiled jar (which, like -D and
-   * --weights, it does not apply to) and an ONNX model. Each is refused, naming the option.
+   * --weights, it does not apply to) and an ONNX model. Each is refused, naming the option, as the
+   * usage error it is (exit 2; it was 1 for a model).
    */
   @Test
   void importPathIsRefusedWhereNothingIsImported() throws Exception {
@@ -105,12 +106,12 @@ class CommandLineChecksTest {
     String model = OnnxCommandsTest.FIXTURES.resolve("misc.onnx").toString();
     for (String command : List.of("summary", "inspect")) {
       r = netc(command, model, "--import-path", dir.toString());
-      assertEquals(1, r[0], command + ": " + r[2]);
+      assertEquals(2, r[0], command + ": " + r[2]);
       assertEquals("netc " + command + ": " + model + ": --import-path is for a spec's imports; an ONNX model imports nothing\n", r[2]);
       assertEquals("", r[1]);
     }
     r = netc("compile", model, "-o", jar.toString(), "--import-path", dir.toString());
-    assertEquals(1, r[0], (String) r[2]);
+    assertEquals(2, r[0], (String) r[2]);
     assertEquals("netc compile: " + model + ": --import-path is for a spec's imports; an ONNX model imports nothing\n", r[2]);
     assertFalse(Files.exists(jar));
   }
