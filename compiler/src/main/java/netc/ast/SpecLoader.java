@@ -37,8 +37,16 @@ public final class SpecLoader {
    */
   private static final long MAX_TOTAL_BYTES = 64 << 20;
 
-  /** The main spec with everything it imports, blocks and parameters in definition order. */
-  public record Program(Spec main, Map<String, BlockDecl> blocks, List<ParamDecl> params) {}
+  /**
+   * The main spec with everything it imports, blocks and parameters in definition order, and the
+   * files read for it (the spec and its imports, by real path; none for a program from text), which a
+   * command must not write over.
+   */
+  public record Program(Spec main, Map<String, BlockDecl> blocks, List<ParamDecl> params, List<Path> files) {
+    public Program {
+      files = List.copyOf(files);
+    }
+  }
 
   /** The folders imports may read from: as written (normalized) and with links resolved. */
   private record Root(Path lexical, Path real) {}
@@ -80,7 +88,7 @@ public final class SpecLoader {
     SpecLoader loader = new SpecLoader(Path.of(""), List.of());
     Spec main = SpecParser.parse(new SourceFile(Path.of(displayName), displayName, text));
     loader.collect(main, Path.of("").toAbsolutePath(), displayName);
-    return new Program(main, loader.blocks, loader.params);
+    return new Program(main, loader.blocks, loader.params, List.of());
   }
 
   private static Root root(Path dir, String what) {
@@ -95,7 +103,7 @@ public final class SpecLoader {
 
   private Program loadProgram(Path abs, String displayName) {
     Spec main = loadFile(abs, displayName, null);
-    return new Program(main, blocks, params);
+    return new Program(main, blocks, params, List.copyOf(loaded.keySet()));
   }
 
   private Spec loadFile(Path abs, String displayName, Span importedAt) {

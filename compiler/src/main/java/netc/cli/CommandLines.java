@@ -226,6 +226,23 @@ public final class CommandLines {
   }
 
   /**
+   * Refuses writing {@code output} (null: none) over any of {@code inputs}, every file read to load
+   * the model (a spec's imports, an ONNX model's external data files): "writing resnet.net would
+   * overwrite the input being read (resnet.net)", as a usage error. Checked once the model is read, as
+   * only then are its imports known, and before anything is written.
+   */
+  static void refuseOverwritingInputs(Path output, List<Path> inputs) {
+    if (output == null) return;
+    for (Path input : inputs) {
+      if (netc.runtime.io.FileOutput.sameFile(output, input)) {
+        Path cwd = Path.of("").toAbsolutePath();
+        Path shown = input.startsWith(cwd) ? cwd.relativize(input) : input;
+        throw new UsageException("writing " + output + " would overwrite the input being read (" + shown + ")");
+      }
+    }
+  }
+
+  /**
    * Where a command prints its status lines ("wrote ...", a compile's steps, notes): {@code out}, or standard
    * error when one of its {@code outputs} (null: none) is standard output (/dev/stdout), whose data they
    * would otherwise be mixed into.
@@ -256,7 +273,18 @@ public final class CommandLines {
    * as {@code compile} would build it.
    */
   static ModelSource source(String spec, CommandLine cl) {
+    checkSourceOptions(spec, cl);
     return ModelSource.load(spec, overrides(cl), importPaths(cl), preparation(cl));
+  }
+
+  /**
+   * Refuses, as a usage error (exit 2) before anything is read, options that do not apply to what
+   * {@code spec} names: --mean, --std, --resize or --imagenet for a spec, --import-path for an ONNX
+   * model. (ModelSource refuses them too, as bad input, for the Java API's callers.)
+   */
+  static void checkSourceOptions(String spec, CommandLine cl) {
+    String problem = ModelSource.optionProblem(spec, !preparation(cl).isNone(), cl.hasOption("import-path"));
+    if (problem != null) throw new UsageException(problem);
   }
 
   /**

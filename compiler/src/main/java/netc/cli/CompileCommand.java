@@ -59,6 +59,7 @@ final class CompileCommand implements Main.Command {
       throw new UsageException("writing " + jar + " would overwrite the " + (ModelSource.isOnnx(spec) ? "model" : "spec") + " being compiled");
     }
     if (weights != null && FileOutput.sameFile(jar, Path.of(weights))) throw new UsageException("writing " + jar + " would overwrite the weights being compiled");
+    CommandLines.checkSourceOptions(spec, cl);
     CommandLines.checkWritable(jar);
     Path sourceDir = cl.hasOption("emit-source") ? Path.of(cl.getOptionValue("emit-source")) : null;
     if (sourceDir != null) emitSourceDir(sourceDir); // before the compile, not after minutes of it
@@ -66,9 +67,16 @@ final class CompileCommand implements Main.Command {
     SpecCompiler.Request request = new SpecCompiler.Request(Path.of(spec), CommandLines.importPaths(cl), CommandLines.overrides(cl),
         weights == null ? null : Path.of(weights), name, InspectCommand.context(cl, List.of()), null,
         CommandLines.preparation(cl));
+    List<Path> inputs = new java.util.ArrayList<>(); // every file the compile reads, known once the spec or model is loaded
     Path work = FileOutput.createTemporaryFolder("netc-compile"); // packed weights of up to GiBs: deleted on Ctrl-C or SIGTERM too
     try {
       ModelCompiler.Output o = SpecCompiler.compile(request, work, new SpecCompiler.Listener() {
+        @Override
+        public void loaded(List<Path> files) {
+          inputs.addAll(files);
+          CommandLines.refuseOverwritingInputs(jar, files); // an import or external data file: before minutes of compile
+        }
+
         @Override
         public void planned(Graph graph, Graph optimized, boolean syntheticWeights) {
           if (syntheticWeights && noteSynthetic) out.println(CommandLines.SYNTHETIC_NOTE);
@@ -92,6 +100,7 @@ final class CompileCommand implements Main.Command {
       });
       if (sourceDir != null) {
         Path file = sourceDir.resolve(o.className().replace('.', '/') + ".java");
+        CommandLines.refuseOverwritingInputs(file, inputs);
         emitSourceDir(file.getParent());
         FileOutput.writeString(file, o.source());
         out.println("  wrote " + file);

@@ -46,6 +46,9 @@ final class ImportCommand implements Main.Command {
     CommandLines.checkWritable(weights);
     // Loading builds the spec's graph and binds the weights to it: nothing is written that would not compile.
     ModelSource source = ModelSource.load(model, Map.of(), java.util.List.of(), CommandLines.preparation(cl));
+    // the model's external data files, known once it is read: the reader holds their bytes, so the import would succeed and break the model
+    CommandLines.refuseOverwritingInputs(spec, source.files());
+    CommandLines.refuseOverwritingInputs(weights, source.files());
     // both made whole beside their targets before either is moved into place: a failure leaves neither
     Map<String, String> metadata = Map.of("producer", "netc import", "source", Path.of(model).getFileName().toString());
     try (FileOutput.Staged w = FileOutput.stage(weights, o -> Safetensors.write(o, source.imported().weights(), metadata));

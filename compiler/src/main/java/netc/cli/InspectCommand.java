@@ -58,7 +58,11 @@ final class InspectCommand implements Main.Command {
     Set<String> disabled = new LinkedHashSet<>();
     String[] values = cl.getOptionValues("disable-pass");
     if (values != null) for (String v : values) disabled.addAll(List.of(v.split(",")));
-    PassManager.checkNames(disabled);
+    for (String name : disabled) { // a usage error (exit 2), as --print-after's; PassManager's own check is for the Java API
+      if (!PassManager.names().contains(name)) {
+        throw new UsageException("unknown pass '" + name + "' in --disable-pass; passes are: " + String.join(", ", PassManager.names()));
+      }
+    }
     return new PassContext(level, disabled, block, instruments);
   }
 
@@ -97,6 +101,7 @@ final class InspectCommand implements Main.Command {
       CommandLines.checkWritable(p);
     }
     ModelSource source = CommandLines.source(spec, cl);
+    for (Path p : new Path[] {dot, svg, svg == null ? null : dotBeside(svg)}) CommandLines.refuseOverwritingInputs(p, source.files());
     Graph graph = source.graph();
     List<Instrument> instruments = new ArrayList<>();
     Instruments.NodeCounts counts = new Instruments.NodeCounts();

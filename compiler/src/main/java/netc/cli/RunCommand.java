@@ -62,6 +62,7 @@ final class RunCommand implements Main.Command {
     }
     CommandLines.checkWritable(outPath); // before the model is loaded, not after
     ModelSource source = CommandLines.source(spec, cl);
+    CommandLines.refuseOverwritingInputs(outPath, source.files()); // an import, or an ONNX model's external data
     Graph g = source.graph();
     ParamSource params = CommandLines.params(source, cl.getOptionValue("w"), out);
     Tensor x = Npy.readBatch(Path.of(cl.getOptionValue("i")), g.input().shape().dims(), "the network");

@@ -49,7 +49,9 @@ final class WeightsCommand implements Main.Command {
     out = CommandLines.status(out, target);
     CommandLines.refuseOverwriting(target, Path.of(spec), "the " + (ModelSource.isOnnx(spec) ? "model" : "spec") + " being read");
     CommandLines.checkWritable(target); // before the spec is loaded and its weights made, not after
-    Graph g = CommandLines.graph(spec, cl);
+    ModelSource source = CommandLines.source(spec, cl);
+    CommandLines.refuseOverwritingInputs(target, source.files()); // an import, or an ONNX model's external data
+    Graph g = source.graph();
     long seed;
     try {
       seed = Long.parseLong(cl.getOptionValue("seed", "0"));

@@ -55,6 +55,12 @@ public final class SpecCompiler {
 
   /** What a compile reports as it goes; every method does nothing by default. */
   public interface Listener {
+    /**
+     * The spec or model is read: {@code files} are every file read for it (the spec and its imports,
+     * or the model and its external data files), which no output may be written over.
+     */
+    default void loaded(List<Path> files) {}
+
     /** The passes ran and the limits hold; weights are read (or made: {@code syntheticWeights}) next. */
     default void planned(Graph graph, Graph optimized, boolean syntheticWeights) {}
 
@@ -93,6 +99,7 @@ public final class SpecCompiler {
    */
   public static ModelCompiler.Output compile(Request request, Path dir, Listener listener) throws IOException {
     ModelSource source = ModelSource.load(request.spec().toString(), request.defines(), request.importPaths(), request.preparation());
+    listener.loaded(source.files());
     Graph graph = source.graph();
     Graph optimized = PassManager.run(graph, request.passes());
     ModelCompiler.checkLimits(optimized); // before weights are read or made: a layer too large for an array is refused by name

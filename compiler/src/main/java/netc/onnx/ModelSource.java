@@ -12,9 +12,15 @@ import netc.runtime.io.TensorSource;
 /**
  * What a command's SPEC argument names: a netc spec, or an ONNX model, imported in memory into a spec
  * and its weights. Every command that takes a spec loads it here, so each accepts both. An imported
- * model's weights are the importer's tensors, bound as they are (null for a spec).
+ * model's weights are the importer's tensors, bound as they are (null for a spec). {@code files} are
+ * every file read for it (a spec and its imports, or a model and its external data files), which a
+ * command must not write over.
  */
-public record ModelSource(Graph graph, TensorSource weights, OnnxImporter.Result imported) {
+public record ModelSource(Graph graph, TensorSource weights, OnnxImporter.Result imported, List<Path> files) {
+  public ModelSource {
+    files = List.copyOf(files);
+  }
+
   /** The first byte of every ONNX file that torch or onnx.save writes: the tag of ir_version (field 1, a varint). */
   private static final int IR_VERSION_TAG = 0x08;
 
@@ -37,6 +43,21 @@ public record ModelSource(Graph graph, TensorSource weights, OnnxImporter.Result
     }
   }
 
+  /**
+   * Why the preparation options ({@code prepared}: --mean, --std, --resize, --imagenet) or import
+   * directories do not apply to what {@code path} names (a spec gives its own preparation; an ONNX
+   * model imports nothing), or null when they do. {@link #load} refuses such a request as bad input;
+   * the command line checks it first and refuses it as a usage error.
+   */
+  public static String optionProblem(String path, boolean prepared, boolean importPaths) {
+    if (!isOnnx(path)) {
+      return !prepared ? null : path + ": --mean, --std, --resize and --imagenet are for an ONNX model; a spec gives its"
+          + " normalization and resize in its input(...)";
+    }
+    // refused, not ignored, as the preparation options are for a spec
+    return importPaths ? path + ": --import-path is for a spec's imports; an ONNX model imports nothing" : null;
+  }
+
   /** The spec or model at {@code path}, with the command line's -D overrides and --import-path directories. */
   public static ModelSource load(String path, Map<String, String> overrides, List<Path> importPath) {
     return load(path, overrides, importPath, InputPreparation.NONE);
@@ -47,20 +68,17 @@ public record ModelSource(Graph graph, TensorSource weights, OnnxImporter.Result
    * a spec says that in its own input(...), so for a spec it must be {@link InputPreparation#NONE}.
    */
   public static ModelSource load(String path, Map<String, String> overrides, List<Path> importPath, InputPreparation preparation) {
+    String problem = optionProblem(path, !preparation.isNone(), !importPath.isEmpty());
+    if (problem != null) throw new netc.runtime.BadInputException(problem);
     if (!isOnnx(path)) {
-      if (!preparation.isNone()) {
-        throw new netc.runtime.BadInputException(path + ": --mean, --std, --resize and --imagenet are for an ONNX model; a spec gives its"
-            + " normalization and resize in its input(...)");
-      }
-      return new ModelSource(GraphBuilder.build(SpecLoader.load(Path.of(path), importPath), overrides), null, null);
+      SpecLoader.Program program = SpecLoader.load(Path.of(path), importPath);
+      return new ModelSource(GraphBuilder.build(program, overrides), null, null, program.files());
     }
-    if (!importPath.isEmpty()) { // refused, not ignored, as the preparation options are for a spec
-      throw new netc.runtime.BadInputException(path + ": --import-path is for a spec's imports; an ONNX model imports nothing");
-    }
-    OnnxImporter.Result r = OnnxImporter.translate(OnnxReader.read(Path.of(path)), preparation);
+    OnnxModel model = OnnxReader.read(Path.of(path));
+    OnnxImporter.Result r = OnnxImporter.translate(model, preparation);
     String name = path + " (imported)";
     Graph graph = GraphBuilder.build(SpecLoader.fromText(name, r.spec()), overrides);
     // not through a safetensors file's bytes: past 2 GiB no byte array holds them, and below it the copies took four times their memory
-    return new ModelSource(graph, TensorSource.of(name, r.weights()), r);
+    return new ModelSource(graph, TensorSource.of(name, r.weights()), r, model.files());
   }
 }

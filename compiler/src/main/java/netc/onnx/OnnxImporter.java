@@ -153,7 +153,7 @@ public final class OnnxImporter {
       else nodes.add(n);
     }
     if (nodes.size() == model.nodes().size()) return model;
-    return new OnnxModel(model.path(), model.opset(), nodes, initializers, model.inputs(), model.outputs());
+    return new OnnxModel(model.path(), model.opset(), nodes, initializers, model.inputs(), model.outputs(), model.files());
   }
 
   /**

@@ -73,6 +73,8 @@ public final class OnnxReader {
   private final Path path;
   private final Path folder;
   private String where = "the model";
+  /** The files read: the model (unless held in memory) and its external data files, in order. */
+  private final java.util.Set<Path> files = new java.util.LinkedHashSet<>();
 
   private OnnxReader(Path path) {
     this.path = path;
@@ -98,7 +100,9 @@ public final class OnnxReader {
       if (size > MAX_MODEL_BYTES) {
         throw fail(String.format("the model is %,d bytes; an ONNX file holds at most 2 GiB (larger models keep weights as external data)", size));
       }
-      return Files.readAllBytes(path);
+      byte[] bytes = Files.readAllBytes(path);
+      files.add(path);
+      return bytes;
     } catch (IOException e) {
       throw fail("cannot read the model: " + e.getMessage());
     }
@@ -158,7 +162,7 @@ public final class OnnxReader {
     }
     if (!irVersion || graph == null) throw fail("not an ONNX model (no " + (irVersion ? "graph" : "ir_version") + ")");
     if (opset < 0) throw fail("the model imports no version of the default ONNX operator set (opset_import)");
-    return new OnnxModel(path, opset, graph.nodes, graph.initializers, graph.inputs, graph.outputs);
+    return new OnnxModel(path, opset, graph.nodes, graph.initializers, graph.inputs, graph.outputs, List.copyOf(files));
   }
 
   /** The version of the default domain ("" or "ai.onnx"), or -1 for another domain. */
@@ -605,6 +609,7 @@ public final class OnnxReader {
         throw fail(what + ": external data " + quote(location) + ": the tensors stored in it take " + read + " bytes of its " + fileSize
             + "; their regions overlap");
       }
+      files.add(file);
       ByteBuffer b = ByteBuffer.allocate((int) length); // == needed, checked below 2 GiB and inside the file
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
         while (b.hasRemaining()) {

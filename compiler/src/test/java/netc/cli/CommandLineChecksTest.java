@@ -94,7 +94,8 @@ class CommandLineChecksTest {
 
   /**
    * --import-path was accepted and ignored where nothing is imported: a compiled jar (which, like -D and
-   * --weights, it does not apply to) and an ONNX model. Each is refused, naming the option.
+   * --weights, it does not apply to) and an ONNX model. Each is refused, naming the option, as the
+   * usage error it is (exit 2; it was 1 for a model).
    */
   @Test
   void importPathIsRefusedWhereNothingIsImported() throws Exception {
@@ -105,12 +106,12 @@ class CommandLineChecksTest {
     String model = OnnxCommandsTest.FIXTURES.resolve("misc.onnx").toString();
     for (String command : List.of("summary", "inspect")) {
       r = netc(command, model, "--import-path", dir.toString());
-      assertEquals(1, r[0], command + ": " + r[2]);
+      assertEquals(2, r[0], command + ": " + r[2]);
       assertEquals("netc " + command + ": " + model + ": --import-path is for a spec's imports; an ONNX model imports nothing\n", r[2]);
       assertEquals("", r[1]);
     }
     r = netc("compile", model, "-o", jar.toString(), "--import-path", dir.toString());
-    assertEquals(1, r[0], (String) r[2]);
+    assertEquals(2, r[0], (String) r[2]);
     assertEquals("netc compile: " + model + ": --import-path is for a spec's imports; an ONNX model imports nothing\n", r[2]);
     assertFalse(Files.exists(jar));
   }
@@ -211,6 +212,28 @@ class CommandLineChecksTest {
     try (var files = Files.list(out)) {
       assertEquals(List.of("m.jar"), files.map(p -> p.getFileName().toString()).toList());
     }
+  }
+
+  /**
+   * An output over a file the spec imports was written, as only the spec itself was checked: compile
+   * -o resnet.net replaced the import digits.net reads with a jar. Refused once the imports are known.
+   */
+  @Test
+  void noCommandWritesOverASpecsImport() throws Exception {
+    Path spec = Files.copy(Path.of("../examples/digits.net"), dir.resolve("digits.net"));
+    Path imported = Files.copy(Path.of("../examples/resnet.net"), dir.resolve("resnet.net"));
+    byte[] bytes = Files.readAllBytes(imported);
+    String refusal = "writing " + imported + " would overwrite the input being read (" + imported.toRealPath() + ")\n";
+    Object[] r = netc("compile", spec.toString(), "-o", imported.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc compile: " + refusal, r[2]);
+    r = netc("weights", "init", spec.toString(), "-o", imported.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc weights: " + refusal, r[2]);
+    r = netc("inspect", spec.toString(), "--dot", imported.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc inspect: " + refusal, r[2]);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(bytes, Files.readAllBytes(imported));
   }
 
   /** compile -o its own spec, model or weights replaced the input with a jar: refused as import refuses it. */

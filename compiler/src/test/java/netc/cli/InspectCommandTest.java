@@ -113,7 +113,7 @@ class InspectCommandTest {
   @Test
   void badRequestsAreOneLineErrors() {
     Object[] r = netc("inspect", R18, "--disable-pass", "fold-bn");
-    assertEquals(1, r[0]);
+    assertEquals(2, r[0], "a usage error, as --print-after's unknown pass is");
     assertTrue(((String) r[2]).startsWith("netc inspect: unknown pass 'fold-bn' in --disable-pass; passes are: eliminate-dead-nodes, "), (String) r[2]);
     assertEquals(1, ((String) r[2]).lines().count());
     r = netc("inspect", R18, "--dot", "/no/such/dir/g.dot");

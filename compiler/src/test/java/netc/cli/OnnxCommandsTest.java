@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import netc.runtime.Tensor;
 import netc.runtime.io.Npy;
 import netc.runtime.io.Safetensors;
@@ -172,8 +173,14 @@ class OnnxCommandsTest {
         netc("import", model, "-o", out, "--mean", "0.5,0.5", "--std", "1,1", "--resize", "40")[2]);
     assertEquals("netc import: " + model + ": --resize 16: images are resized so, then center-cropped to the input's 32x32, so it must be at least 32\n",
         netc("import", model, "-o", out, "--resize", "16")[2]);
-    assertEquals("netc compile: ../examples/resnet18.net: --mean, --std, --resize and --imagenet are for an ONNX model; a spec gives its"
-        + " normalization and resize in its input(...)\n", netc("compile", "../examples/resnet18.net", "-o", dir.resolve("x.jar").toString(), "--imagenet")[2]);
+    // a usage error (exit 2), from compile as from the commands that load through CommandLines.source
+    for (String command : List.of("compile", "summary")) {
+      Object[] r = command.equals("compile") ? netc("compile", "../examples/resnet18.net", "-o", dir.resolve("x.jar").toString(), "--imagenet")
+          : netc(command, "../examples/resnet18.net", "--resize", "256");
+      assertEquals(2, r[0], (String) r[2]);
+      assertEquals("netc " + command + ": ../examples/resnet18.net: --mean, --std, --resize and --imagenet are for an ONNX model; a spec gives its"
+          + " normalization and resize in its input(...)\n", r[2]);
+    }
     String[][] usage = {
         {"--mean", "0.5,0.5,0.5"}, {"--imagenet", "--resize", "256"}, {"--mean", "1,2,3", "--std", "1,0,1"}, {"--mean", "1,x,3", "--std", "1,1,1"},
         {"--mean", "1,2,3", "--std", "1,1"}, {"--resize", "0"}, {"--resize", "big"}, {"--mean", "1e39,0,0", "--std", "1,1,1"},
@@ -259,6 +266,31 @@ class OnnxCommandsTest {
     assertEquals(2, r[0]);
     assertTrue(((String) r[2]).contains("would overwrite the model being imported"), (String) r[2]);
     assertArrayEquals(Files.readAllBytes(fixture("misc.onnx")), Files.readAllBytes(model));
+  }
+
+  /**
+   * The reader holds an external data file's bytes once it is read, so an import writing over that file
+   * succeeded and left the model without its weights: refused, as the model itself is.
+   */
+  @Test
+  void importNeverOverwritesTheModelsExternalData() throws IOException {
+    Path model = Files.write(dir.resolve("m.onnx"), netc.onnx.OnnxBytes.convWithExternalWeight("m.onnx.data"));
+    Path data = Files.write(dir.resolve("m.onnx.data"), java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(2f).array());
+    byte[] bytes = Files.readAllBytes(data);
+    String refusal = " would overwrite the input being read (" + data.toRealPath() + ")\n";
+    Object[] r = netc("import", model.toString(), "-o", dir.resolve("m.net").toString(), "--weights-out", data.toString());
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc import: writing " + data + refusal, r[2]);
+    r = netc("import", model.toString(), "-o", data.toString(), "--weights-out", dir.resolve("w.safetensors").toString());
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc import: writing " + data + refusal, r[2]);
+    r = netc("compile", model.toString(), "-o", data.toString());
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc compile: writing " + data + refusal, r[2]);
+    assertArrayEquals(bytes, Files.readAllBytes(data));
+    assertFalse(Files.exists(dir.resolve("m.net")));
+    // the model itself imports: the refusal is for the external data alone
+    assertEquals(0, netc("import", model.toString(), "-o", dir.resolve("m.net").toString())[0]);
   }
 
   /** The first complaint: a model not named .onnx was read as a spec ("not a spec file"). */

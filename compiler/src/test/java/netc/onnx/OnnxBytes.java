@@ -10,7 +10,7 @@ import java.nio.ByteOrder;
 import java.util.List;
 
 /** Writes small ONNX messages by hand (field numbers of onnx.proto), for the reader's and importer's tests. */
-final class OnnxBytes {
+public final class OnnxBytes {
   private OnnxBytes() {}
 
   /** One message's fields. */
@@ -145,6 +145,15 @@ final class OnnxBytes {
       out.writeString(1, key);
       out.writeString(2, value);
     });
+  }
+
+  /**
+   * A model of one 1x1 convolution of a [N, 1, 4, 4] input, its weight (one float) stored as external
+   * data in {@code location}, beside the model: for the commands' tests.
+   */
+  public static byte[] convWithExternalWeight(String location) {
+    byte[] conv = node("conv", "Conv", List.of("x", "w"), List.of("y"), ints("kernel_shape", 1, 1));
+    return model(graph(List.of(conv), List.of(external("w", new long[] {1, 1, 1, 1}, location, null, null)), 1, 4, 4));
   }
 
   /** A model whose graph holds just these initializers (and no nodes), for the reader. */

@@ -25,7 +25,7 @@ import org.apache.commons.cli.Options;
 final class OrtProfile {
   private OrtProfile() {}
 
-  static final String USAGE = "netc ort-profile M.onnx [THREADS] [RUNS]   (or --threads N --runs N; --batch B)";
+  static final String USAGE = "netc ort-profile M.onnx [THREADS] [RUNS]   (or --threads N --runs N, not both; --batch B)";
 
   public static void main(String[] args) {
     Cli.main("ort-profile", args, OrtProfile::run);
@@ -45,6 +45,13 @@ final class OrtProfile {
     List<String> rest = cl.getArgList();
     if (rest.isEmpty() || rest.size() > 3) throw new Cli.UsageException("expects an ONNX model (usage: " + USAGE + ")");
     Path model = Path.of(rest.get(0));
+    // one count given both ways would silently lose the option's value: refused, not picked between
+    if (rest.size() > 1 && cl.hasOption("threads")) {
+      throw new Cli.UsageException("THREADS " + rest.get(1) + " and --threads " + cl.getOptionValue("threads") + " both give the thread count; give one");
+    }
+    if (rest.size() > 2 && cl.hasOption("runs")) {
+      throw new Cli.UsageException("RUNS " + rest.get(2) + " and --runs " + cl.getOptionValue("runs") + " both give the number of runs; give one");
+    }
     int threads = rest.size() > 1 ? Cli.intArgument("THREADS", rest.get(1)) : Cli.intValue(cl, "threads", 1);
     int runs = rest.size() > 2 ? Cli.intArgument("RUNS", rest.get(2)) : Cli.intValue(cl, "runs", 50);
     int batch = Cli.intValue(cl, "batch", 1);

@@ -384,6 +384,13 @@ public final class NetcClassifier {
   /** How an executor loads a model: CompiledModel.load, which tests replace to fail as it may (out of memory). */
   static java.util.function.BiFunction<Path, Integer, CompiledModel> loadOnExecutor = CompiledModel::load;
 
+  /** How a task runs a batch: CompiledModel.predict, which tests replace to fail as it may (out of memory for its workspace). */
+  interface Predict {
+    void run(CompiledModel model, float[] input, int batch, float[] output);
+  }
+
+  static Predict predictOnExecutor = CompiledModel::predict;
+
   /**
    * A task's OutOfMemoryError as the exception it throws instead: Spark kills the executor on any
    * OutOfMemoryError a task throws but its own SparkOutOfMemoryError (exit 52; in local mode the whole JVM,
@@ -561,7 +568,13 @@ public final class NetcClassifier {
         errors.add(error);
         slots.add(error == null ? good++ : -1);
       }
-      if (good > 0) model.predict(tensors, good, outputs); // sized for a full batch: the model finds nothing to refuse
+      try {
+        if (good > 0) predictOnExecutor.run(model, tensors, good, outputs); // sized for a full batch: the model finds nothing to refuse
+      } catch (OutOfMemoryError e) { // the call's workspace (a first call, or after the model let them go): not the executor's end, see outOfMemory
+        throw outOfMemory(BadInputException.oneLine(String.format(java.util.Locale.ROOT, "--batch %d: out of memory running the model on a batch"
+            + " of %d (%s), with this executor's heap of %,d MB: lower --batch or raise spark.executor.memory", options.batch(), good,
+            e.getMessage(), Runtime.getRuntime().maxMemory() >> 20)));
+      }
       int n = model.outputSize();
       for (int i = 0; i < paths.size(); i++) {
         if (errors.get(i) == null) ready.add(result(paths.get(i), slots.get(i) * n, n));

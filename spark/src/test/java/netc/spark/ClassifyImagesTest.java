@@ -745,6 +745,33 @@ class ClassifyImagesTest {
   }
 
   /**
+   * A task out of memory in the model's call (its per-call workspace, allocated on a first call or after
+   * the model let its workspaces go) fails alone with one line naming --batch and the heap, not with the
+   * OutOfMemoryError, on which Spark ends the executor: the error is neither thrown nor kept as the cause.
+   */
+  @Test
+  void aTaskOutOfMemoryInThePredictCallFailsTheTaskNotTheExecutor() throws IOException {
+    try (CompiledModel m = CompiledModel.load(jar, 1)) {
+      int[] shape = m.inputShape();
+      List<Float> tensor = java.util.Collections.nCopies(shape[0] * shape[1] * shape[2], 0.5f);
+      // a row as Spark gives it: the tensor column a Scala Seq
+      java.util.Iterator<Row> rows = List.of(org.apache.spark.sql.RowFactory.create("t0", scala.jdk.javaapi.CollectionConverters.asScala(tensor))).iterator();
+      NetcClassifier.predictOnExecutor = (model, input, batch, output) -> {
+        throw new OutOfMemoryError("Java heap space");
+      };
+      NetcClassifier.Batches batches = new NetcClassifier.Batches(m, new NetcClassifier.Options(1, 4, false, 1), true, rows, () -> {});
+      BadInputException e = refusal(batches::hasNext);
+      assertEquals(String.format(java.util.Locale.ROOT, "--batch 4: out of memory running the model on a batch of 1 (Java heap space), with this"
+          + " executor's heap of %,d MB: lower --batch or raise spark.executor.memory", Runtime.getRuntime().maxMemory() >> 20), e.getMessage());
+      assertNull(e.getCause(), "the OutOfMemoryError is not kept, where Spark would find it");
+      assertTrue(!killsTheExecutor(e), "the task fails, not the executor");
+      assertEquals(e.getMessage(), ClassifyImages.message(sparkFailure(e)), "the driver's line");
+    } finally {
+      NetcClassifier.predictOnExecutor = CompiledModel::predict;
+    }
+  }
+
+  /**
    * An executor out of memory loading the model (its weights larger than the heap) fails the task with
    * CompiledModel.load's explanation and the executor's setting, not the executor: the error is not
    * kept as the cause, where Spark would find it.
