@@ -29,13 +29,12 @@ class ImageFuzzTest {
     // finds the rows missing: legitimate, but slow for a fuzzer. One megapixel keeps every limit path
     // reachable (the side limit stays at its default, so extreme aspect ratios are still fuzzed).
     // Set for this class only: the tests that run after it in the JVM see the default.
-    maxPixelsBefore = System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, "1000000");
+    maxPixelsBefore = Contract.override(ImageLimits.MAX_PIXELS_PROPERTY, "1000000");
   }
 
   @AfterAll
   static void restoreTheLimit() {
-    if (maxPixelsBefore == null) System.clearProperty(ImageLimits.MAX_PIXELS_PROPERTY);
-    else System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, maxPixelsBefore);
+    Contract.restore(ImageLimits.MAX_PIXELS_PROPERTY, maxPixelsBefore);
   }
 
   @FuzzTest(maxDuration = "10m")

@@ -33,13 +33,12 @@ class YuvFuzzTest {
   @BeforeAll
   static void onlyOneMegapixel() {
     // as ImageFuzzTest: every limit reachable, nothing slow; for this class only
-    maxPixelsBefore = System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, "1000000");
+    maxPixelsBefore = Contract.override(ImageLimits.MAX_PIXELS_PROPERTY, "1000000");
   }
 
   @AfterAll
   static void restoreTheLimit() {
-    if (maxPixelsBefore == null) System.clearProperty(ImageLimits.MAX_PIXELS_PROPERTY);
-    else System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, maxPixelsBefore);
+    Contract.restore(ImageLimits.MAX_PIXELS_PROPERTY, maxPixelsBefore);
   }
 
   @FuzzTest(maxDuration = "10m")

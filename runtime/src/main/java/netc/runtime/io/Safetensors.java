@@ -431,7 +431,10 @@ public final class Safetensors implements TensorSource {
     if (now.size() != file.size()) throw changed(now.size());
     if (!now.modified().equals(file.modified())) throw changed("its modification time is " + now.modified() + ", it was " + file.modified());
     if (!java.util.Objects.equals(now.changed(), file.changed())) {
-      throw changed("its change time (ctime) is " + now.changed() + ", it was " + file.changed());
+      // the modification time put back (cp -p, rsync -t); a chmod, a new link or an extended attribute
+      // move the ctime too, and are not told apart from it
+      throw bad(name, "changed while being read (its change time (ctime) is " + now.changed() + ", it was " + file.changed()
+          + " when opened: was it overwritten in place, or its permissions or links changed?)");
     }
   }
 

@@ -425,7 +425,8 @@ class SafetensorsTest {
       Files.setLastModifiedTime(p, written);
     }
     assertEquals(p + ": changed while being read (its change time (ctime) is " + Files.getAttribute(p, "unix:ctime") + ", it was " + changed
-        + " when opened: was it overwritten in place?)", assertThrows(BadInputException.class, () -> again.floats("b")).getMessage());
+        + " when opened: was it overwritten in place, or its permissions or links changed?)",
+        assertThrows(BadInputException.class, () -> again.floats("b")).getMessage());
   }
 
   /** Writes {@code bytes} over the start of {@code p}, as a copy that does not truncate first: same inode, same size. */
