@@ -42,7 +42,7 @@ public final class GraphBuilder {
    * Integer.MAX_VALUE, as java.util's own SOFT_MAX_ARRAY_LENGTH). A compiled model also packs all
    * its weights into one array, so the sum of the weights is held to it too.
    */
-  static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+  static final long MAX_ARRAY = netc.runtime.LargeArrays.MAX_ARRAY;
 
   /**
    * The longest hierarchical layer name. torchvision's are under 40 characters; a quoted name may be

@@ -33,7 +33,7 @@ public sealed interface ParamExpr {
    */
   record Ref(String name, Shape shape) implements ParamExpr {
     public Ref {
-      if (shape.size() > Integer.MAX_VALUE - 8) {
+      if (shape.size() > netc.runtime.LargeArrays.MAX_ARRAY) {
         throw new IllegalArgumentException(name + ": " + shape + " is over the JVM's array limit");
       }
     }

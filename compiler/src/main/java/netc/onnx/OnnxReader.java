@@ -30,9 +30,9 @@ import netc.runtime.BadInputException;
  */
 public final class OnnxReader {
   /** protobuf messages are limited to 2 GiB; larger models keep their weights as external data. */
-  static final long MAX_MODEL_BYTES = Integer.MAX_VALUE - 8;
+  static final long MAX_MODEL_BYTES = netc.runtime.LargeArrays.MAX_ARRAY;
   /** A tensor's elements must fit one Java array. */
-  static final long MAX_TENSOR_ELEMENTS = Integer.MAX_VALUE - 8;
+  static final long MAX_TENSOR_ELEMENTS = netc.runtime.LargeArrays.MAX_ARRAY;
   /**
    * Integer lists are capped as they arrive: a packed varint takes one byte of the file and eight of
    * memory, so a small file could otherwise ask for gigabytes. Dims: a network's tensors have four or five.

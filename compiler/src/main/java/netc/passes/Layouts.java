@@ -14,7 +14,7 @@ public final class Layouts {
    * by int, so code generation refuses a graph past it (codegen.Limits) and passes avoid choices
    * that would cross it.
    */
-  public static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+  public static final long MAX_ARRAY = netc.runtime.LargeArrays.MAX_ARRAY;
 
   /**
    * The first float of a Java array at a 64-byte boundary, when the array itself starts at one, as a

@@ -100,7 +100,7 @@ public abstract class CompiledModel implements AutoCloseable {
   }
 
   /** The most elements a Java array holds on every JVM. */
-  private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+  private static final int MAX_ARRAY = LargeArrays.MAX_ARRAY;
 
   /**
    * Refuses, at load, the numbers of a damaged model.properties that parse but cannot be the compiler's:
@@ -501,7 +501,7 @@ public abstract class CompiledModel implements AutoCloseable {
       throw new IllegalArgumentException("input has shape " + Arrays.toString(s) + ", the model expects [N, "
           + inputShape[0] + ", " + inputShape[1] + ", " + inputShape[2] + "]");
     }
-    if ((long) s[0] * outputSize > Integer.MAX_VALUE - 8) {
+    if ((long) s[0] * outputSize > MAX_ARRAY) {
       throw new IllegalArgumentException("a batch of " + s[0] + " has " + (long) s[0] * outputSize + " outputs, more than a Java array holds:"
           + " give the batch in parts");
     }

@@ -21,7 +21,7 @@ final class ImageLimits {
   static final long DEFAULT_MAX_SIDE = 30_000L;
 
   /** The largest Java array the JVM allocates reliably (a few header words below 2^31 - 1). */
-  static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+  static final long MAX_ARRAY = LargeArrays.MAX_ARRAY;
 
   static final String MAX_PIXELS_PROPERTY = "netc.image.maxPixels";
   static final String MAX_SIDE_PROPERTY = "netc.image.maxSide";

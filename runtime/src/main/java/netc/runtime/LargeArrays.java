@@ -17,6 +17,13 @@ package netc.runtime;
 public final class LargeArrays {
   private LargeArrays() {}
 
+  /**
+   * The most elements (floats, bytes) one Java array holds, and so the most netc puts in one: some
+   * JVMs keep a few words of an array's length for its header, and refuse Integer.MAX_VALUE itself.
+   * Every check of a size against "one Java array" uses this.
+   */
+  public static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
   /** Below this many floats (1 MB) an array is not padded: its traffic is small and the padding would dominate it. */
   static final int MIN_FLOATS = 256 * 1024;
 
@@ -36,7 +43,7 @@ public final class LargeArrays {
     String region = VmOptions.get("G1HeapRegionSize");
     if (!"true".equals(VmOptions.get("UseG1GC")) || region == null) return 0;
     try {
-      return (int) Math.min(Long.parseLong(region) / 2 / Float.BYTES, Integer.MAX_VALUE - 8);
+      return (int) Math.min(Long.parseLong(region) / 2 / Float.BYTES, MAX_ARRAY);
     } catch (NumberFormatException e) {
       return 0;
     }

@@ -22,7 +22,7 @@ public final class Tensor {
 
   public static Tensor zeros(int... shape) {
     long size = size(shape);
-    if (size > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("tensor too large: " + Arrays.toString(shape));
+    if (size > LargeArrays.MAX_ARRAY) throw new IllegalArgumentException("tensor too large: " + Arrays.toString(shape));
     return new Tensor(shape, new float[(int) size]);
   }
 

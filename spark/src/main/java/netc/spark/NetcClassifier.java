@@ -462,7 +462,7 @@ public final class NetcClassifier {
   }
 
   /** The most elements (floats, bytes) a Java array holds (some JVMs keep a few words of an array's length for its header). */
-  static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+  static final int MAX_ARRAY = netc.runtime.LargeArrays.MAX_ARRAY;
 
   /** The floats a task holds for a batch of {@code batch}: the batch's inputs and its outputs. */
   static long batchFloats(CompiledModel model, int batch) {

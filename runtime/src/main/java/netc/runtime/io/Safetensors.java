@@ -55,7 +55,7 @@ public final class Safetensors implements TensorSource {
   static final long MAX_HEADER_VALUES = 1L << 21;
 
   /** The longest float[] the JVM allocates: a few words below Integer.MAX_VALUE hold the array header. */
-  public static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+  public static final int MAX_ARRAY = netc.runtime.LargeArrays.MAX_ARRAY;
 
   /** Bytes of a tensor read from the file at a time: large enough to be fast, small enough to be garbage. */
   static final int CHUNK = 1 << 20;
