@@ -7,35 +7,19 @@ import com.code_intelligence.jazzer.mutation.annotation.NotNull;
 import com.code_intelligence.jazzer.mutation.annotation.WithLength;
 import java.nio.file.Path;
 import netc.runtime.fuzz.Contract;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Fuzzes image decoding and preprocessing over arbitrary bytes (FUZZING.md): a PNG or JPEG
  * becomes a [3, crop, crop] tensor in [0, 1], anything else a bad-input error naming the file.
  */
+@ExtendWith(OneMegapixel.class) // a lower pixel limit for this class's run
 class ImageFuzzTest {
   /** Big enough for small PNGs and JPEGs with a few chunks or segments; small enough to stay fast. */
   private static final int MAX_LEN = 8192;
   /** A small resize and crop: the pipeline is the same as 256/224, and upscaling tiny images is cheap. */
   private static final int RESIZE = 20, CROP = 16;
   private static final Path FILE = Contract.scratch(".img");
-
-  private static String maxPixelsBefore;
-
-  @BeforeAll
-  static void onlyOneMegapixel() {
-    // A header may claim up to the default 50 megapixels, which the decoder then allocates before it
-    // finds the rows missing: legitimate, but slow for a fuzzer. One megapixel keeps every limit path
-    // reachable (the side limit stays at its default, so extreme aspect ratios are still fuzzed).
-    // Set for this class only: the tests that run after it in the JVM see the default.
-    maxPixelsBefore = Contract.override(ImageLimits.MAX_PIXELS_PROPERTY, "1000000");
-  }
-
-  @AfterAll
-  static void restoreTheLimit() {
-    Contract.restore(ImageLimits.MAX_PIXELS_PROPERTY, maxPixelsBefore);
-  }
 
   @FuzzTest(maxDuration = "10m")
   void image(@NotNull @WithLength(max = MAX_LEN) byte[] data) {

@@ -9,8 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import netc.runtime.fuzz.Contract;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Fuzzes camera frames (FUZZING.md) with fuzzed format, size and bytes. An input is a 9-byte header
@@ -19,6 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
  * included), otherwise bytes 1 and 2 are a small width and height (0-255), so that a frame of the
  * exact size is easy to reach.
  */
+@ExtendWith(OneMegapixel.class) // a lower pixel limit for this class's run
 class YuvFuzzTest {
   /** Frames up to about 40x40 I420; a size in the header beyond the file is refused before reading. */
   private static final int MAX_LEN = 4096;
@@ -27,19 +27,6 @@ class YuvFuzzTest {
   private static final String[] FORMATS = {"i420", "nv12", "yuyv", "I420", "yuv420p", "", "nv21", "i420 "};
   private static final int RESIZE = 20, CROP = 16;
   private static final Path FILE = Contract.scratch(".yuv");
-
-  private static String maxPixelsBefore;
-
-  @BeforeAll
-  static void onlyOneMegapixel() {
-    // as ImageFuzzTest: every limit reachable, nothing slow; for this class only
-    maxPixelsBefore = Contract.override(ImageLimits.MAX_PIXELS_PROPERTY, "1000000");
-  }
-
-  @AfterAll
-  static void restoreTheLimit() {
-    Contract.restore(ImageLimits.MAX_PIXELS_PROPERTY, maxPixelsBefore);
-  }
 
   @FuzzTest(maxDuration = "10m")
   void frame(@NotNull @WithLength(max = MAX_LEN) byte[] data) {

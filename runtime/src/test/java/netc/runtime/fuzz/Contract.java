@@ -50,20 +50,4 @@ public final class Contract {
       throw new UncheckedIOException(e);
     }
   }
-
-  /**
-   * Sets a system property for a fuzz class's run and returns what it was, for {@link #restore}: the
-   * image harnesses lower the pixel limit (a header may claim the default 50 megapixels, which the
-   * decoder allocates before it finds the rows missing: legitimate, but slow for a fuzzer), and the
-   * classes that run after them in the JVM must see the default.
-   */
-  public static String override(String property, String value) {
-    return System.setProperty(property, value);
-  }
-
-  /** Puts back a property {@link #override} changed: {@code before} is what it returned. */
-  public static void restore(String property, String before) {
-    if (before == null) System.clearProperty(property);
-    else System.setProperty(property, before);
-  }
 }
