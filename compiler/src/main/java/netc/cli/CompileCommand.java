@@ -55,10 +55,8 @@ final class CompileCommand implements Main.Command {
     String name = cl.getOptionValue("name");
     String nameProblem = name == null ? null : SpecCompiler.modelNameProblem(name);
     if (nameProblem != null) throw new UsageException("--name " + name + ": " + nameProblem); // before the model is loaded and optimized
-    if (FileOutput.sameFile(jar, Path.of(spec))) {
-      throw new UsageException("writing " + jar + " would overwrite the " + (ModelSource.isOnnx(spec) ? "model" : "spec") + " being compiled");
-    }
-    if (weights != null && FileOutput.sameFile(jar, Path.of(weights))) throw new UsageException("writing " + jar + " would overwrite the weights being compiled");
+    CommandLines.refuseOverwriting(jar, Path.of(spec), "the " + (ModelSource.isOnnx(spec) ? "model" : "spec") + " being compiled");
+    CommandLines.refuseOverwriting(jar, weights == null ? null : Path.of(weights), "the weights being compiled");
     CommandLines.checkSourceOptions(spec, cl);
     CommandLines.checkWritable(jar);
     Path sourceDir = cl.hasOption("emit-source") ? Path.of(cl.getOptionValue("emit-source")) : null;

@@ -39,9 +39,7 @@ final class ImportCommand implements Main.Command {
     Path weights = cl.hasOption("weights-out") ? Path.of(cl.getOptionValue("weights-out")) : beside(spec);
     out = CommandLines.status(out, spec, weights);
     if (FileOutput.sameFile(spec, weights)) throw new UsageException("the spec and the weights would both be written to " + spec);
-    for (Path target : new Path[] {spec, weights}) {
-      if (FileOutput.sameFile(target, Path.of(model))) throw new UsageException("writing " + target + " would overwrite the model being imported");
-    }
+    for (Path target : new Path[] {spec, weights}) CommandLines.refuseOverwriting(target, Path.of(model), "the model being imported");
     CommandLines.checkWritable(spec);
     CommandLines.checkWritable(weights);
     // Loading builds the spec's graph and binds the weights to it: nothing is written that would not compile.

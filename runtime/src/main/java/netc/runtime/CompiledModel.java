@@ -651,9 +651,7 @@ public abstract class CompiledModel implements AutoCloseable {
     } finally {
       System.arraycopy(all, 0, own, 0, BUNCH); // the arenas the caller allocated in the call stay with its set
       Arrays.fill(all, 0, BUNCH, null);
-      for (Workspace ws : all) {
-        if (ws != null) ws.input = null; // a failed call's input, as giveBack
-      }
+      forgetInputs(all); // a failed call's input, as giveBack
       // as the NHWC buffer: close() drops it, a call racing close() must not put it back
       if (!closed && poolSpaces.compareAndSet(null, all) && closed) poolSpaces.set(null);
     }
@@ -725,6 +723,13 @@ public abstract class CompiledModel implements AutoCloseable {
     }
   }
 
+  /** Drops the caller's input from workspaces kept for later calls: a call that failed mid-image left it there, and a kept workspace must not keep it alive. */
+  private static void forgetInputs(Workspace[] spaces) {
+    for (Workspace ws : spaces) {
+      if (ws != null) ws.input = null;
+    }
+  }
+
   /**
    * Keeps a caller's workspace set for the next call. The pool grows to the most callers that ran at once
    * since it was last emptied (its array doubles then), so a steady number of callers, however many,
@@ -732,10 +737,7 @@ public abstract class CompiledModel implements AutoCloseable {
    * call's input either way.
    */
   private void giveBack(Workspace[] spaces) {
-    // a call that failed mid-image left the caller's input in its workspaces: the pool must not keep it alive
-    for (Workspace ws : spaces) {
-      if (ws != null) ws.input = null;
-    }
+    forgetInputs(spaces);
     synchronized (idleLock) {
       if (closed) return; // a call that was running when the model closed: its memory goes with it
       if (idleCount == idle.length) idle = Arrays.copyOf(idle, 2 * idle.length);
