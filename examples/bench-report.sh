@@ -2,8 +2,8 @@
 # once it has ended: its last lines are results only if it exited 0 (a check that fails in the
 # sustained phase comes after the paired ratios were printed).
 #   bench_report LABEL OUT ERR EXIT [WHAT]   (WHAT, e.g. "at batch 8", goes into the FAILED line)
-# prints, the first time, the bench's "netc kernels: ...; cpu: ..." line (what the figures were measured
-# on); then the bench's error output (to stderr, each line after LABEL); then either its warnings and
+# prints, the first time, the bench's "netc kernels: ...; cpu: ..." line and its "transparent huge pages:
+# ..." part (what the figures were measured on); then the bench's error output (to stderr, each line after LABEL); then either its warnings and
 # its last three lines (the paired ratios, the sustained ratio, the after-idle ratio) or, when EXIT is
 # not 0, a FAILED line and no ratio, setting status=1.
 bench_header=
@@ -12,6 +12,8 @@ bench_report() {
   if [ -z "$bench_header" ]; then
     bench_header=$(grep -m1 '^netc kernels: ' "$out" || true)
     if [ -n "$bench_header" ]; then echo "$bench_header"; fi
+    # the pages each engine's memory is on (the launcher asks huge pages for both where the kernel allows)
+    grep -m1 -o 'transparent huge pages: .*' "$out" || true
   fi
   sed "s/^/$label: /" "$err" >&2
   if [ "$code" -ne 0 ]; then

@@ -397,7 +397,18 @@ public final class Bench {
       kernel = "unknown";
     }
     boolean jvm = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().contains("-XX:+UseTransparentHugePages");
-    return "transparent huge pages: kernel " + kernel + ", netc's heap " + (jvm ? "on them (-XX:+UseTransparentHugePages)" : "not asked for");
+    return "transparent huge pages: kernel " + kernel + ", netc's heap " + (jvm ? "on them (-XX:+UseTransparentHugePages)" : "not asked for")
+        + ", onnxruntime's memory (glibc malloc) " + (mallocHugePages(System.getenv("GLIBC_TUNABLES")) ? "on them (GLIBC_TUNABLES glibc.malloc.hugetlb=1)" : "not asked for");
+  }
+
+  /** Whether a GLIBC_TUNABLES value asks glibc's malloc to advise transparent huge pages (glibc.malloc.hugetlb=1), as the launcher sets it. */
+  static boolean mallocHugePages(String tunables) {
+    if (tunables == null) return false;
+    boolean on = false;
+    for (String t : tunables.split(":")) {
+      if (t.startsWith("glibc.malloc.hugetlb=")) on = t.equals("glibc.malloc.hugetlb=1"); // the last setting of a name wins
+    }
+    return on;
   }
 
   /** Every {@code width}-th value of {@code all} from {@code i}: one call position across the blocks. */

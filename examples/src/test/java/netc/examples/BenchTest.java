@@ -179,4 +179,15 @@ class BenchTest {
     assertEquals(", 120% of peak (the peak at netc's kernels' width: onnxruntime may run wider vectors)", Bench.peakShare(false, 120, Double.NaN));
     assertEquals("", Bench.peakShare(true, Double.NaN, Double.NaN)); // kernels wider than the JVM's vectors: no peak to share
   }
+
+  /** The bench says ONNX Runtime's memory is on huge pages only where GLIBC_TUNABLES asks glibc for them, the last setting winning. */
+  @Test
+  void mallocHugePagesReadsTheLastHugetlbSetting() {
+    assertTrue(Bench.mallocHugePages("glibc.malloc.hugetlb=1"));
+    assertTrue(Bench.mallocHugePages("glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"));
+    assertTrue(!Bench.mallocHugePages(null));
+    assertTrue(!Bench.mallocHugePages("glibc.malloc.hugetlb=0"));
+    assertTrue(!Bench.mallocHugePages("glibc.malloc.hugetlb=1:glibc.malloc.hugetlb=2")); // 2 is hugetlbfs pages, not THP
+    assertTrue(!Bench.mallocHugePages("glibc.malloc.hugetlb=10"));
+  }
 }
