@@ -1,8 +1,12 @@
 package netc.interp;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import netc.ir.Activation;
 import netc.ir.Attrs;
 import netc.ir.ChannelRuns;
@@ -27,6 +31,8 @@ public final class Interpreter {
   private final Graph graph;
   private final Map<Node, float[][]> paramCache = new HashMap<>();
   private final ParamSource source;
+  /** The most floats {@link #run} held in values at once, for the tests of what it keeps. */
+  private long peakFloats;
 
   public Interpreter(Graph graph, ParamSource source) {
     this.graph = graph;
@@ -55,8 +61,12 @@ public final class Interpreter {
     }
     int batch = s[0];
     checkBatch(batch);
+    List<Node> nodes = graph.nodes();
+    List<List<Integer>> dead = deadAfter();
     Map<Integer, float[]> values = new HashMap<>();
-    for (Node n : graph.nodes()) {
+    peakFloats = 0;
+    for (int at = 0; at < nodes.size(); at++) {
+      Node n = nodes.get(at);
       float[] out = switch (n.op()) {
         case INPUT -> normalize(n, input.data(), batch);
         case CONV -> conv(n, values, batch);
@@ -76,6 +86,8 @@ public final class Interpreter {
         case SOFTMAX -> softmax(n, values.get(n.input(0)), batch);
       };
       values.put(n.id(), out);
+      peakFloats = Math.max(peakFloats, floatsHeld(values)); // n's inputs and output alive together
+      for (int id : dead.get(at)) values.remove(id);
     }
     Shape os = graph.output().shape();
     int[] shape = new int[os.rank() + 1];
@@ -85,10 +97,46 @@ public final class Interpreter {
   }
 
   /**
+   * The values to drop once each node (by position) has run: those no later node reads, so a run holds
+   * the values alive at once, not every value of the graph (a ResNet-50 as parsed: 2.4M floats an image
+   * at most, against 37.7M for all its values). A value nothing reads goes as soon as it is made; the
+   * graph output stays.
+   */
+  private List<List<Integer>> deadAfter() {
+    List<Node> nodes = graph.nodes();
+    Map<Integer, Integer> last = new HashMap<>();
+    for (int at = 0; at < nodes.size(); at++) {
+      last.put(nodes.get(at).id(), at);
+      for (int i : nodes.get(at).inputs()) last.put(i, at); // inputs precede their users: the later use wins
+    }
+    List<List<Integer>> dead = new ArrayList<>();
+    for (int at = 0; at < nodes.size(); at++) dead.add(new ArrayList<>());
+    last.forEach((id, at) -> {
+      if (id != graph.outputId()) dead.get(at).add(id);
+    });
+    return dead;
+  }
+
+  /** Floats in the distinct arrays of values: flatten, reorder and an input left as given share their input's array. */
+  private static long floatsHeld(Map<Integer, float[]> values) {
+    Set<float[]> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    long floats = 0;
+    for (float[] v : values.values()) if (seen.add(v)) floats += v.length;
+    return floats;
+  }
+
+  /** The most floats the last {@link #run} held in its values at once (per batch, not per image). */
+  long peakFloatsHeld() {
+    return peakFloats;
+  }
+
+  /**
    * Refuses, before anything is allocated, a batch whose values at some node would not fit one Java
    * array. Each node's size per image is bounded, but times the batch it can pass 2^31, and the int
    * products the evaluators size their arrays and index with would wrap (a negative array size, or an
-   * index past the end). Past this check every such product stays within the array limit.
+   * index past the end). Past this check every such product stays within the array limit. It bounds
+   * each array, not the heap: a batch whose live values pass the heap is the CLI's out-of-memory
+   * message, which names the batch as the thing to shrink.
    */
   private void checkBatch(int batch) {
     for (Node n : graph.nodes()) {

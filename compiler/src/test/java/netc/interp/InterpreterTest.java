@@ -175,4 +175,20 @@ class InterpreterTest {
     assertEquals("a batch of 524289 is too large for the reference interpreter: %1 c (4096x1x1 per image) would hold 2147487744 values,"
         + " more than a Java array holds (2147483639); give the batch in parts", e.getMessage());
   }
+
+  /**
+   * A value is held until its last reader has run, then dropped: the run holds the peak of the values
+   * alive at once, not their sum. Per image: input 1x4x4 = 16 floats, then c, a, relu, the residual
+   * add and the last relu 8x4x4 = 128 each, 656 in all. The most alive at once is 384, at the
+   * residual's relu (c, waiting for the add; a; the relu) and again at the add (c, the relu, the add).
+   * Batch 2 doubles both.
+   */
+  @Test
+  void aRunHoldsThePeakOfTheLiveValuesNotTheirSum() {
+    Graph g = Specs.fromText("input(1, 4, 4)\nc: conv(8, 1)\nresidual {\n a: conv(8, 1)\n relu()\n}\nrelu()");
+    assertEquals("[input, conv, conv, relu, add, relu]", g.nodes().stream().map(n -> n.op().name().toLowerCase()).toList().toString());
+    Interpreter interpreter = new Interpreter(g, SyntheticWeights.source(g, 1));
+    interpreter.run(Tensor.uniform(2, 2, 1, 4, 4));
+    assertEquals(2 * 384, interpreter.peakFloatsHeld());
+  }
 }
