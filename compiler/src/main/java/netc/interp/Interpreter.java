@@ -430,17 +430,19 @@ public final class Interpreter {
         for (int ox = 0; ox < ow; ox++) {
           double acc = max ? Double.NEGATIVE_INFINITY : 0;
           int inside = 0;
-          for (int ky = 0; ky < kh; ky++) {
-            for (int kx = 0; kx < kw; kx++) {
-              int iy = oy * sh - ph + ky, ix = ox * sw - pw + kx;
-              if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+          // the window's part inside the input, in the order of the whole window (a 65536x65536 window
+          // over a 1x1 input is one pixel, not 2^32 positions to skip)
+          int y0 = oy * sh - ph, x0 = ox * sw - pw;
+          int iy1 = (int) Math.min((long) y0 + kh, h), ix1 = (int) Math.min((long) x0 + kw, w);
+          for (int iy = Math.max(y0, 0); iy < iy1; iy++) {
+            for (int ix = Math.max(x0, 0); ix < ix1; ix++) {
               double v = x[(p * h + iy) * w + ix];
               acc = max ? Math.max(acc, v) : acc + v;
               inside++;
             }
           }
-          int y0 = oy * sh - ph, x0 = ox * sw - pw;
-          int padded = (Math.min(y0 + kh, h + eh) - y0) * (Math.min(x0 + kw, w + ew) - x0);
+          // in longs, as torch's int64: 65536 x 65536 padded pixels wrap an int to 0
+          long padded = (Math.min((long) y0 + kh, (long) h + eh) - y0) * (Math.min((long) x0 + kw, (long) w + ew) - x0);
           y[(p * oh + oy) * ow + ox] = (float) (max ? acc : acc / (countPad ? padded : inside));
         }
       }

@@ -95,6 +95,33 @@ class ClipPoolPadTest {
     }
   }
 
+  /**
+   * Windows of more padded pixels than an int counts, padding half the kernel over a 1x1 map so each
+   * window holds the one input pixel: 65536 x 65536 (2^32, which wrapped an int to 0: every output
+   * infinite) and 46341 x 46341 (2,147,488,281, which wrapped negative: the sign flipped). torch
+   * counts in int64 and divides each pixel by the whole padded window; the interpreter visits only the
+   * window's pixels inside the input (it stepped through all 2^32 of them, for minutes).
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {65536, 46341})
+  void windowsOfMorePixelsThanAnIntCounts(int k) throws Exception {
+    Graph g = Specs.fromText("input(16, 1, 1)\np: avgpool(" + k + ", padding = " + k / 2 + ")\nflatten()\n");
+    assertEquals(List.of(1, 1), List.of(g.nodes().get(1).shape().height(), g.nodes().get(1).shape().width()));
+    ParamSource params = SyntheticWeights.source(g, 1);
+    CompiledModel model = CompiledModels.compile(g, params, 2);
+    double window = (double) k * k;
+    for (int batch : new int[] {1, 2}) {
+      Tensor x = random(g, batch, 60 + batch);
+      float[] interpreted = Interpreter.run(g, params, x).data(), compiled = model.predict(x).data();
+      for (int i = 0; i < x.data().length; i++) {
+        double expected = x.data()[i] / window;
+        String where = k + "x" + k + " batch " + batch + " value " + i + ": ";
+        assertTrue(Math.abs(interpreted[i] - expected) <= 1e-6 * Math.abs(expected), where + "interpreted " + interpreted[i] + ", torch " + expected);
+        assertTrue(Math.abs(compiled[i] - expected) <= 1e-6 * Math.abs(expected), where + "compiled " + compiled[i] + ", torch " + expected);
+      }
+    }
+  }
+
   /** clip(0, max) joins the conv's epilogue; a clip with another lower bound stays a layer (the epilogue has one parameter). */
   @Test
   void clipWithZeroMinimumFusesIntoTheConv() {

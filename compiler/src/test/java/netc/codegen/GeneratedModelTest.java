@@ -21,6 +21,7 @@ import netc.testing.Specs;
 import netc.weights.SyntheticWeights;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -506,8 +507,9 @@ class GeneratedModelTest {
    * Row tiles ending in a partial tile (ModelGenerator.partialRowsReadSafely): the stem at stride 2 over
    * the caller's 24x24 image (11 pixels a row: its 3 junk slots read row 23, inside the image), a
    * dilated stride-1 conv over 11 pixels a row, a grouped one over 6 (the 8-slot tile), and a stride-2
-   * conv whose junk would run past its input's storage, so it copies panels. Over a 23x23 image the
-   * stem's junk would run past the image: the offset-table kernel instead.
+   * conv to rows of 6 pixels, which copies panels as every short row does (ModelGenerator.stridedStep,
+   * before partialRowsReadSafely is asked: {@link #stridedPartialRowTilesStayInTheirInput} is where
+   * that decides). Over a 23x23 image the stem's junk would run past the image: the offset-table kernel instead.
    */
   static final String ROW_TILES = """
       input(3, SIZE, SIZE)
@@ -532,11 +534,55 @@ class GeneratedModelTest {
     assertEquals(size == 24, source[0].contains("K.convLinearStrided(2, "), "the stem reads the image in place");
     assertEquals(size == 23, source[0].contains("K.convTile("), "else the offset-table kernel");
     assertFalse(source[0].contains(" c1_pack("), "c1 reads in place");
-    assertTrue(source[0].contains(" c2_pack("), "c2's junk slots would read past its input");
+    assertTrue(source[0].contains(" c2_pack("), "c2's rows of 6 pixels are short: panels");
     assertFalse(source[0].contains(" c3_pack("), "c3 reads in place");
     for (int batch : new int[] {1, 3}) {
       Tensor x = random(g, batch, 50 + batch);
       assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, size + "x" + size + " batch " + batch);
+    }
+  }
+
+  /**
+   * A stride-2 3x3 conv over a blocked map in the arena, to rows of 15 pixels: a full row tile of 14
+   * and a partial one whose 13 junk slots read 13 x 32 floats past the row's last window, more than
+   * the slack past the arena's buffers, so ModelGenerator.partialRowsReadSafely decides by the input's
+   * storage. Over 31x31 unpadded or 29x29 padded by 1 the last window ends at the storage's last pixel
+   * and the junk would read past it: c2 copies panels. Past its input's storage lies the arena's end
+   * (read in place, the junk would run off the workspace) or c2's own output (the junk would read what
+   * c2 writes). Over 30x30 padded by 1 the border row and column past the last window hold the junk
+   * reads: c2 reads its input in place.
+   */
+  static final String STRIDED_ROW_TILES = """
+      input(3, SIZE, SIZE)
+      a: conv(32, 1)
+      relu()
+      b: conv(32, 1)
+      relu()
+      c2: conv(32, 3, stride = 2, padding = PAD)
+      relu()
+      flatten()
+      """;
+
+  @ParameterizedTest
+  @CsvSource({"31, 0, true, end", "29, 1, true, c2", "30, 1, false, c2"})
+  void stridedPartialRowTilesStayInTheirInput(int size, int pad, boolean panels, String past) throws Exception {
+    Graph g = Specs.fromText(STRIDED_ROW_TILES.replace("SIZE", String.valueOf(size)).replace("PAD", String.valueOf(pad)));
+    Graph optimized = PassManager.run(g, PassContext.defaults());
+    netc.ir.Node c2 = optimized.nodes().stream().filter(n -> n.name().equals("c2")).findFirst().orElseThrow();
+    assertEquals(15, c2.shape().width(), "one row tile and a partial one");
+    netc.passes.MemoryPlan plan = netc.passes.MemoryPlanner.plan(optimized, 16);
+    int b = optimized.nodes().stream().filter(n -> n.name().equals("b")).findFirst().orElseThrow().id();
+    long inputEnd = plan.offsetOf(b) + plan.buffers().get(plan.bufferOf().get(b)).floats();
+    if (past.equals("end")) assertEquals(plan.arenaFloats(), inputEnd, "c2's input ends the arena: past it only the slack");
+    else assertEquals(plan.offsetOf(c2.id()), inputEnd, "c2's output follows its input");
+    ParamSource params = SyntheticWeights.source(g, 14);
+    String[] source = new String[1];
+    CompiledModel model = CompiledModels.compile(g, params, 2, PassContext.defaults(), s -> source[0] = s);
+    assertEquals(panels, source[0].contains(" c2_pack("), "c2 copies panels");
+    assertEquals(!panels, source[0].contains("K.convLinearStrided("), "c2 reads its input in place");
+    for (int batch : new int[] {1, 2}) {
+      Tensor x = random(g, batch, 70 + batch);
+      assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, size + "x" + size + " padding " + pad + " batch " + batch);
     }
   }
 

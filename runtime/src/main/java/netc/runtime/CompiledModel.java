@@ -669,6 +669,7 @@ public abstract class CompiledModel implements AutoCloseable {
   /**
    * Images a thread runs together, layer by layer from {@link #bunchedFrom()}: each needs its own
    * workspace, so this bounds the memory of a batch (threads x BUNCH arenas) and of a caller's set.
+   * A model with no bunched step runs image by image in one workspace per thread.
    */
   public static final int BUNCH = 4;
 
@@ -681,8 +682,9 @@ public abstract class CompiledModel implements AutoCloseable {
   /**
    * Drops the workspaces kept for the next calls (and the NHWC transpose's buffer), so the garbage
    * collector can take them: the pool keeps one set per caller that ran at once (an arena of the
-   * model's workspace size per image the caller's thread ran, up to {@link #BUNCH}) and, for a model of
-   * several threads, the arenas its pool's other threads used in a batch (up to BUNCH each), so after a
+   * model's workspace size per image the caller's thread ran at once: up to {@link #BUNCH} where the
+   * model bunches its last steps, else one) and, for a model of several threads, the arenas its pool's
+   * other threads used in a batch (as many each), so after a
    * burst of many concurrent callers a service can give that memory back. Calls running now keep theirs
    * and return them as usual; the next calls allocate afresh.
    *
@@ -748,10 +750,18 @@ public abstract class CompiledModel implements AutoCloseable {
   /**
    * Runs images [from, to) (at most {@link #BUNCH}) on the calling thread, with workspaces
    * {@code spaces[first ..]}: each image whole up to {@link #bunchedFrom()}, then every remaining
-   * step over all of them before the next step.
+   * step over all of them before the next step. A model with no bunched step runs the images one
+   * after another in {@code spaces[first]}, each output copied out as it ends: a bunch's arenas,
+   * allocated and then kept for the next calls, would hold BUNCH times the memory a call of one
+   * image does (a batch that fits image by image ran out of memory) for no weights shared.
    */
   final void forwardImages(Workspace[] spaces, int first, float[] input, int from, int to, float[] output) {
     int per = inputShape[0] * inputShape[1] * inputShape[2], split = Math.min(bunchedFrom(), steps());
+    if (split == steps()) {
+      Workspace ws = space(spaces, first);
+      for (int i = from; i < to; i++) forwardImage(ws, input, i, output, i, false);
+      return;
+    }
     for (int i = from; i < to; i++) {
       Workspace ws = space(spaces, first + i - from);
       ws.input = input;

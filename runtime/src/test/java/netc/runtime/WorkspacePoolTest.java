@@ -57,16 +57,23 @@ class WorkspacePoolTest {
   /**
    * A model of one float in, one out (the input plus one), whose step holds the threads the test says at
    * their first image until told, and, during a batch on the pool, holds each thread's first image until
-   * every thread of the pool has one (so each runs a bunch of its own, with its own arenas).
+   * every thread of the pool has one (so each runs a bunch of its own, with its own arenas). Its step is
+   * bunched (images run it together, each in an arena of its own) or not (image by image).
    */
   private static final class Steered extends OneStepModel {
     final java.util.Map<Thread, java.util.concurrent.CountDownLatch> holds = new java.util.concurrent.ConcurrentHashMap<>();
     final java.util.concurrent.Semaphore held = new java.util.concurrent.Semaphore(0);
     volatile CyclicBarrier spread;
     final Set<Thread> spreadOn = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final boolean bunched;
 
-    Steered(int threads) {
+    Steered(int threads, boolean bunched) {
       super(ThreadPoolTest.Counting.properties(), threads, "steered", ThreadPoolTest.Counting.SIZES);
+      this.bunched = bunched;
+    }
+
+    @Override protected int bunchedFrom() {
+      return bunched ? 0 : steps();
     }
 
     @Override protected void runStep(int step, Workspace ws, int from, int to) {
@@ -114,7 +121,7 @@ class WorkspacePoolTest {
   @Test
   void keptArenasTrackConcurrentUse() {
     int threads = 2, batch = threads * CompiledModel.BUNCH, bound = threads * CompiledModel.BUNCH + CompiledModel.BUNCH; // C = 2
-    Steered m = new Steered(threads);
+    Steered m = new Steered(threads, true);
     assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
       m.batchOnThePool(batch);
       assertEquals(batch, m.idleArenas(), "a batch on the pool: BUNCH arenas a thread");
@@ -139,6 +146,22 @@ class WorkspacePoolTest {
       assertEquals(2, m.releaseWorkspaces(), "two callers' sets");
       assertEquals(0, m.idleArenas(), "releaseWorkspaces drops the pool threads' arenas too");
     });
+  }
+
+  /**
+   * A model with no bunched step (no weight-heavy tail: a fully convolutional network) runs a batch
+   * image by image in one arena a thread, each output copied out as its image ends: it ran bunches of
+   * BUNCH images in an arena each, copied out at the bunch's end, and kept them all for the next
+   * calls, so a batch that fits one image at a time ran out of memory on one path and not another.
+   */
+  @Test
+  void aBatchWithNothingBunchedRunsInOneArenaAThread() {
+    Steered alone = new Steered(1, false);
+    alone.check(2 * CompiledModel.BUNCH + 1);
+    assertEquals(1, alone.idleArenas(), "one thread, a batch of 2 x BUNCH + 1");
+    Steered pooled = new Steered(2, false);
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> pooled.batchOnThePool(2 * CompiledModel.BUNCH));
+    assertEquals(2, pooled.idleArenas(), "a batch on the pool of two threads");
   }
 
   /** A call running on a thread of its own, held in its first image until {@link #finish()}. */

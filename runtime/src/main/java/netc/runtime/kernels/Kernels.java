@@ -266,10 +266,16 @@ public abstract class Kernels {
   /** Clamps {@code n} floats to [lo, hi] (n a multiple of 16): a clip the conv epilogues cannot carry. */
   public abstract void clamp(float[] a, int base, int n, float lo, float hi, float[] out, int outBase);
 
-  /** The divisor of an average-pool window starting at (y0, x0) (before clipping); see {@link #avgPoolRow}. */
-  static int poolDivisor(int y0, int x0, int kh, int kw, int inH, int inW, int limH, int limW, boolean countPad) {
-    if (countPad) return (Math.min(y0 + kh, limH) - y0) * (Math.min(x0 + kw, limW) - x0);
-    return (Math.min(y0 + kh, inH) - Math.max(y0, 0)) * (Math.min(x0 + kw, inW) - Math.max(x0, 0));
+  /**
+   * The divisor of an average-pool window starting at (y0, x0) (before clipping); see {@link #avgPoolRow}.
+   * In longs, as torch's int64: a window of 65536 x 65536 over a small input with half-kernel padding
+   * passes every check, and its 2^32 padded pixels wrapped to 0 in an int (every output infinite or NaN;
+   * 46341^2 to a negative count). A float divided by the long rounds it as it rounded the int, so windows
+   * under 2^31 pixels divide exactly as before.
+   */
+  static long poolDivisor(int y0, int x0, int kh, int kw, int inH, int inW, int limH, int limW, boolean countPad) {
+    if (countPad) return (Math.min((long) y0 + kh, limH) - y0) * (Math.min((long) x0 + kw, limW) - x0);
+    return (Math.min((long) y0 + kh, inH) - Math.max(y0, 0)) * (Math.min((long) x0 + kw, inW) - Math.max(x0, 0));
   }
 
   /**

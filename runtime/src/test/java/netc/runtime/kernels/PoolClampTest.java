@@ -43,6 +43,27 @@ class PoolClampTest {
     assertEquals(6 * 2.5f, row(SCALAR, 0, 1, false)[16 + 5]);
   }
 
+  /**
+   * A 65536 x 65536 window padded 32768 on every side over a 1x1 map: 2^32 padded pixels (torch's
+   * int64 count), which an int wrapped to 0 (infinite outputs); 46341^2 wrapped to a negative count.
+   * Each window holds the one pixel.
+   */
+  @Test
+  void windowsOfMorePixelsThanAnIntCounts() {
+    assertEquals(1L << 32, Kernels.poolDivisor(-32768, -32768, 65536, 65536, 1, 1, 32769, 32769, true));
+    assertEquals(46341L * 46341, Kernels.poolDivisor(-23170, -23170, 46341, 46341, 1, 1, 23171, 23171, true));
+    assertEquals(1, Kernels.poolDivisor(-32768, -32768, 65536, 65536, 1, 1, 32769, 32769, false));
+    float[] in = new float[16];
+    for (int j = 0; j < 16; j++) in[j] = j + 1;
+    for (Kernels k : new Kernels[] {SCALAR, VECTOR}) {
+      float[] out = new float[16];
+      k.avgPoolRow(in, 0, 16, 1, 1, out, 0, 1, 0, 65536, 65536, 65536, 65536, 32768, 32768, 32769, 32769, true);
+      for (int j = 0; j < 16; j++) assertEquals(Math.scalb(j + 1f, -32), out[j], k.getClass().getSimpleName() + " channel " + j);
+      k.avgPoolRow(in, 0, 16, 1, 1, out, 0, 1, 0, 46341, 46341, 46341, 46341, 23170, 23170, 23171, 23171, true);
+      for (int j = 0; j < 16; j++) assertEquals((j + 1) / (46341.0 * 46341), out[j], 1e-6 * (j + 1) / (46341.0 * 46341), "channel " + j);
+    }
+  }
+
   @Test
   void vectorKernelsEqualScalarOnes() {
     for (int oy = 0; oy < 2; oy++) {
