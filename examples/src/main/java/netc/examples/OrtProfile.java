@@ -19,7 +19,8 @@ import org.apache.commons.cli.Options;
 /**
  * ONNX Runtime's own per-node profile of a model, to set beside {@code netc profile}: where the
  * engine to beat spends its time, node by node (a conv fused with its batch norm, add and relu is
- * one node, named after its output). Same session settings as {@code netc bench}.
+ * one node, named after its output). Same session settings as {@code netc bench}; the figures are
+ * those {@code netc profile} gives, means over the middle half of the runs by time ({@link #report}).
  * <pre>./netc ort-profile M.onnx [THREADS] [RUNS]</pre>
  */
 final class OrtProfile {
@@ -76,7 +77,7 @@ final class OrtProfile {
         try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), shape)) {
           int warmup = Math.max(10, runs / 2);
           for (int i = 0; i < warmup + runs; i++) session.run(Collections.singletonMap(name, input)).close();
-          report(Path.of(session.endProfiling()), model.getFileName().toString(), warmup, runs, threads, batch);
+          report(Path.of(session.endProfiling()), model.getFileName().toString(), warmup, runs, threads, batch, out);
         }
       }
     } finally {
@@ -85,33 +86,59 @@ final class OrtProfile {
     return 0;
   }
 
-  /** Mean kernel time per node over the runs after the warm-up ones, largest first, and the total. */
+  /** {@link #report(List, String, String, int, int, int, int, PrintStream)} of the profile ONNX Runtime wrote to {@code json}. */
   @SuppressWarnings("unchecked")
-  private static void report(Path json, String model, int warmup, int runs, int threads, int batch) throws Exception {
-    List<Object> events = (List<Object>) Json.parse(Files.readString(json));
-    long start = Long.MAX_VALUE;
-    int seen = 0;
+  private static void report(Path json, String model, int warmup, int runs, int threads, int batch, PrintStream out) throws Exception {
+    report((List<Object>) Json.parse(Files.readString(json)), json.toString(), model, warmup, runs, threads, batch, out);
+  }
+
+  /**
+   * Kernel time per node, largest first, and their total, as {@code netc profile} gives its steps: each
+   * timed run's node times summed, the middle half of the runs by that sum kept
+   * ({@link netc.cli.ProfileCommand#middleHalf}), and every figure the mean over the kept runs, so that a run
+   * the host slowed moves none of them and the nodes still add up to the total. A node's event belongs to
+   * the run that started last before it (ONNX Runtime writes a run's event after its nodes', with the run's
+   * start). {@code source} names the profile in an error.
+   */
+  @SuppressWarnings("unchecked")
+  static void report(List<Object> events, String source, String model, int warmup, int runs, int threads, int batch, PrintStream out) {
+    List<Long> starts = new java.util.ArrayList<>();
     for (Object e : events) {
       Map<String, Object> m = (Map<String, Object>) e;
-      if ("Session".equals(m.get("cat")) && "model_run".equals(m.get("name")) && seen++ == warmup) start = ((Number) m.get("ts")).longValue();
+      if ("Session".equals(m.get("cat")) && "model_run".equals(m.get("name"))) starts.add(((Number) m.get("ts")).longValue());
     }
-    if (seen < warmup + runs) { // a profile cut short (ONNX Runtime's file size limit) would print a mean over runs it lacks
-      throw new IllegalStateException(json + " holds " + seen + " runs of the model; expected " + warmup + " of warm-up and " + runs + " timed");
+    if (starts.size() < warmup + runs) { // a profile cut short (ONNX Runtime's file size limit) would print a mean over runs it lacks
+      throw new IllegalStateException(source + " holds " + starts.size() + " runs of the model; expected " + warmup + " of warm-up and " + runs + " timed");
     }
-    Map<String, Double> nodes = new LinkedHashMap<>();
+    java.util.Collections.sort(starts);
+    long[] timed = starts.subList(warmup, warmup + runs).stream().mapToLong(Long::longValue).toArray();
+    Map<String, long[]> nodes = new LinkedHashMap<>(); // microseconds of each node in each timed run
     Map<String, String> ops = new LinkedHashMap<>();
+    long[] runMicros = new long[runs];
     for (Object e : events) {
       Map<String, Object> m = (Map<String, Object>) e;
       String n = (String) m.get("name");
-      if (!"Node".equals(m.get("cat")) || n == null || !n.endsWith("_kernel_time") || ((Number) m.get("ts")).longValue() < start) continue;
+      if (!"Node".equals(m.get("cat")) || n == null || !n.endsWith("_kernel_time")) continue;
+      int run = java.util.Arrays.binarySearch(timed, ((Number) m.get("ts")).longValue());
+      run = run >= 0 ? run : -run - 2; // the last run started at or before the event; -1: a warm-up run's
+      if (run < 0) continue;
       n = n.substring(0, n.length() - "_kernel_time".length());
-      nodes.merge(n, ((Number) m.get("dur")).doubleValue() / 1e3 / runs, Double::sum);
+      long dur = ((Number) m.get("dur")).longValue();
+      nodes.computeIfAbsent(n, k -> new long[runs])[run] += dur;
+      runMicros[run] += dur;
       ops.put(n, String.valueOf(((Map<String, Object>) m.get("args")).get("op_name")));
     }
-    double total = nodes.values().stream().mapToDouble(Double::doubleValue).sum();
-    System.out.printf("onnxruntime %s, batch %d, %d thread%s: %.2f ms of node time per run (mean of %d)%n", model, batch, threads,
-        threads == 1 ? "" : "s", total, runs);
-    nodes.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-        .forEach(e -> System.out.printf("  %8.3f ms  %5.1f%%  %-10s %s%n", e.getValue(), 100 * e.getValue() / total, ops.get(e.getKey()), e.getKey()));
+    int[] kept = netc.cli.ProfileCommand.middleHalf(runMicros);
+    Map<String, Double> means = new LinkedHashMap<>();
+    for (Map.Entry<String, long[]> e : nodes.entrySet()) {
+      long sum = 0;
+      for (int r : kept) sum += e.getValue()[r];
+      means.put(e.getKey(), sum / 1e3 / kept.length);
+    }
+    double total = means.values().stream().mapToDouble(Double::doubleValue).sum();
+    out.printf("onnxruntime %s, batch %d, %d thread%s: %.2f ms of node time per run (mean of the middle %d of %d runs by time)%n", model, batch,
+        threads, threads == 1 ? "" : "s", total, kept.length, runs);
+    means.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+        .forEach(e -> out.printf("  %8.3f ms  %5.1f%%  %-10s %s%n", e.getValue(), 100 * e.getValue() / total, ops.get(e.getKey()), e.getKey()));
   }
 }
