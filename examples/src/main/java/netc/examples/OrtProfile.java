@@ -1,8 +1,11 @@
 package netc.examples;
 
+import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
 import java.io.PrintStream;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
@@ -12,6 +15,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import netc.runtime.BadInputException;
+import netc.runtime.LargeArrays;
 import netc.runtime.io.Json;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
@@ -35,7 +40,7 @@ final class OrtProfile {
   static Options options() {
     return new Options()
         .addOption(Cli.opt("threads", "N", "ONNX Runtime's intra-op threads (default 1; also the second argument)"))
-        .addOption(Cli.opt("runs", "N", "profiled runs after the warm-up (default 50; also the third argument)"))
+        .addOption(Cli.opt("runs", "N", "profiled runs after the warm-up (default 50; also the third argument; at most " + Bench.MAX_RUNS + ")"))
         .addOption(Cli.opt("batch", "B", "images per run (default 1)"));
   }
 
@@ -57,26 +62,25 @@ final class OrtProfile {
     int runs = rest.size() > 2 ? Cli.intArgument("RUNS", rest.get(2)) : Cli.intValue(cl, "runs", 50);
     int batch = Cli.intValue(cl, "batch", 1);
     if (threads < 1 || runs < 1 || batch < 1) throw new Cli.UsageException("threads, runs and batch must be positive");
+    if (runs > Bench.MAX_RUNS) throw new Cli.UsageException("RUNS " + runs + ": expected 1 to " + Bench.MAX_RUNS); // warm-up + runs must stay an int
     if (!Files.isRegularFile(model)) throw new netc.runtime.BadInputException("cannot read " + model + ": no such file");
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     Path dir = Files.createTempDirectory("netc-ort-profile");
     try (OrtSession.SessionOptions o = Bench.Ort.options(threads)) {
       o.enableProfiling(dir.resolve("ort").toString());
-      try (OrtSession session = env.createSession(model.toString(), o)) {
-        if (!(session.getInputInfo().values().iterator().next().getInfo() instanceof ai.onnxruntime.TensorInfo info)) {
-          throw new IllegalArgumentException(model + ": the first input is not a tensor");
-        }
-        long[] shape = info.getShape();
-        shape[0] = batch; // the batch dimension, symbolic in torchvision exports
-        int n = 1;
-        for (long d : shape) n *= (int) d;
-        float[] x = new float[n];
+      try (OrtSession session = Bench.Ort.open(env, model, o)) {
+        NodeInfo info = Bench.Ort.input(session, model);
+        long[] shape = inputShape(model, info, batch);
+        float[] x = new float[(int) (batch * perImage(shape))]; // within an int: inputShape checked
         Random rng = new Random(7);
-        for (int i = 0; i < n; i++) x[i] = rng.nextFloat();
-        String name = session.getInputNames().iterator().next();
+        for (int i = 0; i < x.length; i++) x[i] = rng.nextFloat();
         try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), shape)) {
           int warmup = Math.max(10, runs / 2);
-          for (int i = 0; i < warmup + runs; i++) session.run(Collections.singletonMap(name, input)).close();
+          try {
+            for (int i = 0; i < warmup + runs; i++) session.run(Collections.singletonMap(info.getName(), input)).close();
+          } catch (OrtException e) {
+            throw Bench.Ort.failure(model, "cannot run it on " + java.util.Arrays.toString(shape), e);
+          }
           report(Path.of(session.endProfiling()), model.getFileName().toString(), warmup, runs, threads, batch, out);
         }
       }
@@ -84,6 +88,44 @@ final class OrtProfile {
       netc.codegen.ModelCompiler.deleteTree(dir);
     }
     return 0;
+  }
+
+  /**
+   * The input's shape at {@code batch}: its first dimension the batch (symbolic in torchvision exports,
+   * else it must be {@code batch}), every other one fixed, and a batch's values within one Java array;
+   * refused in one line naming the file (or --batch) otherwise.
+   */
+  static long[] inputShape(Path model, NodeInfo info, int batch) {
+    TensorInfo t = (TensorInfo) info.getInfo();
+    long[] shape = t.getShape();
+    String text = Bench.Ort.shapeText(shape, t.getDimensionNames());
+    if (shape.length == 0) throw new BadInputException(model + ": input " + info.getName() + " is a scalar: no batch dimension to run");
+    if (shape[0] >= 0 && shape[0] != batch) {
+      throw new BadInputException(model + ": input " + info.getName() + " has shape " + text + ", a fixed batch of " + shape[0] + ": --batch "
+          + batch + " does not fit it");
+    }
+    for (int i = 1; i < shape.length; i++) {
+      if (shape[i] < 0) throw new BadInputException(model + ": input " + info.getName() + " has shape " + text + ": only its batch may be symbolic");
+    }
+    shape[0] = batch;
+    long per = perImage(shape); // long: batch x size wrapped past an int (a negative array size)
+    if (per > LargeArrays.MAX_ARRAY) {
+      throw new BadInputException(model + ": input " + info.getName() + " has shape " + text + ": an image's values are more than one Java array holds");
+    }
+    if (per > 0 && batch > LargeArrays.MAX_ARRAY / per) {
+      String image = java.util.Arrays.stream(shape, 1, shape.length).mapToObj(String::valueOf).collect(java.util.stream.Collectors.joining("x"));
+      throw new Cli.UsageException(String.format(java.util.Locale.ROOT, "--batch %d: a batch of %d inputs of %s takes %,d floats, more than the"
+          + " %,d one Java array holds; %s takes batches of %d at most", batch, batch, image, batch * per, LargeArrays.MAX_ARRAY,
+          model.getFileName(), LargeArrays.MAX_ARRAY / per));
+    }
+    return shape;
+  }
+
+  /** The values of one image, the product of the dimensions after the batch; past {@link LargeArrays#MAX_ARRAY}, a value past it. */
+  private static long perImage(long[] shape) {
+    long per = 1, past = LargeArrays.MAX_ARRAY + 1L;
+    for (int i = 1; i < shape.length; i++) per = Math.min(past, per * Math.min(shape[i], past)); // both at most 2^31: no overflow
+    return per;
   }
 
   /** {@link #report(List, String, String, int, int, int, int, PrintStream)} of the profile ONNX Runtime wrote to {@code json}. */

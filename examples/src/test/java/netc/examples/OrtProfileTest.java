@@ -104,4 +104,25 @@ class OrtProfileTest {
     assertEquals(2, lines.size(), r[2]);
     assertTrue(lines.get(1).matches(" +\\d+\\.\\d{3} ms  100\\.0%  Relu       r"), r[2]);
   }
+
+  /**
+   * A file ONNX Runtime cannot load, a batch the model's fixed one refuses, and a batch past one Java
+   * array: each one line naming the file (or the option), not an internal error's exception.
+   */
+  @Test
+  void aModelOrBatchOnnxRuntimeRefusesIsOneLine(@TempDir Path dir) throws Exception {
+    Path garbage = Files.writeString(dir.resolve("garbage.onnx"), "not a model");
+    String[] r = run(garbage.toString());
+    assertEquals("1", r[0], r[1]);
+    assertEquals("netc ort-profile: " + garbage + ": onnxruntime cannot load it: Load model from " + garbage + " failed:Protobuf parsing failed.\n", r[1]);
+    Path fixed = TinyOnnx.relu(dir.resolve("fixed.onnx"), 1, 3, 8, 8);
+    r = run(fixed.toString(), "--batch", "2");
+    assertEquals("1", r[0], r[1]);
+    assertEquals("netc ort-profile: " + fixed + ": input x has shape [1, 3, 8, 8], a fixed batch of 1: --batch 2 does not fit it\n", r[1]);
+    Path size = TinyOnnx.relu(dir.resolve("size.onnx"), -1, 3, 224, 224);
+    r = run(size.toString(), "--batch", "14267"); // 14267 x 150528 wrapped past an int: a negative array size
+    assertEquals("2", r[0], r[1]);
+    assertEquals("netc ort-profile: --batch 14267: a batch of 14267 inputs of 3x224x224 takes 2,147,582,976 floats, more than the 2,147,483,639"
+        + " one Java array holds; size.onnx takes batches of 14266 at most\n", r[1]);
+  }
 }
