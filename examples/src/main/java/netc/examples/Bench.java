@@ -113,12 +113,17 @@ public final class Bench {
       params = SyntheticWeights.source(graph, 0);
     }
     Path dir = Files.createTempDirectory("netc-bench");
-    ModelCompiler.compileTo(PassManager.run(graph, PassContext.defaults()), params, spec, weights == null && source.weights() == null, dir,
-        s -> {});
-    long t0 = System.nanoTime();
-    CompiledModel netc = CompiledModel.load(new URLClassLoader(new URL[] {dir.toUri().toURL()}, Bench.class.getClassLoader()), threads);
+    CompiledModel netc;
+    long t0;
+    try { // removed however the compile or the load ends: it holds a whole weights.bin
+      ModelCompiler.compileTo(PassManager.run(graph, PassContext.defaults()), params, spec, weights == null && source.weights() == null, dir,
+          s -> {});
+      t0 = System.nanoTime();
+      netc = CompiledModel.load(new URLClassLoader(new URL[] {dir.toUri().toURL()}, Bench.class.getClassLoader()), threads);
+    } finally {
+      ModelCompiler.deleteTree(dir); // once loaded: class initialized, weights and labels read
+    }
     double netcLoad = (System.nanoTime() - t0) / 1e6;
-    ModelCompiler.deleteTree(dir); // loaded: class initialized, weights and labels read
 
     String tooLarge = netc.batchTooLarge(batch); // before the batch's arrays are made: batch x size past an int was an internal error
     if (tooLarge != null) throw new Cli.UsageException("--batch " + batch + ": " + tooLarge);

@@ -245,4 +245,31 @@ class BenchTest {
     assertEquals("2", r[0], r[1]);
     assertEquals("netc bench: --runs 100001: expected 1 to 100000\n", r[1]);
   }
+
+  /** The compile's temporary folder (a whole weights.bin) is removed when the compile fails, not left in the temporary directory. */
+  @Test
+  void theCompileFolderIsRemovedWhenTheCompileFails() throws Exception {
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+    java.util.Set<Path> before = benchFolders(tmp);
+    String[] r;
+    System.setProperty("netc.codegen.maxLayers", "1"); // refused by the compile, once the folder is made
+    try {
+      r = bench("../examples/smallnet.net", "--threads", "1");
+    } finally {
+      System.clearProperty("netc.codegen.maxLayers");
+    }
+    assertEquals("1", r[0], r[1]);
+    assertTrue(r[1].contains("layers after the passes, and netc compiles at most 1"), r[1]);
+    java.util.Set<Path> left = benchFolders(tmp);
+    left.removeAll(before);
+    assertEquals(java.util.Set.of(), left);
+  }
+
+  private static java.util.Set<Path> benchFolders(Path tmp) throws java.io.IOException {
+    try (var s = Files.newDirectoryStream(tmp, "netc-bench*")) {
+      java.util.Set<Path> all = new java.util.HashSet<>();
+      s.forEach(all::add);
+      return all;
+    }
+  }
 }
