@@ -65,19 +65,30 @@ final class OrtProfile {
     if (runs > Bench.MAX_RUNS) throw new Cli.UsageException("RUNS " + runs + ": expected 1 to " + Bench.MAX_RUNS); // warm-up + runs must stay an int
     if (!Files.isRegularFile(model)) throw new netc.runtime.BadInputException("cannot read " + model + ": no such file");
     OrtEnvironment env = OrtEnvironment.getEnvironment();
+    // the model and batch checked in a session of their own, unoptimized and unprofiled: a profiling
+    // session that fails to load prints a line of ONNX Runtime's own ("Could not write a profile") beside
+    // the one naming the file
+    long[] shape;
+    String name;
+    try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+      o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+      try (OrtSession check = Bench.Ort.open(env, model, o)) {
+        NodeInfo info = Bench.Ort.input(check, model);
+        shape = inputShape(model, info, batch);
+        name = info.getName();
+      }
+    }
     Path dir = Files.createTempDirectory("netc-ort-profile");
     try (OrtSession.SessionOptions o = Bench.Ort.options(threads)) {
       o.enableProfiling(dir.resolve("ort").toString());
       try (OrtSession session = Bench.Ort.open(env, model, o)) {
-        NodeInfo info = Bench.Ort.input(session, model);
-        long[] shape = inputShape(model, info, batch);
         float[] x = new float[(int) (batch * perImage(shape))]; // within an int: inputShape checked
         Random rng = new Random(7);
         for (int i = 0; i < x.length; i++) x[i] = rng.nextFloat();
         try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), shape)) {
           int warmup = Math.max(10, runs / 2);
           try {
-            for (int i = 0; i < warmup + runs; i++) session.run(Collections.singletonMap(info.getName(), input)).close();
+            for (int i = 0; i < warmup + runs; i++) session.run(Collections.singletonMap(name, input)).close();
           } catch (OrtException e) {
             throw Bench.Ort.failure(model, "cannot run it on " + java.util.Arrays.toString(shape), e);
           }
