@@ -18,9 +18,10 @@ import org.apache.commons.cli.Options;
  * NETC_JAVA_OPTS), which this command checks for, so that ordinary runs pay nothing for the timing.
  * A step's time is the caller's wall time around it, except where each thread runs whole images (a
  * batch of at least the threads): then it is thread time, summed over the threads. A last line gives
- * the time outside the steps, so that the steps' shares and it make 100%.
+ * the time outside the steps, so that the steps' shares and it make 100%. Public for {@link #middleHalf},
+ * which {@code netc ort-profile} (netc-examples) takes too, so that the two profiles' figures compare.
  */
-final class ProfileCommand implements Main.Command {
+public final class ProfileCommand implements Main.Command {
   private static final String USAGE = "NETC_JAVA_OPTS=-Dnetc.profile=true netc profile MODEL.jar [--threads N] [--runs N] [--batch B]"
       + " [--warmup-seconds S]";
 
@@ -137,9 +138,9 @@ final class ProfileCommand implements Main.Command {
 
   /**
    * The indices of the middle half of {@code times} (at least one): the runs left after dropping the
-   * quarter fastest and the quarter slowest.
+   * quarter fastest and the quarter slowest. Also {@code netc ort-profile}'s choice of runs.
    */
-  static int[] middleHalf(long[] times) {
+  public static int[] middleHalf(long[] times) {
     Integer[] order = new Integer[times.length];
     for (int i = 0; i < order.length; i++) order[i] = i;
     java.util.Arrays.sort(order, (a, b) -> Long.compare(times[a], times[b]));

@@ -1,9 +1,12 @@
 package netc.examples;
 
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URL;
@@ -66,10 +69,10 @@ public final class Bench {
         .addOption(Cli.opt("onnx", "M.onnx", "the same network as ONNX, to time ONNX Runtime against (default: netc alone)"))
         .addOption(Cli.opt("batch", "B", "images per call (default 1)"))
         .addOption(Cli.opt("threads", "T", "threads of both engines (default: available processors)"))
-        .addOption(Cli.opt("runs", "N", "timed calls of each engine (default 20)"))
+        .addOption(Cli.opt("runs", "N", "timed calls of each engine (default 20; at most " + MAX_RUNS + ")"))
         .addOption(Cli.opt("warmup", "N", "untimed calls before timing, at least (default 5)"))
         .addOption(Cli.opt("warmup-seconds", "S", "and warm up for at least S seconds (default 10)"))
-        .addOption(Cli.opt("sustained", "K", "also time blocks of K consecutive calls (default 5; 1 turns it off)"))
+        .addOption(Cli.opt("sustained", "K", "also time blocks of K consecutive calls (default 5; 1 turns it off; at most " + MAX_SUSTAINED + ")"))
         .addOption(Option.builder("D").argName("name=value").numberOfArgs(2).valueSeparator('=').desc("override a top-level param of the spec").build());
   }
 
@@ -89,10 +92,17 @@ public final class Bench {
     if (cl.getArgList().size() != 1) throw new Cli.UsageException("expects one spec (usage: " + USAGE + ")");
     String spec = cl.getArgList().get(0);
     if (batch < 1 || threads < 1 || runs < 1) throw new Cli.UsageException("--batch, --threads and --runs must be positive");
+    // bounded: the arrays of times are made from these (blocks x (K - 1) overflowed an int for a large K)
+    if (runs > MAX_RUNS) throw new Cli.UsageException("--runs " + runs + ": expected 1 to " + MAX_RUNS);
+    if (sustained < 1 || sustained > MAX_SUSTAINED) throw new Cli.UsageException("--sustained " + sustained + ": expected 1 (off) to " + MAX_SUSTAINED);
 
     // a spec, or an ONNX model imported in memory with its own weights (bench M.onnx --onnx M.onnx)
     netc.onnx.ModelSource source = netc.onnx.ModelSource.load(spec, defines, java.util.List.of());
     Graph graph = source.graph();
+    // ONNX Runtime's session first: a file it cannot load, or a model whose input is not this network's
+    // at this batch, is refused in one line before the compile, not as an exception after it
+    int[] declared = graph.input().shape().dims();
+    Ort ort = onnx == null ? null : new Ort(Path.of(onnx), threads, new long[] {batch, declared[0], declared[1], declared[2]}, graph.name());
     ParamSource params;
     if (weights != null) {
       params = WeightBinding.bind(graph, Path.of(weights));
@@ -103,13 +113,20 @@ public final class Bench {
       params = SyntheticWeights.source(graph, 0);
     }
     Path dir = Files.createTempDirectory("netc-bench");
-    ModelCompiler.compileTo(PassManager.run(graph, PassContext.defaults()), params, spec, weights == null && source.weights() == null, dir,
-        s -> {});
-    long t0 = System.nanoTime();
-    CompiledModel netc = CompiledModel.load(new URLClassLoader(new URL[] {dir.toUri().toURL()}, Bench.class.getClassLoader()), threads);
+    CompiledModel netc;
+    long t0;
+    try { // removed however the compile or the load ends: it holds a whole weights.bin
+      ModelCompiler.compileTo(PassManager.run(graph, PassContext.defaults()), params, spec, weights == null && source.weights() == null, dir,
+          s -> {});
+      t0 = System.nanoTime();
+      netc = CompiledModel.load(new URLClassLoader(new URL[] {dir.toUri().toURL()}, Bench.class.getClassLoader()), threads);
+    } finally {
+      ModelCompiler.deleteTree(dir); // once loaded: class initialized, weights and labels read
+    }
     double netcLoad = (System.nanoTime() - t0) / 1e6;
-    ModelCompiler.deleteTree(dir); // loaded: class initialized, weights and labels read
 
+    String tooLarge = netc.batchTooLarge(batch); // before the batch's arrays are made: batch x size past an int was an internal error
+    if (tooLarge != null) throw new Cli.UsageException("--batch " + batch + ": " + tooLarge);
     int[] in = netc.inputShape();
     float[] x = new float[batch * in[0] * in[1] * in[2]];
     Random rng = new Random(7);
@@ -139,8 +156,8 @@ public final class Bench {
     }
     System.out.printf("netc: load %.0f ms, first call in this JVM %.1f ms; %s%n", netcLoad, netcFirst, hugePages());
 
-    Ort ort = onnx == null ? null : new Ort(Path.of(onnx), threads, x, new long[] {batch, in[0], in[1], in[2]});
     if (ort != null) {
+      ort.start(x);
       System.out.printf("onnxruntime %s: load %.0f ms, first call in this JVM %.1f ms; native library: %s%n", ort.version(), ort.loadMs,
           ort.firstMs, System.getProperty("onnxruntime.native.path") == null ? "the jar's own (its kernels pick the CPU's widest vectors)"
               : "from " + System.getProperty("onnxruntime.native.path") + " (-Donnxruntime.native.path)");
@@ -525,6 +542,9 @@ public final class Bench {
 
   static final long QUIET_POLL_MS = 5, QUIET_MAX_MS = 2000;
 
+  /** Bounds on --runs (netc profile's) and --sustained: well past any useful bench, short of an overflow or a heap's worth of times. */
+  static final int MAX_RUNS = 100_000, MAX_SUSTAINED = 1000;
+
   /**
    * Bytes allocated per timed netc call from which the bench warns. A warm forward pass allocates
    * nothing (GeneratedModelTest.forwardPassAllocatesNothingOnceWarm); a Vector API operation C2 has
@@ -563,13 +583,20 @@ public final class Bench {
     return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 
-  /** ONNX Runtime with the settings of the performance notes: all graph optimizations, T intra-op threads. */
+  /**
+   * ONNX Runtime with the settings of the performance notes: all graph optimizations, T intra-op threads.
+   * The session is opened and its input checked first ({@link #Ort(Path, int, long[], String)}), the input made and the first call
+   * run once netc has its model ({@link #start}).
+   */
   static final class Ort implements AutoCloseable {
     final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    final Path model;
     final OrtSession session;
-    final OnnxTensor input;
+    final long[] shape;
     final String inputName;
-    final double loadMs, firstMs;
+    final double loadMs;
+    OnnxTensor input;
+    double firstMs;
 
     /** ONNX Runtime as the benchmark runs it (and `netc ort-profile` profiles it): all graph optimizations, sequential, {@code threads} intra-op threads. */
     static OrtSession.SessionOptions options(int threads) throws OrtException {
@@ -581,16 +608,97 @@ public final class Bench {
       return o;
     }
 
-    Ort(Path model, int threads, float[] x, long[] shape) throws OrtException, IOException {
-      if (!Files.isRegularFile(model)) throw new BadInputException("cannot read " + model + ": no such file");
+    /**
+     * Opens {@code model} and checks that it takes one float tensor of {@code shape} (a symbolic
+     * dimension takes any size) and gives a float tensor; refused in one line naming the file, as is a
+     * file ONNX Runtime cannot load. {@code network}: the netc network's name, for the message.
+     */
+    Ort(Path model, int threads, long[] shape, String network) throws OrtException {
+      this.model = model;
+      this.shape = shape;
       long t0 = System.nanoTime();
-      OrtSession.SessionOptions o = options(threads);
-      session = env.createSession(model.toString(), o);
+      session = open(env, model, options(threads));
       loadMs = (System.nanoTime() - t0) / 1e6;
-      inputName = session.getInputNames().iterator().next();
+      try {
+        NodeInfo info = input(session, model);
+        inputName = info.getName();
+        TensorInfo t = (TensorInfo) info.getInfo();
+        String problem = shapeProblem(t.getShape(), t.getDimensionNames(), shape);
+        if (problem != null) {
+          throw new BadInputException(model + ": input " + inputName + " has shape " + problem + ", and network " + network + " at --batch "
+              + shape[0] + " takes " + Arrays.toString(shape));
+        }
+      } catch (RuntimeException | OrtException e) {
+        session.close();
+        throw e;
+      }
+    }
+
+    /**
+     * A file ONNX Runtime cannot load as one line naming it (its message, which may span lines and
+     * starts with an error code, made one line).
+     */
+    static OrtSession open(OrtEnvironment env, Path model, OrtSession.SessionOptions options) {
+      if (!Files.isRegularFile(model)) throw new BadInputException("cannot read " + model + ": no such file");
+      try {
+        return env.createSession(model.toString(), options);
+      } catch (OrtException e) {
+        throw failure(model, "cannot load it", e);
+      }
+    }
+
+    /** {@code model}: onnxruntime {@code doing}: its message on one line, without the "Error code - X - message:" before it. */
+    static BadInputException failure(Path model, String doing, OrtException e) {
+      String m = String.valueOf(e.getMessage()).replaceFirst("^Error code - \\S+ - message: ", "").strip().replaceAll("\\s*\\R\\s*", "; ");
+      return new BadInputException(model + ": onnxruntime " + doing + ": " + m);
+    }
+
+    /**
+     * The model's one input, a float tensor; refused in one line naming the file when it has several,
+     * or another type, or when its first output is not a float tensor (what the benchmarks read).
+     */
+    static NodeInfo input(OrtSession session, Path model) throws OrtException {
+      if (session.getNumInputs() != 1) throw new BadInputException(model + ": takes " + session.getNumInputs() + " inputs; the benchmarks give one");
+      NodeInfo in = session.getInputInfo().values().iterator().next();
+      if (!(in.getInfo() instanceof TensorInfo t) || t.type != OnnxJavaType.FLOAT) {
+        throw new BadInputException(model + ": input " + in.getName() + " is " + in.getInfo() + ", not a float tensor");
+      }
+      NodeInfo out = session.getOutputInfo().values().iterator().next();
+      if (!(out.getInfo() instanceof TensorInfo o) || o.type != OnnxJavaType.FLOAT) {
+        throw new BadInputException(model + ": output " + out.getName() + " is " + out.getInfo() + ", not a float tensor");
+      }
+      return in;
+    }
+
+    /**
+     * Null when an ONNX input of {@code shape} takes {@code expected}: the same rank, and each fixed
+     * dimension equal (a symbolic one, negative, takes any size); otherwise its {@link #shapeText}.
+     */
+    static String shapeProblem(long[] shape, String[] names, long[] expected) {
+      boolean fits = shape.length == expected.length;
+      for (int i = 0; fits && i < shape.length; i++) fits = shape[i] < 0 || shape[i] == expected[i];
+      return fits ? null : shapeText(shape, names);
+    }
+
+    /** An ONNX input's shape as text: "[N, 3, 224, 224]", a symbolic dimension by its name ("?" when it has none). */
+    static String shapeText(long[] shape, String[] names) {
+      StringBuilder b = new StringBuilder("[");
+      for (int i = 0; i < shape.length; i++) {
+        if (i > 0) b.append(", ");
+        b.append(shape[i] >= 0 ? String.valueOf(shape[i]) : names != null && names[i] != null && !names[i].isEmpty() ? names[i] : "?");
+      }
+      return b.append(']').toString();
+    }
+
+    /** Makes the input of {@code x} (the checked shape) and runs the first call; a call ONNX Runtime refuses is one line naming the file. */
+    void start(float[] x) throws OrtException {
       input = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), shape);
-      t0 = System.nanoTime();
-      run();
+      long t0 = System.nanoTime();
+      try {
+        run();
+      } catch (OrtException e) {
+        throw failure(model, "cannot run it on " + Arrays.toString(shape), e);
+      }
       firstMs = (System.nanoTime() - t0) / 1e6;
     }
 
@@ -610,7 +718,7 @@ public final class Bench {
 
     @Override
     public void close() throws OrtException {
-      input.close();
+      if (input != null) input.close();
       session.close();
     }
   }

@@ -7,10 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class BenchTest {
   /** A process as {@link Bench#waitForIdle} sees it: busy (one core spinning) until {@code busyMs}, idle after. */
@@ -189,5 +192,95 @@ class BenchTest {
     assertTrue(!Bench.mallocHugePages("glibc.malloc.hugetlb=0"));
     assertTrue(!Bench.mallocHugePages("glibc.malloc.hugetlb=1:glibc.malloc.hugetlb=2")); // 2 is hugetlbfs pages, not THP
     assertTrue(!Bench.mallocHugePages("glibc.malloc.hugetlb=10"));
+  }
+
+  /** {exit status, stderr} of netc bench (whose report goes to System.out). */
+  private static String[] bench(String... args) {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = Cli.run("bench", args, Bench::run, System.out, new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new String[] {String.valueOf(status), err.toString(StandardCharsets.UTF_8)};
+  }
+
+  /**
+   * --onnx is opened before netc compiles anything: a file ONNX Runtime cannot load, or a model whose
+   * input is not the network's at the batch, is one line naming the file (exit 1), where it was an
+   * internal error's exception (exit 3) after the whole compile.
+   */
+  @Test
+  void anOnnxModelThatIsNotTheNetworksIsRefusedInOneLine(@TempDir Path dir) throws Exception {
+    Path garbage = Files.writeString(dir.resolve("garbage.onnx"), "not a model");
+    String[] r = bench("../examples/smallnet.net", "--onnx", garbage.toString(), "--threads", "1");
+    assertEquals("1", r[0], r[1]);
+    assertEquals("netc bench: " + garbage + ": onnxruntime cannot load it: Load model from " + garbage + " failed:Protobuf parsing failed.\n", r[1]);
+    Path other = TinyOnnx.relu(dir.resolve("other.onnx"), 1, 3, 8, 8);
+    r = bench("../examples/smallnet.net", "--onnx", other.toString(), "--threads", "1");
+    assertEquals("1", r[0], r[1]);
+    assertEquals("netc bench: " + other + ": input x has shape [1, 3, 8, 8], and network smallnet at --batch 1 takes [1, 3, 32, 32]\n", r[1]);
+    r = bench("../examples/smallnet.net", "-D", "size=8", "--onnx", other.toString(), "--threads", "1", "--batch", "2");
+    assertEquals("1", r[0], r[1]);
+    assertEquals("netc bench: " + other + ": input x has shape [1, 3, 8, 8], and network smallnet at --batch 2 takes [2, 3, 8, 8]\n", r[1]);
+  }
+
+  /** The input check: a symbolic dimension (a torchvision export's batch) takes any size; a fixed one must match. */
+  @Test
+  void anOnnxInputMatchesWhereItsDimensionsAreFixed() {
+    String[] names = {"N", "", "", ""};
+    assertEquals(null, Bench.Ort.shapeProblem(new long[] {-1, 3, 32, 32}, names, new long[] {8, 3, 32, 32}));
+    assertEquals(null, Bench.Ort.shapeProblem(new long[] {8, 3, 32, 32}, new String[4], new long[] {8, 3, 32, 32}));
+    assertEquals("[N, 3, 224, 224]", Bench.Ort.shapeProblem(new long[] {-1, 3, 224, 224}, names, new long[] {1, 3, 32, 32}));
+    assertEquals("[2, 3, 32, 32]", Bench.Ort.shapeProblem(new long[] {2, 3, 32, 32}, names, new long[] {1, 3, 32, 32}));
+    assertEquals("[?, 3, 32]", Bench.Ort.shapeProblem(new long[] {-1, 3, 32}, new String[3], new long[] {1, 3, 32, 32}));
+  }
+
+  /**
+   * A batch whose inputs pass one Java array is refused by the model's own check, before anything is
+   * allocated: 699051 x 3x32x32 wrapped past an int (a NegativeArraySizeException, exit 3).
+   */
+  @Test
+  void aBatchPastOneArrayIsRefusedInOneLine() {
+    String[] r = bench("../examples/smallnet.net", "--threads", "1", "--batch", "699051");
+    assertEquals("2", r[0], r[1]);
+    assertTrue(r[1].matches("netc bench: --batch 699051: a batch of 699051 inputs of 3x32x32 takes 2,147,484,672 floats, more than the"
+        + " 2,147,483,639 one Java array holds; the model \\w+ takes batches of 699050 at most\n"), r[1]);
+  }
+
+  /** --runs and --sustained are bounded: blocks x (K - 1) overflowed an int (a negative array size) for a large K. */
+  @Test
+  void runsAndSustainedAreBounded() {
+    String[] r = bench("no/such.net", "--sustained", "2147483647");
+    assertEquals("2", r[0], r[1]);
+    assertEquals("netc bench: --sustained 2147483647: expected 1 (off) to 1000\n", r[1]);
+    r = bench("no/such.net", "--sustained", "0");
+    assertEquals("netc bench: --sustained 0: expected 1 (off) to 1000\n", r[1]);
+    r = bench("no/such.net", "--runs", "100001");
+    assertEquals("2", r[0], r[1]);
+    assertEquals("netc bench: --runs 100001: expected 1 to 100000\n", r[1]);
+  }
+
+  /** The compile's temporary folder (a whole weights.bin) is removed when the compile fails, not left in the temporary directory. */
+  @Test
+  void theCompileFolderIsRemovedWhenTheCompileFails() throws Exception {
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+    java.util.Set<Path> before = benchFolders(tmp);
+    String[] r;
+    System.setProperty("netc.codegen.maxLayers", "1"); // refused by the compile, once the folder is made
+    try {
+      r = bench("../examples/smallnet.net", "--threads", "1");
+    } finally {
+      System.clearProperty("netc.codegen.maxLayers");
+    }
+    assertEquals("1", r[0], r[1]);
+    assertTrue(r[1].contains("layers after the passes, and netc compiles at most 1"), r[1]);
+    java.util.Set<Path> left = benchFolders(tmp);
+    left.removeAll(before);
+    assertEquals(java.util.Set.of(), left);
+  }
+
+  private static java.util.Set<Path> benchFolders(Path tmp) throws java.io.IOException {
+    try (var s = Files.newDirectoryStream(tmp, "netc-bench*")) {
+      java.util.Set<Path> all = new java.util.HashSet<>();
+      s.forEach(all::add);
+      return all;
+    }
   }
 }

@@ -1,0 +1,59 @@
+package netc.examples;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Writes one-node ONNX models by hand (field numbers of onnx.proto), so that the benchmarks' tests can
+ * open real ONNX Runtime sessions without an exported network: y = Relu(x), x float of a given shape.
+ */
+final class TinyOnnx {
+  private TinyOnnx() {}
+
+  /**
+   * A model y = Relu(x) (node "r", opset 13) whose input x has {@code dims}; a negative dimension is
+   * symbolic ("N"). Written to {@code file}, which is returned.
+   */
+  static Path relu(Path file, long... dims) throws IOException {
+    byte[] shape = new byte[0];
+    for (long d : dims) {
+      shape = concat(shape, field(1, d >= 0 ? varint(1, d) : string(2, "N"))); // TensorShapeProto.dim: dim_value or dim_param
+    }
+    byte[] xType = field(1, concat(varint(1, 1), field(2, shape))); // TypeProto.tensor_type: elem_type FLOAT, shape
+    byte[] yType = field(1, varint(1, 1));
+    byte[] node = concat(string(1, "x"), string(2, "y"), string(3, "r"), string(4, "Relu"));
+    byte[] graph = concat(field(1, node), string(2, "tiny"), field(11, concat(string(1, "x"), field(2, xType))),
+        field(12, concat(string(1, "y"), field(2, yType))));
+    byte[] model = concat(varint(1, 8), field(8, varint(2, 13)), field(7, graph)); // ir_version 8, opset 13, the graph
+    Files.write(file, model);
+    return file;
+  }
+
+  private static byte[] varint(int field, long value) {
+    return concat(rawVarint(field << 3), rawVarint(value));
+  }
+
+  private static byte[] string(int field, String value) {
+    return field(field, value.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static byte[] field(int field, byte[] message) {
+    return concat(rawVarint(field << 3 | 2), rawVarint(message.length), message);
+  }
+
+  private static byte[] rawVarint(long v) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (; (v & ~0x7FL) != 0; v >>>= 7) out.write((int) (v & 0x7F) | 0x80);
+    out.write((int) v);
+    return out.toByteArray();
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] p : parts) out.writeBytes(p);
+    return out.toByteArray();
+  }
+}
