@@ -82,9 +82,11 @@ final class ComposeGathers implements Pass {
       changed = true;
     }
     if (!changed) return graph;
-    // moves read only by moves that now read past them: nobody reads them
-    for (int i = e.nodes().size() - 1; i >= 0; i--) {
-      Node n = e.nodes().get(i);
+    // moves read only by moves that now read past them: nobody reads them (removing one changes no
+    // node before it, so the order as it is now serves the whole walk)
+    List<Node> order = e.nodes();
+    for (int i = order.size() - 1; i >= 0; i--) {
+      Node n = order.get(i);
       if ((n.op() == Op.GATHER || n.op() == Op.CONCAT) && e.uses(n.id()) == 0) e.remove(n.id());
     }
     return e.build();

@@ -12,8 +12,9 @@ import netc.ir.Op;
 import netc.ir.Origin;
 
 /**
- * Fuses an activation (relu, sigmoid, tanh, leaky_relu, and clip with min = 0 such as ReLU6) into the conv
- * or fc that produces its input, so it is applied in that kernel's epilogue as values leave the
+ * Fuses an activation (every op that is one: relu, sigmoid, tanh, leaky_relu, silu, hardsigmoid,
+ * hardswish, gelu, and clip with min = 0 such as ReLU6; {@link #description} lists them from the ops)
+ * into the conv or fc that produces its input, so it is applied in that kernel's epilogue as values leave the
  * registers: act(W * x + b [+ r]); or into a batch norm or add that no conv absorbed (DenseNet's
  * norm-relu before each conv), saving a pass over the tensor. The epilogues carry one parameter, so a clip with another lower
  * bound stays a layer of its own.
@@ -33,9 +34,18 @@ final class FuseActivation implements Pass {
     return 1;
   }
 
+  /**
+   * What the pass fuses into what, read off the ops ({@link Op#isActivation}, {@link #CARRIERS}) so it
+   * cannot drift from what {@link #run} does: "apply relu/.../clip(0, max)/.../gelu as the conv,
+   * batchnorm, add or fc before it stores".
+   */
   @Override
   public String description() {
-    return "apply relu/sigmoid/tanh/leaky_relu/clip(0, max) as the conv, fc, batch norm or add before it stores";
+    List<String> acts = new ArrayList<>();
+    for (Op op : Op.values()) if (op.isActivation()) acts.add(op == Op.CLIP ? "clip(0, max)" : op.spelling());
+    List<String> carriers = CARRIERS.stream().map(Op::spelling).toList();
+    return "apply " + String.join("/", acts) + " as the " + String.join(", ", carriers.subList(0, carriers.size() - 1)) + " or "
+        + carriers.get(carriers.size() - 1) + " before it stores";
   }
 
   @Override

@@ -46,7 +46,7 @@ final class FuseResidual implements Pass {
       for (int k = 0; k < 2; k++) {
         Node cand = e.node(add.input(k));
         boolean ok = cand.op() == Op.CONV && e.uses(cand.id()) == 1 && Rules.plainEpilogue(cand) && add.input(0) != add.input(1);
-        if (ok && (conv == null || e.indexOf(cand.id()) > e.indexOf(conv.id()))) {
+        if (ok && (conv == null || e.position(cand.id()) > e.position(conv.id()))) {
           conv = cand;
           other = add.input(1 - k);
         }

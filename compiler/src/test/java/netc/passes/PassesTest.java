@@ -88,6 +88,24 @@ class PassesTest {
     assertEquals("input conv relu add", ops(new FuseActivation().run(shared, CTX)));
   }
 
+  /**
+   * The description lists every activation the pass fuses, and the pass fuses every one it lists: it
+   * named five while silu, hardsigmoid, hardswish and gelu fused too.
+   */
+  @Test
+  void fuseActivationSaysWhatItFuses() {
+    String d = new FuseActivation().description();
+    assertEquals("apply relu/sigmoid/tanh/leaky_relu/clip(0, max)/silu/hardsigmoid/hardswish/gelu as the conv, batchnorm, add or fc "
+        + "before it stores", d);
+    for (Op op : Op.values()) {
+      if (!op.isActivation()) continue;
+      String call = op == Op.CLIP ? "clip(0, 6)" : op.spelling() + "()";
+      assertTrue(d.contains(op == Op.CLIP ? "clip(0, max)" : op.spelling()), op + " in " + d);
+      Graph after = new FuseActivation().run(Specs.fromText("input(4, 8, 8)\nc: conv(4, 1)\n" + call), CTX);
+      assertEquals("input conv+" + op.spelling(), ops(after), call);
+    }
+  }
+
   @Test
   void fuseActivationIntoStandaloneBatchNormAndAdd() {
     // DenseNet's pre-activation: a batch norm after a relu has no conv to fold into, but carries its relu
