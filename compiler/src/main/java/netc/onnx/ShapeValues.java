@@ -401,12 +401,13 @@ final class ShapeValues {
   }
 
   private Shaped constantOfShape(OnnxNode n, long[] dims) {
-    long count = 1;
     for (long d : dims) {
       if (d < 0 || d > MAX_LENGTH) throw fail.apply("node " + n.describe() + " makes a tensor of shape " + shown(dims) + "; netc evaluates small ones");
-      count *= d;
     }
-    if (count > MAX_LENGTH) throw fail.apply("node " + n.describe() + " makes " + count + " values; netc evaluates at most " + MAX_LENGTH);
+    long count = elements(dims);
+    if (count > MAX_LENGTH) {
+      throw fail.apply("node " + n.describe() + " makes a tensor of shape " + shown(dims) + ", more than " + MAX_LENGTH + " values; netc evaluates small ones");
+    }
     OnnxAttribute a = attribute(n, "value", OnnxAttribute.TENSOR);
     long fill = 0;
     int type = OnnxReader.FLOAT; // ONNX's default value: a float32 zero
@@ -420,7 +421,11 @@ final class ShapeValues {
     return new Shaped(dims.clone(), v, type);
   }
 
-  /** Reshape with ONNX's 0 (keep that dim) and -1 (what is left). */
+  /**
+   * Reshape with ONNX's 0 (keep that dim) and -1 (what is left). The product of the dims given stops
+   * just past the most values a shape tensor holds (x's are fewer): a dozen dims of 64 would wrap it
+   * to 0, a division by zero below.
+   */
   private Shaped reshape(OnnxNode n, Shaped x, long[] target) {
     long[] dims = new long[target.length];
     long known = 1;
@@ -429,7 +434,7 @@ final class ShapeValues {
       dims[i] = target[i] == 0 && i < x.dims().length ? x.dims()[i] : target[i];
       if (dims[i] == -1 && infer < 0) infer = i;
       else if (dims[i] <= 0 || dims[i] > MAX_LENGTH) throw fail.apply("node " + n.describe() + " reshapes to " + shown(target));
-      else known *= dims[i];
+      else known = Math.min(known * dims[i], MAX_LENGTH + 1); // at most 65 times 64: no wrapping
     }
     if (infer >= 0) dims[infer] = x.values().length / known;
     long total = infer >= 0 ? known * dims[infer] : known;
@@ -458,7 +463,7 @@ final class ShapeValues {
       step[(int) axis] = st;
       count[(int) axis] = st > 0 ? Math.max(0, (hi - lo + st - 1) / st) : Math.max(0, (lo - hi - st - 1) / -st);
     }
-    return gatherIndices(x, count, (out, i) -> from[i] + out * step[i]);
+    return gatherIndices(n, x, count, (out, i) -> from[i] + out * step[i]);
   }
 
   private static long clampIndex(long index, long dim, long step) {
@@ -484,7 +489,7 @@ final class ShapeValues {
       count[i] = x.dims()[(int) perm[i]];
     }
     // output axis i runs over input axis perm[i]
-    return gatherIndices(x, count, null, perm);
+    return gatherIndices(n, x, count, null, perm);
   }
 
   /** Where output coordinate {@code out} along output axis {@code axis} reads along the same input axis. */
@@ -492,15 +497,35 @@ final class ShapeValues {
     long at(long out, int axis);
   }
 
-  private Shaped gatherIndices(Shaped x, long[] count, AxisMap map) {
-    return gatherIndices(x, count, map, null);
+  private Shaped gatherIndices(OnnxNode n, Shaped x, long[] count, AxisMap map) {
+    return gatherIndices(n, x, count, map, null);
   }
 
-  /** The output of shape {@code count}, each element read from x at the mapped (and permuted) coordinates. */
-  private Shaped gatherIndices(Shaped x, long[] count, AxisMap map, long[] perm) {
-    int rank = count.length;
+  /**
+   * The number of elements of a tensor of {@code dims}: 0 when a dim is 0, else their product, or
+   * {@link Long#MAX_VALUE} where it would pass a long's range (a product of dims in a file wraps,
+   * 64^11 to 0, and must not be read as a small count).
+   */
+  private static long elements(long[] dims) {
+    for (long d : dims) if (d == 0) return 0;
     long total = 1;
-    for (long c : count) total *= c;
+    try {
+      for (long d : dims) total = Math.multiplyExact(total, d); // dims are never negative (the reader's, or made here from counts)
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+    return total;
+  }
+
+  /**
+   * The output of shape {@code count}, each element read from x at the mapped (and permuted)
+   * coordinates. {@code count} is at most x's dims axis by axis, so the output is no larger than x;
+   * its size is still computed without wrapping, and refused past the limit, rather than trusted.
+   */
+  private Shaped gatherIndices(OnnxNode n, Shaped x, long[] count, AxisMap map, long[] perm) {
+    int rank = count.length;
+    long total = elements(count);
+    if (total > MAX_LENGTH) throw fail.apply("node " + n.describe() + " makes a tensor of shape " + shown(count) + "; netc evaluates small ones");
     long[] stride = new long[rank];
     for (int i = rank - 1, s = 1; i >= 0; s *= (int) x.dims()[i], i--) stride[i] = s;
     long[] v = new long[(int) total];

@@ -743,6 +743,46 @@ class OnnxImporterTest {
         error(nodes, List.of(size)));
   }
 
+  /**
+   * Products of a shape value's dims do not wrap: eleven dims of 64 are 2^66, which as a long is 0. A
+   * Reshape's -1 divided by it (an ArithmeticException), and a ConstantOfShape of "0 values" let a Slice
+   * of it read past them (an index exception) or allocate 2^30 values. A tensor with a dim of 0 has no
+   * values however large its other dims, and is evaluated.
+   */
+  @Test
+  void shapeProductsThatPassALongAreRefusedNotWrapped() {
+    long[] big = new long[12];
+    java.util.Arrays.fill(big, 64);
+    big[11] = -1;
+    List<byte[]> reshape = List.of(
+        OnnxBytes.node("r1", "Reshape", List.of("d", "t"), List.of("q")),
+        OnnxBytes.node("r2", "Reshape", List.of("x", "q"), List.of("y")));
+    assertEquals("m.onnx: node 'r1' (Reshape) reshapes 1 values to " + ShapeValues.shown(big), error(reshape, List.of(int64s("d", 8), int64s("t", big))));
+    long[] dims = java.util.Arrays.copyOf(big, 11);
+    List<byte[]> constant = List.of(
+        OnnxBytes.node("cos", "ConstantOfShape", List.of("s"), List.of("c")),
+        OnnxBytes.node("sl", "Slice", List.of("c", "zero", "one", "zero"), List.of("p")),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y")));
+    assertEquals("m.onnx: node 'cos' (ConstantOfShape) makes a tensor of shape " + ShapeValues.shown(dims) + ", more than 64 values; netc evaluates"
+        + " small ones", error(constant, List.of(int64s("s", dims), int64s("zero", 0), int64s("one", 1))));
+    // [64 x 11, 0]: no values, reshaped to [64 x 11, -1] (-1 is 0), then to [-1]: nothing before [0, -1], a flatten
+    long[] empty = java.util.Arrays.copyOf(dims, 12);
+    byte[] zeroValue = OnnxBytes.message(out -> {
+      out.writeString(1, "value");
+      out.writeInt32(20, OnnxAttribute.TENSOR);
+      out.writeByteArray(5, OnnxBytes.tensor("", OnnxReader.INT64, new long[] {1}, o -> o.writeInt64(7, 0)));
+    });
+    List<byte[]> nothing = List.of(
+        OnnxBytes.node("cos", "ConstantOfShape", List.of("s"), List.of("z"), zeroValue),
+        OnnxBytes.node("r0", "Reshape", List.of("z", "t"), List.of("q")),
+        OnnxBytes.node("r1", "Reshape", List.of("q", "minus"), List.of("f")),
+        OnnxBytes.node("j", "Concat", List.of("f", "flat"), List.of("p"), OnnxBytes.integer("axis", 0)),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y")));
+    OnnxImporter.Result r = translate(nothing, List.of(int64s("s", empty), int64s("t", big), int64s("minus", -1), int64s("flat", 0, -1)));
+    assertTrue(r.spec().endsWith("r: flatten()  // onnx: r (Reshape)\n"), r.spec());
+    assertArrayEquals(new int[] {32}, build(r).output().shape().dims());
+  }
+
   /** SiLU exports as x * Sigmoid(x), hardswish (before opset 14) as x * HardSigmoid(x): each one activation layer. */
   @Test
   void selfGatedActivationsAreSiluAndHardswish() {
