@@ -228,9 +228,19 @@ public final class OnnxReader {
     return g;
   }
 
-  /** A Constant node's value, stored as an initializer under the node's output name. */
+  /** The attributes a Constant node's value may be given by, and their types. */
+  private static final List<Map.Entry<String, Integer>> CONSTANT_VALUES = List.of(Map.entry("value", OnnxAttribute.TENSOR),
+      Map.entry("value_float", OnnxAttribute.FLOAT), Map.entry("value_floats", OnnxAttribute.FLOATS), Map.entry("value_int", OnnxAttribute.INT),
+      Map.entry("value_ints", OnnxAttribute.INTS));
+
+  /**
+   * A Constant node's value, stored as an initializer under the node's output name. Each value
+   * attribute must have its own type: a value_float written as an INT would read as 0 (a Clip's
+   * bounds (0, 6) as (0, 0)), refused by name as the importer refuses other attributes of another type.
+   */
   private void constant(OnnxNode node, Map<String, OnnxTensor> initializers) {
     if (node.outputs().size() != 1) throw fail("Constant node " + quote(node.name()) + " has " + node.outputs().size() + " outputs, expected 1");
+    for (Map.Entry<String, Integer> e : CONSTANT_VALUES) OnnxImporter.typed(node, e.getKey(), e.getValue(), this::fail);
     String out = node.outputs().get(0);
     OnnxAttribute value = node.attribute("value");
     OnnxAttribute a;

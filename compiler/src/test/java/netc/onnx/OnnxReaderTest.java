@@ -235,6 +235,28 @@ class OnnxReaderTest {
     assertArrayEquals(new float[] {3f, 4f}, m.initializers().get("k").floats());
   }
 
+  /**
+   * A Constant's value_float written as an INT attribute (or value_int as a FLOAT) was read from the
+   * field its type does not fill: 0, so Clip(x, zero, six) became clip(0, 0). Refused by name; an
+   * untyped attribute (older writers) has the type of the one field it fills, and is read.
+   */
+  @Test
+  void aConstantsValueOfAnotherTypeIsRefused() throws IOException {
+    byte[] six = OnnxBytes.integer("value_float", 6);
+    assertEquals(dir.resolve("m.onnx") + ": node 'six' (Constant) has attribute value_float of type INT; Constant's value_float is FLOAT",
+        error(OnnxBytes.model(OnnxBytes.graph(List.of(OnnxBytes.node("six", "Constant", List.of(), List.of("k"), six)), List.of(), 1, 1, 1))));
+    byte[] two = OnnxBytes.real("value_int", 2f);
+    assertEquals(dir.resolve("m.onnx") + ": node 'two' (Constant) has attribute value_int of type FLOAT; Constant's value_int is INT",
+        error(OnnxBytes.model(OnnxBytes.graph(List.of(OnnxBytes.node("two", "Constant", List.of(), List.of("k"), two)), List.of(), 1, 1, 1))));
+    byte[] untyped = OnnxBytes.message(out -> {
+      out.writeString(1, "value_float");
+      out.writeFloat(2, 6f);
+    });
+    OnnxModel m = OnnxReader.read(write("u.onnx", OnnxBytes.model(OnnxBytes.graph(List.of(OnnxBytes.node("six", "Constant", List.of(), List.of("k"),
+        untyped)), List.of(), 1, 1, 1))));
+    assertArrayEquals(new float[] {6f}, m.initializers().get("k").floats());
+  }
+
   /** A graph field given twice is one graph, as protobuf merges it: the nodes and initializers of both, in order. */
   @Test
   void aGraphSplitOverTwoFieldsIsMerged() throws IOException {
