@@ -1115,13 +1115,13 @@ public final class OnnxImporter {
       Arrays.fill(weight, 1f);
       OnnxNode scale = soleConsumer(div.outputs().get(0));
       String w = scale != null && isOp(scale, "Mul") ? otherInput(scale, div.outputs().get(0)) : null;
-      if (w != null && isConstant(w) && model.initializers().get(w).isFloat() && model.initializers().get(w).size() == in[0]) {
-        weight = model.initializers().get(w).floats().clone();
+      if (w != null && isConstant(w)) {
+        weight = lastAxisConstant(scale, w, in[0], "weight");
         nodes.add(scale);
         OnnxNode shift = soleConsumer(scale.outputs().get(0));
         String b = shift != null && isOp(shift, "Add") ? otherInput(shift, scale.outputs().get(0)) : null;
-        if (b != null && isConstant(b) && model.initializers().get(b).isFloat() && model.initializers().get(b).size() == in[0]) {
-          bias = model.initializers().get(b).floats().clone();
+        if (b != null && isConstant(b)) {
+          bias = lastAxisConstant(shift, b, in[0], "bias");
           nodes.add(shift);
         }
       }
@@ -1132,6 +1132,23 @@ public final class OnnxImporter {
       return layer(nodes, body, "layernorm(eps = " + number(eps.floats()[0]) + ")", in, weights, w);
     }
     return null;
+  }
+
+  /**
+   * The values of the constant {@code name} that node {@code n} multiplies or adds to a layer norm's
+   * channels-last output: one a channel, of dims [C] or [1, ..., 1, C] (rank 4 at most), which ONNX
+   * broadcasts along the last axis. Its size alone is not enough: a [C, 1, 1] broadcasts along the
+   * height, the same count of values where H is C, another network; refused by name, as any other.
+   */
+  private float[] lastAxisConstant(OnnxNode n, String name, int c, String role) {
+    OnnxTensor t = model.initializers().get(name);
+    long[] d = t.dims();
+    if (!t.isFloat() || d.length < 1 || d.length > 4 || d[d.length - 1] != c || t.size() != c) {
+      throw fail(node(n) + ": the layer norm's " + role + " " + OnnxReader.quote(name) + " is " + t.typeName() + " of shape " + dims(d)
+          + "; netc takes a float constant of one value a channel, [" + c + "] or [1, 1, 1, " + c + "] (ONNX broadcasts it along the"
+          + " last axis, the channels)");
+    }
+    return t.floats().clone();
   }
 
   /** A ReduceMean of {@code t} over its last axis only, keeping it (the mean of each pixel's channels when t is channels last). */

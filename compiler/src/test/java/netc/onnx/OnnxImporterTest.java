@@ -868,6 +868,43 @@ class OnnxImporterTest {
             OnnxBytes.node("/b/Relu", "Relu", List.of("t"), List.of("y"))), List.of()));
   }
 
+  /**
+   * torch's layer_norm as it exports before opset 17, on a channels-last map: one layernorm, its weight
+   * and bias the Mul's and Add's constants when they are one value a channel along the last axis ([C]
+   * or [1, 1, 1, C]). A [C, 1, 1] of as many values (C = H = 4 here) broadcasts along the height in
+   * ONNX: it was taken for the weight all the same, silently another network; refused by name.
+   */
+  @Test
+  void aLayerNormsWeightMustBroadcastAlongTheChannels() {
+    java.util.function.BiFunction<long[], long[], List<byte[]>> pattern = (w, b) -> List.of(
+        OnnxBytes.node("/b/Transpose", "Transpose", List.of("x"), List.of("t"), OnnxBytes.ints("perm", 0, 2, 3, 1)),
+        OnnxBytes.node("/b/ReduceMean", "ReduceMean", List.of("t"), List.of("m"), OnnxBytes.ints("axes", -1)),
+        OnnxBytes.node("/b/Sub", "Sub", List.of("t", "m"), List.of("c")),
+        OnnxBytes.node("/b/Pow", "Pow", List.of("c", "two"), List.of("p")),
+        OnnxBytes.node("/b/ReduceMean_1", "ReduceMean", List.of("p"), List.of("v"), OnnxBytes.ints("axes", -1)),
+        OnnxBytes.node("/b/Add", "Add", List.of("v", "eps"), List.of("ve")),
+        OnnxBytes.node("/b/Sqrt", "Sqrt", List.of("ve"), List.of("s")),
+        OnnxBytes.node("/b/Div", "Div", List.of("c", "s"), List.of("d")),
+        OnnxBytes.node("/b/Mul", "Mul", List.of("d", "w"), List.of("sc")),
+        OnnxBytes.node("/b/Add_1", "Add", List.of("sc", "b"), List.of("sh")),
+        OnnxBytes.node("/b/Transpose_1", "Transpose", List.of("sh"), List.of("y"), OnnxBytes.ints("perm", 0, 3, 1, 2)));
+    java.util.function.BiFunction<long[], long[], List<byte[]>> constants = (w, b) -> List.of(OnnxBytes.floats("two", new long[0], 2f),
+        OnnxBytes.floats("eps", new long[0], 1e-6f), OnnxBytes.floats("w", w, 1, 2, 3, 4), OnnxBytes.floats("b", b, 5, 6, 7, 8));
+    long[] c = {4}, last = {1, 1, 1, 4}, height = {4, 1, 1};
+    OnnxImporter.Result r = translate(pattern.apply(c, last), constants.apply(c, last), 4, 13);
+    assertTrue(r.spec().contains("b: layernorm(eps = 1.0E-6)  // onnx: /b/ReduceMean (ReduceMean), /b/Sub (Sub), /b/Pow (Pow), /b/ReduceMean_1"
+        + " (ReduceMean), /b/Add (Add), /b/Sqrt (Sqrt), /b/Div (Div), /b/Mul (Mul), /b/Add_1 (Add)\n"), r.spec());
+    assertArrayEquals(new float[] {1, 2, 3, 4}, r.weights().get("b.weight").data());
+    assertArrayEquals(new float[] {5, 6, 7, 8}, r.weights().get("b.bias").data());
+    assertArrayEquals(new int[] {4, 4, 4}, build(r).output().shape().dims());
+    assertEquals("m.onnx: node '/b/Mul' (Mul): the layer norm's weight 'w' is float32 of shape [4, 1, 1]; netc takes a float constant of one value"
+        + " a channel, [4] or [1, 1, 1, 4] (ONNX broadcasts it along the last axis, the channels)",
+        error(pattern.apply(height, c), constants.apply(height, c), 4, 13));
+    assertEquals("m.onnx: node '/b/Add_1' (Add): the layer norm's bias 'b' is float32 of shape [4, 1, 1]; netc takes a float constant of one value"
+        + " a channel, [4] or [1, 1, 1, 4] (ONNX broadcasts it along the last axis, the channels)",
+        error(pattern.apply(c, height), constants.apply(c, height), 4, 13));
+  }
+
   /** A squeeze-and-excitation: x times a path from x that ends at one value a channel is a gate; any other Mul of two paths is refused. */
   @Test
   void aMulByOneValueAChannelComputedFromTheInputIsAGate() {
