@@ -458,17 +458,25 @@ final class ShapeValues {
       long st = steps == null ? 1 : steps[i];
       if (axis < 0 || axis >= rank || st == 0) throw fail.apply("node " + n.describe() + " slices outside its input");
       long dim = x.dims()[(int) axis];
-      long lo = clampIndex(starts[i], dim, st), hi = clampIndex(ends[i], dim, st);
+      long lo = clampIndex(starts[i], dim, st, false), hi = clampIndex(ends[i], dim, st, true);
       from[(int) axis] = lo;
       step[(int) axis] = st;
-      count[(int) axis] = st > 0 ? Math.max(0, (hi - lo + st - 1) / st) : Math.max(0, (lo - hi - st - 1) / -st);
+      // the elements from lo towards hi, every |st|-th: both within [-1, dim], and a step past the span (up to
+      // INT64_MIN) takes one element, so nothing here wraps; an empty axis has none whichever way it is stepped
+      long span = st > 0 ? hi - lo : lo - hi, stride = st == Long.MIN_VALUE ? Long.MAX_VALUE : Math.abs(st);
+      count[(int) axis] = dim == 0 || span <= 0 ? 0 : (span - 1) / stride + 1;
     }
     return gatherIndices(n, x, count, (out, i) -> from[i] + out * step[i]);
   }
 
-  private static long clampIndex(long index, long dim, long step) {
+  /**
+   * A Slice's start or {@code end} on an axis of {@code dim}, a negative one counted from the end,
+   * clamped as ONNX (Slice-10 to -13) says: stepping forward both to [0, dim]; stepping back a start
+   * to [0, dim - 1] and an end to [-1, dim - 1] (-1: through the first element).
+   */
+  private static long clampIndex(long index, long dim, long step, boolean end) {
     long k = index < 0 ? index + dim : index;
-    return step > 0 ? Math.max(0, Math.min(dim, k)) : Math.max(-1, Math.min(dim - 1, k));
+    return step > 0 ? Math.max(0, Math.min(dim, k)) : Math.max(end ? -1 : 0, Math.min(dim - 1, k));
   }
 
   private Shaped transpose(OnnxNode n, Shaped x) {

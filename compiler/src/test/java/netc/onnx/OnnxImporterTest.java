@@ -568,6 +568,34 @@ class OnnxImporterTest {
     assertTrue(e.endsWith("node 'u' (Unsqueeze): Unsqueeze's axes are an input from opset 13, not an attribute (the model's opset is 13)"), e);
   }
 
+  /**
+   * A Slice of a shape stepping back clamps its start to [0, dim - 1] and its end to [-1, dim - 1], as
+   * ONNX says: a start before the first element is the first (it was -1, an empty slice). A step past
+   * the span, up to INT64_MAX or INT64_MIN, takes one element (the count of them wrapped to none).
+   */
+  @Test
+  void shapeSlicesClampAsOnnxDoes() {
+    // Shape(x) = [batch, 2, 4, 4] sliced on axis 0, then [-1] after it: [batch, -1], a flatten, where the slice is [batch]
+    java.util.function.Function<byte[][], OnnxImporter.Result> flatten = startEndStep -> translate(List.of(
+        OnnxBytes.node("s", "Shape", List.of("x"), List.of("s")),
+        OnnxBytes.node("sl", "Slice", List.of("s", "start", "end", "zero", "step"), List.of("b")),
+        OnnxBytes.node("j", "Concat", List.of("b", "minus"), List.of("p"), OnnxBytes.integer("axis", 0)),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))),
+        List.of(startEndStep[0], startEndStep[1], startEndStep[2], int64s("zero", 0), int64s("minus", -1)));
+    long min = Long.MIN_VALUE, max = Long.MAX_VALUE;
+    for (long[] c : new long[][] {{-10, min + 1, -1}, {0, 4, max}, {0, min, min}, {-4, min, min}}) {
+      OnnxImporter.Result r = flatten.apply(new byte[][] {int64s("start", c[0]), int64s("end", c[1]), int64s("step", c[2])});
+      assertTrue(r.spec().endsWith("r: flatten()  // onnx: r (Reshape)\n"), java.util.Arrays.toString(c) + "\n" + r.spec());
+    }
+    // stepping back from the last dim through the first: [4, 4, 2, batch], reversed, then the batch dropped by a -1 in front
+    String e = error(List.of(
+        OnnxBytes.node("s", "Shape", List.of("x"), List.of("s")),
+        OnnxBytes.node("sl", "Slice", List.of("s", "start", "end", "zero", "step"), List.of("p")),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))),
+        List.of(int64s("start", max), int64s("end", min), int64s("zero", 0), int64s("step", -1)));
+    assertTrue(e.endsWith("netc expresses a Reshape to [batch, 32] (a flatten), not to [4, 4, 2, batch]"), e);
+  }
+
   /** The shape nodes, then Pad(x, pads) -> y. */
   private static List<byte[]> padBy(String pads, byte[]... shapeNodes) {
     List<byte[]> nodes = new ArrayList<>(List.of(shapeNodes));
