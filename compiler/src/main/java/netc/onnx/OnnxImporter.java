@@ -774,12 +774,22 @@ public final class OnnxImporter {
 
   /** A Dropout or Identity removed, the comment saying {@code why}; refused where its mask output is used. */
   private String removed(OnnxNode n, String x, Body body, String why) {
-    for (int i = 1; i < n.outputs().size(); i++) {
-      if (!n.outputs().get(i).isEmpty() && consumers.containsKey(n.outputs().get(i))) {
-        throw unsupportedAttributes(n, "its mask output is used; netc runs inference only");
-      }
-    }
+    if (usesExtraOutputs(n)) throw unsupportedAttributes(n, "its mask output is used; netc runs inference only");
     return removedAs(n, x, body, why);
+  }
+
+  /**
+   * Whether an output of {@code n} past its first (a Dropout's mask, a MaxPool's indices, a
+   * BatchNormalization's running statistics) is read, by a node or as the graph's output. One left
+   * empty, or named and read by nothing (as exporters write them), needs no value: the layer netc
+   * writes computes the first output only.
+   */
+  private boolean usesExtraOutputs(OnnxNode n) {
+    for (int i = 1; i < n.outputs().size(); i++) {
+      String o = n.outputs().get(i);
+      if (!o.isEmpty() && (consumers.containsKey(o) || o.equals(output))) return true;
+    }
+    return false;
   }
 
   /** A node that writes no layer: a comment line saying {@code why}; its output is {@code x} under another name. */
@@ -951,7 +961,8 @@ public final class OnnxImporter {
 
   private String batchnorm(OnnxNode n, int[] in, Body body) {
     requireRank(n, in, 3);
-    if (intAttr(n, "training_mode", 0) != 0 || n.outputs().size() > 1) throw unsupportedAttributes(n, "netc runs batch norm in inference mode");
+    if (intAttr(n, "training_mode", 0) != 0) throw unsupportedAttributes(n, "netc runs batch norm in inference mode");
+    if (usesExtraOutputs(n)) throw unsupportedAttributes(n, "its running mean and variance outputs are used; netc runs batch norm in inference mode");
     Map<String, Tensor> weights = new LinkedHashMap<>();
     String[] roles = {"weight", "bias", "running_mean", "running_var"};
     for (int i = 0; i < roles.length; i++) {
@@ -974,7 +985,8 @@ public final class OnnxImporter {
     boolean ceil = intAttr(n, "ceil_mode", 0) != 0;
     if (strides.length != 2) throw unsupportedAttributes(n, "strides must have 2 values");
     if (dilations.length != 2 || dilations[0] != 1 || dilations[1] != 1) throw unsupportedAttributes(n, "netc's pooling has no dilation");
-    if (intAttr(n, "storage_order", 0) != 0 || n.outputs().size() > 1) throw unsupportedAttributes(n, "netc's max pooling returns no indices");
+    if (intAttr(n, "storage_order", 0) != 0) throw unsupportedAttributes(n, "netc's max pooling returns no indices");
+    if (usesExtraOutputs(n)) throw unsupportedAttributes(n, "its indices output is used; netc's max pooling returns no indices");
     boolean avg = n.opType().equals("AveragePool");
     positive(n, strides, "strides");
     positive(n, kernel, "kernel_shape");

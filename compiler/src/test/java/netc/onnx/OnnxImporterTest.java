@@ -1218,6 +1218,38 @@ class OnnxImporterTest {
     assertEquals("m.onnx: node '/drop/Dropout' (Dropout): its mask output is used; netc runs inference only", error(masked, List.of()));
   }
 
+  /**
+   * A MaxPool's indices and a BatchNormalization's running statistics, as exporters may name them
+   * though nothing reads them, or left empty: the layer computes the first output only, which is all
+   * the graph uses. They were refused for being there; read (by a node), they still are.
+   */
+  @Test
+  void unusedIndicesAndStatisticsOutputsAreNoObstacle() {
+    for (List<String> outputs : List.of(List.of("y", "idx"), List.of("y", ""))) {
+      byte[] pool = OnnxBytes.node("/p/MaxPool", "MaxPool", List.of("x"), outputs, OnnxBytes.ints("kernel_shape", 2, 2), OnnxBytes.ints("strides", 2, 2));
+      OnnxImporter.Result r = translate(List.of(pool), List.of());
+      assertTrue(r.spec().endsWith("p: maxpool(2, stride = 2)  // onnx: /p/MaxPool (MaxPool)\n"), r.spec());
+      assertArrayEquals(new int[] {2, 2, 2}, build(r).output().shape().dims());
+    }
+    List<byte[]> statistics = List.of(OnnxBytes.floats("g", new long[] {2}, 1, 2), OnnxBytes.floats("b", new long[] {2}, 0, 1),
+        OnnxBytes.floats("m", new long[] {2}, 0, 0), OnnxBytes.floats("v", new long[] {2}, 1, 1));
+    for (List<String> outputs : List.of(List.of("y", "mean", "var"), List.of("y", "", ""), List.of("y", "mean", "var", "saved_mean", "saved_var"))) {
+      byte[] bn = OnnxBytes.node("/bn/BatchNormalization", "BatchNormalization", List.of("x", "g", "b", "m", "v"), outputs);
+      OnnxImporter.Result r = translate(List.of(bn), statistics);
+      assertTrue(r.spec().endsWith("bn: batchnorm(eps = 1.0E-5)  // onnx: /bn/BatchNormalization (BatchNormalization)\n"), r.spec());
+      assertArrayEquals(new float[] {1, 2}, r.weights().get("bn.weight").data());
+    }
+    assertEquals("m.onnx: node '/p/MaxPool' (MaxPool) with kernel_shape=[1, 1]: its indices output is used; netc's max pooling returns no indices",
+        error(List.of(OnnxBytes.node("/p/MaxPool", "MaxPool", List.of("x"), List.of("p", "idx"), OnnxBytes.ints("kernel_shape", 1, 1)),
+            OnnxBytes.node("/r/Relu", "Relu", List.of("p"), List.of("r")),
+            OnnxBytes.node("/a/Add", "Add", List.of("r", "idx"), List.of("y"))), List.of()));
+    assertEquals("m.onnx: node '/bn/BatchNormalization' (BatchNormalization): its running mean and variance outputs are used; netc runs batch norm in"
+        + " inference mode", error(List.of(
+            OnnxBytes.node("/bn/BatchNormalization", "BatchNormalization", List.of("x", "g", "b", "m", "v"), List.of("n", "mean", "var")),
+            OnnxBytes.node("/r/Relu", "Relu", List.of("n"), List.of("r")),
+            OnnxBytes.node("/a/Mul", "Mul", List.of("r", "var"), List.of("y"))), statistics));
+  }
+
   /** Dropout's training_mode input (opset 12): a constant false is inference, removed; true, or computed, is refused. */
   @Test
   void dropoutInTrainingModeIsRefused() {
