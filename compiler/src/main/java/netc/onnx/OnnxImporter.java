@@ -693,8 +693,7 @@ public final class OnnxImporter {
    */
   private String reduceMean(OnnxNode n, int[] in, Body body) {
     requireRank(n, in, 3);
-    boolean fromInput = model.opset() >= 18 && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
-    long[] axes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "axes", null);
+    long[] axes = reduceAxes(n);
     long[] spatial = axes == null ? null : Arrays.stream(axes).map(a -> a < 0 ? a + 4 : a).sorted().toArray();
     if (spatial == null || !Arrays.equals(spatial, new long[] {2, 3})) {
       throw unsupportedAttributes(n, "netc averages over the height and width (axes [2, 3]), not axes "
@@ -708,6 +707,22 @@ public final class OnnxImporter {
       return mean;
     }
     return layer(n, body, "flatten()", new int[] {in[0]}, null);
+  }
+
+  /**
+   * ReduceMean's axes, or null for none (every axis): an attribute before opset 18, a constant input
+   * from it. The other opset's form is refused by name, as Clip's bounds and Split's sizes are, not
+   * read as no axes nor read anyway.
+   */
+  private long[] reduceAxes(OnnxNode n) {
+    boolean input = n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
+    if (model.opset() >= 18 && typed(n, "axes", OnnxAttribute.INTS) != null) {
+      throw unsupportedAttributes(n, "ReduceMean's axes are an input from opset 18, not an attribute (the model's opset is " + model.opset() + ")");
+    }
+    if (model.opset() < 18 && input) {
+      throw unsupportedAttributes(n, "ReduceMean's axes are an attribute before opset 18, not an input (the model's opset is " + model.opset() + ")");
+    }
+    return input ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "axes", null);
   }
 
   /** The one input {@code n} computes on: its first, which must not be a constant. */
@@ -1167,8 +1182,7 @@ public final class OnnxImporter {
   private boolean isLastAxisMean(OnnxNode n, String t) {
     if (!n.is("ReduceMean") || n.inputs().isEmpty() || n.outputs().isEmpty()) return false;
     if (!n.inputs().get(0).equals(t)) return false;
-    boolean fromInput = model.opset() >= 18 && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
-    long[] axes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "axes", null);
+    long[] axes = reduceAxes(n);
     return axes != null && axes.length == 1 && (axes[0] == -1 || axes[0] == 3) && intAttr(n, "keepdims", 1) == 1;
   }
 
@@ -1351,8 +1365,7 @@ public final class OnnxImporter {
       }
       to = target.length;
     } else {
-      boolean fromInput = model.opset() >= 13 && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
-      long[] axes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "axes", null);
+      long[] axes = shapeValues.axes(n); // the other opset's form refused by name, as in shape computations
       int outRank = rank + (axes == null ? 0 : axes.length);
       boolean trailing = axes != null && axes.length > 0 && outRank <= 4
           && Arrays.stream(axes).map(a -> a < 0 ? a + outRank : a).allMatch(a -> a >= 2 && a < outRank);

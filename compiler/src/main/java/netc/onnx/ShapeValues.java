@@ -313,8 +313,13 @@ final class ShapeValues {
 
   /**
    * Unsqueeze's or Squeeze's axes, or null when there are none: an attribute before opset 13, an input
-   * from it; the other opset's form is refused, not read as no axes.
+   * from it; the other opset's form is refused, not read as no axes. For the importer's Unsqueeze of a
+   * gate's vector too.
    */
+  long[] axes(OnnxNode n) {
+    return axes(n, 0);
+  }
+
   private long[] axes(OnnxNode n, int depth) {
     boolean input = n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
     OnnxAttribute attribute = attribute(n, "axes", OnnxAttribute.INTS);

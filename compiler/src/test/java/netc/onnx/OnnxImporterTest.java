@@ -1188,6 +1188,39 @@ class OnnxImporterTest {
     assertTrue(error(List.of(all), List.of()).endsWith("not axes all"));
   }
 
+  /**
+   * ReduceMean's axes are an attribute before opset 18 and an input from it; the Unsqueeze of a gate's
+   * vector takes its axes as an attribute before opset 13 and an input from it. The other opset's form
+   * was read as no axes ("not axes all", "not axes none") or read anyway; it is refused by name, as
+   * Clip's bounds, Split's sizes and a shape computation's Unsqueeze are.
+   */
+  @Test
+  void reduceMeanAndUnsqueezeAxesInTheOtherOpsetsFormAreRefused() {
+    byte[] axes = int64s("axes", 2, 3);
+    byte[] byInput = OnnxBytes.node("/ReduceMean", "ReduceMean", List.of("x", "axes"), List.of("y"));
+    byte[] byAttribute = OnnxBytes.node("/ReduceMean", "ReduceMean", List.of("x"), List.of("y"), OnnxBytes.ints("axes", 2, 3));
+    assertEquals("m.onnx: node '/ReduceMean' (ReduceMean): ReduceMean's axes are an attribute before opset 18, not an input (the model's opset"
+        + " is 17)", error(List.of(byInput), List.of(axes), 2, 17));
+    assertEquals("m.onnx: node '/ReduceMean' (ReduceMean) with axes=[2, 3]: ReduceMean's axes are an input from opset 18, not an attribute (the"
+        + " model's opset is 18)", error(List.of(byAttribute), List.of(), 2, 18));
+    for (OnnxImporter.Result r : List.of(translate(List.of(byAttribute), List.of(), 2, 17), translate(List.of(byInput), List.of(axes), 2, 18))) {
+      assertTrue(r.spec().endsWith("reducemean: global_avgpool()  // onnx: /ReduceMean (ReduceMean)\n"), r.spec());
+    }
+    List<byte[]> inputs = linearGate(
+        OnnxBytes.node("/se/Unsqueeze", "Unsqueeze", List.of("s", "a"), List.of("s3")),
+        OnnxBytes.node("/se/Unsqueeze_1", "Unsqueeze", List.of("s3", "a"), List.of("g")));
+    List<byte[]> attributes = linearGate(
+        OnnxBytes.node("/se/Unsqueeze", "Unsqueeze", List.of("s"), List.of("s3"), OnnxBytes.ints("axes", -1)),
+        OnnxBytes.node("/se/Unsqueeze_1", "Unsqueeze", List.of("s3"), List.of("g"), OnnxBytes.ints("axes", -1)));
+    assertEquals("m.onnx: node '/se/Unsqueeze' (Unsqueeze): Unsqueeze's axes are an attribute before opset 13, not an input (the model's opset"
+        + " is 12)", error(inputs, linearGateWeights(int64s("a", -1)), 2, 12));
+    assertEquals("m.onnx: node '/se/Unsqueeze' (Unsqueeze): Unsqueeze's axes are an input from opset 13, not an attribute (the model's opset"
+        + " is 13)", error(attributes, linearGateWeights(), 2, 13));
+    for (OnnxImporter.Result r : List.of(translate(attributes, linearGateWeights(), 2, 12), translate(inputs, linearGateWeights(int64s("a", -1)), 2, 13))) {
+      assertEquals(Op.GATE, build(r).output().op(), r.spec());
+    }
+  }
+
   /** torch.onnx.export writes an initializer equal to another as an Identity of it (SqueezeNet's zero biases): a constant. */
   @Test
   void anIdentityOfAnInitializerIsThatConstant() {
