@@ -657,10 +657,6 @@ public final class OnnxImporter {
       }
       case "Dropout" -> {
         requireInference(n);
-        if (model.opset() < 7 && n.attribute("is_test") == null) {
-          yield removed(n, x, body, "removed: the identity at inference (is_test left out, read as inference as onnxruntime and ONNX's"
-              + " version converter read it)");
-        }
         yield removed(n, x, body);
       }
       case "Identity" -> removed(n, x, body);
@@ -758,20 +754,10 @@ public final class OnnxImporter {
   /**
    * A Dropout must be in inference mode, where it is the identity: in training mode it drops values at
    * random, which an inference network does not compute. From opset 12 its training_mode (input 3) must
-   * be absent or a constant false. Before opset 7 (Dropout-1 and -6) an is_test of 0 is training mode:
-   * written out, it is refused. Left out, ONNX's default is 0 too, but it is read as inference, as
-   * onnxruntime (which removes those Dropouts whatever their is_test when the mask is unused) and ONNX's
-   * 6 to 7 version converter (which refuses only an is_test written other than 1) read it; the exporters
-   * of those opsets wrote it out either way (torch's and chainer's: is_test = not training), so refusing
-   * it left out would refuse models onnxruntime runs as inference. The spec says so in a comment (the caller).
+   * be absent or a constant false. (Dropout-1 and -6, which chose by is_test, are of opsets the reader
+   * refuses.)
    */
   private void requireInference(OnnxNode n) {
-    if (model.opset() < 7) {
-      OnnxAttribute isTest = typed(n, "is_test", OnnxAttribute.INT);
-      if (isTest != null && isTest.i() == 0) {
-        throw unsupportedAttributes(n, "is_test 0 is training mode, which drops values at random; netc runs inference only (is_test 1)");
-      }
-    }
     if (n.inputs().size() < 3 || n.inputs().get(2).isEmpty()) return;
     String mode = n.inputs().get(2);
     OnnxTensor t = model.initializers().get(mode);

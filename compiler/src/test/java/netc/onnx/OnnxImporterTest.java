@@ -1302,34 +1302,6 @@ class OnnxImporterTest {
         + " a constant false", error(fromImage, List.of(ratio)));
   }
 
-  /**
-   * Dropout-1 and -6 (before opset 7) choose their mode by is_test: 0 written out is training mode, which
-   * drops values at random, refused; 1 is inference, removed. Left out (ONNX's default is 0), it is read
-   * as inference, as onnxruntime and ONNX's version converter read it, and the spec's comment says so.
-   */
-  @Test
-  void dropoutBeforeOpset7IsRefusedWhereItsIsTestSaysTraining() {
-    String removed = "// onnx: /drop/Dropout (Dropout) removed: the identity at inference";
-    for (long opset : new long[] {1, 6}) {
-      byte[] training = OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x"), List.of("y", "mask"), OnnxBytes.integer("is_test", 0));
-      assertEquals("m.onnx: node '/drop/Dropout' (Dropout) with is_test=0: is_test 0 is training mode, which drops values at random; netc runs"
-          + " inference only (is_test 1)", error(List.of(training), List.of(), 2, opset), "opset " + opset);
-      byte[] inference = OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x"), List.of("y", "mask"), OnnxBytes.integer("is_test", 1));
-      String spec = translate(List.of(inference), List.of(), 2, opset).spec();
-      assertTrue(spec.endsWith(removed + "\n"), spec);
-      byte[] leftOut = OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x"), List.of("y"));
-      spec = translate(List.of(leftOut), List.of(), 2, opset).spec();
-      assertTrue(spec.endsWith(removed + " (is_test left out, read as inference as onnxruntime and ONNX's version converter read it)\n"), spec);
-      // in inference mode the mask is not filled: used, it is refused as at any opset
-      List<byte[]> masked = List.of(
-          OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x"), List.of("d", "mask"), OnnxBytes.integer("is_test", 1)),
-          OnnxBytes.node("/relu/Relu", "Relu", List.of("d"), List.of("r")),
-          OnnxBytes.node("/mul/Mul", "Mul", List.of("r", "mask"), List.of("y")));
-      assertEquals("m.onnx: node '/drop/Dropout' (Dropout) with is_test=1: its mask output is used; netc runs inference only",
-          error(masked, List.of(), 2, opset));
-    }
-  }
-
   /** A bool tensor of one value. */
   private static byte[] bools(String name, boolean value) {
     return OnnxBytes.tensor(name, OnnxReader.BOOL, new long[0], out -> out.writeInt32(5, value ? 1 : 0));

@@ -236,6 +236,22 @@ class OnnxReaderTest {
   }
 
   /**
+   * The default domain's version must be one the importer reads its operators by, 7 to 27: before 7,
+   * Add and Mul broadcast by attributes (Sub(x, mean[C], broadcast=1, axis=1) is per channel) and
+   * BatchNormalization's is_test defaults to training; past 27 an operator may mean something else.
+   * Both were imported as if of today's opsets.
+   */
+  @Test
+  void opsetsOutsideThoseTheImporterKnowsAreRefused() throws IOException {
+    byte[] graph = OnnxBytes.graph(List.of(OnnxBytes.node("r", "Relu", List.of("x"), List.of("y"))), List.of(), 1, 1, 1);
+    assertEquals(dir.resolve("m.onnx") + ": the model imports version 6 of the default ONNX operator set (opset_import); netc reads versions 7 to 27"
+        + " (before 7, Add, Sub, Mul and Div broadcast by attributes, and other operators' defaults differ)", error(OnnxBytes.model(graph, 6)));
+    assertEquals(dir.resolve("m.onnx") + ": the model imports version 28 of the default ONNX operator set (opset_import); netc reads versions 7 to"
+        + " 27 (a later version may define its operators anew; netc knows them up to 27)", error(OnnxBytes.model(graph, 28)));
+    for (long opset : new long[] {7, 27}) assertEquals(opset, OnnxReader.read(write("ok.onnx", OnnxBytes.model(graph, opset))).opset());
+  }
+
+  /**
    * A Constant's value_float written as an INT attribute (or value_int as a FLOAT) was read from the
    * field its type does not fill: 0, so Clip(x, zero, six) became clip(0, 0). Refused by name; an
    * untyped attribute (older writers) has the type of the one field it fills, and is read.
