@@ -642,7 +642,8 @@ public final class OnnxImporter {
       }
       case "ReduceMean" -> reduceMean(n, in, body);
       case "Flatten" -> {
-        if (intAttr(n, "axis", 1) != 1) throw unsupportedAttributes(n, "netc flattens from axis 1 (all but the batch)");
+        long axis = intAttr(n, "axis", 1); // of the ONNX tensor, the batch and the per-image dims: a negative one counts from its end
+        if ((axis < 0 ? axis + in.length + 1 : axis) != 1) throw unsupportedAttributes(n, "netc flattens from axis 1 (all but the batch)");
         if (isPooled(in) && returnsToMap(n.outputs().get(0))) yield keptPooled(n, x, body);
         yield layer(n, body, "flatten()", new int[] {(int) size(in)}, null);
       }
@@ -861,8 +862,8 @@ public final class OnnxImporter {
    */
   private boolean foldsPad(OnnxNode next, int[] in, long[] hw) {
     if (!next.domain().isEmpty()) return false;
-    if (next.opType().equals("Conv")) return stringAttr(next, "auto_pad", "NOTSET").equals("NOTSET");
-    if (!next.opType().equals("AveragePool") || !stringAttr(next, "auto_pad", "NOTSET").equals("NOTSET")) return false;
+    if (next.opType().equals("Conv")) return autoPad(next).equals("NOTSET");
+    if (!next.opType().equals("AveragePool") || !autoPad(next).equals("NOTSET")) return false;
     long[] own = longsAttr(next, "pads", new long[4]), kernel = longsAttr(next, "kernel_shape", null);
     long[] strides = longsAttr(next, "strides", new long[] {1, 1});
     if (kernel == null || kernel.length != 2 || strides.length != 2 || Arrays.stream(own).anyMatch(p -> p != 0)) return false;
@@ -1543,7 +1544,7 @@ public final class OnnxImporter {
    * implies (SAME_*: the output is ceil(in / stride), the odd pixel at the end or the beginning).
    */
   private long[] pads(OnnxNode n, int[] in, long[] kernel, long[] strides, long[] dilations) {
-    String autoPad = stringAttr(n, "auto_pad", "NOTSET");
+    String autoPad = autoPad(n);
     long[] pads = longsAttr(n, "pads", new long[4]);
     switch (autoPad) {
       case "NOTSET" -> {}
@@ -1558,7 +1559,7 @@ public final class OnnxImporter {
           pads[i + 2] = total - pads[i];
         }
       }
-      default -> throw unsupportedAttributes(n, "unknown auto_pad " + autoPad);
+      default -> throw unsupportedAttributes(n, "unknown auto_pad " + OnnxReader.quote(autoPad) + " (ONNX's are NOTSET, VALID, SAME_UPPER and SAME_LOWER)");
     }
     if (pads.length != 4) throw unsupportedAttributes(n, "pads must have 4 values");
     for (int i = 0; i < 2; i++) {
@@ -1566,6 +1567,12 @@ public final class OnnxImporter {
       if (pads[i] > MAX_PAD || pads[i + 2] > MAX_PAD) throw unsupportedAttributes(n, "padding larger than any image");
     }
     return pads.clone();
+  }
+
+  /** A conv's or pool's auto_pad: NOTSET where left out or empty (some writers leave it so; onnxruntime reads "" as NOTSET). */
+  private String autoPad(OnnxNode n) {
+    String autoPad = stringAttr(n, "auto_pad", "NOTSET");
+    return autoPad.isEmpty() ? "NOTSET" : autoPad;
   }
 
   private long intAttr(OnnxNode n, String key, long absent) {

@@ -559,7 +559,8 @@ final class ShapeValues {
   private long[] shape(OnnxNode n) {
     OnnxAttribute start = attribute(n, "start", OnnxAttribute.INT), end = attribute(n, "end", OnnxAttribute.INT);
     int rank = shapes.containsKey(n.inputs().get(0)) ? shapes.get(n.inputs().get(0)).length + 1 : 0;
-    if (start != null && start.i() != 0 || end != null && end.i() < rank) { // start 0 and an end past the rank: the whole shape
+    // a negative start or end counts from the rank (Shape-15), then both are clamped to [0, rank]: from 0 (or before) to the rank (or past) is the whole shape
+    if (start != null && (start.i() < 0 ? start.i() + rank : start.i()) > 0 || end != null && (end.i() < 0 ? end.i() + rank : end.i()) < rank) {
       throw fail.apply("node " + n.describe() + " takes part of a shape (start, end: opset 15); netc evaluates whole shapes");
     }
     int[] s = shapes.get(n.inputs().get(0));
@@ -576,7 +577,8 @@ final class ShapeValues {
 
   private long[] gather(OnnxNode n, long[] data, long[] indices) {
     OnnxAttribute axis = attribute(n, "axis", OnnxAttribute.INT);
-    if (axis != null && axis.i() != 0) throw fail.apply("node " + n.describe() + " with " + axis + ": shape computations gather along axis 0");
+    // the data is a list (rank 1): axis -1 is axis 0
+    if (axis != null && axis.i() != 0 && axis.i() != -1) throw fail.apply("node " + n.describe() + " with " + axis + ": shape computations gather along axis 0");
     long[] v = new long[indices.length];
     for (int i = 0; i < indices.length; i++) {
       long k = indices[i] < 0 ? indices[i] + data.length : indices[i];

@@ -811,6 +811,42 @@ class OnnxImporterTest {
     assertArrayEquals(new int[] {32}, build(r).output().shape().dims());
   }
 
+  /**
+   * An empty auto_pad is NOTSET, as onnxruntime reads it (it was "unknown auto_pad "), and a negative
+   * axis counts from the end of the ONNX tensor: Flatten's -3 of a map is 1, Gather's -1 of a shape is
+   * 0, Shape's start -4 of a map is 0 (each was refused as another axis).
+   */
+  @Test
+  void anEmptyAutoPadIsNotSetAndNegativeAxesCountFromTheEnd() {
+    byte[] empty = OnnxBytes.string("auto_pad", "");
+    OnnxImporter.Result r = translate(List.of(conv("/c/Conv", "x", "y", "w", empty, OnnxBytes.ints("pads", 1, 1, 1, 1))), List.of(weight("w", 2, 2, 3)));
+    assertTrue(r.spec().contains("c: conv(2, 3, padding = 1, bias = false)"), r.spec());
+    r = translate(List.of(OnnxBytes.node("/p/MaxPool", "MaxPool", List.of("x"), List.of("y"), empty, OnnxBytes.ints("kernel_shape", 2, 2))), List.of());
+    assertArrayEquals(new int[] {2, 3, 3}, build(r).output().shape().dims());
+    assertTrue(error(List.of(conv("/c/Conv", "x", "y", "w", OnnxBytes.string("auto_pad", "SAME"))), List.of(weight("w", 2, 2, 3)))
+        .endsWith(": unknown auto_pad 'SAME' (ONNX's are NOTSET, VALID, SAME_UPPER and SAME_LOWER)"));
+    // Flatten from -3 of [batch, 2, 4, 4], then from -1 of [batch, 32]: both from axis 1
+    r = translate(List.of(OnnxBytes.node("/f/Flatten", "Flatten", List.of("x"), List.of("f"), OnnxBytes.integer("axis", -3)),
+        OnnxBytes.node("/g/Flatten", "Flatten", List.of("f"), List.of("y"), OnnxBytes.integer("axis", -1))), List.of());
+    assertTrue(r.spec().contains("f: flatten()  // onnx: /f/Flatten (Flatten)"), r.spec());
+    assertArrayEquals(new int[] {32}, build(r).output().shape().dims());
+    assertTrue(error(List.of(OnnxBytes.node("/f/Flatten", "Flatten", List.of("x"), List.of("y"), OnnxBytes.integer("axis", -2))), List.of())
+        .endsWith("with axis=-2: netc flattens from axis 1 (all but the batch)"));
+    // [batch] from Shape(x) by a Gather along -1, or by a Slice of a Shape from -4, then -1: a flatten
+    List<List<byte[]>> batches = List.of(
+        List.of(OnnxBytes.node("s", "Shape", List.of("x"), List.of("s")),
+            OnnxBytes.node("g", "Gather", List.of("s", "zeros"), List.of("b"), OnnxBytes.integer("axis", -1))),
+        List.of(OnnxBytes.node("s", "Shape", List.of("x"), List.of("s"), OnnxBytes.integer("start", -4)),
+            OnnxBytes.node("g", "Slice", List.of("s", "zeros", "ones"), List.of("b"))));
+    for (List<byte[]> batch : batches) {
+      List<byte[]> nodes = new ArrayList<>(batch);
+      nodes.add(OnnxBytes.node("j", "Concat", List.of("b", "minus"), List.of("p"), OnnxBytes.integer("axis", 0)));
+      nodes.add(OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y")));
+      r = translate(nodes, List.of(int64s("zeros", 0), int64s("ones", 1), int64s("minus", -1)));
+      assertTrue(r.spec().endsWith("r: flatten()  // onnx: r (Reshape)\n"), r.spec());
+    }
+  }
+
   /** SiLU exports as x * Sigmoid(x), hardswish (before opset 14) as x * HardSigmoid(x): each one activation layer. */
   @Test
   void selfGatedActivationsAreSiluAndHardswish() {
