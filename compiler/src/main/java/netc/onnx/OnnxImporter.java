@@ -642,7 +642,8 @@ public final class OnnxImporter {
       }
       case "ReduceMean" -> reduceMean(n, in, body);
       case "Flatten" -> {
-        if (intAttr(n, "axis", 1) != 1) throw unsupportedAttributes(n, "netc flattens from axis 1 (all but the batch)");
+        long axis = intAttr(n, "axis", 1); // of the ONNX tensor, the batch and the per-image dims: a negative one counts from its end
+        if ((axis < 0 ? axis + in.length + 1 : axis) != 1) throw unsupportedAttributes(n, "netc flattens from axis 1 (all but the batch)");
         if (isPooled(in) && returnsToMap(n.outputs().get(0))) yield keptPooled(n, x, body);
         yield layer(n, body, "flatten()", new int[] {(int) size(in)}, null);
       }
@@ -657,10 +658,6 @@ public final class OnnxImporter {
       }
       case "Dropout" -> {
         requireInference(n);
-        if (model.opset() < 7 && n.attribute("is_test") == null) {
-          yield removed(n, x, body, "removed: the identity at inference (is_test left out, read as inference as onnxruntime and ONNX's"
-              + " version converter read it)");
-        }
         yield removed(n, x, body);
       }
       case "Identity" -> removed(n, x, body);
@@ -693,8 +690,7 @@ public final class OnnxImporter {
    */
   private String reduceMean(OnnxNode n, int[] in, Body body) {
     requireRank(n, in, 3);
-    boolean fromInput = model.opset() >= 18 && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
-    long[] axes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "axes", null);
+    long[] axes = reduceAxes(n);
     long[] spatial = axes == null ? null : Arrays.stream(axes).map(a -> a < 0 ? a + 4 : a).sorted().toArray();
     if (spatial == null || !Arrays.equals(spatial, new long[] {2, 3})) {
       throw unsupportedAttributes(n, "netc averages over the height and width (axes [2, 3]), not axes "
@@ -708,6 +704,22 @@ public final class OnnxImporter {
       return mean;
     }
     return layer(n, body, "flatten()", new int[] {in[0]}, null);
+  }
+
+  /**
+   * ReduceMean's axes, or null for none (every axis): an attribute before opset 18, a constant input
+   * from it. The other opset's form is refused by name, as Clip's bounds and Split's sizes are, not
+   * read as no axes nor read anyway.
+   */
+  private long[] reduceAxes(OnnxNode n) {
+    boolean input = n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
+    if (model.opset() >= 18 && typed(n, "axes", OnnxAttribute.INTS) != null) {
+      throw unsupportedAttributes(n, "ReduceMean's axes are an input from opset 18, not an attribute (the model's opset is " + model.opset() + ")");
+    }
+    if (model.opset() < 18 && input) {
+      throw unsupportedAttributes(n, "ReduceMean's axes are an attribute before opset 18, not an input (the model's opset is " + model.opset() + ")");
+    }
+    return input ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "axes", null);
   }
 
   /** The one input {@code n} computes on: its first, which must not be a constant. */
@@ -743,20 +755,10 @@ public final class OnnxImporter {
   /**
    * A Dropout must be in inference mode, where it is the identity: in training mode it drops values at
    * random, which an inference network does not compute. From opset 12 its training_mode (input 3) must
-   * be absent or a constant false. Before opset 7 (Dropout-1 and -6) an is_test of 0 is training mode:
-   * written out, it is refused. Left out, ONNX's default is 0 too, but it is read as inference, as
-   * onnxruntime (which removes those Dropouts whatever their is_test when the mask is unused) and ONNX's
-   * 6 to 7 version converter (which refuses only an is_test written other than 1) read it; the exporters
-   * of those opsets wrote it out either way (torch's and chainer's: is_test = not training), so refusing
-   * it left out would refuse models onnxruntime runs as inference. The spec says so in a comment (the caller).
+   * be absent or a constant false. (Dropout-1 and -6, which chose by is_test, are of opsets the reader
+   * refuses.)
    */
   private void requireInference(OnnxNode n) {
-    if (model.opset() < 7) {
-      OnnxAttribute isTest = typed(n, "is_test", OnnxAttribute.INT);
-      if (isTest != null && isTest.i() == 0) {
-        throw unsupportedAttributes(n, "is_test 0 is training mode, which drops values at random; netc runs inference only (is_test 1)");
-      }
-    }
     if (n.inputs().size() < 3 || n.inputs().get(2).isEmpty()) return;
     String mode = n.inputs().get(2);
     OnnxTensor t = model.initializers().get(mode);
@@ -774,12 +776,22 @@ public final class OnnxImporter {
 
   /** A Dropout or Identity removed, the comment saying {@code why}; refused where its mask output is used. */
   private String removed(OnnxNode n, String x, Body body, String why) {
-    for (int i = 1; i < n.outputs().size(); i++) {
-      if (!n.outputs().get(i).isEmpty() && consumers.containsKey(n.outputs().get(i))) {
-        throw unsupportedAttributes(n, "its mask output is used; netc runs inference only");
-      }
-    }
+    if (usesExtraOutputs(n)) throw unsupportedAttributes(n, "its mask output is used; netc runs inference only");
     return removedAs(n, x, body, why);
+  }
+
+  /**
+   * Whether an output of {@code n} past its first (a Dropout's mask, a MaxPool's indices, a
+   * BatchNormalization's running statistics) is read, by a node or as the graph's output. One left
+   * empty, or named and read by nothing (as exporters write them), needs no value: the layer netc
+   * writes computes the first output only.
+   */
+  private boolean usesExtraOutputs(OnnxNode n) {
+    for (int i = 1; i < n.outputs().size(); i++) {
+      String o = n.outputs().get(i);
+      if (!o.isEmpty() && (consumers.containsKey(o) || o.equals(output))) return true;
+    }
+    return false;
   }
 
   /** A node that writes no layer: a comment line saying {@code why}; its output is {@code x} under another name. */
@@ -850,8 +862,8 @@ public final class OnnxImporter {
    */
   private boolean foldsPad(OnnxNode next, int[] in, long[] hw) {
     if (!next.domain().isEmpty()) return false;
-    if (next.opType().equals("Conv")) return stringAttr(next, "auto_pad", "NOTSET").equals("NOTSET");
-    if (!next.opType().equals("AveragePool") || !stringAttr(next, "auto_pad", "NOTSET").equals("NOTSET")) return false;
+    if (next.opType().equals("Conv")) return autoPad(next).equals("NOTSET");
+    if (!next.opType().equals("AveragePool") || !autoPad(next).equals("NOTSET")) return false;
     long[] own = longsAttr(next, "pads", new long[4]), kernel = longsAttr(next, "kernel_shape", null);
     long[] strides = longsAttr(next, "strides", new long[] {1, 1});
     if (kernel == null || kernel.length != 2 || strides.length != 2 || Arrays.stream(own).anyMatch(p -> p != 0)) return false;
@@ -951,7 +963,8 @@ public final class OnnxImporter {
 
   private String batchnorm(OnnxNode n, int[] in, Body body) {
     requireRank(n, in, 3);
-    if (intAttr(n, "training_mode", 0) != 0 || n.outputs().size() > 1) throw unsupportedAttributes(n, "netc runs batch norm in inference mode");
+    if (intAttr(n, "training_mode", 0) != 0) throw unsupportedAttributes(n, "netc runs batch norm in inference mode");
+    if (usesExtraOutputs(n)) throw unsupportedAttributes(n, "its running mean and variance outputs are used; netc runs batch norm in inference mode");
     Map<String, Tensor> weights = new LinkedHashMap<>();
     String[] roles = {"weight", "bias", "running_mean", "running_var"};
     for (int i = 0; i < roles.length; i++) {
@@ -974,7 +987,8 @@ public final class OnnxImporter {
     boolean ceil = intAttr(n, "ceil_mode", 0) != 0;
     if (strides.length != 2) throw unsupportedAttributes(n, "strides must have 2 values");
     if (dilations.length != 2 || dilations[0] != 1 || dilations[1] != 1) throw unsupportedAttributes(n, "netc's pooling has no dilation");
-    if (intAttr(n, "storage_order", 0) != 0 || n.outputs().size() > 1) throw unsupportedAttributes(n, "netc's max pooling returns no indices");
+    if (intAttr(n, "storage_order", 0) != 0) throw unsupportedAttributes(n, "netc's max pooling returns no indices");
+    if (usesExtraOutputs(n)) throw unsupportedAttributes(n, "its indices output is used; netc's max pooling returns no indices");
     boolean avg = n.opType().equals("AveragePool");
     positive(n, strides, "strides");
     positive(n, kernel, "kernel_shape");
@@ -1115,13 +1129,13 @@ public final class OnnxImporter {
       Arrays.fill(weight, 1f);
       OnnxNode scale = soleConsumer(div.outputs().get(0));
       String w = scale != null && isOp(scale, "Mul") ? otherInput(scale, div.outputs().get(0)) : null;
-      if (w != null && isConstant(w) && model.initializers().get(w).isFloat() && model.initializers().get(w).size() == in[0]) {
-        weight = model.initializers().get(w).floats().clone();
+      if (w != null && isConstant(w)) {
+        weight = lastAxisConstant(scale, w, in[0], "weight");
         nodes.add(scale);
         OnnxNode shift = soleConsumer(scale.outputs().get(0));
         String b = shift != null && isOp(shift, "Add") ? otherInput(shift, scale.outputs().get(0)) : null;
-        if (b != null && isConstant(b) && model.initializers().get(b).isFloat() && model.initializers().get(b).size() == in[0]) {
-          bias = model.initializers().get(b).floats().clone();
+        if (b != null && isConstant(b)) {
+          bias = lastAxisConstant(shift, b, in[0], "bias");
           nodes.add(shift);
         }
       }
@@ -1134,12 +1148,28 @@ public final class OnnxImporter {
     return null;
   }
 
+  /**
+   * The values of the constant {@code name} that node {@code n} multiplies or adds to a layer norm's
+   * channels-last output: one a channel, of dims [C] or [1, ..., 1, C] (rank 4 at most), which ONNX
+   * broadcasts along the last axis. Its size alone is not enough: a [C, 1, 1] broadcasts along the
+   * height, the same count of values where H is C, another network; refused by name, as any other.
+   */
+  private float[] lastAxisConstant(OnnxNode n, String name, int c, String role) {
+    OnnxTensor t = model.initializers().get(name);
+    long[] d = t.dims();
+    if (!t.isFloat() || d.length < 1 || d.length > 4 || d[d.length - 1] != c || t.size() != c) {
+      throw fail(node(n) + ": the layer norm's " + role + " " + OnnxReader.quote(name) + " is " + t.typeName() + " of shape " + dims(d)
+          + "; netc takes a float constant of one value a channel, [" + c + "] or [1, 1, 1, " + c + "] (ONNX broadcasts it along the"
+          + " last axis, the channels)");
+    }
+    return t.floats().clone();
+  }
+
   /** A ReduceMean of {@code t} over its last axis only, keeping it (the mean of each pixel's channels when t is channels last). */
   private boolean isLastAxisMean(OnnxNode n, String t) {
     if (!n.is("ReduceMean") || n.inputs().isEmpty() || n.outputs().isEmpty()) return false;
     if (!n.inputs().get(0).equals(t)) return false;
-    boolean fromInput = model.opset() >= 18 && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
-    long[] axes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "axes", null);
+    long[] axes = reduceAxes(n);
     return axes != null && axes.length == 1 && (axes[0] == -1 || axes[0] == 3) && intAttr(n, "keepdims", 1) == 1;
   }
 
@@ -1322,8 +1352,7 @@ public final class OnnxImporter {
       }
       to = target.length;
     } else {
-      boolean fromInput = model.opset() >= 13 && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
-      long[] axes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "axes", null);
+      long[] axes = shapeValues.axes(n); // the other opset's form refused by name, as in shape computations
       int outRank = rank + (axes == null ? 0 : axes.length);
       boolean trailing = axes != null && axes.length > 0 && outRank <= 4
           && Arrays.stream(axes).map(a -> a < 0 ? a + outRank : a).allMatch(a -> a >= 2 && a < outRank);
@@ -1515,7 +1544,7 @@ public final class OnnxImporter {
    * implies (SAME_*: the output is ceil(in / stride), the odd pixel at the end or the beginning).
    */
   private long[] pads(OnnxNode n, int[] in, long[] kernel, long[] strides, long[] dilations) {
-    String autoPad = stringAttr(n, "auto_pad", "NOTSET");
+    String autoPad = autoPad(n);
     long[] pads = longsAttr(n, "pads", new long[4]);
     switch (autoPad) {
       case "NOTSET" -> {}
@@ -1530,7 +1559,7 @@ public final class OnnxImporter {
           pads[i + 2] = total - pads[i];
         }
       }
-      default -> throw unsupportedAttributes(n, "unknown auto_pad " + autoPad);
+      default -> throw unsupportedAttributes(n, "unknown auto_pad " + OnnxReader.quote(autoPad) + " (ONNX's are NOTSET, VALID, SAME_UPPER and SAME_LOWER)");
     }
     if (pads.length != 4) throw unsupportedAttributes(n, "pads must have 4 values");
     for (int i = 0; i < 2; i++) {
@@ -1538,6 +1567,12 @@ public final class OnnxImporter {
       if (pads[i] > MAX_PAD || pads[i + 2] > MAX_PAD) throw unsupportedAttributes(n, "padding larger than any image");
     }
     return pads.clone();
+  }
+
+  /** A conv's or pool's auto_pad: NOTSET where left out or empty (some writers leave it so; onnxruntime reads "" as NOTSET). */
+  private String autoPad(OnnxNode n) {
+    String autoPad = stringAttr(n, "auto_pad", "NOTSET");
+    return autoPad.isEmpty() ? "NOTSET" : autoPad;
   }
 
   private long intAttr(OnnxNode n, String key, long absent) {

@@ -42,6 +42,18 @@ public final class OnnxReader {
   static final int MAX_ATTRIBUTE_INTS = 1 << 20;
   /** A tensor's integer values before its dims are read (writers put dims first; a scalar has none). */
   static final int MAX_INTS_BEFORE_DIMS = 1 << 20;
+  /**
+   * The versions of the default ONNX operator set the importer reads its operators by. Before 7 they
+   * meant other things it does not read: Add, Sub, Mul and Div broadcast only with a broadcast
+   * attribute, along the axes an axis attribute names (numpy's broadcasting from 7: another value where
+   * the dims happen to fit both ways), BatchNormalization's is_test defaults to training mode,
+   * Concat's axis defaults to 1, Cast's {@code to} is a string, Reshape's shape an attribute. 27 is the
+   * newest version in ONNX's operator changelog (ONNX 1.22) checked against the operators the
+   * importer reads: since 19 they changed in element types only (float8, int4, float4: refused as
+   * tensors), but for Pad's wrap mode and AveragePool's dilations (refused) and Gelu (read). A later
+   * version may define one of them anew, so it is refused until it has been checked.
+   */
+  static final long MIN_OPSET = 7, MAX_OPSET = 27;
 
   // ModelProto
   private static final int MODEL_IR_VERSION = 1, MODEL_GRAPH = 7, MODEL_OPSET_IMPORT = 8;
@@ -162,6 +174,11 @@ public final class OnnxReader {
     }
     if (!irVersion || graph == null) throw fail("not an ONNX model (no " + (irVersion ? "graph" : "ir_version") + ")");
     if (opset < 0) throw fail("the model imports no version of the default ONNX operator set (opset_import)");
+    if (opset < MIN_OPSET || opset > MAX_OPSET) {
+      throw fail("the model imports version " + opset + " of the default ONNX operator set (opset_import); netc reads versions " + MIN_OPSET
+          + " to " + MAX_OPSET + (opset < MIN_OPSET ? " (before 7, Add, Sub, Mul and Div broadcast by attributes, and other operators' defaults differ)"
+              : " (a later version may define its operators anew; netc knows them up to " + MAX_OPSET + ")"));
+    }
     return new OnnxModel(path, opset, graph.nodes, graph.initializers, graph.inputs, graph.outputs, List.copyOf(files));
   }
 
@@ -228,9 +245,19 @@ public final class OnnxReader {
     return g;
   }
 
-  /** A Constant node's value, stored as an initializer under the node's output name. */
+  /** The attributes a Constant node's value may be given by, and their types. */
+  private static final List<Map.Entry<String, Integer>> CONSTANT_VALUES = List.of(Map.entry("value", OnnxAttribute.TENSOR),
+      Map.entry("value_float", OnnxAttribute.FLOAT), Map.entry("value_floats", OnnxAttribute.FLOATS), Map.entry("value_int", OnnxAttribute.INT),
+      Map.entry("value_ints", OnnxAttribute.INTS));
+
+  /**
+   * A Constant node's value, stored as an initializer under the node's output name. Each value
+   * attribute must have its own type: a value_float written as an INT would read as 0 (a Clip's
+   * bounds (0, 6) as (0, 0)), refused by name as the importer refuses other attributes of another type.
+   */
   private void constant(OnnxNode node, Map<String, OnnxTensor> initializers) {
     if (node.outputs().size() != 1) throw fail("Constant node " + quote(node.name()) + " has " + node.outputs().size() + " outputs, expected 1");
+    for (Map.Entry<String, Integer> e : CONSTANT_VALUES) OnnxImporter.typed(node, e.getKey(), e.getValue(), this::fail);
     String out = node.outputs().get(0);
     OnnxAttribute value = node.attribute("value");
     OnnxAttribute a;

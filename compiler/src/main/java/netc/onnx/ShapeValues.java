@@ -313,8 +313,13 @@ final class ShapeValues {
 
   /**
    * Unsqueeze's or Squeeze's axes, or null when there are none: an attribute before opset 13, an input
-   * from it; the other opset's form is refused, not read as no axes.
+   * from it; the other opset's form is refused, not read as no axes. For the importer's Unsqueeze of a
+   * gate's vector too.
    */
+  long[] axes(OnnxNode n) {
+    return axes(n, 0);
+  }
+
   private long[] axes(OnnxNode n, int depth) {
     boolean input = n.inputs().size() > 1 && !n.inputs().get(1).isEmpty();
     OnnxAttribute attribute = attribute(n, "axes", OnnxAttribute.INTS);
@@ -401,12 +406,13 @@ final class ShapeValues {
   }
 
   private Shaped constantOfShape(OnnxNode n, long[] dims) {
-    long count = 1;
     for (long d : dims) {
       if (d < 0 || d > MAX_LENGTH) throw fail.apply("node " + n.describe() + " makes a tensor of shape " + shown(dims) + "; netc evaluates small ones");
-      count *= d;
     }
-    if (count > MAX_LENGTH) throw fail.apply("node " + n.describe() + " makes " + count + " values; netc evaluates at most " + MAX_LENGTH);
+    long count = elements(dims);
+    if (count > MAX_LENGTH) {
+      throw fail.apply("node " + n.describe() + " makes a tensor of shape " + shown(dims) + ", more than " + MAX_LENGTH + " values; netc evaluates small ones");
+    }
     OnnxAttribute a = attribute(n, "value", OnnxAttribute.TENSOR);
     long fill = 0;
     int type = OnnxReader.FLOAT; // ONNX's default value: a float32 zero
@@ -420,7 +426,11 @@ final class ShapeValues {
     return new Shaped(dims.clone(), v, type);
   }
 
-  /** Reshape with ONNX's 0 (keep that dim) and -1 (what is left). */
+  /**
+   * Reshape with ONNX's 0 (keep that dim) and -1 (what is left). The product of the dims given stops
+   * just past the most values a shape tensor holds (x's are fewer): a dozen dims of 64 would wrap it
+   * to 0, a division by zero below.
+   */
   private Shaped reshape(OnnxNode n, Shaped x, long[] target) {
     long[] dims = new long[target.length];
     long known = 1;
@@ -429,7 +439,7 @@ final class ShapeValues {
       dims[i] = target[i] == 0 && i < x.dims().length ? x.dims()[i] : target[i];
       if (dims[i] == -1 && infer < 0) infer = i;
       else if (dims[i] <= 0 || dims[i] > MAX_LENGTH) throw fail.apply("node " + n.describe() + " reshapes to " + shown(target));
-      else known *= dims[i];
+      else known = Math.min(known * dims[i], MAX_LENGTH + 1); // at most 65 times 64: no wrapping
     }
     if (infer >= 0) dims[infer] = x.values().length / known;
     long total = infer >= 0 ? known * dims[infer] : known;
@@ -453,17 +463,25 @@ final class ShapeValues {
       long st = steps == null ? 1 : steps[i];
       if (axis < 0 || axis >= rank || st == 0) throw fail.apply("node " + n.describe() + " slices outside its input");
       long dim = x.dims()[(int) axis];
-      long lo = clampIndex(starts[i], dim, st), hi = clampIndex(ends[i], dim, st);
+      long lo = clampIndex(starts[i], dim, st, false), hi = clampIndex(ends[i], dim, st, true);
       from[(int) axis] = lo;
       step[(int) axis] = st;
-      count[(int) axis] = st > 0 ? Math.max(0, (hi - lo + st - 1) / st) : Math.max(0, (lo - hi - st - 1) / -st);
+      // the elements from lo towards hi, every |st|-th: both within [-1, dim], and a step past the span (up to
+      // INT64_MIN) takes one element, so nothing here wraps; an empty axis has none whichever way it is stepped
+      long span = st > 0 ? hi - lo : lo - hi, stride = st == Long.MIN_VALUE ? Long.MAX_VALUE : Math.abs(st);
+      count[(int) axis] = dim == 0 || span <= 0 ? 0 : (span - 1) / stride + 1;
     }
-    return gatherIndices(x, count, (out, i) -> from[i] + out * step[i]);
+    return gatherIndices(n, x, count, (out, i) -> from[i] + out * step[i]);
   }
 
-  private static long clampIndex(long index, long dim, long step) {
+  /**
+   * A Slice's start or {@code end} on an axis of {@code dim}, a negative one counted from the end,
+   * clamped as ONNX (Slice-10 to -13) says: stepping forward both to [0, dim]; stepping back a start
+   * to [0, dim - 1] and an end to [-1, dim - 1] (-1: through the first element).
+   */
+  private static long clampIndex(long index, long dim, long step, boolean end) {
     long k = index < 0 ? index + dim : index;
-    return step > 0 ? Math.max(0, Math.min(dim, k)) : Math.max(-1, Math.min(dim - 1, k));
+    return step > 0 ? Math.max(0, Math.min(dim, k)) : Math.max(end ? -1 : 0, Math.min(dim - 1, k));
   }
 
   private Shaped transpose(OnnxNode n, Shaped x) {
@@ -484,7 +502,7 @@ final class ShapeValues {
       count[i] = x.dims()[(int) perm[i]];
     }
     // output axis i runs over input axis perm[i]
-    return gatherIndices(x, count, null, perm);
+    return gatherIndices(n, x, count, null, perm);
   }
 
   /** Where output coordinate {@code out} along output axis {@code axis} reads along the same input axis. */
@@ -492,15 +510,35 @@ final class ShapeValues {
     long at(long out, int axis);
   }
 
-  private Shaped gatherIndices(Shaped x, long[] count, AxisMap map) {
-    return gatherIndices(x, count, map, null);
+  private Shaped gatherIndices(OnnxNode n, Shaped x, long[] count, AxisMap map) {
+    return gatherIndices(n, x, count, map, null);
   }
 
-  /** The output of shape {@code count}, each element read from x at the mapped (and permuted) coordinates. */
-  private Shaped gatherIndices(Shaped x, long[] count, AxisMap map, long[] perm) {
-    int rank = count.length;
+  /**
+   * The number of elements of a tensor of {@code dims}: 0 when a dim is 0, else their product, or
+   * {@link Long#MAX_VALUE} where it would pass a long's range (a product of dims in a file wraps,
+   * 64^11 to 0, and must not be read as a small count).
+   */
+  private static long elements(long[] dims) {
+    for (long d : dims) if (d == 0) return 0;
     long total = 1;
-    for (long c : count) total *= c;
+    try {
+      for (long d : dims) total = Math.multiplyExact(total, d); // dims are never negative (the reader's, or made here from counts)
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+    return total;
+  }
+
+  /**
+   * The output of shape {@code count}, each element read from x at the mapped (and permuted)
+   * coordinates. {@code count} is at most x's dims axis by axis, so the output is no larger than x;
+   * its size is still computed without wrapping, and refused past the limit, rather than trusted.
+   */
+  private Shaped gatherIndices(OnnxNode n, Shaped x, long[] count, AxisMap map, long[] perm) {
+    int rank = count.length;
+    long total = elements(count);
+    if (total > MAX_LENGTH) throw fail.apply("node " + n.describe() + " makes a tensor of shape " + shown(count) + "; netc evaluates small ones");
     long[] stride = new long[rank];
     for (int i = rank - 1, s = 1; i >= 0; s *= (int) x.dims()[i], i--) stride[i] = s;
     long[] v = new long[(int) total];
@@ -521,7 +559,8 @@ final class ShapeValues {
   private long[] shape(OnnxNode n) {
     OnnxAttribute start = attribute(n, "start", OnnxAttribute.INT), end = attribute(n, "end", OnnxAttribute.INT);
     int rank = shapes.containsKey(n.inputs().get(0)) ? shapes.get(n.inputs().get(0)).length + 1 : 0;
-    if (start != null && start.i() != 0 || end != null && end.i() < rank) { // start 0 and an end past the rank: the whole shape
+    // a negative start or end counts from the rank (Shape-15), then both are clamped to [0, rank]: from 0 (or before) to the rank (or past) is the whole shape
+    if (start != null && (start.i() < 0 ? start.i() + rank : start.i()) > 0 || end != null && (end.i() < 0 ? end.i() + rank : end.i()) < rank) {
       throw fail.apply("node " + n.describe() + " takes part of a shape (start, end: opset 15); netc evaluates whole shapes");
     }
     int[] s = shapes.get(n.inputs().get(0));
@@ -538,7 +577,8 @@ final class ShapeValues {
 
   private long[] gather(OnnxNode n, long[] data, long[] indices) {
     OnnxAttribute axis = attribute(n, "axis", OnnxAttribute.INT);
-    if (axis != null && axis.i() != 0) throw fail.apply("node " + n.describe() + " with " + axis + ": shape computations gather along axis 0");
+    // the data is a list (rank 1): axis -1 is axis 0
+    if (axis != null && axis.i() != 0 && axis.i() != -1) throw fail.apply("node " + n.describe() + " with " + axis + ": shape computations gather along axis 0");
     long[] v = new long[indices.length];
     for (int i = 0; i < indices.length; i++) {
       long k = indices[i] < 0 ? indices[i] + data.length : indices[i];

@@ -568,6 +568,34 @@ class OnnxImporterTest {
     assertTrue(e.endsWith("node 'u' (Unsqueeze): Unsqueeze's axes are an input from opset 13, not an attribute (the model's opset is 13)"), e);
   }
 
+  /**
+   * A Slice of a shape stepping back clamps its start to [0, dim - 1] and its end to [-1, dim - 1], as
+   * ONNX says: a start before the first element is the first (it was -1, an empty slice). A step past
+   * the span, up to INT64_MAX or INT64_MIN, takes one element (the count of them wrapped to none).
+   */
+  @Test
+  void shapeSlicesClampAsOnnxDoes() {
+    // Shape(x) = [batch, 2, 4, 4] sliced on axis 0, then [-1] after it: [batch, -1], a flatten, where the slice is [batch]
+    java.util.function.Function<byte[][], OnnxImporter.Result> flatten = startEndStep -> translate(List.of(
+        OnnxBytes.node("s", "Shape", List.of("x"), List.of("s")),
+        OnnxBytes.node("sl", "Slice", List.of("s", "start", "end", "zero", "step"), List.of("b")),
+        OnnxBytes.node("j", "Concat", List.of("b", "minus"), List.of("p"), OnnxBytes.integer("axis", 0)),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))),
+        List.of(startEndStep[0], startEndStep[1], startEndStep[2], int64s("zero", 0), int64s("minus", -1)));
+    long min = Long.MIN_VALUE, max = Long.MAX_VALUE;
+    for (long[] c : new long[][] {{-10, min + 1, -1}, {0, 4, max}, {0, min, min}, {-4, min, min}}) {
+      OnnxImporter.Result r = flatten.apply(new byte[][] {int64s("start", c[0]), int64s("end", c[1]), int64s("step", c[2])});
+      assertTrue(r.spec().endsWith("r: flatten()  // onnx: r (Reshape)\n"), java.util.Arrays.toString(c) + "\n" + r.spec());
+    }
+    // stepping back from the last dim through the first: [4, 4, 2, batch], reversed, then the batch dropped by a -1 in front
+    String e = error(List.of(
+        OnnxBytes.node("s", "Shape", List.of("x"), List.of("s")),
+        OnnxBytes.node("sl", "Slice", List.of("s", "start", "end", "zero", "step"), List.of("p")),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))),
+        List.of(int64s("start", max), int64s("end", min), int64s("zero", 0), int64s("step", -1)));
+    assertTrue(e.endsWith("netc expresses a Reshape to [batch, 32] (a flatten), not to [4, 4, 2, batch]"), e);
+  }
+
   /** The shape nodes, then Pad(x, pads) -> y. */
   private static List<byte[]> padBy(String pads, byte[]... shapeNodes) {
     List<byte[]> nodes = new ArrayList<>(List.of(shapeNodes));
@@ -743,6 +771,82 @@ class OnnxImporterTest {
         error(nodes, List.of(size)));
   }
 
+  /**
+   * Products of a shape value's dims do not wrap: eleven dims of 64 are 2^66, which as a long is 0. A
+   * Reshape's -1 divided by it (an ArithmeticException), and a ConstantOfShape of "0 values" let a Slice
+   * of it read past them (an index exception) or allocate 2^30 values. A tensor with a dim of 0 has no
+   * values however large its other dims, and is evaluated.
+   */
+  @Test
+  void shapeProductsThatPassALongAreRefusedNotWrapped() {
+    long[] big = new long[12];
+    java.util.Arrays.fill(big, 64);
+    big[11] = -1;
+    List<byte[]> reshape = List.of(
+        OnnxBytes.node("r1", "Reshape", List.of("d", "t"), List.of("q")),
+        OnnxBytes.node("r2", "Reshape", List.of("x", "q"), List.of("y")));
+    assertEquals("m.onnx: node 'r1' (Reshape) reshapes 1 values to " + ShapeValues.shown(big), error(reshape, List.of(int64s("d", 8), int64s("t", big))));
+    long[] dims = java.util.Arrays.copyOf(big, 11);
+    List<byte[]> constant = List.of(
+        OnnxBytes.node("cos", "ConstantOfShape", List.of("s"), List.of("c")),
+        OnnxBytes.node("sl", "Slice", List.of("c", "zero", "one", "zero"), List.of("p")),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y")));
+    assertEquals("m.onnx: node 'cos' (ConstantOfShape) makes a tensor of shape " + ShapeValues.shown(dims) + ", more than 64 values; netc evaluates"
+        + " small ones", error(constant, List.of(int64s("s", dims), int64s("zero", 0), int64s("one", 1))));
+    // [64 x 11, 0]: no values, reshaped to [64 x 11, -1] (-1 is 0), then to [-1]: nothing before [0, -1], a flatten
+    long[] empty = java.util.Arrays.copyOf(dims, 12);
+    byte[] zeroValue = OnnxBytes.message(out -> {
+      out.writeString(1, "value");
+      out.writeInt32(20, OnnxAttribute.TENSOR);
+      out.writeByteArray(5, OnnxBytes.tensor("", OnnxReader.INT64, new long[] {1}, o -> o.writeInt64(7, 0)));
+    });
+    List<byte[]> nothing = List.of(
+        OnnxBytes.node("cos", "ConstantOfShape", List.of("s"), List.of("z"), zeroValue),
+        OnnxBytes.node("r0", "Reshape", List.of("z", "t"), List.of("q")),
+        OnnxBytes.node("r1", "Reshape", List.of("q", "minus"), List.of("f")),
+        OnnxBytes.node("j", "Concat", List.of("f", "flat"), List.of("p"), OnnxBytes.integer("axis", 0)),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y")));
+    OnnxImporter.Result r = translate(nothing, List.of(int64s("s", empty), int64s("t", big), int64s("minus", -1), int64s("flat", 0, -1)));
+    assertTrue(r.spec().endsWith("r: flatten()  // onnx: r (Reshape)\n"), r.spec());
+    assertArrayEquals(new int[] {32}, build(r).output().shape().dims());
+  }
+
+  /**
+   * An empty auto_pad is NOTSET, as onnxruntime reads it (it was "unknown auto_pad "), and a negative
+   * axis counts from the end of the ONNX tensor: Flatten's -3 of a map is 1, Gather's -1 of a shape is
+   * 0, Shape's start -4 of a map is 0 (each was refused as another axis).
+   */
+  @Test
+  void anEmptyAutoPadIsNotSetAndNegativeAxesCountFromTheEnd() {
+    byte[] empty = OnnxBytes.string("auto_pad", "");
+    OnnxImporter.Result r = translate(List.of(conv("/c/Conv", "x", "y", "w", empty, OnnxBytes.ints("pads", 1, 1, 1, 1))), List.of(weight("w", 2, 2, 3)));
+    assertTrue(r.spec().contains("c: conv(2, 3, padding = 1, bias = false)"), r.spec());
+    r = translate(List.of(OnnxBytes.node("/p/MaxPool", "MaxPool", List.of("x"), List.of("y"), empty, OnnxBytes.ints("kernel_shape", 2, 2))), List.of());
+    assertArrayEquals(new int[] {2, 3, 3}, build(r).output().shape().dims());
+    assertTrue(error(List.of(conv("/c/Conv", "x", "y", "w", OnnxBytes.string("auto_pad", "SAME"))), List.of(weight("w", 2, 2, 3)))
+        .endsWith(": unknown auto_pad 'SAME' (ONNX's are NOTSET, VALID, SAME_UPPER and SAME_LOWER)"));
+    // Flatten from -3 of [batch, 2, 4, 4], then from -1 of [batch, 32]: both from axis 1
+    r = translate(List.of(OnnxBytes.node("/f/Flatten", "Flatten", List.of("x"), List.of("f"), OnnxBytes.integer("axis", -3)),
+        OnnxBytes.node("/g/Flatten", "Flatten", List.of("f"), List.of("y"), OnnxBytes.integer("axis", -1))), List.of());
+    assertTrue(r.spec().contains("f: flatten()  // onnx: /f/Flatten (Flatten)"), r.spec());
+    assertArrayEquals(new int[] {32}, build(r).output().shape().dims());
+    assertTrue(error(List.of(OnnxBytes.node("/f/Flatten", "Flatten", List.of("x"), List.of("y"), OnnxBytes.integer("axis", -2))), List.of())
+        .endsWith("with axis=-2: netc flattens from axis 1 (all but the batch)"));
+    // [batch] from Shape(x) by a Gather along -1, or by a Slice of a Shape from -4, then -1: a flatten
+    List<List<byte[]>> batches = List.of(
+        List.of(OnnxBytes.node("s", "Shape", List.of("x"), List.of("s")),
+            OnnxBytes.node("g", "Gather", List.of("s", "zeros"), List.of("b"), OnnxBytes.integer("axis", -1))),
+        List.of(OnnxBytes.node("s", "Shape", List.of("x"), List.of("s"), OnnxBytes.integer("start", -4)),
+            OnnxBytes.node("g", "Slice", List.of("s", "zeros", "ones"), List.of("b"))));
+    for (List<byte[]> batch : batches) {
+      List<byte[]> nodes = new ArrayList<>(batch);
+      nodes.add(OnnxBytes.node("j", "Concat", List.of("b", "minus"), List.of("p"), OnnxBytes.integer("axis", 0)));
+      nodes.add(OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y")));
+      r = translate(nodes, List.of(int64s("zeros", 0), int64s("ones", 1), int64s("minus", -1)));
+      assertTrue(r.spec().endsWith("r: flatten()  // onnx: r (Reshape)\n"), r.spec());
+    }
+  }
+
   /** SiLU exports as x * Sigmoid(x), hardswish (before opset 14) as x * HardSigmoid(x): each one activation layer. */
   @Test
   void selfGatedActivationsAreSiluAndHardswish() {
@@ -826,6 +930,43 @@ class OnnxImporterTest {
         + "(perm [0, 3, 1, 2])", error(List.of(
             OnnxBytes.node("/b/Transpose", "Transpose", List.of("x"), List.of("t"), OnnxBytes.ints("perm", 0, 2, 3, 1)),
             OnnxBytes.node("/b/Relu", "Relu", List.of("t"), List.of("y"))), List.of()));
+  }
+
+  /**
+   * torch's layer_norm as it exports before opset 17, on a channels-last map: one layernorm, its weight
+   * and bias the Mul's and Add's constants when they are one value a channel along the last axis ([C]
+   * or [1, 1, 1, C]). A [C, 1, 1] of as many values (C = H = 4 here) broadcasts along the height in
+   * ONNX: it was taken for the weight all the same, silently another network; refused by name.
+   */
+  @Test
+  void aLayerNormsWeightMustBroadcastAlongTheChannels() {
+    java.util.function.BiFunction<long[], long[], List<byte[]>> pattern = (w, b) -> List.of(
+        OnnxBytes.node("/b/Transpose", "Transpose", List.of("x"), List.of("t"), OnnxBytes.ints("perm", 0, 2, 3, 1)),
+        OnnxBytes.node("/b/ReduceMean", "ReduceMean", List.of("t"), List.of("m"), OnnxBytes.ints("axes", -1)),
+        OnnxBytes.node("/b/Sub", "Sub", List.of("t", "m"), List.of("c")),
+        OnnxBytes.node("/b/Pow", "Pow", List.of("c", "two"), List.of("p")),
+        OnnxBytes.node("/b/ReduceMean_1", "ReduceMean", List.of("p"), List.of("v"), OnnxBytes.ints("axes", -1)),
+        OnnxBytes.node("/b/Add", "Add", List.of("v", "eps"), List.of("ve")),
+        OnnxBytes.node("/b/Sqrt", "Sqrt", List.of("ve"), List.of("s")),
+        OnnxBytes.node("/b/Div", "Div", List.of("c", "s"), List.of("d")),
+        OnnxBytes.node("/b/Mul", "Mul", List.of("d", "w"), List.of("sc")),
+        OnnxBytes.node("/b/Add_1", "Add", List.of("sc", "b"), List.of("sh")),
+        OnnxBytes.node("/b/Transpose_1", "Transpose", List.of("sh"), List.of("y"), OnnxBytes.ints("perm", 0, 3, 1, 2)));
+    java.util.function.BiFunction<long[], long[], List<byte[]>> constants = (w, b) -> List.of(OnnxBytes.floats("two", new long[0], 2f),
+        OnnxBytes.floats("eps", new long[0], 1e-6f), OnnxBytes.floats("w", w, 1, 2, 3, 4), OnnxBytes.floats("b", b, 5, 6, 7, 8));
+    long[] c = {4}, last = {1, 1, 1, 4}, height = {4, 1, 1};
+    OnnxImporter.Result r = translate(pattern.apply(c, last), constants.apply(c, last), 4, 13);
+    assertTrue(r.spec().contains("b: layernorm(eps = 1.0E-6)  // onnx: /b/ReduceMean (ReduceMean), /b/Sub (Sub), /b/Pow (Pow), /b/ReduceMean_1"
+        + " (ReduceMean), /b/Add (Add), /b/Sqrt (Sqrt), /b/Div (Div), /b/Mul (Mul), /b/Add_1 (Add)\n"), r.spec());
+    assertArrayEquals(new float[] {1, 2, 3, 4}, r.weights().get("b.weight").data());
+    assertArrayEquals(new float[] {5, 6, 7, 8}, r.weights().get("b.bias").data());
+    assertArrayEquals(new int[] {4, 4, 4}, build(r).output().shape().dims());
+    assertEquals("m.onnx: node '/b/Mul' (Mul): the layer norm's weight 'w' is float32 of shape [4, 1, 1]; netc takes a float constant of one value"
+        + " a channel, [4] or [1, 1, 1, 4] (ONNX broadcasts it along the last axis, the channels)",
+        error(pattern.apply(height, c), constants.apply(height, c), 4, 13));
+    assertEquals("m.onnx: node '/b/Add_1' (Add): the layer norm's bias 'b' is float32 of shape [4, 1, 1]; netc takes a float constant of one value"
+        + " a channel, [4] or [1, 1, 1, 4] (ONNX broadcasts it along the last axis, the channels)",
+        error(pattern.apply(c, height), constants.apply(c, height), 4, 13));
   }
 
   /** A squeeze-and-excitation: x times a path from x that ends at one value a channel is a gate; any other Mul of two paths is refused. */
@@ -1083,6 +1224,39 @@ class OnnxImporterTest {
     assertTrue(error(List.of(all), List.of()).endsWith("not axes all"));
   }
 
+  /**
+   * ReduceMean's axes are an attribute before opset 18 and an input from it; the Unsqueeze of a gate's
+   * vector takes its axes as an attribute before opset 13 and an input from it. The other opset's form
+   * was read as no axes ("not axes all", "not axes none") or read anyway; it is refused by name, as
+   * Clip's bounds, Split's sizes and a shape computation's Unsqueeze are.
+   */
+  @Test
+  void reduceMeanAndUnsqueezeAxesInTheOtherOpsetsFormAreRefused() {
+    byte[] axes = int64s("axes", 2, 3);
+    byte[] byInput = OnnxBytes.node("/ReduceMean", "ReduceMean", List.of("x", "axes"), List.of("y"));
+    byte[] byAttribute = OnnxBytes.node("/ReduceMean", "ReduceMean", List.of("x"), List.of("y"), OnnxBytes.ints("axes", 2, 3));
+    assertEquals("m.onnx: node '/ReduceMean' (ReduceMean): ReduceMean's axes are an attribute before opset 18, not an input (the model's opset"
+        + " is 17)", error(List.of(byInput), List.of(axes), 2, 17));
+    assertEquals("m.onnx: node '/ReduceMean' (ReduceMean) with axes=[2, 3]: ReduceMean's axes are an input from opset 18, not an attribute (the"
+        + " model's opset is 18)", error(List.of(byAttribute), List.of(), 2, 18));
+    for (OnnxImporter.Result r : List.of(translate(List.of(byAttribute), List.of(), 2, 17), translate(List.of(byInput), List.of(axes), 2, 18))) {
+      assertTrue(r.spec().endsWith("reducemean: global_avgpool()  // onnx: /ReduceMean (ReduceMean)\n"), r.spec());
+    }
+    List<byte[]> inputs = linearGate(
+        OnnxBytes.node("/se/Unsqueeze", "Unsqueeze", List.of("s", "a"), List.of("s3")),
+        OnnxBytes.node("/se/Unsqueeze_1", "Unsqueeze", List.of("s3", "a"), List.of("g")));
+    List<byte[]> attributes = linearGate(
+        OnnxBytes.node("/se/Unsqueeze", "Unsqueeze", List.of("s"), List.of("s3"), OnnxBytes.ints("axes", -1)),
+        OnnxBytes.node("/se/Unsqueeze_1", "Unsqueeze", List.of("s3"), List.of("g"), OnnxBytes.ints("axes", -1)));
+    assertEquals("m.onnx: node '/se/Unsqueeze' (Unsqueeze): Unsqueeze's axes are an attribute before opset 13, not an input (the model's opset"
+        + " is 12)", error(inputs, linearGateWeights(int64s("a", -1)), 2, 12));
+    assertEquals("m.onnx: node '/se/Unsqueeze' (Unsqueeze): Unsqueeze's axes are an input from opset 13, not an attribute (the model's opset"
+        + " is 13)", error(attributes, linearGateWeights(), 2, 13));
+    for (OnnxImporter.Result r : List.of(translate(attributes, linearGateWeights(), 2, 12), translate(inputs, linearGateWeights(int64s("a", -1)), 2, 13))) {
+      assertEquals(Op.GATE, build(r).output().op(), r.spec());
+    }
+  }
+
   /** torch.onnx.export writes an initializer equal to another as an Identity of it (SqueezeNet's zero biases): a constant. */
   @Test
   void anIdentityOfAnInitializerIsThatConstant() {
@@ -1113,6 +1287,38 @@ class OnnxImporterTest {
     assertEquals("m.onnx: node '/drop/Dropout' (Dropout): its mask output is used; netc runs inference only", error(masked, List.of()));
   }
 
+  /**
+   * A MaxPool's indices and a BatchNormalization's running statistics, as exporters may name them
+   * though nothing reads them, or left empty: the layer computes the first output only, which is all
+   * the graph uses. They were refused for being there; read (by a node), they still are.
+   */
+  @Test
+  void unusedIndicesAndStatisticsOutputsAreNoObstacle() {
+    for (List<String> outputs : List.of(List.of("y", "idx"), List.of("y", ""))) {
+      byte[] pool = OnnxBytes.node("/p/MaxPool", "MaxPool", List.of("x"), outputs, OnnxBytes.ints("kernel_shape", 2, 2), OnnxBytes.ints("strides", 2, 2));
+      OnnxImporter.Result r = translate(List.of(pool), List.of());
+      assertTrue(r.spec().endsWith("p: maxpool(2, stride = 2)  // onnx: /p/MaxPool (MaxPool)\n"), r.spec());
+      assertArrayEquals(new int[] {2, 2, 2}, build(r).output().shape().dims());
+    }
+    List<byte[]> statistics = List.of(OnnxBytes.floats("g", new long[] {2}, 1, 2), OnnxBytes.floats("b", new long[] {2}, 0, 1),
+        OnnxBytes.floats("m", new long[] {2}, 0, 0), OnnxBytes.floats("v", new long[] {2}, 1, 1));
+    for (List<String> outputs : List.of(List.of("y", "mean", "var"), List.of("y", "", ""), List.of("y", "mean", "var", "saved_mean", "saved_var"))) {
+      byte[] bn = OnnxBytes.node("/bn/BatchNormalization", "BatchNormalization", List.of("x", "g", "b", "m", "v"), outputs);
+      OnnxImporter.Result r = translate(List.of(bn), statistics);
+      assertTrue(r.spec().endsWith("bn: batchnorm(eps = 1.0E-5)  // onnx: /bn/BatchNormalization (BatchNormalization)\n"), r.spec());
+      assertArrayEquals(new float[] {1, 2}, r.weights().get("bn.weight").data());
+    }
+    assertEquals("m.onnx: node '/p/MaxPool' (MaxPool) with kernel_shape=[1, 1]: its indices output is used; netc's max pooling returns no indices",
+        error(List.of(OnnxBytes.node("/p/MaxPool", "MaxPool", List.of("x"), List.of("p", "idx"), OnnxBytes.ints("kernel_shape", 1, 1)),
+            OnnxBytes.node("/r/Relu", "Relu", List.of("p"), List.of("r")),
+            OnnxBytes.node("/a/Add", "Add", List.of("r", "idx"), List.of("y"))), List.of()));
+    assertEquals("m.onnx: node '/bn/BatchNormalization' (BatchNormalization): its running mean and variance outputs are used; netc runs batch norm in"
+        + " inference mode", error(List.of(
+            OnnxBytes.node("/bn/BatchNormalization", "BatchNormalization", List.of("x", "g", "b", "m", "v"), List.of("n", "mean", "var")),
+            OnnxBytes.node("/r/Relu", "Relu", List.of("n"), List.of("r")),
+            OnnxBytes.node("/a/Mul", "Mul", List.of("r", "var"), List.of("y"))), statistics));
+  }
+
   /** Dropout's training_mode input (opset 12): a constant false is inference, removed; true, or computed, is refused. */
   @Test
   void dropoutInTrainingModeIsRefused() {
@@ -1130,34 +1336,6 @@ class OnnxImporterTest {
         OnnxBytes.node("/drop/Dropout", "Dropout", List.of("s", "ratio", "mode"), List.of("y")));
     assertEquals("m.onnx: node '/drop/Dropout' (Dropout): its training_mode 'mode' is computed; netc runs inference only, with training_mode"
         + " a constant false", error(fromImage, List.of(ratio)));
-  }
-
-  /**
-   * Dropout-1 and -6 (before opset 7) choose their mode by is_test: 0 written out is training mode, which
-   * drops values at random, refused; 1 is inference, removed. Left out (ONNX's default is 0), it is read
-   * as inference, as onnxruntime and ONNX's version converter read it, and the spec's comment says so.
-   */
-  @Test
-  void dropoutBeforeOpset7IsRefusedWhereItsIsTestSaysTraining() {
-    String removed = "// onnx: /drop/Dropout (Dropout) removed: the identity at inference";
-    for (long opset : new long[] {1, 6}) {
-      byte[] training = OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x"), List.of("y", "mask"), OnnxBytes.integer("is_test", 0));
-      assertEquals("m.onnx: node '/drop/Dropout' (Dropout) with is_test=0: is_test 0 is training mode, which drops values at random; netc runs"
-          + " inference only (is_test 1)", error(List.of(training), List.of(), 2, opset), "opset " + opset);
-      byte[] inference = OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x"), List.of("y", "mask"), OnnxBytes.integer("is_test", 1));
-      String spec = translate(List.of(inference), List.of(), 2, opset).spec();
-      assertTrue(spec.endsWith(removed + "\n"), spec);
-      byte[] leftOut = OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x"), List.of("y"));
-      spec = translate(List.of(leftOut), List.of(), 2, opset).spec();
-      assertTrue(spec.endsWith(removed + " (is_test left out, read as inference as onnxruntime and ONNX's version converter read it)\n"), spec);
-      // in inference mode the mask is not filled: used, it is refused as at any opset
-      List<byte[]> masked = List.of(
-          OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x"), List.of("d", "mask"), OnnxBytes.integer("is_test", 1)),
-          OnnxBytes.node("/relu/Relu", "Relu", List.of("d"), List.of("r")),
-          OnnxBytes.node("/mul/Mul", "Mul", List.of("r", "mask"), List.of("y")));
-      assertEquals("m.onnx: node '/drop/Dropout' (Dropout) with is_test=1: its mask output is used; netc runs inference only",
-          error(masked, List.of(), 2, opset));
-    }
   }
 
   /** A bool tensor of one value. */

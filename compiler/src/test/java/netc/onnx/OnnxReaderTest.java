@@ -235,6 +235,44 @@ class OnnxReaderTest {
     assertArrayEquals(new float[] {3f, 4f}, m.initializers().get("k").floats());
   }
 
+  /**
+   * The default domain's version must be one the importer reads its operators by, 7 to 27: before 7,
+   * Add and Mul broadcast by attributes (Sub(x, mean[C], broadcast=1, axis=1) is per channel) and
+   * BatchNormalization's is_test defaults to training; past 27 an operator may mean something else.
+   * Both were imported as if of today's opsets.
+   */
+  @Test
+  void opsetsOutsideThoseTheImporterKnowsAreRefused() throws IOException {
+    byte[] graph = OnnxBytes.graph(List.of(OnnxBytes.node("r", "Relu", List.of("x"), List.of("y"))), List.of(), 1, 1, 1);
+    assertEquals(dir.resolve("m.onnx") + ": the model imports version 6 of the default ONNX operator set (opset_import); netc reads versions 7 to 27"
+        + " (before 7, Add, Sub, Mul and Div broadcast by attributes, and other operators' defaults differ)", error(OnnxBytes.model(graph, 6)));
+    assertEquals(dir.resolve("m.onnx") + ": the model imports version 28 of the default ONNX operator set (opset_import); netc reads versions 7 to"
+        + " 27 (a later version may define its operators anew; netc knows them up to 27)", error(OnnxBytes.model(graph, 28)));
+    for (long opset : new long[] {7, 27}) assertEquals(opset, OnnxReader.read(write("ok.onnx", OnnxBytes.model(graph, opset))).opset());
+  }
+
+  /**
+   * A Constant's value_float written as an INT attribute (or value_int as a FLOAT) was read from the
+   * field its type does not fill: 0, so Clip(x, zero, six) became clip(0, 0). Refused by name; an
+   * untyped attribute (older writers) has the type of the one field it fills, and is read.
+   */
+  @Test
+  void aConstantsValueOfAnotherTypeIsRefused() throws IOException {
+    byte[] six = OnnxBytes.integer("value_float", 6);
+    assertEquals(dir.resolve("m.onnx") + ": node 'six' (Constant) has attribute value_float of type INT; Constant's value_float is FLOAT",
+        error(OnnxBytes.model(OnnxBytes.graph(List.of(OnnxBytes.node("six", "Constant", List.of(), List.of("k"), six)), List.of(), 1, 1, 1))));
+    byte[] two = OnnxBytes.real("value_int", 2f);
+    assertEquals(dir.resolve("m.onnx") + ": node 'two' (Constant) has attribute value_int of type FLOAT; Constant's value_int is INT",
+        error(OnnxBytes.model(OnnxBytes.graph(List.of(OnnxBytes.node("two", "Constant", List.of(), List.of("k"), two)), List.of(), 1, 1, 1))));
+    byte[] untyped = OnnxBytes.message(out -> {
+      out.writeString(1, "value_float");
+      out.writeFloat(2, 6f);
+    });
+    OnnxModel m = OnnxReader.read(write("u.onnx", OnnxBytes.model(OnnxBytes.graph(List.of(OnnxBytes.node("six", "Constant", List.of(), List.of("k"),
+        untyped)), List.of(), 1, 1, 1))));
+    assertArrayEquals(new float[] {6f}, m.initializers().get("k").floats());
+  }
+
   /** A graph field given twice is one graph, as protobuf merges it: the nodes and initializers of both, in order. */
   @Test
   void aGraphSplitOverTwoFieldsIsMerged() throws IOException {
