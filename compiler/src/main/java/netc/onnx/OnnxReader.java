@@ -177,7 +177,8 @@ public final class OnnxReader {
     if (opset < MIN_OPSET || opset > MAX_OPSET) {
       throw fail("the model imports version " + opset + " of the default ONNX operator set (opset_import); netc reads versions " + MIN_OPSET
           + " to " + MAX_OPSET + (opset < MIN_OPSET ? " (before 7, Add, Sub, Mul and Div broadcast by attributes, and other operators' defaults differ)"
-              : " (a later version may define its operators anew; netc knows them up to " + MAX_OPSET + ")"));
+              : " (a later version may define its operators anew; netc knows them up to " + MAX_OPSET + "): export it again at version "
+                  + MAX_OPSET + " or earlier (torch.onnx.export's opset_version)"));
     }
     return new OnnxModel(path, opset, graph.nodes, graph.initializers, graph.inputs, graph.outputs, List.copyOf(files));
   }

@@ -247,7 +247,8 @@ class OnnxReaderTest {
     assertEquals(dir.resolve("m.onnx") + ": the model imports version 6 of the default ONNX operator set (opset_import); netc reads versions 7 to 27"
         + " (before 7, Add, Sub, Mul and Div broadcast by attributes, and other operators' defaults differ)", error(OnnxBytes.model(graph, 6)));
     assertEquals(dir.resolve("m.onnx") + ": the model imports version 28 of the default ONNX operator set (opset_import); netc reads versions 7 to"
-        + " 27 (a later version may define its operators anew; netc knows them up to 27)", error(OnnxBytes.model(graph, 28)));
+        + " 27 (a later version may define its operators anew; netc knows them up to 27): export it again at version 27 or earlier"
+        + " (torch.onnx.export's opset_version)", error(OnnxBytes.model(graph, 28)));
     for (long opset : new long[] {7, 27}) assertEquals(opset, OnnxReader.read(write("ok.onnx", OnnxBytes.model(graph, opset))).opset());
   }
 
