@@ -132,8 +132,13 @@ final class InspectCommand implements Main.Command {
     PassContext context = context(cl, instruments);
     Graph optimized = PassManager.run(graph, context);
 
-    out.println("passes (node count after each):");
-    for (int i = 0; i < counts.stages.size(); i++) out.printf("  %-26s %4d%n", counts.stages.get(i), counts.counts.get(i));
+    out.println("passes (node count after each, and what each does):");
+    java.util.Map<String, String> does = new java.util.HashMap<>();
+    for (netc.passes.Pass p : PassManager.pipeline()) does.put(p.name(), p.description());
+    for (int i = 0; i < counts.stages.size(); i++) {
+      String what = does.get(counts.stages.get(i));
+      out.println(wrapped(String.format("  %-26s %4d", counts.stages.get(i), counts.counts.get(i)), what == null ? "" : what));
+    }
     out.printf("%s: %d nodes before the passes, %d after%n", graph.name(), graph.nodes().size(), optimized.nodes().size());
     if (!cl.hasOption("print-changed")) { // the changes already say what each fused node absorbed
       out.println("fused nodes (spec layers each came from):");
@@ -199,6 +204,27 @@ final class InspectCommand implements Main.Command {
       Thread.currentThread().interrupt();
       return 1;
     }
+  }
+
+  /** The widest line inspect prints (the IR's long lines wrap at it too). */
+  static final int WIDTH = 120;
+
+  /** {@code head}, two spaces and {@code text}, the text's words wrapped at {@link #WIDTH} under its first. */
+  static String wrapped(String head, String text) {
+    if (text.isEmpty()) return head;
+    String indent = " ".repeat(head.length() + 2);
+    StringBuilder all = new StringBuilder(head).append(' ');
+    int lineStart = 0;
+    for (String word : text.split(" ")) {
+      if (all.length() - lineStart + 1 + word.length() > WIDTH && all.length() - lineStart > indent.length()) {
+        all.append('\n').append(indent);
+        lineStart = all.length() - indent.length();
+      } else {
+        all.append(' ');
+      }
+      all.append(word);
+    }
+    return all.toString();
   }
 
   /** A seeded random input in [0, 1) of the declared shape: the same for every pass. */

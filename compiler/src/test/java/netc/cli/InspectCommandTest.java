@@ -26,6 +26,15 @@ class InspectCommandTest {
     assertEquals(0, r[0], (String) r[2]);
     String out = (String) r[1];
     assertTrue(out.contains("resnet18: 70 nodes before the passes, 26 after"), out);
+    // each pass's line says what the pass does, after its node count
+    assertTrue(out.contains("passes (node count after each, and what each does):"), out);
+    assertTrue(java.util.regex.Pattern.compile("\\n  fold-batchnorm +\\d+  fold batch norms into the preceding conv's weights and bias\\n").matcher(out).find(), out);
+    assertTrue(java.util.regex.Pattern.compile("\\n  input +70\\n").matcher(out).find(), out); // the graph as parsed: no pass, no text
+    // a long description wraps under its first word, within the 120 columns of every line
+    String fuse = out.substring(out.indexOf("\n  fuse-activation ") + 1, out.indexOf("\n  compose-gathers "));
+    assertTrue(fuse.contains("\n") && fuse.lines().allMatch(l -> l.length() <= 120), fuse);
+    assertEquals(fuse.indexOf("apply"), fuse.lines().skip(1).findFirst().orElseThrow().indexOf(fuse.lines().skip(1).findFirst().orElseThrow().strip()), fuse);
+    assertTrue(fuse.replaceAll("\\s+", " ").endsWith("as the conv, batchnorm, add or fc before it stores"), fuse);
     assertTrue(out.lines().anyMatch(l -> l.matches("verify winograd\\s+max error \\S+ of max \\|output\\| \\S+\\s+ok")), out);
     assertTrue(out.contains("      layer1.0.bn2 (batchnorm) at ../examples/resnet.net:"), "fused nodes list their spec layers:\n" + out);
     assertTrue(out.contains("peak activation memory per image, planned:"), out);
