@@ -1011,6 +1011,7 @@ public final class OnnxImporter {
   private String reshape(OnnxNode n, String x, int[] in, Body body) {
     if (n.inputs().size() < 2) throw fail(node(n) + " has no shape input");
     long[] target = shapeValues.value(n.inputs().get(1));
+    ShapeValues.refuseZeroSizeReshape(n, target, typed(n, "allowzero", OnnxAttribute.INT), this::fail);
     if (target.length == 5 && in.length == 3) return channelShuffle(n, in, target, body);
     long features = size(in);
     if (!flatTarget(target, features)) {

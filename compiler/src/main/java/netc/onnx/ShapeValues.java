@@ -432,6 +432,7 @@ final class ShapeValues {
    * to 0, a division by zero below.
    */
   private Shaped reshape(OnnxNode n, Shaped x, long[] target) {
+    refuseZeroSizeReshape(n, target, attribute(n, "allowzero", OnnxAttribute.INT), fail);
     long[] dims = new long[target.length];
     long known = 1;
     int infer = -1;
@@ -445,6 +446,18 @@ final class ShapeValues {
     long total = infer >= 0 ? known * dims[infer] : known;
     if (total != x.values().length) throw fail.apply("node " + n.describe() + " reshapes " + x.values().length + " values to " + shown(target));
     return new Shaped(dims, x.values(), x.type());
+  }
+
+  /**
+   * Reshape's {@code allowzero = 1} (opset 14): a 0 in the target is then a dimension of size 0, not a
+   * copy of the input's; netc has no empty tensors, so such a target is refused rather than read the
+   * older way (a Reshape with allowzero and no 0 is an ordinary one).
+   */
+  static void refuseZeroSizeReshape(OnnxNode n, long[] target, OnnxAttribute allowZero, Function<String, NetcException> fail) {
+    if (allowZero == null || allowZero.i() == 0) return;
+    for (long d : target) {
+      if (d == 0) throw fail.apply("node " + n.describe() + " reshapes to " + shown(target) + " with allowzero = 1: a dimension of size 0 (netc has no empty tensors)");
+    }
   }
 
   /** Slice: starts, ends, axes and steps (negative steps too), clamped as ONNX says. */

@@ -436,6 +436,38 @@ class OnnxImporterTest {
     assertEquals(List.of("input", "m", "add", "n", "add_1", "add_", "add_1_"), g.nodes().stream().map(netc.ir.Node::name).toList());
   }
 
+  /**
+   * Reshape's allowzero = 1 makes a 0 in the target a dimension of size 0, not the input's: refused (netc has no
+   * empty tensors) where the older reading would copy the batch; without a 0, or with allowzero = 0, a flatten.
+   */
+  @Test
+  void aReshapeWithAllowzeroAndAZeroIsRefusedNotReadAsACopy() {
+    byte[] target = OnnxBytes.tensor("p", OnnxReader.INT64, new long[] {2}, out -> {
+      out.writeInt64(7, 0);
+      out.writeInt64(7, 32);
+    });
+    String e = error(List.of(OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"), OnnxBytes.integer("allowzero", 1))), List.of(target));
+    assertTrue(e.endsWith("node 'r' (Reshape) reshapes to [0, 32] with allowzero = 1: a dimension of size 0 (netc has no empty tensors)"), e);
+    // the same target inside a shape computation (a Reshape of a Shape's values)
+    byte[] two = OnnxBytes.tensor("t", OnnxReader.INT64, new long[] {2}, out -> {
+      out.writeInt64(7, 0);
+      out.writeInt64(7, 2);
+    });
+    e = error(List.of(OnnxBytes.node("s", "Shape", List.of("x"), List.of("sh")),
+        OnnxBytes.node("rs", "Reshape", List.of("sh", "t"), List.of("p"), OnnxBytes.integer("allowzero", 1)),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))), List.of(two));
+    assertTrue(e.endsWith("node 'rs' (Reshape) reshapes to [0, 2] with allowzero = 1: a dimension of size 0 (netc has no empty tensors)"), e);
+    for (long allowZero : new long[] {0, 1}) {
+      byte[] flat = OnnxBytes.tensor("p", OnnxReader.INT64, new long[] {2}, out -> {
+        out.writeInt64(7, allowZero == 0 ? 0 : -1);
+        out.writeInt64(7, 32);
+      });
+      OnnxImporter.Result r = translate(List.of(OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"), OnnxBytes.integer("allowzero", allowZero))),
+          List.of(flat));
+      assertTrue(r.spec().contains("flatten()"), r.spec());
+    }
+  }
+
   /** Shape computations with malformed arguments are refused by name, not with an index exception or garbage values. */
   @Test
   void malformedShapeComputationsAreRefused() {
