@@ -207,12 +207,12 @@ public final class CommandLines {
   static final String SYNTHETIC_NOTE = "note: no --weights given; using synthetic weights (seed " + SpecCompiler.SYNTHETIC_SEED + ")";
 
   /** The weights file bound to the graph, or seeded synthetic weights (said on {@code out}). */
-  static ParamSource params(Graph g, String weights, PrintStream out) {
+  static ParamSource params(Graph g, String weights, PrintStream out, PrintStream err) {
     if (weights == null) out.println(SYNTHETIC_NOTE);
     return SpecCompiler.params(g, weights == null ? null : Path.of(weights), new SpecCompiler.Listener() {
       @Override
       public void warning(String line) {
-        System.err.println(line);
+        err.println(line);
       }
     });
   }
@@ -247,8 +247,8 @@ public final class CommandLines {
    * error when one of its {@code outputs} (null: none) is standard output (/dev/stdout), whose data they
    * would otherwise be mixed into.
    */
-  static PrintStream status(PrintStream out, Path... outputs) {
-    for (Path p : outputs) if (p != null && netc.runtime.io.FileOutput.isStandardOutput(p)) return System.err;
+  static PrintStream status(PrintStream out, PrintStream err, Path... outputs) {
+    for (Path p : outputs) if (p != null && netc.runtime.io.FileOutput.isStandardOutput(p)) return err;
     return out;
   }
 
@@ -291,9 +291,9 @@ public final class CommandLines {
    * The parameters to run {@code source} with: the --weights file if one is given, else an ONNX
    * model's own, else synthetic ones (said on {@code out}).
    */
-  static ParamSource params(ModelSource source, String weights, PrintStream out) {
+  static ParamSource params(ModelSource source, String weights, PrintStream out, PrintStream err) {
     if (weights == null && source.weights() != null) return WeightBinding.bind(source.graph(), source.weights());
-    return params(source.graph(), weights, out);
+    return params(source.graph(), weights, out, err);
   }
 
   /** The --import-path directories, in order. */

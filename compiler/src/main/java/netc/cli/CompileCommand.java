@@ -39,18 +39,18 @@ final class CompileCommand implements Main.Command {
   }
 
   @Override
-  public int run(String[] args, PrintStream out) throws IOException {
-    return run(args, out, true);
+  public int run(String[] args, PrintStream out, PrintStream err) throws IOException {
+    return run(args, out, err, true);
   }
 
-  /** As {@link #run(String[], PrintStream)}; the demo, which states the synthetic-weights caveat itself, passes false. */
-  int run(String[] args, PrintStream stdout, boolean noteSynthetic) throws IOException {
+  /** As {@link #run(String[], PrintStream, PrintStream)}; the demo, which states the synthetic-weights caveat itself, passes false. */
+  int run(String[] args, PrintStream stdout, PrintStream err, boolean noteSynthetic) throws IOException {
     Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, stdout);
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
     Path jar = Path.of(cl.getOptionValue("o"));
-    PrintStream out = CommandLines.status(stdout, jar);
+    PrintStream out = CommandLines.status(stdout, err, jar);
     String weights = cl.getOptionValue("w");
     String name = cl.getOptionValue("name");
     String nameProblem = name == null ? null : SpecCompiler.modelNameProblem(name);
@@ -88,7 +88,7 @@ final class CompileCommand implements Main.Command {
 
         @Override
         public void warning(String line) {
-          System.err.println(line);
+          err.println(line);
         }
 
         @Override

@@ -46,7 +46,7 @@ final class DemoCommand implements Main.Command {
   }
 
   @Override
-  public int run(String[] args, PrintStream out) throws Exception {
+  public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
     Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
@@ -66,14 +66,14 @@ final class DemoCommand implements Main.Command {
     if (Files.exists(outDir) && !Files.isDirectory(outDir)) throw new BadInputException("--out " + outDir + ": not a directory");
     Files.createDirectories(outDir);
     if (only == null || only.equals("digits")) {
-      DigitsDemo.run(home, outDir, threads, out);
+      DigitsDemo.run(home, outDir, threads, out, err);
       if (only == null) out.println();
     }
-    return only == null || only.equals("resnet50") ? resnet50(cl, home, outDir, threads, out) : 0;
+    return only == null || only.equals("resnet50") ? resnet50(cl, home, outDir, threads, out, err) : 0;
   }
 
   /** ResNet-50 on the drawn samples: compile time, top-5 and latency per image, the jar's path. */
-  private static int resnet50(CommandLine cl, Path home, Path outDir, int threads, PrintStream out) throws Exception {
+  private static int resnet50(CommandLine cl, Path home, Path outDir, int threads, PrintStream out, PrintStream err) throws Exception {
     Files.createDirectories(outDir.resolve("images"));
     Path jar = outDir.resolve("resnet50.jar");
     String weights = cl.getOptionValue("w");
@@ -83,7 +83,7 @@ final class DemoCommand implements Main.Command {
     List<String> compile = new ArrayList<>(List.of(home.resolve("examples/resnet50.net").toString(), "-o", jar.toString()));
     if (weights != null) compile.addAll(List.of("--weights", weights));
     else out.println("note: synthetic weights (no weights/resnet50.safetensors; see weights/README.md for real ImageNet ones): the labels below show the pipeline runs, not what it recognizes");
-    int status = new CompileCommand().run(compile.toArray(String[]::new), out, false);
+    int status = new CompileCommand().run(compile.toArray(String[]::new), out, err, false);
     if (status != 0) return status;
 
     List<Path> images = drawSamples(outDir.resolve("images"));

@@ -145,14 +145,14 @@ final class DigitsDemo {
    * Compiles digits.net into {@code outDir}/digits.jar, classifies the held-out digits, prints the
    * comparison, a few digits and where the contact sheet is; returns the report.
    */
-  static Report run(Path home, Path outDir, int threads, PrintStream out) throws Exception {
+  static Report run(Path home, Path outDir, int threads, PrintStream out, PrintStream err) throws Exception {
     HeldOut heldOut = HeldOut.load(home.resolve("weights/digits"));
     Path jar = outDir.resolve("digits.jar");
     String spec = home.resolve("examples/digits.net").toString(), weights = home.resolve("weights/digits/digits.safetensors").toString();
     out.println("digits: a small ResNet (examples/digits.net) trained here on handwritten digits (weights/train_digits.py)");
     long t0 = System.nanoTime();
     try (PrintStream quiet = new PrintStream(OutputStream.nullOutputStream())) {
-      int status = new CompileCommand().run(new String[] {spec, "--weights", weights, "-o", jar.toString()}, quiet);
+      int status = new CompileCommand().run(new String[] {spec, "--weights", weights, "-o", jar.toString()}, quiet, err, true);
       if (status != 0) throw new IllegalStateException("netc compile returned " + status);
     }
     out.printf("  compiled in %.1f s: %s%n", (System.nanoTime() - t0) / 1e9, jar);

@@ -30,14 +30,14 @@ final class ImportCommand implements Main.Command {
   }
 
   @Override
-  public int run(String[] args, PrintStream out) throws IOException {
+  public int run(String[] args, PrintStream out, PrintStream err) throws IOException {
     CommandLine cl = CommandLines.parse(USAGE, options(), args, out);
     if (cl == null) return 0;
     String model = CommandLines.oneArgument(cl, "ONNX model", USAGE);
     if (!ModelSource.isOnnx(model)) throw new UsageException("expects an ONNX model (a .onnx file), got " + model + " (usage: " + USAGE + ")");
     Path spec = Path.of(cl.getOptionValue("o"));
     Path weights = cl.hasOption("weights-out") ? Path.of(cl.getOptionValue("weights-out")) : beside(spec);
-    out = CommandLines.status(out, spec, weights);
+    out = CommandLines.status(out, err, spec, weights);
     if (FileOutput.sameFile(spec, weights)) throw new UsageException("the spec and the weights would both be written to " + spec);
     for (Path target : new Path[] {spec, weights}) CommandLines.refuseOverwriting(target, Path.of(model), "the model being imported");
     CommandLines.checkWritable(spec);

@@ -82,13 +82,13 @@ final class InspectCommand implements Main.Command {
   }
 
   @Override
-  public int run(String[] args, PrintStream out) throws IOException {
+  public int run(String[] args, PrintStream out, PrintStream err) throws IOException {
     Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
     Path dot = cl.hasOption("dot") ? Path.of(cl.getOptionValue("dot")) : null;
     Path svg = cl.hasOption("svg") ? Path.of(cl.getOptionValue("svg")) : null;
-    out = CommandLines.status(out, dot, svg); // --dot /dev/stdout: the report goes to standard error, the graph alone to standard output
+    out = CommandLines.status(out, err, dot, svg); // --dot /dev/stdout: the report goes to standard error, the graph alone to standard output
     boolean before = cl.hasOption("before");
     // refused before the passes run and print, not after
     if (before && dot == null && svg == null) throw new UsageException("--before applies to --dot and --svg; give one of them");
@@ -126,7 +126,7 @@ final class InspectCommand implements Main.Command {
       instruments.add(Instruments.dumpToDir(dir));
     }
     if (cl.hasOption("verify-each")) {
-      ParamSource params = CommandLines.params(source, cl.getOptionValue("w"), out);
+      ParamSource params = CommandLines.params(source, cl.getOptionValue("w"), out, err);
       instruments.add(new Instruments.VerifyEach(params, randomInput(graph, 1), 1e-4, out));
     }
     PassContext context = context(cl, instruments);

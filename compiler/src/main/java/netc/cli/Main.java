@@ -11,7 +11,8 @@ import netc.runtime.BadInputException;
 public final class Main {
   /** A command: parses its own options and returns an exit status. */
   interface Command {
-    int run(String[] args, PrintStream out) throws Exception;
+    /** Runs with the caller's streams: results and status lines on {@code out}, warnings (and status lines when out carries data) on {@code err}. */
+    int run(String[] args, PrintStream out, PrintStream err) throws Exception;
 
     String summary();
 
@@ -55,7 +56,7 @@ public final class Main {
       return 2;
     }
     try {
-      return command.run(Arrays.copyOfRange(args, 1, args.length), out);
+      return command.run(Arrays.copyOfRange(args, 1, args.length), out, err);
     } catch (UsageException e) {
       err.println("netc " + args[0] + ": " + e.getMessage());
       return 2;

@@ -51,7 +51,7 @@ public final class ProfileCommand implements Main.Command {
   }
 
   @Override
-  public int run(String[] args, PrintStream out) throws Exception {
+  public int run(String[] args, PrintStream out, PrintStream err) throws Exception {
     Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;

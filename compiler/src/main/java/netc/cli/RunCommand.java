@@ -39,13 +39,13 @@ final class RunCommand implements Main.Command {
   }
 
   @Override
-  public int run(String[] args, PrintStream out) throws IOException {
+  public int run(String[] args, PrintStream out, PrintStream err) throws IOException {
     Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
     Path outPath = Path.of(cl.getOptionValue("o"));
-    out = CommandLines.status(out, outPath);
+    out = CommandLines.status(out, err, outPath);
     String kind = spec.endsWith(".jar") ? "jar" : ModelSource.isOnnx(spec) ? "model" : "spec";
     CommandLines.refuseOverwriting(outPath, Path.of(spec), "the " + kind + " being run");
     CommandLines.refuseOverwriting(outPath, Path.of(cl.getOptionValue("i")), "the input being read");
@@ -64,7 +64,7 @@ final class RunCommand implements Main.Command {
     ModelSource source = CommandLines.source(spec, cl);
     CommandLines.refuseOverwritingInputs(outPath, source.files()); // an import, or an ONNX model's external data
     Graph g = source.graph();
-    ParamSource params = CommandLines.params(source, cl.getOptionValue("w"), out);
+    ParamSource params = CommandLines.params(source, cl.getOptionValue("w"), out, err);
     Tensor x = Npy.readBatch(Path.of(cl.getOptionValue("i")), g.input().shape().dims(), "the network");
     long t0 = System.nanoTime();
     Tensor y = Interpreter.run(g, params, x);

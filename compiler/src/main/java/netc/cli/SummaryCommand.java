@@ -45,7 +45,7 @@ final class SummaryCommand implements Main.Command {
   }
 
   @Override
-  public int run(String[] args, PrintStream out) {
+  public int run(String[] args, PrintStream out, PrintStream err) {
     Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;

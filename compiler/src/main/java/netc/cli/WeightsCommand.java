@@ -32,7 +32,7 @@ final class WeightsCommand implements Main.Command {
   }
 
   @Override
-  public int run(String[] args, PrintStream out) throws IOException {
+  public int run(String[] args, PrintStream out, PrintStream err) throws IOException {
     Options options = options();
     if (args.length == 0 || !args[0].equals("init")) {
       if (args.length > 0 && (args[0].equals("-h") || args[0].equals("--help"))) {
@@ -46,7 +46,7 @@ final class WeightsCommand implements Main.Command {
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
     Path target = Path.of(cl.getOptionValue("o"));
-    out = CommandLines.status(out, target);
+    out = CommandLines.status(out, err, target);
     CommandLines.refuseOverwriting(target, Path.of(spec), "the " + (ModelSource.isOnnx(spec) ? "model" : "spec") + " being read");
     CommandLines.checkWritable(target); // before the spec is loaded and its weights made, not after
     ModelSource source = CommandLines.source(spec, cl);

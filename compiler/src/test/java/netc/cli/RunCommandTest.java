@@ -145,5 +145,12 @@ class RunCommandTest {
     r = netc("compile", spec.toString(), "--weights", w.toString(), "-o", jar.toString());
     assertEquals(0, r[0], (String) r[2]);
     assertTrue(Files.exists(jar));
+    // the warning goes to the caller's error stream (an in-process Main.run's, not the JVM's System.err)
+    assertEquals("warning: " + w + " has 1 tensor the spec does not use: fc.weight\n", r[2]);
+    Path x = dir.resolve("x.npy");
+    Npy.write(x, Tensor.uniform(1, 1, 3, 8, 8));
+    r = netc("run", spec.toString(), "--reference", "--weights", w.toString(), "--input", x.toString(), "--output", dir.resolve("y.npy").toString());
+    assertEquals(0, r[0], (String) r[2]);
+    assertEquals("warning: " + w + " has 1 tensor the spec does not use: fc.weight\n", r[2]);
   }
 }
