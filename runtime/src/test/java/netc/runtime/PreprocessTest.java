@@ -241,6 +241,27 @@ class PreprocessTest {
   }
 
   /**
+   * Signed 16-bit samples (a color model over DataBuffer.TYPE_SHORT) are read as that color model scales
+   * them: 0 to 32767 is black to full scale, so their high 8 bits are the 15 below the sign, and a
+   * negative sample is below black. They were read as unsigned 16-bit ones, sign-extended: white came
+   * out at 127 of 255 and -1 at 255, a wrong tensor without a word. AWT's getRGB is no way out: it
+   * takes gray for linear (mid gray to 188) and indexes a table with a negative gray sample (an
+   * ArrayIndexOutOfBoundsException).
+   */
+  @Test
+  void signedSixteenBitSamplesAreReadAsTheirColorModelScalesThem() {
+    ColorSpace rgb = ColorSpace.getInstance(ColorSpace.CS_sRGB), gray = ColorSpace.getInstance(ColorSpace.CS_GRAY);
+    int s16 = java.awt.image.DataBuffer.TYPE_SHORT;
+    assertArrayEquals(new int[] {255, 128, 0}, rgbOf(flat(rgb, 16, s16, new int[] {32767, 16384, 0})));
+    assertArrayEquals(new int[] {0, 127, 1}, rgbOf(flat(rgb, 16, s16, new int[] {-1, 16383, 128})));
+    assertArrayEquals(new int[] {0, 200, 0}, rgbOf(flat(rgb, 16, s16, new int[] {-32768, 200 << 7 | 0x7f, -256})));
+    assertArrayEquals(new int[] {255, 255, 255}, rgbOf(flat(gray, 16, s16, new int[] {32767})));
+    assertArrayEquals(new int[] {128, 128, 128}, rgbOf(flat(gray, 16, s16, new int[] {16384})));
+    assertArrayEquals(new int[] {0, 0, 0}, rgbOf(flat(gray, 16, s16, new int[] {-1})));
+    assertArrayEquals(new int[] {0, 0, 0}, rgbOf(flat(gray, 16, s16, new int[] {-32768})));
+  }
+
+  /**
    * A color space other than RGB, gray and CMYK (Kodak's PhotoYCC, CIE XYZ) is converted by the image's
    * color model, as AWT's getRGB gives it; its samples were read as RGB.
    */
