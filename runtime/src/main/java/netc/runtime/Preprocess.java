@@ -117,11 +117,7 @@ public final class Preprocess {
    * as Pillow converts it; see {@link #readsRaw}), then resized and cropped.
    */
   public float[] image(BufferedImage image, String name) {
-    if (image.getWidth() > ImageLimits.limit(ImageLimits.MAX_SIDE_PROPERTY, ImageLimits.DEFAULT_MAX_SIDE)
-        || image.getHeight() > ImageLimits.limit(ImageLimits.MAX_SIDE_PROPERTY, ImageLimits.DEFAULT_MAX_SIDE)
-        || (long) image.getWidth() * image.getHeight() > ImageLimits.limit(ImageLimits.MAX_PIXELS_PROPERTY, ImageLimits.DEFAULT_MAX_PIXELS)) {
-      throw new BadInputException(name + ": image of " + image.getWidth() + "x" + image.getHeight() + " is beyond the image limits");
-    }
+    ImageLimits.check(name, "image", image.getWidth(), image.getHeight());
     ColorModel model = image.getColorModel();
     return tensor(readsRaw(model) ? toRgb(image.getRaster(), model, name) : viaArgb(image, name), name);
   }

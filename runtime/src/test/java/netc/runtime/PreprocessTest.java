@@ -194,6 +194,26 @@ class PreprocessTest {
   }
 
   /**
+   * A decoded image beyond the limits is refused as a file or a frame is, naming the limit, its value and
+   * the property that raises it (it said only "is beyond the image limits").
+   */
+  @Test
+  void aDecodedImageBeyondTheLimitsNamesTheLimit() {
+    Preprocess pre = new Preprocess(8, 8);
+    String side = assertThrows(BadInputException.class, () -> pre.image(new BufferedImage(40_000, 10, BufferedImage.TYPE_BYTE_GRAY), "x")).getMessage();
+    assertEquals("x: image of 40000x10 has a side over the limit of 30000 pixels (-Dnetc.image.maxSide=N allows more)", side);
+    System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, "100");
+    try {
+      String pixels = assertThrows(BadInputException.class,
+          () -> pre.image(new BufferedImage(20, 10, BufferedImage.TYPE_BYTE_GRAY), "y")).getMessage();
+      assertEquals("y: image of 20x10 has 200 pixels, over the limit of 100 (-Dnetc.image.maxPixels=N allows more)", pixels);
+      assertEquals(3 * 8 * 8, pre.image(new BufferedImage(10, 10, BufferedImage.TYPE_BYTE_GRAY), "z").length, "at the limit");
+    } finally {
+      System.clearProperty(ImageLimits.MAX_PIXELS_PROPERTY);
+    }
+  }
+
+  /**
    * A decoded image is the same picture whatever its BufferedImage type: packed 5-6-5 and 5-5-5 pixels and
    * premultiplied alpha (opaque here) give the 8-bit RGB tensor within their quantization (5 bits: 4/255).
    */
