@@ -247,10 +247,15 @@ public final class Main {
           }
           case "--size" -> {
             String v = value(args, ++i, a);
-            String[] wh = v.split("x");
-            if (wh.length != 2) throw new IllegalArgumentException("--size takes WxH, got " + v);
-            o.width = positive(wh[0], a);
-            o.height = positive(wh[1], a);
+            String[] wh = v.split("x", -1); // -1: "640x480x" is three parts, not 640x480
+            String bad = "--size " + v + ": expected WxH, two positive whole numbers"; // the whole value, not the part that failed
+            if (wh.length != 2) throw new IllegalArgumentException(bad);
+            try {
+              o.width = positive(wh[0], a);
+              o.height = positive(wh[1], a);
+            } catch (IllegalArgumentException e) {
+              throw new IllegalArgumentException(bad);
+            }
           }
           default -> {
             if (a.startsWith("--")) throw new IllegalArgumentException("unknown option " + a);

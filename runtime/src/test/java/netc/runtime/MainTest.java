@@ -272,6 +272,28 @@ class MainTest {
     assertNoTrace(r);
   }
 
+  /**
+   * --size is exactly WxH: "640x480x" was taken for 640x480 (split drops trailing empty parts), and a bad
+   * number is quoted with the whole value given ("--size 0: expected ..." did not say which of the two).
+   */
+  @Test
+  void aSizeIsExactlyTwoPositiveNumbers() throws IOException {
+    Path good = Files.write(dir.resolve("good.yuv"), YuvTest.encode("nv12", 8, 6));
+    String[][] sizes = {{"8x6x", "--size 8x6x: expected WxH, two positive whole numbers"},
+      {"x8x6", "--size x8x6: expected WxH, two positive whole numbers"},
+      {"8x", "--size 8x: expected WxH, two positive whole numbers"},
+      {"0x6", "--size 0x6: expected WxH, two positive whole numbers"},
+      {"8x-6", "--size 8x-6: expected WxH, two positive whole numbers"},
+      {"8", "--size 8: expected WxH, two positive whole numbers"}};
+    for (String[] size : sizes) {
+      Run r = run("--yuv", "nv12", "--size", size[0], "--resize", "8", good.toString());
+      assertEquals(2, r.status(), size[0]);
+      assertEquals("error: " + size[1], r.err().get(0));
+      assertEquals(List.of(), r.out(), "nothing classified");
+    }
+    assertEquals(0, run("--yuv", "nv12", "--size", "8x6", "--resize", "8", good.toString()).status());
+  }
+
   @Test
   void framesBeyondTheLimitsAreOneLineEach() throws IOException {
     Path f = Files.write(dir.resolve("f.yuv"), new byte[10]);
