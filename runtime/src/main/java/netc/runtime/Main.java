@@ -141,10 +141,10 @@ public final class Main {
       long t0 = System.nanoTime();
       model.predict(x, 1, logits);
       double ms = (System.nanoTime() - t0) / 1e6;
+      // ranked before anything is printed: logits with no ranking (NaN, infinite) are an error line, not a header without classes
+      List<Prediction> top = Prediction.topK(logits, 0, logits.length, o.top, model.labels());
       out.println(file + (o.time ? String.format(" (%.1f ms)", ms) : "") + ":");
-      for (Prediction p : Prediction.topK(logits, 0, logits.length, o.top, model.labels())) {
-        out.printf("  %6.2f%%  %s%n", p.probability() * 100, p.label());
-      }
+      for (Prediction p : top) out.printf("  %6.2f%%  %s%n", p.probability() * 100, p.label());
       return true;
     } catch (RuntimeException | OutOfMemoryError e) {
       err.println(errorLine(file, e));
@@ -247,10 +247,15 @@ public final class Main {
           }
           case "--size" -> {
             String v = value(args, ++i, a);
-            String[] wh = v.split("x");
-            if (wh.length != 2) throw new IllegalArgumentException("--size takes WxH, got " + v);
-            o.width = positive(wh[0], a);
-            o.height = positive(wh[1], a);
+            String[] wh = v.split("x", -1); // -1: "640x480x" is three parts, not 640x480
+            String bad = "--size " + v + ": expected WxH, two positive whole numbers"; // the whole value, not the part that failed
+            if (wh.length != 2) throw new IllegalArgumentException(bad);
+            try {
+              o.width = positive(wh[0], a);
+              o.height = positive(wh[1], a);
+            } catch (IllegalArgumentException e) {
+              throw new IllegalArgumentException(bad);
+            }
           }
           default -> {
             if (a.startsWith("--")) throw new IllegalArgumentException("unknown option " + a);

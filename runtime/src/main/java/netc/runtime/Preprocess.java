@@ -3,6 +3,7 @@ package netc.runtime;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
+import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
@@ -116,11 +117,7 @@ public final class Preprocess {
    * as Pillow converts it; see {@link #readsRaw}), then resized and cropped.
    */
   public float[] image(BufferedImage image, String name) {
-    if (image.getWidth() > ImageLimits.limit(ImageLimits.MAX_SIDE_PROPERTY, ImageLimits.DEFAULT_MAX_SIDE)
-        || image.getHeight() > ImageLimits.limit(ImageLimits.MAX_SIDE_PROPERTY, ImageLimits.DEFAULT_MAX_SIDE)
-        || (long) image.getWidth() * image.getHeight() > ImageLimits.limit(ImageLimits.MAX_PIXELS_PROPERTY, ImageLimits.DEFAULT_MAX_PIXELS)) {
-      throw new BadInputException(name + ": image of " + image.getWidth() + "x" + image.getHeight() + " is beyond the image limits");
-    }
+    ImageLimits.check(name, "image", image.getWidth(), image.getHeight());
     ColorModel model = image.getColorModel();
     return tensor(readsRaw(model) ? toRgb(image.getRaster(), model, name) : viaArgb(image, name), name);
   }
@@ -129,9 +126,13 @@ public final class Preprocess {
    * Whether {@link #toRgb} reads an image of {@code model} from its samples, as it reads a decoded
    * file: a palette; RGB or CMYK of 8 or 16 bits a sample; gray of up to 16 bits (AWT's own
    * conversion takes gray for linear and brightens it, mid gray to 74%). Alpha must not be
-   * premultiplied. Any RGB color space is read as RGB, as a file's color profile is ignored.
+   * premultiplied. Any RGB color space is read as RGB, as a file's color profile is ignored. The
+   * samples must be unsigned integers (byte, ushort, int), or signed 16-bit ones, which toRgb reads
+   * as their color model scales them (AWT's conversion of signed gray fails on a negative sample).
    */
   private static boolean readsRaw(ColorModel model) {
+    int type = model.getTransferType();
+    if (type != DataBuffer.TYPE_BYTE && type != DataBuffer.TYPE_USHORT && type != DataBuffer.TYPE_INT && type != DataBuffer.TYPE_SHORT) return false;
     if (model instanceof IndexColorModel) return true;
     int bits = model.getComponentSize(0);
     if (model.isAlphaPremultiplied() || !java.util.Arrays.stream(model.getComponentSize()).allMatch(b -> b == bits)) return false;
@@ -486,18 +487,23 @@ public final class Preprocess {
    * its values to 255, so that all but the darkest of a 16-bit gray PNG turns white. The high byte
    * is kept there too, on purpose: it is the picture, which the clipped values are not. Samples of
    * other depths (a BufferedImage's 10- or 12-bit gray) keep their high 8 bits as well, and fewer
-   * bits are scaled up to 0-255.
+   * bits are scaled up to 0-255. Signed 16-bit samples (DataBuffer.TYPE_SHORT) are 0 to 32767 from
+   * black to full scale, as their color model reads them: they keep the high 8 of those 15 bits, and
+   * a negative one, below the scale, is 0.
    */
   static Rgb toRgb(Raster r, ColorModel model, String name) {
     int w = r.getWidth(), h = r.getHeight(), bands = r.getNumBands();
     byte[] out = new byte[ImageLimits.array(name, 3L * w * h, "the RGB pixels of " + w + "x" + h)];
+    // the raster gives signed samples sign-extended: read as 16 unsigned bits, 32767 was 127 and -1 was 255
+    boolean signed = r.getTransferType() == DataBuffer.TYPE_SHORT;
     // the color model's bits: a 12-bit gray image's raster holds 16-bit samples
-    int bits = model == null || model instanceof IndexColorModel ? r.getSampleModel().getSampleSize(0) : model.getComponentSize(0);
+    int bits = signed ? 15 : model == null || model instanceof IndexColorModel ? r.getSampleModel().getSampleSize(0) : model.getComponentSize(0);
     boolean cmyk = model == null ? bands == 4 : model.getColorSpace().getType() == ColorSpace.TYPE_CMYK;
     int[] px = new int[bands];
     for (int y = 0; y < h; y++) {
       for (int x = 0; x < w; x++) {
         r.getPixel(x, y, px);
+        if (signed) for (int b = 0; b < bands; b++) px[b] = Math.max(px[b], 0);
         int o = (y * w + x) * 3;
         int red, green, blue;
         if (model instanceof IndexColorModel icm) {

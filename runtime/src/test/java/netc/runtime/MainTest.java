@@ -50,6 +50,22 @@ class MainTest {
     }
   }
 
+  /** TinyModel's logits, but the last is 1 / the red mean: infinite for an image without red. */
+  public static final class ReciprocalModel extends OneStepModel {
+    public ReciprocalModel(java.util.Properties p, int threads) {
+      super(p, threads, "reciprocal", new Sizes(3, 8, 8, 4, 4, 0));
+    }
+
+    @Override protected void runStep(int step, Workspace ws, int from, int to) {
+      for (int c = 0; c < 3; c++) {
+        float sum = 0;
+        for (int i = 0; i < 64; i++) sum += ws.input[ws.inputBase + c * 64 + i];
+        ws.arena[c] = sum / 64;
+      }
+      ws.arena[3] = 1 / ws.arena[0];
+    }
+  }
+
   record Run(int status, List<String> out, List<String> err) {}
 
   static Run run(String... args) {
@@ -60,7 +76,12 @@ class MainTest {
 
   /** As {@link #run}, without the --threads and --top it adds. */
   static Run bare(String... args) {
-    String props = String.join("\n", "class=" + TinyModel.class.getName(), "runtime.abi=" + CompiledModel.ABI, "input.shape=3,8,8",
+    return bare(TinyModel.class, args);
+  }
+
+  /** As {@link #bare(String...)}, with {@code model} as the model's class. */
+  static Run bare(Class<? extends CompiledModel> model, String... args) {
+    String props = String.join("\n", "class=" + model.getName(), "runtime.abi=" + CompiledModel.ABI, "input.shape=3,8,8",
         "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=tiny", "name=tiny");
     ClassLoader loader = fakeModelLoader("tiny", props);
     ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
@@ -231,6 +252,46 @@ class MainTest {
     assertEquals(0, oddRun.status(), oddRun.err().toString());
     assertEquals(List.of(odd + ":"), oddRun.out().stream().filter(l -> l.endsWith(":")).toList());
     assertNoTrace(r);
+  }
+
+  /**
+   * A file whose logits have no ranking (one is infinite) is one error line and nothing on standard
+   * output: its "FILE:" header was printed before the ranking failed, with no classes under it, so a
+   * script reading the output took the file for answered.
+   */
+  @Test
+  void aFileWhoseLogitsHaveNoRankingGetsNoHeader() throws IOException {
+    Path black = Files.write(dir.resolve("black.png"), TestImages.png(new java.awt.image.BufferedImage(40, 30, java.awt.image.BufferedImage.TYPE_INT_RGB)));
+    Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
+    Run r = bare(ReciprocalModel.class, "--threads", "1", "--top", "2", black.toString(), good.toString());
+    assertEquals(1, r.status());
+    assertEquals(List.of("error: " + black + ": logit 3 is Infinity, so the classes have no ranking: the input held NaN or infinite values,"
+        + " or values so large the network overflowed"), r.err());
+    assertEquals(3, r.out().size(), "the good file's header and two classes, nothing of the black one:\n" + r.out());
+    assertEquals(good + ":", r.out().get(0));
+    assertNoTrace(r);
+  }
+
+  /**
+   * --size is exactly WxH: "640x480x" was taken for 640x480 (split drops trailing empty parts), and a bad
+   * number is quoted with the whole value given ("--size 0: expected ..." did not say which of the two).
+   */
+  @Test
+  void aSizeIsExactlyTwoPositiveNumbers() throws IOException {
+    Path good = Files.write(dir.resolve("good.yuv"), YuvTest.encode("nv12", 8, 6));
+    String[][] sizes = {{"8x6x", "--size 8x6x: expected WxH, two positive whole numbers"},
+      {"x8x6", "--size x8x6: expected WxH, two positive whole numbers"},
+      {"8x", "--size 8x: expected WxH, two positive whole numbers"},
+      {"0x6", "--size 0x6: expected WxH, two positive whole numbers"},
+      {"8x-6", "--size 8x-6: expected WxH, two positive whole numbers"},
+      {"8", "--size 8: expected WxH, two positive whole numbers"}};
+    for (String[] size : sizes) {
+      Run r = run("--yuv", "nv12", "--size", size[0], "--resize", "8", good.toString());
+      assertEquals(2, r.status(), size[0]);
+      assertEquals("error: " + size[1], r.err().get(0));
+      assertEquals(List.of(), r.out(), "nothing classified");
+    }
+    assertEquals(0, run("--yuv", "nv12", "--size", "8x6", "--resize", "8", good.toString()).status());
   }
 
   @Test

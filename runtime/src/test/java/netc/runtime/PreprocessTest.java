@@ -194,6 +194,26 @@ class PreprocessTest {
   }
 
   /**
+   * A decoded image beyond the limits is refused as a file or a frame is, naming the limit, its value and
+   * the property that raises it (it said only "is beyond the image limits").
+   */
+  @Test
+  void aDecodedImageBeyondTheLimitsNamesTheLimit() {
+    Preprocess pre = new Preprocess(8, 8);
+    String side = assertThrows(BadInputException.class, () -> pre.image(new BufferedImage(40_000, 10, BufferedImage.TYPE_BYTE_GRAY), "x")).getMessage();
+    assertEquals("x: image of 40000x10 has a side over the limit of 30000 pixels (-Dnetc.image.maxSide=N allows more)", side);
+    System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, "100");
+    try {
+      String pixels = assertThrows(BadInputException.class,
+          () -> pre.image(new BufferedImage(20, 10, BufferedImage.TYPE_BYTE_GRAY), "y")).getMessage();
+      assertEquals("y: image of 20x10 has 200 pixels, over the limit of 100 (-Dnetc.image.maxPixels=N allows more)", pixels);
+      assertEquals(3 * 8 * 8, pre.image(new BufferedImage(10, 10, BufferedImage.TYPE_BYTE_GRAY), "z").length, "at the limit");
+    } finally {
+      System.clearProperty(ImageLimits.MAX_PIXELS_PROPERTY);
+    }
+  }
+
+  /**
    * A decoded image is the same picture whatever its BufferedImage type: packed 5-6-5 and 5-5-5 pixels and
    * premultiplied alpha (opaque here) give the 8-bit RGB tensor within their quantization (5 bits: 4/255).
    */
@@ -238,6 +258,27 @@ class PreprocessTest {
     assertArrayEquals(new int[] {128, 128, 128}, rgbOf(flat(gray, 12, u16, new int[] {128 << 4 | 0xf})));
     assertArrayEquals(new int[] {128, 128, 128}, rgbOf(flat(gray, 10, u16, new int[] {128 << 2 | 3})));
     assertArrayEquals(new int[] {136, 136, 136}, rgbOf(flat(gray, 4, u8, new int[] {8})), "8 of 15 is 136 of 255");
+  }
+
+  /**
+   * Signed 16-bit samples (a color model over DataBuffer.TYPE_SHORT) are read as that color model scales
+   * them: 0 to 32767 is black to full scale, so their high 8 bits are the 15 below the sign, and a
+   * negative sample is below black. They were read as unsigned 16-bit ones, sign-extended: white came
+   * out at 127 of 255 and -1 at 255, a wrong tensor without a word. AWT's getRGB is no way out: it
+   * takes gray for linear (mid gray to 188) and indexes a table with a negative gray sample (an
+   * ArrayIndexOutOfBoundsException).
+   */
+  @Test
+  void signedSixteenBitSamplesAreReadAsTheirColorModelScalesThem() {
+    ColorSpace rgb = ColorSpace.getInstance(ColorSpace.CS_sRGB), gray = ColorSpace.getInstance(ColorSpace.CS_GRAY);
+    int s16 = java.awt.image.DataBuffer.TYPE_SHORT;
+    assertArrayEquals(new int[] {255, 128, 0}, rgbOf(flat(rgb, 16, s16, new int[] {32767, 16384, 0})));
+    assertArrayEquals(new int[] {0, 127, 1}, rgbOf(flat(rgb, 16, s16, new int[] {-1, 16383, 128})));
+    assertArrayEquals(new int[] {0, 200, 0}, rgbOf(flat(rgb, 16, s16, new int[] {-32768, 200 << 7 | 0x7f, -256})));
+    assertArrayEquals(new int[] {255, 255, 255}, rgbOf(flat(gray, 16, s16, new int[] {32767})));
+    assertArrayEquals(new int[] {128, 128, 128}, rgbOf(flat(gray, 16, s16, new int[] {16384})));
+    assertArrayEquals(new int[] {0, 0, 0}, rgbOf(flat(gray, 16, s16, new int[] {-1})));
+    assertArrayEquals(new int[] {0, 0, 0}, rgbOf(flat(gray, 16, s16, new int[] {-32768})));
   }
 
   /**

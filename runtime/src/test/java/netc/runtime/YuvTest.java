@@ -1,5 +1,6 @@
 package netc.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -10,6 +11,7 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -18,7 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Camera frames: an RGB picture of 2x2 blocks of one color (so chroma subsampling loses nothing) is
  * encoded with the BT.601 limited-range forward matrix into each layout, and must decode back to
- * within the rounding of 8-bit Y, U and V (a couple of levels).
+ * within the rounding of 8-bit Y, U and V (a couple of levels). That encoder writes each layout as
+ * Yuv reads it, so frames written byte by byte from FFmpeg's definitions of the layouts check the
+ * layouts themselves: they must decode to pixels computed from BT.601.
  */
 class YuvTest {
   static final int W = 8, H = 6;
@@ -95,6 +99,101 @@ class YuvTest {
       }
     }
     assertTrue(worst <= 3, format + " " + w + "x" + h + ": worst difference " + worst + " levels");
+  }
+
+  // ---- the published layouts, byte by byte ------------------------------------------------------
+  //
+  // The tests above encode each layout as Yuv decodes it, so a U/V swap or a wrong plane order made in
+  // both would pass. These frames are written byte by byte from FFmpeg's definitions instead
+  // (libavutil/pixfmt.h, pixdesc.c): yuv420p (I420) "planar YUV 4:2:0", planes Y, then U (Cb), then V
+  // (Cr); nv12 "1 plane for Y and 1 plane for the UV components, which are interleaved (first byte U
+  // and the following byte V)"; yuyv422 "packed YUV 4:2:2, Y0 Cb Y1 Cr". Chroma planes of odd sizes
+  // are rounded up (AV_CEIL_RSHIFT). Every chroma pair has U != V, strongly red (V high) in one block
+  // and blue (U high) in the next, so a swap changes the pixels. The expected RGB was computed apart
+  // from Yuv's constants, from BT.601 itself: Kr = 0.299, Kb = 0.114, limited range (Y 16-235, chroma
+  // 16-240), so R = 255/219 (Y-16) + 255/224 * 2(1-Kr) (V-128), G = 255/219 (Y-16) - 255/224 * (2Kb(1-Kb)
+  // (U-128) + 2Kr(1-Kr) (V-128)) / (1-Kr-Kb), B = 255/219 (Y-16) + 255/224 * 2(1-Kb) (U-128), rounded and
+  // clipped to 0-255; no unclipped value is within 0.01 of a rounding boundary. E.g. the top-left pixel,
+  // Y 100, U 100, V 220: R = 97.81 + 146.83 = 244.64 -> 245, G = 97.81 + 10.97 - 74.79 = 33.98 -> 34,
+  // B = 97.81 - 56.48 = 41.33 -> 41.
+
+  /** The RGB of the 5x3 frame below, in I420 and NV12 alike: chroma blocks of 2x2, the last column and row one pixel wide. */
+  static final int[][][] RGB_5X3 = {
+    {{245, 34, 41}, {255, 69, 76}, {123, 154, 255}, {158, 189, 255}, {145, 255, 141}},
+    {{255, 46, 53}, {255, 86, 94}, {140, 172, 255}, {175, 207, 255}, {0, 117, 0}},
+    {{123, 0, 84}, {169, 35, 131}, {162, 132, 10}, {211, 181, 59}, {106, 241, 255}},
+  };
+
+  /** The luma of the 5x3 frame, row by row: each pixel its own. */
+  static final int[] LUMA_5X3 = {
+    100, 130, 160, 190, 220,
+    110, 145, 175, 205, 60,
+    50, 90, 125, 167, 200,
+  };
+
+  @Test
+  void i420IsTheLumaPlaneThenUThenV() {
+    byte[] frame = bytes(concat(LUMA_5X3, new int[] {
+      // U (Cb) plane, 3x2: red, blue, green; then the last row's blocks
+      100, 220, 80,
+      150, 70, 200,
+      // V (Cr) plane, 3x2
+      220, 100, 70,
+      180, 150, 60,
+    }));
+    assertEquals(Yuv.frameBytes("i420", 5, 3, "f"), frame.length, "15 luma bytes and two 3x2 chroma planes");
+    assertPixels(RGB_5X3, Yuv.toRgb(frame, "i420", 5, 3, "frame"));
+  }
+
+  @Test
+  void nv12IsTheLumaPlaneThenUvPairs() {
+    byte[] frame = bytes(concat(LUMA_5X3, new int[] {
+      // one plane of (U, V) pairs, 3x2 of them: the same chroma as the I420 frame
+      100, 220, 220, 100, 80, 70,
+      150, 180, 70, 150, 200, 60,
+    }));
+    assertEquals(Yuv.frameBytes("nv12", 5, 3, "f"), frame.length, "15 luma bytes and 3x2 chroma pairs");
+    assertPixels(RGB_5X3, Yuv.toRgb(frame, "nv12", 5, 3, "frame"));
+  }
+
+  @Test
+  void yuyvIsY0UY1VPerTwoPixels() {
+    byte[] frame = bytes(
+        // Y0 U Y1 V for each pair of pixels, row by row (6x3: chroma per pair, every row its own)
+        60, 100, 90, 220, 120, 220, 150, 100, 180, 80, 210, 70,
+        200, 150, 170, 180, 141, 70, 110, 150, 80, 200, 50, 60,
+        95, 128, 136, 240, 115, 240, 175, 128, 145, 40, 85, 160);
+    assertEquals(Yuv.frameBytes("yuyv", 6, 3, "f"), frame.length, "2 bytes a pixel");
+    assertPixels(new int[][][] {
+      {{198, 0, 0}, {233, 22, 30}, {76, 108, 255}, {111, 143, 255}, {98, 255, 94}, {133, 255, 129}},
+      {{255, 163, 255}, {255, 128, 224}, {181, 150, 29}, {145, 114, 0}, {0, 102, 220}, {0, 67, 185}},
+      {{255, 1, 92}, {255, 49, 140}, {115, 71, 255}, {185, 141, 255}, {201, 159, 0}, {131, 89, 0}},
+    }, Yuv.toRgb(frame, "yuyv", 6, 3, "frame"));
+  }
+
+  static byte[] bytes(int... values) {
+    byte[] out = new byte[values.length];
+    for (int i = 0; i < values.length; i++) out[i] = (byte) values[i];
+    return out;
+  }
+
+  static int[] concat(int[] a, int[] b) {
+    int[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  /** Every pixel of {@code rgb} is {@code expected[y][x]}, exactly. */
+  static void assertPixels(int[][][] expected, Preprocess.Rgb rgb) {
+    assertEquals(expected[0].length, rgb.width());
+    assertEquals(expected.length, rgb.height());
+    for (int y = 0; y < rgb.height(); y++) {
+      for (int x = 0; x < rgb.width(); x++) {
+        int o = (y * rgb.width() + x) * 3;
+        int[] actual = {rgb.pixels()[o] & 0xff, rgb.pixels()[o + 1] & 0xff, rgb.pixels()[o + 2] & 0xff};
+        assertArrayEquals(expected[y][x], actual, "pixel (" + x + ", " + y + ")");
+      }
+    }
   }
 
   @Test
