@@ -153,7 +153,13 @@ public final class Preprocess {
     byte[] out = new byte[ImageLimits.array(name, 3L * w * h, "the RGB pixels of " + w + "x" + h)];
     int[] row = new int[w];
     for (int y = 0; y < h; y++) {
-      image.getRGB(0, y, w, 1, row, 0, w);
+      try {
+        image.getRGB(0, y, w, 1, row, 0, w);
+      } catch (ArrayIndexOutOfBoundsException e) {
+        // AWT's conversion of float or double samples outside [0, 1] in a gray or linear RGB color space indexes past its tables
+        throw new BadInputException(name + ": row " + y + " of the image has samples its color model cannot convert to RGB"
+            + " (float samples outside 0..1?)");
+      }
       for (int x = 0; x < w; x++) {
         int o = (y * w + x) * 3, argb = row[x];
         out[o] = (byte) (argb >> 16);

@@ -295,6 +295,26 @@ class PreprocessTest {
     assertArrayEquals(expected, rgbOf(img));
   }
 
+  /**
+   * Float gray samples outside [0, 1]: AWT's getRGB indexes past its tables (an ArrayIndexOutOfBoundsException
+   * reached the caller); now one BadInputException naming the image and the row. In range, they convert.
+   */
+  @Test
+  void floatSamplesAWTCannotConvertAreRefusedByName() {
+    ColorSpace gray = ColorSpace.getInstance(ColorSpace.CS_GRAY);
+    java.awt.image.ColorModel model = new java.awt.image.ComponentColorModel(gray, false, false, java.awt.Transparency.OPAQUE,
+        java.awt.image.DataBuffer.TYPE_FLOAT);
+    java.awt.image.WritableRaster raster = model.createCompatibleWritableRaster(8, 8);
+    for (int y = 0; y < 8; y++) for (int x = 0; x < 8; x++) raster.setPixel(x, y, new float[] {y == 3 ? 2f : 0.5f});
+    BufferedImage img = new BufferedImage(model, raster, false, null);
+    BadInputException e = assertThrows(BadInputException.class, () -> new Preprocess(8, 8).image(img, "img"));
+    assertEquals("img: row 3 of the image has samples its color model cannot convert to RGB (float samples outside 0..1?)", e.getMessage());
+    raster.setPixel(0, 3, new float[] {0.5f});
+    for (int x = 1; x < 8; x++) raster.setPixel(x, 3, new float[] {0.5f});
+    float[] t = new Preprocess(8, 8).image(img, "img");
+    assertEquals(t[0], t[64]); // gray: the three channels equal
+  }
+
   /** An 8x8 image of {@code space} whose every pixel holds {@code samples}, of {@code bits} bits each. */
   private static BufferedImage flat(ColorSpace space, int bits, int dataType, int[] samples) {
     int[] sizes = new int[space.getNumComponents()];
