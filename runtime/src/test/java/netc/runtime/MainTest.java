@@ -35,9 +35,13 @@ class MainTest {
   }
 
   /** A model of [3, 8, 8] to 4 logits: the three channel means, and 0. */
-  public static final class TinyModel extends OneStepModel {
+  public static class TinyModel extends OneStepModel {
     public TinyModel(java.util.Properties p, int threads) {
-      super(p, threads, "means", new Sizes(3, 8, 8, 4, 4, 0));
+      this(p, threads, "means");
+    }
+
+    TinyModel(java.util.Properties p, int threads, String name) {
+      super(p, threads, name, new Sizes(3, 8, 8, 4, 4, 0));
     }
 
     @Override protected void runStep(int step, Workspace ws, int from, int to) {
@@ -51,17 +55,13 @@ class MainTest {
   }
 
   /** TinyModel's logits, but the last is 1 / the red mean: infinite for an image without red. */
-  public static final class ReciprocalModel extends OneStepModel {
+  public static final class ReciprocalModel extends TinyModel {
     public ReciprocalModel(java.util.Properties p, int threads) {
-      super(p, threads, "reciprocal", new Sizes(3, 8, 8, 4, 4, 0));
+      super(p, threads, "reciprocal");
     }
 
     @Override protected void runStep(int step, Workspace ws, int from, int to) {
-      for (int c = 0; c < 3; c++) {
-        float sum = 0;
-        for (int i = 0; i < 64; i++) sum += ws.input[ws.inputBase + c * 64 + i];
-        ws.arena[c] = sum / 64;
-      }
+      super.runStep(step, ws, from, to);
       ws.arena[3] = 1 / ws.arena[0];
     }
   }
