@@ -538,13 +538,19 @@ public abstract class CompiledModel implements AutoCloseable {
    *     whole number of this model's images (an image of another size: a 256x256 crop for a 224x224
    *     model would otherwise be read with the wrong rows); a buffer sized for a larger batch is fine.
    *     A model that normalizes its input warns once when given values far outside [0, 1]: see
-   *     {@link #PIXEL_CHECK}
+   *     {@link #PIXEL_CHECK}. Also when {@code output} is {@code input}, the same array: an image's outputs
+   *     are written while the images after it, on this thread or on the pool's, are still to be read, so
+   *     they would be read overwritten (for {@link #predictNhwc}, which copies its input first, they may be)
    * @throws IllegalStateException when the model was closed
    */
   public final void predict(float[] input, int batch, float[] output) {
     if (closed) throw new IllegalStateException("the model " + info.name() + " was closed");
     int per = inputShape[0] * inputShape[1] * inputShape[2];
     if (batch < 1) throw new IllegalArgumentException("batch: must be at least 1, got " + batch);
+    if (input == output) {
+      throw new IllegalArgumentException("output is the input array: each image's outputs would overwrite inputs not read yet (of the next"
+          + " images, or of those other threads run); give the outputs an array of their own");
+    }
     if (input.length < (long) batch * per || output.length < (long) batch * outputSize) {
       throw new IllegalArgumentException("buffers too small for a batch of " + batch + ": input holds " + input.length + " floats (needs "
           + (long) batch * per + "), output " + output.length + " (needs " + (long) batch * outputSize + ")");
@@ -617,7 +623,8 @@ public abstract class CompiledModel implements AutoCloseable {
   /**
    * {@link #predict(float[], int, float[])} of images laid out NHWC ([N, H, W, C], what camera
    * libraries and TensorFlow hand over): transposed into a buffer the model keeps for the next call,
-   * so a steady stream of calls allocates nothing.
+   * so a steady stream of calls allocates nothing. The whole input is transposed before any output is
+   * written, so {@code output} may be {@code input}.
    */
   public final void predictNhwc(float[] input, int batch, float[] output) {
     if (closed) throw new IllegalStateException("the model " + info.name() + " was closed");
