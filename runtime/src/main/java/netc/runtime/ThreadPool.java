@@ -248,8 +248,9 @@ public final class ThreadPool {
     } catch (Throwable e) {
       fail(e, null);
     } finally {
-      // every item is taken (or the caller failed on one: the workers that joined finish the rest): close the job
-      // to latecomers, then wait for those still at work, so no worker touches this job's buffers after it returns
+      // every item is taken (or a thread failed: in a step, the workers that joined finish its items; in a batch,
+      // every thread stops taking images): close the job to latecomers, then wait for those still at work, so no
+      // worker touches this job's buffers after it returns
       long g = gate.getAndAdd(CLOSED);
       for (int spins = 1; (g & JOINED) != 0; spins++) {
         pause(spins);
@@ -278,6 +279,11 @@ public final class ThreadPool {
     }
   }
 
+  /** Whether a thread has failed the current job: the others stop taking its images (see {@link #share}). */
+  boolean failed() {
+    return failure.get() != null;
+  }
+
   /** The note on a worker's failure saying where it happened; its stack would be the worker's loop, so none. */
   private static final class FailedOn extends Throwable {
     FailedOn(String message) {
@@ -296,8 +302,10 @@ public final class ThreadPool {
 
   private void share(int t) {
     if (images) {
+      // a batch stops at a failure (a thread out of memory for its workspace): the others ran on to its end, which
+      // may be minutes, before it was thrown. A step's items, microseconds to milliseconds, are all run
       while (true) {
-        int from = next.getAndAdd(chunk);
+        int from = failed() ? items : next.getAndAdd(chunk);
         if (from >= items) return;
         model.forwardImages(spaces, t * CompiledModel.BUNCH, in, from, Math.min(items, from + chunk), out);
       }

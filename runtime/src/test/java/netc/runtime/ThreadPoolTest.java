@@ -399,6 +399,64 @@ class ThreadPoolTest {
   }
 
   /**
+   * A batch's images, each its input plus one; the calling thread fails on its first image (out of memory
+   * for its workspace, say) once the worker has run one, and the worker's images are counted that start
+   * after the failure is recorded.
+   */
+  private static final class FailingBatch extends OneStepModel {
+    final ThreadPool pool = ThreadPool.shared(2);
+    final java.util.concurrent.atomic.AtomicInteger byWorker = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger afterFailure = new java.util.concurrent.atomic.AtomicInteger();
+    volatile boolean callerFails = true;
+    volatile OutOfMemoryError thrown;
+
+    FailingBatch() {
+      super(Counting.properties(), 2, "fail", Counting.SIZES);
+    }
+
+    @Override protected void runStep(int step, Workspace ws, int from, int to) {
+      if (Thread.currentThread().getName().startsWith(ThreadPool.WORKER_NAME_PREFIX)) {
+        if (pool.failed()) afterFailure.incrementAndGet();
+        byWorker.incrementAndGet();
+      } else if (callerFails) {
+        callerFails = false;
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (byWorker.get() == 0 && System.nanoTime() < deadline) Thread.onSpinWait();
+        throw thrown = new OutOfMemoryError("the caller's workspace");
+      }
+      for (long end = System.nanoTime() + 20_000; System.nanoTime() < end; ) Thread.onSpinWait();
+      ws.arena[0] = ws.input[ws.inputBase] + 1;
+    }
+  }
+
+  /**
+   * A thread that fails during a batch stops the others taking images: they ran on to the end of the batch
+   * (1,000 images here) before the error came out. At most the chunk a thread had taken runs after the failure.
+   * The error comes out as thrown, and the pool runs the next batch whole.
+   */
+  @Test
+  void aFailureInABatchStopsTheOtherThreadsTakingImages() {
+    FailingBatch m = new FailingBatch();
+    int n = 1000;
+    float[] in = new float[n], out = new float[n];
+    for (int i = 0; i < n; i++) in[i] = i;
+    Workspace[] spaces = new Workspace[2 * CompiledModel.BUNCH];
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      assertTrue(m.pool.tryAcquire(), "the pool is free");
+      Throwable e = assertThrows(OutOfMemoryError.class, () -> m.pool.runImages(m, spaces, in, out, n, 1));
+      assertSame(m.thrown, e);
+      assertTrue(m.byWorker.get() >= 1, "the worker ran images before the failure");
+      assertTrue(m.afterFailure.get() <= 1, m.afterFailure.get() + " images started on the worker after the failure ("
+          + m.byWorker.get() + " in all)");
+      m.pool.release();
+      assertTrue(m.pool.tryAcquire(), "the pool is free again");
+      m.pool.runImages(m, spaces, in, out, n, 1);
+      m.pool.release();
+      for (int i = 0; i < n; i++) assertEquals(i + 1, out[i], "image " + i);
+    });
+  }
+
+  /**
    * A JVM out of threads (a process limit, no memory for stacks) fails a pool's third worker: the two
    * started must end (the pool is never shared, nothing else would ever stop them), and loading the
    * model says what ran out rather than advising a larger heap.
