@@ -203,7 +203,9 @@ public abstract class CompiledModel implements AutoCloseable {
    * that unloads the application that loaded netc: the workers would otherwise keep its class loader.
    * Models keep working, each call on its calling thread alone; models loaded afterwards get new threads.
    *
-   * @return how many workers had not ended within a second each (0 normally)
+   * @return how many workers had not ended within a second each (0 normally); interrupted while waiting for
+   *     them (every pool stopped then), it still waits (a second a worker at most) and returns, the thread's
+   *     interrupt flag set
    * @throws InterruptedException when interrupted waiting for a running call, or called interrupted: the pool
    *     it reached is stopped all the same and its workers end (once idle), the pools not reached yet keep
    *     theirs (call it again)

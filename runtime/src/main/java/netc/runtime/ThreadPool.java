@@ -98,7 +98,9 @@ public final class ThreadPool {
    * An interrupt ends the wait for a running call (InterruptedException; on a thread already interrupted,
    * at once, as any interruptible wait); the pool it waited for is stopped all the same, its workers ending
    * as soon as they are idle (a parked one at once, one in the running call's step when that step is done),
-   * and the pools not reached yet are left as they were.
+   * and the pools not reached yet are left as they were. An interrupt once every pool is stopped, while
+   * their workers end, does not end those waits (a second each at most): the count is returned, with the
+   * thread's interrupt flag set.
    */
   public static int shutdownAll() throws InterruptedException {
     List<Thread> ending = new ArrayList<>();
@@ -122,11 +124,22 @@ public final class ThreadPool {
       }
       ending.addAll(List.of(p.workers));
     }
+    // every pool reached is out of SHARED and stopped: an interrupt now must not end the waits with an exception,
+    // which a second call could not make up for (it finds no pool, and returns 0 at once). The waits are bounded
     int alive = 0;
+    boolean interrupted = false;
     for (Thread w : ending) {
-      w.join(1000);
+      long deadline = System.nanoTime() + 1_000_000_000L;
+      for (long left; w.isAlive() && (left = deadline - System.nanoTime()) > 0; ) {
+        try {
+          w.join(Math.max(1, left / 1_000_000));
+        } catch (InterruptedException e) {
+          interrupted = true; // kept for the caller, once the waits are done
+        }
+      }
       if (w.isAlive()) alive++;
     }
+    if (interrupted) Thread.currentThread().interrupt();
     return alive;
   }
 

@@ -260,6 +260,67 @@ class ThreadPoolTest {
     assertTrue(ThreadPool.shared(3) != pool, "a model loaded afterwards gets a new pool");
   }
 
+  /**
+   * An interrupt while shutdownThreads waits for the workers to end (every pool already stopped and out of
+   * the shared ones) threw InterruptedException, and a second call, which its documentation advised, found
+   * no pool and returned 0 at once: the count was lost. It finishes its waits and returns it, the thread's
+   * interrupt flag set.
+   */
+  @Test
+  void anInterruptWhileTheWorkersEndStillGivesTheirCount() throws Exception {
+    CompiledModel.shutdownThreads(); // no other test's pool: the shutdown below waits for this one's worker
+    java.util.concurrent.CountDownLatch inStep = new java.util.concurrent.CountDownLatch(1), release = new java.util.concurrent.CountDownLatch(1);
+    OneStepModel m = new OneStepModel(Counting.properties(), 2, "hold", Counting.SIZES) {
+      @Override protected int items(int step) {
+        return 2;
+      }
+
+      @Override protected boolean parallel(int step) {
+        return true;
+      }
+
+      @Override protected void runStep(int step, Workspace ws, int from, int to) {
+        if (Thread.currentThread().getName().startsWith(ThreadPool.WORKER_NAME_PREFIX)) inStep.countDown();
+        try {
+          release.await(); // both threads hold an item until told
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    };
+    ThreadPool pool = ThreadPool.shared(2);
+    List<Thread> workers = pool.workerThreads();
+    Thread call = new Thread(() -> pool.runStep(m, 0, null, 2)); // a step whose items the worker and the caller each take one of
+    call.start();
+    assertTrue(inStep.await(10, java.util.concurrent.TimeUnit.SECONDS), "the worker took its item");
+    java.util.concurrent.atomic.AtomicReference<Object> ended = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean flagAfter = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread shutdown = new Thread(() -> {
+      try {
+        ended.set(CompiledModel.shutdownThreads());
+      } catch (Throwable e) {
+        ended.set(e);
+      }
+      flagAfter.set(Thread.currentThread().isInterrupted());
+    });
+    try {
+      shutdown.start();
+      while (shutdown.getState() != Thread.State.TIMED_WAITING && shutdown.isAlive()) Thread.onSpinWait(); // waiting for the worker
+      shutdown.interrupt();
+      shutdown.join(100);
+      assertTrue(shutdown.isAlive(), "the interrupt ended the wait for the worker: " + ended.get());
+    } finally {
+      release.countDown(); // the step ends; the worker, its pool stopped, ends with it
+    }
+    shutdown.join(5000);
+    call.join(5000);
+    assertTrue(!shutdown.isAlive() && !call.isAlive(), "the shutdown and the call returned");
+    assertEquals(0, ended.get(), "the workers still alive");
+    assertTrue(flagAfter.get(), "the interrupt is kept for the caller");
+    assertAllEnd(workers, "after the shutdown");
+    assertTrue(!pool.tryAcquire(), "the pool is stopped: its callers run alone");
+  }
+
   /** Waits until every one of {@code workers} is parked (past its idle spin), failing after ten seconds more. */
   private static void awaitParked(List<Thread> workers) throws InterruptedException {
     long deadline = System.nanoTime() + (SPIN_MILLIS + 10_000) * 1_000_000;
