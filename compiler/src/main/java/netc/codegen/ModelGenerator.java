@@ -52,6 +52,7 @@ public final class ModelGenerator {
   static final ClassName SOFTMAX = ClassName.get("netc.runtime.kernels", "Softmax");
   static final ClassName PROPERTIES = ClassName.get("java.util", "Properties");
   static final ClassName ARRAYS = ClassName.get("java.util", "Arrays");
+  static final ClassName METHOD_HANDLES = ClassName.get("java.lang.invoke", "MethodHandles");
   static final TypeName INTS = ArrayTypeName.of(TypeName.INT);
   static final TypeName FLOATS = ArrayTypeName.of(TypeName.FLOAT);
 
@@ -60,8 +61,8 @@ public final class ModelGenerator {
    * writes unqualified. The generated class must not take one (JavaNames.type).
    */
   static final Set<String> REFERENCED_TYPES = Set.of(COMPILED_MODEL.simpleName(), WORKSPACE.simpleName(), KERNELS.simpleName(),
-      TABLES.simpleName(), REORDER.simpleName(), SOFTMAX.simpleName(), PROPERTIES.simpleName(), "List", "Arrays", "Math", "String",
-      "Integer", "Long", "Float", "Override", "IllegalArgumentException", "System");
+      TABLES.simpleName(), REORDER.simpleName(), SOFTMAX.simpleName(), PROPERTIES.simpleName(), METHOD_HANDLES.simpleName(), "List", "Arrays",
+      "Math", "String", "Integer", "Long", "Float", "Override", "IllegalArgumentException", "System");
 
   /** The static tables and helpers every generated class may declare besides its steps (see generate()). */
   static final Set<String> OWN_MEMBERS = Set.of("ITEMS", "PARALLEL", "GRAIN", "BUNCH_CHUNK", "MULTIPLY_ADDS", "decodeInts", "decodeLongs",
@@ -209,9 +210,20 @@ public final class ModelGenerator {
     if (usesDecoders || stepMethods.size() > PER_METHOD) decoders(type);
     if (!nested.isEmpty()) {
       // loaded with the model, not at their first use: a model is whole once loaded (its directory
-      // may go, as CompiledModels' does), and a first inference pays no class loading
-      type.addStaticBlock(CodeBlock.of("$T<?>[] nested = {$L};\n", Class.class,
-          wrapped(nested.stream().map(c -> CodeBlock.of("$L.class", c.simpleName())).toList()))); // $T would drop a statically imported holder's name
+      // may go, as CompiledModels' does), and a first inference pays no class loading. Initialized too: a
+      // class literal loads a class without running its static initializer, so the holders' tables were built
+      // in the first inference, and a failure there (out of memory) left the class erroneous, every later call
+      // failing with NoClassDefFoundError "Could not initialize class"; now it fails the load, as itself
+      type.addStaticBlock(CodeBlock.builder()
+          .add("$T<?>[] nested = {$L};\n", Class.class,
+              wrapped(nested.stream().map(c -> CodeBlock.of("$L.class", c.simpleName())).toList())) // $T would drop a statically imported holder's name
+          .add("// initialized here: one that failed in a call (out of memory for its tables) would fail every later call\n")
+          .beginControlFlow("try")
+          .addStatement("for ($T<?> c : nested) $T.lookup().ensureInitialized(c)", Class.class, METHOD_HANDLES)
+          .nextControlFlow("catch ($T e)", IllegalAccessException.class)
+          .add("throw new $T(e); // the class's own nested classes are accessible to it\n", AssertionError.class)
+          .endControlFlow()
+          .build());
     }
     JavaFile.Builder javaFile = JavaFile.builder(packageName, type.build()).addFileComment("$L", header).skipJavaLangImports(true).indent("    ");
     for (ClassName h : holders) javaFile.addStaticImport(h, "*");

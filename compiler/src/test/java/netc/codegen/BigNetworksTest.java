@@ -60,6 +60,35 @@ class BigNetworksTest {
   }
 
   /**
+   * The holder classes' tables are built when the model loads: the class literals that loaded the holders
+   * with the model do not run their static initializers, so the tables were built in the first inference,
+   * and an out-of-memory there left the holder erroneous, every later call failing with NoClassDefFoundError
+   * "Could not initialize class ...$T$1" (reported as a netc bug). A holder whose initializer fails (made to,
+   * in its source) fails the load, with its error and the heap it needs.
+   */
+  @Test
+  void aHolderWhoseTablesCannotBeBuiltFailsTheLoad() throws Exception {
+    String spec = "input(16, 1, 720)\nrelu()\nfor i in 0 .. 700 {\n  {i}: conv(16, [1, 2])\n  sigmoid()\n}\n";
+    Graph g = Specs.fromText(spec);
+    Path dir = Files.createTempDirectory("netc-big");
+    try {
+      ModelCompiler.Output o = ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()), netc.weights.SyntheticWeights.source(g, 0),
+          "test.net", true, dir, s -> {});
+      String holder = "static final class T$1 {";
+      assertTrue(o.source().contains(holder), "a second holder class");
+      String failing = o.source().replace(holder, holder + "\nstatic { if (true) throw new OutOfMemoryError(\"the tables of T$1\"); }\n");
+      JavaSourceCompiler.compile(o.className(), failing, ModelCompiler.runtimeLocation(), dir);
+      try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
+        OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> netc.runtime.CompiledModel.load(loader, 1));
+        assertTrue(e.getMessage().startsWith("loading the compiled model test needs "), e.getMessage());
+        assertEquals("the tables of T$1", e.getCause().getMessage());
+      }
+    } finally {
+      ModelCompiler.deleteTree(dir);
+    }
+  }
+
+  /**
    * One table too large for a literal: a channel shuffle of 4,096 channels gathers in 2,048 runs of 6 ints,
    * some 86 KB of static initializer as an array literal ("code too large"); decoded from text it
    * compiles, and computes what the interpreter does.

@@ -203,7 +203,9 @@ public abstract class CompiledModel implements AutoCloseable {
    * that unloads the application that loaded netc: the workers would otherwise keep its class loader.
    * Models keep working, each call on its calling thread alone; models loaded afterwards get new threads.
    *
-   * @return how many workers had not ended within a second each (0 normally)
+   * @return how many workers had not ended within a second each (0 normally); interrupted while waiting for
+   *     them (every pool stopped then), it still waits (a second a worker at most) and returns, the thread's
+   *     interrupt flag set
    * @throws InterruptedException when interrupted waiting for a running call, or called interrupted: the pool
    *     it reached is stopped all the same and its workers end (once idle), the pools not reached yet keep
    *     theirs (call it again)
@@ -351,6 +353,8 @@ public abstract class CompiledModel implements AutoCloseable {
    * The class names, one a line of the labels resource. A model compiled without labels (none named, or
    * none in its jar) gets "class i"; a labels file that cannot be read, or whose lines are not one per
    * class, is a damaged jar: refused, rather than answered with names that are off by some, or none.
+   * At most {@link #maxLabelBytes} are read, counted as they are read (a jar entry's recorded size may lie):
+   * a labels entry of 3 GB, which deflates to a few MB, ran out of memory, and load blamed the weights.
    */
   private static List<String> loadLabels(Class<?> owner, String resource, int classes) {
     URL url = resource == null ? null : owner.getResource(resource);
@@ -359,14 +363,32 @@ public abstract class CompiledModel implements AutoCloseable {
       for (int i = 0; i < classes; i++) out.add("class " + i);
       return List.copyOf(out);
     }
-    List<String> out;
+    int max = maxLabelBytes(classes);
+    String text;
     try (InputStream in = ModelLoader.connect(url).getInputStream()) {
-      out = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+      byte[] bytes = in.readNBytes(max + 1); // grows with what is read, not allocated at max
+      if (bytes.length > max) {
+        throw new BadInputException(url + ": damaged model: more than " + max + " bytes of labels for its " + classes + " classes (at most "
+            + MAX_LABEL_BYTES + " bytes a label" + (max < MAX_LABEL_BYTES * (long) classes ? ", " + MAX_LABELS_BYTES + " in all" : "") + ")");
+      }
+      text = new String(bytes, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new BadInputException(url + ": damaged model: cannot read its labels (" + e.getMessage() + ")", e);
     }
-    if (out.size() != classes) throw new BadInputException(url + ": damaged model: " + out.size() + " labels (lines) for its " + classes + " classes");
-    return out;
+    long lines = text.lines().count(); // counted before a list is made: a file of newlines would be a list of millions
+    if (lines != classes) throw new BadInputException(url + ": damaged model: " + lines + " labels (lines) for its " + classes + " classes");
+    return text.lines().toList();
+  }
+
+  /** What a label may take in a labels file, its line end included (ImageNet's longest takes about 100 bytes). */
+  static final int MAX_LABEL_BYTES = 4096;
+
+  /** What a labels file may take in all, whatever the classes: its bytes and its text are on the heap at once. */
+  static final int MAX_LABELS_BYTES = 16 << 20;
+
+  /** The most bytes read of the labels of a model of {@code classes} classes. */
+  static int maxLabelBytes(int classes) {
+    return (int) Math.min((long) MAX_LABEL_BYTES * classes, MAX_LABELS_BYTES);
   }
 
   /** Where a model's class came from (its jar: file:/models/r50.jar), for a message about a resource it lacks. */
@@ -518,13 +540,19 @@ public abstract class CompiledModel implements AutoCloseable {
    *     whole number of this model's images (an image of another size: a 256x256 crop for a 224x224
    *     model would otherwise be read with the wrong rows); a buffer sized for a larger batch is fine.
    *     A model that normalizes its input warns once when given values far outside [0, 1]: see
-   *     {@link #PIXEL_CHECK}
+   *     {@link #PIXEL_CHECK}. Also when {@code output} is {@code input}, the same array: an image's outputs
+   *     are written while the images after it, on this thread or on the pool's, are still to be read, so
+   *     they would be read overwritten (for {@link #predictNhwc}, which copies its input first, they may be)
    * @throws IllegalStateException when the model was closed
    */
   public final void predict(float[] input, int batch, float[] output) {
     if (closed) throw new IllegalStateException("the model " + info.name() + " was closed");
     int per = inputShape[0] * inputShape[1] * inputShape[2];
     if (batch < 1) throw new IllegalArgumentException("batch: must be at least 1, got " + batch);
+    if (input == output) {
+      throw new IllegalArgumentException("output is the input array: each image's outputs would overwrite inputs not read yet (of the next"
+          + " images, or of those other threads run); give the outputs an array of their own");
+    }
     if (input.length < (long) batch * per || output.length < (long) batch * outputSize) {
       throw new IllegalArgumentException("buffers too small for a batch of " + batch + ": input holds " + input.length + " floats (needs "
           + (long) batch * per + "), output " + output.length + " (needs " + (long) batch * outputSize + ")");
@@ -597,7 +625,8 @@ public abstract class CompiledModel implements AutoCloseable {
   /**
    * {@link #predict(float[], int, float[])} of images laid out NHWC ([N, H, W, C], what camera
    * libraries and TensorFlow hand over): transposed into a buffer the model keeps for the next call,
-   * so a steady stream of calls allocates nothing.
+   * so a steady stream of calls allocates nothing. The whole input is transposed before any output is
+   * written, so {@code output} may be {@code input}.
    */
   public final void predictNhwc(float[] input, int batch, float[] output) {
     if (closed) throw new IllegalStateException("the model " + info.name() + " was closed");

@@ -29,6 +29,9 @@ final class ModelLoader {
   /** What is read of a marker: model names, one a line, of at most 64 characters each. */
   private static final int MAX_MARKER_BYTES = 1 << 16;
 
+  /** What is read of a model.properties: netc writes about a kilobyte. */
+  static final int MAX_PROPERTIES_BYTES = 1 << 20;
+
   /** Where models of netc before per-model packages kept their properties: recognized to say "recompile". */
   private static final String LEGACY_PROPERTIES = "netc/model.properties";
 
@@ -82,7 +85,13 @@ final class ModelLoader {
     }
     Properties p = new Properties();
     try (InputStream in = open(found.get(0))) {
-      p.load(new InputStreamReader(in, StandardCharsets.UTF_8));
+      // counted as read (a jar entry's recorded size may lie): a huge one ran the load out of heap ("Java heap space")
+      byte[] bytes = in.readNBytes(MAX_PROPERTIES_BYTES + 1);
+      if (bytes.length > MAX_PROPERTIES_BYTES) {
+        throw new BadInputException(found.get(0) + ": damaged model: more than " + MAX_PROPERTIES_BYTES + " bytes of properties (netc writes"
+            + " about a kilobyte)");
+      }
+      p.load(new InputStreamReader(new java.io.ByteArrayInputStream(bytes), StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new BadInputException("cannot read " + found.get(0) + ": " + e.getMessage(), e);
     }

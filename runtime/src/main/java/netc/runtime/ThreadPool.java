@@ -98,7 +98,9 @@ public final class ThreadPool {
    * An interrupt ends the wait for a running call (InterruptedException; on a thread already interrupted,
    * at once, as any interruptible wait); the pool it waited for is stopped all the same, its workers ending
    * as soon as they are idle (a parked one at once, one in the running call's step when that step is done),
-   * and the pools not reached yet are left as they were.
+   * and the pools not reached yet are left as they were. An interrupt once every pool is stopped, while
+   * their workers end, does not end those waits (a second each at most): the count is returned, with the
+   * thread's interrupt flag set.
    */
   public static int shutdownAll() throws InterruptedException {
     List<Thread> ending = new ArrayList<>();
@@ -122,11 +124,22 @@ public final class ThreadPool {
       }
       ending.addAll(List.of(p.workers));
     }
+    // every pool reached is out of SHARED and stopped: an interrupt now must not end the waits with an exception,
+    // which a second call could not make up for (it finds no pool, and returns 0 at once). The waits are bounded
     int alive = 0;
+    boolean interrupted = false;
     for (Thread w : ending) {
-      w.join(1000);
+      long deadline = System.nanoTime() + 1_000_000_000L;
+      for (long left; w.isAlive() && (left = deadline - System.nanoTime()) > 0; ) {
+        try {
+          w.join(Math.max(1, left / 1_000_000));
+        } catch (InterruptedException e) {
+          interrupted = true; // kept for the caller, once the waits are done
+        }
+      }
       if (w.isAlive()) alive++;
     }
+    if (interrupted) Thread.currentThread().interrupt();
     return alive;
   }
 
@@ -248,8 +261,9 @@ public final class ThreadPool {
     } catch (Throwable e) {
       fail(e, null);
     } finally {
-      // every item is taken (or the caller failed on one: the workers that joined finish the rest): close the job
-      // to latecomers, then wait for those still at work, so no worker touches this job's buffers after it returns
+      // every item is taken (or a thread failed: in a step, the workers that joined finish its items; in a batch,
+      // every thread stops taking images): close the job to latecomers, then wait for those still at work, so no
+      // worker touches this job's buffers after it returns
       long g = gate.getAndAdd(CLOSED);
       for (int spins = 1; (g & JOINED) != 0; spins++) {
         pause(spins);
@@ -278,6 +292,11 @@ public final class ThreadPool {
     }
   }
 
+  /** Whether a thread has failed the current job: the others stop taking its images (see {@link #share}). */
+  boolean failed() {
+    return failure.get() != null;
+  }
+
   /** The note on a worker's failure saying where it happened; its stack would be the worker's loop, so none. */
   private static final class FailedOn extends Throwable {
     FailedOn(String message) {
@@ -296,8 +315,10 @@ public final class ThreadPool {
 
   private void share(int t) {
     if (images) {
+      // a batch stops at a failure (a thread out of memory for its workspace): the others ran on to its end, which
+      // may be minutes, before it was thrown. A step's items, microseconds to milliseconds, are all run
       while (true) {
-        int from = next.getAndAdd(chunk);
+        int from = failed() ? items : next.getAndAdd(chunk);
         if (from >= items) return;
         model.forwardImages(spaces, t * CompiledModel.BUNCH, in, from, Math.min(items, from + chunk), out);
       }

@@ -258,6 +258,36 @@ class ModelJarTest {
   }
 
   /**
+   * A labels entry past 4 KiB a class, or a model.properties past 1 MiB, is refused naming the jar's entry
+   * before more is read: a labels.txt of 3 GB of one letter (a few MB deflated) ran the load out of memory,
+   * blamed on the weights, and a huge model.properties ended in "Java heap space". Up to the bounds they load.
+   */
+  @Test
+  void labelsOrPropertiesPastTheirBoundAreRefusedNamingTheEntry() throws IOException {
+    int max = CompiledModel.maxLabelBytes(2);
+    assertEquals(8192, max, "4 KiB a class");
+    Path atBound = jar("at-bound.jar", properties(2, true), floats(2f, -0.5f), "cat\n" + "a".repeat(max - 4));
+    try (CompiledModel m = CompiledModel.load(atBound, 1)) {
+      assertEquals(List.of("cat", "a".repeat(max - 4)), m.labels());
+    }
+    Path long1 = jar("long-labels.jar", properties(2, true), floats(2f, -0.5f), "cat\n" + "a".repeat(max - 3));
+    BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(long1, 1));
+    assertEquals(entry(long1, "labels.txt") + ": damaged model: more than 8192 bytes of labels for its 2 classes (at most 4096 bytes a label)",
+        e.getMessage());
+    assertEquals(16 << 20, CompiledModel.maxLabelBytes(1_000_000), "16 MiB in all, whatever the classes");
+
+    String props = properties(2, false) + "#";
+    int bound = ModelLoader.MAX_PROPERTIES_BYTES;
+    try (CompiledModel m = CompiledModel.load(jar("props-at-bound.jar", props + "a".repeat(bound - props.length()), floats(2f, -0.5f), null), 1)) {
+      assertEquals("jartest", m.name());
+    }
+    Path huge = jar("huge-props.jar", props + "a".repeat(bound - props.length() + 1), floats(2f, -0.5f), null);
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(huge, 1));
+    assertEquals(entry(huge, "model.properties") + ": damaged model: more than 1048576 bytes of properties (netc writes about a kilobyte)",
+        e.getMessage());
+  }
+
+  /**
    * Makes the deflated data of {@code name} in {@code jar} start with a block of the reserved type 3
    * (its first byte 0b111: last block, type 3), so that reading the entry fails with a ZipException.
    */

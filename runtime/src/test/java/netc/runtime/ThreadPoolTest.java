@@ -260,6 +260,67 @@ class ThreadPoolTest {
     assertTrue(ThreadPool.shared(3) != pool, "a model loaded afterwards gets a new pool");
   }
 
+  /**
+   * An interrupt while shutdownThreads waits for the workers to end (every pool already stopped and out of
+   * the shared ones) threw InterruptedException, and a second call, which its documentation advised, found
+   * no pool and returned 0 at once: the count was lost. It finishes its waits and returns it, the thread's
+   * interrupt flag set.
+   */
+  @Test
+  void anInterruptWhileTheWorkersEndStillGivesTheirCount() throws Exception {
+    CompiledModel.shutdownThreads(); // no other test's pool: the shutdown below waits for this one's worker
+    java.util.concurrent.CountDownLatch inStep = new java.util.concurrent.CountDownLatch(1), release = new java.util.concurrent.CountDownLatch(1);
+    OneStepModel m = new OneStepModel(Counting.properties(), 2, "hold", Counting.SIZES) {
+      @Override protected int items(int step) {
+        return 2;
+      }
+
+      @Override protected boolean parallel(int step) {
+        return true;
+      }
+
+      @Override protected void runStep(int step, Workspace ws, int from, int to) {
+        if (Thread.currentThread().getName().startsWith(ThreadPool.WORKER_NAME_PREFIX)) inStep.countDown();
+        try {
+          release.await(); // both threads hold an item until told
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    };
+    ThreadPool pool = ThreadPool.shared(2);
+    List<Thread> workers = pool.workerThreads();
+    Thread call = new Thread(() -> pool.runStep(m, 0, null, 2)); // a step whose items the worker and the caller each take one of
+    call.start();
+    assertTrue(inStep.await(10, java.util.concurrent.TimeUnit.SECONDS), "the worker took its item");
+    java.util.concurrent.atomic.AtomicReference<Object> ended = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean flagAfter = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread shutdown = new Thread(() -> {
+      try {
+        ended.set(CompiledModel.shutdownThreads());
+      } catch (Throwable e) {
+        ended.set(e);
+      }
+      flagAfter.set(Thread.currentThread().isInterrupted());
+    });
+    try {
+      shutdown.start();
+      while (shutdown.getState() != Thread.State.TIMED_WAITING && shutdown.isAlive()) Thread.onSpinWait(); // waiting for the worker
+      shutdown.interrupt();
+      shutdown.join(100);
+      assertTrue(shutdown.isAlive(), "the interrupt ended the wait for the worker: " + ended.get());
+    } finally {
+      release.countDown(); // the step ends; the worker, its pool stopped, ends with it
+    }
+    shutdown.join(5000);
+    call.join(5000);
+    assertTrue(!shutdown.isAlive() && !call.isAlive(), "the shutdown and the call returned");
+    assertEquals(0, ended.get(), "the workers still alive");
+    assertTrue(flagAfter.get(), "the interrupt is kept for the caller");
+    assertAllEnd(workers, "after the shutdown");
+    assertTrue(!pool.tryAcquire(), "the pool is stopped: its callers run alone");
+  }
+
   /** Waits until every one of {@code workers} is parked (past its idle spin), failing after ten seconds more. */
   private static void awaitParked(List<Thread> workers) throws InterruptedException {
     long deadline = System.nanoTime() + (SPIN_MILLIS + 10_000) * 1_000_000;
@@ -395,6 +456,64 @@ class ThreadPoolTest {
         pool.runStep(m, 0, null, m.items);
         for (int i = 0; i < MAX_ITEMS; i++) assertEquals(1, m.runs.get(c * MAX_ITEMS + i), "call " + c + ", item " + i);
       }
+    });
+  }
+
+  /**
+   * A batch's images, each its input plus one; the calling thread fails on its first image (out of memory
+   * for its workspace, say) once the worker has run one, and the worker's images are counted that start
+   * after the failure is recorded.
+   */
+  private static final class FailingBatch extends OneStepModel {
+    final ThreadPool pool = ThreadPool.shared(2);
+    final java.util.concurrent.atomic.AtomicInteger byWorker = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger afterFailure = new java.util.concurrent.atomic.AtomicInteger();
+    volatile boolean callerFails = true;
+    volatile OutOfMemoryError thrown;
+
+    FailingBatch() {
+      super(Counting.properties(), 2, "fail", Counting.SIZES);
+    }
+
+    @Override protected void runStep(int step, Workspace ws, int from, int to) {
+      if (Thread.currentThread().getName().startsWith(ThreadPool.WORKER_NAME_PREFIX)) {
+        if (pool.failed()) afterFailure.incrementAndGet();
+        byWorker.incrementAndGet();
+      } else if (callerFails) {
+        callerFails = false;
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (byWorker.get() == 0 && System.nanoTime() < deadline) Thread.onSpinWait();
+        throw thrown = new OutOfMemoryError("the caller's workspace");
+      }
+      for (long end = System.nanoTime() + 20_000; System.nanoTime() < end; ) Thread.onSpinWait();
+      ws.arena[0] = ws.input[ws.inputBase] + 1;
+    }
+  }
+
+  /**
+   * A thread that fails during a batch stops the others taking images: they ran on to the end of the batch
+   * (1,000 images here) before the error came out. At most the chunk a thread had taken runs after the failure.
+   * The error comes out as thrown, and the pool runs the next batch whole.
+   */
+  @Test
+  void aFailureInABatchStopsTheOtherThreadsTakingImages() {
+    FailingBatch m = new FailingBatch();
+    int n = 1000;
+    float[] in = new float[n], out = new float[n];
+    for (int i = 0; i < n; i++) in[i] = i;
+    Workspace[] spaces = new Workspace[2 * CompiledModel.BUNCH];
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      assertTrue(m.pool.tryAcquire(), "the pool is free");
+      Throwable e = assertThrows(OutOfMemoryError.class, () -> m.pool.runImages(m, spaces, in, out, n, 1));
+      assertSame(m.thrown, e);
+      assertTrue(m.byWorker.get() >= 1, "the worker ran images before the failure");
+      assertTrue(m.afterFailure.get() <= 1, m.afterFailure.get() + " images started on the worker after the failure ("
+          + m.byWorker.get() + " in all)");
+      m.pool.release();
+      assertTrue(m.pool.tryAcquire(), "the pool is free again");
+      m.pool.runImages(m, spaces, in, out, n, 1);
+      m.pool.release();
+      for (int i = 0; i < n; i++) assertEquals(i + 1, out[i], "image " + i);
     });
   }
 
