@@ -91,7 +91,11 @@ final class ModelLoader {
         throw new BadInputException(found.get(0) + ": damaged model: more than " + MAX_PROPERTIES_BYTES + " bytes of properties (netc writes"
             + " about a kilobyte)");
       }
-      p.load(new InputStreamReader(new java.io.ByteArrayInputStream(bytes), StandardCharsets.UTF_8));
+      try {
+        p.load(new InputStreamReader(new java.io.ByteArrayInputStream(bytes), StandardCharsets.UTF_8));
+      } catch (IllegalArgumentException e) { // a malformed backslash-u escape: Properties' only complaint about its text
+        throw new BadInputException(found.get(0) + ": damaged model: its properties do not parse (" + e.getMessage() + ")");
+      }
     } catch (IOException e) {
       throw new BadInputException("cannot read " + found.get(0) + ": " + e.getMessage(), e);
     }

@@ -284,7 +284,10 @@ class ModelJarTest {
     Path huge = jar("huge-props.jar", props + "a".repeat(bound - props.length() + 1), floats(2f, -0.5f), null);
     e = assertThrows(BadInputException.class, () -> CompiledModel.load(huge, 1));
     assertEquals(entry(huge, "model.properties") + ": damaged model: more than 1048576 bytes of properties (netc writes about a kilobyte)",
-        e.getMessage());
+        e.getMessage());    // a malformed unicode escape: Properties' IllegalArgumentException was a stack trace
+    Path escape = jar("bad-escape.jar", props + "\nname=\\uZZ\n", floats(2f, -0.5f), null);
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(escape, 1));
+    assertEquals(entry(escape, "model.properties") + ": damaged model: its properties do not parse (Malformed \\uxxxx encoding.)", e.getMessage());
   }
 
   /**
