@@ -176,7 +176,8 @@ public final class OnnxReader {
     if (opset < 0) throw fail("the model imports no version of the default ONNX operator set (opset_import)");
     if (opset < MIN_OPSET || opset > MAX_OPSET) {
       throw fail("the model imports version " + opset + " of the default ONNX operator set (opset_import); netc reads versions " + MIN_OPSET
-          + " to " + MAX_OPSET + (opset < MIN_OPSET ? " (before 7, Add, Sub, Mul and Div broadcast by attributes, and other operators' defaults differ)"
+          + " to " + MAX_OPSET + (opset < MIN_OPSET ? " (before 7, Add, Sub, Mul and Div broadcast by attributes, and other operators' defaults differ): convert it"
+              + " first (python3 -c \"import onnx, onnx.version_converter as v; onnx.save(v.convert_version(onnx.load('IN.onnx'), 13), 'OUT.onnx')\")"
               : " (a later version may define its operators anew; netc knows them up to " + MAX_OPSET + "): export it again at version "
                   + MAX_OPSET + " or earlier (torch.onnx.export's opset_version)"));
     }

@@ -245,7 +245,9 @@ class OnnxReaderTest {
   void opsetsOutsideThoseTheImporterKnowsAreRefused() throws IOException {
     byte[] graph = OnnxBytes.graph(List.of(OnnxBytes.node("r", "Relu", List.of("x"), List.of("y"))), List.of(), 1, 1, 1);
     assertEquals(dir.resolve("m.onnx") + ": the model imports version 6 of the default ONNX operator set (opset_import); netc reads versions 7 to 27"
-        + " (before 7, Add, Sub, Mul and Div broadcast by attributes, and other operators' defaults differ)", error(OnnxBytes.model(graph, 6)));
+        + " (before 7, Add, Sub, Mul and Div broadcast by attributes, and other operators' defaults differ): convert it first (python3 -c"
+        + " \"import onnx, onnx.version_converter as v; onnx.save(v.convert_version(onnx.load('IN.onnx'), 13), 'OUT.onnx')\")",
+        error(OnnxBytes.model(graph, 6)));
     assertEquals(dir.resolve("m.onnx") + ": the model imports version 28 of the default ONNX operator set (opset_import); netc reads versions 7 to"
         + " 27 (a later version may define its operators anew; netc knows them up to 27): export it again at version 27 or earlier"
         + " (torch.onnx.export's opset_version)", error(OnnxBytes.model(graph, 28)));
