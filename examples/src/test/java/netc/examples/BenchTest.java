@@ -221,6 +221,25 @@ class BenchTest {
     assertEquals("netc bench: " + other + ": input x has shape [1, 3, 8, 8], and network smallnet at --batch 2 takes [2, 3, 8, 8]\n", r[1]);
   }
 
+  /**
+   * ONNX Runtime's session is closed however the bench ends once it is open: a weights file that cannot
+   * be bound (before the compile) and outputs that disagree (after it; a relu of the input is not
+   * smallnet) left it open in the process.
+   */
+  @Test
+  void theOnnxSessionIsClosedWhenTheBenchFails(@TempDir Path dir) throws Exception {
+    Path relu = TinyOnnx.relu(dir.resolve("relu.onnx"), 1, 3, 32, 32);
+    int open = Bench.Ort.OPEN.get();
+    String[] r = bench("../examples/smallnet.net", "--onnx", relu.toString(), "--weights", dir.resolve("none.safetensors").toString(), "--threads", "1");
+    assertEquals("1", r[0], r[1]);
+    assertTrue(r[1].contains("none.safetensors"), r[1]);
+    assertEquals(open, Bench.Ort.OPEN.get(), "sessions open after a refused weights file");
+    r = bench("../examples/smallnet.net", "--onnx", relu.toString(), "--threads", "1");
+    assertEquals("1", r[0], r[1]);
+    assertEquals("netc bench: netc gives 10 output values, onnxruntime 3072; not the same network\n", r[1]);
+    assertEquals(open, Bench.Ort.OPEN.get(), "sessions open after outputs that disagree");
+  }
+
   /** The input check: a symbolic dimension (a torchvision export's batch) takes any size; a fixed one must match. */
   @Test
   void anOnnxInputMatchesWhereItsDimensionsAreFixed() {
