@@ -617,8 +617,9 @@ public final class Bench {
 
     /**
      * Opens {@code model} and checks that it takes one float tensor of {@code shape} (a symbolic
-     * dimension takes any size) and gives a float tensor; refused in one line naming the file, as is a
-     * file ONNX Runtime cannot load. {@code network}: the netc network's name, for the message.
+     * dimension takes any size) and gives a float tensor first ({@link #floatOutput}); refused in one
+     * line naming the file, as is a file ONNX Runtime cannot load. {@code network}: the netc network's
+     * name, for the message.
      */
     Ort(Path model, int threads, long[] shape, String network) throws OrtException {
       this.model = model;
@@ -628,6 +629,7 @@ public final class Bench {
       loadMs = (System.nanoTime() - t0) / 1e6;
       try {
         NodeInfo info = input(session, model);
+        floatOutput(session, model);
         inputName = info.getName();
         TensorInfo t = (TensorInfo) info.getInfo();
         String problem = shapeProblem(t.getShape(), t.getDimensionNames(), shape);
@@ -663,7 +665,7 @@ public final class Bench {
 
     /**
      * The model's one input, a float tensor; refused in one line naming the file when it has several,
-     * or another type, or when its first output is not a float tensor (what the benchmarks read).
+     * or another type.
      */
     static NodeInfo input(OrtSession session, Path model) throws OrtException {
       if (session.getNumInputs() != 1) throw new BadInputException(model + ": takes " + session.getNumInputs() + " inputs; the benchmarks give one");
@@ -671,11 +673,19 @@ public final class Bench {
       if (!(in.getInfo() instanceof TensorInfo t) || t.type != OnnxJavaType.FLOAT) {
         throw new BadInputException(model + ": input " + in.getName() + " is " + in.getInfo() + ", not a float tensor");
       }
+      return in;
+    }
+
+    /**
+     * Refuses in one line naming the file a model whose first output is not a float tensor: bench reads
+     * it as floats to compare with netc's ({@link #run}). ort-profile never reads an output, and profiles
+     * such a model.
+     */
+    static void floatOutput(OrtSession session, Path model) throws OrtException {
       NodeInfo out = session.getOutputInfo().values().iterator().next();
       if (!(out.getInfo() instanceof TensorInfo o) || o.type != OnnxJavaType.FLOAT) {
         throw new BadInputException(model + ": output " + out.getName() + " is " + out.getInfo() + ", not a float tensor");
       }
-      return in;
     }
 
     /**

@@ -221,6 +221,15 @@ class BenchTest {
     assertEquals("netc bench: " + other + ": input x has shape [1, 3, 8, 8], and network smallnet at --batch 2 takes [2, 3, 8, 8]\n", r[1]);
   }
 
+  /** bench compares the engines' outputs as floats: a model whose first output is another type is refused in one line before the compile. */
+  @Test
+  void anOnnxModelWhoseOutputIsNotFloatIsRefused(@TempDir Path dir) throws Exception {
+    Path cast = TinyOnnx.castToInt64(dir.resolve("cast.onnx"), 1, 3, 32, 32);
+    String[] r = bench("../examples/smallnet.net", "--onnx", cast.toString(), "--threads", "1");
+    assertEquals("1", r[0], r[1]);
+    assertTrue(r[1].startsWith("netc bench: " + cast + ": output y is TensorInfo(") && r[1].endsWith(", not a float tensor\n"), r[1]);
+  }
+
   /**
    * ONNX Runtime's session is closed however the bench ends once it is open: a weights file that cannot
    * be bound (before the compile) and outputs that disagree (after it; a relu of the input is not
