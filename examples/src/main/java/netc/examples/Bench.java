@@ -157,7 +157,7 @@ public final class Bench {
           System.out.printf("note: netc's kernels run %d-bit vectors, wider than this JVM's %d-bit ones (the Vector API's Java fallback):"
               + " no %% of peak is given below%n", PeakProbe.KERNEL_BITS, PeakProbe.NATIVE_BITS);
         }
-        System.out.printf("netc: load %.0f ms, first call in this JVM %.1f ms; %s%n", netcLoad, netcFirst, hugePages());
+        System.out.printf("netc: load %.0f ms, first call in this JVM %.1f ms; %s%n", netcLoad, netcFirst, hugePages(System.getenv("GLIBC_TUNABLES")));
 
         if (ort != null) {
           ort.start(x);
@@ -405,10 +405,12 @@ public final class Bench {
 
   /**
    * Whether the JVM maps its heap (netc's weights and activations) on transparent huge pages, which the
-   * netc launcher asks for where the kernel allows it (madvise or always); ONNX Runtime's native memory
-   * gets them only under "always". Printed so that a ratio can be tied to the setting afterwards.
+   * netc launcher asks for where the kernel allows it (madvise or always); and whether glibc's malloc,
+   * ONNX Runtime's native memory, is asked for them too ({@code tunables}: GLIBC_TUNABLES), which under
+   * "madvise" it otherwise is not. Only asked for: glibc before 2.35 and musl ignore the name, and
+   * nothing here tells which runs. Printed so that a ratio can be tied to the setting afterwards.
    */
-  static String hugePages() {
+  static String hugePages(String tunables) {
     String kernel;
     try {
       String s = Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled"));
@@ -419,7 +421,7 @@ public final class Bench {
     }
     boolean jvm = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().contains("-XX:+UseTransparentHugePages");
     return "transparent huge pages: kernel " + kernel + ", netc's heap " + (jvm ? "on them (-XX:+UseTransparentHugePages)" : "not asked for")
-        + ", onnxruntime's memory (glibc malloc) " + (mallocHugePages(System.getenv("GLIBC_TUNABLES")) ? "on them (GLIBC_TUNABLES glibc.malloc.hugetlb=1)" : "not asked for");
+        + ", onnxruntime's memory (glibc malloc) " + (mallocHugePages(tunables) ? "asked for (GLIBC_TUNABLES glibc.malloc.hugetlb=1)" : "not asked for");
   }
 
   /** Whether a GLIBC_TUNABLES value asks glibc's malloc to advise transparent huge pages (glibc.malloc.hugetlb=1), as the launcher sets it. */

@@ -194,6 +194,18 @@ class BenchTest {
     assertTrue(!Bench.mallocHugePages("glibc.malloc.hugetlb=10"));
   }
 
+  /**
+   * The header says ONNX Runtime's memory was asked for huge pages, not that it is on them: glibc before
+   * 2.35 and musl ignore GLIBC_TUNABLES' hugetlb, and the setting is all the bench sees.
+   */
+  @Test
+  void theHeaderSaysOnnxRuntimesHugePagesWereAskedFor() {
+    assertTrue(Bench.hugePages("glibc.malloc.hugetlb=1").matches("transparent huge pages: kernel .*, netc's heap .*, onnxruntime's memory"
+        + " \\(glibc malloc\\) asked for \\(GLIBC_TUNABLES glibc\\.malloc\\.hugetlb=1\\)"), Bench.hugePages("glibc.malloc.hugetlb=1"));
+    assertTrue(Bench.hugePages("glibc.malloc.hugetlb=0").endsWith(", onnxruntime's memory (glibc malloc) not asked for"));
+    assertTrue(Bench.hugePages(null).endsWith(", onnxruntime's memory (glibc malloc) not asked for"));
+  }
+
   /** {exit status, stderr} of netc bench (whose report goes to System.out). */
   private static String[] bench(String... args) {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
