@@ -1,12 +1,10 @@
 package netc.interp;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import netc.ir.Activation;
 import netc.ir.Attrs;
 import netc.ir.ChannelRuns;
@@ -64,6 +62,10 @@ public final class Interpreter {
     List<Node> nodes = graph.nodes();
     List<List<Integer>> dead = deadAfter();
     Map<Integer, float[]> values = new HashMap<>();
+    // The values holding each array (flatten, reorder and an input left as given share their input's),
+    // so the floats held count an array once; kept as values come and go, not recounted after each node.
+    Map<float[], Integer> holders = new IdentityHashMap<>();
+    long held = 0;
     peakFloats = 0;
     for (int at = 0; at < nodes.size(); at++) {
       Node n = nodes.get(at);
@@ -86,8 +88,12 @@ public final class Interpreter {
         case SOFTMAX -> softmax(n, values.get(n.input(0)), batch);
       };
       values.put(n.id(), out);
-      peakFloats = Math.max(peakFloats, floatsHeld(values)); // n's inputs and output alive together
-      for (int id : dead.get(at)) values.remove(id);
+      if (holders.merge(out, 1, Integer::sum) == 1) held += out.length;
+      peakFloats = Math.max(peakFloats, held); // n's inputs and output alive together
+      for (int id : dead.get(at)) {
+        float[] v = values.remove(id);
+        if (holders.compute(v, (array, count) -> count == 1 ? null : count - 1) == null) held -= v.length; // its last holder
+      }
     }
     Shape os = graph.output().shape();
     int[] shape = new int[os.rank() + 1];
@@ -115,14 +121,6 @@ public final class Interpreter {
       if (id != graph.outputId()) dead.get(at).add(id);
     });
     return dead;
-  }
-
-  /** Floats in the distinct arrays of values: flatten, reorder and an input left as given share their input's array. */
-  private static long floatsHeld(Map<Integer, float[]> values) {
-    Set<float[]> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-    long floats = 0;
-    for (float[] v : values.values()) if (seen.add(v)) floats += v.length;
-    return floats;
   }
 
   /** The most floats the last {@link #run} held in its values at once (per batch, not per image). */

@@ -69,11 +69,7 @@ class BigNetworksTest {
   @Test
   void aHolderWhoseTablesCannotBeBuiltFailsTheLoad() throws Exception {
     String spec = "input(16, 1, 720)\nrelu()\nfor i in 0 .. 700 {\n  {i}: conv(16, [1, 2])\n  sigmoid()\n}\n";
-    Graph g = Specs.fromText(spec);
-    Path dir = Files.createTempDirectory("netc-big");
-    try {
-      ModelCompiler.Output o = ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()), netc.weights.SyntheticWeights.source(g, 0),
-          "test.net", true, dir, s -> {});
+    compiled(spec, (o, dir) -> {
       String holder = "static final class T$1 {";
       assertTrue(o.source().contains(holder), "a second holder class");
       String failing = o.source().replace(holder, holder + "\nstatic { if (true) throw new OutOfMemoryError(\"the tables of T$1\"); }\n");
@@ -83,9 +79,8 @@ class BigNetworksTest {
         assertTrue(e.getMessage().startsWith("loading the compiled model test needs "), e.getMessage());
         assertEquals("the tables of T$1", e.getCause().getMessage());
       }
-    } finally {
-      ModelCompiler.deleteTree(dir);
-    }
+      return null;
+    });
   }
 
   /**
@@ -124,11 +119,7 @@ class BigNetworksTest {
   @Test
   void everyMethodOfSomeHundredStepsStaysUnderTheJitLimit() throws Exception {
     String spec = "input(16, 2, 2)\nfor i in 0 .. 700 {\n  {i}: conv(16, 1)\n  sigmoid()\n}\n";
-    Graph g = Specs.fromText(spec);
-    Path dir = Files.createTempDirectory("netc-big");
-    try {
-      ModelCompiler.Output o = ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()),
-          netc.weights.SyntheticWeights.source(g, 0), "test.net", true, dir, s -> {});
+    compiled(spec, (o, dir) -> {
       assertTrue(o.steps() > ModelGenerator.STEPS_PER_CLASS && o.steps() <= ModelGenerator.PER_METHOD, o.steps() + " steps");
       Map<String, Integer> sizes = bytecodeSizes(dir);
       assertTrue(sizes.get("Test.runStep") > 20 && sizes.get("Test$S$0.n350") > 20, "javap's output was read");
@@ -139,9 +130,8 @@ class BigNetworksTest {
         }
       });
       assertTrue(sizes.get("Test$S$1.run") > 20 && !sizes.containsKey("Test$S$2.run"), "two step classes");
-    } finally {
-      ModelCompiler.deleteTree(dir);
-    }
+      return null;
+    });
     assertNull(RandomNetworkTest.check(0, spec), "at -O2");
   }
 
@@ -183,11 +173,24 @@ class BigNetworksTest {
   }
 
   private static String source(String spec) throws Exception {
+    return compiled(spec, (o, dir) -> o.source());
+  }
+
+  /** What a test reads of a spec compiled into a temporary folder: the compiler's output and the folder. */
+  private interface WithCompiled<T> {
+    T apply(ModelCompiler.Output output, Path dir) throws Exception;
+  }
+
+  /**
+   * Compiles a spec (optimized, synthetic weights) into a temporary folder and applies {@code body} to
+   * the output and the folder, which is deleted afterwards whatever the body does.
+   */
+  private static <T> T compiled(String spec, WithCompiled<T> body) throws Exception {
     Graph g = Specs.fromText(spec);
     Path dir = Files.createTempDirectory("netc-big");
     try {
-      return ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()), netc.weights.SyntheticWeights.source(g, 0), "test.net", true,
-          dir, s -> {}).source();
+      return body.apply(ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()), netc.weights.SyntheticWeights.source(g, 0),
+          "test.net", true, dir, s -> {}), dir);
     } finally {
       ModelCompiler.deleteTree(dir);
     }

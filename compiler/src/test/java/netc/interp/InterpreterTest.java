@@ -191,4 +191,19 @@ class InterpreterTest {
     interpreter.run(Tensor.uniform(2, 2, 1, 4, 4));
     assertEquals(2 * 384, interpreter.peakFloatsHeld());
   }
+
+  /**
+   * Values that share one array count it once, until the last of them goes: the input left as given
+   * is the caller's array and flatten passes it on, so per image input and flatten hold 16 floats
+   * together (not 32), and still 16 once the input is dropped after flatten (not 0); the fc adds its
+   * 2, 18 at most. Batch 2 doubles it.
+   */
+  @Test
+  void valuesSharingAnArrayCountItOnceUntilTheLastGoes() {
+    Graph g = Specs.fromText("input(1, 4, 4)\nflatten()\nf: fc(2)");
+    assertEquals("[input, flatten, fc]", g.nodes().stream().map(n -> n.op().name().toLowerCase()).toList().toString());
+    Interpreter interpreter = new Interpreter(g, SyntheticWeights.source(g, 1));
+    interpreter.run(Tensor.uniform(2, 2, 1, 4, 4));
+    assertEquals(2 * 18, interpreter.peakFloatsHeld());
+  }
 }

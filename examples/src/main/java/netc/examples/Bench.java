@@ -103,191 +103,195 @@ public final class Bench {
     // at this batch, is refused in one line before the compile, not as an exception after it
     int[] declared = graph.input().shape().dims();
     Ort ort = onnx == null ? null : new Ort(Path.of(onnx), threads, new long[] {batch, declared[0], declared[1], declared[2]}, graph.name());
-    ParamSource params;
-    if (weights != null) {
-      params = WeightBinding.bind(graph, Path.of(weights));
-    } else if (source.weights() != null) {
-      params = WeightBinding.bind(graph, source.weights());
-    } else {
-      System.out.println("note: no --weights; synthetic weights (seed 0)");
-      params = SyntheticWeights.source(graph, 0);
-    }
-    Path dir = Files.createTempDirectory("netc-bench");
-    CompiledModel netc;
-    long t0;
-    try { // removed however the compile or the load ends: it holds a whole weights.bin
-      ModelCompiler.compileTo(PassManager.run(graph, PassContext.defaults()), params, spec, weights == null && source.weights() == null, dir,
-          s -> {});
-      t0 = System.nanoTime();
-      netc = CompiledModel.load(new URLClassLoader(new URL[] {dir.toUri().toURL()}, Bench.class.getClassLoader()), threads);
-    } finally {
-      ModelCompiler.deleteTree(dir); // once loaded: class initialized, weights and labels read
-    }
-    double netcLoad = (System.nanoTime() - t0) / 1e6;
-
-    String tooLarge = netc.batchTooLarge(batch); // before the batch's arrays are made: batch x size past an int was an internal error
-    if (tooLarge != null) throw new Cli.UsageException("--batch " + batch + ": " + tooLarge);
-    int[] in = netc.inputShape();
-    float[] x = new float[batch * in[0] * in[1] * in[2]];
-    Random rng = new Random(7);
-    for (int i = 0; i < x.length; i++) x[i] = rng.nextFloat();
-    float[] y = new float[batch * netc.outputSize()];
-    Arrays.fill(y, Float.NaN); // here and before every call below: a value the call leaves unwritten fails the check
-    t0 = System.nanoTime();
-    netc.predict(x, batch, y);
-    double netcFirst = (System.nanoTime() - t0) / 1e6;
-
-    double macs = graph.macs() * (double) batch;
-    // the multiply-adds netc's steps compute: fewer than the direct count where Winograd runs (0: not counted)
-    double doneMacs = java.util.stream.LongStream.of(netc.stepMultiplyAdds()).sum() * (double) batch;
-    System.out.printf("network %s, batch %d, threads %d, %.3f G multiply-accumulates per image (GFLOP/s below count 2 per"
-        + " multiply-accumulate of the direct convolution)%n", graph.name(), batch, threads, graph.macs() / 1e9);
-    if (doneMacs > 0 && doneMacs != macs) {
-      System.out.printf("netc's steps compute %.3f G multiply-adds per image (Winograd steps count their own products)%n", doneMacs / batch / 1e9);
-    }
-    System.out.printf("netc kernels: %s; cpu: %s; java %s%n", Kernels.INSTANCE.variant(), Kernels.cpuModel(), System.getProperty("java.version"));
-    quiet(); // netc's worker spins after its first call: the probe must not share a core with it
-    double peak = PeakProbe.measure(threads);
-    System.out.printf("measured FP32 peak on %d thread%s at %s (%s): %.1f GFLOP/s%n", threads, threads == 1 ? "" : "s",
-        PeakProbe.KERNELS_NATIVE ? "the kernels' width" : "this JVM's native width", PeakProbe.BITS == 0 ? "scalar FMA" : PeakProbe.BITS + "-bit FMA", peak);
-    if (!PeakProbe.KERNELS_NATIVE) {
-      System.out.printf("note: netc's kernels run %d-bit vectors, wider than this JVM's %d-bit ones (the Vector API's Java fallback):"
-          + " no %% of peak is given below%n", PeakProbe.KERNEL_BITS, PeakProbe.NATIVE_BITS);
-    }
-    System.out.printf("netc: load %.0f ms, first call in this JVM %.1f ms; %s%n", netcLoad, netcFirst, hugePages());
-
-    if (ort != null) {
-      ort.start(x);
-      System.out.printf("onnxruntime %s: load %.0f ms, first call in this JVM %.1f ms; native library: %s%n", ort.version(), ort.loadMs,
-          ort.firstMs, System.getProperty("onnxruntime.native.path") == null ? "the jar's own (its kernels pick the CPU's widest vectors)"
-              : "from " + System.getProperty("onnxruntime.native.path") + " (-Donnxruntime.native.path)");
-      double[] e = agree(y, ort.run(), "the first calls");
-      System.out.println(e[1] == 0 ? "outputs agree: every output of both is 0 (a comparison that shows little)"
-          : String.format("outputs agree: max |netc - onnxruntime| = %.3g (%.2g of max |output| %.3g)", e[0], e[0] / e[1], e[1]));
-    }
-    // netc alone: its first and last images against the reference interpreter on the same graph, weights
-    // and input (not every image: the interpreter takes seconds an image on a large network; the last
-    // catches a batch offset gone wrong), in the first call and every timed call below; every value
-    // of the batch must be written (finite)
-    float[][] reference = null;
-    int[] checked = batch == 1 ? new int[] {0} : new int[] {0, batch - 1};
-    if (ort == null) {
-      long r0 = System.nanoTime();
-      int per = in[0] * in[1] * in[2];
-      reference = new float[checked.length][];
-      for (int c = 0; c < checked.length; c++) {
-        reference[c] = Interpreter.run(graph, params, new Tensor(new int[] {1, in[0], in[1], in[2]},
-            Arrays.copyOfRange(x, checked[c] * per, (checked[c] + 1) * per))).data();
+    // both engines closed however the bench ends: a refused weights file, compile or batch, or outputs
+    // that disagree left ONNX Runtime's session (native memory, its threads) open in the process
+    try (ort) {
+      ParamSource params;
+      if (weights != null) {
+        params = WeightBinding.bind(graph, Path.of(weights));
+      } else if (source.weights() != null) {
+        params = WeightBinding.bind(graph, source.weights());
+      } else {
+        System.out.println("note: no --weights; synthetic weights (seed 0)");
+        params = SyntheticWeights.source(graph, 0);
       }
-      double[] e = matchesReference(y, reference, checked, "the first call");
-      System.out.printf("netc against the reference interpreter (%s, first call): max |difference| = %.3g (%.2g of max |output| %.3g;"
-          + " refused over 1e-4 of it; interpreter %.0f ms)%n", imagesChecked(checked), e[0], e[1] == 0 ? 0 : e[0] / e[1], e[1],
-          (System.nanoTime() - r0) / 1e6);
-    }
-    // Warm-up is by time as well as count: loading a model can leave the JIT deoptimizing and
-    // recompiling netc's kernels for several seconds, and timing must not start inside that.
-    long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
-    for (int i = 0; i < warmup || System.nanoTime() < warmEnd; i++) {
-      netc.predict(x, batch, y);
-      if (ort != null) ort.run();
-    }
-    double[] tn = new double[runs], to = new double[runs];
-    float[] z = null;
-    // ONNX Runtime's calls get the same ThreadMXBean readings around them as netc's, unused: both start alike
-    AllocationMeter allocation = AllocationMeter.forThisJvm(), ortAllocation = AllocationMeter.forThisJvm();
-    int gaveUp = 0; // idle waits before a timed call that gave up
-    double worst = 0; // netc alone: the largest |difference| of a timed call from the reference
-    for (int i = 0; i < runs; i++) {
-      // each pair in turn starts with either engine, so a drift within a pair favours neither
-      boolean ortFirst = ort != null && i % 2 == 1;
-      Arrays.fill(y, Float.NaN); // outside the timing and before the idle wait
-      if (ortFirst) {
-        if (!quiet()) gaveUp++;
-        z = timeOrt(ort, ortAllocation, to, i);
+      Path dir = Files.createTempDirectory("netc-bench");
+      CompiledModel netc;
+      long t0;
+      try { // removed however the compile or the load ends: it holds a whole weights.bin
+        ModelCompiler.compileTo(PassManager.run(graph, PassContext.defaults()), params, spec, weights == null && source.weights() == null, dir,
+            s -> {});
+        t0 = System.nanoTime();
+        netc = CompiledModel.load(new URLClassLoader(new URL[] {dir.toUri().toURL()}, Bench.class.getClassLoader()), threads);
+      } finally {
+        ModelCompiler.deleteTree(dir); // once loaded: class initialized, weights and labels read
       }
-      if (!quiet()) gaveUp++;
-      allocation.start();
-      long a = System.nanoTime();
-      netc.predict(x, batch, y);
-      tn[i] = (System.nanoTime() - a) / 1e6;
-      allocation.stop();
-      if (reference != null) worst = Math.max(worst, matchesReference(y, reference, checked, "timed call " + (i + 1))[0]);
-      if (ort != null && !ortFirst) {
-        if (!quiet()) gaveUp++;
-        z = timeOrt(ort, ortAllocation, to, i);
-      }
-      // every pair's outputs, not only the first calls': a kernel wrong only once C2 compiles it, a
-      // reused workspace left dirty or a race must not give a fast wrong answer (outside the timing)
-      if (ort != null) agree(y, z, "timed pair " + (i + 1));
-    }
-    noteGaveUp(gaveUp, (ort == null ? 1 : 2) * runs, "timed calls");
-    if (reference != null) {
-      System.out.printf("netc's %d timed calls against the reference interpreter (%s): max |difference| = %.3g (refused over 1e-4 of max |output|)%n",
-          runs, imagesChecked(checked), worst);
-    }
-    // the host's speed drifts: a peak measured in a slow moment would flatter both engines, so the
-    // figure is the better of the probe before the timed runs and one after them
-    quiet();
-    double peakAfter = PeakProbe.measure(threads);
-    if (peakAfter > peak) {
-      System.out.printf("measured FP32 peak again after the timed runs: %.1f GFLOP/s (used below)%n", peakAfter);
-      peak = peakAfter;
-    }
-    double mn = median(tn);
-    if (!PeakProbe.KERNELS_NATIVE) peak = Double.NaN; // no % of a peak the kernels do not run at
-    report("netc", mn, tn, batch, macs, doneMacs, peak);
-    if (allocation.netcBytesPerCall() >= ALLOCATION_WARNING_BYTES) {
-      System.out.printf("warning: netc allocated %.1f MB per timed call (the largest call %.1f MB; %s), where a warm forward pass allocates"
-          + " nothing: some kernel runs without C2's vector intrinsics (a JIT bailout, or -Dnetc.vectorBits wider than this JVM's vectors),"
-          + " so these are not netc's usual times%n", allocation.netcBytesPerCall() / 1e6, allocation.largestNetcCall() / 1e6, allocation.netcThreads());
-    }
-    if (allocation.otherBytesPerCall() >= ALLOCATION_WARNING_BYTES) {
-      System.out.printf("note: other threads of this process allocated %.1f MB per timed netc call (%s): not netc's threads, not counted above%n",
-          allocation.otherBytesPerCall() / 1e6, allocation.otherThreads());
-    }
-    if (ort == null) {
-      nameAllocatingSteps(allocation, netc, x);
-      return 0;
-    }
-    double mo = median(to);
-    report("onnxruntime", mo, to, batch, macs, Double.NaN, peak);
-    System.out.println(paired(tn, to));
-    if (sustained > 1) {
-      // A busy service's view: blocks of consecutive calls, engines alternated block by block with
-      // the idle gap between blocks; the first call of each block (after the gap) is dropped.
-      int blocks = Math.max(4, runs / sustained * 2);
-      float[] first = ort.run(); // every netc call of a block is checked against it (between calls, outside the timing)
-      double[] sn = new double[blocks * (sustained - 1)], so = new double[blocks * (sustained - 1)];
-      int blocksGaveUp = 0;
-      for (int b = 0, k = 0; b < blocks; b++, k += sustained - 1) {
-        for (int engine = 0; engine < 2; engine++) {
-          boolean isNetc = (engine == 0) == (b % 2 == 0); // blocks alternate which engine goes first
-          if (!quiet()) blocksGaveUp++;
-          for (int i = 0; i < sustained; i++) {
-            if (isNetc) Arrays.fill(y, Float.NaN); // each call's output is checked: its own, not an earlier call's
-            long a = System.nanoTime();
-            if (isNetc) netc.predict(x, batch, y);
-            else z = ort.run();
-            if (i > 0) (isNetc ? sn : so)[k + i - 1] = (System.nanoTime() - a) / 1e6;
-            if (isNetc) agree(y, first, "call " + (i + 1) + " of sustained block " + (b + 1));
+      double netcLoad = (System.nanoTime() - t0) / 1e6;
+      try (netc) {
+        String tooLarge = netc.batchTooLarge(batch); // before the batch's arrays are made: batch x size past an int was an internal error
+        if (tooLarge != null) throw new Cli.UsageException("--batch " + batch + ": " + tooLarge);
+        int[] in = netc.inputShape();
+        float[] x = new float[batch * in[0] * in[1] * in[2]];
+        Random rng = new Random(7);
+        for (int i = 0; i < x.length; i++) x[i] = rng.nextFloat();
+        float[] y = new float[batch * netc.outputSize()];
+        Arrays.fill(y, Float.NaN); // here and before every call below: a value the call leaves unwritten fails the check
+        t0 = System.nanoTime();
+        netc.predict(x, batch, y);
+        double netcFirst = (System.nanoTime() - t0) / 1e6;
+
+        double macs = graph.macs() * (double) batch;
+        // the multiply-adds netc's steps compute: fewer than the direct count where Winograd runs (0: not counted)
+        double doneMacs = java.util.stream.LongStream.of(netc.stepMultiplyAdds()).sum() * (double) batch;
+        System.out.printf("network %s, batch %d, threads %d, %.3f G multiply-accumulates per image (GFLOP/s below count 2 per"
+            + " multiply-accumulate of the direct convolution)%n", graph.name(), batch, threads, graph.macs() / 1e9);
+        if (doneMacs > 0 && doneMacs != macs) {
+          System.out.printf("netc's steps compute %.3f G multiply-adds per image (Winograd steps count their own products)%n", doneMacs / batch / 1e9);
+        }
+        System.out.printf("netc kernels: %s; cpu: %s; java %s%n", Kernels.INSTANCE.variant(), Kernels.cpuModel(), System.getProperty("java.version"));
+        quiet(); // netc's worker spins after its first call: the probe must not share a core with it
+        double peak = PeakProbe.measure(threads);
+        System.out.printf("measured FP32 peak on %d thread%s at %s (%s): %.1f GFLOP/s%n", threads, threads == 1 ? "" : "s",
+            PeakProbe.KERNELS_NATIVE ? "the kernels' width" : "this JVM's native width", PeakProbe.BITS == 0 ? "scalar FMA" : PeakProbe.BITS + "-bit FMA", peak);
+        if (!PeakProbe.KERNELS_NATIVE) {
+          System.out.printf("note: netc's kernels run %d-bit vectors, wider than this JVM's %d-bit ones (the Vector API's Java fallback):"
+              + " no %% of peak is given below%n", PeakProbe.KERNEL_BITS, PeakProbe.NATIVE_BITS);
+        }
+        System.out.printf("netc: load %.0f ms, first call in this JVM %.1f ms; %s%n", netcLoad, netcFirst, hugePages(System.getenv("GLIBC_TUNABLES")));
+
+        if (ort != null) {
+          ort.start(x);
+          System.out.printf("onnxruntime %s: load %.0f ms, first call in this JVM %.1f ms; native library: %s%n", ort.version(), ort.loadMs,
+              ort.firstMs, System.getProperty("onnxruntime.native.path") == null ? "the jar's own (its kernels pick the CPU's widest vectors)"
+                  : "from " + System.getProperty("onnxruntime.native.path") + " (-Donnxruntime.native.path)");
+          double[] e = agree(y, ort.run(), "the first calls");
+          System.out.println(e[1] == 0 ? "outputs agree: every output of both is 0 (a comparison that shows little)"
+              : String.format("outputs agree: max |netc - onnxruntime| = %.3g (%.2g of max |output| %.3g)", e[0], e[0] / e[1], e[1]));
+        }
+        // netc alone: its first and last images against the reference interpreter on the same graph, weights
+        // and input (not every image: the interpreter takes seconds an image on a large network; the last
+        // catches a batch offset gone wrong), in the first call and every timed call below; every value
+        // of the batch must be written (finite)
+        float[][] reference = null;
+        int[] checked = batch == 1 ? new int[] {0} : new int[] {0, batch - 1};
+        if (ort == null) {
+          long r0 = System.nanoTime();
+          int per = in[0] * in[1] * in[2];
+          reference = new float[checked.length][];
+          for (int c = 0; c < checked.length; c++) {
+            reference[c] = Interpreter.run(graph, params, new Tensor(new int[] {1, in[0], in[1], in[2]},
+                Arrays.copyOfRange(x, checked[c] * per, (checked[c] + 1) * per))).data();
           }
-          if (engine == 1) agree(y, z, "sustained block " + (b + 1));
+          double[] e = matchesReference(y, reference, checked, "the first call");
+          System.out.printf("netc against the reference interpreter (%s, first call): max |difference| = %.3g (%.2g of max |output| %.3g;"
+              + " refused over 1e-4 of it; interpreter %.0f ms)%n", imagesChecked(checked), e[0], e[1] == 0 ? 0 : e[0] / e[1], e[1],
+              (System.nanoTime() - r0) / 1e6);
         }
-      }
-      noteGaveUp(blocksGaveUp, 2 * blocks, "sustained blocks");
-      if (Boolean.getBoolean("netc.bench.debug")) { // how many calls after the gap each engine takes to reach its speed
-        for (int i = 0; i < sustained - 1; i++) {
-          System.out.printf("  call %d of a block: netc %.2f ms, onnxruntime %.2f ms%n", i + 2,
-              median(column(sn, sustained - 1, i)), median(column(so, sustained - 1, i)));
+        // Warm-up is by time as well as count: loading a model can leave the JIT deoptimizing and
+        // recompiling netc's kernels for several seconds, and timing must not start inside that.
+        long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        for (int i = 0; i < warmup || System.nanoTime() < warmEnd; i++) {
+          netc.predict(x, batch, y);
+          if (ort != null) ort.run();
         }
+        double[] tn = new double[runs], to = new double[runs];
+        float[] z = null;
+        // ONNX Runtime's calls get the same ThreadMXBean readings around them as netc's, unused: both start alike
+        AllocationMeter allocation = AllocationMeter.forThisJvm(), ortAllocation = AllocationMeter.forThisJvm();
+        int gaveUp = 0; // idle waits before a timed call that gave up
+        double worst = 0; // netc alone: the largest |difference| of a timed call from the reference
+        for (int i = 0; i < runs; i++) {
+          // each pair in turn starts with either engine, so a drift within a pair favours neither
+          boolean ortFirst = ort != null && i % 2 == 1;
+          Arrays.fill(y, Float.NaN); // outside the timing and before the idle wait
+          if (ortFirst) {
+            if (!quiet()) gaveUp++;
+            z = timeOrt(ort, ortAllocation, to, i);
+          }
+          if (!quiet()) gaveUp++;
+          allocation.start();
+          long a = System.nanoTime();
+          netc.predict(x, batch, y);
+          tn[i] = (System.nanoTime() - a) / 1e6;
+          allocation.stop();
+          if (reference != null) worst = Math.max(worst, matchesReference(y, reference, checked, "timed call " + (i + 1))[0]);
+          if (ort != null && !ortFirst) {
+            if (!quiet()) gaveUp++;
+            z = timeOrt(ort, ortAllocation, to, i);
+          }
+          // every pair's outputs, not only the first calls': a kernel wrong only once C2 compiles it, a
+          // reused workspace left dirty or a race must not give a fast wrong answer (outside the timing)
+          if (ort != null) agree(y, z, "timed pair " + (i + 1));
+        }
+        noteGaveUp(gaveUp, (ort == null ? 1 : 2) * runs, "timed calls");
+        if (reference != null) {
+          System.out.printf("netc's %d timed calls against the reference interpreter (%s): max |difference| = %.3g (refused over 1e-4 of max |output|)%n",
+              runs, imagesChecked(checked), worst);
+        }
+        // the host's speed drifts: a peak measured in a slow moment would flatter both engines, so the
+        // figure is the better of the probe before the timed runs and one after them
+        quiet();
+        double peakAfter = PeakProbe.measure(threads);
+        if (peakAfter > peak) {
+          System.out.printf("measured FP32 peak again after the timed runs: %.1f GFLOP/s (used below)%n", peakAfter);
+          peak = peakAfter;
+        }
+        double mn = median(tn);
+        if (!PeakProbe.KERNELS_NATIVE) peak = Double.NaN; // no % of a peak the kernels do not run at
+        report("netc", mn, tn, batch, macs, doneMacs, peak);
+        if (allocation.netcBytesPerCall() >= ALLOCATION_WARNING_BYTES) {
+          System.out.printf("warning: netc allocated %.1f MB per timed call (the largest call %.1f MB; %s), where a warm forward pass allocates"
+              + " nothing: some kernel runs without C2's vector intrinsics (a JIT bailout, or -Dnetc.vectorBits wider than this JVM's vectors),"
+              + " so these are not netc's usual times%n", allocation.netcBytesPerCall() / 1e6, allocation.largestNetcCall() / 1e6, allocation.netcThreads());
+        }
+        if (allocation.otherBytesPerCall() >= ALLOCATION_WARNING_BYTES) {
+          System.out.printf("note: other threads of this process allocated %.1f MB per timed netc call (%s): not netc's threads, not counted above%n",
+              allocation.otherBytesPerCall() / 1e6, allocation.otherThreads());
+        }
+        if (ort == null) {
+          nameAllocatingSteps(allocation, netc, x);
+          return 0;
+        }
+        double mo = median(to);
+        report("onnxruntime", mo, to, batch, macs, Double.NaN, peak);
+        System.out.println(paired(tn, to));
+        if (sustained > 1) {
+          // A busy service's view: blocks of consecutive calls, engines alternated block by block with
+          // the idle gap between blocks; the first call of each block (after the gap) is dropped.
+          int blocks = Math.max(4, runs / sustained * 2);
+          float[] first = ort.run(); // every netc call of a block is checked against it (between calls, outside the timing)
+          double[] sn = new double[blocks * (sustained - 1)], so = new double[blocks * (sustained - 1)];
+          int blocksGaveUp = 0;
+          for (int b = 0, k = 0; b < blocks; b++, k += sustained - 1) {
+            for (int engine = 0; engine < 2; engine++) {
+              boolean isNetc = (engine == 0) == (b % 2 == 0); // blocks alternate which engine goes first
+              if (!quiet()) blocksGaveUp++;
+              for (int i = 0; i < sustained; i++) {
+                if (isNetc) Arrays.fill(y, Float.NaN); // each call's output is checked: its own, not an earlier call's
+                long a = System.nanoTime();
+                if (isNetc) netc.predict(x, batch, y);
+                else z = ort.run();
+                if (i > 0) (isNetc ? sn : so)[k + i - 1] = (System.nanoTime() - a) / 1e6;
+                if (isNetc) agree(y, first, "call " + (i + 1) + " of sustained block " + (b + 1));
+              }
+              if (engine == 1) agree(y, z, "sustained block " + (b + 1));
+            }
+          }
+          noteGaveUp(blocksGaveUp, 2 * blocks, "sustained blocks");
+          if (Boolean.getBoolean("netc.bench.debug")) { // how many calls after the gap each engine takes to reach its speed
+            for (int i = 0; i < sustained - 1; i++) {
+              System.out.printf("  call %d of a block: netc %.2f ms, onnxruntime %.2f ms%n", i + 2,
+                  median(column(sn, sustained - 1, i)), median(column(so, sustained - 1, i)));
+            }
+          }
+          System.out.printf("sustained (%d calls in a row per block, first dropped): netc %.1f ms, onnxruntime %.1f ms, ratio %.3f%n",
+              sustained, median(sn), median(so), median(sn) / median(so));
+        }
+        nameAllocatingSteps(allocation, netc, x);
+        System.out.printf("netc/onnxruntime latency ratio: %.3f (netc %.1f ms, onnxruntime %.1f ms, batch %d, threads %d)%n", mn / mo, mn, mo, batch, threads);
+        return 0;
       }
-      System.out.printf("sustained (%d calls in a row per block, first dropped): netc %.1f ms, onnxruntime %.1f ms, ratio %.3f%n",
-          sustained, median(sn), median(so), median(sn) / median(so));
     }
-    ort.close();
-    nameAllocatingSteps(allocation, netc, x);
-    System.out.printf("netc/onnxruntime latency ratio: %.3f (netc %.1f ms, onnxruntime %.1f ms, batch %d, threads %d)%n", mn / mo, mn, mo, batch, threads);
-    return 0;
   }
 
   /**
@@ -401,10 +405,12 @@ public final class Bench {
 
   /**
    * Whether the JVM maps its heap (netc's weights and activations) on transparent huge pages, which the
-   * netc launcher asks for where the kernel allows it (madvise or always); ONNX Runtime's native memory
-   * gets them only under "always". Printed so that a ratio can be tied to the setting afterwards.
+   * netc launcher asks for where the kernel allows it (madvise or always); and whether glibc's malloc,
+   * ONNX Runtime's native memory, is asked for them too ({@code tunables}: GLIBC_TUNABLES), which under
+   * "madvise" it otherwise is not. Only asked for: glibc before 2.35 and musl ignore the name, and
+   * nothing here tells which runs. Printed so that a ratio can be tied to the setting afterwards.
    */
-  static String hugePages() {
+  static String hugePages(String tunables) {
     String kernel;
     try {
       String s = Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled"));
@@ -415,7 +421,7 @@ public final class Bench {
     }
     boolean jvm = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().contains("-XX:+UseTransparentHugePages");
     return "transparent huge pages: kernel " + kernel + ", netc's heap " + (jvm ? "on them (-XX:+UseTransparentHugePages)" : "not asked for")
-        + ", onnxruntime's memory (glibc malloc) " + (mallocHugePages(System.getenv("GLIBC_TUNABLES")) ? "on them (GLIBC_TUNABLES glibc.malloc.hugetlb=1)" : "not asked for");
+        + ", onnxruntime's memory (glibc malloc) " + (mallocHugePages(tunables) ? "asked for (GLIBC_TUNABLES glibc.malloc.hugetlb=1)" : "not asked for");
   }
 
   /** Whether a GLIBC_TUNABLES value asks glibc's malloc to advise transparent huge pages (glibc.malloc.hugetlb=1), as the launcher sets it. */
@@ -597,6 +603,9 @@ public final class Bench {
     final double loadMs;
     OnnxTensor input;
     double firstMs;
+    private boolean closed;
+    /** The sessions opened here and not yet closed, in this JVM: the tests that every way out of the bench closes its own. */
+    static final java.util.concurrent.atomic.AtomicInteger OPEN = new java.util.concurrent.atomic.AtomicInteger();
 
     /** ONNX Runtime as the benchmark runs it (and `netc ort-profile` profiles it): all graph optimizations, sequential, {@code threads} intra-op threads. */
     static OrtSession.SessionOptions options(int threads) throws OrtException {
@@ -610,8 +619,9 @@ public final class Bench {
 
     /**
      * Opens {@code model} and checks that it takes one float tensor of {@code shape} (a symbolic
-     * dimension takes any size) and gives a float tensor; refused in one line naming the file, as is a
-     * file ONNX Runtime cannot load. {@code network}: the netc network's name, for the message.
+     * dimension takes any size) and gives a float tensor first ({@link #floatOutput}); refused in one
+     * line naming the file, as is a file ONNX Runtime cannot load. {@code network}: the netc network's
+     * name, for the message.
      */
     Ort(Path model, int threads, long[] shape, String network) throws OrtException {
       this.model = model;
@@ -621,6 +631,7 @@ public final class Bench {
       loadMs = (System.nanoTime() - t0) / 1e6;
       try {
         NodeInfo info = input(session, model);
+        floatOutput(session, model);
         inputName = info.getName();
         TensorInfo t = (TensorInfo) info.getInfo();
         String problem = shapeProblem(t.getShape(), t.getDimensionNames(), shape);
@@ -632,6 +643,7 @@ public final class Bench {
         session.close();
         throw e;
       }
+      OPEN.incrementAndGet();
     }
 
     /**
@@ -655,7 +667,7 @@ public final class Bench {
 
     /**
      * The model's one input, a float tensor; refused in one line naming the file when it has several,
-     * or another type, or when its first output is not a float tensor (what the benchmarks read).
+     * or another type.
      */
     static NodeInfo input(OrtSession session, Path model) throws OrtException {
       if (session.getNumInputs() != 1) throw new BadInputException(model + ": takes " + session.getNumInputs() + " inputs; the benchmarks give one");
@@ -663,11 +675,19 @@ public final class Bench {
       if (!(in.getInfo() instanceof TensorInfo t) || t.type != OnnxJavaType.FLOAT) {
         throw new BadInputException(model + ": input " + in.getName() + " is " + in.getInfo() + ", not a float tensor");
       }
+      return in;
+    }
+
+    /**
+     * Refuses in one line naming the file a model whose first output is not a float tensor: bench reads
+     * it as floats to compare with netc's ({@link #run}). ort-profile never reads an output, and profiles
+     * such a model.
+     */
+    static void floatOutput(OrtSession session, Path model) throws OrtException {
       NodeInfo out = session.getOutputInfo().values().iterator().next();
       if (!(out.getInfo() instanceof TensorInfo o) || o.type != OnnxJavaType.FLOAT) {
         throw new BadInputException(model + ": output " + out.getName() + " is " + out.getInfo() + ", not a float tensor");
       }
-      return in;
     }
 
     /**
@@ -718,6 +738,9 @@ public final class Bench {
 
     @Override
     public void close() throws OrtException {
+      if (closed) return;
+      closed = true;
+      OPEN.decrementAndGet();
       if (input != null) input.close();
       session.close();
     }

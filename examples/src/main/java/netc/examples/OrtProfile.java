@@ -62,7 +62,9 @@ final class OrtProfile {
     int runs = rest.size() > 2 ? Cli.intArgument("RUNS", rest.get(2)) : Cli.intValue(cl, "runs", 50);
     int batch = Cli.intValue(cl, "batch", 1);
     if (threads < 1 || runs < 1 || batch < 1) throw new Cli.UsageException("threads, runs and batch must be positive");
-    if (runs > Bench.MAX_RUNS) throw new Cli.UsageException("RUNS " + runs + ": expected 1 to " + Bench.MAX_RUNS); // warm-up + runs must stay an int
+    if (runs > Bench.MAX_RUNS) { // warm-up + runs must stay an int; named as the user gave it
+      throw new Cli.UsageException((rest.size() > 2 ? "RUNS " : "--runs ") + runs + ": expected 1 to " + Bench.MAX_RUNS);
+    }
     if (!Files.isRegularFile(model)) throw new netc.runtime.BadInputException("cannot read " + model + ": no such file");
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     // the model and batch checked in a session of their own, unoptimized and unprofiled: a profiling

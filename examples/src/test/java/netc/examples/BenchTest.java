@@ -194,6 +194,18 @@ class BenchTest {
     assertTrue(!Bench.mallocHugePages("glibc.malloc.hugetlb=10"));
   }
 
+  /**
+   * The header says ONNX Runtime's memory was asked for huge pages, not that it is on them: glibc before
+   * 2.35 and musl ignore GLIBC_TUNABLES' hugetlb, and the setting is all the bench sees.
+   */
+  @Test
+  void theHeaderSaysOnnxRuntimesHugePagesWereAskedFor() {
+    assertTrue(Bench.hugePages("glibc.malloc.hugetlb=1").matches("transparent huge pages: kernel .*, netc's heap .*, onnxruntime's memory"
+        + " \\(glibc malloc\\) asked for \\(GLIBC_TUNABLES glibc\\.malloc\\.hugetlb=1\\)"), Bench.hugePages("glibc.malloc.hugetlb=1"));
+    assertTrue(Bench.hugePages("glibc.malloc.hugetlb=0").endsWith(", onnxruntime's memory (glibc malloc) not asked for"));
+    assertTrue(Bench.hugePages(null).endsWith(", onnxruntime's memory (glibc malloc) not asked for"));
+  }
+
   /** {exit status, stderr} of netc bench (whose report goes to System.out). */
   private static String[] bench(String... args) {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -219,6 +231,34 @@ class BenchTest {
     r = bench("../examples/smallnet.net", "-D", "size=8", "--onnx", other.toString(), "--threads", "1", "--batch", "2");
     assertEquals("1", r[0], r[1]);
     assertEquals("netc bench: " + other + ": input x has shape [1, 3, 8, 8], and network smallnet at --batch 2 takes [2, 3, 8, 8]\n", r[1]);
+  }
+
+  /** bench compares the engines' outputs as floats: a model whose first output is another type is refused in one line before the compile. */
+  @Test
+  void anOnnxModelWhoseOutputIsNotFloatIsRefused(@TempDir Path dir) throws Exception {
+    Path cast = TinyOnnx.castToInt64(dir.resolve("cast.onnx"), 1, 3, 32, 32);
+    String[] r = bench("../examples/smallnet.net", "--onnx", cast.toString(), "--threads", "1");
+    assertEquals("1", r[0], r[1]);
+    assertTrue(r[1].startsWith("netc bench: " + cast + ": output y is TensorInfo(") && r[1].endsWith(", not a float tensor\n"), r[1]);
+  }
+
+  /**
+   * ONNX Runtime's session is closed however the bench ends once it is open: a weights file that cannot
+   * be bound (before the compile) and outputs that disagree (after it; a relu of the input is not
+   * smallnet) left it open in the process.
+   */
+  @Test
+  void theOnnxSessionIsClosedWhenTheBenchFails(@TempDir Path dir) throws Exception {
+    Path relu = TinyOnnx.relu(dir.resolve("relu.onnx"), 1, 3, 32, 32);
+    int open = Bench.Ort.OPEN.get();
+    String[] r = bench("../examples/smallnet.net", "--onnx", relu.toString(), "--weights", dir.resolve("none.safetensors").toString(), "--threads", "1");
+    assertEquals("1", r[0], r[1]);
+    assertTrue(r[1].contains("none.safetensors"), r[1]);
+    assertEquals(open, Bench.Ort.OPEN.get(), "sessions open after a refused weights file");
+    r = bench("../examples/smallnet.net", "--onnx", relu.toString(), "--threads", "1");
+    assertEquals("1", r[0], r[1]);
+    assertEquals("netc bench: netc gives 10 output values, onnxruntime 3072; not the same network\n", r[1]);
+    assertEquals(open, Bench.Ort.OPEN.get(), "sessions open after outputs that disagree");
   }
 
   /** The input check: a symbolic dimension (a torchvision export's batch) takes any size; a fixed one must match. */

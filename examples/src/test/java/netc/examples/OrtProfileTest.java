@@ -43,6 +43,17 @@ class OrtProfileTest {
     }
   }
 
+  /** A run count past the bound is named as it was given: --runs 100001 was reported as "RUNS 100001". */
+  @Test
+  void aRunCountPastTheBoundIsNamedAsGiven() {
+    String[] r = run("missing.onnx", "--runs", "100001");
+    assertEquals("2", r[0], r[1]);
+    assertEquals("netc ort-profile: --runs 100001: expected 1 to 100000\n", r[1]);
+    r = run("missing.onnx", "1", "100001");
+    assertEquals("2", r[0], r[1]);
+    assertEquals("netc ort-profile: RUNS 100001: expected 1 to 100000\n", r[1]);
+  }
+
   /** One event of ONNX Runtime's profile: {@code cat} Session or Node, times in microseconds. */
   private static Map<String, Object> event(String cat, String name, long ts, long dur, String op) {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -103,6 +114,21 @@ class OrtProfileTest {
         + " runs by time\\)"), r[2]);
     assertEquals(2, lines.size(), r[2]);
     assertTrue(lines.get(1).matches(" +\\d+\\.\\d{3} ms  100\\.0%  Relu       r"), r[2]);
+  }
+
+  /**
+   * A model whose output is not float (here int64) is profiled: profiling never reads an output; only
+   * bench, which compares outputs, refused it.
+   */
+  @Test
+  void profilesAModelWithAnInt64Output(@TempDir Path dir) throws Exception {
+    Path model = TinyOnnx.castToInt64(dir.resolve("cast.onnx"), -1, 3, 8, 8);
+    String[] r = run(model.toString(), "1", "4");
+    assertEquals("0", r[0], r[1]);
+    List<String> lines = r[2].lines().toList();
+    assertEquals(2, lines.size(), r[2]);
+    assertTrue(lines.get(0).startsWith("onnxruntime cast.onnx, batch 1, 1 thread: "), r[2]);
+    assertTrue(lines.get(1).matches(" +\\d+\\.\\d{3} ms  100\\.0%  Cast       c"), r[2]);
   }
 
   /**

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 
 /**
  * Writes one-node ONNX models by hand (field numbers of onnx.proto), so that the benchmarks' tests can
- * open real ONNX Runtime sessions without an exported network: y = Relu(x), x float of a given shape.
+ * open real ONNX Runtime sessions without an exported network: y = Relu(x) or Cast(x), x float of a given shape.
  */
 final class TinyOnnx {
   private TinyOnnx() {}
@@ -18,13 +18,26 @@ final class TinyOnnx {
    * symbolic ("N"). Written to {@code file}, which is returned.
    */
   static Path relu(Path file, long... dims) throws IOException {
+    return oneNode(file, concat(string(3, "r"), string(4, "Relu")), FLOAT, dims);
+  }
+
+  /** A model y = Cast(x, to = INT64) (node "c"): an int64 output, which bench cannot compare and ort-profile never reads. */
+  static Path castToInt64(Path file, long... dims) throws IOException {
+    byte[] to = concat(string(1, "to"), varint(3, INT64), varint(20, 2)); // AttributeProto: name, i, type INT
+    return oneNode(file, concat(string(3, "c"), string(4, "Cast"), field(5, to)), INT64, dims);
+  }
+
+  private static final int FLOAT = 1, INT64 = 7; // TensorProto.DataType
+
+  /** A model of one node (its name, op type and attributes in {@code nodeFields}) from x (float, {@code dims}) to y ({@code yElem}). */
+  private static Path oneNode(Path file, byte[] nodeFields, int yElem, long... dims) throws IOException {
     byte[] shape = new byte[0];
     for (long d : dims) {
       shape = concat(shape, field(1, d >= 0 ? varint(1, d) : string(2, "N"))); // TensorShapeProto.dim: dim_value or dim_param
     }
-    byte[] xType = field(1, concat(varint(1, 1), field(2, shape))); // TypeProto.tensor_type: elem_type FLOAT, shape
-    byte[] yType = field(1, varint(1, 1));
-    byte[] node = concat(string(1, "x"), string(2, "y"), string(3, "r"), string(4, "Relu"));
+    byte[] xType = field(1, concat(varint(1, FLOAT), field(2, shape))); // TypeProto.tensor_type: elem_type, shape
+    byte[] yType = field(1, varint(1, yElem));
+    byte[] node = concat(string(1, "x"), string(2, "y"), nodeFields);
     byte[] graph = concat(field(1, node), string(2, "tiny"), field(11, concat(string(1, "x"), field(2, xType))),
         field(12, concat(string(1, "y"), field(2, yType))));
     byte[] model = concat(varint(1, 8), field(8, varint(2, 13)), field(7, graph)); // ir_version 8, opset 13, the graph
