@@ -238,7 +238,10 @@ final class ModelLoader {
     for (URL u : resources(loader, MARKER)) {
       String names;
       try (InputStream in = open(u)) {
-        names = new String(in.readNBytes(MAX_MARKER_BYTES), StandardCharsets.UTF_8);
+        byte[] bytes = in.readNBytes(MAX_MARKER_BYTES + 1);
+        // not cut at the bound: a name cut in two would declare a model that is not there
+        if (bytes.length > MAX_MARKER_BYTES) throw new BadInputException(u + ": damaged: more than " + MAX_MARKER_BYTES + " bytes of model names");
+        names = new String(bytes, StandardCharsets.UTF_8);
       } catch (IOException e) {
         throw new BadInputException("cannot read " + u + ": " + e.getMessage(), e);
       }

@@ -133,6 +133,16 @@ class MainTest {
     assertTrue(lines.get(0).matches("error: .*META-INF/netc/model: damaged: declares a model named \"ResNet50\", and a model's name is"
         + " lower-case letters, digits and _"), lines.get(0));
 
+    // a marker past its bound is refused whole, not read up to the bound (a name cut there would be another name)
+    err.reset();
+    ClassLoader longMarker = fakeModelLoader("tiny", props, "tiny\n" + "a".repeat(65536 - 5) + "bc\n");
+    status = Main.run(new String[] {"--info"}, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+        longMarker);
+    assertEquals(1, status);
+    lines = err.toString(StandardCharsets.UTF_8).lines().toList();
+    assertEquals(1, lines.size(), lines.toString());
+    assertTrue(lines.get(0).matches("error: .*META-INF/netc/model: damaged: more than 65536 bytes of model names"), lines.get(0));
+
     err.reset();
     ClassLoader shortShape = fakeModelLoader("tiny", props.replace("input.shape=3,8,8", "input.shape=3,8"), "tiny\n");
     status = Main.run(new String[] {"--info"}, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
