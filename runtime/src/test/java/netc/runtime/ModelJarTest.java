@@ -212,19 +212,31 @@ class ModelJarTest {
   /** Replaces the data of the stored entry {@code name} of {@code jar} with {@code bytes}, as long: its recorded CRC kept. */
   static void overwriteEntry(Path jar, String name, byte[] bytes) throws IOException {
     byte[] all = Files.readAllBytes(jar);
+    int at = localHeader(jar, all, name);
+    ByteBuffer b = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
+    assertEquals(0, b.getShort(at + 8), "stored");
+    assertEquals(bytes.length, b.getInt(at + 22), "the entry's length");
+    System.arraycopy(bytes, 0, all, dataStart(all, at), bytes.length);
+    Files.write(jar, all);
+  }
+
+  /** Where the local file header of entry {@code name} starts in the bytes {@code all} of {@code jar}. */
+  private static int localHeader(Path jar, byte[] all, String name) {
     byte[] n = name.getBytes(StandardCharsets.UTF_8);
     ByteBuffer b = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
     for (int at = 0; at + 30 + n.length <= all.length; at++) {
       if (b.getInt(at) == 0x04034b50 && b.getShort(at + 26) == n.length
           && java.util.Arrays.equals(all, at + 30, at + 30 + n.length, n, 0, n.length)) {
-        assertEquals(0, b.getShort(at + 8), "stored");
-        assertEquals(bytes.length, b.getInt(at + 22), "the entry's length");
-        System.arraycopy(bytes, 0, all, at + 30 + n.length + b.getShort(at + 28), bytes.length);
-        Files.write(jar, all);
-        return;
+        return at;
       }
     }
     throw new AssertionError(name + " not found in " + jar);
+  }
+
+  /** Where the data of the entry whose local header starts at {@code at} begins: past the header's name and extra field. */
+  private static int dataStart(byte[] all, int at) {
+    ByteBuffer b = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
+    return at + 30 + b.getShort(at + 26) + b.getShort(at + 28);
   }
 
   /**
@@ -296,17 +308,9 @@ class ModelJarTest {
    */
   static void corruptEntry(Path jar, String name) throws IOException {
     byte[] bytes = Files.readAllBytes(jar);
-    byte[] n = name.getBytes(StandardCharsets.UTF_8);
-    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    for (int at = 0; at + 30 + n.length <= bytes.length; at++) {
-      if (b.getInt(at) == 0x04034b50 && b.getShort(at + 26) == n.length
-          && java.util.Arrays.equals(bytes, at + 30, at + 30 + n.length, n, 0, n.length)) {
-        assertEquals(8, b.getShort(at + 8), "deflated");
-        bytes[at + 30 + n.length + b.getShort(at + 28)] = 0b111;
-        Files.write(jar, bytes);
-        return;
-      }
-    }
-    throw new AssertionError(name + " not found in " + jar);
+    int at = localHeader(jar, bytes, name);
+    assertEquals(8, ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getShort(at + 8), "deflated");
+    bytes[dataStart(bytes, at)] = 0b111;
+    Files.write(jar, bytes);
   }
 }
