@@ -483,16 +483,21 @@ class MainTest {
       "error: --time applies to images and frames, not to --input X.npy",
       "error: --resize applies to images and frames, not to --input X.npy",
     };
+    assertEachRefused(calls, errors, y, "nothing classified");
+    Run r = bare("--input", x.toString(), "--output", y.toString());
+    assertEquals(0, r.status(), r.err().toString());
+    assertTrue(Files.exists(y));
+  }
+
+  /** Each of {@code calls} exits 2 with its line of {@code errors} first, prints nothing ({@code what}) and writes no {@code output}. */
+  private void assertEachRefused(String[][] calls, String[] errors, Path output, String what) {
     for (int i = 0; i < calls.length; i++) {
       Run r = bare(calls[i]);
       assertEquals(2, r.status(), String.join(" ", calls[i]));
       assertEquals(errors[i], r.err().get(0));
-      assertEquals(List.of(), r.out(), "nothing classified");
-      assertFalse(Files.exists(y), "nothing written");
+      assertEquals(List.of(), r.out(), what);
+      assertFalse(Files.exists(output), "nothing written");
     }
-    Run r = bare("--input", x.toString(), "--output", y.toString());
-    assertEquals(0, r.status(), r.err().toString());
-    assertTrue(Files.exists(y));
   }
 
   /**
@@ -520,13 +525,7 @@ class MainTest {
       "error: --yuv does not apply to --info, which prints the model and exits",
       "error: --resize does not apply to --info, which prints the model and exits",
     };
-    for (int i = 0; i < calls.length; i++) {
-      Run r = bare(calls[i]);
-      assertEquals(2, r.status(), String.join(" ", calls[i]));
-      assertEquals(errors[i], r.err().get(0));
-      assertEquals(List.of(), r.out(), "no info printed");
-      assertFalse(Files.exists(y), "nothing written");
-    }
+    assertEachRefused(calls, errors, y, "no info printed");
     Run r = bare("--threads", "1", "--info");
     assertEquals(0, r.status(), r.err().toString());
     assertTrue(r.out().get(0).startsWith("model: tiny"), r.out().toString());
