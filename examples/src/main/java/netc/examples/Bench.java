@@ -118,11 +118,13 @@ public final class Bench {
       Path dir = Files.createTempDirectory("netc-bench");
       CompiledModel netc;
       long t0;
-      try { // removed however the compile or the load ends: it holds a whole weights.bin
+      // closed once the model is loaded (its classes, weights and labels read), like the folder it reads
+      try (URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()}, Bench.class.getClassLoader())) {
+        // the folder is removed however the compile or the load ends: it holds a whole weights.bin
         ModelCompiler.compileTo(PassManager.run(graph, PassContext.defaults()), params, spec, weights == null && source.weights() == null, dir,
             s -> {});
         t0 = System.nanoTime();
-        netc = CompiledModel.load(new URLClassLoader(new URL[] {dir.toUri().toURL()}, Bench.class.getClassLoader()), threads);
+        netc = CompiledModel.load(loader, threads);
       } finally {
         ModelCompiler.deleteTree(dir); // once loaded: class initialized, weights and labels read
       }
