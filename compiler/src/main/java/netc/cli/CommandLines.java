@@ -163,7 +163,7 @@ public final class CommandLines {
     w.flush();
   }
 
-  static Map<String, String> overrides(CommandLine cl) {
+  public static Map<String, String> overrides(CommandLine cl) {
     Map<String, String> out = new LinkedHashMap<>();
     for (Option o : cl.getOptions()) {
       if (!"D".equals(o.getOpt())) continue;

@@ -64,7 +64,7 @@ public final class ProfileCommand implements Main.Command {
       throw new UsageException("the JVM needs -Dnetc.profile=true (usage: " + USAGE + ")");
     }
     Path jar = Path.of(CommandLines.oneArgument(cl, "compiled jar", USAGE));
-    if (!Files.isRegularFile(jar)) throw new BadInputException("cannot read " + jar + ": no such file");
+    netc.runtime.io.Npy.checkRegularFile(jar, "cannot read "); // a folder is "not a regular file", not "no such file"
     try (CompiledModel model = CompiledModel.load(jar, threads)) {
       String tooLarge = model.batchTooLarge(batch); // before the batch's arrays are made: a batch x size past an int was an internal error
       if (tooLarge != null) throw new UsageException("--batch " + batch + ": " + tooLarge);

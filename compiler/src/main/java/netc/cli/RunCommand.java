@@ -80,7 +80,7 @@ final class RunCommand implements Main.Command {
       throw new UsageException("a compiled jar carries its weights and parameters; --weights, --reference, -D and --import-path apply to specs");
     }
     Path jarPath = Path.of(jar);
-    if (!java.nio.file.Files.isRegularFile(jarPath)) throw new BadInputException("cannot read " + jar + ": no such file");
+    netc.runtime.io.Npy.checkRegularFile(jarPath, "cannot read "); // a folder is "not a regular file", not "no such file"
     CommandLines.checkWritable(outPath);
     try (CompiledModel model = CompiledModel.load(jarPath, Runtime.getRuntime().availableProcessors())) {
       Tensor x = Npy.readBatch(Path.of(cl.getOptionValue("i")), model.inputShape(), "the network");

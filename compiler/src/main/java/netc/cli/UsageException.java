@@ -1,7 +1,7 @@
 package netc.cli;
 
 /** The command line itself is wrong (unknown option, missing argument): exit status 2. */
-final class UsageException extends RuntimeException {
+public final class UsageException extends RuntimeException {
   UsageException(String message) {
     super(message);
   }

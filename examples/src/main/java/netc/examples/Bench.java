@@ -83,12 +83,10 @@ public final class Bench {
         args, out);
     if (cl == null) return 0;
     String weights = cl.getOptionValue("w"), onnx = cl.getOptionValue("onnx");
-    int batch = Cli.intValue(cl, "batch", 1), threads = Cli.intValue(cl, "threads", Runtime.getRuntime().availableProcessors());
+    int batch = Cli.intValue(cl, "batch", 1), threads = Cli.threads(cl, "threads", Runtime.getRuntime().availableProcessors());
     int runs = Cli.intValue(cl, "runs", 20), warmup = Cli.intValue(cl, "warmup", 5), sustained = Cli.intValue(cl, "sustained", 5);
     double warmupSeconds = Cli.doubleValue(cl, "warmup-seconds", 10, 0, 3600);
-    java.util.Map<String, String> defines = new java.util.LinkedHashMap<>();
-    java.util.Properties p = cl.getOptionProperties("D");
-    for (String k : p.stringPropertyNames()) defines.put(k, p.getProperty(k));
+    java.util.Map<String, String> defines = Cli.defines(cl);
     if (cl.getArgList().size() != 1) throw new Cli.UsageException("expects one spec (usage: " + USAGE + ")");
     String spec = cl.getArgList().get(0);
     if (batch < 1 || threads < 1 || runs < 1) throw new Cli.UsageException("--batch, --threads and --runs must be positive");
@@ -653,7 +651,7 @@ public final class Bench {
      * starts with an error code, made one line).
      */
     static OrtSession open(OrtEnvironment env, Path model, OrtSession.SessionOptions options) {
-      if (!Files.isRegularFile(model)) throw new BadInputException("cannot read " + model + ": no such file");
+      netc.runtime.io.Npy.checkRegularFile(model, "cannot read "); // a folder is "not a regular file", not "no such file"
       try {
         return env.createSession(model.toString(), options);
       } catch (OrtException e) {

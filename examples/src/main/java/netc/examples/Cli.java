@@ -94,6 +94,37 @@ final class Cli {
     }
   }
 
+  /**
+   * A thread count (--threads, a positional THREADS, --pool): from {@code min} to the runtime's bound,
+   * {@link netc.runtime.CommandLineArgs#MAX_THREADS}, as every other netc command takes it. The pools start
+   * every worker up front, so a typo asking for 100000 started thousands of threads before failing.
+   */
+  static int threads(String what, String v, int min) {
+    try {
+      return netc.runtime.CommandLineArgs.whole(v, what, min, netc.runtime.CommandLineArgs.MAX_THREADS);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
+  }
+
+  /** {@link #threads(String, String, int)} of --{@code option}, or {@code otherwise} when it is not given. */
+  static int threads(CommandLine cl, String option, int otherwise) {
+    String v = cl.getOptionValue(option);
+    return v == null ? otherwise : threads("--" + option, v, 1);
+  }
+
+  /**
+   * The -D overrides, under the compiler's commands' rules: NAME=VALUE each, no name twice (commons-cli's
+   * own reading kept the last of two and read "-D size" as size=true).
+   */
+  static java.util.Map<String, String> defines(CommandLine cl) {
+    try {
+      return netc.cli.CommandLines.overrides(cl);
+    } catch (netc.cli.UsageException e) {
+      throw new UsageException(e.getMessage());
+    }
+  }
+
   static int intArgument(String what, String v) {
     try {
       return Integer.parseInt(v.strip());

@@ -80,7 +80,7 @@ public final class CompareJars {
     CommandLine cl = Cli.parse(USAGE, "compiled models alternated call by call in one JVM, medians and minima: A/B of a compiler change.",
         options(), null, args, out);
     if (cl == null) return 0;
-    int gapMs = Cli.intValue(cl, "gap-ms", 0), runs = Cli.intValue(cl, "runs", 25), threads = Cli.intValue(cl, "threads", 2), batch = Cli.intValue(cl, "batch", 1);
+    int gapMs = Cli.intValue(cl, "gap-ms", 0), runs = Cli.intValue(cl, "runs", 25), threads = Cli.threads(cl, "threads", 2), batch = Cli.intValue(cl, "batch", 1);
     if (gapMs < 0 || runs < 1 || threads < 1 || batch < 1) throw new Cli.UsageException("--runs, --threads and --batch must be positive, --gap-ms not negative");
     Pattern steps = null;
     if (cl.hasOption("steps")) {
@@ -109,7 +109,7 @@ public final class CompareJars {
     }
     List<Model> models = new ArrayList<>();
     for (Path jar : jars) {
-      if (!Files.isRegularFile(jar)) throw new BadInputException("cannot read " + jar + ": no such file");
+      netc.runtime.io.Npy.checkRegularFile(jar, "cannot read "); // a folder is "not a regular file", not "no such file"
       try {
         models.add(own ? OwnRuntime.load(jar, threads) : new SharedRuntime(CompiledModel.load(jar, threads)));
       } catch (BadInputException e) {

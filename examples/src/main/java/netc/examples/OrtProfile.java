@@ -58,14 +58,14 @@ final class OrtProfile {
     if (rest.size() > 2 && cl.hasOption("runs")) {
       throw new Cli.UsageException("RUNS " + rest.get(2) + " and --runs " + cl.getOptionValue("runs") + " both give the number of runs; give one");
     }
-    int threads = rest.size() > 1 ? Cli.intArgument("THREADS", rest.get(1)) : Cli.intValue(cl, "threads", 1);
+    int threads = rest.size() > 1 ? Cli.threads("THREADS", rest.get(1), 1) : Cli.threads(cl, "threads", 1);
     int runs = rest.size() > 2 ? Cli.intArgument("RUNS", rest.get(2)) : Cli.intValue(cl, "runs", 50);
     int batch = Cli.intValue(cl, "batch", 1);
     if (threads < 1 || runs < 1 || batch < 1) throw new Cli.UsageException("threads, runs and batch must be positive");
     if (runs > Bench.MAX_RUNS) { // warm-up + runs must stay an int; named as the user gave it
       throw new Cli.UsageException((rest.size() > 2 ? "RUNS " : "--runs ") + runs + ": expected 1 to " + Bench.MAX_RUNS);
     }
-    if (!Files.isRegularFile(model)) throw new netc.runtime.BadInputException("cannot read " + model + ": no such file");
+    netc.runtime.io.Npy.checkRegularFile(model, "cannot read "); // a folder is "not a regular file", not "no such file"
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     // the model and batch checked in a session of their own, unoptimized and unprofiled: a profiling
     // session that fails to load prints a line of ONNX Runtime's own ("Could not write a profile") beside

@@ -104,7 +104,7 @@ final class StepProbe {
         options(), null, args, out);
     if (cl == null) return 0;
     List<String> rest = cl.getArgList();
-    int pool = Cli.intValue(cl, "pool", 0), runs = Cli.intValue(cl, "runs", 40);
+    int pool = cl.hasOption("pool") ? Cli.threads("--pool", cl.getOptionValue("pool"), 2) : 0, runs = Cli.intValue(cl, "runs", 40);
     if (rest.size() != 2 && !(pool > 0 && rest.size() == 1)) {
       throw new Cli.UsageException("expects a compiled jar and step names (usage: " + USAGE + ")");
     }
@@ -116,7 +116,7 @@ final class StepProbe {
     if (cl.hasOption("pool") && (pool < 2 || runs < 1)) throw new Cli.UsageException("--pool takes 2 or more threads, --runs a positive count");
     if (!cl.hasOption("pool") && cl.hasOption("runs")) throw new Cli.UsageException("--runs goes with --pool");
     if (cl.hasOption("pool") && cl.hasOption("before")) throw new Cli.UsageException("--before goes without --pool");
-    if (!Files.isRegularFile(jar)) throw new BadInputException("cannot read " + jar + ": no such file");
+    netc.runtime.io.Npy.checkRegularFile(jar, "cannot read "); // a folder is "not a regular file", not "no such file"
     CompiledModel m;
     try {
       m = CompiledModel.load(jar, Math.max(1, pool));

@@ -284,6 +284,32 @@ class BenchTest {
         + " 2,147,483,639 one Java array holds; the model \\w+ takes batches of 699050 at most\n"), r[1]);
   }
 
+  /**
+   * -D and --threads follow the compiler's commands: the same -D name twice (the last silently won), a
+   * -D without a value (read as "true") and a thread count past the runtime's bound (thousands of threads
+   * started before an out-of-memory) are usage errors, before the spec is read.
+   */
+  @Test
+  void definesAndThreadsAreRefusedAsTheCompilersCommandsRefuseThem() {
+    String[] r = bench("no/such.net", "-D", "width=8", "-D", "width=16");
+    assertEquals("2", r[0], r[1]);
+    assertEquals("netc bench: -D width is given twice (8, then 16): give it once\n", r[1]);
+    r = bench("no/such.net", "-D", "size");
+    assertEquals("2", r[0], r[1]);
+    assertEquals("netc bench: -D size: give NAME=VALUE, e.g. -D width=32\n", r[1]);
+    r = bench("no/such.net", "--threads", "100000");
+    assertEquals("2", r[0], r[1]);
+    assertEquals("netc bench: --threads 100000: expected a whole number from 1 to 1024\n", r[1]);
+  }
+
+  /** A folder where a file is expected is "not a regular file", not "no such file". */
+  @Test
+  void aFolderGivenAsTheOnnxModelIsNamedAsAFolder(@TempDir Path dir) {
+    String[] r = bench("../examples/smallnet.net", "--onnx", dir.toString(), "--threads", "1");
+    assertEquals("1", r[0], r[1]);
+    assertEquals("netc bench: cannot read " + dir + ": not a regular file\n", r[1]);
+  }
+
   /** --runs and --sustained are bounded: blocks x (K - 1) overflowed an int (a negative array size) for a large K. */
   @Test
   void runsAndSustainedAreBounded() {

@@ -43,6 +43,17 @@ class OrtProfileTest {
     }
   }
 
+  /** A thread count past the runtime's bound is a usage error in either form, as in every netc command. */
+  @Test
+  void aThreadCountPastTheBoundIsRefused() {
+    String[] r = run("missing.onnx", "--threads", "100000");
+    assertEquals("2", r[0], r[1]);
+    assertEquals("netc ort-profile: --threads 100000: expected a whole number from 1 to 1024\n", r[1]);
+    r = run("missing.onnx", "1025");
+    assertEquals("2", r[0], r[1]);
+    assertEquals("netc ort-profile: THREADS 1025: expected a whole number from 1 to 1024\n", r[1]);
+  }
+
   /** A run count past the bound is named as it was given: --runs 100001 was reported as "RUNS 100001". */
   @Test
   void aRunCountPastTheBoundIsNamedAsGiven() {

@@ -91,9 +91,10 @@ public final class Npy {
 
   /**
    * Refuses a missing file, a directory or a device before opening it: opening a named pipe blocks
-   * until someone writes to it, and a device's size says nothing about its contents.
+   * until someone writes to it, and a device's size says nothing about its contents. Each case says what
+   * it is: no such file, a folder on its path that cannot be searched, or not a regular file (a folder).
    */
-  static void checkRegularFile(Path path, String prefix) {
+  public static void checkRegularFile(Path path, String prefix) {
     if (Files.isRegularFile(path)) return;
     if (Files.notExists(path)) throw new BadInputException(prefix + path + ": no such file");
     // neither there nor not: a folder on its path may not be searched
