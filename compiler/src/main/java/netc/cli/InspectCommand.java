@@ -30,7 +30,7 @@ import org.apache.commons.cli.Options;
 /** {@code netc inspect SPEC}: what every pass did, the optimized graph, and the memory plan. */
 final class InspectCommand implements Main.Command {
   private static final String USAGE = "netc inspect SPEC|MODEL.onnx [-D k=v]... [--import-path DIR]... [-O N] [--disable-pass NAME]... [--print-after-all] [--print-changed] [--print-after NAME] "
-      + "[--dump-dir DIR] [--verify-each] [--dot FILE.dot] [--svg FILE.svg] [--before] [--memory] [--imagenet | --mean M --std S] [--resize N]";
+      + "[--dump-dir DIR] [--verify-each [--weights W.safetensors]] [--dot FILE.dot] [--svg FILE.svg] [--before] [--memory] [--imagenet | --mean M --std S] [--resize N]";
 
   @Override
   public String summary() {
@@ -120,7 +120,9 @@ final class InspectCommand implements Main.Command {
       try {
         Files.createDirectories(dir);
       } catch (IOException e) {
-        throw new BadInputException("cannot create --dump-dir " + dir + ": " + e.getMessage());
+        // the exception's own message is only the path
+        String why = Files.exists(dir) && !Files.isDirectory(dir) ? "it is a file, not a folder" : netc.runtime.io.FileOutput.reason(e);
+        throw new BadInputException("cannot create --dump-dir " + dir + ": " + why);
       }
       if (!Files.isWritable(dir)) throw new BadInputException("cannot write to --dump-dir " + dir);
       instruments.add(Instruments.dumpToDir(dir));

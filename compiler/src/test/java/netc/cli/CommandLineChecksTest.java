@@ -188,6 +188,13 @@ class CommandLineChecksTest {
     Object[] r = netc("inspect", SMALL, "--dump-dir", dumps.toString());
     assertEquals(1, r[0]);
     assertEquals("netc inspect: cannot write " + dumps.resolve("00-input.ir") + ": it is a directory\n", r[2]);
+    Path file = Files.writeString(dir.resolve("notes.txt"), "a file");
+    r = netc("inspect", SMALL, "--dump-dir", file.toString());
+    assertEquals(1, r[0]);
+    assertEquals("netc inspect: cannot create --dump-dir " + file + ": it is a file, not a folder\n", r[2]); // was ": " + the path again
+    r = netc("inspect", SMALL, "--dump-dir", file.resolve("sub").toString());
+    assertEquals(1, r[0]);
+    assertEquals("netc inspect: cannot create --dump-dir " + file.resolve("sub") + ": Not a directory\n", r[2]);
     Path out = Files.createDirectories(dir.resolve("demo"));
     Files.writeString(out.resolve("images"), "a file");
     r = netc("demo", "--only", "resnet50", "--out", out.toString());
