@@ -8,7 +8,7 @@
 # if an idle wait gave up; and any warning of the jar's own run), after the bench's "netc kernels: ...;
 # cpu: ..." line, once. A model whose parity fails (compare.py's error line, or its line with the error
 # over 1e-4) gets a "parity FAILED" line and no bench: ratios of a wrong answer would read as results.
-# A model whose bench fails gets its error and a "FAILED" line instead of its ratios. Either way the
+# A model whose export, compile, run or bench fails gets its error and a "FAILED" line instead. Either way the
 # script exits 1 after the other models. Issue 17's targets:
 # MobileNetV2 <= 1.2, the others <= 1.1.
 #   examples/bench-onnx.sh                                    (issue 17's six)
@@ -20,13 +20,24 @@ mkdir -p "$out"
 status=0
 . "$root/examples/bench-report.sh"
 for m in ${MODELS:-squeezenet1_1 mobilenet_v2 vgg11_bn resnext50_32x4d wide_resnet50_2 densenet121}; do
-  if [ ! -f "$out/$m.onnx" ]; then
-    /usr/bin/python3 "$root/weights/export_onnx_classifier.py" "$m" "$out" >&2
+  if [ ! -f "$out/$m.onnx" ] && ! /usr/bin/python3 "$root/weights/export_onnx_classifier.py" "$m" "$out" >&2; then
+    echo "$m: export FAILED (its error above); no compile, no bench"
+    status=1
+    continue
   fi
-  "$root/netc" compile "$out/$m.onnx" -o "$out/$m.jar" >/dev/null
+  if ! "$root/netc" compile "$out/$m.onnx" -o "$out/$m.jar" >/dev/null; then
+    echo "$m: compile FAILED (its error above); no parity, no bench"
+    status=1
+    continue
+  fi
   # the JDK ./netc runs on (JAVA_HOME's, else the PATH's), so the parity run and the bench share it
-  "${JAVA_HOME:+$JAVA_HOME/bin/}java" ${NETC_JAVA_OPTS:-} -jar "$out/$m.jar" --input "$out/${m}_input.npy" --output "$out/${m}_netc.npy" \
-    >/dev/null 2>"$out/$m.err" || { cat "$out/$m.err" >&2; exit 1; }
+  if ! "${JAVA_HOME:+$JAVA_HOME/bin/}java" ${NETC_JAVA_OPTS:-} -jar "$out/$m.jar" --input "$out/${m}_input.npy" --output "$out/${m}_netc.npy" \
+    >/dev/null 2>"$out/$m.err"; then
+    cat "$out/$m.err" >&2
+    echo "$m: run FAILED (the jar's error above); no parity, no bench"
+    status=1
+    continue
+  fi
   { grep -h '^warning' "$out/$m.err" || true; } | sed "s/^/$m: /" >&2
   if ! parity=$(/usr/bin/python3 "$root/weights/compare.py" "$out/${m}_netc.npy" "$out/${m}_logits.npy"); then
     echo "$m: parity FAILED${parity:+ ($parity)}: error over 1e-4 of max |logit|, or no comparison (compare.py's error above); no bench"
