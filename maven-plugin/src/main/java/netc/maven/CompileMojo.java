@@ -233,7 +233,7 @@ public final class CompileMojo extends AbstractMojo {
     String configuration = configuration(spec, weights);
     refuseRival(spec.name(), configuration);
     Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration, inputs);
-    if (stamp.upToDate(ModelDirectory.properties(out, spec.name()))) {
+    if (stamp.upToDate(ModelDirectory.folder(out, spec.name()))) {
       getLog().info("netc: model " + spec.name() + " is up to date");
       return;
     }
@@ -248,7 +248,7 @@ public final class CompileMojo extends AbstractMojo {
     } catch (NetcException e) {
       throw new MojoFailureException(located(e, spec));
     }
-    stamp.write();
+    stamp.write(ModelDirectory.folder(out, spec.name()));
     getLog().info("netc: model " + o.name() + " (" + o.className() + "), " + o.weightFloats() + " weight floats, into " + out);
   }
 

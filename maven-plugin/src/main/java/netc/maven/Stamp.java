@@ -3,13 +3,18 @@ package netc.maven;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
- * What a model was last compiled from: a file holding its configuration and, for every input file, its
- * size and modification time as they were when the compile began. The model is up to date while all of
- * that is the same: an input changed in any way (a newer file, an older one copied over it with its time
- * kept, an edit during the compile) or gone recompiles it.
+ * What a model was last compiled from, and into: a file holding its configuration, for every input file
+ * its size and modification time as they were when the compile began, and the model the compile wrote.
+ * The model is up to date while all of that is the same: an input changed in any way (a newer file, an
+ * older one copied over it with its time kept, an edit during the compile) or gone recompiles it, and so
+ * does a model that is not the one written (another execution's over it, or one left in another output
+ * folder before the inputs changed).
  */
 final class Stamp {
   private final Path file;
@@ -52,13 +57,34 @@ final class Stamp {
     return inputs < 0 ? text : text.substring(0, inputs + 1);
   }
 
-  /** True when {@code output} exists and nothing changed since the stamp was written. */
-  boolean upToDate(Path output) throws IOException {
-    return Files.isRegularFile(file) && Files.isRegularFile(output) && Files.readString(file).equals(contents);
+  /** True when {@code model} (a model's folder) holds the model the stamp's write recorded, and no input changed since. */
+  boolean upToDate(Path model) throws IOException {
+    return Files.isRegularFile(file) && Files.isRegularFile(model.resolve(PROPERTIES)) && Files.readString(file).equals(contents + written(model));
   }
 
-  void write() throws IOException {
+  /** Records the inputs as they were when the stamp was made and the model now in {@code model}: call once it is compiled there. */
+  void write(Path model) throws IOException {
     Files.createDirectories(file.getParent());
-    Files.writeString(file, contents);
+    Files.writeString(file, contents + written(model));
+  }
+
+  private static final String PROPERTIES = "model.properties", WEIGHTS = "weights.bin";
+
+  /**
+   * What tells the model a compile wrote from any other: its folder, a hash of its model.properties (a few
+   * hundred bytes; it says whether its weights are synthetic) and the size and time of its weights.bin (which
+   * may be gigabytes: not read). A compile writes both anew, so one that wrote over the model since (the
+   * same model name in another execution, {@code mvn netc:compile} among them) changes this.
+   */
+  private static String written(Path model) throws IOException {
+    Path folder = model.toAbsolutePath().normalize(), weights = folder.resolve(WEIGHTS);
+    String hash;
+    try {
+      hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(folder.resolve(PROPERTIES))));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("no SHA-256 in this JVM", e); // every Java platform must have it
+    }
+    return "model " + folder + ", " + PROPERTIES + " SHA-256 " + hash + ", " + WEIGHTS + " "
+        + (Files.isRegularFile(weights) ? Files.size(weights) + " bytes, modified " + Files.getLastModifiedTime(weights).toInstant() : "absent") + "\n";
   }
 }

@@ -153,10 +153,11 @@ class CompileMojoTest {
   @Test
   void aRebuiltClassesFolderChangesTheStamp() throws Exception {
     Path folder = Files.createDirectories(project.resolve("netc-classes/netc/codegen")), file = project.resolve("stamp");
-    Path output = Files.writeString(project.resolve("model.properties"), "x");
+    Path output = Files.createDirectories(project.resolve("model"));
+    Files.writeString(output.resolve("model.properties"), "x");
     Files.writeString(folder.resolve("A.class"), "one");
     Files.setLastModifiedTime(folder.resolve("A.class"), FileTime.fromMillis(1_000_000));
-    new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).write();
+    new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).write(output);
     assertTrue(new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).upToDate(output));
     Files.writeString(folder.resolve("A.class"), "two"); // same size, a new time
     assertFalse(new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).upToDate(output));
@@ -285,6 +286,47 @@ class CompileMojoTest {
     assertFalse(Files.exists(classes.resolve("netc/models/other_net")), "b is gone from the pom: nothing compiles other_net");
     assertFalse(Files.exists(project.resolve("target/netc-maven-plugin/b")), "b's stamps are deleted");
     assertEquals("tiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+  }
+
+  /**
+   * mvn package (execution default, with real weights), mvn netc:compile (default-cli, without them: synthetic
+   * weights over the same folder), mvn package: default's inputs did not change, but its model did, so it is
+   * compiled again rather than "up to date" with the other execution's synthetic weights.
+   */
+  @Test
+  void aModelAnotherExecutionWroteOverIsCompiledAgain() throws Exception {
+    Graph g = GraphBuilder.build(SpecLoader.load(src.resolve("other-net.net")), Map.of());
+    Path weights = Files.createDirectories(project.resolve("weights"));
+    Safetensors.write(weights.resolve("other-net.safetensors"), SyntheticWeights.generate(g, 3), Map.of());
+    CompileMojo real = execution("default", "other-net.net");
+    real.weightsDirectory = weights.toFile();
+    real.execute();
+    execution("default-cli", "other-net.net").execute();
+    Path props = classes.resolve("netc/models/other_net/model.properties");
+    assertTrue(Files.readString(props).contains("weights.synthetic=true\n"), "default-cli wrote its synthetic model over it");
+    real.execute();
+    assertTrue(Files.readString(props).contains("weights.synthetic=false\n"), "default's model was replaced: compiled again");
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
+      assertMatchesInterpreter(loader, "other_net", src.resolve("other-net.net"), 3, new int[] {2, 1, 8, 8});
+    }
+  }
+
+  /**
+   * <outputDirectory> A, then B, the spec edited, then A again: A's model is from before the edit, so it is
+   * compiled again; the stamp records the folder it was compiled into, not only what from.
+   */
+  @Test
+  void aModelLeftInAnEarlierOutputFolderIsCompiledAgainThere() throws Exception {
+    CompileMojo a = execution("default", "other-net.net");
+    a.execute();
+    CompileMojo b = execution("default", "other-net.net");
+    b.outputDirectory = project.resolve("target/models").toFile();
+    b.execute();
+    Files.writeString(src.resolve("other-net.net"), OTHER.replace("fc(3)", "fc(12)"));
+    b.execute();
+    a.execute();
+    assertTrue(Files.readString(classes.resolve("netc/models/other_net/model.properties")).contains("output.size=12\n"),
+        "A's model of the old spec is not up to date");
   }
 
   /** Two executions of one build that make one model from different configurations: refused, naming both. */
