@@ -14,9 +14,6 @@ import netc.runtime.BadInputException;
 
 /** Which files of a project's spec folder are specs, the model each becomes, and the files a model depends on. */
 final class SpecFiles {
-  /** How deep folders are searched for the *.net files a spec may import (imports stay inside these folders). */
-  static final int MAX_IMPORT_DEPTH = 16;
-
   /** A spec to compile: its file, its base name (which names its weights) and the model's name. */
   record Spec(Path file, String baseName, String name) {}
 
@@ -82,19 +79,25 @@ final class SpecFiles {
    */
   static List<Path> onnxInputs(Path model) throws IOException {
     Path folder = model.toAbsolutePath().normalize().getParent();
-    try (Stream<Path> s = Files.walk(folder)) {
+    try (Stream<Path> s = Files.walk(folder.toRealPath())) { // where it leads, as netc confines the data: see netFiles
       return s.filter(p -> !p.getFileName().toString().endsWith(".net") && Files.isRegularFile(p)).toList();
     }
   }
 
-  /** Every *.net file a spec in {@code specFolder} could import: its folder's and the import paths', recursively. */
+  /**
+   * Every *.net file a spec in {@code specFolder} could import: its folder's and the import paths', at any
+   * depth. Each folder is walked where it really is, without following links: the loader reads an import
+   * only where its real path lies inside one of these folders' real paths, so that walk meets every file it
+   * may read, also one reached through a link, and never loops. (Walking the folder as given found nothing
+   * in one that is itself a link: the walk does not enter it.)
+   */
   static List<Path> netFiles(Path specFolder, List<Path> importPaths) throws IOException {
     List<Path> out = new ArrayList<>();
     List<Path> roots = new ArrayList<>(List.of(specFolder));
     roots.addAll(importPaths);
     for (Path root : roots) {
       if (!Files.isDirectory(root)) continue; // a missing import path is reported by the compile itself
-      try (Stream<Path> s = Files.walk(root, MAX_IMPORT_DEPTH)) {
+      try (Stream<Path> s = Files.walk(root.toRealPath())) {
         s.filter(p -> p.getFileName().toString().endsWith(".net") && Files.isRegularFile(p)).forEach(out::add);
       }
     }

@@ -30,6 +30,7 @@ import org.apache.maven.model.PluginExecution;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
 import org.apache.maven.plugin.logging.SystemStreamLog;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -147,6 +148,74 @@ class CompileMojoTest {
       Path from = CompileMojo.codeSource(part);
       assertTrue(from != null && current.contains("input " + from.toAbsolutePath().normalize() + " "), part + " in " + current);
     }
+  }
+
+  /** {@code link} made a symbolic link to {@code target}; the test is skipped where the file system has none. */
+  static void link(Path link, Path target) {
+    try {
+      Files.createSymbolicLink(link, target);
+    } catch (UnsupportedOperationException | java.io.IOException | SecurityException e) {
+      Assumptions.assumeTrue(false, "no symbolic links here: " + e);
+    }
+  }
+
+  /** Compiles with {@code m}, then again after {@code edit}: whether the second run compiled the model (its properties rewritten). */
+  boolean recompiledAfter(CompileMojo m, String model, Path edited, String text) throws Exception {
+    m.execute();
+    Path props = classes.resolve("netc/models/" + model + "/model.properties");
+    FileTime first = FileTime.fromMillis(1_000_000);
+    Files.setLastModifiedTime(props, first);
+    m.execute();
+    assertEquals(first, Files.getLastModifiedTime(props), "nothing changed yet: up to date");
+    Files.writeString(edited, text);
+    m.execute();
+    return !first.equals(Files.getLastModifiedTime(props));
+  }
+
+  /**
+   * An import folder given as a link, and a spec folder that is one, are walked where they lead: an edit of a
+   * file imported from there recompiles the model (walking the link itself found no file, so it said "up to date").
+   */
+  @Test
+  void anEditBehindALinkedFolderRecompiles() throws Exception {
+    Path lib = Files.createDirectories(project.resolve("shared/lib"));
+    Files.move(src.resolve("blocks.net"), lib.resolve("blocks.net"));
+    link(project.resolve("lib"), lib);
+    CompileMojo m = execution("default", "tiny.net");
+    m.importPaths = List.of(project.resolve("lib").toFile());
+    assertTrue(recompiledAfter(m, "tiny", lib.resolve("blocks.net"), BLOCKS.replace("relu()", "sigmoid()")), "an import behind a linked import folder");
+    Files.move(lib.resolve("blocks.net"), src.resolve("blocks.net"));
+    link(project.resolve("specs"), src);
+    CompileMojo linked = execution("default", "tiny.net");
+    linked.sourceDirectory = project.resolve("specs").toFile();
+    assertTrue(recompiledAfter(linked, "tiny", src.resolve("blocks.net"), BLOCKS), "an import beside the spec, in a linked spec folder");
+  }
+
+  /** An ONNX model's folder given as a link is walked where it leads: its external data are inputs. */
+  @Test
+  void anOnnxModelsFilesAreFoundBehindALinkedFolder() throws Exception {
+    Path models = Files.createDirectories(project.resolve("shared/models"));
+    Files.write(models.resolve("conv.onnx"), convWithExternalWeights("conv.onnx.data"));
+    Files.write(models.resolve("conv.onnx.data"), convWeights(1f));
+    link(project.resolve("onnx"), models);
+    Path real = models.toRealPath();
+    assertEquals(List.of(real.resolve("conv.onnx"), real.resolve("conv.onnx.data")),
+        SpecFiles.onnxInputs(project.resolve("onnx/conv.onnx")).stream().sorted().toList());
+  }
+
+  /** An import any number of folders down is an input: the loader reads it, so an edit of it recompiles the model. */
+  @Test
+  void anEditDeepInsideTheSpecFolderRecompiles() throws Exception {
+    Path deep = src;
+    StringBuilder path = new StringBuilder();
+    for (int i = 0; i < 20; i++) {
+      deep = deep.resolve("d" + i);
+      path.append("d").append(i).append('/');
+    }
+    Files.createDirectories(deep);
+    Files.move(src.resolve("blocks.net"), deep.resolve("blocks.net"));
+    Files.writeString(src.resolve("tiny.net"), TINY.replace("\"blocks.net\"", "\"" + path + "blocks.net\""));
+    assertTrue(recompiledAfter(execution("default", "tiny.net"), "tiny", deep.resolve("blocks.net"), BLOCKS.replace("relu()", "sigmoid()")));
   }
 
   /** A classes folder (netc's own jars, in its reactor) is stamped by its files: one rebuilt class changes the stamp. */
@@ -506,7 +575,7 @@ class CompileMojoTest {
     Path props = classes.resolve("netc/models/edge/model.properties");
     assertEquals("edge\n", Files.readString(classes.resolve("META-INF/netc/model")));
     String stamp = Files.readString(project.resolve("target/netc-maven-plugin/default/edge.stamp"));
-    assertTrue(stamp.contains("input " + data.toAbsolutePath().normalize() + " 72 bytes"), stamp);
+    assertTrue(stamp.contains("input " + data.toRealPath() + " 72 bytes"), stamp);
     assertFalse(stamp.contains(".net "), "no spec is an input of an ONNX model: " + stamp);
     assertTrue(stamp.contains("\nweights null\n"), "no weights file beside an ONNX model is read: " + stamp);
     FileTime first = FileTime.fromMillis(1_000_000);
