@@ -177,9 +177,31 @@ public final class CompileMojo extends AbstractMojo {
    * compiler's "no Java compiler in this JVM" on a JRE) as its message, not "Execution failed" and a trace.
    */
   static MojoExecutionException unexpected(Exception e) {
+    return new MojoExecutionException("netc: " + problem(e), e);
+  }
+
+  /** What {@link #unexpected} says is wrong. */
+  private static String problem(Exception e) {
     Exception cause = e instanceof UncheckedIOException u ? u.getCause() : e;
-    String problem = cause instanceof IOException io ? ioProblem(io) : cause.getMessage();
-    return new MojoExecutionException("netc: " + problem, e);
+    return cause instanceof IOException io ? ioProblem(io) : cause.getMessage();
+  }
+
+  /**
+   * A compile that failed otherwise than on its input, as one line naming the spec and the model (Maven
+   * would report an unchecked exception as the execution's failure, with a stack trace and no spec): I/O
+   * and the compiler's IllegalStateException (no javac in a JRE) as {@link #unexpected} says them, anything
+   * else as netc's internal error, by its class too (a NullPointerException may have no message).
+   */
+  MojoExecutionException failed(RuntimeException e, SpecFiles.Spec spec) {
+    String problem = e instanceof UncheckedIOException || e instanceof IllegalStateException ? problem(e)
+        : "internal error compiling model " + spec.name() + ": " + e + " (mvn -e shows where)";
+    return new MojoExecutionException("netc: " + shown(spec.file()) + ": " + problem, e);
+  }
+
+  /** Out of memory compiling a spec: which spec and model, and what to do (what the compile allocated is garbage by now). */
+  String outOfMemory(OutOfMemoryError e, SpecFiles.Spec spec) {
+    return "netc: " + shown(spec.file()) + ": out of memory compiling model " + spec.name() + " (" + e.getMessage()
+        + "); give Maven more heap: MAVEN_OPTS=-Xmx2g";
   }
 
   private static String ioProblem(IOException e) {
@@ -213,7 +235,7 @@ public final class CompileMojo extends AbstractMojo {
     return file.startsWith(base) ? base.relativize(file).toString().replace(java.io.File.separatorChar, '/') : spec.toString();
   }
 
-  private void compile(SpecFiles.Spec spec, Path out) throws IOException, MojoFailureException {
+  private void compile(SpecFiles.Spec spec, Path out) throws IOException, MojoFailureException, MojoExecutionException {
     boolean onnx = netc.onnx.ModelSource.isOnnx(spec.file().toString());
     // an ONNX model carries its weights: a NAME.safetensors beside it (an earlier netc import's) is not read
     Path weights = onnx ? null : weightsFor(spec);
@@ -247,6 +269,13 @@ public final class CompileMojo extends AbstractMojo {
       o = compile(request, out, spec);
     } catch (NetcException e) {
       throw new MojoFailureException(located(e, spec));
+    } catch (BadInputException e) {
+      // a refusal without a place in the spec text ("c: 4 of its packed weight values are not finite") names no spec
+      throw new MojoFailureException(located(e.getMessage(), spec));
+    } catch (OutOfMemoryError e) {
+      throw new MojoFailureException(outOfMemory(e, spec));
+    } catch (RuntimeException e) {
+      throw failed(e, spec);
     }
     stamp.write(ModelDirectory.folder(out, spec.name()));
     getLog().info("netc: model " + o.name() + " (" + o.className() + "), " + o.weightFloats() + " weight floats, into " + out);
@@ -278,8 +307,11 @@ public final class CompileMojo extends AbstractMojo {
    * ONNX model's errors do); and netc's "-D name=value" is shown as the pom's {@code <defines>} entry.
    */
   String located(NetcException e, SpecFiles.Spec spec) {
-    if (e.span() != null) return oneLine(e);
-    String m = e.getMessage();
+    return e.span() != null ? oneLine(e) : located(e.getMessage(), spec);
+  }
+
+  /** A message of the compiler's without a place in the spec text, as {@link #located(NetcException, SpecFiles.Spec)} shows it. */
+  String located(String m, SpecFiles.Spec spec) {
     if (defines != null) {
       for (Map.Entry<String, String> d : defines.entrySet()) {
         m = m.replace("-D " + d.getKey() + "=" + d.getValue(), "<defines><" + d.getKey() + ">" + d.getValue() + "</" + d.getKey() + ">");

@@ -658,6 +658,49 @@ class CompileMojoTest {
     assertEquals("src/main/netc/tiny.net: <defines><width>wide</width>: the value must be an integer, a number or true/false", e.getMessage());
   }
 
+  /**
+   * A refusal of the compiler's with no place in the spec text (finite weights that overflow float32 once the
+   * batch norm is folded into the conv) names the spec, as a located one does.
+   */
+  @Test
+  void aRefusalWithoutAPlaceNamesTheSpec() throws Exception {
+    Path spec = Files.writeString(src.resolve("bn.net"), "input(3, 8, 8)\nc: conv(4, 3, bias = false)\nbn: batchnorm()\nrelu()\nglobal_avgpool()\n"
+        + "flatten()\nfc: fc(5)\n");
+    Map<String, Tensor> t = new java.util.LinkedHashMap<>(SyntheticWeights.generate(GraphBuilder.build(SpecLoader.load(spec), Map.of()), 0));
+    t.get("bn.weight").data()[1] = 3e38f; // divided by sqrt(0 + eps): past float32
+    t.get("bn.running_var").data()[1] = 0;
+    Safetensors.write(src.resolve("bn.safetensors"), t, Map.of());
+    CompileMojo m = mojo();
+    m.includes = List.of("bn.net");
+    MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
+    assertTrue(e.getMessage().matches("src/main/netc/bn\\.net: c: [0-9]+ of its packed weight values are not finite \\(computed as .*"), e.getMessage());
+    assertFalse(Files.exists(classes.resolve("netc/models/bn/model.properties")));
+  }
+
+  /**
+   * A compile that runs out of memory, or fails otherwise than on its input (netc's own fault, or the
+   * environment's), names the spec and its model in one line; the cause is kept for mvn -e.
+   */
+  @Test
+  void aCompileThatFailsOtherwiseNamesTheSpecAndModel() {
+    CompileMojo m = mojo();
+    SpecFiles.Spec spec = new SpecFiles.Spec(src.resolve("tiny.net"), "tiny", "small");
+    assertEquals("netc: src/main/netc/tiny.net: out of memory compiling model small (Java heap space); give Maven more heap: MAVEN_OPTS=-Xmx2g",
+        m.outOfMemory(new OutOfMemoryError("Java heap space"), spec));
+    IllegalArgumentException bug = new IllegalArgumentException("offset -1");
+    MojoExecutionException e = m.failed(bug, spec);
+    assertEquals("netc: src/main/netc/tiny.net: internal error compiling model small: java.lang.IllegalArgumentException: offset -1 (mvn -e"
+        + " shows where)", e.getMessage());
+    assertEquals(bug, e.getCause());
+    assertEquals("netc: src/main/netc/tiny.net: internal error compiling model small: java.lang.NullPointerException (mvn -e shows where)",
+        m.failed(new NullPointerException(), spec).getMessage());
+    assertEquals("netc: src/main/netc/tiny.net: no Java compiler in this JVM: netc needs a JDK, not a JRE",
+        m.failed(new IllegalStateException("no Java compiler in this JVM: netc needs a JDK, not a JRE"), spec).getMessage());
+    Path p = classes.resolve("netc/models/small");
+    assertEquals("netc: src/main/netc/tiny.net: " + p + ": access denied",
+        m.failed(new java.io.UncheckedIOException(new java.nio.file.AccessDeniedException(p.toString())), spec).getMessage());
+  }
+
   /** A file the build cannot use is named with what is wrong with it, not as a bare path. */
   @Test
   void anOutputFolderThatIsAFileIsNamedWithTheProblem() throws Exception {
