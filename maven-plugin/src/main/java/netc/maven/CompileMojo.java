@@ -131,6 +131,7 @@ public final class CompileMojo extends AbstractMojo {
           + ": the models written there are not in its jar or on its class path unless the build adds that folder");
     }
     try {
+      refuseEmpty();
       if (buildStarted != null) {
         Files.createDirectories(executionState());
         Files.writeString(executionState().resolve(LAST_BUILD), Long.toString(buildStarted.getTime()));
@@ -167,6 +168,31 @@ public final class CompileMojo extends AbstractMojo {
       throw new MojoFailureException("netc: out of memory compiling a model (" + e.getMessage() + "); give Maven more heap: MAVEN_OPTS=-Xmx2g");
     } catch (IOException | UncheckedIOException | IllegalStateException e) {
       throw unexpected(e);
+    }
+  }
+
+  /**
+   * Refuses an empty entry of the pom's lists and maps, which Maven gives as null ({@code <defines><width/>}:
+   * width with no value), by its element rather than with a NullPointerException where it is first used.
+   */
+  private void refuseEmpty() {
+    refuseEmpty("defines", defines);
+    refuseEmpty("names", names);
+    refuseEmpty("includes", includes);
+    refuseEmpty("importPaths", importPaths);
+  }
+
+  private static void refuseEmpty(String element, Map<String, String> entries) {
+    if (entries == null) return;
+    for (Map.Entry<String, String> e : new TreeMap<>(entries).entrySet()) { // sorted: the same entry named on every run
+      if (e.getValue() == null) throw new BadInputException("<" + element + "><" + e.getKey() + ">: no value");
+    }
+  }
+
+  private static void refuseEmpty(String element, List<?> entries) {
+    if (entries == null) return;
+    for (int i = 0; i < entries.size(); i++) { // not indexOf(null), which List.of refuses
+      if (entries.get(i) == null) throw new BadInputException("<" + element + ">: entry " + (i + 1) + " is empty");
     }
   }
 

@@ -757,6 +757,31 @@ class CompileMojoTest {
         + " both make the model other_net: rename one, or give one another in <names>", e.getMessage());
   }
 
+  /**
+   * An empty entry (Maven gives {@code <defines><width/></defines>} as width with no value) is refused by
+   * its element, not a NullPointerException.
+   */
+  @Test
+  void anEmptyEntryIsRefusedByItsElement() {
+    Map<String, String> empty = new java.util.HashMap<>();
+    empty.put("width", null);
+    CompileMojo m = mojo();
+    m.defines = empty;
+    assertEquals("<defines><width>: no value", assertThrows(MojoFailureException.class, m::execute).getMessage());
+    Map<String, String> unnamed = new java.util.HashMap<>();
+    unnamed.put("tiny", null);
+    m = mojo();
+    m.names = unnamed;
+    assertEquals("<names><tiny>: no value", assertThrows(MojoFailureException.class, m::execute).getMessage());
+    m = mojo();
+    m.includes = java.util.Arrays.asList("tiny.net", null);
+    assertEquals("<includes>: entry 2 is empty", assertThrows(MojoFailureException.class, m::execute).getMessage());
+    m = mojo();
+    m.importPaths = java.util.Arrays.asList((java.io.File) null);
+    assertEquals("<importPaths>: entry 1 is empty", assertThrows(MojoFailureException.class, m::execute).getMessage());
+    assertFalse(Files.exists(classes), "nothing compiled");
+  }
+
   @Test
   void aConfiguredNameMustBeAModelName() {
     CompileMojo m = mojo();
