@@ -283,16 +283,19 @@ public final class CompileMojo extends AbstractMojo {
     Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration, inputs);
     if (stamp.upToDate(ModelDirectory.folder(out, spec.name()))) {
       getLog().info("netc: model " + spec.name() + " is up to date");
+      // its compile's warnings hold for the model this build packages: said again, not only by the build that compiled it
+      for (String w : stamp.warnings()) getLog().warn(w);
       return;
     }
+    List<String> warnings = new ArrayList<>();
     if (weights == null && !onnx) { // an ONNX model carries its weights
-      getLog().warn("netc: no weights for " + spec.file().getFileName() + " (looked for " + weightsPath(spec)
+      warn(warnings, "netc: no weights for " + spec.file().getFileName() + " (looked for " + weightsPath(spec)
           + "): model " + spec.name() + " gets synthetic weights (seed " + SpecCompiler.SYNTHETIC_SEED + "), its answers mean nothing");
     }
     ModelDirectory.clear(out, spec.name());
     ModelCompiler.Output o;
     try {
-      o = compile(request, out, spec);
+      o = compile(request, out, spec, warnings);
     } catch (NetcException e) {
       throw new MojoFailureException(located(e, spec));
     } catch (BadInputException e) {
@@ -303,11 +306,17 @@ public final class CompileMojo extends AbstractMojo {
     } catch (RuntimeException e) {
       throw failed(e, spec);
     }
-    stamp.write(ModelDirectory.folder(out, spec.name()));
+    stamp.write(ModelDirectory.folder(out, spec.name()), warnings);
     getLog().info("netc: model " + o.name() + " (" + o.className() + "), " + o.weightFloats() + " weight floats, into " + out);
   }
 
-  private ModelCompiler.Output compile(SpecCompiler.Request request, Path out, SpecFiles.Spec spec) throws IOException {
+  /** Says a warning, and adds it to {@code said} (for the stamp, so that a build finding the model up to date says it again). */
+  private void warn(List<String> said, String line) {
+    getLog().warn(line);
+    said.add(line);
+  }
+
+  private ModelCompiler.Output compile(SpecCompiler.Request request, Path out, SpecFiles.Spec spec, List<String> warnings) throws IOException {
     return SpecCompiler.compile(request, out, new SpecCompiler.Listener() {
       @Override
       public void planned(Graph graph, Graph optimized, boolean syntheticWeights) {
@@ -317,7 +326,7 @@ public final class CompileMojo extends AbstractMojo {
 
       @Override
       public void warning(String line) {
-        getLog().warn("netc: " + line);
+        warn(warnings, "netc: " + line);
       }
 
       @Override

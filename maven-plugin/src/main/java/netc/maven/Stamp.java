@@ -5,12 +5,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 
 /**
  * What a model was last compiled from, and into: a file holding its configuration, for every input file
- * its size and modification time as they were when the compile began, and the model the compile wrote.
+ * its size and modification time as they were when the compile began, the model the compile wrote and
+ * the warnings it gave.
  * The model is up to date while all of that is the same: an input changed in any way (a newer file, an
  * older one copied over it with its time kept, an edit during the compile) or gone recompiles it, and so
  * does a model that is not the one written (another execution's over it, or one left in another output
@@ -57,16 +59,43 @@ final class Stamp {
     return inputs < 0 ? text : text.substring(0, inputs + 1);
   }
 
-  /** True when {@code model} (a model's folder) holds the model the stamp's write recorded, and no input changed since. */
+  /** The warnings the stamp file records, read by {@link #upToDate}. */
+  private List<String> warnings = List.of();
+
+  /**
+   * True when {@code model} (a model's folder) holds the model the stamp's write recorded, and no input
+   * changed since; then {@link #warnings} are the warnings its compile gave.
+   */
   boolean upToDate(Path model) throws IOException {
-    return Files.isRegularFile(file) && Files.isRegularFile(model.resolve(PROPERTIES)) && Files.readString(file).equals(contents + written(model));
+    if (!Files.isRegularFile(file) || !Files.isRegularFile(model.resolve(PROPERTIES))) return false;
+    String text = Files.readString(file), expected = contents + written(model);
+    if (!text.startsWith(expected)) return false;
+    List<String> said = new ArrayList<>();
+    for (String line : text.substring(expected.length()).split("\n", -1)) {
+      if (line.startsWith(WARNING)) said.add(line.substring(WARNING.length()));
+      else if (!line.isEmpty()) return false; // not a stamp this class wrote
+    }
+    warnings = List.copyOf(said);
+    return true;
   }
 
-  /** Records the inputs as they were when the stamp was made and the model now in {@code model}: call once it is compiled there. */
-  void write(Path model) throws IOException {
-    Files.createDirectories(file.getParent());
-    Files.writeString(file, contents + written(model));
+  /** The warnings of the compile that wrote the model, when {@link #upToDate} found it so: a build that packages it says them again. */
+  List<String> warnings() {
+    return warnings;
   }
+
+  /**
+   * Records the inputs as they were when the stamp was made, the model now in {@code model} and the
+   * {@code warnings} (one line each) its compile gave: call once it is compiled there.
+   */
+  void write(Path model, List<String> warnings) throws IOException {
+    StringBuilder b = new StringBuilder(contents).append(written(model));
+    for (String w : warnings) b.append(WARNING).append(w.replace('\n', ' ').replace('\r', ' ')).append('\n');
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, b);
+  }
+
+  private static final String WARNING = "warning ";
 
   private static final String PROPERTIES = "model.properties", WEIGHTS = "weights.bin";
 

@@ -226,7 +226,7 @@ class CompileMojoTest {
     Files.writeString(output.resolve("model.properties"), "x");
     Files.writeString(folder.resolve("A.class"), "one");
     Files.setLastModifiedTime(folder.resolve("A.class"), FileTime.fromMillis(1_000_000));
-    new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).write(output);
+    new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).write(output, List.of());
     assertTrue(new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).upToDate(output));
     Files.writeString(folder.resolve("A.class"), "two"); // same size, a new time
     assertFalse(new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).upToDate(output));
@@ -610,6 +610,42 @@ class CompileMojoTest {
         warnings.get(0));
     assertFalse(Files.exists(classes.resolve("netc/models/tiny")), "only the included spec is compiled");
     assertTrue(Files.readString(classes.resolve("netc/models/other_net/model.properties")).contains("weights.synthetic=true"));
+  }
+
+  /**
+   * A build that finds the model up to date says its compile's warnings again (synthetic weights, tensors the
+   * spec does not use): it packages that model, and the build that said them may be long gone.
+   */
+  @Test
+  void anUpToDateModelRepeatsItsWarnings() throws Exception {
+    CompileMojo m = mojo();
+    m.includes = List.of("other-net.net");
+    m.execute();
+    List<String> said = List.copyOf(warnings);
+    assertEquals(1, said.size(), said.toString());
+    assertTrue(said.get(0).contains("model other_net gets synthetic weights"), said.get(0));
+    warnings.clear();
+    Path props = classes.resolve("netc/models/other_net/model.properties");
+    FileTime first = FileTime.fromMillis(1_000_000);
+    Files.setLastModifiedTime(props, first);
+    m.execute();
+    assertEquals(first, Files.getLastModifiedTime(props), "up to date: not compiled");
+    assertEquals(said, warnings, "the same warning, again");
+    // weights with a tensor the spec does not use: the compiler's warning, said again when up to date
+    Graph g = GraphBuilder.build(SpecLoader.load(src.resolve("other-net.net")), Map.of());
+    Map<String, Tensor> tensors = new java.util.LinkedHashMap<>(SyntheticWeights.generate(g, 3));
+    tensors.put("extra.weight", Tensor.zeros(2));
+    Safetensors.write(src.resolve("other-net.safetensors"), tensors, Map.of());
+    warnings.clear();
+    m.execute();
+    said = List.copyOf(warnings);
+    assertEquals(1, said.size(), said.toString());
+    assertTrue(said.get(0).endsWith("has 1 tensor the spec does not use: extra.weight"), said.get(0));
+    warnings.clear();
+    Files.setLastModifiedTime(props, first);
+    m.execute();
+    assertEquals(first, Files.getLastModifiedTime(props), "up to date: not compiled");
+    assertEquals(said, warnings);
   }
 
   /** A missing import folder is named as the pom's entry, not as the command line's --import-path. */
