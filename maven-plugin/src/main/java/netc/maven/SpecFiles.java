@@ -5,8 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import netc.ast.SpecLoader;
 import netc.codegen.SpecCompiler;
@@ -26,10 +28,12 @@ final class SpecFiles {
   static List<Spec> find(Path source, List<String> includes, Map<String, String> names, List<Path> importPaths) throws IOException {
     List<Path> files = new ArrayList<>();
     if (includes != null && !includes.isEmpty()) {
+      Set<Path> listed = new HashSet<>();
       for (String inc : includes) {
         Path f = source.resolve(inc);
         if (!Files.isRegularFile(f)) throw new BadInputException(f + ": no such spec (listed in <includes>)");
-        files.add(f);
+        // a file listed twice (or as ./x.net) is one spec, not two that "both make the model"
+        if (listed.add(f.toAbsolutePath().normalize())) files.add(f);
       }
     } else {
       try (Stream<Path> s = Files.list(source)) {
@@ -50,7 +54,9 @@ final class SpecFiles {
       String name = names.containsKey(base) ? configured(base, names.get(base)) : SpecCompiler.modelName(base);
       Path other = byName.putIfAbsent(name, f);
       if (other != null) {
-        throw new BadInputException(other + " and " + f + " both make the model " + name + ": rename one, or give one another in <names>");
+        // <names> is keyed by the base name: it can rename one of two files only where their base names differ
+        throw new BadInputException(other + " and " + f + " both make the model " + name + ": rename one"
+            + (baseName(other).equals(base) ? " (<names> names a model by its file's base name, which they share)" : ", or give one another in <names>"));
       }
       out.add(new Spec(f, base, name));
     }

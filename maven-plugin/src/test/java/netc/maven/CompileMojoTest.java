@@ -818,6 +818,25 @@ class CompileMojoTest {
     assertFalse(Files.exists(classes), "nothing compiled");
   }
 
+  /**
+   * Specs of one file name in two folders make one model, and <names>, keyed by the base name they share,
+   * cannot tell them apart: the advice is to rename one. A spec listed twice in <includes> is one spec.
+   */
+  @Test
+  void specsOfOneFileNameAreRefusedAndASpecListedTwiceIsOne() throws Exception {
+    Files.writeString(Files.createDirectories(src.resolve("a")).resolve("net.net"), OTHER);
+    Files.writeString(Files.createDirectories(src.resolve("b")).resolve("net.net"), OTHER);
+    CompileMojo m = mojo();
+    m.includes = List.of("a/net.net", "b/net.net");
+    MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
+    assertEquals(src.resolve("a/net.net") + " and " + src.resolve("b/net.net") + " both make the model net: rename one (<names> names a"
+        + " model by its file's base name, which they share)", e.getMessage());
+    m.includes = List.of("other-net.net", "./other-net.net", "a/../other-net.net");
+    m.execute();
+    assertEquals("other_net\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    assertEquals(1, warnings.stream().filter(w -> w.contains("synthetic weights")).count(), "compiled once: " + warnings);
+  }
+
   @Test
   void aConfiguredNameMustBeAModelName() {
     CompileMojo m = mojo();
