@@ -281,7 +281,8 @@ public final class CompileMojo extends AbstractMojo {
     String configuration = configuration(spec, weights);
     refuseRival(spec.name(), configuration);
     Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration, inputs);
-    if (stamp.upToDate(ModelDirectory.folder(out, spec.name()))) {
+    List<Path> others = otherExecutions().stream().map(e -> e.resolve(spec.name() + STAMP)).toList();
+    if (stamp.upToDate(ModelDirectory.folder(out, spec.name()), others)) {
       getLog().info("netc: model " + spec.name() + " is up to date");
       // its compile's warnings hold for the model this build packages: said again, not only by the build that compiled it
       for (String w : stamp.warnings()) getLog().warn(w);

@@ -12,8 +12,7 @@ import java.util.List;
 /**
  * What a model was last compiled from, and into: a file holding its configuration, for every input file
  * its size and modification time as they were when the compile began, the model the compile wrote and
- * the warnings it gave.
- * The model is up to date while all of that is the same: an input changed in any way (a newer file, an
+ * the warnings it gave. The model is up to date while all of that is the same: an input changed in any way (a newer file, an
  * older one copied over it with its time kept, an edit during the compile) or gone recompiles it, and so
  * does a model that is not the one written (another execution's over it, or one left in another output
  * folder before the inputs changed).
@@ -63,20 +62,29 @@ final class Stamp {
   private List<String> warnings = List.of();
 
   /**
-   * True when {@code model} (a model's folder) holds the model the stamp's write recorded, and no input
-   * changed since; then {@link #warnings} are the warnings its compile gave.
+   * True when no input changed since the stamp was written and {@code model} (a model's folder) holds the
+   * model it recorded, or one that another execution's stamp ({@code others}) records it wrote from the same
+   * configuration and inputs (so the same model: {@code mvn netc:compile} run with the lifecycle's
+   * configuration does not make the next build compile it again); then {@link #warnings} are the warnings
+   * of this stamp's compile.
    */
-  boolean upToDate(Path model) throws IOException {
+  boolean upToDate(Path model, List<Path> others) throws IOException {
     if (!Files.isRegularFile(file) || !Files.isRegularFile(model.resolve(PROPERTIES))) return false;
-    String text = Files.readString(file), expected = contents + written(model);
-    if (!text.startsWith(expected)) return false;
+    String text = Files.readString(file);
+    if (!text.startsWith(contents)) return false;
+    String[] lines = text.substring(contents.length()).split("\n", -1);
     List<String> said = new ArrayList<>();
-    for (String line : text.substring(expected.length()).split("\n", -1)) {
-      if (line.startsWith(WARNING)) said.add(line.substring(WARNING.length()));
-      else if (!line.isEmpty()) return false; // not a stamp this class wrote
+    for (int i = 1; i < lines.length; i++) {
+      if (lines[i].startsWith(WARNING)) said.add(lines[i].substring(WARNING.length()));
+      else if (!lines[i].isEmpty()) return false; // not a stamp this class wrote
     }
-    warnings = List.copyOf(said);
-    return true;
+    String now = written(model);
+    boolean ours = (lines[0] + "\n").equals(now);
+    for (int i = 0; !ours && i < others.size(); i++) {
+      ours = Files.isRegularFile(others.get(i)) && Files.readString(others.get(i)).startsWith(contents + now);
+    }
+    if (ours) warnings = List.copyOf(said);
+    return ours;
   }
 
   /** The warnings of the compile that wrote the model, when {@link #upToDate} found it so: a build that packages it says them again. */

@@ -227,9 +227,9 @@ class CompileMojoTest {
     Files.writeString(folder.resolve("A.class"), "one");
     Files.setLastModifiedTime(folder.resolve("A.class"), FileTime.fromMillis(1_000_000));
     new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).write(output, List.of());
-    assertTrue(new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).upToDate(output));
+    assertTrue(new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).upToDate(output, List.of()));
     Files.writeString(folder.resolve("A.class"), "two"); // same size, a new time
-    assertFalse(new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).upToDate(output));
+    assertFalse(new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).upToDate(output, List.of()));
   }
 
   /** strictWeights refuses a weights file with tensors the spec does not use, naming them; by default they are a warning. */
@@ -378,6 +378,24 @@ class CompileMojoTest {
     try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
       assertMatchesInterpreter(loader, "other_net", src.resolve("other-net.net"), 3, new int[] {2, 1, 8, 8});
     }
+  }
+
+  /**
+   * Another execution that wrote the model from the same configuration and inputs wrote the same model: it is
+   * up to date for this one too, not compiled again by every build that follows an mvn netc:compile.
+   */
+  @Test
+  void aModelAnotherExecutionWroteFromTheSameConfigurationIsUpToDate() throws Exception {
+    execution("default", "other-net.net").execute();
+    Path props = classes.resolve("netc/models/other_net/model.properties");
+    FileTime first = FileTime.fromMillis(1_000_000);
+    Files.setLastModifiedTime(props, first);
+    execution("default-cli", "other-net.net").execute();
+    assertNotEquals(first, Files.getLastModifiedTime(props), "default-cli has no stamp of its own yet: it compiles");
+    Files.setLastModifiedTime(props, first);
+    execution("default", "other-net.net").execute();
+    assertEquals(first, Files.getLastModifiedTime(props), "default-cli wrote what default would: up to date");
+    assertEquals(3, warnings.stream().filter(w -> w.contains("synthetic weights")).count(), "said by both compiles, and again: " + warnings);
   }
 
   /**
