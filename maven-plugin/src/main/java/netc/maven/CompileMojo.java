@@ -131,6 +131,7 @@ public final class CompileMojo extends AbstractMojo {
           + ": the models written there are not in its jar or on its class path unless the build adds that folder");
     }
     try {
+      refuseEmpty();
       if (buildStarted != null) {
         Files.createDirectories(executionState());
         Files.writeString(executionState().resolve(LAST_BUILD), Long.toString(buildStarted.getTime()));
@@ -171,15 +172,62 @@ public final class CompileMojo extends AbstractMojo {
   }
 
   /**
+   * Refuses an empty entry of the pom's lists and maps, which Maven gives as null ({@code <defines><width/>}:
+   * width with no value), by its element rather than with a NullPointerException where it is first used.
+   */
+  private void refuseEmpty() {
+    refuseEmpty("defines", defines);
+    refuseEmpty("names", names);
+    refuseEmpty("includes", includes);
+    refuseEmpty("importPaths", importPaths);
+  }
+
+  private static void refuseEmpty(String element, Map<String, String> entries) {
+    if (entries == null) return;
+    for (Map.Entry<String, String> e : new TreeMap<>(entries).entrySet()) { // sorted: the same entry named on every run
+      if (e.getValue() == null) throw new BadInputException("<" + element + "><" + e.getKey() + ">: no value");
+    }
+  }
+
+  private static void refuseEmpty(String element, List<?> entries) {
+    if (entries == null) return;
+    for (int i = 0; i < entries.size(); i++) { // not indexOf(null), which List.of refuses
+      if (entries.get(i) == null) throw new BadInputException("<" + element + ">: entry " + (i + 1) + " is empty");
+    }
+  }
+
+  /**
    * A failure that is not the input's, as one line Maven prints without a stack trace (the cause is kept for
    * mvn -e): I/O as its file and what is wrong with it, since a FileSystemException's own message is often
    * the bare path; a Files.walk stream's UncheckedIOException as its cause; an IllegalStateException (the
    * compiler's "no Java compiler in this JVM" on a JRE) as its message, not "Execution failed" and a trace.
    */
   static MojoExecutionException unexpected(Exception e) {
+    return new MojoExecutionException("netc: " + problem(e), e);
+  }
+
+  /** What {@link #unexpected} says is wrong. */
+  private static String problem(Exception e) {
     Exception cause = e instanceof UncheckedIOException u ? u.getCause() : e;
-    String problem = cause instanceof IOException io ? ioProblem(io) : cause.getMessage();
-    return new MojoExecutionException("netc: " + problem, e);
+    return cause instanceof IOException io ? ioProblem(io) : cause.getMessage();
+  }
+
+  /**
+   * A compile that failed otherwise than on its input, as one line naming the spec and the model (Maven
+   * would report an unchecked exception as the execution's failure, with a stack trace and no spec): I/O
+   * and the compiler's IllegalStateException (no javac in a JRE) as {@link #unexpected} says them, anything
+   * else as netc's internal error, by its class too (a NullPointerException may have no message).
+   */
+  MojoExecutionException failed(RuntimeException e, SpecFiles.Spec spec) {
+    String problem = e instanceof UncheckedIOException || e instanceof IllegalStateException ? problem(e)
+        : "internal error compiling model " + spec.name() + ": " + e + " (mvn -e shows where)";
+    return new MojoExecutionException("netc: " + shown(spec.file()) + ": " + problem, e);
+  }
+
+  /** Out of memory compiling a spec: which spec and model, and what to do (what the compile allocated is garbage by now). */
+  String outOfMemory(OutOfMemoryError e, SpecFiles.Spec spec) {
+    return "netc: " + shown(spec.file()) + ": out of memory compiling model " + spec.name() + " (" + e.getMessage()
+        + "); give Maven more heap: MAVEN_OPTS=-Xmx2g";
   }
 
   private static String ioProblem(IOException e) {
@@ -213,7 +261,7 @@ public final class CompileMojo extends AbstractMojo {
     return file.startsWith(base) ? base.relativize(file).toString().replace(java.io.File.separatorChar, '/') : spec.toString();
   }
 
-  private void compile(SpecFiles.Spec spec, Path out) throws IOException, MojoFailureException {
+  private void compile(SpecFiles.Spec spec, Path out) throws IOException, MojoFailureException, MojoExecutionException {
     boolean onnx = netc.onnx.ModelSource.isOnnx(spec.file().toString());
     // an ONNX model carries its weights: a NAME.safetensors beside it (an earlier netc import's) is not read
     Path weights = onnx ? null : weightsFor(spec);
@@ -233,26 +281,43 @@ public final class CompileMojo extends AbstractMojo {
     String configuration = configuration(spec, weights);
     refuseRival(spec.name(), configuration);
     Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration, inputs);
-    if (stamp.upToDate(ModelDirectory.properties(out, spec.name()))) {
+    List<Path> others = otherExecutions().stream().map(e -> e.resolve(spec.name() + STAMP)).toList();
+    if (stamp.upToDate(ModelDirectory.folder(out, spec.name()), others)) {
       getLog().info("netc: model " + spec.name() + " is up to date");
+      // its compile's warnings hold for the model this build packages: said again, not only by the build that compiled it
+      for (String w : stamp.warnings()) getLog().warn(w);
       return;
     }
+    List<String> warnings = new ArrayList<>();
     if (weights == null && !onnx) { // an ONNX model carries its weights
-      getLog().warn("netc: no weights for " + spec.file().getFileName() + " (looked for " + weightsPath(spec)
+      warn(warnings, "netc: no weights for " + spec.file().getFileName() + " (looked for " + weightsPath(spec)
           + "): model " + spec.name() + " gets synthetic weights (seed " + SpecCompiler.SYNTHETIC_SEED + "), its answers mean nothing");
     }
     ModelDirectory.clear(out, spec.name());
     ModelCompiler.Output o;
     try {
-      o = compile(request, out, spec);
+      o = compile(request, out, spec, warnings);
     } catch (NetcException e) {
       throw new MojoFailureException(located(e, spec));
+    } catch (BadInputException e) {
+      // a refusal without a place in the spec text ("c: 4 of its packed weight values are not finite") names no spec
+      throw new MojoFailureException(located(e.getMessage(), spec));
+    } catch (OutOfMemoryError e) {
+      throw new MojoFailureException(outOfMemory(e, spec));
+    } catch (RuntimeException e) {
+      throw failed(e, spec);
     }
-    stamp.write();
+    stamp.write(ModelDirectory.folder(out, spec.name()), warnings);
     getLog().info("netc: model " + o.name() + " (" + o.className() + "), " + o.weightFloats() + " weight floats, into " + out);
   }
 
-  private ModelCompiler.Output compile(SpecCompiler.Request request, Path out, SpecFiles.Spec spec) throws IOException {
+  /** Says a warning, and adds it to {@code said} (for the stamp, so that a build finding the model up to date says it again). */
+  private void warn(List<String> said, String line) {
+    getLog().warn(line);
+    said.add(line);
+  }
+
+  private ModelCompiler.Output compile(SpecCompiler.Request request, Path out, SpecFiles.Spec spec, List<String> warnings) throws IOException {
     return SpecCompiler.compile(request, out, new SpecCompiler.Listener() {
       @Override
       public void planned(Graph graph, Graph optimized, boolean syntheticWeights) {
@@ -262,7 +327,7 @@ public final class CompileMojo extends AbstractMojo {
 
       @Override
       public void warning(String line) {
-        getLog().warn("netc: " + line);
+        warn(warnings, "netc: " + line);
       }
 
       @Override
@@ -278,8 +343,11 @@ public final class CompileMojo extends AbstractMojo {
    * ONNX model's errors do); and netc's "-D name=value" is shown as the pom's {@code <defines>} entry.
    */
   String located(NetcException e, SpecFiles.Spec spec) {
-    if (e.span() != null) return oneLine(e);
-    String m = e.getMessage();
+    return e.span() != null ? oneLine(e) : located(e.getMessage(), spec);
+  }
+
+  /** A message of the compiler's without a place in the spec text, as {@link #located(NetcException, SpecFiles.Spec)} shows it. */
+  String located(String m, SpecFiles.Spec spec) {
     if (defines != null) {
       for (Map.Entry<String, String> d : defines.entrySet()) {
         m = m.replace("-D " + d.getKey() + "=" + d.getValue(), "<defines><" + d.getKey() + ">" + d.getValue() + "</" + d.getKey() + ">");

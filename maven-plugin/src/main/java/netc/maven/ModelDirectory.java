@@ -18,10 +18,6 @@ final class ModelDirectory {
     return out.resolve("netc/models/" + name);
   }
 
-  static Path properties(Path out, String name) {
-    return folder(out, name).resolve("model.properties");
-  }
-
   /** Removes what an earlier compile of the model left (a class or resource the new one may not write). */
   static void clear(Path out, String name) throws IOException {
     Path dir = folder(out, name);

@@ -5,8 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import netc.ast.SpecLoader;
 import netc.codegen.SpecCompiler;
@@ -14,9 +16,6 @@ import netc.runtime.BadInputException;
 
 /** Which files of a project's spec folder are specs, the model each becomes, and the files a model depends on. */
 final class SpecFiles {
-  /** How deep folders are searched for the *.net files a spec may import (imports stay inside these folders). */
-  static final int MAX_IMPORT_DEPTH = 16;
-
   /** A spec to compile: its file, its base name (which names its weights) and the model's name. */
   record Spec(Path file, String baseName, String name) {}
 
@@ -29,10 +28,12 @@ final class SpecFiles {
   static List<Spec> find(Path source, List<String> includes, Map<String, String> names, List<Path> importPaths) throws IOException {
     List<Path> files = new ArrayList<>();
     if (includes != null && !includes.isEmpty()) {
+      Set<Path> listed = new HashSet<>();
       for (String inc : includes) {
         Path f = source.resolve(inc);
         if (!Files.isRegularFile(f)) throw new BadInputException(f + ": no such spec (listed in <includes>)");
-        files.add(f);
+        // a file listed twice (or as ./x.net) is one spec, not two that "both make the model"
+        if (listed.add(f.toAbsolutePath().normalize())) files.add(f);
       }
     } else {
       try (Stream<Path> s = Files.list(source)) {
@@ -53,7 +54,9 @@ final class SpecFiles {
       String name = names.containsKey(base) ? configured(base, names.get(base)) : SpecCompiler.modelName(base);
       Path other = byName.putIfAbsent(name, f);
       if (other != null) {
-        throw new BadInputException(other + " and " + f + " both make the model " + name + ": rename one, or give one another in <names>");
+        // <names> is keyed by the base name: it can rename one of two files only where their base names differ
+        throw new BadInputException(other + " and " + f + " both make the model " + name + ": rename one"
+            + (baseName(other).equals(base) ? " (<names> names a model by its file's base name, which they share)" : ", or give one another in <names>"));
       }
       out.add(new Spec(f, base, name));
     }
@@ -82,19 +85,25 @@ final class SpecFiles {
    */
   static List<Path> onnxInputs(Path model) throws IOException {
     Path folder = model.toAbsolutePath().normalize().getParent();
-    try (Stream<Path> s = Files.walk(folder)) {
+    try (Stream<Path> s = Files.walk(folder.toRealPath())) { // where it leads, as netc confines the data: see netFiles
       return s.filter(p -> !p.getFileName().toString().endsWith(".net") && Files.isRegularFile(p)).toList();
     }
   }
 
-  /** Every *.net file a spec in {@code specFolder} could import: its folder's and the import paths', recursively. */
+  /**
+   * Every *.net file a spec in {@code specFolder} could import: its folder's and the import paths', at any
+   * depth. Each folder is walked where it really is, without following links: the loader reads an import
+   * only where its real path lies inside one of these folders' real paths, so that walk meets every file it
+   * may read, also one reached through a link, and never loops. (Walking the folder as given found nothing
+   * in one that is itself a link: the walk does not enter it.)
+   */
   static List<Path> netFiles(Path specFolder, List<Path> importPaths) throws IOException {
     List<Path> out = new ArrayList<>();
     List<Path> roots = new ArrayList<>(List.of(specFolder));
     roots.addAll(importPaths);
     for (Path root : roots) {
       if (!Files.isDirectory(root)) continue; // a missing import path is reported by the compile itself
-      try (Stream<Path> s = Files.walk(root, MAX_IMPORT_DEPTH)) {
+      try (Stream<Path> s = Files.walk(root.toRealPath())) {
         s.filter(p -> p.getFileName().toString().endsWith(".net") && Files.isRegularFile(p)).forEach(out::add);
       }
     }

@@ -3,13 +3,19 @@ package netc.maven;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
- * What a model was last compiled from: a file holding its configuration and, for every input file, its
- * size and modification time as they were when the compile began. The model is up to date while all of
- * that is the same: an input changed in any way (a newer file, an older one copied over it with its time
- * kept, an edit during the compile) or gone recompiles it.
+ * What a model was last compiled from, and into: a file holding its configuration, for every input file
+ * its size and modification time as they were when the compile began, the model the compile wrote and
+ * the warnings it gave. The model is up to date while all of that is the same: an input changed in any way (a newer file, an
+ * older one copied over it with its time kept, an edit during the compile) or gone recompiles it, and so
+ * does a model that is not the one written (another execution's over it, or one left in another output
+ * folder before the inputs changed).
  */
 final class Stamp {
   private final Path file;
@@ -52,13 +58,70 @@ final class Stamp {
     return inputs < 0 ? text : text.substring(0, inputs + 1);
   }
 
-  /** True when {@code output} exists and nothing changed since the stamp was written. */
-  boolean upToDate(Path output) throws IOException {
-    return Files.isRegularFile(file) && Files.isRegularFile(output) && Files.readString(file).equals(contents);
+  /** The warnings the stamp file records, read by {@link #upToDate}. */
+  private List<String> warnings = List.of();
+
+  /**
+   * True when no input changed since the stamp was written and {@code model} (a model's folder) holds the
+   * model it recorded, or one that another execution's stamp ({@code others}) records it wrote from the same
+   * configuration and inputs (so the same model: {@code mvn netc:compile} run with the lifecycle's
+   * configuration does not make the next build compile it again); then {@link #warnings} are the warnings
+   * of this stamp's compile.
+   */
+  boolean upToDate(Path model, List<Path> others) throws IOException {
+    if (!Files.isRegularFile(file) || !Files.isRegularFile(model.resolve(PROPERTIES))) return false;
+    String text = Files.readString(file);
+    if (!text.startsWith(contents)) return false;
+    String[] lines = text.substring(contents.length()).split("\n", -1);
+    List<String> said = new ArrayList<>();
+    for (int i = 1; i < lines.length; i++) {
+      if (lines[i].startsWith(WARNING)) said.add(lines[i].substring(WARNING.length()));
+      else if (!lines[i].isEmpty()) return false; // not a stamp this class wrote
+    }
+    String now = written(model);
+    boolean ours = (lines[0] + "\n").equals(now);
+    for (int i = 0; !ours && i < others.size(); i++) {
+      ours = Files.isRegularFile(others.get(i)) && Files.readString(others.get(i)).startsWith(contents + now);
+    }
+    if (ours) warnings = List.copyOf(said);
+    return ours;
   }
 
-  void write() throws IOException {
+  /** The warnings of the compile that wrote the model, when {@link #upToDate} found it so: a build that packages it says them again. */
+  List<String> warnings() {
+    return warnings;
+  }
+
+  /**
+   * Records the inputs as they were when the stamp was made, the model now in {@code model} and the
+   * {@code warnings} (one line each) its compile gave: call once it is compiled there.
+   */
+  void write(Path model, List<String> warnings) throws IOException {
+    StringBuilder b = new StringBuilder(contents).append(written(model));
+    for (String w : warnings) b.append(WARNING).append(w.replace('\n', ' ').replace('\r', ' ')).append('\n');
     Files.createDirectories(file.getParent());
-    Files.writeString(file, contents);
+    Files.writeString(file, b);
+  }
+
+  private static final String WARNING = "warning ";
+
+  private static final String PROPERTIES = "model.properties", WEIGHTS = "weights.bin";
+
+  /**
+   * What tells the model a compile wrote from any other: its folder, a hash of its model.properties (a few
+   * hundred bytes; it says whether its weights are synthetic) and the size and time of its weights.bin (which
+   * may be gigabytes: not read). A compile writes both anew, so one that wrote over the model since (the
+   * same model name in another execution, {@code mvn netc:compile} among them) changes this.
+   */
+  private static String written(Path model) throws IOException {
+    Path folder = model.toAbsolutePath().normalize(), weights = folder.resolve(WEIGHTS);
+    String hash;
+    try {
+      hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(folder.resolve(PROPERTIES))));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("no SHA-256 in this JVM", e); // every Java platform must have it
+    }
+    return "model " + folder + ", " + PROPERTIES + " SHA-256 " + hash + ", " + WEIGHTS + " "
+        + (Files.isRegularFile(weights) ? Files.size(weights) + " bytes, modified " + Files.getLastModifiedTime(weights).toInstant() : "absent") + "\n";
   }
 }

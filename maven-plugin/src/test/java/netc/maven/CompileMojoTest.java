@@ -30,6 +30,7 @@ import org.apache.maven.model.PluginExecution;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
 import org.apache.maven.plugin.logging.SystemStreamLog;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -149,17 +150,86 @@ class CompileMojoTest {
     }
   }
 
+  /** {@code link} made a symbolic link to {@code target}; the test is skipped where the file system has none. */
+  static void link(Path link, Path target) {
+    try {
+      Files.createSymbolicLink(link, target);
+    } catch (UnsupportedOperationException | java.io.IOException | SecurityException e) {
+      Assumptions.assumeTrue(false, "no symbolic links here: " + e);
+    }
+  }
+
+  /** Compiles with {@code m}, then again after {@code edit}: whether the second run compiled the model (its properties rewritten). */
+  boolean recompiledAfter(CompileMojo m, String model, Path edited, String text) throws Exception {
+    m.execute();
+    Path props = classes.resolve("netc/models/" + model + "/model.properties");
+    FileTime first = FileTime.fromMillis(1_000_000);
+    Files.setLastModifiedTime(props, first);
+    m.execute();
+    assertEquals(first, Files.getLastModifiedTime(props), "nothing changed yet: up to date");
+    Files.writeString(edited, text);
+    m.execute();
+    return !first.equals(Files.getLastModifiedTime(props));
+  }
+
+  /**
+   * An import folder given as a link, and a spec folder that is one, are walked where they lead: an edit of a
+   * file imported from there recompiles the model (walking the link itself found no file, so it said "up to date").
+   */
+  @Test
+  void anEditBehindALinkedFolderRecompiles() throws Exception {
+    Path lib = Files.createDirectories(project.resolve("shared/lib"));
+    Files.move(src.resolve("blocks.net"), lib.resolve("blocks.net"));
+    link(project.resolve("lib"), lib);
+    CompileMojo m = execution("default", "tiny.net");
+    m.importPaths = List.of(project.resolve("lib").toFile());
+    assertTrue(recompiledAfter(m, "tiny", lib.resolve("blocks.net"), BLOCKS.replace("relu()", "sigmoid()")), "an import behind a linked import folder");
+    Files.move(lib.resolve("blocks.net"), src.resolve("blocks.net"));
+    link(project.resolve("specs"), src);
+    CompileMojo linked = execution("default", "tiny.net");
+    linked.sourceDirectory = project.resolve("specs").toFile();
+    assertTrue(recompiledAfter(linked, "tiny", src.resolve("blocks.net"), BLOCKS), "an import beside the spec, in a linked spec folder");
+  }
+
+  /** An ONNX model's folder given as a link is walked where it leads: its external data are inputs. */
+  @Test
+  void anOnnxModelsFilesAreFoundBehindALinkedFolder() throws Exception {
+    Path models = Files.createDirectories(project.resolve("shared/models"));
+    Files.write(models.resolve("conv.onnx"), convWithExternalWeights("conv.onnx.data"));
+    Files.write(models.resolve("conv.onnx.data"), convWeights(1f));
+    link(project.resolve("onnx"), models);
+    Path real = models.toRealPath();
+    assertEquals(List.of(real.resolve("conv.onnx"), real.resolve("conv.onnx.data")),
+        SpecFiles.onnxInputs(project.resolve("onnx/conv.onnx")).stream().sorted().toList());
+  }
+
+  /** An import any number of folders down is an input: the loader reads it, so an edit of it recompiles the model. */
+  @Test
+  void anEditDeepInsideTheSpecFolderRecompiles() throws Exception {
+    Path deep = src;
+    StringBuilder path = new StringBuilder();
+    for (int i = 0; i < 20; i++) {
+      deep = deep.resolve("d" + i);
+      path.append("d").append(i).append('/');
+    }
+    Files.createDirectories(deep);
+    Files.move(src.resolve("blocks.net"), deep.resolve("blocks.net"));
+    Files.writeString(src.resolve("tiny.net"), TINY.replace("\"blocks.net\"", "\"" + path + "blocks.net\""));
+    assertTrue(recompiledAfter(execution("default", "tiny.net"), "tiny", deep.resolve("blocks.net"), BLOCKS.replace("relu()", "sigmoid()")));
+  }
+
   /** A classes folder (netc's own jars, in its reactor) is stamped by its files: one rebuilt class changes the stamp. */
   @Test
   void aRebuiltClassesFolderChangesTheStamp() throws Exception {
     Path folder = Files.createDirectories(project.resolve("netc-classes/netc/codegen")), file = project.resolve("stamp");
-    Path output = Files.writeString(project.resolve("model.properties"), "x");
+    Path output = Files.createDirectories(project.resolve("model"));
+    Files.writeString(output.resolve("model.properties"), "x");
     Files.writeString(folder.resolve("A.class"), "one");
     Files.setLastModifiedTime(folder.resolve("A.class"), FileTime.fromMillis(1_000_000));
-    new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).write();
-    assertTrue(new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).upToDate(output));
+    new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).write(output, List.of());
+    assertTrue(new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).upToDate(output, List.of()));
     Files.writeString(folder.resolve("A.class"), "two"); // same size, a new time
-    assertFalse(new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).upToDate(output));
+    assertFalse(new Stamp(file, "c\n", List.of(project.resolve("netc-classes"))).upToDate(output, List.of()));
   }
 
   /** strictWeights refuses a weights file with tensors the spec does not use, naming them; by default they are a warning. */
@@ -285,6 +355,65 @@ class CompileMojoTest {
     assertFalse(Files.exists(classes.resolve("netc/models/other_net")), "b is gone from the pom: nothing compiles other_net");
     assertFalse(Files.exists(project.resolve("target/netc-maven-plugin/b")), "b's stamps are deleted");
     assertEquals("tiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+  }
+
+  /**
+   * mvn package (execution default, with real weights), mvn netc:compile (default-cli, without them: synthetic
+   * weights over the same folder), mvn package: default's inputs did not change, but its model did, so it is
+   * compiled again rather than "up to date" with the other execution's synthetic weights.
+   */
+  @Test
+  void aModelAnotherExecutionWroteOverIsCompiledAgain() throws Exception {
+    Graph g = GraphBuilder.build(SpecLoader.load(src.resolve("other-net.net")), Map.of());
+    Path weights = Files.createDirectories(project.resolve("weights"));
+    Safetensors.write(weights.resolve("other-net.safetensors"), SyntheticWeights.generate(g, 3), Map.of());
+    CompileMojo real = execution("default", "other-net.net");
+    real.weightsDirectory = weights.toFile();
+    real.execute();
+    execution("default-cli", "other-net.net").execute();
+    Path props = classes.resolve("netc/models/other_net/model.properties");
+    assertTrue(Files.readString(props).contains("weights.synthetic=true\n"), "default-cli wrote its synthetic model over it");
+    real.execute();
+    assertTrue(Files.readString(props).contains("weights.synthetic=false\n"), "default's model was replaced: compiled again");
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
+      assertMatchesInterpreter(loader, "other_net", src.resolve("other-net.net"), 3, new int[] {2, 1, 8, 8});
+    }
+  }
+
+  /**
+   * Another execution that wrote the model from the same configuration and inputs wrote the same model: it is
+   * up to date for this one too, not compiled again by every build that follows an mvn netc:compile.
+   */
+  @Test
+  void aModelAnotherExecutionWroteFromTheSameConfigurationIsUpToDate() throws Exception {
+    execution("default", "other-net.net").execute();
+    Path props = classes.resolve("netc/models/other_net/model.properties");
+    FileTime first = FileTime.fromMillis(1_000_000);
+    Files.setLastModifiedTime(props, first);
+    execution("default-cli", "other-net.net").execute();
+    assertNotEquals(first, Files.getLastModifiedTime(props), "default-cli has no stamp of its own yet: it compiles");
+    Files.setLastModifiedTime(props, first);
+    execution("default", "other-net.net").execute();
+    assertEquals(first, Files.getLastModifiedTime(props), "default-cli wrote what default would: up to date");
+    assertEquals(3, warnings.stream().filter(w -> w.contains("synthetic weights")).count(), "said by both compiles, and again: " + warnings);
+  }
+
+  /**
+   * <outputDirectory> A, then B, the spec edited, then A again: A's model is from before the edit, so it is
+   * compiled again; the stamp records the folder it was compiled into, not only what from.
+   */
+  @Test
+  void aModelLeftInAnEarlierOutputFolderIsCompiledAgainThere() throws Exception {
+    CompileMojo a = execution("default", "other-net.net");
+    a.execute();
+    CompileMojo b = execution("default", "other-net.net");
+    b.outputDirectory = project.resolve("target/models").toFile();
+    b.execute();
+    Files.writeString(src.resolve("other-net.net"), OTHER.replace("fc(3)", "fc(12)"));
+    b.execute();
+    a.execute();
+    assertTrue(Files.readString(classes.resolve("netc/models/other_net/model.properties")).contains("output.size=12\n"),
+        "A's model of the old spec is not up to date");
   }
 
   /** Two executions of one build that make one model from different configurations: refused, naming both. */
@@ -464,7 +593,7 @@ class CompileMojoTest {
     Path props = classes.resolve("netc/models/edge/model.properties");
     assertEquals("edge\n", Files.readString(classes.resolve("META-INF/netc/model")));
     String stamp = Files.readString(project.resolve("target/netc-maven-plugin/default/edge.stamp"));
-    assertTrue(stamp.contains("input " + data.toAbsolutePath().normalize() + " 72 bytes"), stamp);
+    assertTrue(stamp.contains("input " + data.toRealPath() + " 72 bytes"), stamp);
     assertFalse(stamp.contains(".net "), "no spec is an input of an ONNX model: " + stamp);
     assertTrue(stamp.contains("\nweights null\n"), "no weights file beside an ONNX model is read: " + stamp);
     FileTime first = FileTime.fromMillis(1_000_000);
@@ -499,6 +628,42 @@ class CompileMojoTest {
         warnings.get(0));
     assertFalse(Files.exists(classes.resolve("netc/models/tiny")), "only the included spec is compiled");
     assertTrue(Files.readString(classes.resolve("netc/models/other_net/model.properties")).contains("weights.synthetic=true"));
+  }
+
+  /**
+   * A build that finds the model up to date says its compile's warnings again (synthetic weights, tensors the
+   * spec does not use): it packages that model, and the build that said them may be long gone.
+   */
+  @Test
+  void anUpToDateModelRepeatsItsWarnings() throws Exception {
+    CompileMojo m = mojo();
+    m.includes = List.of("other-net.net");
+    m.execute();
+    List<String> said = List.copyOf(warnings);
+    assertEquals(1, said.size(), said.toString());
+    assertTrue(said.get(0).contains("model other_net gets synthetic weights"), said.get(0));
+    warnings.clear();
+    Path props = classes.resolve("netc/models/other_net/model.properties");
+    FileTime first = FileTime.fromMillis(1_000_000);
+    Files.setLastModifiedTime(props, first);
+    m.execute();
+    assertEquals(first, Files.getLastModifiedTime(props), "up to date: not compiled");
+    assertEquals(said, warnings, "the same warning, again");
+    // weights with a tensor the spec does not use: the compiler's warning, said again when up to date
+    Graph g = GraphBuilder.build(SpecLoader.load(src.resolve("other-net.net")), Map.of());
+    Map<String, Tensor> tensors = new java.util.LinkedHashMap<>(SyntheticWeights.generate(g, 3));
+    tensors.put("extra.weight", Tensor.zeros(2));
+    Safetensors.write(src.resolve("other-net.safetensors"), tensors, Map.of());
+    warnings.clear();
+    m.execute();
+    said = List.copyOf(warnings);
+    assertEquals(1, said.size(), said.toString());
+    assertTrue(said.get(0).endsWith("has 1 tensor the spec does not use: extra.weight"), said.get(0));
+    warnings.clear();
+    Files.setLastModifiedTime(props, first);
+    m.execute();
+    assertEquals(first, Files.getLastModifiedTime(props), "up to date: not compiled");
+    assertEquals(said, warnings);
   }
 
   /** A missing import folder is named as the pom's entry, not as the command line's --import-path. */
@@ -545,6 +710,49 @@ class CompileMojoTest {
     m.defines = Map.of("width", "wide");
     e = assertThrows(MojoFailureException.class, m::execute);
     assertEquals("src/main/netc/tiny.net: <defines><width>wide</width>: the value must be an integer, a number or true/false", e.getMessage());
+  }
+
+  /**
+   * A refusal of the compiler's with no place in the spec text (finite weights that overflow float32 once the
+   * batch norm is folded into the conv) names the spec, as a located one does.
+   */
+  @Test
+  void aRefusalWithoutAPlaceNamesTheSpec() throws Exception {
+    Path spec = Files.writeString(src.resolve("bn.net"), "input(3, 8, 8)\nc: conv(4, 3, bias = false)\nbn: batchnorm()\nrelu()\nglobal_avgpool()\n"
+        + "flatten()\nfc: fc(5)\n");
+    Map<String, Tensor> t = new java.util.LinkedHashMap<>(SyntheticWeights.generate(GraphBuilder.build(SpecLoader.load(spec), Map.of()), 0));
+    t.get("bn.weight").data()[1] = 3e38f; // divided by sqrt(0 + eps): past float32
+    t.get("bn.running_var").data()[1] = 0;
+    Safetensors.write(src.resolve("bn.safetensors"), t, Map.of());
+    CompileMojo m = mojo();
+    m.includes = List.of("bn.net");
+    MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
+    assertTrue(e.getMessage().matches("src/main/netc/bn\\.net: c: [0-9]+ of its packed weight values are not finite \\(computed as .*"), e.getMessage());
+    assertFalse(Files.exists(classes.resolve("netc/models/bn/model.properties")));
+  }
+
+  /**
+   * A compile that runs out of memory, or fails otherwise than on its input (netc's own fault, or the
+   * environment's), names the spec and its model in one line; the cause is kept for mvn -e.
+   */
+  @Test
+  void aCompileThatFailsOtherwiseNamesTheSpecAndModel() {
+    CompileMojo m = mojo();
+    SpecFiles.Spec spec = new SpecFiles.Spec(src.resolve("tiny.net"), "tiny", "small");
+    assertEquals("netc: src/main/netc/tiny.net: out of memory compiling model small (Java heap space); give Maven more heap: MAVEN_OPTS=-Xmx2g",
+        m.outOfMemory(new OutOfMemoryError("Java heap space"), spec));
+    IllegalArgumentException bug = new IllegalArgumentException("offset -1");
+    MojoExecutionException e = m.failed(bug, spec);
+    assertEquals("netc: src/main/netc/tiny.net: internal error compiling model small: java.lang.IllegalArgumentException: offset -1 (mvn -e"
+        + " shows where)", e.getMessage());
+    assertEquals(bug, e.getCause());
+    assertEquals("netc: src/main/netc/tiny.net: internal error compiling model small: java.lang.NullPointerException (mvn -e shows where)",
+        m.failed(new NullPointerException(), spec).getMessage());
+    assertEquals("netc: src/main/netc/tiny.net: no Java compiler in this JVM: netc needs a JDK, not a JRE",
+        m.failed(new IllegalStateException("no Java compiler in this JVM: netc needs a JDK, not a JRE"), spec).getMessage());
+    Path p = classes.resolve("netc/models/small");
+    assertEquals("netc: src/main/netc/tiny.net: " + p + ": access denied",
+        m.failed(new java.io.UncheckedIOException(new java.nio.file.AccessDeniedException(p.toString())), spec).getMessage());
   }
 
   /** A file the build cannot use is named with what is wrong with it, not as a bare path. */
@@ -601,6 +809,50 @@ class CompileMojoTest {
     MojoFailureException e = assertThrows(MojoFailureException.class, () -> mojo().execute());
     assertEquals(src.resolve("other-net.net") + " and " + src.resolve("other_net.net")
         + " both make the model other_net: rename one, or give one another in <names>", e.getMessage());
+  }
+
+  /**
+   * An empty entry (Maven gives {@code <defines><width/></defines>} as width with no value) is refused by
+   * its element, not a NullPointerException.
+   */
+  @Test
+  void anEmptyEntryIsRefusedByItsElement() {
+    Map<String, String> empty = new java.util.HashMap<>();
+    empty.put("width", null);
+    CompileMojo m = mojo();
+    m.defines = empty;
+    assertEquals("<defines><width>: no value", assertThrows(MojoFailureException.class, m::execute).getMessage());
+    Map<String, String> unnamed = new java.util.HashMap<>();
+    unnamed.put("tiny", null);
+    m = mojo();
+    m.names = unnamed;
+    assertEquals("<names><tiny>: no value", assertThrows(MojoFailureException.class, m::execute).getMessage());
+    m = mojo();
+    m.includes = java.util.Arrays.asList("tiny.net", null);
+    assertEquals("<includes>: entry 2 is empty", assertThrows(MojoFailureException.class, m::execute).getMessage());
+    m = mojo();
+    m.importPaths = java.util.Arrays.asList((java.io.File) null);
+    assertEquals("<importPaths>: entry 1 is empty", assertThrows(MojoFailureException.class, m::execute).getMessage());
+    assertFalse(Files.exists(classes), "nothing compiled");
+  }
+
+  /**
+   * Specs of one file name in two folders make one model, and <names>, keyed by the base name they share,
+   * cannot tell them apart: the advice is to rename one. A spec listed twice in <includes> is one spec.
+   */
+  @Test
+  void specsOfOneFileNameAreRefusedAndASpecListedTwiceIsOne() throws Exception {
+    Files.writeString(Files.createDirectories(src.resolve("a")).resolve("net.net"), OTHER);
+    Files.writeString(Files.createDirectories(src.resolve("b")).resolve("net.net"), OTHER);
+    CompileMojo m = mojo();
+    m.includes = List.of("a/net.net", "b/net.net");
+    MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
+    assertEquals(src.resolve("a/net.net") + " and " + src.resolve("b/net.net") + " both make the model net: rename one (<names> names a"
+        + " model by its file's base name, which they share)", e.getMessage());
+    m.includes = List.of("other-net.net", "./other-net.net", "a/../other-net.net");
+    m.execute();
+    assertEquals("other_net\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    assertEquals(1, warnings.stream().filter(w -> w.contains("synthetic weights")).count(), "compiled once: " + warnings);
   }
 
   @Test
