@@ -151,7 +151,9 @@ def main():
         model = build(a.arch, a.width, a.classes)
         if a.state_dict:
             try:
-                model.load_state_dict(torch.load(a.state_dict, map_location="cpu"))
+                # weights_only (torch 1.13 on): tensors and plain containers only, so a hostile .pth cannot run
+                # code while it is unpickled; a checkpoint that needs more is refused, an UnpicklingError
+                model.load_state_dict(torch.load(a.state_dict, map_location="cpu", weights_only=True))
             # RuntimeError: keys or shapes that do not match, a damaged zip; UnpicklingError: not a
             # checkpoint, or refused by weights_only; EOFError: cut short; TypeError: no state_dict in it
             except (OSError, RuntimeError, pickle.UnpicklingError, EOFError, TypeError) as e:

@@ -3,7 +3,7 @@
 (opset 13, dynamic batch), a fixed input and torch's outputs at batch 1 and 2.
 
 Runs with Debian's python3-torch, python3-torchvision, python3-numpy:
-  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2|...|--part9]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E, part 6's gated, part 7's Linear-gated, part 8's ShuffleNet and Split, or part 9's ConvNeXt, models; writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
+  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2] ... [--part9]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E, part 6's gated, part 7's Linear-gated, part 8's ShuffleNet and Split, or part 9's ConvNeXt, models (each given; none: all); writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
 
 Models (each well under 500 KB):
   resnet_basic    torchvision ResNet(BasicBlock, [1, 1, 1, 1]) at width 8, 10 classes, 32x32 input, with
@@ -42,7 +42,7 @@ Models (each well under 500 KB):
                   ReLU6 replaced by ReLU (Clip is not the grouped-conv work's); batch norms folded.
   resnext         torchvision ResNet(Bottleneck, groups=8, width_per_group=16) with [1, 1, 1] units at
                   width 8 (ResNeXt's grouped 3x3 convs: 2, 4 and 8 channels a group), no layer4.
-  unsupported     a conv followed by an Elu, which netc does not support (for the error message).
+  unsupported     a conv followed by an Elu, which netc does not support (for the error message): its .onnx only.
   vgg_winograd    torchvision VGG over make_layers([24, 32, 32, M, 48], batch_norm=True) and a linear classifier:
                   3x3 convs of 24 and 32 input channels on 32x32 maps (netc's Winograd F(4x4,3x3)) and
                   of 32 on 16x16 (F(2x2,3x3)); the first conv reads the input (a direct conv).
@@ -74,6 +74,7 @@ Models (each well under 500 KB):
                   export_torchvision.py writes it: ONNX, the same weights as safetensors for the spec,
                   input and torch's logits, so a test can check that import and spec agree.
 """
+import argparse
 import os
 import subprocess
 import sys
@@ -508,27 +509,36 @@ def part9():
     export("convnext", model)
 
 
-def export(name, model, folding=True):
+def export(name, model, folding=True, outputs=True):
+    """NAME.onnx, and with `outputs` NAME_input.npy and torch's NAME_logits_b1.npy and _b2.npy for it."""
     model.eval()
     gen = torch.Generator().manual_seed(11)
     x = torch.rand(2, 3, SIZE, SIZE, generator=gen)
     path = os.path.join(OUT, name + ".onnx")
     torch.onnx.export(model, x[:1], path, opset_version=13, input_names=["input"], output_names=["logits"],
                       dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, do_constant_folding=folding)
-    with torch.no_grad():
-        np.save(os.path.join(OUT, name + "_input.npy"), x.numpy().astype(np.float32))
-        np.save(os.path.join(OUT, name + "_logits_b1.npy"), model(x[:1]).numpy().astype(np.float32))
-        np.save(os.path.join(OUT, name + "_logits_b2.npy"), model(x).numpy().astype(np.float32))
+    if outputs:
+        with torch.no_grad():
+            np.save(os.path.join(OUT, name + "_input.npy"), x.numpy().astype(np.float32))
+            np.save(os.path.join(OUT, name + "_logits_b1.npy"), model(x[:1]).numpy().astype(np.float32))
+            np.save(os.path.join(OUT, name + "_logits_b2.npy"), model(x).numpy().astype(np.float32))
     print(f"wrote {path} ({os.path.getsize(path):,} bytes)")
 
 
 def main():
+    # each part seeds itself, so one regenerates alone, leaving the committed fixtures of the others as they
+    # are, and several give what the full run gives them
+    parts = {2: lambda: part2(torch.Generator().manual_seed(23)), 3: part3, 4: part4, 5: part5, 6: part6, 7: part7,
+             8: part8, 9: part9}
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for n, part in parts.items():
+        p.add_argument(f"--part{n}", action="store_true", help=f"regenerate only part {n}'s models (and those of any other --partN given)")
+    a = p.parse_args()  # anything else is a usage error, not a full run over the committed fixtures
+    chosen = [part for n, part in parts.items() if getattr(a, f"part{n}")]
     os.makedirs(OUT, exist_ok=True)
-    # one part only, leaving the committed fixtures of the others as they are
-    parts = {"--part2": lambda: part2(torch.Generator().manual_seed(23)), "--part3": part3, "--part4": part4, "--part5": part5,
-             "--part6": part6, "--part7": part7, "--part8": part8, "--part9": part9}
-    if len(sys.argv) == 2 and sys.argv[1] in parts:
-        parts[sys.argv[1]]()
+    if chosen:
+        for part in chosen:
+            part()
         return 0
     torch.manual_seed(3)
     gen = torch.Generator().manual_seed(5)
@@ -541,7 +551,8 @@ def main():
     misc = Misc()
     randomize_batchnorm(misc, gen)
     export("misc", misc)
-    export("unsupported", Unsupported())
+    # netc refuses it before any input is read, so only its .onnx is committed (and the tests read only that)
+    export("unsupported", Unsupported(), outputs=False)
     # after the others, so that the random state they are made with, and their files, stay as they were
     export("squeezenet", squeezenet())
     dense = DenseNet(growth_rate=8, block_config=(2, 2), num_init_features=16, num_classes=10)

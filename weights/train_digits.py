@@ -12,7 +12,7 @@ Pixels are ink / 16, in [0, 1] (exact in float32). The network sees them upscale
 nearest neighbour x4 (F.interpolate(mode="nearest", scale_factor=4): output pixel (y, x) is input
 pixel (y // 4, x // 4), no arithmetic), which netc's demo and test reproduce exactly.
 
-Writes, in weights/digits/:
+Writes, in weights/digits/, once the held-out accuracy reaches 95% (below it, nothing: exit 1):
   digits.safetensors     the trained state_dict, named as examples/digits.net names its layers
   heldout_images.npy     float32 [360, 1, 8, 8], the held-out digits before upscaling (ink / 16)
   heldout_labels.npy     float32 [360], their true digits (0..9)
@@ -143,6 +143,10 @@ def main():
         logits = model(upscale(torch.from_numpy(x_test)))
     accuracy = float((logits.argmax(1).numpy() == y_test).mean())
     print(f"trained in {time.time() - t0:.0f} s; held-out accuracy {accuracy:.2%} ({len(y_test)} digits)")
+    # before anything is written: the default output is the committed weights/digits/, which a failed run keeps
+    if accuracy < REQUIRED_ACCURACY:
+        sys.exit(f"train_digits.py: held-out accuracy {accuracy:.2%} is below the required {REQUIRED_ACCURACY:.0%}; "
+                 f"nothing written to {a.out}")
 
     os.makedirs(a.out, exist_ok=True)
     # num_batches_tracked is training bookkeeping, not a weight: left out so every tensor binds
@@ -154,8 +158,6 @@ def main():
     np.save(os.path.join(a.out, "heldout_labels.npy"), y_test.astype("<f4"))
     np.save(os.path.join(a.out, "heldout_logits.npy"), logits.numpy().astype("<f4"))
     print(f"wrote {a.out}/digits.safetensors, heldout_images.npy, heldout_labels.npy, heldout_logits.npy")
-    if accuracy < REQUIRED_ACCURACY:
-        sys.exit(f"train_digits.py: held-out accuracy {accuracy:.2%} is below the required {REQUIRED_ACCURACY:.0%}")
     return 0
 
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import netc.onnx.ModelSource;
 import netc.runtime.io.FileOutput;
@@ -47,8 +48,11 @@ final class ImportCommand implements Main.Command {
     // the model's external data files, known once it is read: the reader holds their bytes, so the import would succeed and break the model
     CommandLines.refuseOverwritingInputs(spec, source.files());
     CommandLines.refuseOverwritingInputs(weights, source.files());
+    // in this order: Map.of's order changes from one JVM to the next, and the header's bytes with it
+    Map<String, String> metadata = new LinkedHashMap<>();
+    metadata.put("producer", "netc import");
+    metadata.put("source", Path.of(model).getFileName().toString());
     // both made whole beside their targets before either is moved into place: a failure leaves neither
-    Map<String, String> metadata = Map.of("producer", "netc import", "source", Path.of(model).getFileName().toString());
     try (FileOutput.Staged w = FileOutput.stage(weights, o -> Safetensors.write(o, source.imported().weights(), metadata));
         FileOutput.Staged s = FileOutput.stage(spec, o -> o.write(source.imported().spec().getBytes(StandardCharsets.UTF_8)))) {
       FileOutput.commitAll(w, s); // both in place, or both as they were

@@ -3,6 +3,7 @@ package netc.cli;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import netc.ast.NetcException;
 import netc.ir.Graph;
@@ -59,7 +60,12 @@ final class WeightsCommand implements Main.Command {
       throw new UsageException("--seed expects an integer, got " + cl.getOptionValue("seed"));
     }
     Map<String, Tensor> tensors = SyntheticWeights.generate(g, seed);
-    Safetensors.write(target, tensors, Map.of("producer", "netc weights init", "network", g.name(), "seed", Long.toString(seed)));
+    // in this order: Map.of's order changes from one JVM to the next, and the header's bytes with it
+    Map<String, String> metadata = new LinkedHashMap<>();
+    metadata.put("producer", "netc weights init");
+    metadata.put("network", g.name());
+    metadata.put("seed", Long.toString(seed));
+    Safetensors.write(target, tensors, metadata);
     long count = tensors.values().stream().mapToLong(Tensor::size).sum();
     out.printf("wrote %s: %d tensors, %,d values, seed %d%n", target, tensors.size(), count, seed);
     return 0;

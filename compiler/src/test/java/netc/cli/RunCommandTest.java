@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -41,6 +44,10 @@ class RunCommandTest {
     assertEquals(0, r[0], (String) r[2]);
     assertTrue(((String) r[1]).startsWith("wrote " + w + ": 102 tensors"), (String) r[1]);
     assertEquals("5", Safetensors.read(w).metadata().get("seed"));
+    // the metadata in a fixed order: Map.of's changed from one JVM to the next, so two runs wrote different bytes
+    String header = header(w);
+    assertTrue(header.startsWith("{\"__metadata__\":{\"producer\":\"netc weights init\",\"network\":\"resnet18\",\"seed\":\"5\"},"),
+        header.substring(0, 100));
     // three different images: an output of the wrong input, weights or image order differs
     Tensor input = Tensor.uniform(9, 3, 3, 64, 64);
     Npy.write(x, input);
@@ -52,6 +59,13 @@ class RunCommandTest {
     Tensor expected = Interpreter.run(g, WeightBinding.bind(g, w), input);
     assertTrue(expected.maxAbs() > 0, "the expected logits are not all zero");
     assertArrayEquals(expected.data(), out.data(), "run --reference's logits are the interpreter's on that input and those weights");
+  }
+
+  /** A safetensors file's JSON header, as written. */
+  static String header(Path file) throws IOException {
+    byte[] b = Files.readAllBytes(file);
+    long length = ByteBuffer.wrap(b, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    return new String(b, 8, (int) length, StandardCharsets.UTF_8);
   }
 
   private static void assertArrayEquals3(int[] shape) {

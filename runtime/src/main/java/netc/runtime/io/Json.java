@@ -157,7 +157,12 @@ public final class Json extends TextCursor<Json.ParseException> {
 
   private String string() throws ParseException {
     expect('"');
-    StringBuilder b = new StringBuilder();
+    // up to the first escape, the string is the text's characters: one substring of its size (a builder
+    // growing by doubling held twice a long string's size, then copied it)
+    int start = pos;
+    while (pos < s.length() && s.charAt(pos) != '"' && s.charAt(pos) != '\\' && s.charAt(pos) >= 0x20) pos++;
+    if (pos < s.length() && s.charAt(pos) == '"') return s.substring(start, pos++);
+    StringBuilder b = new StringBuilder().append(s, start, pos);
     while (true) {
       char c = peek();
       pos++;

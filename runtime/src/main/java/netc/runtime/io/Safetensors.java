@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -195,12 +197,10 @@ public final class Safetensors implements TensorSource {
     if (headerLen < 2 || headerLen > MAX_HEADER || headerLen > size - 8) {
       throw bad(name, "header length " + headerLen + " does not fit the file of " + size + " bytes");
     }
-    byte[] header = new byte[(int) headerLen];
-    src.read(8, ByteBuffer.wrap(header));
     long dataSize = size - 8 - headerLen;
     Map<String, Entry> entries = new LinkedHashMap<>();
     Map<String, String> metadata = new LinkedHashMap<>();
-    for (Map.Entry<String, Object> e : headerObject(name, header, maxValues).entrySet()) {
+    for (Map.Entry<String, Object> e : headerObject(name, headerText(name, src, (int) headerLen), headerLen, maxValues).entrySet()) {
       if (e.getKey().equals("__metadata__")) {
         metadata.putAll(metadata(name, e.getValue()));
       } else {
@@ -212,26 +212,34 @@ public final class Safetensors implements TensorSource {
   }
 
   /**
+   * The {@code length} bytes of header as text: checked to be UTF-8 a buffer at a time, decoded once into
+   * a String of their size, and garbage once this returns. A header of 100 MiB that is one long string was
+   * held as its bytes, the decoder's char buffer of twice their size, the String made of it, that String
+   * without the padding, the parser's builder and the value, about 700 MB; now as the text and the value
+   * (the parser takes a string without escapes as one substring of the text).
+   */
+  private static String headerText(String name, Source src, int length) throws IOException {
+    byte[] bytes = new byte[length];
+    src.read(8, ByteBuffer.wrap(bytes));
+    if (!isUtf8(bytes)) throw bad(name, "header is not UTF-8");
+    return new String(bytes, StandardCharsets.UTF_8);
+  }
+
+  /**
    * The header as a JSON object. The format allows padding with spaces after the object and nothing
    * else, so the object must start at the first byte and end at the last byte that is not a space:
    * a header length that cuts into the object, or that reaches past it into the data, is refused.
    */
-  private static Map<String, Object> headerObject(String name, byte[] bytes, long maxValues) {
-    String header;
-    try {
-      header = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
-    } catch (CharacterCodingException e) {
-      throw bad(name, "header is not UTF-8");
-    }
+  private static Map<String, Object> headerObject(String name, String header, long headerLen, long maxValues) {
     int end = header.length();
     while (end > 0 && header.charAt(end - 1) == ' ') end--;
     if (!header.startsWith("{")) throw bad(name, "header is not a JSON object (its first byte is not '{')");
     if (header.charAt(end - 1) != '}') {
-      throw bad(name, "header of " + bytes.length + " bytes does not end with '}' followed only by space padding: is the header length right?");
+      throw bad(name, "header of " + headerLen + " bytes does not end with '}' followed only by space padding: is the header length right?");
     }
     Object json;
     try {
-      json = Json.parse(header.substring(0, end), maxValues);
+      json = Json.parse(header, maxValues); // the space padding after the object is JSON whitespace
     } catch (Json.TooManyValuesException e) {
       throw bad(name, "header has more than " + e.max() + " JSON values (at offset " + e.offset() + "); a tensor's entry takes about a dozen");
     } catch (Json.ParseException e) {
@@ -241,6 +249,21 @@ public final class Safetensors implements TensorSource {
     @SuppressWarnings("unchecked")
     Map<String, Object> object = (Map<String, Object>) top;
     return object;
+  }
+
+  /**
+   * Whether {@code bytes} are UTF-8 (new String(bytes, UTF_8) would replace what is not), checked into a
+   * small buffer: decoding them whole to check took a char buffer of twice their size.
+   */
+  private static boolean isUtf8(byte[] bytes) {
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder(); // reports malformed input, replaces none
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    CharBuffer out = CharBuffer.allocate(8192);
+    while (true) {
+      CoderResult r = decoder.decode(in, out.clear(), true);
+      if (r.isError()) return false;
+      if (r.isUnderflow()) return !decoder.flush(out.clear()).isError(); // all read: a sequence cut at the end is an error above
+    }
   }
 
   private static Map<String, String> metadata(String file, Object value) {

@@ -28,6 +28,21 @@ class JsonTest {
     assertEquals("more than 3 values at offset 11", e.getMessage(), "literals count");
   }
 
+  /**
+   * A string up to its first escape is taken as one piece of the text, the rest character by character:
+   * both give the characters, and a string cut short or holding a control character fails at its offset either way.
+   */
+  @Test
+  void stringsWithAndWithoutEscapes() throws Json.ParseException {
+    assertEquals(List.of("", "plain text", "ab\ncd", "\"q\" \u00e9\u20ac/", "x\ty"),
+        Json.parse("[\"\", \"plain text\", \"ab\\ncd\", \"\\\"q\\\" \u00e9\\u20ac\\/\", \"x\\ty\"]"));
+    assertEquals("unexpected end at offset 4", assertThrows(Json.ParseException.class, () -> Json.parse("\"abc")).getMessage());
+    assertEquals("unexpected end at offset 6", assertThrows(Json.ParseException.class, () -> Json.parse("\"a\\nbc")).getMessage());
+    assertEquals("control character in string at offset 4", assertThrows(Json.ParseException.class, () -> Json.parse("\"ab\u0001\"")).getMessage());
+    assertEquals("control character in string at offset 6",
+        assertThrows(Json.ParseException.class, () -> Json.parse("\"a\\nb\u0001\"")).getMessage());
+  }
+
   /** The parser without a budget still parses what it did (the ONNX Runtime profile reader's files). */
   @Test
   void theUnboundedParseIsUnchanged() throws Json.ParseException {

@@ -265,6 +265,33 @@ class SafetensorsTest {
         + "); a tensor's entry takes about a dozen", e.getMessage());
   }
 
+  /**
+   * A header that is one long string (16 MiB of metadata) is read in a JVM of 64 MB. It was held as its
+   * bytes, the decoder's char buffer of twice their size, the String of it, that String without the padding,
+   * the parser's builder and the value, some 7 times its size, and the read needed over 112 MB; now the
+   * text and the value, about 40 MB.
+   */
+  @Test
+  void aHeaderOfOneLongStringIsNotCopiedOverAndOver() throws Exception {
+    int n = 16 << 20;
+    Path f = dir.resolve("long.safetensors");
+    ByteBuffer b = file("{\"__metadata__\":{\"note\":\"" + "x".repeat(n) + "\"}," + f32("w", 1, 0) + "}", new byte[4]);
+    Files.write(f, java.util.Arrays.copyOf(b.array(), b.limit()));
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m", "-cp", System.getProperty("java.class.path"),
+        ReadNote.class.getName(), f.toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the reading JVM ends");
+    assertEquals("a note of " + n + " characters, tensors [w]", out);
+  }
+
+  /** Reads the file named by its argument and prints the length of its metadata's note (a test's JVM of a given heap). */
+  public static final class ReadNote {
+    public static void main(String[] args) {
+      Safetensors s = Safetensors.read(Path.of(args[0]));
+      System.out.println("a note of " + s.metadata().get("note").length() + " characters, tensors " + s.tensors());
+    }
+  }
+
   /** Tensors at offsets aligned to nothing read the same values in chunks of any size, down to one element. */
   @Test
   void chunksOfAnySizeReadTheSameValues() throws IOException {
