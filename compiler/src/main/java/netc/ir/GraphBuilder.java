@@ -244,7 +244,7 @@ public final class GraphBuilder {
         new Formal("mean", new ListLit(List.of(), null), null), new Formal("std", new ListLit(List.of(), null), null),
         new Formal("resize", new IntLit(0, null), null));
     Call call = new Call("input", decl.args(), decl.span());
-    Map<String, Object> a = bind(call, formals, globals, globals);
+    Map<String, Object> a = bind(call, formals, globals, globals, null);
     int c = positive(call, a, "channels"), h = positive(call, a, "height"), w = positive(call, a, "width");
     Attrs attrs = Attrs.EMPTY;
     List<Double> mean = doubles(call, a, "mean"), std = doubles(call, a, "std");
@@ -384,7 +384,7 @@ public final class GraphBuilder {
           + (isBuiltin(call.callee()) ? " (a parameter of that name hides the layer " + call.callee() + "())" : ""));
     }
     if (block != null) {
-      Map<String, Object> args = bind(call, block.formals(), env, globals);
+      Map<String, Object> args = bind(call, block.formals(), env, globals, block);
       if (recursesForever(block, args, bound == null)) {
         throw new NetcException(call.span(), "block '" + block.name() + "' calls itself; recursion never ends");
       }
@@ -412,7 +412,7 @@ public final class GraphBuilder {
     if (explicit != null && names.contains(name)) {
       throw new NetcException(stmt.name().span(), "layer name '" + name + "' is already used");
     }
-    Map<String, Object> a = bind(call, builtin.formals(), env, null);
+    Map<String, Object> a = bind(call, builtin.formals(), env, null, null);
     return builtinLayer(builtin.op(), call, a, name, current, stmt.span());
   }
 
@@ -664,9 +664,10 @@ public final class GraphBuilder {
   /**
    * Binds a call's arguments to formals: positional first, then by name. Arguments are evaluated where
    * the call is written ({@code callerEnv}); defaults in {@code defaultsEnv} (the globals for a block)
-   * extended with the formals bound so far, so a default may name an earlier formal.
+   * extended with the formals bound so far, so a default may name an earlier formal. A problem in a
+   * default of {@code block} (null for a builtin) names the call, as a problem in its body does.
    */
-  private Map<String, Object> bind(Call call, List<Formal> formals, Env callerEnv, Env defaultsEnv) {
+  private Map<String, Object> bind(Call call, List<Formal> formals, Env callerEnv, Env defaultsEnv, BlockDecl block) {
     Map<String, Object> out = new LinkedHashMap<>();
     Map<String, Arg> byName = new LinkedHashMap<>();
     Set<String> formalNames = new HashSet<>(); // a set: checking each named argument against a list was quadratic
@@ -697,7 +698,12 @@ public final class GraphBuilder {
       } else if (byName.containsKey(f.name())) {
         value = eval(byName.get(f.name()).value(), callerEnv);
       } else if (f.defaultValue() != null) {
-        value = eval(f.defaultValue(), new Env(new HashMap<>(out), defaultsEnv));
+        try {
+          value = eval(f.defaultValue(), new Env(new HashMap<>(out), defaultsEnv));
+        } catch (NetcException e) {
+          // placed in the block's declaration, which does not say which of its calls gave the arguments
+          throw block == null ? e : InBlock.of(e, block, call);
+        }
       } else {
         throw new NetcException(call.span(), call.callee() + " needs argument '" + f.name() + "' (it takes " + formalNames(formals) + ")");
       }
