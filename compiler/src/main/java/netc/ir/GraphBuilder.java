@@ -409,7 +409,8 @@ public final class GraphBuilder {
       throw new NetcException(call.span(), "unknown layer or block '" + call.callee() + "'");
     }
     String name = explicit == null ? unique(scope, builtin.op().spelling()) : String.join(".", child(scope, explicit));
-    if (explicit != null && names.contains(name)) {
+    // a scope of that name in this scope would make 'a' both a layer and the parent of a.conv
+    if (explicit != null && (names.contains(name) || openScopes.peek().contains(explicit))) {
       throw new NetcException(stmt.name().span(), "layer name '" + name + "' is already used");
     }
     Map<String, Object> a = bind(call, builtin.formals(), env, null, null);
@@ -622,7 +623,9 @@ public final class GraphBuilder {
       throw new NetcException(span, "layer name of " + count(length) + " characters is longer than " + count(MAX_NAME_LENGTH)
           + ": " + String.join(".", inner).substring(0, 40) + "...");
     }
-    if (!openScopes.peek().add(name)) throw new NetcException(span, "layer name '" + String.join(".", inner) + "' is already used");
+    String full = String.join(".", inner);
+    // a layer of that name counts too: 'a' would be both a layer and the parent of a.conv
+    if (names.contains(full) || !openScopes.peek().add(name)) throw new NetcException(span, "layer name '" + full + "' is already used");
     openScopes.push(new HashSet<>());
     return inner;
   }
@@ -653,10 +656,11 @@ public final class GraphBuilder {
     String prefix = scope.isEmpty() ? "" : String.join(".", scope) + ".";
     String plain = prefix + base;
     int i = nextSuffix.getOrDefault(plain, 0);
-    String name = i == 0 ? plain : plain + "_" + i;
-    while (names.contains(name)) name = plain + "_" + ++i;
+    String local = i == 0 ? base : base + "_" + i;
+    // taken by a layer, or by a scope named in this one (relu: b() then relu() is relu_1)
+    while (names.contains(prefix + local) || openScopes.peek().contains(local)) local = base + "_" + ++i;
     nextSuffix.put(plain, i + 1);
-    return name;
+    return prefix + local;
   }
 
   // ---- arguments -----------------------------------------------------------------------------
