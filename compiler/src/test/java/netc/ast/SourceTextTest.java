@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import netc.ir.Graph;
 import netc.ir.GraphBuilder;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -97,5 +99,35 @@ class SourceTextTest {
     NetcException after = assertThrows(NetcException.class, () -> SpecLoader.fromText("x.net", "\"" + EMOJI.repeat(3) + "\": relu() @\n"));
     assertEquals("x.net:1:15", after.span().location());
     assertEquals(List.of(2 + 14, 1), List.of(underline(after)[0], underline(after)[1]), after.format());
+  }
+
+  /**
+   * A spec or an import this user may not read is "permission denied": it was "cannot read s.net:
+   * /abs/s.net", the exception's message being the path alone; one in a folder this user may not
+   * search was "no such file". Skipped where permissions do not apply (root).
+   */
+  @Test
+  void unreadableSpecsAndImportsSayWhy(@TempDir Path dir) throws Exception {
+    Assumptions.assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions");
+    Path closed = Files.createDirectories(dir.resolve("closed"));
+    Path unreadable = write(dir, "unreadable.net", new byte[0], "input(3, 8, 8)\nrelu()\n");
+    Path hidden = write(closed, "hidden.net", new byte[0], "input(3, 8, 8)\nrelu()\n");
+    Path lib = write(dir, "lib.net", new byte[0], "block b() { relu() }\n");
+    write(closed, "lib2.net", new byte[0], "block c() { relu() }\n");
+    Path imports = write(dir, "imports.net", new byte[0], "import \"lib.net\"\ninput(3, 8, 8)\nb()\n");
+    Path importsHidden = write(dir, "imports_hidden.net", new byte[0], "import \"closed/lib2.net\"\ninput(3, 8, 8)\nc()\n");
+    var none = PosixFilePermissions.fromString("---------");
+    for (Path p : List.of(unreadable, lib, closed)) Files.setPosixFilePermissions(p, none);
+    try {
+      Assumptions.assumeFalse(Files.isReadable(unreadable), "permissions apply to this user (not root)");
+      assertEquals("cannot read " + unreadable + ": permission denied", assertThrows(NetcException.class, () -> SpecLoader.load(unreadable)).format());
+      assertEquals("cannot read spec " + hidden + ": permission denied", assertThrows(NetcException.class, () -> SpecLoader.load(hidden)).format());
+      NetcException e = assertThrows(NetcException.class, () -> SpecLoader.load(imports));
+      assertEquals(imports + ":1:8: cannot read " + lib + ": permission denied", e.format().lines().findFirst().orElseThrow());
+      e = assertThrows(NetcException.class, () -> SpecLoader.load(importsHidden));
+      assertEquals(importsHidden + ":1:8: cannot read import lib2.net: permission denied", e.format().lines().findFirst().orElseThrow());
+    } finally {
+      for (Path p : List.of(unreadable, lib, closed)) Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+    }
   }
 }
