@@ -929,8 +929,8 @@ public final class GraphBuilder {
     private int more;
 
     private InBlock(NetcException e) {
-      super(e.span(), e.getMessage());
-      this.problem = e.getMessage();
+      super(e.span(), e.problem());
+      this.problem = e.problem();
     }
 
     /** {@code e} with the call {@code call} of {@code block} added as the outermost so far. */
@@ -948,7 +948,7 @@ public final class GraphBuilder {
     }
 
     @Override
-    public String getMessage() {
+    public String problem() {
       return problem + " (in " + String.join(", in ", calls) + (more == 0 ? "" : ", and " + more + " calls more") + ")";
     }
   }
