@@ -18,6 +18,7 @@ import netc.ast.Ast.BlockDecl;
 import netc.ast.Ast.Import;
 import netc.ast.Ast.ParamDecl;
 import netc.ast.Ast.Spec;
+import netc.runtime.io.FileOutput;
 
 /**
  * Reads a spec and, transitively, the files it imports, into one {@link Program}. An import names a
@@ -243,7 +244,9 @@ public final class SpecLoader {
     try {
       if (!Files.isRegularFile(abs)) {
         String what = importedAt == null ? "spec " + displayName : "import " + Path.of(displayName).getFileName();
-        throw new NetcException(importedAt, "cannot read " + what + (Files.exists(abs) ? ": not a regular file" : ": no such file"));
+        // neither there nor surely missing: a folder on the way this user may not search, say
+        String why = Files.exists(abs) ? "not a regular file" : Files.notExists(abs) ? "no such file" : FileOutput.unreachable(abs);
+        throw new NetcException(importedAt, "cannot read " + what + ": " + why);
       }
       long size = Files.size(abs);
       if (size > MAX_SPEC_BYTES) {
@@ -259,7 +262,8 @@ public final class SpecLoader {
     } catch (CharacterCodingException e) {
       throw new NetcException(importedAt, displayName + ": not a spec file (not UTF-8 text)");
     } catch (IOException e) {
-      throw new NetcException(importedAt, "cannot read " + displayName + ": " + e.getMessage());
+      // the reason, where the message of an AccessDeniedException is the path alone
+      throw new NetcException(importedAt, "cannot read " + displayName + ": " + FileOutput.reason(e));
     }
   }
 }

@@ -26,7 +26,10 @@ import netc.ast.SpecLoader.Program;
  * spec gets a located message rather than a hang, an overflowed stack or an exhausted heap.
  */
 public final class GraphBuilder {
-  /** Block nesting deeper than this is runaway recursion through block-valued parameters. */
+  /**
+   * Block nesting deeper than this is runaway recursion that {@link #recursesForever} cannot prove:
+   * through block-valued parameters, or with arguments that change at every call.
+   */
   static final int MAX_DEPTH = 100;
 
   /**
@@ -124,7 +127,17 @@ public final class GraphBuilder {
   private final Deque<Set<String>> openScopes = new ArrayDeque<>(List.of(new HashSet<>()));
   /** For each scope and base name, the suffix to try next, so naming n unnamed layers is linear. */
   private final Map<String, Integer> nextSuffix = new HashMap<>();
-  private final Deque<BlockDecl> calls = new ArrayDeque<>();
+  /** A block call being expanded: the block and the values its formals are bound to. */
+  private record Frame(BlockDecl block, Map<String, Object> args) {}
+
+  /** The block calls being expanded, innermost on top. */
+  private final Deque<Frame> calls = new ArrayDeque<>();
+  /**
+   * Loops and shortcuts open in the innermost block's body (or the spec's): a statement inside one
+   * may never run (a loop of 0 iterations, a shortcut the shapes do not need), so a call there is
+   * not sure to be made whenever the body runs.
+   */
+  private int conditional;
   private final long maxLayers = SpecLimit.LAYERS.get();
   private final long maxRepeat = SpecLimit.REPEAT.get();
   private final long maxSteps = SpecLimit.STEPS.get();
@@ -231,7 +244,7 @@ public final class GraphBuilder {
         new Formal("mean", new ListLit(List.of(), null), null), new Formal("std", new ListLit(List.of(), null), null),
         new Formal("resize", new IntLit(0, null), null));
     Call call = new Call("input", decl.args(), decl.span());
-    Map<String, Object> a = bind(call, formals, globals, globals);
+    Map<String, Object> a = bind(call, formals, globals, globals, null);
     int c = positive(call, a, "channels"), h = positive(call, a, "height"), w = positive(call, a, "width");
     Attrs attrs = Attrs.EMPTY;
     List<Double> mean = doubles(call, a, "mean"), std = doubles(call, a, "std");
@@ -306,11 +319,13 @@ public final class GraphBuilder {
       throw new NetcException(loop.span(), "loop of " + exact + " iterations is too long (the limit is " + SpecLimit.REPEAT.shown() + "); "
           + SpecLimit.REPEAT.raise());
     }
+    conditional++;
     for (long k = 0; k < count; k++) {
       Map<String, Object> vars = new HashMap<>();
       vars.put(loop.var(), from + k);
       current = body(loop.body(), new Env(vars, env), scope, current, loop.span());
     }
+    conditional--;
     return current;
   }
 
@@ -320,7 +335,9 @@ public final class GraphBuilder {
     if (main == x) throw new NetcException(res.span(), "the residual's main path is empty; it would add the input to itself");
     int shortcut = x;
     if (res.shortcut() != null && !shape(main).equals(shape(x))) {
+      conditional++;
       shortcut = body(res.shortcut(), env, named(scope, res.shortcutName(), env), x, res.span());
+      conditional--;
       closeScope();
     }
     String name = unique(scope, "add");
@@ -367,19 +384,22 @@ public final class GraphBuilder {
           + (isBuiltin(call.callee()) ? " (a parameter of that name hides the layer " + call.callee() + "())" : ""));
     }
     if (block != null) {
-      if (calls.contains(block)) {
+      Map<String, Object> args = bind(call, block.formals(), env, globals, block);
+      if (recursesForever(block, args, bound == null)) {
         throw new NetcException(call.span(), "block '" + block.name() + "' calls itself; recursion never ends");
       }
       if (calls.size() >= MAX_DEPTH) throw new NetcException(call.span(), "blocks nested more than " + MAX_DEPTH + " deep");
-      Map<String, Object> args = bind(call, block.formals(), env, globals);
       List<String> inner = explicit == null ? scope : named(scope, explicit, stmt.name().span());
-      calls.push(block);
+      calls.push(new Frame(block, args));
+      int outerConditional = conditional;
+      conditional = 0;
       int out;
       try {
         out = body(block.body(), new Env(args, globals), inner, current, call.span());
       } catch (NetcException e) {
         throw InBlock.of(e, block, call);
       }
+      conditional = outerConditional;
       calls.pop();
       if (explicit != null) closeScope();
       return out;
@@ -389,11 +409,51 @@ public final class GraphBuilder {
       throw new NetcException(call.span(), "unknown layer or block '" + call.callee() + "'");
     }
     String name = explicit == null ? unique(scope, builtin.op().spelling()) : String.join(".", child(scope, explicit));
-    if (explicit != null && names.contains(name)) {
+    // a scope of that name in this scope would make 'a' both a layer and the parent of a.conv
+    if (explicit != null && (names.contains(name) || openScopes.peek().contains(explicit))) {
       throw new NetcException(stmt.name().span(), "layer name '" + name + "' is already used");
     }
-    Map<String, Object> a = bind(call, builtin.formals(), env, null);
+    Map<String, Object> a = bind(call, builtin.formals(), env, null, null);
     return builtinLayer(builtin.op(), call, a, name, current, stmt.span());
+  }
+
+  /**
+   * Whether calling {@code block} with {@code args} is sure never to end. A block on the call stack
+   * may be called again and end (a higher-order block given itself or another block as an argument,
+   * a loop whose count shrinks to 0), so being on the stack is not enough; two cases are sure:
+   * <ul>
+   *   <li>the block is being expanded already with the same argument values: what a call expands to
+   *       depends only on the block and its arguments, so it would come back here again and again;
+   *   <li>the block calls itself by its name, not through a parameter, where its body always runs the
+   *       call (outside every loop and shortcut): every expansion makes one more, whatever the
+   *       arguments ({@code forever(n + 1)}).
+   * </ul>
+   * Any other runaway is stopped by {@link #MAX_DEPTH}.
+   */
+  private boolean recursesForever(BlockDecl block, Map<String, Object> args, boolean byName) {
+    if (byName && conditional == 0 && !calls.isEmpty() && calls.peek().block() == block) return true;
+    for (Frame f : calls) if (f.block() == block && sameValues(f.args(), args)) return true;
+    return false;
+  }
+
+  /**
+   * Whether two bindings of one block's formals hold the same values: blocks by identity (a record's
+   * equals would compare their bodies), lists item by item, numbers by type and value (8 and 8.0
+   * divide differently).
+   */
+  private static boolean sameValues(Map<String, Object> a, Map<String, Object> b) {
+    for (Map.Entry<String, Object> e : a.entrySet()) if (!sameValue(e.getValue(), b.get(e.getKey()))) return false;
+    return true;
+  }
+
+  private static boolean sameValue(Object a, Object b) {
+    if (a == b) return true;
+    if (a instanceof List<?> x && b instanceof List<?> y) {
+      if (x.size() != y.size()) return false;
+      for (int i = 0; i < x.size(); i++) if (!sameValue(x.get(i), y.get(i))) return false;
+      return true;
+    }
+    return !(a instanceof BlockDecl) && a.equals(b);
   }
 
   private int builtinLayer(Op op, Call call, Map<String, Object> a, String name, int current, Span span) {
@@ -563,7 +623,9 @@ public final class GraphBuilder {
       throw new NetcException(span, "layer name of " + count(length) + " characters is longer than " + count(MAX_NAME_LENGTH)
           + ": " + String.join(".", inner).substring(0, 40) + "...");
     }
-    if (!openScopes.peek().add(name)) throw new NetcException(span, "layer name '" + String.join(".", inner) + "' is already used");
+    String full = String.join(".", inner);
+    // a layer of that name counts too: 'a' would be both a layer and the parent of a.conv
+    if (names.contains(full) || !openScopes.peek().add(name)) throw new NetcException(span, "layer name '" + full + "' is already used");
     openScopes.push(new HashSet<>());
     return inner;
   }
@@ -594,10 +656,11 @@ public final class GraphBuilder {
     String prefix = scope.isEmpty() ? "" : String.join(".", scope) + ".";
     String plain = prefix + base;
     int i = nextSuffix.getOrDefault(plain, 0);
-    String name = i == 0 ? plain : plain + "_" + i;
-    while (names.contains(name)) name = plain + "_" + ++i;
+    String local = i == 0 ? base : base + "_" + i;
+    // taken by a layer, or by a scope named in this one (relu: b() then relu() is relu_1)
+    while (names.contains(prefix + local) || openScopes.peek().contains(local)) local = base + "_" + ++i;
     nextSuffix.put(plain, i + 1);
-    return name;
+    return prefix + local;
   }
 
   // ---- arguments -----------------------------------------------------------------------------
@@ -605,9 +668,10 @@ public final class GraphBuilder {
   /**
    * Binds a call's arguments to formals: positional first, then by name. Arguments are evaluated where
    * the call is written ({@code callerEnv}); defaults in {@code defaultsEnv} (the globals for a block)
-   * extended with the formals bound so far, so a default may name an earlier formal.
+   * extended with the formals bound so far, so a default may name an earlier formal. A problem in a
+   * default of {@code block} (null for a builtin) names the call, as a problem in its body does.
    */
-  private Map<String, Object> bind(Call call, List<Formal> formals, Env callerEnv, Env defaultsEnv) {
+  private Map<String, Object> bind(Call call, List<Formal> formals, Env callerEnv, Env defaultsEnv, BlockDecl block) {
     Map<String, Object> out = new LinkedHashMap<>();
     Map<String, Arg> byName = new LinkedHashMap<>();
     Set<String> formalNames = new HashSet<>(); // a set: checking each named argument against a list was quadratic
@@ -638,7 +702,12 @@ public final class GraphBuilder {
       } else if (byName.containsKey(f.name())) {
         value = eval(byName.get(f.name()).value(), callerEnv);
       } else if (f.defaultValue() != null) {
-        value = eval(f.defaultValue(), new Env(new HashMap<>(out), defaultsEnv));
+        try {
+          value = eval(f.defaultValue(), new Env(new HashMap<>(out), defaultsEnv));
+        } catch (NetcException e) {
+          // placed in the block's declaration, which does not say which of its calls gave the arguments
+          throw block == null ? e : InBlock.of(e, block, call);
+        }
       } else {
         throw new NetcException(call.span(), call.callee() + " needs argument '" + f.name() + "' (it takes " + formalNames(formals) + ")");
       }
@@ -860,8 +929,8 @@ public final class GraphBuilder {
     private int more;
 
     private InBlock(NetcException e) {
-      super(e.span(), e.getMessage());
-      this.problem = e.getMessage();
+      super(e.span(), e.problem());
+      this.problem = e.problem();
     }
 
     /** {@code e} with the call {@code call} of {@code block} added as the outermost so far. */
@@ -879,7 +948,7 @@ public final class GraphBuilder {
     }
 
     @Override
-    public String getMessage() {
+    public String problem() {
       return problem + " (in " + String.join(", in ", calls) + (more == 0 ? "" : ", and " + more + " calls more") + ")";
     }
   }

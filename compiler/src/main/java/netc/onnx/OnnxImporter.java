@@ -1731,6 +1731,6 @@ public final class OnnxImporter {
   }
 
   private NetcException fail(String problem) {
-    return new NetcException(BadInputException.oneLine(model.fileName() + ": " + problem));
+    return new NetcException(model.fileName() + ": " + problem); // made one line, once, by NetcException
   }
 }

@@ -820,6 +820,6 @@ public final class OnnxReader {
   }
 
   private NetcException fail(String problem) {
-    return new NetcException(BadInputException.oneLine(path + ": " + problem));
+    return new NetcException(path + ": " + problem); // made one line, once, by NetcException
   }
 }

@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import netc.ir.Graph;
 import netc.ir.GraphBuilder;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -97,5 +99,84 @@ class SourceTextTest {
     NetcException after = assertThrows(NetcException.class, () -> SpecLoader.fromText("x.net", "\"" + EMOJI.repeat(3) + "\": relu() @\n"));
     assertEquals("x.net:1:15", after.span().location());
     assertEquals(List.of(2 + 14, 1), List.of(underline(after)[0], underline(after)[1]), after.format());
+  }
+
+  /**
+   * A spec or an import this user may not read is "permission denied": it was "cannot read s.net:
+   * /abs/s.net", the exception's message being the path alone; one in a folder this user may not
+   * search was "no such file". Skipped where permissions do not apply (root).
+   */
+  @Test
+  void unreadableSpecsAndImportsSayWhy(@TempDir Path dir) throws Exception {
+    Assumptions.assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions");
+    Path closed = Files.createDirectories(dir.resolve("closed"));
+    Path unreadable = write(dir, "unreadable.net", new byte[0], "input(3, 8, 8)\nrelu()\n");
+    Path hidden = write(closed, "hidden.net", new byte[0], "input(3, 8, 8)\nrelu()\n");
+    Path lib = write(dir, "lib.net", new byte[0], "block b() { relu() }\n");
+    write(closed, "lib2.net", new byte[0], "block c() { relu() }\n");
+    Path imports = write(dir, "imports.net", new byte[0], "import \"lib.net\"\ninput(3, 8, 8)\nb()\n");
+    Path importsHidden = write(dir, "imports_hidden.net", new byte[0], "import \"closed/lib2.net\"\ninput(3, 8, 8)\nc()\n");
+    var none = PosixFilePermissions.fromString("---------");
+    for (Path p : List.of(unreadable, lib, closed)) Files.setPosixFilePermissions(p, none);
+    try {
+      Assumptions.assumeFalse(Files.isReadable(unreadable), "permissions apply to this user (not root)");
+      assertEquals("cannot read " + unreadable + ": permission denied", assertThrows(NetcException.class, () -> SpecLoader.load(unreadable)).format());
+      assertEquals("cannot read spec " + hidden + ": permission denied", assertThrows(NetcException.class, () -> SpecLoader.load(hidden)).format());
+      NetcException e = assertThrows(NetcException.class, () -> SpecLoader.load(imports));
+      assertEquals(imports + ":1:8: cannot read " + lib + ": permission denied", e.format().lines().findFirst().orElseThrow());
+      e = assertThrows(NetcException.class, () -> SpecLoader.load(importsHidden));
+      assertEquals(importsHidden + ":1:8: cannot read import lib2.net: permission denied", e.format().lines().findFirst().orElseThrow());
+    } finally {
+      for (Path p : List.of(unreadable, lib, closed)) Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+    }
+  }
+
+  /** A spec of text that changes the terminal: an escape sequence that clears it, a bell, a right-to-left override. */
+  private static final String HOSTILE = "a\u001b[2J\u0007\u202e";
+
+  /** Nothing a terminal would act on, nor any line break but the excerpt's own two. */
+  private static void assertPrintable(String message) {
+    assertEquals(2, message.chars().filter(c -> c == '\n').count(), message);
+    assertEquals("", message.codePoints().filter(c -> c != '\n' && (Character.isISOControl(c) || Character.getType(c) == Character.FORMAT))
+        .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString(), message);
+  }
+
+  /**
+   * Control and format characters in the line were printed raw in the excerpt: they are shown
+   * escaped, as in the message, with the underline still under the place after them.
+   */
+  @Test
+  void controlCharactersInTheLineAreEscapedAndTheUnderlineStaysUnderThePlace() {
+    NetcException e = assertThrows(NetcException.class,
+        () -> GraphBuilder.build(SpecLoader.fromText("x.net", "input(3, 8, 8)\n\"" + HOSTILE + "\": relu() foo()\n"), Map.of()));
+    assertEquals("unknown layer or block 'foo'", e.getMessage());
+    assertPrintable(e.format());
+    String shown = e.format().lines().toList().get(1);
+    assertEquals("  \"a\\x1b[2J\\x07\\u202e\": relu() foo()", shown);
+    assertEquals(List.of(shown.indexOf("foo()"), 3), List.of(underline(e)[0], underline(e)[1]), e.format());
+  }
+
+  /** A name quoted in the message is escaped there too, and the underline covers its escapes. */
+  @Test
+  void controlCharactersQuotedInTheMessageAreEscaped() {
+    String name = "\"" + HOSTILE + "\": relu()\n";
+    NetcException e = assertThrows(NetcException.class,
+        () -> GraphBuilder.build(SpecLoader.fromText("x.net", "input(3, 8, 8)\n" + name + name), Map.of()));
+    assertEquals("layer name 'a\\x1b[2J\\x07\\u202e' is already used", e.getMessage());
+    assertPrintable(e.format());
+    assertEquals(List.of(2, "\"a\\x1b[2J\\x07\\u202e\"".length()), List.of(underline(e)[0], underline(e)[1]), e.format());
+  }
+
+  /** A name of a million characters made a message of a million: it is cut, as the runtime's messages are. */
+  @Test
+  void aHugeNameQuotedInTheMessageIsCut() {
+    String huge = "x".repeat(1_000_000);
+    NetcException e = assertThrows(NetcException.class,
+        () -> GraphBuilder.build(SpecLoader.fromText("x.net", "input(3, 8, 8)\nconv(" + huge + ", 1)\n"), Map.of()));
+    String message = "unknown name '" + huge + "'";
+    assertEquals(message.substring(0, 2000) + "... (" + (message.length() - 2000) + " more characters)", e.getMessage());
+    List<String> lines = e.format().lines().toList();
+    assertEquals("x.net:2:6: " + message.substring(0, 2000 - "x.net:2:6: ".length()), lines.get(0).substring(0, 2000));
+    assertEquals(List.of(3, 2 + 5, Span.MAX_UNDERLINE), List.of(lines.size(), underline(e)[0], underline(e)[1]), e.format().substring(2000));
   }
 }
