@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import netc.ast.NetcException;
+import netc.ast.SpecLoader;
 import netc.codegen.ModelCompiler;
 import netc.codegen.SpecCompiler;
 import netc.ir.Graph;
@@ -271,6 +272,16 @@ public final class CompileMojo extends AbstractMojo {
     // a spec reads the *.net files it imports; an ONNX model (listed in <includes>) its external data
     List<Path> inputs = new ArrayList<>(onnx ? SpecFiles.onnxInputs(spec.file()) : SpecFiles.netFiles(spec.file().getParent(), importPathList()));
     inputs.add(spec.file());
+    // an import may name a file of any name ("blocks.inc"), which that walk misses: the files the spec
+    // reads count too (by real path, as the walk's). The walk stays: a *.net file added may shadow an import.
+    boolean loaded = true;
+    if (!onnx) {
+      try {
+        inputs.addAll(SpecLoader.load(spec.file(), importPathList()).files());
+      } catch (RuntimeException e) {
+        loaded = false; // a broken spec is not up to date: its compile below reports the problem
+      }
+    }
     if (weights != null) inputs.add(weights);
     // netc itself: a compiler or runtime rebuilt and installed again under the same version (a
     // SNAPSHOT, a local fix) may compile differently, so its jars count as inputs too
@@ -282,7 +293,7 @@ public final class CompileMojo extends AbstractMojo {
     refuseRival(spec.name(), configuration);
     Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration, inputs);
     List<Path> others = otherExecutions().stream().map(e -> e.resolve(spec.name() + STAMP)).toList();
-    if (stamp.upToDate(ModelDirectory.folder(out, spec.name()), others)) {
+    if (loaded && stamp.upToDate(ModelDirectory.folder(out, spec.name()), others)) {
       getLog().info("netc: model " + spec.name() + " is up to date");
       // its compile's warnings hold for the model this build packages: said again, not only by the build that compiled it
       for (String w : stamp.warnings()) getLog().warn(w);

@@ -218,6 +218,27 @@ class CompileMojoTest {
     assertTrue(recompiledAfter(execution("default", "tiny.net"), "tiny", deep.resolve("blocks.net"), BLOCKS.replace("relu()", "sigmoid()")));
   }
 
+  /**
+   * An import may name a file of any name, not only *.net: the files the spec reads are inputs, so an edit
+   * of an imported blocks.inc recompiles the model (the walk for *.net files missed it: "up to date", stale).
+   */
+  @Test
+  void anEditOfAnImportNotNamedNetRecompiles() throws Exception {
+    Files.move(src.resolve("blocks.net"), src.resolve("blocks.inc"));
+    Files.writeString(src.resolve("tiny.net"), TINY.replace("\"blocks.net\"", "\"blocks.inc\""));
+    assertTrue(recompiledAfter(mojo(), "tiny", src.resolve("blocks.inc"), BLOCKS.replace("relu()", "sigmoid()")), "an edited blocks.inc");
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
+      assertMatchesInterpreter(loader, "tiny", src.resolve("tiny.net"), SYNTHETIC_SEED, new int[] {2, 3, 16, 16}); // sigmoid's model, not relu's
+    }
+    // deleted: the spec no longer loads, so it is not up to date, and its compile reports why, not the stamp step
+    // (tiny.net is listed, so no spec is loaded to find the specs before the stamp is made)
+    Files.delete(src.resolve("blocks.inc"));
+    CompileMojo listed = mojo();
+    listed.includes = List.of("tiny.net");
+    MojoFailureException e = assertThrows(MojoFailureException.class, listed::execute);
+    assertEquals(src.resolve("tiny.net") + ":1:8: cannot read import blocks.inc: no such file", e.getMessage());
+  }
+
   /** A classes folder (netc's own jars, in its reactor) is stamped by its files: one rebuilt class changes the stamp. */
   @Test
   void aRebuiltClassesFolderChangesTheStamp() throws Exception {
