@@ -288,54 +288,6 @@ class CompiledModelTest {
     }
   }
 
-  /**
-   * Once warm, a forward pass allocates nothing: measured on the calling thread, which does all the
-   * work at one thread. Until C2 has compiled the kernels, the Vector API runs its Java fallback,
-   * which allocates; loading another model can send the kernels back through deoptimization for a
-   * few seconds. So the test warms up in rounds until a round of twenty passes allocates nothing,
-   * and fails if that never happens within the bound.
-   */
-  @Test
-  void forwardPassAllocatesNothingOnceWarm() throws Exception {
-    // 128x128: layer1's 32x32 maps take Winograd F(4x4,3x3) and layer4's 512 channels the packed
-    // micro-kernel, so every kernel family runs. (It did not catch the F(4x4,3x3) transform that
-    // boxed inside resnet50 at full size, where C2 inlines differently; JFR on that model did.)
-    Graph g = Specs.example("resnet18", Map.of("width", "16", "size", "128", "classes", "10"));
-    CompiledModel model = CompiledModels.compile(g, synthetic(g, 8), 1);
-    float[] x = GeneratedModelTest.random(g, 2, 3).data(), y = new float[20];
-    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-    long id = Thread.currentThread().getId();
-    long allocated = Long.MAX_VALUE;
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    while (allocated >= 1024 && System.nanoTime() < deadline) {
-      long before = threads.getThreadAllocatedBytes(id);
-      for (int i = 0; i < 20; i++) model.predict(x, 2, y);
-      allocated = threads.getThreadAllocatedBytes(id) - before;
-    }
-    assertTrue(allocated < 1024, "twenty warm forward passes still allocated " + allocated + " bytes after a minute");
-  }
-
-  /**
-   * The same for the depthwise kernel (examples/mobilenet_v2.net at 64x64, one thread) and for
-   * grouped convs that read part of their input blocks (GeneratedModelTest.GROUPED).
-   */
-  @Test
-  void depthwiseAndGroupedForwardPassesAllocateNothingOnceWarm() throws Exception {
-    for (Graph g : List.of(Specs.example("mobilenet_v2", Map.of("size", "64", "classes", "10")),
-        Specs.fromText(GeneratedModelTest.GROUPED))) {
-      CompiledModel model = CompiledModels.compile(g, synthetic(g, 8), 1);
-      float[] x = GeneratedModelTest.random(g, 2, 3).data(), y = new float[20];
-      com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-      long id = Thread.currentThread().getId(), allocated = Long.MAX_VALUE, deadline = System.nanoTime() + 60_000_000_000L;
-      while (allocated >= 1024 && System.nanoTime() < deadline) {
-        long before = threads.getThreadAllocatedBytes(id);
-        for (int i = 0; i < 20; i++) model.predict(x, 2, y);
-        allocated = threads.getThreadAllocatedBytes(id) - before;
-      }
-      assertTrue(allocated < 1024, g.name() + ": twenty warm forward passes still allocated " + allocated + " bytes after a minute");
-    }
-  }
-
   @Test
   void wrongInputShapeIsAClearError() throws Exception {
     Graph g = Specs.example("smallnet", Map.of());

@@ -127,6 +127,11 @@ class JarTest {
     assertEquals(0, r.status(), r.err());
     assertTrue(r.out().contains("kernels: vector-256 "), r.out());
     assertEquals(1, r.err().lines().filter(l -> l.startsWith("netc: warning: -Dnetc.vectorBits=256 is wider than the 128-bit vectors")).count(), r.err());
+    // without C2 (here C1 alone) the Vector API would run its Java fallback: the scalar kernels, with one warning
+    r = java(List.of("-XX:TieredStopAtLevel=1"), true, "--info");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().contains("kernels: scalar (no vectors)"), r.out());
+    assertEquals(1, r.err().lines().filter(l -> l.startsWith("warning: this JVM does not compile vectors (no C2")).count(), r.err());
     r = java(List.of("-Dnetc.vectorBits=100"), true, "--info");
     assertEquals(0, r.status(), r.err());
     assertEquals(1, r.err().lines().filter(l -> l.startsWith("netc: warning: -Dnetc.vectorBits=100 is not 512, 256, 128 or 0")).count(), r.err());

@@ -237,11 +237,13 @@ class BadImageTest {
 
   /**
    * A file this user may not read is "permission denied" (the exception's message was the path alone),
-   * and one in a folder this user may not search "cannot access", not "no such file". Skipped where
-   * permissions do not apply (root).
+   * and one in a folder this user may not search "cannot access", not "no such file". The permissions
+   * are skipped where they do not apply (root): {@link #aFileNotEvenRootMayReadIsPermissionDenied} and
+   * FileOutputTest's reasons cover the message there.
    */
   @Test
   void unreadableFilesSayWhy() throws IOException {
+    assertEquals(dir.resolve("none.png") + ": no such file", error(dir.resolve("none.png")));
     Path png = write("x.png", TestImages.png(TestImages.picture(4, 4))), jpeg = write("x.jpg", TestImages.jpeg(TestImages.picture(4, 4), false));
     Path yuv = write("f.yuv", new byte[6]);
     Path folder = Files.createDirectories(dir.resolve("closed")), hidden = Files.write(folder.resolve("y.png"), TestImages.png(TestImages.picture(4, 4)));
@@ -254,9 +256,23 @@ class BadImageTest {
       assertEquals(jpeg + ": cannot read (permission denied)", error(jpeg));
       assertEquals(yuv + ": cannot read (permission denied)", assertThrows(BadInputException.class, () -> new Preprocess(2, 2).frame(yuv, "i420", 2, 2)).getMessage());
       assertEquals(hidden + ": cannot access (permission denied)", error(hidden));
-      assertEquals(dir.resolve("none.png") + ": no such file", error(dir.resolve("none.png")));
     } finally {
       for (Path f : List.of(png, jpeg, yuv, folder)) Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    }
+  }
+
+  /**
+   * The same message for a file that refuses even root: Linux's write-only /proc/sys/vm/drop_caches
+   * (procfs checks its sysctl files' owner bits for root too), behind an image's name. So the refusal
+   * is checked where the test runs as root, which bypasses the permissions above.
+   */
+  @Test
+  void aFileNotEvenRootMayReadIsPermissionDenied() throws IOException {
+    Path writeOnly = Path.of("/proc/sys/vm/drop_caches");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(writeOnly) && !Files.isReadable(writeOnly), "Linux's /proc/sys");
+    for (String name : List.of("w.png", "w.jpg")) {
+      Path link = Files.createSymbolicLink(dir.resolve(name), writeOnly);
+      assertEquals(link + ": cannot read (permission denied)", error(link));
     }
   }
 

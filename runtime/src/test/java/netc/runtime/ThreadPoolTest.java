@@ -342,10 +342,12 @@ class ThreadPoolTest {
   /**
    * The first model of a size starts its pool's workers from whatever thread loads it (a web request's):
    * they must not inherit its inheritable thread-locals (a logging context holding the web application's
-   * classes), which would keep that application loaded after it is undeployed.
+   * classes), which would keep that application loaded after it is undeployed. The pool must be new, its
+   * workers started here: a pool of 5 made earlier (a model loaded with as many threads as the host has
+   * processors) starts none, and the check would pass whatever a new worker inherits.
    */
   @Test
-  void workersInheritNoThreadLocals() {
+  void workersInheritNoThreadLocals() throws InterruptedException {
     java.util.concurrent.atomic.AtomicInteger inherited = new java.util.concurrent.atomic.AtomicInteger();
     InheritableThreadLocal<Object> context = new InheritableThreadLocal<>() {
       @Override
@@ -354,12 +356,20 @@ class ThreadPoolTest {
         return parent;
       }
     };
+    ThreadPool.shutdownAll(); // no pool of 5 left: its workers start below
+    List<Thread> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ThreadPool.starter = t -> {
+      started.add(t);
+      t.start();
+    };
     context.set(new Object());
     try {
-      ThreadPool pool = ThreadPool.shared(5); // a size no other test uses: its workers start here
+      ThreadPool pool = ThreadPool.shared(5);
       assertEquals(5, pool.threads());
+      assertEquals(pool.workerThreads(), started, "the pool's 4 workers, started here");
       assertEquals(0, inherited.get(), "workers that inherited the creating thread's thread-locals");
     } finally {
+      ThreadPool.starter = Thread::start;
       context.remove();
     }
   }

@@ -463,7 +463,7 @@ final class VectorKernels extends Kernels {
    * ([pixel][L]) + the bias (+ the residual), clamped ({@link #low}), stored. Apart from the kernels, which
    * leave their accumulators in {@code acc}: written into each, the four pixels' adds and clamps took C2
    * past its inlining budget (NodeCountInliningCutoff) at 256 bits and the last clamp boxed, 0.2 MB a
-   * forward pass of GeneratedModelTest's grouped network (CompiledModelTest, -Dnetc.vectorBits=256).
+   * forward pass of GeneratedModelTest's grouped network (WarmAllocationTest, -Dnetc.vectorBits=256).
    * The trip through {@code acc} measured level: resnext50_32x4d's layer1 grouped convs 1.001 of their
    * time at 512 bits, one thread, alternated in one JVM with the kernels before (docs/performance-log.md).
    * Each residual is read before its output is written: out may alias res.

@@ -103,7 +103,15 @@ final class VectorWidth {
    * HotSpot flags where the JVM exposes them; a JVM that does not is taken to have C2.
    */
   static boolean c2Runs() {
-    String compiler = VmOptions.get("UseCompiler"), tiered = VmOptions.get("TieredCompilation"), stop = VmOptions.get("TieredStopAtLevel");
+    return c2Runs(VmOptions.get("UseCompiler"), VmOptions.get("TieredCompilation"), VmOptions.get("TieredStopAtLevel"));
+  }
+
+  /**
+   * {@link #c2Runs()} from the values of HotSpot's flags UseCompiler, TieredCompilation and
+   * TieredStopAtLevel, each null where the JVM does not say (a function of them alone, for the tests:
+   * no test JVM runs without C2).
+   */
+  static boolean c2Runs(String compiler, String tiered, String stop) {
     if ("false".equals(compiler)) return false; // -Xint
     if (!"true".equals(tiered) || stop == null) return true; // C2 alone, or a JVM that does not say
     try {

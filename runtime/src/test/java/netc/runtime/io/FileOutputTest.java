@@ -304,4 +304,22 @@ class FileOutputTest {
     assertEquals(List.of("done.npy", "y.npy"), names());
     assertFalse(FileOutput.unregisterTemporary(work.getParent()), "taken off by the hook");
   }
+
+  /**
+   * Each failure in a few words, as the messages print it: a refused permission is "permission denied"
+   * (the JDK's AccessDeniedException carries the path alone as its message, which was printed), built here
+   * because the tests may run as root, whom permissions do not stop.
+   */
+  @Test
+  void failuresAreNamedInAFewWords() {
+    String file = dir.resolve("f.npy").toString();
+    assertEquals("permission denied", FileOutput.reason(new java.nio.file.AccessDeniedException(file)));
+    assertEquals("permission denied", FileOutput.reason(new java.nio.file.AccessDeniedException(file, null, "Permission denied")));
+    assertEquals("already exists", FileOutput.reason(new java.nio.file.FileAlreadyExistsException(file)));
+    assertEquals("no such file or directory", FileOutput.reason(new java.nio.file.NoSuchFileException(file)));
+    assertEquals("no such directory " + dir.resolve("gone"), FileOutput.reason(new java.nio.file.NoSuchFileException(dir.resolve("gone/f.npy").toString())));
+    assertEquals("No space left on device", FileOutput.reason(new java.nio.file.FileSystemException(file, null, "No space left on device")));
+    assertEquals("broken pipe", FileOutput.reason(new IOException("broken pipe")));
+    assertEquals("java.io.IOException", FileOutput.reason(new IOException()));
+  }
 }

@@ -133,11 +133,11 @@ class NpyTest {
     return b.array();
   }
 
-  /** The header is a Python literal: keys in any order, either quote, spacing, versions 1 to 3, Python 2's 3L. */
   /**
    * A file this user may not read is "permission denied" (the exception's message was the path alone),
    * and one in a folder this user may not search "cannot access", not "no such file". Skipped where
-   * permissions do not apply (root).
+   * permissions do not apply (root): {@link #aFileNotEvenRootMayReadIsPermissionDenied} and
+   * FileOutputTest's reasons cover the message there.
    */
   @Test
   void unreadableFilesSayWhy() throws IOException {
@@ -160,6 +160,20 @@ class NpyTest {
     }
   }
 
+  /**
+   * The same message for a file that refuses even root (the permissions above do not apply to root):
+   * Linux's write-only /proc/sys/vm/drop_caches, whose owner bits procfs checks for root too.
+   */
+  @Test
+  void aFileNotEvenRootMayReadIsPermissionDenied() throws IOException {
+    Path writeOnly = Path.of("/proc/sys/vm/drop_caches");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(writeOnly) && !Files.isReadable(writeOnly), "Linux's /proc/sys");
+    Path link = Files.createSymbolicLink(dir.resolve("w.npy"), writeOnly);
+    assertEquals("cannot read " + link + ": permission denied", assertThrows(BadInputException.class, () -> Npy.read(link)).getMessage());
+    assertEquals("cannot read " + link + ": permission denied", assertThrows(BadInputException.class, () -> Npy.header(link)).getMessage());
+  }
+
+  /** The header is a Python literal: keys in any order, either quote, spacing, versions 1 to 3, Python 2's 3L. */
   @Test
   void headersNumpyCouldWriteAreRead() throws IOException {
     byte[] six = floats(1, 2, 3, 4, 5, 6);

@@ -1,6 +1,7 @@
 package netc.runtime.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jdk.incubator.vector.FloatVector;
@@ -15,7 +16,11 @@ class VectorWidthTest {
   @Test
   void theKernelsRunTheWidthAskedForOrTheMachinesOwn() {
     String asked = System.getProperty("netc.vectorBits");
-    int nativeBits = VectorWidth.c2Runs() ? Math.min(512, FloatVector.SPECIES_PREFERRED.vectorBitSize()) : 0;
+    // whether C2 runs, from this JVM's command line rather than from VectorWidth.c2Runs, which is under test
+    List<String> flags = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
+    boolean c2 = !flags.contains("-Xint") && (flags.contains("-XX:-TieredCompilation") || flags.stream().noneMatch(f -> f.matches("-XX:TieredStopAtLevel=[0-3]")));
+    assertEquals(c2, VectorWidth.c2Runs(), "C2 runs with " + flags);
+    int nativeBits = c2 ? Math.min(512, FloatVector.SPECIES_PREFERRED.vectorBitSize()) : 0;
     int expected = asked == null || asked.isBlank() ? (nativeBits >= 128 ? nativeBits : 0) : Integer.parseInt(asked);
     assertEquals(expected, Kernels.INSTANCE.vectorBits(), "the width of Kernels.INSTANCE (" + Kernels.INSTANCE.variant() + ")");
     assertEquals(expected == 0, Kernels.INSTANCE instanceof ScalarKernels, "scalar kernels exactly when no width runs");
@@ -26,6 +31,22 @@ class VectorWidthTest {
       assertTrue(Kernels.INSTANCE.variant().startsWith("vector-" + expected + " "), Kernels.INSTANCE.variant());
     }
     if (asked == null) assertTrue(Kernels.INSTANCE.vectorBits() <= FloatVector.SPECIES_PREFERRED.vectorBitSize(), "never wider than the preferred species");
+  }
+
+  /**
+   * C2, which alone compiles the Vector API to machine vectors, runs unless -Xint (UseCompiler false)
+   * or tiered compilation stops below level 4 (-XX:TieredStopAtLevel=1, C1 only); without tiered
+   * compilation C2 runs whatever the stop level, and a JVM that does not say is taken to have C2.
+   */
+  @Test
+  void theScalarKernelsRunWhereC2DoesNot() {
+    assertTrue(VectorWidth.c2Runs("true", "true", "4"), "the default flags");
+    assertFalse(VectorWidth.c2Runs("false", "true", "4"), "-Xint");
+    for (String level : List.of("0", "1", "2", "3")) assertFalse(VectorWidth.c2Runs("true", "true", level), "-XX:TieredStopAtLevel=" + level);
+    assertTrue(VectorWidth.c2Runs("true", "false", "1"), "-XX:-TieredCompilation: C2 alone, the stop level unused");
+    assertTrue(VectorWidth.c2Runs(null, null, null), "a JVM that does not expose its flags");
+    assertTrue(VectorWidth.c2Runs("true", "true", null), "no stop level");
+    assertTrue(VectorWidth.c2Runs("true", "true", "?"), "a stop level that is not a number");
   }
 
   /**
