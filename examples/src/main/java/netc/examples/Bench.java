@@ -553,7 +553,7 @@ public final class Bench {
 
   /**
    * Bytes allocated per timed netc call from which the bench warns. A warm forward pass allocates
-   * nothing (GeneratedModelTest.forwardPassAllocatesNothingOnceWarm); a Vector API operation C2 has
+   * nothing (WarmAllocationTest.forwardPassAllocatesNothingOnceWarm, at every kernel width); a Vector API operation C2 has
    * not intrinsified allocates its result, megabytes per call. Seen once here: a single-block model
    * ran at 71.7 ms a call through a whole bench, where eight later benches of it gave 2.8-3.7 ms.
    */
