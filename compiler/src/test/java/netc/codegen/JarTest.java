@@ -187,6 +187,33 @@ class JarTest {
   }
 
   /**
+   * Without FMA instructions (-XX:-UseFMA, as HotSpot sets on a CPU or emulator without FMA3) the Vector
+   * API's fused multiply-add and Math.fma both compute through BigDecimal, hundreds of times slower: the jar
+   * runs the scalar kernels, multiplying and adding, says so once, and answers as the fused kernels do but
+   * for the last bits (1e-5 x max|logit|: two roundings a multiply-add instead of one, over a few hundred terms).
+   */
+  @Test
+  void withoutFmaInstructionsTheScalarKernelsMultiplyAndAdd() throws Exception {
+    Tensor x = GeneratedModelTest.random(graph, 2, 9);
+    Npy.write(dir.resolve("xf.npy"), x);
+    Tensor expected = CompiledModels.compile(graph, CompiledModelTest.synthetic(graph, 1), 1).predict(x);
+    Run r = java(List.of("-XX:-UseFMA"), true, "--info");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().contains("kernels: scalar (no vectors)"), r.out());
+    r = java(List.of("-XX:-UseFMA"), true, "--input", dir.resolve("xf.npy").toString(), "--output", dir.resolve("yf.npy").toString());
+    assertEquals(0, r.status(), r.err());
+    assertEquals(1, r.err().lines().filter(l -> l.startsWith("warning: this JVM has no fused multiply-add instructions")).count(), r.err());
+    float[] y = Npy.read(dir.resolve("yf.npy")).data(), e = expected.data();
+    float scale = 0, err = 0;
+    for (int i = 0; i < e.length; i++) {
+      scale = Math.max(scale, Math.abs(e[i]));
+      err = Math.max(err, Math.abs(y[i] - e[i]));
+    }
+    assertTrue(scale > 0, "an all-zero reference checks nothing");
+    assertTrue(err <= 1e-5f * scale, "max |error| " + err + " against max |logit| " + scale);
+  }
+
+  /**
    * An option that must not run in two JVMs at once (here -XX:+AlwaysPreTouch: the idle first JVM would keep
    * its whole heap committed beside the second's) keeps the jar in its own JVM, on the scalar kernels, with
    * the hint to add the module; it was repeated in a restarted JVM.

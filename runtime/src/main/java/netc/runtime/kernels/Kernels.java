@@ -78,7 +78,9 @@ public abstract class Kernels {
       // decided from VectorWidth, which depends on nothing here: VectorKernels extends this class,
       // so when code touches VectorKernels first, this runs inside VectorKernels' own initialization
       if (VectorWidth.BITS == 0) {
-        System.err.println("warning: this JVM does not compile vectors (no C2, or vectors under 128 bits); running scalar kernels");
+        System.err.println(VectorWidth.fmaRuns() ? "warning: this JVM does not compile vectors (no C2, or vectors under 128 bits); running scalar kernels"
+            : "warning: this JVM has no fused multiply-add instructions (UseFMA is off: a CPU or emulator without FMA3, or -XX:UseAVX=0);"
+                + " running scalar kernels with separate multiplies and adds");
         return new ScalarKernels();
       }
       return (Kernels) Class.forName("netc.runtime.kernels.VectorKernels").getDeclaredConstructor().newInstance();

@@ -1,7 +1,23 @@
 package netc.runtime.kernels;
 
-/** Plain Java kernels for JVMs without the Vector API: the same arithmetic in the same order. */
+/**
+ * Plain Java kernels for JVMs without the Vector API: the same arithmetic in the same order, with fused
+ * multiply-adds where the machine has them ({@link #FMA}).
+ */
 final class ScalarKernels extends Kernels {
+  /**
+   * Whether {@link Math#fma} is one instruction here (HotSpot's UseFMA; a JVM that does not say is taken
+   * to have it). Without it Math.fma computes exactly through BigDecimal, hundreds of times slower than a
+   * multiply and an add: there the kernels multiply and add, rounding twice, so their results differ from
+   * the fused kernels' in the last bits (well within the 1e-4 x max|logit| the model tests hold them to).
+   * Not read from VectorWidth, which needs the vector module these kernels run without.
+   */
+  static final boolean FMA = !"false".equals(netc.runtime.VmOptions.get("UseFMA"));
+
+  private static float fma(float a, float b, float c) {
+    return FMA ? Math.fma(a, b, c) : a * b + c;
+  }
+
   private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[LINEAR_TILE * 32]);
   /** Per-thread scratch of the Winograd transforms: 16 floats for F(2x2,3x3); for F(4x4,3x3) six inputs at 0, six results at 6, 6x6 at 12. */
   private static final ThreadLocal<float[]> TRANSFORM = ThreadLocal.withInitial(() -> new float[48]);
@@ -23,7 +39,7 @@ final class ScalarKernels extends Kernels {
       int wi = wBase;
       for (int k = 0; k < kOff.length; k++, wi += width) {
         float x = in[base + kOff[k]];
-        for (int j = 0; j < width; j++) acc[t * width + j] = Math.fma(x, w[wi + j], acc[t * width + j]);
+        for (int j = 0; j < width; j++) acc[t * width + j] = fma(x, w[wi + j], acc[t * width + j]);
       }
     }
     epilogue(acc, blocks, tile, w, biasOff, out, outBase, outPix, p0, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
@@ -64,7 +80,7 @@ final class ScalarKernels extends Kernels {
       int wi = wBase;
       for (int k = 0; k < kOff.length; k++, wi += width) {
         float v = x[xBase + kOff[k] + step * t];
-        for (int j = 0; j < width; j++) acc[t * width + j] = Math.fma(v, w[wi + j], acc[t * width + j]);
+        for (int j = 0; j < width; j++) acc[t * width + j] = fma(v, w[wi + j], acc[t * width + j]);
       }
     }
     epilogue(acc, blocks, tile, w, biasOff, out, outBase, outPix, p0, outBlockStride, res, resBase, resPix, resBlockStride, act, slope);
@@ -98,7 +114,7 @@ final class ScalarKernels extends Kernels {
       int p = inBase + x * step;
       for (int j = 0; j < 16; j++) {
         float acc = 0f;
-        for (int k = 0; k < kOff.length; k++) acc = Math.fma(in[p + kOff[k] + j], w[wBase + k * 16 + j], acc);
+        for (int k = 0; k < kOff.length; k++) acc = fma(in[p + kOff[k] + j], w[wBase + k * 16 + j], acc);
         float v = acc + w[biasOff + j];
         if (res != null) v += res[resBase + x * 16 + j];
         out[outBase + x * 16 + j] = apply(v, act, slope);
@@ -115,7 +131,7 @@ final class ScalarKernels extends Kernels {
         int first = o / g * g; // the input lane of the group's first channel
         float acc = 0f;
         for (int k = 0; k < kOff.length; k++) {
-          for (int j = 0; j < g; j++) acc = Math.fma(in[p + kOff[k] + first + j], w[wBase + (k * g + j) * 16 + o], acc);
+          for (int j = 0; j < g; j++) acc = fma(in[p + kOff[k] + first + j], w[wBase + (k * g + j) * 16 + o], acc);
         }
         float v = acc + w[biasOff + o];
         if (res != null) v += res[resBase + x * 16 + o];
@@ -203,7 +219,7 @@ final class ScalarKernels extends Kernels {
       int row = wBase + o * inPadded;
       java.util.Arrays.fill(lanes, 0, 16, 0f);
       for (int i = 0; i < inPadded; i += 16) {
-        for (int j = 0; j < 16; j++) lanes[j] = Math.fma(in[inBase + i + j], w[row + i + j], lanes[j]);
+        for (int j = 0; j < 16; j++) lanes[j] = fma(in[inBase + i + j], w[row + i + j], lanes[j]);
       }
       out[outBase + o] = apply(sumLanes(lanes) + (biasOff < 0 ? 0 : w[biasOff + o]), act, slope);
     }
@@ -238,7 +254,7 @@ final class ScalarKernels extends Kernels {
       int act, float slope) {
     for (int p = 0; p < pixels; p++) {
       for (int j = 0; j < 16; j++) {
-        out[outBase + p * 16 + j] = apply(Math.fma(x[xBase + p * 16 + j], w[scaleOff + j], w[shiftOff + j]), act, slope);
+        out[outBase + p * 16 + j] = apply(fma(x[xBase + p * 16 + j], w[scaleOff + j], w[shiftOff + j]), act, slope);
       }
     }
   }

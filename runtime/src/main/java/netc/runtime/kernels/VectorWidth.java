@@ -7,8 +7,11 @@ import netc.runtime.VmOptions;
  * Chooses, once, the vector width the kernels run: the JVM's preferred float vector (what C2
  * compiles to machine vectors on this CPU: 512 bits with AVX-512, 256 with AVX2, 128 with NEON or
  * when {@code -XX:MaxVectorSize=16}), capped at 512, or 0 (the scalar kernels) where C2 does not
- * run ({@code -Xint}, {@code -XX:TieredStopAtLevel} below 4) or vectors are narrower than 128 bits:
- * there the Vector API runs its Java fallback, many times slower than plain loops and allocating.
+ * run ({@code -Xint}, {@code -XX:TieredStopAtLevel} below 4, a JVMCI compiler such as Graal in its
+ * place), where the JVM has no FMA instructions ({@code -XX:-UseFMA}, which HotSpot sets on a CPU or
+ * emulator without FMA3, e.g. QEMU's default qemu64 model, or at {@code -XX:UseAVX=0}), or vectors are
+ * narrower than 128 bits: there the Vector API runs its Java fallback, many times slower than plain
+ * loops and allocating (without FMA, each lane's fused multiply-add goes through BigDecimal).
  * {@code -Dnetc.vectorBits=512|256|128|0} overrides the choice; a width this JVM cannot run natively
  * still computes the same results, slowly, and says so once on standard error.
  */
@@ -65,9 +68,17 @@ final class VectorWidth {
     }
   }
 
-  /** The widest vector C2 compiles natively here, 0 when C2 does not run. */
+  /** The widest vector C2 compiles natively here, with its fused multiply-add; 0 when C2 does not run or there is no FMA. */
   static int nativeBits() {
-    return c2Runs() ? FloatVector.SPECIES_PREFERRED.vectorBitSize() : 0;
+    return c2Runs() && fmaRuns() ? FloatVector.SPECIES_PREFERRED.vectorBitSize() : 0;
+  }
+
+  /**
+   * Whether fused multiply-adds are machine instructions here (HotSpot's UseFMA, false on x86 without
+   * FMA3 or at -XX:UseAVX=0); a JVM that does not say is taken to have them.
+   */
+  static boolean fmaRuns() {
+    return !"false".equals(VmOptions.get("UseFMA"));
   }
 
   private static int choose() {
@@ -103,7 +114,16 @@ final class VectorWidth {
    * HotSpot flags where the JVM exposes them; a JVM that does not is taken to have C2.
    */
   static boolean c2Runs() {
-    return c2Runs(VmOptions.get("UseCompiler"), VmOptions.get("TieredCompilation"), VmOptions.get("TieredStopAtLevel"));
+    return c2Runs(VmOptions.get("UseCompiler"), VmOptions.get("TieredCompilation"), VmOptions.get("TieredStopAtLevel"),
+        VmOptions.get("UseJVMCICompiler"));
+  }
+
+  /**
+   * {@link #c2Runs(String, String, String)}, and no JVMCI compiler in C2's place (UseJVMCICompiler, GraalVM's
+   * default): GraalVM Community's compiler does not turn the incubating Vector API into machine vectors.
+   */
+  static boolean c2Runs(String compiler, String tiered, String stop, String jvmci) {
+    return !"true".equals(jvmci) && c2Runs(compiler, tiered, stop);
   }
 
   /**

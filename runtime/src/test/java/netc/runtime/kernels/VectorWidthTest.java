@@ -20,7 +20,11 @@ class VectorWidthTest {
     List<String> flags = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
     boolean c2 = !flags.contains("-Xint") && (flags.contains("-XX:-TieredCompilation") || flags.stream().noneMatch(f -> f.matches("-XX:TieredStopAtLevel=[0-3]")));
     assertEquals(c2, VectorWidth.c2Runs(), "C2 runs with " + flags);
-    int nativeBits = c2 ? Math.min(512, FloatVector.SPECIES_PREFERRED.vectorBitSize()) : 0;
+    // FMA instructions, from HotSpot's flag itself rather than from VectorWidth.fmaRuns
+    boolean fma = !"false".equals(java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
+        .getVMOption("UseFMA").getValue());
+    assertEquals(fma, VectorWidth.fmaRuns(), "FMA with " + flags);
+    int nativeBits = c2 && fma ? Math.min(512, FloatVector.SPECIES_PREFERRED.vectorBitSize()) : 0;
     int expected = asked == null || asked.isBlank() ? (nativeBits >= 128 ? nativeBits : 0) : Integer.parseInt(asked);
     assertEquals(expected, Kernels.INSTANCE.vectorBits(), "the width of Kernels.INSTANCE (" + Kernels.INSTANCE.variant() + ")");
     assertEquals(expected == 0, Kernels.INSTANCE instanceof ScalarKernels, "scalar kernels exactly when no width runs");
@@ -47,6 +51,9 @@ class VectorWidthTest {
     assertTrue(VectorWidth.c2Runs(null, null, null), "a JVM that does not expose its flags");
     assertTrue(VectorWidth.c2Runs("true", "true", null), "no stop level");
     assertTrue(VectorWidth.c2Runs("true", "true", "?"), "a stop level that is not a number");
+    assertFalse(VectorWidth.c2Runs("true", "true", "4", "true"), "a JVMCI compiler (Graal) in C2's place");
+    assertTrue(VectorWidth.c2Runs("true", "true", "4", "false"), "HotSpot's own C2");
+    assertTrue(VectorWidth.c2Runs("true", "true", "4", null), "a JVM without JVMCI");
   }
 
   /**
