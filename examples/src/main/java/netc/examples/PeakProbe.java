@@ -33,6 +33,16 @@ final class PeakProbe {
   /** Floats per FMA: the vector's lanes, or 1 for the scalar kernels. */
   static final int LANES = BITS == 0 ? 1 : S.length();
 
+  /**
+   * Independent FMA chains: enough to cover FMA latency x pipes, held in registers with the two
+   * operands. 12 fit a 16-register file (AVX2); a 32-register file gets 16, which four 4-cycle FMA pipes
+   * need (Apple M-series, Neoverse V1/V2: 12 measured three quarters of their peak).
+   */
+  static final int CHAINS = Kernels.INSTANCE.vectorRegisters() >= 32 ? 16 : 12;
+
+  /** Whether the scalar chains fuse: without FMA instructions Math.fma goes through BigDecimal, and they multiply and add as the scalar kernels then do. */
+  private static final boolean FMA = Kernels.fusedMultiplyAdd();
+
   private PeakProbe() {}
 
   /** GFLOP/s of all {@code threads} together: the best of three attempts, as noise only lowers it. */
@@ -74,11 +84,11 @@ final class PeakProbe {
       first = Math.min(first, began[t]);
       last = Math.max(last, ended[t]);
     }
-    return threads * iters * 12.0 * LANES * 2 / ((last - first) / 1e9) / 1e9;
+    return threads * iters * (double) (BITS == 0 ? 12 : CHAINS) * LANES * 2 / ((last - first) / 1e9) / 1e9;
   }
 
   private static float run(long iters) {
-    return BITS == 0 ? scalarChains(iters) : chains(iters);
+    return BITS == 0 ? (FMA ? scalarChains(iters) : scalarMultiplyAdds(iters)) : CHAINS == 16 ? chains16(iters) : chains(iters);
   }
 
   /** Twelve independent scalar FMA chains: 12 x 2 FLOP per iteration. */
@@ -90,6 +100,31 @@ final class PeakProbe {
       c8 = Math.fma(c8, a, b); c9 = Math.fma(c9, a, b); c10 = Math.fma(c10, a, b); c11 = Math.fma(c11, a, b);
     }
     return c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
+  }
+
+  /** Twelve independent multiply-add chains, unfused (no FMA instructions): 12 x 2 FLOP per iteration. */
+  private static float scalarMultiplyAdds(long iters) {
+    float a = 0.999f, b = 1e-4f, c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0, c8 = 0, c9 = 0, c10 = 0, c11 = 0;
+    for (long i = 0; i < iters; i++) {
+      c0 = c0 * a + b; c1 = c1 * a + b; c2 = c2 * a + b; c3 = c3 * a + b; c4 = c4 * a + b; c5 = c5 * a + b;
+      c6 = c6 * a + b; c7 = c7 * a + b; c8 = c8 * a + b; c9 = c9 * a + b; c10 = c10 * a + b; c11 = c11 * a + b;
+    }
+    return c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
+  }
+
+  /** Sixteen independent FMA chains, for 32 registers: 16 x LANES x 2 FLOP per iteration. */
+  private static float chains16(long iters) {
+    FloatVector a = FloatVector.broadcast(S, 0.999f), b = FloatVector.broadcast(S, 1e-4f);
+    FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+    FloatVector c12 = c0, c13 = c0, c14 = c0, c15 = c0;
+    for (long i = 0; i < iters; i++) {
+      c0 = c0.fma(a, b); c1 = c1.fma(a, b); c2 = c2.fma(a, b); c3 = c3.fma(a, b);
+      c4 = c4.fma(a, b); c5 = c5.fma(a, b); c6 = c6.fma(a, b); c7 = c7.fma(a, b);
+      c8 = c8.fma(a, b); c9 = c9.fma(a, b); c10 = c10.fma(a, b); c11 = c11.fma(a, b);
+      c12 = c12.fma(a, b); c13 = c13.fma(a, b); c14 = c14.fma(a, b); c15 = c15.fma(a, b);
+    }
+    return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11).add(c12).add(c13).add(c14).add(c15)
+        .reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
   }
 
   /** Twelve independent FMA chains: 12 x LANES x 2 FLOP per iteration. */
