@@ -125,12 +125,51 @@ public abstract class Kernels {
 
   /** The CPU's model name as the OS reports it (Linux's /proc/cpuinfo), else the architecture. */
   public static String cpuModel() {
+    String arch = System.getProperty("os.arch");
     try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
-      return lines.filter(l -> l.startsWith("model name") || l.startsWith("Model")).map(l -> l.substring(l.indexOf(':') + 1).trim())
-          .findFirst().orElse(System.getProperty("os.arch"));
+      return cpuModel(lines.limit(4096).toList(), arch);
     } catch (java.io.IOException | RuntimeException e) {
-      return System.getProperty("os.arch");
+      return arch;
     }
+  }
+
+  /**
+   * The CPU model from the lines of /proc/cpuinfo: x86's "model name" (or a board's "Model"); on ARM,
+   * which has neither, the core named from its "CPU implementer" and "CPU part" (the MIDR fields lscpu
+   * decodes), e.g. "ARM Neoverse-V1 (aarch64)"; else {@code arch}.
+   */
+  static String cpuModel(java.util.List<String> lines, String arch) {
+    String implementer = null, part = null;
+    for (String l : lines) {
+      int colon = l.indexOf(':');
+      if (colon < 0) continue;
+      String key = l.substring(0, colon).trim(), value = l.substring(colon + 1).trim();
+      if ((key.equals("model name") || key.equals("Model")) && !value.isEmpty()) return value;
+      if (key.equals("CPU implementer") && implementer == null) implementer = value.toLowerCase(java.util.Locale.ROOT);
+      if (key.equals("CPU part") && part == null) part = value.toLowerCase(java.util.Locale.ROOT);
+    }
+    if (implementer == null || part == null) return arch;
+    String vendor = switch (implementer) {
+      case "0x41" -> "ARM";
+      case "0x61" -> "Apple";
+      case "0x48" -> "HiSilicon";
+      case "0xc0" -> "Ampere";
+      case "0x51" -> "Qualcomm";
+      case "0x46" -> "Fujitsu";
+      default -> "implementer " + implementer;
+    };
+    String core = !implementer.equals("0x41") ? null : switch (part) {
+      case "0xd08" -> "Cortex-A72";
+      case "0xd0b" -> "Cortex-A76";
+      case "0xd0c" -> "Neoverse-N1";
+      case "0xd40" -> "Neoverse-V1";
+      case "0xd49" -> "Neoverse-N2";
+      case "0xd4f" -> "Neoverse-V2";
+      case "0xd8e" -> "Neoverse-N3";
+      case "0xd84" -> "Neoverse-V3";
+      default -> null;
+    };
+    return vendor + " " + (core != null ? core : "part " + part) + " (" + arch + ")";
   }
 
   /**
