@@ -187,6 +187,28 @@ class JarTest {
   }
 
   /**
+   * One jar answers the same to the last bit at every width and register file (the tiles keep one order
+   * of fused multiply-adds per output, and the scalar kernels the same): each variant run through the
+   * override in its own JVM against the host's own. 512 bits is the host's own on an AVX-512 host.
+   */
+  @Test
+  void everyKernelVariantGivesTheSameBits() throws Exception {
+    Tensor x = GeneratedModelTest.random(graph, 2, 11);
+    Npy.write(dir.resolve("xv.npy"), x);
+    Run r = java(true, "--input", dir.resolve("xv.npy").toString(), "--output", dir.resolve("yv.npy").toString());
+    assertEquals(0, r.status(), r.err());
+    float[] own = Npy.read(dir.resolve("yv.npy")).data();
+    for (List<String> variant : List.of(List.of("-Dnetc.vectorBits=0"), List.of("-Dnetc.vectorBits=128", "-Dnetc.vectorRegisters=16"),
+        List.of("-Dnetc.vectorBits=128", "-Dnetc.vectorRegisters=32"), List.of("-Dnetc.vectorBits=256", "-Dnetc.tightTiles=false"),
+        List.of("-Dnetc.vectorBits=256", "-Dnetc.tightTiles=true"))) {
+      Path y = dir.resolve("yv" + String.join("", variant).replaceAll("[^0-9a-z]", "") + ".npy");
+      r = java(variant, true, "--threads", "1", "--input", dir.resolve("xv.npy").toString(), "--output", y.toString());
+      assertEquals(0, r.status(), variant + ": " + r.err());
+      assertArrayEquals(own, Npy.read(y).data(), variant + " against the host's own kernels");
+    }
+  }
+
+  /**
    * Without FMA instructions (-XX:-UseFMA, as HotSpot sets on a CPU or emulator without FMA3) the Vector
    * API's fused multiply-add and Math.fma both compute through BigDecimal, hundreds of times slower: the jar
    * runs the scalar kernels, multiplying and adding, says so once, and answers as the fused kernels do but
