@@ -166,6 +166,12 @@ class BenchTest {
     assertTrue(timed.find(), out);
     assertTrue(Double.parseDouble(timed.group(1)) <= 1e-4 * scale, out);
     assertTrue(out.contains("netc         median "), out);
+    // the header names the kernels, the CPU and the peak at the kernels' width, which the figures are a share of
+    String kernels = netc.runtime.kernels.Kernels.INSTANCE.variant(), cpu = netc.runtime.kernels.Kernels.cpuModel();
+    assertTrue(out.contains("netc kernels: " + kernels + "; cpu: " + cpu + "; java " + System.getProperty("java.version") + "\n"), out);
+    int bits = netc.runtime.kernels.Kernels.INSTANCE.vectorBits();
+    assertTrue(Pattern.compile("measured FP32 peak on 1 thread at the kernels' width \\(" + (bits == 0 ? "scalar FMA" : bits + "-bit FMA") // this JVM has FMA (the build runs no -XX:-UseFMA)
+        + "\\): \\d+(\\.\\d)? GFLOP/s").matcher(out).find(), out);
   }
 
   /**
