@@ -42,6 +42,7 @@ public final class OnnxImporter {
       "Slice of a range of channels (as channels; torch's chunk)", "Split along channels (as channels, one per output)",
       "Reshape, Transpose, Reshape of a channel shuffle (as channel_shuffle)",
       "Softmax", "Dropout", "Identity", "Clip", "Pad (constant zeros around height and width)",
+      "Cast to float32 or float16 (of a constant: folded; of the running tensor: none, netc computes in float32)",
       "Sub/Div/Mul/Add by per-channel constants in front of the network (as the input's mean and std)");
 
   /** The spec text and the weights under the names it uses, in spec order. */
@@ -148,13 +149,43 @@ public final class OnnxImporter {
     Map<String, OnnxTensor> initializers = new HashMap<>(model.initializers());
     List<OnnxNode> nodes = new ArrayList<>();
     for (OnnxNode n : model.nodes()) {
-      boolean alias = n.is("Identity") && n.inputs().size() == 1 && n.outputs().size() == 1
-          && initializers.containsKey(n.inputs().get(0)) && !n.outputs().get(0).isEmpty() && !initializers.containsKey(n.outputs().get(0));
-      if (alias) initializers.put(n.outputs().get(0), initializers.get(n.inputs().get(0)));
+      boolean oneToOne = n.inputs().size() == 1 && n.outputs().size() == 1 && initializers.containsKey(n.inputs().get(0))
+          && !n.outputs().get(0).isEmpty() && !initializers.containsKey(n.outputs().get(0));
+      OnnxTensor cast = oneToOne && n.is("Cast") ? floatCast(n, initializers.get(n.inputs().get(0))) : null;
+      if (oneToOne && n.is("Identity")) initializers.put(n.outputs().get(0), initializers.get(n.inputs().get(0)));
+      else if (cast != null) initializers.put(n.outputs().get(0), cast);
       else nodes.add(n);
     }
     if (nodes.size() == model.nodes().size()) return model;
     return new OnnxModel(model.path(), model.opset(), nodes, initializers, model.inputs(), model.outputs(), model.files());
+  }
+
+  /**
+   * A Cast of a float constant to float32 or float16 (onnxconverter_common's float16 conversion
+   * writes them where it keeps an operator in float32): that constant, its values rounded to float16
+   * when cast to it, as ONNX's Cast does; null for any other Cast (a shape computation's casts of
+   * integers are {@link ShapeValues}'; others are refused where they are met).
+   */
+  private static OnnxTensor floatCast(OnnxNode n, OnnxTensor t) {
+    OnnxAttribute to = n.attribute("to");
+    if (!t.isFloat() || !n.domain().isEmpty() || to == null || to.type() != OnnxAttribute.INT) return null;
+    if (to.i() != OnnxReader.FLOAT && to.i() != OnnxReader.FLOAT16) return null;
+    float[] v = t.floats().clone();
+    if (to.i() == OnnxReader.FLOAT16) for (int i = 0; i < v.length; i++) v[i] = roundToHalf(v[i]);
+    return new OnnxTensor(n.outputs().get(0), t.dims(), (int) to.i(), v, null);
+  }
+
+  /**
+   * {@code v} rounded to the nearest float16 (ties to even), as a float: a multiple of the spacing of
+   * float16s at its exponent (2^(e - 10), subnormals 2^-24), and infinite from 65520 (where float16's
+   * largest, 65504, is no longer the nearest). Java 17 has no Float.floatToFloat16.
+   */
+  static float roundToHalf(float v) {
+    float a = Math.abs(v);
+    if (!Float.isFinite(v) || a == 0) return v;
+    if (a >= 65520f) return Math.copySign(Float.POSITIVE_INFINITY, v);
+    double quantum = Math.scalb(1.0, Math.max(Math.getExponent(a), -14) - 10);
+    return Math.copySign((float) (Math.rint(a / quantum) * quantum), v); // a / quantum is exact: a power of two apart
   }
 
   /**
@@ -281,7 +312,10 @@ public final class OnnxImporter {
     if (d[1] > 1_000_000 || d[2] > 1_000_000 || d[3] > 1_000_000) {
       throw fail("input " + OnnxReader.quote(in.name()) + " has shape " + dims(d) + ": a channel count, height or width over 1,000,000");
     }
-    if (in.elemType() != OnnxReader.FLOAT) throw fail("input " + OnnxReader.quote(in.name()) + " is " + OnnxReader.typeName(in.elemType()) + "; netc takes float32 images");
+    if (in.elemType() != OnnxReader.FLOAT) {
+      throw fail("input " + OnnxReader.quote(in.name()) + " is " + OnnxReader.typeName(in.elemType()) + "; netc takes float32 images"
+          + (in.elemType() == OnnxReader.FLOAT16 ? " (convert a float16 model keeping float32 inputs and outputs: onnxconverter_common's keep_io_types=True)" : ""));
+    }
     return in;
   }
 
@@ -662,6 +696,15 @@ public final class OnnxImporter {
         yield removed(n, x, body);
       }
       case "Identity" -> removed(n, x, body);
+      case "Cast" -> {
+        // onnxconverter_common's float16 models (keep_io_types) cast the float32 input to float16 and the
+        // result back: netc computes in float32 throughout, so either Cast of the running tensor is none
+        OnnxAttribute to = typed(n, "to", OnnxAttribute.INT);
+        if (to == null || to.i() != OnnxReader.FLOAT && to.i() != OnnxReader.FLOAT16) {
+          throw unsupportedAttributes(n, "netc computes in float32; it reads a Cast of the running tensor to float32 or float16 (as float32)");
+        }
+        yield removedAs(n, x, body, "removed: netc computes in float32");
+      }
       case "Concat" -> {
         // a Concat of one tensor is that tensor (DenseNet's first layer concatenates a list of one)
         if (n.inputs().size() == 1 && isChannelConcat(n)) yield removed(n, x, body);
@@ -1045,7 +1088,7 @@ public final class OnnxImporter {
     String out = switch (n.opType()) {
       case "Gemm" -> gemm(n, new int[] {in[0]}, body);
       case "MatMul" -> matmul(n, new int[] {in[0]}, body);
-      case "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Clip", "Gelu", "Dropout", "Identity" -> emitKnown(n, x, in, body);
+      case "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Clip", "Gelu", "Dropout", "Identity", "Cast" -> emitKnown(n, x, in, body);
       case "LayerNormalization" -> {
         long axis = intAttr(n, "axis", -1);
         if (!h.channelsLast() || axis != -1 && axis != 3) {

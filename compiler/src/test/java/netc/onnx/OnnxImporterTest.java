@@ -806,6 +806,70 @@ class OnnxImporterTest {
             OnnxBytes.node("/s/Sub", "Sub", List.of("r", "k"), List.of("y")), OnnxBytes.floats("k", new long[] {4}, 1, 2, 3, 4)));
   }
 
+  /** A float16 tensor in raw_data; {@code values} must be float16s exactly (normal or zero), as the weights written here are. */
+  private static byte[] halves(String name, long[] dims, float... values) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(2 * values.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      int bits = Float.floatToIntBits(v), e = Math.getExponent(v);
+      short h = (short) (v == 0 ? 0 : (bits >>> 16 & 0x8000) | (e + 15) << 10 | (bits & 0x7fffff) >> 13);
+      assertEquals(v, OnnxReader.halfToFloat(h), "not a float16: " + v);
+      b.putShort(h);
+    }
+    return OnnxBytes.tensor(name, OnnxReader.FLOAT16, dims, out -> out.writeBytes(9, com.google.protobuf.ByteString.copyFrom(b.array())));
+  }
+
+  /**
+   * A float16 model as onnxconverter_common writes it with keep_io_types: the float32 input cast to
+   * float16, float16 weights, a float32 constant cast to float16 (where the converter keeps a node's
+   * constant), the result cast back to float32. The data path's Casts are none (netc computes in
+   * float32); the constant's Cast is folded, rounding it to float16 (0.1 -> 0.0999755859375, by hand:
+   * 1638/1024 x 2^-4). So the model computes what its float32 twin with the same (float16) weights
+   * computes: the interpreter's outputs are the same bits, the compiled jar's within float32 sums
+   * in another order (1e-5 x max).
+   */
+  @Test
+  void aFloat16ModelWithCastsComputesInFloat32() throws java.io.IOException {
+    float[] w = {0.5f, -1f, 1.5f, 0.25f, -0.75f, 2f}, b = {0.125f, -0.25f, 0.375f};
+    List<byte[]> half = List.of(
+        OnnxBytes.node("/in/Cast", "Cast", List.of("x"), List.of("xh"), OnnxBytes.integer("to", OnnxReader.FLOAT16)),
+        OnnxBytes.node("/c/Conv", "Conv", List.of("xh", "w", "b"), List.of("c")),
+        OnnxBytes.node("/r/Relu", "Relu", List.of("c"), List.of("r")),
+        OnnxBytes.node("/k/Cast", "Cast", List.of("k32"), List.of("kh"), OnnxBytes.integer("to", OnnxReader.FLOAT16)),
+        OnnxBytes.node("/m/Mul", "Mul", List.of("r", "kh"), List.of("m")),
+        OnnxBytes.node("/out/Cast", "Cast", List.of("m"), List.of("y"), OnnxBytes.integer("to", OnnxReader.FLOAT)));
+    OnnxImporter.Result r16 = translate(half, List.of(halves("w", new long[] {3, 2, 1, 1}, w), halves("b", new long[] {3}, b),
+        OnnxBytes.floats("k32", new long[] {1, 3, 1, 1}, 0.1f, 0.5f, -2f)));
+    assertTrue(r16.spec().contains("// onnx: /in/Cast (Cast) removed: netc computes in float32\n"), r16.spec());
+    assertArrayEquals(new float[] {0.0999755859375f, 0.5f, -2f}, r16.weights().get("m.weight").data());
+    OnnxImporter.Result r32 = translate(List.of(OnnxBytes.node("/c/Conv", "Conv", List.of("x", "w", "b"), List.of("c")),
+        OnnxBytes.node("/r/Relu", "Relu", List.of("c"), List.of("r")), OnnxBytes.node("/m/Mul", "Mul", List.of("r", "k"), List.of("y"))),
+        List.of(OnnxBytes.floats("w", new long[] {3, 2, 1, 1}, w), OnnxBytes.floats("b", new long[] {3}, b),
+            OnnxBytes.floats("k", new long[] {1, 3, 1, 1}, 0.0999755859375f, 0.5f, -2f)));
+    Tensor x = Tensor.uniform(3, 2, 2, 4, 4);
+    Tensor[] y16 = compiledAndInterpreted(r16, x);
+    Graph g32 = build(r32);
+    Tensor y32 = Interpreter.run(g32, WeightBinding.bind(g32, TensorSource.of("m.onnx", r32.weights())), x);
+    assertArrayEquals(y32.data(), y16[1].data());
+    double[] expected = new double[y32.data().length];
+    for (int i = 0; i < expected.length; i++) expected[i] = y32.data()[i];
+    assertClose(expected, y16[0], "compiled");
+    // a Cast of the running tensor to another type, and a float16 graph input, are refused by name
+    assertEquals("m.onnx: node '/in/Cast' (Cast) with to=7: netc computes in float32; it reads a Cast of the running tensor to float32 "
+        + "or float16 (as float32)", error(List.of(OnnxBytes.node("/in/Cast", "Cast", List.of("x"), List.of("y"), OnnxBytes.integer("to", 7))), List.of()));
+  }
+
+  /** Float16 rounding of a Cast's constant: to nearest, ties to even, subnormals, and infinity past float16's largest (65504). */
+  @Test
+  void castsToFloat16RoundAsFloat16Does() {
+    assertEquals(1f, OnnxImporter.roundToHalf(1 + 0x1p-11f)); // halfway between 1 and 1 + 2^-10: to the even, 1
+    assertEquals(1 + 0x1p-9f, OnnxImporter.roundToHalf(1 + 3 * 0x1p-11f)); // halfway between 1 + 2^-10 and 1 + 2^-9: to the even
+    assertEquals(-0.0999755859375f, OnnxImporter.roundToHalf(-0.1f));
+    assertEquals(0x1p-24f, OnnxImporter.roundToHalf(3e-8f)); // the smallest subnormal, 5.96e-8, is nearer than 0
+    assertEquals(0f, OnnxImporter.roundToHalf(2e-8f));
+    assertEquals(65504f, OnnxImporter.roundToHalf(65519f));
+    assertEquals(Float.NEGATIVE_INFINITY, OnnxImporter.roundToHalf(-65520f));
+  }
+
   /** An Add of another domain is not taken for a residual join: refused by name like any operator netc does not know. */
   @Test
   void anotherDomainsAddIsNoResidual() {
