@@ -856,6 +856,23 @@ class OnnxImporterTest {
     // a Cast of the running tensor to another type, and a float16 graph input, are refused by name
     assertEquals("m.onnx: node '/in/Cast' (Cast) with to=7: netc computes in float32; it reads a Cast of the running tensor to float32 "
         + "or float16 (as float32)", error(List.of(OnnxBytes.node("/in/Cast", "Cast", List.of("x"), List.of("y"), OnnxBytes.integer("to", 7))), List.of()));
+    byte[] input16 = OnnxBytes.message(out -> {
+      out.writeString(1, "x");
+      out.writeByteArray(2, OnnxBytes.message(t -> t.writeByteArray(1, OnnxBytes.message(tt -> {
+        tt.writeInt32(1, OnnxReader.FLOAT16);
+        tt.writeByteArray(2, OnnxBytes.message(shape -> {
+          for (long d : new long[] {1, 2, 4, 4}) shape.writeByteArray(1, OnnxBytes.message(dim -> dim.writeInt64(1, d)));
+        }));
+      }))));
+    });
+    byte[] graph16 = OnnxBytes.message(out -> {
+      out.writeByteArray(1, OnnxBytes.node("/r/Relu", "Relu", List.of("x"), List.of("y")));
+      out.writeByteArray(11, input16);
+      out.writeByteArray(12, OnnxBytes.valueInfo("y", new long[0]));
+    });
+    NetcException e = assertThrows(NetcException.class, () -> OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(graph16))));
+    assertEquals("m.onnx: input 'x' is float16; netc takes float32 images (convert a float16 model keeping float32 inputs and outputs: "
+        + "onnxconverter_common's keep_io_types=True)", e.getMessage());
   }
 
   /** Float16 rounding of a Cast's constant: to nearest, ties to even, subnormals, and infinity past float16's largest (65504). */
