@@ -30,7 +30,8 @@ public final class OnnxImporter {
   /** The operators the importer maps, for the message about any other. */
   public static final List<String> SUPPORTED = List.of("Conv", "BatchNormalization", "Relu", "Sigmoid", "Tanh", "LeakyRelu",
       "HardSigmoid (torch's: alpha 1/6, beta 1/2)", "HardSwish", "Mul of x and Sigmoid(x) or HardSigmoid(x) (as silu, hardswish)",
-      "Gelu, and x * (1 + Erf(x / sqrt(2))) * 0.5 (as gelu)", "Mul of a map by a constant of one value a channel (ConvNeXt's layer scale)",
+      "Gelu, and x * (1 + Erf(x / sqrt(2))) * 0.5 (as gelu)",
+      "Add/Sub/Mul/Div by a constant of one value or one a channel, and c + x, c - x, c * x (as a batchnorm's scale and shift; ConvNeXt's layer scale)",
       "Transpose to channels last and back around LayerNormalization (or torch's ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul/Add), "
           + "MatMul (+ Add) and activations over the channels (as layernorm, 1x1 convs: ConvNeXt)",
       "Add (of two paths, as a residual join)", "Mul of a feature map by one value a channel computed from it (as a gate: squeeze-and-excitation)",
@@ -41,6 +42,7 @@ public final class OnnxImporter {
       "Slice of a range of channels (as channels; torch's chunk)", "Split along channels (as channels, one per output)",
       "Reshape, Transpose, Reshape of a channel shuffle (as channel_shuffle)",
       "Softmax", "Dropout", "Identity", "Clip", "Pad (constant zeros around height and width)",
+      "Cast to float32 or float16 (of a constant: folded; of the running tensor: none, netc computes in float32)",
       "Sub/Div/Mul/Add by per-channel constants in front of the network (as the input's mean and std)");
 
   /** The spec text and the weights under the names it uses, in spec order. */
@@ -147,13 +149,43 @@ public final class OnnxImporter {
     Map<String, OnnxTensor> initializers = new HashMap<>(model.initializers());
     List<OnnxNode> nodes = new ArrayList<>();
     for (OnnxNode n : model.nodes()) {
-      boolean alias = n.is("Identity") && n.inputs().size() == 1 && n.outputs().size() == 1
-          && initializers.containsKey(n.inputs().get(0)) && !n.outputs().get(0).isEmpty() && !initializers.containsKey(n.outputs().get(0));
-      if (alias) initializers.put(n.outputs().get(0), initializers.get(n.inputs().get(0)));
+      boolean oneToOne = n.inputs().size() == 1 && n.outputs().size() == 1 && initializers.containsKey(n.inputs().get(0))
+          && !n.outputs().get(0).isEmpty() && !initializers.containsKey(n.outputs().get(0));
+      OnnxTensor cast = oneToOne && n.is("Cast") ? floatCast(n, initializers.get(n.inputs().get(0))) : null;
+      if (oneToOne && n.is("Identity")) initializers.put(n.outputs().get(0), initializers.get(n.inputs().get(0)));
+      else if (cast != null) initializers.put(n.outputs().get(0), cast);
       else nodes.add(n);
     }
     if (nodes.size() == model.nodes().size()) return model;
     return new OnnxModel(model.path(), model.opset(), nodes, initializers, model.inputs(), model.outputs(), model.files());
+  }
+
+  /**
+   * A Cast of a float constant to float32 or float16 (onnxconverter_common's float16 conversion
+   * writes them where it keeps an operator in float32): that constant, its values rounded to float16
+   * when cast to it, as ONNX's Cast does; null for any other Cast (a shape computation's casts of
+   * integers are {@link ShapeValues}'; others are refused where they are met).
+   */
+  private static OnnxTensor floatCast(OnnxNode n, OnnxTensor t) {
+    OnnxAttribute to = n.attribute("to");
+    if (!t.isFloat() || !n.domain().isEmpty() || to == null || to.type() != OnnxAttribute.INT) return null;
+    if (to.i() != OnnxReader.FLOAT && to.i() != OnnxReader.FLOAT16) return null;
+    float[] v = t.floats().clone();
+    if (to.i() == OnnxReader.FLOAT16) for (int i = 0; i < v.length; i++) v[i] = roundToHalf(v[i]);
+    return new OnnxTensor(n.outputs().get(0), t.dims(), (int) to.i(), v, null);
+  }
+
+  /**
+   * {@code v} rounded to the nearest float16 (ties to even), as a float: a multiple of the spacing of
+   * float16s at its exponent (2^(e - 10), subnormals 2^-24), and infinite from 65520 (where float16's
+   * largest, 65504, is no longer the nearest). Java 17 has no Float.floatToFloat16.
+   */
+  static float roundToHalf(float v) {
+    float a = Math.abs(v);
+    if (!Float.isFinite(v) || a == 0) return v;
+    if (a >= 65520f) return Math.copySign(Float.POSITIVE_INFINITY, v);
+    double quantum = Math.scalb(1.0, Math.max(Math.getExponent(a), -14) - 10);
+    return Math.copySign((float) (Math.rint(a / quantum) * quantum), v); // a / quantum is exact: a power of two apart
   }
 
   /**
@@ -280,7 +312,10 @@ public final class OnnxImporter {
     if (d[1] > 1_000_000 || d[2] > 1_000_000 || d[3] > 1_000_000) {
       throw fail("input " + OnnxReader.quote(in.name()) + " has shape " + dims(d) + ": a channel count, height or width over 1,000,000");
     }
-    if (in.elemType() != OnnxReader.FLOAT) throw fail("input " + OnnxReader.quote(in.name()) + " is " + OnnxReader.typeName(in.elemType()) + "; netc takes float32 images");
+    if (in.elemType() != OnnxReader.FLOAT) {
+      throw fail("input " + OnnxReader.quote(in.name()) + " is " + OnnxReader.typeName(in.elemType()) + "; netc takes float32 images"
+          + (in.elemType() == OnnxReader.FLOAT16 ? " (convert a float16 model keeping float32 inputs and outputs: onnxconverter_common's keep_io_types=True)" : ""));
+    }
     return in;
   }
 
@@ -661,6 +696,15 @@ public final class OnnxImporter {
         yield removed(n, x, body);
       }
       case "Identity" -> removed(n, x, body);
+      case "Cast" -> {
+        // onnxconverter_common's float16 models (keep_io_types) cast the float32 input to float16 and the
+        // result back: netc computes in float32 throughout, so either Cast of the running tensor is none
+        OnnxAttribute to = typed(n, "to", OnnxAttribute.INT);
+        if (to == null || to.i() != OnnxReader.FLOAT && to.i() != OnnxReader.FLOAT16) {
+          throw unsupportedAttributes(n, "netc computes in float32; it reads a Cast of the running tensor to float32 or float16 (as float32)");
+        }
+        yield removedAs(n, x, body, "removed: netc computes in float32");
+      }
       case "Concat" -> {
         // a Concat of one tensor is that tensor (DenseNet's first layer concatenates a list of one)
         if (n.inputs().size() == 1 && isChannelConcat(n)) yield removed(n, x, body);
@@ -677,7 +721,7 @@ public final class OnnxImporter {
         held.put(out, Held.CHANNELS_LAST);
         yield out;
       }
-      case "Mul" -> channelScale(n, x, in, body);
+      case "Add", "Sub", "Mul", "Div" -> affine(n, x, in, body);
       case "Split" -> split(n, in, body);
       default -> throw unsupported(n);
     };
@@ -724,8 +768,9 @@ public final class OnnxImporter {
 
   /** The one input {@code n} computes on: its first, which must not be a constant. */
   private String dataInput(OnnxNode n) {
-    // a Mul by a constant may name the constant first (torch writes layer_scale * x so)
-    if (n.opType().equals("Mul") && n.inputs().size() == 2 && isConstant(n.inputs().get(0)) && shapes.containsKey(n.inputs().get(1))) {
+    // an Add, Sub or Mul by a constant may name the constant first (torch writes layer_scale * x so);
+    // a Div so is read to be refused by name (c / x)
+    if (Set.of("Add", "Sub", "Mul", "Div").contains(n.opType()) && n.inputs().size() == 2 && isConstant(n.inputs().get(0)) && shapes.containsKey(n.inputs().get(1))) {
       return n.inputs().get(1);
     }
     if (n.inputs().isEmpty() || isConstant(n.inputs().get(0)) || !shapes.containsKey(n.inputs().get(0))) {
@@ -1043,7 +1088,7 @@ public final class OnnxImporter {
     String out = switch (n.opType()) {
       case "Gemm" -> gemm(n, new int[] {in[0]}, body);
       case "MatMul" -> matmul(n, new int[] {in[0]}, body);
-      case "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Clip", "Gelu", "Dropout", "Identity" -> emitKnown(n, x, in, body);
+      case "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Clip", "Gelu", "Dropout", "Identity", "Cast" -> emitKnown(n, x, in, body);
       case "LayerNormalization" -> {
         long axis = intAttr(n, "axis", -1);
         if (!h.channelsLast() || axis != -1 && axis != 3) {
@@ -1175,21 +1220,98 @@ public final class OnnxImporter {
   }
 
   /**
-   * A Mul of a map by a constant of one value a channel ([C, 1, 1], ConvNeXt's layer scale): a 1x1
-   * depthwise conv with those values as its weights, the same products.
+   * An Add, Sub, Mul or Div of the running tensor by a constant of one value, or of one value a
+   * channel: y = x * scale + shift per channel (ConvNeXt's layer scale, a Mul; a shift or scale
+   * inside a network). It is written as a batchnorm of weight scale, bias shift, mean 0 and variance
+   * 1, so that FoldBatchNorm folds it into a conv before it as it folds any batch norm. Its eps is
+   * 1e-30: 1 + 1e-30 is 1 in double, so the batchnorm's scale is exactly the constant's value (the
+   * interpreter and the weight packing both take sqrt(var + eps) in double). The constant may come
+   * first for Add and Mul, which commute, and for Sub: c - x is (-1) * x + c; c / x is no scale and
+   * shift, refused by name.
    */
-  private String channelScale(OnnxNode n, String x, int[] in, Body body) {
+  private String affine(OnnxNode n, String x, int[] in, Body body) {
     String other = otherInput(n, x);
+    boolean constantFirst = !n.inputs().get(0).equals(x);
     OnnxTensor g = n.inputs().size() == 2 && isConstant(other) ? model.initializers().get(other) : null;
-    long[] d = g == null ? null : g.dims();
-    boolean perChannel = g != null && g.isFloat() && in.length == 3 && g.size() == in[0]
-        && (Arrays.equals(d, new long[] {in[0], 1, 1}) || Arrays.equals(d, new long[] {1, in[0], 1, 1}));
-    if (!perChannel) {
-      throw fail(node(n) + " multiplies by " + (g == null ? "a computed tensor" : "a constant of shape " + dims(d))
-          + "; netc multiplies a map by a constant of one value a channel ([C, 1, 1]), or by a gate computed from it");
+    String op = n.opType();
+    if (g == null) {
+      throw fail(node(n) + " " + verb(op) + " a computed tensor; netc " + verb(op) + " a constant of one value or one a channel, "
+          + (op.equals("Mul") ? "or by a gate computed from it, " : "") + "or joins two paths from one tensor" + (op.equals("Add") ? " (a residual)" : ""));
     }
-    Map<String, Tensor> weights = Map.of("weight", new Tensor(new int[] {in[0], 1, 1, 1}, g.floats().clone()));
-    return layer(List.of(n), body, "conv(" + in[0] + ", 1, groups = " + in[0] + ", bias = false)", in, weights, other);
+    if (op.equals("Div") && constantFirst) {
+      throw fail(node(n) + " divides the constant " + OnnxReader.quote(other) + " by the running tensor (c / x), which is no scale and shift of it; "
+          + "netc divides a tensor by a constant (x / c)");
+    }
+    if (!g.isFloat()) throw fail(node(n) + ": its constant " + OnnxReader.quote(other) + " is " + g.typeName() + ", not a float type");
+    int c = in[0];
+    float[] k = affineConstant(n, g, in);
+    float[] scale = new float[c], shift = new float[c];
+    for (int ch = 0; ch < c; ch++) {
+      float v = k[k.length == 1 ? 0 : ch];
+      if (!Float.isFinite(v)) {
+        throw fail(node(n) + ": its constant " + OnnxReader.quote(other) + " is " + v + (k.length == 1 ? "" : " in channel " + ch) + "; netc "
+            + verb(op) + " finite values");
+      }
+      switch (op) {
+        case "Add" -> {
+          scale[ch] = 1;
+          shift[ch] = v;
+        }
+        case "Sub" -> {
+          scale[ch] = constantFirst ? -1 : 1;
+          shift[ch] = constantFirst ? v : -v;
+        }
+        case "Mul" -> scale[ch] = v;
+        default -> {
+          if (v == 0) throw fail(node(n) + " divides by its constant " + OnnxReader.quote(other) + ", which is 0" + (k.length == 1 ? "" : " in channel " + ch));
+          // x / c as x * (1 / c): 1 / c rounded once to float32, a relative error of at most 2^-24 beside
+          // the division's own rounding, far inside the 1e-4 x max|logit| the compiled networks are held to
+          scale[ch] = (float) (1.0 / v);
+          if (!Float.isFinite(scale[ch])) {
+            throw fail(node(n) + " divides by its constant " + OnnxReader.quote(other) + ", " + v + (k.length == 1 ? "" : " in channel " + ch)
+                + ", so small that 1 / it is beyond float32's range");
+          }
+        }
+      }
+    }
+    float[] zeros = new float[c], ones = new float[c];
+    Arrays.fill(ones, 1);
+    Map<String, Tensor> weights = new LinkedHashMap<>();
+    weights.put("weight", new Tensor(new int[] {c}, scale));
+    weights.put("bias", new Tensor(new int[] {c}, shift));
+    weights.put("running_mean", new Tensor(new int[] {c}, zeros));
+    weights.put("running_var", new Tensor(new int[] {c}, ones));
+    return layer(List.of(n), body, "batchnorm(eps = 1.0E-30)", in, weights, other);
+  }
+
+  /**
+   * The values of an Add/Sub/Mul/Div's constant {@code g} on a tensor of per-image shape {@code in}:
+   * one value, or one a channel: [C, 1, 1] or [1, C, 1, 1] on a map, [F] or [1, F] on a flat tensor
+   * (its last axis is its features). ONNX aligns a constant's last axis with the tensor's, so on a map
+   * a [C] broadcasts along the width, not the channels: refused, as any other shape.
+   */
+  private float[] affineConstant(OnnxNode n, OnnxTensor g, int[] in) {
+    long[] d = g.dims();
+    int rank = in.length + 1; // with the batch
+    int featureAxis = in.length == 3 ? d.length - 3 : d.length - 1; // the constant's axis aligned with the channels (features)
+    boolean fits = d.length <= rank && (in.length == 3 || in.length == 1);
+    boolean one = g.size() == 1, perChannel = featureAxis >= 0 && d[featureAxis] == in[0] && g.size() == in[0];
+    if (!fits || !one && !perChannel) {
+      throw fail(node(n) + " " + verb(n.opType()) + " a constant of shape " + dims(d) + " on a tensor of shape " + dims(in)
+          + " (without the batch); netc takes one value, or one value a " + (in.length == 1 ? "feature ([F] or [1, F])"
+              : in.length == 3 ? "channel ([C, 1, 1] or [1, C, 1, 1]; a [C] broadcasts along the width)" : "channel, on a map or a flat tensor"));
+    }
+    return g.floats();
+  }
+
+  /** What an Add, Sub, Mul or Div does, for messages. */
+  private static String verb(String op) {
+    return switch (op) {
+      case "Add" -> "adds";
+      case "Sub" -> "subtracts";
+      case "Mul" -> "multiplies by";
+      default -> "divides by";
+    };
   }
 
   // ---- channels: ShuffleNet's split and shuffle ----------------------------------------------------

@@ -14,7 +14,16 @@ import netc.ast.NetcException;
 import netc.ast.SpecLoader;
 import netc.ir.Graph;
 import netc.ir.GraphBuilder;
+import netc.codegen.ModelCompiler;
+import netc.interp.Interpreter;
 import netc.ir.Op;
+import netc.ir.ParamSource;
+import netc.passes.PassContext;
+import netc.passes.PassManager;
+import netc.runtime.CompiledModel;
+import netc.runtime.Tensor;
+import netc.runtime.io.TensorSource;
+import netc.weights.WeightBinding;
 import org.junit.jupiter.api.Test;
 
 /** The importer on hand-made graphs: the spec it writes, and one message naming the node for what it cannot express. */
@@ -688,11 +697,194 @@ class OnnxImporterTest {
     List<byte[]> nodes = List.of(OnnxBytes.node("/n/Sub", "Sub", List.of("x", "m"), List.of("y")));
     NetcException e = assertThrows(NetcException.class, () -> OnnxImporter.translate(OnnxReader.read(FILE,
         OnnxBytes.model(OnnxBytes.graph(nodes, List.of(OnnxBytes.floats("m", new long[] {4}, 1, 2, 3, 4)), 4, 4, 4)))));
-    assertTrue(e.getMessage().startsWith("m.onnx: node '/n/Sub' (Sub): netc does not support this operator; it imports "), e.getMessage());
+    assertTrue(e.getMessage().startsWith("m.onnx: node '/n/Sub' (Sub) subtracts a constant of shape [4] on a tensor of shape [4, 4, 4]"), e.getMessage());
     // as [C, 1, 1] it is the input's mean
     String spec = OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(OnnxBytes.graph(nodes,
         List.of(OnnxBytes.floats("m", new long[] {4, 1, 1}, 1, 2, 3, 4)), 4, 4, 4)))).spec();
     assertTrue(spec.contains("mean = [1, 2, 3, 4]") || spec.contains("mean = [1.0, 2.0, 3.0, 4.0]"), spec);
+  }
+
+  /** The imported graph compiled (all passes) and run on {@code x}, and the reference interpreter's output on the unoptimized graph. */
+  private static Tensor[] compiledAndInterpreted(OnnxImporter.Result r, Tensor x) throws java.io.IOException {
+    Graph g = build(r);
+    ParamSource p = WeightBinding.bind(g, TensorSource.of("m.onnx", r.weights()));
+    Path dir = java.nio.file.Files.createTempDirectory("netc-onnx-test");
+    ModelCompiler.compileTo(PassManager.run(g, PassContext.defaults()), p, "m.onnx", false, dir, s -> {});
+    CompiledModel model = CompiledModel.load(new java.net.URLClassLoader(new java.net.URL[] {dir.toUri().toURL()},
+        OnnxImporterTest.class.getClassLoader()), 1);
+    ModelCompiler.deleteTree(dir);
+    return new Tensor[] {model.predict(x), Interpreter.run(g, p, x)};
+  }
+
+  private static void assertClose(double[] expected, Tensor actual, String what) {
+    assertEquals(expected.length, actual.data().length, what);
+    double max = 0;
+    for (double v : expected) max = Math.max(max, Math.abs(v));
+    assertTrue(max > 0.1, what + ": a reference of zeros would pass a layer that writes nothing");
+    // float32 sums of a few terms against double: relative errors of some 1e-7; a wrong scale or shift is off by whole units
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], actual.data()[i], 1e-5 * max, what + " at " + i);
+    }
+  }
+
+  /**
+   * Add, Sub, Mul and Div by constants inside a network: one value, one a channel ([1, C, 1, 1],
+   * [C, 1, 1]) on a map, one a feature ([1, F]) and one value on the logits; c - x too. Each is a
+   * batchnorm of its scale and shift; the Add right after the conv folds into it. Compiled and
+   * interpreted, the network computes what the ONNX operators define, computed here by hand in
+   * double: conv 1x1 (2 -> 3), + b, relu, * 0.5, - m, 3 - x, / d, flatten, gemm (48 -> 2), * 2, - e.
+   */
+  @Test
+  void arithmeticByConstantsIsAScaleAndShift() throws java.io.IOException {
+    List<byte[]> nodes = List.of(conv("/c/Conv", "x", "c", "w"),
+        OnnxBytes.node("/a/Add", "Add", List.of("c", "b"), List.of("a")),
+        OnnxBytes.node("/r/Relu", "Relu", List.of("a"), List.of("r")),
+        OnnxBytes.node("/h/Mul", "Mul", List.of("half", "r"), List.of("h")),
+        OnnxBytes.node("/s/Sub", "Sub", List.of("h", "m"), List.of("s")),
+        OnnxBytes.node("/n/Sub", "Sub", List.of("three", "s"), List.of("n")),
+        OnnxBytes.node("/d/Div", "Div", List.of("n", "d"), List.of("q")),
+        OnnxBytes.node("/f/Flatten", "Flatten", List.of("q"), List.of("f")),
+        OnnxBytes.node("/fc/Gemm", "Gemm", List.of("f", "g"), List.of("l"), OnnxBytes.integer("transB", 1)),
+        OnnxBytes.node("/l/Mul", "Mul", List.of("l", "two"), List.of("l2")),
+        OnnxBytes.node("/e/Sub", "Sub", List.of("l2", "e"), List.of("y")));
+    float[] w = {0.5f, -1f, 1.5f, 0.25f, -0.75f, 2f}, b = {0.1f, -0.2f, 0.3f}, m = {1f, -1f, 0.5f}, d = {2f, -4f, 0.3f}, e = {0.25f, -0.5f};
+    float[] g = new float[2 * 48];
+    for (int i = 0; i < g.length; i++) g[i] = (float) Math.sin(i) * 0.5f;
+    List<byte[]> constants = List.of(OnnxBytes.floats("w", new long[] {3, 2, 1, 1}, w), OnnxBytes.floats("b", new long[] {1, 3, 1, 1}, b),
+        OnnxBytes.floats("half", new long[0], 0.5f), OnnxBytes.floats("m", new long[] {3, 1, 1}, m),
+        OnnxBytes.floats("three", new long[] {1}, 3f), OnnxBytes.floats("d", new long[] {1, 3, 1, 1}, d),
+        OnnxBytes.floats("g", new long[] {2, 48}, g), OnnxBytes.floats("two", new long[0], 2f), OnnxBytes.floats("e", new long[] {1, 2}, e));
+    OnnxImporter.Result r = translate(nodes, constants);
+    assertTrue(r.spec().contains("a: batchnorm(eps = 1.0E-30)  // onnx: /a/Add (Add)\n"), r.spec());
+    assertTrue(r.spec().contains("d: batchnorm(eps = 1.0E-30)  // onnx: /d/Div (Div)\n"), r.spec());
+    assertArrayEquals(new float[] {-1, -1, -1}, r.weights().get("n.weight").data()); // 3 - x
+    assertArrayEquals(new float[] {3, 3, 3}, r.weights().get("n.bias").data());
+    Graph optimized = PassManager.run(build(r), PassContext.defaults());
+    assertEquals(Op.CONV, optimized.nodes().stream().filter(n -> n.op() != Op.INPUT).findFirst().orElseThrow().op());
+    assertEquals(6, optimized.nodes().stream().filter(n -> n.op() == Op.BATCHNORM).count(), "the Add folds into the conv, the other six stay");
+    int batch = 2;
+    Tensor x = Tensor.uniform(7, batch, 2, 4, 4);
+    double[] expected = new double[batch * 2];
+    for (int i = 0; i < batch; i++) {
+      double[] q = new double[48];
+      for (int co = 0; co < 3; co++) {
+        for (int p = 0; p < 16; p++) {
+          double v = w[co * 2] * x.data()[i * 32 + p] + w[co * 2 + 1] * x.data()[i * 32 + 16 + p] + b[co];
+          v = Math.max(v, 0) * 0.5 - m[co];
+          q[co * 16 + p] = (3 - v) / d[co];
+        }
+      }
+      for (int o = 0; o < 2; o++) {
+        double l = 0;
+        for (int k = 0; k < 48; k++) l += g[o * 48 + k] * q[k];
+        expected[i * 2 + o] = l * 2 - e[o];
+      }
+    }
+    Tensor[] y = compiledAndInterpreted(r, x);
+    assertClose(expected, y[0], "compiled");
+    assertClose(expected, y[1], "interpreted");
+  }
+
+  /** c / x is no scale and shift; a zero divisor, a value that is no number and a [C] along the width are refused by name. */
+  @Test
+  void arithmeticByConstantsNetcCannotExpressIsRefused() {
+    java.util.function.BiFunction<byte[], byte[], String> refused = (node, constant) -> error(List.of(
+        OnnxBytes.node("/r/Relu", "Relu", List.of("x"), List.of("r")), node), List.of(constant));
+    assertEquals("m.onnx: node '/d/Div' (Div) divides the constant 'k' by the running tensor (c / x), which is no scale and shift of it; "
+        + "netc divides a tensor by a constant (x / c)", refused.apply(OnnxBytes.node("/d/Div", "Div", List.of("k", "r"), List.of("y")),
+            OnnxBytes.floats("k", new long[0], 2f)));
+    assertEquals("m.onnx: node '/d/Div' (Div) divides by its constant 'k', which is 0 in channel 1", refused.apply(
+        OnnxBytes.node("/d/Div", "Div", List.of("r", "k"), List.of("y")), OnnxBytes.floats("k", new long[] {2, 1, 1}, 2f, 0f)));
+    assertEquals("m.onnx: node '/d/Div' (Div) divides by its constant 'k', 1.0E-40, so small that 1 / it is beyond float32's range", refused.apply(
+        OnnxBytes.node("/d/Div", "Div", List.of("r", "k"), List.of("y")), OnnxBytes.floats("k", new long[0], 1e-40f)));
+    assertEquals("m.onnx: node '/a/Add' (Add): its constant 'k' is NaN; netc adds finite values", refused.apply(
+        OnnxBytes.node("/a/Add", "Add", List.of("r", "k"), List.of("y")), OnnxBytes.floats("k", new long[0], Float.NaN)));
+    assertEquals("m.onnx: node '/m/Mul' (Mul): its constant 'k' is Infinity in channel 0; netc multiplies by finite values", refused.apply(
+        OnnxBytes.node("/m/Mul", "Mul", List.of("k", "r"), List.of("y")), OnnxBytes.floats("k", new long[] {1, 2, 1, 1}, Float.POSITIVE_INFINITY, 1f)));
+    assertEquals("m.onnx: node '/s/Sub' (Sub) subtracts a constant of shape [4] on a tensor of shape [2, 4, 4] (without the batch); netc takes "
+        + "one value, or one value a channel ([C, 1, 1] or [1, C, 1, 1]; a [C] broadcasts along the width)", refused.apply(
+            OnnxBytes.node("/s/Sub", "Sub", List.of("r", "k"), List.of("y")), OnnxBytes.floats("k", new long[] {4}, 1, 2, 3, 4)));
+  }
+
+  /** A float16 tensor in raw_data; {@code values} must be float16s exactly (normal or zero), as the weights written here are. */
+  private static byte[] halves(String name, long[] dims, float... values) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(2 * values.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      int bits = Float.floatToIntBits(v), e = Math.getExponent(v);
+      short h = (short) (v == 0 ? 0 : (bits >>> 16 & 0x8000) | (e + 15) << 10 | (bits & 0x7fffff) >> 13);
+      assertEquals(v, OnnxReader.halfToFloat(h), "not a float16: " + v);
+      b.putShort(h);
+    }
+    return OnnxBytes.tensor(name, OnnxReader.FLOAT16, dims, out -> out.writeBytes(9, com.google.protobuf.ByteString.copyFrom(b.array())));
+  }
+
+  /**
+   * A float16 model as onnxconverter_common writes it with keep_io_types: the float32 input cast to
+   * float16, float16 weights, a float32 constant cast to float16 (where the converter keeps a node's
+   * constant), the result cast back to float32. The data path's Casts are none (netc computes in
+   * float32); the constant's Cast is folded, rounding it to float16 (0.1 -> 0.0999755859375, by hand:
+   * 1638/1024 x 2^-4). So the model computes what its float32 twin with the same (float16) weights
+   * computes: the interpreter's outputs are the same bits, the compiled jar's within float32 sums
+   * in another order (1e-5 x max).
+   */
+  @Test
+  void aFloat16ModelWithCastsComputesInFloat32() throws java.io.IOException {
+    float[] w = {0.5f, -1f, 1.5f, 0.25f, -0.75f, 2f}, b = {0.125f, -0.25f, 0.375f};
+    List<byte[]> half = List.of(
+        OnnxBytes.node("/in/Cast", "Cast", List.of("x"), List.of("xh"), OnnxBytes.integer("to", OnnxReader.FLOAT16)),
+        OnnxBytes.node("/c/Conv", "Conv", List.of("xh", "w", "b"), List.of("c")),
+        OnnxBytes.node("/r/Relu", "Relu", List.of("c"), List.of("r")),
+        OnnxBytes.node("/k/Cast", "Cast", List.of("k32"), List.of("kh"), OnnxBytes.integer("to", OnnxReader.FLOAT16)),
+        OnnxBytes.node("/m/Mul", "Mul", List.of("r", "kh"), List.of("m")),
+        OnnxBytes.node("/out/Cast", "Cast", List.of("m"), List.of("y"), OnnxBytes.integer("to", OnnxReader.FLOAT)));
+    OnnxImporter.Result r16 = translate(half, List.of(halves("w", new long[] {3, 2, 1, 1}, w), halves("b", new long[] {3}, b),
+        OnnxBytes.floats("k32", new long[] {1, 3, 1, 1}, 0.1f, 0.5f, -2f)));
+    assertTrue(r16.spec().contains("// onnx: /in/Cast (Cast) removed: netc computes in float32\n"), r16.spec());
+    assertArrayEquals(new float[] {0.0999755859375f, 0.5f, -2f}, r16.weights().get("m.weight").data());
+    OnnxImporter.Result r32 = translate(List.of(OnnxBytes.node("/c/Conv", "Conv", List.of("x", "w", "b"), List.of("c")),
+        OnnxBytes.node("/r/Relu", "Relu", List.of("c"), List.of("r")), OnnxBytes.node("/m/Mul", "Mul", List.of("r", "k"), List.of("y"))),
+        List.of(OnnxBytes.floats("w", new long[] {3, 2, 1, 1}, w), OnnxBytes.floats("b", new long[] {3}, b),
+            OnnxBytes.floats("k", new long[] {1, 3, 1, 1}, 0.0999755859375f, 0.5f, -2f)));
+    Tensor x = Tensor.uniform(3, 2, 2, 4, 4);
+    Tensor[] y16 = compiledAndInterpreted(r16, x);
+    Graph g32 = build(r32);
+    Tensor y32 = Interpreter.run(g32, WeightBinding.bind(g32, TensorSource.of("m.onnx", r32.weights())), x);
+    assertArrayEquals(y32.data(), y16[1].data());
+    double[] expected = new double[y32.data().length];
+    for (int i = 0; i < expected.length; i++) expected[i] = y32.data()[i];
+    assertClose(expected, y16[0], "compiled");
+    // a Cast of the running tensor to another type, and a float16 graph input, are refused by name
+    assertEquals("m.onnx: node '/in/Cast' (Cast) with to=7: netc computes in float32; it reads a Cast of the running tensor to float32 "
+        + "or float16 (as float32)", error(List.of(OnnxBytes.node("/in/Cast", "Cast", List.of("x"), List.of("y"), OnnxBytes.integer("to", 7))), List.of()));
+    byte[] input16 = OnnxBytes.message(out -> {
+      out.writeString(1, "x");
+      out.writeByteArray(2, OnnxBytes.message(t -> t.writeByteArray(1, OnnxBytes.message(tt -> {
+        tt.writeInt32(1, OnnxReader.FLOAT16);
+        tt.writeByteArray(2, OnnxBytes.message(shape -> {
+          for (long d : new long[] {1, 2, 4, 4}) shape.writeByteArray(1, OnnxBytes.message(dim -> dim.writeInt64(1, d)));
+        }));
+      }))));
+    });
+    byte[] graph16 = OnnxBytes.message(out -> {
+      out.writeByteArray(1, OnnxBytes.node("/r/Relu", "Relu", List.of("x"), List.of("y")));
+      out.writeByteArray(11, input16);
+      out.writeByteArray(12, OnnxBytes.valueInfo("y", new long[0]));
+    });
+    NetcException e = assertThrows(NetcException.class, () -> OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(graph16))));
+    assertEquals("m.onnx: input 'x' is float16; netc takes float32 images (convert a float16 model keeping float32 inputs and outputs: "
+        + "onnxconverter_common's keep_io_types=True)", e.getMessage());
+  }
+
+  /** Float16 rounding of a Cast's constant: to nearest, ties to even, subnormals, and infinity past float16's largest (65504). */
+  @Test
+  void castsToFloat16RoundAsFloat16Does() {
+    assertEquals(1f, OnnxImporter.roundToHalf(1 + 0x1p-11f)); // halfway between 1 and 1 + 2^-10: to the even, 1
+    assertEquals(1 + 0x1p-9f, OnnxImporter.roundToHalf(1 + 3 * 0x1p-11f)); // halfway between 1 + 2^-10 and 1 + 2^-9: to the even
+    assertEquals(-0.0999755859375f, OnnxImporter.roundToHalf(-0.1f));
+    assertEquals(0x1p-24f, OnnxImporter.roundToHalf(3e-8f)); // the smallest subnormal, 5.96e-8, is nearer than 0
+    assertEquals(0f, OnnxImporter.roundToHalf(2e-8f));
+    assertEquals(65504f, OnnxImporter.roundToHalf(65519f));
+    assertEquals(Float.NEGATIVE_INFINITY, OnnxImporter.roundToHalf(-65520f));
   }
 
   /** An Add of another domain is not taken for a residual join: refused by name like any operator netc does not know. */
@@ -923,8 +1115,8 @@ class OnnxImporterTest {
 
   /**
    * ConvNeXt's block shape: to channels last, a LayerNormalization over the last axis, a Linear
-   * (MatMul + Add, bias first), back to channels first, a layer scale: layernorm, a 1x1 conv, a 1x1
-   * depthwise conv. Other transposes and a scale not of one value a channel are refused by name.
+   * (MatMul + Add, bias first), back to channels first, a layer scale: layernorm, a 1x1 conv, a
+   * batchnorm of the scale. Other transposes and a scale not of one value a channel are refused by name.
    */
   @Test
   void channelsLastLayersAreLayersOverTheChannels() {
@@ -942,14 +1134,16 @@ class OnnxImporterTest {
     String spec = r.spec();
     assertTrue(spec.contains("b_norm: layernorm(eps = 1.0E-6)  // onnx: /b/norm/LayerNormalization (LayerNormalization)\n"), spec);
     assertTrue(spec.contains("b_fc: conv(3, 1)  // onnx: /b/fc/MatMul (MatMul), /b/fc/Add (Add)\n"), spec);
-    assertTrue(spec.endsWith("b: conv(3, 1, groups = 3, bias = false)  // onnx: /b/Mul (Mul)\n"), spec);
+    assertTrue(spec.endsWith("b: batchnorm(eps = 1.0E-30)  // onnx: /b/Mul (Mul)\n"), spec);
+    assertArrayEquals(new float[] {0.5f, 0.25f, 2f}, r.weights().get("b.weight").data()); // the layer scale, mean 0, variance 1
+    assertArrayEquals(new float[] {1, 1, 1}, r.weights().get("b.running_var").data());
     assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, r.weights().get("b_fc.weight").data()); // MatMul's [in, out], transposed
     assertArrayEquals(new int[] {3, 4, 4}, build(r).output().shape().dims());
     assertEquals("m.onnx: node '/b/Transpose' (Transpose) with perm=[0, 1, 3, 2]: netc transposes a map only to channels last (perm [0, 2, 3, 1]), "
         + "and back, around layers over its channels",
         error(List.of(OnnxBytes.node("/b/Transpose", "Transpose", List.of("x"), List.of("y"), OnnxBytes.ints("perm", 0, 1, 3, 2))), constants));
-    assertEquals("m.onnx: node '/b/Mul' (Mul) multiplies by a constant of shape [2]; netc multiplies a map by a constant of one value a channel "
-        + "([C, 1, 1]), or by a gate computed from it", error(List.of(OnnxBytes.node("/r/Relu", "Relu", List.of("x"), List.of("r")),
+    assertEquals("m.onnx: node '/b/Mul' (Mul) multiplies by a constant of shape [2] on a tensor of shape [2, 4, 4] (without the batch); netc takes "
+        + "one value, or one value a channel ([C, 1, 1] or [1, C, 1, 1]; a [C] broadcasts along the width)", error(List.of(OnnxBytes.node("/r/Relu", "Relu", List.of("x"), List.of("r")),
             OnnxBytes.node("/b/Mul", "Mul", List.of("g", "r"), List.of("y"))), constants));
     // a SiLU over the channels stays channels last, and the section must end in a Transpose back
     OnnxImporter.Result silu = translate(List.of(

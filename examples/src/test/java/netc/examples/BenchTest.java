@@ -175,6 +175,34 @@ class BenchTest {
   }
 
   /**
+   * An ONNX model benched against itself in ONNX Runtime (the smallest committed fixture, misc.onnx): the
+   * engines' first outputs agree, and the latency ratio line is printed. The timings are not checked.
+   */
+  @Test
+  void anOnnxModelBenchedAgainstOnnxRuntimeAgreesAndGivesARatio() throws Exception {
+    String model = "../weights/fixtures/onnx/misc.onnx";
+    assertTrue(Files.isRegularFile(Path.of(model)), "the fixture " + model);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream old = System.out;
+    int status;
+    try {
+      System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8)); // the bench prints on System.out
+      status = Bench.run(new String[] {model, "--onnx", model, "--threads", "1", "--runs", "2", "--warmup", "1", "--warmup-seconds", "0",
+          "--sustained", "1"}, System.out);
+    } finally {
+      System.setOut(old);
+    }
+    String out = bytes.toString(StandardCharsets.UTF_8);
+    assertEquals(0, status, out);
+    Matcher agree = Pattern.compile("outputs agree: max \\|netc - onnxruntime\\| = (\\S+) \\((\\S+) of max \\|output\\| (\\S+)\\)").matcher(out);
+    assertTrue(agree.find(), out);
+    assertTrue(Double.parseDouble(agree.group(3)) > 0, out); // not the "every output is 0" line
+    assertTrue(Double.parseDouble(agree.group(1)) <= 1e-3 * Double.parseDouble(agree.group(3)), out);
+    assertTrue(Pattern.compile("netc/onnxruntime latency ratio: \\d+\\.\\d{3} \\(netc \\S+ ms, onnxruntime \\S+ ms, batch 1, threads 1\\)")
+        .matcher(out).find(), out);
+  }
+
+  /**
    * The share of the peak names Winograd only where it explains a figure over 100%: over on the direct
    * count, within on the work done; over on the work done blames the probe or the count.
    */
