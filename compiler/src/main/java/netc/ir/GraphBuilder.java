@@ -125,10 +125,12 @@ public final class GraphBuilder {
    * with a loop of named calls of blocks nested ten deep, though none of them added a layer.
    */
   private final Deque<Set<String>> openScopes = new ArrayDeque<>(List.of(new HashSet<>()));
+  /** The layers named in the spec (a: conv(...)), which a scope of the same name may not share; not the names given to unnamed ones. */
+  private final Set<String> explicitLayers = new HashSet<>();
   /** For each scope and base name, the suffix to try next, so naming n unnamed layers is linear. */
   private final Map<String, Integer> nextSuffix = new HashMap<>();
   /** A block call being expanded: the block and the values its formals are bound to. */
-  private record Frame(BlockDecl block, Map<String, Object> args) {}
+  private record Frame(BlockDecl block, Map<String, Object> args, Shape input) {}
 
   /** The block calls being expanded, innermost on top. */
   private final Deque<Frame> calls = new ArrayDeque<>();
@@ -385,12 +387,12 @@ public final class GraphBuilder {
     }
     if (block != null) {
       Map<String, Object> args = bind(call, block.formals(), env, globals, block);
-      if (recursesForever(block, args, bound == null)) {
+      if (recursesForever(block, args, shape(current), bound == null)) {
         throw new NetcException(call.span(), "block '" + block.name() + "' calls itself; recursion never ends");
       }
       if (calls.size() >= MAX_DEPTH) throw new NetcException(call.span(), "blocks nested more than " + MAX_DEPTH + " deep");
       List<String> inner = explicit == null ? scope : named(scope, explicit, stmt.name().span());
-      calls.push(new Frame(block, args));
+      calls.push(new Frame(block, args, shape(current)));
       int outerConditional = conditional;
       conditional = 0;
       int out;
@@ -413,6 +415,7 @@ public final class GraphBuilder {
     if (explicit != null && (names.contains(name) || openScopes.peek().contains(explicit))) {
       throw new NetcException(stmt.name().span(), "layer name '" + name + "' is already used");
     }
+    if (explicit != null) explicitLayers.add(name);
     Map<String, Object> a = bind(call, builtin.formals(), env, null, null);
     return builtinLayer(builtin.op(), call, a, name, current, stmt.span());
   }
@@ -422,17 +425,18 @@ public final class GraphBuilder {
    * may be called again and end (a higher-order block given itself or another block as an argument,
    * a loop whose count shrinks to 0), so being on the stack is not enough; two cases are sure:
    * <ul>
-   *   <li>the block is being expanded already with the same argument values: what a call expands to
-   *       depends only on the block and its arguments, so it would come back here again and again;
+   *   <li>the block is being expanded already with the same argument values on an input of the same
+   *       shape: what a call expands to depends only on the block, its arguments and its input's shape
+   *       (a shortcut runs only where the shapes differ), so it would come back here again and again;
    *   <li>the block calls itself by its name, not through a parameter, where its body always runs the
    *       call (outside every loop and shortcut): every expansion makes one more, whatever the
    *       arguments ({@code forever(n + 1)}).
    * </ul>
    * Any other runaway is stopped by {@link #MAX_DEPTH}.
    */
-  private boolean recursesForever(BlockDecl block, Map<String, Object> args, boolean byName) {
+  private boolean recursesForever(BlockDecl block, Map<String, Object> args, Shape input, boolean byName) {
     if (byName && conditional == 0 && !calls.isEmpty() && calls.peek().block() == block) return true;
-    for (Frame f : calls) if (f.block() == block && sameValues(f.args(), args)) return true;
+    for (Frame f : calls) if (f.block() == block && f.input().equals(input) && sameValues(f.args(), args)) return true;
     return false;
   }
 
@@ -624,8 +628,9 @@ public final class GraphBuilder {
           + ": " + String.join(".", inner).substring(0, 40) + "...");
     }
     String full = String.join(".", inner);
-    // a layer of that name counts too: 'a' would be both a layer and the parent of a.conv
-    if (names.contains(full) || !openScopes.peek().add(name)) throw new NetcException(span, "layer name '" + full + "' is already used");
+    // a layer named so counts too: 'a' would be both a layer and the parent of a.conv. A name the builder
+    // gave an unnamed layer does not (conv(4, 1) then conv: blk() compiled before, as layer conv and scope conv)
+    if (explicitLayers.contains(full) || !openScopes.peek().add(name)) throw new NetcException(span, "layer name '" + full + "' is already used");
     openScopes.push(new HashSet<>());
     return inner;
   }
