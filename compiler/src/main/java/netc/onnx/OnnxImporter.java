@@ -1566,7 +1566,9 @@ public final class OnnxImporter {
 
   /**
    * Leading Sub/Div/Mul/Add by per-channel constants compose to y = scale * x + shift, which is the
-   * input's (x - mean) / std with std = 1 / scale and mean = -shift / scale, when every scale is positive.
+   * input's (x - mean) / std with std = 1 / scale and mean = -shift / scale, when every scale is positive;
+   * else null, and the nodes import as any arithmetic by a constant does (a scale and shift after the input,
+   * whose refusals of zero divisors and values that are no number name the node).
    */
   private Normalization normalization(String x) {
     int c = shapes.get(x)[0];
@@ -1606,10 +1608,8 @@ public final class OnnxImporter {
     if (nodes.isEmpty()) return null;
     double[] mean = new double[c], std = new double[c];
     for (int ch = 0; ch < c; ch++) {
-      if (!(scale[ch] > 0) || !Double.isFinite(scale[ch]) || !Double.isFinite(shift[ch])) {
-        throw fail(node(nodes.get(0)) + " and the nodes after it scale channel " + ch + " by " + scale[ch]
-            + "; netc's input normalization divides by a positive std");
-      }
+      // a sign flip or a zero is no (x - mean) / std; nor are values that are no number, which the scale and shift refuses by name
+      if (!(scale[ch] > 0) || !Double.isFinite(scale[ch]) || !Double.isFinite(shift[ch])) return null;
       std[ch] = 1 / scale[ch];
       mean[ch] = -shift[ch] / scale[ch];
       if (!Float.isFinite((float) std[ch]) || !Float.isFinite((float) mean[ch]) || (float) std[ch] <= 0) {
@@ -1836,8 +1836,12 @@ public final class OnnxImporter {
   }
 
   private NetcException unsupported(OnnxNode n) {
-    return fail(node(n) + (n.domain().isEmpty() ? "" : " of domain " + OnnxReader.quote(n.domain())) + attributes(n)
-        + ": netc does not support this operator; it imports " + String.join(", ", SUPPORTED));
+    String what = node(n) + (n.domain().isEmpty() ? "" : " of domain " + OnnxReader.quote(n.domain())) + attributes(n);
+    String tail = ": netc does not support this operator; it imports " + String.join(", ", SUPPORTED);
+    // the message is cut past 2,000 characters: a long name or many attributes shorten, so the list stays whole
+    int room = Math.max(200, 1990 - model.fileName().length() - 2 - tail.length());
+    if (what.length() > room) what = what.substring(0, room - 40) + "... (" + (what.length() - room + 40) + " more characters)";
+    return fail(what + tail);
   }
 
   private NetcException unsupportedAttributes(OnnxNode n, String why) {

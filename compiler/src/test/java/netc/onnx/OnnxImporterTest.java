@@ -785,6 +785,28 @@ class OnnxImporterTest {
     assertClose(expected, y[1], "interpreted");
   }
 
+  /**
+   * Arithmetic on the input itself that is no normalization (a negative scale: no positive std) imports as
+   * any scale and shift does; it was refused there and accepted one node later. A zero divisor there gets
+   * the divisor's message, not a scale of Infinity.
+   */
+  @Test
+  void aNegativeScaleOfTheInputIsAScaleAndShift() throws java.io.IOException {
+    List<byte[]> nodes = List.of(OnnxBytes.node("/m/Mul", "Mul", List.of("x", "k"), List.of("s")),
+        OnnxBytes.node("/f/Flatten", "Flatten", List.of("s"), List.of("y")));
+    OnnxImporter.Result r = translate(nodes, List.of(OnnxBytes.floats("k", new long[] {1, 2, 1, 1}, -1f, 2f)));
+    assertTrue(r.spec().contains("m: batchnorm(eps = 1.0E-30)  // onnx: /m/Mul (Mul)\n"), r.spec());
+    Tensor x = Tensor.uniform(3, 1, 2, 4, 4);
+    double[] expected = new double[32];
+    for (int i = 0; i < 32; i++) expected[i] = x.data()[i] * (i < 16 ? -1 : 2);
+    Tensor[] y = compiledAndInterpreted(r, x);
+    assertClose(expected, y[0], "compiled");
+    assertClose(expected, y[1], "interpreted");
+    assertEquals("m.onnx: node '/d/Div' (Div) divides by its constant 'k', which is 0 in channel 1", error(List.of(
+        OnnxBytes.node("/d/Div", "Div", List.of("x", "k"), List.of("q")), OnnxBytes.node("/f/Flatten", "Flatten", List.of("q"), List.of("y"))),
+        List.of(OnnxBytes.floats("k", new long[] {1, 2, 1, 1}, 2f, 0f))));
+  }
+
   /** c / x is no scale and shift; a zero divisor, a value that is no number and a [C] along the width are refused by name. */
   @Test
   void arithmeticByConstantsNetcCannotExpressIsRefused() {
@@ -893,6 +915,16 @@ class OnnxImporterTest {
     byte[] add = concat(OnnxBytes.node("j", "Add", List.of("x", "r"), List.of("y")), OnnxBytes.message(out -> out.writeString(7, "com.example")));
     String e = error(List.of(OnnxBytes.node("r0", "Relu", List.of("x"), List.of("r")), add), List.of());
     assertTrue(e.startsWith("m.onnx: node 'j' (Add) of domain 'com.example': netc does not support this operator; it imports Conv, "), e);
+  }
+
+  /** A node of a long name keeps the list of operators whole: its name is shortened, not the list at the 2,000-character cut. */
+  @Test
+  void aLongNodeNameLeavesTheSupportedListWhole() {
+    String name = "n".repeat(1000);
+    String e = error(List.of(OnnxBytes.node(name, "Elu", List.of("x"), List.of("y"))), List.of());
+    assertTrue(e.endsWith(": netc does not support this operator; it imports " + String.join(", ", OnnxImporter.SUPPORTED)), e);
+    assertTrue(e.startsWith("m.onnx: node 'nnnn") && e.contains("... ("), e);
+    assertTrue(e.length() <= 2000, "one line of at most 2,000 characters: " + e.length());
   }
 
   /** Shape computations read shapes (rank 1), and the shapes of tensors in the spec's own layout only. */
