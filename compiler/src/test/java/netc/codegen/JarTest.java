@@ -222,6 +222,11 @@ class JarTest {
     Run r = java(List.of("-XX:-UseFMA"), true, "--info");
     assertEquals(0, r.status(), r.err());
     assertTrue(r.out().contains("kernels: scalar (no vectors)"), r.out());
+    // vectors asked for all the same: the warning says why they are slow (it said "wider than the 0-bit vectors")
+    r = java(List.of("-XX:-UseFMA", "-Dnetc.vectorBits=128"), true, "--info");
+    assertEquals(0, r.status(), r.err());
+    assertEquals(1, r.err().lines().filter(l -> l.startsWith("netc: warning: -Dnetc.vectorBits=128 on a JVM without fused multiply-add"
+        + " instructions")).count(), r.err());
     r = java(List.of("-XX:-UseFMA"), true, "--input", dir.resolve("xf.npy").toString(), "--output", dir.resolve("yf.npy").toString());
     assertEquals(0, r.status(), r.err());
     assertEquals(1, r.err().lines().filter(l -> l.startsWith("warning: this JVM has no fused multiply-add instructions")).count(), r.err());

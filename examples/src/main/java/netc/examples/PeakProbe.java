@@ -38,7 +38,7 @@ final class PeakProbe {
    * operands. 12 fit a 16-register file (AVX2); a 32-register file gets 16, which four 4-cycle FMA pipes
    * need (Apple M-series, Neoverse V1/V2: 12 measured three quarters of their peak).
    */
-  static final int CHAINS = Kernels.INSTANCE.vectorRegisters() >= 32 ? 16 : 12;
+  static final int CHAINS = KERNELS_NATIVE && Kernels.INSTANCE.vectorRegisters() >= 32 ? 16 : 12; // kernels forced wider: the probe's narrower vectors, the register file unknown
 
   /** Whether the scalar chains fuse: without FMA instructions Math.fma goes through BigDecimal, and they multiply and add as the scalar kernels then do. */
   private static final boolean FMA = Kernels.fusedMultiplyAdd();

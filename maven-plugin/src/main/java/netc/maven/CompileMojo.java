@@ -510,6 +510,7 @@ public final class CompileMojo extends AbstractMojo {
 
   /** The compiler's located message on one line: Maven prints it as the build's failure, without a stack trace. */
   static String oneLine(NetcException e) {
-    return e.span() == null ? e.getMessage() : e.span().location() + ": " + e.getMessage();
+    // escaped and cut as a whole, location included (an import's file name is text from the spec), as NetcException.format does
+    return e.span() == null ? e.getMessage() : netc.runtime.BadInputException.oneLine(e.span().location() + ": " + e.problem());
   }
 }
