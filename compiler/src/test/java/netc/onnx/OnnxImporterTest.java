@@ -1600,4 +1600,128 @@ class OnnxImporterTest {
   private static byte[] bools(String name, boolean value) {
     return OnnxBytes.tensor(name, OnnxReader.BOOL, new long[0], out -> out.writeInt32(5, value ? 1 : 0));
   }
+
+  /** x[1, C, 4, 4] holding 1, 2, 3, ... in order: channel c, row r, column w is 16c + 4r + w + 1. */
+  private static Tensor counting(int channels) {
+    float[] v = new float[channels * 16];
+    for (int i = 0; i < v.length; i++) v[i] = i + 1;
+    return new Tensor(new int[] {1, channels, 4, 4}, v);
+  }
+
+  private static void assertRuns(double[] expected, OnnxImporter.Result r, Tensor x) throws java.io.IOException {
+    Tensor[] y = compiledAndInterpreted(r, x);
+    assertClose(expected, y[0], "compiled");
+    assertClose(expected, y[1], "interpreted");
+  }
+
+  /**
+   * Softmax's axis defaults to 1 before opset 13 (the input coerced to 2-D [N, rest]) and to -1 from it:
+   * on the [N, F] logits of a Gemm both are the softmax of each image's features, as are axis -1 at 11
+   * and 1 at 13. Softmax on a map (where opset 11's default would span C x H x W) and over the batch are refused.
+   */
+  @Test
+  void softmaxOverTheLogitsWithEachOpsetsDefaultAxis() throws java.io.IOException {
+    float[] g = new float[3 * 16]; // transB: logits 0.01 * sum(x), 0, x[0]
+    for (int k = 0; k < 16; k++) g[k] = 0.01f;
+    g[2 * 16] = 1f;
+    List<byte[]> constants = List.of(OnnxBytes.floats("g", new long[] {3, 16}, g));
+    float[] xs = new float[32];
+    for (int k = 0; k < 16; k++) {
+      xs[k] = k + 1; // logits 1.36, 0, 1
+      xs[16 + k] = (k % 4) * 0.25f; // logits 0.06, 0, 0
+    }
+    Tensor x = new Tensor(new int[] {2, 1, 4, 4}, xs);
+    double[][] logits = {{1.36, 0, 1}, {0.06, 0, 0}};
+    double[] expected = new double[6];
+    for (int i = 0; i < 2; i++) {
+      double sum = 0;
+      for (double l : logits[i]) sum += Math.exp(l);
+      for (int o = 0; o < 3; o++) expected[i * 3 + o] = Math.exp(logits[i][o]) / sum;
+    }
+    List<List<byte[]>> attributeForms = List.of(List.of(), List.of(OnnxBytes.integer("axis", -1)), List.of(OnnxBytes.integer("axis", 1)));
+    for (long opset : new long[] {11, 12, 13}) {
+      for (List<byte[]> axis : attributeForms) {
+        List<byte[]> nodes = List.of(OnnxBytes.node("/f/Flatten", "Flatten", List.of("x"), List.of("f")),
+            OnnxBytes.node("/fc/Gemm", "Gemm", List.of("f", "g"), List.of("l"), OnnxBytes.integer("transB", 1)),
+            OnnxBytes.node("/s/Softmax", "Softmax", List.of("l"), List.of("y"), axis.toArray(byte[][]::new)));
+        OnnxImporter.Result r = translate(nodes, constants, 1, opset);
+        assertTrue(r.spec().contains("s: softmax()  // onnx: /s/Softmax (Softmax)\n"), r.spec());
+        if (opset == 12 || !axis.isEmpty()) continue; // compiled once an opset: the spec is the same
+        assertRuns(expected, r, x);
+      }
+    }
+    List<byte[]> onMap = List.of(OnnxBytes.node("/s/Softmax", "Softmax", List.of("x"), List.of("y")));
+    assertEquals("m.onnx: node '/s/Softmax' (Softmax) takes a tensor of shape [2, 4, 4] per image; netc's Softmax expects a flat vector"
+        + " (flatten first)", error(onMap, List.of(), 2, 11));
+    List<byte[]> overBatch = List.of(OnnxBytes.node("/f/Flatten", "Flatten", List.of("x"), List.of("f")),
+        OnnxBytes.node("/s/Softmax", "Softmax", List.of("f"), List.of("y"), OnnxBytes.integer("axis", 0)));
+    assertEquals("m.onnx: node '/s/Softmax' (Softmax) with axis=0: netc's softmax is over the features of a flat input",
+        error(overBatch, List.of(), 2, 11));
+  }
+
+  /** Gemm is alpha * A * B + beta * C: alpha scales the weight, beta the bias. A transposed (transA=1) is refused. */
+  @Test
+  void gemmScalesItsBiasByBeta() throws java.io.IOException {
+    float[] b = new float[16 * 2]; // B [16, 2] (no transB): column 0 all ones, column 1 +1 and -1 alternately
+    for (int k = 0; k < 16; k++) {
+      b[k * 2] = 1f;
+      b[k * 2 + 1] = k % 2 == 0 ? 1f : -1f;
+    }
+    List<byte[]> constants = List.of(OnnxBytes.floats("b", new long[] {16, 2}, b), OnnxBytes.floats("c", new long[] {2}, 1f, -2f));
+    List<byte[]> nodes = List.of(OnnxBytes.node("/f/Flatten", "Flatten", List.of("x"), List.of("f")),
+        OnnxBytes.node("/fc/Gemm", "Gemm", List.of("f", "b", "c"), List.of("y"), OnnxBytes.real("alpha", 2f), OnnxBytes.real("beta", 0.5f)));
+    OnnxImporter.Result r = translate(nodes, constants, 1, 13);
+    assertTrue(r.spec().contains("fc: fc(2)  // onnx: /fc/Gemm (Gemm)\n"), r.spec());
+    // x = 1..16: A * B = [136, (1 + 3 + ... + 15) - (2 + 4 + ... + 16)] = [136, -8]; * 2, + 0.5 * [1, -2]
+    assertRuns(new double[] {272.5, -17}, r, counting(1));
+    List<byte[]> transA = List.of(OnnxBytes.node("/f/Flatten", "Flatten", List.of("x"), List.of("f")),
+        OnnxBytes.node("/fc/Gemm", "Gemm", List.of("f", "b", "c"), List.of("y"), OnnxBytes.integer("transA", 1), OnnxBytes.real("beta", 0.5f)));
+    assertEquals("m.onnx: node '/fc/Gemm' (Gemm) with beta=0.5, transA=1: transA=1 is not supported", error(transA, constants, 1, 13));
+  }
+
+  /** Pad copying the border (edge) or mirroring it (reflect) is no padding with zeros: refused, as an input (opset 11) or attribute (before). */
+  @Test
+  void padByReflectionOrEdgeIsRefused() {
+    List<byte[]> reflect = List.of(OnnxBytes.node("/p/Pad", "Pad", List.of("x", "p"), List.of("y"), OnnxBytes.string("mode", "reflect")));
+    assertEquals("m.onnx: node '/p/Pad' (Pad) with mode=\"reflect\": netc pads with zeros around the height and width only (mode reflect,"
+        + " pads [0, 0, 1, 1, 0, 0, 1, 1])", error(reflect, List.of(padsTensor(0, 0, 1, 1, 0, 0, 1, 1)), 2, 13));
+    List<byte[]> edge = List.of(OnnxBytes.node("/p/Pad", "Pad", List.of("x"), List.of("y"), OnnxBytes.string("mode", "edge"),
+        OnnxBytes.ints("pads", 0, 0, 1, 0, 0, 0, 1, 0)));
+    assertEquals("m.onnx: node '/p/Pad' (Pad) with mode=\"edge\", pads=[0, 0, 1, 0, 0, 0, 1, 0]: netc pads with zeros around the height"
+        + " and width only (mode edge, pads [0, 0, 1, 0, 0, 0, 1, 0])", error(edge, List.of(), 2, 10));
+  }
+
+  /**
+   * AveragePool 3x3, stride 2, pads 1, ceil_mode=1, count_include_pad=1 on a 4x4 map: 3x3 outputs (ceil((4 + 2 - 3) / 2) + 1).
+   * Each window is clipped to the padded input (rows -1..4): the padded zeros count in the divisor, the
+   * ceil-mode overhang past them (row 5) does not: as torch, onnx.reference and onnxruntime's AveragePool-19
+   * kernel divide (onnx/onnx#5276; onnxruntime's CPU kernel of opsets 7-18 divided by the whole kernel until
+   * microsoft/onnxruntime#29629), and as netc's interpreter documents. ONNX's spec text says only "whether
+   * include pad pixels". Windows along each axis: {-1, 0, 1} of 3 counted, {1, 2, 3} of 3, {3, 4} of 2.
+   */
+  @Test
+  void anAveragePoolCountingPadsInCeilModeDividesByTheWindowInsideThePadding() throws java.io.IOException {
+    byte[] avg = OnnxBytes.node("/a/AveragePool", "AveragePool", List.of("x"), List.of("y"), OnnxBytes.ints("kernel_shape", 3, 3),
+        OnnxBytes.ints("strides", 2, 2), OnnxBytes.ints("pads", 1, 1, 1, 1), OnnxBytes.integer("ceil_mode", 1),
+        OnnxBytes.integer("count_include_pad", 1));
+    OnnxImporter.Result r = translate(List.of(avg), List.of(), 1, 13);
+    assertTrue(r.spec().contains("a: avgpool(3, stride = 2, padding = 1, ceil_mode = true)  // onnx: /a/AveragePool (AveragePool)\n"), r.spec());
+    assertEquals(List.of(1, 3, 3), java.util.Arrays.stream(build(r).output().shape().dims()).boxed().toList());
+    // x = 1..16 by rows: sums of the pixels inside (top-left 1 + 2 + 5 + 6 = 14), over 3 x 3, 3 x 2, 2 x 3 or 2 x 2
+    assertRuns(new double[] {14 / 9.0, 30 / 9.0, 12 / 6.0, 57 / 9.0, 99 / 9.0, 36 / 6.0, 27 / 6.0, 45 / 6.0, 16 / 4.0}, r, counting(1));
+  }
+
+  /** A depthwise conv (group = channels) with dilation 2: each channel its own 2x2 kernel, over pixels two apart. */
+  @Test
+  void aDepthwiseConvWithDilationTwo() throws java.io.IOException {
+    List<byte[]> constants = List.of(OnnxBytes.floats("w", new long[] {2, 1, 2, 2}, 1, 2, 3, 4, 0.5f, -1, 0, 2),
+        OnnxBytes.floats("b", new long[] {2}, 0.25f, -1f));
+    byte[] dw = OnnxBytes.node("/dw/Conv", "Conv", List.of("x", "w", "b"), List.of("y"), OnnxBytes.integer("group", 2),
+        OnnxBytes.ints("dilations", 2, 2), OnnxBytes.ints("kernel_shape", 2, 2));
+    OnnxImporter.Result r = translate(List.of(dw), constants, 2, 13);
+    assertTrue(r.spec().contains("dw: conv(2, 2, groups = 2, dilation = 2)  // onnx: /dw/Conv (Conv)\n"), r.spec());
+    // channel 0, v = x[i][j] = 4i + j + 1: 1 v + 2 x[i][j+2] + 3 x[i+2][j] + 4 x[i+2][j+2] + 0.25 = 10 v + 68.25
+    // channel 1, v = 4i + j + 17: 0.5 v - x[i][j+2] + 2 x[i+2][j+2] - 1 = 1.5 v + 17
+    assertRuns(new double[] {78.25, 88.25, 118.25, 128.25, 42.5, 44, 48.5, 50}, r, counting(2));
+  }
 }
