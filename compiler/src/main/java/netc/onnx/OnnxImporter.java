@@ -1612,10 +1612,8 @@ public final class OnnxImporter {
       if (!(scale[ch] > 0) || !Double.isFinite(scale[ch]) || !Double.isFinite(shift[ch])) return null;
       std[ch] = 1 / scale[ch];
       mean[ch] = -shift[ch] / scale[ch];
-      if (!Float.isFinite((float) std[ch]) || !Float.isFinite((float) mean[ch]) || (float) std[ch] <= 0) {
-        throw fail(node(nodes.get(0)) + " and the nodes after it make channel " + ch + "'s mean " + mean[ch] + " and std " + std[ch]
-            + ", outside float's range");
-      }
+      // a mean or std past float's range is no normalization either; as a scale and shift each node keeps its own constant
+      if (!Float.isFinite((float) std[ch]) || !Float.isFinite((float) mean[ch]) || (float) std[ch] <= 0) return null;
     }
     return new Normalization(mean, std, nodes, t);
   }
@@ -1836,11 +1834,17 @@ public final class OnnxImporter {
   }
 
   private NetcException unsupported(OnnxNode n) {
-    String what = node(n) + (n.domain().isEmpty() ? "" : " of domain " + OnnxReader.quote(n.domain())) + attributes(n);
+    // escaped here, as the message will be (escaping is idempotent), so the lengths below are the printed ones
+    String what = BadInputException.oneLine(node(n) + (n.domain().isEmpty() ? "" : " of domain " + OnnxReader.quote(n.domain())) + attributes(n));
     String tail = ": netc does not support this operator; it imports " + String.join(", ", SUPPORTED);
     // the message is cut past 2,000 characters: a long name or many attributes shorten, so the list stays whole
-    int room = Math.max(200, 1990 - model.fileName().length() - 2 - tail.length());
-    if (what.length() > room) what = what.substring(0, room - 40) + "... (" + (what.length() - room + 40) + " more characters)";
+    int room = Math.max(100, 1990 - BadInputException.oneLine(model.fileName()).length() - 2 - tail.length());
+    if (what.length() > room) {
+      int end = room - 40, escape = what.lastIndexOf('\\', end - 1);
+      if (escape >= 0 && end - escape < 6) end = escape; // not inside an escape such as \u202e
+      if (Character.isHighSurrogate(what.charAt(end - 1))) end--; // nor between a surrogate pair
+      what = what.substring(0, end) + "... (" + (what.length() - end) + " more characters)";
+    }
     return fail(what + tail);
   }
 

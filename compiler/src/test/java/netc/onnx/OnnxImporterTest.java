@@ -802,6 +802,11 @@ class OnnxImporterTest {
     Tensor[] y = compiledAndInterpreted(r, x);
     assertClose(expected, y[0], "compiled");
     assertClose(expected, y[1], "interpreted");
+    // a positive scale whose mean would pass float's range (-1e20 / 1e-20): each node a scale and shift, as one node later
+    OnnxImporter.Result far = translate(List.of(OnnxBytes.node("/m/Mul", "Mul", List.of("x", "k"), List.of("s")),
+        OnnxBytes.node("/a/Add", "Add", List.of("s", "b"), List.of("t")), OnnxBytes.node("/f/Flatten", "Flatten", List.of("t"), List.of("y"))),
+        List.of(OnnxBytes.floats("k", new long[0], 1e-20f), OnnxBytes.floats("b", new long[0], 1e20f)));
+    assertTrue(far.spec().contains("m: batchnorm(eps = 1.0E-30)") && far.spec().contains("a: batchnorm(eps = 1.0E-30)"), far.spec());
     assertEquals("m.onnx: node '/d/Div' (Div) divides by its constant 'k', which is 0 in channel 1", error(List.of(
         OnnxBytes.node("/d/Div", "Div", List.of("x", "k"), List.of("q")), OnnxBytes.node("/f/Flatten", "Flatten", List.of("q"), List.of("y"))),
         List.of(OnnxBytes.floats("k", new long[] {1, 2, 1, 1}, 2f, 0f))));
@@ -925,6 +930,10 @@ class OnnxImporterTest {
     assertTrue(e.endsWith(": netc does not support this operator; it imports " + String.join(", ", OnnxImporter.SUPPORTED)), e);
     assertTrue(e.startsWith("m.onnx: node 'nnnn") && e.contains("... ("), e);
     assertTrue(e.length() <= 2000, "one line of at most 2,000 characters: " + e.length());
+    // a name of characters that print escaped (six characters each): measured as printed, and not cut inside an escape
+    e = error(List.of(OnnxBytes.node("\u202e".repeat(300), "Elu", List.of("x"), List.of("y"))), List.of());
+    assertTrue(e.endsWith(": netc does not support this operator; it imports " + String.join(", ", OnnxImporter.SUPPORTED)), e);
+    assertTrue(e.matches("m\\.onnx: node '(\\\\u202e)+\\.\\.\\. \\(\\d+ more characters\\).*"), e);
   }
 
   /** Shape computations read shapes (rank 1), and the shapes of tensors in the spec's own layout only. */

@@ -102,9 +102,12 @@ final class VectorWidth {
           + (natural == 0 ? "the scalar kernels" : natural + "-bit vectors"));
       return natural;
     }
-    if (bits > nativeBits() && !fmaRuns() && c2Runs()) {
+    if (bits > nativeBits() && !fmaRuns()) {
       System.err.println("netc: warning: -Dnetc.vectorBits=" + bits + " on a JVM without fused multiply-add instructions (UseFMA is off):"
           + " each lane's multiply-add runs the Vector API's Java fallback through BigDecimal, hundreds of times slower");
+    } else if (bits > nativeBits() && !c2Runs()) {
+      System.err.println("netc: warning: -Dnetc.vectorBits=" + bits + " on a JVM whose JIT does not compile vectors (no C2: -Xint, a"
+          + " TieredStopAtLevel below 4, or a JVMCI compiler): the kernels run the Vector API's Java fallback, many times slower");
     } else if (bits > nativeBits()) {
       System.err.println("netc: warning: -Dnetc.vectorBits=" + bits + " is wider than the " + nativeBits()
           + "-bit vectors this JVM compiles natively: the kernels run the Vector API's Java fallback, many times slower");
