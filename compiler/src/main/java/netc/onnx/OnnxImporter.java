@@ -1291,17 +1291,27 @@ public final class OnnxImporter {
    * a [C] broadcasts along the width, not the channels: refused, as any other shape.
    */
   private float[] affineConstant(OnnxNode n, OnnxTensor g, int[] in) {
+    float[] v = channelValues(g, in);
+    if (v == null) {
+      throw fail(node(n) + " " + verb(n.opType()) + " a constant of shape " + dims(g.dims()) + " on a tensor of shape " + dims(in)
+          + " (without the batch); netc takes one value, or one value a " + (in.length == 1 ? "feature ([F] or [1, F])"
+              : in.length == 3 ? "channel ([C, 1, 1] or [1, C, 1, 1]; a [C] broadcasts along the width)" : "channel, on a map or a flat tensor"));
+    }
+    return v;
+  }
+
+  /**
+   * The values of constant {@code g} broadcast on a tensor of per-image shape {@code in}, if they are one
+   * value or one a channel (feature) as ONNX aligns them (its last axis with the tensor's): their floats,
+   * one or C of them; else null. The one rule for the scale and shift and for the input's normalization.
+   */
+  private static float[] channelValues(OnnxTensor g, int[] in) {
     long[] d = g.dims();
     int rank = in.length + 1; // with the batch
     int featureAxis = in.length == 3 ? d.length - 3 : d.length - 1; // the constant's axis aligned with the channels (features)
     boolean fits = d.length <= rank && (in.length == 3 || in.length == 1);
     boolean one = g.size() == 1, perChannel = featureAxis >= 0 && d[featureAxis] == in[0] && g.size() == in[0];
-    if (!fits || !one && !perChannel) {
-      throw fail(node(n) + " " + verb(n.opType()) + " a constant of shape " + dims(d) + " on a tensor of shape " + dims(in)
-          + " (without the batch); netc takes one value, or one value a " + (in.length == 1 ? "feature ([F] or [1, F])"
-              : in.length == 3 ? "channel ([C, 1, 1] or [1, C, 1, 1]; a [C] broadcasts along the width)" : "channel, on a map or a flat tensor"));
-    }
-    return g.floats();
+    return fits && (one || perChannel) ? g.floats() : null;
   }
 
   /** What an Add, Sub, Mul or Div does, for messages. */
@@ -1571,7 +1581,8 @@ public final class OnnxImporter {
    * whose refusals of zero divisors and values that are no number name the node).
    */
   private Normalization normalization(String x) {
-    int c = shapes.get(x)[0];
+    int[] in = shapes.get(x);
+    int c = in[0];
     double[] scale = new double[c], shift = new double[c];
     Arrays.fill(scale, 1);
     List<OnnxNode> nodes = new ArrayList<>();
@@ -1586,7 +1597,7 @@ public final class OnnxImporter {
       boolean first = n.inputs().get(0).equals(t);
       String other = n.inputs().get(first ? 1 : 0);
       if (!isConstant(other) || (!first && (n.opType().equals("Sub") || n.opType().equals("Div")))) break;
-      double[] k = perChannel(other, c);
+      double[] k = perChannel(other, in);
       if (k == null) break;
       for (int ch = 0; ch < c; ch++) {
         switch (n.opType()) {
@@ -1619,17 +1630,15 @@ public final class OnnxImporter {
   }
 
   /**
-   * A constant's values per channel of an image tensor ([1, C, 1, 1], [C, 1, 1] or one value), or null
-   * if it is not such. Not [C]: ONNX broadcasts a rank-1 constant along the last axis, the width.
+   * A float constant's values per channel of an image tensor of per-image shape {@code in} (one value,
+   * [C, 1, 1] or [1, C, 1, 1]: {@link #channelValues}), one for each of its C channels, or null if it is not such.
    */
-  private double[] perChannel(String name, int c) {
+  private double[] perChannel(String name, int[] in) {
     OnnxTensor t = model.initializers().get(name);
-    if (t == null || !t.isFloat()) return null;
-    long[] d = t.dims();
-    int channelAxis = d.length == 4 ? 1 : d.length == 3 ? 0 : -1;
-    if (t.size() != 1 && (channelAxis < 0 || d[channelAxis] != c || t.size() != c)) return null;
-    double[] v = new double[c];
-    for (int ch = 0; ch < c; ch++) v[ch] = t.floats()[t.size() == 1 ? 0 : ch];
+    float[] k = t == null || !t.isFloat() ? null : channelValues(t, in);
+    if (k == null) return null;
+    double[] v = new double[in[0]];
+    for (int ch = 0; ch < v.length; ch++) v[ch] = k[k.length == 1 ? 0 : ch];
     return v;
   }
 
