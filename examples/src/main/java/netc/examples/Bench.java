@@ -152,7 +152,7 @@ public final class Bench {
         quiet(); // netc's worker spins after its first call: the probe must not share a core with it
         double peak = PeakProbe.measure(threads);
         System.out.printf("measured FP32 peak on %d thread%s at %s (%s): %.1f GFLOP/s%n", threads, threads == 1 ? "" : "s",
-            PeakProbe.KERNELS_NATIVE ? "the kernels' width" : "this JVM's native width", PeakProbe.BITS == 0 ? (Kernels.fusedMultiplyAdd() ? "scalar FMA" : "scalar multiply-add, no FMA here") : PeakProbe.BITS + "-bit FMA", peak);
+            PeakProbe.KERNELS_NATIVE ? "the kernels' width" : "this JVM's native width", PeakProbe.BITS == 0 ? (PeakProbe.FMA ? "scalar FMA" : "scalar multiply-add, no FMA here") : PeakProbe.BITS + "-bit FMA", peak);
         if (!PeakProbe.KERNELS_NATIVE) {
           System.out.printf("note: netc's kernels run %d-bit vectors, wider than this JVM's %d-bit ones (the Vector API's Java fallback):"
               + " no %% of peak is given below%n", PeakProbe.KERNEL_BITS, PeakProbe.NATIVE_BITS);

@@ -41,7 +41,7 @@ final class PeakProbe {
   static final int CHAINS = KERNELS_NATIVE && Kernels.INSTANCE.vectorRegisters() >= 32 ? 16 : 12; // kernels forced wider: the probe's narrower vectors, the register file unknown
 
   /** Whether the scalar chains fuse: without FMA instructions Math.fma goes through BigDecimal, and they multiply and add as the scalar kernels then do. */
-  private static final boolean FMA = Kernels.fusedMultiplyAdd();
+  static final boolean FMA = netc.runtime.VmOptions.fusedMultiplyAdd();
 
   private PeakProbe() {}
 

@@ -6,6 +6,15 @@ import java.lang.management.ManagementFactory;
 public final class VmOptions {
   private VmOptions() {}
 
+  /**
+   * Whether fused multiply-adds are machine instructions here (HotSpot's UseFMA: off on x86 without FMA3,
+   * or at -XX:UseAVX=0; there Math.fma and the Vector API's fma compute through BigDecimal). A JVM that
+   * does not say is taken to have them. What the kernels' width and the scalar kernels' arithmetic read.
+   */
+  public static boolean fusedMultiplyAdd() {
+    return !"false".equals(get("UseFMA"));
+  }
+
   /** The value of HotSpot flag {@code name}, or null where the JVM has no such flag or does not expose its flags. */
   public static String get(String name) {
     try {

@@ -102,11 +102,6 @@ public abstract class Kernels {
     return vectorBits() == 0 ? 0 : VectorWidth.REGISTERS;
   }
 
-  /** Whether fused multiply-adds are machine instructions here (HotSpot's UseFMA); without, the scalar kernels multiply and add. */
-  public static boolean fusedMultiplyAdd() {
-    return ScalarKernels.FMA;
-  }
-
   /**
    * What runs here, for a user's eyes: the kernel variant, the vector width and the register file it
    * is tiled for, e.g. {@code "vector-256 (AVX2 class: 8 floats a vector, tiles for 16 registers)"}, with

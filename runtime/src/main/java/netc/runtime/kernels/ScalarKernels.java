@@ -10,9 +10,8 @@ final class ScalarKernels extends Kernels {
    * to have it). Without it Math.fma computes exactly through BigDecimal, hundreds of times slower than a
    * multiply and an add: there the kernels multiply and add, rounding twice, so their results differ from
    * the fused kernels' in the last bits (well within the 1e-4 x max|logit| the model tests hold them to).
-   * Not read from VectorWidth, which needs the vector module these kernels run without.
    */
-  static final boolean FMA = !"false".equals(netc.runtime.VmOptions.get("UseFMA"));
+  static final boolean FMA = netc.runtime.VmOptions.fusedMultiplyAdd();
 
   private static float fma(float a, float b, float c) {
     return FMA ? Math.fma(a, b, c) : a * b + c;

@@ -73,12 +73,9 @@ final class VectorWidth {
     return c2Runs() && fmaRuns() ? FloatVector.SPECIES_PREFERRED.vectorBitSize() : 0;
   }
 
-  /**
-   * Whether fused multiply-adds are machine instructions here (HotSpot's UseFMA, false on x86 without
-   * FMA3 or at -XX:UseAVX=0); a JVM that does not say is taken to have them.
-   */
+  /** Whether fused multiply-adds are machine instructions here ({@link VmOptions#fusedMultiplyAdd}). */
   static boolean fmaRuns() {
-    return !"false".equals(VmOptions.get("UseFMA"));
+    return VmOptions.fusedMultiplyAdd();
   }
 
   private static int choose() {
