@@ -1252,26 +1252,17 @@ public final class OnnxImporter {
         throw fail(node(n) + ": its constant " + OnnxReader.quote(other) + " is " + v + (k.length == 1 ? "" : " in channel " + ch) + "; netc "
             + verb(op) + " finite values");
       }
-      switch (op) {
-        case "Add" -> {
-          scale[ch] = 1;
-          shift[ch] = v;
-        }
-        case "Sub" -> {
-          scale[ch] = constantFirst ? -1 : 1;
-          shift[ch] = constantFirst ? v : -v;
-        }
-        case "Mul" -> scale[ch] = v;
-        default -> {
-          if (v == 0) throw fail(node(n) + " divides by its constant " + OnnxReader.quote(other) + ", which is 0" + (k.length == 1 ? "" : " in channel " + ch));
-          // x / c as x * (1 / c): 1 / c rounded once to float32, a relative error of at most 2^-24 beside
-          // the division's own rounding, far inside the 1e-4 x max|logit| the compiled networks are held to
-          scale[ch] = (float) (1.0 / v);
-          if (!Float.isFinite(scale[ch])) {
-            throw fail(node(n) + " divides by its constant " + OnnxReader.quote(other) + ", " + v + (k.length == 1 ? "" : " in channel " + ch)
-                + ", so small that 1 / it is beyond float32's range");
-          }
-        }
+      if (op.equals("Div") && v == 0) {
+        throw fail(node(n) + " divides by its constant " + OnnxReader.quote(other) + ", which is 0" + (k.length == 1 ? "" : " in channel " + ch));
+      }
+      // x / c as x * (1 / c): 1 / c rounded once to float32, a relative error of at most 2^-24 beside
+      // the division's own rounding, far inside the 1e-4 x max|logit| the compiled networks are held to
+      ScaleShift a = ScaleShift.of(op, constantFirst, v);
+      scale[ch] = (float) a.scale();
+      shift[ch] = (float) a.shift();
+      if (!Float.isFinite(scale[ch])) {
+        throw fail(node(n) + " divides by its constant " + OnnxReader.quote(other) + ", " + v + (k.length == 1 ? "" : " in channel " + ch)
+            + ", so small that 1 / it is beyond float32's range");
       }
     }
     float[] zeros = new float[c], ones = new float[c];
@@ -1312,6 +1303,29 @@ public final class OnnxImporter {
     boolean fits = d.length <= rank && (in.length == 3 || in.length == 1);
     boolean one = g.size() == 1, perChannel = featureAxis >= 0 && d[featureAxis] == in[0] && g.size() == in[0];
     return fits && (one || perChannel) ? g.floats() : null;
+  }
+
+  /**
+   * y = x * scale + shift: what an Add, Sub, Mul or Div of x by a constant value does to x, the one
+   * arithmetic of {@link #affine} (a node) and {@link #normalization} (a run of them in front).
+   */
+  private record ScaleShift(double scale, double shift) {
+    static final ScaleShift IDENTITY = new ScaleShift(1, 0);
+
+    /** x op v, or v op x when {@code constantFirst} (c + x, c - x = -x + c, c * x); null for c / x, no scale and shift of x. */
+    static ScaleShift of(String op, boolean constantFirst, double v) {
+      return switch (op) {
+        case "Add" -> new ScaleShift(1, v);
+        case "Sub" -> constantFirst ? new ScaleShift(-1, v) : new ScaleShift(1, -v);
+        case "Mul" -> new ScaleShift(v, 0);
+        default -> constantFirst ? null : new ScaleShift(1 / v, 0);
+      };
+    }
+
+    /** This, then {@code next}. */
+    ScaleShift then(ScaleShift next) {
+      return new ScaleShift(scale * next.scale, shift * next.scale + next.shift);
+    }
   }
 
   /** What an Add, Sub, Mul or Div does, for messages. */
@@ -1575,7 +1589,7 @@ public final class OnnxImporter {
   private record Normalization(double[] mean, double[] std, List<OnnxNode> nodes, String out) {}
 
   /**
-   * Leading Sub/Div/Mul/Add by per-channel constants compose to y = scale * x + shift, which is the
+   * Leading Sub/Div/Mul/Add by per-channel constants (x op c, and c + x, c - x, c * x) compose to y = scale * x + shift, which is the
    * input's (x - mean) / std with std = 1 / scale and mean = -shift / scale, when every scale is positive;
    * else null, and the nodes import as any arithmetic by a constant does (a scale and shift after the input,
    * whose refusals of zero divisors and values that are no number name the node).
@@ -1583,8 +1597,8 @@ public final class OnnxImporter {
   private Normalization normalization(String x) {
     int[] in = shapes.get(x);
     int c = in[0];
-    double[] scale = new double[c], shift = new double[c];
-    Arrays.fill(scale, 1);
+    ScaleShift[] a = new ScaleShift[c];
+    Arrays.fill(a, ScaleShift.IDENTITY);
     List<OnnxNode> nodes = new ArrayList<>();
     String t = x;
     while (!t.equals(output)) {
@@ -1596,23 +1610,10 @@ public final class OnnxImporter {
       OnnxNode n = next.get(0);
       boolean first = n.inputs().get(0).equals(t);
       String other = n.inputs().get(first ? 1 : 0);
-      if (!isConstant(other) || (!first && (n.opType().equals("Sub") || n.opType().equals("Div")))) break;
+      if (!isConstant(other) || (!first && n.opType().equals("Div"))) break;
       double[] k = perChannel(other, in);
       if (k == null) break;
-      for (int ch = 0; ch < c; ch++) {
-        switch (n.opType()) {
-          case "Sub" -> shift[ch] -= k[ch];
-          case "Add" -> shift[ch] += k[ch];
-          case "Mul" -> {
-            scale[ch] *= k[ch];
-            shift[ch] *= k[ch];
-          }
-          default -> {
-            scale[ch] /= k[ch];
-            shift[ch] /= k[ch];
-          }
-        }
-      }
+      for (int ch = 0; ch < c; ch++) a[ch] = a[ch].then(ScaleShift.of(n.opType(), !first, k[ch]));
       nodes.add(n);
       t = n.outputs().get(0);
     }
@@ -1620,9 +1621,10 @@ public final class OnnxImporter {
     double[] mean = new double[c], std = new double[c];
     for (int ch = 0; ch < c; ch++) {
       // a sign flip or a zero is no (x - mean) / std; nor are values that are no number, which the scale and shift refuses by name
-      if (!(scale[ch] > 0) || !Double.isFinite(scale[ch]) || !Double.isFinite(shift[ch])) return null;
-      std[ch] = 1 / scale[ch];
-      mean[ch] = -shift[ch] / scale[ch];
+      double scale = a[ch].scale(), shift = a[ch].shift();
+      if (!(scale > 0) || !Double.isFinite(scale) || !Double.isFinite(shift)) return null;
+      std[ch] = 1 / scale;
+      mean[ch] = -shift / scale;
       // a mean or std past float's range is no normalization either; as a scale and shift each node keeps its own constant
       if (!Float.isFinite((float) std[ch]) || !Float.isFinite((float) mean[ch]) || (float) std[ch] <= 0) return null;
     }

@@ -328,6 +328,27 @@ class OnnxImporterTest {
     assertTrue(r.spec().contains("input(2, 4, 4, mean = [0.5, 0.5], std = [0.25, 0.25])  // onnx: m (Mul), s (Add)\n"), r.spec());
   }
 
+  /**
+   * The constant may come first in front too (c - x, c * x, c + x: the scale and shift's arithmetic):
+   * (0.5 - x) * -4 is 4x - 2, (x - 0.5) / 0.25; a run whose scale ends negative ((0.5 - x) * 4) is no
+   * normalization and imports as scales and shifts.
+   */
+  @Test
+  void constantFirstArithmeticInFrontComposesToo() {
+    java.util.function.Function<Float, OnnxImporter.Result> front = m -> translate(List.of(
+        OnnxBytes.node("s", "Sub", List.of("c", "x"), List.of("a")),
+        OnnxBytes.node("m", "Mul", List.of("k", "a"), List.of("b")),
+        OnnxBytes.node("r", "Relu", List.of("b"), List.of("y"))),
+        List.of(OnnxBytes.floats("c", new long[] {}, 0.5f), OnnxBytes.floats("k", new long[] {2, 1, 1}, m, m)));
+    OnnxImporter.Result r = front.apply(-4f);
+    assertTrue(r.spec().contains("input(2, 4, 4, mean = [0.5, 0.5], std = [0.25, 0.25])  // onnx: s (Sub), m (Mul)\n"), r.spec());
+    OnnxImporter.Result negative = front.apply(4f);
+    assertTrue(negative.spec().contains("input(2, 4, 4)\n"), negative.spec());
+    assertTrue(negative.spec().contains("s: batchnorm(eps = 1.0E-30)") && negative.spec().contains("m: batchnorm(eps = 1.0E-30)"), negative.spec());
+    assertArrayEquals(new float[] {-1, -1}, negative.weights().get("s.weight").data());
+    assertArrayEquals(new float[] {0.5f, 0.5f}, negative.weights().get("s.bias").data());
+  }
+
   @Test
   void namesFromTheModelCannotInjectSpecText() {
     String evil = "x\n} residual { conv(1, 1) // é\u2028";
