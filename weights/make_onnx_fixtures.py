@@ -28,8 +28,8 @@ Models (each well under 500 KB):
                   ReLU6 and a clamp to [-0.5, 0.5].
   squeezenet      torchvision's SqueezeNet (version 1_1, its own Fire modules and layer names) at a quarter
                   of the width: fire modules are parallel branches joined by Concat. Its max pools
-                  use ceil_mode=False here (torchvision's 1_1 uses ceil_mode=True, which netc gets
-                  in another change); on 32x32 inputs the maps are 15, 7, 3, 1 either way but the last.
+                  have torchvision's ceil_mode=True (MaxPool ceil_mode=1 in the ONNX file); on 32x32
+                  inputs, as on 224x224 ones, the maps are the sizes floor mode gives (15, 7, 3, 1).
   densenet        torchvision's DenseNet(growth_rate=8, block_config=(2, 2), num_init_features=16): dense
                   layers are a concat of the input with a branch (8 channels: partial channel blocks),
                   standalone batch norms, average-pooling transitions.
@@ -73,6 +73,8 @@ Models (each well under 500 KB):
   resnet18_w4_s32 the example ResNet-18 (examples/resnet18.net -D width=4 -D size=32 -D classes=10) as
                   export_torchvision.py writes it: ONNX, the same weights as safetensors for the spec,
                   input and torch's logits, so a test can check that import and spec agree.
+  resnet50_w2_s32 the same for the example ResNet-50 (examples/resnet50.net -D width=2 -D size=32 -D classes=10):
+                  bottleneck blocks, 2 to 64 channels (partial channel blocks throughout).
 """
 import argparse
 import os
@@ -119,13 +121,13 @@ def squeezenet(classes=10):
     model.features = nn.Sequential(
         nn.Conv2d(3, 16, kernel_size=3, stride=2),
         nn.ReLU(inplace=True),
-        nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
         Fire(16, 4, 16, 16),
         Fire(32, 4, 16, 16),
-        nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
         Fire(32, 8, 32, 32),
         Fire(64, 8, 32, 32),
-        nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
         Fire(64, 12, 48, 48),
         Fire(96, 12, 48, 48),
         Fire(96, 16, 64, 64),
@@ -572,6 +574,9 @@ def main():
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_torchvision.py"),
                     "--arch", "resnet18", "--width", "4", "--size", "32", "--classes", "10", "--seed", "7", "--batch", "2",
                     "--fixture", "--onnx", "--out", os.path.join(OUT, "resnet18_w4_s32")], check=True)
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_torchvision.py"),
+                    "--arch", "resnet50", "--width", "2", "--size", "32", "--classes", "10", "--seed", "7", "--batch", "2",
+                    "--fixture", "--onnx", "--out", os.path.join(OUT, "resnet50_w2_s32")], check=True)
     return 0
 
 

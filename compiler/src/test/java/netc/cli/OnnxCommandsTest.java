@@ -17,6 +17,7 @@ import netc.runtime.io.Safetensors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -59,18 +60,21 @@ class OnnxCommandsTest {
   }
 
   /**
-   * The example ResNet-18's own ONNX export, imported, gives the outputs of examples/resnet18.net
-   * run with the same weights (and both give torch's). The export folds batch norms into the convs,
-   * the spec keeps them: the two differ by rounding only.
+   * The example ResNets' own ONNX exports, imported, give the outputs of examples/resnet18.net (basic
+   * blocks, width 4) and examples/resnet50.net (bottlenecks, width 2) run with the same weights (and both
+   * give torch's). The export folds batch norms into the convs, the spec keeps them: the two differ by
+   * rounding only.
    */
-  @Test
-  void theExampleResNetsExportImportsToTheSpecsOutputs() throws IOException {
-    Path input = fixture("resnet18_w4_s32_input.npy");
-    Tensor fromOnnx = run(fixture("resnet18_w4_s32.onnx").toString(), input, "--reference");
-    Tensor fromSpec = run("../examples/resnet18.net", input, "--reference", "-D", "width=4", "-D", "size=32", "-D", "classes=10",
-        "--weights", fixture("resnet18_w4_s32.safetensors").toString());
-    assertMatches("resnet18_w4_s32", "_logits.npy", fromOnnx);
-    assertMatches("resnet18_w4_s32", "_logits.npy", fromSpec);
+  @ParameterizedTest
+  @CsvSource({"resnet18, 4", "resnet50, 2"})
+  void theExampleResNetsExportImportsToTheSpecsOutputs(String arch, int width) throws IOException {
+    String name = arch + "_w" + width + "_s32";
+    Path input = fixture(name + "_input.npy");
+    Tensor fromOnnx = run(fixture(name + ".onnx").toString(), input, "--reference");
+    Tensor fromSpec = run("../examples/" + arch + ".net", input, "--reference", "-D", "width=" + width, "-D", "size=32", "-D", "classes=10",
+        "--weights", fixture(name + ".safetensors").toString());
+    assertMatches(name, "_logits.npy", fromOnnx);
+    assertMatches(name, "_logits.npy", fromSpec);
     assertTrue(fromOnnx.maxAbsDiff(fromSpec) <= TOLERANCE * fromSpec.maxAbs(), "import vs spec: " + fromOnnx.maxAbsDiff(fromSpec));
   }
 
