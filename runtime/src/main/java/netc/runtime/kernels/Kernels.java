@@ -205,11 +205,14 @@ public abstract class Kernels {
    * its eighth (the last tile of a map of 7 x 7 pixels or Winograd tiles, 49 = 3 x 14 + 7) may be
    * computed as a tile of {@link #SMALL_LINEAR_TILE} pixels.
    *
-   * <p>While it computes, the tile reads one float of {@code w[next + k * nextStep]} per k step and
-   * discards it: the caller points it at this tile's share of the weights the thread will use next
-   * (the next group's, of a step run group by group), so they stream in from memory during this
-   * group's arithmetic instead of stalling the next group's first tile. A touch changes no result;
-   * {@code nextStep} 0 touches one float over and over, which costs nothing.
+   * <p>While it computes, the tile reads floats of {@code w[next, next + kOff.length * nextStep)}, at
+   * least one in every {@code nextStep}, and discards them: the caller points it at this tile's share
+   * of the weights the thread will use next (the next group's, of a step run group by group), so they
+   * stream in from memory during this group's arithmetic instead of stalling the next group's first
+   * tile. A tile cut into sub-tiles spreads its touches over them where nextStep is a multiple of
+   * their count (up to 4), so the misses are in flight through the whole tile, not its first sub-tile
+   * alone; else its first sub-tile reads {@code w[next + k * nextStep]} a k step. A touch changes no
+   * result; {@code nextStep} 0 touches one float over and over, which costs nothing.
    */
   public abstract void convLinear(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
@@ -235,11 +238,12 @@ public abstract class Kernels {
   /**
    * {@link #convLinear} over a tile of {@link #SMALL_LINEAR_TILE} pixels, two output blocks per tile
    * only. It touches two floats of the next weights a k step, {@code w[next + k nextStep]} and {@code
-   * w[next + k nextStep + nextStep / 2]}: its 16 multiply-adds a step are half a 14-pixel tile's, so
+   * w[next + k nextStep + nextStep / 2]} (or, cut into sub-tiles, as many spread over them, as
+   * {@link #convLinear} spreads its one): its 16 multiply-adds a step are half a 14-pixel tile's, so
    * where its weights are used by few pixels (a Winograd product on a 7x7 map: 16 tiles) they stream
    * from memory at the rate the misses in flight allow, and a caller that gives it a nextStep of 32
-   * covers the next group's 32 floats a step, twice the lines in flight of one touch. Both floats lie
-   * in {@code [next + k nextStep, next + (k + 1) nextStep)}, the share a single touch would have had.
+   * covers the next group's 32 floats a step, twice the lines in flight of one touch. Every touch lies
+   * in {@code [next, next + kOff.length * nextStep)}, the share a single touch a step would have had.
    */
   public abstract void convLinearSmall(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,

@@ -26,6 +26,21 @@ final class Tiles128r16t {
 
   /** 14 pixels 16 floats apart x 2 blocks, touching ahead. */
   static void linear14x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
+    if (nextStep >= 4 && nextStep % 4 == 0) {
+      // the touches spread over 4 sub-tiles, each over its share of the next weights
+      int q = nextStep / 4, span = kOff.length * q;
+      linear6x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, q);
+      linear6x2d16w32touch(x, xBase, kOff, w, wBase + 8, acc, 8, 32, next + span, q);
+      linear6x2d16w32touch(x, xBase, kOff, w, wBase + 16, acc, 16, 32, next + 2 * span, q);
+      linear6x2d16w32touch(x, xBase, kOff, w, wBase + 24, acc, 24, 32, next + 3 * span, q);
+      linear6x2d16w32(x, xBase + 96, kOff, w, wBase, acc, 192, 32);
+      linear6x2d16w32(x, xBase + 96, kOff, w, wBase + 8, acc, 200, 32);
+      linear6x2d16w32(x, xBase + 96, kOff, w, wBase + 16, acc, 208, 32);
+      linear6x2d16w32(x, xBase + 96, kOff, w, wBase + 24, acc, 216, 32);
+      linear2x4d16w32(x, xBase + 192, kOff, w, wBase, acc, 384, 32);
+      linear2x4d16w32(x, xBase + 192, kOff, w, wBase + 16, acc, 400, 32);
+      return;
+    }
     linear6x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
     linear6x2d16w32(x, xBase, kOff, w, wBase + 8, acc, 8, 32);
     linear6x2d16w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
@@ -49,6 +64,17 @@ final class Tiles128r16t {
 
   /** 8 pixels 16 floats apart x 2 blocks, touching two floats ahead a k step. */
   static void linear8x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
+    if (nextStep >= 4 && nextStep % 4 == 0) {
+      // the touches spread over 4 sub-tiles, each over its share of the next weights
+      int q = nextStep / 4, span = kOff.length * q;
+      linear6x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, q);
+      linear6x2d16w32touch(x, xBase, kOff, w, wBase + 8, acc, 8, 32, next + span, q);
+      linear6x2d16w32touch(x, xBase, kOff, w, wBase + 16, acc, 16, 32, next + 2 * span, q);
+      linear6x2d16w32touch(x, xBase, kOff, w, wBase + 24, acc, 24, 32, next + 3 * span, q);
+      linear2x4d16w32(x, xBase + 96, kOff, w, wBase, acc, 192, 32);
+      linear2x4d16w32(x, xBase + 96, kOff, w, wBase + 16, acc, 208, 32);
+      return;
+    }
     linear6x2d16w32touch2(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
     linear6x2d16w32(x, xBase, kOff, w, wBase + 8, acc, 8, 32);
     linear6x2d16w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
@@ -59,6 +85,21 @@ final class Tiles128r16t {
 
   /** 14 pixels 2 floats apart (a stride-2 conv over a plain input) x 2 blocks. */
   static void linear14x2step2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
+    if (nextStep >= 4 && nextStep % 4 == 0) {
+      // the touches spread over 4 sub-tiles, each over its share of the next weights
+      int q = nextStep / 4, span = kOff.length * q;
+      linear6x2d2w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, q);
+      linear6x2d2w32touch(x, xBase, kOff, w, wBase + 8, acc, 8, 32, next + span, q);
+      linear6x2d2w32touch(x, xBase, kOff, w, wBase + 16, acc, 16, 32, next + 2 * span, q);
+      linear6x2d2w32touch(x, xBase, kOff, w, wBase + 24, acc, 24, 32, next + 3 * span, q);
+      linear6x2d2w32(x, xBase + 12, kOff, w, wBase, acc, 192, 32);
+      linear6x2d2w32(x, xBase + 12, kOff, w, wBase + 8, acc, 200, 32);
+      linear6x2d2w32(x, xBase + 12, kOff, w, wBase + 16, acc, 208, 32);
+      linear6x2d2w32(x, xBase + 12, kOff, w, wBase + 24, acc, 216, 32);
+      linear2x4d2w32(x, xBase + 24, kOff, w, wBase, acc, 384, 32);
+      linear2x4d2w32(x, xBase + 24, kOff, w, wBase + 16, acc, 400, 32);
+      return;
+    }
     linear6x2d2w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
     linear6x2d2w32(x, xBase, kOff, w, wBase + 8, acc, 8, 32);
     linear6x2d2w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
@@ -73,6 +114,21 @@ final class Tiles128r16t {
 
   /** 14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 2 blocks. */
   static void linear14x2step32(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
+    if (nextStep >= 4 && nextStep % 4 == 0) {
+      // the touches spread over 4 sub-tiles, each over its share of the next weights
+      int q = nextStep / 4, span = kOff.length * q;
+      linear6x2d32w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, q);
+      linear6x2d32w32touch(x, xBase, kOff, w, wBase + 8, acc, 8, 32, next + span, q);
+      linear6x2d32w32touch(x, xBase, kOff, w, wBase + 16, acc, 16, 32, next + 2 * span, q);
+      linear6x2d32w32touch(x, xBase, kOff, w, wBase + 24, acc, 24, 32, next + 3 * span, q);
+      linear6x2d32w32(x, xBase + 192, kOff, w, wBase, acc, 192, 32);
+      linear6x2d32w32(x, xBase + 192, kOff, w, wBase + 8, acc, 200, 32);
+      linear6x2d32w32(x, xBase + 192, kOff, w, wBase + 16, acc, 208, 32);
+      linear6x2d32w32(x, xBase + 192, kOff, w, wBase + 24, acc, 216, 32);
+      linear2x4d32w32(x, xBase + 384, kOff, w, wBase, acc, 384, 32);
+      linear2x4d32w32(x, xBase + 384, kOff, w, wBase + 16, acc, 400, 32);
+      return;
+    }
     linear6x2d32w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
     linear6x2d32w32(x, xBase, kOff, w, wBase + 8, acc, 8, 32);
     linear6x2d32w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);

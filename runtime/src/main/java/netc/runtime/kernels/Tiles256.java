@@ -26,6 +26,17 @@ final class Tiles256 {
 
   /** 14 pixels 16 floats apart x 2 blocks, touching ahead. */
   static void linear14x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
+    if (nextStep >= 4 && nextStep % 4 == 0) {
+      // the touches spread over 4 sub-tiles, each over its share of the next weights
+      int q = nextStep / 4, span = kOff.length * q;
+      linear5x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, q);
+      linear5x2d16w32touch(x, xBase, kOff, w, wBase + 16, acc, 16, 32, next + span, q);
+      linear5x2d16w32touch(x, xBase + 80, kOff, w, wBase, acc, 160, 32, next + 2 * span, q);
+      linear5x2d16w32touch(x, xBase + 80, kOff, w, wBase + 16, acc, 176, 32, next + 3 * span, q);
+      linear4x2d16w32(x, xBase + 160, kOff, w, wBase, acc, 320, 32);
+      linear4x2d16w32(x, xBase + 160, kOff, w, wBase + 16, acc, 336, 32);
+      return;
+    }
     linear5x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
     linear5x2d16w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
     linear5x2d16w32(x, xBase + 80, kOff, w, wBase, acc, 160, 32);
@@ -43,6 +54,15 @@ final class Tiles256 {
 
   /** 8 pixels 16 floats apart x 2 blocks, touching two floats ahead a k step. */
   static void linear8x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
+    if (nextStep >= 4 && nextStep % 4 == 0) {
+      // the touches spread over 4 sub-tiles, each over its share of the next weights
+      int q = nextStep / 4, span = kOff.length * q;
+      linear4x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, q);
+      linear4x2d16w32touch(x, xBase, kOff, w, wBase + 16, acc, 16, 32, next + span, q);
+      linear4x2d16w32touch(x, xBase + 64, kOff, w, wBase, acc, 128, 32, next + 2 * span, q);
+      linear4x2d16w32touch(x, xBase + 64, kOff, w, wBase + 16, acc, 144, 32, next + 3 * span, q);
+      return;
+    }
     linear4x2d16w32touch2(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
     linear4x2d16w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
     linear4x2d16w32(x, xBase + 64, kOff, w, wBase, acc, 128, 32);
@@ -51,6 +71,17 @@ final class Tiles256 {
 
   /** 14 pixels 2 floats apart (a stride-2 conv over a plain input) x 2 blocks. */
   static void linear14x2step2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
+    if (nextStep >= 4 && nextStep % 4 == 0) {
+      // the touches spread over 4 sub-tiles, each over its share of the next weights
+      int q = nextStep / 4, span = kOff.length * q;
+      linear5x2d2w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, q);
+      linear5x2d2w32touch(x, xBase, kOff, w, wBase + 16, acc, 16, 32, next + span, q);
+      linear5x2d2w32touch(x, xBase + 10, kOff, w, wBase, acc, 160, 32, next + 2 * span, q);
+      linear5x2d2w32touch(x, xBase + 10, kOff, w, wBase + 16, acc, 176, 32, next + 3 * span, q);
+      linear4x2d2w32(x, xBase + 20, kOff, w, wBase, acc, 320, 32);
+      linear4x2d2w32(x, xBase + 20, kOff, w, wBase + 16, acc, 336, 32);
+      return;
+    }
     linear5x2d2w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
     linear5x2d2w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
     linear5x2d2w32(x, xBase + 10, kOff, w, wBase, acc, 160, 32);
@@ -61,6 +92,17 @@ final class Tiles256 {
 
   /** 14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 2 blocks. */
   static void linear14x2step32(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
+    if (nextStep >= 4 && nextStep % 4 == 0) {
+      // the touches spread over 4 sub-tiles, each over its share of the next weights
+      int q = nextStep / 4, span = kOff.length * q;
+      linear5x2d32w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, q);
+      linear5x2d32w32touch(x, xBase, kOff, w, wBase + 16, acc, 16, 32, next + span, q);
+      linear5x2d32w32touch(x, xBase + 160, kOff, w, wBase, acc, 160, 32, next + 2 * span, q);
+      linear5x2d32w32touch(x, xBase + 160, kOff, w, wBase + 16, acc, 176, 32, next + 3 * span, q);
+      linear4x2d32w32(x, xBase + 320, kOff, w, wBase, acc, 320, 32);
+      linear4x2d32w32(x, xBase + 320, kOff, w, wBase + 16, acc, 336, 32);
+      return;
+    }
     linear5x2d32w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
     linear5x2d32w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
     linear5x2d32w32(x, xBase + 160, kOff, w, wBase, acc, 160, 32);
@@ -123,6 +165,24 @@ final class Tiles256 {
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
   }
 
+  /** Accumulator c{pixel}_{vector}: 4 pixels 16 floats apart x 2 vectors, k steps 32 weights apart. */
+  private static void linear4x2d16w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
+      FloatVector b;
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
+      b = FloatVector.broadcast(S, x[a + 16]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
+      b = FloatVector.broadcast(S, x[a + 32]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
+      b = FloatVector.broadcast(S, x[a + 48]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
+    }
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
+    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
+    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
+  }
+
   /** Accumulator c{pixel}_{vector}: 5 pixels 16 floats apart x 2 vectors, k steps 32 weights apart. */
   private static void linear5x2d16w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
@@ -142,24 +202,6 @@ final class Tiles256 {
     c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
-  }
-
-  /** Accumulator c{pixel}_{vector}: 4 pixels 16 floats apart x 2 vectors, k steps 32 weights apart. */
-  private static void linear4x2d16w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
-    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    for (int k = 0; k < kOff.length; k++) {
-      int wi = wOff + k * 32, a = xBase + kOff[k];
-      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
-      FloatVector b;
-      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
-      b = FloatVector.broadcast(S, x[a + 16]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
-      b = FloatVector.broadcast(S, x[a + 32]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
-      b = FloatVector.broadcast(S, x[a + 48]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
-    }
-    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
-    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
-    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
-    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
   }
 
   /** Accumulator c{pixel}_{vector}: 5 pixels 16 floats apart x 2 vectors, k steps 16 weights apart. */
@@ -195,6 +237,27 @@ final class Tiles256 {
       b = FloatVector.broadcast(S, x[a + 32]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
       b = FloatVector.broadcast(S, x[a + 48]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
     }
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
+    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
+    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
+  }
+
+  /** Accumulator c{pixel}_{vector}: 4 pixels 16 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
+  private static void linear4x2d16w32touch(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride, int next, int nextStep) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
+    int touched = 0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
+      touched ^= Float.floatToRawIntBits(w[next + k * nextStep]);
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
+      FloatVector b;
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
+      b = FloatVector.broadcast(S, x[a + 16]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
+      b = FloatVector.broadcast(S, x[a + 32]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
+      b = FloatVector.broadcast(S, x[a + 48]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
+    }
+    acc[VectorKernels.TOUCHED] = Float.intBitsToFloat(touched); // a use, so the JIT keeps the touching loads
     c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
     c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
     c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
@@ -247,6 +310,24 @@ final class Tiles256 {
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
   }
 
+  /** Accumulator c{pixel}_{vector}: 4 pixels 2 floats apart x 2 vectors, k steps 32 weights apart. */
+  private static void linear4x2d2w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
+      FloatVector b;
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
+      b = FloatVector.broadcast(S, x[a + 2]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
+      b = FloatVector.broadcast(S, x[a + 4]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
+      b = FloatVector.broadcast(S, x[a + 6]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
+    }
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
+    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
+    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
+  }
+
   /** Accumulator c{pixel}_{vector}: 5 pixels 2 floats apart x 2 vectors, k steps 32 weights apart. */
   private static void linear5x2d2w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
@@ -266,24 +347,6 @@ final class Tiles256 {
     c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
-  }
-
-  /** Accumulator c{pixel}_{vector}: 4 pixels 2 floats apart x 2 vectors, k steps 32 weights apart. */
-  private static void linear4x2d2w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
-    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    for (int k = 0; k < kOff.length; k++) {
-      int wi = wOff + k * 32, a = xBase + kOff[k];
-      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
-      FloatVector b;
-      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
-      b = FloatVector.broadcast(S, x[a + 2]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
-      b = FloatVector.broadcast(S, x[a + 4]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
-      b = FloatVector.broadcast(S, x[a + 6]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
-    }
-    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
-    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
-    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
-    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
   }
 
   /** Accumulator c{pixel}_{vector}: 5 pixels 32 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
@@ -310,6 +373,24 @@ final class Tiles256 {
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
   }
 
+  /** Accumulator c{pixel}_{vector}: 4 pixels 32 floats apart x 2 vectors, k steps 32 weights apart. */
+  private static void linear4x2d32w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
+      FloatVector b;
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
+      b = FloatVector.broadcast(S, x[a + 32]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
+      b = FloatVector.broadcast(S, x[a + 64]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
+      b = FloatVector.broadcast(S, x[a + 96]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
+    }
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
+    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
+    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
+  }
+
   /** Accumulator c{pixel}_{vector}: 5 pixels 32 floats apart x 2 vectors, k steps 32 weights apart. */
   private static void linear5x2d32w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
@@ -329,24 +410,6 @@ final class Tiles256 {
     c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
-  }
-
-  /** Accumulator c{pixel}_{vector}: 4 pixels 32 floats apart x 2 vectors, k steps 32 weights apart. */
-  private static void linear4x2d32w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
-    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
-    for (int k = 0; k < kOff.length; k++) {
-      int wi = wOff + k * 32, a = xBase + kOff[k];
-      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8);
-      FloatVector b;
-      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1);
-      b = FloatVector.broadcast(S, x[a + 32]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1);
-      b = FloatVector.broadcast(S, x[a + 64]); c2_0 = b.fma(w0, c2_0); c2_1 = b.fma(w1, c2_1);
-      b = FloatVector.broadcast(S, x[a + 96]); c3_0 = b.fma(w0, c3_0); c3_1 = b.fma(w1, c3_1);
-    }
-    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
-    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
-    c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
-    c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
   }
 
   /** Accumulator c{pixel}_{vector}: 5 pixels 32 floats apart x 2 vectors, k steps 16 weights apart. */

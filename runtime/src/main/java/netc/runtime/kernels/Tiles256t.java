@@ -26,6 +26,16 @@ final class Tiles256t {
 
   /** 14 pixels 16 floats apart x 2 blocks, touching ahead. */
   static void linear14x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
+    if (nextStep >= 4 && nextStep % 4 == 0) {
+      // the touches spread over 4 sub-tiles, each over its share of the next weights
+      int q = nextStep / 4, span = kOff.length * q;
+      linear6x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, q);
+      linear6x2d16w32touch(x, xBase, kOff, w, wBase + 16, acc, 16, 32, next + span, q);
+      linear6x2d16w32touch(x, xBase + 96, kOff, w, wBase, acc, 192, 32, next + 2 * span, q);
+      linear6x2d16w32touch(x, xBase + 96, kOff, w, wBase + 16, acc, 208, 32, next + 3 * span, q);
+      linear2x4d16w32(x, xBase + 192, kOff, w, wBase, acc, 384, 32);
+      return;
+    }
     linear6x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
     linear6x2d16w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
     linear6x2d16w32(x, xBase + 96, kOff, w, wBase, acc, 192, 32);
@@ -42,6 +52,14 @@ final class Tiles256t {
 
   /** 8 pixels 16 floats apart x 2 blocks, touching two floats ahead a k step. */
   static void linear8x2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
+    if (nextStep >= 2 && nextStep % 2 == 0) {
+      // the touches spread over 2 sub-tiles, each over its share of the next weights
+      int q = nextStep / 2, span = kOff.length * q;
+      linear6x2d16w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, q);
+      linear6x2d16w32touch(x, xBase, kOff, w, wBase + 16, acc, 16, 32, next + span, q);
+      linear2x4d16w32(x, xBase + 96, kOff, w, wBase, acc, 192, 32);
+      return;
+    }
     linear6x2d16w32touch2(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
     linear6x2d16w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
     linear2x4d16w32(x, xBase + 96, kOff, w, wBase, acc, 192, 32);
@@ -49,6 +67,16 @@ final class Tiles256t {
 
   /** 14 pixels 2 floats apart (a stride-2 conv over a plain input) x 2 blocks. */
   static void linear14x2step2(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
+    if (nextStep >= 4 && nextStep % 4 == 0) {
+      // the touches spread over 4 sub-tiles, each over its share of the next weights
+      int q = nextStep / 4, span = kOff.length * q;
+      linear6x2d2w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, q);
+      linear6x2d2w32touch(x, xBase, kOff, w, wBase + 16, acc, 16, 32, next + span, q);
+      linear6x2d2w32touch(x, xBase + 12, kOff, w, wBase, acc, 192, 32, next + 2 * span, q);
+      linear6x2d2w32touch(x, xBase + 12, kOff, w, wBase + 16, acc, 208, 32, next + 3 * span, q);
+      linear2x4d2w32(x, xBase + 24, kOff, w, wBase, acc, 384, 32);
+      return;
+    }
     linear6x2d2w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
     linear6x2d2w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
     linear6x2d2w32(x, xBase + 12, kOff, w, wBase, acc, 192, 32);
@@ -58,6 +86,16 @@ final class Tiles256t {
 
   /** 14 pixels 32 floats apart (a stride-2 conv over a blocked input) x 2 blocks. */
   static void linear14x2step32(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {
+    if (nextStep >= 4 && nextStep % 4 == 0) {
+      // the touches spread over 4 sub-tiles, each over its share of the next weights
+      int q = nextStep / 4, span = kOff.length * q;
+      linear6x2d32w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, q);
+      linear6x2d32w32touch(x, xBase, kOff, w, wBase + 16, acc, 16, 32, next + span, q);
+      linear6x2d32w32touch(x, xBase + 192, kOff, w, wBase, acc, 192, 32, next + 2 * span, q);
+      linear6x2d32w32touch(x, xBase + 192, kOff, w, wBase + 16, acc, 208, 32, next + 3 * span, q);
+      linear2x4d32w32(x, xBase + 384, kOff, w, wBase, acc, 384, 32);
+      return;
+    }
     linear6x2d32w32touch(x, xBase, kOff, w, wBase, acc, 0, 32, next, nextStep);
     linear6x2d32w32(x, xBase, kOff, w, wBase + 16, acc, 16, 32);
     linear6x2d32w32(x, xBase + 192, kOff, w, wBase, acc, 192, 32);
@@ -119,6 +157,20 @@ final class Tiles256t {
     c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 8);
   }
 
+  /** Accumulator c{pixel}_{vector}: 2 pixels 16 floats apart x 4 vectors, k steps 32 weights apart. */
+  private static void linear2x4d16w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8), w2 = FloatVector.fromArray(S, w, wi + 16), w3 = FloatVector.fromArray(S, w, wi + 24);
+      FloatVector b;
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1); c0_2 = b.fma(w2, c0_2); c0_3 = b.fma(w3, c0_3);
+      b = FloatVector.broadcast(S, x[a + 16]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1); c1_2 = b.fma(w2, c1_2); c1_3 = b.fma(w3, c1_3);
+    }
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8); c0_2.intoArray(acc, accOff + 16); c0_3.intoArray(acc, accOff + 24);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8); c1_2.intoArray(acc, accOff + 1 * accStride + 16); c1_3.intoArray(acc, accOff + 1 * accStride + 24);
+  }
+
   /** Accumulator c{pixel}_{vector}: 6 pixels 16 floats apart x 2 vectors, k steps 32 weights apart. */
   private static void linear6x2d16w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
@@ -140,20 +192,6 @@ final class Tiles256t {
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
     c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 8);
-  }
-
-  /** Accumulator c{pixel}_{vector}: 2 pixels 16 floats apart x 4 vectors, k steps 32 weights apart. */
-  private static void linear2x4d16w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
-    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0;
-    for (int k = 0; k < kOff.length; k++) {
-      int wi = wOff + k * 32, a = xBase + kOff[k];
-      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8), w2 = FloatVector.fromArray(S, w, wi + 16), w3 = FloatVector.fromArray(S, w, wi + 24);
-      FloatVector b;
-      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1); c0_2 = b.fma(w2, c0_2); c0_3 = b.fma(w3, c0_3);
-      b = FloatVector.broadcast(S, x[a + 16]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1); c1_2 = b.fma(w2, c1_2); c1_3 = b.fma(w3, c1_3);
-    }
-    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8); c0_2.intoArray(acc, accOff + 16); c0_3.intoArray(acc, accOff + 24);
-    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8); c1_2.intoArray(acc, accOff + 1 * accStride + 16); c1_3.intoArray(acc, accOff + 1 * accStride + 24);
   }
 
   /** Accumulator c{pixel}_{vector}: 5 pixels 16 floats apart x 2 vectors, k steps 16 weights apart. */
@@ -248,6 +286,20 @@ final class Tiles256t {
     c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 8);
   }
 
+  /** Accumulator c{pixel}_{vector}: 2 pixels 2 floats apart x 4 vectors, k steps 32 weights apart. */
+  private static void linear2x4d2w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8), w2 = FloatVector.fromArray(S, w, wi + 16), w3 = FloatVector.fromArray(S, w, wi + 24);
+      FloatVector b;
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1); c0_2 = b.fma(w2, c0_2); c0_3 = b.fma(w3, c0_3);
+      b = FloatVector.broadcast(S, x[a + 2]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1); c1_2 = b.fma(w2, c1_2); c1_3 = b.fma(w3, c1_3);
+    }
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8); c0_2.intoArray(acc, accOff + 16); c0_3.intoArray(acc, accOff + 24);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8); c1_2.intoArray(acc, accOff + 1 * accStride + 16); c1_3.intoArray(acc, accOff + 1 * accStride + 24);
+  }
+
   /** Accumulator c{pixel}_{vector}: 6 pixels 2 floats apart x 2 vectors, k steps 32 weights apart. */
   private static void linear6x2d2w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
@@ -269,20 +321,6 @@ final class Tiles256t {
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
     c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 8);
-  }
-
-  /** Accumulator c{pixel}_{vector}: 2 pixels 2 floats apart x 4 vectors, k steps 32 weights apart. */
-  private static void linear2x4d2w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
-    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0;
-    for (int k = 0; k < kOff.length; k++) {
-      int wi = wOff + k * 32, a = xBase + kOff[k];
-      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8), w2 = FloatVector.fromArray(S, w, wi + 16), w3 = FloatVector.fromArray(S, w, wi + 24);
-      FloatVector b;
-      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1); c0_2 = b.fma(w2, c0_2); c0_3 = b.fma(w3, c0_3);
-      b = FloatVector.broadcast(S, x[a + 2]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1); c1_2 = b.fma(w2, c1_2); c1_3 = b.fma(w3, c1_3);
-    }
-    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8); c0_2.intoArray(acc, accOff + 16); c0_3.intoArray(acc, accOff + 24);
-    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8); c1_2.intoArray(acc, accOff + 1 * accStride + 16); c1_3.intoArray(acc, accOff + 1 * accStride + 24);
   }
 
   /** Accumulator c{pixel}_{vector}: 6 pixels 32 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
@@ -311,6 +349,20 @@ final class Tiles256t {
     c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 8);
   }
 
+  /** Accumulator c{pixel}_{vector}: 2 pixels 32 floats apart x 4 vectors, k steps 32 weights apart. */
+  private static void linear2x4d32w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0;
+    for (int k = 0; k < kOff.length; k++) {
+      int wi = wOff + k * 32, a = xBase + kOff[k];
+      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8), w2 = FloatVector.fromArray(S, w, wi + 16), w3 = FloatVector.fromArray(S, w, wi + 24);
+      FloatVector b;
+      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1); c0_2 = b.fma(w2, c0_2); c0_3 = b.fma(w3, c0_3);
+      b = FloatVector.broadcast(S, x[a + 32]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1); c1_2 = b.fma(w2, c1_2); c1_3 = b.fma(w3, c1_3);
+    }
+    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8); c0_2.intoArray(acc, accOff + 16); c0_3.intoArray(acc, accOff + 24);
+    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8); c1_2.intoArray(acc, accOff + 1 * accStride + 16); c1_3.intoArray(acc, accOff + 1 * accStride + 24);
+  }
+
   /** Accumulator c{pixel}_{vector}: 6 pixels 32 floats apart x 2 vectors, k steps 32 weights apart. */
   private static void linear6x2d32w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
     FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
@@ -332,20 +384,6 @@ final class Tiles256t {
     c3_0.intoArray(acc, accOff + 3 * accStride); c3_1.intoArray(acc, accOff + 3 * accStride + 8);
     c4_0.intoArray(acc, accOff + 4 * accStride); c4_1.intoArray(acc, accOff + 4 * accStride + 8);
     c5_0.intoArray(acc, accOff + 5 * accStride); c5_1.intoArray(acc, accOff + 5 * accStride + 8);
-  }
-
-  /** Accumulator c{pixel}_{vector}: 2 pixels 32 floats apart x 4 vectors, k steps 32 weights apart. */
-  private static void linear2x4d32w32(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride) {
-    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0;
-    for (int k = 0; k < kOff.length; k++) {
-      int wi = wOff + k * 32, a = xBase + kOff[k];
-      FloatVector w0 = FloatVector.fromArray(S, w, wi), w1 = FloatVector.fromArray(S, w, wi + 8), w2 = FloatVector.fromArray(S, w, wi + 16), w3 = FloatVector.fromArray(S, w, wi + 24);
-      FloatVector b;
-      b = FloatVector.broadcast(S, x[a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1); c0_2 = b.fma(w2, c0_2); c0_3 = b.fma(w3, c0_3);
-      b = FloatVector.broadcast(S, x[a + 32]); c1_0 = b.fma(w0, c1_0); c1_1 = b.fma(w1, c1_1); c1_2 = b.fma(w2, c1_2); c1_3 = b.fma(w3, c1_3);
-    }
-    c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8); c0_2.intoArray(acc, accOff + 16); c0_3.intoArray(acc, accOff + 24);
-    c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8); c1_2.intoArray(acc, accOff + 1 * accStride + 16); c1_3.intoArray(acc, accOff + 1 * accStride + 24);
   }
 
   /** Accumulator c{pixel}_{vector}: 5 pixels 32 floats apart x 2 vectors, k steps 16 weights apart. */

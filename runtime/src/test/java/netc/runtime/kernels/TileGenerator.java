@@ -186,6 +186,21 @@ public final class TileGenerator {
     return parts;
   }
 
+  /**
+   * Over how many of its sub-tiles a touching tile spreads its touches when nextStep allows (a multiple
+   * of it): the most, up to 4, that are a power of two (nextStep divides by it in a shift). The first
+   * sub-tile alone touching a tile's share of the next weights asks memory for it in a fifth of the
+   * tile's time, faster than one core streams it: resnext50_32x4d's layer4 1x1 convs (49 pixels, four
+   * tiles a weight group, 8 floats a k step each) took 1.08x the time of the touches spread over four
+   * sub-tiles (AMD EPYC Zen 5, JDK 17, -XX:UseAVX=2, one thread and two, jars alternated in one JVM).
+   */
+  static int spread(Tile tile, List<Part> parts) {
+    if (tile.touches() == 0) return 1;
+    int n = 1;
+    while (n * 2 <= Math.min(4, parts.size())) n *= 2;
+    return n;
+  }
+
   /** The source of one width's class. */
   static String generate(Width width) {
     StringBuilder s = new StringBuilder();
@@ -225,6 +240,22 @@ public final class TileGenerator {
       } else {
         s.append("  static void ").append(tile.name())
             .append("(float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep) {\n");
+        int spread = spread(tile, parts);
+        if (spread > 1) {
+          s.append("    if (nextStep >= ").append(spread).append(" && nextStep % ").append(spread).append(" == 0) {\n");
+          s.append("      // the touches spread over ").append(spread).append(" sub-tiles, each over its share of the next weights\n");
+          s.append("      int q = nextStep / ").append(spread).append(", span = kOff.length * q;\n");
+          for (int i = 0; i < parts.size(); i++) {
+            Part part = parts.get(i);
+            Sub sub = new Sub(part.sub().pixels(), part.sub().vectors(), part.sub().distance(), part.sub().weightStep(), i < spread ? 1 : 0);
+            s.append("      ").append(sub.name()).append("(x, xBase").append(plus(part.firstPixel() * tile.distance())).append(", kOff, w, wBase")
+                .append(plus(part.firstVector() * lanes)).append(", acc, ")
+                .append(part.firstPixel() * accStride + part.firstVector() * lanes).append(", ").append(accStride)
+                .append(i == 0 ? ", next, q" : i < spread ? ", next + " + (i == 1 ? "" : i + " * ") + "span, q" : "").append(");\n");
+            subs.putIfAbsent(sub.name(), sub);
+          }
+          s.append("      return;\n    }\n");
+        }
         for (Part part : parts) {
           s.append("    ").append(part.sub().name()).append("(x, xBase").append(plus(part.firstPixel() * tile.distance())).append(", kOff, w, wBase")
               .append(plus(part.firstVector() * lanes)).append(", acc, ")
