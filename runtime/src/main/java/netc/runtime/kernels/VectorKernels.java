@@ -665,7 +665,25 @@ final class VectorKernels extends Kernels {
     int top = oy * sh - ph;
     int r0 = inBase + Math.min(Math.max(top, y0), y1 - 1) * inRowStride, r1 = inBase + Math.min(Math.max(top + 1, y0), y1 - 1) * inRowStride;
     int r2 = inBase + Math.min(Math.max(top + 2, y0), y1 - 1) * inRowStride;
+    // the windows wholly inside the row: taps at fixed distances, none clipped
+    int inside0 = 0, inside1 = 0;
+    if (unrolled) {
+      inside0 = Math.min(outW, (pw + sw - 1) / sw);
+      inside1 = Math.max(inside0, Math.min(outW, inW - 3 + pw < 0 ? 0 : (inW - 3 + pw) / sw + 1));
+    }
+    for (int ox = inside0; ox < inside1; ox++) {
+      int c = (ox * sw - pw) * 16;
+      for (int l = 0; l < 16; l += L) {
+        int a0 = r0 + c + l, a1 = r1 + c + l, a2 = r2 + c + l;
+        FloatVector a = FloatVector.fromArray(S, in, a0).max(FloatVector.fromArray(S, in, a0 + 16)).max(FloatVector.fromArray(S, in, a0 + 32));
+        FloatVector b = FloatVector.fromArray(S, in, a1).max(FloatVector.fromArray(S, in, a1 + 16)).max(FloatVector.fromArray(S, in, a1 + 32));
+        FloatVector d = FloatVector.fromArray(S, in, a2).max(FloatVector.fromArray(S, in, a2 + 16)).max(FloatVector.fromArray(S, in, a2 + 32));
+        a.max(b).max(d).intoArray(out, outBase + ox * 16 + l);
+      }
+    }
     for (int ox = 0; ox < outW; ox++) {
+      if (ox == inside0 && inside1 > inside0) ox = inside1;
+      if (ox >= outW) break;
       int x0 = Math.max(0, ox * sw - pw), x1 = Math.min(inW, ox * sw - pw + kw);
       if (unrolled && x1 > x0) {
         int left = ox * sw - pw;

@@ -64,6 +64,45 @@ class PoolClampTest {
     }
   }
 
+  /**
+   * Max pooling, vector against scalar over every output row of maps of 1 to 12 columns, 3x3 windows
+   * (the unrolled path, its windows wholly inside a row taken apart from the clipped ones) and 2x2 (the
+   * general loop), strides 1 to 3, padding 0 and 1, and ceil mode's extra column and row past the input.
+   */
+  @Test
+  void maxPoolingVectorEqualsScalarAtEveryBorder() {
+    Random rng = new Random(3);
+    int cases = 0;
+    for (int inW = 1; inW <= 12; inW++) {
+      int inH = 5;
+      float[] in = new float[inH * inW * 16];
+      for (int i = 0; i < in.length; i++) in[i] = (float) rng.nextGaussian();
+      for (int k : new int[] {3, 2}) {
+        for (int stride = 1; stride <= 3; stride++) {
+          for (int pad = 0; pad <= Math.min(1, k / 2); pad++) {
+            for (boolean ceil : new boolean[] {false, true}) {
+              int span = inW + 2 * pad - k, spanH = inH + 2 * pad - k;
+              if (span < 0 || spanH < 0) continue;
+              int outW = (ceil ? (span + stride - 1) / stride : span / stride) + 1;
+              int outH = (ceil ? (spanH + stride - 1) / stride : spanH / stride) + 1;
+              // torch drops a ceil-mode window that starts in the right padding or past the input
+              if (ceil && (outW - 1) * stride >= inW + pad) outW--;
+              if (ceil && (outH - 1) * stride >= inH + pad) outH--;
+              for (int oy = 0; oy < outH; oy++) {
+                float[] s = new float[outW * 16], v = new float[outW * 16];
+                SCALAR.maxPoolRow(in, 0, inW * 16, inH, inW, s, 0, outW, oy, k, k, stride, stride, pad, pad);
+                VECTOR.maxPoolRow(in, 0, inW * 16, inH, inW, v, 0, outW, oy, k, k, stride, stride, pad, pad);
+                assertArrayEquals(s, v, "width " + inW + ", " + k + "x" + k + " stride " + stride + " pad " + pad + (ceil ? " ceil" : "") + " row " + oy);
+                cases++;
+              }
+            }
+          }
+        }
+      }
+    }
+    assertEquals(821, cases);
+  }
+
   @Test
   void vectorKernelsEqualScalarOnes() {
     for (int oy = 0; oy < 2; oy++) {
