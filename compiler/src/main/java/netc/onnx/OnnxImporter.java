@@ -1590,9 +1590,10 @@ public final class OnnxImporter {
 
   /**
    * Leading Sub/Div/Mul/Add by per-channel constants (x op c, and c + x, c - x, c * x) compose to y = scale * x + shift, which is the
-   * input's (x - mean) / std with std = 1 / scale and mean = -shift / scale, when every scale is positive;
-   * else null, and the nodes import as any arithmetic by a constant does (a scale and shift after the input,
-   * whose refusals of zero divisors and values that are no number name the node).
+   * input's (x - mean) / std with std = 1 / scale and mean = -shift / scale, when every scale is positive:
+   * the longest such run of them, the nodes after it importing as any arithmetic by a constant does (a
+   * scale and shift, whose refusals of zero divisors and values that are no number name the node); null
+   * if no run is one, and all of them import so.
    */
   private Normalization normalization(String x) {
     int[] in = shapes.get(x);
@@ -1600,6 +1601,7 @@ public final class OnnxImporter {
     ScaleShift[] a = new ScaleShift[c];
     Arrays.fill(a, ScaleShift.IDENTITY);
     List<OnnxNode> nodes = new ArrayList<>();
+    Normalization best = null; // the longest run so far that is one
     String t = x;
     while (!t.equals(output)) {
       List<OnnxNode> next = dataConsumers(t);
@@ -1616,19 +1618,27 @@ public final class OnnxImporter {
       for (int ch = 0; ch < c; ch++) a[ch] = a[ch].then(ScaleShift.of(n.opType(), !first, k[ch]));
       nodes.add(n);
       t = n.outputs().get(0);
+      Normalization norm = asNormalization(a, nodes, t);
+      if (norm != null) best = norm;
     }
-    if (nodes.isEmpty()) return null;
-    double[] mean = new double[c], std = new double[c];
-    for (int ch = 0; ch < c; ch++) {
-      // a sign flip or a zero is no (x - mean) / std; nor are values that are no number, which the scale and shift refuses by name
+    return best;
+  }
+
+  /**
+   * The run's composed scale and shift as a mean and std, or null if it is none: a sign flip or a zero is
+   * no (x - mean) / std; nor are values that are no number (which the scale and shift refuses by name) or
+   * a mean or std past float's range (as scales and shifts each node keeps its own constant).
+   */
+  private static Normalization asNormalization(ScaleShift[] a, List<OnnxNode> nodes, String out) {
+    double[] mean = new double[a.length], std = new double[a.length];
+    for (int ch = 0; ch < a.length; ch++) {
       double scale = a[ch].scale(), shift = a[ch].shift();
       if (!(scale > 0) || !Double.isFinite(scale) || !Double.isFinite(shift)) return null;
       std[ch] = 1 / scale;
       mean[ch] = -shift / scale;
-      // a mean or std past float's range is no normalization either; as a scale and shift each node keeps its own constant
       if (!Float.isFinite((float) std[ch]) || !Float.isFinite((float) mean[ch]) || (float) std[ch] <= 0) return null;
     }
-    return new Normalization(mean, std, nodes, t);
+    return new Normalization(mean, std, List.copyOf(nodes), out);
   }
 
   /**

@@ -347,6 +347,17 @@ class OnnxImporterTest {
     assertTrue(negative.spec().contains("s: batchnorm(eps = 1.0E-30)") && negative.spec().contains("m: batchnorm(eps = 1.0E-30)"), negative.spec());
     assertArrayEquals(new float[] {-1, -1}, negative.weights().get("s.weight").data());
     assertArrayEquals(new float[] {0.5f, 0.5f}, negative.weights().get("s.bias").data());
+    // the longest run that is a normalization: (x - 0.5) / 0.25 is, 1 - that is not; the 1 - y imports as a scale and shift
+    OnnxImporter.Result longest = translate(List.of(
+        OnnxBytes.node("s", "Sub", List.of("x", "c"), List.of("a")),
+        OnnxBytes.node("d", "Div", List.of("a", "k"), List.of("b")),
+        OnnxBytes.node("f", "Sub", List.of("one", "b"), List.of("e")),
+        OnnxBytes.node("r", "Relu", List.of("e"), List.of("y"))),
+        List.of(OnnxBytes.floats("c", new long[] {}, 0.5f), OnnxBytes.floats("k", new long[] {}, 0.25f), OnnxBytes.floats("one", new long[] {}, 1f)));
+    assertTrue(longest.spec().contains("input(2, 4, 4, mean = [0.5, 0.5], std = [0.25, 0.25])  // onnx: s (Sub), d (Div)\n"), longest.spec());
+    assertTrue(longest.spec().contains("f: batchnorm(eps = 1.0E-30)"), longest.spec());
+    assertArrayEquals(new float[] {-1, -1}, longest.weights().get("f.weight").data());
+    assertArrayEquals(new float[] {1, 1}, longest.weights().get("f.bias").data());
   }
 
   @Test
@@ -823,11 +834,13 @@ class OnnxImporterTest {
     Tensor[] y = compiledAndInterpreted(r, x);
     assertClose(expected, y[0], "compiled");
     assertClose(expected, y[1], "interpreted");
-    // a positive scale whose mean would pass float's range (-1e20 / 1e-20): each node a scale and shift, as one node later
+    // a positive scale whose mean would pass float's range (-1e20 / 1e-20) is no normalization: the Mul alone is (std 1e20),
+    // the Add a scale and shift, as one node later
     OnnxImporter.Result far = translate(List.of(OnnxBytes.node("/m/Mul", "Mul", List.of("x", "k"), List.of("s")),
         OnnxBytes.node("/a/Add", "Add", List.of("s", "b"), List.of("t")), OnnxBytes.node("/f/Flatten", "Flatten", List.of("t"), List.of("y"))),
         List.of(OnnxBytes.floats("k", new long[0], 1e-20f), OnnxBytes.floats("b", new long[0], 1e20f)));
-    assertTrue(far.spec().contains("m: batchnorm(eps = 1.0E-30)") && far.spec().contains("a: batchnorm(eps = 1.0E-30)"), far.spec());
+    assertTrue(far.spec().contains("input(2, 4, 4, mean = [0.0, 0.0], std = [1.0E20, 1.0E20])  // onnx: /m/Mul (Mul)\n")
+        && far.spec().contains("a: batchnorm(eps = 1.0E-30)"), far.spec());
     assertEquals("m.onnx: node '/d/Div' (Div) divides by its constant 'k', which is 0 in channel 1", error(List.of(
         OnnxBytes.node("/d/Div", "Div", List.of("x", "k"), List.of("q")), OnnxBytes.node("/f/Flatten", "Flatten", List.of("q"), List.of("y"))),
         List.of(OnnxBytes.floats("k", new long[] {1, 2, 1, 1}, 2f, 0f))));
