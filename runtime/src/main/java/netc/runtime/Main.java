@@ -214,7 +214,10 @@ public final class Main {
     if (e instanceof IllegalArgumentException) return "error: " + file + ": " + e.getMessage(); // NaN logits, a batch past one array
     if (e instanceof OutOfMemoryError) {
       // the model's own workspace says how large it is; a file that itself does not fit is the JVM's
-      if (e.getMessage() != null && e.getMessage().startsWith(Workspace.TOO_LARGE)) return "error: out of memory: " + e.getMessage();
+      if (e instanceof Workspace.TooLarge w) {
+        return "error: out of memory: " + e.getMessage() + ": raise it with -Xmx"
+            + (w.bytes() >= Runtime.getRuntime().maxMemory() ? "" : " (or run fewer threads, --threads)");
+      }
       return "error: " + file + ": out of memory (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise it with -Xmx)";
     }
     return "error: " + file + ": internal error: " + e + " (a netc bug; please report it)";

@@ -10,24 +10,38 @@ public final class Workspace {
   public float[] input;
   public int inputBase;
 
-  /** What an OutOfMemoryError of a workspace says first, so that messages can tell it from the JVM's own. */
-  static final String TOO_LARGE = "a workspace of ";
-
   /**
-   * @throws OutOfMemoryError saying how large the workspace is and the heap it did not fit, where the
-   *     JVM's own would say only "Java heap space" (a model compiled for large inputs runs out at its
-   *     first call, not at load)
+   * @throws TooLarge when the workspace does not fit in the heap (a model compiled for large inputs runs
+   *     out at its first call, not at load), saying how large it is, where the JVM's own error would say
+   *     only "Java heap space"
    */
   Workspace(int arenaFloats) {
     try {
       this.arena = LargeArrays.floats(arenaFloats); // 64-byte aligned where the compiler placed it (LargeArrays)
     } catch (OutOfMemoryError e) {
-      OutOfMemoryError named = new OutOfMemoryError(String.format(java.util.Locale.ROOT,
-          TOO_LARGE + "%,.1f MiB (the model's activations for one image on one thread) does not fit in this JVM's heap of %,.1f MiB"
-              + " beside what it holds already: raise it with -Xmx, or run fewer images or threads at once",
-          arenaFloats * 4.0 / 1048576, Runtime.getRuntime().maxMemory() / 1048576.0));
-      named.initCause(e);
-      throw named;
+      throw new TooLarge(4L * LargeArrays.paddedLength(arenaFloats), e);
+    }
+  }
+
+  /**
+   * A workspace that did not fit in the heap: its size, so that each front end gives its own advice
+   * (the command line -Xmx, Spark its executors' memory). Still an OutOfMemoryError, as callers catch.
+   */
+  public static final class TooLarge extends OutOfMemoryError {
+    private static final long serialVersionUID = 1L;
+    private final long bytes;
+
+    /** A workspace of {@code bytes} that did not fit, {@code cause} the JVM's error (a front end's tests make their own). */
+    public TooLarge(long bytes, OutOfMemoryError cause) {
+      super(String.format(java.util.Locale.ROOT, "a workspace of %,.1f MiB (the model's activations for one image on one thread) does not fit"
+          + " in this JVM's heap of %,.1f MiB beside what it holds already", bytes / 1048576.0, Runtime.getRuntime().maxMemory() / 1048576.0));
+      this.bytes = bytes;
+      initCause(cause);
+    }
+
+    /** The workspace's bytes. */
+    public long bytes() {
+      return bytes;
     }
   }
 }

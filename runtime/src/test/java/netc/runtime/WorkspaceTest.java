@@ -17,15 +17,17 @@ class WorkspaceTest {
   @Test
   void aWorkspaceThatDoesNotFitSaysHowLargeItIs() {
     long max = Runtime.getRuntime().maxMemory();
-    assumeTrue(max / 4 + (1 << 20) < LargeArrays.MAX_ARRAY, "a heap over 8 GB holds any workspace");
+    // a heap of 8 GB or more: no workspace (one Java array) can be asked for beyond it
+    assumeTrue(max / 4 + (1 << 20) < LargeArrays.MAX_ARRAY, "heap " + max);
     int floats = (int) (max / 4 + (1 << 20));
-    OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> new Workspace(floats));
+    Workspace.TooLarge e = assertThrows(Workspace.TooLarge.class, () -> new Workspace(floats));
     String expected = String.format(java.util.Locale.ROOT, "a workspace of %,.1f MiB (the model's activations for one image on one thread)"
-        + " does not fit in this JVM's heap of %,.1f MiB beside what it holds already: raise it with -Xmx, or run fewer images or threads at once",
-        floats * 4.0 / 1048576, max / 1048576.0);
+        + " does not fit in this JVM's heap of %,.1f MiB beside what it holds already", floats * 4.0 / 1048576, max / 1048576.0);
     assertEquals(expected, e.getMessage());
+    assertEquals(4L * floats, e.bytes());
     assertTrue(e.getCause() instanceof OutOfMemoryError, "the JVM's own error kept as the cause");
-    assertEquals("error: out of memory: " + expected, Main.errorLine("x.npy", e));
+    // larger than the heap: fewer threads would not help
+    assertEquals("error: out of memory: " + expected + ": raise it with -Xmx", Main.errorLine("x.npy", e));
     // the JVM's own (an input that does not fit) still names the file
     assertTrue(Main.errorLine("x.npy", new OutOfMemoryError("Java heap space")).startsWith("error: x.npy: out of memory ("));
   }

@@ -13,6 +13,7 @@ import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
 import netc.runtime.Prediction;
 import netc.runtime.Preprocess;
+import netc.runtime.Workspace;
 import org.apache.spark.SparkFiles;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -570,7 +571,12 @@ public final class NetcClassifier {
       }
       try {
         if (good > 0) predictOnExecutor.run(model, tensors, good, outputs); // sized for a full batch: the model finds nothing to refuse
-      } catch (OutOfMemoryError e) { // the call's workspace (a first call, or after the model let them go): not the executor's end, see outOfMemory
+      } catch (Workspace.TooLarge e) { // larger than the heap, one image's workspace alone: a smaller batch cannot help
+        boolean alone = e.bytes() >= Runtime.getRuntime().maxMemory();
+        throw outOfMemory(BadInputException.oneLine("--batch " + options.batch() + ": out of memory running the model: " + e.getMessage()
+            + " (this executor's): " + (alone ? "" : "lower --batch or ") + "raise spark.executor.memory (spark-submit's --executor-memory;"
+            + " in local mode the driver's, --driver-memory)"));
+      } catch (OutOfMemoryError e) { // the call's workspaces (a first call, or after the model let them go): not the executor's end, see outOfMemory
         throw outOfMemory(BadInputException.oneLine(String.format(java.util.Locale.ROOT, "--batch %d: out of memory running the model on a batch"
             + " of %d (%s), with this executor's heap of %,d MB: lower --batch or raise spark.executor.memory", options.batch(), good,
             e.getMessage(), Runtime.getRuntime().maxMemory() >> 20)));

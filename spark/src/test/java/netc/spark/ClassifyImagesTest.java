@@ -766,6 +766,22 @@ class ClassifyImagesTest {
       assertNull(e.getCause(), "the OutOfMemoryError is not kept, where Spark would find it");
       assertTrue(!killsTheExecutor(e), "the task fails, not the executor");
       assertEquals(e.getMessage(), ClassifyImages.message(sparkFailure(e)), "the driver's line");
+      // a workspace larger than the heap says how large, and that a smaller batch would not help
+      long heap = Runtime.getRuntime().maxMemory();
+      for (long bytes : new long[] {heap + 1, heap / 2}) {
+        NetcClassifier.predictOnExecutor = (model, input, batch, output) -> {
+          throw new netc.runtime.Workspace.TooLarge(bytes, new OutOfMemoryError("Java heap space"));
+        };
+        rows = List.of(org.apache.spark.sql.RowFactory.create("t0", scala.jdk.javaapi.CollectionConverters.asScala(tensor))).iterator();
+        batches = new NetcClassifier.Batches(m, new NetcClassifier.Options(1, 4, false, 1), true, rows, () -> {});
+        e = refusal(batches::hasNext);
+        assertEquals(String.format(java.util.Locale.ROOT, "--batch 4: out of memory running the model: a workspace of %,.1f MiB (the model's"
+            + " activations for one image on one thread) does not fit in this JVM's heap of %,.1f MiB beside what it holds already (this"
+            + " executor's): %sraise spark.executor.memory (spark-submit's --executor-memory; in local mode the driver's, --driver-memory)",
+            bytes / 1048576.0, heap / 1048576.0, bytes > heap ? "" : "lower --batch or "), e.getMessage());
+        assertNull(e.getCause());
+        assertTrue(!killsTheExecutor(e));
+      }
     } finally {
       NetcClassifier.predictOnExecutor = CompiledModel::predict;
     }

@@ -238,8 +238,8 @@ public abstract class Kernels {
   /**
    * {@link #convLinear} over a tile of {@link #SMALL_LINEAR_TILE} pixels, two output blocks per tile
    * only. It touches two floats of the next weights a k step, {@code w[next + k nextStep]} and {@code
-   * w[next + k nextStep + nextStep / 2]} (or, cut into sub-tiles, as many spread over them, as
-   * {@link #convLinear} spreads its one): its 16 multiply-adds a step are half a 14-pixel tile's, so
+   * w[next + k nextStep + nextStep / 2]} (or, cut into sub-tiles, one a k step in each of up to four
+   * of them, as {@link #convLinear} spreads its touches): its 16 multiply-adds a step are half a 14-pixel tile's, so
    * where its weights are used by few pixels (a Winograd product on a 7x7 map: 16 tiles) they stream
    * from memory at the rate the misses in flight allow, and a caller that gives it a nextStep of 32
    * covers the next group's 32 floats a step, twice the lines in flight of one touch. Every touch lies

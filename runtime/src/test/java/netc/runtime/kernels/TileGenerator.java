@@ -88,7 +88,8 @@ public final class TileGenerator {
   /**
    * How a tile finds its inputs: at a fixed distance between pixels (linear), or through a pixel table
    * (gathering); and how many floats of the next weights it touches per k step (0, 1, or 2: {@code
-   * w[next + k nextStep]} and {@code w[next + k nextStep + nextStep / 2]}, see Kernels#convLinearSmall).
+   * w[next + k nextStep]} and {@code w[next + k nextStep + nextStep / 2]}, see Kernels#convLinearSmall),
+   * in its first sub-tile; or, where nextStep allows, one a k step in each of {@link #spread} sub-tiles.
    */
   record Tile(String name, int pixels, int blocks, int distance, int touches, String doc) {
     boolean gathers() {
@@ -188,7 +189,8 @@ public final class TileGenerator {
 
   /**
    * Over how many of its sub-tiles a touching tile spreads its touches when nextStep allows (a multiple
-   * of it): the most, up to 4, that are a power of two (nextStep divides by it in a shift). The first
+   * of it): the most, up to 4, that are a power of two (so that the usual nextSteps, 32 over a power-of-two
+   * count of tiles, divide by it). The first
    * sub-tile alone touching a tile's share of the next weights asks memory for it in a fifth of the
    * tile's time, faster than one core streams it: resnext50_32x4d's layer4 1x1 convs (49 pixels, four
    * tiles a weight group, 8 floats a k step each) took 1.08x the time of the touches spread over four

@@ -13,9 +13,10 @@ import org.junit.jupiter.api.Test;
 /**
  * The touching tiles of every width, called directly: with a nextStep their touches spread over
  * sub-tiles (a multiple of {@link TileGenerator#spread}) and with one that does not divide, they land
- * the same accumulators, bit for bit, as with no touching at all, and touch nothing outside the share
- * of the next weights the caller gives them ({@code w[next, next + K nextStep)}): w ends where that
- * share does, so a touch past it throws. Widths this host cannot run natively run the Vector API's
+ * the same accumulators, bit for bit, as with no touching at all, and touch nothing past the share of
+ * the next weights the caller gives them ({@code w[next, next + K nextStep)}): w ends where that share
+ * does, so a touch past it throws (one before it would land in the group's own weights, unseen here:
+ * the generated spread starts at {@code next} and steps up). Widths this host cannot run natively run the Vector API's
  * Java fallback, correct and slow; K is small.
  */
 class TouchSpreadTest {
@@ -38,8 +39,9 @@ class TouchSpreadTest {
         for (int k = 0; k < K; k++) kOff[k] = 3 * k;
         int groupFloats = K * tile.blocks() * 16;
         float[] untouched = call(m, x, kOff, weights(new Random(7), groupFloats, 0), 0, 0);
-        // 8 and 16: spread over 4 (or 2) sub-tiles; 5 and 1: the first sub-tile alone
-        for (int nextStep : new int[] {16, 8, 5, 1}) {
+        // 16, 8 and 4: spread over 4 (or 2) sub-tiles, 4 at one float a sub-tile's step; 2: over 2, else the
+        // first sub-tile alone; 5 and 1: the first sub-tile alone
+        for (int nextStep : new int[] {16, 8, 4, 2, 5, 1}) {
           float[] w = weights(new Random(7), groupFloats, K * nextStep);
           float[] touched = call(m, x, kOff, w, groupFloats, nextStep);
           assertArrayEquals(untouched, touched, cls + "." + tile.name() + " nextStep " + nextStep);
@@ -47,7 +49,7 @@ class TouchSpreadTest {
         }
       }
     }
-    assertEquals(CLASSES.length * 4 * 4, checked, "every width's four touching tiles");
+    assertEquals(CLASSES.length * 4 * 6, checked, "every width's four touching tiles");
   }
 
   /** A group's weights (random from {@code r}'s first draws) followed by {@code share} floats of the next group's. */
