@@ -652,7 +652,21 @@ public abstract class CompiledModel implements AutoCloseable {
       predict(nchw, batch, output);
     } finally {
       // close() drops it; a call that ran meanwhile must not put it back, nor one whose check raced close()
-      if (!closed && nhwcBuffer.compareAndSet(null, nchw) && closed) nhwcBuffer.set(null);
+      if (!closed && keepLarger(nhwcBuffer, nchw) && closed) nhwcBuffer.set(null);
+    }
+  }
+
+  /**
+   * Keeps {@code buffer} in {@code kept} unless it holds one at least as large; whether it was kept.
+   * Concurrent callers of different batch sizes each take the buffer or make their own: the one that
+   * ended first once put back its small one over the large, and the large batch's caller then made a
+   * new large buffer on every call.
+   */
+  static boolean keepLarger(java.util.concurrent.atomic.AtomicReference<float[]> kept, float[] buffer) {
+    while (true) {
+      float[] now = kept.get();
+      if (now != null && now.length >= buffer.length) return false;
+      if (kept.compareAndSet(now, buffer)) return true;
     }
   }
 

@@ -31,7 +31,12 @@ public final class ThreadPool {
    * for the next inference (measured: 36-44 ms after idle with spinning, up to 74 ms without).
    * -Dnetc.spinMicros=0 parks at once, for services that value idle CPU over latency.
    */
-  private static final long SPIN_NANOS = Long.getLong("netc.spinMicros", 200_000) * 1000;
+  private static final long SPIN_NANOS = nanosOfMicros(Long.getLong("netc.spinMicros", 200_000));
+
+  /** Microseconds as nanoseconds, a value past a long's nanoseconds (292 years) as the longest spin, not a negative one. */
+  static long nanosOfMicros(long micros) {
+    return micros > Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : micros * 1000;
+  }
 
   /** How long an idle worker spins after its last work before it parks (-Dnetc.spinMicros), in nanoseconds. */
   public static long spinNanos() {
