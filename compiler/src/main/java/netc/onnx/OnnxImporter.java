@@ -1009,6 +1009,14 @@ public final class OnnxImporter {
   private String batchnorm(OnnxNode n, int[] in, Body body) {
     requireRank(n, in, 3);
     if (intAttr(n, "training_mode", 0) != 0) throw unsupportedAttributes(n, "netc runs batch norm in inference mode");
+    // before opset 14 the outputs past the first are what make a batch norm train: it then normalizes
+    // with the batch's own statistics (onnxruntime: is_train_ when there is more than one output), and
+    // torch.onnx.export writes all five for a model left in train mode; read as inference, its answers
+    // would differ without a word
+    if (model.opset() < 14 && n.outputs().stream().skip(1).anyMatch(o -> !o.isEmpty())) {
+      throw unsupportedAttributes(n, "it has outputs past the first, which before opset 14 make it train (normalizing with the batch's own"
+          + " statistics: a model exported in train mode); netc runs batch norm in inference mode: export the model in eval mode");
+    }
     if (usesExtraOutputs(n)) throw unsupportedAttributes(n, "its running mean and variance outputs are used; netc runs batch norm in inference mode");
     Map<String, Tensor> weights = new LinkedHashMap<>();
     String[] roles = {"weight", "bias", "running_mean", "running_var"};

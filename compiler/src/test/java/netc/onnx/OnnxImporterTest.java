@@ -1589,9 +1589,10 @@ class OnnxImporterTest {
   }
 
   /**
-   * A MaxPool's indices and a BatchNormalization's running statistics, as exporters may name them
-   * though nothing reads them, or left empty: the layer computes the first output only, which is all
-   * the graph uses. They were refused for being there; read (by a node), they still are.
+   * A MaxPool's indices, and from opset 14 a BatchNormalization's running statistics, named though
+   * nothing reads them, or left empty: the layer computes the first output only, which is all the graph
+   * uses. Read (by a node), they are refused. Before opset 14 a batch norm's named statistics outputs
+   * make it train (the batch's own statistics, as onnxruntime reads them): refused, whether read or not.
    */
   @Test
   void unusedIndicesAndStatisticsOutputsAreNoObstacle() {
@@ -1605,9 +1606,16 @@ class OnnxImporterTest {
         OnnxBytes.floats("m", new long[] {2}, 0, 0), OnnxBytes.floats("v", new long[] {2}, 1, 1));
     for (List<String> outputs : List.of(List.of("y", "mean", "var"), List.of("y", "", ""), List.of("y", "mean", "var", "saved_mean", "saved_var"))) {
       byte[] bn = OnnxBytes.node("/bn/BatchNormalization", "BatchNormalization", List.of("x", "g", "b", "m", "v"), outputs);
-      OnnxImporter.Result r = translate(List.of(bn), statistics);
+      OnnxImporter.Result r = translate(List.of(bn), statistics, 2, 14);
       assertTrue(r.spec().endsWith("bn: batchnorm(eps = 1.0E-5)  // onnx: /bn/BatchNormalization (BatchNormalization)\n"), r.spec());
       assertArrayEquals(new float[] {1, 2}, r.weights().get("bn.weight").data());
+      if (outputs.get(1).isEmpty()) {
+        assertTrue(translate(List.of(bn), statistics).spec().contains("bn: batchnorm(eps = 1.0E-5)"), "empty names at opset 13: inference");
+      } else {
+        assertEquals("m.onnx: node '/bn/BatchNormalization' (BatchNormalization): it has outputs past the first, which before opset 14 make it"
+            + " train (normalizing with the batch's own statistics: a model exported in train mode); netc runs batch norm in inference mode:"
+            + " export the model in eval mode", error(List.of(bn), statistics));
+      }
     }
     assertEquals("m.onnx: node '/p/MaxPool' (MaxPool) with kernel_shape=[1, 1]: its indices output is used; netc's max pooling returns no indices",
         error(List.of(OnnxBytes.node("/p/MaxPool", "MaxPool", List.of("x"), List.of("p", "idx"), OnnxBytes.ints("kernel_shape", 1, 1)),
@@ -1617,7 +1625,7 @@ class OnnxImporterTest {
         + " inference mode", error(List.of(
             OnnxBytes.node("/bn/BatchNormalization", "BatchNormalization", List.of("x", "g", "b", "m", "v"), List.of("n", "mean", "var")),
             OnnxBytes.node("/r/Relu", "Relu", List.of("n"), List.of("r")),
-            OnnxBytes.node("/a/Mul", "Mul", List.of("r", "var"), List.of("y"))), statistics));
+            OnnxBytes.node("/a/Mul", "Mul", List.of("r", "var"), List.of("y"))), statistics, 2, 14));
   }
 
   /** Dropout's training_mode input (opset 12): a constant false is inference, removed; true, or computed, is refused. */
