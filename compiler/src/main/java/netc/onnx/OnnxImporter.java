@@ -937,11 +937,11 @@ public final class OnnxImporter {
       throw unsupportedAttributes(n, "Clip's bounds are attributes before opset 11, not inputs (the model's opset is " + model.opset() + ")");
     }
     if (model.opset() < 11) {
-      min = bound(typed(n, "min", OnnxAttribute.FLOAT) == null ? null : n.attribute("min").f());
-      max = bound(typed(n, "max", OnnxAttribute.FLOAT) == null ? null : n.attribute("max").f());
+      min = bound(n, typed(n, "min", OnnxAttribute.FLOAT) == null ? null : n.attribute("min").f(), true);
+      max = bound(n, typed(n, "max", OnnxAttribute.FLOAT) == null ? null : n.attribute("max").f(), false);
     } else {
-      min = bound(clipInput(n, 1, "min"));
-      max = bound(clipInput(n, 2, "max"));
+      min = bound(n, clipInput(n, 1, "min"), true);
+      max = bound(n, clipInput(n, 2, "max"), false);
     }
     if (min != null && Float.isNaN(min) || max != null && Float.isNaN(max)) throw unsupportedAttributes(n, "a bound is NaN");
     if (min == null && max == null) return removed(n, x, body);
@@ -958,9 +958,17 @@ public final class OnnxImporter {
     return t.floats()[0];
   }
 
-  /** A clip bound as netc writes it: null for none, or one past float's range (exporters write -FLT_MAX for "none"). */
-  private static Float bound(Float v) {
-    return v == null || Float.isInfinite(v) || Math.abs(v) == Float.MAX_VALUE ? null : v;
+  /**
+   * A clip bound as netc writes it: null for none, a lower one at -FLT_MAX or -inf or an upper one at
+   * FLT_MAX or inf (exporters write -FLT_MAX for "none"). One at the other end of float's range (a min of
+   * FLT_MAX, a max of -inf) would make every output that value, and is refused: it was dropped as "none".
+   */
+  private Float bound(OnnxNode n, Float v, boolean lower) {
+    if (v == null || (lower ? v <= -Float.MAX_VALUE : v >= Float.MAX_VALUE)) return null;
+    if (Float.isInfinite(v) || Math.abs(v) == Float.MAX_VALUE) {
+      throw unsupportedAttributes(n, (lower ? "its min " : "its max ") + v + " makes every output " + v + "; netc clips to bounds within float's range");
+    }
+    return v;
   }
 
   private boolean isZero(String name) {

@@ -105,6 +105,14 @@ class OnnxImporterTest {
     assertTrue(spec.contains("c: clip(max = 1.5)"), spec);
     assertTrue(error(List.of(OnnxBytes.node("c", "Clip", List.of("x", "six", "zero"), List.of("y"))), List.of(six, zero))
         .endsWith("min 6.0 is above max 0.0"));
+    // +inf and FLT_MAX mean "none" above, -inf and -FLT_MAX below; at the other end they pin every output, once dropped as "none"
+    byte[] inf = OnnxBytes.floats("inf", new long[0], Float.POSITIVE_INFINITY), low = OnnxBytes.floats("low", new long[0], -Float.MAX_VALUE);
+    assertTrue(translate(List.of(OnnxBytes.node("c", "Clip", List.of("x", "low", "inf"), List.of("c1")), OnnxBytes.node("r", "Relu", List.of("c1"), List.of("y"))),
+        List.of(inf, low)).spec().contains("// onnx: c (Clip)"), "no bounds: no layer");
+    assertEquals("m.onnx: node 'c' (Clip): its max -3.4028235E38 makes every output -3.4028235E38; netc clips to bounds within float's range",
+        error(List.of(OnnxBytes.node("c", "Clip", List.of("x", "", "low"), List.of("y"))), List.of(low)));
+    assertEquals("m.onnx: node 'c' (Clip): its min Infinity makes every output Infinity; netc clips to bounds within float's range",
+        error(List.of(OnnxBytes.node("c", "Clip", List.of("x", "inf"), List.of("y"))), List.of(inf)));
   }
 
   /**
