@@ -340,15 +340,43 @@ class PassesTest {
     // residual convs write over their shortcut when it dies there
     Node conv3 = g.nodes().stream().filter(n -> n.name().equals("layer1.1.conv3")).findFirst().orElseThrow();
     assertEquals(plan.bufferOf().get(conv3.input(1)), plan.bufferOf().get(conv3.id()));
-    // no two values live at the same step overlap in the arena
+    assertNoLiveOverlap("resnet50", plan);
+  }
+
+  /** No two values live at the same step overlap in the arena, but a concat's slice inside it (by design). */
+  private static void assertNoLiveOverlap(String name, MemoryPlan plan) {
     for (MemoryPlan.Buffer a : plan.buffers()) {
       for (MemoryPlan.Buffer b : plan.buffers()) {
         if (a.id() >= b.id() || a.last() < b.first() || b.last() < a.first()) continue;
-        if (plan.within(a.id(), b.id()) || plan.within(b.id(), a.id())) continue; // a concat's slice lies inside it by design
+        if (plan.within(a.id(), b.id()) || plan.within(b.id(), a.id())) continue;
         boolean disjoint = a.offset() + a.floats() <= b.offset() || b.offset() + b.floats() <= a.offset();
-        assertTrue(disjoint, "buffers " + a + " and " + b + " overlap while both live");
+        assertTrue(disjoint, name + ": buffers " + a + " and " + b + " overlap while both live");
       }
     }
+  }
+
+  /**
+   * The same over the networks whose plans mix what resnet50's does not: concat slices, nested and
+   * partial (DenseNet's 8-channel growth, SqueezeNet's fire modules, Inception's forks, InceptionE's
+   * concat of concats, ShuffleNet's split and shuffle gathers), gates (MobileNetV3, EfficientNet,
+   * squeeze-and-excitation), flattens, and the example specs; each planned as the compiler plans it.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"squeezenet", "densenet", "inception", "inception_e", "shufflenet", "split_concat", "mobilenet_v3", "efficientnet",
+      "se_linear", "convnext", "mobilenet_v2", "misc", "pools", "resnext", "resnet_bottle"})
+  void importedNetworksPlanNoOverlapOfLiveValues(String model) {
+    var r = netc.onnx.OnnxImporter.translate(netc.onnx.OnnxReader.read(java.nio.file.Path.of("../weights/fixtures/onnx/" + model + ".onnx")));
+    Graph g = PassManager.run(netc.ir.GraphBuilder.build(netc.ast.SpecLoader.fromText(model, r.spec()), Map.of()), CTX);
+    MemoryPlan plan = MemoryPlanner.plan(g, 16);
+    assertTrue(plan.arenaFloats() >= plan.lowerBoundFloats(), model);
+    assertNoLiveOverlap(model, plan);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"resnet18", "resnet34", "resnet101", "mobilenet_v2", "digits", "smallnet"})
+  void exampleSpecsPlanNoOverlapOfLiveValues(String net) {
+    Graph g = PassManager.run(Specs.example(net, Map.of()), CTX);
+    assertNoLiveOverlap(net, MemoryPlanner.plan(g, 16));
   }
 
   /**
