@@ -875,7 +875,14 @@ public final class OnnxImporter {
    */
   private String pad(OnnxNode n, String x, int[] in, Body body) {
     String mode = stringAttr(n, "mode", "constant");
-    // from opset 11 an input, which torch computes from its own order (see ShapeValues); before, an attribute
+    // from opset 11 an input, which torch computes from its own order (see ShapeValues); before, an attribute.
+    // The other opset's form is refused, as onnx.checker and onnxruntime refuse it, not read
+    if (model.opset() >= 11 && (n.attribute("pads") != null || n.attribute("value") != null)) {
+      throw unsupportedAttributes(n, "Pad's pads and value are inputs from opset 11, not attributes (the model's opset is " + model.opset() + ")");
+    }
+    if (model.opset() < 11 && n.inputs().stream().skip(1).anyMatch(i -> !i.isEmpty())) {
+      throw unsupportedAttributes(n, "Pad's pads and value are attributes before opset 11, not inputs (the model's opset is " + model.opset() + ")");
+    }
     long[] pads = n.inputs().size() > 1 && !n.inputs().get(1).isEmpty() ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "pads", new long[0]);
     if (n.inputs().size() > 3 && !n.inputs().get(3).isEmpty()) throw unsupportedAttributes(n, "netc pads all axes, without an axes input");
     if (pads.length > 0 && Arrays.stream(pads).allMatch(p -> p == 0)) return removed(n, x, body);
@@ -1399,6 +1406,10 @@ public final class OnnxImporter {
       throw unsupportedAttributes(n, "Split's sizes are an attribute before opset 13, not an input (the model's opset is " + model.opset() + ")");
     }
     long[] sizes = fromInput ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "split", null);
+    if (sizes == null && model.opset() < 18 && in[0] % part[1] != 0) {
+      throw unsupportedAttributes(n, "before opset 18 a Split without sizes splits evenly, and " + in[0] + " channels do not split into "
+          + part[1] + " equal parts (the model's opset is " + model.opset() + ")");
+    }
     if (sizes == null) {
       long each = (in[0] + part[1] - 1) / part[1];
       sizes = new long[part[1]];
@@ -1518,7 +1529,8 @@ public final class OnnxImporter {
       long[] axes = shapeValues.axes(n); // the other opset's form refused by name, as in shape computations
       int outRank = rank + (axes == null ? 0 : axes.length);
       boolean trailing = axes != null && axes.length > 0 && outRank <= 4
-          && Arrays.stream(axes).map(a -> a < 0 ? a + outRank : a).allMatch(a -> a >= 2 && a < outRank);
+          && Arrays.stream(axes).map(a -> a < 0 ? a + outRank : a).allMatch(a -> a >= 2 && a < outRank)
+          && Arrays.stream(axes).map(a -> a < 0 ? a + outRank : a).distinct().count() == axes.length; // repeated axes: an invalid Unsqueeze
       if (!trailing) {
         throw unsupportedAttributes(n, "netc expresses an Unsqueeze of a gate's vector that adds trailing axes (to [batch, C, 1, 1]), not axes "
             + (axes == null ? "none" : Arrays.toString(axes)));

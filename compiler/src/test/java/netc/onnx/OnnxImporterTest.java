@@ -716,6 +716,29 @@ class OnnxImporterTest {
         + " -Dnetc.spec.maxNesting=N raises the limit (for ./netc, in NETC_JAVA_OPTS)", error(nodes, List.of()));
   }
 
+  /**
+   * Pad's pads and value: attributes before opset 11, inputs from it. The other opset's form is refused by
+   * name (onnx.checker and onnxruntime refuse it too), as Clip's and Split's are; a Split without sizes
+   * splits evenly before opset 18, so an uneven one is refused there, not split as opset 18 would.
+   */
+  @Test
+  void padsAndSplitsOfAnotherOpsetAreRefused() {
+    byte[] attribute = OnnxBytes.node("/p/Pad", "Pad", List.of("x"), List.of("y"), OnnxBytes.ints("pads", 0, 0, 1, 1, 0, 0, 1, 1));
+    assertEquals("m.onnx: node '/p/Pad' (Pad) with pads=[0, 0, 1, 1, 0, 0, 1, 1]: Pad's pads and value are inputs from opset 11, not attributes"
+        + " (the model's opset is 13)", error(List.of(attribute), List.of()));
+    assertTrue(translate(List.of(attribute), List.of(), 2, 10).spec().contains("p: pad([1, 1, 1, 1])"));
+    byte[] input = OnnxBytes.node("/p/Pad", "Pad", List.of("x", "pads"), List.of("y"));
+    byte[] pads = int64s("pads", 0, 0, 1, 1, 0, 0, 1, 1);
+    assertEquals("m.onnx: node '/p/Pad' (Pad): Pad's pads and value are attributes before opset 11, not inputs (the model's opset is 10)",
+        error(List.of(input), List.of(pads), 2, 10));
+    assertTrue(translate(List.of(input), List.of(pads)).spec().contains("p: pad([1, 1, 1, 1])"));
+    List<byte[]> split = List.of(OnnxBytes.node("/Split", "Split", List.of("x"), List.of("a", "b"), OnnxBytes.integer("axis", 1)),
+        OnnxBytes.node("/Concat", "Concat", List.of("b", "a"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    assertEquals("m.onnx: node '/Split' (Split) with axis=1: before opset 18 a Split without sizes splits evenly, and 3 channels do not split"
+        + " into 2 equal parts (the model's opset is 13)", error(split, List.of(), 3, 13));
+    assertTrue(translate(split, List.of(), 4, 13).spec().contains("channels(2, 4)"));
+  }
+
   /** Before opset 11 Pad's fill value is an attribute: a nonzero one is refused, not imported as zeros. */
   @Test
   void padsValueAttributeIsRead() {
@@ -1374,6 +1397,9 @@ class OnnxImporterTest {
     assertEquals("m.onnx: node '/se/Unsqueeze' (Unsqueeze): netc expresses an Unsqueeze of a gate's vector that adds trailing axes (to [batch, C, 1, 1]), not axes [1]",
         error(linearGate(OnnxBytes.node("/se/Unsqueeze", "Unsqueeze", List.of("s", "a"), List.of("s3")),
             OnnxBytes.node("/se/Unsqueeze_1", "Unsqueeze", List.of("s3", "a"), List.of("g"))), linearGateWeights(int64s("a", 1))));
+    // the same axis twice: an invalid Unsqueeze (onnx.checker refuses it), not read as two
+    assertEquals("m.onnx: node '/se/Unsqueeze' (Unsqueeze): netc expresses an Unsqueeze of a gate's vector that adds trailing axes (to [batch, C, 1, 1]), not axes [2, 2]",
+        error(linearGate(OnnxBytes.node("/se/Unsqueeze", "Unsqueeze", List.of("s", "a"), List.of("g"))), linearGateWeights(int64s("a", 2, 2))));
     // one Unsqueeze: [batch, C, 1] would broadcast against [batch, C, H, W] as another shape, not as a gate
     assertEquals("m.onnx: node '/se/Unsqueeze' (Unsqueeze) leaves a gate's vector at ONNX rank 3; netc's gate multiplies a map by a vector "
         + "brought back to [batch, C, 1, 1]",
