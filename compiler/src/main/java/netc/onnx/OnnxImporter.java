@@ -1109,7 +1109,15 @@ public final class OnnxImporter {
    */
   private String heldLayer(OnnxNode n, String x, int[] in, Held h, Body body) {
     String out = switch (n.opType()) {
-      case "Gemm" -> gemm(n, new int[] {in[0]}, body);
+      case "Gemm" -> {
+        // ONNX's Gemm takes a matrix: on a channels-last map or a vector unsqueezed past [batch, C] the model is
+        // invalid (onnx.checker and onnxruntime refuse it), not a Linear layer
+        if (h.channelsLast() || h.onnxRank() != 2) {
+          throw unsupportedAttributes(n, "Gemm takes a matrix ([batch, features]), and its input here is at ONNX rank " + h.onnxRank()
+              + "; a Linear layer over the last axis of a larger tensor is a MatMul");
+        }
+        yield gemm(n, new int[] {in[0]}, body);
+      }
       case "MatMul" -> matmul(n, new int[] {in[0]}, body);
       case "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Clip", "Gelu", "Dropout", "Identity", "Cast" -> emitKnown(n, x, in, body);
       case "LayerNormalization" -> {
@@ -1164,7 +1172,8 @@ public final class OnnxImporter {
     }
     OnnxTensor t = constant(n, n.inputs().get(i), i == 1 ? "scale" : "bias");
     if (t.size() != c) throw fail(node(n) + ": its " + (i == 1 ? "scale" : "bias") + " has " + t.size() + " values for " + c + " channels");
-    return t.floats().clone();
+    // the same rule as the exported pattern's weight: one value a channel along the last axis ([C, 1, 1] would run along the height)
+    return lastAxisConstant(n, n.inputs().get(i), c, i == 1 ? "scale" : "bias");
   }
 
   /**

@@ -1258,6 +1258,19 @@ class OnnxImporterTest {
         OnnxBytes.node("/b/Mul", "Mul", List.of("t", "s"), List.of("m")),
         OnnxBytes.node("/b/Transpose_1", "Transpose", List.of("m"), List.of("y"), OnnxBytes.ints("perm", 0, 3, 1, 2))), List.of());
     assertEquals(Op.SILU, build(silu).output().op());
+    // a LayerNormalization's scale of [C, 1, 1] (C = H = 4 here) broadcasts along the height in ONNX: refused, as the exported pattern's
+    List<byte[]> wide = List.of(OnnxBytes.floats("g4", new long[] {4, 1, 1}, 1, 2, 3, 4));
+    assertEquals("m.onnx: node '/b/norm/LayerNormalization' (LayerNormalization): the layer norm's scale 'g4' is float32 of shape [4, 1, 1]; netc"
+        + " takes a float constant of one value a channel, [4] or [1, 1, 1, 4] (ONNX broadcasts it along the last axis, the channels)", error(List.of(
+            OnnxBytes.node("/b/Transpose", "Transpose", List.of("x"), List.of("t"), OnnxBytes.ints("perm", 0, 2, 3, 1)),
+            OnnxBytes.node("/b/norm/LayerNormalization", "LayerNormalization", List.of("t", "g4"), List.of("n")),
+            OnnxBytes.node("/b/Transpose_1", "Transpose", List.of("n"), List.of("y"), OnnxBytes.ints("perm", 0, 3, 1, 2))), wide, 4, 13));
+    // a Gemm on the channels-last map: invalid ONNX (Gemm takes a matrix), refused where MatMul is a Linear layer
+    assertEquals("m.onnx: node '/b/fc/Gemm' (Gemm): Gemm takes a matrix ([batch, features]), and its input here is at ONNX rank 4; a Linear"
+        + " layer over the last axis of a larger tensor is a MatMul", error(List.of(
+            OnnxBytes.node("/b/Transpose", "Transpose", List.of("x"), List.of("t"), OnnxBytes.ints("perm", 0, 2, 3, 1)),
+            OnnxBytes.node("/b/fc/Gemm", "Gemm", List.of("t", "w"), List.of("f")),
+            OnnxBytes.node("/b/Transpose_1", "Transpose", List.of("f"), List.of("y"), OnnxBytes.ints("perm", 0, 3, 1, 2))), constants));
     assertEquals("m.onnx: node '/b/Relu' (Relu) leaves a tensor channels last; netc joins and outputs maps channels first, after a Transpose back "
         + "(perm [0, 3, 1, 2])", error(List.of(
             OnnxBytes.node("/b/Transpose", "Transpose", List.of("x"), List.of("t"), OnnxBytes.ints("perm", 0, 2, 3, 1)),
