@@ -1614,9 +1614,10 @@ public final class OnnxImporter {
   private float[] biasVector(OnnxNode n, String name, int out) {
     OnnxTensor c = constant(n, name, "bias");
     float[] v = new float[out];
-    if (c.size() == 1) Arrays.fill(v, c.floats()[0]);
+    // at most two axes: a bias of more (even of one value) would broadcast the output to more axes than [batch, outputs]
+    if (c.size() == 1 && c.dims().length <= 2) Arrays.fill(v, c.floats()[0]);
     else if (c.size() == out && (c.dims().length == 1 || (c.dims().length == 2 && c.dims()[0] == 1))) v = c.floats().clone();
-    else throw fail(node(n) + ": bias " + dims(c.dims()) + " does not fit " + out + " outputs");
+    else throw fail(node(n) + ": bias " + dims(c.dims()) + " does not fit " + out + " outputs (one value, [" + out + "] or [1, " + out + "])");
     return v;
   }
 

@@ -315,6 +315,13 @@ class OnnxImporterTest {
     assertEquals(2f * b[5 * 3 + 1], w[1 * 32 + 5]); // W[o][k] = alpha * B[k][o]
     assertArrayEquals(new float[] {1f, 2f, 3f}, r.weights().get("fc.bias").data());
     build(r);
+    // one value is a bias of every output; of three axes it would make ONNX's output [1, batch, 3]: refused, not read as [batch, 3]
+    List<byte[]> matmul = List.of(OnnxBytes.node("f", "Flatten", List.of("x"), List.of("f")),
+        OnnxBytes.node("/fc/MatMul", "MatMul", List.of("f", "b"), List.of("m")), OnnxBytes.node("/fc/Add", "Add", List.of("m", "c"), List.of("y")));
+    assertArrayEquals(new float[] {0.5f, 0.5f, 0.5f}, translate(matmul, List.of(OnnxBytes.floats("b", new long[] {32, 3}, b),
+        OnnxBytes.floats("c", new long[] {1, 1}, 0.5f))).weights().get("fc.bias").data());
+    assertEquals("m.onnx: node '/fc/Add' (Add): bias [1, 1, 1] does not fit 3 outputs (one value, [3] or [1, 3])",
+        error(matmul, List.of(OnnxBytes.floats("b", new long[] {32, 3}, b), OnnxBytes.floats("c", new long[] {1, 1, 1}, 0.5f))));
   }
 
   private static byte[] alpha(float v) {
