@@ -684,7 +684,7 @@ public final class OnnxImporter {
       }
       case "Reshape" -> reshape(n, x, in, body);
       case "Gemm" -> gemm(n, in, body);
-      case "MatMul" -> matmul(n, in, body);
+      case "MatMul" -> matmul(n, in, 2, body);
       case "Softmax" -> {
         requireRank(n, in, 1);
         long axis = intAttr(n, "axis", model.opset() >= 13 ? -1 : 1);
@@ -1025,9 +1025,9 @@ public final class OnnxImporter {
     requireRank(n, in, 3);
     if (intAttr(n, "training_mode", 0) != 0) throw unsupportedAttributes(n, "netc runs batch norm in inference mode");
     // before opset 14 the outputs past the first are what make a batch norm train: it then normalizes
-    // with the batch's own statistics (onnxruntime: is_train_ when there is more than one output), and
-    // torch.onnx.export writes all five for a model left in train mode; read as inference, its answers
-    // would differ without a word
+    // with the batch's own statistics, and torch.onnx.export writes all five for a model left in train
+    // mode; read as inference, its answers would differ without a word. Empty names are absent outputs,
+    // as ONNX reads them (onnxruntime counts them too, so it would call ["y", "", ""] training)
     if (model.opset() < 14 && n.outputs().stream().skip(1).anyMatch(o -> !o.isEmpty())) {
       throw unsupportedAttributes(n, "it has outputs past the first, which before opset 14 make it train (normalizing with the batch's own"
           + " statistics: a model exported in train mode); netc runs batch norm in inference mode: export the model in eval mode");
@@ -1114,11 +1114,11 @@ public final class OnnxImporter {
         // invalid (onnx.checker and onnxruntime refuse it), not a Linear layer
         if (h.channelsLast() || h.onnxRank() != 2) {
           throw unsupportedAttributes(n, "Gemm takes a matrix ([batch, features]), and its input here is at ONNX rank " + h.onnxRank()
-              + "; a Linear layer over the last axis of a larger tensor is a MatMul");
+              + (h.channelsLast() ? "; a Linear layer over the last axis of a larger tensor is a MatMul" : "; a Linear layer of a gate runs before its Unsqueeze"));
         }
         yield gemm(n, new int[] {in[0]}, body);
       }
-      case "MatMul" -> matmul(n, new int[] {in[0]}, body);
+      case "MatMul" -> matmul(n, new int[] {in[0]}, h.onnxRank(), body);
       case "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Clip", "Gelu", "Dropout", "Identity", "Cast" -> emitKnown(n, x, in, body);
       case "LayerNormalization" -> {
         long axis = intAttr(n, "axis", -1);
@@ -1237,7 +1237,7 @@ public final class OnnxImporter {
     long[] d = t.dims();
     if (!t.isFloat() || d.length < 1 || d.length > 4 || d[d.length - 1] != c || t.size() != c) {
       throw fail(node(n) + ": the layer norm's " + role + " " + OnnxReader.quote(name) + " is " + t.typeName() + " of shape " + dims(d)
-          + "; netc takes a float constant of one value a channel, [" + c + "] or [1, 1, 1, " + c + "] (ONNX broadcasts it along the"
+          + "; netc takes a float constant of one value a channel, [" + c + "] or [1, ..., 1, " + c + "] (ONNX broadcasts it along the"
           + " last axis, the channels)");
     }
     return t.floats().clone();
@@ -1571,14 +1571,15 @@ public final class OnnxImporter {
     if (alpha != 1f) for (int i = 0; i < w.length; i++) w[i] *= alpha;
     float[] bias = null;
     if (n.inputs().size() > 2 && !n.inputs().get(2).isEmpty()) {
-      bias = biasVector(n, n.inputs().get(2), out);
+      bias = biasVector(n, n.inputs().get(2), out, 2);
       if (beta != 1f) for (int i = 0; i < bias.length; i++) bias[i] *= beta;
     }
     return fc(List.of(n), body, w, bias, out, k, n.inputs().get(1));
   }
 
   /** MatMul by a [features, out] constant, with a following Add of a [out] constant as its bias. */
-  private String matmul(OnnxNode n, int[] in, Body body) {
+  /** MatMul (+ Add) on features at ONNX rank {@code rank}: [batch, F], or a held tensor's (channels last: 4). */
+  private String matmul(OnnxNode n, int[] in, int rank, Body body) {
     requireRank(n, in, 1);
     OnnxTensor b = weight(n, 1, "weight", 2);
     int k = b.shape()[0], out = b.shape()[1];
@@ -1590,7 +1591,7 @@ public final class OnnxImporter {
       String other = add.inputs().get(0).equals(n.outputs().get(0)) ? add.inputs().get(1) : add.inputs().get(0);
       if (isConstant(other)) {
         emitted.add(add);
-        return fc(List.of(n, add), body, transpose(b.floats(), k, out), biasVector(add, other, out), out, k, n.inputs().get(1));
+        return fc(List.of(n, add), body, transpose(b.floats(), k, out), biasVector(add, other, out, rank), out, k, n.inputs().get(1));
       }
     }
     return fc(List.of(n), body, transpose(b.floats(), k, out), null, out, k, n.inputs().get(1));
@@ -1611,13 +1612,20 @@ public final class OnnxImporter {
     return layer(nodes, body, call, map ? new int[] {out, in[1], in[2]} : new int[] {out}, weights, weightName);
   }
 
-  private float[] biasVector(OnnxNode n, String name, int out) {
+  /**
+   * A Linear layer's bias on an output at ONNX rank {@code rank} ([batch, out]: 2; channels last: 4): one
+   * value, or one an output along the last axis ([out], [1, out], ... [1, 1, 1, out]), of at most that
+   * rank: a bias of more axes, even of one value, would broadcast the output to more.
+   */
+  private float[] biasVector(OnnxNode n, String name, int out, int rank) {
     OnnxTensor c = constant(n, name, "bias");
+    long[] d = c.dims();
     float[] v = new float[out];
-    // at most two axes: a bias of more (even of one value) would broadcast the output to more axes than [batch, outputs]
-    if (c.size() == 1 && c.dims().length <= 2) Arrays.fill(v, c.floats()[0]);
-    else if (c.size() == out && (c.dims().length == 1 || (c.dims().length == 2 && c.dims()[0] == 1))) v = c.floats().clone();
-    else throw fail(node(n) + ": bias " + dims(c.dims()) + " does not fit " + out + " outputs (one value, [" + out + "] or [1, " + out + "])");
+    boolean leadingOnes = Arrays.stream(d, 0, Math.max(0, d.length - 1)).allMatch(x -> x == 1);
+    if (c.size() == 1 && d.length <= rank) Arrays.fill(v, c.floats()[0]);
+    else if (c.size() == out && d.length >= 1 && d.length <= rank && d[d.length - 1] == out && leadingOnes) v = c.floats().clone();
+    else throw fail(node(n) + ": bias " + dims(d) + " does not fit " + out + " outputs (netc takes one value, or one an output along the last axis,"
+        + " of at most " + rank + " axes: the output's)");
     return v;
   }
 

@@ -320,7 +320,8 @@ class OnnxImporterTest {
         OnnxBytes.node("/fc/MatMul", "MatMul", List.of("f", "b"), List.of("m")), OnnxBytes.node("/fc/Add", "Add", List.of("m", "c"), List.of("y")));
     assertArrayEquals(new float[] {0.5f, 0.5f, 0.5f}, translate(matmul, List.of(OnnxBytes.floats("b", new long[] {32, 3}, b),
         OnnxBytes.floats("c", new long[] {1, 1}, 0.5f))).weights().get("fc.bias").data());
-    assertEquals("m.onnx: node '/fc/Add' (Add): bias [1, 1, 1] does not fit 3 outputs (one value, [3] or [1, 3])",
+    assertEquals("m.onnx: node '/fc/Add' (Add): bias [1, 1, 1] does not fit 3 outputs (netc takes one value, or one an output along the last axis,"
+        + " of at most 2 axes: the output's)",
         error(matmul, List.of(OnnxBytes.floats("b", new long[] {32, 3}, b), OnnxBytes.floats("c", new long[] {1, 1, 1}, 0.5f))));
   }
 
@@ -1252,6 +1253,12 @@ class OnnxImporterTest {
     assertArrayEquals(new float[] {1, 1, 1}, r.weights().get("b.running_var").data());
     assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, r.weights().get("b_fc.weight").data()); // MatMul's [in, out], transposed
     assertArrayEquals(new int[] {3, 4, 4}, build(r).output().shape().dims());
+    // channels last the output is at ONNX rank 4: a bias of [1, 1, 1, 3], or of one value at rank 4, is as good as a [3]
+    List<byte[]> wideBias = new ArrayList<>(constants);
+    wideBias.set(3, OnnxBytes.floats("fb", new long[] {1, 1, 1, 3}, 7, 8, 9));
+    assertArrayEquals(new float[] {7, 8, 9}, translate(nodes, wideBias).weights().get("b_fc.bias").data());
+    wideBias.set(3, OnnxBytes.floats("fb", new long[] {1, 1, 1, 1}, 7));
+    assertArrayEquals(new float[] {7, 7, 7}, translate(nodes, wideBias).weights().get("b_fc.bias").data());
     assertEquals("m.onnx: node '/b/Transpose' (Transpose) with perm=[0, 1, 3, 2]: netc transposes a map only to channels last (perm [0, 2, 3, 1]), "
         + "and back, around layers over its channels",
         error(List.of(OnnxBytes.node("/b/Transpose", "Transpose", List.of("x"), List.of("y"), OnnxBytes.ints("perm", 0, 1, 3, 2))), constants));
@@ -1268,7 +1275,7 @@ class OnnxImporterTest {
     // a LayerNormalization's scale of [C, 1, 1] (C = H = 4 here) broadcasts along the height in ONNX: refused, as the exported pattern's
     List<byte[]> wide = List.of(OnnxBytes.floats("g4", new long[] {4, 1, 1}, 1, 2, 3, 4));
     assertEquals("m.onnx: node '/b/norm/LayerNormalization' (LayerNormalization): the layer norm's scale 'g4' is float32 of shape [4, 1, 1]; netc"
-        + " takes a float constant of one value a channel, [4] or [1, 1, 1, 4] (ONNX broadcasts it along the last axis, the channels)", error(List.of(
+        + " takes a float constant of one value a channel, [4] or [1, ..., 1, 4] (ONNX broadcasts it along the last axis, the channels)", error(List.of(
             OnnxBytes.node("/b/Transpose", "Transpose", List.of("x"), List.of("t"), OnnxBytes.ints("perm", 0, 2, 3, 1)),
             OnnxBytes.node("/b/norm/LayerNormalization", "LayerNormalization", List.of("t", "g4"), List.of("n")),
             OnnxBytes.node("/b/Transpose_1", "Transpose", List.of("n"), List.of("y"), OnnxBytes.ints("perm", 0, 3, 1, 2))), wide, 4, 13));
@@ -1314,10 +1321,10 @@ class OnnxImporterTest {
     assertArrayEquals(new float[] {5, 6, 7, 8}, r.weights().get("b.bias").data());
     assertArrayEquals(new int[] {4, 4, 4}, build(r).output().shape().dims());
     assertEquals("m.onnx: node '/b/Mul' (Mul): the layer norm's weight 'w' is float32 of shape [4, 1, 1]; netc takes a float constant of one value"
-        + " a channel, [4] or [1, 1, 1, 4] (ONNX broadcasts it along the last axis, the channels)",
+        + " a channel, [4] or [1, ..., 1, 4] (ONNX broadcasts it along the last axis, the channels)",
         error(pattern.apply(height, c), constants.apply(height, c), 4, 13));
     assertEquals("m.onnx: node '/b/Add_1' (Add): the layer norm's bias 'b' is float32 of shape [4, 1, 1]; netc takes a float constant of one value"
-        + " a channel, [4] or [1, 1, 1, 4] (ONNX broadcasts it along the last axis, the channels)",
+        + " a channel, [4] or [1, ..., 1, 4] (ONNX broadcasts it along the last axis, the channels)",
         error(pattern.apply(c, height), constants.apply(c, height), 4, 13));
   }
 

@@ -33,9 +33,9 @@ public final class ThreadPool {
    */
   private static final long SPIN_NANOS = nanosOfMicros(Long.getLong("netc.spinMicros", 200_000));
 
-  /** Microseconds as nanoseconds, a value past a long's nanoseconds (292 years) as the longest spin, not a negative one. */
+  /** Microseconds as nanoseconds, a value past a long's nanoseconds (292 years) as the longest spin, not a negative one; below 0, none. */
   static long nanosOfMicros(long micros) {
-    return micros > Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : micros * 1000;
+    return micros > Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : Math.max(0, micros) * 1000;
   }
 
   /** How long an idle worker spins after its last work before it parks (-Dnetc.spinMicros), in nanoseconds. */

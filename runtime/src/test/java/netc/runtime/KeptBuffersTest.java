@@ -37,5 +37,7 @@ class KeptBuffersTest {
     assertEquals(Long.MAX_VALUE, ThreadPool.nanosOfMicros(Long.MAX_VALUE / 1000 + 1));
     assertEquals(Long.MAX_VALUE, ThreadPool.nanosOfMicros(Long.MAX_VALUE));
     assertEquals(Long.MAX_VALUE / 1000 * 1000, ThreadPool.nanosOfMicros(Long.MAX_VALUE / 1000));
+    assertEquals(0, ThreadPool.nanosOfMicros(-1), "below 0: no spin");
+    assertEquals(0, ThreadPool.nanosOfMicros(Long.MIN_VALUE), "not a wrap to a huge spin");
   }
 }
