@@ -520,6 +520,7 @@ public final class ModelGenerator {
     String windowSteps = String.format("Tables.kOffsets(%d, %d, %d, %d, %d, %d, %d, %d)",
         inBlocks, lanes, kh, kw, in.plane(), laneStride, dh * in.rowStride(), dw * in.pixStride());
     String kernel;
+    int realK = k; // the k steps the kernel runs: k, or fewer where padding lanes are left out
     List<CodeBlock> inputs = new ArrayList<>(); // the kernel's input arguments, per part of k (see kParts)
     int parts = 1;
     if (step > 0) {
@@ -541,9 +542,13 @@ public final class ModelGenerator {
       String kOff = table(n.name(), "k", INTS, windowSteps);
       inputs.add(CodeBlock.of("$L, $L, $L, tile * $L, $L", in.array(), in.at(0), table(n.name(), "in", INTS, inPixCall), tile, kOff));
     } else if (readsInPlace(n, in)) {
-      // a 1x1 conv over a halo-free input: consecutive output pixels read consecutive input pixels
+      // a 1x1 conv over a halo-free input: consecutive output pixels read consecutive input pixels. Where
+      // the last input block is partly padding (24 channels: 8 of 32 lanes), its k steps stop at the last
+      // channel: the padding lanes' steps only multiplied zero weights (the weights keep their layout)
       kernel = "convLinear";
-      String kOff = table(n.name(), "k", INTS, linearSteps(inBlocks, in.plane()));
+      if (firstBlock == null && in.channels() < k) realK = in.channels();
+      String kOff = table(n.name(), "k", INTS, realK == k ? linearSteps(inBlocks, in.plane())
+          : intArray(java.util.Arrays.copyOf(netc.runtime.kernels.Tables.kOffsets(inBlocks, 16, 1, 1, Math.toIntExact(in.plane()), 1, 0, 0), realK)));
       inputs.add(CodeBlock.of("$L, $L$L + tile * $L, $L, tile * $L", in.array(), in.at(0), blockShift(firstBlock, in.plane()), tile * 16, kOff, tile));
     } else {
       // anything else first copies each tile's windows, whole channel blocks at a time, into a panel
@@ -570,7 +575,7 @@ public final class ModelGenerator {
     long inputFloats = readsInPlace(n, in) ? (long) in.blocks() * 16 * pixels
         : !in.blocked() ? 0 : step > 0 ? (long) in.blocks() * in.plane() : (long) tiles * tile * allK;
     boolean tileMajor = groups > 1 && tileMajor(n, inputFloats); // with one group the two orders are one
-    int wOff = weights.offset(n, "weight"), bOff = weights.offset(n, "bias"), partK = k / parts;
+    int wOff = weights.offset(n, "weight"), bOff = weights.offset(n, "bias"), partK = parts > 1 ? k / parts : realK;
     for (int c = 0; c < parts; c++) {
       // parts before the last sum their share of k into the output, bias and residual in the first;
       // each later part adds its share to that partial output (the residual of its epilogue), and

@@ -58,6 +58,46 @@ class GeneratedModelTest {
   }
 
   /**
+   * 1x1 convs over inputs whose last block is partly padding (40 channels: 8 of 48 lanes; 8: 8 of 16): their
+   * k steps stop at the last channel (the padding lanes only multiplied zero weights), and the outputs are
+   * the interpreter's at batch 1 and 3, with a residual over the partial block too.
+   */
+  @Test
+  void pointwiseConvsOverPartialBlocksStopAtTheLastChannel() throws Exception {
+    Graph g = Specs.fromText("""
+        input(24, 7, 9)
+        p1: conv(40, 3, padding = 1)
+        relu()
+        p2: conv(8, 1)
+        residual {
+          p3: conv(16, 1)
+          relu()
+          p4: conv(8, 1)
+        }
+        p5: conv(24, 1)
+        global_avgpool()
+        flatten()
+        fc(5)
+        """);
+    ParamSource params = SyntheticWeights.source(g, 11);
+    Graph optimized = netc.passes.PassManager.run(g, netc.passes.PassContext.defaults());
+    String source = netc.codegen.ModelGenerator.generate(optimized, netc.passes.MemoryPlanner.plan(optimized, 16),
+        PackedWeights.pack(optimized, params), "// test", ModelGenerator.PACKAGE_PREFIX + "partial").file().toString();
+    // p5 reads p4's output, a map of p2's shape: the same steps, so the same table as p3's
+    assertTrue(source.contains("K.convLinear(") && source.matches("(?s).*void p5\\(.*P3_K.*"), source);
+    for (String[] table : new String[][] {{"P2_K", "40"}, {"P3_K", "8"}}) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile(table[0] + " = new int\\[\\] \\{([^}]*)\\}").matcher(source);
+      assertTrue(m.find(), table[0] + " in\n" + source);
+      assertEquals(Integer.parseInt(table[1]), m.group(1).split(",").length, table[0] + ": one k step a real input channel");
+    }
+    CompiledModel model = CompiledModels.compile(g, params, 2);
+    for (int batch : new int[] {1, 3}) {
+      Tensor x = random(g, batch, 20 + batch);
+      assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, "partial blocks, batch " + batch);
+    }
+  }
+
+  /**
    * At -O0 nothing is folded or fused: batch norms, activations and residual adds run as their own
    * kernels and the input reorder applies the normalization. The same bar holds.
    */
