@@ -1170,8 +1170,7 @@ public final class OnnxImporter {
       Arrays.fill(v, absent);
       return v;
     }
-    OnnxTensor t = constant(n, n.inputs().get(i), i == 1 ? "scale" : "bias");
-    if (t.size() != c) throw fail(node(n) + ": its " + (i == 1 ? "scale" : "bias") + " has " + t.size() + " values for " + c + " channels");
+    constant(n, n.inputs().get(i), i == 1 ? "scale" : "bias"); // a float initializer, or refused by name
     // the same rule as the exported pattern's weight: one value a channel along the last axis ([C, 1, 1] would run along the height)
     return lastAxisConstant(n, n.inputs().get(i), c, i == 1 ? "scale" : "bias");
   }
@@ -1577,8 +1576,10 @@ public final class OnnxImporter {
     return fc(List.of(n), body, w, bias, out, k, n.inputs().get(1));
   }
 
-  /** MatMul by a [features, out] constant, with a following Add of a [out] constant as its bias. */
-  /** MatMul (+ Add) on features at ONNX rank {@code rank}: [batch, F], or a held tensor's (channels last: 4). */
+  /**
+   * MatMul by a [features, out] constant, with a following Add of a constant as its bias, on features at
+   * ONNX rank {@code rank}: [batch, F] (2), or a held tensor's (channels last: 4).
+   */
   private String matmul(OnnxNode n, int[] in, int rank, Body body) {
     requireRank(n, in, 1);
     OnnxTensor b = weight(n, 1, "weight", 2);

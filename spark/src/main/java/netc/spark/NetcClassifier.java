@@ -571,7 +571,7 @@ public final class NetcClassifier {
       }
       try {
         if (good > 0) predictOnExecutor.run(model, tensors, good, outputs); // sized for a full batch: the model finds nothing to refuse
-      } catch (Workspace.TooLarge e) { // larger than the heap, one image's workspace alone: a smaller batch cannot help
+      } catch (Workspace.TooLarge e) { // a workspace the heap had no room for: a smaller batch helps only if one fits the heap at all
         boolean alone = e.bytes() >= Runtime.getRuntime().maxMemory();
         throw outOfMemory(BadInputException.oneLine("--batch " + options.batch() + ": out of memory running the model: " + e.getMessage()
             + " (this executor's): " + (alone ? "" : "lower --batch or ") + "raise spark.executor.memory (spark-submit's --executor-memory;"

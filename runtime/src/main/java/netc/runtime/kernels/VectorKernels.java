@@ -673,13 +673,7 @@ final class VectorKernels extends Kernels {
     }
     for (int ox = inside0; ox < inside1; ox++) {
       int c = (ox * sw - pw) * 16;
-      for (int l = 0; l < 16; l += L) {
-        int a0 = r0 + c + l, a1 = r1 + c + l, a2 = r2 + c + l;
-        FloatVector a = FloatVector.fromArray(S, in, a0).max(FloatVector.fromArray(S, in, a0 + 16)).max(FloatVector.fromArray(S, in, a0 + 32));
-        FloatVector b = FloatVector.fromArray(S, in, a1).max(FloatVector.fromArray(S, in, a1 + 16)).max(FloatVector.fromArray(S, in, a1 + 32));
-        FloatVector d = FloatVector.fromArray(S, in, a2).max(FloatVector.fromArray(S, in, a2 + 16)).max(FloatVector.fromArray(S, in, a2 + 32));
-        a.max(b).max(d).intoArray(out, outBase + ox * 16 + l);
-      }
+      max3x3(in, r0, r1, r2, c, c + 16, c + 32, out, outBase + ox * 16);
     }
     for (int ox = 0; ox < outW; ox++) {
       if (ox == inside0 && inside1 > inside0) ox = inside1;
@@ -689,12 +683,7 @@ final class VectorKernels extends Kernels {
         int left = ox * sw - pw;
         int c0 = Math.min(Math.max(left, x0), x1 - 1) * 16, c1 = Math.min(Math.max(left + 1, x0), x1 - 1) * 16;
         int c2 = Math.min(Math.max(left + 2, x0), x1 - 1) * 16;
-        for (int l = 0; l < 16; l += L) {
-          FloatVector a = FloatVector.fromArray(S, in, r0 + c0 + l).max(FloatVector.fromArray(S, in, r0 + c1 + l)).max(FloatVector.fromArray(S, in, r0 + c2 + l));
-          FloatVector b = FloatVector.fromArray(S, in, r1 + c0 + l).max(FloatVector.fromArray(S, in, r1 + c1 + l)).max(FloatVector.fromArray(S, in, r1 + c2 + l));
-          FloatVector c = FloatVector.fromArray(S, in, r2 + c0 + l).max(FloatVector.fromArray(S, in, r2 + c1 + l)).max(FloatVector.fromArray(S, in, r2 + c2 + l));
-          a.max(b).max(c).intoArray(out, outBase + ox * 16 + l);
-        }
+        max3x3(in, r0, r1, r2, c0, c1, c2, out, outBase + ox * 16);
         continue;
       }
       // one flat loop over the clipped window keeps the accumulator in a register; the offset steps
@@ -713,6 +702,16 @@ final class VectorKernels extends Kernels {
         }
         acc.intoArray(out, outBase + ox * 16 + l);
       }
+    }
+  }
+
+  /** The max of a 3x3 window's taps, rows at r0, r1, r2 and columns at c0, c1, c2 (floats), stored at {@code out[o ..]}: one pixel's 16 channels. */
+  private static void max3x3(float[] in, int r0, int r1, int r2, int c0, int c1, int c2, float[] out, int o) {
+    for (int l = 0; l < 16; l += L) {
+      FloatVector a = FloatVector.fromArray(S, in, r0 + c0 + l).max(FloatVector.fromArray(S, in, r0 + c1 + l)).max(FloatVector.fromArray(S, in, r0 + c2 + l));
+      FloatVector b = FloatVector.fromArray(S, in, r1 + c0 + l).max(FloatVector.fromArray(S, in, r1 + c1 + l)).max(FloatVector.fromArray(S, in, r1 + c2 + l));
+      FloatVector c = FloatVector.fromArray(S, in, r2 + c0 + l).max(FloatVector.fromArray(S, in, r2 + c1 + l)).max(FloatVector.fromArray(S, in, r2 + c2 + l));
+      a.max(b).max(c).intoArray(out, o + l);
     }
   }
 

@@ -203,6 +203,14 @@ public final class TileGenerator {
     return n;
   }
 
+  /** One call of sub-tile {@code sub} for {@code part} of a linear tile, with {@code touch} ("next, nextStep") as its last arguments, or none. */
+  private static void linearCall(StringBuilder s, String indent, Tile tile, Part part, Sub sub, int lanes, int accStride, String touch) {
+    s.append(indent).append(sub.name()).append("(x, xBase").append(plus(part.firstPixel() * tile.distance())).append(", kOff, w, wBase")
+        .append(plus(part.firstVector() * lanes)).append(", acc, ")
+        .append(part.firstPixel() * accStride + part.firstVector() * lanes).append(", ").append(accStride)
+        .append(touch == null ? "" : ", " + touch).append(");\n");
+  }
+
   /** The source of one width's class. */
   static String generate(Width width) {
     StringBuilder s = new StringBuilder();
@@ -250,19 +258,13 @@ public final class TileGenerator {
           for (int i = 0; i < parts.size(); i++) {
             Part part = parts.get(i);
             Sub sub = new Sub(part.sub().pixels(), part.sub().vectors(), part.sub().distance(), part.sub().weightStep(), i < spread ? 1 : 0);
-            s.append("      ").append(sub.name()).append("(x, xBase").append(plus(part.firstPixel() * tile.distance())).append(", kOff, w, wBase")
-                .append(plus(part.firstVector() * lanes)).append(", acc, ")
-                .append(part.firstPixel() * accStride + part.firstVector() * lanes).append(", ").append(accStride)
-                .append(i == 0 ? ", next, q" : i < spread ? ", next + " + (i == 1 ? "" : i + " * ") + "span, q" : "").append(");\n");
+            linearCall(s, "      ", tile, part, sub, lanes, accStride, i == 0 ? "next, q" : i < spread ? "next + " + (i == 1 ? "" : i + " * ") + "span, q" : null);
             subs.putIfAbsent(sub.name(), sub);
           }
           s.append("      return;\n    }\n");
         }
         for (Part part : parts) {
-          s.append("    ").append(part.sub().name()).append("(x, xBase").append(plus(part.firstPixel() * tile.distance())).append(", kOff, w, wBase")
-              .append(plus(part.firstVector() * lanes)).append(", acc, ")
-              .append(part.firstPixel() * accStride + part.firstVector() * lanes).append(", ").append(accStride)
-              .append(part.sub().touches() > 0 ? ", next, nextStep" : "").append(");\n");
+          linearCall(s, "    ", tile, part, part.sub(), lanes, accStride, part.sub().touches() > 0 ? "next, nextStep" : null);
           subs.putIfAbsent(part.sub().name(), part.sub());
         }
       }
