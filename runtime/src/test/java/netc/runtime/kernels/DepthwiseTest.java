@@ -14,7 +14,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * windows, a residual (also in the output's own array) and activations. The vector kernel's paths: rows
  * without a residual of at least a group of 8 columns (8 / V pixels of V vectors each) in such groups, the
  * last one overlapping the one before unless the row divides into groups (widths 8, 9, 10, 12, 14, 17);
- * shorter rows and rows with a residual 4 pixels, then one.
+ * shorter rows and rows with a residual 4 pixels, then one; a group of a stride-1 row whose window is 3 wide
+ * with dilation 1 ({@link VectorKernels#rowsOfThree}) takes a window row's three taps at once.
  * The plain loop sums in double, so it differs from float32 FMAs by rounding: a 3x3 window of values
  * in [-1, 1] sums to at most 9, and float32 keeps about 1e-6 of that per operation: 1e-5 is the bar.
  */
@@ -72,6 +73,17 @@ class DepthwiseTest {
       }
     }
     return out;
+  }
+
+  @org.junit.jupiter.api.Test
+  void onlyAdjacentTriplesOfTapsAreRowsOfThree() {
+    assertTrue(VectorKernels.rowsOfThree(new Case(9, 9, 3, 1, 1, 1, false, 0).kOff()), "3x3");
+    assertTrue(VectorKernels.rowsOfThree(new int[] {5, 21, 37}), "1x3");
+    assertTrue(!VectorKernels.rowsOfThree(new Case(16, 16, 3, 1, 1, 2, false, 0).kOff()), "3x3 dilated");
+    assertTrue(!VectorKernels.rowsOfThree(new Case(12, 12, 5, 1, 2, 1, false, 0).kOff()), "5x5");
+    assertTrue(!VectorKernels.rowsOfThree(new Case(5, 5, 1, 1, 0, 1, false, 0).kOff()), "1x1");
+    assertTrue(VectorKernels.rowsOfThree(new int[] {0, 16, 32, 48, 64, 80}), "1x6: two triples of adjacent taps serve as well");
+    assertTrue(!VectorKernels.rowsOfThree(new int[] {0, 16, 48}), "a gap in the triple");
   }
 
   /** A residual in the output's own array (MemoryPlanner lets a conv write over the tensor it adds): the same bits as apart. */
