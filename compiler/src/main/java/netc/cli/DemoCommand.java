@@ -58,7 +58,7 @@ final class DemoCommand implements Main.Command {
       String hint = extra.size() == 1 && PARTS.contains(extra.get(0)) ? " (to run one part: --only " + extra.get(0) + ")" : "";
       throw new UsageException("takes no arguments, got " + String.join(" ", extra) + hint + " (usage: " + USAGE + ")");
     }
-    if ("digits".equals(only) && cl.hasOption("w")) throw new UsageException("--weights applies to the resnet50 part; --only digits trains its own network");
+    if ("digits".equals(only) && cl.hasOption("w")) throw new UsageException("--weights applies to the resnet50 part; --only digits runs its own committed network");
     Path home = Path.of(System.getProperty("netc.home", "."));
     Path outDir = cl.hasOption("out") ? Path.of(cl.getOptionValue("out")) : home.resolve("build/demo");
     int threads = Runtime.getRuntime().availableProcessors();

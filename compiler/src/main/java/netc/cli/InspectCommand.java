@@ -42,7 +42,7 @@ final class InspectCommand implements Main.Command {
         .addOption(CommandLines.defines()).addOption(CommandLines.importPath())
         .addOption(Option.builder("O").hasArg().argName("LEVEL").desc("optimization level: 0 runs only required passes, 1 adds the folds and fusions, 2 (default) all").build())
         .addOption(Option.builder().longOpt("disable-pass").hasArg().argName("NAME").desc("skip a pass (repeatable)").build())
-        .addOption(Option.builder().longOpt("block").hasArg().argName("B").desc("channel block of the NCHW{B}c layout (default 16)").build());
+        .addOption(Option.builder().longOpt("block").hasArg().argName("B").desc("channel block of the NCHW{B}c layout: 16, the only one this version's kernels have").build());
   }
 
   static PassContext context(CommandLine cl, List<Instrument> instruments) {
@@ -74,7 +74,7 @@ final class InspectCommand implements Main.Command {
         .addOption(Option.builder().longOpt("print-after").hasArg().argName("NAME").desc("print the whole IR after the pass NAME only").build())
         .addOption(Option.builder().longOpt("dump-dir").hasArg().argName("DIR").desc("write the IR of every stage to DIR").build())
         .addOption(Option.builder().longOpt("verify-each").desc("check every pass with the reference interpreter").build())
-        .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights for --verify-each (default synthetic)").build())
+        .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights for --verify-each (default: an ONNX model's own, else synthetic, seed 0)").build())
         .addOption(Option.builder().longOpt("dot").hasArg().argName("FILE.dot").desc("write the optimized graph as Graphviz DOT: per node the fused spec layers, algorithm and tile, layout, MACs and output size; residual joins dashed").build())
         .addOption(Option.builder().longOpt("svg").hasArg().argName("FILE.svg").desc("render the optimized graph as SVG (needs graphviz); its DOT source is left beside it, FILE.dot").build())
         .addOption(Option.builder().longOpt("before").desc("--dot and --svg draw the graph as parsed, before the passes, instead of the optimized one").build())

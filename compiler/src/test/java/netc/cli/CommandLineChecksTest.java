@@ -88,7 +88,7 @@ class CommandLineChecksTest {
     assertTrue(((String) r[2]).startsWith("netc demo: takes no arguments, got extra words (usage: netc demo "), (String) r[2]);
     r = netc("demo", "--only", "digits", "-w", "W.safetensors", "--out", file);
     assertEquals(2, r[0], (String) r[2]);
-    assertEquals("netc demo: --weights applies to the resnet50 part; --only digits trains its own network\n", r[2]);
+    assertEquals("netc demo: --weights applies to the resnet50 part; --only digits runs its own committed network\n", r[2]);
     assertEquals("", r[1], "nothing run");
   }
 

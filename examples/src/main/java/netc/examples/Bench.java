@@ -65,7 +65,7 @@ public final class Bench {
 
   static Options options() {
     return new Options()
-        .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: synthetic, seed 0)").build())
+        .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: an ONNX model's own, else synthetic, seed 0)").build())
         .addOption(Cli.opt("onnx", "M.onnx", "the same network as ONNX, to time ONNX Runtime against (default: netc alone)"))
         .addOption(Cli.opt("batch", "B", "images per call (default 1)"))
         .addOption(Cli.opt("threads", "T", "threads of both engines (default: available processors)"))

@@ -147,7 +147,7 @@ public final class Main {
       for (Prediction p : top) out.printf("  %6.2f%%  %s%n", p.probability() * 100, p.label());
       return true;
     } catch (RuntimeException | OutOfMemoryError e) {
-      err.println(errorLine(file, e));
+      report(err, file, e);
     }
     return false;
   }
@@ -172,7 +172,7 @@ public final class Main {
     } catch (IOException e) {
       err.println("error: cannot write " + o.output + ": " + e.getMessage());
     } catch (RuntimeException | OutOfMemoryError e) {
-      err.println(errorLine(o.input, e));
+      report(err, o.input, e);
     }
     return 1;
   }
@@ -204,6 +204,15 @@ public final class Main {
     return null;
   }
 
+  /** {@link #errorLine}, and for an internal error its stack trace where NETC_DEBUG is set (as netc's own commands do). */
+  private static void report(PrintStream err, String file, Throwable e) {
+    String line = errorLine(file, e);
+    err.println(line);
+    if (line.endsWith(INTERNAL) && System.getenv("NETC_DEBUG") != null) e.printStackTrace(err);
+  }
+
+  private static final String INTERNAL = " (a netc bug; please report it)";
+
   /**
    * The one line for what went wrong with {@code file}: a bad input or a refusal with its reason as such, an
    * out-of-memory with the heap to raise, anything else as a netc bug.
@@ -220,7 +229,7 @@ public final class Main {
       }
       return "error: " + file + ": out of memory (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise it with -Xmx)";
     }
-    return "error: " + file + ": internal error: " + e + " (a netc bug; please report it)";
+    return "error: " + file + ": internal error: " + e + INTERNAL;
   }
 
   /** Command-line options of a compiled jar. */

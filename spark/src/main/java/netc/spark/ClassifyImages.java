@@ -25,7 +25,7 @@ public final class ClassifyImages {
   static final String USAGE = String.join("\n",
       "usage: ClassifyImages [options] INPUT MODEL.jar OUTPUT.parquet",
       "  INPUT            a folder (read recursively) or a glob (/data/*.jpg) of PNG and JPEG images, any file system Spark reads",
-      "  MODEL.jar        a jar written by netc compile: a path every executor reads, or shipped with --files",
+      "  MODEL.jar        a jar written by netc compile, a file on the driver's disk; the job ships it to the executors",
       "  OUTPUT.parquet   where to write the results; must not exist",
       "options:",
       "  --top K          classes per image (default 5)",
