@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * windows, a residual (also in the output's own array) and activations. The vector kernel's paths: rows
  * without a residual of at least a group of 8 columns (8 / V pixels of V vectors each) in such groups, the
  * last one overlapping the one before unless the row divides into groups (widths 8, 9, 10, 12, 14, 17);
- * shorter rows and rows with a residual 4 pixels, then one; a group of a stride-1 row whose window is 3 wide
+ * shorter rows and rows with a residual 4 pixels, then one; a group of a stride-1 or 2 row whose window is 3 wide
  * with dilation 1 ({@link VectorKernels#rowsOfThree}) takes a window row's three taps at once.
  * The plain loop sums in double, so it differs from float32 FMAs by rounding: a 3x3 window of values
  * in [-1, 1] sums to at most 9, and float32 keeps about 1e-6 of that per operation: 1e-5 is the bar.
