@@ -41,6 +41,16 @@ public final class ModelCompiler {
    * Compiles {@code optimized} into {@code dir} (classes and resources, loadable with a class loader
    * whose parent sees the runtime), as the model named after the network.
    */
+  /**
+   * Whether one image's outputs are a softmax over all of them (the network ends in softmax, past
+   * flattens and reorders): probabilities already, which ranking must not put through a second softmax.
+   */
+  static boolean endsInSoftmax(Graph g) {
+    netc.ir.Node n = g.output();
+    while (n.op() == netc.ir.Op.FLATTEN || n.op() == netc.ir.Op.REORDER) n = g.node(n.input(0));
+    return n.op() == netc.ir.Op.SOFTMAX && (n.shape().rank() == 1 || n.shape().height() * n.shape().width() == 1);
+  }
+
   public static Output compileTo(Graph optimized, ParamSource params, String specName, boolean synthetic, Path dir,
       Consumer<String> progress) throws IOException {
     return compileTo(optimized, params, specName, null, synthetic, dir, progress);
@@ -95,6 +105,7 @@ public final class ModelCompiler {
     p.setProperty("input.name", input.name());
     p.setProperty("input.shape", in[0] + "," + in[1] + "," + in[2]);
     p.setProperty("output.size", Integer.toString(gen.outputSize()));
+    p.setProperty("output.probabilities", Boolean.toString(endsInSoftmax(optimized)));
     p.setProperty("output.shape", String.join(",", java.util.Arrays.stream(optimized.output().shape().dims()).mapToObj(String::valueOf).toList()));
     p.setProperty("arena.floats", Long.toString(gen.workspaceFloats()));
     var mean = input.attrs().getDoubles("mean");

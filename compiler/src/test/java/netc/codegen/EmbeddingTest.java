@@ -25,6 +25,7 @@ import netc.passes.PassManager;
 import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
 import netc.runtime.ModelInfo;
+import netc.runtime.Prediction;
 import netc.runtime.Preprocess;
 import netc.runtime.Tensor;
 import netc.runtime.ThreadPool;
@@ -182,6 +183,20 @@ class EmbeddingTest {
       assertEquals(new ModelInfo.Preprocessing(32, 32, List.of(), List.of()), s.info().preprocess());
       assertEquals(List.of(10), s.info().outputShape());
       assertEquals("class 9", s.info().labels().get(9));
+      // smallnet ends in softmax: its outputs are ranked as they are, not put through a second softmax
+      assertFalse(i.probabilities(), "resnet18 gives logits");
+      assertTrue(s.info().probabilities(), "smallnet gives probabilities");
+      assertTrue(s.info().describe().contains("output: [N, 10] probabilities (ends in softmax)"), s.info().describe());
+      float[] x = new float[3 * 32 * 32], y = new float[10];
+      for (int j = 0; j < x.length; j++) x[j] = (j % 7) / 7f;
+      s.predict(x, 1, y);
+      List<Prediction> top = Prediction.topK(y, 0, 10, 10, s.labels(), s.info().probabilities());
+      double sum = 0;
+      for (Prediction q : top) {
+        assertEquals(y[q.index()], q.probability(), "class " + q.index() + "'s probability is the model's output");
+        sum += q.probability();
+      }
+      assertEquals(1, sum, 1e-5, "the outputs of a softmax sum to 1");
     }
   }
 

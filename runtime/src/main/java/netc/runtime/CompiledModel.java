@@ -180,7 +180,7 @@ public abstract class CompiledModel implements AutoCloseable {
     String out = p.getProperty("output.shape", p.getProperty("output.size"));
     return new ModelInfo(p.getProperty("name"), p.getProperty("network"), p.getProperty("spec"), p.getProperty("input.name", "input"),
         ModelInfo.list(inputShape), ModelInfo.list(ints(out)), labels, pre, p.getProperty("netc.version"), K.variant(),
-        "true".equals(p.getProperty("weights.synthetic")));
+        "true".equals(p.getProperty("weights.synthetic")), "true".equals(p.getProperty("output.probabilities")));
   }
 
   private static List<Double> doubles(String s) {

@@ -20,10 +20,12 @@ import java.util.List;
  * @param netcVersion the netc that compiled it
  * @param kernels the kernel variant this JVM runs it with (vector-512, vector-256, ...)
  * @param syntheticWeights whether it was compiled without real weights
+ * @param probabilities whether the outputs are probabilities already (the network ends in a softmax), so
+ *     {@link Prediction#topK(float[], int, int, int, List, boolean)} ranks them as they are
  */
 public record ModelInfo(String name, String network, String spec, String inputName, List<Integer> inputShape,
     List<Integer> outputShape, List<String> labels, Preprocessing preprocess, String netcVersion, String kernels,
-    boolean syntheticWeights) {
+    boolean syntheticWeights, boolean probabilities) {
 
   /**
    * How an image becomes an input tensor: decode to RGB, resize the shorter side to {@code resize}
@@ -44,7 +46,7 @@ public record ModelInfo(String name, String network, String spec, String inputNa
     StringBuilder b = new StringBuilder();
     b.append("model: ").append(name).append(" (network ").append(network).append(", from ").append(spec).append(")\n");
     b.append("input: ").append(inputName).append(" [N, ").append(join(inputShape)).append("] float32 NCHW\n");
-    b.append("output: [N, ").append(join(outputShape)).append("]").append(labels.isEmpty() || labels.get(0).equals("class 0") ? "" : ", labelled")
+    b.append("output: [N, ").append(join(outputShape)).append("]").append(probabilities ? " probabilities (ends in softmax)" : "").append(labels.isEmpty() || labels.get(0).equals("class 0") ? "" : ", labelled")
         .append('\n');
     if (preprocess != null) {
       b.append("preprocessing: resize ").append(preprocess.resize()).append(", center crop ").append(preprocess.crop())

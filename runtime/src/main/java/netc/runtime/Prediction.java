@@ -33,6 +33,15 @@ public record Prediction(int index, String label, float probability) {
    *     logit is NaN or infinite (there is no ranking then: the input held such values)
    */
   public static List<Prediction> topK(float[] logits, int offset, int n, int k, List<String> labels) {
+    return topK(logits, offset, n, k, labels, false);
+  }
+
+  /**
+   * As {@link #topK(float[], int, int, int, List)} for a model's outputs: logits, or with {@code
+   * probabilities} values a softmax made already ({@link ModelInfo#probabilities()}), ranked and reported
+   * as they are.
+   */
+  public static List<Prediction> topK(float[] logits, int offset, int n, int k, List<String> labels, boolean probabilities) {
     if (k < 1) throw new IllegalArgumentException("k: must be at least 1, got " + k);
     checkRange(logits, offset, n);
     if (labels.size() < n) throw new IllegalArgumentException(n + " logits and only " + labels.size() + " labels");
@@ -42,7 +51,7 @@ public record Prediction(int index, String label, float probability) {
             + " or infinite values, or values so large the network overflowed");
       }
     }
-    float[] p = softmax(logits, offset, n);
+    float[] p = probabilities ? java.util.Arrays.copyOfRange(logits, offset, offset + n) : softmax(logits, offset, n);
     List<Prediction> out = new ArrayList<>();
     boolean[] taken = new boolean[n];
     for (int r = 0; r < Math.min(k, n); r++) {

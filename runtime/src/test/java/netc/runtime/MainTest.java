@@ -226,7 +226,7 @@ class MainTest {
   }
 
   private static ModelInfo info(String spec, ModelInfo.Preprocessing pre) {
-    return new ModelInfo("m", "m", spec, "input", List.of(3, 224, 224), List.of(1000), List.of(), pre, "0.1.0", "vector-256", false);
+    return new ModelInfo("m", "m", spec, "input", List.of(3, 224, 224), List.of(1000), List.of(), pre, "0.1.0", "vector-256", false, false);
   }
 
   @Test

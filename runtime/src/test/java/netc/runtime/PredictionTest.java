@@ -19,6 +19,15 @@ class PredictionTest {
     assertEquals(Math.exp(3) / sum, top.get(0).probability(), 1e-6);
   }
 
+  /** A model that ends in softmax gives probabilities: ranked and reported as they are, not softmaxed again. */
+  @Test
+  void probabilitiesAreRankedAsTheyAre() {
+    float[] p = {0.5f, 0.1f, 0.6f, 0.2f, 0.1f, 0.5f}; // the image's four at offset 1
+    List<Prediction> top = Prediction.topK(p, 1, 4, 3, LABELS, true);
+    assertEquals(List.of(1, 2, 0), top.stream().map(Prediction::index).toList());
+    assertEquals(List.of(0.6f, 0.2f, 0.1f), top.stream().map(Prediction::probability).toList());
+  }
+
   /** A NaN or infinite logit has no rank: an error saying why, not classes 0..k-1 as the answer. */
   @Test
   void aNonFiniteLogitIsAnErrorNotARanking() {

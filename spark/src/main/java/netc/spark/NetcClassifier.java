@@ -624,7 +624,7 @@ public final class NetcClassifier {
     private Row result(String path, int offset, int n) {
       List<Prediction> top;
       try {
-        top = Prediction.topK(outputs, offset, n, options.top(), model.labels());
+        top = Prediction.topK(outputs, offset, n, options.top(), model.labels(), model.info().probabilities());
       } catch (IllegalArgumentException e) { // a NaN or infinite logit: that image's row says so, the others go on
         String error = path + ": " + e.getMessage();
         return options.logits() ? RowFactory.create(path, null, null, java.util.Arrays.copyOfRange(outputs, offset, offset + n), error)
