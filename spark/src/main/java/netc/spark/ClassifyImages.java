@@ -61,9 +61,12 @@ public final class ClassifyImages {
     }
     SparkConf conf = new SparkConf().setAppName("netc classify " + Path.of(a.model).getFileName());
     if (!conf.contains("spark.master")) conf.setMaster("local[*]");
-    int threads = a.threads > 0 ? a.threads : conf.getInt("spark.task.cpus", 1);
-    NetcClassifier.Options options = new NetcClassifier.Options(a.top, a.batch, a.logits, threads);
+    int threads, tasks;
+    NetcClassifier.Options options;
     try {
+      threads = a.threads > 0 ? a.threads : positiveInt(conf, "spark.task.cpus");
+      options = new NetcClassifier.Options(a.top, a.batch, a.logits, threads);
+      tasks = tasksPerExecutor(conf);
       checkModel(a.model, a.tensors, a.batch, conf);
     } catch (BadInputException | IllegalArgumentException e) {
       err.println("error: " + e.getMessage());
@@ -74,12 +77,19 @@ public final class ClassifyImages {
           + " --driver-memory)");
       return 1;
     }
-    int tasks = tasksPerExecutor(conf);
     if (threads > 1 && tasks > 1) {
       err.println("warning: " + threads + " threads with " + tasks + " tasks per executor: netc's thread pool serves one model call at a time,"
           + " a task that finds it busy runs on one thread; more threads pay off with one task per executor (spark.task.cpus = spark.executor.cores)");
     }
-    SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
+    // a session of the caller's (a test, a notebook) is used and left running; one made here is stopped
+    boolean own = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
+    SparkSession spark;
+    try {
+      spark = SparkSession.builder().config(conf).getOrCreate();
+    } catch (Exception e) { // a master URL Spark cannot parse or reach: one line, not Spark's stack trace
+      err.println("error: Spark did not start (master " + conf.get("spark.master") + "): " + message(e));
+      return 1;
+    }
     try {
       // shipped to every executor, and named by its bare name: NetcClassifier looks such a name up among the shipped files
       spark.sparkContext().addFile(Path.of(a.model).toAbsolutePath().toString());
@@ -98,7 +108,7 @@ public final class ClassifyImages {
       err.println("error: " + message(e));
       return 1;
     } finally {
-      spark.stop();
+      if (own) spark.stop();
     }
   }
 
@@ -151,9 +161,14 @@ public final class ClassifyImages {
    */
   private static int tasksPerExecutor(SparkConf conf) {
     java.util.regex.Matcher local = LOCAL.matcher(conf.get("spark.master", ""));
-    int cores = !local.matches() ? conf.getInt("spark.executor.cores", 1)
-        : local.group(1) == null ? 1 : local.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(local.group(1));
-    return cores / conf.getInt("spark.task.cpus", 1);
+    int cores = !local.matches() ? positiveInt(conf, "spark.executor.cores")
+        : local.group(1) == null ? 1 : local.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : positive(local.group(1), "spark.master's local[N]");
+    return cores / positiveInt(conf, "spark.task.cpus");
+  }
+
+  /** A count from Spark's configuration (1 when unset). @throws IllegalArgumentException naming the key, for anything but a whole number >= 1 */
+  static int positiveInt(SparkConf conf, String key) {
+    return positive(conf.get(key, "1"), key);
   }
 
   /**

@@ -279,14 +279,19 @@ public final class NetcClassifier {
    */
   public static Dataset<Row> classify(Dataset<Row> images, String modelJar, Options options) {
     StructType out = schema(options.logits());
-    List<String> columns = Arrays.asList(images.columns());
     // cast, as the tasks read them as long and string: another type would fail every task with a ClassCastException
-    Column length = columns.contains(LENGTH) ? functions.col(LENGTH).cast(DataTypes.LongType) : functions.lit(-1L);
-    Column readError = columns.contains(ERROR) ? functions.col(ERROR).cast(DataTypes.StringType) : functions.lit(null).cast(DataTypes.StringType);
+    Column length = hasColumn(images, LENGTH) ? functions.col(LENGTH).cast(DataTypes.LongType) : functions.lit(-1L);
+    Column readError = hasColumn(images, ERROR) ? functions.col(ERROR).cast(DataTypes.StringType) : functions.lit(null).cast(DataTypes.StringType);
     // the output's path is not nullable (a binaryFile row always has one): a row without one is named, not a failed task
     Column path = functions.coalesce(functions.col(PATH), functions.lit(NO_PATH));
     return images.select(path, binaryContent(images), length, readError).mapPartitions(new Classify(modelJar, options, false),
         Encoders.row(out));
+  }
+
+  /** Whether {@code name} resolves to a column of {@code data} as Spark resolves names (case-insensitively unless spark.sql.caseSensitive). */
+  private static boolean hasColumn(Dataset<Row> data, String name) {
+    boolean caseSensitive = Boolean.parseBoolean(data.sparkSession().conf().get("spark.sql.caseSensitive", "false"));
+    return Arrays.stream(data.columns()).anyMatch(c -> caseSensitive ? c.equals(name) : c.equalsIgnoreCase(name));
   }
 
   /**

@@ -2,6 +2,7 @@ package netc.spark;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -566,6 +567,46 @@ class ClassifyImagesTest {
     assertTrue(msg.startsWith("error: " + notAJar + ": ") && msg.lines().count() == 1, msg);
   }
 
+  /** A Spark setting that is no count, or a master Spark cannot parse: one line and exit 1, not Spark's stack trace. */
+  @Test
+  void badSparkSettingsAreOneLine() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+    String[] args = {images.toString(), jar.toString(), dir.resolve("settings.parquet").toString()};
+    String master = System.getProperty("spark.master");
+    try {
+      System.setProperty("spark.task.cpus", "two");
+      assertEquals(1, ClassifyImages.run(args, System.out, e));
+      assertEquals("error: spark.task.cpus two: expected a positive whole number\n", err.toString(StandardCharsets.UTF_8));
+      System.clearProperty("spark.task.cpus");
+      err.reset();
+      System.setProperty("spark.master", "nowhere");
+      assertEquals(1, ClassifyImages.run(args, System.out, e));
+      String msg = err.toString(StandardCharsets.UTF_8);
+      assertTrue(msg.startsWith("error: Spark did not start (master nowhere): ") && msg.contains("nowhere") && msg.lines().count() == 1, msg);
+      assertFalse(Files.exists(dir.resolve("settings.parquet")));
+    } finally {
+      System.clearProperty("spark.task.cpus");
+      if (master == null) System.clearProperty("spark.master");
+      else System.setProperty("spark.master", master);
+    }
+  }
+
+  /** Run inside a session of the caller's (a test, a notebook), the job uses it and leaves it running. */
+  @Test
+  void aCallersSessionIsUsedAndLeftRunning() {
+    SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      Path output = dir.resolve("in-session.parquet");
+      assertEquals(0, ClassifyImages.run(new String[] {images.toString(), jar.toString(), output.toString()}, new PrintStream(new ByteArrayOutputStream()),
+          System.err));
+      assertEquals(3, spark.range(3).count(), "the caller's session still runs");
+      assertEquals(GOOD + 2 + corrupt.size(), spark.read().parquet(output.toString()).count(), "a row for every file");
+    } finally {
+      spark.stop();
+    }
+  }
+
   /** Wraps {@code cause} as Spark hands a failed task's exception to the driver (the shape of a failed write in Spark 4). */
   static Exception sparkFailure(Throwable cause) {
     String write = "[TASK_WRITE_FAILED] Task failed while writing rows to file:/data/out.parquet.";
@@ -657,6 +698,11 @@ class ClassifyImagesTest {
       List<Row> withError = NetcClassifier.classify(errors, jar.toString(), options).collectAsList();
       assertEquals(plain.get(0), withError.get(0));
       assertEquals("13", withError.get(1).getString(withError.get(1).fieldIndex(NetcClassifier.ERROR)));
+      // the optional columns are found as Spark resolves names: case-insensitively by default
+      org.apache.spark.sql.Dataset<Row> upper = images.withColumn("ERROR", org.apache.spark.sql.functions
+          .when(org.apache.spark.sql.functions.col("content").isNull(), org.apache.spark.sql.functions.lit("gone.png: permission denied")));
+      List<Row> withUpper = NetcClassifier.classify(upper, jar.toString(), options).collectAsList();
+      assertEquals("gone.png: permission denied", withUpper.get(1).getString(withUpper.get(1).fieldIndex(NetcClassifier.ERROR)));
 
       org.apache.spark.sql.Dataset<Row> text = images.withColumn("content", org.apache.spark.sql.functions.lit("not bytes"));
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NetcClassifier.classify(text, jar.toString(), options));
