@@ -108,7 +108,10 @@ public final class ClassifyImages {
       err.println("error: " + message(e));
       return 1;
     } finally {
-      if (own) spark.stop();
+      if (own) { // in local mode the tasks loaded the model into this JVM: let go of it with the session
+        spark.stop();
+        NetcClassifier.releaseModels();
+      }
     }
   }
 

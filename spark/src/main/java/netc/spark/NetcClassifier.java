@@ -52,8 +52,10 @@ public final class NetcClassifier {
   /** The path written for an input row whose path is null. */
   public static final String NO_PATH = "(no path)";
 
-  /** Loaded models of this JVM by jar (path, size, time) and threads: they live as long as the executor, or their jar. */
-  /** The models this JVM holds, by jar as read and thread count; guarded by itself. */
+  /**
+   * The models this JVM holds, by jar as read (path, size, time) and thread count; guarded by itself. They
+   * live as long as the executor, their jar, or until {@link #releaseModels}.
+   */
   private static final java.util.Map<Jar, Loaded> MODELS = new java.util.HashMap<>();
 
   private NetcClassifier() {}
@@ -428,6 +430,19 @@ public final class NetcClassifier {
     private void retire() {
       retired = true;
       if (users == 0) model.close();
+    }
+  }
+
+  /**
+   * Lets go of every model this JVM holds, its weights, workspaces and class loader: each is closed now,
+   * or by the last task still running on it. For a JVM that outlives its jobs (local mode in a notebook
+   * or a service) once they are done; a later job loads its model again. The ClassifyImages job calls it
+   * when it stops the session it started.
+   */
+  public static void releaseModels() {
+    synchronized (MODELS) {
+      MODELS.values().forEach(Loaded::retire);
+      MODELS.clear();
     }
   }
 

@@ -486,6 +486,21 @@ class ClassifyImagesTest {
     assertEquals(b, NetcClassifier.model(copyB.toString(), 1));
   }
 
+  /** releaseModels closes every model held (a later call loads afresh); one a task still holds is closed when it lets go. */
+  @Test
+  void releasedModelsAreClosedOnceNoTaskHoldsThem() {
+    CompiledModel free = NetcClassifier.model(jar.toString(), 1);
+    NetcClassifier.Loaded held = NetcClassifier.acquire(jar.toString(), 2);
+    NetcClassifier.releaseModels();
+    assertEquals(0, NetcClassifier.loadedModels());
+    float[] in = new float[free.inputShape()[0] * free.inputShape()[1] * free.inputShape()[2]], out = new float[free.outputSize()];
+    assertThrows(IllegalStateException.class, () -> free.predict(in, 1, out), "closed at once");
+    held.model.predict(in, 1, out); // still open for the task that holds it
+    NetcClassifier.release(held);
+    assertThrows(IllegalStateException.class, () -> held.model.predict(in, 1, out), "closed by the last to let go");
+    assertTrue(NetcClassifier.model(jar.toString(), 1) != free, "loaded afresh");
+  }
+
   /**
    * A jar is taken from the files shipped with the job only when named by its bare name: a path to
    * another jar of the same name is that jar. A jar rewritten at the same path is loaded afresh, and
