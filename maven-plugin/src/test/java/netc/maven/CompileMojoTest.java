@@ -94,6 +94,21 @@ class CompileMojoTest {
     }
   }
 
+  /** A subfolder holds files to import: a spec there is compiled only when listed, by its path under the spec folder. */
+  @Test
+  void aSpecInASubfolderIsCompiledWhenListed() throws Exception {
+    Files.writeString(Files.createDirectories(src.resolve("vision")).resolve("nested.net"), OTHER);
+    mojo().execute();
+    assertEquals("other_net\ntiny\n", Files.readString(classes.resolve("META-INF/netc/model")), "not by default");
+    CompileMojo listed = mojo();
+    listed.includes = List.of("vision/nested.net", "tiny.net");
+    listed.execute();
+    assertEquals("nested\ntiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
+      assertMatchesInterpreter(loader, "nested", src.resolve("vision/nested.net"), SYNTHETIC_SEED, new int[] {2, 1, 8, 8});
+    }
+  }
+
   /** The seed of the plugin's synthetic weights. */
   static final long SYNTHETIC_SEED = 0;
 
