@@ -61,7 +61,7 @@ final class EliminateDeadNodes implements Pass {
           && n.attrs().getInts("padding").equals(List.of(0, 0));
       case FLATTEN -> g.node(n.input(0)).shape().rank() == 1;
       case REORDER -> g.node(n.input(0)).attrs().getString("layout", "nchw").equals(n.attrs().getString("layout", "nchw"))
-          && !n.attrs().has("halo");
+          && !n.attrs().has("halo") && !n.attrs().has("normalize"); // a normalizing reorder computes (x - mean) / std
       default -> false;
     };
   }

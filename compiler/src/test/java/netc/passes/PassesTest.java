@@ -157,6 +157,10 @@ class PassesTest {
     Graph after = new EliminateDeadNodes().run(before, CTX);
     assertEquals("input conv flatten fc", ops(after));
     assertTrue(differential(before, after) == 0);
+    // after assign-layout, an unfolded normalization is a reorder that keeps the layout but computes (x - mean) / std
+    Graph laid = new AssignLayout().run(Specs.fromText("input(3, 6, 6, mean = [0.4, 0.5, 0.6], std = [0.2, 0.3, 0.4])\nresidual {\n c: conv(3, 1)\n}"), CTX);
+    assertTrue(laid.nodes().stream().anyMatch(n -> n.op() == Op.REORDER && n.attrs().has("normalize")), laid.toString());
+    assertEquals(ops(laid), ops(new EliminateDeadNodes().run(laid, CTX)), "the normalizing reorder is no identity");
   }
 
   /**
