@@ -220,14 +220,14 @@ final class ScalarKernels extends Kernels {
       for (int i = 0; i < inPadded; i += 16) {
         for (int j = 0; j < 16; j++) lanes[j] = fma(in[inBase + i + j], w[row + i + j], lanes[j]);
       }
-      out[outBase + o] = apply(sumLanes(lanes) + (biasOff < 0 ? 0 : w[biasOff + o]), act, slope);
+      out[outBase + o] = apply(sumLanes(lanes, 0) + (biasOff < 0 ? 0 : w[biasOff + o]), act, slope);
     }
   }
 
   /** The sum of 16 lanes in a fixed pairwise order, shared by both kernel sets so they agree. */
-  static float sumLanes(float[] l) {
-    float a = (l[0] + l[1]) + (l[2] + l[3]), b = (l[4] + l[5]) + (l[6] + l[7]);
-    float c = (l[8] + l[9]) + (l[10] + l[11]), d = (l[12] + l[13]) + (l[14] + l[15]);
+  static float sumLanes(float[] l, int at) {
+    float a = (l[at] + l[at + 1]) + (l[at + 2] + l[at + 3]), b = (l[at + 4] + l[at + 5]) + (l[at + 6] + l[at + 7]);
+    float c = (l[at + 8] + l[at + 9]) + (l[at + 10] + l[at + 11]), d = (l[at + 12] + l[at + 13]) + (l[at + 14] + l[at + 15]);
     return (a + b) + (c + d);
   }
 
