@@ -12,8 +12,10 @@ import java.nio.file.Path;
  * scans without one), and it keeps every APP2 segment at a cost growing with their number. Walks
  * the markers (streaming, one read block): each segment's length is skipped, and after each
  * start-of-scan header the entropy-coded data is searched for the next marker. The walk stops at
- * the end-of-image marker, at the end of the data, or where the bytes are not a marker: a
- * truncated or damaged file is the decoder's to name, as before.
+ * the end-of-image marker or at the end of the data (a truncated file is the decoder's to name). Where
+ * a marker should start and the bytes are none, the file is refused: libjpeg skips such bytes with a
+ * warning ("extraneous bytes before marker") that refuses the file anyway, but only after decoding it,
+ * and a walk that stopped there would leave the scans after it uncounted.
  */
 final class JpegMarkers {
   /**
@@ -80,9 +82,9 @@ final class JpegMarkers {
     void run() throws IOException {
       if (next() != 0xff || next() != SOI) return;
       int scans = 0, app2 = 0, segments = 0;
-      for (int code = marker(next()); code > 0 && code != EOI; ) { // 0xFF 0x00 is no marker here: the decoder names it
+      for (int code = headerMarker(); code > 0 && code != EOI; ) {
         if (code == TEM || code == SOI || code >= 0xd0 && code <= 0xd7) { // markers without a segment
-          code = marker(next());
+          code = headerMarker();
           continue;
         }
         long start = base + pos - 2;
@@ -97,15 +99,31 @@ final class JpegMarkers {
         int hi = next(), lo = next();
         if (lo < 0 || (hi << 8 | lo) < 2 || !skip((hi << 8 | lo) - 2)) return;
         if (code != SOS) {
-          code = marker(next());
+          code = headerMarker();
           continue;
         }
         if (++scans > MAX_SCANS) {
           throw new BadInputException(file + ": cannot decode image (JPEG of more than " + MAX_SCANS + " scans (scan " + scans
-              + " starts at byte " + start + "): the decoder redraws the image for each, and encoders write a few dozen at most)");
+              + " starts at byte " + start + "): each is a pass of the decoder over the image, and encoders write a few dozen at most)");
         }
         code = afterEntropyData();
       }
+    }
+
+    /**
+     * The code of the marker that starts at the next byte, outside entropy-coded data, or -1 where the
+     * data ends. Any other byte there, or 0xFF 0x00, is refused, naming its place.
+     */
+    private int headerMarker() throws IOException {
+      long at = base + pos;
+      int b = next();
+      if (b < 0) return -1;
+      int code = b == 0xff ? marker(b) : 0;
+      if (code == 0) {
+        throw new BadInputException(file + ": cannot decode image (corrupt JPEG: no marker at byte " + at
+            + ", where a segment or the end of the image should start)");
+      }
+      return code;
     }
 
     /**

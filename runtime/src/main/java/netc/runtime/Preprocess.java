@@ -241,7 +241,7 @@ public final class Preprocess {
    * data ends before the image's end marker, or when it meets corrupt data) is an error. The
    * dimensions are checked against {@link ImageLimits} before the pixels are allocated. A file over
    * {@link #MAX_STREAM_BYTES} is refused unread, and a JPEG of more than {@link JpegMarkers#MAX_SCANS}
-   * scans before decoding (the decoder redraws the image for each).
+   * scans before decoding (each is a pass of the decoder over the image).
    */
   public static Rgb decode(Path file) {
     regularFile(file);
@@ -327,6 +327,7 @@ public final class Preprocess {
         if (damaged(warning)) source.abort();
       });
       int w = reader.getWidth(0), h = reader.getHeight(0);
+      refuseIfWarned(file, format, warnings); // damage in the header (bytes where a marker should be): refused before decoding
       ImageLimits.check(file, "image", w, h);
       return decodePixels(reader, file, w, h, format, palette, warnings);
     } catch (IOException | RuntimeException e) {
@@ -352,7 +353,7 @@ public final class Preprocess {
       Raster raster;
       ColorModel model = null;
       try {
-        BufferedImage img = reader.read(0, format.equals("jpeg") ? withoutProfile(reader) : null);
+        BufferedImage img = reader.read(0, format.equals("jpeg") ? jpegParam(reader) : null);
         raster = img.getRaster();
         model = img.getColorModel();
       } catch (javax.imageio.IIOException e) {
@@ -411,19 +412,25 @@ public final class Preprocess {
   }
 
   /**
-   * Parameters that read a JPEG's pixels as the decoder gives them: with an ICC profile in the file
-   * ImageIO converts them from the profile to sRGB, and PIL's convert("RGB") ignores the profile.
-   * The JPEG reader applies no color conversion of its own when the bands are selected (all of
-   * them here, in order); the decoder's (YCbCr to RGB, Adobe's inverted CMYK) stay. Null when the
-   * reader offers no image type (CMYK before Java 17.0.4): read(0) then says why.
+   * Parameters that read a JPEG's pixels as the decoder gives them, once. With an ICC profile in the
+   * file ImageIO converts them from the profile to sRGB, and PIL's convert("RGB") ignores the profile:
+   * the JPEG reader applies no color conversion of its own when the bands are selected (all of them
+   * here, in order); the decoder's (YCbCr to RGB, Adobe's inverted CMYK) stay. The bands are left as
+   * they are where the reader offers no image type (CMYK before Java 17.0.4): read(0) then says why.
+   * A progressive JPEG is output from {@link #FINAL_PASS} on: by default ImageIO's decoder redraws the
+   * whole image after each scan (10 times for libjpeg's script); asked for a pass past the last, libjpeg
+   * takes in every scan and outputs the image once, the same pixels as the last of those redraws.
    */
-  private static ImageReadParam withoutProfile(ImageReader reader) throws IOException {
-    Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
-    if (!types.hasNext()) return null;
+  private static ImageReadParam jpegParam(ImageReader reader) throws IOException {
     ImageReadParam param = reader.getDefaultReadParam();
-    param.setSourceBands(java.util.stream.IntStream.range(0, types.next().getNumBands()).toArray());
+    param.setSourceProgressivePasses(FINAL_PASS, Integer.MAX_VALUE);
+    Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+    if (types.hasNext()) param.setSourceBands(java.util.stream.IntStream.range(0, types.next().getNumBands()).toArray());
     return param;
   }
+
+  /** A progressive pass past any JPEG's last ({@link JpegMarkers#MAX_SCANS} at most): see {@link #jpegParam}. */
+  static final int FINAL_PASS = 1 << 20;
 
   /**
    * The raw samples of a CMYK JPEG whose read(0) failed with {@code refused}: Java before 17.0.4
@@ -433,7 +440,9 @@ public final class Preprocess {
    */
   static Raster rawCmyk(ImageReader reader, String file, javax.imageio.IIOException refused) throws IOException {
     if (!reader.canReadRaster()) throw refused;
-    Raster raster = reader.readRaster(0, null);
+    ImageReadParam once = reader.getDefaultReadParam();
+    once.setSourceProgressivePasses(FINAL_PASS, Integer.MAX_VALUE);
+    Raster raster = reader.readRaster(0, once);
     if (raster.getNumBands() != 4) throw refused;
     int transform = adobeTransform(reader);
     if (transform > 0) {

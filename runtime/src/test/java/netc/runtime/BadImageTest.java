@@ -293,8 +293,47 @@ class BadImageTest {
     int[] last = scans.get(9);
     long scan101 = last[1] + 90L * (last[1] - last[0]);
     assertEquals(f + ": cannot decode image (JPEG of more than 100 scans (scan 101 starts at byte " + scan101
-        + "): the decoder redraws the image for each, and encoders write a few dozen at most)", msg);
+        + "): each is a pass of the decoder over the image, and encoders write a few dozen at most)", msg);
     assertEquals(msg, assertThrows(BadInputException.class, () -> Preprocess.decode(many, f.toString())).getMessage());
+  }
+
+  /**
+   * A byte where a marker should start (after the JFIF segment) took the scans after it out of the count:
+   * libjpeg skips it with a warning, and that file of 3000 scans decoded for seconds before being refused.
+   * The walk refuses it at that byte, as it does 0xFF 0x00 there.
+   */
+  @Test
+  void aStrayByteBetweenSegmentsIsRefusedWhereItIs() throws IOException {
+    byte[] many = TestImages.repeatScan(TestImages.jpeg(TestImages.picture(512, 512), true), 9, 3000);
+    int at = 4 + ((many[4] & 0xff) << 8 | (many[5] & 0xff)); // after SOI and the JFIF segment
+    for (byte[] stray : List.of(new byte[] {0}, new byte[] {(byte) 0xff, 0})) {
+      byte[] bad = TestImages.concat(Arrays.copyOf(many, at), stray, Arrays.copyOfRange(many, at, many.length));
+      Path f = write("stray.jpg", bad);
+      String msg = assertTimeoutPreemptively(Duration.ofSeconds(5), () -> error(f));
+      assertEquals(f + ": cannot decode image (corrupt JPEG: no marker at byte " + at + ", where a segment or the end of the image should start)", msg);
+      assertEquals(msg, assertThrows(BadInputException.class, () -> Preprocess.decode(bad, f.toString())).getMessage());
+    }
+  }
+
+  /**
+   * A progressive JPEG is decoded once, from all its scans: the same pixels as ImageIO's default read,
+   * which redraws the image after each scan and keeps the last.
+   */
+  @Test
+  void aProgressiveJpegIsItsLastPass() throws IOException {
+    byte[] progressive = TestImages.jpeg(TestImages.picture(97, 61), true);
+    assertEquals(10, TestImages.scans(progressive).size());
+    java.awt.image.BufferedImage all = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(progressive));
+    Preprocess.Rgb once = Preprocess.decode(progressive, "p.jpg");
+    assertEquals(97, once.width());
+    for (int y = 0; y < 61; y++) {
+      for (int x = 0; x < 97; x++) {
+        int rgb = all.getRGB(x, y), i = 3 * (y * 97 + x);
+        assertEquals(rgb >> 16 & 0xff, once.pixels()[i] & 0xff, "red at " + x + ", " + y);
+        assertEquals(rgb >> 8 & 0xff, once.pixels()[i + 1] & 0xff, "green at " + x + ", " + y);
+        assertEquals(rgb & 0xff, once.pixels()[i + 2] & 0xff, "blue at " + x + ", " + y);
+      }
+    }
   }
 
   /**
