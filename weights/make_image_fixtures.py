@@ -2,7 +2,7 @@
 """Makes the image-preprocessing fixtures: synthetic images (no downloaded photos) in the modes a
 user's files come in, and what torchvision makes of them: Resize(R), CenterCrop(C), ToTensor() on the
 PIL-loaded image, saved as float32 .npy. netc's image input must match within 1/255 per value.
-JPEGs (grayscale, CMYK) also get PIL's decoded RGB, since JPEG decoders may differ slightly.
+JPEGs (grayscale, CMYK, color baseline and progressive) also get PIL's decoded RGB, since JPEG decoders may differ slightly.
 
 Runs with Debian's python3-torchvision, python3-pil and python3-numpy.
 """
@@ -62,6 +62,14 @@ np.save(os.path.join(here, "rgb_wide_r256_c224.npy"), full(Image.open(os.path.jo
 for name, mode in [("gray_jpeg", "L"), ("cmyk_jpeg", "CMYK")]:
     path = os.path.join(here, name + ".jpg")
     scene(120, 96).convert(mode).save(path, quality=95)
+    rgb = np.asarray(Image.open(path).convert("RGB")).astype(np.float32)
+    np.save(os.path.join(here, name + "_rgb.npy"), rgb)
+# color JPEGs, the common case: baseline and progressive with PIL's default 4:2:0 chroma, and 4:2:2 (the
+# subsampled chroma is upsampled by the decoder); from a random stream of their own, so the files above stay
+rng = np.random.default_rng(5)
+for name, options in [("color_jpeg", {}), ("color_progressive_jpeg", {"progressive": True}), ("color_422_jpeg", {"subsampling": "4:2:2"})]:
+    path = os.path.join(here, name + ".jpg")
+    scene(120, 96).save(path, quality=90, **options)
     rgb = np.asarray(Image.open(path).convert("RGB")).astype(np.float32)
     np.save(os.path.join(here, name + "_rgb.npy"), rgb)
 with open(os.path.join(here, "broken.png"), "wb") as f:
