@@ -131,6 +131,25 @@ class SourceTextTest {
     }
   }
 
+  /**
+   * The same messages for a file that refuses even root: Linux's write-only /proc/sys/vm/drop_caches (procfs
+   * checks its sysctl files' owner bits for root too), behind a spec's name. So the refusal is checked where
+   * the tests run as root, which bypasses the permissions above.
+   */
+  @Test
+  void aSpecOrImportNotEvenRootMayReadIsPermissionDenied(@TempDir Path dir) throws Exception {
+    Path writeOnly = Path.of("/proc/sys/vm/drop_caches");
+    Assumptions.assumeTrue(Files.isRegularFile(writeOnly) && !Files.isReadable(writeOnly), "Linux's /proc/sys");
+    Path spec = Files.createSymbolicLink(dir.resolve("w.net"), writeOnly);
+    assertEquals("cannot read " + spec + ": permission denied", assertThrows(NetcException.class, () -> SpecLoader.load(spec)).format());
+    // an import cannot be such a link: it would lead out of the allowed folders, and says so
+    Files.createSymbolicLink(dir.resolve("wlib.net"), writeOnly);
+    Path imports = write(dir, "imports_w.net", new byte[0], "import \"wlib.net\"\ninput(3, 8, 8)\nrelu()\n");
+    NetcException e = assertThrows(NetcException.class, () -> SpecLoader.load(imports));
+    assertEquals(imports + ":1:8: import \"wlib.net\" leads out of the allowed folders through a link; imports must stay inside the spec's folder"
+        + " (or a directory given with --import-path)", e.format().lines().findFirst().orElseThrow());
+  }
+
   /** A spec of text that changes the terminal: an escape sequence that clears it, a bell, a right-to-left override. */
   private static final String HOSTILE = "a\u001b[2J\u0007\u202e";
 

@@ -42,9 +42,10 @@ class DigitsTest {
   /**
    * Runs {@code netc demo --only digits}, then checks its jar independently of the demo's own
    * comparison: every held-out digit through the compiled model, against the labels and against
-   * torch's committed logits. The bound, 1e-4 of the largest |logit|, is DigitsDemo.TOLERANCE: netc
-   * and torch both compute in float32 but accumulate each conv in a different order (Winograd,
-   * blocked layouts, FMAs), which moves logits by float rounding only, a few 1e-7 of the largest here.
+   * torch's committed logits. netc and torch both compute in float32 but accumulate each conv in a
+   * different order (Winograd, blocked layouts, FMAs), which moves logits by float rounding only, a few
+   * 1e-7 of the largest here: the bar is 1e-5 of the largest |logit|, a tenth of the demo's
+   * DigitsDemo.TOLERANCE (the issue's), so that a small slip shows.
    */
   @Test
   void compiledDigitsNetworkAgreesWithPyTorchOnEveryHeldOutDigit() throws Exception {
@@ -81,7 +82,7 @@ class DigitsTest {
     }
     assertTrue(correct >= 0.95 * n, "held-out accuracy " + correct + "/" + n);
     double err = logits.maxAbsDiff(torch), scale = torch.maxAbs();
-    assertTrue(err <= 1e-4 * scale, "max |logit - torch| " + err + " vs max|logit| " + scale);
+    assertTrue(err <= 1e-5 * scale, "max |logit - torch| " + err + " vs max|logit| " + scale);
 
     BufferedImage sheet = ImageIO.read(dir.resolve("digits.png").toFile());
     assertTrue(sheet.getWidth() > 24 * 64 && sheet.getHeight() > 15 * 64, "a 24-column sheet of 64-pixel digits: " + sheet.getWidth() + "x" + sheet.getHeight());
@@ -103,7 +104,7 @@ class DigitsTest {
     Tensor expected = new Tensor(new int[] {n, 10}, java.util.Arrays.copyOf(torch.data(), n * 10));
     Tensor y = Interpreter.run(g, w, DigitsDemo.upscale(first, 4));
     double err = y.maxAbsDiff(expected), scale = expected.maxAbs();
-    assertTrue(err <= 1e-4 * scale, "interpreter vs torch: " + err + " vs max|logit| " + scale);
+    assertTrue(err <= 1e-5 * scale, "interpreter vs torch: " + err + " vs max|logit| " + scale);
   }
 
   private static int argmax(float[] logits, int image) {

@@ -63,6 +63,17 @@ class InterpreterTest {
     assertArrayEquals(new float[] {(float) -s, 0, (float) (2 * s + 1), 1}, run("input(2, 1, 2)\nn: layernorm()", p, x), 1e-7f);
   }
 
+  /**
+   * batchnorm's default eps is torch's 1e-5: with a running variance of 0 it alone divides, so x = 1 over
+   * mean 0 gives 1 / sqrt(1e-5) = 316.2 (the torch fixtures, whose variances are near 1, move by 1e-5 at most).
+   */
+  @Test
+  void batchnormsDefaultEpsIsTorchs() {
+    MapParams p = new MapParams().put("bn.weight", 1).put("bn.bias", 0).put("bn.running_mean", 0).put("bn.running_var", 0);
+    float[] y = run("input(1, 1, 1)\nbn: batchnorm()", p, new Tensor(new int[] {1, 1, 1, 1}, new float[] {1}));
+    assertEquals(1 / Math.sqrt(1e-5), y[0], 1e-3);
+  }
+
   @Test
   void channelsAndChannelShuffle() {
     // six channels of one pixel holding 0..5
