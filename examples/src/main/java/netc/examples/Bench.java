@@ -334,7 +334,8 @@ public final class Bench {
 
   /**
    * Max |netc - onnxruntime| and max |output| of one pair of outputs; refuses outputs of different
-   * sizes or further apart than 1e-3 of the largest, as then the two engines compute different things.
+   * sizes or further apart than {@link #REFERENCE_TOLERANCE} of the largest, as then the two engines compute
+   * different things (they agree to about 1e-6: float32 sums in other orders).
    */
   static double[] agree(float[] netc, float[] ort, String which) {
     if (netc.length != ort.length) {
@@ -358,9 +359,9 @@ public final class Bench {
     return new double[] {err, scale};
   }
 
-  /** Whether a {@link #difference} is within 1e-3 of the largest output (a NaN is not). */
+  /** Whether a {@link #difference} is within {@link #REFERENCE_TOLERANCE} of the largest output (a NaN is not). */
   static boolean agrees(double[] difference) {
-    return difference[0] <= 1e-3 * difference[1];
+    return difference[0] <= REFERENCE_TOLERANCE * difference[1];
   }
 
   /**

@@ -53,13 +53,13 @@ public final class CompareJars {
         .addOption(Cli.flag("own-runtime", "run each jar on the runtime it carries (a class loader of its own), not on this command's:"
             + " A/B of a kernel change, with jars compiled before and after it (not --thin jars; each has its own thread pool,"
             + " so with several threads each call waits for the others' to go idle)"))
-        .addOption(Cli.flag("allow-differ", "time jars whose outputs differ by more than 1e-3 of the largest |output| (default: refused,"
+        .addOption(Cli.flag("allow-differ", "time jars whose outputs differ by more than 1e-4 of the largest |output| (default: refused,"
             + " as they compute different things)"));
   }
 
   /**
    * Each jar's last outputs against the first jar's: printed when {@code print}, and refused when further
-   * apart than 1e-3 of the largest |output| (or NaN: a value a call left unwritten) unless {@code allowDiffer}.
+   * apart than 1e-4 of the largest |output| (or NaN: a value a call left unwritten) unless {@code allowDiffer}.
    */
   private static void checkOutputs(List<Path> jars, float[][] y, boolean allowDiffer, PrintStream out, boolean print) {
     for (int k = 1; k < y.length; k++) {
@@ -70,7 +70,7 @@ public final class CompareJars {
             scale > 0 ? String.format(" (%.2g of max |output| %.3g)", diff / scale, scale) : " (every output of the first is 0)");
       }
       if (!Bench.agrees(d) && !allowDiffer) {
-        throw new BadInputException(jars.get(k) + " and " + jars.get(0) + " give outputs further apart than 1e-3 of the largest"
+        throw new BadInputException(jars.get(k) + " and " + jars.get(0) + " give outputs further apart than 1e-4 of the largest"
             + (print ? "" : " in the timed calls") + ": they compute different things (--allow-differ times them anyway)");
       }
     }
@@ -167,7 +167,7 @@ public final class CompareJars {
         t[k][r] = (System.nanoTime() - a) / 1e6;
         if (steps != null) st[k][r] = matching(models.get(k), steps) / 1e6;
         if (!Bench.agrees(Bench.difference(y[k], warm[k]))) {
-          throw new BadInputException(jars.get(k) + ": timed call " + (r + 1) + " gave outputs further than 1e-3 of the largest from its"
+          throw new BadInputException(jars.get(k) + ": timed call " + (r + 1) + " gave outputs further than 1e-4 of the largest from its"
               + " warm-up's (a value left unwritten, or a result that changes from call to call): not timing it");
         }
       }

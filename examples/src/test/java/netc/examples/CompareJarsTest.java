@@ -55,7 +55,7 @@ class CompareJarsTest {
   void jarsWhoseOutputsDifferAreRefused() throws Exception {
     BadInputException e = assertThrows(BadInputException.class, () -> CompareJars.run(new String[] {a.toString(), reseeded.toString(),
         "--runs", "1", "--threads", "1"}, new PrintStream(new ByteArrayOutputStream())));
-    assertEquals(reseeded + " and " + a + " give outputs further apart than 1e-3 of the largest: they compute different things"
+    assertEquals(reseeded + " and " + a + " give outputs further apart than 1e-4 of the largest: they compute different things"
         + " (--allow-differ times them anyway)", e.getMessage());
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     assertEquals(0, CompareJars.run(new String[] {a.toString(), reseeded.toString(), "--runs", "1", "--threads", "1", "--allow-differ"},
@@ -201,18 +201,18 @@ class CompareJarsTest {
     assertEquals(0, time(false, writing(Integer.MAX_VALUE), writing(Integer.MAX_VALUE)));
     // writes in its first call only: the warm-up's last round finds it unwritten
     BadInputException e = assertThrows(BadInputException.class, () -> time(false, writing(Integer.MAX_VALUE), writing(1)));
-    assertEquals("m1.jar and m0.jar give outputs further apart than 1e-3 of the largest: they compute different things (--allow-differ times"
+    assertEquals("m1.jar and m0.jar give outputs further apart than 1e-4 of the largest: they compute different things (--allow-differ times"
         + " them anyway)", e.getMessage());
     // writes through the five warm-up rounds, then nothing: the first timed call is refused
     e = assertThrows(BadInputException.class, () -> time(false, writing(Integer.MAX_VALUE), writing(5)));
-    assertEquals("m1.jar: timed call 1 gave outputs further than 1e-3 of the largest from its warm-up's (a value left unwritten, or a"
+    assertEquals("m1.jar: timed call 1 gave outputs further than 1e-4 of the largest from its warm-up's (a value left unwritten, or a"
         + " result that changes from call to call): not timing it", e.getMessage());
     // alone, or with --allow-differ, a jar must still agree with itself
     e = assertThrows(BadInputException.class, () -> time(true, writing(5)));
-    assertTrue(e.getMessage().startsWith("m0.jar: timed call 1 gave outputs further than 1e-3"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("m0.jar: timed call 1 gave outputs further than 1e-4"), e.getMessage());
     // and every timed call is checked, not only the first
     e = assertThrows(BadInputException.class, () -> time(true, writing(Integer.MAX_VALUE), writing(6)));
-    assertTrue(e.getMessage().startsWith("m1.jar: timed call 2 gave outputs further than 1e-3"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("m1.jar: timed call 2 gave outputs further than 1e-4"), e.getMessage());
   }
 
   /** --own-runtime with a gap shorter than the pools' spin: the gap does not keep the calls apart, and the command says so. */
