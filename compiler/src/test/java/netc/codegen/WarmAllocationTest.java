@@ -41,7 +41,11 @@ class WarmAllocationTest {
         + "-bit vectors this JVM compiles natively: its Java fallback allocates by design");
   }
 
-  /** The bytes the last of up to a minute of rounds of twenty forward passes allocated, or in the first under 1 KB. */
+  /**
+   * The bytes the last of up to a minute of rounds of twenty forward passes allocated; once a round
+   * allocated under 1 KB, what the next {@link #CLEAN_ROUNDS} rounds allocated together, so that a pass
+   * that allocates now and then (every 50th call, or after a recompilation) is not taken for warm.
+   */
   static long warmAllocation(CompiledModel model, float[] x) {
     float[] y = new float[20];
     var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
@@ -51,8 +55,14 @@ class WarmAllocationTest {
       for (int i = 0; i < 20; i++) model.predict(x, 2, y);
       allocated = threads.getThreadAllocatedBytes(id) - before;
     }
-    return allocated;
+    if (allocated >= 1024) return allocated;
+    long before = threads.getThreadAllocatedBytes(id);
+    for (int i = 0; i < 20 * CLEAN_ROUNDS; i++) model.predict(x, 2, y);
+    return threads.getThreadAllocatedBytes(id) - before;
   }
+
+  /** Rounds of twenty passes that must follow the first clean one without allocating. */
+  static final int CLEAN_ROUNDS = 5;
 
   @Test
   void forwardPassAllocatesNothingOnceWarm() throws Exception {
@@ -63,8 +73,8 @@ class WarmAllocationTest {
     Graph g = Specs.example("resnet18", Map.of("width", "16", "size", "128", "classes", "10"));
     CompiledModel model = CompiledModels.compile(g, CompiledModelTest.synthetic(g, 8), 1);
     long allocated = warmAllocation(model, GeneratedModelTest.random(g, 2, 3).data());
-    assertTrue(allocated < 1024, Kernels.INSTANCE.variant() + ": twenty warm forward passes still allocated " + allocated
-        + " bytes after a minute");
+    assertTrue(allocated < 1024, Kernels.INSTANCE.variant() + ": warm forward passes (twenty, or the hundred after twenty that allocated nothing) allocated " + allocated
+        + " bytes");
   }
 
   /**
@@ -78,8 +88,8 @@ class WarmAllocationTest {
         Specs.fromText(GeneratedModelTest.GROUPED))) {
       CompiledModel model = CompiledModels.compile(g, CompiledModelTest.synthetic(g, 8), 1);
       long allocated = warmAllocation(model, GeneratedModelTest.random(g, 2, 3).data());
-      assertTrue(allocated < 1024, Kernels.INSTANCE.variant() + ", " + g.name() + ": twenty warm forward passes still allocated "
-          + allocated + " bytes after a minute");
+      assertTrue(allocated < 1024, Kernels.INSTANCE.variant() + ", " + g.name() + ": warm forward passes (twenty, or the hundred after"
+          + " twenty that allocated nothing) allocated " + allocated + " bytes");
     }
   }
 }
