@@ -183,20 +183,32 @@ class ConvTileTest {
     return out;
   }
 
+  /**
+   * Every output of the strided 3x3 conv (stride 2 over a 9x9 map with a border of 1: 5x5 pixels, the last
+   * tile partly past them) against a plain loop in double, the tables built independently of Tables: output
+   * (oy, ox) reads rows 2 oy .. 2 oy + 2 and columns 2 ox .. 2 ox + 2 of the bordered input. A sum of 288
+   * products of values in [-0.5, 0.5], plus bias and residual, is at most ~80, and float32 keeps ~1e-7 of it
+   * per operation: 1e-4 is the bar, where a wrong pixel or weight is off by about 0.1 or more.
+   */
   @Test
   void gatheringTileComputesTheConvolution() {
-    // one output pixel by hand: 3x3 stride 2 padding 1, so output (1, 2) reads rows 1..3, columns 3..5 of the input
     Conv c = new Conv(2, 9, 9, 3, 2, 1);
     float[] out = strided(SCALAR, 2, false);
-    for (int o = 0; o < 32; o++) {
-      double s = c.wts[c.bias + o] + c.res[(o / 16) * c.outPlane + (1 * 5 + 2) * 16 + o % 16];
-      int k = 0;
-      for (int b = 0; b < 2; b++) {
-        for (int y = 0; y < 3; y++) for (int x = 0; x < 3; x++) for (int l = 0; l < 16; l++, k++) {
-          s += c.in[b * c.plane + (1 * 2 + y) * c.rowStride + (2 * 2 + x) * 16 + l] * (double) c.wts[k * 32 + o];
+    assertEquals(5, c.oh());
+    for (int oy = 0; oy < c.oh(); oy++) {
+      for (int ox = 0; ox < c.ow(); ox++) {
+        for (int o = 0; o < 32; o++) {
+          int at = (o / 16) * c.outPlane + (oy * c.ow() + ox) * 16 + o % 16;
+          double s = c.wts[c.bias + o] + c.res[at];
+          int k = 0;
+          for (int b = 0; b < 2; b++) {
+            for (int y = 0; y < 3; y++) for (int x = 0; x < 3; x++) for (int l = 0; l < 16; l++, k++) {
+              s += c.in[b * c.plane + (oy * 2 + y) * c.rowStride + (ox * 2 + x) * 16 + l] * (double) c.wts[k * 32 + o];
+            }
+          }
+          assertEquals(Math.max(0, s), out[at], 1e-4, "output channel " + o + " of pixel (" + oy + ", " + ox + ")");
         }
       }
-      assertEquals(Math.max(0, s), out[(o / 16) * c.outPlane + (1 * 5 + 2) * 16 + o % 16], 1e-4, "output channel " + o);
     }
   }
 
