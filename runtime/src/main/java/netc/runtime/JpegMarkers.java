@@ -104,7 +104,7 @@ final class JpegMarkers {
         }
         if (++scans > MAX_SCANS) {
           throw new BadInputException(file + ": cannot decode image (JPEG of more than " + MAX_SCANS + " scans (scan " + scans
-              + " starts at byte " + start + "): each is a pass of the decoder over the image, and encoders write a few dozen at most)");
+              + " starts at byte " + start + "): the decoder redraws the image for each, and encoders write a few dozen at most)");
         }
         code = afterEntropyData();
       }

@@ -241,7 +241,7 @@ public final class Preprocess {
    * data ends before the image's end marker, or when it meets corrupt data) is an error. The
    * dimensions are checked against {@link ImageLimits} before the pixels are allocated. A file over
    * {@link #MAX_STREAM_BYTES} is refused unread, and a JPEG of more than {@link JpegMarkers#MAX_SCANS}
-   * scans before decoding (each is a pass of the decoder over the image).
+   * scans before decoding (the decoder redraws the image for each).
    */
   public static Rgb decode(Path file) {
     regularFile(file);
@@ -353,7 +353,7 @@ public final class Preprocess {
       Raster raster;
       ColorModel model = null;
       try {
-        BufferedImage img = reader.read(0, format.equals("jpeg") ? jpegParam(reader) : null);
+        BufferedImage img = reader.read(0, format.equals("jpeg") ? withoutProfile(reader) : null);
         raster = img.getRaster();
         model = img.getColorModel();
       } catch (javax.imageio.IIOException e) {
@@ -412,25 +412,22 @@ public final class Preprocess {
   }
 
   /**
-   * Parameters that read a JPEG's pixels as the decoder gives them, once. With an ICC profile in the
-   * file ImageIO converts them from the profile to sRGB, and PIL's convert("RGB") ignores the profile:
-   * the JPEG reader applies no color conversion of its own when the bands are selected (all of them
-   * here, in order); the decoder's (YCbCr to RGB, Adobe's inverted CMYK) stay. The bands are left as
-   * they are where the reader offers no image type (CMYK before Java 17.0.4): read(0) then says why.
-   * A progressive JPEG is output from {@link #FINAL_PASS} on: by default ImageIO's decoder redraws the
-   * whole image after each scan (10 times for libjpeg's script); asked for a pass past the last, libjpeg
-   * takes in every scan and outputs the image once, the same pixels as the last of those redraws.
+   * Parameters that read a JPEG's pixels as the decoder gives them: with an ICC profile in the file
+   * ImageIO converts them from the profile to sRGB, and PIL's convert("RGB") ignores the profile.
+   * The JPEG reader applies no color conversion of its own when the bands are selected (all of
+   * them here, in order); the decoder's (YCbCr to RGB, Adobe's inverted CMYK) stay. Null when the
+   * reader offers no image type (CMYK before Java 17.0.4): read(0) then says why. (A progressive JPEG
+   * is output after each of its scans whatever the parameters: ImageIO's native reader asks libjpeg for
+   * the pass of the scan it has just read, so a first pass past the last only renumbers the passes, as
+   * an update listener counting them showed; the scans are bounded by {@link JpegMarkers#MAX_SCANS}.)
    */
-  private static ImageReadParam jpegParam(ImageReader reader) throws IOException {
-    ImageReadParam param = reader.getDefaultReadParam();
-    param.setSourceProgressivePasses(FINAL_PASS, Integer.MAX_VALUE);
+  private static ImageReadParam withoutProfile(ImageReader reader) throws IOException {
     Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
-    if (types.hasNext()) param.setSourceBands(java.util.stream.IntStream.range(0, types.next().getNumBands()).toArray());
+    if (!types.hasNext()) return null;
+    ImageReadParam param = reader.getDefaultReadParam();
+    param.setSourceBands(java.util.stream.IntStream.range(0, types.next().getNumBands()).toArray());
     return param;
   }
-
-  /** A progressive pass past any JPEG's last ({@link JpegMarkers#MAX_SCANS} at most): see {@link #jpegParam}. */
-  static final int FINAL_PASS = 1 << 20;
 
   /**
    * The raw samples of a CMYK JPEG whose read(0) failed with {@code refused}: Java before 17.0.4
@@ -440,9 +437,7 @@ public final class Preprocess {
    */
   static Raster rawCmyk(ImageReader reader, String file, javax.imageio.IIOException refused) throws IOException {
     if (!reader.canReadRaster()) throw refused;
-    ImageReadParam once = reader.getDefaultReadParam();
-    once.setSourceProgressivePasses(FINAL_PASS, Integer.MAX_VALUE);
-    Raster raster = reader.readRaster(0, once);
+    Raster raster = reader.readRaster(0, null);
     if (raster.getNumBands() != 4) throw refused;
     int transform = adobeTransform(reader);
     if (transform > 0) {

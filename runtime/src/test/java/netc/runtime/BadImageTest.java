@@ -293,7 +293,7 @@ class BadImageTest {
     int[] last = scans.get(9);
     long scan101 = last[1] + 90L * (last[1] - last[0]);
     assertEquals(f + ": cannot decode image (JPEG of more than 100 scans (scan 101 starts at byte " + scan101
-        + "): each is a pass of the decoder over the image, and encoders write a few dozen at most)", msg);
+        + "): the decoder redraws the image for each, and encoders write a few dozen at most)", msg);
     assertEquals(msg, assertThrows(BadInputException.class, () -> Preprocess.decode(many, f.toString())).getMessage());
   }
 
@@ -312,27 +312,6 @@ class BadImageTest {
       String msg = assertTimeoutPreemptively(Duration.ofSeconds(5), () -> error(f));
       assertEquals(f + ": cannot decode image (corrupt JPEG: no marker at byte " + at + ", where a segment or the end of the image should start)", msg);
       assertEquals(msg, assertThrows(BadInputException.class, () -> Preprocess.decode(bad, f.toString())).getMessage());
-    }
-  }
-
-  /**
-   * A progressive JPEG is decoded once, from all its scans: the same pixels as ImageIO's default read,
-   * which redraws the image after each scan and keeps the last.
-   */
-  @Test
-  void aProgressiveJpegIsItsLastPass() throws IOException {
-    byte[] progressive = TestImages.jpeg(TestImages.picture(97, 61), true);
-    assertEquals(10, TestImages.scans(progressive).size());
-    java.awt.image.BufferedImage all = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(progressive));
-    Preprocess.Rgb once = Preprocess.decode(progressive, "p.jpg");
-    assertEquals(97, once.width());
-    for (int y = 0; y < 61; y++) {
-      for (int x = 0; x < 97; x++) {
-        int rgb = all.getRGB(x, y), i = 3 * (y * 97 + x);
-        assertEquals(rgb >> 16 & 0xff, once.pixels()[i] & 0xff, "red at " + x + ", " + y);
-        assertEquals(rgb >> 8 & 0xff, once.pixels()[i + 1] & 0xff, "green at " + x + ", " + y);
-        assertEquals(rgb & 0xff, once.pixels()[i + 2] & 0xff, "blue at " + x + ", " + y);
-      }
     }
   }
 
