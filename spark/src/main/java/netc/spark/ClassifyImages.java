@@ -3,6 +3,7 @@ package netc.spark;
 import static netc.runtime.CommandLineArgs.positive;
 import static netc.runtime.CommandLineArgs.value;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,7 +60,11 @@ public final class ClassifyImages {
       out.println(USAGE);
       return 0;
     }
-    SparkConf conf = new SparkConf().setAppName("netc classify " + Path.of(a.model).getFileName());
+    // a session of the caller's (a test, a notebook) is used, with its settings, and left running; one made here is stopped
+    scala.Option<SparkSession> existing = SparkSession.getActiveSession();
+    if (existing.isEmpty()) existing = SparkSession.getDefaultSession();
+    boolean own = existing.isEmpty();
+    SparkConf conf = own ? new SparkConf().setAppName("netc classify " + Path.of(a.model).getFileName()) : existing.get().sparkContext().getConf();
     if (!conf.contains("spark.master")) conf.setMaster("local[*]");
     int threads, tasks;
     NetcClassifier.Options options;
@@ -81,8 +86,6 @@ public final class ClassifyImages {
       err.println("warning: " + threads + " threads with " + tasks + " tasks per executor: netc's thread pool serves one model call at a time,"
           + " a task that finds it busy runs on one thread; more threads pay off with one task per executor (spark.task.cpus = spark.executor.cores)");
     }
-    // a session of the caller's (a test, a notebook) is used and left running; one made here is stopped
-    boolean own = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
     SparkSession spark;
     try {
       spark = SparkSession.builder().config(conf).getOrCreate();
@@ -92,8 +95,9 @@ public final class ClassifyImages {
     }
     try {
       // shipped to every executor, and named by its bare name: NetcClassifier looks such a name up among the shipped files
-      spark.sparkContext().addFile(Path.of(a.model).toAbsolutePath().toString());
-      String model = Path.of(a.model).getFileName().toString();
+      Path shipped = own ? Path.of(a.model).toAbsolutePath() : stamped(Path.of(a.model));
+      spark.sparkContext().addFile(shipped.toString());
+      String model = shipped.getFileName().toString();
       long t0 = System.nanoTime();
       Dataset<Row> results = a.tensors ? tensors(spark, a.input, model, options)
           : NetcClassifier.classify(NetcClassifier.readImages(spark, a.input, a.maxBytes), model, options);
@@ -113,6 +117,21 @@ public final class ClassifyImages {
         NetcClassifier.releaseModels();
       }
     }
+  }
+
+  /**
+   * A copy of {@code jar} named after its size and modification time (r50-102400-1733400000000.jar), in a
+   * folder of its own, to ship in a session that outlives the job: Spark ships a path once per session
+   * and keeps the first copy, so a jar recompiled at the same path was classified with its old model,
+   * without a word; under its new name the new jar is shipped (and the same jar again is the same file).
+   */
+  static Path stamped(Path jar) throws IOException {
+    String name = jar.getFileName().toString(), base = name.endsWith(".jar") ? name.substring(0, name.length() - 4) : name;
+    Path copy = Files.createTempDirectory("netc-ship").resolve(base + "-" + Files.size(jar) + "-" + Files.getLastModifiedTime(jar).toMillis() + ".jar");
+    Files.copy(jar, copy);
+    copy.toFile().deleteOnExit();
+    copy.getParent().toFile().deleteOnExit();
+    return copy;
   }
 
   /** classifyTensors of the Parquet at {@code input}: a refusal of its tensor column names the file too. */

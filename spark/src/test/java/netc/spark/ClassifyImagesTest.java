@@ -607,16 +607,39 @@ class ClassifyImagesTest {
     }
   }
 
-  /** Run inside a session of the caller's (a test, a notebook), the job uses it and leaves it running. */
+  /**
+   * Run inside a session of the caller's (a test, a notebook), the job uses it and leaves it running. Run
+   * again in it after its jar was recompiled at the same path, it classifies with the new model: Spark ships
+   * a path once per session, and the old copy was used without a word.
+   */
   @Test
-  void aCallersSessionIsUsedAndLeftRunning() {
+  void aCallersSessionIsUsedAndLeftRunningAndAJarRecompiledInPlaceIsShippedAgain() throws IOException {
     SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
     try {
-      Path output = dir.resolve("in-session.parquet");
-      assertEquals(0, ClassifyImages.run(new String[] {images.toString(), jar.toString(), output.toString()}, new PrintStream(new ByteArrayOutputStream()),
-          System.err));
+      Path model = Files.copy(jar, Files.createDirectories(dir.resolve("in-place")).resolve("model.jar"));
+      Path first = dir.resolve("in-session.parquet"), second = dir.resolve("in-session-again.parquet");
+      PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+      assertEquals(0, ClassifyImages.run(new String[] {"--logits", images.toString(), model.toString(), first.toString()}, quiet, System.err));
       assertEquals(3, spark.range(3).count(), "the caller's session still runs");
-      assertEquals(GOOD + 2 + corrupt.size(), spark.read().parquet(output.toString()).count(), "a row for every file");
+      assertEquals(GOOD + 2 + corrupt.size(), spark.read().parquet(first.toString()).count(), "a row for every file");
+      // a network of the same input and classes, wider, compiled over the shipped jar's path
+      Path spec = Files.writeString(dir.resolve("tiny2.net"), SPEC.replace("conv1: conv(8, 3", "conv1: conv(12, 3"));
+      assertEquals(0, netc.cli.Main.run(new String[] {"compile", spec.toString(), "-o", model.toString(), "--thin", "--name", "tiny"}, quiet, quiet));
+      Files.setLastModifiedTime(model, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
+      assertEquals(0, ClassifyImages.run(new String[] {"--logits", images.toString(), model.toString(), second.toString()}, quiet, System.err));
+      Map<String, Row> before = new HashMap<>();
+      for (Row r : spark.read().parquet(first.toString()).collectAsList()) before.put(r.getString(r.fieldIndex(NetcClassifier.PATH)), r);
+      int compared = 0;
+      for (Row r : spark.read().parquet(second.toString()).collectAsList()) {
+        if (r.isNullAt(r.fieldIndex(NetcClassifier.LOGITS))) continue;
+        Row old = before.get(r.getString(r.fieldIndex(NetcClassifier.PATH)));
+        assertFalse(r.getList(r.fieldIndex(NetcClassifier.LOGITS)).equals(old.getList(old.fieldIndex(NetcClassifier.LOGITS))),
+            "the recompiled model's logits: " + r);
+        compared++;
+      }
+      assertEquals(before.values().stream().filter(r -> !r.isNullAt(r.fieldIndex(NetcClassifier.LOGITS))).count(), compared,
+          "every image the first run classified");
+      assertTrue(compared > GOOD, compared + " images compared");
     } finally {
       spark.stop();
     }
