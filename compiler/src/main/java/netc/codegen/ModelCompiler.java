@@ -38,10 +38,6 @@ public final class ModelCompiler {
   private ModelCompiler() {}
 
   /**
-   * Compiles {@code optimized} into {@code dir} (classes and resources, loadable with a class loader
-   * whose parent sees the runtime), as the model named after the network.
-   */
-  /**
    * Whether one image's outputs are a softmax over all of them (the network ends in softmax, past
    * flattens and reorders): probabilities already, which ranking must not put through a second softmax.
    */
@@ -51,6 +47,10 @@ public final class ModelCompiler {
     return n.op() == netc.ir.Op.SOFTMAX && (n.shape().rank() == 1 || n.shape().height() * n.shape().width() == 1);
   }
 
+  /**
+   * Compiles {@code optimized} into {@code dir} (classes and resources, loadable with a class loader
+   * whose parent sees the runtime), as the model named after the network.
+   */
   public static Output compileTo(Graph optimized, ParamSource params, String specName, boolean synthetic, Path dir,
       Consumer<String> progress) throws IOException {
     return compileTo(optimized, params, specName, null, synthetic, dir, progress);

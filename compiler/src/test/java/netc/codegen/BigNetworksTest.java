@@ -37,6 +37,9 @@ class BigNetworksTest {
    * every step counts. Convs of synthetic weights (sigmoid between them) shrank a change by about 0.3 a layer:
    * the output of 700 of them did not depend on the first 650, and a step of the first step class done wrong
    * would have passed. Checked here: a change of one input value moves the output by ten times the bar or more.
+   * What these chains check is the code's structure at scale (nested step classes, tables, dispatch): one tap
+   * of each window carries the data, so the other taps, borders and weight orders are GeneratedModelTest's
+   * and RandomNetworkTest's to check, on networks of every kind of layer.
    */
   static void assertChainEqualsTheInterpreter(String spec, long seed) throws java.io.IOException {
     Graph g = Specs.fromText(spec);
