@@ -298,6 +298,31 @@ class BadImageTest {
   }
 
   /**
+   * Scans are bounded by the pixels they redraw too: 41 scans of a 6000 x 6000 frame are 1.48 billion, the
+   * 42nd passes {@link JpegMarkers#MAX_SCAN_PIXELS}, and it is refused with its place before decoding (the
+   * frame header is patched: the walk reads the size from it, the data is never decoded).
+   */
+  @Test
+  void manyScansOfALargeImageAreRefusedBeforeDecoding() throws IOException {
+    byte[] whole = TestImages.jpeg(TestImages.picture(512, 512), true);
+    byte[] many = TestImages.repeatScan(whole, 9, 35); // 45 scans
+    int sof = 2;
+    while (!((many[sof] & 0xff) == 0xff && (many[sof + 1] & 0xff) == 0xc2)) sof += 2 + ((many[sof + 2] & 0xff) << 8 | (many[sof + 3] & 0xff));
+    assertEquals(512, (many[sof + 5] & 0xff) << 8 | (many[sof + 6] & 0xff), "the progressive frame header's height");
+    for (int at : new int[] {sof + 5, sof + 7}) { // height, width: 6000
+      many[at] = (byte) (6000 >> 8);
+      many[at + 1] = (byte) 6000;
+    }
+    Path f = write("large-scans.jpg", many);
+    String msg = assertTimeoutPreemptively(Duration.ofSeconds(5), () -> error(f));
+    int[] last = TestImages.scans(whole).get(9);
+    long scan42 = last[1] + 31L * (last[1] - last[0]);
+    assertEquals(f + ": cannot decode image (JPEG of 42 scans or more over 36,000,000 pixels (scan 42 starts at byte " + scan42
+        + "): the decoder redraws the image for each, and 42 of them pass 1,500,000,000 pixels)", msg);
+    assertEquals(41 * 36_000_000L <= JpegMarkers.MAX_SCAN_PIXELS, true, "41 scans fit");
+  }
+
+  /**
    * A byte where a marker should start (after the JFIF segment) took the scans after it out of the count:
    * libjpeg skips it with a warning, and that file of 3000 scans decoded for seconds before being refused.
    * The walk refuses it at that byte, as it does 0xFF 0x00 there.
