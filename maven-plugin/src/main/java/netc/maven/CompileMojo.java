@@ -157,6 +157,7 @@ public final class CompileMojo extends AbstractMojo {
         if (specs.isEmpty()) getLog().warn("netc: no spec in " + source + " (a spec is a *.net file that declares an input)");
       }
       Path out = outputDirectory.toPath();
+      leaveEarlierOutput(out);
       if (!specs.isEmpty()) Files.createDirectories(out); // absent in a project without Java sources
       for (SpecFiles.Spec spec : specs) compile(spec, out);
       removeGone(out, specs.stream().map(SpecFiles.Spec::name).toList());
@@ -365,6 +366,36 @@ public final class CompileMojo extends AbstractMojo {
       }
     }
     return m.startsWith(spec.file().toString()) ? m : shown(spec.file()) + ": " + m;
+  }
+
+  /** Where this execution last wrote its models: a file of its stamp folder. */
+  static final String LAST_OUTPUT = "output-directory";
+
+  /**
+   * Where {@code <outputDirectory>} changed since this execution's last build, removes the models it wrote
+   * into the folder before (their stamps name them), unless another execution compiles them too: left
+   * there, they went into the jar stale, never again updated by an edit of their specs, and with both
+   * folders on a class path a model was there twice. Then records {@code out}.
+   */
+  private void leaveEarlierOutput(Path out) throws IOException {
+    Path state = executionState(), record = state.resolve(LAST_OUTPUT);
+    Path now = out.toAbsolutePath().normalize();
+    if (Files.isRegularFile(record)) {
+      Path before = Path.of(Files.readString(record).strip());
+      if (!before.equals(now) && Files.isDirectory(before)) {
+        try (var stamps = Files.list(state)) {
+          for (Path stamp : stamps.filter(f -> f.getFileName().toString().endsWith(STAMP)).toList()) {
+            String file = stamp.getFileName().toString(), name = file.substring(0, file.length() - STAMP.length());
+            if (claimedElsewhere(name) || !Files.isDirectory(before.resolve("netc/models/" + name))) continue;
+            ModelDirectory.clear(before, name);
+            getLog().info("netc: removed model " + name + " from " + before + ": <outputDirectory> is now " + out);
+          }
+        }
+        ModelDirectory.declarePresent(before);
+      }
+    }
+    Files.createDirectories(state);
+    Files.writeString(record, now + "\n");
   }
 
   /**

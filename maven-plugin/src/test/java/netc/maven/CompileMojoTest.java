@@ -452,6 +452,25 @@ class CompileMojoTest {
         "A's model of the old spec is not up to date");
   }
 
+  /**
+   * An execution whose <outputDirectory> moves from A to B takes its models out of A (they went into the jar
+   * stale, and with both folders on a class path a model was there twice); a model of another execution
+   * stays.
+   */
+  @Test
+  void aModelIsTakenOutOfTheOutputFolderItMovedFrom() throws Exception {
+    CompileMojo a = execution("default", "other-net.net"), other = execution("other", "tiny.net");
+    a.execute();
+    other.execute();
+    assertEquals("other_net\ntiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    CompileMojo moved = execution("default", "other-net.net");
+    moved.outputDirectory = project.resolve("target/models").toFile();
+    moved.execute();
+    assertFalse(Files.exists(classes.resolve("netc/models/other_net")), "left in the folder it moved from");
+    assertEquals("tiny\n", Files.readString(classes.resolve("META-INF/netc/model")), "the other execution's model stays");
+    assertEquals("other_net\n", Files.readString(project.resolve("target/models/META-INF/netc/model")));
+  }
+
   /** Two executions of one build that make one model from different configurations: refused, naming both. */
   @Test
   void twoExecutionsOfOneBuildMakingOneModelDifferentlyAreRefused() throws Exception {
