@@ -30,9 +30,15 @@ final class JpegMarkers {
    * of a small image are quick, but of a 50-megapixel one they would keep the decoder busy for tens of
    * seconds (on an AMD EPYC Zen 5 ImageIO redraws about 270 million pixels a second: ten scans of 2048 x
    * 2048 took 155 ms). 1.5 billion is some 6 seconds there; libjpeg's 10-scan script stays within it up
-   * to the largest image {@link ImageLimits} allows by default (50 megapixels, 500 million).
+   * to the largest image {@link ImageLimits} allows by default (50 megapixels, 500 million), and where
+   * -Dnetc.image.maxPixels allows larger ones, the bound is 10 scans of the largest ({@link #scanPixels}).
    */
   static final long MAX_SCAN_PIXELS = 1_500_000_000L;
+
+  /** The bound on scans times pixels in force: {@link #MAX_SCAN_PIXELS}, or 10 scans of the largest image the limits allow. */
+  static long scanPixels() {
+    return Math.max(MAX_SCAN_PIXELS, 10 * ImageLimits.limit(ImageLimits.MAX_PIXELS_PROPERTY, ImageLimits.DEFAULT_MAX_PIXELS));
+  }
 
   /**
    * The most APP2 segments a JPEG may have. libjpeg keeps every APP2 segment for ImageIO (which looks
@@ -91,7 +97,7 @@ final class JpegMarkers {
     void run() throws IOException {
       if (next() != 0xff || next() != SOI) return;
       int scans = 0, app2 = 0, segments = 0;
-      long pixels = 0; // the frame's, from its SOFn header
+      long pixels = 0, budget = scanPixels(); // the frame's, from its SOFn header
       for (int code = headerMarker(); code > 0 && code != EOI; ) {
         if (code == TEM || code == SOI || code >= 0xd0 && code <= 0xd7) { // markers without a segment
           code = headerMarker();
@@ -124,10 +130,10 @@ final class JpegMarkers {
           throw new BadInputException(file + ": cannot decode image (JPEG of more than " + MAX_SCANS + " scans (scan " + scans
               + " starts at byte " + start + "): the decoder redraws the image for each, and encoders write a few dozen at most)");
         }
-        if (scans * pixels > MAX_SCAN_PIXELS) {
+        if (scans * pixels > budget) {
           throw new BadInputException(String.format(java.util.Locale.ROOT, "%s: cannot decode image (JPEG of %d scans or more over %,d pixels"
               + " (scan %d starts at byte %d): the decoder redraws the image for each, and %d of them pass %,d pixels)", file, scans, pixels,
-              scans, start, scans, MAX_SCAN_PIXELS));
+              scans, start, scans, budget));
         }
         code = afterEntropyData();
       }

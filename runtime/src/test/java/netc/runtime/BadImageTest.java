@@ -320,6 +320,14 @@ class BadImageTest {
     assertEquals(f + ": cannot decode image (JPEG of 42 scans or more over 36,000,000 pixels (scan 42 starts at byte " + scan42
         + "): the decoder redraws the image for each, and 42 of them pass 1,500,000,000 pixels)", msg);
     assertEquals(41 * 36_000_000L <= JpegMarkers.MAX_SCAN_PIXELS, true, "41 scans fit");
+    // where -Dnetc.image.maxPixels allows larger images, 10 scans of the largest fit
+    System.setProperty(ImageLimits.MAX_PIXELS_PROPERTY, "200000000");
+    try {
+      assertEquals(2_000_000_000L, JpegMarkers.scanPixels());
+    } finally {
+      System.clearProperty(ImageLimits.MAX_PIXELS_PROPERTY);
+    }
+    assertEquals(JpegMarkers.MAX_SCAN_PIXELS, JpegMarkers.scanPixels());
   }
 
   /**
