@@ -375,14 +375,17 @@ public final class CompileMojo extends AbstractMojo {
    * Where {@code <outputDirectory>} changed since this execution's last build, removes the models it wrote
    * into the folder before (their stamps name them), unless another execution compiles them too: left
    * there, they went into the jar stale, never again updated by an edit of their specs, and with both
-   * folders on a class path a model was there twice. Then records {@code out}.
+   * folders on a class path a model was there twice. Then records {@code out}. The folders are recorded
+   * relative to the project, and only one inside it is cleared: a project copied with its target folder
+   * records the original's, which is not this build's to touch. A folder that cannot be cleared is a
+   * warning, not a failed build.
    */
   private void leaveEarlierOutput(Path out) throws IOException {
-    Path state = executionState(), record = state.resolve(LAST_OUTPUT);
+    Path state = executionState(), record = state.resolve(LAST_OUTPUT), project = basedir.toPath().toAbsolutePath().normalize();
     Path now = out.toAbsolutePath().normalize();
     if (Files.isRegularFile(record)) {
-      Path before = Path.of(Files.readString(record).strip());
-      if (!before.equals(now) && Files.isDirectory(before)) {
+      Path before = project.resolve(Files.readString(record).strip()).normalize();
+      if (!before.equals(now) && before.startsWith(project) && Files.isDirectory(before)) {
         try (var stamps = Files.list(state)) {
           for (Path stamp : stamps.filter(f -> f.getFileName().toString().endsWith(STAMP)).toList()) {
             String file = stamp.getFileName().toString(), name = file.substring(0, file.length() - STAMP.length());
@@ -390,12 +393,14 @@ public final class CompileMojo extends AbstractMojo {
             ModelDirectory.clear(before, name);
             getLog().info("netc: removed model " + name + " from " + before + ": <outputDirectory> is now " + out);
           }
+          ModelDirectory.declarePresent(before);
+        } catch (IOException e) {
+          getLog().warn("netc: could not take this execution's models out of " + before + ", its earlier <outputDirectory>: " + e);
         }
-        ModelDirectory.declarePresent(before);
       }
     }
     Files.createDirectories(state);
-    Files.writeString(record, now + "\n");
+    Files.writeString(record, (now.startsWith(project) ? project.relativize(now) : now) + "\n");
   }
 
   /**

@@ -469,6 +469,13 @@ class CompileMojoTest {
     assertFalse(Files.exists(classes.resolve("netc/models/other_net")), "left in the folder it moved from");
     assertEquals("tiny\n", Files.readString(classes.resolve("META-INF/netc/model")), "the other execution's model stays");
     assertEquals("other_net\n", Files.readString(project.resolve("target/models/META-INF/netc/model")));
+    assertEquals("target/models\n", Files.readString(project.resolve("target/netc-maven-plugin/default/" + CompileMojo.LAST_OUTPUT)),
+        "recorded relative to the project");
+    // a record of a folder outside the project (a project copied with its target folder names the original's): not touched
+    Path elsewhere = Files.createDirectories(project.getParent().resolve(project.getFileName() + "-original/classes/netc/models/other_net"));
+    Files.writeString(project.resolve("target/netc-maven-plugin/default/" + CompileMojo.LAST_OUTPUT), elsewhere.getParent().getParent().getParent() + "\n");
+    moved.execute();
+    assertTrue(Files.isDirectory(elsewhere), "another project's folder is not this build's to clear");
   }
 
   /** Two executions of one build that make one model from different configurations: refused, naming both. */

@@ -29,15 +29,19 @@ final class JpegMarkers {
    * The most pixels all scans together may redraw: scans times the frame's width and height. 100 scans
    * of a small image are quick, but of a 50-megapixel one they would keep the decoder busy for tens of
    * seconds (on an AMD EPYC Zen 5 ImageIO redraws about 270 million pixels a second: ten scans of 2048 x
-   * 2048 took 155 ms). 1.5 billion is some 6 seconds there; libjpeg's 10-scan script stays within it up
-   * to the largest image {@link ImageLimits} allows by default (50 megapixels, 500 million), and where
-   * -Dnetc.image.maxPixels allows larger ones, the bound is 10 scans of the largest ({@link #scanPixels}).
+   * 2048 took 155 ms). 1.5 billion is some 6 seconds there; libjpeg's progressive scripts (10 scans for
+   * color, 18 for CMYK) stay within it up to the largest image {@link ImageLimits} allows by default (50
+   * megapixels), and where -Dnetc.image.maxPixels allows larger ones, the bound is
+   * {@link #SCRIPT_SCANS} scans of the largest ({@link #scanPixels}).
    */
   static final long MAX_SCAN_PIXELS = 1_500_000_000L;
 
-  /** The bound on scans times pixels in force: {@link #MAX_SCAN_PIXELS}, or 10 scans of the largest image the limits allow. */
+  /** Scans of the largest image the limits allow that always fit: libjpeg's CMYK script has 18. */
+  static final int SCRIPT_SCANS = 20;
+
+  /** The bound on scans times pixels in force: {@link #MAX_SCAN_PIXELS}, or {@link #SCRIPT_SCANS} scans of the largest image the limits allow. */
   static long scanPixels() {
-    return Math.max(MAX_SCAN_PIXELS, 10 * ImageLimits.limit(ImageLimits.MAX_PIXELS_PROPERTY, ImageLimits.DEFAULT_MAX_PIXELS));
+    return Math.max(MAX_SCAN_PIXELS, SCRIPT_SCANS * ImageLimits.limit(ImageLimits.MAX_PIXELS_PROPERTY, ImageLimits.DEFAULT_MAX_PIXELS));
   }
 
   /**

@@ -88,7 +88,8 @@ public final class ClassifyImages {
     }
     SparkSession spark;
     try {
-      spark = SparkSession.builder().config(conf).getOrCreate();
+      // the caller's session as it is: a builder given its settings would write them back over the session's runtime SQL ones
+      spark = own ? SparkSession.builder().config(conf).getOrCreate() : existing.get();
     } catch (Exception e) { // a master URL Spark cannot parse or reach: one line, not Spark's stack trace
       err.println("error: Spark did not start (master " + conf.get("spark.master") + "): " + message(e));
       return 1;
@@ -112,26 +113,51 @@ public final class ClassifyImages {
       err.println("error: " + message(e));
       return 1;
     } finally {
-      if (own) { // in local mode the tasks loaded the model into this JVM: let go of it with the session
-        spark.stop();
-        NetcClassifier.releaseModels();
-      }
+      if (own) spark.stop();
+      // in local mode the tasks loaded the model into this JVM: let go of it with the job (in a caller's session too,
+      // where each recompiled jar is shipped under a name of its own and the earlier ones' models would stay)
+      if (own || conf.get("spark.master", "").startsWith("local")) NetcClassifier.releaseModels();
     }
   }
 
   /**
-   * A copy of {@code jar} named after its size and modification time (r50-102400-1733400000000.jar), in a
-   * folder of its own, to ship in a session that outlives the job: Spark ships a path once per session
-   * and keeps the first copy, so a jar recompiled at the same path was classified with its old model,
-   * without a word; under its new name the new jar is shipped (and the same jar again is the same file).
+   * A copy of {@code jar} named after its contents (r50-3f2a9c0b1d4e5f60.jar: the first 64 bits of its
+   * SHA-256), in one folder for this JVM, to ship in a session that outlives the job: Spark ships a path
+   * once per session and keeps the first copy, so a jar recompiled at the same path was classified with
+   * its old model, without a word. Under its contents' name a new jar is shipped; the same jar again is
+   * the same file at the same path (made once), which Spark's file server requires of a name it serves.
    */
   static Path stamped(Path jar) throws IOException {
     String name = jar.getFileName().toString(), base = name.endsWith(".jar") ? name.substring(0, name.length() - 4) : name;
-    Path copy = Files.createTempDirectory("netc-ship").resolve(base + "-" + Files.size(jar) + "-" + Files.getLastModifiedTime(jar).toMillis() + ".jar");
-    Files.copy(jar, copy);
-    copy.toFile().deleteOnExit();
-    copy.getParent().toFile().deleteOnExit();
+    java.security.MessageDigest sha;
+    try {
+      sha = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java has SHA-256", e);
+    }
+    try (var in = new java.security.DigestInputStream(Files.newInputStream(jar), sha)) {
+      in.transferTo(java.io.OutputStream.nullOutputStream());
+    }
+    String digest = java.util.HexFormat.of().formatHex(sha.digest(), 0, 8);
+    Path copy = shipFolder().resolve(base + "-" + digest + ".jar");
+    if (!Files.isRegularFile(copy)) {
+      Path part = Files.createTempFile(copy.getParent(), base, ".part");
+      Files.copy(jar, part, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.move(part, copy, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      copy.toFile().deleteOnExit();
+    }
     return copy;
+  }
+
+  private static Path shipFolder;
+
+  /** The folder of {@link #stamped}'s copies, made once for this JVM and deleted when it exits (with its copies). */
+  private static synchronized Path shipFolder() throws IOException {
+    if (shipFolder == null) {
+      shipFolder = Files.createTempDirectory("netc-ship");
+      shipFolder.toFile().deleteOnExit(); // registered first: deleteOnExit runs in reverse order, so after its files
+    }
+    return shipFolder;
   }
 
   /** classifyTensors of the Parquet at {@code input}: a refusal of its tensor column names the file too. */

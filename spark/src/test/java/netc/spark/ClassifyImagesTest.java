@@ -627,6 +627,13 @@ class ClassifyImagesTest {
       assertEquals(0, netc.cli.Main.run(new String[] {"compile", spec.toString(), "-o", model.toString(), "--thin", "--name", "tiny"}, quiet, quiet));
       Files.setLastModifiedTime(model, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
       assertEquals(0, ClassifyImages.run(new String[] {"--logits", images.toString(), model.toString(), second.toString()}, quiet, System.err));
+      // shipped under its contents' name: the same jar is the same file at the same path (a cluster's file server
+      // refuses one name at two paths), another jar another name
+      Path shipped = ClassifyImages.stamped(model);
+      assertEquals(shipped, ClassifyImages.stamped(model));
+      assertTrue(shipped.getFileName().toString().matches("model-[0-9a-f]{16}\\.jar"), shipped.toString());
+      Path firstJar = Files.copy(jar, Files.createDirectories(dir.resolve("first")).resolve("model.jar"));
+      assertFalse(shipped.equals(ClassifyImages.stamped(firstJar)), "the first jar, of the same file name: another name");
       Map<String, Row> before = new HashMap<>();
       for (Row r : spark.read().parquet(first.toString()).collectAsList()) before.put(r.getString(r.fieldIndex(NetcClassifier.PATH)), r);
       int compared = 0;
