@@ -51,9 +51,16 @@ class ValidNetworksTest {
       "input(3, 4, 5)\nsoftmax()",
   })
   void compilesAndEqualsTheInterpreter(String spec) {
+    int inputDependent = 0;
     for (long seed = 0; seed < 4; seed++) {
-      assertNull(RandomNetworkTest.check(seed, spec), "with " + RandomNetworkTest.context(seed) + ":\n" + spec);
+      String problem = RandomNetworkTest.check(seed, spec);
+      // with some seeds' weights a small network's output is the same for any input (a relu over a conv whose
+      // outputs are all negative): its comparison is of the first input only, and another seed must do more
+      if (RandomNetworkTest.CONSTANT.equals(problem)) continue;
+      assertNull(problem, "with " + RandomNetworkTest.context(seed) + ":\n" + spec);
+      inputDependent++;
     }
+    assertTrue(inputDependent > 0, "every seed's weights make the output independent of the input:\n" + spec);
   }
 
   /**
