@@ -6,6 +6,7 @@ JPEGs (grayscale, CMYK, color baseline and progressive) also get PIL's decoded R
 
 Runs with Debian's python3-torchvision, python3-pil and python3-numpy.
 """
+import io
 import os
 import sys
 
@@ -70,6 +71,37 @@ rng = np.random.default_rng(5)
 for name, options in [("color_jpeg", {}), ("color_progressive_jpeg", {"progressive": True}), ("color_422_jpeg", {"subsampling": "4:2:2"})]:
     path = os.path.join(here, name + ".jpg")
     scene(120, 96).save(path, quality=90, **options)
+    rgb = np.asarray(Image.open(path).convert("RGB")).astype(np.float32)
+    np.save(os.path.join(here, name + "_rgb.npy"), rgb)
+
+
+def without_jfif_ids_012(data):
+    """A JPEG as some encoders write it: no JFIF segment, component IDs 0, 1, 2 (libjpeg then guesses YCbCr)."""
+    b = bytearray(data)
+    assert b[2:4] == b"\xff\xe0", "PIL writes a JFIF segment first"
+    b = b[:2] + b[4 + (b[4] << 8 | b[5]):]
+    i = 2
+    while True:
+        marker, length = b[i + 1], b[i + 2] << 8 | b[i + 3]
+        if marker in (0xC0, 0xC2):
+            for c in range(b[i + 9]):
+                b[i + 10 + 3 * c] -= 1
+        if marker == 0xDA:
+            for c in range(b[i + 4]):
+                b[i + 5 + 2 * c] -= 1
+            return bytes(b)
+        i += 2 + length
+
+
+# color JPEGs without a JFIF segment whose component IDs are 0, 1, 2: YCbCr by libjpeg's guess (PIL's decoder),
+# which ImageIO read as RGB unless subsampled
+rng = np.random.default_rng(7)
+for name, subsampling in [("ids012_jpeg", 0), ("ids012_420_jpeg", 2)]:
+    path = os.path.join(here, name + ".jpg")
+    buffer = io.BytesIO()
+    scene(64, 48).save(buffer, "JPEG", quality=90, subsampling=subsampling)
+    with open(path, "wb") as f:
+        f.write(without_jfif_ids_012(buffer.getvalue()))
     rgb = np.asarray(Image.open(path).convert("RGB")).astype(np.float32)
     np.save(os.path.join(here, name + "_rgb.npy"), rgb)
 with open(os.path.join(here, "broken.png"), "wb") as f:

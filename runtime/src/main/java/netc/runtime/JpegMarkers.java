@@ -63,7 +63,7 @@ final class JpegMarkers {
    */
   static final int MAX_SEGMENTS = 65_536;
 
-  private static final int APP2 = 0xe2;
+  private static final int APP0 = 0xe0, APP2 = 0xe2, APP14 = 0xee;
 
   private static final int SOS = 0xda, EOI = 0xd9, SOI = 0xd8, TEM = 0x01;
 
@@ -71,17 +71,18 @@ final class JpegMarkers {
 
   /**
    * Throws a one-line BadInputException naming {@code file} if it has more than {@link #MAX_SCANS}
-   * scans, {@link #MAX_APP2} APP2 segments or {@link #MAX_SEGMENTS} segments in all.
+   * scans, {@link #MAX_APP2} APP2 segments or {@link #MAX_SEGMENTS} segments in all. Returns whether its
+   * three components are YCbCr by libjpeg's guess alone, where ImageIO's may differ ({@link Walk#yccByGuess}).
    */
-  static void check(Path file) throws IOException {
+  static boolean check(Path file) throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
-      new Walk(file.toString(), in).run();
+      return new Walk(file.toString(), in).run();
     }
   }
 
   /** {@link #check(Path)} of an image held in memory, {@code name} naming it in the message. */
-  static void check(byte[] data, String name) throws IOException {
-    new Walk(name, new java.io.ByteArrayInputStream(data)).run();
+  static boolean check(byte[] data, String name) throws IOException {
+    return new Walk(name, new java.io.ByteArrayInputStream(data)).run();
   }
 
   /** One pass over a file's markers. */
@@ -98,7 +99,27 @@ final class JpegMarkers {
       this.in = in;
     }
 
-    void run() throws IOException {
+    /** What the segments before the first scan say of the color space: a JFIF or an Adobe segment, the frame's component IDs. */
+    private boolean jfif, adobe;
+    private int[] ids = {};
+
+    /**
+     * Whether the frame's three components are YCbCr by libjpeg's guess alone: no JFIF or Adobe segment, and
+     * IDs other than 1, 2, 3 (JFIF's) and 'R', 'G', 'B'. libjpeg (PIL's decoder) then assumes YCbCr, where
+     * ImageIO's reader has rules of its own, and read such a file's components (IDs 0, 1, 2, not subsampled)
+     * as RGB: every color wrong.
+     */
+    boolean yccByGuess() {
+      return ids.length == 3 && !jfif && !adobe && !(ids[0] == 1 && ids[1] == 2 && ids[2] == 3) && !(ids[0] == 'R' && ids[1] == 'G' && ids[2] == 'B');
+    }
+
+    /** Walks the file; {@link #yccByGuess} of what it saw. */
+    boolean run() throws IOException {
+      walk();
+      return yccByGuess();
+    }
+
+    private void walk() throws IOException {
       if (next() != 0xff || next() != SOI) return;
       int scans = 0, app2 = 0, segments = 0;
       long pixels = 0, budget = scanPixels(); // the frame's, from its SOFn header
@@ -118,11 +139,25 @@ final class JpegMarkers {
         }
         int hi = next(), lo = next(), length = hi << 8 | lo;
         if (lo < 0 || length < 2) return;
-        if (isFrame(code) && length >= 7) { // precision, then height and width
-          int precision = next(), h = next() << 8 | next(), w = next() << 8 | next();
-          if (precision < 0 || w < 0) return;
+        if (isFrame(code) && length >= 8) { // precision, height, width, components (ID, sampling, table each)
+          int precision = next(), h = next() << 8 | next(), w = next() << 8 | next(), n = next();
+          if (precision < 0 || n < 0) return;
           if (w > 0 && h > 0) ImageLimits.check(file, "image", w, h); // an image over the limits is refused by them, before its scans count
           pixels = (long) w * h;
+          length -= 6;
+          if (n == 3 && length >= 2 + 9) {
+            ids = new int[3];
+            for (int c = 0; c < 3; c++) {
+              ids[c] = next();
+              if (next() < 0 || next() < 0) return;
+            }
+            length -= 9;
+          }
+        } else if ((code == APP0 || code == APP14) && length >= 7) { // the identifier: "JFIF\0", "Adobe"
+          StringBuilder id = new StringBuilder();
+          for (int i = 0; i < 5; i++) id.append((char) next());
+          jfif |= code == APP0 && id.toString().equals("JFIF\0");
+          adobe |= code == APP14 && id.toString().equals("Adobe");
           length -= 5;
         }
         if (!skip(length - 2)) return;

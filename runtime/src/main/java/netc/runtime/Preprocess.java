@@ -254,10 +254,11 @@ public final class Preprocess {
       }
       String format = format(head, file.toString());
       int palette = -1;
+      boolean ycc = false;
       if (format.equals("png")) palette = PngChunks.check(file);
-      else JpegMarkers.check(file);
+      else ycc = JpegMarkers.check(file);
       try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
-        return decode(in, file.toString(), format, palette);
+        return decode(in, file.toString(), format, palette, ycc);
       }
     } catch (IOException e) { // reading the file: the decoder's own errors are refusals already
       throw new BadInputException(file + ": cannot read (" + netc.runtime.io.FileOutput.reason(e) + ")");
@@ -269,11 +270,12 @@ public final class Preprocess {
     try {
       String format = format(java.util.Arrays.copyOf(encoded, Math.min(HEAD_BYTES, encoded.length)), name);
       int palette = -1;
+      boolean ycc = false;
       if (format.equals("png")) palette = PngChunks.check(encoded, name);
-      else JpegMarkers.check(encoded, name);
+      else ycc = JpegMarkers.check(encoded, name);
       // a memory cache: ImageIO's default for a stream is a temporary file per image
       try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded))) {
-        return decode(in, name, format, palette);
+        return decode(in, name, format, palette, ycc);
       }
     } catch (IOException e) {
       throw new BadInputException(name + ": cannot decode image (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")");
@@ -314,7 +316,7 @@ public final class Preprocess {
    * Decodes one image from {@code in}; {@code file} names it in the messages, {@code palette} is the
    * number of entries of a palette PNG's PLTE chunk (-1 for other images).
    */
-  private static Rgb decode(ImageInputStream in, String file, String format, int palette) throws IOException {
+  private static Rgb decode(ImageInputStream in, String file, String format, int palette, boolean ycc) throws IOException {
     Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format);
     if (in == null || !readers.hasNext()) throw new BadInputException(file + ": cannot decode image (this JVM has no " + format + " reader)");
     ImageReader reader = readers.next();
@@ -329,7 +331,7 @@ public final class Preprocess {
       int w = reader.getWidth(0), h = reader.getHeight(0);
       refuseIfWarned(file, format, warnings); // damage in the header (bytes where a marker should be): refused before decoding
       ImageLimits.check(file, "image", w, h);
-      return decodePixels(reader, file, w, h, format, palette, warnings);
+      return decodePixels(reader, file, w, h, format, palette, ycc, warnings);
     } catch (IOException | RuntimeException e) {
       if (e instanceof BadInputException b) throw b;
       refuseIfWarned(file, format, warnings); // a truncation warning explains the failure better
@@ -347,11 +349,20 @@ public final class Preprocess {
    * {@code warnings} say they are damaged or a pixel's index is past the {@code palette} entries of a
    * palette PNG; running out of heap is a clear error.
    */
-  private static Rgb decodePixels(ImageReader reader, String file, int w, int h, String format, int palette, List<String> warnings)
-      throws IOException {
+  private static Rgb decodePixels(ImageReader reader, String file, int w, int h, String format, int palette, boolean ycc,
+      List<String> warnings) throws IOException {
     try {
       Raster raster;
       ColorModel model = null;
+      if (ycc) { // three components YCbCr by libjpeg's guess (JpegMarkers): their samples as decoded, converted here as libjpeg does
+        raster = reader.readRaster(0, null);
+        if (raster.getWidth() != w || raster.getHeight() != h || raster.getNumBands() != 3) {
+          throw new BadInputException(file + ": cannot decode image (its header says " + w + "x" + h + ", the decoder gave "
+              + raster.getWidth() + "x" + raster.getHeight() + " of " + raster.getNumBands() + " components)");
+        }
+        refuseIfWarned(file, format, warnings);
+        return yccToRgb(raster, file);
+      }
       try {
         BufferedImage img = reader.read(0, format.equals("jpeg") ? withoutProfile(reader) : null);
         raster = img.getRaster();
@@ -409,6 +420,44 @@ public final class Preprocess {
         }
       }
     }
+  }
+
+  /** libjpeg's YCbCr to RGB tables (jdcolor.c, 16-bit fixed point), PIL's libjpeg-turbo's too: Cr to R, Cb to B, and the halves of G. */
+  private static final int[] CR_R = new int[256], CB_B = new int[256], CR_G = new int[256], CB_G = new int[256];
+
+  static {
+    for (int i = 0; i < 256; i++) {
+      int x = i - 128;
+      CR_R[i] = (fix(1.40200) * x + (1 << 15)) >> 16;
+      CB_B[i] = (fix(1.77200) * x + (1 << 15)) >> 16;
+      CR_G[i] = -fix(0.71414) * x;
+      CB_G[i] = -fix(0.34414) * x + (1 << 15);
+    }
+  }
+
+  private static int fix(double x) {
+    return (int) (x * 65536 + 0.5);
+  }
+
+  /**
+   * The RGB of a raster of 8-bit Y, Cb, Cr samples, each value as libjpeg's ycc_rgb_convert computes it (so
+   * PIL's decoding of the same file, to the bit): R = Y + 1.402 (Cr - 128), G = Y - 0.34414 (Cb - 128) -
+   * 0.71414 (Cr - 128), B = Y + 1.772 (Cb - 128), each clamped to [0, 255].
+   */
+  static Rgb yccToRgb(Raster r, String name) {
+    int w = r.getWidth(), h = r.getHeight();
+    byte[] out = new byte[ImageLimits.array(name, 3L * w * h, "the RGB pixels of " + w + "x" + h)];
+    int[] px = new int[3];
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        r.getPixel(x, y, px);
+        int luma = px[0] & 0xff, cb = px[1] & 0xff, cr = px[2] & 0xff, o = (y * w + x) * 3;
+        out[o] = (byte) Math.min(255, Math.max(0, luma + CR_R[cr]));
+        out[o + 1] = (byte) Math.min(255, Math.max(0, luma + ((CB_G[cb] + CR_G[cr]) >> 16)));
+        out[o + 2] = (byte) Math.min(255, Math.max(0, luma + CB_B[cb]));
+      }
+    }
+    return new Rgb(w, h, out);
   }
 
   /**
