@@ -100,7 +100,7 @@ final class DemoCommand implements Main.Command {
         model.predict(x, 1, logits);
         double ms = (System.nanoTime() - a) / 1e6;
         out.printf("%s (%.1f ms, %d threads):%n", home.toAbsolutePath().normalize().relativize(image.toAbsolutePath().normalize()), ms, model.threads());
-        for (Prediction p : Prediction.topK(logits, 0, logits.length, 5, model.labels(), model.info().probabilities())) {
+        for (Prediction p : model.topK(logits, 0, 5)) {
           out.printf("  %6.2f%%  %s%n", p.probability() * 100, p.label());
         }
       }

@@ -190,7 +190,7 @@ class EmbeddingTest {
       float[] x = new float[3 * 32 * 32], y = new float[10];
       for (int j = 0; j < x.length; j++) x[j] = (j % 7) / 7f;
       s.predict(x, 1, y);
-      List<Prediction> top = Prediction.topK(y, 0, 10, 10, s.labels(), s.info().probabilities());
+      List<Prediction> top = s.topK(y, 0, 10);
       double sum = 0;
       for (Prediction q : top) {
         assertEquals(y[q.index()], q.probability(), "class " + q.index() + "'s probability is the model's output");

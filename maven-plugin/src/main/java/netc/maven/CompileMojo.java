@@ -386,9 +386,8 @@ public final class CompileMojo extends AbstractMojo {
     if (Files.isRegularFile(record)) {
       Path before = project.resolve(Files.readString(record).strip()).normalize();
       if (!before.equals(now) && before.startsWith(project) && Files.isDirectory(before)) {
-        try (var stamps = Files.list(state)) {
-          for (Path stamp : stamps.filter(f -> f.getFileName().toString().endsWith(STAMP)).toList()) {
-            String file = stamp.getFileName().toString(), name = file.substring(0, file.length() - STAMP.length());
+        try {
+          for (String name : stamps(state).keySet()) {
             if (claimedElsewhere(name) || !Files.isDirectory(before.resolve("netc/models/" + name))) continue;
             ModelDirectory.clear(before, name);
             getLog().info("netc: removed model " + name + " from " + before + ": <outputDirectory> is now " + out);
@@ -408,19 +407,28 @@ public final class CompileMojo extends AbstractMojo {
    * included), so the jar holds none of them; another execution's models are its own business.
    */
   private void removeGone(Path out, List<String> current) throws IOException {
-    Path state = executionState();
-    if (!Files.isDirectory(state)) return;
-    try (var stamps = Files.list(state)) {
-      for (Path stamp : stamps.filter(f -> f.getFileName().toString().endsWith(STAMP)).toList()) {
-        String file = stamp.getFileName().toString(), name = file.substring(0, file.length() - STAMP.length());
-        if (current.contains(name)) continue;
-        if (!claimedElsewhere(name)) { // another execution compiles it too: its model stays
-          ModelDirectory.clear(out, name);
-          getLog().info("netc: removed model " + name + " from " + out + ": its spec is gone");
-        }
-        Files.delete(stamp); // after the clear: a clear that fails leaves the stamp, so the next build tries again
+    for (Map.Entry<String, Path> stamp : stamps(executionState()).entrySet()) {
+      String name = stamp.getKey();
+      if (current.contains(name)) continue;
+      if (!claimedElsewhere(name)) { // another execution compiles it too: its model stays
+        ModelDirectory.clear(out, name);
+        getLog().info("netc: removed model " + name + " from " + out + ": its spec is gone");
+      }
+      Files.delete(stamp.getValue()); // after the clear: a clear that fails leaves the stamp, so the next build tries again
+    }
+  }
+
+  /** The stamps in an execution's folder, by the model each names (NAME.stamp); none where the folder is not there. */
+  private static Map<String, Path> stamps(Path state) throws IOException {
+    Map<String, Path> byModel = new TreeMap<>();
+    if (!Files.isDirectory(state)) return byModel;
+    try (var files = Files.list(state)) {
+      for (Path f : files.filter(f -> f.getFileName().toString().endsWith(STAMP)).toList()) {
+        String file = f.getFileName().toString();
+        byModel.put(file.substring(0, file.length() - STAMP.length()), f);
       }
     }
+    return byModel;
   }
 
   /**

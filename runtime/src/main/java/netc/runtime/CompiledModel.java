@@ -477,6 +477,16 @@ public abstract class CompiledModel implements AutoCloseable {
     return labels;
   }
 
+  /**
+   * The {@code k} most probable classes of image {@code image} of a batch's outputs (its
+   * {@link #outputSize} values at {@code outputs[image * outputSize ..]}), most probable first, with this
+   * model's labels: logits through a softmax, a network's own softmax output as it is
+   * ({@link ModelInfo#probabilities()}). The exceptions of {@link Prediction#topK}.
+   */
+  public final List<Prediction> topK(float[] outputs, int image, int k) {
+    return Prediction.topK(outputs, image * outputSize, outputSize, k, labels, info.probabilities());
+  }
+
   /** What the compiler recorded: spec, netc version, whether the weights are synthetic. */
   public final String property(String key) {
     return properties.getProperty(key);

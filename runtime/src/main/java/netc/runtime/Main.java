@@ -142,7 +142,7 @@ public final class Main {
       model.predict(x, 1, logits);
       double ms = (System.nanoTime() - t0) / 1e6;
       // ranked before anything is printed: logits with no ranking (NaN, infinite) are an error line, not a header without classes
-      List<Prediction> top = Prediction.topK(logits, 0, logits.length, o.top, model.labels(), model.info().probabilities());
+      List<Prediction> top = model.topK(logits, 0, o.top);
       out.println(file + (o.time ? String.format(" (%.1f ms)", ms) : "") + ":");
       for (Prediction p : top) out.printf("  %6.2f%%  %s%n", p.probability() * 100, p.label());
       return true;

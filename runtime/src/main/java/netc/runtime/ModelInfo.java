@@ -21,7 +21,7 @@ import java.util.List;
  * @param kernels the kernel variant this JVM runs it with (vector-512, vector-256, ...)
  * @param syntheticWeights whether it was compiled without real weights
  * @param probabilities whether the outputs are probabilities already (the network ends in a softmax), so
- *     {@link Prediction#topK(float[], int, int, int, List, boolean)} ranks them as they are
+ *     {@link CompiledModel#topK} ranks them as they are
  */
 public record ModelInfo(String name, String network, String spec, String inputName, List<Integer> inputShape,
     List<Integer> outputShape, List<String> labels, Preprocessing preprocess, String netcVersion, String kernels,

@@ -354,30 +354,26 @@ public final class Preprocess {
     try {
       Raster raster;
       ColorModel model = null;
-      if (ycc) { // three components YCbCr by libjpeg's guess (JpegMarkers): their samples as decoded, converted here as libjpeg does
+      if (ycc) { // three components YCbCr by libjpeg's guess (JpegMarkers): their samples as decoded, converted below as libjpeg does
         raster = reader.readRaster(0, null);
-        if (raster.getWidth() != w || raster.getHeight() != h || raster.getNumBands() != 3) {
-          throw new BadInputException(file + ": cannot decode image (its header says " + w + "x" + h + ", the decoder gave "
-              + raster.getWidth() + "x" + raster.getHeight() + " of " + raster.getNumBands() + " components)");
+      } else {
+        try {
+          BufferedImage img = reader.read(0, format.equals("jpeg") ? withoutProfile(reader) : null);
+          raster = img.getRaster();
+          model = img.getColorModel();
+        } catch (javax.imageio.IIOException e) {
+          // the PNG reader wraps whatever it throws, running out of heap too: that is the message below
+          if (e.getCause() instanceof OutOfMemoryError oom) throw oom;
+          if (!format.equals("jpeg")) throw e;
+          raster = rawCmyk(reader, file, e);
         }
-        refuseIfWarned(file, format, warnings);
-        return yccToRgb(raster, file);
-      }
-      try {
-        BufferedImage img = reader.read(0, format.equals("jpeg") ? withoutProfile(reader) : null);
-        raster = img.getRaster();
-        model = img.getColorModel();
-      } catch (javax.imageio.IIOException e) {
-        // the PNG reader wraps whatever it throws, running out of heap too: that is the message below
-        if (e.getCause() instanceof OutOfMemoryError oom) throw oom;
-        if (!format.equals("jpeg")) throw e;
-        raster = rawCmyk(reader, file, e);
       }
       if (raster.getWidth() != w || raster.getHeight() != h) {
         throw new BadInputException(file + ": cannot decode image (its header says " + w + "x" + h + ", the decoder gave "
             + raster.getWidth() + "x" + raster.getHeight() + ")");
       }
       refuseIfWarned(file, format, warnings);
+      if (ycc) return yccToRgb(raster, file);
       if (palette >= 0 && model instanceof IndexColorModel icm && palette < icm.getMapSize()) checkIndices(raster, palette, file);
       return toRgb(raster, model, file);
     } catch (OutOfMemoryError e) {

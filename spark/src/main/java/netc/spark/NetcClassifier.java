@@ -437,7 +437,7 @@ public final class NetcClassifier {
    * Lets go of every model this JVM holds, its weights, workspaces and class loader: each is closed now,
    * or by the last task still running on it. For a JVM that outlives its jobs (local mode in a notebook
    * or a service) once they are done; a later job loads its model again. The ClassifyImages job calls it
-   * when it stops the session it started.
+   * when it is done, in local mode (where its tasks ran in this JVM) or when it stops the session it started.
    */
   public static void releaseModels() {
     synchronized (MODELS) {
@@ -644,7 +644,7 @@ public final class NetcClassifier {
     private Row result(String path, int offset, int n) {
       List<Prediction> top;
       try {
-        top = Prediction.topK(outputs, offset, n, options.top(), model.labels(), model.info().probabilities());
+        top = model.topK(outputs, offset / n, options.top());
       } catch (IllegalArgumentException e) { // a NaN or infinite logit: that image's row says so, the others go on
         String error = path + ": " + e.getMessage();
         return options.logits() ? RowFactory.create(path, null, null, java.util.Arrays.copyOfRange(outputs, offset, offset + n), error)
