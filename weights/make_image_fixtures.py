@@ -104,6 +104,25 @@ for name, subsampling in [("ids012_jpeg", 0), ("ids012_420_jpeg", 2)]:
         f.write(without_jfif_ids_012(buffer.getvalue()))
     rgb = np.asarray(Image.open(path).convert("RGB")).astype(np.float32)
     np.save(os.path.join(here, name + "_rgb.npy"), rgb)
+
+
+def with_adobe_transform_0(data):
+    """A JFIF JPEG with an Adobe segment of transform 0 after its JFIF one: YCbCr to libjpeg (JFIF's word wins)."""
+    assert data[2:4] == b"\xff\xe0", "PIL writes a JFIF segment first"
+    end = 4 + (data[4] << 8 | data[5])
+    adobe = b"\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00\x00"
+    return data[:end] + adobe + data[end:]
+
+
+# a JFIF JPEG with an Adobe segment of transform 0, which ImageIO refused ("Unsupported Image Type")
+rng = np.random.default_rng(9)
+path = os.path.join(here, "jfif_adobe0_jpeg.jpg")
+buffer = io.BytesIO()
+scene(64, 48).save(buffer, "JPEG", quality=90)
+with open(path, "wb") as f:
+    f.write(with_adobe_transform_0(buffer.getvalue()))
+rgb = np.asarray(Image.open(path).convert("RGB")).astype(np.float32)
+np.save(os.path.join(here, "jfif_adobe0_jpeg_rgb.npy"), rgb)
 with open(os.path.join(here, "broken.png"), "wb") as f:
     f.write(open(os.path.join(here, "rgb_wide.png"), "rb").read()[:300])
 print("wrote", sorted(os.listdir(here)))

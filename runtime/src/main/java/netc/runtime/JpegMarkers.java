@@ -72,7 +72,7 @@ final class JpegMarkers {
   /**
    * Throws a one-line BadInputException naming {@code file} if it has more than {@link #MAX_SCANS}
    * scans, {@link #MAX_APP2} APP2 segments or {@link #MAX_SEGMENTS} segments in all. Returns whether its
-   * three components are YCbCr by libjpeg's guess alone, where ImageIO's may differ ({@link Walk#yccByGuess}).
+   * three components are YCbCr to libjpeg where ImageIO reads them otherwise or not at all ({@link Walk#libjpegYcc}).
    */
   static boolean check(Path file) throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
@@ -99,24 +99,34 @@ final class JpegMarkers {
       this.in = in;
     }
 
-    /** What the segments before the first scan say of the color space: a JFIF or an Adobe segment, the frame's component IDs. */
+    /**
+     * What the segments before the first scan say of the color space: a JFIF or an Adobe segment, the Adobe
+     * segment's color transform (-1 where it has none), the frame's component IDs.
+     */
     private boolean jfif, adobe;
+    private int adobeTransform = -1;
     private int[] ids = {};
 
     /**
-     * Whether the frame's three components are YCbCr by libjpeg's guess alone: no JFIF or Adobe segment, and
-     * IDs other than 1, 2, 3 (JFIF's) and 'R', 'G', 'B'. libjpeg (PIL's decoder) then assumes YCbCr, where
-     * ImageIO's reader has rules of its own, and read such a file's components (IDs 0, 1, 2, not subsampled)
-     * as RGB: every color wrong.
+     * Whether the frame's three components are YCbCr to libjpeg (PIL's decoder; its jdapimin.c) where
+     * ImageIO's reader, which has rules of its own, reads them otherwise or not at all:
+     * <ul>
+     * <li>by libjpeg's guess alone: no JFIF or Adobe segment, and IDs other than 1, 2, 3 (JFIF's) and 'R', 'G',
+     *     'B'. ImageIO read such a file's components (IDs 0, 1, 2, not subsampled) as RGB: every color wrong.
+     * <li>a JFIF segment and an Adobe segment of transform 0 ("not transformed", RGB had it been alone): libjpeg
+     *     takes the JFIF segment's word, YCbCr; ImageIO refuses the pair ("Unsupported Image Type").
+     * </ul>
      */
-    boolean yccByGuess() {
-      return ids.length == 3 && !jfif && !adobe && !(ids[0] == 1 && ids[1] == 2 && ids[2] == 3) && !(ids[0] == 'R' && ids[1] == 'G' && ids[2] == 'B');
+    boolean libjpegYcc() {
+      if (ids.length != 3) return false;
+      if (jfif) return adobe && adobeTransform == 0;
+      return !adobe && !(ids[0] == 1 && ids[1] == 2 && ids[2] == 3) && !(ids[0] == 'R' && ids[1] == 'G' && ids[2] == 'B');
     }
 
-    /** Walks the file; {@link #yccByGuess} of what it saw. */
+    /** Walks the file; {@link #libjpegYcc} of what it saw. */
     boolean run() throws IOException {
       walk();
-      return yccByGuess();
+      return libjpegYcc();
     }
 
     private void walk() throws IOException {
@@ -153,12 +163,18 @@ final class JpegMarkers {
             }
             length -= 9;
           }
-        } else if ((code == APP0 || code == APP14) && length >= 7) { // the identifier: "JFIF\0", "Adobe"
+        } else if ((code == APP0 || code == APP14) && length >= 7 && scans == 0) { // the identifier: "JFIF\0", "Adobe"; libjpeg reads none past the first scan
           StringBuilder id = new StringBuilder();
           for (int i = 0; i < 5; i++) id.append((char) next());
           jfif |= code == APP0 && id.toString().equals("JFIF\0");
-          adobe |= code == APP14 && id.toString().equals("Adobe");
+          boolean adobeHere = code == APP14 && id.toString().equals("Adobe");
+          adobe |= adobeHere;
           length -= 5;
+          if (adobeHere && length >= 2 + 7) { // version, flags0, flags1 (two bytes each), then the transform
+            for (int i = 0; i < 6; i++) next();
+            adobeTransform = next();
+            length -= 7;
+          }
         }
         if (!skip(length - 2)) return;
         if (code != SOS) {

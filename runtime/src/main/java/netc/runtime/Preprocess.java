@@ -354,7 +354,7 @@ public final class Preprocess {
     try {
       Raster raster;
       ColorModel model = null;
-      if (ycc) { // three components YCbCr by libjpeg's guess (JpegMarkers): their samples as decoded, converted below as libjpeg does
+      if (ycc) { // three components YCbCr to libjpeg, not to ImageIO (JpegMarkers.check): their samples as decoded, converted below as libjpeg does
         raster = reader.readRaster(0, null);
       } else {
         try {

@@ -84,13 +84,14 @@ class PreprocessTest {
    * Debian's PIL alike; 4:4:0, a 4:2:2 photo turned losslessly by 90 degrees, is not compared: by its
    * source libjpeg-turbo 1.5.1 and later interpolate its rows where 6b repeats them). Without a JFIF segment
    * and with component IDs 0, 1, 2, libjpeg guesses YCbCr where ImageIO read the unsubsampled one as RGB
-   * (every color wrong): netc converts their samples itself, as libjpeg does (JpegMarkers.check). CMYK: ImageIO
+   * (every color wrong): netc converts their samples itself, as libjpeg does (JpegMarkers.check), and so too with a
+   * JFIF segment and an Adobe one of transform 0 (YCbCr to libjpeg, refused by ImageIO). CMYK: ImageIO
    * decodes it from Java 17.0.4 on (before, netc reads its raw samples), and the conversion to RGB is
    * netc's, Pillow's formula; the fixture's K is 0 throughout, where any rounding agrees. The bar for
    * both is a level in a few pixels: room for a decoder's rounding, none for a shift of every pixel.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"gray_jpeg", "cmyk_jpeg", "color_jpeg", "color_progressive_jpeg", "color_422_jpeg", "ids012_jpeg", "ids012_420_jpeg"})
+  @ValueSource(strings = {"gray_jpeg", "cmyk_jpeg", "color_jpeg", "color_progressive_jpeg", "color_422_jpeg", "ids012_jpeg", "ids012_420_jpeg", "jfif_adobe0_jpeg"})
   void jpegsDecodeLikePil(String name) {
     Preprocess.Rgb rgb = Preprocess.decode(IMAGES.resolve(name + ".jpg"));
     float[] pil = Npy.read(IMAGES.resolve(name + "_rgb.npy")).data();
