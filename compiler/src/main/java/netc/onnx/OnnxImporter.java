@@ -1389,6 +1389,9 @@ public final class OnnxImporter {
       throw unsupportedAttributes(n, "netc slices a range of channels (axis 1, step 1), not starts " + Arrays.toString(starts) + ", ends "
           + Arrays.toString(ends) + ", axes " + Arrays.toString(axes) + (steps == null ? "" : ", steps " + Arrays.toString(steps)));
     }
+    if (starts[0] == ShapeValues.BATCH || ends[0] == ShapeValues.BATCH) { // clamped as a negative index, it would read as 0
+      throw fail(node(n) + " slices channels " + (starts[0] == ShapeValues.BATCH ? "from" : "to") + " the batch size, which netc leaves open");
+    }
     long c = in[0], from = Math.max(0, Math.min(c, starts[0] < 0 ? starts[0] + c : starts[0]));
     long to = Math.max(0, Math.min(c, ends[0] < 0 ? ends[0] + c : ends[0]));
     if (to <= from) throw fail(node(n) + " slices channels [" + from + ", " + to + ") of " + c + ": no channels");

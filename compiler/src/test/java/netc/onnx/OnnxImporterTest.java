@@ -1478,6 +1478,15 @@ class OnnxImporterTest {
         OnnxBytes.node("/u/Div", "Div", List.of("n", "two"), List.of("half")),
         OnnxBytes.node("/u/Slice", "Slice", List.of("x", "zero", "half", "one"), List.of("y")));
     assertTrue(error(byBatch, constants).endsWith("node '/u/Div' (Div) computes with the batch size, which netc leaves open"), error(byBatch, constants));
+    // the batch size itself as a start (torch's x[:, x.size(0):]) or an end: not the channels 0 or C that clamping it would give
+    for (List<String> bounds : List.of(List.of("n", "two"), List.of("zero", "n"))) {
+      List<byte[]> batchBound = List.of(
+          OnnxBytes.node("/u/Shape", "Shape", List.of("x"), List.of("s")),
+          OnnxBytes.node("/u/Gather", "Gather", List.of("s", "zero"), List.of("n")),
+          OnnxBytes.node("/u/Slice", "Slice", List.of("x", bounds.get(0), bounds.get(1), "one"), List.of("y")));
+      assertTrue(error(batchBound, constants).endsWith("node '/u/Slice' (Slice) slices channels " + (bounds.get(0).equals("n") ? "from" : "to")
+          + " the batch size, which netc leaves open"), error(batchBound, constants));
+    }
   }
 
   /** A Split along the channels: each output a path of a fork that starts at its channels; sizes that do not split the map are refused. */
