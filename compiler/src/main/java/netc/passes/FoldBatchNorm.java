@@ -44,7 +44,8 @@ final class FoldBatchNorm implements Pass {
     GraphEditor e = new GraphEditor(graph);
     for (int id : e.ids()) {
       Node bn = e.node(id); // a batch norm folded just before may have been its input: look it up again
-      if (bn.op() != Op.BATCHNORM) continue;
+      // a batch norm that applies an activation (fused into it where it stood alone) keeps it: the folded conv would drop it
+      if (bn.op() != Op.BATCHNORM || bn.attrs().has("act")) continue;
       Node conv = e.node(bn.input(0));
       if (conv.op() != Op.CONV || e.uses(conv.id()) != 1 || !Rules.plainEpilogue(conv)) continue;
       double eps = bn.attrs().getDouble("eps");

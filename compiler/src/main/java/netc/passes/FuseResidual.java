@@ -40,7 +40,8 @@ final class FuseResidual implements Pass {
     GraphEditor e = new GraphEditor(graph);
     for (int id : e.ids()) {
       Node add = e.node(id); // an add fused just before may have been its operand: look it up again
-      if (add.op() != Op.ADD) continue;
+      // an add that applies an activation already (fused into it by an earlier run) keeps it: the fused conv would drop it
+      if (add.op() != Op.ADD || add.attrs().has("act")) continue;
       Node conv = null;
       int other = -1;
       for (int k = 0; k < 2; k++) {

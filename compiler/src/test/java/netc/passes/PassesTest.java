@@ -74,6 +74,28 @@ class PassesTest {
     // a conv whose epilogue already has an activation
     Graph fused = new FuseActivation().run(Specs.fromText("input(4, 8, 8)\nc: conv(4, 1)\nrelu()\nbn: batchnorm()"), CTX);
     assertEquals("input conv+relu batchnorm", ops(new FoldBatchNorm().run(fused, CTX)));
+    // a batch norm with an activation of its own (fused where the batch norm stood alone, or by a pipeline run again):
+    // folded, the conv would drop the activation
+    Graph bnRelu = Specs.fromText("input(4, 8, 8)\nc: conv(4, 1)\nchannels(0, 4)\nbn: batchnorm()\nrelu()");
+    Graph actOnBn = new ComposeGathers().run(new FuseActivation().run(bnRelu, CTX), CTX);
+    assertEquals("input conv batchnorm+relu", ops(actOnBn));
+    Graph again = new FoldBatchNorm().run(actOnBn, CTX);
+    assertEquals("input conv batchnorm+relu", ops(again));
+    assertTrue(differential(bnRelu, again) < 1e-6);
+  }
+
+  /** An add that applies an activation already keeps it: the residual conv it would become has only the conv's epilogue. */
+  @Test
+  void fuseResidualKeepsAnAddsActivation() {
+    Graph before = Specs.fromText("input(16, 8, 8)\nresidual {\n c: conv(16, 3, padding = 1)\n channels(0, 16)\n}\nrelu()");
+    Graph actOnAdd = new ComposeGathers().run(new FuseActivation().run(before, CTX), CTX);
+    assertEquals("input conv add+relu", ops(actOnAdd));
+    Graph again = new FuseResidual().run(actOnAdd, CTX);
+    assertEquals("input conv add+relu", ops(again));
+    assertTrue(differential(before, again) < 1e-6);
+    // the whole pipeline run on its own output keeps it too
+    Graph twice = PassManager.run(PassManager.run(before, CTX), CTX);
+    assertTrue(ops(twice).contains("+relu"), ops(twice));
   }
 
   @Test
@@ -256,6 +278,9 @@ class PassesTest {
     assertTrue(ops(noFold).contains("batchnorm"));
     NetcException e = assertThrows(NetcException.class, () -> PassManager.run(g, new PassContext(2, Set.of("fold-bn"), 16, List.of())));
     assertTrue(e.getMessage().startsWith("unknown pass 'fold-bn' in --disable-pass; passes are: eliminate-dead-nodes,"), e.getMessage());
+    // a block other than the kernels' 16 would size buffers in its multiples that the generated code overruns (Geometry's 16 a pixel)
+    IllegalArgumentException block = assertThrows(IllegalArgumentException.class, () -> new PassContext(2, Set.of(), 8, List.of()));
+    assertEquals("block 8: the kernels of this version are written for 16", block.getMessage());
   }
 
   @Test
