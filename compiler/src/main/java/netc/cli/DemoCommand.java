@@ -65,11 +65,18 @@ final class DemoCommand implements Main.Command {
     if (cl.hasOption("threads")) threads = CommandLines.threads(cl.getOptionValue("threads"));
     if (Files.exists(outDir) && !Files.isDirectory(outDir)) throw new BadInputException("--out " + outDir + ": not a directory");
     Files.createDirectories(outDir);
+    int status = 0;
     if (only == null || only.equals("digits")) {
-      DigitsDemo.run(home, outDir, threads, out, err);
+      // the bound it prints is enforced: a demo that disagrees with PyTorch ends in failure, after the rest of the report
+      String failed = DigitsDemo.failure(DigitsDemo.run(home, outDir, threads, out, err));
+      if (failed != null) {
+        err.println("netc demo: digits: " + failed);
+        status = 1;
+      }
       if (only == null) out.println();
     }
-    return only == null || only.equals("resnet50") ? resnet50(cl, home, outDir, threads, out, err) : 0;
+    int resnet = only == null || only.equals("resnet50") ? resnet50(cl, home, outDir, threads, out, err) : 0;
+    return status != 0 ? status : resnet;
   }
 
   /** ResNet-50 on the drawn samples: compile time, top-5 and latency per image, the jar's path. */

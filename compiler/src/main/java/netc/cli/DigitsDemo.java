@@ -108,6 +108,16 @@ final class DigitsDemo {
     }
   }
 
+  /**
+   * Why the demo failed, or null: netc's logits further from PyTorch's than {@link #TOLERANCE} of the largest
+   * (or not numbers). Answers that differ within the bound are near-ties, which the report lists with their gaps.
+   */
+  static String failure(Report r) {
+    if (r.relativeError() <= TOLERANCE) return null;
+    return String.format(java.util.Locale.ROOT, "netc's logits differ from PyTorch's by %.2g of the largest |logit| (%.2g against %.3g), over the bound %.0e",
+        r.relativeError(), r.maxError(), r.maxLogit(), TOLERANCE);
+  }
+
   /** Nearest-neighbour upscale of [N, C, H, W] by {@code factor}: out[y][x] = in[y / f][x / f], as torch's mode="nearest". */
   static Tensor upscale(Tensor x, int factor) {
     int[] s = x.shape();

@@ -171,6 +171,38 @@ class DigitsTest {
     assertTrue(e.getMessage().startsWith(dir.resolve("heldout_images.npy") + ": shape [360, 1, 32, 32], expected [N, 1, 8, 8]"), e.getMessage());
   }
 
+  /**
+   * The demo's bound on its distance from PyTorch is enforced, not only printed: with PyTorch's logits moved by
+   * 1 in one place, {@code netc demo --only digits} still prints its report, then fails (exit 1) saying why.
+   */
+  @Test
+  void aDemoFurtherFromPyTorchThanItsBoundFails() throws Exception {
+    Path home = dir.resolve("home"), out = dir.resolve("out");
+    Files.createDirectories(home.resolve("examples"));
+    Files.createDirectories(home.resolve("weights/digits"));
+    for (String f : List.of("examples/digits.net", "examples/resnet.net")) Files.copy(HOME.resolve(f), home.resolve(f));
+    for (String f : List.of("digits.safetensors", "heldout_images.npy", "heldout_labels.npy")) Files.copy(FIXTURES.resolve(f), home.resolve("weights/digits/" + f));
+    Tensor torch = Npy.read(FIXTURES.resolve("heldout_logits.npy"));
+    torch.data()[7] += 1;
+    Npy.write(home.resolve("weights/digits/heldout_logits.npy"), torch);
+    String previous = System.getProperty("netc.home");
+    System.setProperty("netc.home", home.toString());
+    Object[] r;
+    try {
+      r = netc("demo", "--only", "digits", "--out", out.toString(), "--threads", "1");
+    } finally {
+      if (previous == null) System.clearProperty("netc.home");
+      else System.setProperty("netc.home", previous);
+    }
+    assertEquals(1, r[0], (String) r[2]);
+    assertTrue(((String) r[1]).contains("accuracy: 358/360"), (String) r[1]);
+    assertTrue(((String) r[2]).startsWith("netc demo: digits: netc's logits differ from PyTorch's by "), (String) r[2]);
+    assertTrue(((String) r[2]).contains(", over the bound 1e-04"), (String) r[2]);
+    // within the bound: no failure
+    assertEquals(null, DigitsDemo.failure(new DigitsDemo.Report(1, 1, 1, 1e-6, 1, List.of(), List.of())));
+    assertTrue(DigitsDemo.failure(new DigitsDemo.Report(1, 1, 1, Double.NaN, 1, List.of(), List.of())) != null, "NaN is a failure");
+  }
+
   @Test
   void unknownPartIsAUsageError() {
     Object[] r = netc("demo", "--only", "cats");
