@@ -26,7 +26,7 @@ public final class Main {
       "  --top K          classes to print per image (default 5)",
       "  --threads N      threads, at most " + CommandLineArgs.MAX_THREADS + " (default: available processors)",
       "  --resize N       shorter side after resizing (default: the model's, see --info)",
-      "  --crop N         center crop (default: the model's input size)",
+      "  --crop N         center crop: the model's input size, the only one it takes (the default)",
       "  --time           print the latency of each inference",
       "  --info           print the model, the kernels this machine runs and the CPU, then exit",
       "images and frames: at most " + ImageLimits.DEFAULT_MAX_PIXELS / 1_000_000 + " megapixels and " + ImageLimits.DEFAULT_MAX_SIDE
@@ -273,6 +273,10 @@ public final class Main {
           }
           default -> {
             if (a.startsWith("--")) throw new IllegalArgumentException("unknown option " + a);
+            // netc run's short forms (-i, -o, -t) are not the jar's: refused as options unless a file has that name
+            if (a.startsWith("-") && a.length() > 1 && !java.nio.file.Files.exists(java.nio.file.Path.of(a))) {
+              throw new IllegalArgumentException("unknown option " + a + " (the jar's options are long ones: --input, --output, --threads, ...)");
+            }
             o.files.add(a);
           }
         }

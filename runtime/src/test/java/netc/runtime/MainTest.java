@@ -360,6 +360,15 @@ class MainTest {
     assertEquals(0, bare("--threads", "1", good.toString(), good.toString()).status(), "a file may be given twice");
   }
 
+  /** netc run's short options (-i, -o) given to the jar are refused as options, not tried as four image files. */
+  @Test
+  void shortOptionsAreRefusedAsOptions() {
+    Run r = bare("-i", "x.npy", "-o", "y.npy");
+    assertEquals(2, r.status());
+    assertEquals("error: unknown option -i (the jar's options are long ones: --input, --output, --threads, ...)", r.err().get(0));
+    assertEquals(List.of(), r.out());
+  }
+
   /** --threads is bounded as netc demo's and profile's are: 2,000,000,000 threads are a typo, not a request. */
   @Test
   void threadsHaveAnUpperBound() throws IOException {
