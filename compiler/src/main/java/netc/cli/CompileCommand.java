@@ -59,43 +59,55 @@ final class CompileCommand implements Main.Command {
     CommandLines.refuseOverwriting(jar, weights == null ? null : Path.of(weights), "the weights being compiled");
     CommandLines.checkSourceOptions(spec, cl);
     CommandLines.checkWritable(jar);
-    Path sourceDir = cl.hasOption("emit-source") ? Path.of(cl.getOptionValue("emit-source")) : null;
-    if (sourceDir != null) emitSourceDir(sourceDir); // before the compile, not after minutes of it
+    if (cl.hasOption("strict-weights") && weights == null) { // it checks a weights file against the spec or model: none, no check
+      throw new UsageException("--strict-weights checks the --weights file against the " + (ModelSource.isOnnx(spec) ? "model" : "spec")
+          + ", and none is given" + (ModelSource.isOnnx(spec) ? " (the model's own weights are all used)" : " (the weights are synthetic)"));
+    }
     long t0 = System.nanoTime();
+    // the options parsed (-O, -D, --disable-pass, --mean) before --emit-source's folder is made: a refusal leaves nothing behind
     SpecCompiler.Request request = new SpecCompiler.Request(Path.of(spec), CommandLines.importPaths(cl), CommandLines.overrides(cl),
         weights == null ? null : Path.of(weights), name, InspectCommand.context(cl, List.of()), null,
         CommandLines.preparation(cl));
+    Path sourceDir = cl.hasOption("emit-source") ? Path.of(cl.getOptionValue("emit-source")) : null;
+    if (sourceDir != null) emitSourceDir(sourceDir); // before the compile, not after minutes of it
     List<Path> inputs = new java.util.ArrayList<>(); // every file the compile reads, known once the spec or model is loaded
     Path work = FileOutput.createTemporaryFolder("netc-compile"); // packed weights of up to GiBs: deleted on Ctrl-C or SIGTERM too
     try {
-      ModelCompiler.Output o = SpecCompiler.compile(request, work, new SpecCompiler.Listener() {
-        @Override
-        public void loaded(List<Path> files) {
-          inputs.addAll(files);
-          CommandLines.refuseOverwritingInputs(jar, files); // an import or external data file: before minutes of compile
-        }
+      ModelCompiler.Output o;
+      try {
+        o = SpecCompiler.compile(request, work, new SpecCompiler.Listener() {
+          @Override
+          public void loaded(List<Path> files) {
+            inputs.addAll(files);
+            CommandLines.refuseOverwritingInputs(jar, files); // an import or external data file: before minutes of compile
+          }
 
-        @Override
-        public void planned(Graph graph, Graph optimized, boolean syntheticWeights) {
-          if (syntheticWeights && noteSynthetic) out.println(CommandLines.SYNTHETIC_NOTE);
-          out.printf("%s: %d layers, %d steps after the passes%n", graph.name(), graph.nodes().size() - 1, optimized.nodes().size() - 1);
-        }
+          @Override
+          public void planned(Graph graph, Graph optimized, boolean syntheticWeights) {
+            if (syntheticWeights && noteSynthetic) out.println(CommandLines.SYNTHETIC_NOTE);
+            out.printf("%s: %d layers, %d steps after the passes%n", graph.name(), graph.nodes().size() - 1, optimized.nodes().size() - 1);
+          }
 
-        @Override
-        public void step(String what) {
-          out.printf("  %s (%.1f s)%n", what, (System.nanoTime() - t0) / 1e9);
-        }
+          @Override
+          public void step(String what) {
+            out.printf("  %s (%.1f s)%n", what, (System.nanoTime() - t0) / 1e9);
+          }
 
-        @Override
-        public void warning(String line) {
-          err.println(line);
-        }
+          @Override
+          public void warning(String line) {
+            err.println(line);
+          }
 
-        @Override
-        public boolean strictWeights() {
-          return cl.hasOption("strict-weights");
-        }
-      });
+          @Override
+          public boolean strictWeights() {
+            return cl.hasOption("strict-weights");
+          }
+        });
+      } catch (IOException | IllegalStateException e) { // a full temporary folder fails a write there, or javac's class output
+        String full = outOfSpace(work, usableSpace(work));
+        if (full != null) throw new BadInputException(full);
+        throw e;
+      }
       if (sourceDir != null) {
         Path file = sourceDir.resolve(o.className().replace('.', '/') + ".java");
         CommandLines.refuseOverwritingInputs(file, inputs);
@@ -115,6 +127,26 @@ final class CompileCommand implements Main.Command {
       FileOutput.unregisterTemporary(work); // after: a signal while deleting still finds it registered
     }
     return 0;
+  }
+
+  /**
+   * Why a compile failed, when its work folder (in java.io.tmpdir) has less than 16 MiB left: the weights and
+   * classes it writes there did not fit, which the write's own error ("No space left on device", or javac's)
+   * says without naming the folder. Null with more room (the failure was something else).
+   */
+  static String outOfSpace(Path work, long usable) {
+    if (usable < 0 || usable >= 16L << 20) return null;
+    return String.format(java.util.Locale.ROOT, "the compile's work folder %s ran out of space (%,d bytes left in java.io.tmpdir, %s): "
+        + "NETC_JAVA_OPTS=-Djava.io.tmpdir=DIR puts it on a disk with room for the weights", work, usable, System.getProperty("java.io.tmpdir"));
+  }
+
+  /** The bytes this user may still write where {@code folder} is, -1 when unknown. */
+  private static long usableSpace(Path folder) {
+    try {
+      return Files.getFileStore(folder).getUsableSpace();
+    } catch (IOException e) {
+      return -1;
+    }
   }
 
   /** Creates the --emit-source folder (or a package folder in it), or says why it cannot. */

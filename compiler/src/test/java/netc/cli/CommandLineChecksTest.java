@@ -70,7 +70,34 @@ class CommandLineChecksTest {
     assertEquals(2, r[0]);
     assertEquals("netc compile: -O 9: expected a whole number from 0 to 2\n", r[2]);
     assertFalse(Files.exists(dir.resolve("m.jar")));
+    // refused before --emit-source's folder is made: nothing left behind
+    r = netc("compile", SMALL, "-o", dir.resolve("m.jar").toString(), "--emit-source", dir.resolve("src").toString(), "-O", "9");
+    assertEquals(2, r[0]);
+    assertFalse(Files.exists(dir.resolve("src")), "the --emit-source folder of a refused compile");
     for (String level : List.of("0", "1", "2")) assertEquals(0, netc("inspect", SMALL, "-O", level)[0], level);
+  }
+
+  /** --strict-weights without --weights would check nothing: refused rather than silently ignored. */
+  @Test
+  void strictWeightsWithoutWeightsIsRefused() {
+    Object[] r = netc("compile", SMALL, "-o", dir.resolve("m.jar").toString(), "--strict-weights");
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc compile: --strict-weights checks the --weights file against the spec, and none is given (the weights are synthetic)\n", r[2]);
+    assertFalse(Files.exists(dir.resolve("m.jar")));
+  }
+
+  /**
+   * A compile whose work folder (java.io.tmpdir) fills up says so and where, not "internal error: No space left on
+   * device"; with room left, the failure is left as it was.
+   */
+  @Test
+  void aFullWorkFolderIsNamed() {
+    Path work = dir.resolve("netc-compile1");
+    String m = CompileCommand.outOfSpace(work, 4096);
+    assertTrue(m.startsWith("the compile's work folder " + work + " ran out of space (4,096 bytes left in java.io.tmpdir, "), m);
+    assertTrue(m.endsWith("NETC_JAVA_OPTS=-Djava.io.tmpdir=DIR puts it on a disk with room for the weights"), m);
+    assertEquals(null, CompileCommand.outOfSpace(work, 1L << 30));
+    assertEquals(null, CompileCommand.outOfSpace(work, -1), "space unknown: the failure as it was");
   }
 
   /**
