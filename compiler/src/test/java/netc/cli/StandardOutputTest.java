@@ -37,6 +37,30 @@ class StandardOutputTest {
     return new Run(p.waitFor(), out, Files.readString(err));
   }
 
+  /**
+   * The launcher's filter of java's standard error (./netc's stderr_filter, run here by bash) drops the JVM's
+   * incubator warning and passes every other byte as it is: an .npy written to /dev/stderr came out as grep's
+   * "binary file matches".
+   */
+  @Test
+  void theLaunchersStderrFilterPassesBinaryDataWhole() throws Exception {
+    byte[] data = new byte[70_000];
+    new java.util.Random(3).nextBytes(data);
+    data[data.length - 1] = 'x'; // a last line without a newline
+    byte[] warning = "WARNING: Using incubator modules: jdk.incubator.vector\n".getBytes(StandardCharsets.US_ASCII);
+    Path in = dir.resolve("in");
+    try (var out = Files.newOutputStream(in)) {
+      out.write(warning);
+      out.write(data);
+    }
+    String launcher = Path.of("../netc").toAbsolutePath().normalize().toString();
+    Process p = new ProcessBuilder("bash", "-c", "eval \"$(sed -n '/^stderr_filter()/,/^}/p' \"$0\")\"; stderr_filter", launcher)
+        .redirectInput(in.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    byte[] out = p.getInputStream().readAllBytes();
+    assertEquals(0, p.waitFor());
+    assertArrayEquals(data, out, "the warning dropped, every other byte as it was");
+  }
+
   @Test
   void runWeightsAndCompileWriteOnlyTheDataToStandardOutput() throws Exception {
     String spec = CommandLineChecksTest.SMALL;
