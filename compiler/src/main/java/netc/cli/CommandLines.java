@@ -253,6 +253,18 @@ public final class CommandLines {
   }
 
   /** {@link netc.runtime.io.FileOutput#checkWritable}: an output refused before the work, not after it. */
+  /**
+   * The file an option names to be written. A value ending in '/' names a folder, which Path.of would drop
+   * silently ("-o build/" wrote a file called build): refused.
+   */
+  static Path outputFile(CommandLine cl, String option) {
+    String value = cl.getOptionValue(option);
+    if (value.endsWith("/") || value.endsWith(java.io.File.separator)) {
+      throw new UsageException((option.length() == 1 ? "-" : "--") + option + " " + value + ": names a folder (it ends in /); give the file to write");
+    }
+    return Path.of(value);
+  }
+
   static void checkWritable(Path target) {
     netc.runtime.io.FileOutput.checkWritable(target);
   }

@@ -49,7 +49,7 @@ final class CompileCommand implements Main.Command {
     CommandLine cl = CommandLines.parse(USAGE, options, args, stdout);
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
-    Path jar = Path.of(cl.getOptionValue("o"));
+    Path jar = CommandLines.outputFile(cl, "o");
     PrintStream out = CommandLines.status(stdout, err, jar);
     String weights = cl.getOptionValue("w");
     String name = cl.getOptionValue("name");

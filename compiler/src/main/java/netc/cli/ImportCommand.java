@@ -36,7 +36,7 @@ final class ImportCommand implements Main.Command {
     if (cl == null) return 0;
     String model = CommandLines.oneArgument(cl, "ONNX model", USAGE);
     if (!ModelSource.isOnnx(model)) throw new UsageException("expects an ONNX model (a .onnx file), got " + model + " (usage: " + USAGE + ")");
-    Path spec = Path.of(cl.getOptionValue("o"));
+    Path spec = CommandLines.outputFile(cl, "o");
     Path weights = cl.hasOption("weights-out") ? Path.of(cl.getOptionValue("weights-out")) : beside(spec);
     out = CommandLines.status(out, err, spec, weights);
     if (FileOutput.sameFile(spec, weights)) throw new UsageException("the spec and the weights would both be written to " + spec);

@@ -87,7 +87,7 @@ final class InspectCommand implements Main.Command {
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
     Path dot = cl.hasOption("dot") ? Path.of(cl.getOptionValue("dot")) : null;
-    Path svg = cl.hasOption("svg") ? Path.of(cl.getOptionValue("svg")) : null;
+    Path svg = cl.hasOption("svg") ? CommandLines.outputFile(cl, "svg") : null;
     out = CommandLines.status(out, err, dot, svg); // --dot /dev/stdout: the report goes to standard error, the graph alone to standard output
     boolean before = cl.hasOption("before");
     // refused before the passes run and print, not after

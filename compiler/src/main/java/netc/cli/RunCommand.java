@@ -44,7 +44,7 @@ final class RunCommand implements Main.Command {
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
-    Path outPath = Path.of(cl.getOptionValue("o"));
+    Path outPath = CommandLines.outputFile(cl, "o");
     out = CommandLines.status(out, err, outPath);
     String kind = spec.endsWith(".jar") ? "jar" : ModelSource.isOnnx(spec) ? "model" : "spec";
     CommandLines.refuseOverwriting(outPath, Path.of(spec), "the " + kind + " being run");

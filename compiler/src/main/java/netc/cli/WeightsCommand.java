@@ -46,7 +46,7 @@ final class WeightsCommand implements Main.Command {
     CommandLine cl = CommandLines.parse(USAGE, options, java.util.Arrays.copyOfRange(args, 1, args.length), out);
     if (cl == null) return 0;
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
-    Path target = Path.of(cl.getOptionValue("o"));
+    Path target = CommandLines.outputFile(cl, "o");
     out = CommandLines.status(out, err, target);
     CommandLines.refuseOverwriting(target, Path.of(spec), "the " + (ModelSource.isOnnx(spec) ? "model" : "spec") + " being read");
     CommandLines.checkWritable(target); // before the spec is loaded and its weights made, not after

@@ -77,6 +77,19 @@ class CommandLineChecksTest {
     for (String level : List.of("0", "1", "2")) assertEquals(0, netc("inspect", SMALL, "-O", level)[0], level);
   }
 
+  /** An output named with a trailing slash names a folder: Path.of dropped the slash, and "-o build/" wrote a jar called build. */
+  @Test
+  void anOutputEndingInASlashIsRefused() {
+    String build = dir.resolve("build") + "/";
+    Object[] r = netc("compile", SMALL, "-o", build);
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc compile: -o " + build + ": names a folder (it ends in /); give the file to write\n", r[2]);
+    assertFalse(Files.exists(dir.resolve("build")));
+    r = netc("weights", "init", SMALL, "-o", build);
+    assertEquals(2, r[0], (String) r[2]);
+    assertFalse(Files.exists(dir.resolve("build")));
+  }
+
   /** --strict-weights without --weights would check nothing: refused rather than silently ignored. */
   @Test
   void strictWeightsWithoutWeightsIsRefused() {

@@ -250,7 +250,11 @@ public final class Main {
           case "--time" -> o.time = true;
           case "--info" -> o.info = true;
           case "--input" -> o.input = value(args, ++i, a);
-          case "--output" -> o.output = value(args, ++i, a);
+          case "--output" -> {
+            o.output = value(args, ++i, a);
+            // a folder's name, which Path.of would drop the slash of and write over a file of that name
+            if (o.output.endsWith("/")) throw new IllegalArgumentException("--output " + o.output + ": names a folder (it ends in /); give the file to write");
+          }
           case "--top" -> o.top = positive(value(args, ++i, a), a);
           case "--threads" -> o.threads = positive(value(args, ++i, a), a, CommandLineArgs.MAX_THREADS);
           case "--resize" -> o.resize = positive(value(args, ++i, a), a);

@@ -360,6 +360,14 @@ class MainTest {
     assertEquals(0, bare("--threads", "1", good.toString(), good.toString()).status(), "a file may be given twice");
   }
 
+  /** An --output ending in a slash names a folder: refused, where Path.of dropped the slash and wrote over a file of that name. */
+  @Test
+  void anOutputEndingInASlashIsRefused() {
+    Run r = bare("--input", "x.npy", "--output", "y.npy/");
+    assertEquals(2, r.status());
+    assertEquals("error: --output y.npy/: names a folder (it ends in /); give the file to write", r.err().get(0));
+  }
+
   /** netc run's short options (-i, -o) given to the jar are refused as options, not tried as four image files. */
   @Test
   void shortOptionsAreRefusedAsOptions() {
