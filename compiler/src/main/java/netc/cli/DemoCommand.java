@@ -165,7 +165,8 @@ final class DemoCommand implements Main.Command {
     g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
     painter.paint(g);
     g.dispose();
-    ImageIO.write(img, "png", file.toFile());
+    // whole or not at all, refused by name: ImageIO.write to a file deletes it first, and the JDK printed a stack trace where it cannot open one
+    netc.runtime.io.FileOutput.write(file, out -> ImageIO.write(img, "png", out));
     return file;
   }
 }

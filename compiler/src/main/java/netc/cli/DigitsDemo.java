@@ -266,7 +266,8 @@ final class DigitsDemo {
     }
     g.dispose();
     Files.createDirectories(file.toAbsolutePath().getParent());
-    ImageIO.write(img, "png", file.toFile());
+    // whole or not at all, refused by name: ImageIO.write to a file deletes it first, and the JDK printed a stack trace where it cannot open one
+    netc.runtime.io.FileOutput.write(file, out -> ImageIO.write(img, "png", out));
   }
 
   /** Ink as dark gray on white, each of the 32x32 input pixels as a SHEET_ZOOM square. */

@@ -194,15 +194,28 @@ final class InspectCommand implements Main.Command {
   private static int svg(String picture, Path svg, PrintStream out) throws IOException {
     Path dotFile = dotBeside(svg);
     FileOutput.writeString(dotFile, picture);
+    Process p;
     try {
-      Process p = new ProcessBuilder(System.getProperty("netc.dot", "dot"), "-Tsvg", "-o", svg.toString(), dotFile.toString()).redirectErrorStream(true).start();
-      String log = new String(p.getInputStream().readAllBytes());
-      if (p.waitFor() != 0) throw new BadInputException("dot failed to render " + svg + ": " + log.strip());
-      out.println("wrote " + svg);
-      return 0;
+      p = new ProcessBuilder(System.getProperty("netc.dot", "dot"), "-Tsvg", dotFile.toString()).start();
     } catch (IOException e) {
       throw new BadInputException("cannot render " + svg + ": Graphviz 'dot' is not installed (apt-get install graphviz); the graph is in " + dotFile);
+    }
+    try {
+      // the picture from dot's standard output, written whole or not at all (dot -o wrote the file in place)
+      java.util.concurrent.CompletableFuture<byte[]> log = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return p.getErrorStream().readAllBytes();
+        } catch (IOException e) {
+          return new byte[0];
+        }
+      });
+      byte[] rendered = p.getInputStream().readAllBytes();
+      if (p.waitFor() != 0) throw new BadInputException("dot failed to render " + svg + ": " + new String(log.join()).strip());
+      FileOutput.write(svg, o -> o.write(rendered));
+      out.println("wrote " + svg);
+      return 0;
     } catch (InterruptedException e) {
+      p.destroy();
       Thread.currentThread().interrupt();
       return 1;
     }

@@ -173,6 +173,35 @@ class InspectCommandTest {
     }
   }
 
+  /**
+   * The SVG is dot's standard output, written whole or not at all: dot -o FILE wrote it in place, so a dot that
+   * failed partway left an earlier picture cut short. Stand-ins for dot: one that renders, one that fails after
+   * writing half a picture.
+   */
+  @Test
+  void svgIsWrittenWholeOrNotAtAll() throws Exception {
+    Path svg = dir.resolve("g.svg");
+    Path renders = dir.resolve("renders.sh"), fails = dir.resolve("fails.sh");
+    Files.writeString(renders, "#!/bin/sh\nprintf '<svg>%s</svg>' \"$(head -c 7 \"$2\")\"\n");
+    Files.writeString(fails, "#!/bin/sh\nprintf '<svg>half'\necho 'Error: syntax error in line 1' >&2\nexit 1\n");
+    for (Path script : List.of(renders, fails)) script.toFile().setExecutable(true);
+    String old = System.getProperty("netc.dot");
+    try {
+      System.setProperty("netc.dot", renders.toString());
+      Object[] r = netc("inspect", "../examples/smallnet.net", "--svg", svg.toString());
+      assertEquals(0, r[0], (String) r[2]);
+      assertEquals("<svg>digraph</svg>", Files.readString(svg));
+      System.setProperty("netc.dot", fails.toString());
+      r = netc("inspect", "../examples/smallnet.net", "--svg", svg.toString());
+      assertEquals(1, r[0]);
+      assertEquals("netc inspect: dot failed to render " + svg + ": Error: syntax error in line 1\n", r[2]);
+      assertEquals("<svg>digraph</svg>", Files.readString(svg), "the earlier picture, whole");
+    } finally {
+      if (old == null) System.clearProperty("netc.dot");
+      else System.setProperty("netc.dot", old);
+    }
+  }
+
   @Test
   void profileNamesEveryStepOfACompiledModel() throws Exception {
     Path jar = dir.resolve("p.jar");
