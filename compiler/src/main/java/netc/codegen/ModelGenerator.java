@@ -353,25 +353,69 @@ public final class ModelGenerator {
   static final int TABLES_PER_CLASS = 512;
 
   /**
-   * Declares the tables: as fields of the model, or with more than {@link #TABLES_PER_CLASS} in
-   * nested holder classes T$0, T$1... whose fields the file imports statically, so every use still
+   * Bytes of static initializer the tables may take in the model class, beside its per-step tables (five
+   * of up to {@link #PER_METHOD} values, some 41 KB), and in a holder class, under the JVM's 64 KiB a method.
+   */
+  static final int TABLE_BYTES_IN_MODEL = 16 << 10, TABLE_BYTES_PER_HOLDER = 48 << 10;
+
+  /**
+   * About the bytes of its class's static initializer a table takes: 32 for the call or array and the store,
+   * then some 8 a value of a literal array (dup, index, value, store; {@link #intArray} writes up to {@link
+   * #MAX_LITERAL_INTS}, a gather's runs as many again) and 3 an argument of a call. Text in strings costs a
+   * constant's index. Sixty gathers of 252-int literals passed 64 KiB where the count alone kept them in one class.
+   */
+  static int initializerBytes(FieldSpec f) {
+    String init = f.initializer.toString();
+    int bytes = 32, braces = 0;
+    boolean inString = false;
+    for (int i = 0; i < init.length(); i++) {
+      char c = init.charAt(i);
+      if (inString) {
+        if (c == '\\') i++;
+        else if (c == '"') inString = false;
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == '{') {
+        braces++;
+        bytes += 8; // the array's first value (the commas count the rest)
+      } else if (c == '}') {
+        braces--;
+      } else if (c == ',') {
+        bytes += braces > 0 ? 8 : 3;
+      }
+    }
+    return bytes;
+  }
+
+  /**
+   * Declares the tables: as fields of the model, or, past {@link #TABLES_PER_CLASS} tables or {@link
+   * #TABLE_BYTES_IN_MODEL} bytes, in nested holder classes T$0, T$1... (each up to as many tables and
+   * {@link #TABLE_BYTES_PER_HOLDER} bytes) whose fields the file imports statically, so every use still
    * names a table by its simple name. Returns the holders.
    */
   private List<ClassName> tables(TypeSpec.Builder type, ClassName self) {
-    if (fields.size() <= TABLES_PER_CLASS) {
+    if (fields.size() <= TABLES_PER_CLASS && fields.stream().mapToInt(ModelGenerator::initializerBytes).sum() <= TABLE_BYTES_IN_MODEL) {
       fields.forEach(type::addField);
       return List.of();
     }
     List<ClassName> holders = new ArrayList<>();
-    for (int c = 0; c * TABLES_PER_CLASS < fields.size(); c++) {
-      TypeSpec.Builder holder = TypeSpec.classBuilder("T$" + c).addModifiers(Modifier.STATIC, Modifier.FINAL);
-      for (FieldSpec f : fields.subList(c * TABLES_PER_CLASS, Math.min(fields.size(), (c + 1) * TABLES_PER_CLASS))) {
-        // package-private: a static import sees no private member
-        holder.addField(FieldSpec.builder(f.type, f.name, Modifier.STATIC, Modifier.FINAL).initializer(f.initializer).build());
+    TypeSpec.Builder holder = null;
+    int count = 0, bytes = 0;
+    for (FieldSpec f : fields) {
+      int b = initializerBytes(f);
+      if (holder == null || count == TABLES_PER_CLASS || bytes + b > TABLE_BYTES_PER_HOLDER) {
+        if (holder != null) type.addType(holder.build());
+        holders.add(self.nestedClass("T$" + holders.size()));
+        holder = TypeSpec.classBuilder("T$" + (holders.size() - 1)).addModifiers(Modifier.STATIC, Modifier.FINAL);
+        count = 0;
+        bytes = 0;
       }
-      type.addType(holder.build());
-      holders.add(self.nestedClass("T$" + c));
+      // package-private: a static import sees no private member
+      holder.addField(FieldSpec.builder(f.type, f.name, Modifier.STATIC, Modifier.FINAL).initializer(f.initializer).build());
+      count++;
+      bytes += b;
     }
+    type.addType(holder.build());
     return holders;
   }
 
@@ -530,7 +574,8 @@ public final class ModelGenerator {
       kernel = step == Kernels.BLOCK ? "convLinear" : "convLinearStrided";
       String kOff = table(n.name(), "k", INTS, windowSteps);
       String first = in.at(-(long) ph * in.rowStride() - (long) pw * in.pixStride());
-      long rowJump = (long) sh * in.rowStride();
+      // one output row: no tile moves a row on (a stride past the input's height times its row could pass int's range)
+      long rowJump = out.h() == 1 ? 0 : (long) sh * in.rowStride();
       first += blockShift(firstBlock, in.plane());
       inputs.add(perRow == 1
           ? CodeBlock.of("$L, $L + tile * $L, $L, tile * $L", in.array(), first, rowJump, kOff, tile)
@@ -673,7 +718,7 @@ public final class ModelGenerator {
         .addStatement("K.$L($L$L, $L + block * $L + row * $L, $L, $L, w, $L + block * $L, $L + block * 16,\n"
                 + "a, $L + block * $L + row * $L, $L, $L, $L, $L, $L)",
             g == 1 ? "depthwiseRow" : "groupedRow", g == 1 ? "" : g + ", ",
-            in.array(), in.at(-(long) ph * in.rowStride() - pw * 16L), in.plane(), (long) sh * in.rowStride(), sw * 16, kOff,
+            in.array(), in.at(-(long) ph * in.rowStride() - pw * 16L), in.plane(), out.h() == 1 ? 0 : (long) sh * in.rowStride(), sw * 16, kOff,
             weights.offset(n, "weight"), kh * kw * 16 * g, weights.offset(n, "bias"),
             out.at(0), out.plane(), out.rowStride(), out.w(),
             res == null ? "null" : res.array(), res == null ? "0" : res.at(0) + " + block * " + res.plane() + " + row * " + res.rowStride(),

@@ -123,6 +123,32 @@ class BigNetworksTest {
    * some 86 KB of static initializer as an array literal ("code too large"); decoded from text it
    * compiles, and computes what the interpreter does.
    */
+  /**
+   * Tables move into holder classes by the bytes of static initializer they take, not only by their count:
+   * 61 channel shuffles of 84 channels, each after a pad so no two share a table, are 61 literal tables of
+   * 252 ints (some 2 KB each), which the model class held under the 512-table count ("code too large").
+   */
+  @Test
+  void manyLiteralTablesMoveIntoHolderClassesByTheirSize() throws Exception {
+    String spec = "input(84, 1, 1)\nfor i in 0 .. 60 {\n  pad([0, 1])\n  channel_shuffle(2)\n}\nglobal_avgpool()\nflatten()\nfc(5)\n";
+    String source = source(spec);
+    assertTrue(source.contains("static final class T$1 {"), "two holder classes or more");
+    assertNull(RandomNetworkTest.check(2, spec), "against the interpreter");
+  }
+
+  /**
+   * A stride past the input's height leaves one output row, and no tile moves a row on: its jump (stride x
+   * row stride, 2,272,000,000 floats here) was written as an int literal too large for javac, in the linear
+   * kernel's rows and in the depthwise and grouped row kernels'.
+   */
+  @Test
+  void aStridePastTheHeightCompiles() {
+    for (String groups : List.of("", ", groups = 16", ", groups = 4")) {
+      String spec = "input(16, 3, 140)\nrelu()\ntall: conv(32, 3, stride = [1000000, 1], padding = 1" + groups + ")\n";
+      assertNull(RandomNetworkTest.check(2, spec), groups + ": against the interpreter");
+    }
+  }
+
   @Test
   void aTableTooLargeForALiteralIsDecodedFromText() throws Exception {
     String spec = "input(3, 2, 2)\nc: conv(4096, 1)\nchannel_shuffle(2)\nglobal_avgpool()\nflatten()\nfc(5)\n";
