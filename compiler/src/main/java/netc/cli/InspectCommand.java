@@ -94,6 +94,11 @@ final class InspectCommand implements Main.Command {
     if (before && dot == null && svg == null) throw new UsageException("--before applies to --dot and --svg; give one of them");
     if (cl.hasOption("w") && !cl.hasOption("verify-each")) throw new UsageException("--weights applies to --verify-each; the passes themselves need no weights");
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
+    // every option's value checked before the model is read and --dump-dir made: a refusal costs nothing, leaves nothing
+    context(cl, List.of());
+    if (cl.hasOption("print-after") && !PassManager.names().contains(cl.getOptionValue("print-after"))) {
+      throw new UsageException("unknown pass '" + cl.getOptionValue("print-after") + "' in --print-after; passes are: " + String.join(", ", PassManager.names()));
+    }
     for (Path p : new Path[] {dot, svg, svg == null ? null : dotBeside(svg)}) {
       if (p == null) continue;
       CommandLines.refuseOverwriting(p, Path.of(spec), "the " + (ModelSource.isOnnx(spec) ? "model" : "spec") + " being inspected");
@@ -108,13 +113,7 @@ final class InspectCommand implements Main.Command {
     instruments.add(counts);
     if (cl.hasOption("print-after-all")) instruments.add(Instruments.printAfterAll(out));
     if (cl.hasOption("print-changed")) instruments.add(Instruments.printChanged(out));
-    if (cl.hasOption("print-after")) {
-      String name = cl.getOptionValue("print-after");
-      if (!PassManager.names().contains(name)) {
-        throw new UsageException("unknown pass '" + name + "' in --print-after; passes are: " + String.join(", ", PassManager.names()));
-      }
-      instruments.add(Instruments.printAfter(name, out));
-    }
+    if (cl.hasOption("print-after")) instruments.add(Instruments.printAfter(cl.getOptionValue("print-after"), out));
     if (cl.hasOption("dump-dir")) {
       Path dir = Path.of(cl.getOptionValue("dump-dir"));
       try {

@@ -50,15 +50,15 @@ final class WeightsCommand implements Main.Command {
     out = CommandLines.status(out, err, target);
     CommandLines.refuseOverwriting(target, Path.of(spec), "the " + (ModelSource.isOnnx(spec) ? "model" : "spec") + " being read");
     CommandLines.checkWritable(target); // before the spec is loaded and its weights made, not after
-    ModelSource source = CommandLines.source(spec, cl);
-    CommandLines.refuseOverwritingInputs(target, source.files()); // an import, or an ONNX model's external data
-    Graph g = source.graph();
-    long seed;
+    long seed; // before the model is read: a typo costs nothing
     try {
       seed = Long.parseLong(cl.getOptionValue("seed", "0"));
     } catch (NumberFormatException e) {
       throw new UsageException("--seed expects an integer, got " + cl.getOptionValue("seed"));
     }
+    ModelSource source = CommandLines.source(spec, cl);
+    CommandLines.refuseOverwritingInputs(target, source.files()); // an import, or an ONNX model's external data
+    Graph g = source.graph();
     Map<String, Tensor> tensors = SyntheticWeights.generate(g, seed);
     // in this order: Map.of's order changes from one JVM to the next, and the header's bytes with it
     Map<String, String> metadata = new LinkedHashMap<>();

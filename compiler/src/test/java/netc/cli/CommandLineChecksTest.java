@@ -74,6 +74,17 @@ class CommandLineChecksTest {
     r = netc("compile", SMALL, "-o", dir.resolve("m.jar").toString(), "--emit-source", dir.resolve("src").toString(), "-O", "9");
     assertEquals(2, r[0]);
     assertFalse(Files.exists(dir.resolve("src")), "the --emit-source folder of a refused compile");
+    // inspect: its options checked before the model is read and --dump-dir made
+    for (List<String> bad : List.of(List.of("-O", "9"), List.of("--disable-pass", "nosuch"), List.of("--print-after", "nosuch"))) {
+      List<String> args = new java.util.ArrayList<>(List.of("inspect", SMALL, "--dump-dir", dir.resolve("dump").toString()));
+      args.addAll(bad);
+      r = netc(args.toArray(String[]::new));
+      assertEquals(2, r[0], bad + ": " + r[2]);
+      assertFalse(Files.exists(dir.resolve("dump")), bad + ": the --dump-dir of a refused inspect");
+    }
+    r = netc("weights", "init", "/no/such/spec.net", "-o", dir.resolve("w.safetensors").toString(), "--seed", "x");
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc weights: --seed expects an integer, got x\n", r[2], "the seed checked before the spec is read");
     for (String level : List.of("0", "1", "2")) assertEquals(0, netc("inspect", SMALL, "-O", level)[0], level);
   }
 
