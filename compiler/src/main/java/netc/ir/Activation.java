@@ -58,6 +58,7 @@ public enum Activation {
    * 1 + erf(x) as erfc(-x) where x < 0, so it loses nothing to cancellation.
    */
   static double erfc(double x) {
+    if (x == Double.POSITIVE_INFINITY) return 0; // the continued fraction would start at infinity times 0: NaN, where torch's gelu(inf) is inf
     if (x < 2) {
       double term = x, sum = x, x2 = x * x;
       for (int n = 1; Math.abs(term) > 1e-17 * Math.abs(sum) && n < 100; n++) {

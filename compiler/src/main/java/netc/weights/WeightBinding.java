@@ -61,8 +61,9 @@ public final class WeightBinding implements ParamSource {
     if (!problems.isEmpty()) throw new BadInputException(file.name() + " does not fit " + graph.name() + ": " + summarize(problems));
     List<String> unused = new ArrayList<>();
     for (String name : file.tensors()) {
-      // Integer buffers (num_batches_tracked) carry no inference state and are ignored.
-      if (!needed.containsKey(name) && file.dtype(name).isFloat()) unused.add(name);
+      // Integer buffers carry no inference state and are ignored; so is a batch norm's num_batches_tracked
+      // whatever its dtype (a state_dict converted with {k: v.float()} has it as a float)
+      if (!needed.containsKey(name) && file.dtype(name).isFloat() && !name.endsWith(".num_batches_tracked")) unused.add(name);
     }
     WeightBinding binding = new WeightBinding(file, unused);
     binding.readAndCheckValues(needed.keySet(), varianceTensors(graph));

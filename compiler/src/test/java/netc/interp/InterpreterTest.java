@@ -2,6 +2,7 @@ package netc.interp;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import netc.ir.Graph;
@@ -149,6 +150,11 @@ class InterpreterTest {
     Tensor far = new Tensor(new int[] {1, 1, 1, 3}, new float[] {-10, -5, 0.5f});
     assertArrayEquals(new float[] {-7.619853024160593e-23f, -1.4332578593959731e-06f, 0.34573123063700656f},
         run("input(1, 1, 3)\ngelu()", new MapParams(), far), 1e-12f);
+    // past float's range, as torch: gelu(inf) = inf (it was NaN here), gelu(-inf) = -inf * 0 = NaN
+    Tensor infinite = new Tensor(new int[] {1, 1, 1, 3}, new float[] {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1});
+    float[] g = run("input(1, 1, 3)\ngelu()", new MapParams(), infinite);
+    assertEquals(Float.POSITIVE_INFINITY, g[0]);
+    assertTrue(Float.isNaN(g[1]), "gelu(-inf) " + g[1]);
   }
 
   @Test

@@ -99,6 +99,10 @@ class WeightsTest {
     t.put("bn.running_var", Tensor.zeros(4));
     Safetensors.write(p, t, Map.of());
     assertEquals(List.of("extra.weight"), WeightBinding.bind(g, p).unused());
+    // a batch norm's num_batches_tracked is no weight, as a float too (a state_dict converted with {k: v.float()})
+    t.put("bn.num_batches_tracked", Tensor.zeros(1));
+    Safetensors.write(p, t, Map.of());
+    assertEquals(List.of("extra.weight"), WeightBinding.bind(g, p).unused());
   }
 
   /**
