@@ -107,12 +107,7 @@ public final class GraphBuilder {
   }
 
   /** Variables visible at a point: a block's formals or a loop variable over the globals. */
-  private record Env(Map<String, Object> vars, Env parent) {
-    Object lookup(String name) {
-      for (Env e = this; e != null; e = e.parent) if (e.vars.containsKey(name)) return e.vars.get(name);
-      return null;
-    }
-  }
+  private record Env(Map<String, Object> vars, Env parent) {}
 
   private final Program program;
   private final List<Node> nodes = new ArrayList<>();
@@ -181,10 +176,15 @@ public final class GraphBuilder {
             + (known.isEmpty() ? "; the spec defines no params" : "; the spec defines: " + String.join(", ", new java.util.TreeSet<>(known))));
       }
     }
+    Map<String, Set<String>> paramReads = new HashMap<>(); // the params each param's value read
     for (ParamDecl p : program.params()) {
-      Object value = overrides.containsKey(p.name()) ? typedOverride(p, overrides.get(p.name())) : eval(p.value(), globals);
+      boolean overridden = overrides.containsKey(p.name());
+      reads = overridden ? null : new HashSet<>();
+      Object value = overridden ? typedOverride(p, overrides.get(p.name())) : eval(p.value(), globals);
+      paramReads.put(p.name(), reads == null ? Set.of() : reads);
       globals.vars().put(p.name(), value);
     }
+    reads = new HashSet<>(); // the params the layers read
     Spec main = program.main();
     if (main.input() == null) {
       throw new NetcException(new Span(main.file(), 1, 1, 1), "the spec declares no input; add input(channels, height, width)");
@@ -193,10 +193,46 @@ public final class GraphBuilder {
     current = walk(main.body(), globals, List.of(), current);
     // checked after expansion: empty loops and empty blocks leave the input alone as the output too
     if (nodes.size() == 1) throw new NetcException(main.input().span(), "the spec has no layers after its input");
+    refuseUnreadOverrides(overrides, paramReads);
     String name = main.file().displayName();
     // resnet50.net -> resnet50; an ONNX model's spec is shown as "resnet50.onnx (imported)" -> resnet50
     name = name.substring(name.lastIndexOf('/') + 1).replaceFirst("\\.net$|\\.onnx \\(imported\\)$", "");
     return new Graph(name, nodes, current);
+  }
+
+  /**
+   * Refuses a -D override of a param no layer reads, directly or through the params it feeds: it would change
+   * nothing, silently. A block's parameter of the same name hides a param inside the block (resnet.net's
+   * {@code resnet(..., width = 64)}: -D width=8 built the 64-wide network unless the spec passed width = width).
+   */
+  private void refuseUnreadOverrides(Map<String, String> overrides, Map<String, Set<String>> paramReads) {
+    Set<String> used = new HashSet<>();
+    java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(reads);
+    while (!todo.isEmpty()) {
+      String p = todo.pop();
+      if (used.add(p)) todo.addAll(paramReads.getOrDefault(p, Set.of()));
+    }
+    reads = null;
+    for (String key : overrides.keySet()) {
+      if (!used.contains(key)) {
+        throw new NetcException("-D " + key + "=" + overrides.get(key) + " changes nothing: no layer reads param '" + key
+            + "' (where a block's parameter or a loop's variable has that name, it hides the param: pass it on, as " + key + " = " + key + ")");
+      }
+    }
+  }
+
+  /** Where lookups of the params are recorded (null: not recorded), for {@link #refuseUnreadOverrides}. */
+  private Set<String> reads;
+
+  /** A name's value, from the innermost binding out to the params; a param's read is recorded in {@link #reads}. */
+  private Object lookup(Env env, String name) {
+    for (Env e = env; e != null; e = e.parent()) {
+      if (e.vars().containsKey(name)) {
+        if (e == globals && reads != null) reads.add(name);
+        return e.vars().get(name);
+      }
+    }
+    return null;
   }
 
   /**
@@ -378,7 +414,7 @@ public final class GraphBuilder {
   private int layer(LayerStmt stmt, Env env, List<String> scope, int current) {
     Call call = stmt.call();
     String explicit = stmt.name() == null ? null : layerName(stmt.name(), env);
-    Object bound = env.lookup(call.callee());
+    Object bound = lookup(env, call.callee());
     BlockDecl block = bound instanceof BlockDecl b ? b : program.blocks().get(call.callee());
     if (bound != null && !(bound instanceof BlockDecl)) {
       String type = typeName(bound);
@@ -850,7 +886,7 @@ public final class GraphBuilder {
       return List.copyOf(items);
     }
     if (e instanceof Ref r) {
-      Object v = env.lookup(r.name());
+      Object v = lookup(env, r.name());
       if (v != null) return v;
       BlockDecl block = program.blocks().get(r.name());
       if (block != null) return block;

@@ -95,6 +95,30 @@ class ShapeInferenceTest {
   }
 
   /**
+   * An override of a param no layer reads changes nothing, and is refused: a block's parameter of the same name
+   * hid it (resnet.net's resnet(..., width = 64, classes = 1000) called without width = width built the 64-wide,
+   * 1000-class network under -D width=8 -D classes=10). Read through another param, it counts.
+   */
+  @Test
+  void anOverrideNoLayerReadsIsRefused() throws java.io.IOException {
+    java.nio.file.Path dir = java.nio.file.Files.createDirectories(java.nio.file.Path.of("target/unread-override"));
+    java.nio.file.Path spec = dir.resolve("hidden.net");
+    java.nio.file.Files.writeString(spec, "param width = 64\nparam half = width / 2\nparam unused = 3\n"
+        + "block b(width = 16) {\n  conv(width, 1)\n}\ninput(3, 8, 8)\nb()\nconv(half, 1)\n");
+    netc.ast.SpecLoader.Program program = netc.ast.SpecLoader.load(spec);
+    NetcException e = assertThrows(NetcException.class, () -> GraphBuilder.build(program, Map.of("unused", "4")));
+    assertEquals("-D unused=4 changes nothing: no layer reads param 'unused' (where a block's parameter or a loop's variable has that name,"
+        + " it hides the param: pass it on, as unused = unused)", e.getMessage());
+    // width is read through half: its override counts
+    Graph g = GraphBuilder.build(program, Map.of("width", "8"));
+    assertEquals(new Shape(4, 8, 8), g.output().shape());
+    java.nio.file.Files.writeString(spec, "param width = 64\nblock b(width = 16) {\n  conv(width, 1)\n}\ninput(3, 8, 8)\nb()\n");
+    netc.ast.SpecLoader.Program hidden = netc.ast.SpecLoader.load(spec);
+    e = assertThrows(NetcException.class, () -> GraphBuilder.build(hidden, Map.of("width", "8")));
+    assertTrue(e.getMessage().startsWith("-D width=8 changes nothing: no layer reads param 'width'"), e.getMessage());
+  }
+
+  /**
    * A -D value takes the type its param declares: 20 for a number param is 20.0 (1 / ratio must not become an
    * integer division, a slope of 0); 2.5 for an integer param, or a word for a boolean, is refused by name.
    */
