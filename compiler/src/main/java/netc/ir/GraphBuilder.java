@@ -423,7 +423,7 @@ public final class GraphBuilder {
     }
     if (block != null) {
       Map<String, Object> args = bind(call, block.formals(), env, globals, block);
-      if (recursesForever(block, args, shape(current), bound == null)) {
+      if (recursesForever(block, args, shape(current), bound == null, call.span())) {
         throw new NetcException(call.span(), "block '" + block.name() + "' calls itself; recursion never ends");
       }
       if (calls.size() >= MAX_DEPTH) throw new NetcException(call.span(), "blocks nested more than " + MAX_DEPTH + " deep");
@@ -470,27 +470,31 @@ public final class GraphBuilder {
    * </ul>
    * Any other runaway is stopped by {@link #MAX_DEPTH}.
    */
-  private boolean recursesForever(BlockDecl block, Map<String, Object> args, Shape input, boolean byName) {
+  private boolean recursesForever(BlockDecl block, Map<String, Object> args, Shape input, boolean byName, Span span) {
     if (byName && conditional == 0 && !calls.isEmpty() && calls.peek().block() == block) return true;
-    for (Frame f : calls) if (f.block() == block && f.input().equals(input) && sameValues(f.args(), args)) return true;
+    for (Frame f : calls) if (f.block() == block && f.input().equals(input) && sameValues(f.args(), args, span)) return true;
     return false;
   }
 
   /**
    * Whether two bindings of one block's formals hold the same values: blocks by identity (a record's
    * equals would compare their bodies), lists item by item, numbers by type and value (8 and 8.0
-   * divide differently).
+   * divide differently). Each item compared is a step ({@link #step}): params that nest a list in a list
+   * a thousand times over stand for 10^9 numbers in a thousand terms, and were compared whole at every call.
    */
-  private static boolean sameValues(Map<String, Object> a, Map<String, Object> b) {
-    for (Map.Entry<String, Object> e : a.entrySet()) if (!sameValue(e.getValue(), b.get(e.getKey()))) return false;
+  private boolean sameValues(Map<String, Object> a, Map<String, Object> b, Span span) {
+    for (Map.Entry<String, Object> e : a.entrySet()) if (!sameValue(e.getValue(), b.get(e.getKey()), span)) return false;
     return true;
   }
 
-  private static boolean sameValue(Object a, Object b) {
+  private boolean sameValue(Object a, Object b, Span span) {
     if (a == b) return true;
     if (a instanceof List<?> x && b instanceof List<?> y) {
       if (x.size() != y.size()) return false;
-      for (int i = 0; i < x.size(); i++) if (!sameValue(x.get(i), y.get(i))) return false;
+      for (int i = 0; i < x.size(); i++) {
+        step(span);
+        if (!sameValue(x.get(i), y.get(i), span)) return false;
+      }
       return true;
     }
     return !(a instanceof BlockDecl) && a.equals(b);
@@ -744,7 +748,8 @@ public final class GraphBuilder {
         value = eval(byName.get(f.name()).value(), callerEnv);
       } else if (f.defaultValue() != null) {
         try {
-          value = eval(f.defaultValue(), new Env(new HashMap<>(out), defaultsEnv));
+          // the formals bound so far, as they are (a copy for each default took time quadratic in their number)
+          value = eval(f.defaultValue(), new Env(java.util.Collections.unmodifiableMap(out), defaultsEnv));
         } catch (NetcException e) {
           // placed in the block's declaration, which does not say which of its calls gave the arguments
           throw block == null ? e : InBlock.of(e, block, call);

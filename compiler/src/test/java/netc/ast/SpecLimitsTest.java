@@ -267,6 +267,36 @@ class SpecLimitsTest {
   }
 
   /**
+   * A block's defaulted parameters are bound in time linear in their number: each default was evaluated over a
+   * copy of every parameter bound before it, so 2,000 calls of a block of 2,000 defaults (4 million steps, under
+   * the limit) copied some 4 billion map entries. Now well under a second.
+   */
+  @Test
+  void manyDefaultedParametersBindInLinearTime() {
+    StringBuilder text = new StringBuilder("block b(");
+    for (int i = 0; i < 2_000; i++) text.append(i == 0 ? "" : ", ").append("a").append(i).append(" = ").append(i == 0 ? "1" : "a" + (i - 1));
+    text.append(") {\n  relu()\n}\ninput(3, 8, 8)\nfor i in 0 .. 2000 {\n  {i}: b()\n}\n");
+    Graph g = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> build(text.toString()));
+    assertEquals(2_001, g.nodes().size());
+  }
+
+  /**
+   * The check that a block calling itself never ends compares the arguments of its calls; lists that nest lists a
+   * thousand times over stand for 10^9 numbers in a few thousand terms, compared whole at every call. Each item
+   * compared is a step now, so the spec meets the step limit in a second or two.
+   */
+  @Test
+  void comparingHugeNestedArgumentsCountsAsSteps() {
+    String zeros = "0, ".repeat(999) + "0";
+    String text = "param a = [" + zeros + "]\nparam b = [" + zeros + "]\n"
+        + "param a2 = [" + "a, ".repeat(999) + "a]\nparam b2 = [" + "b, ".repeat(999) + "b]\n"
+        + "param a3 = [" + "a2, ".repeat(999) + "a2]\nparam b3 = [" + "b2, ".repeat(999) + "b2]\n"
+        + "block f(x, n) {\n  for i in 0 .. n {\n    f(a3, 0)\n  }\n}\ninput(3, 8, 8)\nf(b3, 200000)\nrelu()\n";
+    NetcException e = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThrows(NetcException.class, () -> build(text)));
+    assertTrue(e.getMessage().contains("steps to expand"), e.getMessage());
+  }
+
+  /**
    * A comment or string never closed is one token: the lexer tried again from every later '/*' to the
    * end of the file (or '"' to the end of the line), so 32,000 '/* ' took 5 s and 1,000,000 (3 MB,
    * under the 4 MiB limit) would take hours. Linear, each is well under a second.
