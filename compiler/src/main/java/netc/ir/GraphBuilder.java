@@ -449,7 +449,7 @@ public final class GraphBuilder {
     String name = explicit == null ? unique(scope, builtin.op().spelling()) : String.join(".", child(scope, explicit));
     // a scope of that name in this scope would make 'a' both a layer and the parent of a.conv
     if (explicit != null && (names.contains(name) || openScopes.peek().contains(explicit))) {
-      throw new NetcException(stmt.name().span(), "layer name '" + name + "' is already used");
+      throw new NetcException(stmt.name().span(), "layer name '" + name + "' is already used" + givenTo(name, stmt.name().span()));
     }
     if (explicit != null) explicitLayers.add(name);
     Map<String, Object> a = bind(call, builtin.formals(), env, null, null);
@@ -690,6 +690,24 @@ public final class GraphBuilder {
     Object v = eval(name.expr(), env);
     if (!(v instanceof Long)) throw new NetcException(name.span(), "a layer name expression must be an integer, got " + typeName(v));
     return v.toString();
+  }
+
+  /**
+   * Where an unnamed layer was given {@code name} by the builder (" by the unnamed relu() at 2:1: name that
+   * one, or this one otherwise"), so a clash with a name the user never wrote is explained; "" when the
+   * name was the user's (or a scope's).
+   */
+  private String givenTo(String name, Span here) {
+    if (explicitLayers.contains(name)) return "";
+    for (int i = nodes.size() - 1; i >= 0; i--) {
+      Node n = nodes.get(i);
+      Span at = n.origins().isEmpty() ? null : n.origins().get(0).span();
+      if (n.name().equals(name) && at != null) {
+        String where = at.file().equals(here.file()) ? at.line() + ":" + at.column() : at.location();
+        return " (given to the unnamed " + n.op().spelling() + "() at " + where + ", which is named after its layer: name that one, or this one otherwise)";
+      }
+    }
+    return "";
   }
 
   /**
