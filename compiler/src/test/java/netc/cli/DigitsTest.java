@@ -49,15 +49,7 @@ class DigitsTest {
    */
   @Test
   void compiledDigitsNetworkAgreesWithPyTorchOnEveryHeldOutDigit() throws Exception {
-    String previous = System.getProperty("netc.home");
-    System.setProperty("netc.home", HOME.toString());
-    Object[] r;
-    try {
-      r = netc("demo", "--only", "digits", "--out", dir.toString(), "--threads", "2");
-    } finally {
-      if (previous == null) System.clearProperty("netc.home");
-      else System.setProperty("netc.home", previous);
-    }
+    Object[] r = netcAt(HOME, "demo", "--only", "digits", "--out", dir.toString(), "--threads", "2");
     String out = (String) r[1];
     assertEquals(0, r[0], (String) r[2]);
     assertTrue(out.contains("same answer as PyTorch: 360/360\n"), out);
@@ -185,15 +177,7 @@ class DigitsTest {
     Tensor torch = Npy.read(FIXTURES.resolve("heldout_logits.npy"));
     torch.data()[7] += 1;
     Npy.write(home.resolve("weights/digits/heldout_logits.npy"), torch);
-    String previous = System.getProperty("netc.home");
-    System.setProperty("netc.home", home.toString());
-    Object[] r;
-    try {
-      r = netc("demo", "--only", "digits", "--out", out.toString(), "--threads", "1");
-    } finally {
-      if (previous == null) System.clearProperty("netc.home");
-      else System.setProperty("netc.home", previous);
-    }
+    Object[] r = netcAt(home, "demo", "--only", "digits", "--out", out.toString(), "--threads", "1");
     assertEquals(1, r[0], (String) r[2]);
     assertTrue(((String) r[1]).contains("accuracy: 358/360"), (String) r[1]);
     assertTrue(((String) r[2]).startsWith("netc demo: digits: netc's logits differ from PyTorch's by "), (String) r[2]);
@@ -201,6 +185,18 @@ class DigitsTest {
     // within the bound: no failure
     assertEquals(null, DigitsDemo.failure(new DigitsDemo.Report(1, 1, 1, 1e-6, 1, List.of(), List.of())));
     assertTrue(DigitsDemo.failure(new DigitsDemo.Report(1, 1, 1, Double.NaN, 1, List.of(), List.of())) != null, "NaN is a failure");
+  }
+
+  /** {@code netc ARGS} with netc.home set to {@code home} (where the demo finds examples/ and weights/), restored after. */
+  private static Object[] netcAt(Path home, String... args) {
+    String previous = System.getProperty("netc.home");
+    System.setProperty("netc.home", home.toString());
+    try {
+      return netc(args);
+    } finally {
+      if (previous == null) System.clearProperty("netc.home");
+      else System.setProperty("netc.home", previous);
+    }
   }
 
   @Test
