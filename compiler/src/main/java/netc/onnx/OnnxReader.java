@@ -207,6 +207,8 @@ public final class OnnxReader {
     final Map<String, OnnxTensor> initializers = new LinkedHashMap<>();
     final List<OnnxModel.ValueInfo> inputs = new ArrayList<>();
     final List<OnnxModel.ValueInfo> outputs = new ArrayList<>();
+    /** Constant nodes' outputs (now initializers), and the nodes' names. */
+    final Map<String, String> constants = new java.util.HashMap<>();
   }
 
   /** The graph's nodes read so far, for messages: the file's order, whatever each node becomes. */
@@ -227,7 +229,10 @@ public final class OnnxReader {
         case GRAPH_NODE -> {
           where = "node " + ++nodesRead; // its place in the file, Constant nodes counted (they become initializers)
           OnnxNode node = node(in);
-          if (node.opType().equals("Constant") && node.domain().isEmpty()) constant(node, g.initializers);
+          if (node.opType().equals("Constant") && node.domain().isEmpty()) {
+            constant(node, g.initializers);
+            g.constants.put(node.outputs().get(0), node.name());
+          }
           else g.nodes.add(node);
         }
         case GRAPH_INITIALIZER -> {
@@ -244,6 +249,12 @@ public final class OnnxReader {
       in.popLimit(old);
     }
     where = "the graph";
+    for (OnnxModel.ValueInfo input : g.inputs) { // a node that writes a graph input is refused; a Constant became an initializer first
+      String constant = g.constants.get(input.name());
+      if (constant != null) {
+        throw fail("Constant node " + quote(constant) + " writes the graph input " + quote(input.name()) + "; in ONNX every tensor has one source");
+      }
+    }
     return g;
   }
 
@@ -306,7 +317,7 @@ public final class OnnxReader {
           OnnxAttribute a = attribute(in);
           where = node;
           in.popLimit(old);
-          attributes.put(a.name(), a);
+          if (attributes.put(a.name(), a) != null) throw fail(where + " has attribute " + quote(a.name()) + " twice; ONNX gives each once");
         }
         default -> skip(in, tag);
       }
@@ -445,6 +456,8 @@ public final class OnnxReader {
     ByteString raw;
     FloatList floatData;
     LongList intData;
+    /** The field that held intData (int32_data, int64_data or uint64_data), -1 while none; two of them are refused. */
+    int intField = -1;
     /** double_data, each value rounded to float as it arrives (netc computes in float32; only that rounding is ever used). */
     FloatList doubleData;
     final Map<String, String> external = new LinkedHashMap<>();
@@ -469,9 +482,16 @@ public final class OnnxReader {
           r.raw = in.readBytes();
         }
         case TENSOR_FLOAT_DATA -> r.floatData = floats(in, tag, r.floatData == null ? new FloatList() : r.floatData);
-        case TENSOR_INT32_DATA, TENSOR_INT64_DATA, TENSOR_UINT64_DATA ->
-            r.intData = varints(in, tag, r.intData == null ? new LongList() : r.intData, WireFormat.getTagFieldNumber(tag) == TENSOR_INT32_DATA,
-                r.dims.size > 0 ? elements(r.dims.toArray(), "tensor " + quote(r.name)) : MAX_INTS_BEFORE_DIMS, "integer values");
+        case TENSOR_INT32_DATA, TENSOR_INT64_DATA, TENSOR_UINT64_DATA -> {
+          int field = WireFormat.getTagFieldNumber(tag);
+          if (r.intField >= 0 && r.intField != field) {
+            throw fail("tensor " + quote(r.name) + " has integer values in both " + intFieldName(r.intField) + " and " + intFieldName(field)
+                + "; ONNX keeps a tensor's values in one field");
+          }
+          r.intField = field;
+          r.intData = varints(in, tag, r.intData == null ? new LongList() : r.intData, field == TENSOR_INT32_DATA,
+              r.dims.size > 0 ? elements(r.dims.toArray(), "tensor " + quote(r.name)) : MAX_INTS_BEFORE_DIMS, "integer values");
+        }
         case TENSOR_DOUBLE_DATA -> r.doubleData = doubles(in, tag, r.doubleData == null ? new FloatList() : r.doubleData);
         case TENSOR_EXTERNAL_DATA -> {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "external_data");
@@ -501,11 +521,27 @@ public final class OnnxReader {
     into.put(key, value);
   }
 
-  /** The tensor's values, after checking that its dims and its data agree. */
+  private static String intFieldName(int field) {
+    return field == TENSOR_INT32_DATA ? "int32_data" : field == TENSOR_INT64_DATA ? "int64_data" : "uint64_data";
+  }
+
+  /**
+   * The tensor's values, after checking that its dims and its data agree and that the data is in one place:
+   * raw_data, external data, or the typed field of its type. A tensor with two (raw_data and float_data, or
+   * external data and raw_data) was read from the first found, the other never looked at; ONNX's checker
+   * refuses it.
+   */
   private OnnxTensor decode(RawTensor r) {
     String what = "tensor " + quote(r.name);
     long[] dims = r.dims.toArray();
     long count = elements(dims, what);
+    List<String> sources = new ArrayList<>();
+    if (r.externalLocation) sources.add("external data");
+    if (r.raw != null) sources.add("raw_data");
+    if (size(r.floatData) > 0) sources.add("float_data");
+    if (size(r.doubleData) > 0) sources.add("double_data");
+    if (size(r.intData) > 0) sources.add(intFieldName(r.intField));
+    if (sources.size() > 1) throw fail(what + " has its data in both " + sources.get(0) + " and " + sources.get(1) + "; ONNX keeps it in one");
     int size = elementSize(r.dataType);
     if (size == 0) return new OnnxTensor(r.name, dims, r.dataType, null, null); // strings and the like: no values needed
     if (count * size > MAX_MODEL_BYTES) throw fail(what + " has dims " + java.util.Arrays.toString(dims) + ": more than 2 GiB of data");
@@ -527,6 +563,8 @@ public final class OnnxReader {
     long count = 1;
     for (long d : dims) {
       if (d < 0) throw fail(what + " has a negative dim " + d);
+      // every dim, a later one after a 0 too (the product stays 0, but a dim read as an int would wrap)
+      if (count == 0 && d > MAX_TENSOR_ELEMENTS) throw fail(what + " has dims " + java.util.Arrays.toString(dims) + ": a dim over " + MAX_TENSOR_ELEMENTS);
       if (d != 0 && count > MAX_TENSOR_ELEMENTS / d) {
         throw fail(what + " has dims " + java.util.Arrays.toString(dims) + ": more than " + MAX_TENSOR_ELEMENTS + " elements");
       }
@@ -573,6 +611,7 @@ public final class OnnxReader {
     if (present != count) {
       throw fail(what + " has " + present + " values, but its dims " + java.util.Arrays.toString(dims) + " hold " + count);
     }
+    if (count > 0 && !isFloat || r.dataType == FLOAT16 || r.dataType == BFLOAT16) checkIntegerField(r, what);
     if (!isFloat) return new OnnxTensor(r.name, dims, r.dataType, null, count == 0 ? new long[0] : r.intData.toArray());
     float[] v = new float[count];
     for (int k = 0; k < count; k++) {
@@ -584,6 +623,39 @@ public final class OnnxReader {
       };
     }
     return new OnnxTensor(r.name, dims, r.dataType, v, null);
+  }
+
+  /**
+   * Integer values in the field ONNX gives their type (int32_data for the types of 32 bits and fewer and for
+   * float16's and bfloat16's bits, int64_data for INT64, uint64_data for UINT32 and UINT64), each within the
+   * type's range: an INT64 of 2^40 in int32_data was read as its low 32 bits, a BOOL of 7 or an INT8 of 1000 kept.
+   */
+  private void checkIntegerField(RawTensor r, String what) {
+    if (size(r.intData) == 0) return;
+    int expected = switch (r.dataType) {
+      case INT64 -> TENSOR_INT64_DATA;
+      case UINT32, UINT64 -> TENSOR_UINT64_DATA;
+      default -> TENSOR_INT32_DATA;
+    };
+    if (r.intField != expected) {
+      throw fail(what + " of " + typeName(r.dataType) + " has its values in " + intFieldName(r.intField) + "; ONNX keeps them in " + intFieldName(expected));
+    }
+    long lo, hi;
+    switch (r.dataType) {
+      case INT8 -> { lo = Byte.MIN_VALUE; hi = Byte.MAX_VALUE; }
+      case UINT8 -> { lo = 0; hi = 255; }
+      case BOOL -> { lo = 0; hi = 1; }
+      case INT16 -> { lo = Short.MIN_VALUE; hi = Short.MAX_VALUE; }
+      case UINT16, FLOAT16, BFLOAT16 -> { lo = 0; hi = 65535; }
+      case UINT32 -> { lo = 0; hi = 0xffffffffL; }
+      case UINT64 -> { lo = 0; hi = Long.MAX_VALUE; } // past 2^63 - 1 a long reads it negative
+      default -> { return; }
+    }
+    for (int k = 0; k < r.intData.size; k++) {
+      long v = r.intData.get(k);
+      if (v < lo || v > hi) throw fail(what + " of " + typeName(r.dataType) + " has value " + (r.dataType == UINT64 ? Long.toUnsignedString(v) : v)
+          + " at " + k + ", outside " + lo + " to " + hi);
+    }
   }
 
   private static int size(FloatList l) {

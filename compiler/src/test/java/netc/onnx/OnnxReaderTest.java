@@ -158,6 +158,48 @@ class OnnxReaderTest {
   }
 
   /**
+   * A tensor's data is in one place, of the field its type has, within its type's range: with two (raw_data and
+   * float_data, external data and raw_data) the first found was read and the other never looked at; an INT64 in
+   * int32_data kept its low 32 bits; a BOOL of 7 was kept. ONNX's checker refuses each.
+   */
+  @Test
+  void aTensorsDataIsInOnePlaceOfItsTypesField() throws IOException {
+    ByteBuffer raw = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1f).putFloat(2f);
+    String e = error(OnnxBytes.withInitializers(OnnxBytes.tensor("w", OnnxReader.FLOAT, new long[] {2}, out -> {
+      out.writeBytes(9, com.google.protobuf.ByteString.copyFrom(raw.array()));
+      out.writeFloat(4, 3f);
+      out.writeFloat(4, 4f);
+    })));
+    assertTrue(e.endsWith("tensor 'w' has its data in both raw_data and float_data; ONNX keeps it in one"), e);
+    e = error(OnnxBytes.withInitializers(OnnxBytes.tensor("i", OnnxReader.INT64, new long[] {1}, out -> out.writeInt32(5, 7))));
+    assertTrue(e.endsWith("tensor 'i' of int64 has its values in int32_data; ONNX keeps them in int64_data"), e);
+    e = error(OnnxBytes.withInitializers(OnnxBytes.tensor("b", OnnxReader.BOOL, new long[] {2}, out -> {
+      out.writeInt32(5, 1);
+      out.writeInt32(5, 7);
+    })));
+    assertTrue(e.endsWith("tensor 'b' of bool has value 7 at 1, outside 0 to 1"), e);
+    e = error(OnnxBytes.withInitializers(OnnxBytes.tensor("m", OnnxReader.INT64, new long[] {2}, out -> {
+      out.writeInt64(7, 1);
+      out.writeUInt64(11, 2);
+    })));
+    assertTrue(e.endsWith("tensor 'm' has integer values in both int64_data and uint64_data; ONNX keeps a tensor's values in one field"), e);
+    // a dim after a 0 is bounded too: the product stays 0, but the dim would wrap where read as an int
+    e = error(OnnxBytes.withInitializers(OnnxBytes.tensor("z", OnnxReader.FLOAT, new long[] {8, 0, 4294967299L}, out -> {})));
+    assertTrue(e.endsWith("tensor 'z' has dims [8, 0, 4294967299]: a dim over 2147483639"), e);
+  }
+
+  /** An attribute given twice, and a Constant node that writes the graph input: each refused, as ONNX's checker refuses them. */
+  @Test
+  void anAttributeTwiceAndAConstantOverTheInputAreRefused() throws IOException {
+    byte[] twice = OnnxBytes.node("conv", "Conv", List.of("x", "w"), List.of("y"), OnnxBytes.ints("pads", 0, 0, 0, 0), OnnxBytes.ints("pads", 1, 1, 1, 1));
+    String e = error(OnnxBytes.model(OnnxBytes.graph(List.of(twice), List.of(OnnxBytes.floats("w", new long[] {1, 1, 1, 1}, 1f)), 1, 4, 4)));
+    assertTrue(e.endsWith("node 'conv' has attribute 'pads' twice; ONNX gives each once"), e);
+    byte[] constant = OnnxBytes.node("k", "Constant", List.of(), List.of("x"), OnnxBytes.real("value_float", 2f));
+    e = error(OnnxBytes.model(OnnxBytes.graph(List.of(constant), List.of(), 1, 4, 4)));
+    assertTrue(e.endsWith("Constant node 'k' writes the graph input 'x'; in ONNX every tensor has one source"), e);
+  }
+
+  /**
    * Integer lists are capped as they are read, not after: a packed varint is one byte of the file and
    * eight of memory, so a small file of dims or int64 values would otherwise fill the heap.
    */
