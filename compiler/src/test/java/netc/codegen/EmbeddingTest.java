@@ -152,6 +152,8 @@ class EmbeddingTest {
   void badArgumentsNameThemselves() throws Exception {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CompiledModel.load(smallJar, 0));
     assertEquals("threads: must be at least 1, got 0", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> CompiledModel.load(smallJar, Integer.MAX_VALUE));
+    assertEquals("threads: at most 1024, got 2147483647", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> CompiledModel.load(getClass().getClassLoader(), "Small-Net", 1));
     assertTrue(e.getMessage().startsWith("name: a model's name is lower-case letters, digits and _"), e.getMessage());
     NetcException n = assertThrows(NetcException.class, () -> jar(small, smallWeights, "class", "kw.jar", true));
@@ -159,6 +161,9 @@ class EmbeddingTest {
     try (CompiledModel m = CompiledModel.load(smallJar, 1)) {
       e = assertThrows(IllegalArgumentException.class, () -> m.predict(new float[10], 1, new float[10]));
       assertEquals("buffers too small for a batch of 1: input holds 10 floats (needs 3072), output 10 (needs 10)", e.getMessage());
+      // an image past the outputs, whose offset wrapped in int to another image's values
+      e = assertThrows(IllegalArgumentException.class, () -> m.topK(new float[20], 429_496_730, 1));
+      assertEquals("image 429496730: the outputs hold 2 images of 10 values", e.getMessage());
     }
   }
 

@@ -484,7 +484,11 @@ public abstract class CompiledModel implements AutoCloseable {
    * ({@link ModelInfo#probabilities()}). The exceptions of {@link Prediction#topK}.
    */
   public final List<Prediction> topK(float[] outputs, int image, int k) {
-    return Prediction.topK(outputs, image * outputSize, outputSize, k, labels, info.probabilities());
+    long offset = (long) image * outputSize; // in int, image 4,294,968 of 1,000 outputs wrapped to image 0's 704th value
+    if (image < 0 || offset + outputSize > outputs.length) {
+      throw new IllegalArgumentException("image " + image + ": the outputs hold " + outputs.length / outputSize + " images of " + outputSize + " values");
+    }
+    return Prediction.topK(outputs, (int) offset, outputSize, k, labels, info.probabilities());
   }
 
   /** What the compiler recorded: spec, netc version, whether the weights are synthetic. */
@@ -544,7 +548,8 @@ public abstract class CompiledModel implements AutoCloseable {
 
   /**
    * Runs {@code batch} images from {@code input} (NCHW) into {@code output}; allocates nothing in
-   * steady state.
+   * steady state. When it throws, {@code output} holds no result: some images' outputs may have been
+   * written before the failure (on the pool's threads, any of them), the others are as they were.
    *
    * @throws IllegalArgumentException when the buffers are too small for the batch, or the input is not a
    *     whole number of this model's images (an image of another size: a 256x256 crop for a 224x224

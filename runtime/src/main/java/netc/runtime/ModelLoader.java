@@ -167,6 +167,11 @@ final class ModelLoader {
 
   private static void checkThreads(int threads) {
     if (threads < 1) throw new IllegalArgumentException("threads: must be at least 1, got " + threads);
+    // as the command lines bound them: Integer.MAX_VALUE failed as an out-of-memory blamed on the weights, 5,000 made
+    // 4,999 threads that live as long as the JVM
+    if (threads > CommandLineArgs.MAX_THREADS) {
+      throw new IllegalArgumentException("threads: at most " + CommandLineArgs.MAX_THREADS + ", got " + threads);
+    }
   }
 
   private static void checkAbi(Properties p, URL where) {

@@ -98,7 +98,7 @@ public final class Preprocess {
     try {
       bytes = encoded.readNBytes(MAX_STREAM_BYTES + 1);
     } catch (IOException e) {
-      throw new BadInputException(name + ": cannot read (" + e.getMessage() + ")", e);
+      throw readFailure(name, e, e.getMessage());
     }
     if (bytes.length > MAX_STREAM_BYTES) throw new BadInputException(name + ": more than " + MAX_STREAM_BYTES + " bytes: not read as an image");
     return image(bytes, name);
@@ -185,7 +185,7 @@ public final class Preprocess {
       if (size != expected) throw new BadInputException(Yuv.sizeMismatch(name, size, format, width, height, expected));
       data = readExactly(file, (int) expected);
     } catch (IOException e) {
-      throw new BadInputException(name + ": cannot read (" + netc.runtime.io.FileOutput.reason(e) + ")");
+      throw readFailure(name, e, netc.runtime.io.FileOutput.reason(e));
     }
     return tensor(Yuv.toRgb(data, format, width, height, name), name);
   }
@@ -261,8 +261,24 @@ public final class Preprocess {
         return decode(in, file.toString(), format, palette, ycc);
       }
     } catch (IOException e) { // reading the file: the decoder's own errors are refusals already
-      throw new BadInputException(file + ": cannot read (" + netc.runtime.io.FileOutput.reason(e) + ")");
+      throw readFailure(file.toString(), e, netc.runtime.io.FileOutput.reason(e));
     }
+  }
+
+  /**
+   * A read that failed: the file's fault ("cannot read"), or, where the reading thread was interrupted (a request
+   * cancelled by Future.cancel(true): a channel's stream closes with ClosedByInterruptException), a
+   * CancellationException, the thread's interrupt status left as it is, not a bad image a service would answer as
+   * the caller's mistake.
+   */
+  static RuntimeException readFailure(String name, IOException e, String reason) {
+    // not every InterruptedIOException: a socket's read timeout is one, and the stream's fault
+    if (e instanceof java.nio.channels.ClosedByInterruptException || Thread.currentThread().isInterrupted()) {
+      java.util.concurrent.CancellationException cancelled = new java.util.concurrent.CancellationException(name + ": reading was interrupted");
+      cancelled.initCause(e);
+      return cancelled;
+    }
+    return new BadInputException(name + ": cannot read (" + reason + ")", e);
   }
 
   /** {@link #decode(Path)} of an encoded image held in memory, {@code name} naming it in the messages. */

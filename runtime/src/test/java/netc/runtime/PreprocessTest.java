@@ -107,6 +107,30 @@ class PreprocessTest {
   }
 
   /**
+   * A read interrupted (a request cancelled with Future.cancel(true)) is a cancellation, the thread's interrupt
+   * status kept: it was "cannot read (null)", a bad image a service would answer as the caller's mistake.
+   */
+  @Test
+  void anInterruptedReadIsACancellationNotABadImage() throws IOException {
+    Preprocess pre = new Preprocess(80, 64);
+    Path jpeg = IMAGES.resolve("color_jpeg.jpg");
+    try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(jpeg)) {
+      Thread.currentThread().interrupt();
+      try {
+        java.util.concurrent.CancellationException e = assertThrows(java.util.concurrent.CancellationException.class,
+            () -> pre.image(java.nio.channels.Channels.newInputStream(channel), "upload"));
+        assertEquals("upload: reading was interrupted", e.getMessage());
+        assertTrue(Thread.currentThread().isInterrupted(), "the interrupt status is kept");
+      } finally {
+        Thread.interrupted();
+      }
+    }
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(jpeg)) {
+      assertEquals(3 * 64 * 64, pre.image(in, "upload").length, "and the next read works");
+    }
+  }
+
+  /**
    * CMYK to RGB to the level as Pillow's cmyk2rgb computes it, nk - MULDIV255(c, nk) with nk = 255 - k:
    * flat blocks (which decode exactly) whose values a truncating (255 - c)(255 - k) / 255 gets one
    * lower. The file is Adobe's (inverted samples), as PIL reads it: stored 128, 60, 200, 253 is ink
