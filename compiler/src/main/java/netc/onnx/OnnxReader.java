@@ -38,6 +38,14 @@ public final class OnnxReader {
    * memory, so a small file could otherwise ask for gigabytes. Dims: a network's tensors have four or five.
    */
   static final int MAX_RANK = 64;
+
+  /**
+   * The most nodes (Constant ones included), initializers, graph inputs and outputs, and a node's inputs and outputs,
+   * a model may have: each costs a record of tens of bytes for two bytes of the file, so a 200 MB file of empty
+   * graph inputs took 4-5 GB. Exported classifiers have hundreds to a few thousand nodes; netc compiles at most
+   * 20,000 layers.
+   */
+  static final int MAX_NODES = 1_000_000, MAX_VALUES = 65_536;
   /** Values of an INTS attribute (pads, kernel shapes, a Constant's value_ints: a handful to thousands). */
   static final int MAX_ATTRIBUTE_INTS = 1 << 20;
   /** A tensor's integer values before its dims are read (writers put dims first; a scalar has none). */
@@ -228,6 +236,7 @@ public final class OnnxReader {
       switch (field) {
         case GRAPH_NODE -> {
           where = "node " + ++nodesRead; // its place in the file, Constant nodes counted (they become initializers)
+          if (nodesRead > MAX_NODES) throw fail("the graph has more than " + MAX_NODES + " nodes; netc compiles networks of thousands");
           OnnxNode node = node(in);
           if (node.opType().equals("Constant") && node.domain().isEmpty()) {
             constant(node, g.initializers);
@@ -237,14 +246,21 @@ public final class OnnxReader {
         }
         case GRAPH_INITIALIZER -> {
           where = "initializer " + (g.initializers.size() + 1);
+          if (g.initializers.size() >= MAX_NODES) throw fail("the graph has more than " + MAX_NODES + " initializers");
           OnnxTensor t = tensor(in);
           if (g.initializers.put(t.name(), t) != null) {
             throw fail("tensor " + quote(t.name()) + " is given twice (two initializers, or a Constant node's output and an initializer);"
                 + " in ONNX every tensor has one source");
           }
         }
-        case GRAPH_INPUT -> g.inputs.add(valueInfo(in));
-        default -> g.outputs.add(valueInfo(in));
+        case GRAPH_INPUT -> {
+          if (g.inputs.size() >= MAX_VALUES) throw fail("the graph has more than " + MAX_VALUES + " inputs");
+          g.inputs.add(valueInfo(in));
+        }
+        default -> {
+          if (g.outputs.size() >= MAX_VALUES) throw fail("the graph has more than " + MAX_VALUES + " outputs");
+          g.outputs.add(valueInfo(in));
+        }
       }
       in.popLimit(old);
     }
@@ -302,8 +318,14 @@ public final class OnnxReader {
     Map<String, OnnxAttribute> attributes = new LinkedHashMap<>();
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
       switch (WireFormat.getTagFieldNumber(tag)) {
-        case NODE_INPUT -> inputs.add(string(in, tag, "node input"));
-        case NODE_OUTPUT -> outputs.add(string(in, tag, "node output"));
+        case NODE_INPUT -> {
+          if (inputs.size() >= MAX_VALUES) throw fail(where + " has more than " + MAX_VALUES + " inputs");
+          inputs.add(string(in, tag, "node input"));
+        }
+        case NODE_OUTPUT -> {
+          if (outputs.size() >= MAX_VALUES) throw fail(where + " has more than " + MAX_VALUES + " outputs");
+          outputs.add(string(in, tag, "node output"));
+        }
         case NODE_NAME -> {
           name = string(in, tag, "node name");
           where = "node " + quote(name);

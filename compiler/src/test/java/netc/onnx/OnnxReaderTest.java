@@ -188,6 +188,19 @@ class OnnxReaderTest {
     assertTrue(e.endsWith("tensor 'z' has dims [8, 0, 4294967299]: a dim over 2147483639"), e);
   }
 
+  /**
+   * Records are bounded in number as they arrive: each empty graph input is two bytes of the file and some 44 of
+   * memory, so a 200 MB file of them took 4-5 GB.
+   */
+  @Test
+  void emptyRecordsAreBoundedInNumber() throws IOException {
+    byte[] graph = OnnxBytes.message(out -> {
+      for (int i = 0; i <= OnnxReader.MAX_VALUES; i++) out.writeByteArray(11, new byte[0]);
+    });
+    String e = error(OnnxBytes.model(graph));
+    assertTrue(e.endsWith("the graph has more than 65536 inputs"), e);
+  }
+
   /** An attribute given twice, and a Constant node that writes the graph input: each refused, as ONNX's checker refuses them. */
   @Test
   void anAttributeTwiceAndAConstantOverTheInputAreRefused() throws IOException {
