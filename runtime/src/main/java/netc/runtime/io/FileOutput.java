@@ -81,11 +81,27 @@ public final class FileOutput {
         write(Files.newOutputStream(target, StandardOpenOption.WRITE, StandardOpenOption.APPEND), body, null);
         return new Staged(target, target, null);
       }
-      if (Files.isSymbolicLink(target) && Files.exists(target)) file = target.toRealPath(); // write through the link, keep it
+      if (processStream(target)) { // not there: the stream is closed (>&-); replacing /dev/stdout's link with a file would be wrong
+        throw new BadInputException("cannot write " + target + ": this process has no such stream open");
+      }
+      if (Files.isSymbolicLink(target)) file = Files.exists(target) ? target.toRealPath() : linkTarget(target); // written through, kept
       return new Staged(target, file, writeBeside(target, file, body));
     } catch (IOException e) {
       throw failure(target, e);
     }
+  }
+
+  /**
+   * Where a link that leads to nothing yet points, through any links on the way (as the shell's {@code >} creates
+   * it): a link replaced by the output, as netc once did, left the file it named uncreated.
+   */
+  private static Path linkTarget(Path link) throws IOException {
+    Path at = link.toAbsolutePath();
+    for (int hops = 0; Files.isSymbolicLink(at); hops++) {
+      if (hops == 40) throw new java.nio.file.FileSystemException(link.toString(), null, "too many levels of symbolic links");
+      at = at.resolveSibling(Files.readSymbolicLink(at)).normalize();
+    }
+    return at;
   }
 
   /**

@@ -117,6 +117,14 @@ class FileOutputTest {
     Npy.write(link, new Tensor(new int[] {1}, new float[] {9}));
     assertTrue(Files.isSymbolicLink(link));
     assertArrayEquals(new float[] {9}, Npy.read(real).data());
+    // a link to a file not yet there (relative, through a second link) creates that file, as the shell's > does;
+    // the links stay (the output replaced the first link with a file, and the file it named was never made)
+    Files.createDirectories(dir.resolve("res"));
+    Path dangling = Files.createSymbolicLink(dir.resolve("out.npy"), Path.of("hop.npy"));
+    Files.createSymbolicLink(dir.resolve("hop.npy"), Path.of("res/y.npy"));
+    Npy.write(dangling, new Tensor(new int[] {1}, new float[] {7}));
+    assertTrue(Files.isSymbolicLink(dangling) && Files.isSymbolicLink(dir.resolve("hop.npy")), "the links kept");
+    assertArrayEquals(new float[] {7}, Npy.read(dir.resolve("res/y.npy")).data());
     Assumptions.assumeTrue(Files.exists(Path.of("/dev/null")) && Files.exists(Path.of("/dev/full")), "Linux devices");
     Npy.write(Path.of("/dev/null"), new Tensor(new int[] {1}, new float[] {9}));
     assertFalse(Files.isRegularFile(Path.of("/dev/null")), "/dev/null is still a device");
@@ -133,6 +141,9 @@ class FileOutputTest {
   @Test
   void aProcessesStreamIsWrittenInPlace() throws Exception {
     Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "Linux's /proc");
+    // a stream this process does not have open (stdout closed with >&-): refused, not replaced by a file (as root, /dev/stdout's link was)
+    BadInputException closed = assertThrows(BadInputException.class, () -> FileOutput.writeString(Path.of("/proc/self/fd/987"), "x"));
+    assertEquals("cannot write /proc/self/fd/987: this process has no such stream open", closed.getMessage());
     Process cat = new ProcessBuilder("cat").start();
     try {
       FileOutput.writeString(Path.of("/proc/" + cat.pid() + "/fd/0"), "through the pipe\n");
