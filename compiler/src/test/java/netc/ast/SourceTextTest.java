@@ -193,9 +193,11 @@ class SourceTextTest {
     NetcException e = assertThrows(NetcException.class,
         () -> GraphBuilder.build(SpecLoader.fromText("x.net", "input(3, 8, 8)\nconv(" + huge + ", 1)\n"), Map.of()));
     String message = "unknown name '" + huge + "'";
-    assertEquals(message.substring(0, 2000) + "... (" + (message.length() - 2000) + " more characters)", e.getMessage());
+    // its start, what was left out, and its last 500 characters (where a message says the problem)
+    assertEquals(message.substring(0, 1500) + "... (" + (message.length() - 2000) + " characters left out) ..." + message.substring(message.length() - 500),
+        e.getMessage());
     List<String> lines = e.format().lines().toList();
-    assertEquals("x.net:2:6: " + message.substring(0, 2000 - "x.net:2:6: ".length()), lines.get(0).substring(0, 2000));
+    assertEquals("x.net:2:6: " + message.substring(0, 1500 - "x.net:2:6: ".length()), lines.get(0).substring(0, 1500));
     assertEquals(List.of(3, 2 + 5, Span.MAX_UNDERLINE), List.of(lines.size(), underline(e)[0], underline(e)[1]), e.format().substring(2000));
   }
 }

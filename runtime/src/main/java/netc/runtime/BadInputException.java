@@ -23,31 +23,43 @@ public class BadInputException extends RuntimeException {
     super(oneLine(message), cause);
   }
 
+  /** The characters kept from the end of a message cut short: the problem is said there, after the names. */
+  static final int TAIL = 500;
+
   /**
    * {@code message} with control characters (C0, DEL, C1), line and paragraph separators and format
    * characters (such as bidirectional overrides) escaped as {@code \n}, {@code \xNN} or {@code
-   * \\uNNNN}, and cut after {@link #MAX_MESSAGE} characters.
+   * \\uNNNN}; past {@link #MAX_MESSAGE} characters, its start and its last {@link #TAIL} characters
+   * with what was left out between them. (Cut after its start alone, a tensor name of thousands of
+   * characters left out the problem that followed it: "unknown dtype", "overlap".)
    */
   public static String oneLine(String message) {
     if (message == null) return null;
     StringBuilder b = new StringBuilder(Math.min(message.length(), MAX_MESSAGE) + 16);
-    for (int i = 0; i < message.length(); i++) {
-      if (b.length() >= MAX_MESSAGE) {
-        return b.append("... (").append(message.length() - i).append(" more characters)").toString();
-      }
-      char c = message.charAt(i);
-      switch (c) {
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        default -> {
-          if (!unprintable(c)) b.append(c);
-          else if (c < 0x100) b.append(String.format("\\x%02x", (int) c));
-          else b.append(String.format("\\u%04x", (int) c));
-        }
+    int n = message.length(), i = 0;
+    for (; i < n && b.length() < MAX_MESSAGE; i++) escape(message.charAt(i), b);
+    if (i == n) return b.toString();
+    StringBuilder head = new StringBuilder(MAX_MESSAGE);
+    int k = 0;
+    for (; head.length() < MAX_MESSAGE - TAIL; k++) escape(message.charAt(k), head);
+    int tailFrom = Math.max(k, n - TAIL);
+    StringBuilder tail = new StringBuilder();
+    for (int m = tailFrom; m < n; m++) escape(message.charAt(m), tail);
+    if (tailFrom == k) return head.append(tail).toString(); // long only once escaped: all of it, a little past the bound
+    return head.append("... (").append(tailFrom - k).append(" characters left out) ...").append(tail).toString();
+  }
+
+  private static void escape(char c, StringBuilder b) {
+    switch (c) {
+      case '\n' -> b.append("\\n");
+      case '\r' -> b.append("\\r");
+      case '\t' -> b.append("\\t");
+      default -> {
+        if (!unprintable(c)) b.append(c);
+        else if (c < 0x100) b.append(String.format("\\x%02x", (int) c));
+        else b.append(String.format("\\u%04x", (int) c));
       }
     }
-    return b.toString();
   }
 
   private static boolean unprintable(char c) {
