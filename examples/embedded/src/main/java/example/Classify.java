@@ -48,7 +48,7 @@ public final class Classify {
    */
   static int cli(String[] args, PrintStream out, PrintStream err) {
     try {
-      return run(args, out);
+      return run(args, out, err);
     } catch (BadInputException e) {
       err.println("classify: " + e.getMessage());
     } catch (IllegalArgumentException e) {
@@ -57,17 +57,17 @@ public final class Classify {
     return 1;
   }
 
-  /** Prints the top k of every digit in the file; 2 on a usage error. */
-  static int run(String[] args, PrintStream out) {
+  /** Prints the top k of every digit in the file; 2 on a usage error, said on {@code err}. */
+  static int run(String[] args, PrintStream out, PrintStream err) {
     if (args.length < 1 || args.length > 2) {
-      System.err.println("usage: Classify DIGITS.npy|DIGIT.png [K]   (DIGITS.npy: [N, 1, 8, 8] floats, ink in [0, 1];"
+      err.println("usage: Classify DIGITS.npy|DIGIT.png [K]   (DIGITS.npy: [N, 1, 8, 8] floats, ink in [0, 1];"
           + " DIGIT.png or .jpg: one digit, either ink colour)");
       return 2;
     }
     int k = DEFAULT_K;
     if (args.length == 2) {
       if (!args[1].matches("[1-9][0-9]?")) {
-        System.err.println("classify: K is a whole number from 1 to 99, got " + args[1]);
+        err.println("classify: K is a whole number from 1 to 99, got " + args[1]);
         return 2;
       }
       k = Integer.parseInt(args[1]);
@@ -85,7 +85,8 @@ public final class Classify {
 
   /** The model's logits [N, 10] for the digits of an .npy file or an image, loaded from this program's own class path. */
   static Tensor logits(Path digits) {
-    Tensor x = digits.getFileName().toString().endsWith(".npy") ? npyDigits(digits) : imageDigit(digits);
+    // a root folder ("/") has no file name: the image reader names what is wrong with it
+    Tensor x = digits.getFileName() != null && digits.getFileName().toString().endsWith(".npy") ? npyDigits(digits) : imageDigit(digits);
     try (CompiledModel model = CompiledModel.load(Classify.class.getClassLoader(), MODEL, 1)) {
       ModelInfo info = model.info(); // what the model takes, without reading its spec: [1, 32, 32]
       if (info.inputShape().get(1) != DIGIT_SIDE * UPSCALE) throw new IllegalStateException("model " + MODEL + " takes " + info);

@@ -45,7 +45,7 @@ class ClassifyTest {
   @Test
   void printsTheTopKOfEveryDigitAsTorchRanksThem() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    int status = Classify.run(new String[] {FIXTURES.resolve("heldout_images.npy").toString(), "2"}, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    int status = Classify.run(new String[] {FIXTURES.resolve("heldout_images.npy").toString(), "2"}, new PrintStream(bytes, true, StandardCharsets.UTF_8), System.err);
     assertEquals(0, status);
     List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
     float[] torch = Npy.read(FIXTURES.resolve("heldout_logits.npy")).data();
@@ -105,7 +105,7 @@ class ClassifyTest {
     float[] torch = Npy.read(FIXTURES.resolve("heldout_logits.npy")).data();
     for (var image : List.of(java.util.Map.entry("seven.png", 0), java.util.Map.entry("three.png", 2))) {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-      int status = Classify.run(new String[] {IMAGES.resolve(image.getKey()).toString(), "1"}, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+      int status = Classify.run(new String[] {IMAGES.resolve(image.getKey()).toString(), "1"}, new PrintStream(bytes, true, StandardCharsets.UTF_8), System.err);
       assertEquals(0, status);
       String line = bytes.toString(StandardCharsets.UTF_8).strip();
       assertTrue(line.startsWith("digit 0: " + argmax(torch, image.getValue() * 10) + " "), image.getKey() + ": " + line);
@@ -119,7 +119,7 @@ class ClassifyTest {
     assertTrue(javax.imageio.ImageIO.write(javax.imageio.ImageIO.read(IMAGES.resolve("seven.png").toFile()), "jpeg", jpeg.toFile()));
     float[] torch = Npy.read(FIXTURES.resolve("heldout_logits.npy")).data();
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    assertEquals(0, Classify.run(new String[] {jpeg.toString(), "1"}, new PrintStream(bytes, true, StandardCharsets.UTF_8)));
+    assertEquals(0, Classify.run(new String[] {jpeg.toString(), "1"}, new PrintStream(bytes, true, StandardCharsets.UTF_8), System.err));
     assertTrue(bytes.toString(StandardCharsets.UTF_8).startsWith("digit 0: " + argmax(torch, 0) + " "), bytes.toString(StandardCharsets.UTF_8));
   }
 
@@ -154,6 +154,8 @@ class ClassifyTest {
     BadInputException e = assertThrows(BadInputException.class, () -> Classify.logits(none));
     assertEquals(none + ": no digits (shape [0, 1, 8, 8])", e.getMessage());
     assertCliRefuses("classify: " + none + ": no digits (shape [0, 1, 8, 8])", none);
+    // a root folder has no file name: refused by name too (it was a NullPointerException's stack trace)
+    assertCliRefuses("classify: /: not a regular file (a directory)", Path.of("/"));
   }
 
   /** A digit holding NaN is named, with its cell: its logits had no ranking, a stack trace from Prediction.topK. */

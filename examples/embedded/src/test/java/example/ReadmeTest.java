@@ -86,7 +86,7 @@ class ReadmeTest {
     assertEquals(0, p.exitValue(), output);
     ByteArrayOutputStream same = new ByteArrayOutputStream();
     Classify.run(argv.subList(argv.indexOf("example.Classify") + 1, argv.size()).toArray(String[]::new),
-        new PrintStream(same, true, StandardCharsets.UTF_8));
+        new PrintStream(same, true, StandardCharsets.UTF_8), System.err);
     List<String> lines = output.lines().filter(l -> l.startsWith("digit ")).toList();
     assertEquals(same.toString(StandardCharsets.UTF_8).lines().toList(), lines, output);
     assertTrue(lines.get(0).startsWith("digit 0: 7 1.000 "), "the README says it prints this: " + lines.get(0));

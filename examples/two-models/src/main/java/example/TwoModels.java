@@ -36,17 +36,17 @@ public final class TwoModels {
    */
   static int cli(String[] args, PrintStream out, PrintStream err) {
     try {
-      return run(args, out);
+      return run(args, out, err);
     } catch (BadInputException | IllegalArgumentException e) {
       err.println("two-models: " + e.getMessage());
       return 1;
     }
   }
 
-  /** Prints both models' answers; 2 on a usage error. */
-  static int run(String[] args, PrintStream out) {
+  /** Prints both models' answers; 2 on a usage error, said on {@code err}. */
+  static int run(String[] args, PrintStream out, PrintStream err) {
     if (args.length != ARGS) {
-      System.err.println("usage: TwoModels A.jar A.npy B.jar B.npy   (X.npy: [N, C, H, W] floats, the input of model X)");
+      err.println("usage: TwoModels A.jar A.npy B.jar B.npy   (X.npy: [N, C, H, W] floats, the input of model X)");
       return 2;
     }
     List<Path> jars = List.of(Path.of(args[0]), Path.of(args[2]));

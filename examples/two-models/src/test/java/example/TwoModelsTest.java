@@ -92,7 +92,7 @@ class TwoModelsTest {
   void printsEachModelsTopClassAsTheInterpreterRanksThem() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     int status = TwoModels.run(new String[] {digitsJar.toString(), digitsInput.toString(), resnetJar.toString(), resnetInput.toString()},
-        new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        new PrintStream(bytes, true, StandardCharsets.UTF_8), System.err);
     assertEquals(0, status);
     List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
     assertEquals(2 + 2 * BATCH, lines.size(), lines.toString());
@@ -113,7 +113,9 @@ class TwoModelsTest {
 
   @Test
   void aWrongArgumentCountIsAUsageError() {
-    assertEquals(2, TwoModels.run(new String[] {digitsJar.toString()}, new PrintStream(new ByteArrayOutputStream())));
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertEquals(2, TwoModels.run(new String[] {digitsJar.toString()}, new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8)));
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("usage: TwoModels A.jar A.npy B.jar B.npy"), "the usage on the err stream given");
   }
 
   /** An input holding NaN is named, with its image and value: its logits had no ranking, a stack trace from Prediction.topK. */
