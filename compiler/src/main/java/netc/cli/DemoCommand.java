@@ -64,7 +64,13 @@ final class DemoCommand implements Main.Command {
     int threads = Runtime.getRuntime().availableProcessors();
     if (cl.hasOption("threads")) threads = CommandLines.threads(cl.getOptionValue("threads"));
     if (Files.exists(outDir) && !Files.isDirectory(outDir)) throw new BadInputException("--out " + outDir + ": not a directory");
-    Files.createDirectories(outDir);
+    try {
+      Files.createDirectories(outDir);
+      if (!Files.isWritable(outDir)) throw new java.nio.file.AccessDeniedException(outDir.toString());
+    } catch (IOException e) { // a checkout read-only or another user's: the demo's jars and pictures go elsewhere
+      throw new BadInputException("cannot write the demo's folder " + outDir + " (" + netc.runtime.io.FileOutput.reason(e)
+          + "): give one this user may write with --out DIR");
+    }
     int status = 0;
     if (only == null || only.equals("digits")) {
       // the bound it prints is enforced: a demo that disagrees with PyTorch ends in failure, after the rest of the report

@@ -88,6 +88,16 @@ class CommandLineChecksTest {
     for (String level : List.of("0", "1", "2")) assertEquals(0, netc("inspect", SMALL, "-O", level)[0], level);
   }
 
+  /** A demo folder that cannot be made or written (a read-only checkout's build/demo) is refused with the way out, --out. */
+  @Test
+  void aDemoFolderThatCannotBeWrittenSaysUseOut() {
+    Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "Linux's /proc, where no folder can be made, even by root");
+    Object[] r = netc("demo", "--only", "digits", "--out", "/proc/netc-demo");
+    assertEquals(1, r[0], (String) r[2]);
+    String e = (String) r[2];
+    assertTrue(e.startsWith("netc demo: cannot write the demo's folder /proc/netc-demo (") && e.endsWith("): give one this user may write with --out DIR\n"), e);
+  }
+
   /** An output named with a trailing slash names a folder: Path.of dropped the slash, and "-o build/" wrote a jar called build. */
   @Test
   void anOutputEndingInASlashIsRefused() {
