@@ -46,7 +46,16 @@ public final class Npy {
   public static Tensor read(Path path) {
     checkRegularFile(path, "cannot read ");
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      return parse(path, ch, ch.size());
+      // the file as opened, and as it is once read: one rewritten in place meanwhile (numpy's open_memmap in r+
+      // mode, a producer writing the next batch) would give a tensor of old and new values
+      java.nio.file.attribute.BasicFileAttributes before = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
+      Tensor t = parse(path, ch, ch.size());
+      java.nio.file.attribute.BasicFileAttributes after = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
+      if (!java.util.Objects.equals(before.fileKey(), after.fileKey()) || before.size() != after.size() || ch.size() != after.size()
+          || !before.lastModifiedTime().equals(after.lastModifiedTime())) {
+        throw bad(path, "changed while being read (its size or modification time moved: was it written meanwhile?)");
+      }
+      return t;
     } catch (IOException e) {
       throw new BadInputException("cannot read " + path + ": " + FileOutput.reason(e), e);
     }

@@ -283,4 +283,37 @@ class NpyTest {
     assertEquals(p + ": shape [2, 1073741824] has 2147483648 values, more than one Java array holds (2147483639)",
         assertThrows(BadInputException.class, () -> Npy.read(p)).getMessage());
   }
+
+  /**
+   * A file written while it is read (here its modification time moved on all along, as a writer's would) is
+   * refused, not read as a mix of old and new values.
+   */
+  @Test
+  void aFileWrittenWhileReadIsRefused() throws Exception {
+    Path big = dir.resolve("big.npy");
+    Npy.write(big, new Tensor(new int[] {8 << 20}, new float[8 << 20]));
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    Thread writer = new Thread(() -> {
+      long t = 1_000_000_000_000L;
+      while (!stop.get()) {
+        try {
+          java.nio.file.Files.setLastModifiedTime(big, java.nio.file.attribute.FileTime.fromMillis(t += 1000));
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+        started.countDown();
+      }
+    });
+    writer.start();
+    try {
+      started.await();
+      BadInputException e = assertThrows(BadInputException.class, () -> Npy.read(big));
+      assertEquals(big + ": changed while being read (its size or modification time moved: was it written meanwhile?)", e.getMessage());
+    } finally {
+      stop.set(true);
+      writer.join();
+    }
+    assertEquals(8 << 20, Npy.read(big).size(), "left alone, it reads");
+  }
 }
