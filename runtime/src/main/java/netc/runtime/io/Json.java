@@ -206,9 +206,17 @@ public final class Json extends TextCursor<Json.ParseException> {
     int start = pos;
     if (peek() == '-') pos++;
     while (pos < s.length() && "0123456789+-.eE".indexOf(s.charAt(pos)) >= 0) pos++;
+    // a number is at most a few dozen characters: a 100 MiB run of digits is refused by its length, not copied
+    // into a substring, a NumberFormatException's message and the error's (some 400 MB at once)
+    if (pos - start > 64) {
+      int end = pos;
+      pos = start;
+      throw error("bad number '" + s.substring(start, start + 32) + "...' (" + (end - start) + " characters)");
+    }
     String text = s.substring(start, pos);
     try {
-      if (text.matches("-?(0|[1-9][0-9]*)")) return Long.parseLong(text);
+      // -0 is an integer nowhere a safetensors header has one (serde_json reads it as the float -0.0): refused
+      if (text.matches("0|-?[1-9][0-9]*")) return Long.parseLong(text);
       if (text.matches("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?")) return Double.parseDouble(text);
     } catch (NumberFormatException e) {
       // falls through: an integer too large for a long

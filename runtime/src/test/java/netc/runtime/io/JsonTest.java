@@ -49,4 +49,16 @@ class JsonTest {
     assertEquals(List.of(Map.of(), Map.of(), Map.of()), Json.parse("[{},{},{}]"));
     assertEquals("unexpected end at offset 3", assertThrows(Json.ParseException.class, () -> Json.parse("[{}")).getMessage());
   }
+
+  /**
+   * Numbers: -0 is no integer (serde_json, the reference reader, takes it as the float -0.0, which a shape or an
+   * offset refuses), and a run of digits longer than any number is refused by its length, its text cut, rather
+   * than copied whole into the message (100 MiB of digits took some 400 MB).
+   */
+  @Test
+  void minusZeroIsNoIntegerAndAHugeNumberIsRefusedByItsLength() throws Json.ParseException {
+    assertEquals(List.of(0L, -0.0, 10L), Json.parse("[0,-0,10]"));
+    Json.ParseException e = assertThrows(Json.ParseException.class, () -> Json.parse("[" + "1".repeat(1_000_000) + "]"));
+    assertEquals("bad number '" + "1".repeat(32) + "...' (1000000 characters) at offset 1", e.getMessage());
+  }
 }
