@@ -17,8 +17,12 @@ log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 status=0
 for arch in ${ARCHS:-resnet18 resnet50 resnet101}; do
-  if [ ! -f "$out/$arch.onnx" ]; then
-    /usr/bin/python3 "$root/weights/export_torchvision.py" --arch "$arch" --seed 1 --out "$out/$arch" --onnx >&2
+  # both files, as an export cut short leaves the first; a failed export is the model's FAILED line, the others still run
+  if { [ ! -f "$out/$arch.onnx" ] || [ ! -f "$out/$arch.safetensors" ]; } \
+      && ! /usr/bin/python3 "$root/weights/export_torchvision.py" --arch "$arch" --seed 1 --out "$out/$arch" --onnx >&2; then
+    echo "$arch: export FAILED (its error above); no bench"
+    status=1
+    continue
   fi
   for batch in ${BATCHES:-1 8}; do
     runs=30; [ "$batch" -gt 1 ] && runs=10
