@@ -119,8 +119,13 @@ final class DemoCommand implements Main.Command {
       }
     }
     out.println("the compiled model: " + jar);
-    out.println("  java --add-modules jdk.incubator.vector -jar " + jar + " " + outDir.resolve("images") + "/*.png");
+    out.println("  java --add-modules jdk.incubator.vector -jar " + shellWord(jar.toString()) + " " + shellWord(outDir.resolve("images").toString()) + "/*.png");
     return 0;
+  }
+
+  /** {@code path} as a shell reads it back: as it is when plain, else in single quotes (a folder with a space in its name). */
+  static String shellWord(String path) {
+    return path.matches("[A-Za-z0-9_./+:@%=,-]+") ? path : "'" + path.replace("'", "'\\''") + "'";
   }
 
   /** Draws the sample images: no downloaded photos. */

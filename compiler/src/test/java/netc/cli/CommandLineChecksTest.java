@@ -88,6 +88,14 @@ class CommandLineChecksTest {
     for (String level : List.of("0", "1", "2")) assertEquals(0, netc("inspect", SMALL, "-O", level)[0], level);
   }
 
+  /** The command the demo prints to run its jar again reads back in a shell: a path with a space or a quote is quoted. */
+  @Test
+  void theDemosPrintedCommandQuotesItsPaths() {
+    assertEquals("build/demo/resnet50.jar", DemoCommand.shellWord("build/demo/resnet50.jar"));
+    assertEquals("'/tmp/my demo/resnet50.jar'", DemoCommand.shellWord("/tmp/my demo/resnet50.jar"));
+    assertEquals("'/tmp/it'\\''s'", DemoCommand.shellWord("/tmp/it's"));
+  }
+
   /** A demo folder that cannot be made or written (a read-only checkout's build/demo) is refused with the way out, --out. */
   @Test
   void aDemoFolderThatCannotBeWrittenSaysUseOut() {
