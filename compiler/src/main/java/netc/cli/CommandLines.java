@@ -252,7 +252,6 @@ public final class CommandLines {
     return out;
   }
 
-  /** {@link netc.runtime.io.FileOutput#checkWritable}: an output refused before the work, not after it. */
   /**
    * The file an option names to be written. A value ending in '/' names a folder, which Path.of would drop
    * silently ("-o build/" wrote a file called build): refused.
@@ -265,6 +264,7 @@ public final class CommandLines {
     return Path.of(value);
   }
 
+  /** {@link netc.runtime.io.FileOutput#checkWritable}: an output refused before the work, not after it. */
   static void checkWritable(Path target) {
     netc.runtime.io.FileOutput.checkWritable(target);
   }

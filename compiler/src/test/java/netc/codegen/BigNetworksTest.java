@@ -119,11 +119,6 @@ class BigNetworksTest {
   }
 
   /**
-   * One table too large for a literal: a channel shuffle of 4,096 channels gathers in 2,048 runs of 6 ints,
-   * some 86 KB of static initializer as an array literal ("code too large"); decoded from text it
-   * compiles, and computes what the interpreter does.
-   */
-  /**
    * Tables move into holder classes by the bytes of static initializer they take, not only by their count:
    * 61 channel shuffles of 84 channels, each after a pad so no two share a table, are 61 literal tables of
    * 252 ints (some 2 KB each), which the model class held under the 512-table count ("code too large").
@@ -149,6 +144,11 @@ class BigNetworksTest {
     }
   }
 
+  /**
+   * One table too large for a literal: a channel shuffle of 4,096 channels gathers in 2,048 runs of 6 ints,
+   * some 86 KB of static initializer as an array literal ("code too large"); decoded from text it
+   * compiles, and computes what the interpreter does.
+   */
   @Test
   void aTableTooLargeForALiteralIsDecodedFromText() throws Exception {
     String spec = "input(3, 2, 2)\nc: conv(4096, 1)\nchannel_shuffle(2)\nglobal_avgpool()\nflatten()\nfc(5)\n";

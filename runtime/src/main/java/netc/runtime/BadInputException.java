@@ -26,6 +26,9 @@ public class BadInputException extends RuntimeException {
   /** The characters kept from the end of a message cut short: the problem is said there, after the names. */
   static final int TAIL = 500;
 
+  /** The mark {@link #oneLine} leaves where it cut. */
+  private static final java.util.regex.Pattern CUT = java.util.regex.Pattern.compile("\\.\\.\\. \\(\\d+ characters left out\\) \\.\\.\\.");
+
   /**
    * {@code message} with control characters (C0, DEL, C1), line and paragraph separators and format
    * characters (such as bidirectional overrides) escaped as {@code \n}, {@code \xNN} or {@code
@@ -39,6 +42,12 @@ public class BadInputException extends RuntimeException {
     int n = message.length(), i = 0;
     for (; i < n && b.length() < MAX_MESSAGE; i++) escape(message.charAt(i), b);
     if (i == n) return b.toString();
+    // a message cut already (quoted into another, or made one line twice) is left as it is: cut again, its
+    // marker would go and the count would be of the marker's neighbours
+    if (CUT.matcher(message).find() && message.length() <= MAX_MESSAGE + 64 + 6 * TAIL) {
+      for (; i < n; i++) escape(message.charAt(i), b);
+      return b.toString();
+    }
     StringBuilder head = new StringBuilder(MAX_MESSAGE);
     int k = 0;
     for (; head.length() < MAX_MESSAGE - TAIL; k++) escape(message.charAt(k), head);

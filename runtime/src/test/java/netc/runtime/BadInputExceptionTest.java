@@ -27,5 +27,9 @@ class BadInputExceptionTest {
     int kept = BadInputException.MAX_MESSAGE - BadInputException.TAIL, left = 100_000 + 37 - kept - BadInputException.TAIL;
     assertTrue(m.contains("a... (" + left + " characters left out) ...aaa"), m.substring(kept - 10, kept + 40));
     assertEquals(BadInputException.MAX_MESSAGE + (" characters left out) ...".length() + 5 + Integer.toString(left).length()), m.length());
+    // cut once only: quoted into another message, or made one line again, its mark and count stay
+    assertEquals(m, BadInputException.oneLine(m));
+    String quoted = new BadInputException("m.onnx: " + m).getMessage();
+    assertEquals("m.onnx: " + m, quoted);
   }
 }

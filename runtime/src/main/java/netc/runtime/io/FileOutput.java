@@ -99,7 +99,15 @@ public final class FileOutput {
     Path at = link.toAbsolutePath();
     for (int hops = 0; Files.isSymbolicLink(at); hops++) {
       if (hops == 40) throw new java.nio.file.FileSystemException(link.toString(), null, "too many levels of symbolic links");
-      at = at.resolveSibling(Files.readSymbolicLink(at)).normalize();
+      // from the folder the link really is in, as the kernel reads it: "..", and a folder that is itself a link,
+      // are taken on the disk, not in the text
+      Path folder = at.getParent();
+      try {
+        folder = folder.toRealPath();
+      } catch (IOException e) {
+        // no such folder: the write names it
+      }
+      at = folder.resolve(Files.readSymbolicLink(at));
     }
     return at;
   }
@@ -192,6 +200,13 @@ public final class FileOutput {
    * would refuse it at the end.
    */
   public static void checkWritable(Path target) {
+    if (Files.isSymbolicLink(target) && !Files.exists(target)) { // a link to a file not yet there: that file's folder is written
+      try {
+        target = linkTarget(target);
+      } catch (IOException e) {
+        throw failure(target, e);
+      }
+    }
     Path dir = target.toAbsolutePath().getParent();
     if (dir == null || !Files.isDirectory(dir)) throw new BadInputException("cannot write " + target + ": no such directory " + dir);
     if (Files.isDirectory(target)) throw new BadInputException("cannot write " + target + ": it is a directory");

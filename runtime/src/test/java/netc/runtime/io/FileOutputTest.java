@@ -125,6 +125,17 @@ class FileOutputTest {
     Npy.write(dangling, new Tensor(new int[] {1}, new float[] {7}));
     assertTrue(Files.isSymbolicLink(dangling) && Files.isSymbolicLink(dir.resolve("hop.npy")), "the links kept");
     assertArrayEquals(new float[] {7}, Npy.read(dir.resolve("res/y.npy")).data());
+    // a relative link's ".." is taken from the folder the link really is in (through a linked folder), as the kernel does
+    Files.createDirectories(dir.resolve("data/x"));
+    Path linked = Files.createSymbolicLink(dir.resolve("a"), dir.resolve("data/x"));
+    Files.createDirectories(dir.resolve("data/res"));
+    Files.createSymbolicLink(dir.resolve("data/x/up.npy"), Path.of("../res/z.npy"));
+    Npy.write(linked.resolve("up.npy"), new Tensor(new int[] {1}, new float[] {5}));
+    assertArrayEquals(new float[] {5}, Npy.read(dir.resolve("data/res/z.npy")).data());
+    // checked early the same way: the folder of the file it leads to, not the link's
+    Path nowhere = Files.createSymbolicLink(dir.resolve("nowhere.npy"), Path.of("missing/y.npy"));
+    BadInputException early = assertThrows(BadInputException.class, () -> FileOutput.checkWritable(nowhere));
+    assertEquals("cannot write " + dir.resolve("missing/y.npy") + ": no such directory " + dir.resolve("missing"), early.getMessage());
     Assumptions.assumeTrue(Files.exists(Path.of("/dev/null")) && Files.exists(Path.of("/dev/full")), "Linux devices");
     Npy.write(Path.of("/dev/null"), new Tensor(new int[] {1}, new float[] {9}));
     assertFalse(Files.isRegularFile(Path.of("/dev/null")), "/dev/null is still a device");
