@@ -50,14 +50,19 @@ public final class Npy {
       // mode, a producer writing the next batch) would give a tensor of old and new values
       java.nio.file.attribute.BasicFileAttributes before = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
       Tensor t = parse(path, ch, ch.size());
-      java.nio.file.attribute.BasicFileAttributes after = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
-      if (!java.util.Objects.equals(before.fileKey(), after.fileKey()) || before.size() != after.size() || ch.size() != after.size()
-          || !before.lastModifiedTime().equals(after.lastModifiedTime())) {
-        throw bad(path, "changed while being read (its size or modification time moved: was it written meanwhile?)");
-      }
+      checkUnchanged(path, before, ch.size());
       return t;
     } catch (IOException e) {
       throw new BadInputException("cannot read " + path + ": " + FileOutput.reason(e), e);
+    }
+  }
+
+  /** Refuses {@code path} if it is not the file it was ({@code before}, its open channel's size now) when {@link #read} began. */
+  static void checkUnchanged(Path path, java.nio.file.attribute.BasicFileAttributes before, long channelSize) throws IOException {
+    java.nio.file.attribute.BasicFileAttributes after = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
+    if (!java.util.Objects.equals(before.fileKey(), after.fileKey()) || before.size() != after.size() || channelSize != after.size()
+        || !before.lastModifiedTime().equals(after.lastModifiedTime())) {
+      throw bad(path, "changed while being read (its size or modification time moved: was it written meanwhile?)");
     }
   }
 
