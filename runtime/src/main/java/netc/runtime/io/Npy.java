@@ -48,7 +48,7 @@ public final class Npy {
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
       // the file as opened, and as it is once read: one rewritten in place meanwhile (numpy's open_memmap in r+
       // mode, a producer writing the next batch) would give a tensor of old and new values
-      java.nio.file.attribute.BasicFileAttributes before = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
+      FileIdentity before = FileIdentity.of(path, ch.size());
       Tensor t = parse(path, ch, ch.size());
       checkUnchanged(path, before, ch.size());
       return t;
@@ -57,13 +57,10 @@ public final class Npy {
     }
   }
 
-  /** Refuses {@code path} if it is not the file it was ({@code before}, its open channel's size now) when {@link #read} began. */
-  static void checkUnchanged(Path path, java.nio.file.attribute.BasicFileAttributes before, long channelSize) throws IOException {
-    java.nio.file.attribute.BasicFileAttributes after = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
-    if (!java.util.Objects.equals(before.fileKey(), after.fileKey()) || before.size() != after.size() || channelSize != after.size()
-        || !before.lastModifiedTime().equals(after.lastModifiedTime())) {
-      throw bad(path, "changed while being read (its size or modification time moved: was it written meanwhile?)");
-    }
+  /** Refuses {@code path} unless it is the file it was when {@link #read} opened it ({@code before}); {@code channelSize} the open file's size now. */
+  static void checkUnchanged(Path path, FileIdentity before, long channelSize) throws IOException {
+    String change = before.change(FileIdentity.of(path, channelSize));
+    if (change != null) throw bad(path, "changed while being read (" + change + ")");
   }
 
   /**

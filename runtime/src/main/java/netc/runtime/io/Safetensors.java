@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -114,27 +113,6 @@ public final class Safetensors implements TensorSource {
   private final int chunkBytes;
   private final Map<String, Entry> entries;
   private final Map<String, String> metadata;
-
-  /**
-   * What a file was when it was parsed, to tell when it is reopened whether it is still that file: its
-   * inode (key), size, modification time, and change time (ctime, where the file system has one, else
-   * null). A file overwritten in place with as many bytes keeps its inode and size; its modification time
-   * moves, and where that was put back (cp -p, rsync -t), its change time. A write within the file system's
-   * clock tick of the parse (a few ms on Linux) can still pass.
-   */
-  private record FileIdentity(Object key, long size, FileTime modified, Object changed) {
-    /** {@code path}'s identity now, {@code size} its open channel's. */
-    static FileIdentity of(Path path, long size) throws IOException {
-      BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
-      Object changed;
-      try {
-        changed = Files.getAttribute(path, "unix:ctime");
-      } catch (UnsupportedOperationException | IllegalArgumentException e) {
-        changed = null; // no "unix" view (Windows): the other three still tell
-      }
-      return new FileIdentity(a.fileKey(), size, a.lastModifiedTime(), changed);
-    }
-  }
 
   private Safetensors(Path path, String name, ByteBuffer memory, FileIdentity file, long dataStart, int chunkBytes,
       Map<String, Entry> entries, Map<String, String> metadata) {
@@ -449,29 +427,17 @@ public final class Safetensors implements TensorSource {
 
   /** Refuses the file open on {@code ch} unless it is the one parsed, as {@link FileIdentity} tells. */
   private void checkUnchanged(FileChannel ch) throws IOException {
-    FileIdentity now = FileIdentity.of(path, ch.size());
-    if (!java.util.Objects.equals(now.key(), file.key())) throw bad(name, "changed while being read (another file now has its name)");
-    if (now.size() != file.size()) throw changed(now.size());
-    if (!now.modified().equals(file.modified())) throw changed("its modification time is " + now.modified() + ", it was " + file.modified());
-    if (!java.util.Objects.equals(now.changed(), file.changed())) {
-      // the modification time put back (cp -p, rsync -t); a chmod, a new link or an extended attribute
-      // move the ctime too, and are not told apart from it
-      throw bad(name, "changed while being read (its change time (ctime) is " + now.changed() + ", it was " + file.changed()
-          + " when opened: was it overwritten in place, or its permissions or links changed?)");
-    }
+    String change = file.change(FileIdentity.of(path, ch.size()));
+    if (change != null) throw bad(name, "changed while being read (" + change + ")");
   }
 
   private BadInputException changed(long size) {
-    return changed("it has " + size + " bytes, it had " + file.size());
-  }
-
-  private BadInputException changed(String what) {
-    return bad(name, "changed while being read (" + what + " when opened: was it overwritten in place?)");
+    return bad(name, "changed while being read (" + file.sizeChange(size) + ")");
   }
 
   /** The file system's identity of the file (its device and inode on Linux), or null where there is none. */
   private static Object fileKey(Path path) throws IOException {
-    return Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+    return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
   }
 
   /** Reads and converts the tensor {@code e} from {@code src}, a chunk at a time. */

@@ -293,11 +293,13 @@ class NpyTest {
   void aFileWrittenWhileReadIsRefused() throws Exception {
     Path x = dir.resolve("x.npy");
     Npy.write(x, new Tensor(new int[] {4}, new float[4]));
-    var before = java.nio.file.Files.readAttributes(x, java.nio.file.attribute.BasicFileAttributes.class);
+    FileIdentity before = FileIdentity.of(x, java.nio.file.Files.size(x));
     Npy.checkUnchanged(x, before, java.nio.file.Files.size(x)); // untouched: passes
-    java.nio.file.Files.setLastModifiedTime(x, java.nio.file.attribute.FileTime.fromMillis(before.lastModifiedTime().toMillis() + 1000));
+    java.nio.file.attribute.FileTime later = java.nio.file.attribute.FileTime.fromMillis(before.modified().toMillis() + 1000);
+    java.nio.file.Files.setLastModifiedTime(x, later);
     BadInputException e = assertThrows(BadInputException.class, () -> Npy.checkUnchanged(x, before, java.nio.file.Files.size(x)));
-    assertEquals(x + ": changed while being read (its size or modification time moved: was it written meanwhile?)", e.getMessage());
+    assertEquals(x + ": changed while being read (its modification time is " + later + ", it was " + before.modified()
+        + " when opened: was it overwritten in place?)", e.getMessage());
     Npy.write(x, new Tensor(new int[] {5}, new float[5])); // replaced by another file, of another size
     assertThrows(BadInputException.class, () -> Npy.checkUnchanged(x, before, java.nio.file.Files.size(x)));
     assertEquals(5, Npy.read(x).size(), "left alone, it reads");
