@@ -1,6 +1,7 @@
 package example;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -66,7 +67,8 @@ class ReadmeTest {
     List<String> commands = blocks("run").get("examples/embedded");
     assertEquals("cd examples/embedded", commands.get(0));
     assertTrue(commands.get(1).startsWith("mvn ") && commands.get(1).endsWith(" package"), commands.get(1));
-    List<String> argv = new ArrayList<>(List.of(commands.get(2).split(" ")));
+    List<String> argv = shellWords(commands.get(2));
+    assertTrue(commands.get(2).contains(" -cp \"target/classes:" + INSTALLED_RUNTIME + "\" "), "the class path is quoted, $HOME may hold a space: " + commands.get(2));
     assertEquals("java", argv.get(0));
     argv.set(0, Path.of(System.getProperty("java.home"), "bin", "java").toString());
     int cp = argv.indexOf("-cp") + 1;
@@ -91,6 +93,24 @@ class ReadmeTest {
     assertEquals(same.toString(StandardCharsets.UTF_8).lines().toList(), lines, output);
     assertTrue(lines.get(0).startsWith("digit 0: 7 1.000 "), "the README says it prints this: " + lines.get(0));
     assertTrue(Files.readString(README).contains("prints `digit 0: 7 1.000 ...`"), "the README's promised output");
+  }
+
+  /**
+   * A command line split as a shell splits words without expansions: spaces separate, double quotes group (the
+   * README quotes its class path, which holds $HOME, so a home folder with a space in it still works).
+   */
+  static List<String> shellWords(String line) {
+    assertFalse(line.matches(".*[\\\\'`].*"), "the README's java line uses only double quotes: " + line);
+    List<String> words = new ArrayList<>();
+    Matcher m = Pattern.compile("\"([^\"]*)\"|[^\\s\"]+").matcher(line);
+    int end = 0;
+    while (m.find()) {
+      assertTrue(line.substring(end, m.start()).isBlank(), "a quote joined to a word in: " + line);
+      words.add(m.group(1) != null ? m.group(1) : m.group());
+      end = m.end();
+    }
+    assertTrue(line.substring(end).isBlank(), "an unclosed quote in: " + line);
+    return words;
   }
 
   /** The README's blocks of one kind, by the path in their markers, in the README's order. */
