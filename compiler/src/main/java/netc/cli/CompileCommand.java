@@ -104,7 +104,8 @@ final class CompileCommand implements Main.Command {
           }
         });
       } catch (IOException | IllegalStateException e) { // a full temporary folder fails a write there, or javac's class output
-        String full = outOfSpace(work, usableSpace(work));
+        String said = e instanceof IOException io ? FileOutput.reason(io) : e.getMessage();
+        String full = outOfSpace(work, usableSpace(work), said);
         if (full != null) throw new BadInputException(full);
         throw e;
       }
@@ -132,12 +133,14 @@ final class CompileCommand implements Main.Command {
   /**
    * Why a compile failed, when its work folder (in java.io.tmpdir) has less than 16 MiB left: the weights and
    * classes it writes there did not fit, which the write's own error ("No space left on device", or javac's)
-   * says without naming the folder. Null with more room (the failure was something else).
+   * says without naming the folder. Null with more room (the failure was something else). The failure's own words
+   * follow, for the rare failure that is not about space on a nearly full disk.
    */
-  static String outOfSpace(Path work, long usable) {
+  static String outOfSpace(Path work, long usable, String said) {
     if (usable < 0 || usable >= 16L << 20) return null;
-    return String.format(java.util.Locale.ROOT, "the compile's work folder %s ran out of space (%,d bytes left in java.io.tmpdir, %s): "
-        + "NETC_JAVA_OPTS=-Djava.io.tmpdir=DIR puts it on a disk with room for the weights", work, usable, System.getProperty("java.io.tmpdir"));
+    return String.format(java.util.Locale.ROOT, "the compile's work folder %s ran out of space (%,d bytes left in java.io.tmpdir, %s; "
+        + "the write said: %s): NETC_JAVA_OPTS=-Djava.io.tmpdir=DIR puts it on a disk with room for the weights",
+        work, usable, System.getProperty("java.io.tmpdir"), said);
   }
 
   /** The bytes this user may still write where {@code folder} is, -1 when unknown. */

@@ -135,11 +135,12 @@ class CommandLineChecksTest {
   @Test
   void aFullWorkFolderIsNamed() {
     Path work = dir.resolve("netc-compile1");
-    String m = CompileCommand.outOfSpace(work, 4096);
+    String m = CompileCommand.outOfSpace(work, 4096, "No space left on device");
     assertTrue(m.startsWith("the compile's work folder " + work + " ran out of space (4,096 bytes left in java.io.tmpdir, "), m);
+    assertTrue(m.contains("; the write said: No space left on device): "), "the failure's own words too: " + m);
     assertTrue(m.endsWith("NETC_JAVA_OPTS=-Djava.io.tmpdir=DIR puts it on a disk with room for the weights"), m);
-    assertEquals(null, CompileCommand.outOfSpace(work, 1L << 30));
-    assertEquals(null, CompileCommand.outOfSpace(work, -1), "space unknown: the failure as it was");
+    assertEquals(null, CompileCommand.outOfSpace(work, 1L << 30, "x"));
+    assertEquals(null, CompileCommand.outOfSpace(work, -1, "x"), "space unknown: the failure as it was");
   }
 
   /**
