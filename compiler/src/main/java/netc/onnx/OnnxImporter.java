@@ -1389,7 +1389,8 @@ public final class OnnxImporter {
       throw unsupportedAttributes(n, "netc slices a range of channels (axis 1, step 1), not starts " + Arrays.toString(starts) + ", ends "
           + Arrays.toString(ends) + ", axes " + Arrays.toString(axes) + (steps == null ? "" : ", steps " + Arrays.toString(steps)));
     }
-    if (starts[0] == ShapeValues.BATCH || ends[0] == ShapeValues.BATCH) { // clamped as a negative index, it would read as 0
+    // clamped as a negative index, the batch size would read as 0; before opset 10 the bounds are attributes, INT64_MIN one of them
+    if (inputs && (starts[0] == ShapeValues.BATCH || ends[0] == ShapeValues.BATCH)) {
       throw fail(node(n) + " slices channels " + (starts[0] == ShapeValues.BATCH ? "from" : "to") + " the batch size, which netc leaves open");
     }
     long c = in[0], from = Math.max(0, Math.min(c, starts[0] < 0 ? starts[0] + c : starts[0]));

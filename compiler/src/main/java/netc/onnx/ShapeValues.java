@@ -22,6 +22,12 @@ import netc.ast.NetcException;
 final class ShapeValues {
   /** A symbolic dim: the batch size, which a model exported with a dynamic batch does not fix. */
   static final long BATCH = Long.MIN_VALUE;
+  /**
+   * What a literal INT64_MIN (the value {@link #BATCH} stands for) reads as: a Slice bound meaning "past the first
+   * element", as ONNX recommends for stepping back, which clamps exactly as INT64_MIN + 1 does. No other use is
+   * exact: arithmetic on it and casts of it to a narrower type are refused.
+   */
+  static final long INT64_MIN_BOUND = Long.MIN_VALUE + 1;
   /** Shape tensors longer than this are no tensor's shape; a chain of Concats could otherwise double one per node. */
   static final int MAX_LENGTH = 64;
   /** Exporters' chains are a handful of nodes deep; the limit keeps a hostile chain off the stack. */
@@ -124,7 +130,9 @@ final class ShapeValues {
     OnnxTensor c = model.initializers().get(name);
     if (c != null) {
       if (c.longs() == null) throw fail.apply("shape tensor " + OnnxReader.quote(name) + " is " + c.typeName() + ", not integers");
-      return new Shaped(c.dims(), c.longs(), c.dataType());
+      long[] values = c.longs().clone();
+      for (int i = 0; i < values.length; i++) if (values[i] == BATCH) values[i] = INT64_MIN_BOUND;
+      return new Shaped(c.dims(), values, c.dataType());
     }
     OnnxNode n = producers.get(name);
     if (n == null || !n.domain().isEmpty() || !OPS.contains(n.opType())) {
@@ -235,6 +243,10 @@ final class ShapeValues {
     long[] v = new long[x.values().length];
     for (int i = 0; i < v.length; i++) {
       long k = x.values()[i];
+      if (k == INT64_MIN_BOUND && type != OnnxReader.INT64) {
+        throw fail.apply("node " + n.describe() + " casts " + k + " or INT64_MIN, a Slice bound, to " + OnnxReader.typeName(type)
+            + "; netc reads such a value only as a Slice's start or end");
+      }
       if (k == BATCH) {
         if (!wide) throw fail.apply("node " + n.describe() + " casts the batch size to " + OnnxReader.typeName(type) + ", which need not hold it");
         v[i] = BATCH;
@@ -365,6 +377,10 @@ final class ShapeValues {
     for (int i = 0; i < v.length; i++) {
       long p = x[from[i]], q = y[with[i]];
       if (p == BATCH || q == BATCH) throw fail.apply("node " + n.describe() + " computes with the batch size, which netc leaves open");
+      if (p == INT64_MIN_BOUND || q == INT64_MIN_BOUND) {
+        throw fail.apply("node " + n.describe() + " computes with " + INT64_MIN_BOUND + " or INT64_MIN, a Slice bound; netc reads such a value "
+            + "only as a Slice's start or end");
+      }
       try {
         v[i] = switch (n.opType()) {
           case "Add" -> Math.addExact(p, q);
@@ -382,6 +398,7 @@ final class ShapeValues {
       } catch (ArithmeticException e) {
         throw fail.apply("node " + n.describe() + " overflows a shape value");
       }
+      if (v[i] == BATCH) throw fail.apply("node " + n.describe() + " computes INT64_MIN, which netc reads only as a Slice's start or end");
       if (!holds(a.type(), v[i])) throw fail.apply("node " + n.describe() + " overflows a shape value of " + OnnxReader.typeName(a.type()));
     }
     return new Shaped(dims, v, a.type());
@@ -418,7 +435,7 @@ final class ShapeValues {
     int type = OnnxReader.FLOAT; // ONNX's default value: a float32 zero
     if (a != null) {
       if (a.t() == null || a.t().longs() == null || a.t().longs().length != 1) throw fail.apply("node " + n.describe() + ": value must be one integer");
-      fill = a.t().longs()[0];
+      fill = a.t().longs()[0] == BATCH ? INT64_MIN_BOUND : a.t().longs()[0];
       type = a.t().dataType();
     }
     long[] v = new long[(int) count];
@@ -466,6 +483,9 @@ final class ShapeValues {
     int rank = x.dims().length;
     long[] axes = n.inputs().size() > 3 && !n.inputs().get(3).isEmpty() ? value(n.inputs().get(3), depth + 1) : null;
     long[] steps = n.inputs().size() > 4 && !n.inputs().get(4).isEmpty() ? value(n.inputs().get(4), depth + 1) : null;
+    for (long[] bounds : new long[][] {starts, ends, axes == null ? new long[0] : axes, steps == null ? new long[0] : steps}) {
+      for (long b : bounds) if (b == BATCH) throw fail.apply("node " + n.describe() + " slices a shape value by the batch size, which netc leaves open");
+    }
     long[] from = new long[rank], step = new long[rank], count = x.dims().clone();
     java.util.Arrays.fill(step, 1);
     for (int i = 0; i < starts.length; i++) {
@@ -480,8 +500,8 @@ final class ShapeValues {
       from[(int) axis] = lo;
       step[(int) axis] = st;
       // the elements from lo towards hi, every |st|-th: both within [-1, dim], and a step past the span (up to
-      // INT64_MIN) takes one element, so nothing here wraps; an empty axis has none whichever way it is stepped
-      long span = st > 0 ? hi - lo : lo - hi, stride = st == Long.MIN_VALUE ? Long.MAX_VALUE : Math.abs(st);
+      // INT64_MIN, read as INT64_MIN + 1) takes one element, so nothing here wraps; an empty axis has none whichever way it is stepped
+      long span = st > 0 ? hi - lo : lo - hi, stride = Math.abs(st);
       count[(int) axis] = dim == 0 || span <= 0 ? 0 : (span - 1) / stride + 1;
     }
     return gatherIndices(n, x, count, (out, i) -> from[i] + out * step[i]);

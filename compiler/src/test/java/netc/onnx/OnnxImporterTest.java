@@ -1489,6 +1489,32 @@ class OnnxImporterTest {
     }
   }
 
+  /**
+   * A literal INT64_MIN, which ONNX recommends as a bound before the first element, is that bound, not the batch size
+   * the importer's shape values hold in its place: a channel Slice from it starts at channel 0, arithmetic on it is
+   * refused; and a shape Slice to the batch size itself is refused, not clamped as INT64_MIN would be.
+   */
+  @Test
+  void aLiteralInt64MinIsASliceBoundNotTheBatchSize() {
+    List<byte[]> constants = List.of(int64s("min", Long.MIN_VALUE), int64s("one", 1), int64s("zero", 0));
+    OnnxImporter.Result r = translate(List.of(OnnxBytes.node("/u/Slice", "Slice", List.of("x", "min", "one", "one"), List.of("y"))), constants);
+    assertTrue(r.spec().contains(": channels(0, 1)  // onnx: /u/Slice (Slice)"), r.spec());
+    String e = error(List.of(OnnxBytes.node("a", "Add", List.of("min", "one"), List.of("e")),
+        OnnxBytes.node("/u/Slice", "Slice", List.of("x", "zero", "e", "one"), List.of("y"))), constants);
+    assertTrue(e.endsWith("node 'a' (Add) computes with -9223372036854775807 or INT64_MIN, a Slice bound; netc reads such a value "
+        + "only as a Slice's start or end"), e);
+    e = error(List.of(OnnxBytes.node("c", "Cast", List.of("min"), List.of("e"), OnnxBytes.integer("to", OnnxReader.INT32)),
+        OnnxBytes.node("/u/Slice", "Slice", List.of("x", "e", "one", "one"), List.of("y"))), constants);
+    assertTrue(e.endsWith("node 'c' (Cast) casts -9223372036854775807 or INT64_MIN, a Slice bound, to int32; netc reads such a value "
+        + "only as a Slice's start or end"), e);
+    e = error(List.of(
+        OnnxBytes.node("s", "Shape", List.of("x"), List.of("s")),
+        OnnxBytes.node("g", "Gather", List.of("s", "zero"), List.of("n")),
+        OnnxBytes.node("sl", "Slice", List.of("s", "zero", "n", "zero"), List.of("p")),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))), constants);
+    assertTrue(e.endsWith("node 'sl' (Slice) slices a shape value by the batch size, which netc leaves open"), e);
+  }
+
   /** A Split along the channels: each output a path of a fork that starts at its channels; sizes that do not split the map are refused. */
   @Test
   void aSplitIsOneChannelsLayerAPath() {
