@@ -123,6 +123,54 @@ class EmbeddingTest {
     }
   }
 
+  /**
+   * close() lets a call in progress end with its whole answer before it releases the model (its class loader and
+   * jar with it), and refuses calls made from the moment it was called: a service swapping models answers the
+   * old model's last requests. The call is made long (a batch of images) so close() is seen waiting; if the call
+   * still ended first, a longer one is tried.
+   */
+  @Test
+  void closeWaitsForCallsInProgress() throws Exception {
+    for (int images = 32; ; images *= 4) {
+      Tensor x = GeneratedModelTest.random(resnet, images, 11);
+      float[] want;
+      try (CompiledModel open = CompiledModel.load(resnetJar, 1)) {
+        want = open.predict(x).data();
+      }
+      CompiledModel m = CompiledModel.load(resnetJar, 1);
+      float[] out = new float[want.length];
+      java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+      final int n = images;
+      Thread caller = new Thread(() -> {
+        try {
+          m.predict(x.data(), n, out);
+        } catch (Throwable t) {
+          failed.set(t);
+        }
+      });
+      caller.start();
+      while (m.callsInProgress() == 0 && caller.isAlive()) Thread.onSpinWait();
+      Thread closer = new Thread(m::close);
+      closer.start();
+      boolean sawWaiting = false;
+      while (closer.isAlive()) {
+        if (!sawWaiting && closer.getState() == Thread.State.WAITING && m.callsInProgress() == 1 && caller.isAlive()) {
+          sawWaiting = true;
+          IllegalStateException e = assertThrows(IllegalStateException.class, () -> m.predict(x), "a call after close() began");
+          assertEquals("the model resnet18 was closed", e.getMessage());
+        }
+        Thread.onSpinWait();
+      }
+      caller.join();
+      assertEquals(null, failed.get(), "the call in progress ran to its end");
+      assertArrayEquals(want, out, "with its whole answer");
+      assertEquals(0, m.callsInProgress());
+      assertThrows(IllegalStateException.class, () -> m.predict(x));
+      if (sawWaiting) return;
+      assertTrue(images < 2048, "close() was never seen waiting for a call of up to " + images + " images");
+    }
+  }
+
   @Test
   void loadFromAPathThenClose() throws Exception {
     Tensor x = GeneratedModelTest.random(small, 1, 7);

@@ -214,18 +214,63 @@ public abstract class CompiledModel implements AutoCloseable {
     return ThreadPool.shutdownAll();
   }
 
+  /** Calls in progress ({@link #predict(float[], int, float[])}, {@link #predictNhwc}), which {@link #close()} waits for. */
+  private final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** What {@link #close()} waits on until {@link #calls} is 0. */
+  private final Object drained = new Object();
+
+  /**
+   * Counts a call in, or refuses it when the model was closed. The count is raised before {@code closed} is
+   * read and close() sets {@code closed} before reading the count, so either the call sees the model closed or
+   * close() sees the call.
+   */
+  private void enter() {
+    calls.incrementAndGet();
+    if (closed) {
+      leave();
+      throw new IllegalStateException("the model " + info.name() + " was closed");
+    }
+  }
+
+  private void leave() {
+    if (calls.decrementAndGet() == 0 && closed) {
+      synchronized (drained) {
+        drained.notifyAll();
+      }
+    }
+  }
+
+  /** How many calls are in progress now, on any thread: a service's measure of load; {@link #close()} waits for them. */
+  public final int callsInProgress() {
+    return calls.get();
+  }
+
   final void ownLoader(java.net.URLClassLoader loader) {
     this.ownLoader = loader;
   }
 
   /**
-   * Releases the model: its idle workspaces ({@link #releaseWorkspaces()}) are dropped, and the class
-   * loader {@link #load(Path, int)} made for it is closed (its jar file with it). The model is not
-   * usable afterwards. The intra-op thread pool is shared between models and stays.
+   * Releases the model: calls made from now on are refused, calls in progress run to their end (this
+   * waits for them, as a service swapping models needs: the old model's last requests are answered), then
+   * its idle workspaces ({@link #releaseWorkspaces()}) are dropped and the class loader {@link #load(Path,
+   * int)} made for it is closed (its jar file with it). An interrupt does not cut the wait short; it stays
+   * set. The intra-op thread pool is shared between models and stays.
    */
   @Override
   public void close() {
     closed = true;
+    boolean interrupted = false;
+    synchronized (drained) {
+      while (calls.get() > 0) {
+        try {
+          drained.wait();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    }
+    if (interrupted) Thread.currentThread().interrupt();
     releaseWorkspaces();
     java.net.URLClassLoader loader = ownLoader;
     ownLoader = null;
@@ -561,7 +606,15 @@ public abstract class CompiledModel implements AutoCloseable {
    * @throws IllegalStateException when the model was closed
    */
   public final void predict(float[] input, int batch, float[] output) {
-    if (closed) throw new IllegalStateException("the model " + info.name() + " was closed");
+    enter();
+    try {
+      run(input, batch, output);
+    } finally {
+      leave();
+    }
+  }
+
+  private void run(float[] input, int batch, float[] output) {
     int per = inputShape[0] * inputShape[1] * inputShape[2];
     if (batch < 1) throw new IllegalArgumentException("batch: must be at least 1, got " + batch);
     if (input == output) {
@@ -644,7 +697,15 @@ public abstract class CompiledModel implements AutoCloseable {
    * written, so {@code output} may be {@code input}.
    */
   public final void predictNhwc(float[] input, int batch, float[] output) {
-    if (closed) throw new IllegalStateException("the model " + info.name() + " was closed");
+    enter();
+    try {
+      runNhwc(input, batch, output);
+    } finally {
+      leave();
+    }
+  }
+
+  private void runNhwc(float[] input, int batch, float[] output) {
     int c = inputShape[0], h = inputShape[1], w = inputShape[2], per = c * h * w;
     if (batch < 1) throw new IllegalArgumentException("batch: must be at least 1, got " + batch);
     if (input.length < (long) batch * per) {
@@ -664,7 +725,7 @@ public abstract class CompiledModel implements AutoCloseable {
           }
         }
       }
-      predict(nchw, batch, output);
+      run(nchw, batch, output);
     } finally {
       // close() drops it; a call that ran meanwhile must not put it back, nor one whose check raced close()
       if (!closed && keepLarger(nhwcBuffer, nchw) && closed) nhwcBuffer.set(null);
