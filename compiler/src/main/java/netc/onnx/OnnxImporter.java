@@ -1459,6 +1459,7 @@ public final class OnnxImporter {
     long[] perm = transpose == null || !transpose.opType().equals("Transpose") ? null : longsAttr(transpose, "perm", null);
     OnnxNode back = perm != null && Arrays.equals(perm, new long[] {0, 2, 1, 3, 4}) ? only(transpose.outputs().get(0)) : null;
     long[] to = back != null && back.opType().equals("Reshape") && back.inputs().size() > 1 ? shapeValues.value(back.inputs().get(1)) : null;
+    if (to != null) ShapeValues.refuseZeroSizeReshape(back, to, typed(back, "allowzero", OnnxAttribute.INT), this::fail);
     boolean whole = to != null && to.length == 4 && (to[0] == ShapeValues.BATCH || to[0] == 0 || to[0] == -1 && to[1] == in[0])
         && (to[1] == in[0] || to[1] == -1) && to[2] == in[1] && to[3] == in[2];
     if (!whole) throw unsupportedAttributes(n, message);
@@ -1528,6 +1529,7 @@ public final class OnnxImporter {
     int to;
     if (n.opType().equals("Reshape")) {
       long[] target = n.inputs().size() < 2 ? null : shapeValues.value(n.inputs().get(1));
+      if (target != null) ShapeValues.refuseZeroSizeReshape(n, target, typed(n, "allowzero", OnnxAttribute.INT), this::fail);
       if (rank == 2 && target != null && flatTarget(target, in[0])) return back(n, x, body, "keeps [batch, " + in[0] + "]", Held.VECTOR);
       boolean back = target != null && (target.length == 3 || target.length == 4)
           && ((target[0] == ShapeValues.BATCH || target[0] == 0) && (target[1] == in[0] || target[1] == -1) || target[0] == -1 && target[1] == in[0])

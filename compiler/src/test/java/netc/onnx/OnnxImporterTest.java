@@ -514,6 +514,12 @@ class OnnxImporterTest {
         OnnxBytes.node("rs", "Reshape", List.of("sh", "t"), List.of("p"), OnnxBytes.integer("allowzero", 1)),
         OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))), List.of(two));
     assertTrue(e.endsWith("node 'rs' (Reshape) reshapes to [0, 2] with allowzero = 1: a dimension of size 0 (netc has no empty tensors)"), e);
+    // the Reshape back at the end of a channel shuffle
+    e = error(List.of(OnnxBytes.node("r1", "Reshape", List.of("x", "five"), List.of("a")),
+        OnnxBytes.node("t", "Transpose", List.of("a"), List.of("b"), OnnxBytes.ints("perm", 0, 2, 1, 3, 4)),
+        OnnxBytes.node("r2", "Reshape", List.of("b", "four"), List.of("y"), OnnxBytes.integer("allowzero", 1))),
+        List.of(int64s("five", 0, 2, 1, 4, 4), int64s("four", 0, -1, 4, 4)));
+    assertTrue(e.endsWith("node 'r2' (Reshape) reshapes to [0, -1, 4, 4] with allowzero = 1: a dimension of size 0 (netc has no empty tensors)"), e);
     for (long allowZero : new long[] {0, 1}) {
       byte[] flat = OnnxBytes.tensor("p", OnnxReader.INT64, new long[] {2}, out -> {
         out.writeInt64(7, allowZero == 0 ? 0 : -1);
