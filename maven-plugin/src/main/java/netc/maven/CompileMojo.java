@@ -256,6 +256,10 @@ public final class CompileMojo extends AbstractMojo {
   @Parameter(defaultValue = "${project.basedir}", readonly = true)
   File basedir;
 
+  /** The project's build directory (target/): never walked for a model's inputs. */
+  @Parameter(defaultValue = "${project.build.directory}", readonly = true)
+  File buildDirectory;
+
   /** {@code src/main/netc/digits.net}, not the absolute path, where the spec is inside the project. */
   String shown(Path spec) {
     if (basedir == null) return spec.toString();
@@ -271,7 +275,8 @@ public final class CompileMojo extends AbstractMojo {
     SpecCompiler.Request request = new SpecCompiler.Request(spec.file(), onnx ? List.of() : importPathList(), defines == null ? Map.of() : defines,
         weights, spec.name(), PassContext.defaults(), shown(spec.file()));
     // a spec reads the *.net files it imports; an ONNX model (listed in <includes>) its external data
-    List<Path> inputs = new ArrayList<>(onnx ? SpecFiles.onnxInputs(spec.file()) : SpecFiles.netFiles(spec.file().getParent(), importPathList()));
+    List<Path> inputs = new ArrayList<>(onnx ? SpecFiles.onnxInputs(spec.file(), buildFolders())
+        : SpecFiles.netFiles(spec.file().getParent(), importPathList()));
     inputs.add(spec.file());
     // an import may name a file of any name ("blocks.inc"), which that walk misses: the files the spec
     // reads count too (by real path, as the walk's). The walk stays: a *.net file added may shadow an import.
@@ -503,6 +508,13 @@ public final class CompileMojo extends AbstractMojo {
   static final List<Class<?>> NETC_PARTS = List.of(netc.grammar.NetParser.class, ModelCompiler.class, netc.runtime.CompiledModel.class);
 
   /** This execution's stamps: a folder per execution id ("default" when run outside Maven's lifecycle). */
+  /** The folders the build writes, which hold no model's inputs: the build directory, the classes and the plugin's state. */
+  private List<Path> buildFolders() {
+    List<Path> out = new ArrayList<>();
+    for (File f : new File[] {buildDirectory, outputDirectory, projectOutputDirectory, stateDirectory}) if (f != null) out.add(f.toPath());
+    return out;
+  }
+
   private Path executionState() {
     String id = executionId == null || executionId.isBlank() ? "default" : executionId;
     return stateDirectory.toPath().resolve(id);

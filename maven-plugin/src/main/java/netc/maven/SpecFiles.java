@@ -81,12 +81,37 @@ final class SpecFiles {
    * The files an ONNX model may read besides itself: its external data, which each tensor names by a
    * location relative to the model's folder, of any name and anywhere inside it (netc's OnnxReader refuses
    * one outside). Rather than parse the model for those names, every file of its folder counts but the
-   * *.net specs, which an ONNX model never reads: new weights recompile it, an edited spec does not.
+   * *.net specs, which an ONNX model never reads: new weights recompile it, an edited spec does not. The
+   * folders in {@code leftOut} (the build's: a model in the project folder has target/ below it, where every
+   * build writes its state and the compiled model, so it would never be up to date) are not walked.
    */
-  static List<Path> onnxInputs(Path model) throws IOException {
+  static List<Path> onnxInputs(Path model, List<Path> leftOut) throws IOException {
     Path folder = model.toAbsolutePath().normalize().getParent();
-    try (Stream<Path> s = Files.walk(folder.toRealPath())) { // where it leads, as netc confines the data: see netFiles
-      return s.filter(p -> !p.getFileName().toString().endsWith(".net") && Files.isRegularFile(p)).toList();
+    java.util.Set<Path> skip = new java.util.HashSet<>();
+    for (Path p : leftOut) skip.add(realOrAbsolute(p));
+    List<Path> out = new ArrayList<>();
+    // where it leads, as netc confines the data: see netFiles
+    Files.walkFileTree(folder.toRealPath(), new java.nio.file.SimpleFileVisitor<>() {
+      @Override
+      public java.nio.file.FileVisitResult preVisitDirectory(Path dir, java.nio.file.attribute.BasicFileAttributes a) {
+        return skip.contains(dir) ? java.nio.file.FileVisitResult.SKIP_SUBTREE : java.nio.file.FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a) {
+        if (a.isRegularFile() && !file.getFileName().toString().endsWith(".net")) out.add(file);
+        return java.nio.file.FileVisitResult.CONTINUE;
+      }
+    });
+    return out;
+  }
+
+  /** {@code p}'s real path, or its absolute normal form when it does not exist (yet). */
+  private static Path realOrAbsolute(Path p) {
+    try {
+      return p.toRealPath();
+    } catch (IOException e) {
+      return p.toAbsolutePath().normalize();
     }
   }
 

@@ -215,7 +215,7 @@ class CompileMojoTest {
     link(project.resolve("onnx"), models);
     Path real = models.toRealPath();
     assertEquals(List.of(real.resolve("conv.onnx"), real.resolve("conv.onnx.data")),
-        SpecFiles.onnxInputs(project.resolve("onnx/conv.onnx")).stream().sorted().toList());
+        SpecFiles.onnxInputs(project.resolve("onnx/conv.onnx"), List.of()).stream().sorted().toList());
   }
 
   /** An import any number of folders down is an input: the loader reads it, so an edit of it recompiles the model. */
@@ -665,6 +665,35 @@ class CompileMojoTest {
     assertEquals(first, Files.getLastModifiedTime(props), "a spec changed, not the model: not compiled again");
     Files.write(data, convWeights(2f)); // the same size, an older time: only the contents differ
     Files.setLastModifiedTime(data, FileTime.fromMillis(500_000));
+    m.execute();
+    assertNotEquals(first, Files.getLastModifiedTime(props), "its weights changed: compiled again");
+  }
+
+  /**
+   * An ONNX model in the project folder itself (a spec folder of ".", or an include reaching up): target/ is below
+   * it, where each build writes its state and the compiled model; those are no inputs, so the next build finds
+   * the model up to date (it recompiled every time).
+   */
+  @Test
+  void anOnnxModelInTheProjectFolderIsUpToDateOnTheNextBuild() throws Exception {
+    Files.write(project.resolve("conv.onnx"), convWithExternalWeights("conv.onnx.data"));
+    Path data = Files.write(project.resolve("conv.onnx.data"), convWeights(0.5f));
+    CompileMojo m = mojo();
+    m.sourceDirectory = project.toFile();
+    m.buildDirectory = project.resolve("target").toFile();
+    m.buildStarted = new java.util.Date();
+    m.includes = List.of("conv.onnx");
+    m.execute();
+    Path props = classes.resolve("netc/models/conv/model.properties");
+    FileTime first = FileTime.fromMillis(1_000_000);
+    Files.setLastModifiedTime(props, first);
+    m.buildStarted = new java.util.Date(m.buildStarted.getTime() + 1000); // the next build: the state written again
+    m.execute();
+    assertEquals(first, Files.getLastModifiedTime(props), "nothing changed: not compiled again");
+    String stamp = Files.readString(project.resolve("target/netc-maven-plugin/default/conv.stamp"));
+    assertFalse(stamp.contains("input " + project.toRealPath().resolve("target") + "/"), "nothing the build writes is an input: " + stamp);
+    assertTrue(stamp.contains("input " + data.toRealPath() + " 72 bytes"), stamp);
+    Files.write(data, convWeights(2f));
     m.execute();
     assertNotEquals(first, Files.getLastModifiedTime(props), "its weights changed: compiled again");
   }
