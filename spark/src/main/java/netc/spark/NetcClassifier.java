@@ -53,10 +53,20 @@ public final class NetcClassifier {
   public static final String NO_PATH = "(no path)";
 
   /**
-   * The models this JVM holds, by jar as read (path, size, time) and thread count; guarded by itself. They
-   * live as long as the executor, their jar, or until {@link #releaseModels}.
+   * The models this JVM holds, by jar as read (path, size, time) and thread count, least recently used first;
+   * guarded by itself. They live as long as the executor, their jar, until {@link #releaseModels}, or until
+   * {@link #MAX_MODELS} others were used since.
    */
-  private static final java.util.Map<Jar, Loaded> MODELS = new java.util.HashMap<>();
+  private static final java.util.Map<Jar, Loaded> MODELS = new java.util.LinkedHashMap<>(16, 0.75f, true);
+
+  /**
+   * The models an executor keeps loaded at most. A long-lived session that loads jar after jar (each
+   * recompile shipped under a new name, or versioned paths: v1.jar, v2.jar) would otherwise keep every
+   * one's weights and class loader on every executor, since only the driver can call {@link
+   * #releaseModels}; four leave room for a job that runs a few models side by side. Past it, loading a model
+   * lets go of the least recently used (closed once no task holds it; a later task needing it loads it again).
+   */
+  static final int MAX_MODELS = 4;
 
   private NetcClassifier() {}
 
@@ -94,7 +104,7 @@ public final class NetcClassifier {
   /**
    * The files of {@code input} (a folder, read recursively, a file, or a glob; a folder or file of that
    * very name first, glob characters and all) as rows (path, length, content,
-   * error), every file once. netc lists them itself (Hadoop's FileSystem, on the driver): Spark's file
+   * error), every file once (a folder under {@code input} that cannot be listed is a row with its error). netc lists them itself (Hadoop's FileSystem, on the driver): Spark's file
    * sources leave out names starting with {@code _} or {@code .} (a camera's {@code _DSC0042.JPG}), and
    * fail the task on a file they cannot read. Each file is read by the task that classifies it: one
    * that cannot be read (deleted since the listing, unreadable, too large for the heap) has null
@@ -119,8 +129,11 @@ public final class NetcClassifier {
     // default parallelism (a standalone cluster in client mode: 2)
     int slices = Math.max(spark.sparkContext().defaultParallelism(), (listed.size() + FILES_PER_SLICE - 1) / FILES_PER_SLICE);
     JavaRDD<Row> rdd = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(listed, slices);
-    StructType files = new StructType().add(PATH, DataTypes.StringType, false).add(LENGTH, DataTypes.LongType, false);
-    StructType read = files.add(CONTENT, DataTypes.BinaryType, true).add(ERROR, DataTypes.StringType, true);
+    // a listed row's error: a folder that could not be listed
+    StructType files = new StructType().add(PATH, DataTypes.StringType, false).add(LENGTH, DataTypes.LongType, false)
+        .add(ERROR, DataTypes.StringType, true);
+    StructType read = new StructType().add(PATH, DataTypes.StringType, false).add(LENGTH, DataTypes.LongType, false)
+        .add(CONTENT, DataTypes.BinaryType, true).add(ERROR, DataTypes.StringType, true);
     return spark.createDataFrame(rdd, files).mapPartitions(new ReadFiles(new HadoopConf(conf), maxBytes), Encoders.row(read));
   }
 
@@ -143,20 +156,58 @@ public final class NetcClassifier {
       if (matched == null || matched.length == 0) throw new IllegalArgumentException("Path does not exist: " + fs.makeQualified(pattern));
       List<Row> out = new ArrayList<>();
       for (org.apache.hadoop.fs.FileStatus m : matched) {
-        if (!m.isDirectory()) {
-          out.add(RowFactory.create(m.getPath().toString(), m.getLen()));
-          continue;
-        }
-        var files = fs.listFiles(m.getPath(), true);
-        while (files.hasNext()) {
-          org.apache.hadoop.fs.LocatedFileStatus f = files.next();
-          out.add(RowFactory.create(f.getPath().toString(), f.getLen()));
-        }
+        if (m.isDirectory()) walk(fs, m.getPath(), out);
+        else out.add(RowFactory.create(m.getPath().toString(), m.getLen(), null));
       }
       return out;
     } catch (java.io.IOException e) {
-      throw new BadInputException("cannot list " + input + ": " + e.getMessage(), e);
+      throw new BadInputException("cannot list " + input + ": " + BadInputException.oneLine(String.valueOf(e.getMessage())), e);
     }
+  }
+
+  /**
+   * Adds the files under {@code top} to {@code out}, folders in the order listed, each folder's files where it
+   * is met. A folder under it that cannot be listed (a root-only lost+found on a mounted disk) is a row of its
+   * own with the error, not the job's end: its files are named as left out. A folder met again through a
+   * link (a link to a folder above it would otherwise be followed until the path is too long, every file
+   * listed at each depth) is listed once. {@code top} itself failing to list fails the listing.
+   */
+  private static void walk(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path top, List<Row> out) throws java.io.IOException {
+    java.util.Set<Object> seen = new java.util.HashSet<>();
+    seen.add(identity(top));
+    java.util.Deque<java.util.Iterator<org.apache.hadoop.fs.FileStatus>> open = new java.util.ArrayDeque<>();
+    open.push(Arrays.asList(fs.listStatus(top)).iterator());
+    while (!open.isEmpty()) {
+      if (!open.peek().hasNext()) {
+        open.pop();
+        continue;
+      }
+      org.apache.hadoop.fs.FileStatus f = open.peek().next();
+      if (!f.isDirectory()) {
+        out.add(RowFactory.create(f.getPath().toString(), f.getLen(), null));
+      } else if (seen.add(identity(f.getPath()))) {
+        try {
+          open.push(Arrays.asList(fs.listStatus(f.getPath())).iterator());
+        } catch (java.io.IOException e) {
+          // the reason alone where there is one: the message of a FileSystemException names the folder again
+          String why = e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null ? fse.getReason() : String.valueOf(e.getMessage());
+          out.add(RowFactory.create(f.getPath().toString(), 0L, f.getPath() + ": cannot list this folder (" + BadInputException.oneLine(why)
+              + "): the files in it, if any, are not classified"));
+        }
+      }
+    }
+  }
+
+  /** What tells a folder reached twice: on the local file system its real path (links resolved), elsewhere its path. */
+  private static Object identity(org.apache.hadoop.fs.Path folder) {
+    if ("file".equals(folder.toUri().getScheme())) {
+      try {
+        return java.nio.file.Path.of(folder.toUri()).toRealPath();
+      } catch (java.io.IOException | RuntimeException e) {
+        return folder.toString(); // not resolvable: listing it says why
+      }
+    }
+    return folder.toString();
   }
 
   /**
@@ -233,6 +284,7 @@ public final class NetcClassifier {
           Row f = files.next();
           String path = f.getString(0);
           long length = f.getLong(1);
+          if (!f.isNullAt(2)) return RowFactory.create(path, length, null, f.getString(2)); // a folder the listing could not open
           if (length > maxBytes) return RowFactory.create(path, length, null, null);
           if (length == 0) return RowFactory.create(path, length, new byte[0], null); // no read: a pipe or device lists as empty
           try {
@@ -360,8 +412,8 @@ public final class NetcClassifier {
    * {@link #model}, held for a task until {@link #release}. Loading a new jar first lets go of the
    * models whose jars are gone or changed: in local mode each Spark session ships the jar to a folder of
    * its own, deleted when the session stops, so a long-lived JVM (a notebook, a service) running job
-   * after job would otherwise keep every earlier session's model, weights and class loader. Such a model
-   * is closed once no task holds it: tasks still running on it finish with the model they began with
+   * after job would otherwise keep every earlier session's model, weights and class loader; and, past
+   * {@link #MAX_MODELS}, of the least recently used. Such a model is closed once no task holds it: tasks still running on it finish with the model they began with
    * (each partition is answered by one model), later ones get the new jar's.
    */
   static Loaded acquire(String modelJar, int threads) {
@@ -374,6 +426,10 @@ public final class NetcClassifier {
           if (stale) e.getValue().retire();
           return stale;
         });
+        for (var eldest = MODELS.entrySet().iterator(); MODELS.size() >= MAX_MODELS; ) {
+          eldest.next().getValue().retire();
+          eldest.remove();
+        }
         try {
           l = new Loaded(loadOnExecutor.apply(key.path(), key.threads())); // once per jar: concurrent tasks wait for it
         } catch (OutOfMemoryError e) {
@@ -626,7 +682,7 @@ public final class NetcClassifier {
     /** Decodes one image into slot {@code slot} of the batch: null, or the error that replaces its answer. */
     private String decodeInto(String path, byte[] content, long length, int slot) {
       try {
-        if (content == null && length > 0) return path + ": not read: " + length + " bytes, more than an image may have (--max-bytes)";
+        if (content == null && length > 0) return path + ": not read: " + length + " bytes, more than the size limit (--max-bytes, readImages' maxBytes)";
         if (content == null) return path + ": no content (the file could not be read)";
         float[] x = preprocess.image(content, path);
         System.arraycopy(x, 0, tensors, slot * perImage, perImage);

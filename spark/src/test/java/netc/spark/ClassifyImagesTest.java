@@ -15,6 +15,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -89,7 +90,7 @@ class ClassifyImagesTest {
     corrupt.put(Files.write(images.resolve("empty.png"), new byte[0]), "not a PNG or JPEG image (an empty file)");
     corrupt.put(Files.writeString(images.resolve("notes.txt"), "not an image"), "not a PNG or JPEG image (unknown format)");
     // a whole image, but over the job's --max-bytes: an error row, and never read
-    corrupt.put(Files.write(images.resolve("big.png"), encode(noise(random, 160, 160), "png")), "bytes, more than an image may have (--max-bytes)");
+    corrupt.put(Files.write(images.resolve("big.png"), encode(noise(random, 160, 160), "png")), "bytes, more than the size limit (--max-bytes, readImages' maxBytes)");
     corrupt.put(Files.write(images.resolve("animation.png"), encode(picture(random, 40, 40), "gif")), "not a PNG or JPEG image (a GIF image)");
     // names Spark's own file sources leave out: a camera's _DSC files, a hidden folder
     Files.write(images.resolve("_DSC0042.jpg"), sampleJpeg);
@@ -159,7 +160,7 @@ class ClassifyImagesTest {
         String uri = r.getString(r.fieldIndex(NetcClassifier.PATH));
         if (file.getFileName().toString().equals("big.png")) {
           assertTrue(Files.size(file) > MAX_BYTES);
-          assertEquals(uri + ": not read: " + Files.size(file) + " bytes, more than an image may have (--max-bytes)", error);
+          assertEquals(uri + ": not read: " + Files.size(file) + " bytes, more than the size limit (--max-bytes, readImages' maxBytes)", error);
           errors++;
           continue;
         }
@@ -392,6 +393,44 @@ class ClassifyImagesTest {
     assertEquals("Path does not exist: file:" + parent.resolve("photos [2025]"), e.getMessage());
   }
 
+  /** The local file system, but a folder named "locked" cannot be listed, as a root-only lost+found on a mounted disk for a user. */
+  public static final class LockedFolders extends org.apache.hadoop.fs.RawLocalFileSystem {
+    @Override
+    public org.apache.hadoop.fs.FileStatus[] listStatus(org.apache.hadoop.fs.Path f) throws IOException {
+      if (f.getName().equals("locked")) throw new java.nio.file.AccessDeniedException(f.toString(), null, "Permission denied");
+      return super.listStatus(f);
+    }
+  }
+
+  /**
+   * A folder under the input that cannot be listed is a row with its error, not the end of the job (every other
+   * file listed and read); a link back to a folder above is listed once, not followed until the path is too long.
+   */
+  @Test
+  void aFolderThatCannotBeListedIsARowAndALinkUpIsListedOnce() throws IOException {
+    Path top = Files.createDirectories(dir.resolve("mounted"));
+    Files.write(top.resolve("a.png"), new byte[] {1});
+    Files.write(Files.createDirectories(top.resolve("locked")).resolve("hidden.png"), new byte[] {1});
+    Path sub = Files.createDirectories(top.resolve("sub"));
+    Files.write(sub.resolve("b.png"), new byte[] {1, 2});
+    Files.createSymbolicLink(sub.resolve("up"), top);
+    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+    conf.setClass("fs.file.impl", LockedFolders.class, org.apache.hadoop.fs.FileSystem.class);
+    conf.setBoolean("fs.file.impl.disable.cache", true);
+    List<Row> listed = NetcClassifier.list(top.toString(), conf);
+    List<String> names = listed.stream().map(r -> new org.apache.hadoop.fs.Path(r.getString(0)).getName() + " " + r.getLong(1)).sorted().toList();
+    assertEquals(List.of("a.png 1", "b.png 2", "locked 0"), names);
+    Map<String, Row> read = new HashMap<>();
+    new NetcClassifier.ReadFiles(new NetcClassifier.HadoopConf(conf), MAX_BYTES).call(listed.iterator())
+        .forEachRemaining(r -> read.put(new org.apache.hadoop.fs.Path(r.getString(0)).getName(), r));
+    Row locked = read.get("locked");
+    assertNull(locked.get(2));
+    assertEquals(locked.getString(0) + ": cannot list this folder (Permission denied): the files in it, if any, are not classified",
+        locked.getString(3));
+    assertArrayEquals(new byte[] {1, 2}, (byte[]) read.get("b.png").get(2));
+    assertNull(read.get("b.png").get(3));
+  }
+
   /** The listing is split by its number of files too, not only by Spark's default parallelism (1 in local[1]). */
   @Test
   void aLargeListingIsSplitIntoTasksOfAtMost500Files() throws IOException {
@@ -484,6 +523,29 @@ class ClassifyImagesTest {
     assertThrows(IllegalStateException.class, () -> a.predict(new float[a.inputShape()[0] * a.inputShape()[1] * a.inputShape()[2]], 1,
         new float[a.outputSize()]), "closed");
     assertEquals(b, NetcClassifier.model(copyB.toString(), 1));
+  }
+
+  /**
+   * An executor keeps at most MAX_MODELS models: a long-lived session loading jar after jar (versioned paths,
+   * each recompile shipped under a new name) lets go of the least recently used, closed at once when no task
+   * holds it, and one used since stays.
+   */
+  @Test
+  void anExecutorKeepsTheMostRecentlyUsedModelsOnly() throws IOException {
+    NetcClassifier.releaseModels();
+    List<CompiledModel> models = new ArrayList<>();
+    for (int v = 0; v < NetcClassifier.MAX_MODELS; v++) {
+      models.add(NetcClassifier.model(Files.copy(jar, dir.resolve("versioned-" + v + ".jar")).toString(), 1));
+    }
+    assertEquals(NetcClassifier.MAX_MODELS, NetcClassifier.loadedModels());
+    assertTrue(models.get(0) == NetcClassifier.model(dir.resolve("versioned-0.jar").toString(), 1), "used again: now the most recent");
+    CompiledModel next = NetcClassifier.model(Files.copy(jar, dir.resolve("versioned-next.jar")).toString(), 1);
+    assertEquals(NetcClassifier.MAX_MODELS, NetcClassifier.loadedModels(), "one let go for the new one");
+    float[] in = new float[next.inputShape()[0] * next.inputShape()[1] * next.inputShape()[2]], out = new float[next.outputSize()];
+    assertThrows(IllegalStateException.class, () -> models.get(1).predict(in, 1, out), "the least recently used, closed");
+    for (CompiledModel kept : List.of(models.get(0), models.get(2), models.get(3), next)) kept.predict(in, 1, out);
+    assertTrue(models.get(0) == NetcClassifier.model(dir.resolve("versioned-0.jar").toString(), 1), "kept, not loaded again");
+    NetcClassifier.releaseModels();
   }
 
   /** releaseModels closes every model held (a later call loads afresh); one a task still holds is closed when it lets go. */
@@ -735,7 +797,7 @@ class ClassifyImagesTest {
       assertEquals("int", lengths.schema().apply("length").dataType().simpleString());
       List<Row> withLength = NetcClassifier.classify(lengths, jar.toString(), options).collectAsList();
       assertEquals(plain.get(0), withLength.get(0));
-      assertEquals("gone.png: not read: 7 bytes, more than an image may have (--max-bytes)", withLength.get(1).getString(withLength.get(1).fieldIndex(NetcClassifier.ERROR)));
+      assertEquals("gone.png: not read: 7 bytes, more than the size limit (--max-bytes, readImages' maxBytes)", withLength.get(1).getString(withLength.get(1).fieldIndex(NetcClassifier.ERROR)));
 
       org.apache.spark.sql.Dataset<Row> errors = images.withColumn("error", org.apache.spark.sql.functions
           .when(org.apache.spark.sql.functions.col("content").isNull(), org.apache.spark.sql.functions.lit(13)));
