@@ -176,14 +176,16 @@ final class ScalarKernels extends Kernels {
   /**
    * torch's gelu, v (1 + erf(v / sqrt(2))) / 2, in float operations only: with z = |v| / sqrt(2),
    * q = erfc(z) = t (a1 + t (a2 + ... a5 t)) e^{-z^2} (Abramowitz and Stegun 7.1.26, within 1.5e-7),
-   * and 1 + erf(v / sqrt(2)) is q for v < 0 (no cancellation) and 2 - q otherwise. z stops at
-   * {@link #ERF_Z_MAX}: past it erfc is below 2e-17, nothing against 1 or 2 in float, and the
-   * products of e^{-z^2} would otherwise reach subnormal floats, which x86 computes slowly.
+   * and 1 + erf(v / sqrt(2)) is q for v < 0 (no cancellation) and 2 - q otherwise. At z =
+   * {@link #ERF_Z_MAX} and past it q is 0: erfc is below 2e-17 there, nothing against 2 in float, and
+   * nothing v may be multiplied by (erfc(6) kept times v = -1e17 gave -1.1, where torch gives -0;
+   * -inf gives NaN, as in torch); the products of e^{-z^2} would otherwise reach subnormal floats, which
+   * x86 computes slowly.
    * {@link VectorKernels} does the same operations in the same order, so the two agree to the bit.
    */
   static float gelu(float v) {
     float z = Math.min(Math.abs(v) * RSQRT2, ERF_Z_MAX), t = 1f / (1f + ERF_P * z);
-    float q = t * ((((ERF_A5 * t + ERF_A4) * t + ERF_A3) * t + ERF_A2) * t + ERF_A1) * exp(-(z * z));
+    float q = z == ERF_Z_MAX ? 0f : t * ((((ERF_A5 * t + ERF_A4) * t + ERF_A3) * t + ERF_A2) * t + ERF_A1) * exp(-(z * z));
     return 0.5f * v * (v < 0 ? q : 2f - q);
   }
 
@@ -202,7 +204,7 @@ final class ScalarKernels extends Kernels {
       case TANH: return (float) StrictMath.tanh(v);
       case LEAKY_RELU: return v >= 0 ? v : v * slope;
       case CLIP: return Math.min(Math.max(v, 0f), slope);
-      case SILU: return v / (1f + exp(-v));
+      case SILU: return -v > EXP_HI ? v * 0f : v / (1f + exp(-v)); // past the clamp, v e^v is below 1e-36: -0 (-inf: NaN, as in torch)
       case HARDSIGMOID: return hardsigmoid(v);
       case HARDSWISH: return v * hardsigmoid(v);
       case GELU: return gelu(v);

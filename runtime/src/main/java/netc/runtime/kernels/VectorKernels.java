@@ -631,7 +631,8 @@ final class VectorKernels extends Kernels {
       FloatVector e = p.mul(r.mul(r)).add(r).add(1f);
       IntVector bits = t.reinterpretAsInts().sub(ScalarKernels.ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
       FloatVector denominator = e.mul(bits.reinterpretAsFloats()).add(1f);
-      (silu ? v : FloatVector.broadcast(S, 1f)).div(denominator).intoArray(a, off + l);
+      if (silu) v.div(denominator).blend(v.mul(0f), v.neg().compare(VectorOperators.GT, ScalarKernels.EXP_HI)).intoArray(a, off + l);
+      else FloatVector.broadcast(S, 1f).div(denominator).intoArray(a, off + l);
     }
   }
 
@@ -653,7 +654,7 @@ final class VectorKernels extends Kernels {
           .add(ScalarKernels.P4).mul(r).add(ScalarKernels.P5);
       FloatVector e = p.mul(r.mul(r)).add(r).add(1f);
       IntVector bits = et.reinterpretAsInts().sub(ScalarKernels.ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
-      FloatVector q = t.mul(poly).mul(e.mul(bits.reinterpretAsFloats()));
+      FloatVector q = t.mul(poly).mul(e.mul(bits.reinterpretAsFloats())).blend(0f, z.compare(VectorOperators.EQ, ScalarKernels.ERF_Z_MAX));
       FloatVector factor = FloatVector.broadcast(S, 2f).sub(q).blend(q, v.compare(VectorOperators.LT, 0f));
       v.mul(0.5f).mul(factor).intoArray(a, off + l);
     }

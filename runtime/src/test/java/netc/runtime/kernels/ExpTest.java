@@ -29,16 +29,25 @@ class ExpTest {
     }
   }
 
+  /** {@link #inputs()} and the far ends of the floats, infinities and NaN, where the exp clamps and erfc stops. */
+  private static float[] extremes() {
+    float[] x = inputs();
+    float[] far = {-1e17f, 1e17f, -1e30f, -3e38f, -Float.MAX_VALUE, Float.MAX_VALUE, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, Float.NaN,
+        -8.5f, -8.49f, -8.4853f, -88.01f, -88f};
+    System.arraycopy(far, 0, x, 16, far.length);
+    return x;
+  }
+
   @Test
   void vectorSigmoidAndSiluEqualTheScalarOnesToTheBit() {
     Kernels.INSTANCE.vectorBits(); // VectorKernels' species follow the kernels chosen for this JVM
-    float[] x = inputs();
+    float[] x = extremes();
     for (boolean silu : new boolean[] {false, true}) {
       float[] out = x.clone();
       for (int i = 0; i < out.length; i += 16) VectorKernels.sigmoidInPlace(out, i, silu);
       for (int i = 0; i < x.length; i++) {
         float want = ScalarKernels.apply(x[i], silu ? Kernels.SILU : Kernels.SIGMOID, 0f);
-        assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(out[i]), (silu ? "silu(" : "sigmoid(") + x[i] + ")");
+        assertSameBits(want, out[i], (silu ? "silu(" : "sigmoid(") + x[i] + ")");
       }
     }
   }
@@ -46,11 +55,17 @@ class ExpTest {
   @Test
   void vectorGeluEqualsTheScalarOneToTheBit() {
     Kernels.INSTANCE.vectorBits();
-    float[] x = inputs(), out = x.clone();
+    float[] x = extremes(), out = x.clone();
     for (int i = 0; i < out.length; i += 16) VectorKernels.geluInPlace(out, i);
     for (int i = 0; i < x.length; i++) {
-      assertEquals(Float.floatToRawIntBits(ScalarKernels.apply(x[i], Kernels.GELU, 0f)), Float.floatToRawIntBits(out[i]), "gelu(" + x[i] + ")");
+      assertSameBits(ScalarKernels.apply(x[i], Kernels.GELU, 0f), out[i], "gelu(" + x[i] + ")");
     }
+  }
+
+  /** The same float to the bit, or both NaN (a NaN's sign and payload mean nothing). */
+  private static void assertSameBits(float want, float got, String what) {
+    if (Float.isNaN(want)) assertTrue(Float.isNaN(got), what + " = " + got);
+    else assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got), what);
   }
 
   /**
@@ -66,6 +81,24 @@ class ExpTest {
     for (double[] e : exact) {
       float got = ScalarKernels.apply((float) e[0], Kernels.GELU, 0f);
       assertEquals(e[1], got, 2e-7 * Math.max(1, Math.abs(e[0])), "gelu(" + e[0] + ")");
+    }
+  }
+
+  /**
+   * Far out, gelu and silu are v times a factor that is 0 in float: -0 for a finite v (the factor once stopped at
+   * erfc(6) or the exp's clamp, times v: gelu(-1e17) was -1.1, silu(-1e38) -0.6), NaN for -inf, as torch and the
+   * reference interpreter give; +inf stays +inf.
+   */
+  @Test
+  void geluAndSiluFarOutAreTorchs() {
+    for (int act : new int[] {Kernels.GELU, Kernels.SILU}) {
+      String name = act == Kernels.GELU ? "gelu(" : "silu(";
+      for (float v : new float[] {-1e17f, -1e30f, -3e38f, -Float.MAX_VALUE}) {
+        assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(ScalarKernels.apply(v, act, 0f)), name + v + ")");
+      }
+      assertTrue(Float.isNaN(ScalarKernels.apply(Float.NEGATIVE_INFINITY, act, 0f)), name + "-inf)");
+      assertEquals(Float.POSITIVE_INFINITY, ScalarKernels.apply(Float.POSITIVE_INFINITY, act, 0f), name + "inf)");
+      assertEquals(1e30f, ScalarKernels.apply(1e30f, act, 0f), name + "1e30)");
     }
   }
 
