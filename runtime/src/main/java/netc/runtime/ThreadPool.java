@@ -87,10 +87,17 @@ public final class ThreadPool {
   /** Set by {@link #shutdownAll}: the workers end, and callers of this pool run alone. */
   private volatile boolean stopped;
 
+  /**
+   * Set by {@link #shutdownAll} before it waits for the running call: no new call takes the pool. Else a
+   * steady stream of calls could take it each time it came free (tryLock barges past a queued waiter) and
+   * keep shutdownAll waiting without end. The running call's workers do not read it: they stay to its end.
+   */
+  private volatile boolean stopping;
+
   /** Takes the pool for one call if no other call has it; a caller that gets false runs alone. */
   boolean tryAcquire() {
-    if (stopped || !busy.tryLock()) return false;
-    if (!stopped) return true;
+    if (stopping || stopped || !busy.tryLock()) return false;
+    if (!stopping && !stopped) return true;
     busy.unlock(); // stopped while taking it
     return false;
   }
@@ -115,6 +122,7 @@ public final class ThreadPool {
       // waits for the call on it, if any, as long as the caller is willing to (an interrupt ends the wait:
       // the pool is stopped anyway)
       boolean locked = false;
+      p.stopping = true;
       try {
         p.busy.lockInterruptibly();
         locked = true;
@@ -292,8 +300,8 @@ public final class ThreadPool {
       if (worker != null) e.addSuppressed(new FailedOn(worker.getName() + (images ? " running images of a batch" : " in step " + step
           + (step < model.stepNames().size() ? " (" + model.stepNames().get(step) + ")" : ""))));
       if (first != null && first != e) first.addSuppressed(e);
-    } catch (OutOfMemoryError ignored) {
-      // no room for the note: the failure itself is recorded
+    } catch (Throwable ignored) {
+      // no room for the note (out of memory), or the note itself failed: the failure is recorded all the same
     }
   }
 
@@ -403,8 +411,9 @@ public final class ThreadPool {
         share(t);
       } catch (Throwable e) {
         fail(e, Thread.currentThread());
+      } finally {
+        gate.decrementAndGet(); // leaves, whatever happened: the caller waits for this, holding the pool
       }
-      gate.decrementAndGet(); // leaves: the caller may be waiting for this
     }
   }
 }

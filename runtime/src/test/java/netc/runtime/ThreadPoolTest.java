@@ -227,6 +227,33 @@ class ThreadPoolTest {
   }
 
   /**
+   * Once shutdownThreads waits for the running call, no new call takes the pool: a caller that let it go and
+   * asked again at once (a loop of predicts) took it back before the waiting shutdown was scheduled, and a
+   * steady stream of calls kept shutdownThreads waiting without end.
+   */
+  @Test
+  void noCallTakesThePoolWhileShutdownWaitsForIt() throws Exception {
+    ThreadPool pool = ThreadPool.shared(7); // a size no other test uses
+    assertTrue(pool.tryAcquire(), "this thread holds the pool, as a running call does");
+    java.util.concurrent.atomic.AtomicReference<Throwable> ended = new java.util.concurrent.atomic.AtomicReference<>();
+    Thread shutdown = new Thread(() -> {
+      try {
+        CompiledModel.shutdownThreads();
+      } catch (Throwable e) {
+        ended.set(e);
+      }
+    });
+    shutdown.start();
+    while (shutdown.getState() != Thread.State.WAITING && shutdown.isAlive()) Thread.onSpinWait(); // queued for the pool
+    pool.release();
+    boolean again = pool.tryAcquire(); // before the shutdown thread has run: it would barge in
+    if (again) pool.release();
+    shutdown.join(5000);
+    assertTrue(!again, "the pool was taken again while shutdown waited for it");
+    assertTrue(!shutdown.isAlive() && ended.get() == null, "shutdown ended: " + ended.get());
+  }
+
+  /**
    * shutdownThreads on a thread already interrupted (a container's stop hook runs on one) throws
    * InterruptedException at once, as any interruptible wait, with no call running: the pool it reached is
    * stopped, and its workers, parked after their idle spin, must end too, not stay parked for the JVM's life
