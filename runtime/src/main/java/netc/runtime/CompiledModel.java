@@ -626,10 +626,18 @@ public abstract class CompiledModel implements AutoCloseable {
           + (long) batch * per + "), output " + output.length + " (needs " + (long) batch * outputSize + ")");
     }
     if (input.length % per != 0) throw new IllegalArgumentException(notWholeImages(input.length, "NCHW"));
-    if (pixelInputs && !warnedPixels.get()) checkPixels(input, batch * per);
     Workspace[] spaces = takeWorkspace();
-    if (spaces == null) spaces = new Workspace[BUNCH];
     try {
+      runIn(spaces, input, batch, output);
+    } finally {
+      giveBack(spaces);
+    }
+  }
+
+  /** Runs a checked batch with a caller's workspace set. */
+  private void runIn(Workspace[] spaces, float[] input, int batch, float[] output) {
+    if (pixelInputs && !warnedPixels.get()) checkPixels(input, batch * inputShape[0] * inputShape[1] * inputShape[2]);
+    {
       if (pool.threads() > 1 && pool.tryAcquire()) {
         try {
           pool.wake(); // parked workers come up while this thread starts on the first step
@@ -644,8 +652,6 @@ public abstract class CompiledModel implements AutoCloseable {
       } else {
         for (int i = 0; i < batch; i += BUNCH) forwardImages(spaces, 0, input, i, Math.min(batch, i + BUNCH), output);
       }
-    } finally {
-      giveBack(spaces);
     }
   }
 
@@ -692,8 +698,8 @@ public abstract class CompiledModel implements AutoCloseable {
 
   /**
    * {@link #predict(float[], int, float[])} of images laid out NHWC ([N, H, W, C], what camera
-   * libraries and TensorFlow hand over): transposed into a buffer the model keeps for the next call,
-   * so a steady stream of calls allocates nothing. The whole input is transposed before any output is
+   * libraries and TensorFlow hand over): transposed into a buffer kept with the caller's workspaces for
+   * the next call, so steady streams of calls, concurrent ones too, allocate nothing. The whole input is transposed before any output is
    * written, so {@code output} may be {@code input}.
    */
   public final void predictNhwc(float[] input, int batch, float[] output) {
@@ -713,9 +719,15 @@ public abstract class CompiledModel implements AutoCloseable {
           + "x" + c + " needs " + (long) batch * per);
     }
     if (input.length % per != 0) throw new IllegalArgumentException(notWholeImages(input.length, "NHWC"));
-    float[] nchw = nhwcBuffer.getAndSet(null);
-    if (nchw == null || nchw.length < batch * per) nchw = new float[batch * per];
+    if (output.length < (long) batch * outputSize) {
+      throw new IllegalArgumentException("output holds " + output.length + " floats, a batch of " + batch + " needs " + (long) batch * outputSize);
+    }
+    // the transpose's buffer goes with the caller's workspace set: concurrent callers each keep their own
+    Workspace[] spaces = takeWorkspace();
     try {
+      Workspace first = space(spaces, 0);
+      float[] nchw = first.nchw;
+      if (nchw == null || nchw.length < batch * per) first.nchw = nchw = new float[batch * per];
       for (int n = 0; n < batch; n++) {
         int base = n * per;
         for (int y = 0; y < h; y++) {
@@ -725,24 +737,9 @@ public abstract class CompiledModel implements AutoCloseable {
           }
         }
       }
-      run(nchw, batch, output);
+      runIn(spaces, nchw, batch, output);
     } finally {
-      // close() drops it; a call that ran meanwhile must not put it back, nor one whose check raced close()
-      if (!closed && keepLarger(nhwcBuffer, nchw) && closed) nhwcBuffer.set(null);
-    }
-  }
-
-  /**
-   * Keeps {@code buffer} in {@code kept} unless it holds one at least as large; whether it was kept.
-   * Concurrent callers of different batch sizes each take the buffer or make their own: the one that
-   * ended first once put back its small one over the large, and the large batch's caller then made a
-   * new large buffer on every call.
-   */
-  static boolean keepLarger(java.util.concurrent.atomic.AtomicReference<float[]> kept, float[] buffer) {
-    while (true) {
-      float[] now = kept.get();
-      if (now != null && now.length >= buffer.length) return false;
-      if (kept.compareAndSet(now, buffer)) return true;
+      giveBack(spaces);
     }
   }
 
@@ -782,9 +779,6 @@ public abstract class CompiledModel implements AutoCloseable {
    */
   private final java.util.concurrent.atomic.AtomicReference<Workspace[]> poolSpaces = new java.util.concurrent.atomic.AtomicReference<>();
 
-  /** The NHWC transpose's buffer, kept between calls (one; a concurrent call makes its own). */
-  private final java.util.concurrent.atomic.AtomicReference<float[]> nhwcBuffer = new java.util.concurrent.atomic.AtomicReference<>();
-
   /**
    * Images a thread runs together, layer by layer from {@link #bunchedFrom()}: each needs its own
    * workspace, so this bounds the memory of a batch (threads x BUNCH arenas) and of a caller's set.
@@ -799,7 +793,7 @@ public abstract class CompiledModel implements AutoCloseable {
   }
 
   /**
-   * Drops the workspaces kept for the next calls (and the NHWC transpose's buffer), so the garbage
+   * Drops the workspaces kept for the next calls (with the NHWC transposes' buffers), so the garbage
    * collector can take them: the pool keeps one set per caller that ran at once (an arena of the
    * model's workspace size per image the caller's thread ran at once: up to {@link #BUNCH} where the
    * model bunches its last steps, else one) and, for a model of several threads, the arenas its pool's
@@ -810,7 +804,6 @@ public abstract class CompiledModel implements AutoCloseable {
    * @return how many callers' workspaces were dropped
    */
   public final int releaseWorkspaces() {
-    nhwcBuffer.set(null);
     poolSpaces.set(null);
     synchronized (idleLock) {
       int n = idleCount;
@@ -835,9 +828,10 @@ public abstract class CompiledModel implements AutoCloseable {
     return n;
   }
 
+  /** A caller's workspace set: one kept from an earlier call, or a new one, its arenas allocated as the call needs them. */
   private Workspace[] takeWorkspace() {
     synchronized (idleLock) {
-      if (idleCount == 0) return null;
+      if (idleCount == 0) return new Workspace[BUNCH];
       Workspace[] w = idle[--idleCount];
       idle[idleCount] = null;
       return w;

@@ -9,6 +9,8 @@ public final class Workspace {
   public final float[] arena;
   public float[] input;
   public int inputBase;
+  /** predictNhwc's transpose of its input, kept for the next call of the caller set this workspace leads (null until one). */
+  float[] nchw;
 
   /**
    * @throws TooLarge when the workspace does not fit in the heap (a model compiled for large inputs runs
