@@ -13,8 +13,8 @@ import java.util.zip.CRC32;
  * chunks' CRCs nor looks for the IEND chunk, so a file cut after its last pixel row, or with
  * damaged chunks, would otherwise decode without a word. Walks every chunk (streaming, no buffer
  * larger than a read block): IHDR first, IDATs, a correct CRC on each, IEND at the end, at most
- * {@link #MAX_CHUNKS} chunks besides the IDATs. Bytes after IEND are ignored, as PIL and browsers
- * ignore them.
+ * {@link #MAX_CHUNKS} chunks besides the IDATs, one PLTE, no tRNS data the reader would skip wrongly.
+ * Bytes after IEND are ignored, as PIL and browsers ignore them.
  */
 final class PngChunks {
   static final byte[] SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
@@ -106,7 +106,18 @@ final class PngChunks {
         long expected = ((stored[0] & 0xffL) << 24) | ((stored[1] & 0xff) << 16) | ((stored[2] & 0xff) << 8) | (stored[3] & 0xff);
         if (crc.getValue() != expected) throw bad("corrupt PNG: chunk " + type + " at byte " + start + " fails its CRC check");
         sawData |= type.equals("IDAT");
-        if (type.equals("PLTE") && entries < 0) entries = (int) (length / 3);
+        // ImageIO's reader reads none of the data of a tRNS chunk it ignores for these two reasons, and goes on from
+        // there: a crafted chunk's data then reads as further chunks (a hidden IDAT, a picture other than PIL's)
+        if (type.equals("tRNS") && length > 0 && (colorType == 4 || colorType == 6)) {
+          throw bad("corrupt PNG: chunk tRNS at byte " + start + " in an image with an alpha channel (color type " + colorType + "), "
+              + "which the PNG specification forbids");
+        }
+        if (type.equals("tRNS") && length > 0 && colorType == PALETTE && entries < 0) {
+          throw bad("corrupt PNG: chunk tRNS at byte " + start + " comes before the palette (PLTE chunk)");
+        }
+        // ImageIO takes the first palette, PIL the last
+        if (type.equals("PLTE") && entries >= 0) throw bad("corrupt PNG: a second PLTE chunk at byte " + start);
+        if (type.equals("PLTE")) entries = (int) (length / 3);
         if (type.equals("IEND")) {
           if (!sawData) throw bad("corrupt PNG: no IDAT chunk (no pixel data)");
           return colorType == PALETTE ? entries : -1;

@@ -545,7 +545,7 @@ public final class Preprocess {
     for (String w : warnings) {
       if (!damaged(w)) continue;
       String problem = w != null && w.contains("Missing EOI") ? "truncated JPEG: the data ends before the end-of-image marker"
-          : "corrupt " + format.toUpperCase(java.util.Locale.ROOT) + ": " + w;
+          : "corrupt " + format.toUpperCase(java.util.Locale.ROOT) + ": " + BadInputException.oneLine(String.valueOf(w)); // some hold a line break
       throw new BadInputException(file + ": cannot decode image (" + problem + ")");
     }
   }
