@@ -12,7 +12,10 @@ import java.nio.file.Path;
  * scans without one), and it keeps every APP2 segment at a cost growing with their number. Walks
  * the markers (streaming, one read block): each segment's length is skipped, and after each
  * start-of-scan header the entropy-coded data is searched for the next marker. The walk stops at
- * the end-of-image marker or at the end of the data (a truncated file is the decoder's to name). Where
+ * the end-of-image marker of the first image with a frame (a tables-only stream before it, SOI and
+ * EOI around tables, is walked through, as the decoders go on to the next image) or at the end of the
+ * data (a truncated file is the decoder's to name). Reserved markers, which libjpeg refuses once it
+ * has read the header past them, are refused here. Where
  * a marker should start and the bytes are none, the file is refused: libjpeg skips such bytes with a
  * warning ("extraneous bytes before marker") that refuses the file anyway, but only after decoding it,
  * and a walk that stopped there would leave the scans after it uncounted.
@@ -65,7 +68,7 @@ final class JpegMarkers {
 
   private static final int APP0 = 0xe0, APP2 = 0xe2, APP14 = 0xee;
 
-  private static final int SOS = 0xda, EOI = 0xd9, SOI = 0xd8, TEM = 0x01;
+  private static final int SOS = 0xda, EOI = 0xd9, SOI = 0xd8, TEM = 0x01, COM = 0xfe;
 
   private JpegMarkers() {}
 
@@ -133,12 +136,23 @@ final class JpegMarkers {
       if (next() != 0xff || next() != SOI) return;
       int scans = 0, app2 = 0, segments = 0;
       long pixels = 0, budget = scanPixels(); // the frame's, from its SOFn header
-      for (int code = headerMarker(); code > 0 && code != EOI; ) {
+      for (int code = headerMarker(); code > 0; ) {
+        if (code == EOI) {
+          if (pixels > 0) return; // the image's end: the decoder reads this image
+          // tables only (SOI, tables, EOI: an abbreviated stream): ImageIO and PIL go on to the image after it
+          if (next() != 0xff || marker(0xff) != SOI) return;
+          code = headerMarker();
+          continue;
+        }
         if (code == TEM || code == SOI || code >= 0xd0 && code <= 0xd7) { // markers without a segment
           code = headerMarker();
           continue;
         }
         long start = base + pos - 2;
+        if (reserved(code)) { // libjpeg's "unsupported marker": refused, but only once it has read the header past it
+          throw new BadInputException(String.format(java.util.Locale.ROOT, "%s: cannot decode image (corrupt JPEG: reserved marker 0x%02X at byte %d)",
+              file, code, start));
+        }
         if (++segments > MAX_SEGMENTS) {
           throw new BadInputException(file + ": cannot decode image (JPEG of more than " + MAX_SEGMENTS + " marker segments (segment " + segments
               + " starts at byte " + start + "): encoders write a few dozen, a few hundred at most)");
@@ -148,7 +162,17 @@ final class JpegMarkers {
               + " starts at byte " + start + "): the decoder's time grows with the square of their number, and a color profile takes at most 255)");
         }
         int hi = next(), lo = next(), length = hi << 8 | lo;
-        if (lo < 0 || length < 2) return;
+        if (lo < 0) return;
+        if (length < 2) {
+          // libjpeg skips an APPn or COM segment's length less 2 only where that is positive, and goes on after the
+          // length: so does the walk, which stopped counting there. Other segments of such a length are libjpeg's errors
+          if (code >= 0xe0 && code <= 0xef || code == COM) {
+            code = headerMarker();
+            continue;
+          }
+          throw new BadInputException(String.format(java.util.Locale.ROOT, "%s: cannot decode image (corrupt JPEG: the segment of marker 0x%02X"
+              + " at byte %d declares %d bytes, fewer than its length field)", file, code, start, length));
+        }
         if (isFrame(code) && length >= 8) { // precision, height, width, components (ID, sampling, table each)
           int precision = next(), h = next() << 8 | next(), w = next() << 8 | next(), n = next();
           if (precision < 0 || n < 0) return;
@@ -192,6 +216,11 @@ final class JpegMarkers {
         }
         code = afterEntropyData();
       }
+    }
+
+    /** Whether {@code code} is a marker JPEG reserves (JPG, JPG0-JPG13, RES) or hierarchical coding's DHP and EXP, which libjpeg refuses. */
+    private static boolean reserved(int code) {
+      return code >= 0x02 && code <= 0xbf || code == 0xc8 || code >= 0xf0 && code <= 0xfd || code == 0xde || code == 0xdf;
     }
 
     /** Whether {@code code} starts a frame header (SOF0-SOF15 but DHT, JPG and DAC, which share the range). */

@@ -306,6 +306,35 @@ class BadImageTest {
   }
 
   /**
+   * The walk that counts the scans goes on where the decoders do: past a COM or APPn segment declaring fewer than
+   * its 2 length bytes (libjpeg skips nothing and goes on; the walk stopped, and 3000 scans after it decoded
+   * uncounted), and past a tables-only stream in front (SOI, EOI: ImageIO and PIL decode the image after it). A
+   * reserved marker, which libjpeg refuses only after reading the header past it, is refused at its place.
+   */
+  @Test
+  void theScanCountCannotBeSteppedAround() throws IOException {
+    byte[] many = TestImages.repeatScan(TestImages.jpeg(TestImages.picture(64, 64), true), 9, 3000);
+    byte[] body = Arrays.copyOfRange(many, 2, many.length); // after SOI
+    byte[] soi = {(byte) 0xff, (byte) 0xd8};
+    for (byte[] front : new byte[][] {{(byte) 0xff, (byte) 0xfe, 0, 0}, {(byte) 0xff, (byte) 0xe5, 0, 1}, {(byte) 0xff, (byte) 0xd9, (byte) 0xff, (byte) 0xd8}}) {
+      byte[] file = TestImages.concat(soi, front, body);
+      String msg = assertTimeoutPreemptively(Duration.ofSeconds(5), () -> assertThrows(BadInputException.class,
+          () -> Preprocess.decode(file, "x.jpg")).getMessage());
+      assertTrue(msg.startsWith("x.jpg: cannot decode image (JPEG of more than 100 scans (scan 101 starts at byte "), Arrays.toString(front) + ": " + msg);
+    }
+    byte[] reserved = TestImages.concat(soi, new byte[] {(byte) 0xff, (byte) 0xf0, 0, 4, 0, 0}, body);
+    assertEquals("x.jpg: cannot decode image (corrupt JPEG: reserved marker 0xF0 at byte 2)",
+        assertThrows(BadInputException.class, () -> Preprocess.decode(reserved, "x.jpg")).getMessage());
+    byte[] shortTable = TestImages.concat(soi, new byte[] {(byte) 0xff, (byte) 0xdb, 0, 1}, body);
+    assertEquals("x.jpg: cannot decode image (corrupt JPEG: the segment of marker 0xDB at byte 2 declares 1 bytes, fewer than its length field)",
+        assertThrows(BadInputException.class, () -> Preprocess.decode(shortTable, "x.jpg")).getMessage());
+    // and a tables-only stream in front of a good image still decodes, as in ImageIO and PIL
+    byte[] good = TestImages.jpeg(TestImages.picture(64, 64), false);
+    byte[] abbreviated = TestImages.concat(soi, new byte[] {(byte) 0xff, (byte) 0xd9}, good);
+    assertArrayEquals(Preprocess.decode(good, "a.jpg").pixels(), Preprocess.decode(abbreviated, "b.jpg").pixels());
+  }
+
+  /**
    * Scans are bounded by the pixels they redraw too: 41 scans of a 6000 x 6000 frame are 1.48 billion, the
    * 42nd passes {@link JpegMarkers#MAX_SCAN_PIXELS}, and it is refused with its place before decoding (the
    * frame header is patched: the walk reads the size from it, the data is never decoded).
