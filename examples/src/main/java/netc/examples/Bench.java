@@ -131,9 +131,12 @@ public final class Bench {
         String tooLarge = netc.batchTooLarge(batch); // before the batch's arrays are made: batch x size past an int was an internal error
         if (tooLarge != null) throw new Cli.UsageException("--batch " + batch + ": " + tooLarge);
         int[] in = netc.inputShape();
-        float[] x = new float[batch * in[0] * in[1] * in[2]];
+        // two inputs, taken in turn by the timed calls: with one, a call that left a workspace's earlier values in place
+        // (a skipped step, a race) would still give the right answer, that of the call before on the same input
+        float[][] xs = new float[2][batch * in[0] * in[1] * in[2]];
         Random rng = new Random(7);
-        for (int i = 0; i < x.length; i++) x[i] = rng.nextFloat();
+        for (float[] input : xs) for (int i = 0; i < input.length; i++) input[i] = rng.nextFloat();
+        float[] x = xs[0];
         float[] y = new float[batch * netc.outputSize()];
         Arrays.fill(y, Float.NaN); // here and before every call below: a value the call leaves unwritten fails the check
         t0 = System.nanoTime();
@@ -160,7 +163,7 @@ public final class Bench {
         System.out.printf("netc: load %.0f ms, first call in this JVM %.1f ms; %s%n", netcLoad, netcFirst, hugePages(System.getenv("GLIBC_TUNABLES")));
 
         if (ort != null) {
-          ort.start(x);
+          ort.start(xs);
           System.out.printf("onnxruntime %s: load %.0f ms, first call in this JVM %.1f ms; native library: %s%n", ort.version(), ort.loadMs,
               ort.firstMs, System.getProperty("onnxruntime.native.path") == null ? "the jar's own (its kernels pick the CPU's widest vectors)"
                   : "from " + System.getProperty("onnxruntime.native.path") + " (-Donnxruntime.native.path)");
@@ -172,17 +175,19 @@ public final class Bench {
         // and input (not every image: the interpreter takes seconds an image on a large network; the last
         // catches a batch offset gone wrong), in the first call and every timed call below; every value
         // of the batch must be written (finite)
-        float[][] reference = null;
+        float[][][] reference = null; // of each input
         int[] checked = batch == 1 ? new int[] {0} : new int[] {0, batch - 1};
         if (ort == null) {
           long r0 = System.nanoTime();
           int per = in[0] * in[1] * in[2];
-          reference = new float[checked.length][];
-          for (int c = 0; c < checked.length; c++) {
-            reference[c] = Interpreter.run(graph, params, new Tensor(new int[] {1, in[0], in[1], in[2]},
-                Arrays.copyOfRange(x, checked[c] * per, (checked[c] + 1) * per))).data();
+          reference = new float[2][checked.length][];
+          for (int input = 0; input < 2; input++) {
+            for (int c = 0; c < checked.length; c++) {
+              reference[input][c] = Interpreter.run(graph, params, new Tensor(new int[] {1, in[0], in[1], in[2]},
+                  Arrays.copyOfRange(xs[input], checked[c] * per, (checked[c] + 1) * per))).data();
+            }
           }
-          double[] e = matchesReference(y, reference, checked, "the first call");
+          double[] e = matchesReference(y, reference[0], checked, "the first call");
           System.out.printf("netc against the reference interpreter (%s, first call): max |difference| = %.3g (%.2g of max |output| %.3g;"
               + " refused over 1e-4 of it; interpreter %.0f ms)%n", imagesChecked(checked), e[0], e[1] == 0 ? 0 : e[0] / e[1], e[1],
               (System.nanoTime() - r0) / 1e6);
@@ -191,8 +196,8 @@ public final class Bench {
         // recompiling netc's kernels for several seconds, and timing must not start inside that.
         long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
         for (int i = 0; i < warmup || System.nanoTime() < warmEnd; i++) {
-          netc.predict(x, batch, y);
-          if (ort != null) ort.run();
+          netc.predict(xs[i % 2], batch, y);
+          if (ort != null) ort.use(i % 2).run();
         }
         double[] tn = new double[runs], to = new double[runs];
         float[] z = null;
@@ -202,7 +207,9 @@ public final class Bench {
         double worst = 0; // netc alone: the largest |difference| of a timed call from the reference
         for (int i = 0; i < runs; i++) {
           // each pair in turn starts with either engine, so a drift within a pair favours neither
-          boolean ortFirst = ort != null && i % 2 == 1;
+          boolean ortFirst = ort != null && i % 4 >= 2; // input i % 2: either engine goes first with either input
+          int input = i % 2;
+          if (ort != null) ort.use(input);
           Arrays.fill(y, Float.NaN); // outside the timing and before the idle wait
           if (ortFirst) {
             if (!quiet()) gaveUp++;
@@ -211,10 +218,10 @@ public final class Bench {
           if (!quiet()) gaveUp++;
           allocation.start();
           long a = System.nanoTime();
-          netc.predict(x, batch, y);
+          netc.predict(xs[input], batch, y);
           tn[i] = (System.nanoTime() - a) / 1e6;
           allocation.stop();
-          if (reference != null) worst = Math.max(worst, matchesReference(y, reference, checked, "timed call " + (i + 1))[0]);
+          if (reference != null) worst = Math.max(worst, matchesReference(y, reference[input], checked, "timed call " + (i + 1))[0]);
           if (ort != null && !ortFirst) {
             if (!quiet()) gaveUp++;
             z = timeOrt(ort, ortAllocation, to, i);
@@ -259,7 +266,7 @@ public final class Bench {
           // A busy service's view: blocks of consecutive calls, engines alternated block by block with
           // the idle gap between blocks; the first call of each block (after the gap) is dropped.
           int blocks = Math.max(4, runs / sustained * 2);
-          float[] first = ort.run(); // every netc call of a block is checked against it (between calls, outside the timing)
+          float[][] first = {ort.use(0).run(), ort.use(1).run()}; // every netc call of a block is checked against its input's (outside the timing)
           double[] sn = new double[blocks * (sustained - 1)], so = new double[blocks * (sustained - 1)];
           int blocksGaveUp = 0;
           for (int b = 0, k = 0; b < blocks; b++, k += sustained - 1) {
@@ -267,12 +274,14 @@ public final class Bench {
               boolean isNetc = (engine == 0) == (b % 2 == 0); // blocks alternate which engine goes first
               if (!quiet()) blocksGaveUp++;
               for (int i = 0; i < sustained; i++) {
+                int input = i % 2; // the calls of a block take the inputs in turn, the same for both engines
                 if (isNetc) Arrays.fill(y, Float.NaN); // each call's output is checked: its own, not an earlier call's
+                else ort.use(input);
                 long a = System.nanoTime();
-                if (isNetc) netc.predict(x, batch, y);
+                if (isNetc) netc.predict(xs[input], batch, y);
                 else z = ort.run();
                 if (i > 0) (isNetc ? sn : so)[k + i - 1] = (System.nanoTime() - a) / 1e6;
-                if (isNetc) agree(y, first, "call " + (i + 1) + " of sustained block " + (b + 1));
+                if (isNetc) agree(y, first[input], "call " + (i + 1) + " of sustained block " + (b + 1));
               }
               if (engine == 1) agree(y, z, "sustained block " + (b + 1));
             }
@@ -603,6 +612,7 @@ public final class Bench {
     final String inputName;
     final double loadMs;
     OnnxTensor input;
+    private OnnxTensor[] inputs = new OnnxTensor[0];
     double firstMs;
     private boolean closed;
     /** The sessions opened here and not yet closed, in this JVM: the tests that every way out of the bench closes its own. */
@@ -711,9 +721,14 @@ public final class Bench {
       return b.append(']').toString();
     }
 
-    /** Makes the input of {@code x} (the checked shape) and runs the first call; a call ONNX Runtime refuses is one line naming the file. */
-    void start(float[] x) throws OrtException {
-      input = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), shape);
+    /**
+     * Makes the inputs of {@code xs} (the checked shape), takes the first, and runs the first call; a call ONNX Runtime
+     * refuses is one line naming the file.
+     */
+    void start(float[]... xs) throws OrtException {
+      inputs = new OnnxTensor[xs.length];
+      for (int i = 0; i < xs.length; i++) inputs[i] = OnnxTensor.createTensor(env, FloatBuffer.wrap(xs[i]), shape);
+      input = inputs[0];
       long t0 = System.nanoTime();
       try {
         run();
@@ -725,6 +740,12 @@ public final class Bench {
 
     String version() {
       return env.getVersion();
+    }
+
+    /** The input the next calls of {@link #run} take: {@link #start}'s {@code k}th. */
+    Ort use(int k) {
+      input = inputs[k];
+      return this;
     }
 
     float[] run() throws OrtException {
@@ -742,7 +763,8 @@ public final class Bench {
       if (closed) return;
       closed = true;
       OPEN.decrementAndGet();
-      if (input != null) input.close();
+      for (OnnxTensor t : inputs) t.close();
+      if (input != null && inputs.length == 0) input.close();
       session.close();
     }
   }

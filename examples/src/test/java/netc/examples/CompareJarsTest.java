@@ -152,6 +152,52 @@ class CompareJarsTest {
     }
   }
 
+  /**
+   * The timed calls take two inputs in turn: a jar that answers every call with its first call's outputs (as a step
+   * skipped over a workspace left from the call before would) is refused against one that reads its input, where
+   * with one input both gave the same numbers.
+   */
+  @Test
+  void aJarThatKeepsAnsweringItsFirstCallIsRefused() throws Exception {
+    BadInputException e = assertThrows(BadInputException.class, () -> time(false, echoing(false), echoing(true)));
+    assertEquals("m1.jar and m0.jar give outputs further apart than 1e-4 of the largest: they compute different things (--allow-differ times"
+        + " them anyway)", e.getMessage());
+    assertEquals(0, time(false, echoing(false), echoing(false)));
+  }
+
+  /** A model whose 3 outputs are its first 3 inputs; {@code stale}: those of its first call, whatever the input since. */
+  private static CompareJars.Model echoing(boolean stale) {
+    return new CompareJars.Model() {
+      float[] first;
+
+      @Override
+      public int[] inputShape() {
+        return new int[] {1, 2, 2};
+      }
+
+      @Override
+      public int outputSize() {
+        return 3;
+      }
+
+      @Override
+      public void predict(float[] input, int batch, float[] output) {
+        if (first == null || !stale) first = java.util.Arrays.copyOf(input, 3);
+        System.arraycopy(first, 0, output, 0, 3);
+      }
+
+      @Override
+      public long[] profile() {
+        return new long[0];
+      }
+
+      @Override
+      public java.util.List<String> stepNames() {
+        return java.util.List.of();
+      }
+    };
+  }
+
   /** A model of 3 outputs (1, 2, 3) that writes them in its first {@code writes} calls only, then nothing. */
   private static CompareJars.Model writing(int writes) {
     return new CompareJars.Model() {
@@ -203,15 +249,15 @@ class CompareJarsTest {
     BadInputException e = assertThrows(BadInputException.class, () -> time(false, writing(Integer.MAX_VALUE), writing(1)));
     assertEquals("m1.jar and m0.jar give outputs further apart than 1e-4 of the largest: they compute different things (--allow-differ times"
         + " them anyway)", e.getMessage());
-    // writes through the five warm-up rounds, then nothing: the first timed call is refused
-    e = assertThrows(BadInputException.class, () -> time(false, writing(Integer.MAX_VALUE), writing(5)));
+    // writes through the five warm-up rounds and the two that take each input's outputs, then nothing: the first timed call is refused
+    e = assertThrows(BadInputException.class, () -> time(false, writing(Integer.MAX_VALUE), writing(7)));
     assertEquals("m1.jar: timed call 1 gave outputs further than 1e-4 of the largest from its warm-up's (a value left unwritten, or a"
         + " result that changes from call to call): not timing it", e.getMessage());
     // alone, or with --allow-differ, a jar must still agree with itself
-    e = assertThrows(BadInputException.class, () -> time(true, writing(5)));
+    e = assertThrows(BadInputException.class, () -> time(true, writing(7)));
     assertTrue(e.getMessage().startsWith("m0.jar: timed call 1 gave outputs further than 1e-4"), e.getMessage());
     // and every timed call is checked, not only the first
-    e = assertThrows(BadInputException.class, () -> time(true, writing(Integer.MAX_VALUE), writing(6)));
+    e = assertThrows(BadInputException.class, () -> time(true, writing(Integer.MAX_VALUE), writing(8)));
     assertTrue(e.getMessage().startsWith("m1.jar: timed call 2 gave outputs further than 1e-4"), e.getMessage());
   }
 
