@@ -429,7 +429,8 @@ public final class Bench {
     } catch (IOException | RuntimeException e) {
       kernel = "unknown";
     }
-    boolean jvm = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().contains("-XX:+UseTransparentHugePages");
+    // the flag in force, not whether "+" was written: a later -XX:-UseTransparentHugePages (NETC_JAVA_OPTS after the launcher's) wins
+    boolean jvm = "true".equals(netc.runtime.VmOptions.get("UseTransparentHugePages"));
     return "transparent huge pages: kernel " + kernel + ", netc's heap " + (jvm ? "on them (-XX:+UseTransparentHugePages)" : "not asked for")
         + ", onnxruntime's memory (glibc malloc) " + (mallocHugePages(tunables) ? "asked for (GLIBC_TUNABLES glibc.malloc.hugetlb=1)" : "not asked for");
   }

@@ -240,6 +240,9 @@ class BenchTest {
         + " \\(glibc malloc\\) asked for \\(GLIBC_TUNABLES glibc\\.malloc\\.hugetlb=1\\)"), Bench.hugePages("glibc.malloc.hugetlb=1"));
     assertTrue(Bench.hugePages("glibc.malloc.hugetlb=0").endsWith(", onnxruntime's memory (glibc malloc) not asked for"));
     assertTrue(Bench.hugePages(null).endsWith(", onnxruntime's memory (glibc malloc) not asked for"));
+    // the heap's part is the flag in force in this JVM (the tests' runs do not turn it on)
+    boolean on = "true".equals(netc.runtime.VmOptions.get("UseTransparentHugePages"));
+    assertTrue(Bench.hugePages(null).contains(on ? ", netc's heap on them (" : ", netc's heap not asked for,"), Bench.hugePages(null));
   }
 
   /** {exit status, stderr} of netc bench (whose report goes to System.out). */
