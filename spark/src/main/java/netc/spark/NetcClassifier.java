@@ -155,8 +155,9 @@ public final class NetcClassifier {
       }
       if (matched == null || matched.length == 0) throw new IllegalArgumentException("Path does not exist: " + fs.makeQualified(pattern));
       List<Row> out = new ArrayList<>();
+      java.util.Set<Object> seen = new java.util.HashSet<>(); // folders listed, over every match (a glob may match a folder and a link to it)
       for (org.apache.hadoop.fs.FileStatus m : matched) {
-        if (m.isDirectory()) walk(fs, m.getPath(), out);
+        if (m.isDirectory()) walk(fs, m.getPath(), seen, out);
         else out.add(RowFactory.create(m.getPath().toString(), m.getLen(), null));
       }
       return out;
@@ -170,11 +171,12 @@ public final class NetcClassifier {
    * is met. A folder under it that cannot be listed (a root-only lost+found on a mounted disk) is a row of its
    * own with the error, not the job's end: its files are named as left out. A folder met again through a
    * link (a link to a folder above it would otherwise be followed until the path is too long, every file
-   * listed at each depth) is listed once. {@code top} itself failing to list fails the listing.
+   * listed at each depth), or matched twice by a glob, is listed once ({@code seen}: the folders listed so far).
+   * {@code top} itself failing to list fails the listing.
    */
-  private static void walk(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path top, List<Row> out) throws java.io.IOException {
-    java.util.Set<Object> seen = new java.util.HashSet<>();
-    seen.add(identity(top));
+  private static void walk(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path top, java.util.Set<Object> seen, List<Row> out)
+      throws java.io.IOException {
+    if (!seen.add(identity(top))) return;
     java.util.Deque<java.util.Iterator<org.apache.hadoop.fs.FileStatus>> open = new java.util.ArrayDeque<>();
     open.push(Arrays.asList(fs.listStatus(top)).iterator());
     while (!open.isEmpty()) {

@@ -429,6 +429,13 @@ class ClassifyImagesTest {
         locked.getString(3));
     assertArrayEquals(new byte[] {1, 2}, (byte[]) read.get("b.png").get(2));
     assertNull(read.get("b.png").get(3));
+    // a glob matching a folder and a link to it (pics/2024, pics/latest -> 2024): its files once
+    Path pics = Files.createDirectories(dir.resolve("pics"));
+    Files.write(Files.createDirectories(pics.resolve("2024")).resolve("c.png"), new byte[] {3});
+    Files.createSymbolicLink(pics.resolve("latest"), pics.resolve("2024"));
+    List<String> globbed = NetcClassifier.list(pics.resolve("*").toString(), conf).stream()
+        .map(r -> new org.apache.hadoop.fs.Path(r.getString(0)).getName()).sorted().toList();
+    assertEquals(List.of("c.png"), globbed);
   }
 
   /** The listing is split by its number of files too, not only by Spark's default parallelism (1 in local[1]). */
