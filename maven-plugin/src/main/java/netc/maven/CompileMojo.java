@@ -507,7 +507,6 @@ public final class CompileMojo extends AbstractMojo {
   /** A class of each of netc's jars a compile runs: the spec grammar, the compiler, the runtime. */
   static final List<Class<?>> NETC_PARTS = List.of(netc.grammar.NetParser.class, ModelCompiler.class, netc.runtime.CompiledModel.class);
 
-  /** This execution's stamps: a folder per execution id ("default" when run outside Maven's lifecycle). */
   /** The folders the build writes, which hold no model's inputs: the build directory, the classes and the plugin's state. */
   private List<Path> buildFolders() {
     List<Path> out = new ArrayList<>();
@@ -515,6 +514,7 @@ public final class CompileMojo extends AbstractMojo {
     return out;
   }
 
+  /** This execution's stamps: a folder per execution id ("default" when run outside Maven's lifecycle). */
   private Path executionState() {
     String id = executionId == null || executionId.isBlank() ? "default" : executionId;
     return stateDirectory.toPath().resolve(id);

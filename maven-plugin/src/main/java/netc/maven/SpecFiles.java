@@ -91,15 +91,18 @@ final class SpecFiles {
     for (Path p : leftOut) skip.add(realOrAbsolute(p));
     List<Path> out = new ArrayList<>();
     // where it leads, as netc confines the data: see netFiles
-    Files.walkFileTree(folder.toRealPath(), new java.nio.file.SimpleFileVisitor<>() {
+    Path start = folder.toRealPath();
+    Files.walkFileTree(start, new java.nio.file.SimpleFileVisitor<>() {
       @Override
       public java.nio.file.FileVisitResult preVisitDirectory(Path dir, java.nio.file.attribute.BasicFileAttributes a) {
-        return skip.contains(dir) ? java.nio.file.FileVisitResult.SKIP_SUBTREE : java.nio.file.FileVisitResult.CONTINUE;
+        // below the model's folder only: a model kept in one of those folders still has its own files
+        return !dir.equals(start) && skip.contains(dir) ? java.nio.file.FileVisitResult.SKIP_SUBTREE : java.nio.file.FileVisitResult.CONTINUE;
       }
 
       @Override
       public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a) {
-        if (a.isRegularFile() && !file.getFileName().toString().endsWith(".net")) out.add(file);
+        // a link to a file counts (its target changed is a new input), as Files.isRegularFile follows it
+        if (Files.isRegularFile(file) && !file.getFileName().toString().endsWith(".net")) out.add(file);
         return java.nio.file.FileVisitResult.CONTINUE;
       }
     });

@@ -216,6 +216,16 @@ class CompileMojoTest {
     Path real = models.toRealPath();
     assertEquals(List.of(real.resolve("conv.onnx"), real.resolve("conv.onnx.data")),
         SpecFiles.onnxInputs(project.resolve("onnx/conv.onnx"), List.of()).stream().sorted().toList());
+    // external data that is a link to a file (pointed at new weights, a new input), and a model whose own folder
+    // is one of the build's: its files are inputs all the same; a build folder below it is not walked
+    Path kept = Files.createDirectories(project.resolve("kept"));
+    Files.write(kept.resolve("conv.onnx"), convWithExternalWeights("conv.onnx.data"));
+    Files.write(kept.resolve("weights-v1.bin"), convWeights(1f));
+    Files.createSymbolicLink(kept.resolve("conv.onnx.data"), kept.resolve("weights-v1.bin"));
+    Files.write(Files.createDirectories(kept.resolve("target")).resolve("last-build"), new byte[] {1});
+    Path k = kept.toRealPath();
+    assertEquals(List.of(k.resolve("conv.onnx"), k.resolve("conv.onnx.data"), k.resolve("weights-v1.bin")),
+        SpecFiles.onnxInputs(kept.resolve("conv.onnx"), List.of(kept, kept.resolve("target"))).stream().sorted().toList());
   }
 
   /** An import any number of folders down is an input: the loader reads it, so an edit of it recompiles the model. */
