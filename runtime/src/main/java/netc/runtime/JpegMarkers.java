@@ -68,7 +68,7 @@ final class JpegMarkers {
 
   private static final int APP0 = 0xe0, APP2 = 0xe2, APP14 = 0xee;
 
-  private static final int SOS = 0xda, EOI = 0xd9, SOI = 0xd8, TEM = 0x01, COM = 0xfe;
+  private static final int SOS = 0xda, EOI = 0xd9, SOI = 0xd8, TEM = 0x01, COM = 0xfe, DNL = 0xdc;
 
   private JpegMarkers() {}
 
@@ -141,6 +141,10 @@ final class JpegMarkers {
           if (pixels > 0) return; // the image's end: the decoder reads this image
           // tables only (SOI, tables, EOI: an abbreviated stream): ImageIO and PIL go on to the image after it
           if (next() != 0xff || marker(0xff) != SOI) return;
+          // a new image: libjpeg forgets what the tables' segments said of the color space at each SOI
+          jfif = adobe = false;
+          adobeTransform = -1;
+          ids = new int[0];
           code = headerMarker();
           continue;
         }
@@ -164,9 +168,9 @@ final class JpegMarkers {
         int hi = next(), lo = next(), length = hi << 8 | lo;
         if (lo < 0) return;
         if (length < 2) {
-          // libjpeg skips an APPn or COM segment's length less 2 only where that is positive, and goes on after the
+          // libjpeg skips an APPn, COM or DNL segment's length less 2 only where that is positive, and goes on after the
           // length: so does the walk, which stopped counting there. Other segments of such a length are libjpeg's errors
-          if (code >= 0xe0 && code <= 0xef || code == COM) {
+          if (code >= 0xe0 && code <= 0xef || code == COM || code == DNL) {
             code = headerMarker();
             continue;
           }

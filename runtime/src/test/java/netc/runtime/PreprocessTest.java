@@ -107,6 +107,21 @@ class PreprocessTest {
   }
 
   /**
+   * A tables-only stream in front (SOI, a JFIF segment, EOI) says nothing of the image after it: libjpeg forgets
+   * the JFIF segment at the next SOI and guesses YCbCr from the image's component IDs 0, 1, 2, as for the image alone
+   * (the walk kept the flag, and ImageIO's reading as RGB was taken: every color wrong).
+   */
+  @Test
+  void aTablesOnlyStreamsJfifSegmentDoesNotSpeakForTheImageAfterIt() throws IOException {
+    byte[] image = java.nio.file.Files.readAllBytes(IMAGES.resolve("ids012_jpeg.jpg"));
+    byte[] jfif = {(byte) 0xff, (byte) 0xd8, (byte) 0xff, (byte) 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0,
+        (byte) 0xff, (byte) 0xd9};
+    byte[] both = java.util.Arrays.copyOf(jfif, jfif.length + image.length);
+    System.arraycopy(image, 0, both, jfif.length, image.length);
+    assertArrayEquals(Preprocess.decode(image, "alone.jpg").pixels(), Preprocess.decode(both, "after-tables.jpg").pixels());
+  }
+
+  /**
    * A read interrupted (a request cancelled with Future.cancel(true)) is a cancellation, the thread's interrupt
    * status kept: it was "cannot read (null)", a bad image a service would answer as the caller's mistake.
    */
