@@ -764,7 +764,7 @@ public final class Bench {
       if (closed) return;
       closed = true;
       OPEN.decrementAndGet();
-      for (OnnxTensor t : inputs) t.close();
+      for (OnnxTensor t : inputs) if (t != null) t.close(); // start() may have failed making one
       if (input != null && inputs.length == 0) input.close();
       session.close();
     }

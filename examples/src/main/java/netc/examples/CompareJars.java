@@ -62,12 +62,18 @@ public final class CompareJars {
    * apart than 1e-4 of the largest |output| (or NaN: a value a call left unwritten) unless {@code allowDiffer}.
    */
   private static void checkOutputs(List<Path> jars, float[][] y, boolean allowDiffer, PrintStream out, boolean print) {
+    checkOutputs(jars, y, allowDiffer, out, print, null);
+  }
+
+  /** {@link #checkOutputs}, the printed line naming {@code which} (the input) where not null. */
+  private static void checkOutputs(List<Path> jars, float[][] y, boolean allowDiffer, PrintStream out, boolean print, String which) {
     for (int k = 1; k < y.length; k++) {
       double[] d = Bench.difference(y[k], y[0]);
       double diff = d[0], scale = d[1];
       if (print) {
-        out.printf("%s: max |output - %s's| = %.3g%s%n", jars.get(k).getFileName(), jars.get(0).getFileName(), diff,
-            scale > 0 ? String.format(" (%.2g of max |output| %.3g)", diff / scale, scale) : " (every output of the first is 0)");
+        out.printf("%s: max |output - %s's| = %.3g%s%s%n", jars.get(k).getFileName(), jars.get(0).getFileName(), diff,
+            scale > 0 ? String.format(" (%.2g of max |output| %.3g)", diff / scale, scale) : " (every output of the first is 0)",
+            which == null ? "" : ", " + which);
       }
       if (!Bench.agrees(d) && !allowDiffer) {
         throw new BadInputException(jars.get(k) + " and " + jars.get(0) + " give outputs further apart than 1e-4 of the largest"
@@ -159,7 +165,7 @@ public final class CompareJars {
         models.get(k).predict(xs[input], batch, y[k]);
         warm[input][k] = y[k].clone();
       }
-      checkOutputs(jars, y, o.allowDiffer(), out, true); // said for each input
+      checkOutputs(jars, y, o.allowDiffer(), out, true, "input " + (input + 1) + " of 2"); // said for each input
     }
     double[][] t = new double[n][runs], st = new double[n][runs];
     Pattern steps = o.steps();

@@ -90,6 +90,7 @@ class CompareJarsTest {
     String out = bytes.toString(StandardCharsets.UTF_8);
     assertEquals(0, status, out);
     assertTrue(out.contains("b.jar: max |output - a.jar's| = 0.00 (0.0 of max |output| "), out);
+    assertTrue(out.contains(", input 1 of 2\n") && out.contains(", input 2 of 2\n"), "each input's agreement, named: " + out);
     assertTrue(out.contains("b.jar / a.jar, call by call: median "), out);
     // two pools, each spinning after its calls: every call waits until the process is idle
     assertTrue(out.startsWith("--own-runtime, 2 threads: each call waits until this process has used no CPU for 100 ms"), out);
