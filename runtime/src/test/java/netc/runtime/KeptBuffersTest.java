@@ -66,6 +66,7 @@ class KeptBuffersTest {
         callers[c].start();
       }
       for (Thread t : callers) t.join(60_000);
+      for (Thread t : callers) assertTrue(!t.isAlive(), "a caller still running after a minute");
       for (int c = 0; c < 2; c++) {
         assertEquals(null, failed[c], "caller " + c);
         // a copy is 48 KiB; the barrier's generations and the JIT's first calls allocate a little
