@@ -316,7 +316,8 @@ class BadImageTest {
     byte[] many = TestImages.repeatScan(TestImages.jpeg(TestImages.picture(64, 64), true), 9, 3000);
     byte[] body = Arrays.copyOfRange(many, 2, many.length); // after SOI
     byte[] soi = {(byte) 0xff, (byte) 0xd8};
-    for (byte[] front : new byte[][] {{(byte) 0xff, (byte) 0xfe, 0, 0}, {(byte) 0xff, (byte) 0xe5, 0, 1}, {(byte) 0xff, (byte) 0xd9, (byte) 0xff, (byte) 0xd8}}) {
+    for (byte[] front : new byte[][] {{(byte) 0xff, (byte) 0xfe, 0, 0}, {(byte) 0xff, (byte) 0xe5, 0, 1}, {(byte) 0xff, (byte) 0xdc, 0, 0},
+        {(byte) 0xff, (byte) 0xd9, (byte) 0xff, (byte) 0xd8}}) {
       byte[] file = TestImages.concat(soi, front, body);
       String msg = assertTimeoutPreemptively(Duration.ofSeconds(5), () -> assertThrows(BadInputException.class,
           () -> Preprocess.decode(file, "x.jpg")).getMessage());

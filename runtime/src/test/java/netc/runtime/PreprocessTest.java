@@ -116,9 +116,14 @@ class PreprocessTest {
     byte[] image = java.nio.file.Files.readAllBytes(IMAGES.resolve("ids012_jpeg.jpg"));
     byte[] jfif = {(byte) 0xff, (byte) 0xd8, (byte) 0xff, (byte) 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0,
         (byte) 0xff, (byte) 0xd9};
-    byte[] both = java.util.Arrays.copyOf(jfif, jfif.length + image.length);
-    System.arraycopy(image, 0, both, jfif.length, image.length);
-    assertArrayEquals(Preprocess.decode(image, "alone.jpg").pixels(), Preprocess.decode(both, "after-tables.jpg").pixels());
+    // and an Adobe segment (of transform 1, YCbCr) in the tables: forgotten the same way
+    byte[] adobe = {(byte) 0xff, (byte) 0xd8, (byte) 0xff, (byte) 0xee, 0, 14, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 1,
+        (byte) 0xff, (byte) 0xd9};
+    for (byte[] tables : new byte[][] {jfif, adobe}) {
+      byte[] both = java.util.Arrays.copyOf(tables, tables.length + image.length);
+      System.arraycopy(image, 0, both, tables.length, image.length);
+      assertArrayEquals(Preprocess.decode(image, "alone.jpg").pixels(), Preprocess.decode(both, "after-tables.jpg").pixels());
+    }
   }
 
   /**
