@@ -285,6 +285,22 @@ class BadImageTest {
   }
 
   /**
+   * A file that can be neither found nor ruled out is "cannot access" with the reason, not "no such file": the
+   * branch of a folder this user may not search, which root passes, reached here through two links naming each
+   * other (the system's "too many levels of symbolic links"), which stop root too.
+   */
+  @Test
+  void aFileBehindALinkLoopCannotBeAccessed() throws IOException {
+    Path a = dir.resolve("loop-a"), b = dir.resolve("loop-b");
+    Files.createSymbolicLink(a, b);
+    Files.createSymbolicLink(b, a);
+    Path inside = a.resolve("x.png");
+    String msg = error(inside);
+    assertTrue(msg.startsWith(inside + ": cannot access (") && !msg.contains("no such file"), msg);
+    assertTrue(msg.toLowerCase(java.util.Locale.ROOT).contains("symbolic links"), msg);
+  }
+
+  /**
    * A small progressive JPEG with its last scan repeated 3000 times: ImageIO's decoder redraws the
    * whole image after each scan, which took 25 seconds for this 512x512 one (and grows with the
    * image). The scans are counted before decoding, and the 101st is refused with its place, from a

@@ -173,6 +173,17 @@ class NpyTest {
     assertEquals("cannot read " + link + ": permission denied", assertThrows(BadInputException.class, () -> Npy.header(link)).getMessage());
   }
 
+  /** "cannot access" with the reason, where root gets it too: a file behind two links naming each other. */
+  @Test
+  void aFileBehindALinkLoopCannotBeAccessed() throws IOException {
+    Path a = dir.resolve("loop-a"), b = dir.resolve("loop-b");
+    Files.createSymbolicLink(a, b);
+    Files.createSymbolicLink(b, a);
+    Path inside = a.resolve("x.npy");
+    String msg = assertThrows(BadInputException.class, () -> Npy.read(inside)).getMessage();
+    assertTrue(msg.startsWith("cannot read " + inside + ": cannot access (") && msg.toLowerCase(java.util.Locale.ROOT).contains("symbolic links"), msg);
+  }
+
   /** The header is a Python literal: keys in any order, either quote, spacing, versions 1 to 3, Python 2's 3L. */
   @Test
   void headersNumpyCouldWriteAreRead() throws IOException {
