@@ -2,6 +2,7 @@ package netc.ast;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -129,6 +130,19 @@ class SourceTextTest {
     } finally {
       for (Path p : List.of(unreadable, lib, closed)) Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
     }
+  }
+
+  /** A spec or an import behind two links naming each other: the reason, where root (which permissions do not stop) gets it too. */
+  @Test
+  void aSpecBehindALinkLoopSaysWhy(@TempDir Path dir) throws Exception {
+    Path a = dir.resolve("loop-a"), b = dir.resolve("loop-b");
+    Files.createSymbolicLink(a, b);
+    Files.createSymbolicLink(b, a);
+    String msg = assertThrows(NetcException.class, () -> SpecLoader.load(a.resolve("x.net"))).format();
+    assertTrue(msg.startsWith("cannot read spec " + a.resolve("x.net") + ": ") && msg.toLowerCase(java.util.Locale.ROOT).contains("symbolic links"), msg);
+    Path imports = write(dir, "imports_loop.net", new byte[0], "import \"loop-a/lib.net\"\ninput(3, 8, 8)\nrelu()\n");
+    msg = assertThrows(NetcException.class, () -> SpecLoader.load(imports)).format().lines().findFirst().orElseThrow();
+    assertTrue(msg.startsWith(imports + ":1:8: cannot read import lib.net: ") && msg.toLowerCase(java.util.Locale.ROOT).contains("symbolic links"), msg);
   }
 
   /**
