@@ -69,7 +69,7 @@ class DepthwiseTest {
           }
         }
         if (res != null) s += res[3 + x * 16 + j];
-        out[3 + x * 16 + j] = ScalarKernels.apply((float) s, c.act, 0.1f);
+        out[3 + x * 16 + j] = PlainActivations.apply(s, c.act, (float) 0.1);
       }
     }
     return out;

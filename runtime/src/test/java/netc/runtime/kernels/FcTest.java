@@ -45,7 +45,7 @@ class FcTest {
       }
       double s = bias ? w[3 + outputs * inPadded + o] : 0;
       for (int i = 0; i < inPadded; i++) s += (double) in[3 + i] * w[3 + o * inPadded + i];
-      assertEquals(ScalarKernels.apply((float) s, act, 0.1f), vector[3 + o], 1e-4, "output " + o);
+      assertEquals(PlainActivations.apply(s, act, (float) 0.1), vector[3 + o], 1e-4, "output " + o);
     }
   }
 }

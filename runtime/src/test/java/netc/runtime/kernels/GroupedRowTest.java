@@ -78,7 +78,7 @@ class GroupedRowTest {
           }
         }
         if (res != null) s += res[3 + x * 16 + o];
-        out[3 + x * 16 + o] = ScalarKernels.apply((float) s, c.act, 0.1f);
+        out[3 + x * 16 + o] = PlainActivations.apply(s, c.act, (float) 0.1);
       }
     }
     return out;
