@@ -146,6 +146,27 @@ final class JavaNames {
   }
 
   /**
+   * Text safe inside a Javadoc comment: {@link #comment}'s, and '@', '<' and '&' as HTML entities. javac itself reads
+   * a doc comment's "@deprecated" at the start of a line and marks the class or method deprecated (a spec file named
+   * "@deprecated resnet18.net" made a deprecated model class); javadoc would read other block and inline tags and
+   * markup in a layer's or file's name. netc's own text has none of these three characters.
+   */
+  static String javadoc(String text) {
+    String safe = comment(text);
+    StringBuilder b = new StringBuilder(safe.length());
+    for (int i = 0; i < safe.length(); i++) {
+      char c = safe.charAt(i);
+      switch (c) {
+        case '@' -> b.append("&#64;");
+        case '<' -> b.append("&lt;");
+        case '&' -> b.append("&amp;");
+        default -> b.append(c);
+      }
+    }
+    return b.toString();
+  }
+
+  /**
    * One line of comment text: backslashes doubled (no unicode escape reaches javac), comment
    * delimiters split, control characters as spaces, and line and paragraph separators and format
    * characters as [U+XXXX], as BadInputException.oneLine escapes them in messages: an editor shows

@@ -156,7 +156,7 @@ public final class ModelGenerator {
     TypeSpec.Builder type = TypeSpec.classBuilder(className)
         .addModifiers(Modifier.PUBLIC, Modifier.FINAL)
         .superclass(COMPILED_MODEL)
-        .addJavadoc("$L", JavaNames.comment(graph.name() + ", compiled by netc: " + stepMethods.size() + " steps, "
+        .addJavadoc("$L", JavaNames.javadoc(graph.name() + ", compiled by netc: " + stepMethods.size() + " steps, "
             + String.format("%.3f", graph.macs() / 1e9) + " G multiply-accumulates per image, " + plan.arenaFloats() * 4 / 1024
             + " KiB of activations per image.") + "\n");
     type.addField(FieldSpec.builder(INTS, "ITEMS", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
@@ -462,7 +462,7 @@ public final class ModelGenerator {
     for (Origin o : n.origins()) doc.append("from ").append(o.layer()).append(" (").append(o.op().spelling()).append(") at ")
         .append(o.span() == null ? "?" : o.span().location()).append('\n');
     return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE)
-        .addJavadoc("$L", JavaNames.comment(doc.toString())) // escaping last: nothing may change the text after it
+        .addJavadoc("$L", JavaNames.javadoc(doc.toString())) // escaping last: nothing may change the text after it
         .addParameter(WORKSPACE, "ws").addParameter(TypeName.INT, "from").addParameter(TypeName.INT, "to")
         .addStatement("float[] a = ws.arena");
   }

@@ -119,6 +119,18 @@ class JavaNamesTest {
   }
 
   /**
+   * Javadoc text from names: no line starts a tag (javac marks a class deprecated by "@deprecated" at a line's
+   * start), no markup or inline tag; netc's own text unchanged.
+   */
+  @Test
+  void javadocTextStartsNoTagAndHoldsNoMarkup() {
+    String doc = JavaNames.javadoc("@deprecated resnet18, compiled by netc\nfrom a at dir/x\n@hidden b.net:1:1\n<a href=x>{@link y} & -> z");
+    for (String line : doc.split("\n")) assertTrue(!line.strip().startsWith("@"), "a line javac or javadoc reads as a tag: " + line);
+    assertEquals("&#64;deprecated resnet18, compiled by netc\nfrom a at dir/x\n&#64;hidden b.net:1:1\n&lt;a href=x>{&#64;link y} &amp; -> z", doc);
+    assertEquals("conv 3x3, 64 -> 64 channels", JavaNames.javadoc("conv 3x3, 64 -> 64 channels"), "netc's own text is kept");
+  }
+
+  /**
    * A bidirectional override in a layer name (as an ONNX node name may carry) would display the rest of
    * a generated comment's line reordered; format characters, line and paragraph separators are written
    * as [U+XXXX], control characters as spaces, and no backslash or comment delimiter survives as such.
