@@ -96,6 +96,9 @@ public final class SyntheticWeights {
           case "running_mean" -> 0.1 * rng.nextGaussian();
           default -> 0.5 + rng.nextDouble();
         };
+        // a layer norm's scale as a batch norm's (about 1, positive), not +-0.1: that scaled every norm's output by
+        // ~0.05 with random signs, and the activations after it to nearly nothing
+        case LAYERNORM -> role.equals("weight") ? 0.6 + 0.6 * rng.nextDouble() : 0.1 * rng.nextGaussian();
         default -> uniform(rng, 0.1);
       };
       v[i] = (float) x;

@@ -235,6 +235,18 @@ class WeightsTest {
     assertEquals(java.util.Set.of("bn.running_var"), WeightBinding.varianceTensors(folded));
   }
 
+  /** A layer norm's synthetic scale is about 1 and positive, as a batch norm's: it was +-0.1, every norm's output shrunk ~20x with random signs. */
+  @Test
+  void syntheticLayerNormsScaleByAboutOne() {
+    Graph g = Specs.fromText("input(16, 4, 4)\nln: layernorm()");
+    Map<String, Tensor> t = SyntheticWeights.generate(g, 5);
+    for (float v : t.get("ln.weight").data()) assertTrue(v >= 0.6f && v <= 1.2f, "scale " + v);
+    float[] shift = t.get("ln.bias").data();
+    double sq = 0;
+    for (float v : shift) sq += v * v;
+    assertTrue(Math.sqrt(sq / shift.length) < 0.3, "a small shift");
+  }
+
   @Test
   void syntheticWeightsAreDeterministicAndRealistic() {
     Graph g = Specs.example("resnet50", Map.of());
