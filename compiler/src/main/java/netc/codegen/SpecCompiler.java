@@ -118,6 +118,17 @@ public final class SpecCompiler {
     if (weights == null) return SyntheticWeights.source(graph, SYNTHETIC_SEED);
     WeightBinding binding = WeightBinding.bind(graph, weights);
     List<String> u = binding.unused();
+    // a tensor of a layer the spec has but does not read it (fc.bias where the spec says fc(10, bias = false)): the
+    // compiled model would leave it out and compute something else than the weights' model, so no warning will do
+    java.util.Set<String> layers = new java.util.HashSet<>();
+    for (String need : WeightBinding.requiredTensors(graph).keySet()) layers.add(need.substring(0, Math.max(0, need.lastIndexOf('.'))));
+    List<String> ofLayers = u.stream().filter(t -> t.lastIndexOf('.') > 0 && layers.contains(t.substring(0, t.lastIndexOf('.')))).toList();
+    if (!ofLayers.isEmpty()) {
+      String t = ofLayers.get(0), layer = t.substring(0, t.lastIndexOf('.'));
+      throw new BadInputException(BadInputException.oneLine(weights + ": tensor '" + t + "' belongs to layer " + layer + ", which the spec"
+          + " does not give it (a bias = false where the weights' model has a bias?)" + (ofLayers.size() > 1 ? "; " + (ofLayers.size() - 1)
+          + " more such tensor" + (ofLayers.size() == 2 ? "" : "s") : "")));
+    }
     if (!u.isEmpty()) {
       // tensor names come from the file: escaped, so the message stays one line
       String what = weights + " has " + u.size() + " tensor" + (u.size() == 1 ? "" : "s") + " the spec does not use: "

@@ -167,4 +167,21 @@ class RunCommandTest {
     assertEquals(0, r[0], (String) r[2]);
     assertEquals("warning: " + w + " has 1 tensor the spec does not use: fc.weight\n", r[2]);
   }
+
+  /**
+   * A tensor of a layer the spec has but does not read (the weights' model has a bias the spec's conv leaves out) is
+   * an error without --strict-weights: the compiled model would compute something else than the weights' model.
+   */
+  @Test
+  void aTensorOfALayerThatDoesNotReadItIsRefused() throws IOException {
+    Path spec = dir.resolve("nobias.net"), withBias = dir.resolve("withbias.net"), w = dir.resolve("b.safetensors"), jar = dir.resolve("nb.jar");
+    Files.writeString(spec, "input(3, 8, 8)\nc: conv(4, 3, bias = false)\n");
+    Files.writeString(withBias, "input(3, 8, 8)\nc: conv(4, 3)\n");
+    assertEquals(0, netc("weights", "init", withBias.toString(), "-o", w.toString())[0]);
+    Object[] r = netc("compile", spec.toString(), "--weights", w.toString(), "-o", jar.toString());
+    assertEquals(1, r[0]);
+    assertEquals("netc compile: " + w + ": tensor 'c.bias' belongs to layer c, which the spec does not give it (a bias = false where the"
+        + " weights' model has a bias?)\n", r[2]);
+    assertFalse(Files.exists(jar));
+  }
 }
