@@ -17,6 +17,8 @@ import numpy as np
 import torch
 import torchvision
 
+from export_torchvision import save_npy, write_whole
+
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -40,10 +42,12 @@ def main():
         y = model(x)
     os.makedirs(a.out, exist_ok=True)
     base = os.path.join(a.out, a.arch)
-    torch.onnx.export(model, x[:1], base + ".onnx", opset_version=13, input_names=["input"], output_names=["logits"],
-                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
-    np.save(base + "_input.npy", x.numpy())
-    np.save(base + "_logits.npy", y.numpy())
+    # each file whole or not at all, the logits (which the bench scripts look for) last
+    write_whole(base + ".onnx", lambda part: torch.onnx.export(
+        model, x[:1], part, opset_version=13, input_names=["input"], output_names=["logits"],
+        dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}))
+    save_npy(base + "_input.npy", x.numpy())
+    save_npy(base + "_logits.npy", y.numpy())
     print(f"wrote {base}.onnx, {base}_input.npy {tuple(x.shape)}, {base}_logits.npy {tuple(y.shape)}")
     return 0
 

@@ -84,11 +84,35 @@ def write_safetensors(path, state, metadata):
         offset += len(data)
     h = json.dumps(header, separators=(",", ":")).encode()
     h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for c in chunks:
-            f.write(c)
+
+    def write(part):
+        with open(part, "wb") as f:
+            f.write(struct.pack("<Q", len(h)))
+            f.write(h)
+            for c in chunks:
+                f.write(c)
+    write_whole(path, write)
+
+
+def write_whole(path, produce):
+    """Makes path whole or not at all: produce(part) writes path + ".part", renamed over path once complete. A run
+    cut short (a full disk, an interrupt) left a partial file that the bench scripts, which check only that the files
+    exist, took for a finished export."""
+    part = path + ".part"
+    try:
+        produce(part)
+        os.replace(part, path)
+    finally:
+        if os.path.exists(part):
+            os.remove(part)
+
+
+def save_npy(path, array):
+    """np.save, whole or not at all (to an open file: np.save would add .npy to the .part name)."""
+    def produce(part):
+        with open(part, "wb") as f:
+            np.save(f, array)
+    write_whole(path, produce)
 
 
 class Normalized(nn.Module):
@@ -162,7 +186,9 @@ def main():
             randomize_batchnorm(model, gen)
     model.eval()
 
-    meta = {"producer": "weights/export_torchvision.py", "arch": a.arch, "width": str(a.width),
+    # what the weights are, for netc to say so: "random" ones (seeded) make a model whose answers mean nothing
+    origin = "imagenet" if a.pretrained else "state_dict" if a.state_dict else "random"
+    meta = {"producer": "weights/export_torchvision.py", "arch": a.arch, "width": str(a.width), "weights": origin,
             "seed": str(a.seed), "torch": torch.__version__, "torchvision": torchvision.__version__}
     os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
     write_safetensors(a.out + ".safetensors", model.state_dict(), meta)
@@ -173,15 +199,16 @@ def main():
         with torch.no_grad():
             mean, std = torch.tensor(MEAN).view(1, 3, 1, 1), torch.tensor(STD).view(1, 3, 1, 1)
             logits = model((x - mean) / std)
-        np.save(a.out + "_input.npy", x.numpy().astype(np.float32))
-        np.save(a.out + "_logits.npy", logits.numpy().astype(np.float32))
+        save_npy(a.out + "_input.npy", x.numpy().astype(np.float32))
+        save_npy(a.out + "_logits.npy", logits.numpy().astype(np.float32))
         print(f"wrote {a.out}_input.npy {tuple(x.shape)} and {a.out}_logits.npy {tuple(logits.shape)}")
 
     if a.onnx:
         wrapped = Normalized(model).eval()
         dummy = torch.rand(1, 3, a.size, a.size)
-        torch.onnx.export(wrapped, dummy, a.out + ".onnx", opset_version=13, input_names=["input"],
-                          output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+        write_whole(a.out + ".onnx", lambda part: torch.onnx.export(
+            wrapped, dummy, part, opset_version=13, input_names=["input"], output_names=["logits"],
+            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}))
         print(f"wrote {a.out}.onnx")
     return 0
 

@@ -44,7 +44,7 @@ except ImportError as e:
              "python3-numpy and run it with /usr/bin/python3")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_torchvision import write_safetensors  # noqa: E402  (the same writer as the ResNet fixtures)
+from export_torchvision import save_npy, write_safetensors  # noqa: E402  (the same writers as the ResNet fixtures)
 
 UPSCALE = 4          # 8x8 -> 32x32, examples/digits.net's input
 WIDTH = 8            # examples/digits.net's `width`
@@ -153,10 +153,21 @@ def main():
     state = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
     meta = {"producer": "weights/train_digits.py", "seed": str(a.seed), "epochs": str(a.epochs),
             "threads": str(a.threads), "torch": torch.__version__, "heldout_accuracy": f"{accuracy:.4f}"}
-    write_safetensors(os.path.join(a.out, "digits.safetensors"), state, meta)
-    np.save(os.path.join(a.out, "heldout_images.npy"), x_test.astype("<f4"))
-    np.save(os.path.join(a.out, "heldout_labels.npy"), y_test.astype("<f4"))
-    np.save(os.path.join(a.out, "heldout_logits.npy"), logits.numpy().astype("<f4"))
+    # the four files go together (new weights beside old logits would fail every comparison): each written whole as
+    # NAME.part first, then all renamed into place, so a run cut short leaves the committed set as it was
+    staged = os.path.join(a.out, ".staged")
+    os.makedirs(staged, exist_ok=True)
+    try:
+        write_safetensors(os.path.join(staged, "digits.safetensors"), state, meta)
+        save_npy(os.path.join(staged, "heldout_images.npy"), x_test.astype("<f4"))
+        save_npy(os.path.join(staged, "heldout_labels.npy"), y_test.astype("<f4"))
+        save_npy(os.path.join(staged, "heldout_logits.npy"), logits.numpy().astype("<f4"))
+        for name in ("heldout_images.npy", "heldout_labels.npy", "heldout_logits.npy", "digits.safetensors"):
+            os.replace(os.path.join(staged, name), os.path.join(a.out, name))
+    finally:
+        for name in os.listdir(staged):
+            os.remove(os.path.join(staged, name))
+        os.rmdir(staged)
     print(f"wrote {a.out}/digits.safetensors, heldout_images.npy, heldout_labels.npy, heldout_logits.npy")
     return 0
 

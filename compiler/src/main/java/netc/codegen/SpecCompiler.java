@@ -117,6 +117,10 @@ public final class SpecCompiler {
   public static ParamSource params(Graph graph, Path weights, Listener listener) {
     if (weights == null) return SyntheticWeights.source(graph, SYNTHETIC_SEED);
     WeightBinding binding = WeightBinding.bind(graph, weights);
+    if (binding.random()) {
+      listener.warning(BadInputException.oneLine("note: " + weights + " holds random weights (its metadata says so: not trained, not"
+          + " ImageNet's): the model's answers mean nothing"));
+    }
     List<String> u = binding.unused();
     // a tensor of a layer the spec has but does not read it (fc.bias where the spec says fc(10, bias = false)): the
     // compiled model would leave it out and compute something else than the weights' model, so no warning will do

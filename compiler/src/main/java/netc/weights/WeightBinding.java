@@ -142,6 +142,16 @@ public final class WeightBinding implements ParamSource {
     return out;
   }
 
+  /**
+   * Whether the file says its weights are random (seeded, not trained): `weights/export_torchvision.py` without
+   * --pretrained or --state-dict writes "weights": "random" in its metadata, `netc weights init` its own producer.
+   * A model compiled from them answers nothing meaningful, which its user should be told.
+   */
+  public boolean random() {
+    Map<String, String> meta = file instanceof Safetensors s ? s.metadata() : Map.of();
+    return "random".equals(meta.get("weights")) || "netc weights init".equals(meta.get("producer"));
+  }
+
   /** Float tensors in the file that the graph does not use; integer buffers are not listed. */
   public List<String> unused() {
     return unused;

@@ -180,8 +180,36 @@ class RunCommandTest {
     assertEquals(0, netc("weights", "init", withBias.toString(), "-o", w.toString())[0]);
     Object[] r = netc("compile", spec.toString(), "--weights", w.toString(), "-o", jar.toString());
     assertEquals(1, r[0]);
-    assertEquals("netc compile: " + w + ": tensor 'c.bias' belongs to layer c, which the spec does not give it (a bias = false where the"
-        + " weights' model has a bias?)\n", r[2]);
+    assertEquals(RANDOM_NOTE.formatted(w) + "netc compile: " + w + ": tensor 'c.bias' belongs to layer c, which the spec does not give it"
+        + " (a bias = false where the weights' model has a bias?)\n", r[2]);
     assertFalse(Files.exists(jar));
+  }
+
+  /** What compile says of a weights file whose metadata calls its weights random (netc weights init's, an export without --pretrained). */
+  static final String RANDOM_NOTE = "note: %s holds random weights (its metadata says so: not trained, not ImageNet's): the model's answers"
+      + " mean nothing\n";
+
+  /**
+   * Random weights said to be random: `netc weights init`'s and export_torchvision.py's without --pretrained or --state-dict
+   * ("weights": "random" in the metadata) get a note; the same tensors marked as ImageNet's, or with no word, none.
+   */
+  @Test
+  void randomWeightsAreSaidToBeRandom() throws IOException {
+    Path spec = dir.resolve("r.net"), w = dir.resolve("r.safetensors"), jar = dir.resolve("r.jar");
+    Files.writeString(spec, "input(3, 8, 8)\nc: conv(4, 3)\n");
+    assertEquals(0, netc("weights", "init", spec.toString(), "-o", w.toString())[0]);
+    Object[] r = netc("compile", spec.toString(), "--weights", w.toString(), "-o", jar.toString());
+    assertEquals(0, r[0], (String) r[2]);
+    assertEquals(RANDOM_NOTE.formatted(w), r[2]);
+    Safetensors s = Safetensors.read(w);
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
+    for (Safetensors.Entry e : s.entries().values()) tensors.put(e.name(), new Tensor(e.shape(), s.floats(e.name())));
+    for (String origin : new String[] {"random", "imagenet", null}) {
+      Path marked = dir.resolve("marked-" + origin + ".safetensors");
+      Safetensors.write(marked, tensors, origin == null ? Map.of() : Map.of("producer", "weights/export_torchvision.py", "weights", origin));
+      r = netc("compile", spec.toString(), "--weights", marked.toString(), "-o", jar.toString());
+      assertEquals(0, r[0], (String) r[2]);
+      assertEquals("random".equals(origin) ? RANDOM_NOTE.formatted(marked) : "", r[2], "weights " + origin);
+    }
   }
 }
