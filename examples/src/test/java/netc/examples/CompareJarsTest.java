@@ -166,67 +166,50 @@ class CompareJarsTest {
     assertEquals(0, time(false, echoing(false), echoing(false)));
   }
 
+  /** A stand-in for a compiled jar: [1, 2, 2] in, 3 out, no steps; the tests give predict. */
+  private abstract static class ThreeOutputs implements CompareJars.Model {
+    @Override
+    public int[] inputShape() {
+      return new int[] {1, 2, 2};
+    }
+
+    @Override
+    public int outputSize() {
+      return 3;
+    }
+
+    @Override
+    public long[] profile() {
+      return new long[0];
+    }
+
+    @Override
+    public java.util.List<String> stepNames() {
+      return java.util.List.of();
+    }
+  }
+
   /** A model whose 3 outputs are its first 3 inputs; {@code stale}: those of its first call, whatever the input since. */
   private static CompareJars.Model echoing(boolean stale) {
-    return new CompareJars.Model() {
+    return new ThreeOutputs() {
       float[] first;
-
-      @Override
-      public int[] inputShape() {
-        return new int[] {1, 2, 2};
-      }
-
-      @Override
-      public int outputSize() {
-        return 3;
-      }
 
       @Override
       public void predict(float[] input, int batch, float[] output) {
         if (first == null || !stale) first = java.util.Arrays.copyOf(input, 3);
         System.arraycopy(first, 0, output, 0, 3);
       }
-
-      @Override
-      public long[] profile() {
-        return new long[0];
-      }
-
-      @Override
-      public java.util.List<String> stepNames() {
-        return java.util.List.of();
-      }
     };
   }
 
   /** A model of 3 outputs (1, 2, 3) that writes them in its first {@code writes} calls only, then nothing. */
   private static CompareJars.Model writing(int writes) {
-    return new CompareJars.Model() {
+    return new ThreeOutputs() {
       int calls;
-
-      @Override
-      public int[] inputShape() {
-        return new int[] {1, 2, 2};
-      }
-
-      @Override
-      public int outputSize() {
-        return 3;
-      }
 
       @Override
       public void predict(float[] input, int batch, float[] output) {
         if (calls++ < writes) for (int i = 0; i < 3; i++) output[i] = i + 1;
-      }
-
-      @Override
-      public long[] profile() {
-        return new long[0];
-      }
-
-      @Override
-      public java.util.List<String> stepNames() {
-        return java.util.List.of();
       }
     };
   }

@@ -204,15 +204,7 @@ class ThreadPoolTest {
     List<Thread> workers = pool.workerThreads();
     awaitParked(workers);
     java.util.concurrent.atomic.AtomicReference<Throwable> ended = new java.util.concurrent.atomic.AtomicReference<>();
-    Thread shutdown = new Thread(() -> {
-      try {
-        CompiledModel.shutdownThreads();
-      } catch (Throwable e) {
-        ended.set(e);
-      }
-    });
-    shutdown.start();
-    while (shutdown.getState() != Thread.State.WAITING && shutdown.isAlive()) Thread.onSpinWait(); // blocked on the pool
+    Thread shutdown = shutdownWaitingForThePool(ended);
     shutdown.interrupt();
     shutdown.join(5000);
     assertTrue(!shutdown.isAlive(), "the interrupt ended the wait");
@@ -226,6 +218,20 @@ class ThreadPoolTest {
     assertTrue(!pool.tryAcquire(), "the pool is stopped all the same: its callers run alone");
   }
 
+  /** A thread calling shutdownThreads, once it waits for the pool this thread holds; what it throws goes to {@code ended}. */
+  private static Thread shutdownWaitingForThePool(java.util.concurrent.atomic.AtomicReference<Throwable> ended) {
+    Thread shutdown = new Thread(() -> {
+      try {
+        CompiledModel.shutdownThreads();
+      } catch (Throwable e) {
+        ended.set(e);
+      }
+    });
+    shutdown.start();
+    while (shutdown.getState() != Thread.State.WAITING && shutdown.isAlive()) Thread.onSpinWait(); // blocked on the pool
+    return shutdown;
+  }
+
   /**
    * Once shutdownThreads waits for the running call, no new call takes the pool: a caller that let it go and
    * asked again at once (a loop of predicts) took it back before the waiting shutdown was scheduled, and a
@@ -236,15 +242,7 @@ class ThreadPoolTest {
     ThreadPool pool = ThreadPool.shared(7); // a size no other test uses
     assertTrue(pool.tryAcquire(), "this thread holds the pool, as a running call does");
     java.util.concurrent.atomic.AtomicReference<Throwable> ended = new java.util.concurrent.atomic.AtomicReference<>();
-    Thread shutdown = new Thread(() -> {
-      try {
-        CompiledModel.shutdownThreads();
-      } catch (Throwable e) {
-        ended.set(e);
-      }
-    });
-    shutdown.start();
-    while (shutdown.getState() != Thread.State.WAITING && shutdown.isAlive()) Thread.onSpinWait(); // queued for the pool
+    Thread shutdown = shutdownWaitingForThePool(ended);
     pool.release();
     boolean again = pool.tryAcquire(); // before the shutdown thread has run: it would barge in
     if (again) pool.release();
