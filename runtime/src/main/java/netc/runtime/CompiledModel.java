@@ -637,21 +637,19 @@ public abstract class CompiledModel implements AutoCloseable {
   /** Runs a checked batch with a caller's workspace set. */
   private void runIn(Workspace[] spaces, float[] input, int batch, float[] output) {
     if (pixelInputs && !warnedPixels.get()) checkPixels(input, batch * inputShape[0] * inputShape[1] * inputShape[2]);
-    {
-      if (pool.threads() > 1 && pool.tryAcquire()) {
-        try {
-          pool.wake(); // parked workers come up while this thread starts on the first step
-          if (imagesPerThread(batch)) {
-            runImages(spaces, input, batch, output);
-          } else {
-            for (int i = 0; i < batch; i++) forwardImage(space(spaces, 0), input, i, output, i, true);
-          }
-        } finally {
-          pool.release();
+    if (pool.threads() > 1 && pool.tryAcquire()) {
+      try {
+        pool.wake(); // parked workers come up while this thread starts on the first step
+        if (imagesPerThread(batch)) {
+          runImages(spaces, input, batch, output);
+        } else {
+          for (int i = 0; i < batch; i++) forwardImage(space(spaces, 0), input, i, output, i, true);
         }
-      } else {
-        for (int i = 0; i < batch; i += BUNCH) forwardImages(spaces, 0, input, i, Math.min(batch, i + BUNCH), output);
+      } finally {
+        pool.release();
       }
+    } else {
+      for (int i = 0; i < batch; i += BUNCH) forwardImages(spaces, 0, input, i, Math.min(batch, i + BUNCH), output);
     }
   }
 
@@ -699,8 +697,8 @@ public abstract class CompiledModel implements AutoCloseable {
   /**
    * {@link #predict(float[], int, float[])} of images laid out NHWC ([N, H, W, C], what camera
    * libraries and TensorFlow hand over): transposed into a buffer kept with the caller's workspaces for
-   * the next call, so steady streams of calls, concurrent ones too, allocate nothing. The whole input is transposed before any output is
-   * written, so {@code output} may be {@code input}.
+   * the next call, so steady streams of calls, concurrent ones too, allocate nothing. The whole input is
+   * transposed before any output is written, so {@code output} may be {@code input}.
    */
   public final void predictNhwc(float[] input, int batch, float[] output) {
     enter();
