@@ -98,6 +98,7 @@ def write_whole(path, produce):
     """Makes path whole or not at all: produce(part) writes path + ".part", renamed over path once complete. A run
     cut short (a full disk, an interrupt) left a partial file that the bench scripts, which check only that the files
     exist, took for a finished export."""
+    path = os.path.realpath(path)  # through a link (weights kept on a larger disk): the file it names, not the link
     part = path + ".part"
     try:
         produce(part)

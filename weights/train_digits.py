@@ -153,8 +153,9 @@ def main():
     state = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
     meta = {"producer": "weights/train_digits.py", "seed": str(a.seed), "epochs": str(a.epochs),
             "threads": str(a.threads), "torch": torch.__version__, "heldout_accuracy": f"{accuracy:.4f}"}
-    # the four files go together (new weights beside old logits would fail every comparison): each written whole as
-    # NAME.part first, then all renamed into place, so a run cut short leaves the committed set as it was
+    # the four files go together (new weights beside old logits would fail every comparison): each written whole
+    # into .staged/ first and renamed into place only once all four are, so a failed write leaves the committed set
+    # as it was (an interrupt during the four renames themselves could still mix them)
     staged = os.path.join(a.out, ".staged")
     os.makedirs(staged, exist_ok=True)
     try:

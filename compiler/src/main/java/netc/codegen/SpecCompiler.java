@@ -112,7 +112,8 @@ public final class SpecCompiler {
 
   /**
    * The weights file bound to the graph (tensors it has that the spec does not use are a warning, or
-   * an error where the listener asks for strict weights), or synthetic weights.
+   * an error where the listener asks for strict weights; one of a layer the spec has is an error of the
+   * binding), or synthetic weights. A file whose metadata calls its weights random gets a note.
    */
   public static ParamSource params(Graph graph, Path weights, Listener listener) {
     if (weights == null) return SyntheticWeights.source(graph, SYNTHETIC_SEED);
@@ -122,17 +123,6 @@ public final class SpecCompiler {
           + " ImageNet's): the model's answers mean nothing"));
     }
     List<String> u = binding.unused();
-    // a tensor of a layer the spec has but does not read it (fc.bias where the spec says fc(10, bias = false)): the
-    // compiled model would leave it out and compute something else than the weights' model, so no warning will do
-    java.util.Set<String> layers = new java.util.HashSet<>();
-    for (String need : WeightBinding.requiredTensors(graph).keySet()) layers.add(need.substring(0, Math.max(0, need.lastIndexOf('.'))));
-    List<String> ofLayers = u.stream().filter(t -> t.lastIndexOf('.') > 0 && layers.contains(t.substring(0, t.lastIndexOf('.')))).toList();
-    if (!ofLayers.isEmpty()) {
-      String t = ofLayers.get(0), layer = t.substring(0, t.lastIndexOf('.'));
-      throw new BadInputException(BadInputException.oneLine(weights + ": tensor '" + t + "' belongs to layer " + layer + ", which the spec"
-          + " does not give it (a bias = false where the weights' model has a bias?)" + (ofLayers.size() > 1 ? "; " + (ofLayers.size() - 1)
-          + " more such tensor" + (ofLayers.size() == 2 ? "" : "s") : "")));
-    }
     if (!u.isEmpty()) {
       // tensor names come from the file: escaped, so the message stays one line
       String what = weights + " has " + u.size() + " tensor" + (u.size() == 1 ? "" : "s") + " the spec does not use: "

@@ -65,6 +65,17 @@ public final class WeightBinding implements ParamSource {
       // whatever its dtype (a state_dict converted with {k: v.float()} has it as a float)
       if (!needed.containsKey(name) && file.dtype(name).isFloat() && !name.endsWith(".num_batches_tracked")) unused.add(name);
     }
+    // a tensor of a layer the graph has but does not read it (fc.bias where the spec says fc(10, bias = false)): the
+    // compiled model would leave it out and compute something else than the weights' model, so no warning will do
+    Set<String> layers = new HashSet<>();
+    for (String need : needed.keySet()) layers.add(need.substring(0, Math.max(0, need.lastIndexOf('.'))));
+    List<String> ofLayers = unused.stream().filter(t -> t.lastIndexOf('.') > 0 && layers.contains(t.substring(0, t.lastIndexOf('.')))).toList();
+    if (!ofLayers.isEmpty()) {
+      String t = ofLayers.get(0), layer = t.substring(0, t.lastIndexOf('.'));
+      throw new BadInputException(BadInputException.oneLine(file.name() + ": tensor '" + t + "' belongs to layer " + layer + ", which the"
+          + " spec does not give it (a bias = false where the weights' model has a bias?)" + (ofLayers.size() > 1 ? "; " + (ofLayers.size() - 1)
+          + " more such tensor" + (ofLayers.size() == 2 ? "" : "s") : "")));
+    }
     WeightBinding binding = new WeightBinding(file, unused);
     binding.readAndCheckValues(needed.keySet(), varianceTensors(graph));
     return binding;
