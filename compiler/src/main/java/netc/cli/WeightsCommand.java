@@ -65,6 +65,7 @@ final class WeightsCommand implements Main.Command {
     metadata.put("producer", "netc weights init");
     metadata.put("network", g.name());
     metadata.put("seed", Long.toString(seed));
+    metadata.put(netc.weights.WeightBinding.ORIGIN_KEY, netc.weights.WeightBinding.RANDOM); // compile and run say so
     Safetensors.write(target, tensors, metadata);
     long count = tensors.values().stream().mapToLong(Tensor::size).sum();
     out.printf("wrote %s: %d tensors, %,d values, seed %d%n", target, tensors.size(), count, seed);

@@ -68,11 +68,11 @@ public final class WeightBinding implements ParamSource {
     // a tensor of a layer the graph has but does not read it (fc.bias where the spec says fc(10, bias = false)): the
     // compiled model would leave it out and compute something else than the weights' model, so no warning will do
     Set<String> layers = new HashSet<>();
-    for (String need : needed.keySet()) layers.add(need.substring(0, Math.max(0, need.lastIndexOf('.'))));
-    List<String> ofLayers = unused.stream().filter(t -> t.lastIndexOf('.') > 0 && layers.contains(t.substring(0, t.lastIndexOf('.')))).toList();
+    for (String need : needed.keySet()) layers.add(layerOf(need));
+    List<String> ofLayers = unused.stream().filter(t -> layers.contains(layerOf(t))).toList();
     if (!ofLayers.isEmpty()) {
-      String t = ofLayers.get(0), layer = t.substring(0, t.lastIndexOf('.'));
-      throw new BadInputException(BadInputException.oneLine(file.name() + ": tensor '" + t + "' belongs to layer " + layer + ", which the"
+      String t = ofLayers.get(0);
+      throw new BadInputException(BadInputException.oneLine(file.name() + ": tensor '" + t + "' belongs to layer " + layerOf(t) + ", which the"
           + " spec does not give it (a bias = false where the weights' model has a bias?)" + (ofLayers.size() > 1 ? "; " + (ofLayers.size() - 1)
           + " more such tensor" + (ofLayers.size() == 2 ? "" : "s") : "")));
     }
@@ -153,14 +153,21 @@ public final class WeightBinding implements ParamSource {
     return out;
   }
 
+  /** The layer a tensor name belongs to: the name before its role ("layer1.0.conv1" of "layer1.0.conv1.weight"); "" for none. */
+  private static String layerOf(String tensor) {
+    return tensor.substring(0, Math.max(0, tensor.lastIndexOf('.')));
+  }
+
+  /** The metadata key and value that mark a weights file's tensors as random (seeded, not trained). */
+  public static final String ORIGIN_KEY = "weights", RANDOM = "random";
+
   /**
-   * Whether the file says its weights are random (seeded, not trained): `weights/export_torchvision.py` without
-   * --pretrained or --state-dict writes "weights": "random" in its metadata, `netc weights init` its own producer.
+   * Whether the file says its weights are random (seeded, not trained): `netc weights init` and
+   * `weights/export_torchvision.py` without --pretrained or --state-dict write "weights": "random" in its metadata.
    * A model compiled from them answers nothing meaningful, which its user should be told.
    */
   public boolean random() {
-    Map<String, String> meta = file instanceof Safetensors s ? s.metadata() : Map.of();
-    return "random".equals(meta.get("weights")) || "netc weights init".equals(meta.get("producer"));
+    return file instanceof Safetensors s && RANDOM.equals(s.metadata().get(ORIGIN_KEY));
   }
 
   /** Float tensors in the file that the graph does not use; integer buffers are not listed. */

@@ -612,8 +612,9 @@ public final class Bench {
     final long[] shape;
     final String inputName;
     final double loadMs;
-    OnnxTensor input;
+    /** The inputs {@link #start} made, and the one the next {@link #run} takes (see {@link #use}). */
     private OnnxTensor[] inputs = new OnnxTensor[0];
+    private OnnxTensor input;
     double firstMs;
     private boolean closed;
     /** The sessions opened here and not yet closed, in this JVM: the tests that every way out of the bench closes its own. */
@@ -765,7 +766,6 @@ public final class Bench {
       closed = true;
       OPEN.decrementAndGet();
       for (OnnxTensor t : inputs) if (t != null) t.close(); // start() may have failed making one
-      if (input != null && inputs.length == 0) input.close();
       session.close();
     }
   }

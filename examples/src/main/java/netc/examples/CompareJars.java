@@ -58,14 +58,10 @@ public final class CompareJars {
   }
 
   /**
-   * Each jar's last outputs against the first jar's: printed when {@code print}, and refused when further
-   * apart than 1e-4 of the largest |output| (or NaN: a value a call left unwritten) unless {@code allowDiffer}.
+   * Each jar's last outputs against the first jar's: printed when {@code print} (the line naming {@code which}
+   * input where not null), and refused when further apart than 1e-4 of the largest |output| (or NaN: a value a call
+   * left unwritten) unless {@code allowDiffer}.
    */
-  private static void checkOutputs(List<Path> jars, float[][] y, boolean allowDiffer, PrintStream out, boolean print) {
-    checkOutputs(jars, y, allowDiffer, out, print, null);
-  }
-
-  /** {@link #checkOutputs}, the printed line naming {@code which} (the input) where not null. */
   private static void checkOutputs(List<Path> jars, float[][] y, boolean allowDiffer, PrintStream out, boolean print, String which) {
     for (int k = 1; k < y.length; k++) {
       double[] d = Bench.difference(y[k], y[0]);
@@ -185,7 +181,7 @@ public final class CompareJars {
               + " warm-up's (a value left unwritten, or a result that changes from call to call): not timing it");
         }
       }
-      checkOutputs(jars, y, o.allowDiffer(), out, false); // every round's outputs, not only the warm-up's
+      checkOutputs(jars, y, o.allowDiffer(), out, false, null); // every round's outputs, not only the warm-up's
     }
     int threads = o.threads(), gapMs = o.gapMs();
     for (int k = 0; k < n; k++) {

@@ -108,12 +108,12 @@ final class PngChunks {
         sawData |= type.equals("IDAT");
         // ImageIO's reader reads none of the data of a tRNS chunk it ignores for these two reasons, and goes on from
         // there: a crafted chunk's data then reads as further chunks (a hidden IDAT, a picture other than PIL's)
-        if (type.equals("tRNS") && length > 0 && (colorType == 4 || colorType == 6)) {
-          throw bad("corrupt PNG: chunk tRNS at byte " + start + " in an image with an alpha channel (color type " + colorType + "), "
-              + "which the PNG specification forbids");
-        }
-        if (type.equals("tRNS") && length > 0 && colorType == PALETTE && entries < 0) {
-          throw bad("corrupt PNG: chunk tRNS at byte " + start + " comes before the palette (PLTE chunk)");
+        if (type.equals("tRNS") && length > 0) {
+          if (colorType == 4 || colorType == 6) {
+            throw bad("corrupt PNG: chunk tRNS at byte " + start + " in an image with an alpha channel (color type " + colorType + "), "
+                + "which the PNG specification forbids");
+          }
+          if (colorType == PALETTE && entries < 0) throw bad("corrupt PNG: chunk tRNS at byte " + start + " comes before the palette (PLTE chunk)");
         }
         // ImageIO takes the first palette, PIL the last
         if (type.equals("PLTE") && entries >= 0) throw bad("corrupt PNG: a second PLTE chunk at byte " + start);

@@ -96,9 +96,10 @@ public final class ThreadPool {
 
   /** Takes the pool for one call if no other call has it; a caller that gets false runs alone. */
   boolean tryAcquire() {
-    if (stopping || stopped || !busy.tryLock()) return false;
-    if (!stopping && !stopped) return true;
-    busy.unlock(); // stopped while taking it
+    // stopping is set before stopped, so it stands for both
+    if (stopping || !busy.tryLock()) return false;
+    if (!stopping) return true;
+    busy.unlock(); // stopping while taking it
     return false;
   }
 
@@ -179,7 +180,7 @@ public final class ThreadPool {
     try {
       for (int t = 1; t < threads; t++, started++) workers[t - 1] = startWorker(t);
     } catch (Throwable e) { // out of threads ("unable to create native thread"): this pool is never shared, so end what started
-      stopped = true;
+      stopping = stopped = true;
       for (int i = 0; i < started; i++) LockSupport.unpark(workers[i]);
       try {
         for (int i = 0; i < started; i++) workers[i].join(1000);

@@ -103,9 +103,10 @@ public final class NetcClassifier {
 
   /**
    * The files of {@code input} (a folder, read recursively, a file, or a glob; a folder or file of that
-   * very name first, glob characters and all) as rows (path, length, content,
-   * error), every file once (a folder under {@code input} that cannot be listed is a row with its error). netc lists them itself (Hadoop's FileSystem, on the driver): Spark's file
-   * sources leave out names starting with {@code _} or {@code .} (a camera's {@code _DSC0042.JPG}), and
+   * very name first, glob characters and all) as rows (path, length, content, error), every file once (a
+   * folder under {@code input} that cannot be listed is a row with its error). netc lists them itself (Hadoop's
+   * FileSystem, on the driver): Spark's file sources leave out names starting with {@code _} or {@code .} (a
+   * camera's {@code _DSC0042.JPG}), and
    * fail the task on a file they cannot read. Each file is read by the task that classifies it: one
    * that cannot be read (deleted since the listing, unreadable, too large for the heap) has null
    * content and its error, an empty one empty content; one over {@code maxBytes} is not read (its
@@ -191,10 +192,8 @@ public final class NetcClassifier {
         try {
           open.push(Arrays.asList(fs.listStatus(f.getPath())).iterator());
         } catch (java.io.IOException e) {
-          // the reason alone where there is one: the message of a FileSystemException names the folder again
-          String why = e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null ? fse.getReason() : String.valueOf(e.getMessage());
-          out.add(RowFactory.create(f.getPath().toString(), 0L, f.getPath() + ": cannot list this folder (" + BadInputException.oneLine(why)
-              + "): the files in it, if any, are not classified"));
+          out.add(RowFactory.create(f.getPath().toString(), 0L, f.getPath() + ": cannot list this folder ("
+              + BadInputException.oneLine(netc.runtime.io.FileOutput.reason(e)) + "): the files in it, if any, are not classified"));
         }
       }
     }
@@ -415,8 +414,9 @@ public final class NetcClassifier {
    * models whose jars are gone or changed: in local mode each Spark session ships the jar to a folder of
    * its own, deleted when the session stops, so a long-lived JVM (a notebook, a service) running job
    * after job would otherwise keep every earlier session's model, weights and class loader; and, past
-   * {@link #MAX_MODELS}, of the least recently used. Such a model is closed once no task holds it: tasks still running on it finish with the model they began with
-   * (each partition is answered by one model), later ones get the new jar's.
+   * {@link #MAX_MODELS}, of the least recently used. Such a model is closed once no task holds it: tasks still
+   * running on it finish with the model they began with (each partition is answered by one model), later ones
+   * get the new jar's.
    */
   static Loaded acquire(String modelJar, int threads) {
     Jar key = locate(modelJar, threads);

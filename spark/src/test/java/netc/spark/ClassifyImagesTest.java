@@ -425,7 +425,7 @@ class ClassifyImagesTest {
         .forEachRemaining(r -> read.put(new org.apache.hadoop.fs.Path(r.getString(0)).getName(), r));
     Row locked = read.get("locked");
     assertNull(locked.get(2));
-    assertEquals(locked.getString(0) + ": cannot list this folder (Permission denied): the files in it, if any, are not classified",
+    assertEquals(locked.getString(0) + ": cannot list this folder (permission denied): the files in it, if any, are not classified",
         locked.getString(3));
     assertArrayEquals(new byte[] {1, 2}, (byte[]) read.get("b.png").get(2));
     assertNull(read.get("b.png").get(3));
