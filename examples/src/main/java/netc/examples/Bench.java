@@ -106,7 +106,13 @@ public final class Bench {
     try (ort) {
       ParamSource params;
       if (weights != null) {
-        params = WeightBinding.bind(graph, Path.of(weights));
+        // as compile and run bind it: unused tensors a warning, random weights (an export's seeded ones) a note
+        params = netc.codegen.SpecCompiler.params(graph, Path.of(weights), new netc.codegen.SpecCompiler.Listener() {
+          @Override
+          public void warning(String line) {
+            System.out.println(line);
+          }
+        });
       } else if (source.weights() != null) {
         params = WeightBinding.bind(graph, source.weights());
       } else {

@@ -177,6 +177,35 @@ class BenchTest {
   }
 
   /**
+   * --weights is bound as compile and run bind it: a file whose metadata calls its weights random (an
+   * export's seeded ones) gets the note, tensors of no layer in the spec a warning naming them; both
+   * were silent in the bench.
+   */
+  @Test
+  void benchedWeightsGetTheCompilersNoteAndWarning(@TempDir Path dir) throws Exception {
+    netc.ir.Graph graph = netc.onnx.ModelSource.load("../examples/smallnet.net", java.util.Map.of(), List.of()).graph();
+    java.util.Map<String, netc.runtime.Tensor> tensors = new java.util.LinkedHashMap<>(netc.weights.SyntheticWeights.generate(graph, 3));
+    tensors.put("extra.weight", new netc.runtime.Tensor(new int[] {2}, new float[] {1, 2}));
+    Path weights = dir.resolve("random.safetensors");
+    netc.runtime.io.Safetensors.write(weights, tensors, java.util.Map.of(netc.weights.WeightBinding.ORIGIN_KEY, netc.weights.WeightBinding.RANDOM));
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream old = System.out;
+    int status;
+    try {
+      System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8)); // the bench prints on System.out
+      status = Bench.run(new String[] {"../examples/smallnet.net", "--weights", weights.toString(), "--runs", "2", "--warmup", "1",
+          "--warmup-seconds", "0", "--threads", "1", "--sustained", "1"}, System.out);
+    } finally {
+      System.setOut(old);
+    }
+    String out = bytes.toString(StandardCharsets.UTF_8);
+    assertEquals(0, status, out);
+    assertTrue(out.contains("note: " + weights + " holds random weights (its metadata says so: not trained, not ImageNet's): the model's"
+        + " answers mean nothing\n"), out);
+    assertTrue(out.contains("warning: " + weights + " has 1 tensor the spec does not use: extra.weight\n"), out);
+  }
+
+  /**
    * An ONNX model benched against itself in ONNX Runtime (the smallest committed fixture, misc.onnx): the
    * engines' first outputs agree, and the latency ratio line is printed. The timings are not checked.
    */
