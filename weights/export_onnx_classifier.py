@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torchvision
 
-from export_torchvision import save_npy, write_whole
+from export_torchvision import onnx_export, save_npy, write_whole
 
 
 def main():
@@ -43,9 +43,7 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     base = os.path.join(a.out, a.arch)
     # each file whole or not at all, the logits (which the bench scripts look for) last
-    write_whole(base + ".onnx", lambda part: torch.onnx.export(
-        model, x[:1], part, opset_version=13, input_names=["input"], output_names=["logits"],
-        dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}))
+    write_whole(base + ".onnx", lambda part: onnx_export(model, x[:1], part))
     save_npy(base + "_input.npy", x.numpy())
     save_npy(base + "_logits.npy", y.numpy())
     print(f"wrote {base}.onnx, {base}_input.npy {tuple(x.shape)}, {base}_logits.npy {tuple(y.shape)}")

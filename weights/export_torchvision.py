@@ -108,6 +108,19 @@ def write_whole(path, produce):
             os.remove(part)
 
 
+def onnx_export(model, x, path, **options):
+    """torch.onnx.export at opset 13 with a dynamic batch, by the TorchScript exporter that netc's importer and its
+    fixtures were made with. torch 2.9 made the dynamo exporter the default: it emits opset 18 graphs of other
+    patterns and writes weights as external data beside `path` (here the .part name, which the file would then
+    name), so it is asked for by name wherever the argument exists."""
+    import inspect
+    import torch
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        options["dynamo"] = False
+    torch.onnx.export(model, x, path, opset_version=13, input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, **options)
+
+
 def save_npy(path, array):
     """np.save, whole or not at all (to an open file: np.save would add .npy to the .part name)."""
     def produce(part):
@@ -207,9 +220,7 @@ def main():
     if a.onnx:
         wrapped = Normalized(model).eval()
         dummy = torch.rand(1, 3, a.size, a.size)
-        write_whole(a.out + ".onnx", lambda part: torch.onnx.export(
-            wrapped, dummy, part, opset_version=13, input_names=["input"], output_names=["logits"],
-            dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}))
+        write_whole(a.out + ".onnx", lambda part: onnx_export(wrapped, dummy, part))
         print(f"wrote {a.out}.onnx")
     return 0
 

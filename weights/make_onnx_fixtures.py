@@ -93,7 +93,7 @@ except ImportError as e:
     sys.exit(f"make_onnx_fixtures.py: {e}: run with /usr/bin/python3 (Debian's python3-torchvision)")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_torchvision import Normalized, randomize_batchnorm  # noqa: E402
+from export_torchvision import Normalized, onnx_export, randomize_batchnorm  # noqa: E402
 from torchvision.models.resnet import ResNet  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "onnx")
@@ -517,8 +517,7 @@ def export(name, model, folding=True, outputs=True):
     gen = torch.Generator().manual_seed(11)
     x = torch.rand(2, 3, SIZE, SIZE, generator=gen)
     path = os.path.join(OUT, name + ".onnx")
-    torch.onnx.export(model, x[:1], path, opset_version=13, input_names=["input"], output_names=["logits"],
-                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, do_constant_folding=folding)
+    onnx_export(model, x[:1], path, do_constant_folding=folding)
     if outputs:
         with torch.no_grad():
             np.save(os.path.join(OUT, name + "_input.npy"), x.numpy().astype(np.float32))
