@@ -1748,7 +1748,14 @@ public final class OnnxImporter {
         pads = new long[4];
         for (int i = 0; i < 2; i++) {
           long out = (in[i + 1] + strides[i] - 1) / strides[i];
-          long total = Math.max(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - in[i + 1]);
+          long need = (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - in[i + 1];
+          // below -1 (a stride past the kernel + 1), onnxruntime pads by need / 2 < 0: its windows start past the map's
+          // first pixel, where 0 starts them on it; the same output size, every value from shifted pixels
+          if (need < -1) {
+            throw unsupportedAttributes(n, autoPad + " with kernel " + kernel[i] + " and stride " + strides[i] + " on " + in[i + 1]
+                + " pixels asks for negative padding (" + need + "), which shifts the windows in onnxruntime; give explicit pads");
+          }
+          long total = Math.max(0, need);
           long small = total / 2; // the odd pixel goes at the end for SAME_UPPER, at the beginning for SAME_LOWER
           pads[i] = autoPad.equals("SAME_UPPER") ? small : total - small;
           pads[i + 2] = total - pads[i];

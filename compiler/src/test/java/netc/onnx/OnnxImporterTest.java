@@ -1064,6 +1064,14 @@ class OnnxImporterTest {
     });
     r = translate(List.of(conv("c", "x", "y", "w", lower)), List.of(weight("w", 2, 2, 2)));
     assertTrue(r.spec().contains("c: conv(2, 2, padding = [1, 1, 0, 0], bias = false)"), r.spec()); // the odd pixel first
+    // a 1x1 kernel at stride 2 on 4 pixels needs -1: no padding, as onnxruntime's windows (its head pad -1 / 2 = 0)
+    r = translate(List.of(conv("c", "x", "y", "w", same, OnnxBytes.ints("strides", 2, 2))), List.of(weight("w", 2, 2, 1)));
+    assertTrue(r.spec().contains("c: conv(2, 1, stride = 2, bias = false)"), r.spec());
+    // at stride 4 it needs -3: onnxruntime pads by -1 and reads pixel 1, where padding 0 read pixel 0; refused, not shifted
+    for (byte[] pad : List.of(same, lower)) {
+      assertTrue(error(List.of(conv("c", "x", "y", "w", pad, OnnxBytes.ints("strides", 4, 4))), List.of(weight("w", 2, 2, 1)))
+          .contains("with kernel 1 and stride 4 on 4 pixels asks for negative padding (-3), which shifts the windows in onnxruntime; give explicit pads"));
+    }
   }
 
   /** A Pad node's pads input "p": int64 [begin N, C, H, W, end N, C, H, W]. */
