@@ -42,10 +42,21 @@ public final class Main {
   /** Runs one invocation; 0 on success, 1 when the input is bad, 2 on a usage error. */
   public static int run(String[] args, PrintStream out, PrintStream err) {
     if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help") || args[0].equals("help")) {
-      usage(args.length == 0 ? err : out);
-      return args.length == 0 ? 2 : 0;
+      if (args.length <= 1) {
+        usage(args.length == 0 ? err : out);
+        return args.length == 0 ? 2 : 0;
+      }
+      // netc help compile: compile's options (it printed the general usage, the word ignored)
+      if (args.length == 2 && COMMANDS.containsKey(args[1])) return run(new String[] {args[1], "--help"}, out, err);
+      err.println("netc " + args[0] + ": expects one command, got " + String.join(" ", Arrays.copyOfRange(args, 1, args.length)));
+      usage(err);
+      return 2;
     }
     if (args[0].equals("--version") || args[0].equals("-V") || args[0].equals("version")) {
+      if (args.length > 1) { // --version --bogus answered 0: an ignored word is refused as every command refuses one
+        err.println("netc " + args[0] + ": takes no arguments, got " + String.join(" ", Arrays.copyOfRange(args, 1, args.length)));
+        return 2;
+      }
       out.println(versionLine());
       return 0;
     }

@@ -77,6 +77,26 @@ class HelpTest {
     }
   }
 
+  /** netc help compile gives compile's help (it gave the general usage, the word ignored); a word --version cannot use is refused. */
+  @Test
+  void helpOfACommandIsItsHelpAndExtraWordsAreRefused() {
+    for (String command : Main.COMMANDS.keySet()) {
+      String[] r = netc("help", command), own = netc(command, "--help");
+      assertEquals("0", r[0], command + ": " + r[2]);
+      assertEquals(own[1], r[1], command);
+    }
+    String[] r = netc("help", "nosuch");
+    assertEquals("2", r[0]);
+    assertTrue(r[2].startsWith("netc help: expects one command, got nosuch\nusage: netc COMMAND"), r[2]);
+    r = netc("--help", "compile", "run");
+    assertEquals("2", r[0]);
+    assertTrue(r[2].startsWith("netc --help: expects one command, got compile run\n"), r[2]);
+    r = netc("--version", "--bogus");
+    assertEquals("2", r[0]);
+    assertEquals("", r[1]);
+    assertEquals("netc --version: takes no arguments, got --bogus\n", r[2]);
+  }
+
   @Test
   void errorsNameTheCommand() {
     String[][] cases = {
