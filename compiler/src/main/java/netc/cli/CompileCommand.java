@@ -69,7 +69,9 @@ final class CompileCommand implements Main.Command {
         weights == null ? null : Path.of(weights), name, InspectCommand.context(cl, List.of()), null,
         CommandLines.preparation(cl));
     Path sourceDir = cl.hasOption("emit-source") ? Path.of(cl.getOptionValue("emit-source")) : null;
-    if (sourceDir != null) emitSourceDir(sourceDir); // before the compile, not after minutes of it
+    if (sourceDir != null && jar.toAbsolutePath().normalize().equals(sourceDir.toAbsolutePath().normalize())) { // made a folder, then the jar failed
+      throw new UsageException("--emit-source " + sourceDir + " is the jar's own path (-o): give the sources a folder of their own");
+    }
     List<Path> inputs = new java.util.ArrayList<>(); // every file the compile reads, known once the spec or model is loaded
     Path work = FileOutput.createTemporaryFolder("netc-compile"); // packed weights of up to GiBs: deleted on Ctrl-C or SIGTERM too
     try {
@@ -80,6 +82,8 @@ final class CompileCommand implements Main.Command {
           public void loaded(List<Path> files) {
             inputs.addAll(files);
             CommandLines.refuseOverwritingInputs(jar, files); // an import or external data file: before minutes of compile
+            // once the spec is read (a missing or broken one left an empty folder behind), before minutes of compile
+            if (sourceDir != null) emitSourceDir(sourceDir);
           }
 
           @Override

@@ -37,7 +37,7 @@ final class ImportCommand implements Main.Command {
     String model = CommandLines.oneArgument(cl, "ONNX model", USAGE);
     if (!ModelSource.isOnnx(model)) throw new UsageException("expects an ONNX model (a .onnx file), got " + model + " (usage: " + USAGE + ")");
     Path spec = CommandLines.outputFile(cl, "o");
-    Path weights = cl.hasOption("weights-out") ? Path.of(cl.getOptionValue("weights-out")) : beside(spec);
+    Path weights = cl.hasOption("weights-out") ? CommandLines.outputFile(cl, "weights-out") : beside(spec);
     out = CommandLines.status(out, err, spec, weights);
     if (FileOutput.sameFile(spec, weights)) throw new UsageException("the spec and the weights would both be written to " + spec);
     for (Path target : new Path[] {spec, weights}) CommandLines.refuseOverwriting(target, Path.of(model), "the model being imported");

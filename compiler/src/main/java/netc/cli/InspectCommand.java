@@ -86,7 +86,7 @@ final class InspectCommand implements Main.Command {
     Options options = options();
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
-    Path dot = cl.hasOption("dot") ? Path.of(cl.getOptionValue("dot")) : null;
+    Path dot = cl.hasOption("dot") ? CommandLines.outputFile(cl, "dot") : null;
     Path svg = cl.hasOption("svg") ? CommandLines.outputFile(cl, "svg") : null;
     out = CommandLines.status(out, err, dot, svg); // --dot /dev/stdout: the report goes to standard error, the graph alone to standard output
     boolean before = cl.hasOption("before");
@@ -95,9 +95,14 @@ final class InspectCommand implements Main.Command {
     if (cl.hasOption("w") && !cl.hasOption("verify-each")) throw new UsageException("--weights applies to --verify-each; the passes themselves need no weights");
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
     // every option's value checked before the model is read and --dump-dir made: a refusal costs nothing, leaves nothing
-    context(cl, List.of());
-    if (cl.hasOption("print-after") && !PassManager.names().contains(cl.getOptionValue("print-after"))) {
-      throw new UsageException("unknown pass '" + cl.getOptionValue("print-after") + "' in --print-after; passes are: " + String.join(", ", PassManager.names()));
+    PassContext checked = context(cl, List.of());
+    String printAfter = cl.getOptionValue("print-after");
+    if (printAfter != null && !PassManager.names().contains(printAfter)) {
+      throw new UsageException("unknown pass '" + printAfter + "' in --print-after; passes are: " + String.join(", ", PassManager.names()));
+    }
+    if (printAfter != null && !PassManager.enabled(checked).contains(printAfter)) { // it printed nothing and said nothing
+      throw new UsageException("--print-after " + printAfter + ": the pass does not run here (" + (checked.disabled().contains(printAfter)
+          ? "--disable-pass" : "-O " + checked.optLevel()) + "); passes that run: " + String.join(", ", PassManager.enabled(checked)));
     }
     for (Path p : new Path[] {dot, svg, svg == null ? null : dotBeside(svg)}) {
       if (p == null) continue;

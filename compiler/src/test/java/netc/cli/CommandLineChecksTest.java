@@ -74,8 +74,18 @@ class CommandLineChecksTest {
     r = netc("compile", SMALL, "-o", dir.resolve("m.jar").toString(), "--emit-source", dir.resolve("src").toString(), "-O", "9");
     assertEquals(2, r[0]);
     assertFalse(Files.exists(dir.resolve("src")), "the --emit-source folder of a refused compile");
+    // nor by a spec that cannot be read (the folder was made before the spec was read)
+    r = netc("compile", dir.resolve("nosuch.net").toString(), "-o", dir.resolve("m.jar").toString(), "--emit-source", dir.resolve("src").toString());
+    assertEquals(1, r[0], (String) r[2]);
+    assertFalse(Files.exists(dir.resolve("src")), "the --emit-source folder of a spec that cannot be read");
+    // the jar's own path as the sources' folder: the folder was made, and the jar refused after the whole compile
+    r = netc("compile", SMALL, "-o", dir.resolve("gen").toString(), "--emit-source", dir.resolve("gen").toString());
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc compile: --emit-source " + dir.resolve("gen") + " is the jar's own path (-o): give the sources a folder of their own\n", r[2]);
+    assertFalse(Files.exists(dir.resolve("gen")));
     // inspect: its options checked before the model is read and --dump-dir made
-    for (List<String> bad : List.of(List.of("-O", "9"), List.of("--disable-pass", "nosuch"), List.of("--print-after", "nosuch"))) {
+    for (List<String> bad : List.of(List.of("-O", "9"), List.of("--disable-pass", "nosuch"), List.of("--print-after", "nosuch"),
+        List.of("--disable-pass", "winograd", "--print-after", "winograd"), List.of("-O", "0", "--print-after", "fuse-activation"))) {
       List<String> args = new java.util.ArrayList<>(List.of("inspect", SMALL, "--dump-dir", dir.resolve("dump").toString()));
       args.addAll(bad);
       r = netc(args.toArray(String[]::new));
@@ -86,6 +96,12 @@ class CommandLineChecksTest {
     assertEquals(2, r[0], (String) r[2]);
     assertEquals("netc weights: --seed expects an integer, got x\n", r[2], "the seed checked before the spec is read");
     for (String level : List.of("0", "1", "2")) assertEquals(0, netc("inspect", SMALL, "-O", level)[0], level);
+    // a pass that does not run printed nothing after it, and said nothing: now the reason and the passes that run
+    r = netc("inspect", SMALL, "--disable-pass", "winograd", "--print-after", "winograd");
+    assertEquals("netc inspect: --print-after winograd: the pass does not run here (--disable-pass); passes that run: eliminate-dead-nodes,"
+        + " fold-input-normalization, fold-batchnorm, fuse-residual, fuse-activation, compose-gathers, assign-layout\n", r[2]);
+    r = netc("inspect", SMALL, "-O", "0", "--print-after", "fuse-activation");
+    assertEquals("netc inspect: --print-after fuse-activation: the pass does not run here (-O 0); passes that run: assign-layout\n", r[2]);
   }
 
   /** The command the demo prints to run its jar again reads back in a shell: a path with a space or a quote is quoted. */
@@ -117,6 +133,15 @@ class CommandLineChecksTest {
     r = netc("weights", "init", SMALL, "-o", build);
     assertEquals(2, r[0], (String) r[2]);
     assertFalse(Files.exists(dir.resolve("build")));
+    // import's --weights-out and inspect's --dot too: they wrote a file named build, exit 0
+    r = netc("import", "../weights/fixtures/onnx/misc.onnx", "-o", dir.resolve("m.net").toString(), "--weights-out", build);
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc import: --weights-out " + build + ": names a folder (it ends in /); give the file to write\n", r[2]);
+    r = netc("inspect", SMALL, "--dot", build);
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc inspect: --dot " + build + ": names a folder (it ends in /); give the file to write\n", r[2]);
+    assertFalse(Files.exists(dir.resolve("build")));
+    assertFalse(Files.exists(dir.resolve("m.net")));
   }
 
   /** --strict-weights without --weights would check nothing: refused rather than silently ignored. */
