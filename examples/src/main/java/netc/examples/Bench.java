@@ -27,6 +27,7 @@ import netc.passes.PassContext;
 import netc.passes.PassManager;
 import netc.runtime.BadInputException;
 import netc.runtime.CompiledModel;
+import netc.runtime.io.FileOutput;
 import netc.runtime.Tensor;
 import netc.runtime.kernels.Kernels;
 import netc.weights.SyntheticWeights;
@@ -70,7 +71,7 @@ public final class Bench {
         .addOption(Cli.opt("batch", "B", "images per call (default 1)"))
         .addOption(Cli.opt("threads", "T", "threads of both engines (default: available processors)"))
         .addOption(Cli.opt("runs", "N", "timed calls of each engine (default 20; at most " + MAX_RUNS + ")"))
-        .addOption(Cli.opt("warmup", "N", "untimed calls before timing, at least (default 5)"))
+        .addOption(Cli.opt("warmup", "N", "untimed calls before timing, at least (default 5; at most " + MAX_RUNS + ")"))
         .addOption(Cli.opt("warmup-seconds", "S", "and warm up for at least S seconds (default 10)"))
         .addOption(Cli.opt("sustained", "K", "also time blocks of K consecutive calls (default 5; 1 turns it off; at most " + MAX_SUSTAINED + ")"))
         .addOption(Option.builder("D").argName("name=value").numberOfArgs(2).valueSeparator('=').desc("override a top-level param of the spec").build());
@@ -93,6 +94,8 @@ public final class Bench {
     // bounded: the arrays of times are made from these (blocks x (K - 1) overflowed an int for a large K)
     if (runs > MAX_RUNS) throw new Cli.UsageException("--runs " + runs + ": expected 1 to " + MAX_RUNS);
     if (sustained < 1 || sustained > MAX_SUSTAINED) throw new Cli.UsageException("--sustained " + sustained + ": expected 1 (off) to " + MAX_SUSTAINED);
+    // --warmup 2000000000 ran two billion calls (a hang) and -3 was taken for none, without a word
+    if (warmup < 0 || warmup > MAX_RUNS) throw new Cli.UsageException("--warmup " + warmup + ": expected 0 to " + MAX_RUNS);
 
     // a spec, or an ONNX model imported in memory with its own weights (bench M.onnx --onnx M.onnx)
     netc.onnx.ModelSource source = netc.onnx.ModelSource.load(spec, defines, java.util.List.of());
@@ -119,7 +122,8 @@ public final class Bench {
         System.out.println("note: no --weights; synthetic weights (seed 0)");
         params = SyntheticWeights.source(graph, 0);
       }
-      Path dir = Files.createTempDirectory("netc-bench");
+      // on the shutdown hook's list too: Ctrl-C during a bench left its weights.bin in the temporary folder
+      Path dir = FileOutput.createTemporaryFolder("netc-bench");
       CompiledModel netc;
       long t0;
       // closed once the model is loaded (its classes, weights and labels read), like the folder it reads
@@ -131,6 +135,7 @@ public final class Bench {
         netc = CompiledModel.load(loader, threads);
       } finally {
         ModelCompiler.deleteTree(dir); // once loaded: class initialized, weights and labels read
+        FileOutput.unregisterTemporary(dir); // after: a signal while deleting still finds it registered
       }
       double netcLoad = (System.nanoTime() - t0) / 1e6;
       try (netc) {

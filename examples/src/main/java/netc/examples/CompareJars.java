@@ -44,8 +44,8 @@ public final class CompareJars {
   static Options options() {
     return new Options()
         .addOption(Cli.opt("gap-ms", "N", "sleep N ms before each timed call (default 0; with --own-runtime and several"
-            + " threads, until the process is idle)"))
-        .addOption(Cli.opt("runs", "N", "timed calls of each jar (default 25)"))
+            + " threads, until the process is idle; at most " + MAX_GAP_MS + ")"))
+        .addOption(Cli.opt("runs", "N", "timed calls of each jar (default 25; at most " + Bench.MAX_RUNS + ")"))
         .addOption(Cli.opt("threads", "T", "threads of each model (default 2)"))
         .addOption(Cli.opt("batch", "B", "images per call (default 1)"))
         .addOption(Cli.opt("steps", "REGEX", "also the summed time of the steps whose names match REGEX in each call, paired "
@@ -84,6 +84,9 @@ public final class CompareJars {
     if (cl == null) return 0;
     int gapMs = Cli.intValue(cl, "gap-ms", 0), runs = Cli.intValue(cl, "runs", 25), threads = Cli.threads(cl, "threads", 2), batch = Cli.intValue(cl, "batch", 1);
     if (gapMs < 0 || runs < 1 || threads < 1 || batch < 1) throw new Cli.UsageException("--runs, --threads and --batch must be positive, --gap-ms not negative");
+    // bounded as bench bounds them: --runs 2000000000 ran out of memory for its arrays of times, --gap-ms 2000000000 slept 23 days a call
+    if (runs > Bench.MAX_RUNS) throw new Cli.UsageException("--runs " + runs + ": expected 1 to " + Bench.MAX_RUNS);
+    if (gapMs > MAX_GAP_MS) throw new Cli.UsageException("--gap-ms " + gapMs + ": expected 0 to " + MAX_GAP_MS);
     Pattern steps = null;
     if (cl.hasOption("steps")) {
       if (!Boolean.getBoolean("netc.profile")) {
@@ -119,6 +122,12 @@ public final class CompareJars {
       }
     }
     int[] s = models.get(0).inputShape();
+    // before the batch's arrays are made: past one array's floats it was "tensor too large", naming no option
+    long perImage = (long) s[0] * s[1] * s[2], perBatch = Math.max(perImage, models.get(0).outputSize());
+    if (batch * perBatch > MAX_ARRAY) {
+      throw new Cli.UsageException("--batch " + batch + ": a batch takes " + batch * perBatch + " floats in one array, more than the " + MAX_ARRAY
+          + " a Java array holds; batches of " + MAX_ARRAY / perBatch + " at most");
+    }
     for (int k = 1; k < models.size(); k++) {
       if (!Arrays.equals(models.get(k).inputShape(), s) || models.get(k).outputSize() != models.get(0).outputSize()) {
         throw new BadInputException(jars.get(k) + ": takes " + Arrays.toString(models.get(k).inputShape()) + " and gives " + models.get(k).outputSize()
@@ -208,6 +217,11 @@ public final class CompareJars {
    * property): a shorter --gap-ms with --own-runtime starts calls beside them.
    */
   static final long POOL_SPIN_MS = netc.runtime.ThreadPool.spinNanos() / 1_000_000;
+
+  /** The longest --gap-ms: a minute between calls. */
+  static final int MAX_GAP_MS = 60_000;
+
+  private static final int MAX_ARRAY = netc.runtime.LargeArrays.MAX_ARRAY;
 
   /** What the comparison calls of a compiled model, whichever runtime's class it is. */
   interface Model {

@@ -80,7 +80,7 @@ final class OrtProfile {
         name = info.getName();
       }
     }
-    Path dir = Files.createTempDirectory("netc-ort-profile");
+    Path dir = netc.runtime.io.FileOutput.createTemporaryFolder("netc-ort-profile"); // deleted on Ctrl-C or SIGTERM too
     try (OrtSession.SessionOptions o = Bench.Ort.options(threads)) {
       o.enableProfiling(dir.resolve("ort").toString());
       try (OrtSession session = Bench.Ort.open(env, model, o)) {
@@ -99,6 +99,7 @@ final class OrtProfile {
       }
     } finally {
       netc.codegen.ModelCompiler.deleteTree(dir);
+      netc.runtime.io.FileOutput.unregisterTemporary(dir);
     }
     return 0;
   }

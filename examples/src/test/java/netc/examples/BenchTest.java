@@ -380,7 +380,7 @@ class BenchTest {
 
   /** --runs and --sustained are bounded: blocks x (K - 1) overflowed an int (a negative array size) for a large K. */
   @Test
-  void runsAndSustainedAreBounded() {
+  void runsWarmupAndSustainedAreBounded() {
     String[] r = bench("no/such.net", "--sustained", "2147483647");
     assertEquals("2", r[0], r[1]);
     assertEquals("netc bench: --sustained 2147483647: expected 1 (off) to 1000\n", r[1]);
@@ -389,6 +389,46 @@ class BenchTest {
     r = bench("no/such.net", "--runs", "100001");
     assertEquals("2", r[0], r[1]);
     assertEquals("netc bench: --runs 100001: expected 1 to 100000\n", r[1]);
+    r = bench("no/such.net", "--warmup", "2000000000"); // two billion untimed calls: a hang
+    assertEquals("2", r[0], r[1]);
+    assertEquals("netc bench: --warmup 2000000000: expected 0 to 100000\n", r[1]);
+    r = bench("no/such.net", "--warmup", "-3");
+    assertEquals("netc bench: --warmup -3: expected 0 to 100000\n", r[1]);
+  }
+
+  /**
+   * A bench stopped by SIGTERM (or Ctrl-C) while it compiles leaves no work folder: it was removed only when
+   * the compile ended, so a stopped bench of resnet50 left 100 MB in the temporary folder. resnet18 at its full
+   * width on small images, as compile's own InterruptTest: stopped once weights.bin appears.
+   */
+  @Test
+  void aBenchStoppedBySigtermLeavesNoWorkFolder(@TempDir Path dir) throws Exception {
+    Path tmp = Files.createDirectories(dir.resolve("tmp")), log = dir.resolve("log.txt");
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Djava.io.tmpdir=" + tmp,
+        "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "netc.examples.Bench", "../examples/resnet18.net",
+        "-D", "size=64", "--threads", "1").redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+      while (!holdsWeights(tmp) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
+      assertTrue(p.isAlive() && holdsWeights(tmp), "the bench was not stopped mid-compile: " + Files.readString(log));
+      p.destroy(); // SIGTERM
+      assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "the JVM exits");
+      assertEquals(143, p.exitValue(), "stopped by SIGTERM, not ended; output: " + Files.readString(log));
+    } finally {
+      p.destroyForcibly();
+    }
+    try (java.util.stream.Stream<Path> left = Files.list(tmp)) {
+      assertEquals(List.of(), left.map(Path::toString).toList(), "no work folder left");
+    }
+  }
+
+  /** Whether a work folder in {@code tmp} holds the weights (being written or written). */
+  private static boolean holdsWeights(Path tmp) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> files = Files.walk(tmp)) {
+      return files.anyMatch(f -> f.getFileName().toString().equals("weights.bin"));
+    } catch (java.io.UncheckedIOException e) {
+      return false; // a file made or removed while walking: look again
+    }
   }
 
   /** The compile's temporary folder (a whole weights.bin) is removed when the compile fails, not left in the temporary directory. */

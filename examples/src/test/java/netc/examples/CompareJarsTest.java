@@ -97,6 +97,24 @@ class CompareJarsTest {
     assertTrue(out.contains("(3 runs, batch 1, 2 threads, idle before each call)"), out);
   }
 
+  /**
+   * --runs, --gap-ms and --batch are bounded before anything is timed: two billion runs ran out of memory
+   * for the arrays of times, a gap of two billion ms slept 23 days a call, and a batch past one array's
+   * floats was "tensor too large", naming no option.
+   */
+  @Test
+  void optionsPastTheirBoundsAreRefusedNamingTheOption() {
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    Cli.UsageException e = assertThrows(Cli.UsageException.class, () -> CompareJars.run(new String[] {a.toString(), b.toString(), "--runs", "100001"}, quiet));
+    assertEquals("--runs 100001: expected 1 to 100000", e.getMessage());
+    e = assertThrows(Cli.UsageException.class, () -> CompareJars.run(new String[] {a.toString(), b.toString(), "--gap-ms", "2000000000"}, quiet));
+    assertEquals("--gap-ms 2000000000: expected 0 to 60000", e.getMessage());
+    // [3, 32, 32] inputs: 3,072 floats an image, 699,050 images in one array
+    e = assertThrows(Cli.UsageException.class, () -> CompareJars.run(new String[] {a.toString(), b.toString(), "--batch", "699051"}, quiet));
+    assertEquals("--batch 699051: a batch takes 2147484672 floats in one array, more than the 2147483639 a Java array holds; batches of 699050 at most",
+        e.getMessage());
+  }
+
   @Test
   void aThinJarOrAnotherNetworkIsRefusedWithItsName() throws Exception {
     BadInputException e = assertThrows(BadInputException.class,
