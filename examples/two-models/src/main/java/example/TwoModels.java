@@ -51,14 +51,15 @@ public final class TwoModels {
     }
     List<Path> jars = List.of(Path.of(args[0]), Path.of(args[2]));
     List<Path> inputs = List.of(Path.of(args[1]), Path.of(args[3]));
-    List<Tensor> outputs = outputs(jars, inputs, out);
+    List<Output> outputs = outputs(jars, inputs, out);
     for (int m = 0; m < outputs.size(); m++) {
-      Tensor y = outputs.get(m);
+      Tensor y = outputs.get(m).values();
       int n = y.shape()[0], classes = y.shape()[1];
       for (int i = 0; i < n; i++) {
         Prediction top;
         try {
-          top = Prediction.topK(y.data(), i * classes, classes, 1, labels(classes)).get(0); // labels: the class index
+          // labels: the class index; a model that ends in softmax gives probabilities, which a second softmax would flatten
+          top = Prediction.topK(y.data(), i * classes, classes, 1, labels(classes), outputs.get(m).probabilities()).get(0);
         } catch (IllegalArgumentException e) { // a logit the network overflowed to infinity: no ranking
           throw new IllegalArgumentException(inputs.get(m) + ": image " + i + ": " + e.getMessage(), e);
         }
@@ -68,19 +69,22 @@ public final class TwoModels {
     return 0;
   }
 
+  /** A model's outputs [N, classes], and whether they are probabilities already (its network ends in softmax) rather than logits. */
+  record Output(Tensor values, boolean probabilities) {}
+
   /**
    * Loads every jar (each in its own class loader, all open at once) and runs each on its input;
    * prints what each model is. Outputs in the order of the jars.
    */
-  static List<Tensor> outputs(List<Path> jars, List<Path> inputs, PrintStream out) {
+  static List<Output> outputs(List<Path> jars, List<Path> inputs, PrintStream out) {
     List<CompiledModel> models = new ArrayList<>();
     try {
       for (Path jar : jars) models.add(CompiledModel.load(jar, THREADS));
-      List<Tensor> result = new ArrayList<>();
+      List<Output> result = new ArrayList<>();
       for (int m = 0; m < models.size(); m++) {
         ModelInfo info = models.get(m).info();
         out.println(jars.get(m).getFileName() + ": model " + info.name() + ", input [N, " + join(info.inputShape()) + "]");
-        result.add(models.get(m).predict(input(inputs.get(m), info)));
+        result.add(new Output(models.get(m).predict(input(inputs.get(m), info)), info.probabilities()));
       }
       return result;
     } finally {

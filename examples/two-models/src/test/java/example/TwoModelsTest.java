@@ -1,6 +1,7 @@
 package example;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -79,11 +80,12 @@ class TwoModelsTest {
   @Test
   void bothModelsLoadedByPathComputeWhatTheInterpreterDoes() {
     ByteArrayOutputStream log = new ByteArrayOutputStream();
-    List<Tensor> got = TwoModels.outputs(List.of(digitsJar, resnetJar), List.of(digitsInput, resnetInput),
+    List<TwoModels.Output> got = TwoModels.outputs(List.of(digitsJar, resnetJar), List.of(digitsInput, resnetInput),
         new PrintStream(log, true, StandardCharsets.UTF_8));
     assertClose("digits", reference("digits.net", Map.of(), EXAMPLES.resolve("../weights/digits/digits.safetensors"), Npy.read(digitsInput)),
-        got.get(0));
-    assertClose("resnet18", reference("resnet18.net", RESNET_DEFINES, null, Npy.read(resnetInput)), got.get(1));
+        got.get(0).values());
+    assertClose("resnet18", reference("resnet18.net", RESNET_DEFINES, null, Npy.read(resnetInput)), got.get(1).values());
+    assertFalse(got.get(0).probabilities() || got.get(1).probabilities(), "neither network ends in softmax: logits, ranked by their softmax");
     assertEquals("digits.jar: model digits, input [N, 1, 32, 32]\nr18.jar: model resnet18, input [N, 3, 64, 64]\n",
         log.toString(StandardCharsets.UTF_8));
   }

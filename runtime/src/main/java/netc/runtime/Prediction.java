@@ -28,8 +28,12 @@ public record Prediction(int index, String label, float probability) {
    * The {@code k} most probable classes of one image's logits, most probable first (all {@code n} of
    * them when {@code k} is larger).
    *
+   * <p>{@code logits} are a network's raw scores: for a network that ends in softmax, whose outputs are
+   * probabilities already, use {@link CompiledModel#topK} or the form with {@code probabilities} (a second softmax
+   * keeps the order but flattens the probabilities towards 1 / n).
+   *
    * @throws IllegalArgumentException when {@code k} is below 1 (an empty answer would look like a model that
-   *     found nothing), the range is not inside {@code logits}, there are fewer labels than logits, or a
+   *     found nothing), the range is not inside {@code logits}, the labels are not one per logit, or a
    *     logit is NaN or infinite (there is no ranking then: the input held such values)
    */
   public static List<Prediction> topK(float[] logits, int offset, int n, int k, List<String> labels) {
@@ -44,7 +48,9 @@ public record Prediction(int index, String label, float probability) {
   public static List<Prediction> topK(float[] logits, int offset, int n, int k, List<String> labels, boolean probabilities) {
     if (k < 1) throw new IllegalArgumentException("k: must be at least 1, got " + k);
     checkRange(logits, offset, n);
-    if (labels.size() < n) throw new IllegalArgumentException(n + " logits and only " + labels.size() + " labels");
+    // more labels than logits named every class by the label before or after it (TensorFlow's 1001 ImageNet labels
+    // begin with "background"): one per logit, or none of them is trusted
+    if (labels.size() != n) throw new IllegalArgumentException(n + " logits and " + labels.size() + " labels: expected one label per logit");
     for (int i = 0; i < n; i++) {
       if (!Float.isFinite(logits[offset + i])) {
         throw new IllegalArgumentException("logit " + i + " is " + logits[offset + i] + ", so the classes have no ranking: the input held NaN"
@@ -56,7 +62,9 @@ public record Prediction(int index, String label, float probability) {
     boolean[] taken = new boolean[n];
     for (int r = 0; r < Math.min(k, n); r++) {
       int best = -1;
-      for (int i = 0; i < n; i++) if (!taken[i] && (best < 0 || p[i] > p[best])) best = i;
+      // ranked by the values given, which softmax keeps in order: its float probabilities tie at 0 for every logit
+      // about 104 below the largest, and a tie went to the lowest index, not the larger logit
+      for (int i = 0; i < n; i++) if (!taken[i] && (best < 0 || logits[offset + i] > logits[offset + best])) best = i;
       taken[best] = true;
       out.add(new Prediction(best, labels.get(best), p[best]));
     }

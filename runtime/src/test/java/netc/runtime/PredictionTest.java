@@ -44,8 +44,23 @@ class PredictionTest {
     float[] logits = {1, 2, 3, 4};
     assertEquals("logits [2, 2 + 4) are not inside an array of 4",
         assertThrows(IllegalArgumentException.class, () -> Prediction.topK(logits, 2, 4, 1, LABELS)).getMessage());
-    assertEquals("4 logits and only 2 labels",
+    assertEquals("4 logits and 2 labels: expected one label per logit",
         assertThrows(IllegalArgumentException.class, () -> Prediction.topK(logits, 0, 4, 1, List.of("a", "b"))).getMessage());
+    // one label too many (TensorFlow's ImageNet list begins with "background"): every class was named by its neighbour
+    assertEquals("4 logits and 5 labels: expected one label per logit",
+        assertThrows(IllegalArgumentException.class, () -> Prediction.topK(logits, 0, 4, 1, List.of("background", "a", "b", "c", "d"))).getMessage());
+  }
+
+  /**
+   * Classes far below the best are ranked by their logits: their float probabilities are all 0 (a logit about 104
+   * below the largest underflows), and the tie went to the lowest index, [0, 1, 2] here.
+   */
+  @Test
+  void classesWhoseProbabilitiesUnderflowAreStillRankedByLogit() {
+    float[] logits = {0, -150, -120, -200, -110};
+    List<Prediction> top = Prediction.topK(logits, 0, 5, 3, List.of("a", "b", "c", "d", "e"));
+    assertEquals(List.of(0, 4, 2), top.stream().map(Prediction::index).toList());
+    assertEquals(List.of(1f, 0f, 0f), top.stream().map(Prediction::probability).toList());
   }
 
   /** A k of none is refused, not answered with an empty list that reads as "the model found nothing"; a k past n gives all n. */

@@ -89,6 +89,17 @@ public final class Safetensors implements TensorSource {
 
   /** One tensor's entry: validated against the file when it was read; offsets relative to the data section. */
   public record Entry(String name, Dtype dtype, int[] shape, long begin, long end) {
+    /** Its own copy of {@code shape}: floats() sizes its read from it, so a caller's array changed later must not change it. */
+    public Entry {
+      shape = shape.clone();
+    }
+
+    /** A copy: the entry's own array sizes the reads (one changed through entries() read a shorter or longer tensor). */
+    @Override
+    public int[] shape() {
+      return shape.clone();
+    }
+
     public long elements() {
       return Tensor.size(shape);
     }
@@ -141,7 +152,11 @@ public final class Safetensors implements TensorSource {
     }
   }
 
-  /** Parses a whole file held in memory; {@code name} is used in messages. */
+  /**
+   * Parses a whole file held in memory; {@code name} is used in messages. The buffer is kept, not copied
+   * (weights of hundreds of MB): {@link #floats} reads the tensors from it later, so its bytes must stay as
+   * they are while this object is in use (a pooled buffer reused after parsing would give other weights).
+   */
   public static Safetensors parse(String name, ByteBuffer file, Path path) {
     return parse(name, file, path, MAX_HEADER_VALUES);
   }

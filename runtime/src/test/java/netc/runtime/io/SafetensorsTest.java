@@ -67,6 +67,11 @@ class SafetensorsTest {
     assertArrayEquals(tensors.get("fc.bias").data(), s.floats("fc.bias"));
     assertEquals("test \"quoted\"", s.metadata().get("producer"));
     assertEquals(0, (Files.size(p) - 8 - ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN).getLong(0)) % 4);
+    // the shapes handed out are copies: one changed by the caller sized floats()' read (a shorter tensor, or the next one's bytes)
+    s.entries().get("conv1.weight").shape()[0] = 1;
+    s.shape("conv1.weight")[0] = 1;
+    assertArrayEquals(new int[] {2, 1, 2, 2}, s.entries().get("conv1.weight").shape());
+    assertArrayEquals(tensors.get("conv1.weight").data(), s.floats("conv1.weight"));
   }
 
   /**
