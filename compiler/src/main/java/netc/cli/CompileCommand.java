@@ -17,7 +17,7 @@ import org.apache.commons.cli.Options;
 
 /** {@code netc compile SPEC [--weights W] -o OUT.jar}: the spec and its weights as a runnable jar. */
 final class CompileCommand implements Main.Command {
-  static final String USAGE = "netc compile SPEC|MODEL.onnx [--weights W.safetensors] [-D name=value]... [--import-path DIR]... -o OUT.jar [--name NAME] [--thin] [--emit-source DIR] [--strict-weights] [--imagenet | --mean M --std S] [--resize N] [-O N] [--disable-pass NAME]";
+  static final String USAGE = "netc compile SPEC|MODEL.onnx [--weights W.safetensors] [-D name=value]... [--import-path DIR]... -o OUT.jar [--name NAME] [--thin] [--emit-source DIR] [--strict-weights] [--labels FILE | --no-labels] [--imagenet | --mean M --std S] [--resize N] [-O N] [--disable-pass NAME]";
 
   @Override
   public String summary() {
@@ -35,7 +35,11 @@ final class CompileCommand implements Main.Command {
             + " module path beside netc-runtime (automatic module netc.models.NAME); default: a self-contained jar that runs with java -jar").build())
         .addOption(Option.builder().longOpt("emit-source").hasArg().argName("DIR").desc("also write the generated Java source to DIR").build())
         .addOption(Option.builder().longOpt("strict-weights").desc("refuse a weights file with tensors the spec does not use (default: a"
-            + " warning naming them), as PyTorch's load_state_dict(strict=True)").build());
+            + " warning naming them), as PyTorch's load_state_dict(strict=True)").build())
+        .addOption(Option.builder().longOpt("labels").hasArg().argName("FILE").desc("the classes' names, one a line (UTF-8), one per output"
+            + " value (default: ImageNet's for a network of 1000 class scores, else \"class i\")").build())
+        .addOption(Option.builder().longOpt("no-labels").desc("no names: the classes are \"class i\" (a 1000-class model that is not"
+            + " ImageNet's)").build());
   }
 
   @Override
@@ -63,11 +67,18 @@ final class CompileCommand implements Main.Command {
       throw new UsageException("--strict-weights checks the --weights file against the " + (ModelSource.isOnnx(spec) ? "model" : "spec")
           + ", and none is given" + (ModelSource.isOnnx(spec) ? " (the model's own weights are all used)" : " (the weights are synthetic)"));
     }
+    if (cl.hasOption("labels") && cl.hasOption("no-labels")) throw new UsageException("--labels and --no-labels: give one of them");
+    SpecCompiler.Labels labels = cl.hasOption("no-labels") ? SpecCompiler.Labels.NONE
+        : cl.hasOption("labels") ? SpecCompiler.Labels.of(Path.of(cl.getOptionValue("labels"))) : SpecCompiler.Labels.DEFAULT;
+    if (labels.file() != null) {
+      CommandLines.refuseOverwriting(jar, labels.file(), "the labels being read");
+      netc.runtime.io.Npy.checkRegularFile(labels.file(), "cannot read labels "); // before the compile, not after
+    }
     long t0 = System.nanoTime();
     // the options parsed (-O, -D, --disable-pass, --mean) before --emit-source's folder is made: a refusal leaves nothing behind
     SpecCompiler.Request request = new SpecCompiler.Request(Path.of(spec), CommandLines.importPaths(cl), CommandLines.overrides(cl),
         weights == null ? null : Path.of(weights), name, InspectCommand.context(cl, List.of()), null,
-        CommandLines.preparation(cl));
+        CommandLines.preparation(cl), labels);
     Path sourceDir = cl.hasOption("emit-source") ? Path.of(cl.getOptionValue("emit-source")) : null;
     if (sourceDir != null && jar.toAbsolutePath().normalize().equals(sourceDir.toAbsolutePath().normalize())) { // made a folder, then the jar failed
       throw new UsageException("--emit-source " + sourceDir + " is the jar's own path (-o): give the sources a folder of their own");
@@ -125,6 +136,9 @@ final class CompileCommand implements Main.Command {
       ModelCompiler.writeJar(work, jar, !thin);
       out.printf("wrote %s%s: model %s (%s), %,d weight floats, %,d KiB of workspace per image and thread (%.1f s)%n",
           jar, thin ? " (thin)" : "", o.name(), o.className(), o.weightFloats(), o.workspaceFloats() * 4 / 1024, (System.nanoTime() - t0) / 1e9);
+      // which names its answers will carry: ImageNet's are a guess from the count, said so with how to change it
+      if (labels.file() != null) out.printf("labels: %d from %s%n", o.labels(), labels.file());
+      else if (o.labels() > 0) out.println("labels: ImageNet's (the network gives 1000 class scores; --labels FILE or --no-labels for other classes)");
       if (thin) out.println("use it: CompiledModel.load(Path.of(\"" + jar + "\"), threads), or put it beside netc-runtime on your class or module path");
       else out.println("run it: java -jar " + jar + " IMAGE...   (or --input X.npy --output Y.npy; --info)");
     } finally {

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Properties;
 import java.util.function.Consumer;
 import java.util.jar.Attributes;
@@ -33,7 +34,8 @@ public final class ModelCompiler {
   public static final String VERSION = "0.1.0";
 
   /** What was produced; {@code workspaceFloats} is one image's arena plus conv scratch (input panels, Winograd tiles). */
-  public record Output(String name, String className, int steps, int weightFloats, long workspaceFloats, String source) {}
+  /** What a compile made: the model's name and class, its steps, weights and workspace, its source, and how many labels it carries (0: none). */
+  public record Output(String name, String className, int steps, int weightFloats, long workspaceFloats, String source, int labels) {}
 
   private ModelCompiler() {}
 
@@ -64,6 +66,19 @@ public final class ModelCompiler {
    */
   public static Output compileTo(Graph optimized, ParamSource params, String specName, String modelName, boolean synthetic, Path dir,
       Consumer<String> progress) throws IOException {
+    return compileTo(optimized, params, specName, modelName, defaultLabels(optimized), synthetic, dir, progress);
+  }
+
+  /**
+   * As {@link #compileTo(Graph, ParamSource, String, String, boolean, Path, Consumer)}, the classes named by
+   * {@code labels}: one per output value, or none (an empty list: "class i").
+   */
+  public static Output compileTo(Graph optimized, ParamSource params, String specName, String modelName, List<String> labels, boolean synthetic,
+      Path dir, Consumer<String> progress) throws IOException {
+    long classes = optimized.output().shape().size();
+    if (!labels.isEmpty() && labels.size() != classes) {
+      throw new IllegalArgumentException(labels.size() + " labels for a model of " + classes + " outputs: expected one per output, or none");
+    }
     String name = modelName(optimized, modelName);
     Limits.checkLaidOut(optimized);
     Limits.checkLayers(optimized);
@@ -83,12 +98,7 @@ public final class ModelCompiler {
     try (OutputStream out = Files.newOutputStream(res.resolve("weights.bin"))) {
       weights.write(out); // streamed: past 2 GiB no byte array holds them
     }
-    boolean imagenet = gen.outputSize() == 1000;
-    if (imagenet) {
-      try (InputStream labels = ModelCompiler.class.getResourceAsStream("/netc/imagenet_labels.txt")) {
-        if (labels != null) Files.write(res.resolve("labels.txt"), labels.readAllBytes());
-      }
-    }
+    if (!labels.isEmpty()) Files.writeString(res.resolve("labels.txt"), String.join("\n", labels) + "\n", StandardCharsets.UTF_8);
     Properties p = new Properties();
     p.setProperty("name", name);
     p.setProperty("class", gen.className());
@@ -99,7 +109,7 @@ public final class ModelCompiler {
     p.setProperty("weights.synthetic", Boolean.toString(synthetic));
     p.setProperty("weights.resource", "/" + folder + "weights.bin");
     p.setProperty("weights.floats", Integer.toString(weights.floats()));
-    if (imagenet) p.setProperty("labels.resource", "/" + folder + "labels.txt");
+    if (!labels.isEmpty()) p.setProperty("labels.resource", "/" + folder + "labels.txt");
     netc.ir.Node input = optimized.input();
     int[] in = input.shape().dims();
     p.setProperty("input.name", input.name());
@@ -118,7 +128,7 @@ public final class ModelCompiler {
     Path marker = dir.resolve(MARKER);
     Files.createDirectories(marker.getParent());
     Files.writeString(marker, name + "\n");
-    return new Output(name, gen.className(), gen.steps(), weights.floats(), gen.workspaceFloats(), source);
+    return new Output(name, gen.className(), gen.steps(), weights.floats(), gen.workspaceFloats(), source, labels.size());
   }
 
   /**
@@ -133,6 +143,26 @@ public final class ModelCompiler {
     lines.add(0, "# netc compiled model");
     return String.join("\n", lines) + "\n";
   }
+
+  /**
+   * The labels a model gets unless told otherwise: ImageNet's where the network gives one score for each of 1000
+   * classes ([1000], or [1000, 1, 1]: torchvision's classifiers), none otherwise (an output map of 1000 values, or
+   * another count of classes, named "class i" rather than by ImageNet's names).
+   */
+  public static List<String> defaultLabels(Graph optimized) {
+    int[] dims = optimized.output().shape().dims();
+    long wide = java.util.Arrays.stream(dims).filter(d -> d > 1).count();
+    if (optimized.output().shape().size() != IMAGENET_CLASSES || wide != 1) return List.of();
+    try (InputStream in = ModelCompiler.class.getResourceAsStream("/netc/imagenet_labels.txt")) {
+      if (in == null) throw new IllegalStateException("netc's ImageNet labels are missing from its class path");
+      return netc.runtime.io.Labels.read(in, IMAGENET_CLASSES);
+    } catch (IOException | netc.runtime.io.Labels.Problem e) {
+      throw new IllegalStateException("netc's ImageNet labels: " + e.getMessage(), e);
+    }
+  }
+
+  /** How many classes ImageNet's labels name. */
+  static final int IMAGENET_CLASSES = 1000;
 
   /** Names the model in a compiled jar or directory (CompiledModel.load enumerates them). */
   static final String MARKER = "META-INF/netc/model";

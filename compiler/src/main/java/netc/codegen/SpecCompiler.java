@@ -30,26 +30,64 @@ public final class SpecCompiler {
    * params, the weights (null: synthetic, seeded), the model's name (null: the network's, made
    * lower-case), the pass configuration, and how the compiled model names its spec (its properties
    * and the generated header: a path relative to the project, say, so builds on two machines agree), and
-   * for an ONNX model how its images are prepared (the command line's --mean, --std, --resize).
+   * for an ONNX model how its images are prepared (the command line's --mean, --std, --resize), and the
+   * labels its classes get (null: {@link Labels#DEFAULT}).
    */
   public record Request(Path spec, List<Path> importPaths, Map<String, String> defines, Path weights, String modelName,
-      PassContext passes, String shownAs, InputPreparation preparation) {
+      PassContext passes, String shownAs, InputPreparation preparation, Labels labels) {
     public Request {
       importPaths = List.copyOf(importPaths);
       defines = Map.copyOf(defines);
       if (shownAs == null) shownAs = spec.toString();
       if (preparation == null) preparation = InputPreparation.NONE;
+      if (labels == null) labels = Labels.DEFAULT;
     }
 
-    /** A request without an ONNX model's input preparation. */
+    /** A request without an ONNX model's input preparation, its classes labelled by default. */
     public Request(Path spec, List<Path> importPaths, Map<String, String> defines, Path weights, String modelName, PassContext passes,
         String shownAs) {
-      this(spec, importPaths, defines, weights, modelName, passes, shownAs, null);
+      this(spec, importPaths, defines, weights, modelName, passes, shownAs, null, null);
     }
 
     /** A request whose spec is shown as given. */
     public Request(Path spec, List<Path> importPaths, Map<String, String> defines, Path weights, String modelName, PassContext passes) {
-      this(spec, importPaths, defines, weights, modelName, passes, null, null);
+      this(spec, importPaths, defines, weights, modelName, passes, null, null, null);
+    }
+  }
+
+  /**
+   * The names a compiled model gives its classes (what {@code java -jar model.jar IMAGE} and top-k print):
+   * by default ImageNet's where the network gives one score for each of 1000 classes (torchvision's
+   * classifiers), none ("class i") otherwise; or a file's, one label a line, one per output value; or none.
+   */
+  public record Labels(Path file, boolean none) {
+    public static final Labels DEFAULT = new Labels(null, false), NONE = new Labels(null, true);
+
+    public Labels {
+      if (file != null && none) throw new IllegalArgumentException("labels from a file, or none: not both");
+    }
+
+    /** The labels in {@code file}. */
+    public static Labels of(Path file) {
+      return new Labels(java.util.Objects.requireNonNull(file), false);
+    }
+
+    /**
+     * The labels to write for {@code optimized}: the file's, read and checked against the model's outputs (one
+     * label per value, UTF-8, none empty), ImageNet's by default for 1000 scores, or none (an empty list).
+     */
+    List<String> resolve(Graph optimized) {
+      int classes = Math.toIntExact(optimized.output().shape().size()); // within an int: the limits were checked
+      if (none) return List.of();
+      if (file == null) return ModelCompiler.defaultLabels(optimized);
+      netc.runtime.io.Npy.checkRegularFile(file, "cannot read labels "); // a folder or a FIFO: named, not opened
+      try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+        return netc.runtime.io.Labels.read(in, classes);
+      } catch (netc.runtime.io.Labels.Problem e) {
+        throw new BadInputException(file + ": " + e.getMessage() + " (the model " + optimized.name() + " gives " + classes + " values an image)");
+      } catch (IOException e) {
+        throw new BadInputException("cannot read labels " + file + ": " + netc.runtime.io.FileOutput.reason(e), e);
+      }
     }
   }
 
@@ -107,7 +145,8 @@ public final class SpecCompiler {
     listener.planned(graph, optimized, synthetic);
     ParamSource params = request.weights() == null && source.weights() != null ? WeightBinding.bind(graph, source.weights())
         : params(graph, request.weights(), listener);
-    return ModelCompiler.compileTo(optimized, params, request.shownAs(), request.modelName(), synthetic, dir, listener::step);
+    return ModelCompiler.compileTo(optimized, params, request.shownAs(), request.modelName(), request.labels().resolve(optimized), synthetic, dir,
+        listener::step);
   }
 
   /**

@@ -385,7 +385,7 @@ class EmbeddingTest {
       try (URLClassLoader damaged = new URLClassLoader(new URL[] {classes.toUri().toURL()}, getClass().getClassLoader())) {
         BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(damaged, "smallnet", 11), c[1]);
         if (c[2] != null) assertEquals(c[2], e.getMessage());
-        else assertTrue(e.getMessage().matches(".*/netc/models/smallnet/model\\.properties: damaged model: \\d+ labels \\(lines\\) for its 10 classes"),
+        else assertTrue(e.getMessage().matches(".*/netc/models/smallnet/model\\.properties: damaged model: \\d+ labels \\(lines\\) for 10 classes"),
             e.getMessage());
       }
     }

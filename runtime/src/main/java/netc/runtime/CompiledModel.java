@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import java.util.zip.CRC32;
+import netc.runtime.io.Labels;
 import netc.runtime.kernels.Kernels;
 
 /**
@@ -396,10 +397,9 @@ public abstract class CompiledModel implements AutoCloseable {
 
   /**
    * The class names, one a line of the labels resource. A model compiled without labels (none named, or
-   * none in its jar) gets "class i"; a labels file that cannot be read, or whose lines are not one per
-   * class, is a damaged jar: refused, rather than answered with names that are off by some, or none.
-   * At most {@link #maxLabelBytes} are read, counted as they are read (a jar entry's recorded size may lie):
-   * a labels entry of 3 GB, which deflates to a few MB, ran out of memory, and load blamed the weights.
+   * none in its jar) gets "class i"; labels that break {@link Labels}' rules (not one per class, more bytes than
+   * a label may take, counted as they are read, since a jar entry's recorded size may lie) are a damaged jar:
+   * refused, rather than answered with names that are off by some, or none.
    */
   private static List<String> loadLabels(Class<?> owner, String resource, int classes) {
     URL url = resource == null ? null : owner.getResource(resource);
@@ -408,32 +408,13 @@ public abstract class CompiledModel implements AutoCloseable {
       for (int i = 0; i < classes; i++) out.add("class " + i);
       return List.copyOf(out);
     }
-    int max = maxLabelBytes(classes);
-    String text;
     try (InputStream in = ModelLoader.connect(url).getInputStream()) {
-      byte[] bytes = in.readNBytes(max + 1); // grows with what is read, not allocated at max
-      if (bytes.length > max) {
-        throw new BadInputException(url + ": damaged model: more than " + max + " bytes of labels for its " + classes + " classes (at most "
-            + MAX_LABEL_BYTES + " bytes a label" + (max < MAX_LABEL_BYTES * (long) classes ? ", " + MAX_LABELS_BYTES + " in all" : "") + ")");
-      }
-      text = new String(bytes, StandardCharsets.UTF_8);
+      return Labels.read(in, classes);
+    } catch (Labels.Problem e) {
+      throw new BadInputException(url + ": damaged model: " + e.getMessage());
     } catch (IOException e) {
       throw new BadInputException(url + ": damaged model: cannot read its labels (" + e.getMessage() + ")", e);
     }
-    long lines = text.lines().count(); // counted before a list is made: a file of newlines would be a list of millions
-    if (lines != classes) throw new BadInputException(url + ": damaged model: " + lines + " labels (lines) for its " + classes + " classes");
-    return text.lines().toList();
-  }
-
-  /** What a label may take in a labels file, its line end included (ImageNet's longest takes about 100 bytes). */
-  static final int MAX_LABEL_BYTES = 4096;
-
-  /** What a labels file may take in all, whatever the classes: its bytes and its text are on the heap at once. */
-  static final int MAX_LABELS_BYTES = 16 << 20;
-
-  /** The most bytes read of the labels of a model of {@code classes} classes. */
-  static int maxLabelBytes(int classes) {
-    return (int) Math.min((long) MAX_LABEL_BYTES * classes, MAX_LABELS_BYTES);
   }
 
   /** Where a model's class came from (its jar: file:/models/r50.jar), for a message about a resource it lacks. */

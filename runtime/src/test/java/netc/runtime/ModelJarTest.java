@@ -261,7 +261,19 @@ class ModelJarTest {
   void labelsNotOneAClassOrUnreadableAreRefusedNamingTheJar() throws IOException {
     Path three = jar("three.jar", properties(2, true), floats(2f, -0.5f), "cat\ndog\nbird\n");
     BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(three, 1));
-    assertEquals(entry(three, "labels.txt") + ": damaged model: 3 labels (lines) for its 2 classes", e.getMessage());
+    assertEquals(entry(three, "labels.txt") + ": damaged model: 3 labels (lines) for 2 classes", e.getMessage());
+
+    // an empty label, or Latin-1 text, named no class or named it with replacement characters
+    Path empty = jar("empty.jar", properties(2, true), floats(2f, -0.5f), "cat\n\n");
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(empty, 1));
+    assertEquals(entry(empty, "labels.txt") + ": damaged model: label 2 (line 2) is empty", e.getMessage());
+    Map<String, byte[]> latin = new LinkedHashMap<>();
+    latin.put("model.properties", properties(2, true).getBytes(StandardCharsets.UTF_8));
+    latin.put("weights.bin", floats(2f, -0.5f));
+    latin.put("labels.txt", "caf\u00e9\ndog\n".getBytes(StandardCharsets.ISO_8859_1));
+    Path latin1 = jar("latin1.jar", latin);
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(latin1, 1));
+    assertEquals(entry(latin1, "labels.txt") + ": damaged model: not UTF-8 text", e.getMessage());
 
     Path corrupt = jar("corrupt.jar", properties(2, true), floats(2f, -0.5f), "cat\ndog\n".repeat(100).substring(0, 799));
     corruptEntry(corrupt, FOLDER + "labels.txt");
@@ -276,7 +288,7 @@ class ModelJarTest {
    */
   @Test
   void labelsOrPropertiesPastTheirBoundAreRefusedNamingTheEntry() throws IOException {
-    int max = CompiledModel.maxLabelBytes(2);
+    int max = netc.runtime.io.Labels.maxBytes(2);
     assertEquals(8192, max, "4 KiB a class");
     Path atBound = jar("at-bound.jar", properties(2, true), floats(2f, -0.5f), "cat\n" + "a".repeat(max - 4));
     try (CompiledModel m = CompiledModel.load(atBound, 1)) {
@@ -284,9 +296,9 @@ class ModelJarTest {
     }
     Path long1 = jar("long-labels.jar", properties(2, true), floats(2f, -0.5f), "cat\n" + "a".repeat(max - 3));
     BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(long1, 1));
-    assertEquals(entry(long1, "labels.txt") + ": damaged model: more than 8192 bytes of labels for its 2 classes (at most 4096 bytes a label)",
+    assertEquals(entry(long1, "labels.txt") + ": damaged model: more than 8192 bytes of labels for 2 classes (at most 4096 bytes a label)",
         e.getMessage());
-    assertEquals(16 << 20, CompiledModel.maxLabelBytes(1_000_000), "16 MiB in all, whatever the classes");
+    assertEquals(16 << 20, netc.runtime.io.Labels.maxBytes(1_000_000), "16 MiB in all, whatever the classes");
 
     String props = properties(2, false) + "#";
     int bound = ModelLoader.MAX_PROPERTIES_BYTES;
