@@ -85,7 +85,7 @@ final class RunCommand implements Main.Command {
     try (CompiledModel model = CompiledModel.load(jarPath, Runtime.getRuntime().availableProcessors())) {
       Tensor x = Npy.readBatch(Path.of(cl.getOptionValue("i")), model.inputShape(), "the network");
       long t0 = System.nanoTime();
-      Tensor y = model.predict(x);
+      Tensor y = model.predict(x).reshape(model.outputShape(x.shape()[0])); // [N, C, H, W] for a map, as --reference writes it
       double ms = (System.nanoTime() - t0) / 1e6;
       Npy.write(outPath, y);
       out.printf("wrote %s %s (%s, %.0f ms including warm-up)%n", outPath, Arrays.toString(y.shape()), model.property("network"), ms);

@@ -150,9 +150,9 @@ public final class ModelCompiler {
    * another count of classes, named "class i" rather than by ImageNet's names).
    */
   public static List<String> defaultLabels(Graph optimized) {
-    int[] dims = optimized.output().shape().dims();
-    long wide = java.util.Arrays.stream(dims).filter(d -> d > 1).count();
-    if (optimized.output().shape().size() != IMAGENET_CLASSES || wide != 1) return List.of();
+    if (optimized.output().shape().size() != IMAGENET_CLASSES || !netc.runtime.ModelInfo.classScores(optimized.output().shape().dims())) {
+      return List.of();
+    }
     try (InputStream in = ModelCompiler.class.getResourceAsStream("/netc/imagenet_labels.txt")) {
       if (in == null) throw new IllegalStateException("netc's ImageNet labels are missing from its class path");
       return netc.runtime.io.Labels.read(in, IMAGENET_CLASSES);

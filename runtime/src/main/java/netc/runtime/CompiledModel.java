@@ -491,6 +491,18 @@ public abstract class CompiledModel implements AutoCloseable {
   // ---- the API --------------------------------------------------------------------------------
 
   /** [C, H, W] of one input image. */
+  /**
+   * The shape of a batch of {@code batch} images' outputs: [batch] and one image's output shape ([N, 1000],
+   * [N, C, H, W]), what {@link #predict(Tensor)}'s [N, outputSize] holds, for a file written from it.
+   */
+  public final int[] outputShape(int batch) {
+    List<Integer> one = info.outputShape();
+    int[] shape = new int[one.size() + 1];
+    shape[0] = batch;
+    for (int i = 0; i < one.size(); i++) shape[i + 1] = one.get(i);
+    return shape;
+  }
+
   public final int[] inputShape() {
     return inputShape.clone();
   }
@@ -513,6 +525,9 @@ public abstract class CompiledModel implements AutoCloseable {
     long offset = (long) image * outputSize; // in int, image 4,294,968 of 1,000 outputs wrapped to image 0's 704th value
     if (image < 0 || offset + outputSize > outputs.length) {
       throw new IllegalArgumentException("image " + image + ": the outputs hold " + outputs.length / outputSize + " images of " + outputSize + " values");
+    }
+    if (!info.classScores()) { // a softmax over a map's positions, answered as "class 4567"
+      throw new IllegalArgumentException("the model gives [N, " + ModelInfo.join(info.outputShape()) + "] an image, not one score per class: it has no top-k");
     }
     return Prediction.topK(outputs, (int) offset, outputSize, k, labels, info.probabilities());
   }

@@ -29,6 +29,9 @@ public final class Main {
       "  --crop N         center crop: the model's input size, the only one it takes (the default)",
       "  --time           print the latency of each inference",
       "  --info           print the model, the kernels this machine runs and the CPU, then exit",
+      "  -h, --help       print this help",
+      "  --               the arguments after it are files, even those that begin with -",
+      "exit status: 0 all answered, 1 an input or the output failed (the others still answered), 2 a wrong call",
       "images and frames: at most " + ImageLimits.DEFAULT_MAX_PIXELS / 1_000_000 + " megapixels and " + ImageLimits.DEFAULT_MAX_SIDE
           + " pixels a side (-D" + ImageLimits.MAX_PIXELS_PROPERTY + "=N, -D" + ImageLimits.MAX_SIDE_PROPERTY + "=N allow more)",
       "kernels: -Dnetc.vectorBits=512|256|128|0 overrides the vector width chosen from the machine",
@@ -64,6 +67,14 @@ public final class Main {
     if (overwrite != null) { // before the model loads and the input is read
       err.println("error: " + overwrite);
       return 2;
+    }
+    if (o.output != null) {
+      try {
+        FileOutput.checkWritable(Path.of(o.output)); // before the weights load, not after: as netc's commands check theirs
+      } catch (BadInputException | java.nio.file.InvalidPathException e) {
+        err.println(errorLine(o.output, e));
+        return 1;
+      }
     }
     CompiledModel model;
     try {
@@ -108,15 +119,28 @@ public final class Main {
       err.println("error: " + e.getMessage());
       return 2;
     }
+    if (!model.info().classScores()) { // top-k of a map ranked its positions as classes
+      err.println("error: the model gives [N, " + ModelInfo.join(model.info().outputShape()) + "] an image, not one score per class:"
+          + " run it on tensors, --input X.npy --output Y.npy");
+      return 2;
+    }
     String unnormalized = unnormalizedImport(model.info());
     if (unnormalized != null) err.println(unnormalized);
     Preprocess pre = new Preprocess(resize, crop);
     int failures = 0;
     for (String file : o.files) {
       if (!classify(model, pre, o, file, out, err)) failures++;
+      // PrintStream keeps its write errors to itself: a full disk or a closed pipe (| head) lost every answer, exit 0,
+      // and the images went on being classified for no reader
+      if (out.checkError()) {
+        err.println(STDOUT_FAILED);
+        return 1;
+      }
     }
     return failures == 0 ? 0 : 1;
   }
+
+  static final String STDOUT_FAILED = "error: cannot write to standard output (closed, or its disk full): stopped";
 
   /**
    * The note for images given to a model imported from ONNX that declares no normalization, or null: a
@@ -143,8 +167,9 @@ public final class Main {
       double ms = (System.nanoTime() - t0) / 1e6;
       // ranked before anything is printed: logits with no ranking (NaN, infinite) are an error line, not a header without classes
       List<Prediction> top = model.topK(logits, 0, o.top);
-      out.println(file + (o.time ? String.format(" (%.1f ms)", ms) : "") + ":");
-      for (Prediction p : top) out.printf("  %6.2f%%  %s%n", p.probability() * 100, p.label());
+      // the name escaped (a newline in it made result lines of its own), the numbers with a point whatever the locale
+      out.println(BadInputException.oneLine(file) + (o.time ? String.format(java.util.Locale.ROOT, " (%.1f ms)", ms) : "") + ":");
+      for (Prediction p : top) out.printf(java.util.Locale.ROOT, "  %6.2f%%  %s%n", p.probability() * 100, BadInputException.oneLine(p.label()));
       return true;
     } catch (RuntimeException | OutOfMemoryError e) {
       report(err, file, e);
@@ -153,21 +178,22 @@ public final class Main {
   }
 
   private static int runTensor(CompiledModel model, Options o, PrintStream out, PrintStream err) {
-    if (o.output == null) {
-      err.println("error: --input needs --output Y.npy");
-      return 2;
-    }
     try {
       Path target = Path.of(o.output);
-      FileOutput.checkWritable(target); // before the work, as netc's commands check theirs
       Tensor x = Npy.readBatch(Path.of(o.input), model.inputShape(), "the model");
       long t0 = System.nanoTime();
-      Tensor y = model.predict(x);
+      int n = x.shape()[0];
+      // [N, C, H, W] for a model that gives a map, as netc run --reference writes it, not [N, C * H * W]
+      Tensor y = model.predict(x).reshape(model.outputShape(n));
       double ms = (System.nanoTime() - t0) / 1e6;
       Npy.write(target, y);
-      int n = y.shape()[0];
       PrintStream status = FileOutput.isStandardOutput(target) ? err : out; // not into the data written there
-      status.printf("wrote %s %s (%.1f ms for %d image%s)%n", target, java.util.Arrays.toString(y.shape()), ms, n, n == 1 ? "" : "s");
+      status.printf(java.util.Locale.ROOT, "wrote %s %s (%.1f ms for %d image%s)%n", BadInputException.oneLine(o.output), java.util.Arrays.toString(y.shape()), ms, n,
+          n == 1 ? "" : "s");
+      if (status.checkError()) {
+        err.println(STDOUT_FAILED);
+        return 1;
+      }
       return 0;
     } catch (IOException e) {
       err.println("error: cannot write " + o.output + ": " + e.getMessage());
@@ -244,6 +270,10 @@ public final class Main {
       java.util.Set<String> given = new java.util.HashSet<>();
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
+        if (a.equals("--")) { // what follows is files, those named like options too (java -jar m.jar -- "$@")
+          o.files.addAll(List.of(args).subList(i + 1, args.length));
+          break;
+        }
         CommandLineArgs.once(given, a);
         switch (a) {
           case "-h", "--help" -> o.help = true;
@@ -254,6 +284,8 @@ public final class Main {
             o.output = value(args, ++i, a);
             // a folder's name, which Path.of would drop the slash of and write over a file of that name
             if (o.output.endsWith("/")) throw new IllegalArgumentException("--output " + o.output + ": names a folder (it ends in /); give the file to write");
+            // a file named "-" was written where standard output was meant
+            if (o.output.equals("-")) throw new IllegalArgumentException("--output -: give a file, or /dev/stdout for standard output");
           }
           case "--top" -> o.top = positive(value(args, ++i, a), a);
           case "--threads" -> o.threads = positive(value(args, ++i, a), a, CommandLineArgs.MAX_THREADS);
@@ -294,6 +326,7 @@ public final class Main {
       }
       if (o.yuv != null && o.width == 0) throw new IllegalArgumentException("--yuv needs --size WxH");
       if (o.width > 0 && o.yuv == null) throw new IllegalArgumentException("--size applies to --yuv frames; an image's size is in its file");
+      if (o.input != null && o.output == null && !o.help) throw new IllegalArgumentException("--input needs --output Y.npy"); // before the weights load
       if (o.output != null && o.input == null) {
         throw new IllegalArgumentException("--output applies to --input X.npy; images and frames get their classes on standard output");
       }

@@ -41,6 +41,22 @@ public record ModelInfo(String name, String network, String spec, String inputNa
     }
   }
 
+  /**
+   * Whether one image's output is one score per class, what top-k ranks and labels name: at most one dimension
+   * past 1 ([1000], [1000, 1, 1]). A map ([C, H, W]: a segmentation, features) is not; its "classes" would be
+   * positions.
+   */
+  public boolean classScores() {
+    return classScores(outputShape.stream().mapToInt(Integer::intValue).toArray());
+  }
+
+  /** {@link #classScores()} of an output of shape {@code dims} (one image's). */
+  public static boolean classScores(int... dims) {
+    int wide = 0;
+    for (int d : dims) if (d > 1) wide++;
+    return wide <= 1;
+  }
+
   /** A few lines for people: what {@code java -jar MODEL.jar --info} prints. */
   public String describe() {
     StringBuilder b = new StringBuilder();
@@ -62,7 +78,7 @@ public record ModelInfo(String name, String network, String spec, String inputNa
     return b.toString();
   }
 
-  private static String join(List<Integer> dims) {
+  static String join(List<Integer> dims) {
     return String.join(", ", dims.stream().map(String::valueOf).toList());
   }
 

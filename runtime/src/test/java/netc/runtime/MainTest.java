@@ -81,12 +81,83 @@ class MainTest {
 
   /** As {@link #bare(String...)}, with {@code model} as the model's class. */
   static Run bare(Class<? extends CompiledModel> model, String... args) {
+    return bareWith(model, "", args);
+  }
+
+  /** As {@link #bare(Class, String...)}, with {@code moreProperties} (lines) in its model.properties. */
+  static Run bareWith(Class<? extends CompiledModel> model, String moreProperties, String... args) {
     String props = String.join("\n", "class=" + model.getName(), "runtime.abi=" + CompiledModel.ABI, "input.shape=3,8,8",
-        "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=tiny", "name=tiny");
+        "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=tiny", "name=tiny",
+        moreProperties);
     ClassLoader loader = fakeModelLoader("tiny", props);
     ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
     int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), loader);
     return new Run(status, out.toString(StandardCharsets.UTF_8).lines().toList(), err.toString(StandardCharsets.UTF_8).lines().toList());
+  }
+
+  /**
+   * A model whose output is a map ([1, 2, 2] here) is run on tensors, its .npy of that shape ([N, 1, 2, 2], as netc
+   * run --reference writes it, not [N, 4]); images are refused for the call, where top-k ranked its positions as
+   * classes.
+   */
+  @Test
+  void aModelThatGivesAMapWritesItsShapeAndRanksNoPositions() throws IOException {
+    Path x = dir.resolve("x.npy"), y = dir.resolve("y.npy");
+    netc.runtime.io.Npy.write(x, Tensor.uniform(1, 2, 3, 8, 8));
+    Run r = bareWith(TinyModel.class, "output.shape=1,2,2", "--threads", "1", "--input", x.toString(), "--output", y.toString());
+    assertEquals(0, r.status(), r.err().toString());
+    assertArrayEquals(new int[] {2, 1, 2, 2}, netc.runtime.io.Npy.read(y).shape());
+    Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
+    r = bareWith(TinyModel.class, "output.shape=1,2,2", "--threads", "1", good.toString());
+    assertEquals(2, r.status());
+    assertEquals(List.of("error: the model gives [N, 1, 2, 2] an image, not one score per class: run it on tensors, --input X.npy --output Y.npy"),
+        r.err());
+    assertEquals(List.of(), r.out());
+    // scores of shape [4, 1, 1] are one per class: ranked
+    assertEquals(0, bareWith(TinyModel.class, "output.shape=4,1,1", "--threads", "1", good.toString()).status());
+  }
+
+  /**
+   * The answers' lines parse whatever the input's names and the locale: a name's newline is escaped (it made a
+   * fake result line), the percentages use a point (12,34% in a German locale); "--" ends the options, so a
+   * file named like one is a file.
+   */
+  @Test
+  void answersStayOneLineEachWithAPointAndDashDashEndsTheOptions() throws IOException {
+    Path odd = Files.write(dir.resolve("x.png\n  99.99%  tabby"), TestImages.png(TestImages.picture(40, 30)));
+    Path dashed = Files.write(dir.resolve("--top"), TestImages.png(TestImages.picture(40, 30)));
+    java.util.Locale before = java.util.Locale.getDefault(java.util.Locale.Category.FORMAT);
+    Run r;
+    try {
+      java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.GERMANY);
+      r = run("--time", "--", odd.toString(), dashed.toString());
+    } finally {
+      java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, before);
+    }
+    assertEquals(0, r.status(), r.err().toString());
+    assertEquals(6, r.out().size(), r.out().toString());
+    assertTrue(r.out().get(0).matches(java.util.regex.Pattern.quote(dir + "/x.png\\n  99.99%  tabby") + " \\(\\d+\\.\\d ms\\):"), r.out().get(0));
+    assertTrue(r.out().get(3).startsWith(dashed + " ("), r.out().get(3));
+    for (int i : new int[] {1, 2, 4, 5}) assertTrue(r.out().get(i).matches("\\s+\\d+\\.\\d\\d%  class \\d"), r.out().get(i));
+  }
+
+  /** A standard output that fails (a full disk, a closed pipe) stops the call with one line and exit 1: PrintStream kept it quiet, exit 0. */
+  @Test
+  void aFailingStandardOutputStopsTheCall() throws IOException {
+    Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
+    PrintStream full = new PrintStream(new java.io.OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        throw new IOException("No space left on device");
+      }
+    }, true, StandardCharsets.UTF_8);
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    String props = String.join("\n", "class=" + TinyModel.class.getName(), "runtime.abi=" + CompiledModel.ABI, "input.shape=3,8,8",
+        "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=tiny", "name=tiny");
+    int status = Main.run(new String[] {"--threads", "1", good.toString(), good.toString()}, full, new PrintStream(err, true, StandardCharsets.UTF_8),
+        fakeModelLoader("tiny", props));
+    assertEquals(1, status);
+    assertEquals(List.of(Main.STDOUT_FAILED), err.toString(StandardCharsets.UTF_8).lines().toList());
   }
 
   /** A class loader on which one model, {@code name}, is declared, with these properties (and the test's classes). */
@@ -366,6 +437,14 @@ class MainTest {
     Run r = bare("--input", "x.npy", "--output", "y.npy/");
     assertEquals(2, r.status());
     assertEquals("error: --output y.npy/: names a folder (it ends in /); give the file to write", r.err().get(0));
+    // "-" wrote a file of that name where standard output was meant
+    r = bare("--input", "x.npy", "--output", "-");
+    assertEquals(2, r.status());
+    assertEquals("error: --output -: give a file, or /dev/stdout for standard output", r.err().get(0));
+    // refused before the weights load, as netc run refuses it
+    r = bare("--input", "x.npy");
+    assertEquals(2, r.status());
+    assertEquals("error: --input needs --output Y.npy", r.err().get(0));
   }
 
   /** netc run's short options (-i, -o) given to the jar are refused as options, not tried as four image files. */
