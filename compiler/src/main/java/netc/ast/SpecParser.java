@@ -184,9 +184,21 @@ public final class SpecParser {
         if (token.getType() == NetLexer.BAD_CHAR) {
           msg = "unexpected character " + character(token.getText().codePointAt(0));
         }
+        // "block: conv(...)": torchvision's MobileNetV3 and EfficientNet name layers "block"; ANTLR only said what it expected
+        Token before = recognizer instanceof Parser parser ? parser.getInputStream().LT(-1) : null;
+        if (token.getText().equals(":") && before != null && isKeyword(before)) {
+          throw new NetcException(new Span(file, before.getLine(), before.getCharPositionInLine() + 1, before.getText().length()), "'" + before.getText()
+              + "' is a keyword: a layer of that name is written quoted, \"" + before.getText() + "\": ...");
+        }
       }
       throw new NetcException(new Span(file, line, column + 1, length), clean(msg));
     }
+  }
+
+  /** Whether {@code t} is one of the language's keywords (a literal token spelled as a word: 'block', 'input', ...). */
+  private static boolean isKeyword(Token t) {
+    String literal = NetParser.VOCABULARY.getLiteralName(t.getType());
+    return literal != null && literal.matches("'[a-z]+'");
   }
 
   /**

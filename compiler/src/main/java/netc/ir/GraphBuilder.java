@@ -53,15 +53,19 @@ public final class GraphBuilder {
    */
   static final int MAX_NAME_LENGTH = 1_000;
 
-  /** The signature of a builtin layer, written as formals with default expressions like a block's. */
-  private record Builtin(Op op, List<Formal> formals) {}
+  /**
+   * The signature of a builtin layer, written as formals with default expressions like a block's; the first
+   * {@code positional} may be given by position, the rest by name only.
+   */
+  private record Builtin(Op op, List<Formal> formals, int positional) {}
 
   private static final Map<String, Builtin> BUILTINS = new HashMap<>();
 
   static {
     builtin(Op.CONV, "out", "kernel", "stride=1", "padding=0", "groups=1", "dilation=1", "bias=true");
-    builtin(Op.BATCHNORM, "eps=1e-5");
-    builtin(Op.LAYERNORM, "eps=1e-5");
+    // eps by name only: batchnorm(64), as PyTorch's BatchNorm2d(64) is written, was eps = 64 (the channels come from the input)
+    builtin(Op.BATCHNORM, "*eps=1e-5");
+    builtin(Op.LAYERNORM, "*eps=1e-5");
     builtin(Op.RELU);
     builtin(Op.SIGMOID);
     builtin(Op.TANH);
@@ -82,9 +86,15 @@ public final class GraphBuilder {
     builtin(Op.SOFTMAX);
   }
 
+  /** A builtin's formals, "name" or "name=default"; those from the first written "*name" on are given by name only. */
   private static void builtin(Op op, String... formals) {
     List<Formal> list = new ArrayList<>();
+    int positional = formals.length;
     for (String f : formals) {
+      if (f.startsWith("*")) {
+        positional = Math.min(positional, list.size());
+        f = f.substring(1);
+      }
       int eq = f.indexOf('=');
       if (eq < 0) {
         list.add(new Formal(f, null, null));
@@ -99,7 +109,7 @@ public final class GraphBuilder {
         list.add(new Formal(f.substring(0, eq), def, null));
       }
     }
-    BUILTINS.put(op.spelling(), new Builtin(op, List.copyOf(list)));
+    BUILTINS.put(op.spelling(), new Builtin(op, List.copyOf(list), positional));
   }
 
   public static boolean isBuiltin(String name) {
@@ -452,6 +462,15 @@ public final class GraphBuilder {
       throw new NetcException(stmt.name().span(), "layer name '" + name + "' is already used" + givenTo(name, stmt.name().span()));
     }
     if (explicit != null) explicitLayers.add(name);
+    if (builtin.positional() < builtin.formals().size()) {
+      long positional = call.args().stream().filter(arg -> arg.name() == null).count();
+      if (positional > builtin.positional()) {
+        Formal f = builtin.formals().get(builtin.positional());
+        Arg arg = call.args().stream().filter(x -> x.name() == null).skip(builtin.positional()).findFirst().orElseThrow();
+        throw new NetcException(arg.span(), call.callee() + "'s " + f.name() + " is given by name, " + call.callee() + "(" + f.name() + " = 0.001): a"
+            + " value by position, as PyTorch's BatchNorm2d(64) takes its channels, would be the " + f.name() + "; netc takes the channels from the input");
+      }
+    }
     Map<String, Object> a = bind(call, builtin.formals(), env, null, null);
     return builtinLayer(builtin.op(), call, a, name, current, stmt.span());
   }
@@ -796,6 +815,37 @@ public final class GraphBuilder {
     return call.span();
   }
 
+  /**
+   * Refuses an integer given for a number argument (a slope, a clip bound, a mean) by an expression that divides:
+   * '/' of two integers truncates, as sizes want ({@code (kernel - 1) / 2}), so {@code slope = 1 / 10} was a slope
+   * of 0 and {@code clip(0, 13 / 2)} a max of 6, without a word. A value reaching the argument through a block's
+   * parameter is not seen here (the README says '/' of integers truncates).
+   */
+  private static void refuseTruncated(Call call, Map<String, Object> a, String name, Object v) {
+    if (!(v instanceof Long)) return;
+    Expr e = null;
+    int index = new ArrayList<>(a.keySet()).indexOf(name);
+    for (Arg arg : call.args()) if (name.equals(arg.name())) e = arg.value();
+    if (e == null && index >= 0 && index < call.args().size() && call.args().get(index).name() == null) e = call.args().get(index).value();
+    java.util.ArrayDeque<Expr> todo = new java.util.ArrayDeque<>();
+    if (e != null) todo.push(e);
+    while (!todo.isEmpty()) { // a loop, not recursion: an expression may be nested thousands deep
+      Expr x = todo.pop();
+      if (x instanceof Binary b && b.op() == '/') {
+        throw new NetcException(argSpan(call, name, a), name + " is a number, and this divides integers, which truncates (1 / 10 is 0):"
+            + " write 1.0 / 10 for the fraction");
+      }
+      if (x instanceof Binary b) {
+        todo.push(b.left());
+        todo.push(b.right());
+      } else if (x instanceof Neg n) {
+        todo.push(n.operand());
+      } else if (x instanceof ListLit l) {
+        l.items().forEach(todo::push);
+      }
+    }
+  }
+
   private static int positive(Call call, Map<String, Object> a, String name) {
     return intIn(call, a, name, a.get(name), 1);
   }
@@ -846,6 +896,7 @@ public final class GraphBuilder {
       Object v = a.get(bound);
       if (v instanceof List<?> l && l.isEmpty() && !given(call, bound, a)) continue; // left out: unbounded
       if (!(v instanceof Number n)) throw new NetcException(argSpan(call, bound, a), bound + " must be a number, got " + typeName(v));
+      refuseTruncated(call, a, bound, v);
       attrs = attrs.with(bound, float32(call, a, bound, n.doubleValue()));
     }
     if (!attrs.has("min") && !attrs.has("max")) throw new NetcException(call.span(), "clip needs a bound: clip(min = 0, max = 6)");
@@ -870,6 +921,7 @@ public final class GraphBuilder {
   /** A number the kernels compute with in float32: it must be finite there (1e300 is not; it would run as infinity). */
   private static double number(Call call, Map<String, Object> a, String name) {
     if (!(a.get(name) instanceof Number n)) throw new NetcException(argSpan(call, name, a), name + " must be a number, got " + typeName(a.get(name)));
+    refuseTruncated(call, a, name, n);
     return float32(call, a, name, n.doubleValue());
   }
 
@@ -885,6 +937,7 @@ public final class GraphBuilder {
     List<Double> out = new ArrayList<>();
     for (Object o : list) {
       if (!(o instanceof Number n)) throw new NetcException(argSpan(call, name, a), name + " must be a list of numbers");
+      refuseTruncated(call, a, name, n);
       out.add(float32(call, a, name, n.doubleValue()));
     }
     return out;
