@@ -58,6 +58,9 @@ public final class CompileMojo extends AbstractMojo {
   @Parameter
   List<String> includes;
 
+  /** The file beside a spec (or ONNX model) NAME.net that names its classes, one a line, as netc compile --labels FILE. */
+  static final String LABELS_SUFFIX = ".labels.txt";
+
   /** Where NAME.safetensors is looked for (NAME: the spec's base name); default: beside the spec. Absent: synthetic weights. */
   @Parameter
   File weightsDirectory;
@@ -272,8 +275,11 @@ public final class CompileMojo extends AbstractMojo {
     // an ONNX model carries its weights: a NAME.safetensors beside it (an earlier netc import's) is not read
     Path weights = onnx ? null : weightsFor(spec);
     // the project's import paths are its specs'; an ONNX model imports nothing (and the compiler refuses import paths for one)
+    // NAME.labels.txt beside the spec or model names its classes, as netc compile --labels does; without it, the default
+    Path labels = spec.file().resolveSibling(spec.baseName() + LABELS_SUFFIX);
+    labels = Files.isRegularFile(labels) ? labels : null;
     SpecCompiler.Request request = new SpecCompiler.Request(spec.file(), onnx ? List.of() : importPathList(), defines == null ? Map.of() : defines,
-        weights, spec.name(), PassContext.defaults(), shown(spec.file()));
+        weights, spec.name(), PassContext.defaults(), shown(spec.file()), null, labels == null ? SpecCompiler.Labels.DEFAULT : SpecCompiler.Labels.of(labels));
     // a spec reads the *.net files it imports; an ONNX model (listed in <includes>) its external data
     List<Path> inputs = new ArrayList<>(onnx ? SpecFiles.onnxInputs(spec.file(), buildFolders())
         : SpecFiles.netFiles(spec.file().getParent(), importPathList()));
@@ -289,13 +295,14 @@ public final class CompileMojo extends AbstractMojo {
       }
     }
     if (weights != null) inputs.add(weights);
+    if (labels != null) inputs.add(labels);
     // netc itself: a compiler or runtime rebuilt and installed again under the same version (a
     // SNAPSHOT, a local fix) may compile differently, so its jars count as inputs too
     for (Class<?> part : NETC_PARTS) {
       Path jar = codeSource(part);
       if (jar != null) inputs.add(jar);
     }
-    String configuration = configuration(spec, weights);
+    String configuration = configuration(spec, weights) + "labels " + labels + "\n"; // one added or removed recompiles
     refuseRival(spec.name(), configuration);
     Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration, inputs);
     List<Path> others = otherExecutions().stream().map(e -> e.resolve(spec.name() + STAMP)).toList();

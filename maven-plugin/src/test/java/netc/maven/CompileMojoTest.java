@@ -94,6 +94,30 @@ class CompileMojoTest {
     }
   }
 
+  /**
+   * NAME.labels.txt beside a spec names its model's classes, as netc compile --labels: read into the jar, an input
+   * of the up-to-date check (edited, the model recompiles), and refused by file name when not one label per output.
+   */
+  @Test
+  void aLabelsFileBesideTheSpecNamesTheClasses() throws Exception {
+    Path labels = Files.writeString(src.resolve("tiny.labels.txt"), "cat\ndog\nbird\nfish\n");
+    mojo().execute();
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader());
+        CompiledModel tiny = CompiledModel.load(loader, "tiny", 1); CompiledModel other = CompiledModel.load(loader, "other_net", 1)) {
+      assertEquals(List.of("cat", "dog", "bird", "fish"), tiny.labels());
+      assertEquals("class 0", other.labels().get(0), "no labels file: the default");
+    }
+    Files.writeString(labels, "cat\ndog\nbird\n");
+    org.apache.maven.plugin.MojoFailureException e = assertThrows(org.apache.maven.plugin.MojoFailureException.class, () -> mojo().execute());
+    assertTrue(e.getMessage().contains(labels + ": 3 labels (lines) for 4 classes"), e.getMessage());
+    Files.writeString(labels, "cat\ndog\nbird\nowl\n");
+    mojo().execute();
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader());
+        CompiledModel tiny = CompiledModel.load(loader, "tiny", 1)) {
+      assertEquals("owl", tiny.labels().get(3), "an edited labels file recompiles the model");
+    }
+  }
+
   /** A subfolder holds files to import: a spec there is compiled only when listed, by its path under the spec folder. */
   @Test
   void aSpecInASubfolderIsCompiledWhenListed() throws Exception {
