@@ -72,7 +72,7 @@ public final class ClassifyImages {
       threads = a.threads > 0 ? a.threads : positiveInt(conf, "spark.task.cpus");
       options = new NetcClassifier.Options(a.top, a.batch, a.logits, threads);
       tasks = tasksPerExecutor(conf);
-      checkModel(a.model, a.tensors, a.batch, conf);
+      checkModel(a.model, a.tensors, a.logits, a.batch, conf);
     } catch (BadInputException | IllegalArgumentException e) {
       err.println("error: " + e.getMessage());
       return 1;
@@ -177,11 +177,16 @@ public final class ClassifyImages {
    *
    * @throws OutOfMemoryError CompiledModel.load's, saying how much heap the weights need
    */
-  private static void checkModel(String jar, boolean tensors, int batch, SparkConf conf) {
+  private static void checkModel(String jar, boolean tensors, boolean logits, int batch, SparkConf conf) {
     Path path = Path.of(jar);
     if (!Files.isRegularFile(path)) throw new BadInputException(jar + ": no such file");
     try (CompiledModel m = loadForCheck.apply(path, 1)) {
       if (!tensors) Preprocess.forModel(m);
+      // a map has no classes to rank: every row was an error after the whole job's inference
+      if (!logits && !m.info().classScores()) {
+        throw new IllegalArgumentException(jar + ": the model gives " + m.info().outputShape() + " an image, not one score per class:"
+            + " --logits gives its outputs (labels and probabilities null)");
+      }
       String tooLarge = m.batchTooLarge(batch);
       if (tooLarge != null) throw new IllegalArgumentException("--batch " + batch + ": " + tooLarge);
       long bytes = 4 * NetcClassifier.batchFloats(m, batch);

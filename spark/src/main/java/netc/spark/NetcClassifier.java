@@ -700,6 +700,9 @@ public final class NetcClassifier {
     }
 
     private Row result(String path, int offset, int n) {
+      if (options.logits() && !model.info().classScores()) { // a map (features, a segmentation): its outputs, no classes to rank
+        return RowFactory.create(path, null, null, java.util.Arrays.copyOfRange(outputs, offset, offset + n), null);
+      }
       List<Prediction> top;
       try {
         top = model.topK(outputs, offset / n, options.top());

@@ -827,6 +827,46 @@ class ClassifyImagesTest {
   }
 
   /**
+   * A model whose output is a map ([4, 8, 8]) has no classes to rank: refused on the driver unless --logits asks for
+   * its outputs (every row was an error after the whole job's inference), and with --logits its rows carry them,
+   * labels and probabilities null.
+   */
+  @Test
+  void aModelThatGivesAMapIsRefusedUnlessItsOutputsAreAsked() throws IOException {
+    Path spec = Files.writeString(dir.resolve("map.net"), "input(3, 8, 8)\nc: conv(4, 1)\n");
+    Path map = dir.resolve("map.jar"), output = dir.resolve("map.parquet");
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    PrintStream p = new PrintStream(log, true, StandardCharsets.UTF_8);
+    assertEquals(0, netc.cli.Main.run(new String[] {"compile", spec.toString(), "-o", map.toString(), "--thin"}, p, p), log.toString(StandardCharsets.UTF_8));
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = ClassifyImages.run(new String[] {images.toString(), map.toString(), output.toString()}, System.out,
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(1, status);
+    assertEquals("error: " + map + ": the model gives [4, 8, 8] an image, not one score per class: --logits gives its outputs (labels and"
+        + " probabilities null)\n", err.toString(StandardCharsets.UTF_8));
+    assertFalse(Files.exists(output));
+    System.setProperty("spark.master", "local[2]");
+    System.setProperty("spark.ui.enabled", "false");
+    err.reset();
+    status = ClassifyImages.run(new String[] {"--logits", images.toString(), map.toString(), output.toString()}, System.out,
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+    SparkSession spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+    int answered = 0;
+    try {
+      for (Row r : spark.read().parquet(output.toString()).collectAsList()) {
+        if (!r.isNullAt(r.fieldIndex(NetcClassifier.ERROR))) continue; // the corrupt images of the folder
+        answered++;
+        assertTrue(r.isNullAt(r.fieldIndex(NetcClassifier.LABELS)), r.toString());
+        assertEquals(4 * 8 * 8, r.getList(r.fieldIndex(NetcClassifier.LOGITS)).size(), r.toString());
+      }
+    } finally {
+      spark.stop();
+    }
+    assertTrue(answered > 0, "the good images are answered");
+  }
+
+  /**
    * A --batch whose inputs would pass a Java array's length (1,024 of 3 x 1024 x 1024 floats, an int
    * overflow that was a NegativeArraySizeException in every task) is refused on the driver, naming
    * --batch and the largest batch that fits, before Spark starts.
