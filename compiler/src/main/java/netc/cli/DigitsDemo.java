@@ -180,8 +180,9 @@ final class DigitsDemo {
       Report r = compare(heldOut, logits);
       printReport(heldOut, logits, r, out);
       Path sheet = outDir.resolve("digits.png");
-      writeSheet(heldOut, logits, r, sheet);
-      out.println("  contact sheet of all " + r.size() + " (mistakes in red): " + sheet);
+      boolean text = writeSheet(heldOut, logits, r, sheet);
+      out.println("  contact sheet of all " + r.size() + " (mistakes in red): " + sheet
+          + (text ? "" : " (without its labels: this JVM has no fonts to draw them with)"));
       return r;
     }
   }
@@ -238,8 +239,25 @@ final class DigitsDemo {
     return s.length() >= width ? s + " " : s + " ".repeat(width - s.length());
   }
 
-  /** Every held-out digit as the network saw it (32x32), its predicted label under it; mistakes framed in red. */
-  static void writeSheet(HeldOut h, Tensor logits, Report r, Path file) throws IOException {
+  /**
+   * Whether {@code probe} (setting a font and measuring text) works: in a minimal container without fonts
+   * (no fontconfig, freetype or font files) the JDK's font system fails inside, with an InternalError, an
+   * UnsatisfiedLinkError or a NullPointerException from FontConfiguration, and the demo stopped there.
+   */
+  static boolean canDrawText(Runnable probe) {
+    try {
+      probe.run();
+      return true;
+    } catch (LinkageError | InternalError | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Every held-out digit as the network saw it (32x32), its predicted label under it; mistakes framed in red.
+   * False when the JVM has no fonts: the sheet is drawn without its text.
+   */
+  static boolean writeSheet(HeldOut h, Tensor logits, Report r, Path file) throws IOException {
     int side = SIDE * UPSCALE * SHEET_ZOOM, cellW = side + GAP, cellH = side + CAPTION + GAP;
     int rows = (r.size() + SHEET_COLUMNS - 1) / SHEET_COLUMNS;
     BufferedImage img = new BufferedImage(SHEET_COLUMNS * cellW + GAP, TITLE + rows * cellH, BufferedImage.TYPE_INT_RGB);
@@ -248,10 +266,15 @@ final class DigitsDemo {
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, img.getWidth(), img.getHeight());
     g.setColor(Color.BLACK);
-    g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-    g.drawString(String.format("netc: examples/digits.net on %d held-out digits, %.2f%% right; label under each = netc's answer, red = wrong (true digit in brackets)",
-        r.size(), 100 * r.accuracy()), GAP, 19);
-    g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+    boolean text = canDrawText(() -> {
+      g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+      g.getFontMetrics().stringWidth("0");
+    });
+    if (text) {
+      g.drawString(String.format("netc: examples/digits.net on %d held-out digits, %.2f%% right; label under each = netc's answer, red = wrong (true digit in brackets)",
+          r.size(), 100 * r.accuracy()), GAP, 19);
+      g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+    }
     Tensor seen = upscale(h.images(), UPSCALE); // exactly the network's input
     for (int i = 0; i < r.size(); i++) {
       int x0 = GAP + (i % SHEET_COLUMNS) * cellW, y0 = TITLE + (i / SHEET_COLUMNS) * cellH;
@@ -262,12 +285,13 @@ final class DigitsDemo {
       g.setStroke(new BasicStroke(wrong ? 3 : 1));
       g.drawRect(x0 - 1, y0 - 1, side + 1, side + 1);
       g.setColor(wrong ? Color.RED : Color.DARK_GRAY);
-      g.drawString(wrong ? predicted + " (" + h.labels()[i] + ")" : Integer.toString(predicted), x0 + side / 2 - (wrong ? 14 : 3), y0 + side + CAPTION - 3);
+      if (text) g.drawString(wrong ? predicted + " (" + h.labels()[i] + ")" : Integer.toString(predicted), x0 + side / 2 - (wrong ? 14 : 3), y0 + side + CAPTION - 3);
     }
     g.dispose();
     Files.createDirectories(file.toAbsolutePath().getParent());
     // whole or not at all, refused by name: ImageIO.write to a file deletes it first, and the JDK printed a stack trace where it cannot open one
     netc.runtime.io.FileOutput.write(file, out -> ImageIO.write(img, "png", out));
+    return text;
   }
 
   /** Ink as dark gray on white, each of the 32x32 input pixels as a SHEET_ZOOM square. */

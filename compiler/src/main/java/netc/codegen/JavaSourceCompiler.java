@@ -19,9 +19,21 @@ import javax.tools.ToolProvider;
 final class JavaSourceCompiler {
   private JavaSourceCompiler() {}
 
-  static void compile(String className, String source, Path classpath, Path outDir) throws IOException {
+  /**
+   * This JVM's javac, or a refusal naming the JVM: netc run on a JRE (JAVA_HOME at one, after a build on a JDK)
+   * ended in an "internal error", exit 3, after the weights were packed.
+   */
+  static JavaCompiler require() {
     JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-    if (javac == null) throw new IllegalStateException("no Java compiler in this JVM: netc needs a JDK, not a JRE");
+    if (javac == null) {
+      throw new netc.runtime.BadInputException("no Java compiler in this JVM (" + System.getProperty("java.home") + "): netc compiles the"
+          + " generated Java with javac in process, which a JRE lacks; run it on a JDK 17 or later (JAVA_HOME)");
+    }
+    return javac;
+  }
+
+  static void compile(String className, String source, Path classpath, Path outDir) throws IOException {
+    JavaCompiler javac = require();
     DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
     try (StandardJavaFileManager files = javac.getStandardFileManager(diagnostics, Locale.ROOT, null)) {
       files.setLocationFromPaths(StandardLocation.CLASS_OUTPUT, List.of(outDir));

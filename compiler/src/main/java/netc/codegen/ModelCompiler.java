@@ -75,6 +75,7 @@ public final class ModelCompiler {
    */
   public static Output compileTo(Graph optimized, ParamSource params, String specName, String modelName, List<String> labels, boolean synthetic,
       Path dir, Consumer<String> progress) throws IOException {
+    JavaSourceCompiler.require(); // before minutes of packing weights, not after
     long classes = optimized.output().shape().size();
     if (!labels.isEmpty() && labels.size() != classes) {
       throw new IllegalArgumentException(labels.size() + " labels for a model of " + classes + " outputs: expected one per output, or none");

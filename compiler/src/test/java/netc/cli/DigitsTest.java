@@ -81,6 +81,28 @@ class DigitsTest {
   }
 
   /**
+   * A JVM without fonts (a minimal container) fails inside its font system: the sheet is then drawn without
+   * its text, not the demo stopped. The failures seen there are an InternalError, an UnsatisfiedLinkError and a
+   * NullPointerException from FontConfiguration; anything else is not hidden.
+   */
+  @Test
+  void aJvmWithoutFontsDrawsTheSheetWithoutText() {
+    assertTrue(DigitsDemo.canDrawText(() -> {}));
+    assertFalse(DigitsDemo.canDrawText(() -> {
+      throw new InternalError("Fontconfig head is null, check your fonts or fonts configuration");
+    }));
+    assertFalse(DigitsDemo.canDrawText(() -> {
+      throw new UnsatisfiedLinkError("libfreetype.so.6: cannot open shared object file");
+    }));
+    assertFalse(DigitsDemo.canDrawText(() -> {
+      throw new NullPointerException("sun.awt.FontConfiguration.getVersion");
+    }));
+    assertThrows(OutOfMemoryError.class, () -> DigitsDemo.canDrawText(() -> {
+      throw new OutOfMemoryError("Java heap space");
+    }));
+  }
+
+  /**
    * The reference interpreter (double accumulation, no passes) on the first digits gives torch's
    * logits too: the weights bind by name as trained, independently of the compiled kernels.
    */
