@@ -184,7 +184,8 @@ public final class SpecParser {
         if (token.getType() == NetLexer.BAD_CHAR) {
           msg = "unexpected character " + character(token.getText().codePointAt(0));
         }
-        // "block: conv(...)": torchvision's MobileNetV3 and EfficientNet name layers "block"; ANTLR only said what it expected
+        // "block: conv(...)", as a spec after torchvision's MobileNetV3 or EfficientNet ("features.1.block.0") writes; ANTLR only
+        // said what it expected
         Token before = recognizer instanceof Parser parser ? parser.getInputStream().LT(-1) : null;
         if (token.getText().equals(":") && before != null && isKeyword(before)) {
           throw new NetcException(new Span(file, before.getLine(), before.getCharPositionInLine() + 1, before.getText().length()), "'" + before.getText()

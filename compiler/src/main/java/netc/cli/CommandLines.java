@@ -261,6 +261,8 @@ public final class CommandLines {
     if (value.endsWith("/") || value.endsWith(java.io.File.separator)) {
       throw new UsageException((option.length() == 1 ? "-" : "--") + option + " " + value + ": names a folder (it ends in /); give the file to write");
     }
+    // a file named "-" was written where standard output was meant (the jar's own --output refuses it too)
+    if (value.equals("-")) throw new UsageException((option.length() == 1 ? "-" : "--") + option + " -: give a file, or /dev/stdout for standard output");
     return Path.of(value);
   }
 

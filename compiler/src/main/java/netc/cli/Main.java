@@ -48,7 +48,8 @@ public final class Main {
       }
       // netc help compile: compile's options (it printed the general usage, the word ignored)
       if (args.length == 2 && COMMANDS.containsKey(args[1])) return run(new String[] {args[1], "--help"}, out, err);
-      err.println("netc " + args[0] + ": expects one command, got " + String.join(" ", Arrays.copyOfRange(args, 1, args.length)));
+      err.println("netc " + args[0] + ": " + (args.length == 2 ? "unknown command '" + args[1] + "'"
+          : "expects one command, got " + String.join(" ", Arrays.copyOfRange(args, 1, args.length))));
       usage(err);
       return 2;
     }

@@ -80,6 +80,11 @@ public final class SpecCompiler {
       int classes = Math.toIntExact(optimized.output().shape().size()); // within an int: the limits were checked
       if (none) return List.of();
       if (file == null) return ModelCompiler.defaultLabels(optimized);
+      int[] dims = optimized.output().shape().dims();
+      if (!netc.runtime.ModelInfo.classScores(dims)) { // it asked for a label per position, which top-k never ranks
+        throw new BadInputException("--labels " + file + ": the model " + optimized.name() + " gives " + java.util.Arrays.toString(dims)
+            + " an image, not one score per class: it has no classes to name");
+      }
       netc.runtime.io.Npy.checkRegularFile(file, "cannot read labels "); // a folder or a FIFO: named, not opened
       try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
         return netc.runtime.io.Labels.read(in, classes);

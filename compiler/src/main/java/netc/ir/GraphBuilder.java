@@ -822,18 +822,25 @@ public final class GraphBuilder {
    * parameter is not seen here (the README says '/' of integers truncates).
    */
   private static void refuseTruncated(Call call, Map<String, Object> a, String name, Object v) {
+    refuseTruncated(call, a, name, v, -1);
+  }
+
+  /** {@link #refuseTruncated(Call, Map, String, Object)} of the list element {@code element} (-1: the whole argument). */
+  private static void refuseTruncated(Call call, Map<String, Object> a, String name, Object v, int element) {
     if (!(v instanceof Long)) return;
     Expr e = null;
     int index = new ArrayList<>(a.keySet()).indexOf(name);
     for (Arg arg : call.args()) if (name.equals(arg.name())) e = arg.value();
     if (e == null && index >= 0 && index < call.args().size() && call.args().get(index).name() == null) e = call.args().get(index).value();
+    // a list's own element only: [0, 0.5 / 2, 0] has an integer 0 and a division, not an integer division
+    if (element >= 0 && e instanceof ListLit list) e = element < list.items().size() ? list.items().get(element) : null;
     java.util.ArrayDeque<Expr> todo = new java.util.ArrayDeque<>();
     if (e != null) todo.push(e);
     while (!todo.isEmpty()) { // a loop, not recursion: an expression may be nested thousands deep
       Expr x = todo.pop();
       if (x instanceof Binary b && b.op() == '/') {
-        throw new NetcException(argSpan(call, name, a), name + " is a number, and this divides integers, which truncates (1 / 10 is 0):"
-            + " write 1.0 / 10 for the fraction");
+        throw new NetcException(argSpan(call, name, a), name + " is a number, and this is integer division (1 / 10 is 0, 13 / 2"
+            + " is 6): write 1.0 / 10 for a fraction");
       }
       if (x instanceof Binary b) {
         todo.push(b.left());
@@ -937,7 +944,7 @@ public final class GraphBuilder {
     List<Double> out = new ArrayList<>();
     for (Object o : list) {
       if (!(o instanceof Number n)) throw new NetcException(argSpan(call, name, a), name + " must be a list of numbers");
-      refuseTruncated(call, a, name, n);
+      refuseTruncated(call, a, name, n, out.size());
       out.add(float32(call, a, name, n.doubleValue()));
     }
     return out;

@@ -1749,9 +1749,11 @@ public final class OnnxImporter {
         for (int i = 0; i < 2; i++) {
           long out = (in[i + 1] + strides[i] - 1) / strides[i];
           long need = (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - in[i + 1];
-          // below -1 (a stride past the kernel + 1), onnxruntime pads by need / 2 < 0: its windows start past the map's
-          // first pixel, where 0 starts them on it; the same output size, every value from shifted pixels
-          if (need < -1) {
+          // a negative need (a stride past the kernel + 1): onnxruntime pads the front by need / 2 (SAME_UPPER) or
+          // (need + 1) / 2 (SAME_LOWER), rounded towards 0; below 0, its windows start past the map's first pixel, where 0
+          // starts them on it: the same output size, every value from shifted pixels
+          long head = autoPad.equals("SAME_UPPER") ? need / 2 : (need + 1) / 2;
+          if (head < 0) {
             throw unsupportedAttributes(n, autoPad + " with kernel " + kernel[i] + " and stride " + strides[i] + " on " + in[i + 1]
                 + " pixels asks for negative padding (" + need + "), which shifts the windows in onnxruntime; give explicit pads");
           }

@@ -142,6 +142,10 @@ class CommandLineChecksTest {
     assertEquals("netc inspect: --dot " + build + ": names a folder (it ends in /); give the file to write\n", r[2]);
     assertFalse(Files.exists(dir.resolve("build")));
     assertFalse(Files.exists(dir.resolve("m.net")));
+    // "-" wrote a file of that name where standard output was meant
+    r = netc("run", SMALL, "-i", "x.npy", "-o", "-", "--reference");
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc run: -o -: give a file, or /dev/stdout for standard output\n", r[2]);
   }
 
   /** --strict-weights without --weights would check nothing: refused rather than silently ignored. */

@@ -87,7 +87,7 @@ class HelpTest {
     }
     String[] r = netc("help", "nosuch");
     assertEquals("2", r[0]);
-    assertTrue(r[2].startsWith("netc help: expects one command, got nosuch\nusage: netc COMMAND"), r[2]);
+    assertTrue(r[2].startsWith("netc help: unknown command 'nosuch'\nusage: netc COMMAND"), r[2]);
     r = netc("--help", "compile", "run");
     assertEquals("2", r[0]);
     assertTrue(r[2].startsWith("netc --help: expects one command, got compile run\n"), r[2]);

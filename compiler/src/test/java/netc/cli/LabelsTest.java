@@ -62,6 +62,21 @@ class LabelsTest {
     assertEquals(9, Files.readAllLines(nine).size(), "the labels file is not written over");
   }
 
+  /** A byte order mark (Windows' editors write one) is not part of the first label; a map has no classes to name. */
+  @Test
+  void aByteOrderMarkIsDroppedAndAMapTakesNoLabels() throws Exception {
+    Path bom = Files.writeString(dir.resolve("bom.txt"), "\uFEFFa\nb\nc\nd\ne\nf\ng\nh\ni\nj\n", StandardCharsets.UTF_8);
+    Path jar = dir.resolve("m.jar");
+    Object[] r = netc("compile", SMALL, "-o", jar.toString(), "--labels", bom.toString());
+    assertEquals(0, r[0], (String) r[2]);
+    assertEquals("a", labels(jar).get(0));
+    Path map = Files.writeString(dir.resolve("map.net"), "input(3, 4, 4)\nc: conv(10, 1)\n"); // [10, 4, 4]
+    r = netc("compile", map.toString(), "-o", jar.toString(), "--labels", bom.toString());
+    assertEquals(1, r[0], (String) r[2]);
+    assertEquals("netc compile: --labels " + bom + ": the model map gives [10, 4, 4] an image, not one score per class: it has no classes"
+        + " to name\n", r[2]);
+  }
+
   /** 1000 class scores get ImageNet's names, said so; --no-labels takes them away; a map of 1000 values gets none. */
   @Test
   void imagenetNamesOnlyForOneScoreForEachOf1000Classes() throws Exception {

@@ -182,4 +182,17 @@ class ShapeInferenceTest {
   private static Node node(Graph g, String name) {
     return g.nodes().stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow(() -> new AssertionError("no node " + name));
   }
+
+  /**
+   * A number argument written as an integer division is refused (1 / 10 is 0), but only its own expression counts:
+   * a list's integer element beside another element's float division is a number list, and a float division is one.
+   */
+  @Test
+  void onlyAnIntegerDivisionGivingANumberIsRefused() {
+    Graph g = Specs.fromText("input(3, 8, 8, mean = [0, 0.5 / 2, 0], std = [1, 1, 1])\nc: conv(4, 1)\nleaky_relu(slope = 1.0 / 10)");
+    assertEquals(java.util.List.of(0.0, 0.25, 0.0), g.input().attrs().getDoubles("mean"));
+    netc.ast.NetcException e = org.junit.jupiter.api.Assertions.assertThrows(netc.ast.NetcException.class,
+        () -> Specs.fromText("input(3, 8, 8, mean = [1 / 2, 0.5, 0.5], std = [1, 1, 1])\nc: conv(4, 1)"));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("mean is a number, and this is integer division"), e.getMessage());
+  }
 }

@@ -1067,6 +1067,12 @@ class OnnxImporterTest {
     // a 1x1 kernel at stride 2 on 4 pixels needs -1: no padding, as onnxruntime's windows (its head pad -1 / 2 = 0)
     r = translate(List.of(conv("c", "x", "y", "w", same, OnnxBytes.ints("strides", 2, 2))), List.of(weight("w", 2, 2, 1)));
     assertTrue(r.spec().contains("c: conv(2, 1, stride = 2, bias = false)"), r.spec());
+    // a 2x2 kernel at stride 4 needs -2: SAME_LOWER's front pad is (-2 + 1) / 2 = 0 in onnxruntime (no shift: imported),
+    // SAME_UPPER's -2 / 2 = -1 (refused)
+    r = translate(List.of(conv("c", "x", "y", "w", lower, OnnxBytes.ints("strides", 4, 4))), List.of(weight("w", 2, 2, 2)));
+    assertTrue(r.spec().contains("c: conv(2, 2, stride = 4, bias = false)"), r.spec());
+    assertTrue(error(List.of(conv("c", "x", "y", "w", same, OnnxBytes.ints("strides", 4, 4))), List.of(weight("w", 2, 2, 2)))
+        .contains("SAME_UPPER with kernel 2 and stride 4 on 4 pixels asks for negative padding (-2)"));
     // at stride 4 it needs -3: onnxruntime pads by -1 and reads pixel 1, where padding 0 read pixel 0; refused, not shifted
     for (byte[] pad : List.of(same, lower)) {
       assertTrue(error(List.of(conv("c", "x", "y", "w", pad, OnnxBytes.ints("strides", 4, 4))), List.of(weight("w", 2, 2, 1)))

@@ -490,7 +490,6 @@ public abstract class CompiledModel implements AutoCloseable {
 
   // ---- the API --------------------------------------------------------------------------------
 
-  /** [C, H, W] of one input image. */
   /**
    * The shape of a batch of {@code batch} images' outputs: [batch] and one image's output shape ([N, 1000],
    * [N, C, H, W]), what {@link #predict(Tensor)}'s [N, outputSize] holds, for a file written from it.
@@ -503,6 +502,7 @@ public abstract class CompiledModel implements AutoCloseable {
     return shape;
   }
 
+  /** [C, H, W] of one input image. */
   public final int[] inputShape() {
     return inputShape.clone();
   }

@@ -140,6 +140,25 @@ public final class Main {
     return failures == 0 ? 0 : 1;
   }
 
+  /**
+   * {@code text} (a file name, a label) with the characters that break a line escaped: control characters as
+   * {@code \n}, {@code \xNN}, and the line and paragraph separators as {@code \u2028}. Nothing else: a label's
+   * zero-width joiner (Persian, Hindi) or a long path stays as it is, unlike an error message's quoting.
+   */
+  static String oneLine(String text) {
+    StringBuilder b = new StringBuilder(text.length());
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '\n') b.append("\\n");
+      else if (c == '\r') b.append("\\r");
+      else if (c == '\t') b.append("\\t");
+      else if (Character.isISOControl(c)) b.append(String.format(java.util.Locale.ROOT, "\\x%02x", (int) c));
+      else if (c == '\u2028' || c == '\u2029') b.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
+      else b.append(c);
+    }
+    return b.toString();
+  }
+
   static final String STDOUT_FAILED = "error: cannot write to standard output (closed, or its disk full): stopped";
 
   /**
@@ -168,8 +187,8 @@ public final class Main {
       // ranked before anything is printed: logits with no ranking (NaN, infinite) are an error line, not a header without classes
       List<Prediction> top = model.topK(logits, 0, o.top);
       // the name escaped (a newline in it made result lines of its own), the numbers with a point whatever the locale
-      out.println(BadInputException.oneLine(file) + (o.time ? String.format(java.util.Locale.ROOT, " (%.1f ms)", ms) : "") + ":");
-      for (Prediction p : top) out.printf(java.util.Locale.ROOT, "  %6.2f%%  %s%n", p.probability() * 100, BadInputException.oneLine(p.label()));
+      out.println(oneLine(file) + (o.time ? String.format(java.util.Locale.ROOT, " (%.1f ms)", ms) : "") + ":");
+      for (Prediction p : top) out.printf(java.util.Locale.ROOT, "  %6.2f%%  %s%n", p.probability() * 100, oneLine(p.label()));
       return true;
     } catch (RuntimeException | OutOfMemoryError e) {
       report(err, file, e);
@@ -188,7 +207,7 @@ public final class Main {
       double ms = (System.nanoTime() - t0) / 1e6;
       Npy.write(target, y);
       PrintStream status = FileOutput.isStandardOutput(target) ? err : out; // not into the data written there
-      status.printf(java.util.Locale.ROOT, "wrote %s %s (%.1f ms for %d image%s)%n", BadInputException.oneLine(o.output), java.util.Arrays.toString(y.shape()), ms, n,
+      status.printf(java.util.Locale.ROOT, "wrote %s %s (%.1f ms for %d image%s)%n", oneLine(o.output), java.util.Arrays.toString(y.shape()), ms, n,
           n == 1 ? "" : "s");
       if (status.checkError()) {
         err.println(STDOUT_FAILED);

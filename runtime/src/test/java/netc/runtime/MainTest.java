@@ -139,6 +139,20 @@ class MainTest {
     assertTrue(r.out().get(0).matches(java.util.regex.Pattern.quote(dir + "/x.png\\n  99.99%  tabby") + " \\(\\d+\\.\\d ms\\):"), r.out().get(0));
     assertTrue(r.out().get(3).startsWith(dashed + " ("), r.out().get(3));
     for (int i : new int[] {1, 2, 4, 5}) assertTrue(r.out().get(i).matches("\\s+\\d+\\.\\d\\d%  class \\d"), r.out().get(i));
+    // after "--", a word spelled as an option is a file: "--top" is looked for, not read as --top without its value
+    r = bare("--threads", "1", "--", "--top");
+    assertEquals(1, r.status(), r.err().toString());
+    assertEquals(List.of("error: --top: no such file"), r.err());
+    assertEquals(2, bare("--threads", "1", "--top").status(), "without it, an option missing its value");
+  }
+
+  /** Only what breaks a line is escaped in an answer: a label's zero-width joiner or a long path stays as it is. */
+  @Test
+  void answersEscapeOnlyWhatBreaksALine() {
+    assertEquals("a\\nb\\x1b[31m\\u2028c", Main.oneLine("a\nb\u001b[31m\u2028c"));
+    String persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", longPath = "/x".repeat(3000);
+    assertEquals(persian, Main.oneLine(persian));
+    assertEquals(longPath, Main.oneLine(longPath));
   }
 
   /** A standard output that fails (a full disk, a closed pipe) stops the call with one line and exit 1: PrintStream kept it quiet, exit 0. */

@@ -37,7 +37,8 @@ public final class Labels {
   /**
    * The labels of {@code classes} classes read from {@code in}: at most {@link #maxBytes} are read, counted as
    * they are read (a jar entry's recorded size may lie: 3 GB of newlines deflate to a few MB). Refused: more
-   * bytes, text that is not UTF-8, an empty label, or not one line per class (names off by some, or none).
+   * bytes, text that is not UTF-8, an empty label, or not one line per class (names off by some, or none). A
+   * leading byte order mark is dropped.
    */
   public static List<String> read(InputStream in, int classes) throws IOException, Problem {
     int max = maxBytes(classes);
@@ -53,6 +54,7 @@ public final class Labels {
     } catch (CharacterCodingException e) { // a Latin-1 file: its names would show as replacement characters
       throw new Problem("not UTF-8 text");
     }
+    if (text.startsWith("\uFEFF")) text = text.substring(1); // a byte order mark (Windows' editors write one): not part of the first label
     long lines = text.lines().count(); // counted before a list is made: a file of newlines would be a list of millions
     if (lines != classes) throw new Problem(lines + " labels (lines) for " + classes + " classes");
     List<String> labels = text.lines().toList();
