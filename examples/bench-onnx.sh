@@ -14,6 +14,7 @@
 #   examples/bench-onnx.sh                                    (issue 17's six)
 #   MODELS="mobilenet_v3_large efficientnet_b0" examples/bench-onnx.sh
 set -euo pipefail
+set -f # NETC_JAVA_OPTS is split at spaces below, not globbed (-Xlog:gc* is an option); the script names no file by pattern
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${NETC_ONNX_DIR:-$root/build/onnx}
 mkdir -p "$out"

@@ -116,8 +116,16 @@ public final class GraphBuilder {
     return BUILTINS.containsKey(name);
   }
 
-  /** Variables visible at a point: a block's formals or a loop variable over the globals. */
-  private record Env(Map<String, Object> vars, Env parent) {}
+  /**
+   * Variables visible at a point: a block's formals or a loop variable over the globals. {@code sources} gives, for
+   * a block's formals, the params each one's argument read: a read of the formal is a read of those (null: none
+   * kept), so a param passed to a formal the block never reads is not read.
+   */
+  private record Env(Map<String, Object> vars, Env parent, Map<String, Set<String>> sources) {
+    Env(Map<String, Object> vars, Env parent) {
+      this(vars, parent, null);
+    }
+  }
 
   private final Program program;
   private final List<Node> nodes = new ArrayList<>();
@@ -239,6 +247,7 @@ public final class GraphBuilder {
     for (Env e = env; e != null; e = e.parent()) {
       if (e.vars().containsKey(name)) {
         if (e == globals && reads != null) reads.add(name);
+        if (e.sources() != null && reads != null) reads.addAll(e.sources().getOrDefault(name, Set.of())); // what its argument read
         return e.vars().get(name);
       }
     }
@@ -432,7 +441,9 @@ public final class GraphBuilder {
           + (isBuiltin(call.callee()) ? " (a parameter of that name hides the layer " + call.callee() + "())" : ""));
     }
     if (block != null) {
-      Map<String, Object> args = bind(call, block.formals(), env, globals, block);
+      // the params each argument reads, counted as read only where the block reads the formal
+      Map<String, Set<String>> sources = reads == null ? null : new HashMap<>();
+      Map<String, Object> args = bind(call, block.formals(), env, globals, block, sources);
       if (recursesForever(block, args, shape(current), bound == null, call.span())) {
         throw new NetcException(call.span(), "block '" + block.name() + "' calls itself; recursion never ends");
       }
@@ -443,7 +454,7 @@ public final class GraphBuilder {
       conditional = 0;
       int out;
       try {
-        out = body(block.body(), new Env(args, globals), inner, current, call.span());
+        out = body(block.body(), new Env(args, globals, sources), inner, current, call.span());
       } catch (NetcException e) {
         throw InBlock.of(e, block, call);
       }
@@ -754,6 +765,15 @@ public final class GraphBuilder {
    * default of {@code block} (null for a builtin) names the call, as a problem in its body does.
    */
   private Map<String, Object> bind(Call call, List<Formal> formals, Env callerEnv, Env defaultsEnv, BlockDecl block) {
+    return bind(call, formals, callerEnv, defaultsEnv, block, null);
+  }
+
+  /**
+   * {@link #bind(Call, List, Env, Env, BlockDecl)}, recording in {@code sources} (when not null) the params each
+   * formal's argument or default read, rather than counting them read now.
+   */
+  private Map<String, Object> bind(Call call, List<Formal> formals, Env callerEnv, Env defaultsEnv, BlockDecl block,
+      Map<String, Set<String>> sources) {
     Map<String, Object> out = new LinkedHashMap<>();
     Map<String, Arg> byName = new LinkedHashMap<>();
     Set<String> formalNames = new HashSet<>(); // a set: checking each named argument against a list was quadratic
@@ -775,9 +795,11 @@ public final class GraphBuilder {
         if (byName.put(arg.name(), arg) != null) throw new NetcException(arg.span(), "argument '" + arg.name() + "' given twice");
       }
     }
+    Set<String> outer = reads;
     for (int i = 0; i < formals.size(); i++) {
       Formal f = formals.get(i);
       Object value;
+      if (sources != null) reads = new HashSet<>(); // this formal's own: kept in sources, read where the formal is
       if (i < positional) {
         value = eval(call.args().get(i).value(), callerEnv);
         if (byName.containsKey(f.name())) throw new NetcException(byName.get(f.name()).span(), "argument '" + f.name() + "' given twice");
@@ -786,7 +808,7 @@ public final class GraphBuilder {
       } else if (f.defaultValue() != null) {
         try {
           // the formals bound so far, as they are (a copy for each default took time quadratic in their number)
-          value = eval(f.defaultValue(), new Env(java.util.Collections.unmodifiableMap(out), defaultsEnv));
+          value = eval(f.defaultValue(), new Env(java.util.Collections.unmodifiableMap(out), defaultsEnv, sources));
         } catch (NetcException e) {
           // placed in the block's declaration, which does not say which of its calls gave the arguments
           throw block == null ? e : InBlock.of(e, block, call);
@@ -795,6 +817,10 @@ public final class GraphBuilder {
         throw new NetcException(call.span(), call.callee() + " needs argument '" + f.name() + "' (it takes " + formalNames(formals) + ")");
       }
       out.put(f.name(), value);
+      if (sources != null) {
+        sources.put(f.name(), reads);
+        reads = outer;
+      }
     }
     return out;
   }

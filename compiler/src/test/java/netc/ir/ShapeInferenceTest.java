@@ -116,6 +116,15 @@ class ShapeInferenceTest {
     netc.ast.SpecLoader.Program hidden = netc.ast.SpecLoader.load(spec);
     e = assertThrows(NetcException.class, () -> GraphBuilder.build(hidden, Map.of("width", "8")));
     assertTrue(e.getMessage().startsWith("-D width=8 changes nothing: no layer reads param 'width'"), e.getMessage());
+    // passed to a block's parameter the block never reads (nor does the block it passes it on to), it changes nothing
+    // either: the argument's read counted before the block ran
+    java.nio.file.Files.writeString(spec, "param extra = 1\nparam width = 8\nblock inner(c, unused) {\n  conv(c, 1)\n}\n"
+        + "block outer(c, e) {\n  inner(c, e)\n}\ninput(3, 8, 8)\nouter(width, extra)\n");
+    netc.ast.SpecLoader.Program passed = netc.ast.SpecLoader.load(spec);
+    e = assertThrows(NetcException.class, () -> GraphBuilder.build(passed, Map.of("extra", "5")));
+    assertTrue(e.getMessage().startsWith("-D extra=5 changes nothing: no layer reads param 'extra'"), e.getMessage());
+    // width reaches conv through two blocks' parameters: read
+    assertEquals(new Shape(4, 8, 8), GraphBuilder.build(passed, Map.of("width", "4")).output().shape());
   }
 
   /**
