@@ -190,6 +190,17 @@ public final class Preprocess {
     return tensor(Yuv.toRgb(data, format, width, height, name), name);
   }
 
+  /**
+   * A raw camera frame held in memory (a capture library's buffer), as {@link #frame(Path, String, int, int)}
+   * reads one from a file: i420, nv12 or yuyv, BT.601 limited range; {@code name} names it in messages. A buffer
+   * of another size than the format and {@code width x height} imply is refused, not read in part.
+   */
+  public float[] frame(byte[] data, String format, int width, int height, String name) {
+    long expected = Yuv.frameBytes(format, width, height, name);
+    if (data.length != expected) throw new BadInputException(Yuv.sizeMismatch(name, data.length, format, width, height, expected));
+    return tensor(Yuv.toRgb(data, format, width, height, name), name);
+  }
+
   /** Reads {@code n} bytes and no more, in case the file changed since its size was checked. */
   private static byte[] readExactly(Path file, int n) throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
@@ -199,12 +210,47 @@ public final class Preprocess {
     }
   }
 
-  /** RGB bytes [h][w][3] with their size. */
+  /**
+   * RGB bytes [h][w][3] with their size. Pixels in other orders come in through {@link #fromArgb} (Java's and
+   * Android's packed ints) and {@link #fromBgr} (OpenCV's byte order): given as they are, BGR bytes would be taken
+   * for RGB, red and blue swapped, without a word.
+   */
   public record Rgb(int width, int height, byte[] pixels) {
     public Rgb {
       if (width < 1 || height < 1 || pixels.length != 3L * width * height) {
         throw new IllegalArgumentException(pixels.length + " bytes are not the RGB pixels of a " + width + "x" + height + " image");
       }
+    }
+
+    /**
+     * From packed ARGB ints, row by row ({@code BufferedImage.getRGB(0, 0, w, h, null, 0, w)}, Android's
+     * {@code Bitmap.getPixels}): alpha is dropped, not composited, as PIL's {@code convert("RGB")} drops it.
+     */
+    public static Rgb fromArgb(int[] argb, int width, int height) {
+      if (width < 1 || height < 1 || argb.length != (long) width * height) {
+        throw new IllegalArgumentException(argb.length + " ints are not the ARGB pixels of a " + width + "x" + height + " image");
+      }
+      byte[] rgb = new byte[3 * argb.length];
+      for (int i = 0; i < argb.length; i++) {
+        rgb[3 * i] = (byte) (argb[i] >> 16);
+        rgb[3 * i + 1] = (byte) (argb[i] >> 8);
+        rgb[3 * i + 2] = (byte) argb[i];
+      }
+      return new Rgb(width, height, rgb);
+    }
+
+    /** From BGR bytes [h][w][3], OpenCV's order (a {@code Mat} of CV_8UC3), swapped to RGB. */
+    public static Rgb fromBgr(byte[] bgr, int width, int height) {
+      if (width < 1 || height < 1 || bgr.length != 3L * width * height) {
+        throw new IllegalArgumentException(bgr.length + " bytes are not the BGR pixels of a " + width + "x" + height + " image");
+      }
+      byte[] rgb = new byte[bgr.length];
+      for (int i = 0; i < bgr.length; i += 3) {
+        rgb[i] = bgr[i + 2];
+        rgb[i + 1] = bgr[i + 1];
+        rgb[i + 2] = bgr[i];
+      }
+      return new Rgb(width, height, rgb);
     }
   }
 

@@ -268,4 +268,37 @@ class YuvTest {
     // 12 bytes of luma, and 3 rows round up to 2 rows of 2 chroma pairs: 8 bytes
     assertEquals(f + ": 27 bytes, but a 4x3 nv12 frame has 20", frameError(f, "nv12", 4, 3));
   }
+
+  /**
+   * A frame held in memory (a capture library's buffer) gives the tensor its file gives, and one of another size
+   * than its format implies is refused by name, not read in part.
+   */
+  @Test
+  void aFrameInMemoryIsTheFrameOfItsFile() throws java.io.IOException {
+    Preprocess pre = new Preprocess(8, 8);
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("frame", ".nv12");
+    try {
+      byte[] frame = encode("nv12", 16, 12);
+      java.nio.file.Files.write(file, frame);
+      org.junit.jupiter.api.Assertions.assertArrayEquals(pre.frame(file, "nv12", 16, 12), pre.frame(frame, "nv12", 16, 12, "camera"));
+    } finally {
+      java.nio.file.Files.delete(file);
+    }
+    BadInputException e = org.junit.jupiter.api.Assertions.assertThrows(BadInputException.class,
+        () -> pre.frame(new byte[100], "nv12", 16, 12, "camera"));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("camera: "), e.getMessage());
+  }
+
+  /** ARGB ints (Java's, Android's) and BGR bytes (OpenCV's) become the same RGB pixels; alpha is dropped. */
+  @Test
+  void argbAndBgrPixelsBecomeRgb() {
+    byte[] rgb = {10, 20, 30, (byte) 200, (byte) 210, (byte) 220};
+    Preprocess.Rgb fromArgb = Preprocess.Rgb.fromArgb(new int[] {0x800a141e, 0xffc8d2dc}, 2, 1);
+    Preprocess.Rgb fromBgr = Preprocess.Rgb.fromBgr(new byte[] {30, 20, 10, (byte) 220, (byte) 210, (byte) 200}, 2, 1);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(rgb, fromArgb.pixels());
+    org.junit.jupiter.api.Assertions.assertArrayEquals(rgb, fromBgr.pixels());
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> Preprocess.Rgb.fromArgb(new int[3], 2, 1));
+    assertEquals("3 ints are not the ARGB pixels of a 2x1 image", e.getMessage());
+  }
 }
