@@ -209,6 +209,7 @@ public final class GraphBuilder {
     }
     int current = input(main.input());
     current = walk(main.body(), globals, List.of(), current);
+    checkNotRun(program);
     // checked after expansion: empty loops and empty blocks leave the input alone as the output too
     if (nodes.size() == 1) throw new NetcException(main.input().span(), "the spec has no layers after its input");
     refuseUnreadOverrides(overrides, paramReads);
@@ -216,6 +217,58 @@ public final class GraphBuilder {
     // resnet50.net -> resnet50; an ONNX model's spec is shown as "resnet50.onnx (imported)" -> resnet50
     name = name.substring(name.lastIndexOf('/') + 1).replaceFirst("\\.net$|\\.onnx \\(imported\\)$", "");
     return new Graph(name, nodes, current);
+  }
+
+  /**
+   * Checks the calls the build did not run, as far as they can be without running them: a shortcut used only where
+   * the shape changes, a block no call reached. A typo there ({@code conv(4, 1, strid = 2)}, {@code relu6()})
+   * was accepted until some -D changed a shape and ran it. A call whose callee is a block's parameter, a loop's
+   * variable or a param is left to the build; the calls the build ran passed these checks already.
+   */
+  private void checkNotRun(Program program) {
+    java.util.ArrayDeque<Map.Entry<List<Stmt>, Set<String>>> todo = new java.util.ArrayDeque<>();
+    todo.push(Map.entry(program.main().body(), Set.of()));
+    for (BlockDecl b : program.blocks().values()) {
+      Set<String> formals = new HashSet<>();
+      for (Formal f : b.formals()) formals.add(f.name());
+      todo.push(Map.entry(b.body(), formals));
+    }
+    while (!todo.isEmpty()) { // a loop, not recursion: bodies may nest deep
+      var next = todo.pop();
+      Set<String> scope = next.getValue();
+      for (Stmt stmt : next.getKey()) {
+        if (stmt instanceof LayerStmt l) {
+          checkCall(program, l.call(), scope);
+        } else if (stmt instanceof ForStmt f) {
+          Set<String> inner = new HashSet<>(scope);
+          inner.add(f.var());
+          todo.push(Map.entry(f.body(), inner));
+        } else if (stmt instanceof ResidualStmt r) {
+          todo.push(Map.entry(r.body(), scope));
+          if (r.shortcut() != null) todo.push(Map.entry(r.shortcut(), scope));
+        } else if (stmt instanceof ConcatStmt c) {
+          c.branches().forEach(b -> todo.push(Map.entry(b.body(), scope)));
+        } else if (stmt instanceof GateStmt g) {
+          todo.push(Map.entry(g.body(), scope));
+        }
+      }
+    }
+  }
+
+  /** {@link #checkNotRun}'s check of one call: its callee exists and takes the arguments it is given by name. */
+  private void checkCall(Program program, Call call, Set<String> scope) {
+    String callee = call.callee();
+    if (scope.contains(callee) || globals.vars().containsKey(callee)) return; // a value's: known only when it runs
+    BlockDecl block = program.blocks().get(callee);
+    Builtin builtin = BUILTINS.get(callee);
+    if (block == null && builtin == null) throw new NetcException(call.span(), "unknown layer or block '" + callee + "'");
+    List<Formal> formals = block != null ? block.formals() : builtin.formals();
+    for (Arg arg : call.args()) {
+      if (arg.name() != null && formals.stream().noneMatch(f -> f.name().equals(arg.name()))) {
+        throw new NetcException(arg.span(), callee + " has no parameter '" + arg.name() + "'" + (formals.isEmpty() ? "" : " (it takes "
+            + formalNames(formals) + ")"));
+      }
+    }
   }
 
   /**
