@@ -82,7 +82,8 @@ public final class Main {
       err.println("netc " + args[0] + ": " + (e.getFile() != null ? e.getFile() + ": " : "") + netc.runtime.io.FileOutput.reason(e));
       return 1;
     } catch (OutOfMemoryError e) {
-      err.println("netc " + args[0] + ": out of memory (" + e.getMessage() + "); try a smaller batch or a larger heap, NETC_JAVA_OPTS=-Xmx8g ./netc ...");
+      err.println("netc " + args[0] + ": out of memory (" + e.getMessage() + "); try a smaller batch or a larger heap, "
+          + netc.runtime.VmOptions.largerHeap());
       return 1;
     } catch (Exception e) {
       err.println("netc " + args[0] + ": internal error: " + e);

@@ -48,7 +48,7 @@ final class Cli {
       err.println(prefix + e.getMessage());
       return 1;
     } catch (OutOfMemoryError e) {
-      err.println(prefix + "out of memory (" + e.getMessage() + "); try a smaller batch or a larger heap, NETC_JAVA_OPTS=-Xmx8g ./netc ...");
+      err.println(prefix + "out of memory (" + e.getMessage() + "); try a smaller batch or a larger heap, " + netc.runtime.VmOptions.largerHeap());
       return 1;
     } catch (Exception e) {
       err.println(prefix + "internal error: " + e);

@@ -24,4 +24,31 @@ public final class VmOptions {
       return null;
     }
   }
+
+  /**
+   * What to say after an OutOfMemoryError about the heap: a larger -Xmx that fits this machine, twice this JVM's
+   * heap but at most three quarters of its memory, in whole GiB ("-Xmx6g (this JVM's heap: 2,048 MB of 7,900 MB of
+   * memory)"); or, where no larger one fits, that. A fixed -Xmx8g suggested more than a small machine has.
+   */
+  public static String largerHeap() {
+    long heap = Runtime.getRuntime().maxMemory(), memory = physicalMemory();
+    String of = memory > 0 ? String.format(java.util.Locale.ROOT, " of %,d MB of memory", memory >> 20) : "";
+    long target = memory > 0 ? Math.min(2 * heap, memory / 4 * 3) : 2 * heap;
+    long gib = target >> 30;
+    if ((gib << 30) <= heap) {
+      return String.format(java.util.Locale.ROOT, "this JVM's heap of %,d MB%s leaves no larger one to ask for: free memory, or use a"
+          + " larger machine", heap >> 20, of);
+    }
+    return String.format(java.util.Locale.ROOT, "NETC_JAVA_OPTS=-Xmx%dg (this JVM's heap: %,d MB%s)", gib, heap >> 20, of);
+  }
+
+  /** The machine's memory in bytes, or 0 where the JVM does not say. */
+  static long physicalMemory() {
+    try {
+      if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) return os.getTotalMemorySize();
+    } catch (RuntimeException | LinkageError e) {
+      // a runtime without jdk.management: no figure
+    }
+    return 0;
+  }
 }
