@@ -258,6 +258,14 @@ final class DigitsDemo {
    * False when the JVM has no fonts: the sheet is drawn without its text.
    */
   static boolean writeSheet(HeldOut h, Tensor logits, Report r, Path file) throws IOException {
+    return writeSheet(h, logits, r, file, g -> {
+      g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+      g.getFontMetrics().stringWidth("0");
+    });
+  }
+
+  /** {@link #writeSheet(HeldOut, Tensor, Report, Path)} with {@code fonts}, what tries the font system on the sheet's graphics. */
+  static boolean writeSheet(HeldOut h, Tensor logits, Report r, Path file, java.util.function.Consumer<Graphics2D> fonts) throws IOException {
     int side = SIDE * UPSCALE * SHEET_ZOOM, cellW = side + GAP, cellH = side + CAPTION + GAP;
     int rows = (r.size() + SHEET_COLUMNS - 1) / SHEET_COLUMNS;
     BufferedImage img = new BufferedImage(SHEET_COLUMNS * cellW + GAP, TITLE + rows * cellH, BufferedImage.TYPE_INT_RGB);
@@ -266,10 +274,7 @@ final class DigitsDemo {
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, img.getWidth(), img.getHeight());
     g.setColor(Color.BLACK);
-    boolean text = canDrawText(() -> {
-      g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-      g.getFontMetrics().stringWidth("0");
-    });
+    boolean text = canDrawText(() -> fonts.accept(g));
     if (text) {
       g.drawString(String.format("netc: examples/digits.net on %d held-out digits, %.2f%% right; label under each = netc's answer, red = wrong (true digit in brackets)",
           r.size(), 100 * r.accuracy()), GAP, 19);

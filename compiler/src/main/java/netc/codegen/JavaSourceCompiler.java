@@ -24,7 +24,11 @@ final class JavaSourceCompiler {
    * ended in an "internal error", exit 3, after the weights were packed.
    */
   static JavaCompiler require() {
-    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+    return require(ToolProvider.getSystemJavaCompiler());
+  }
+
+  /** {@code javac}, the JVM's (null on a JRE), or the refusal. */
+  static JavaCompiler require(JavaCompiler javac) {
     if (javac == null) {
       throw new netc.runtime.BadInputException("no Java compiler in this JVM (" + System.getProperty("java.home") + "): netc compiles the"
           + " generated Java with javac in process, which a JRE lacks; run it on a JDK 17 or later (JAVA_HOME)");

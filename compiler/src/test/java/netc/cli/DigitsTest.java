@@ -86,7 +86,16 @@ class DigitsTest {
    * NullPointerException from FontConfiguration; anything else is not hidden.
    */
   @Test
-  void aJvmWithoutFontsDrawsTheSheetWithoutText() {
+  void aJvmWithoutFontsDrawsTheSheetWithoutText() throws Exception {
+    // the sheet of the committed held-out digits (torch's logits for netc's), its font system failing as a container's does
+    DigitsDemo.HeldOut h = DigitsDemo.HeldOut.load(FIXTURES);
+    DigitsDemo.Report report = DigitsDemo.compare(h, h.torchLogits());
+    Path sheet = dir.resolve("no-fonts.png");
+    assertFalse(DigitsDemo.writeSheet(h, h.torchLogits(), report, sheet, g -> {
+      throw new InternalError("Fontconfig head is null, check your fonts or fonts configuration");
+    }));
+    BufferedImage drawn = ImageIO.read(sheet.toFile());
+    assertTrue(drawn.getWidth() > 24 * 64 && drawn.getHeight() > 15 * 64, drawn.getWidth() + "x" + drawn.getHeight());
     assertTrue(DigitsDemo.canDrawText(() -> {}));
     assertFalse(DigitsDemo.canDrawText(() -> {
       throw new InternalError("Fontconfig head is null, check your fonts or fonts configuration");

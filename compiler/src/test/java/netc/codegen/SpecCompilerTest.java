@@ -31,4 +31,17 @@ class SpecCompilerTest {
     assertTrue(Files.size(jar) > 0, out);
     assertFalse(out.contains("jdk.incubator.vector") || out.contains("scalar kernels"), out);
   }
+
+  /**
+   * A JVM without javac (a JRE) is one line naming it, a bad input (exit 1), not an internal error after the weights
+   * were packed; ModelCompiler asks for the compiler before anything else.
+   */
+  @Test
+  void aJreIsRefusedNamingItsJvm() {
+    netc.runtime.BadInputException e = org.junit.jupiter.api.Assertions.assertThrows(netc.runtime.BadInputException.class,
+        () -> JavaSourceCompiler.require(null));
+    assertEquals("no Java compiler in this JVM (" + System.getProperty("java.home") + "): netc compiles the generated Java with javac in"
+        + " process, which a JRE lacks; run it on a JDK 17 or later (JAVA_HOME)", e.getMessage());
+    assertTrue(JavaSourceCompiler.require() != null, "this JVM, a JDK, has one");
+  }
 }

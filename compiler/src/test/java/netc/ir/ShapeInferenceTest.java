@@ -125,6 +125,19 @@ class ShapeInferenceTest {
     assertTrue(e.getMessage().startsWith("-D extra=5 changes nothing: no layer reads param 'extra'"), e.getMessage());
     // width reaches conv through two blocks' parameters: read
     assertEquals(new Shape(4, 8, 8), GraphBuilder.build(passed, Map.of("width", "4")).output().shape());
+    // through a default that names an earlier parameter, and through a loop bound: read; the unread parameter beside them not
+    java.nio.file.Files.writeString(spec, "param w = 8\nparam n = 2\nparam extra = 1\nblock b(c, count, unused, k = c) {\n"
+        + "  for i in 0 .. count { {i}: conv(k, 1) }\n}\ninput(3, 8, 8)\nb(w, n, extra)\n");
+    netc.ast.SpecLoader.Program defaults = netc.ast.SpecLoader.load(spec);
+    Graph three = GraphBuilder.build(defaults, Map.of("w", "4", "n", "3"));
+    assertEquals(new Shape(4, 8, 8), three.output().shape());
+    assertEquals(4, three.nodes().size(), "the input and three convs");
+    e = assertThrows(NetcException.class, () -> GraphBuilder.build(defaults, Map.of("extra", "2")));
+    assertTrue(e.getMessage().startsWith("-D extra=2 changes nothing"), e.getMessage());
+    // a call whose callee is a block's parameter is left to the build where it does not run: not refused
+    java.nio.file.Files.writeString(spec, "block apply(f, c) {\n  f(c)\n}\nblock unit(c) {\n  conv(c, 1)\n}\nblock never(g) {\n  g(4)\n"
+        + "  residual {\n    conv(3, 1)\n  } shortcut s {\n    g(3)\n  }\n}\ninput(3, 8, 8)\napply(unit, 5)\n");
+    assertEquals(new Shape(5, 8, 8), GraphBuilder.build(netc.ast.SpecLoader.load(spec), Map.of()).output().shape());
   }
 
   /**

@@ -1073,6 +1073,9 @@ class OnnxImporterTest {
     assertTrue(r.spec().contains("c: conv(2, 2, stride = 4, bias = false)"), r.spec());
     assertTrue(error(List.of(conv("c", "x", "y", "w", same, OnnxBytes.ints("strides", 4, 4))), List.of(weight("w", 2, 2, 2)))
         .contains("SAME_UPPER with kernel 2 and stride 4 on 4 pixels asks for negative padding (-2)"));
+    // pools take the same padding: a 2x2 max pool at stride 4
+    assertTrue(error(List.of(OnnxBytes.node("p", "MaxPool", List.of("x"), List.of("y"), OnnxBytes.ints("kernel_shape", 2, 2),
+        OnnxBytes.ints("strides", 4, 4), same)), List.of()).contains("SAME_UPPER with kernel 2 and stride 4 on 4 pixels asks for negative padding (-2)"));
     // at stride 4 it needs -3: onnxruntime pads by -1 and reads pixel 1, where padding 0 read pixel 0; refused, not shifted
     for (byte[] pad : List.of(same, lower)) {
       assertTrue(error(List.of(conv("c", "x", "y", "w", pad, OnnxBytes.ints("strides", 4, 4))), List.of(weight("w", 2, 2, 1)))

@@ -106,6 +106,27 @@ class TwoModelsTest {
     }
   }
 
+  /**
+   * A model whose network ends in softmax gives probabilities: each image's top class is printed with its own
+   * output, not a second softmax of the outputs (which kept the class and flattened 0.9 towards 1 / classes).
+   */
+  @Test
+  void probabilitiesAreReportedAsTheModelGivesThem() throws Exception {
+    Path small = thinJar("smallnet.net", Map.of(), null, "small.jar"), input = dir.resolve("small.npy");
+    Npy.write(input, Tensor.uniform(14, BATCH, 3, 32, 32));
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    int status = TwoModels.run(new String[] {small.toString(), input.toString(), small.toString(), input.toString()},
+        new PrintStream(bytes, true, StandardCharsets.UTF_8), System.err);
+    assertEquals(0, status);
+    List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
+    Tensor p = reference("smallnet.net", Map.of(), null, Npy.read(input)); // softmax outputs, summing to 1 an image
+    int classes = p.shape()[1];
+    for (int i = 0; i < BATCH; i++) {
+      float best = p.data()[i * classes + argmax(p, i)];
+      assertEquals("small.jar image " + i + ": class " + argmax(p, i) + " " + String.format(java.util.Locale.ROOT, "%.3f", best), lines.get(2 + i));
+    }
+  }
+
   @Test
   void anInputOfTheOtherModelsShapeIsNamed() {
     BadInputException e = assertThrows(BadInputException.class,

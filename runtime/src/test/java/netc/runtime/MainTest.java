@@ -148,7 +148,14 @@ class MainTest {
 
   /** Only what breaks a line is escaped in an answer: a label's zero-width joiner or a long path stays as it is. */
   @Test
-  void answersEscapeOnlyWhatBreaksALine() {
+  void answersEscapeOnlyWhatBreaksALine() throws IOException {
+    // a path of 2,400 characters (error messages keep 2,000) is the header as it is
+    Path deep = dir;
+    for (int i = 0; i < 12; i++) deep = deep.resolve("d".repeat(200));
+    Path image = Files.write(Files.createDirectories(deep).resolve("x\u200c.png"), TestImages.png(TestImages.picture(40, 30)));
+    Run r = run(image.toString());
+    assertEquals(0, r.status(), r.err().toString());
+    assertEquals(image + ":", r.out().get(0));
     assertEquals("a\\nb\\x1b[31m\\u2028c", Main.oneLine("a\nb\u001b[31m\u2028c"));
     String persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", longPath = "/x".repeat(3000);
     assertEquals(persian, Main.oneLine(persian));
@@ -168,8 +175,9 @@ class MainTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     String props = String.join("\n", "class=" + TinyModel.class.getName(), "runtime.abi=" + CompiledModel.ABI, "input.shape=3,8,8",
         "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=tiny", "name=tiny");
-    int status = Main.run(new String[] {"--threads", "1", good.toString(), good.toString()}, full, new PrintStream(err, true, StandardCharsets.UTF_8),
-        fakeModelLoader("tiny", props));
+    // the second file is missing: an error line for it would show the call went on after the failed write
+    int status = Main.run(new String[] {"--threads", "1", good.toString(), dir.resolve("missing.png").toString()}, full,
+        new PrintStream(err, true, StandardCharsets.UTF_8), fakeModelLoader("tiny", props));
     assertEquals(1, status);
     assertEquals(List.of(Main.STDOUT_FAILED), err.toString(StandardCharsets.UTF_8).lines().toList());
   }

@@ -284,9 +284,11 @@ class YuvTest {
     } finally {
       java.nio.file.Files.delete(file);
     }
-    BadInputException e = org.junit.jupiter.api.Assertions.assertThrows(BadInputException.class,
-        () -> pre.frame(new byte[100], "nv12", 16, 12, "camera"));
-    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("camera: "), e.getMessage());
+    for (int size : new int[] {100, 16 * 12 * 3 / 2 + 1}) { // short, and one byte long
+      BadInputException e = org.junit.jupiter.api.Assertions.assertThrows(BadInputException.class,
+          () -> pre.frame(new byte[size], "nv12", 16, 12, "camera"));
+      assertEquals("camera: " + size + " bytes, but a 16x12 nv12 frame has 288", e.getMessage());
+    }
   }
 
   /** ARGB ints (Java's, Android's) and BGR bytes (OpenCV's) become the same RGB pixels; alpha is dropped. */

@@ -858,6 +858,7 @@ class ClassifyImagesTest {
         if (!r.isNullAt(r.fieldIndex(NetcClassifier.ERROR))) continue; // the corrupt images of the folder
         answered++;
         assertTrue(r.isNullAt(r.fieldIndex(NetcClassifier.LABELS)), r.toString());
+        assertTrue(r.isNullAt(r.fieldIndex(NetcClassifier.PROBABILITIES)), r.toString());
         assertEquals(4 * 8 * 8, r.getList(r.fieldIndex(NetcClassifier.LOGITS)).size(), r.toString());
       }
     } finally {

@@ -69,7 +69,10 @@ class SafetensorsTest {
     assertEquals(0, (Files.size(p) - 8 - ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN).getLong(0)) % 4);
     // the shapes handed out are copies: one changed by the caller sized floats()' read (a shorter tensor, or the next one's bytes)
     s.entries().get("conv1.weight").shape()[0] = 1;
-    s.shape("conv1.weight")[0] = 1;
+    int[] given = {2, 3};
+    Safetensors.Entry made = new Safetensors.Entry("t", Safetensors.Dtype.F32, given, 0, 24);
+    given[0] = 7; // the caller's array changed after: the entry keeps its own
+    assertArrayEquals(new int[] {2, 3}, made.shape());
     assertArrayEquals(new int[] {2, 1, 2, 2}, s.entries().get("conv1.weight").shape());
     assertArrayEquals(tensors.get("conv1.weight").data(), s.floats("conv1.weight"));
   }
