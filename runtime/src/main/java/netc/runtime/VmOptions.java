@@ -27,19 +27,31 @@ public final class VmOptions {
 
   /**
    * What to say after an OutOfMemoryError about the heap: a larger -Xmx that fits this machine, twice this JVM's
-   * heap but at most three quarters of its memory, in whole GiB ("-Xmx6g (this JVM's heap: 2,048 MB of 7,900 MB of
-   * memory)"); or, where no larger one fits, that. A fixed -Xmx8g suggested more than a small machine has.
+   * heap but at most three quarters of its memory ("-Xmx4g (this JVM's heap: 2,048 MB of 7,900 MB of memory)", "-Xmx512m"
+   * for a heap of 256 MB); or, where no larger one fits, that. A fixed -Xmx8g suggested more than a small machine has.
    */
   public static String largerHeap() {
-    long heap = Runtime.getRuntime().maxMemory(), memory = physicalMemory();
+    return largerHeap(Runtime.getRuntime().maxMemory(), physicalMemory());
+  }
+
+  /** {@link #largerHeap()} for a JVM of {@code heap} bytes on a machine of {@code memory} (0: unknown). */
+  static String largerHeap(long heap, long memory) {
     String of = memory > 0 ? String.format(java.util.Locale.ROOT, " of %,d MB of memory", memory >> 20) : "";
     long target = memory > 0 ? Math.min(2 * heap, memory / 4 * 3) : 2 * heap;
-    long gib = target >> 30;
-    if ((gib << 30) <= heap) {
+    // whole GiB from 2 GiB up, else MiB in steps of 64 (a 256 MB heap's double is 512m, not 0g)
+    String size;
+    if (target >= 2L << 30) {
+      size = (target >> 30) + "g";
+      target = target >> 30 << 30;
+    } else {
+      size = (target >> 20) / 64 * 64 + "m";
+      target = (target >> 20) / 64 * 64 << 20;
+    }
+    if (target <= heap) {
       return String.format(java.util.Locale.ROOT, "this JVM's heap of %,d MB%s leaves no larger one to ask for: free memory, or use a"
           + " larger machine", heap >> 20, of);
     }
-    return String.format(java.util.Locale.ROOT, "NETC_JAVA_OPTS=-Xmx%dg (this JVM's heap: %,d MB%s)", gib, heap >> 20, of);
+    return String.format(java.util.Locale.ROOT, "NETC_JAVA_OPTS=-Xmx%s (this JVM's heap: %,d MB%s)", size, heap >> 20, of);
   }
 
   /** The machine's memory in bytes, or 0 where the JVM does not say. */
