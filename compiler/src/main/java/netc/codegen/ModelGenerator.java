@@ -66,7 +66,7 @@ public final class ModelGenerator {
 
   /** The static tables and helpers every generated class may declare besides its steps (see generate()). */
   static final Set<String> OWN_MEMBERS = Set.of("ITEMS", "PARALLEL", "GRAIN", "BUNCH_CHUNK", "MULTIPLY_ADDS", "decodeInts", "decodeLongs",
-      "decodeBooleans");
+      "decodeBooleans", "decodeFloats");
 
   /** Every member name the generated class declares itself or inherits: no step method or table may take one. */
   static Set<String> memberNames() {
@@ -275,6 +275,13 @@ public final class ModelGenerator {
         .addParameter(ArrayTypeName.of(String.class), "parts")
         .addStatement("return $T.stream(parts).flatMap(p -> $T.stream(p.split(\",\"))).mapToLong(Long::parseLong).toArray()",
             java.util.Arrays.class, java.util.Arrays.class)
+        .build());
+    type.addMethod(MethodSpec.methodBuilder("decodeFloats").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
+        .returns(ArrayTypeName.of(TypeName.FLOAT)).addParameter(ArrayTypeName.of(String.class), "parts")
+        .addStatement("int[] bits = decodeInts(parts)")
+        .addStatement("float[] out = new float[bits.length]")
+        .addStatement("for (int i = 0; i < bits.length; i++) out[i] = Float.intBitsToFloat(bits[i])")
+        .addStatement("return out")
         .build());
     type.addMethod(MethodSpec.methodBuilder("decodeBooleans").addModifiers(Modifier.PRIVATE, Modifier.STATIC)
         .returns(ArrayTypeName.of(TypeName.BOOLEAN)).addParameter(ArrayTypeName.of(String.class), "parts")
@@ -1288,8 +1295,18 @@ public final class ModelGenerator {
     }
   }
 
-  private static String floats(List<Double> values) {
-    return "new float[] {" + values.stream().map(ModelGenerator::floatLiteral).collect(Collectors.joining(", ")) + "}";
+  /**
+   * A float array for a table's initializer (an input's per-channel mean, std, padding value): a literal when short,
+   * else its values' bits decoded from text, as {@link #intArray} writes long int tables (a literal of 9,000 floats
+   * took about 70 KB of the static initializer, past its 64 KB, and javac's "code too large" was a netc bug's message).
+   */
+  private String floats(List<Double> values) {
+    if (values.size() <= MAX_LITERAL_INTS) {
+      return "new float[] {" + values.stream().map(ModelGenerator::floatLiteral).collect(Collectors.joining(", ")) + "}";
+    }
+    usesDecoders = true;
+    List<String> parts = textParts(values.stream().map(v -> Integer.toString(Float.floatToRawIntBits((float) (double) v))).toList());
+    return "decodeFloats(new String[] {\"" + String.join("\",\n\"", parts) + "\"})";
   }
 
   /**

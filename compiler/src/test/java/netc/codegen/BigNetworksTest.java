@@ -132,6 +132,26 @@ class BigNetworksTest {
   }
 
   /**
+   * An input's per-channel tables (mean, std, and the padding value folding them into a first conv leaves) past 256
+   * channels are decoded from their floats' bits, as long int tables are: as literals, 9,000 channels took more than
+   * the static initializer's 64 KB ("code too large", reported as a netc bug). Both forms equal the interpreter.
+   */
+  @Test
+  void manyChannelsOfNormalizationAreDecodedFromText() throws Exception {
+    StringBuilder mean = new StringBuilder(), std = new StringBuilder();
+    for (int c = 0; c < 300; c++) {
+      mean.append(c == 0 ? "" : ", ").append(0.001 * c);
+      std.append(c == 0 ? "" : ", ").append(0.5 + 0.002 * c);
+    }
+    String input = "input(300, 2, 2, mean = [" + mean + "], std = [" + std + "])\n";
+    for (String body : List.of("relu()\nglobal_avgpool()\nflatten()\nfc(5)\n", "c: conv(8, 3, padding = 1)\nglobal_avgpool()\nflatten()\nfc(5)\n")) {
+      String spec = input + body;
+      assertTrue(source(spec).contains("decodeFloats(new String[] {"), body);
+      assertNull(RandomNetworkTest.check(3, spec), "against the interpreter: " + body);
+    }
+  }
+
+  /**
    * A stride past the input's height leaves one output row, and no tile moves a row on: its jump (stride x
    * row stride, 2,272,000,000 floats here) was written as an int literal too large for javac, in the linear
    * kernel's rows and in the depthwise and grouped row kernels'.
