@@ -51,6 +51,14 @@ public final class OnnxReader {
   /** A tensor's integer values before its dims are read (writers put dims first; a scalar has none). */
   static final int MAX_INTS_BEFORE_DIMS = 1 << 20;
   /**
+   * The most values of an integer tensor: netc reads them as shapes, indices, pads and bounds, a few dozen. Each
+   * becomes a long (8 bytes from 1 of int8 data or of a varint): a 256 MB uint8 tensor was a 2 GiB array, and the
+   * out-of-memory named no file.
+   */
+  static final int MAX_INTEGER_ELEMENTS = 1 << 20;
+  /** The most external_data entries of a tensor (ONNX's are location, offset, length and checksum). */
+  static final int MAX_EXTERNAL_ENTRIES = 64;
+  /**
    * The versions of the default ONNX operator set the importer reads its operators by. Before 7 they
    * meant other things it does not read: Add, Sub, Mul and Div broadcast only with a broadcast
    * attribute, along the axes an axis attribute names (numpy's broadcasting from 7: another value where
@@ -169,11 +177,19 @@ public final class OnnxReader {
           // initializers, inputs and outputs follow the first's (what onnx.load reads)
           graph = graph(in, graph == null ? new Graph() : graph);
           in.popLimit(old);
+          where = "the model"; // what follows the graph (torch writes opset_import there) is not in it
         }
         case MODEL_OPSET_IMPORT -> {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "opset_import");
+          where = "opset_import";
           int old = in.pushLimit(in.readRawVarint32());
           long v = opset(in);
+          // two versions of the default operator set ("" and "ai.onnx" are one): the last won, where a reader taking
+          // the first (OpenVINO) reads another version; refused, as ONNX's checker refuses a domain imported twice
+          if (v != -1 && opset >= 0 && v != opset) {
+            throw fail("opset_import names the default operator set twice, at versions " + opset + " and " + v + "; a model imports it once");
+          }
+          if (v < -1) throw fail("opset_import gives the default operator set a negative version, " + v);
           if (v >= 0) opset = v;
           in.popLimit(old);
         }
@@ -206,7 +222,8 @@ public final class OnnxReader {
         default -> skip(in, tag);
       }
     }
-    return domain.isEmpty() || domain.equals("ai.onnx") ? version : -1;
+    // -1 for another domain; a negative version of the default one as it is (below -1 after the clamp), for the caller to refuse
+    return domain.isEmpty() || domain.equals("ai.onnx") ? (version < 0 ? Math.min(version, -2) : version) : -1;
   }
 
   /** The parts of a GraphProto netc uses. */
@@ -254,10 +271,12 @@ public final class OnnxReader {
           }
         }
         case GRAPH_INPUT -> {
+          where = "graph input " + (g.inputs.size() + 1); // not the node or initializer read before it
           if (g.inputs.size() >= MAX_VALUES) throw fail("the graph has more than " + MAX_VALUES + " inputs");
           g.inputs.add(valueInfo(in));
         }
         default -> {
+          where = "graph output " + (g.outputs.size() + 1);
           if (g.outputs.size() >= MAX_VALUES) throw fail("the graph has more than " + MAX_VALUES + " outputs");
           g.outputs.add(valueInfo(in));
         }
@@ -287,6 +306,9 @@ public final class OnnxReader {
   private void constant(OnnxNode node, Map<String, OnnxTensor> initializers) {
     if (node.outputs().size() != 1) throw fail("Constant node " + quote(node.name()) + " has " + node.outputs().size() + " outputs, expected 1");
     for (Map.Entry<String, Integer> e : CONSTANT_VALUES) OnnxImporter.typed(node, e.getKey(), e.getValue(), this::fail);
+    // ONNX's Constant has exactly one value attribute; with two, value won silently where onnxruntime refuses the node
+    List<String> given = node.attributes().keySet().stream().filter(k -> k.equals("sparse_value") || k.startsWith("value")).sorted().toList();
+    if (given.size() > 1) throw fail("Constant node " + quote(node.name()) + " has " + given.size() + " values, " + given + "; ONNX's has one");
     String out = node.outputs().get(0);
     OnnxAttribute value = node.attribute("value");
     OnnxAttribute a;
@@ -334,6 +356,8 @@ public final class OnnxReader {
         case NODE_DOMAIN -> domain = string(in, tag, "node domain");
         case NODE_ATTRIBUTE -> {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "attribute");
+          // bounded as inputs are: 33 million 8-byte attributes (268 MB) took some 5 GB, an out-of-memory naming no file
+          if (attributes.size() >= MAX_VALUES) throw fail(where + " has more than " + MAX_VALUES + " attributes");
           int old = in.pushLimit(in.readRawVarint32());
           String node = where; // a tensor attribute names itself while read; the node's later fields are the node's again
           OnnxAttribute a = attribute(in);
@@ -512,11 +536,13 @@ public final class OnnxReader {
           }
           r.intField = field;
           r.intData = varints(in, tag, r.intData == null ? new LongList() : r.intData, field == TENSOR_INT32_DATA,
-              r.dims.size > 0 ? elements(r.dims.toArray(), "tensor " + quote(r.name)) : MAX_INTS_BEFORE_DIMS, "integer values");
+              r.dims.size > 0 ? Math.min(elements(r.dims.toArray(), "tensor " + quote(r.name)), MAX_INTEGER_ELEMENTS) : MAX_INTS_BEFORE_DIMS,
+              "integer values");
         }
         case TENSOR_DOUBLE_DATA -> r.doubleData = doubles(in, tag, r.doubleData == null ? new FloatList() : r.doubleData);
         case TENSOR_EXTERNAL_DATA -> {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "external_data");
+          if (r.external.size() >= MAX_EXTERNAL_ENTRIES) throw fail("tensor " + quote(r.name) + " has more than " + MAX_EXTERNAL_ENTRIES + " external_data entries");
           int old = in.pushLimit(in.readRawVarint32());
           entry(in, r.external);
           in.popLimit(old);
@@ -566,6 +592,10 @@ public final class OnnxReader {
     if (sources.size() > 1) throw fail(what + " has its data in both " + sources.get(0) + " and " + sources.get(1) + "; ONNX keeps it in one");
     int size = elementSize(r.dataType);
     if (size == 0) return new OnnxTensor(r.name, dims, r.dataType, null, null); // strings and the like: no values needed
+    boolean floating = r.dataType == FLOAT || r.dataType == FLOAT16 || r.dataType == BFLOAT16 || r.dataType == DOUBLE;
+    if (!floating && count > MAX_INTEGER_ELEMENTS) {
+      throw fail(what + " holds " + count + " integers; netc reads integer tensors as shapes, indices and bounds, at most " + MAX_INTEGER_ELEMENTS);
+    }
     if (count * size > MAX_MODEL_BYTES) throw fail(what + " has dims " + java.util.Arrays.toString(dims) + ": more than 2 GiB of data");
     ByteBuffer bytes = null;
     if (r.externalLocation) bytes = external(r, count * size, what);
@@ -613,7 +643,12 @@ public final class OnnxReader {
         long[] v = new long[count];
         for (int k = 0; k < count; k++) {
           v[k] = switch (r.dataType) {
-            case INT64, UINT64 -> b.getLong();
+            case INT64 -> b.getLong();
+            case UINT64 -> { // past 2^63 - 1 a long is negative: refused, as the typed field refuses it
+              long x = b.getLong();
+              if (x < 0) throw fail("tensor " + quote(r.name) + " holds the uint64 " + Long.toUnsignedString(x) + ", past what netc reads (2^63 - 1)");
+              yield x;
+            }
             case INT32 -> b.getInt();
             case UINT32 -> b.getInt() & 0xffffffffL;
             case INT16 -> b.getShort();
@@ -712,11 +747,19 @@ public final class OnnxReader {
     if (!file.startsWith(folder)) throw fail(what + ": external data location " + quote(location) + " leaves the model's folder");
     long offset = number(r.external, "offset", 0, what);
     try {
-      if (!Files.isRegularFile(file)) throw fail(what + ": external data file " + quote(location) + " not found beside the model");
-      if (!file.toRealPath().startsWith(folder.toRealPath())) {
+      if (!Files.exists(file)) throw fail(what + ": external data file " + quote(location) + " not found beside the model");
+      // a folder, a device (/dev/zero) or a pipe is there, not missing
+      if (!Files.isRegularFile(file)) throw fail(what + ": external data " + quote(location) + " is not a regular file");
+      Path real = file.toRealPath();
+      if (!real.startsWith(folder.toRealPath())) {
         throw fail(what + ": external data location " + quote(location) + " leads out of the model's folder through a link");
       }
-      long fileSize = Files.size(file);
+      // the checked file is the one read: by its real path, no link followed (one put there since the check would lead
+      // anywhere), its size from the open file
+      long fileSize;
+      try (FileChannel ch = FileChannel.open(real, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        fileSize = ch.size();
+      }
       long length = number(r.external, "length", Math.max(0, fileSize - offset), what);
       if (offset > fileSize || length > fileSize - offset) {
         throw fail(what + ": external data " + quote(location) + " offset " + offset + " length " + length + " lies beyond its end (" + fileSize + " bytes)");
@@ -727,14 +770,15 @@ public final class OnnxReader {
       }
       // tensors of one file lie in regions of their own, so together they read it once at most: a model whose
       // tensors all name one region of a large file would otherwise demand that region's size many times over
-      long read = externalRead.merge(file.toRealPath(), length, Long::sum);
+      long read = externalRead.merge(real, length, Long::sum);
       if (read > fileSize) {
         throw fail(what + ": external data " + quote(location) + ": the tensors stored in it take " + read + " bytes of its " + fileSize
             + "; their regions overlap");
       }
       files.add(file);
       ByteBuffer b = ByteBuffer.allocate((int) length); // == needed, checked below 2 GiB and inside the file
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      try (FileChannel ch = FileChannel.open(real, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (ch.size() != fileSize) throw fail(what + ": external data file " + quote(location) + " changed while being read");
         while (b.hasRemaining()) {
           if (ch.read(b, offset + b.position()) < 0) throw fail(what + ": external data file " + quote(location) + " ended early");
         }

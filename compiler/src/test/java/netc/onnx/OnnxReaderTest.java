@@ -108,6 +108,61 @@ class OnnxReaderTest {
         .endsWith("tensor 'w': external data has 12 bytes, but its dims [4] of float32 need 16"));
   }
 
+  /**
+   * What a read-only review of the reader found: a folder or a device named as external data is "not a regular
+   * file" (it said "not found"); a Constant with two values, two versions of the default operator set, a uint64
+   * past 2^63 - 1 read from raw_data, an integer tensor of millions of values, and a node of 65,537 attributes
+   * are refused, where one was chosen silently or the memory ran out; an error in a graph input is placed there.
+   */
+  @Test
+  void hostileLayoutsTheReviewFoundAreRefused() throws IOException {
+    java.nio.file.Files.createDirectories(dir.resolve("sub"));
+    assertTrue(error(OnnxBytes.withInitializers(OnnxBytes.external("w", new long[] {3}, "sub", null, null)))
+        .endsWith("tensor 'w': external data 'sub' is not a regular file"));
+    java.nio.file.Files.createSymbolicLink(dir.resolve("zero.bin"), Path.of("/dev/zero"));
+    assertTrue(error(OnnxBytes.withInitializers(OnnxBytes.external("w", new long[] {3}, "zero.bin", null, null)))
+        .endsWith("tensor 'w': external data 'zero.bin' is not a regular file"));
+
+    byte[] two = OnnxBytes.node("k", "Constant", List.of(), List.of("k"), OnnxBytes.real("value_float", 2f), OnnxBytes.ints("value_ints", 1));
+    assertTrue(error(OnnxBytes.model(OnnxBytes.graph(List.of(two), List.of(), 1, 1, 1)))
+        .endsWith("Constant node 'k' has 2 values, [value_float, value_ints]; ONNX's has one"));
+
+    byte[] graph = OnnxBytes.graph(List.of(OnnxBytes.node("r", "Relu", List.of("x"), List.of("y"))), List.of(), 1, 1, 1);
+    byte[] model = OnnxBytes.model(graph, 6);
+    // opset_import (field 8) domain "ai.onnx" version 13 after the version-6 entry: the last won
+    byte[] second = OnnxBytes.message(out -> out.writeByteArray(8, OnnxBytes.message(o -> {
+      o.writeString(1, "ai.onnx");
+      o.writeInt64(2, 13);
+    })));
+    byte[] both = java.util.Arrays.copyOf(model, model.length + second.length);
+    System.arraycopy(second, 0, both, model.length, second.length);
+    assertTrue(error(both).endsWith("opset_import names the default operator set twice, at versions 6 and 13; a model imports it once"), error(both));
+    byte[] same = OnnxBytes.model(graph, 13), sameTwice = java.util.Arrays.copyOf(same, same.length + second.length);
+    System.arraycopy(second, 0, sameTwice, same.length, second.length);
+    assertEquals(13, OnnxReader.read(write("ok.onnx", sameTwice)).opset(), "the same version twice is one");
+
+    byte[] big = new byte[16];
+    java.util.Arrays.fill(big, 8, 16, (byte) 0xff);
+    byte[] uint64 = OnnxBytes.tensor("s", 13, new long[] {2}, out -> out.writeBytes(9, ByteString.copyFrom(big))); // 13: UINT64
+    assertTrue(error(OnnxBytes.withInitializers(uint64)).endsWith("tensor 's' holds the uint64 18446744073709551615, past what netc reads (2^63 - 1)"));
+
+    byte[] many = OnnxBytes.tensor("b", 2, new long[] {2_000_000}, out -> out.writeBytes(9, ByteString.copyFrom(new byte[2_000_000]))); // 2: UINT8
+    assertTrue(error(OnnxBytes.withInitializers(many)).endsWith("tensor 'b' holds 2000000 integers; netc reads integer tensors as shapes, indices"
+        + " and bounds, at most 1048576"));
+
+    byte[][] attributes = new byte[OnnxReader.MAX_VALUES + 1][];
+    for (int i = 0; i < attributes.length; i++) attributes[i] = OnnxBytes.integer("a" + i, 1);
+    assertTrue(error(OnnxBytes.model(OnnxBytes.graph(List.of(OnnxBytes.node("r", "Relu", List.of("x"), List.of("y"), attributes)), List.of(), 1, 1, 1)))
+        .endsWith("node 'r' has more than 65536 attributes"));
+
+    byte[] badInput = OnnxBytes.message(out -> {
+      out.writeByteArray(5, OnnxBytes.floats("w", new long[] {1}, 1f));
+      out.writeByteArray(11, OnnxBytes.valueInfo("x", new long[65]));
+    });
+    String placed = error(OnnxBytes.model(badInput));
+    assertTrue(placed.contains("graph input 1") && !placed.contains("tensor 'w'"), placed);
+  }
+
   /** Tensors that all name one region of an external file read it once at most, not once each. */
   @Test
   void externalRegionsThatOverlapAreRefused() throws IOException {
