@@ -97,13 +97,9 @@ public final class TwoModels {
    * holds NaN or an infinity (no ranking comes of it).
    */
   static Tensor input(Path file, ModelInfo info) {
-    Tensor x = Npy.read(file);
+    // the shape checked from the file's header before its data is read: a wrong file of gigabytes is refused at once
+    Tensor x = Npy.readBatch(file, info.inputShape().stream().mapToInt(Integer::intValue).toArray(), "model " + info.name());
     int[] s = x.shape();
-    boolean ok = s.length == 4 && s[0] >= 1 && List.of(s[1], s[2], s[3]).equals(info.inputShape());
-    if (!ok) {
-      throw new BadInputException(file + ": shape " + java.util.Arrays.toString(s) + ", model " + info.name() + " takes [N, "
-          + join(info.inputShape()) + "]");
-    }
     float[] v = x.data();
     int perImage = s[1] * s[2] * s[3];
     for (int i = 0; i < v.length; i++) {

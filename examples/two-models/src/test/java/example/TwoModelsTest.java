@@ -131,7 +131,7 @@ class TwoModelsTest {
   void anInputOfTheOtherModelsShapeIsNamed() {
     BadInputException e = assertThrows(BadInputException.class,
         () -> TwoModels.outputs(List.of(digitsJar, resnetJar), List.of(resnetInput, digitsInput), new PrintStream(new ByteArrayOutputStream())));
-    assertEquals(resnetInput + ": shape [3, 3, 64, 64], model digits takes [N, 1, 32, 32]", e.getMessage());
+    assertEquals(resnetInput + ": tensor has shape [3, 3, 64, 64], model digits expects [N, 1, 32, 32]", e.getMessage());
   }
 
   @Test
