@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Export a torchvision ResNet as safetensors (and ONNX) for netc, plus reference inputs and outputs.
+"""Export a torchvision ResNet (or MobileNetV2) as safetensors (and ONNX) for netc, plus reference inputs and outputs.
 
 Runs with Debian's python3-torch, python3-torchvision and python3-numpy; nothing else.
 
@@ -10,7 +10,8 @@ Runs with Debian's python3-torch, python3-torchvision and python3-numpy; nothing
 
 Networks narrower than torchvision's (--width 8) and smaller inputs (--size 64) are built from
 torchvision's own BasicBlock/Bottleneck and ResNet._make_layer, the same structure netc's
-examples/resnet*.net produce with -D width=8 -D size=64, so fixtures stay a few MB.
+examples/resnet*.net produce with -D width=8 -D size=64, so fixtures stay a few MB. --arch mobilenet_v2
+is torchvision's, for examples/mobilenet_v2.net (its names; no --width).
 
 Inputs (--fixture) are raw pixels in [0, 1]: netc's specs declare the ImageNet normalization as part
 of the network, so torchvision is given normalize(x) and netc x. The exported ONNX model includes
@@ -45,6 +46,10 @@ STD = [0.229, 0.224, 0.225]
 
 
 def build(arch, width, classes):
+    if arch == "mobilenet_v2":  # examples/mobilenet_v2.net has torchvision's names; --width is the ResNets' own
+        if width != 64:
+            sys.exit("export_torchvision.py: --width applies to the ResNets; mobilenet_v2 has none")
+        return torchvision.models.mobilenet_v2(num_classes=classes)
     block, layers = ARCHS[arch]
     model = ResNet(block, layers, num_classes=classes)
     if width != 64:
@@ -164,7 +169,7 @@ def pretrained(arch):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--arch", choices=sorted(ARCHS), default="resnet50")
+    p.add_argument("--arch", choices=sorted(ARCHS) + ["mobilenet_v2"], default="resnet50")
     p.add_argument("--out", required=True, help="output prefix: writes PREFIX.safetensors (and .onnx, _input.npy, _logits.npy)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--width", type=int, default=64)
