@@ -221,10 +221,17 @@ class BigNetworksTest {
    * one past the offset of its last instruction, a return, throw or jump of at most three bytes).
    */
   static Map<String, Integer> bytecodeSizes(Path dir) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "javap").toString(), "-c", "-p"));
+    List<String> classes = new ArrayList<>();
     try (var files = Files.walk(dir)) {
-      files.filter(f -> f.toString().endsWith(".class")).forEach(f -> command.add(f.toString()));
+      files.filter(f -> f.toString().endsWith(".class")).forEach(f -> classes.add(f.toString()));
     }
+    return bytecodeSizes(classes);
+  }
+
+  /** {@link #bytecodeSizes(Path)} of the classes javap is given: class files, or -cp PATH and class names. */
+  static Map<String, Integer> bytecodeSizes(List<String> classes) throws Exception {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "javap").toString(), "-c", "-p"));
+    command.addAll(classes);
     Process javap = new ProcessBuilder(command).redirectErrorStream(true).start();
     List<String> lines = new String(javap.getInputStream().readAllBytes()).lines().toList();
     assertEquals(0, javap.waitFor(), String.join("\n", lines));
@@ -240,6 +247,33 @@ class BigNetworksTest {
       else if (current != null && (m = instruction.matcher(l)).find()) sizes.merge(current, Integer.parseInt(m.group(1)) + 1, Math::max);
     }
     return sizes;
+  }
+
+  /**
+   * The runtime's own methods (the kernels, the pool, the model's call) stay under the JIT's limit too: a tile
+   * method once reached 3,150 bytes of bytecode, and one past 8,000 would run interpreted on every call, silently
+   * many times slower. Read from the runtime the compiler links against (its classes folder or its jar).
+   */
+  @Test
+  void theRuntimesMethodsStayUnderTheJitLimit() throws Exception {
+    Path runtime = ModelCompiler.runtimeLocation();
+    List<String> names = new ArrayList<>(List.of("-cp", runtime.toString()));
+    if (Files.isDirectory(runtime)) {
+      try (var files = Files.walk(runtime.resolve("netc/runtime"))) {
+        files.filter(f -> f.toString().endsWith(".class"))
+            .forEach(f -> names.add(runtime.relativize(f).toString().replace(java.io.File.separatorChar, '.').replaceFirst("\\.class$", "")));
+      }
+    } else {
+      try (java.util.jar.JarFile jar = new java.util.jar.JarFile(runtime.toFile())) {
+        jar.stream().map(java.util.jar.JarEntry::getName).filter(n -> n.startsWith("netc/runtime/") && n.endsWith(".class"))
+            .forEach(n -> names.add(n.replace('/', '.').replaceFirst("\\.class$", "")));
+      }
+    }
+    Map<String, Integer> sizes = bytecodeSizes(names);
+    assertTrue(sizes.getOrDefault("Tiles256.linear14x2", 0) > 20 && sizes.size() > 300, "javap's output was read: " + sizes.size() + " methods");
+    sizes.forEach((method, size) -> {
+      if (!method.endsWith(".static")) assertTrue(size < 8000, method + " takes " + size + " bytes of bytecode (HugeMethodLimit is 8000)");
+    });
   }
 
   @Test
