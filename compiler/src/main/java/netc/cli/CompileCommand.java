@@ -70,10 +70,7 @@ final class CompileCommand implements Main.Command {
     if (cl.hasOption("labels") && cl.hasOption("no-labels")) throw new UsageException("--labels and --no-labels: give one of them");
     SpecCompiler.Labels labels = cl.hasOption("no-labels") ? SpecCompiler.Labels.NONE
         : cl.hasOption("labels") ? SpecCompiler.Labels.of(Path.of(cl.getOptionValue("labels"))) : SpecCompiler.Labels.DEFAULT;
-    if (labels.file() != null) {
-      CommandLines.refuseOverwriting(jar, labels.file(), "the labels being read");
-      netc.runtime.io.Npy.checkRegularFile(labels.file(), "cannot read labels "); // before the compile, not after
-    }
+    if (labels.file() != null) CommandLines.refuseOverwriting(jar, labels.file(), "the labels being read"); // read by SpecCompiler.Labels
     long t0 = System.nanoTime();
     // the options parsed (-O, -D, --disable-pass, --mean) before --emit-source's folder is made: a refusal leaves nothing behind
     SpecCompiler.Request request = new SpecCompiler.Request(Path.of(spec), CommandLines.importPaths(cl), CommandLines.overrides(cl),

@@ -264,11 +264,14 @@ public final class GraphBuilder {
     if (block == null && builtin == null) throw new NetcException(call.span(), "unknown layer or block '" + callee + "'");
     List<Formal> formals = block != null ? block.formals() : builtin.formals();
     for (Arg arg : call.args()) {
-      if (arg.name() != null && formals.stream().noneMatch(f -> f.name().equals(arg.name()))) {
-        throw new NetcException(arg.span(), callee + " has no parameter '" + arg.name() + "'" + (formals.isEmpty() ? "" : " (it takes "
-            + formalNames(formals) + ")"));
-      }
+      if (arg.name() != null && formals.stream().noneMatch(f -> f.name().equals(arg.name()))) throw noParameter(call, arg, formals);
     }
+  }
+
+  /** A named argument the callee does not take, built or not run alike. */
+  private static NetcException noParameter(Call call, Arg arg, List<Formal> formals) {
+    return new NetcException(arg.span(), call.callee() + " has no parameter '" + arg.name() + "'"
+        + (formals.isEmpty() ? "" : " (it takes " + formalNames(formals) + ")"));
   }
 
   /**
@@ -496,7 +499,7 @@ public final class GraphBuilder {
     if (block != null) {
       // the params each argument reads, counted as read only where the block reads the formal
       Map<String, Set<String>> sources = reads == null ? null : new HashMap<>();
-      Map<String, Object> args = bind(call, block.formals(), env, globals, block, sources);
+      Map<String, Object> args = bind(call, block.formals(), env, globals, block, sources, block.formals().size());
       if (recursesForever(block, args, shape(current), bound == null, call.span())) {
         throw new NetcException(call.span(), "block '" + block.name() + "' calls itself; recursion never ends");
       }
@@ -526,16 +529,7 @@ public final class GraphBuilder {
       throw new NetcException(stmt.name().span(), "layer name '" + name + "' is already used" + givenTo(name, stmt.name().span()));
     }
     if (explicit != null) explicitLayers.add(name);
-    if (builtin.positional() < builtin.formals().size()) {
-      long positional = call.args().stream().filter(arg -> arg.name() == null).count();
-      if (positional > builtin.positional()) {
-        Formal f = builtin.formals().get(builtin.positional());
-        Arg arg = call.args().stream().filter(x -> x.name() == null).skip(builtin.positional()).findFirst().orElseThrow();
-        throw new NetcException(arg.span(), call.callee() + "'s " + f.name() + " is given by name, " + call.callee() + "(" + f.name() + " = 0.001): a"
-            + " value by position, as PyTorch's BatchNorm2d(64) takes its channels, would be the " + f.name() + "; netc takes the channels from the input");
-      }
-    }
-    Map<String, Object> a = bind(call, builtin.formals(), env, null, null);
+    Map<String, Object> a = bind(call, builtin.formals(), env, null, null, null, builtin.positional());
     return builtinLayer(builtin.op(), call, a, name, current, stmt.span());
   }
 
@@ -818,15 +812,16 @@ public final class GraphBuilder {
    * default of {@code block} (null for a builtin) names the call, as a problem in its body does.
    */
   private Map<String, Object> bind(Call call, List<Formal> formals, Env callerEnv, Env defaultsEnv, BlockDecl block) {
-    return bind(call, formals, callerEnv, defaultsEnv, block, null);
+    return bind(call, formals, callerEnv, defaultsEnv, block, null, formals.size());
   }
 
   /**
    * {@link #bind(Call, List, Env, Env, BlockDecl)}, recording in {@code sources} (when not null) the params each
-   * formal's argument or default read, rather than counting them read now.
+   * formal's argument or default read, rather than counting them read now; the formals from {@code byPosition} on
+   * are given by name only (a builtin's eps).
    */
   private Map<String, Object> bind(Call call, List<Formal> formals, Env callerEnv, Env defaultsEnv, BlockDecl block,
-      Map<String, Set<String>> sources) {
+      Map<String, Set<String>> sources, int byPosition) {
     Map<String, Object> out = new LinkedHashMap<>();
     Map<String, Arg> byName = new LinkedHashMap<>();
     Set<String> formalNames = new HashSet<>(); // a set: checking each named argument against a list was quadratic
@@ -839,12 +834,14 @@ public final class GraphBuilder {
           throw new NetcException(arg.span(), call.callee() + " takes " + formals.size() + " argument" + (formals.size() == 1 ? "" : "s")
               + (formals.isEmpty() ? "" : " (" + formalNames(formals) + ")") + ", got " + countPositional(call));
         }
+        if (positional >= byPosition) { // batchnorm(64), as PyTorch's BatchNorm2d(64) is written, was eps = 64
+          String f = formals.get(positional).name();
+          throw new NetcException(arg.span(), call.callee() + "'s " + f + " is given by name, " + call.callee() + "(" + f + " = 0.001): a value by"
+              + " position, as PyTorch's BatchNorm2d(64) takes its channels, would be the " + f + "; netc takes the channels from the input");
+        }
         positional++;
       } else {
-        if (!formalNames.contains(arg.name())) {
-          throw new NetcException(arg.span(), call.callee() + " has no parameter '" + arg.name() + "'"
-              + (formals.isEmpty() ? "" : " (it takes " + formalNames(formals) + ")"));
-        }
+        if (!formalNames.contains(arg.name())) throw noParameter(call, arg, formals);
         if (byName.put(arg.name(), arg) != null) throw new NetcException(arg.span(), "argument '" + arg.name() + "' given twice");
       }
     }
@@ -888,10 +885,15 @@ public final class GraphBuilder {
 
   /** Where argument {@code name} was written, named or positional; the call itself when defaulted. */
   private static Span argSpan(Call call, String name, Map<String, Object> bound) {
+    Arg a = argOf(call, name, bound);
+    return a == null ? call.span() : a.span();
+  }
+
+  /** The argument written for formal {@code name}, named or positional; null when defaulted. */
+  private static Arg argOf(Call call, String name, Map<String, Object> bound) {
+    for (Arg a : call.args()) if (name.equals(a.name())) return a;
     int index = new ArrayList<>(bound.keySet()).indexOf(name);
-    for (Arg a : call.args()) if (name.equals(a.name())) return a.span();
-    if (index >= 0 && index < call.args().size() && call.args().get(index).name() == null) return call.args().get(index).span();
-    return call.span();
+    return index >= 0 && index < call.args().size() && call.args().get(index).name() == null ? call.args().get(index) : null;
   }
 
   /**
@@ -907,10 +909,8 @@ public final class GraphBuilder {
   /** {@link #refuseTruncated(Call, Map, String, Object)} of the list element {@code element} (-1: the whole argument). */
   private static void refuseTruncated(Call call, Map<String, Object> a, String name, Object v, int element) {
     if (!(v instanceof Long)) return;
-    Expr e = null;
-    int index = new ArrayList<>(a.keySet()).indexOf(name);
-    for (Arg arg : call.args()) if (name.equals(arg.name())) e = arg.value();
-    if (e == null && index >= 0 && index < call.args().size() && call.args().get(index).name() == null) e = call.args().get(index).value();
+    Arg written = argOf(call, name, a);
+    Expr e = written == null ? null : written.value();
     // a list's own element only: [0, 0.5 / 2, 0] has an integer 0 and a division, not an integer division
     if (element >= 0 && e instanceof ListLit list) e = element < list.items().size() ? list.items().get(element) : null;
     java.util.ArrayDeque<Expr> todo = new java.util.ArrayDeque<>();
