@@ -1,0 +1,234 @@
+package netc.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The launcher script {@code ./netc}, run by bash in a copy of the repository's layout whose {@code
+ * mvn} and {@code java} are stand-ins: each records what it was asked, the stand-in Maven makes the
+ * files a build leaves, and the stand-in java says which class and arguments it got. So what is
+ * tested is the script's own logic (which build a command needs, when it builds again, what a failed
+ * build leaves, the lock between a build and running commands, the stderr filter), in seconds.
+ */
+class LauncherTest {
+  @TempDir Path root;
+  Path events;
+
+  record Run(int exit, String out, String err) {}
+
+  @BeforeEach
+  void layout() throws IOException {
+    Path launcher = Path.of("..", "netc");
+    Assumptions.assumeTrue(Files.isRegularFile(launcher), "the launcher beside the modules");
+    Assumptions.assumeTrue(onPath("bash") && onPath("find") && (onPath("sha256sum") || onPath("shasum")),
+        "bash, find and a sha256 tool (any Linux or macOS)");
+    Files.copy(launcher, root.resolve("netc"), StandardCopyOption.COPY_ATTRIBUTES);
+    for (String file : List.of("pom.xml", "grammar/pom.xml", "grammar/src/main/antlr4/Netc.g4",
+        "runtime/pom.xml", "runtime/src/main/java/R.java", "compiler/pom.xml",
+        "compiler/src/main/java/C.java", "examples/pom.xml", "examples/src/main/java/E.java",
+        "maven-plugin/src/main/java/P.java")) {
+      write(root.resolve(file), file + "\n");
+    }
+    events = root.resolve("events.log");
+    // Maven: records its arguments, fails on request, and otherwise leaves what the launcher runs from
+    script(root.resolve("bin/mvn"), """
+        #!/usr/bin/env bash
+        echo "mvn $*" >>events.log
+        if [ -n "${FAKE_MVN_FAIL:-}" ]; then echo "[ERROR] the build broke"; exit 1; fi
+        mods=$(echo " $* " | sed -n 's/.* -pl \\([^ ]*\\) .*/\\1/p')
+        mkdir -p compiler/target/classes/netc/cli compiler/target/lib
+        touch compiler/target/classes/netc/cli/Main.class compiler/target/lib/netc-runtime.jar
+        if [ "$mods" = examples ]; then
+          mkdir -p examples/target/classes/netc/examples examples/target/lib
+          touch examples/target/classes/netc/examples/Bench.class examples/target/lib/onnxruntime.jar
+        fi
+        """);
+    // java: names its main class and arguments, writes the JVM's incubator warning and one line of
+    // its own to stderr, optionally holds on (a long command), and exits 3
+    script(root.resolve("jdk/bin/java"), """
+        #!/usr/bin/env bash
+        main=; prev=
+        for a in "$@"; do if [ "$prev" = -cp ]; then main=next; elif [ "$main" = next ]; then main=$a; fi; prev=$a; done
+        echo "java start $main" >>"$NETC_EVENTS"
+        echo "main=$main"
+        printf 'arg=%s\\n' "$@"
+        echo "WARNING: Using incubator modules: jdk.incubator.vector" >&2
+        echo "error: something the user must see" >&2
+        sleep "${FAKE_JAVA_SECONDS:-0}"
+        echo "java end $main" >>"$NETC_EVENTS"
+        exit 3
+        """);
+  }
+
+  @Test
+  void aCommandBuildsTheCompilerOnlyAndOnlyOnce() throws Exception {
+    Run first = netc(Map.of(), "compile", "x.net");
+    assertEquals(3, first.exit(), "java's exit status");
+    assertTrue(first.out().contains("main=netc.cli.Main\n"), first.out());
+    assertTrue(first.out().contains("arg=netc.cli.Main\narg=compile\narg=x.net\n"), first.out());
+    assertTrue(first.err().contains("netc: building netc"), first.err());
+    assertEquals(List.of("-pl compiler -am"), builds(), "the compiler and what it needs, not ONNX Runtime's examples");
+    assertFalse(Files.exists(root.resolve("examples/target")));
+
+    Run second = netc(Map.of(), "summary", "x.net");
+    assertEquals(3, second.exit());
+    assertFalse(second.err().contains("building"), second.err());
+    assertEquals(1, builds().size(), "nothing changed: no second build");
+  }
+
+  @Test
+  void theBenchmarksBuildTheirOwnModuleWhenFirstAsked() throws Exception {
+    netc(Map.of(), "--version");
+    Run bench = netc(Map.of(), "bench", "x.net", "--runs", "3");
+    assertTrue(bench.err().contains("netc: building benchmarks"), bench.err());
+    assertTrue(bench.out().contains("arg=netc.examples.Bench\narg=x.net\narg=--runs\narg=3\n"), bench.out());
+    assertTrue(bench.out().contains(root.resolve("examples/target/classes").toString()), "examples' class path");
+    Run help = netc(Map.of(), "help", "compare");
+    assertTrue(help.out().contains("arg=netc.examples.CompareJars\narg=--help\n"), help.out());
+    netc(Map.of(), "--version");
+    assertEquals(List.of("-pl compiler -am", "-pl examples -am"), builds(),
+        "the benchmarks' build (which rebuilt the compiler too) leaves both up to date");
+  }
+
+  @Test
+  void aChangedSourceRebuildsWhatReadsIt() throws Exception {
+    netc(Map.of(), "bench", "--help");
+    append(root.resolve("examples/src/main/java/E.java"));
+    netc(Map.of(), "--version");
+    assertEquals(1, builds().size(), "the compiler does not read examples/");
+    netc(Map.of(), "bench", "--help");
+    assertEquals(2, builds().size(), "the benchmarks do");
+
+    append(root.resolve("maven-plugin/src/main/java/P.java"));
+    netc(Map.of(), "--version");
+    assertEquals(2, builds().size(), "the launcher does not build the Maven plugin, so its sources do not count");
+
+    append(root.resolve("runtime/src/main/java/R.java"));
+    netc(Map.of(), "--version");
+    netc(Map.of(), "bench", "--help");
+    assertEquals(List.of("-pl examples -am", "-pl examples -am", "-pl compiler -am", "-pl examples -am"), builds());
+
+    Files.delete(root.resolve("compiler/target/classes/netc/cli/Main.class")); // mvn clean
+    netc(Map.of(), "--version");
+    assertEquals(5, builds().size(), "the classes it runs from are gone");
+  }
+
+  @Test
+  void aFailedBuildSaysSoRunsNothingAndIsTriedAgain() throws Exception {
+    Run failed = netc(Map.of("FAKE_MVN_FAIL", "1"), "compile", "x.net");
+    assertEquals(1, failed.exit());
+    assertTrue(failed.err().contains("[ERROR] the build broke\nnetc: build failed\n"), failed.err());
+    assertEquals("", failed.out(), "java did not run");
+    Run again = netc(Map.of(), "compile", "x.net");
+    assertEquals(3, again.exit());
+    assertEquals(2, builds().size());
+  }
+
+  @Test
+  void javasIncubatorWarningIsDroppedAndEverythingElsePasses() throws Exception {
+    Run run = netc(Map.of("NETC_JAVA_OPTS", "-Xlog:gc* -Xmx1g"), "--version");
+    assertTrue(run.out().contains("arg=-Xlog:gc*\narg=-Xmx1g\n"), "split at spaces, not globbed: " + run.out());
+    // java's stderr passes a filter that may write its last line just after java's exit
+    waitFor(() -> Files.readString(root.resolve("err.txt")).contains("error: something the user must see\n"));
+    assertFalse(Files.readString(root.resolve("err.txt")).contains("incubator"));
+  }
+
+  @Test
+  void aRebuildWaitsForTheCommandsRunningFromTheBuild() throws Exception {
+    Assumptions.assumeTrue(onPath("flock"), "flock (util-linux)");
+    netc(Map.of(), "--version"); // built, and run once
+    Process running = start(Map.of("FAKE_JAVA_SECONDS", "2"), "run", "long.jar");
+    waitFor(() -> Files.readAllLines(events).stream().filter(l -> l.startsWith("java start")).count() == 2);
+    append(root.resolve("compiler/src/main/java/C.java"));
+    Run rebuilt = netc(Map.of(), "--version");
+    assertTrue(running.waitFor(60, TimeUnit.SECONDS));
+    assertTrue(rebuilt.err().contains("netc: waiting for other netc commands to end"), rebuilt.err());
+    List<String> log = Files.readAllLines(events).stream().map(l -> l.startsWith("mvn ") ? "mvn" : l).toList();
+    assertEquals(List.of("mvn", "java start netc.cli.Main", "java end netc.cli.Main",
+        "java start netc.cli.Main", "java end netc.cli.Main", // the long command
+        "mvn", "java start netc.cli.Main", "java end netc.cli.Main"), log,
+        "the rebuild came after the running command ended");
+  }
+
+  // ---- helpers
+
+  Run netc(Map<String, String> env, String... args) throws Exception {
+    Process p = start(env, args);
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the launcher ended");
+    return new Run(p.exitValue(), Files.readString(root.resolve("out.txt")), Files.readString(root.resolve("err.txt")));
+  }
+
+  Process start(Map<String, String> env, String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of("bash", root.resolve("netc").toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).directory(root.toFile());
+    pb.environment().put("PATH", root.resolve("bin") + ":" + System.getenv("PATH"));
+    pb.environment().put("JAVA_HOME", root.resolve("jdk").toString());
+    pb.environment().put("NETC_EVENTS", events.toString());
+    pb.environment().remove("NETC_JAVA_OPTS");
+    pb.environment().remove("NETC_MAVEN_OPTS");
+    pb.environment().putAll(env);
+    boolean background = env.containsKey("FAKE_JAVA_SECONDS");
+    String name = background ? "background" : "out";
+    pb.redirectOutput(root.resolve(name + ".txt").toFile());
+    pb.redirectError(root.resolve(background ? "background-err.txt" : "err.txt").toFile());
+    return pb.start();
+  }
+
+  /** The modules of each build so far, in order: "-pl compiler -am" and the like. */
+  List<String> builds() throws IOException {
+    if (!Files.exists(events)) return List.of();
+    return Files.readAllLines(events).stream().filter(l -> l.startsWith("mvn "))
+        .map(l -> l.replaceAll(".*( -pl \\S+ -am).*", "$1").trim()).toList();
+  }
+
+  interface Check {
+    boolean holds() throws IOException;
+  }
+
+  static void waitFor(Check check) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!check.holds()) {
+      assertTrue(System.nanoTime() < deadline, "timed out");
+      Thread.sleep(20);
+    }
+  }
+
+  static void append(Path file) throws IOException {
+    Files.writeString(file, "// changed\n", StandardOpenOption.APPEND);
+  }
+
+  static void write(Path file, String text) throws IOException {
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, text, StandardCharsets.UTF_8);
+  }
+
+  static void script(Path file, String text) throws IOException {
+    write(file, text);
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+
+  static boolean onPath(String tool) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) return true;
+    }
+    return false;
+  }
+}
