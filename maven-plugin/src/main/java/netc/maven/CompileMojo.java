@@ -161,6 +161,7 @@ public final class CompileMojo extends AbstractMojo {
       }
       Path out = outputDirectory.toPath();
       leaveEarlierOutput(out);
+      retireUndeclared(out, specs.stream().map(SpecFiles.Spec::name).toList());
       if (!specs.isEmpty()) Files.createDirectories(out); // absent in a project without Java sources
       for (SpecFiles.Spec spec : specs) compile(spec, out);
       removeGone(out, specs.stream().map(SpecFiles.Spec::name).toList());
@@ -430,6 +431,35 @@ public final class CompileMojo extends AbstractMojo {
     }
   }
 
+  /**
+   * Removes the models of the executions the pom no longer declares (an id renamed, an execution removed, a
+   * profile not active, {@code mvn netc:compile}'s default-cli), unless this execution or a declared one
+   * compiles them, then their stamp folders: nothing else would take those models out of the jar, where
+   * {@code CompiledModel.load(loader, threads)} then finds more than one. Each is taken out of the folder
+   * that execution last wrote to (this one's where it did not record it), only inside the project.
+   */
+  private void retireUndeclared(Path out, List<String> current) throws IOException {
+    Path project = basedir.toPath().toAbsolutePath().normalize();
+    for (Path other : otherExecutions()) {
+      if (declared(other.getFileName().toString())) continue;
+      Path record = other.resolve(LAST_OUTPUT);
+      Path folder = Files.isRegularFile(record) ? project.resolve(Files.readString(record).strip()).normalize() : out.toAbsolutePath().normalize();
+      if (folder.startsWith(project) && Files.isDirectory(folder)) {
+        boolean removed = false;
+        for (String name : stamps(other).keySet()) {
+          if ((folder.equals(out.toAbsolutePath().normalize()) && current.contains(name)) || claimedElsewhere(name)) continue;
+          if (!Files.isDirectory(ModelDirectory.folder(folder, name))) continue;
+          ModelDirectory.clear(folder, name);
+          removed = true;
+          getLog().info("netc: removed model " + name + " from " + folder + ": execution " + other.getFileName()
+              + ", which compiled it, is no longer in the pom");
+        }
+        if (removed) ModelDirectory.declarePresent(folder);
+      }
+      deleteTree(other);
+    }
+  }
+
   /** The stamps in an execution's folder, by the model each names (NAME.stamp); none where the folder is not there. */
   private static Map<String, Path> stamps(Path state) throws IOException {
     Map<String, Path> byModel = new TreeMap<>();
@@ -448,15 +478,12 @@ public final class CompileMojo extends AbstractMojo {
    * the pom still declares, whose stamp of the model records a spec that is still there. A stamp alone
    * proves neither: {@code mvn netc:compile} (execution default-cli) leaves stamps no lifecycle build
    * revisits, and a stamp outlives its spec, so trusting every stamp kept models whose specs were deleted.
-   * Stale claims are deleted where found (an execution no longer declared: its whole folder).
+   * Stale claims are deleted where found.
    */
   private boolean claimedElsewhere(String name) throws IOException {
     boolean claimed = false;
     for (Path other : otherExecutions()) {
-      if (!declared(other.getFileName().toString())) {
-        deleteTree(other);
-        continue;
-      }
+      if (!declared(other.getFileName().toString())) continue; // retireUndeclared's
       Path stamp = other.resolve(name + STAMP);
       if (!Files.isRegularFile(stamp)) continue;
       String spec = recordedSpec(Stamp.recordedConfiguration(stamp));
@@ -511,8 +538,12 @@ public final class CompileMojo extends AbstractMojo {
     }
   }
 
-  /** A class of each of netc's jars a compile runs: the spec grammar, the compiler, the runtime. */
-  static final List<Class<?>> NETC_PARTS = List.of(netc.grammar.NetParser.class, ModelCompiler.class, netc.runtime.CompiledModel.class);
+  /**
+   * A class of each of netc's jars a compile runs: the spec grammar, the compiler, the runtime, and this
+   * plugin (which chooses the models' names, labels and the spec path their messages show).
+   */
+  static final List<Class<?>> NETC_PARTS = List.of(netc.grammar.NetParser.class, ModelCompiler.class, netc.runtime.CompiledModel.class,
+      CompileMojo.class);
 
   /** The folders the build writes, which hold no model's inputs: the build directory, the classes and the plugin's state. */
   private List<Path> buildFolders() {

@@ -1,8 +1,11 @@
 package netc.maven;
 
 import java.io.IOException;
+import java.nio.file.FileSystem;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -30,15 +33,33 @@ final class SpecFiles {
     if (includes != null && !includes.isEmpty()) {
       Set<Path> listed = new HashSet<>();
       for (String inc : includes) {
-        Path f = source.resolve(inc);
-        if (!Files.isRegularFile(f)) throw new BadInputException(f + ": no such spec (listed in <includes>)");
-        // a file listed twice (or as ./x.net) is one spec, not two that "both make the model"
-        if (listed.add(f.toAbsolutePath().normalize())) files.add(f);
+        List<Path> found;
+        if (isPattern(inc)) {
+          // a pattern (Maven's way: **/*.net) lists the specs and ONNX models it matches, skipping files of blocks for
+          // import as the folder's walk does (and labels, weights, anything else)
+          found = new ArrayList<>();
+          for (Path f : matching(source, inc)) {
+            String file = f.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+            if (file.endsWith(".onnx") || file.endsWith(".net") && declaresInput(f, importPaths)) found.add(f);
+          }
+          if (found.isEmpty()) throw new BadInputException("<includes><include>" + inc + "</include>: no spec in " + source + " matches it");
+        } else {
+          Path f;
+          try {
+            f = source.resolve(inc);
+          } catch (InvalidPathException e) { // Windows: a character no file name holds
+            throw new BadInputException("<includes><include>" + inc + "</include>: not a file name (" + e.getReason() + ")");
+          }
+          if (!Files.isRegularFile(f)) throw new BadInputException(f + ": no such spec (listed in <includes>)");
+          found = List.of(f);
+        }
+        // a file listed twice (or as ./x.net, or by two patterns) is one spec, not two that "both make the model"
+        for (Path f : found) if (listed.add(f.toAbsolutePath().normalize())) files.add(f);
       }
     } else {
       try (Stream<Path> s = Files.list(source)) {
         for (Path f : s.filter(p -> p.getFileName().toString().endsWith(".net") && Files.isRegularFile(p)).sorted().toList()) {
-          if (SpecLoader.load(f, importPaths).main().input() != null) files.add(f);
+          if (declaresInput(f, importPaths)) files.add(f);
         }
       }
     }
@@ -61,6 +82,38 @@ final class SpecFiles {
       out.add(new Spec(f, base, name));
     }
     return out;
+  }
+
+  /** Whether a spec declares an input: a model's spec, not a file of blocks and params for import. */
+  private static boolean declaresInput(Path spec, List<Path> importPaths) {
+    return SpecLoader.load(spec, importPaths).main().input() != null;
+  }
+
+  /** Whether an {@code <include>} is a glob pattern rather than a file's path. */
+  static boolean isPattern(String include) {
+    return include.chars().anyMatch(c -> c == '*' || c == '?' || c == '[' || c == '{');
+  }
+
+  /**
+   * The files under {@code source} (at any depth, sorted) whose path relative to it matches the glob
+   * {@code pattern}, a leading {@code **}{@code /} also matching none of the folders, as in Maven's includes.
+   */
+  static List<Path> matching(Path source, String pattern) throws IOException {
+    FileSystem fs = source.getFileSystem();
+    PathMatcher whole;
+    PathMatcher rest;
+    try {
+      whole = fs.getPathMatcher("glob:" + pattern);
+      rest = pattern.startsWith("**/") ? fs.getPathMatcher("glob:" + pattern.substring(3)) : whole;
+    } catch (IllegalArgumentException e) { // PatternSyntaxException: an unclosed [ or {
+      throw new BadInputException("<includes><include>" + pattern + "</include>: not a pattern (" + e.getMessage().lines().findFirst().orElse("") + ")");
+    }
+    try (Stream<Path> walk = Files.walk(source)) {
+      return walk.filter(Files::isRegularFile).filter(f -> {
+        Path relative = source.relativize(f);
+        return whole.matches(relative) || rest.matches(relative);
+      }).sorted().toList();
+    }
   }
 
   /**

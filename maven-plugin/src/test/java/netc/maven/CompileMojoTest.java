@@ -133,6 +133,32 @@ class CompileMojoTest {
     }
   }
 
+  /** Maven's include patterns: {@code **}{@code /} at any depth, top level included; files of blocks, labels and the like are not specs. */
+  @Test
+  void includesMayBePatterns() throws Exception {
+    Path vision = Files.createDirectories(src.resolve("vision"));
+    Files.writeString(vision.resolve("nested.net"), OTHER);
+    Files.writeString(vision.resolve("more-blocks.net"), BLOCKS);
+    Files.writeString(src.resolve("tiny.labels.txt"), "a\nb\nc\nd\n");
+    CompileMojo all = mojo();
+    all.includes = List.of("**/*.net", "*");
+    all.execute();
+    assertEquals("nested\nother_net\ntiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    CompileMojo some = mojo();
+    some.includes = List.of("vision/*.net", "t?ny.net");
+    some.execute();
+    assertEquals("nested\ntiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+
+    CompileMojo none = mojo();
+    none.includes = List.of("vision/*.onnx");
+    MojoFailureException e = assertThrows(MojoFailureException.class, none::execute);
+    assertEquals("<includes><include>vision/*.onnx</include>: no spec in " + src + " matches it", e.getMessage());
+    CompileMojo broken = mojo();
+    broken.includes = List.of("[a-.net");
+    e = assertThrows(MojoFailureException.class, broken::execute);
+    assertTrue(e.getMessage().startsWith("<includes><include>[a-.net</include>: not a pattern ("), e.getMessage());
+  }
+
   /** The seed of the plugin's synthetic weights. */
   static final long SYNTHETIC_SEED = 0;
 
@@ -180,9 +206,9 @@ class CompileMojoTest {
     Files.setLastModifiedTime(props, first);
     mojo().execute();
     assertNotEquals(first, Files.getLastModifiedTime(props), "compiled for another runtime ABI: compiled again");
-    // netc's own grammar, compiler and runtime are inputs (what a rebuilt one changes: aRebuiltClassesFolderChangesTheStamp)
+    // netc's own grammar, compiler, runtime and this plugin are inputs (what a rebuilt one changes: aRebuiltClassesFolderChangesTheStamp)
     current = Files.readString(stamp);
-    assertEquals(3, CompileMojo.NETC_PARTS.size());
+    assertEquals(4, CompileMojo.NETC_PARTS.size());
     for (Class<?> part : CompileMojo.NETC_PARTS) {
       Path from = CompileMojo.codeSource(part);
       assertTrue(from != null && current.contains("input " + from.toAbsolutePath().normalize() + " "), part + " in " + current);
@@ -425,6 +451,28 @@ class CompileMojoTest {
     assertFalse(Files.exists(classes.resolve("netc/models/other_net")), "b is gone from the pom: nothing compiles other_net");
     assertFalse(Files.exists(project.resolve("target/netc-maven-plugin/b")), "b's stamps are deleted");
     assertEquals("tiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+  }
+
+  /**
+   * mvn netc:compile (default-cli: every spec), then mvn package, whose one execution includes tiny.net only:
+   * other_net, which only the undeclared default-cli compiled, goes, and so does default-cli's folder; a
+   * model a declared execution still compiles stays.
+   */
+  @Test
+  void aModelOnlyAnUndeclaredExecutionCompiledGoes() throws Exception {
+    execution("default-cli").execute();
+    assertEquals("other_net\ntiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    declared(declaring("lib"), "lib", "tiny.net").execute();
+    assertFalse(Files.exists(classes.resolve("netc/models/other_net")), "only default-cli compiled it");
+    assertTrue(Files.exists(classes.resolve("netc/models/tiny/model.properties")));
+    assertEquals("tiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    assertFalse(Files.exists(project.resolve("target/netc-maven-plugin/default-cli")), "its stamps are deleted");
+
+    execution("old-id", "other-net.net").execute(); // an execution since renamed to new-id, and one still declared
+    execution("keeper", "other-net.net").execute();
+    declared(declaring("lib", "keeper", "new-id"), "lib", "tiny.net").execute();
+    assertTrue(Files.exists(classes.resolve("netc/models/other_net/model.properties")), "keeper, declared, still compiles it");
+    assertFalse(Files.exists(project.resolve("target/netc-maven-plugin/old-id")));
   }
 
   /**
