@@ -28,6 +28,11 @@ import netc.runtime.kernels.Kernels;
  * process-wide intra-op thread pool (shared by all models with the same thread count) serves one
  * call at a time; a call that finds it busy runs on its own thread alone. Results do not depend on which path ran: every output value is computed by one thread with
  * the same operations in the same order, so concurrent and serial calls give bit-identical results.
+ *
+ * <p><b>Cancelling.</b> A call whose thread is interrupted ({@code Future.cancel(true)}, a request's
+ * timeout) stops at the next step of its network, a few milliseconds at most in a ResNet-50, and throws
+ * {@link java.util.concurrent.CancellationException}, the thread's interrupt status left set; its outputs
+ * are then not all written. A call on an interrupted thread throws before its first step.
  */
 public abstract class CompiledModel implements AutoCloseable {
   /** The kernels for this JVM, in a static final field so calls through it are monomorphic. */
@@ -495,6 +500,7 @@ public abstract class CompiledModel implements AutoCloseable {
    * [N, C, H, W]), what {@link #predict(Tensor)}'s [N, outputSize] holds, for a file written from it.
    */
   public final int[] outputShape(int batch) {
+    if (batch < 1) throw new IllegalArgumentException("batch: must be at least 1, got " + batch);
     List<Integer> one = info.outputShape();
     int[] shape = new int[one.size() + 1];
     shape[0] = batch;
@@ -557,6 +563,7 @@ public abstract class CompiledModel implements AutoCloseable {
    * take 3,221,225,472 floats; 682 at most fit). Computed in longs: batch x outputs may overflow an int.
    */
   public final String batchTooLarge(int batch) {
+    if (batch < 1) throw new IllegalArgumentException("batch: must be at least 1, got " + batch);
     long perImage = (long) inputShape[0] * inputShape[1] * inputShape[2], outputs = Math.max(1, outputSize);
     long largest = Math.min(MAX_ARRAY / perImage, MAX_ARRAY / outputs);
     if (batch <= largest) return null;
@@ -600,6 +607,7 @@ public abstract class CompiledModel implements AutoCloseable {
    *     are written while the images after it, on this thread or on the pool's, are still to be read, so
    *     they would be read overwritten (for {@link #predictNhwc}, which copies its input first, they may be)
    * @throws IllegalStateException when the model was closed
+   * @throws java.util.concurrent.CancellationException when the calling thread was interrupted (see the class's "Cancelling")
    */
   public final void predict(float[] input, int batch, float[] output) {
     enter();
@@ -873,9 +881,13 @@ public abstract class CompiledModel implements AutoCloseable {
       Workspace ws = space(spaces, first + i - from);
       ws.input = input;
       ws.inputBase = i * per;
-      for (int s = 0; s < split; s++) timedStep(s, ws, false);
+      for (int s = 0; s < split; s++) {
+        cancelIfInterrupted();
+        timedStep(s, ws, false);
+      }
     }
     for (int s = split; s < steps(); s++) {
+      cancelIfInterrupted();
       long t0 = PROFILE ? System.nanoTime() : 0;
       int items = items(s), chunk = bunchChunk(s);
       for (int c = 0; c < items; c += chunk) {
@@ -887,6 +899,19 @@ public abstract class CompiledModel implements AutoCloseable {
       Workspace ws = spaces[first + i - from];
       System.arraycopy(ws.arena, outputOffset(), output, i * outputSize, outputSize);
       ws.input = null;
+    }
+  }
+
+  /**
+   * Ends a call whose thread was interrupted ({@code Future.cancel(true)}, a request's timeout), between two
+   * steps: the pool is idle there (each step is joined), so nothing runs on after the call has thrown. A
+   * worker thread running images of a batch is never interrupted; the caller's thread stops the batch
+   * ({@link ThreadPool}'s failure). The interrupt status stays set, as {@link Preprocess} leaves it.
+   */
+  static void cancelIfInterrupted() {
+    Thread t = Thread.currentThread();
+    if (t.isInterrupted() && !ThreadPool.isWorker(t)) {
+      throw new java.util.concurrent.CancellationException("the call was interrupted: stopped between two steps, its outputs not all written");
     }
   }
 
@@ -907,7 +932,10 @@ public abstract class CompiledModel implements AutoCloseable {
     ws.input = input;
     ws.inputBase = image * inputShape[0] * inputShape[1] * inputShape[2];
     int n = steps();
-    for (int s = 0; s < n; s++) timedStep(s, ws, parallel);
+    for (int s = 0; s < n; s++) {
+      cancelIfInterrupted();
+      timedStep(s, ws, parallel);
+    }
     System.arraycopy(ws.arena, outputOffset(), output, outImage * outputSize, outputSize);
     ws.input = null;
   }

@@ -230,6 +230,9 @@ public final class Preprocess {
       if (width < 1 || height < 1 || argb.length != (long) width * height) {
         throw new IllegalArgumentException(argb.length + " ints are not the ARGB pixels of a " + width + "x" + height + " image");
       }
+      if (3L * argb.length > ImageLimits.MAX_ARRAY) { // past 715,827,882 pixels, 3 x length overflowed to a negative size
+        throw new IllegalArgumentException("a " + width + "x" + height + " image's RGB bytes are more than one Java array holds");
+      }
       byte[] rgb = new byte[3 * argb.length];
       for (int i = 0; i < argb.length; i++) {
         rgb[3 * i] = (byte) (argb[i] >> 16);

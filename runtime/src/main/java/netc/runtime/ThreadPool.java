@@ -79,6 +79,8 @@ public final class ThreadPool {
    * idle workers spinning against each other's work (measured: 4x slower calls with a pool each).
    */
   public static ThreadPool shared(int threads) {
+    // as ModelLoader's: each pool's threads live as long as the JVM, so a typo of 5000 must not start 4,999
+    if (threads > CommandLineArgs.MAX_THREADS) throw new IllegalArgumentException("threads: at most " + CommandLineArgs.MAX_THREADS + ", got " + threads);
     return SHARED.computeIfAbsent(threads, ThreadPool::new);
   }
 
@@ -200,12 +202,27 @@ public final class ThreadPool {
   private Thread startWorker(int id) {
     return java.security.AccessController.doPrivileged((java.security.PrivilegedAction<Thread>) () -> {
       // no inherited thread-locals either: a request thread's (a logging context's) could hold its web application's loader
-      Thread w = new Thread(null, () -> work(id), WORKER_NAME_PREFIX + id, 0, false);
+      Thread w = new Worker(() -> work(id), WORKER_NAME_PREFIX + id);
       w.setDaemon(true);
       w.setContextClassLoader(ThreadPool.class.getClassLoader());
       starter.accept(w);
       return w;
     });
+  }
+
+  /** A pool's worker thread: what {@link #isWorker} knows it by (a name can be anyone's). */
+  private static final class Worker extends Thread {
+    Worker(Runnable body, String name) {
+      super(null, body, name, 0, false);
+    }
+  }
+
+  /**
+   * Whether {@code t} is a pool's worker, whose interrupts (a container's ThreadGroup.interrupt) cancel
+   * nothing: only a call's own thread cancels it (see {@link CompiledModel}'s "Cancelling").
+   */
+  static boolean isWorker(Thread t) {
+    return t instanceof Worker;
   }
 
   /** How a worker is started: {@link Thread#start} but in tests of a start that fails. */

@@ -1,0 +1,160 @@
+package netc.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A call whose thread is interrupted (a request's timeout, Future.cancel(true)) stops at its next step
+ * and throws CancellationException, on one thread, sharing steps with the pool, and running images of
+ * a batch on the pool; the model and the pool are whole afterwards.
+ */
+class CancelTest {
+  static final int STEPS = 10, ITEMS = 4;
+
+  /** A model of ten steps of four items; the step {@code interruptAt} interrupts the calling thread, as a cancel arriving then would. */
+  static class Steps extends CompiledModel {
+    final AtomicInteger ran = new AtomicInteger();
+    volatile Thread caller;
+    volatile int interruptAt = -1;
+
+    Steps(int threads) {
+      super(ThreadPoolTest.Counting.properties(), threads, ThreadPoolTest.Counting.SIZES);
+    }
+
+    @Override
+    protected int steps() {
+      return STEPS;
+    }
+
+    @Override
+    protected int items(int step) {
+      return ITEMS;
+    }
+
+    @Override
+    protected boolean parallel(int step) {
+      return true;
+    }
+
+    @Override
+    protected void runStep(int step, Workspace ws, int from, int to) {
+      if (step == interruptAt && Thread.currentThread() == caller) Thread.currentThread().interrupt();
+      ran.addAndGet(to - from);
+    }
+
+    @Override
+    protected int outputOffset() {
+      return 0;
+    }
+
+    @Override
+    public List<String> stepNames() {
+      return List.of("s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9");
+    }
+  }
+
+  @Test
+  void anInterruptStopsTheCallAtTheNextStep() {
+    for (int threads : new int[] {1, 2}) {
+      Steps m = new Steps(threads);
+      m.caller = Thread.currentThread();
+      m.interruptAt = 3;
+      CancellationException e = assertThrows(CancellationException.class, () -> m.predict(new float[1], 1, new float[1]));
+      assertTrue(e.getMessage().contains("interrupted"), e.getMessage());
+      assertTrue(Thread.interrupted(), "the interrupt status stays set (cleared here)");
+      assertEquals(4 * ITEMS, m.ran.get(), threads + " threads: steps 0-3 ran, none after");
+
+      m.interruptAt = -1; // the model is whole: the next call runs every step, and close() does not wait for the cancelled one
+      m.ran.set(0);
+      m.predict(new float[1], 1, new float[1]);
+      assertEquals(STEPS * ITEMS, m.ran.get());
+      m.close();
+    }
+  }
+
+  @Test
+  void aCallOnAnInterruptedThreadRunsNothing() {
+    Steps m = new Steps(1);
+    Thread.currentThread().interrupt();
+    try {
+      assertThrows(CancellationException.class, () -> m.predict(new float[3], 3, new float[3]));
+    } finally {
+      assertTrue(Thread.interrupted());
+    }
+    assertEquals(0, m.ran.get());
+  }
+
+  /** A batch run image by image on two threads: the caller's interrupt stops the pool's thread from taking more images. */
+  @Test
+  void anInterruptStopsABatchOnEveryThread() {
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      Steps m = new Steps(2);
+      int batch = 400;
+      m.caller = Thread.currentThread();
+      m.interruptAt = 5; // in the caller's first image
+      assertTrue(m.imagesPerThread(batch));
+      assertThrows(CancellationException.class, () -> m.predict(new float[batch], batch, new float[batch]));
+      assertTrue(Thread.interrupted());
+      assertTrue(m.ran.get() < batch * STEPS * ITEMS / 2, "the batch stopped: " + m.ran.get() + " items ran");
+      m.interruptAt = -1;
+      m.ran.set(0);
+      m.predict(new float[batch], batch, new float[batch]);
+      assertEquals(batch * STEPS * ITEMS, m.ran.get(), "the pool runs the next batch whole");
+      m.close();
+    });
+  }
+
+  /** The way a service cancels: Future.cancel(true) on a call running in an executor ends it, and close() returns. */
+  @Test
+  void futureCancelEndsARunningCall() throws Exception {
+    Steps m = new Steps(1) {
+      @Override
+      protected void runStep(int step, Workspace ws, int from, int to) {
+        super.runStep(step, ws, from, to);
+        if (step == 2) {
+          try {
+            Thread.sleep(60_000); // a long step: the cancel arrives during it
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // as a kernel would not notice: the flag stays for the step's end
+          }
+        }
+      }
+    };
+    ExecutorService service = Executors.newSingleThreadExecutor();
+    try {
+      Future<?> call = service.submit(() -> m.predict(new float[1], 1, new float[1]));
+      while (m.ran.get() < 3 * ITEMS) Thread.sleep(5);
+      call.cancel(true);
+      assertTimeoutPreemptively(Duration.ofSeconds(20), m::close);
+      assertEquals(3 * ITEMS, m.ran.get(), "no step after the cancelled one ran");
+      assertTrue(call.isCancelled());
+    } finally {
+      service.shutdownNow();
+      assertTrue(service.awaitTermination(20, TimeUnit.SECONDS));
+    }
+  }
+
+  /** Sizes a caller may size buffers from are checked: a batch below 1 is refused, not a shape of -3 or "fits". */
+  @Test
+  void batchesBelowOneAndPoolsPastTheLimitAreRefused() {
+    Steps m = new Steps(1);
+    assertEquals("batch: must be at least 1, got -3", assertThrows(IllegalArgumentException.class, () -> m.outputShape(-3)).getMessage());
+    assertEquals("batch: must be at least 1, got 0", assertThrows(IllegalArgumentException.class, () -> m.batchTooLarge(0)).getMessage());
+    assertEquals(2, m.outputShape(2)[0]);
+    assertEquals(null, m.batchTooLarge(2));
+    assertEquals("threads: at most " + CommandLineArgs.MAX_THREADS + ", got 5000",
+        assertThrows(IllegalArgumentException.class, () -> ThreadPool.shared(5000)).getMessage());
+  }
+}
