@@ -46,7 +46,10 @@ public final class ClassifyImages {
     System.exit(run(args, System.out, System.err));
   }
 
-  /** Runs the job; 0 when it wrote its output (bad images are rows, not failures), 1 on a bad input, 2 on a usage error. */
+  /**
+   * Runs the job; 0 when it wrote its output (bad images are rows, not failures), 1 on a bad input (and when
+   * every row is an error: the output is written all the same), 2 on a usage error.
+   */
   public static int run(String[] args, PrintStream out, PrintStream err) {
     Args a;
     try {
@@ -108,6 +111,13 @@ public final class ClassifyImages {
       long rows = written.count(), errors = written.filter(written.col(NetcClassifier.ERROR).isNotNull()).count();
       out.printf("wrote %s: %d rows, %d of them errors, in %.1f s (%.1f rows/s; Spark's start not counted)%n", a.output, rows, errors, seconds,
           rows / seconds);
+      if (rows > 0 && errors == rows) {
+        // a bad image is a row, but no good one at all is the job's problem (executors that cannot see a folder only
+        // the driver has, tensors of another model's size): a pipeline must not record it as a success
+        String first = written.filter(written.col(NetcClassifier.ERROR).isNotNull()).select(NetcClassifier.ERROR).first().getString(0);
+        err.println("error: every row is an error, as " + first + " (each row's in the " + NetcClassifier.ERROR + " column of " + a.output + ")");
+        return 1;
+      }
       return 0;
     } catch (Exception e) { // AnalysisException is not a RuntimeException
       err.println("error: " + message(e));
@@ -282,6 +292,11 @@ public final class ClassifyImages {
       if (o.batch > NetcClassifier.Options.MAX_BATCH) throw new IllegalArgumentException("--batch takes at most " + NetcClassifier.Options.MAX_BATCH + ", got " + o.batch);
       o.input = positional.get(0);
       o.model = positional.get(1);
+      try {
+        Path.of(o.model); // a character no path holds (a NUL): one line, not the stack trace of the first Path.of
+      } catch (java.nio.file.InvalidPathException e) {
+        throw new IllegalArgumentException("MODEL.jar " + o.model + ": not a path (" + e.getReason() + ")");
+      }
       o.output = positional.get(2);
       return o;
     }

@@ -473,6 +473,31 @@ class ClassifyImagesTest {
   }
 
   /**
+   * A job whose every row is an error (here every file is no image; on a cluster, executors that cannot see a
+   * folder only the driver has) writes its rows and exits 1, naming an error, so a pipeline does not record it
+   * as done; a model path no path can be is a usage error in one line.
+   */
+  @Test
+  void aJobOfErrorsOnlyExitsOne() throws IOException {
+    System.setProperty("spark.master", "local[2]");
+    System.setProperty("spark.ui.enabled", "false");
+    Path bad = Files.createDirectories(dir.resolve("only-bad"));
+    Files.write(bad.resolve("a.png"), new byte[] {1, 2, 3});
+    Files.write(bad.resolve("b.jpg"), new byte[] {(byte) 0xff, (byte) 0xd8});
+    ByteArrayOutputStream err = new ByteArrayOutputStream(), out = new ByteArrayOutputStream();
+    Path output = dir.resolve("only-bad.parquet");
+    assertEquals(1, ClassifyImages.run(new String[] {bad.toString(), jar.toString(), output.toString()},
+        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8)));
+    String msg = err.toString(StandardCharsets.UTF_8);
+    assertTrue(msg.startsWith("error: every row is an error, as ") && msg.contains(bad.toString())
+        && msg.endsWith(" (each row's in the error column of " + output + ")\n") && msg.lines().count() == 1, msg);
+    assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("wrote " + output + ": 2 rows, 2 of them errors"), out.toString(StandardCharsets.UTF_8));
+    err.reset();
+    assertEquals(2, ClassifyImages.run(new String[] {bad.toString(), "m\0.jar", "x.parquet"}, System.out, new PrintStream(err, true, StandardCharsets.UTF_8)));
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: MODEL.jar m\0.jar: not a path ("), err.toString(StandardCharsets.UTF_8));
+  }
+
+  /**
    * A maxBytes past what one Java array holds is refused: a file's length was cast to an int, so a 3 GB
    * file was "cannot read (-1294967296)" and one of 4 GiB + 100 bytes was read as 100 and called
    * truncated. The job's --max-bytes takes no more either.
