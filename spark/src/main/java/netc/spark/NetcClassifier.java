@@ -128,7 +128,8 @@ public final class NetcClassifier {
     // parallelized, not a local relation: a million paths would otherwise travel inside the query plan. Sized by the
     // files too: right after the session starts, a cluster whose executors are still registering reports a low
     // default parallelism (a standalone cluster in client mode: 2)
-    int slices = Math.max(spark.sparkContext().defaultParallelism(), (listed.size() + FILES_PER_SLICE - 1) / FILES_PER_SLICE);
+    int slices = Math.max(1, Math.min(listed.size(), Math.max(spark.sparkContext().defaultParallelism(),
+        (listed.size() + FILES_PER_SLICE - 1) / FILES_PER_SLICE))); // no more slices than files: an empty one is a task for nothing
     JavaRDD<Row> rdd = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(listed, slices);
     // a listed row's error: a folder that could not be listed
     StructType files = new StructType().add(PATH, DataTypes.StringType, false).add(LENGTH, DataTypes.LongType, false)
@@ -550,7 +551,7 @@ public final class NetcClassifier {
   }
 
   /** The function each task runs over its partition. */
-  private static final class Classify implements MapPartitionsFunction<Row, Row> {
+  static final class Classify implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
     private final String modelJar;
     private final Options options;
@@ -564,6 +565,8 @@ public final class NetcClassifier {
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
+      // a partition of no rows (50 images over 400 cores) loads no model and allocates no batch
+      if (!rows.hasNext()) return java.util.Collections.emptyIterator();
       Loaded held = acquire(modelJar, options.threads());
       Runnable done = new Runnable() {
         private boolean released;

@@ -473,6 +473,26 @@ class ClassifyImagesTest {
   }
 
   /**
+   * Two files on four cores are two slices, not four, and a partition with no rows loads no model (here a jar
+   * that is not there, which a load would refuse): 50 images on a 400-core cluster loaded the weights in
+   * every executor and allocated a batch in every task.
+   */
+  @Test
+  void noTaskForNothingAndNoModelForAnEmptyPartition() throws IOException {
+    Path two = Files.createDirectories(dir.resolve("two"));
+    Files.write(two.resolve("a.png"), new byte[] {1});
+    Files.write(two.resolve("b.png"), new byte[] {2});
+    SparkSession spark = SparkSession.builder().master("local[4]").config("spark.ui.enabled", "false").getOrCreate();
+    try {
+      assertEquals(2, NetcClassifier.readImages(spark, two.toString(), 1000).rdd().getNumPartitions());
+    } finally {
+      spark.stop();
+    }
+    NetcClassifier.Classify task = new NetcClassifier.Classify(dir.resolve("no-such.jar").toString(), new NetcClassifier.Options(1, 4, false, 1), false);
+    assertFalse(task.call(java.util.Collections.emptyIterator()).hasNext());
+  }
+
+  /**
    * A job whose every row is an error (here every file is no image; on a cluster, executors that cannot see a
    * folder only the driver has) writes its rows and exits 1, naming an error, so a pipeline does not record it
    * as done; a model path no path can be is a usage error in one line.
