@@ -167,9 +167,9 @@ public final class CompileMojo extends AbstractMojo {
       removeGone(out, specs.stream().map(SpecFiles.Spec::name).toList());
       ModelDirectory.declarePresent(out);
     } catch (NetcException e) {
-      throw new MojoFailureException(oneLine(e));
+      throw new MojoFailureException(inPomWords(oneLine(e)));
     } catch (BadInputException e) {
-      throw new MojoFailureException(e.getMessage());
+      throw new MojoFailureException(inPomWords(e.getMessage()));
     } catch (OutOfMemoryError e) {
       throw new MojoFailureException("netc: out of memory compiling a model (" + e.getMessage() + "); give Maven more heap: MAVEN_OPTS=-Xmx2g");
     } catch (IOException | UncheckedIOException | IllegalStateException e) {
@@ -368,7 +368,16 @@ public final class CompileMojo extends AbstractMojo {
    * ONNX model's errors do); and netc's "-D name=value" is shown as the pom's {@code <defines>} entry.
    */
   String located(NetcException e, SpecFiles.Spec spec) {
-    return e.span() != null ? oneLine(e) : located(e.getMessage(), spec);
+    return e.span() != null ? inPomWords(oneLine(e)) : located(e.getMessage(), spec);
+  }
+
+  /**
+   * The compiler's words for its command line's flags as a pom's reader knows them: the labels file is
+   * NAME.labels.txt beside the spec, named by its path (not "--labels FILE"), the import folders {@code <importPaths>}.
+   */
+  static String inPomWords(String m) {
+    return m.replace("(or a directory given with --import-path)", "(or a folder of <importPaths>)")
+        .replace("or the --import-path directories", "or the <importPaths> folders").replace("--labels ", "");
   }
 
   /** A message of the compiler's without a place in the spec text, as {@link #located(NetcException, SpecFiles.Spec)} shows it. */
@@ -378,6 +387,7 @@ public final class CompileMojo extends AbstractMojo {
         m = m.replace("-D " + d.getKey() + "=" + d.getValue(), "<defines><" + d.getKey() + ">" + d.getValue() + "</" + d.getKey() + ">");
       }
     }
+    m = inPomWords(m);
     return m.startsWith(spec.file().toString()) ? m : shown(spec.file()) + ": " + m;
   }
 

@@ -3,6 +3,7 @@ package netc.maven;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -11,7 +12,7 @@ import java.util.List;
 
 /**
  * What a model was last compiled from, and into: a file holding its configuration, for every input file
- * its size and modification time as they were when the compile began, the model the compile wrote and
+ * its size, modification time and identity (and contents, up to {@link #HASHED_BYTES}) as they were when the compile began, the model the compile wrote and
  * the warnings it gave. The model is up to date while all of that is the same: an input changed in any way (a newer file, an
  * older one copied over it with its time kept, an edit during the compile) or gone recompiles it, and so
  * does a model that is not the one written (another execution's over it, or one left in another output
@@ -27,12 +28,37 @@ final class Stamp {
     StringBuilder b = new StringBuilder(configuration);
     for (Path in : inputs.stream().map(p -> p.toAbsolutePath().normalize()).distinct().sorted().toList()) {
       b.append("input ").append(in).append(' ');
-      if (Files.isRegularFile(in)) b.append(Files.size(in)).append(" bytes, modified ").append(Files.getLastModifiedTime(in).toInstant());
+      if (Files.isRegularFile(in)) {
+        BasicFileAttributes a = Files.readAttributes(in, BasicFileAttributes.class);
+        b.append(a.size()).append(" bytes, modified ").append(a.lastModifiedTime().toInstant());
+        // the file itself (its inode on Linux): another file put in its place with the same size and time (an unpacked
+        // archive's fixed times, a store path behind a link) is a change; and what a small one holds, whatever its
+        // time says (an edit of the same length within a file system's 1 or 2 s time resolution)
+        if (a.fileKey() != null) b.append(", file ").append(a.fileKey());
+        if (a.size() <= HASHED_BYTES) b.append(", sha-256 ").append(sha256(in));
+      }
       else if (Files.isDirectory(in)) b.append(folder(in)); // a build's classes folder: netc's own, in its reactor
       else b.append("absent");
       b.append('\n');
     }
     this.contents = b.toString();
+  }
+
+  /** Inputs up to this size (specs, imports, labels, netc's jars) are also stamped by their contents; weights by size, time and identity. */
+  static final long HASHED_BYTES = 16L << 20;
+
+  private static String sha256(Path file) throws IOException {
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
+    try (var in = Files.newInputStream(file)) {
+      byte[] buffer = new byte[65536];
+      for (int n; (n = in.read(buffer)) > 0; ) sha.update(buffer, 0, n);
+    }
+    return HexFormat.of().formatHex(sha.digest());
   }
 
   /** A folder's files, their total size and the newest modification time among them: any rebuild of a classes folder changes one. */

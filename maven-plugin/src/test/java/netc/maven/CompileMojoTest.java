@@ -133,6 +133,23 @@ class CompileMojoTest {
     }
   }
 
+  /** The compiler's flags are named as the pom knows them: a labels file by its path, not "--labels", import folders as {@code <importPaths>}. */
+  @Test
+  void messagesNameThePomsThingsNotTheCommandLinesFlags() throws Exception {
+    Files.writeString(src.resolve("map.net"), "input(1, 8, 8)\nc: conv(4, 3)\n");
+    Path labels = Files.writeString(src.resolve("map.labels.txt"), "a\nb\n");
+    CompileMojo map = mojo();
+    map.includes = List.of("map.net");
+    String m = assertThrows(MojoFailureException.class, map::execute).getMessage();
+    assertTrue(m.contains(labels + ": the model map gives [4, 6, 6] an image, not one score per class") && !m.contains("--labels"), m);
+    Files.writeString(project.resolve("outside.net"), BLOCKS);
+    Files.writeString(src.resolve("escape.net"), "import \"../../../outside.net\"\ninput(3, 16, 16)\nu: unit(4)\n");
+    CompileMojo escape = mojo();
+    escape.includes = List.of("escape.net");
+    m = assertThrows(MojoFailureException.class, escape::execute).getMessage();
+    assertTrue(m.contains("imports must stay inside the spec's folder (or a folder of <importPaths>)") && !m.contains("--import-path"), m);
+  }
+
   /** Maven's include patterns: {@code **}{@code /} at any depth, top level included; files of blocks, labels and the like are not specs. */
   @Test
   void includesMayBePatterns() throws Exception {
@@ -647,6 +664,45 @@ class CompileMojoTest {
     Files.delete(src.resolve("blocks.net"));
     MojoFailureException e = assertThrows(MojoFailureException.class, listed::execute);
     assertEquals(src.resolve("tiny.net") + ":1:8: cannot read import blocks.net: no such file", e.getMessage());
+  }
+
+  /**
+   * A change its size and time do not show recompiles: a spec edited to the same length, its time put back (a file
+   * system of 1 or 2 s times, an archive's fixed times), and weights swapped for another file of the same size and
+   * time (a store path behind a link): by the spec's contents, and by the weights' identity.
+   */
+  @Test
+  void aChangeOfTheSameSizeAndTimeRecompiles() throws Exception {
+    Graph g = GraphBuilder.build(SpecLoader.load(src.resolve("other-net.net")), Map.of());
+    Path weights = src.resolve("other-net.safetensors");
+    Safetensors.write(weights, SyntheticWeights.generate(g, 3), Map.of());
+    FileTime then = FileTime.fromMillis(5_000_000);
+    Files.setLastModifiedTime(weights, then);
+    mojo().execute();
+    Path tiny = classes.resolve("netc/models/tiny/model.properties"), other = classes.resolve("netc/models/other_net/model.properties");
+    FileTime first = FileTime.fromMillis(1_000_000);
+    Files.setLastModifiedTime(tiny, first);
+    Files.setLastModifiedTime(other, first);
+    Path spec = src.resolve("tiny.net");
+    FileTime specTime = Files.getLastModifiedTime(spec);
+    Files.writeString(spec, TINY.replace("width = 8", "width = 6"));
+    Files.setLastModifiedTime(spec, specTime);
+    mojo().execute();
+    assertNotEquals(first, Files.getLastModifiedTime(tiny), "the spec's contents changed: compiled again");
+    Files.setLastModifiedTime(other, first); // (every *.net file of the folder is its input too: an added one may shadow an import)
+
+    Path swap = src.resolve("swap.tmp");
+    Safetensors.write(swap, SyntheticWeights.generate(g, 4), Map.of());
+    assertEquals(Files.size(weights), Files.size(swap));
+    Files.setLastModifiedTime(swap, then);
+    Files.move(swap, weights, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Assumptions.assumeTrue(Files.readAttributes(weights, java.nio.file.attribute.BasicFileAttributes.class).fileKey() != null,
+        "a file system that gives files an identity");
+    mojo().execute();
+    assertNotEquals(first, Files.getLastModifiedTime(other), "another file in the weights' place: compiled again");
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
+      assertMatchesInterpreter(loader, "other_net", src.resolve("other-net.net"), 4, new int[] {1, 1, 8, 8});
+    }
   }
 
   /** Protobuf bytes of one message (field numbers of onnx.proto). */
