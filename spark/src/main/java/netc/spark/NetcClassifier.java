@@ -425,7 +425,12 @@ public final class NetcClassifier {
       Loaded l = MODELS.get(key);
       if (l == null) {
         MODELS.entrySet().removeIf(e -> {
-          boolean stale = !e.getKey().equals(Jar.of(e.getKey().path(), e.getKey().threads()));
+          boolean stale;
+          try {
+            stale = !e.getKey().equals(Jar.of(e.getKey().path(), e.getKey().threads()));
+          } catch (java.io.IOException momentary) { // not a jar gone or changed: kept, as a later look may see it again
+            stale = false;
+          }
           if (stale) e.getValue().retire();
           return stale;
         });
@@ -515,15 +520,16 @@ public final class NetcClassifier {
   /** A model jar as it was when read, and the threads asked of its model: the key of {@link #MODELS}. */
   private record Jar(Path path, long size, java.nio.file.attribute.FileTime modified, Object fileKey, int threads) {
     /**
-     * The jar at {@code path} now, or null when there is no such file. The file key (device and inode) tells
-     * a jar written anew (netc writes a new file and renames it over the old) even where the size and a
-     * coarse modification time are the same.
+     * The jar at {@code path} now, or null when there is no such file (or a folder is there). The file key
+     * (device and inode) tells a jar written anew (netc writes a new file and renames it over the old) even
+     * where the size and a coarse modification time are the same. Any other failure to look (a folder on the
+     * way that may not be entered, a file system's error) is thrown: it is not "no such jar".
      */
-    static Jar of(Path path, int threads) {
+    static Jar of(Path path, int threads) throws java.io.IOException {
       try {
         var a = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class);
         return a.isRegularFile() ? new Jar(path.toAbsolutePath(), a.size(), a.lastModifiedTime(), a.fileKey(), threads) : null;
-      } catch (java.io.IOException e) {
+      } catch (java.nio.file.NoSuchFileException | java.nio.file.NotDirectoryException e) {
         return null;
       }
     }
@@ -531,13 +537,18 @@ public final class NetcClassifier {
 
   private static Jar locate(String modelJar, int threads) {
     Path given = Path.of(modelJar);
-    // only a bare name: a path names its own file, and another jar of the same name may have been shipped
-    if (given.getParent() == null && org.apache.spark.SparkEnv.get() != null) {
-      Jar shipped = Jar.of(Path.of(SparkFiles.get(modelJar)), threads);
-      if (shipped != null) return shipped;
+    try {
+      // only a bare name: a path names its own file, and another jar of the same name may have been shipped
+      if (given.getParent() == null && org.apache.spark.SparkEnv.get() != null) {
+        Jar shipped = Jar.of(Path.of(SparkFiles.get(modelJar)), threads);
+        if (shipped != null) return shipped;
+      }
+      Jar jar = Jar.of(given, threads);
+      if (jar != null) return jar;
+    } catch (java.io.IOException e) {
+      throw new BadInputException(modelJar + ": cannot look at the model jar on this executor (" + netc.runtime.io.FileOutput.reason(e) + ")", e);
     }
-    Jar jar = Jar.of(given, threads);
-    if (jar != null) return jar;
+    if (Files.isDirectory(given)) throw new BadInputException(modelJar + ": a folder, not a model jar");
     throw new BadInputException(modelJar + ": no such model jar on this executor (ship it with --files, or give a path every executor reads)");
   }
 

@@ -561,6 +561,21 @@ class ClassifyImagesTest {
     assertEquals(2, NetcClassifier.model(jar.toString(), 2).threads());
     BadInputException e = assertThrows(BadInputException.class, () -> NetcClassifier.model(dir.resolve("gone.jar").toString(), 1));
     assertEquals(dir.resolve("gone.jar") + ": no such model jar on this executor (ship it with --files, or give a path every executor reads)", e.getMessage());
+    e = assertThrows(BadInputException.class, () -> NetcClassifier.model(dir.toString(), 1));
+    assertEquals(dir + ": a folder, not a model jar", e.getMessage());
+  }
+
+  /** A jar the executor cannot look at (here a link to itself) is said so, with the reason, not called missing. */
+  @Test
+  void aJarThatCannotBeLookedAtIsNotCalledMissing() throws IOException {
+    Path loop = dir.resolve("loop.jar");
+    try {
+      Files.createSymbolicLink(loop, loop.getFileName());
+    } catch (UnsupportedOperationException | IOException noLinks) {
+      org.junit.jupiter.api.Assumptions.abort("no symbolic links here");
+    }
+    BadInputException e = assertThrows(BadInputException.class, () -> NetcClassifier.model(loop.toString(), 1));
+    assertTrue(e.getMessage().startsWith(loop + ": cannot look at the model jar on this executor ("), e.getMessage());
   }
 
   /** A model whose jar is gone (an earlier session's shipped copy) is closed and dropped when a new jar is loaded. */
