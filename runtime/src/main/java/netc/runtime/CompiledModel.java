@@ -261,7 +261,10 @@ public abstract class CompiledModel implements AutoCloseable {
    * waits for them, as a service swapping models needs: the old model's last requests are answered), then
    * its idle workspaces ({@link #releaseWorkspaces()}) are dropped and the class loader {@link #load(Path,
    * int)} made for it is closed (its jar file with it). An interrupt does not cut the wait short; it stays
-   * set. The intra-op thread pool is shared between models and stays.
+   * set (a call in progress stops early only when its own thread is interrupted). The intra-op thread pool
+   * is shared between models and stays. A request thread that read the old model from a service's
+   * reference just before the swap, and calls it after this began, gets the IllegalStateException of a
+   * closed model: such a service retries that request once on the reference's new model.
    */
   @Override
   public void close() {

@@ -621,6 +621,12 @@ public final class NetcClassifier {
       this.perImage = shape[0] * shape[1] * shape[2];
       String tooLarge = model.batchTooLarge(options.batch());
       if (tooLarge != null) throw new IllegalArgumentException("batch: " + tooLarge);
+      // the API's callers have no driver-side check (the job's ClassifyImages.checkModel): refused before any
+      // inference, once a task, not a row of "no top-k" for every image after it
+      if (!options.logits() && !model.info().classScores()) {
+        throw new BadInputException("the model gives " + model.info().outputShape() + " an image, not one score per class: Options.logits"
+            + " gives its outputs (labels and probabilities null)");
+      }
       try {
         this.tensors = new float[options.batch() * perImage];
         this.outputs = new float[options.batch() * model.outputSize()];

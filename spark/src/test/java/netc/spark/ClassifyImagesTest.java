@@ -925,6 +925,13 @@ class ClassifyImagesTest {
       spark.stop();
     }
     assertTrue(answered > 0, "the good images are answered");
+    // the API, which has no driver-side check: each task refuses before any inference
+    try (CompiledModel m = CompiledModel.load(map, 1)) {
+      BadInputException e = assertThrows(BadInputException.class, () -> new NetcClassifier.Batches(m, new NetcClassifier.Options(1, 4, false, 1),
+          true, java.util.Collections.emptyIterator(), () -> {}));
+      assertEquals("the model gives [4, 8, 8] an image, not one score per class: Options.logits gives its outputs (labels and probabilities"
+          + " null)", e.getMessage());
+    }
   }
 
   /**
