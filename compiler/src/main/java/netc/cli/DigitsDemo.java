@@ -227,7 +227,7 @@ final class DigitsDemo {
     StringBuilder caption = new StringBuilder(), truth = new StringBuilder();
     for (int i : which) {
       Prediction p = Prediction.topK(logits.data(), i * CLASSES, CLASSES, 1, List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")).get(0);
-      caption.append(pad(String.format("-> %d %5.1f%%", p.index(), 100 * p.probability()), cell));
+      caption.append(pad(String.format(java.util.Locale.ROOT, "-> %d %5.1f%%", p.index(), 100 * p.probability()), cell));
       truth.append(pad(p.index() == h.labels()[i] ? "   (right)" : "   WRONG: is " + h.labels()[i], cell));
     }
     lines.add(caption.toString().stripTrailing());
@@ -276,7 +276,7 @@ final class DigitsDemo {
     g.setColor(Color.BLACK);
     boolean text = canDrawText(() -> fonts.accept(g));
     if (text) {
-      g.drawString(String.format("netc: examples/digits.net on %d held-out digits, %.2f%% right; label under each = netc's answer, red = wrong (true digit in brackets)",
+      g.drawString(String.format(java.util.Locale.ROOT, "netc: examples/digits.net on %d held-out digits, %.2f%% right; label under each = netc's answer, red = wrong (true digit in brackets)",
           r.size(), 100 * r.accuracy()), GAP, 19);
       g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
     }

@@ -143,7 +143,7 @@ final class InspectCommand implements Main.Command {
     for (netc.passes.Pass p : PassManager.pipeline()) does.put(p.name(), p.description());
     for (int i = 0; i < counts.stages.size(); i++) {
       String what = does.get(counts.stages.get(i));
-      out.println(wrapped(String.format("  %-26s %4d", counts.stages.get(i), counts.counts.get(i)), what == null ? "" : what));
+      out.println(wrapped(String.format(java.util.Locale.ROOT, "  %-26s %4d", counts.stages.get(i), counts.counts.get(i)), what == null ? "" : what));
     }
     out.printf("%s: %d nodes before the passes, %d after%n", graph.name(), graph.nodes().size(), optimized.nodes().size());
     if (!cl.hasOption("print-changed")) { // the changes already say what each fused node absorbed
@@ -167,27 +167,27 @@ final class InspectCommand implements Main.Command {
   static String memoryReport(Graph g) {
     MemoryPlan plan = MemoryPlanner.plan(g, 16);
     StringBuilder b = new StringBuilder("memory plan (activations of one image, float32):\n");
-    b.append(String.format("  %-32s %10s  %9s  %s%n", "value", "floats", "offset", "live steps"));
+    b.append(String.format(java.util.Locale.ROOT, "  %-32s %10s  %9s  %s%n", "value", "floats", "offset", "live steps"));
     for (MemoryPlan.Buffer buf : plan.buffers()) {
       String names = String.join(" = ", buf.values().stream().map(id -> g.node(id).name()).toList());
       // a concat's branch written in place lies inside the concat's buffer: say so, or it reads as an overlap
       String inside = buf.parent() < 0 ? "" : "  inside " + g.node(plan.buffers().get(buf.parent()).values().get(0)).name();
-      b.append(String.format("  %-32s %,10d  %,9d  %d-%d%s%n", names.length() > 32 ? names.substring(0, 29) + "..." : names,
+      b.append(String.format(java.util.Locale.ROOT, "  %-32s %,10d  %,9d  %d-%d%s%n", names.length() > 32 ? names.substring(0, 29) + "..." : names,
           buf.floats(), buf.offset(), buf.first(), buf.last(), inside));
     }
     long scratch = netc.codegen.ModelGenerator.scratchFloats(g);
-    b.append(String.format("  peak activation memory per image, planned:      %s%n", mib(plan.arenaFloats())));
+    b.append(String.format(java.util.Locale.ROOT, "  peak activation memory per image, planned:      %s%n", mib(plan.arenaFloats())));
     if (scratch > 0) {
-      b.append(String.format("  plus conv scratch (panels, Winograd tiles):     %s, workspace %s%n", mib(scratch), mib(plan.arenaFloats() + scratch)));
+      b.append(String.format(java.util.Locale.ROOT, "  plus conv scratch (panels, Winograd tiles):     %s, workspace %s%n", mib(scratch), mib(plan.arenaFloats() + scratch)));
     }
-    b.append(String.format("  lower bound for this execution order:           %s%n", mib(plan.lowerBoundFloats())));
-    b.append(String.format("  with in-place sharing but no reuse:             %s%n", mib(plan.withoutReuseFloats())));
-    b.append(String.format("  before planning (every value its own buffer):   %s%n", mib(plan.withoutPlanningFloats())));
+    b.append(String.format(java.util.Locale.ROOT, "  lower bound for this execution order:           %s%n", mib(plan.lowerBoundFloats())));
+    b.append(String.format(java.util.Locale.ROOT, "  with in-place sharing but no reuse:             %s%n", mib(plan.withoutReuseFloats())));
+    b.append(String.format(java.util.Locale.ROOT, "  before planning (every value its own buffer):   %s%n", mib(plan.withoutPlanningFloats())));
     return b.toString();
   }
 
   private static String mib(long floats) {
-    return String.format("%,d bytes (%.2f MiB)", floats * 4, floats * 4 / 1048576.0);
+    return String.format(java.util.Locale.ROOT, "%,d bytes (%.2f MiB)", floats * 4, floats * 4 / 1048576.0);
   }
 
   /** The DOT file --svg writes beside the picture (and leaves there): g.svg's is g.dot. */

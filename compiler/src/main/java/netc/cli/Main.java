@@ -36,6 +36,9 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // numbers as scripts read them (12.5 ms, 1,024), whatever the user's locale: in fa_IR or ar_EG, %d wrote
+    // other digits. The generated code and files never depend on it (they format with Locale.ROOT)
+    java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.ROOT);
     System.exit(run(args, System.out, System.err));
   }
 

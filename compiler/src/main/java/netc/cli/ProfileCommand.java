@@ -114,10 +114,10 @@ public final class ProfileCommand implements Main.Command {
       int timedThreads = perThread ? model.threads() : 1;
       String unit = perThread ? "thread-ms" : "ms";
       double available = total * timedThreads; // per run: what the rows' % are of
-      String multiplying = macsTotal == 0 ? "" : String.format("; the steps that multiply %.2f %s, %s multiply-adds per image, %s%s",
-          macsNanos / 1e6 / runs, unit, macsTotal >= 1e9 ? String.format("%.3f G", macsTotal / 1e9) : String.format("%.3f M", macsTotal / 1e6),
+      String multiplying = macsTotal == 0 ? "" : String.format(java.util.Locale.ROOT, "; the steps that multiply %.2f %s, %s multiply-adds per image, %s%s",
+          macsNanos / 1e6 / runs, unit, macsTotal >= 1e9 ? String.format(java.util.Locale.ROOT, "%.3f G", macsTotal / 1e9) : String.format(java.util.Locale.ROOT, "%.3f M", macsTotal / 1e6),
           gflops(macsTotal, batch, runs, macsNanos), perThread ? " per thread" : "");
-      String mode = !perThread ? "" : String.format("; each thread runs whole images, so a step's time below is its %d threads' summed"
+      String mode = !perThread ? "" : String.format(java.util.Locale.ROOT, "; each thread runs whole images, so a step's time below is its %d threads' summed"
           + " time (thread-ms per run), its %% is of the threads' %.2f thread-ms, and its rate is per thread", timedThreads, available);
       out.printf("%s, batch %d, %d thread%s: %.2f ms per run (mean of the middle %d of %d runs by time)%s%s%n", model.property("network"),
           batch, threads, threads == 1 ? "" : "s", total, runs, runNanos.length, mode, multiplying);
@@ -152,6 +152,6 @@ public final class ProfileCommand implements Main.Command {
 
   /** Two FLOPs a multiply-add: "71.3 GFLOP/s" for {@code macs} of one image, {@code batch} images a run. */
   static String gflops(long macs, int batch, int runs, long nanos) {
-    return nanos <= 0 ? "" : String.format("%.1f GFLOP/s", 2.0 * macs * batch * runs / nanos);
+    return nanos <= 0 ? "" : String.format(java.util.Locale.ROOT, "%.1f GFLOP/s", 2.0 * macs * batch * runs / nanos);
   }
 }

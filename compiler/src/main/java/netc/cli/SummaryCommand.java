@@ -99,25 +99,25 @@ final class SummaryCommand implements Main.Command {
     StringBuilder b = new StringBuilder();
     String row = "%-" + width + "s  %-" + opWidth + "s  %-" + shapeWidth + "s  %12s  %15s%n";
     int rule = width + opWidth + shapeWidth + 35;
-    b.append(String.format(row, "layer", "op", "output", "params", "MACs"));
+    b.append(String.format(java.util.Locale.ROOT, row, "layer", "op", "output", "params", "MACs"));
     b.append("-".repeat(rule)).append('\n');
     for (Row r : rows) {
-      b.append(String.format(row, r.name, r.op, batched(r.shape),
-          r.params == 0 ? "" : String.format("%,d", r.params), r.macs == 0 ? "" : String.format("%,d", r.macs)));
+      b.append(String.format(java.util.Locale.ROOT, row, r.name, r.op, batched(r.shape),
+          r.params == 0 ? "" : String.format(java.util.Locale.ROOT, "%,d", r.params), r.macs == 0 ? "" : String.format(java.util.Locale.ROOT, "%,d", r.macs)));
     }
     b.append("-".repeat(rule)).append('\n');
     long layers = g.nodes().stream().filter(n -> n.op() != Op.INPUT).count();
-    b.append(String.format("network %s%s: %d layers, input %s, output %s%n", g.name(), optimized ? " after the passes" : "",
+    b.append(String.format(java.util.Locale.ROOT, "network %s%s: %d layers, input %s, output %s%n", g.name(), optimized ? " after the passes" : "",
         layers, g.input().shape(), g.output().shape()));
     b.append("input preparation: ").append(preparation(g.input())).append('\n');
-    b.append(String.format("total parameters: %,d%n", g.parameterCount()));
-    b.append(String.format("total multiply-accumulates (conv and fc, per image at %s): %,d (%.3f G)%n",
+    b.append(String.format(java.util.Locale.ROOT, "total parameters: %,d%n", g.parameterCount()));
+    b.append(String.format(java.util.Locale.ROOT, "total multiply-accumulates (conv and fc, per image at %s): %,d (%.3f G)%n",
         g.input().shape(), g.macs(), g.macs() / 1e9));
-    b.append(String.format("parameter memory (float32): %s%n", mb(g.parameterCount() * 4)));
-    b.append(String.format("input memory per image: %s%n", mb(g.input().shape().size() * 4)));
-    b.append(String.format("activation memory per image, unplanned (every layer's output): %s%n", mb(unplannedFloats(g) * 4)));
+    b.append(String.format(java.util.Locale.ROOT, "parameter memory (float32): %s%n", mb(g.parameterCount() * 4)));
+    b.append(String.format(java.util.Locale.ROOT, "input memory per image: %s%n", mb(g.input().shape().size() * 4)));
+    b.append(String.format(java.util.Locale.ROOT, "activation memory per image, unplanned (every layer's output): %s%n", mb(unplannedFloats(g) * 4)));
     if (opt != null) {
-      b.append(String.format("activation memory per image, planned (the compiled model's arena, blocked layouts): %s%n",
+      b.append(String.format(java.util.Locale.ROOT, "activation memory per image, planned (the compiled model's arena, blocked layouts): %s%n",
           mb(MemoryPlanner.plan(opt, 16).arenaFloats() * 4)));
     } else {
       b.append("activation memory per image, planned: unavailable, the passes failed: " + passError + "\n");
@@ -152,7 +152,7 @@ final class SummaryCommand implements Main.Command {
   }
 
   private static String mb(long bytes) {
-    return String.format("%,d bytes (%.2f MB)", bytes, bytes / 1e6);
+    return String.format(java.util.Locale.ROOT, "%,d bytes (%.2f MB)", bytes, bytes / 1e6);
   }
 
   /** The op, or after the passes the ops fused into the node: conv+batchnorm+add+relu. */

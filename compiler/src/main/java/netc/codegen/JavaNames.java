@@ -95,8 +95,16 @@ final class JavaNames {
     return null;
   }
 
+  /**
+   * java.lang's types that some JDK netc runs on (17 to 25) has and another has not: avoided on every JDK, so a
+   * network's class name does not depend on the JDK that compiled it (Compiler.net was CompilerModel on 17, Compiler on 21).
+   */
+  static final Set<String> JAVA_LANG_OF_SOME_JDKS = Set.of("Compiler", "MatchException", "WrongThreadException", "ScopedValue",
+      "StringTemplate", "StableValue", "IO");
+
   /** Whether java.lang has a class of this simple name, which every compilation unit sees unqualified. */
   static boolean isJavaLang(String simpleName) {
+    if (JAVA_LANG_OF_SOME_JDKS.contains(simpleName)) return true;
     try {
       Class.forName("java.lang." + simpleName, false, null); // the boot loader: the JDK's own classes only
       return true;

@@ -63,7 +63,7 @@ final class Limits {
   static void checkLayers(Graph g) {
     int max = maxLayers(), layers = g.nodes().size() - 1; // the input is not a layer
     if (layers <= max) return;
-    throw refuse(g.nodes().get(max + 1), String.format("the network has %,d layers after the passes, and netc compiles at most %,d "
+    throw refuse(g.nodes().get(max + 1), String.format(java.util.Locale.ROOT, "the network has %,d layers after the passes, and netc compiles at most %,d "
         + "(javac needs about a second and 100 MB for every thousand); this is layer %,d. Raise the limit with "
         + "-Dnetc.codegen.maxLayers=N (./netc: NETC_JAVA_OPTS)", layers, max, max + 1));
   }
@@ -77,7 +77,7 @@ final class Limits {
     for (Node n : g.nodes()) {
       long floats = Layouts.floats(n, 16);
       if (floats > PackedWeights.MAX_ARRAY) {
-        throw refuse(n, String.format("its output, %s per image, takes %,d floats%s, more than the %,d one Java array holds", n.shape(),
+        throw refuse(n, String.format(java.util.Locale.ROOT, "its output, %s per image, takes %,d floats%s, more than the %,d one Java array holds", n.shape(),
             floats, n.shape().rank() == 3 && Layouts.isBlocked(n) ? " with channels padded to blocks of 16 and its border" : "",
             PackedWeights.MAX_ARRAY));
       }
@@ -100,7 +100,7 @@ final class Limits {
       // and output; other values live at its step can still push them over
       boolean winograd = byScratch && culprit.attrs().getString("algo", "").equals("winograd")
           && plan.arenaFloats() + ModelGenerator.SLACK_FLOATS <= PackedWeights.MAX_ARRAY;
-      throw refuse(culprit, String.format("one image's workspace would take %,d floats (%,d of activations, %,d of conv scratch; this "
+      throw refuse(culprit, String.format(java.util.Locale.ROOT, "one image's workspace would take %,d floats (%,d of activations, %,d of conv scratch; this "
           + "layer's %s is %,d), more than the %,d one Java array holds%s", workspace, plan.arenaFloats(), scratch,
           byScratch ? "scratch" : "output", byScratch ? scratch : Layouts.floats(largest, 16), PackedWeights.MAX_ARRAY,
           winograd ? "; the scratch is its Winograd tiles: --disable-pass winograd computes it as a direct conv, without them" : ""));

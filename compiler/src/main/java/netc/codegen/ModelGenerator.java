@@ -60,9 +60,20 @@ public final class ModelGenerator {
    * The simple names of the types the generated code names: the imports and the java.lang types it
    * writes unqualified. The generated class must not take one (JavaNames.type).
    */
-  static final Set<String> REFERENCED_TYPES = Set.of(COMPILED_MODEL.simpleName(), WORKSPACE.simpleName(), KERNELS.simpleName(),
-      TABLES.simpleName(), REORDER.simpleName(), SOFTMAX.simpleName(), PROPERTIES.simpleName(), METHOD_HANDLES.simpleName(), "List", "Arrays",
-      "Math", "String", "Integer", "Long", "Float", "Override", "IllegalArgumentException", "System");
+  static final Set<String> REFERENCED_TYPES = java.util.stream.Stream.concat(java.util.stream.Stream.of(COMPILED_MODEL.simpleName(),
+      WORKSPACE.simpleName(), KERNELS.simpleName(), TABLES.simpleName(), REORDER.simpleName(), SOFTMAX.simpleName(), PROPERTIES.simpleName(),
+      METHOD_HANDLES.simpleName(), "List", "Arrays", "Math", "String", "Integer", "Long", "Float", "Override", "IllegalArgumentException",
+      "System"), memberTypes()).collect(java.util.stream.Collectors.toUnmodifiableSet());
+
+  /**
+   * The member types the generated class inherits from CompiledModel (its Sizes record): inside the class
+   * such a name means the member, so a network named "Sizes" would have its step classes' parameters of
+   * its own type read as the record.
+   */
+  private static java.util.stream.Stream<String> memberTypes() {
+    return java.util.Arrays.stream(netc.runtime.CompiledModel.class.getDeclaredClasses())
+        .filter(c -> !java.lang.reflect.Modifier.isPrivate(c.getModifiers())).map(Class::getSimpleName);
+  }
 
   /** The static tables and helpers every generated class may declare besides its steps (see generate()). */
   static final Set<String> OWN_MEMBERS = Set.of("ITEMS", "PARALLEL", "GRAIN", "BUNCH_CHUNK", "MULTIPLY_ADDS", "decodeInts", "decodeLongs",
@@ -157,7 +168,7 @@ public final class ModelGenerator {
         .addModifiers(Modifier.PUBLIC, Modifier.FINAL)
         .superclass(COMPILED_MODEL)
         .addJavadoc("$L", JavaNames.javadoc(graph.name() + ", compiled by netc: " + stepMethods.size() + " steps, "
-            + String.format("%.3f", graph.macs() / 1e9) + " G multiply-accumulates per image, " + plan.arenaFloats() * 4 / 1024
+            + String.format(java.util.Locale.ROOT, "%.3f", graph.macs() / 1e9) + " G multiply-accumulates per image, " + plan.arenaFloats() * 4 / 1024
             + " KiB of activations per image.") + "\n");
     type.addField(FieldSpec.builder(INTS, "ITEMS", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
         .initializer(perStep(items)).build());
@@ -557,18 +568,18 @@ public final class ModelGenerator {
     int perRow = (out.w() + tile - 1) / tile;
     int pixels = out.h() * out.w(), tiles = step > 0 ? out.h() * perRow : (pixels + tile - 1) / tile;
     int k = inBlocks * kh * kw * lanes, allK = allBlocks * kh * kw * lanes;
-    String what = String.format("conv %dx%d stride %dx%d padding %dx%d%s%s, %d -> %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
+    String what = String.format(java.util.Locale.ROOT, "conv %dx%d stride %dx%d padding %dx%d%s%s, %d -> %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
         kh, kw, sh, sw, ph, pw, at.has("padding_end") ? " (bottom, right " + at.paddingEnd().get(0) + "x" + at.paddingEnd().get(1) + ")" : "",
         dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(),
         in.h(), in.w(), out.h(), out.w(), res == null ? "" : ", residual", at.has("act") ? ", " + at.activation().spelling() : "");
     if (lastSingle) what += "; tiles of 2 output blocks, the last block alone";
     String outPix = table(n.name(), "out", INTS, step > 0 ? rowPixelsOf(out, tile) : pixelsOf(out, tile));
     // the input pixel under each output pixel's window, top-left, from the haloed storage (unless read in place)
-    String inPixCall = String.format("Tables.pixels(%d, %d, %d, %d, %d, %d, %d, %d)",
+    String inPixCall = String.format(java.util.Locale.ROOT, "Tables.pixels(%d, %d, %d, %d, %d, %d, %d, %d)",
         out.h(), out.w(), sh, sw, in.rowStride(), in.pixStride(), -(ph * in.rowStride() + pw * in.pixStride()), tile);
     String resPix = res == null ? "null" : table(n.name(), "res", INTS, step > 0 ? rowPixelsOf(res, tile) : pixelsOf(res, tile));
     // every (input block, lane, kernel row, kernel column) step of the window, for the kernels that read it in place
-    String windowSteps = String.format("Tables.kOffsets(%d, %d, %d, %d, %d, %d, %d, %d)",
+    String windowSteps = String.format(java.util.Locale.ROOT, "Tables.kOffsets(%d, %d, %d, %d, %d, %d, %d, %d)",
         inBlocks, lanes, kh, kw, in.plane(), laneStride, dh * in.rowStride(), dw * in.pixStride());
     String kernel;
     int realK = k; // the k steps the kernel runs: k, or fewer where padding lanes are left out
@@ -607,10 +618,10 @@ public final class ModelGenerator {
       kernel = "convLinear";
       long panels = plan.arenaFloats();
       scratch = Math.max(scratch, scratchFloats(graph, n));
-      String kbOff = table(n.name(), "kb", INTS, String.format("Tables.kOffsets(%d, 1, %d, %d, %d, 1, %d, %d)",
+      String kbOff = table(n.name(), "kb", INTS, String.format(java.util.Locale.ROOT, "Tables.kOffsets(%d, 1, %d, %d, %d, 1, %d, %d)",
           allBlocks, kh, kw, in.plane(), dh * in.rowStride(), dw * in.pixStride()));
       MethodSpec.Builder pack = stepMethod(n, "pack", tiles, moved((long) tiles * tile * allK),
-          String.format("copy the windows of %s, %d tiles of %d pixels x %d, into panels for the linear micro-kernel", n.name(), tiles, tile, allK));
+          String.format(java.util.Locale.ROOT, "copy the windows of %s, %d tiles of %d pixels x %d, into panels for the linear micro-kernel", n.name(), tiles, tile, allK));
       pack.beginControlFlow("for (int tile = from; tile < to; tile++)")
           .addStatement("K.packBlocks($L, $L, $L, tile * $L, $L, a, $L + tile * $L)", in.array(), in.at(0), table(n.name(), "in", INTS, inPixCall),
               tile, kbOff, panels, (long) tile * allK)
@@ -637,7 +648,7 @@ public final class ModelGenerator {
           ? stepMethod(n, groups * tiles, (long) pixels * out.channels() * partK,
               what + (tileMajor ? "; tile by tile" : "; weight group by group") + (parts > 1 ? "; the last of " + parts + " parts of k" : ""))
           : stepMethod(n, "k" + c, groups * tiles, (long) pixels * out.channels() * partK,
-              String.format("part %d of %d of k (%d of %d k steps) of %s; %s", c + 1, parts, partK, k, what,
+              String.format(java.util.Locale.ROOT, "part %d of %d of k (%d of %d k steps) of %s; %s", c + 1, parts, partK, k, what,
                   tileMajor ? "tile by tile" : "weight group by group"));
       countMultiplyAdds(Cost.macs(n, graph) / parts); // parts split k in equal shares
       grains.set(grains.size() - 1, tileMajor ? groups : tiles);
@@ -711,7 +722,7 @@ public final class ModelGenerator {
     Attrs at = n.attrs();
     int kh = at.getInts("kernel").get(0), kw = at.getInts("kernel").get(1), sh = at.getInts("stride").get(0), sw = at.getInts("stride").get(1);
     int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1), dh = at.getInts("dilation").get(0), dw = at.getInts("dilation").get(1);
-    String what = String.format("%s conv %dx%d stride %dx%d padding %dx%d%s, %d channels%s, %dx%d -> %dx%d; epilogue: bias%s%s",
+    String what = String.format(java.util.Locale.ROOT, "%s conv %dx%d stride %dx%d padding %dx%d%s, %d channels%s, %dx%d -> %dx%d; epilogue: bias%s%s",
         g == 1 ? "depthwise" : "grouped", kh, kw, sh, sw, ph, pw, dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", out.channels(),
         g == 1 ? "" : " in groups of " + g, in.h(), in.w(), out.h(), out.w(),
         res == null ? "" : ", residual", at.has("act") ? ", " + at.activation().spelling() : "");
@@ -719,7 +730,7 @@ public final class ModelGenerator {
     countMultiplyAdds(Cost.macs(n, graph));
     markWeights(n);
     zeroBorder(m, out);
-    String kOff = table(n.name(), "k", INTS, String.format("Tables.kOffsets(1, 1, %d, %d, 0, 1, %d, %d)", kh, kw, dh * in.rowStride(), dw * 16));
+    String kOff = table(n.name(), "k", INTS, String.format(java.util.Locale.ROOT, "Tables.kOffsets(1, 1, %d, %d, 0, 1, %d, %d)", kh, kw, dh * in.rowStride(), dw * 16));
     m.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int block = item / $L, row = item - block * $L", out.h(), out.h())
         .addStatement("K.$L($L$L, $L + block * $L + row * $L, $L, $L, w, $L + block * $L, $L + block * 16,\n"
@@ -736,7 +747,7 @@ public final class ModelGenerator {
 
   /** The k steps of the linear kernel over a halo-free blocked tensor (or panel) of {@code blocks} planes of {@code plane} floats. */
   private static String linearSteps(int blocks, long plane) {
-    return String.format("Tables.kOffsets(%d, 16, 1, 1, %d, 1, 0, 0)", blocks, plane);
+    return String.format(java.util.Locale.ROOT, "Tables.kOffsets(%d, 16, 1, 1, %d, 1, 0, 0)", blocks, plane);
   }
 
   /**
@@ -934,8 +945,8 @@ public final class ModelGenerator {
     long vOff = plan.arenaFloats(), mOff = vOff + positions * vPos;
     scratch = Math.max(scratch, scratchFloats(graph, n));
     int k = inBlocks * 16;
-    String base = String.format("3x3, %d -> %d channels, %dx%d, %d tiles of %dx%d", in.channels(), out.channels(), out.h(), out.w(), tiles, m, m);
-    String f = String.format("F(%dx%d,3x3)", m, m), last = "q = 0.." + (positions - 1);
+    String base = String.format(java.util.Locale.ROOT, "3x3, %d -> %d channels, %dx%d, %d tiles of %dx%d", in.channels(), out.channels(), out.h(), out.w(), tiles, m, m);
+    String f = String.format(java.util.Locale.ROOT, "F(%dx%d,3x3)", m, m), last = "q = 0.." + (positions - 1);
 
     MethodSpec.Builder t1 = stepMethod(n, "input_transform", inBlocks * th, moved(positions * vPos), "Winograd " + f + " input transform (B^T d B) of conv " + base);
     t1.beginControlFlow("for (int item = from; item < to; item++)")
@@ -948,7 +959,7 @@ public final class ModelGenerator {
 
     // V_q is [input block][tile][16], a halo-free blocked tensor of tiles: the linear kernel reads it in place
     String kOff = table(n.name(), "winograd_k", INTS, linearSteps(inBlocks, tiles * 16));
-    String pix = table(n.name(), "winograd_tiles", INTS, String.format("Tables.pixels(1, %d, 1, 1, 0, 16, 0, %d)", tiles, tile));
+    String pix = table(n.name(), "winograd_tiles", INTS, String.format(java.util.Locale.ROOT, "Tables.pixels(1, %d, 1, 1, 0, 16, 0, %d)", tiles, tile));
     MethodSpec.Builder t2 = stepMethod(n, "multiply", positions * groups * chunks, (long) positions * tiles * out.paddedChannels() * k,
         "Winograd " + f + " products M_q = U_q V_q, " + last + ", of conv " + base);
     countMultiplyAdds((long) positions * tiles * out.channels() * in.channels());
@@ -1013,12 +1024,12 @@ public final class ModelGenerator {
   }
 
   private static String pixelsOf(Geometry g, int tile) {
-    return String.format("Tables.pixels(%d, %d, 1, 1, %d, 16, %d, %d)", g.h(), g.w(), g.rowStride(), g.interior(), tile);
+    return String.format(java.util.Locale.ROOT, "Tables.pixels(%d, %d, 1, 1, %d, 16, %d, %d)", g.h(), g.w(), g.rowStride(), g.interior(), tile);
   }
 
   /** {@link #pixelsOf} with each row a whole number of tiles, its last pixel repeated to fill the last. */
   private static String rowPixelsOf(Geometry g, int tile) {
-    return String.format("Tables.rowPixels(%d, %d, %d, 16, %d, %d)", g.h(), g.w(), g.rowStride(), g.interior(), tile);
+    return String.format(java.util.Locale.ROOT, "Tables.rowPixels(%d, %d, %d, 16, %d, %d)", g.h(), g.w(), g.rowStride(), g.interior(), tile);
   }
 
   private void pool(Node n) {
@@ -1028,7 +1039,7 @@ public final class ModelGenerator {
     int kh = at.getInts("kernel").get(0), kw = at.getInts("kernel").get(1), sh = at.getInts("stride").get(0), sw = at.getInts("stride").get(1);
     int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1);
     MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), (long) out.paddedChannels() * out.h() * out.w() * kh * kw,
-        String.format("%s pool %dx%d stride %dx%d padding %dx%d%s%s%s, %dx%d -> %dx%d", max ? "max" : "average", kh, kw, sh, sw, ph, pw,
+        String.format(java.util.Locale.ROOT, "%s pool %dx%d stride %dx%d padding %dx%d%s%s%s, %dx%d -> %dx%d", max ? "max" : "average", kh, kw, sh, sw, ph, pw,
             at.has("padding_end") ? " (bottom, right " + at.paddingEnd().get(0) + "x" + at.paddingEnd().get(1) + ")" : "",
             at.has("ceil_mode") ? ", ceil mode" : "", at.has("count_include_pad") ? ", padding not counted" : "",
             in.h(), in.w(), out.h(), out.w()));
@@ -1058,7 +1069,7 @@ public final class ModelGenerator {
     int top = n.attrs().getInts("padding").get(0), left = n.attrs().getInts("padding").get(1);
     int right = n.attrs().paddingEnd().get(1);
     MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), moved((long) out.paddedChannels() * out.h() * out.w()),
-        String.format("pad %s with zeros, %dx%d -> %dx%d", padText(n.attrs()), in.h(), in.w(), out.h(), out.w()));
+        String.format(java.util.Locale.ROOT, "pad %s with zeros, %dx%d -> %dx%d", padText(n.attrs()), in.h(), in.w(), out.h(), out.w()));
     zeroBorder(m, out);
     m.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int block = item / $L, oy = item - block * $L, iy = oy - $L", out.h(), out.h(), top)
@@ -1080,7 +1091,7 @@ public final class ModelGenerator {
     Geometry in = value(n.input(0)), out = value(n.id());
     if (!in.blocked() || !out.blocked()) throw new IllegalStateException(n.name() + ": layernorm runs on blocked values");
     MethodSpec.Builder m = stepMethod(n, out.h(), moved(2L * out.paddedChannels() * out.h() * out.w()),
-        String.format("layer norm of each pixel over its %d channels, eps %s, %s", out.channels(), n.attrs().getDouble("eps"), n.shape()));
+        String.format(java.util.Locale.ROOT, "layer norm of each pixel over its %d channels, eps %s, %s", out.channels(), n.attrs().getDouble("eps"), n.shape()));
     zeroBorder(m, out);
     m.beginControlFlow("for (int row = from; row < to; row++)")
         .addStatement("K.layerNormRow($L, $L + row * $L, $L, $L, $L, w, $L, $L, $L,\na, $L + row * $L, $L)", in.array(), in.at(0), in.rowStride(),
@@ -1097,8 +1108,8 @@ public final class ModelGenerator {
   private void channels(Node n) {
     int[] gather = ShapeInference.channelGather(n.op(), n.attrs());
     String what = n.op() == Op.CHANNELS
-        ? String.format("channels %d..%d of %s", gather[0], gather[0] + n.shape().channels() - 1, graph.node(n.input(0)).shape())
-        : String.format("channel shuffle of %s in %d groups: channel j of group i to j * %d + i", n.shape(), gather[1], gather[1]);
+        ? String.format(java.util.Locale.ROOT, "channels %d..%d of %s", gather[0], gather[0] + n.shape().channels() - 1, graph.node(n.input(0)).shape())
+        : String.format(java.util.Locale.ROOT, "channel shuffle of %s in %d groups: channel j of group i to j * %d + i", n.shape(), gather[1], gather[1]);
     gatherStep(n, ChannelRuns.ofMove(n.op(), n.attrs(), n.shape().channels()), what);
   }
 
@@ -1115,7 +1126,7 @@ public final class ModelGenerator {
       }
       from.append(s == 0 ? "" : ", ").append(count[s]).append(" from ").append(graph.node(n.input(s)).name());
     }
-    gatherStep(n, runs, String.format("gather of %d channels (%s), composed from the channel moves %s", n.shape().channels(), from,
+    gatherStep(n, runs, String.format(java.util.Locale.ROOT, "gather of %d channels (%s), composed from the channel moves %s", n.shape().channels(), from,
         n.origins().stream().map(Origin::layer).collect(Collectors.joining(", "))));
   }
 
@@ -1134,7 +1145,7 @@ public final class ModelGenerator {
       places.addAll(List.of(Math.toIntExact(in.offset() + in.interior()), in.plane(), in.rowStride()));
     }
     // both bounded as every table is: a concat of thousands of branches gathers from thousands of sources
-    String lanes = table(n.name(), "lanes", INTS, String.format(
+    String lanes = table(n.name(), "lanes", INTS, String.format(java.util.Locale.ROOT,
         "Tables.gatherLanes(%d,\n// runs: source, its first channel, step, first output channel, step, count\n%s,\n"
             + "// sources: offset of channel 0, floats between channel blocks, row stride\n%s)",
         out.channels(), rowsArray(runs, ChannelRuns.FIELDS), rowsArray(places, 3)));
@@ -1153,7 +1164,7 @@ public final class ModelGenerator {
   private void globalAvgPool(Node n) {
     Geometry in = value(n.input(0)), out = value(n.id());
     MethodSpec.Builder m = stepMethod(n, in.blocks(), moved((long) in.paddedChannels() * in.h() * in.w()),
-        String.format("global average pool, %dx%d -> 1x1", in.h(), in.w()));
+        String.format(java.util.Locale.ROOT, "global average pool, %dx%d -> 1x1", in.h(), in.w()));
     zeroBorder(m, out);
     m.beginControlFlow("for (int block = from; block < to; block++)")
         .addStatement("K.meanBlock($L, $L + block * $L, $L, $L, $L, a, $L + block * $L)",
@@ -1167,7 +1178,7 @@ public final class ModelGenerator {
     int inP = in.paddedChannels() * in.h() * in.w(), outs = out.paddedChannels();
     int bias = n.param("bias") == null ? -1 : weights.offset(n, "bias");
     MethodSpec.Builder m = stepMethod(n, outs, (long) outs * inP,
-        String.format("fully connected, %d -> %d%s", in.channels() * in.h() * in.w(), out.channels(),
+        String.format(java.util.Locale.ROOT, "fully connected, %d -> %d%s", in.channels() * in.h() * in.w(), out.channels(),
             n.attrs().has("act") ? ", then " + n.attrs().activation().spelling() : ""));
     countMultiplyAdds(Cost.macs(n, graph));
     markWeights(n);
@@ -1187,8 +1198,8 @@ public final class ModelGenerator {
     zeroBorder(m, out);
     m.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int block = item / $L, row = item - block * $L", out.h(), out.h());
-    String xRow = String.format("%s + block * %d + row * %d", x.at(0), x.plane(), x.rowStride());
-    String oRow = String.format("%s + block * %d + row * %d", out.at(0), out.plane(), out.rowStride());
+    String xRow = String.format(java.util.Locale.ROOT, "%s + block * %d + row * %d", x.at(0), x.plane(), x.rowStride());
+    String oRow = String.format(java.util.Locale.ROOT, "%s + block * %d + row * %d", out.at(0), out.plane(), out.rowStride());
     switch (n.op()) {
       case ADD -> m.addStatement("K.add($L, $L, $L, $L + block * $L + row * $L,\na, $L, $L, $L, $L)",
           x.array(), xRow, y.array(), y.at(0), y.plane(), y.rowStride(), oRow, out.w() * 16, act(n.attrs()), slope(n.attrs()));
@@ -1241,7 +1252,7 @@ public final class ModelGenerator {
       if (!in.blocked() || in.external()) throw new IllegalStateException(n.name() + ": concat inputs are blocked arena values");
       int c = in.channels();
       if (!plan.isSliceOf(n.input(i), n.id())) {
-        MethodSpec.Builder m = stepMethod(n, "copy" + (i + 1), c * in.h(), moved((long) c * in.h() * in.w()), String.format(
+        MethodSpec.Builder m = stepMethod(n, "copy" + (i + 1), c * in.h(), moved((long) c * in.h() * in.w()), String.format(java.util.Locale.ROOT,
             "copy of branch %d (%d channels) into channels %d..%d of concat %s: it could not be written in place", i + 1, c, channel,
             channel + c - 1, n.shape()));
         if (first) zeroBorder(m, out);
@@ -1265,7 +1276,7 @@ public final class ModelGenerator {
       std = table(owner, "std", FLOATS, floats(at.getDoubles("std")));
     }
     MethodSpec.Builder m = stepMethod(n, src.channels() * src.h(), moved(n.shape().size()), // an item is a row
-        String.format("copy %s from %s to %s%s%s", n.shape(), src.blocked() ? "nchw16c" : "nchw", dst.blocked() ? "nchw16c" : "nchw",
+        String.format(java.util.Locale.ROOT, "copy %s from %s to %s%s%s", n.shape(), src.blocked() ? "nchw16c" : "nchw", dst.blocked() ? "nchw16c" : "nchw",
             dst.hh() + dst.hw() > 0 ? " with a " + dst.hh() + "x" + dst.hw() + " border" : "", at.has("normalize") ? ", normalizing" : ""));
     if (!dst.blocked()) zeroFlatTail(m, n, dst, true);
     m.addStatement("$T.copy($L, $L, $L,\n$L, $L, $L, $L, $L, $L,\na, $L, $L, $L, $L, $L, $L, $L,\n$L, $L, $L, from, to)", REORDER,

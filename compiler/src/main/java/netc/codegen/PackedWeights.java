@@ -152,12 +152,12 @@ final class PackedWeights {
     long total = 0;
     for (Section s : layout(g)) {
       if (s.floats() > MAX_ARRAY) {
-        throw Limits.refuse(s.node(), String.format("its %s take %,d floats once packed (%s), more than the %,d one Java array holds",
+        throw Limits.refuse(s.node(), String.format(java.util.Locale.ROOT, "its %s take %,d floats once packed (%s), more than the %,d one Java array holds",
             describe(g, s), s.floats(), padding(s), MAX_ARRAY));
       }
       total = Layouts.alignedFrom(total) + s.floats();
       if (total > MAX_ARRAY) {
-        throw Limits.refuse(s.node(), String.format("the network's packed weights reach %,d floats at this layer, more than the %,d one "
+        throw Limits.refuse(s.node(), String.format(java.util.Locale.ROOT, "the network's packed weights reach %,d floats at this layer, more than the %,d one "
             + "Java array holds", total, MAX_ARRAY));
       }
     }
@@ -176,7 +176,7 @@ final class PackedWeights {
     if (n.op() != Op.CONV || !s.role().equals("weight")) return "rows padded to multiples of 16";
     if (!n.attrs().getString("algo", "").equals("winograd")) return "channels padded to blocks of 16";
     int m = n.attrs().getInt("tile");
-    return String.format("transformed for Winograd F(%dx%d,3x3): %d values per 3x3 kernel, channels padded to blocks of 16", m, m, (m + 2) * (m + 2));
+    return String.format(java.util.Locale.ROOT, "transformed for Winograd F(%dx%d,3x3): %d values per 3x3 kernel, channels padded to blocks of 16", m, m, (m + 2) * (m + 2));
   }
 
   static PackedWeights pack(Graph g, ParamSource source) {

@@ -214,8 +214,9 @@ public final class GraphBuilder {
     if (nodes.size() == 1) throw new NetcException(main.input().span(), "the spec has no layers after its input");
     refuseUnreadOverrides(overrides, paramReads);
     String name = main.file().displayName();
-    // resnet50.net -> resnet50; an ONNX model's spec is shown as "resnet50.onnx (imported)" -> resnet50
-    name = name.substring(name.lastIndexOf('/') + 1).replaceFirst("\\.net$|\\.onnx \\(imported\\)$", "");
+    // resnet50.net -> resnet50; an ONNX model's spec is shown as "resnet50.onnx (imported)" -> resnet50, and so is one
+    // of another extension ("ResNet50.ONNX", "model.pb": a model is known by its first byte too)
+    name = name.substring(name.lastIndexOf('/') + 1).replaceFirst("\\.net$|(\\.[^./]*)? \\(imported\\)$", "");
     return new Graph(name, nodes, current);
   }
 

@@ -126,7 +126,7 @@ public final class OnnxReader {
       if (!Files.isRegularFile(path)) throw fail("cannot read the model: " + (Files.exists(path) ? "not a regular file" : "no such file"));
       long size = Files.size(path);
       if (size > MAX_MODEL_BYTES) {
-        throw fail(String.format("the model is %,d bytes; an ONNX file holds at most 2 GiB (larger models keep weights as external data)", size));
+        throw fail(String.format(java.util.Locale.ROOT, "the model is %,d bytes; an ONNX file holds at most 2 GiB (larger models keep weights as external data)", size));
       }
       byte[] bytes = Files.readAllBytes(path);
       files.add(path);

@@ -59,12 +59,12 @@ public final class Instruments {
 
       @Override
       public void start(Graph input) {
-        write(String.format("%02d-input.ir", index++), input);
+        write(String.format(java.util.Locale.ROOT, "%02d-input.ir", index++), input);
       }
 
       @Override
       public void after(Pass pass, Graph before, Graph after) {
-        write(String.format("%02d-%s.ir", index++, pass.name()), after);
+        write(String.format(java.util.Locale.ROOT, "%02d-%s.ir", index++, pass.name()), after);
       }
 
       private void write(String name, Graph g) {
@@ -128,7 +128,7 @@ public final class Instruments {
       boolean ok = relative <= tolerance;
       out.printf("verify %-26s max error %.3g of max |output| %.4g  %s%n", pass.name(), relative, scale, ok ? "ok" : "FAILED");
       if (!ok) {
-        throw new NetcException("pass " + pass.name() + " changed the output by " + String.format("%.3g", relative)
+        throw new NetcException("pass " + pass.name() + " changed the output by " + String.format(java.util.Locale.ROOT, "%.3g", relative)
             + " of its largest value (tolerance " + tolerance + ")");
       }
       previous = now;

@@ -175,4 +175,59 @@ class JavaNamesTest {
     assertEquals("n".repeat(64), JavaNames.modelName("n".repeat(64)), "64 characters are kept as they are");
     assertEquals("resnet_50", JavaNames.modelName("ResNet-50"));
   }
+
+  /**
+   * Names a class must not take whatever the JDK: CompiledModel's member types (its Sizes record, which inside the
+   * generated class hides a class named Sizes) and java.lang types some supported JDK has and another has not
+   * (Compiler until 21, IO from 25), so the class name is the same on JDK 17 and 25.
+   */
+  @Test
+  void membersOfCompiledModelAndJavaLangOfAnySupportedJdkAreAvoided() {
+    assertEquals("SizesModel", JavaNames.type("sizes", ModelGenerator.REFERENCED_TYPES));
+    assertEquals("CompilerModel", JavaNames.type("Compiler", ModelGenerator.REFERENCED_TYPES));
+    assertEquals("IOModel", JavaNames.type("IO", ModelGenerator.REFERENCED_TYPES));
+    assertEquals("Resnet50", JavaNames.type("resnet50", ModelGenerator.REFERENCED_TYPES));
+  }
+
+  /** An ONNX model of another extension (or none) is named as one named .onnx: ResNet50.ONNX is ResNet50, not ResNet50_ONNX_imported_. */
+  @ParameterizedTest
+  @ValueSource(strings = {"ResNet50.onnx", "ResNet50.ONNX", "ResNet50.pb", "ResNet50"})
+  void anImportedModelIsNamedWithoutItsExtension(String file) {
+    Graph g = GraphBuilder.build(SpecLoader.fromText("/models/" + file + " (imported)", "input(1, 4, 4)\nc: conv(2, 1)\n"), Map.of());
+    assertEquals("ResNet50", g.name());
+  }
+
+  /**
+   * The generated source does not depend on the JVM's locale: in Persian (or Arabic) Formatter writes %d with other
+   * digits, which javac refused in every model's tables; in German %.3f writes 0,123.
+   */
+  @Test
+  void theGeneratedSourceIsTheSameInEveryLocale() {
+    Graph g = GraphBuilder.build(SpecLoader.fromText("locale.net", """
+        input(3, 16, 16)
+        c1: conv(16, 3, padding = 1)
+        relu()
+        c2: conv(16, 3, padding = 1)
+        p: maxpool(2)
+        global_avgpool()
+        flatten()
+        fc(10)
+        """), Map.of());
+    ParamSource params = SyntheticWeights.source(g, 3);
+    java.util.Locale before = java.util.Locale.getDefault();
+    List<String> sources = new java.util.ArrayList<>();
+    try {
+      for (java.util.Locale locale : new java.util.Locale[] {java.util.Locale.ROOT, java.util.Locale.forLanguageTag("fa-IR"),
+          java.util.Locale.forLanguageTag("ar-EG"), java.util.Locale.GERMANY}) {
+        java.util.Locale.setDefault(locale);
+        Graph optimized = netc.passes.PassManager.run(g, PassContext.defaults());
+        sources.add(ModelGenerator.generate(optimized, netc.passes.MemoryPlanner.plan(optimized, 16), PackedWeights.pack(optimized, params),
+            "// test", ModelGenerator.PACKAGE_PREFIX + "locale").file().toString());
+      }
+    } finally {
+      java.util.Locale.setDefault(before);
+    }
+    assertTrue(sources.get(0).contains("Tables.pixels(") || sources.get(0).contains("Tables.kOffsets("), sources.get(0));
+    for (int i = 1; i < sources.size(); i++) assertEquals(sources.get(0), sources.get(i), "locale " + i);
+  }
 }

@@ -229,7 +229,7 @@ final class ModelLoader {
     }
     long weights = 4L * Long.parseLong(p.getProperty("weights.floats", "0"));
     long arena = 4L * Long.parseLong(p.getProperty("arena.floats", "0"));
-    OutOfMemoryError e = new OutOfMemoryError(String.format(
+    OutOfMemoryError e = new OutOfMemoryError(String.format(java.util.Locale.ROOT,
         "loading the compiled model %s needs %.1f MiB of heap for its weights (and %.1f MiB per concurrent call); this JVM's maximum heap"
             + " is %.1f MiB: raise it with -Xmx",
         name, weights / 1048576.0, arena / 1048576.0, Runtime.getRuntime().maxMemory() / 1048576.0));
