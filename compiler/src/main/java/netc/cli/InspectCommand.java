@@ -139,11 +139,13 @@ final class InspectCommand implements Main.Command {
     Graph optimized = PassManager.run(graph, context);
 
     out.println("passes (node count after each, and what each does):");
-    java.util.Map<String, String> does = new java.util.HashMap<>();
-    for (netc.passes.Pass p : PassManager.pipeline()) does.put(p.name(), p.description());
-    for (int i = 0; i < counts.stages.size(); i++) {
-      String what = does.get(counts.stages.get(i));
-      out.println(wrapped(String.format(java.util.Locale.ROOT, "  %-26s %4d", counts.stages.get(i), counts.counts.get(i)), what == null ? "" : what));
+    out.println(wrapped(String.format(java.util.Locale.ROOT, "  %-26s %4d", counts.stages.get(0), counts.counts.get(0)), ""));
+    // in pipeline order, each pass that did not run said so, and why: the list is the whole pipeline, not what ran of it
+    for (netc.passes.Pass p : PassManager.pipeline()) {
+      int i = counts.stages.indexOf(p.name());
+      String count = i < 0 ? "   -" : String.format(java.util.Locale.ROOT, "%4d", counts.counts.get(i));
+      String why = i >= 0 ? "" : context.disabled().contains(p.name()) ? "skipped (--disable-pass): " : "skipped (-O " + context.optLevel() + "): ";
+      out.println(wrapped(String.format(java.util.Locale.ROOT, "  %-26s %s", p.name(), count), why + p.description()));
     }
     out.printf("%s: %d nodes before the passes, %d after%n", graph.name(), graph.nodes().size(), optimized.nodes().size());
     if (!cl.hasOption("print-changed")) { // the changes already say what each fused node absorbed

@@ -82,7 +82,8 @@ public sealed interface ParamExpr {
 
     @Override
     public String describe() {
-      return "bn_scale(" + weight.describe() + ", " + gamma.describe() + ", " + var.describe() + ")";
+      // every operand and eps, so a printed fold can be checked (an ONNX model's epsilon = 1e-3 as well as PyTorch's 1e-5)
+      return "bn_scale(" + weight.describe() + ", " + gamma.describe() + ", " + var.describe() + ", eps=" + eps + ")";
     }
   }
 
@@ -115,7 +116,8 @@ public sealed interface ParamExpr {
 
     @Override
     public String describe() {
-      return "bn_shift(" + (bias == null ? "0" : bias.describe()) + ", " + beta.describe() + ", " + mean.describe() + ")";
+      return "bn_shift(" + (bias == null ? "0" : bias.describe()) + ", " + gamma.describe() + ", " + beta.describe() + ", " + mean.describe()
+          + ", " + var.describe() + ", eps=" + eps + ")";
     }
   }
 

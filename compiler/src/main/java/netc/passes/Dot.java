@@ -57,7 +57,12 @@ public final class Dot {
     l.add("<B>" + html(n.name()) + "</B>");
     StringBuilder op = new StringBuilder(n.op().spelling());
     if (n.attrs().has("residual")) op.append(" + residual add");
-    if (n.attrs().has("act")) op.append(" + ").append(n.attrs().getString("act", ""));
+    if (n.attrs().has("act")) {
+      op.append(" + ").append(n.attrs().getString("act", ""));
+      // a fused clip's bounds and a leaky relu's slope: ReLU6 is told from another clip
+      if (n.attrs().has("max")) op.append('(').append(n.attrs().getDouble("min")).append(", ").append(n.attrs().getDouble("max")).append(')');
+      if (n.attrs().has("slope")) op.append("(slope ").append(n.attrs().getDouble("slope")).append(')');
+    }
     l.add(html(op.toString()));
     if (n.attrs().has("algo")) {
       String algo = n.attrs().getString("algo", "");
@@ -81,7 +86,17 @@ public final class Dot {
       l.add(html(lay));
     }
     long macs = macs(n, g);
-    if (macs > 0) l.add(html("MACs " + String.format(Locale.ROOT, "%,d", macs) + " (" + human(macs) + ")"));
+    if (macs > 0) {
+      String m = "MACs " + String.format(Locale.ROOT, "%,d", macs) + " (" + human(macs) + ")";
+      if ("winograd".equals(n.attrs().getString("algo", "")) && n.attrs().has("tile")) {
+        // the count is a direct conv's (as summary's and every model zoo's): Winograd F(m x m, 3x3) multiplies
+        // (m + 2)^2 times per m x m outputs, not 9 m^2
+        int t = n.attrs().getInt("tile");
+        double fewer = 9.0 * t * t / ((t + 2) * (t + 2));
+        m += String.format(Locale.ROOT, " as a direct conv; Winograd's products about %s (%.2fx fewer)", human(Math.round(macs / fewer)), fewer);
+      }
+      l.add(html(m));
+    }
     long floats = n.shape().size();
     l.add(html("out " + n.shape() + " = " + String.format(Locale.ROOT, "%,d", floats) + " floats, " + bytes(floats * 4)));
     return l;

@@ -52,13 +52,21 @@ public final class Instruments {
     };
   }
 
-  /** --dump-dir DIR: one file per stage, 00-input.ir, 01-eliminate-dead-nodes.ir, ... */
+  /** --dump-dir DIR: one file per stage, 00-input.ir, 01-eliminate-dead-nodes.ir, ..., replacing an earlier dump's. */
   public static Instrument dumpToDir(Path dir) {
     return new Instrument() {
       int index;
 
       @Override
       public void start(Graph input) {
+        // an earlier dump's stages (of another -O, or of a pass disabled since) would stay beside this one's, as if they had run
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+          for (Path f : files.filter(f -> f.getFileName().toString().matches("\\d\\d-.*\\.ir")).toList()) java.nio.file.Files.delete(f);
+        } catch (java.nio.file.NoSuchFileException none) {
+          // a folder still to be made: nothing earlier in it
+        } catch (java.io.IOException e) {
+          throw new netc.runtime.BadInputException("cannot clear the earlier dumps of " + dir + ": " + netc.runtime.io.FileOutput.reason(e), e);
+        }
         write(String.format(java.util.Locale.ROOT, "%02d-input.ir", index++), input);
       }
 

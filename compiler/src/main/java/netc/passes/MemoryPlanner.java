@@ -153,7 +153,9 @@ public final class MemoryPlanner {
       buffers.add(new MemoryPlan.Buffer(b, sizes.get(b)[0], first[b], last[b], at, members.get(b), parent[b]));
       if (parent[b] < 0) withoutReuse += align(sizes.get(b)[0]);
     }
-    return new MemoryPlan(buffers, bufferOf, arena, lowerBound, withoutReuse, withoutPlanning);
+    // the comparisons count the arena's aligned start as the plan does: a plan as good as the bound prints equal to it
+    long base = Layouts.ALIGNED_BASE;
+    return new MemoryPlan(buffers, bufferOf, arena, base + lowerBound, base + withoutReuse, withoutPlanning);
   }
 
   /** Steps a buffer may live and still be recorded at each of them (see {@link #plan}'s placement). */

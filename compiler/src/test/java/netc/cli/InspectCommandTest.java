@@ -105,6 +105,39 @@ class InspectCommandTest {
     assertTrue(!out.contains("fused nodes (spec layers"), "the diff replaces the fused-nodes list:\n" + out);
   }
 
+  /** A second dump into the same folder replaces the first: a stage of a pass disabled since is not left as if it had run. */
+  @Test
+  void aDumpReplacesTheEarlierOne() throws Exception {
+    Path dumps = dir.resolve("dumps");
+    assertEquals(0, netc("inspect", "../examples/smallnet.net", "--dump-dir", dumps.toString())[0]);
+    java.nio.file.Files.writeString(dumps.resolve("notes.txt"), "mine");
+    List<String> all;
+    try (var files = java.nio.file.Files.list(dumps)) {
+      all = files.map(f -> f.getFileName().toString()).sorted().toList();
+    }
+    assertTrue(all.stream().anyMatch(f -> f.endsWith("-fold-batchnorm.ir")), all.toString());
+    Object[] r = netc("inspect", "../examples/smallnet.net", "--dump-dir", dumps.toString(), "--disable-pass", "fold-batchnorm");
+    assertEquals(0, r[0], (String) r[2]);
+    List<String> now;
+    try (var files = java.nio.file.Files.list(dumps)) {
+      now = files.map(f -> f.getFileName().toString()).sorted().toList();
+    }
+    assertTrue(now.stream().noneMatch(f -> f.endsWith("-fold-batchnorm.ir")), now.toString());
+    assertTrue(now.contains("notes.txt"), "only its own dumps are replaced: " + now);
+    assertEquals(all.size() - 1, now.size(), all + " then " + now);
+  }
+
+  /** A folded batch norm prints every operand of its fold and its eps (smallnet's bn has ONNX-like 1e-3, bn2 PyTorch's 1e-5). */
+  @Test
+  void printAfterFoldBatchnormShowsTheWholeFold() {
+    Object[] r = netc("inspect", "../examples/smallnet.net", "--print-after", "fold-batchnorm");
+    assertEquals(0, r[0], (String) r[2]);
+    String out = ((String) r[1]).replaceAll("\n\\s+", " ");
+    assertTrue(out.contains("weight=bn_scale(dw.weight[16x4x3x3], bn.weight[16], bn.running_var[16], eps=0.001) bias=bn_shift(dw.bias[16],"
+        + " bn.weight[16], bn.bias[16], bn.running_mean[16], bn.running_var[16], eps=0.001)"), out);
+    assertTrue(out.contains("bn_scale(mix.weight[32x16x1x3], bn2.weight[32], bn2.running_var[32], eps=1.0E-5)"), out);
+  }
+
   @Test
   void printAfterShowsOnePassWithLongLinesWrapped() {
     Object[] r = netc("inspect", R18, "--print-after", "winograd");

@@ -47,8 +47,9 @@ class InspectDotTest {
     assertTrue(c2.contains(">algo winograd F(4x4, 3x3), tile 4<"), "the algorithm and tile:\n" + c2);
     assertTrue(c2.contains(">fused: c2 (conv), b2 (batchnorm), add (add), r2 (relu)<"), "the spec layers fused in:\n" + c2);
     assertTrue(c2.contains(">layout nchw16c<"), c2);
-    // 32 outputs x 32x32 x (32 inputs x 3x3) multiply-accumulates
-    assertTrue(c2.contains(">MACs 9,437,184 (9.44 M)<"), c2);
+    // 32 outputs x 32x32 x (32 inputs x 3x3) multiply-accumulates as a direct conv; Winograd F(4x4, 3x3) multiplies 36 times
+    // per 16 outputs, not 144: 4x fewer (2,359,296, what profile counts: 64 tiles x 36 x 32 x 32)
+    assertTrue(c2.contains(">MACs 9,437,184 (9.44 M) as a direct conv; Winograd's products about 2.36 M (4.00x fewer)<"), c2);
     assertTrue(c2.contains(">out 32x32x32 = 32,768 floats, 128.0 KiB<"), c2);
     String c1 = line(g, "  n1 [label=<<B>c1</B>");
     assertTrue(c1.contains(">fused: c1 (conv), b1 (batchnorm), r1 (relu)<") && c1.contains(">layout nchw16c, halo [1, 1]<"), c1);
