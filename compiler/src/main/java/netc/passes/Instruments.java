@@ -61,7 +61,8 @@ public final class Instruments {
       public void start(Graph input) {
         // an earlier dump's stages (of another -O, or of a pass disabled since) would stay beside this one's, as if they had run
         try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
-          for (Path f : files.filter(f -> f.getFileName().toString().matches("\\d\\d-.*\\.ir")).toList()) java.nio.file.Files.delete(f);
+          for (Path f : files.filter(f -> f.getFileName().toString().matches("\\d\\d-.*\\.ir") && java.nio.file.Files.isRegularFile(f,
+            java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList()) java.nio.file.Files.delete(f);
         } catch (java.nio.file.NoSuchFileException none) {
           // a folder still to be made: nothing earlier in it
         } catch (java.io.IOException e) {

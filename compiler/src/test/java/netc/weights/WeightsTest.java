@@ -221,7 +221,7 @@ class WeightsTest {
     String msg = assertThrows(BadInputException.class,
         () -> ModelCompiler.compileTo(optimized, w, "test.net", false, dir, step -> {})).getMessage();
     assertTrue(msg.matches("c: [0-9]+ of its packed weight values are not finite \\(computed as bn_scale\\(c.weight\\[4x3x3x3\\], "
-        + "bn.weight\\[4\\], bn.running_var\\[4\\]\\).*\\): folding overflowed float32; check the batch-norm weights, variances and eps, "
+        + "bn.weight\\[4\\], bn.running_var\\[4\\], eps=1.0E-5\\).*\\): folding overflowed float32; check the batch-norm weights, variances and eps, "
         + "or the input normalization's std"), msg);
   }
 
