@@ -305,7 +305,7 @@ public final class CompileMojo extends AbstractMojo {
     }
     String configuration = configuration(spec, weights) + "labels " + labels + "\n"; // one added or removed recompiles
     refuseRival(spec.name(), configuration);
-    Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration, inputs);
+    Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration, inputs, digests);
     List<Path> others = otherExecutions().stream().map(e -> e.resolve(spec.name() + STAMP)).toList();
     if (loaded && stamp.upToDate(ModelDirectory.folder(out, spec.name()), others)) {
       getLog().info("netc: model " + spec.name() + " is up to date");
@@ -547,6 +547,9 @@ public final class CompileMojo extends AbstractMojo {
       for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
     }
   }
+
+  /** The contents' digests this execution's stamps have read (see {@link Stamp}). */
+  private final Map<String, String> digests = new java.util.HashMap<>();
 
   /**
    * A class of each of netc's jars a compile runs: the spec grammar, the compiler, the runtime, and this

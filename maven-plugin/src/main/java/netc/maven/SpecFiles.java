@@ -34,7 +34,8 @@ final class SpecFiles {
       Set<Path> listed = new HashSet<>();
       for (String inc : includes) {
         List<Path> found;
-        if (isPattern(inc)) {
+        // a file of that very name (resnet[v2].net) is the file, not a pattern
+        if (isPattern(inc) && !isFile(source, inc)) {
           // a pattern (Maven's way: **/*.net) lists the specs and ONNX models it matches, skipping files of blocks for
           // import as the folder's walk does (and labels, weights, anything else)
           found = new ArrayList<>();
@@ -89,6 +90,14 @@ final class SpecFiles {
     return SpecLoader.load(spec, importPaths).main().input() != null;
   }
 
+  private static boolean isFile(Path source, String include) {
+    try {
+      return Files.isRegularFile(source.resolve(include));
+    } catch (InvalidPathException e) { // Windows: * and ? are no file name's
+      return false;
+    }
+  }
+
   /** Whether an {@code <include>} is a glob pattern rather than a file's path. */
   static boolean isPattern(String include) {
     return include.chars().anyMatch(c -> c == '*' || c == '?' || c == '[' || c == '{');
@@ -100,6 +109,7 @@ final class SpecFiles {
    */
   static List<Path> matching(Path source, String pattern) throws IOException {
     FileSystem fs = source.getFileSystem();
+    pattern = pattern.replace('\\', '/'); // vision\*.net as Maven takes it: a separator (the glob's \ escapes), as / is on Windows too
     PathMatcher whole;
     PathMatcher rest;
     try {

@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * What a model was last compiled from, and into: a file holding its configuration, for every input file
- * its size, modification time and identity (and contents, up to {@link #HASHED_BYTES}) as they were when the compile began, the model the compile wrote and
+ * its size, modification time and identity (and contents, up to {@link #hashedBytes}) as they were when the compile began, the model the compile wrote and
  * the warnings it gave. The model is up to date while all of that is the same: an input changed in any way (a newer file, an
  * older one copied over it with its time kept, an edit during the compile) or gone recompiles it, and so
  * does a model that is not the one written (another execution's over it, or one left in another output
@@ -22,8 +22,12 @@ final class Stamp {
   private final Path file;
   private final String contents;
 
-  /** Reads the inputs' sizes and times now: call before compiling, write after. */
-  Stamp(Path file, String configuration, List<Path> inputs) throws IOException {
+  /**
+   * Reads the inputs' sizes and times now: call before compiling, write after. {@code digests} holds the
+   * contents' digests of one execution's models, by file and its size, time and identity: every model's stamp
+   * reads netc's jars, and an ONNX model's every small file of its folder, which are read once, not once a model.
+   */
+  Stamp(Path file, String configuration, List<Path> inputs, java.util.Map<String, String> digests) throws IOException {
     this.file = file;
     StringBuilder b = new StringBuilder(configuration);
     for (Path in : inputs.stream().map(p -> p.toAbsolutePath().normalize()).distinct().sorted().toList()) {
@@ -35,7 +39,12 @@ final class Stamp {
         // archive's fixed times, a store path behind a link) is a change; and what a small one holds, whatever its
         // time says (an edit of the same length within a file system's 1 or 2 s time resolution)
         if (a.fileKey() != null) b.append(", file ").append(a.fileKey());
-        if (a.size() <= HASHED_BYTES) b.append(", sha-256 ").append(sha256(in));
+        if (a.size() <= hashedBytes) {
+          String key = in + " " + a.size() + " " + a.lastModifiedTime() + " " + a.fileKey();
+          String digest = digests.get(key);
+          if (digest == null) digests.put(key, digest = sha256(in));
+          b.append(", sha-256 ").append(digest);
+        }
       }
       else if (Files.isDirectory(in)) b.append(folder(in)); // a build's classes folder: netc's own, in its reactor
       else b.append("absent");
@@ -44,8 +53,11 @@ final class Stamp {
     this.contents = b.toString();
   }
 
-  /** Inputs up to this size (specs, imports, labels, netc's jars) are also stamped by their contents; weights by size, time and identity. */
-  static final long HASHED_BYTES = 16L << 20;
+  /**
+   * Inputs up to this size (specs and imports, at most 4 MiB each, labels, netc's jars) are also stamped by their
+   * contents; weights by size, time and identity. Not final: a test lowers it to see the identity alone.
+   */
+  static long hashedBytes = 4L << 20;
 
   private static String sha256(Path file) throws IOException {
     MessageDigest sha;
