@@ -117,8 +117,14 @@ final class SummaryCommand implements Main.Command {
     b.append(String.format(java.util.Locale.ROOT, "input memory per image: %s%n", mb(g.input().shape().size() * 4)));
     b.append(String.format(java.util.Locale.ROOT, "activation memory per image, unplanned (every layer's output): %s%n", mb(unplannedFloats(g) * 4)));
     if (opt != null) {
+      long arena = MemoryPlanner.plan(opt, 16).arenaFloats(), scratch = netc.codegen.ModelGenerator.scratchFloats(opt);
       b.append(String.format(java.util.Locale.ROOT, "activation memory per image, planned (the compiled model's arena, blocked layouts): %s%n",
-          mb(MemoryPlanner.plan(opt, 16).arenaFloats() * 4)));
+          mb(arena * 4)));
+      // what a call holds per image and thread is the arena and the convs' scratch: the workspace compile reports
+      if (scratch > 0) {
+        b.append(String.format(java.util.Locale.ROOT, "  plus conv scratch (panels, Winograd tiles) %s: a workspace of %s per image and thread%n",
+            mb(scratch * 4), mb((arena + scratch) * 4)));
+      }
     } else {
       b.append("activation memory per image, planned: unavailable, the passes failed: " + passError + "\n");
     }

@@ -169,6 +169,12 @@ class SummaryTest {
     // has a one-pixel border for the 3x3 convs after it (64 x 58 x 58); plus the arena's aligned base
     long arena = (64L * 112 * 112 + 64L * 58 * 58 + netc.passes.Layouts.ALIGNED_BASE) * 4;
     assertTrue(out.contains(String.format(java.util.Locale.ROOT, "planned (the compiled model's arena, blocked layouts): %,d bytes (4.07 MB)%n", arena)), out);
+    // and the convs' scratch, which the compiled workspace holds too: the same figure inspect --memory and compile give
+    long scratch = netc.codegen.ModelGenerator.scratchFloats(netc.passes.PassManager.run(netc.ir.GraphBuilder.build(
+        netc.ast.SpecLoader.load(java.nio.file.Path.of("../examples/resnet18.net")), java.util.Map.of()), netc.passes.PassContext.defaults()));
+    assertTrue(scratch > 0);
+    assertTrue(out.contains(String.format(java.util.Locale.ROOT, "  plus conv scratch (panels, Winograd tiles) %,d bytes", scratch * 4)
+        + String.format(java.util.Locale.ROOT, " (%.2f MB): a workspace of %,d bytes", scratch * 4 / 1e6, arena + scratch * 4)), out);
     assertTrue(out.lines().anyMatch(l -> l.matches("layer3\\s+block \\(16 layers\\)\\s+\\[N, 256, 14, 14\\]\\s+2,099,712\\s+411,041,792")), out);
   }
 
