@@ -20,8 +20,10 @@ trap 'rm -rf "$tmp"' EXIT
 (cd "$root" && mvn -B -q -ntp dependency:copy -Dartifact="com.microsoft.onnxruntime:onnxruntime:$version" -DoutputDirectory="$tmp" >&2)
 jar=$tmp/onnxruntime-$version.jar
 unzip -q -o "$jar" 'ai/onnxruntime/native/linux-x64/*' -d "$tmp"
-cp "$tmp"/ai/onnxruntime/native/linux-x64/*.so "$out/"
-/usr/bin/python3 - "$out/libonnxruntime.so" <<'PY'
+native=$tmp/ai/onnxruntime/native/linux-x64
+# patched where it was unpacked, and copied out only once patched: a failed patch (another version) must not leave
+# the stock library, AVX-512 and all, in the folder the AVX2 comparisons are told to load
+/usr/bin/python3 - "$native/libonnxruntime.so" "$out" <<'PY'
 import sys
 path = sys.argv[1]
 lib = bytearray(open(path, 'rb').read())
@@ -33,5 +35,6 @@ if at < 0 or lib.find(pattern, at + 1) >= 0:
     sys.exit(f"{path}: MLAS's AVX-512F check not found exactly once (another ONNX Runtime version?); not patched")
 lib[at + 7] = 0xeb  # je -> jmp
 open(path, 'wb').write(lib)
-print(f"{path}: MLAS's AVX-512F kernels switched off (byte {at + 7:#x}); use -Donnxruntime.native.path={sys.argv[1].rsplit('/', 1)[0]}")
+print(f"MLAS's AVX-512F kernels switched off (byte {at + 7:#x}); use -Donnxruntime.native.path={sys.argv[2]}")
 PY
+cp "$native"/*.so "$out/"

@@ -256,6 +256,7 @@ public final class OnnxImporter {
 
   private Result translate() {
     OnnxModel.ValueInfo in = graphInput();
+    fixedBatch = in.dims()[0] > 0 ? in.dims()[0] : 0;
     String x = in.name();
     shapes.put(x, new int[] {(int) in.dims()[1], (int) in.dims()[2], (int) in.dims()[3]});
     Body body = new Body();
@@ -1082,7 +1083,7 @@ public final class OnnxImporter {
     ShapeValues.refuseZeroSizeReshape(n, target, typed(n, "allowzero", OnnxAttribute.INT), this::fail);
     if (target.length == 5 && in.length == 3) return channelShuffle(n, in, target, body);
     long features = size(in);
-    if (!flatTarget(target, features)) {
+    if (!flatTarget(target, features, fixedBatch)) {
       throw unsupportedAttributes(n, "netc expresses a Reshape to [batch, " + features + "] (a flatten), not to " + ShapeValues.shown(target));
     }
     if (isPooled(in) && returnsToMap(n.outputs().get(0))) return keptPooled(n, x, body);
@@ -1091,11 +1092,18 @@ public final class OnnxImporter {
   }
 
   /**
-   * Whether a Reshape to {@code target} keeps the batch first and the {@code features} of each image
-   * flat: [batch or 0, -1 or features], or [-1, features].
+   * The graph input's batch size where the model fixes it (torch.onnx.export without dynamic axes: [1, 3, 224, 224]),
+   * else 0. Such a model's flatten may be a Reshape to the constant [1, -1] (x.view(1, -1), or x.view(x.size(0), -1)
+   * with the shape folded), which is the same flatten at that batch.
    */
-  private static boolean flatTarget(long[] target, long features) {
-    boolean batchFirst = target.length == 2 && (target[0] == ShapeValues.BATCH || target[0] == 0);
+  private long fixedBatch;
+
+  /**
+   * Whether a Reshape to {@code target} keeps the batch first and the {@code features} of each image
+   * flat: [batch, 0 or the model's fixed batch, -1 or features], or [-1, features].
+   */
+  private static boolean flatTarget(long[] target, long features, long fixedBatch) {
+    boolean batchFirst = target.length == 2 && (target[0] == ShapeValues.BATCH || target[0] == 0 || fixedBatch > 0 && target[0] == fixedBatch);
     return target.length == 2 && ((batchFirst && (target[1] == -1 || target[1] == features)) || (target[0] == -1 && target[1] == features));
   }
 
@@ -1530,7 +1538,7 @@ public final class OnnxImporter {
     if (n.opType().equals("Reshape")) {
       long[] target = n.inputs().size() < 2 ? null : shapeValues.value(n.inputs().get(1));
       if (target != null) ShapeValues.refuseZeroSizeReshape(n, target, typed(n, "allowzero", OnnxAttribute.INT), this::fail);
-      if (rank == 2 && target != null && flatTarget(target, in[0])) return back(n, x, body, "keeps [batch, " + in[0] + "]", Held.VECTOR);
+      if (rank == 2 && target != null && flatTarget(target, in[0], fixedBatch)) return back(n, x, body, "keeps [batch, " + in[0] + "]", Held.VECTOR);
       boolean back = target != null && (target.length == 3 || target.length == 4)
           && ((target[0] == ShapeValues.BATCH || target[0] == 0) && (target[1] == in[0] || target[1] == -1) || target[0] == -1 && target[1] == in[0])
           && Arrays.stream(target, 2, target.length).allMatch(d -> d == 1);

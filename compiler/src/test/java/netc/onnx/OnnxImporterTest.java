@@ -494,6 +494,33 @@ class OnnxImporterTest {
   }
 
   /**
+   * A model exported with a fixed batch of 1 (torch.onnx.export without dynamic axes) may flatten with a Reshape to
+   * the constant [1, -1] or [1, F]: a flatten at that batch, not a refusal; at a batch the model does not fix, [1, -1]
+   * is still refused (it would merge the images of a batch).
+   */
+  @Test
+  void aFixedBatchOfOneFlattensByAConstantReshape() {
+    for (long[] shape : new long[][] {{1, -1}, {1, 32}}) {
+      byte[] target = OnnxBytes.tensor("p", OnnxReader.INT64, new long[] {2}, out -> {
+        out.writeInt64(7, shape[0]);
+        out.writeInt64(7, shape[1]);
+      });
+      List<byte[]> nodes = List.of(OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y")));
+      byte[] graph = OnnxBytes.message(out -> {
+        for (byte[] n : nodes) out.writeByteArray(1, n);
+        out.writeByteArray(5, target);
+        out.writeByteArray(11, OnnxBytes.valueInfo("x", new long[] {1, 2, 4, 4}));
+        out.writeByteArray(12, OnnxBytes.valueInfo("y", new long[0]));
+      });
+      OnnxImporter.Result r = OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(graph)));
+      assertTrue(r.spec().contains("flatten()"), r.spec());
+      assertEquals(List.of(32), build(r).output().shape().dims().length == 1 ? List.of(build(r).output().shape().dims()[0]) : List.of(), r.spec());
+      String e = error(nodes, List.of(target));
+      assertTrue(e.contains("netc expresses a Reshape to [batch, 32] (a flatten), not to [1, "), e);
+    }
+  }
+
+  /**
    * Reshape's allowzero = 1 makes a 0 in the target a dimension of size 0, not the input's: refused (netc has no
    * empty tensors) where the older reading would copy the batch; without a 0, or with allowzero = 0, a flatten.
    */
