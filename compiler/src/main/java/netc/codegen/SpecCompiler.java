@@ -81,9 +81,9 @@ public final class SpecCompiler {
       if (none) return List.of();
       if (file == null) return ModelCompiler.defaultLabels(optimized);
       int[] dims = optimized.output().shape().dims();
-      if (!netc.runtime.ModelInfo.classScores(dims)) { // it asked for a label per position, which top-k never ranks
-        throw new BadInputException("--labels " + file + ": the model " + optimized.name() + " gives " + java.util.Arrays.toString(dims)
-            + " an image, not one score per class: it has no classes to name");
+      String notClasses = netc.runtime.ModelInfo.notClassScores(dims);
+      if (notClasses != null) { // it asked for a label per position, which top-k never ranks
+        throw new BadInputException("--labels " + file + ": the model " + optimized.name() + " " + notClasses + ": it has no classes to name");
       }
       netc.runtime.io.Npy.checkRegularFile(file, "cannot read labels "); // a folder or a FIFO: named, not opened
       try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {

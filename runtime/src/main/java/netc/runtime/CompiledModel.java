@@ -536,7 +536,7 @@ public abstract class CompiledModel implements AutoCloseable {
       throw new IllegalArgumentException("image " + image + ": the outputs hold " + outputs.length / outputSize + " images of " + outputSize + " values");
     }
     if (!info.classScores()) { // a softmax over a map's positions, answered as "class 4567"
-      throw new IllegalArgumentException("the model gives [N, " + ModelInfo.join(info.outputShape()) + "] an image, not one score per class: it has no top-k");
+      throw new IllegalArgumentException("the model " + info.notClassScores() + ": it has no top-k");
     }
     return Prediction.topK(outputs, (int) offset, outputSize, k, labels, info.probabilities());
   }

@@ -120,8 +120,7 @@ public final class Main {
       return 2;
     }
     if (!model.info().classScores()) { // top-k of a map ranked its positions as classes
-      err.println("error: the model gives [N, " + ModelInfo.join(model.info().outputShape()) + "] an image, not one score per class:"
-          + " run it on tensors, --input X.npy --output Y.npy");
+      err.println("error: the model " + model.info().notClassScores() + ": run it on tensors, --input X.npy --output Y.npy");
       return 2;
     }
     String unnormalized = unnormalizedImport(model.info());

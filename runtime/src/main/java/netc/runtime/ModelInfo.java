@@ -50,6 +50,19 @@ public record ModelInfo(String name, String network, String spec, String inputNa
     return classScores(outputShape.stream().mapToInt(Integer::intValue).toArray());
   }
 
+  /**
+   * Why top-k and labels do not apply to this model ("gives [4, 8, 8] an image, not one score per class"), for
+   * a message that goes on with its own remedy; null when they do.
+   */
+  public String notClassScores() {
+    return notClassScores(outputShape.stream().mapToInt(Integer::intValue).toArray());
+  }
+
+  /** {@link #notClassScores()} of an output of shape {@code dims} (one image's). */
+  public static String notClassScores(int... dims) {
+    return classScores(dims) ? null : "gives " + Arrays.toString(dims) + " an image, not one score per class";
+  }
+
   /** {@link #classScores()} of an output of shape {@code dims} (one image's). */
   public static boolean classScores(int... dims) {
     int wide = 0;

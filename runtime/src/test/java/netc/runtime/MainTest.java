@@ -110,7 +110,7 @@ class MainTest {
     Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
     r = bareWith(TinyModel.class, "output.shape=1,2,2", "--threads", "1", good.toString());
     assertEquals(2, r.status());
-    assertEquals(List.of("error: the model gives [N, 1, 2, 2] an image, not one score per class: run it on tensors, --input X.npy --output Y.npy"),
+    assertEquals(List.of("error: the model gives [1, 2, 2] an image, not one score per class: run it on tensors, --input X.npy --output Y.npy"),
         r.err());
     assertEquals(List.of(), r.out());
     // scores of shape [4, 1, 1] are one per class: ranked

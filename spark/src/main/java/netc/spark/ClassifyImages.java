@@ -194,7 +194,7 @@ public final class ClassifyImages {
       if (!tensors) Preprocess.forModel(m);
       // a map has no classes to rank: every row was an error after the whole job's inference
       if (!logits && !m.info().classScores()) {
-        throw new IllegalArgumentException(jar + ": the model gives " + m.info().outputShape() + " an image, not one score per class:"
+        throw new IllegalArgumentException(jar + ": the model " + m.info().notClassScores() + ":"
             + " --logits gives its outputs (labels and probabilities null)");
       }
       String tooLarge = m.batchTooLarge(batch);

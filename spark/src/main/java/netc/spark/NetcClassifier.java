@@ -624,7 +624,7 @@ public final class NetcClassifier {
       // the API's callers have no driver-side check (the job's ClassifyImages.checkModel): refused before any
       // inference, once a task, not a row of "no top-k" for every image after it
       if (!options.logits() && !model.info().classScores()) {
-        throw new BadInputException("the model gives " + model.info().outputShape() + " an image, not one score per class: Options.logits"
+        throw new BadInputException("the model " + model.info().notClassScores() + ": Options.logits"
             + " gives its outputs (labels and probabilities null)");
       }
       try {
