@@ -252,9 +252,17 @@ public abstract class CompiledModel implements AutoCloseable {
     return calls.get();
   }
 
+  /** The intra-op pool this model uses (what a test of its workers reads). */
+  final ThreadPool pool() {
+    return pool;
+  }
+
   final void ownLoader(java.net.URLClassLoader loader) {
     this.ownLoader = loader;
   }
+
+  /** Whether {@link #close()} has given up this model's use of the shared pool: once, however often it is called. */
+  private final java.util.concurrent.atomic.AtomicBoolean leftPool = new java.util.concurrent.atomic.AtomicBoolean();
 
   /**
    * Releases the model: calls made from now on are refused, calls in progress run to their end (this
@@ -262,9 +270,10 @@ public abstract class CompiledModel implements AutoCloseable {
    * its idle workspaces ({@link #releaseWorkspaces()}) are dropped and the class loader {@link #load(Path,
    * int)} made for it is closed (its jar file with it). An interrupt does not cut the wait short; it stays
    * set (a call in progress stops early only when its own thread is interrupted). The intra-op thread pool
-   * is shared between models and stays. A request thread that read the old model from a service's
-   * reference just before the swap, and calls it after this began, gets the IllegalStateException of a
-   * closed model: such a service retries that request once on the reference's new model.
+   * is shared by the models of one thread count; the last of them to close ends its worker threads. A
+   * request thread that read the old model from a service's reference just before the swap, and calls it
+   * after this began, gets the IllegalStateException of a closed model: such a service retries that
+   * request once on the reference's new model.
    */
   @Override
   public void close() {
@@ -280,6 +289,7 @@ public abstract class CompiledModel implements AutoCloseable {
       }
     }
     if (interrupted) Thread.currentThread().interrupt();
+    if (!leftPool.getAndSet(true)) pool.leave();
     releaseWorkspaces();
     java.net.URLClassLoader loader = ownLoader;
     ownLoader = null;
@@ -641,10 +651,26 @@ public abstract class CompiledModel implements AutoCloseable {
     }
   }
 
+  /** Whether some step splits its items across the pool's threads: computed at the first call (not in the constructor, before a subclass is set up). */
+  private boolean anyParallelStep() {
+    int known = anyParallel;
+    if (known < 0) {
+      known = 0;
+      for (int s = 0; s < steps(); s++) if (parallel(s)) known = 1;
+      anyParallel = known; // racing callers compute the same value
+    }
+    return known == 1;
+  }
+
+  /** {@link #anyParallelStep}'s answer once known: 1 or 0; -1 before. */
+  private int anyParallel = -1;
+
   /** Runs a checked batch with a caller's workspace set. */
   private void runIn(Workspace[] spaces, float[] input, int batch, float[] output) {
     if (pixelInputs && !warnedPixels.get()) checkPixels(input, batch * inputShape[0] * inputShape[1] * inputShape[2]);
-    if (pool.threads() > 1 && pool.tryAcquire()) {
+    // a model whose steps are all too small to split runs a batch smaller than the pool on its caller: taking the
+    // pool would wake the workers to spin 200 ms (netc.spinMicros) for nothing
+    if (pool.threads() > 1 && (imagesPerThread(batch) || anyParallelStep()) && pool.tryAcquire()) {
       try {
         pool.wake(); // parked workers come up while this thread starts on the first step
         if (imagesPerThread(batch)) {

@@ -75,13 +75,47 @@ public final class ThreadPool {
   private static final java.util.Map<Integer, ThreadPool> SHARED = new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
-   * The process-wide pool of this size. Models share it, so two models in one service never have
-   * idle workers spinning against each other's work (measured: 4x slower calls with a pool each).
+   * The process-wide pool of this size, counting its caller as one more user until it {@link #leave}s.
+   * Models share it, so two models in one service never have idle workers spinning against each other's
+   * work (measured: 4x slower calls with a pool each).
    */
   public static ThreadPool shared(int threads) {
-    // as ModelLoader's: each pool's threads live as long as the JVM, so a typo of 5000 must not start 4,999
+    // as ModelLoader's: a typo of 5000 must not start 4,999 threads
     if (threads > CommandLineArgs.MAX_THREADS) throw new IllegalArgumentException("threads: at most " + CommandLineArgs.MAX_THREADS + ", got " + threads);
-    return SHARED.computeIfAbsent(threads, ThreadPool::new);
+    return SHARED.compute(threads, (size, p) -> {
+      if (p == null) p = new ThreadPool(size);
+      p.users++;
+      return p;
+    });
+  }
+
+  /** The users of this pool ({@link #shared} less {@link #leave}); read and written only in SHARED's compute of its size. */
+  private int users;
+
+  /**
+   * A user of the pool is done with it (a model closed). The last user's leaving ends the workers, which
+   * would otherwise stay for the JVM's life: a service that reloads its model with 4, then 6, then 8
+   * threads kept three pools. A later user of the size gets a new pool. Called with no call running on
+   * the pool (a model's close waits for its calls).
+   */
+  void leave() {
+    SHARED.computeIfPresent(threads, (size, p) -> {
+      if (p != this || --users > 0) return p; // a pool shutdownAll replaced is stopped already
+      stopping = true;
+      stopped = true;
+      for (Thread w : workers) LockSupport.unpark(w); // a parked worker sees stopped only when unparked
+      return null;
+    });
+  }
+
+  /** The current pool's users of this size, 0 when there is none (what a test of their retirement reads). */
+  static int users(int threads) {
+    int[] users = {0};
+    SHARED.computeIfPresent(threads, (size, p) -> {
+      users[0] = p.users;
+      return p;
+    });
+    return users[0];
   }
 
   private final java.util.concurrent.locks.ReentrantLock busy = new java.util.concurrent.locks.ReentrantLock();
@@ -279,6 +313,11 @@ public final class ThreadPool {
   void wake() {
     wakes++; // only the caller holding the pool writes it
     for (Thread w : workers) LockSupport.unpark(w);
+  }
+
+  /** How many calls have woken the workers (what a test reads). */
+  int wakes() {
+    return wakes;
   }
 
   private void go() {

@@ -581,6 +581,77 @@ class ThreadPoolTest {
     assertEquals(7, ThreadPool.shared(7).threads(), "a later pool of that size starts");
   }
 
+  /** A model of one step, split across the pool's threads or not, adding one to its input. */
+  private static OneStepModel plusOne(int threads, boolean parallel) {
+    return new OneStepModel(Counting.properties(), threads, "plus_one", Counting.SIZES) {
+      @Override protected boolean parallel(int step) {
+        return parallel;
+      }
+
+      @Override protected void runStep(int step, Workspace ws, int from, int to) {
+        ws.arena[0] = ws.input[ws.inputBase] + 1;
+      }
+    };
+  }
+
+  /**
+   * A service that reloads its model with another thread count kept every earlier count's pool, its
+   * workers for the JVM's life: the last model of a size to close now ends them, once however often it
+   * is closed, and a model of that size loaded afterwards gets a new pool that works.
+   */
+  @Test
+  void closingTheLastModelOfASizeEndsItsWorkers() throws Exception {
+    int size = 9; // a size no other test uses
+    OneStepModel a = plusOne(size, true), b = plusOne(size, true);
+    ThreadPool pool = a.pool();
+    assertSame(pool, b.pool(), "one pool per size");
+    assertEquals(2, ThreadPool.users(size));
+    a.close();
+    a.close(); // a second close gives nothing up twice
+    assertEquals(1, ThreadPool.users(size), "b still uses the pool");
+    for (Thread w : pool.workerThreads()) assertTrue(w.isAlive(), w.getName() + " ended while b uses the pool");
+    float[] out = new float[size];
+    b.predict(new float[size], size, out); // a batch of one image a thread, on the pool
+    assertEquals(1f, out[size - 1]);
+    b.close();
+    assertEquals(0, ThreadPool.users(size));
+    for (Thread w : pool.workerThreads()) {
+      w.join(10_000);
+      assertTrue(!w.isAlive(), w.getName() + " outlived the last model of its pool");
+    }
+    OneStepModel c = plusOne(size, true);
+    assertTrue(c.pool() != pool, "a model loaded afterwards gets a new pool");
+    for (Thread w : c.pool().workerThreads()) assertTrue(w.isAlive(), w.getName());
+    c.predict(new float[size], size, out);
+    assertEquals(1f, out[0]);
+    c.close();
+  }
+
+  /**
+   * A model none of whose steps is split runs a batch smaller than its pool on the caller alone: it woke
+   * the workers at every call, each then spinning 200 ms for nothing. A batch of one image a thread still
+   * takes the pool.
+   */
+  @Test
+  void aModelWithNoParallelStepLeavesTheWorkersAsleep() {
+    int size = 11; // a size no other test uses
+    OneStepModel serial = plusOne(size, false);
+    ThreadPool pool = serial.pool();
+    float[] out = new float[size];
+    int wakes = pool.wakes();
+    for (int i = 0; i < 3; i++) serial.predict(new float[] {i}, 1, out);
+    assertEquals(3f, out[0], "the last call's 2 plus one");
+    assertEquals(wakes, pool.wakes(), "calls of one image woke the workers");
+    serial.predict(new float[size], size, out);
+    assertEquals(wakes + 1, pool.wakes(), "a batch of one image a thread runs on the pool");
+    OneStepModel split = plusOne(size, true);
+    split.predict(new float[] {5}, 1, out);
+    assertEquals(6f, out[0]);
+    assertEquals(wakes + 2, pool.wakes(), "a model with a parallel step takes the pool for one image");
+    serial.close();
+    split.close();
+  }
+
   private static java.util.Set<Thread> workers() {
     return new java.util.HashSet<>(Thread.getAllStackTraces().keySet().stream()
         .filter(t -> t.getName().startsWith(ThreadPool.WORKER_NAME_PREFIX) && t.isAlive()).toList());
