@@ -64,34 +64,47 @@ final class DigitsDemo {
       return labels.length;
     }
 
+    /** The file's tensor, of the shape its header gave a moment ago (a file replaced since is refused, not half checked). */
+    private static Tensor readAsHeaded(Path file, int[] shape) {
+      Tensor t = Npy.read(file);
+      if (!java.util.Arrays.equals(t.shape(), shape)) {
+        throw new BadInputException(file + ": changed while being read (shape " + java.util.Arrays.toString(shape) + ", then "
+            + java.util.Arrays.toString(t.shape()) + ")");
+      }
+      return t;
+    }
+
     /** Reads and checks the three files in {@code dir}, refusing any that disagree in shape or range. */
     static HeldOut load(Path dir) {
       Path imagesFile = dir.resolve("heldout_images.npy"), labelsFile = dir.resolve("heldout_labels.npy"),
           logitsFile = dir.resolve("heldout_logits.npy");
-      Tensor images = Npy.read(imagesFile);
-      int[] s = images.shape();
+      // each file's shape from its header before its data is read: a file of gigabytes of another shape is refused at once
+      int[] s = Npy.header(imagesFile).shape();
       if (s.length != 4 || s[0] < 1 || s[0] > MAX_DIGITS || s[1] != 1 || s[2] != SIDE || s[3] != SIDE) {
         throw new BadInputException(imagesFile + ": shape " + java.util.Arrays.toString(s) + ", expected [N, 1, 8, 8] with 1 <= N <= " + MAX_DIGITS);
       }
       int n = s[0];
+      Tensor images = readAsHeaded(imagesFile, s);
       float[] px = images.data();
       for (int i = 0; i < px.length; i++) {
         if (!(px[i] >= 0 && px[i] <= 1)) throw new BadInputException(imagesFile + ": digit " + i / (SIDE * SIDE) + " has pixel " + px[i] + ", outside [0, 1]");
       }
-      Tensor labelTensor = Npy.read(labelsFile);
-      if (labelTensor.rank() != 1 || labelTensor.dim(0) != n) {
-        throw new BadInputException(labelsFile + ": shape " + java.util.Arrays.toString(labelTensor.shape()) + ", expected [" + n + "] (one label per image)");
+      int[] ls = Npy.header(labelsFile).shape();
+      if (ls.length != 1 || ls[0] != n) {
+        throw new BadInputException(labelsFile + ": shape " + java.util.Arrays.toString(ls) + ", expected [" + n + "] (one label per image)");
       }
+      Tensor labelTensor = readAsHeaded(labelsFile, ls);
       int[] labels = new int[n];
       for (int i = 0; i < n; i++) {
         float v = labelTensor.data()[i];
         if (!(v >= 0 && v < CLASSES && v == Math.rint(v))) throw new BadInputException(labelsFile + ": label " + i + " is " + v + ", not a digit 0..9");
         labels[i] = (int) v;
       }
-      Tensor logits = Npy.read(logitsFile);
-      if (logits.rank() != 2 || logits.dim(0) != n || logits.dim(1) != CLASSES) {
-        throw new BadInputException(logitsFile + ": shape " + java.util.Arrays.toString(logits.shape()) + ", expected [" + n + ", " + CLASSES + "]");
+      int[] gs = Npy.header(logitsFile).shape();
+      if (gs.length != 2 || gs[0] != n || gs[1] != CLASSES) {
+        throw new BadInputException(logitsFile + ": shape " + java.util.Arrays.toString(gs) + ", expected [" + n + ", " + CLASSES + "]");
       }
+      Tensor logits = readAsHeaded(logitsFile, gs);
       for (float v : logits.data()) if (!Float.isFinite(v)) throw new BadInputException(logitsFile + ": has a non-finite logit " + v);
       return new HeldOut(images, labels, logits);
     }

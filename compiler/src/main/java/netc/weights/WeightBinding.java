@@ -48,15 +48,8 @@ public final class WeightBinding implements ParamSource {
     Map<String, Shape> needed = requiredTensors(graph);
     List<String> problems = new ArrayList<>();
     for (Map.Entry<String, Shape> need : needed.entrySet()) {
-      Safetensors.Dtype dtype = file.dtype(need.getKey());
-      Shape expected = need.getValue();
-      if (dtype == null) {
-        problems.add("missing tensor '" + need.getKey() + "' (expected shape " + expected + ")");
-      } else if (!dtype.isFloat()) {
-        problems.add("tensor '" + need.getKey() + "' has dtype " + dtype + ", expected a float type (F32, F16, BF16, F64)");
-      } else if (!Arrays.equals(file.shape(need.getKey()), expected.dims())) {
-        problems.add("tensor '" + need.getKey() + "' has shape " + dims(file.shape(need.getKey())) + ", expected " + expected);
-      }
+      String problem = fitProblem(file, need.getKey(), need.getValue());
+      if (problem != null) problems.add(problem);
     }
     if (!problems.isEmpty()) throw new BadInputException(file.name() + " does not fit " + graph.name() + ": " + summarize(problems));
     List<String> unused = new ArrayList<>();
@@ -95,6 +88,15 @@ public final class WeightBinding implements ParamSource {
       if (problem != null) problems.add(name + ": " + problem);
     }
     if (!problems.isEmpty()) throw new BadInputException(file.name() + ": " + summarize(problems));
+  }
+
+  /** Why the file's tensor {@code name} cannot be one of {@code expected} shape (missing, not floats, another shape), or null. */
+  private static String fitProblem(TensorSource file, String name, Shape expected) {
+    Safetensors.Dtype dtype = file.dtype(name);
+    if (dtype == null) return "missing tensor '" + name + "' (expected shape " + expected + ")";
+    if (!dtype.isFloat()) return "tensor '" + name + "' has dtype " + dtype + ", expected a float type (F32, F16, BF16, F64)";
+    if (!Arrays.equals(file.shape(name), expected.dims())) return "tensor '" + name + "' has shape " + dims(file.shape(name)) + ", expected " + expected;
+    return null;
   }
 
   /** What is wrong with a tensor's values, or null: NaN, infinite and (for a variance) negative counts. */
@@ -184,6 +186,8 @@ public final class WeightBinding implements ParamSource {
   @Override
   public synchronized float[] tensor(String name, Shape expected) {
     return cache.computeIfAbsent(name, n -> {
+      String fit = fitProblem(file, n, expected); // as the binding checked the graph's tensors
+      if (fit != null) throw new BadInputException(file.name() + ": " + fit);
       float[] values = file.floats(n);
       String problem = valueProblem(values, false);
       if (problem != null) throw new BadInputException(file.name() + ": " + n + ": " + problem);

@@ -181,6 +181,26 @@ class WeightsTest {
   }
 
   /**
+   * A tensor read after the binding, one the bound graph did not name (a graph rewritten to read another), is
+   * checked as the binding checks the graph's: it was read whatever its shape, which the kernels would then
+   * have indexed past or computed from in part.
+   */
+  @Test
+  void aTensorReadAfterTheBindingIsCheckedForItsShape() throws IOException {
+    Graph g = Specs.fromText(SMALL_NET);
+    Map<String, Tensor> t = new LinkedHashMap<>(SyntheticWeights.generate(g, 0));
+    t.put("extra.weight", Tensor.uniform(1, 2, 3));
+    Path p = dir.resolve("w.safetensors");
+    Safetensors.write(p, t, Map.of());
+    WeightBinding b = WeightBinding.bind(g, p);
+    assertEquals(p + ": tensor 'extra.weight' has shape 2x3, expected 3x2",
+        assertThrows(BadInputException.class, () -> b.tensor("extra.weight", new netc.ir.Shape(3, 2))).getMessage());
+    assertEquals(p + ": missing tensor 'other.weight' (expected shape 3x2)",
+        assertThrows(BadInputException.class, () -> b.tensor("other.weight", new netc.ir.Shape(3, 2))).getMessage());
+    assertArrayEquals(t.get("extra.weight").data(), b.tensor("extra.weight", new netc.ir.Shape(2, 3)));
+  }
+
+  /**
    * A finite F64 weight beyond float32's range (1e300) is named as such, with its tensor and index, not
    * reported as an infinite value (which the file does not hold).
    */

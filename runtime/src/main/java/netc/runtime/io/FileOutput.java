@@ -1,8 +1,11 @@
 package netc.runtime.io;
 
 import java.io.BufferedOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -154,7 +157,7 @@ public final class FileOutput {
       Path tmp = beside(file, ".tmp");
       OutputStream raw;
       try {
-        raw = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        raw = durable(FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
       } catch (FileAlreadyExistsException e) {
         if (attempt == 10) throw e;
         continue;
@@ -167,6 +170,40 @@ public final class FileOutput {
       registerTemporary(tmp); // once made: a name taken by another file is never the hook's to delete
       write(raw, body, tmp);
       return tmp;
+    }
+  }
+
+  /**
+   * A temporary file's stream that is forced to the disk before it closes. Without it the move that puts
+   * the file in place may reach the disk before its data: after a power loss or a kernel crash the target
+   * could be empty or have holes, the old file gone (ext4 without auto_da_alloc, XFS).
+   */
+  private static OutputStream durable(FileChannel channel) {
+    return new FilterOutputStream(Channels.newOutputStream(channel)) {
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        out.write(b, off, len); // whole, not byte by byte as FilterOutputStream's
+      }
+
+      @Override
+      public void close() throws IOException {
+        try (channel) {
+          channel.force(true);
+        }
+      }
+    };
+  }
+
+  /**
+   * Forces a folder's entries to the disk once a file was moved into it, so the move outlives a crash too.
+   * Best effort: some systems cannot open a folder as a channel (Windows), and the move is made by then.
+   */
+  private static void forceFolder(Path folder) {
+    if (folder == null) return;
+    try (FileChannel f = FileChannel.open(folder, StandardOpenOption.READ)) {
+      f.force(true);
+    } catch (IOException | RuntimeException ignored) {
+      // nothing more can be done here; the file is in place
     }
   }
 
@@ -326,6 +363,7 @@ public final class FileOutput {
           Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
         }
         committed = true;
+        forceFolder(file.toAbsolutePath().getParent());
       } catch (IOException e) {
         // a file the system will not replace (bind-mounted into a container: "Device or resource busy") is not
         // copied over in place either, where a failure midway would leave it half-written: the old file stays

@@ -181,9 +181,29 @@ public final class Json extends TextCursor<Json.ParseException> {
         case 'n': b.append('\n'); break;
         case 'r': b.append('\r'); break;
         case 't': b.append('\t'); break;
-        case 'u':
-          b.append(unicodeEscape());
+        case 'u': {
+          // a surrogate escape comes in pairs, high then low (as serde_json, the safetensors reference, requires): a
+          // lone one is no character, and two names differing only in one would print alike in a message
+          int escape = pos - 2; // where a message about it points
+          char u = unicodeEscape();
+          if (Character.isHighSurrogate(u)) {
+            if (!s.startsWith("\\u", pos)) throw error("lone surrogate \\u" + Integer.toHexString(u) + " (not followed by a low surrogate's escape)");
+            int next = pos;
+            pos += 2;
+            char low = unicodeEscape();
+            if (!Character.isLowSurrogate(low)) {
+              pos = next;
+              throw error("lone surrogate \\u" + Integer.toHexString(u) + " (followed by \\u" + Integer.toHexString(low) + ")");
+            }
+            b.append(u).append(low);
+          } else if (Character.isLowSurrogate(u)) {
+            pos = escape;
+            throw error("lone surrogate \\u" + Integer.toHexString(u) + " (not after a high surrogate's escape)");
+          } else {
+            b.append(u);
+          }
           break;
+        }
         default: throw error("bad escape");
       }
     }

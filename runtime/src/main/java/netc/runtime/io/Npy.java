@@ -408,12 +408,12 @@ public final class Npy {
       out.write(new byte[] {1, 0, (byte) (header.length() & 0xff), (byte) (header.length() >> 8)});
       out.write(header.getBytes(StandardCharsets.ISO_8859_1));
       // in chunks: a tensor of over 2^29 floats has more bytes than one array holds
-      for (int i = 0; i < values.length; i += chunk.capacity() / 4) {
-        int n = Math.min(chunk.capacity() / 4, values.length - i);
+      // Safetensors.chunks: i += chunk size passed Integer.MAX_VALUE after the last chunk of a tensor near the array limit
+      Safetensors.chunks(values.length, chunk.capacity() / 4, (i, n) -> {
         chunk.clear();
         chunk.asFloatBuffer().put(values, i, n);
         out.write(chunk.array(), 0, 4 * n);
-      }
+      });
     });
   }
 }

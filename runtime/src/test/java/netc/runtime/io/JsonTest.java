@@ -43,6 +43,21 @@ class JsonTest {
         assertThrows(Json.ParseException.class, () -> Json.parse("\"a\\nb\u0001\"")).getMessage());
   }
 
+  /**
+   * A surrogate escape is taken only as a pair, high then low, as serde_json (the safetensors reference) takes it:
+   * a lone one is no character, and two tensor names differing only in one printed alike in a message.
+   */
+  @Test
+  void surrogateEscapesComeInPairs() throws Json.ParseException {
+    assertEquals("w\uD83D\uDE00.weight", Json.parse("\"w\\ud83d\\ude00.weight\""));
+    assertEquals("lone surrogate \\ud800 (not followed by a low surrogate's escape) at offset 7",
+        assertThrows(Json.ParseException.class, () -> Json.parse("\"\\ud800x\"")).getMessage());
+    assertEquals("lone surrogate \\ud800 (followed by \\u41) at offset 7",
+        assertThrows(Json.ParseException.class, () -> Json.parse("\"\\ud800\\u0041\"")).getMessage());
+    assertEquals("lone surrogate \\udfff (not after a high surrogate's escape) at offset 2",
+        assertThrows(Json.ParseException.class, () -> Json.parse("\"w\\udfff\"")).getMessage());
+  }
+
   /** The parser without a budget still parses what it did (the ONNX Runtime profile reader's files). */
   @Test
   void theUnboundedParseIsUnchanged() throws Json.ParseException {
