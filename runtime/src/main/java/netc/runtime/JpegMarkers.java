@@ -18,7 +18,8 @@ import java.nio.file.Path;
  * has read the header past them, are refused here. Where
  * a marker should start and the bytes are none, the file is refused: libjpeg skips such bytes with a
  * warning ("extraneous bytes before marker") that refuses the file anyway, but only after decoding it,
- * and a walk that stopped there would leave the scans after it uncounted.
+ * and a walk that stopped there would leave the scans after it uncounted. At the end marker, the scans
+ * must have sent every coefficient of every component to its last bit ({@link Walk#checkComplete}).
  */
 final class JpegMarkers {
   /**
@@ -138,13 +139,17 @@ final class JpegMarkers {
       long pixels = 0, budget = scanPixels(); // the frame's, from its SOFn header
       for (int code = headerMarker(); code > 0; ) {
         if (code == EOI) {
-          if (pixels > 0) return; // the image's end: the decoder reads this image
+          if (pixels > 0) { // the image's end: the decoder reads this image
+            checkComplete(base + pos - 2);
+            return;
+          }
           // tables only (SOI, tables, EOI: an abbreviated stream): ImageIO and PIL go on to the image after it
           if (next() != 0xff || marker(0xff) != SOI) return;
           // a new image: libjpeg forgets what the tables' segments said of the color space at each SOI
           jfif = adobe = false;
           adobeTransform = -1;
           ids = new int[0];
+          frameIds = null;
           code = headerMarker();
           continue;
         }
@@ -183,13 +188,15 @@ final class JpegMarkers {
           if (w > 0 && h > 0) ImageLimits.check(file, "image", w, h); // an image over the limits is refused by them, before its scans count
           pixels = (long) w * h;
           length -= 6;
-          if (n == 3 && length >= 2 + 9) {
-            ids = new int[3];
-            for (int c = 0; c < 3; c++) {
-              ids[c] = next();
+          if (n >= 1 && length >= 2 + 3 * n) {
+            int[] all = new int[n];
+            for (int c = 0; c < n; c++) {
+              all[c] = next();
               if (next() < 0 || next() < 0) return;
             }
-            length -= 9;
+            length -= 3 * n;
+            if (n == 3) ids = all;
+            startFrame(code, all);
           }
         } else if ((code == APP0 || code == APP14) && length >= 7 && scans == 0) { // the identifier: "JFIF\0", "Adobe"; libjpeg reads none past the first scan
           StringBuilder id = new StringBuilder();
@@ -202,6 +209,21 @@ final class JpegMarkers {
             for (int i = 0; i < 6; i++) next();
             adobeTransform = next();
             length -= 7;
+          }
+        }
+        if (code == SOS && length >= 2 + 1) { // the scan's components, then its spectral band and bit
+          int ns = next();
+          length -= 1;
+          if (ns >= 1 && length >= 2 + 2 * ns + 3) {
+            int[] cs = new int[ns];
+            for (int i = 0; i < ns; i++) {
+              cs[i] = next();
+              next(); // its tables
+            }
+            int ss = next(), se = next(), al = next() & 0x0f;
+            if (ss < 0 || se < 0) return;
+            length -= 2 * ns + 3;
+            addScan(cs, ss, se, al);
           }
         }
         if (!skip(length - 2)) return;
@@ -219,6 +241,71 @@ final class JpegMarkers {
               scans, start, scans, budget));
         }
         code = afterEntropyData();
+      }
+    }
+
+    /**
+     * What the scans so far sent of each component of the frame (its IDs {@code frameIds}, null when the frame is of
+     * a kind not checked: lossless, hierarchical), as the lowest bit sent of its DC coefficient and of each AC
+     * coefficient 1 to 63 ({@link #NONE} where nothing was): a scan sends bits down to its Al; an image is complete
+     * once every coefficient is sent down to bit 0. A sequential scan sends its components whole.
+     */
+    private int[] frameIds;
+    private int[][] lowestBit;
+    private boolean progressive;
+    private static final int NONE = 99;
+
+    private void startFrame(int code, int[] componentIds) {
+      boolean sequential = code == 0xc0 || code == 0xc1 || code == 0xc9;
+      progressive = code == 0xc2 || code == 0xca;
+      frameIds = sequential || progressive ? componentIds : null;
+      lowestBit = new int[componentIds.length][64];
+      for (int[] bits : lowestBit) java.util.Arrays.fill(bits, NONE);
+    }
+
+    private void addScan(int[] componentIds, int ss, int se, int al) {
+      if (frameIds == null) return;
+      for (int id : componentIds) {
+        int c = indexOf(frameIds, id);
+        if (c < 0) continue; // libjpeg's error, not this walk's
+        int from = progressive ? Math.min(ss, 63) : 0, to = progressive ? Math.min(Math.max(se, ss), 63) : 63;
+        if (progressive && ss == 0) to = 0; // a DC scan sends the DC coefficient only
+        for (int k = from; k <= to; k++) lowestBit[c][k] = Math.min(lowestBit[c][k], progressive ? al : 0);
+      }
+    }
+
+    private static int indexOf(int[] values, int v) {
+      for (int i = 0; i < values.length; i++) if (values[i] == v) return i;
+      return -1;
+    }
+
+    /**
+     * Refuses an image whose scans end before they sent every coefficient to its last bit: a file cut short and
+     * closed with an end marker (by a tool that repairs truncated downloads, say), or missing a component's scan.
+     * libjpeg takes the end marker as the image's end and leaves what was not sent zero, without a warning: a
+     * blocky or colorless image that the model would classify with confidence.
+     */
+    private void checkComplete(long eoi) {
+      if (frameIds == null) return;
+      for (int c = 0; c < frameIds.length; c++) {
+        int[] bits = lowestBit[c];
+        String missing = null;
+        if (bits[0] == NONE && (!progressive || java.util.Arrays.stream(bits).allMatch(b -> b == NONE))) {
+          missing = "has no scan";
+        } else if (bits[0] != 0) {
+          missing = bits[0] == NONE ? "DC coefficients were never sent" : "DC coefficients stop at bit " + bits[0];
+        } else {
+          for (int k = 1; k < 64 && missing == null; k++) {
+            if (bits[k] == 0) continue;
+            int last = k;
+            while (last < 63 && bits[last + 1] == bits[k]) last++;
+            missing = "AC coefficients " + k + (last > k ? "-" + last : "") + (bits[k] == NONE ? " were never sent" : " stop at bit " + bits[k]);
+          }
+        }
+        if (missing != null) {
+          throw new BadInputException(file + ": cannot decode image (JPEG ends at byte " + eoi + " before its scans complete the image: component "
+              + (c + 1) + " of " + frameIds.length + " (ID " + frameIds[c] + ") " + missing + "; a file cut short and closed with an end marker?)");
+        }
       }
     }
 

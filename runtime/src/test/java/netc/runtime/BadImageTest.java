@@ -298,6 +298,40 @@ class BadImageTest {
   }
 
   /**
+   * A JPEG cut short between scans and closed with an end marker (what a tool that repairs truncated downloads
+   * writes) decoded without a warning, what was not sent left zero: a blocky or colorless image classified with
+   * confidence. Every such cut of a progressive JPEG is refused, saying which coefficients are missing, and so is a
+   * baseline JPEG without its scan; the whole files decode.
+   */
+  @Test
+  void aJpegWhoseScansStopBeforeTheImageIsCompleteIsRefused() throws IOException {
+    byte[] whole = TestImages.jpeg(TestImages.picture(64, 48), true);
+    List<int[]> scans = TestImages.scans(whole);
+    assertEquals(10, scans.size(), "libjpeg's progressive script");
+    Preprocess.decode(whole, "whole.jpg");
+    for (int kept = 1; kept < scans.size(); kept++) {
+      byte[] cut = Arrays.copyOf(whole, scans.get(kept - 1)[1] + 2);
+      cut[cut.length - 2] = (byte) 0xff;
+      cut[cut.length - 1] = (byte) 0xd9;
+      String msg = assertThrows(BadInputException.class, () -> Preprocess.decode(cut, "cut.jpg")).getMessage();
+      String prefix = "cut.jpg: cannot decode image (JPEG ends at byte " + (cut.length - 2) + " before its scans complete the image: component ";
+      assertTrue(msg.startsWith(prefix) && msg.endsWith("; a file cut short and closed with an end marker?)"), kept + " scans: " + msg);
+      if (kept == 1) assertEquals(prefix + "1 of 3 (ID 1) DC coefficients stop at bit 1; a file cut short and closed with an end marker?)", msg);
+      if (kept == 2) assertTrue(msg.contains("component 1 of 3 (ID 1) DC coefficients stop at bit 1"), msg);
+      if (kept == 9) assertTrue(msg.contains("component 1 of 3 (ID 1) AC coefficients 1-63 stop at bit 1;"), msg);
+    }
+    byte[] baseline = TestImages.jpeg(TestImages.picture(64, 48), false);
+    Preprocess.decode(baseline, "baseline.jpg");
+    int[] scan = TestImages.scans(baseline).get(0);
+    byte[] noScan = Arrays.copyOf(baseline, scan[0] + 2);
+    noScan[scan[0]] = (byte) 0xff;
+    noScan[scan[0] + 1] = (byte) 0xd9;
+    assertEquals("baseline.jpg: cannot decode image (JPEG ends at byte " + scan[0] + " before its scans complete the image: component 1 of 3"
+        + " (ID 1) has no scan; a file cut short and closed with an end marker?)",
+        assertThrows(BadInputException.class, () -> Preprocess.decode(noScan, "baseline.jpg")).getMessage());
+  }
+
+  /**
    * A small progressive JPEG with its last scan repeated 3000 times: ImageIO's decoder redraws the
    * whole image after each scan, which took 25 seconds for this 512x512 one (and grows with the
    * image). The scans are counted before decoding, and the 101st is refused with its place, from a
