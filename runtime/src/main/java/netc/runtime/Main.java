@@ -19,7 +19,7 @@ import netc.runtime.io.Npy;
  */
 public final class Main {
   private static final String USAGE = String.join("\n",
-      "usage: java -jar MODEL.jar [options] IMAGE...",
+      "usage: java -jar MODEL.jar [options] IMAGE...        (- : one read from standard input)",
       "       java -jar MODEL.jar --input X.npy --output Y.npy",
       "       java -jar MODEL.jar --yuv i420|nv12|yuyv --size WxH FRAME...",
       "options:",
@@ -112,9 +112,10 @@ public final class Main {
           + ": images are resized to that shorter side, then center-cropped to " + crop + "x" + crop);
       return 2;
     }
-    try { // a bad -Dnetc.image.* value is one error for the call, not one per file
+    try { // a bad -Dnetc.image.* value, or a --size no frame can have, is one error for the call, not one per file
       ImageLimits.limit(ImageLimits.MAX_PIXELS_PROPERTY, ImageLimits.DEFAULT_MAX_PIXELS);
       ImageLimits.limit(ImageLimits.MAX_SIDE_PROPERTY, ImageLimits.DEFAULT_MAX_SIDE);
+      if (o.yuv != null) Yuv.frameBytes(o.yuv, o.width, o.height, "--size " + o.width + "x" + o.height);
     } catch (BadInputException e) {
       err.println("error: " + e.getMessage());
       return 2;
@@ -177,8 +178,10 @@ public final class Main {
    * Whatever goes wrong with one file, the others of the call still get their answers.
    */
   private static boolean classify(CompiledModel model, Preprocess pre, Options o, String file, PrintStream out, PrintStream err) {
+    boolean stdin = STDIN.equals(file);
+    String name = stdin ? STDIN_NAME : file;
     try {
-      float[] x = o.yuv == null ? pre.image(Path.of(file)) : pre.frame(Path.of(file), o.yuv, o.width, o.height);
+      float[] x = stdin ? fromStandardInput(pre, o) : o.yuv == null ? pre.image(Path.of(file)) : pre.frame(Path.of(file), o.yuv, o.width, o.height);
       float[] logits = new float[model.outputSize()];
       long t0 = System.nanoTime();
       model.predict(x, 1, logits);
@@ -186,13 +189,35 @@ public final class Main {
       // ranked before anything is printed: logits with no ranking (NaN, infinite) are an error line, not a header without classes
       List<Prediction> top = model.topK(logits, 0, o.top);
       // the name escaped (a newline in it made result lines of its own), the numbers with a point whatever the locale
-      out.println(oneLine(file) + (o.time ? String.format(java.util.Locale.ROOT, " (%.1f ms)", ms) : "") + ":");
+      out.println(oneLine(name) + (o.time ? String.format(java.util.Locale.ROOT, " (%.1f ms)", ms) : "") + ":");
       for (Prediction p : top) out.printf(java.util.Locale.ROOT, "  %6.2f%%  %s%n", p.probability() * 100, oneLine(p.label()));
       return true;
     } catch (RuntimeException | OutOfMemoryError e) {
-      report(err, file, e);
+      report(err, name, e);
     }
     return false;
+  }
+
+  /** The file argument that stands for standard input, as cat and most tools take it; a file of that name is {@code ./-}. */
+  static final String STDIN = "-";
+
+  /** How standard input is named in the output and the messages. */
+  static final String STDIN_NAME = "standard input";
+
+  /**
+   * The image or frame on standard input ({@code cat photo.jpg | java -jar m.jar -}): an encoded image read to its end
+   * (at most {@link Preprocess#MAX_STREAM_BYTES}), or a frame of exactly the bytes {@code --yuv} and {@code --size} give.
+   */
+  private static float[] fromStandardInput(Preprocess pre, Options o) {
+    if (o.yuv == null) return pre.image(System.in, STDIN_NAME);
+    long bytes = Yuv.frameBytes(o.yuv, o.width, o.height, STDIN_NAME); // within the image limits: an int
+    byte[] data;
+    try {
+      data = System.in.readNBytes((int) bytes + 1); // one more: a stream longer than a frame is refused, not cut
+    } catch (java.io.IOException e) {
+      throw new BadInputException(STDIN_NAME + ": cannot read (" + e.getMessage() + ")", e);
+    }
+    return pre.frame(data, o.yuv, o.width, o.height, STDIN_NAME);
   }
 
   private static int runTensor(CompiledModel model, Options o, PrintStream out, PrintStream err) {
@@ -341,6 +366,9 @@ public final class Main {
         for (String other : List.of("--input", "--output", "--yuv", "--size", "--top", "--time", "--resize", "--crop")) {
           if (given.contains(other)) throw new IllegalArgumentException(other + " does not apply to --info, which prints the model and exits");
         }
+      }
+      if (o.files.stream().filter(STDIN::equals).count() > 1) {
+        throw new IllegalArgumentException("- (standard input) is given more than once: it holds one image or frame");
       }
       if (o.yuv != null && o.width == 0) throw new IllegalArgumentException("--yuv needs --size WxH");
       if (o.width > 0 && o.yuv == null) throw new IllegalArgumentException("--size applies to --yuv frames; an image's size is in its file");

@@ -397,14 +397,62 @@ class MainTest {
     assertEquals(0, run("--yuv", "nv12", "--size", "8x6", "--resize", "8", good.toString()).status());
   }
 
+  /**
+   * A --size no frame can have (over the limits, an odd width for YUYV) is one usage error for the call, exit 2: it
+   * was one error per file, exit 1, as if each frame were bad.
+   */
   @Test
-  void framesBeyondTheLimitsAreOneLineEach() throws IOException {
+  void aSizeNoFrameCanHaveIsOneErrorForTheCall() throws IOException {
     Path f = Files.write(dir.resolve("f.yuv"), new byte[10]);
     Run r = run("--yuv", "i420", "--size", "32768x32768", f.toString(), "/dev/zero");
-    assertEquals(1, r.status());
-    assertEquals(2, r.err().size(), r.err().toString());
-    assertTrue(r.err().stream().allMatch(l -> l.contains("frame of 32768x32768 has a side over the limit of 30000 pixels")), r.err().toString());
+    assertEquals(2, r.status());
+    assertEquals(List.of("error: --size 32768x32768: frame of 32768x32768 has a side over the limit of 30000 pixels (-Dnetc.image.maxSide=N allows more)"),
+        r.err());
+    Run odd = run("--yuv", "yuyv", "--size", "9x6", f.toString(), f.toString());
+    assertEquals(2, odd.status());
+    assertEquals(List.of("error: --size 9x6: yuyv packs two pixels in 4 bytes, so it needs an even width, got 9x6"), odd.err());
+    assertEquals(List.of(), odd.out());
     assertNoTrace(r);
+  }
+
+  /**
+   * {@code -} reads one image, or one frame, from standard input, as cat and most tools take it: it was a file named
+   * "-" ("no such file"). A stream of another length than the frame is refused, and {@code -} given twice is a wrong call.
+   */
+  @Test
+  void aDashReadsOneImageOrFrameFromStandardInput() throws IOException {
+    java.io.InputStream before = System.in;
+    try {
+      Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
+      Run fromFile = run(good.toString());
+      System.setIn(new java.io.ByteArrayInputStream(Files.readAllBytes(good)));
+      Run piped = run("-");
+      assertEquals(0, piped.status(), piped.err().toString());
+      assertEquals("standard input:", piped.out().get(0));
+      assertEquals(fromFile.out().subList(1, fromFile.out().size()), piped.out().subList(1, piped.out().size()), "the file's classes");
+
+      byte[] frame = YuvTest.encode("nv12", 8, 6);
+      Path frameFile = Files.write(dir.resolve("frame.yuv"), frame);
+      System.setIn(new java.io.ByteArrayInputStream(frame));
+      Run pipedFrame = run("--yuv", "nv12", "--size", "8x6", "--resize", "8", "-", frameFile.toString());
+      assertEquals(0, pipedFrame.status(), pipedFrame.err().toString());
+      assertEquals(List.of("standard input:", frameFile + ":"), pipedFrame.out().stream().filter(l -> l.endsWith(":")).toList());
+      System.setIn(new java.io.ByteArrayInputStream(Arrays.copyOf(frame, frame.length + 1)));
+      Run longer = run("--yuv", "nv12", "--size", "8x6", "--resize", "8", "-");
+      assertEquals(1, longer.status());
+      assertEquals(List.of("error: standard input: 73 bytes, but a 8x6 nv12 frame has 72"), longer.err());
+
+      System.setIn(new java.io.ByteArrayInputStream(new byte[] {1, 2, 3}));
+      Run garbage = run("-");
+      assertEquals(1, garbage.status());
+      assertTrue(garbage.err().size() == 1 && garbage.err().get(0).startsWith("error: standard input: "), garbage.err().toString());
+      Run twice = run("-", "-");
+      assertEquals(2, twice.status());
+      assertEquals("error: - (standard input) is given more than once: it holds one image or frame", twice.err().get(0));
+      assertNoTrace(garbage);
+    } finally {
+      System.setIn(before);
+    }
   }
 
   @Test
