@@ -35,6 +35,15 @@ final class PngChunks {
    */
   static final int MAX_CHUNKS = 65_536;
 
+  /**
+   * The most bytes a palette image's chunks other than IDAT may hold together. ImageIO's reader parses every
+   * chunk of a palette image, metadata ignored or not: it reads each unknown chunk whole into an array, and an
+   * sPLT chunk (a suggested palette) into five arrays of half its length in ints, ten times its size, before it
+   * checks the chunk's sample depth. A 1x1 image with a 200 MB sPLT took 2 GB. A palette, its transparency, text
+   * and a color profile take kilobytes to a few hundred.
+   */
+  static final long MAX_PALETTE_METADATA = 8L << 20;
+
   private PngChunks() {}
 
   /**
@@ -77,6 +86,7 @@ final class PngChunks {
       boolean sawData = false;
       int others = 0; // chunks other than IDAT
       int colorType = -1, entries = -1;
+      long metadata = 0; // a palette image's bytes of chunks other than IDAT
       for (int index = 0; ; index++) {
         long start = offset;
         if (start == size) throw bad("truncated PNG: the file ends after " + size + " bytes without an IEND chunk");
@@ -92,6 +102,11 @@ final class PngChunks {
         }
         if (start + 12 + length > size) {
           throw bad("truncated PNG: chunk " + type + " at byte " + start + " needs " + (12 + length) + " bytes, the file ends after " + size);
+        }
+        if (colorType == PALETTE && !type.equals("IDAT") && (metadata += length) > MAX_PALETTE_METADATA) {
+          throw bad("palette PNG whose chunks besides IDAT hold more than " + MAX_PALETTE_METADATA + " bytes (chunk " + type + " at byte " + start
+              + " holds " + length + "): the decoder reads each of a palette image's chunks into memory, an sPLT chunk ten times over,"
+              + " and a palette, text and a color profile take a few hundred KB at most");
         }
         CRC32 crc = new CRC32();
         crc.update(head, 4, 4);

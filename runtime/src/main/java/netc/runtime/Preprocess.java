@@ -443,7 +443,7 @@ public final class Preprocess {
       return toRgb(raster, model, file);
     } catch (OutOfMemoryError e) {
       // the limits keep this to a few hundred MB, but a small -Xmx may still not hold it
-      throw new BadInputException(file + ": image of " + w + "x" + h + " needs more memory than this JVM may use ("
+      throw new BadInputException(file + ": decoding the image of " + w + "x" + h + " needs more memory than this JVM may use ("
           + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise it with -Xmx)");
     }
   }

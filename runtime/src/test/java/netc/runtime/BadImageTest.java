@@ -170,6 +170,26 @@ class BadImageTest {
   }
 
   /**
+   * ImageIO reads every chunk of a palette image into memory, an sPLT ten times over (five int arrays of half its
+   * length) before checking it: a 1x1 image with a large sPLT took gigabytes and was refused as an image too large
+   * for the heap. A palette image's chunks besides IDAT may hold 8 MiB together; an RGB image's sPLT, which the
+   * reader skips, is not counted.
+   */
+  @Test
+  void aPaletteImageWithMegabytesOfMetadataIsRefusedBeforeDecoding() throws IOException {
+    byte[] iend = TestImages.chunk("IEND", new byte[0]);
+    byte[] splt = TestImages.chunk("sPLT", new byte[(int) PngChunks.MAX_PALETTE_METADATA]);
+    Path palette = write("splt.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(1, 1, 8, 3), TestImages.chunk("PLTE", new byte[] {1, 2, 3}),
+        splt, TestImages.chunk("IDAT", deflate(new byte[] {0, 0})), iend));
+    assertEquals(palette + ": cannot decode image (palette PNG whose chunks besides IDAT hold more than 8388608 bytes (chunk sPLT at byte 48 holds"
+        + " 8388608): the decoder reads each of a palette image's chunks into memory, an sPLT chunk ten times over, and a palette, text and a"
+        + " color profile take a few hundred KB at most)", error(palette));
+    Path rgb = write("rgb-splt.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(1, 1, 8, 2), splt,
+        TestImages.chunk("IDAT", deflate(new byte[] {0, 10, 20, 30})), iend));
+    assertArrayEquals(new byte[] {10, 20, 30}, Preprocess.decode(rgb).pixels());
+  }
+
+  /**
    * The PNG reader reads none of the data of a tRNS chunk it ignores in an image with alpha, or before the palette,
    * and goes on from there: the chunk's data read as the next chunks. A crafted chunk (a fake IDAT inside, its first
    * bytes equal to its CRC) decoded a picture hidden in it, not the one PIL shows. Such a chunk is refused before
@@ -561,7 +581,7 @@ class BadImageTest {
         Decode.class.getName(), f.toString()).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
     assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the decoding JVM ends");
-    assertTrue(out.matches(java.util.regex.Pattern.quote(f + ": image of 4000x4000 needs more memory than this JVM may use (") + "\\d+ MB; raise it with -Xmx\\)"), out);
+    assertTrue(out.matches(java.util.regex.Pattern.quote(f + ": decoding the image of 4000x4000 needs more memory than this JVM may use (") + "\\d+ MB; raise it with -Xmx\\)"), out);
   }
 
   /** Decodes the file named by its argument, printing the message of a refusal (a test's JVM of a given heap). */
