@@ -953,7 +953,9 @@ public final class OnnxImporter {
     }
     if (min != null && Float.isNaN(min) || max != null && Float.isNaN(max)) throw unsupportedAttributes(n, "a bound is NaN");
     if (min == null && max == null) return removed(n, x, body);
-    if (min != null && max != null && min > max) throw unsupportedAttributes(n, "min " + min + " is above max " + max);
+    // min above max: every output is max, as ONNX defines it (min(max(x, min), max)) and ONNX Runtime computes it; netc's clip
+    // refuses such bounds, so both become max
+    if (min != null && max != null && min > max) min = max;
     String call = "clip(" + (min == null ? "" : "min = " + number(min)) + (min != null && max != null ? ", " : "")
         + (max == null ? "" : "max = " + number(max)) + ")";
     return layer(n, body, call, in, null);
