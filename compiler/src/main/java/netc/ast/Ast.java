@@ -43,7 +43,7 @@ public final class Ast {
   }
 
   /** A statement in a block or at top level. */
-  public sealed interface Stmt permits LayerStmt, ForStmt, ResidualStmt, ConcatStmt, GateStmt {
+  public sealed interface Stmt permits LayerStmt, ForStmt, ResidualStmt, BranchesStmt, GateStmt {
     Span span();
   }
 
@@ -67,11 +67,22 @@ public final class Ast {
     }
   }
 
-  /** {@code concat { a } and { b } ...}: at least two branches on one input, joined along channels. */
-  public record ConcatStmt(List<Branch> branches, Span span) implements Stmt {
-    public ConcatStmt {
+  /**
+   * {@code concat { a } and { b } ...} or {@code sum { a } and { b } ...}: at least two branches on one input,
+   * joined along channels or added.
+   */
+  public record BranchesStmt(List<Branch> branches, Join join, Span span) implements Stmt {
+    public BranchesStmt {
       branches = List.copyOf(branches);
     }
+  }
+
+  /** How a {@link BranchesStmt} joins its branches' outputs. */
+  public enum Join {
+    /** Along channels, in the branches' order. */
+    CONCAT,
+    /** Added, element by element: the outputs agree in shape. */
+    SUM
   }
 
   /** {@code gate { body }}: the input times the body's output, one value per channel. */
@@ -81,7 +92,7 @@ public final class Ast {
     }
   }
 
-  /** One branch of a concat; {@code name} (or null) scopes its layers; an empty body is the identity. */
+  /** One branch of a concat or a sum; {@code name} (or null) scopes its layers; an empty body is the identity. */
   public record Branch(Name name, List<Stmt> body, Span span) {
     public Branch {
       body = List.copyOf(body);

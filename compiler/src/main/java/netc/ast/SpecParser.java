@@ -313,6 +313,15 @@ public final class SpecParser {
     return out;
   }
 
+  /** The branches of a concat or a sum, each with its name (or null) and body. */
+  private List<Branch> branches(List<NetParser.BranchContext> contexts) {
+    List<Branch> branches = new ArrayList<>();
+    for (NetParser.BranchContext b : contexts) {
+      branches.add(new Branch(b.name() == null ? null : name(b.name()), stmts(b.body()), span(b.body().getStart())));
+    }
+    return branches;
+  }
+
   private Stmt stmt(NetParser.StmtContext ctx) {
     if (ctx instanceof NetParser.LayerStmtContext layer) {
       Name name = layer.name() == null ? null : name(layer.name());
@@ -329,13 +338,8 @@ public final class SpecParser {
           stmts(loop.body()),
           span(loop.FOR()));
     }
-    if (ctx instanceof NetParser.ConcatStmtContext cat) {
-      List<Branch> branches = new ArrayList<>();
-      for (NetParser.BranchContext b : cat.branch()) {
-        branches.add(new Branch(b.name() == null ? null : name(b.name()), stmts(b.body()), span(b.body().getStart())));
-      }
-      return new ConcatStmt(branches, span(cat.CONCAT()));
-    }
+    if (ctx instanceof NetParser.ConcatStmtContext cat) return new BranchesStmt(branches(cat.branch()), Join.CONCAT, span(cat.CONCAT()));
+    if (ctx instanceof NetParser.SumStmtContext sum) return new BranchesStmt(branches(sum.branch()), Join.SUM, span(sum.SUM()));
     if (ctx instanceof NetParser.GateStmtContext gate) return new GateStmt(stmts(gate.body()), span(gate.GATE()));
     NetParser.ResidualStmtContext res = (NetParser.ResidualStmtContext) ctx;
     boolean hasShortcut = res.SHORTCUT() != null;

@@ -247,7 +247,7 @@ public final class GraphBuilder {
         } else if (stmt instanceof ResidualStmt r) {
           todo.push(Map.entry(r.body(), scope));
           if (r.shortcut() != null) todo.push(Map.entry(r.shortcut(), scope));
-        } else if (stmt instanceof ConcatStmt c) {
+        } else if (stmt instanceof BranchesStmt c) {
           c.branches().forEach(b -> todo.push(Map.entry(b.body(), scope)));
         } else if (stmt instanceof GateStmt g) {
           todo.push(Map.entry(g.body(), scope));
@@ -398,7 +398,7 @@ public final class GraphBuilder {
       step(s.span());
       if (s instanceof LayerStmt layer) current = layer(layer, env, scope, current);
       else if (s instanceof ForStmt loop) current = loop(loop, env, scope, current);
-      else if (s instanceof ConcatStmt cat) current = concat(cat, env, scope, current);
+      else if (s instanceof BranchesStmt branches) current = branches(branches, env, scope, current);
       else if (s instanceof GateStmt gate) current = gate(gate, env, scope, current);
       else current = residual((ResidualStmt) s, env, scope, current);
     }
@@ -459,16 +459,41 @@ public final class GraphBuilder {
   }
 
   /**
-   * Every branch from the same input, in order, then one concat node over their outputs; an empty
-   * branch contributes the input itself. A named branch scopes its layers ({@code branch2.0.conv}).
+   * Every branch from the same input, in order, then their join: one concat node over their outputs, or
+   * adds of them, the first branch's and the second's, then that and the third's; an empty branch
+   * contributes the input itself. A named branch scopes its layers ({@code branch2.0.conv}).
    */
-  private int concat(ConcatStmt cat, Env env, List<String> scope, int x) {
+  private int branches(BranchesStmt stmt, Env env, List<String> scope, int x) {
     List<Integer> outs = new ArrayList<>();
-    for (Branch b : cat.branches()) {
+    for (Branch b : stmt.branches()) {
       List<String> inner = b.name() == null ? scope : named(scope, b.name(), env);
       outs.add(body(b.body(), env, inner, x, b.span()));
       if (b.name() != null) closeScope();
     }
+    return stmt.join() == Join.SUM ? sum(stmt, outs, scope, x) : concat(stmt, outs, scope);
+  }
+
+  /** The adds of a sum's branch outputs, refusing outputs of another shape than the first's and a sum of the input alone. */
+  private int sum(BranchesStmt stmt, List<Integer> outs, List<String> scope, int x) {
+    // checked after expansion, as the residual's main path: a body of empty loops or empty blocks adds no layer either
+    if (outs.stream().allMatch(o -> o == x)) throw new NetcException(stmt.span(), "every branch of the sum is empty; it would add the input to itself");
+    if (outs.stream().filter(o -> o == x).count() > 1) {
+      throw new NetcException(stmt.span(), "more than one branch of the sum is empty; it would add the input to itself");
+    }
+    Shape first = shape(outs.get(0));
+    for (int i = 1; i < outs.size(); i++) {
+      if (!shape(outs.get(i)).equals(first)) {
+        throw new NetcException(stmt.branches().get(i).span(), "this branch gives " + shape(outs.get(i)) + " but the first gives " + first
+            + "; sum adds outputs of one shape");
+      }
+    }
+    int total = outs.get(0);
+    for (int i = 1; i < outs.size(); i++) total = add(Op.ADD, unique(scope, "add"), List.of(total, outs.get(i)), Attrs.EMPTY, Map.of(), stmt.span());
+    return total;
+  }
+
+  /** The concat node of a concat's branch outputs, refusing maps of another height or width than the first's. */
+  private int concat(BranchesStmt cat, List<Integer> outs, List<String> scope) {
     Shape first = shape(outs.get(0));
     for (int i = 1; i < outs.size(); i++) {
       Shape s = shape(outs.get(i));

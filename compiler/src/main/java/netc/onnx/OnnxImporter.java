@@ -34,7 +34,7 @@ public final class OnnxImporter {
       "Add/Sub/Mul/Div by a constant of one value or one a channel, and c + x, c - x, c * x (as a batchnorm's scale and shift; ConvNeXt's layer scale)",
       "Transpose to channels last and back around LayerNormalization (or torch's ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul/Add), "
           + "MatMul (+ Add) and activations over the channels (as layernorm, 1x1 convs: ConvNeXt)",
-      "Add (of two paths, as a residual join)", "Mul of a feature map by one value a channel computed from it (as a gate: squeeze-and-excitation)",
+      "Add (of two paths, as a residual join or a sum)", "Mul of a feature map by one value a channel computed from it (as a gate: squeeze-and-excitation)",
       "Concat (along channels, of paths from one tensor, as parallel branches)", "MaxPool", "AveragePool", "GlobalAveragePool",
       "ReduceMean (over height and width, as a global average pool)", "Flatten",
       "Reshape (to [batch, -1], with the Shape/Gather/Unsqueeze/Concat chain that computes it)", "Gemm", "MatMul (+ Add)",
@@ -500,7 +500,10 @@ public final class OnnxImporter {
     return out;
   }
 
-  /** Two paths from {@code x} that one Add joins: a residual, the longer path as its main path. */
+  /**
+   * Two paths from {@code x} that one Add joins: a residual, the longer path as its main path, or a sum where
+   * both have layers and keep the shape.
+   */
   private String residual(String x, OnnxNode join, Body[] paths, End[] ends, Body body) {
     if (!sameInputs(join, ends[0].tensor(), ends[1].tensor())) {
       throw fail(node(join) + " does not add the two paths from " + OnnxReader.quote(x) + "; netc's residual joins two paths by one Add");
@@ -513,16 +516,15 @@ public final class OnnxImporter {
     }
     if (mainPath.layers == 0) throw fail(node(join) + " adds a tensor to itself, which netc's residual does not express");
     boolean hasShortcut = shortcut.layers > 0;
-    if (hasShortcut && Arrays.equals(in, out)) {
-      throw fail(node(join) + ": its shortcut path has layers but keeps the shape " + dims(in)
-          + "; netc's residual takes its shortcut only where the main path changes the shape");
-    }
-    body.lines.add("residual {" + comment(List.of(join)));
+    // a shortcut with layers that keeps the shape (RepVGG's 1x1 beside its 3x3) is no residual, whose shortcut runs only
+    // where the main path changes the shape: a sum of the two paths
+    boolean sumOfPaths = hasShortcut && Arrays.equals(in, out);
+    body.lines.add((sumOfPaths ? "sum {" : "residual {") + comment(List.of(join)));
     indent(mainPath.lines, body.lines);
     body.weights.putAll(mainPath.weights);
     if (hasShortcut) {
       String name = names.fresh(LayerNames.fromPath(join.name(), join.opType()) + "_shortcut");
-      body.lines.add("} shortcut " + name + " {");
+      body.lines.add(sumOfPaths ? "} and " + name + ": {" : "} shortcut " + name + " {");
       indent(shortcut.lines, body.lines);
       shortcut.weights.forEach((k, v) -> body.weights.put(name + "." + k, v));
     }

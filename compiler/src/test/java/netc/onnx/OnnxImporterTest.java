@@ -294,16 +294,49 @@ class OnnxImporterTest {
     assertEquals(Op.ADD, g.output().op());
   }
 
+  /**
+   * Two paths with layers that keep the shape, added (RepVGG's 3x3 and 1x1 convs side by side), are a sum: they were
+   * refused, as netc's residual runs its shortcut only where the main path changes the shape. The compiled model and
+   * the interpreter give what the two convs give added, computed here directly.
+   */
   @Test
-  void aShortcutThatKeepsTheShapeIsRefused() {
-    // netc's residual takes its shortcut only where the main path changes the shape: it would be skipped
+  void aShortcutThatKeepsTheShapeIsASum() throws java.io.IOException {
     List<byte[]> nodes = List.of(
-        conv("main", "x", "m", "w"),
-        conv("side", "x", "s", "v"),
-        OnnxBytes.node("join", "Add", List.of("m", "s"), List.of("y")));
-    String e = error(nodes, List.of(weight("w", 2, 2, 1), weight("v", 2, 2, 1)));
-    assertTrue(e.endsWith("node 'join' (Add): its shortcut path has layers but keeps the shape [2, 4, 4]; "
-        + "netc's residual takes its shortcut only where the main path changes the shape"), e);
+        conv("/blk/main/Conv", "x", "m", "w", OnnxBytes.ints("pads", 1, 1, 1, 1)),
+        conv("/blk/side/Conv", "x", "s", "v"),
+        OnnxBytes.node("/blk/Add", "Add", List.of("m", "s"), List.of("y")));
+    OnnxImporter.Result r = translate(nodes, List.of(weight("w", 2, 2, 3), weight("v", 2, 2, 1)));
+    assertEquals("""
+        input(2, 4, 4)
+
+        sum {  // onnx: /blk/Add (Add)
+            blk_main: conv(2, 3, padding = 1, bias = false)  // onnx: /blk/main/Conv (Conv)
+        } and blk_shortcut: {
+            blk_side: conv(2, 1, bias = false)  // onnx: /blk/side/Conv (Conv)
+        }
+        """, r.spec().substring(r.spec().indexOf('\n') + 1));
+    Tensor x = Tensor.uniform(8, 1, 2, 4, 4);
+    double[] expected = new double[2 * 16];
+    for (int o = 0; o < 2; o++) {
+      for (int y = 0; y < 4; y++) {
+        for (int xx = 0; xx < 4; xx++) {
+          double sum = 0;
+          for (int i = 0; i < 2; i++) {
+            sum += (o * 2 + i) * 0.01 * x.data()[i * 16 + y * 4 + xx]; // the 1x1
+            for (int ky = 0; ky < 3; ky++) {
+              for (int kx = 0; kx < 3; kx++) {
+                int sy = y + ky - 1, sx = xx + kx - 1;
+                if (sy >= 0 && sy < 4 && sx >= 0 && sx < 4) sum += (((o * 2 + i) * 3 + ky) * 3 + kx) * 0.01 * x.data()[i * 16 + sy * 4 + sx];
+              }
+            }
+          }
+          expected[o * 16 + y * 4 + xx] = sum;
+        }
+      }
+    }
+    Tensor[] y = compiledAndInterpreted(r, x);
+    assertClose(expected, y[1], "interpreted");
+    assertClose(expected, y[0], "compiled");
   }
 
   @Test

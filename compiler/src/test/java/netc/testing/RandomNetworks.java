@@ -86,7 +86,8 @@ public final class RandomNetworks {
   }
 
   private void featureLayer(int depth) {
-    switch (rng.nextInt(18)) {
+    switch (rng.nextInt(19)) {
+      case 18 -> sum(depth);
       case 16 -> gate(depth);
       case 17 -> line(depth, name(), rng.nextBoolean() ? "layernorm()" : "layernorm(eps = 1e-6)"); // over the channels
       case 0, 1, 2 -> conv(depth, false);
@@ -343,6 +344,36 @@ public final class RandomNetworks {
     }
     line(depth, null, "}");
     c = total;
+  }
+
+  /**
+   * sum { ... } and { ... }: two or three branches from the current map, each a conv to the same channels at the
+   * same stride (RepVGG's 3x3 and 1x1 side by side), now and then a batch norm and an activation after it; one
+   * empty branch (the input itself), not the first, where the convs keep the map's shape. The adds fold into a
+   * branch's conv as a residual's does.
+   */
+  private void sum(int depth) {
+    int c0 = c, h0 = h, w0 = w, stride = rng.nextInt(4) == 0 ? 2 : 1;
+    int outs = stride == 1 && rng.nextBoolean() ? c0 : pick(3, 8, 16, 16, 17, 32);
+    boolean empty = false;
+    int branches = pick(2, 2, 3);
+    for (int b = 0; b < branches; b++) {
+      String scope = rng.nextInt(4) == 0 ? plainName() + ": " : "";
+      line(depth, null, (b == 0 ? "sum " : "} and ") + scope + "{");
+      if (b > 0 && !empty && stride == 1 && outs == c0 && rng.nextInt(3) == 0) {
+        empty = true; // the input itself
+        continue;
+      }
+      int k = Math.min(pick(1, 3, 3, 5), 2 * Math.min(h0, w0) - 1) / 2 * 2 + 1;
+      line(depth + 1, name(), String.format(Locale.ROOT, "conv(%d, %d%s%s)", outs, k, stride == 1 ? "" : ", stride = " + stride,
+          k > 1 ? ", padding = " + k / 2 : ""));
+      if (rng.nextBoolean()) line(depth + 1, name(), batchnorm());
+      if (rng.nextBoolean()) line(depth + 1, name(), activation());
+    }
+    line(depth, null, "}");
+    c = outs;
+    h = (h0 - 1) / stride + 1;
+    w = (w0 - 1) / stride + 1;
   }
 
   /**

@@ -7,6 +7,8 @@
 // projection only when the main path changed its shape. Parallel branches are structured too:
 // `concat { a } and { b }` runs each branch on the same input and joins their outputs along
 // channels; an empty branch is the input itself, and `name: { ... }` scopes a branch's layer names.
+// `sum { a } and { b }` runs its branches the same way and adds their outputs, which must agree in
+// shape (RepVGG's and ACNet's blocks of parallel convs, a shortcut with layers that keeps the shape).
 // `gate { body }` multiplies each channel of its input by the body's output for that channel (a
 // squeeze-and-excitation: the body pools the input to one value a channel and ends in a sigmoid).
 grammar Net;
@@ -25,6 +27,7 @@ stmt       : (name ':')? call                      # layerStmt
            | FOR IDENT IN expr '..' expr body      # forStmt
            | RESIDUAL body (SHORTCUT name body)?   # residualStmt
            | CONCAT branch (AND branch)+          # concatStmt
+           | SUM branch (AND branch)+             # sumStmt
            | GATE body                             # gateStmt
            ;
 branch     : (name ':')? body ;
@@ -53,6 +56,7 @@ IN       : 'in' ;
 RESIDUAL : 'residual' ;
 SHORTCUT : 'shortcut' ;
 CONCAT   : 'concat' ;
+SUM      : 'sum' ;
 AND      : 'and' ;
 GATE     : 'gate' ;
 TRUE     : 'true' ;
