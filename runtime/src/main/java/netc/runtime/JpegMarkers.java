@@ -67,6 +67,9 @@ final class JpegMarkers {
    */
   static final int MAX_SEGMENTS = 65_536;
 
+  /** The system property that lets a JPEG whose scans stop before the last bit through ({@link Walk#checkComplete}). */
+  static final String PARTIAL_PROPERTY = "netc.image.partialJpeg";
+
   private static final int APP0 = 0xe0, APP2 = 0xe2, APP14 = 0xee;
 
   private static final int SOS = 0xda, EOI = 0xd9, SOI = 0xd8, TEM = 0x01, COM = 0xfe, DNL = 0xdc;
@@ -283,10 +286,12 @@ final class JpegMarkers {
      * Refuses an image whose scans end before they sent every coefficient to its last bit: a file cut short and
      * closed with an end marker (by a tool that repairs truncated downloads, say), or missing a component's scan.
      * libjpeg takes the end marker as the image's end and leaves what was not sent zero, without a warning: a
-     * blocky or colorless image that the model would classify with confidence.
+     * blocky or colorless image that the model would classify with confidence. The JPEG standard lets a
+     * progressive script stop early on purpose (libjpeg's encoder requires only each component's DC), which
+     * encoders' default scripts never do: {@link #PARTIAL_PROPERTY} reads such a file as libjpeg does.
      */
     private void checkComplete(long eoi) {
-      if (frameIds == null) return;
+      if (frameIds == null || Boolean.getBoolean(PARTIAL_PROPERTY)) return;
       for (int c = 0; c < frameIds.length; c++) {
         int[] bits = lowestBit[c];
         String missing = null;
@@ -304,7 +309,8 @@ final class JpegMarkers {
         }
         if (missing != null) {
           throw new BadInputException(file + ": cannot decode image (JPEG ends at byte " + eoi + " before its scans complete the image: component "
-              + (c + 1) + " of " + frameIds.length + " (ID " + frameIds[c] + ") " + missing + "; a file cut short and closed with an end marker?)");
+              + (c + 1) + " of " + frameIds.length + " (ID " + frameIds[c] + ") " + missing + ": a file cut short and closed with an end marker, or a"
+            + " scan script that stops early on purpose, which -D" + PARTIAL_PROPERTY + "=true reads as libjpeg does)");
         }
       }
     }

@@ -217,6 +217,10 @@ public final class Main {
     } catch (java.io.IOException e) {
       throw new BadInputException(STDIN_NAME + ": cannot read (" + e.getMessage() + ")", e);
     }
+    if (data.length > bytes) { // read no further than one byte past the frame: its real length is not known
+      throw new BadInputException(STDIN_NAME + ": more than " + bytes + " bytes, but a " + o.width + "x" + o.height + " " + o.yuv + " frame has "
+          + bytes + ": - reads one frame");
+    }
     return pre.frame(data, o.yuv, o.width, o.height, STDIN_NAME);
   }
 

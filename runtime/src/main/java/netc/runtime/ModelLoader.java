@@ -168,7 +168,7 @@ final class ModelLoader {
   private static void checkThreads(int threads) {
     if (threads < 1) throw new IllegalArgumentException("threads: must be at least 1, got " + threads);
     // as the command lines bound them: Integer.MAX_VALUE failed as an out-of-memory blamed on the weights, 5,000 made
-    // 4,999 threads that live as long as the JVM
+    // 4,999 threads, which live as long as a model of that count
     if (threads > CommandLineArgs.MAX_THREADS) {
       throw new IllegalArgumentException("threads: at most " + CommandLineArgs.MAX_THREADS + ", got " + threads);
     }

@@ -36,13 +36,13 @@ final class PngChunks {
   static final int MAX_CHUNKS = 65_536;
 
   /**
-   * The most bytes a palette image's chunks other than IDAT may hold together. ImageIO's reader parses every
-   * chunk of a palette image, metadata ignored or not: it reads each unknown chunk whole into an array, and an
-   * sPLT chunk (a suggested palette) into five arrays of half its length in ints, ten times its size, before it
-   * checks the chunk's sample depth. A 1x1 image with a 200 MB sPLT took 2 GB. A palette, its transparency, text
-   * and a color profile take kilobytes to a few hundred.
+   * The most bytes a palette image's sPLT chunks (suggested palettes) may hold together. ImageIO's reader
+   * parses the chunks of a palette image even with metadata ignored, and an sPLT into five int arrays of half
+   * its length, ten times its size, before it checks the chunk's sample depth: a 1x1 image with a 200 MB sPLT
+   * took 2 GB. Other chunks cost their size at most (unknown ones are kept as read; text is skipped), which
+   * {@link Preprocess#MAX_STREAM_BYTES} bounds. A suggested palette of 256 colors takes under 3 KB.
    */
-  static final long MAX_PALETTE_METADATA = 8L << 20;
+  static final long MAX_PALETTE_SPLT = 1L << 20;
 
   private PngChunks() {}
 
@@ -86,7 +86,7 @@ final class PngChunks {
       boolean sawData = false;
       int others = 0; // chunks other than IDAT
       int colorType = -1, entries = -1;
-      long metadata = 0; // a palette image's bytes of chunks other than IDAT
+      long suggested = 0; // a palette image's bytes of sPLT chunks
       for (int index = 0; ; index++) {
         long start = offset;
         if (start == size) throw bad("truncated PNG: the file ends after " + size + " bytes without an IEND chunk");
@@ -103,10 +103,9 @@ final class PngChunks {
         if (start + 12 + length > size) {
           throw bad("truncated PNG: chunk " + type + " at byte " + start + " needs " + (12 + length) + " bytes, the file ends after " + size);
         }
-        if (colorType == PALETTE && !type.equals("IDAT") && (metadata += length) > MAX_PALETTE_METADATA) {
-          throw bad("palette PNG whose chunks besides IDAT hold more than " + MAX_PALETTE_METADATA + " bytes (chunk " + type + " at byte " + start
-              + " holds " + length + "): the decoder reads each of a palette image's chunks into memory, an sPLT chunk ten times over,"
-              + " and a palette, text and a color profile take a few hundred KB at most");
+        if (colorType == PALETTE && type.equals("sPLT") && (suggested += length) > MAX_PALETTE_SPLT) {
+          throw bad("palette PNG whose suggested palettes (sPLT chunks) hold more than " + MAX_PALETTE_SPLT + " bytes (the sPLT at byte " + start
+              + " holds " + length + "): the decoder reads them into memory ten times over, and a palette of 256 colors takes under 3 KB");
         }
         CRC32 crc = new CRC32();
         crc.update(head, 4, 4);

@@ -93,20 +93,28 @@ public final class ThreadPool {
   private int users;
 
   /**
-   * A user of the pool is done with it (a model closed). The last user's leaving ends the workers, which
-   * would otherwise stay for the JVM's life: a service that reloads its model with 4, then 6, then 8
-   * threads kept three pools. A later user of the size gets a new pool. Called with no call running on
-   * the pool (a model's close waits for its calls).
+   * A user of the pool ({@link #shared}'s caller) is done with it: a model's close() calls this. The last
+   * user's leaving ends the workers, which would otherwise stay for the JVM's life: a service that reloads
+   * its model with 4, then 6, then 8 threads kept three pools. A later user of the size gets a new pool.
+   * Called with no call running on the pool (a model's close waits for its calls); it does not wait for
+   * the workers to end ({@link #shutdownAll} does, for these too).
    */
-  void leave() {
+  public void leave() {
     SHARED.computeIfPresent(threads, (size, p) -> {
       if (p != this || --users > 0) return p; // a pool shutdownAll replaced is stopped already
+      ENDING.addAll(List.of(workers)); // before stopped: each takes itself off when it ends, which a spinning one may do at once
       stopping = true;
       stopped = true;
       for (Thread w : workers) LockSupport.unpark(w); // a parked worker sees stopped only when unparked
       return null;
     });
   }
+
+  /**
+   * Workers of pools retired by {@link #leave} that have not ended yet: {@link #shutdownAll} waits for them
+   * too, so a container that closes its models and then calls it finds every worker ended.
+   */
+  private static final java.util.Set<Thread> ENDING = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** The current pool's users of this size, 0 when there is none (what a test of their retirement reads). */
   static int users(int threads) {
@@ -174,6 +182,7 @@ public final class ThreadPool {
       }
       ending.addAll(List.of(p.workers));
     }
+    ending.addAll(ENDING); // those of pools their last model's close retired
     // every pool reached is out of SHARED and stopped: an interrupt now must not end the waits with an exception,
     // which a second call could not make up for (it finds no pool, and returns 0 at once). The waits are bounded
     int alive = 0;
@@ -189,6 +198,7 @@ public final class ThreadPool {
       }
       if (w.isAlive()) alive++;
     }
+    ENDING.removeIf(w -> !w.isAlive()); // a worker that ended before leave() listed it
     if (interrupted) Thread.currentThread().interrupt();
     return alive;
   }
@@ -236,7 +246,13 @@ public final class ThreadPool {
   private Thread startWorker(int id) {
     return java.security.AccessController.doPrivileged((java.security.PrivilegedAction<Thread>) () -> {
       // no inherited thread-locals either: a request thread's (a logging context's) could hold its web application's loader
-      Thread w = new Worker(() -> work(id), WORKER_NAME_PREFIX + id);
+      Thread w = new Worker(() -> {
+        try {
+          work(id);
+        } finally {
+          ENDING.remove(Thread.currentThread());
+        }
+      }, WORKER_NAME_PREFIX + id);
       w.setDaemon(true);
       w.setContextClassLoader(ThreadPool.class.getClassLoader());
       starter.accept(w);

@@ -170,23 +170,27 @@ class BadImageTest {
   }
 
   /**
-   * ImageIO reads every chunk of a palette image into memory, an sPLT ten times over (five int arrays of half its
-   * length) before checking it: a 1x1 image with a large sPLT took gigabytes and was refused as an image too large
-   * for the heap. A palette image's chunks besides IDAT may hold 8 MiB together; an RGB image's sPLT, which the
-   * reader skips, is not counted.
+   * ImageIO parses a palette image's sPLT chunks (suggested palettes) even with metadata ignored, into five int
+   * arrays of half their length before checking them: a 1x1 image with a large sPLT took gigabytes and was refused
+   * as an image too large for the heap. A palette image's sPLTs may hold 1 MiB together; an RGB image's, which the
+   * reader skips, and a palette image's other chunks (an animation's frames, text) are not counted.
    */
   @Test
-  void aPaletteImageWithMegabytesOfMetadataIsRefusedBeforeDecoding() throws IOException {
+  void aPaletteImageWithMegabytesOfSuggestedPalettesIsRefusedBeforeDecoding() throws IOException {
     byte[] iend = TestImages.chunk("IEND", new byte[0]);
-    byte[] splt = TestImages.chunk("sPLT", new byte[(int) PngChunks.MAX_PALETTE_METADATA]);
+    byte[] splt = TestImages.chunk("sPLT", new byte[(int) PngChunks.MAX_PALETTE_SPLT + 1]);
     Path palette = write("splt.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(1, 1, 8, 3), TestImages.chunk("PLTE", new byte[] {1, 2, 3}),
         splt, TestImages.chunk("IDAT", deflate(new byte[] {0, 0})), iend));
-    assertEquals(palette + ": cannot decode image (palette PNG whose chunks besides IDAT hold more than 8388608 bytes (chunk sPLT at byte 48 holds"
-        + " 8388608): the decoder reads each of a palette image's chunks into memory, an sPLT chunk ten times over, and a palette, text and a"
-        + " color profile take a few hundred KB at most)", error(palette));
+    assertEquals(palette + ": cannot decode image (palette PNG whose suggested palettes (sPLT chunks) hold more than 1048576 bytes (the sPLT at"
+        + " byte 48 holds 1048577): the decoder reads them into memory ten times over, and a palette of 256 colors takes under 3 KB)", error(palette));
     Path rgb = write("rgb-splt.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(1, 1, 8, 2), splt,
         TestImages.chunk("IDAT", deflate(new byte[] {0, 10, 20, 30})), iend));
     assertArrayEquals(new byte[] {10, 20, 30}, Preprocess.decode(rgb).pixels());
+    byte[] text = new byte[9 << 20];
+    text[0] = 'k'; // a keyword, its terminator, then text
+    Path captioned = write("text.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(1, 1, 8, 3), TestImages.chunk("PLTE", new byte[] {1, 2, 3}),
+        TestImages.chunk("tEXt", text), TestImages.chunk("IDAT", deflate(new byte[] {0, 0})), iend));
+    assertArrayEquals(new byte[] {1, 2, 3}, Preprocess.decode(captioned).pixels());
   }
 
   /**
@@ -323,6 +327,9 @@ class BadImageTest {
    * confidence. Every such cut of a progressive JPEG is refused, saying which coefficients are missing, and so is a
    * baseline JPEG without its scan; the whole files decode.
    */
+  private static final String CUT_OR_PARTIAL = ": a file cut short and closed with an end marker, or a scan script that stops early on purpose,"
+      + " which -Dnetc.image.partialJpeg=true reads as libjpeg does)";
+
   @Test
   void aJpegWhoseScansStopBeforeTheImageIsCompleteIsRefused() throws IOException {
     byte[] whole = TestImages.jpeg(TestImages.picture(64, 48), true);
@@ -335,10 +342,20 @@ class BadImageTest {
       cut[cut.length - 1] = (byte) 0xd9;
       String msg = assertThrows(BadInputException.class, () -> Preprocess.decode(cut, "cut.jpg")).getMessage();
       String prefix = "cut.jpg: cannot decode image (JPEG ends at byte " + (cut.length - 2) + " before its scans complete the image: component ";
-      assertTrue(msg.startsWith(prefix) && msg.endsWith("; a file cut short and closed with an end marker?)"), kept + " scans: " + msg);
-      if (kept == 1) assertEquals(prefix + "1 of 3 (ID 1) DC coefficients stop at bit 1; a file cut short and closed with an end marker?)", msg);
+      assertTrue(msg.startsWith(prefix) && msg.endsWith(CUT_OR_PARTIAL), kept + " scans: " + msg);
+      if (kept == 1) assertEquals(prefix + "1 of 3 (ID 1) DC coefficients stop at bit 1" + CUT_OR_PARTIAL, msg);
       if (kept == 2) assertTrue(msg.contains("component 1 of 3 (ID 1) DC coefficients stop at bit 1"), msg);
-      if (kept == 9) assertTrue(msg.contains("component 1 of 3 (ID 1) AC coefficients 1-63 stop at bit 1;"), msg);
+      if (kept == 9) assertTrue(msg.contains("component 1 of 3 (ID 1) AC coefficients 1-63 stop at bit 1:"), msg);
+    }
+    // a script that stops early on purpose is legal JPEG: the property reads it as libjpeg does
+    byte[] dcOnly = Arrays.copyOf(whole, scans.get(0)[1] + 2);
+    dcOnly[dcOnly.length - 2] = (byte) 0xff;
+    dcOnly[dcOnly.length - 1] = (byte) 0xd9;
+    System.setProperty(JpegMarkers.PARTIAL_PROPERTY, "true");
+    try {
+      assertEquals(64, Preprocess.decode(dcOnly, "dc-only.jpg").width());
+    } finally {
+      System.clearProperty(JpegMarkers.PARTIAL_PROPERTY);
     }
     byte[] baseline = TestImages.jpeg(TestImages.picture(64, 48), false);
     Preprocess.decode(baseline, "baseline.jpg");
@@ -347,7 +364,7 @@ class BadImageTest {
     noScan[scan[0]] = (byte) 0xff;
     noScan[scan[0] + 1] = (byte) 0xd9;
     assertEquals("baseline.jpg: cannot decode image (JPEG ends at byte " + scan[0] + " before its scans complete the image: component 1 of 3"
-        + " (ID 1) has no scan; a file cut short and closed with an end marker?)",
+        + " (ID 1) has no scan" + CUT_OR_PARTIAL,
         assertThrows(BadInputException.class, () -> Preprocess.decode(noScan, "baseline.jpg")).getMessage());
   }
 

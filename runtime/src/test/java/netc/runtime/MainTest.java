@@ -440,7 +440,10 @@ class MainTest {
       System.setIn(new java.io.ByteArrayInputStream(Arrays.copyOf(frame, frame.length + 1)));
       Run longer = run("--yuv", "nv12", "--size", "8x6", "--resize", "8", "-");
       assertEquals(1, longer.status());
-      assertEquals(List.of("error: standard input: 73 bytes, but a 8x6 nv12 frame has 72"), longer.err());
+      assertEquals(List.of("error: standard input: more than 72 bytes, but a 8x6 nv12 frame has 72: - reads one frame"), longer.err());
+      System.setIn(new java.io.ByteArrayInputStream(Arrays.copyOf(frame, frame.length - 1)));
+      Run shorter = run("--yuv", "nv12", "--size", "8x6", "--resize", "8", "-");
+      assertEquals(List.of("error: standard input: 71 bytes, but a 8x6 nv12 frame has 72"), shorter.err());
 
       System.setIn(new java.io.ByteArrayInputStream(new byte[] {1, 2, 3}));
       Run garbage = run("-");

@@ -187,18 +187,18 @@ public final class Json extends TextCursor<Json.ParseException> {
           int escape = pos - 2; // where a message about it points
           char u = unicodeEscape();
           if (Character.isHighSurrogate(u)) {
-            if (!s.startsWith("\\u", pos)) throw error("lone surrogate \\u" + Integer.toHexString(u) + " (not followed by a low surrogate's escape)");
+            if (!s.startsWith("\\u", pos)) throw error("lone surrogate " + escape(u) + " (not followed by a low surrogate's escape)");
             int next = pos;
             pos += 2;
             char low = unicodeEscape();
             if (!Character.isLowSurrogate(low)) {
               pos = next;
-              throw error("lone surrogate \\u" + Integer.toHexString(u) + " (followed by \\u" + Integer.toHexString(low) + ")");
+              throw error("lone surrogate " + escape(u) + " (followed by " + escape(low) + ")");
             }
             b.append(u).append(low);
           } else if (Character.isLowSurrogate(u)) {
             pos = escape;
-            throw error("lone surrogate \\u" + Integer.toHexString(u) + " (not after a high surrogate's escape)");
+            throw error("lone surrogate " + escape(u) + " (not after a high surrogate's escape)");
           } else {
             b.append(u);
           }
@@ -207,6 +207,11 @@ public final class Json extends TextCursor<Json.ParseException> {
         default: throw error("bad escape");
       }
     }
+  }
+
+  /** A character as JSON's escape of it, four hex digits: {@code \\u0041}. */
+  private static String escape(char c) {
+    return String.format(java.util.Locale.ROOT, "\\u%04x", (int) c);
   }
 
   /** The four hex digits of a unicode escape: exactly hex digits (Integer.parseInt would also take a sign). */

@@ -52,7 +52,7 @@ class JsonTest {
     assertEquals("w\uD83D\uDE00.weight", Json.parse("\"w\\ud83d\\ude00.weight\""));
     assertEquals("lone surrogate \\ud800 (not followed by a low surrogate's escape) at offset 7",
         assertThrows(Json.ParseException.class, () -> Json.parse("\"\\ud800x\"")).getMessage());
-    assertEquals("lone surrogate \\ud800 (followed by \\u41) at offset 7",
+    assertEquals("lone surrogate \\ud800 (followed by \\u0041) at offset 7",
         assertThrows(Json.ParseException.class, () -> Json.parse("\"\\ud800\\u0041\"")).getMessage());
     assertEquals("lone surrogate \\udfff (not after a high surrogate's escape) at offset 2",
         assertThrows(Json.ParseException.class, () -> Json.parse("\"w\\udfff\"")).getMessage());
