@@ -3,7 +3,7 @@
 (opset 13, dynamic batch), a fixed input and torch's outputs at batch 1 and 2.
 
 Runs with Debian's python3-torch, python3-torchvision, python3-numpy:
-  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2] ... [--part9]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E, part 6's gated, part 7's Linear-gated, part 8's ShuffleNet and Split, or part 9's ConvNeXt, models (each given; none: all); writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
+  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2] ... [--part10]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E, part 6's gated, part 7's Linear-gated, part 8's ShuffleNet and Split, part 9's ConvNeXt, or part 10's RepVGG, models (each given; none: all); writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
 
 Models (each well under 500 KB):
   resnet_basic    torchvision ResNet(BasicBlock, [1, 1, 1, 1]) at width 8, 10 classes, 32x32 input, with
@@ -70,6 +70,10 @@ Models (each well under 500 KB):
                   ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add between Transposes), Linear
                   layers as MatMul + Add, GELU as Div, Erf, Add, Mul, Mul, the layer scale as a Mul (set
                   to 0.3-0.7: torchvision's 1e-6 would make each block the identity).
+  repvgg          RepVGG's training-time blocks (a 3x3 and a 1x1 conv with batch norms, and a batch norm of the
+                  input where the shape is kept, added, then ReLU) in stages of 16, 24 and 32 channels: two or
+                  three paths of one shape joined by Adds, netc's sum; batch norms folded into the convs, the
+                  identity's standalone.
   resnet18_w4_s32 the example ResNet-18 (examples/resnet18.net -D width=4 -D size=32 -D classes=10) as
                   export_torchvision.py writes it: ONNX, the same weights as safetensors for the spec,
                   input and torch's logits, so a test can check that import and spec agree.
@@ -511,6 +515,48 @@ def part9():
     export("convnext", model)
 
 
+class RepVGGBlock(nn.Module):
+    """RepVGG's training-time block (its names: rbr_dense, rbr_1x1, rbr_identity): a 3x3 conv and a 1x1
+    conv, each with a batch norm, and where the shape is kept a batch norm of the input itself, added,
+    then a ReLU. Two or three paths of one shape joined by Adds: netc's sum."""
+
+    def __init__(self, cin, cout, stride=1):
+        super().__init__()
+        self.rbr_dense = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout))
+        self.rbr_1x1 = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, 0, bias=False), nn.BatchNorm2d(cout))
+        self.rbr_identity = nn.BatchNorm2d(cin) if cin == cout and stride == 1 else None
+
+    def forward(self, x):
+        y = self.rbr_dense(x) + self.rbr_1x1(x)
+        if self.rbr_identity is not None:
+            y = y + self.rbr_identity(x)
+        return torch.relu(y)
+
+
+class TinyRepVGG(nn.Module):
+    """RepVGG-A's plan at a tiny width: a stride-2 stage entry (two branches) then kept-shape blocks (three)."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.stage0 = RepVGGBlock(3, 16, stride=2)
+        self.stage1 = nn.Sequential(RepVGGBlock(16, 24, stride=2), RepVGGBlock(24, 24))
+        self.stage2 = nn.Sequential(RepVGGBlock(24, 32, stride=2), RepVGGBlock(32, 32), RepVGGBlock(32, 32))
+        self.linear = nn.Linear(32, classes)
+
+    def forward(self, x):
+        x = self.stage2(self.stage1(self.stage0(x)))
+        return self.linear(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+def part10():
+    """RepVGG's training-time blocks (paths of one shape added: netc's sum): a seed of its own."""
+    torch.manual_seed(101)
+    model = TinyRepVGG()
+    randomize_batchnorm(model, torch.Generator().manual_seed(101))
+    model.linear.weight.data *= 10  # the features, not the biases, decide the logits
+    export("repvgg", model)
+
+
 def export(name, model, folding=True, outputs=True):
     """NAME.onnx, and with `outputs` NAME_input.npy and torch's NAME_logits_b1.npy and _b2.npy for it."""
     model.eval()
@@ -530,7 +576,7 @@ def main():
     # each part seeds itself, so one regenerates alone, leaving the committed fixtures of the others as they
     # are, and several give what the full run gives them
     parts = {2: lambda: part2(torch.Generator().manual_seed(23)), 3: part3, 4: part4, 5: part5, 6: part6, 7: part7,
-             8: part8, 9: part9}
+             8: part8, 9: part9, 10: part10}
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for n, part in parts.items():
         p.add_argument(f"--part{n}", action="store_true", help=f"regenerate only part {n}'s models (and those of any other --partN given)")
@@ -570,6 +616,7 @@ def main():
     part7()
     part8()
     part9()
+    part10()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_torchvision.py"),
                     "--arch", "resnet18", "--width", "4", "--size", "32", "--classes", "10", "--seed", "7", "--batch", "2",
                     "--fixture", "--onnx", "--out", os.path.join(OUT, "resnet18_w4_s32")], check=True)

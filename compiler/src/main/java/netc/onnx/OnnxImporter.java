@@ -34,7 +34,7 @@ public final class OnnxImporter {
       "Add/Sub/Mul/Div by a constant of one value or one a channel, and c + x, c - x, c * x (as a batchnorm's scale and shift; ConvNeXt's layer scale)",
       "Transpose to channels last and back around LayerNormalization (or torch's ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul/Add), "
           + "MatMul (+ Add) and activations over the channels (as layernorm, 1x1 convs: ConvNeXt)",
-      "Add (of two paths, as a residual join or a sum)", "Mul of a feature map by one value a channel computed from it (as a gate: squeeze-and-excitation)",
+      "Add (of paths from one tensor, as a residual join or a sum; a chain of them summing more)", "Mul of a feature map by one value a channel computed from it (as a gate: squeeze-and-excitation)",
       "Concat (along channels, of paths from one tensor, as parallel branches)", "MaxPool", "AveragePool", "GlobalAveragePool",
       "ReduceMean (over height and width, as a global average pool)", "Flatten",
       "Reshape (to [batch, -1], with the Shape/Gather/Unsqueeze/Concat chain that computes it)", "Gemm", "MatMul (+ Add)",
@@ -388,6 +388,8 @@ public final class OnnxImporter {
       if (e.join() != join) {
         List<OnnxNode> joins = new ArrayList<>();
         for (End f : ends) if (!joins.contains(f.join())) joins.add(f.join());
+        List<OnnxNode> chain = addChain(joins, ends);
+        if (chain != null) return sum(x, chain, paths, ends, body);
         throw fail("tensor " + OnnxReader.quote(x) + " forks into paths that end at different nodes (" + describe(joins)
             + "); netc's language joins the paths of a fork by one Add, Concat or gating Mul");
       }
@@ -404,6 +406,68 @@ public final class OnnxImporter {
           + ") joined by one Add; netc's residual adds two paths");
     }
     return residual(x, join, paths, ends, body);
+  }
+
+  /**
+   * The Adds that sum a fork's paths one after another, as torch exports {@code a + b + c} (RepVGG's
+   * block): the first adds two paths' ends, each next the one before's output and one more path's end,
+   * which nothing else reads. Null when the joins are not such a chain.
+   */
+  private List<OnnxNode> addChain(List<OnnxNode> joins, End[] ends) {
+    if (joins.size() != ends.length - 1) return null;
+    for (OnnxNode j : joins) {
+      if (!j.is("Add") || j.inputs().size() != 2 || j.outputs().isEmpty() || !isJoin(j)) return null;
+    }
+    List<OnnxNode> chain = new ArrayList<>();
+    for (OnnxNode j : joins) if (endsAt(j, ends).size() == 2) chain.add(j);
+    if (chain.size() != 1) return null;
+    List<String> firstTwo = endsAt(chain.get(0), ends);
+    if (!sameInputs(chain.get(0), firstTwo.get(0), firstTwo.get(1))) return null;
+    while (chain.size() < joins.size()) {
+      String sum = chain.get(chain.size() - 1).outputs().get(0);
+      List<OnnxNode> readers = dataConsumers(sum);
+      if (readers.size() != 1 || !joins.contains(readers.get(0)) || chain.contains(readers.get(0))) return null;
+      OnnxNode next = readers.get(0);
+      List<String> one = endsAt(next, ends);
+      if (one.size() != 1 || !sameInputs(next, sum, one.get(0))) return null;
+      chain.add(next);
+    }
+    return chain;
+  }
+
+  /** The tensors of the fork's paths that end at {@code join}. */
+  private static List<String> endsAt(OnnxNode join, End[] ends) {
+    List<String> out = new ArrayList<>();
+    for (End e : ends) if (e.join() == join) out.add(e.tensor());
+    return out;
+  }
+
+  /**
+   * A fork's paths summed by a chain of Adds ({@link #addChain}): one {@code sum}, its branches in the fork's
+   * order. They must agree in shape, and one at most may be the fork's input itself.
+   */
+  private String sum(String x, List<OnnxNode> chain, Body[] paths, End[] ends, Body body) {
+    OnnxNode last = chain.get(chain.size() - 1);
+    for (OnnxNode j : chain) if (!emitted.add(j)) throw fail(node(j) + " is reached again from its own output: the graph has a cycle");
+    int[] shape = shapes.get(ends[0].tensor());
+    int empty = 0;
+    for (int i = 0; i < ends.length; i++) {
+      int[] s = shapes.get(ends[i].tensor());
+      if (!Arrays.equals(s, shape)) throw fail(node(last) + " sums tensors of shapes " + dims(shape) + " and " + dims(s) + "; netc adds tensors of one shape");
+      if (paths[i].layers == 0) empty++;
+    }
+    if (empty > 1) throw fail(node(last) + " adds " + OnnxReader.quote(x) + " to itself, which netc's sum does not express");
+    for (int i = 0; i < paths.length; i++) {
+      body.lines.add(i == 0 ? "sum {" + comment(chain) : "} and {");
+      indent(paths[i].lines, body.lines);
+      body.weights.putAll(paths[i].weights);
+      body.layers += paths[i].layers;
+    }
+    body.lines.add("}");
+    body.layers += chain.size();
+    String out = last.outputs().get(0);
+    shapes.put(out, shape);
+    return out;
   }
 
   /**

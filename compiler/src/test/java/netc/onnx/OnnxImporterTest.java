@@ -339,6 +339,47 @@ class OnnxImporterTest {
     assertClose(expected, y[0], "compiled");
   }
 
+  /**
+   * A chain of Adds summing three paths from one tensor, as torch exports RepVGG's {@code a + b + x}: one sum of
+   * three branches, the input itself one of them, whose outputs are the 1x1 convs' added to the input, computed here
+   * directly. A sum in the middle of the chain that something else reads is no such chain, and is refused.
+   */
+  @Test
+  void aChainOfAddsIsOneSum() throws java.io.IOException {
+    List<byte[]> nodes = List.of(
+        conv("/b/a/Conv", "x", "a", "w"),
+        conv("/b/c/Conv", "x", "c", "v"),
+        OnnxBytes.node("/b/Add", "Add", List.of("a", "c"), List.of("s")),
+        OnnxBytes.node("/b/Add_1", "Add", List.of("s", "x"), List.of("y")));
+    OnnxImporter.Result r = translate(nodes, List.of(weight("w", 2, 2, 1), weight("v", 2, 2, 1)));
+    assertEquals("""
+        input(2, 4, 4)
+
+        sum {  // onnx: /b/Add (Add), /b/Add_1 (Add)
+            b_a: conv(2, 1, bias = false)  // onnx: /b/a/Conv (Conv)
+        } and {
+            b_c: conv(2, 1, bias = false)  // onnx: /b/c/Conv (Conv)
+        } and {
+        }
+        """, r.spec().substring(r.spec().indexOf('\n') + 1));
+    Tensor x = Tensor.uniform(9, 1, 2, 4, 4);
+    double[] expected = new double[2 * 16];
+    for (int o = 0; o < 2; o++) {
+      for (int p = 0; p < 16; p++) {
+        double sum = x.data()[o * 16 + p];
+        for (int i = 0; i < 2; i++) sum += 2 * (o * 2 + i) * 0.01 * x.data()[i * 16 + p]; // both convs have weights i * 0.01
+        expected[o * 16 + p] = sum;
+      }
+    }
+    Tensor[] y = compiledAndInterpreted(r, x);
+    assertClose(expected, y[1], "interpreted");
+    assertClose(expected, y[0], "compiled");
+    List<byte[]> read = new ArrayList<>(nodes);
+    read.add(OnnxBytes.node("/b/Add_2", "Add", List.of("y", "s"), List.of("z")));
+    String e = error(read, List.of(weight("w", 2, 2, 1), weight("v", 2, 2, 1)));
+    assertTrue(e.contains("forks into paths that end at different nodes"), e);
+  }
+
   @Test
   void gemmWithoutTransBIsTransposedAndScaled() {
     List<byte[]> nodes = List.of(
