@@ -388,11 +388,11 @@ class PassesTest {
    * The same over the networks whose plans mix what resnet50's does not: concat slices, nested and
    * partial (DenseNet's 8-channel growth, SqueezeNet's fire modules, Inception's forks, InceptionE's
    * concat of concats, ShuffleNet's split and shuffle gathers), gates (MobileNetV3, EfficientNet,
-   * squeeze-and-excitation), flattens, and the example specs; each planned as the compiler plans it.
+   * squeeze-and-excitation), sums of three paths (RepVGG), flattens, and the example specs; each planned as the compiler plans it.
    */
   @ParameterizedTest
   @ValueSource(strings = {"squeezenet", "densenet", "inception", "inception_e", "shufflenet", "split_concat", "mobilenet_v3", "efficientnet",
-      "se_linear", "convnext", "mobilenet_v2", "misc", "pools", "resnext", "resnet_bottle"})
+      "se_linear", "convnext", "mobilenet_v2", "misc", "pools", "resnext", "resnet_bottle", "repvgg"})
   void importedNetworksPlanNoOverlapOfLiveValues(String model) {
     var r = netc.onnx.OnnxImporter.translate(netc.onnx.OnnxReader.read(java.nio.file.Path.of("../weights/fixtures/onnx/" + model + ".onnx")));
     Graph g = PassManager.run(netc.ir.GraphBuilder.build(netc.ast.SpecLoader.fromText(model, r.spec()), Map.of()), CTX);
