@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Export a torchvision ResNet (or MobileNetV2) as safetensors (and ONNX) for netc, plus reference inputs and outputs.
+"""Export a torchvision ResNet (or MobileNetV2, or RepVGG-A0) as safetensors (and ONNX) for netc, plus reference inputs and outputs.
 
 Runs with Debian's python3-torch, python3-torchvision and python3-numpy; nothing else.
 
@@ -11,13 +11,15 @@ Runs with Debian's python3-torch, python3-torchvision and python3-numpy; nothing
 Networks narrower than torchvision's (--width 8) and smaller inputs (--size 64) are built from
 torchvision's own BasicBlock/Bottleneck and ResNet._make_layer, the same structure netc's
 examples/resnet*.net produce with -D width=8 -D size=64, so fixtures stay a few MB. --arch mobilenet_v2
-is torchvision's, for examples/mobilenet_v2.net (its names; no --width).
+is torchvision's, for examples/mobilenet_v2.net (its names; no --width). --arch repvgg_a0 is RepVGG-A0 in
+its training-time form with its authors' names, for examples/repvgg_a0.net (--width as the spec's).
 
 Inputs (--fixture) are raw pixels in [0, 1]: netc's specs declare the ImageNet normalization as part
 of the network, so torchvision is given normalize(x) and netc x. The exported ONNX model includes
 the same normalization, so both engines take the same tensor.
 """
 import argparse
+from collections import OrderedDict
 import json
 import os
 import pickle
@@ -45,7 +47,50 @@ MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
 
 
+class RepVGGBlock(nn.Module):
+    """RepVGG's training-time block with its authors' names (rbr_dense.conv, rbr_1x1.bn, rbr_identity): a 3x3
+    and a 1x1 conv with batch norms and, where the shape is kept, the input's batch norm, added, then ReLU."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        def conv_bn(k, pad):
+            return nn.Sequential(OrderedDict(conv=nn.Conv2d(cin, cout, k, stride, pad, bias=False), bn=nn.BatchNorm2d(cout)))
+        self.rbr_identity = nn.BatchNorm2d(cin) if cin == cout and stride == 1 else None
+        self.rbr_dense = conv_bn(3, 1)
+        self.rbr_1x1 = conv_bn(1, 0)
+        self.nonlinearity = nn.ReLU()
+
+    def forward(self, x):
+        y = self.rbr_dense(x) + self.rbr_1x1(x)
+        return self.nonlinearity(y if self.rbr_identity is None else y + self.rbr_identity(x))
+
+
+class RepVGG(nn.Module):
+    """RepVGG-A0 (stages of 1, 2, 4, 14 and 1 blocks; 48, 48, 96, 192 and 1280 channels at width 64), as
+    examples/repvgg_a0.net writes it: stage0, stage1.0 ..., gap, linear."""
+
+    def __init__(self, width=64, classes=1000):
+        super().__init__()
+        widths = [width * 3 // 4, width * 3 // 4, width * 3 // 2, width * 3, width * 20]
+        self.stage0 = RepVGGBlock(3, widths[0], 2)
+        cin = widths[0]
+        for i, (n, cout) in enumerate(zip([2, 4, 14, 1], widths[1:]), start=1):
+            blocks = []
+            for j in range(n):
+                blocks.append(RepVGGBlock(cin, cout, 2 if j == 0 else 1))
+                cin = cout
+            setattr(self, f"stage{i}", nn.Sequential(*blocks))
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.linear = nn.Linear(cin, classes)
+
+    def forward(self, x):
+        x = self.stage4(self.stage3(self.stage2(self.stage1(self.stage0(x)))))
+        return self.linear(torch.flatten(self.gap(x), 1))
+
+
 def build(arch, width, classes):
+    if arch == "repvgg_a0":
+        return RepVGG(width, classes)
     if arch == "mobilenet_v2":  # examples/mobilenet_v2.net has torchvision's names; --width is the ResNets' own
         if width != 64:
             sys.exit("export_torchvision.py: --width applies to the ResNets; mobilenet_v2 has none")
@@ -169,7 +214,7 @@ def pretrained(arch):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--arch", choices=sorted(ARCHS) + ["mobilenet_v2"], default="resnet50")
+    p.add_argument("--arch", choices=sorted(ARCHS) + ["mobilenet_v2", "repvgg_a0"], default="resnet50")
     p.add_argument("--out", required=True, help="output prefix: writes PREFIX.safetensors (and .onnx, _input.npy, _logits.npy)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--width", type=int, default=64)
@@ -181,6 +226,8 @@ def main():
     p.add_argument("--onnx", action="store_true", help="also export PREFIX.onnx (opset 13, dynamic batch)")
     p.add_argument("--fixture", action="store_true", help="also write a seeded input and torchvision's logits")
     a = p.parse_args()
+    if a.pretrained and a.arch == "repvgg_a0":
+        p.error("--pretrained: torchvision has no RepVGG weights; give the authors' training-time checkpoint with --state-dict")
     if a.pretrained and (a.state_dict or a.width != 64 or a.classes != 1000):
         # torchvision's weights are its own network: these would be ignored, not applied
         p.error("--pretrained exports torchvision's own weights (width 64, 1000 classes): "

@@ -8,7 +8,7 @@ if ! /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then
   echo "make_fixtures.sh: needs /usr/bin/python3 with torch and torchvision (apt-get install python3-torchvision)" >&2
   exit 1
 fi
-for arch in resnet18 resnet50; do
+for arch in resnet18 resnet50 repvgg_a0; do
   /usr/bin/python3 "$here/export_torchvision.py" --arch "$arch" --width 8 --size 64 --classes 10 --seed 7 \
     --batch 2 --fixture --out "$here/fixtures/${arch}_w8_s64"
 done

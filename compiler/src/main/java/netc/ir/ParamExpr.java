@@ -195,4 +195,85 @@ public sealed interface ParamExpr {
       return "input_shift(" + weight.describe() + ", " + (bias == null ? "0" : bias.describe()) + ")";
     }
   }
+
+  /**
+   * Tensors of one role added: biases, or conv kernels each zero-padded around its center to {@code shape}
+   * (a 1x1 kernel is the center of a 3x3), as merging the convs of a sum adds them (RepVGG's re-parameterization:
+   * a 3x3, a 1x1 and an identity on one input are one 3x3 conv).
+   */
+  record Sum(List<ParamExpr> terms, Shape shape) implements ParamExpr {
+    public Sum {
+      terms = List.copyOf(terms);
+      for (ParamExpr t : terms) {
+        Shape s = t.shape();
+        boolean fits = s.equals(shape) || s.rank() == 4 && shape.rank() == 4 && s.dim(0) == shape.dim(0) && s.dim(1) == shape.dim(1)
+            && s.dim(2) <= shape.dim(2) && s.dim(3) <= shape.dim(3) && (shape.dim(2) - s.dim(2)) % 2 == 0 && (shape.dim(3) - s.dim(3)) % 2 == 0;
+        if (!fits) throw new IllegalArgumentException("a term of " + s + " does not center in " + shape);
+      }
+    }
+
+    @Override
+    public List<ParamExpr> operands() {
+      return terms;
+    }
+
+    @Override
+    public float[] evaluate(ParamSource source) {
+      double[] acc = new double[(int) shape.size()];
+      for (ParamExpr t : terms) {
+        float[] v = t.evaluate(source);
+        Shape s = t.shape();
+        if (s.equals(shape)) {
+          for (int i = 0; i < v.length; i++) acc[i] += v[i];
+          continue;
+        }
+        int kh = s.dim(2), kw = s.dim(3), h = shape.dim(2), w = shape.dim(3), top = (h - kh) / 2, left = (w - kw) / 2;
+        int planes = s.dim(0) * s.dim(1);
+        for (int pl = 0; pl < planes; pl++) {
+          for (int y = 0; y < kh; y++) {
+            for (int x = 0; x < kw; x++) acc[(pl * h + top + y) * w + left + x] += v[(pl * kh + y) * kw + x];
+          }
+        }
+      }
+      float[] out = new float[acc.length];
+      for (int i = 0; i < out.length; i++) out[i] = (float) acc[i];
+      return out;
+    }
+
+    @Override
+    public String describe() {
+      StringBuilder b = new StringBuilder("sum(");
+      for (int i = 0; i < terms.size(); i++) b.append(i == 0 ? "" : ", ").append(terms.get(i).describe());
+      return b.append(")").toString();
+    }
+  }
+
+  /**
+   * The kernel of the identity, [out, in / groups, kh, kw] with out = in: 1 at the center tap from each output
+   * channel's own input channel, 0 elsewhere (a conv of it gives its input back, at stride 1).
+   */
+  record IdentityKernel(Shape shape) implements ParamExpr {
+    public IdentityKernel {
+      if (shape.rank() != 4 || shape.dim(2) % 2 == 0 || shape.dim(3) % 2 == 0) throw new IllegalArgumentException("no identity kernel of " + shape);
+    }
+
+    @Override
+    public List<ParamExpr> operands() {
+      return List.of();
+    }
+
+    @Override
+    public float[] evaluate(ParamSource source) {
+      int outs = shape.dim(0), per = shape.dim(1), kh = shape.dim(2), kw = shape.dim(3);
+      float[] out = new float[(int) shape.size()];
+      // with groups, output channel o's own input channel is o's place in its group (out = in, so groups split both alike)
+      for (int o = 0; o < outs; o++) out[((o * per + o % per) * kh + kh / 2) * kw + kw / 2] = 1;
+      return out;
+    }
+
+    @Override
+    public String describe() {
+      return "identity[" + shape + "]";
+    }
+  }
 }

@@ -19,6 +19,7 @@ public final class PassManager {
         new EliminateDeadNodes(),
         new FoldInputNormalization(),
         new FoldBatchNorm(),
+        new MergeParallelConvs(),
         new FuseResidual(),
         new FuseActivation(),
         new ComposeGathers(),

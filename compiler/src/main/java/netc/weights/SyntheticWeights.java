@@ -70,6 +70,11 @@ public final class SyntheticWeights {
     } else if (e instanceof ParamExpr.InputShiftedBias b) {
       add(graph, n, op, "weight", b.weight(), seed, out);
       add(graph, n, op, "bias", b.bias(), seed, out);
+    } else if (e instanceof ParamExpr.Sum sum) {
+      // a merged conv's terms: its branches' kernels or biases (each a ref or a folded batch norm's expression), in their roles
+      for (ParamExpr t : sum.terms()) add(graph, n, op, role, t, seed, out);
+    } else if (e instanceof ParamExpr.IdentityKernel) {
+      // no tensor of the weights file
     } else {
       throw new IllegalStateException("no synthetic weights for " + e.getClass().getSimpleName());
     }

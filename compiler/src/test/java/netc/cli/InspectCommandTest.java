@@ -43,14 +43,15 @@ class InspectCommandTest {
     try (Stream<Path> files = Files.list(dumps)) {
       List<String> names = files.map(p -> p.getFileName().toString()).sorted().toList();
       assertEquals(List.of("00-input.ir", "01-eliminate-dead-nodes.ir", "02-fold-input-normalization.ir", "03-fold-batchnorm.ir",
-          "04-fuse-residual.ir", "05-fuse-activation.ir", "06-compose-gathers.ir", "07-winograd.ir", "08-assign-layout.ir"), names);
+          "04-merge-parallel-convs.ir", "05-fuse-residual.ir", "06-fuse-activation.ir", "07-compose-gathers.ir", "08-winograd.ir",
+          "09-assign-layout.ir"), names);
     }
   }
 
   @Test
   void printAfterAllShowsEveryStage() {
     String out = (String) netc("inspect", "../examples/smallnet.net", "--print-after-all")[1];
-    assertEquals(9, out.lines().filter(l -> l.startsWith("=== ")).count(), out);
+    assertEquals(10, out.lines().filter(l -> l.startsWith("=== ")).count(), out);
     assertTrue(out.contains("=== after fuse-activation (12 nodes)"), out);
     assertTrue(out.lines().allMatch(l -> l.length() <= 120), "long lines are wrapped:\n" + out);
   }
@@ -63,7 +64,7 @@ class InspectCommandTest {
     List<String> lines = out.lines().toList();
     assertTrue(lines.size() < 200, lines.size() + " lines:\n" + out);
     assertTrue(lines.stream().allMatch(l -> l.length() <= 120), out);
-    for (String pass : List.of("eliminate-dead-nodes", "fold-input-normalization", "fold-batchnorm", "fuse-residual", "fuse-activation",
+    for (String pass : List.of("eliminate-dead-nodes", "fold-input-normalization", "fold-batchnorm", "merge-parallel-convs", "fuse-residual", "fuse-activation",
         "winograd", "assign-layout")) {
       assertEquals(1, lines.stream().filter(l -> l.startsWith("*** " + pass + ": ") || l.equals("pass " + pass + ": no change")).count(),
           "one header for " + pass + ":\n" + out);
@@ -93,6 +94,7 @@ class InspectCommandTest {
         "- %8 mix: bias=false weight=mix.weight[32x16x1x3]",
         "+ %8 mix: bias=true weight=bn_scale(..) bias=bn_shift(..)",
         "- %9 = batchnorm(%8) {eps=1.00000e-05} : 32x8x16  # bn2",
+        "pass merge-parallel-convs: no change",
         "pass fuse-residual: no change",
         "*** fuse-activation: 16 -> 12 nodes, 4 removed, 4 changed, 4 users rewired",
         "+ %1 stem: act=leaky_relu slope=0.100000",

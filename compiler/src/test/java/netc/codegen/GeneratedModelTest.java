@@ -638,6 +638,29 @@ class GeneratedModelTest {
     assertClose(Interpreter.run(g, params, x), model.predict(x), 1e-4, "mobilenet_v2 batch 2");
   }
 
+  /**
+   * examples/repvgg_a0.net at width 8 with the torch fixture's weights (weights/make_fixtures.sh): compiled, each
+   * block one merged 3x3 conv (merge-parallel-convs, then Winograd where the stride is 1), against torch's logits
+   * of the training-time network, and the interpreter's of the unmerged graph.
+   */
+  @Test
+  void repvggCompiledWithMergedBranchesEqualsTorch() throws Exception {
+    Graph g = Specs.example("repvgg_a0", Map.of("width", "8", "size", "64", "classes", "10"));
+    java.nio.file.Path fixtures = java.nio.file.Path.of("../weights/fixtures");
+    ParamSource params = netc.weights.WeightBinding.bind(g, fixtures.resolve("repvgg_a0_w8_s64.safetensors"));
+    CompiledModel model = CompiledModels.compile(g, params, 2);
+    // a conv's steps are named after it (its pack, Winograd's transforms): none of the 1x1s, identities or adds is left
+    assertTrue(model.stepNames().stream().noneMatch(s -> s.contains("rbr_1x1") || s.contains("rbr_identity") || s.contains("add")),
+        "one conv a block: " + model.stepNames());
+    assertEquals(22, model.stepNames().stream().filter(s -> s.matches("stage\\d(_\\d+)?_rbr_dense_conv")
+        || s.endsWith("rbr_dense_conv_multiply")).count(), "the 22 blocks' convs: " + model.stepNames());
+    Tensor x = netc.runtime.io.Npy.read(fixtures.resolve("repvgg_a0_w8_s64_input.npy"));
+    Tensor torch = netc.runtime.io.Npy.read(fixtures.resolve("repvgg_a0_w8_s64_logits.npy"));
+    Tensor y = model.predict(x);
+    assertClose(Interpreter.run(g, params, x), y, 1e-4, "repvgg_a0 against the interpreter");
+    assertTrue(y.maxAbsDiff(torch) <= 1e-4 * torch.maxAbs(), "against torch: " + y.maxAbsDiff(torch) + " of max|logit| " + torch.maxAbs());
+  }
+
   /** With Winograd switched off every conv is direct; the same bar holds. */
   @ParameterizedTest
   @ValueSource(strings = {"resnet18", "resnet50"})

@@ -61,6 +61,80 @@ class PassesTest {
     assertTrue(differential(before, after) < 1e-6);
   }
 
+  /**
+   * RepVGG's block, a 3x3 and a 1x1 conv with batch norms and the input's batch norm, added: after the batch
+   * norms fold, one 3x3 conv whose kernel is the three added (the 1x1 and the identity at its center), with
+   * every spec layer among its origins; the same outputs. A sum of two 3x3s and the input itself too.
+   */
+  @Test
+  void mergeParallelConvsMakesRepVggsBlockOneConv() {
+    Graph before = Specs.fromText("""
+        input(8, 8, 8)
+        sum {
+            dense: conv(8, 3, padding = 1, bias = false)
+            dense_bn: batchnorm()
+        } and {
+            one: conv(8, 1, bias = false)
+            one_bn: batchnorm()
+        } and {
+            id_bn: batchnorm()
+        }
+        relu()
+        """);
+    Graph folded = new FoldBatchNorm().run(before, CTX);
+    assertEquals("input conv conv batchnorm add add relu", ops(folded));
+    Graph after = new MergeParallelConvs().run(folded, CTX);
+    assertEquals("input conv relu", ops(after));
+    Node conv = after.nodes().get(1);
+    assertEquals(List.of(3, 3), conv.attrs().getInts("kernel"));
+    assertEquals(List.of(1, 1), conv.attrs().getInts("padding"));
+    assertTrue(conv.param("weight") instanceof ParamExpr.Sum s && s.terms().size() == 3, conv.param("weight").describe());
+    assertEquals(List.of("dense", "dense_bn", "one", "one_bn", "add", "id_bn", "add_1"), conv.origins().stream().map(o -> o.layer()).toList());
+    assertTrue(differential(before, after) < 1e-6, "merged: " + differential(before, after));
+    // and through the whole pipeline, Winograd taking the merged 3x3
+    Graph all = PassManager.run(before, CTX);
+    assertEquals("input reorder conv+relu reorder", ops(all)); // the reorders: assign-layout's, in and out of the blocked layout
+    assertTrue(differential(before, all) < 1e-5);
+
+    Graph plain = Specs.fromText("input(4, 8, 8)\nsum { a: conv(4, 3, padding = 1) } and { b: conv(4, 5, padding = 2) } and { }");
+    Graph merged = new MergeParallelConvs().run(plain, CTX);
+    assertEquals("input conv", ops(merged));
+    assertEquals(List.of(5, 5), merged.nodes().get(1).attrs().getInts("kernel"));
+    assertTrue(differential(plain, merged) < 1e-6);
+    // a grouped conv and the input: the identity within each group
+    Graph grouped = Specs.fromText("input(8, 6, 6)\nsum { a: conv(8, 3, padding = 1, groups = 4) } and { }");
+    Graph groupedMerged = new MergeParallelConvs().run(grouped, CTX);
+    assertEquals("input conv", ops(groupedMerged));
+    assertTrue(differential(grouped, groupedMerged) < 1e-6);
+  }
+
+  /**
+   * Where the windows differ or a branch does more than a conv, the add stays: an activation in a branch, a
+   * dilated conv, a padding that is not half the kernel on each side (the windows' centers differ), an even
+   * kernel. Strided convs of one stride merge; so does a residual whose main path is one conv of the input
+   * (the identity kernel), but not one whose conv reads another node.
+   */
+  @Test
+  void mergeParallelConvsMustNotFire() {
+    for (String spec : List.of(
+        "input(4, 8, 8)\nsum { conv(4, 3, padding = 1)  relu() } and { conv(4, 1) }",
+        "input(4, 8, 8)\nsum { conv(4, 3, padding = 2, dilation = 2) } and { conv(4, 1) }",
+        "input(4, 8, 8)\nsum { conv(4, 3, padding = [0, 0, 2, 2]) } and { conv(4, 1) }",
+        "input(4, 8, 8)\nsum { conv(4, 2, padding = [0, 0, 1, 1]) } and { conv(4, 1) }")) {
+      Graph g = Specs.fromText(spec);
+      Graph after = new MergeParallelConvs().run(g, CTX);
+      assertEquals(ops(g), ops(after), spec);
+    }
+    Graph strided = Specs.fromText("input(4, 8, 8)\nsum { conv(4, 3, stride = 2, padding = 1) } and { conv(4, 1, stride = 2) }");
+    Graph stridedMerged = new MergeParallelConvs().run(strided, CTX);
+    assertEquals("input conv", ops(stridedMerged));
+    assertTrue(differential(strided, stridedMerged) < 1e-6);
+    Graph residual = Specs.fromText("input(4, 8, 8)\nc: conv(4, 1)\nresidual { conv(4, 3, padding = 1) }\nresidual { conv(4, 1)  conv(4, 3, padding = 1) }");
+    Graph residualMerged = new MergeParallelConvs().run(residual, CTX);
+    assertEquals("input conv conv conv conv add", ops(residualMerged), "the first residual merged, the second's conv reads another node");
+    assertTrue(differential(residual, residualMerged) < 1e-6);
+  }
+
   @Test
   void foldBatchNormMustNotFire() {
     // the conv's output has a second consumer: the other user needs the unscaled value
