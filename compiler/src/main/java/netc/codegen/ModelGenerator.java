@@ -1193,7 +1193,7 @@ public final class ModelGenerator {
     Geometry y = n.op() == Op.ADD || n.op() == Op.GATE ? value(n.input(1)) : null;
     if (!x.blocked()) throw new IllegalStateException(n.name() + ": elementwise ops run on blocked values");
     MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), moved((long) out.paddedChannels() * out.h() * out.w()),
-        n.op().spelling() + (n.op() == Op.ADD ? " (residual)" : "") + (n.attrs().has("act") ? ", then " + n.attrs().activation().spelling() : "")
+        n.op().spelling() + (n.op() == Op.ADD ? (n.attrs().has("sum") ? " (sum)" : " (residual)") : "") + (n.attrs().has("act") ? ", then " + n.attrs().activation().spelling() : "")
             + ", " + n.shape());
     zeroBorder(m, out);
     m.beginControlFlow("for (int item = from; item < to; item++)")

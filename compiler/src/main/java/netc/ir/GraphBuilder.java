@@ -488,7 +488,9 @@ public final class GraphBuilder {
       }
     }
     int total = outs.get(0);
-    for (int i = 1; i < outs.size(); i++) total = add(Op.ADD, unique(scope, "add"), List.of(total, outs.get(i)), Attrs.EMPTY, Map.of(), stmt.span());
+    // marked: a sum's add joins branches, not a main path and a shortcut (what inspect's picture draws as a residual)
+    Attrs sum = Attrs.EMPTY.with("sum", true);
+    for (int i = 1; i < outs.size(); i++) total = add(Op.ADD, unique(scope, "add"), List.of(total, outs.get(i)), sum, Map.of(), stmt.span());
     return total;
   }
 

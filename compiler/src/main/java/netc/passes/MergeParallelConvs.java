@@ -15,8 +15,8 @@ import netc.ir.Shape;
  * Merges an add of parallel convs over one input into one conv: RepVGG's structural re-parameterization,
  * done by the compiler. Convolution is linear in its kernel, so conv(x, Wa) + conv(x, Wb) = conv(x, Wa + Wb)
  * when both convs read the same x at the same stride and their windows share a center: odd kernels, each
- * padded by half its size, a smaller kernel zero-padded around its center into the larger
- * ({@link ParamExpr.Sum}). The input itself added to a conv is a conv of the identity kernel
+ * padded by half its size, a smaller kernel (one within the other's height and width: merged, a 1x7 and a 7x1
+ * would cost a 7x7) zero-padded around its center into the larger ({@link ParamExpr.Sum}). The input itself added to a conv is a conv of the identity kernel
  * ({@link ParamExpr.IdentityKernel}; stride 1, as many outputs as inputs), and a batch norm of the input, an
  * identity kernel scaled and a bias. A sum of a 3x3, a 1x1 and the input's batch norm (RepVGG's block, once its
  * batch norms are folded into the convs) becomes one 3x3 conv, which Winograd then takes: a conv and two adds
@@ -25,8 +25,9 @@ import netc.ir.Shape;
  * <p>Legal when every operand but the input is used by the add alone, the convs' epilogues are plain (an
  * activation or residual fused into one would apply to its part alone), dilation is 1, and the merged conv
  * computes the same windows: same input, stride, groups and outputs. Runs after batch norms are folded (a
- * branch's conv + batch norm is then one conv) and before residual fusion (which would turn the add into a
- * conv's epilogue). Results agree with the unmerged graph to float rounding: the kernels are added in double,
+ * branch's conv + batch norm is then one conv), before the input's normalization is folded (which needs the
+ * input's one reader, as a merged stem is) and before residual fusion (which would turn the add into a conv's
+ * epilogue). Results agree with the unmerged graph to float rounding: the kernels are added in double,
  * once, when weights are bound.
  */
 final class MergeParallelConvs implements Pass {
@@ -51,7 +52,7 @@ final class MergeParallelConvs implements Pass {
     for (int id : e.ids()) {
       if (!e.has(id)) continue;
       Node add = e.node(id); // an add merged just before may have been its operand: look it up again
-      if (add.op() != Op.ADD || !add.attrs().asMap().isEmpty() || add.input(0) == add.input(1)) continue;
+      if (add.op() != Op.ADD || add.attrs().has("act") || add.input(0) == add.input(1)) continue;
       for (int k = 0; k < 2; k++) {
         Node conv = e.node(add.input(k)), other = e.node(add.input(1 - k));
         Node merged = merge(e, conv, other);
@@ -82,6 +83,9 @@ final class MergeParallelConvs implements Pass {
       if (!centered(e, other) || other.input(0) != x || other.id() == conv.id()) return null;
       for (String a : List.of("stride", "groups", "out")) if (!conv.attrs().asMap().get(a).equals(other.attrs().asMap().get(a))) return null;
       Shape v = other.param("weight").shape();
+      // one kernel within the other: a 1x7 and a 7x1 would merge into a 7x7 of 3.5 times their multiply-adds
+      boolean within = v.dim(2) <= w.dim(2) && v.dim(3) <= w.dim(3) || w.dim(2) <= v.dim(2) && w.dim(3) <= v.dim(3);
+      if (!within) return null;
       kernel = new Shape(w.dim(0), w.dim(1), Math.max(w.dim(2), v.dim(2)), Math.max(w.dim(3), v.dim(3)));
       addTerms(other.param("weight"), weights);
       addTerms(other.param("bias"), biases);

@@ -17,9 +17,9 @@ public final class PassManager {
   public static List<Pass> pipeline() {
     return List.of(
         new EliminateDeadNodes(),
-        new FoldInputNormalization(),
         new FoldBatchNorm(),
-        new MergeParallelConvs(),
+        new MergeParallelConvs(), // before the input's normalization folds: a stem of parallel convs is then one conv
+        new FoldInputNormalization(),
         new FuseResidual(),
         new FuseActivation(),
         new ComposeGathers(),

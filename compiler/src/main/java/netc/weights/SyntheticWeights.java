@@ -33,7 +33,7 @@ public final class SyntheticWeights {
   public static Map<String, Tensor> generate(Graph graph, long seed) {
     Map<String, Tensor> out = new LinkedHashMap<>();
     for (Node n : graph.nodes()) {
-      for (Map.Entry<String, ParamExpr> p : n.params().entrySet()) add(graph, n, n.op(), p.getKey(), p.getValue(), seed, out);
+      for (Map.Entry<String, ParamExpr> p : n.params().entrySet()) add(graph, n, n.op(), p.getKey(), p.getValue(), seed, out, false);
     }
     return out;
   }
@@ -42,37 +42,38 @@ public final class SyntheticWeights {
    * Draws the tensors {@code e} refers to, each by the role it had in the spec: a folded conv's
    * weight expression still refers to its batch norm's gamma and variance, which get a batch norm's
    * statistics (a conv weight's distribution would make some variances negative, and the folded
-   * graph's outputs NaN), so a graph's weights are the same tensors before and after the passes.
+   * graph's outputs NaN), so a graph's weights are the same tensors before and after the passes. {@code summed}:
+   * inside a merged conv's {@link ParamExpr.Sum}, whose terms' branches fed an add before the merge.
    */
-  private static void add(Graph graph, Node n, Op op, String role, ParamExpr e, long seed, Map<String, Tensor> out) {
+  private static void add(Graph graph, Node n, Op op, String role, ParamExpr e, long seed, Map<String, Tensor> out, boolean summed) {
     if (e == null) return;
     if (e instanceof ParamExpr.Ref ref) {
       if (out.containsKey(ref.name())) return;
       Random rng = new Random(seed * 0x9E3779B97F4A7C15L + ref.name().hashCode());
       float[] v = new float[(int) ref.shape().size()];
       fill(op, role, ref, v, rng);
-      if (op == Op.BATCHNORM && role.equals("weight") && feedsAdd(graph, n)) {
+      if (op == Op.BATCHNORM && role.equals("weight") && (summed || feedsAdd(graph, n))) {
         for (int i = 0; i < v.length; i++) v[i] = (float) (0.3 + 0.3 * rng.nextDouble());
       }
       out.put(ref.name(), new Tensor(ref.shape().dims(), v));
     } else if (e instanceof ParamExpr.BnScaledWeight w) {
-      add(graph, n, op, role, w.weight(), seed, out);
-      add(graph, n, Op.BATCHNORM, "weight", w.gamma(), seed, out);
-      add(graph, n, Op.BATCHNORM, "running_var", w.var(), seed, out);
+      add(graph, n, op, role, w.weight(), seed, out, summed);
+      add(graph, n, Op.BATCHNORM, "weight", w.gamma(), seed, out, summed);
+      add(graph, n, Op.BATCHNORM, "running_var", w.var(), seed, out, summed);
     } else if (e instanceof ParamExpr.BnShiftedBias b) {
-      add(graph, n, op, role, b.bias(), seed, out);
-      add(graph, n, Op.BATCHNORM, "weight", b.gamma(), seed, out);
-      add(graph, n, Op.BATCHNORM, "bias", b.beta(), seed, out);
-      add(graph, n, Op.BATCHNORM, "running_mean", b.mean(), seed, out);
-      add(graph, n, Op.BATCHNORM, "running_var", b.var(), seed, out);
+      add(graph, n, op, role, b.bias(), seed, out, summed);
+      add(graph, n, Op.BATCHNORM, "weight", b.gamma(), seed, out, summed);
+      add(graph, n, Op.BATCHNORM, "bias", b.beta(), seed, out, summed);
+      add(graph, n, Op.BATCHNORM, "running_mean", b.mean(), seed, out, summed);
+      add(graph, n, Op.BATCHNORM, "running_var", b.var(), seed, out, summed);
     } else if (e instanceof ParamExpr.InputScaledWeight w) {
-      add(graph, n, op, role, w.weight(), seed, out);
+      add(graph, n, op, role, w.weight(), seed, out, summed);
     } else if (e instanceof ParamExpr.InputShiftedBias b) {
-      add(graph, n, op, "weight", b.weight(), seed, out);
-      add(graph, n, op, "bias", b.bias(), seed, out);
+      add(graph, n, op, "weight", b.weight(), seed, out, summed);
+      add(graph, n, op, "bias", b.bias(), seed, out, summed);
     } else if (e instanceof ParamExpr.Sum sum) {
       // a merged conv's terms: its branches' kernels or biases (each a ref or a folded batch norm's expression), in their roles
-      for (ParamExpr t : sum.terms()) add(graph, n, op, role, t, seed, out);
+      for (ParamExpr t : sum.terms()) add(graph, n, op, role, t, seed, out, true); // each term's branch fed the merged add
     } else if (e instanceof ParamExpr.IdentityKernel) {
       // no tensor of the weights file
     } else {

@@ -99,7 +99,7 @@ class CommandLineChecksTest {
     // a pass that does not run printed nothing after it, and said nothing: now the reason and the passes that run
     r = netc("inspect", SMALL, "--disable-pass", "winograd", "--print-after", "winograd");
     assertEquals("netc inspect: --print-after winograd: the pass does not run here (--disable-pass); passes that run: eliminate-dead-nodes,"
-        + " fold-input-normalization, fold-batchnorm, merge-parallel-convs, fuse-residual, fuse-activation, compose-gathers, assign-layout\n", r[2]);
+        + " fold-batchnorm, merge-parallel-convs, fold-input-normalization, fuse-residual, fuse-activation, compose-gathers, assign-layout\n", r[2]);
     r = netc("inspect", SMALL, "-O", "0", "--print-after", "fuse-activation");
     assertEquals("netc inspect: --print-after fuse-activation: the pass does not run here (-O 0); passes that run: assign-layout\n", r[2]);
   }

@@ -52,6 +52,22 @@ class OnnxCommandsTest {
     assertMatches(model, "_logits_b2.npy", run(jar.toString(), in2));
   }
 
+  /**
+   * RepVGG's blocks compiled with their branches merged (the default) and without (three branches, adds fused into
+   * the convs' epilogues, the identity's batch norm standalone): both give torch's logits.
+   */
+  @Test
+  void repvggMatchesTorchWithAndWithoutMergedBranches() throws IOException {
+    Path merged = dir.resolve("merged.jar"), unmerged = dir.resolve("unmerged.jar");
+    Object[] r = netc("compile", fixture("repvgg.onnx").toString(), "-o", merged.toString());
+    assertEquals(0, r[0], (String) r[2]);
+    r = netc("compile", fixture("repvgg.onnx").toString(), "-o", unmerged.toString(), "--disable-pass", "merge-parallel-convs");
+    assertEquals(0, r[0], (String) r[2]);
+    assertMatches("repvgg", "_logits_b2.npy", run(merged.toString(), fixture("repvgg_input.npy")));
+    assertMatches("repvgg", "_logits_b2.npy", run(unmerged.toString(), fixture("repvgg_input.npy")));
+    assertTrue(Files.size(unmerged) > Files.size(merged), "the unmerged jar carries the 1x1 and identity weights apart");
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"resnet_basic", "misc", "mobilenet_v2", "pools", "squeezenet", "densenet", "inception", "inception_e", "mobilenet_v3", "efficientnet",
       "se_linear", "shufflenet", "split_concat", "convnext", "repvgg"})

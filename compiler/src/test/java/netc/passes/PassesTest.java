@@ -111,7 +111,8 @@ class PassesTest {
   /**
    * Where the windows differ or a branch does more than a conv, the add stays: an activation in a branch, a
    * dilated conv, a padding that is not half the kernel on each side (the windows' centers differ), an even
-   * kernel. Strided convs of one stride merge; so does a residual whose main path is one conv of the input
+   * kernel, convs of other groups, a 1x3 beside a 3x1 (merged, a 3x3 of more multiply-adds than both), the
+   * input's batch norm followed by an activation. Strided convs of one stride merge; so does a residual whose main path is one conv of the input
    * (the identity kernel), but not one whose conv reads another node.
    */
   @Test
@@ -120,7 +121,10 @@ class PassesTest {
         "input(4, 8, 8)\nsum { conv(4, 3, padding = 1)  relu() } and { conv(4, 1) }",
         "input(4, 8, 8)\nsum { conv(4, 3, padding = 2, dilation = 2) } and { conv(4, 1) }",
         "input(4, 8, 8)\nsum { conv(4, 3, padding = [0, 0, 2, 2]) } and { conv(4, 1) }",
-        "input(4, 8, 8)\nsum { conv(4, 2, padding = [0, 0, 1, 1]) } and { conv(4, 1) }")) {
+        "input(4, 8, 8)\nsum { conv(4, 2, padding = [0, 0, 1, 1]) } and { conv(4, 1) }",
+        "input(4, 8, 8)\nsum { conv(4, 3, padding = 1, groups = 2) } and { conv(4, 1) }",
+        "input(4, 8, 8)\nsum { conv(4, [1, 3], padding = [0, 1]) } and { conv(4, [3, 1], padding = [1, 0]) }",
+        "input(4, 8, 8)\nsum { conv(4, 3, padding = 1) } and { batchnorm()  relu() }")) {
       Graph g = Specs.fromText(spec);
       Graph after = new MergeParallelConvs().run(g, CTX);
       assertEquals(ops(g), ops(after), spec);

@@ -65,11 +65,13 @@ class WeightsTest {
    * The synthetic weights of a graph are the same tensors after the passes as before: a folded conv's
    * expression still refers to its batch norm's statistics, which must keep a batch norm's (positive)
    * variance. Drawn by the conv's role instead, some variances came out negative and the folded
-   * resnet18's interpreted outputs NaN, which a relu mapping NaN to 0 had hidden.
+   * resnet18's interpreted outputs NaN, which a relu mapping NaN to 0 had hidden. RepVGG's too, whose branches
+   * merge into one conv: the batch norms that fed an add keep their smaller scales inside the merged sum.
    */
-  @Test
-  void syntheticWeightsAreTheSameTensorsAfterThePasses() {
-    Graph spec = Specs.example("resnet18", Map.of("width", "8", "size", "32", "classes", "4"));
+  @ParameterizedTest
+  @ValueSource(strings = {"resnet18", "repvgg_a0"})
+  void syntheticWeightsAreTheSameTensorsAfterThePasses(String arch) {
+    Graph spec = Specs.example(arch, Map.of("width", "8", "size", "32", "classes", "4"));
     Graph optimized = PassManager.run(spec, PassContext.defaults());
     Map<String, Tensor> before = SyntheticWeights.generate(spec, 3), after = SyntheticWeights.generate(optimized, 3);
     assertEquals(before.keySet(), after.keySet());
