@@ -3,7 +3,7 @@
 (opset 13, dynamic batch), a fixed input and torch's outputs at batch 1 and 2.
 
 Runs with Debian's python3-torch, python3-torchvision, python3-numpy:
-  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2] ... [--part10]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E, part 6's gated, part 7's Linear-gated, part 8's ShuffleNet and Split, part 9's ConvNeXt, or part 10's RepVGG, models (each given; none: all); writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
+  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2] ... [--part11]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E, part 6's gated, part 7's Linear-gated, part 8's ShuffleNet and Split, part 9's ConvNeXt, part 10's RepVGG, or part 11's hand-built, models (each given; none: all); writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
 
 Models (each well under 500 KB):
   resnet_basic    torchvision ResNet(BasicBlock, [1, 1, 1, 1]) at width 8, 10 classes, 32x32 input, with
@@ -74,6 +74,10 @@ Models (each well under 500 KB):
                   input where the shape is kept, added, then ReLU) in stages of 16, 24 and 32 channels: two or
                   three paths of one shape joined by Adds, netc's sum; batch norms folded into the convs, the
                   identity's standalone.
+  conv_bn_pads    a graph built with onnx.helper (outputs by torch's functional ops), as other exporters write
+                  what torch.onnx.export does not: a Conv with auto_pad SAME_UPPER and an even kernel (the
+                  padding at the end), a BatchNormalization after it left unfolded (epsilon 1e-3), an
+                  AveragePool with asymmetric pads and count_include_pad 0, Flatten and Gemm.
   resnet18_w4_s32 the example ResNet-18 (examples/resnet18.net -D width=4 -D size=32 -D classes=10) as
                   export_torchvision.py writes it: ONNX, the same weights as safetensors for the spec,
                   input and torch's logits, so a test can check that import and spec agree.
@@ -557,6 +561,58 @@ def part10():
     export("repvgg", model)
 
 
+def part11():
+    """Operators torch.onnx.export does not write this way, as other exporters (tf2onnx, hand-built graphs) do: a
+    graph written with onnx.helper, torch's functional ops computing its outputs. A seed of its own."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    import torch.nn.functional as F
+    gen = torch.Generator().manual_seed(111)
+    w = torch.randn(8, 3, 2, 2, generator=gen) * 0.5
+    b = torch.randn(8, generator=gen) * 0.1
+    gamma, beta = 0.5 + torch.rand(8, generator=gen), torch.randn(8, generator=gen) * 0.2
+    mean, var = torch.randn(8, generator=gen) * 0.3, 0.5 + torch.rand(8, generator=gen)
+    fc = torch.randn(10, 8 * 16 * 16, generator=gen) * 0.05
+    fc_b = torch.randn(10, generator=gen) * 0.1
+    eps = 1e-3
+    nodes = [
+        # SAME_UPPER with an even kernel: the one pixel of padding a side needs goes at the end (bottom, right)
+        helper.make_node("Conv", ["input", "w", "b"], ["c"], name="conv_same", kernel_shape=[2, 2], auto_pad="SAME_UPPER"),
+        # a batch norm after a conv, not folded by the exporter
+        helper.make_node("BatchNormalization", ["c", "gamma", "beta", "mean", "var"], ["n"], name="bn", epsilon=eps),
+        helper.make_node("Relu", ["n"], ["r"], name="relu"),
+        # asymmetric pads (bottom and right only), the pixels outside not counted
+        helper.make_node("AveragePool", ["r"], ["p"], name="pool", kernel_shape=[3, 3], strides=[2, 2], pads=[0, 0, 1, 1],
+                         count_include_pad=0),
+        helper.make_node("Flatten", ["p"], ["f"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["f", "fc", "fc_b"], ["logits"], name="fc", transB=1),
+    ]
+    inits = [numpy_helper.from_array(t.numpy().astype(np.float32), n) for n, t in
+             [("w", w), ("b", b), ("gamma", gamma), ("beta", beta), ("mean", mean), ("var", var), ("fc", fc), ("fc_b", fc_b)]]
+    graph = helper.make_graph(nodes, "conv_bn_pads", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3, SIZE, SIZE])],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="weights/make_onnx_fixtures.py")
+    onnx.checker.check_model(model)
+
+    def forward(x):
+        y = F.conv2d(F.pad(x, (0, 1, 0, 1)), w, b)
+        y = torch.relu(F.batch_norm(y, mean, var, gamma, beta, training=False, eps=eps))
+        padded = F.pad(y, (0, 1, 0, 1))
+        sums = F.avg_pool2d(padded, 3, 2, count_include_pad=True) * 9
+        counts = F.avg_pool2d(F.pad(torch.ones_like(y[:1, :1]), (0, 1, 0, 1)), 3, 2, count_include_pad=True) * 9
+        return F.linear(torch.flatten(sums / counts, 1), fc, fc_b)
+
+    name = "conv_bn_pads"
+    path = os.path.join(OUT, name + ".onnx")
+    onnx.save(model, path)
+    x = torch.rand(2, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(11))
+    with torch.no_grad():
+        np.save(os.path.join(OUT, name + "_input.npy"), x.numpy().astype(np.float32))
+        np.save(os.path.join(OUT, name + "_logits_b1.npy"), forward(x[:1]).numpy().astype(np.float32))
+        np.save(os.path.join(OUT, name + "_logits_b2.npy"), forward(x).numpy().astype(np.float32))
+    print(f"wrote {path} ({os.path.getsize(path):,} bytes)")
+
+
 def export(name, model, folding=True, outputs=True):
     """NAME.onnx, and with `outputs` NAME_input.npy and torch's NAME_logits_b1.npy and _b2.npy for it."""
     model.eval()
@@ -576,7 +632,7 @@ def main():
     # each part seeds itself, so one regenerates alone, leaving the committed fixtures of the others as they
     # are, and several give what the full run gives them
     parts = {2: lambda: part2(torch.Generator().manual_seed(23)), 3: part3, 4: part4, 5: part5, 6: part6, 7: part7,
-             8: part8, 9: part9, 10: part10}
+             8: part8, 9: part9, 10: part10, 11: part11}
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for n, part in parts.items():
         p.add_argument(f"--part{n}", action="store_true", help=f"regenerate only part {n}'s models (and those of any other --partN given)")
@@ -617,6 +673,7 @@ def main():
     part8()
     part9()
     part10()
+    part11()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_torchvision.py"),
                     "--arch", "resnet18", "--width", "4", "--size", "32", "--classes", "10", "--seed", "7", "--batch", "2",
                     "--fixture", "--onnx", "--out", os.path.join(OUT, "resnet18_w4_s32")], check=True)
