@@ -28,8 +28,14 @@ def main():
     p.add_argument("--size", type=int, default=224)
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args()
+    constructor = getattr(torchvision.models, a.arch, None)
+    # a typo, or a module's name (torchvision.models.resnet): one line, not a traceback
+    if a.arch.startswith("_") or not callable(constructor) or isinstance(constructor, type):
+        p.error(f"{a.arch}: not a torchvision.models constructor (resnet50, mobilenet_v2, densenet121, ...)")
+    if a.size < 32:
+        p.error(f"--size {a.size}: at least 32")
     torch.manual_seed(a.seed)
-    model = getattr(torchvision.models, a.arch)(num_classes=1000).eval()
+    model = constructor(num_classes=1000).eval()
     g = torch.Generator().manual_seed(a.seed + 1)
     for m in model.modules():
         if isinstance(m, torch.nn.BatchNorm2d):

@@ -226,6 +226,11 @@ def main():
     p.add_argument("--onnx", action="store_true", help="also export PREFIX.onnx (opset 13, dynamic batch)")
     p.add_argument("--fixture", action="store_true", help="also write a seeded input and torchvision's logits")
     a = p.parse_args()
+    for name in ("width", "classes", "size", "batch"):
+        if getattr(a, name) < 1:
+            p.error(f"--{name} must be at least 1, got {getattr(a, name)}")
+    if a.arch == "repvgg_a0" and a.width < 4:
+        p.error(f"--width {a.width}: repvgg_a0's first stage has width * 3 / 4 channels, none below 4")
     if a.pretrained and a.arch == "repvgg_a0":
         p.error("--pretrained: torchvision has no RepVGG weights; give the authors' training-time checkpoint with --state-dict")
     if a.pretrained and (a.state_dict or a.width != 64 or a.classes != 1000):

@@ -2,7 +2,7 @@
 """ONNX fixtures for netc's importer: small torchvision-family models exported by torch.onnx.export
 (opset 13, dynamic batch), a fixed input and torch's outputs at batch 1 and 2.
 
-Runs with Debian's python3-torch, python3-torchvision, python3-numpy:
+Runs with Debian's python3-torch, python3-torchvision, python3-numpy and python3-onnx:
   /usr/bin/python3 weights/make_onnx_fixtures.py [--part2] ... [--part11]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E, part 6's gated, part 7's Linear-gated, part 8's ShuffleNet and Split, part 9's ConvNeXt, part 10's RepVGG, or part 11's hand-built, models (each given; none: all); writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
 
 Models (each well under 500 KB):
@@ -97,11 +97,12 @@ try:
     from torchvision.models.googlenet import BasicConv2d, Inception
     from torchvision.models.resnet import BasicBlock, Bottleneck
     from torchvision.models.squeezenet import Fire, SqueezeNet
+    import onnx  # noqa: F401  part 11 builds its graph with it: checked before any fixture is rewritten
 except ImportError as e:
     sys.exit(f"make_onnx_fixtures.py: {e}: run with /usr/bin/python3 (Debian's python3-torchvision)")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_torchvision import Normalized, onnx_export, randomize_batchnorm  # noqa: E402
+from export_torchvision import Normalized, onnx_export, randomize_batchnorm, save_npy, write_whole  # noqa: E402
 from torchvision.models.resnet import ResNet  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "onnx")
@@ -604,12 +605,12 @@ def part11():
 
     name = "conv_bn_pads"
     path = os.path.join(OUT, name + ".onnx")
-    onnx.save(model, path)
+    write_whole(path, lambda part: onnx.save(model, part))
     x = torch.rand(2, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(11))
     with torch.no_grad():
-        np.save(os.path.join(OUT, name + "_input.npy"), x.numpy().astype(np.float32))
-        np.save(os.path.join(OUT, name + "_logits_b1.npy"), forward(x[:1]).numpy().astype(np.float32))
-        np.save(os.path.join(OUT, name + "_logits_b2.npy"), forward(x).numpy().astype(np.float32))
+        save_npy(os.path.join(OUT, name + "_input.npy"), x.numpy().astype(np.float32))
+        save_npy(os.path.join(OUT, name + "_logits_b1.npy"), forward(x[:1]).numpy().astype(np.float32))
+        save_npy(os.path.join(OUT, name + "_logits_b2.npy"), forward(x).numpy().astype(np.float32))
     print(f"wrote {path} ({os.path.getsize(path):,} bytes)")
 
 
@@ -619,12 +620,13 @@ def export(name, model, folding=True, outputs=True):
     gen = torch.Generator().manual_seed(11)
     x = torch.rand(2, 3, SIZE, SIZE, generator=gen)
     path = os.path.join(OUT, name + ".onnx")
-    onnx_export(model, x[:1], path, do_constant_folding=folding)
+    # each file whole or not at all (export_torchvision's NAME.part, renamed once complete)
+    write_whole(path, lambda part: onnx_export(model, x[:1], part, do_constant_folding=folding))
     if outputs:
         with torch.no_grad():
-            np.save(os.path.join(OUT, name + "_input.npy"), x.numpy().astype(np.float32))
-            np.save(os.path.join(OUT, name + "_logits_b1.npy"), model(x[:1]).numpy().astype(np.float32))
-            np.save(os.path.join(OUT, name + "_logits_b2.npy"), model(x).numpy().astype(np.float32))
+            save_npy(os.path.join(OUT, name + "_input.npy"), x.numpy().astype(np.float32))
+            save_npy(os.path.join(OUT, name + "_logits_b1.npy"), model(x[:1]).numpy().astype(np.float32))
+            save_npy(os.path.join(OUT, name + "_logits_b2.npy"), model(x).numpy().astype(np.float32))
     print(f"wrote {path} ({os.path.getsize(path):,} bytes)")
 
 
@@ -684,4 +686,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except OSError as e:  # an output that cannot be written: one line, not a traceback
+        sys.exit(f"make_onnx_fixtures.py: {e}")

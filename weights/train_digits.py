@@ -121,6 +121,8 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2, help="torch threads; fixed, since it changes float rounding")
     a = p.parse_args()
+    if a.epochs < 1 or a.threads < 1:
+        p.error(f"--epochs and --threads must be at least 1, got {a.epochs} and {a.threads}")
 
     torch.manual_seed(a.seed)
     torch.use_deterministic_algorithms(True)
