@@ -17,7 +17,7 @@ for arch in "${archs[@]}"; do
 done
 case " ${archs[*]} " in
   *" resnet18 "*)
-    # resnet18 at 128x128 (its 32x32 maps of 8 channels take Winograd F(2x2,3x3)); same seed, so the same
+    # resnet18 at 128x128 (layer3's and layer4's maps take Winograd F(2x2,3x3), CompiledModelTest); same seed, so the same
     # weights as the 64x64 fixture: the export's copy is checked identical and not kept. Written in a folder of
     # its own, so a failed check leaves no stray file and the committed input and logits as they were
     tmp=$(mktemp -d)

@@ -99,7 +99,7 @@ try:
     from torchvision.models.squeezenet import Fire, SqueezeNet
     import onnx  # noqa: F401  part 11 builds its graph with it: checked before any fixture is rewritten
 except ImportError as e:
-    sys.exit(f"make_onnx_fixtures.py: {e}: run with /usr/bin/python3 (Debian's python3-torchvision)")
+    sys.exit(f"make_onnx_fixtures.py: {e}: run with /usr/bin/python3 (Debian's python3-torchvision and python3-onnx)")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export_torchvision import Normalized, onnx_export, randomize_batchnorm, save_npy, write_whole  # noqa: E402

@@ -46,9 +46,9 @@ public final class Dot {
     return b.append("}\n").toString();
   }
 
-  /** The residual join: input 1 of a conv with residual=true (the fused add), or input 1 of a residual's add (not a sum's). */
+  /** The residual join: input 1 of a conv with residual=true (the fused add), or input 1 of an add; not where a sum's add was. */
   static boolean isResidual(Node n, int input) {
-    return input == 1 && ((n.op() == Op.CONV && n.attrs().has("residual")) || n.op() == Op.ADD && !n.attrs().has("sum"));
+    return input == 1 && !n.attrs().has("sum") && (n.op() == Op.CONV && n.attrs().has("residual") || n.op() == Op.ADD);
   }
 
   /** The label lines of a node, HTML-escaped. */

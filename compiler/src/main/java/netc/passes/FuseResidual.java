@@ -55,7 +55,9 @@ final class FuseResidual implements Pass {
       if (conv == null) continue;
       List<Origin> origins = new ArrayList<>(conv.origins());
       origins.addAll(add.origins());
-      Node fused = conv.withInputs(List.of(conv.input(0), other)).withAttrs(conv.attrs().with("residual", true)).withOrigins(origins);
+      // a sum's add stays marked (inspect's picture draws no residual there)
+      var attrs = add.attrs().has("sum") ? conv.attrs().with("residual", true).with("sum", true) : conv.attrs().with("residual", true);
+      Node fused = conv.withInputs(List.of(conv.input(0), other)).withAttrs(attrs).withOrigins(origins);
       e.remove(conv.id());
       e.replaceAt(add.id(), fused);
       e.replaceUses(add.id(), fused.id());

@@ -129,6 +129,10 @@ class PassesTest {
       Graph after = new MergeParallelConvs().run(g, CTX);
       assertEquals(ops(g), ops(after), spec);
     }
+    // a sum that stays has its add fused into a conv as a residual's is, marked a sum: inspect's picture draws no residual
+    Graph kept = PassManager.run(Specs.fromText("input(4, 8, 8)\nsum { conv(4, 3, padding = 1)  relu() } and { conv(4, 1) }"), CTX);
+    Node joined = kept.nodes().stream().filter(n -> n.attrs().has("residual")).findFirst().orElseThrow();
+    assertTrue(joined.attrs().has("sum") && !Dot.isResidual(joined, 1), joined.toString());
     Graph strided = Specs.fromText("input(4, 8, 8)\nsum { conv(4, 3, stride = 2, padding = 1) } and { conv(4, 1, stride = 2) }");
     Graph stridedMerged = new MergeParallelConvs().run(strided, CTX);
     assertEquals("input conv", ops(stridedMerged));

@@ -56,6 +56,9 @@ class WeightsTest {
     Graph optimized = netc.passes.PassManager.run(g, netc.passes.PassContext.defaults());
     if (arch.equals("repvgg_a0")) {
       assertEquals(0, optimized.nodes().stream().filter(n -> n.op() == netc.ir.Op.ADD || n.attrs().has("residual")).count(), "every block one conv");
+      // the merged stem is the input's one reader: the input's normalization folds into it (padding with the mean)
+      assertTrue(optimized.input().attrs().has("normalization_folded"), "the input's normalization folded");
+      assertTrue(optimized.consumers(optimized.input().id()).get(0).attrs().has("pad_value"), "the stem pads with the mean");
     }
     double optimizedErr = Interpreter.run(optimized, w, x).maxAbsDiff(expected);
     assertTrue(optimizedErr <= 1e-5 * scale, "optimized: max error " + optimizedErr + " vs max|logit| " + scale);
