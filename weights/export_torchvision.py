@@ -51,7 +51,7 @@ class RepVGGBlock(nn.Module):
     """RepVGG's training-time block with its authors' names (rbr_dense.conv, rbr_1x1.bn, rbr_identity): a 3x3
     and a 1x1 conv with batch norms and, where the shape is kept, the input's batch norm, added, then ReLU."""
 
-    def __init__(self, cin, cout, stride):
+    def __init__(self, cin, cout, stride=1):
         super().__init__()
         def conv_bn(k, pad):
             return nn.Sequential(OrderedDict(conv=nn.Conv2d(cin, cout, k, stride, pad, bias=False), bn=nn.BatchNorm2d(cout)))

@@ -102,7 +102,7 @@ except ImportError as e:
     sys.exit(f"make_onnx_fixtures.py: {e}: run with /usr/bin/python3 (Debian's python3-torchvision and python3-onnx)")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_torchvision import Normalized, onnx_export, randomize_batchnorm, save_npy, write_whole  # noqa: E402
+from export_torchvision import Normalized, RepVGGBlock, onnx_export, randomize_batchnorm, save_npy, write_whole  # noqa: E402
 from torchvision.models.resnet import ResNet  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "onnx")
@@ -520,26 +520,9 @@ def part9():
     export("convnext", model)
 
 
-class RepVGGBlock(nn.Module):
-    """RepVGG's training-time block (its names: rbr_dense, rbr_1x1, rbr_identity): a 3x3 conv and a 1x1
-    conv, each with a batch norm, and where the shape is kept a batch norm of the input itself, added,
-    then a ReLU. Two or three paths of one shape joined by Adds: netc's sum."""
-
-    def __init__(self, cin, cout, stride=1):
-        super().__init__()
-        self.rbr_dense = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout))
-        self.rbr_1x1 = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, 0, bias=False), nn.BatchNorm2d(cout))
-        self.rbr_identity = nn.BatchNorm2d(cin) if cin == cout and stride == 1 else None
-
-    def forward(self, x):
-        y = self.rbr_dense(x) + self.rbr_1x1(x)
-        if self.rbr_identity is not None:
-            y = y + self.rbr_identity(x)
-        return torch.relu(y)
-
-
 class TinyRepVGG(nn.Module):
-    """RepVGG-A's plan at a tiny width: a stride-2 stage entry (two branches) then kept-shape blocks (three)."""
+    """RepVGG-A's plan at a tiny width, of export_torchvision's blocks (the authors' names): a stride-2 stage entry
+    (two branches) then kept-shape blocks (three)."""
 
     def __init__(self, classes=10):
         super().__init__()
