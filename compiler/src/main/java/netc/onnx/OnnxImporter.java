@@ -457,13 +457,7 @@ public final class OnnxImporter {
       if (paths[i].layers == 0) empty++;
     }
     if (empty > 1) throw fail(node(last) + " adds " + OnnxReader.quote(x) + " to itself, which netc's sum does not express");
-    for (int i = 0; i < paths.length; i++) {
-      body.lines.add(i == 0 ? "sum {" + comment(chain) : "} and {");
-      indent(paths[i].lines, body.lines);
-      body.weights.putAll(paths[i].weights);
-      body.layers += paths[i].layers;
-    }
-    body.lines.add("}");
+    branches("sum {" + comment(chain), paths, body);
     body.layers += chain.size();
     String out = last.outputs().get(0);
     shapes.put(out, shape);
@@ -599,6 +593,17 @@ public final class OnnxImporter {
     return sum;
   }
 
+  /** The branches of a concat or a sum: {@code head} (its keyword and comment), each path's lines, "} and {" between, "}". */
+  private static void branches(String head, Body[] paths, Body body) {
+    for (int i = 0; i < paths.length; i++) {
+      body.lines.add(i == 0 ? head : "} and {");
+      indent(paths[i].lines, body.lines);
+      body.weights.putAll(paths[i].weights);
+      body.layers += paths[i].layers;
+    }
+    body.lines.add("}");
+  }
+
   private static void indent(List<String> from, List<String> into) {
     for (String line : from) into.add("    " + line);
   }
@@ -682,14 +687,8 @@ public final class OnnxImporter {
       }
       channels += s[0];
     }
-    for (int i = 0; i < branches.length; i++) {
-      String note = join == source ? "" : ", inputs " + String.join(", ", join.inputs().stream().map(OnnxReader::quote).toList());
-      body.lines.add((i == 0 ? "concat {" + BadInputException.oneLine(comment(List.of(source)) + note) : "} and {"));
-      indent(branches[i].lines, body.lines);
-      body.weights.putAll(branches[i].weights);
-      body.layers += branches[i].layers;
-    }
-    body.lines.add("}");
+    String note = join == source ? "" : ", inputs " + String.join(", ", join.inputs().stream().map(OnnxReader::quote).toList());
+    branches("concat {" + BadInputException.oneLine(comment(List.of(source)) + note), branches, body);
     body.layers++;
     String out = join.outputs().get(0);
     shapes.put(out, new int[] {channels, first[1], first[2]});
