@@ -42,23 +42,29 @@ final class FoldBatchNorm implements Pass {
   @Override
   public Graph run(Graph graph, PassContext context) {
     GraphEditor e = new GraphEditor(graph);
-    for (int id : e.ids()) {
-      Node bn = e.node(id); // a batch norm folded just before may have been its input: look it up again
-      // a batch norm that applies an activation (fused into it where it stood alone) keeps it: the folded conv would drop it
-      if (bn.op() != Op.BATCHNORM || bn.attrs().has("act")) continue;
-      Node conv = e.node(bn.input(0));
-      if (conv.op() != Op.CONV || e.uses(conv.id()) != 1 || !Rules.plainEpilogue(conv)) continue;
-      double eps = bn.attrs().getDouble("eps");
-      Map<String, ParamExpr> params = new LinkedHashMap<>();
-      params.put("weight", new ParamExpr.BnScaledWeight(conv.param("weight"), bn.param("weight"), bn.param("running_var"), eps));
-      params.put("bias", new ParamExpr.BnShiftedBias(conv.param("bias"), bn.param("weight"), bn.param("bias"),
-          bn.param("running_mean"), bn.param("running_var"), eps));
-      List<Origin> origins = new ArrayList<>(conv.origins());
-      origins.addAll(bn.origins());
-      e.replace(conv.withParams(params).withAttrs(conv.attrs().with("bias", true)).withOrigins(origins));
-      e.replaceUses(bn.id(), conv.id());
-      e.remove(bn.id());
-    }
+    for (int id : e.ids()) fold(e, e.node(id)); // a batch norm folded just before may have been its input: looked up again
     return e.build();
+  }
+
+  /**
+   * Folds {@code bn} into the conv before it where that is legal (see the class comment); whether it did.
+   * Also what merge-parallel-convs calls for a batch norm after a sum it made one conv.
+   */
+  static boolean fold(GraphEditor e, Node bn) {
+    // a batch norm that applies an activation (fused into it where it stood alone) keeps it: the folded conv would drop it
+    if (bn.op() != Op.BATCHNORM || bn.attrs().has("act")) return false;
+    Node conv = e.node(bn.input(0));
+    if (conv.op() != Op.CONV || e.uses(conv.id()) != 1 || !Rules.plainEpilogue(conv)) return false;
+    double eps = bn.attrs().getDouble("eps");
+    Map<String, ParamExpr> params = new LinkedHashMap<>();
+    params.put("weight", new ParamExpr.BnScaledWeight(conv.param("weight"), bn.param("weight"), bn.param("running_var"), eps));
+    params.put("bias", new ParamExpr.BnShiftedBias(conv.param("bias"), bn.param("weight"), bn.param("bias"),
+        bn.param("running_mean"), bn.param("running_var"), eps));
+    List<Origin> origins = new ArrayList<>(conv.origins());
+    origins.addAll(bn.origins());
+    e.replace(conv.withParams(params).withAttrs(conv.attrs().with("bias", true)).withOrigins(origins));
+    e.replaceUses(bn.id(), conv.id());
+    e.remove(bn.id());
+    return true;
   }
 }

@@ -27,7 +27,8 @@ import netc.ir.Shape;
  * computes the same windows: same input, stride, groups and outputs. Runs after batch norms are folded (a
  * branch's conv + batch norm is then one conv), before the input's normalization is folded (which needs the
  * input's one reader, as a merged stem is) and before residual fusion (which would turn the add into a conv's
- * epilogue). Results agree with the unmerged graph to float rounding: the kernels are added in double,
+ * epilogue). A batch norm after the sum, which fold-batchnorm left (it followed an add then), is folded into
+ * the merged conv. Results agree with the unmerged graph to float rounding: the kernels are added in double,
  * once, when weights are bound.
  */
 final class MergeParallelConvs implements Pass {
@@ -49,6 +50,7 @@ final class MergeParallelConvs implements Pass {
   @Override
   public Graph run(Graph graph, PassContext context) {
     GraphEditor e = new GraphEditor(graph);
+    boolean foldNorms = context.enabled(new FoldBatchNorm()); // --disable-pass fold-batchnorm keeps every batch norm
     for (int id : e.ids()) {
       if (!e.has(id)) continue;
       Node add = e.node(id); // an add merged just before may have been its operand: look it up again
@@ -64,6 +66,9 @@ final class MergeParallelConvs implements Pass {
         if (other.id() != conv.input(0)) e.remove(other.id());
         e.replaceAt(add.id(), merged.withOrigins(origins));
         e.replaceUses(add.id(), merged.id());
+        // a batch norm after the sum (fold-batchnorm ran before, when it followed an add) now follows a conv
+        List<Node> readers = e.consumers(merged.id());
+        if (foldNorms && e.uses(merged.id()) == 1 && readers.size() == 1) FoldBatchNorm.fold(e, readers.get(0));
         break;
       }
     }

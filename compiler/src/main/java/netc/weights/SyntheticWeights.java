@@ -81,11 +81,16 @@ public final class SyntheticWeights {
     }
   }
 
-  /** Whether n's output (a batch norm's, or the conv it folded into) is added to another branch's. */
+  /**
+   * Whether n's output (a batch norm's, or the conv it folded into) is added to another branch's, directly or
+   * through activations (a branch's batch norm, relu, then the add: after the passes one conv whose epilogue
+   * holds all three), so that the same tensors are drawn before and after the passes.
+   */
   private static boolean feedsAdd(Graph graph, Node n) {
     if (n.attrs().has("residual")) return true; // the add fused into this conv
     for (Node c : graph.consumers(n.id())) {
       if (c.op() == Op.ADD || (c.attrs().has("residual") && c.inputs().size() > 1 && c.input(1) == n.id())) return true;
+      if (c.op().isActivation() && feedsAdd(graph, c)) return true;
     }
     return false;
   }

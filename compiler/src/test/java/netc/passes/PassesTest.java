@@ -101,6 +101,17 @@ class PassesTest {
     assertEquals("input conv", ops(merged));
     assertEquals(List.of(5, 5), merged.nodes().get(1).attrs().getInts("kernel"));
     assertTrue(differential(plain, merged) < 1e-6);
+    // a batch norm after the sum folds into the merged conv (ACNet's and DBB's blocks have one there); not with
+    // fold-batchnorm disabled
+    Graph normed = Specs.fromText("input(4, 8, 8)\nsum { a: conv(4, 3, padding = 1) } and { b: conv(4, 1) }\nbn: batchnorm()\nrelu()");
+    Graph normedMerged = new MergeParallelConvs().run(normed, CTX);
+    assertEquals("input conv relu", ops(normedMerged));
+    assertTrue(normedMerged.nodes().get(1).param("weight") instanceof ParamExpr.BnScaledWeight w && w.weight() instanceof ParamExpr.Sum,
+        normedMerged.nodes().get(1).param("weight").describe());
+    assertEquals(List.of("a", "b", "add", "bn"), normedMerged.nodes().get(1).origins().stream().map(o -> o.layer()).toList());
+    assertTrue(differential(normed, normedMerged) < 1e-6, "merged and folded: " + differential(normed, normedMerged));
+    PassContext noFold = new PassContext(CTX.optLevel(), Set.of("fold-batchnorm"), CTX.block(), List.of());
+    assertEquals("input conv batchnorm relu", ops(new MergeParallelConvs().run(normed, noFold)));
     // a grouped conv and the input: the identity within each group
     Graph grouped = Specs.fromText("input(8, 6, 6)\nsum { a: conv(8, 3, padding = 1, groups = 4) } and { }");
     Graph groupedMerged = new MergeParallelConvs().run(grouped, CTX);

@@ -349,8 +349,8 @@ public final class RandomNetworks {
   /**
    * sum { ... } and { ... }: two or three branches from the current map, each a conv to the same channels at the
    * same stride (RepVGG's 3x3 and 1x1 side by side), now and then a batch norm and an activation after it; one
-   * empty branch (the input itself), not the first, where the convs keep the map's shape. The adds fold into a
-   * branch's conv as a residual's does.
+   * empty branch (the input itself), not the first, where the convs keep the map's shape; now and then a batch norm
+   * after the sum. The adds fold into a branch's conv as a residual's does.
    */
   private void sum(int depth) {
     int c0 = c, h0 = h, w0 = w, stride = rng.nextInt(4) == 0 ? 2 : 1;
@@ -371,6 +371,7 @@ public final class RandomNetworks {
       if (rng.nextBoolean()) line(depth + 1, name(), activation());
     }
     line(depth, null, "}");
+    if (rng.nextInt(3) == 0) line(depth, name(), batchnorm()); // after the sum, as ACNet's and DBB's blocks: folds once merged
     c = outs;
     h = (h0 - 1) / stride + 1;
     w = (w0 - 1) / stride + 1;

@@ -89,6 +89,31 @@ class WeightsTest {
     assertArrayEquals(Interpreter.run(spec, SyntheticWeights.source(spec, 3), x).data(), y, 1e-4f * maxAbs(y));
   }
 
+  /**
+   * The same for the shapes the example networks lack: a branch's batch norm and activation before the add (after
+   * the passes one conv feeding the add, which drew the batch norm's scale for a conv that fed an add, where the
+   * spec's batch norm fed an activation) and a batch norm after a sum (folded into the merged conv).
+   */
+  @Test
+  void syntheticWeightsAreTheSameTensorsAfterThePassesAroundAdds() {
+    Graph spec = Specs.fromText("""
+        input(4, 8, 8)
+        c: conv(8, 3, padding = 1)
+        residual {
+            b: conv(8, 3, padding = 1)
+            b_bn: batchnorm()
+            relu()
+        }
+        sum { s: conv(8, 3, padding = 1) } and { t: conv(8, 1) }
+        s_bn: batchnorm()
+        """);
+    Graph optimized = PassManager.run(spec, PassContext.defaults());
+    Map<String, Tensor> before = SyntheticWeights.generate(spec, 3), after = SyntheticWeights.generate(optimized, 3);
+    assertEquals(before.keySet(), after.keySet());
+    for (String name : before.keySet()) assertArrayEquals(before.get(name).data(), after.get(name).data(), name);
+    assertTrue(optimized.nodes().stream().noneMatch(n -> n.op() == netc.ir.Op.BATCHNORM), "both batch norms folded: " + optimized);
+  }
+
   private static float maxAbs(float[] a) {
     float m = 0;
     for (float v : a) m = Math.max(m, Math.abs(v));
