@@ -455,6 +455,28 @@ class BadImageTest {
   }
 
   /**
+   * Bytes between a scan's data and the next marker (zeros before the end marker, as some encoders and cameras
+   * write) are libjpeg's "extraneous bytes" warning, not damage: the image decodes to the same pixels as without
+   * them, as PIL's does, baseline and progressive. A file cut inside its scan data stays refused.
+   */
+  @Test
+  void paddingBeforeTheEndMarkerDecodesAsWithout() throws IOException {
+    for (boolean progressive : List.of(false, true)) {
+      byte[] jpeg = TestImages.jpeg(TestImages.picture(40, 24), progressive);
+      byte[] padded = TestImages.concat(Arrays.copyOf(jpeg, jpeg.length - 2), new byte[16], new byte[] {(byte) 0xff, (byte) 0xd9});
+      assertArrayEquals(Preprocess.decode(jpeg, "plain.jpg").pixels(), Preprocess.decode(padded, "padded.jpg").pixels(), "progressive " + progressive);
+      Path f = write("padded.jpg", padded);
+      assertArrayEquals(Preprocess.decode(jpeg, "plain.jpg").pixels(), Preprocess.decode(f).pixels());
+    }
+    byte[] jpeg = TestImages.jpeg(TestImages.picture(40, 24), false);
+    List<int[]> scans = TestImages.scans(jpeg);
+    int cut = scans.get(0)[1] - 40; // inside the only scan's data, then the end marker
+    byte[] cutShort = TestImages.concat(Arrays.copyOf(jpeg, cut), new byte[] {(byte) 0xff, (byte) 0xd9});
+    String msg = assertThrows(BadInputException.class, () -> Preprocess.decode(cutShort, "cut.jpg")).getMessage();
+    assertTrue(msg.startsWith("cut.jpg: cannot decode image ("), msg);
+  }
+
+  /**
    * A byte where a marker should start (after the JFIF segment) took the scans after it out of the count:
    * libjpeg skips it with a warning, and that file of 3000 scans decoded for seconds before being refused.
    * The walk refuses it at that byte, as it does 0xFF 0x00 there.
