@@ -64,9 +64,44 @@ public final class ClassifyImages {
       return 0;
     }
     // a session of the caller's (a test, a notebook) is used, with its settings, and left running; one made here is stopped
-    scala.Option<SparkSession> existing = SparkSession.getActiveSession();
-    if (existing.isEmpty()) existing = SparkSession.getDefaultSession();
-    boolean own = existing.isEmpty();
+    // by the last run of this JVM using it (another thread's run sees it as the default session, and joins it)
+    scala.Option<SparkSession> existing;
+    boolean own, joined;
+    synchronized (SESSION_LOCK) {
+      existing = SparkSession.getActiveSession();
+      if (existing.isEmpty()) existing = SparkSession.getDefaultSession();
+      own = existing.isEmpty();
+      joined = !own && existing.get() == ownSession;
+      if (joined) ownUsers++;
+    }
+    try {
+      return run(a, out, err, existing, own, joined);
+    } finally {
+      if (joined) leaveOwnSession();
+    }
+  }
+
+  private static final Object SESSION_LOCK = new Object();
+  /** The session a run here made, while runs use it (guarded by SESSION_LOCK): stopped by the last to end. */
+  private static SparkSession ownSession;
+  private static int ownUsers;
+
+  private static int ownUsersNow() {
+    synchronized (SESSION_LOCK) {
+      return ownUsers;
+    }
+  }
+
+  private static void leaveOwnSession() {
+    synchronized (SESSION_LOCK) {
+      if (--ownUsers == 0 && ownSession != null) {
+        ownSession.stop();
+        ownSession = null;
+      }
+    }
+  }
+
+  private static int run(Args a, PrintStream out, PrintStream err, scala.Option<SparkSession> existing, boolean own, boolean joined) {
     SparkConf conf = own ? new SparkConf().setAppName("netc classify " + Path.of(a.model).getFileName()) : existing.get().sparkContext().getConf();
     if (!conf.contains("spark.master")) conf.setMaster("local[*]");
     int threads, tasks;
@@ -75,7 +110,7 @@ public final class ClassifyImages {
       threads = a.threads > 0 ? a.threads : positiveInt(conf, "spark.task.cpus");
       options = new NetcClassifier.Options(a.top, a.batch, a.logits, threads);
       tasks = tasksPerExecutor(conf);
-      checkModel(a.model, a.tensors, a.logits, a.batch, conf);
+      checkModel(a.model, a.tensors, a.logits, a.batch, tasks, conf);
     } catch (BadInputException | IllegalArgumentException e) {
       err.println("error: " + e.getMessage());
       return 1;
@@ -92,14 +127,28 @@ public final class ClassifyImages {
     SparkSession spark;
     try {
       // the caller's session as it is: a builder given its settings would write them back over the session's runtime SQL ones
-      spark = own ? SparkSession.builder().config(conf).getOrCreate() : existing.get();
+      if (own) {
+        synchronized (SESSION_LOCK) {
+          // another thread's run may have made one since: join it (getOrCreate would return it, and this run stop it under the other)
+          scala.Option<SparkSession> now = SparkSession.getDefaultSession();
+          if (now.isDefined() && now.get() == ownSession) {
+            spark = ownSession;
+          } else {
+            spark = SparkSession.builder().config(conf).getOrCreate();
+            ownSession = spark;
+          }
+          ownUsers++;
+        }
+      } else {
+        spark = existing.get();
+      }
     } catch (Exception e) { // a master URL Spark cannot parse or reach: one line, not Spark's stack trace
       err.println("error: Spark did not start (master " + conf.get("spark.master") + "): " + message(e));
       return 1;
     }
     try {
       // shipped to every executor, and named by its bare name: NetcClassifier looks such a name up among the shipped files
-      Path shipped = own ? Path.of(a.model).toAbsolutePath() : stamped(Path.of(a.model));
+      Path shipped = own && spark == ownSession && ownUsersNow() == 1 ? Path.of(a.model).toAbsolutePath() : stamped(Path.of(a.model));
       spark.sparkContext().addFile(shipped.toString());
       String model = shipped.getFileName().toString();
       long t0 = System.nanoTime();
@@ -123,7 +172,7 @@ public final class ClassifyImages {
       err.println("error: " + message(e));
       return 1;
     } finally {
-      if (own) spark.stop();
+      if (own) leaveOwnSession();
       // in local mode the tasks loaded the model into this JVM: let go of it with the job (in a caller's session too,
       // where each recompiled jar is shipped under a name of its own and the earlier ones' models would stay)
       if (own || conf.get("spark.master", "").startsWith("local")) NetcClassifier.releaseModels();
@@ -145,18 +194,22 @@ public final class ClassifyImages {
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java has SHA-256", e);
     }
-    try (var in = new java.security.DigestInputStream(Files.newInputStream(jar), sha)) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
+    // hashed as copied: a jar rewritten between a hash and a copy would have shipped its new model under the old one's name
+    Path part = Files.createTempFile(shipFolder(), base, ".part");
+    try {
+      try (var in = new java.security.DigestInputStream(Files.newInputStream(jar), sha); var out = Files.newOutputStream(part)) {
+        in.transferTo(out);
+      }
+      String digest = java.util.HexFormat.of().formatHex(sha.digest(), 0, 8);
+      Path copy = part.resolveSibling(base + "-" + digest + ".jar");
+      if (!Files.isRegularFile(copy)) {
+        Files.move(part, copy, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        copy.toFile().deleteOnExit();
+      }
+      return copy;
+    } finally {
+      Files.deleteIfExists(part); // the same jar shipped before, or a failed copy
     }
-    String digest = java.util.HexFormat.of().formatHex(sha.digest(), 0, 8);
-    Path copy = shipFolder().resolve(base + "-" + digest + ".jar");
-    if (!Files.isRegularFile(copy)) {
-      Path part = Files.createTempFile(copy.getParent(), base, ".part");
-      Files.copy(jar, part, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      Files.move(part, copy, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-      copy.toFile().deleteOnExit();
-    }
-    return copy;
   }
 
   private static Path shipFolder;
@@ -187,7 +240,7 @@ public final class ClassifyImages {
    *
    * @throws OutOfMemoryError CompiledModel.load's, saying how much heap the weights need
    */
-  private static void checkModel(String jar, boolean tensors, boolean logits, int batch, SparkConf conf) {
+  private static void checkModel(String jar, boolean tensors, boolean logits, int batch, int tasks, SparkConf conf) {
     Path path = Path.of(jar);
     if (!Files.isRegularFile(path)) throw new BadInputException(jar + ": no such file");
     try (CompiledModel m = loadForCheck.apply(path, 1)) {
@@ -200,14 +253,19 @@ public final class ClassifyImages {
       String tooLarge = m.batchTooLarge(batch);
       if (tooLarge != null) throw new IllegalArgumentException("--batch " + batch + ": " + tooLarge);
       long bytes = 4 * NetcClassifier.batchFloats(m, batch);
-      // local mode runs the tasks in this JVM; an executor's heap is spark.executor.memory (MiB unless it says), 1g by default
+      // local mode runs the tasks in this JVM; an executor's heap is spark.executor.memory (MiB unless it says), 1g by default;
+      // an executor runs `tasks` tasks at once, each with a batch of its own
       boolean local = LOCAL.matcher(conf.get("spark.master", "")).matches();
       long heap = local ? Runtime.getRuntime().maxMemory() : conf.getSizeAsMb("spark.executor.memory", "1g") << 20;
-      if (bytes > heap) {
-        throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "--batch %d: a batch's inputs and outputs take %,d bytes, more"
-            + " than %s: lower --batch or raise %s", batch, bytes, String.format(java.util.Locale.ROOT, local ? "this JVM's heap of %,d MB (local"
-            + " mode runs the tasks in it)" : "an executor's heap of %,d MB", heap >> 20),
-            local ? "--driver-memory (-Xmx)" : "spark.executor.memory (--executor-memory)"));
+      int together = Math.max(1, tasks);
+      if (bytes > heap / together) {
+        throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "--batch %d: a batch's inputs and outputs take %,d bytes%s, more"
+            + " than %s: lower --batch or raise %s", batch, bytes,
+            together == 1 ? "" : String.format(java.util.Locale.ROOT, ", %,d bytes for the %d tasks %s runs at once", bytes * together, together,
+                local ? "this JVM" : "an executor"),
+            String.format(java.util.Locale.ROOT, local ? "this JVM's heap of %,d MB (local mode runs the tasks in it)" : "an executor's heap of %,d MB", heap >> 20),
+            local ? "--driver-memory (-Xmx)" + (together == 1 ? "" : " or run fewer tasks (local[N])")
+                : "spark.executor.memory (--executor-memory)" + (together == 1 ? "" : " or lower spark.executor.cores")));
       }
     }
   }
@@ -253,9 +311,15 @@ public final class ClassifyImages {
     return firstLine(root);
   }
 
-  /** The first line of {@code t}'s message (its class when it has none). */
+  /**
+   * The first line of {@code t}'s message (its class when it has none); a file system's error with its file and
+   * reason ("/models/r50.jar: no such file or directory", where its message is the path alone).
+   */
   private static String firstLine(Throwable t) {
     String m = t.getMessage() == null ? t.toString() : t.getMessage();
+    if (t instanceof java.nio.file.FileSystemException f && f.getFile() != null) {
+      m = f.getFile() + (f.getOtherFile() == null ? "" : " -> " + f.getOtherFile()) + ": " + netc.runtime.io.FileOutput.reason(f);
+    }
     return BadInputException.oneLine(m.lines().findFirst().orElse(m));
   }
 

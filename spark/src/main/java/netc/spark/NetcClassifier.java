@@ -64,7 +64,8 @@ public final class NetcClassifier {
    * recompile shipped under a new name, or versioned paths: v1.jar, v2.jar) would otherwise keep every
    * one's weights and class loader on every executor, since only the driver can call {@link
    * #releaseModels}; four leave room for a job that runs a few models side by side. Past it, loading a model
-   * lets go of the least recently used (closed once no task holds it; a later task needing it loads it again).
+   * lets go of the least recently used that no task holds (closed; a later task needing it loads it again); while
+   * tasks hold them all, it holds more.
    */
   static final int MAX_MODELS = 4;
 
@@ -164,14 +165,16 @@ public final class NetcClassifier {
       }
       return out;
     } catch (java.io.IOException e) {
-      throw new BadInputException("cannot list " + input + ": " + BadInputException.oneLine(String.valueOf(e.getMessage())), e);
+      throw new BadInputException("cannot list " + input + ": " + BadInputException.oneLine(netc.runtime.io.FileOutput.reason(e)), e);
     }
   }
 
   /**
    * Adds the files under {@code top} to {@code out}, folders in the order listed, each folder's files where it
    * is met. A folder under it that cannot be listed (a root-only lost+found on a mounted disk) is a row of its
-   * own with the error, not the job's end: its files are named as left out. A folder met again through a
+   * own with the error, not the job's end: its files are named as left out. A failure of the storage rather than
+   * the folder (see {@link #retried}) is tried again, and if it lasts, ends the listing: a job that left a folder
+   * out for a moment's throttling would not say which of its files were never classified. A folder met again through a
    * link (a link to a folder above it would otherwise be followed until the path is too long, every file
    * listed at each depth), or matched twice by a glob, is listed once ({@code seen}: the folders listed so far).
    * {@code top} itself failing to list fails the listing.
@@ -191,8 +194,8 @@ public final class NetcClassifier {
         out.add(RowFactory.create(f.getPath().toString(), f.getLen(), null));
       } else if (seen.add(identity(f.getPath()))) {
         try {
-          open.push(Arrays.asList(fs.listStatus(f.getPath())).iterator());
-        } catch (java.io.IOException e) {
+          open.push(Arrays.asList(retried(f.getPath().toString(), () -> fs.listStatus(f.getPath()))).iterator());
+        } catch (java.io.IOException e) { // the folder's own problem (retried() throws the storage's, which ends the listing)
           out.add(RowFactory.create(f.getPath().toString(), 0L, f.getPath() + ": cannot list this folder ("
               + BadInputException.oneLine(netc.runtime.io.FileOutput.reason(e)) + "): the files in it, if any, are not classified"));
         }
@@ -290,19 +293,12 @@ public final class NetcClassifier {
           if (length > maxBytes) return RowFactory.create(path, length, null, null);
           if (length == 0) return RowFactory.create(path, length, new byte[0], null); // no read: a pipe or device lists as empty
           try {
-            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
-            try (var in = p.getFileSystem(conf.get()).open(p)) {
-              // the first bytes tell the format: a file that is no PNG or JPEG (a video beside the photos) is not
-              // read whole, its first bytes alone give the decoder's refusal ("not a PNG or JPEG image (...)")
-              byte[] head = new byte[(int) Math.min(HEAD_BYTES, length)];
-              in.readFully(0, head);
-              if (!pngOrJpeg(head)) return RowFactory.create(path, length, head, null);
-              byte[] content = Arrays.copyOf(head, (int) length);
-              in.readFully(head.length, content, head.length, content.length - head.length);
-              return RowFactory.create(path, length, content, null);
-            }
-          } catch (java.io.IOException | RuntimeException e) {
-            return RowFactory.create(path, length, null, path + ": cannot read (" + BadInputException.oneLine(String.valueOf(e.getMessage())) + ")");
+            return retried(path, () -> read(path, length));
+          } catch (StorageFailure e) {
+            throw e;
+          } catch (java.io.IOException | RuntimeException e) { // the file's own problem (retried() rethrows the storage's as a task failure)
+            return RowFactory.create(path, length, null, path + ": cannot read (" + BadInputException.oneLine(e instanceof java.io.IOException io
+                ? netc.runtime.io.FileOutput.reason(io) : String.valueOf(e.getMessage() != null ? e.getMessage() : e)) + ")");
           } catch (OutOfMemoryError e) { // this file's row, not the executor: the other files go on
             return RowFactory.create(path, length, null, path + ": out of memory reading its " + length + " bytes ("
                 + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB heap; raise the executor's memory or lower --max-bytes)");
@@ -310,6 +306,79 @@ public final class NetcClassifier {
         }
       };
     }
+
+    /** The row of the listed file {@code path} of {@code length} bytes: its content, or its first bytes where it is no PNG or JPEG. */
+    private Row read(String path, long length) throws java.io.IOException {
+      org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
+      try (var in = p.getFileSystem(conf.get()).open(p)) {
+        // the first bytes tell the format: a file that is no PNG or JPEG (a video beside the photos) is not
+        // read whole, its first bytes alone give the decoder's refusal ("not a PNG or JPEG image (...)")
+        byte[] head = new byte[(int) Math.min(HEAD_BYTES, length)];
+        in.readFully(0, head);
+        if (!pngOrJpeg(head)) return RowFactory.create(path, length, head, null);
+        byte[] content = Arrays.copyOf(head, (int) length);
+        in.readFully(head.length, content, head.length, content.length - head.length);
+        return RowFactory.create(path, length, content, null);
+      }
+    }
+  }
+
+  /** An I/O call that may fail. */
+  interface IoCall<T> {
+    T call() throws java.io.IOException;
+  }
+
+  /** Milliseconds before each retry of a storage failure ({@link #retried}); tests shorten them. */
+  static long[] retryMillis = {200, 2000};
+
+  /**
+   * {@code call}'s result, retried after {@link #retryMillis} where it fails as storage does for a moment (an
+   * object store's throttling, a timeout, a data node restarting). A failure that says the file itself is the
+   * problem (gone since the listing, not readable by this user, shorter than listed) is thrown at once: the
+   * caller makes it the file's row. One that lasts through the retries is thrown as the task's failure, naming
+   * {@code what}: Spark runs the task again (spark.task.maxFailures), and if it keeps failing the job ends with
+   * it; a row saying "cannot read" would have been a permanent answer to a momentary problem, in a job that
+   * exits 0.
+   */
+  static <T> T retried(String what, IoCall<T> call) throws java.io.IOException {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        return call.call();
+      } catch (java.io.IOException e) {
+        if (permanent(e)) throw e;
+        if (attempt == retryMillis.length) {
+          throw new StorageFailure(what + ": " + (attempt + 1) + " tries failed (" + BadInputException.oneLine(netc.runtime.io.FileOutput.reason(e))
+              + "): the storage's failure, not the file's", e);
+        }
+        try {
+          Thread.sleep(retryMillis[attempt]);
+        } catch (InterruptedException stop) { // the task killed (the job cancelled): stop waiting
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** A storage failure that lasted through {@link #retried}'s tries: the task's failure, not a row. */
+  static final class StorageFailure extends BadInputException { // the message the driver prints (ClassifyImages.message)
+    private static final long serialVersionUID = 1L;
+
+    StorageFailure(String message, java.io.IOException cause) {
+      super(message, cause);
+    }
+  }
+
+  /**
+   * Whether {@code e} says the file is the problem, so that reading it again would fail the same way: not found
+   * (deleted since the listing; locally also a file this user may not read), permission denied, shorter than
+   * listed, or a checksum that does not match on every copy (HDFS tried the others).
+   */
+  static boolean permanent(java.io.IOException e) {
+    return e instanceof java.io.FileNotFoundException || e instanceof java.nio.file.NoSuchFileException || e instanceof java.io.EOFException
+        || e instanceof java.nio.file.AccessDeniedException || e instanceof org.apache.hadoop.security.AccessControlException
+        || e instanceof org.apache.hadoop.fs.ChecksumException || e instanceof org.apache.hadoop.fs.PathNotFoundException
+        || e instanceof org.apache.hadoop.fs.PathAccessDeniedException || e instanceof org.apache.hadoop.fs.PathPermissionException;
   }
 
   /** The schema of {@link #classify}'s output. */
@@ -415,14 +484,15 @@ public final class NetcClassifier {
    * models whose jars are gone or changed: in local mode each Spark session ships the jar to a folder of
    * its own, deleted when the session stops, so a long-lived JVM (a notebook, a service) running job
    * after job would otherwise keep every earlier session's model, weights and class loader; and, past
-   * {@link #MAX_MODELS}, of the least recently used. Such a model is closed once no task holds it: tasks still
+   * {@link #MAX_MODELS}, of the least recently used that no task holds. Such a model is closed once no task holds it: tasks still
    * running on it finish with the model they began with (each partition is answered by one model), later ones
    * get the new jar's.
    */
   static Loaded acquire(String modelJar, int threads) {
     Jar key = locate(modelJar, threads);
+    Loaded l;
     synchronized (MODELS) {
-      Loaded l = MODELS.get(key);
+      l = MODELS.get(key);
       if (l == null) {
         MODELS.entrySet().removeIf(e -> {
           boolean stale;
@@ -434,22 +504,28 @@ public final class NetcClassifier {
           if (stale) e.getValue().retire();
           return stale;
         });
-        for (var eldest = MODELS.entrySet().iterator(); MODELS.size() >= MAX_MODELS; ) {
-          eldest.next().getValue().retire();
+        // past the limit, the least recently used that no task holds: a held one stays open for its tasks, so letting
+        // it go would only have its next task load a second copy beside it. All held: over the limit for a while
+        for (var eldest = MODELS.entrySet().iterator(); MODELS.size() >= MAX_MODELS && eldest.hasNext(); ) {
+          Loaded old = eldest.next().getValue();
+          if (old.users > 0) continue;
+          old.retire();
           eldest.remove();
         }
-        try {
-          l = new Loaded(loadOnExecutor.apply(key.path(), key.threads())); // once per jar: concurrent tasks wait for it
-        } catch (OutOfMemoryError e) {
-          // CompiledModel.load's own says what the weights need (its cause the JVM's); "-Xmx" is the executor's memory setting here
-          throw outOfMemory((e.getCause() instanceof OutOfMemoryError ? BadInputException.oneLine(e.getMessage())
-              : "loading the compiled model " + key.path() + ": out of memory (" + e.getMessage() + ")")
-              + "; an executor's heap is spark.executor.memory (spark-submit's --executor-memory; in local mode the driver's, --driver-memory)");
-        }
+        l = new Loaded();
         MODELS.put(key, l);
       }
       l.users++;
+    }
+    try {
+      l.load(key); // outside the map's lock: tasks of other models go on while a large one loads
       return l;
+    } catch (RuntimeException | Error e) {
+      synchronized (MODELS) {
+        MODELS.remove(key, l); // a later task tries again (the jar may be fixed, the heap freer)
+      }
+      release(l);
+      throw e;
     }
   }
 
@@ -476,24 +552,47 @@ public final class NetcClassifier {
   /** A task is done with {@code l}: closed if its jar changed meanwhile and no other task holds it. */
   static void release(Loaded l) {
     synchronized (MODELS) {
-      if (--l.users == 0 && l.retired) l.model.close();
+      if (--l.users == 0 && l.retired) l.close();
     }
   }
 
-  /** A loaded model and the tasks holding it (guarded by {@link #MODELS}). */
+  /** A model, loaded by the first task that needs it, and the tasks holding it ({@code users}, {@code retired}: guarded by {@link #MODELS}). */
   static final class Loaded {
-    final CompiledModel model;
+    /** Set once, by {@link #load}; read by the tasks that went through it. */
+    volatile CompiledModel model;
+    /** Why the load failed, for the tasks that waited for it. */
+    private RuntimeException failure;
     private int users;
     private boolean retired;
 
-    Loaded(CompiledModel model) {
-      this.model = model;
+    /**
+     * Loads the model if no task has: the tasks of one jar wait for the first, which loads it once. Where that
+     * load failed, the tasks that waited fail with its error (a later task, finding no entry, tries again).
+     */
+    synchronized void load(Jar key) {
+      if (model != null) return;
+      if (failure != null) throw failure;
+      try {
+        model = loadOnExecutor.apply(key.path(), key.threads());
+      } catch (OutOfMemoryError e) {
+        // CompiledModel.load's own says what the weights need (its cause the JVM's); "-Xmx" is the executor's memory setting here
+        throw failure = outOfMemory((e.getCause() instanceof OutOfMemoryError ? BadInputException.oneLine(e.getMessage())
+            : "loading the compiled model " + key.path() + ": out of memory (" + e.getMessage() + ")")
+            + "; an executor's heap is spark.executor.memory (spark-submit's --executor-memory; in local mode the driver's, --driver-memory)");
+      } catch (RuntimeException e) {
+        throw failure = e;
+      }
     }
 
     /** Its jar is gone or changed: closed now if no task holds it, else by the last to let go. */
     private void retire() {
       retired = true;
-      if (users == 0) model.close();
+      if (users == 0) close();
+    }
+
+    private void close() {
+      CompiledModel m = model; // null where its load failed or a retired entry's never ran
+      if (m != null) m.close();
     }
   }
 
@@ -590,7 +689,11 @@ public final class NetcClassifier {
       };
       org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
       if (task != null) task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) t -> done.run());
-      return new Batches(held.model, options, tensors, rows, done);
+      try {
+        return new Batches(held.model, options, tensors, rows, done);
+      } catch (BadInputException e) { // its refusal of the model (a map, no class scores) or the batch: which model, where several run
+        throw new BadInputException(modelJar + ": " + e.getMessage(), e);
+      }
     }
   }
 

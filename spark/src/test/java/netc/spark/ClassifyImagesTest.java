@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
@@ -306,6 +307,61 @@ class ClassifyImagesTest {
     assertEquals(1, status);
   }
 
+  /**
+   * Two jobs run at once from two threads of one JVM (a service, a notebook): the second takes the session the first
+   * made as the default one, and the first used to stop it when done, under the second's running job. Each now
+   * writes its output, whichever ends first, and the session stops with the last.
+   */
+  @Test
+  void twoJobsAtOnceInOneJvmBothFinish() throws Exception {
+    String master = System.getProperty("spark.master");
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    PrintStream p = new PrintStream(log, true, StandardCharsets.UTF_8);
+    Path spec = Files.writeString(dir.resolve("seven-at-once.net"), SPEC.replace("fc(10)", "fc(7)"));
+    Path jarA = Files.copy(jar, dir.resolve("job-a.jar")), jarB = dir.resolve("job-b.jar");
+    assertEquals(0, netc.cli.Main.run(new String[] {"compile", spec.toString(), "-o", jarB.toString(), "--thin"}, p, p), log.toString(StandardCharsets.UTF_8));
+    // job A (10 classes) ends while job B (7 classes) is in the middle of its own: B's first batch waits for A to have
+    // returned, and A's first batch for B's to have begun
+    java.util.concurrent.CountDownLatch bBegan = new java.util.concurrent.CountDownLatch(1), aEnded = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean aWaited = new java.util.concurrent.atomic.AtomicBoolean(), bWaited = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.ExecutorService jobs = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      System.setProperty("spark.master", "local[4]");
+      System.setProperty("spark.ui.enabled", "false");
+      NetcClassifier.predictOnExecutor = (model, input, batch, output) -> {
+        try {
+          if (model.outputSize() == 10 && !aWaited.getAndSet(true)) {
+            assertTrue(bBegan.await(120, java.util.concurrent.TimeUnit.SECONDS), "job B never ran a batch");
+          } else if (model.outputSize() == 7 && !bWaited.getAndSet(true)) {
+            bBegan.countDown();
+            assertTrue(aEnded.await(120, java.util.concurrent.TimeUnit.SECONDS), "job A never ended");
+          }
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+        model.predict(input, batch, output);
+      };
+      List<java.util.concurrent.Future<String>> runs = new ArrayList<>();
+      for (Path model : List.of(jarA, jarB)) {
+        Path output = dir.resolve("at-once-" + model.getFileName() + ".parquet");
+        runs.add(jobs.submit(() -> {
+          ByteArrayOutputStream err = new ByteArrayOutputStream();
+          int status = ClassifyImages.run(new String[] {images.toString(), model.toString(), output.toString()},
+              new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+          if (model == jarA) aEnded.countDown();
+          return status + " " + err.toString(StandardCharsets.UTF_8);
+        }));
+      }
+      for (var run : runs) assertEquals("0 ", run.get(300, java.util.concurrent.TimeUnit.SECONDS));
+      assertTrue(SparkSession.getDefaultSession().isEmpty(), "the session the jobs made stopped with the last");
+    } finally {
+      NetcClassifier.predictOnExecutor = CompiledModel::predict;
+      jobs.shutdownNow();
+      if (master == null) System.clearProperty("spark.master");
+      else System.setProperty("spark.master", master);
+    }
+  }
+
   /** A file that cannot be read when its task comes (deleted since the listing) is its row's error; the job goes on. */
   @Test
   void aFileGoneBeforeItsTaskIsAnErrorRowNotAFailedJob() throws IOException {
@@ -399,6 +455,75 @@ class ClassifyImagesTest {
     public org.apache.hadoop.fs.FileStatus[] listStatus(org.apache.hadoop.fs.Path f) throws IOException {
       if (f.getName().equals("locked")) throw new java.nio.file.AccessDeniedException(f.toString(), null, "Permission denied");
       return super.listStatus(f);
+    }
+  }
+
+  /** Opens of a file named flaky*.png fail with the storage's error that many times first; down*.png always; locked*.png are denied. */
+  public static final class FlakyFiles extends org.apache.hadoop.fs.RawLocalFileSystem {
+    static final java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
+    static volatile int failuresLeft;
+
+    @Override
+    public org.apache.hadoop.fs.FSDataInputStream open(org.apache.hadoop.fs.Path f, int bufferSize) throws IOException {
+      opens.incrementAndGet();
+      String name = f.getName();
+      if (name.startsWith("down") || name.startsWith("flaky") && failuresLeft-- > 0) {
+        throw new IOException("503 Slow Down (throttled)");
+      }
+      if (name.startsWith("locked")) throw new java.nio.file.AccessDeniedException(f.toString(), null, "Permission denied");
+      return super.open(f, bufferSize);
+    }
+
+    @Override
+    public org.apache.hadoop.fs.FileStatus[] listStatus(org.apache.hadoop.fs.Path f) throws IOException {
+      if (f.getName().startsWith("down")) throw new IOException("connection reset");
+      return super.listStatus(f);
+    }
+  }
+
+  /**
+   * A read that fails as storage does for a moment (throttled, a timeout) is tried again, and answers; one that keeps
+   * failing fails the task, naming the file (Spark runs the task again, and ends the job if it keeps failing), where a
+   * "cannot read" row would have been a permanent answer to a momentary problem in a job that exits 0. A file whose
+   * own problem it is (permission denied) is its row's error at once, not retried; so is a folder under the input that
+   * is denied, while one whose listing keeps failing ends the listing.
+   */
+  @Test
+  void storageFailuresAreRetriedThenFailTheTaskWhileTheFilesOwnAreRows() throws IOException {
+    Path folder = Files.createDirectories(dir.resolve("flaky"));
+    byte[] png = encode(picture(new Random(4), 20, 20), "png");
+    Files.write(folder.resolve("flaky.png"), png);
+    Files.write(folder.resolve("locked.png"), png);
+    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+    conf.setClass("fs.file.impl", FlakyFiles.class, org.apache.hadoop.fs.FileSystem.class);
+    conf.setBoolean("fs.file.impl.disable.cache", true);
+    long[] retries = NetcClassifier.retryMillis;
+    NetcClassifier.retryMillis = new long[] {1, 1};
+    try {
+      FlakyFiles.failuresLeft = 2; // the third try reads it
+      FlakyFiles.opens.set(0);
+      Map<String, Row> read = new HashMap<>();
+      new NetcClassifier.ReadFiles(new NetcClassifier.HadoopConf(conf), MAX_BYTES).call(NetcClassifier.list(folder.toString(), conf).iterator())
+          .forEachRemaining(r -> read.put(new org.apache.hadoop.fs.Path(r.getString(0)).getName(), r));
+      assertArrayEquals(png, (byte[]) read.get("flaky.png").get(2));
+      assertNull(read.get("flaky.png").get(3));
+      assertNull(read.get("locked.png").get(2));
+      assertTrue(read.get("locked.png").getString(3).endsWith("locked.png: cannot read (permission denied)"), read.get("locked.png").getString(3));
+      assertEquals(3 + 1, FlakyFiles.opens.get(), "flaky.png three times, locked.png once");
+
+      Path down = Files.write(folder.resolve("down.png"), png);
+      java.util.Iterator<Row> rows = new NetcClassifier.ReadFiles(new NetcClassifier.HadoopConf(conf), MAX_BYTES)
+          .call(List.of(org.apache.spark.sql.RowFactory.create(down.toUri().toString(), (long) png.length, null)).iterator());
+      BadInputException failed = assertThrows(BadInputException.class, rows::next);
+      assertEquals(down.toUri() + ": 3 tries failed (503 Slow Down (throttled)): the storage's failure, not the file's", failed.getMessage());
+      assertEquals(failed.getMessage(), ClassifyImages.message(sparkFailure(failed)), "what the driver prints");
+
+      Files.createDirectories(folder.resolve("down-folder"));
+      BadInputException listing = assertThrows(BadInputException.class, () -> NetcClassifier.list(folder.toString(), conf));
+      assertTrue(listing.getMessage().endsWith("down-folder: 3 tries failed (connection reset): the storage's failure, not the file's"),
+          listing.getMessage());
+    } finally {
+      NetcClassifier.retryMillis = retries;
     }
   }
 
@@ -615,6 +740,86 @@ class ClassifyImagesTest {
     NetcClassifier.releaseModels();
   }
 
+  /**
+   * Past MAX_MODELS, the least recently used model that no task holds is let go: while tasks hold them all, the
+   * executor holds more (letting a held one go had its next task load a second copy beside it, a load per task);
+   * once they let go, the next new model brings the count back.
+   */
+  @Test
+  void heldModelsAreNotLetGoPastTheLimit() throws IOException {
+    NetcClassifier.releaseModels();
+    List<NetcClassifier.Loaded> held = new ArrayList<>();
+    for (int v = 0; v <= NetcClassifier.MAX_MODELS; v++) {
+      held.add(NetcClassifier.acquire(Files.copy(jar, dir.resolve("held-" + v + ".jar")).toString(), 1));
+    }
+    assertEquals(NetcClassifier.MAX_MODELS + 1, NetcClassifier.loadedModels(), "all held: one over the limit");
+    CompiledModel first = held.get(0).model;
+    float[] in = new float[first.inputShape()[0] * first.inputShape()[1] * first.inputShape()[2]], out = new float[first.outputSize()];
+    for (NetcClassifier.Loaded l : held) l.model.predict(in, 1, out); // none closed
+    NetcClassifier.Loaded again = NetcClassifier.acquire(dir.resolve("held-0.jar").toString(), 1);
+    assertTrue(again.model == first, "the held model, not a second copy");
+    NetcClassifier.release(again);
+    held.forEach(NetcClassifier::release);
+    NetcClassifier.model(Files.copy(jar, dir.resolve("held-next.jar")).toString(), 1);
+    assertEquals(NetcClassifier.MAX_MODELS, NetcClassifier.loadedModels(), "two unheld let go for the new one");
+    NetcClassifier.releaseModels();
+  }
+
+  /**
+   * A model loads outside the cache's lock: a task of another model goes on while a slow one loads, and tasks of
+   * the loading jar wait for that one load. A load that fails fails the tasks that waited for it with its error,
+   * and a later task loads afresh.
+   */
+  @Test
+  void aSlowLoadHoldsUpOnlyTheTasksOfItsJar() throws Exception {
+    NetcClassifier.releaseModels();
+    Path slow = Files.copy(jar, dir.resolve("slow.jar")), other = Files.copy(jar, dir.resolve("other.jar"));
+    java.util.concurrent.CountDownLatch loading = new java.util.concurrent.CountDownLatch(1), finish = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger loads = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.ExecutorService tasks = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      NetcClassifier.loadOnExecutor = (path, threads) -> {
+        if (path.getFileName().toString().equals("slow.jar")) {
+          loads.incrementAndGet();
+          loading.countDown();
+          try {
+            finish.await();
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+          throw new BadInputException(path + ": not a model jar (for this test)");
+        }
+        return CompiledModel.load(path, threads);
+      };
+      var first = tasks.submit(() -> NetcClassifier.acquire(slow.toString(), 1));
+      assertTrue(loading.await(30, java.util.concurrent.TimeUnit.SECONDS));
+      Thread[] waiter = new Thread[1];
+      var waiting = tasks.submit(() -> {
+        waiter[0] = Thread.currentThread();
+        return NetcClassifier.acquire(slow.toString(), 1);
+      });
+      // another jar loads while slow.jar's load is under way (it used to wait for it, under the cache's lock)
+      NetcClassifier.Loaded o = assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> NetcClassifier.acquire(other.toString(), 1));
+      assertEquals(10, o.model.outputSize());
+      NetcClassifier.release(o);
+      long until = System.nanoTime() + 30_000_000_000L; // the second task waits for the first's load (blocked on it) before it fails
+      while ((waiter[0] == null || waiter[0].getState() != Thread.State.BLOCKED) && System.nanoTime() < until) Thread.sleep(1);
+      assertEquals(Thread.State.BLOCKED, waiter[0].getState());
+      finish.countDown();
+      for (var f : List.of(first, waiting)) {
+        var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> f.get(30, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(slow + ": not a model jar (for this test)", e.getCause().getMessage());
+      }
+      assertEquals(1, loads.get(), "one load, the waiting task given its error");
+      assertEquals(1, NetcClassifier.loadedModels(), "the failed load not kept");
+    } finally {
+      NetcClassifier.loadOnExecutor = CompiledModel::load;
+      tasks.shutdownNow();
+    }
+    assertEquals(10, NetcClassifier.model(slow.toString(), 1).outputSize(), "loaded afresh by a later task");
+    NetcClassifier.releaseModels();
+  }
+
   /** releaseModels closes every model held (a later call loads afresh); one a task still holds is closed when it lets go. */
   @Test
   void releasedModelsAreClosedOnceNoTaskHoldsThem() {
@@ -803,6 +1008,9 @@ class ClassifyImagesTest {
     explained.initCause(new OutOfMemoryError("Java heap space"));
     assertEquals(explained.getMessage(), ClassifyImages.message(sparkFailure(explained)));
     assertEquals("java.lang.OutOfMemoryError: Java heap space", ClassifyImages.message(sparkFailure(new OutOfMemoryError("Java heap space"))));
+    // a file system's error, whose message is the path alone (the jar deleted after the driver's check): its reason too
+    Path gone = dir.resolve("deleted-since.jar");
+    assertEquals(gone + ": no such file or directory", ClassifyImages.message(new java.nio.file.NoSuchFileException(gone.toString())));
     assertEquals("No space left on device", ClassifyImages.message(sparkFailure(new IOException("No space left on device\nsecond line"))));
     assertEquals("java.lang.NullPointerException", ClassifyImages.message(sparkFailure(new NullPointerException())));
     assertEquals("[PATH_ALREADY_EXISTS] Path file:/data/out.parquet already exists.", ClassifyImages.message(
@@ -932,6 +1140,11 @@ class ClassifyImagesTest {
       assertEquals("the model gives [4, 8, 8] an image, not one score per class: Options.logits gives its outputs (labels and probabilities"
           + " null)", e.getMessage());
     }
+    // a task names the model it refuses (several may run in one job)
+    BadInputException inTask = assertThrows(BadInputException.class, () -> new NetcClassifier.Classify(map.toString(),
+        new NetcClassifier.Options(1, 4, false, 1), true).call(List.of(org.apache.spark.sql.RowFactory.create("x")).iterator()));
+    assertEquals(map + ": the model gives [4, 8, 8] an image, not one score per class: Options.logits gives its outputs (labels and probabilities"
+        + " null)", inTask.getMessage());
   }
 
   /**
@@ -1107,6 +1320,17 @@ class ClassifyImagesTest {
       assertEquals("error: --batch 100: a batch's inputs and outputs take 1,258,295,200 bytes, more than an executor's heap of 1,024 MB: lower"
           + " --batch or raise spark.executor.memory (--executor-memory)\n", err.toString(StandardCharsets.UTF_8));
       assertEquals(1_258_295_200L, bigBatchBytes(100));
+      // an executor of 8 cores runs 8 tasks at once, each with its batch: 11 images fit one task's share no more
+      err.reset();
+      System.setProperty("spark.executor.cores", "8");
+      args[1] = "11";
+      assertEquals(1, ClassifyImages.run(args, System.out, e));
+      assertEquals(String.format(java.util.Locale.ROOT, "error: --batch 11: a batch's inputs and outputs take %,d bytes, %,d bytes for the 8 tasks"
+          + " an executor runs at once, more than an executor's heap of 1,024 MB: lower --batch or raise spark.executor.memory (--executor-memory)"
+          + " or lower spark.executor.cores%n", bigBatchBytes(11), 8 * bigBatchBytes(11)), err.toString(StandardCharsets.UTF_8));
+      assertTrue(bigBatchBytes(11) < 1L << 30 && 8 * bigBatchBytes(11) > 1L << 30, "one batch fits, eight do not");
+      System.clearProperty("spark.executor.cores");
+      args[1] = "100";
       long heap = Runtime.getRuntime().maxMemory();
       if (bigBatchBytes(682) > heap) { // a heap of more than 8 GB holds any batch of this model
         err.reset();
@@ -1119,6 +1343,7 @@ class ClassifyImagesTest {
       }
     } finally {
       System.clearProperty("spark.executor.memory");
+      System.clearProperty("spark.executor.cores");
       if (master == null) System.clearProperty("spark.master");
       else System.setProperty("spark.master", master);
     }
