@@ -27,9 +27,11 @@ import netc.ir.Shape;
  * computes the same windows: same input, stride, groups and outputs. Runs after batch norms are folded (a
  * branch's conv + batch norm is then one conv), before the input's normalization is folded (which needs the
  * input's one reader, as a merged stem is) and before residual fusion (which would turn the add into a conv's
- * epilogue). A batch norm after the sum, which fold-batchnorm left (it followed an add then), is folded into
- * the merged conv. Results agree with the unmerged graph to float rounding: the kernels are added in double,
- * once, when weights are bound.
+ * epilogue). A sum of three or more, a chain of adds, is regrouped where operands on different adds merge. A
+ * batch norm after the sum, which fold-batchnorm left (it followed an add then), is folded into the merged conv;
+ * with fold-batchnorm disabled no batch norm is folded, the input's either. Results agree with the unmerged
+ * graph to float rounding: each term's kernel as float (a folded batch norm's evaluated in double, then
+ * rounded), their sum in double, once, when weights are bound.
  */
 final class MergeParallelConvs implements Pass {
   @Override
@@ -51,32 +53,76 @@ final class MergeParallelConvs implements Pass {
   public Graph run(Graph graph, PassContext context) {
     GraphEditor e = new GraphEditor(graph);
     boolean foldNorms = context.enabled(new FoldBatchNorm()); // --disable-pass fold-batchnorm keeps every batch norm
-    for (int id : e.ids()) {
-      if (!e.has(id)) continue;
-      Node add = e.node(id); // an add merged just before may have been its operand: look it up again
-      if (add.op() != Op.ADD || add.attrs().has("act") || add.input(0) == add.input(1)) continue;
-      for (int k = 0; k < 2; k++) {
-        Node conv = e.node(add.input(k)), other = e.node(add.input(1 - k));
-        Node merged = merge(e, conv, other);
-        if (merged == null) continue;
-        List<Origin> origins = new ArrayList<>(conv.origins());
-        if (other.id() != conv.input(0)) origins.addAll(other.origins());
-        origins.addAll(add.origins());
-        e.remove(conv.id());
-        if (other.id() != conv.input(0)) e.remove(other.id());
-        e.replaceAt(add.id(), merged.withOrigins(origins));
-        e.replaceUses(add.id(), merged.id());
-        // a batch norm after the sum (fold-batchnorm ran before, when it followed an add) now follows a conv
-        List<Node> readers = e.consumers(merged.id());
-        if (foldNorms && e.uses(merged.id()) == 1 && readers.size() == 1) FoldBatchNorm.fold(e, readers.get(0));
-        break;
+    // until nothing merges: a regrouped sum may have two mergeable operands on one add now
+    for (boolean changed = true; changed; ) {
+      changed = false;
+      for (int id : e.ids()) {
+        if (!e.has(id)) continue;
+        Node add = e.node(id); // an add merged just before may have been its operand: look it up again
+        if (!plainAdd(add)) continue;
+        if (mergeOperands(e, add, foldNorms) || regroup(e, add, foldNorms)) changed = true;
       }
     }
     return e.build();
   }
 
+  /** An add with no activation of two different values: its operands may merge. */
+  private static boolean plainAdd(Node n) {
+    return n.op() == Op.ADD && !n.attrs().has("act") && n.input(0) != n.input(1);
+  }
+
+  /** Merges {@code add}'s two operands into one conv in its place, if they merge; whether they did. */
+  private static boolean mergeOperands(GraphEditor e, Node add, boolean foldNorms) {
+    for (int k = 0; k < 2; k++) {
+      Node conv = e.node(add.input(k)), other = e.node(add.input(1 - k));
+      Node merged = merge(e, conv, other, foldNorms);
+      if (merged == null) continue;
+      List<Origin> origins = new ArrayList<>(conv.origins());
+      if (other.id() != conv.input(0)) origins.addAll(other.origins());
+      origins.addAll(add.origins());
+      e.remove(conv.id());
+      if (other.id() != conv.input(0)) e.remove(other.id());
+      e.replaceAt(add.id(), merged.withOrigins(origins));
+      e.replaceUses(add.id(), merged.id());
+      // a batch norm after the sum (fold-batchnorm ran before, when it followed an add) now follows a conv
+      List<Node> readers = e.consumers(merged.id());
+      if (foldNorms && e.uses(merged.id()) == 1 && readers.size() == 1) FoldBatchNorm.fold(e, readers.get(0));
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * A sum of three or more is a chain of adds, (a + b) + c, built in the order of its branches, so two operands
+   * that merge may sit on different adds: a 1x3 and a 3x1 (which do not merge with each other) before a 3x3 (which
+   * takes both), ACNet's block. Where {@code outer}'s operand c merges with a conv a of the inner add, used by
+   * {@code outer} alone, the sum is regrouped as (a + c) + b: a and c one conv in a's place, {@code outer} gone.
+   * Whether it did.
+   */
+  private static boolean regroup(GraphEditor e, Node outer, boolean foldNorms) {
+    for (int k = 0; k < 2; k++) {
+      Node inner = e.node(outer.input(k)), c = e.node(outer.input(1 - k));
+      if (!plainAdd(inner) || e.uses(inner.id()) != 1) continue;
+      for (int j = 0; j < 2; j++) {
+        Node a = e.node(inner.input(j));
+        if (a.op() != Op.CONV || a.id() == c.id()) continue;
+        Node merged = merge(e, a, c, foldNorms);
+        if (merged == null) continue;
+        List<Origin> origins = new ArrayList<>(a.origins());
+        if (c.id() != a.input(0)) origins.addAll(c.origins());
+        origins.addAll(outer.origins());
+        e.replace(merged.withOrigins(origins)); // a's id, in a's place: it reads only the sum's input
+        e.replaceUses(outer.id(), inner.id());
+        e.remove(outer.id());
+        if (c.id() != a.input(0)) e.remove(c.id());
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** {@code conv} with {@code other} merged into it (a conv, the input itself, or its batch norm), or null if it cannot be. */
-  private static Node merge(GraphEditor e, Node conv, Node other) {
+  private static Node merge(GraphEditor e, Node conv, Node other, boolean foldNorms) {
     if (!centered(e, conv)) return null;
     int x = conv.input(0);
     Shape w = conv.param("weight").shape();
@@ -97,7 +143,7 @@ final class MergeParallelConvs implements Pass {
     } else {
       // the input itself, or its batch norm: a conv of the identity kernel, which needs as many outputs as inputs at stride 1
       boolean identity = other.id() == x;
-      boolean norm = other.op() == Op.BATCHNORM && other.input(0) == x && e.uses(other.id()) == 1 && !other.attrs().has("act");
+      boolean norm = foldNorms && other.op() == Op.BATCHNORM && other.input(0) == x && e.uses(other.id()) == 1 && !other.attrs().has("act");
       if (!identity && !norm) return null;
       if (!conv.attrs().getInts("stride").equals(List.of(1, 1)) || conv.shape().channels() != e.node(x).shape().channels()) return null;
       if (conv.shape().rank() != 3 || e.node(x).shape().rank() != 3) return null;

@@ -51,8 +51,13 @@ class OnnxImporterTest {
   }
 
   private static byte[] weight(String name, int out, int in, int k) {
+    return weight(name, out, in, k, 0.01f);
+  }
+
+  /** A conv weight of values i * step, i its flat index. */
+  private static byte[] weight(String name, int out, int in, int k, float step) {
     float[] v = new float[out * in * k * k];
-    for (int i = 0; i < v.length; i++) v[i] = i * 0.01f;
+    for (int i = 0; i < v.length; i++) v[i] = i * step;
     return OnnxBytes.floats(name, new long[] {out, in, k, k}, v);
   }
 
@@ -351,7 +356,8 @@ class OnnxImporterTest {
         conv("/b/c/Conv", "x", "c", "v"),
         OnnxBytes.node("/b/Add", "Add", List.of("a", "c"), List.of("s")),
         OnnxBytes.node("/b/Add_1", "Add", List.of("s", "x"), List.of("y")));
-    OnnxImporter.Result r = translate(nodes, List.of(weight("w", 2, 2, 1), weight("v", 2, 2, 1)));
+    // the two convs' weights differ (0.01 and 0.03 steps): a sum that read one tensor twice would show
+    OnnxImporter.Result r = translate(nodes, List.of(weight("w", 2, 2, 1), weight("v", 2, 2, 1, 0.03f)));
     assertEquals("""
         input(2, 4, 4)
 
@@ -367,7 +373,7 @@ class OnnxImporterTest {
     for (int o = 0; o < 2; o++) {
       for (int p = 0; p < 16; p++) {
         double sum = x.data()[o * 16 + p];
-        for (int i = 0; i < 2; i++) sum += 2 * (o * 2 + i) * 0.01 * x.data()[i * 16 + p]; // both convs have weights i * 0.01
+        for (int i = 0; i < 2; i++) sum += (o * 2 + i) * (0.01 + 0.03) * x.data()[i * 16 + p]; // w's weights (o * 2 + i) * 0.01, v's * 0.03
         expected[o * 16 + p] = sum;
       }
     }

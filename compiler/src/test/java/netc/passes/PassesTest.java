@@ -112,6 +112,34 @@ class PassesTest {
     assertTrue(differential(normed, normedMerged) < 1e-6, "merged and folded: " + differential(normed, normedMerged));
     PassContext noFold = new PassContext(CTX.optLevel(), Set.of("fold-batchnorm"), CTX.block(), List.of());
     assertEquals("input conv batchnorm relu", ops(new MergeParallelConvs().run(normed, noFold)));
+    Graph inputNorm = Specs.fromText("input(4, 8, 8)\nsum { conv(4, 3, padding = 1) } and { batchnorm() }");
+    assertEquals("input conv batchnorm add", ops(new MergeParallelConvs().run(inputNorm, noFold)), "the input's batch norm kept too");
+    // the order of a sum's branches does not decide what merges: a 1x3 and a 3x1 (neither within the other) before a
+    // 3x3 (ACNet's block) merge into it, the sum's adds regrouped; two 3x3s after a branch ending in relu merge too
+    for (String branches : List.of("{ h: conv(8, [1, 3], padding = [0, 1]) } and { v: conv(8, [3, 1], padding = [1, 0]) } and { s: conv(8, 3, padding = 1) }",
+        "{ s: conv(8, 3, padding = 1) } and { h: conv(8, [1, 3], padding = [0, 1]) } and { v: conv(8, [3, 1], padding = [1, 0]) }",
+        "{ h: conv(8, [1, 3], padding = [0, 1]) } and { s: conv(8, 3, padding = 1) } and { v: conv(8, [3, 1], padding = [1, 0]) } and { }")) {
+      Graph acnet = Specs.fromText("input(8, 8, 8)\nsum " + branches + "\nbn: batchnorm()");
+      Graph acnetMerged = new MergeParallelConvs().run(acnet, CTX);
+      assertEquals("input conv", ops(acnetMerged), branches);
+      assertEquals(List.of(3, 3), acnetMerged.nodes().get(1).attrs().getInts("kernel"));
+      assertTrue(acnetMerged.nodes().get(1).origins().stream().map(o -> o.layer()).toList().containsAll(List.of("h", "v", "s", "bn")));
+      assertTrue(differential(acnet, acnetMerged) < 1e-6, branches + ": " + differential(acnet, acnetMerged));
+    }
+    Graph afterRelu = Specs.fromText("input(8, 8, 8)\nsum { conv(8, 3, padding = 1)  relu() } and { conv(8, 3, padding = 1) } and { conv(8, 1) }");
+    Graph afterReluMerged = new MergeParallelConvs().run(afterRelu, CTX);
+    assertEquals(2, afterReluMerged.nodes().stream().filter(n -> n.op() == Op.CONV).count(), ops(afterReluMerged));
+    assertEquals(1, afterReluMerged.nodes().stream().filter(n -> n.op() == Op.ADD).count(), ops(afterReluMerged));
+    assertTrue(differential(afterRelu, afterReluMerged) < 1e-6);
+    // a grouped conv and the input's batch norm: the scaled identity within each group
+    Graph groupedNorm = Specs.fromText("input(8, 6, 6)\nsum { conv(8, 3, padding = 1, groups = 4) } and { batchnorm() } and { conv(8, 1, groups = 2) }");
+    Graph groupedNormMerged = new MergeParallelConvs().run(groupedNorm, CTX);
+    assertEquals("input conv conv add", ops(groupedNormMerged), "groups 4 and 2 do not merge; the batch norm does");
+    assertTrue(differential(groupedNorm, groupedNormMerged) < 1e-6);
+    Graph depthwise = Specs.fromText("input(8, 6, 6)\nsum { conv(8, 3, padding = 1, groups = 8) } and { batchnorm() } and { conv(8, 1, groups = 8) }");
+    Graph depthwiseMerged = new MergeParallelConvs().run(depthwise, CTX);
+    assertEquals("input conv", ops(depthwiseMerged));
+    assertTrue(differential(depthwise, depthwiseMerged) < 1e-6);
     // a grouped conv and the input: the identity within each group
     Graph grouped = Specs.fromText("input(8, 6, 6)\nsum { a: conv(8, 3, padding = 1, groups = 4) } and { }");
     Graph groupedMerged = new MergeParallelConvs().run(grouped, CTX);

@@ -348,8 +348,8 @@ public final class RandomNetworks {
 
   /**
    * sum { ... } and { ... }: two or three branches from the current map, each a conv to the same channels at the
-   * same stride (RepVGG's 3x3 and 1x1 side by side), now and then a batch norm and an activation after it; one
-   * empty branch (the input itself), not the first, where the convs keep the map's shape; now and then a batch norm
+   * same stride (RepVGG's 3x3 and 1x1 side by side; now and then grouped), now and then a batch norm and an activation
+   * after it; one empty branch (the input itself) or the input's batch norm, not the first, where the convs keep the map's shape; now and then a batch norm
    * after the sum. The adds fold into a branch's conv as a residual's does.
    */
   private void sum(int depth) {
@@ -361,12 +361,14 @@ public final class RandomNetworks {
       String scope = rng.nextInt(4) == 0 ? plainName() + ": " : "";
       line(depth, null, (b == 0 ? "sum " : "} and ") + scope + "{");
       if (b > 0 && !empty && stride == 1 && outs == c0 && rng.nextInt(3) == 0) {
-        empty = true; // the input itself
+        empty = true; // the input itself, or its batch norm (RepVGG's identity branch)
+        if (rng.nextBoolean()) line(depth + 1, name(), batchnorm());
         continue;
       }
       int k = Math.min(pick(1, 3, 3, 5), 2 * Math.min(h0, w0) - 1) / 2 * 2 + 1;
-      line(depth + 1, name(), String.format(Locale.ROOT, "conv(%d, %d%s%s)", outs, k, stride == 1 ? "" : ", stride = " + stride,
-          k > 1 ? ", padding = " + k / 2 : ""));
+      int groups = divisor(gcd(c0, outs)); // now and then grouped: branches of one group count merge
+      line(depth + 1, name(), String.format(Locale.ROOT, "conv(%d, %d%s%s%s)", outs, k, stride == 1 ? "" : ", stride = " + stride,
+          k > 1 ? ", padding = " + k / 2 : "", groups > 1 ? ", groups = " + groups : ""));
       if (rng.nextBoolean()) line(depth + 1, name(), batchnorm());
       if (rng.nextBoolean()) line(depth + 1, name(), activation());
     }
@@ -427,6 +429,10 @@ public final class RandomNetworks {
   }
 
   /** A random divisor of n, 1 most often. */
+  private static int gcd(int a, int b) {
+    return b == 0 ? a : gcd(b, a % b);
+  }
+
   private int divisor(int n) {
     if (rng.nextInt(3) != 0) return 1;
     List<Integer> d = new ArrayList<>();
