@@ -626,7 +626,10 @@ public final class GraphBuilder {
       }
       case BATCHNORM -> {
         double eps = number(call, a, "eps");
-        if (!((float) eps > 0)) throw new NetcException(argSpan(call, "eps", a), "eps must be positive (as float32: " + Attrs.format(eps) + " is not)");
+        // 0 as ONNX models may have it (a zero variance is then refused with the weights); a tiny eps that float32 makes 0 is a slip
+        if (!((float) eps > 0) && eps != 0) {
+          throw new NetcException(argSpan(call, "eps", a), "eps must be positive or 0 (as float32: " + Attrs.format(eps) + " is not)");
+        }
         attrs = attrs.with("eps", eps);
         Shape c = new Shape(in.dim(0));
         for (String role : List.of("weight", "bias", "running_mean", "running_var")) {

@@ -1109,7 +1109,8 @@ public final class OnnxImporter {
       weights.put(roles[i], new Tensor(new int[] {in[0]}, t.floats()));
     }
     float eps = floatAttr(n, "epsilon", 1e-5f);
-    if (!(eps > 0) || !Float.isFinite(eps)) throw unsupportedAttributes(n, "epsilon must be a positive number");
+    // 0 is legal in ONNX (onnxruntime and torch divide by the bare variance): kept, and a zero variance refused with the weights
+    if (!(eps >= 0) || !Float.isFinite(eps)) throw unsupportedAttributes(n, "epsilon must be a positive number or 0");
     return layer(List.of(n), body, "batchnorm(eps = " + number(eps) + ")", in, weights, n.inputs().get(1));
   }
 

@@ -70,7 +70,7 @@ public final class WeightBinding implements ParamSource {
           + " more such tensor" + (ofLayers.size() == 2 ? "" : "s") : "")));
     }
     WeightBinding binding = new WeightBinding(file, unused);
-    binding.readAndCheckValues(needed.keySet(), varianceTensors(graph));
+    binding.readAndCheckValues(needed.keySet(), varianceTensors(graph), zeroEpsilonVariances(graph));
     return binding;
   }
 
@@ -79,12 +79,12 @@ public final class WeightBinding implements ParamSource {
    * would silently poison the output: one NaN weight makes every logit NaN. All tensors are checked
    * before reporting, so one message lists every bad tensor.
    */
-  private void readAndCheckValues(Collection<String> names, Set<String> variances) {
+  private void readAndCheckValues(Collection<String> names, Set<String> variances, Set<String> zeroEpsilon) {
     List<String> problems = new ArrayList<>();
     for (String name : names) {
       float[] values = file.floats(name);
       cache.put(name, values);
-      String problem = valueProblem(values, variances.contains(name));
+      String problem = valueProblem(values, variances.contains(name), zeroEpsilon.contains(name));
       if (problem != null) problems.add(name + ": " + problem);
     }
     if (!problems.isEmpty()) throw new BadInputException(file.name() + ": " + summarize(problems));
@@ -101,18 +101,28 @@ public final class WeightBinding implements ParamSource {
 
   /** What is wrong with a tensor's values, or null: NaN, infinite and (for a variance) negative counts. */
   static String valueProblem(float[] values, boolean variance) {
-    long nan = 0, infinite = 0, negative = 0;
+    return valueProblem(values, variance, false);
+  }
+
+  /**
+   * {@link #valueProblem(float[], boolean)}, and for a variance a batch norm adds an epsilon of 0 to ({@code
+   * zeroEpsilon}: an ONNX model's may be 0), the zeros: 1 / sqrt(0) would make the channel's outputs infinite.
+   */
+  static String valueProblem(float[] values, boolean variance, boolean zeroEpsilon) {
+    long nan = 0, infinite = 0, negative = 0, zero = 0;
     for (float v : values) {
       if (Float.isNaN(v)) nan++;
       else if (Float.isInfinite(v)) infinite++;
       else if (variance && v < 0) negative++;
+      else if (variance && zeroEpsilon && v == 0) zero++;
     }
     List<String> kinds = new ArrayList<>();
     if (nan > 0) kinds.add(nan + " NaN");
     if (infinite > 0) kinds.add(infinite + " infinite");
     if (negative > 0) kinds.add(negative + " negative (a variance cannot be)");
+    if (zero > 0) kinds.add(zero + " zero (a batch norm of eps = 0 would divide by zero)");
     if (kinds.isEmpty()) return null;
-    long bad = nan + infinite + negative;
+    long bad = nan + infinite + negative + zero;
     String head = bad + " of " + values.length + " values " + (bad == 1 ? "is " : "are ");
     return kinds.size() == 1 ? head + kinds.get(0).substring(kinds.get(0).indexOf(' ') + 1)
         : head + "bad: " + String.join(", ", kinds);
@@ -129,6 +139,22 @@ public final class WeightBinding implements ParamSource {
       for (ParamExpr p : n.params().values()) addFoldedVariances(p, out);
     }
     return out;
+  }
+
+  /** The variance tensors of batch norms whose epsilon is 0, before or after folding. */
+  static Set<String> zeroEpsilonVariances(Graph graph) {
+    Set<String> out = new HashSet<>();
+    for (Node n : graph.nodes()) {
+      if (n.op() == Op.BATCHNORM && n.param("running_var") != null && n.attrs().getDouble("eps") == 0) addRefs(n.param("running_var"), out);
+      for (ParamExpr p : n.params().values()) addZeroEpsilonVariances(p, out);
+    }
+    return out;
+  }
+
+  private static void addZeroEpsilonVariances(ParamExpr p, Set<String> out) {
+    if (p instanceof ParamExpr.BnScaledWeight w && w.eps() == 0) addRefs(w.var(), out);
+    if (p instanceof ParamExpr.BnShiftedBias b && b.eps() == 0) addRefs(b.var(), out);
+    for (ParamExpr operand : p.operands()) if (operand != null) addZeroEpsilonVariances(operand, out);
   }
 
   private static void addFoldedVariances(ParamExpr p, Set<String> out) {

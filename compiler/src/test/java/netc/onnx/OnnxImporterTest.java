@@ -1819,6 +1819,52 @@ class OnnxImporterTest {
   }
 
   /**
+   * A BatchNormalization of epsilon 0 (legal in ONNX; onnxruntime and torch divide by the bare variance) imports as
+   * batchnorm(eps = 0.0), and computes (x - mean) * gamma / sqrt(var) + beta, folded after a conv or standing alone; a
+   * zero variance with it is refused with the weights, naming the tensor, where the outputs would be infinite. A
+   * negative epsilon stays refused.
+   */
+  @Test
+  void aBatchNormOfEpsilonZeroImportsAndAZeroVarianceIsRefused() throws java.io.IOException {
+    List<byte[]> statistics = List.of(OnnxBytes.floats("g", new long[] {2}, 1, 2), OnnxBytes.floats("b", new long[] {2}, 0, 1),
+        OnnxBytes.floats("m", new long[] {2}, 0.5f, -1), OnnxBytes.floats("v", new long[] {2}, 4, 0.25f));
+    List<byte[]> nodes = List.of(conv("/c/Conv", "x", "c", "w"),
+        OnnxBytes.node("/bn/BatchNormalization", "BatchNormalization", List.of("c", "g", "b", "m", "v"), List.of("y"), OnnxBytes.real("epsilon", 0)));
+    List<byte[]> initializers = new ArrayList<>(statistics);
+    initializers.add(weight("w", 2, 2, 1));
+    OnnxImporter.Result r = translate(nodes, initializers);
+    assertTrue(r.spec().contains("bn: batchnorm(eps = 0.0)  // onnx: /bn/BatchNormalization (BatchNormalization)"), r.spec());
+    Tensor x = Tensor.uniform(9, 1, 2, 4, 4);
+    double[] expected = new double[2 * 16];
+    float[] gamma = {1, 2}, beta = {0, 1}, mean = {0.5f, -1}, var = {4, 0.25f};
+    for (int o = 0; o < 2; o++) {
+      for (int p = 0; p < 16; p++) {
+        double c = 0;
+        for (int i = 0; i < 2; i++) c += (o * 2 + i) * 0.01 * x.data()[i * 16 + p];
+        expected[o * 16 + p] = (c - mean[o]) * gamma[o] / Math.sqrt(var[o]) + beta[o];
+      }
+    }
+    Tensor[] y = compiledAndInterpreted(r, x);
+    assertClose(expected, y[1], "interpreted");
+    assertClose(expected, y[0], "compiled, folded into the conv");
+    List<byte[]> zeroVariance = new ArrayList<>(initializers);
+    zeroVariance.set(3, OnnxBytes.floats("v", new long[] {2}, 4, 0));
+    OnnxImporter.Result z = translate(nodes, zeroVariance);
+    var weights = new java.util.LinkedHashMap<String, Tensor>(z.weights());
+    Path file = java.nio.file.Files.createTempFile("zero-variance", ".safetensors");
+    try {
+      netc.runtime.io.Safetensors.write(file, weights, Map.of());
+      String e = assertThrows(netc.runtime.BadInputException.class, () -> netc.weights.WeightBinding.bind(build(z), file)).getMessage();
+      assertTrue(e.endsWith("bn.running_var: 1 of 2 values is zero (a batch norm of eps = 0 would divide by zero)"), e);
+    } finally {
+      java.nio.file.Files.delete(file);
+    }
+    String negative = error(List.of(OnnxBytes.node("/bn/BatchNormalization", "BatchNormalization", List.of("x", "g", "b", "m", "v"), List.of("y"),
+        OnnxBytes.real("epsilon", -1e-5f))), statistics);
+    assertTrue(negative.contains("epsilon must be a positive number or 0"), negative);
+  }
+
+  /**
    * A MaxPool's indices, and from opset 14 a BatchNormalization's running statistics, named though
    * nothing reads them, or left empty: the layer computes the first output only, which is all the graph
    * uses. Read (by a node), they are refused. Before opset 14 a batch norm's named statistics outputs
