@@ -161,10 +161,25 @@ public final class CompileMojo extends AbstractMojo {
       }
       Path out = outputDirectory.toPath();
       leaveEarlierOutput(out);
-      retireUndeclared(out, specs.stream().map(SpecFiles.Spec::name).toList());
       if (!specs.isEmpty()) Files.createDirectories(out); // absent in a project without Java sources
-      for (SpecFiles.Spec spec : specs) compile(spec, out);
-      removeGone(out, specs.stream().map(SpecFiles.Spec::name).toList());
+      boolean done = false;
+      try {
+        for (SpecFiles.Spec spec : specs) compile(spec, out);
+        removeGone(out, specs.stream().map(SpecFiles.Spec::name).toList());
+        // after the compiles: an undeclared execution's stamps (mvn netc:compile's) may show a model up to date
+        retireUndeclared(out, specs.stream().map(SpecFiles.Spec::name).toList());
+        done = true;
+      } finally {
+        // a failed compile took its model out (no stale model stays behind a failed build) and the compiler wrote
+        // the list of models with its own alone: the list names the models there, whatever failed
+        if (!done && Files.isDirectory(out)) {
+          try {
+            ModelDirectory.declarePresent(out);
+          } catch (IOException e) {
+            getLog().warn("netc: could not rewrite the list of models in " + out + ": " + e);
+          }
+        }
+      }
       ModelDirectory.declarePresent(out);
     } catch (NetcException e) {
       throw new MojoFailureException(inPomWords(oneLine(e)));
@@ -309,11 +324,18 @@ public final class CompileMojo extends AbstractMojo {
     List<Path> others = otherExecutions().stream().map(e -> e.resolve(spec.name() + STAMP)).toList();
     if (loaded && stamp.upToDate(ModelDirectory.folder(out, spec.name()), others)) {
       getLog().info("netc: model " + spec.name() + " is up to date");
+      // another execution's compile (mvn netc:compile's default-cli): this one's stamp records it, as its own would
+      if (stamp.adopted()) stamp.write(ModelDirectory.folder(out, spec.name()), stamp.warnings());
       // its compile's warnings hold for the model this build packages: said again, not only by the build that compiled it
       for (String w : stamp.warnings()) getLog().warn(w);
       return;
     }
     List<String> warnings = new ArrayList<>();
+    if (weights == null && !onnx && weightsDirectory != null) {
+      // the folder was named for the weights: a model without its file there (a spec renamed) is a mistake, not a demo
+      throw new MojoFailureException("netc: " + shown(spec.file()) + ": no weights " + weightsPath(spec) + " in <weightsDirectory> "
+          + weightsDirectory + " (named after the spec; without <weightsDirectory>, a spec without weights gets synthetic ones)");
+    }
     if (weights == null && !onnx) { // an ONNX model carries its weights
       warn(warnings, "netc: no weights for " + spec.file().getFileName() + " (looked for " + weightsPath(spec)
           + "): model " + spec.name() + " gets synthetic weights (seed " + SpecCompiler.SYNTHETIC_SEED + "), its answers mean nothing");

@@ -47,7 +47,7 @@ final class SpecFiles {
         } else {
           Path f;
           try {
-            f = source.resolve(inc);
+            f = source.resolve(inc.replace('\\', '/')); // vision\resnet.net from a pom written on Windows: a separator, as in a pattern
           } catch (InvalidPathException e) { // Windows: a character no file name holds
             throw new BadInputException("<includes><include>" + inc + "</include>: not a file name (" + e.getReason() + ")");
           }
@@ -158,8 +158,13 @@ final class SpecFiles {
     Files.walkFileTree(start, new java.nio.file.SimpleFileVisitor<>() {
       @Override
       public java.nio.file.FileVisitResult preVisitDirectory(Path dir, java.nio.file.attribute.BasicFileAttributes a) {
-        // below the model's folder only: a model kept in one of those folders still has its own files
-        return !dir.equals(start) && skip.contains(dir) ? java.nio.file.FileVisitResult.SKIP_SUBTREE : java.nio.file.FileVisitResult.CONTINUE;
+        // below the model's folder only: a model kept in one of those folders still has its own files. Nor hidden folders
+        // (.git, whose index `git status` rewrites, .idea) or any module's target: a model at the project's root would
+        // otherwise be compiled again after most commands, walking the whole repository each time
+        if (dir.equals(start)) return java.nio.file.FileVisitResult.CONTINUE;
+        String name = dir.getFileName().toString();
+        return skip.contains(dir) || name.startsWith(".") || name.equals("target") ? java.nio.file.FileVisitResult.SKIP_SUBTREE
+            : java.nio.file.FileVisitResult.CONTINUE;
       }
 
       @Override

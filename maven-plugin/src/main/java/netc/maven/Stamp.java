@@ -100,29 +100,41 @@ final class Stamp {
   private List<String> warnings = List.of();
 
   /**
-   * True when no input changed since the stamp was written and {@code model} (a model's folder) holds the
-   * model it recorded, or one that another execution's stamp ({@code others}) records it wrote from the same
-   * configuration and inputs (so the same model: {@code mvn netc:compile} run with the lifecycle's
-   * configuration does not make the next build compile it again); then {@link #warnings} are the warnings
-   * of this stamp's compile.
+   * True when {@code model} (a model's folder) holds the model a compile from these very configuration and
+   * inputs wrote: the one this stamp recorded, or one that another execution's stamp ({@code others})
+   * records it wrote from the same configuration and inputs (so the same model: {@code mvn netc:compile} run
+   * with the lifecycle's configuration does not make the next build compile it again, whichever of the two
+   * has a stamp of its own). Then {@link #warnings} are the warnings of that compile, and {@link #adopted}
+   * says whether the stamp was another execution's (this one's is then to be written).
    */
   boolean upToDate(Path model, List<Path> others) throws IOException {
-    if (!Files.isRegularFile(file) || !Files.isRegularFile(model.resolve(PROPERTIES))) return false;
-    String text = Files.readString(file);
-    if (!text.startsWith(contents)) return false;
-    String[] lines = text.substring(contents.length()).split("\n", -1);
-    List<String> said = new ArrayList<>();
-    for (int i = 1; i < lines.length; i++) {
-      if (lines[i].startsWith(WARNING)) said.add(lines[i].substring(WARNING.length()));
-      else if (!lines[i].isEmpty()) return false; // not a stamp this class wrote
-    }
+    if (!Files.isRegularFile(model.resolve(PROPERTIES))) return false;
     String now = written(model);
-    boolean ours = (lines[0] + "\n").equals(now);
-    for (int i = 0; !ours && i < others.size(); i++) {
-      ours = Files.isRegularFile(others.get(i)) && Files.readString(others.get(i)).startsWith(contents + now);
+    List<Path> stamps = new ArrayList<>(List.of(file));
+    stamps.addAll(others);
+    for (Path stamp : stamps) {
+      if (!Files.isRegularFile(stamp)) continue;
+      String text = Files.readString(stamp);
+      if (!text.startsWith(contents + now)) continue;
+      List<String> said = new ArrayList<>();
+      boolean ours = true;
+      for (String line : text.substring(contents.length() + now.length()).split("\n", -1)) {
+        if (line.startsWith(WARNING)) said.add(line.substring(WARNING.length()));
+        else if (!line.isEmpty()) ours = false; // not a stamp this class wrote
+      }
+      if (!ours) continue;
+      warnings = List.copyOf(said);
+      adopted = !stamp.equals(file);
+      return true;
     }
-    if (ours) warnings = List.copyOf(said);
-    return ours;
+    return false;
+  }
+
+  /** Whether {@link #upToDate} found the model in another execution's stamp, not this one's. */
+  private boolean adopted;
+
+  boolean adopted() {
+    return adopted;
   }
 
   /** The warnings of the compile that wrote the model, when {@link #upToDate} found it so: a build that packages it says them again. */
@@ -143,23 +155,32 @@ final class Stamp {
 
   private static final String WARNING = "warning ";
 
-  private static final String PROPERTIES = "model.properties", WEIGHTS = "weights.bin";
+  private static final String PROPERTIES = "model.properties";
 
   /**
    * What tells the model a compile wrote from any other: its folder, a hash of its model.properties (a few
-   * hundred bytes; it says whether its weights are synthetic) and the size and time of its weights.bin (which
-   * may be gigabytes: not read). A compile writes both anew, so one that wrote over the model since (the
-   * same model name in another execution, {@code mvn netc:compile} among them) changes this.
+   * hundred bytes; it says whether its weights are synthetic), and every other file of the folder by name, size
+   * and time (weights.bin may be gigabytes: not read). A compile writes them all anew, so one that wrote over the
+   * model since (the same model name in another execution, {@code mvn netc:compile} among them) changes this;
+   * so does a class or labels file deleted (an IDE that clears class files), which left a model whose class
+   * could not be loaded reported up to date.
    */
   private static String written(Path model) throws IOException {
-    Path folder = model.toAbsolutePath().normalize(), weights = folder.resolve(WEIGHTS);
+    Path folder = model.toAbsolutePath().normalize();
     String hash;
     try {
       hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(folder.resolve(PROPERTIES))));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("no SHA-256 in this JVM", e); // every Java platform must have it
     }
-    return "model " + folder + ", " + PROPERTIES + " SHA-256 " + hash + ", " + WEIGHTS + " "
-        + (Files.isRegularFile(weights) ? Files.size(weights) + " bytes, modified " + Files.getLastModifiedTime(weights).toInstant() : "absent") + "\n";
+    StringBuilder files = new StringBuilder();
+    try (var list = Files.list(folder)) {
+      // model.properties by its hash above (what a test of recompiles watches is its time)
+      for (Path f : list.filter(f -> Files.isRegularFile(f) && !f.getFileName().toString().equals(PROPERTIES)).sorted().toList()) {
+        files.append(", ").append(f.getFileName()).append(' ').append(Files.size(f)).append(" bytes ")
+            .append(Files.getLastModifiedTime(f).toInstant());
+      }
+    }
+    return "model " + folder + ", " + PROPERTIES + " SHA-256 " + hash + files + "\n";
   }
 }

@@ -128,6 +128,11 @@ class CompileMojoTest {
     listed.includes = List.of("vision/nested.net", "tiny.net");
     listed.execute();
     assertEquals("nested\ntiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    CompileMojo windows = mojo(); // a pom written on Windows: a backslash is a separator in a plain path too, as in a pattern
+    windows.includes = List.of("vision\\nested.net");
+    windows.execute();
+    assertEquals("nested\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    listed.execute();
     try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
       assertMatchesInterpreter(loader, "nested", src.resolve("vision/nested.net"), SYNTHETIC_SEED, new int[] {2, 1, 8, 8});
     }
@@ -299,6 +304,12 @@ class CompileMojoTest {
     Path k = kept.toRealPath();
     assertEquals(List.of(k.resolve("conv.onnx"), k.resolve("conv.onnx.data"), k.resolve("weights-v1.bin")),
         SpecFiles.onnxInputs(kept.resolve("conv.onnx"), List.of(kept, kept.resolve("target"))).stream().sorted().toList());
+    // a model at a project's root: its hidden folders (.git, whose index git status rewrites) and any module's target are not
+    // its inputs, or it would compile again after most commands
+    Files.write(Files.createDirectories(kept.resolve(".git")).resolve("index"), new byte[] {2});
+    Files.write(Files.createDirectories(kept.resolve("module/target")).resolve("app.jar"), new byte[] {3});
+    assertEquals(List.of(k.resolve("conv.onnx"), k.resolve("conv.onnx.data"), k.resolve("weights-v1.bin")),
+        SpecFiles.onnxInputs(kept.resolve("conv.onnx"), List.of()).stream().sorted().toList());
   }
 
   /** An import any number of folders down is an input: the loader reads it, so an edit of it recompiles the model. */
@@ -532,11 +543,66 @@ class CompileMojoTest {
     FileTime first = FileTime.fromMillis(1_000_000);
     Files.setLastModifiedTime(props, first);
     execution("default-cli", "other-net.net").execute();
-    assertNotEquals(first, Files.getLastModifiedTime(props), "default-cli has no stamp of its own yet: it compiles");
-    Files.setLastModifiedTime(props, first);
+    assertEquals(first, Files.getLastModifiedTime(props), "default wrote what default-cli would: up to date, though it has no stamp yet");
     execution("default", "other-net.net").execute();
-    assertEquals(first, Files.getLastModifiedTime(props), "default-cli wrote what default would: up to date");
-    assertEquals(3, warnings.stream().filter(w -> w.contains("synthetic weights")).count(), "said by both compiles, and again: " + warnings);
+    assertEquals(first, Files.getLastModifiedTime(props), "up to date");
+    assertEquals(3, warnings.stream().filter(w -> w.contains("synthetic weights")).count(), "said by the compile, and again each time: " + warnings);
+  }
+
+  /**
+   * A compile that fails takes its model out (no stale model behind a failed build), and the list of models
+   * names those there: the compiler had rewritten it with the model it compiled before the failure alone,
+   * leaving out the models found up to date.
+   */
+  @Test
+  void aFailedCompileLeavesTheListOfModelsWhole() throws Exception {
+    Files.writeString(src.resolve("zeta.net"), OTHER.replace("fc(3)", "fc(2)"));
+    mojo().execute();
+    assertEquals("other_net\ntiny\nzeta\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    Files.writeString(src.resolve("other-net.net"), OTHER.replace("fc(3)", "fc(6)")); // compiled again, first
+    Files.writeString(src.resolve("tiny.net"), TINY.replace("global_avgpool()", "conv(4, 3, groups = 3)\nglobal_avgpool()")); // then fails
+    String failure = assertThrows(MojoFailureException.class, () -> mojo().execute()).getMessage();
+    assertTrue(failure.contains("tiny.net:5:12: groups=3 does not divide"), failure);
+    assertFalse(Files.exists(classes.resolve("netc/models/tiny")), "the failed spec's model is out");
+    assertEquals("other_net\nzeta\n", Files.readString(classes.resolve("META-INF/netc/model")));
+  }
+
+  /** A model whose class files are gone (an IDE that cleared them) is not up to date: its folder's files are part of the stamp. */
+  @Test
+  void aModelMissingItsClassIsCompiledAgain() throws Exception {
+    mojo().execute();
+    Path folder = classes.resolve("netc/models/other_net");
+    List<Path> classFiles;
+    try (var list = Files.list(folder)) {
+      classFiles = list.filter(f -> f.toString().endsWith(".class")).toList();
+    }
+    assertFalse(classFiles.isEmpty());
+    for (Path f : classFiles) Files.delete(f);
+    mojo().execute();
+    for (Path f : classFiles) assertTrue(Files.exists(f), f + " written again");
+  }
+
+  /**
+   * mvn package (execution default, the one the pom declares), mvn netc:compile (default-cli), mvn package again,
+   * nothing edited: nothing is compiled again. Each used to compile it: default-cli had no stamp of its own, and
+   * the next package deleted default-cli's stamps (an undeclared execution's) before looking for a stamp of the
+   * model it found there.
+   */
+  @Test
+  void alternatingTheGoalAndTheLifecycleCompilesNothingAgain() throws Exception {
+    List<Plugin> pom = declaring("default");
+    Path props = classes.resolve("netc/models/other_net/model.properties");
+    FileTime first = FileTime.fromMillis(1_000_000);
+    declared(pom, "default", "other-net.net").execute();
+    Files.setLastModifiedTime(props, first);
+    for (String id : List.of("default-cli", "default", "default-cli", "default")) {
+      declared(pom, id, "other-net.net").execute();
+      assertEquals(first, Files.getLastModifiedTime(props), id + ": up to date");
+    }
+    assertFalse(Files.exists(project.resolve("target/netc-maven-plugin/default-cli")), "the undeclared execution's stamps retired");
+    Files.writeString(src.resolve("other-net.net"), OTHER.replace("fc(3)", "fc(5)"));
+    declared(pom, "default-cli", "other-net.net").execute();
+    assertTrue(Files.readString(props).contains("output.size=5\n"), "an edit still compiles");
   }
 
   /**
@@ -858,16 +924,24 @@ class CompileMojoTest {
     assertEquals("<sourceDirectory> " + project.resolve("src/main/nect") + ": no such directory (it holds the <includes>)", e.getMessage());
   }
 
+  /**
+   * A spec whose weights are not in the <weightsDirectory> the pom names (a spec renamed, a file not copied) fails the
+   * build, naming both: it compiled with synthetic weights and a warning, a model whose answers mean nothing in the
+   * jar. Without <weightsDirectory>, a spec without weights beside it still gets synthetic ones with a warning.
+   */
   @Test
-  void weightsMissingFromTheWeightsFolderAreSyntheticWithAWarning() throws Exception {
+  void weightsMissingFromTheWeightsFolderFailTheBuild() throws Exception {
     CompileMojo m = mojo();
     m.includes = List.of("other-net.net");
     m.weightsDirectory = Files.createDirectories(project.resolve("weights")).toFile();
+    MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
+    assertEquals("netc: src/main/netc/other-net.net: no weights " + project.resolve("weights/other-net.safetensors") + " in <weightsDirectory> "
+        + project.resolve("weights") + " (named after the spec; without <weightsDirectory>, a spec without weights gets synthetic ones)", e.getMessage());
+    assertFalse(Files.exists(classes.resolve("netc/models/other_net")), "no model");
+    m.weightsDirectory = null;
     m.execute();
     assertEquals(1, warnings.size(), warnings.toString());
-    assertTrue(warnings.get(0).contains("no weights for other-net.net (looked for " + project.resolve("weights/other-net.safetensors") + ")"),
-        warnings.get(0));
-    assertFalse(Files.exists(classes.resolve("netc/models/tiny")), "only the included spec is compiled");
+    assertTrue(warnings.get(0).contains("no weights for other-net.net (looked for " + src.resolve("other-net.safetensors") + ")"), warnings.get(0));
     assertTrue(Files.readString(classes.resolve("netc/models/other_net/model.properties")).contains("weights.synthetic=true"));
   }
 
