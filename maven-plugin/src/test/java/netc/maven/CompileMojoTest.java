@@ -348,6 +348,24 @@ class CompileMojoTest {
     assertEquals(src.resolve("tiny.net") + ":1:8: cannot read import blocks.inc: no such file", e.getMessage());
   }
 
+  /**
+   * An import found in an <importPaths> folder is looked for beside the spec first: a blocks.inc put there later
+   * (copied to be changed) is what the spec then reads, and the model is compiled again: each build stamps the
+   * files the spec reads now, so the new file is among them (a review had thought it missed).
+   */
+  @Test
+  void anImportPutWhereItIsLookedForFirstRecompiles() throws Exception {
+    Path lib = Files.createDirectories(project.resolve("lib"));
+    Files.move(src.resolve("blocks.net"), lib.resolve("blocks.inc"));
+    Files.writeString(src.resolve("tiny.net"), TINY.replace("\"blocks.net\"", "\"blocks.inc\""));
+    CompileMojo m = mojo();
+    m.importPaths = List.of(lib.toFile());
+    assertTrue(recompiledAfter(m, "tiny", src.resolve("blocks.inc"), BLOCKS.replace("relu()", "sigmoid()")), "blocks.inc beside the spec");
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
+      assertMatchesInterpreter(loader, "tiny", src.resolve("tiny.net"), SYNTHETIC_SEED, new int[] {2, 3, 16, 16}); // the copy's sigmoid
+    }
+  }
+
   /** A classes folder (netc's own jars, in its reactor) is stamped by its files: one rebuilt class changes the stamp. */
   @Test
   void aRebuiltClassesFolderChangesTheStamp() throws Exception {
