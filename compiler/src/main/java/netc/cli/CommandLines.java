@@ -49,46 +49,12 @@ public final class CommandLines {
 
   /** The command line's input preparation for an ONNX model ({@link InputPreparation#NONE} without those options). */
   static InputPreparation preparation(CommandLine cl) {
-    boolean imagenet = cl.hasOption("imagenet");
-    if (imagenet && (cl.hasOption("mean") || cl.hasOption("std") || cl.hasOption("resize"))) {
-      throw new UsageException("--imagenet sets the mean, std and resize itself: give it alone, or give those three instead");
+    try {
+      return InputPreparation.parse(cl.hasOption("imagenet"), cl.getOptionValue("mean"), cl.getOptionValue("std"), cl.getOptionValue("resize"),
+          option -> "--" + option, "on the command line");
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
     }
-    if (cl.hasOption("mean") != cl.hasOption("std")) throw new UsageException("--mean and --std go together");
-    if (imagenet) return InputPreparation.imagenet();
-    List<Double> mean = cl.hasOption("mean") ? channelValues(cl, "mean") : null, std = cl.hasOption("std") ? channelValues(cl, "std") : null;
-    if (mean != null && mean.size() != std.size()) {
-      throw new UsageException("--mean has " + mean.size() + " values and --std " + std.size() + ": one each per channel");
-    }
-    if (std != null) for (double v : std) if (!((float) v > 0)) throw new UsageException("--std: " + v + " is not positive (as a float32)");
-    int resize = 0;
-    if (cl.hasOption("resize")) {
-      try {
-        resize = Integer.parseInt(cl.getOptionValue("resize").strip());
-      } catch (NumberFormatException e) {
-        throw new UsageException("--resize expects a number of pixels, got '" + cl.getOptionValue("resize") + "'");
-      }
-      if (resize < 1) throw new UsageException("--resize must be a positive number of pixels");
-    }
-    List<String> given = new java.util.ArrayList<>();
-    if (mean != null) given.add("--mean/--std");
-    if (resize > 0) given.add("--resize " + resize);
-    return new InputPreparation(mean, std, resize, String.join(", ", given));
-  }
-
-  private static List<Double> channelValues(CommandLine cl, String option) {
-    List<Double> values = new java.util.ArrayList<>();
-    for (String part : cl.getOptionValue(option).split(",", -1)) {
-      double v;
-      try {
-        v = Double.parseDouble(part.strip());
-      } catch (NumberFormatException e) {
-        throw new UsageException("--" + option + " expects numbers separated by commas (0.485,0.456,0.406), got '" + cl.getOptionValue(option) + "'");
-      }
-      // the spec holds them as float32: a value finite as a double may not be one as a float
-      if (!Float.isFinite((float) v)) throw new UsageException("--" + option + ": " + part.strip() + " is not a finite float32 number");
-      values.add(v);
-    }
-    return values;
   }
 
   static Option help() {

@@ -288,7 +288,7 @@ public final class OnnxImporter {
     } else {
       inputLine += ")";
     }
-    if (!preparation.isNone()) inputLine += (norm != null ? ";" : "  //") + " " + preparation.origin() + " on the command line";
+    if (!preparation.isNone()) inputLine += (norm != null ? ";" : "  //") + " " + preparation.origin() + " " + preparation.where();
     End end = chain(x, body);
     if (held.containsKey(end.tensor())) throw stillHeld(producers.get(end.tensor()));
     if (end.join() != null) throw fail(node(end.join()) + " joins a path that did not fork here; netc expresses an Add, a Concat or a gating Mul of paths from one tensor");

@@ -23,6 +23,7 @@ import netc.ast.SpecLoader;
 import netc.codegen.ModelCompiler;
 import netc.codegen.SpecCompiler;
 import netc.ir.Graph;
+import netc.onnx.InputPreparation;
 import netc.passes.PassContext;
 import netc.runtime.BadInputException;
 import org.apache.maven.model.Plugin;
@@ -103,6 +104,25 @@ public final class CompileMojo extends AbstractMojo {
    */
   @Parameter(defaultValue = "false")
   boolean strictWeights;
+
+  /**
+   * An ONNX model's input preparation, as netc compile's --imagenet: torchvision's ImageNet mean, std and resize
+   * (a classifier exported from torchvision expects them). For the execution's ONNX models; a spec says its own.
+   */
+  @Parameter(defaultValue = "false")
+  boolean imagenet;
+
+  /** An ONNX model's input normalization, as netc compile's --mean and --std: comma-separated values, one a channel. */
+  @Parameter
+  String mean;
+
+  /** See {@link #mean}. */
+  @Parameter
+  String std;
+
+  /** An ONNX model's images: shorter side resized to this many pixels, then center-cropped, as netc compile's --resize. */
+  @Parameter
+  String resize;
 
   /** Skips the goal. */
   @Parameter(property = "netc.skip", defaultValue = "false")
@@ -295,7 +315,8 @@ public final class CompileMojo extends AbstractMojo {
     Path labels = spec.file().resolveSibling(spec.baseName() + LABELS_SUFFIX);
     labels = Files.isRegularFile(labels) ? labels : null;
     SpecCompiler.Request request = new SpecCompiler.Request(spec.file(), onnx ? List.of() : importPathList(), defines == null ? Map.of() : defines,
-        weights, spec.name(), PassContext.defaults(), shown(spec.file()), null, labels == null ? SpecCompiler.Labels.DEFAULT : SpecCompiler.Labels.of(labels));
+        weights, spec.name(), PassContext.defaults(), shown(spec.file()), onnx ? preparation() : null,
+        labels == null ? SpecCompiler.Labels.DEFAULT : SpecCompiler.Labels.of(labels));
     // a spec reads the *.net files it imports; an ONNX model (listed in <includes>) its external data
     List<Path> inputs = new ArrayList<>(onnx ? SpecFiles.onnxInputs(spec.file(), buildFolders())
         : SpecFiles.netFiles(spec.file().getParent(), importPathList()));
@@ -608,10 +629,20 @@ public final class CompileMojo extends AbstractMojo {
    * recompiles): with the runtime ABI, so a netc whose generated code changed its contract recompiles
    * the models an older one left in target/classes, which its runtime would refuse to load.
    */
-  private String configuration(SpecFiles.Spec spec, Path weights) {
+  private String configuration(SpecFiles.Spec spec, Path weights) throws MojoFailureException {
+    InputPreparation p = netc.onnx.ModelSource.isOnnx(spec.file().toString()) ? preparation() : InputPreparation.NONE;
     return "netc " + ModelCompiler.VERSION + "\nruntime ABI " + netc.runtime.CompiledModel.ABI + "\nspec " + spec.file().toAbsolutePath() + "\nname " + spec.name() + "\nweights " + weights
         + "\ndefines " + new TreeMap<>(defines == null ? Map.of() : defines) + "\nimport paths " + importPathList()
-        + "\nstrict weights " + strictWeights + "\n";
+        + "\nstrict weights " + strictWeights + (p.isNone() ? "" : "\npreparation mean " + p.mean() + " std " + p.std() + " resize " + p.resize()) + "\n";
+  }
+
+  /** The pom's input preparation for the execution's ONNX models (none without those parameters). */
+  private InputPreparation preparation() throws MojoFailureException {
+    try {
+      return InputPreparation.parse(imagenet, mean, std, resize, name -> "<" + name + ">", "in the pom");
+    } catch (IllegalArgumentException e) {
+      throw new MojoFailureException("netc: " + e.getMessage());
+    }
   }
 
   /** The spec path a configuration records (its "spec " line), or null. */

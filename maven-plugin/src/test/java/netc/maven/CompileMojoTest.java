@@ -872,6 +872,40 @@ class CompileMojoTest {
   }
 
   /**
+   * An ONNX model's input preparation from the pom (<mean>, <std>, <resize>, or <imagenet>), as netc compile's
+   * options give it: the model normalizes its input itself (input.mean and input.std in its properties), a change of
+   * them compiles it again, and a bad value fails the build in the pom's words.
+   */
+  @Test
+  void anOnnxModelsInputPreparationComesFromThePom() throws Exception {
+    Files.write(src.resolve("conv.onnx"), convWithExternalWeights("conv.onnx.data"));
+    Files.write(src.resolve("conv.onnx.data"), convWeights(0.5f));
+    CompileMojo m = mojo();
+    m.includes = List.of("conv.onnx", "tiny.net");
+    m.mean = "0.5";
+    m.std = "0.25";
+    m.resize = "8";
+    m.execute();
+    String props = Files.readString(classes.resolve("netc/models/conv/model.properties"));
+    assertTrue(props.contains("input.mean=0.5\n") && props.contains("input.std=0.25\n"), props);
+    assertFalse(Files.readString(classes.resolve("netc/models/tiny/model.properties")).contains("input.mean"), "a spec says its own");
+    m.std = "0.5";
+    m.execute();
+    assertTrue(Files.readString(classes.resolve("netc/models/conv/model.properties")).contains("input.std=0.5\n"), "compiled again");
+    m.std = "0";
+    MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
+    assertEquals("netc: <std>: 0.0 is not positive (as a float32)", e.getMessage());
+    m.std = null;
+    e = assertThrows(MojoFailureException.class, m::execute);
+    assertEquals("netc: <mean> and <std> go together", e.getMessage());
+    m.mean = null;
+    m.resize = null;
+    m.imagenet = true;
+    e = assertThrows(MojoFailureException.class, m::execute);
+    assertTrue(e.getMessage().contains("<imagenet>: 3 values, for an input of 1 channels"), e.getMessage());
+  }
+
+  /**
    * An ONNX model listed in <includes>: named in <names> by its base name, as a spec is; its external data
    * is an input (new weights recompile it), and the folder's *.net files are not (an edited spec does not).
    */
