@@ -83,6 +83,8 @@ public final class TwoModels {
       List<Output> result = new ArrayList<>();
       for (int m = 0; m < models.size(); m++) {
         ModelInfo info = models.get(m).info();
+        // a map (a segmentation's, a feature extractor's) has no classes to rank: its positions would print as classes
+        if (!info.classScores()) throw new BadInputException(jars.get(m) + ": the model " + info.notClassScores() + ": TwoModels prints top classes");
         out.println(jars.get(m).getFileName() + ": model " + info.name() + ", input [N, " + join(info.inputShape()) + "]");
         result.add(new Output(models.get(m).predict(input(inputs.get(m), info)), info.probabilities()));
       }

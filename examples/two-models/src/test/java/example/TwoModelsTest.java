@@ -134,6 +134,16 @@ class TwoModelsTest {
     assertEquals(resnetInput + ": tensor has shape [3, 3, 64, 64], model digits expects [N, 1, 32, 32]", e.getMessage());
   }
 
+  /** A model whose output is a map has no classes: refused by name, where its positions were printed as classes. */
+  @Test
+  void aModelThatGivesAMapIsRefused() throws Exception {
+    Path spec = Files.writeString(dir.resolve("map.net"), "input(1, 32, 32)\nc: conv(4, 3, padding = 1)\n");
+    Path map = thinJar(spec.toString(), Map.of(), null, "map.jar");
+    BadInputException e = assertThrows(BadInputException.class,
+        () -> TwoModels.outputs(List.of(digitsJar, map), List.of(digitsInput, digitsInput), new PrintStream(new ByteArrayOutputStream())));
+    assertEquals(map + ": the model gives [4, 32, 32] an image, not one score per class: TwoModels prints top classes", e.getMessage());
+  }
+
   @Test
   void aWrongArgumentCountIsAUsageError() {
     ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -32,7 +32,9 @@ import netc.runtime.kernels.Kernels;
  * <p><b>Cancelling.</b> A call whose thread is interrupted ({@code Future.cancel(true)}, a request's
  * timeout) stops at the next step of its network, a few milliseconds at most in a ResNet-50, and throws
  * {@link java.util.concurrent.CancellationException}, the thread's interrupt status left set; its outputs
- * are then not all written. A call on an interrupted thread throws before its first step.
+ * are then not all written. A call on an interrupted thread throws before its first step (and before it wakes
+ * the pool or transposes an NHWC batch). The pool's threads running images of the cancelled batch stop at their
+ * own next step.
  */
 public abstract class CompiledModel implements AutoCloseable {
   /** The kernels for this JVM, in a static final field so calls through it are monomorphic. */
@@ -99,7 +101,8 @@ public abstract class CompiledModel implements AutoCloseable {
     this.w = loadWeights(getClass(), properties.getProperty("weights.resource"), weightsFloats);
     this.labels = loadLabels(getClass(), properties.getProperty("labels.resource"), outputSize);
     this.info = info(properties, inputShape, labels);
-    this.pixelInputs = info.preprocess() != null && info.preprocess().normalizes() && !"false".equals(System.getProperty(PIXEL_CHECK));
+    // from the properties, not info's preprocessing, which a model of non-square images has none of
+    this.pixelInputs = !doubles(properties.getProperty("input.mean")).isEmpty() && !"false".equals(System.getProperty(PIXEL_CHECK));
     this.stepNanos = new java.util.concurrent.atomic.AtomicLongArray(PROFILE ? steps() : 0);
     // last: a load that fails above (damaged properties) must not leave a pool's threads running
     this.pool = ThreadPool.shared(threads);
@@ -421,17 +424,42 @@ public abstract class CompiledModel implements AutoCloseable {
    */
   private static List<String> loadLabels(Class<?> owner, String resource, int classes) {
     URL url = resource == null ? null : owner.getResource(resource);
-    if (url == null) {
-      List<String> out = new ArrayList<>();
-      for (int i = 0; i < classes; i++) out.add("class " + i);
-      return List.copyOf(out);
-    }
+    if (url == null) return new ClassNames(classes); // "class i", made when asked: a map's millions of outputs would be as many strings
     try (InputStream in = ModelLoader.connect(url).getInputStream()) {
       return Labels.read(in, classes);
     } catch (Labels.Problem e) {
       throw new BadInputException(url + ": damaged model: " + e.getMessage());
     } catch (IOException e) {
       throw new BadInputException(url + ": damaged model: cannot read its labels (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /**
+   * "class 0", "class 1", ...: the names of a model without labels, each made when read, so a model of a map's
+   * millions of outputs (a segmentation's [21, 520, 520]) holds none of them. Shown whole up to 100 names,
+   * beyond that as its first and last (a ModelInfo in a message would otherwise print them all).
+   */
+  static final class ClassNames extends java.util.AbstractList<String> implements java.util.RandomAccess {
+    private final int size;
+
+    ClassNames(int size) {
+      this.size = size;
+    }
+
+    @Override
+    public String get(int i) {
+      java.util.Objects.checkIndex(i, size);
+      return "class " + i;
+    }
+
+    @Override
+    public int size() {
+      return size;
+    }
+
+    @Override
+    public String toString() {
+      return size <= 100 ? super.toString() : "[class 0, class 1, ..., class " + (size - 1) + "] (" + size + " names)";
     }
   }
 
@@ -541,6 +569,7 @@ public abstract class CompiledModel implements AutoCloseable {
    * ({@link ModelInfo#probabilities()}). The exceptions of {@link Prediction#topK}.
    */
   public final List<Prediction> topK(float[] outputs, int image, int k) {
+    notNull(outputs, "outputs");
     long offset = (long) image * outputSize; // in int, image 4,294,968 of 1,000 outputs wrapped to image 0's 704th value
     if (image < 0 || offset + outputSize > outputs.length) {
       throw new IllegalArgumentException("image " + image + ": the outputs hold " + outputs.length / outputSize + " images of " + outputSize + " values");
@@ -633,6 +662,8 @@ public abstract class CompiledModel implements AutoCloseable {
 
   private void run(float[] input, int batch, float[] output) {
     int per = inputShape[0] * inputShape[1] * inputShape[2];
+    notNull(input, "input");
+    notNull(output, "output");
     if (batch < 1) throw new IllegalArgumentException("batch: must be at least 1, got " + batch);
     if (input == output) {
       throw new IllegalArgumentException("output is the input array: each image's outputs would overwrite inputs not read yet (of the next"
@@ -667,6 +698,8 @@ public abstract class CompiledModel implements AutoCloseable {
 
   /** Runs a checked batch with a caller's workspace set. */
   private void runIn(Workspace[] spaces, float[] input, int batch, float[] output) {
+    // an interrupted caller runs nothing: taking the pool would let the workers start images before the first step's check
+    cancelIfInterrupted();
     if (pixelInputs && !warnedPixels.get()) checkPixels(input, batch * inputShape[0] * inputShape[1] * inputShape[2]);
     // a model whose steps are all too small to split runs a batch smaller than the pool on its caller: taking the
     // pool would wake the workers to spin 200 ms (netc.spinMicros) for nothing
@@ -721,6 +754,11 @@ public abstract class CompiledModel implements AutoCloseable {
   /** Whether {@link #checkPixels} has warned: once per model. */
   private final java.util.concurrent.atomic.AtomicBoolean warnedPixels = new java.util.concurrent.atomic.AtomicBoolean();
 
+  /** Whether calls look for inputs far outside [0, 1] (a model that normalizes its input; what a test reads). */
+  final boolean checksPixels() {
+    return pixelInputs;
+  }
+
   /**
    * How far outside [0, 1] a value may be before it counts as "far": pixels resampled or scaled by a
    * caller land within rounding of [0, 1]; a normalized tensor reaches -2 and 2.6.
@@ -744,6 +782,8 @@ public abstract class CompiledModel implements AutoCloseable {
 
   private void runNhwc(float[] input, int batch, float[] output) {
     int c = inputShape[0], h = inputShape[1], w = inputShape[2], per = c * h * w;
+    notNull(input, "input");
+    notNull(output, "output");
     if (batch < 1) throw new IllegalArgumentException("batch: must be at least 1, got " + batch);
     if (input.length < (long) batch * per) {
       throw new IllegalArgumentException("input holds " + input.length + " floats, a batch of " + batch + " NHWC images of " + h + "x" + w
@@ -753,6 +793,7 @@ public abstract class CompiledModel implements AutoCloseable {
     if (output.length < (long) batch * outputSize) {
       throw new IllegalArgumentException("output holds " + output.length + " floats, a batch of " + batch + " needs " + (long) batch * outputSize);
     }
+    cancelIfInterrupted(); // before a transpose of the whole batch, maybe into a buffer allocated for it
     // the transpose's buffer goes with the caller's workspace set: concurrent callers each keep their own
     Workspace[] spaces = takeWorkspace();
     try {
@@ -911,12 +952,12 @@ public abstract class CompiledModel implements AutoCloseable {
       ws.input = input;
       ws.inputBase = i * per;
       for (int s = 0; s < split; s++) {
-        cancelIfInterrupted();
+        if (abandoned()) return;
         timedStep(s, ws, false);
       }
     }
     for (int s = split; s < steps(); s++) {
-      cancelIfInterrupted();
+      if (abandoned()) return;
       long t0 = PROFILE ? System.nanoTime() : 0;
       int items = items(s), chunk = bunchChunk(s);
       for (int c = 0; c < items; c += chunk) {
@@ -962,11 +1003,30 @@ public abstract class CompiledModel implements AutoCloseable {
     ws.inputBase = image * inputShape[0] * inputShape[1] * inputShape[2];
     int n = steps();
     for (int s = 0; s < n; s++) {
-      cancelIfInterrupted();
+      if (abandoned()) {
+        ws.input = null;
+        return;
+      }
       timedStep(s, ws, parallel);
     }
     System.arraycopy(ws.arena, outputOffset(), output, outImage * outputSize, outputSize);
     ws.input = null;
+  }
+
+  /**
+   * Whether the images this thread runs are no longer wanted, checked between two steps: on the caller,
+   * its interrupt ({@link #cancelIfInterrupted} throws); on a pool worker running images of a batch, the
+   * batch's failure (the caller cancelled, another thread ran out of memory), so that it stops within a
+   * step rather than after its bunch of whole images (a quarter of a second of resnet50 on one thread).
+   */
+  private boolean abandoned() {
+    cancelIfInterrupted();
+    return pool.failed() && ThreadPool.isWorker(Thread.currentThread());
+  }
+
+  /** Refuses a null array argument by its name, as the other argument checks do. */
+  private static void notNull(float[] array, String name) {
+    if (array == null) throw new IllegalArgumentException(name + ": null");
   }
 
   private void timedStep(int s, Workspace ws, boolean parallel) {

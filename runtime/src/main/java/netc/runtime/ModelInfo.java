@@ -15,8 +15,8 @@ import java.util.List;
  * @param inputShape [C, H, W] of one input image; a batch is [N, C, H, W]
  * @param outputShape the shape of one image's output (e.g. [1000]); a batch's is [N, ...]
  * @param labels one name per output class ("class i" when the model carries none)
- * @param preprocess how images become inputs, or null when the model does not take images (not 3
- *     channels)
+ * @param preprocess how images become inputs, or null when the model does not take images as netc
+ *     prepares them (not 3 channels, or not square: netc's preparation center-crops a square)
  * @param netcVersion the netc that compiled it
  * @param kernels the kernel variant this JVM runs it with (vector-512, vector-256, ...)
  * @param syntheticWeights whether it was compiled without real weights

@@ -20,6 +20,7 @@ final class Yuv {
   static long frameBytes(String format, int w, int h, String name) {
     ImageLimits.check(name, "frame", w, h);
     long luma = (long) w * h, chroma = 2L * chromaWidth(w) * chromaHeight(h);
+    if (format == null) throw new IllegalArgumentException("format: null (i420, nv12 or yuyv)");
     return switch (format) {
       case "i420", "nv12" -> luma + chroma;
       case "yuyv" -> {

@@ -51,10 +51,29 @@ class CancelTest {
     /** Set by the first item of step interruptAt, on whichever thread runs it (the pool's worker may take all of a step's items). */
     final java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
 
+    /**
+     * Steps a pool worker began once the call had failed. With {@code waitForFailure}, the worker is the one that
+     * interrupts the caller (in its step interruptAt) and then waits in that step until the call has failed.
+     */
+    final AtomicInteger afterFailure = new AtomicInteger();
+    volatile boolean waitForFailure, workerBegan;
+
     @Override
     protected void runStep(int step, Workspace ws, int from, int to) {
-      if (step == interruptAt && cancelled.compareAndSet(false, true)) caller.interrupt();
+      boolean worker = ThreadPool.isWorker(Thread.currentThread());
+      if (worker && pool().failed()) afterFailure.incrementAndGet();
+      if (worker) workerBegan = true;
+      if (waitForFailure && !worker) { // the caller waits for the worker to be running images: else it may take them all first
+        long until = System.nanoTime() + 30_000_000_000L;
+        while (!workerBegan && System.nanoTime() < until) Thread.onSpinWait();
+      }
+      if (step == interruptAt && (worker || !waitForFailure) && cancelled.compareAndSet(false, true)) caller.interrupt();
       ran.addAndGet(to - from);
+      if (waitForFailure && worker && cancelled.get()) {
+        long until = System.nanoTime() + 30_000_000_000L;
+        while (!pool().failed() && System.nanoTime() < until) Thread.onSpinWait();
+        return;
+      }
       if (cancelled.get() && ThreadPool.isWorker(Thread.currentThread())) {
         // the pool's thread slows down once the cancel is on its way: what it runs after that is bounded by the
         // time the caller takes to see it, a step, not by a loaded machine's luck (it ran 99% of a batch once)
@@ -99,14 +118,46 @@ class CancelTest {
 
   @Test
   void aCallOnAnInterruptedThreadRunsNothing() {
-    Steps m = new Steps(1);
-    Thread.currentThread().interrupt();
-    try {
-      assertThrows(CancellationException.class, () -> m.predict(new float[3], 3, new float[3]));
-    } finally {
-      assertTrue(Thread.interrupted());
+    // on two threads a batch of whole images per thread too: the pool's worker, woken, took images before the caller's
+    // first step saw the interrupt; and predictNhwc, which transposes the batch first
+    for (int threads : new int[] {1, 2}) {
+      for (boolean nhwc : new boolean[] {false, true}) {
+        Steps m = new Steps(threads);
+        int batch = 400;
+        Thread.currentThread().interrupt();
+        try {
+          assertThrows(CancellationException.class, () -> {
+            if (nhwc) m.predictNhwc(new float[batch], batch, new float[batch]);
+            else m.predict(new float[batch], batch, new float[batch]);
+          });
+        } finally {
+          assertTrue(Thread.interrupted());
+        }
+        assertEquals(0, m.ran.get(), threads + " threads, nhwc " + nhwc);
+        m.close();
+      }
     }
-    assertEquals(0, m.ran.get());
+  }
+
+  /**
+   * A pool worker running images of a batch stops at its next step once the batch failed (its caller interrupted),
+   * not after the whole images it had taken (BUNCH of them: a quarter of a second of resnet50 on one thread): here
+   * it waits in its step until the failure is recorded, and begins at most the one step it may have been entering.
+   */
+  @Test
+  void aWorkerStopsItsImagesAtTheNextStepOnceTheBatchFailed() {
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      Steps m = new Steps(2);
+      int batch = 400;
+      m.caller = Thread.currentThread();
+      m.interruptAt = 2;
+      m.waitForFailure = true;
+      assertTrue(m.imagesPerThread(batch));
+      assertThrows(CancellationException.class, () -> m.predict(new float[batch], batch, new float[batch]));
+      assertTrue(Thread.interrupted());
+      assertTrue(m.afterFailure.get() <= 1, m.afterFailure.get() + " steps begun on the worker after the failure");
+      m.close();
+    });
   }
 
   /** A batch run image by image on two threads: the caller's interrupt stops the pool's thread from taking more images. */

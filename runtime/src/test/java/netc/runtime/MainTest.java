@@ -54,6 +54,52 @@ class MainTest {
     }
   }
 
+  /** A model of 3 x 6 x 8 inputs (not square: netc's image preparation, which crops a square, does not apply). */
+  public static final class WideModel extends OneStepModel {
+    public WideModel(java.util.Properties p, int threads) {
+      super(p, threads, "wide", new Sizes(3, 6, 8, 4, 4, 0));
+    }
+
+    @Override protected void runStep(int step, Workspace ws, int from, int to) {
+      for (int i = 0; i < 4; i++) ws.arena[i] = ws.input[ws.inputBase + i];
+    }
+  }
+
+  /**
+   * A normalizing model of non-square inputs has no image preparation (info's preprocess is null) but checks its
+   * inputs all the same: the check hung on the preparation, so a tensor normalized twice went by without a word.
+   * A model without labels names its classes "class i" without holding a string for each (a map's millions).
+   */
+  @Test
+  void aNonSquareNormalizingModelChecksItsPixelsAndUnlabelledClassesCostNothing() {
+    String props = String.join("\n", "class=" + WideModel.class.getName(), "runtime.abi=" + CompiledModel.ABI, "input.shape=3,6,8",
+        "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=wide", "name=wide",
+        "input.mean=0.5,0.5,0.5", "input.std=0.25,0.25,0.25");
+    try (CompiledModel m = CompiledModel.load(fakeModelLoader("wide", props), 1)) {
+      assertEquals(null, m.info().preprocess());
+      assertTrue(m.checksPixels(), "a normalizing model checks its inputs, square or not");
+      assertEquals(List.of("class 0", "class 1", "class 2", "class 3"), m.info().labels());
+      // a null array is refused by its name, as the other argument checks are
+      var thrown = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> m.predict(null, 1, new float[4]));
+      assertEquals("input: null", thrown.getMessage());
+      thrown = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> m.predictNhwc(new float[144], 1, null));
+      assertEquals("output: null", thrown.getMessage());
+      thrown = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> m.topK(null, 0, 1));
+      assertEquals("outputs: null", thrown.getMessage());
+    }
+    var format = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Yuv.frameBytes(null, 4, 4, "cam"));
+    assertEquals("format: null (i420, nv12 or yuyv)", format.getMessage());
+    try (CompiledModel m = CompiledModel.load(fakeModelLoader("tiny", props.replace(WideModel.class.getName(), TinyModel.class.getName())
+        .replace("input.shape=3,6,8", "input.shape=3,8,8").replace("\ninput.mean=0.5,0.5,0.5\ninput.std=0.25,0.25,0.25", "")), 1)) {
+      assertFalse(m.checksPixels(), "a model that does not normalize does not");
+    }
+    List<String> many = new CompiledModel.ClassNames(5_678_400);
+    assertEquals(5_678_400, many.size());
+    assertEquals("class 5678399", many.get(5_678_399));
+    assertEquals("[class 0, class 1, ..., class 5678399] (5678400 names)", many.toString());
+    org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class, () -> many.get(5_678_400));
+  }
+
   /** TinyModel's logits, but the last is 1 / the red mean: infinite for an image without red. */
   public static final class ReciprocalModel extends TinyModel {
     public ReciprocalModel(java.util.Properties p, int threads) {
