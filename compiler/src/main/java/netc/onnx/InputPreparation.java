@@ -40,6 +40,14 @@ public record InputPreparation(List<Double> mean, List<Double> std, int resize, 
     return origin.contains("imagenet") ? origin : origin.split(", ")[0];
   }
 
+  /** The option that gave the resize ("--resize", "&lt;resize&gt;", or --imagenet's spelling), for messages about it. */
+  public String resizeOrigin() {
+    if (origin != null) {
+      for (String part : origin.split(", ")) if (part.contains("resize") || part.contains("imagenet")) return part.split(" ")[0];
+    }
+    return "--resize";
+  }
+
   /**
    * The preparation options as a tool takes them, each null (or false) where not given: {@code imagenet}, or a
    * {@code mean} and {@code std} of comma-separated values and a {@code resize}, checked. {@code spelled} gives an

@@ -268,7 +268,7 @@ public final class OnnxImporter {
     long h = in.dims()[2], w = in.dims()[3];
     int resize = preparation.resize() < 0 ? (int) Math.round(Math.max(h, w) * 8 / 7.0) : preparation.resize();
     if (resize > 0 && (resize < h || resize < w || resize > 1_000_000)) {
-      throw fail("--resize " + resize + ": images are resized so, then center-cropped to the input's " + h + "x" + w
+      throw fail(preparation.resizeOrigin() + " " + resize + ": images are resized so, then center-cropped to the input's " + h + "x" + w
           + ", so it must be at least " + Math.max(h, w) + (resize > 1_000_000 ? " and reasonable" : ""));
     }
     if (resize > 0) inputLine += ", resize = " + resize;

@@ -164,6 +164,7 @@ public final class CompileMojo extends AbstractMojo {
         // a mistyped folder would otherwise give every model synthetic weights, with only warnings to say so
         throw new BadInputException("<weightsDirectory>" + weightsDirectory + ": no such directory");
       }
+      preparation(); // a bad <mean>, <std> or <resize> fails the build before any model is touched
       for (Path dir : importPathList()) {
         // here, not by the compiler, whose refusal names its command line's flag: "--import-path /p/libz: no such directory"
         if (!Files.isDirectory(dir)) throw new BadInputException("<importPaths> " + dir + ": no such directory");
@@ -194,6 +195,8 @@ public final class CompileMojo extends AbstractMojo {
         // the list of models with its own alone: the list names the models there, whatever failed
         if (!done && Files.isDirectory(out)) {
           try {
+            // the models of executions the pom no longer declares go whatever failed, as they did before the compiles
+            retireUndeclared(out, specs.stream().map(SpecFiles.Spec::name).toList());
             ModelDirectory.declarePresent(out);
           } catch (IOException e) {
             getLog().warn("netc: could not rewrite the list of models in " + out + ": " + e);
@@ -339,6 +342,14 @@ public final class CompileMojo extends AbstractMojo {
       Path jar = codeSource(part);
       if (jar != null) inputs.add(jar);
     }
+    if (weights == null && !onnx && weightsDirectory != null) {
+      // the folder was named for the weights: a model without its file there (a spec renamed) is a mistake, not a demo;
+      // checked before any stamp (another execution's, without <weightsDirectory>, may record a synthetic model), and the
+      // model an earlier build compiled with the file goes, as a failed compile's does
+      ModelDirectory.clear(out, spec.name());
+      throw new MojoFailureException("netc: " + shown(spec.file()) + ": no weights " + weightsPath(spec) + " in <weightsDirectory> "
+          + weightsDirectory + " (named after the spec; without <weightsDirectory>, a spec without weights gets synthetic ones)");
+    }
     String configuration = configuration(spec, weights) + "labels " + labels + "\n"; // one added or removed recompiles
     refuseRival(spec.name(), configuration);
     Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration, inputs, digests);
@@ -352,11 +363,6 @@ public final class CompileMojo extends AbstractMojo {
       return;
     }
     List<String> warnings = new ArrayList<>();
-    if (weights == null && !onnx && weightsDirectory != null) {
-      // the folder was named for the weights: a model without its file there (a spec renamed) is a mistake, not a demo
-      throw new MojoFailureException("netc: " + shown(spec.file()) + ": no weights " + weightsPath(spec) + " in <weightsDirectory> "
-          + weightsDirectory + " (named after the spec; without <weightsDirectory>, a spec without weights gets synthetic ones)");
-    }
     if (weights == null && !onnx) { // an ONNX model carries its weights
       warn(warnings, "netc: no weights for " + spec.file().getFileName() + " (looked for " + weightsPath(spec)
           + "): model " + spec.name() + " gets synthetic weights (seed " + SpecCompiler.SYNTHETIC_SEED + "), its answers mean nothing");

@@ -892,8 +892,13 @@ class CompileMojoTest {
     m.std = "0.5";
     m.execute();
     assertTrue(Files.readString(classes.resolve("netc/models/conv/model.properties")).contains("input.std=0.5\n"), "compiled again");
-    m.std = "0";
+    m.resize = "4";
     MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
+    assertTrue(e.getMessage().contains("<resize> 4: images are resized so, then center-cropped to the input's 6x6, so it must be at least 6"),
+        e.getMessage());
+    m.resize = "8";
+    m.std = "0";
+    e = assertThrows(MojoFailureException.class, m::execute);
     assertEquals("netc: <std>: 0.0 is not positive (as a float32)", e.getMessage());
     m.std = null;
     e = assertThrows(MojoFailureException.class, m::execute);
@@ -983,18 +988,20 @@ class CompileMojoTest {
    */
   @Test
   void weightsMissingFromTheWeightsFolderFailTheBuild() throws Exception {
-    CompileMojo m = mojo();
-    m.includes = List.of("other-net.net");
+    // without <weightsDirectory>: synthetic weights, with a warning (execution default-cli, as mvn netc:compile)
+    execution("default-cli", "other-net.net").execute();
+    assertEquals(1, warnings.size(), warnings.toString());
+    assertTrue(warnings.get(0).contains("no weights for other-net.net (looked for " + src.resolve("other-net.safetensors") + ")"), warnings.get(0));
+    assertTrue(Files.readString(classes.resolve("netc/models/other_net/model.properties")).contains("weights.synthetic=true"));
+    // with it: the build fails, though the model there was compiled from the same configuration otherwise (default-cli's
+    // stamp is not taken for it), and that model goes
+    CompileMojo m = execution("default", "other-net.net");
     m.weightsDirectory = Files.createDirectories(project.resolve("weights")).toFile();
     MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
     assertEquals("netc: src/main/netc/other-net.net: no weights " + project.resolve("weights/other-net.safetensors") + " in <weightsDirectory> "
         + project.resolve("weights") + " (named after the spec; without <weightsDirectory>, a spec without weights gets synthetic ones)", e.getMessage());
-    assertFalse(Files.exists(classes.resolve("netc/models/other_net")), "no model");
-    m.weightsDirectory = null;
-    m.execute();
-    assertEquals(1, warnings.size(), warnings.toString());
-    assertTrue(warnings.get(0).contains("no weights for other-net.net (looked for " + src.resolve("other-net.safetensors") + ")"), warnings.get(0));
-    assertTrue(Files.readString(classes.resolve("netc/models/other_net/model.properties")).contains("weights.synthetic=true"));
+    assertFalse(Files.exists(classes.resolve("netc/models/other_net")), "the synthetic model is out");
+    assertFalse(Files.exists(classes.resolve("META-INF/netc/model")), "and out of the list, empty now");
   }
 
   /**

@@ -72,6 +72,8 @@ public abstract class CompiledModel implements AutoCloseable {
   private final ModelInfo info;
   /** Whether the model checks that inputs are [0, 1] pixels (it normalizes them itself); see {@link #checkPixels}. */
   private final boolean pixelInputs;
+  /** The input normalization the model computes itself (empty where none), for the pixel check's warning. */
+  private final List<Double> inputMean, inputStd;
   /** The class loader made for this model by {@link #load(Path, int)}, closed with it; null otherwise. */
   private volatile java.net.URLClassLoader ownLoader;
   private volatile boolean closed;
@@ -101,8 +103,10 @@ public abstract class CompiledModel implements AutoCloseable {
     this.w = loadWeights(getClass(), properties.getProperty("weights.resource"), weightsFloats);
     this.labels = loadLabels(getClass(), properties.getProperty("labels.resource"), outputSize);
     this.info = info(properties, inputShape, labels);
-    // from the properties, not info's preprocessing, which a model of non-square images has none of
-    this.pixelInputs = !doubles(properties.getProperty("input.mean")).isEmpty() && !"false".equals(System.getProperty(PIXEL_CHECK));
+    // from the properties, not info's preprocessing, which a model of non-square or non-RGB images has none of
+    this.inputMean = doubles(properties.getProperty("input.mean"));
+    this.inputStd = doubles(properties.getProperty("input.std"));
+    this.pixelInputs = !inputMean.isEmpty() && !"false".equals(System.getProperty(PIXEL_CHECK));
     this.stepNanos = new java.util.concurrent.atomic.AtomicLongArray(PROFILE ? steps() : 0);
     // last: a load that fails above (damaged properties) must not leave a pool's threads running
     this.pool = ThreadPool.shared(threads);
@@ -746,9 +750,9 @@ public abstract class CompiledModel implements AutoCloseable {
           + " infinite. Said once per model; -D" + PIXEL_CHECK + "=false silences it";
     }
     return "warning: input value " + v + " at [" + image + ", " + c + ", " + y + ", " + x + "] is far outside [0, 1]: the model "
-        + info.name() + " normalizes its input itself (mean " + info.preprocess().mean() + ", std " + info.preprocess().std()
-        + "); is the input normalized twice? Pass pixels scaled to [0, 1] (Preprocess.forModel(model)). Said once per model; -D"
-        + PIXEL_CHECK + "=false silences it";
+        + info.name() + " normalizes its input itself (mean " + inputMean + ", std " + inputStd
+        + "); is the input normalized twice? Pass pixels scaled to [0, 1]" + (info.preprocess() != null ? " (Preprocess.forModel(model))" : "")
+        + ". Said once per model; -D" + PIXEL_CHECK + "=false silences it";
   }
 
   /** Whether {@link #checkPixels} has warned: once per model. */
@@ -952,12 +956,18 @@ public abstract class CompiledModel implements AutoCloseable {
       ws.input = input;
       ws.inputBase = i * per;
       for (int s = 0; s < split; s++) {
-        if (abandoned()) return;
+        if (abandoned()) {
+          letGoOfInput(spaces, first, from, i + 1);
+          return;
+        }
         timedStep(s, ws, false);
       }
     }
     for (int s = split; s < steps(); s++) {
-      if (abandoned()) return;
+      if (abandoned()) {
+        letGoOfInput(spaces, first, from, to);
+        return;
+      }
       long t0 = PROFILE ? System.nanoTime() : 0;
       int items = items(s), chunk = bunchChunk(s);
       for (int c = 0; c < items; c += chunk) {
@@ -1022,6 +1032,11 @@ public abstract class CompiledModel implements AutoCloseable {
   private boolean abandoned() {
     cancelIfInterrupted();
     return pool.failed() && ThreadPool.isWorker(Thread.currentThread());
+  }
+
+  /** Clears the input reference of the workspaces of images [from, to): idle workspaces keep no caller's batch reachable. */
+  private static void letGoOfInput(Workspace[] spaces, int first, int from, int to) {
+    for (int i = from; i < to; i++) spaces[first + i - from].input = null;
   }
 
   /** Refuses a null array argument by its name, as the other argument checks do. */

@@ -582,10 +582,12 @@ public final class Preprocess {
    * use, whose transparency is dropped anyway; palette entries beyond the bit depth's reach). The PNG
    * reader warns once per chunk, so one of these cannot hide a damaging warning. Its "The chunk will
    * be ignored." of a second PLTE chunk is not let through: PIL takes the last palette, ImageIO the
-   * first. Nor is libjpeg's "Corrupt JPEG data: N extraneous bytes before marker 0xXX" damage: it skipped
-   * bytes after a scan's data had given every block it needed (encoders and cameras that pad before the end
-   * marker), and PIL decodes the same pixels without a word. Between segments, where no scan's data was
-   * read, such bytes are refused before decoding ({@link JpegMarkers}).
+   * first. Nor is libjpeg's "Corrupt JPEG data: N extraneous bytes before marker 0xd9" damage: it skipped
+   * bytes after the last scan's data had given every block it needed (encoders and cameras that pad before
+   * the end marker), and PIL decodes the same pixels without a word. Before any other marker (a restart
+   * marker, the next scan) the same warning follows scan data that ended early, its blocks decoded from
+   * garbage: still refused. Between segments, where no scan's data was read, such bytes are refused before
+   * decoding ({@link JpegMarkers}).
    */
   private static boolean damaged(String warning) {
     return warning == null || !(warning.endsWith("; ignored") || warning.endsWith(", ignoring it.") || warning.endsWith(", ignoring extras.")
@@ -594,7 +596,7 @@ public final class Preprocess {
 
   /** libjpeg's JWRN_EXTRANEOUS_DATA, as ImageIO passes it on. */
   private static final java.util.regex.Pattern EXTRANEOUS = java.util.regex.Pattern.compile(
-      "Corrupt JPEG data: [0-9]{1,10} extraneous bytes before marker 0x[0-9a-f]{2}");
+      "Corrupt JPEG data: [0-9]{1,10} extraneous bytes before marker 0xd9");
 
   /** Refuses the image if the decoder gave a {@linkplain #damaged damaging} warning, naming the first. */
   private static void refuseIfWarned(String file, String format, List<String> warnings) {

@@ -78,6 +78,20 @@ class MainTest {
     try (CompiledModel m = CompiledModel.load(fakeModelLoader("wide", props), 1)) {
       assertEquals(null, m.info().preprocess());
       assertTrue(m.checksPixels(), "a normalizing model checks its inputs, square or not");
+      // and warns with the normalization from its properties (reading it from the image preparation threw a NullPointerException)
+      float[] twice = new float[3 * 6 * 8];
+      java.util.Arrays.fill(twice, 2.5f);
+      java.io.PrintStream err = System.err;
+      java.io.ByteArrayOutputStream said = new java.io.ByteArrayOutputStream();
+      System.setErr(new java.io.PrintStream(said, true, java.nio.charset.StandardCharsets.UTF_8));
+      try {
+        m.predict(twice, 1, new float[4]);
+      } finally {
+        System.setErr(err);
+      }
+      assertEquals("warning: input value 2.5 at [0, 0, 0, 0] is far outside [0, 1]: the model wide normalizes its input itself (mean [0.5, 0.5,"
+          + " 0.5], std [0.25, 0.25, 0.25]); is the input normalized twice? Pass pixels scaled to [0, 1]. Said once per model;"
+          + " -Dnetc.input.pixelCheck=false silences it", said.toString(java.nio.charset.StandardCharsets.UTF_8).strip());
       assertEquals(List.of("class 0", "class 1", "class 2", "class 3"), m.info().labels());
       // a null array is refused by its name, as the other argument checks are
       var thrown = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> m.predict(null, 1, new float[4]));

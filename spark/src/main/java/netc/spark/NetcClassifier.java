@@ -372,12 +372,15 @@ public final class NetcClassifier {
   /**
    * Whether {@code e} says the file is the problem, so that reading it again would fail the same way: not found
    * (deleted since the listing; locally also a file this user may not read), permission denied, shorter than
-   * listed, or a checksum that does not match on every copy (HDFS tried the others).
+   * listed, a checksum that does not match on every copy (HDFS tried the others), or a block no data node
+   * holds. Other failures (an object store's throttling, a timeout, a connector's error it does not classify)
+   * are taken for the storage's: retried, then the task's failure.
    */
   static boolean permanent(java.io.IOException e) {
     return e instanceof java.io.FileNotFoundException || e instanceof java.nio.file.NoSuchFileException || e instanceof java.io.EOFException
         || e instanceof java.nio.file.AccessDeniedException || e instanceof org.apache.hadoop.security.AccessControlException
-        || e instanceof org.apache.hadoop.fs.ChecksumException || e instanceof org.apache.hadoop.fs.PathNotFoundException
+        || e instanceof org.apache.hadoop.fs.ChecksumException || e instanceof org.apache.hadoop.hdfs.BlockMissingException
+        || e instanceof org.apache.hadoop.fs.PathNotFoundException
         || e instanceof org.apache.hadoop.fs.PathAccessDeniedException || e instanceof org.apache.hadoop.fs.PathPermissionException;
   }
 

@@ -471,6 +471,7 @@ class ClassifyImagesTest {
         throw new IOException("503 Slow Down (throttled)");
       }
       if (name.startsWith("locked")) throw new java.nio.file.AccessDeniedException(f.toString(), null, "Permission denied");
+      if (name.startsWith("lost")) throw new org.apache.hadoop.hdfs.BlockMissingException(f.toString(), "Could not obtain block: no live node", 0);
       return super.open(f, bufferSize);
     }
 
@@ -494,6 +495,7 @@ class ClassifyImagesTest {
     byte[] png = encode(picture(new Random(4), 20, 20), "png");
     Files.write(folder.resolve("flaky.png"), png);
     Files.write(folder.resolve("locked.png"), png);
+    Files.write(folder.resolve("lost.png"), png);
     org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
     conf.setClass("fs.file.impl", FlakyFiles.class, org.apache.hadoop.fs.FileSystem.class);
     conf.setBoolean("fs.file.impl.disable.cache", true);
@@ -509,7 +511,8 @@ class ClassifyImagesTest {
       assertNull(read.get("flaky.png").get(3));
       assertNull(read.get("locked.png").get(2));
       assertTrue(read.get("locked.png").getString(3).endsWith("locked.png: cannot read (permission denied)"), read.get("locked.png").getString(3));
-      assertEquals(3 + 1, FlakyFiles.opens.get(), "flaky.png three times, locked.png once");
+      assertTrue(read.get("lost.png").getString(3).endsWith("lost.png: cannot read (Could not obtain block: no live node)"), read.get("lost.png").getString(3));
+      assertEquals(3 + 1 + 1, FlakyFiles.opens.get(), "flaky.png three times, locked.png and lost.png once");
 
       Path down = Files.write(folder.resolve("down.png"), png);
       java.util.Iterator<Row> rows = new NetcClassifier.ReadFiles(new NetcClassifier.HadoopConf(conf), MAX_BYTES)
