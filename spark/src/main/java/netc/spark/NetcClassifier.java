@@ -159,13 +159,43 @@ public final class NetcClassifier {
       if (matched == null || matched.length == 0) throw new IllegalArgumentException("Path does not exist: " + fs.makeQualified(pattern));
       List<Row> out = new ArrayList<>();
       java.util.Set<Object> seen = new java.util.HashSet<>(); // folders listed, over every match (a glob may match a folder and a link to it)
+      boolean flat = forceFlatListing || flatListing(fs.getUri().getScheme()); // getScheme() is optional for a FileSystem
       for (org.apache.hadoop.fs.FileStatus m : matched) {
-        if (m.isDirectory()) walk(fs, m.getPath(), seen, out);
-        else out.add(RowFactory.create(m.getPath().toString(), m.getLen(), null));
+        if (!m.isDirectory()) out.add(RowFactory.create(m.getPath().toString(), m.getLen(), null));
+        else if (flat) listFlat(fs, m.getPath(), seen, out);
+        else walk(fs, m.getPath(), seen, out);
       }
       return out;
     } catch (java.io.IOException e) {
       throw new BadInputException("cannot list " + input + ": " + BadInputException.oneLine(netc.runtime.io.FileOutput.reason(e)), e);
+    }
+  }
+
+  /**
+   * Whether a file system of this scheme is listed with one recursive listing rather than folder by folder: an
+   * object store (s3a, gs, abfs, ...), whose folders are key prefixes, lists a whole tree in pages of a thousand
+   * keys, where a call per folder cost a round trip each (ten thousand folders, minutes on the driver before any
+   * task). Hierarchical file systems (local, HDFS) are walked, which names a folder that cannot be listed as a row
+   * of its own and follows a link once.
+   */
+  static boolean flatListing(String scheme) {
+    return !java.util.Set.of("file", "hdfs", "viewfs", "webhdfs", "swebhdfs", "har").contains(scheme);
+  }
+
+  /** Tests list a local folder as an object store is listed. */
+  static boolean forceFlatListing;
+
+  /**
+   * Adds the files under {@code top} to {@code out} from one recursive listing ({@link #flatListing}); a file met
+   * again (a glob matching a folder and one inside it) once. A failure of the listing, after the tries of
+   * {@link #retried} for its first page, ends it.
+   */
+  private static void listFlat(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path top, java.util.Set<Object> seen, List<Row> out)
+      throws java.io.IOException {
+    org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> files = retried(top.toString(), () -> fs.listFiles(top, true));
+    while (files.hasNext()) {
+      org.apache.hadoop.fs.LocatedFileStatus f = files.next();
+      if (seen.add(f.getPath().toString())) out.add(RowFactory.create(f.getPath().toString(), f.getLen(), null));
     }
   }
 

@@ -566,6 +566,28 @@ class ClassifyImagesTest {
     assertEquals(List.of("c.png"), globbed);
   }
 
+  /**
+   * An object store is listed with one recursive listing (pages of a thousand keys), not a call per folder: the same
+   * files and lengths as the walk of a local folder; a folder matched twice lists its files once.
+   */
+  @Test
+  void anObjectStoreIsListedInOneRecursiveListingWithTheWalksFiles() throws IOException {
+    assertTrue(NetcClassifier.flatListing("s3a") && NetcClassifier.flatListing("gs") && NetcClassifier.flatListing("abfss"));
+    assertFalse(NetcClassifier.flatListing("file") || NetcClassifier.flatListing("hdfs"));
+    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+    java.util.function.Function<List<Row>, List<String>> rows = l -> l.stream().map(r -> r.getString(0) + " " + r.getLong(1)).sorted().toList();
+    List<String> walked = rows.apply(NetcClassifier.list(images.toString(), conf));
+    NetcClassifier.forceFlatListing = true;
+    try {
+      assertEquals(walked, rows.apply(NetcClassifier.list(images.toString(), conf)));
+      assertTrue(walked.size() > 10 && walked.stream().anyMatch(r -> r.contains("/more/")), "nested folders too: " + walked);
+      List<Row> twice = NetcClassifier.list(images + "{,/more}", conf); // the folder and one inside it
+      assertEquals(walked, rows.apply(twice));
+    } finally {
+      NetcClassifier.forceFlatListing = false;
+    }
+  }
+
   /** The listing is split by its number of files too, not only by Spark's default parallelism (1 in local[1]). */
   @Test
   void aLargeListingIsSplitIntoTasksOfAtMost500Files() throws IOException {
