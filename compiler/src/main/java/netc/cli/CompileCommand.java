@@ -137,7 +137,7 @@ final class CompileCommand implements Main.Command {
       if (labels.file() != null) out.printf("labels: %d from %s%n", o.labels(), labels.file());
       else if (o.labels() > 0) out.println("labels: ImageNet's (the network gives 1000 class scores; --labels FILE or --no-labels for other classes)");
       if (thin) out.println("use it: CompiledModel.load(Path.of(\"" + jar + "\"), threads), or put it beside netc-runtime on your class or module path");
-      else out.println("run it: java -jar " + jar + " IMAGE...   (or --input X.npy --output Y.npy; --info)");
+      else out.println("run it: java -jar " + DemoCommand.shellWord(jar.toString()) + " IMAGE...   (or --input X.npy --output Y.npy; --info)");
     } finally {
       ModelCompiler.deleteTree(work);
       FileOutput.unregisterTemporary(work); // after: a signal while deleting still finds it registered

@@ -39,7 +39,18 @@ public final class Main {
     // numbers as scripts read them (12.5 ms, 1,024), whatever the user's locale: in fa_IR or ar_EG, %d wrote
     // other digits. The generated code and files never depend on it (they format with Locale.ROOT)
     java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.ROOT);
-    System.exit(run(args, System.out, System.err));
+    System.exit(checkedOutput(run(args, System.out, System.err), System.out, System.err, "netc" + (args.length > 0 ? " " + args[0] : "")));
+  }
+
+  /**
+   * {@code status}, or 1 when standard output lost what the command printed (a full disk, a closed pipe's reader
+   * gone): a PrintStream keeps its write errors to itself, so a summary or a benchmark written to a full disk
+   * ended 0 with its text cut short.
+   */
+  public static int checkedOutput(int status, PrintStream out, PrintStream err, String command) {
+    if (!out.checkError() || status != 0) return status;
+    err.println(command + ": cannot write to standard output (a full disk, or a reader that went away): what was printed is incomplete");
+    return 1;
   }
 
   /** Runs one invocation; 0 on success, 1 when the input is bad, 2 on a usage error. */

@@ -84,6 +84,9 @@ final class RunCommand implements Main.Command {
     CommandLines.checkWritable(outPath);
     try (CompiledModel model = CompiledModel.load(jarPath, Runtime.getRuntime().availableProcessors())) {
       Tensor x = Npy.readBatch(Path.of(cl.getOptionValue("i")), model.inputShape(), "the network");
+      // a batch whose outputs would not fit one array (a model whose output per image outgrows its input): the file's problem
+      String tooLarge = model.batchTooLarge(x.shape()[0]);
+      if (tooLarge != null) throw new BadInputException(cl.getOptionValue("i") + ": " + tooLarge);
       long t0 = System.nanoTime();
       Tensor y = model.predict(x).reshape(model.outputShape(x.shape()[0])); // [N, C, H, W] for a map, as --reference writes it
       double ms = (System.nanoTime() - t0) / 1e6;

@@ -97,6 +97,23 @@ class RunCommandTest {
    * a jar run in-process: a sparse file saying [1000000, 3, 64, 65] (50 GB of floats, more than one Java array holds) gets the shape
    * line, where its size was refused first, and a smaller one read whole.
    */
+  /**
+   * A batch whose outputs would not fit one Java array (a model whose output per image outgrows its input: 1 value
+   * in, 100,000 out) is the input file's problem, exit 1 naming it, not an internal error (exit 3).
+   */
+  @Test
+  void aBatchWhoseOutputsOutgrowAnArrayIsTheInputsProblem() throws IOException {
+    Path spec = Files.writeString(dir.resolve("wide.net"), "input(1, 1, 1)\nflatten()\nfc(100000)\n");
+    Path jar = dir.resolve("wide.jar");
+    Object[] c = netc("compile", spec.toString(), "-o", jar.toString());
+    assertEquals(0, c[0], (String) c[2]);
+    Path x = dir.resolve("x.npy");
+    Npy.write(x, new Tensor(new int[] {30_000, 1, 1, 1}, new float[30_000]));
+    Object[] r = netc("run", jar.toString(), "--input", x.toString(), "--output", dir.resolve("y.npy").toString());
+    assertEquals(1, r[0], (String) r[2]);
+    assertTrue(((String) r[2]).startsWith("netc run: " + x + ": a batch of 30000 outputs of 100000 floats takes 3,000,000,000 floats"), (String) r[2]);
+  }
+
   @Test
   void aWrongInputShapeIsRefusedBeforeItsDataIsRead() throws IOException {
     Path x = dir.resolve("huge.npy"), y = dir.resolve("y.npy"), jar = dir.resolve("m.jar");

@@ -38,6 +38,34 @@ class StandardOutputTest {
   }
 
   /**
+   * Standard output that loses what is written (a full disk: /dev/full) is a failure, exit 1 with a line on
+   * standard error: a PrintStream keeps write errors to itself, and a summary cut short ended 0.
+   */
+  @Test
+  void lostStandardOutputIsAFailure() throws Exception {
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream broken = new java.io.PrintStream(new java.io.OutputStream() {
+      @Override
+      public void write(int b) throws java.io.IOException {
+        throw new java.io.IOException("No space left on device");
+      }
+    });
+    broken.println("lost");
+    assertEquals(1, Main.checkedOutput(0, broken, new java.io.PrintStream(err, true, StandardCharsets.UTF_8), "netc summary"));
+    assertEquals("netc summary: cannot write to standard output (a full disk, or a reader that went away): what was printed is incomplete\n",
+        err.toString(StandardCharsets.UTF_8));
+    assertEquals(2, Main.checkedOutput(2, broken, System.err, "netc summary"), "a failure's own status stands");
+    java.io.File full = new java.io.File("/dev/full");
+    org.junit.jupiter.api.Assumptions.assumeTrue(full.exists(), "a Linux /dev/full");
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules",
+        "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "netc.cli.Main", "summary", "../examples/resnet18.net"));
+    Path errFile = Files.createTempFile(dir, "err", ".txt");
+    Process p = new ProcessBuilder(cmd).redirectOutput(full).redirectError(errFile.toFile()).start();
+    assertEquals(1, p.waitFor());
+    assertTrue(Files.readString(errFile).contains("netc summary: cannot write to standard output"), Files.readString(errFile));
+  }
+
+  /**
    * The launcher's filter of java's standard error (./netc's stderr_filter, run here by bash) drops the JVM's
    * incubator warning and passes every other byte as it is: an .npy written to /dev/stderr came out as grep's
    * "binary file matches".

@@ -94,6 +94,8 @@ public final class Bench {
     // bounded: the arrays of times are made from these (blocks x (K - 1) overflowed an int for a large K)
     if (runs > MAX_RUNS) throw new Cli.UsageException("--runs " + runs + ": expected 1 to " + MAX_RUNS);
     if (sustained < 1 || sustained > MAX_SUSTAINED) throw new Cli.UsageException("--sustained " + sustained + ": expected 1 (off) to " + MAX_SUSTAINED);
+    // netc alone times no sustained blocks: the option would be ignored without a word
+    if (cl.hasOption("sustained") && sustained > 1 && onnx == null) throw new Cli.UsageException("--sustained times both engines' calls in a row: it goes with --onnx");
     // --warmup 2000000000 ran two billion calls (a hang) and -3 was taken for none, without a word
     if (warmup < 0 || warmup > MAX_RUNS) throw new Cli.UsageException("--warmup " + warmup + ": expected 0 to " + MAX_RUNS);
 

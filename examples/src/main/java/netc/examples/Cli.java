@@ -31,7 +31,7 @@ final class Cli {
   }
 
   static void main(String command, String[] args, Body body) {
-    System.exit(run(command, args, body, System.out, System.err));
+    System.exit(netc.cli.Main.checkedOutput(run(command, args, body, System.out, System.err), System.out, System.err, "netc " + command));
   }
 
   static int run(String command, String[] args, Body body, PrintStream out, PrintStream err) {

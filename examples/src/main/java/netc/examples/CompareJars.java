@@ -128,6 +128,17 @@ public final class CompareJars {
       throw new Cli.UsageException("--batch " + batch + ": a batch takes " + batch * perBatch + " floats in one array, more than the " + MAX_ARRAY
           + " a Java array holds; batches of " + MAX_ARRAY / perBatch + " at most");
     }
+    if (steps != null) {
+      // a REGEX that matches no step's name timed nothing: "median 0.000 ms" and a NaN ratio, exit 0
+      for (int k = 0; k < models.size(); k++) {
+        Pattern p = steps;
+        if (models.get(k).stepNames().stream().noneMatch(name -> p.matcher(name).find())) {
+          throw new BadInputException("--steps " + steps + ": no step of " + jars.get(k) + " matches (its steps: "
+              + String.join(", ", models.get(k).stepNames().subList(0, Math.min(12, models.get(k).stepNames().size())))
+              + (models.get(k).stepNames().size() > 12 ? ", ..." : "") + "; netc profile lists them all)");
+        }
+      }
+    }
     for (int k = 1; k < models.size(); k++) {
       if (!Arrays.equals(models.get(k).inputShape(), s) || models.get(k).outputSize() != models.get(0).outputSize()) {
         throw new BadInputException(jars.get(k) + ": takes " + Arrays.toString(models.get(k).inputShape()) + " and gives " + models.get(k).outputSize()

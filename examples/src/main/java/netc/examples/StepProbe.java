@@ -116,6 +116,9 @@ final class StepProbe {
     if (cl.hasOption("pool") && (pool < 2 || runs < 1)) throw new Cli.UsageException("--pool takes 2 or more threads, --runs a positive count");
     if (!cl.hasOption("pool") && cl.hasOption("runs")) throw new Cli.UsageException("--runs goes with --pool");
     if (cl.hasOption("pool") && cl.hasOption("before")) throw new Cli.UsageException("--before goes without --pool");
+    if (cl.hasOption("pool") && (cl.hasOption("small-mb") || cl.hasOption("large-mb"))) {
+      throw new Cli.UsageException("--small-mb and --large-mb size the cache sweeps, which --pool does not run: they go without --pool");
+    }
     netc.runtime.io.Npy.checkRegularFile(jar, "cannot read "); // a folder is "not a regular file", not "no such file"
     CompiledModel m;
     try {

@@ -205,6 +205,14 @@ class BenchTest {
     assertTrue(out.contains("warning: " + weights + " has 1 tensor the spec does not use: extra.weight\n"), out);
   }
 
+  /** --sustained times both engines' calls in a row: without --onnx it would be taken and ignored, so it is refused (1, off, is not). */
+  @Test
+  void sustainedBlocksGoWithOnnx() {
+    Cli.UsageException e = assertThrows(Cli.UsageException.class,
+        () -> Bench.run(new String[] {"../examples/smallnet.net", "--sustained", "10"}, new PrintStream(new ByteArrayOutputStream())));
+    assertEquals("--sustained times both engines' calls in a row: it goes with --onnx", e.getMessage());
+  }
+
   /**
    * An ONNX model benched against itself in ONNX Runtime (the smallest committed fixture, misc.onnx): the
    * engines' first outputs agree, and the latency ratio line is printed. The timings are not checked.

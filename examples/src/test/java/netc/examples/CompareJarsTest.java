@@ -117,6 +117,21 @@ class CompareJarsTest {
         e.getMessage());
   }
 
+  /** --steps whose REGEX matches no step of a jar timed nothing ("median 0.000 ms", a NaN ratio): refused, naming the jar and its steps. */
+  @Test
+  void stepsThatMatchNoStepAreRefused() {
+    String was = System.getProperty("netc.profile");
+    System.setProperty("netc.profile", "true");
+    try {
+      BadInputException e = assertThrows(BadInputException.class, () -> CompareJars.run(new String[] {a.toString(), b.toString(), "--runs", "1",
+          "--threads", "1", "--steps", "^layer4\\.0"}, new PrintStream(new ByteArrayOutputStream())));
+      assertTrue(e.getMessage().startsWith("--steps ^layer4\\.0: no step of " + a + " matches (its steps: "), e.getMessage());
+    } finally {
+      if (was == null) System.clearProperty("netc.profile");
+      else System.setProperty("netc.profile", was);
+    }
+  }
+
   @Test
   void aThinJarOrAnotherNetworkIsRefusedWithItsName() throws Exception {
     BadInputException e = assertThrows(BadInputException.class,

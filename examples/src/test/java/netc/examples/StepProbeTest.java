@@ -53,5 +53,9 @@ class StepProbeTest {
       Cli.UsageException e = assertThrows(Cli.UsageException.class, () -> StepProbe.run(args, new PrintStream(new ByteArrayOutputStream())));
       assertEquals("--small-mb and --large-mb take 1 to 2048 (MB), --before a count not negative", e.getMessage(), bad.toString());
     }
+    // with --pool no sweep runs: the sizes were taken and ignored
+    Cli.UsageException pooled = assertThrows(Cli.UsageException.class,
+        () -> StepProbe.run(new String[] {"missing.jar", "--pool", "2", "--large-mb", "512"}, new PrintStream(new ByteArrayOutputStream())));
+    assertEquals("--small-mb and --large-mb size the cache sweeps, which --pool does not run: they go without --pool", pooled.getMessage());
   }
 }
