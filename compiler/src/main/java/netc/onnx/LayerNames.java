@@ -33,6 +33,8 @@ final class LayerNames {
   static final int MAX_LENGTH = 64;
 
   private final Set<String> used = new HashSet<>();
+  /** Per base name, the suffix to try next: a model of a million unnamed Relus tried relu, relu_2, ... from the start each time. */
+  private final java.util.Map<String, Integer> nextSuffix = new java.util.HashMap<>();
 
   /** A fresh name for {@code node}, from its name, else from its weight's name, else from its op. */
   String forNode(OnnxNode node, String weightName) {
@@ -48,8 +50,11 @@ final class LayerNames {
   String fresh(String text) {
     String base = sanitize(text);
     if (base.isEmpty()) base = "layer";
-    String name = base;
-    for (int k = 2; !used.add(name); k++) name = base + "_" + k;
+    if (used.add(base)) return base;
+    int k = nextSuffix.getOrDefault(base, 2);
+    String name = base + "_" + k;
+    while (!used.add(name)) name = base + "_" + ++k; // a name taken as given (relu_2 itself): the next
+    nextSuffix.put(base, k + 1);
     return name;
   }
 

@@ -679,7 +679,7 @@ public final class OnnxImporter {
       }
     }
     int[] first = shapes.get(inputs.get(0));
-    int channels = 0;
+    long channels = 0; // in a long: 4,295 branches of a million channels wrapped an int to a plausible count
     for (String in : inputs) {
       int[] s = shapes.get(in);
       if (s.length != 3 || first.length != 3 || s[1] != first[1] || s[2] != first[2]) {
@@ -687,11 +687,14 @@ public final class OnnxImporter {
       }
       channels += s[0];
     }
+    if (channels > 1_000_000) { // the spec language's bound on a size, as the input's
+      throw fail(node(join) + " concatenates " + channels + " channels; netc's channel counts stop at 1,000,000");
+    }
     String note = join == source ? "" : ", inputs " + String.join(", ", join.inputs().stream().map(OnnxReader::quote).toList());
     branches("concat {" + BadInputException.oneLine(comment(List.of(source)) + note), branches, body);
     body.layers++;
     String out = join.outputs().get(0);
-    shapes.put(out, new int[] {channels, first[1], first[2]});
+    shapes.put(out, new int[] {(int) channels, first[1], first[2]});
     return out;
   }
 

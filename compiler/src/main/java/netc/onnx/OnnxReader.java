@@ -56,6 +56,12 @@ public final class OnnxReader {
    * out-of-memory named no file.
    */
   static final int MAX_INTEGER_ELEMENTS = 1 << 20;
+
+  /**
+   * The most float16 or bfloat16 values a tensor may hold as int32_data (each read into a long, 8 bytes, before
+   * it becomes a float): 2 GiB of them. A tensor that large is exported with raw_data, 2 bytes a value.
+   */
+  static final int MAX_HALF_FLOATS_AS_INTS = 1 << 28;
   /** The most external_data entries of a tensor (ONNX's are location, offset, length and checksum). */
   static final int MAX_EXTERNAL_ENTRIES = 64;
   /**
@@ -183,14 +189,17 @@ public final class OnnxReader {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "opset_import");
           where = "opset_import";
           int old = in.pushLimit(in.readRawVarint32());
-          long v = opset(in);
-          // two versions of the default operator set ("" and "ai.onnx" are one): the last won, where a reader taking
-          // the first (OpenVINO) reads another version; refused, as ONNX's checker refuses a domain imported twice
-          if (v != -1 && opset >= 0 && v != opset) {
-            throw fail("opset_import names the default operator set twice, at versions " + opset + " and " + v + "; a model imports it once");
+          Long version = opset(in);
+          if (version != null) { // the default operator set's (null: another domain's)
+            long v = version;
+            // two versions of the default operator set ("" and "ai.onnx" are one): the last won, where a reader taking
+            // the first (OpenVINO) reads another version; refused, as ONNX's checker refuses a domain imported twice
+            if (opset >= 0 && v != opset) {
+              throw fail("opset_import names the default operator set twice, at versions " + opset + " and " + v + "; a model imports it once");
+            }
+            if (v < 0) throw fail("opset_import gives the default operator set a negative version, " + v);
+            opset = v;
           }
-          if (v < -1) throw fail("opset_import gives the default operator set a negative version, " + v);
-          if (v >= 0) opset = v;
           in.popLimit(old);
         }
         default -> skip(in, tag);
@@ -208,10 +217,10 @@ public final class OnnxReader {
     return new OnnxModel(path, opset, graph.nodes, graph.initializers, graph.inputs, graph.outputs, List.copyOf(files));
   }
 
-  /** The version of the default domain ("" or "ai.onnx"), or -1 for another domain. */
-  private long opset(CodedInputStream in) throws IOException {
+  /** The version of the default domain ("" or "ai.onnx"), 0 where the entry gives none (protobuf's default), or null for another domain. */
+  private Long opset(CodedInputStream in) throws IOException {
     String domain = "";
-    long version = -1;
+    long version = 0;
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
       switch (WireFormat.getTagFieldNumber(tag)) {
         case OPSET_DOMAIN -> domain = string(in, tag, "opset_import.domain");
@@ -222,8 +231,7 @@ public final class OnnxReader {
         default -> skip(in, tag);
       }
     }
-    // -1 for another domain; a negative version of the default one as it is (below -1 after the clamp), for the caller to refuse
-    return domain.isEmpty() || domain.equals("ai.onnx") ? (version < 0 ? Math.min(version, -2) : version) : -1;
+    return domain.isEmpty() || domain.equals("ai.onnx") ? Long.valueOf(version) : null; // a negative version as it is, for the caller to refuse
   }
 
   /** The parts of a GraphProto netc uses. */
@@ -535,9 +543,13 @@ public final class OnnxReader {
                 + "; ONNX keeps a tensor's values in one field");
           }
           r.intField = field;
+          // float16 and bfloat16 values without raw_data are their bits in int32_data (onnx.helper.make_tensor, float16
+          // converters): as many as the dims say, as a float tensor's; integers proper are shapes and indices, and few
+          boolean halfFloats = field == TENSOR_INT32_DATA && (r.dataType == FLOAT16 || r.dataType == BFLOAT16);
+          long dimsCount = r.dims.size > 0 ? elements(r.dims.toArray(), "tensor " + quote(r.name)) : -1;
           r.intData = varints(in, tag, r.intData == null ? new LongList() : r.intData, field == TENSOR_INT32_DATA,
-              r.dims.size > 0 ? Math.min(elements(r.dims.toArray(), "tensor " + quote(r.name)), MAX_INTEGER_ELEMENTS) : MAX_INTS_BEFORE_DIMS,
-              "integer values");
+              dimsCount >= 0 ? Math.min(dimsCount, halfFloats ? MAX_HALF_FLOATS_AS_INTS : MAX_INTEGER_ELEMENTS) : MAX_INTS_BEFORE_DIMS,
+              halfFloats ? "values" : "integer values");
         }
         case TENSOR_DOUBLE_DATA -> r.doubleData = doubles(in, tag, r.doubleData == null ? new FloatList() : r.doubleData);
         case TENSOR_EXTERNAL_DATA -> {

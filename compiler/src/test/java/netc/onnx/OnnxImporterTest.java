@@ -472,6 +472,40 @@ class OnnxImporterTest {
     assertEquals(4, r.spec().lines().count(), r.spec()); // header, input, blank, the layer: the name stayed in its comment
   }
 
+  /** A concat of more than a million channels is refused at the Concat node (its count, summed in an int, wrapped to a plausible one). */
+  @Test
+  void aConcatPastAMillionChannelsIsRefusedAtItsNode() {
+    List<byte[]> nodes = new ArrayList<>();
+    List<String> ends = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      nodes.add(OnnxBytes.node("/r" + i + "/Relu", "Relu", List.of("x"), List.of("r" + i)));
+      ends.add("r" + i);
+    }
+    nodes.add(OnnxBytes.node("/cat/Concat", "Concat", ends, List.of("y"), OnnxBytes.integer("axis", 1)));
+    String e = error(nodes, List.of(), 400_000, 13);
+    assertTrue(e.endsWith("node '/cat/Concat' (Concat) concatenates 1200000 channels; netc's channel counts stop at 1,000,000"), e);
+  }
+
+  /**
+   * Names made from the same base are the base, then _2, _3, ... past any taken as given; a model of 300,000
+   * unnamed nodes of one type is named in linear time (each name tried every suffix from 2: quadratic, hours
+   * for a million nodes, from a file of a few MB).
+   */
+  @Test
+  void freshNamesTakeTheNextFreeSuffixInLinearTime() {
+    LayerNames names = new LayerNames();
+    assertEquals("relu", names.fresh("relu"));
+    assertEquals("relu_2", names.fresh("relu"));
+    assertEquals("relu_4", names.fresh("relu_4"));
+    assertEquals("relu_3", names.fresh("relu"));
+    assertEquals("relu_5", names.fresh("relu"));
+    LayerNames many = new LayerNames();
+    assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> {
+      for (int i = 0; i < 300_000; i++) many.fresh("relu");
+    });
+    assertEquals("relu_300001", many.fresh("relu"));
+  }
+
   @Test
   void layerNamesFromExporterPaths() {
     assertEquals("model_layer1_0_conv1", LayerNames.fromPath("/model/layer1/layer1.0/conv1/Conv", "Conv"));

@@ -81,6 +81,29 @@ class OnnxReaderTest {
     assertArrayEquals(new long[] {5, -1, 1L << 40}, m.initializers().get("i").longs());
     assertArrayEquals(new float[] {1f, -0.5f}, m.initializers().get("h").floats());
     assertArrayEquals(new float[] {1f, -0.5f}, m.initializers().get("g").floats());
+    // a float16 weight of more values than an integer tensor may have (onnx.helper.make_tensor's, packed in int32_data):
+    // as many as its dims say, not refused as "more than 1048576 integer values"
+    int many = OnnxReader.MAX_INTEGER_ELEMENTS + 3;
+    byte[] large = OnnxBytes.tensor("big", OnnxReader.FLOAT16, new long[] {many}, out -> {
+      java.io.ByteArrayOutputStream packed = new java.io.ByteArrayOutputStream();
+      com.google.protobuf.CodedOutputStream c = com.google.protobuf.CodedOutputStream.newInstance(packed);
+      for (int i = 0; i < many; i++) c.writeInt32NoTag(i % 2 == 0 ? 0x3c00 : 0xb800);
+      c.flush();
+      out.writeByteArray(5, packed.toByteArray());
+    });
+    float[] big = OnnxReader.read(write("big.onnx", OnnxBytes.withInitializers(large))).initializers().get("big").floats();
+    assertEquals(many, big.length);
+    assertEquals(1f, big[many - 1]);
+    assertEquals(-0.5f, big[many - 2]);
+    // an int32 tensor of as many stays refused: integers are shapes and indices
+    byte[] manyInts = OnnxBytes.tensor("ints", OnnxReader.INT32, new long[] {many}, out -> {
+      java.io.ByteArrayOutputStream packed = new java.io.ByteArrayOutputStream();
+      com.google.protobuf.CodedOutputStream c = com.google.protobuf.CodedOutputStream.newInstance(packed);
+      for (int i = 0; i < many; i++) c.writeInt32NoTag(1);
+      c.flush();
+      out.writeByteArray(5, packed.toByteArray());
+    });
+    assertTrue(error(OnnxBytes.withInitializers(manyInts)).contains("more than 1048576 integer values"), error(OnnxBytes.withInitializers(manyInts)));
   }
 
   @Test
@@ -140,6 +163,16 @@ class OnnxReaderTest {
     byte[] same = OnnxBytes.model(graph, 13), sameTwice = java.util.Arrays.copyOf(same, same.length + second.length);
     System.arraycopy(second, 0, sameTwice, same.length, second.length);
     assertEquals(13, OnnxReader.read(write("ok.onnx", sameTwice)).opset(), "the same version twice is one");
+    // an entry of the default domain without a version reads as version 0 (protobuf's default), not as "a negative
+    // version, -2"; an explicit -1 is named as -1
+    byte[] noVersion = OnnxBytes.message(out -> {
+      out.writeInt64(1, 8);
+      out.writeByteArray(8, OnnxBytes.message(o -> o.writeString(1, "")));
+      out.writeByteArray(7, graph);
+    });
+    assertTrue(error(noVersion).contains("the model imports version 0 of the default ONNX operator set"), error(noVersion));
+    assertTrue(error(OnnxBytes.model(graph, -1)).endsWith("opset_import gives the default operator set a negative version, -1"),
+        error(OnnxBytes.model(graph, -1)));
 
     byte[] big = new byte[16];
     java.util.Arrays.fill(big, 8, 16, (byte) 0xff);
