@@ -58,8 +58,10 @@ public final class OnnxReader {
   static final int MAX_INTEGER_ELEMENTS = 1 << 20;
 
   /**
-   * The most float16 or bfloat16 values a tensor may hold as int32_data (each read into a long, 8 bytes, before
-   * it becomes a float): 2 GiB of them. A tensor that large is exported with raw_data, 2 bytes a value.
+   * The most float16 or bfloat16 values a tensor may hold as int32_data: each is read into a long, 8 bytes, before
+   * it becomes a float, so 2^28 of them take 2 GiB (3 GiB while the list grows); a tensor that large is exported
+   * with raw_data, 2 bytes a value. The type and dims must come before the values, as ONNX's serializers write
+   * them; otherwise integers' bound applies.
    */
   static final int MAX_HALF_FLOATS_AS_INTS = 1 << 28;
   /** The most external_data entries of a tensor (ONNX's are location, offset, length and checksum). */

@@ -162,10 +162,13 @@ public final class NetcClassifier {
       boolean flat = forceFlatListing || flatListing(fs.getUri().getScheme()); // getScheme() is optional for a FileSystem
       for (org.apache.hadoop.fs.FileStatus m : matched) {
         if (!m.isDirectory()) out.add(RowFactory.create(m.getPath().toString(), m.getLen(), null));
-        else if (flat) listFlat(fs, m.getPath(), seen, out);
+        else if (flat) listFlat(fs, m.getPath(), out);
         else walk(fs, m.getPath(), seen, out);
       }
-      return out;
+      // a file met twice (a glob matching a folder and a file in it: data/{a,a/x.png}) is one row, classified once
+      java.util.Map<String, Row> byPath = new java.util.LinkedHashMap<>();
+      for (Row r : out) byPath.putIfAbsent(r.getString(0), r);
+      return new ArrayList<>(byPath.values());
     } catch (java.io.IOException e) {
       throw new BadInputException("cannot list " + input + ": " + BadInputException.oneLine(netc.runtime.io.FileOutput.reason(e)), e);
     }
@@ -173,30 +176,32 @@ public final class NetcClassifier {
 
   /**
    * Whether a file system of this scheme is listed with one recursive listing rather than folder by folder: an
-   * object store (s3a, gs, abfs, ...), whose folders are key prefixes, lists a whole tree in pages of a thousand
-   * keys, where a call per folder cost a round trip each (ten thousand folders, minutes on the driver before any
-   * task). Hierarchical file systems (local, HDFS) are walked, which names a folder that cannot be listed as a row
-   * of its own and follows a link once.
+   * object store whose connector lists a whole tree as key prefixes, in pages of a thousand keys (S3A, Aliyun
+   * OSS), where a call per folder cost a round trip each (ten thousand folders, minutes on the driver before any
+   * task). Every other file system is walked (Hadoop's own recursive listing walks it folder by folder anyway),
+   * which names a folder that cannot be listed as a row of its own and follows a link once.
    */
   static boolean flatListing(String scheme) {
-    return !java.util.Set.of("file", "hdfs", "viewfs", "webhdfs", "swebhdfs", "har").contains(scheme);
+    return scheme != null && java.util.Set.of("s3a", "oss").contains(scheme);
   }
 
   /** Tests list a local folder as an object store is listed. */
   static boolean forceFlatListing;
 
   /**
-   * Adds the files under {@code top} to {@code out} from one recursive listing ({@link #flatListing}); a file met
-   * again (a glob matching a folder and one inside it) once. A failure of the listing, after the tries of
-   * {@link #retried} for its first page, ends it.
+   * Adds the files under {@code top} to {@code out} from one recursive listing ({@link #flatListing}), read whole
+   * within {@link #retried}'s tries (a failure may come with any page: the listing starts again).
    */
-  private static void listFlat(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path top, java.util.Set<Object> seen, List<Row> out)
-      throws java.io.IOException {
-    org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> files = retried(top.toString(), () -> fs.listFiles(top, true));
-    while (files.hasNext()) {
-      org.apache.hadoop.fs.LocatedFileStatus f = files.next();
-      if (seen.add(f.getPath().toString())) out.add(RowFactory.create(f.getPath().toString(), f.getLen(), null));
-    }
+  private static void listFlat(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path top, List<Row> out) throws java.io.IOException {
+    out.addAll(retried(top.toString(), () -> {
+      List<Row> rows = new ArrayList<>();
+      org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> files = fs.listFiles(top, true);
+      while (files.hasNext()) {
+        org.apache.hadoop.fs.LocatedFileStatus f = files.next();
+        rows.add(RowFactory.create(f.getPath().toString(), f.getLen(), null));
+      }
+      return rows;
+    }));
   }
 
   /**

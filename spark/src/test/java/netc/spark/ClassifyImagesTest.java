@@ -567,13 +567,16 @@ class ClassifyImagesTest {
   }
 
   /**
-   * An object store is listed with one recursive listing (pages of a thousand keys), not a call per folder: the same
-   * files and lengths as the walk of a local folder; a folder matched twice lists its files once.
+   * An object store (S3A, OSS) is listed with one recursive listing (pages of a thousand keys), not a call per folder:
+   * the same files and lengths as the walk of a local folder; a folder, and a file, matched twice are listed once.
    */
   @Test
   void anObjectStoreIsListedInOneRecursiveListingWithTheWalksFiles() throws IOException {
-    assertTrue(NetcClassifier.flatListing("s3a") && NetcClassifier.flatListing("gs") && NetcClassifier.flatListing("abfss"));
-    assertFalse(NetcClassifier.flatListing("file") || NetcClassifier.flatListing("hdfs"));
+    assertTrue(NetcClassifier.flatListing("s3a") && NetcClassifier.flatListing("oss"));
+    // gs and abfs list recursively folder by folder anyway (Hadoop's default listFiles), and hierarchical stores name an
+    // unlistable folder as a row: walked, as local and HDFS trees are
+    assertFalse(NetcClassifier.flatListing("file") || NetcClassifier.flatListing("hdfs") || NetcClassifier.flatListing("abfs")
+        || NetcClassifier.flatListing("gs") || NetcClassifier.flatListing("ofs") || NetcClassifier.flatListing(null));
     org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
     java.util.function.Function<List<Row>, List<String>> rows = l -> l.stream().map(r -> r.getString(0) + " " + r.getLong(1)).sorted().toList();
     List<String> walked = rows.apply(NetcClassifier.list(images.toString(), conf));
@@ -586,6 +589,12 @@ class ClassifyImagesTest {
     } finally {
       NetcClassifier.forceFlatListing = false;
     }
+    // walked too: a folder and a file inside it matched by one glob give the file one row
+    String inside = walked.get(0).substring(0, walked.get(0).lastIndexOf(' '));
+    Path file = Path.of(URI.create(inside));
+    List<Row> both = NetcClassifier.list(images + "{," + images.relativize(file).toString().replace("\\", "/").replace(",", "\\,") + "}"
+        .replace("{,", "{,/"), conf);
+    assertEquals(walked, rows.apply(both));
   }
 
   /** The listing is split by its number of files too, not only by Spark's default parallelism (1 in local[1]). */
