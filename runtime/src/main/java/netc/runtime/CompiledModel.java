@@ -296,6 +296,46 @@ public abstract class CompiledModel implements AutoCloseable {
       }
     }
     if (interrupted) Thread.currentThread().interrupt();
+    release();
+  }
+
+  /**
+   * {@link #close()} that waits at most {@code timeout} for the calls in progress (a name of its own: an overload
+   * of close would make {@code model::close} ambiguous where a Runnable or a Callable would do): true when they ended and the
+   * model was released; false when calls still run (a batch of thousands of images, say), the model then refusing
+   * new calls but holding its memory until a later close finds it idle. For a service that swaps models
+   * and must not hang on the old one's longest request. An interrupt ends the wait (false) and stays set.
+   *
+   * @throws IllegalArgumentException when {@code timeout} is negative
+   */
+  public boolean closeWithin(java.time.Duration timeout) {
+    if (timeout.isNegative()) throw new IllegalArgumentException("timeout: negative, " + timeout);
+    closed = true;
+    long nanos;
+    try {
+      nanos = Math.min(timeout.toNanos(), Long.MAX_VALUE / 4);
+    } catch (ArithmeticException e) { // past 292 years: as long as a long holds
+      nanos = Long.MAX_VALUE / 4;
+    }
+    long deadline = System.nanoTime() + nanos;
+    synchronized (drained) {
+      while (calls.get() > 0) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) return false;
+        try {
+          java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(drained, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+    }
+    release();
+    return true;
+  }
+
+  /** What close does once no call runs: the pool, the idle workspaces, the class loader of a model loaded by path. */
+  private void release() {
     if (!leftPool.getAndSet(true)) pool.leave();
     releaseWorkspaces();
     java.net.URLClassLoader loader = ownLoader;

@@ -58,8 +58,21 @@ class CancelTest {
     final AtomicInteger afterFailure = new AtomicInteger();
     volatile boolean waitForFailure, workerBegan;
 
+    /** When set, every step waits for it (a call held in progress). */
+    volatile java.util.concurrent.CountDownLatch hold;
+    final java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+
     @Override
     protected void runStep(int step, Workspace ws, int from, int to) {
+      java.util.concurrent.CountDownLatch h = hold;
+      if (h != null) {
+        entered.countDown();
+        try {
+          h.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       boolean worker = ThreadPool.isWorker(Thread.currentThread());
       if (worker && pool().failed()) afterFailure.incrementAndGet();
       if (worker) workerBegan = true;
@@ -157,6 +170,34 @@ class CancelTest {
       assertTrue(Thread.interrupted());
       assertTrue(m.afterFailure.get() <= 1, m.afterFailure.get() + " steps begun on the worker after the failure");
       m.close();
+    });
+  }
+
+  /**
+   * closeWithin(timeout) while a call is in progress: false once the time is up (the model refusing new calls, the call
+   * running on), true from a later close once the call has ended; a negative timeout is refused.
+   */
+  @Test
+  void closeWithATimeoutDoesNotWaitForeverForACallInProgress() {
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      Steps m = new Steps(1);
+      m.hold = new java.util.concurrent.CountDownLatch(1);
+      ExecutorService caller = Executors.newSingleThreadExecutor();
+      try {
+        Future<?> call = caller.submit(() -> m.predict(new float[1], 1, new float[1]));
+        assertTrue(m.entered.await(30, TimeUnit.SECONDS));
+        long t0 = System.nanoTime();
+        assertEquals(false, m.closeWithin(Duration.ofMillis(200)), "the call still runs");
+        assertTrue(System.nanoTime() - t0 >= 150_000_000L, "waited its time");
+        assertThrows(IllegalStateException.class, () -> m.predict(new float[1], 1, new float[1]), "new calls refused");
+        m.hold.countDown();
+        call.get(30, TimeUnit.SECONDS); // the call in progress ends with its answer
+        assertEquals(true, m.closeWithin(Duration.ofSeconds(30)));
+        assertThrows(IllegalArgumentException.class, () -> m.closeWithin(Duration.ofMillis(-1)));
+        assertEquals(true, m.closeWithin(Duration.ofDays(365 * 1000)), "a timeout past a long's nanoseconds");
+      } finally {
+        caller.shutdownNow();
+      }
     });
   }
 
