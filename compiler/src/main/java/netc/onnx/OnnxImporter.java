@@ -386,8 +386,9 @@ public final class OnnxImporter {
     for (End e : ends) if (held.containsKey(e.tensor())) throw stillHeld(producers.get(e.tensor()));
     for (End e : ends) {
       if (e.join() != join) {
+        Set<OnnxNode> distinct = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         List<OnnxNode> joins = new ArrayList<>();
-        for (End f : ends) if (!joins.contains(f.join())) joins.add(f.join());
+        for (End f : ends) if (distinct.add(f.join())) joins.add(f.join());
         List<OnnxNode> chain = addChain(joins, ends);
         if (chain != null) return sum(x, chain, paths, ends, body);
         throw fail("tensor " + OnnxReader.quote(x) + " forks into paths that end at different nodes (" + describe(joins)
@@ -418,28 +419,26 @@ public final class OnnxImporter {
     for (OnnxNode j : joins) {
       if (!j.is("Add") || j.inputs().size() != 2 || j.outputs().isEmpty() || !isJoin(j)) return null;
     }
+    // each join's path ends and the chain's members as maps: a sum of thousands of terms asked them of every join
+    Map<OnnxNode, List<String>> endsAt = new java.util.IdentityHashMap<>();
+    for (End e : ends) endsAt.computeIfAbsent(e.join(), j -> new ArrayList<>()).add(e.tensor());
+    Set<OnnxNode> inChain = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     List<OnnxNode> chain = new ArrayList<>();
-    for (OnnxNode j : joins) if (endsAt(j, ends).size() == 2) chain.add(j);
+    for (OnnxNode j : joins) if (endsAt.getOrDefault(j, List.of()).size() == 2) chain.add(j);
     if (chain.size() != 1) return null;
-    List<String> firstTwo = endsAt(chain.get(0), ends);
+    inChain.add(chain.get(0));
+    List<String> firstTwo = endsAt.get(chain.get(0));
     if (!sameInputs(chain.get(0), firstTwo.get(0), firstTwo.get(1))) return null;
     while (chain.size() < joins.size()) {
       String sum = chain.get(chain.size() - 1).outputs().get(0);
       List<OnnxNode> readers = dataConsumers(sum);
-      if (readers.size() != 1 || !joins.contains(readers.get(0)) || chain.contains(readers.get(0))) return null;
+      if (readers.size() != 1 || !endsAt.containsKey(readers.get(0)) || !inChain.add(readers.get(0))) return null;
       OnnxNode next = readers.get(0);
-      List<String> one = endsAt(next, ends);
+      List<String> one = endsAt.get(next);
       if (one.size() != 1 || !sameInputs(next, sum, one.get(0))) return null;
       chain.add(next);
     }
     return chain;
-  }
-
-  /** The tensors of the fork's paths that end at {@code join}. */
-  private static List<String> endsAt(OnnxNode join, End[] ends) {
-    List<String> out = new ArrayList<>();
-    for (End e : ends) if (e.join() == join) out.add(e.tensor());
-    return out;
   }
 
   /**
@@ -613,11 +612,27 @@ public final class OnnxImporter {
     return (in.get(0).equals(a) && in.get(1).equals(b)) || (in.get(0).equals(b) && in.get(1).equals(a));
   }
 
-  /** Where paths join: an Add or a Mul of two computed tensors (not of a constant), or a Concat of several. */
+  /**
+   * Where paths join: an Add or a Mul of two computed tensors (not of a constant), or a Concat of several. Known
+   * once per node: every path of a fork asks it of the Concat that ends it, whose inputs are as many as the paths.
+   */
   private boolean isJoin(OnnxNode n) {
+    return joinNodes.computeIfAbsent(n, this::joins);
+  }
+
+  private final Map<OnnxNode, Boolean> joinNodes = new java.util.IdentityHashMap<>();
+
+  private boolean joins(OnnxNode n) {
     if (!n.domain().isEmpty()) return false; // another domain's Add or Concat is refused by name where it is emitted
     if (n.opType().equals("Concat")) return n.inputs().size() >= 2 && n.inputs().stream().noneMatch(this::isConstant);
     return (n.opType().equals("Add") || n.opType().equals("Mul")) && n.inputs().size() == 2 && !isConstant(n.inputs().get(0)) && !isConstant(n.inputs().get(1));
+  }
+
+  /** Each input's position among {@code inputs}, -1 for one that is there more than once: a map, for a Concat of thousands. */
+  private static Map<String, Integer> positions(List<String> inputs) {
+    Map<String, Integer> at = new HashMap<>();
+    for (int i = 0; i < inputs.size(); i++) if (at.putIfAbsent(inputs.get(i), i) != null) at.put(inputs.get(i), -1);
+    return at;
   }
 
   /**
@@ -633,9 +648,10 @@ public final class OnnxImporter {
     if (!isChannelConcat(join) || ends.length >= inputs.size()) return null;
     int first = Integer.MAX_VALUE, last = -1;
     Set<Integer> at = new java.util.HashSet<>();
+    Map<String, Integer> position = positions(inputs);
     for (End e : ends) {
-      int i = inputs.indexOf(e.tensor());
-      if (i < 0 || inputs.lastIndexOf(e.tensor()) != i || !at.add(i)) return null;
+      int i = position.getOrDefault(e.tensor(), -1); // -1 too for an input there twice
+      if (i < 0 || !at.add(i)) return null;
       first = Math.min(first, i);
       last = Math.max(last, i);
     }
@@ -664,9 +680,10 @@ public final class OnnxImporter {
     if (!isChannelConcat(join)) throw unsupportedAttributes(join, "netc concatenates feature maps along channels (axis 1)");
     List<String> inputs = concatInputs.getOrDefault(join, join.inputs());
     Body[] branches = new Body[inputs.size()];
+    Map<String, Integer> position = positions(inputs);
     for (int i = 0; i < ends.length; i++) {
-      int at = inputs.indexOf(ends[i].tensor());
-      if (at < 0 || inputs.lastIndexOf(ends[i].tensor()) != at || branches[at] != null) {
+      int at = position.getOrDefault(ends[i].tensor(), -1); // -1 too for an input there twice
+      if (at < 0 || branches[at] != null) {
         throw fail(node(join) + " does not concatenate the " + ends.length + " paths from " + OnnxReader.quote(x) + " once each ("
             + String.join(", ", inputs.stream().map(OnnxReader::quote).toList()) + "); netc's concat joins each branch once");
       }

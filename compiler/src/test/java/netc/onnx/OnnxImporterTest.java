@@ -472,6 +472,35 @@ class OnnxImporterTest {
     assertEquals(4, r.spec().lines().count(), r.spec()); // header, input, blank, the layer: the name stayed in its comment
   }
 
+  /**
+   * A fork into tens of thousands of paths joined by one Concat (a file of a megabyte) imports in linear time: each
+   * path's end was looked up among all the Concat's inputs, and each node's joins and constants rescanned (billions of
+   * steps for 65,536 paths).
+   */
+  @Test
+  void aWideForkImportsInLinearTime() {
+    int paths = 65_000;
+    List<byte[]> nodes = new ArrayList<>();
+    List<String> ends = new ArrayList<>();
+    for (int i = 0; i < paths; i++) {
+      nodes.add(OnnxBytes.node("/r" + i + "/Relu", "Relu", List.of("x"), List.of("r" + i)));
+      ends.add("r" + i);
+    }
+    nodes.add(OnnxBytes.node("/cat/Concat", "Concat", ends, List.of("y"), OnnxBytes.integer("axis", 1)));
+    OnnxImporter.Result r = assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> translate(nodes, List.of(), 2, 13));
+    assertTrue(r.spec().contains("concat {"), "imported as one concat");
+    // and a sum of as many paths, a chain of Adds as torch exports r0 + r1 + r2 + ...
+    List<byte[]> adds = new ArrayList<>(nodes.subList(0, paths));
+    String sum = "r0";
+    for (int i = 1; i < paths; i++) {
+      String out = i == paths - 1 ? "y" : "s" + i;
+      adds.add(OnnxBytes.node("/a" + i + "/Add", "Add", List.of(sum, "r" + i), List.of(out)));
+      sum = out;
+    }
+    OnnxImporter.Result summed = assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> translate(adds, List.of(), 2, 13));
+    assertTrue(summed.spec().contains("sum {"), "imported as one sum");
+  }
+
   /** A concat of more than a million channels is refused at the Concat node (its count, summed in an int, wrapped to a plausible one). */
   @Test
   void aConcatPastAMillionChannelsIsRefusedAtItsNode() {
