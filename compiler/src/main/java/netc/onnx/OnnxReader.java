@@ -64,6 +64,14 @@ public final class OnnxReader {
    * them; otherwise integers' bound applies.
    */
   static final int MAX_HALF_FLOATS_AS_INTS = 1 << 28;
+  /**
+   * The most node inputs and outputs, and integer values (integer tensors, INTS attributes), of the whole model:
+   * each is bounded per record above, but a file of many records within those bounds (a million nodes of 60,000
+   * inputs each; hundreds of integer initializers of a million values) reached gigabytes, and the out-of-memory
+   * named no file. Exported networks have thousands to hundreds of thousands of each. Not final: tests lower them.
+   */
+  static long maxModelValueNames = 1 << 22, maxModelIntegers = 1 << 24;
+
   /** The most external_data entries of a tensor (ONNX's are location, offset, length and checksum). */
   static final int MAX_EXTERNAL_ENTRIES = 64;
   /**
@@ -352,10 +360,12 @@ public final class OnnxReader {
       switch (WireFormat.getTagFieldNumber(tag)) {
         case NODE_INPUT -> {
           if (inputs.size() >= MAX_VALUES) throw fail(where + " has more than " + MAX_VALUES + " inputs");
+          countValueName();
           inputs.add(string(in, tag, "node input"));
         }
         case NODE_OUTPUT -> {
           if (outputs.size() >= MAX_VALUES) throw fail(where + " has more than " + MAX_VALUES + " outputs");
+          countValueName();
           outputs.add(string(in, tag, "node output"));
         }
         case NODE_NAME -> {
@@ -610,6 +620,7 @@ public final class OnnxReader {
     if (!floating && count > MAX_INTEGER_ELEMENTS) {
       throw fail(what + " holds " + count + " integers; netc reads integer tensors as shapes, indices and bounds, at most " + MAX_INTEGER_ELEMENTS);
     }
+    if (!floating && size(r.intData) == 0) countIntegers(count); // raw_data or external: typed fields were counted as read
     if (count * size > MAX_MODEL_BYTES) throw fail(what + " has dims " + java.util.Arrays.toString(dims) + ": more than 2 GiB of data");
     ByteBuffer bytes = null;
     if (r.externalLocation) bytes = external(r, count * size, what);
@@ -789,6 +800,14 @@ public final class OnnxReader {
         throw fail(what + ": external data " + quote(location) + ": the tensors stored in it take " + read + " bytes of its " + fileSize
             + "; their regions overlap");
       }
+      // the whole model's external data against the heap: regions of a large sparse file, each within the bounds above,
+      // would otherwise be read until the JVM ran out of memory, with no file named
+      externalBytesRead += length;
+      long heap = Runtime.getRuntime().maxMemory();
+      if (externalBytesRead > heap) {
+        throw fail(what + ": the model's external data take " + externalBytesRead + " bytes up to this tensor, more than this JVM's heap of "
+            + heap + " bytes: " + netc.runtime.VmOptions.largerHeap());
+      }
       files.add(file);
       ByteBuffer b = ByteBuffer.allocate((int) length); // == needed, checked below 2 GiB and inside the file
       try (FileChannel ch = FileChannel.open(real, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -885,6 +904,25 @@ public final class OnnxReader {
    * A repeated varint field, packed or not; int32 values are sign-extended as protobuf writes them.
    * Refused past {@code max} values (see {@link #MAX_RANK}), before the list grows.
    */
+  /** The node inputs and outputs, integer values and external data bytes read so far, against the whole model's bounds. */
+  private long valueNamesRead, integersRead, externalBytesRead;
+
+  /** Counts one more node input or output against {@link #maxModelValueNames}. */
+  private void countValueName() {
+    if (++valueNamesRead > maxModelValueNames) {
+      throw fail("the model's nodes name more than " + maxModelValueNames + " inputs and outputs in all (at " + where + "); networks name thousands");
+    }
+  }
+
+  /** Counts {@code n} more integer values against {@link #maxModelIntegers}. */
+  private void countIntegers(long n) {
+    integersRead += n;
+    if (integersRead > maxModelIntegers) {
+      throw fail("the model holds more than " + maxModelIntegers + " integer values in all (tensors and attributes; at " + where
+          + "); netc reads integers as shapes, indices and bounds");
+    }
+  }
+
   private LongList varints(CodedInputStream in, int tag, LongList into, boolean int32, long max, String what) throws IOException {
     if (WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_VARINT) {
       addCapped(into, int32 ? in.readInt32() : in.readInt64(), max, what);
@@ -899,6 +937,7 @@ public final class OnnxReader {
 
   private void addCapped(LongList into, long v, long max, String what) {
     if (into.size >= max) throw fail("in " + where + ": more than " + max + " " + what);
+    if (what.endsWith("integer values") || what.equals("ints")) countIntegers(1); // not dims, not a float16 tensor's bits
     into.add(v);
   }
 

@@ -106,6 +106,37 @@ class OnnxReaderTest {
     assertTrue(error(OnnxBytes.withInitializers(manyInts)).contains("more than 1048576 integer values"), error(OnnxBytes.withInitializers(manyInts)));
   }
 
+  /**
+   * Bounds on the whole model, not only each record: node inputs and outputs, and integer values (tensors and INTS
+   * attributes), in all; within them a model reads. (Lowered here; a file of many records each within the per-record
+   * bounds reached gigabytes before.)
+   */
+  @Test
+  void theWholeModelsNodeValuesAndIntegersAreBounded() throws IOException {
+    long names = OnnxReader.maxModelValueNames, integers = OnnxReader.maxModelIntegers;
+    try {
+      OnnxReader.maxModelValueNames = 5;
+      List<byte[]> relus = List.of(OnnxBytes.node("a", "Relu", List.of("x"), List.of("r1")), OnnxBytes.node("b", "Relu", List.of("r1"), List.of("r2")),
+          OnnxBytes.node("c", "Relu", List.of("r2"), List.of("y")));
+      String e = error(OnnxBytes.model(OnnxBytes.graph(relus, List.of(), 1, 1, 1)));
+      assertTrue(e.endsWith("the model's nodes name more than 5 inputs and outputs in all (at node 3); networks name thousands"), e);
+      OnnxReader.maxModelValueNames = 6;
+      assertEquals(3, OnnxReader.read(write("six.onnx", OnnxBytes.model(OnnxBytes.graph(relus, List.of(), 1, 1, 1)))).nodes().size());
+
+      OnnxReader.maxModelIntegers = 10;
+      byte[] six = OnnxBytes.tensor("i", OnnxReader.INT64, new long[] {6}, out -> {
+        for (int k = 0; k < 6; k++) out.writeInt64(7, k);
+      });
+      byte[] sixRaw = OnnxBytes.tensor("j", OnnxReader.INT64, new long[] {6}, out -> out.writeBytes(9, ByteString.copyFrom(new byte[48])));
+      assertEquals(6, OnnxReader.read(write("one.onnx", OnnxBytes.withInitializers(six))).initializers().get("i").longs().length);
+      e = error(OnnxBytes.withInitializers(six, sixRaw));
+      assertTrue(e.contains("the model holds more than 10 integer values in all (tensors and attributes"), e);
+    } finally {
+      OnnxReader.maxModelValueNames = names;
+      OnnxReader.maxModelIntegers = integers;
+    }
+  }
+
   @Test
   void readsExternalDataBesideTheModel() throws IOException {
     ByteBuffer b = ByteBuffer.allocate(8 + 12).order(ByteOrder.LITTLE_ENDIAN);
