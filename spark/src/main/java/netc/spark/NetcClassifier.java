@@ -349,11 +349,20 @@ public final class NetcClassifier {
         // the first bytes tell the format: a file that is no PNG or JPEG (a video beside the photos) is not
         // read whole, its first bytes alone give the decoder's refusal ("not a PNG or JPEG image (...)")
         byte[] head = new byte[(int) Math.min(HEAD_BYTES, length)];
-        in.readFully(0, head);
-        if (!pngOrJpeg(head)) return RowFactory.create(path, length, head, null);
-        byte[] content = Arrays.copyOf(head, (int) length);
-        in.readFully(head.length, content, head.length, content.length - head.length);
-        return RowFactory.create(path, length, content, null);
+        try {
+          in.readFully(0, head);
+          if (!pngOrJpeg(head)) return RowFactory.create(path, length, head, null);
+          byte[] content = Arrays.copyOf(head, (int) length);
+          in.readFully(head.length, content, head.length, content.length - head.length);
+          // longer than listed: a file still being written when the folder was listed, whose prefix would be called truncated
+          if (in.read(length, new byte[1], 0, 1) > 0) {
+            return RowFactory.create(path, length, null, path + ": changed since it was listed: longer than the " + length
+                + " bytes listed (a file still being written?); classify it again once it is whole");
+          }
+          return RowFactory.create(path, length, content, null);
+        } catch (java.io.EOFException e) {
+          throw new java.io.EOFException("changed since it was listed: shorter than the " + length + " bytes listed");
+        }
       }
     }
   }

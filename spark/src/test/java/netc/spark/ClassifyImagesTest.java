@@ -514,6 +514,18 @@ class ClassifyImagesTest {
       assertTrue(read.get("lost.png").getString(3).endsWith("lost.png: cannot read (Could not obtain block: no live node)"), read.get("lost.png").getString(3));
       assertEquals(3 + 1 + 1, FlakyFiles.opens.get(), "flaky.png three times, locked.png and lost.png once");
 
+      // a file that changed since the listing: grown (still being written), or shrunk; its row says so, not "truncated"
+      Path grown = Files.write(folder.resolve("grown.png"), png), shrunk = Files.write(folder.resolve("shrunk.png"), png);
+      List<Row> changed = List.of(org.apache.spark.sql.RowFactory.create(grown.toUri().toString(), (long) png.length - 10, null),
+          org.apache.spark.sql.RowFactory.create(shrunk.toUri().toString(), (long) png.length + 10, null));
+      Map<String, Row> after = new HashMap<>();
+      new NetcClassifier.ReadFiles(new NetcClassifier.HadoopConf(conf), MAX_BYTES).call(changed.iterator())
+          .forEachRemaining(r -> after.put(new org.apache.hadoop.fs.Path(r.getString(0)).getName(), r));
+      assertEquals(grown.toUri() + ": changed since it was listed: longer than the " + (png.length - 10) + " bytes listed (a file still being"
+          + " written?); classify it again once it is whole", after.get("grown.png").getString(3));
+      assertEquals(shrunk.toUri() + ": cannot read (changed since it was listed: shorter than the " + (png.length + 10) + " bytes listed)",
+          after.get("shrunk.png").getString(3));
+
       Path down = Files.write(folder.resolve("down.png"), png);
       java.util.Iterator<Row> rows = new NetcClassifier.ReadFiles(new NetcClassifier.HadoopConf(conf), MAX_BYTES)
           .call(List.of(org.apache.spark.sql.RowFactory.create(down.toUri().toString(), (long) png.length, null)).iterator());
