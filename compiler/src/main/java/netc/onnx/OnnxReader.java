@@ -800,13 +800,17 @@ public final class OnnxReader {
         throw fail(what + ": external data " + quote(location) + ": the tensors stored in it take " + read + " bytes of its " + fileSize
             + "; their regions overlap");
       }
-      // the whole model's external data against the heap: regions of a large sparse file, each within the bounds above,
-      // would otherwise be read until the JVM ran out of memory, with no file named
-      externalBytesRead += length;
+      // the whole model's external data against the heap, as the arrays they become (a float16 value takes a float's 4
+      // bytes, an integer a long's 8) and this tensor's bytes beside its array: regions of a large sparse file, each within
+      // the bounds above, would otherwise be read until the JVM ran out of memory, with no file named
+      int size = Math.max(1, elementSize(r.dataType));
+      boolean floating = r.dataType == FLOAT || r.dataType == FLOAT16 || r.dataType == BFLOAT16 || r.dataType == DOUBLE;
+      long decoded = length / size * (floating ? 4 : 8);
+      externalBytesRead += decoded;
       long heap = Runtime.getRuntime().maxMemory();
-      if (externalBytesRead > heap) {
-        throw fail(what + ": the model's external data take " + externalBytesRead + " bytes up to this tensor, more than this JVM's heap of "
-            + heap + " bytes: " + netc.runtime.VmOptions.largerHeap());
+      if (externalBytesRead + length > heap) {
+        throw fail(what + ": the model's external data take " + (externalBytesRead + length) + " bytes of heap up to this tensor, more than"
+            + " this JVM's " + heap + ": " + netc.runtime.VmOptions.largerHeap());
       }
       files.add(file);
       ByteBuffer b = ByteBuffer.allocate((int) length); // == needed, checked below 2 GiB and inside the file

@@ -158,12 +158,14 @@ final class SpecFiles {
     Files.walkFileTree(start, new java.nio.file.SimpleFileVisitor<>() {
       @Override
       public java.nio.file.FileVisitResult preVisitDirectory(Path dir, java.nio.file.attribute.BasicFileAttributes a) {
-        // below the model's folder only: a model kept in one of those folders still has its own files. Nor hidden folders
-        // (.git, whose index `git status` rewrites, .idea) or any module's target: a model at the project's root would
-        // otherwise be compiled again after most commands, walking the whole repository each time
+        // below the model's folder only: a model kept in one of those folders still has its own files. Nor a version
+        // control or IDE folder (.git, whose index `git status` rewrites) or another module (a folder with a pom.xml, its
+        // target inside): a model at the project's root would otherwise be compiled again after most commands, walking the
+        // whole repository each time. Other folders, hidden or named target, may hold its external data (.data/w.bin)
         if (dir.equals(start)) return java.nio.file.FileVisitResult.CONTINUE;
         String name = dir.getFileName().toString();
-        return skip.contains(dir) || name.startsWith(".") || name.equals("target") ? java.nio.file.FileVisitResult.SKIP_SUBTREE
+        boolean tooling = java.util.Set.of(".git", ".svn", ".hg", ".idea", ".vscode", ".mvn").contains(name);
+        return skip.contains(dir) || tooling || Files.isRegularFile(dir.resolve("pom.xml")) ? java.nio.file.FileVisitResult.SKIP_SUBTREE
             : java.nio.file.FileVisitResult.CONTINUE;
       }
 

@@ -308,8 +308,11 @@ class CompileMojoTest {
     // its inputs, or it would compile again after most commands
     Files.write(Files.createDirectories(kept.resolve(".git")).resolve("index"), new byte[] {2});
     Files.write(Files.createDirectories(kept.resolve("module/target")).resolve("app.jar"), new byte[] {3});
-    assertEquals(List.of(k.resolve("conv.onnx"), k.resolve("conv.onnx.data"), k.resolve("weights-v1.bin")),
-        SpecFiles.onnxInputs(kept.resolve("conv.onnx"), List.of()).stream().sorted().toList());
+    Files.writeString(kept.resolve("module/pom.xml"), "<project/>");
+    // a hidden folder that is not a tool's may hold the model's external data: walked
+    Files.write(Files.createDirectories(kept.resolve(".data")).resolve("w.bin"), new byte[] {4});
+    assertEquals(List.of(k.resolve(".data/w.bin"), k.resolve("conv.onnx"), k.resolve("conv.onnx.data"), k.resolve("weights-v1.bin")),
+        SpecFiles.onnxInputs(kept.resolve("conv.onnx"), List.of(kept.resolve("target"))).stream().sorted().toList()); // its build folder left out
   }
 
   /** An import any number of folders down is an input: the loader reads it, so an edit of it recompiles the model. */

@@ -151,10 +151,11 @@ public final class NetcClassifier {
     try {
       org.apache.hadoop.fs.FileSystem fs = pattern.getFileSystem(conf);
       org.apache.hadoop.fs.FileStatus[] matched;
+      // each call retried as a task's reads are (the driver's own failure ends the job: Spark retries no driver code)
       try {
-        matched = new org.apache.hadoop.fs.FileStatus[] {fs.getFileStatus(pattern)};
+        matched = new org.apache.hadoop.fs.FileStatus[] {retried(input, () -> fs.getFileStatus(pattern))};
       } catch (java.io.FileNotFoundException notAName) {
-        matched = fs.globStatus(pattern);
+        matched = retried(input, () -> fs.globStatus(pattern));
       }
       if (matched == null || matched.length == 0) throw new IllegalArgumentException("Path does not exist: " + fs.makeQualified(pattern));
       List<Row> out = new ArrayList<>();
@@ -218,7 +219,7 @@ public final class NetcClassifier {
       throws java.io.IOException {
     if (!seen.add(identity(top))) return;
     java.util.Deque<java.util.Iterator<org.apache.hadoop.fs.FileStatus>> open = new java.util.ArrayDeque<>();
-    open.push(Arrays.asList(fs.listStatus(top)).iterator());
+    open.push(Arrays.asList(retried(top.toString(), () -> fs.listStatus(top))).iterator());
     while (!open.isEmpty()) {
       if (!open.peek().hasNext()) {
         open.pop();
