@@ -149,6 +149,15 @@ public final class CompareJars {
   }
 
   /**
+   * The input (0 or 1) of round {@code round} of {@code jars} jars: it changes every {@code jars} rounds, so each jar
+   * goes first (round r starts with jar r mod jars) with each input in turn; taken as r mod 2, with two jars the jar
+   * that went first always had the same input.
+   */
+  static int inputOf(int round, int jars) {
+    return (round / jars) % 2;
+  }
+
+  /**
    * How {@link #time} runs the jars: {@code warmupNanos} of warm-up after five rounds at least (tests
    * give 0), the rest as the options.
    */
@@ -187,16 +196,17 @@ public final class CompareJars {
     Pattern steps = o.steps();
     for (Model m : models) m.profile(); // the warm-up's step times dropped
     for (int r = 0; r < runs; r++) {
+      int input = inputOf(r, n);
       for (int j = 0; j < n; j++) {
         int k = (r + j) % n; // each jar goes first in turn
         Arrays.fill(y[k], Float.NaN); // outside the timing, before the gap
         if (o.gapMs() > 0) Thread.sleep(o.gapMs());
         else if (o.waitIdle()) Bench.quiet();
         long a = System.nanoTime();
-        models.get(k).predict(xs[r % 2], batch, y[k]);
+        models.get(k).predict(xs[input], batch, y[k]);
         t[k][r] = (System.nanoTime() - a) / 1e6;
         if (steps != null) st[k][r] = matching(models.get(k), steps) / 1e6;
-        if (!Bench.agrees(Bench.difference(y[k], warm[r % 2][k]))) {
+        if (!Bench.agrees(Bench.difference(y[k], warm[input][k]))) {
           throw new BadInputException(jars.get(k) + ": timed call " + (r + 1) + " gave outputs further than 1e-4 of the largest from its"
               + " warm-up's (a value left unwritten, or a result that changes from call to call): not timing it");
         }

@@ -117,6 +117,16 @@ class CompareJarsTest {
         e.getMessage());
   }
 
+  /** Each jar goes first with each of the two inputs in turn, for two jars and three (the first jar and input of round r). */
+  @Test
+  void eachJarGoesFirstWithEachInput() {
+    for (int jars : new int[] {2, 3}) {
+      java.util.Set<String> firstWith = new java.util.HashSet<>();
+      for (int r = 0; r < 2 * jars; r++) firstWith.add(r % jars + "/" + CompareJars.inputOf(r, jars));
+      assertEquals(2 * jars, firstWith.size(), jars + " jars: " + firstWith);
+    }
+  }
+
   /** --steps whose REGEX matches no step of a jar timed nothing ("median 0.000 ms", a NaN ratio): refused, naming the jar and its steps. */
   @Test
   void stepsThatMatchNoStepAreRefused() {
