@@ -963,6 +963,9 @@ public final class GraphBuilder {
     }
   }
 
+  /** The largest size a layer's integer argument may give (channels, a kernel, a height): what an importer checks too. */
+  public static final int MAX_SIZE = 1_000_000;
+
   private static int positive(Call call, Map<String, Object> a, String name) {
     return intIn(call, a, name, a.get(name), 1);
   }
@@ -971,7 +974,7 @@ public final class GraphBuilder {
     if (!(v instanceof Long l)) {
       throw new NetcException(argSpan(call, name, a), name + " must be an integer, got " + typeName(v));
     }
-    if (l < min || l > 1_000_000) {
+    if (l < min || l > MAX_SIZE) {
       throw new NetcException(argSpan(call, name, a), name + " must be " + (min == 0 ? "non-negative" : "positive") + " and reasonable, got " + l);
     }
     return (int) (long) l;

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import netc.ast.NetcException;
 import netc.ast.SpecLimit;
+import netc.ir.GraphBuilder;
 import netc.runtime.BadInputException;
 import netc.runtime.Tensor;
 
@@ -267,9 +268,9 @@ public final class OnnxImporter {
     // the value is recorded, not used
     long h = in.dims()[2], w = in.dims()[3];
     int resize = preparation.resize() < 0 ? (int) Math.round(Math.max(h, w) * 8 / 7.0) : preparation.resize();
-    if (resize > 0 && (resize < h || resize < w || resize > 1_000_000)) {
+    if (resize > 0 && (resize < h || resize < w || resize > GraphBuilder.MAX_SIZE)) {
       throw fail(preparation.resizeOrigin() + " " + resize + ": images are resized so, then center-cropped to the input's " + h + "x" + w
-          + ", so it must be at least " + Math.max(h, w) + (resize > 1_000_000 ? " and reasonable" : ""));
+          + ", so it must be at least " + Math.max(h, w) + (resize > GraphBuilder.MAX_SIZE ? " and reasonable" : ""));
     }
     if (resize > 0) inputLine += ", resize = " + resize;
     if (norm != null && preparation.normalizes()) {
@@ -310,7 +311,7 @@ public final class OnnxImporter {
       throw fail("input " + OnnxReader.quote(in.name()) + " has shape " + dims(d) + "; netc expects [batch, channels, height, width] with fixed channels, height and width");
     }
     // the spec language's own bound on a size (GraphBuilder), checked before anything is sized by them
-    if (d[1] > 1_000_000 || d[2] > 1_000_000 || d[3] > 1_000_000) {
+    if (d[1] > GraphBuilder.MAX_SIZE || d[2] > GraphBuilder.MAX_SIZE || d[3] > GraphBuilder.MAX_SIZE) {
       throw fail("input " + OnnxReader.quote(in.name()) + " has shape " + dims(d) + ": a channel count, height or width over 1,000,000");
     }
     if (in.elemType() != OnnxReader.FLOAT) {
@@ -704,7 +705,7 @@ public final class OnnxImporter {
       }
       channels += s[0];
     }
-    if (channels > 1_000_000) { // the spec language's bound on a size, as the input's
+    if (channels > GraphBuilder.MAX_SIZE) { // the spec language's bound on a size, as the input's
       throw fail(node(join) + " concatenates " + channels + " channels; netc's channel counts stop at 1,000,000");
     }
     String note = join == source ? "" : ", inputs " + String.join(", ", join.inputs().stream().map(OnnxReader::quote).toList());

@@ -430,7 +430,11 @@ public final class OnnxReader {
           in.popLimit(old);
         }
         case ATTR_FLOATS -> floats = floats(in, tag, floats == null ? new FloatList() : floats);
-        case ATTR_INTS -> ints = varints(in, tag, ints == null ? new LongList() : ints, false, MAX_ATTRIBUTE_INTS, "ints");
+        case ATTR_INTS -> {
+          int before = size(ints);
+          ints = varints(in, tag, ints == null ? new LongList() : ints, false, MAX_ATTRIBUTE_INTS, "ints");
+          countIntegers(ints.size - before);
+        }
         default -> skip(in, tag);
       }
     }
@@ -559,9 +563,11 @@ public final class OnnxReader {
           // converters): as many as the dims say, as a float tensor's; integers proper are shapes and indices, and few
           boolean halfFloats = field == TENSOR_INT32_DATA && (r.dataType == FLOAT16 || r.dataType == BFLOAT16);
           long dimsCount = r.dims.size > 0 ? elements(r.dims.toArray(), "tensor " + quote(r.name)) : -1;
+          int before = size(r.intData);
           r.intData = varints(in, tag, r.intData == null ? new LongList() : r.intData, field == TENSOR_INT32_DATA,
               dimsCount >= 0 ? Math.min(dimsCount, halfFloats ? MAX_HALF_FLOATS_AS_INTS : MAX_INTEGER_ELEMENTS) : MAX_INTS_BEFORE_DIMS,
               halfFloats ? "values" : "integer values");
+          if (!halfFloats) countIntegers(r.intData.size - before); // a float16 tensor's bits are floats, counted as none
         }
         case TENSOR_DOUBLE_DATA -> r.doubleData = doubles(in, tag, r.doubleData == null ? new FloatList() : r.doubleData);
         case TENSOR_EXTERNAL_DATA -> {
@@ -941,7 +947,6 @@ public final class OnnxReader {
 
   private void addCapped(LongList into, long v, long max, String what) {
     if (into.size >= max) throw fail("in " + where + ": more than " + max + " " + what);
-    if (what.endsWith("integer values") || what.equals("ints")) countIntegers(1); // not dims, not a float16 tensor's bits
     into.add(v);
   }
 

@@ -77,12 +77,9 @@ final class MergeParallelConvs implements Pass {
       Node conv = e.node(add.input(k)), other = e.node(add.input(1 - k));
       Node merged = merge(e, conv, other, foldNorms);
       if (merged == null) continue;
-      List<Origin> origins = new ArrayList<>(conv.origins());
-      if (other.id() != conv.input(0)) origins.addAll(other.origins());
-      origins.addAll(add.origins());
       e.remove(conv.id());
       if (other.id() != conv.input(0)) e.remove(other.id());
-      e.replaceAt(add.id(), merged.withOrigins(origins));
+      e.replaceAt(add.id(), merged.withOrigins(origins(conv, other, add)));
       e.replaceUses(add.id(), merged.id());
       // a batch norm after the sum (fold-batchnorm ran before, when it followed an add) now follows a conv
       List<Node> readers = e.consumers(merged.id());
@@ -108,10 +105,7 @@ final class MergeParallelConvs implements Pass {
         if (a.op() != Op.CONV || a.id() == c.id()) continue;
         Node merged = merge(e, a, c, foldNorms);
         if (merged == null) continue;
-        List<Origin> origins = new ArrayList<>(a.origins());
-        if (c.id() != a.input(0)) origins.addAll(c.origins());
-        origins.addAll(outer.origins());
-        e.replace(merged.withOrigins(origins)); // a's id, in a's place: it reads only the sum's input
+        e.replace(merged.withOrigins(origins(a, c, outer))); // a's id, in a's place: it reads only the sum's input
         e.replaceUses(outer.id(), inner.id());
         e.remove(outer.id());
         if (c.id() != a.input(0)) e.remove(c.id());
@@ -119,6 +113,14 @@ final class MergeParallelConvs implements Pass {
       }
     }
     return false;
+  }
+
+  /** The spec layers a merge of {@code conv} and {@code other} by {@code add} comes from: all three, the sum's input itself not. */
+  private static List<Origin> origins(Node conv, Node other, Node add) {
+    List<Origin> origins = new ArrayList<>(conv.origins());
+    if (other.id() != conv.input(0)) origins.addAll(other.origins());
+    origins.addAll(add.origins());
+    return origins;
   }
 
   /** {@code conv} with {@code other} merged into it (a conv, the input itself, or its batch norm), or null if it cannot be. */

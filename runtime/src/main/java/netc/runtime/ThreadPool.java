@@ -99,7 +99,7 @@ public final class ThreadPool {
    * Called with no call running on the pool (a model's close waits for its calls); it does not wait for
    * the workers to end ({@link #shutdownAll} does, for these too).
    */
-  public void leave() {
+  void leave() {
     SHARED.computeIfPresent(threads, (size, p) -> {
       if (p != this || --users > 0) return p; // a pool shutdownAll replaced is stopped already
       ENDING.addAll(List.of(workers)); // before stopped: each takes itself off when it ends, which a spinning one may do at once
