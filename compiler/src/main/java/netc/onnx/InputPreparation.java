@@ -10,21 +10,22 @@ import java.util.List;
  * pixels in [0, 1] and answer wrongly without a word. With it, the spec's {@code input(...)} carries them,
  * the normalization folds into the first conv, and the jar takes pixels in [0, 1] and prepares images as
  * the model was trained. {@code resize} 0: none given (the image is resized to the input size); -1: the
- * input size x 8/7, torchvision's ratio ({@code --imagenet}). {@code origin} names the options that
- * gave it, for the spec's comment and the messages.
+ * input size x 8/7, torchvision's ratio ({@code --imagenet}). {@code normalizedBy} and {@code resizedBy}
+ * name the options that gave the normalization and the resize as their user spelled them ("--mean/--std",
+ * "&lt;resize&gt;", "--imagenet"), null where not given; {@code where} says where they were given. They
+ * make the spec's comment and the messages.
  */
-public record InputPreparation(List<Double> mean, List<Double> std, int resize, String origin, String where) {
+public record InputPreparation(List<Double> mean, List<Double> std, int resize, String normalizedBy, String resizedBy, String where) {
   /** Nothing given: the input line as the ONNX graph implies it. */
-  public static final InputPreparation NONE = new InputPreparation(null, null, 0, null);
+  public static final InputPreparation NONE = new InputPreparation(null, null, 0, null, null, "on the command line");
 
   /** torchvision's ImageNet preparation: its mean and std, and a resize of the input size x 8/7 (256 for 224). */
   public static InputPreparation imagenet() {
-    return new InputPreparation(List.of(0.485, 0.456, 0.406), List.of(0.229, 0.224, 0.225), -1, "--imagenet");
+    return imagenet("--imagenet", "on the command line");
   }
 
-  /** Given on the command line ({@code where}: "on the command line", as the spec's comment says it). */
-  public InputPreparation(List<Double> mean, List<Double> std, int resize, String origin) {
-    this(mean, std, resize, origin, "on the command line");
+  private static InputPreparation imagenet(String spelled, String where) {
+    return new InputPreparation(List.of(0.485, 0.456, 0.406), List.of(0.229, 0.224, 0.225), -1, spelled, spelled, where);
   }
 
   public InputPreparation {
@@ -34,18 +35,23 @@ public record InputPreparation(List<Double> mean, List<Double> std, int resize, 
     std = std == null ? null : List.copyOf(std);
   }
 
-  /** The option that gave the normalization ("--imagenet", "--mean/--std", or their spelling elsewhere), for messages about it. */
-  public String normalizationOrigin() {
-    if (origin == null) return "--mean/--std";
-    return origin.contains("imagenet") ? origin : origin.split(", ")[0];
+  /** The options that gave this preparation, as the spec's comment names them: "--imagenet", "--mean/--std, --resize 256". */
+  public String origin() {
+    if (normalizedBy != null && normalizedBy.equals(resizedBy)) return normalizedBy;
+    List<String> given = new java.util.ArrayList<>();
+    if (normalizedBy != null) given.add(normalizedBy);
+    if (resizedBy != null) given.add(resizedBy + (resize > 0 ? " " + resize : ""));
+    return String.join(", ", given);
   }
 
-  /** The option that gave the resize ("--resize", "&lt;resize&gt;", or --imagenet's spelling), for messages about it. */
+  /** The option that gave the normalization, for messages about it ("--mean/--std" if none did). */
+  public String normalizationOrigin() {
+    return normalizedBy != null ? normalizedBy : "--mean/--std";
+  }
+
+  /** The option that gave the resize, for messages about it ("--resize" if none did). */
   public String resizeOrigin() {
-    if (origin != null) {
-      for (String part : origin.split(", ")) if (part.contains("resize") || part.contains("imagenet")) return part.split(" ")[0];
-    }
-    return "--resize";
+    return resizedBy != null ? resizedBy : "--resize";
   }
 
   /**
@@ -61,10 +67,7 @@ public record InputPreparation(List<Double> mean, List<Double> std, int resize, 
       throw new IllegalArgumentException(spelled.apply("imagenet") + " sets the mean, std and resize itself: give it alone, or give those three instead");
     }
     if ((mean == null) != (std == null)) throw new IllegalArgumentException(spelled.apply("mean") + " and " + spelled.apply("std") + " go together");
-    if (imagenet) {
-      InputPreparation i = imagenet();
-      return new InputPreparation(i.mean(), i.std(), i.resize(), spelled.apply("imagenet"), where);
-    }
+    if (imagenet) return imagenet(spelled.apply("imagenet"), where);
     List<Double> m = mean == null ? null : channelValues(mean, spelled.apply("mean")), s = std == null ? null : channelValues(std, spelled.apply("std"));
     if (m != null && m.size() != s.size()) {
       throw new IllegalArgumentException(spelled.apply("mean") + " has " + m.size() + " values and " + spelled.apply("std") + " " + s.size()
@@ -80,10 +83,8 @@ public record InputPreparation(List<Double> mean, List<Double> std, int resize, 
       }
       if (pixels < 1) throw new IllegalArgumentException(spelled.apply("resize") + " must be a positive number of pixels");
     }
-    List<String> given = new java.util.ArrayList<>();
-    if (m != null) given.add(spelled.apply("mean") + "/" + spelled.apply("std"));
-    if (pixels > 0) given.add(spelled.apply("resize") + " " + pixels);
-    return new InputPreparation(m, s, pixels, String.join(", ", given), where);
+    return new InputPreparation(m, s, pixels, m == null ? null : spelled.apply("mean") + "/" + spelled.apply("std"),
+        pixels > 0 ? spelled.apply("resize") : null, where);
   }
 
   private static List<Double> channelValues(String text, String option) {
