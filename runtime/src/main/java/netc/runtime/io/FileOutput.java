@@ -250,7 +250,7 @@ public final class FileOutput {
     if (Files.exists(target) ? !Files.isWritable(target) : !Files.isWritable(dir)) {
       throw new BadInputException("cannot write " + target + ": permission denied");
     }
-    if (Files.isRegularFile(target)) {
+    if (Files.isRegularFile(target) && !processStream(target)) { // a process's stream is appended to in place, not replaced
       Path folder;
       try {
         folder = target.toRealPath().getParent();
@@ -299,10 +299,20 @@ public final class FileOutput {
     }
   }
 
-  /** A name beside {@code file} for a file of this write's own: FILE.<random hex>.SUFFIX. */
+  /**
+   * A name beside {@code file} for a file of this write's own: FILE.<random hex>.SUFFIX, with FILE cut
+   * short (whole characters) where the name would pass the 255 bytes a file name may have on Linux, macOS
+   * and Windows: a legal name of up to 255 bytes was refused as "File name too long" after the work.
+   */
   private static Path beside(Path file, String suffix) {
-    return file.resolveSibling(file.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16) + suffix);
+    String name = file.getFileName().toString(), tail = "." + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16) + suffix;
+    int room = MAX_NAME_BYTES - tail.length(); // the tail is ASCII
+    while (name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > room) name = name.substring(0, name.offsetByCodePoints(name.length(), -1));
+    return file.resolveSibling(name + tail);
   }
+
+  /** The longest file name, in bytes, the usual file systems take (ext4, XFS, APFS; NTFS counts 255 UTF-16 units). */
+  static final int MAX_NAME_BYTES = 255;
 
   /** A copy of the file {@code s} replaces, beside it (registered as temporary), or null when there is none. */
   private static Path keep(Staged s) {

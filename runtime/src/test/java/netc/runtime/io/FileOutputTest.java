@@ -267,6 +267,44 @@ class FileOutputTest {
   }
 
   /**
+   * Another process's stream that is a file in a folder this user may not write: appended to in place,
+   * as the write does, so the early check passes it (it refused it as a file that cannot be replaced whole).
+   */
+  @Test
+  void aStreamIntoAFileOfAReadOnlyFolderPassesTheEarlyCheck() throws Exception {
+    Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "Linux's /proc");
+    Path folder = Files.createDirectories(dir.resolve("ro-stream")), file = Files.writeString(folder.resolve("y.npy"), "old\n");
+    Process sleeper = new ProcessBuilder("sleep", "60").redirectOutput(ProcessBuilder.Redirect.appendTo(file.toFile())).start();
+    try (AutoCloseable undo = readOnly(folder)) {
+      Path stream = Path.of("/proc/" + sleeper.pid() + "/fd/1");
+      FileOutput.checkWritable(stream);
+      FileOutput.writeString(stream, "new\n");
+      assertEquals("old\nnew\n", Files.readString(file));
+    } finally {
+      sleeper.destroy();
+    }
+  }
+
+  /**
+   * A file name of up to 255 bytes is legal; the temporary file beside it (NAME.hex.tmp) must not pass
+   * that, or a long but legal --output failed after the work as "File name too long".
+   */
+  @Test
+  void aLongButLegalNameIsWritten() throws IOException {
+    for (String name : List.of("a".repeat(251) + ".npy", "\u732b".repeat(83) + ".npy")) { // 255 and 253 bytes
+      Path target = dir.resolve("long").resolve(name);
+      Files.createDirectories(target.getParent());
+      FileOutput.writeString(target, "first");
+      FileOutput.writeString(target, "second"); // over the old one: its copy beside it is named so too
+      assertEquals("second", Files.readString(target));
+      try (Stream<Path> files = Files.list(target.getParent())) {
+        assertEquals(List.of(name), files.map(p -> p.getFileName().toString()).toList(), "no temporary file left");
+      }
+      Files.delete(target);
+    }
+  }
+
+  /**
    * Ctrl-C or SIGTERM while an output is being written left its OUT.hex.tmp behind (deleted only on a
    * failure): a shutdown hook deletes it. Here a JVM writing a file is sent SIGTERM mid-body.
    */
