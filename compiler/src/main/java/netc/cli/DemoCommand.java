@@ -61,7 +61,7 @@ final class DemoCommand implements Main.Command {
     if ("digits".equals(only) && cl.hasOption("w")) throw new UsageException("--weights applies to the resnet50 part; --only digits runs its own committed network");
     Path home = Path.of(System.getProperty("netc.home", "."));
     Path outDir = cl.hasOption("out") ? Path.of(cl.getOptionValue("out")) : home.resolve("build/demo");
-    int threads = Runtime.getRuntime().availableProcessors();
+    int threads = netc.runtime.CommandLineArgs.defaultThreads();
     if (cl.hasOption("threads")) threads = CommandLines.threads(cl.getOptionValue("threads"));
     if (Files.exists(outDir) && !Files.isDirectory(outDir)) throw new BadInputException("--out " + outDir + ": not a directory");
     try {

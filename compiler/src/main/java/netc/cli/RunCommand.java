@@ -82,7 +82,7 @@ final class RunCommand implements Main.Command {
     Path jarPath = Path.of(jar);
     netc.runtime.io.Npy.checkRegularFile(jarPath, "cannot read "); // a folder is "not a regular file", not "no such file"
     CommandLines.checkWritable(outPath);
-    try (CompiledModel model = CompiledModel.load(jarPath, Runtime.getRuntime().availableProcessors())) {
+    try (CompiledModel model = CompiledModel.load(jarPath, netc.runtime.CommandLineArgs.defaultThreads())) {
       Tensor x = Npy.readBatch(Path.of(cl.getOptionValue("i")), model.inputShape(), "the network");
       // a batch whose outputs would not fit one array (a model whose output per image outgrows its input): the file's problem
       String tooLarge = model.batchTooLarge(x.shape()[0]);

@@ -98,6 +98,18 @@ class JarTest {
     assertEquals(1, r.out().lines().filter(l -> l.endsWith("frame.yuv:")).count(), "a well-sized frame is classified:\n" + r.out());
   }
 
+  /**
+   * Without --threads the jar takes the processors the JVM reports, up to the thread bound: a host (or
+   * container) reporting more ran into the bound's refusal, uncaught, as a stack trace.
+   */
+  @Test
+  void aHostWithMoreProcessorsThanTheBoundRunsAtTheBound() throws Exception {
+    Run r = java(List.of("-XX:ActiveProcessorCount=2000"), true, "--info");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().contains("cpu: ") && r.out().contains(", 2000 processors"), r.out());
+    assertTrue(r.out().lines().anyMatch(l -> l.startsWith("threads: " + netc.runtime.CommandLineArgs.MAX_THREADS + " (the default")), r.out());
+  }
+
   /** The jar says which kernels it runs on which CPU; -Dnetc.vectorBits picks another width, and a bad value is one warning. */
   @Test
   void infoNamesTheKernelVariantAndTheCpu() throws Exception {
@@ -105,6 +117,8 @@ class JarTest {
     assertEquals(0, r.status(), r.err());
     assertTrue(r.out().lines().anyMatch(l -> l.matches("kernels: (vector-(512|256|128) \\(.*registers(, 15 to a sub-tile)?\\)|scalar \\(no vectors\\))")), r.out());
     assertTrue(r.out().lines().anyMatch(l -> l.startsWith("cpu: ") && l.length() > 6), r.out());
+    assertTrue(r.out().lines().anyMatch(l -> l.startsWith("threads: " + Runtime.getRuntime().availableProcessors() + " (the default")), r.out());
+    assertTrue(java(true, "--info", "--threads", "3").out().contains("\nthreads: 3 (--threads)\n"), "--info names the threads given");
     for (String line : List.of("model: resnet18 (network resnet18, from resnet18.net)", "input: input [N, 3, 64, 64] float32 NCHW",
         "output: [N, 1000], labelled", "weights: synthetic (meaningless classes)", "compiled by: netc " + ModelCompiler.VERSION,
         "preprocessing: resize 73, center crop 64, scale to [0, 1], then the model normalizes (mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225])")) {

@@ -84,7 +84,7 @@ public final class Bench {
         args, out);
     if (cl == null) return 0;
     String weights = cl.getOptionValue("w"), onnx = cl.getOptionValue("onnx");
-    int batch = Cli.intValue(cl, "batch", 1), threads = Cli.threads(cl, "threads", Runtime.getRuntime().availableProcessors());
+    int batch = Cli.intValue(cl, "batch", 1), threads = Cli.threads(cl, "threads", netc.runtime.CommandLineArgs.defaultThreads());
     int runs = Cli.intValue(cl, "runs", 20), warmup = Cli.intValue(cl, "warmup", 5), sustained = Cli.intValue(cl, "sustained", 5);
     double warmupSeconds = Cli.doubleValue(cl, "warmup-seconds", 10, 0, 3600);
     java.util.Map<String, String> defines = Cli.defines(cl);

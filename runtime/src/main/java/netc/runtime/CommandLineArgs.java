@@ -14,6 +14,14 @@ public final class CommandLineArgs {
    */
   public static final int MAX_THREADS = 1024;
 
+  /**
+   * The thread count a command takes when none is given: the processors this JVM may use, up to
+   * {@link #MAX_THREADS} (a host, or -XX:ActiveProcessorCount, reporting more is not refused for it).
+   */
+  public static int defaultThreads() {
+    return Math.min(Runtime.getRuntime().availableProcessors(), MAX_THREADS);
+  }
+
   /** {@code args[i]}, the value of {@code option}. */
   public static String value(String[] args, int i, String option) {
     if (i >= args.length) throw new IllegalArgumentException(option + " needs a value");

@@ -86,6 +86,7 @@ public final class Main {
     if (o.info) {
       out.println(model.info().describe());
       out.println("cpu: " + netc.runtime.kernels.Kernels.cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " processors");
+      out.println("threads: " + model.threads() + (o.threadsGiven ? " (--threads)" : " (the default: the processors, at most " + CommandLineArgs.MAX_THREADS + ")"));
       out.println("java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
       return 0;
     }
@@ -307,9 +308,9 @@ public final class Main {
 
   /** Command-line options of a compiled jar. */
   static final class Options {
-    boolean help, time, info;
+    boolean help, time, info, threadsGiven;
     String input, output, yuv;
-    int width, height, top = 5, resize = -1, crop = -1, threads = Runtime.getRuntime().availableProcessors();
+    int width, height, top = 5, resize = -1, crop = -1, threads = CommandLineArgs.defaultThreads();
     final List<String> files = new ArrayList<>();
 
     static Options parse(String[] args) {
@@ -335,7 +336,10 @@ public final class Main {
             if (o.output.equals("-")) throw new IllegalArgumentException("--output -: give a file, or /dev/stdout for standard output");
           }
           case "--top" -> o.top = positive(value(args, ++i, a), a);
-          case "--threads" -> o.threads = positive(value(args, ++i, a), a, CommandLineArgs.MAX_THREADS);
+          case "--threads" -> {
+            o.threads = positive(value(args, ++i, a), a, CommandLineArgs.MAX_THREADS);
+            o.threadsGiven = true;
+          }
           case "--resize" -> o.resize = positive(value(args, ++i, a), a);
           case "--crop" -> o.crop = positive(value(args, ++i, a), a);
           case "--yuv" -> {
