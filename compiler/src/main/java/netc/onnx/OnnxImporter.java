@@ -55,7 +55,7 @@ public final class OnnxImporter {
   private final Map<String, OnnxNode> producers = new HashMap<>();
   private final Map<String, int[]> shapes = new HashMap<>();
   /** The inputs of Concats whose runs became concats of their own ({@link #concatPart}). */
-  private final Map<OnnxNode, List<String>> concatInputs = new java.util.IdentityHashMap<>();
+  private final Map<OnnxNode, ConcatInputs> concatInputs = new java.util.IdentityHashMap<>();
   private final LayerNames names = new LayerNames();
   /** Nodes already written: a node reached twice means the file's graph has a cycle (ONNX graphs are acyclic). */
   private final Set<OnnxNode> emitted = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
@@ -645,30 +645,97 @@ public final class OnnxImporter {
    * original's inputs, so the outer fork then joins it as one path. Else null.
    */
   private OnnxNode concatPart(OnnxNode join, End[] ends) {
-    List<String> inputs = concatInputs.getOrDefault(join, join.inputs());
-    if (!isChannelConcat(join) || ends.length >= inputs.size()) return null;
-    int first = Integer.MAX_VALUE, last = -1;
-    Set<Integer> at = new java.util.HashSet<>();
-    Map<String, Integer> position = positions(inputs);
-    for (End e : ends) {
-      int i = position.getOrDefault(e.tensor(), -1); // -1 too for an input there twice
-      if (i < 0 || !at.add(i)) return null;
-      first = Math.min(first, i);
-      last = Math.max(last, i);
+    if (!isChannelConcat(join)) return null;
+    ConcatInputs inputs = concatInputs.computeIfAbsent(join, j -> new ConcatInputs(j.inputs()));
+    if (ends.length >= inputs.size()) return null;
+    int[] slots = new int[ends.length];
+    for (int i = 0; i < ends.length; i++) {
+      slots[i] = inputs.slot(ends[i].tensor()); // -1 too for an input there twice
+      if (slots[i] < 0) return null;
     }
-    if (last - first + 1 != ends.length) return null;
-    String out = join.outputs().get(0) + "/part";
-    for (int k = 2; producers.containsKey(out) || model.initializers().containsKey(out) || shapes.containsKey(out); k++) {
-      out = join.outputs().get(0) + "/part" + k;
-    }
-    OnnxNode part = new OnnxNode(join.name(), join.opType(), join.domain(), inputs.subList(first, last + 1), List.of(out), join.attributes());
-    List<String> rest = new ArrayList<>(inputs.subList(0, first));
-    rest.add(out);
-    rest.addAll(inputs.subList(last + 1, inputs.size()));
-    concatInputs.put(join, rest);
+    Arrays.sort(slots);
+    for (int i = 1; i < slots.length; i++) if (slots[i] == slots[i - 1]) return null;
+    if (inputs.rank(slots[slots.length - 1]) - inputs.rank(slots[0]) != slots.length - 1) return null; // not one run
+    // OUT/part, OUT/part2, ...: each name tried once (from each run's own, tens of thousands of runs went quadratic)
+    String out;
+    do {
+      inputs.parts++;
+      out = join.outputs().get(0) + "/part" + (inputs.parts == 1 ? "" : inputs.parts);
+    } while (producers.containsKey(out) || model.initializers().containsKey(out) || shapes.containsKey(out));
+    List<String> run = new ArrayList<>(slots.length);
+    for (int slot : slots) run.add(inputs.name(slot));
+    OnnxNode part = new OnnxNode(join.name(), join.opType(), join.domain(), run, List.of(out), join.attributes());
+    inputs.replace(slots, out);
     producers.put(out, part);
     consumers.put(out, new ArrayList<>(List.of(join)));
     return part;
+  }
+
+  /**
+   * A Concat's inputs as runs of them become concats of their own ({@link #concatPart}): each run
+   * replaced by the run's output in its first slot, the other slots left empty. Finding a tensor's slot,
+   * its place among the inputs left (a Fenwick tree of the slots still filled) and replacing a run take
+   * time in the run's length and the log of the inputs', not in all of them: a copy of the list for each
+   * run made Inception's flattened concat of concats quadratic (minutes for 65,000 inputs).
+   */
+  private static final class ConcatInputs {
+    private final String[] names;
+    private final int[] filled; // Fenwick tree over the slots: 1 where a name is left
+    private final Map<String, Integer> slotOf;
+    private int size;
+    /** Runs named so far ({@code OUT/part}, {@code OUT/part2}, ...). */
+    int parts;
+
+    ConcatInputs(List<String> inputs) {
+      names = inputs.toArray(String[]::new);
+      filled = new int[names.length + 1];
+      slotOf = positions(inputs);
+      for (int i = 0; i < names.length; i++) add(i, 1);
+      size = names.length;
+    }
+
+    int size() {
+      return size;
+    }
+
+    /** The slot of {@code tensor}, or -1 where it is none of the inputs left or is there more than once. */
+    int slot(String tensor) {
+      return slotOf.getOrDefault(tensor, -1);
+    }
+
+    String name(int slot) {
+      return names[slot];
+    }
+
+    /** How many inputs left come before {@code slot}. */
+    int rank(int slot) {
+      int n = 0;
+      for (int i = slot; i > 0; i -= i & -i) n += filled[i];
+      return n;
+    }
+
+    /** The inputs in {@code slots} (ascending, one run) become one, {@code out}, in the first of them. */
+    void replace(int[] slots, String out) {
+      for (int slot : slots) slotOf.remove(names[slot]);
+      for (int i = 1; i < slots.length; i++) {
+        names[slots[i]] = null;
+        add(slots[i], -1);
+      }
+      names[slots[0]] = out;
+      slotOf.put(out, slots[0]);
+      size -= slots.length - 1;
+    }
+
+    /** The inputs left, in order. */
+    List<String> list() {
+      List<String> list = new ArrayList<>(size);
+      for (String name : names) if (name != null) list.add(name);
+      return list;
+    }
+
+    private void add(int slot, int delta) {
+      for (int i = slot + 1; i < filled.length; i += i & -i) filled[i] += delta;
+    }
   }
 
   /**
@@ -679,7 +746,7 @@ public final class OnnxImporter {
    */
   private String concat(String x, OnnxNode join, OnnxNode source, Body[] paths, End[] ends, Body body) {
     if (!isChannelConcat(join)) throw unsupportedAttributes(join, "netc concatenates feature maps along channels (axis 1)");
-    List<String> inputs = concatInputs.getOrDefault(join, join.inputs());
+    List<String> inputs = concatInputs.containsKey(join) ? concatInputs.get(join).list() : join.inputs();
     Body[] branches = new Body[inputs.size()];
     Map<String, Integer> position = positions(inputs);
     for (int i = 0; i < ends.length; i++) {

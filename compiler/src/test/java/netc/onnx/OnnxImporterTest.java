@@ -501,6 +501,41 @@ class OnnxImporterTest {
     assertTrue(summed.spec().contains("sum {"), "imported as one sum");
   }
 
+  /**
+   * Inception's concat of concats, as torch flattens it (Concat(b1, c1, b2, c2, ...) where each pair forks from
+   * a tensor of its own), with tens of thousands of pairs, imports in linear time: each pair's run was looked up
+   * in, and cut out of, a fresh copy of all the Concat's inputs (quadratic: minutes for 65,000 inputs, hours
+   * for a file of a few MB more).
+   */
+  @Test
+  void aWideConcatOfConcatsImportsInLinearTime() {
+    int pairs = 32_500;
+    List<byte[]> nodes = new ArrayList<>();
+    List<String> ends = new ArrayList<>();
+    for (int i = 0; i < pairs; i++) {
+      nodes.add(OnnxBytes.node("/a" + i + "/Relu", "Relu", List.of("x"), List.of("a" + i)));
+      nodes.add(OnnxBytes.node("/b" + i + "/Relu", "Relu", List.of("a" + i), List.of("b" + i)));
+      nodes.add(OnnxBytes.node("/c" + i + "/Sigmoid", "Sigmoid", List.of("a" + i), List.of("c" + i)));
+      ends.add("b" + i);
+      ends.add("c" + i);
+    }
+    nodes.add(OnnxBytes.node("/cat/Concat", "Concat", ends, List.of("y"), OnnxBytes.integer("axis", 1)));
+    OnnxImporter.Result r = assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> translate(nodes, List.of(), 1, 13));
+    Graph g = build(r);
+    assertArrayEquals(new int[] {2 * pairs, 4, 4}, g.output().shape().dims(), "one channel from each of the 65,000 branches");
+    // the same construct, small: the order of the branches is the Concat's
+    List<byte[]> small = new ArrayList<>();
+    for (String i : List.of("0", "1")) {
+      small.add(OnnxBytes.node("/a" + i + "/Relu", "Relu", List.of("x"), List.of("a" + i)));
+      small.add(OnnxBytes.node("/b" + i + "/Relu", "Relu", List.of("a" + i), List.of("b" + i)));
+      small.add(OnnxBytes.node("/c" + i + "/Sigmoid", "Sigmoid", List.of("a" + i), List.of("c" + i)));
+    }
+    small.add(OnnxBytes.node("/cat/Concat", "Concat", List.of("b0", "c0", "b1", "c1"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    String spec = translate(small, List.of(), 1, 13).spec();
+    assertTrue(spec.indexOf("b0") < spec.indexOf("c0") && spec.indexOf("c0") < spec.indexOf("b1") && spec.indexOf("b1") < spec.indexOf("c1"), spec);
+    assertEquals(3, spec.split("concat \\{", -1).length - 1, "an outer concat of two inner ones:\n" + spec);
+  }
+
   /** A concat of more than a million channels is refused at the Concat node (its count, summed in an int, wrapped to a plausible one). */
   @Test
   void aConcatPastAMillionChannelsIsRefusedAtItsNode() {
