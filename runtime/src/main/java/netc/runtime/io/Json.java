@@ -26,36 +26,44 @@ public final class Json extends TextCursor<Json.ParseException> {
   }
 
   @Override
-  protected ParseException exception(String message) {
-    return new ParseException(message);
+  protected ParseException exception(String what, int offset) {
+    return new ParseException(what, offset);
   }
 
-  /** Thrown for malformed JSON; the message gives the offset. */
+  /** Thrown for malformed JSON; the message gives the character offset, {@link #what} and {@link #offset} the parts. */
   public static class ParseException extends Exception {
-    ParseException(String message) {
-      super(message);
+    private final String what;
+    private final int offset;
+
+    ParseException(String what, int offset) {
+      super(what + " at offset " + offset);
+      this.what = what;
+      this.offset = offset;
+    }
+
+    /** What is wrong, without where. */
+    public String what() {
+      return what;
+    }
+
+    /** The character of the text where it is. */
+    public int offset() {
+      return offset;
     }
   }
 
   /** Thrown for JSON of more values than the budget {@link #parse(String, long)} was given; the message gives the offset. */
   public static final class TooManyValuesException extends ParseException {
     private final long max;
-    private final int offset;
 
     TooManyValuesException(long max, int offset) {
-      super("more than " + max + " values at offset " + offset);
+      super("more than " + max + " values", offset);
       this.max = max;
-      this.offset = offset;
     }
 
     /** The budget. */
     public long max() {
       return max;
-    }
-
-    /** Where the first value past it starts. */
-    public int offset() {
-      return offset;
     }
   }
 

@@ -270,8 +270,8 @@ public final class Npy {
     }
 
     @Override
-    protected SyntaxError exception(String message) {
-      return new SyntaxError(message);
+    protected SyntaxError exception(String what, int offset) {
+      return new SyntaxError(what + " at offset " + offset); // of the header shown after it
     }
 
     /** The whole text as one dict with string keys, surrounded by whitespace only. */

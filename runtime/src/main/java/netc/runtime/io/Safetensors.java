@@ -234,14 +234,22 @@ public final class Safetensors implements TensorSource {
     try {
       json = Json.parse(header, maxValues); // the space padding after the object is JSON whitespace
     } catch (Json.TooManyValuesException e) {
-      throw bad(name, "header has more than " + e.max() + " JSON values (at offset " + e.offset() + "); a tensor's entry takes about a dozen");
+      throw bad(name, "header has more than " + e.max() + " JSON values (at byte " + fileByte(header, e.offset()) + "); a tensor's entry takes about a dozen");
     } catch (Json.ParseException e) {
-      throw bad(name, "malformed JSON header: " + e.getMessage());
+      throw bad(name, "malformed JSON header: " + e.what() + " at byte " + fileByte(header, e.offset()));
     }
     if (!(json instanceof Map<?, ?> top)) throw bad(name, "header is not a JSON object");
     @SuppressWarnings("unchecked")
     Map<String, Object> object = (Map<String, Object>) top;
     return object;
+  }
+
+  /**
+   * The byte of the file where character {@code offset} of the header is: after the 8 bytes of its length,
+   * and counted in UTF-8 (a name in another script takes 2 to 4 bytes a character), so a hex editor finds it.
+   */
+  static long fileByte(String header, int offset) {
+    return 8 + header.substring(0, Math.min(offset, header.length())).getBytes(StandardCharsets.UTF_8).length;
   }
 
   /**

@@ -2,8 +2,8 @@ package netc.runtime.io;
 
 /**
  * A position in a small text being parsed (a safetensors JSON header, an .npy header's Python dict
- * literal): the steps both parsers take, each failure an exception of the parser's own type whose
- * message ends with the character offset.
+ * literal): the steps both parsers take, each failure an exception of the parser's own type, given
+ * what is wrong and the character offset where it is.
  */
 abstract class TextCursor<E extends Exception> {
   protected final String s;
@@ -13,11 +13,11 @@ abstract class TextCursor<E extends Exception> {
     this.s = s;
   }
 
-  /** The parser's exception for {@code message}. */
-  protected abstract E exception(String message);
+  /** The parser's exception for {@code what} is wrong at character {@code offset}. */
+  protected abstract E exception(String what, int offset);
 
   final E error(String what) {
-    return exception(what + " at offset " + pos);
+    return exception(what, pos);
   }
 
   final void ws() {

@@ -140,7 +140,9 @@ class SafetensorsTest {
     assertEquals("w.safetensors: header length -1 does not fit the file of 10 bytes", error(file("{}", -1, new byte[0])));
     assertEquals("w.safetensors: header of 5 bytes does not end with '}' followed only by space padding: is the header length right?",
         error(file("{\"a\":", new byte[0])));
-    assertTrue(error(file("{\"a\" }", new byte[0])).startsWith("w.safetensors: malformed JSON header: expected ':' at offset 5"));
+    // where, as the file's byte (after the 8 of the length, in UTF-8), so a hex editor finds it: "\u00e9" is two bytes
+    assertEquals("w.safetensors: malformed JSON header: expected ':' at byte 13", error(file("{\"a\" }", new byte[0])));
+    assertEquals("w.safetensors: malformed JSON header: expected ':' at byte 16", error(file("{\"\u00e9\u00e9\" }", new byte[0])));
     assertEquals("w.safetensors: header is not a JSON object (its first byte is not '{')", error(file("[1, 2]", new byte[0])));
     assertEquals("w.safetensors: header is not a JSON object (its first byte is not '{')", error(file(" {}", new byte[0])));
     assertEquals("w.safetensors: header is not UTF-8", error(file("{\"\u00e9\":1}", 8, new byte[0]).put(10, (byte) 0xff)));
@@ -261,7 +263,7 @@ class SafetensorsTest {
     // the top object, key and entry, then the entry's fields (keys, dtype, shape and its dimension, offsets and two numbers): 12 values
     assertEquals(1, Safetensors.parse("w.safetensors", f, 12 + 2 + 100).entries().size(), "within the budget: the unused field is ignored");
     BadInputException e = assertThrows(BadInputException.class, () -> Safetensors.parse("w.safetensors", f, 12 + 2 + 99));
-    assertEquals("w.safetensors: header has more than 113 JSON values (at offset " + header.lastIndexOf("{}") + "); a tensor's entry takes"
+    assertEquals("w.safetensors: header has more than 113 JSON values (at byte " + (8 + header.lastIndexOf("{}")) + "); a tensor's entry takes"
         + " about a dozen", e.getMessage());
 
     // the default budget: empty objects past it, a 6 MB header, refused at once
@@ -269,7 +271,7 @@ class SafetensorsTest {
     String big = "{" + tensor + ",\"junk\":[" + "{},".repeat(many - 1) + "{}]}}";
     e = assertThrows(BadInputException.class, () -> Safetensors.parse("big.safetensors", file(big, new byte[4]), null));
     int past = big.indexOf("{}") + 3 * (many - 1 - 14); // the empty object past the budget: 14 values come before them
-    assertEquals("big.safetensors: header has more than " + Safetensors.MAX_HEADER_VALUES + " JSON values (at offset " + past
+    assertEquals("big.safetensors: header has more than " + Safetensors.MAX_HEADER_VALUES + " JSON values (at byte " + (8 + past)
         + "); a tensor's entry takes about a dozen", e.getMessage());
   }
 
