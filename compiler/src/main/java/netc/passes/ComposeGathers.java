@@ -53,6 +53,7 @@ final class ComposeGathers implements Pass {
   @Override
   public Graph run(Graph graph, PassContext context) {
     GraphEditor e = new GraphEditor(graph);
+    java.util.Set<Integer> wasLive = EliminateDeadNodes.live(e);
     // per move node: for each of its channels, {the node that computed it, the channel there}
     Map<Integer, int[][]> sourceOf = new HashMap<>();
     Map<Integer, List<Origin>> moveOrigins = new HashMap<>();
@@ -82,12 +83,12 @@ final class ComposeGathers implements Pass {
       changed = true;
     }
     if (!changed) return graph;
-    // moves read only by moves that now read past them: nobody reads them (removing one changes no
-    // node before it, so the order as it is now serves the whole walk)
-    List<Node> order = e.nodes();
-    for (int i = order.size() - 1; i >= 0; i--) {
-      Node n = order.get(i);
-      if ((n.op() == Op.GATHER || n.op() == Op.CONCAT) && e.uses(n.id()) == 0) e.remove(n.id());
+    // what the output no longer depends on: moves read only by moves that now read past them, and what
+    // only those read (the branch of a concat that a channels() after it skips); a node dead before this
+    // pass is eliminate-dead-nodes' to remove, or not with --disable-pass
+    java.util.Set<Integer> live = EliminateDeadNodes.live(e);
+    for (Node n : List.copyOf(e.nodes())) {
+      if (wasLive.contains(n.id()) && !live.contains(n.id()) && n.op() != Op.INPUT) e.remove(n.id());
     }
     return e.build();
   }

@@ -42,16 +42,23 @@ final class EliminateDeadNodes implements Pass {
         e.remove(n.id());
       }
     }
-    Set<Integer> live = new HashSet<>();
-    live.add(e.output());
-    for (int i = e.nodes().size() - 1; i >= 0; i--) {
-      Node n = e.nodes().get(i);
-      if (live.contains(n.id())) live.addAll(n.inputs());
-    }
+    Set<Integer> live = live(e);
     for (Node n : List.copyOf(e.nodes())) {
       if (!live.contains(n.id()) && n.op() != Op.INPUT) e.remove(n.id());
     }
     return e.build();
+  }
+
+  /** The nodes the output depends on (itself included). */
+  static Set<Integer> live(GraphEditor e) {
+    Set<Integer> live = new HashSet<>();
+    live.add(e.output());
+    List<Node> order = e.nodes();
+    for (int i = order.size() - 1; i >= 0; i--) {
+      Node n = order.get(i);
+      if (live.contains(n.id())) live.addAll(n.inputs());
+    }
+    return live;
   }
 
   static boolean isIdentity(Node n, Graph g) {
