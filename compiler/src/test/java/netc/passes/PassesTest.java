@@ -219,6 +219,22 @@ class PassesTest {
     assertTrue(ops(twice).contains("+relu"), ops(twice));
   }
 
+  /**
+   * The pipeline run on its own output changes nothing: assign-layout added a second normalizing reorder
+   * after the first (the input normalized twice), or a blocked copy of the padded input copy with a zero
+   * border where the first filled it with the mean.
+   */
+  @Test
+  void thePipelineRunOnItsOwnOutputChangesNothing() {
+    for (String spec : List.of("input(3, 8, 8, mean = [0.5, 0.4, 0.3], std = [0.2, 0.2, 0.2])\nmaxpool(2)",
+        "input(3, 16, 16, mean = [0.5, 0.4, 0.3], std = [0.2, 0.2, 0.2])\nc: conv(8, 7, stride = 2, padding = 3)\nrelu()\nmaxpool(3, stride = 2, padding = 1)")) {
+      Graph once = PassManager.run(Specs.fromText(spec), CTX);
+      Graph twice = PassManager.run(once, CTX);
+      assertEquals(ops(once), ops(twice), spec);
+      assertEquals(once.nodes().stream().map(n -> n.name() + " " + n.attrs()).toList(), twice.nodes().stream().map(n -> n.name() + " " + n.attrs()).toList());
+    }
+  }
+
   @Test
   void fuseActivationIntoConvAndFc() {
     Graph before = Specs.fromText("input(3, 8, 8)\nc: conv(4, 3)\nleaky_relu(0.2)\nflatten()\nf: fc(5)\nsigmoid()");
@@ -358,6 +374,13 @@ class PassesTest {
     // x's channels 2..4 to 0..2, y's 0..3 to 3..6: a run each
     assertEquals(List.of(0, 2, 1, 0, 1, 3, 1, 0, 1, 3, 1, 4), gather.attrs().getInts("runs"));
     assertEquals(0, differential(before, after));
+    // a concat's branch that the channels() after it skips is read by nobody once that reads past the concat:
+    // removed with the concat (it was left, and computed on every call)
+    Graph skipped = Specs.fromText("input(4, 6, 6)\nconcat {\n x: conv(5, 1)\n} and {\n y: conv(6, 1)\n relu()\n}\nchannels(0, 5)\nc: conv(3, 1)");
+    Graph composed = new ComposeGathers().run(skipped, CTX);
+    assertEquals("input conv conv", ops(composed));
+    assertEquals(List.of("input", "x", "c"), composed.nodes().stream().map(Node::name).toList());
+    assertEquals(0, differential(skipped, composed));
     // nothing to compose: the same graph back
     Graph plain = Specs.fromText("input(3, 8, 8)\nc: conv(4, 1)");
     assertSame(plain, new ComposeGathers().run(plain, CTX));
