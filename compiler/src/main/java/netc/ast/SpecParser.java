@@ -251,11 +251,15 @@ public final class SpecParser {
   private Span span(ParserRuleContext ctx) {
     Token start = ctx.getStart();
     Token stop = ctx.getStop() == null ? start : ctx.getStop();
-    String first = file.line(start.getLine());
-    // in code points, as ANTLR's indexes and columns are (an emoji is two chars of a String)
-    int length = start.getLine() == stop.getLine()
-        ? stop.getStopIndex() - start.getStartIndex() + 1
-        : first.codePointCount(0, first.length()) - start.getCharPositionInLine();
+    // in code points, as ANTLR's indexes and columns are (an emoji is two chars of a String); the line's text only
+    // where the span runs past it (a copy of the line for every node made a spec written on one line quadratic)
+    int length;
+    if (start.getLine() == stop.getLine()) {
+      length = stop.getStopIndex() - start.getStartIndex() + 1;
+    } else {
+      String first = file.line(start.getLine());
+      length = first.codePointCount(0, first.length()) - start.getCharPositionInLine();
+    }
     return new Span(file, start.getLine(), start.getCharPositionInLine() + 1, Math.max(1, length));
   }
 

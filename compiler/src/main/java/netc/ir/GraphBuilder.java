@@ -121,7 +121,7 @@ public final class GraphBuilder {
    * a block's formals, the params each one's argument read: a read of the formal is a read of those (null: none
    * kept), so a param passed to a formal the block never reads is not read.
    */
-  private record Env(Map<String, Object> vars, Env parent, Map<String, Set<String>> sources) {
+  private record Env(Map<String, Object> vars, Env parent, Map<String, Reads> sources) {
     Env(Map<String, Object> vars, Env parent) {
       this(vars, parent, null);
     }
@@ -194,15 +194,15 @@ public final class GraphBuilder {
             + (known.isEmpty() ? "; the spec defines no params" : "; the spec defines: " + String.join(", ", new java.util.TreeSet<>(known))));
       }
     }
-    Map<String, Set<String>> paramReads = new HashMap<>(); // the params each param's value read
+    Map<String, Reads> paramReads = new HashMap<>(); // the params each param's value read
     for (ParamDecl p : program.params()) {
       boolean overridden = overrides.containsKey(p.name());
-      reads = overridden ? null : new HashSet<>();
+      reads = overridden ? null : new Reads();
       Object value = overridden ? typedOverride(p, overrides.get(p.name())) : eval(p.value(), globals);
-      paramReads.put(p.name(), reads == null ? Set.of() : reads);
+      paramReads.put(p.name(), reads == null ? new Reads() : reads);
       globals.vars().put(p.name(), value);
     }
-    reads = new HashSet<>(); // the params the layers read
+    reads = new Reads(); // the params the layers read
     Spec main = program.main();
     if (main.input() == null) {
       throw new NetcException(new Span(main.file(), 1, 1, 1), "the spec declares no input; add input(channels, height, width)");
@@ -227,23 +227,17 @@ public final class GraphBuilder {
    * variable or a param is left to the build; the calls the build ran passed these checks already.
    */
   private void checkNotRun(Program program) {
-    java.util.ArrayDeque<Map.Entry<List<Stmt>, Set<String>>> todo = new java.util.ArrayDeque<>();
-    todo.push(Map.entry(program.main().body(), Set.of()));
-    for (BlockDecl b : program.blocks().values()) {
-      Set<String> formals = new HashSet<>();
-      for (Formal f : b.formals()) formals.add(f.name());
-      todo.push(Map.entry(b.body(), formals));
-    }
+    java.util.ArrayDeque<Map.Entry<List<Stmt>, Scope>> todo = new java.util.ArrayDeque<>();
+    todo.push(Map.entry(program.main().body(), new Scope(Set.of(), null, null)));
+    for (BlockDecl b : program.blocks().values()) todo.push(Map.entry(b.body(), new Scope(formalSet(b.formals()), null, null)));
     while (!todo.isEmpty()) { // a loop, not recursion: bodies may nest deep
       var next = todo.pop();
-      Set<String> scope = next.getValue();
+      Scope scope = next.getValue();
       for (Stmt stmt : next.getKey()) {
         if (stmt instanceof LayerStmt l) {
           checkCall(program, l.call(), scope);
         } else if (stmt instanceof ForStmt f) {
-          Set<String> inner = new HashSet<>(scope);
-          inner.add(f.var());
-          todo.push(Map.entry(f.body(), inner));
+          todo.push(Map.entry(f.body(), new Scope(null, scope, f.var())));
         } else if (stmt instanceof ResidualStmt r) {
           todo.push(Map.entry(r.body(), scope));
           if (r.shortcut() != null) todo.push(Map.entry(r.shortcut(), scope));
@@ -256,16 +250,40 @@ public final class GraphBuilder {
     }
   }
 
+  /**
+   * The names bound where {@link #checkNotRun} checks a call: a block's formals, and a loop variable a level for
+   * each enclosing loop (nesting is bounded by the language). Linked, not copied: a copy of a block's formals for
+   * each of its loops grew with their product (twenty thousand loops in a block of twenty thousand formals: 15 GB).
+   */
+  private record Scope(Set<String> formals, Scope outer, String var) {
+    boolean contains(String name) {
+      for (Scope s = this; s != null; s = s.outer) {
+        if (s.formals != null ? s.formals.contains(name) : s.var.equals(name)) return true;
+      }
+      return false;
+    }
+  }
+
+  private static Set<String> formalSet(List<Formal> formals) {
+    Set<String> names = new HashSet<>();
+    for (Formal f : formals) names.add(f.name());
+    return names;
+  }
+
+  /** Each callee's formal names as a set, made once for {@link #checkCall}: a call's named arguments each looked up in a list were quadratic. */
+  private final Map<List<Formal>, Set<String>> formalSets = new java.util.IdentityHashMap<>();
+
   /** {@link #checkNotRun}'s check of one call: its callee exists and takes the arguments it is given by name. */
-  private void checkCall(Program program, Call call, Set<String> scope) {
+  private void checkCall(Program program, Call call, Scope scope) {
     String callee = call.callee();
     if (scope.contains(callee) || globals.vars().containsKey(callee)) return; // a value's: known only when it runs
     BlockDecl block = program.blocks().get(callee);
     Builtin builtin = BUILTINS.get(callee);
     if (block == null && builtin == null) throw new NetcException(call.span(), "unknown layer or block '" + callee + "'");
     List<Formal> formals = block != null ? block.formals() : builtin.formals();
+    Set<String> names = formalSets.computeIfAbsent(formals, GraphBuilder::formalSet);
     for (Arg arg : call.args()) {
-      if (arg.name() != null && formals.stream().noneMatch(f -> f.name().equals(arg.name()))) throw noParameter(call, arg, formals);
+      if (arg.name() != null && !names.contains(arg.name())) throw noParameter(call, arg, formals);
     }
   }
 
@@ -280,12 +298,17 @@ public final class GraphBuilder {
    * nothing, silently. A block's parameter of the same name hides a param inside the block (resnet.net's
    * {@code resnet(..., width = 64)}: -D width=8 built the 64-wide network unless the spec passed width = width).
    */
-  private void refuseUnreadOverrides(Map<String, String> overrides, Map<String, Set<String>> paramReads) {
+  private void refuseUnreadOverrides(Map<String, String> overrides, Map<String, Reads> paramReads) {
     Set<String> used = new HashSet<>();
-    java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(reads);
+    Set<Reads> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    java.util.ArrayDeque<Object> todo = new java.util.ArrayDeque<>(List.of(reads));
     while (!todo.isEmpty()) {
-      String p = todo.pop();
-      if (used.add(p)) todo.addAll(paramReads.getOrDefault(p, Set.of()));
+      Object next = todo.pop();
+      if (next instanceof String p) {
+        if (used.add(p) && paramReads.containsKey(p)) todo.push(paramReads.get(p));
+      } else if (next instanceof Reads r && seen.add(r)) {
+        todo.addAll(r.items);
+      }
     }
     reads = null;
     for (String key : overrides.keySet()) {
@@ -297,14 +320,27 @@ public final class GraphBuilder {
   }
 
   /** Where lookups of the params are recorded (null: not recorded), for {@link #refuseUnreadOverrides}. */
-  private Set<String> reads;
+  private Reads reads;
+
+  /**
+   * What an expression read, for {@link #refuseUnreadOverrides}: param names, and the Reads of the formals it
+   * read (a formal's are what its argument or default read), followed when the overrides are checked. Held by
+   * reference, not copied: a copy of a formal's reads into every formal and every read of it grew with their
+   * product (a default reading a thousand params, passed on by a hundred thousand formals: gigabytes). Compared
+   * by identity.
+   */
+  private static final class Reads {
+    final Set<Object> items = new HashSet<>();
+  }
 
   /** A name's value, from the innermost binding out to the params; a param's read is recorded in {@link #reads}. */
   private Object lookup(Env env, String name) {
     for (Env e = env; e != null; e = e.parent()) {
       if (e.vars().containsKey(name)) {
-        if (e == globals && reads != null) reads.add(name);
-        if (e.sources() != null && reads != null) reads.addAll(e.sources().getOrDefault(name, Set.of())); // what its argument read
+        if (e == globals && reads != null) reads.items.add(name);
+        if (e.sources() != null && reads != null && e.sources().get(name) != null && e.sources().get(name) != reads) {
+          reads.items.add(e.sources().get(name)); // what its argument read
+        }
         return e.vars().get(name);
       }
     }
@@ -526,7 +562,7 @@ public final class GraphBuilder {
     }
     if (block != null) {
       // the params each argument reads, counted as read only where the block reads the formal
-      Map<String, Set<String>> sources = reads == null ? null : new HashMap<>();
+      Map<String, Reads> sources = reads == null ? null : new HashMap<>();
       Map<String, Object> args = bind(call, block.formals(), env, globals, block, sources, block.formals().size());
       if (recursesForever(block, args, shape(current), bound == null, call.span())) {
         throw new NetcException(call.span(), "block '" + block.name() + "' calls itself; recursion never ends");
@@ -852,7 +888,7 @@ public final class GraphBuilder {
    * are given by name only (a builtin's eps).
    */
   private Map<String, Object> bind(Call call, List<Formal> formals, Env callerEnv, Env defaultsEnv, BlockDecl block,
-      Map<String, Set<String>> sources, int byPosition) {
+      Map<String, Reads> sources, int byPosition) {
     Map<String, Object> out = new LinkedHashMap<>();
     Map<String, Arg> byName = new LinkedHashMap<>();
     Set<String> formalNames = new HashSet<>(); // a set: checking each named argument against a list was quadratic
@@ -876,11 +912,11 @@ public final class GraphBuilder {
         if (byName.put(arg.name(), arg) != null) throw new NetcException(arg.span(), "argument '" + arg.name() + "' given twice");
       }
     }
-    Set<String> outer = reads;
+    Reads outer = reads;
     for (int i = 0; i < formals.size(); i++) {
       Formal f = formals.get(i);
       Object value;
-      if (sources != null) reads = new HashSet<>(); // this formal's own: kept in sources, read where the formal is
+      if (sources != null) reads = new Reads(); // this formal's own: kept in sources, read where the formal is
       if (i < positional) {
         value = eval(call.args().get(i).value(), callerEnv);
         if (byName.containsKey(f.name())) throw new NetcException(byName.get(f.name()).span(), "argument '" + f.name() + "' given twice");

@@ -331,6 +331,54 @@ class SpecLimitsTest {
     assertEquals(List.of("input", "relu"), g.nodes().stream().map(n -> n.name()).toList());
   }
 
+  /** A spec written on one line parses in linear time: every node's span copied the whole line (hours for 4 MiB). */
+  @Test
+  void aSpecOnOneLineParsesInLinearTime() {
+    Graph g = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> build("input(3, 8, 8) " + "relu() ".repeat(150_000)));
+    assertEquals(150_001, g.nodes().size());
+  }
+
+  /**
+   * The check of the calls a build did not run, in linear time and memory: it copied a block's formals for each
+   * of its loops (20,000 loops in a block of 20,000 formals: 15 GB), and looked up each named argument in a
+   * list of the callee's formals (a call of 100,000 named arguments: 5 billion comparisons).
+   */
+  @Test
+  void callsNotRunAreCheckedInLinearTime() {
+    StringBuilder loops = new StringBuilder("block b(");
+    for (int i = 0; i < 20_000; i++) loops.append(i == 0 ? "" : ", ").append("a").append(i);
+    loops.append(") {\n").append("  for i in 0 .. 0 { }\n".repeat(20_000)).append("}\ninput(3, 8, 8)\nrelu()\n");
+    assertEquals(2, assertTimeoutPreemptively(Duration.ofSeconds(20), () -> build(loops.toString())).nodes().size());
+    StringBuilder named = new StringBuilder("block b(");
+    for (int i = 0; i < 100_000; i++) named.append(i == 0 ? "" : ", ").append("a").append(i).append(" = 0");
+    named.append(") {\n  relu()\n}\nblock never() {\n  b(");
+    for (int i = 0; i < 100_000; i++) named.append(i == 0 ? "" : ", ").append("a").append(i).append(" = 1");
+    named.append(")\n}\ninput(3, 8, 8)\nrelu()\n");
+    assertEquals(2, assertTimeoutPreemptively(Duration.ofSeconds(20), () -> build(named.toString())).nodes().size());
+    // and a wrong name among them is still refused, at its argument
+    NetcException e = assertThrows(NetcException.class, () -> build(named.toString().replace("a99999 = 1", "a100000 = 1")));
+    assertTrue(e.getMessage().startsWith("b has no parameter 'a100000'"), e.getMessage());
+  }
+
+  /**
+   * Which params a block's formals read (for -D's check that a param is read) in linear memory: each formal kept a
+   * copy of what its default read, so 100,000 formals defaulting to one that reads 999 params held 100 million
+   * names (gigabytes). The override still reaches the layer through the chain of defaults.
+   */
+  @Test
+  void whatFormalsReadIsTrackedInLinearMemory() {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < 999; i++) b.append("param p").append(i).append(" = 0\n");
+    b.append("block wide(x0 = ");
+    for (int i = 0; i < 999; i++) b.append(i == 0 ? "" : " + ").append("p").append(i);
+    for (int i = 1; i < 100_000; i++) b.append(", x").append(i).append(" = x").append(i - 1 == 0 ? 0 : i - 1);
+    b.append(") {\n  conv(x99999 + 4, 1)\n}\ninput(3, 8, 8)\nwide()\n");
+    String text = b.toString();
+    Graph g = assertTimeoutPreemptively(Duration.ofSeconds(30),
+        () -> GraphBuilder.build(SpecLoader.fromText("deep.net", text), Map.of("p500", "3")));
+    assertEquals(7, g.output().shape().dim(0), "p500 = 3 read through 100,000 defaults");
+  }
+
   @Test
   void tenThousandParamsLoadInLinearTime() {
     long start = System.nanoTime();
