@@ -136,6 +136,9 @@ class JarTest {
     assertTrue(r.out().contains("kernels: vector-256 (AVX2 class: 8 floats a vector, tiles for 16 registers, 15 to a sub-tile)"), r.out());
     r = java(List.of("-Dnetc.vectorBits=0"), true, "--info");
     assertTrue(r.out().contains("kernels: scalar (no vectors)"), r.out());
+    // 00 is 0 as the width's parser reads it: the scalar kernels, asked for, without a warning of a JVM that cannot vectorize
+    r = java(List.of("-Dnetc.vectorBits=00"), true, "--info");
+    assertTrue(r.out().contains("kernels: scalar (no vectors)") && r.err().isEmpty(), r.out() + r.err());
     // a width wider than the JVM compiles natively still runs (the Vector API's Java fallback), with one warning
     r = java(List.of("-XX:MaxVectorSize=16", "-Dnetc.vectorBits=256"), true, "--info");
     assertEquals(0, r.status(), r.err());

@@ -66,8 +66,17 @@ public abstract class Kernels {
    */
   public static final Kernels INSTANCE = choose();
 
+  /** Whether {@code text} is 0 as VectorWidth reads -Dnetc.vectorBits (00 and +0 too: they asked for the scalar kernels there as well). */
+  private static boolean isZero(String text) {
+    try {
+      return Integer.parseInt(text.trim()) == 0;
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
   private static Kernels choose() {
-    boolean scalarAsked = Boolean.getBoolean("netc.scalar") || "0".equals(System.getProperty("netc.vectorBits", "").trim());
+    boolean scalarAsked = Boolean.getBoolean("netc.scalar") || isZero(System.getProperty("netc.vectorBits", ""));
     if (scalarAsked) return new ScalarKernels();
     if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
       System.err.println("warning: jdk.incubator.vector is not available; running scalar kernels, much slower "
