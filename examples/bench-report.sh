@@ -21,6 +21,7 @@ bench_report() {
     status=1
     return
   fi
-  awk '/^(warning: |note: )/ { print; next } { n++; last[n % 3] = $0 } END { for (i = n - 2; i <= n; i++) if (i > 0) print last[i % 3] }' \
+  # (indented lines are -Dnetc.bench.debug's: each idle gap, each call's place in a block; not results)
+  awk '/^(warning: |note: )/ { print; next } /^  / { next } { n++; last[n % 3] = $0 } END { for (i = n - 2; i <= n; i++) if (i > 0) print last[i % 3] }' \
     "$out" | sed "s/^/$label: /"
 }

@@ -162,7 +162,7 @@ public final class Bench {
         System.out.printf("network %s, batch %d, threads %d, %.3f G multiply-accumulates per image (GFLOP/s below count 2 per"
             + " multiply-accumulate of the direct convolution)%n", graph.name(), batch, threads, graph.macs() / 1e9);
         if (doneMacs > 0 && doneMacs != macs) {
-          System.out.printf("netc's steps compute %.3f G multiply-adds per image (Winograd steps count their own products)%n", doneMacs / batch / 1e9);
+          System.out.printf("netc's steps compute %.3f G multiply-adds per image (Winograd's products, and parallel convs merged into one by a pass, counted as computed)%n", doneMacs / batch / 1e9);
         }
         System.out.printf("netc kernels: %s; cpu: %s; java %s%n", Kernels.INSTANCE.variant(), Kernels.cpuModel(), System.getProperty("java.version"));
         quiet(); // netc's worker spins after its first call: the probe must not share a core with it
@@ -476,7 +476,10 @@ public final class Bench {
     Arrays.sort(s);
     double gflops = 2 * macs / (median / 1e3) / 1e9;
     double done = doneMacs > 0 ? 100 * (2 * doneMacs / (median / 1e3) / 1e9) / peak : Double.NaN;
-    System.out.printf("%-12s median %.1f ms (%.1f ms/image; min %.1f, max %.1f over %d runs), %.1f GFLOP/s%s%n",
+    // a fast network's median to three significant digits at least: 0.1 ms steps made ratios of a few ms off by
+    // percents (width-ratio.sh divides two of these), and a median under 0.05 ms printed as 0.0
+    String ms = median >= 10 ? "%.1f" : median >= 1 ? "%.2f" : "%.3f";
+    System.out.printf("%-12s median " + ms + " ms (" + ms + " ms/image; min " + ms + ", max " + ms + " over %d runs), %.1f GFLOP/s%s%n",
         engine, median, median / batch, s[0], s[s.length - 1], s.length, gflops, peakShare(engine.equals("netc"), 100 * gflops / peak, done));
   }
 
@@ -497,7 +500,7 @@ public final class Bench {
           direct, done);
     }
     if (direct > 100) {
-      return String.format(", %.0f%% of peak on the direct count (Winograd computes fewer), %.0f%% on the multiply-adds done", direct, done);
+      return String.format(", %.0f%% of peak on the direct count (Winograd and merged convs compute fewer), %.0f%% on the multiply-adds done", direct, done);
     }
     return Math.round(direct) == Math.round(done) ? String.format(", %.0f%% of peak", direct)
         : String.format(", %.0f%% of peak on the direct count, %.0f%% on the multiply-adds done", direct, done);

@@ -25,7 +25,9 @@ import org.apache.commons.cli.Options;
  * ONNX Runtime's own per-node profile of a model, to set beside {@code netc profile}: where the
  * engine to beat spends its time, node by node (a conv fused with its batch norm, add and relu is
  * one node, named after its output). Same session settings as {@code netc bench}; the figures are
- * those {@code netc profile} gives, means over the middle half of the runs by time ({@link #report}).
+ * means over the middle half of the runs by time, as {@code netc profile} takes them ({@link #report}).
+ * Its node time leaves out ONNX Runtime's own work between and around the nodes, as netc profile's
+ * "steps" leave out netc's: compare node time with netc's steps, and a whole run with netc's run.
  * <pre>./netc ort-profile M.onnx [THREADS] [RUNS]</pre>
  */
 final class OrtProfile {
@@ -159,9 +161,14 @@ final class OrtProfile {
   @SuppressWarnings("unchecked")
   static void report(List<Object> events, String source, String model, int warmup, int runs, int threads, int batch, PrintStream out) {
     List<Long> starts = new java.util.ArrayList<>();
+    Map<Long, Long> runDur = new java.util.HashMap<>(); // each run's whole time, by its start
     for (Object e : events) {
       Map<String, Object> m = (Map<String, Object>) e;
-      if ("Session".equals(m.get("cat")) && "model_run".equals(m.get("name"))) starts.add(((Number) m.get("ts")).longValue());
+      if ("Session".equals(m.get("cat")) && "model_run".equals(m.get("name"))) {
+        long ts = ((Number) m.get("ts")).longValue();
+        starts.add(ts);
+        runDur.put(ts, ((Number) m.get("dur")).longValue());
+      }
     }
     if (starts.size() < warmup + runs) { // a profile cut short (ONNX Runtime's file size limit) would print a mean over runs it lacks
       throw new IllegalStateException(source + " holds " + starts.size() + " runs of the model; expected " + warmup + " of warm-up and " + runs + " timed");
@@ -192,8 +199,10 @@ final class OrtProfile {
       means.put(e.getKey(), sum / 1e3 / kept.length);
     }
     double total = means.values().stream().mapToDouble(Double::doubleValue).sum();
-    out.printf("onnxruntime %s, batch %d, %d thread%s: %.2f ms of node time per run (mean of the middle %d of %d runs by time)%n", model, batch,
-        threads, threads == 1 ? "" : "s", total, kept.length, runs);
+    double whole = 0;
+    for (int r : kept) whole += runDur.get(timed[r]) / 1e3 / kept.length;
+    out.printf("onnxruntime %s, batch %d, %d thread%s: %.2f ms of node time per run, %.2f ms a whole run (mean of the middle %d of %d runs by"
+        + " node time)%n", model, batch, threads, threads == 1 ? "" : "s", total, whole, kept.length, runs);
     means.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
         .forEach(e -> out.printf("  %8.3f ms  %5.1f%%  %-10s %s%n", e.getValue(), 100 * e.getValue() / total, ops.get(e.getKey()), e.getKey()));
   }

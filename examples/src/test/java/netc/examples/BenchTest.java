@@ -249,7 +249,7 @@ class BenchTest {
   void peakShareNamesWinogradOnlyWhereTheWorkDoneIsWithinThePeak() {
     assertEquals(", 80% of peak", Bench.peakShare(true, 80, 80.2));
     assertEquals(", 90% of peak on the direct count, 60% on the multiply-adds done", Bench.peakShare(true, 90, 60));
-    assertEquals(", 130% of peak on the direct count (Winograd computes fewer), 70% on the multiply-adds done", Bench.peakShare(true, 130, 70));
+    assertEquals(", 130% of peak on the direct count (Winograd and merged convs compute fewer), 70% on the multiply-adds done", Bench.peakShare(true, 130, 70));
     assertEquals(", 180% of peak on the direct count, 110% on the multiply-adds done: over 100%, so the peak probe or the count is wrong",
         Bench.peakShare(true, 180, 110));
     assertEquals(", 120% of peak (the peak at netc's kernels' width: onnxruntime may run wider vectors)", Bench.peakShare(false, 120, Double.NaN));
