@@ -293,6 +293,11 @@ public final class OnnxImporter {
     End end = chain(x, body);
     if (held.containsKey(end.tensor())) throw stillHeld(producers.get(end.tensor()));
     if (end.join() != null) throw fail(node(end.join()) + " joins a path that did not fork here; netc expresses an Add, a Concat or a gating Mul of paths from one tensor");
+    // refused here, naming the file, not by the spec's builder at a line of the spec the user never wrote
+    if (body.lines.stream().allMatch(l -> l.isBlank() || l.strip().startsWith("//"))) {
+      throw fail("the graph computes nothing: its output is its input" + (norm != null ? " normalized" : "")
+          + " (no layer but Identity or Dropout between); netc compiles a network of at least one layer");
+    }
     StringBuilder spec = new StringBuilder();
     spec.append("// Imported by netc import from ").append(BadInputException.oneLine(model.path().getFileName().toString()))
         .append(" (ONNX opset ").append(model.opset()).append("); each layer names the ONNX node it comes from.\n");

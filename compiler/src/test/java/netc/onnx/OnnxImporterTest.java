@@ -536,6 +536,17 @@ class OnnxImporterTest {
     assertEquals(3, spec.split("concat \\{", -1).length - 1, "an outer concat of two inner ones:\n" + spec);
   }
 
+  /**
+   * A graph that computes nothing (its output its input, through Identity or Dropout) is refused naming the file, not
+   * by the spec's builder at a line of a spec the user never wrote ("imported:2:1: the spec has no layers").
+   */
+  @Test
+  void aGraphThatComputesNothingIsRefusedByName() {
+    String e = error(List.of(OnnxBytes.node("/id/Identity", "Identity", List.of("x"), List.of("y"))), List.of());
+    assertEquals("m.onnx: the graph computes nothing: its output is its input (no layer but Identity or Dropout between); netc compiles a"
+        + " network of at least one layer", e);
+  }
+
   /** A concat of more than a million channels is refused at the Concat node (its count, summed in an int, wrapped to a plausible one). */
   @Test
   void aConcatPastAMillionChannelsIsRefusedAtItsNode() {
@@ -984,8 +995,9 @@ class OnnxImporterTest {
     NetcException e = assertThrows(NetcException.class, () -> OnnxImporter.translate(OnnxReader.read(FILE,
         OnnxBytes.model(OnnxBytes.graph(nodes, List.of(OnnxBytes.floats("m", new long[] {4}, 1, 2, 3, 4)), 4, 4, 4)))));
     assertTrue(e.getMessage().startsWith("m.onnx: node '/n/Sub' (Sub) subtracts a constant of shape [4] on a tensor of shape [4, 4, 4]"), e.getMessage());
-    // as [C, 1, 1] it is the input's mean
-    String spec = OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(OnnxBytes.graph(nodes,
+    // as [C, 1, 1] it is the input's mean (a layer after it: a graph of nothing but the normalization is refused)
+    List<byte[]> normalized = List.of(OnnxBytes.node("/n/Sub", "Sub", List.of("x", "m"), List.of("n")), OnnxBytes.node("/r/Relu", "Relu", List.of("n"), List.of("y")));
+    String spec = OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(OnnxBytes.graph(normalized,
         List.of(OnnxBytes.floats("m", new long[] {4, 1, 1}, 1, 2, 3, 4)), 4, 4, 4)))).spec();
     assertTrue(spec.contains("mean = [1, 2, 3, 4]") || spec.contains("mean = [1.0, 2.0, 3.0, 4.0]"), spec);
   }
@@ -2006,13 +2018,14 @@ class OnnxImporterTest {
   @Test
   void dropoutInTrainingModeIsRefused() {
     byte[] no = bools("no", false), yes = bools("yes", true), ratio = OnnxBytes.floats("ratio", new long[0], 0.5f);
-    List<byte[]> off = List.of(OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x", "ratio", "no"), List.of("y")));
-    assertTrue(translate(off, List.of(ratio, no)).spec().endsWith("// onnx: /drop/Dropout (Dropout) removed: the identity at inference\n"));
+    byte[] relu = OnnxBytes.node("/r/Relu", "Relu", List.of("d"), List.of("y")); // a layer after it: a graph of nothing is refused
+    List<byte[]> off = List.of(OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x", "ratio", "no"), List.of("d")), relu);
+    assertTrue(translate(off, List.of(ratio, no)).spec().contains("// onnx: /drop/Dropout (Dropout) removed: the identity at inference\n"));
     List<byte[]> on = List.of(OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x", "ratio", "yes"), List.of("y")));
     assertEquals("m.onnx: node '/drop/Dropout' (Dropout): its training_mode 'yes' is true; netc runs inference only", error(on, List.of(ratio, yes)));
     // left empty, it is false
-    List<byte[]> empty = List.of(OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x", "", ""), List.of("y")));
-    assertTrue(translate(empty, List.of()).spec().endsWith("// onnx: /drop/Dropout (Dropout) removed: the identity at inference\n"));
+    List<byte[]> empty = List.of(OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x", "", ""), List.of("d")), relu);
+    assertTrue(translate(empty, List.of()).spec().contains("// onnx: /drop/Dropout (Dropout) removed: the identity at inference\n"));
     // computed (here from the image, on a path of its own that the walk meets after the Dropout)
     List<byte[]> fromImage = List.of(OnnxBytes.node("/s/Sigmoid", "Sigmoid", List.of("x"), List.of("s")),
         OnnxBytes.node("/m/ReduceMax", "ReduceMax", List.of("x"), List.of("mode")),
