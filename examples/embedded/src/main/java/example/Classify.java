@@ -96,8 +96,8 @@ public final class Classify {
 
   /**
    * The [N, 1, 8, 8] digits of an .npy file, refused by name when of another shape, with no digit, with
-   * more digits than one Java array holds upscaled, or holding NaN or an infinity (no ranking comes of
-   * it). The shape is checked from the header first: a wrong file of gigabytes is not read.
+   * more digits than one Java array holds upscaled, or holding NaN, an infinity (no ranking comes of
+   * it) or ink outside [0, 1]. The shape is checked from the header first: a wrong file of gigabytes is not read.
    */
   static Tensor npyDigits(Path file) {
     checkDigits(file, Npy.header(file).shape());
@@ -107,6 +107,11 @@ public final class Classify {
     int cells = DIGIT_SIDE * DIGIT_SIDE;
     for (int i = 0; i < v.length; i++) {
       if (!Float.isFinite(v[i])) throw new BadInputException(file + ": digit " + i / cells + " holds " + v[i] + " (cell " + i % cells + ")");
+      // sklearn's digits are ink 0..16: saved as they come they gave confident answers 16 times out of range
+      if (v[i] < 0 || v[i] > 1) {
+        throw new BadInputException(file + ": digit " + i / cells + " has ink " + v[i] + " (cell " + i % cells + "), outside [0, 1]"
+            + " (sklearn's load_digits() gives 0..16: divide by 16)");
+      }
     }
     return x;
   }

@@ -77,13 +77,16 @@ class ReadmeTest {
     Path runtime = Path.of(CompiledModel.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     argv.set(cp, argv.get(cp).replace(INSTALLED_RUNTIME, runtime.toString()));
 
-    Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+    // its output to a file, read once it has ended: reading the pipe first blocked until it ended, so the timeout never came
+    Path log = Files.createTempFile("readme-run", ".log");
+    Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     String output;
     try {
-      output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertTrue(p.waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS), "the README's java line did not end");
+      assertTrue(p.waitFor(RUN_TIMEOUT_SECONDS, TimeUnit.SECONDS), "the README's java line did not end in " + RUN_TIMEOUT_SECONDS + " s");
+      output = Files.readString(log, StandardCharsets.UTF_8);
     } finally {
       p.destroyForcibly();
+      Files.deleteIfExists(log);
     }
     assertEquals(0, p.exitValue(), output);
     ByteArrayOutputStream same = new ByteArrayOutputStream();
