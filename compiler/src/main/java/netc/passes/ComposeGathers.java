@@ -24,7 +24,8 @@ import netc.ir.Shape;
  * <p>Every channel move is rewritten as a {@code gather} that reads each of its channels where that
  * channel was computed: for each output channel, the pass follows the moves back to the first node
  * that is not a move (a conv, say) and the channel there. A move whose readers are all moves is then
- * read by nobody and is removed; the others (read by a conv, a pool, the output) copy once, from
+ * read by nobody and is removed, with whatever only it read (the branch of a concat that a channels()
+ * after it skips); the others (read by a conv, a pool, the output) copy once, from
  * the sources. Per ShuffleNet unit that leaves one copy: the half the branch reads. A concat read by
  * anything but a move stays a concat (its inputs may be written in place); moves reading it see
  * through it all the same. A gather that copies one whole map in order is that map, and goes.

@@ -307,7 +307,12 @@ public final class FileOutput {
   private static Path beside(Path file, String suffix) {
     String name = file.getFileName().toString(), tail = "." + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16) + suffix;
     int room = MAX_NAME_BYTES - tail.length(); // the tail is ASCII
-    while (name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > room) name = name.substring(0, name.offsetByCodePoints(name.length(), -1));
+    byte[] utf8 = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    if (utf8.length > room) {
+      int cut = room;
+      while (cut > 0 && (utf8[cut] & 0xc0) == 0x80) cut--; // not inside a character: back to its first byte
+      name = new String(utf8, 0, cut, java.nio.charset.StandardCharsets.UTF_8);
+    }
     return file.resolveSibling(name + tail);
   }
 

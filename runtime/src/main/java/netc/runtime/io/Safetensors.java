@@ -249,7 +249,18 @@ public final class Safetensors implements TensorSource {
    * and counted in UTF-8 (a name in another script takes 2 to 4 bytes a character), so a hex editor finds it.
    */
   static long fileByte(String header, int offset) {
-    return 8 + header.substring(0, Math.min(offset, header.length())).getBytes(StandardCharsets.UTF_8).length;
+    long bytes = 8;
+    int end = Math.min(offset, header.length());
+    for (int i = 0; i < end; i++) { // counted, not encoded: the header may be 100 MiB (an error near its end)
+      char c = header.charAt(i);
+      if (c < 0x80) bytes += 1;
+      else if (c < 0x800) bytes += 2;
+      else if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(header.charAt(i + 1))) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    }
+    return bytes;
   }
 
   /**

@@ -143,6 +143,12 @@ class SafetensorsTest {
     // where, as the file's byte (after the 8 of the length, in UTF-8), so a hex editor finds it: "\u00e9" is two bytes
     assertEquals("w.safetensors: malformed JSON header: expected ':' at byte 13", error(file("{\"a\" }", new byte[0])));
     assertEquals("w.safetensors: malformed JSON header: expected ':' at byte 16", error(file("{\"\u00e9\u00e9\" }", new byte[0])));
+    // counted as UTF-8 encodes: 1, 2, 3 and 4 bytes (a surrogate pair), without encoding the header
+    String mixed = "a\u00e9\u732b\uD83D\uDE00b";
+    for (int at = 0; at <= mixed.length(); at++) {
+      if (at == 4) continue; // inside the pair
+      assertEquals(8 + mixed.substring(0, at).getBytes(java.nio.charset.StandardCharsets.UTF_8).length, Safetensors.fileByte(mixed, at), "at " + at);
+    }
     assertEquals("w.safetensors: header is not a JSON object (its first byte is not '{')", error(file("[1, 2]", new byte[0])));
     assertEquals("w.safetensors: header is not a JSON object (its first byte is not '{')", error(file(" {}", new byte[0])));
     assertEquals("w.safetensors: header is not UTF-8", error(file("{\"\u00e9\":1}", 8, new byte[0]).put(10, (byte) 0xff)));
