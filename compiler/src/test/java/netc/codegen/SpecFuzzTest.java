@@ -40,8 +40,13 @@ class SpecFuzzTest {
       Graph graph = GraphBuilder.build(SpecLoader.fromText("fuzz.net", text), Map.of());
       Graph optimized = PassManager.run(graph, PassContext.defaults());
       if (graph.parameterCount() > MAX_SYNTHETIC_FLOATS) return;
-      PackedWeights weights = PackedWeights.pack(optimized, SyntheticWeights.source(graph, 0));
+      // the compile's own checks, in its order (ModelCompiler): a network past the layer limit is refused before
+      // planning and generation (100,000 relus, generated anyway, ran past libFuzzer's 10 s under instrumentation)
+      Limits.checkLaidOut(optimized);
+      Limits.checkLayers(optimized);
       MemoryPlan plan = MemoryPlanner.plan(optimized, 16);
+      Limits.check(optimized, plan);
+      PackedWeights weights = PackedWeights.pack(optimized, SyntheticWeights.source(graph, 0));
       ModelGenerator.Result gen = ModelGenerator.generate(optimized, plan, weights, "// fuzz", ModelGenerator.PACKAGE_PREFIX + JavaNames.modelName(optimized.name()));
       if (!SourceVersion.isName(gen.className())) throw new AssertionError("generated class name " + gen.className() + " is not a Java name");
       gen.file().toString();
