@@ -1065,13 +1065,14 @@ public abstract class CompiledModel implements AutoCloseable {
 
   /**
    * Whether the images this thread runs are no longer wanted, checked between two steps: on the caller,
-   * its interrupt ({@link #cancelIfInterrupted} throws); on a pool worker running images of a batch, the
-   * batch's failure (the caller cancelled, another thread ran out of memory), so that it stops within a
-   * step rather than after its bunch of whole images (a quarter of a second of resnet50 on one thread).
+   * its interrupt ({@link #cancelIfInterrupted} throws); on a pool worker running images of a batch, and on
+   * the caller that holds the pool for it, the batch's failure (the caller cancelled, another thread ran out of
+   * memory), so that it stops within a step rather than after its bunch of whole images (a quarter of a second
+   * of resnet50 on one thread).
    */
   private boolean abandoned() {
     cancelIfInterrupted();
-    return pool.failed() && ThreadPool.isWorker(Thread.currentThread());
+    return pool.abandons(Thread.currentThread());
   }
 
   /** Clears the input reference of the workspaces of images [from, to): idle workspaces keep no caller's batch reachable. */

@@ -336,9 +336,22 @@ public final class ThreadPool {
     return wakes;
   }
 
+  /** The thread whose job this pool runs (its caller, in {@link #go}), null between jobs. */
+  private volatile Thread owner;
+
+  /**
+   * Whether {@code t} should stop the images it runs: the job failed (its caller cancelled, a thread ran out of memory),
+   * and {@code t} runs this job's images, as a worker or as the job's own caller. A caller running its call alone
+   * while another holds the pool does not: the failure is that other job's.
+   */
+  boolean abandons(Thread t) {
+    return failed() && (isWorker(t) || owner == t);
+  }
+
   private void go() {
     failure.set(null);
     next.set(0);
+    owner = Thread.currentThread();
     long open = ((gate.get() >>> 32) + 1) << 32; // the next generation, open, nobody joined
     gate.set(open); // publishes the job's fields to the workers that read it
     for (Thread w : workers) LockSupport.unpark(w);
@@ -352,9 +365,16 @@ public final class ThreadPool {
       // worker touches this job's buffers after it returns
       long g = gate.getAndAdd(CLOSED);
       for (int spins = 1; (g & JOINED) != 0; spins++) {
+        // a batch's caller out of images of its own, cancelled while the workers run theirs: fail the job so that
+        // they stop at their next step (it returned with the workers' images all run, the interrupt unanswered)
+        if (images && failure.get() == null && Thread.currentThread().isInterrupted()) {
+          fail(new java.util.concurrent.CancellationException("the call was interrupted: stopped between two steps, its outputs not all written"),
+              null);
+        }
         pause(spins);
         g = gate.get();
       }
+      owner = null;
     }
     Throwable f = failure.get();
     if (f instanceof RuntimeException r) throw r;

@@ -174,6 +174,53 @@ class CancelTest {
   }
 
   /**
+   * The interrupt arriving once the caller has run its own images, while the pool's worker still runs its: the
+   * caller, waiting for the worker, fails the batch, and the worker stops at its next step. The call returned
+   * normally before, its interrupt unanswered, after the worker had run its images to the end.
+   */
+  @Test
+  void anInterruptAfterTheCallersLastImageStopsTheWorkers() {
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      java.util.concurrent.atomic.AtomicInteger callerSteps = new java.util.concurrent.atomic.AtomicInteger();
+      Steps m = new Steps(2) {
+        @Override
+        protected void runStep(int step, Workspace ws, int from, int to) {
+          boolean worker = ThreadPool.isWorker(Thread.currentThread());
+          if (worker && pool().failed()) afterFailure.incrementAndGet();
+          if (!worker) {
+            // the caller waits for the worker to be running its images: else it may take them all first
+            long until = System.nanoTime() + 30_000_000_000L;
+            while (!workerBegan && System.nanoTime() < until) Thread.onSpinWait();
+            callerSteps.incrementAndGet();
+          } else if (!cancelled.get()) {
+            workerBegan = true;
+            // the worker's first step waits for the caller to have run all its images, then interrupts it
+            long until = System.nanoTime() + 30_000_000_000L;
+            while (callerSteps.get() < CompiledModel.BUNCH * STEPS && System.nanoTime() < until) Thread.onSpinWait();
+            cancelled.set(true);
+            caller.interrupt();
+          } else {
+            try {
+              Thread.sleep(1); // the worker's remaining steps take long enough for the caller to see its interrupt
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          ran.addAndGet(to - from);
+        }
+      };
+      int batch = 2 * CompiledModel.BUNCH; // a bunch each: the caller's four images, then the worker's
+      m.caller = Thread.currentThread();
+      assertTrue(m.imagesPerThread(batch));
+      assertThrows(CancellationException.class, () -> m.predict(new float[batch], batch, new float[batch]));
+      assertTrue(Thread.interrupted());
+      assertTrue(m.afterFailure.get() <= 1, m.afterFailure.get() + " steps begun on the worker after the failure");
+      assertTrue(m.ran.get() < batch * STEPS * ITEMS, "the batch stopped: " + m.ran.get() + " items ran");
+      m.close();
+    });
+  }
+
+  /**
    * closeWithin(timeout) while a call is in progress: false once the time is up (the model refusing new calls, the call
    * running on), true from a later close once the call has ended; a negative timeout is refused.
    */
