@@ -582,12 +582,31 @@ public final class CompileMojo extends AbstractMojo {
     }
   }
 
-  /** The stamp folders of this plugin's other executions, by name. */
+  /**
+   * The stamp folders of this plugin's other executions, by name: only folders holding nothing but what an
+   * execution writes (its last-build marker, its stamps, its output folder's record). A {@code <stateDirectory>}
+   * pointed at a shared folder (target, the project) had every folder in it taken for a retired execution's and
+   * deleted: target/classes with the project's own classes, src and .git.
+   */
   private List<Path> otherExecutions() throws IOException {
     Path own = executionState(), all = stateDirectory.toPath();
     if (!Files.isDirectory(all)) return List.of();
+    List<Path> others = new ArrayList<>();
     try (var executions = Files.list(all)) {
-      return executions.filter(e -> !e.equals(own) && Files.isDirectory(e)).sorted().toList();
+      for (Path e : executions.filter(e -> !e.equals(own) && Files.isDirectory(e, java.nio.file.LinkOption.NOFOLLOW_LINKS)).sorted().toList()) {
+        if (isExecutionState(e)) others.add(e);
+      }
+    }
+    return others;
+  }
+
+  /** Whether {@code folder} holds something, and only files an execution writes (an empty one is nobody's to delete). */
+  private static boolean isExecutionState(Path folder) throws IOException {
+    try (var files = Files.list(folder)) {
+      List<Path> all = files.toList();
+      return !all.isEmpty() && all.stream().allMatch(f -> Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+          && (f.getFileName().toString().endsWith(STAMP) || f.getFileName().toString().equals(LAST_BUILD)
+              || f.getFileName().toString().equals(LAST_OUTPUT)));
     }
   }
 

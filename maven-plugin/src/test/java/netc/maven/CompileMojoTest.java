@@ -62,6 +62,24 @@ class CompileMojoTest {
     Files.writeString(src.resolve("other-net.net"), OTHER);
   }
 
+  /**
+   * A {@code <stateDirectory>} pointed at a folder the plugin does not own (target itself) keeps what is in it: every
+   * folder there was taken for a retired execution's stamps and deleted, target/classes with the project's classes.
+   */
+  @Test
+  void aSharedStateDirectoryKeepsTheFoldersItHolds() throws Exception {
+    Path own = Files.writeString(Files.createDirectories(classes.resolve("com/example")).resolve("App.class"), "the project's class");
+    Path other = Files.writeString(Files.createDirectories(project.resolve("target/generated-sources")).resolve("Gen.java"), "class Gen {}");
+    for (int build = 0; build < 2; build++) {
+      CompileMojo m = declared(declaring("default"), "default"); // the pom declares its executions: others' folders retire
+      m.stateDirectory = project.resolve("target").toFile();
+      m.execute();
+      assertTrue(Files.isRegularFile(own), "build " + build + ": the project's own class is still there");
+      assertTrue(Files.isRegularFile(other), "build " + build + ": another plugin's folder is still there");
+      assertTrue(Files.isRegularFile(classes.resolve("netc/models/tiny/model.properties")), "build " + build + ": the model is there");
+    }
+  }
+
   CompileMojo mojo() {
     CompileMojo m = new CompileMojo();
     m.basedir = project.toFile();
