@@ -109,6 +109,12 @@ final class ModelLoader {
    */
   static CompiledModel load(Path jar, String name, int threads) {
     checkThreads(threads);
+    // a jar inside a zip, an in-memory file system: the class loader reads files of the default one only (it was
+    // an UnsupportedOperationException from Path.toFile, which the documentation does not name)
+    if (jar.getFileSystem() != java.nio.file.FileSystems.getDefault()) {
+      throw new BadInputException(jar + ": not a file of the default file system (" + jar.getFileSystem().provider().getScheme()
+          + "); copy the jar to one (Files.copy) and load that");
+    }
     if (!Files.isRegularFile(jar)) throw new BadInputException(jar + ": no such file");
     checkOpens(jar);
     ModelClassLoader loader;

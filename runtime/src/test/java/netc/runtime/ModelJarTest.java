@@ -256,6 +256,21 @@ class ModelJarTest {
     assertEquals(text + ": damaged jar, or not a jar (zip END header not found)", e.getMessage());
   }
 
+  /**
+   * A jar on another file system than the default (inside a zip here) is refused by name: the class loader reads
+   * the default file system's files only, and Path.toFile threw an UnsupportedOperationException the API does not name.
+   */
+  @Test
+  void aJarOnAnotherFileSystemIsRefusedByName() throws IOException {
+    Path whole = jar("whole.jar", properties(2, false), floats(2f, -0.5f), null);
+    Path bundle = dir.resolve("bundle.zip");
+    try (java.nio.file.FileSystem zip = java.nio.file.FileSystems.newFileSystem(bundle, Map.of("create", "true"))) {
+      Path inside = Files.copy(whole, zip.getPath("/whole.jar"));
+      BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(inside, 1));
+      assertEquals("/whole.jar: not a file of the default file system (jar); copy the jar to one (Files.copy) and load that", e.getMessage());
+    }
+  }
+
   /** A labels file present but not one line a class, or unreadable, is a damaged jar, not "class i" names. */
   @Test
   void labelsNotOneAClassOrUnreadableAreRefusedNamingTheJar() throws IOException {
