@@ -108,9 +108,7 @@ final class DemoCommand implements Main.Command {
       long t0 = System.nanoTime();
       model.predict(warm, 1, logits);
       out.printf("first inference (includes JIT warm-up): %.0f ms%n", (System.nanoTime() - t0) / 1e6);
-      // warmed for two seconds, not a count of calls: the JIT goes on compiling the kernels for a few seconds after a load
-      long warmEnd = System.nanoTime() + 2_000_000_000L;
-      for (int i = 0; i < 5 || System.nanoTime() < warmEnd; i++) model.predict(warm, 1, logits);
+      double median = warmMedianMs(() -> model.predict(warm, 1, logits), 2_000_000_000L, 21);
       for (Path image : images) {
         float[] x = pre.image(image);
         long a = System.nanoTime();
@@ -121,18 +119,28 @@ final class DemoCommand implements Main.Command {
           out.printf("  %6.2f%%  %s%n", p.probability() * 100, p.label());
         }
       }
-      double[] times = new double[21];
-      for (int i = 0; i < times.length; i++) {
-        long a = System.nanoTime();
-        model.predict(warm, 1, logits);
-        times[i] = (System.nanoTime() - a) / 1e6;
-      }
-      java.util.Arrays.sort(times);
-      out.printf("median of %d calls: %.1f ms an image (%d threads, %s)%n", times.length, times[times.length / 2], model.threads(), model.info().kernels());
+      out.printf("median of %d calls: %.1f ms an image (%d threads, %s)%n", 21, median, model.threads(), model.info().kernels());
     }
     out.println("the compiled model: " + jar);
     out.println("  java --add-modules jdk.incubator.vector -jar " + shellWord(jar.toString()) + " " + shellWord(outDir.resolve("images").toString()) + "/*.png");
     return 0;
+  }
+
+  /**
+   * The median time of {@code calls} calls of {@code call}, in ms, after calling it for {@code warmNanos} (at least five
+   * times): warmed for a time, not a count of calls, as the JIT goes on compiling the kernels for seconds after a load.
+   */
+  static double warmMedianMs(Runnable call, long warmNanos, int calls) {
+    long warmEnd = System.nanoTime() + warmNanos;
+    for (int i = 0; i < 5 || System.nanoTime() < warmEnd; i++) call.run();
+    double[] times = new double[calls];
+    for (int i = 0; i < calls; i++) {
+      long a = System.nanoTime();
+      call.run();
+      times[i] = (System.nanoTime() - a) / 1e6;
+    }
+    java.util.Arrays.sort(times);
+    return times[calls / 2];
   }
 
   /** {@code path} as a shell reads it back: as it is when plain, else in single quotes (a folder with a space in its name). */

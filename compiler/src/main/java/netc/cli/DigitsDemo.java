@@ -185,19 +185,8 @@ final class DigitsDemo {
       long t1 = System.nanoTime();
       Tensor logits = model.predict(input);
       double cold = (System.nanoTime() - t1) / 1e6;
-      // warm: passes for a second first (the JIT goes on compiling the kernels for a few seconds after a load), then
-      // the median of five
       float[] again = new float[logits.size()];
-      long warmEnd = System.nanoTime() + 1_000_000_000L;
-      for (int i = 0; i < 3 || System.nanoTime() < warmEnd; i++) model.predict(input.data(), heldOut.size(), again);
-      double[] times = new double[5];
-      for (int i = 0; i < times.length; i++) {
-        long t2 = System.nanoTime();
-        model.predict(input.data(), heldOut.size(), again);
-        times[i] = (System.nanoTime() - t2) / 1e6;
-      }
-      java.util.Arrays.sort(times);
-      double warm = times[times.length / 2];
+      double warm = DemoCommand.warmMedianMs(() -> model.predict(input.data(), heldOut.size(), again), 1_000_000_000L, 5);
       out.printf("  %d held-out digits (never trained on): %.0f ms the first time (JIT warm-up), %.0f ms warm (%.2f ms per digit, %d threads)%n",
           heldOut.size(), cold, warm, warm / heldOut.size(), model.threads());
       Report r = compare(heldOut, logits);

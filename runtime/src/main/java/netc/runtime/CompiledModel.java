@@ -1030,9 +1030,12 @@ public abstract class CompiledModel implements AutoCloseable {
    */
   static void cancelIfInterrupted() {
     Thread t = Thread.currentThread();
-    if (t.isInterrupted() && !ThreadPool.isWorker(t)) {
-      throw new java.util.concurrent.CancellationException("the call was interrupted: stopped between two steps, its outputs not all written");
-    }
+    if (t.isInterrupted() && !ThreadPool.isWorker(t)) throw cancelled();
+  }
+
+  /** What a call its caller's interrupt stopped throws. */
+  static java.util.concurrent.CancellationException cancelled() {
+    return new java.util.concurrent.CancellationException("the call was interrupted: stopped between two steps, its outputs not all written");
   }
 
   /** -Dnetc.profile=true accumulates wall time per step; see {@link #profile()}. */

@@ -368,8 +368,7 @@ public final class ThreadPool {
         // a batch's caller out of images of its own, cancelled while the workers run theirs: fail the job so that
         // they stop at their next step (it returned with the workers' images all run, the interrupt unanswered)
         if (images && failure.get() == null && Thread.currentThread().isInterrupted()) {
-          fail(new java.util.concurrent.CancellationException("the call was interrupted: stopped between two steps, its outputs not all written"),
-              null);
+          fail(CompiledModel.cancelled(), null);
         }
         pause(spins);
         g = gate.get();
