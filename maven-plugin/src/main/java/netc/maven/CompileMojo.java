@@ -351,7 +351,7 @@ public final class CompileMojo extends AbstractMojo {
           + weightsDirectory + " (named after the spec; without <weightsDirectory>, a spec without weights gets synthetic ones)");
     }
     String configuration = configuration(spec, weights) + "labels " + labels + "\n"; // one added or removed recompiles
-    refuseRival(spec.name(), configuration);
+    refuseRival(spec.name(), configuration, out);
     Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration, inputs, digests);
     List<Path> others = otherExecutions().stream().map(e -> e.resolve(spec.name() + STAMP)).toList();
     if (loaded && stamp.upToDate(ModelDirectory.folder(out, spec.name()), others)) {
@@ -460,7 +460,7 @@ public final class CompileMojo extends AbstractMojo {
       if (!before.equals(now) && before.startsWith(project) && Files.isDirectory(before)) {
         try {
           for (String name : stamps(state).keySet()) {
-            if (claimedElsewhere(name) || !Files.isDirectory(before.resolve("netc/models/" + name))) continue;
+            if (claimedElsewhere(name, before) || !Files.isDirectory(before.resolve("netc/models/" + name))) continue;
             ModelDirectory.clear(before, name);
             getLog().info("netc: removed model " + name + " from " + before + ": <outputDirectory> is now " + out);
           }
@@ -482,7 +482,7 @@ public final class CompileMojo extends AbstractMojo {
     for (Map.Entry<String, Path> stamp : stamps(executionState()).entrySet()) {
       String name = stamp.getKey();
       if (current.contains(name)) continue;
-      if (!claimedElsewhere(name)) { // another execution compiles it too: its model stays
+      if (!claimedElsewhere(name, out)) { // another execution compiles it into this folder too: its model stays
         ModelDirectory.clear(out, name);
         getLog().info("netc: removed model " + name + " from " + out + ": its spec is gone");
       }
@@ -506,7 +506,7 @@ public final class CompileMojo extends AbstractMojo {
       if (folder.startsWith(project) && Files.isDirectory(folder)) {
         boolean removed = false;
         for (String name : stamps(other).keySet()) {
-          if ((folder.equals(out.toAbsolutePath().normalize()) && current.contains(name)) || claimedElsewhere(name)) continue;
+          if ((folder.equals(out.toAbsolutePath().normalize()) && current.contains(name)) || claimedElsewhere(name, folder)) continue;
           if (!Files.isDirectory(ModelDirectory.folder(folder, name))) continue;
           ModelDirectory.clear(folder, name);
           removed = true;
@@ -533,23 +533,36 @@ public final class CompileMojo extends AbstractMojo {
   }
 
   /**
-   * Whether another execution still compiles the model {@code name}, so it is not this one's to remove: one
-   * the pom still declares, whose stamp of the model records a spec that is still there. A stamp alone
-   * proves neither: {@code mvn netc:compile} (execution default-cli) leaves stamps no lifecycle build
-   * revisits, and a stamp outlives its spec, so trusting every stamp kept models whose specs were deleted.
-   * Stale claims are deleted where found.
+   * Whether another execution still compiles the model {@code name} into {@code folder}, so it is not this one's to
+   * remove from there: one the pom still declares, whose stamp of the model records a spec that is still there, and
+   * whose last output folder is {@code folder}. A stamp alone proves neither: {@code mvn netc:compile} (execution
+   * default-cli) leaves stamps no lifecycle build revisits, and a stamp outlives its spec, so trusting every stamp
+   * kept models whose specs were deleted. Nor does an execution writing another folder keep a model in this one:
+   * one compiling it into target/test-classes kept it in target/classes, and so in the jar, after the execution that
+   * wrote it there dropped it. Stale claims are deleted where found.
    */
-  private boolean claimedElsewhere(String name) throws IOException {
+  private boolean claimedElsewhere(String name, Path folder) throws IOException {
     boolean claimed = false;
     for (Path other : otherExecutions()) {
       if (!declared(other.getFileName().toString())) continue; // retireUndeclared's
       Path stamp = other.resolve(name + STAMP);
       if (!Files.isRegularFile(stamp)) continue;
       String spec = recordedSpec(Stamp.recordedConfiguration(stamp));
-      if (spec != null && Files.isRegularFile(Path.of(spec))) claimed = true;
-      else Files.delete(stamp);
+      if (spec == null || !Files.isRegularFile(Path.of(spec))) Files.delete(stamp);
+      else if (writesInto(other, folder)) claimed = true;
     }
     return claimed;
+  }
+
+  /**
+   * Whether execution {@code other} last wrote its models into {@code folder}, by its record of it; one without a
+   * record (a plugin before the record) is taken to, so its models stay where they may be.
+   */
+  private boolean writesInto(Path other, Path folder) throws IOException {
+    Path record = other.resolve(LAST_OUTPUT);
+    if (!Files.isRegularFile(record)) return true;
+    Path project = basedir.toPath().toAbsolutePath().normalize();
+    return project.resolve(Files.readString(record).strip()).normalize().equals(folder.toAbsolutePath().normalize());
   }
 
   /** Whether the pom declares execution {@code id} of this plugin; true where Maven did not say (outside a build). */
@@ -560,16 +573,18 @@ public final class CompileMojo extends AbstractMojo {
   }
 
   /**
-   * Refuses a model another execution of this same build made from another configuration: both write
-   * netc/models/NAME, so the one that ran last would silently replace the other's. Only stamps of
-   * executions that ran in this build count; older ones may record a configuration since changed.
+   * Refuses a model another execution of this same build made into the same folder from another configuration:
+   * both write netc/models/NAME there, so the one that ran last would silently replace the other's. Only stamps of
+   * executions that ran in this build count (older ones may record a configuration since changed), and only of those
+   * writing {@code out}: two folders (a main jar's and a test jar's) may each hold their own model of one name.
    */
-  private void refuseRival(String name, String configuration) throws IOException, MojoFailureException {
+  private void refuseRival(String name, String configuration, Path out) throws IOException, MojoFailureException {
     if (buildStarted == null) return;
     String build = Long.toString(buildStarted.getTime());
     for (Path other : otherExecutions()) {
       Path marker = other.resolve(LAST_BUILD), stamp = other.resolve(name + STAMP);
       if (!Files.isRegularFile(marker) || !Files.isRegularFile(stamp) || !Files.readString(marker).equals(build)) continue;
+      if (!writesInto(other, out)) continue;
       String theirs = Stamp.recordedConfiguration(stamp);
       if (theirs.equals(configuration)) continue;
       String[] a = theirs.split("\n"), b = configuration.split("\n");

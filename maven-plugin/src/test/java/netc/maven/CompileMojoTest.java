@@ -476,6 +476,52 @@ class CompileMojoTest {
   }
 
   /**
+   * Another execution compiling a model into another folder does not keep it in this one: an execution writing
+   * target/classes drops other-net.net while one writing target/test-classes still compiles it. The main jar's copy
+   * went stale there, never updated again; now it goes, and the test folder's stays.
+   */
+  @Test
+  void aModelDroppedFromOneFolderGoesThoughAnotherExecutionWritesItElsewhere() throws Exception {
+    Path testClasses = project.resolve("target/test-classes");
+    execution("main", "tiny.net", "other-net.net").execute();
+    CompileMojo tests = execution("tests", "other-net.net");
+    tests.outputDirectory = testClasses.toFile();
+    tests.execute();
+    execution("main", "tiny.net").execute();
+    assertFalse(Files.exists(classes.resolve("netc/models/other_net")), "main no longer compiles it into target/classes");
+    assertEquals("tiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
+    assertTrue(Files.exists(testClasses.resolve("netc/models/other_net/model.properties")), "the test folder's model stays");
+    assertEquals("other_net\n", Files.readString(testClasses.resolve("META-INF/netc/model")));
+    // and one writing the same folder still keeps it there
+    CompileMojo alsoMain = execution("also-main", "other-net.net");
+    alsoMain.execute();
+    execution("main", "tiny.net").execute();
+    assertTrue(Files.exists(classes.resolve("netc/models/other_net/model.properties")), "also-main compiles it into target/classes");
+  }
+
+  /**
+   * Two executions of one build making one model differently into two folders (a main and a test jar's) are no
+   * rivals: neither replaces the other's. Into one folder they still are (see the test before).
+   */
+  @Test
+  void oneModelMadeDifferentlyIntoTwoFoldersIsNoRivalry() throws Exception {
+    Date build = new Date(1_000_000);
+    Path testClasses = project.resolve("target/test-classes");
+    CompileMojo main = execution("main", "tiny.net"), tests = execution("tests", "tiny.net");
+    main.buildStarted = tests.buildStarted = build;
+    tests.outputDirectory = testClasses.toFile();
+    tests.defines = Map.of("width", "16");
+    main.execute();
+    tests.execute();
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
+      assertMatchesInterpreter(loader, "tiny", src.resolve("tiny.net"), SYNTHETIC_SEED, new int[] {1, 3, 16, 16});
+    }
+    assertTrue(Files.readString(project.resolve("target/netc-maven-plugin/tests/tiny.stamp")).contains("defines {width=16}\n"),
+        "tests compiled its own");
+    assertTrue(Files.exists(testClasses.resolve("netc/models/tiny/model.properties")));
+  }
+
+  /**
    * mvn package (execution default), mvn netc:compile (default-cli), other-net.net deleted, mvn package: default
    * drops other_net, and default-cli's stamp of it no longer claims it, since its spec is gone.
    */
