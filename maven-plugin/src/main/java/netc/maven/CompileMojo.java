@@ -149,6 +149,7 @@ public final class CompileMojo extends AbstractMojo {
       getLog().info("netc: skipped");
       return;
     }
+    digests.clear(); // read during one run: a mojo run again (a test's, an IDE's incremental build) reads the files again
     Path source = sourceDirectory.toPath();
     if (projectOutputDirectory != null && !normal(outputDirectory).equals(normal(projectOutputDirectory))) {
       getLog().warn("netc: <outputDirectory> " + outputDirectory + " is not the project's classes folder " + projectOutputDirectory
@@ -631,7 +632,7 @@ public final class CompileMojo extends AbstractMojo {
     }
   }
 
-  /** The contents' digests this execution's stamps have read (see {@link Stamp}). */
+  /** The contents' digests this run of the execution's stamps have read (see {@link Stamp}), by file, size, time and identity. */
   private final Map<String, String> digests = new java.util.HashMap<>();
 
   /**

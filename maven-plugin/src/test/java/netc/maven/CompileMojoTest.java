@@ -828,6 +828,47 @@ class CompileMojoTest {
    * system of 1 or 2 s times, an archive's fixed times), and weights swapped for another file of the same size and
    * time (a store path behind a link): by the spec's contents, and by the weights' identity.
    */
+  /**
+   * Weights past the size stamped by SHA-256, rewritten in place (the same file, so the same identity) with the same
+   * size and their time kept, as cp -p or rsync -a over the old file leave them: compiled again, by their CRC-32C.
+   */
+  @Test
+  void largeWeightsRewrittenInPlaceWithTheirTimeKeptRecompile() throws Exception {
+    Graph g = GraphBuilder.build(SpecLoader.load(src.resolve("other-net.net")), Map.of());
+    Path weights = src.resolve("other-net.safetensors");
+    Safetensors.write(weights, SyntheticWeights.generate(g, 3), Map.of());
+    FileTime then = FileTime.fromMillis(5_000_000);
+    Files.setLastModifiedTime(weights, then);
+    long hashed = Stamp.hashedBytes;
+    Stamp.hashedBytes = -1; // every input a large one
+    try {
+      CompileMojo m = mojo();
+      m.includes = List.of("other-net.net");
+      m.execute();
+      Path props = classes.resolve("netc/models/other_net/model.properties");
+      FileTime first = FileTime.fromMillis(1_000_000);
+      Files.setLastModifiedTime(props, first);
+      Object identity = Files.readAttributes(weights, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+      long size = Files.size(weights);
+      Path other = project.resolve("other.safetensors");
+      Safetensors.write(other, SyntheticWeights.generate(g, 4), Map.of());
+      Files.write(weights, Files.readAllBytes(other)); // in place: truncated and written, the same file
+      Files.setLastModifiedTime(weights, then);
+      assertEquals(size, Files.size(weights));
+      assertEquals(identity, Files.readAttributes(weights, java.nio.file.attribute.BasicFileAttributes.class).fileKey(), "the same file");
+      m.execute();
+      assertNotEquals(first, Files.getLastModifiedTime(props), "the weights' contents changed: compiled again");
+      try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
+        assertMatchesInterpreter(loader, "other_net", src.resolve("other-net.net"), 4, new int[] {1, 1, 8, 8});
+      }
+      Files.setLastModifiedTime(props, first);
+      m.execute();
+      assertEquals(first, Files.getLastModifiedTime(props), "nothing changed since: up to date");
+    } finally {
+      Stamp.hashedBytes = hashed;
+    }
+  }
+
   @Test
   void aChangeOfTheSameSizeAndTimeRecompiles() throws Exception {
     Graph g = GraphBuilder.build(SpecLoader.load(src.resolve("other-net.net")), Map.of());
