@@ -237,9 +237,11 @@ final class StepProbe {
       PrintStream out) throws Exception {
     Method parallel = CompiledModel.class.getDeclaredMethod("parallel", int.class);
     Method pooled = ThreadPool.class.getDeclaredMethod("runStep", CompiledModel.class, int.class, Workspace.class, int.class);
+    Field modelsPool = CompiledModel.class.getDeclaredField("pool"); // the pool of `threads` the model was loaded with
     parallel.setAccessible(true);
     pooled.setAccessible(true);
-    ThreadPool pool = ThreadPool.shared(threads);
+    modelsPool.setAccessible(true);
+    ThreadPool pool = (ThreadPool) modelsPool.get(m);
     int n = m.stepNames().size();
     int[] count = new int[n];
     boolean[] shared = new boolean[n];

@@ -77,9 +77,10 @@ public final class ThreadPool {
   /**
    * The process-wide pool of this size, counting its caller as one more user until it {@link #leave}s.
    * Models share it, so two models in one service never have idle workers spinning against each other's
-   * work (measured: 4x slower calls with a pool each).
+   * work (measured: 4x slower calls with a pool each). Package-private, as {@link #leave} is: outside the
+   * runtime, a caller that took a pool could never give it back, and its workers stayed for the JVM's life.
    */
-  public static ThreadPool shared(int threads) {
+  static ThreadPool shared(int threads) {
     // as ModelLoader's: a typo of 5000 must not start 4,999 threads
     if (threads > CommandLineArgs.MAX_THREADS) throw new IllegalArgumentException("threads: at most " + CommandLineArgs.MAX_THREADS + ", got " + threads);
     return SHARED.compute(threads, (size, p) -> {
