@@ -248,10 +248,9 @@ class InspectCommandTest {
     // the timing switch is a static final, read once: profile in a JVM started with it
     Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "--add-modules", "jdk.incubator.vector", "-Dnetc.profile=true", "-cp", System.getProperty("java.class.path"),
-        "netc.cli.Main", "profile", jar.toString(), "--runs", "5").start();
-    String out = new String(p.getInputStream().readAllBytes());
-    String err = new String(p.getErrorStream().readAllBytes());
-    assertEquals(0, p.waitFor(), err);
+        "netc.cli.Main", "profile", jar.toString(), "--runs", "5").redirectError(dir.resolve("profile.err").toFile()).start();
+    String out = new String(p.getInputStream().readAllBytes()); // stderr to a file: two pipes read in turn may block each other
+    assertEquals(0, p.waitFor(), Files.readString(dir.resolve("profile.err")));
     List<String> lines = out.lines().toList();
     assertTrue(lines.get(0).startsWith("smallnet, batch 1, 1 thread: "), out);
     assertEquals(11, lines.size() - 2, "one line per step, between the header and the time outside the steps:\n" + out);

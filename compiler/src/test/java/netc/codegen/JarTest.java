@@ -48,10 +48,18 @@ class JarTest {
     cmd.addAll(jvmFlags);
     cmd.addAll(List.of("-jar", jar.toString()));
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-    return new Run(p.waitFor(), out, err.lines().filter(l -> !l.startsWith("WARNING: Using incubator modules")).reduce("", (a, b) -> a + b + "\n"));
+    // stderr to a file: read after stdout from its own pipe, more than a pipe's 64 KiB of it would block the JVM
+    // writing it while this read waited for stdout's end
+    Path errFile = Files.createTempFile("jar-test", ".err");
+    try {
+      Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+          .redirectError(errFile.toFile()).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      int status = p.waitFor();
+      return new Run(status, out, Files.readString(errFile, StandardCharsets.UTF_8).lines().filter(l -> !l.startsWith("WARNING: Using incubator modules")).reduce("", (a, b) -> a + b + "\n"));
+    } finally {
+      Files.deleteIfExists(errFile);
+    }
   }
 
   @Test

@@ -1,6 +1,7 @@
 package netc.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,9 +26,12 @@ class BenchReportScriptTest {
         "  call 3 of a block: netc 38.15 ms, onnxruntime 33.41 ms", "sustained: ratio 1.091", "netc/onnxruntime latency ratio: 1.097", ""));
     Path err = Files.writeString(dir.resolve("m.err"), "");
     Process p = new ProcessBuilder("bash", "-c", ". ../examples/bench-report.sh && bench_report m \"$1\" \"$2\" 0", "report", out.toString(), err.toString())
-        .redirectErrorStream(true).start();
-    String printed = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertEquals(true, p.waitFor(30, TimeUnit.SECONDS));
+        .redirectErrorStream(true).redirectOutput(dir.resolve("report.log").toFile()).start();
+    // the output to a file, so the wait can time out: a read of the pipe would block until bash ended
+    boolean ended = p.waitFor(30, TimeUnit.SECONDS);
+    if (!ended) p.destroyForcibly();
+    String printed = Files.readString(dir.resolve("report.log"), StandardCharsets.UTF_8);
+    assertTrue(ended, "bench_report did not end in 30 s: " + printed);
     assertEquals(List.of("netc kernels: vector-256 (AVX2 class); cpu: X; java 17", "m: warning: netc allocated 1.0 MB per timed call",
         "m: paired ratios: median 1.079", "m: sustained: ratio 1.091", "m: netc/onnxruntime latency ratio: 1.097"), printed.lines().toList());
   }

@@ -617,9 +617,12 @@ class BadImageTest {
     Path f = write("big.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(4000, 4000, 16, 6),
         TestImages.chunk("IDAT", deflate(new byte[1])), TestImages.chunk("IEND", new byte[0])));
     Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m", "-cp", System.getProperty("java.class.path"),
-        Decode.class.getName(), f.toString()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
-    assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the decoding JVM ends");
+        Decode.class.getName(), f.toString()).redirectErrorStream(true).redirectOutput(f.resolveSibling("decode.log").toFile()).start();
+    // the output to a file, so the wait can time out: a read of the pipe would block until the JVM ended
+    boolean ended = p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+    if (!ended) p.destroyForcibly();
+    String out = Files.readString(f.resolveSibling("decode.log")).strip();
+    assertTrue(ended, "the decoding JVM ends: " + out);
     assertTrue(out.matches(java.util.regex.Pattern.quote(f + ": decoding the image of 4000x4000 needs more memory than this JVM may use (") + "\\d+ MB; raise it with -Xmx\\)"), out);
   }
 

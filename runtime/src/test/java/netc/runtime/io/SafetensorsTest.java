@@ -294,9 +294,12 @@ class SafetensorsTest {
     ByteBuffer b = file("{\"__metadata__\":{\"note\":\"" + "x".repeat(n) + "\"}," + f32("w", 1, 0) + "}", new byte[4]);
     Files.write(f, java.util.Arrays.copyOf(b.array(), b.limit()));
     Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m", "-cp", System.getProperty("java.class.path"),
-        ReadNote.class.getName(), f.toString()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-    assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the reading JVM ends");
+        ReadNote.class.getName(), f.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("read.log").toFile()).start();
+    // the output to a file, so the wait can time out: a read of the pipe would block until the JVM ended
+    boolean ended = p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+    if (!ended) p.destroyForcibly();
+    String out = Files.readString(dir.resolve("read.log"), StandardCharsets.UTF_8).strip();
+    assertTrue(ended, "the reading JVM ends: " + out);
     assertEquals("a note of " + n + " characters, tensors [w]", out);
   }
 
