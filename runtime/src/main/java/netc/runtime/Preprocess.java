@@ -176,14 +176,26 @@ public final class Preprocess {
    * size before anything is read, so a device or a huge sparse file is refused without reading it.
    */
   public float[] frame(Path file, String format, int width, int height) {
+    return frame(file, format, width, height, () -> {});
+  }
+
+  /**
+   * {@link #frame(Path, String, int, int)}, running {@code whileOpen} between the read and the check that the file is
+   * still the one read (a test's writer): a frame rewritten in place as it was read (a capture loop writing the next
+   * frame into the same file, an mmap'd buffer) held the top of one frame and the rest of the next, classified as one.
+   */
+  float[] frame(Path file, String format, int width, int height, Runnable whileOpen) {
     String name = file.toString();
     long expected = Yuv.frameBytes(format, width, height, name);
     regularFile(file);
     byte[] data;
     try {
       long size = Files.size(file);
+      netc.runtime.io.FileIdentity before = netc.runtime.io.FileIdentity.of(file, size);
       if (size != expected) throw new BadInputException(Yuv.sizeMismatch(name, size, format, width, height, expected));
       data = readExactly(file, (int) expected);
+      whileOpen.run();
+      before.requireUnchanged(file, Files.size(file));
     } catch (IOException e) {
       throw readFailure(name, e, netc.runtime.io.FileOutput.reason(e));
     }
@@ -293,24 +305,42 @@ public final class Preprocess {
    * scans before decoding (the decoder redraws the image for each).
    */
   public static Rgb decode(Path file) {
+    return decode(file, () -> {});
+  }
+
+  /**
+   * {@link #decode(Path)}, running {@code whileOpen} between the decode and the check that the file is still the one
+   * read (a test's writer). The file is read three times (its first bytes, its chunks or markers, the decoder's
+   * pass): one rewritten or replaced in between was decoded past the checks made of another.
+   */
+  static Rgb decode(Path file, Runnable whileOpen) {
     regularFile(file);
     try {
       long size = Files.size(file);
       if (size > MAX_STREAM_BYTES) throw new BadInputException(file + ": " + size + " bytes, more than " + MAX_STREAM_BYTES + ": not read as an image");
-      byte[] head;
-      try (InputStream in = Files.newInputStream(file)) {
-        head = in.readNBytes(HEAD_BYTES);
-      }
-      String format = format(head, file.toString());
-      int palette = -1;
-      boolean ycc = false;
-      if (format.equals("png")) palette = PngChunks.check(file);
-      else ycc = JpegMarkers.check(file);
-      try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
-        return decode(in, file.toString(), format, palette, ycc);
-      }
+      netc.runtime.io.FileIdentity before = netc.runtime.io.FileIdentity.of(file, size);
+      Rgb rgb = decodeChecked(file);
+      whileOpen.run();
+      before.requireUnchanged(file, Files.size(file));
+      return rgb;
     } catch (IOException e) { // reading the file: the decoder's own errors are refusals already
       throw readFailure(file.toString(), e, netc.runtime.io.FileOutput.reason(e));
+    }
+  }
+
+  /** The three reads of {@link #decode(Path)}: the format, its structure's check, the decoder's pass. */
+  private static Rgb decodeChecked(Path file) throws IOException {
+    byte[] head;
+    try (InputStream in = Files.newInputStream(file)) {
+      head = in.readNBytes(HEAD_BYTES);
+    }
+    String format = format(head, file.toString());
+    int palette = -1;
+    boolean ycc = false;
+    if (format.equals("png")) palette = PngChunks.check(file);
+    else ycc = JpegMarkers.check(file);
+    try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+      return decode(in, file.toString(), format, palette, ycc);
     }
   }
 

@@ -608,6 +608,29 @@ class BadImageTest {
   }
 
   /**
+   * An image replaced while it was read (another file renamed over it between the structure check and the decoder's
+   * pass, or rewritten in place) is refused naming the change: the checks were made of one file and the pixels of
+   * another. Here the writer runs between the decode and the check; left alone, the same file decodes.
+   */
+  @Test
+  void anImageReplacedWhileReadIsRefused() throws Exception {
+    Path f = write("shot.png", TestImages.png(TestImages.picture(8, 6)));
+    Path next = write("next.png", TestImages.png(TestImages.picture(6, 8)));
+    Runnable replace = () -> {
+      try {
+        java.nio.file.Files.move(next, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class).fileKey() != null,
+        "a file system that gives files an identity");
+    BadInputException e = assertThrows(BadInputException.class, () -> Preprocess.decode(f, replace));
+    assertEquals(f + ": changed while being read (another file now has its name)", e.getMessage());
+    assertEquals(6, Preprocess.decode(f).width(), "left alone, the file now there decodes");
+  }
+
+  /**
    * A PNG within the limits whose pixels need more heap than the JVM has: the PNG reader wraps the
    * OutOfMemoryError as "Caught exception during read: ", which was the whole message. Decoded in a
    * JVM of 64 MB, this 4000x4000 16-bit RGBA header (128 MB of samples) is the heap message.

@@ -270,6 +270,29 @@ class YuvTest {
   }
 
   /**
+   * A frame rewritten in place while it was read (a capture loop writing the next frame into the same file: the
+   * same size, the same file) is refused naming the change, not classified as the top of one frame and the rest of
+   * the next. Here the writer runs between the read and the check; left alone, the same file reads.
+   */
+  @Test
+  void aFrameRewrittenWhileReadIsRefused() throws IOException {
+    Path f = Files.write(dir.resolve("next.yuv"), encode("nv12", 8, 6));
+    java.nio.file.attribute.FileTime first = Files.getLastModifiedTime(f), later = java.nio.file.attribute.FileTime.fromMillis(first.toMillis() + 1000);
+    Runnable nextFrame = () -> {
+      try {
+        Files.write(f, encode("i420", 8, 6)); // in place: as many bytes, another frame
+        Files.setLastModifiedTime(f, later);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    BadInputException e = assertThrows(BadInputException.class, () -> new Preprocess(8, 8).frame(f, "nv12", 8, 6, nextFrame));
+    assertEquals(f + ": changed while being read (its modification time is " + later + ", it was " + first
+        + " when opened: was it overwritten in place?)", e.getMessage());
+    assertEquals(3 * 8 * 8, new Preprocess(8, 8).frame(f, "nv12", 8, 6).length, "left alone, it reads");
+  }
+
+  /**
    * A frame held in memory (a capture library's buffer) gives the tensor its file gives, and one of another size
    * than its format implies is refused by name, not read in part.
    */

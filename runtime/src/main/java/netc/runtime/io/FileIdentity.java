@@ -12,11 +12,12 @@ import java.util.Objects;
  * modification time, and change time (ctime, where the file system has one, else null). A file overwritten
  * in place with as many bytes keeps its inode and size; its modification time moves, and where that was put
  * back (cp -p, rsync -t), its change time. A write within the file system's clock tick of the first look (a
- * few ms on Linux) can still pass. Safetensors checks it around each tensor's read, Npy around its one read.
+ * few ms on Linux) can still pass. Safetensors checks it around each tensor's read, Npy around its one read,
+ * Preprocess around a camera frame's and an image's reads.
  */
-record FileIdentity(Object key, long size, FileTime modified, Object changed) {
-  /** {@code path}'s identity now, {@code size} its open channel's. */
-  static FileIdentity of(Path path, long size) throws IOException {
+public record FileIdentity(Object key, long size, FileTime modified, Object changed) {
+  /** {@code path}'s identity now, {@code size} its open channel's (or the file's). */
+  public static FileIdentity of(Path path, long size) throws IOException {
     BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
     Object changed;
     try {
@@ -25,6 +26,21 @@ record FileIdentity(Object key, long size, FileTime modified, Object changed) {
       changed = null; // no "unix" view (Windows): the other three still tell
     }
     return new FileIdentity(a.fileKey(), size, a.lastModifiedTime(), changed);
+  }
+
+  /** {@code path}'s identity now, its size the file's. */
+  public static FileIdentity of(Path path) throws IOException {
+    return of(path, Files.size(path));
+  }
+
+  /**
+   * Refuses {@code path} unless it is still the file it was when {@code this} was taken of it, with one line naming it
+   * and the change ({@code size} the open channel's size now, or the file's): read between the two, it may hold a mix
+   * of old and new bytes (a producer writing the next frame or batch in place).
+   */
+  public void requireUnchanged(Path path, long size) throws IOException {
+    String change = change(of(path, size));
+    if (change != null) throw new netc.runtime.BadInputException(path + ": changed while being read (" + change + ")");
   }
 
   /** How the file is {@code now} unlike this, in words for "changed while being read (...)"; null when it is the same file. */

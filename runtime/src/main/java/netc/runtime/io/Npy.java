@@ -50,17 +50,11 @@ public final class Npy {
       // mode, a producer writing the next batch) would give a tensor of old and new values
       FileIdentity before = FileIdentity.of(path, ch.size());
       Tensor t = parse(path, ch, ch.size());
-      checkUnchanged(path, before, ch.size());
+      before.requireUnchanged(path, ch.size());
       return t;
     } catch (IOException e) {
       throw new BadInputException("cannot read " + path + ": " + FileOutput.reason(e), e);
     }
-  }
-
-  /** Refuses {@code path} unless it is the file it was when {@link #read} opened it ({@code before}); {@code channelSize} the open file's size now. */
-  static void checkUnchanged(Path path, FileIdentity before, long channelSize) throws IOException {
-    String change = before.change(FileIdentity.of(path, channelSize));
-    if (change != null) throw bad(path, "changed while being read (" + change + ")");
   }
 
   /**

@@ -295,21 +295,21 @@ class NpyTest {
   /**
    * A file written while it is read (its modification time or size moved between the open and the end of the
    * read, or another file now has its name) is refused, not read as a mix of old and new values: the check
-   * Npy.read makes once it has read, here run after a write.
+   * Npy.read makes once it has read (FileIdentity.requireUnchanged), here run after a write.
    */
   @Test
   void aFileWrittenWhileReadIsRefused() throws Exception {
     Path x = dir.resolve("x.npy");
     Npy.write(x, new Tensor(new int[] {4}, new float[4]));
     FileIdentity before = FileIdentity.of(x, java.nio.file.Files.size(x));
-    Npy.checkUnchanged(x, before, java.nio.file.Files.size(x)); // untouched: passes
+    before.requireUnchanged(x, java.nio.file.Files.size(x)); // untouched: passes
     java.nio.file.attribute.FileTime later = java.nio.file.attribute.FileTime.fromMillis(before.modified().toMillis() + 1000);
     java.nio.file.Files.setLastModifiedTime(x, later);
-    BadInputException e = assertThrows(BadInputException.class, () -> Npy.checkUnchanged(x, before, java.nio.file.Files.size(x)));
+    BadInputException e = assertThrows(BadInputException.class, () -> before.requireUnchanged(x, java.nio.file.Files.size(x)));
     assertEquals(x + ": changed while being read (its modification time is " + later + ", it was " + before.modified()
         + " when opened: was it overwritten in place?)", e.getMessage());
     Npy.write(x, new Tensor(new int[] {5}, new float[5])); // replaced by another file, of another size
-    assertThrows(BadInputException.class, () -> Npy.checkUnchanged(x, before, java.nio.file.Files.size(x)));
+    assertThrows(BadInputException.class, () -> before.requireUnchanged(x, java.nio.file.Files.size(x)));
     assertEquals(5, Npy.read(x).size(), "left alone, it reads");
   }
 }
