@@ -86,11 +86,26 @@ public final class ClassifyImages {
   private static SparkSession ownSession;
   private static int ownUsers;
 
-  private static int ownUsersNow() {
+  /** Runs of this JVM between their model's check and their end (guarded by SESSION_LOCK): the last lets go of the models. */
+  private static int running;
+
+  /**
+   * Ends a run: the last of this JVM's runs lets go of the models its tasks loaded here (in local mode, or where it
+   * stops the session it started). One run's end dropped another's model mid-job: its later tasks loaded the weights
+   * again beside the copy its running tasks held.
+   */
+  private static void endRun(boolean release) {
     synchronized (SESSION_LOCK) {
-      return ownUsers;
+      releaseWanted |= release;
+      if (--running == 0 && releaseWanted) {
+        releaseWanted = false;
+        NetcClassifier.releaseModels();
+      }
     }
   }
+
+  /** Whether a run that ended while others ran would have let go of the models (guarded by SESSION_LOCK). */
+  private static boolean releaseWanted;
 
   private static void leaveOwnSession() {
     synchronized (SESSION_LOCK) {
@@ -106,11 +121,17 @@ public final class ClassifyImages {
     if (!conf.contains("spark.master")) conf.setMaster("local[*]");
     int threads, tasks;
     NetcClassifier.Options options;
+    netc.runtime.io.FileIdentity checked;
     try {
       threads = a.threads > 0 ? a.threads : positiveInt(conf, "spark.task.cpus");
       options = new NetcClassifier.Options(a.top, a.batch, a.logits, threads);
       tasks = tasksPerExecutor(conf);
+      // the jar as checked: what is shipped must be that file (see below)
+      checked = Files.isRegularFile(Path.of(a.model)) ? netc.runtime.io.FileIdentity.of(Path.of(a.model)) : null;
       checkModel(a.model, a.tensors, a.logits, a.batch, tasks, conf);
+    } catch (IOException e) {
+      err.println("error: cannot read " + a.model + " (" + netc.runtime.io.FileOutput.reason(e) + ")");
+      return 1;
     } catch (BadInputException | IllegalArgumentException e) {
       err.println("error: " + e.getMessage());
       return 1;
@@ -123,6 +144,9 @@ public final class ClassifyImages {
     if (threads > 1 && tasks > 1) {
       err.println("warning: " + threads + " threads with " + tasks + " tasks per executor: netc's thread pool serves one model call at a time,"
           + " a task that finds it busy runs on one thread; more threads pay off with one task per executor (spark.task.cpus = spark.executor.cores)");
+    }
+    synchronized (SESSION_LOCK) {
+      running++;
     }
     SparkSession spark;
     try {
@@ -143,12 +167,17 @@ public final class ClassifyImages {
         spark = existing.get();
       }
     } catch (Exception e) { // a master URL Spark cannot parse or reach: one line, not Spark's stack trace
+      endRun(false);
       err.println("error: Spark did not start (master " + conf.get("spark.master") + "): " + message(e));
       return 1;
     }
     try {
-      // shipped to every executor, and named by its bare name: NetcClassifier looks such a name up among the shipped files
-      Path shipped = own && spark == ownSession && ownUsersNow() == 1 ? Path.of(a.model).toAbsolutePath() : stamped(Path.of(a.model));
+      // shipped to every executor, and named by its bare name: NetcClassifier looks such a name up among the shipped files.
+      // Always a copy, of the jar checked: Spark's file server reads a path when each executor first asks for it, so the
+      // jar's own path, recompiled during a long job, gave later executors (dynamic allocation, replaced ones) the new
+      // model, some rows answered by each, and a jar replaced between the check and the copy is refused
+      Path shipped = stamped(Path.of(a.model));
+      checked.requireUnchanged(Path.of(a.model), Files.size(Path.of(a.model)));
       spark.sparkContext().addFile(shipped.toString());
       String model = shipped.getFileName().toString();
       long t0 = System.nanoTime();
@@ -173,17 +202,17 @@ public final class ClassifyImages {
       return 1;
     } finally {
       if (own) leaveOwnSession();
-      // in local mode the tasks loaded the model into this JVM: let go of it with the job (in a caller's session too,
+      // in local mode the tasks loaded the model into this JVM: let go of it with the last job (in a caller's session too,
       // where each recompiled jar is shipped under a name of its own and the earlier ones' models would stay)
-      if (own || conf.get("spark.master", "").startsWith("local")) NetcClassifier.releaseModels();
+      endRun(own || conf.get("spark.master", "").startsWith("local"));
     }
   }
 
   /**
    * A copy of {@code jar} named after its contents (r50-3f2a9c0b1d4e5f60.jar: the first 64 bits of its
-   * SHA-256), in one folder for this JVM, to ship in a session that outlives the job: Spark ships a path
-   * once per session and keeps the first copy, so a jar recompiled at the same path was classified with
-   * its old model, without a word. Under its contents' name a new jar is shipped; the same jar again is
+   * SHA-256), in one folder for this JVM, to ship: Spark ships a path once per session and keeps the first
+   * copy, so a jar recompiled at the same path was classified with its old model, without a word, in a
+   * session that outlives the job; and within a job it reads the path when each executor first asks. Under its contents' name a new jar is shipped; the same jar again is
    * the same file at the same path (made once), which Spark's file server requires of a name it serves.
    */
   static Path stamped(Path jar) throws IOException {

@@ -87,7 +87,10 @@ public final class NetcClassifier {
     public Options {
       if (top < 1) throw new IllegalArgumentException("top: must be at least 1, got " + top);
       if (batch < 1 || batch > MAX_BATCH) throw new IllegalArgumentException("batch: must be 1 to " + MAX_BATCH + ", got " + batch);
-      if (threads < 1) throw new IllegalArgumentException("threads: must be at least 1, got " + threads);
+      // the cap ModelLoader applies on each executor's load: refused here, on the driver, before any stage ran
+      if (threads < 1 || threads > netc.runtime.CommandLineArgs.MAX_THREADS) {
+        throw new IllegalArgumentException("threads: must be 1 to " + netc.runtime.CommandLineArgs.MAX_THREADS + ", got " + threads);
+      }
     }
 
     /** Top 5, batches of 16, no logits, one thread per task. */

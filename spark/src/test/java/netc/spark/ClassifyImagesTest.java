@@ -310,10 +310,12 @@ class ClassifyImagesTest {
   /**
    * Two jobs run at once from two threads of one JVM (a service, a notebook): the second takes the session the first
    * made as the default one, and the first used to stop it when done, under the second's running job. Each now
-   * writes its output, whichever ends first, and the session stops with the last.
+   * writes its output, whichever ends first, and the session stops with the last. The first to end let go of every
+   * model too, the running job's among them (its later tasks loaded the weights again); the last lets go of them.
    */
   @Test
   void twoJobsAtOnceInOneJvmBothFinish() throws Exception {
+    NetcClassifier.releaseModels(); // none of the tests' before: the count below is of these jobs' models
     String master = System.getProperty("spark.master");
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     PrintStream p = new PrintStream(log, true, StandardCharsets.UTF_8);
@@ -324,6 +326,7 @@ class ClassifyImagesTest {
     // returned, and A's first batch for B's to have begun
     java.util.concurrent.CountDownLatch bBegan = new java.util.concurrent.CountDownLatch(1), aEnded = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.atomic.AtomicBoolean aWaited = new java.util.concurrent.atomic.AtomicBoolean(), bWaited = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicInteger heldWhenAEnded = new java.util.concurrent.atomic.AtomicInteger(-1);
     java.util.concurrent.ExecutorService jobs = java.util.concurrent.Executors.newFixedThreadPool(2);
     try {
       System.setProperty("spark.master", "local[4]");
@@ -335,6 +338,7 @@ class ClassifyImagesTest {
           } else if (model.outputSize() == 7 && !bWaited.getAndSet(true)) {
             bBegan.countDown();
             assertTrue(aEnded.await(120, java.util.concurrent.TimeUnit.SECONDS), "job A never ended");
+            heldWhenAEnded.set(NetcClassifier.loadedModels());
           }
         } catch (InterruptedException e) {
           throw new IllegalStateException(e);
@@ -354,6 +358,8 @@ class ClassifyImagesTest {
       }
       for (var run : runs) assertEquals("0 ", run.get(300, java.util.concurrent.TimeUnit.SECONDS));
       assertTrue(SparkSession.getDefaultSession().isEmpty(), "the session the jobs made stopped with the last");
+      assertEquals(2, heldWhenAEnded.get(), "A's end kept both models, B's in use among them");
+      assertEquals(0, NetcClassifier.loadedModels(), "the last job's end let go of them");
     } finally {
       NetcClassifier.predictOnExecutor = CompiledModel::predict;
       jobs.shutdownNow();
@@ -1414,5 +1420,43 @@ class ClassifyImagesTest {
     }
     assertEquals("error: " + why + " (the driver loads the model to check it before the job: spark-submit sets its heap with --driver-memory)\n",
         err.toString(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * The jar replaced after the driver checked it and before it is shipped (recompiled at its path: netc writes a new
+   * file and renames it over) is refused, not shipped unchecked; what is shipped is always a copy, of the jar checked,
+   * since Spark reads a shipped path when each executor first asks for it.
+   */
+  @Test
+  void aJarReplacedAfterItsCheckIsNotShipped() throws IOException {
+    Path model = Files.copy(jar, dir.resolve("replaced.jar"));
+    ClassifyImages.loadForCheck = (path, threads) -> {
+      CompiledModel m = CompiledModel.load(path, threads);
+      try {
+        Path next = Files.copy(jar, dir.resolve("replaced.jar.new"));
+        Files.move(next, model, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      return m;
+    };
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Path output = dir.resolve("replaced.parquet");
+    try {
+      assertEquals(1, ClassifyImages.run(new String[] {images.toString(), model.toString(), output.toString()}, System.out,
+          new PrintStream(err, true, StandardCharsets.UTF_8)));
+    } finally {
+      ClassifyImages.loadForCheck = CompiledModel::load;
+    }
+    assertEquals("error: " + model + ": changed while being read (another file now has its name)\n", err.toString(StandardCharsets.UTF_8));
+    assertFalse(Files.exists(output), "no job ran");
+  }
+
+  /** A thread count past the runtime's cap is refused where the options are made, on the driver, not at each executor's load. */
+  @Test
+  void optionsRefuseMoreThreadsThanAModelTakes() {
+    assertEquals("threads: must be 1 to 1024, got 1025",
+        assertThrows(IllegalArgumentException.class, () -> new NetcClassifier.Options(5, 16, false, 1025)).getMessage());
+    assertEquals(1024, new NetcClassifier.Options(5, 16, false, 1024).threads());
   }
 }
