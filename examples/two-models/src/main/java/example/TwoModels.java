@@ -96,18 +96,11 @@ public final class TwoModels {
 
   /**
    * The .npy input of a model, refused by name when its shape is not the model's [N, C, H, W], or it
-   * holds NaN or an infinity (no ranking comes of it).
+   * holds NaN or an infinity (no ranking comes of it): Npy.readBatch checks both.
    */
   static Tensor input(Path file, ModelInfo info) {
     // the shape checked from the file's header before its data is read: a wrong file of gigabytes is refused at once
-    Tensor x = Npy.readBatch(file, info.inputShape().stream().mapToInt(Integer::intValue).toArray(), "model " + info.name());
-    int[] s = x.shape();
-    float[] v = x.data();
-    int perImage = s[1] * s[2] * s[3];
-    for (int i = 0; i < v.length; i++) {
-      if (!Float.isFinite(v[i])) throw new BadInputException(file + ": image " + i / perImage + " holds " + v[i] + " (value " + i % perImage + ")");
-    }
-    return x;
+    return Npy.readBatch(file, info.inputShape().stream().mapToInt(Integer::intValue).toArray(), "model " + info.name());
   }
 
   private static String join(List<Integer> shape) {

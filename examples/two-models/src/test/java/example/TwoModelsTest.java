@@ -151,14 +151,14 @@ class TwoModelsTest {
     assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("usage: TwoModels A.jar A.npy B.jar B.npy"), "the usage on the err stream given");
   }
 
-  /** An input holding NaN is named, with its image and value: its logits had no ranking, a stack trace from Prediction.topK. */
+  /** An input holding NaN is named, with its place: its logits had no ranking, a stack trace from Prediction.topK. */
   @Test
   void anInputHoldingNaNIsNamed() throws Exception {
     Tensor x = Tensor.uniform(13, 2, 1, 32, 32);
     x.data()[1024 + 5] = Float.NaN;
     Path nan = dir.resolve("nan.npy");
     Npy.write(nan, x);
-    String why = nan + ": image 1 holds NaN (value 5)";
+    String why = nan + ": the value at [1, 0, 0, 5] is NaN: a network's input must be finite numbers";
     BadInputException e = assertThrows(BadInputException.class, () -> TwoModels.outputs(List.of(digitsJar), List.of(nan), new PrintStream(new ByteArrayOutputStream())));
     assertEquals(why, e.getMessage());
     assertCliRefuses("two-models: " + why, digitsJar, nan);

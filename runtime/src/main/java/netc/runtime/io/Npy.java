@@ -75,13 +75,36 @@ public final class Npy {
    * Reads a batch of inputs, [N, perImage...] with N at least 1, its shape checked from the header before
    * the data is read (a wrong tensor of gigabytes is refused at once, not read or an out-of-memory), and
    * again as read (the file may have changed since). {@code whose} names what expects the shape in the
-   * message ("the model", "the network").
+   * message ("the model", "the network"). A NaN or an infinity among the values is refused, naming the first's
+   * place: a network's outputs from it are NaN, written with exit 0 (an array made with np.empty, a failed
+   * normalization's 0/0), where an image's NaN logits are refused.
    */
   public static Tensor readBatch(Path path, int[] perImage, String whose) {
     checkBatch(path, header(path).shape(), perImage, whose);
     Tensor x = read(path);
     checkBatch(path, x.shape(), perImage, whose);
+    checkFinite(path, x);
     return x;
+  }
+
+  private static void checkFinite(Path path, Tensor x) {
+    float[] d = x.data();
+    int first = -1;
+    long count = 0;
+    for (int i = 0; i < d.length; i++) {
+      if (!Float.isFinite(d[i])) {
+        if (first < 0) first = i;
+        count++;
+      }
+    }
+    if (first < 0) return;
+    int[] shape = x.shape(), at = new int[shape.length];
+    for (int k = shape.length - 1, rest = first; k >= 0; k--) {
+      at[k] = rest % shape[k];
+      rest /= shape[k];
+    }
+    throw bad(path, "the value at " + Arrays.toString(at) + " is " + d[first] + (count == 1 ? "" : " (" + count + " of its " + d.length
+        + " values are not finite numbers)") + ": a network's input must be finite numbers");
   }
 
   private static void checkBatch(Path path, int[] s, int[] perImage, String whose) {

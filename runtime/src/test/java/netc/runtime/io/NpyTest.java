@@ -312,4 +312,28 @@ class NpyTest {
     assertThrows(BadInputException.class, () -> before.requireUnchanged(x, java.nio.file.Files.size(x)));
     assertEquals(5, Npy.read(x).size(), "left alone, it reads");
   }
+
+  /**
+   * A batch of network inputs holding a NaN or an infinity (np.empty's leftovers, a normalization's 0/0) is refused
+   * naming the first one's place and how many there are: its outputs would be NaN, written with exit 0. Finite
+   * values read, whatever their size.
+   */
+  @Test
+  void aBatchWithANanOrAnInfinityIsRefusedNamingItsPlace() throws Exception {
+    Path x = dir.resolve("x.npy");
+    float[] v = new float[2 * 1 * 2 * 3];
+    v[5] = Float.MAX_VALUE;
+    v[6] = -Float.MAX_VALUE;
+    Npy.write(x, new Tensor(new int[] {2, 1, 2, 3}, v));
+    assertEquals(12, Npy.readBatch(x, new int[] {1, 2, 3}, "the model").size(), "finite values read");
+    v[10] = Float.NaN; // [1, 0, 1, 1]
+    Npy.write(x, new Tensor(new int[] {2, 1, 2, 3}, v));
+    assertEquals(x + ": the value at [1, 0, 1, 1] is NaN: a network's input must be finite numbers",
+        assertThrows(BadInputException.class, () -> Npy.readBatch(x, new int[] {1, 2, 3}, "the model")).getMessage());
+    v[2] = Float.NEGATIVE_INFINITY; // [0, 0, 0, 2], before it
+    Npy.write(x, new Tensor(new int[] {2, 1, 2, 3}, v));
+    assertEquals(x + ": the value at [0, 0, 0, 2] is -Infinity (2 of its 12 values are not finite numbers): a network's input must be finite numbers",
+        assertThrows(BadInputException.class, () -> Npy.readBatch(x, new int[] {1, 2, 3}, "the model")).getMessage());
+    assertEquals(12, Npy.read(x).size(), "a tensor read as data, not a network's input, is read as it is");
+  }
 }
