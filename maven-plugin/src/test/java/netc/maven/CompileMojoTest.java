@@ -828,11 +828,14 @@ class CompileMojoTest {
     assertEquals(src.resolve("tiny.net") + ":1:8: cannot read import blocks.net: no such file", e.getMessage());
   }
 
-  /**
-   * A change its size and time do not show recompiles: a spec edited to the same length, its time put back (a file
-   * system of 1 or 2 s times, an archive's fixed times), and weights swapped for another file of the same size and
-   * time (a store path behind a link): by the spec's contents, and by the weights' identity.
-   */
+  /** other-net.net's weights beside it: synthetic ones of {@code g} (seed {@code seed}), their modification time {@code time}. */
+  private Path otherNetWeights(Graph g, long seed, FileTime time) throws java.io.IOException {
+    Path weights = src.resolve("other-net.safetensors");
+    Safetensors.write(weights, SyntheticWeights.generate(g, seed), Map.of());
+    Files.setLastModifiedTime(weights, time);
+    return weights;
+  }
+
   /**
    * Weights past the size stamped by SHA-256, rewritten in place (the same file, so the same identity) with the same
    * size and their time kept, as cp -p or rsync -a over the old file leave them: compiled again, by their CRC-32C.
@@ -840,15 +843,12 @@ class CompileMojoTest {
   @Test
   void largeWeightsRewrittenInPlaceWithTheirTimeKeptRecompile() throws Exception {
     Graph g = GraphBuilder.build(SpecLoader.load(src.resolve("other-net.net")), Map.of());
-    Path weights = src.resolve("other-net.safetensors");
-    Safetensors.write(weights, SyntheticWeights.generate(g, 3), Map.of());
     FileTime then = FileTime.fromMillis(5_000_000);
-    Files.setLastModifiedTime(weights, then);
+    Path weights = otherNetWeights(g, 3, then);
     long hashed = Stamp.hashedBytes;
     Stamp.hashedBytes = -1; // every input a large one
     try {
-      CompileMojo m = mojo();
-      m.includes = List.of("other-net.net");
+      CompileMojo m = execution("default", "other-net.net");
       m.execute();
       Path props = classes.resolve("netc/models/other_net/model.properties");
       FileTime first = FileTime.fromMillis(1_000_000);
@@ -874,13 +874,16 @@ class CompileMojoTest {
     }
   }
 
+  /**
+   * A change its size and time do not show recompiles: a spec edited to the same length, its time put back (a file
+   * system of 1 or 2 s times, an archive's fixed times), and weights swapped for another file of the same size and
+   * time (a store path behind a link): by the spec's contents, and by the weights' identity.
+   */
   @Test
   void aChangeOfTheSameSizeAndTimeRecompiles() throws Exception {
     Graph g = GraphBuilder.build(SpecLoader.load(src.resolve("other-net.net")), Map.of());
-    Path weights = src.resolve("other-net.safetensors");
-    Safetensors.write(weights, SyntheticWeights.generate(g, 3), Map.of());
     FileTime then = FileTime.fromMillis(5_000_000);
-    Files.setLastModifiedTime(weights, then);
+    Path weights = otherNetWeights(g, 3, then);
     mojo().execute();
     Path tiny = classes.resolve("netc/models/tiny/model.properties"), other = classes.resolve("netc/models/other_net/model.properties");
     FileTime first = FileTime.fromMillis(1_000_000);
