@@ -93,6 +93,10 @@ final class InspectCommand implements Main.Command {
     // refused before the passes run and print, not after
     if (before && dot == null && svg == null) throw new UsageException("--before applies to --dot and --svg; give one of them");
     if (cl.hasOption("w") && !cl.hasOption("verify-each")) throw new UsageException("--weights applies to --verify-each; the passes themselves need no weights");
+    // one file for both: the DOT text was written, then replaced by the picture, "wrote" said twice
+    if (dot != null && svg != null && !FileOutput.isStandardOutput(dot) && FileOutput.sameFile(dot, svg)) {
+      throw new UsageException("--dot and --svg both name " + svg + ": give each its own file (--svg writes its DOT beside it)");
+    }
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
     // every option's value checked before the model is read and --dump-dir made: a refusal costs nothing, leaves nothing
     PassContext checked = context(cl, List.of());
@@ -202,7 +206,12 @@ final class InspectCommand implements Main.Command {
     FileOutput.writeString(dotFile, picture);
     Process p;
     try {
-      p = new ProcessBuilder(System.getProperty("netc.dot", "dot"), "-Tsvg", dotFile.toString()).start();
+      // the file by its absolute path: a relative one starting with '-' (--svg -g.svg) was read by dot as its options
+      // (-o..., -x), and with no file left dot read its standard input, a pipe never closed: netc waited forever.
+      // Standard input is empty, whatever dot reads
+      p = new ProcessBuilder(System.getProperty("netc.dot", "dot"), "-Tsvg", dotFile.toAbsolutePath().toString())
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File(System.getProperty("os.name", "").startsWith("Windows") ? "NUL" : "/dev/null")))
+          .start();
     } catch (IOException e) {
       throw new BadInputException("cannot render " + svg + ": Graphviz 'dot' is not installed (apt-get install graphviz); the graph is in " + dotFile);
     }

@@ -46,11 +46,12 @@ final class RunCommand implements Main.Command {
     String spec = CommandLines.oneArgument(cl, "spec", USAGE);
     Path outPath = CommandLines.outputFile(cl, "o");
     out = CommandLines.status(out, err, outPath);
-    String kind = spec.endsWith(".jar") ? "jar" : ModelSource.isOnnx(spec) ? "model" : "spec";
+    boolean jar = ModelSource.isJar(spec);
+    String kind = jar ? "jar" : ModelSource.isOnnx(spec) ? "model" : "spec";
     CommandLines.refuseOverwriting(outPath, Path.of(spec), "the " + kind + " being run");
     CommandLines.refuseOverwriting(outPath, Path.of(cl.getOptionValue("i")), "the input being read");
     CommandLines.refuseOverwriting(outPath, cl.hasOption("w") ? Path.of(cl.getOptionValue("w")) : null, "the weights being read");
-    if (spec.endsWith(".jar")) {
+    if (jar) {
       if (!CommandLines.preparation(cl).isNone()) {
         throw new UsageException("--imagenet, --mean, --std and --resize are given when an ONNX model is compiled; " + spec
             + " prepares its input as it was compiled to (java -jar " + spec + " --info)");
@@ -66,6 +67,9 @@ final class RunCommand implements Main.Command {
     Graph g = source.graph();
     ParamSource params = CommandLines.params(source, cl.getOptionValue("w"), out, err);
     Tensor x = Npy.readBatch(Path.of(cl.getOptionValue("i")), g.input().shape().dims(), "the network");
+    // a batch too large for the interpreter: the input file's problem, named as the jar's path names it
+    String tooLarge = Interpreter.batchTooLarge(g, x.shape()[0]);
+    if (tooLarge != null) throw new BadInputException(cl.getOptionValue("i") + ": " + tooLarge);
     long t0 = System.nanoTime();
     Tensor y = Interpreter.run(g, params, x);
     double ms = (System.nanoTime() - t0) / 1e6;

@@ -146,12 +146,13 @@ public final class SpecCompiler {
     Graph graph = source.graph();
     Graph optimized = PassManager.run(graph, request.passes());
     ModelCompiler.checkLimits(optimized); // before weights are read or made: a layer too large for an array is refused by name
+    // the labels before the weights: a mistyped --labels is refused at once, not after gigabytes of weights were read
+    var labels = request.labels().resolve(optimized);
     boolean synthetic = request.weights() == null && source.weights() == null;
     listener.planned(graph, optimized, synthetic);
     ParamSource params = request.weights() == null && source.weights() != null ? WeightBinding.bind(graph, source.weights())
         : params(graph, request.weights(), listener);
-    return ModelCompiler.compileTo(optimized, params, request.shownAs(), request.modelName(), request.labels().resolve(optimized), synthetic, dir,
-        listener::step);
+    return ModelCompiler.compileTo(optimized, params, request.shownAs(), request.modelName(), labels, synthetic, dir, listener::step);
   }
 
   /**

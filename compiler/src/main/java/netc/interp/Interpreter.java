@@ -137,6 +137,12 @@ public final class Interpreter {
    * message, which names the batch as the thing to shrink.
    */
   private void checkBatch(int batch) {
+    String tooLarge = batchTooLarge(graph, batch);
+    if (tooLarge != null) throw new BadInputException(tooLarge);
+  }
+
+  /** Why a batch of {@code batch} is too large for the interpreter on {@code graph} (see {@link #checkBatch}), or null. */
+  public static String batchTooLarge(Graph graph, int batch) {
     for (Node n : graph.nodes()) {
       String values;
       try {
@@ -146,10 +152,11 @@ public final class Interpreter {
       } catch (ArithmeticException e) { // past a long (Shape.size() saturates there too)
         values = "more than " + Long.MAX_VALUE;
       }
-      throw new BadInputException("a batch of " + batch + " is too large for the reference interpreter: %" + n.id() + " " + n.name()
+      return "a batch of " + batch + " is too large for the reference interpreter: %" + n.id() + " " + n.name()
           + " (" + n.shape() + " per image) would hold " + values + " values, more than a Java array holds (" + Safetensors.MAX_ARRAY
-          + "); give the batch in parts");
+          + "); give the batch in parts";
     }
+    return null;
   }
 
   /** Each image's channels of every input in turn: NCHW makes an input's channels one run per image. */

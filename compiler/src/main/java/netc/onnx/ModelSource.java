@@ -30,16 +30,31 @@ public record ModelSource(Graph graph, TensorSource weights, OnnxImporter.Result
    */
   public static boolean isOnnx(String path) {
     if (path.toLowerCase(Locale.ROOT).endsWith(".onnx")) return true;
+    byte[] head = head(path, 1);
+    return head.length == 1 && head[0] == IR_VERSION_TAG;
+  }
+
+  /** A zip file's first four bytes (a local file header), which every jar starts with. */
+  private static final byte[] ZIP_MAGIC = {'P', 'K', 3, 4};
+
+  /**
+   * A compiled model's jar: named .jar (in any case), or a zip file by its first bytes (netc compile -o writes any
+   * name): "give --reference to evaluate a spec" was the answer to a jar named otherwise. A spec cannot start so.
+   */
+  public static boolean isJar(String path) {
+    return path.toLowerCase(Locale.ROOT).endsWith(".jar") || java.util.Arrays.equals(head(path, ZIP_MAGIC.length), ZIP_MAGIC);
+  }
+
+  /** The first {@code n} bytes of a regular file (fewer where it is shorter); none for anything else or a file that cannot be read. */
+  private static byte[] head(String path, int n) {
     try {
       // a pipe or a device would block the read, or never end: only a regular file is looked into
-      if (!java.nio.file.Files.isRegularFile(Path.of(path))) return false;
-    } catch (java.nio.file.InvalidPathException e) {
-      return false;
-    }
-    try (java.io.InputStream in = java.nio.file.Files.newInputStream(Path.of(path))) {
-      return in.read() == IR_VERSION_TAG;
+      if (!java.nio.file.Files.isRegularFile(Path.of(path))) return new byte[0];
+      try (java.io.InputStream in = java.nio.file.Files.newInputStream(Path.of(path))) {
+        return in.readNBytes(n);
+      }
     } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
-      return false; // loading it as a spec reports what is wrong
+      return new byte[0]; // loading it reports what is wrong
     }
   }
 

@@ -475,4 +475,18 @@ class CommandLineChecksTest {
     }
     assertEquals("old", Files.readString(y));
   }
+
+  /**
+   * A usage error quotes what was typed made one line, as a bad input's message does: a path with a newline printed
+   * two lines, and an escape sequence in a typed word reached the terminal.
+   */
+  @Test
+  void usageErrorsAreOneLineWhateverWasTyped() {
+    Object[] r = netc("weights", "init", "a\nb.net", "-o", "a\nb.net");
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc weights: writing a\\nb.net would overwrite the spec being read\n", r[2]);
+    r = netc("bogus\u001b[2J");
+    assertEquals(2, r[0]);
+    assertTrue(((String) r[2]).startsWith("netc: unknown command 'bogus\\x1b[2J'\n"), (String) r[2]);
+  }
 }

@@ -2,6 +2,7 @@ package netc.cli;
 
 import static netc.cli.SummaryTest.netc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -233,6 +234,42 @@ class InspectCommandTest {
       assertEquals("netc inspect: dot failed to render " + svg + ": Error: syntax error in line 1\n", r[2]);
       assertEquals("<svg>digraph</svg>", Files.readString(svg), "the earlier picture, whole");
     } finally {
+      if (old == null) System.clearProperty("netc.dot");
+      else System.setProperty("netc.dot", old);
+    }
+  }
+
+  /** --dot and --svg naming one file: the DOT text was written, then replaced by the picture; refused before any work. */
+  @Test
+  void dotAndSvgOfOneFileAreRefused() {
+    Path g = dir.resolve("g.svg");
+    Object[] r = netc("inspect", "../examples/smallnet.net", "--dot", g.toString(), "--svg", g.toString());
+    assertEquals(2, r[0]);
+    assertEquals("netc inspect: --dot and --svg both name " + g + ": give each its own file (--svg writes its DOT beside it)\n", r[2]);
+    assertFalse(Files.exists(g), "nothing written");
+  }
+
+  /**
+   * --svg with a relative name starting with '-' (the working folder's): dot was given it as it was, took it for its
+   * options, and with no file left read its standard input, a pipe never closed, so inspect waited forever. The
+   * stand-in reads its standard input where its file argument looks like an option, as dot does.
+   */
+  @Test
+  void anSvgNamedLikeAnOptionIsRendered() throws Exception {
+    Path dotLike = dir.resolve("dot-like.sh");
+    Files.writeString(dotLike, "#!/bin/sh\ncase \"$2\" in -*) cat ;; *) printf '<svg>%s</svg>' \"$(head -c 7 \"$2\")\" ;; esac\n");
+    dotLike.toFile().setExecutable(true);
+    Path svg = Path.of("-netc-inspect-test.svg"), dotFile = Path.of("-netc-inspect-test.dot"); // in the working folder
+    String old = System.getProperty("netc.dot");
+    try {
+      System.setProperty("netc.dot", dotLike.toString());
+      Object[] r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60),
+          () -> netc("inspect", "../examples/smallnet.net", "--svg=" + svg));
+      assertEquals(0, r[0], (String) r[2]);
+      assertEquals("<svg>digraph</svg>", Files.readString(svg));
+    } finally {
+      Files.deleteIfExists(svg);
+      Files.deleteIfExists(dotFile);
       if (old == null) System.clearProperty("netc.dot");
       else System.setProperty("netc.dot", old);
     }

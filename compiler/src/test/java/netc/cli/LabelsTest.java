@@ -53,6 +53,13 @@ class LabelsTest {
     r = netc("compile", SMALL, "-o", jar.toString(), "--labels", dir.resolve("none.txt").toString());
     assertEquals(1, r[0], (String) r[2]);
     assertTrue(((String) r[2]).startsWith("netc compile: cannot read labels " + dir.resolve("none.txt")), (String) r[2]);
+    // a mistyped labels file is refused before the weights are read and bound (weights of another width here, which
+    // binding would refuse): at once, not after gigabytes of them
+    Path other = dir.resolve("other.safetensors");
+    assertEquals(0, netc("weights", "init", SMALL, "-D", "classes=7", "-o", other.toString())[0]);
+    r = netc("compile", SMALL, "-o", jar.toString(), "--weights", other.toString(), "--labels", dir.resolve("none.txt").toString());
+    assertEquals(1, r[0], (String) r[2]);
+    assertTrue(((String) r[2]).startsWith("netc compile: cannot read labels " + dir.resolve("none.txt")), (String) r[2]);
     r = netc("compile", SMALL, "-o", jar.toString(), "--labels", nine.toString(), "--no-labels");
     assertEquals(2, r[0], (String) r[2]);
     assertEquals("netc compile: --labels and --no-labels: give one of them\n", r[2]);

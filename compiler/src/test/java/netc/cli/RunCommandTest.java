@@ -229,4 +229,27 @@ class RunCommandTest {
       assertEquals("random".equals(origin) ? RANDOM_NOTE.formatted(marked) : "", r[2], "weights " + origin);
     }
   }
+
+  /**
+   * run --reference with a batch too large for the interpreter names the input file, as the jar's path does; and a
+   * compiled jar named otherwise than .jar (compile -o writes any name) runs as a jar, by its zip bytes.
+   */
+  @Test
+  void aBatchTooLargeNamesTheInputAndAJarOfAnyNameRuns() throws IOException {
+    Path spec = Files.writeString(dir.resolve("wide.net"), "input(1, 1, 1)\nc: conv(4096, 1)\nrelu()\n");
+    int batch = (1 << 19) + 1;
+    Path x = dir.resolve("x.npy"), y = dir.resolve("y.npy");
+    Npy.write(x, new Tensor(new int[] {batch, 1, 1, 1}, new float[batch]));
+    Object[] r = netc("run", spec.toString(), "--input", x.toString(), "--output", y.toString(), "--reference");
+    assertEquals(1, r[0]);
+    assertEquals("netc run: " + x + ": a batch of 524289 is too large for the reference interpreter: %1 c (4096x1x1 per image) would hold"
+        + " 2147487744 values, more than a Java array holds (2147483639); give the batch in parts\n", r[2]);
+    Path model = dir.resolve("small.model");
+    assertEquals(0, netc("compile", "../examples/smallnet.net", "-o", model.toString())[0]);
+    Path input = dir.resolve("one.npy");
+    Npy.write(input, Tensor.uniform(3, 1, 3, 32, 32));
+    r = netc("run", model.toString(), "--input", input.toString(), "--output", y.toString());
+    assertEquals(0, r[0], (String) r[2]);
+    assertEquals(1, Npy.read(y).shape()[0]);
+  }
 }
