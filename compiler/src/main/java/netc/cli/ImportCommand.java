@@ -40,6 +40,7 @@ final class ImportCommand implements Main.Command {
     Path weights = cl.hasOption("weights-out") ? CommandLines.outputFile(cl, "weights-out") : beside(spec);
     out = CommandLines.status(out, err, spec, weights);
     if (FileOutput.sameFile(spec, weights)) throw new UsageException("the spec and the weights would both be written to " + spec);
+    if (!cl.hasOption("weights-out")) refuseForeignWeights(weights);
     for (Path target : new Path[] {spec, weights}) CommandLines.refuseOverwriting(target, Path.of(model), "the model being imported");
     CommandLines.checkWritable(spec);
     CommandLines.checkWritable(weights);
@@ -50,7 +51,7 @@ final class ImportCommand implements Main.Command {
     CommandLines.refuseOverwritingInputs(weights, source.files());
     // in this order: Map.of's order changes from one JVM to the next, and the header's bytes with it
     Map<String, String> metadata = new LinkedHashMap<>();
-    metadata.put("producer", "netc import");
+    metadata.put("producer", PRODUCER);
     metadata.put("source", Path.of(model).getFileName().toString());
     // both made whole beside their targets before either is moved into place: a failure leaves neither
     try (FileOutput.Staged w = FileOutput.stage(weights, o -> Safetensors.write(o, source.imported().weights(), metadata));
@@ -60,6 +61,28 @@ final class ImportCommand implements Main.Command {
     out.printf("wrote %s (%d layers) and %s (%d tensors)%n", spec, source.graph().nodes().size() - 1, weights, source.imported().weights().size());
     return 0;
   }
+
+  /**
+   * Refuses to replace, at the weights' default path (beside the spec, never named by the user), a file an earlier
+   * netc import did not write: torchvision's exported weights of the same base name (export_torchvision.py --onnx
+   * writes resnet50.safetensors beside resnet50.onnx) were replaced by the importer's tensors, silently. Named with
+   * --weights-out, any file is replaced, as the user asked.
+   */
+  private static void refuseForeignWeights(Path weights) {
+    if (!java.nio.file.Files.isRegularFile(weights)) return; // nothing there, or what checkWritable names
+    String producer;
+    try {
+      producer = Safetensors.read(weights).metadata().get("producer");
+    } catch (netc.runtime.BadInputException e) {
+      producer = null; // not a safetensors file: not one import wrote either
+    }
+    if (PRODUCER.equals(producer)) return;
+    throw new UsageException("writing " + weights + " (the weights' place beside the spec) would replace a file netc import did not write"
+        + (producer == null ? "" : " (its producer: " + producer + ")") + "; name the weights' file with --weights-out, or move that one");
+  }
+
+  /** The producer an import's weights file names in its metadata. */
+  private static final String PRODUCER = "netc import";
 
   /** MODEL.net -> MODEL.safetensors in the same folder. */
   private static Path beside(Path spec) {

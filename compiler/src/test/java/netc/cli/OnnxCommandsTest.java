@@ -281,6 +281,29 @@ class OnnxCommandsTest {
     assertFalse(Files.exists(jar));
   }
 
+  /**
+   * The weights' default place (beside the spec) holding a file an import did not write, as torchvision's export of
+   * the same base name: refused, that file kept; an import's own file there is replaced (imported again), and any
+   * file named with --weights-out is.
+   */
+  @Test
+  void importKeepsWeightsItDidNotWriteBesideTheSpec() throws IOException {
+    Path spec = dir.resolve("m.net"), weights = dir.resolve("m.safetensors");
+    assertEquals(0, netc("weights", "init", "../examples/smallnet.net", "-o", weights.toString())[0]);
+    byte[] theirs = Files.readAllBytes(weights);
+    Object[] r = netc("import", fixture("resnet_basic.onnx").toString(), "-o", spec.toString());
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc import: writing " + weights + " (the weights' place beside the spec) would replace a file netc import did not write"
+        + " (its producer: netc weights init); name the weights' file with --weights-out, or move that one\n", r[2]);
+    assertArrayEquals(theirs, Files.readAllBytes(weights), "kept");
+    assertFalse(Files.exists(spec), "nothing written");
+    r = netc("import", fixture("resnet_basic.onnx").toString(), "-o", spec.toString(), "--weights-out", weights.toString());
+    assertEquals(0, r[0], (String) r[2]);
+    r = netc("import", fixture("resnet_basic.onnx").toString(), "-o", spec.toString());
+    assertEquals(0, r[0], "an import's own weights are replaced: " + r[2]);
+    assertEquals("netc import", netc.runtime.io.Safetensors.read(weights).metadata().get("producer"));
+  }
+
   @Test
   void importNeverOverwritesTheModel() throws IOException {
     Path model = dir.resolve("m.onnx");
