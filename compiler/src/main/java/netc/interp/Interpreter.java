@@ -99,7 +99,10 @@ public final class Interpreter {
     int[] shape = new int[os.rank() + 1];
     shape[0] = batch;
     for (int i = 0; i < os.rank(); i++) shape[i + 1] = os.dim(i);
-    return new Tensor(shape, values.get(graph.outputId()));
+    float[] result = values.get(graph.outputId());
+    // a network that only reshapes its input (input, flatten) would hand back the caller's own array: a write to the
+    // result changed the input
+    return new Tensor(shape, result == input.data() ? result.clone() : result);
   }
 
   /**

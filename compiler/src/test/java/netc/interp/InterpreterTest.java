@@ -223,4 +223,15 @@ class InterpreterTest {
     interpreter.run(Tensor.uniform(2, 2, 1, 4, 4));
     assertEquals(2 * 18, interpreter.peakFloatsHeld());
   }
+
+  /** A network that only reshapes its input gives a result of its own: a write to it leaves the caller's input as it was. */
+  @Test
+  void theResultIsNeverTheInputsArray() {
+    Graph g = Specs.fromText("input(2, 1, 2)\nflatten()");
+    Tensor x = new Tensor(new int[] {1, 2, 1, 2}, new float[] {1, 2, 3, 4});
+    Tensor y = Interpreter.run(g, SyntheticWeights.source(g, 1), x);
+    assertArrayEquals(new float[] {1, 2, 3, 4}, y.data());
+    y.data()[0] = 9;
+    assertEquals(1f, x.data()[0], "the input untouched");
+  }
 }
