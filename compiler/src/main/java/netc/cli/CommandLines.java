@@ -75,7 +75,7 @@ public final class CommandLines {
     try {
       cl = new DefaultParser().parse(options, args);
     } catch (ParseException e) {
-      throw new UsageException(e.getMessage() + " (usage: " + usage + ")");
+      throw new UsageException(e.getMessage(), usage);
     }
     refuseRepeats(cl, usage);
     return cl;
@@ -90,7 +90,7 @@ public final class CommandLines {
    */
   static void refuseRepeats(CommandLine cl, String usage) {
     String repeated = repeatedOption(cl);
-    if (repeated != null) throw new UsageException(repeated + " (usage: " + usage + ")");
+    if (repeated != null) throw new UsageException(repeated, usage);
   }
 
   /**
@@ -165,7 +165,7 @@ public final class CommandLines {
   }
 
   static String oneArgument(CommandLine cl, String what, String usage) {
-    if (cl.getArgList().size() != 1) throw new UsageException("expects one " + what + " (usage: " + usage + ")");
+    if (cl.getArgList().size() != 1) throw new UsageException("expects one " + what, usage);
     return cl.getArgList().get(0);
   }
 

@@ -51,12 +51,12 @@ final class DemoCommand implements Main.Command {
     CommandLine cl = CommandLines.parse(USAGE, options, args, out);
     if (cl == null) return 0;
     String only = cl.getOptionValue("only");
-    if (only != null && !PARTS.contains(only)) throw new UsageException("--only " + only + ": expected digits or resnet50 (usage: " + USAGE + ")");
+    if (only != null && !PARTS.contains(only)) throw new UsageException("--only " + only + ": expected digits or resnet50", USAGE);
     // refused, not ignored: "netc demo resnet50" ran both parts, and --only digits -w W never read W
     List<String> extra = cl.getArgList();
     if (!extra.isEmpty()) {
       String hint = extra.size() == 1 && PARTS.contains(extra.get(0)) ? " (to run one part: --only " + extra.get(0) + ")" : "";
-      throw new UsageException("takes no arguments, got " + String.join(" ", extra) + hint + " (usage: " + USAGE + ")");
+      throw new UsageException("takes no arguments, got " + String.join(" ", extra) + hint, USAGE);
     }
     if ("digits".equals(only) && cl.hasOption("w")) throw new UsageException("--weights applies to the resnet50 part; --only digits runs its own committed network");
     Path home = Path.of(System.getProperty("netc.home", "."));

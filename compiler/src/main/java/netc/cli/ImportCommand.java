@@ -35,7 +35,7 @@ final class ImportCommand implements Main.Command {
     CommandLine cl = CommandLines.parse(USAGE, options(), args, out);
     if (cl == null) return 0;
     String model = CommandLines.oneArgument(cl, "ONNX model", USAGE);
-    if (!ModelSource.isOnnx(model)) throw new UsageException("expects an ONNX model (a .onnx file), got " + model + " (usage: " + USAGE + ")");
+    if (!ModelSource.isOnnx(model)) throw new UsageException("expects an ONNX model (a .onnx file), got " + model, USAGE);
     Path spec = CommandLines.outputFile(cl, "o");
     Path weights = cl.hasOption("weights-out") ? CommandLines.outputFile(cl, "weights-out") : beside(spec);
     out = CommandLines.status(out, err, spec, weights);
@@ -70,15 +70,16 @@ final class ImportCommand implements Main.Command {
    */
   private static void refuseForeignWeights(Path weights) {
     if (!java.nio.file.Files.isRegularFile(weights)) return; // nothing there, or what checkWritable names
-    String producer;
+    String why;
     try {
-      producer = Safetensors.read(weights).metadata().get("producer");
-    } catch (netc.runtime.BadInputException e) {
-      producer = null; // not a safetensors file: not one import wrote either
+      String producer = Safetensors.read(weights).metadata().get("producer");
+      if (PRODUCER.equals(producer)) return;
+      why = "a file netc import did not write" + (producer == null ? "" : " (its producer: " + producer + ")");
+    } catch (netc.runtime.BadInputException e) { // not a safetensors file, or one that cannot be read: not known to be an import's
+      why = "a file not known to be an import's (" + e.getMessage() + ")";
     }
-    if (PRODUCER.equals(producer)) return;
-    throw new UsageException("writing " + weights + " (the weights' place beside the spec) would replace a file netc import did not write"
-        + (producer == null ? "" : " (its producer: " + producer + ")") + "; name the weights' file with --weights-out, or move that one");
+    throw new UsageException("writing " + weights + " (the weights' place beside the spec) would replace " + why
+        + "; name the weights' file with --weights-out, or move that one");
   }
 
   /** The producer an import's weights file names in its metadata. */

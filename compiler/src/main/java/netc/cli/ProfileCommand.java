@@ -61,7 +61,7 @@ public final class ProfileCommand implements Main.Command {
     int warmupSeconds = CommandLines.whole("--warmup-seconds", cl.getOptionValue("warmup-seconds", String.valueOf(DEFAULT_WARMUP_SECONDS)),
         0, MAX_WARMUP_SECONDS);
     if (!Boolean.getBoolean("netc.profile")) {
-      throw new UsageException("the JVM needs -Dnetc.profile=true (usage: " + USAGE + ")");
+      throw new UsageException("the JVM needs -Dnetc.profile=true", USAGE);
     }
     Path jar = Path.of(CommandLines.oneArgument(cl, "compiled jar", USAGE));
     netc.runtime.io.Npy.checkRegularFile(jar, "cannot read "); // a folder is "not a regular file", not "no such file"

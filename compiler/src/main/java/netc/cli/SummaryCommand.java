@@ -57,7 +57,7 @@ final class SummaryCommand implements Main.Command {
       } catch (NumberFormatException e) {
         depth = -1;
       }
-      if (depth < 1) throw new UsageException("--depth " + v + ": expects a whole number of levels, 1 or more (usage: " + USAGE + ")");
+      if (depth < 1) throw new UsageException("--depth " + v + ": expects a whole number of levels, 1 or more", USAGE);
     }
     Graph g = CommandLines.graph(CommandLines.oneArgument(cl, "spec", USAGE), cl);
     out.print(render(g, depth, cl.hasOption("optimized")));

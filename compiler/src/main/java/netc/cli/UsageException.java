@@ -9,4 +9,12 @@ public final class UsageException extends RuntimeException {
   UsageException(String message) {
     super(netc.runtime.BadInputException.oneLine(message));
   }
+
+  /**
+   * {@code message} made one line, then the command's {@code usage}, which is netc's own text as it is (run's is
+   * three lines, laid out for a terminal): "(usage: ...)".
+   */
+  UsageException(String message, String usage) {
+    super(netc.runtime.BadInputException.oneLine(message) + " (usage: " + usage + ")");
+  }
 }

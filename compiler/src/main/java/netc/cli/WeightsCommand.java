@@ -41,7 +41,7 @@ final class WeightsCommand implements Main.Command {
         CommandLines.printHelp(USAGE, options, out);
         return 0;
       }
-      throw new UsageException("expects the subcommand init (usage: " + USAGE + ")");
+      throw new UsageException("expects the subcommand init", USAGE);
     }
     CommandLine cl = CommandLines.parse(USAGE, options, java.util.Arrays.copyOfRange(args, 1, args.length), out);
     if (cl == null) return 0;

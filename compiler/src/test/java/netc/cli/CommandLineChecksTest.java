@@ -488,5 +488,11 @@ class CommandLineChecksTest {
     r = netc("bogus\u001b[2J");
     assertEquals(2, r[0]);
     assertTrue(((String) r[2]).startsWith("netc: unknown command 'bogus\\x1b[2J'\n"), (String) r[2]);
+    // the command's usage, netc's own text, stays as it is laid out: run's is three lines
+    r = netc("run", "../examples/smallnet.net");
+    assertEquals(2, r[0]);
+    String err = (String) r[2];
+    assertTrue(err.startsWith("netc run: Missing required options: i, o (usage: netc run ") && err.contains("\n       netc run MODEL.jar")
+        && !err.contains("\\n"), err);
   }
 }

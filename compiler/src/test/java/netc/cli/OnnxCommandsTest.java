@@ -297,6 +297,12 @@ class OnnxCommandsTest {
         + " (its producer: netc weights init); name the weights' file with --weights-out, or move that one\n", r[2]);
     assertArrayEquals(theirs, Files.readAllBytes(weights), "kept");
     assertFalse(Files.exists(spec), "nothing written");
+    Files.writeString(weights, "not weights at all");
+    r = netc("import", fixture("resnet_basic.onnx").toString(), "-o", spec.toString());
+    assertEquals(2, r[0], (String) r[2]);
+    assertTrue(((String) r[2]).startsWith("netc import: writing " + weights + " (the weights' place beside the spec) would replace a file not"
+        + " known to be an import's (" + weights), (String) r[2]);
+    assertEquals("not weights at all", Files.readString(weights), "kept");
     r = netc("import", fixture("resnet_basic.onnx").toString(), "-o", spec.toString(), "--weights-out", weights.toString());
     assertEquals(0, r[0], (String) r[2]);
     r = netc("import", fixture("resnet_basic.onnx").toString(), "-o", spec.toString());
