@@ -353,7 +353,11 @@ public final class CompileMojo extends AbstractMojo {
     }
     String configuration = configuration(spec, weights) + "labels " + labels + "\n"; // one added or removed recompiles
     refuseRival(spec.name(), configuration, out);
-    Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration, inputs, digests);
+    // every small input by its contents, and of the large ones the weights and the model itself: not every large file of
+    // an ONNX model's folder (a model at the project's root has them all: datasets, other models), read on every build
+    List<Path> whole = new ArrayList<>(List.of(spec.file()));
+    if (weights != null) whole.add(weights);
+    Stamp stamp = new Stamp(executionState().resolve(spec.name() + STAMP), configuration, inputs, whole, digests);
     List<Path> others = otherExecutions().stream().map(e -> e.resolve(spec.name() + STAMP)).toList();
     if (loaded && stamp.upToDate(ModelDirectory.folder(out, spec.name()), others)) {
       getLog().info("netc: model " + spec.name() + " is up to date");
@@ -574,10 +578,10 @@ public final class CompileMojo extends AbstractMojo {
   }
 
   /**
-   * Refuses a model another execution of this same build made into the same folder from another configuration:
-   * both write netc/models/NAME there, so the one that ran last would silently replace the other's. Only stamps of
-   * executions that ran in this build count (older ones may record a configuration since changed), and only of those
-   * writing {@code out}: two folders (a main jar's and a test jar's) may each hold their own model of one name.
+   * Refuses a model another execution of this same build made from another configuration. Into the same folder, both
+   * write netc/models/NAME, so the one that ran last would silently replace the other's; into two, a class path with
+   * both (the tests' holds target/classes and target/test-classes) has the name twice, which loading refuses when the
+   * tests run. Only stamps of executions that ran in this build count: older ones may record a configuration since changed.
    */
   private void refuseRival(String name, String configuration, Path out) throws IOException, MojoFailureException {
     if (buildStarted == null) return;
@@ -585,7 +589,6 @@ public final class CompileMojo extends AbstractMojo {
     for (Path other : otherExecutions()) {
       Path marker = other.resolve(LAST_BUILD), stamp = other.resolve(name + STAMP);
       if (!Files.isRegularFile(marker) || !Files.isRegularFile(stamp) || !Files.readString(marker).equals(build)) continue;
-      if (!writesInto(other, out)) continue;
       String theirs = Stamp.recordedConfiguration(stamp);
       if (theirs.equals(configuration)) continue;
       String[] a = theirs.split("\n"), b = configuration.split("\n");
@@ -593,8 +596,10 @@ public final class CompileMojo extends AbstractMojo {
       while (i < Math.min(a.length, b.length) - 1 && a[i].equals(b[i])) i++;
       String they = other.getFileName().toString(), we = executionState().getFileName().toString();
       throw new MojoFailureException("netc: executions " + they + " and " + we + " both make the model " + name
-          + ", from different configurations (" + they + ": " + a[i] + "; " + we + ": " + b[i] + "): the later would replace the"
-          + " earlier's; give one another name in <names>");
+          + ", from different configurations (" + they + ": " + a[i] + "; " + we + ": " + b[i] + "): "
+          + (writesInto(other, out) ? "the later would replace the earlier's"
+              : "a class path holding both their folders (the tests' holds target/classes and target/test-classes) would have it twice")
+          + "; give one another name in <names>");
     }
   }
 

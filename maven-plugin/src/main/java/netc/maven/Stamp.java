@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * What a model was last compiled from, and into: a file holding its configuration, for every input file
- * its size, modification time, identity and a digest of its contents ({@link #hashedBytes}) as they were when the compile began, the model the compile wrote and
+ * its size, modification time, identity and (see {@link #hashedBytes}) a digest of its contents as they were when the compile began, the model the compile wrote and
  * the warnings it gave. The model is up to date while all of that is the same: an input changed in any way (a newer file, an
  * older one copied over it with its time kept, an edit during the compile) or gone recompiles it, and so
  * does a model that is not the one written (another execution's over it, or one left in another output
@@ -27,8 +27,10 @@ final class Stamp {
    * contents' digests of one execution's models, by file and its size, time and identity: every model's stamp
    * reads netc's jars, and an ONNX model's every small file of its folder, which are read once, not once a model.
    */
-  Stamp(Path file, String configuration, List<Path> inputs, java.util.Map<String, String> digests) throws IOException {
+  Stamp(Path file, String configuration, List<Path> inputs, List<Path> whole, java.util.Map<String, String> digests) throws IOException {
     this.file = file;
+    java.util.Set<Path> digested = new java.util.HashSet<>();
+    for (Path p : whole) digested.add(p.toAbsolutePath().normalize());
     StringBuilder b = new StringBuilder(configuration);
     for (Path in : inputs.stream().map(p -> p.toAbsolutePath().normalize()).distinct().sorted().toList()) {
       b.append("input ").append(in).append(' ');
@@ -39,10 +41,12 @@ final class Stamp {
         // archive's fixed times, a store path behind a link) is a change; and what a small one holds, whatever its
         // time says (an edit of the same length within a file system's 1 or 2 s time resolution)
         if (a.fileKey() != null) b.append(", file ").append(a.fileKey());
-        String key = in + " " + a.size() + " " + a.lastModifiedTime() + " " + a.fileKey();
-        String digest = digests.get(key);
-        if (digest == null) digests.put(key, digest = a.size() <= hashedBytes ? "sha-256 " + sha256(in) : "crc32c " + crc32c(in));
-        b.append(", ").append(digest);
+        if (a.size() <= hashedBytes || digested.contains(in)) {
+          String key = in + " " + a.size() + " " + a.lastModifiedTime() + " " + a.fileKey();
+          String digest = digests.get(key);
+          if (digest == null) digests.put(key, digest = a.size() <= hashedBytes ? "sha-256 " + sha256(in) : "crc32c " + crc32c(in));
+          b.append(", ").append(digest);
+        }
       }
       else if (Files.isDirectory(in)) b.append(folder(in)); // a build's classes folder: netc's own, in its reactor
       else b.append("absent");
@@ -53,11 +57,13 @@ final class Stamp {
 
   /**
    * Inputs up to this size (specs and imports, at most 4 MiB each, labels, netc's jars) are stamped by their contents'
-   * SHA-256; larger ones (weights, of 10 MB to gigabytes) by their CRC-32C, which the JVM computes at 4-8 GB/s where
-   * SHA-256 runs at 0.6-1.2 (AMD EPYC, 100 MB): an up-to-date check of a 500 MB model takes a tenth of a second, not
-   * half a second. Either tells a change from none; the size, time and identity stamped beside them alone missed
-   * weights rewritten in place with their time kept (cp -p, rsync -a, an archive's fixed times; on Windows files
-   * have no identity at all). Not final: a test lowers it to stamp its small weights as large ones.
+   * SHA-256; of larger ones, the {@code whole} ones (the weights, of 10 MB to gigabytes, and an ONNX model) by their
+   * CRC-32C, which the JVM computes at 4-8 GB/s where SHA-256 runs at 0.6-1.2 (AMD EPYC, 100 MB, in the page cache):
+   * an up-to-date check of a 500 MB model takes a tenth of a second, not half a second. Either tells a change from
+   * none; the size, time and identity stamped beside them alone missed weights rewritten in place with their time kept
+   * (cp -p, rsync -a, an archive's fixed times; on Windows files have no identity at all). Other large inputs, the
+   * files of an ONNX model's folder that may be its external data, keep those alone: a model at a project's root has
+   * every file of the project there. Not final: a test lowers it to stamp its small weights as large ones.
    */
   static long hashedBytes = 4L << 20;
 

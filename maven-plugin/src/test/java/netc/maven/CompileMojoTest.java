@@ -400,10 +400,10 @@ class CompileMojoTest {
     Files.writeString(output.resolve("model.properties"), "x");
     Files.writeString(folder.resolve("A.class"), "one");
     Files.setLastModifiedTime(folder.resolve("A.class"), FileTime.fromMillis(1_000_000));
-    new Stamp(file, "c\n", List.of(project.resolve("netc-classes")), new java.util.HashMap<>()).write(output, List.of());
-    assertTrue(new Stamp(file, "c\n", List.of(project.resolve("netc-classes")), new java.util.HashMap<>()).upToDate(output, List.of()));
+    new Stamp(file, "c\n", List.of(project.resolve("netc-classes")), List.of(), new java.util.HashMap<>()).write(output, List.of());
+    assertTrue(new Stamp(file, "c\n", List.of(project.resolve("netc-classes")), List.of(), new java.util.HashMap<>()).upToDate(output, List.of()));
     Files.writeString(folder.resolve("A.class"), "two"); // same size, a new time
-    assertFalse(new Stamp(file, "c\n", List.of(project.resolve("netc-classes")), new java.util.HashMap<>()).upToDate(output, List.of()));
+    assertFalse(new Stamp(file, "c\n", List.of(project.resolve("netc-classes")), List.of(), new java.util.HashMap<>()).upToDate(output, List.of()));
   }
 
   /** strictWeights refuses a weights file with tensors the spec does not use, naming them; by default they are a warning. */
@@ -497,30 +497,33 @@ class CompileMojoTest {
     assertEquals("tiny\n", Files.readString(classes.resolve("META-INF/netc/model")));
     assertTrue(Files.exists(testClasses.resolve("netc/models/other_net/model.properties")), "the test folder's model stays");
     assertEquals("other_net\n", Files.readString(testClasses.resolve("META-INF/netc/model")));
-    // and one writing the same folder still keeps it there
-    CompileMojo alsoMain = execution("also-main", "other-net.net");
-    alsoMain.execute();
+    // one writing the same folder still keeps it there: main compiles it again, also-main too, main drops it
+    execution("main", "tiny.net", "other-net.net").execute();
+    execution("also-main", "other-net.net").execute();
     execution("main", "tiny.net").execute();
     assertTrue(Files.exists(classes.resolve("netc/models/other_net/model.properties")), "also-main compiles it into target/classes");
   }
 
   /**
-   * Two executions of one build making one model differently into two folders (a main and a test jar's) are no
-   * rivals: neither replaces the other's. Into one folder they still are (see the test before).
+   * Two executions of one build making one model differently into two folders (a main and a test jar's) are refused
+   * too, for another reason than into one: no model replaces the other's, but the tests' class path holds both
+   * folders, and loading refuses a name found twice there when the tests run; the build says so first. A later build
+   * running the second alone compiles its own.
    */
   @Test
-  void oneModelMadeDifferentlyIntoTwoFoldersIsNoRivalry() throws Exception {
-    Date build = new Date(1_000_000);
+  void oneModelMadeDifferentlyIntoTwoFoldersIsRefusedForTheTestsClassPath() throws Exception {
     Path testClasses = project.resolve("target/test-classes");
     CompileMojo main = execution("main", "tiny.net"), tests = execution("tests", "tiny.net");
-    main.buildStarted = tests.buildStarted = build;
+    main.buildStarted = tests.buildStarted = new Date(1_000_000);
     tests.outputDirectory = testClasses.toFile();
     tests.defines = Map.of("width", "16");
     main.execute();
+    MojoFailureException e = assertThrows(MojoFailureException.class, tests::execute);
+    assertEquals("netc: executions main and tests both make the model tiny, from different configurations (main: defines {}; tests: defines"
+        + " {width=16}): a class path holding both their folders (the tests' holds target/classes and target/test-classes) would have it"
+        + " twice; give one another name in <names>", e.getMessage());
+    tests.buildStarted = new Date(2_000_000);
     tests.execute();
-    try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
-      assertMatchesInterpreter(loader, "tiny", src.resolve("tiny.net"), SYNTHETIC_SEED, new int[] {1, 3, 16, 16});
-    }
     try (URLClassLoader loader = new URLClassLoader(new URL[] {testClasses.toUri().toURL()}, CompiledModel.class.getClassLoader())) {
       assertMatchesInterpreter(loader, "tiny", src.resolve("tiny.net"), Map.of("width", "16"), SYNTHETIC_SEED, new int[] {1, 3, 16, 16});
     }
