@@ -319,7 +319,15 @@ public final class Preprocess {
       long size = Files.size(file);
       if (size > MAX_STREAM_BYTES) throw new BadInputException(file + ": " + size + " bytes, more than " + MAX_STREAM_BYTES + ": not read as an image");
       netc.runtime.io.FileIdentity before = netc.runtime.io.FileIdentity.of(file, size);
-      Rgb rgb = decodeChecked(file);
+      Rgb rgb;
+      try {
+        rgb = decodeChecked(file);
+      } catch (BadInputException e) {
+        // refused as damaged: said as a change instead where the file changed meanwhile (the checks made of one file,
+        // the decoder reading another)
+        before.requireUnchanged(file, Files.size(file));
+        throw e;
+      }
       whileOpen.run();
       before.requireUnchanged(file, Files.size(file));
       return rgb;

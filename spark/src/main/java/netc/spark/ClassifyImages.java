@@ -121,14 +121,20 @@ public final class ClassifyImages {
     if (!conf.contains("spark.master")) conf.setMaster("local[*]");
     int threads, tasks;
     NetcClassifier.Options options;
-    netc.runtime.io.FileIdentity checked;
+    Path shipped;
     try {
       threads = a.threads > 0 ? a.threads : positiveInt(conf, "spark.task.cpus");
       options = new NetcClassifier.Options(a.top, a.batch, a.logits, threads);
       tasks = tasksPerExecutor(conf);
-      // the jar as checked: what is shipped must be that file (see below)
-      checked = Files.isRegularFile(Path.of(a.model)) ? netc.runtime.io.FileIdentity.of(Path.of(a.model)) : null;
+      // the jar as checked: what is shipped must be that file
+      netc.runtime.io.FileIdentity checked = Files.isRegularFile(Path.of(a.model)) ? netc.runtime.io.FileIdentity.of(Path.of(a.model)) : null;
       checkModel(a.model, a.tensors, a.logits, a.batch, tasks, conf);
+      // shipped to every executor, and named by its bare name: NetcClassifier looks such a name up among the shipped files.
+      // Always a copy, of the jar checked, made before Spark starts: Spark's file server reads a path when each executor
+      // first asks for it, so the jar's own path, recompiled during a long job, gave later executors (dynamic allocation,
+      // replaced ones) the new model, some rows answered by each; a jar replaced between the check and the copy is refused
+      shipped = stamped(Path.of(a.model));
+      checked.requireUnchanged(Path.of(a.model), Files.size(Path.of(a.model)));
     } catch (IOException e) {
       err.println("error: cannot read " + a.model + " (" + netc.runtime.io.FileOutput.reason(e) + ")");
       return 1;
@@ -149,6 +155,7 @@ public final class ClassifyImages {
       running++;
     }
     SparkSession spark;
+    boolean started = false;
     try {
       // the caller's session as it is: a builder given its settings would write them back over the session's runtime SQL ones
       if (own) {
@@ -166,18 +173,14 @@ public final class ClassifyImages {
       } else {
         spark = existing.get();
       }
+      started = true;
     } catch (Exception e) { // a master URL Spark cannot parse or reach: one line, not Spark's stack trace
-      endRun(false);
       err.println("error: Spark did not start (master " + conf.get("spark.master") + "): " + message(e));
       return 1;
+    } finally {
+      if (!started) endRun(false); // an Error too (a class Spark lacks, an out-of-memory): the count of runs must come down
     }
     try {
-      // shipped to every executor, and named by its bare name: NetcClassifier looks such a name up among the shipped files.
-      // Always a copy, of the jar checked: Spark's file server reads a path when each executor first asks for it, so the
-      // jar's own path, recompiled during a long job, gave later executors (dynamic allocation, replaced ones) the new
-      // model, some rows answered by each, and a jar replaced between the check and the copy is refused
-      Path shipped = stamped(Path.of(a.model));
-      checked.requireUnchanged(Path.of(a.model), Files.size(Path.of(a.model)));
       spark.sparkContext().addFile(shipped.toString());
       String model = shipped.getFileName().toString();
       long t0 = System.nanoTime();
