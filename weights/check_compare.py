@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Self-check of compare.py, run by hand (the build has no Python tests): each case writes .npy files to a
-temporary folder, runs compare.py on them and checks its exit status and its one line of output.
+"""Self-check of compare.py (mvn test runs it, examples' CompareScriptTest, where a Python with numpy is installed):
+each case writes .npy files to a temporary folder, runs compare.py on them and checks its exit status and its
+one line of output.
 
   /usr/bin/python3 weights/check_compare.py     # prints "compare.py: N cases pass", or the first that fails, exit 1
 """
@@ -92,6 +93,13 @@ def main():
         cases.append((npz, ok, 1, f"compare.py: {npz}: an .npz archive of 2 arrays (logits, labels); give one .npy"))
         wide = save(d, np.zeros((1, 3), np.float32))
         cases.append((ok, wide, 1, f"compare.py: shapes differ: {ok} has (1, 2), {wide} has (1, 3)"))
+        # an infinity expected made the scale infinite, and any error passed under it
+        inf = save(d, np.array([[np.inf, 2.0]], np.float32))
+        cases.append((ok, inf, 1, f"compare.py: {inf}: 1 of its 2 values are not finite numbers (NaN or infinity): no scale to compare against"))
+        # two images' outputs equal: whatever computed the layers before the last few matches them
+        same = save(d, np.array([[1.0, 2.0], [1.0, 2.0001]], np.float32))
+        cases.append((same, same, 1, f"compare.py: {same}: the expected outputs of its 2 inputs are equal within 0.0001 of their largest:"
+                                     " they hardly depend on the input, so matching them says nothing"))
         for actual, expected, status, line in cases:
             r = subprocess.run([sys.executable, COMPARE, actual, expected], capture_output=True, text=True)
             got = (r.stdout if status == 0 or not r.stderr else r.stderr).rstrip("\n")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Makes the image-preprocessing fixtures: synthetic images (no downloaded photos) in the modes a
 user's files come in, and what torchvision makes of them: Resize(R), CenterCrop(C), ToTensor() on the
-PIL-loaded image, saved as float32 .npy. netc's image input must match within 1/255 per value.
+PIL-loaded image, saved as float32 .npy. netc's image input must match them exactly (PreprocessTest).
 JPEGs (grayscale, CMYK, color baseline and progressive) also get PIL's decoded RGB, since JPEG decoders may differ slightly.
 
 Runs with Debian's python3-torchvision, python3-pil and python3-numpy.

@@ -102,7 +102,7 @@ except ImportError as e:
     sys.exit(f"make_onnx_fixtures.py: {e}: run with /usr/bin/python3 (Debian's python3-torchvision and python3-onnx)")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_torchvision import Normalized, RepVGGBlock, onnx_export, randomize_batchnorm, save_npy, write_whole  # noqa: E402
+from export_torchvision import Normalized, RepVGGBlock, calibrate_batchnorm, onnx_export, randomize_batchnorm, save_npy, write_whole  # noqa: E402
 from torchvision.models.resnet import ResNet  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "onnx")
@@ -392,7 +392,7 @@ def part2(gen):
                         ("wide_resnet_tiny", grouped_resnet(1, 128)), ("pools", Pools())]:
         randomize_batchnorm(model, gen)
         if name == "mobilenet_v2":
-            calibrate_batchnorm(model, 24)
+            calibrate_batchnorm(model, 24, SIZE)
         export(name, model)
 
 
@@ -402,7 +402,7 @@ def part3():
     gen = torch.Generator().manual_seed(31)
     mobilenet = mobilenet_v2_relu()
     randomize_batchnorm(mobilenet, gen)
-    calibrate_batchnorm(mobilenet, 32)
+    calibrate_batchnorm(mobilenet, 32, SIZE)
     export("mobilenet_v2_relu", mobilenet)
     next_ = resnext()
     randomize_batchnorm(next_, gen)
@@ -425,33 +425,11 @@ def part5():
     export("inception_e", model)
 
 
-def calibrate_batchnorm(model, seed):
-    """Running statistics measured on random images, as training leaves them, keeping the affine part
-    randomize_batchnorm gave. With random statistics the deep, narrow models' signal shrank about tenfold
-    a stage: mobilenet_v2's and efficientnet's logits for the two images of a batch were equal to 1e-7
-    of their size, so matching torch within 1e-4 said nothing of any layer before the last few.
-    Only the batch norms run in training mode (no dropout), and the images come from a generator of
-    their own, so the global seed's sequence, and so every later model, stays as it was."""
-    norms = [b for b in model.modules() if isinstance(b, nn.BatchNorm2d)]
-    for b in norms:
-        b.reset_running_stats()
-        b.momentum = None  # a plain average over the batches
-    model.eval()
-    for b in norms:
-        b.train()
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for _ in range(4):
-            model(torch.rand(16, 3, SIZE, SIZE, generator=gen))
-    model.eval()
-    return model
-
-
 def gated(model):
     """Weights that make each image's features, not the biases, decide the logits: trained-like batch
     norms, and a last linear layer scaled up (torchvision's init gives it std 0.01 and zero bias)."""
     randomize_batchnorm(model, torch.Generator().manual_seed(61))
-    calibrate_batchnorm(model, 62)
+    calibrate_batchnorm(model, 62, SIZE)
     last = model.classifier[-1]
     last.weight.data *= 30
     return model
@@ -499,7 +477,7 @@ def part8():
     torch.manual_seed(83)
     model = ShuffleNetV2([2, 2, 2], [8, 24, 48, 96, 64], num_classes=10)
     randomize_batchnorm(model, torch.Generator().manual_seed(83))
-    calibrate_batchnorm(model, 84)
+    calibrate_batchnorm(model, 84, SIZE)
     model.fc.weight.data *= 10  # the features, not the biases, decide the logits
     export("shufflenet", model)
     export("split_concat", SplitConcat())
