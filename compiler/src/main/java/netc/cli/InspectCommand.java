@@ -209,9 +209,9 @@ final class InspectCommand implements Main.Command {
       // the file by its absolute path: a relative one starting with '-' (--svg -g.svg) was read by dot as its options
       // (-o..., -x), and with no file left dot read its standard input, a pipe never closed: netc waited forever.
       // Standard input is empty, whatever dot reads
+      java.io.File nothing = new java.io.File(System.getProperty("os.name", "").startsWith("Windows") ? "NUL" : "/dev/null");
       p = new ProcessBuilder(System.getProperty("netc.dot", "dot"), "-Tsvg", dotFile.toAbsolutePath().toString())
-          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File(System.getProperty("os.name", "").startsWith("Windows") ? "NUL" : "/dev/null")))
-          .start();
+          .redirectInput(ProcessBuilder.Redirect.from(nothing)).start();
     } catch (IOException e) {
       throw new BadInputException("cannot render " + svg + ": Graphviz 'dot' is not installed (apt-get install graphviz); the graph is in " + dotFile);
     }

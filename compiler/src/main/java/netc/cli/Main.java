@@ -62,14 +62,15 @@ public final class Main {
       }
       // netc help compile: compile's options (it printed the general usage, the word ignored)
       if (args.length == 2 && COMMANDS.containsKey(args[1])) return run(new String[] {args[1], "--help"}, out, err);
-      err.println("netc " + args[0] + ": " + netc.runtime.BadInputException.oneLine(args.length == 2 ? "unknown command '" + args[1] + "'"
+      err.println("netc " + args[0] + ": " + BadInputException.oneLine(args.length == 2 ? "unknown command '" + args[1] + "'"
           : "expects one command, got " + String.join(" ", Arrays.copyOfRange(args, 1, args.length))));
       usage(err);
       return 2;
     }
     if (args[0].equals("--version") || args[0].equals("-V") || args[0].equals("version")) {
       if (args.length > 1) { // --version --bogus answered 0: an ignored word is refused as every command refuses one
-        err.println("netc " + args[0] + ": takes no arguments, got " + netc.runtime.BadInputException.oneLine(String.join(" ", Arrays.copyOfRange(args, 1, args.length))));
+        String extra = String.join(" ", Arrays.copyOfRange(args, 1, args.length));
+        err.println("netc " + args[0] + ": takes no arguments, got " + BadInputException.oneLine(extra));
         return 2;
       }
       out.println(versionLine());
@@ -77,7 +78,7 @@ public final class Main {
     }
     Command command = COMMANDS.get(args[0]);
     if (command == null) {
-      err.println("netc: unknown command '" + netc.runtime.BadInputException.oneLine(args[0]) + "'");
+      err.println("netc: unknown command '" + BadInputException.oneLine(args[0]) + "'");
       usage(err);
       return 2;
     }
@@ -93,7 +94,8 @@ public final class Main {
       err.println("netc " + args[0] + ": " + e.getMessage());
       return 1;
     } catch (java.nio.file.FileSystemException e) { // a file the command reads or writes, refused by the system: not a netc bug
-      err.println("netc " + args[0] + ": " + netc.runtime.BadInputException.oneLine((e.getFile() != null ? e.getFile() + ": " : "") + netc.runtime.io.FileOutput.reason(e)));
+      String where = e.getFile() != null ? e.getFile() + ": " : "";
+      err.println("netc " + args[0] + ": " + BadInputException.oneLine(where + netc.runtime.io.FileOutput.reason(e)));
       return 1;
     } catch (OutOfMemoryError e) {
       err.println("netc " + args[0] + ": out of memory (" + e.getMessage() + "); try a smaller batch or a larger heap, "

@@ -215,8 +215,9 @@ public final class ClassifyImages {
    * A copy of {@code jar} named after its contents (r50-3f2a9c0b1d4e5f60.jar: the first 64 bits of its
    * SHA-256), in one folder for this JVM, to ship: Spark ships a path once per session and keeps the first
    * copy, so a jar recompiled at the same path was classified with its old model, without a word, in a
-   * session that outlives the job; and within a job it reads the path when each executor first asks. Under its contents' name a new jar is shipped; the same jar again is
-   * the same file at the same path (made once), which Spark's file server requires of a name it serves.
+   * session that outlives the job; and within a job it reads the path when each executor first asks. Under
+   * its contents' name a new jar is shipped; the same jar again is the same file at the same path (made
+   * once), which Spark's file server requires of a name it serves.
    */
   static Path stamped(Path jar) throws IOException {
     String name = jar.getFileName().toString(), base = name.endsWith(".jar") ? name.substring(0, name.length() - 4) : name;
