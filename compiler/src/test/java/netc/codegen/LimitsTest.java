@@ -94,6 +94,17 @@ class LimitsTest {
   }
 
   /**
+   * Each layer's packed weights within the array, their running total not: refused at the layer that crosses it, by
+   * the packed size (1 channel padded to 16 on each side: 256 times the 4,194,304 weights the front end counts).
+   */
+  @Test
+  void packedWeightsTogetherOverTheArrayLimit() throws Exception {
+    NetcException e = refused("input(1, 2100, 2100)\nrelu()\na: conv(1, 2048)\nb: conv(1, 2048, padding = 1023)");
+    assertTrue(e.getMessage().startsWith("cannot compile layer b: the network's packed weights reach "), e.getMessage());
+    assertTrue(e.getMessage().endsWith(" floats at this layer, more than the 2,147,483,639 one Java array holds"), e.getMessage());
+  }
+
+  /**
    * The limit is the array's, not a byte array's: packed weights past 2 GiB (536,870,912 floats and
    * more) pass the check, as the table in docs/bad-input/code-generation.md says, since weights.bin and
    * the jar entry are written in chunks (PackedWeightsTest) and the runtime reads them in chunks.

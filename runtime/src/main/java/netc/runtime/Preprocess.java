@@ -438,8 +438,8 @@ public final class Preprocess {
     } catch (IOException | RuntimeException e) {
       if (e instanceof BadInputException b) throw b;
       refuseIfWarned(file, format, warnings); // a truncation warning explains the failure better
-      // so may one let through: the PNG reader warns that it ignores an RGBA image's tRNS chunk, and
-      // then reads that chunk's data as the next chunk
+      // so may one let through (the PNG reader warned that it ignored an RGBA image's tRNS chunk, then read that chunk's
+      // data as the next chunk; PngChunks refuses such a chunk before decoding now, and no input known reaches this)
       String after = warnings.isEmpty() ? "" : ", after the warning: " + warnings.get(0);
       throw new BadInputException(file + ": cannot decode image (" + reason(e) + after + ")");
     } finally {
