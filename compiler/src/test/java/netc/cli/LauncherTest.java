@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -138,6 +139,34 @@ class LauncherTest {
     Files.delete(root.resolve("compiler/target/classes/netc/cli/Main.class")); // mvn clean
     netc(Map.of(), "--version");
     assertEquals(5, builds().size(), "the classes it runs from are gone");
+  }
+
+  /**
+   * Classes written after the launcher's build, from sources it cannot know (mvn install of a stashed checkout, which
+   * left a session measuring classes two commits old while the sources matched the stamp): built again. Nothing
+   * written since: no build.
+   */
+  @Test
+  void classesBuiltOutsideTheLauncherAreBuiltAgain() throws Exception {
+    netc(Map.of(), "--version");
+    netc(Map.of(), "--version");
+    assertEquals(1, builds().size(), "up to date");
+    Path stamp = root.resolve("build/.netc-built"), main = root.resolve("compiler/target/classes/netc/cli/Main.class");
+    Files.setLastModifiedTime(main, FileTime.fromMillis(Files.getLastModifiedTime(stamp).toMillis() + 5000));
+    Run r = netc(Map.of(), "--version");
+    assertTrue(r.err().contains("netc: building netc"), r.err());
+    assertEquals(2, builds().size(), "a class newer than the build's stamp");
+    netc(Map.of(), "--version");
+    assertEquals(2, builds().size(), "built again, up to date again");
+    // what mvn test writes (test classes, reports), and a jar copied with its repository's time ahead of the clock
+    // (copy-dependencies keeps it, so a rebuild would copy it back as it was, and rebuild again): no build
+    FileTime ahead = FileTime.fromMillis(Files.getLastModifiedTime(stamp).toMillis() + 5000);
+    write(root.resolve("compiler/target/test-classes/netc/cli/T.class"), "t\n");
+    write(root.resolve("compiler/target/surefire-reports/T.txt"), "t\n");
+    Files.setLastModifiedTime(root.resolve("compiler/target/test-classes/netc/cli/T.class"), ahead);
+    Files.setLastModifiedTime(root.resolve("compiler/target/lib/netc-runtime.jar"), ahead);
+    netc(Map.of(), "--version");
+    assertEquals(2, builds().size(), "test classes, reports and dependency jars are not what the launcher compiled");
   }
 
   @Test
