@@ -195,7 +195,7 @@ public final class Preprocess {
       if (size != expected) throw new BadInputException(Yuv.sizeMismatch(name, size, format, width, height, expected));
       data = readExactly(file, (int) expected);
       whileOpen.run();
-      before.requireUnchanged(file, Files.size(file));
+      before.requireUnchanged(file);
     } catch (IOException e) {
       throw readFailure(name, e, netc.runtime.io.FileOutput.reason(e));
     }
@@ -325,11 +325,11 @@ public final class Preprocess {
       } catch (BadInputException e) {
         // refused as damaged: said as a change instead where the file changed meanwhile (the checks made of one file,
         // the decoder reading another)
-        before.requireUnchanged(file, Files.size(file));
+        before.requireUnchanged(file);
         throw e;
       }
       whileOpen.run();
-      before.requireUnchanged(file, Files.size(file));
+      before.requireUnchanged(file);
       return rgb;
     } catch (IOException e) { // reading the file: the decoder's own errors are refusals already
       throw readFailure(file.toString(), e, netc.runtime.io.FileOutput.reason(e));

@@ -134,7 +134,7 @@ public final class ClassifyImages {
       // first asks for it, so the jar's own path, recompiled during a long job, gave later executors (dynamic allocation,
       // replaced ones) the new model, some rows answered by each; a jar replaced between the check and the copy is refused
       shipped = stamped(Path.of(a.model));
-      checked.requireUnchanged(Path.of(a.model), Files.size(Path.of(a.model)));
+      checked.requireUnchanged(Path.of(a.model));
     } catch (IOException e) {
       err.println("error: cannot read " + a.model + " (" + netc.runtime.io.FileOutput.reason(e) + ")");
       return 1;

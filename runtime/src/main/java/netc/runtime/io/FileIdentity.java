@@ -33,6 +33,11 @@ public record FileIdentity(Object key, long size, FileTime modified, Object chan
     return of(path, Files.size(path));
   }
 
+  /** {@link #requireUnchanged(Path, long)} with the file's size now (a file read by path, not through one open channel). */
+  public void requireUnchanged(Path path) throws IOException {
+    requireUnchanged(path, Files.size(path));
+  }
+
   /**
    * Refuses {@code path} unless it is still the file it was when {@code this} was taken of it, with one line naming it
    * and the change ({@code size} the open channel's size now, or the file's): read between the two, it may hold a mix

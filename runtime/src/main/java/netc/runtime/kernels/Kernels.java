@@ -66,7 +66,11 @@ public abstract class Kernels {
    */
   public static final Kernels INSTANCE = choose();
 
-  /** Whether {@code text} is 0 as VectorWidth reads -Dnetc.vectorBits (00 and +0 too: they asked for the scalar kernels there as well). */
+  /**
+   * Whether {@code text} is 0 as VectorWidth reads -Dnetc.vectorBits (00 and +0 too: they asked for the scalar kernels there
+   * as well). Its own parse, not VectorWidth's: loading VectorWidth loads FloatVector, which a JVM without the vector
+   * module has not (JarTest runs the jar so, to see it relaunch itself).
+   */
   private static boolean isZero(String text) {
     try {
       return Integer.parseInt(text.trim()) == 0;
