@@ -58,10 +58,10 @@ public final class OnnxReader {
   static final int MAX_INTEGER_ELEMENTS = 1 << 20;
 
   /**
-   * The most float16 or bfloat16 values a tensor may hold as int32_data: each is read into a long, 8 bytes, before
-   * it becomes a float, so 2^28 of them take 2 GiB (3 GiB while the list grows); a tensor that large is exported
-   * with raw_data, 2 bytes a value. The type and dims must come before the values, as ONNX's serializers write
-   * them; otherwise integers' bound applies.
+   * The most float16 or bfloat16 values a tensor may hold as int32_data: each is kept as its 2 bytes until the
+   * tensor is read (each was a long, and a 256 MB file of them took 3 GiB of heap), then becomes a float; a tensor
+   * that large is exported with raw_data, 2 bytes a value. The type and dims must come before the values, as ONNX's
+   * serializers write them; otherwise integers' bound applies.
    */
   static final int MAX_HALF_FLOATS_AS_INTS = 1 << 28;
   /**
@@ -188,7 +188,7 @@ public final class OnnxReader {
         case MODEL_GRAPH -> {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "graph");
           where = "the graph";
-          int old = in.pushLimit(in.readRawVarint32());
+          int old = in.pushLimit(length(in));
           // protobuf merges a message field that occurs twice: the second graph's nodes,
           // initializers, inputs and outputs follow the first's (what onnx.load reads)
           graph = graph(in, graph == null ? new Graph() : graph);
@@ -198,7 +198,7 @@ public final class OnnxReader {
         case MODEL_OPSET_IMPORT -> {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "opset_import");
           where = "opset_import";
-          int old = in.pushLimit(in.readRawVarint32());
+          int old = in.pushLimit(length(in));
           Long version = opset(in);
           if (version != null) { // the default operator set's (null: another domain's)
             long v = version;
@@ -267,7 +267,7 @@ public final class OnnxReader {
         continue;
       }
       expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "graph field " + field);
-      int old = in.pushLimit(in.readRawVarint32());
+      int old = in.pushLimit(length(in));
       switch (field) {
         case GRAPH_NODE -> {
           where = "node " + ++nodesRead; // its place in the file, Constant nodes counted (they become initializers)
@@ -378,7 +378,7 @@ public final class OnnxReader {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "attribute");
           // bounded as inputs are: 33 million 8-byte attributes (268 MB) took some 5 GB, an out-of-memory naming no file
           if (attributes.size() >= MAX_VALUES) throw fail(where + " has more than " + MAX_VALUES + " attributes");
-          int old = in.pushLimit(in.readRawVarint32());
+          int old = in.pushLimit(length(in));
           String node = where; // a tensor attribute names itself while read; the node's later fields are the node's again
           OnnxAttribute a = attribute(in);
           where = node;
@@ -421,11 +421,14 @@ public final class OnnxReader {
         }
         case ATTR_S -> {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "attribute s");
-          s = in.readBytes().toStringUtf8();
+          s = bytes(in).toStringUtf8();
         }
         case ATTR_T -> {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "attribute t");
-          int old = in.pushLimit(in.readRawVarint32());
+          // protobuf merges a second t into the first (dims and values appended), which onnx.load and ONNX Runtime
+          // read as one tensor; netc kept the second alone, a Constant of other values and shape, with no word
+          if (t != null) throw fail("in " + where + ": attribute " + quote(name) + " gives its tensor t twice; a writer gives it once");
+          int old = in.pushLimit(length(in));
           t = tensor(in);
           in.popLimit(old);
         }
@@ -450,6 +453,17 @@ public final class OnnxReader {
         }
       }
       if (found != 1) type = 0;
+    } else {
+      // a typed attribute holds its value in that type's field alone: LeakyRelu's alpha typed FLOAT with its value in i
+      // was read as f = 0 (a ReLU), a transB typed INT with its value in f as 0; ONNX's checker refuses both
+      String[] fields = {null, "f", "i", "s", "t", null, "floats", "ints"};
+      boolean[] filled = {false, seenF, seenI, s != null, t != null, false, size(floats) > 0, size(ints) > 0};
+      for (int k = 1; k < filled.length; k++) {
+        if (filled[k] && k != type) {
+          throw fail("in " + where + ": attribute " + quote(name) + " is typed " + OnnxAttribute.typeName(type) + " but holds a value in its field "
+              + fields[k] + "; a typed attribute holds its value in that type's field alone");
+        }
+      }
     }
     return new OnnxAttribute(name, type, f, i, s, t, floats == null ? null : floats.toArray(), ints == null ? null : ints.toArray());
   }
@@ -463,8 +477,10 @@ public final class OnnxReader {
       if (field == VALUE_NAME) {
         name = string(in, tag, "value name");
       } else if (field == VALUE_TYPE && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-        int old = in.pushLimit(in.readRawVarint32());
-        elem = typeProto(in, dims);
+        int old = in.pushLimit(length(in));
+        // a second type merges into the first, as protobuf merges a message field given twice: its elem_type, when it has one, wins
+        int e = typeProto(in, dims);
+        if (e != 0) elem = e;
         in.popLimit(old);
       } else {
         skip(in, tag);
@@ -481,13 +497,13 @@ public final class OnnxReader {
         skip(in, tag);
         continue;
       }
-      int old = in.pushLimit(in.readRawVarint32());
+      int old = in.pushLimit(length(in));
       for (int t = in.readTag(); t != 0; t = in.readTag()) {
         int field = WireFormat.getTagFieldNumber(t);
         if (field == TENSOR_TYPE_ELEM && WireFormat.getTagWireType(t) == WireFormat.WIRETYPE_VARINT) {
           elem = in.readEnum();
         } else if (field == TENSOR_TYPE_SHAPE && WireFormat.getTagWireType(t) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-          int shapeLimit = in.pushLimit(in.readRawVarint32());
+          int shapeLimit = in.pushLimit(length(in));
           shape(in, dims);
           in.popLimit(shapeLimit);
         } else {
@@ -505,7 +521,7 @@ public final class OnnxReader {
         skip(in, tag);
         continue;
       }
-      int old = in.pushLimit(in.readRawVarint32());
+      int old = in.pushLimit(length(in));
       long value = -1;
       for (int t = in.readTag(); t != 0; t = in.readTag()) {
         if (WireFormat.getTagFieldNumber(t) == DIM_VALUE && WireFormat.getTagWireType(t) == WireFormat.WIRETYPE_VARINT) value = in.readInt64();
@@ -526,6 +542,8 @@ public final class OnnxReader {
     ByteString raw;
     FloatList floatData;
     LongList intData;
+    /** float16 or bfloat16 bits from int32_data, kept apart from intData once the type says so (see {@link #MAX_HALF_FLOATS_AS_INTS}). */
+    HalfList halfData;
     /** The field that held intData (int32_data, int64_data or uint64_data), -1 while none; two of them are refused. */
     int intField = -1;
     /** double_data, each value rounded to float as it arrives (netc computes in float32; only that rounding is ever used). */
@@ -549,7 +567,7 @@ public final class OnnxReader {
         }
         case TENSOR_RAW_DATA -> {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "raw_data");
-          r.raw = in.readBytes();
+          r.raw = bytes(in);
         }
         case TENSOR_FLOAT_DATA -> r.floatData = floats(in, tag, r.floatData == null ? new FloatList() : r.floatData);
         case TENSOR_INT32_DATA, TENSOR_INT64_DATA, TENSOR_UINT64_DATA -> {
@@ -561,8 +579,14 @@ public final class OnnxReader {
           r.intField = field;
           // float16 and bfloat16 values without raw_data are their bits in int32_data (onnx.helper.make_tensor, float16
           // converters): as many as the dims say, as a float tensor's; integers proper are shapes and indices, and few
-          boolean halfFloats = field == TENSOR_INT32_DATA && (r.dataType == FLOAT16 || r.dataType == BFLOAT16);
+          boolean halfFloats = field == TENSOR_INT32_DATA && (r.dataType == FLOAT16 || r.dataType == BFLOAT16) && r.intData == null
+              || r.halfData != null;
           long dimsCount = r.dims.size > 0 ? elements(r.dims.toArray(), "tensor " + quote(r.name)) : -1;
+          if (halfFloats) {
+            r.halfData = halves(in, tag, r.halfData == null ? new HalfList() : r.halfData, dimsCount >= 0 ? Math.min(dimsCount, MAX_HALF_FLOATS_AS_INTS)
+                : MAX_INTS_BEFORE_DIMS);
+            continue;
+          }
           int before = size(r.intData);
           r.intData = varints(in, tag, r.intData == null ? new LongList() : r.intData, field == TENSOR_INT32_DATA,
               dimsCount >= 0 ? Math.min(dimsCount, halfFloats ? MAX_HALF_FLOATS_AS_INTS : MAX_INTEGER_ELEMENTS) : MAX_INTS_BEFORE_DIMS,
@@ -573,7 +597,7 @@ public final class OnnxReader {
         case TENSOR_EXTERNAL_DATA -> {
           expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "external_data");
           if (r.external.size() >= MAX_EXTERNAL_ENTRIES) throw fail("tensor " + quote(r.name) + " has more than " + MAX_EXTERNAL_ENTRIES + " external_data entries");
-          int old = in.pushLimit(in.readRawVarint32());
+          int old = in.pushLimit(length(in));
           entry(in, r.external);
           in.popLimit(old);
         }
@@ -618,7 +642,10 @@ public final class OnnxReader {
     if (r.raw != null) sources.add("raw_data");
     if (size(r.floatData) > 0) sources.add("float_data");
     if (size(r.doubleData) > 0) sources.add("double_data");
-    if (size(r.intData) > 0) sources.add(intFieldName(r.intField));
+    if (size(r.intData) > 0 || r.halfData != null && r.halfData.size > 0) sources.add(intFieldName(r.intField));
+    if (r.halfData != null && r.dataType != FLOAT16 && r.dataType != BFLOAT16) {
+      throw fail(what + " holds float16 bits in int32_data, read as its data_type said, which then became " + typeName(r.dataType));
+    }
     if (sources.size() > 1) throw fail(what + " has its data in both " + sources.get(0) + " and " + sources.get(1) + "; ONNX keeps it in one");
     int size = elementSize(r.dataType);
     if (size == 0) return new OnnxTensor(r.name, dims, r.dataType, null, null); // strings and the like: no values needed
@@ -695,7 +722,8 @@ public final class OnnxReader {
 
   private OnnxTensor fromTyped(RawTensor r, long[] dims, int count, String what) {
     boolean isFloat = r.dataType == FLOAT || r.dataType == DOUBLE || r.dataType == FLOAT16 || r.dataType == BFLOAT16;
-    int present = r.dataType == FLOAT ? size(r.floatData) : r.dataType == DOUBLE ? size(r.doubleData) : size(r.intData);
+    int present = r.dataType == FLOAT ? size(r.floatData) : r.dataType == DOUBLE ? size(r.doubleData)
+        : r.halfData != null ? r.halfData.size : size(r.intData);
     if (present != count) {
       throw fail(what + " has " + present + " values, but its dims " + java.util.Arrays.toString(dims) + " hold " + count);
     }
@@ -706,8 +734,9 @@ public final class OnnxReader {
       v[k] = switch (r.dataType) {
         case FLOAT -> r.floatData.get(k);
         case DOUBLE -> r.doubleData.a[k];
-        case FLOAT16 -> halfToFloat((short) r.intData.get(k)); // int32_data holds the 16 bits
-        default -> Float.intBitsToFloat(((int) r.intData.get(k) & 0xffff) << 16);
+        // int32_data holds the 16 bits
+        case FLOAT16 -> halfToFloat((short) (r.halfData != null ? r.halfData.a[k] : r.intData.get(k)));
+        default -> Float.intBitsToFloat(((r.halfData != null ? r.halfData.a[k] : (int) r.intData.get(k)) & 0xffff) << 16);
       };
     }
     return new OnnxTensor(r.name, dims, r.dataType, v, null);
@@ -865,7 +894,27 @@ public final class OnnxReader {
 
   private String string(CodedInputStream in, int tag, String field) throws IOException {
     expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, field);
-    return in.readStringRequireUtf8();
+    ByteString b = bytes(in);
+    if (!b.isValidUtf8()) throw new InvalidProtocolBufferException(field + " is not UTF-8");
+    return b.toStringUtf8();
+  }
+
+  /**
+   * The length of a length-delimited field. protobuf-java's {@code readRawVarint32} keeps the low 32 bits of a
+   * longer varint, so a raw_data of 2^32 + 4 bytes was read as 4 and the file went on from there, where onnx.load
+   * and ONNX Runtime (C++ protobuf) refuse it: a length is below 2 GiB, as the whole file is.
+   */
+  private static int length(CodedInputStream in) throws IOException {
+    long n = in.readRawVarint64();
+    if (n < 0 || n > Integer.MAX_VALUE) {
+      throw new InvalidProtocolBufferException("a field's length is " + Long.toUnsignedString(n) + " bytes, past 2 GiB");
+    }
+    return (int) n;
+  }
+
+  /** A bytes field's value, its length read by {@link #length}; the bytes are checked against what remains before they are copied. */
+  private static ByteString bytes(CodedInputStream in) throws IOException {
+    return com.google.protobuf.UnsafeByteOperations.unsafeWrap(in.readRawBytes(length(in)));
   }
 
   /**
@@ -887,7 +936,7 @@ public final class OnnxReader {
       return into;
     }
     expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "repeated float");
-    int length = in.readRawVarint32();
+    int length = length(in);
     if (length % 4 != 0) throw new InvalidProtocolBufferException("packed floats of " + length + " bytes, not a multiple of 4");
     int old = in.pushLimit(length); // checks the length against the bytes that remain
     while (in.getBytesUntilLimit() > 0) into.add(in.readFloat());
@@ -902,7 +951,7 @@ public final class OnnxReader {
       return into;
     }
     expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "repeated double");
-    int length = in.readRawVarint32();
+    int length = length(in);
     if (length % 8 != 0) throw new InvalidProtocolBufferException("packed doubles of " + length + " bytes, not a multiple of 8");
     int old = in.pushLimit(length);
     while (in.getBytesUntilLimit() > 0) into.add((float) in.readDouble());
@@ -939,9 +988,26 @@ public final class OnnxReader {
       return into;
     }
     expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "repeated integer");
-    int old = in.pushLimit(in.readRawVarint32());
+    int old = in.pushLimit(length(in));
     while (in.getBytesUntilLimit() > 0) addCapped(into, int32 ? in.readInt32() : in.readInt64(), max, what);
     in.popLimit(old);
+    return into;
+  }
+
+  /** float16 or bfloat16 bits as int32_data holds them, packed or not, each within 0 to 65535, refused past {@code max} values. */
+  private HalfList halves(CodedInputStream in, int tag, HalfList into, long max) throws IOException {
+    int old = -1;
+    if (WireFormat.getTagWireType(tag) != WireFormat.WIRETYPE_VARINT) {
+      expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "repeated integer");
+      old = in.pushLimit(length(in));
+    }
+    do {
+      int v = in.readInt32();
+      if (v < 0 || v > 0xffff) throw fail("in " + where + ": a float16 or bfloat16 tensor has value " + v + " in int32_data at " + into.size + ", outside 0 to 65535");
+      if (into.size >= max) throw fail("in " + where + ": more than " + max + " values");
+      into.add((char) v);
+    } while (old >= 0 && in.getBytesUntilLimit() > 0);
+    if (old >= 0) in.popLimit(old);
     return into;
   }
 
@@ -985,6 +1051,17 @@ public final class OnnxReader {
 
     long[] toArray() {
       return java.util.Arrays.copyOf(a, size);
+    }
+  }
+
+  /** 16-bit values as they arrive, 2 bytes each. */
+  private static final class HalfList {
+    char[] a = new char[16];
+    int size;
+
+    void add(char v) {
+      if (size == a.length) a = java.util.Arrays.copyOf(a, a.length * 2);
+      a[size++] = v;
     }
   }
 

@@ -450,6 +450,98 @@ class OnnxReaderTest {
     assertArrayEquals(new float[] {6f}, m.initializers().get("k").floats());
   }
 
+  /**
+   * Where protobuf-java reads a file otherwise than protobuf's C++ parser (onnx.load, ONNX Runtime), the file is refused
+   * or read as they read it: a length of 2^32 or more kept its low 32 bits and the file was read on from there.
+   */
+  @Test
+  void aLengthPastTwoGibibytesIsRefusedNotWrapped() throws IOException {
+    byte[] wrapped = OnnxBytes.tensor("w", OnnxReader.FLOAT, new long[] {4}, out -> {
+      out.writeTag(9, 2);
+      out.writeUInt64NoTag((1L << 32) + 16); // read as 16, the 16 bytes below
+      out.writeRawBytes(new byte[16]);
+    });
+    String e = error(OnnxBytes.withInitializers(wrapped));
+    assertTrue(e.contains("a field's length is 4294967312 bytes, past 2 GiB"), e);
+  }
+
+  /**
+   * An attribute holds its value in the field of its declared type, and a tensor attribute once: LeakyRelu's alpha
+   * typed FLOAT with its value in i was read as 0 (a ReLU); a Constant's t given twice kept the second (protobuf merges them).
+   */
+  @Test
+  void anAttributesValueInAnotherTypesFieldOrGivenTwiceIsRefused() throws IOException {
+    byte[] alpha = OnnxBytes.message(out -> {
+      out.writeString(1, "alpha");
+      out.writeInt64(3, 1);
+      out.writeEnum(20, OnnxAttribute.FLOAT);
+    });
+    String e = error(OnnxBytes.model(OnnxBytes.graph(List.of(OnnxBytes.node("lr", "LeakyRelu", List.of("x"), List.of("y"), alpha)), List.of(), 1, 1, 1)));
+    assertTrue(e.endsWith("attribute 'alpha' is typed FLOAT but holds a value in its field i; a typed attribute holds its value in that type's field alone"), e);
+    byte[] twice = OnnxBytes.message(out -> {
+      out.writeString(1, "value");
+      out.writeByteArray(5, OnnxBytes.floats("", new long[] {2}, 1f, 2f));
+      out.writeByteArray(5, OnnxBytes.floats("", new long[] {2}, 3f, 4f));
+      out.writeEnum(20, OnnxAttribute.TENSOR);
+    });
+    e = error(OnnxBytes.model(OnnxBytes.graph(List.of(OnnxBytes.node("k", "Constant", List.of(), List.of("k"), twice)), List.of(), 1, 1, 1)));
+    assertTrue(e.endsWith("attribute 'value' gives its tensor t twice; a writer gives it once"), e);
+  }
+
+  /** A value's type given twice merges, as protobuf merges it: a second type without an elem_type keeps the first's. */
+  @Test
+  void aValuesTypeGivenTwiceKeepsItsElementType() throws IOException {
+    byte[] input = OnnxBytes.message(out -> {
+      out.writeRawBytes(OnnxBytes.valueInfo("x", new long[] {-1, 1, 1, 1}));
+      out.writeByteArray(2, OnnxBytes.message(o -> o.writeByteArray(1, new byte[0]))); // type { tensor_type {} }
+    });
+    byte[] graph = OnnxBytes.message(out -> {
+      out.writeByteArray(1, OnnxBytes.node("r", "Relu", List.of("x"), List.of("y")));
+      out.writeByteArray(11, input);
+      out.writeByteArray(12, OnnxBytes.valueInfo("y", new long[0]));
+    });
+    OnnxModel m = OnnxReader.read(write("m.onnx", OnnxBytes.model(graph)));
+    assertEquals(OnnxReader.FLOAT, m.inputs().get(0).elemType());
+    assertArrayEquals(new long[] {-1, 1, 1, 1}, m.inputs().get(0).dims());
+  }
+
+  /**
+   * float16 values in int32_data are kept as their 16 bits while read (a long each made a 256 MB file of them 3 GiB of
+   * heap), each within 0 to 65535, and the type they were read as cannot change after them.
+   */
+  @Test
+  void halfFloatsInInt32DataTakeTwoBytesEachWhileRead() throws IOException {
+    int many = 1 << 20;
+    byte[] large = OnnxBytes.tensor("big", OnnxReader.FLOAT16, new long[] {many}, out -> {
+      java.io.ByteArrayOutputStream packed = new java.io.ByteArrayOutputStream();
+      com.google.protobuf.CodedOutputStream c = com.google.protobuf.CodedOutputStream.newInstance(packed);
+      for (int i = 0; i < many; i++) c.writeInt32NoTag(i % 2 == 0 ? 0x3c00 : 0x4000);
+      c.flush();
+      out.writeByteArray(5, packed.toByteArray());
+    });
+    Path p = write("big.onnx", OnnxBytes.withInitializers(large));
+    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long before = threads.getCurrentThreadAllocatedBytes();
+    float[] big = OnnxReader.read(p).initializers().get("big").floats();
+    long perValue = (threads.getCurrentThreadAllocatedBytes() - before) / many;
+    assertEquals(2f, big[many - 1]);
+    assertEquals(1f, big[many - 2]);
+    // the file's 3 bytes a value, 4 while the bits' list grows, the 4 of the floats: 11 here; longs made it 22
+    assertTrue(perValue < 16, perValue + " bytes allocated a value");
+    byte[] outside = OnnxBytes.tensor("h", OnnxReader.FLOAT16, new long[] {2}, out -> {
+      out.writeInt32(5, 0x3c00);
+      out.writeInt32(5, 70000);
+    });
+    String e = error(OnnxBytes.withInitializers(outside));
+    assertTrue(e.endsWith("a float16 or bfloat16 tensor has value 70000 in int32_data at 1, outside 0 to 65535"), e);
+    byte[] retyped = OnnxBytes.tensor("h", OnnxReader.FLOAT16, new long[] {1}, out -> {
+      out.writeInt32(5, 0x3c00);
+      out.writeInt32(2, OnnxReader.INT32);
+    });
+    e = error(OnnxBytes.withInitializers(retyped));
+    assertTrue(e.endsWith("tensor 'h' holds float16 bits in int32_data, read as its data_type said, which then became int32"), e);
+  }
+
   /** A graph field given twice is one graph, as protobuf merges it: the nodes and initializers of both, in order. */
   @Test
   void aGraphSplitOverTwoFieldsIsMerged() throws IOException {
