@@ -252,6 +252,10 @@ final class ShapeValues {
         v[i] = BATCH;
         continue;
       }
+      if (type == OnnxReader.UINT64 && k < 0) {
+        // 2^64 + k in ONNX, which a long cannot hold: Div then divided it as -1 (0 where ONNX gives 2^63 - 1)
+        throw fail.apply("node " + n.describe() + " casts " + k + " to UINT64, " + Long.toUnsignedString(k) + ", past what netc reads (2^63 - 1)");
+      }
       if (!integer && !holds(type, k)) {
         throw fail.apply("node " + n.describe() + " casts " + k + " to " + OnnxReader.typeName(type) + ", which does not hold it exactly");
       }
@@ -281,7 +285,8 @@ final class ShapeValues {
       case OnnxReader.BOOL -> v == 0 || v == 1;
       case OnnxReader.FLOAT -> Math.abs(v) <= 1L << 24;
       case OnnxReader.DOUBLE -> Math.abs(v) <= 1L << 53;
-      default -> true; // int64 (and uint64, held as int64): exact arithmetic refuses an overflow
+      case OnnxReader.UINT64 -> v >= 0; // held as int64, to 2^63 - 1: a Sub below 0 wraps in ONNX
+      default -> true; // int64: exact arithmetic refuses an overflow
     };
   }
 
@@ -488,13 +493,19 @@ final class ShapeValues {
     }
     long[] from = new long[rank], step = new long[rank], count = x.dims().clone();
     java.util.Arrays.fill(step, 1);
+    if (ends.length != starts.length || axes != null && axes.length != starts.length || steps != null && steps.length != starts.length) {
+      // ONNX Runtime refuses them; the extra ends, axes or steps were ignored
+      throw fail.apply("node " + n.describe() + " has " + starts.length + " starts, " + ends.length + " ends"
+          + (axes == null ? "" : ", " + axes.length + " axes") + (steps == null ? "" : ", " + steps.length + " steps") + "; ONNX gives as many of each");
+    }
+    boolean[] sliced = new boolean[rank];
     for (int i = 0; i < starts.length; i++) {
-      if (i >= ends.length || axes != null && i >= axes.length || steps != null && i >= steps.length) {
-        throw fail.apply("node " + n.describe() + " has " + starts.length + " starts and fewer ends, axes or steps");
-      }
       long axis = axes == null ? i : axes[i] < 0 ? axes[i] + rank : axes[i];
       long st = steps == null ? 1 : steps[i];
       if (axis < 0 || axis >= rank || st == 0) throw fail.apply("node " + n.describe() + " slices outside its input");
+      // an axis named twice: the last pair won, where ONNX Runtime refuses the node
+      if (sliced[(int) axis]) throw fail.apply("node " + n.describe() + " slices axis " + axis + " twice");
+      sliced[(int) axis] = true;
       long dim = x.dims()[(int) axis];
       long lo = clampIndex(starts[i], dim, st, false), hi = clampIndex(ends[i], dim, st, true);
       from[(int) axis] = lo;

@@ -771,7 +771,7 @@ class OnnxImporterTest {
     byte[] axis = OnnxBytes.tensor("a", OnnxReader.INT64, new long[] {1}, out -> out.writeInt64(7, 0));
     e = error(List.of(OnnxBytes.node("s", "Shape", List.of("x"), List.of("sh")), OnnxBytes.node("sl", "Slice", List.of("sh", "z", "o", "a"), List.of("p")),
         OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))), List.of(zeros, ones, axis));
-    assertTrue(e.endsWith("node 'sl' (Slice) has 2 starts and fewer ends, axes or steps"), e);
+    assertTrue(e.endsWith("node 'sl' (Slice) has 2 starts, 2 ends, 1 axes; ONNX gives as many of each"), e);
     byte[] empty = OnnxBytes.tensor("e", OnnxReader.INT64, new long[] {0}, out -> {});
     e = error(List.of(OnnxBytes.node("ad", "Add", List.of("a", "e"), List.of("p")), OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))),
         List.of(axis, empty));
@@ -909,6 +909,32 @@ class OnnxImporterTest {
         OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y"))),
         List.of(int64s("start", max), int64s("end", min), int64s("zero", 0), int64s("step", -1)));
     assertTrue(e.endsWith("netc expresses a Reshape to [batch, 32] (a flatten), not to [4, 4, 2, batch]"), e);
+  }
+
+  /**
+   * What ONNX Runtime refuses or computes otherwise is refused: a Slice naming an axis twice (the last pair won), a Slice
+   * of more ends, axes or steps than starts (the extras were ignored), a uint64 past 2^63 - 1 (-1 cast to UINT64 and
+   * divided by 2 gave 0, where ONNX gives 2^63 - 1).
+   */
+  @Test
+  void slicesOfRepeatedAxesAndUint64sPastALongAreRefused() {
+    List<byte[]> slice = List.of(
+        OnnxBytes.node("s", "Shape", List.of("x"), List.of("s")),
+        OnnxBytes.node("sl", "Slice", List.of("s", "start", "end", "axes"), List.of("p")),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y")));
+    String e = error(slice, List.of(int64s("start", 0, 1), int64s("end", 4, 2), int64s("axes", 0, 0)));
+    assertTrue(e.endsWith("node 'sl' (Slice) slices axis 0 twice"), e);
+    e = error(slice, List.of(int64s("start", 0), int64s("end", 4, 2), int64s("axes", 0)));
+    assertTrue(e.endsWith("node 'sl' (Slice) has 1 starts, 2 ends, 1 axes; ONNX gives as many of each"), e);
+    List<byte[]> unsigned = List.of(
+        OnnxBytes.node("u", "Cast", List.of("minus"), List.of("u"), OnnxBytes.integer("to", OnnxReader.UINT64)),
+        OnnxBytes.node("t", "Cast", List.of("two"), List.of("t"), OnnxBytes.integer("to", OnnxReader.UINT64)),
+        OnnxBytes.node("d", "Div", List.of("u", "t"), List.of("h")),
+        OnnxBytes.node("i", "Cast", List.of("h"), List.of("e"), OnnxBytes.integer("to", OnnxReader.INT64)),
+        OnnxBytes.node("j", "Concat", List.of("one", "e"), List.of("p"), OnnxBytes.integer("axis", 0)),
+        OnnxBytes.node("r", "Reshape", List.of("x", "p"), List.of("y")));
+    e = error(unsigned, List.of(int64s("minus", -1), int64s("two", 2), int64s("one", 1)));
+    assertTrue(e.endsWith("node 'u' (Cast) casts -1 to UINT64, 18446744073709551615, past what netc reads (2^63 - 1)"), e);
   }
 
   /** The shape nodes, then Pad(x, pads) -> y. */
