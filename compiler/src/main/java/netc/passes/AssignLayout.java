@@ -55,7 +55,7 @@ final class AssignLayout implements Pass {
     // laid out already (the pipeline run again on its own output): its reorders are in the graph, and a
     // second pass would add more after them (a normalized input normalized twice, a padded input's copy
     // copied again with a zero border instead of the mean)
-    if (graph.nodes().stream().anyMatch(n -> n.attrs().has("layout"))) return graph;
+    if (PassManager.laidOut(graph)) return graph;
     String blocked = blocked(context.block());
     GraphEditor e = new GraphEditor(graph);
     Map<Integer, String> layout = new HashMap<>();

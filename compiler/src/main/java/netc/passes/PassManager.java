@@ -47,6 +47,11 @@ public final class PassManager {
   public static Graph run(Graph graph, PassContext context, List<Pass> passes) {
     checkNames(context.disabled());
     for (Instrument i : context.instruments()) i.start(graph);
+    // laid out already: the pipeline's own output, run again (a Java caller can). The passes before assign-layout
+    // are written for a graph without its reorders and borders: run again they dropped the input's copies as
+    // identities and folded a batch norm or activation that carried a later conv's border into a conv without
+    // one, and code generation failed. The output is final, so it is returned as it is.
+    if (laidOut(graph)) return graph;
     Graph current = graph;
     for (Pass pass : passes) {
       if (!context.enabled(pass)) continue;
@@ -56,6 +61,11 @@ public final class PassManager {
       current = next;
     }
     return current;
+  }
+
+  /** Whether assign-layout has run on the graph: its nodes carry layouts. */
+  static boolean laidOut(Graph graph) {
+    return graph.nodes().stream().anyMatch(n -> n.attrs().has("layout"));
   }
 
   /** The names of the passes a context runs, in order. */
