@@ -248,6 +248,10 @@ public abstract class CompiledModel implements AutoCloseable {
 
   private void leave() {
     if (calls.decrementAndGet() == 0 && closed) {
+      // the last call of a closed model releases it: after a closeWithin that timed out nothing else would (its
+      // caller may have dropped the model, trusting the close), and the pool's workers and the jar stayed; a
+      // close() waiting for this call releases it again, at no cost
+      release();
       synchronized (drained) {
         drained.notifyAll();
       }
@@ -303,7 +307,7 @@ public abstract class CompiledModel implements AutoCloseable {
    * {@link #close()} that waits at most {@code timeout} for the calls in progress (a name of its own: an overload
    * of close would make {@code model::close} ambiguous where a Runnable or a Callable would do): true when they ended and the
    * model was released; false when calls still run (a batch of thousands of images, say), the model then refusing
-   * new calls but holding its memory until a later close finds it idle. For a service that swaps models
+   * new calls and holding its memory until the last of them ends, which releases it. For a service that swaps models
    * and must not hang on the old one's longest request. An interrupt ends the wait (false) and stays set.
    *
    * @throws IllegalArgumentException when {@code timeout} is negative

@@ -222,7 +222,7 @@ class CancelTest {
 
   /**
    * closeWithin(timeout) while a call is in progress: false once the time is up (the model refusing new calls, the call
-   * running on), true from a later close once the call has ended; a negative timeout is refused.
+   * running on), the model released as that call ends, true from a later close; a negative timeout is refused.
    */
   @Test
   void closeWithATimeoutDoesNotWaitForeverForACallInProgress() {
@@ -237,8 +237,11 @@ class CancelTest {
         assertEquals(false, m.closeWithin(Duration.ofMillis(200)), "the call still runs");
         assertTrue(System.nanoTime() - t0 >= 150_000_000L, "waited its time");
         assertThrows(IllegalStateException.class, () -> m.predict(new float[1], 1, new float[1]), "new calls refused");
+        int users = ThreadPool.users(1);
         m.hold.countDown();
         call.get(30, TimeUnit.SECONDS); // the call in progress ends with its answer
+        // and, the last call of a closed model, releases it: no later close is needed to give up the pool
+        assertEquals(users - 1, ThreadPool.users(1), "the pool's users once the last call ended");
         assertEquals(true, m.closeWithin(Duration.ofSeconds(30)));
         assertThrows(IllegalArgumentException.class, () -> m.closeWithin(Duration.ofMillis(-1)));
         assertEquals(true, m.closeWithin(Duration.ofDays(365 * 1000)), "a timeout past a long's nanoseconds");
