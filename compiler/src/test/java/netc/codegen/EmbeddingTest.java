@@ -194,6 +194,20 @@ class EmbeddingTest {
     Path notModel = Files.write(dir.resolve("plain.jar"), java.util.Base64.getDecoder().decode("UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="));
     e = assertThrows(BadInputException.class, () -> CompiledModel.load(notModel, 1));
     assertEquals(notModel + ": not a compiled netc model (no META-INF/netc/model in it)", e.getMessage());
+    // a model of an older netc (netc/model.properties, one per class path), by path and by name
+    Path legacy = dir.resolve("legacy.jar");
+    try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(legacy))) {
+      zip.putNextEntry(new java.util.zip.ZipEntry("netc/model.properties"));
+      zip.write("name=smallnet\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      zip.closeEntry();
+    }
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(legacy, 1));
+    assertEquals(legacy + ": a compiled model made by an older netc (one model per class path): recompile it with this netc", e.getMessage());
+    try (java.net.URLClassLoader old = new java.net.URLClassLoader(new java.net.URL[] {legacy.toUri().toURL()}, null)) {
+      e = assertThrows(BadInputException.class, () -> CompiledModel.load(old, "smallnet", 1));
+      assertTrue(e.getMessage().endsWith("legacy.jar!/netc/model.properties made by an older netc (one model per class path): recompile it with this netc"),
+          e.getMessage());
+    }
   }
 
   @Test

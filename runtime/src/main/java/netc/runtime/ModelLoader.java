@@ -42,6 +42,17 @@ final class ModelLoader {
     return name.matches("[a-z][a-z0-9_]*");
   }
 
+  /**
+   * A model of an older netc (one model per class path, {@code netc/model.properties}) at {@code at}, when not null, is
+   * refused as what it is: loaded by path or by name it was called "not a compiled netc model".
+   */
+  private static void refuseLegacy(URL at, Path jar) {
+    if (at != null) {
+      throw new BadInputException((jar != null ? jar + ": a compiled model" : "the compiled model at " + at) + " made by an older netc (one"
+          + " model per class path): recompile it with this netc");
+    }
+  }
+
   /** The resource folder of a model (no leading slash). */
   static String folder(String name) {
     return "netc/models/" + name + "/";
@@ -52,10 +63,7 @@ final class ModelLoader {
     checkThreads(threads);
     Map<String, List<URL>> models = declared(loader);
     if (models.isEmpty()) {
-      if (loader.getResource(LEGACY_PROPERTIES) != null) {
-        throw new BadInputException("the compiled model at " + loader.getResource(LEGACY_PROPERTIES)
-            + " was made by an older netc (one model per class path): recompile it with this netc");
-      }
+      refuseLegacy(loader.getResource(LEGACY_PROPERTIES), null);
       throw new BadInputException("no compiled netc model on the class path (no " + MARKER + " resource)");
     }
     if (models.size() > 1) {
@@ -76,6 +84,7 @@ final class ModelLoader {
     List<URL> found = resources(loader, properties);
     if (found.isEmpty()) {
       Map<String, List<URL>> models = declared(loader);
+      if (models.isEmpty()) refuseLegacy(loader.getResource(LEGACY_PROPERTIES), null);
       throw new BadInputException("no compiled model named " + name + " on the class path"
           + (models.isEmpty() ? "" : " (there is " + describe(models) + ")"));
     }
@@ -127,7 +136,10 @@ final class ModelLoader {
       String chosen = name;
       if (chosen == null) {
         List<String> names = new ArrayList<>(declared(loader).keySet());
-        if (names.isEmpty()) throw new BadInputException(jar + ": not a compiled netc model (no " + MARKER + " in it)");
+        if (names.isEmpty()) {
+          refuseLegacy(loader.findResource(LEGACY_PROPERTIES), jar); // the jar's own, not the class path's
+          throw new BadInputException(jar + ": not a compiled netc model (no " + MARKER + " in it)");
+        }
         if (names.size() > 1) throw new BadInputException(jar + " holds " + names.size() + " models " + names + ": name the one to load");
         chosen = names.get(0);
       }
