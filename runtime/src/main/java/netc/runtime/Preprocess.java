@@ -303,6 +303,9 @@ public final class Preprocess {
    * dimensions are checked against {@link ImageLimits} before the pixels are allocated. A file over
    * {@link #MAX_STREAM_BYTES} is refused unread, and a JPEG of more than {@link JpegMarkers#MAX_SCANS}
    * scans before decoding (the decoder redraws the image for each).
+   *
+   * @throws BadInputException when the file is missing, unreadable, not a PNG or JPEG, damaged or past the limits, naming it
+   * @throws OutOfMemoryError naming the file and the heap, when the heap cannot hold its pixels now (a retry may)
    */
   public static Rgb decode(Path file) {
     return decode(file, () -> {});
@@ -480,9 +483,13 @@ public final class Preprocess {
       if (palette >= 0 && model instanceof IndexColorModel icm && palette < icm.getMapSize()) checkIndices(raster, palette, file);
       return toRgb(raster, model, file);
     } catch (OutOfMemoryError e) {
-      // the limits keep this to a few hundred MB, but a small -Xmx may still not hold it
-      throw new BadInputException(file + ": decoding the image of " + w + "x" + h + " needs more memory than this JVM may use ("
+      // the limits keep this to a few hundred MB, but a small -Xmx may still not hold it, nor a busy service's heap
+      // at the moment: the JVM's resource, not the file, so not a BadInputException (a service answers those
+      // "bad request", and the same image decodes on a retry)
+      OutOfMemoryError named = new OutOfMemoryError(file + ": decoding the image of " + w + "x" + h + " needs more memory than this JVM may use ("
           + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise it with -Xmx)");
+      named.initCause(e);
+      throw named;
     }
   }
 

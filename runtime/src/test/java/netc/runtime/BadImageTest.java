@@ -656,6 +656,8 @@ class BadImageTest {
         Preprocess.Rgb rgb = Preprocess.decode(Path.of(args[0]));
         System.out.println("decoded " + rgb.width() + "x" + rgb.height());
       } catch (BadInputException e) {
+        System.out.println("refused: " + e.getMessage());
+      } catch (OutOfMemoryError e) { // the heap, not the file: not a BadInputException
         System.out.println(e.getMessage());
       }
     }
