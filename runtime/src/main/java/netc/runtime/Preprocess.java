@@ -419,13 +419,33 @@ public final class Preprocess {
   }
 
   /**
+   * The JDK's own reader of {@code format}, where there are several: what this class does around the decoder (the
+   * ICC profile dropped, CMYK and YCbCr read from the raster, the warnings that refuse a file) is written for it, and a
+   * library on a service's class path (TwelveMonkeys' imageio-jpeg registers itself ahead of it) would decode other
+   * pixels with no error. Another reader only where the JDK has none; null where there is none at all.
+   */
+  static ImageReader reader(String format) {
+    ImageReader first = null;
+    for (Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format); readers.hasNext(); ) {
+      ImageReader r = readers.next();
+      javax.imageio.spi.ImageReaderSpi spi = r.getOriginatingProvider();
+      if (spi != null && spi.getClass().getName().startsWith("com.sun.imageio.plugins.")) {
+        if (first != null) first.dispose();
+        return r;
+      }
+      if (first == null) first = r;
+      else r.dispose();
+    }
+    return first;
+  }
+
+  /**
    * Decodes one image from {@code in}; {@code file} names it in the messages, {@code palette} is the
    * number of entries of a palette PNG's PLTE chunk (-1 for other images).
    */
   private static Rgb decode(ImageInputStream in, String file, String format, int palette, boolean ycc) throws IOException {
-    Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format);
-    if (in == null || !readers.hasNext()) throw new BadInputException(file + ": cannot decode image (this JVM has no " + format + " reader)");
-    ImageReader reader = readers.next();
+    ImageReader reader = in == null ? null : reader(format);
+    if (reader == null) throw new BadInputException(file + ": cannot decode image (this JVM has no " + format + " reader)");
     List<String> warnings = new ArrayList<>();
     try {
       reader.setInput(in, true, true);

@@ -199,6 +199,85 @@ class PreprocessTest {
     assertEquals(16 * 8 * 3, Preprocess.decode(ycck, "ycck.jpg").pixels().length, "this Java's read(0) converts YCCK");
   }
 
+  /**
+   * A JPEG reader registered ahead of the JDK's (as TwelveMonkeys' imageio-jpeg registers itself) is passed over: the
+   * decoding around the reader is written for the JDK's, and another reader's pixels came with no error.
+   */
+  @Test
+  void theJdksReaderDecodesWhereAnotherIsRegisteredFirst() throws IOException {
+    byte[] jpeg = java.nio.file.Files.readAllBytes(IMAGES.resolve("color_jpeg.jpg"));
+    byte[] expected = Preprocess.decode(jpeg, "color_jpeg.jpg").pixels();
+    javax.imageio.spi.IIORegistry registry = javax.imageio.spi.IIORegistry.getDefaultInstance();
+    javax.imageio.spi.ImageReaderSpi jdk = ImageIO.getImageReadersByFormatName("jpeg").next().getOriginatingProvider();
+    Other other = new Other();
+    registry.registerServiceProvider(other, javax.imageio.spi.ImageReaderSpi.class);
+    try {
+      registry.setOrdering(javax.imageio.spi.ImageReaderSpi.class, other, jdk);
+      assertEquals(other, ImageIO.getImageReadersByFormatName("jpeg").next().getOriginatingProvider(), "the other reader comes first");
+      assertArrayEquals(expected, Preprocess.decode(jpeg, "color_jpeg.jpg").pixels());
+    } finally {
+      registry.deregisterServiceProvider(other, javax.imageio.spi.ImageReaderSpi.class);
+    }
+  }
+
+  /** A JPEG reader that decodes nothing (any call to read fails). */
+  static final class Other extends javax.imageio.spi.ImageReaderSpi {
+    Other() {
+      super("test", "1", new String[] {"jpeg", "JPEG"}, new String[] {"jpg"}, new String[] {"image/jpeg"}, "Other$Reader", new Class<?>[] {
+          javax.imageio.stream.ImageInputStream.class}, null, false, null, null, null, null, false, null, null, null, null);
+    }
+
+    @Override
+    public boolean canDecodeInput(Object source) {
+      return true;
+    }
+
+    @Override
+    public ImageReader createReaderInstance(Object extension) {
+      return new ImageReader(this) {
+        @Override
+        public int getNumImages(boolean allowSearch) {
+          return 1;
+        }
+
+        @Override
+        public int getWidth(int imageIndex) {
+          return 1;
+        }
+
+        @Override
+        public int getHeight(int imageIndex) {
+          return 1;
+        }
+
+        @Override
+        public java.util.Iterator<javax.imageio.ImageTypeSpecifier> getImageTypes(int imageIndex) {
+          return java.util.Collections.emptyIterator();
+        }
+
+        @Override
+        public javax.imageio.metadata.IIOMetadata getStreamMetadata() {
+          return null;
+        }
+
+        @Override
+        public javax.imageio.metadata.IIOMetadata getImageMetadata(int imageIndex) {
+          return null;
+        }
+
+        @Override
+        public java.awt.image.BufferedImage read(int imageIndex, javax.imageio.ImageReadParam param) throws IOException {
+          throw new IOException("the other reader decodes nothing");
+        }
+      };
+    }
+
+    @Override
+    public String getDescription(java.util.Locale locale) {
+      return "a JPEG reader ahead of the JDK's";
+    }
+  }
+
   private static ImageReader reader(byte[] jpeg) {
     ImageReader reader = ImageIO.getImageReadersByFormatName("jpeg").next();
     reader.setInput(new MemoryCacheImageInputStream(new ByteArrayInputStream(jpeg)), true, true);
