@@ -695,7 +695,8 @@ public abstract class CompiledModel implements AutoCloseable {
    *     A model that normalizes its input warns once when given values far outside [0, 1]: see
    *     {@link #PIXEL_CHECK}. Also when {@code output} is {@code input}, the same array: an image's outputs
    *     are written while the images after it, on this thread or on the pool's, are still to be read, so
-   *     they would be read overwritten (for {@link #predictNhwc}, which copies its input first, they may be)
+   *     they would be read overwritten (for {@link #predictNhwc}, which copies its input first, they may be). Also when
+   *     an input value is NaN or infinite, naming its place: the outputs it reaches would be
    * @throws IllegalStateException when the model was closed
    * @throws java.util.concurrent.CancellationException when the calling thread was interrupted (see the class's "Cancelling")
    */
@@ -748,7 +749,17 @@ public abstract class CompiledModel implements AutoCloseable {
   private void runIn(Workspace[] spaces, float[] input, int batch, float[] output) {
     // an interrupted caller runs nothing: taking the pool would let the workers start images before the first step's check
     cancelIfInterrupted();
-    if (pixelInputs && !warnedPixels.get()) checkPixels(input, batch * inputShape[0] * inputShape[1] * inputShape[2]);
+    int values = batch * inputShape[0] * inputShape[1] * inputShape[2];
+    // a NaN or an infinity reaches every output it touches (through a conv, most of them): the answer is NaN with no
+    // word, where the command line refuses such an input; one compare a value, about 0.1% of a resnet18 forward pass
+    int bad = firstNonFinite(input, 0, values);
+    if (bad >= 0) {
+      int per = inputShape[1] * inputShape[2];
+      throw new IllegalArgumentException("input value " + input[bad] + " at [" + bad / (per * inputShape[0]) + ", " + bad / per % inputShape[0]
+          + ", " + bad % per / inputShape[2] + ", " + bad % inputShape[2] + "] (image, channel, row, column): the outputs it reaches would be"
+          + " NaN or infinite; give finite values");
+    }
+    if (pixelInputs && !warnedPixels.get()) checkPixels(input, values);
     // a model whose steps are all too small to split runs a batch smaller than the pool on its caller: taking the
     // pool would wake the workers to spin 200 ms (netc.spinMicros) for nothing
     if (pool.threads() > 1 && (imagesPerThread(batch) || anyParallelStep()) && pool.tryAcquire()) {
@@ -789,10 +800,6 @@ public abstract class CompiledModel implements AutoCloseable {
 
   /** The one-line warning of {@link #checkPixels}. */
   final String pixelWarning(float v, int image, int c, int y, int x) {
-    if (!Float.isFinite(v)) {
-      return "warning: input value " + v + " at [" + image + ", " + c + ", " + y + ", " + x + "]: the outputs it reaches will be NaN or"
-          + " infinite. Said once per model; -D" + PIXEL_CHECK + "=false silences it";
-    }
     return "warning: input value " + v + " at [" + image + ", " + c + ", " + y + ", " + x + "] is far outside [0, 1]: the model "
         + info.name() + " normalizes its input itself (mean " + inputMean + ", std " + inputStd
         + "); is the input normalized twice? Pass pixels scaled to [0, 1]" + (info.preprocess() != null ? " (Preprocess.forModel(model))" : "")

@@ -3,6 +3,7 @@ package netc.runtime;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
@@ -352,16 +353,27 @@ class MainTest {
     }
   }
 
-  /** A NaN in the input of a normalizing model is named as such, not as a tensor normalized twice. */
+  /**
+   * A NaN or an infinity in the input is refused naming its place, by predict and predictNhwc, for a model that
+   * normalizes its input and one that does not: it gave NaN outputs, with a warning once per normalizing model only.
+   */
   @Test
-  void aNonFiniteInputIsWarnedAsSuch() {
+  void aNonFiniteInputIsRefusedByPlace() {
     String props = String.join("\n", "class=" + TinyModel.class.getName(), "runtime.abi=" + CompiledModel.ABI, "input.shape=3,8,8",
-        "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=tiny", "name=tiny",
-        "input.mean=0.5,0.5,0.5", "input.std=0.25,0.25,0.25");
-    try (CompiledModel m = CompiledModel.load(fakeModelLoader("tiny", props), 1)) {
-      assertEquals("warning: input value NaN at [0, 1, 2, 3]: the outputs it reaches will be NaN or infinite. Said once per model;"
-          + " -Dnetc.input.pixelCheck=false silences it", m.pixelWarning(Float.NaN, 0, 1, 2, 3));
-      assertTrue(m.pixelWarning(2.5f, 0, 1, 2, 3).contains("is the input normalized twice?"));
+        "output.size=4", "arena.floats=4", "weights.resource=/netc/runtime/no-weights.bin", "weights.floats=0", "network=tiny", "name=tiny");
+    for (String normalizing : List.of("", "\ninput.mean=0.5,0.5,0.5\ninput.std=0.25,0.25,0.25")) {
+      try (CompiledModel m = CompiledModel.load(fakeModelLoader("tiny", props + normalizing), 1)) {
+        float[] x = new float[2 * 3 * 8 * 8], out = new float[2 * 4];
+        m.predict(x, 2, out);
+        x[192 + 64 + 2 * 8 + 3] = Float.NaN; // image 1, channel 1, row 2, column 3
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.predict(x, 2, out));
+        assertEquals("input value NaN at [1, 1, 2, 3] (image, channel, row, column): the outputs it reaches would be NaN or infinite; give"
+            + " finite values", e.getMessage());
+        float[] nhwc = new float[2 * 8 * 8 * 3];
+        nhwc[192 + (2 * 8 + 3) * 3 + 1] = Float.NEGATIVE_INFINITY; // the same place, NHWC
+        e = assertThrows(IllegalArgumentException.class, () -> m.predictNhwc(nhwc, 2, out));
+        assertTrue(e.getMessage().startsWith("input value -Infinity at [1, 1, 2, 3] "), e.getMessage());
+      }
     }
   }
 
