@@ -213,7 +213,9 @@ public abstract class CompiledModel implements AutoCloseable {
 
   /**
    * Ends netc's intra-op worker threads (every pool, after the calls running on them), for a container
-   * that unloads the application that loaded netc: the workers would otherwise keep its class loader.
+   * that unloads the application that loaded netc: the workers would otherwise keep its class loader, as would
+   * the shutdown hook that deletes the temporary files of {@code Npy.write} and {@code Safetensors.write}
+   * (taken off the JVM's list too, when no such file is being written).
    * Models keep working, each call on its calling thread alone; models loaded afterwards get new threads.
    *
    * @return how many workers had not ended within a second each (0 normally); interrupted while waiting for
@@ -224,6 +226,7 @@ public abstract class CompiledModel implements AutoCloseable {
    *     theirs (call it again)
    */
   public static int shutdownThreads() throws InterruptedException {
+    netc.runtime.io.FileOutput.removeHookIfIdle();
     return ThreadPool.shutdownAll();
   }
 

@@ -458,14 +458,51 @@ public final class FileOutput {
     TEMPORARY.add(fileOrFolder);
   }
 
-  /** Adds the shutdown hook that deletes the registered temporary files and folders, once. */
+  /** Adds the shutdown hook that deletes the registered temporary files and folders, once (again after {@link #removeHookIfIdle}). */
   private static void addHook() {
-    if (HOOKED.get() || !HOOKED.compareAndSet(false, true)) return;
-    try {
-      Runtime.getRuntime().addShutdownHook(new Thread(FileOutput::deleteTemporaries, "netc-delete-temporary-files"));
-    } catch (IllegalStateException exiting) {
-      // the JVM is already exiting: the caller's own cleanup is all there is
+    if (HOOKED.get()) return;
+    synchronized (HOOKED) {
+      if (HOOKED.get()) return;
+      Thread hook = new Thread(FileOutput::deleteTemporaries, "netc-delete-temporary-files");
+      hook.setContextClassLoader(null); // not the first writer's (a web application's, say), which the JVM's list of hooks would keep
+      try {
+        Runtime.getRuntime().addShutdownHook(hook);
+        hookThread = hook;
+        HOOKED.set(true);
+      } catch (IllegalStateException exiting) {
+        // the JVM is already exiting: the caller's own cleanup is all there is
+      }
     }
+  }
+
+  /** The shutdown hook while added. */
+  private static Thread hookThread;
+
+  /**
+   * Takes the shutdown hook off the JVM's list when no temporary file is registered: the list would keep this
+   * class, and the class loader of an application that loaded it (a web application undeployed), until the JVM
+   * exits. The next file written adds it again. {@code CompiledModel.shutdownThreads} calls this.
+   *
+   * @return whether no hook is left (false: temporaries are registered, or the JVM is exiting)
+   */
+  public static boolean removeHookIfIdle() {
+    synchronized (HOOKED) {
+      if (!HOOKED.get()) return true;
+      if (!TEMPORARY.isEmpty()) return false;
+      try {
+        Runtime.getRuntime().removeShutdownHook(hookThread);
+      } catch (IllegalStateException exiting) {
+        return false;
+      }
+      hookThread = null;
+      HOOKED.set(false);
+      return true;
+    }
+  }
+
+  /** Whether the shutdown hook is on the JVM's list now (what a test reads). */
+  static boolean hooked() {
+    return HOOKED.get();
   }
 
   /**

@@ -61,6 +61,28 @@ class FileOutputTest {
     }
   }
 
+  /**
+   * The shutdown hook that deletes temporaries leaves the JVM's list when none is registered (CompiledModel.shutdownThreads
+   * asks, for a web application undeployed: the list kept its class loader until the JVM exited), and comes back with the
+   * next file written.
+   */
+  @Test
+  void theShutdownHookLeavesWhenIdleAndComesBackWithTheNextFile() throws IOException {
+    FileOutput.write(dir.resolve("a.npy"), out -> out.write(1));
+    assertTrue(FileOutput.hooked());
+    Path pending = dir.resolve("pending.tmp");
+    FileOutput.registerTemporary(pending);
+    assertFalse(FileOutput.removeHookIfIdle(), "a temporary is registered");
+    assertTrue(FileOutput.hooked());
+    FileOutput.unregisterTemporary(pending);
+    assertTrue(FileOutput.removeHookIfIdle());
+    assertFalse(FileOutput.hooked());
+    assertTrue(FileOutput.removeHookIfIdle(), "again: none to remove");
+    FileOutput.write(dir.resolve("b.npy"), out -> out.write(2));
+    assertTrue(FileOutput.hooked(), "back with the next file");
+    assertEquals(2, Files.readAllBytes(dir.resolve("b.npy"))[0]);
+  }
+
   @Test
   void aFailedWriteLeavesTheOldFileAndNoTemporaryOne() throws IOException {
     Path target = Files.writeString(dir.resolve("y.npy"), "old");
