@@ -33,6 +33,15 @@ class OnnxReaderTest {
     return p;
   }
 
+  /** {@code count} int32 values, {@code value(i)} each, packed as one length-delimited field's bytes. */
+  private static byte[] packedInt32s(int count, java.util.function.IntUnaryOperator value) throws IOException {
+    java.io.ByteArrayOutputStream packed = new java.io.ByteArrayOutputStream();
+    com.google.protobuf.CodedOutputStream c = com.google.protobuf.CodedOutputStream.newInstance(packed);
+    for (int i = 0; i < count; i++) c.writeInt32NoTag(value.applyAsInt(i));
+    c.flush();
+    return packed.toByteArray();
+  }
+
   /** The reader's message for {@code bytes} as a file, which must come within a second. */
   private String error(byte[] bytes) throws IOException {
     Path p = write("m.onnx", bytes);
@@ -84,25 +93,13 @@ class OnnxReaderTest {
     // a float16 weight of more values than an integer tensor may have (onnx.helper.make_tensor's, packed in int32_data):
     // as many as its dims say, not refused as "more than 1048576 integer values"
     int many = OnnxReader.MAX_INTEGER_ELEMENTS + 3;
-    byte[] large = OnnxBytes.tensor("big", OnnxReader.FLOAT16, new long[] {many}, out -> {
-      java.io.ByteArrayOutputStream packed = new java.io.ByteArrayOutputStream();
-      com.google.protobuf.CodedOutputStream c = com.google.protobuf.CodedOutputStream.newInstance(packed);
-      for (int i = 0; i < many; i++) c.writeInt32NoTag(i % 2 == 0 ? 0x3c00 : 0xb800);
-      c.flush();
-      out.writeByteArray(5, packed.toByteArray());
-    });
+    byte[] large = OnnxBytes.tensor("big", OnnxReader.FLOAT16, new long[] {many}, out -> out.writeByteArray(5, packedInt32s(many, i -> i % 2 == 0 ? 0x3c00 : 0xb800)));
     float[] big = OnnxReader.read(write("big.onnx", OnnxBytes.withInitializers(large))).initializers().get("big").floats();
     assertEquals(many, big.length);
     assertEquals(1f, big[many - 1]);
     assertEquals(-0.5f, big[many - 2]);
     // an int32 tensor of as many stays refused: integers are shapes and indices
-    byte[] manyInts = OnnxBytes.tensor("ints", OnnxReader.INT32, new long[] {many}, out -> {
-      java.io.ByteArrayOutputStream packed = new java.io.ByteArrayOutputStream();
-      com.google.protobuf.CodedOutputStream c = com.google.protobuf.CodedOutputStream.newInstance(packed);
-      for (int i = 0; i < many; i++) c.writeInt32NoTag(1);
-      c.flush();
-      out.writeByteArray(5, packed.toByteArray());
-    });
+    byte[] manyInts = OnnxBytes.tensor("ints", OnnxReader.INT32, new long[] {many}, out -> out.writeByteArray(5, packedInt32s(many, i -> 1)));
     assertTrue(error(OnnxBytes.withInitializers(manyInts)).contains("more than 1048576 integer values"), error(OnnxBytes.withInitializers(manyInts)));
   }
 
@@ -512,13 +509,7 @@ class OnnxReaderTest {
   @Test
   void halfFloatsInInt32DataTakeTwoBytesEachWhileRead() throws IOException {
     int many = 1 << 20;
-    byte[] large = OnnxBytes.tensor("big", OnnxReader.FLOAT16, new long[] {many}, out -> {
-      java.io.ByteArrayOutputStream packed = new java.io.ByteArrayOutputStream();
-      com.google.protobuf.CodedOutputStream c = com.google.protobuf.CodedOutputStream.newInstance(packed);
-      for (int i = 0; i < many; i++) c.writeInt32NoTag(i % 2 == 0 ? 0x3c00 : 0x4000);
-      c.flush();
-      out.writeByteArray(5, packed.toByteArray());
-    });
+    byte[] large = OnnxBytes.tensor("big", OnnxReader.FLOAT16, new long[] {many}, out -> out.writeByteArray(5, packedInt32s(many, i -> i % 2 == 0 ? 0x3c00 : 0x4000)));
     Path p = write("big.onnx", OnnxBytes.withInitializers(large));
     com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
     long before = threads.getCurrentThreadAllocatedBytes();
