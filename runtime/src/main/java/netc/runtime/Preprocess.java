@@ -94,14 +94,40 @@ public final class Preprocess {
    * end; at most {@link #MAX_STREAM_BYTES} bytes are taken, more is refused rather than buffered.
    */
   public float[] image(java.io.InputStream encoded, String name) {
-    byte[] bytes;
+    return image(readAtMost(encoded, name, MAX_STREAM_BYTES), name);
+  }
+
+  /**
+   * The stream's bytes to its end, refused past {@code max} as soon as it passes it: in chunks, joined once
+   * all are in (readNBytes(max + 1) read the whole cap plus a byte before it could refuse, then joined it,
+   * twice the cap held at once).
+   */
+  static byte[] readAtMost(java.io.InputStream in, String name, int max) {
+    List<byte[]> chunks = new ArrayList<>();
+    long total = 0;
+    int last = 0; // bytes in the last chunk
     try {
-      bytes = encoded.readNBytes(MAX_STREAM_BYTES + 1);
+      for (int size = 1 << 16; ; size = (int) Math.min(size * 2L, 1 << 24)) {
+        byte[] chunk = new byte[(int) Math.min(size, max + 1L - total)];
+        int n = 0;
+        for (int r; n < chunk.length && (r = in.read(chunk, n, chunk.length - n)) >= 0; ) n += r;
+        total += n;
+        if (total > max) throw new BadInputException(name + ": more than " + max + " bytes: not read as an image");
+        chunks.add(chunk);
+        last = n;
+        if (n < chunk.length) break; // the end of the stream
+      }
     } catch (IOException e) {
       throw readFailure(name, e, e.getMessage());
     }
-    if (bytes.length > MAX_STREAM_BYTES) throw new BadInputException(name + ": more than " + MAX_STREAM_BYTES + " bytes: not read as an image");
-    return image(bytes, name);
+    byte[] all = new byte[(int) total];
+    int at = 0;
+    for (int i = 0; i < chunks.size(); i++) {
+      int n = i == chunks.size() - 1 ? last : chunks.get(i).length;
+      System.arraycopy(chunks.get(i), 0, all, at, n);
+      at += n;
+    }
+    return all;
   }
 
   /**

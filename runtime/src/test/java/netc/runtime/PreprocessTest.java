@@ -200,6 +200,38 @@ class PreprocessTest {
   }
 
   /**
+   * A stream is read to its end, whatever its size up to the cap, and refused as soon as it passes the cap, having held
+   * about the cap once: readNBytes(cap + 1) held it twice before refusing (a few concurrent uploads filled a heap).
+   */
+  @Test
+  void aStreamIsRefusedAsSoonAsItPassesTheCap() {
+    int max = 3 << 20;
+    for (int size : new int[] {0, 1, 65535, 65536, 65537, 196608, max}) {
+      byte[] data = new byte[size];
+      for (int i = 0; i < size; i++) data[i] = (byte) (i * 31 + 7);
+      assertArrayEquals(data, Preprocess.readAtMost(new ByteArrayInputStream(data), "s", max), "size " + size);
+    }
+    java.io.InputStream endless = new java.io.InputStream() {
+      @Override
+      public int read() {
+        return 1;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) {
+        java.util.Arrays.fill(b, off, off + len, (byte) 1);
+        return len;
+      }
+    };
+    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long before = threads.getCurrentThreadAllocatedBytes();
+    BadInputException e = assertThrows(BadInputException.class, () -> Preprocess.readAtMost(endless, "upload", max));
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    assertEquals("upload: more than " + max + " bytes: not read as an image", e.getMessage());
+    assertTrue(allocated < max * 5L / 4, allocated + " bytes allocated to refuse a stream past " + max);
+  }
+
+  /**
    * A JPEG reader registered ahead of the JDK's (as TwelveMonkeys' imageio-jpeg registers itself) is passed over: the
    * decoding around the reader is written for the JDK's, and another reader's pixels came with no error.
    */
