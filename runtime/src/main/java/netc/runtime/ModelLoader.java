@@ -347,12 +347,14 @@ final class ModelLoader {
       }
     }
 
+    /**
+     * A model's resources come from its own jar alone: one the jar lacks (its weights.bin dropped by a shading tool)
+     * was taken from the class path, another model of the same name's, whose CRC that jar records: the model ran on
+     * another model's weights, or labels, with no error.
+     */
     @Override
     public URL getResource(String name) {
-      if (name.startsWith("netc/models/") || name.startsWith("META-INF/netc/")) {
-        URL own = findResource(name);
-        if (own != null) return own;
-      }
+      if (name.startsWith("netc/models/") || name.startsWith("META-INF/netc/")) return findResource(name);
       return super.getResource(name);
     }
   }

@@ -2,6 +2,8 @@ package netc.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -131,6 +133,15 @@ class ModelJarTest {
     Path none = jar("none.jar", properties(2, false), null, null);
     e = assertThrows(BadInputException.class, () -> CompiledModel.load(none, 1));
     assertEquals(none.toUri().toURL() + ": damaged model: it has no weights resource /" + FOLDER + "weights.bin", e.getMessage());
+    // nor from the class path, where another model of the name has them: a model's resources come from its own jar
+    Path other = jar("other.jar", properties(2, true), floats(2f, -0.5f), "a\nb\n");
+    try (java.net.URLClassLoader parent = new java.net.URLClassLoader(new java.net.URL[] {other.toUri().toURL()}, null);
+        ModelLoader.ModelClassLoader own = new ModelLoader.ModelClassLoader(none.toUri().toURL(), parent)) {
+      assertNotNull(parent.getResource(FOLDER + "weights.bin"));
+      assertNull(own.getResource(FOLDER + "weights.bin"), "another jar's weights");
+      assertNull(own.getResource(FOLDER + "labels.txt"), "another jar's labels");
+      assertNotNull(own.getResource(FOLDER + "model.properties"), "its own");
+    }
   }
 
   /**
