@@ -69,6 +69,16 @@ public final class WeightBinding implements ParamSource {
           + " spec does not give it (a bias = false where the weights' model has a bias?)" + (ofLayers.size() > 1 ? "; " + (ofLayers.size() - 1)
           + " more such tensor" + (ofLayers.size() == 2 ? "" : "s") : "")));
     }
+    // weights made for a deeper network of the family hold every tensor of this one with its shape (resnet34's for
+    // resnet18): bound with a warning of their unused tensors, the jar computed a cut-down resnet34. A file whose
+    // metadata names its network (netc weights init's "network", export_torchvision.py's "arch") is refused when
+    // that is not this spec's network and tensors are left over: both say the file is another network's
+    String meant = file instanceof Safetensors s ? s.metadata().getOrDefault("network", s.metadata().get("arch")) : null;
+    if (meant != null && !unused.isEmpty() && !meant.equals(graph.name())) {
+      throw new BadInputException(BadInputException.oneLine(file.name() + " holds the weights of " + meant + " (its metadata says), not of "
+          + graph.name() + ": " + unused.size() + " of its tensors are not this spec's (" + String.join(", ", unused.subList(0, Math.min(3,
+          unused.size()))) + (unused.size() > 3 ? ", ..." : "") + "); compile " + meant + "'s spec with them, or give " + graph.name() + "'s weights"));
+    }
     WeightBinding binding = new WeightBinding(file, unused);
     binding.readAndCheckValues(needed.keySet(), varianceTensors(graph), zeroEpsilonVariances(graph));
     return binding;

@@ -140,6 +140,16 @@ class WeightsTest {
     t.put("bn.num_batches_tracked", Tensor.zeros(1));
     Safetensors.write(p, t, Map.of());
     assertEquals(List.of("extra.weight"), WeightBinding.bind(g, p).unused());
+    // the metadata naming another network (resnet34's weights given to resnet18: every tensor of it there, with its
+    // shape, and more): refused, where the same file naming this network, or none, binds with its unused tensors
+    Safetensors.write(p, t, Map.of("arch", "deeper"));
+    assertEquals(p + " holds the weights of deeper (its metadata says), not of test: 1 of its tensors are not this spec's (extra.weight);"
+        + " compile deeper's spec with them, or give test's weights", assertThrows(BadInputException.class, () -> WeightBinding.bind(g, p)).getMessage());
+    Safetensors.write(p, t, Map.of("network", "test", "arch", "deeper"));
+    assertEquals(List.of("extra.weight"), WeightBinding.bind(g, p).unused());
+    t.remove("extra.weight");
+    Safetensors.write(p, t, Map.of("arch", "deeper")); // all its tensors this spec's: another name for the same network
+    assertEquals(List.of(), WeightBinding.bind(g, p).unused());
   }
 
   /**
