@@ -143,10 +143,21 @@ public final class Safetensors implements TensorSource {
 
   /** {@link #read(Path)} with a given chunk size, so tests can exercise the chunks' seams on small files. */
   static Safetensors read(Path path, int chunkBytes) {
+    return read(path, chunkBytes, () -> {});
+  }
+
+  /** {@link #read(Path, int)}, running {@code beforeOpen} between the file's identity and its opening (a test's seam). */
+  static Safetensors read(Path path, int chunkBytes, Runnable beforeOpen) {
     Npy.checkRegularFile(path, "cannot read weights ");
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      FileIdentity identity = FileIdentity.of(path, ch.size());
-      return parse(path.toString(), path, fileSource(ch), null, identity, chunkBytes);
+    try {
+      // the identity taken before the open and checked after it, so it is the opened file's: taken after, by path,
+      // it could be a file that replaced this one meanwhile, whose tensors floats() then read at this header's offsets
+      FileIdentity identity = FileIdentity.of(path);
+      beforeOpen.run();
+      try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+        identity.requireUnchanged(path, ch.size());
+        return parse(path.toString(), path, fileSource(ch), null, identity, chunkBytes);
+      }
     } catch (IOException e) {
       throw new BadInputException("cannot read weights " + path + ": " + FileOutput.reason(e), e);
     }

@@ -432,6 +432,20 @@ class SafetensorsTest {
       Files.delete(p);
       assertEquals(p + ": changed while being read (no file has its name now)",
           assertThrows(BadInputException.class, () -> again.floats("w")).getMessage(), dtype);
+      // replaced between the identity and the open: the identity would have been the new file's, the header the old one's
+      Files.write(p, bytes);
+      assertEquals(p + ": changed while being read (another file now has its name)", assertThrows(BadInputException.class, () -> Safetensors.read(p,
+          1 << 16, () -> replace(p, bytes))).getMessage(), dtype);
+    }
+  }
+
+  /** Replaces {@code file} by a new file of {@code bytes}, by a rename. */
+  private void replace(Path file, byte[] bytes) {
+    try {
+      Files.move(Files.write(dir.resolve("other"), bytes), file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
