@@ -153,11 +153,12 @@ public final class FileOutput {
    */
   private static Path writeBeside(Path target, Path file, Body body) throws IOException {
     addHook(); // before the file is made: no signal between making and registering it finds no hook
+    java.nio.file.attribute.FileAttribute<?>[] like = permissionsOf(file);
     for (int attempt = 0; ; attempt++) {
       Path tmp = beside(file, ".tmp");
       OutputStream raw;
       try {
-        raw = durable(FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
+        raw = durable(FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), like));
       } catch (FileAlreadyExistsException e) {
         if (attempt == 10) throw e;
         continue;
@@ -399,6 +400,23 @@ public final class FileOutput {
   }
 
   /** A replaced file keeps its permissions (a 0600 file stays private). */
+  /**
+   * The permissions of the file a temporary replaces, for the temporary to be made with (the umask may take more away;
+   * {@link #keepPermissions} sets them exactly at the commit): made with the default ones, a private file's
+   * replacement (0600) was readable by others (0644) while it was written, and an open handle kept it so.
+   */
+  private static java.nio.file.attribute.FileAttribute<?>[] permissionsOf(Path file) {
+    try {
+      if (Files.isRegularFile(file)) {
+        return new java.nio.file.attribute.FileAttribute<?>[] {
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(Files.getPosixFilePermissions(file))};
+      }
+    } catch (IOException | UnsupportedOperationException ignored) {
+      // not POSIX, or not ours to read: the default permissions, as keepPermissions leaves them
+    }
+    return new java.nio.file.attribute.FileAttribute<?>[0];
+  }
+
   private static void keepPermissions(Path tmp, Path file) {
     try {
       if (Files.isRegularFile(file)) Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(file));

@@ -61,6 +61,25 @@ class FileOutputTest {
     }
   }
 
+  /** A private file's replacement is private while it is written, not only once in place (it was 0644 until the commit). */
+  @Test
+  void aPrivateFilesReplacementIsPrivateWhileWritten() throws IOException {
+    Path target = Files.writeString(dir.resolve("w.safetensors"), "old");
+    Assumptions.assumeTrue(Files.getFileStore(target).supportsFileAttributeView("posix"));
+    Files.setPosixFilePermissions(target, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    List<String> seen = new java.util.ArrayList<>();
+    FileOutput.write(target, out -> {
+      out.write(1);
+      try (Stream<Path> files = Files.list(dir)) {
+        for (Path tmp : files.filter(f -> f.toString().endsWith(".tmp")).toList()) {
+          seen.add(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp)));
+        }
+      }
+    });
+    assertEquals(List.of("rw-------"), seen, "the temporary's permissions while written");
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
+  }
+
   /**
    * The shutdown hook that deletes temporaries leaves the JVM's list when none is registered (CompiledModel.shutdownThreads
    * asks, for a web application undeployed: the list kept its class loader until the JVM exited), and comes back with the
