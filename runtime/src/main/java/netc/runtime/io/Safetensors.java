@@ -44,8 +44,8 @@ import netc.runtime.Tensor;
  * and the change is named.
  */
 public final class Safetensors implements TensorSource {
-  /** Headers are a few hundred bytes per tensor; the reference reader's bound, which stops absurd lengths. */
-  static final long MAX_HEADER = 100L << 20;
+  /** Headers are a few hundred bytes per tensor; the reference reader's bound (100,000,000 bytes), which stops absurd lengths. */
+  static final long MAX_HEADER = 100_000_000L;
 
   /**
    * The most JSON values (objects, arrays, keys, strings, numbers) a header may hold: a tensor's entry
@@ -290,6 +290,7 @@ public final class Safetensors implements TensorSource {
   }
 
   private static Map<String, String> metadata(String file, Object value) {
+    if (value == null) return Map.of(); // none: the reference reader's Option<HashMap<String, String>> takes null
     if (!(value instanceof Map<?, ?> m)) throw bad(file, "__metadata__ is not an object");
     Map<String, String> out = new LinkedHashMap<>();
     for (Map.Entry<?, ?> me : m.entrySet()) {

@@ -157,6 +157,8 @@ class SafetensorsTest {
     // Integer.parseInt("+041", 16) is 65: a unicode escape takes four hex digits, no sign
     assertTrue(error(file("{\"\\u+041\":1}", new byte[0])).startsWith("w.safetensors: malformed JSON header: bad \\u escape"));
     assertEquals("w.safetensors: __metadata__ values must be strings, 'k' is not", error(file("{\"__metadata__\":{\"k\":1}}", new byte[0])));
+    // a null __metadata__ is none, as the reference reader takes it (it was refused as "not an object")
+    assertEquals(Map.of(), Safetensors.parse("w.safetensors", file("{\"__metadata__\":null}", new byte[0]), null).metadata());
   }
 
   @Test
@@ -257,7 +259,7 @@ class SafetensorsTest {
   }
 
   /**
-   * A header within the 100 MiB bound but of millions of values (empty objects in a field no reader uses
+   * A header within the 100,000,000-byte bound but of millions of values (empty objects in a field no reader uses
    * took an object each, 2 GB of heap for 100 MiB, and the out-of-memory named no file) is refused at the
    * first value past the budget, naming the file and the offset, before it is built.
    */
