@@ -624,21 +624,35 @@ public final class GraphBuilder {
    * a thousand times over stand for 10^9 numbers in a thousand terms, and were compared whole at every call.
    */
   private boolean sameValues(Map<String, Object> a, Map<String, Object> b, Span span) {
-    for (Map.Entry<String, Object> e : a.entrySet()) if (!sameValue(e.getValue(), b.get(e.getKey()), span)) return false;
+    for (Map.Entry<String, Object> e : a.entrySet()) {
+      step(span); // each formal compared too: a block of 100,000 formals compared them against every frame uncounted
+      if (!sameValue(e.getValue(), b.get(e.getKey()), span)) return false;
+    }
     return true;
   }
 
+  /**
+   * {@link #sameValues} of one value, over an explicit stack: a list nests as deep as params nest it (99 brackets a
+   * param, thousands of params), and compared recursively it overflowed the Java stack.
+   */
   private boolean sameValue(Object a, Object b, Span span) {
-    if (a == b) return true;
-    if (a instanceof List<?> x && b instanceof List<?> y) {
-      if (x.size() != y.size()) return false;
-      for (int i = 0; i < x.size(); i++) {
-        step(span);
-        if (!sameValue(x.get(i), y.get(i), span)) return false;
+    java.util.ArrayDeque<Object[]> pending = new java.util.ArrayDeque<>();
+    pending.push(new Object[] {a, b});
+    while (!pending.isEmpty()) {
+      Object[] pair = pending.pop();
+      Object x = pair[0], y = pair[1];
+      if (x == y) continue;
+      if (x instanceof List<?> xs && y instanceof List<?> ys) {
+        if (xs.size() != ys.size()) return false;
+        for (int i = xs.size() - 1; i >= 0; i--) {
+          step(span);
+          pending.push(new Object[] {xs.get(i), ys.get(i)});
+        }
+        continue;
       }
-      return true;
+      if (x instanceof BlockDecl || x instanceof List<?> || !x.equals(y)) return false;
     }
-    return !(a instanceof BlockDecl) && a.equals(b);
+    return true;
   }
 
   private int builtinLayer(Op op, Call call, Map<String, Object> a, String name, int current, Span span) {

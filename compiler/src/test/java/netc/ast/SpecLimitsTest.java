@@ -297,6 +297,24 @@ class SpecLimitsTest {
   }
 
   /**
+   * Lists nested through params (99 brackets a param, a thousand params: 99,000 levels) are compared without recursion:
+   * the check that a block's call never ends overflowed the Java stack on them, with the default limits.
+   */
+  @Test
+  void listsNestedDeeplyThroughParamsCompareWithoutOverflowingTheStack() {
+    StringBuilder text = new StringBuilder();
+    for (String p : new String[] {"a", "b"}) {
+      text.append("param ").append(p).append("0 = 0\n");
+      for (int i = 1; i <= 1000; i++) {
+        text.append("param ").append(p).append(i).append(" = ").append("[".repeat(99)).append(p).append(i - 1).append("]".repeat(99)).append('\n');
+      }
+    }
+    text.append("block f(x, n) {\n  for i in 0 .. n {\n    f(a1000, 0)\n  }\n}\ninput(3, 8, 8)\nf(b1000, 1)\nrelu()\n");
+    Graph g = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> build(text.toString()));
+    assertEquals(2, g.nodes().size());
+  }
+
+  /**
    * A comment or string never closed is one token: the lexer tried again from every later '/*' to the
    * end of the file (or '"' to the end of the line), so 32,000 '/* ' took 5 s and 1,000,000 (3 MB,
    * under the 4 MiB limit) would take hours. Linear, each is well under a second.
