@@ -145,6 +145,8 @@ public final class SpecLoader {
       if (previous != null && previous != block) {
         throw new NetcException(block.span(), "block '" + block.name() + "' is already defined at " + previous.span().location());
       }
+      ParamDecl param = paramsByName.get(block.name());
+      if (param != null) throw sharedName(block.span(), "block", block.name(), "param", param.span());
     }
     long maxParams = SpecLimit.PARAMS.get();
     for (ParamDecl param : spec.params()) {
@@ -152,11 +154,24 @@ public final class SpecLoader {
       if (previous != null) {
         throw new NetcException(param.span(), "param '" + param.name() + "' is already defined at " + previous.span().location());
       }
+      BlockDecl block = blocks.get(param.name());
+      if (block != null) throw sharedName(param.span(), "param", param.name(), "block", block.span());
       if (params.size() >= maxParams) {
         throw new NetcException(param.span(), "more than " + SpecLimit.PARAMS.shown() + " params; " + SpecLimit.PARAMS.raise());
       }
       params.add(param);
     }
+  }
+
+  /**
+   * A param and a block of one name, refused at {@code at}, the one defined later: a call of that name used the param (a
+   * block as its value, param basic = wide, made every basic(...) a wide(...), with no word; another value failed at the
+   * call, inside the library).
+   */
+  private static NetcException sharedName(Span at, String what, String name, String other, Span otherAt) {
+    String where = otherAt.file() == at.file() ? otherAt.line() + ":" + otherAt.column() : otherAt.location();
+    return new NetcException(at, what + " '" + name + "' has the name of the " + other + " defined at " + where
+        + ": a call of that name would use the param; give one of them another name");
   }
 
   // ---- where an import may come from ---------------------------------------------------------

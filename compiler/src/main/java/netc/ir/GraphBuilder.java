@@ -142,6 +142,12 @@ public final class GraphBuilder {
   private final Set<String> explicitLayers = new HashSet<>();
   /** For each scope and base name, the suffix to try next, so naming n unnamed layers is linear. */
   private final Map<String, Integer> nextSuffix = new HashMap<>();
+  /**
+   * While a default is evaluated, its block's formal names and those bound so far ({@link #bind}): a default that
+   * reads one not bound yet is refused. Null otherwise.
+   */
+  private Set<String> defaultFormals;
+  private Map<String, Object> defaultBound;
   /** A block call being expanded: the block and the values its formals are bound to. */
   private record Frame(BlockDecl block, Map<String, Object> args, Shape input) {}
 
@@ -937,12 +943,19 @@ public final class GraphBuilder {
       } else if (byName.containsKey(f.name())) {
         value = eval(byName.get(f.name()).value(), callerEnv);
       } else if (f.defaultValue() != null) {
+        Set<String> savedFormals = defaultFormals;
+        Map<String, Object> savedBound = defaultBound;
+        defaultFormals = formalNames;
+        defaultBound = out;
         try {
           // the formals bound so far, as they are (a copy for each default took time quadratic in their number)
           value = eval(f.defaultValue(), new Env(java.util.Collections.unmodifiableMap(out), defaultsEnv, sources));
         } catch (NetcException e) {
           // placed in the block's declaration, which does not say which of its calls gave the arguments
           throw block == null ? e : InBlock.of(e, block, call);
+        } finally {
+          defaultFormals = savedFormals;
+          defaultBound = savedBound;
         }
       } else {
         throw new NetcException(call.span(), call.callee() + " needs argument '" + f.name() + "' (it takes " + formalNames(formals) + ")");
@@ -1132,6 +1145,12 @@ public final class GraphBuilder {
       return List.copyOf(items);
     }
     if (e instanceof Ref r) {
+      if (defaultFormals != null && defaultFormals.contains(r.name()) && !defaultBound.containsKey(r.name())) {
+        // a formal not bound yet: the lookup went on to a param of that name (block head(c = width / 2, width = 16) read
+        // the spec's width), or said it was unknown
+        throw new NetcException(r.span(), "a default reads '" + r.name() + "', a parameter of its block not bound before it: a default reads"
+            + " the parameters declared before its own, and params");
+      }
       Object v = lookup(env, r.name());
       if (v != null) return v;
       BlockDecl block = program.blocks().get(r.name());
