@@ -256,9 +256,9 @@ public final class SpecLoader {
   }
 
   private String read(Path abs, String displayName, Span importedAt) {
+    String what = importedAt == null ? "spec " + displayName : "import " + Path.of(displayName).getFileName();
     try {
       if (!Files.isRegularFile(abs)) {
-        String what = importedAt == null ? "spec " + displayName : "import " + Path.of(displayName).getFileName();
         // neither there nor surely missing: a folder on the way this user may not search, say
         String why = Files.exists(abs) ? "not a regular file" : Files.notExists(abs) ? "no such file" : FileOutput.unreachable(abs);
         throw new NetcException(importedAt, "cannot read " + what + ": " + why);
@@ -278,7 +278,7 @@ public final class SpecLoader {
       throw new NetcException(importedAt, displayName + ": not a spec file (not UTF-8 text)");
     } catch (IOException e) {
       // the reason, where the message of an AccessDeniedException is the path alone
-      throw new NetcException(importedAt, "cannot read " + displayName + ": " + FileOutput.reason(e));
+      throw new NetcException(importedAt, "cannot read " + what + ": " + FileOutput.reason(e)); // as a file that cannot be reached is said
     }
   }
 }

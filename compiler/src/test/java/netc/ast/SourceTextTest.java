@@ -121,10 +121,10 @@ class SourceTextTest {
     for (Path p : List.of(unreadable, lib, closed)) Files.setPosixFilePermissions(p, none);
     try {
       Assumptions.assumeFalse(Files.isReadable(unreadable), "permissions apply to this user (not root)");
-      assertEquals("cannot read " + unreadable + ": permission denied", assertThrows(NetcException.class, () -> SpecLoader.load(unreadable)).format());
+      assertEquals("cannot read spec " + unreadable + ": permission denied", assertThrows(NetcException.class, () -> SpecLoader.load(unreadable)).format());
       assertEquals("cannot read spec " + hidden + ": permission denied", assertThrows(NetcException.class, () -> SpecLoader.load(hidden)).format());
       NetcException e = assertThrows(NetcException.class, () -> SpecLoader.load(imports));
-      assertEquals(imports + ":1:8: cannot read " + lib + ": permission denied", e.format().lines().findFirst().orElseThrow());
+      assertEquals(imports + ":1:8: cannot read import " + lib.getFileName() + ": permission denied", e.format().lines().findFirst().orElseThrow());
       e = assertThrows(NetcException.class, () -> SpecLoader.load(importsHidden));
       assertEquals(importsHidden + ":1:8: cannot read import lib2.net: permission denied", e.format().lines().findFirst().orElseThrow());
     } finally {
@@ -155,7 +155,7 @@ class SourceTextTest {
     Path writeOnly = Path.of("/proc/sys/vm/drop_caches");
     Assumptions.assumeTrue(Files.isRegularFile(writeOnly) && !Files.isReadable(writeOnly), "Linux's /proc/sys");
     Path spec = Files.createSymbolicLink(dir.resolve("w.net"), writeOnly);
-    assertEquals("cannot read " + spec + ": permission denied", assertThrows(NetcException.class, () -> SpecLoader.load(spec)).format());
+    assertEquals("cannot read spec " + spec + ": permission denied", assertThrows(NetcException.class, () -> SpecLoader.load(spec)).format());
     // an import cannot be such a link: it would lead out of the allowed folders, and says so
     Files.createSymbolicLink(dir.resolve("wlib.net"), writeOnly);
     Path imports = write(dir, "imports_w.net", new byte[0], "import \"wlib.net\"\ninput(3, 8, 8)\nrelu()\n");
