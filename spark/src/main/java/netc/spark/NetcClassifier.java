@@ -850,6 +850,8 @@ public final class NetcClassifier {
       for (int i = 0; i < perImage; i++) {
         Float v = tensor.get(i);
         if (v == null) return path + ": tensor value " + i + " is null";
+        // refused here, the row's own error: the model refuses a batch holding one, and the batch's other rows would go with it
+        if (!Float.isFinite(v)) return path + ": tensor value " + i + " is " + v + ": a network's input is finite";
         tensors[at + i] = v;
       }
       return null;

@@ -192,7 +192,7 @@ class ClassifyImagesTest {
 
   /**
    * NCHW tensors from Parquet: each row's answer equals one JVM's, a tensor far outside [0, 1]
-   * included (answered, with the model's one warning); a short tensor and a null one are error rows,
+   * included (answered, with the model's one warning); a short tensor, a null one and one holding a NaN are error rows,
    * and the good rows of their batch are still answered; a row with a null path is answered under
    * {@link NetcClassifier#NO_PATH}, not a failed task. Run with 2 threads in local[2], the job warns
    * that two tasks share one thread pool, and the answers are the same.
@@ -215,6 +215,9 @@ class ClassifyImagesTest {
     rows.add(6, org.apache.spark.sql.RowFactory.create("bright", boxed(bright)));
     rows.add(org.apache.spark.sql.RowFactory.create("short", boxed(new float[100])));
     rows.add(org.apache.spark.sql.RowFactory.create("missing", null));
+    float[] nan = tensors.get("t7").clone();
+    nan[9] = Float.NaN; // the model refuses it, and a batch holding it: the row's own error, the others answered
+    rows.add(5, org.apache.spark.sql.RowFactory.create("nan", boxed(nan)));
     rows.add(org.apache.spark.sql.RowFactory.create(null, boxed(tensors.get("t3"))));
     org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
         .add("path", org.apache.spark.sql.types.DataTypes.StringType)
@@ -241,7 +244,7 @@ class ClassifyImagesTest {
     } finally {
       spark.stop();
     }
-    assertEquals(good + 4, results.size());
+    assertEquals(good + 5, results.size());
     try (CompiledModel model = CompiledModel.load(jar, 1)) {
       float[] logits = new float[model.outputSize()];
       for (Map.Entry<String, float[]> e : tensors.entrySet()) {
@@ -262,6 +265,7 @@ class ClassifyImagesTest {
     }
     assertEquals("short: tensor of 100 values, the model takes [3, 32, 32] = 3072", results.get("short").getString(4));
     assertEquals("missing: no tensor (null)", results.get("missing").getString(4));
+    assertEquals("nan: tensor value 9 is NaN: a network's input is finite", results.get("nan").getString(4));
   }
 
   /**
