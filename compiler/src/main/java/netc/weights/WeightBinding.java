@@ -70,14 +70,22 @@ public final class WeightBinding implements ParamSource {
           + " more such tensor" + (ofLayers.size() == 2 ? "" : "s") : "")));
     }
     // weights made for a deeper network of the family hold every tensor of this one with its shape (resnet34's for
-    // resnet18): bound with a warning of their unused tensors, the jar computed a cut-down resnet34. A file whose
-    // metadata names its network (netc weights init's "network", export_torchvision.py's "arch") is refused when
-    // that is not this spec's network and tensors are left over: both say the file is another network's
+    // resnet18): bound with a warning of their unused tensors, the jar computed a cut-down resnet34. Refused where
+    // three things say so: the file's metadata names another network (netc weights init's "network",
+    // export_torchvision.py's "arch"), and tensors are left over inside a module whose other tensors the spec uses
+    // (layer1.2.* beside layer1.0.*: blocks the spec lacks). A backbone spec without the classifier (fc.* left over,
+    // no fc used) still binds, with the warning.
     String meant = file instanceof Safetensors s ? s.metadata().getOrDefault("network", s.metadata().get("arch")) : null;
-    if (meant != null && !unused.isEmpty() && !meant.equals(graph.name())) {
-      throw new BadInputException(BadInputException.oneLine(file.name() + " holds the weights of " + meant + " (its metadata says), not of "
-          + graph.name() + ": " + unused.size() + " of its tensors are not this spec's (" + String.join(", ", unused.subList(0, Math.min(3,
-          unused.size()))) + (unused.size() > 3 ? ", ..." : "") + "); compile " + meant + "'s spec with them, or give " + graph.name() + "'s weights"));
+    if (meant != null && !meant.equals(graph.name())) {
+      Set<String> usedModules = new HashSet<>();
+      for (String need : needed.keySet()) usedModules.add(module(need));
+      List<String> inside = unused.stream().filter(t -> usedModules.contains(module(t))).toList();
+      if (!inside.isEmpty()) {
+        throw new BadInputException(BadInputException.oneLine(file.name() + " holds the weights of " + meant + " (its metadata says), not of "
+            + graph.name() + ": " + inside.size() + " of its tensors lie in modules of this spec's but are not its (" + String.join(", ",
+            inside.subList(0, Math.min(3, inside.size()))) + (inside.size() > 3 ? ", ..." : "") + "); compile " + meant + "'s spec with them,"
+            + " or give " + graph.name() + "'s weights"));
+      }
     }
     WeightBinding binding = new WeightBinding(file, unused);
     binding.readAndCheckValues(needed.keySet(), varianceTensors(graph), zeroEpsilonVariances(graph));
@@ -206,6 +214,12 @@ public final class WeightBinding implements ParamSource {
    */
   public boolean random() {
     return file instanceof Safetensors s && RANDOM.equals(s.metadata().get(ORIGIN_KEY));
+  }
+
+  /** The first part of a tensor's name: its top module (layer1 of layer1.2.conv1.weight); the name itself if it has no dot. */
+  private static String module(String tensor) {
+    int dot = tensor.indexOf('.');
+    return dot < 0 ? tensor : tensor.substring(0, dot);
   }
 
   /** Float tensors in the file that the graph does not use; integer buffers are not listed. */

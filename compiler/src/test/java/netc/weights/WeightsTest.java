@@ -140,16 +140,24 @@ class WeightsTest {
     t.put("bn.num_batches_tracked", Tensor.zeros(1));
     Safetensors.write(p, t, Map.of());
     assertEquals(List.of("extra.weight"), WeightBinding.bind(g, p).unused());
-    // the metadata naming another network (resnet34's weights given to resnet18: every tensor of it there, with its
-    // shape, and more): refused, where the same file naming this network, or none, binds with its unused tensors
-    Safetensors.write(p, t, Map.of("arch", "deeper"));
-    assertEquals(p + " holds the weights of deeper (its metadata says), not of test: 1 of its tensors are not this spec's (extra.weight);"
-        + " compile deeper's spec with them, or give test's weights", assertThrows(BadInputException.class, () -> WeightBinding.bind(g, p)).getMessage());
-    Safetensors.write(p, t, Map.of("network", "test", "arch", "deeper"));
-    assertEquals(List.of("extra.weight"), WeightBinding.bind(g, p).unused());
-    t.remove("extra.weight");
-    Safetensors.write(p, t, Map.of("arch", "deeper")); // all its tensors this spec's: another name for the same network
-    assertEquals(List.of(), WeightBinding.bind(g, p).unused());
+    // the metadata naming another network, and tensors left over in a module the spec uses (resnet34's weights given to
+    // resnet18: layer1.2.* beside layer1.0.*): refused
+    Graph staged = Specs.fromText("block b() {\n  c: conv(4, 3)\n}\ninput(3, 8, 8)\nlayer1: b()");
+    Map<String, Tensor> deeper = new LinkedHashMap<>(SyntheticWeights.generate(staged, 0));
+    assertTrue(deeper.containsKey("layer1.c.weight"), deeper.keySet().toString());
+    deeper.put("layer1.d.weight", Tensor.zeros(2));
+    deeper.put("fc.weight", Tensor.zeros(2));
+    Safetensors.write(p, deeper, Map.of("arch", "deeper"));
+    assertEquals(p + " holds the weights of deeper (its metadata says), not of test: 1 of its tensors lie in modules of this spec's but are not its"
+        + " (layer1.d.weight); compile deeper's spec with them, or give test's weights",
+        assertThrows(BadInputException.class, () -> WeightBinding.bind(staged, p)).getMessage());
+    // the same file naming this network, or one whose extra tensors are all in modules the spec lacks (a backbone without
+    // its classifier: fc.* over): bound, the tensors named as unused
+    Safetensors.write(p, deeper, Map.of("network", "test", "arch", "deeper"));
+    assertEquals(List.of("layer1.d.weight", "fc.weight"), WeightBinding.bind(staged, p).unused());
+    deeper.remove("layer1.d.weight");
+    Safetensors.write(p, deeper, Map.of("arch", "deeper"));
+    assertEquals(List.of("fc.weight"), WeightBinding.bind(staged, p).unused());
   }
 
   /**
