@@ -926,6 +926,10 @@ public final class OnnxReader {
     if (type == WireFormat.WIRETYPE_START_GROUP || type == WireFormat.WIRETYPE_END_GROUP) {
       throw new InvalidProtocolBufferException("field " + WireFormat.getTagFieldNumber(tag) + " is a group, which ONNX never uses");
     }
+    if (type == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+      in.skipRawBytes(length(in)); // skipField reads the length as readRawVarint32 does, its low 32 bits (see length)
+      return;
+    }
     if (!in.skipField(tag)) throw new InvalidProtocolBufferException("unexpected end-group tag");
   }
 
@@ -1001,12 +1005,13 @@ public final class OnnxReader {
       expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "repeated integer");
       old = in.pushLimit(length(in));
     }
-    do {
+    // one value unpacked; packed, as many as the field holds, none too
+    for (boolean first = true; old < 0 ? first : in.getBytesUntilLimit() > 0; first = false) {
       int v = in.readInt32();
       if (v < 0 || v > 0xffff) throw fail("in " + where + ": a float16 or bfloat16 tensor has value " + v + " in int32_data at " + into.size + ", outside 0 to 65535");
       if (into.size >= max) throw fail("in " + where + ": more than " + max + " values");
       into.add((char) v);
-    } while (old >= 0 && in.getBytesUntilLimit() > 0);
+    }
     if (old >= 0) in.popLimit(old);
     return into;
   }

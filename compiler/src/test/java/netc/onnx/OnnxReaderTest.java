@@ -460,6 +460,17 @@ class OnnxReaderTest {
     });
     String e = error(OnnxBytes.withInitializers(wrapped));
     assertTrue(e.contains("a field's length is 4294967312 bytes, past 2 GiB"), e);
+    // so in a field the reader skips (the graph's value_info): its first 16 bytes a node, hidden from onnx.load's reading
+    byte[] node = OnnxBytes.node("r", "Relu", List.of("x"), List.of("y"));
+    byte[] graph = OnnxBytes.message(out -> {
+      out.writeTag(13, 2); // value_info
+      out.writeUInt64NoTag((1L << 32) + node.length + 2);
+      out.writeByteArray(1, node);
+      out.writeByteArray(11, OnnxBytes.valueInfo("x", new long[] {-1, 1, 1, 1}));
+      out.writeByteArray(12, OnnxBytes.valueInfo("y", new long[0]));
+    });
+    e = error(OnnxBytes.model(graph));
+    assertTrue(e.contains("a field's length is " + ((1L << 32) + node.length + 2) + " bytes, past 2 GiB"), e);
   }
 
   /**
@@ -531,6 +542,12 @@ class OnnxReaderTest {
     });
     e = error(OnnxBytes.withInitializers(retyped));
     assertTrue(e.endsWith("tensor 'h' holds float16 bits in int32_data, read as its data_type said, which then became int32"), e);
+    // an empty packed field holds no value (it was read as one, past its end: "truncated")
+    byte[] empty = OnnxBytes.tensor("h", OnnxReader.FLOAT16, new long[] {1}, out -> {
+      out.writeByteArray(5, new byte[0]);
+      out.writeInt32(5, 0x3c00);
+    });
+    assertArrayEquals(new float[] {1f}, OnnxReader.read(write("e.onnx", OnnxBytes.withInitializers(empty))).initializers().get("h").floats());
   }
 
   /** A graph field given twice is one graph, as protobuf merges it: the nodes and initializers of both, in order. */
