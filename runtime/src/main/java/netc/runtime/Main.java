@@ -301,6 +301,8 @@ public final class Main {
         return "error: out of memory: " + e.getMessage() + ": raise it with -Xmx"
             + (w.bytes() >= Runtime.getRuntime().maxMemory() ? "" : " (or run fewer threads, --threads)");
       }
+      // netc's own, wrapping the JVM's, names the file and what it needed (an image too large to decode in this heap)
+      if (e.getCause() instanceof OutOfMemoryError) return "error: " + BadInputException.oneLine(e.getMessage());
       return "error: " + file + ": out of memory (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise it with -Xmx)";
     }
     return "error: " + file + ": internal error: " + e + INTERNAL;

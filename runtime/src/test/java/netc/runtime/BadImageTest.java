@@ -647,6 +647,10 @@ class BadImageTest {
     String out = Files.readString(f.resolveSibling("decode.log")).strip();
     assertTrue(ended, "the decoding JVM ends: " + out);
     assertTrue(out.matches(java.util.regex.Pattern.quote(f + ": decoding the image of 4000x4000 needs more memory than this JVM may use (") + "\\d+ MB; raise it with -Xmx\\)"), out);
+    // the compiled jar's command line prints that message, not its own of the JVM's out-of-memory
+    OutOfMemoryError named = new OutOfMemoryError(out);
+    named.initCause(new OutOfMemoryError("Java heap space"));
+    assertEquals("error: " + out, Main.errorLine(f.toString(), named));
   }
 
   /** Decodes the file named by its argument, printing the message of a refusal (a test's JVM of a given heap). */

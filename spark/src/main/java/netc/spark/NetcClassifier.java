@@ -868,7 +868,11 @@ public final class NetcClassifier {
       } catch (BadInputException e) {
         return e.getMessage();
       } catch (OutOfMemoryError e) {
-        return path + ": out of memory decoding the image (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise the executor's memory)";
+        // netc's own, wrapping the JVM's, says the image's size; -Xmx is the executor's memory here
+        String what = e.getCause() instanceof OutOfMemoryError ? BadInputException.oneLine(e.getMessage()).replace("raise it with -Xmx", "raise"
+            + " the executor's memory") : path + ": out of memory decoding the image (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; raise"
+            + " the executor's memory)";
+        return what;
       } catch (RuntimeException e) {
         // a decoder's own failure on a file netc's checks let through: the other images go on
         return path + ": internal error: " + e + " (a netc bug; please report it)";
