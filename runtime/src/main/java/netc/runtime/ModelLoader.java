@@ -84,7 +84,7 @@ final class ModelLoader {
     List<URL> found = resources(loader, properties);
     if (found.isEmpty()) {
       Map<String, List<URL>> models = declared(loader);
-      if (models.isEmpty()) refuseLegacy(loader.getResource(LEGACY_PROPERTIES), null);
+      if (models.isEmpty()) refuseLegacy(loader instanceof ModelClassLoader own ? own.findResource(LEGACY_PROPERTIES) : loader.getResource(LEGACY_PROPERTIES), null);
       throw new BadInputException("no compiled model named " + name + " on the class path"
           + (models.isEmpty() ? "" : " (there is " + describe(models) + ")"));
     }
@@ -335,13 +335,9 @@ final class ModelLoader {
       if (!name.startsWith("netc.models.")) return super.loadClass(name, resolve);
       synchronized (getClassLoadingLock(name)) {
         Class<?> c = findLoadedClass(name);
-        if (c == null) {
-          try {
-            c = findClass(name);
-          } catch (ClassNotFoundException e) {
-            c = super.loadClass(name, false);
-          }
-        }
+        // the jar's own alone, as its resources: a jar whose model class was stripped (a shading tool's minimizeJar;
+        // the class is loaded by name) took the class path's model of the same name, and with it that model's weights
+        if (c == null) c = findClass(name);
         if (resolve) resolveClass(c);
         return c;
       }

@@ -142,6 +142,19 @@ class ModelJarTest {
       assertNull(own.getResource(FOLDER + "labels.txt"), "another jar's labels");
       assertNotNull(own.getResource(FOLDER + "model.properties"), "its own");
     }
+    // nor its class: a jar without it (stripped by a shading tool) took the class path's JarModel, here the tests'
+    Path classless = dir.resolve("classless.jar");
+    try (java.util.zip.ZipFile from = new java.util.zip.ZipFile(other.toFile());
+        java.util.zip.ZipOutputStream to = new java.util.zip.ZipOutputStream(Files.newOutputStream(classless))) {
+      for (java.util.zip.ZipEntry entry : java.util.Collections.list(from.entries())) {
+        if (entry.getName().endsWith(".class")) continue;
+        to.putNextEntry(new java.util.zip.ZipEntry(entry.getName()));
+        to.write(from.getInputStream(entry).readAllBytes());
+      }
+    }
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(classless, 1));
+    assertEquals("cannot load the compiled model jartest (class " + JarModel.class.getName() + "): java.lang.ClassNotFoundException: "
+        + JarModel.class.getName(), e.getMessage());
   }
 
   /**
