@@ -699,7 +699,7 @@ public abstract class CompiledModel implements AutoCloseable {
    *     {@link #PIXEL_CHECK}. Also when {@code output} is {@code input}, the same array: an image's outputs
    *     are written while the images after it, on this thread or on the pool's, are still to be read, so
    *     they would be read overwritten (for {@link #predictNhwc}, which copies its input first, they may be). Also when
-   *     an input value is NaN or infinite, naming its place: the outputs it reaches would be
+   *     an input value is NaN or infinite, naming its place (the outputs it reaches would be NaN or infinite)
    * @throws IllegalStateException when the model was closed
    * @throws java.util.concurrent.CancellationException when the calling thread was interrupted (see the class's "Cancelling")
    */

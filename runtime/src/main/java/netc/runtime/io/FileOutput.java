@@ -472,8 +472,10 @@ public final class FileOutput {
    * {@link #unregisterTemporary} (Ctrl-C, SIGTERM, System.exit). The hook is added with the first one.
    */
   public static void registerTemporary(Path fileOrFolder) {
-    addHook();
-    TEMPORARY.add(fileOrFolder);
+    synchronized (HOOKED) { // with the hook's add: removeHookIfIdle between the two would leave it registered with no hook
+      addHook();
+      TEMPORARY.add(fileOrFolder);
+    }
   }
 
   /** Adds the shutdown hook that deletes the registered temporary files and folders, once (again after {@link #removeHookIfIdle}). */
