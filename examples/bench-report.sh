@@ -3,8 +3,9 @@
 # sustained phase comes after the paired ratios were printed).
 #   bench_report LABEL OUT ERR EXIT [WHAT]   (WHAT, e.g. "at batch 8", goes into the FAILED line)
 # prints, the first time, the bench's "netc kernels: ...; cpu: ..." line and its "transparent huge pages:
-# ..." part (what the figures were measured on); then the bench's error output (to stderr, each line after LABEL); then either its warnings and
-# its last three lines (the paired ratios, the sustained ratio, the after-idle ratio) or, when EXIT is
+# ..." part (what the figures were measured on); then the bench's error output (to stderr, each line after LABEL); then either its warnings,
+# notes, peak probes, ONNX Runtime's native library, each engine's median (GFLOP/s, % of peak) and its last three lines (the paired
+# ratios, the sustained ratio, the after-idle ratio) or, when EXIT is
 # not 0, a FAILED line and no ratio, setting status=1.
 bench_header=
 bench_report() {
@@ -22,6 +23,9 @@ bench_report() {
     return
   fi
   # (indented lines are -Dnetc.bench.debug's: each idle gap, each call's place in a block; not results)
-  awk '/^(warning: |note: )/ { print; next } /^  / { next } { n++; last[n % 3] = $0 } END { for (i = n - 2; i <= n; i++) if (i > 0) print last[i % 3] }' \
+  # each engine's median with its GFLOP/s and % of the measured peak, the peak probes (of the width netc's kernels use) and
+  # the native library ONNX Runtime loaded (build/ort-avx2's, or the stock one, whose AVX-512 kernels an AVX-512 host runs)
+  awk '/^(warning: |note: |measured FP32 peak|onnxruntime .*native library: )/ { print; next } /^(netc|onnxruntime) +median / { print; next }
+       /^  / { next } { n++; last[n % 3] = $0 } END { for (i = n - 2; i <= n; i++) if (i > 0) print last[i % 3] }' \
     "$out" | sed "s/^/$label: /"
 }

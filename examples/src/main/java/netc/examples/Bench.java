@@ -155,6 +155,8 @@ public final class Bench {
         t0 = System.nanoTime();
         netc.predict(x, batch, y);
         double netcFirst = (System.nanoTime() - t0) / 1e6;
+        String weakGuard = inputsIndistinct(netc, xs, y);
+        if (weakGuard != null) System.out.println(weakGuard);
 
         double macs = graph.macs() * (double) batch;
         // the multiply-adds netc's steps compute: fewer than the direct count where Winograd runs (0: not counted)
@@ -220,7 +222,8 @@ public final class Bench {
         double worst = 0; // netc alone: the largest |difference| of a timed call from the reference
         for (int i = 0; i < runs; i++) {
           // each pair in turn starts with either engine, so a drift within a pair favours neither
-          boolean ortFirst = ort != null && i % 4 >= 2; // input i % 2: either engine goes first with either input
+          // by pairs, ABBA: either engine first with either input (input i % 2), and as often (an even number of runs)
+          boolean ortFirst = ort != null && (i % 4 == 1 || i % 4 == 2);
           int input = i % 2;
           if (ort != null) ort.use(input);
           Arrays.fill(y, Float.NaN); // outside the timing and before the idle wait
@@ -471,6 +474,26 @@ public final class Bench {
    * ({@link #peakShare}). {@code doneMacs}: the multiply-adds it computes, NaN or 0 when not known
    * (onnxruntime); {@code peak} NaN: no share given.
    */
+  /**
+   * A warning where the two inputs' outputs are within the check's tolerance of each other (1e-4 of max|output|): a call
+   * answering from a workspace's earlier values (a skipped step, a race) would then pass the check, which two inputs
+   * were taken to catch; a network whose answer hardly depends on its input (random batch-norm statistics let the signal
+   * fade with depth) shows it. Null where they differ. {@code first} holds the answer to {@code xs[0]}.
+   */
+  static String inputsIndistinct(CompiledModel netc, float[][] xs, float[] first) {
+    float[] second = new float[first.length];
+    netc.predict(xs[1], first.length / netc.outputSize(), second);
+    double max = 0, diff = 0;
+    for (int i = 0; i < first.length; i++) {
+      max = Math.max(max, Math.abs(first[i]));
+      diff = Math.max(diff, Math.abs(first[i] - second[i]));
+    }
+    if (diff > 1e-4 * max) return null;
+    return String.format(java.util.Locale.ROOT, "warning: the two inputs' outputs differ by %.2g of max |output| %.3g, within the check's 1e-4: a"
+        + " call answering the other input would pass it (does the network's answer depend on its input? random batch-norm statistics"
+        + " let it fade)", max == 0 ? 0 : diff / max, max);
+  }
+
   private static void report(String engine, double median, double[] all, int batch, double macs, double doneMacs, double peak) {
     double[] s = all.clone();
     Arrays.sort(s);

@@ -1,6 +1,7 @@
 package netc.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -203,6 +204,33 @@ class BenchTest {
     assertTrue(out.contains("note: " + weights + " holds random weights (its metadata says so: not trained, not ImageNet's): the model's"
         + " answers mean nothing\n"), out);
     assertTrue(out.contains("warning: " + weights + " has 1 tensor the spec does not use: extra.weight\n"), out);
+    assertFalse(out.contains("the two inputs' outputs differ by"), out);
+  }
+
+  /**
+   * A network whose answer does not depend on its input (every weight 0, the biases left): the bench warns that its check,
+   * which two inputs were taken to give teeth, would pass a call answering the other input.
+   */
+  @Test
+  void aNetworkWhoseAnswerIgnoresItsInputIsWarnedOf(@TempDir Path dir) throws Exception {
+    netc.ir.Graph graph = netc.onnx.ModelSource.load("../examples/smallnet.net", java.util.Map.of(), List.of()).graph();
+    java.util.Map<String, netc.runtime.Tensor> tensors = new java.util.LinkedHashMap<>(netc.weights.SyntheticWeights.generate(graph, 3));
+    tensors.replaceAll((name, t) -> name.endsWith(".weight") ? netc.runtime.Tensor.zeros(t.shape()) : t);
+    Path weights = dir.resolve("flat.safetensors");
+    netc.runtime.io.Safetensors.write(weights, tensors, java.util.Map.of());
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream old = System.out;
+    int status;
+    try {
+      System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+      status = Bench.run(new String[] {"../examples/smallnet.net", "--weights", weights.toString(), "--runs", "2", "--warmup", "1",
+          "--warmup-seconds", "0", "--threads", "1"}, System.out);
+    } finally {
+      System.setOut(old);
+    }
+    String out = bytes.toString(StandardCharsets.UTF_8);
+    assertEquals(0, status, out);
+    assertTrue(out.contains("warning: the two inputs' outputs differ by 0.0 of max |output| 0.110, within the check's 1e-4"), out);
   }
 
   /** --sustained times both engines' calls in a row: without --onnx it would be taken and ignored, so it is refused (1, off, is not). */
