@@ -3,7 +3,8 @@
 # non-trivial batch-norm statistics, opset 13, dynamic batch; exported once into build/onnx/ by
 # weights/export_onnx_classifier.py, which needs Debian's python3-torch, -torchvision and -onnx),
 # netc's logits against torch's at batch 2 (error over max |logit|, must be <= 1e-4) and
-# ./netc bench against ONNX Runtime at batch 1, 2 threads (its last three lines: the paired ratios,
+# ./netc bench against ONNX Runtime at batch 1, 2 threads (its peak probes, the ONNX Runtime library loaded, each
+# engine's median with its GFLOP/s and share of the peak, and its last three lines: the paired ratios,
 # the sustained ratio and the after-idle one; its warning if netc allocated in its timed calls, its note
 # if an idle wait gave up; and any warning of the jar's own run), after the bench's "netc kernels: ...;
 # cpu: ..." line, once. A model whose parity fails (compare.py's error line, or its line with the error

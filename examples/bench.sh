@@ -2,9 +2,10 @@
 # Reproduces the README's results table: netc against ONNX Runtime on torchvision ResNet-18/50/101
 # (seeded random weights, exported as safetensors and ONNX from the same model), batch 1 and 8,
 # 2 threads. Needs Debian's python3-torch and python3-torchvision for the export (done once, into
-# build/bench/). Prints three lines per configuration: the paired ratios' spread, the sustained
-# ratio and the after-idle ratio (the last line of ./netc bench), and the bench's warning if netc allocated
-# in its timed calls (a kernel running without C2's intrinsics: those times are not netc's usual ones).
+# build/bench/). Prints per configuration the peak probes (of the width netc's kernels use), the ONNX Runtime
+# library loaded, each engine's median with its GFLOP/s and share of the peak, then three lines: the paired ratios'
+# spread, the sustained ratio and the after-idle ratio (the last line of ./netc bench); and the bench's warnings (netc
+# allocating in its timed calls: a kernel running without C2's intrinsics, whose times are not netc's usual ones).
 # First, once, the bench's "netc kernels: ...; cpu: ..." line (the width and the CPU the table is from).
 # A bench that fails (its outputs disagree with ONNX Runtime's in any phase) prints its error and a
 # "FAILED" line instead of its ratios, and the script exits 1 after the other configurations.

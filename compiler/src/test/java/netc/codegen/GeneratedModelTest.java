@@ -726,9 +726,9 @@ class GeneratedModelTest {
   /**
    * Flat values whose padded storage (a multiple of 16 floats) is longer than what their producer
    * writes: a flatten of the caller's input (a plain copy of 9 floats in 16), of a 5x3x3 map (a plain
-   * copy of 45 floats in 48) and of a softmax over the input's 5 channels (45 in 48), and a softmax
+   * copy of 45 floats in 48) and of a softmax over a 1x1 conv's 5 channels (45 in 48), and a softmax
    * over 20 values (20 in 32). The fc after each reads whole blocks of 16, multiplying the tail by zero
-   * weights. The last fc is wide enough that the memory plan puts it over that tail: on a NaN image it
+   * weights. The last fc is wide enough that the memory plan puts it over that tail: on an image its layers overflow to NaN it
    * writes NaN there, nothing else writes those floats before the next call's fc reads them, and
    * 0 x NaN = NaN made every later call's output NaN.
    */
@@ -803,7 +803,7 @@ class GeneratedModelTest {
         System.arraycopy(clean.data(), 0, batch.data(), per, 4 * per);
         Tensor all = model.predict(batch), rest = Tensor.zeros(4, out.size());
         System.arraycopy(all.data(), out.size(), rest.data(), 0, 4 * out.size());
-        assertClose(Interpreter.run(g, params, clean), rest, 1e-4, what + ", images 2-5 of a batch after a NaN image");
+        assertClose(Interpreter.run(g, params, clean), rest, 1e-4, what + ", images 2-5 of a batch after an overflowing image");
       }
     }
   }

@@ -470,11 +470,6 @@ public final class Bench {
   }
 
   /**
-   * An engine's line: its median and spread, GFLOP/s on the direct count, and its share of the peak
-   * ({@link #peakShare}). {@code doneMacs}: the multiply-adds it computes, NaN or 0 when not known
-   * (onnxruntime); {@code peak} NaN: no share given.
-   */
-  /**
    * A warning where the two inputs' outputs are within the check's tolerance of each other (1e-4 of max|output|): a call
    * answering from a workspace's earlier values (a skipped step, a race) would then pass the check, which two inputs
    * were taken to catch; a network whose answer hardly depends on its input (random batch-norm statistics let the signal
@@ -494,6 +489,11 @@ public final class Bench {
         + " let it fade)", max == 0 ? 0 : diff / max, max);
   }
 
+  /**
+   * An engine's line: its median and spread, GFLOP/s on the direct count, and its share of the peak
+   * ({@link #peakShare}). {@code doneMacs}: the multiply-adds it computes, NaN or 0 when not known
+   * (onnxruntime); {@code peak} NaN: no share given.
+   */
   private static void report(String engine, double median, double[] all, int batch, double macs, double doneMacs, double peak) {
     double[] s = all.clone();
     Arrays.sort(s);

@@ -318,8 +318,8 @@ final class ModelLoader {
 
   /**
    * A compiled jar's own loader: the runtime and the JDK come from the parent (one runtime for all
-   * models), a model's classes and resources from the jar first, so a same-named model elsewhere on
-   * the caller's class path cannot stand in for it.
+   * models), a model's classes and resources from the jar alone, so a same-named model elsewhere on
+   * the caller's class path cannot stand in for it, nor for a part the jar lacks.
    */
   static final class ModelClassLoader extends URLClassLoader {
     static {
