@@ -109,7 +109,7 @@ final class ModelLoader {
       throw new BadInputException("cannot read " + found.get(0) + ": " + e.getMessage(), e);
     }
     checkAbi(p, found.get(0));
-    return instantiate(loader, name, p, threads);
+    return instantiate(loader, name, p, threads, container(found.get(0)));
   }
 
   /**
@@ -202,7 +202,7 @@ final class ModelLoader {
   }
 
   /** Runs the generated constructor, which reads the weights; its failures keep their cause. */
-  private static CompiledModel instantiate(ClassLoader loader, String name, Properties p, int threads) {
+  private static CompiledModel instantiate(ClassLoader loader, String name, Properties p, int threads, String where) {
     String className = p.getProperty("class");
     if (className == null) throw new BadInputException("the compiled model " + name + " is damaged: its model.properties names no class");
     try {
@@ -230,6 +230,8 @@ final class ModelLoader {
       throw new IllegalStateException("cannot load the compiled model " + name + ": " + cause, cause);
     } catch (OutOfMemoryError oom) {
       throw outOfMemory(name, p, oom);
+    } catch (ClassNotFoundException e) { // not in its jar (a shading tool's minimizeJar drops a class loaded by name)
+      throw new BadInputException(where + ": damaged model: the class " + className + " its model.properties names is not in it", e);
     } catch (ReflectiveOperationException | LinkageError e) {
       throw new BadInputException("cannot load the compiled model " + name + " (class " + className + "): " + e, e);
     }

@@ -153,8 +153,8 @@ class ModelJarTest {
       }
     }
     e = assertThrows(BadInputException.class, () -> CompiledModel.load(classless, 1));
-    assertEquals("cannot load the compiled model jartest (class " + JarModel.class.getName() + "): java.lang.ClassNotFoundException: "
-        + JarModel.class.getName(), e.getMessage());
+    assertEquals(classless.toUri().toURL() + ": damaged model: the class " + JarModel.class.getName() + " its model.properties names is not in it",
+        e.getMessage());
   }
 
   /**
