@@ -1263,6 +1263,15 @@ public final class OnnxImporter {
    * Whether a Reshape to {@code target} keeps the batch first and the {@code features} of each image
    * flat: [batch, 0 or the model's fixed batch, -1 or features], or [-1, features].
    */
+  /**
+   * Whether a Reshape target's first value keeps the batch: the batch size itself (a dynamic one, as shape values carry
+   * it), 0 (copy the dim), or the model's fixed batch (an export with input [1, 3, 224, 224] and its shapes folded writes
+   * [1, C, 1, 1] for a gate and [1, 2, 58, 28, 28] for a shuffle, refused before, where the dynamic forms imported).
+   */
+  private boolean batchFirst(long v) {
+    return v == ShapeValues.BATCH || v == 0 || fixedBatch > 0 && v == fixedBatch;
+  }
+
   private static boolean flatTarget(long[] target, long features, long fixedBatch) {
     boolean batchFirst = target.length == 2 && (target[0] == ShapeValues.BATCH || target[0] == 0 || fixedBatch > 0 && target[0] == fixedBatch);
     return target.length == 2 && ((batchFirst && (target[1] == -1 || target[1] == features)) || (target[0] == -1 && target[1] == features));
@@ -1622,14 +1631,14 @@ public final class OnnxImporter {
   private String channelShuffle(OnnxNode n, int[] in, long[] target, Body body) {
     String message = "netc expresses a Reshape to 5 axes only as the first of a channel shuffle (Reshape to [batch, groups, C / groups, H, W], "
         + "Transpose with perm [0, 2, 1, 3, 4], Reshape to [batch, C, H, W])";
-    boolean split = (target[0] == ShapeValues.BATCH || target[0] == 0) && target[1] > 0 && target[2] > 0 && target[1] * target[2] == in[0]
+    boolean split = batchFirst(target[0]) && target[1] > 0 && target[2] > 0 && target[1] * target[2] == in[0]
         && target[3] == in[1] && target[4] == in[2];
     OnnxNode transpose = split ? only(n.outputs().get(0)) : null;
     long[] perm = transpose == null || !transpose.opType().equals("Transpose") ? null : longsAttr(transpose, "perm", null);
     OnnxNode back = perm != null && Arrays.equals(perm, new long[] {0, 2, 1, 3, 4}) ? only(transpose.outputs().get(0)) : null;
     long[] to = back != null && back.opType().equals("Reshape") && back.inputs().size() > 1 ? shapeValues.value(back.inputs().get(1)) : null;
     if (to != null) ShapeValues.refuseZeroSizeReshape(back, to, typed(back, "allowzero", OnnxAttribute.INT), this::fail);
-    boolean whole = to != null && to.length == 4 && (to[0] == ShapeValues.BATCH || to[0] == 0 || to[0] == -1 && to[1] == in[0])
+    boolean whole = to != null && to.length == 4 && (batchFirst(to[0]) || to[0] == -1 && to[1] == in[0])
         && (to[1] == in[0] || to[1] == -1) && to[2] == in[1] && to[3] == in[2];
     if (!whole) throw unsupportedAttributes(n, message);
     if (!emitted.add(transpose) || !emitted.add(back)) throw fail(node(back) + " is reached again from its own output: the graph has a cycle");
@@ -1669,7 +1678,7 @@ public final class OnnxImporter {
           // one to two axes, the batch first, keeps [batch, K] (a classifier's logits reshaped at the end): no way back;
           // whether its K fits, the Reshape checks where it is written
           long[] target = n.inputs().size() < 2 ? null : shapeValues.valueIfKnown(n.inputs().get(1));
-          boolean flat = target != null && target.length == 2 && (target[0] == ShapeValues.BATCH || target[0] == 0 || target[0] == -1 && target[1] > 0);
+          boolean flat = target != null && target.length == 2 && (batchFirst(target[0]) || target[0] == -1 && target[1] > 0);
           if (!flat) return true; // whether to [batch, C, 1, 1]: vectorBack checks, with a message when not
           t = n.outputs().get(0);
         }
@@ -1701,7 +1710,7 @@ public final class OnnxImporter {
       if (target != null) ShapeValues.refuseZeroSizeReshape(n, target, typed(n, "allowzero", OnnxAttribute.INT), this::fail);
       if (rank == 2 && target != null && flatTarget(target, in[0], fixedBatch)) return back(n, x, body, "keeps [batch, " + in[0] + "]", Held.VECTOR);
       boolean back = target != null && (target.length == 3 || target.length == 4)
-          && ((target[0] == ShapeValues.BATCH || target[0] == 0) && (target[1] == in[0] || target[1] == -1) || target[0] == -1 && target[1] == in[0])
+          && (batchFirst(target[0]) && (target[1] == in[0] || target[1] == -1) || target[0] == -1 && target[1] == in[0])
           && Arrays.stream(target, 2, target.length).allMatch(d -> d == 1);
       if (!back) {
         throw unsupportedAttributes(n, "netc expresses a Reshape of a gate's vector of " + in[0] + " back to [batch, " + in[0] + ", 1, 1], not to "

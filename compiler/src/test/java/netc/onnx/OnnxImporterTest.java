@@ -1704,6 +1704,28 @@ class OnnxImporterTest {
   }
 
   /**
+   * A model exported with a fixed batch of 1 and its shapes folded writes its Reshape targets with a 1 first: a channel
+   * shuffle's [1, 2, 1, 4, 4] and [1, 2, 4, 4] are the dynamic export's [batch, ...] (refused, where those imported).
+   */
+  @Test
+  void aFixedBatchOfOnesReshapesAreTheBatchs() {
+    List<byte[]> nodes = List.of(
+        OnnxBytes.node("/u/Reshape", "Reshape", List.of("x", "five"), List.of("v")),
+        OnnxBytes.node("/u/Transpose", "Transpose", List.of("v"), List.of("t"), OnnxBytes.ints("perm", 0, 2, 1, 3, 4)),
+        OnnxBytes.node("/u/Reshape_1", "Reshape", List.of("t", "four"), List.of("y")));
+    List<byte[]> constants = List.of(int64s("five", 1, 2, 1, 4, 4), int64s("four", 1, 2, 4, 4));
+    byte[] graph = OnnxBytes.message(out -> {
+      for (byte[] n : nodes) out.writeByteArray(1, n);
+      for (byte[] t : constants) out.writeByteArray(5, t);
+      out.writeByteArray(11, OnnxBytes.valueInfo("x", new long[] {1, 2, 4, 4}));
+      out.writeByteArray(12, OnnxBytes.valueInfo("y", new long[0]));
+    });
+    OnnxImporter.Result r = OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(graph)));
+    assertTrue(r.spec().endsWith("u: channel_shuffle(2)  // onnx: /u/Reshape (Reshape), /u/Transpose (Transpose), /u/Reshape_1 (Reshape)\n"), r.spec());
+    assertEquals(Op.CHANNEL_SHUFFLE, build(r).output().op());
+  }
+
+  /**
    * ShuffleNetV2's unit as torch 1.13 exports it: chunk as two Slices of the channels whose split point
    * is computed from the shape ((C + 1) / 2, by Shape, Gather, Add, Div, Mul), a concat, and the shuffle
    * as Reshape to [batch, 2, C / 2, H, W], Transpose, Reshape back: channels() and channel_shuffle().
