@@ -1217,7 +1217,7 @@ public final class OnnxImporter {
     boolean ceil = intAttr(n, "ceil_mode", 0) != 0;
     if (strides.length != 2) throw unsupportedAttributes(n, "strides must have 2 values");
     if (dilations.length != 2 || dilations[0] != 1 || dilations[1] != 1) throw unsupportedAttributes(n, "netc's pooling has no dilation");
-    if (intAttr(n, "storage_order", 0) != 0) throw unsupportedAttributes(n, "netc's max pooling returns no indices");
+    // storage_order says how the Indices output counts (row or column major): refused with that output where it is used
     if (usesExtraOutputs(n)) throw unsupportedAttributes(n, "its indices output is used; netc's max pooling returns no indices");
     boolean avg = n.opType().equals("AveragePool");
     positive(n, strides, "strides");

@@ -74,6 +74,10 @@ class OnnxImporterTest {
         OnnxBytes.ints("strides", 2, 2), OnnxBytes.integer("ceil_mode", 1));
     OnnxImporter.Result r = translate(List.of(max), List.of());
     assertTrue(r.spec().contains("p: maxpool(3, stride = 2, ceil_mode = true)"), r.spec());
+    // storage_order orders the Indices output alone: with that output unused, the same pool (it was refused)
+    byte[] columnMajor = OnnxBytes.node("p", "MaxPool", List.of("x"), List.of("y"), OnnxBytes.ints("kernel_shape", 3, 3),
+        OnnxBytes.ints("strides", 2, 2), OnnxBytes.integer("ceil_mode", 1), OnnxBytes.integer("storage_order", 1));
+    assertEquals(r.spec(), translate(List.of(columnMajor), List.of()).spec());
     assertEquals(2, build(r).output().shape().height()); // ceil((4 - 3) / 2) + 1; floor would give 1
     // a window one past the input, in ceil mode: one output, as torch and ONNX (ceil((4 - 5) / 2 + 1) = 1)
     byte[] wider = OnnxBytes.node("p", "MaxPool", List.of("x"), List.of("y"), OnnxBytes.ints("kernel_shape", 5, 5),
