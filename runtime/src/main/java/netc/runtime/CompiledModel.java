@@ -70,7 +70,7 @@ public abstract class CompiledModel implements AutoCloseable {
   private final Object idleLock = new Object();
   private final List<String> labels;
   private final ModelInfo info;
-  /** Whether the model checks that inputs are [0, 1] pixels (it normalizes them itself); see {@link #checkPixels}. */
+  /** Whether the model checks that inputs are [0, 1] pixels (it normalizes them itself); see {@link #checkInput}. */
   private final boolean pixelInputs;
   /** The input normalization the model computes itself (empty where none), for the pixel check's warning. */
   private final List<Double> inputMean, inputStd;
@@ -179,7 +179,7 @@ public abstract class CompiledModel implements AutoCloseable {
 
   /**
    * Set to false to silence the warning a model that normalizes its input gives once for values far
-   * outside [0, 1], almost always a tensor normalized twice (see {@link #checkPixels}).
+   * outside [0, 1], almost always a tensor normalized twice (see {@link #checkInput}).
    */
   public static final String PIXEL_CHECK = "netc.input.pixelCheck";
 
@@ -752,17 +752,7 @@ public abstract class CompiledModel implements AutoCloseable {
   private void runIn(Workspace[] spaces, float[] input, int batch, float[] output) {
     // an interrupted caller runs nothing: taking the pool would let the workers start images before the first step's check
     cancelIfInterrupted();
-    int values = batch * inputShape[0] * inputShape[1] * inputShape[2];
-    // a NaN or an infinity reaches every output it touches (through a conv, most of them): the answer is NaN with no
-    // word, where the command line refuses such an input; one compare a value, about 0.1% of a resnet18 forward pass
-    int bad = firstNonFinite(input, 0, values);
-    if (bad >= 0) {
-      int per = inputShape[1] * inputShape[2];
-      throw new IllegalArgumentException("input value " + input[bad] + " at [" + bad / (per * inputShape[0]) + ", " + bad / per % inputShape[0]
-          + ", " + bad % per / inputShape[2] + ", " + bad % inputShape[2] + "] (image, channel, row, column): the outputs it reaches would be"
-          + " NaN or infinite; give finite values");
-    }
-    if (pixelInputs && !warnedPixels.get()) checkPixels(input, values);
+    checkInput(input, batch * inputShape[0] * inputShape[1] * inputShape[2]);
     // a model whose steps are all too small to split runs a batch smaller than the pool on its caller: taking the
     // pool would wake the workers to spin 200 ms (netc.spinMicros) for nothing
     if (pool.threads() > 1 && (imagesPerThread(batch) || anyParallelStep()) && pool.tryAcquire()) {
@@ -782,26 +772,33 @@ public abstract class CompiledModel implements AutoCloseable {
   }
 
   /**
-   * A model whose spec normalizes its input ({@code input(..., mean, std)}) computes
-   * {@code (x - mean) / std} itself and expects pixels in [0, 1]. A tensor that was already
-   * normalized (what torchvision's transforms and most ONNX pipelines produce, about -2 to 2.6) gives
-   * a confident wrong answer; so the first value far outside [0, 1] is reported once per model, with
-   * the likely cause, on standard error. The scan reads the input once (about 0.1% of a resnet18
-   * forward pass) and stops once the model has warned.
+   * One pass over the input, two compares a value (about 0.1% of a resnet18 forward pass): a NaN or an infinity is
+   * refused by its place, as it would reach every output it touches (through a conv, most of them) where the command line
+   * refuses such an input; and a model whose spec normalizes its input ({@code input(..., mean, std)}) computes
+   * {@code (x - mean) / std} itself and expects pixels in [0, 1]: a tensor that was already normalized (what torchvision's
+   * transforms and most ONNX pipelines produce, about -2 to 2.6) gives a confident wrong answer, so the first value far
+   * outside [0, 1] is reported once per model, with the likely cause, on standard error.
    */
-  private void checkPixels(float[] input, int n) {
+  private void checkInput(float[] input, int n) {
+    boolean pixels = pixelInputs && !warnedPixels.get();
+    // within [lo, hi] a value is finite, and a pixel where pixels are checked: the one test most values take
+    float lo = pixels ? -PIXEL_SLACK : -Float.MAX_VALUE, hi = pixels ? 1 + PIXEL_SLACK : Float.MAX_VALUE;
     for (int i = 0; i < n; i++) {
       float v = input[i];
-      if (!(v >= -PIXEL_SLACK && v <= 1 + PIXEL_SLACK) && !warnedPixels.getAndSet(true)) {
-        int per = inputShape[1] * inputShape[2], c = i / per % inputShape[0], image = i / (per * inputShape[0]);
-        int y = i % per / inputShape[2], x = i % inputShape[2];
-        System.err.println(pixelWarning(v, image, c, y, x));
-        return;
+      if (v >= lo && v <= hi) continue;
+      int per = inputShape[1] * inputShape[2], c = i / per % inputShape[0], image = i / (per * inputShape[0]);
+      int y = i % per / inputShape[2], x = i % inputShape[2];
+      if (!Float.isFinite(v)) {
+        throw new IllegalArgumentException("input value " + v + " at [" + image + ", " + c + ", " + y + ", " + x + "] (image, channel, row,"
+            + " column): the outputs it reaches would be NaN or infinite; give finite values");
       }
+      if (pixels && !warnedPixels.getAndSet(true)) System.err.println(pixelWarning(v, image, c, y, x));
+      lo = -Float.MAX_VALUE; // warned: finiteness is all that is left to look for
+      hi = Float.MAX_VALUE;
     }
   }
 
-  /** The one-line warning of {@link #checkPixels}. */
+  /** The one-line warning of {@link #checkInput}. */
   final String pixelWarning(float v, int image, int c, int y, int x) {
     return "warning: input value " + v + " at [" + image + ", " + c + ", " + y + ", " + x + "] is far outside [0, 1]: the model "
         + info.name() + " normalizes its input itself (mean " + inputMean + ", std " + inputStd
@@ -809,7 +806,7 @@ public abstract class CompiledModel implements AutoCloseable {
         + ". Said once per model; -D" + PIXEL_CHECK + "=false silences it";
   }
 
-  /** Whether {@link #checkPixels} has warned: once per model. */
+  /** Whether {@link #checkInput} has warned of a pixel: once per model. */
   private final java.util.concurrent.atomic.AtomicBoolean warnedPixels = new java.util.concurrent.atomic.AtomicBoolean();
 
   /** Whether calls look for inputs far outside [0, 1] (a model that normalizes its input; what a test reads). */
