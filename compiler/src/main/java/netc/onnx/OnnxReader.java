@@ -987,33 +987,30 @@ public final class OnnxReader {
   }
 
   private LongList varints(CodedInputStream in, int tag, LongList into, boolean int32, long max, String what) throws IOException {
-    if (WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_VARINT) {
-      addCapped(into, int32 ? in.readInt32() : in.readInt64(), max, what);
-      return into;
-    }
-    expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "repeated integer");
-    int old = in.pushLimit(length(in));
-    while (in.getBytesUntilLimit() > 0) addCapped(into, int32 ? in.readInt32() : in.readInt64(), max, what);
-    in.popLimit(old);
+    eachVarint(in, tag, int32, v -> addCapped(into, v, max, what));
     return into;
   }
 
   /** float16 or bfloat16 bits as int32_data holds them, packed or not, each within 0 to 65535, refused past {@code max} values. */
   private HalfList halves(CodedInputStream in, int tag, HalfList into, long max) throws IOException {
-    int old = -1;
-    if (WireFormat.getTagWireType(tag) != WireFormat.WIRETYPE_VARINT) {
-      expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "repeated integer");
-      old = in.pushLimit(length(in));
-    }
-    // one value unpacked; packed, as many as the field holds, none too
-    for (boolean first = true; old < 0 ? first : in.getBytesUntilLimit() > 0; first = false) {
-      int v = in.readInt32();
+    eachVarint(in, tag, true, v -> {
       if (v < 0 || v > 0xffff) throw fail("in " + where + ": a float16 or bfloat16 tensor has value " + v + " in int32_data at " + into.size + ", outside 0 to 65535");
       if (into.size >= max) throw fail("in " + where + ": more than " + max + " values");
       into.add((char) v);
-    }
-    if (old >= 0) in.popLimit(old);
+    });
     return into;
+  }
+
+  /** Each value of a repeated varint field, packed (none too) or not; int32 values sign-extended as protobuf writes them. */
+  private void eachVarint(CodedInputStream in, int tag, boolean int32, java.util.function.LongConsumer each) throws IOException {
+    if (WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_VARINT) {
+      each.accept(int32 ? in.readInt32() : in.readInt64());
+      return;
+    }
+    expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, "repeated integer");
+    int old = in.pushLimit(length(in));
+    while (in.getBytesUntilLimit() > 0) each.accept(int32 ? in.readInt32() : in.readInt64());
+    in.popLimit(old);
   }
 
   private void addCapped(LongList into, long v, long max, String what) {
