@@ -63,7 +63,7 @@ final class ModelLoader {
     checkThreads(threads);
     Map<String, List<URL>> models = declared(loader);
     if (models.isEmpty()) {
-      refuseLegacy(loader.getResource(LEGACY_PROPERTIES), null);
+      refuseLegacy(resource(loader, LEGACY_PROPERTIES), null);
       throw new BadInputException("no compiled netc model on the class path (no " + MARKER + " resource)");
     }
     if (models.size() > 1) {
@@ -84,7 +84,7 @@ final class ModelLoader {
     List<URL> found = resources(loader, properties);
     if (found.isEmpty()) {
       Map<String, List<URL>> models = declared(loader);
-      if (models.isEmpty()) refuseLegacy(loader instanceof ModelClassLoader own ? own.findResource(LEGACY_PROPERTIES) : loader.getResource(LEGACY_PROPERTIES), null);
+      if (models.isEmpty()) refuseLegacy(resource(loader, LEGACY_PROPERTIES), null);
       throw new BadInputException("no compiled model named " + name + " on the class path"
           + (models.isEmpty() ? "" : " (there is " + describe(models) + ")"));
     }
@@ -137,7 +137,7 @@ final class ModelLoader {
       if (chosen == null) {
         List<String> names = new ArrayList<>(declared(loader).keySet());
         if (names.isEmpty()) {
-          refuseLegacy(loader.findResource(LEGACY_PROPERTIES), jar); // the jar's own, not the class path's
+          refuseLegacy(resource(loader, LEGACY_PROPERTIES), jar); // the jar's own, not the class path's
           throw new BadInputException(jar + ": not a compiled netc model (no " + MARKER + " in it)");
         }
         if (names.size() > 1) throw new BadInputException(jar + " holds " + names.size() + " models " + names + ": name the one to load");
@@ -280,6 +280,11 @@ final class ModelLoader {
       }
     }
     return out;
+  }
+
+  /** {@link #resources}'s one: a model's own loader answers from its jar alone, any other loader from its whole path. */
+  private static URL resource(ClassLoader loader, String name) {
+    return loader instanceof ModelClassLoader own ? own.findResource(name) : loader.getResource(name);
   }
 
   /** A model's own loader answers from its jar alone; any other loader from its whole path. */

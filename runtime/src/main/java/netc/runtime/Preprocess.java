@@ -105,7 +105,6 @@ public final class Preprocess {
   static byte[] readAtMost(java.io.InputStream in, String name, int max) {
     List<byte[]> chunks = new ArrayList<>();
     long total = 0;
-    int last = 0; // bytes in the last chunk
     try {
       for (int size = 1 << 16; ; size = (int) Math.min(size * 2L, 1 << 24)) {
         byte[] chunk = new byte[(int) Math.min(size, max + 1L - total)];
@@ -113,8 +112,7 @@ public final class Preprocess {
         for (int r; n < chunk.length && (r = in.read(chunk, n, chunk.length - n)) >= 0; ) n += r;
         total += n;
         if (total > max) throw new BadInputException(name + ": more than " + max + " bytes: not read as an image");
-        chunks.add(chunk);
-        last = n;
+        chunks.add(n == chunk.length ? chunk : java.util.Arrays.copyOf(chunk, n));
         if (n < chunk.length) break; // the end of the stream
       }
     } catch (IOException e) {
@@ -122,10 +120,9 @@ public final class Preprocess {
     }
     byte[] all = new byte[(int) total];
     int at = 0;
-    for (int i = 0; i < chunks.size(); i++) {
-      int n = i == chunks.size() - 1 ? last : chunks.get(i).length;
-      System.arraycopy(chunks.get(i), 0, all, at, n);
-      at += n;
+    for (byte[] c : chunks) {
+      System.arraycopy(c, 0, all, at, c.length);
+      at += c.length;
     }
     return all;
   }

@@ -22,7 +22,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
 import netc.runtime.BadInputException;
 
 /**
@@ -50,7 +49,11 @@ public final class FileOutput {
    */
   private static final Set<Path> TEMPORARY = ConcurrentHashMap.newKeySet();
 
-  private static final AtomicBoolean HOOKED = new AtomicBoolean();
+  /** Guards the shutdown hook's add and removal, and the registering of a temporary beside them. */
+  private static final Object HOOK_LOCK = new Object();
+
+  /** The shutdown hook while it is on the JVM's list; null when not. */
+  private static volatile Thread hookThread;
 
   /** What writes the file's bytes. */
   public interface Body {
@@ -472,7 +475,7 @@ public final class FileOutput {
    * {@link #unregisterTemporary} (Ctrl-C, SIGTERM, System.exit). The hook is added with the first one.
    */
   public static void registerTemporary(Path fileOrFolder) {
-    synchronized (HOOKED) { // with the hook's add: removeHookIfIdle between the two would leave it registered with no hook
+    synchronized (HOOK_LOCK) { // with the hook's add: removeHookIfIdle between the two would leave it registered with no hook
       addHook();
       TEMPORARY.add(fileOrFolder);
     }
@@ -480,23 +483,19 @@ public final class FileOutput {
 
   /** Adds the shutdown hook that deletes the registered temporary files and folders, once (again after {@link #removeHookIfIdle}). */
   private static void addHook() {
-    if (HOOKED.get()) return;
-    synchronized (HOOKED) {
-      if (HOOKED.get()) return;
+    if (hookThread != null) return;
+    synchronized (HOOK_LOCK) {
+      if (hookThread != null) return;
       Thread hook = new Thread(FileOutput::deleteTemporaries, "netc-delete-temporary-files");
       hook.setContextClassLoader(null); // not the first writer's (a web application's, say), which the JVM's list of hooks would keep
       try {
         Runtime.getRuntime().addShutdownHook(hook);
         hookThread = hook;
-        HOOKED.set(true);
       } catch (IllegalStateException exiting) {
         // the JVM is already exiting: the caller's own cleanup is all there is
       }
     }
   }
-
-  /** The shutdown hook while added. */
-  private static Thread hookThread;
 
   /**
    * Takes the shutdown hook off the JVM's list when no temporary file is registered: the list would keep this
@@ -506,8 +505,8 @@ public final class FileOutput {
    * @return whether no hook is left (false: temporaries are registered, or the JVM is exiting)
    */
   public static boolean removeHookIfIdle() {
-    synchronized (HOOKED) {
-      if (!HOOKED.get()) return true;
+    synchronized (HOOK_LOCK) {
+      if (hookThread == null) return true;
       if (!TEMPORARY.isEmpty()) return false;
       try {
         Runtime.getRuntime().removeShutdownHook(hookThread);
@@ -515,14 +514,13 @@ public final class FileOutput {
         return false;
       }
       hookThread = null;
-      HOOKED.set(false);
       return true;
     }
   }
 
   /** Whether the shutdown hook is on the JVM's list now (what a test reads). */
   static boolean hooked() {
-    return HOOKED.get();
+    return hookThread != null;
   }
 
   /**
