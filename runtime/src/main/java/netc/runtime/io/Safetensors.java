@@ -65,19 +65,22 @@ public final class Safetensors implements TensorSource {
   private static final int MAX_RANK = 8;
 
   /**
-   * The element types of the format. F32, F16, BF16 and F64 convert to float32; the others are known
-   * (a state_dict holds integer buffers) but never read as weights.
+   * The element types of the format, all 22 of the reference implementation's, with their sizes in
+   * bits (F4 and the F6s pack elements across bytes). F32, F16, BF16 and F64 convert to float32; the
+   * others are known (a state_dict holds integer buffers, a quantized checkpoint its scales) so that a
+   * file holding them can be read, but are never read as weights.
    */
   public enum Dtype {
-    F32(4, true), F16(2, true), BF16(2, true), F64(8, true),
-    I64(8, false), I32(4, false), I16(2, false), I8(1, false), U64(8, false), U32(4, false), U16(2, false), U8(1, false),
-    BOOL(1, false), F8_E4M3(1, false), F8_E5M2(1, false);
+    F32(32, true), F16(16, true), BF16(16, true), F64(64, true),
+    I64(64, false), I32(32, false), I16(16, false), I8(8, false), U64(64, false), U32(32, false), U16(16, false), U8(8, false),
+    BOOL(8, false), F8_E4M3(8, false), F8_E5M2(8, false), F8_E8M0(8, false), F8_E4M3FNUZ(8, false), F8_E5M2FNUZ(8, false),
+    F6_E2M3(6, false), F6_E3M2(6, false), F4(4, false), C64(64, false);
 
-    final int bytes;
+    final int bits;
     final boolean floating;
 
-    Dtype(int bytes, boolean floating) {
-      this.bytes = bytes;
+    Dtype(int bits, boolean floating) {
+      this.bits = bits;
       this.floating = floating;
     }
 
@@ -318,9 +321,13 @@ public final class Safetensors implements TensorSource {
       throw bad(file, "tensor '" + name + "' offsets [" + begin + ", " + end + "] lie outside the data section of " + dataSize + " bytes");
     }
     long bytes = byteSize(shape, dtype);
+    if (bytes == -2) {
+      throw bad(file, "tensor '" + name + "' of shape " + Arrays.toString(shape) + " and dtype " + dtype
+          + " does not end on a byte boundary (" + dtype.bits + " bits an element)");
+    }
     if (bytes != end - begin) {
       throw bad(file, "tensor '" + name + "' of shape " + Arrays.toString(shape) + " and dtype " + dtype
-          + " needs " + (bytes < 0 ? "more than " + Long.MAX_VALUE : bytes) + " bytes, its offsets give " + (end - begin));
+          + " needs " + (bytes < 0 ? "more than " + Long.MAX_VALUE / 8 : bytes) + " bytes, its offsets give " + (end - begin));
     }
     return new Entry(name, dtype, shape, begin, end);
   }
@@ -339,12 +346,15 @@ public final class Safetensors implements TensorSource {
     return shape;
   }
 
-  /** The bytes a tensor of this shape and dtype takes, or -1 when that overflows a long. */
+  /**
+   * The bytes a tensor of this shape and dtype takes; -1 when that overflows a long, -2 when its
+   * elements end inside a byte (sub-byte types), which the reference implementation refuses too.
+   */
   static long byteSize(int[] shape, Dtype dtype) {
     try {
-      long bytes = dtype.bytes;
-      for (int d : shape) bytes = Math.multiplyExact(bytes, d);
-      return bytes;
+      long bits = dtype.bits;
+      for (int d : shape) bits = Math.multiplyExact(bits, d);
+      return bits % 8 == 0 ? bits / 8 : -2;
     } catch (ArithmeticException e) {
       return -1;
     }
@@ -488,7 +498,7 @@ public final class Safetensors implements TensorSource {
 
   /** Reads and converts the tensor {@code e} from {@code src}, a chunk at a time. */
   private void read(Source src, Entry e, float[] out) throws IOException {
-    int size = e.dtype().bytes;
+    int size = e.dtype().bits / 8; // a float type: whole bytes
     int per = Math.max(1, chunkBytes / size); // whole elements per chunk, wherever the tensor starts
     ByteBuffer chunk = ByteBuffer.allocate((int) Math.min((long) per * size, (long) out.length * size)).order(ByteOrder.LITTLE_ENDIAN);
     chunks(out.length, per, (done, count) -> {

@@ -132,6 +132,26 @@ class SafetensorsTest {
   }
 
   @Test
+  void everyDtypeOfTheFormatIsListedAndSubByteTensorsEndOnAByte() {
+    // a quantized checkpoint: its float weights beside scales and packed codes of the newer dtypes
+    String header = "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+        + "\"scale\":{\"dtype\":\"F8_E8M0\",\"shape\":[2],\"data_offsets\":[8,10]},"
+        + "\"codes\":{\"dtype\":\"F4\",\"shape\":[2,3],\"data_offsets\":[10,13]},"
+        + "\"six\":{\"dtype\":\"F6_E2M3\",\"shape\":[4],\"data_offsets\":[13,16]},"
+        + "\"z\":{\"dtype\":\"C64\",\"shape\":[1],\"data_offsets\":[16,24]}}";
+    ByteBuffer data = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).putFloat(-2f);
+    Safetensors s = Safetensors.parse("w", file(header, data.array()), null);
+    assertArrayEquals(new float[] {1.5f, -2f}, s.floats("w"));
+    assertEquals(Safetensors.Dtype.F4, s.entries().get("codes").dtype());
+    assertEquals("w: tensor 'scale' has dtype F8_E8M0, expected a float type",
+        assertThrows(BadInputException.class, () -> s.floats("scale")).getMessage());
+    // three 4-bit codes end inside their second byte: the reference implementation refuses that too
+    String odd = "{\"codes\":{\"dtype\":\"F4\",\"shape\":[3],\"data_offsets\":[0,2]}}";
+    assertEquals("w: tensor 'codes' of shape [3] and dtype F4 does not end on a byte boundary (4 bits an element)",
+        assertThrows(BadInputException.class, () -> Safetensors.parse("w", file(odd, new byte[2]), null)).getMessage());
+  }
+
+  @Test
   void corruptFilesGiveClearErrors() {
     assertEquals("w.safetensors: file of 3 bytes is too short for a header", error(ByteBuffer.wrap(new byte[3])));
     ByteBuffer huge = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(1L << 40);
@@ -178,11 +198,11 @@ class SafetensorsTest {
     assertEquals("w.safetensors: tensor 'a' has no dtype", error(file("{\"a\":{\"shape\":[2],\"data_offsets\":[0,2]}}", new byte[2])));
     // a product that overflows a long is refused from the header alone: nothing of that size is ever allocated
     assertEquals("w.safetensors: tensor 'a' of shape [2147483647, 2147483647, 2147483647] and dtype F64 needs more than "
-        + Long.MAX_VALUE + " bytes, its offsets give 16",
+        + Long.MAX_VALUE / 8 + " bytes, its offsets give 16",
         error(file("{\"a\":{\"dtype\":\"F64\",\"shape\":[2147483647,2147483647,2147483647],\"data_offsets\":[0,16]}}", new byte[16])));
     // 2^62 elements of 4 bytes overflow only in the byte count
     assertTrue(error(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647,2],\"data_offsets\":[0,16]}}", new byte[16]))
-        .contains("needs more than " + Long.MAX_VALUE + " bytes"));
+        .contains("needs more than " + Long.MAX_VALUE / 8 + " bytes"));
     assertEquals("w.safetensors: tensor 'a' has an invalid dimension -1",
         error(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", new byte[4])));
     assertEquals("w.safetensors: tensor 'a' has an invalid dimension 2.5",
