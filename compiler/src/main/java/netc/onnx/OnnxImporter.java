@@ -80,10 +80,10 @@ public final class OnnxImporter {
     this.preparation = preparation;
     Set<String> graphInputs = new HashSet<>();
     for (OnnxModel.ValueInfo v : model.inputs()) graphInputs.add(v.name());
-    for (OnnxNode n : splitParts(denseConcats(model.nodes()))) {
+    List<OnnxNode> nodes = splitParts(denseConcats(model.nodes()));
+    for (OnnxNode n : nodes) {
       if (n.outputs().isEmpty() || n.outputs().get(0).isEmpty()) throw fail(node(n) + " has no output");
       checkInputs(n);
-      for (String in : n.inputs()) if (!in.isEmpty()) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
       for (String out : n.outputs()) {
         if (out.isEmpty()) continue;
         boolean initializer = model.initializers().containsKey(out), input = graphInputs.contains(out);
@@ -95,8 +95,39 @@ public final class OnnxImporter {
     }
     if (model.outputs().size() != 1) throw fail("the graph has " + model.outputs().size() + " outputs; netc compiles networks with one");
     this.output = model.outputs().get(0).name();
+    if (!producers.containsKey(output) && !graphInputs.contains(output)) {
+      throw fail("the graph's output " + OnnxReader.quote(output) + " is computed by no node"
+          + (model.initializers().containsKey(output) ? ": it is an initializer, a constant" : ""));
+    }
+    Set<OnnxNode> live = live(output);
+    for (OnnxNode n : nodes) {
+      if (!live.contains(n)) {
+        if (!splitParts.containsKey(n)) unused.add(n); // a Split's unread part is a part, not a node of the file
+        continue;
+      }
+      for (String in : n.inputs()) if (!in.isEmpty()) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
+    }
     this.shapeValues = new ShapeValues(model, producers, shapes, held::containsKey, this::fail);
   }
+
+  /**
+   * The nodes the graph's output depends on, through any of their inputs. The others compute what
+   * nothing reads (an exporter's leftovers, a head cut off by editing the graph): they are left out,
+   * as ONNX Runtime leaves them out, and named in the spec's header ({@link #unused}); read, the one
+   * reading the running tensor looked like the path of a fork that never joins.
+   */
+  private Set<OnnxNode> live(String out) {
+    Set<OnnxNode> live = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(out));
+    while (!todo.isEmpty()) {
+      OnnxNode n = producers.get(todo.pop());
+      if (n != null && live.add(n)) for (String in : n.inputs()) if (!in.isEmpty()) todo.push(in);
+    }
+    return live;
+  }
+
+  /** Nodes nothing on the way to the output reads ({@link #live}), in the file's order. */
+  private final List<OnnxNode> unused = new ArrayList<>();
 
   /**
    * Inputs of the operators the importer reads, from the ONNX operator specification (the fewest of any
@@ -301,6 +332,12 @@ public final class OnnxImporter {
     StringBuilder spec = new StringBuilder();
     spec.append("// Imported by netc import from ").append(BadInputException.oneLine(model.path().getFileName().toString()))
         .append(" (ONNX opset ").append(model.opset()).append("); each layer names the ONNX node it comes from.\n");
+    if (!unused.isEmpty()) {
+      List<String> names = new ArrayList<>();
+      for (OnnxNode n : unused.subList(0, Math.min(unused.size(), 10))) names.add(BadInputException.oneLine(n.describe()));
+      spec.append("// Left out: ").append(unused.size()).append(unused.size() == 1 ? " node" : " nodes").append(" whose output the graph's output does not read: ")
+          .append(String.join(", ", names)).append(unused.size() > 10 ? ", ..." : "").append(".\n");
+    }
     spec.append(inputLine).append("\n\n");
     for (String line : body.lines) spec.append(line).append('\n');
     return new Result(spec.toString(), body.weights);

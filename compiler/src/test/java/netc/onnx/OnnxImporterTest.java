@@ -2,6 +2,7 @@ package netc.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -179,8 +180,8 @@ class OnnxImporterTest {
         OnnxBytes.node("a", "Relu", List.of("x"), List.of("a")),
         OnnxBytes.node("b", "Sigmoid", List.of("x"), List.of("b")),
         OnnxBytes.node("c", "Tanh", List.of("x"), List.of("c")));
-    // paths that never join: the first one found is named
-    assertEquals("m.onnx: tensor 'a' is computed but never used, and is not the output", error(nodes, List.of()));
+    // paths that never join, and none of them the output
+    assertEquals("m.onnx: the graph's output 'y' is computed by no node", error(nodes, List.of()));
   }
 
   @Test
@@ -279,9 +280,11 @@ class OnnxImporterTest {
         OnnxBytes.node("s", "Sigmoid", List.of("x"), List.of("b")),
         OnnxBytes.node("cat", "Concat", List.of("a", "b2"), List.of("c"), OnnxBytes.integer("axis", 1)),
         OnnxBytes.node("t", "Tanh", List.of("b"), List.of("b2")),
-        OnnxBytes.node("add", "Add", List.of("a", "b"), List.of("y")));
+        OnnxBytes.node("add", "Add", List.of("a", "b"), List.of("d")),
+        OnnxBytes.node("out", "Concat", List.of("c", "d"), List.of("y"), OnnxBytes.integer("axis", 1)));
     String e = error(nodes, List.of());
     assertTrue(e.startsWith("m.onnx: tensor "), e);
+    assertTrue(e.contains("forks into paths that end at different nodes"), e);
   }
 
   @Test
@@ -384,8 +387,11 @@ class OnnxImporterTest {
     Tensor[] y = compiledAndInterpreted(r, x);
     assertClose(expected, y[1], "interpreted");
     assertClose(expected, y[0], "compiled");
-    List<byte[]> read = new ArrayList<>(nodes);
-    read.add(OnnxBytes.node("/b/Add_2", "Add", List.of("y", "s"), List.of("z")));
+    // s read again after the sum: the paths end at different nodes (an Add reading y and leaving the
+    // output y itself reads nothing the output needs: left out, as nodesTheOutputDoesNotReadAreLeftOutAndNamed)
+    List<byte[]> read = new ArrayList<>(nodes.subList(0, 3));
+    read.add(OnnxBytes.node("/b/Add_1", "Add", List.of("s", "x"), List.of("y1")));
+    read.add(OnnxBytes.node("/b/Add_2", "Add", List.of("y1", "s"), List.of("y")));
     String e = error(read, List.of(weight("w", 2, 2, 1), weight("v", 2, 2, 1)));
     assertTrue(e.contains("forks into paths that end at different nodes"), e);
   }
@@ -611,7 +617,7 @@ class OnnxImporterTest {
 
   @Test
   void aCycleIsRefusedNotFollowedForever() {
-    List<byte[]> nodes = List.of(OnnxBytes.node("a", "Add", List.of("x", "t2"), List.of("t1")), OnnxBytes.node("r", "Relu", List.of("t1"), List.of("t2")));
+    List<byte[]> nodes = List.of(OnnxBytes.node("a", "Add", List.of("x", "y"), List.of("t1")), OnnxBytes.node("r", "Relu", List.of("t1"), List.of("y")));
     // refused where the walk meets the Add whose other input comes from after it, within the time limit
     assertEquals("m.onnx: node 'a' (Add) joins a path that did not fork here; netc expresses an Add, a Concat or a gating Mul of paths from one tensor",
         assertTimeoutPreemptively(java.time.Duration.ofSeconds(2), () -> error(nodes, List.of())));
@@ -2064,6 +2070,29 @@ class OnnxImporterTest {
             OnnxBytes.node("/bn/BatchNormalization", "BatchNormalization", List.of("x", "g", "b", "m", "v"), List.of("n", "mean", "var")),
             OnnxBytes.node("/r/Relu", "Relu", List.of("n"), List.of("r")),
             OnnxBytes.node("/a/Mul", "Mul", List.of("r", "var"), List.of("y"))), statistics, 2, 14));
+  }
+
+  /**
+   * Nodes whose outputs the graph's output does not read (a head cut off by editing the graph, an
+   * exporter's leftovers) are left out and named in the header, whatever they are: one reading the
+   * running tensor was taken for a fork's path that never joins, and refused.
+   */
+  @Test
+  void nodesTheOutputDoesNotReadAreLeftOutAndNamed() {
+    OnnxImporter.Result r = translate(List.of(
+        OnnxBytes.node("/r/Relu", "Relu", List.of("x"), List.of("r")),
+        OnnxBytes.node("/aux/Sigmoid", "Sigmoid", List.of("r"), List.of("aux")),
+        OnnxBytes.node("/aux/Custom", "NotAnOnnxOperator", List.of("aux"), List.of("aux2")),
+        OnnxBytes.node("/t/Tanh", "Tanh", List.of("r"), List.of("y"))), List.of());
+    assertTrue(r.spec().contains("\n// Left out: 2 nodes whose output the graph's output does not read: '/aux/Sigmoid' (Sigmoid),"
+        + " '/aux/Custom' (NotAnOnnxOperator).\ninput(2, 4, 4)\n"), r.spec());
+    assertFalse(r.spec().contains("sigmoid"), r.spec());
+    assertTrue(r.spec().endsWith("t: tanh()  // onnx: /t/Tanh (Tanh)\n"), r.spec());
+    assertArrayEquals(new int[] {2, 4, 4}, build(r).output().shape().dims());
+    // a file's malformed node is still refused where it is unread
+    assertEquals("m.onnx: node '/aux/Relu' (Relu) has 2 inputs; Relu takes 1", error(List.of(
+        OnnxBytes.node("/aux/Relu", "Relu", List.of("x", "x"), List.of("aux")),
+        OnnxBytes.node("/t/Tanh", "Tanh", List.of("x"), List.of("y"))), List.of()));
   }
 
   /** Dropout's training_mode input (opset 12): a constant false is inference, removed; true, or computed, is refused. */
