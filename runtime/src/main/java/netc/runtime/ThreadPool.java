@@ -369,7 +369,13 @@ public final class ThreadPool {
         // a batch's caller out of images of its own, cancelled while the workers run theirs: fail the job so that
         // they stop at their next step (it returned with the workers' images all run, the interrupt unanswered)
         if (images && failure.get() == null && Thread.currentThread().isInterrupted()) {
-          fail(CompiledModel.cancelled(), null);
+          Throwable cancelled;
+          try {
+            cancelled = CompiledModel.cancelled();
+          } catch (Throwable e) {
+            cancelled = e; // out of memory making it: that is the failure, and this loop must not leave while workers run
+          }
+          fail(cancelled, null);
         }
         pause(spins);
         g = gate.get();
@@ -389,6 +395,9 @@ public final class ThreadPool {
    */
   private void fail(Throwable e, Thread worker) {
     Throwable first = failure.compareAndExchange(null, e);
+    // no notes on an exception without a stack trace: HotSpot throws one shared instance of each from hot
+    // code (OmitStackTraceInFastThrow), and notes added to it would pile up over every failing call
+    if (e.getStackTrace().length == 0 || first != null && first.getStackTrace().length == 0) return;
     try {
       if (worker != null) e.addSuppressed(new FailedOn(worker.getName() + (images ? " running images of a batch" : " in step " + step
           + (step < model.stepNames().size() ? " (" + model.stepNames().get(step) + ")" : ""))));
