@@ -180,13 +180,25 @@ public final class ClassifyImages {
     } finally {
       if (!started) endRun(false); // an Error too (a class Spark lacks, an out-of-memory): the count of runs must come down
     }
+    org.apache.hadoop.fs.FileSystem outFs = null;
+    org.apache.hadoop.fs.Path outPath = null;
+    boolean wrote = false;
     try {
+      // refused before the input is listed and the job run, not by the write at the job's end
+      outPath = new org.apache.hadoop.fs.Path(a.output);
+      outFs = outPath.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (outFs.exists(outPath)) {
+        err.println("error: " + a.output + " already exists: the job writes a new folder (remove it, or name another)");
+        outFs = null; // not this run's to remove
+        return 1;
+      }
       spark.sparkContext().addFile(shipped.toString());
       String model = shipped.getFileName().toString();
       long t0 = System.nanoTime();
       Dataset<Row> results = a.tensors ? tensors(spark, a.input, model, options)
           : NetcClassifier.classify(NetcClassifier.readImages(spark, a.input, a.maxBytes), model, options);
       results.write().parquet(a.output);
+      wrote = true;
       double seconds = (System.nanoTime() - t0) / 1e9;
       Dataset<Row> written = spark.read().parquet(a.output);
       long rows = written.count(), errors = written.filter(written.col(NetcClassifier.ERROR).isNotNull()).count();
@@ -202,12 +214,23 @@ public final class ClassifyImages {
       return 0;
     } catch (Exception e) { // AnalysisException is not a RuntimeException
       err.println("error: " + message(e));
+      // a write that failed leaves the folder it began (Spark's abort removes only its _temporary), and the
+      // next run would be refused by it: this run made it, so it goes
+      if (!wrote && outFs != null) removeQuietly(outFs, outPath, err);
       return 1;
     } finally {
       if (own) leaveOwnSession();
       // in local mode the tasks loaded the model into this JVM: let go of it with the last job (in a caller's session too,
       // where each recompiled jar is shipped under a name of its own and the earlier ones' models would stay)
       endRun(own || conf.get("spark.master", "").startsWith("local"));
+    }
+  }
+
+  private static void removeQuietly(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path path, PrintStream err) {
+    try {
+      if (fs.exists(path) && !fs.delete(path, true)) err.println("warning: could not remove the unfinished " + path);
+    } catch (IOException | RuntimeException e) {
+      err.println("warning: could not remove the unfinished " + path + " (" + message(e) + ")");
     }
   }
 
@@ -386,6 +409,7 @@ public final class ClassifyImages {
       }
       if (o.help) return o;
       if (positional.size() != 3) throw new IllegalArgumentException("expected INPUT MODEL.jar OUTPUT.parquet, got " + positional.size() + " arguments");
+      if (o.tensors && given.contains("--max-bytes")) throw new IllegalArgumentException("--max-bytes bounds image files; --tensors reads none");
       if (o.batch > NetcClassifier.Options.MAX_BATCH) throw new IllegalArgumentException("--batch takes at most " + NetcClassifier.Options.MAX_BATCH + ", got " + o.batch);
       o.input = positional.get(0);
       o.model = positional.get(1);

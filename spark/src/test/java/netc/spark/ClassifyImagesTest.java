@@ -647,10 +647,33 @@ class ClassifyImagesTest {
     String msg = err.toString(StandardCharsets.UTF_8);
     assertTrue(msg.startsWith("error: ") && msg.contains("Path does not exist: file:" + missing) && msg.lines().count() == 1, msg);
     err.reset();
+    // an existing output is refused before the input is listed (a missing one is not named) and the job run
     Path existing = Files.createDirectories(dir.resolve("exists.parquet"));
-    assertEquals(1, ClassifyImages.run(new String[] {images.toString(), jar.toString(), existing.toString()}, System.out, e));
+    assertEquals(1, ClassifyImages.run(new String[] {missing.toString(), jar.toString(), existing.toString()}, System.out, e));
     msg = err.toString(StandardCharsets.UTF_8);
-    assertTrue(msg.startsWith("error: ") && msg.contains(existing + " already exists") && msg.lines().count() == 1, msg);
+    assertEquals("error: " + existing + " already exists: the job writes a new folder (remove it, or name another)\n", msg.replace("\r", ""));
+    assertTrue(Files.isDirectory(existing), "left as it was");
+  }
+
+  /** A job that fails while writing leaves no output folder behind, which would refuse the run that follows. */
+  @Test
+  void aFailedJobLeavesNoOutputFolder() throws IOException {
+    System.setProperty("spark.master", "local[2]");
+    System.setProperty("spark.ui.enabled", "false");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+    Path out = dir.resolve("failed-job.parquet");
+    NetcClassifier.predictOnExecutor = (model, input, batch, output) -> {
+      throw new IllegalStateException("a model that fails");
+    };
+    try {
+      assertEquals(1, ClassifyImages.run(new String[] {images.toString(), jar.toString(), out.toString()}, System.out, e));
+    } finally {
+      NetcClassifier.predictOnExecutor = CompiledModel::predict;
+    }
+    String msg = err.toString(StandardCharsets.UTF_8);
+    assertTrue(msg.startsWith("error: ") && msg.contains("a model that fails"), msg);
+    assertFalse(Files.exists(out), "the unfinished output is removed");
   }
 
   /**
@@ -961,6 +984,10 @@ class ClassifyImagesTest {
     err.reset();
     assertEquals(2, ClassifyImages.run(new String[] {"--top", "3", "--top", "5", "in", "m.jar", "out"}, System.out, e));
     assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --top is given twice: give it once\n"), err.toString(StandardCharsets.UTF_8));
+    err.reset();
+    // refused, not ignored
+    assertEquals(2, ClassifyImages.run(new String[] {"--tensors", "--max-bytes", "1000", "in", "m.jar", "out"}, System.out, e));
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --max-bytes bounds image files; --tensors reads none\n"), err.toString(StandardCharsets.UTF_8));
     err.reset();
     Path missing = dir.resolve("missing.jar");
     assertEquals(1, ClassifyImages.run(new String[] {"in", missing.toString(), "out"}, System.out, e));
