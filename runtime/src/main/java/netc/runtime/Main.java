@@ -61,7 +61,7 @@ public final class Main {
     if (o.help) {
       out.println(USAGE);
       out.println("this machine runs: " + netc.runtime.kernels.Kernels.INSTANCE.variant() + " on " + netc.runtime.kernels.Kernels.cpuModel());
-      return 0;
+      return written(out, err);
     }
     String overwrite = o.output == null ? null : overwritten(o.input, o.output);
     if (overwrite != null) { // before the model loads and the input is read
@@ -88,7 +88,7 @@ public final class Main {
       out.println("cpu: " + netc.runtime.kernels.Kernels.cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " processors");
       out.println("threads: " + model.threads() + (o.threadsGiven ? " (--threads)" : " (the default: the processors, at most " + CommandLineArgs.MAX_THREADS + ")"));
       out.println("java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
-      return 0;
+      return written(out, err);
     }
     if ("true".equals(model.property("weights.synthetic"))) {
       err.println("note: this model was compiled with synthetic weights (no --weights given to netc compile); its classes mean nothing");
@@ -158,6 +158,13 @@ public final class Main {
       else b.append(c);
     }
     return b.toString();
+  }
+
+  /** 0 when everything printed to {@code out} reached it, else 1 with {@link #STDOUT_FAILED}: a script reading --info must not take half of it. */
+  private static int written(PrintStream out, PrintStream err) {
+    if (!out.checkError()) return 0;
+    err.println(STDOUT_FAILED);
+    return 1;
   }
 
   static final String STDOUT_FAILED = "error: cannot write to standard output (closed, or its disk full): stopped";

@@ -241,6 +241,13 @@ class MainTest {
         new PrintStream(err, true, StandardCharsets.UTF_8), fakeModelLoader("tiny", props));
     assertEquals(1, status);
     assertEquals(List.of(Main.STDOUT_FAILED), err.toString(StandardCharsets.UTF_8).lines().toList());
+    // --info and --help print and stop: the same (they returned 0)
+    for (String option : List.of("--info", "--help")) {
+      err.reset();
+      assertEquals(1, Main.run(new String[] {"--threads", "1", option}, full, new PrintStream(err, true, StandardCharsets.UTF_8),
+          fakeModelLoader("tiny", props)), option);
+      assertEquals(List.of(Main.STDOUT_FAILED), err.toString(StandardCharsets.UTF_8).lines().toList(), option);
+    }
   }
 
   /** A class loader on which one model, {@code name}, is declared, with these properties (and the test's classes). */
