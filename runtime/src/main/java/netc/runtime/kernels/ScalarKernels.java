@@ -386,10 +386,15 @@ final class ScalarKernels extends Kernels {
 
   @Override
   public void meanBlock(float[] in, int inBase, int rowStride, int h, int w, float[] out, int outBase) {
+    int n = h * w;
     for (int j = 0; j < 16; j++) {
-      float acc = 0;
-      for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) acc += in[inBase + y * rowStride + x * 16 + j];
-      out[outBase + j] = acc / (h * w);
+      double total = 0;
+      for (int c = 0; c < n; c += MEAN_CHUNK) {
+        float part = 0;
+        for (int i = c, end = Math.min(n, c + MEAN_CHUNK); i < end; i++) part += in[inBase + (i / w) * rowStride + (i % w) * 16 + j];
+        total += part;
+      }
+      out[outBase + j] = (float) (total / n);
     }
   }
 }

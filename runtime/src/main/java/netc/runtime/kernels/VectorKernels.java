@@ -1107,15 +1107,25 @@ final class VectorKernels extends Kernels {
   }
 
 
+  /** Per-thread sums of {@link #meanBlock}'s 16 lanes. */
+  private static final ThreadLocal<double[]> MEAN_TOTALS = ThreadLocal.withInitial(() -> new double[16]);
+
   @Override
   public void meanBlock(float[] in, int inBase, int rowStride, int h, int w, float[] out, int outBase) {
     int n = h * w;
+    double[] total = MEAN_TOTALS.get();
+    float[] part = SCRATCH.get();
+    java.util.Arrays.fill(total, 0);
     for (int l = 0; l < 16; l += L) {
-      FloatVector acc = FloatVector.zero(S);
-      for (int i = 0; i < n; i++) {
-        acc = acc.add(FloatVector.fromArray(S, in, inBase + (i / w) * rowStride + (i % w) * 16 + l));
+      for (int c = 0; c < n; c += MEAN_CHUNK) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = c, end = Math.min(n, c + MEAN_CHUNK); i < end; i++) {
+          acc = acc.add(FloatVector.fromArray(S, in, inBase + (i / w) * rowStride + (i % w) * 16 + l));
+        }
+        acc.intoArray(part, 0);
+        for (int k = 0; k < L; k++) total[l + k] += part[k];
       }
-      acc.div((float) n).intoArray(out, outBase + l);
     }
+    for (int j = 0; j < 16; j++) out[outBase + j] = (float) (total[j] / n);
   }
 }

@@ -44,6 +44,35 @@ class PoolClampTest {
   }
 
   /**
+   * A global average pool over 2^22 pixels (a row of 64 read 65536 times: row stride 0) of 0.3 in
+   * channel j times (j + 1): a float sum of the whole map loses digits as it grows (the old kernels
+   * gave 0.2975 for 0.3), the chunked sums keep the mean within 1e-6; vector and scalar agree to the bit.
+   */
+  @Test
+  void aMeanOverMillionsOfPixelsKeepsItsDigits() {
+    float[] in = new float[64 * 16];
+    for (int x = 0; x < 64; x++) for (int j = 0; j < 16; j++) in[x * 16 + j] = 0.3f * (j + 1);
+    float[] scalar = new float[16], vector = new float[16];
+    SCALAR.meanBlock(in, 0, 0, 65536, 64, scalar, 0);
+    VECTOR.meanBlock(in, 0, 0, 65536, 64, vector, 0);
+    assertArrayEquals(scalar, vector);
+    for (int j = 0; j < 16; j++) assertEquals(0.3f * (j + 1), scalar[j], 1e-6 * (j + 1), "channel " + j);
+    // a map smaller than a chunk, and one that ends inside one: the plain mean
+    for (int[] hw : new int[][] {{3, 5}, {7, 13}}) {
+      float[] small = new float[hw[0] * hw[1] * 16];
+      double[] want = new double[16];
+      for (int i = 0; i < small.length; i++) {
+        small[i] = (float) Math.sin(i);
+        want[i % 16] += small[i];
+      }
+      SCALAR.meanBlock(small, 0, hw[1] * 16, hw[0], hw[1], scalar, 0);
+      VECTOR.meanBlock(small, 0, hw[1] * 16, hw[0], hw[1], vector, 0);
+      assertArrayEquals(scalar, vector);
+      for (int j = 0; j < 16; j++) assertEquals(want[j] / (hw[0] * hw[1]), scalar[j], 1e-6);
+    }
+  }
+
+  /**
    * A 65536 x 65536 window padded 32768 on every side over a 1x1 map: 2^32 padded pixels (torch's
    * int64 count), which an int wrapped to 0 (infinite outputs); 46341^2 wrapped to a negative count.
    * Each window holds the one pixel.
