@@ -180,6 +180,12 @@ public final class CompileMojo extends AbstractMojo {
       } else {
         specs = SpecFiles.find(source, includes, names == null ? Map.of() : names, importPathList());
         if (specs.isEmpty()) getLog().warn("netc: no spec in " + source + " (a spec is a *.net file that declares an input)");
+        InputPreparation p = preparation();
+        if (!p.isNone() && !specs.isEmpty() && specs.stream().noneMatch(s -> netc.onnx.ModelSource.isOnnx(s.file().toString()))) {
+          // it would be ignored, and the models would answer real photos unnormalized: refused, as netc compile refuses it for a spec
+          throw new BadInputException(p.origin() + ": an ONNX model's input preparation, and this execution compiles specs only, which"
+              + " say their own (input(3, 224, 224, mean = [...], std = [...], resize = 256))");
+        }
       }
       Path out = outputDirectory.toPath();
       leaveEarlierOutput(out);

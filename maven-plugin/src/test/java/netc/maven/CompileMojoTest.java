@@ -1027,6 +1027,11 @@ class CompileMojoTest {
     m.imagenet = true;
     e = assertThrows(MojoFailureException.class, m::execute);
     assertTrue(e.getMessage().contains("<imagenet>: 3 values, for an input of 1 channels"), e.getMessage());
+    // an execution of specs alone: the preparation would be ignored (it was, silently)
+    m.includes = List.of("tiny.net");
+    e = assertThrows(MojoFailureException.class, m::execute);
+    assertEquals("<imagenet>: an ONNX model's input preparation, and this execution compiles specs only, which say their own"
+        + " (input(3, 224, 224, mean = [...], std = [...], resize = 256))", e.getMessage());
   }
 
   /**
