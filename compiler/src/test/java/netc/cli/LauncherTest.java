@@ -230,6 +230,22 @@ class LauncherTest {
     assertTrue(run.err().endsWith("[INFO] half a build\nnetc: build failed (mvn's status 137)\n"), "not Ctrl-C: the log is shown\n" + run.err());
   }
 
+  /** A checkout under a path with a ':' (which no Java class path can hold) is refused up front, before any build. */
+  @Test
+  void aCheckoutWhosePathHoldsAColonIsRefusedBeforeABuild() throws Exception {
+    Path colon = Files.createDirectories(temp.resolve("a:b"));
+    Files.copy(root.resolve("netc"), colon.resolve("netc"), StandardCopyOption.COPY_ATTRIBUTES);
+    ProcessBuilder pb = new ProcessBuilder("bash", colon.resolve("netc").toString(), "--version").directory(temp.toFile())
+        .redirectOutput(root.resolve("out.txt").toFile()).redirectError(root.resolve("err.txt").toFile());
+    env(pb);
+    Process p = pb.start();
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+    assertEquals(1, p.exitValue());
+    assertEquals("netc: the checkout's path " + colon + " holds a ':', which a Java class path cannot; move the checkout, or run it through a"
+        + " link to its folder\n", Files.readString(root.resolve("err.txt")));
+    assertEquals(List.of(), builds());
+  }
+
   @Test
   void aLinkToTheLauncherRunsTheCheckout() throws Exception {
     Path bin = Files.createDirectories(temp.resolve("home/bin")), other = Files.createDirectories(temp.resolve("elsewhere"));
