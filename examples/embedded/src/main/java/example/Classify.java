@@ -53,6 +53,9 @@ public final class Classify {
       err.println("classify: " + e.getMessage());
     } catch (IllegalArgumentException e) {
       err.println("classify: " + args[0] + ": " + e.getMessage()); // run refuses a missing argument before anything else
+    } catch (OutOfMemoryError e) { // a file of a million digits upscales to gigabytes: one line, not the JVM's stack trace
+      err.println("classify: " + args[0] + ": out of memory (" + e.getMessage() + ") with a heap of " + (Runtime.getRuntime().maxMemory() >> 20)
+          + " MB: give fewer digits per file, or raise the heap with -Xmx");
     }
     return 1;
   }

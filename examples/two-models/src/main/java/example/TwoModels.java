@@ -40,6 +40,10 @@ public final class TwoModels {
     } catch (BadInputException | IllegalArgumentException e) {
       err.println("two-models: " + e.getMessage());
       return 1;
+    } catch (OutOfMemoryError e) { // a batch of inputs or outputs larger than the heap: one line, not the JVM's stack trace
+      err.println("two-models: out of memory (" + e.getMessage() + ") with a heap of " + (Runtime.getRuntime().maxMemory() >> 20)
+          + " MB: give fewer inputs per file, or raise the heap with -Xmx");
+      return 1;
     }
   }
 
