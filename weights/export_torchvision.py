@@ -107,7 +107,16 @@ def build(arch, width, classes):
         model.layer3 = model._make_layer(block, width * 4, layers[2], stride=2)
         model.layer4 = model._make_layer(block, width * 8, layers[3], stride=2)
         model.fc = nn.Linear(width * 8 * block.expansion, classes)
+        # torchvision's initialization runs in ResNet's constructor only: the rebuilt convs had PyTorch's default,
+        # about a sixth of its variance, and the signal faded through the stages
+        for m in model.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
     return model
+
+
+# the side of the random images random weights' batch-norm statistics are measured on (calibrate_batchnorm)
+CALIBRATION_SIZE = 64
 
 
 def randomize_batchnorm(model, gen):
@@ -277,6 +286,8 @@ def main():
                 sys.exit(f"export_torchvision.py: cannot load --state-dict {a.state_dict}: {one_line(e)}")
         else:
             randomize_batchnorm(model, gen)
+            # at one size whatever --size is, so the fixtures of one seed at two sizes share their weights (make_fixtures.sh)
+            calibrate_batchnorm(model, a.seed + 2, CALIBRATION_SIZE)
     model.eval()
 
     # what the weights are, for netc to say so: "random" ones (seeded) make a model whose answers mean nothing
@@ -292,6 +303,10 @@ def main():
         with torch.no_grad():
             mean, std = torch.tensor(MEAN).view(1, 3, 1, 1), torch.tensor(STD).view(1, 3, 1, 1)
             logits = model((x - mean) / std)
+        spread, scale = float((logits[0] - logits[1]).abs().max()) if a.batch > 1 else 1.0, float(logits.abs().max())
+        if origin == "random" and not spread > 1e-2 * scale:  # also NaN
+            sys.exit(f"export_torchvision.py: {a.arch}: the logits of the batch's first two images differ by {spread:.3g}, {spread / scale:.3g}"
+                     " of their largest: they hardly depend on the input, so matching them would say little of the early layers")
         save_npy(a.out + "_input.npy", x.numpy().astype(np.float32))
         save_npy(a.out + "_logits.npy", logits.numpy().astype(np.float32))
         print(f"wrote {a.out}_input.npy {tuple(x.shape)} and {a.out}_logits.npy {tuple(logits.shape)}")
