@@ -16,9 +16,13 @@ import argparse
 import os
 import sys
 
-import numpy as np
-import torch
-import torchvision
+try:
+    import numpy as np
+    import torch
+    import torchvision
+except ImportError as e:  # one line, as every script of weights/ says it
+    sys.exit(f"export_onnx_classifier.py: {e}: install Debian's python3-torch, python3-torchvision and python3-onnx "
+             "(apt-get install python3-torchvision python3-onnx) and run it with /usr/bin/python3")
 
 from export_torchvision import calibrate_batchnorm, onnx_export, save_npy, write_whole
 

@@ -241,6 +241,9 @@ def pretrained(arch):
         reason = getattr(e, "reason", None) or e.strerror or e
         sys.exit(f"export_torchvision.py: cannot download torchvision's {arch} weights ({reason}); without internet, fetch {url} "
                  f"on another machine and give it with --state-dict FILE.pth (or put it in {torch.hub.get_dir()}/checkpoints/)")
+    except RuntimeError as e:  # a damaged or foreign file in the cache: a hash mismatch, a zip torch cannot read
+        sys.exit(f"export_torchvision.py: torchvision's cached {arch} weights do not load ({one_line(e)}); delete the file "
+                 f"{torch.hub.get_dir()}/checkpoints/{url.rsplit('/', 1)[-1]} and run again to download it")
 
 
 def main():
@@ -257,6 +260,8 @@ def main():
     p.add_argument("--onnx", action="store_true", help="also export PREFIX.onnx (opset 13, dynamic batch)")
     p.add_argument("--fixture", action="store_true", help="also write a seeded input and torchvision's logits")
     a = p.parse_args()
+    if not os.path.basename(a.out) or os.path.isdir(a.out):  # "build/r50/" wrote build/r50/.safetensors, a hidden file
+        p.error(f"--out {a.out!r}: a prefix of file names (build/r50 writes build/r50.safetensors), not a folder")
     for name in ("width", "classes", "size", "batch"):
         if getattr(a, name) < 1:
             p.error(f"--{name} must be at least 1, got {getattr(a, name)}")

@@ -651,3 +651,5 @@ if __name__ == "__main__":
         sys.exit(main())
     except OSError as e:  # an output that cannot be written: one line, not a traceback
         sys.exit(f"make_onnx_fixtures.py: {e}")
+    except subprocess.CalledProcessError as e:  # the export it ran said why on its own line
+        sys.exit(e.returncode)
