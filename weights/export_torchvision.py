@@ -175,6 +175,19 @@ def write_safetensors(path, state, metadata):
     write_whole(path, write)
 
 
+def weights_origin(path):
+    """The "weights" word of an existing safetensors file's metadata ("imagenet", "state_dict", "random"), "" for a
+    file without one, None where there is no readable file."""
+    try:
+        with open(path, "rb") as f:
+            n = struct.unpack("<Q", f.read(8))[0]
+            if n > 100_000_000:
+                return ""
+            return (json.loads(f.read(n)).get("__metadata__") or {}).get("weights", "")
+    except (OSError, struct.error, ValueError, AttributeError):
+        return None
+
+
 def write_whole(path, produce):
     """Makes path whole or not at all: produce(part) writes path + ".part", renamed over path once complete. A run
     cut short (a full disk, an interrupt) left a partial file that the bench scripts, which check only that the files
@@ -259,6 +272,7 @@ def main():
     p.add_argument("--state-dict", help="a local .pth state_dict to export instead of random weights")
     p.add_argument("--onnx", action="store_true", help="also export PREFIX.onnx (opset 13, dynamic batch)")
     p.add_argument("--fixture", action="store_true", help="also write a seeded input and torchvision's logits")
+    p.add_argument("--force", action="store_true", help="write random weights over a file of real ones")
     a = p.parse_args()
     if not os.path.basename(a.out) or os.path.isdir(a.out):  # "build/r50/" wrote build/r50/.safetensors, a hidden file
         p.error(f"--out {a.out!r}: a prefix of file names (build/r50 writes build/r50.safetensors), not a folder")
@@ -299,6 +313,11 @@ def main():
     origin = "imagenet" if a.pretrained else "state_dict" if a.state_dict else "random"
     meta = {"producer": "weights/export_torchvision.py", "arch": a.arch, "width": str(a.width), "weights": origin,
             "seed": str(a.seed), "torch": torch.__version__, "torchvision": torchvision.__version__}
+    existing = weights_origin(a.out + ".safetensors")
+    if origin == "random" and existing not in (None, "random") and not a.force:
+        # ./netc demo picks up weights/resnet50.safetensors by itself: trained weights replaced by random ones unnoticed
+        sys.exit(f"export_torchvision.py: {a.out}.safetensors holds {existing or 'unmarked'} weights; random ones would replace them"
+                 " (--force writes them anyway, or give another --out)")
     os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
     write_safetensors(a.out + ".safetensors", model.state_dict(), meta)
     print(f"wrote {a.out}.safetensors")
