@@ -395,13 +395,12 @@ public final class ThreadPool {
    */
   private void fail(Throwable e, Thread worker) {
     Throwable first = failure.compareAndExchange(null, e);
-    // no notes on an exception without a stack trace: HotSpot throws one shared instance of each from hot
-    // code (OmitStackTraceInFastThrow), and notes added to it would pile up over every failing call
-    if (e.getStackTrace().length == 0 || first != null && first.getStackTrace().length == 0) return;
     try {
-      if (worker != null) e.addSuppressed(new FailedOn(worker.getName() + (images ? " running images of a batch" : " in step " + step
-          + (step < model.stepNames().size() ? " (" + model.stepNames().get(step) + ")" : ""))));
-      if (first != null && first != e) first.addSuppressed(e);
+      // no notes on an exception without a stack trace: HotSpot throws one shared instance of each from hot
+      // code (OmitStackTraceInFastThrow), and notes added to it would pile up over every failing call
+      if (worker != null && e.getStackTrace().length > 0) e.addSuppressed(new FailedOn(worker.getName() + (images ? " running images of a batch"
+          : " in step " + step + (step < model.stepNames().size() ? " (" + model.stepNames().get(step) + ")" : ""))));
+      if (first != null && first != e && first.getStackTrace().length > 0) first.addSuppressed(e);
     } catch (Throwable ignored) {
       // no room for the note (out of memory), or the note itself failed: the failure is recorded all the same
     }

@@ -35,6 +35,8 @@ class ThreadPoolTest {
     int failEvery;
     /** Which threads throw a new OutOfMemoryError from their first items of every call, and what they threw. */
     volatile boolean callerErrs, workerErrs;
+    /** Thrown as it is by the worker when it runs an item, when set: one shared instance, as HotSpot's fast throws are. */
+    volatile RuntimeException workerThrowsThis;
     final java.util.concurrent.atomic.AtomicReference<Throwable> callerThrew = new java.util.concurrent.atomic.AtomicReference<>();
     final java.util.concurrent.atomic.AtomicReference<Throwable> workerThrew = new java.util.concurrent.atomic.AtomicReference<>();
 
@@ -79,6 +81,7 @@ class ThreadPoolTest {
         callerFailed.incrementAndGet();
         throw new IllegalStateException("the caller fails in call " + c);
       }
+      if (worker && workerThrowsThis != null) throw workerThrowsThis;
       if (worker ? workerErrs : callerErrs) {
         // when both fail, the caller gives the worker time to join first: a caller failing at once closes the job before it
         for (int i = 0; !worker && workerErrs && workerThrew.get() == null && i < 1_000_000; i++) Thread.onSpinWait();
@@ -430,6 +433,37 @@ class ThreadPoolTest {
         for (int i = 0; i < MAX_ITEMS; i++) assertEquals(1, m.runs.get(c * MAX_ITEMS + i), "call " + c + ", item " + i);
       }
     });
+  }
+
+  /**
+   * One exception instance without a stack trace thrown by every call (HotSpot's fast throw of a hot
+   * implicit exception): it comes out as thrown, and gathers no notes, which piled up over every
+   * failing call of a service that retried.
+   */
+  @Test
+  void aSharedExceptionWithoutAStackTraceGathersNoNotes() {
+    Counting m = new Counting();
+    m.items = MAX_ITEMS;
+    ThreadPool pool = ThreadPool.shared(2);
+    RuntimeException shared = new RuntimeException("shared", null, true, false) {};
+    m.workerThrowsThis = shared;
+    int thrown = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      int n = 0;
+      for (int c = 1; c <= 2000; c++) { // the worker fails the calls in which it takes items
+        m.call = c;
+        try {
+          pool.runStep(m, 0, null, m.items);
+        } catch (RuntimeException e) {
+          assertSame(shared, e);
+          n++;
+        }
+      }
+      return n;
+    });
+    assertTrue(thrown > 0, "the worker never ran an item");
+    assertEquals(0, shared.getSuppressed().length, () -> thrown + " failed calls left notes, the first " + shared.getSuppressed()[0]);
+    m.workerThrowsThis = null;
+    pool.runStep(m, 0, null, m.items); // and the pool works on
   }
 
   /**
