@@ -182,21 +182,22 @@ public final class ClassifyImages {
     }
     org.apache.hadoop.fs.FileSystem outFs = null;
     org.apache.hadoop.fs.Path outPath = null;
-    boolean wrote = false;
+    boolean writing = false, wrote = false;
     try {
       // refused before the input is listed and the job run, not by the write at the job's end
       outPath = new org.apache.hadoop.fs.Path(a.output);
-      outFs = outPath.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      if (outFs.exists(outPath)) {
+      org.apache.hadoop.fs.FileSystem fs = outPath.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (fs.exists(outPath)) {
         err.println("error: " + a.output + " already exists: the job writes a new folder (remove it, or name another)");
-        outFs = null; // not this run's to remove
         return 1;
       }
+      outFs = fs; // looked up and not there: a folder there after a failed write is this run's
       spark.sparkContext().addFile(shipped.toString());
       String model = shipped.getFileName().toString();
       long t0 = System.nanoTime();
       Dataset<Row> results = a.tensors ? tensors(spark, a.input, model, options)
           : NetcClassifier.classify(NetcClassifier.readImages(spark, a.input, a.maxBytes), model, options);
+      writing = true;
       results.write().parquet(a.output);
       wrote = true;
       double seconds = (System.nanoTime() - t0) / 1e9;
@@ -215,8 +216,9 @@ public final class ClassifyImages {
     } catch (Exception e) { // AnalysisException is not a RuntimeException
       err.println("error: " + message(e));
       // a write that failed leaves the folder it began (Spark's abort removes only its _temporary), and the
-      // next run would be refused by it: this run made it, so it goes
-      if (!wrote && outFs != null) removeQuietly(outFs, outPath, err);
+      // next run would be refused by it: this run made it, so it goes; but not one another job made since the
+      // check above, which Spark's write refuses before it writes anything
+      if (writing && !wrote && !message(e).contains("PATH_ALREADY_EXISTS")) removeQuietly(outFs, outPath, err);
       return 1;
     } finally {
       if (own) leaveOwnSession();
