@@ -97,22 +97,32 @@ def build(arch, width, classes):
         return torchvision.models.mobilenet_v2(num_classes=classes)
     block, layers = ARCHS[arch]
     model = ResNet(block, layers, num_classes=classes)
-    if width != 64:
-        # torchvision hard-codes 64; rebuild the same structure at another width with its own helpers.
-        model.inplanes = width
-        model.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
-        model.bn1 = nn.BatchNorm2d(width)
-        model.layer1 = model._make_layer(block, width, layers[0])
-        model.layer2 = model._make_layer(block, width * 2, layers[1], stride=2)
-        model.layer3 = model._make_layer(block, width * 4, layers[2], stride=2)
-        model.layer4 = model._make_layer(block, width * 8, layers[3], stride=2)
-        model.fc = nn.Linear(width * 8 * block.expansion, classes)
-        # torchvision's initialization runs in ResNet's constructor only: the rebuilt convs had PyTorch's default,
-        # about a sixth of its variance, and the signal faded through the stages
-        for m in model.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+    return at_width(model, block, width, layers, classes) if width != 64 else model
+
+
+def at_width(model, block, width, layers, classes):
+    """torchvision's ResNet `model` rebuilt at another width than its hard-coded 64, with its own helpers (its
+    groups and width_per_group, given to the constructor, carry over)."""
+    model.inplanes = width
+    model.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
+    model.bn1 = nn.BatchNorm2d(width)
+    model.layer1 = model._make_layer(block, width, layers[0])
+    model.layer2 = model._make_layer(block, width * 2, layers[1], stride=2)
+    model.layer3 = model._make_layer(block, width * 4, layers[2], stride=2)
+    model.layer4 = model._make_layer(block, width * 8, layers[3], stride=2)
+    model.fc = nn.Linear(width * 8 * block.expansion, classes)
+    # torchvision's initialization runs in ResNet's constructor only: the rebuilt convs had PyTorch's default,
+    # about a sixth of its variance, and the signal faded through the stages
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
     return model
+
+
+def input_dependence(logits):
+    """How far apart the first two rows of `logits` are, as a share of their largest value (0 when all are 0)."""
+    scale = float(logits.abs().max())
+    return float((logits[0] - logits[1]).abs().max()) / scale if scale > 0 else 0.0
 
 
 # the side of the random images random weights' batch-norm statistics are measured on (calibrate_batchnorm)
@@ -182,7 +192,7 @@ def weights_origin(path):
         with open(path, "rb") as f:
             n = struct.unpack("<Q", f.read(8))[0]
             if n > 100_000_000:
-                return ""
+                return None  # not a safetensors file: no weights of anyone's to keep
             return (json.loads(f.read(n)).get("__metadata__") or {}).get("weights", "")
     except (OSError, struct.error, ValueError, AttributeError):
         return None
@@ -272,7 +282,7 @@ def main():
     p.add_argument("--state-dict", help="a local .pth state_dict to export instead of random weights")
     p.add_argument("--onnx", action="store_true", help="also export PREFIX.onnx (opset 13, dynamic batch)")
     p.add_argument("--fixture", action="store_true", help="also write a seeded input and torchvision's logits")
-    p.add_argument("--force", action="store_true", help="write random weights over a file of real ones")
+    p.add_argument("--force", action="store_true", help="write random weights over a file of real ones (trained and --state-dict weights are written over anything)")
     a = p.parse_args()
     if not os.path.basename(a.out) or os.path.isdir(a.out):  # "build/r50/" wrote build/r50/.safetensors, a hidden file
         p.error(f"--out {a.out!r}: a prefix of file names (build/r50 writes build/r50.safetensors), not a folder")
@@ -313,6 +323,15 @@ def main():
     origin = "imagenet" if a.pretrained else "state_dict" if a.state_dict else "random"
     meta = {"producer": "weights/export_torchvision.py", "arch": a.arch, "width": str(a.width), "weights": origin,
             "seed": str(a.seed), "torch": torch.__version__, "torchvision": torchvision.__version__}
+    if a.fixture:
+        x = torch.rand(a.batch, 3, a.size, a.size, generator=gen)
+        with torch.no_grad():
+            mean, std = torch.tensor(MEAN).view(1, 3, 1, 1), torch.tensor(STD).view(1, 3, 1, 1)
+            logits = model((x - mean) / std)
+        # before any file is written: a refused fixture leaves the committed set as it was
+        if origin == "random" and a.batch > 1 and not input_dependence(logits) > 1e-2:  # also NaN
+            sys.exit(f"export_torchvision.py: {a.arch}: the logits of the batch's first two images differ by {input_dependence(logits):.3g}"
+                     " of their largest: they hardly depend on the input, so matching them would say little of the early layers")
     existing = weights_origin(a.out + ".safetensors")
     if origin == "random" and existing not in (None, "random") and not a.force:
         # ./netc demo picks up weights/resnet50.safetensors by itself: trained weights replaced by random ones unnoticed
@@ -323,14 +342,6 @@ def main():
     print(f"wrote {a.out}.safetensors")
 
     if a.fixture:
-        x = torch.rand(a.batch, 3, a.size, a.size, generator=gen)
-        with torch.no_grad():
-            mean, std = torch.tensor(MEAN).view(1, 3, 1, 1), torch.tensor(STD).view(1, 3, 1, 1)
-            logits = model((x - mean) / std)
-        spread, scale = float((logits[0] - logits[1]).abs().max()) if a.batch > 1 else 1.0, float(logits.abs().max())
-        if origin == "random" and not spread > 1e-2 * scale:  # also NaN
-            sys.exit(f"export_torchvision.py: {a.arch}: the logits of the batch's first two images differ by {spread:.3g}, {spread / scale:.3g}"
-                     " of their largest: they hardly depend on the input, so matching them would say little of the early layers")
         save_npy(a.out + "_input.npy", x.numpy().astype(np.float32))
         save_npy(a.out + "_logits.npy", logits.numpy().astype(np.float32))
         print(f"wrote {a.out}_input.npy {tuple(x.shape)} and {a.out}_logits.npy {tuple(logits.shape)}")
