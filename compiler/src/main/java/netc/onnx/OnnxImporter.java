@@ -100,13 +100,14 @@ public final class OnnxImporter {
           + (model.initializers().containsKey(output) ? ": it is an initializer, a constant" : ""));
     }
     Set<OnnxNode> live = live(output);
+    Set<String> read = new HashSet<>(List.of(output));
     for (OnnxNode n : nodes) {
-      if (!live.contains(n)) {
-        if (!splitParts.containsKey(n)) unused.add(n); // a Split's unread part is a part, not a node of the file
-        continue;
-      }
+      if (!live.contains(n)) continue;
       for (String in : n.inputs()) if (!in.isEmpty()) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
+      read.addAll(n.inputs());
     }
+    // named as the file has them: a Split none of whose parts is read is one node, one with a part read is not left out
+    for (OnnxNode n : model.nodes()) if (n.outputs().stream().noneMatch(read::contains)) unused.add(n);
     this.shapeValues = new ShapeValues(model, producers, shapes, held::containsKey, this::fail);
   }
 
@@ -290,6 +291,10 @@ public final class OnnxImporter {
     OnnxModel.ValueInfo in = graphInput();
     fixedBatch = in.dims()[0] > 0 ? in.dims()[0] : 0;
     String x = in.name();
+    if (!x.equals(output) && dataConsumers(x).isEmpty()) {
+      // read by nothing the output needs, or by a Shape alone: the graph computes its output from constants
+      throw fail("the graph's output " + OnnxReader.quote(output) + " does not depend on the values of its input " + OnnxReader.quote(x));
+    }
     shapes.put(x, new int[] {(int) in.dims()[1], (int) in.dims()[2], (int) in.dims()[3]});
     Body body = new Body();
     Normalization norm = normalization(x);

@@ -175,7 +175,7 @@ class OnnxImporterTest {
   }
 
   @Test
-  void aForkIntoThreePathsIsRefused() {
+  void threePathsOfWhichNoneIsTheOutputAreRefused() {
     List<byte[]> nodes = List.of(
         OnnxBytes.node("a", "Relu", List.of("x"), List.of("a")),
         OnnxBytes.node("b", "Sigmoid", List.of("x"), List.of("b")),
@@ -2089,6 +2089,19 @@ class OnnxImporterTest {
     assertFalse(r.spec().contains("sigmoid"), r.spec());
     assertTrue(r.spec().endsWith("t: tanh()  // onnx: /t/Tanh (Tanh)\n"), r.spec());
     assertArrayEquals(new int[] {2, 4, 4}, build(r).output().shape().dims());
+    // a Split with no part read is one node left out; one with a part read is not left out
+    byte[] two = OnnxBytes.ints("split", 1, 1);
+    OnnxImporter.Result split = translate(List.of(
+        OnnxBytes.node("/r/Relu", "Relu", List.of("x"), List.of("r")),
+        OnnxBytes.node("/dead/Split", "Split", List.of("r"), List.of("d0", "d1"), OnnxBytes.integer("axis", 1), two),
+        OnnxBytes.node("/half/Split", "Split", List.of("r"), List.of("h0", "h1"), OnnxBytes.integer("axis", 1), two),
+        OnnxBytes.node("/t/Tanh", "Tanh", List.of("h1"), List.of("y"))), List.of(), 2, 11);
+    assertTrue(split.spec().contains("\n// Left out: 1 node whose output the graph's output does not read: '/dead/Split' (Split).\n"), split.spec());
+    assertArrayEquals(new int[] {1, 4, 4}, build(split).output().shape().dims());
+    // an output computed from constants alone: said so, not that the input is never used
+    assertEquals("m.onnx: the graph's output 'y' does not depend on the values of its input 'x'", error(List.of(
+        OnnxBytes.node("/aux/Relu", "Relu", List.of("x"), List.of("aux")),
+        OnnxBytes.node("/k/Relu", "Relu", List.of("k"), List.of("y"))), List.of(OnnxBytes.floats("k", new long[] {2, 4, 4}, new float[32]))));
     // a file's malformed node is still refused where it is unread
     assertEquals("m.onnx: node '/aux/Relu' (Relu) has 2 inputs; Relu takes 1", error(List.of(
         OnnxBytes.node("/aux/Relu", "Relu", List.of("x", "x"), List.of("aux")),
