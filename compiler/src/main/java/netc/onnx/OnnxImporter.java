@@ -103,11 +103,14 @@ public final class OnnxImporter {
     Set<String> read = new HashSet<>(List.of(output));
     for (OnnxNode n : nodes) {
       if (!live.contains(n)) continue;
-      for (String in : n.inputs()) if (!in.isEmpty()) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
-      read.addAll(n.inputs());
+      for (String in : n.inputs()) {
+        if (in.isEmpty()) continue; // an omitted optional input: no tensor, read by nobody
+        consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
+        read.add(in);
+      }
     }
     // named as the file has them: a Split none of whose parts is read is one node, one with a part read is not left out
-    for (OnnxNode n : model.nodes()) if (n.outputs().stream().noneMatch(read::contains)) unused.add(n);
+    for (OnnxNode n : model.nodes()) if (n.outputs().stream().noneMatch(o -> !o.isEmpty() && read.contains(o))) unused.add(n);
     this.shapeValues = new ShapeValues(model, producers, shapes, held::containsKey, this::fail);
   }
 
@@ -125,6 +128,23 @@ public final class OnnxImporter {
       if (n != null && live.add(n)) for (String in : n.inputs()) if (!in.isEmpty()) todo.push(in);
     }
     return live;
+  }
+
+  /**
+   * Whether the values of {@code x} reach the output: through any node's inputs back from the output,
+   * but not through a Shape's (which reads only the dims, as {@link #dataConsumers} has it).
+   */
+  private boolean valuesReach(String x) {
+    Set<String> seen = new HashSet<>();
+    java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(output));
+    while (!todo.isEmpty()) {
+      String t = todo.pop();
+      if (t.equals(x)) return true;
+      OnnxNode n = producers.get(t);
+      if (n == null || n.opType().equals("Shape") || !seen.add(t)) continue;
+      for (String in : n.inputs()) if (!in.isEmpty()) todo.push(in);
+    }
+    return false;
   }
 
   /** Nodes nothing on the way to the output reads ({@link #live}), in the file's order. */
@@ -291,8 +311,8 @@ public final class OnnxImporter {
     OnnxModel.ValueInfo in = graphInput();
     fixedBatch = in.dims()[0] > 0 ? in.dims()[0] : 0;
     String x = in.name();
-    if (!x.equals(output) && dataConsumers(x).isEmpty()) {
-      // read by nothing the output needs, or by a Shape alone: the graph computes its output from constants
+    if (!x.equals(output) && !valuesReach(x)) {
+      // read by nothing the output needs, or by Shapes alone: the graph computes its output from constants
       throw fail("the graph's output " + OnnxReader.quote(output) + " does not depend on the values of its input " + OnnxReader.quote(x));
     }
     shapes.put(x, new int[] {(int) in.dims()[1], (int) in.dims()[2], (int) in.dims()[3]});

@@ -2098,10 +2098,23 @@ class OnnxImporterTest {
         OnnxBytes.node("/t/Tanh", "Tanh", List.of("h1"), List.of("y"))), List.of(), 2, 11);
     assertTrue(split.spec().contains("\n// Left out: 1 node whose output the graph's output does not read: '/dead/Split' (Split).\n"), split.spec());
     assertArrayEquals(new int[] {1, 4, 4}, build(split).output().shape().dims());
-    // an output computed from constants alone: said so, not that the input is never used
+    // an output computed from constants alone: said so, not that the input is never used; so too where the input's
+    // values reach only a Shape (a step after the input)
+    byte[] k = OnnxBytes.floats("k", new long[] {2, 4, 4}, new float[32]);
     assertEquals("m.onnx: the graph's output 'y' does not depend on the values of its input 'x'", error(List.of(
         OnnxBytes.node("/aux/Relu", "Relu", List.of("x"), List.of("aux")),
-        OnnxBytes.node("/k/Relu", "Relu", List.of("k"), List.of("y"))), List.of(OnnxBytes.floats("k", new long[] {2, 4, 4}, new float[32]))));
+        OnnxBytes.node("/k/Relu", "Relu", List.of("k"), List.of("y"))), List.of(k)));
+    assertEquals("m.onnx: the graph's output 'y' does not depend on the values of its input 'x'", error(List.of(
+        OnnxBytes.node("/r/Relu", "Relu", List.of("x"), List.of("r")),
+        OnnxBytes.node("/s/Shape", "Shape", List.of("r"), List.of("s")),
+        OnnxBytes.node("/k/Reshape", "Reshape", List.of("k", "s"), List.of("y"))), List.of(k)));
+    // an omitted optional input (Clip's min left empty) reads no tensor: the unread node beside it, whose second
+    // output is left empty, is still listed
+    OnnxImporter.Result clip = translate(List.of(
+        OnnxBytes.node("/c/Clip", "Clip", List.of("x", "", "hi"), List.of("y")),
+        OnnxBytes.node("/aux/MaxPool", "MaxPool", List.of("x"), List.of("p", ""), OnnxBytes.ints("kernel_shape", 2, 2))),
+        List.of(OnnxBytes.floats("hi", new long[0], 6f)));
+    assertTrue(clip.spec().contains("// Left out: 1 node whose output the graph's output does not read: '/aux/MaxPool' (MaxPool).\n"), clip.spec());
     // a file's malformed node is still refused where it is unread
     assertEquals("m.onnx: node '/aux/Relu' (Relu) has 2 inputs; Relu takes 1", error(List.of(
         OnnxBytes.node("/aux/Relu", "Relu", List.of("x", "x"), List.of("aux")),
