@@ -218,7 +218,7 @@ public final class ClassifyImages {
       // a write that failed leaves the folder it began (Spark's abort removes only its _temporary), and the
       // next run would be refused by it: this run made it, so it goes; but not one another job made since the
       // check above, which Spark's write refuses before it writes anything
-      if (writing && !wrote && !message(e).contains("PATH_ALREADY_EXISTS")) removeQuietly(outFs, outPath, err);
+      if (writing && !wrote && !condition(e, "PATH_ALREADY_EXISTS")) removeQuietly(outFs, outPath, err);
       return 1;
     } finally {
       if (own) leaveOwnSession();
@@ -226,6 +226,14 @@ public final class ClassifyImages {
       // where each recompiled jar is shipped under a name of its own and the earlier ones' models would stay)
       endRun(own || conf.get("spark.master", "").startsWith("local"));
     }
+  }
+
+  /** Whether {@code e} or one of its causes is Spark's error of this condition (its error class). */
+  static boolean condition(Throwable e, String condition) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof org.apache.spark.SparkThrowable s && condition.equals(s.getCondition())) return true;
+    }
+    return false;
   }
 
   private static void removeQuietly(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path path, PrintStream err) {

@@ -655,6 +655,26 @@ class ClassifyImagesTest {
     assertTrue(Files.isDirectory(existing), "left as it was");
   }
 
+  /**
+   * Spark's refusal of an existing output (another job's, made since the check) is told by its error
+   * condition through any wrapping, not by its message's words, which a path may hold too.
+   */
+  @Test
+  void theAlreadyExistsRefusalIsKnownByItsCondition() {
+    class Refusal extends RuntimeException implements org.apache.spark.SparkThrowable {
+      Refusal() {
+        super("[PATH_ALREADY_EXISTS] Path file:/data/out.parquet already exists.");
+      }
+
+      @Override
+      public String getCondition() {
+        return "PATH_ALREADY_EXISTS";
+      }
+    }
+    assertTrue(ClassifyImages.condition(new IllegalStateException("job aborted", new Refusal()), "PATH_ALREADY_EXISTS"));
+    assertFalse(ClassifyImages.condition(new java.io.IOException("write to /data/PATH_ALREADY_EXISTS/out failed"), "PATH_ALREADY_EXISTS"));
+  }
+
   /** A job that fails while writing leaves no output folder behind, which would refuse the run that follows. */
   @Test
   void aFailedJobLeavesNoOutputFolder() throws IOException {
