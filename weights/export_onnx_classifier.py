@@ -35,10 +35,11 @@ def main():
     p.add_argument("--size", type=int, default=224)
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args()
-    constructor = getattr(torchvision.models, a.arch, None)
-    # a typo, or a module's name (torchvision.models.resnet): one line, not a traceback
-    if a.arch.startswith("_") or not callable(constructor) or isinstance(constructor, type):
-        p.error(f"{a.arch}: not a torchvision.models constructor (resnet50, mobilenet_v2, densenet121, ...)")
+    # a typo, a module's name (torchvision.models.resnet) or a helper (get_model): one line, not a traceback
+    names = torchvision.models.list_models(module=torchvision.models)
+    if a.arch not in names:
+        p.error(f"{a.arch}: not one of torchvision's classifiers ({', '.join(sorted(names))})")
+    constructor = getattr(torchvision.models, a.arch)
     if a.size < 32:
         p.error(f"--size {a.size}: at least 32")
     torch.manual_seed(a.seed)
@@ -50,10 +51,13 @@ def main():
             m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
             m.weight.data.copy_(torch.rand(m.num_features, generator=g) + 0.5)
             m.bias.data.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-    calibrate_batchnorm(model, a.seed + 2, a.size)
     x = torch.rand(2, 3, a.size, a.size, generator=g)
-    with torch.no_grad():
-        y = model(x)
+    try:
+        calibrate_batchnorm(model, a.seed + 2, a.size)
+        with torch.no_grad():
+            y = model(x)
+    except (RuntimeError, AssertionError, ValueError) as e:  # a size the network cannot take (alexnet at 32, vit_b_16 at 64)
+        sys.exit(f"export_onnx_classifier.py: {a.arch} does not run at --size {a.size}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
     spread, scale = float((y[0] - y[1]).abs().max()), float(y.abs().max())
     if not spread > 1e-3 * scale:  # also NaN
         sys.exit(f"export_onnx_classifier.py: {a.arch}: the logits of the two images differ by {spread:.3g}, {spread / scale:.3g} of"

@@ -252,6 +252,19 @@ def one_line(e, limit=300):
     return " ".join(parts) or type(e).__name__
 
 
+def unwrapped(checkpoint):
+    """The state_dict inside a training checkpoint as training scripts save them: under "state_dict" or "model"
+    (RepVGG's authors' convert.py unwraps both), its keys prefixed "module." by DataParallel."""
+    if isinstance(checkpoint, dict):
+        for key in ("state_dict", "model"):
+            if isinstance(checkpoint.get(key), dict):
+                checkpoint = checkpoint[key]
+                break
+        if checkpoint and all(isinstance(k, str) and k.startswith("module.") for k in checkpoint):
+            checkpoint = OrderedDict((k[len("module."):], v) for k, v in checkpoint.items())
+    return checkpoint
+
+
 def pretrained(arch):
     """torchvision's ImageNet weights, from its cache or downloaded; offline, one line saying what to do instead."""
     try:
@@ -308,7 +321,7 @@ def main():
             try:
                 # weights_only (torch 1.13 on): tensors and plain containers only, so a hostile .pth cannot run
                 # code while it is unpickled; a checkpoint that needs more is refused, an UnpicklingError
-                model.load_state_dict(torch.load(a.state_dict, map_location="cpu", weights_only=True))
+                model.load_state_dict(unwrapped(torch.load(a.state_dict, map_location="cpu", weights_only=True)))
             # RuntimeError: keys or shapes that do not match, a damaged zip; UnpicklingError: not a
             # checkpoint, or refused by weights_only; EOFError: cut short; TypeError: no state_dict in it
             except (OSError, RuntimeError, pickle.UnpicklingError, EOFError, TypeError) as e:
