@@ -412,25 +412,26 @@ public abstract class Kernels {
   /**
    * One row of {@code w} pixels of a layer norm over {@code channels} channels (a blocked [C][H][W]
    * map, blocks {@code inPlane} and {@code outPlane} floats apart, a pixel's 16 lanes together):
-   * each pixel's mean and variance over its channels, in float sums in channel order, then
-   * (x - mean) / sqrt(variance + eps) * weight[c] + bias[c]; the output's padding lanes are zeroed.
-   * One implementation for every kernel set, so they agree.
+   * each pixel's mean and variance over its channels, in double sums in channel order (as the
+   * interpreter: in float, a pixel whose mean is large beside its spread lost the spread's digits, and
+   * values past 1.8e19 squared to infinity), then (x - mean) / sqrt(variance + eps) * weight[c] + bias[c];
+   * the output's padding lanes are zeroed. One implementation for every kernel set, so they agree.
    */
   public final void layerNormRow(float[] in, int inBase, int inPlane, int channels, int w, float[] wts, int weightOff, int biasOff, float eps,
       float[] out, int outBase, int outPlane) {
     int blocks = (channels + 15) / 16;
     for (int x = 0; x < w; x++) {
-      float sum = 0;
+      double sum = 0;
       for (int c = 0; c < channels; c++) sum += in[inBase + (c >> 4) * inPlane + x * 16 + (c & 15)];
-      float mean = sum / channels, sq = 0;
+      double mean = sum / channels, sq = 0;
       for (int c = 0; c < channels; c++) {
-        float d = in[inBase + (c >> 4) * inPlane + x * 16 + (c & 15)] - mean;
+        double d = in[inBase + (c >> 4) * inPlane + x * 16 + (c & 15)] - mean;
         sq += d * d;
       }
-      float inv = (float) (1 / Math.sqrt(sq / channels + eps));
+      double inv = 1 / Math.sqrt(sq / channels + eps);
       for (int c = 0; c < blocks * 16; c++) {
         int o = outBase + (c >> 4) * outPlane + x * 16 + (c & 15);
-        out[o] = c < channels ? (in[inBase + (c >> 4) * inPlane + x * 16 + (c & 15)] - mean) * inv * wts[weightOff + c] + wts[biasOff + c] : 0f;
+        out[o] = c < channels ? (float) ((in[inBase + (c >> 4) * inPlane + x * 16 + (c & 15)] - mean) * inv * wts[weightOff + c] + wts[biasOff + c]) : 0f;
       }
     }
   }

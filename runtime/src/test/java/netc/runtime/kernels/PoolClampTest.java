@@ -44,6 +44,36 @@ class PoolClampTest {
   }
 
   /**
+   * A layer norm's statistics in double, as the interpreter's: 40 channels of 3000 plus a spread of 0.01
+   * (in float the mean lost the spread's digits: outputs off by percents), and values whose squares pass
+   * float's range (1e20 and -1e20 normalize to 1 and -1; in float the variance was infinite, the outputs 0).
+   */
+  @Test
+  void aLayerNormKeepsItsDigitsAndItsRange() {
+    int channels = 40;
+    float[] in = new float[48 * 16], w = new float[2 * 48], out = new float[48 * 16]; // 3 blocks, one pixel each, planes 16 apart
+    for (int c = 0; c < channels; c++) {
+      in[(c >> 4) * 16 + (c & 15)] = 3000f + 0.01f * (float) Math.sin(c);
+      w[c] = 1f;
+    }
+    double mean = 0, sq = 0;
+    for (int c = 0; c < channels; c++) mean += in[(c >> 4) * 16 + (c & 15)];
+    mean /= channels;
+    for (int c = 0; c < channels; c++) sq += Math.pow(in[(c >> 4) * 16 + (c & 15)] - mean, 2);
+    double inv = 1 / Math.sqrt(sq / channels + 1e-6);
+    SCALAR.layerNormRow(in, 0, 16, channels, 1, w, 0, 48, 1e-6f, out, 0, 16);
+    for (int c = 0; c < channels; c++) {
+      assertEquals((in[(c >> 4) * 16 + (c & 15)] - mean) * inv, out[(c >> 4) * 16 + (c & 15)], 1e-5, "channel " + c);
+    }
+    float[] huge = new float[16], two = {1, 1, 0, 0}, y = new float[16];
+    huge[0] = 1e20f;
+    huge[1] = -1e20f;
+    VECTOR.layerNormRow(huge, 0, 16, 2, 1, two, 0, 2, 1e-5f, y, 0, 16);
+    assertEquals(1f, y[0], 1e-6);
+    assertEquals(-1f, y[1], 1e-6);
+  }
+
+  /**
    * A global average pool over 2^22 pixels (a row of 64 read 65536 times: row stride 0) of 0.3 in
    * channel j times (j + 1): a float sum of the whole map loses digits as it grows (the old kernels
    * gave 0.2975 for 0.3), the chunked sums keep the mean within 1e-6; vector and scalar agree to the bit.
