@@ -99,7 +99,7 @@ public final class OnnxImporter {
       throw fail("the graph's output " + OnnxReader.quote(output) + " is computed by no node"
           + (model.initializers().containsKey(output) ? ": it is an initializer, a constant" : ""));
     }
-    Set<OnnxNode> live = live(output);
+    Set<OnnxNode> live = upstream(true);
     Set<String> read = new HashSet<>(List.of(output));
     for (OnnxNode n : nodes) {
       if (!live.contains(n)) continue;
@@ -115,39 +115,31 @@ public final class OnnxImporter {
   }
 
   /**
-   * The nodes the graph's output depends on, through any of their inputs. The others compute what
-   * nothing reads (an exporter's leftovers, a head cut off by editing the graph): they are left out,
-   * as ONNX Runtime leaves them out, and named in the spec's header ({@link #unused}); read, the one
-   * reading the running tensor looked like the path of a fork that never joins.
+   * The nodes the graph's output depends on, through any of their inputs, or with {@code throughShapes}
+   * false through their values only (a Shape's input is not followed: it reads the dims, as
+   * {@link #dataConsumers} has it). The others compute what nothing reads (an exporter's leftovers, a
+   * head cut off by editing the graph): they are left out, as ONNX Runtime leaves them out, and named
+   * in the spec's header ({@link #unused}); read, the one reading the running tensor looked like the
+   * path of a fork that never joins.
    */
-  private Set<OnnxNode> live(String out) {
-    Set<OnnxNode> live = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(out));
-    while (!todo.isEmpty()) {
-      OnnxNode n = producers.get(todo.pop());
-      if (n != null && live.add(n)) for (String in : n.inputs()) if (!in.isEmpty()) todo.push(in);
-    }
-    return live;
-  }
-
-  /**
-   * Whether the values of {@code x} reach the output: through any node's inputs back from the output,
-   * but not through a Shape's (which reads only the dims, as {@link #dataConsumers} has it).
-   */
-  private boolean valuesReach(String x) {
-    Set<String> seen = new HashSet<>();
+  private Set<OnnxNode> upstream(boolean throughShapes) {
+    Set<OnnxNode> found = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(output));
     while (!todo.isEmpty()) {
-      String t = todo.pop();
-      if (t.equals(x)) return true;
-      OnnxNode n = producers.get(t);
-      if (n == null || n.opType().equals("Shape") || !seen.add(t)) continue;
+      OnnxNode n = producers.get(todo.pop());
+      if (n == null || !found.add(n) || !throughShapes && n.opType().equals("Shape")) continue;
       for (String in : n.inputs()) if (!in.isEmpty()) todo.push(in);
     }
+    return found;
+  }
+
+  /** Whether the values of {@code x} reach the output ({@link #upstream} without Shapes' inputs). */
+  private boolean valuesReach(String x) {
+    for (OnnxNode n : upstream(false)) if (!n.opType().equals("Shape") && n.inputs().contains(x)) return true;
     return false;
   }
 
-  /** Nodes nothing on the way to the output reads ({@link #live}), in the file's order. */
+  /** Nodes nothing on the way to the output reads ({@link #upstream}), in the file's order. */
   private final List<OnnxNode> unused = new ArrayList<>();
 
   /**
