@@ -228,9 +228,10 @@ public final class ClassifyImages {
     }
   }
 
-  /** Whether {@code e} or one of its causes is Spark's error of this condition (its error class). */
+  /** Whether {@code e} or one of its causes is Spark's error of this condition (its error class); causes walked as {@link #message} walks them. */
   static boolean condition(Throwable e, String condition) {
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+    java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
       if (t instanceof org.apache.spark.SparkThrowable s && condition.equals(s.getCondition())) return true;
     }
     return false;
