@@ -2,6 +2,7 @@ package netc.runtime.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -397,6 +398,8 @@ final class VectorKernels extends Kernels {
    * kernels broadcast instead and these are not used: their indices are then kept in range).
    */
   static final VectorShuffle<Float> G2_0 = VectorShuffle.fromArray(S, groupLanes(2, 0), 0), G2_1 = VectorShuffle.fromArray(S, groupLanes(2, 1), 0);
+  /** Lanes 4 to 7 of a 256-bit vector: the second group of 4 channels in it. */
+  static final VectorMask<Float> UPPER_HALF = VectorMask.fromLong(S, 0xF0L & ((1L << L) - 1));
   static final VectorShuffle<Float> G4_0 = VectorShuffle.fromArray(S, groupLanes(4, 0), 0), G4_1 = VectorShuffle.fromArray(S, groupLanes(4, 1), 0), G4_2 = VectorShuffle.fromArray(S, groupLanes(4, 2), 0), G4_3 = VectorShuffle.fromArray(S, groupLanes(4, 3), 0);
 
   /** The source lanes of G{g}_{j} (an int array, so no method passes vectors: VectorHelpersInlineTest). */
@@ -410,7 +413,11 @@ final class VectorKernels extends Kernels {
    * {@link Kernels#groupedRow}: four pixels at a time, then one, each lane chunk's sums in registers
    * with the epilogue of {@link #depthwise4}. Where a vector holds several groups (L > g) each input
    * vector is rearranged once per group channel j, a shuffle per multiply-add; where it lies in one
-   * group (groups of 4 at 128 bits) the input is a broadcast from memory. Measured in a micro-benchmark
+   * group (groups of 4 at 128 bits) the input is a broadcast from memory. Groups of 4 at 256 bits (two a
+   * vector) take two broadcasts joined by a blend instead: with AVX2 code (-XX:UseAVX=2, AMD EPYC Zen 4)
+   * the rearranges ran resnext50_32x4d's layer1 grouped convs at 7.7 GFLOP/s inside the network (C2's
+   * -XX:+PrintIntrinsics showed four vector intrinsics failing there for want of constants) and 24.5 alone, the blends at 32.6 in both,
+   * one thread (3.77 -> 0.89 ms a conv; ONNX Runtime's own 1.16). Measured in a micro-benchmark
    * of one block (AMD EPYC Zen 5, 14 pixels, 3x3 window, groups of 4): 163 GFLOP/s of the grouped conv's
    * own multiply-adds at 512 bits and 47-50 at 256, where the dense 16 x 16 block computed the same
    * outputs at 52 and 30; in resnext50_32x4d, one thread, layer1's grouped convs (groups of 4) took 0.59
@@ -490,7 +497,13 @@ final class VectorKernels extends Kernels {
     for (int k = 0; k < kOff.length; k++, wi += 64) {
       int i = p + kOff[k];
       FloatVector wv;
-      if (L > 4) { // each vector holds several groups: input lane (o / 4) 4 + j by a constant rearrange
+      if (L == 8) { // two groups a vector: channel j of each, two broadcasts joined by a blend
+        int i1 = i + step, i2 = i + 2 * step, i3 = i + 3 * step;
+        wv = FloatVector.fromArray(S, w, wi + 0 + lane); a0 = FloatVector.broadcast(S, in[i + lane + 0]).blend(in[i + lane + 4], UPPER_HALF).fma(wv, a0); a1 = FloatVector.broadcast(S, in[i1 + lane + 0]).blend(in[i1 + lane + 4], UPPER_HALF).fma(wv, a1); a2 = FloatVector.broadcast(S, in[i2 + lane + 0]).blend(in[i2 + lane + 4], UPPER_HALF).fma(wv, a2); a3 = FloatVector.broadcast(S, in[i3 + lane + 0]).blend(in[i3 + lane + 4], UPPER_HALF).fma(wv, a3);
+        wv = FloatVector.fromArray(S, w, wi + 16 + lane); a0 = FloatVector.broadcast(S, in[i + lane + 1]).blend(in[i + lane + 5], UPPER_HALF).fma(wv, a0); a1 = FloatVector.broadcast(S, in[i1 + lane + 1]).blend(in[i1 + lane + 5], UPPER_HALF).fma(wv, a1); a2 = FloatVector.broadcast(S, in[i2 + lane + 1]).blend(in[i2 + lane + 5], UPPER_HALF).fma(wv, a2); a3 = FloatVector.broadcast(S, in[i3 + lane + 1]).blend(in[i3 + lane + 5], UPPER_HALF).fma(wv, a3);
+        wv = FloatVector.fromArray(S, w, wi + 32 + lane); a0 = FloatVector.broadcast(S, in[i + lane + 2]).blend(in[i + lane + 6], UPPER_HALF).fma(wv, a0); a1 = FloatVector.broadcast(S, in[i1 + lane + 2]).blend(in[i1 + lane + 6], UPPER_HALF).fma(wv, a1); a2 = FloatVector.broadcast(S, in[i2 + lane + 2]).blend(in[i2 + lane + 6], UPPER_HALF).fma(wv, a2); a3 = FloatVector.broadcast(S, in[i3 + lane + 2]).blend(in[i3 + lane + 6], UPPER_HALF).fma(wv, a3);
+        wv = FloatVector.fromArray(S, w, wi + 48 + lane); a0 = FloatVector.broadcast(S, in[i + lane + 3]).blend(in[i + lane + 7], UPPER_HALF).fma(wv, a0); a1 = FloatVector.broadcast(S, in[i1 + lane + 3]).blend(in[i1 + lane + 7], UPPER_HALF).fma(wv, a1); a2 = FloatVector.broadcast(S, in[i2 + lane + 3]).blend(in[i2 + lane + 7], UPPER_HALF).fma(wv, a2); a3 = FloatVector.broadcast(S, in[i3 + lane + 3]).blend(in[i3 + lane + 7], UPPER_HALF).fma(wv, a3);
+      } else if (L > 4) { // each vector holds several groups: input lane (o / 4) 4 + j by a constant rearrange
         FloatVector x0 = FloatVector.fromArray(S, in, i + lane);
         FloatVector x1 = FloatVector.fromArray(S, in, i + 1 * step + lane);
         FloatVector x2 = FloatVector.fromArray(S, in, i + 2 * step + lane);
@@ -516,7 +529,12 @@ final class VectorKernels extends Kernels {
     for (int k = 0; k < kOff.length; k++, wi += 64) {
       int i = p + kOff[k];
       FloatVector wv;
-      if (L > 4) { // each vector holds several groups: input lane (o / 4) 4 + j by a constant rearrange
+      if (L == 8) { // two groups a vector: channel j of each, two broadcasts joined by a blend
+        wv = FloatVector.fromArray(S, w, wi + 0 + lane); a0 = FloatVector.broadcast(S, in[i + lane + 0]).blend(in[i + lane + 4], UPPER_HALF).fma(wv, a0);
+        wv = FloatVector.fromArray(S, w, wi + 16 + lane); a0 = FloatVector.broadcast(S, in[i + lane + 1]).blend(in[i + lane + 5], UPPER_HALF).fma(wv, a0);
+        wv = FloatVector.fromArray(S, w, wi + 32 + lane); a0 = FloatVector.broadcast(S, in[i + lane + 2]).blend(in[i + lane + 6], UPPER_HALF).fma(wv, a0);
+        wv = FloatVector.fromArray(S, w, wi + 48 + lane); a0 = FloatVector.broadcast(S, in[i + lane + 3]).blend(in[i + lane + 7], UPPER_HALF).fma(wv, a0);
+      } else if (L > 4) { // each vector holds several groups: input lane (o / 4) 4 + j by a constant rearrange
         FloatVector x0 = FloatVector.fromArray(S, in, i + lane);
         wv = FloatVector.fromArray(S, w, wi + 0 + lane); a0 = x0.rearrange(G4_0).fma(wv, a0);
         wv = FloatVector.fromArray(S, w, wi + 16 + lane); a0 = x0.rearrange(G4_1).fma(wv, a0);
