@@ -37,7 +37,7 @@ public final class OnnxImporter {
           + "MatMul (+ Add) and activations over the channels (as layernorm, 1x1 convs: ConvNeXt)",
       "Add (of paths from one tensor, as a residual join or a sum; a chain of them summing more)", "Mul of a feature map by one value a channel computed from it (as a gate: squeeze-and-excitation)",
       "Concat (along channels, of paths from one tensor, as parallel branches)", "MaxPool", "AveragePool", "GlobalAveragePool",
-      "ReduceMean (over height and width, as a global average pool)", "Flatten",
+      "ReduceMean (over height and width, as a global average pool)", "Flatten", "Squeeze of a pooled map's height and width (as a flatten)",
       "Reshape (to [batch, -1], with the Shape/Gather/Unsqueeze/Concat chain that computes it)", "Gemm", "MatMul (+ Add)",
       "Reshape, Unsqueeze and Expand of a gate's vector back to [batch, C, 1, 1] (squeeze-and-excitation with Linear layers)",
       "Slice of a range of channels (as channels; torch's chunk)", "Split along channels (as channels, one per output)",
@@ -896,6 +896,7 @@ public final class OnnxImporter {
         yield layer(n, body, "flatten()", new int[] {(int) size(in)}, null);
       }
       case "Reshape" -> reshape(n, x, in, body);
+      case "Squeeze" -> squeeze(n, x, in, body);
       case "Gemm" -> gemm(n, in, body);
       case "MatMul" -> matmul(n, in, 2, body);
       case "Softmax" -> {
@@ -1098,7 +1099,13 @@ public final class OnnxImporter {
     }
     long[] pads = n.inputs().size() > 1 && !n.inputs().get(1).isEmpty() ? shapeValues.value(n.inputs().get(1)) : longsAttr(n, "pads", new long[0]);
     if (n.inputs().size() > 3 && !n.inputs().get(3).isEmpty()) throw unsupportedAttributes(n, "netc pads all axes, without an axes input");
-    if (pads.length > 0 && Arrays.stream(pads).allMatch(p -> p == 0)) return removed(n, x, body);
+    // what ONNX Runtime refuses is refused before an all-zero Pad is dropped as an identity
+    if (!List.of("constant", "reflect", "edge", "wrap").contains(mode)) throw unsupportedAttributes(n, "Pad's mode " + mode + " is not an ONNX mode");
+    if (pads.length != 2 * (in.length + 1)) {
+      throw unsupportedAttributes(n, "Pad's pads has " + pads.length + " values where its input of " + (in.length + 1) + " axes needs "
+          + 2 * (in.length + 1));
+    }
+    if (Arrays.stream(pads).allMatch(p -> p == 0)) return removed(n, x, body);
     // the fill value: an input from opset 11, the value attribute before
     boolean zeros = mode.equals("constant") && (n.inputs().size() < 3 || n.inputs().get(2).isEmpty() || isZero(n.inputs().get(2)))
         && floatAttr(n, "value", 0f) == 0f;
@@ -1304,6 +1311,22 @@ public final class OnnxImporter {
     if (isPooled(in) && returnsToMap(n.outputs().get(0))) return keptPooled(n, x, body);
     if (in.length == 1) return removedAs(n, x, body, "removed: its input is [batch, " + features + "] already");
     return layer(n, body, "flatten()", new int[] {(int) features}, null);
+  }
+
+  /**
+   * Squeeze of a pooled map's height and width ([batch, C, 1, 1] to [batch, C]: torch's {@code
+   * avgpool(x).squeeze(-1).squeeze(-1)} or {@code torch.squeeze(x, (2, 3))} in one node), the flatten it is. A Squeeze
+   * of one axis at a time (a rank-3 tensor between) and one without axes (at batch 1 it takes the batch too) are refused.
+   */
+  private String squeeze(OnnxNode n, String x, int[] in, Body body) {
+    long[] axes = shapeValues.axes(n);
+    long[] spatial = axes == null ? null : Arrays.stream(axes).map(a -> a < 0 ? a + in.length + 1 : a).sorted().toArray();
+    if (!isPooled(in) || spatial == null || !Arrays.equals(spatial, new long[] {2, 3})) {
+      throw unsupportedAttributes(n, "netc squeezes a pooled map's height and width together (axes [2, 3] of [batch, C, 1, 1]), not axes "
+          + (axes == null ? "all" : Arrays.toString(axes)) + " of [batch, " + Arrays.stream(in).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(", ")) + "]");
+    }
+    if (returnsToMap(n.outputs().get(0))) return keptPooled(n, x, body);
+    return layer(n, body, "flatten()", new int[] {in[0]}, null);
   }
 
   /**

@@ -1893,6 +1893,26 @@ class OnnxImporterTest {
     assertEquals(Op.GATE, build(r).output().op());
   }
 
+  /**
+   * avgpool(x).squeeze(-1).squeeze(-1) written as one Squeeze of axes [2, 3] (an input from opset 13, an attribute before):
+   * the flatten it is. One axis at a time (a rank-3 tensor between) and a Squeeze of the map itself are refused by name.
+   */
+  @Test
+  void squeezeOfAPooledMapsHeightAndWidthIsAFlatten() {
+    byte[] pool = OnnxBytes.node("/avgpool", "GlobalAveragePool", List.of("x"), List.of("p"));
+    byte[] squeeze = OnnxBytes.node("/Squeeze", "Squeeze", List.of("p", "axes"), List.of("y"));
+    OnnxImporter.Result r = translate(List.of(pool, squeeze), List.of(int64s("axes", -1, -2)));
+    assertTrue(r.spec().endsWith("squeeze: flatten()  // onnx: /Squeeze (Squeeze)\n"), r.spec());
+    assertArrayEquals(new int[] {2}, build(r).output().shape().dims());
+    byte[] attribute = OnnxBytes.node("/Squeeze", "Squeeze", List.of("p"), List.of("y"), OnnxBytes.ints("axes", 2, 3));
+    assertArrayEquals(new int[] {2}, build(translate(List.of(pool, attribute), List.of(), 2, 11)).output().shape().dims());
+    assertEquals("m.onnx: node '/Squeeze' (Squeeze): netc squeezes a pooled map's height and width together (axes [2, 3] of [batch, C, 1, 1]),"
+        + " not axes [3] of [batch, 2, 1, 1]", error(List.of(pool, squeeze), List.of(int64s("axes", 3))));
+    assertEquals("m.onnx: node '/Squeeze' (Squeeze): netc squeezes a pooled map's height and width together (axes [2, 3] of [batch, C, 1, 1]),"
+        + " not axes [2, 3] of [batch, 2, 4, 4]", error(List.of(OnnxBytes.node("/Squeeze", "Squeeze", List.of("x", "axes"), List.of("y"))),
+            List.of(int64s("axes", 2, 3))));
+  }
+
   /** x.mean([2, 3]) (MnasNet's head): a global average pool, flattened where keepdims is 0; axes an attribute, or an input from opset 18. */
   @Test
   void reduceMeanOverHeightAndWidthIsAGlobalAveragePool() {
@@ -2234,6 +2254,19 @@ class OnnxImporterTest {
         OnnxBytes.ints("pads", 0, 0, 1, 0, 0, 0, 1, 0)));
     assertEquals("m.onnx: node '/p/Pad' (Pad) with mode=\"edge\", pads=[0, 0, 1, 0, 0, 0, 1, 0]: netc pads with zeros around the height"
         + " and width only (mode edge, pads [0, 0, 1, 0, 0, 0, 1, 0])", error(edge, List.of(), 2, 10));
+  }
+
+  /** An all-zero Pad is an identity, but one ONNX Runtime refuses (a pads of the wrong length, no ONNX mode) is refused first. */
+  @Test
+  void anAllZeroPadIsCheckedBeforeItIsDropped() {
+    assertEquals("m.onnx: node '/p/Pad' (Pad): Pad's pads has 4 values where its input of 4 axes needs 8",
+        error(List.of(OnnxBytes.node("/p/Pad", "Pad", List.of("x", "p"), List.of("y"))), List.of(padsTensor(0, 0, 0, 0)), 2, 13));
+    assertEquals("m.onnx: node '/p/Pad' (Pad) with mode=\"foo\": Pad's mode foo is not an ONNX mode",
+        error(List.of(OnnxBytes.node("/p/Pad", "Pad", List.of("x", "p"), List.of("y"), OnnxBytes.string("mode", "foo"))),
+            List.of(padsTensor(0, 0, 0, 0, 0, 0, 0, 0)), 2, 13));
+    String spec = translate(List.of(OnnxBytes.node("/p/Pad", "Pad", List.of("x", "p"), List.of("t")),
+        OnnxBytes.node("/r/Relu", "Relu", List.of("t"), List.of("y"))), List.of(padsTensor(0, 0, 0, 0, 0, 0, 0, 0))).spec();
+    assertTrue(spec.contains("relu") && !spec.contains("pad("), spec);
   }
 
   /**
