@@ -1244,7 +1244,7 @@ public final class OnnxImporter {
   }
 
   private String batchnorm(OnnxNode n, int[] in, Body body) {
-    requireRank(n, in, 3);
+    if (in.length != 1) requireRank(n, in, 3); // a map's channels, or flat features (nn.BatchNorm1d after a Linear)
     if (intAttr(n, "training_mode", 0) != 0) throw unsupportedAttributes(n, "netc runs batch norm in inference mode");
     // before opset 14 the outputs past the first are what make a batch norm train: it then normalizes
     // with the batch's own statistics, and torch.onnx.export writes all five for a model left in train

@@ -2006,6 +2006,31 @@ class OnnxImporterTest {
     assertEquals("m.onnx: node '/drop/Dropout' (Dropout): its mask output is used; netc runs inference only", error(masked, List.of()));
   }
 
+  /** nn.BatchNorm1d after a Linear: a BatchNormalization of flat features, compiled and interpreted as torch computes it. */
+  @Test
+  void aBatchNormOfFlatFeaturesImports() throws java.io.IOException {
+    float[] g = new float[3 * 32];
+    for (int i = 0; i < g.length; i++) g[i] = (float) Math.sin(i) * 0.25f;
+    float[] gamma = {1, 2, -0.5f}, beta = {0, 1, 0.25f}, mean = {0.5f, -1, 0.1f}, var = {4, 0.25f, 1};
+    List<byte[]> nodes = List.of(OnnxBytes.node("/f/Flatten", "Flatten", List.of("x"), List.of("f")),
+        OnnxBytes.node("/fc/Gemm", "Gemm", List.of("f", "g"), List.of("l"), OnnxBytes.integer("transB", 1)),
+        OnnxBytes.node("/bn/BatchNormalization", "BatchNormalization", List.of("l", "s", "b", "m", "v"), List.of("y")));
+    List<byte[]> initializers = List.of(OnnxBytes.floats("g", new long[] {3, 32}, g), OnnxBytes.floats("s", new long[] {3}, gamma),
+        OnnxBytes.floats("b", new long[] {3}, beta), OnnxBytes.floats("m", new long[] {3}, mean), OnnxBytes.floats("v", new long[] {3}, var));
+    OnnxImporter.Result r = translate(nodes, initializers);
+    assertTrue(r.spec().contains("bn: batchnorm(eps = 1.0E-5)  // onnx: /bn/BatchNormalization (BatchNormalization)"), r.spec());
+    Tensor x = Tensor.uniform(9, 1, 2, 4, 4);
+    double[] expected = new double[3];
+    for (int o = 0; o < 3; o++) {
+      double l = 0;
+      for (int i = 0; i < 32; i++) l += (double) g[o * 32 + i] * x.data()[i];
+      expected[o] = (l - mean[o]) * gamma[o] / Math.sqrt(var[o] + 1e-5) + beta[o];
+    }
+    Tensor[] y = compiledAndInterpreted(r, x);
+    assertClose(expected, y[1], "interpreted");
+    assertClose(expected, y[0], "compiled");
+  }
+
   /**
    * A BatchNormalization of epsilon 0 (legal in ONNX; onnxruntime and torch divide by the bare variance) imports as
    * batchnorm(eps = 0.0), and computes (x - mean) * gamma / sqrt(var) + beta, folded after a conv or standing alone; a
