@@ -34,6 +34,9 @@ def main():
     p.add_argument("out", help="the folder to write to")
     p.add_argument("--size", type=int, default=224)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--transform-input", action="store_true",
+                   help="googlenet and inception_v3 only: their transform_input, as their pretrained weights set it (each channel "
+                        "scaled and shifted apart, in the graph)")
     a = p.parse_args()
     # a typo, a module's name (torchvision.models.resnet) or a helper (get_model): one line, not a traceback
     names = torchvision.models.list_models(module=torchvision.models)
@@ -43,7 +46,9 @@ def main():
     if a.size < 32:
         p.error(f"--size {a.size}: at least 32")
     torch.manual_seed(a.seed)
-    model = constructor(num_classes=1000).eval()
+    if a.transform_input and a.arch not in ("googlenet", "inception_v3"):
+        p.error(f"--transform-input: {a.arch} has none (googlenet and inception_v3 have it)")
+    model = constructor(num_classes=1000, **({"transform_input": True} if a.transform_input else {})).eval()
     g = torch.Generator().manual_seed(a.seed + 1)
     for m in model.modules():
         if isinstance(m, torch.nn.BatchNorm2d):

@@ -3,7 +3,7 @@
 (opset 13, dynamic batch), a fixed input and torch's outputs at batch 1 and 2.
 
 Runs with Debian's python3-torch, python3-torchvision, python3-numpy and python3-onnx:
-  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2] ... [--part11]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E, part 6's gated, part 7's Linear-gated, part 8's ShuffleNet and Split, part 9's ConvNeXt, part 10's RepVGG, or part 11's hand-built, models (each given; none: all); writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
+  /usr/bin/python3 weights/make_onnx_fixtures.py [--part2] ... [--part12]   # only part 2's, part 3's grouped-conv, part 4's Winograd, part 5's Inception-E, part 6's gated, part 7's Linear-gated, part 8's ShuffleNet and Split, part 9's ConvNeXt, part 10's RepVGG, part 11's hand-built, or part 12's transform_input, models (each given; none: all); writes weights/fixtures/onnx/NAME{.onnx,_input.npy,_logits_b1.npy,_logits_b2.npy}
 
 Models (each well under 500 KB):
   resnet_basic    torchvision ResNet(BasicBlock, [1, 1, 1, 1]) at width 8, 10 classes, 32x32 input, with
@@ -63,6 +63,9 @@ Models (each well under 500 KB):
   shufflenet      torchvision's ShuffleNetV2 with [2, 2, 2] units of 24, 48 and 96 channels (halves of 12, 24, 48:
                   partial channel blocks), last conv 64, 10 classes: torch's chunk exported as two Slices with
                   computed split points, its channel shuffle as Reshape, Transpose, Reshape.
+  inception_transform  inception's model behind torchvision's own transform_input (GoogLeNet's and Inception v3's with
+                  pretrained weights): each channel a Gather, an Unsqueeze, a Mul and an Add, the three joined by a
+                  Concat, which netc imports as one scale and shift a channel (a batchnorm).
   split_concat    torch.split into parts of 8, 16 and 16 channels (a Split), the middle one convolved, concatenated
                   as [third, second, first].
   convnext        torchvision's ConvNeXt with stages of 16 (one block) and 24 channels (two blocks: partial channel
@@ -563,6 +566,27 @@ def part11():
     print(f"wrote {path} ({os.path.getsize(path):,} bytes)")
 
 
+class TransformedInception(TinyInception):
+    """TinyInception behind torchvision's own transform_input (GoogLeNet's and Inception v3's with pretrained weights:
+    each channel taken apart, scaled and shifted, and concatenated again)."""
+
+    def __init__(self, classes=10):
+        super().__init__(classes)
+        self.transform_input = True
+
+    def forward(self, x):
+        from torchvision.models.googlenet import GoogLeNet
+        return super().forward(GoogLeNet._transform_input(self, x))
+
+
+def part12():
+    """torchvision's transform_input in front of an Inception network: a seed of its own."""
+    torch.manual_seed(121)
+    model = TransformedInception()
+    randomize_batchnorm(model, torch.Generator().manual_seed(121))
+    export("inception_transform", model)
+
+
 def export(name, model, folding=True, outputs=True):
     """NAME.onnx, and with `outputs` NAME_input.npy and torch's NAME_logits_b1.npy and _b2.npy for it."""
     # batch-norm running statistics as training leaves them (calibrate_batchnorm): random ones let the signal fade,
@@ -593,7 +617,7 @@ def main():
     # each part seeds itself, so one regenerates alone, leaving the committed fixtures of the others as they
     # are, and several give what the full run gives them
     parts = {2: lambda: part2(torch.Generator().manual_seed(23)), 3: part3, 4: part4, 5: part5, 6: part6, 7: part7,
-             8: part8, 9: part9, 10: part10, 11: part11}
+             8: part8, 9: part9, 10: part10, 11: part11, 12: part12}
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for n, part in parts.items():
         p.add_argument(f"--part{n}", action="store_true", help=f"regenerate only part {n}'s models (and those of any other --partN given)")
@@ -635,6 +659,7 @@ def main():
     part9()
     part10()
     part11()
+    part12()
     subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_torchvision.py"),
                     "--arch", "resnet18", "--width", "4", "--size", "32", "--classes", "10", "--seed", "7", "--batch", "2",
                     "--fixture", "--onnx", "--out", os.path.join(OUT, "resnet18_w4_s32")], check=True)

@@ -309,7 +309,13 @@ public final class OnnxImporter {
     }
     shapes.put(x, new int[] {(int) in.dims()[1], (int) in.dims()[2], (int) in.dims()[3]});
     Body body = new Body();
-    Normalization norm = normalization(x);
+    // torchvision's transform_input is the model's own scale and shift, after the input's preparation (pretrained
+    // Inception v3 expects ImageNet's normalization before it): a layer, not the input's mean and std
+    ScaleShift[] apart = new ScaleShift[(int) in.dims()[1]];
+    Arrays.fill(apart, ScaleShift.IDENTITY);
+    List<OnnxNode> apartNodes = new ArrayList<>();
+    String joined = channelsApart(x, apart, apartNodes);
+    Normalization norm = joined != null ? null : normalization(x);
     String inputLine = String.format(Locale.ROOT, "input(%d, %d, %d", in.dims()[1], in.dims()[2], in.dims()[3]);
     // -1: torchvision's ratio, Resize(256) before CenterCrop(224), rounded as its Inception v3 preset has it
     // (342 for 299); of the longer side: the jar prepares images for square inputs only, so for others
@@ -338,6 +344,7 @@ public final class OnnxImporter {
       inputLine += ")";
     }
     if (!preparation.isNone()) inputLine += (norm != null ? ";" : "  //") + " " + preparation.origin() + " " + preparation.where();
+    if (joined != null) x = scaleShiftLayer(apartNodes, producers.get(joined), apart, shapes.get(x), body);
     End end = chain(x, body);
     if (held.containsKey(end.tensor())) throw stillHeld(producers.get(end.tensor()));
     if (end.join() != null) throw fail(node(end.join()) + " joins a path that did not fork here; netc expresses an Add, a Concat or a gating Mul of paths from one tensor");
@@ -1551,6 +1558,12 @@ public final class OnnxImporter {
             + ", so small that 1 / it is beyond float32's range");
       }
     }
+    return layer(List.of(n), body, "batchnorm(eps = 1.0E-30)", in, scaleShiftWeights(scale, shift), other);
+  }
+
+  /** A scale and shift a channel as a batchnorm's weights: weight scale, bias shift, mean 0, variance 1 (see {@link #affine}). */
+  private static Map<String, Tensor> scaleShiftWeights(float[] scale, float[] shift) {
+    int c = scale.length;
     float[] zeros = new float[c], ones = new float[c];
     Arrays.fill(ones, 1);
     Map<String, Tensor> weights = new LinkedHashMap<>();
@@ -1558,7 +1571,30 @@ public final class OnnxImporter {
     weights.put("bias", new Tensor(new int[] {c}, shift));
     weights.put("running_mean", new Tensor(new int[] {c}, zeros));
     weights.put("running_var", new Tensor(new int[] {c}, ones));
-    return layer(List.of(n), body, "batchnorm(eps = 1.0E-30)", in, weights, other);
+    return weights;
+  }
+
+  /**
+   * The layer of {@link #channelsApart}'s nodes: their scale and shift a channel as a batchnorm (as {@link #affine} writes
+   * one), named after the Concat that joins the channels again; refused by name where a composed value is no finite float.
+   */
+  private String scaleShiftLayer(List<OnnxNode> nodes, OnnxNode concat, ScaleShift[] a, int[] shape, Body body) {
+    float[] scale = new float[a.length], shift = new float[a.length];
+    for (int ch = 0; ch < a.length; ch++) {
+      scale[ch] = (float) a[ch].scale();
+      shift[ch] = (float) a[ch].shift();
+      if (!Float.isFinite(scale[ch]) || !Float.isFinite(shift[ch])) {
+        throw fail(node(concat) + ": the scale and shift of channel " + ch + " before it (" + describe(nodes) + ") is " + a[ch].scale() + " and "
+            + a[ch].shift() + "; netc scales and shifts by finite float32 values");
+      }
+    }
+    String name = names.forNode(concat, null);
+    body.lines.add(name + ": batchnorm(eps = 1.0E-30)" + comment(nodes));
+    scaleShiftWeights(scale, shift).forEach((role, t) -> body.weights.put(name + "." + role, t));
+    body.layers++;
+    String out = concat.outputs().get(0);
+    shapes.put(out, shape);
+    return out;
   }
 
   /**
@@ -1930,6 +1966,71 @@ public final class OnnxImporter {
       if (norm != null) best = norm;
     }
     return best;
+  }
+
+  /**
+   * torchvision's {@code transform_input} (Inception v3 and GoogLeNet with their pretrained weights): each channel taken
+   * apart (Gather of index c along axis 1, then Unsqueeze of axis 1; or a Gather of [c], which keeps the axis), scaled and
+   * shifted by one value at a time (Mul, Add, Sub, Div), and the channels joined again in their order by one Concat along
+   * axis 1. That is a scale and shift a channel, composed into {@code a}, its nodes added to {@code nodes}; returns the
+   * Concat's output, or null (nothing added) where the input is not read so: a channel missing, taken twice or out of order
+   * (a reordering of the channels is no normalization).
+   */
+  private String channelsApart(String x, ScaleShift[] a, List<OnnxNode> nodes) {
+    int c = a.length;
+    List<OnnxNode> gathers = dataConsumers(x);
+    if (c < 2 || gathers.size() != c) return null;
+    ScaleShift[] found = new ScaleShift[c];
+    List<OnnxNode> seen = new ArrayList<>();
+    OnnxNode concat = null;
+    for (OnnxNode g : gathers) {
+      if (!g.opType().equals("Gather") || !g.domain().isEmpty() || g.inputs().size() != 2 || !g.inputs().get(0).equals(x)
+          || intAttr(g, "axis", 0) != 1 || g.outputs().isEmpty()) {
+        return null;
+      }
+      OnnxTensor index = model.initializers().get(g.inputs().get(1));
+      if (index == null || index.longs() == null || index.size() != 1 || index.dims().length > 1) return null;
+      long ch = index.longs()[0] < 0 ? index.longs()[0] + c : index.longs()[0];
+      if (ch < 0 || ch >= c || found[(int) ch] != null) return null;
+      seen.add(g);
+      String t = g.outputs().get(0);
+      if (index.dims().length == 0) { // a scalar index drops the axis: an Unsqueeze of axis 1 puts it back
+        List<OnnxNode> next = dataConsumers(t);
+        if (next.size() != 1 || !next.get(0).opType().equals("Unsqueeze") || !next.get(0).domain().isEmpty()) return null;
+        OnnxNode u = next.get(0);
+        long[] axes = shapeValues.axes(u);
+        if (axes == null || axes.length != 1 || (axes[0] != 1 && axes[0] != -3) || u.outputs().isEmpty()) return null;
+        seen.add(u);
+        t = u.outputs().get(0);
+      }
+      ScaleShift s = ScaleShift.IDENTITY;
+      int[] one = {1, shapes.get(x)[1], shapes.get(x)[2]};
+      while (true) {
+        List<OnnxNode> next = dataConsumers(t);
+        if (next.size() != 1 || !next.get(0).domain().isEmpty() || next.get(0).outputs().isEmpty()) return null;
+        OnnxNode n = next.get(0);
+        if (n.opType().equals("Concat")) {
+          long axis = intAttr(n, "axis", 0);
+          if ((axis != 1 && axis != -3) || n.inputs().size() != c || !n.inputs().get((int) ch).equals(t) || (concat != null && concat != n)) return null;
+          concat = n;
+          break;
+        }
+        if (!Set.of("Sub", "Div", "Mul", "Add").contains(n.opType()) || n.inputs().size() != 2) return null;
+        boolean first = n.inputs().get(0).equals(t);
+        String other = n.inputs().get(first ? 1 : 0);
+        double[] k = isConstant(other) ? perChannel(other, one) : null;
+        ScaleShift step = k == null ? null : ScaleShift.of(n.opType(), !first, k[0]);
+        if (step == null) return null;
+        s = s.then(step);
+        seen.add(n);
+        t = n.outputs().get(0);
+      }
+      found[(int) ch] = s;
+    }
+    seen.add(concat);
+    for (int ch = 0; ch < c; ch++) a[ch] = a[ch].then(found[ch]);
+    nodes.addAll(seen);
+    return concat.outputs().get(0);
   }
 
   /**

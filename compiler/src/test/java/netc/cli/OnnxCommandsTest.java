@@ -39,7 +39,8 @@ class OnnxCommandsTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"resnet_basic", "resnet_bottle", "misc", "mobilenet_v2", "vgg_tiny", "resnext_tiny", "wide_resnet_tiny", "pools", "squeezenet", "vgg_winograd",
-      "densenet", "inception", "inception_e", "mobilenet_v3", "efficientnet", "se_linear", "shufflenet", "split_concat", "convnext", "repvgg", "conv_bn_pads"})
+      "densenet", "inception", "inception_e", "mobilenet_v3", "efficientnet", "se_linear", "shufflenet", "split_concat", "convnext", "repvgg", "conv_bn_pads",
+      "inception_transform"})
   void compiledJarMatchesTorchAtBatchOneAndTwo(String model) throws IOException {
     Path jar = dir.resolve(model + ".jar");
     Object[] r = netc("compile", fixture(model + ".onnx").toString(), "-o", jar.toString());
@@ -70,7 +71,7 @@ class OnnxCommandsTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"resnet_basic", "misc", "mobilenet_v2", "pools", "squeezenet", "densenet", "inception", "inception_e", "mobilenet_v3", "efficientnet",
-      "se_linear", "shufflenet", "split_concat", "convnext", "repvgg", "conv_bn_pads"})
+      "se_linear", "shufflenet", "split_concat", "convnext", "repvgg", "conv_bn_pads", "inception_transform"})
   void referenceInterpreterMatchesTorch(String model) throws IOException {
     assertMatches(model, "_logits_b2.npy", run(fixture(model + ".onnx").toString(), fixture(model + "_input.npy"), "--reference"));
   }

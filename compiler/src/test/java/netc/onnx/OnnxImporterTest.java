@@ -2006,6 +2006,42 @@ class OnnxImporterTest {
     assertEquals("m.onnx: node '/drop/Dropout' (Dropout): its mask output is used; netc runs inference only", error(masked, List.of()));
   }
 
+  /**
+   * torchvision's transform_input (Inception v3 and GoogLeNet with pretrained weights), as torch.onnx.export writes it:
+   * each channel a Gather of index c, an Unsqueeze of axis 1, a Mul and an Add, joined by one Concat in the channels'
+   * order. It imports as one batchnorm of that scale and shift a channel (the model's own, after the input's
+   * preparation: --imagenet still applies); the channels in another order are no scale and shift, and stay refused.
+   */
+  @Test
+  void torchvisionsTransformInputIsAScaleAndShiftAChannel() {
+    float[] scale = {0.458f, 0.448f, 0.45f}, shift = {-0.03f, -0.088f, -0.188f};
+    List<byte[]> constants = new ArrayList<>(List.of(int64s("axis1", 1)));
+    List<byte[]> nodes = new ArrayList<>();
+    for (int c = 0; c < 3; c++) {
+      final long index = c;
+      constants.add(OnnxBytes.tensor("i" + c, OnnxReader.INT64, new long[0], out -> out.writeInt64(7, index)));
+      constants.add(OnnxBytes.floats("s" + c, new long[0], scale[c]));
+      constants.add(OnnxBytes.floats("b" + c, new long[0], shift[c]));
+      nodes.add(OnnxBytes.node("/Gather_" + c, "Gather", List.of("x", "i" + c), List.of("g" + c), OnnxBytes.integer("axis", 1)));
+      nodes.add(OnnxBytes.node("/Unsqueeze_" + c, "Unsqueeze", List.of("g" + c, "axis1"), List.of("u" + c)));
+      nodes.add(OnnxBytes.node("/Mul_" + c, "Mul", List.of("u" + c, "s" + c), List.of("m" + c)));
+      nodes.add(OnnxBytes.node("/Add_" + c, "Add", List.of("m" + c, "b" + c), List.of("a" + c)));
+    }
+    nodes.add(OnnxBytes.node("/Concat", "Concat", List.of("a0", "a1", "a2"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    OnnxImporter.Result r = translate(nodes, constants, 3, 13);
+    assertTrue(r.spec().contains("\nconcat_: batchnorm(eps = 1.0E-30)  // onnx: /Gather_0 (Gather), /Unsqueeze_0 (Unsqueeze), /Mul_0 (Mul)"), r.spec());
+    assertTrue(r.spec().contains("input(3, 4, 4)\n"), r.spec());
+    assertArrayEquals(scale, r.weights().get("concat_.weight").data());
+    assertArrayEquals(shift, r.weights().get("concat_.bias").data());
+    OnnxModel model = OnnxReader.read(FILE, OnnxBytes.model(OnnxBytes.graph(nodes, constants, 3, 4, 4), 13));
+    String prepared = OnnxImporter.translate(model, InputPreparation.imagenet()).spec();
+    assertTrue(prepared.contains("mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225]") && prepared.contains("concat_: batchnorm"), prepared);
+    // the channels joined as [2, 1, 0]: a reordering, refused at the first Gather as any Gather of the running tensor
+    List<byte[]> swapped = new ArrayList<>(nodes);
+    swapped.set(12, OnnxBytes.node("/Concat", "Concat", List.of("a2", "a1", "a0"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    assertTrue(error(swapped, constants, 3, 13).startsWith("m.onnx: node '/Gather_0' (Gather) with axis=1: netc does not support this operator"));
+  }
+
   /** nn.BatchNorm1d after a Linear: a BatchNormalization of flat features, compiled and interpreted as torch computes it. */
   @Test
   void aBatchNormOfFlatFeaturesImports() throws java.io.IOException {

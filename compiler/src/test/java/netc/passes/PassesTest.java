@@ -542,7 +542,7 @@ class PassesTest {
    */
   @ParameterizedTest
   @ValueSource(strings = {"squeezenet", "densenet", "inception", "inception_e", "shufflenet", "split_concat", "mobilenet_v3", "efficientnet",
-      "se_linear", "convnext", "mobilenet_v2", "misc", "pools", "resnext", "resnet_bottle", "repvgg"})
+      "se_linear", "convnext", "mobilenet_v2", "misc", "pools", "resnext", "resnet_bottle", "repvgg", "inception_transform"})
   void importedNetworksPlanNoOverlapOfLiveValues(String model) {
     var r = netc.onnx.OnnxImporter.translate(netc.onnx.OnnxReader.read(java.nio.file.Path.of("../weights/fixtures/onnx/" + model + ".onnx")));
     Graph g = PassManager.run(netc.ir.GraphBuilder.build(netc.ast.SpecLoader.fromText(model, r.spec()), Map.of()), CTX);
