@@ -1,5 +1,12 @@
 #!/usr/bin/env python3
-"""Compares two .npy outputs: max absolute error, max |expected|, and their ratio (the parity measure)."""
+"""Compares two .npy outputs: max absolute error, max |expected|, and their ratio (the parity measure).
+
+  compare.py ACTUAL.npy EXPECTED.npy [EXPECTED64.npy]
+
+With a third file, the expected outputs computed in float64 (export_onnx_classifier.py writes NAME_logits64.npy),
+a second line gives both float32 results' errors against it: how much the network itself amplifies float32
+rounding, which is what an engine's error beside torch's is to be read against. The exit status is the
+parity test's against EXPECTED.npy either way."""
 import os
 import sys
 import zipfile
@@ -68,9 +75,12 @@ def load(path):
     return a.astype(np.float64)
 
 
-if len(sys.argv) != 3:
-    sys.exit("usage: compare.py ACTUAL.npy EXPECTED.npy")
+if len(sys.argv) not in (3, 4):
+    sys.exit("usage: compare.py ACTUAL.npy EXPECTED.npy [EXPECTED64.npy]")
 actual, expected = load(sys.argv[1]), load(sys.argv[2])
+exact = load(sys.argv[3]) if len(sys.argv) == 4 else None
+if exact is not None and exact.shape != expected.shape:
+    sys.exit(f"compare.py: shapes differ: {sys.argv[3]} has {exact.shape}, {sys.argv[2]} has {expected.shape}")
 if actual.shape != expected.shape:
     sys.exit(f"compare.py: shapes differ: {sys.argv[1]} has {actual.shape}, {sys.argv[2]} has {expected.shape}")
 bad = int((~np.isfinite(expected)).sum())
@@ -87,4 +97,7 @@ else:
     measure, ok = f"ratio {err / scale:.3g}", err <= TOLERANCE * scale
 top_a, top_e = actual.argmax(axis=1), expected.argmax(axis=1)
 print(f"max abs error {err:.3g}, max |logit| {scale:.3g}, {measure}, top-1 agree {int((top_a == top_e).sum())}/{len(top_e)}")
+if exact is not None and scale > 0:
+    ours, theirs = (float(np.abs(v - exact).max()) / scale for v in (actual, expected))
+    print(f"against float64: this {ours:.3g}, torch's float32 {theirs:.3g} (of max |logit|)")
 sys.exit(0 if ok else 1)

@@ -11,8 +11,10 @@ dynamic batch, as the issue's targets say.
 
   /usr/bin/python3 weights/export_onnx_classifier.py mobilenet_v2 build/onnx
     -> build/onnx/mobilenet_v2.onnx, mobilenet_v2_input.npy [2, 3, 224, 224], mobilenet_v2_logits.npy [2, 1000]
+       and mobilenet_v2_logits64.npy (the same network run in float64: compare.py's third argument)
 """
 import argparse
+import copy
 import os
 import sys
 
@@ -66,11 +68,16 @@ def main():
     if not input_dependence(y) > 1e-3:  # also NaN
         sys.exit(f"export_onnx_classifier.py: {a.arch}: the logits of the two images differ by {input_dependence(y):.3g} of"
                  " their largest: they hardly depend on the input, so matching them would say nothing of the network")
+    # the same network in float64: how far torch's own float32 logits are from it says how much this network
+    # amplifies rounding (compare.py's third argument), what any float32 engine's error is to be read against
+    with torch.no_grad():
+        y64 = copy.deepcopy(model).double()(x.double())
     os.makedirs(a.out, exist_ok=True)
     base = os.path.join(a.out, a.arch)
     # each file whole or not at all, the logits (which the bench scripts look for) last
     write_whole(base + ".onnx", lambda part: onnx_export(model, x[:1], part))
     save_npy(base + "_input.npy", x.numpy())
+    save_npy(base + "_logits64.npy", y64.numpy())
     save_npy(base + "_logits.npy", y.numpy())
     print(f"wrote {base}.onnx, {base}_input.npy {tuple(x.shape)}, {base}_logits.npy {tuple(y.shape)}")
     return 0
