@@ -1744,7 +1744,11 @@ public final class OnnxImporter {
   private String channelShuffle(OnnxNode n, int[] in, long[] target, Body body) {
     String message = "netc expresses a Reshape to 5 axes only as the first of a channel shuffle (Reshape to [batch, groups, C / groups, H, W], "
         + "Transpose with perm [0, 2, 1, 3, 4], Reshape to [batch, C, H, W])";
-    boolean split = batchFirst(target[0]) && target[1] > 0 && target[2] > 0 && target[1] * target[2] == in[0]
+    // one -1 among the two channel axes is the other's quotient (x.view(b, groups, -1, h, w))
+    long groups = target[1], each = target[2];
+    if (groups == -1 && each > 0 && in[0] % each == 0) groups = in[0] / each;
+    else if (each == -1 && groups > 0 && in[0] % groups == 0) each = in[0] / groups;
+    boolean split = batchFirst(target[0]) && groups > 0 && each > 0 && groups * each == in[0]
         && target[3] == in[1] && target[4] == in[2];
     OnnxNode transpose = split ? only(n.outputs().get(0)) : null;
     long[] perm = transpose == null || !transpose.opType().equals("Transpose") ? null : longsAttr(transpose, "perm", null);
@@ -1755,7 +1759,7 @@ public final class OnnxImporter {
         && (to[1] == in[0] || to[1] == -1) && to[2] == in[1] && to[3] == in[2];
     if (!whole) throw unsupportedAttributes(n, message);
     if (!emitted.add(transpose) || !emitted.add(back)) throw fail(node(back) + " is reached again from its own output: the graph has a cycle");
-    return layer(List.of(n, transpose, back), body, "channel_shuffle(" + target[1] + ")", in, null, null);
+    return layer(List.of(n, transpose, back), body, "channel_shuffle(" + groups + ")", in, null, null);
   }
 
   /** The one node that reads {@code t} (a Shape of it aside), or null: a channel shuffle's nodes follow one another alone. */

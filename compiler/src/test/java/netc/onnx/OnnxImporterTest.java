@@ -1713,6 +1713,21 @@ class OnnxImporterTest {
         error(linearGate(OnnxBytes.node("/se/Unsqueeze", "Unsqueeze", List.of("s", "a"), List.of("g"))), linearGateWeights(int64s("a", -1))));
   }
 
+  /** x.view(b, groups, -1, h, w) or x.view(b, -1, c / groups, h, w): the -1 is the other channel axis's quotient. */
+  @Test
+  void aChannelShuffleMayLeaveOneChannelAxisToBeInferred() {
+    for (long[] five : new long[][] {{0, 2, -1, 4, 4}, {0, -1, 1, 4, 4}}) {
+      List<byte[]> nodes = List.of(
+          OnnxBytes.node("/u/Reshape", "Reshape", List.of("x", "five"), List.of("v")),
+          OnnxBytes.node("/u/Transpose", "Transpose", List.of("v"), List.of("t"), OnnxBytes.ints("perm", 0, 2, 1, 3, 4)),
+          OnnxBytes.node("/u/Reshape_1", "Reshape", List.of("t", "four"), List.of("y")));
+      OnnxImporter.Result r = translate(nodes, List.of(int64s("five", five), int64s("four", 0, -1, 4, 4)));
+      assertTrue(r.spec().endsWith("u: channel_shuffle(2)  // onnx: /u/Reshape (Reshape), /u/Transpose (Transpose), /u/Reshape_1 (Reshape)\n"),
+          java.util.Arrays.toString(five) + ": " + r.spec());
+      assertEquals(Op.CHANNEL_SHUFFLE, build(r).output().op());
+    }
+  }
+
   /**
    * A model exported with a fixed batch of 1 and its shapes folded writes its Reshape targets with a 1 first: a channel
    * shuffle's [1, 2, 1, 4, 4] and [1, 2, 4, 4] are the dynamic export's [batch, ...] (refused, where those imported).
