@@ -21,7 +21,7 @@ public final class Main {
   private static final String USAGE = String.join("\n",
       "usage: java -jar MODEL.jar [options] IMAGE...        (- : one read from standard input)",
       "       java -jar MODEL.jar --input X.npy --output Y.npy",
-      "       java -jar MODEL.jar --yuv i420|nv12|yuyv --size WxH FRAME...",
+      "       java -jar MODEL.jar --yuv i420|nv12|nv21|yuyv[-full] --size WxH FRAME...",
       "options:",
       "  --top K          classes to print per image (default 5)",
       "  --threads N      threads, at most " + CommandLineArgs.MAX_THREADS + " (default: available processors)",
@@ -353,7 +353,7 @@ public final class Main {
           case "--crop" -> o.crop = positive(value(args, ++i, a), a);
           case "--yuv" -> {
             o.yuv = value(args, ++i, a);
-            if (!List.of("i420", "nv12", "yuyv").contains(o.yuv)) throw new IllegalArgumentException("--yuv takes i420, nv12 or yuyv, got " + o.yuv);
+            if (!Yuv.known(o.yuv)) throw new IllegalArgumentException("--yuv takes " + Yuv.FORMATS + ", got " + o.yuv);
           }
           case "--size" -> {
             String v = value(args, ++i, a);

@@ -194,7 +194,7 @@ public final class Preprocess {
   }
 
   /**
-   * A raw camera frame, converted from YUV (BT.601, limited range) to RGB first. The size the
+   * A raw camera frame, converted from YUV (BT.601, limited range, or full with -full after the format) to RGB first. The size the
    * format and {@code width x height} imply is checked against the limits and against the file's
    * size before anything is read, so a device or a huge sparse file is refused without reading it.
    */
@@ -227,7 +227,7 @@ public final class Preprocess {
 
   /**
    * A raw camera frame held in memory (a capture library's buffer), as {@link #frame(Path, String, int, int)}
-   * reads one from a file: i420, nv12 or yuyv, BT.601 limited range; {@code name} names it in messages. A buffer
+   * reads one from a file: i420, nv12, nv21 or yuyv, BT.601 limited range (full range with -full after it: nv21-full); {@code name} names it in messages. A buffer
    * of another size than the format and {@code width x height} imply is refused, not read in part.
    */
   public float[] frame(byte[] data, String format, int width, int height, String name) {

@@ -103,7 +103,7 @@ class MainTest {
       assertEquals("outputs: null", thrown.getMessage());
     }
     var format = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Yuv.frameBytes(null, 4, 4, "cam"));
-    assertEquals("format: null (i420, nv12 or yuyv)", format.getMessage());
+    assertEquals("format: null (i420, nv12, nv21 or yuyv; with -full after it for full range)", format.getMessage());
     try (CompiledModel m = CompiledModel.load(fakeModelLoader("tiny", props.replace(WideModel.class.getName(), TinyModel.class.getName())
         .replace("input.shape=3,6,8", "input.shape=3,8,8").replace("\ninput.mean=0.5,0.5,0.5\ninput.std=0.25,0.25,0.25", "")), 1)) {
       assertFalse(m.checksPixels(), "a model that does not normalize does not");
@@ -474,6 +474,21 @@ class MainTest {
       assertEquals(List.of(), r.out(), "nothing classified");
     }
     assertEquals(0, run("--yuv", "nv12", "--size", "8x6", "--resize", "8", good.toString()).status());
+  }
+
+  /** --yuv takes the four layouts, each with -full for full range; anything else is one usage error listing them. */
+  @Test
+  void yuvTakesFourLayoutsAtEitherRange() throws IOException {
+    Path good = Files.write(dir.resolve("good.yuv"), YuvTest.encode("nv12", 8, 6));
+    for (String format : new String[] {"nv21", "nv21-full", "i420-full", "nv12-full"}) {
+      Run r = run("--yuv", format, "--size", "8x6", "--resize", "8", good.toString());
+      assertEquals(0, r.status(), format + ": " + r.err());
+      assertEquals(List.of(good + ":"), r.out().stream().filter(l -> l.endsWith(":")).toList(), format);
+    }
+    Run bad = run("--yuv", "nv12-limited", "--size", "8x6", "--resize", "8", good.toString());
+    assertEquals(2, bad.status());
+    assertEquals("error: --yuv takes i420, nv12, nv21 or yuyv; with -full after it for full range, got nv12-limited", bad.err().get(0));
+    assertEquals(List.of(), bad.out(), "nothing classified");
   }
 
   /**

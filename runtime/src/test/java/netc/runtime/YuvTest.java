@@ -156,6 +156,52 @@ class YuvTest {
     assertPixels(RGB_5X3, Yuv.toRgb(frame, "nv12", 5, 3, "frame"));
   }
 
+  /** NV21 (Android's camera preview): NV12 with each pair V first; the same chroma as the I420 frame. */
+  @Test
+  void nv21IsTheLumaPlaneThenVuPairs() {
+    byte[] frame = bytes(concat(LUMA_5X3, new int[] {
+      220, 100, 100, 220, 70, 80,
+      180, 150, 150, 70, 60, 200,
+    }));
+    assertEquals(Yuv.frameBytes("nv21", 5, 3, "f"), frame.length, "15 luma bytes and 3x2 chroma pairs");
+    assertPixels(RGB_5X3, Yuv.toRgb(frame, "nv21", 5, 3, "frame"));
+  }
+
+  /**
+   * Full range (-full after the layout): BT.601's Kr = 0.299, Kb = 0.114 over levels 0-255 (JFIF), computed here from
+   * them, not from Yuv's constants: R = Y + 2(1-Kr) (V-128), G = Y - (2Kb(1-Kb) (U-128) + 2Kr(1-Kr) (V-128)) / (1-Kr-Kb),
+   * B = Y + 2(1-Kb) (U-128), rounded and clipped. Each layout's -full reads the same samples as its limited form.
+   */
+  @Test
+  void fullRangeFramesUseJpegLevels() {
+    int[] u = {100, 220, 80, 150, 70, 200}, v = {220, 100, 70, 180, 150, 60};
+    double kr = 0.299, kb = 0.114;
+    int[][][] expected = new int[3][5][];
+    for (int y = 0; y < 3; y++) {
+      for (int x = 0; x < 5; x++) {
+        double luma = LUMA_5X3[y * 5 + x], cb = u[(y / 2) * 3 + x / 2] - 128, cr = v[(y / 2) * 3 + x / 2] - 128;
+        double[] rgb = {luma + 2 * (1 - kr) * cr, luma - (2 * kb * (1 - kb) * cb + 2 * kr * (1 - kr) * cr) / (1 - kr - kb), luma + 2 * (1 - kb) * cb};
+        expected[y][x] = new int[3];
+        for (int k = 0; k < 3; k++) expected[y][x][k] = (int) Math.max(0, Math.min(255, Math.round(rgb[k])));
+      }
+    }
+    int[] planes = concat(LUMA_5X3, concat(u, v)), pairs = LUMA_5X3.clone(), swapped = LUMA_5X3.clone();
+    pairs = concat(pairs, new int[] {100, 220, 220, 100, 80, 70, 150, 180, 70, 150, 200, 60});
+    swapped = concat(swapped, new int[] {220, 100, 100, 220, 70, 80, 180, 150, 150, 70, 60, 200});
+    assertPixels(expected, Yuv.toRgb(bytes(planes), "i420-full", 5, 3, "frame"));
+    assertPixels(expected, Yuv.toRgb(bytes(pairs), "nv12-full", 5, 3, "frame"));
+    assertPixels(expected, Yuv.toRgb(bytes(swapped), "nv21-full", 5, 3, "frame"));
+    // worked by hand: Y 100, U 100, V 220: R = 100 + 1.402 * 92 = 228.98, G = 100 - (0.202 * -28 + 0.4192 * 92) / 0.587 = 43.93,
+    // B = 100 + 1.772 * -28 = 50.38; limited range made {245, 34, 41} of the same samples
+    assertArrayEquals(new int[] {229, 44, 50}, expected[0][0]);
+    assertEquals(Yuv.frameBytes("yuyv", 6, 4, "f"), Yuv.frameBytes("yuyv-full", 6, 4, "f"));
+    for (String bad : new String[] {"nv12-fulll", "full", "-full", "NV12"}) {
+      assertTrue(!Yuv.known(bad), bad);
+      String msg = assertThrows(BadInputException.class, () -> Yuv.frameBytes(bad, 6, 4, "f")).getMessage();
+      assertEquals("f: unknown YUV format " + bad + " (i420, nv12, nv21 or yuyv; with -full after it for full range)", msg);
+    }
+  }
+
   @Test
   void yuyvIsY0UY1VPerTwoPixels() {
     byte[] frame = bytes(
