@@ -13,7 +13,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Fuzzes camera frames (FUZZING.md) with fuzzed format, size and bytes. An input is a 9-byte header
- * then the frame: byte 0 picks the format (its low 3 bits index {@link #FORMATS}); if its top bit is
+ * then the frame: byte 0 picks the format (its low 4 bits index {@link #FORMATS}); if its top bit is
  * set, bytes 1-4 and 5-8 are the width and height as big-endian ints (any value, negative and huge
  * included), otherwise bytes 1 and 2 are a small width and height (0-255), so that a frame of the
  * exact size is easy to reach.
@@ -23,8 +23,9 @@ class YuvFuzzTest {
   /** Frames up to about 40x40 I420; a size in the header beyond the file is refused before reading. */
   private static final int MAX_LEN = 4096;
   private static final int HEADER = 9;
-  /** The three formats, their spellings a user might try, and nonsense. */
-  private static final String[] FORMATS = {"i420", "nv12", "yuyv", "I420", "yuv420p", "", "nv21", "i420 "};
+  /** The four layouts at both ranges, spellings a user might try, and nonsense. */
+  private static final String[] FORMATS = {"i420", "nv12", "yuyv", "nv21", "i420-full", "nv12-full", "yuyv-full", "nv21-full", "I420", "yuv420p",
+      "", "i420 ", "-full", "nv12-ful", "full", "nv21-full-full"};
   private static final int RESIZE = 20, CROP = 16;
   private static final Path FILE = Contract.scratch(".yuv");
 
@@ -33,7 +34,7 @@ class YuvFuzzTest {
     if (data.length < HEADER) return;
     ByteBuffer b = ByteBuffer.wrap(data);
     int select = b.get() & 0xff;
-    String format = FORMATS[select & 7];
+    String format = FORMATS[select & 15];
     int w, h;
     if ((select & 0x80) != 0) {
       w = b.getInt();
