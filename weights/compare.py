@@ -81,6 +81,8 @@ actual, expected = load(sys.argv[1]), load(sys.argv[2])
 exact = load(sys.argv[3]) if len(sys.argv) == 4 else None
 if exact is not None and exact.shape != expected.shape:
     sys.exit(f"compare.py: shapes differ: {sys.argv[3]} has {exact.shape}, {sys.argv[2]} has {expected.shape}")
+if exact is not None and not np.isfinite(exact).all():
+    fail(sys.argv[3], f"{int((~np.isfinite(exact)).sum())} of its {exact.size} values are not finite numbers (NaN or infinity)")
 if actual.shape != expected.shape:
     sys.exit(f"compare.py: shapes differ: {sys.argv[1]} has {actual.shape}, {sys.argv[2]} has {expected.shape}")
 bad = int((~np.isfinite(expected)).sum())
@@ -97,7 +99,10 @@ else:
     measure, ok = f"ratio {err / scale:.3g}", err <= TOLERANCE * scale
 top_a, top_e = actual.argmax(axis=1), expected.argmax(axis=1)
 print(f"max abs error {err:.3g}, max |logit| {scale:.3g}, {measure}, top-1 agree {int((top_a == top_e).sum())}/{len(top_e)}")
-if exact is not None and scale > 0:
-    ours, theirs = (float(np.abs(v - exact).max()) / scale for v in (actual, expected))
-    print(f"against float64: this {ours:.3g}, torch's float32 {theirs:.3g} (of max |logit|)")
+if exact is not None:
+    if scale > 0:
+        ours, theirs = (float(np.abs(v - exact).max()) / scale for v in (actual, expected))
+        print(f"against float64: this {ours:.3g}, torch's float32 {theirs:.3g} (of max |logit|)")
+    else:
+        print("against float64: not compared (the expected outputs are all zero: no scale)")
 sys.exit(0 if ok else 1)

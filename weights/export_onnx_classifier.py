@@ -63,15 +63,14 @@ def main():
         calibrate_batchnorm(model, a.seed + 2, a.size)
         with torch.no_grad():
             y = model(x)
+            # the same network in float64: how far torch's own float32 logits are from it says how much this network
+            # amplifies rounding (compare.py's third argument), what any float32 engine's error is to be read against
+            y64 = copy.deepcopy(model).double()(x.double())
     except (RuntimeError, AssertionError, ValueError) as e:  # a size the network cannot take (alexnet at 32, vit_b_16 at 64)
         sys.exit(f"export_onnx_classifier.py: {a.arch} does not run at --size {a.size}: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
     if not input_dependence(y) > 1e-3:  # also NaN
         sys.exit(f"export_onnx_classifier.py: {a.arch}: the logits of the two images differ by {input_dependence(y):.3g} of"
                  " their largest: they hardly depend on the input, so matching them would say nothing of the network")
-    # the same network in float64: how far torch's own float32 logits are from it says how much this network
-    # amplifies rounding (compare.py's third argument), what any float32 engine's error is to be read against
-    with torch.no_grad():
-        y64 = copy.deepcopy(model).double()(x.double())
     os.makedirs(a.out, exist_ok=True)
     base = os.path.join(a.out, a.arch)
     # each file whole or not at all, the logits (which the bench scripts look for) last
@@ -79,7 +78,7 @@ def main():
     save_npy(base + "_input.npy", x.numpy())
     save_npy(base + "_logits64.npy", y64.numpy())
     save_npy(base + "_logits.npy", y.numpy())
-    print(f"wrote {base}.onnx, {base}_input.npy {tuple(x.shape)}, {base}_logits.npy {tuple(y.shape)}")
+    print(f"wrote {base}.onnx, {base}_input.npy {tuple(x.shape)}, {base}_logits.npy {tuple(y.shape)} and {base}_logits64.npy")
     return 0
 
 

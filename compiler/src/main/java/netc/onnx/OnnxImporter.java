@@ -44,7 +44,8 @@ public final class OnnxImporter {
       "Reshape, Transpose, Reshape of a channel shuffle (as channel_shuffle)",
       "Softmax", "Dropout", "Identity", "Clip", "Pad (constant zeros around height and width)",
       "Cast to float32 or float16 (of a constant: folded; of the running tensor: none, netc computes in float32)",
-      "Sub/Div/Mul/Add by per-channel constants in front of the network (as the input's mean and std)");
+      "Sub/Div/Mul/Add by per-channel constants in front of the network (as the input's mean and std)",
+      "Gather, Unsqueeze and Mul/Add/Sub/Div of each input channel joined again by a Concat (torchvision's transform_input, as a batchnorm)");
 
   /** The spec text and the weights under the names it uses, in spec order. */
   public record Result(String spec, Map<String, Tensor> weights) {}
@@ -1321,9 +1322,10 @@ public final class OnnxImporter {
   }
 
   /**
-   * Squeeze of a pooled map's height and width ([batch, C, 1, 1] to [batch, C]: torch's {@code
-   * avgpool(x).squeeze(-1).squeeze(-1)} or {@code torch.squeeze(x, (2, 3))} in one node), the flatten it is. A Squeeze
-   * of one axis at a time (a rank-3 tensor between) and one without axes (at batch 1 it takes the batch too) are refused.
+   * Squeeze of a pooled map's height and width together ([batch, C, 1, 1] to [batch, C]: torch's {@code
+   * torch.squeeze(x, (2, 3))}, one node), the flatten it is. A Squeeze of one axis at a time ({@code
+   * x.squeeze(-1).squeeze(-1)} exports as two, a rank-3 tensor between) and one without axes (at batch 1 it takes the
+   * batch too) are refused.
    */
   private String squeeze(OnnxNode n, String x, int[] in, Body body) {
     long[] axes = shapeValues.axes(n);
@@ -1989,11 +1991,15 @@ public final class OnnxImporter {
     OnnxNode concat = null;
     for (OnnxNode g : gathers) {
       if (!g.opType().equals("Gather") || !g.domain().isEmpty() || g.inputs().size() != 2 || !g.inputs().get(0).equals(x)
-          || intAttr(g, "axis", 0) != 1 || g.outputs().isEmpty()) {
+          || (intAttr(g, "axis", 0) != 1 && intAttr(g, "axis", 0) != -3) || g.outputs().isEmpty()) {
         return null;
       }
       OnnxTensor index = model.initializers().get(g.inputs().get(1));
-      if (index == null || index.longs() == null || index.size() != 1 || index.dims().length > 1) return null;
+      // Gather's indices are int32 or int64 (ONNX Runtime refuses others, which the reader would give as longs too)
+      if (index == null || (index.dataType() != OnnxReader.INT32 && index.dataType() != OnnxReader.INT64) || index.longs() == null
+          || index.size() != 1 || index.dims().length > 1) {
+        return null;
+      }
       long ch = index.longs()[0] < 0 ? index.longs()[0] + c : index.longs()[0];
       if (ch < 0 || ch >= c || found[(int) ch] != null) return null;
       seen.add(g);

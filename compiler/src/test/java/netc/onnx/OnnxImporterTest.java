@@ -2057,6 +2057,70 @@ class OnnxImporterTest {
     assertTrue(error(swapped, constants, 3, 13).startsWith("m.onnx: node '/Gather_0' (Gather) with axis=1: netc does not support this operator"));
   }
 
+  /**
+   * transform_input's other spellings and near misses: negative indices, a Gather along axis -3, an index of shape [1] (the
+   * axis kept, no Unsqueeze), int32 indices and c - x all import, composed as ONNX computes them; an index of another
+   * type (ONNX Runtime refuses it), x over a constant c / x, and a channel's tensor read by a second node are no
+   * scale and shift a channel, and leave the Gather refused.
+   */
+  @Test
+  void transformInputsSpellingsAndNearMisses() {
+    // channel 0's chain as c - x then + b: scale -1, shift c + b; the others x * s + b
+    assertArrayEquals(new float[] {-1, 0.5f, 0.25f}, transformInput(-3, -3, false, OnnxReader.INT64, "Sub", false).weights().get("concat_.weight").data());
+    assertArrayEquals(new float[] {1.5f + 0.1f, 0.2f, 0.3f}, transformInput(-3, 1, false, OnnxReader.INT64, "Sub", false).weights().get("concat_.bias").data());
+    assertArrayEquals(new float[] {2, 0.5f, 0.25f}, transformInput(0, 1, true, OnnxReader.INT32, "Mul", false).weights().get("concat_.weight").data());
+    for (OnnxImporter.Result r : List.of(transformInput(0, -3, true, OnnxReader.INT64, "Mul", false), transformInput(-3, 1, false, OnnxReader.INT32, "Mul", false))) {
+      assertTrue(r.spec().contains("concat_: batchnorm(eps = 1.0E-30)"), r.spec());
+    }
+    String refused = "m.onnx: node '/Gather_0' (Gather) with axis=";
+    assertTrue(transformInputError(0, 1, false, OnnxReader.INT8, "Mul", false).startsWith(refused), "an int8 index");
+    assertTrue(transformInputError(0, 1, false, OnnxReader.INT64, "Div", false).startsWith(refused), "c / x");
+    assertTrue(transformInputError(0, 1, false, OnnxReader.INT64, "Mul", true).startsWith(refused), "a second reader");
+  }
+
+  /**
+   * A transform_input graph of 3 channels: channel c's index c + {@code offset} (-3: negative), along {@code axis}; an index
+   * of shape [1] where {@code rankOne} (no Unsqueeze then); channel 0 multiplied by 2 (or, for Sub and Div, the constant
+   * 1.5 first, c op x); the others by 0.5 and 0.25; shifts 0.1, 0.2, 0.3. With {@code extra}, a Relu also reads channel 0's product.
+   */
+  private static List<List<byte[]>> transformInputGraph(int offset, long axis, boolean rankOne, int indexType, String op0, boolean extra) {
+    float[] scale = {2, 0.5f, 0.25f}, shift = {0.1f, 0.2f, 0.3f};
+    List<byte[]> constants = new ArrayList<>(List.of(int64s("axis1", 1), OnnxBytes.floats("c0", new long[0], 1.5f)));
+    List<byte[]> nodes = new ArrayList<>();
+    for (int c = 0; c < 3; c++) {
+      final long index = c + offset;
+      constants.add(OnnxBytes.tensor("i" + c, indexType, rankOne ? new long[] {1} : new long[0], out -> {
+        if (indexType == OnnxReader.INT64) out.writeInt64(7, index);
+        else out.writeInt32(5, (int) index);
+      }));
+      constants.add(OnnxBytes.floats("s" + c, new long[0], scale[c]));
+      constants.add(OnnxBytes.floats("b" + c, new long[0], shift[c]));
+      nodes.add(OnnxBytes.node("/Gather_" + c, "Gather", List.of("x", "i" + c), List.of(rankOne ? "u" + c : "g" + c), OnnxBytes.integer("axis", axis)));
+      if (!rankOne) nodes.add(OnnxBytes.node("/Unsqueeze_" + c, "Unsqueeze", List.of("g" + c, "axis1"), List.of("u" + c)));
+      String op = c == 0 ? op0 : "Mul";
+      List<String> inputs = op.equals("Mul") ? List.of("u" + c, c == 0 ? "s0" : "s" + c) : List.of("c0", "u" + c);
+      nodes.add(OnnxBytes.node("/Mul_" + c, op, inputs, List.of("m" + c)));
+      nodes.add(OnnxBytes.node("/Add_" + c, "Add", List.of("m" + c, "b" + c), List.of("a" + c)));
+    }
+    if (extra) {
+      nodes.add(OnnxBytes.node("/Relu", "Relu", List.of("m0"), List.of("r")));
+      nodes.add(OnnxBytes.node("/Concat", "Concat", List.of("a0", "a1", "a2", "r"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    } else {
+      nodes.add(OnnxBytes.node("/Concat", "Concat", List.of("a0", "a1", "a2"), List.of("y"), OnnxBytes.integer("axis", 1)));
+    }
+    return List.of(nodes, constants);
+  }
+
+  private static OnnxImporter.Result transformInput(int offset, long axis, boolean rankOne, int indexType, String op0, boolean extra) {
+    List<List<byte[]>> g = transformInputGraph(offset, axis, rankOne, indexType, op0, extra);
+    return translate(g.get(0), g.get(1), 3, 13);
+  }
+
+  private static String transformInputError(int offset, long axis, boolean rankOne, int indexType, String op0, boolean extra) {
+    List<List<byte[]>> g = transformInputGraph(offset, axis, rankOne, indexType, op0, extra);
+    return error(g.get(0), g.get(1), 3, 13);
+  }
+
   /** nn.BatchNorm1d after a Linear: a BatchNormalization of flat features, compiled and interpreted as torch computes it. */
   @Test
   void aBatchNormOfFlatFeaturesImports() throws java.io.IOException {

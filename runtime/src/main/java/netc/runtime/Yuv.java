@@ -10,7 +10,7 @@ import java.util.List;
  * the layout ({@code nv21-full}), at full range (0..255, JPEG's levels, as phone cameras' JPEG-bound
  * frames and MJPEG webcams give).
  *
- * <p>Odd sizes are laid out as FFmpeg and libyuv lay them out: I420 and NV12 round the chroma
+ * <p>Odd sizes are laid out as FFmpeg and libyuv lay them out: I420, NV12 and NV21 round the chroma
  * planes up (a 5x3 frame has 3x2 chroma samples, the last column and row covering one pixel);
  * YUYV packs two pixels per 4 bytes, so its width must be even.
  */

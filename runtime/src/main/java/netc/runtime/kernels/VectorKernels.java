@@ -398,7 +398,7 @@ final class VectorKernels extends Kernels {
    * kernels broadcast instead and these are not used: their indices are then kept in range).
    */
   static final VectorShuffle<Float> G2_0 = VectorShuffle.fromArray(S, groupLanes(2, 0), 0), G2_1 = VectorShuffle.fromArray(S, groupLanes(2, 1), 0);
-  /** Lanes 4 to 7 of a 256-bit vector: the second group of 4 channels in it. */
+  /** Lanes 4 to 7: at 256 bits (the only width that uses it) the second group of 4 channels of a vector. */
   static final VectorMask<Float> UPPER_HALF = VectorMask.fromLong(S, 0xF0L & ((1L << L) - 1));
   static final VectorShuffle<Float> G4_0 = VectorShuffle.fromArray(S, groupLanes(4, 0), 0), G4_1 = VectorShuffle.fromArray(S, groupLanes(4, 1), 0), G4_2 = VectorShuffle.fromArray(S, groupLanes(4, 2), 0), G4_3 = VectorShuffle.fromArray(S, groupLanes(4, 3), 0);
 
