@@ -1322,14 +1322,26 @@ public final class OnnxImporter {
   }
 
   /**
-   * Squeeze of a pooled map's height and width together ([batch, C, 1, 1] to [batch, C]: torch's {@code
-   * torch.squeeze(x, (2, 3))}, one node), the flatten it is. A Squeeze of one axis at a time ({@code
-   * x.squeeze(-1).squeeze(-1)} exports as two, a rank-3 tensor between) and one without axes (at batch 1 it takes the
-   * batch too) are refused.
+   * Squeeze of a pooled map's height and width ([batch, C, 1, 1] to [batch, C]), the flatten it is: of both in one node
+   * ({@code torch.squeeze(x, (2, 3))}), or of one axis and then, by the only node reading it, of the other ({@code
+   * x.squeeze(-1).squeeze(-1)}: the rank-3 tensor between is no layer). Any other Squeeze of the running tensor, and one
+   * without axes (at batch 1 it takes the batch too), is refused.
    */
   private String squeeze(OnnxNode n, String x, int[] in, Body body) {
     long[] axes = shapeValues.axes(n);
     long[] spatial = axes == null ? null : Arrays.stream(axes).map(a -> a < 0 ? a + in.length + 1 : a).sorted().toArray();
+    OnnxNode second = null;
+    if (isPooled(in) && spatial != null && spatial.length == 1 && (spatial[0] == 2 || spatial[0] == 3)) {
+      OnnxNode next = only(n.outputs().get(0));
+      long[] then = next != null && next.opType().equals("Squeeze") ? shapeValues.axes(next) : null;
+      if (then != null && then.length == 1 && (then[0] == 2 || then[0] == -1)) second = next; // the axis left, of a rank-3 tensor
+    }
+    if (second != null) {
+      if (!emitted.add(second)) throw fail(node(second) + " is reached again from its own output: the graph has a cycle");
+      String between = removedAs(n, x, body, "squeezes axis " + spatial[0] + ", and " + OnnxReader.quote(second.name()) + " the other: a flatten");
+      if (returnsToMap(second.outputs().get(0))) return keptPooled(second, between, body);
+      return layer(second, body, "flatten()", new int[] {in[0]}, null);
+    }
     if (!isPooled(in) || spatial == null || !Arrays.equals(spatial, new long[] {2, 3})) {
       throw unsupportedAttributes(n, "netc squeezes a pooled map's height and width together (axes [2, 3] of [batch, C, 1, 1]), not axes "
           + (axes == null ? "all" : Arrays.toString(axes)) + " of [batch, " + Arrays.stream(in).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(", ")) + "]");

@@ -1923,6 +1923,15 @@ class OnnxImporterTest {
     assertArrayEquals(new int[] {2}, build(translate(List.of(pool, attribute), List.of(), 2, 11)).output().shape().dims());
     assertEquals("m.onnx: node '/Squeeze' (Squeeze): netc squeezes a pooled map's height and width together (axes [2, 3] of [batch, C, 1, 1]),"
         + " not axes [3] of [batch, 2, 1, 1]", error(List.of(pool, squeeze), List.of(int64s("axes", 3))));
+    // x.squeeze(-1).squeeze(-1): one axis, then the other by the only node reading it
+    byte[] once = OnnxBytes.node("/Squeeze", "Squeeze", List.of("p", "axes"), List.of("s"));
+    byte[] again = OnnxBytes.node("/Squeeze_1", "Squeeze", List.of("s", "last"), List.of("y"));
+    for (long first : new long[] {-1, 2}) {
+      OnnxImporter.Result two = translate(List.of(pool, once, again), List.of(int64s("axes", first), int64s("last", -1)));
+      assertTrue(two.spec().endsWith("// onnx: /Squeeze (Squeeze) squeezes axis " + (first == -1 ? 3 : 2) + ", and '/Squeeze_1' the other: a flatten\n"
+          + "squeeze: flatten()  // onnx: /Squeeze_1 (Squeeze)\n"), two.spec());
+      assertArrayEquals(new int[] {2}, build(two).output().shape().dims());
+    }
     assertEquals("m.onnx: node '/Squeeze' (Squeeze): netc squeezes a pooled map's height and width together (axes [2, 3] of [batch, C, 1, 1]),"
         + " not axes [2, 3] of [batch, 2, 4, 4]", error(List.of(OnnxBytes.node("/Squeeze", "Squeeze", List.of("x", "axes"), List.of("y"))),
             List.of(int64s("axes", 2, 3))));
