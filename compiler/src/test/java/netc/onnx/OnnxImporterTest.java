@@ -2088,6 +2088,37 @@ class OnnxImporterTest {
   }
 
   /**
+   * transform_input behind --imagenet, computed: the jar and the interpreter take pixels, normalize them with ImageNet's
+   * mean and std, then scale and shift each channel as the model's own layer, as pretrained Inception v3 runs (a Flatten
+   * and a Gemm after it, so the outputs depend on every value; the expected ones in double from the formula).
+   */
+  @Test
+  void transformInputAfterImagenetsNormalizationComputesBoth() throws java.io.IOException {
+    List<List<byte[]>> g = transformInputGraph(0, 1, false, OnnxReader.INT64, "Mul", false);
+    List<byte[]> nodes = new ArrayList<>(g.get(0)), constants = new ArrayList<>(g.get(1));
+    nodes.set(nodes.size() - 1, OnnxBytes.node("/Concat", "Concat", List.of("a0", "a1", "a2"), List.of("t"), OnnxBytes.integer("axis", 1)));
+    nodes.add(OnnxBytes.node("/f/Flatten", "Flatten", List.of("t"), List.of("f")));
+    nodes.add(OnnxBytes.node("/fc/Gemm", "Gemm", List.of("f", "fcw"), List.of("y"), OnnxBytes.integer("transB", 1)));
+    float[] fc = new float[2 * 48];
+    for (int i = 0; i < fc.length; i++) fc[i] = (float) Math.cos(i * 0.7) * 0.5f;
+    constants.add(OnnxBytes.floats("fcw", new long[] {2, 48}, fc));
+    OnnxModel model = OnnxReader.read(FILE, OnnxBytes.model(OnnxBytes.graph(nodes, constants, 3, 4, 4), 13));
+    OnnxImporter.Result r = OnnxImporter.translate(model, InputPreparation.imagenet());
+    double[] mean = {0.485, 0.456, 0.406}, std = {0.229, 0.224, 0.225}, scale = {2, 0.5, 0.25}, shift = {0.1, 0.2, 0.3};
+    Tensor x = Tensor.uniform(5, 1, 3, 4, 4);
+    double[] expected = new double[2];
+    for (int o = 0; o < 2; o++) {
+      for (int i = 0; i < 48; i++) {
+        int c = i / 16;
+        expected[o] += fc[o * 48 + i] * ((x.data()[i] - mean[c]) / std[c] * (float) scale[c] + (float) shift[c]);
+      }
+    }
+    Tensor[] y = compiledAndInterpreted(r, x);
+    assertClose(expected, y[1], "interpreted");
+    assertClose(expected, y[0], "compiled");
+  }
+
+  /**
    * A transform_input graph of 3 channels: channel c's index c + {@code offset} (-3: negative), along {@code axis}; an index
    * of shape [1] where {@code rankOne} (no Unsqueeze then); channel 0 multiplied by 2 (or, for Sub and Div, the constant
    * 1.5 first, c op x); the others by 0.5 and 0.25; shifts 0.1, 0.2, 0.3. With {@code extra}, a Relu also reads channel 0's product.
