@@ -1967,23 +1967,34 @@ public final class OnnxImporter {
     String t = x;
     while (!t.equals(output)) {
       List<OnnxNode> next = dataConsumers(t);
-      if (next.size() != 1 || !Set.of("Sub", "Div", "Mul", "Add").contains(next.get(0).opType()) || !next.get(0).domain().isEmpty()
-          || next.get(0).inputs().size() != 2) {
-        break;
-      }
-      OnnxNode n = next.get(0);
-      boolean first = n.inputs().get(0).equals(t);
-      String other = n.inputs().get(first ? 1 : 0);
-      if (!isConstant(other) || (!first && n.opType().equals("Div"))) break;
-      double[] k = perChannel(other, in);
-      if (k == null) break;
-      for (int ch = 0; ch < c; ch++) a[ch] = a[ch].then(ScaleShift.of(n.opType(), !first, k[ch]));
-      nodes.add(n);
-      t = n.outputs().get(0);
+      ScaleShift[] step = next.size() == 1 ? constantStep(next.get(0), t, in) : null;
+      if (step == null) break;
+      for (int ch = 0; ch < c; ch++) a[ch] = a[ch].then(step[ch]);
+      nodes.add(next.get(0));
+      t = next.get(0).outputs().get(0);
       Normalization norm = asNormalization(a, nodes, t);
       if (norm != null) best = norm;
     }
     return best;
+  }
+
+  /**
+   * {@code n}'s scale and shift of each channel of {@code t} (per-image shape {@code in}): where it is a Sub, Div, Mul or
+   * Add of t by a constant of one value or one a channel (x op c, or c + x, c - x, c * x), else null. The leading runs of
+   * {@link #normalization} and {@link #channelsApart} are made of such steps.
+   */
+  private ScaleShift[] constantStep(OnnxNode n, String t, int[] in) {
+    if (!Set.of("Sub", "Div", "Mul", "Add").contains(n.opType()) || !n.domain().isEmpty() || n.inputs().size() != 2 || n.outputs().isEmpty()) {
+      return null;
+    }
+    boolean first = n.inputs().get(0).equals(t);
+    String other = n.inputs().get(first ? 1 : 0);
+    if (!isConstant(other) || (!first && n.opType().equals("Div"))) return null; // c / x is no scale and shift
+    double[] k = perChannel(other, in);
+    if (k == null) return null;
+    ScaleShift[] step = new ScaleShift[k.length];
+    for (int ch = 0; ch < k.length; ch++) step[ch] = ScaleShift.of(n.opType(), !first, k[ch]);
+    return step;
   }
 
   /**
@@ -2001,6 +2012,7 @@ public final class OnnxImporter {
     ScaleShift[] found = new ScaleShift[c];
     List<OnnxNode> seen = new ArrayList<>();
     OnnxNode concat = null;
+    int[] one = {1, shapes.get(x)[1], shapes.get(x)[2]}; // one channel of the input
     for (OnnxNode g : gathers) {
       if (!g.opType().equals("Gather") || !g.domain().isEmpty() || g.inputs().size() != 2 || !g.inputs().get(0).equals(x)
           || (intAttr(g, "axis", 0) != 1 && intAttr(g, "axis", 0) != -3) || g.outputs().isEmpty()) {
@@ -2026,24 +2038,19 @@ public final class OnnxImporter {
         t = u.outputs().get(0);
       }
       ScaleShift s = ScaleShift.IDENTITY;
-      int[] one = {1, shapes.get(x)[1], shapes.get(x)[2]};
       while (true) {
         List<OnnxNode> next = dataConsumers(t);
-        if (next.size() != 1 || !next.get(0).domain().isEmpty() || next.get(0).outputs().isEmpty()) return null;
+        if (next.size() != 1) return null;
         OnnxNode n = next.get(0);
-        if (n.opType().equals("Concat")) {
+        if (n.opType().equals("Concat") && n.domain().isEmpty()) {
           long axis = intAttr(n, "axis", 0);
           if ((axis != 1 && axis != -3) || n.inputs().size() != c || !n.inputs().get((int) ch).equals(t) || (concat != null && concat != n)) return null;
           concat = n;
           break;
         }
-        if (!Set.of("Sub", "Div", "Mul", "Add").contains(n.opType()) || n.inputs().size() != 2) return null;
-        boolean first = n.inputs().get(0).equals(t);
-        String other = n.inputs().get(first ? 1 : 0);
-        double[] k = isConstant(other) ? perChannel(other, one) : null;
-        ScaleShift step = k == null ? null : ScaleShift.of(n.opType(), !first, k[0]);
+        ScaleShift[] step = constantStep(n, t, one);
         if (step == null) return null;
-        s = s.then(step);
+        s = s.then(step[0]);
         seen.add(n);
         t = n.outputs().get(0);
       }
