@@ -145,26 +145,26 @@ class YuvTest {
     assertPixels(RGB_5X3, Yuv.toRgb(frame, "i420", 5, 3, "frame"));
   }
 
-  @Test
-  void nv12IsTheLumaPlaneThenUvPairs() {
-    byte[] frame = bytes(concat(LUMA_5X3, new int[] {
-      // one plane of (U, V) pairs, 3x2 of them: the same chroma as the I420 frame
-      100, 220, 220, 100, 80, 70,
-      150, 180, 70, 150, 200, 60,
-    }));
-    assertEquals(Yuv.frameBytes("nv12", 5, 3, "f"), frame.length, "15 luma bytes and 3x2 chroma pairs");
-    assertPixels(RGB_5X3, Yuv.toRgb(frame, "nv12", 5, 3, "frame"));
-  }
+  /** The chroma of the I420 frame above as one plane of (U, V) pairs, 3x2 of them: NV12's. */
+  static final int[] UV_PAIRS_5X3 = {
+    100, 220, 220, 100, 80, 70,
+    150, 180, 70, 150, 200, 60,
+  };
 
-  /** NV21 (Android's camera preview): NV12 with each pair V first; the same chroma as the I420 frame. */
+  /** The same as (V, U) pairs: NV21's (Android's camera preview). */
+  static final int[] VU_PAIRS_5X3 = {
+    220, 100, 100, 220, 70, 80,
+    180, 150, 150, 70, 60, 200,
+  };
+
+  /** NV12 is the luma plane then (U, V) pairs; NV21 the same with each pair V first: the pixels of the I420 frame either way. */
   @Test
-  void nv21IsTheLumaPlaneThenVuPairs() {
-    byte[] frame = bytes(concat(LUMA_5X3, new int[] {
-      220, 100, 100, 220, 70, 80,
-      180, 150, 150, 70, 60, 200,
-    }));
-    assertEquals(Yuv.frameBytes("nv21", 5, 3, "f"), frame.length, "15 luma bytes and 3x2 chroma pairs");
-    assertPixels(RGB_5X3, Yuv.toRgb(frame, "nv21", 5, 3, "frame"));
+  void nv12AndNv21AreTheLumaPlaneThenChromaPairs() {
+    for (String format : new String[] {"nv12", "nv21"}) {
+      byte[] frame = bytes(concat(LUMA_5X3, format.equals("nv12") ? UV_PAIRS_5X3 : VU_PAIRS_5X3));
+      assertEquals(Yuv.frameBytes(format, 5, 3, "f"), frame.length, format + ": 15 luma bytes and 3x2 chroma pairs");
+      assertPixels(RGB_5X3, Yuv.toRgb(frame, format, 5, 3, "frame"));
+    }
   }
 
   /**
@@ -185,9 +185,7 @@ class YuvTest {
         for (int k = 0; k < 3; k++) expected[y][x][k] = (int) Math.max(0, Math.min(255, Math.round(rgb[k])));
       }
     }
-    int[] planes = concat(LUMA_5X3, concat(u, v)), pairs = LUMA_5X3.clone(), swapped = LUMA_5X3.clone();
-    pairs = concat(pairs, new int[] {100, 220, 220, 100, 80, 70, 150, 180, 70, 150, 200, 60});
-    swapped = concat(swapped, new int[] {220, 100, 100, 220, 70, 80, 180, 150, 150, 70, 60, 200});
+    int[] planes = concat(LUMA_5X3, concat(u, v)), pairs = concat(LUMA_5X3, UV_PAIRS_5X3), swapped = concat(LUMA_5X3, VU_PAIRS_5X3);
     assertPixels(expected, Yuv.toRgb(bytes(planes), "i420-full", 5, 3, "frame"));
     assertPixels(expected, Yuv.toRgb(bytes(pairs), "nv12-full", 5, 3, "frame"));
     assertPixels(expected, Yuv.toRgb(bytes(swapped), "nv21-full", 5, 3, "frame"));
