@@ -70,27 +70,23 @@ final class Yuv {
     int cw = chromaWidth(w), ch = chromaHeight(h), plane = w * h;
     String layout = layout(format);
     boolean full = format.endsWith(FULL);
+    // chosen once, not by a string per pixel: 0 planar (I420), 1 chroma pairs (NV12 U first, NV21 V first), 2 packed (YUYV)
+    int kind = layout.equals("i420") ? 0 : layout.startsWith("nv") ? 1 : 2, vFirst = layout.equals("nv21") ? 1 : 0;
     for (int y = 0; y < h; y++) {
       for (int x = 0; x < w; x++) {
         int luma, u, v;
-        switch (layout) {
-          case "i420" -> {
+        switch (kind) {
+          case 0 -> {
             luma = data[y * w + x] & 0xff;
             int c = (y / 2) * cw + x / 2;
             u = data[plane + c] & 0xff;
             v = data[plane + cw * ch + c] & 0xff;
           }
-          case "nv12" -> {
+          case 1 -> {
             luma = data[y * w + x] & 0xff;
             int c = plane + (y / 2) * 2 * cw + (x / 2) * 2;
-            u = data[c] & 0xff;
-            v = data[c + 1] & 0xff;
-          }
-          case "nv21" -> {
-            luma = data[y * w + x] & 0xff;
-            int c = plane + (y / 2) * 2 * cw + (x / 2) * 2;
-            v = data[c] & 0xff;
-            u = data[c + 1] & 0xff;
+            u = data[c + vFirst] & 0xff;
+            v = data[c + 1 - vFirst] & 0xff;
           }
           default -> {
             int p = (y * w + (x & ~1)) * 2;
