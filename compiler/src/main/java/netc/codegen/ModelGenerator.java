@@ -925,8 +925,9 @@ public final class ModelGenerator {
   /**
    * A Winograd F(m x m,3x3) conv (m = 2 or 4, the pass's "tile") as three steps: the input transform
    * into V ([(m + 2)^2][in blocks][tiles][16] in scratch past the arena), (m + 2)^2 products
-   * M_q = U_q V_q with the linear micro-kernel (each a 1x1 conv over the tiles, read in place), and
-   * the output transform with the conv's epilogue.
+   * M_q = U_q V_q into M (the same layout, output blocks), and the output transform with the conv's
+   * epilogue. The products run with the linear micro-kernel ({@link #products}), or where the tiles
+   * fit one block's lanes with those as the vector lanes ({@link #laneProducts}).
    */
   private void winograd(Node n) {
     Attrs at = n.attrs();
@@ -939,12 +940,10 @@ public final class ModelGenerator {
     if (in.hh() < ph + th * m - out.h() || in.hw() < pw + tw * m - out.w()) {
       throw new IllegalStateException(n.name() + ": input border " + in.hh() + "x" + in.hw() + " too narrow for " + m + "x" + m + " tiles");
     }
-    int inBlocks = in.blocks(), outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(true, outBlocks), groups = outBlocks / nb;
-    int tile = productTile(tiles, nb), chunks = (tiles + tile - 1) / tile;
+    int inBlocks = in.blocks(), outBlocks = out.blocks();
     long vPos = (long) inBlocks * tiles * 16, mPos = (long) outBlocks * tiles * 16;
     long vOff = plan.arenaFloats(), mOff = vOff + positions * vPos;
     scratch = Math.max(scratch, scratchFloats(graph, n));
-    int k = inBlocks * 16;
     String base = String.format(java.util.Locale.ROOT, "3x3, %d -> %d channels, %dx%d, %d tiles of %dx%d", in.channels(), out.channels(), out.h(), out.w(), tiles, m, m);
     String f = String.format(java.util.Locale.ROOT, "F(%dx%d,3x3)", m, m), last = "q = 0.." + (positions - 1);
 
@@ -957,11 +956,37 @@ public final class ModelGenerator {
         .endControlFlow();
     methods.add(t1.build());
 
-    // V_q is [input block][tile][16], a halo-free blocked tensor of tiles: the linear kernel reads it in place
-    String kOff = table(n.name(), "winograd_k", INTS, linearSteps(inBlocks, tiles * 16));
+    String products = "Winograd " + f + " products M_q = U_q V_q, " + last + ", of conv " + base;
+    if (PackedWeights.lanes(n)) laneProducts(n, positions, tiles, vOff, vPos, mOff, mPos, products + ", the tiles as vector lanes");
+    else products(n, positions, tiles, vOff, vPos, mOff, mPos, products);
+
+    MethodSpec.Builder t3 = stepMethod(n, "output_transform", outBlocks * th, moved(positions * mPos),
+        "Winograd " + f + " output transform (A^T m A) of conv " + base + "; epilogue: bias" + (res == null ? "" : ", residual")
+            + (at.has("act") ? ", " + at.activation().spelling() : ""));
+    zeroBorder(t3, out);
+    t3.beginControlFlow("for (int item = from; item < to; item++)")
+        .addStatement("int block = item / $L, row = item - block * $L", th, th)
+        .addStatement("K.$L(a, $L + block * $L + row * $L, $L, $L, w, $L + block * 16,\n"
+                + "a, $L + block * $L + row * $L, $L, Math.min($L, $L - $L * row), $L, $L, $L, $L, $L, $L)", m == 4 ? "winograd4Output" : "winogradOutput",
+            mOff, tiles * 16, tw * 16, mPos, tw, weights.offset(n, "bias"),
+            out.at(0), out.plane(), (long) m * out.rowStride(), out.rowStride(), m, out.h(), m, out.w(),
+            res == null ? "null" : res.array(), res == null ? "0" : res.at(0) + " + block * " + res.plane() + " + row * " + (long) m * res.rowStride(),
+            res == null ? 0 : res.rowStride(), act(at), slope(at))
+        .endControlFlow();
+    methods.add(t3.build());
+  }
+
+  /**
+   * The products of {@link #winograd} with the linear micro-kernel, each a 1x1 conv over the tiles:
+   * V_q is [input block][tile][16], a halo-free blocked tensor of tiles, read in place.
+   */
+  private void products(Node n, int positions, int tiles, long vOff, long vPos, long mOff, long mPos, String what) {
+    Geometry in = value(n.input(0)), out = value(n.id());
+    int outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(true, outBlocks), groups = outBlocks / nb, k = in.blocks() * 16;
+    int tile = productTile(tiles, nb), chunks = (tiles + tile - 1) / tile;
+    String kOff = table(n.name(), "winograd_k", INTS, linearSteps(in.blocks(), tiles * 16));
     String pix = table(n.name(), "winograd_tiles", INTS, String.format(java.util.Locale.ROOT, "Tables.pixels(1, %d, 1, 1, 0, 16, 0, %d)", tiles, tile));
-    MethodSpec.Builder t2 = stepMethod(n, "multiply", positions * groups * chunks, (long) positions * tiles * out.paddedChannels() * k,
-        "Winograd " + f + " products M_q = U_q V_q, " + last + ", of conv " + base);
+    MethodSpec.Builder t2 = stepMethod(n, "multiply", positions * groups * chunks, (long) positions * tiles * out.paddedChannels() * k, what);
     countMultiplyAdds((long) positions * tiles * out.channels() * in.channels());
     grains.set(grains.size() - 1, chunks);
     markWeights(n);
@@ -978,21 +1003,25 @@ public final class ModelGenerator {
             mOff, mPos, (long) nb * tiles * 16, pix, tiles * 16, KERNELS, touchProducts)
         .endControlFlow();
     methods.add(t2.build());
+  }
 
-    MethodSpec.Builder t3 = stepMethod(n, "output_transform", outBlocks * th, moved(positions * mPos),
-        "Winograd " + f + " output transform (A^T m A) of conv " + base + "; epilogue: bias" + (res == null ? "" : ", residual")
-            + (at.has("act") ? ", " + at.activation().spelling() : ""));
-    zeroBorder(t3, out);
-    t3.beginControlFlow("for (int item = from; item < to; item++)")
-        .addStatement("int block = item / $L, row = item - block * $L", th, th)
-        .addStatement("K.$L(a, $L + block * $L + row * $L, $L, $L, w, $L + block * 16,\n"
-                + "a, $L + block * $L + row * $L, $L, Math.min($L, $L - $L * row), $L, $L, $L, $L, $L, $L)", m == 4 ? "winograd4Output" : "winogradOutput",
-            mOff, tiles * 16, tw * 16, mPos, tw, weights.offset(n, "bias"),
-            out.at(0), out.plane(), (long) m * out.rowStride(), out.rowStride(), m, out.h(), m, out.w(),
-            res == null ? "null" : res.array(), res == null ? "0" : res.at(0) + " + block * " + res.plane() + " + row * " + (long) m * res.rowStride(),
-            res == null ? 0 : res.rowStride(), act(at), slope(at))
+  /**
+   * The products of {@link #winograd} over at most {@link Kernels#LANE_TILES} tiles, with the tiles as
+   * the vector lanes ({@link PackedWeights#lanes}): an item is one position q, all its output channels
+   * ({@link Kernels#winogradProductLanes} transposes V_q once and streams U_q's panels through it).
+   */
+  private void laneProducts(Node n, int positions, int tiles, long vOff, long vPos, long mOff, long mPos, String what) {
+    Geometry in = value(n.input(0)), out = value(n.id());
+    int k = in.blocks() * 16;
+    MethodSpec.Builder t2 = stepMethod(n, "multiply", positions, (long) positions * tiles * out.paddedChannels() * k, what);
+    countMultiplyAdds((long) positions * tiles * out.channels() * in.channels());
+    markWeights(n);
+    interleaveImages(1, vPos);
+    t2.beginControlFlow("for (int q = from; q < to; q++)")
+        .addStatement("K.winogradProductLanes(a, $L + q * $L, $L, $L, w, $L + q * $L, $L, a, $L + q * $L)", vOff, vPos, in.blocks(), tiles,
+            weights.offset(n, "weight"), PackedWeights.winogradOutputs(n) * k, out.blocks() * 16, mOff, mPos)
         .endControlFlow();
-    methods.add(t3.build());
+    methods.add(t2.build());
   }
 
   /**

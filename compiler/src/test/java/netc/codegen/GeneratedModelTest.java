@@ -402,6 +402,47 @@ class GeneratedModelTest {
     assertMatchesTheInterpreter(g);
   }
 
+  /**
+   * Winograd products over few tiles run with the tiles as vector lanes (PackedWeights.lanes): F(2x2,3x3)
+   * on 7x7 maps (16 tiles, in a residual block), 5x5 (9) and 3x3 (4), channels that fill neither a block
+   * nor whole panels of 6 (24 in, 40 out: 48 padded, 8 panels), at batch 1 and 2 (a bunch runs each
+   * product image by image), against the interpreter; a 14x14 map's 49 tiles still take the
+   * channel-vector kernel.
+   */
+  @Test
+  void laneProductsOnSmallMapsMatchTheInterpreter() throws Exception {
+    Graph g = Specs.fromText("""
+        input(24, 14, 14)
+        stem: conv(24, 1)
+        relu()
+        x: conv(40, 3, padding = 1)
+        relu()
+        maxpool(2)
+        residual {
+            a: conv(40, 3, padding = 1)
+            relu()
+            b: conv(40, 3, padding = 1)
+        }
+        relu()
+        c: conv(24, 3)
+        relu()
+        d: conv(40, 3, padding = 1)
+        relu()
+        e: conv(40, 3)
+        global_avgpool()
+        flatten()
+        """);
+    ParamSource params = SyntheticWeights.source(g, 13);
+    String[] source = new String[1];
+    CompiledModel model = CompiledModels.compile(g, params, 2, PassContext.defaults(), s -> source[0] = s);
+    assertEquals(5, source[0].split("K\\.winogradProductLanes\\(", -1).length - 1, "a, b, c, d and e: 16, 16, 9, 9 and 4 tiles");
+    assertTrue(source[0].contains("X_WINOGRAD_K"), "x's 49 tiles: the channel-vector products");
+    for (int batch : new int[] {1, 2}) {
+      Tensor in = random(g, batch, 50 + batch);
+      assertClose(Interpreter.run(g, params, in), model.predict(in), 1e-4, "batch " + batch);
+    }
+  }
+
   /** The compiled model at 2 threads, batch 1 and 2, inputs scaled by 4 (past hardsigmoid's ramp), against the interpreter. */
   private static void assertMatchesTheInterpreter(Graph g) throws Exception {
     ParamSource params = SyntheticWeights.source(g, 9);

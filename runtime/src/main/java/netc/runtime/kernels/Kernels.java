@@ -44,6 +44,15 @@ public abstract class Kernels {
    */
   public static final int SMALL_LINEAR_TILE = 8;
 
+  /**
+   * Most tiles of a Winograd product that {@link #winogradProductLanes} takes: the 16 floats of a
+   * channel block, which it fills with tiles instead of channels.
+   */
+  public static final int LANE_TILES = 16;
+
+  /** Output channels per weight panel of {@link #winogradProductLanes}: [panel][k][6]. */
+  public static final int LANE_PANEL = 6;
+
   /** Channel blocks per tile of the gathering kernel for a conv with this many output blocks: 4 when they group so, else 2, else 1. */
   public static int blocksPerTile(int outBlocks) {
     return KernelTiles.blocksPerTile(outBlocks);
@@ -340,6 +349,22 @@ public abstract class Kernels {
     if (countPad) return (Math.min((long) y0 + kh, limH) - y0) * (Math.min((long) x0 + kw, limW) - x0);
     return (Math.min((long) y0 + kh, inH) - Math.max(y0, 0)) * (Math.min((long) x0 + kw, inW) - Math.max(x0, 0));
   }
+
+  /**
+   * One Winograd product M_q = U_q V_q over at most {@link #LANE_TILES} tiles, with the tiles as the
+   * vector lanes and the weights broadcast: the kernel for a conv on a small map (a 7x7 map's 16
+   * tiles of 2x2), whose weights serve so few tiles that the channel-vector tiles of {@link
+   * #convLinearSmall} stall on them. V_q is the input transform's [input block][tile][16] at {@code
+   * v[vBase ..]} ({@code inBlocks} blocks of {@code tiles} tiles); U_q lies in panels of {@link
+   * #LANE_PANEL} output channels, the weight of output channel n and input channel c at {@code
+   * w[wBase + ((n / 6) k + c) 6 + n % 6]}, k = 16 inBlocks, each panel one stream; output channel n
+   * of tile t goes to {@code m[mBase + ((n / 16) tiles + t) 16 + n % 16]}, the same layout, for every
+   * n < {@code outChannels} (a multiple of 16; the panels past it hold zeros). Each output is the
+   * fused multiply-adds of its k products in order from c = 0, starting at zero, as {@link
+   * #convLinear} sums a product, so either kernel gives the same bits.
+   */
+  public abstract void winogradProductLanes(float[] v, int vBase, int inBlocks, int tiles, float[] w, int wBase, int outChannels,
+      float[] m, int mBase);
 
   /**
    * Winograd F(2x2,3x3) input transform, V = B^T d B, of one row of {@code tiles} 4x4 patches of one

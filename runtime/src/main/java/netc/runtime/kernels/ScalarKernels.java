@@ -69,6 +69,20 @@ final class ScalarKernels extends Kernels {
         resBlockStride, act, slope);
   }
 
+  @Override
+  public void winogradProductLanes(float[] v, int vBase, int inBlocks, int tiles, float[] w, int wBase, int outChannels,
+      float[] m, int mBase) {
+    int k = inBlocks * 16;
+    for (int n = 0; n < outChannels; n++) {
+      int wn = wBase + n / LANE_PANEL * k * LANE_PANEL + n % LANE_PANEL;
+      for (int t = 0; t < tiles; t++) {
+        float acc = 0f;
+        for (int c = 0; c < k; c++) acc = fma(v[vBase + ((c >> 4) * tiles + t) * 16 + (c & 15)], w[wn + c * LANE_PANEL], acc);
+        m[mBase + ((n >> 4) * tiles + t) * 16 + (n & 15)] = acc;
+      }
+    }
+  }
+
   private static void linear(int tile, int step, int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
       int resBlockStride, int act, float slope) {
