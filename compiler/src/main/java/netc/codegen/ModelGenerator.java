@@ -660,7 +660,7 @@ public final class ModelGenerator {
               tileMajor ? groups : tiles, tileMajor ? groups : tiles);
       int partW = wOff + c * partK * 16 * nb;
       String touch = kernel.equals("convTile") ? "" : tileMajor ? ", 0, 0"
-          : ", " + touchAhead(m, "group", lastSingle ? groups - 1 : groups, "tile", tiles, nb, partK, (long) k * 16 * nb, partW, false);
+          : ", " + touchAhead(m, "group", lastSingle ? groups - 1 : groups, "tile", tiles, nb, partK, (long) k * 16 * nb, partW);
       Geometry partRes = first ? res : out;
       String partResPix = first ? resPix : outPix;
       m.addStatement("K.$L($L$L, $L, w, $L + group * $L, $L,\n"
@@ -775,20 +775,15 @@ public final class ModelGenerator {
    * from memory, ~34 GB/s against ~15 measured). resnet50, `netc profile`, alternating runs without
    * and with: one thread 57.3-58.9 -> 53.0-54.0 ms, two 32.0-33.1 -> 27.7-30.3; layer4's Winograd
    * products 2.36 -> 1.66 ms, layer3's 1.05-1.15 -> 0.88-0.92, layer4's 1x1 convs 1.0-1.08 -> 0.83-0.85
-   * (one thread). Declares {@code next} in {@code m}'s loop body and returns "next, nextStep".
-   *
-   * <p>{@code twoLines}: the calls are of the 8-pixel tile, which touches two floats a k step
-   * (Kernels.convLinearSmall): the first tile of each group then covers all of the next group's
-   * weights, 32 floats a step, and the others touch nothing. On a 7x7 map a Winograd product's weights
-   * serve 16 tiles only, and one line a step in flight is too few: resnet50 batch 1 on an AMD EPYC Zen 5
-   * (`netc compare --own-runtime --steps layer4_._conv2_multiply`), layer4's products 0.81 and 0.95 of
-   * their time in two runs on one thread, 0.925 on two.
+   * (one thread). Declares {@code next} in {@code m}'s loop body and returns "next, nextStep". (The
+   * products on a 7x7 map, whose 16 tiles one line a step in flight served too slowly, now run in the
+   * lanes layout, Layouts.winogradLanes.)
    */
   private static String touchAhead(MethodSpec.Builder m, String group, int groups, String tile, int tiles, int nb, int k, long groupFloats,
-      int wOff, boolean twoLines) {
+      int wOff) {
     if (nb != 2 || groups < 2) return "0, 0"; // the 1-block kernel touches nothing
     // floats per k step: the tiles' shares cover the 32 k floats of a group
-    int step = twoLines ? 32 : Math.max(1, 32 / tiles);
+    int step = Math.max(1, 32 / tiles);
     int touching = 32 / step; // tiles past these would touch beyond the next group
     String when = group + " + 1 < " + groups + (tiles > touching ? " && " + tile + " < " + touching : "");
     m.addStatement("int next = $L ? $L + ($L + 1) * $L + $L * $L : 0", when, wOff, group, groupFloats, tile, (long) k * step);
@@ -847,19 +842,6 @@ public final class ModelGenerator {
       from = i;
     }
     return from;
-  }
-
-  /**
-   * Pixels per kernel tile of the Winograd products: 14 (the faster kernel per multiply-add), or 8
-   * where 8-pixel tiles compute clearly fewer slots (16 tiles of a 7x7 map: 16 against 28). Measured
-   * with 2 threads: resnet18's layer4 products 1.01-1.07 ms against 1.29-1.41 at batch 1, the whole
-   * network 73.7 ms against 79.2 at batch 8; resnet50 at batch 8 202.5 against 206.0.
-   */
-  static int productTile(int tiles, int blocks) {
-    if (blocks != 2) return Kernels.LINEAR_TILE; // the small kernel has 2-block tiles only
-    int big = Kernels.LINEAR_TILE, small = Kernels.SMALL_LINEAR_TILE;
-    int bigSlots = (tiles + big - 1) / big * big, smallSlots = (tiles + small - 1) / small * small;
-    return smallSlots * 4 <= bigSlots * 3 ? small : big;
   }
 
   /**
@@ -926,8 +908,9 @@ public final class ModelGenerator {
    * A Winograd F(m x m,3x3) conv (m = 2 or 4, the pass's "tile") as three steps: the input transform
    * into V ([(m + 2)^2][in blocks][tiles][16] in scratch past the arena), (m + 2)^2 products
    * M_q = U_q V_q into M (the same layout, output blocks), and the output transform with the conv's
-   * epilogue. The products run with the linear micro-kernel ({@link #products}), or where the tiles
-   * fit one block's lanes with those as the vector lanes ({@link #laneProducts}).
+   * epilogue. The products run with the linear micro-kernel ({@link #products}); or, where the tiles
+   * fit one row's 16 lanes, V and M lie in the lanes layout ([(m + 2)^2][channel][16 tiles]) and
+   * {@link #laneProducts} broadcasts the weights over those rows.
    */
   private void winograd(Node n) {
     Attrs at = n.attrs();
@@ -940,35 +923,45 @@ public final class ModelGenerator {
     if (in.hh() < ph + th * m - out.h() || in.hw() < pw + tw * m - out.w()) {
       throw new IllegalStateException(n.name() + ": input border " + in.hh() + "x" + in.hw() + " too narrow for " + m + "x" + m + " tiles");
     }
-    int inBlocks = in.blocks(), outBlocks = out.blocks();
-    long vPos = (long) inBlocks * tiles * 16, mPos = (long) outBlocks * tiles * 16;
+    int inBlocks = in.blocks(), outBlocks = out.blocks(), k = inBlocks * 16;
+    boolean lanes = PackedWeights.lanes(n);
+    long columns = PackedWeights.winogradOutputs(n);
+    long vPos = lanes ? 16L * k : (long) inBlocks * tiles * 16, mPos = lanes ? 16 * columns : (long) outBlocks * tiles * 16;
     long vOff = plan.arenaFloats(), mOff = vOff + positions * vPos;
+    // a channel block's values of one position, and a row of tiles within them: [tile][16], or 16 rows of 16 lanes
+    long block = lanes ? 256 : tiles * 16, row = lanes ? tw : tw * 16;
+    String suffix = lanes ? "Lanes" : "";
     scratch = Math.max(scratch, scratchFloats(graph, n));
     String base = String.format(java.util.Locale.ROOT, "3x3, %d -> %d channels, %dx%d, %d tiles of %dx%d", in.channels(), out.channels(), out.h(), out.w(), tiles, m, m);
     String f = String.format(java.util.Locale.ROOT, "F(%dx%d,3x3)", m, m), last = "q = 0.." + (positions - 1);
 
-    MethodSpec.Builder t1 = stepMethod(n, "input_transform", inBlocks * th, moved(positions * vPos), "Winograd " + f + " input transform (B^T d B) of conv " + base);
+    MethodSpec.Builder t1 = stepMethod(n, "input_transform", inBlocks * th, moved(positions * vPos), "Winograd " + f + " input transform (B^T d B) of conv " + base
+        + (lanes ? ", into rows of 16 tiles" : ""));
+    if (lanes && tiles < Kernels.LANE_TILES) {
+      // the lanes past the last tile, which no item writes: zeros, so no stale value enters the products
+      t1.beginControlFlow("if (from == 0)").addStatement("Tables.zeroLanes(a, $L, $L, $L)", vOff, positions * k, tiles).endControlFlow();
+    }
     t1.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int block = item / $L, row = item - block * $L", th, th)
-        .addStatement("K.$L($L, $L + block * $L + row * $L, $L, $L, a, $L + block * $L + row * $L, $L)", m == 4 ? "winograd4Input" : "winogradInput",
+        .addStatement("K.$L($L, $L + block * $L + row * $L, $L, $L, a, $L + block * $L + row * $L, $L)", (m == 4 ? "winograd4Input" : "winogradInput") + suffix,
             in.array(), in.at(-(long) ph * in.rowStride() - pw * 16L), in.plane(), (long) m * in.rowStride(), in.rowStride(), tw,
-            vOff, tiles * 16, tw * 16, vPos)
+            vOff, block, row, vPos)
         .endControlFlow();
     methods.add(t1.build());
 
     String products = "Winograd " + f + " products M_q = U_q V_q, " + last + ", of conv " + base;
-    if (PackedWeights.lanes(n)) laneProducts(n, positions, tiles, vOff, vPos, mOff, mPos, products + ", the tiles as vector lanes");
+    if (lanes) laneProducts(n, positions, tiles, columns, vOff, vPos, mOff, mPos, products + ", rows of 16 tiles");
     else products(n, positions, tiles, vOff, vPos, mOff, mPos, products);
 
     MethodSpec.Builder t3 = stepMethod(n, "output_transform", outBlocks * th, moved(positions * mPos),
-        "Winograd " + f + " output transform (A^T m A) of conv " + base + "; epilogue: bias" + (res == null ? "" : ", residual")
-            + (at.has("act") ? ", " + at.activation().spelling() : ""));
+        "Winograd " + f + " output transform (A^T m A) of conv " + base + (lanes ? ", from rows of 16 tiles" : "") + "; epilogue: bias"
+            + (res == null ? "" : ", residual") + (at.has("act") ? ", " + at.activation().spelling() : ""));
     zeroBorder(t3, out);
     t3.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int block = item / $L, row = item - block * $L", th, th)
         .addStatement("K.$L(a, $L + block * $L + row * $L, $L, $L, w, $L + block * 16,\n"
-                + "a, $L + block * $L + row * $L, $L, Math.min($L, $L - $L * row), $L, $L, $L, $L, $L, $L)", m == 4 ? "winograd4Output" : "winogradOutput",
-            mOff, tiles * 16, tw * 16, mPos, tw, weights.offset(n, "bias"),
+                + "a, $L + block * $L + row * $L, $L, Math.min($L, $L - $L * row), $L, $L, $L, $L, $L, $L)", (m == 4 ? "winograd4Output" : "winogradOutput") + suffix,
+            mOff, block, row, mPos, tw, weights.offset(n, "bias"),
             out.at(0), out.plane(), (long) m * out.rowStride(), out.rowStride(), m, out.h(), m, out.w(),
             res == null ? "null" : res.array(), res == null ? "0" : res.at(0) + " + block * " + res.plane() + " + row * " + (long) m * res.rowStride(),
             res == null ? 0 : res.rowStride(), act(at), slope(at))
@@ -983,7 +976,8 @@ public final class ModelGenerator {
   private void products(Node n, int positions, int tiles, long vOff, long vPos, long mOff, long mPos, String what) {
     Geometry in = value(n.input(0)), out = value(n.id());
     int outBlocks = out.blocks(), nb = PackedWeights.blocksPerGroup(true, outBlocks), groups = outBlocks / nb, k = in.blocks() * 16;
-    int tile = productTile(tiles, nb), chunks = (tiles + tile - 1) / tile;
+    // 14-pixel tiles: more than 16 tiles (fewer run in the lanes layout), where 8-pixel ones paid only on 7x7 maps' 16
+    int tile = Kernels.LINEAR_TILE, chunks = (tiles + tile - 1) / tile;
     String kOff = table(n.name(), "winograd_k", INTS, linearSteps(in.blocks(), tiles * 16));
     String pix = table(n.name(), "winograd_tiles", INTS, String.format(java.util.Locale.ROOT, "Tables.pixels(1, %d, 1, 1, 0, 16, 0, %d)", tiles, tile));
     MethodSpec.Builder t2 = stepMethod(n, "multiply", positions * groups * chunks, (long) positions * tiles * out.paddedChannels() * k, what);
@@ -996,33 +990,43 @@ public final class ModelGenerator {
             groups * chunks, groups * chunks, chunks, chunks);
     // the weights are [q][group][k][16 nb]: each (q, group) is a group of the items' order
     String touchProducts = touchAhead(t2, "(q * " + groups + " + group)", positions * groups, "chunk", chunks, nb, k, (long) k * 16 * nb,
-        weights.offset(n, "weight"), tile == Kernels.SMALL_LINEAR_TILE);
-    t2.addStatement("K.$L($L, a, $L + q * $L + chunk * $L, $L, chunk * $L, w, $L + (q * $L + group) * $L, $L,\n"
+        weights.offset(n, "weight"));
+    t2.addStatement("K.convLinear($L, a, $L + q * $L + chunk * $L, $L, chunk * $L, w, $L + (q * $L + group) * $L, $L,\n"
                 + "a, $L + q * $L + group * $L, $L, $L, null, 0, null, 0, $T.NONE, 0f, $L)",
-            tile == Kernels.LINEAR_TILE ? "convLinear" : "convLinearSmall", nb, vOff, vPos, tile * 16, kOff, tile, weights.offset(n, "weight"), groups, k * 16 * nb, weights.zeros(),
+            nb, vOff, vPos, tile * 16, kOff, tile, weights.offset(n, "weight"), groups, k * 16 * nb, weights.zeros(),
             mOff, mPos, (long) nb * tiles * 16, pix, tiles * 16, KERNELS, touchProducts)
         .endControlFlow();
     methods.add(t2.build());
   }
 
   /**
-   * The products of {@link #winograd} over at most {@link Kernels#LANE_TILES} tiles, with the tiles as
-   * the vector lanes ({@link PackedWeights#lanes}): an item is one position q, all its output channels
-   * ({@link Kernels#winogradProductLanes} transposes V_q once and streams U_q's panels through it).
+   * The products of {@link #winograd} in the lanes layout ({@link Kernels#winogradProductLanes}):
+   * an item is one position q and {@link #LANE_CHUNK} of its output channels, so the items are
+   * many (resnet18's layer4: 16 positions x 6) though the tiles are few.
    */
-  private void laneProducts(Node n, int positions, int tiles, long vOff, long vPos, long mOff, long mPos, String what) {
+  private void laneProducts(Node n, int positions, int tiles, long columns, long vOff, long vPos, long mOff, long mPos, String what) {
     Geometry in = value(n.input(0)), out = value(n.id());
-    int k = in.blocks() * 16;
-    MethodSpec.Builder t2 = stepMethod(n, "multiply", positions, (long) positions * tiles * out.paddedChannels() * k, what);
+    int k = in.blocks() * 16, chunks = Math.toIntExact((columns + LANE_CHUNK - 1) / LANE_CHUNK);
+    MethodSpec.Builder t2 = stepMethod(n, "multiply", positions * chunks, (long) positions * 16 * columns * k, what);
     countMultiplyAdds((long) positions * tiles * out.channels() * in.channels());
+    grains.set(grains.size() - 1, chunks); // a position's items read the same rows of V
     markWeights(n);
-    interleaveImages(1, vPos);
-    t2.beginControlFlow("for (int q = from; q < to; q++)")
-        .addStatement("K.winogradProductLanes(a, $L + q * $L, $L, $L, w, $L + q * $L, $L, a, $L + q * $L)", vOff, vPos, in.blocks(), tiles,
-            weights.offset(n, "weight"), PackedWeights.winogradOutputs(n) * k, out.blocks() * 16, mOff, mPos)
-        .endControlFlow();
+    interleaveImages(chunks, vPos);
+    t2.beginControlFlow("for (int item = from; item < to; item++)");
+    if (chunks == 1) {
+      t2.addStatement("K.winogradProductLanes(a, $L + item * $L, $L, w, $L + item * $L, 0, $L, a, $L + item * $L)", vOff, vPos, k,
+          weights.offset(n, "weight"), columns * k, columns, mOff, mPos);
+    } else {
+      t2.addStatement("int q = item / $L, n0 = (item - q * $L) * $L", chunks, chunks, LANE_CHUNK)
+          .addStatement("K.winogradProductLanes(a, $L + q * $L, $L, w, $L + q * $L, n0, Math.min(n0 + $L, $L), a, $L + q * $L)", vOff, vPos, k,
+              weights.offset(n, "weight"), columns * k, LANE_CHUNK, columns, mOff, mPos);
+    }
+    t2.endControlFlow();
     methods.add(t2.build());
   }
+
+  /** Output channels an item of lane products computes ({@link #laneProducts}): 8 panels, a multiple of {@link Kernels#LANE_CHANNELS}. */
+  static final int LANE_CHUNK = 96;
 
   /**
    * Floats past the arena a conv works in: the panels of its tiles when it packs and, for Winograd,

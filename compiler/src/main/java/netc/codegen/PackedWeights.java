@@ -313,26 +313,14 @@ final class PackedWeights {
     return (outBlocks + nb - 1) / nb;
   }
 
-  /**
-   * Whether a Winograd conv's products run with its tiles as the vector lanes ({@link
-   * Kernels#winogradProductLanes}): where they fit one block's lanes, at most {@link
-   * Kernels#LANE_TILES} (a 7x7 map's 16 tiles of 2x2). Its weights then lie in panels of {@link
-   * Kernels#LANE_PANEL} output channels, each panel one stream, read once a product, where the
-   * channel-vector tiles read a group's weights once per 8-pixel tile and stall on them, the weights
-   * serving so few tiles. Measured in a harness of resnet18's layer4 products (16 products of 16
-   * tiles, 512 -> 512 channels, 16.8 MB of weights from memory, one thread, alternated): 0.77 of the
-   * time at 256 bits with the transposition and scatter included, 0.97 at 512.
-   */
+  /** Whether a Winograd conv runs in the lanes layout ({@link Layouts#winogradLanes}): its weights then lie in panels of 6 output channels. */
   static boolean lanes(Node n) {
-    int m = n.attrs().getInt("tile");
-    long tiles = (long) ((n.shape().height() + m - 1) / m) * ((n.shape().width() + m - 1) / m);
-    return tiles <= Kernels.LANE_TILES;
+    return Layouts.winogradLanes(n.shape().height(), n.shape().width(), n.attrs().getInt("tile"));
   }
 
-  /** Output channels a Winograd conv's packed weights hold per input channel and position: its blocks', or its panels' where {@link #lanes}. */
+  /** Output channels a Winograd conv's packed weights hold per input channel and position ({@link Layouts#winogradColumns}). */
   static long winogradOutputs(Node n) {
-    long outs = (n.shape().channels() + 15L) / 16 * 16;
-    return lanes(n) ? (outs + Kernels.LANE_PANEL - 1) / Kernels.LANE_PANEL * Kernels.LANE_PANEL : outs;
+    return Layouts.winogradColumns(n.shape().channels(), n.shape().height(), n.shape().width(), n.attrs().getInt("tile"));
   }
 
   /** Offset of 64 zeros: the bias of Winograd's products, which get theirs in the output transform. */
@@ -408,8 +396,9 @@ final class PackedWeights {
 
   /**
    * Winograd weights: U = G g G^T per (out, in) pair, then for each of the (m + 2)^2 positions the layout of
-   * a 1x1 conv's weights, [position][output group][input channel][16 * blocks]; or, where the
-   * products run with the tiles as lanes ({@link #lanes}), [position][panel][input channel][6].
+   * a 1x1 conv's weights, [position][output group][input channel][16 * blocks]; or, in the lanes
+   * layout ({@link #lanes}), [position][panel][input channel][6], the output channels padded to
+   * {@link Kernels#LANE_CHANNELS} (two panels, what a 512-bit register tile takes).
    */
   private void winograd(Graph g, Node n, ParamSource source) {
     Geometry in = Geometry.of(g.node(n.input(0)), 0, false);

@@ -2,6 +2,7 @@ package netc.passes;
 
 import java.util.List;
 import netc.ir.Node;
+import netc.runtime.kernels.Kernels;
 
 /** The physical size and geometry of a value under the layout assigned to it. */
 public final class Layouts {
@@ -41,12 +42,37 @@ public final class Layouts {
   /**
    * Floats a Winograd F(m x m, 3x3) conv works in past the planned arena: its transformed input tiles
    * V and its products M, (m + 2)^2 positions x tiles x 16 lanes for each input and each output
-   * channel block. Code generation lays them out (ModelGenerator.scratchFloats); the winograd pass
-   * keeps a conv direct where they could not fit one workspace array.
+   * channel block; in the lanes layout ({@link #winogradLanes}), 16 lanes for each input channel and
+   * each of {@link #winogradColumns} output channels. Code generation lays them out
+   * (ModelGenerator.scratchFloats); the winograd pass keeps a conv direct where they could not fit one
+   * workspace array.
    */
   public static long winogradScratch(int inChannels, int outChannels, int outH, int outW, int m) {
     long positions = (long) (m + 2) * (m + 2), tiles = (long) ((outH + m - 1) / m) * ((outW + m - 1) / m);
+    if (winogradLanes(outH, outW, m)) return positions * 16 * ((inChannels + 15L) / 16 * 16 + winogradColumns(outChannels, outH, outW, m));
     return positions * tiles * 16 * ((inChannels + 15L) / 16 + (outChannels + 15L) / 16);
+  }
+
+  /**
+   * Whether a Winograd conv runs in the lanes layout ({@code Kernels.winogradProductLanes}): F(2x2,3x3)
+   * with at most {@link Kernels#LANE_TILES} tiles (a 7x7 map's 16), each position's values of a channel
+   * one row of 16 lanes, a tile a lane. Its products then read each weight once, where the
+   * channel-vector tiles read a weight group once per 8-pixel tile and stall on it, the weights of a
+   * product serving so few tiles: resnet18's layer4 products 0.88-0.92 of their time at 256 and 128
+   * bits, 0.98 at 512 (docs/performance-log.md, 2026-12-07).
+   */
+  public static boolean winogradLanes(int outH, int outW, int m) {
+    return m == 2 && (long) ((outH + 1) / 2) * ((outW + 1) / 2) <= Kernels.LANE_TILES;
+  }
+
+  /**
+   * Output channels a Winograd conv's transformed weights hold per input channel and position: its
+   * channels padded to blocks of 16, and in the lanes layout further to the {@link
+   * Kernels#LANE_CHANNELS} its products run in.
+   */
+  public static long winogradColumns(int outChannels, int outH, int outW, int m) {
+    long blocked = (outChannels + 15L) / 16 * 16;
+    return winogradLanes(outH, outW, m) ? (blocked + Kernels.LANE_CHANNELS - 1) / Kernels.LANE_CHANNELS * Kernels.LANE_CHANNELS : blocked;
   }
 
   /** Channels per block in a blocked layout name such as nchw16c; 1 for nchw and flat. */

@@ -82,9 +82,13 @@ final class SelectWinograd implements Pass {
    */
   static final int MIN_INPUT_CHANNELS = 17;
 
-  /** Floats of a conv's packed Winograd weights with tile m: (m + 2)^2 per pair of channels, each padded to blocks of 16. */
+  /**
+   * Floats of a conv's packed Winograd weights with tile m: (m + 2)^2 per pair of channels, each padded
+   * to blocks of 16, the outputs further in the lanes layout ({@link Layouts#winogradColumns}).
+   */
   static long transformedFloats(Node n, Node input, int m) {
-    long outs = (n.shape().channels() + 15L) / 16 * 16, ins = (input.shape().channels() + 15L) / 16 * 16;
+    long outs = Layouts.winogradColumns(n.shape().channels(), n.shape().height(), n.shape().width(), m);
+    long ins = (input.shape().channels() + 15L) / 16 * 16;
     return (long) (m + 2) * (m + 2) * outs * ins;
   }
 

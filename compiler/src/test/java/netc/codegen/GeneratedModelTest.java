@@ -403,14 +403,15 @@ class GeneratedModelTest {
   }
 
   /**
-   * Winograd products over few tiles run with the tiles as vector lanes (PackedWeights.lanes): F(2x2,3x3)
-   * on 7x7 maps (16 tiles, in a residual block), 5x5 (9) and 3x3 (4), channels that fill neither a block
-   * nor whole panels of 6 (24 in, 40 out: 48 padded, 8 panels), at batch 1 and 2 (a bunch runs each
-   * product image by image), against the interpreter; a 14x14 map's 49 tiles still take the
-   * channel-vector kernel.
+   * Winograd convs of few tiles run in the lanes layout (Layouts.winogradLanes): F(2x2,3x3) on 7x7 maps
+   * (16 tiles, in a residual block), 5x5 (9) and 3x3 (4, the network's output, no pooling after it to
+   * hide a misplaced tile); output channels that fill neither a block nor a pair of panels (24: 32
+   * padded, 36 columns), and 112 (120 columns: two items of channels a position); at batch 1 and 2 (a
+   * bunch runs each position image by image), against the interpreter. A 14x14 map's 49 tiles still
+   * take the channel-vector products.
    */
   @Test
-  void laneProductsOnSmallMapsMatchTheInterpreter() throws Exception {
+  void laneLayoutConvsOnSmallMapsMatchTheInterpreter() throws Exception {
     Graph g = Specs.fromText("""
         input(24, 14, 14)
         stem: conv(24, 1)
@@ -426,16 +427,19 @@ class GeneratedModelTest {
         relu()
         c: conv(24, 3)
         relu()
-        d: conv(40, 3, padding = 1)
+        d: conv(112, 3, padding = 1)
         relu()
         e: conv(40, 3)
-        global_avgpool()
         flatten()
         """);
     ParamSource params = SyntheticWeights.source(g, 13);
     String[] source = new String[1];
     CompiledModel model = CompiledModels.compile(g, params, 2, PassContext.defaults(), s -> source[0] = s);
     assertEquals(5, source[0].split("K\\.winogradProductLanes\\(", -1).length - 1, "a, b, c, d and e: 16, 16, 9, 9 and 4 tiles");
+    assertEquals(5, source[0].split("K\\.winogradInputLanes\\(", -1).length - 1, "their input transforms");
+    assertEquals(5, source[0].split("K\\.winogradOutputLanes\\(", -1).length - 1, "their output transforms");
+    assertEquals(3, source[0].split("Tables\\.zeroLanes\\(", -1).length - 1, "c, d and e leave lanes past their tiles");
+    assertTrue(source[0].contains("Math.min(n0 + 96, 120)"), "d's 120 columns: two items a position");
     assertTrue(source[0].contains("X_WINOGRAD_K"), "x's 49 tiles: the channel-vector products");
     for (int batch : new int[] {1, 2}) {
       Tensor in = random(g, batch, 50 + batch);

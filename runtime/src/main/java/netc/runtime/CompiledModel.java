@@ -53,9 +53,10 @@ public abstract class CompiledModel implements AutoCloseable {
    * (Reorder.gatherChannels is gone). 11: a softmax over channels calls the two-stride Softmax.run, and the
    * steps that write a flat value zero its last block's tail (models of ABI 10 carry both bugs those fix).
    * 12: the generated constructor passes the sizes its offsets were generated for ({@link Sizes}), which load
-   * checks against model.properties.
+   * checks against model.properties. 13: Winograd convs of at most 16 tiles call winogradInputLanes,
+   * winogradProductLanes and winogradOutputLanes, their weights packed in panels of 6 output channels.
    */
-  public static final int ABI = 12;
+  public static final int ABI = 13;
 
   protected final float[] w;
   private final Properties properties;

@@ -39,19 +39,25 @@ public abstract class Kernels {
   public static final int LINEAR_TILE = 14;
 
   /**
-   * Output pixels per tile of {@link #convLinearSmall}, for steps with few pixels: the 16 tiles of a
-   * Winograd F(2x2,3x3) conv on a 7x7 map fill two 8-pixel tiles, where 14-pixel ones compute 28.
+   * Output pixels per tile of {@link #convLinearSmall}, for a tile whose pixels past the eighth repeat
+   * it: the last tile of a 7x7 map (49 = 3 x 14 + 7), which {@link #convLinear} computes so.
    */
   public static final int SMALL_LINEAR_TILE = 8;
 
   /**
-   * Most tiles of a Winograd product that {@link #winogradProductLanes} takes: the 16 floats of a
-   * channel block, which it fills with tiles instead of channels.
+   * Most tiles of a Winograd F(2x2,3x3) conv that runs in the lanes layout ({@link
+   * #winogradProductLanes}): the 16 floats of a row, which hold tiles there instead of channels.
    */
   public static final int LANE_TILES = 16;
 
   /** Output channels per weight panel of {@link #winogradProductLanes}: [panel][k][6]. */
   public static final int LANE_PANEL = 6;
+
+  /**
+   * The output channels of a lane product are padded to, and computed in, multiples of this: two
+   * panels, what the 512-bit register tile takes a call.
+   */
+  public static final int LANE_CHANNELS = 12;
 
   /** Channel blocks per tile of the gathering kernel for a conv with this many output blocks: 4 when they group so, else 2, else 1. */
   public static int blocksPerTile(int outBlocks) {
@@ -261,11 +267,11 @@ public abstract class Kernels {
    * {@link #convLinear} over a tile of {@link #SMALL_LINEAR_TILE} pixels, two output blocks per tile
    * only. It touches two floats of the next weights a k step, {@code w[next + k nextStep]} and {@code
    * w[next + k nextStep + nextStep / 2]} (or, cut into sub-tiles, one a k step in each of up to four
-   * of them, as {@link #convLinear} spreads its touches): its 16 multiply-adds a step are half a 14-pixel tile's, so
-   * where its weights are used by few pixels (a Winograd product on a 7x7 map: 16 tiles) they stream
-   * from memory at the rate the misses in flight allow, and a caller that gives it a nextStep of 32
-   * covers the next group's 32 floats a step, twice the lines in flight of one touch. Every touch lies
-   * in {@code [next, next + kOff.length * nextStep)}, the share a single touch a step would have had.
+   * of them, as {@link #convLinear} spreads its touches): its 16 multiply-adds a step are half a
+   * 14-pixel tile's, so a caller that gives it a nextStep of 32 covers the next group's 32 floats a
+   * step, twice the lines in flight of one touch. Every touch lies in {@code [next, next + kOff.length
+   * * nextStep)}, the share a single touch a step would have had. (Small Winograd products, which
+   * called it for 7x7 maps, now run in the lanes layout: {@link #winogradProductLanes}.)
    */
   public abstract void convLinearSmall(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
@@ -351,20 +357,62 @@ public abstract class Kernels {
   }
 
   /**
-   * One Winograd product M_q = U_q V_q over at most {@link #LANE_TILES} tiles, with the tiles as the
-   * vector lanes and the weights broadcast: the kernel for a conv on a small map (a 7x7 map's 16
-   * tiles of 2x2), whose weights serve so few tiles that the channel-vector tiles of {@link
-   * #convLinearSmall} stall on them. V_q is the input transform's [input block][tile][16] at {@code
-   * v[vBase ..]} ({@code inBlocks} blocks of {@code tiles} tiles); U_q lies in panels of {@link
-   * #LANE_PANEL} output channels, the weight of output channel n and input channel c at {@code
-   * w[wBase + ((n / 6) k + c) 6 + n % 6]}, k = 16 inBlocks, each panel one stream; output channel n
-   * of tile t goes to {@code m[mBase + ((n / 16) tiles + t) 16 + n % 16]}, the same layout, for every
-   * n < {@code outChannels} (a multiple of 16; the panels past it hold zeros). Each output is the
-   * fused multiply-adds of its k products in order from c = 0, starting at zero, as {@link
-   * #convLinear} sums a product, so either kernel gives the same bits.
+   * Output channels [n0, n1) (multiples of {@link #LANE_CHANNELS}) of one Winograd product M_q = U_q
+   * V_q in the lanes layout, for a conv of at most {@link #LANE_TILES} tiles: each of V_q's k input
+   * channels is a row of 16 floats, one tile a lane, at {@code v[vBase + 16 c ..]}, and M_q's output
+   * channel n goes to the row at {@code m[mBase + 16 n ..]}; the weights are broadcast from panels of
+   * {@link #LANE_PANEL} output channels, the weight of output channel n and input channel c at {@code
+   * w[wBase + ((n / 6) k + c) 6 + n % 6]}, each panel one stream. On a small map (a 7x7 map's 16
+   * tiles) each weight serves so few tiles that the channel-vector tiles of {@link #convLinearSmall}
+   * stall on reading them; here each is read once a product. Each output lane is the fused
+   * multiply-adds of its k products in order from c = 0, starting at zero, as {@link #convLinear}
+   * sums a product, so either layout gives the same bits.
    */
-  public abstract void winogradProductLanes(float[] v, int vBase, int inBlocks, int tiles, float[] w, int wBase, int outChannels,
-      float[] m, int mBase);
+  public abstract void winogradProductLanes(float[] v, int vBase, int k, float[] w, int wBase, int n0, int n1, float[] m, int mBase);
+
+  /**
+   * Per-thread row of the lane transforms: one row of at most {@link #LANE_TILES} tiles' 16
+   * positions of one channel block, in the layout {@link #winogradInput} and {@link
+   * #winogradOutput} use.
+   */
+  private static final ThreadLocal<float[]> LANE_ROW = ThreadLocal.withInitial(() -> new float[16 * LANE_TILES * 16]);
+
+  /**
+   * {@link #winogradInput} into the lanes layout of {@link #winogradProductLanes}: position q of
+   * this row's tile t, channel c of the block, at {@code v[vBase + q * vPos + 16 c + t]} (vBase
+   * points at the block's rows, plus the row's first tile as lanes). The same values, moved.
+   */
+  public final void winogradInputLanes(float[] in, int inBase, int rowStride, int tiles, float[] v, int vBase, int vPos) {
+    float[] row = laneRow(tiles);
+    winogradInput(in, inBase, rowStride, tiles, row, 0, tiles * 16);
+    for (int q = 0; q < 16; q++) {
+      for (int t = 0; t < tiles; t++) {
+        int from = (q * tiles + t) * 16, to = vBase + q * vPos + t;
+        for (int c = 0; c < 16; c++) v[to + 16 * c] = row[from + c];
+      }
+    }
+  }
+
+  /**
+   * {@link #winogradOutput} from the lanes layout of {@link #winogradProductLanes}: position q of
+   * this row's tile t, channel c of the output block, at {@code m[mBase + q * mPos + 16 c + t]}.
+   */
+  public final void winogradOutputLanes(float[] m, int mBase, int mPos, int tiles, float[] w, int biasOff, float[] out, int outBase,
+      int outRowStride, int rows, int outW, float[] res, int resBase, int resRowStride, int act, float slope) {
+    float[] row = laneRow(tiles);
+    for (int q = 0; q < 16; q++) {
+      for (int t = 0; t < tiles; t++) {
+        int to = (q * tiles + t) * 16, from = mBase + q * mPos + t;
+        for (int c = 0; c < 16; c++) row[to + c] = m[from + 16 * c];
+      }
+    }
+    winogradOutput(row, 0, tiles * 16, tiles, w, biasOff, out, outBase, outRowStride, rows, outW, res, resBase, resRowStride, act, slope);
+  }
+
+  private static float[] laneRow(int tiles) {
+    if (tiles < 1 || tiles > LANE_TILES) throw new IllegalArgumentException("a row of " + tiles + " tiles in the lanes layout");
+    return LANE_ROW.get();
+  }
 
   /**
    * Winograd F(2x2,3x3) input transform, V = B^T d B, of one row of {@code tiles} 4x4 patches of one

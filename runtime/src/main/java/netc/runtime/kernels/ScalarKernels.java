@@ -70,15 +70,13 @@ final class ScalarKernels extends Kernels {
   }
 
   @Override
-  public void winogradProductLanes(float[] v, int vBase, int inBlocks, int tiles, float[] w, int wBase, int outChannels,
-      float[] m, int mBase) {
-    int k = inBlocks * 16;
-    for (int n = 0; n < outChannels; n++) {
+  public void winogradProductLanes(float[] v, int vBase, int k, float[] w, int wBase, int n0, int n1, float[] m, int mBase) {
+    for (int n = n0; n < n1; n++) {
       int wn = wBase + n / LANE_PANEL * k * LANE_PANEL + n % LANE_PANEL;
-      for (int t = 0; t < tiles; t++) {
+      for (int lane = 0; lane < 16; lane++) {
         float acc = 0f;
-        for (int c = 0; c < k; c++) acc = fma(v[vBase + ((c >> 4) * tiles + t) * 16 + (c & 15)], w[wn + c * LANE_PANEL], acc);
-        m[mBase + ((n >> 4) * tiles + t) * 16 + (n & 15)] = acc;
+        for (int c = 0; c < k; c++) acc = fma(v[vBase + 16 * c + lane], w[wn + LANE_PANEL * c], acc);
+        m[mBase + 16 * n + lane] = acc;
       }
     }
   }

@@ -77,6 +77,15 @@ public final class Tables {
     return out;
   }
 
+  /**
+   * Zeroes lanes [from, 16) of {@code rows} rows of 16 floats at base: the lanes past a conv's last
+   * tile in the lanes layout of {@link Kernels#winogradProductLanes}, which its input transform does
+   * not write (so no stale value, a denormal perhaps, enters the products).
+   */
+  public static void zeroLanes(float[] a, int base, int rows, int from) {
+    for (int r = 0; r < rows; r++) Arrays.fill(a, base + 16 * r + from, base + 16 * r + 16, 0f);
+  }
+
   /** Zeroes the border of a blocked tensor [blocks][h + 2hh][w + 2hw][16] at base. */
   public static void zeroBorder(float[] a, int base, int blocks, int h, int w, int hh, int hw) {
     int rowStride = (w + 2 * hw) * 16, blockStride = (h + 2 * hh) * rowStride;

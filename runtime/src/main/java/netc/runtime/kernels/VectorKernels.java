@@ -889,9 +889,7 @@ final class VectorKernels extends Kernels {
   /**
    * Per-thread scratch of the Winograd transforms, what one call holds between its two halves: 16
    * vectors of a tile for F(2x2,3x3); for F(4x4,3x3), 36 vectors of every tile of the row (input) or
-   * 24 + 4 of one tile (output); and a product's input as the rows of tiles {@link
-   * #winogradProductLanes} reads, 16 floats per input channel. Grown on first need, so a warm pass
-   * allocates nothing.
+   * 24 + 4 of one tile (output). Grown on first need, so a warm pass allocates nothing.
    */
   private static final ThreadLocal<float[]> TRANSFORM = ThreadLocal.withInitial(() -> new float[36 * 16]);
 
@@ -939,25 +937,8 @@ final class VectorKernels extends Kernels {
   }
 
   @Override
-  public void winogradProductLanes(float[] v, int vBase, int inBlocks, int tiles, float[] w, int wBase, int outChannels,
-      float[] m, int mBase) {
-    int k = inBlocks * 16, panels = (outChannels + LANE_PANEL - 1) / LANE_PANEL;
-    float[] row = transformScratch(k * 16), acc = SCRATCH.get();
-    // V_q's [block][tile][16] as [input channel][16 tiles], the lanes past the last tile zero
-    for (int b = 0; b < inBlocks; b++) {
-      for (int c = 0; c < 16; c++) {
-        int r = (b * 16 + c) * 16, from = vBase + b * tiles * 16 + c;
-        for (int t = 0; t < tiles; t++) row[r + t] = v[from + 16 * t];
-        for (int t = tiles; t < 16; t++) row[r + t] = 0f;
-      }
-    }
-    for (int n0 = 0; n0 < outChannels; n0 += LaneTiles.CHANNELS) {
-      LaneTiles.product(row, k, w, wBase, panels, n0, acc);
-      for (int j = 0; j < LaneTiles.CHANNELS && n0 + j < outChannels; j++) {
-        int n = n0 + j, o = mBase + (n >> 4) * tiles * 16 + (n & 15);
-        for (int t = 0; t < tiles; t++) m[o + 16 * t] = acc[16 * j + t];
-      }
-    }
+  public void winogradProductLanes(float[] v, int vBase, int k, float[] w, int wBase, int n0, int n1, float[] m, int mBase) {
+    for (int n = n0; n < n1; n += LaneTiles.CHANNELS) LaneTiles.product(v, vBase, k, w, wBase, n, m, mBase + 16 * n);
   }
 
   @Override
