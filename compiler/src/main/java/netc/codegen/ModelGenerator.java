@@ -939,7 +939,7 @@ public final class ModelGenerator {
         + (lanes ? ", into rows of 16 tiles" : ""));
     if (lanes && tiles < Kernels.LANE_TILES) {
       // the lanes past the last tile, which no item writes: zeros, so no stale value enters the products
-      t1.beginControlFlow("if (from == 0)").addStatement("Tables.zeroLanes(a, $L, $L, $L)", vOff, positions * k, tiles).endControlFlow();
+      t1.beginControlFlow("if (from == 0)").addStatement("$T.zeroLanes(a, $L, $L, $L)", TABLES, vOff, positions * k, tiles).endControlFlow();
     }
     t1.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int block = item / $L, row = item - block * $L", th, th)
@@ -1031,7 +1031,8 @@ public final class ModelGenerator {
   /**
    * Floats past the arena a conv works in: the panels of its tiles when it packs and, for Winograd,
    * the transformed tiles V ((m + 2)^2 x input blocks x tiles x 16) and products M (the same for
-   * outputs). conv() and winograd() lay these out in the same order; a change to one is a change to both.
+   * outputs), or in the lanes layout 16 lanes a channel and position (Layouts.winogradScratch).
+   * conv() and winograd() lay these out in the same order; a change to one is a change to both.
    */
   static long scratchFloats(Graph g, Node n) {
     Geometry in = Geometry.of(g.node(n.input(0)), 0, false), out = Geometry.of(n, 0, false);

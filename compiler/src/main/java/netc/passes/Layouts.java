@@ -58,8 +58,8 @@ public final class Layouts {
    * with at most {@link Kernels#LANE_TILES} tiles (a 7x7 map's 16), each position's values of a channel
    * one row of 16 lanes, a tile a lane. Its products then read each weight once, where the
    * channel-vector tiles read a weight group once per 8-pixel tile and stall on it, the weights of a
-   * product serving so few tiles: resnet18's layer4 products 0.88-0.92 of their time at 256 and 128
-   * bits, 0.98 at 512 (docs/performance-log.md, 2026-12-07).
+   * product serving so few tiles: resnet18's layer4 stride-1 3x3s (transforms and products) 0.93 of
+   * their time one thread and 0.86 two at 256 bits, 0.95 at 512 (docs/performance-log.md, 2026-12-07).
    */
   public static boolean winogradLanes(int outH, int outW, int m) {
     return m == 2 && (long) ((outH + 1) / 2) * ((outW + 1) / 2) <= Kernels.LANE_TILES;

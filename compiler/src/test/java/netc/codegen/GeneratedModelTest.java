@@ -406,9 +406,8 @@ class GeneratedModelTest {
    * Winograd convs of few tiles run in the lanes layout (Layouts.winogradLanes): F(2x2,3x3) on 7x7 maps
    * (16 tiles, in a residual block), 5x5 (9) and 3x3 (4, the network's output, no pooling after it to
    * hide a misplaced tile); output channels that fill neither a block nor a pair of panels (24: 32
-   * padded, 36 columns), and 112 (120 columns: two items of channels a position); at batch 1 and 2 (a
-   * bunch runs each position image by image), against the interpreter. A 14x14 map's 49 tiles still
-   * take the channel-vector products.
+   * padded, 36 columns), and 112 (120 columns: two items of channels a position); at batch 1 and 2,
+   * against the interpreter. A 14x14 map's 49 tiles still take the channel-vector products.
    */
   @Test
   void laneLayoutConvsOnSmallMapsMatchTheInterpreter() throws Exception {
@@ -443,6 +442,28 @@ class GeneratedModelTest {
     assertTrue(source[0].contains("X_WINOGRAD_K"), "x's 49 tiles: the channel-vector products");
     for (int batch : new int[] {1, 2}) {
       Tensor in = random(g, batch, 50 + batch);
+      assertClose(Interpreter.run(g, params, in), model.predict(in), 1e-4, "batch " + batch);
+    }
+  }
+
+  /**
+   * Lanes-layout convs alone and on maps that are not square: a network whose only Winograd conv has
+   * 4 tiles and no border (its generated class names Tables for the lanes past them and nothing
+   * else), and rows of 7 and 6 tiles (4x14 and 2x12 outputs), one of a single output block; at batch 1,
+   * 2 and 4 (two images a bunch on each of 2 threads), against the interpreter.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "input(32, 6, 6)\nrelu()\nc: conv(32, 3)\nflatten()\n",
+      "input(32, 4, 14)\nrelu()\nc: conv(32, 3, padding = 1)\nrelu()\nd: conv(16, 3)\nflatten()\n"})
+  void laneLayoutConvsAloneAndOnOblongMapsMatchTheInterpreter(String spec) throws Exception {
+    Graph g = Specs.fromText(spec);
+    ParamSource params = SyntheticWeights.source(g, 14);
+    String[] source = new String[1];
+    CompiledModel model = CompiledModels.compile(g, params, 2, PassContext.defaults(), s -> source[0] = s);
+    assertTrue(source[0].contains("winogradProductLanes("), "the lanes layout");
+    for (int batch : new int[] {1, 2, 4}) {
+      Tensor in = random(g, batch, 60 + batch);
       assertClose(Interpreter.run(g, params, in), model.predict(in), 1e-4, "batch " + batch);
     }
   }

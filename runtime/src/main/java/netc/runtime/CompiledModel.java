@@ -53,8 +53,9 @@ public abstract class CompiledModel implements AutoCloseable {
    * (Reorder.gatherChannels is gone). 11: a softmax over channels calls the two-stride Softmax.run, and the
    * steps that write a flat value zero its last block's tail (models of ABI 10 carry both bugs those fix).
    * 12: the generated constructor passes the sizes its offsets were generated for ({@link Sizes}), which load
-   * checks against model.properties. 13: Winograd convs of at most 16 tiles call winogradInputLanes,
-   * winogradProductLanes and winogradOutputLanes, their weights packed in panels of 6 output channels.
+   * checks against model.properties. 13: Winograd F(2x2,3x3) convs of at most 16 tiles run in the lanes
+   * layout (Tables.zeroLanes, winogradInputLanes, winogradProductLanes, winogradOutputLanes), their
+   * weights packed in panels of 6 output channels, padded to 12.
    */
   public static final int ABI = 13;
 

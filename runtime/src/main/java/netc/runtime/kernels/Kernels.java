@@ -268,10 +268,10 @@ public abstract class Kernels {
    * only. It touches two floats of the next weights a k step, {@code w[next + k nextStep]} and {@code
    * w[next + k nextStep + nextStep / 2]} (or, cut into sub-tiles, one a k step in each of up to four
    * of them, as {@link #convLinear} spreads its touches): its 16 multiply-adds a step are half a
-   * 14-pixel tile's, so a caller that gives it a nextStep of 32 covers the next group's 32 floats a
-   * step, twice the lines in flight of one touch. Every touch lies in {@code [next, next + kOff.length
-   * * nextStep)}, the share a single touch a step would have had. (Small Winograd products, which
-   * called it for 7x7 maps, now run in the lanes layout: {@link #winogradProductLanes}.)
+   * 14-pixel tile's. Every touch lies in {@code [next, next + kOff.length * nextStep)}, the share a
+   * single touch a step would have had. {@link #convLinear} computes a tile whose pixels past the
+   * eighth repeat it so (small Winograd products, which called it for 7x7 maps, now run in the lanes
+   * layout: {@link #winogradProductLanes}).
    */
   public abstract void convLinearSmall(int blocks, float[] x, int xBase, int[] kOff, int p0, float[] w, int wBase, int biasOff,
       float[] out, int outBase, int[] outPix, int outBlockStride, float[] res, int resBase, int[] resPix,
