@@ -935,7 +935,9 @@ public final class ModelGenerator {
     String base = String.format(java.util.Locale.ROOT, "3x3, %d -> %d channels, %dx%d, %d tiles of %dx%d", in.channels(), out.channels(), out.h(), out.w(), tiles, m, m);
     String f = String.format(java.util.Locale.ROOT, "F(%dx%d,3x3)", m, m), last = "q = 0.." + (positions - 1);
 
-    MethodSpec.Builder t1 = stepMethod(n, "input_transform", inBlocks * th, moved(positions * vPos), "Winograd " + f + " input transform (B^T d B) of conv " + base
+    // the values the transforms write or read, the tiles' (in the lanes layout vPos and mPos count 16 lanes, whatever the tiles)
+    long vMoved = 16L * positions * inBlocks * tiles, mMoved = 16L * positions * outBlocks * tiles;
+    MethodSpec.Builder t1 = stepMethod(n, "input_transform", inBlocks * th, moved(vMoved), "Winograd " + f + " input transform (B^T d B) of conv " + base
         + (lanes ? ", into rows of 16 tiles" : ""));
     if (lanes && tiles < Kernels.LANE_TILES) {
       // the lanes past the last tile, which no item writes: zeros, so no stale value enters the products
@@ -953,7 +955,7 @@ public final class ModelGenerator {
     if (lanes) laneProducts(n, positions, tiles, columns, vOff, vPos, mOff, mPos, products + ", rows of 16 tiles");
     else products(n, positions, tiles, vOff, vPos, mOff, mPos, products);
 
-    MethodSpec.Builder t3 = stepMethod(n, "output_transform", outBlocks * th, moved(positions * mPos),
+    MethodSpec.Builder t3 = stepMethod(n, "output_transform", outBlocks * th, moved(mMoved),
         "Winograd " + f + " output transform (A^T m A) of conv " + base + (lanes ? ", from rows of 16 tiles" : "") + "; epilogue: bias"
             + (res == null ? "" : ", residual") + (at.has("act") ? ", " + at.activation().spelling() : ""));
     zeroBorder(t3, out);
