@@ -9,13 +9,18 @@ import jdk.incubator.vector.VectorSpecies;
  * accumulators in registers over one flat loop of k steps, both indices stepping with the loop so the
  * JIT checks their bounds once before it, then stores each channel's row: {@link #CHANNELS} channels
  * a call, as many as the width's registers hold beside the row and a broadcast (12 accumulators at
- * 512 and 256 bits, 24 at 128 bits with 32 registers, 8 with 16).
+ * 512 and 256 bits, 24 at 128 bits with 32 registers, 8 with 16). At 256 bits a whole row (two
+ * vectors, 15 registers) fits JDK 17's C2 only ({@link VectorWidth#TIGHT}); JDK 25 spilled it
+ * (resnet18's layer4 3x3s 1.18x the channel-vector tiles' time, one thread, AMD EPYC Zen 4 at
+ * -XX:UseAVX=2), so there the row is computed as two halves of 8 tiles x 12 channels (14 registers),
+ * the second half reading the two panels again from L1.
  */
 final class LaneTiles {
   private static final VectorSpecies<Float> S512 = FloatVector.SPECIES_512, S256 = FloatVector.SPECIES_256, S128 = FloatVector.SPECIES_128;
 
   /** Output channels a call computes: two panels at 512 bits, one at 256 and at 128 bits with 32 registers, a third of one with 16. */
-  static final int CHANNELS = VectorKernels.BITS == 512 ? 12 : VectorKernels.BITS == 256 || VectorKernels.REGISTERS == 32 ? 6 : 2;
+  static final int CHANNELS = VectorKernels.BITS == 512 || VectorKernels.BITS == 256 && !VectorKernels.TIGHT ? 12
+      : VectorKernels.BITS == 256 || VectorKernels.REGISTERS == 32 ? 6 : 2;
 
   private LaneTiles() {}
 
@@ -26,7 +31,10 @@ final class LaneTiles {
   static void product(float[] p, int pBase, int k, float[] w, int wBase, int n, float[] m, int mOff) {
     int wa = wBase + n / Kernels.LANE_PANEL * k * Kernels.LANE_PANEL;
     if (VectorKernels.BITS == 512) lanes1x12(p, pBase, k, w, wa, wa + k * Kernels.LANE_PANEL, m, mOff);
-    else if (VectorKernels.BITS == 256) lanes2x6(p, pBase, k, w, wa, m, mOff);
+    else if (VectorKernels.BITS == 256 && !VectorKernels.TIGHT) {
+      lanesHalf1x12(p, pBase, k, w, wa, wa + k * Kernels.LANE_PANEL, m, mOff);
+      lanesHalf1x12(p, pBase + 8, k, w, wa, wa + k * Kernels.LANE_PANEL, m, mOff + 8);
+    } else if (VectorKernels.BITS == 256) lanes2x6(p, pBase, k, w, wa, m, mOff);
     else if (VectorKernels.REGISTERS == 32) lanes4x6(p, pBase, k, w, wa, m, mOff);
     else lanes4x2(p, pBase, k, w, wa + n % Kernels.LANE_PANEL, m, mOff);
   }
@@ -49,6 +57,30 @@ final class LaneTiles {
       c9 = FloatVector.broadcast(S512, w[b + 3]).fma(x, c9);
       c10 = FloatVector.broadcast(S512, w[b + 4]).fma(x, c10);
       c11 = FloatVector.broadcast(S512, w[b + 5]).fma(x, c11);
+    }
+    c0.intoArray(m, mOff); c1.intoArray(m, mOff + 16); c2.intoArray(m, mOff + 32); c3.intoArray(m, mOff + 48);
+    c4.intoArray(m, mOff + 64); c5.intoArray(m, mOff + 80); c6.intoArray(m, mOff + 96); c7.intoArray(m, mOff + 112);
+    c8.intoArray(m, mOff + 128); c9.intoArray(m, mOff + 144); c10.intoArray(m, mOff + 160); c11.intoArray(m, mOff + 176);
+  }
+
+  /** 256 bits, 16 registers for JDK 25: one vector of 8 of the row's tiles x 12 channels, the 6 of the panel at {@code wa} and the 6 at {@code wb}. */
+  private static void lanesHalf1x12(float[] p, int pBase, int k, float[] w, int wa, int wb, float[] m, int mOff) {
+    FloatVector c0 = FloatVector.zero(S256), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+    for (int c = 0; c < k; c++) {
+      FloatVector x = FloatVector.fromArray(S256, p, pBase + 16 * c);
+      int a = wa + 6 * c, b = wb + 6 * c;
+      c0 = FloatVector.broadcast(S256, w[a]).fma(x, c0);
+      c1 = FloatVector.broadcast(S256, w[a + 1]).fma(x, c1);
+      c2 = FloatVector.broadcast(S256, w[a + 2]).fma(x, c2);
+      c3 = FloatVector.broadcast(S256, w[a + 3]).fma(x, c3);
+      c4 = FloatVector.broadcast(S256, w[a + 4]).fma(x, c4);
+      c5 = FloatVector.broadcast(S256, w[a + 5]).fma(x, c5);
+      c6 = FloatVector.broadcast(S256, w[b]).fma(x, c6);
+      c7 = FloatVector.broadcast(S256, w[b + 1]).fma(x, c7);
+      c8 = FloatVector.broadcast(S256, w[b + 2]).fma(x, c8);
+      c9 = FloatVector.broadcast(S256, w[b + 3]).fma(x, c9);
+      c10 = FloatVector.broadcast(S256, w[b + 4]).fma(x, c10);
+      c11 = FloatVector.broadcast(S256, w[b + 5]).fma(x, c11);
     }
     c0.intoArray(m, mOff); c1.intoArray(m, mOff + 16); c2.intoArray(m, mOff + 32); c3.intoArray(m, mOff + 48);
     c4.intoArray(m, mOff + 64); c5.intoArray(m, mOff + 80); c6.intoArray(m, mOff + 96); c7.intoArray(m, mOff + 112);
