@@ -97,4 +97,14 @@ final class Tiles {
     else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
     else Tiles128.tile7x1(in, inBase, inPix, p0, kOff, w, wBase, acc);
   }
+
+  /** A row of 16 tiles x 12 output channels (the Winograd products on small maps). */
+  static void lanes(float[] p, int pBase, int k, float[] w, int wa, int wb, float[] m, int mOff) {
+    if (VectorKernels.BITS == 512) Tiles512.lanes(p, pBase, k, w, wa, wb, m, mOff);
+    else if (VectorKernels.BITS == 256 && VectorKernels.TIGHT) Tiles256t.lanes(p, pBase, k, w, wa, wb, m, mOff);
+    else if (VectorKernels.BITS == 256 && !VectorKernels.TIGHT) Tiles256.lanes(p, pBase, k, w, wa, wb, m, mOff);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && VectorKernels.TIGHT) Tiles128r16t.lanes(p, pBase, k, w, wa, wb, m, mOff);
+    else if (VectorKernels.BITS == 128 && VectorKernels.REGISTERS == 16 && !VectorKernels.TIGHT) Tiles128r16.lanes(p, pBase, k, w, wa, wb, m, mOff);
+    else Tiles128.lanes(p, pBase, k, w, wa, wb, m, mOff);
+  }
 }

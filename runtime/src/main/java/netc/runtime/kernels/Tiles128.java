@@ -18,6 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <br>{@code tile6x4}: 4 sub-tiles of up to 6 pixels x 4 vectors
  * <br>{@code tile7x2}: 3 sub-tiles of up to 6 pixels x 4 vectors
  * <br>{@code tile7x1}: 2 sub-tiles of up to 4 pixels x 4 vectors
+ * <br>{@code lanes}: 2 sub-tiles of 4 vectors x 6 channels, storing each channel's row to {@code m}
  */
 final class Tiles128 {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_128;
@@ -129,6 +130,15 @@ final class Tiles128 {
   static void tile7x1(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
     gather4x4w16(in, inBase, inPix, p0, kOff, w, wBase, acc, 0, 16);
     gather3x4w16(in, inBase, inPix, p0 + 4, kOff, w, wBase, acc, 64, 16);
+  }
+
+  /**
+   * A row of 16 tiles at {@code p[pBase + 16 c ..]} for k input channels c x 12 output channels, the
+   * 6 of the panel at {@code wa} and the 6 at {@code wb}: channel n's row to {@code m[mOff + 16 n ..]}.
+   */
+  static void lanes(float[] p, int pBase, int k, float[] w, int wa, int wb, float[] m, int mOff) {
+    lanes4x6(p, pBase, k, w, wa, m, mOff);
+    lanes4x6(p, pBase, k, w, wb, m, mOff + 96);
   }
 
   /** Accumulator c{pixel}_{vector}: 6 pixels 16 floats apart x 4 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
@@ -540,5 +550,29 @@ final class Tiles128 {
     c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 4); c0_2.intoArray(acc, accOff + 8); c0_3.intoArray(acc, accOff + 12);
     c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 4); c1_2.intoArray(acc, accOff + 1 * accStride + 8); c1_3.intoArray(acc, accOff + 1 * accStride + 12);
     c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 4); c2_2.intoArray(acc, accOff + 2 * accStride + 8); c2_3.intoArray(acc, accOff + 2 * accStride + 12);
+  }
+
+  /** 4 vectors of a lane row x 6 channels of the panel at {@code wa}. */
+  private static void lanes4x6(float[] p, int pBase, int k, float[] w, int wa, float[] m, int mOff) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c0_2 = c0_0, c0_3 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c1_2 = c0_0, c1_3 = c0_0;
+    FloatVector c2_0 = c0_0, c2_1 = c0_0, c2_2 = c0_0, c2_3 = c0_0, c3_0 = c0_0, c3_1 = c0_0, c3_2 = c0_0, c3_3 = c0_0;
+    FloatVector c4_0 = c0_0, c4_1 = c0_0, c4_2 = c0_0, c4_3 = c0_0, c5_0 = c0_0, c5_1 = c0_0, c5_2 = c0_0, c5_3 = c0_0;
+    for (int i = 0; i < k; i++) {
+      int r = pBase + 16 * i, a = wa + 6 * i;
+      FloatVector x0 = FloatVector.fromArray(S, p, r), x1 = FloatVector.fromArray(S, p, r + 4), x2 = FloatVector.fromArray(S, p, r + 8), x3 = FloatVector.fromArray(S, p, r + 12);
+      FloatVector u;
+      u = FloatVector.broadcast(S, w[a]); c0_0 = u.fma(x0, c0_0); c0_1 = u.fma(x1, c0_1); c0_2 = u.fma(x2, c0_2); c0_3 = u.fma(x3, c0_3);
+      u = FloatVector.broadcast(S, w[a + 1]); c1_0 = u.fma(x0, c1_0); c1_1 = u.fma(x1, c1_1); c1_2 = u.fma(x2, c1_2); c1_3 = u.fma(x3, c1_3);
+      u = FloatVector.broadcast(S, w[a + 2]); c2_0 = u.fma(x0, c2_0); c2_1 = u.fma(x1, c2_1); c2_2 = u.fma(x2, c2_2); c2_3 = u.fma(x3, c2_3);
+      u = FloatVector.broadcast(S, w[a + 3]); c3_0 = u.fma(x0, c3_0); c3_1 = u.fma(x1, c3_1); c3_2 = u.fma(x2, c3_2); c3_3 = u.fma(x3, c3_3);
+      u = FloatVector.broadcast(S, w[a + 4]); c4_0 = u.fma(x0, c4_0); c4_1 = u.fma(x1, c4_1); c4_2 = u.fma(x2, c4_2); c4_3 = u.fma(x3, c4_3);
+      u = FloatVector.broadcast(S, w[a + 5]); c5_0 = u.fma(x0, c5_0); c5_1 = u.fma(x1, c5_1); c5_2 = u.fma(x2, c5_2); c5_3 = u.fma(x3, c5_3);
+    }
+    c0_0.intoArray(m, mOff); c0_1.intoArray(m, mOff + 4); c0_2.intoArray(m, mOff + 8); c0_3.intoArray(m, mOff + 12);
+    c1_0.intoArray(m, mOff + 16); c1_1.intoArray(m, mOff + 20); c1_2.intoArray(m, mOff + 24); c1_3.intoArray(m, mOff + 28);
+    c2_0.intoArray(m, mOff + 32); c2_1.intoArray(m, mOff + 36); c2_2.intoArray(m, mOff + 40); c2_3.intoArray(m, mOff + 44);
+    c3_0.intoArray(m, mOff + 48); c3_1.intoArray(m, mOff + 52); c3_2.intoArray(m, mOff + 56); c3_3.intoArray(m, mOff + 60);
+    c4_0.intoArray(m, mOff + 64); c4_1.intoArray(m, mOff + 68); c4_2.intoArray(m, mOff + 72); c4_3.intoArray(m, mOff + 76);
+    c5_0.intoArray(m, mOff + 80); c5_1.intoArray(m, mOff + 84); c5_2.intoArray(m, mOff + 88); c5_3.intoArray(m, mOff + 92);
   }
 }

@@ -18,6 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <br>{@code tile6x4}: 8 sub-tiles of up to 6 pixels x 2 vectors
  * <br>{@code tile7x2}: 6 sub-tiles of up to 6 pixels x 2 vectors
  * <br>{@code tile7x1}: 3 sub-tiles of up to 6 pixels x 2 vectors
+ * <br>{@code lanes}: 4 sub-tiles of 2 vectors x 6 channels, storing each channel's row to {@code m}
  */
 final class Tiles128r16t {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_128;
@@ -177,6 +178,17 @@ final class Tiles128r16t {
     gather6x2w16(in, inBase, inPix, p0, kOff, w, wBase, acc, 0, 16);
     gather6x2w16(in, inBase, inPix, p0, kOff, w, wBase + 8, acc, 8, 16);
     gather1x4w16(in, inBase, inPix, p0 + 6, kOff, w, wBase, acc, 96, 16);
+  }
+
+  /**
+   * A row of 16 tiles at {@code p[pBase + 16 c ..]} for k input channels c x 12 output channels, the
+   * 6 of the panel at {@code wa} and the 6 at {@code wb}: channel n's row to {@code m[mOff + 16 n ..]}.
+   */
+  static void lanes(float[] p, int pBase, int k, float[] w, int wa, int wb, float[] m, int mOff) {
+    lanes2x6(p, pBase, k, w, wa, m, mOff);
+    lanes2x6(p, pBase, k, w, wb, m, mOff + 96);
+    lanes2x6(p, pBase + 8, k, w, wa, m, mOff + 8);
+    lanes2x6(p, pBase + 8, k, w, wb, m, mOff + 104);
   }
 
   /** Accumulator c{pixel}_{vector}: 6 pixels 16 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
@@ -568,5 +580,28 @@ final class Tiles128r16t {
       b = FloatVector.broadcast(S, in[i0 + a]); c0_0 = b.fma(w0, c0_0); c0_1 = b.fma(w1, c0_1); c0_2 = b.fma(w2, c0_2); c0_3 = b.fma(w3, c0_3);
     }
     c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 4); c0_2.intoArray(acc, accOff + 8); c0_3.intoArray(acc, accOff + 12);
+  }
+
+  /** 2 vectors of a lane row x 6 channels of the panel at {@code wa}. */
+  private static void lanes2x6(float[] p, int pBase, int k, float[] w, int wa, float[] m, int mOff) {
+    FloatVector c0_0 = FloatVector.zero(S), c0_1 = c0_0, c1_0 = c0_0, c1_1 = c0_0, c2_0 = c0_0, c2_1 = c0_0, c3_0 = c0_0, c3_1 = c0_0;
+    FloatVector c4_0 = c0_0, c4_1 = c0_0, c5_0 = c0_0, c5_1 = c0_0;
+    for (int i = 0; i < k; i++) {
+      int r = pBase + 16 * i, a = wa + 6 * i;
+      FloatVector x0 = FloatVector.fromArray(S, p, r), x1 = FloatVector.fromArray(S, p, r + 4);
+      FloatVector u;
+      u = FloatVector.broadcast(S, w[a]); c0_0 = u.fma(x0, c0_0); c0_1 = u.fma(x1, c0_1);
+      u = FloatVector.broadcast(S, w[a + 1]); c1_0 = u.fma(x0, c1_0); c1_1 = u.fma(x1, c1_1);
+      u = FloatVector.broadcast(S, w[a + 2]); c2_0 = u.fma(x0, c2_0); c2_1 = u.fma(x1, c2_1);
+      u = FloatVector.broadcast(S, w[a + 3]); c3_0 = u.fma(x0, c3_0); c3_1 = u.fma(x1, c3_1);
+      u = FloatVector.broadcast(S, w[a + 4]); c4_0 = u.fma(x0, c4_0); c4_1 = u.fma(x1, c4_1);
+      u = FloatVector.broadcast(S, w[a + 5]); c5_0 = u.fma(x0, c5_0); c5_1 = u.fma(x1, c5_1);
+    }
+    c0_0.intoArray(m, mOff); c0_1.intoArray(m, mOff + 4);
+    c1_0.intoArray(m, mOff + 16); c1_1.intoArray(m, mOff + 20);
+    c2_0.intoArray(m, mOff + 32); c2_1.intoArray(m, mOff + 36);
+    c3_0.intoArray(m, mOff + 48); c3_1.intoArray(m, mOff + 52);
+    c4_0.intoArray(m, mOff + 64); c4_1.intoArray(m, mOff + 68);
+    c5_0.intoArray(m, mOff + 80); c5_1.intoArray(m, mOff + 84);
   }
 }

@@ -18,6 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <br>{@code tile6x4}: 6 sub-tiles of up to 2 pixels x 4 vectors
  * <br>{@code tile7x2}: 3 sub-tiles of up to 5 pixels x 2 vectors
  * <br>{@code tile7x1}: 2 sub-tiles of up to 4 pixels x 2 vectors
+ * <br>{@code lanes}: 2 sub-tiles of 1 vector x 12 channels, storing each channel's row to {@code m}
  */
 final class Tiles256 {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
@@ -139,6 +140,15 @@ final class Tiles256 {
   static void tile7x1(float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc) {
     gather4x2w16(in, inBase, inPix, p0, kOff, w, wBase, acc, 0, 16);
     gather3x2w16(in, inBase, inPix, p0 + 4, kOff, w, wBase, acc, 64, 16);
+  }
+
+  /**
+   * A row of 16 tiles at {@code p[pBase + 16 c ..]} for k input channels c x 12 output channels, the
+   * 6 of the panel at {@code wa} and the 6 at {@code wb}: channel n's row to {@code m[mOff + 16 n ..]}.
+   */
+  static void lanes(float[] p, int pBase, int k, float[] w, int wa, int wb, float[] m, int mOff) {
+    lanes1x12(p, pBase, k, w, wa, wb, m, mOff);
+    lanes1x12(p, pBase + 8, k, w, wa, wb, m, mOff + 8);
   }
 
   /** Accumulator c{pixel}_{vector}: 5 pixels 16 floats apart x 2 vectors, k steps 32 weights apart, touching w[next + k nextStep] ahead. */
@@ -538,5 +548,40 @@ final class Tiles256 {
     c0_0.intoArray(acc, accOff); c0_1.intoArray(acc, accOff + 8);
     c1_0.intoArray(acc, accOff + 1 * accStride); c1_1.intoArray(acc, accOff + 1 * accStride + 8);
     c2_0.intoArray(acc, accOff + 2 * accStride); c2_1.intoArray(acc, accOff + 2 * accStride + 8);
+  }
+
+  /** 1 vector of a lane row x 12 channels: the panels at {@code wa} and {@code wb}. */
+  private static void lanes1x12(float[] p, int pBase, int k, float[] w, int wa, int wb, float[] m, int mOff) {
+    FloatVector c0_0 = FloatVector.zero(S), c1_0 = c0_0, c2_0 = c0_0, c3_0 = c0_0, c4_0 = c0_0, c5_0 = c0_0, c6_0 = c0_0, c7_0 = c0_0;
+    FloatVector c8_0 = c0_0, c9_0 = c0_0, c10_0 = c0_0, c11_0 = c0_0;
+    for (int i = 0; i < k; i++) {
+      int r = pBase + 16 * i, a = wa + 6 * i, b = wb + 6 * i;
+      FloatVector x0 = FloatVector.fromArray(S, p, r);
+      FloatVector u;
+      u = FloatVector.broadcast(S, w[a]); c0_0 = u.fma(x0, c0_0);
+      u = FloatVector.broadcast(S, w[a + 1]); c1_0 = u.fma(x0, c1_0);
+      u = FloatVector.broadcast(S, w[a + 2]); c2_0 = u.fma(x0, c2_0);
+      u = FloatVector.broadcast(S, w[a + 3]); c3_0 = u.fma(x0, c3_0);
+      u = FloatVector.broadcast(S, w[a + 4]); c4_0 = u.fma(x0, c4_0);
+      u = FloatVector.broadcast(S, w[a + 5]); c5_0 = u.fma(x0, c5_0);
+      u = FloatVector.broadcast(S, w[b]); c6_0 = u.fma(x0, c6_0);
+      u = FloatVector.broadcast(S, w[b + 1]); c7_0 = u.fma(x0, c7_0);
+      u = FloatVector.broadcast(S, w[b + 2]); c8_0 = u.fma(x0, c8_0);
+      u = FloatVector.broadcast(S, w[b + 3]); c9_0 = u.fma(x0, c9_0);
+      u = FloatVector.broadcast(S, w[b + 4]); c10_0 = u.fma(x0, c10_0);
+      u = FloatVector.broadcast(S, w[b + 5]); c11_0 = u.fma(x0, c11_0);
+    }
+    c0_0.intoArray(m, mOff);
+    c1_0.intoArray(m, mOff + 16);
+    c2_0.intoArray(m, mOff + 32);
+    c3_0.intoArray(m, mOff + 48);
+    c4_0.intoArray(m, mOff + 64);
+    c5_0.intoArray(m, mOff + 80);
+    c6_0.intoArray(m, mOff + 96);
+    c7_0.intoArray(m, mOff + 112);
+    c8_0.intoArray(m, mOff + 128);
+    c9_0.intoArray(m, mOff + 144);
+    c10_0.intoArray(m, mOff + 160);
+    c11_0.intoArray(m, mOff + 176);
   }
 }

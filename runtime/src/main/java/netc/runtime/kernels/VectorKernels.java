@@ -938,7 +938,10 @@ final class VectorKernels extends Kernels {
 
   @Override
   public void winogradProductLanes(float[] v, int vBase, int k, float[] w, int wBase, int n0, int n1, float[] m, int mBase) {
-    for (int n = n0; n < n1; n += LaneTiles.CHANNELS) LaneTiles.product(v, vBase, k, w, wBase, n, m, mBase + 16 * n);
+    for (int n = n0; n < n1; n += LANE_CHANNELS) {
+      int wa = wBase + n / LANE_PANEL * k * LANE_PANEL;
+      Tiles.lanes(v, vBase, k, w, wa, wa + k * LANE_PANEL, m, mBase + 16 * n);
+    }
   }
 
   @Override

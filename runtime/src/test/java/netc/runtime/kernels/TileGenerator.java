@@ -38,6 +38,10 @@ import java.util.Map;
  * sub-tiles) 0.93-0.97 on JDK 17 and 1.39x on JDK 25 (two jars, each with its own runtime in its own
  * class loader, alternated in one JVM, one thread, {@code -XX:UseAVX=2}, AMD EPYC Zen 4, 2026-12-03).
  *
+ * <p>The lane tile of the Winograd products on small maps ({@code lanes}, {@link Kernels#winogradProductLanes}) is
+ * a row of 16 tiles, one a lane, times {@link Kernels#LANE_CHANNELS} output channels broadcast from two weight
+ * panels; its cut is {@link #laneCut}.
+ *
  * <p>Every sub-tile lands its accumulators in {@code acc}. A storing variant of the 256- and 128-bit
  * 14x2 tile (each sub-tile adding the bias, clamping and storing from its registers; d69834c) was
  * removed: inside resnet50 at 256 bits it boxed vectors in about half the JVM runs (JFR after warm-up,
@@ -203,6 +207,117 @@ public final class TileGenerator {
     return n;
   }
 
+  /**
+   * A sub-tile of the lane row: {@code vectors} of its 16 lanes' vectors x {@code channels} output
+   * channels (of one panel's {@link Kernels#LANE_PANEL}, or 12: both panels), the weights broadcast.
+   */
+  record LaneSub(int vectors, int channels) {
+    String name() {
+      return "lanes" + vectors + "x" + channels;
+    }
+
+    /** Its accumulators, its row vectors and a broadcast. */
+    int registers() {
+      return vectors * channels + vectors + 1;
+    }
+  }
+
+  /** One lane sub-tile call: from vector {@code firstVector} of the row and output channel {@code firstChannel}. */
+  record LanePart(LaneSub sub, int firstVector, int firstChannel) {}
+
+  /** The output channels a lane sub-tile may take: a divisor of a panel, or both panels. */
+  private static final int[] LANE_CHANNEL_COUNTS = {12, 6, 3, 2, 1};
+
+  /**
+   * The cut of the lane row (16 lanes x {@link Kernels#LANE_CHANNELS} channels) for a width: the sub-tile
+   * of the most accumulators that fits the register budget, then of the fewest loads over the row
+   * (row vectors and broadcasts per k step, summed over its calls). That keeps the k loop's multiply-adds
+   * per step at 12 or more on every width, as the pixel tiles above do: 512 bits one vector x 12
+   * channels; 256 bits two vectors x one panel of 6 where the JIT keeps 15 registers ({@code Tiles256t}),
+   * else half rows (one vector) x 12 channels, the second half reading the two panels again from L1
+   * (JDK 25's C2 spilled the 15-register tile: resnet18's layer4 3x3s took 1.18x the channel-vector tiles'
+   * time where half rows took 0.85x; one thread, -XX:UseAVX=2, AMD EPYC Zen 4); 128 bits with 32
+   * registers four vectors x 6, with 16 two x 6 or quarter rows x 12.
+   */
+  static List<LanePart> laneCut(Width width) {
+    int row = 16 / width.lanes(), registers = Integer.getInteger("tiles.registers." + width.className(), width.budget());
+    LaneSub best = null;
+    for (int v = 1; v <= row; v++) {
+      if (row % v != 0) continue;
+      for (int c : LANE_CHANNEL_COUNTS) {
+        LaneSub sub = new LaneSub(v, c);
+        if (sub.registers() > registers) continue;
+        if (best == null || v * c > best.vectors() * best.channels()
+            || v * c == best.vectors() * best.channels() && laneLoads(sub, row) < laneLoads(best, row)) best = sub;
+      }
+    }
+    List<LanePart> parts = new ArrayList<>();
+    for (int j = 0; j < row; j += best.vectors()) {
+      for (int n = 0; n < Kernels.LANE_CHANNELS; n += best.channels()) parts.add(new LanePart(best, j, n));
+    }
+    return parts;
+  }
+
+  /** Loads per k step of the whole lane row cut into {@code sub}: each call's row vectors and broadcasts. */
+  private static int laneLoads(LaneSub sub, int row) {
+    return row / sub.vectors() * (Kernels.LANE_CHANNELS / sub.channels()) * (sub.vectors() + sub.channels());
+  }
+
+  /** The lane tile of a width: its sub-tile calls over the row. */
+  private static void laneTile(StringBuilder s, Width width, List<LanePart> parts) {
+    int lanes = width.lanes();
+    s.append("\n  /**\n   * A row of 16 tiles at {@code p[pBase + 16 c ..]} for k input channels c x ").append(Kernels.LANE_CHANNELS)
+        .append(" output channels, the\n   * ").append(Kernels.LANE_PANEL).append(" of the panel at {@code wa} and the ")
+        .append(Kernels.LANE_PANEL).append(" at {@code wb}: channel n's row to {@code m[mOff + 16 n ..]}.\n   */\n");
+    s.append("  static void lanes(float[] p, int pBase, int k, float[] w, int wa, int wb, float[] m, int mOff) {\n");
+    for (LanePart part : parts) {
+      LaneSub sub = part.sub();
+      int n = part.firstChannel(), panel = Kernels.LANE_PANEL;
+      String weights = sub.channels() > panel ? "wa, wb" : (n < panel ? "wa" : "wb") + plus(n % panel);
+      s.append("    ").append(sub.name()).append("(p, pBase").append(plus(part.firstVector() * lanes)).append(", k, w, ").append(weights)
+          .append(", m, mOff").append(plus(16 * n + part.firstVector() * lanes)).append(");\n");
+    }
+    s.append("  }\n");
+  }
+
+  /** A lane sub-tile: one flat k loop, accumulator c{channel}_{vector}, then each channel's vectors stored to its row. */
+  private static void laneSubTile(StringBuilder s, LaneSub sub, int lanes) {
+    int v = sub.vectors(), c = sub.channels(), panel = Kernels.LANE_PANEL;
+    boolean both = c > panel;
+    s.append("\n  /** ").append(v).append(v == 1 ? " vector" : " vectors").append(" of a lane row x ").append(c)
+        .append(both ? " channels: the panels at {@code wa} and {@code wb}. */\n" : c == 1 ? " channel of the panel at {@code wa}. */\n"
+            : " channels of the panel at {@code wa}. */\n");
+    s.append("  private static void ").append(sub.name()).append("(float[] p, int pBase, int k, float[] w, int wa")
+        .append(both ? ", int wb" : "").append(", float[] m, int mOff) {\n");
+    List<String> accs = new ArrayList<>();
+    for (int n = 0; n < c; n++) for (int j = 0; j < v; j++) accs.add("c" + n + "_" + j);
+    for (int i = 0; i < accs.size(); i += 8) {
+      s.append("    FloatVector ");
+      for (int a = i; a < Math.min(i + 8, accs.size()); a++) {
+        s.append(a > i ? ", " : "").append(accs.get(a)).append(" = ").append(a == 0 ? "FloatVector.zero(S)" : "c0_0");
+      }
+      s.append(";\n");
+    }
+    s.append("    for (int i = 0; i < k; i++) {\n");
+    // both indices linear in i, so C2 checks their bounds once, before the loop
+    s.append("      int r = pBase + 16 * i, a = wa + ").append(panel).append(" * i").append(both ? ", b = wb + " + panel + " * i" : "").append(";\n");
+    s.append("      FloatVector ");
+    for (int j = 0; j < v; j++) s.append(j > 0 ? ", " : "").append("x").append(j).append(" = FloatVector.fromArray(S, p, r").append(plus(j * lanes)).append(")");
+    s.append(";\n      FloatVector u;\n");
+    for (int n = 0; n < c; n++) {
+      s.append("      u = FloatVector.broadcast(S, w[").append(n < panel ? "a" + plus(n) : "b" + plus(n - panel)).append("]);");
+      for (int j = 0; j < v; j++) s.append(" c").append(n).append("_").append(j).append(" = u.fma(x").append(j).append(", c").append(n).append("_").append(j).append(");");
+      s.append("\n");
+    }
+    s.append("    }\n");
+    for (int n = 0; n < c; n++) {
+      s.append("   ");
+      for (int j = 0; j < v; j++) s.append(" c").append(n).append("_").append(j).append(".intoArray(m, mOff").append(plus(16 * n + j * lanes)).append(");");
+      s.append("\n");
+    }
+    s.append("  }\n");
+  }
+
   /** One call of sub-tile {@code sub} for {@code part} of a linear tile, with {@code touch} ("next, nextStep") as its last arguments, or none. */
   private static void linearCall(StringBuilder s, String indent, Tile tile, Part part, Sub sub, int lanes, int accStride, String touch) {
     s.append(indent).append(sub.name()).append("(x, xBase").append(plus(part.firstPixel() * tile.distance())).append(", kOff, w, wBase")
@@ -230,6 +345,11 @@ public final class TileGenerator {
           .append(" of up to ").append(first.pixels()).append(" pixels x ").append(first.vectors()).append(first.vectors() == 1 ? " vector" : " vectors")
           .append("\n");
     }
+    List<LanePart> laneParts = laneCut(width);
+    LaneSub laneSub = laneParts.get(0).sub();
+    s.append(" * <br>{@code lanes}: ").append(laneParts.size()).append(laneParts.size() == 1 ? " sub-tile" : " sub-tiles").append(" of ")
+        .append(laneSub.vectors()).append(laneSub.vectors() == 1 ? " vector" : " vectors").append(" x ").append(laneSub.channels())
+        .append(" channels, storing each channel's row to {@code m}\n");
     s.append(" */\nfinal class ").append(width.className()).append(" {\n");
     s.append("  static final VectorSpecies<Float> S = FloatVector.SPECIES_").append(width.bits()).append(";\n\n");
     s.append("  private ").append(width.className()).append("() {}\n");
@@ -270,7 +390,9 @@ public final class TileGenerator {
       }
       s.append("  }\n");
     }
+    laneTile(s, width, laneParts);
     for (Sub sub : subs.values()) subTile(s, sub, lanes);
+    laneSubTile(s, laneSub, lanes);
     s.append("}\n");
     return s.toString();
   }
@@ -347,28 +469,35 @@ public final class TileGenerator {
           ? "float[] in, int inBase, int[] inPix, int p0, int[] kOff, float[] w, int wBase, float[] acc"
           : "float[] x, int xBase, int[] kOff, float[] w, int wBase, float[] acc, int next, int nextStep";
       String args = tile.gathers() ? "in, inBase, inPix, p0, kOff, w, wBase, acc" : "x, xBase, kOff, w, wBase, acc, next, nextStep";
-      s.append("\n  /** ").append(tile.doc()).append(". */\n");
-      s.append("  static void ").append(tile.name()).append("(").append(params).append(") {\n");
-      for (int i = 0; i < WIDTHS.size(); i++) {
-        Width width = WIDTHS.get(i);
-        s.append(i == 0 ? "    if" : i == WIDTHS.size() - 1 ? "    else" : "    else if");
-        if (i < WIDTHS.size() - 1) {
-          s.append(" (VectorKernels.BITS == ").append(width.bits());
-          // the register file only where widths of these bits differ in it (128 bits: 16 and 32)
-          if (WIDTHS.stream().anyMatch(o -> o.bits() == width.bits() && o.registers() != width.registers())) {
-            s.append(" && VectorKernels.REGISTERS == ").append(width.registers());
-          }
-          if (WIDTHS.stream().filter(o -> o.bits() == width.bits() && o.registers() == width.registers()).count() > 1) {
-            s.append(" && ").append(width.spare() == tightest(width) ? "" : "!").append("VectorKernels.TIGHT");
-          }
-          s.append(")");
-        }
-        s.append(" ").append(width.className()).append(".").append(tile.name()).append("(").append(args).append(");\n");
-      }
-      s.append("  }\n");
+      dispatch(s, tile.doc() + ".", tile.name(), params, args);
     }
+    dispatch(s, "A row of 16 tiles x " + Kernels.LANE_CHANNELS + " output channels (the Winograd products on small maps).", "lanes",
+        "float[] p, int pBase, int k, float[] w, int wa, int wb, float[] m, int mOff", "p, pBase, k, w, wa, wb, m, mOff");
     s.append("}\n");
     return s.toString();
+  }
+
+  /** One method of {@code Tiles}: a branch per width, calling that width's {@code name}. */
+  private static void dispatch(StringBuilder s, String doc, String name, String params, String args) {
+    s.append("\n  /** ").append(doc).append(" */\n");
+    s.append("  static void ").append(name).append("(").append(params).append(") {\n");
+    for (int i = 0; i < WIDTHS.size(); i++) {
+      Width width = WIDTHS.get(i);
+      s.append(i == 0 ? "    if" : i == WIDTHS.size() - 1 ? "    else" : "    else if");
+      if (i < WIDTHS.size() - 1) {
+        s.append(" (VectorKernels.BITS == ").append(width.bits());
+        // the register file only where widths of these bits differ in it (128 bits: 16 and 32)
+        if (WIDTHS.stream().anyMatch(o -> o.bits() == width.bits() && o.registers() != width.registers())) {
+          s.append(" && VectorKernels.REGISTERS == ").append(width.registers());
+        }
+        if (WIDTHS.stream().filter(o -> o.bits() == width.bits() && o.registers() == width.registers()).count() > 1) {
+          s.append(" && ").append(width.spare() == tightest(width) ? "" : "!").append("VectorKernels.TIGHT");
+        }
+        s.append(")");
+      }
+      s.append(" ").append(width.className()).append(".").append(name).append("(").append(args).append(");\n");
+    }
+    s.append("  }\n");
   }
 
   /**

@@ -48,4 +48,32 @@ class TilesAreGeneratedTest {
       }
     }
   }
+
+  /**
+   * The lane row's cut covers each (vector, output channel) once, each sub-tile within one weight panel or
+   * over both, fits the width's budget and keeps at least 12 multiply-adds a k step; and it is the cut
+   * measured for each width (a change of the rule that moves one is a change to measure, see {@link
+   * TileGenerator#laneCut}).
+   */
+  @Test
+  void theLaneCutCoversTheRowOnceFitsTheRegistersAndIsTheMeasuredOne() {
+    Map<String, String> measured = Map.of("Tiles512", "lanes1x12", "Tiles256t", "lanes2x6", "Tiles256", "lanes1x12", "Tiles128", "lanes4x6");
+    for (TileGenerator.Width width : TileGenerator.WIDTHS) {
+      int row = 16 / width.lanes(), panel = Kernels.LANE_PANEL;
+      int[][] covered = new int[row][Kernels.LANE_CHANNELS];
+      List<TileGenerator.LanePart> parts = TileGenerator.laneCut(width);
+      for (TileGenerator.LanePart part : parts) {
+        TileGenerator.LaneSub sub = part.sub();
+        String where = width.className() + " " + sub.name() + " at vector " + part.firstVector() + ", channel " + part.firstChannel();
+        assertTrue(sub.registers() <= width.budget(), where + " fits " + width.budget() + " registers");
+        assertTrue(sub.vectors() * sub.channels() >= 12, where + ": at least 12 multiply-adds a k step");
+        int first = part.firstChannel(), last = first + sub.channels() - 1;
+        assertTrue(sub.channels() == Kernels.LANE_CHANNELS ? first == 0 : first / panel == last / panel, where + ": within one panel, or both");
+        for (int j = 0; j < sub.vectors(); j++) for (int n = first; n <= last; n++) covered[part.firstVector() + j][n]++;
+      }
+      for (int[] vector : covered) assertEquals("[1" + ", 1".repeat(Kernels.LANE_CHANNELS - 1) + "]", Arrays.toString(vector), width.className());
+      String name = measured.get(width.className());
+      if (name != null) assertEquals(name, parts.get(0).sub().name(), width.className() + "'s measured lane sub-tile");
+    }
+  }
 }
