@@ -586,6 +586,65 @@ class ThreadPoolTest {
     });
   }
 
+  /** The sizes a batch of {@code n} images is taken in, one take after another. */
+  private static List<Integer> schedule(int n, int bunch, int threads) {
+    List<Integer> takes = new java.util.ArrayList<>();
+    for (int left = n; left > 0; ) {
+      int k = ThreadPool.take(left, bunch, threads);
+      takes.add(k);
+      left -= k;
+    }
+    return takes;
+  }
+
+  /**
+   * Threads take their share of the images left, at most a bunch and at least one, so a batch ends in
+   * single images (a slowed thread holds up the call by one image, not a bunch) and starts in bunches
+   * (which share the bunched layers' weights); the takes add up to the batch and never pass its end.
+   */
+  @Test
+  void threadsTakeTheirShareOfTheImagesLeftAtMostABunch() {
+    assertEquals(List.of(4, 2, 1, 1), schedule(8, 4, 2));
+    assertEquals(List.of(4, 4, 4, 2, 1, 1), schedule(16, 4, 2));
+    assertEquals(List.of(1, 1, 1), schedule(3, 2, 2));
+    assertEquals(List.of(4, 4), schedule(8, 4, 1));
+    for (int threads = 1; threads <= 8; threads++) {
+      for (int bunch = 1; bunch <= CompiledModel.BUNCH; bunch++) {
+        for (int n = 1; n <= 40; n++) {
+          List<Integer> takes = schedule(n, bunch, threads);
+          int sum = 0, last = Integer.MAX_VALUE;
+          for (int k : takes) {
+            assertTrue(k >= 1 && k <= bunch && k <= last, takes + " for " + n + " images, bunch " + bunch + ", " + threads + " threads");
+            sum += k;
+            last = k;
+          }
+          assertEquals(n, sum, takes + " for " + n + " images");
+        }
+      }
+    }
+  }
+
+  /** A batch in bunches of up to 4 on two threads: every image runs once, its output in its place. */
+  @Test
+  void aBatchInBunchesRunsEveryImageOnce() {
+    FailingBatch m = new FailingBatch();
+    m.callerFails = false;
+    Workspace[] spaces = new Workspace[2 * CompiledModel.BUNCH];
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      for (int n : new int[] {1, 2, 3, 5, 8, 13, 100}) {
+        float[] in = new float[n], out = new float[n];
+        for (int i = 0; i < n; i++) in[i] = i;
+        assertTrue(m.pool.tryAcquire(), "the pool is free");
+        try {
+          m.pool.runImages(m, spaces, in, out, n, Math.min(CompiledModel.BUNCH, (n + 1) / 2));
+        } finally {
+          m.pool.release();
+        }
+        for (int i = 0; i < n; i++) assertEquals(i + 1, out[i], "image " + i + " of " + n);
+      }
+    });
+  }
+
   /**
    * A JVM out of threads (a process limit, no memory for stacks) fails a pool's third worker: the two
    * started must end (the pool is never shared, nothing else would ever stop them), and loading the
