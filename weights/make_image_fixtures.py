@@ -59,6 +59,13 @@ for name, (im, mode) in cases.items():
 full = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor()])
 np.save(os.path.join(here, "rgb_wide_r256_c224.npy"), full(Image.open(os.path.join(here, "rgb_wide.png")).convert("RGB")).numpy())
 
+# bicubic (torchvision's EfficientNet weights): shrinking, and enlarging (rgb_tall's 157-pixel side to 256), where the
+# filter's negative lobes overshoot and each pass clips to [0, 255]
+bicubic = T.InterpolationMode.BICUBIC
+for name, r, c in [("rgb_wide", 80, 64), ("rgb_tall", 80, 64), ("rgb_tall", 256, 224)]:
+    pipe = T.Compose([T.Resize(r, interpolation=bicubic), T.CenterCrop(c), T.ToTensor()])
+    np.save(os.path.join(here, f"{name}_r{r}_c{c}_bicubic.npy"), pipe(Image.open(os.path.join(here, name + ".png")).convert("RGB")).numpy())
+
 # JPEGs: what PIL decodes them to (RGB, uint8 as float32)
 for name, mode in [("gray_jpeg", "L"), ("cmyk_jpeg", "CMYK")]:
     path = os.path.join(here, name + ".jpg")

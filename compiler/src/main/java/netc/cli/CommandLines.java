@@ -35,7 +35,7 @@ public final class CommandLines {
         .desc("also look for imports in DIR, and allow them from there (repeatable); by default imports stay in the spec's folder").build();
   }
 
-  /** --mean, --std, --resize and --imagenet: how an imported model's images are prepared (see InputPreparation). */
+  /** --mean, --std, --resize, --imagenet and --bicubic: how an imported model's images are prepared (see InputPreparation). */
   static Options addPreparation(Options options) {
     return options
         .addOption(Option.builder().longOpt("mean").hasArg().argName("M1,M2,M3").desc("an ONNX model's input normalization: the mean of"
@@ -44,14 +44,16 @@ public final class CommandLines {
         .addOption(Option.builder().longOpt("resize").hasArg().argName("N").desc("an ONNX model's images: shorter side resized to N, then"
             + " center-cropped to the input size (torchvision's Resize(N), CenterCrop)").build())
         .addOption(Option.builder().longOpt("imagenet").desc("torchvision's ImageNet preparation: --mean 0.485,0.456,0.406 --std"
-            + " 0.229,0.224,0.225 and --resize of the input size x 8/7, rounded (256 for 224, 342 for 299); a model exported from torchvision expects it").build());
+            + " 0.229,0.224,0.225 and --resize of the input size x 8/7, rounded (256 for 224, 342 for 299); a model exported from torchvision expects it").build())
+        .addOption(Option.builder().longOpt("bicubic").desc("an ONNX model's images are resized with the bicubic filter, not the bilinear one"
+            + " (torchvision's EfficientNet weights: --imagenet --bicubic)").build());
   }
 
   /** The command line's input preparation for an ONNX model ({@link InputPreparation#NONE} without those options). */
   static InputPreparation preparation(CommandLine cl) {
     try {
       return InputPreparation.parse(cl.hasOption("imagenet"), cl.getOptionValue("mean"), cl.getOptionValue("std"), cl.getOptionValue("resize"),
-          option -> "--" + option, "on the command line");
+          cl.hasOption("bicubic"), option -> "--" + option, "on the command line");
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage());
     }

@@ -53,7 +53,7 @@ final class RunCommand implements Main.Command {
     CommandLines.refuseOverwriting(outPath, cl.hasOption("w") ? Path.of(cl.getOptionValue("w")) : null, "the weights being read");
     if (jar) {
       if (!CommandLines.preparation(cl).isNone()) {
-        throw new UsageException("--imagenet, --mean, --std and --resize are given when an ONNX model is compiled; " + spec
+        throw new UsageException("--imagenet, --mean, --std, --resize and --bicubic are given when an ONNX model is compiled; " + spec
             + " prepares its input as it was compiled to (java -jar " + spec + " --info)");
       }
       return runJar(spec, outPath, cl, out);

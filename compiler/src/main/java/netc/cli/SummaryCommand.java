@@ -136,7 +136,10 @@ final class SummaryCommand implements Main.Command {
     List<String> parts = new ArrayList<>();
     int[] d = input.shape().dims();
     if (input.attrs().has("resize")) {
-      parts.add("shorter side resized to " + input.attrs().getInt("resize") + ", center-cropped to " + d[1] + "x" + d[2]);
+      parts.add("shorter side resized to " + input.attrs().getInt("resize") + (input.attrs().has("bicubic") ? " (bicubic)" : "")
+          + ", center-cropped to " + d[1] + "x" + d[2]);
+    } else if (input.attrs().has("bicubic")) {
+      parts.add("resized to " + d[1] + "x" + d[2] + " (bicubic)");
     }
     List<Double> mean = input.attrs().getDoubles("mean");
     if (mean != null) parts.add("normalized with mean " + mean + ", std " + input.attrs().getDoubles("std"));

@@ -125,6 +125,7 @@ public final class ModelCompiler {
       p.setProperty("input.std", join(input.attrs().getDoubles("std")));
     }
     if (input.attrs().has("resize")) p.setProperty("preprocess.resize", Integer.toString(input.attrs().getInt("resize")));
+    if (input.attrs().has("bicubic")) p.setProperty("preprocess.interpolation", "bicubic");
     Files.writeString(res.resolve("model.properties"), reproducible(p), StandardCharsets.UTF_8);
     Path marker = dir.resolve(MARKER);
     Files.createDirectories(marker.getParent());

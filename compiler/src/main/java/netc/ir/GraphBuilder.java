@@ -398,7 +398,7 @@ public final class GraphBuilder {
     List<Formal> formals = List.of(
         new Formal("channels", null, null), new Formal("height", null, null), new Formal("width", null, null),
         new Formal("mean", new ListLit(List.of(), null), null), new Formal("std", new ListLit(List.of(), null), null),
-        new Formal("resize", new IntLit(0, null), null));
+        new Formal("resize", new IntLit(0, null), null), new Formal("bicubic", new BoolLit(false, null), null));
     Call call = new Call("input", decl.args(), decl.span());
     Map<String, Object> a = bind(call, formals, globals, globals, null);
     int c = positive(call, a, "channels"), h = positive(call, a, "height"), w = positive(call, a, "width");
@@ -423,6 +423,8 @@ public final class GraphBuilder {
       }
       attrs = attrs.with("resize", resize);
     }
+    // bicubic: the resize's filter is Pillow's bicubic, not bilinear (torchvision's EfficientNet weights)
+    if (bool(call, a, "bicubic")) attrs = attrs.with("bicubic", true);
     names.add("input");
     Shape shape = new Shape(c, h, w);
     checkActivation("input", shape, decl.span());

@@ -59,14 +59,14 @@ public record ModelSource(Graph graph, TensorSource weights, OnnxImporter.Result
   }
 
   /**
-   * Why the preparation options ({@code prepared}: --mean, --std, --resize, --imagenet) or import
+   * Why the preparation options ({@code prepared}: --mean, --std, --resize, --imagenet, --bicubic) or import
    * directories do not apply to what {@code path} names (a spec gives its own preparation; an ONNX
    * model imports nothing), or null when they do. {@link #load} refuses such a request as bad input;
    * the command line checks it first and refuses it as a usage error.
    */
   public static String optionProblem(String path, boolean prepared, boolean importPaths) {
     if (!isOnnx(path)) {
-      return !prepared ? null : path + ": --mean, --std, --resize and --imagenet are for an ONNX model; a spec gives its"
+      return !prepared ? null : path + ": --mean, --std, --resize, --imagenet and --bicubic are for an ONNX model; a spec gives its"
           + " normalization and resize in its input(...)";
     }
     // refused, not ignored, as the preparation options are for a spec

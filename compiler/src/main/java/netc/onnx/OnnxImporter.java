@@ -328,6 +328,7 @@ public final class OnnxImporter {
           + ", so it must be at least " + Math.max(h, w) + (resize > GraphBuilder.MAX_SIZE ? " and reasonable" : ""));
     }
     if (resize > 0) inputLine += ", resize = " + resize;
+    if (preparation.bicubic()) inputLine += ", bicubic = true";
     if (norm != null && preparation.normalizes()) {
       throw fail("the model normalizes its input already (" + node(norm.nodes.get(0)) + "): "
           + preparation.normalizationOrigin() + " would normalize it a second time");

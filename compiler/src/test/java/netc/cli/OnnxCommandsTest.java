@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import netc.runtime.CompiledModel;
 import netc.runtime.Tensor;
 import netc.runtime.io.Npy;
 import netc.runtime.io.Safetensors;
@@ -164,7 +165,7 @@ class OnnxCommandsTest {
     // the reference interpreter, given the same options, builds the same graph: torch's logits from the pixels too
     assertMatches("vgg_tiny", "_logits_b2.npy", runIn(dir, fixture("vgg_tiny.onnx").toString(), in, "--reference", "--mean", "0.485,0.456,0.406",
         "--std", "0.229,0.224,0.225"));
-    assertEquals("netc run: --imagenet, --mean, --std and --resize are given when an ONNX model is compiled; " + jar + " prepares its input as it"
+    assertEquals("netc run: --imagenet, --mean, --std, --resize and --bicubic are given when an ONNX model is compiled; " + jar + " prepares its input as it"
         + " was compiled to (java -jar " + jar + " --info)\n", netc("run", jar.toString(), "--input", in.toString(), "--output",
         dir.resolve("y.npy").toString(), "--imagenet")[2]);
     // without it, the same pixels are not what the model was trained on
@@ -202,9 +203,12 @@ class OnnxCommandsTest {
       Object[] r = command.equals("compile") ? netc("compile", "../examples/resnet18.net", "-o", dir.resolve("x.jar").toString(), "--imagenet")
           : netc(command, "../examples/resnet18.net", "--resize", "256");
       assertEquals(2, r[0], (String) r[2]);
-      assertEquals("netc " + command + ": ../examples/resnet18.net: --mean, --std, --resize and --imagenet are for an ONNX model; a spec gives its"
+      assertEquals("netc " + command + ": ../examples/resnet18.net: --mean, --std, --resize, --imagenet and --bicubic are for an ONNX model; a spec gives its"
           + " normalization and resize in its input(...)\n", r[2]);
     }
+    Object[] bicubic = netc("summary", "../examples/resnet18.net", "--bicubic");
+    assertEquals(2, bicubic[0], (String) bicubic[2]);
+    assertTrue(((String) bicubic[2]).contains("are for an ONNX model; a spec gives its normalization and resize in its input(...)"), (String) bicubic[2]);
     String[][] usage = {
         {"--mean", "0.5,0.5,0.5"}, {"--imagenet", "--resize", "256"}, {"--mean", "1,2,3", "--std", "1,0,1"}, {"--mean", "1,x,3", "--std", "1,1,1"},
         {"--mean", "1,2,3", "--std", "1,1"}, {"--resize", "0"}, {"--resize", "big"}, {"--mean", "1e39,0,0", "--std", "1,1,1"},
@@ -269,6 +273,29 @@ class OnnxCommandsTest {
     assertEquals(0, inspected[0], (String) inspected[2]);
     String folded = ((String) inspected[1]).lines().dropWhile(l -> !l.contains("fold-input-normalization")).skip(1).findFirst().orElse("");
     assertTrue(folded.startsWith("-") || folded.startsWith("+"), "fold-input-normalization changed the graph:\n" + inspected[1]);
+  }
+
+  /**
+   * --bicubic (torchvision's EfficientNet weights: --imagenet --bicubic): the imported spec's input line says
+   * bicubic = true and names the options, the summary names the filter, and the compiled jar's --info does.
+   */
+  @Test
+  void bicubicGoesIntoTheInputLineAndTheJar() throws IOException {
+    String model = fixture("vgg_tiny.onnx").toString();
+    Path spec = dir.resolve("bicubic.net"), jar = dir.resolve("bicubic.jar");
+    Object[] r = netc("import", model, "-o", spec.toString(), "--imagenet", "--bicubic");
+    assertEquals(0, r[0], (String) r[2]);
+    String input = Files.readString(spec).lines().filter(l -> l.startsWith("input(")).findFirst().orElse("");
+    assertTrue(input.startsWith("input(3, 32, 32, resize = 37, bicubic = true, mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225])"
+        + "  // --imagenet, --bicubic on the command line"), input);
+    Object[] summary = netc("summary", model, "--resize", "40", "--bicubic");
+    assertEquals(0, summary[0], (String) summary[2]);
+    assertTrue(((String) summary[1]).contains("\ninput preparation: shorter side resized to 40 (bicubic), center-cropped to 32x32\n"), (String) summary[1]);
+    r = netc("compile", model, "-o", jar.toString(), "--imagenet", "--bicubic");
+    assertEquals(0, r[0], (String) r[2]);
+    try (CompiledModel m = CompiledModel.load(jar, 1)) {
+      assertEquals(netc.runtime.Preprocess.Interpolation.BICUBIC, m.info().preprocess().interpolation());
+    }
   }
 
   @Test

@@ -229,6 +229,26 @@ class EmbeddingTest {
     }
   }
 
+  /**
+   * A spec's {@code bicubic = true} (torchvision's EfficientNet weights' preparation): the compiled model
+   * says so in its info and prepares images with Pillow's bicubic filter, the fixture torchvision made so
+   * to the bit.
+   */
+  @Test
+  void aBicubicSpecPreparesImagesWithTheBicubicFilter() throws Exception {
+    Graph g = Specs.fromText("input(3, 64, 64, resize = 80, bicubic = true)\nconv(4, 3)\nrelu()\nglobal_avgpool()\nflatten()\nfc(3)\n");
+    Path jar = jar(g, CompiledModelTest.synthetic(g, 3), "bicubic", "bicubic.jar", false);
+    Path image = Path.of("../weights/fixtures/images/rgb_wide.png");
+    float[] torchvision = netc.runtime.io.Npy.read(image.resolveSibling("rgb_wide_r80_c64_bicubic.npy")).data();
+    try (URLClassLoader l = loader(getClass().getClassLoader(), jar); CompiledModel m = CompiledModel.load(l, "bicubic", 1)) {
+      assertEquals(new ModelInfo.Preprocessing(80, 64, List.of(), List.of(), Preprocess.Interpolation.BICUBIC), m.info().preprocess());
+      assertTrue(m.info().describe().contains("preprocessing: resize 80 (bicubic), center crop 64"), m.info().describe());
+      Preprocess p = Preprocess.forModel(m);
+      assertEquals(Preprocess.Interpolation.BICUBIC, p.interpolation());
+      assertArrayEquals(torchvision, p.image(image));
+    }
+  }
+
   @Test
   void metadataSaysWhatTheModelTakesAndHowToPrepareIt() throws Exception {
     try (CompiledModel r = CompiledModel.load(resnetJar, 1); CompiledModel s = CompiledModel.load(smallJar, 1)) {

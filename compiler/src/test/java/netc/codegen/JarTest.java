@@ -129,7 +129,7 @@ class JarTest {
     assertTrue(java(true, "--info", "--threads", "3").out().contains("\nthreads: 3 (--threads)\n"), "--info names the threads given");
     for (String line : List.of("model: resnet18 (network resnet18, from resnet18.net)", "input: input [N, 3, 64, 64] float32 NCHW",
         "output: [N, 1000], labelled", "weights: synthetic (meaningless classes)", "compiled by: netc " + ModelCompiler.VERSION,
-        "preprocessing: resize 73, center crop 64, scale to [0, 1], then the model normalizes (mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225])")) {
+        "preprocessing: resize 73 (bilinear), center crop 64, scale to [0, 1], then the model normalizes (mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225])")) {
       assertTrue(r.out().lines().anyMatch(line::equals), "--info says \"" + line + "\":\n" + r.out());
     }
     // 128 bits has two register files (16 on x86 without AVX-512, else 32): each named, on any host

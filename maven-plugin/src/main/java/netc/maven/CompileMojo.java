@@ -124,6 +124,10 @@ public final class CompileMojo extends AbstractMojo {
   @Parameter
   String resize;
 
+  /** An ONNX model's images are resized with the bicubic filter (torchvision's EfficientNet weights), as netc compile's --bicubic. */
+  @Parameter
+  boolean bicubic;
+
   /** Skips the goal. */
   @Parameter(property = "netc.skip", defaultValue = "false")
   boolean skip;
@@ -685,13 +689,13 @@ public final class CompileMojo extends AbstractMojo {
     InputPreparation p = netc.onnx.ModelSource.isOnnx(spec.file().toString()) ? preparation() : InputPreparation.NONE;
     return "netc " + ModelCompiler.VERSION + "\nruntime ABI " + netc.runtime.CompiledModel.ABI + "\nspec " + spec.file().toAbsolutePath() + "\nname " + spec.name() + "\nweights " + weights
         + "\ndefines " + new TreeMap<>(defines == null ? Map.of() : defines) + "\nimport paths " + importPathList()
-        + "\nstrict weights " + strictWeights + (p.isNone() ? "" : "\npreparation mean " + p.mean() + " std " + p.std() + " resize " + p.resize()) + "\n";
+        + "\nstrict weights " + strictWeights + (p.isNone() ? "" : "\npreparation mean " + p.mean() + " std " + p.std() + " resize " + p.resize() + (p.bicubic() ? " bicubic" : "")) + "\n";
   }
 
   /** The pom's input preparation for the execution's ONNX models (none without those parameters). */
   private InputPreparation preparation() throws MojoFailureException {
     try {
-      return InputPreparation.parse(imagenet, mean, std, resize, name -> "<" + name + ">", "in the pom");
+      return InputPreparation.parse(imagenet, mean, std, resize, bicubic, name -> "<" + name + ">", "in the pom");
     } catch (IllegalArgumentException e) {
       throw new MojoFailureException("netc: " + e.getMessage());
     }

@@ -147,6 +147,10 @@ public abstract class CompiledModel implements AutoCloseable {
     if (resize != null && Integer.parseInt(resize) < Math.max(inputShape[1], inputShape[2])) {
       throw damaged(p, "preprocess.resize", "at least the input's height and width (" + inputShape[1] + ", " + inputShape[2] + ")");
     }
+    String interpolation = p.getProperty("preprocess.interpolation");
+    if (interpolation != null && Preprocess.Interpolation.named(interpolation) == null) {
+      throw damaged(p, "preprocess.interpolation", "bilinear or bicubic");
+    }
     List<Double> mean = doubles(p.getProperty("input.mean")), std = doubles(p.getProperty("input.std"));
     if (!mean.isEmpty() && mean.size() != inputShape[0]) throw damaged(p, "input.mean", "one value per channel (" + inputShape[0] + ")");
     if (std.size() != mean.size()) throw damaged(p, "input.std", "one value per channel, as input.mean (" + mean.size() + " values)");
@@ -190,7 +194,8 @@ public abstract class CompiledModel implements AutoCloseable {
     if (inputShape[0] == 3 && inputShape[1] == inputShape[2]) {
       List<Double> mean = doubles(p.getProperty("input.mean")), std = doubles(p.getProperty("input.std"));
       int resize = Integer.parseInt(p.getProperty("preprocess.resize", Integer.toString(inputShape[1])));
-      pre = new ModelInfo.Preprocessing(resize, inputShape[1], mean, std);
+      Preprocess.Interpolation filter = Preprocess.Interpolation.named(p.getProperty("preprocess.interpolation", "bilinear"));
+      pre = new ModelInfo.Preprocessing(resize, inputShape[1], mean, std, filter);
     }
     String out = p.getProperty("output.shape", p.getProperty("output.size"));
     return new ModelInfo(p.getProperty("name"), p.getProperty("network"), p.getProperty("spec"), p.getProperty("input.name", "input"),

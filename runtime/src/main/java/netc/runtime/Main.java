@@ -27,6 +27,8 @@ public final class Main {
       "  --threads N      threads, at most " + CommandLineArgs.MAX_THREADS + " (default: available processors)",
       "  --resize N       shorter side after resizing (default: the model's, see --info)",
       "  --crop N         center crop: the model's input size, the only one it takes (the default)",
+      "  --interpolation bilinear|bicubic",
+      "                   the resize's filter (default: the model's, see --info)",
       "  --time           print the latency of each inference",
       "  --info           print the model, the kernels this machine runs and the CPU, then exit",
       "  -h, --help       print this help",
@@ -103,6 +105,7 @@ public final class Main {
     int crop = o.crop > 0 ? o.crop : shape[1];
     ModelInfo.Preprocessing own = model.info().preprocess();
     int resize = o.resize > 0 ? o.resize : own != null ? own.resize() : crop;
+    Preprocess.Interpolation filter = o.interpolation != null ? o.interpolation : own != null ? own.interpolation() : Preprocess.Interpolation.BILINEAR;
     if (shape[0] != 3 || shape[1] != crop || shape[2] != crop) {
       err.println("error: images preprocess to 3x" + crop + "x" + crop + (o.crop > 0 ? " (--crop " + crop + ")" : "")
           + ", the model takes " + shape[0] + "x" + shape[1] + "x" + shape[2]);
@@ -127,7 +130,7 @@ public final class Main {
     }
     String unnormalized = unnormalizedImport(model.info());
     if (unnormalized != null) err.println(unnormalized);
-    Preprocess pre = new Preprocess(resize, crop);
+    Preprocess pre = new Preprocess(resize, crop, filter);
     int failures = 0;
     for (String file : o.files) {
       if (!classify(model, pre, o, file, out, err)) failures++;
@@ -319,6 +322,7 @@ public final class Main {
   static final class Options {
     boolean help, time, info, threadsGiven;
     String input, output, yuv;
+    Preprocess.Interpolation interpolation;
     int width, height, top = 5, resize = -1, crop = -1, threads = CommandLineArgs.defaultThreads();
     final List<String> files = new ArrayList<>();
 
@@ -351,6 +355,11 @@ public final class Main {
           }
           case "--resize" -> o.resize = positive(value(args, ++i, a), a);
           case "--crop" -> o.crop = positive(value(args, ++i, a), a);
+          case "--interpolation" -> {
+            String v = value(args, ++i, a);
+            o.interpolation = Preprocess.Interpolation.named(v);
+            if (o.interpolation == null) throw new IllegalArgumentException("--interpolation takes bilinear or bicubic, got " + v);
+          }
           case "--yuv" -> {
             o.yuv = value(args, ++i, a);
             if (!Yuv.known(o.yuv)) throw new IllegalArgumentException("--yuv takes " + Yuv.FORMATS + ", got " + o.yuv);
@@ -380,7 +389,7 @@ public final class Main {
       // an option the mode does not use is refused, not ignored: the user meant something by it
       if (o.info) { // --info printed the model and exited 0, whatever tensors, images or frames came with it
         if (!o.files.isEmpty()) throw new IllegalArgumentException("--info takes no images or frames, got " + o.files.get(0) + ": it prints the model and exits");
-        for (String other : List.of("--input", "--output", "--yuv", "--size", "--top", "--time", "--resize", "--crop")) {
+        for (String other : List.of("--input", "--output", "--yuv", "--size", "--top", "--time", "--resize", "--crop", "--interpolation")) {
           if (given.contains(other)) throw new IllegalArgumentException(other + " does not apply to --info, which prints the model and exits");
         }
       }
@@ -395,7 +404,7 @@ public final class Main {
       }
       if (o.input != null) {
         if (!o.files.isEmpty()) throw new IllegalArgumentException("--input X.npy takes no images or frames, got " + o.files.get(0));
-        for (String image : List.of("--yuv", "--size", "--top", "--time", "--resize", "--crop")) {
+        for (String image : List.of("--yuv", "--size", "--top", "--time", "--resize", "--crop", "--interpolation")) {
           if (given.contains(image)) throw new IllegalArgumentException(image + " applies to images and frames, not to --input X.npy");
         }
       }

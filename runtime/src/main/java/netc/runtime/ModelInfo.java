@@ -29,12 +29,17 @@ public record ModelInfo(String name, String network, String spec, String inputNa
 
   /**
    * How an image becomes an input tensor: decode to RGB, resize the shorter side to {@code resize}
-   * (Pillow's antialiased bilinear), center-crop {@code crop} x {@code crop}, scale to [0, 1]; then
-   * {@code (x - mean) / std} per channel, which the model computes itself (it is folded into its
-   * first conv), so callers pass [0, 1] pixels. {@code mean} and {@code std} are empty when the
-   * model does not normalize.
+   * (Pillow's antialiased {@code interpolation}), center-crop {@code crop} x {@code crop}, scale to
+   * [0, 1]; then {@code (x - mean) / std} per channel, which the model computes itself (it is folded
+   * into its first conv), so callers pass [0, 1] pixels. {@code mean} and {@code std} are empty when
+   * the model does not normalize.
    */
-  public record Preprocessing(int resize, int crop, List<Double> mean, List<Double> std) {
+  public record Preprocessing(int resize, int crop, List<Double> mean, List<Double> std, Preprocess.Interpolation interpolation) {
+    /** Bilinear, the default. */
+    public Preprocessing(int resize, int crop, List<Double> mean, List<Double> std) {
+      this(resize, crop, mean, std, Preprocess.Interpolation.BILINEAR);
+    }
+
     /** Whether the model normalizes its input itself (and so expects pixels in [0, 1]). */
     public boolean normalizes() {
       return !mean.isEmpty();
@@ -78,7 +83,8 @@ public record ModelInfo(String name, String network, String spec, String inputNa
     b.append("output: [N, ").append(join(outputShape)).append("]").append(probabilities ? " probabilities (ends in softmax)" : "").append(labels.isEmpty() || labels.get(0).equals("class 0") ? "" : ", labelled")
         .append('\n');
     if (preprocess != null) {
-      b.append("preprocessing: resize ").append(preprocess.resize()).append(", center crop ").append(preprocess.crop())
+      b.append("preprocessing: resize ").append(preprocess.resize()).append(" (").append(preprocess.interpolation().spelled())
+          .append("), center crop ").append(preprocess.crop())
           .append(", scale to [0, 1]");
       if (preprocess.normalizes()) {
         b.append(", then the model normalizes (mean ").append(preprocess.mean()).append(", std ").append(preprocess.std()).append(')');

@@ -25,15 +25,49 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 /**
  * Image input as torchvision prepares it for ImageNet models: decode to 8-bit RGB (as PIL's
  * convert("RGB"), but for 16-bit gray: see {@link #toRgb}), Resize(256) with PIL's antialiased
- * bilinear filter, CenterCrop(224), ToTensor (values / 255, CHW). The mean/std normalization is not
+ * bilinear filter (or bicubic, as torchvision's EfficientNet weights ask: {@link Interpolation}),
+ * CenterCrop(224), ToTensor (values / 255, CHW). The mean/std normalization is not
  * here: a spec declares it as part of the network, where it is folded into the first conv.
  *
  * <p>The resize reproduces Pillow's two-pass fixed-point resampling (horizontal, then vertical, each
  * rounded to 8 bits), so the tensor matches torchvision on a PIL-loaded image to within 1/255.
  */
 public final class Preprocess {
+  /**
+   * The resize's filter, as torchvision's {@code Resize(size, interpolation)} on a PIL image (Pillow's
+   * antialiased filters): bilinear, torchvision's default and most of its weights'; bicubic, its EfficientNet
+   * (B0-B7) weights'. A model says which in its spec ({@code input(..., bicubic = true)}).
+   */
+  public enum Interpolation {
+    BILINEAR(1),
+    BICUBIC(2);
+
+    private final int support;
+
+    Interpolation(int support) {
+      this.support = support;
+    }
+
+    /** The filter's reach in source pixels at scale 1 (Pillow's support). */
+    int support() {
+      return support;
+    }
+
+    /** As a compiled model's properties and the command line spell it: "bilinear", "bicubic". */
+    public String spelled() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** The filter {@code text} spells ({@link #spelled}), or null. */
+    public static Interpolation named(String text) {
+      for (Interpolation i : values()) if (i.spelled().equals(text)) return i;
+      return null;
+    }
+  }
+
   private final int resize;
   private final int crop;
+  private final Interpolation interpolation;
 
   /**
    * @throws IllegalArgumentException unless both are positive, the resize is at least the crop (a
@@ -41,6 +75,16 @@ public final class Preprocess {
    *     Java array
    */
   public Preprocess(int resize, int crop) {
+    this(resize, crop, Interpolation.BILINEAR);
+  }
+
+  /**
+   * Resizes with {@code interpolation}'s filter.
+   *
+   * @throws IllegalArgumentException as {@link #Preprocess(int, int)}, or for a null interpolation
+   */
+  public Preprocess(int resize, int crop, Interpolation interpolation) {
+    if (interpolation == null) throw new IllegalArgumentException("interpolation: null; give Interpolation.BILINEAR or BICUBIC");
     if (resize < 1 || crop < 1) throw new IllegalArgumentException("resize and crop must be positive, got " + resize + " and " + crop);
     if (resize < crop) {
       throw new IllegalArgumentException("a resize of " + resize + " is smaller than the crop of " + crop
@@ -49,11 +93,12 @@ public final class Preprocess {
     if (3L * crop * crop > ImageLimits.MAX_ARRAY) throw new IllegalArgumentException("a crop of " + crop + " has more values than a Java array holds");
     this.resize = resize;
     this.crop = crop;
+    this.interpolation = interpolation;
   }
 
   /**
-   * The preprocessing {@code model} was compiled for (its spec's {@code input(..., resize = N)} and
-   * input size): images prepared so are what the model expects.
+   * The preprocessing {@code model} was compiled for (its spec's {@code input(..., resize = N, bicubic = B)}
+   * and input size): images prepared so are what the model expects.
    *
    * @throws IllegalArgumentException when the model does not take RGB images (not 3 x S x S)
    */
@@ -63,7 +108,7 @@ public final class Preprocess {
       throw new IllegalArgumentException("the model " + model.name() + " takes " + model.info().inputShape()
           + " tensors, not RGB images (3 x S x S): prepare its inputs yourself");
     }
-    return new Preprocess(p.resize(), p.crop());
+    return new Preprocess(p.resize(), p.crop(), p.interpolation());
   }
 
   /** The shorter side after resizing. */
@@ -74,6 +119,11 @@ public final class Preprocess {
   /** The side of the center crop (the tensor is 3 x crop x crop). */
   public int crop() {
     return crop;
+  }
+
+  /** The resize's filter. */
+  public Interpolation interpolation() {
+    return interpolation;
   }
 
   /** Decodes, resizes, crops: a [3, crop, crop] tensor in [0, 1]. */
@@ -307,7 +357,7 @@ public final class Preprocess {
     }
     // both sides are at least resize >= crop (the constructor's check): the crop fits
     int top = (int) Math.rint((nh - crop) / 2.0), left = (int) Math.rint((nw - crop) / 2.0);
-    byte[] cropped = Resample.bilinear(rgb.pixels(), w, h, (int) nw, (int) nh, left, top, crop, crop, name);
+    byte[] cropped = Resample.resize(rgb.pixels(), w, h, (int) nw, (int) nh, left, top, crop, crop, interpolation, name);
     float[] out = new float[3 * crop * crop];
     for (int y = 0; y < crop; y++) {
       for (int x = 0; x < crop; x++) {

@@ -1,9 +1,10 @@
 package netc.runtime;
 
 /**
- * Pillow's resampling with the bilinear (triangle) filter, antialiased: when shrinking, the filter
- * widens by the scale so every source pixel contributes. Two passes, horizontal then vertical, with
- * coefficients in fixed point and each pass rounded to 8 bits, exactly as Pillow computes it.
+ * Pillow's resampling with the bilinear (triangle) or bicubic (Keys, a = -0.5) filter, antialiased: when
+ * shrinking, the filter widens by the scale so every source pixel contributes. Two passes, horizontal
+ * then vertical, with coefficients in fixed point and each pass rounded to 8 bits (clipped to [0, 255]:
+ * the bicubic filter's negative lobes overshoot at edges), exactly as Pillow computes it.
  *
  * <p>Only a window of the resized image is computed (the center crop that follows the resize): every
  * output pixel depends only on its own coefficients, so the window's values equal those of the
@@ -19,16 +20,26 @@ final class Resample {
 
   /**
    * The window [left, left + cw) x [top, top + ch) of {@code rgb} ({@code w x h}, RGB bytes) resized
-   * to {@code nw x nh}: [ch][cw][3] bytes.
+   * to {@code nw x nh} with {@code filter}: [ch][cw][3] bytes.
    */
-  static byte[] bilinear(byte[] rgb, int w, int h, int nw, int nh, int left, int top, int cw, int ch, String name) {
+  static byte[] resize(byte[] rgb, int w, int h, int nw, int nh, int left, int top, int cw, int ch, Preprocess.Interpolation filter,
+      String name) {
     if (left < 0 || top < 0 || cw < 1 || ch < 1 || (long) left + cw > nw || (long) top + ch > nh) {
       throw new IllegalArgumentException("window " + cw + "x" + ch + " at " + left + "," + top + " is not inside " + nw + "x" + nh);
     }
-    Taps vertical = h == nh ? null : new Taps(h, nh, top, ch, name);
+    Taps vertical = h == nh ? null : new Taps(h, nh, top, ch, filter, name);
     int y0 = vertical == null ? top : vertical.first, rows = vertical == null ? ch : vertical.end - vertical.first;
-    byte[] columns = w == nw ? columns(rgb, w, y0, rows, left, cw, name) : horizontal(rgb, w, y0, rows, new Taps(w, nw, left, cw, name), name);
+    byte[] columns = w == nw ? columns(rgb, w, y0, rows, left, cw, name) : horizontal(rgb, w, y0, rows, new Taps(w, nw, left, cw, filter, name), name);
     return vertical == null ? columns : vertical(columns, cw, y0, vertical, name);
+  }
+
+  /** Pillow's filters: the triangle of support 1, and the bicubic convolution kernel of support 2 with a = -0.5. */
+  static double filter(Preprocess.Interpolation f, double x) {
+    x = Math.abs(x);
+    if (f == Preprocess.Interpolation.BILINEAR) return x < 1 ? 1 - x : 0;
+    double a = -0.5;
+    if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+    return x < 2 ? (((x - 5) * x + 8) * x - 4) * a : 0;
   }
 
   /**
@@ -40,9 +51,9 @@ final class Resample {
     final int n, ksize, first, end;
     final int[] min, count, weights;
 
-    Taps(int in, int out, int firstOut, int n, String name) {
+    Taps(int in, int out, int firstOut, int n, Preprocess.Interpolation f, String name) {
       double scale = (double) in / out, filterScale = Math.max(scale, 1.0);
-      double support = filterScale; // the bilinear filter's support is 1
+      double support = f.support() * filterScale;
       this.n = n;
       this.ksize = (int) Math.ceil(support) * 2 + 1;
       this.min = new int[n];
@@ -55,8 +66,7 @@ final class Resample {
         int xmin = Math.max((int) (center - support + 0.5), 0);
         int xmax = Math.min((int) (center + support + 0.5), in) - xmin;
         for (int x = 0; x < xmax; x++) {
-          double t = Math.abs((x + xmin - center + 0.5) * ss);
-          k[x] = t < 1 ? 1 - t : 0;
+          k[x] = filter(f, (x + xmin - center + 0.5) * ss);
           ww += k[x];
         }
         for (int x = 0; x < xmax; x++) {

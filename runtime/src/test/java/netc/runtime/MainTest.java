@@ -2,6 +2,7 @@ package netc.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -341,6 +342,7 @@ class MainTest {
         {"name=tiny", "name=tiny\noutput.shape=4,0", "output.shape=4,0, and it must be an image's output: sizes of at least 1 whose product is"
             + " output.size (4)"},
         {"name=tiny", "name=tiny\npreprocess.resize=0", "preprocess.resize=0, and it must be at least the input's height and width (8, 8)"},
+        {"name=tiny", "name=tiny\npreprocess.interpolation=lanczos", "preprocess.interpolation=lanczos, and it must be bilinear or bicubic"},
         {"name=tiny", "name=tiny\ninput.mean=0.5,0.5", "input.mean=0.5,0.5, and it must be one value per channel (3)"},
         {"name=tiny", "name=tiny\ninput.mean=0.5,0.5,0.5", "no input.std, and it must be one value per channel, as input.mean (3 values)"},
         {"name=tiny", "name=tiny\ninput.mean=0.5,0.5,0.5\ninput.std=1,0,1", "input.std=1,0,1, and it must be positive finite values"},
@@ -570,6 +572,23 @@ class MainTest {
     assertEquals(List.of("error: --resize 7 is smaller than the crop of 8: images are resized to that shorter side, then center-cropped to 8x8"), r.err());
     assertEquals(List.of(), r.out());
     assertEquals(0, run("--resize", "8", good.toString()).status(), "a resize equal to the crop");
+  }
+
+  /**
+   * --interpolation picks the resize's filter over the model's (bilinear here): bicubic resamples an image of
+   * edges to other pixels, so the channel means the model answers differ; a filter netc lacks is a usage error.
+   */
+  @Test
+  void interpolationPicksTheResizeFilter() throws IOException {
+    Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
+    Run bilinear = run(good.toString()), explicit = run("--interpolation", "bilinear", good.toString());
+    Run bicubic = run("--interpolation", "bicubic", good.toString());
+    assertEquals(0, bicubic.status(), String.join("\n", bicubic.err()));
+    assertEquals(bilinear.out(), explicit.out(), "bilinear is the model's own");
+    assertNotEquals(bilinear.out(), bicubic.out(), "bicubic gives other pixels");
+    Run bad = run("--interpolation", "lanczos", good.toString());
+    assertEquals(2, bad.status());
+    assertTrue(bad.err().get(0).startsWith("error: --interpolation takes bilinear or bicubic, got lanczos"), String.join("\n", bad.err()));
   }
 
   @Test

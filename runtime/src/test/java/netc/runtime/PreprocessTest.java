@@ -47,6 +47,23 @@ class PreprocessTest {
     assertArrayEquals(expected, x, name + ": max difference " + d * 255 + "/255");
   }
 
+  /**
+   * torchvision's Resize(size, interpolation=BICUBIC) (its EfficientNet weights' preparation) on PIL
+   * images: shrinking to 80 and enlarging rgb_tall's 157-pixel side to 256, where the filter's negative
+   * lobes overshoot and each pass clips to [0, 255]. Equal to the last bit, as the bilinear filter is.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"rgb_wide_r80_c64", "rgb_tall_r80_c64", "rgb_tall_r256_c224"})
+  void bicubicMatchesTorchvisionExactly(String fixture) {
+    String[] parts = fixture.split("_r|_c");
+    Preprocess pre = new Preprocess(Integer.parseInt(parts[1]), Integer.parseInt(parts[2]), Preprocess.Interpolation.BICUBIC);
+    float[] x = pre.image(IMAGES.resolve(parts[0] + ".png"));
+    float[] expected = Npy.read(IMAGES.resolve(fixture + "_bicubic.npy")).data();
+    assertArrayEquals(expected, x, fixture + ": max difference " + maxDiff(expected, x) * 255 + "/255");
+    float[] bilinear = new Preprocess(pre.resize(), pre.crop()).image(IMAGES.resolve(parts[0] + ".png"));
+    assertTrue(maxDiff(expected, bilinear) > 2 / 255.0, fixture + ": the bilinear filter gives other values (the fixture tells them apart)");
+  }
+
   @Test
   void imagenetSizes() {
     float[] x = new Preprocess(256, 224).image(IMAGES.resolve("rgb_wide.png"));

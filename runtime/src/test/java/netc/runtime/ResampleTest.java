@@ -3,18 +3,20 @@ package netc.runtime;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.util.Random;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The windowed resample against the whole-image resample it replaced (kept here as the reference,
  * which matches torchvision on the fixtures): cropping after resizing everything must give the same
- * bytes as resizing only the window, for shrinking, enlarging and extreme aspect ratios.
+ * bytes as resizing only the window, for shrinking, enlarging and extreme aspect ratios, with either filter.
  */
 class ResampleTest {
   private static final int PRECISION_BITS = 32 - 8 - 2;
 
-  @Test
-  void aWindowEqualsTheWholeResizeCropped() {
+  @ParameterizedTest
+  @EnumSource(Preprocess.Interpolation.class)
+  void aWindowEqualsTheWholeResizeCropped(Preprocess.Interpolation filter) {
     Random r = new Random(11);
     for (int trial = 0; trial < 400; trial++) {
       int w = 1 + r.nextInt(trial % 4 == 0 ? 300 : 40), h = 1 + r.nextInt(trial % 4 == 1 ? 300 : 40);
@@ -22,18 +24,18 @@ class ResampleTest {
       int cw = 1 + r.nextInt(nw), ch = 1 + r.nextInt(nh), left = r.nextInt(nw - cw + 1), top = r.nextInt(nh - ch + 1);
       byte[] rgb = new byte[3 * w * h];
       r.nextBytes(rgb);
-      byte[] whole = reference(rgb, w, h, nw, nh);
+      byte[] whole = reference(rgb, w, h, nw, nh, filter);
       byte[] expected = new byte[3 * cw * ch];
       for (int y = 0; y < ch; y++) System.arraycopy(whole, ((top + y) * nw + left) * 3, expected, y * cw * 3, cw * 3);
       String what = w + "x" + h + " to " + nw + "x" + nh + ", window " + cw + "x" + ch + " at " + left + "," + top;
-      assertArrayEquals(expected, Resample.bilinear(rgb, w, h, nw, nh, left, top, cw, ch, "test"), what);
+      assertArrayEquals(expected, Resample.resize(rgb, w, h, nw, nh, left, top, cw, ch, filter, "test"), filter + ", " + what);
     }
   }
 
   /** The previous implementation: both passes over the whole image. */
-  static byte[] reference(byte[] rgb, int w, int h, int nw, int nh) {
-    byte[] tmp = w == nw ? rgb : pass(rgb, w, h, nw, true);
-    return h == nh ? tmp : pass(tmp, nw, h, nh, false);
+  static byte[] reference(byte[] rgb, int w, int h, int nw, int nh, Preprocess.Interpolation filter) {
+    byte[] tmp = w == nw ? rgb : pass(rgb, w, h, nw, true, 0, nw, filter);
+    return h == nh ? tmp : pass(tmp, nw, h, nh, false, 0, nh, filter);
   }
 
   /**
@@ -41,8 +43,9 @@ class ResampleTest {
    * large to make whole (a strip resized to 256x3840000): each output of a pass depends on its own index.
    */
   static byte[] referenceWindow(byte[] rgb, int w, int h, int nw, int nh, int left, int top, int cw, int ch) {
-    byte[] tmp = w == nw ? crop(rgb, w, left, 0, cw, h) : pass(rgb, w, h, nw, true, left, cw); // cw x h
-    return h == nh ? crop(tmp, cw, 0, top, cw, ch) : pass(tmp, cw, h, nh, false, top, ch);
+    Preprocess.Interpolation f = Preprocess.Interpolation.BILINEAR;
+    byte[] tmp = w == nw ? crop(rgb, w, left, 0, cw, h) : pass(rgb, w, h, nw, true, left, cw, f); // cw x h
+    return h == nh ? crop(tmp, cw, 0, top, cw, ch) : pass(tmp, cw, h, nh, false, top, ch, f);
   }
 
   private static byte[] crop(byte[] rgb, int w, int left, int top, int cw, int ch) {
@@ -51,15 +54,12 @@ class ResampleTest {
     return out;
   }
 
-  private static byte[] pass(byte[] src, int w, int h, int outSize, boolean horizontal) {
-    return pass(src, w, h, outSize, horizontal, 0, outSize);
-  }
-
   /** Outputs [from, from + count) of a pass of {@code outSize}: columns if {@code horizontal}, else rows. */
-  private static byte[] pass(byte[] src, int w, int h, int outSize, boolean horizontal, int from, int count) {
+  private static byte[] pass(byte[] src, int w, int h, int outSize, boolean horizontal, int from, int count, Preprocess.Interpolation filter) {
     int inSize = horizontal ? w : h;
     double scale = (double) inSize / outSize, filterScale = Math.max(scale, 1.0);
-    double support = filterScale;
+    boolean bicubic = filter == Preprocess.Interpolation.BICUBIC;
+    double support = (bicubic ? 2 : 1) * filterScale;
     int ksize = (int) Math.ceil(support) * 2 + 1;
     int[] bounds = new int[count * 2];
     int[] kk = new int[count * ksize];
@@ -70,7 +70,8 @@ class ResampleTest {
       int xmax = Math.min((int) (center + support + 0.5), inSize) - xmin;
       for (int x = 0; x < xmax; x++) {
         double t = Math.abs((x + xmin - center + 0.5) * ss);
-        k[x] = t < 1 ? 1 - t : 0;
+        // Pillow's bicubic_filter (a = -0.5) and bilinear_filter
+        k[x] = !bicubic ? (t < 1 ? 1 - t : 0) : t < 1 ? (1.5 * t - 2.5) * t * t + 1 : t < 2 ? (((t - 5) * t + 8) * t - 4) * -0.5 : 0;
         ww += k[x];
       }
       for (int x = 0; x < xmax; x++) {
