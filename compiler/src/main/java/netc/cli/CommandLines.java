@@ -46,7 +46,7 @@ public final class CommandLines {
         .addOption(Option.builder().longOpt("imagenet").desc("torchvision's ImageNet preparation: --mean 0.485,0.456,0.406 --std"
             + " 0.229,0.224,0.225 and --resize of the input size x 8/7, rounded (256 for 224, 342 for 299); a model exported from torchvision expects it").build())
         .addOption(Option.builder().longOpt("bicubic").desc("an ONNX model's images are resized with the bicubic filter, not the bilinear one"
-            + " (torchvision's EfficientNet weights: --imagenet --bicubic)").build());
+            + " (torchvision's EfficientNet V1 weights: --imagenet --bicubic for B0, --resize N --bicubic with --mean/--std for the others)").build());
   }
 
   /** The command line's input preparation for an ONNX model ({@link InputPreparation#NONE} without those options). */
@@ -251,7 +251,7 @@ public final class CommandLines {
 
   /**
    * A spec or an ONNX model (with its weights), with the command line's -D overrides, --import-path
-   * directories and, for an ONNX model, its input preparation (--imagenet, --mean, --std, --resize),
+   * directories and, for an ONNX model, its input preparation (--imagenet, --mean, --std, --resize, --bicubic),
    * as {@code compile} would build it.
    */
   static ModelSource source(String spec, CommandLine cl) {
@@ -261,7 +261,7 @@ public final class CommandLines {
 
   /**
    * Refuses, as a usage error (exit 2) before anything is read, options that do not apply to what
-   * {@code spec} names: --mean, --std, --resize or --imagenet for a spec, --import-path for an ONNX
+   * {@code spec} names: --mean, --std, --resize, --imagenet or --bicubic for a spec, --import-path for an ONNX
    * model. (ModelSource refuses them too, as bad input, for the Java API's callers.)
    */
   static void checkSourceOptions(String spec, CommandLine cl) {

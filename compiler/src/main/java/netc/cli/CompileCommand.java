@@ -17,7 +17,7 @@ import org.apache.commons.cli.Options;
 
 /** {@code netc compile SPEC [--weights W] -o OUT.jar}: the spec and its weights as a runnable jar. */
 final class CompileCommand implements Main.Command {
-  static final String USAGE = "netc compile SPEC|MODEL.onnx [--weights W.safetensors] [-D name=value]... [--import-path DIR]... -o OUT.jar [--name NAME] [--thin] [--emit-source DIR] [--strict-weights] [--labels FILE | --no-labels] [--imagenet | --mean M --std S] [--resize N] [-O N] [--disable-pass NAME]";
+  static final String USAGE = "netc compile SPEC|MODEL.onnx [--weights W.safetensors] [-D name=value]... [--import-path DIR]... -o OUT.jar [--name NAME] [--thin] [--emit-source DIR] [--strict-weights] [--labels FILE | --no-labels] [--imagenet | --mean M --std S] [--resize N] [--bicubic] [-O N] [--disable-pass NAME]";
 
   @Override
   public String summary() {

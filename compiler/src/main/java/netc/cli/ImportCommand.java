@@ -15,7 +15,7 @@ import org.apache.commons.cli.Options;
 
 /** {@code netc import MODEL.onnx -o MODEL.net}: an ONNX model as a readable spec and its weights. */
 final class ImportCommand implements Main.Command {
-  private static final String USAGE = "netc import MODEL.onnx -o MODEL.net [--weights-out W.safetensors] [--imagenet | --mean M --std S] [--resize N]";
+  private static final String USAGE = "netc import MODEL.onnx -o MODEL.net [--weights-out W.safetensors] [--imagenet | --mean M --std S] [--resize N] [--bicubic]";
 
   @Override
   public String summary() {

@@ -20,7 +20,7 @@ import org.apache.commons.cli.Options;
 final class RunCommand implements Main.Command {
   private static final String USAGE =
       "netc run SPEC|MODEL.onnx [--weights W.safetensors] --input X.npy --output Y.npy --reference [-D name=value]... [--import-path DIR]...\n"
-          + "       [--imagenet | --mean M --std S] [--resize N]\n"
+          + "       [--imagenet | --mean M --std S] [--resize N] [--bicubic]\n"
           + "       netc run MODEL.jar --input X.npy --output Y.npy";
 
   @Override

@@ -27,7 +27,7 @@ import org.apache.commons.cli.Options;
  * shown collapsed carries its subtree's totals. {@code --optimized} shows the graph after the passes.
  */
 final class SummaryCommand implements Main.Command {
-  private static final String USAGE = "netc summary SPEC|MODEL.onnx [--depth N] [--optimized] [-D name=value]... [--import-path DIR]... [--imagenet | --mean M --std S] [--resize N]";
+  private static final String USAGE = "netc summary SPEC|MODEL.onnx [--depth N] [--optimized] [-D name=value]... [--import-path DIR]... [--imagenet | --mean M --std S] [--resize N] [--bicubic]";
 
   @Override
   public String summary() {
@@ -139,7 +139,7 @@ final class SummaryCommand implements Main.Command {
       parts.add("shorter side resized to " + input.attrs().getInt("resize") + (input.attrs().has("bicubic") ? " (bicubic)" : "")
           + ", center-cropped to " + d[1] + "x" + d[2]);
     } else if (input.attrs().has("bicubic")) {
-      parts.add("resized to " + d[1] + "x" + d[2] + " (bicubic)");
+      parts.add("shorter side resized to " + d[1] + " (bicubic), center-cropped to " + d[1] + "x" + d[2]);
     }
     List<Double> mean = input.attrs().getDoubles("mean");
     if (mean != null) parts.add("normalized with mean " + mean + ", std " + input.attrs().getDoubles("std"));

@@ -55,9 +55,10 @@ public abstract class CompiledModel implements AutoCloseable {
    * 12: the generated constructor passes the sizes its offsets were generated for ({@link Sizes}), which load
    * checks against model.properties. 13: Winograd F(2x2,3x3) convs of at most 16 tiles run in the lanes
    * layout (Tables.zeroLanes, winogradInputLanes, winogradProductLanes, winogradOutputLanes), their
-   * weights packed in panels of 6 output channels, padded to 12.
+   * weights packed in panels of 6 output channels, padded to 12. 14: model.properties may ask for the bicubic
+   * resize (preprocess.interpolation), which a runtime before it ignored, preparing images bilinearly unasked.
    */
-  public static final int ABI = 13;
+  public static final int ABI = 14;
 
   protected final float[] w;
   private final Properties properties;

@@ -35,6 +35,11 @@ public record ModelInfo(String name, String network, String spec, String inputNa
    * the model does not normalize.
    */
   public record Preprocessing(int resize, int crop, List<Double> mean, List<Double> std, Preprocess.Interpolation interpolation) {
+    /** A null interpolation is the default, bilinear. */
+    public Preprocessing {
+      if (interpolation == null) interpolation = Preprocess.Interpolation.BILINEAR;
+    }
+
     /** Bilinear, the default. */
     public Preprocessing(int resize, int crop, List<Double> mean, List<Double> std) {
       this(resize, crop, mean, std, Preprocess.Interpolation.BILINEAR);

@@ -25,7 +25,7 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 /**
  * Image input as torchvision prepares it for ImageNet models: decode to 8-bit RGB (as PIL's
  * convert("RGB"), but for 16-bit gray: see {@link #toRgb}), Resize(256) with PIL's antialiased
- * bilinear filter (or bicubic, as torchvision's EfficientNet weights ask: {@link Interpolation}),
+ * bilinear filter (or bicubic, as torchvision's EfficientNet V1 weights ask: {@link Interpolation}),
  * CenterCrop(224), ToTensor (values / 255, CHW). The mean/std normalization is not
  * here: a spec declares it as part of the network, where it is folded into the first conv.
  *
@@ -36,7 +36,8 @@ public final class Preprocess {
   /**
    * The resize's filter, as torchvision's {@code Resize(size, interpolation)} on a PIL image (Pillow's
    * antialiased filters): bilinear, torchvision's default and most of its weights'; bicubic, its EfficientNet
-   * (B0-B7) weights'. A model says which in its spec ({@code input(..., bicubic = true)}).
+   * V1 weights' (each at its own size: B0 256 then 224, B3 320 then 300). A model says which in its spec
+   * ({@code input(..., bicubic = true)}).
    */
   public enum Interpolation {
     BILINEAR(1),

@@ -194,9 +194,19 @@ class CancelTest {
             callerSteps.incrementAndGet();
           } else if (!cancelled.get()) {
             workerBegan = true;
-            // the worker's first step waits for the caller to have run all its images, then interrupts it
-            long until = System.nanoTime() + 30_000_000_000L;
-            while (callerSteps.get() < CompiledModel.BUNCH * STEPS && System.nanoTime() < until) Thread.onSpinWait();
+            // the worker's first step waits for the caller to have run all its images (its first share, then the
+            // shares left, which it takes while the worker waits here) and to sit waiting for the worker, its steps
+            // still for 50 ms; then interrupts it
+            long until = System.nanoTime() + 30_000_000_000L, still = System.nanoTime();
+            for (int seen = -1; System.nanoTime() < until; Thread.onSpinWait()) {
+              int now = callerSteps.get();
+              if (now != seen) {
+                seen = now;
+                still = System.nanoTime();
+              } else if (now >= CompiledModel.BUNCH * STEPS && System.nanoTime() - still > 50_000_000L) {
+                break;
+              }
+            }
             cancelled.set(true);
             caller.interrupt();
           } else {
@@ -209,7 +219,7 @@ class CancelTest {
           ran.addAndGet(to - from);
         }
       };
-      int batch = 2 * CompiledModel.BUNCH; // a bunch each: the caller's four images, then the worker's
+      int batch = 2 * CompiledModel.BUNCH; // the caller's first share (four images), the worker's (two), the last two the caller's
       m.caller = Thread.currentThread();
       assertTrue(m.imagesPerThread(batch));
       assertThrows(CancellationException.class, () -> m.predict(new float[batch], batch, new float[batch]));

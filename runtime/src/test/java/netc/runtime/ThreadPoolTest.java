@@ -624,23 +624,52 @@ class ThreadPoolTest {
     }
   }
 
-  /** A batch in bunches of up to 4 on two threads: every image runs once, its output in its place. */
+  /**
+   * A model whose one step is bunched (a take's images run it together, each in a workspace of its own, their
+   * outputs copied out after the last), counting the runs of each image.
+   */
+  private static final class BunchedImages extends OneStepModel {
+    final ThreadPool pool = ThreadPool.shared(2);
+    final AtomicIntegerArray runs = new AtomicIntegerArray(100);
+
+    BunchedImages() {
+      super(Counting.properties(), 2, "bunched", Counting.SIZES);
+    }
+
+    @Override protected int bunchedFrom() {
+      return 0;
+    }
+
+    @Override protected void runStep(int step, Workspace ws, int from, int to) {
+      runs.incrementAndGet(ws.inputBase);
+      for (long end = System.nanoTime() + 20_000; System.nanoTime() < end; ) Thread.onSpinWait();
+      ws.arena[0] = ws.input[ws.inputBase] + 1;
+    }
+  }
+
+  /**
+   * A batch in bunches of up to 4 on two threads, its step bunched: every image runs once, and its output is its
+   * own (two images of a take sharing a workspace would leave the second's output in both).
+   */
   @Test
-  void aBatchInBunchesRunsEveryImageOnce() {
-    FailingBatch m = new FailingBatch();
-    m.callerFails = false;
+  void aBatchInBunchesRunsEveryImageOnceInItsOwnWorkspace() {
+    BunchedImages m = new BunchedImages();
     Workspace[] spaces = new Workspace[2 * CompiledModel.BUNCH];
     assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
       for (int n : new int[] {1, 2, 3, 5, 8, 13, 100}) {
         float[] in = new float[n], out = new float[n];
         for (int i = 0; i < n; i++) in[i] = i;
+        for (int i = 0; i < m.runs.length(); i++) m.runs.set(i, 0);
         assertTrue(m.pool.tryAcquire(), "the pool is free");
         try {
           m.pool.runImages(m, spaces, in, out, n, Math.min(CompiledModel.BUNCH, (n + 1) / 2));
         } finally {
           m.pool.release();
         }
-        for (int i = 0; i < n; i++) assertEquals(i + 1, out[i], "image " + i + " of " + n);
+        for (int i = 0; i < n; i++) {
+          assertEquals(1, m.runs.get(i), "runs of image " + i + " of " + n);
+          assertEquals(i + 1, out[i], "image " + i + " of " + n);
+        }
       }
     });
   }

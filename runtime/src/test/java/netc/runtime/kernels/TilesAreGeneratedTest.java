@@ -57,7 +57,8 @@ class TilesAreGeneratedTest {
    */
   @Test
   void theLaneCutCoversTheRowOnceFitsTheRegistersAndIsTheMeasuredOne() {
-    Map<String, String> measured = Map.of("Tiles512", "lanes1x12", "Tiles256t", "lanes2x6", "Tiles256", "lanes1x12", "Tiles128", "lanes4x6");
+    Map<String, String> measured = Map.of("Tiles512", "lanes1x12", "Tiles256t", "lanes2x6", "Tiles256", "lanes1x12", "Tiles128", "lanes4x6",
+        "Tiles128r16t", "lanes2x6", "Tiles128r16", "lanes1x12");
     for (TileGenerator.Width width : TileGenerator.WIDTHS) {
       int row = 16 / width.lanes(), panel = Kernels.LANE_PANEL;
       int[][] covered = new int[row][Kernels.LANE_CHANNELS];
