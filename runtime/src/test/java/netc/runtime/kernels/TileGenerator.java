@@ -289,15 +289,7 @@ public final class TileGenerator {
             : " channels of the panel at {@code wa}. */\n");
     s.append("  private static void ").append(sub.name()).append("(float[] p, int pBase, int k, float[] w, int wa")
         .append(both ? ", int wb" : "").append(", float[] m, int mOff) {\n");
-    List<String> accs = new ArrayList<>();
-    for (int n = 0; n < c; n++) for (int j = 0; j < v; j++) accs.add("c" + n + "_" + j);
-    for (int i = 0; i < accs.size(); i += 8) {
-      s.append("    FloatVector ");
-      for (int a = i; a < Math.min(i + 8, accs.size()); a++) {
-        s.append(a > i ? ", " : "").append(accs.get(a)).append(" = ").append(a == 0 ? "FloatVector.zero(S)" : "c0_0");
-      }
-      s.append(";\n");
-    }
+    zeroAccumulators(s, c, v);
     s.append("    for (int i = 0; i < k; i++) {\n");
     // both indices linear in i, so C2 checks their bounds once, before the loop
     s.append("      int r = pBase + 16 * i, a = wa + ").append(panel).append(" * i").append(both ? ", b = wb + " + panel + " * i" : "").append(";\n");
@@ -316,6 +308,19 @@ public final class TileGenerator {
       s.append("\n");
     }
     s.append("  }\n");
+  }
+
+  /** Declares accumulators c{r}_{j}, r < rows, j < vectors, zero, eight a line. */
+  private static void zeroAccumulators(StringBuilder s, int rows, int vectors) {
+    List<String> accs = new ArrayList<>();
+    for (int r = 0; r < rows; r++) for (int j = 0; j < vectors; j++) accs.add("c" + r + "_" + j);
+    for (int i = 0; i < accs.size(); i += 8) {
+      s.append("    FloatVector ");
+      for (int a = i; a < Math.min(i + 8, accs.size()); a++) {
+        s.append(a > i ? ", " : "").append(accs.get(a)).append(" = ").append(a == 0 ? "FloatVector.zero(S)" : "c0_0");
+      }
+      s.append(";\n");
+    }
   }
 
   /** One call of sub-tile {@code sub} for {@code part} of a linear tile, with {@code touch} ("next, nextStep") as its last arguments, or none. */
@@ -414,15 +419,7 @@ public final class TileGenerator {
         ? "(float[] in, int inBase, int[] inPix, int p, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride"
         : "(float[] x, int xBase, int[] kOff, float[] w, int wOff, float[] acc, int accOff, int accStride");
     s.append(sub.touches() > 0 ? ", int next, int nextStep) {\n" : ") {\n");
-    List<String> accs = new ArrayList<>();
-    for (int t = 0; t < p; t++) for (int j = 0; j < v; j++) accs.add("c" + t + "_" + j);
-    for (int i = 0; i < accs.size(); i += 8) {
-      s.append("    FloatVector ");
-      for (int a = i; a < Math.min(i + 8, accs.size()); a++) {
-        s.append(a > i ? ", " : "").append(accs.get(a)).append(" = ").append(a == 0 ? "FloatVector.zero(S)" : "c0_0");
-      }
-      s.append(";\n");
-    }
+    zeroAccumulators(s, p, v);
     if (gathers) {
       for (int t = 0; t < p; t++) s.append(t % 4 == 0 ? "    int " : ", ").append("i").append(t).append(" = inBase + inPix[p").append(plus(t)).append("]").append(t % 4 == 3 || t == p - 1 ? ";\n" : "");
     }
