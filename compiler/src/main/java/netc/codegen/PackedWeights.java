@@ -398,7 +398,7 @@ final class PackedWeights {
    * Winograd weights: U = G g G^T per (out, in) pair, then for each of the (m + 2)^2 positions the layout of
    * a 1x1 conv's weights, [position][output group][input channel][16 * blocks]; or, in the lanes
    * layout ({@link #lanes}), [position][panel][input channel][6], the output channels padded to
-   * {@link Kernels#LANE_CHANNELS} (two panels, what a 512-bit register tile takes).
+   * {@link Kernels#LANE_CHANNELS} (two panels, what a lane tile computes a call on every width).
    */
   private void winograd(Graph g, Node n, ParamSource source) {
     Geometry in = Geometry.of(g.node(n.input(0)), 0, false);

@@ -55,7 +55,7 @@ public abstract class Kernels {
 
   /**
    * The output channels of a lane product are padded to, and computed in, multiples of this: two
-   * panels, what the 512-bit register tile takes a call.
+   * panels, what every width's lane tile computes a call (Tiles*.lanes, cut per width by TileGenerator).
    */
   public static final int LANE_CHANNELS = 12;
 
