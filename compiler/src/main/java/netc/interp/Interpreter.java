@@ -358,8 +358,8 @@ public final class Interpreter {
    */
   public static float[] winogradWeights(float[] g, int cout, int cin, int m) {
     double[][] gm = m == 4
-        ? new double[][] {{0.25, 0, 0}, {-1 / 6.0, -1 / 6.0, -1 / 6.0}, {-1 / 6.0, 1 / 6.0, -1 / 6.0},
-            {1 / 24.0, 1 / 12.0, 1 / 6.0}, {1 / 24.0, -1 / 12.0, 1 / 6.0}, {0, 0, 1}}
+        ? new double[][] {{1, 0, 0}, {-8 / 15.0, -4 / 15.0, -2 / 15.0}, {-8 / 15.0, 4 / 15.0, -2 / 15.0},
+            {1 / 30.0, 1 / 15.0, 2 / 15.0}, {1 / 30.0, -1 / 15.0, 2 / 15.0}, {0, 0, 1}}
         : new double[][] {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     int a = m + 2, positions = a * a;
     float[] u = new float[cout * cin * positions];

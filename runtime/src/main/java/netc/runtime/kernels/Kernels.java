@@ -434,14 +434,14 @@ public abstract class Kernels {
    * Winograd F(4x4,3x3) input transform, V = B^T d B, of one row of {@code tiles} 6x6 patches of one
    * channel block: patch t's top-left value at {@code in[inBase + t * 64]}, rows {@code rowStride}
    * apart; position q (0..35) of tile t goes to {@code v[vBase + q * vPos + t * 16]}. With
-   * B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1],
-   * applied to columns, then rows, as {@link #bt6} computes it.
+   * B^T = [1 0 -17/4 0 1 0; 0 -2 -4 1/2 1 0; 0 2 -4 -1/2 1 0; 0 -1/2 -1/4 2 1 0; 0 1/2 -1/4 -2 1 0; 0 1 0 -17/4 0 1]
+   * (the points 0, +-1/2, +-2), applied to columns, then rows, as {@link #bt6} computes it.
    */
   public abstract void winograd4Input(float[] in, int inBase, int rowStride, int tiles, float[] v, int vBase, int vPos);
 
   /**
-   * Winograd F(4x4,3x3) output transform, Y = A^T m A, with A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0;
-   * 0 1 1 4 4 0; 0 1 -1 8 -8 1], then the conv epilogue; as {@link #winogradOutput} with 4x4 output
+   * Winograd F(4x4,3x3) output transform, Y = A^T m A, with A^T = [1 1 1 1 1 0; 0 1/2 -1/2 2 -2 0;
+   * 0 1/4 1/4 4 4 0; 0 1/8 -1/8 8 -8 1], then the conv epilogue; as {@link #winogradOutput} with 4x4 output
    * tiles: output pixel (i, 4t + j) written for i < rows and 4t + j < outW.
    */
   public abstract void winograd4Output(float[] m, int mBase, int mPos, int tiles, float[] w, int biasOff, float[] out, int outBase,
@@ -453,22 +453,22 @@ public abstract class Kernels {
    */
   public static void bt6(float[] x, int xo, float[] r, int ro) {
     float x0 = x[xo], x1 = x[xo + 1], x2 = x[xo + 2], x3 = x[xo + 3], x4 = x[xo + 4], x5 = x[xo + 5];
-    float t0 = x4 - x2 * 4, t1 = x3 - x1 * 4, t2 = x4 - x2, t3 = (x3 - x1) * 2;
-    r[ro] = (x0 * 4 - x2 * 5) + x4;
+    float t0 = x4 - x2 * 4, t1 = x3 * 0.5f - x1 * 2, t2 = x4 - x2 * 0.25f, t3 = x3 * 2 - x1 * 0.5f;
+    r[ro] = (x0 - x2 * 4.25f) + x4;
     r[ro + 1] = t0 + t1;
     r[ro + 2] = t0 - t1;
     r[ro + 3] = t2 + t3;
     r[ro + 4] = t2 - t3;
-    r[ro + 5] = (x1 * 4 - x3 * 5) + x5;
+    r[ro + 5] = (x1 - x3 * 4.25f) + x5;
   }
 
   /** A^T x for six values x[xo..xo+5] into four r[ro..ro+3], in the order every implementation follows. */
   public static void at6(float[] x, int xo, float[] r, int ro) {
     float a = x[xo + 1] + x[xo + 2], b = x[xo + 1] - x[xo + 2], c = x[xo + 3] + x[xo + 4], d = x[xo + 3] - x[xo + 4];
     r[ro] = (x[xo] + a) + c;
-    r[ro + 1] = b + d * 2;
-    r[ro + 2] = a + c * 4;
-    r[ro + 3] = (b + d * 8) + x[xo + 5];
+    r[ro + 1] = b * 0.5f + d * 2;
+    r[ro + 2] = a * 0.25f + c * 4;
+    r[ro + 3] = (b * 0.125f + d * 8) + x[xo + 5];
   }
 
   /** Pixels a lane of {@link #meanBlock} sums in float before it adds them to its double total. */

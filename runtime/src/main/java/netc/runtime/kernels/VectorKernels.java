@@ -1011,13 +1011,13 @@ final class VectorKernels extends Kernels {
           FloatVector x0 = FloatVector.fromArray(S, in, c), x1 = FloatVector.fromArray(S, in, c + rowStride);
           FloatVector x2 = FloatVector.fromArray(S, in, c + 2 * rowStride), x3 = FloatVector.fromArray(S, in, c + 3 * rowStride);
           FloatVector x4 = FloatVector.fromArray(S, in, c + 4 * rowStride), x5 = FloatVector.fromArray(S, in, c + 5 * rowStride);
-          FloatVector t0 = x4.sub(x2.mul(4f)), t1 = x3.sub(x1.mul(4f)), t2 = x4.sub(x2), t3 = x3.sub(x1).mul(2f);
-          x0.mul(4f).sub(x2.mul(5f)).add(x4).intoArray(t, o);
+          FloatVector t0 = x4.sub(x2.mul(4f)), t1 = x3.mul(0.5f).sub(x1.mul(2f)), t2 = x4.sub(x2.mul(0.25f)), t3 = x3.mul(2f).sub(x1.mul(0.5f));
+          x0.sub(x2.mul(4.25f)).add(x4).intoArray(t, o);
           t0.add(t1).intoArray(t, o + 96);
           t0.sub(t1).intoArray(t, o + 192);
           t2.add(t3).intoArray(t, o + 288);
           t2.sub(t3).intoArray(t, o + 384);
-          x1.mul(4f).sub(x3.mul(5f)).add(x5).intoArray(t, o + 480);
+          x1.sub(x3.mul(4.25f)).add(x5).intoArray(t, o + 480);
         }
       }
     }
@@ -1033,13 +1033,13 @@ final class VectorKernels extends Kernels {
           FloatVector x0 = FloatVector.fromArray(S, t, r), x1 = FloatVector.fromArray(S, t, r + 16);
           FloatVector x2 = FloatVector.fromArray(S, t, r + 32), x3 = FloatVector.fromArray(S, t, r + 48);
           FloatVector x4 = FloatVector.fromArray(S, t, r + 64), x5 = FloatVector.fromArray(S, t, r + 80);
-          FloatVector t0 = x4.sub(x2.mul(4f)), t1 = x3.sub(x1.mul(4f)), t2 = x4.sub(x2), t3 = x3.sub(x1).mul(2f);
-          x0.mul(4f).sub(x2.mul(5f)).add(x4).intoArray(v, q);
+          FloatVector t0 = x4.sub(x2.mul(4f)), t1 = x3.mul(0.5f).sub(x1.mul(2f)), t2 = x4.sub(x2.mul(0.25f)), t3 = x3.mul(2f).sub(x1.mul(0.5f));
+          x0.sub(x2.mul(4.25f)).add(x4).intoArray(v, q);
           t0.add(t1).intoArray(v, q + vPos);
           t0.sub(t1).intoArray(v, q + 2 * vPos);
           t2.add(t3).intoArray(v, q + 3 * vPos);
           t2.sub(t3).intoArray(v, q + 4 * vPos);
-          x1.mul(4f).sub(x3.mul(5f)).add(x5).intoArray(v, q + 5 * vPos);
+          x1.sub(x3.mul(4.25f)).add(x5).intoArray(v, q + 5 * vPos);
         }
       }
     }
@@ -1074,9 +1074,9 @@ final class VectorKernels extends Kernels {
           FloatVector x4 = FloatVector.fromArray(S, m, c + 24 * mPos), x5 = FloatVector.fromArray(S, m, c + 30 * mPos);
           FloatVector p = x1.add(x2), q = x1.sub(x2), u = x3.add(x4), d = x3.sub(x4);
           x0.add(p).add(u).intoArray(s, o);
-          q.add(d.mul(2f)).intoArray(s, o + 96);
-          p.add(u.mul(4f)).intoArray(s, o + 192);
-          q.add(d.mul(8f)).add(x5).intoArray(s, o + 288);
+          q.mul(0.5f).add(d.mul(2f)).intoArray(s, o + 96);
+          p.mul(0.25f).add(u.mul(4f)).intoArray(s, o + 192);
+          q.mul(0.125f).add(d.mul(8f)).add(x5).intoArray(s, o + 288);
         }
       }
     }
@@ -1106,8 +1106,8 @@ final class VectorKernels extends Kernels {
           FloatVector x4 = FloatVector.fromArray(S, s, a + 64), x5 = FloatVector.fromArray(S, s, a + 80);
           FloatVector bias = FloatVector.fromArray(S, w, biasOff + l);
           FloatVector p = x1.add(x2), q = x1.sub(x2), u = x3.add(x4), d = x3.sub(x4);
-          FloatVector y0 = x0.add(p).add(u).add(bias), y1 = q.add(d.mul(2f)).add(bias);
-          FloatVector y2 = p.add(u.mul(4f)).add(bias), y3 = q.add(d.mul(8f)).add(x5).add(bias);
+          FloatVector y0 = x0.add(p).add(u).add(bias), y1 = q.mul(0.5f).add(d.mul(2f)).add(bias);
+          FloatVector y2 = p.mul(0.25f).add(u.mul(4f)).add(bias), y3 = q.mul(0.125f).add(d.mul(8f)).add(x5).add(bias);
           // two branches, no vector assigned in one of them: a vector merged from two paths (a phi)
           // fails VectorSupport.store's intrinsic on JDK 17 (-XX:+PrintInlining), and boxes
           if (res == null) {
