@@ -317,6 +317,44 @@ class ConvTileTest {
     }
   }
 
+  /**
+   * A 1x1 conv's linear tiles into a haloed output (a border of 1, as a 3x3 conv's input is stored), with
+   * a residual stored otherwise (without a halo, or with a border of 2): vector against scalar, bit for
+   * bit. On a 14-wide map each tile is one row, contiguous in the output and in the residual at their
+   * own offsets (the vector kernels' linear epilogue); on a 10-wide map tiles cross rows and their
+   * halos (the epilogue through the pixel tables).
+   */
+  @Test
+  void haloedOutputsAndOtherwiseStoredResidualsGiveTheScalarBits() {
+    for (int side : new int[] {14, 10}) {
+      for (int resHalo : new int[] {0, 2}) {
+        for (int act : new int[] {Kernels.RELU, Kernels.NONE}) {
+          Conv c = new Conv(3, side, side, 1, 1, 0);
+          int tile = Kernels.LINEAR_TILE, blocks = 2;
+          int[] inPix = Tables.pixels(side, side, 1, 1, side * 16, 16, 0, tile);
+          int outRow = (side + 2) * 16, obs = (side + 2) * outRow, resRow = (side + 2 * resHalo) * 16, rbs = (side + 2 * resHalo) * resRow;
+          int[] outPix = Tables.pixels(side, side, 1, 1, outRow, 16, outRow + 16, tile);
+          int[] resPix = Tables.pixels(side, side, 1, 1, resRow, 16, resHalo * (resRow + 16), tile);
+          int[] kOff = Tables.kOffsets(c.inBlocks, 16, 1, 1, c.plane, 1, 0, 0);
+          float[] res = new float[blocks * rbs];
+          Random rng = new Random(side * 7 + resHalo);
+          for (int i = 0; i < res.length; i++) res[i] = rng.nextFloat() - 0.5f;
+          float[][] outs = new float[2][blocks * obs];
+          for (int which = 0; which < 2; which++) {
+            Kernels k = which == 0 ? VECTOR : SCALAR;
+            for (int p0 = 0; p0 < inPix.length; p0 += tile) {
+              k.convLinear(blocks, c.in, inPix[p0], kOff, p0, c.wts, 0, c.bias, outs[which], 0, outPix, obs, res, 0, resPix, rbs, act, 0f, 0, 1);
+            }
+          }
+          String what = side + "x" + side + ", residual halo " + resHalo + ", activation " + act;
+          assertTrue(nonZero(outs[0]), "the test computes something: " + what);
+          assertEquals(0f, outs[0][0], "the halo stays unwritten: " + what);
+          assertArrayEquals(outs[1], outs[0], what);
+        }
+      }
+    }
+  }
+
   private static float[] pointwise(Kernels k, int blocks, boolean linear, int side, int act, float slope) {
     return pointwise(k, blocks, linear, side, act, slope, true);
   }
