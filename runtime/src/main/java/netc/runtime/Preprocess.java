@@ -54,6 +54,18 @@ public final class Preprocess {
       return support;
     }
 
+    /**
+     * The filter at {@code x} source pixels from the center, as Pillow computes it: the triangle, or the
+     * bicubic convolution kernel with a = -0.5 (Keys').
+     */
+    double weight(double x) {
+      x = Math.abs(x);
+      if (this == BILINEAR) return x < 1 ? 1 - x : 0;
+      double a = -0.5;
+      if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+      return x < 2 ? (((x - 5) * x + 8) * x - 4) * a : 0;
+    }
+
     /** As a compiled model's properties and the command line spell it: "bilinear", "bicubic". */
     public String spelled() {
       return name().toLowerCase(java.util.Locale.ROOT);

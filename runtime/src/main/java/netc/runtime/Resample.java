@@ -33,15 +33,6 @@ final class Resample {
     return vertical == null ? columns : vertical(columns, cw, y0, vertical, name);
   }
 
-  /** Pillow's filters: the triangle of support 1, and the bicubic convolution kernel of support 2 with a = -0.5. */
-  static double filter(Preprocess.Interpolation f, double x) {
-    x = Math.abs(x);
-    if (f == Preprocess.Interpolation.BILINEAR) return x < 1 ? 1 - x : 0;
-    double a = -0.5;
-    if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
-    return x < 2 ? (((x - 5) * x + 8) * x - 4) * a : 0;
-  }
-
   /**
    * Pillow's filter taps for outputs [first, first + n) of a resize from {@code in} to {@code out}
    * pixels: for each output, the first source pixel, the number of taps, and their fixed-point
@@ -66,7 +57,7 @@ final class Resample {
         int xmin = Math.max((int) (center - support + 0.5), 0);
         int xmax = Math.min((int) (center + support + 0.5), in) - xmin;
         for (int x = 0; x < xmax; x++) {
-          k[x] = filter(f, (x + xmin - center + 0.5) * ss);
+          k[x] = f.weight((x + xmin - center + 0.5) * ss);
           ww += k[x];
         }
         for (int x = 0; x < xmax; x++) {
