@@ -59,7 +59,8 @@ final class RunCommand implements Main.Command {
       return runJar(spec, outPath, cl, out);
     }
     if (!cl.hasOption("reference")) {
-      throw new UsageException("give --reference to evaluate a spec with the reference interpreter (or give a compiled .jar)");
+      throw new UsageException("give --reference to evaluate a " + (ModelSource.isOnnx(spec) ? "model" : "spec")
+          + " with the reference interpreter (or give a compiled .jar)");
     }
     CommandLines.checkWritable(outPath); // before the model is loaded, not after
     ModelSource source = CommandLines.source(spec, cl);

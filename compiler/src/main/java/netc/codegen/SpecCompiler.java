@@ -162,6 +162,11 @@ public final class SpecCompiler {
    */
   public static ParamSource params(Graph graph, Path weights, Listener listener) {
     if (weights == null) return SyntheticWeights.source(graph, SYNTHETIC_SEED);
+    if (ModelSource.isOnnxNotWeights(weights)) {
+      // what the safetensors reader would say of it: "header length 8031177557570357000 does not fit the file"
+      throw new BadInputException(BadInputException.oneLine(weights + " is an ONNX model, not a safetensors file of weights: a model carries"
+          + " its own weights, so give it where the spec goes (netc compile " + weights + " -o M.jar) and leave out --weights"));
+    }
     WeightBinding binding = WeightBinding.bind(graph, weights);
     if (binding.random()) {
       listener.warning(BadInputException.oneLine("note: " + weights + " holds random weights (its metadata says so: not trained, not"

@@ -34,6 +34,24 @@ public record ModelSource(Graph graph, TensorSource weights, OnnxImporter.Result
     return head.length == 1 && head[0] == IR_VERSION_TAG;
   }
 
+  /**
+   * An ONNX model where a safetensors file of weights is expected ({@code --weights model.onnx}): named
+   * .onnx, or starting with the tag of ir_version where a safetensors file's first eight bytes, its
+   * header's length, could not fit the file (a safetensors file whose header length ends in the byte 8
+   * is not taken for a model).
+   */
+  public static boolean isOnnxNotWeights(Path weights) {
+    if (weights.toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) return true;
+    byte[] head = head(weights.toString(), 8);
+    if (head.length < 8 || head[0] != IR_VERSION_TAG) return false;
+    long headerLength = java.nio.ByteBuffer.wrap(head).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+    try {
+      return headerLength < 0 || headerLength > java.nio.file.Files.size(weights) - 8;
+    } catch (java.io.IOException e) {
+      return false; // reading it as weights reports what is wrong
+    }
+  }
+
   /** A zip file's first four bytes (a local file header), which every jar starts with. */
   private static final byte[] ZIP_MAGIC = {'P', 'K', 3, 4};
 

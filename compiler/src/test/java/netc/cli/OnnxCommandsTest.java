@@ -335,7 +335,7 @@ class OnnxCommandsTest {
     assertEquals(0, r[0], (String) r[2]);
     r = netc("import", fixture("resnet_basic.onnx").toString(), "-o", spec.toString());
     assertEquals(0, r[0], "an import's own weights are replaced: " + r[2]);
-    assertEquals("netc import", netc.runtime.io.Safetensors.read(weights).metadata().get("producer"));
+    assertEquals("netc import", Safetensors.read(weights).metadata().get("producer"));
   }
 
   @Test
@@ -391,6 +391,48 @@ class OnnxCommandsTest {
     Object[] r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () -> netc("summary", fifo.toString()));
     assertEquals(1, r[0]);
     assertEquals("netc summary: cannot read spec " + fifo + ": not a regular file\n", r[2]);
+  }
+
+  /**
+   * The issue's second complaint: {@code --weights model.onnx} was read as safetensors ("header length
+   * 8031177557570357000 does not fit the file"). Named .onnx or not (by its first bytes, where a safetensors
+   * header length could not fit the file), it is named for what it is, once, and nothing is written.
+   */
+  @Test
+  void anOnnxModelGivenAsWeightsIsNamedSo() throws IOException {
+    Path model = fixture("resnet_bottle.onnx"), renamed = dir.resolve("weights.bin"), jar = dir.resolve("w.jar");
+    Files.copy(model, renamed);
+    for (Path weights : List.of(model, renamed)) {
+      Object[] r = netc("compile", "../examples/smallnet.net", "--weights", weights.toString(), "-o", jar.toString());
+      assertEquals(1, r[0], (String) r[2]);
+      assertEquals("netc compile: " + weights + " is an ONNX model, not a safetensors file of weights: a model carries its own weights, so give"
+          + " it where the spec goes (netc compile " + weights + " -o M.jar) and leave out --weights\n", r[2]);
+      assertFalse(Files.exists(jar));
+    }
+  }
+
+  /** run without --reference asks for it, and calls an ONNX model a model (it said "a spec"). */
+  @Test
+  void runWithoutReferenceNamesTheModelForWhatItIs() {
+    Object[] r = netc("run", fixture("misc.onnx").toString(), "--input", "x.npy", "--output", dir.resolve("y.npy").toString());
+    assertEquals(2, r[0], (String) r[2]);
+    assertTrue(((String) r[2]).contains("give --reference to evaluate a model with the reference interpreter (or give a compiled .jar)"), (String) r[2]);
+    r = netc("run", "../examples/smallnet.net", "--input", "x.npy", "--output", dir.resolve("y.npy").toString());
+    assertTrue(((String) r[2]).contains("give --reference to evaluate a spec with the reference interpreter"), (String) r[2]);
+  }
+
+  /** A safetensors file whose header length's first byte is ONNX's first byte (8) is still weights: its header fits the file. */
+  @Test
+  void safetensorsStartingWithTheByteEightIsNotTakenForAModel() throws IOException {
+    Path weights = dir.resolve("w.safetensors");
+    String header = "{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}" + " ".repeat(264 - 54);
+    java.nio.ByteBuffer file = java.nio.ByteBuffer.allocate(8 + 264 + 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    file.putLong(264).put(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putFloat(1f);
+    Files.write(weights, file.array());
+    assertEquals(8, Files.readAllBytes(weights)[0]);
+    assertFalse(netc.onnx.ModelSource.isOnnxNotWeights(weights));
+    assertEquals(1f, Safetensors.read(weights).floats("t")[0]);
+    assertTrue(netc.onnx.ModelSource.isOnnxNotWeights(fixture("misc.onnx")));
   }
 
   @Test
