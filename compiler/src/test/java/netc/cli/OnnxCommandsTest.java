@@ -310,6 +310,23 @@ class OnnxCommandsTest {
   }
 
   /**
+   * The message stays whole for a model deep in folders (a path of 600 characters): the node, and the list of
+   * what netc imports to its end, within a message's 2,000 characters.
+   */
+  @Test
+  void anUnsupportedOperatorsMessageKeepsItsListWholeForALongPath() throws IOException {
+    Path deep = dir.resolve("a".repeat(200)).resolve("b".repeat(200)).resolve("c".repeat(150));
+    Files.createDirectories(deep);
+    Path model = Files.copy(fixture("unsupported.onnx"), deep.resolve("model.onnx"));
+    Object[] r = netc("compile", model.toString(), "-o", dir.resolve("u.jar").toString());
+    assertEquals(1, r[0]);
+    String err = (String) r[2];
+    assertTrue(err.startsWith("netc compile: " + model + ": node '/Elu' (Elu) with alpha=1.0: netc does not support this operator; it imports "), err);
+    assertTrue(err.endsWith(String.join(", ", netc.onnx.OnnxImporter.SUPPORTED) + " (README.md, \"Commands\": in which patterns)\n"), err);
+    assertFalse(err.contains("characters left out"), err);
+  }
+
+  /**
    * The weights' default place (beside the spec) holding a file an import did not write, as torchvision's export of
    * the same base name: refused, that file kept; an import's own file there is replaced (imported again), and any
    * file named with --weights-out is.
