@@ -128,8 +128,13 @@ public final class OnnxReader {
 
   /** Reads {@code path}, with external data from files in its folder. */
   public static OnnxModel read(Path path) {
+    return read(path, Runtime.getRuntime().maxMemory());
+  }
+
+  /** {@link #read(Path)} in a JVM of {@code heap} bytes (a test's seam: a small heap without a large file). */
+  static OnnxModel read(Path path, long heap) {
     OnnxReader reader = new OnnxReader(path);
-    return reader.readModel(reader.bytes());
+    return reader.readModel(reader.bytes(heap));
   }
 
   /** Reads a model held in memory; external data would be looked for beside {@code path}. */
@@ -137,12 +142,18 @@ public final class OnnxReader {
     return new OnnxReader(path).readModel(bytes);
   }
 
-  private byte[] bytes() {
+  private byte[] bytes(long heap) {
     try {
       if (!Files.isRegularFile(path)) throw fail("cannot read the model: " + (Files.exists(path) ? "not a regular file" : "no such file"));
       long size = Files.size(path);
       if (size > MAX_MODEL_BYTES) {
         throw fail(String.format(java.util.Locale.ROOT, "the model is %,d bytes; an ONNX file holds at most 2 GiB (larger models keep weights as external data)", size));
+      }
+      // the file's bytes and the float arrays its weights become, against the heap: read regardless, a model near
+      // the heap's size ran out of memory with a message that named no file
+      if (2 * size > heap) {
+        throw fail(String.format(java.util.Locale.ROOT, "the model is %,d bytes; read and decoded, it takes about %,d bytes of heap, more than"
+            + " this JVM's %,d: %s", size, 2 * size, heap, netc.runtime.VmOptions.largerHeap()));
       }
       byte[] bytes = Files.readAllBytes(path);
       files.add(path);

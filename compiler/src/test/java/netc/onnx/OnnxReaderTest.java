@@ -2,6 +2,7 @@ package netc.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -391,6 +392,22 @@ class OnnxReaderTest {
     NetcException e = assertThrows(NetcException.class, () -> OnnxReader.read(big));
     assertEquals(big + ": the model is 2,147,483,649 bytes; an ONNX file holds at most 2 GiB (larger models keep weights as external data)",
         e.getMessage());
+  }
+
+  /** A model that, read and decoded, would not fit the heap is refused by name before it is read (it ran out of memory, naming no file). */
+  @Test
+  void aModelLargerThanTheHeapAllowsIsRefusedBeforeReading() throws IOException {
+    Path big = dir.resolve("big.onnx");
+    try (SeekableByteChannel ch = Files.newByteChannel(big, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.SPARSE)) {
+      ch.position(100_000_000 - 1);
+      ch.write(ByteBuffer.wrap(new byte[] {0}));
+    }
+    NetcException e = assertThrows(NetcException.class, () -> OnnxReader.read(big, 150_000_000));
+    assertTrue(e.getMessage().startsWith(big + ": the model is 100,000,000 bytes; read and decoded, it takes about 200,000,000 bytes of heap, more than"
+        + " this JVM's 150,000,000: "), e.getMessage());
+    // within the heap it is read, and refused for what it holds (zeros: no ModelProto with a graph)
+    NetcException read = assertThrows(NetcException.class, () -> OnnxReader.read(big, 250_000_000));
+    assertFalse(read.getMessage().contains("heap"), read.getMessage());
   }
 
   @Test
