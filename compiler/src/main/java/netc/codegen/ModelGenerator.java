@@ -476,13 +476,32 @@ public final class ModelGenerator {
     weightHeavy.add(null);
     multiplyAdds.add(0L);
     parallel.add(itemCount > 1 && work >= PARALLEL_THRESHOLD);
-    StringBuilder doc = new StringBuilder(n.name() + ": " + what + ".\n");
+    StringBuilder doc = new StringBuilder(wrap(n.name() + ": " + what + ".", DOC_WIDTH));
     for (Origin o : n.origins()) doc.append("from ").append(o.layer()).append(" (").append(o.op().spelling()).append(") at ")
         .append(o.span() == null ? "?" : o.span().location()).append('\n');
     return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE)
         .addJavadoc("$L", JavaNames.javadoc(doc.toString())) // escaping last: nothing may change the text after it
         .addParameter(WORKSPACE, "ws").addParameter(TypeName.INT, "from").addParameter(TypeName.INT, "to")
         .addStatement("float[] a = ws.arena");
+  }
+
+  /** Characters of a step's description a line of its Javadoc: with the class's indentation, well within the source's 140. */
+  static final int DOC_WIDTH = 110;
+
+  /** {@code text} in lines of at most {@code width} characters, broken at spaces (a longer word stays whole), each ending in a newline. */
+  static String wrap(String text, int width) {
+    StringBuilder out = new StringBuilder();
+    int lineStart = 0;
+    for (String word : text.split(" ", -1)) {
+      if (out.length() > lineStart && out.length() - lineStart + 1 + word.length() > width) {
+        out.append('\n');
+        lineStart = out.length();
+      } else if (out.length() > lineStart) {
+        out.append(' ');
+      }
+      out.append(word);
+    }
+    return out.append('\n').toString();
   }
 
   /**
@@ -568,10 +587,14 @@ public final class ModelGenerator {
     int perRow = (out.w() + tile - 1) / tile;
     int pixels = out.h() * out.w(), tiles = step > 0 ? out.h() * perRow : (pixels + tile - 1) / tile;
     int k = inBlocks * kh * kw * lanes, allK = allBlocks * kh * kw * lanes;
-    String what = String.format(java.util.Locale.ROOT, "conv %dx%d stride %dx%d padding %dx%d%s%s, %d -> %d channels, %dx%d -> %dx%d; epilogue: bias%s%s",
-        kh, kw, sh, sw, ph, pw, at.has("padding_end") ? " (bottom, right " + at.paddingEnd().get(0) + "x" + at.paddingEnd().get(1) + ")" : "",
-        dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(),
-        in.h(), in.w(), out.h(), out.w(), res == null ? "" : ", residual", at.has("act") ? ", " + at.activation().spelling() : "");
+    int convGroups = at.getInt("groups");
+    String shape = String.format(java.util.Locale.ROOT, "%sconv %dx%d stride %dx%d padding %dx%d%s%s, %d -> %d channels%s, %dx%d -> %dx%d",
+        convGroups > 1 ? "grouped " : "", kh, kw, sh, sw, ph, pw,
+        at.has("padding_end") ? " (bottom, right " + at.paddingEnd().get(0) + "x" + at.paddingEnd().get(1) + ")" : "",
+        dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(), groupsText(convGroups, in.channels(), out.channels()),
+        in.h(), in.w(), out.h(), out.w());
+    String residual = residualText(n), activation = at.has("act") ? ", " + at.activation().spelling() : "";
+    String what = shape + "; epilogue: bias" + residual + activation;
     if (lastSingle) what += "; tiles of 2 output blocks, the last block alone";
     String outPix = table(n.name(), "out", INTS, step > 0 ? rowPixelsOf(out, tile) : pixelsOf(out, tile));
     // the input pixel under each output pixel's window, top-left, from the haloed storage (unless read in place)
@@ -644,12 +667,15 @@ public final class ModelGenerator {
       // each later part adds its share to that partial output (the residual of its epilogue), and
       // the last applies the activation
       boolean first = c == 0, last = c == parts - 1;
-      MethodSpec.Builder m = last
-          ? stepMethod(n, groups * tiles, (long) pixels * out.channels() * partK,
-              what + (tileMajor ? "; tile by tile" : "; weight group by group") + (parts > 1 ? "; the last of " + parts + " parts of k" : ""))
-          : stepMethod(n, "k" + c, groups * tiles, (long) pixels * out.channels() * partK,
-              String.format(java.util.Locale.ROOT, "part %d of %d of k (%d of %d k steps) of %s; %s", c + 1, parts, partK, k, what,
-                  tileMajor ? "tile by tile" : "weight group by group"));
+      // a weight group: the output channels one kernel call computes (not the conv's groups)
+      String order = (tileMajor ? "tile by tile" : "weight group by group") + ", " + 16 * nb + " output channels a weight group";
+      // the first part adds the bias (and residual) to its share of the sums, each later part its share to the output so far
+      String partEpilogue = (first ? "bias" + residual : "the sums of the parts before") + (last ? activation : "");
+      MethodSpec.Builder m = parts == 1
+          ? stepMethod(n, groups * tiles, (long) pixels * out.channels() * partK, what + "; " + order)
+          : stepMethod(n, last ? null : "k" + c, groups * tiles, (long) pixels * out.channels() * partK,
+              String.format(java.util.Locale.ROOT, "part %d of %d of k (%d of %d k steps) of %s; epilogue: %s; %s", c + 1, parts, partK, k, shape,
+                  partEpilogue, order));
       countMultiplyAdds(Cost.macs(n, graph) / parts); // parts split k in equal shares
       grains.set(grains.size() - 1, tileMajor ? groups : tiles);
       markWeights(n);
@@ -674,6 +700,18 @@ public final class ModelGenerator {
           .endControlFlow();
       methods.add(m.build());
     }
+  }
+
+  /** " in 32 groups of 8" (or "of 64 -> 8" where a group's outputs differ): a grouped conv's groups in its description; "" for none. */
+  private static String groupsText(int groups, int inChannels, int outChannels) {
+    if (groups <= 1) return "";
+    int in = inChannels / groups, out = outChannels / groups;
+    return " in " + groups + " groups of " + (in == out ? String.valueOf(in) : in + " -> " + out);
+  }
+
+  /** ", residual layer1_0_downsample_0": the value a conv's epilogue adds, by the layer that computes it; "" for none. */
+  private String residualText(Node n) {
+    return n.inputs().size() > 1 ? ", residual " + graph.node(n.input(1)).name() : "";
   }
 
   /** " + FIRST[group] * stride": where a weight group's first input block lies, blocks {@code stride} floats apart; "" when all read from block 0. */
@@ -724,8 +762,8 @@ public final class ModelGenerator {
     int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1), dh = at.getInts("dilation").get(0), dw = at.getInts("dilation").get(1);
     String what = String.format(java.util.Locale.ROOT, "%s conv %dx%d stride %dx%d padding %dx%d%s, %d channels%s, %dx%d -> %dx%d; epilogue: bias%s%s",
         g == 1 ? "depthwise" : "grouped", kh, kw, sh, sw, ph, pw, dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", out.channels(),
-        g == 1 ? "" : " in groups of " + g, in.h(), in.w(), out.h(), out.w(),
-        res == null ? "" : ", residual", at.has("act") ? ", " + at.activation().spelling() : "");
+        g == 1 ? "" : groupsText(out.channels() / g, out.channels(), out.channels()), in.h(), in.w(), out.h(), out.w(),
+        residualText(n), at.has("act") ? ", " + at.activation().spelling() : "");
     MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), (long) out.paddedChannels() * out.h() * out.w() * kh * kw * g, what);
     countMultiplyAdds(Cost.macs(n, graph));
     markWeights(n);
@@ -957,7 +995,7 @@ public final class ModelGenerator {
 
     MethodSpec.Builder t3 = stepMethod(n, "output_transform", outBlocks * th, moved(mMoved),
         "Winograd " + f + " output transform (A^T m A) of conv " + base + (lanes ? ", from rows of 16 tiles" : "") + "; epilogue: bias"
-            + (res == null ? "" : ", residual") + (at.has("act") ? ", " + at.activation().spelling() : ""));
+            + residualText(n) + (at.has("act") ? ", " + at.activation().spelling() : ""));
     zeroBorder(t3, out);
     t3.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int block = item / $L, row = item - block * $L", th, th)

@@ -58,6 +58,44 @@ class GeneratedModelTest {
   }
 
   /**
+   * A step's Javadoc says what it computes: a grouped conv its groups (a group of 8 channels, run by the
+   * linear kernel, once read as a dense conv), a residual the layer it comes from, a conv split into parts
+   * of k each part's own epilogue (the first adds the bias, later ones the sums before them, the last the
+   * activation; each part once claimed the whole conv's), and every line of it stays within the source's 140.
+   */
+  @Test
+  void stepDescriptionsNameGroupsResidualsAndPartsOfK() {
+    Graph g = Specs.fromText("""
+        input(256, 14, 14)
+        pre: conv(512, 1)
+        relu()
+        wide: conv(512, 3, stride = 2, padding = 1)
+        relu()
+        grouped: conv(64, 3, padding = 1, groups = 8)
+        relu()
+        residual {
+          inner: conv(64, 3, padding = 1)
+          relu()
+          last: conv(64, 3, padding = 1)
+        }
+        """);
+    Graph optimized = netc.passes.PassManager.run(g, netc.passes.PassContext.defaults());
+    String source = ModelGenerator.generate(optimized, netc.passes.MemoryPlanner.plan(optimized, 16),
+        PackedWeights.pack(optimized, SyntheticWeights.source(g, 2)), "// test", ModelGenerator.PACKAGE_PREFIX + "described").file().toString();
+    String text = source.replaceAll("\\n\\s*\\* ", " "); // the Javadoc's lines joined again
+    assertTrue(text.contains("wide: part 1 of 2 of k (2304 of 4608 k steps) of conv 3x3 stride 2x2 padding 1x1, 512 -> 512 channels, 14x14 -> 7x7;"
+        + " epilogue: bias; weight group by group, 32 output channels a weight group."), text);
+    assertTrue(text.contains("wide: part 2 of 2 of k (2304 of 4608 k steps) of conv 3x3 stride 2x2 padding 1x1, 512 -> 512 channels, 14x14 -> 7x7;"
+        + " epilogue: the sums of the parts before, relu;"), text);
+    assertTrue(text.contains("grouped: grouped conv 3x3 stride 1x1 padding 1x1, 512 -> 64 channels in 8 groups of 64 -> 8, 7x7 -> 7x7;"), text);
+    assertTrue(text.contains("last: Winograd F(2x2,3x3) output transform (A^T m A) of conv 3x3, 64 -> 64 channels, 7x7, 16 tiles of 2x2, from rows"
+        + " of 16 tiles; epilogue: bias, residual grouped."), text);
+    for (String line : source.lines().toList()) {
+      if (line.trim().startsWith("*")) assertTrue(line.length() <= 140, "Javadoc within 140 characters: " + line);
+    }
+  }
+
+  /**
    * 1x1 convs over inputs whose last block is partly padding (40 channels: 8 of 48 lanes; 8: 8 of 16): their
    * k steps stop at the last channel (the padding lanes only multiplied zero weights), and the outputs are
    * the interpreter's at batch 1 and 3, with a residual over the partial block too.

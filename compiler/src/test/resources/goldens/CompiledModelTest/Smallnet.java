@@ -122,7 +122,8 @@ public final class Smallnet extends CompiledModel {
     }
 
     /**
-     * stem: conv 3x3 stride 1x1 padding 1x1, 3 -> 16 channels, 32x32 -> 32x32; epilogue: bias, leaky_relu; weight group by group.
+     * stem: conv 3x3 stride 1x1 padding 1x1, 3 -> 16 channels, 32x32 -> 32x32; epilogue: bias, leaky_relu; weight
+     * group by group, 16 output channels a weight group.
      * from stem (conv) at ../examples/smallnet.net:8:1
      * from act1 (leaky_relu) at ../examples/smallnet.net:9:1
      */
@@ -151,7 +152,8 @@ public final class Smallnet extends CompiledModel {
     }
 
     /**
-     * dw: grouped conv 3x3 stride 1x1 padding 2x2 dilation 2x2, 16 channels in groups of 4, 16x16 -> 16x16; epilogue: bias, tanh.
+     * dw: grouped conv 3x3 stride 1x1 padding 2x2 dilation 2x2, 16 channels in 4 groups of 4, 16x16 -> 16x16;
+     * epilogue: bias, tanh.
      * from dw (conv) at ../examples/smallnet.net:12:5
      * from bn (batchnorm) at ../examples/smallnet.net:13:5
      * from tanh (tanh) at ../examples/smallnet.net:14:5
@@ -182,7 +184,8 @@ public final class Smallnet extends CompiledModel {
     }
 
     /**
-     * mix: conv 1x3 stride 2x1 padding 0x1, 16 -> 32 channels, 16x16 -> 8x16; epilogue: bias, sigmoid; weight group by group.
+     * mix: conv 1x3 stride 2x1 padding 0x1, 16 -> 32 channels, 16x16 -> 8x16; epilogue: bias, sigmoid; weight group
+     * by group, 32 output channels a weight group.
      * from mix (conv) at ../examples/smallnet.net:16:1
      * from bn2 (batchnorm) at ../examples/smallnet.net:17:1
      * from sigmoid (sigmoid) at ../examples/smallnet.net:18:1
