@@ -258,6 +258,11 @@ class OnnxCommandsTest {
     assertTrue(((String) r[1]).contains("matmul"), (String) r[1]);
     r = netc("inspect", fixture("resnet_bottle.onnx").toString());
     assertEquals(0, r[0], (String) r[2]);
+    String inspected = (String) r[1];
+    // the passes ran on the imported graph, and its layers trace back to the model's imported spec text
+    assertTrue(inspected.contains("\n  fold-batchnorm ") && inspected.contains("\nresnet_bottle: ")
+        && inspected.contains(" nodes before the passes, "), inspected);
+    assertTrue(inspected.contains("layer1_0_conv1 (conv) at " + fixture("resnet_bottle.onnx") + " (imported):"), inspected);
   }
 
   /** summary and inspect import as compile does: with --imagenet the input line carries the normalization, and a pass folds it. */

@@ -601,6 +601,26 @@ class OnnxImporterTest {
     assertEquals("input_", LayerNames.sanitize("input"));
   }
 
+  /**
+   * A node with a generic name (Conv_12, as older exports and tf2onnx write) is named after its weight
+   * ({@code features.3.weight} gives {@code features_3}), an exporter's onnx:: weight name is not used,
+   * and with neither the op names it; each name once, the second with a suffix.
+   */
+  @Test
+  void genericNodesAreNamedAfterTheirWeights() {
+    LayerNames names = new LayerNames();
+    OnnxNode conv = new OnnxNode("Conv_12", "Conv", "", List.of("x", "features.3.weight"), List.of("y"), java.util.Map.of());
+    assertEquals("features_3", names.forNode(conv, "features.3.weight"));
+    assertEquals("features_3_2", names.forNode(conv, "features.3.weight"));
+    assertEquals("classifier_kernel", names.forNode(new OnnxNode("", "MatMul", "", List.of("v", "w"), List.of("z"), java.util.Map.of()),
+        "classifier/kernel"));
+    assertEquals("conv", names.forNode(new OnnxNode("Conv_13", "Conv", "", List.of("x", "onnx::Conv_99"), List.of("y"), java.util.Map.of()),
+        "onnx::Conv_99"));
+    assertEquals("relu", names.forNode(new OnnxNode("", "Relu", "", List.of("y"), List.of("z"), java.util.Map.of()), null));
+    assertEquals("layer1_0_conv1", names.forNode(new OnnxNode("/layer1/layer1.0/conv1/Conv", "Conv", "", List.of("x", "w"), List.of("y"),
+        java.util.Map.of()), "layer1.0.conv1.weight"), "a scoped node name before its weight's");
+  }
+
   /** The fuzz seed with a batch norm, a conv shortcut, Gemm and Softmax: all imported, in order. */
   @Test
   void theFuzzSeedImports() throws java.io.IOException {
