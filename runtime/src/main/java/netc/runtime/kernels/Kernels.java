@@ -140,10 +140,20 @@ public abstract class Kernels {
     int bits = vectorBits();
     if (bits == 0) return "scalar (no vectors)"; // before VectorWidth, which needs the vector module
     int registers = VectorWidth.REGISTERS; // chosen with the width, once (bits is VectorWidth.BITS here)
-    String machines = bits == 512 ? "AVX-512" : bits == 256 ? "AVX2" : registers == 16 ? "SSE" : "NEON";
+    String machines = machineClass(bits, registers, System.getProperty("os.arch", ""));
     boolean tight = registers == 16 && VectorWidth.TIGHT; // the 16-register files' tighter cuts (Tiles256t, Tiles128r16t)
     return "vector-" + bits + " (" + machines + " class: " + bits / 32 + " floats a vector, tiles for " + registers + " registers"
         + (tight ? ", 15 to a sub-tile" : "") + ")";
+  }
+
+  /**
+   * The machines a width's tiles are for, by name: on x86 AVX-512, AVX2, and at 128 bits SSE (16 registers)
+   * or, with AVX-512's 32, the class of NEON; on ARM NEON at 128 bits and SVE wider (Graviton3's 256-bit SVE
+   * was called "AVX2 class" though no AVX2 is there).
+   */
+  static String machineClass(int bits, int registers, String arch) {
+    if (arch.equals("aarch64") || arch.equals("arm64")) return bits == 128 ? "NEON" : "SVE";
+    return bits == 512 ? "AVX-512" : bits == 256 ? "AVX2" : registers == 16 ? "SSE" : "NEON";
   }
 
   /** The CPU's model name as the OS reports it (Linux's /proc/cpuinfo), else the architecture. */

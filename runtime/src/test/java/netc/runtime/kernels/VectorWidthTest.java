@@ -159,4 +159,16 @@ class VectorWidthTest {
     assertEquals("netc: warning: -Dnetc.tightTiles=yes is not true or false; using what this JVM's compiler allows\n", captured.toString());
     assertEquals(chosen, VectorWidth.TIGHT, "chosen once, when the runtime loads");
   }
+
+  /** The variant's machine class names the instruction set the width means on this architecture: SVE on ARM wider than NEON, not AVX2. */
+  @Test
+  void theMachineClassFollowsTheArchitecture() {
+    assertEquals("AVX-512", Kernels.machineClass(512, 32, "amd64"));
+    assertEquals("AVX2", Kernels.machineClass(256, 16, "amd64"));
+    assertEquals("SSE", Kernels.machineClass(128, 16, "x86_64"));
+    assertEquals("NEON", Kernels.machineClass(128, 32, "amd64"));
+    assertEquals("NEON", Kernels.machineClass(128, 32, "aarch64"));
+    assertEquals("SVE", Kernels.machineClass(256, 16, "aarch64"));
+    assertEquals("SVE", Kernels.machineClass(512, 32, "aarch64"));
+  }
 }
