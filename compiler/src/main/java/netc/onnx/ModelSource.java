@@ -35,12 +35,13 @@ public record ModelSource(Graph graph, TensorSource weights, OnnxImporter.Result
   }
 
   /**
-   * An ONNX model where a safetensors file of weights is expected ({@code --weights model.onnx}): named
-   * .onnx, or starting with the tag of ir_version where a safetensors file's first eight bytes, its
-   * header's length, could not fit the file (a safetensors file whose header length ends in the byte 8
-   * is not taken for a model).
+   * An ONNX model where a safetensors file of weights is expected ({@code --weights model.onnx}): a regular
+   * file named .onnx, or starting with the tag of ir_version where a safetensors file's first eight bytes,
+   * its header's length, could not fit the file (a safetensors file whose header length starts with the
+   * byte 8 and fits the file is weights). A missing file is not one: reading it says it is missing.
    */
   public static boolean isOnnxNotWeights(Path weights) {
+    if (!java.nio.file.Files.isRegularFile(weights)) return false;
     if (weights.toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) return true;
     byte[] head = head(weights.toString(), 8);
     if (head.length < 8 || head[0] != IR_VERSION_TAG) return false;

@@ -2300,7 +2300,7 @@ public final class OnnxImporter {
   private NetcException unsupported(OnnxNode n) {
     // escaped here, as the message will be (escaping is idempotent), so the lengths below are the printed ones
     String what = BadInputException.oneLine(node(n) + (n.domain().isEmpty() ? "" : " of domain " + OnnxReader.quote(n.domain())) + attributes(n));
-    String tail = ": netc does not support this operator; it imports " + String.join(", ", SUPPORTED) + " (README.md, \"Commands\": in which patterns)";
+    String tail = ": netc does not support this operator; it imports " + String.join(", ", SUPPORTED) + " (README.md's \"Commands\" gives each pattern)";
     // the message is cut past 2,000 characters: a long name or many attributes shorten, so the list stays whole
     int room = Math.max(100, 1990 - BadInputException.oneLine(model.fileName()).length() - 2 - tail.length());
     if (what.length() > room) {

@@ -134,7 +134,8 @@ public final class OnnxReader {
   /** {@link #read(Path)} in a JVM of {@code heap} bytes (a test's seam: a small heap without a large file). */
   static OnnxModel read(Path path, long heap) {
     OnnxReader reader = new OnnxReader(path);
-    return reader.readModel(reader.bytes(heap));
+    reader.heap = heap;
+    return reader.readModel(reader.bytes());
   }
 
   /** Reads a model held in memory; external data would be looked for beside {@code path}. */
@@ -142,7 +143,7 @@ public final class OnnxReader {
     return new OnnxReader(path).readModel(bytes);
   }
 
-  private byte[] bytes(long heap) {
+  private byte[] bytes() {
     try {
       if (!Files.isRegularFile(path)) throw fail("cannot read the model: " + (Files.exists(path) ? "not a regular file" : "no such file"));
       long size = Files.size(path);
@@ -153,8 +154,9 @@ public final class OnnxReader {
       // the heap's size ran out of memory with a message that named no file
       if (2 * size > heap) {
         throw fail(String.format(java.util.Locale.ROOT, "the model is %,d bytes; read and decoded, it takes about %,d bytes of heap, more than"
-            + " this JVM's %,d: %s", size, 2 * size, heap, netc.runtime.VmOptions.largerHeap()));
+            + " this JVM's heap of %,d: %s", size, 2 * size, heap, netc.runtime.VmOptions.largerHeap(2 * size)));
       }
+      externalBytesRead = 2 * size; // external data count on from what the file itself takes
       byte[] bytes = Files.readAllBytes(path);
       files.add(path);
       return bytes;
@@ -853,10 +855,9 @@ public final class OnnxReader {
       boolean floating = r.dataType == FLOAT || r.dataType == FLOAT16 || r.dataType == BFLOAT16 || r.dataType == DOUBLE;
       long decoded = length / size * (floating ? 4 : 8);
       externalBytesRead += decoded;
-      long heap = Runtime.getRuntime().maxMemory();
       if (externalBytesRead + length > heap) {
-        throw fail(what + ": the model's external data take " + (externalBytesRead + length) + " bytes of heap up to this tensor, more than"
-            + " this JVM's " + heap + ": " + netc.runtime.VmOptions.largerHeap());
+        throw fail(what + ": the model and its external data take " + (externalBytesRead + length) + " bytes of heap up to this tensor, more"
+            + " than this JVM's heap of " + heap + ": " + netc.runtime.VmOptions.largerHeap(externalBytesRead + length));
       }
       files.add(file);
       ByteBuffer b = ByteBuffer.allocate((int) length); // == needed, checked below 2 GiB and inside the file
@@ -979,7 +980,13 @@ public final class OnnxReader {
    * Refused past {@code max} values (see {@link #MAX_RANK}), before the list grows.
    */
   /** The node inputs and outputs, integer values and external data bytes read so far, against the whole model's bounds. */
+  /**
+   * Bytes of heap the model takes so far: the file's own bytes and their decoded weights (twice its size),
+   * then each external tensor's array; checked against {@link #heap}, this JVM's (or a test's) maximum.
+   */
   private long valueNamesRead, integersRead, externalBytesRead;
+
+  private long heap = Runtime.getRuntime().maxMemory();
 
   /** Counts one more node input or output against {@link #maxModelValueNames}. */
   private void countValueName() {

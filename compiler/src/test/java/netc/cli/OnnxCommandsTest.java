@@ -327,7 +327,7 @@ class OnnxCommandsTest {
     assertEquals(1, r[0]);
     String err = (String) r[2];
     assertTrue(err.startsWith("netc compile: " + model + ": node '/Elu' (Elu) with alpha=1.0: netc does not support this operator; it imports "), err);
-    assertTrue(err.endsWith(String.join(", ", netc.onnx.OnnxImporter.SUPPORTED) + " (README.md, \"Commands\": in which patterns)\n"), err);
+    assertTrue(err.endsWith(String.join(", ", netc.onnx.OnnxImporter.SUPPORTED) + " (README.md's \"Commands\" gives each pattern)\n"), err);
     assertFalse(err.contains("characters left out"), err);
   }
 
@@ -440,6 +440,7 @@ class OnnxCommandsTest {
     assertEquals(2, r[0], (String) r[2]);
     assertTrue(((String) r[2]).contains("give --reference to evaluate a model with the reference interpreter (or give a compiled .jar)"), (String) r[2]);
     r = netc("run", "../examples/smallnet.net", "--input", "x.npy", "--output", dir.resolve("y.npy").toString());
+    assertEquals(2, r[0], (String) r[2]);
     assertTrue(((String) r[2]).contains("give --reference to evaluate a spec with the reference interpreter"), (String) r[2]);
   }
 
@@ -455,6 +456,10 @@ class OnnxCommandsTest {
     assertFalse(netc.onnx.ModelSource.isOnnxNotWeights(weights));
     assertEquals(1f, Safetensors.read(weights).floats("t")[0]);
     assertTrue(netc.onnx.ModelSource.isOnnxNotWeights(fixture("misc.onnx")));
+    // a mistyped name is missing, not a model
+    Object[] r = netc("compile", "../examples/smallnet.net", "--weights", dir.resolve("typo.onnx").toString(), "-o", dir.resolve("t.jar").toString());
+    assertEquals(1, r[0], (String) r[2]);
+    assertTrue(((String) r[2]).contains("typo.onnx") && !((String) r[2]).contains("is an ONNX model"), (String) r[2]);
   }
 
   @Test

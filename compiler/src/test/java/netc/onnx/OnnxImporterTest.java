@@ -1283,12 +1283,12 @@ class OnnxImporterTest {
   void aLongNodeNameLeavesTheSupportedListWhole() {
     String name = "n".repeat(3000);
     String e = error(List.of(OnnxBytes.node(name, "Elu", List.of("x"), List.of("y"))), List.of());
-    assertTrue(e.endsWith(": netc does not support this operator; it imports " + String.join(", ", OnnxImporter.SUPPORTED) + " (README.md, \"Commands\": in which patterns)"), e);
+    assertTrue(e.endsWith(": netc does not support this operator; it imports " + String.join(", ", OnnxImporter.SUPPORTED) + " (README.md's \"Commands\" gives each pattern)"), e);
     assertTrue(e.startsWith("m.onnx: node 'nnnn") && e.contains("... ("), e);
     assertTrue(e.length() <= 2000, "one line of at most 2,000 characters: " + e.length());
     // a name of characters that print escaped (six characters each): measured as printed, and not cut inside an escape
     e = error(List.of(OnnxBytes.node("\u202e".repeat(300), "Elu", List.of("x"), List.of("y"))), List.of());
-    assertTrue(e.endsWith(": netc does not support this operator; it imports " + String.join(", ", OnnxImporter.SUPPORTED) + " (README.md, \"Commands\": in which patterns)"), e);
+    assertTrue(e.endsWith(": netc does not support this operator; it imports " + String.join(", ", OnnxImporter.SUPPORTED) + " (README.md's \"Commands\" gives each pattern)"), e);
     assertTrue(e.matches("m\\.onnx: node '(\\\\u202e)+\\.\\.\\. \\(\\d+ more characters\\).*"), e);
   }
 

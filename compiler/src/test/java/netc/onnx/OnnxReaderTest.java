@@ -144,6 +144,27 @@ class OnnxReaderTest {
     assertArrayEquals(new float[] {1, 2, 3}, OnnxReader.read(write("m.onnx", model)).initializers().get("w").floats());
   }
 
+  /**
+   * External data count against the same heap as the file's own bytes, from where they leave off: 10 MB of
+   * floats (an array of 10 MB beside their 10 MB read) fit a heap of 30 MB and not one of 15 MB, whose
+   * message names the tensor and the total.
+   */
+  @Test
+  void externalDataCountOnFromTheModelsOwnBytes() throws IOException {
+    int floats = 2_500_000;
+    try (SeekableByteChannel ch = Files.newByteChannel(dir.resolve("big.bin"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+        StandardOpenOption.SPARSE)) {
+      ch.position(4L * floats - 1);
+      ch.write(ByteBuffer.wrap(new byte[] {0}));
+    }
+    Path model = write("m.onnx", OnnxBytes.withInitializers(OnnxBytes.external("w", new long[] {floats}, "big.bin", null, null)));
+    assertEquals(floats, OnnxReader.read(model, 30_000_000).initializers().get("w").floats().length);
+    NetcException e = assertThrows(NetcException.class, () -> OnnxReader.read(model, 15_000_000));
+    long total = 2 * Files.size(model) + 2 * 4L * floats;
+    assertTrue(e.getMessage().contains("tensor 'w': the model and its external data take " + total + " bytes of heap up to this tensor, more than"
+        + " this JVM's heap of 15000000: "), e.getMessage());
+  }
+
   @Test
   void externalDataMustBePresentInsideTheFolderAndLongEnough() throws IOException {
     write("w.bin", new byte[12]);
@@ -404,7 +425,7 @@ class OnnxReaderTest {
     }
     NetcException e = assertThrows(NetcException.class, () -> OnnxReader.read(big, 150_000_000));
     assertTrue(e.getMessage().startsWith(big + ": the model is 100,000,000 bytes; read and decoded, it takes about 200,000,000 bytes of heap, more than"
-        + " this JVM's 150,000,000: "), e.getMessage());
+        + " this JVM's heap of 150,000,000: "), e.getMessage());
     // within the heap it is read, and refused for what it holds (zeros: no ModelProto with a graph)
     NetcException read = assertThrows(NetcException.class, () -> OnnxReader.read(big, 250_000_000));
     assertFalse(read.getMessage().contains("heap"), read.getMessage());

@@ -31,21 +31,38 @@ public final class VmOptions {
    * for a heap of 256 MB); or, where no larger one fits, that. A fixed -Xmx8g suggested more than a small machine has.
    */
   public static String largerHeap() {
-    return largerHeap(Runtime.getRuntime().maxMemory(), physicalMemory());
+    return largerHeap(0);
+  }
+
+  /**
+   * {@link #largerHeap()} for a task known to need about {@code needed} bytes of heap: a heap of at least
+   * that and a quarter (twice this one's if that is more), so the retry it suggests is not refused again.
+   */
+  public static String largerHeap(long needed) {
+    return largerHeap(Runtime.getRuntime().maxMemory(), physicalMemory(), needed);
   }
 
   /** {@link #largerHeap()} for a JVM of {@code heap} bytes on a machine of {@code memory} (0: unknown). */
   static String largerHeap(long heap, long memory) {
+    return largerHeap(heap, memory, 0);
+  }
+
+  static String largerHeap(long heap, long memory, long needed) {
     String of = memory > 0 ? String.format(java.util.Locale.ROOT, " of %,d MB of memory", memory >> 20) : "";
-    long target = memory > 0 ? Math.min(2 * heap, memory / 4 * 3) : 2 * heap;
+    long want = Math.max(2 * heap, needed + needed / 4);
+    long target = memory > 0 ? Math.min(want, memory / 4 * 3) : want;
+    // a need, not capped by the machine, is rounded up (down, the retry could fall short of it)
+    boolean up = needed > 0 && target == want;
     // whole GiB from 2 GiB up, else MiB in steps of 64 (a 256 MB heap's double is 512m, not 0g)
     String size;
     if (target >= 2L << 30) {
-      size = (target >> 30) + "g";
-      target = target >> 30 << 30;
+      long g = (target >> 30) + (up && (target & ((1L << 30) - 1)) != 0 ? 1 : 0);
+      size = g + "g";
+      target = g << 30;
     } else {
-      size = (target >> 20) / 64 * 64 + "m";
-      target = (target >> 20) / 64 * 64 << 20;
+      long m = (target >> 20) / 64 * 64 + (up && target % (64L << 20) != 0 ? 64 : 0);
+      size = m + "m";
+      target = m << 20;
     }
     if (target <= heap) {
       return String.format(java.util.Locale.ROOT, "this JVM's heap of %,d MB%s leaves no larger one to ask for: free memory, or use a"

@@ -38,5 +38,8 @@ class VmOptionsTest {
     assertEquals("this JVM's heap of 6,144 MB of 8,192 MB of memory leaves no larger one to ask for: free memory, or use a larger machine",
         VmOptions.largerHeap(6 * gb, 8 * gb));
     assertEquals("NETC_JAVA_OPTS=-Xmx1984m (this JVM's heap: 1,000 MB)", VmOptions.largerHeap(1000 * mb, 0));
+    // a task known to need 3 GiB in a 1 GiB heap: enough for it and a quarter (3.75 GiB, rounded up), not merely twice the heap
+    assertEquals("NETC_JAVA_OPTS=-Xmx4g (this JVM's heap: 1,024 MB of 24,576 MB of memory)", VmOptions.largerHeap(gb, 24 * gb, 3 * gb));
+    assertEquals("NETC_JAVA_OPTS=-Xmx2g (this JVM's heap: 1,024 MB of 24,576 MB of memory)", VmOptions.largerHeap(gb, 24 * gb, gb));
   }
 }

@@ -149,10 +149,11 @@ public abstract class Kernels {
   /**
    * The machines a width's tiles are for, by name: on x86 AVX-512, AVX2, and at 128 bits SSE (16 registers)
    * or, with AVX-512's 32, the class of NEON; on ARM NEON at 128 bits and SVE wider (Graviton3's 256-bit SVE
-   * was called "AVX2 class" though no AVX2 is there).
+   * was called "AVX2 class" though no AVX2 is there); elsewhere (riscv64, ppc64le, s390x) the architecture.
    */
   static String machineClass(int bits, int registers, String arch) {
     if (arch.equals("aarch64") || arch.equals("arm64")) return bits == 128 ? "NEON" : "SVE";
+    if (!VectorWidth.x86(arch)) return arch.isEmpty() ? "unknown" : arch;
     return bits == 512 ? "AVX-512" : bits == 256 ? "AVX2" : registers == 16 ? "SSE" : "NEON";
   }
 

@@ -58,14 +58,17 @@ final class VectorWidth {
     if (asked != null && !asked.isBlank()) {
       System.err.println("netc: warning: -Dnetc.vectorRegisters=" + asked + " is not 16 or 32; using the machine's register file");
     }
-    String arch = System.getProperty("os.arch", "");
-    boolean x86 = arch.equals("amd64") || arch.equals("x86_64") || arch.equals("x86") || arch.startsWith("i386") || arch.startsWith("i686");
-    if (!x86) return 32;
+    if (!x86(System.getProperty("os.arch", ""))) return 32;
     try {
       return Integer.parseInt(String.valueOf(VmOptions.get("UseAVX"))) >= 3 ? 32 : 16;
     } catch (NumberFormatException e) {
       return 16; // a JVM that does not say: the register file every x86 has
     }
+  }
+
+  /** Whether {@code arch} (os.arch) names an x86 processor, 64-bit or 32-bit. */
+  static boolean x86(String arch) {
+    return arch.equals("amd64") || arch.equals("x86_64") || arch.equals("x86") || arch.startsWith("i386") || arch.startsWith("i686");
   }
 
   /** The widest vector C2 compiles natively here, with its fused multiply-add; 0 when C2 does not run or there is no FMA. */

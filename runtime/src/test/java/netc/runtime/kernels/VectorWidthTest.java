@@ -170,5 +170,8 @@ class VectorWidthTest {
     assertEquals("NEON", Kernels.machineClass(128, 32, "aarch64"));
     assertEquals("SVE", Kernels.machineClass(256, 16, "aarch64"));
     assertEquals("SVE", Kernels.machineClass(512, 32, "aarch64"));
+    assertEquals("riscv64", Kernels.machineClass(256, 32, "riscv64"));
+    assertEquals("ppc64le", Kernels.machineClass(128, 32, "ppc64le"));
+    assertEquals("AVX2", Kernels.machineClass(256, 16, "x86_64"));
   }
 }
