@@ -477,7 +477,10 @@ public final class ModelGenerator {
     multiplyAdds.add(0L);
     parallel.add(itemCount > 1 && work >= PARALLEL_THRESHOLD);
     StringBuilder doc = new StringBuilder(wrap(n.name() + ": " + what + ".", DOC_WIDTH));
-    for (Origin o : n.origins()) doc.append("from ").append(o.layer()).append(" (").append(o.op().spelling()).append(") at ")
+    // a step that prepares or multiplies for the conv applies none of what was fused into it: the conv's own origin only
+    boolean helper = part != null && (part.equals("pack") || part.equals("input_transform") || part.equals("multiply"));
+    List<Origin> origins = helper ? n.origins().subList(0, Math.min(1, n.origins().size())) : n.origins();
+    for (Origin o : origins) doc.append("from ").append(o.layer()).append(" (").append(o.op().spelling()).append(") at ")
         .append(o.span() == null ? "?" : o.span().location()).append('\n');
     return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE)
         .addJavadoc("$L", JavaNames.javadoc(doc.toString())) // escaping last: nothing may change the text after it
@@ -644,7 +647,8 @@ public final class ModelGenerator {
       String kbOff = table(n.name(), "kb", INTS, String.format(java.util.Locale.ROOT, "Tables.kOffsets(%d, 1, %d, %d, %d, 1, %d, %d)",
           allBlocks, kh, kw, in.plane(), dh * in.rowStride(), dw * in.pixStride()));
       MethodSpec.Builder pack = stepMethod(n, "pack", tiles, moved((long) tiles * tile * allK),
-          String.format(java.util.Locale.ROOT, "copy the windows of %s, %d tiles of %d pixels x %d, into panels for the linear micro-kernel", n.name(), tiles, tile, allK));
+          String.format(java.util.Locale.ROOT, "copy the %dx%d windows over %d input channels in blocks of 16 (%d values a pixel), %d tiles of %d pixels,"
+              + " into panels for the linear micro-kernel", kh, kw, allBlocks * 16, allK, tiles, tile));
       pack.beginControlFlow("for (int tile = from; tile < to; tile++)")
           .addStatement("K.packBlocks($L, $L, $L, tile * $L, $L, a, $L + tile * $L)", in.array(), in.at(0), table(n.name(), "in", INTS, inPixCall),
               tile, kbOff, panels, (long) tile * allK)
