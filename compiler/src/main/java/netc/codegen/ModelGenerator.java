@@ -478,8 +478,7 @@ public final class ModelGenerator {
     parallel.add(itemCount > 1 && work >= PARALLEL_THRESHOLD);
     StringBuilder doc = new StringBuilder(wrap(n.name() + ": " + what + ".", DOC_WIDTH));
     // a step that prepares or multiplies for the conv applies none of what was fused into it: the conv's own origin only
-    boolean helper = part != null && (part.equals("pack") || part.equals("input_transform") || part.equals("multiply"));
-    List<Origin> origins = helper ? n.origins().subList(0, Math.min(1, n.origins().size())) : n.origins();
+    List<Origin> origins = part != null && HELPER_PARTS.contains(part) ? n.origins().subList(0, Math.min(1, n.origins().size())) : n.origins();
     for (Origin o : origins) doc.append("from ").append(o.layer()).append(" (").append(o.op().spelling()).append(") at ")
         .append(o.span() == null ? "?" : o.span().location()).append('\n');
     return MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE)
@@ -487,6 +486,9 @@ public final class ModelGenerator {
         .addParameter(WORKSPACE, "ws").addParameter(TypeName.INT, "from").addParameter(TypeName.INT, "to")
         .addStatement("float[] a = ws.arena");
   }
+
+  /** The steps that prepare or multiply for a conv's last step (stepMethod's part names), which applies what was fused into it. */
+  private static final Set<String> HELPER_PARTS = Set.of("pack", "input_transform", "multiply");
 
   /** Characters of a step's description a line of its Javadoc: with the class's indentation, well within the source's 140. */
   static final int DOC_WIDTH = 110;
@@ -766,7 +768,7 @@ public final class ModelGenerator {
     int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1), dh = at.getInts("dilation").get(0), dw = at.getInts("dilation").get(1);
     String what = String.format(java.util.Locale.ROOT, "%s conv %dx%d stride %dx%d padding %dx%d%s, %d channels%s, %dx%d -> %dx%d; epilogue: bias%s%s",
         g == 1 ? "depthwise" : "grouped", kh, kw, sh, sw, ph, pw, dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", out.channels(),
-        g == 1 ? "" : groupsText(out.channels() / g, out.channels(), out.channels()), in.h(), in.w(), out.h(), out.w(),
+        g == 1 ? "" : groupsText(at.getInt("groups"), in.channels(), out.channels()), in.h(), in.w(), out.h(), out.w(),
         residualText(n), at.has("act") ? ", " + at.activation().spelling() : "");
     MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), (long) out.paddedChannels() * out.h() * out.w() * kh * kw * g, what);
     countMultiplyAdds(Cost.macs(n, graph));

@@ -976,16 +976,13 @@ public final class OnnxReader {
   }
 
   /**
-   * A repeated varint field, packed or not; int32 values are sign-extended as protobuf writes them.
-   * Refused past {@code max} values (see {@link #MAX_RANK}), before the list grows.
-   */
-  /** The node inputs and outputs, integer values and external data bytes read so far, against the whole model's bounds. */
-  /**
-   * Bytes of heap the model takes so far: the file's own bytes and their decoded weights (twice its size),
-   * then each external tensor's array; checked against {@link #heap}, this JVM's (or a test's) maximum.
+   * The node inputs and outputs and integer values read so far, against the whole model's bounds; and the
+   * bytes of heap the model takes so far (the file's own bytes and their decoded weights, twice its size,
+   * then each external tensor's array), against {@link #heap}.
    */
   private long valueNamesRead, integersRead, externalBytesRead;
 
+  /** This JVM's maximum heap, or a test's ({@link #read(Path, long)}). */
   private long heap = Runtime.getRuntime().maxMemory();
 
   /** Counts one more node input or output against {@link #maxModelValueNames}. */
@@ -1004,6 +1001,10 @@ public final class OnnxReader {
     }
   }
 
+  /**
+   * A repeated varint field, packed or not; int32 values are sign-extended as protobuf writes them.
+   * Refused past {@code max} values (see {@link #MAX_RANK}), before the list grows.
+   */
   private LongList varints(CodedInputStream in, int tag, LongList into, boolean int32, long max, String what) throws IOException {
     eachVarint(in, tag, int32, v -> addCapped(into, v, max, what));
     return into;
