@@ -52,8 +52,14 @@ final class JavaSourceCompiler {
       boolean ok = javac.getTask(null, files, diagnostics, options, null, List.of(unit)).call();
       if (!ok) {
         StringBuilder b = new StringBuilder("generated code for " + className + " did not compile (a netc bug):");
+        List<String> lines = source.lines().toList();
         for (Diagnostic<? extends JavaFileObject> d : diagnostics.getDiagnostics()) {
           b.append("\n  line ").append(d.getLineNumber()).append(": ").append(d.getMessage(Locale.ROOT));
+          long at = d.getLineNumber();
+          if (at >= 1 && at <= lines.size()) { // the line itself, for the bug report
+            String line = lines.get((int) at - 1).strip();
+            b.append("\n    ").append(line.length() > 160 ? line.substring(0, 160) + "..." : line);
+          }
         }
         throw new IllegalStateException(b.toString());
       }

@@ -167,9 +167,9 @@ public final class ModelGenerator {
     TypeSpec.Builder type = TypeSpec.classBuilder(className)
         .addModifiers(Modifier.PUBLIC, Modifier.FINAL)
         .superclass(COMPILED_MODEL)
-        .addJavadoc("$L", JavaNames.javadoc(graph.name() + ", compiled by netc: " + stepMethods.size() + " steps, "
+        .addJavadoc("$L", wrap(JavaNames.javadoc(graph.name() + ", compiled by netc: " + stepMethods.size() + " steps, "
             + String.format(java.util.Locale.ROOT, "%.3f", graph.macs() / 1e9) + " G multiply-accumulates per image, " + plan.arenaFloats() * 4 / 1024
-            + " KiB of activations per image.") + "\n");
+            + " KiB of activations per image."), DOC_WIDTH));
     type.addField(FieldSpec.builder(INTS, "ITEMS", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
         .initializer(perStep(items)).build());
     type.addField(FieldSpec.builder(ArrayTypeName.of(TypeName.BOOLEAN), "PARALLEL", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
@@ -181,8 +181,8 @@ public final class ModelGenerator {
     long workspaceFloats = plan.arenaFloats() + scratch + SLACK_FLOATS;
     type.addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PUBLIC)
         .addParameter(PROPERTIES, "properties").addParameter(TypeName.INT, "threads")
-        .addComment("what the offsets below were generated for (input channels, height, width; outputs; workspace and weight floats):")
-        .addComment("load refuses a model.properties that gives other sizes")
+        .addComment("what the offsets below were generated for (input channels, height, width; outputs;")
+        .addComment("workspace and weight floats): load refuses a model.properties that gives other sizes")
         .addStatement("super(properties, threads, new $T($L, $L, $L, $L, $L, $L))", SIZES, in[0], in[1], in[2], outSize, workspaceFloats,
             weights.floats())
         .build());
@@ -443,6 +443,31 @@ public final class ModelGenerator {
   }
 
   /** a, b, c with JavaPoet's wrapping spaces, so long lists wrap at the column limit. */
+  /**
+   * A call's format whose argument separators are JavaPoet's wrapping spaces ($W): the call breaks before an
+   * argument where its line would pass 100 columns, its continuation lines all indented alike (a line break
+   * written in the format would indent the wraps after it further). The breaks are at the depth of the first
+   * comma, so a list of arguments (a conv's input, passed into its call) breaks too, and the commas inside a
+   * nested call, such as {@code Math.min(4, 56 - 4 * row)}, do not. A format holding a comment or a literal
+   * string or character is returned as it is.
+   */
+  static String wrapArgs(String format) {
+    // a comment (a table's, ending at its line's end) or a string literal is left whole, with its lines
+    if (format.contains("//") || format.contains("/*") || format.contains("\"") || format.contains("'")) return format;
+    String flat = format.replace(",\n", ", ");
+    StringBuilder b = new StringBuilder(flat.length() + 16);
+    int depth = 0, outer = -1; // the depth of the first comma: a call's arguments, or a list of them (an input's)
+    for (int i = 0; i < flat.length(); i++) {
+      char c = flat.charAt(i);
+      if (c == '(') depth++;
+      if (c == ')') depth--;
+      if (c == ',' && outer < 0) outer = depth;
+      if (c == ' ' && depth == outer && flat.charAt(i - 1) == ',') b.append("$W");
+      else b.append(c);
+    }
+    return b.toString();
+  }
+
   private static CodeBlock wrapped(List<?> values) {
     CodeBlock.Builder b = CodeBlock.builder();
     for (int i = 0; i < values.size(); i++) b.add(i == 0 ? "$L" : ",$W$L", values.get(i));
@@ -457,7 +482,8 @@ public final class ModelGenerator {
   private String table(String owner, String suffix, TypeName type, String call) {
     return tables.computeIfAbsent(call, c -> {
       String name = names.constant(owner + "_" + suffix);
-      CodeBlock init = c.startsWith("Tables.") ? CodeBlock.of("$T$L", TABLES, c.substring("Tables".length())) : CodeBlock.of("$L", c);
+      String text = c.replace("$", "$$"); // a format from here on (numbers and names: no $ is expected)
+      CodeBlock init = c.startsWith("Tables.") ? CodeBlock.of("$T" + wrapArgs(text.substring("Tables".length())), TABLES) : CodeBlock.of(wrapArgs(text));
       fields.add(FieldSpec.builder(type, name, Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL).initializer(init).build());
       return name;
     });
@@ -554,7 +580,7 @@ public final class ModelGenerator {
     if (out.hh() == 0 && out.hw() == 0) return;
     // the border lies outside every work item, so whichever thread runs item 0 clears it
     m.beginControlFlow("if (from == 0)")
-        .addStatement("$T.zeroBorder(a, $L, $L, $L, $L, $L, $L)", TABLES, out.storage(0), out.blocks(), out.h(), out.w(), out.hh(), out.hw())
+        .addStatement(wrapArgs("$T.zeroBorder(a, $L, $L, $L, $L, $L, $L)"), TABLES, out.storage(0), out.blocks(), out.h(), out.w(), out.hh(), out.hw())
         .endControlFlow();
   }
 
@@ -624,14 +650,14 @@ public final class ModelGenerator {
       long rowJump = out.h() == 1 ? 0 : (long) sh * in.rowStride();
       first += blockShift(firstBlock, in.plane());
       inputs.add(perRow == 1
-          ? CodeBlock.of("$L, $L + tile * $L, $L, tile * $L", in.array(), first, rowJump, kOff, tile)
-          : CodeBlock.of("$L, $L + tile / $L * $L + tile % $L * $L, $L, tile * $L", in.array(), first, perRow, rowJump, perRow,
+          ? CodeBlock.of(wrapArgs("$L, $L + tile * $L, $L, tile * $L"), in.array(), first, rowJump, kOff, tile)
+          : CodeBlock.of(wrapArgs("$L, $L + tile / $L * $L + tile % $L * $L, $L, tile * $L"), in.array(), first, perRow, rowJump, perRow,
               (long) tile * step, kOff, tile));
     } else if (!in.blocked()) {
       // a plain input (the stem's image): the gathering kernel, every k step through the offset table
       kernel = "convTile";
       String kOff = table(n.name(), "k", INTS, windowSteps);
-      inputs.add(CodeBlock.of("$L, $L, $L, tile * $L, $L", in.array(), in.at(0), table(n.name(), "in", INTS, inPixCall), tile, kOff));
+      inputs.add(CodeBlock.of(wrapArgs("$L, $L, $L, tile * $L, $L"), in.array(), in.at(0), table(n.name(), "in", INTS, inPixCall), tile, kOff));
     } else if (readsInPlace(n, in)) {
       // a 1x1 conv over a halo-free input: consecutive output pixels read consecutive input pixels. Where
       // the last input block is partly padding (24 channels: 8 of 32 lanes), its k steps stop at the last
@@ -640,7 +666,7 @@ public final class ModelGenerator {
       if (firstBlock == null && in.channels() < k) realK = in.channels();
       String kOff = table(n.name(), "k", INTS, realK == k ? linearSteps(inBlocks, in.plane())
           : intArray(java.util.Arrays.copyOf(netc.runtime.kernels.Tables.kOffsets(inBlocks, 16, 1, 1, Math.toIntExact(in.plane()), 1, 0, 0), realK)));
-      inputs.add(CodeBlock.of("$L, $L$L + tile * $L, $L, tile * $L", in.array(), in.at(0), blockShift(firstBlock, in.plane()), tile * 16, kOff, tile));
+      inputs.add(CodeBlock.of(wrapArgs("$L, $L$L + tile * $L, $L, tile * $L"), in.array(), in.at(0), blockShift(firstBlock, in.plane()), tile * 16, kOff, tile));
     } else {
       // anything else first copies each tile's windows, whole channel blocks at a time, into a panel
       kernel = "convLinear";
@@ -652,7 +678,7 @@ public final class ModelGenerator {
           String.format(java.util.Locale.ROOT, "copy the %dx%d windows over %d input channels in blocks of 16 (%d values a pixel), %d tiles of %d pixels,"
               + " into panels for the linear micro-kernel", kh, kw, allBlocks * 16, allK, tiles, tile));
       pack.beginControlFlow("for (int tile = from; tile < to; tile++)")
-          .addStatement("K.packBlocks($L, $L, $L, tile * $L, $L, a, $L + tile * $L)", in.array(), in.at(0), table(n.name(), "in", INTS, inPixCall),
+          .addStatement(wrapArgs("K.packBlocks($L, $L, $L, tile * $L, $L, a, $L + tile * $L)"), in.array(), in.at(0), table(n.name(), "in", INTS, inPixCall),
               tile, kbOff, panels, (long) tile * allK)
           .endControlFlow();
       methods.add(pack.build());
@@ -660,7 +686,7 @@ public final class ModelGenerator {
       parts = firstBlock == null && !lastSingle ? kParts(nb, k, tiles, tile) : 1; // a part's weights are a share of each 2-block group's
       String kOff = table(n.name(), "k", INTS, linearSteps(k / 16 / parts, tile * 16));
       for (int c = 0; c < parts; c++) {
-        inputs.add(CodeBlock.of("a, $L$L + tile * $L, $L, tile * $L", panels + (long) c * (k / parts) * tile,
+        inputs.add(CodeBlock.of(wrapArgs("a, $L$L + tile * $L, $L, tile * $L"), panels + (long) c * (k / parts) * tile,
             blockShift(firstBlock, (long) kh * kw * tile * 16), (long) tile * allK, kOff, tile));
       }
     }
@@ -695,8 +721,8 @@ public final class ModelGenerator {
           : ", " + touchAhead(m, "group", lastSingle ? groups - 1 : groups, "tile", tiles, nb, partK, (long) k * 16 * nb, partW);
       Geometry partRes = first ? res : out;
       String partResPix = first ? resPix : outPix;
-      m.addStatement("K.$L($L$L, $L, w, $L + group * $L, $L,\n"
-                  + "a, $L + group * $L, $L, $L, $L, $L, $L, $L, $L, $L$L)",
+      m.addStatement(wrapArgs("K.$L($L$L, $L, w, $L + group * $L, $L,\n"
+                  + "a, $L + group * $L, $L, $L, $L, $L, $L, $L, $L, $L$L)"),
               kernel, kernel.equals("convLinearStrided") ? step + ", " : "", blocksArg, inputs.get(c), partW, k * 16 * nb,
               first ? bOff + " + group * " + 16 * nb : String.valueOf(weights.zeros()),
               out.storage(0), (long) nb * out.plane(), outPix, out.plane(),
@@ -777,8 +803,8 @@ public final class ModelGenerator {
     String kOff = table(n.name(), "k", INTS, String.format(java.util.Locale.ROOT, "Tables.kOffsets(1, 1, %d, %d, 0, 1, %d, %d)", kh, kw, dh * in.rowStride(), dw * 16));
     m.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int block = item / $L, row = item - block * $L", out.h(), out.h())
-        .addStatement("K.$L($L$L, $L + block * $L + row * $L, $L, $L, w, $L + block * $L, $L + block * 16,\n"
-                + "a, $L + block * $L + row * $L, $L, $L, $L, $L, $L)",
+        .addStatement(wrapArgs("K.$L($L$L, $L + block * $L + row * $L, $L, $L, w, $L + block * $L, $L + block * 16,\n"
+                + "a, $L + block * $L + row * $L, $L, $L, $L, $L, $L)"),
             g == 1 ? "depthwiseRow" : "groupedRow", g == 1 ? "" : g + ", ",
             in.array(), in.at(-(long) ph * in.rowStride() - pw * 16L), in.plane(), out.h() == 1 ? 0 : (long) sh * in.rowStride(), sw * 16, kOff,
             weights.offset(n, "weight"), kh * kw * 16 * g, weights.offset(n, "bias"),
@@ -985,11 +1011,11 @@ public final class ModelGenerator {
         + (lanes ? ", into rows of 16 tiles" : ""));
     if (lanes && tiles < Kernels.LANE_TILES) {
       // the lanes past the last tile, which no item writes: zeros, so no stale value enters the products
-      t1.beginControlFlow("if (from == 0)").addStatement("$T.zeroLanes(a, $L, $L, $L)", TABLES, vOff, positions * k, tiles).endControlFlow();
+      t1.beginControlFlow("if (from == 0)").addStatement(wrapArgs("$T.zeroLanes(a, $L, $L, $L)"), TABLES, vOff, positions * k, tiles).endControlFlow();
     }
     t1.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int block = item / $L, row = item - block * $L", th, th)
-        .addStatement("K.$L($L, $L + block * $L + row * $L, $L, $L, a, $L + block * $L + row * $L, $L)", (m == 4 ? "winograd4Input" : "winogradInput") + suffix,
+        .addStatement(wrapArgs("K.$L($L, $L + block * $L + row * $L, $L, $L, a, $L + block * $L + row * $L, $L)"), (m == 4 ? "winograd4Input" : "winogradInput") + suffix,
             in.array(), in.at(-(long) ph * in.rowStride() - pw * 16L), in.plane(), (long) m * in.rowStride(), in.rowStride(), tw,
             vOff, block, row, vPos)
         .endControlFlow();
@@ -1005,8 +1031,8 @@ public final class ModelGenerator {
     zeroBorder(t3, out);
     t3.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int block = item / $L, row = item - block * $L", th, th)
-        .addStatement("K.$L(a, $L + block * $L + row * $L, $L, $L, w, $L + block * 16,\n"
-                + "a, $L + block * $L + row * $L, $L, Math.min($L, $L - $L * row), $L, $L, $L, $L, $L, $L)", (m == 4 ? "winograd4Output" : "winogradOutput") + suffix,
+        .addStatement(wrapArgs("K.$L(a, $L + block * $L + row * $L, $L, $L, w, $L + block * 16,\n"
+                + "a, $L + block * $L + row * $L, $L, Math.min($L, $L - $L * row), $L, $L, $L, $L, $L, $L)"), (m == 4 ? "winograd4Output" : "winogradOutput") + suffix,
             mOff, block, row, mPos, tw, weights.offset(n, "bias"),
             out.at(0), out.plane(), (long) m * out.rowStride(), out.rowStride(), m, out.h(), m, out.w(),
             res == null ? "null" : res.array(), res == null ? "0" : res.at(0) + " + block * " + res.plane() + " + row * " + (long) m * res.rowStride(),
@@ -1037,8 +1063,8 @@ public final class ModelGenerator {
     // the weights are [q][group][k][16 nb]: each (q, group) is a group of the items' order
     String touchProducts = touchAhead(t2, "(q * " + groups + " + group)", positions * groups, "chunk", chunks, nb, k, (long) k * 16 * nb,
         weights.offset(n, "weight"));
-    t2.addStatement("K.convLinear($L, a, $L + q * $L + chunk * $L, $L, chunk * $L, w, $L + (q * $L + group) * $L, $L,\n"
-                + "a, $L + q * $L + group * $L, $L, $L, null, 0, null, 0, $T.NONE, 0f, $L)",
+    t2.addStatement(wrapArgs("K.convLinear($L, a, $L + q * $L + chunk * $L, $L, chunk * $L, w, $L + (q * $L + group) * $L, $L,\n"
+                + "a, $L + q * $L + group * $L, $L, $L, null, 0, null, 0, $T.NONE, 0f, $L)"),
             nb, vOff, vPos, tile * 16, kOff, tile, weights.offset(n, "weight"), groups, k * 16 * nb, weights.zeros(),
             mOff, mPos, (long) nb * tiles * 16, pix, tiles * 16, KERNELS, touchProducts)
         .endControlFlow();
@@ -1060,11 +1086,11 @@ public final class ModelGenerator {
     interleaveImages(chunks, vPos);
     t2.beginControlFlow("for (int item = from; item < to; item++)");
     if (chunks == 1) {
-      t2.addStatement("K.winogradProductLanes(a, $L + item * $L, $L, w, $L + item * $L, 0, $L, a, $L + item * $L)", vOff, vPos, k,
+      t2.addStatement(wrapArgs("K.winogradProductLanes(a, $L + item * $L, $L, w, $L + item * $L, 0, $L, a, $L + item * $L)"), vOff, vPos, k,
           weights.offset(n, "weight"), columns * k, columns, mOff, mPos);
     } else {
       t2.addStatement("int q = item / $L, n0 = (item - q * $L) * $L", chunks, chunks, LANE_CHUNK)
-          .addStatement("K.winogradProductLanes(a, $L + q * $L, $L, w, $L + q * $L, n0, Math.min(n0 + $L, $L), a, $L + q * $L)", vOff, vPos, k,
+          .addStatement(wrapArgs("K.winogradProductLanes(a, $L + q * $L, $L, w, $L + q * $L, n0, Math.min(n0 + $L, $L), a, $L + q * $L)"), vOff, vPos, k,
               weights.offset(n, "weight"), columns * k, LANE_CHUNK, columns, mOff, mPos);
     }
     t2.endControlFlow();
@@ -1130,11 +1156,11 @@ public final class ModelGenerator {
     int limH = in.h() + at.paddingEnd().get(0), limW = in.w() + at.paddingEnd().get(1);
     // max ignores padding; an average divides each window by torch's divisor (Kernels.avgPoolRow)
     if (max) {
-      m.addStatement("K.maxPoolRow($L, $L + block * $L, $L, $L, $L, a, $L + block * $L + oy * $L, $L, oy, $L, $L, $L, $L, $L, $L)",
+      m.addStatement(wrapArgs("K.maxPoolRow($L, $L + block * $L, $L, $L, $L, a, $L + block * $L + oy * $L, $L, oy, $L, $L, $L, $L, $L, $L)"),
           in.array(), in.at(0), in.plane(), in.rowStride(), in.h(), in.w(), out.at(0), out.plane(), out.rowStride(), out.w(),
           kh, kw, sh, sw, ph, pw);
     } else {
-      m.addStatement("K.avgPoolRow($L, $L + block * $L, $L, $L, $L, a, $L + block * $L + oy * $L, $L, oy, $L, $L, $L, $L, $L, $L, $L, $L, $L)",
+      m.addStatement(wrapArgs("K.avgPoolRow($L, $L + block * $L, $L, $L, $L, a, $L + block * $L + oy * $L, $L, oy, $L, $L, $L, $L, $L, $L, $L, $L, $L)"),
           in.array(), in.at(0), in.plane(), in.rowStride(), in.h(), in.w(), out.at(0), out.plane(), out.rowStride(), out.w(),
           kh, kw, sh, sw, ph, pw, limH, limW, countPad);
     }
@@ -1155,12 +1181,12 @@ public final class ModelGenerator {
         .addStatement("int block = item / $L, oy = item - block * $L, iy = oy - $L", out.h(), out.h(), top)
         .addStatement("int o = $L + block * $L + oy * $L", out.at(0), out.plane(), out.rowStride())
         .beginControlFlow("if (iy < 0 || iy >= $L)", in.h())
-        .addStatement("$T.fill(a, o, o + $L, 0f)", ARRAYS, out.w() * 16)
+        .addStatement(wrapArgs("$T.fill(a, o, o + $L, 0f)"), ARRAYS, out.w() * 16)
         .nextControlFlow("else")
-        .addStatement("$T.fill(a, o, o + $L, 0f)", ARRAYS, left * 16)
-        .addStatement("System.arraycopy($L, $L + block * $L + iy * $L, a, o + $L, $L)", in.array(), in.at(0), in.plane(), in.rowStride(),
+        .addStatement(wrapArgs("$T.fill(a, o, o + $L, 0f)"), ARRAYS, left * 16)
+        .addStatement(wrapArgs("System.arraycopy($L, $L + block * $L + iy * $L, a, o + $L, $L)"), in.array(), in.at(0), in.plane(), in.rowStride(),
             left * 16, in.w() * 16)
-        .addStatement("$T.fill(a, o + $L, o + $L, 0f)", ARRAYS, (left + in.w()) * 16, (left + in.w() + right) * 16)
+        .addStatement(wrapArgs("$T.fill(a, o + $L, o + $L, 0f)"), ARRAYS, (left + in.w()) * 16, (left + in.w() + right) * 16)
         .endControlFlow()
         .endControlFlow();
     methods.add(m.build());
@@ -1174,7 +1200,7 @@ public final class ModelGenerator {
         String.format(java.util.Locale.ROOT, "layer norm of each pixel over its %d channels, eps %s, %s", out.channels(), n.attrs().getDouble("eps"), n.shape()));
     zeroBorder(m, out);
     m.beginControlFlow("for (int row = from; row < to; row++)")
-        .addStatement("K.layerNormRow($L, $L + row * $L, $L, $L, $L, w, $L, $L, $L,\na, $L + row * $L, $L)", in.array(), in.at(0), in.rowStride(),
+        .addStatement(wrapArgs("K.layerNormRow($L, $L + row * $L, $L, $L, $L, w, $L, $L, $L,\na, $L + row * $L, $L)"), in.array(), in.at(0), in.rowStride(),
             in.plane(), out.channels(), out.w(), weights.offset(n, "weight"), weights.offset(n, "bias"), floatLiteral(n.attrs().getDouble("eps")),
             out.at(0), out.rowStride(), out.plane())
         .endControlFlow();
@@ -1231,7 +1257,7 @@ public final class ModelGenerator {
         out.channels(), rowsArray(runs, ChannelRuns.FIELDS), rowsArray(places, 3)));
     MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), moved((long) out.channels() * out.h() * out.w()), what);
     zeroBorder(m, out);
-    m.addStatement("$T.gather($L, $L, $L, $L, a, a, $L, $L, $L, $L, from, to)", REORDER, out.channels(), out.h(), out.w(), lanes,
+    m.addStatement(wrapArgs("$T.gather($L, $L, $L, $L, a, a, $L, $L, $L, $L, from, to)"), REORDER, out.channels(), out.h(), out.w(), lanes,
         out.at(0), out.plane(), out.rowStride(), out.paddedChannels());
     methods.add(m.build());
   }
@@ -1247,7 +1273,7 @@ public final class ModelGenerator {
         String.format(java.util.Locale.ROOT, "global average pool, %dx%d -> 1x1", in.h(), in.w()));
     zeroBorder(m, out);
     m.beginControlFlow("for (int block = from; block < to; block++)")
-        .addStatement("K.meanBlock($L, $L + block * $L, $L, $L, $L, a, $L + block * $L)",
+        .addStatement(wrapArgs("K.meanBlock($L, $L + block * $L, $L, $L, $L, a, $L + block * $L)"),
             in.array(), in.at(0), in.plane(), in.rowStride(), in.h(), in.w(), out.at(0), out.plane())
         .endControlFlow();
     methods.add(m.build());
@@ -1262,7 +1288,7 @@ public final class ModelGenerator {
             n.attrs().has("act") ? ", then " + n.attrs().activation().spelling() : ""));
     countMultiplyAdds(Cost.macs(n, graph));
     markWeights(n);
-    m.addStatement("K.fc($L, $L, $L, w, $L, $L, a, $L, $L, $L, from, to)",
+    m.addStatement(wrapArgs("K.fc($L, $L, $L, w, $L, $L, a, $L, $L, $L, from, to)"),
         in.array(), in.at(0), inP, weights.offset(n, "weight"), bias, out.at(0), act(n.attrs()), slope(n.attrs()));
     methods.add(m.build());
   }
@@ -1281,17 +1307,17 @@ public final class ModelGenerator {
     String xRow = String.format(java.util.Locale.ROOT, "%s + block * %d + row * %d", x.at(0), x.plane(), x.rowStride());
     String oRow = String.format(java.util.Locale.ROOT, "%s + block * %d + row * %d", out.at(0), out.plane(), out.rowStride());
     switch (n.op()) {
-      case ADD -> m.addStatement("K.add($L, $L, $L, $L + block * $L + row * $L,\na, $L, $L, $L, $L)",
+      case ADD -> m.addStatement(wrapArgs("K.add($L, $L, $L, $L + block * $L + row * $L,\na, $L, $L, $L, $L)"),
           x.array(), xRow, y.array(), y.at(0), y.plane(), y.rowStride(), oRow, out.w() * 16, act(n.attrs()), slope(n.attrs()));
-      case GATE -> m.addStatement("K.scaleRow($L, $L, $L, $L + block * $L, a, $L, $L)",
+      case GATE -> m.addStatement(wrapArgs("K.scaleRow($L, $L, $L, $L + block * $L, a, $L, $L)"),
           x.array(), xRow, y.array(), y.at(0), y.plane(), oRow, out.w());
-      case BATCHNORM -> m.addStatement("K.affineRow($L, $L, w, $L + block * 16, $L + block * 16,\na, $L, $L, $L, $L)",
+      case BATCHNORM -> m.addStatement(wrapArgs("K.affineRow($L, $L, w, $L + block * 16, $L + block * 16,\na, $L, $L, $L, $L)"),
           x.array(), xRow, weights.offset(n, "scale"), weights.offset(n, "shift"), oRow, out.w(), act(n.attrs()), slope(n.attrs()));
-      case CLIP -> m.addStatement("K.clamp($L, $L, $L, $L, $L, a, $L)", x.array(), xRow, out.w() * 16,
+      case CLIP -> m.addStatement(wrapArgs("K.clamp($L, $L, $L, $L, $L, a, $L)"), x.array(), xRow, out.w() * 16,
           floatLiteral(Activation.clipMin(n.attrs())), floatLiteral(Activation.clipMax(n.attrs())), oRow);
       default -> {
         Attrs at = n.attrs().with("act", Activation.of(n.op()).spelling());
-        m.addStatement("K.activate($L, $L, $L, $L, $L, a, $L)", x.array(), xRow, out.w() * 16, act(at), slope(at), oRow);
+        m.addStatement(wrapArgs("K.activate($L, $L, $L, $L, $L, a, $L)"), x.array(), xRow, out.w() * 16, act(at), slope(at), oRow);
       }
     }
     m.endControlFlow();
@@ -1302,7 +1328,7 @@ public final class ModelGenerator {
     Geometry x = value(n.input(0)), out = value(n.id());
     if (n.shape().rank() == 1) {
       MethodSpec.Builder m = stepMethod(n, 1, n.shape().size(), "softmax over " + n.shape().dim(0) + " values");
-      m.addStatement("$T.run($L, $L, a, $L, $L, 1)", SOFTMAX, x.array(), x.at(0), out.at(0), n.shape().dim(0));
+      m.addStatement(wrapArgs("$T.run($L, $L, a, $L, $L, 1)"), SOFTMAX, x.array(), x.at(0), out.at(0), n.shape().dim(0));
       zeroFlatTail(m, n, out, false);
       methods.add(m.build());
       return;
@@ -1312,7 +1338,7 @@ public final class ModelGenerator {
     // each side at its own plane: the input may carry a border a padded conv reads it with, the output not
     m.beginControlFlow("for (int p = from; p < to; p++)")
         .addStatement("int row = p / $L, col = p - row * $L", x.w(), x.w())
-        .addStatement("$T.run($L, $L + row * $L + col, $L, a, $L + row * $L + col, $L, $L)", SOFTMAX,
+        .addStatement(wrapArgs("$T.run($L, $L + row * $L + col, $L, a, $L + row * $L + col, $L, $L)"), SOFTMAX,
             x.array(), x.at(0), x.rowStride(), x.plane(), out.at(0), out.rowStride(), out.plane(), x.channels())
         .endControlFlow();
     methods.add(m.build());
@@ -1336,7 +1362,7 @@ public final class ModelGenerator {
             "copy of branch %d (%d channels) into channels %d..%d of concat %s: it could not be written in place", i + 1, c, channel,
             channel + c - 1, n.shape()));
         if (first) zeroBorder(m, out);
-        m.addStatement("$T.intoChannels($L, $L, $L, $L, $L, $L, $L,\na, $L, $L, $L, $L, $L, from, to)", REORDER, c, in.h(), in.w(),
+        m.addStatement(wrapArgs("$T.intoChannels($L, $L, $L, $L, $L, $L, $L,\na, $L, $L, $L, $L, $L, from, to)"), REORDER, c, in.h(), in.w(),
             in.array(), in.at(0), in.plane(), in.rowStride(), out.at(0), out.plane(), out.rowStride(), channel, out.paddedChannels());
         methods.add(m.build());
         first = false;
@@ -1359,7 +1385,7 @@ public final class ModelGenerator {
         String.format(java.util.Locale.ROOT, "copy %s from %s to %s%s%s", n.shape(), src.blocked() ? "nchw16c" : "nchw", dst.blocked() ? "nchw16c" : "nchw",
             dst.hh() + dst.hw() > 0 ? " with a " + dst.hh() + "x" + dst.hw() + " border" : "", at.has("normalize") ? ", normalizing" : ""));
     if (!dst.blocked()) zeroFlatTail(m, n, dst, true);
-    m.addStatement("$T.copy($L, $L, $L,\n$L, $L, $L, $L, $L, $L,\na, $L, $L, $L, $L, $L, $L, $L,\n$L, $L, $L, from, to)", REORDER,
+    m.addStatement("$T.copy($L, $L, $L,\n$L, $L, $L, $L, $L, $L,\na, $L, $L, $L, $L, $L, $L, $L,\n$L, $L, $L, from, to)", REORDER, // four short lines, one for each role
         src.channels(), src.h(), src.w(),
         src.array(), src.at(0), src.blocked(), src.plane(), src.rowStride(), src.pixStride(),
         dst.at(0), dst.blocked(), dst.plane(), dst.rowStride(), dst.pixStride(), dst.hh(), dst.hw(), pad, mean, std);
@@ -1378,7 +1404,7 @@ public final class ModelGenerator {
     long written = n.shape().size(), padded = (written + 15) / 16 * 16;
     boolean flat = n.shape().rank() == 1 || flattened.contains(n.id()) && out.hh() == 0 && out.hw() == 0;
     if (!flat || padded == written) return;
-    CodeBlock fill = CodeBlock.of("$T.fill(a, $L, $L, 0f)", ARRAYS, out.at(written), out.at(padded));
+    CodeBlock fill = CodeBlock.of(wrapArgs("$T.fill(a, $L, $L, 0f)"), ARRAYS, out.at(written), out.at(padded));
     if (manyItems) {
       m.beginControlFlow("if (from == 0)").addStatement(fill).endControlFlow(); // no item's rows reach past the last value
     } else {

@@ -48,4 +48,14 @@ class SpecCompilerTest {
         + " process, which a JRE lacks; run it on a JDK 17 or later (JAVA_HOME)", e.getMessage());
     assertTrue(JavaSourceCompiler.require() != null, "this JVM, a JDK, has one");
   }
+
+  /** Generated code that does not compile (a netc bug) is reported with each failing line's text, for the bug report. */
+  @Test
+  void codeThatDoesNotCompileIsShownByLine(@TempDir Path dir) {
+    String source = "package p;\nfinal class Q {\n  int f() {\n    return g(1, // the comment ate the rest\n;\n  }\n}\n";
+    IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> JavaSourceCompiler.compile("p.Q", source, dir, dir));
+    assertTrue(e.getMessage().startsWith("generated code for p.Q did not compile (a netc bug):\n  line 5: "), e.getMessage());
+    assertTrue(e.getMessage().contains("\n    ;\n") || e.getMessage().endsWith("\n    ;"), e.getMessage());
+  }
 }
