@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import netc.ast.NetcException;
 import netc.runtime.BadInputException;
+import netc.runtime.io.FileOutput;
 
 /**
  * Reads an ONNX model (a protobuf {@code ModelProto}) with protobuf-java's {@link CodedInputStream},
@@ -145,7 +146,11 @@ public final class OnnxReader {
 
   private byte[] bytes() {
     try {
-      if (!Files.isRegularFile(path)) throw fail("cannot read the model: " + (Files.exists(path) ? "not a regular file" : "no such file"));
+      if (!Files.isRegularFile(path)) {
+        // neither there nor surely missing: a folder on the way this user may not search ("permission denied")
+        throw fail("cannot read the model: " + (Files.exists(path) ? "not a regular file" : Files.notExists(path) ? "no such file"
+            : FileOutput.unreachable(path)));
+      }
       long size = Files.size(path);
       if (size > MAX_MODEL_BYTES) {
         throw fail(String.format(java.util.Locale.ROOT, "the model is %,d bytes; an ONNX file holds at most 2 GiB (larger models keep weights as external data)", size));
@@ -161,7 +166,7 @@ public final class OnnxReader {
       files.add(path);
       return bytes;
     } catch (IOException e) {
-      throw fail("cannot read the model: " + e.getMessage());
+      throw fail("cannot read the model: " + FileOutput.reason(e)); // an AccessDeniedException's message is the path alone
     }
   }
 
@@ -820,7 +825,10 @@ public final class OnnxReader {
     if (!file.startsWith(folder)) throw fail(what + ": external data location " + quote(location) + " leaves the model's folder");
     long offset = number(r.external, "offset", 0, what);
     try {
-      if (!Files.exists(file)) throw fail(what + ": external data file " + quote(location) + " not found beside the model");
+      if (!Files.exists(file)) {
+        throw fail(what + ": external data file " + quote(location) + (Files.notExists(file) ? " not found beside the model"
+            : ": cannot read it: " + FileOutput.unreachable(file)));
+      }
       // a folder, a device (/dev/zero) or a pipe is there, not missing
       if (!Files.isRegularFile(file)) throw fail(what + ": external data " + quote(location) + " is not a regular file");
       Path real = file.toRealPath();
@@ -869,7 +877,7 @@ public final class OnnxReader {
       }
       return b.flip();
     } catch (IOException e) {
-      throw fail(what + ": cannot read external data " + quote(location) + ": " + e.getMessage());
+      throw fail(what + ": cannot read external data " + quote(location) + ": " + FileOutput.reason(e));
     }
   }
 

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import netc.ast.NetcException;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -163,6 +164,28 @@ class OnnxReaderTest {
     long total = 2 * Files.size(model) + 2 * 4L * floats;
     assertTrue(e.getMessage().contains("tensor 'w': the model and its external data take " + total + " bytes of heap up to this tensor, more than"
         + " this JVM's heap of 15000000: "), e.getMessage());
+  }
+
+  /**
+   * A model that cannot be reached says why: one behind a loop of links was "no such file", one this user may not read
+   * "cannot read the model: /path" (an AccessDeniedException's message is the path alone). Linux's write-only
+   * /proc/sys/vm/drop_caches refuses even root, which the tests may run as; the same holds for external data.
+   */
+  @Test
+  void aModelThatCannotBeReachedSaysWhy() throws IOException {
+    Path a = dir.resolve("loop-a"), b = dir.resolve("loop-b");
+    Files.createSymbolicLink(a, b);
+    Files.createSymbolicLink(b, a);
+    String looped = assertThrows(NetcException.class, () -> OnnxReader.read(a.resolve("m.onnx"))).getMessage();
+    assertTrue(looped.startsWith(a.resolve("m.onnx") + ": cannot read the model: ") && looped.toLowerCase(java.util.Locale.ROOT).contains("symbolic links"),
+        looped);
+    Path writeOnly = Path.of("/proc/sys/vm/drop_caches");
+    Assumptions.assumeTrue(Files.isRegularFile(writeOnly) && !Files.isReadable(writeOnly), "Linux's /proc/sys");
+    Path model = Files.createSymbolicLink(dir.resolve("w.onnx"), writeOnly);
+    assertEquals(model + ": cannot read the model: permission denied", assertThrows(NetcException.class, () -> OnnxReader.read(model)).getMessage());
+    Files.createSymbolicLink(dir.resolve("loop.bin"), dir.resolve("loop.bin"));
+    assertTrue(error(OnnxBytes.withInitializers(OnnxBytes.external("w", new long[] {3}, "loop.bin", null, null)))
+        .toLowerCase(java.util.Locale.ROOT).contains("external data file 'loop.bin': cannot read it: too many levels of symbolic links"));
   }
 
   @Test
