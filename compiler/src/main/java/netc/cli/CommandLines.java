@@ -80,7 +80,23 @@ public final class CommandLines {
       throw new UsageException(e.getMessage(), usage);
     }
     refuseRepeats(cl, usage);
+    String empty = emptyValue(cl);
+    if (empty != null) throw new UsageException(empty, usage);
     return cl;
+  }
+
+  /**
+   * The problem with an empty value ("-o/--output is given an empty value") or an empty argument, or null: an
+   * empty path is the current folder to Java, so `-o ""` said "cannot write : it is a directory". For every
+   * command line of netc's, the benchmarks' too.
+   */
+  public static String emptyValue(CommandLine cl) {
+    for (Option o : cl.getOptions()) {
+      if (o.getValuesList().stream().anyMatch(String::isEmpty)) {
+        return name(o) + " is given an empty value";
+      }
+    }
+    return cl.getArgList().contains("") ? "an argument is empty (\"\")" : null;
   }
 
   /** The options a command line may give more than once: each occurrence adds a value. */
@@ -108,12 +124,16 @@ public final class CommandLines {
         seen.put(o.getKey(), o.getValuesList());
         continue;
       }
-      String name = o.getOpt() != null && o.getLongOpt() != null ? "-" + o.getOpt() + "/--" + o.getLongOpt()
-          : o.getOpt() != null ? "-" + o.getOpt() : "--" + o.getLongOpt();
       String both = values.isEmpty() ? "" : " (" + String.join(" ", values) + ", then " + String.join(" ", o.getValuesList()) + ")";
-      return name + " is given twice" + both + ": give it once";
+      return name(o) + " is given twice" + both + ": give it once";
     }
     return null;
+  }
+
+  /** "-o/--output", "-D" or "--thin": how an option is written. */
+  private static String name(Option o) {
+    return o.getOpt() != null && o.getLongOpt() != null ? "-" + o.getOpt() + "/--" + o.getLongOpt()
+        : o.getOpt() != null ? "-" + o.getOpt() : "--" + o.getLongOpt();
   }
 
   /** -h or --help among the arguments (before a "--" that ends the options). */

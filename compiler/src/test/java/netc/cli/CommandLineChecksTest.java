@@ -44,6 +44,20 @@ class CommandLineChecksTest {
     assertEquals(0, r[0], (String) r[2]);
   }
 
+  /** An empty path is the current folder to Java: -o "" said "cannot write : it is a directory", summary "" "not a regular file". */
+  @Test
+  void anEmptyValueOrArgumentIsRefused() {
+    Object[] r = netc("compile", SMALL, "-o", "");
+    assertEquals(2, r[0], (String) r[2]);
+    assertEquals("netc compile: -o/--output is given an empty value (usage: " + CompileCommand.USAGE + ")\n", r[2]);
+    r = netc("summary", "");
+    assertEquals(2, r[0], (String) r[2]);
+    assertTrue(((String) r[2]).startsWith("netc summary: an argument is empty (\"\") (usage: "), (String) r[2]);
+    r = netc("summary", SMALL, "--import-path", "");
+    assertEquals(2, r[0], (String) r[2]);
+    assertTrue(((String) r[2]).startsWith("netc summary: --import-path is given an empty value (usage: "), (String) r[2]);
+  }
+
   /** -D width=8 -D width=16 kept the last value without a word: the same -D name twice is refused, as any option given twice. */
   @Test
   void theSameDefineTwiceIsRefused() {

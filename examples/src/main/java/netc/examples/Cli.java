@@ -81,6 +81,8 @@ final class Cli {
     }
     String repeated = netc.cli.CommandLines.repeatedOption(cl); // the compiler's commands' rule: none silently dropped
     if (repeated != null) throw new UsageException(repeated + " (usage: " + usage + ")");
+    String empty = netc.cli.CommandLines.emptyValue(cl);
+    if (empty != null) throw new UsageException(empty + " (usage: " + usage + ")");
     return cl;
   }
 

@@ -22,9 +22,10 @@ public final class CommandLineArgs {
     return Math.min(Runtime.getRuntime().availableProcessors(), MAX_THREADS);
   }
 
-  /** {@code args[i]}, the value of {@code option}. */
+  /** {@code args[i]}, the value of {@code option}; an empty one ("") is refused, as a path it would be the current folder. */
   public static String value(String[] args, int i, String option) {
     if (i >= args.length) throw new IllegalArgumentException(option + " needs a value");
+    if (args[i].isEmpty()) throw new IllegalArgumentException(option + " is given an empty value");
     return args[i];
   }
 

@@ -378,6 +378,7 @@ public final class Main {
           }
           default -> {
             if (a.startsWith("--")) throw new IllegalArgumentException("unknown option " + a);
+            if (a.isEmpty()) throw new IllegalArgumentException("an image's name is empty (\"\")"); // "" is the current folder to Java
             // netc run's short forms (-i, -o, -t) are not the jar's: refused as options unless a file has that name
             if (a.startsWith("-") && a.length() > 1 && !java.nio.file.Files.exists(java.nio.file.Path.of(a))) {
               throw new IllegalArgumentException("unknown option " + a + " (the jar's options are long ones: --input, --output, --threads, ...)");

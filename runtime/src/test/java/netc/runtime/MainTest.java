@@ -617,6 +617,17 @@ class MainTest {
     assertEquals(0, bare("--threads", "1", good.toString(), good.toString()).status(), "a file may be given twice");
   }
 
+  /** An empty path is the current folder to Java: --output "" said "cannot write : it is a directory", an image "" "not a regular file". */
+  @Test
+  void anEmptyPathIsRefused() throws IOException {
+    Run r = bare("--input", "a.npy", "--output", "");
+    assertEquals(2, r.status());
+    assertEquals("error: --output is given an empty value", r.err().get(0));
+    r = bare("");
+    assertEquals(2, r.status());
+    assertEquals("error: an image's name is empty (\"\")", r.err().get(0));
+  }
+
   /** An --output ending in a slash names a folder: refused, where Path.of dropped the slash and wrote over a file of that name. */
   @Test
   void anOutputEndingInASlashIsRefused() {
