@@ -95,10 +95,13 @@ public final class SpecLoader {
   private static Root root(Path dir, String what) {
     Path lexical = dir.toAbsolutePath().normalize();
     try {
-      return new Root(lexical, lexical.toRealPath());
+      Path real = lexical.toRealPath();
+      // a file given as --import-path was taken, and the imports then "not found" in it
+      if (what != null && !Files.isDirectory(real)) throw new NetcException(what + ": not a directory");
+      return new Root(lexical, real);
     } catch (IOException e) {
       if (what == null) return new Root(lexical, lexical); // the spec's own folder: reading the spec reports it
-      throw new NetcException(what + ": no such directory");
+      throw new NetcException(what + ": " + (e instanceof java.nio.file.NoSuchFileException ? "no such directory" : FileOutput.reason(e)));
     }
   }
 

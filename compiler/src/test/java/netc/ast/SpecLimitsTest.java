@@ -240,6 +240,10 @@ class SpecLimitsTest {
     String[] missing = netc("summary", spec, "--import-path", tmp.resolve("nowhere").toString());
     assertEquals("1", missing[0]);
     assertEquals("netc summary: --import-path " + tmp.resolve("nowhere") + ": no such directory", missing[2].strip());
+    // a file given as the directory was taken, its imports then "not found" in it
+    String[] file = netc("summary", spec, "--import-path", spec);
+    assertEquals("1", file[0]);
+    assertEquals("netc summary: --import-path " + spec + ": not a directory", file[2].strip());
   }
 
   @Test
