@@ -86,6 +86,12 @@ final class Cli {
     return cl;
   }
 
+  /** {@code e}, its message starting with {@code file} where it does not name it already ("x.jar: x.jar: ..." was said). */
+  static BadInputException naming(java.nio.file.Path file, BadInputException e) {
+    String m = String.valueOf(e.getMessage());
+    return m.contains(file.toString()) ? e : new BadInputException(file + ": " + m, e);
+  }
+
   static int intValue(CommandLine cl, String option, int otherwise) {
     String v = cl.getOptionValue(option);
     if (v == null) return otherwise;

@@ -118,7 +118,7 @@ public final class CompareJars {
       try {
         models.add(own ? OwnRuntime.load(jar, threads) : new SharedRuntime(CompiledModel.load(jar, threads)));
       } catch (BadInputException e) {
-        throw new BadInputException(jar + ": " + e.getMessage());
+        throw Cli.naming(jar, e);
       }
     }
     int[] s = models.get(0).inputShape();
@@ -315,7 +315,8 @@ public final class CompareJars {
           throw new BadInputException("carries no netc runtime (compiled with --thin?): --own-runtime needs self-contained jars");
         }
       } catch (java.io.IOException e) {
-        throw new BadInputException("not a jar: " + e.getMessage());
+        throw new BadInputException(e instanceof java.util.zip.ZipException ? "damaged jar, or not a jar (" + e.getMessage() + ")"
+            : "cannot read it: " + netc.runtime.io.FileOutput.reason(e));
       }
       URLClassLoader loader = null;
       try {

@@ -124,7 +124,7 @@ final class StepProbe {
     try {
       m = CompiledModel.load(jar, Math.max(1, pool));
     } catch (BadInputException e) {
-      throw new BadInputException(jar + ": " + e.getMessage());
+      throw Cli.naming(jar, e);
     }
     List<String> names = m.stepNames();
     List<Integer> steps = new ArrayList<>();

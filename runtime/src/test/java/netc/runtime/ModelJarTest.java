@@ -272,12 +272,13 @@ class ModelJarTest {
     byte[] whole = Files.readAllBytes(jar("whole.jar", properties(2, false), floats(2f, -0.5f), null));
     Path cut = Files.write(dir.resolve("cut.jar"), java.util.Arrays.copyOf(whole, whole.length / 2));
     BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(cut, 1));
-    assertEquals(cut + ": damaged jar, or not a jar (zip END header not found)", e.getMessage());
+    assertEquals(cut + ": damaged jar (zip END header not found)", e.getMessage());
     e = assertThrows(BadInputException.class, () -> CompiledModel.load(cut, "jartest", 1));
-    assertEquals(cut + ": damaged jar, or not a jar (zip END header not found)", e.getMessage());
-    Path text = Files.writeString(dir.resolve("notes.jar"), "not a zip\n");
+    assertEquals(cut + ": damaged jar (zip END header not found)", e.getMessage());
+    // a file that is no zip at all (a spec given where the jar goes) is not called damaged
+    Path text = Files.writeString(dir.resolve("notes.jar"), "input(3, 8, 8)\n");
     e = assertThrows(BadInputException.class, () -> CompiledModel.load(text, 1));
-    assertEquals(text + ": damaged jar, or not a jar (zip END header not found)", e.getMessage());
+    assertEquals(text + ": not a jar (it does not begin as a zip file does): give a model jar that netc compile wrote", e.getMessage());
   }
 
   /**
