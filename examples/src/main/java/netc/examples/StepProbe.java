@@ -24,7 +24,7 @@ import org.apache.commons.cli.Options;
  * it reaches the generated {@code runStep} by reflection.
  * <pre>./netc step-probe MODEL.jar STEP[,STEP...] [--small-mb 6] [--large-mb MB] [--before K]</pre>
  * With {@code --before K}, also the step's time when the K steps before it in the network run
- * before each call: which predecessors make it slow.
+ * before each call: which predecessors make it slow (a step with fewer before it shows how many ran).
  * <pre>./netc step-probe MODEL.jar [STEP,...] --pool T [--runs 40]</pre>
  * With {@code --pool T}, every step in the network's order instead, each run on the caller alone and
  * through the pool of T threads, the two alternated run by run: each step's median and mean, and
@@ -135,6 +135,11 @@ final class StepProbe {
         steps.add(s);
       }
     }
+    // a step has at most all the others before it: "after 999 steps" headed a column of 12 steps' times
+    if (before > names.size() - 1) {
+      throw new Cli.UsageException("--before " + before + ": " + jar + " has " + names.size() + " steps, so at most " + (names.size() - 1)
+          + " run before one");
+    }
     int[] shape = m.inputShape();
     float[] x = Tensor.uniform(1, 1, shape[0], shape[1], shape[2]).data(), y = new float[m.outputSize()];
     for (int i = 0; i < 30; i++) m.predict(x, 1, y); // compiles the kernels and fills the activations
@@ -155,7 +160,9 @@ final class StepProbe {
     for (int s : steps) {
       int n = (Integer) items.invoke(m, s);
       double warm = time(run, m, s, ws, n, null, 200), afterSmall = time(run, m, s, ws, n, small, 40), afterLarge = time(run, m, s, ws, n, large, 40);
-      String after = before > 0 ? String.format(" %16.3f", timeAfterSteps(run, items, m, s, ws, n, before, 40)) : "";
+      // a step near the start has fewer before it: the count that ran is shown with its time
+      String ran = s < before ? " (" + s + ")" : "";
+      String after = before > 0 ? String.format(" %16s", String.format("%.3f", timeAfterSteps(run, items, m, s, ws, n, before, 40)) + ran) : "";
       System.out.printf("%-32s %10.3f %16.3f %16.3f%s%n", names.get(s), warm, afterSmall, afterLarge, after);
     }
     if (sink == 42) System.out.println();

@@ -45,6 +45,20 @@ class StepProbeTest {
     }
   }
 
+  /**
+   * --before past the model's steps ran, under a column headed "after 999 steps" that none was: refused, naming the count.
+   */
+  @Test
+  void moreStepsBeforeThanTheModelHasAreRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path jar = dir.resolve("small.jar");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertEquals(0, netc.cli.Main.run(new String[] {"compile", "../examples/smallnet.net", "-o", jar.toString()},
+        new PrintStream(new ByteArrayOutputStream()), new PrintStream(err)), err.toString());
+    Cli.UsageException e = assertThrows(Cli.UsageException.class,
+        () -> StepProbe.run(new String[] {jar.toString(), "stem", "--before", "999"}, new PrintStream(new ByteArrayOutputStream())));
+    assertEquals("--before 999: " + jar + " has 11 steps, so at most 10 run before one", e.getMessage());
+  }
+
   /** A sweep of 8 GiB overflowed the array length (a NegativeArraySizeException); sizes out of range are refused in one line first. */
   @Test
   void sweepsOutOfRangeAreRefused() {
