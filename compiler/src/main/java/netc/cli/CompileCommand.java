@@ -81,6 +81,7 @@ final class CompileCommand implements Main.Command {
       throw new UsageException("--emit-source " + sourceDir + " is the jar's own path (-o): give the sources a folder of their own");
     }
     List<Path> inputs = new java.util.ArrayList<>(); // every file the compile reads, known once the spec or model is loaded
+    boolean[] takesImages = {true}; // known once the network is planned
     Path work = FileOutput.createTemporaryFolder("netc-compile"); // packed weights of up to GiBs: deleted on Ctrl-C or SIGTERM too
     try {
       ModelCompiler.Output o;
@@ -96,6 +97,9 @@ final class CompileCommand implements Main.Command {
 
           @Override
           public void planned(Graph graph, Graph optimized, boolean syntheticWeights) {
+            int[] in = optimized.input().shape().dims(), y = optimized.output().shape().dims();
+            // what the jar's command line takes: images where 3 x S x S goes in and one score per class comes out
+            takesImages[0] = in.length == 3 && in[0] == 3 && in[1] == in[2] && netc.runtime.ModelInfo.classScores(y);
             if (syntheticWeights && noteSynthetic) out.println(CommandLines.SYNTHETIC_NOTE);
             out.printf("%s: %d layers, %d steps after the passes%n", graph.name(), graph.nodes().size() - 1, optimized.nodes().size() - 1);
           }
@@ -137,7 +141,8 @@ final class CompileCommand implements Main.Command {
       if (labels.file() != null) out.printf("labels: %d from %s%n", o.labels(), labels.file());
       else if (o.labels() > 0) out.println("labels: ImageNet's (the network gives 1000 class scores; --labels FILE or --no-labels for other classes)");
       if (thin) out.println("use it: CompiledModel.load(Path.of(\"" + jar + "\"), threads), or put it beside netc-runtime on your class or module path");
-      else out.println("run it: java -jar " + DemoCommand.shellWord(jar.toString()) + " IMAGE...   (or --input X.npy --output Y.npy; --info)");
+      else if (takesImages[0]) out.println("run it: java -jar " + DemoCommand.shellWord(jar.toString()) + " IMAGE...   (or --input X.npy --output Y.npy; --info)");
+      else out.println("run it: java -jar " + DemoCommand.shellWord(jar.toString()) + " --input X.npy --output Y.npy   (tensors: it takes no images; --info)");
     } finally {
       ModelCompiler.deleteTree(work);
       FileOutput.unregisterTemporary(work); // after: a signal while deleting still finds it registered

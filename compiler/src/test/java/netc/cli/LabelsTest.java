@@ -40,6 +40,22 @@ class LabelsTest {
     assertEquals(names, labels(jar));
   }
 
+  /**
+   * compile's last line says how to run the jar: on images where 3 x S x S goes in and one score per class comes out,
+   * else on tensors (it told a map's model "IMAGE...", which the jar then refused).
+   */
+  @Test
+  void compileSaysWhatTheJarRunsOn() throws Exception {
+    Path jar = dir.resolve("m.jar"), map = Files.writeString(dir.resolve("map.net"), "input(3, 8, 8)\nconv(4, 3, padding = 1)\n");
+    Object[] r = netc("compile", SMALL, "-o", jar.toString());
+    assertEquals(0, r[0], (String) r[2]);
+    assertTrue(((String) r[1]).endsWith("run it: java -jar " + jar + " IMAGE...   (or --input X.npy --output Y.npy; --info)\n"), (String) r[1]);
+    r = netc("compile", map.toString(), "-o", jar.toString());
+    assertEquals(0, r[0], (String) r[2]);
+    assertTrue(((String) r[1]).endsWith("run it: java -jar " + jar + " --input X.npy --output Y.npy   (tensors: it takes no images; --info)\n"),
+        (String) r[1]);
+  }
+
   @Test
   void labelsNotOnePerOutputAreRefusedBeforeAJarIsWritten() throws Exception {
     Path jar = dir.resolve("m.jar");
