@@ -712,6 +712,15 @@ public final class Bench {
       try {
         return env.createSession(model.toString(), options);
       } catch (OrtException e) {
+        // onnxruntime's parse errors name its C++ source ("model.cc:166 onnxruntime::Model::Model(...) ModelProto does not have
+        // a graph"): a file netc's own reader refuses too is said as that reader says it, with the place in the file
+        String netcSays = null;
+        try {
+          netc.onnx.OnnxReader.read(model);
+        } catch (netc.ast.NetcException | BadInputException refused) {
+          netcSays = refused.getMessage();
+        }
+        if (netcSays != null) throw new BadInputException(netcSays + " (onnxruntime cannot load it either)");
         throw failure(model, "cannot load it", e);
       }
     }
