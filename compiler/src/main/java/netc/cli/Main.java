@@ -87,6 +87,9 @@ public final class Main {
     } catch (UsageException e) {
       err.println("netc " + args[0] + ": " + e.getMessage());
       return 2;
+    } catch (netc.ast.OverrideException e) { // a -D the spec cannot take: a wrong call
+      err.println("netc " + args[0] + ": " + e.format());
+      return 2;
     } catch (NetcException e) {
       err.println("netc " + args[0] + ": " + e.format());
       return 1;
@@ -98,7 +101,9 @@ public final class Main {
       err.println("netc " + args[0] + ": " + BadInputException.oneLine(where + netc.runtime.io.FileOutput.reason(e)));
       return 1;
     } catch (OutOfMemoryError e) {
-      err.println("netc " + args[0] + ": out of memory (" + e.getMessage() + "); try a smaller batch or a larger heap, "
+      // a smaller batch only where the command was given one (compile has none)
+      String batch = Arrays.asList(args).contains("--batch") ? "a smaller --batch or " : "";
+      err.println("netc " + args[0] + ": out of memory (" + e.getMessage() + "); try " + batch + "a larger heap, "
           + netc.runtime.VmOptions.largerHeap());
       return 1;
     } catch (Exception e) {

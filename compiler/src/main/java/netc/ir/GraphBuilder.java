@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import netc.ast.Ast.*;
 import netc.ast.NetcException;
+import netc.ast.OverrideException;
 import netc.ast.Span;
 import netc.ast.SpecLimit;
 import netc.ast.SpecLoader.Program;
@@ -196,7 +197,7 @@ public final class GraphBuilder {
     for (ParamDecl p : program.params()) known.add(p.name());
     for (String key : overrides.keySet()) {
       if (!known.contains(key)) {
-        throw new NetcException("unknown parameter '" + key + "' in -D " + key + "=" + overrides.get(key)
+        throw new OverrideException("unknown parameter '" + key + "' in -D " + key + "=" + overrides.get(key)
             + (known.isEmpty() ? "; the spec defines no params" : "; the spec defines: " + String.join(", ", new java.util.TreeSet<>(known))));
       }
     }
@@ -319,7 +320,7 @@ public final class GraphBuilder {
     reads = null;
     for (String key : overrides.keySet()) {
       if (!used.contains(key)) {
-        throw new NetcException("-D " + key + "=" + overrides.get(key) + " changes nothing: no layer reads param '" + key
+        throw new OverrideException("-D " + key + "=" + overrides.get(key) + " changes nothing: no layer reads param '" + key
             + "' (where a block's parameter or a loop's variable has that name, it hides the param: pass it on, as " + key + " = " + key + ")");
       }
     }
@@ -367,7 +368,7 @@ public final class GraphBuilder {
     if (declared instanceof Double && parsed instanceof Long l) return l.doubleValue();
     String kind = declared instanceof Long ? "an integer" : declared instanceof Double ? "a number" : declared instanceof Boolean ? "true or false" : null;
     if (kind != null && !declared.getClass().equals(parsed.getClass())) {
-      throw new NetcException("-D " + p.name() + "=" + text + ": the spec's param " + p.name() + " is " + kind + " (its default is "
+      throw new OverrideException("-D " + p.name() + "=" + text + ": the spec's param " + p.name() + " is " + kind + " (its default is "
           + Attrs.format(declared) + ")");
     }
     return parsed;
@@ -380,14 +381,14 @@ public final class GraphBuilder {
       return Long.parseLong(t);
     } catch (NumberFormatException e) {
       // digits alone past 64 bits: an integer, too large (read as a number it was called "not an integer")
-      if (t.matches("[+-]?[0-9]+")) throw new NetcException("-D " + name + "=" + text + ": integer too large");
+      if (t.matches("[+-]?[0-9]+")) throw new OverrideException("-D " + name + "=" + text + ": integer too large");
       double d;
       try {
         d = Double.parseDouble(t);
       } catch (NumberFormatException e2) {
-        throw new NetcException("-D " + name + "=" + text + ": the value must be an integer, a number or true/false");
+        throw new OverrideException("-D " + name + "=" + text + ": the value must be an integer, a number or true/false");
       }
-      if (!Double.isFinite(d)) throw new NetcException("-D " + name + "=" + text + ": the value must be a finite number");
+      if (!Double.isFinite(d)) throw new OverrideException("-D " + name + "=" + text + ": the value must be a finite number");
       return d;
     }
   }

@@ -58,6 +58,18 @@ class CommandLineChecksTest {
     assertTrue(((String) r[2]).startsWith("netc summary: --import-path is given an empty value (usage: "), (String) r[2]);
   }
 
+  /** A -D the spec cannot take (no such param, a value of another kind) is a wrong call, exit 2, as a -D without its = is: it was 1. */
+  @Test
+  void aDefineTheSpecCannotTakeIsAWrongCall() {
+    Object[] r = netc("summary", "../examples/resnet18.net", "-D", "nosuch=3");
+    assertEquals(2, r[0], (String) r[2]);
+    assertTrue(((String) r[2]).startsWith("netc summary: unknown parameter 'nosuch' in -D nosuch=3; the spec defines: "), (String) r[2]);
+    r = netc("summary", "../examples/resnet18.net", "-D", "width=abc");
+    assertEquals(2, r[0], (String) r[2]);
+    r = netc("summary", "../examples/resnet18.net", "-D", "width");
+    assertEquals(2, r[0], (String) r[2]);
+  }
+
   /** -D width=8 -D width=16 kept the last value without a word: the same -D name twice is refused, as any option given twice. */
   @Test
   void theSameDefineTwiceIsRefused() {

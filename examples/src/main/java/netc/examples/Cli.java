@@ -41,6 +41,9 @@ final class Cli {
     } catch (UsageException e) {
       err.println(prefix + e.getMessage());
       return 2;
+    } catch (netc.ast.OverrideException e) { // a -D the spec cannot take: a wrong call, as in netc's own commands
+      err.println(prefix + e.format());
+      return 2;
     } catch (NetcException e) {
       err.println(prefix + e.format());
       return 1;
@@ -48,7 +51,8 @@ final class Cli {
       err.println(prefix + e.getMessage());
       return 1;
     } catch (OutOfMemoryError e) {
-      err.println(prefix + "out of memory (" + e.getMessage() + "); try a smaller batch or a larger heap, " + netc.runtime.VmOptions.largerHeap());
+      String batch = java.util.Arrays.asList(args).contains("--batch") ? "a smaller --batch or " : ""; // only where one was given
+      err.println(prefix + "out of memory (" + e.getMessage() + "); try " + batch + "a larger heap, " + netc.runtime.VmOptions.largerHeap());
       return 1;
     } catch (Exception e) {
       err.println(prefix + "internal error: " + e);
