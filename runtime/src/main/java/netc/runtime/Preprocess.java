@@ -603,11 +603,15 @@ public final class Preprocess {
    * What the decoder says went wrong: an exception's message, or its class where it has none. An
    * ImageIO exception's cause follows its message ("Error reading PNG metadata: Required PLTE chunk
    * missing"), or stands for it where the message only introduces it (the PNG reader wraps whatever
-   * it throws as "Caught exception during read: ").
+   * it throws as "Caught exception during read: "). Its "Error reading PNG image data" is said as what it means.
    */
   private static String reason(Throwable e) {
     String own = e.getMessage() == null ? "" : e.getMessage().strip();
     Throwable cause = e.getCause();
+    // the PNG reader's words for rows that stop short or do not inflate, which name neither the part nor the problem
+    if (own.equals("Error reading PNG image data")) {
+      own = "corrupt PNG: its pixel data (the IDAT chunks) ends before the last row or does not inflate";
+    }
     if (e instanceof javax.imageio.IIOException && cause != null && cause != e) {
       if (own.isEmpty() || own.endsWith(":")) return reason(cause);
       if (cause.getMessage() != null && !cause.getMessage().isBlank()) return own + ": " + reason(cause);
