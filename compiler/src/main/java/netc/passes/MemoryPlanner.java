@@ -56,7 +56,7 @@ public final class MemoryPlanner {
       if (n.op() == Op.INPUT) continue;
       long floats = Layouts.floats(n, vectorFloats);
       Integer shared = sharedWith(g, n, step, lastUse, bufferOf, latest, vectorFloats);
-      if (n.op() != Op.FLATTEN) withoutPlanning += floats;
+      if (n.op() != Op.FLATTEN) withoutPlanning += align(floats); // counted as the plan's buffers are: aligned, from the aligned base
       if (shared != null) {
         bufferOf.put(n.id(), shared);
         members.get(shared).add(n.id());
@@ -155,7 +155,7 @@ public final class MemoryPlanner {
     }
     // the comparisons count the arena's aligned start as the plan does: a plan as good as the bound prints equal to it
     long base = Layouts.ALIGNED_BASE;
-    return new MemoryPlan(buffers, bufferOf, arena, base + lowerBound, base + withoutReuse, withoutPlanning);
+    return new MemoryPlan(buffers, bufferOf, arena, base + lowerBound, base + withoutReuse, base + withoutPlanning);
   }
 
   /** Steps a buffer may live and still be recorded at each of them (see {@link #plan}'s placement). */

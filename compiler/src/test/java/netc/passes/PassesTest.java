@@ -516,6 +516,10 @@ class PassesTest {
     assertEquals(plan.lowerBoundFloats(), plan.arenaFloats(), "greedy-by-size meets the bound on resnet50 (both from the aligned base): printed equal");
     for (MemoryPlan.Buffer b : plan.buffers()) assertEquals(Layouts.ALIGNED_BASE, b.offset() % 16, "64-byte aligned in a large array: " + b);
     assertTrue(plan.arenaFloats() * 5 < plan.withoutPlanningFloats(), "reuse saves most of the memory");
+    // counted alike (aligned buffers from the aligned base), sharing a buffer in place never costs more than none
+    assertTrue(plan.withoutReuseFloats() <= plan.withoutPlanningFloats(), plan.withoutReuseFloats() + " > " + plan.withoutPlanningFloats());
+    MemoryPlan small = MemoryPlanner.plan(PassManager.run(Specs.example("smallnet", Map.of()), CTX), 16);
+    assertTrue(small.withoutReuseFloats() <= small.withoutPlanningFloats(), small.withoutReuseFloats() + " > " + small.withoutPlanningFloats());
     // residual convs write over their shortcut when it dies there
     Node conv3 = g.nodes().stream().filter(n -> n.name().equals("layer1.1.conv3")).findFirst().orElseThrow();
     assertEquals(plan.bufferOf().get(conv3.input(1)), plan.bufferOf().get(conv3.id()));
