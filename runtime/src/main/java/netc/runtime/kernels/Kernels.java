@@ -157,13 +157,59 @@ public abstract class Kernels {
     return bits == 512 ? "AVX-512" : bits == 256 ? "AVX2" : registers == 16 ? "SSE" : "NEON";
   }
 
-  /** The CPU's model name as the OS reports it (Linux's /proc/cpuinfo), else the architecture. */
+  /**
+   * The CPU's model name as the OS reports it: Linux's /proc/cpuinfo, macOS's {@code sysctl machdep.cpu.brand_string}
+   * ("Apple M2 Pro"), Windows's registry entry for processor 0 (its ProcessorNameString); else the architecture.
+   */
   public static String cpuModel() {
-    String arch = System.getProperty("os.arch");
+    String arch = System.getProperty("os.arch"), os = System.getProperty("os.name", "");
     try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
       return cpuModel(lines.limit(4096).toList(), arch);
     } catch (java.io.IOException | RuntimeException e) {
-      return arch;
+      // not Linux: ask the OS, briefly
+    }
+    if (os.startsWith("Mac")) {
+      java.util.List<String> out = commandOutput("sysctl", "-n", "machdep.cpu.brand_string");
+      if (!out.isEmpty() && !out.get(0).isBlank()) return out.get(0).strip();
+    } else if (os.startsWith("Windows")) {
+      String name = windowsProcessorName(commandOutput("reg", "query", "HKLM\\HARDWARE\\DESCRIPTION\\System\\CentralProcessor\\0",
+          "/v", "ProcessorNameString"));
+      if (name != null) return name;
+    }
+    return arch;
+  }
+
+  /**
+   * The value in {@code reg query ... /v ProcessorNameString}'s output ("    ProcessorNameString    REG_SZ    Intel(R) Core(TM)
+   * i7-8700 CPU @ 3.20GHz"), or null.
+   */
+  static String windowsProcessorName(java.util.List<String> lines) {
+    for (String l : lines) {
+      int at = l.indexOf("REG_SZ");
+      if (l.strip().startsWith("ProcessorNameString") && at >= 0 && !l.substring(at + 6).isBlank()) return l.substring(at + 6).strip();
+    }
+    return null;
+  }
+
+  /** The first lines a command prints, within two seconds; none where it cannot run, fails or takes longer. */
+  static java.util.List<String> commandOutput(String... command) {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File(
+          System.getProperty("os.name", "").startsWith("Windows") ? "NUL" : "/dev/null"))).start();
+      // waited for before its output is read, so a command that hangs cannot block the read: what these print is a
+      // line, far within a pipe's buffer
+      if (!p.waitFor(2, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+        p.destroyForcibly();
+        return java.util.List.of();
+      }
+      try (java.io.InputStream in = p.getInputStream()) {
+        return new String(in.readNBytes(4096), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      return java.util.List.of();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return java.util.List.of();
     }
   }
 
