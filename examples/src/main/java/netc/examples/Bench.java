@@ -172,8 +172,9 @@ public final class Bench {
         System.out.printf("measured FP32 peak on %d thread%s at %s (%s): %.1f GFLOP/s%n", threads, threads == 1 ? "" : "s",
             PeakProbe.KERNELS_NATIVE ? "the kernels' width" : "this JVM's native width", PeakProbe.BITS == 0 ? (PeakProbe.FMA ? "scalar FMA" : "scalar multiply-add, no FMA here") : PeakProbe.BITS + "-bit FMA", peak);
         if (!PeakProbe.KERNELS_NATIVE) {
-          System.out.printf("note: netc's kernels run %d-bit vectors, wider than this JVM's %d-bit ones (the Vector API's Java fallback):"
-              + " no %% of peak is given below%n", PeakProbe.KERNEL_BITS, PeakProbe.NATIVE_BITS);
+          System.out.printf("note: netc's kernels run %d-bit vectors, %s (the Vector API's Java fallback): no %% of peak is given below%n",
+              PeakProbe.KERNEL_BITS, PeakProbe.NATIVE_BITS == 0 ? "which this JVM does not compile (no C2, or no FMA)"
+                  : "wider than this JVM's " + PeakProbe.NATIVE_BITS + "-bit ones");
         }
         System.out.printf("netc: load %.0f ms, first call in this JVM %.1f ms; %s%n", netcLoad, netcFirst, hugePages(System.getenv("GLIBC_TUNABLES")));
 

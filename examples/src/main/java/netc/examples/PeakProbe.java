@@ -19,8 +19,11 @@ final class PeakProbe {
   /** The kernels' width in bits, 0 for the scalar kernels. */
   static final int KERNEL_BITS = Kernels.INSTANCE.vectorBits();
 
-  /** The widest vector this JVM compiles to machine vectors (its preferred species). */
-  static final int NATIVE_BITS = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+  /**
+   * The widest vector this JVM compiles to machine vectors: its preferred species, where C2 runs and has FMA (under -Xint
+   * a probe of forced 256-bit kernels' width measured the Vector API's Java fallback as the peak), else 0.
+   */
+  static final int NATIVE_BITS = Kernels.nativeVectorBits();
 
   /** Whether the kernels run at most the native width, so a fraction of this probe's peak means something. */
   static final boolean KERNELS_NATIVE = KERNEL_BITS <= NATIVE_BITS;

@@ -125,6 +125,14 @@ public abstract class Kernels {
     return 0;
   }
 
+  /**
+   * The widest vector this JVM computes with natively: its preferred species where C2 runs and fused multiply-adds are
+   * instructions, else 0. Loads jdk.incubator.vector: for callers that have it (the benchmarks' peak probe).
+   */
+  public static int nativeVectorBits() {
+    return VectorWidth.nativeBits();
+  }
+
   /** The vector registers the tiles are cut for (16 or 32), 0 for the scalar kernels. */
   public int vectorRegisters() {
     return vectorBits() == 0 ? 0 : VectorWidth.REGISTERS;
