@@ -37,6 +37,7 @@ public final class Main {
       "images and frames: at most " + ImageLimits.DEFAULT_MAX_PIXELS / 1_000_000 + " megapixels and " + ImageLimits.DEFAULT_MAX_SIDE
           + " pixels a side (-D" + ImageLimits.MAX_PIXELS_PROPERTY + "=N, -D" + ImageLimits.MAX_SIDE_PROPERTY + "=N allow more)",
       "kernels: -Dnetc.vectorBits=512|256|128|0 overrides the vector width chosen from the machine",
+      "         -Dnetc.vectorRegisters=16|32 and -Dnetc.tightTiles=true|false the register file and cut of the tiles (--info: which run)",
       "the Vector API: without --add-modules jdk.incubator.vector the jar restarts its JVM with it (-D" + Relaunch.PROPERTY + "=false: don't)");
 
   private Main() {}

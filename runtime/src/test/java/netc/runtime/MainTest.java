@@ -617,6 +617,17 @@ class MainTest {
     assertEquals(0, bare("--threads", "1", good.toString(), good.toString()).status(), "a file may be given twice");
   }
 
+  /** --help names every kernel override the README gives (the register file and cut were left out). */
+  @Test
+  void helpNamesTheKernelOverrides() throws IOException {
+    Run r = bare("--help");
+    assertEquals(0, r.status());
+    String help = String.join("\n", r.out());
+    for (String knob : List.of("-Dnetc.vectorBits=512|256|128|0", "-Dnetc.vectorRegisters=16|32", "-Dnetc.tightTiles=true|false")) {
+      assertTrue(help.contains(knob), knob + " in:\n" + help);
+    }
+  }
+
   /** An empty path is the current folder to Java: --output "" said "cannot write : it is a directory", an image "" "not a regular file". */
   @Test
   void anEmptyPathIsRefused() throws IOException {
