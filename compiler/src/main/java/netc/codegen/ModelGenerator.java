@@ -122,6 +122,8 @@ public final class ModelGenerator {
   private final JavaNames names = new JavaNames(memberNames());
   private final Map<String, String> tables = new LinkedHashMap<>();
   private final List<FieldSpec> fields = new ArrayList<>();
+  /** Each table's users, by the layers' names: a table two layers share is named after the first, and says so. */
+  private final Map<String, java.util.Set<String>> tableUsers = new LinkedHashMap<>();
   private final List<MethodSpec> methods = new ArrayList<>();
   private final List<String> stepMethods = new ArrayList<>();
   private final List<Integer> items = new ArrayList<>();
@@ -413,7 +415,7 @@ public final class ModelGenerator {
    */
   private List<ClassName> tables(TypeSpec.Builder type, ClassName self) {
     if (fields.size() <= TABLES_PER_CLASS && fields.stream().mapToInt(ModelGenerator::initializerBytes).sum() <= TABLE_BYTES_IN_MODEL) {
-      fields.forEach(type::addField);
+      for (FieldSpec f : fields) type.addField(withUsers(f, Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL));
       return List.of();
     }
     List<ClassName> holders = new ArrayList<>();
@@ -429,7 +431,7 @@ public final class ModelGenerator {
         bytes = 0;
       }
       // package-private: a static import sees no private member
-      holder.addField(FieldSpec.builder(f.type, f.name, Modifier.STATIC, Modifier.FINAL).initializer(f.initializer).build());
+      holder.addField(withUsers(f, Modifier.STATIC, Modifier.FINAL));
       count++;
       bytes += b;
     }
@@ -480,13 +482,26 @@ public final class ModelGenerator {
 
   /** Declares (once per distinct call) a static final table built from literal arguments. */
   private String table(String owner, String suffix, TypeName type, String call) {
-    return tables.computeIfAbsent(call, c -> {
+    String declared = tables.computeIfAbsent(call, c -> {
       String name = names.constant(owner + "_" + suffix);
       String text = c.replace("$", "$$"); // a format from here on (numbers and names: no $ is expected)
       CodeBlock init = c.startsWith("Tables.") ? CodeBlock.of("$T" + wrapArgs(text.substring("Tables".length())), TABLES) : CodeBlock.of(wrapArgs(text));
       fields.add(FieldSpec.builder(type, name, Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL).initializer(init).build());
       return name;
     });
+    tableUsers.computeIfAbsent(declared, k -> new java.util.LinkedHashSet<>()).add(owner);
+    return declared;
+  }
+
+  /** A table's field, with a line naming the layers that share it where there are several ("Shared by a, b and c."). */
+  private FieldSpec withUsers(FieldSpec f, Modifier... modifiers) {
+    FieldSpec.Builder b = FieldSpec.builder(f.type, f.name, modifiers).initializer(f.initializer);
+    List<String> users = List.copyOf(tableUsers.getOrDefault(f.name, java.util.Set.of()));
+    if (users.size() > 1) {
+      String all = String.join(", ", users.subList(0, users.size() - 1)) + " and " + users.get(users.size() - 1);
+      b.addJavadoc("$L", wrap(JavaNames.javadoc("Shared by " + all + "."), DOC_WIDTH));
+    }
+    return b.build();
   }
 
   private MethodSpec.Builder stepMethod(Node n, int itemCount, long work, String what) {

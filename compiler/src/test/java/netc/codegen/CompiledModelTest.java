@@ -92,6 +92,8 @@ class CompiledModelTest {
     assertTrue(o.source().contains("K.convLinearStrided(2, "), "the stem reads the image in place");
     assertTrue(o.source().contains("K.convLinearStrided(32, "), "layer2's stride-2 convs (14 wide) read their input in place");
     assertFormatted(o.source());
+    // a table several layers share is named after the first and names them all (layer1.0.conv3 read LAYER1_0_CONV1_K unexplained)
+    assertTrue(o.source().contains("     * Shared by layer1.0.conv1, layer1.0.conv3, "), "the shared k offsets name their users");
     Tensor x = GeneratedModelTest.random(g, 2, 3), serial = null;
     for (int threads : new int[] {1, 2, 3}) {
       CompiledModel model = CompiledModels.compile(g, p, threads);
