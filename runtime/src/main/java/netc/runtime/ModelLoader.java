@@ -124,8 +124,11 @@ final class ModelLoader {
       throw new BadInputException(jar + ": not a file of the default file system (" + jar.getFileSystem().provider().getScheme()
           + "); copy the jar to one (Files.copy) and load that");
     }
-    if (!Files.isRegularFile(jar)) throw new BadInputException(jar + ": no such file");
-    checkOpens(jar);
+    if (!Files.isRegularFile(jar)) {
+      throw new BadInputException(jar + (Files.isDirectory(jar) ? ": a directory, not a model jar" : Files.exists(jar) ? ": not a regular file"
+          : ": no such file"));
+    }
+    List<String> inJar = checkOpens(jar);
     ModelClassLoader loader;
     try {
       loader = new ModelClassLoader(jar.toUri().toURL(), CompiledModel.class.getClassLoader());
@@ -141,6 +144,11 @@ final class ModelLoader {
           throw new BadInputException(jar + ": not a compiled netc model (no " + MARKER + " in it)");
         }
         if (names.size() > 1) throw new BadInputException(jar + " holds " + names.size() + " models " + names + ": name the one to load");
+        // two jars unzipped into one keep the last one's marker: the model it names is not the only one there
+        if (inJar.size() > 1) {
+          throw new BadInputException(jar + " holds " + inJar.size() + " models " + inJar + " (its " + MARKER + " names " + names.get(0)
+              + " alone): name the one to load");
+        }
         chosen = names.get(0);
       }
       CompiledModel model = load(loader, chosen, threads);
@@ -155,11 +163,14 @@ final class ModelLoader {
   /**
    * Refuses a jar the JDK cannot open as a zip (cut short by an interrupted copy, damaged, not a jar):
    * the class loader skips such a jar without a word, and it would be reported as one holding no model.
-   * Reads its directory only, and closes it.
+   * Reads its directory only, and closes it; returns the names of the models whose properties it holds.
    */
-  private static void checkOpens(Path jar) {
+  private static List<String> checkOpens(Path jar) {
     try (java.util.jar.JarFile f = new java.util.jar.JarFile(jar.toFile(), false)) {
-      // opened: its directory was found and read
+      // opened: its directory was found and read; the models whose properties are in it, by name
+      return f.stream().map(e -> e.getName()).filter(n -> n.startsWith("netc/models/") && n.endsWith("/model.properties"))
+          .map(n -> n.substring("netc/models/".length(), n.length() - "/model.properties".length())).filter(n -> !n.contains("/"))
+          .distinct().sorted().toList();
     } catch (java.util.zip.ZipException e) {
       // a file that does not begin as a zip does is no jar at all (a spec or an ONNX model given where the compiled jar goes)
       throw new BadInputException(jar + (beginsAsZip(jar) ? ": damaged jar (" + e.getMessage() + ")"

@@ -108,6 +108,32 @@ class ModelJarTest {
   }
 
   /**
+   * Two models' jars unzipped into one keep the second's marker, which names it alone: load(jar, threads) took that
+   * model without a word. The jar's own entries count, so both are named, as for two declared models; by name each
+   * loads. A folder given as the jar was "no such file".
+   */
+  @Test
+  void aJarHoldingTwoModelsUnderOneMarkerIsRefusedUnlessNamed() throws IOException {
+    Path one = jar("one.jar", properties(2, false), floats(2f, -0.5f), null), merged = dir.resolve("merged.jar");
+    try (java.util.jar.JarFile in = new java.util.jar.JarFile(one.toFile());
+        JarOutputStream out = new JarOutputStream(Files.newOutputStream(merged))) {
+      for (JarEntry e : java.util.Collections.list(in.entries())) {
+        out.putNextEntry(new JarEntry(e.getName()));
+        out.write(in.getInputStream(e).readAllBytes());
+      }
+      out.putNextEntry(new JarEntry("netc/models/other/model.properties"));
+      out.write("network=other\n".getBytes(StandardCharsets.UTF_8));
+    }
+    BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(merged, 1));
+    assertEquals(merged + " holds 2 models [jartest, other] (its META-INF/netc/model names jartest alone): name the one to load", e.getMessage());
+    try (CompiledModel m = CompiledModel.load(merged, "jartest", 1)) {
+      assertEquals(2, m.outputSize());
+    }
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(dir, 1));
+    assertEquals(dir + ": a directory, not a model jar", e.getMessage());
+  }
+
+  /**
    * Weights of another size than model.properties gives are refused by the entry's size, before the
    * array is allocated, and the message names the jar. A claim of 2e9 floats, more than the class was
    * generated for, is refused before the weights are opened: not an 8 GB allocation (nor an out-of-memory
