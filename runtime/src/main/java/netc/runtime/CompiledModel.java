@@ -373,12 +373,15 @@ public abstract class CompiledModel implements AutoCloseable {
    *     cannot start the pool's worker threads, saying so
    */
   public static CompiledModel load(Path jar, int threads) {
+    notNull(jar, "jar");
     return ModelLoader.load(jar, null, threads);
   }
 
   /** {@link #load(Path, int)} of the model called {@code name} in a jar holding several. */
   public static CompiledModel load(Path jar, String name, int threads) {
-    return ModelLoader.load(jar, java.util.Objects.requireNonNull(name, "name"), threads);
+    notNull(jar, "jar");
+    notNull(name, "name");
+    return ModelLoader.load(jar, name, threads);
   }
 
   /**
@@ -386,6 +389,7 @@ public abstract class CompiledModel implements AutoCloseable {
    * from {@code loader}'s class path. Refused when the name is there twice.
    */
   public static CompiledModel load(ClassLoader loader, String name, int threads) {
+    notNull(loader, "loader");
     return ModelLoader.load(loader, name, threads);
   }
 
@@ -395,6 +399,7 @@ public abstract class CompiledModel implements AutoCloseable {
    * by name.
    */
   public static CompiledModel load(ClassLoader loader, int threads) {
+    notNull(loader, "loader");
     return ModelLoader.load(loader, threads);
   }
 
@@ -1104,9 +1109,12 @@ public abstract class CompiledModel implements AutoCloseable {
     for (int i = from; i < to; i++) spaces[first + i - from].input = null;
   }
 
-  /** Refuses a null array argument by its name, as the other argument checks do. */
-  private static void notNull(float[] array, String name) {
-    if (array == null) throw new IllegalArgumentException(name + ": null");
+  /**
+   * Refuses a null argument by its name ("input: null"), as the other argument checks do: an IllegalArgumentException
+   * throughout the API, where the JDK's NullPointerException named a field inside it. For the package's other classes too.
+   */
+  static void notNull(Object argument, String name) {
+    if (argument == null) throw new IllegalArgumentException(name + ": null");
   }
 
   private void timedStep(int s, Workspace ws, boolean parallel) {

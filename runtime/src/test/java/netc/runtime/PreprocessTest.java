@@ -64,6 +64,34 @@ class PreprocessTest {
     assertTrue(maxDiff(expected, bilinear) > 2 / 255.0, fixture + ": the bilinear filter gives other values (the fixture tells them apart)");
   }
 
+  /**
+   * A null argument is refused by its name, as predict refuses a null input ("input: null"): it was the JDK's
+   * NullPointerException naming a field inside ("Cannot read the array length because \"encoded\" is null").
+   */
+  @Test
+  void nullArgumentsAreRefusedByName() {
+    Preprocess pre = new Preprocess(8, 8);
+    java.util.Map<String, org.junit.jupiter.api.function.Executable> calls = new java.util.LinkedHashMap<>();
+    calls.put("file", () -> pre.image((Path) null));
+    calls.put("encoded", () -> pre.image((byte[]) null, "x"));
+    calls.put("encoded ", () -> pre.image((java.io.InputStream) null, "x"));
+    calls.put("image", () -> pre.image((BufferedImage) null, "x"));
+    calls.put("file ", () -> pre.frame((Path) null, "nv12", 4, 2));
+    calls.put("data", () -> pre.frame((byte[]) null, "nv12", 4, 2, "cam"));
+    calls.put("rgb", () -> pre.tensor(null, "x"));
+    calls.put("pixels", () -> new Preprocess.Rgb(2, 2, null));
+    calls.put("argb", () -> Preprocess.Rgb.fromArgb(null, 2, 2));
+    calls.put("bgr", () -> Preprocess.Rgb.fromBgr(null, 2, 2));
+    calls.put("jar", () -> CompiledModel.load((Path) null, 1));
+    calls.put("jar ", () -> CompiledModel.load((Path) null, "m", 1));
+    calls.put("loader", () -> CompiledModel.load((ClassLoader) null, 1));
+    calls.put("loader ", () -> CompiledModel.load((ClassLoader) null, "m", 1));
+    for (var c : calls.entrySet()) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, c.getValue(), c.getKey());
+      assertEquals(c.getKey().strip() + ": null", e.getMessage());
+    }
+  }
+
   @Test
   void imagenetSizes() {
     float[] x = new Preprocess(256, 224).image(IMAGES.resolve("rgb_wide.png"));
