@@ -40,7 +40,8 @@ import org.apache.maven.plugins.annotations.Parameter;
  * {@code CompiledModel.load(loader, "NAME", threads)} finds at run time with netc-runtime alone.
  *
  * <p>A spec is a {@code *.net} file that declares an {@code input(...)}; files that hold only blocks
- * and params (for import) are skipped, or {@code includes} names the specs. A model is compiled again
+ * and params (for import) are skipped, or {@code includes} names the specs. An ONNX model ({@code *.onnx})
+ * directly in the folder is compiled too. A model is compiled again
  * only when a {@code *.net} file of its folders, its weights or its configuration changed.
  */
 @Mojo(name = "compile", defaultPhase = LifecyclePhase.PROCESS_CLASSES, threadSafe = true)

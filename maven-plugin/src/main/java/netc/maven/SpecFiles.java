@@ -26,7 +26,8 @@ final class SpecFiles {
 
   /**
    * The specs of {@code source}, by file name: the {@code includes} when given, else every *.net
-   * file directly in it that declares an input (the others hold blocks and params for import).
+   * file directly in it that declares an input (the others hold blocks and params for import) and every
+   * ONNX model (*.onnx) directly in it: one put there was skipped without a word, and missing when loaded.
    */
   static List<Spec> find(Path source, List<String> includes, Map<String, String> names, List<Path> importPaths) throws IOException {
     List<Path> files = new ArrayList<>();
@@ -59,8 +60,9 @@ final class SpecFiles {
       }
     } else {
       try (Stream<Path> s = Files.list(source)) {
-        for (Path f : s.filter(p -> p.getFileName().toString().endsWith(".net") && Files.isRegularFile(p)).sorted().toList()) {
-          if (declaresInput(f, importPaths)) files.add(f);
+        for (Path f : s.filter(Files::isRegularFile).sorted().toList()) {
+          String file = f.getFileName().toString();
+          if (file.toLowerCase(java.util.Locale.ROOT).endsWith(".onnx") || file.endsWith(".net") && declaresInput(f, importPaths)) files.add(f);
         }
       }
     }

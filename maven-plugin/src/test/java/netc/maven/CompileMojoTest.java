@@ -1035,6 +1035,19 @@ class CompileMojoTest {
   }
 
   /**
+   * An ONNX model put in the spec folder is compiled with its specs, without <includes>: it was skipped without a word,
+   * and the program then found no model of its name.
+   */
+  @Test
+  void anOnnxModelInTheSpecFolderIsCompiledWithoutIncludes() throws Exception {
+    Files.write(src.resolve("conv.onnx"), convWithExternalWeights("conv.onnx.data"));
+    Files.write(src.resolve("conv.onnx.data"), convWeights(0.5f));
+    mojo().execute();
+    assertTrue(Files.isRegularFile(classes.resolve("netc/models/conv/model.properties")), "the ONNX model");
+    assertTrue(Files.isRegularFile(classes.resolve("netc/models/tiny/model.properties")), "the spec beside it");
+  }
+
+  /**
    * An ONNX model listed in <includes>: named in <names> by its base name, as a spec is; its external data
    * is an input (new weights recompile it), and the folder's *.net files are not (an edited spec does not).
    */
