@@ -59,6 +59,10 @@ final class ImportCommand implements Main.Command {
       FileOutput.commitAll(w, s); // both in place, or both as they were
     }
     out.printf("wrote %s (%d layers) and %s (%d tensors)%n", spec, source.graph().nodes().size() - 1, weights, source.imported().weights().size());
+    // the weights go with the spec by name: compiled without them, the model got synthetic ones (a note said so, easily missed)
+    String jarName = spec.getFileName().toString().replaceFirst("\\.net$", "") + ".jar";
+    out.println("compile it: netc compile " + DemoCommand.shellWord(spec.toString()) + " --weights " + DemoCommand.shellWord(weights.toString())
+        + " -o " + DemoCommand.shellWord(spec.resolveSibling(jarName).toString()));
     return 0;
   }
 

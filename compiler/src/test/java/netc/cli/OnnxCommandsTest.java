@@ -104,6 +104,9 @@ class OnnxCommandsTest {
     assertEquals(0, r[0], (String) r[2]);
     Path weights = dir.resolve("basic.safetensors");
     assertTrue(Files.exists(weights), "weights beside the spec: " + r[1]);
+    // the next command, with the weights: compiled without them the model got synthetic ones, a note easily missed
+    assertTrue(((String) r[1]).endsWith("compile it: netc compile " + spec + " --weights " + weights + " -o " + dir.resolve("basic.jar") + "\n"),
+        (String) r[1]);
     String text = Files.readString(spec);
     assertTrue(text.contains("input(3, 32, 32, mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225])"), text);
     assertTrue(text.contains("model_layer1_0_conv1: conv(8, 3, padding = 1)  // onnx: /model/layer1/layer1.0/conv1/Conv (Conv)"), text);
