@@ -373,14 +373,14 @@ public abstract class CompiledModel implements AutoCloseable {
    *     cannot start the pool's worker threads, saying so
    */
   public static CompiledModel load(Path jar, int threads) {
-    notNull(jar, "jar");
+    Arguments.notNull(jar, "jar");
     return ModelLoader.load(jar, null, threads);
   }
 
   /** {@link #load(Path, int)} of the model called {@code name} in a jar holding several. */
   public static CompiledModel load(Path jar, String name, int threads) {
-    notNull(jar, "jar");
-    notNull(name, "name");
+    Arguments.notNull(jar, "jar");
+    Arguments.notNull(name, "name");
     return ModelLoader.load(jar, name, threads);
   }
 
@@ -389,7 +389,7 @@ public abstract class CompiledModel implements AutoCloseable {
    * from {@code loader}'s class path. Refused when the name is there twice.
    */
   public static CompiledModel load(ClassLoader loader, String name, int threads) {
-    notNull(loader, "loader");
+    Arguments.notNull(loader, "loader");
     return ModelLoader.load(loader, name, threads);
   }
 
@@ -399,7 +399,7 @@ public abstract class CompiledModel implements AutoCloseable {
    * by name.
    */
   public static CompiledModel load(ClassLoader loader, int threads) {
-    notNull(loader, "loader");
+    Arguments.notNull(loader, "loader");
     return ModelLoader.load(loader, threads);
   }
 
@@ -635,7 +635,7 @@ public abstract class CompiledModel implements AutoCloseable {
    * ({@link ModelInfo#probabilities()}). The exceptions of {@link Prediction#topK}.
    */
   public final List<Prediction> topK(float[] outputs, int image, int k) {
-    notNull(outputs, "outputs");
+    Arguments.notNull(outputs, "outputs");
     long offset = (long) image * outputSize; // in int, image 4,294,968 of 1,000 outputs wrapped to image 0's 704th value
     if (image < 0 || offset + outputSize > outputs.length) {
       throw new IllegalArgumentException("image " + image + ": the outputs hold " + outputs.length / outputSize + " images of " + outputSize + " values");
@@ -729,8 +729,8 @@ public abstract class CompiledModel implements AutoCloseable {
 
   private void run(float[] input, int batch, float[] output) {
     int per = inputShape[0] * inputShape[1] * inputShape[2];
-    notNull(input, "input");
-    notNull(output, "output");
+    Arguments.notNull(input, "input");
+    Arguments.notNull(output, "output");
     if (batch < 1) throw new IllegalArgumentException("batch: must be at least 1, got " + batch);
     if (input == output) {
       throw new IllegalArgumentException("output is the input array: each image's outputs would overwrite inputs not read yet (of the next"
@@ -852,8 +852,8 @@ public abstract class CompiledModel implements AutoCloseable {
 
   private void runNhwc(float[] input, int batch, float[] output) {
     int c = inputShape[0], h = inputShape[1], w = inputShape[2], per = c * h * w;
-    notNull(input, "input");
-    notNull(output, "output");
+    Arguments.notNull(input, "input");
+    Arguments.notNull(output, "output");
     if (batch < 1) throw new IllegalArgumentException("batch: must be at least 1, got " + batch);
     if (input.length < (long) batch * per) {
       throw new IllegalArgumentException("input holds " + input.length + " floats, a batch of " + batch + " NHWC images of " + h + "x" + w
@@ -1109,13 +1109,6 @@ public abstract class CompiledModel implements AutoCloseable {
     for (int i = from; i < to; i++) spaces[first + i - from].input = null;
   }
 
-  /**
-   * Refuses a null argument by its name ("input: null"), as the other argument checks do: an IllegalArgumentException
-   * throughout the API, where the JDK's NullPointerException named a field inside it. For the package's other classes too.
-   */
-  static void notNull(Object argument, String name) {
-    if (argument == null) throw new IllegalArgumentException(name + ": null");
-  }
 
   private void timedStep(int s, Workspace ws, boolean parallel) {
     int items = items(s);

@@ -141,7 +141,7 @@ public final class Preprocess {
 
   /** Decodes, resizes, crops: a [3, crop, crop] tensor in [0, 1]. */
   public float[] image(Path file) {
-    CompiledModel.notNull(file, "file");
+    Arguments.notNull(file, "file");
     return tensor(decode(file), file.toString());
   }
 
@@ -150,7 +150,7 @@ public final class Preprocess {
    * message): the same checks and decoder, {@code name} naming the image in the messages.
    */
   public float[] image(byte[] encoded, String name) {
-    CompiledModel.notNull(encoded, "encoded");
+    Arguments.notNull(encoded, "encoded");
     return tensor(decode(encoded, name), name);
   }
 
@@ -159,7 +159,7 @@ public final class Preprocess {
    * end; at most {@link #MAX_STREAM_BYTES} bytes are taken, more is refused rather than buffered.
    */
   public float[] image(java.io.InputStream encoded, String name) {
-    CompiledModel.notNull(encoded, "encoded");
+    Arguments.notNull(encoded, "encoded");
     return image(readAtMost(encoded, name, MAX_STREAM_BYTES), name);
   }
 
@@ -206,7 +206,7 @@ public final class Preprocess {
    * as Pillow converts it; see {@link #readsRaw}), then resized and cropped.
    */
   public float[] image(BufferedImage image, String name) {
-    CompiledModel.notNull(image, "image");
+    Arguments.notNull(image, "image");
     ImageLimits.check(name, "image", image.getWidth(), image.getHeight());
     ColorModel model = image.getColorModel();
     return tensor(readsRaw(model) ? toRgb(image.getRaster(), model, name) : viaArgb(image, name), name);
@@ -266,7 +266,7 @@ public final class Preprocess {
    * size before anything is read, so a device or a huge sparse file is refused without reading it.
    */
   public float[] frame(Path file, String format, int width, int height) {
-    CompiledModel.notNull(file, "file");
+    Arguments.notNull(file, "file");
     return frame(file, format, width, height, () -> {});
   }
 
@@ -299,7 +299,7 @@ public final class Preprocess {
    * of another size than the format and {@code width x height} imply is refused, not read in part.
    */
   public float[] frame(byte[] data, String format, int width, int height, String name) {
-    CompiledModel.notNull(data, "data");
+    Arguments.notNull(data, "data");
     long expected = Yuv.frameBytes(format, width, height, name);
     if (data.length != expected) throw new BadInputException(Yuv.sizeMismatch(name, data.length, format, width, height, expected));
     return tensor(Yuv.toRgb(data, format, width, height, name), name);
@@ -321,7 +321,7 @@ public final class Preprocess {
    */
   public record Rgb(int width, int height, byte[] pixels) {
     public Rgb {
-      CompiledModel.notNull(pixels, "pixels");
+      Arguments.notNull(pixels, "pixels");
       if (width < 1 || height < 1 || pixels.length != 3L * width * height) {
         throw new IllegalArgumentException(pixels.length + " bytes are not the RGB pixels of a " + width + "x" + height + " image");
       }
@@ -332,7 +332,7 @@ public final class Preprocess {
      * {@code Bitmap.getPixels}): alpha is dropped, not composited, as PIL's {@code convert("RGB")} drops it.
      */
     public static Rgb fromArgb(int[] argb, int width, int height) {
-      CompiledModel.notNull(argb, "argb");
+      Arguments.notNull(argb, "argb");
       if (width < 1 || height < 1 || argb.length != (long) width * height) {
         throw new IllegalArgumentException(argb.length + " ints are not the ARGB pixels of a " + width + "x" + height + " image");
       }
@@ -350,7 +350,7 @@ public final class Preprocess {
 
     /** From BGR bytes [h][w][3], OpenCV's order (a {@code Mat} of CV_8UC3), swapped to RGB. */
     public static Rgb fromBgr(byte[] bgr, int width, int height) {
-      CompiledModel.notNull(bgr, "bgr");
+      Arguments.notNull(bgr, "bgr");
       if (width < 1 || height < 1 || bgr.length != 3L * width * height) {
         throw new IllegalArgumentException(bgr.length + " bytes are not the BGR pixels of a " + width + "x" + height + " image");
       }
@@ -369,7 +369,7 @@ public final class Preprocess {
    * an extreme aspect ratio (a 1x30000 strip resizes to 256x7680000) costs no more than the crop.
    */
   public float[] tensor(Rgb rgb, String name) {
-    CompiledModel.notNull(rgb, "rgb");
+    Arguments.notNull(rgb, "rgb");
     int w = rgb.width(), h = rgb.height();
     // torchvision Resize(int): the shorter side becomes `resize`, the longer keeps the aspect ratio
     long nw = w <= h ? resize : (long) resize * w / h;
@@ -404,7 +404,7 @@ public final class Preprocess {
    * @throws OutOfMemoryError naming the file and the heap, when the heap cannot hold its pixels now (a retry may)
    */
   public static Rgb decode(Path file) {
-    CompiledModel.notNull(file, "file");
+    Arguments.notNull(file, "file");
     return decode(file, () -> {});
   }
 
@@ -470,7 +470,7 @@ public final class Preprocess {
 
   /** {@link #decode(Path)} of an encoded image held in memory, {@code name} naming it in the messages. */
   public static Rgb decode(byte[] encoded, String name) {
-    CompiledModel.notNull(encoded, "encoded");
+    Arguments.notNull(encoded, "encoded");
     try {
       String format = format(java.util.Arrays.copyOf(encoded, Math.min(HEAD_BYTES, encoded.length)), name);
       int palette = -1;
