@@ -93,7 +93,9 @@ public final class CommandLines {
   public static String emptyValue(CommandLine cl) {
     for (Option o : cl.getOptions()) {
       if (o.getValuesList().stream().anyMatch(String::isEmpty)) {
-        return name(o) + " is given an empty value";
+        // -D width= names its param: with several -D, "-D is given an empty value" would not say which
+        List<String> v = o.getValuesList();
+        return "D".equals(o.getOpt()) && !v.get(0).isEmpty() ? "-D " + v.get(0).trim() + "= is given an empty value" : name(o) + " is given an empty value";
       }
     }
     return cl.getArgList().contains("") ? "an argument is empty (\"\")" : null;

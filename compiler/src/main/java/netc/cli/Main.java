@@ -101,8 +101,8 @@ public final class Main {
       err.println("netc " + args[0] + ": " + BadInputException.oneLine(where + netc.runtime.io.FileOutput.reason(e)));
       return 1;
     } catch (OutOfMemoryError e) {
-      // a smaller batch only where the command was given one (compile has none)
-      String batch = Arrays.asList(args).contains("--batch") ? "a smaller --batch or " : "";
+      // what holds the images: profile's --batch, run's --input tensor; compile and the others have no batch to make smaller
+      String batch = args[0].equals("profile") ? "a smaller --batch or " : args[0].equals("run") ? "fewer images in --input or " : "";
       err.println("netc " + args[0] + ": out of memory (" + e.getMessage() + "); try " + batch + "a larger heap, "
           + netc.runtime.VmOptions.largerHeap());
       return 1;

@@ -444,7 +444,6 @@ public final class ModelGenerator {
     return CodeBlock.of("{$L}", wrapped(values));
   }
 
-  /** a, b, c with JavaPoet's wrapping spaces, so long lists wrap at the column limit. */
   /**
    * A call's format whose argument separators are JavaPoet's wrapping spaces ($W): the call breaks before an
    * argument where its line would pass 100 columns, its continuation lines all indented alike (a line break
@@ -470,6 +469,7 @@ public final class ModelGenerator {
     return b.toString();
   }
 
+  /** a, b, c with JavaPoet's wrapping spaces, so long lists wrap at the column limit. */
   private static CodeBlock wrapped(List<?> values) {
     CodeBlock.Builder b = CodeBlock.builder();
     for (int i = 0; i < values.size(); i++) b.add(i == 0 ? "$L" : ",$W$L", values.get(i));

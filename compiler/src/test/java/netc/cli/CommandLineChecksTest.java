@@ -56,6 +56,9 @@ class CommandLineChecksTest {
     r = netc("summary", SMALL, "--import-path", "");
     assertEquals(2, r[0], (String) r[2]);
     assertTrue(((String) r[2]).startsWith("netc summary: --import-path is given an empty value (usage: "), (String) r[2]);
+    r = netc("summary", SMALL, "-D", "size=64", "-D", "classes=");
+    assertEquals(2, r[0], (String) r[2]);
+    assertTrue(((String) r[2]).startsWith("netc summary: -D classes= is given an empty value (usage: "), (String) r[2]);
   }
 
   /** A -D the spec cannot take (no such param, a value of another kind) is a wrong call, exit 2, as a -D without its = is: it was 1. */

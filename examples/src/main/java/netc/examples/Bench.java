@@ -720,6 +720,8 @@ public final class Bench {
           netc.onnx.OnnxReader.read(model);
         } catch (netc.ast.NetcException | BadInputException refused) {
           netcSays = refused.getMessage();
+        } catch (RuntimeException | OutOfMemoryError other) {
+          // the reader's own trouble (a bug, or a model past the heap): ONNX Runtime's words then, not an internal error
         }
         if (netcSays != null) throw new BadInputException(netcSays + " (onnxruntime cannot load it either)");
         throw failure(model, "cannot load it", e);

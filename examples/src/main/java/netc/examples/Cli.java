@@ -51,7 +51,8 @@ final class Cli {
       err.println(prefix + e.getMessage());
       return 1;
     } catch (OutOfMemoryError e) {
-      String batch = java.util.Arrays.asList(args).contains("--batch") ? "a smaller --batch or " : ""; // only where one was given
+      // bench, compare and ort-profile take --batch; step-probe has none to make smaller
+      String batch = java.util.Set.of("bench", "compare", "ort-profile").contains(command) ? "a smaller --batch or " : "";
       err.println(prefix + "out of memory (" + e.getMessage() + "); try " + batch + "a larger heap, " + netc.runtime.VmOptions.largerHeap());
       return 1;
     } catch (Exception e) {
@@ -93,7 +94,8 @@ final class Cli {
   /** {@code e}, its message starting with {@code file} where it does not name it already ("x.jar: x.jar: ..." was said). */
   static BadInputException naming(java.nio.file.Path file, BadInputException e) {
     String m = String.valueOf(e.getMessage());
-    return m.contains(file.toString()) ? e : new BadInputException(file + ": " + m, e);
+    // where the message starts with the file, as the loader's do; "t.jar" inside another word is not a naming
+    return m.startsWith(file + ":") || m.startsWith(file + " ") ? e : new BadInputException(file + ": " + m, e);
   }
 
   static int intValue(CommandLine cl, String option, int otherwise) {

@@ -11,9 +11,10 @@ import netc.runtime.kernels.Kernels;
  * ({@link Kernels#vectorBits}: 512, 256 or 128 bits, or scalar FMAs for the scalar kernels), so
  * benchmark figures are a fraction of what those kernels could reach: independent FMA chains (enough
  * to cover the FMA latency) held in registers, on as many threads as the benchmark uses, a few tens of
- * milliseconds an attempt. Never wider than this JVM's preferred vectors: kernels forced wider
- * ({@code -Dnetc.vectorBits=512} on a 256-bit JVM) run the Vector API's Java fallback, and so would a
- * probe at their width; the probe then measures the native width and {@link #KERNELS_NATIVE} is false.
+ * milliseconds an attempt. Never wider than the vectors this JVM compiles natively (its preferred ones where
+ * C2 runs with FMA, none otherwise): kernels forced wider ({@code -Dnetc.vectorBits=512} on a 256-bit JVM)
+ * run the Vector API's Java fallback, and so would a probe at their width; the probe then measures the
+ * native width (scalar FMAs where there is none) and {@link #KERNELS_NATIVE} is false.
  */
 final class PeakProbe {
   /** The kernels' width in bits, 0 for the scalar kernels. */

@@ -334,6 +334,7 @@ public final class Main {
         String a = args[i];
         if (a.equals("--")) { // what follows is files, those named like options too (java -jar m.jar -- "$@")
           o.files.addAll(List.of(args).subList(i + 1, args.length));
+          if (o.files.contains("")) throw new IllegalArgumentException("an image's name is empty (\"\")"); // as before --
           break;
         }
         CommandLineArgs.once(given, a);

@@ -615,14 +615,16 @@ public final class Preprocess {
    * What the decoder says went wrong: an exception's message, or its class where it has none. An
    * ImageIO exception's cause follows its message ("Error reading PNG metadata: Required PLTE chunk
    * missing"), or stands for it where the message only introduces it (the PNG reader wraps whatever
-   * it throws as "Caught exception during read: "). Its "Error reading PNG image data" is said as what it means.
+   * it throws as "Caught exception during read: "). Its "Error reading PNG image data" is said as what its cause means.
    */
   private static String reason(Throwable e) {
     String own = e.getMessage() == null ? "" : e.getMessage().strip();
     Throwable cause = e.getCause();
-    // the PNG reader's words for rows that stop short or do not inflate, which name neither the part nor the problem
+    // the PNG reader's words for any failure in the pixel data (rows that stop short, data that does not inflate, a row
+    // filter that is none of PNG's), which name neither the part nor the problem: said by the cause
     if (own.equals("Error reading PNG image data")) {
-      own = "corrupt PNG: its pixel data (the IDAT chunks) ends before the last row or does not inflate";
+      own = "corrupt PNG: its pixel data (the IDAT chunks) " + (cause instanceof java.io.EOFException ? "ends before the last row"
+          : cause instanceof java.util.zip.ZipException || cause instanceof java.util.zip.DataFormatException ? "does not inflate" : "is damaged");
     }
     if (e instanceof javax.imageio.IIOException && cause != null && cause != e) {
       if (own.isEmpty() || own.endsWith(":")) return reason(cause);

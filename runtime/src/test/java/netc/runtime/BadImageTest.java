@@ -125,8 +125,14 @@ class BadImageTest {
     byte[] png = TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(w, h), TestImages.chunk("IDAT", deflate(rows)), TestImages.chunk("IEND", new byte[0]));
     Path f = write("half.png", png);
     // ImageIO says "Error reading PNG image data": which part of the file, and why, were left out
-    assertTrue(error(f).startsWith(f + ": cannot decode image (corrupt PNG: its pixel data (the IDAT chunks) ends before the last row or does"
-        + " not inflate"), error(f));
+    assertEquals(f + ": cannot decode image (corrupt PNG: its pixel data (the IDAT chunks) ends before the last row)", error(f));
+    // all its rows, one with a filter type PNG has not (7): not "ends early"
+    byte[] full = new byte[h * (1 + 3 * w)];
+    Arrays.fill(full, (byte) 7);
+    Path filter = write("filter.png", TestImages.concat(PngChunks.SIGNATURE, TestImages.ihdr(w, h), TestImages.chunk("IDAT", deflate(full)),
+        TestImages.chunk("IEND", new byte[0])));
+    assertEquals(filter + ": cannot decode image (corrupt PNG: its pixel data (the IDAT chunks) is damaged: Unknown row filter type (= 7)!)",
+        error(filter));
   }
 
   @Test

@@ -637,6 +637,9 @@ class MainTest {
     r = bare("");
     assertEquals(2, r.status());
     assertEquals("error: an image's name is empty (\"\")", r.err().get(0));
+    r = bare("--", ""); // java -jar m.jar -- "$@"
+    assertEquals(2, r.status());
+    assertEquals("error: an image's name is empty (\"\")", r.err().get(0));
   }
 
   /** An --output ending in a slash names a folder: refused, where Path.of dropped the slash and wrote over a file of that name. */
