@@ -315,7 +315,7 @@ public final class CompareJars {
           throw new BadInputException("carries no netc runtime (compiled with --thin?): --own-runtime needs self-contained jars");
         }
       } catch (java.io.IOException e) {
-        throw new BadInputException(e instanceof java.util.zip.ZipException ? "damaged jar, or not a jar (" + e.getMessage() + ")"
+        throw new BadInputException(e instanceof java.util.zip.ZipException z ? netc.runtime.io.Zips.notOpened(jar, z)
             : "cannot read it: " + netc.runtime.io.FileOutput.reason(e));
       }
       URLClassLoader loader = null;

@@ -173,20 +173,9 @@ final class ModelLoader {
           .distinct().sorted().toList();
     } catch (java.util.zip.ZipException e) {
       // a file that does not begin as a zip does is no jar at all (a spec or an ONNX model given where the compiled jar goes)
-      throw new BadInputException(jar + (beginsAsZip(jar) ? ": damaged jar (" + e.getMessage() + ")"
-          : ": not a jar (it does not begin as a zip file does): give a model jar that netc compile wrote"), e);
+      throw new BadInputException(netc.runtime.io.Zips.notOpened(jar, e), e);
     } catch (IOException e) {
       throw new BadInputException("cannot read " + jar + ": " + netc.runtime.io.FileOutput.reason(e), e); // the message alone repeats the path
-    }
-  }
-
-  /** Whether the file starts with a zip's local header or end record signature ("PK\3\4", "PK\5\6"). */
-  private static boolean beginsAsZip(Path file) {
-    try (InputStream in = java.nio.file.Files.newInputStream(file)) {
-      byte[] b = in.readNBytes(4);
-      return b.length == 4 && b[0] == 'P' && b[1] == 'K' && ((b[2] == 3 && b[3] == 4) || (b[2] == 5 && b[3] == 6));
-    } catch (IOException e) {
-      return true; // unreadable now: say what the zip reader said
     }
   }
 

@@ -1,0 +1,30 @@
+package netc.runtime.io;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** How a file given as a model jar that the JDK cannot open as a zip is named: damaged, or no zip at all. */
+public final class Zips {
+  private Zips() {}
+
+  /**
+   * "x.jar: not a jar (...)" for a file that does not begin as a zip does (a spec or an ONNX model given where the jar
+   * goes), else "x.jar: damaged jar (the zip reader's words)".
+   */
+  public static String notOpened(Path jar, java.util.zip.ZipException e) {
+    return jar + (beginsAsZip(jar) ? ": damaged jar (" + e.getMessage() + ")"
+        : ": not a jar (it does not begin as a zip file does): give a model jar that netc compile wrote");
+  }
+
+  /** Whether the file starts with a zip's local header or end record signature ("PK\3\4", "PK\5\6"). */
+  static boolean beginsAsZip(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] b = in.readNBytes(4);
+      return b.length == 4 && b[0] == 'P' && b[1] == 'K' && ((b[2] == 3 && b[3] == 4) || (b[2] == 5 && b[3] == 6));
+    } catch (IOException e) {
+      return true; // unreadable now: say what the zip reader said
+    }
+  }
+}
