@@ -40,8 +40,8 @@ import org.apache.maven.plugins.annotations.Parameter;
  * {@code CompiledModel.load(loader, "NAME", threads)} finds at run time with netc-runtime alone.
  *
  * <p>A spec is a {@code *.net} file that declares an {@code input(...)}; files that hold only blocks
- * and params (for import) are skipped, or {@code includes} names the specs. An ONNX model ({@code *.onnx})
- * directly in the folder is compiled too. A model is compiled again
+ * and params (for import) are skipped, or {@code includes} names the specs. An ONNX model ({@code *.onnx}) is
+ * compiled when {@code includes} lists it; one left in the folder is named in a warning. A model is compiled again
  * only when a {@code *.net} file of its folders, its weights or its configuration changed.
  */
 @Mojo(name = "compile", defaultPhase = LifecyclePhase.PROCESS_CLASSES, threadSafe = true)
@@ -184,12 +184,19 @@ public final class CompileMojo extends AbstractMojo {
         getLog().info("netc: no spec folder " + source + ", nothing to compile");
       } else {
         specs = SpecFiles.find(source, includes, names == null ? Map.of() : names, importPathList());
+        // an ONNX model put in the folder was skipped without a word, and missing when the program loaded it
+        List<Path> leftOut = includes == null || includes.isEmpty() ? SpecFiles.onnxLeftOut(source, specs) : List.of();
+        for (Path model : leftOut) {
+          getLog().warn("netc: " + model + " is not compiled: an ONNX model is, when <includes> lists it (<include>" + model.getFileName()
+              + "</include>, beside the specs to compile)");
+        }
         if (specs.isEmpty()) getLog().warn("netc: no spec in " + source + " (a spec is a *.net file that declares an input)");
         InputPreparation p = preparation();
         if (!p.isNone() && !specs.isEmpty() && specs.stream().noneMatch(s -> netc.onnx.ModelSource.isOnnx(s.file().toString()))) {
           // it would be ignored, and the models would answer real photos unnormalized: refused, as netc compile refuses it for a spec
           throw new BadInputException(p.origin() + ": an ONNX model's input preparation, and this execution compiles specs only, which"
-              + " say their own (input(3, 224, 224, mean = [...], std = [...], resize = 256))");
+              + " say their own (input(3, 224, 224, mean = [...], std = [...], resize = 256))" + (leftOut.isEmpty() ? ""
+              : "; " + leftOut.get(0).getFileName() + " in the folder is compiled when <includes> lists it"));
         }
       }
       Path out = outputDirectory.toPath();

@@ -25,9 +25,22 @@ final class SpecFiles {
   private SpecFiles() {}
 
   /**
+   * The ONNX models directly in {@code source} that {@code specs} leave out: without {@code <includes>} only specs are
+   * compiled (an import's M.net beside its M.onnx, -D params the models have none of), and such a model was skipped
+   * without a word, then missing when loaded.
+   */
+  static List<Path> onnxLeftOut(Path source, List<Spec> specs) throws IOException {
+    java.util.Set<Path> compiled = new HashSet<>();
+    for (Spec spec : specs) compiled.add(spec.file().toAbsolutePath().normalize());
+    try (Stream<Path> s = Files.list(source)) {
+      return s.filter(p -> p.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx") && Files.isRegularFile(p))
+          .filter(p -> !compiled.contains(p.toAbsolutePath().normalize())).sorted().toList();
+    }
+  }
+
+  /**
    * The specs of {@code source}, by file name: the {@code includes} when given, else every *.net
-   * file directly in it that declares an input (the others hold blocks and params for import) and every
-   * ONNX model (*.onnx) directly in it: one put there was skipped without a word, and missing when loaded.
+   * file directly in it that declares an input (the others hold blocks and params for import).
    */
   static List<Spec> find(Path source, List<String> includes, Map<String, String> names, List<Path> importPaths) throws IOException {
     List<Path> files = new ArrayList<>();
@@ -60,9 +73,8 @@ final class SpecFiles {
       }
     } else {
       try (Stream<Path> s = Files.list(source)) {
-        for (Path f : s.filter(Files::isRegularFile).sorted().toList()) {
-          String file = f.getFileName().toString();
-          if (file.toLowerCase(java.util.Locale.ROOT).endsWith(".onnx") || file.endsWith(".net") && declaresInput(f, importPaths)) files.add(f);
+        for (Path f : s.filter(p -> p.getFileName().toString().endsWith(".net") && Files.isRegularFile(p)).sorted().toList()) {
+          if (declaresInput(f, importPaths)) files.add(f);
         }
       }
     }

@@ -1035,16 +1035,24 @@ class CompileMojoTest {
   }
 
   /**
-   * An ONNX model put in the spec folder is compiled with its specs, without <includes>: it was skipped without a word,
-   * and the program then found no model of its name.
+   * An ONNX model put in the spec folder is not compiled without <includes> (an import's M.net may stand beside its
+   * M.onnx, and <defines> are for specs), but named in a warning: it was skipped without a word, and the program then
+   * found no model of its name. Listed, it compiles.
    */
   @Test
-  void anOnnxModelInTheSpecFolderIsCompiledWithoutIncludes() throws Exception {
+  void anOnnxModelLeftInTheSpecFolderIsNamed() throws Exception {
     Files.write(src.resolve("conv.onnx"), convWithExternalWeights("conv.onnx.data"));
     Files.write(src.resolve("conv.onnx.data"), convWeights(0.5f));
-    mojo().execute();
-    assertTrue(Files.isRegularFile(classes.resolve("netc/models/conv/model.properties")), "the ONNX model");
-    assertTrue(Files.isRegularFile(classes.resolve("netc/models/tiny/model.properties")), "the spec beside it");
+    assertEquals(List.of(src.resolve("conv.onnx")), SpecFiles.onnxLeftOut(src, SpecFiles.find(src, null, Map.of(), List.of())));
+    assertEquals(List.of(), SpecFiles.onnxLeftOut(src, SpecFiles.find(src, List.of("conv.onnx", "tiny.net"), Map.of(), List.of())));
+    CompileMojo m = mojo();
+    m.execute();
+    assertFalse(Files.exists(classes.resolve("netc/models/conv")), "not listed: not compiled");
+    assertTrue(warnings.contains("netc: " + src.resolve("conv.onnx") + " is not compiled: an ONNX model is, when <includes> lists it"
+        + " (<include>conv.onnx</include>, beside the specs to compile)"), warnings.toString());
+    m.imagenet = true;
+    MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
+    assertTrue(e.getMessage().endsWith("; conv.onnx in the folder is compiled when <includes> lists it"), e.getMessage());
   }
 
   /**
