@@ -34,7 +34,7 @@ final class InspectCommand implements Main.Command {
 
   @Override
   public String summary() {
-    return "run the passes and show what each did, the optimized graph and the memory plan";
+    return "run the passes and show what each did; with its options, the graph after a pass and the memory plan";
   }
 
   static Options passOptions() {
