@@ -208,6 +208,7 @@ public abstract class Kernels {
       // line, far within a pipe's buffer
       if (!p.waitFor(2, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
         p.destroyForcibly();
+        p.getInputStream().close(); // its pipe, not left to the collector
         return java.util.List.of();
       }
       try (java.io.InputStream in = p.getInputStream()) {
