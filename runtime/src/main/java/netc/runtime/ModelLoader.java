@@ -55,8 +55,11 @@ final class ModelLoader {
 
   /** The resource folder of a model (no leading slash). */
   static String folder(String name) {
-    return "netc/models/" + name + "/";
+    return MODELS + name + "/";
   }
+
+  /** The folder of every model's classes and resources, a model's own below it. */
+  private static final String MODELS = "netc/models/";
 
   /** The only model visible to {@code loader}. */
   static CompiledModel load(ClassLoader loader, int threads) {
@@ -124,10 +127,7 @@ final class ModelLoader {
       throw new BadInputException(jar + ": not a file of the default file system (" + jar.getFileSystem().provider().getScheme()
           + "); copy the jar to one (Files.copy) and load that");
     }
-    if (!Files.isRegularFile(jar)) {
-      throw new BadInputException(jar + (Files.isDirectory(jar) ? ": a directory, not a model jar" : Files.exists(jar) ? ": not a regular file"
-          : ": no such file"));
-    }
+    Arguments.regularFile(jar); // as an image is refused: "not a regular file (a directory)"
     List<String> inJar = checkOpens(jar);
     ModelClassLoader loader;
     try {
@@ -168,8 +168,9 @@ final class ModelLoader {
   private static List<String> checkOpens(Path jar) {
     try (java.util.jar.JarFile f = new java.util.jar.JarFile(jar.toFile(), false)) {
       // opened: its directory was found and read; the models whose properties are in it, by name
-      return f.stream().map(e -> e.getName()).filter(n -> n.startsWith("netc/models/") && n.endsWith("/model.properties"))
-          .map(n -> n.substring("netc/models/".length(), n.length() - "/model.properties".length())).filter(n -> !n.contains("/"))
+      String properties = "/model.properties";
+      return f.stream().map(e -> e.getName()).filter(n -> n.startsWith(MODELS) && n.endsWith(properties))
+          .map(n -> n.substring(MODELS.length(), n.length() - properties.length())).filter(n -> !n.contains("/"))
           .distinct().sorted().toList();
     } catch (java.util.zip.ZipException e) {
       // a file that does not begin as a zip does is no jar at all (a spec or an ONNX model given where the compiled jar goes)

@@ -141,7 +141,6 @@ public final class Preprocess {
 
   /** Decodes, resizes, crops: a [3, crop, crop] tensor in [0, 1]. */
   public float[] image(Path file) {
-    Arguments.notNull(file, "file");
     return tensor(decode(file), file.toString());
   }
 
@@ -150,7 +149,6 @@ public final class Preprocess {
    * message): the same checks and decoder, {@code name} naming the image in the messages.
    */
   public float[] image(byte[] encoded, String name) {
-    Arguments.notNull(encoded, "encoded");
     return tensor(decode(encoded, name), name);
   }
 
@@ -278,7 +276,7 @@ public final class Preprocess {
   float[] frame(Path file, String format, int width, int height, Runnable whileOpen) {
     String name = file.toString();
     long expected = Yuv.frameBytes(format, width, height, name);
-    regularFile(file);
+    Arguments.regularFile(file);
     byte[] data;
     try {
       long size = Files.size(file);
@@ -414,7 +412,7 @@ public final class Preprocess {
    * pass): one rewritten or replaced in between was decoded past the checks made of another.
    */
   static Rgb decode(Path file, Runnable whileOpen) {
-    regularFile(file);
+    Arguments.regularFile(file);
     try {
       long size = Files.size(file);
       if (size > MAX_STREAM_BYTES) throw new BadInputException(file + ": " + size + " bytes, more than " + MAX_STREAM_BYTES + ": not read as an image");
@@ -488,17 +486,6 @@ public final class Preprocess {
 
   /** The bytes that tell the formats apart (a WebP's signature ends at byte 12). */
   private static final int HEAD_BYTES = 12;
-
-  /**
-   * Refuses what is not a regular file (missing, a directory, a device, a pipe) before opening it, and
-   * a path that cannot be looked at (in a folder this user may not search) with the reason.
-   */
-  private static void regularFile(Path file) {
-    if (Files.isRegularFile(file)) return;
-    if (Files.notExists(file)) throw new BadInputException(file + ": no such file");
-    if (!Files.exists(file)) throw new BadInputException(file + ": cannot access (" + netc.runtime.io.FileOutput.unreachable(file) + ")");
-    throw new BadInputException(file + ": not a regular file" + (Files.isDirectory(file) ? " (a directory)" : " (a device or a pipe)"));
-  }
 
   /** "png" or "jpeg" from the file's first bytes (its name may lie), else a refusal naming what it looks like. */
   private static String format(byte[] head, String file) {

@@ -110,7 +110,7 @@ class ModelJarTest {
   /**
    * Two models' jars unzipped into one keep the second's marker, which names it alone: load(jar, threads) took that
    * model without a word. The jar's own entries count, so both are named, as for two declared models; by name each
-   * loads. A folder given as the jar was "no such file".
+   * loads. A folder given as the jar was "no such file": it is named as an image's is.
    */
   @Test
   void aJarHoldingTwoModelsUnderOneMarkerIsRefusedUnlessNamed() throws IOException {
@@ -130,7 +130,7 @@ class ModelJarTest {
       assertEquals(2, m.outputSize());
     }
     e = assertThrows(BadInputException.class, () -> CompiledModel.load(dir, 1));
-    assertEquals(dir + ": a directory, not a model jar", e.getMessage());
+    assertEquals(dir + ": not a regular file (a directory)", e.getMessage());
   }
 
   /**
