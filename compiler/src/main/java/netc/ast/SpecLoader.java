@@ -261,11 +261,8 @@ public final class SpecLoader {
   private String read(Path abs, String displayName, Span importedAt) {
     String what = importedAt == null ? "spec " + displayName : "import " + Path.of(displayName).getFileName();
     try {
-      if (!Files.isRegularFile(abs)) {
-        // neither there nor surely missing: a folder on the way this user may not search, say
-        String why = Files.exists(abs) ? "not a regular file" : Files.notExists(abs) ? "no such file" : FileOutput.unreachable(abs);
-        throw new NetcException(importedAt, "cannot read " + what + ": " + why);
-      }
+      String problem = netc.runtime.io.RegularFile.problem(abs);
+      if (problem != null) throw new NetcException(importedAt, "cannot read " + what + ": " + problem);
       long size = Files.size(abs);
       if (size > MAX_SPEC_BYTES) {
         throw new NetcException(importedAt, displayName + ": not a spec file (larger than 4 MiB)");

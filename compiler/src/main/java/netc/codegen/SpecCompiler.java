@@ -85,7 +85,7 @@ public final class SpecCompiler {
       if (notClasses != null) { // it asked for a label per position, which top-k never ranks
         throw new BadInputException("--labels " + file + ": the model " + optimized.name() + " " + notClasses + ": it has no classes to name");
       }
-      netc.runtime.io.Npy.checkRegularFile(file, "cannot read labels "); // a folder or a FIFO: named, not opened
+      netc.runtime.io.RegularFile.require(file, "cannot read labels "); // a folder or a FIFO: named, not opened
       try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
         return netc.runtime.io.Labels.read(in, classes);
       } catch (netc.runtime.io.Labels.Problem e) {

@@ -146,11 +146,8 @@ public final class OnnxReader {
 
   private byte[] bytes() {
     try {
-      if (!Files.isRegularFile(path)) {
-        // neither there nor surely missing: a folder on the way this user may not search ("permission denied")
-        throw fail("cannot read the model: " + (Files.exists(path) ? "not a regular file" : Files.notExists(path) ? "no such file"
-            : FileOutput.unreachable(path)));
-      }
+      String problem = netc.runtime.io.RegularFile.problem(path);
+      if (problem != null) throw fail("cannot read the model: " + problem);
       long size = Files.size(path);
       if (size > MAX_MODEL_BYTES) {
         throw fail(String.format(java.util.Locale.ROOT, "the model is %,d bytes; an ONNX file holds at most 2 GiB (larger models keep weights as external data)", size));

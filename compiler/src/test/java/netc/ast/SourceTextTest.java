@@ -122,11 +122,11 @@ class SourceTextTest {
     try {
       Assumptions.assumeFalse(Files.isReadable(unreadable), "permissions apply to this user (not root)");
       assertEquals("cannot read spec " + unreadable + ": permission denied", assertThrows(NetcException.class, () -> SpecLoader.load(unreadable)).format());
-      assertEquals("cannot read spec " + hidden + ": permission denied", assertThrows(NetcException.class, () -> SpecLoader.load(hidden)).format());
+      assertEquals("cannot read spec " + hidden + ": cannot access (permission denied)", assertThrows(NetcException.class, () -> SpecLoader.load(hidden)).format());
       NetcException e = assertThrows(NetcException.class, () -> SpecLoader.load(imports));
       assertEquals(imports + ":1:8: cannot read import " + lib.getFileName() + ": permission denied", e.format().lines().findFirst().orElseThrow());
       e = assertThrows(NetcException.class, () -> SpecLoader.load(importsHidden));
-      assertEquals(importsHidden + ":1:8: cannot read import lib2.net: permission denied", e.format().lines().findFirst().orElseThrow());
+      assertEquals(importsHidden + ":1:8: cannot read import lib2.net: cannot access (permission denied)", e.format().lines().findFirst().orElseThrow());
     } finally {
       for (Path p : List.of(unreadable, lib, closed)) Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
     }

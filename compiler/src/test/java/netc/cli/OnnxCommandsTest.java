@@ -415,7 +415,7 @@ class OnnxCommandsTest {
     org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo (Linux, macOS)");
     Object[] r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () -> netc("summary", fifo.toString()));
     assertEquals(1, r[0]);
-    assertEquals("netc summary: cannot read spec " + fifo + ": not a regular file\n", r[2]);
+    assertEquals("netc summary: cannot read spec " + fifo + ": not a regular file (a device or a pipe)\n", r[2]);
   }
 
   /**

@@ -709,7 +709,7 @@ public final class Bench {
      * starts with an error code, made one line).
      */
     static OrtSession open(OrtEnvironment env, Path model, OrtSession.SessionOptions options) {
-      netc.runtime.io.Npy.checkRegularFile(model, "cannot read "); // a folder is "not a regular file", not "no such file"
+      netc.runtime.io.RegularFile.require(model, "cannot read ");
       try {
         return env.createSession(model.toString(), options);
       } catch (OrtException e) {

@@ -114,7 +114,7 @@ public final class CompareJars {
     }
     List<Model> models = new ArrayList<>();
     for (Path jar : jars) {
-      netc.runtime.io.Npy.checkRegularFile(jar, "cannot read "); // a folder is "not a regular file", not "no such file"
+      netc.runtime.io.RegularFile.require(jar, "cannot read ");
       try {
         models.add(own ? OwnRuntime.load(jar, threads) : new SharedRuntime(CompiledModel.load(jar, threads)));
       } catch (BadInputException e) {

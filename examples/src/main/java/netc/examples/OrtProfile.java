@@ -67,7 +67,7 @@ final class OrtProfile {
     if (runs > Bench.MAX_RUNS) { // warm-up + runs must stay an int; named as the user gave it
       throw new Cli.UsageException((rest.size() > 2 ? "RUNS " : "--runs ") + runs + ": expected 1 to " + Bench.MAX_RUNS);
     }
-    netc.runtime.io.Npy.checkRegularFile(model, "cannot read "); // a folder is "not a regular file", not "no such file"
+    netc.runtime.io.RegularFile.require(model, "cannot read ");
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     // the model and batch checked in a session of their own, unoptimized and unprofiled: a profiling
     // session that fails to load prints a line of ONNX Runtime's own ("Could not write a profile") beside

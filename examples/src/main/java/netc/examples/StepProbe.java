@@ -119,7 +119,7 @@ final class StepProbe {
     if (cl.hasOption("pool") && (cl.hasOption("small-mb") || cl.hasOption("large-mb"))) {
       throw new Cli.UsageException("--small-mb and --large-mb size the cache sweeps, which --pool does not run: they go without --pool");
     }
-    netc.runtime.io.Npy.checkRegularFile(jar, "cannot read "); // a folder is "not a regular file", not "no such file"
+    netc.runtime.io.RegularFile.require(jar, "cannot read ");
     CompiledModel m;
     try {
       m = CompiledModel.load(jar, Math.max(1, pool));

@@ -413,7 +413,7 @@ class BenchTest {
   void aFolderGivenAsTheOnnxModelIsNamedAsAFolder(@TempDir Path dir) {
     String[] r = bench("../examples/smallnet.net", "--onnx", dir.toString(), "--threads", "1");
     assertEquals("1", r[0], r[1]);
-    assertEquals("netc bench: cannot read " + dir + ": not a regular file\n", r[1]);
+    assertEquals("netc bench: cannot read " + dir + ": not a regular file (a directory)\n", r[1]);
   }
 
   /** --runs and --sustained are bounded: blocks x (K - 1) overflowed an int (a negative array size) for a large K. */

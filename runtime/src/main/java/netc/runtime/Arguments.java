@@ -15,17 +15,9 @@ final class Arguments {
     if (argument == null) throw new IllegalArgumentException(name + ": null");
   }
 
-  /**
-   * Refuses what is not a regular file (missing, a directory, a device, a pipe) before opening it, and
-   * a path that cannot be looked at (in a folder this user may not search) with the reason: an image's,
-   * a frame's, a model jar's.
-   */
+  /** Refuses what is not a regular file to read (an image's, a frame's, a model jar's): {@link netc.runtime.io.RegularFile}. */
   static void regularFile(java.nio.file.Path file) {
-    if (java.nio.file.Files.isRegularFile(file)) return;
-    if (java.nio.file.Files.notExists(file)) throw new BadInputException(file + ": no such file");
-    if (!java.nio.file.Files.exists(file)) {
-      throw new BadInputException(file + ": cannot access (" + netc.runtime.io.FileOutput.unreachable(file) + ")");
-    }
-    throw new BadInputException(file + ": not a regular file" + (java.nio.file.Files.isDirectory(file) ? " (a directory)" : " (a device or a pipe)"));
+    netc.runtime.io.RegularFile.require(file, "");
   }
+
 }

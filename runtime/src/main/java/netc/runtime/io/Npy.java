@@ -44,7 +44,7 @@ public final class Npy {
   public record Header(int[] shape, long dataOffset) {}
 
   public static Tensor read(Path path) {
-    checkRegularFile(path, "cannot read ");
+    RegularFile.require(path, "cannot read ");
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
       // the file as opened, and as it is once read: one rewritten in place meanwhile (numpy's open_memmap in r+
       // mode, a producer writing the next batch) would give a tensor of old and new values
@@ -63,7 +63,7 @@ public final class Npy {
    * anything is allocated for it or gigabytes are read.
    */
   public static Header header(Path path) {
-    checkRegularFile(path, "cannot read ");
+    RegularFile.require(path, "cannot read ");
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
       return readHeader(path, ch, ch.size());
     } catch (IOException e) {
@@ -115,19 +115,6 @@ public final class Npy {
       for (int d : perImage) want.append(", ").append(d);
       throw new BadInputException(path + ": tensor has shape " + Arrays.toString(s) + ", " + whose + " expects " + want + "]");
     }
-  }
-
-  /**
-   * Refuses a missing file, a directory or a device before opening it: opening a named pipe blocks
-   * until someone writes to it, and a device's size says nothing about its contents. Each case says what
-   * it is: no such file, a folder on its path that cannot be searched, or not a regular file (a folder).
-   */
-  public static void checkRegularFile(Path path, String prefix) {
-    if (Files.isRegularFile(path)) return;
-    if (Files.notExists(path)) throw new BadInputException(prefix + path + ": no such file");
-    // neither there nor not: a folder on its path may not be searched
-    if (!Files.exists(path)) throw new BadInputException(prefix + path + ": cannot access (" + FileOutput.unreachable(path) + ")");
-    throw new BadInputException(prefix + path + ": not a regular file");
   }
 
   private static Tensor parse(Path path, FileChannel ch, long size) throws IOException {

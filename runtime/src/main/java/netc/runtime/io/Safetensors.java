@@ -151,7 +151,7 @@ public final class Safetensors implements TensorSource {
 
   /** {@link #read(Path, int)}, running {@code beforeOpen} between the file's identity and its opening (a test's seam). */
   static Safetensors read(Path path, int chunkBytes, Runnable beforeOpen) {
-    Npy.checkRegularFile(path, "cannot read weights ");
+    RegularFile.require(path, "cannot read weights ");
     try {
       // the identity taken before the open and checked after it, so it is the opened file's: taken after, by path,
       // it could be a file that replaced this one meanwhile, whose tensors floats() then read at this header's offsets

@@ -60,7 +60,7 @@ class NpyTest {
     Files.write(p, java.util.Arrays.copyOf(all, all.length - 3));
     assertEquals(p + ": shape [2, 3, 1, 2] needs 48 bytes of data, the file has 45",
         assertThrows(BadInputException.class, () -> Npy.header(p)).getMessage());
-    assertEquals("cannot read " + dir + ": not a regular file", assertThrows(BadInputException.class, () -> Npy.header(dir)).getMessage());
+    assertEquals("cannot read " + dir + ": not a regular file (a directory)", assertThrows(BadInputException.class, () -> Npy.header(dir)).getMessage());
     // a header of more values than an array holds is a header: refusing it is read's business
     try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
       f.setLength(0);
@@ -99,7 +99,7 @@ class NpyTest {
     assertEquals(p + ": not a .npy file (bad magic)", assertThrows(BadInputException.class, () -> Npy.read(p)).getMessage());
     assertEquals("cannot read " + dir.resolve("none.npy") + ": no such file",
         assertThrows(BadInputException.class, () -> Npy.read(dir.resolve("none.npy"))).getMessage());
-    assertEquals("cannot read " + dir + ": not a regular file", assertThrows(BadInputException.class, () -> Npy.read(dir)).getMessage());
+    assertEquals("cannot read " + dir + ": not a regular file (a directory)", assertThrows(BadInputException.class, () -> Npy.read(dir)).getMessage());
   }
 
   /** A .npy file of the given version, header text (its length declared exactly) and data bytes. */

@@ -414,8 +414,8 @@ class SafetensorsTest {
     assertTrue(msg.startsWith(p + ": tensor 'w' offsets [0, 1024] lie outside the data section"), msg);
     assertEquals("cannot read weights " + dir.resolve("none") + ": no such file",
         assertThrows(BadInputException.class, () -> Safetensors.read(dir.resolve("none"))).getMessage());
-    assertEquals("cannot read weights " + dir + ": not a regular file", assertThrows(BadInputException.class, () -> Safetensors.read(dir)).getMessage());
-    assertEquals("cannot read weights /dev/zero: not a regular file",
+    assertEquals("cannot read weights " + dir + ": not a regular file (a directory)", assertThrows(BadInputException.class, () -> Safetensors.read(dir)).getMessage());
+    assertEquals("cannot read weights /dev/zero: not a regular file (a device or a pipe)",
         assertThrows(BadInputException.class, () -> Safetensors.read(Path.of("/dev/zero"))).getMessage());
     Path empty = dir.resolve("empty.safetensors");
     Safetensors.write(empty, Map.of(), Map.of());
