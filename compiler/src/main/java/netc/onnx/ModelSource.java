@@ -53,15 +53,17 @@ public record ModelSource(Graph graph, TensorSource weights, OnnxImporter.Result
     }
   }
 
-  /** A zip file's first four bytes (a local file header), which every jar starts with. */
-  private static final byte[] ZIP_MAGIC = {'P', 'K', 3, 4};
-
   /**
    * A compiled model's jar: named .jar (in any case), or a zip file by its first bytes (netc compile -o writes any
    * name): "give --reference to evaluate a spec" was the answer to a jar named otherwise. A spec cannot start so.
    */
   public static boolean isJar(String path) {
-    return path.toLowerCase(Locale.ROOT).endsWith(".jar") || java.util.Arrays.equals(head(path, ZIP_MAGIC.length), ZIP_MAGIC);
+    if (path.toLowerCase(Locale.ROOT).endsWith(".jar")) return true;
+    try {
+      return netc.runtime.io.Zips.beginsAsZip(Path.of(path));
+    } catch (java.nio.file.InvalidPathException e) {
+      return false; // loading it reports what is wrong
+    }
   }
 
   /** The first {@code n} bytes of a regular file (fewer where it is shorter); none for anything else or a file that cannot be read. */
