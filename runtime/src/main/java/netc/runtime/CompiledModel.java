@@ -323,9 +323,10 @@ public abstract class CompiledModel implements AutoCloseable {
    * new calls and holding its memory until the last of them ends, which releases it. For a service that swaps models
    * and must not hang on the old one's longest request. An interrupt ends the wait (false) and stays set.
    *
-   * @throws IllegalArgumentException when {@code timeout} is negative
+   * @throws IllegalArgumentException when {@code timeout} is negative or null
    */
   public boolean closeWithin(java.time.Duration timeout) {
+    Arguments.notNull(timeout, "timeout");
     if (timeout.isNegative()) throw new IllegalArgumentException("timeout: negative, " + timeout);
     closed = true;
     long nanos;
@@ -492,7 +493,7 @@ public abstract class CompiledModel implements AutoCloseable {
     URL url = resource == null ? null : owner.getResource(resource);
     if (url == null) return new ClassNames(classes); // "class i", made when asked: a map's millions of outputs would be as many strings
     try (InputStream in = ModelLoader.connect(url).getInputStream()) {
-      return Labels.read(in, classes);
+      return new Labelled(Labels.read(in, classes));
     } catch (Labels.Problem e) {
       throw new BadInputException(url + ": damaged model: " + e.getMessage());
     } catch (IOException e) {
@@ -501,11 +502,41 @@ public abstract class CompiledModel implements AutoCloseable {
   }
 
   /**
-   * "class 0", "class 1", ...: the names of a model without labels, each made when read, so a model of a map's
-   * millions of outputs (a segmentation's [21, 520, 520]) holds none of them. Shown whole up to 100 names,
-   * beyond that as its first and last (a ModelInfo in a message would otherwise print them all).
+   * Class names shown whole up to 100, beyond that as the first two, the last and the count: a ModelInfo in a log line
+   * or a message would otherwise print all of ImageNet's thousand labels (11,896 characters).
    */
-  static final class ClassNames extends java.util.AbstractList<String> implements java.util.RandomAccess {
+  abstract static class Names extends java.util.AbstractList<String> implements java.util.RandomAccess {
+    @Override
+    public String toString() {
+      int n = size();
+      return n <= 100 ? super.toString() : "[" + get(0) + ", " + get(1) + ", ..., " + get(n - 1) + "] (" + n + " names)";
+    }
+  }
+
+  /** The labels a jar carries, read whole, shown as {@link Names}. */
+  static final class Labelled extends Names {
+    private final List<String> labels;
+
+    Labelled(List<String> labels) {
+      this.labels = labels;
+    }
+
+    @Override
+    public String get(int i) {
+      return labels.get(i);
+    }
+
+    @Override
+    public int size() {
+      return labels.size();
+    }
+  }
+
+  /**
+   * "class 0", "class 1", ...: the names of a model without labels, each made when read, so a model of a map's
+   * millions of outputs (a segmentation's [21, 520, 520]) holds none of them.
+   */
+  static final class ClassNames extends Names {
     private final int size;
 
     ClassNames(int size) {
@@ -521,11 +552,6 @@ public abstract class CompiledModel implements AutoCloseable {
     @Override
     public int size() {
       return size;
-    }
-
-    @Override
-    public String toString() {
-      return size <= 100 ? super.toString() : "[class 0, class 1, ..., class " + (size - 1) + "] (" + size + " names)";
     }
   }
 
@@ -687,6 +713,7 @@ public abstract class CompiledModel implements AutoCloseable {
    * @throws IllegalArgumentException when the tensor's shape is not [N, C, H, W] of this model
    */
   public final Tensor predict(Tensor batch) {
+    Arguments.notNull(batch, "batch");
     int[] s = batch.shape();
     boolean ok = s.length == 4 && s[0] >= 1 && s[1] == inputShape[0] && s[2] == inputShape[1] && s[3] == inputShape[2];
     if (!ok) {

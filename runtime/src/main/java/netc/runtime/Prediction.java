@@ -19,6 +19,7 @@ public record Prediction(int index, String label, float probability) {
 
   /** The same mistake gets the same message from softmax and topK, not an exception from inside the loop. */
   private static void checkRange(float[] logits, int offset, int n) {
+    Arguments.notNull(logits, "logits");
     if (offset < 0 || n < 1 || offset > logits.length - n) {
       throw new IllegalArgumentException("logits [" + offset + ", " + offset + " + " + n + ") are not inside an array of " + logits.length);
     }
@@ -46,6 +47,7 @@ public record Prediction(int index, String label, float probability) {
    * as they are.
    */
   public static List<Prediction> topK(float[] logits, int offset, int n, int k, List<String> labels, boolean probabilities) {
+    Arguments.notNull(labels, "labels");
     if (k < 1) throw new IllegalArgumentException("k: must be at least 1, got " + k);
     checkRange(logits, offset, n);
     // more labels than logits named every class by the label before or after it (TensorFlow's 1001 ImageNet labels

@@ -116,6 +116,7 @@ public final class Preprocess {
    * @throws IllegalArgumentException when the model does not take RGB images (not 3 x S x S)
    */
   public static Preprocess forModel(CompiledModel model) {
+    Arguments.notNull(model, "model");
     ModelInfo.Preprocessing p = model.info().preprocess();
     if (p == null) {
       throw new IllegalArgumentException("the model " + model.name() + " takes " + model.info().inputShape()

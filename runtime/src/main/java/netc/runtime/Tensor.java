@@ -12,6 +12,8 @@ public final class Tensor {
   private final float[] data;
 
   public Tensor(int[] shape, float[] data) {
+    Arguments.notNull(shape, "shape");
+    Arguments.notNull(data, "data");
     this.shape = shape.clone();
     long size = size(this.shape);
     if (size != data.length) {
@@ -35,6 +37,7 @@ public final class Tensor {
   }
 
   public static long size(int[] shape) {
+    Arguments.notNull(shape, "shape");
     long n = 1;
     for (int d : shape) {
       if (d < 0) throw new IllegalArgumentException("negative dimension in " + Arrays.toString(shape));
@@ -73,6 +76,7 @@ public final class Tensor {
 
   /** The largest absolute difference to {@code other}, which must have the same shape. */
   public double maxAbsDiff(Tensor other) {
+    Arguments.notNull(other, "other");
     if (!Arrays.equals(shape, other.shape)) {
       throw new IllegalArgumentException("shapes differ: " + Arrays.toString(shape) + " vs " + Arrays.toString(other.shape));
     }

@@ -35,8 +35,9 @@ public final class Workspace {
 
     /** A workspace of {@code bytes} that did not fit, {@code cause} the JVM's error (a front end's tests make their own). */
     public TooLarge(long bytes, OutOfMemoryError cause) {
-      super(String.format(java.util.Locale.ROOT, "a workspace of %,.1f MiB (the model's activations for one image on one thread) does not fit"
-          + " in this JVM's heap of %,.1f MiB beside what it holds already", bytes / 1048576.0, Runtime.getRuntime().maxMemory() / 1048576.0));
+      super(String.format(java.util.Locale.ROOT, "a workspace of %,.1f MiB (the model's activations for one image on one thread; a batch takes one"
+          + " for each image a thread runs at once, up to %d a thread) does not fit in this JVM's heap of %,.1f MiB beside what it holds"
+          + " already", bytes / 1048576.0, CompiledModel.BUNCH, Runtime.getRuntime().maxMemory() / 1048576.0));
       this.bytes = bytes;
       initCause(cause);
     }

@@ -102,6 +102,10 @@ class MainTest {
       assertEquals("output: null", thrown.getMessage());
       thrown = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> m.topK(null, 0, 1));
       assertEquals("outputs: null", thrown.getMessage());
+      thrown = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> m.predict((Tensor) null));
+      assertEquals("batch: null", thrown.getMessage());
+      thrown = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> m.closeWithin(null));
+      assertEquals("timeout: null", thrown.getMessage());
     }
     var format = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Yuv.frameBytes(null, 4, 4, "cam"));
     assertEquals("format: null (i420, nv12, nv21 or yuyv; with -full after it for full range)", format.getMessage());
@@ -114,6 +118,13 @@ class MainTest {
     assertEquals("class 5678399", many.get(5_678_399));
     assertEquals("[class 0, class 1, ..., class 5678399] (5678400 names)", many.toString());
     org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class, () -> many.get(5_678_400));
+    // a jar's labels likewise: a ModelInfo in a log line printed ImageNet's thousand whole (11,896 characters)
+    List<String> imagenet = new CompiledModel.Labelled(java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "label " + i).toList());
+    assertEquals("[label 0, label 1, ..., label 999] (1000 names)", imagenet.toString());
+    assertEquals("label 500", imagenet.get(500));
+    List<String> hundred = new CompiledModel.Labelled(java.util.stream.IntStream.range(0, 100).mapToObj(i -> "l" + i).toList());
+    assertEquals(hundred.stream().toList().toString(), hundred.toString(), "up to 100 shown whole");
+    org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class, () -> imagenet.set(0, "x"));
   }
 
   /** TinyModel's logits, but the last is 1 / the red mean: infinite for an image without red. */

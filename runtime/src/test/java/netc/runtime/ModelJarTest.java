@@ -98,6 +98,7 @@ class ModelJarTest {
       m.predict(new float[] {1, 2}, 1, out);
       assertArrayEquals(new float[] {6f, -1.5f}, out, 0f, "the jar's weights times the input's sum");
       assertEquals(List.of("cat", "dog"), m.labels());
+      assertTrue(m.info().toString().contains(", labels=[cat, dog], "), m.info().toString());
       assertEquals(JarModel.class.getName(), m.getClass().getName());
       assertTrue(m.getClass() != JarModel.class, "the class from the jar, not the test's class path");
     }

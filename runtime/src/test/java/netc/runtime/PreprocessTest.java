@@ -86,6 +86,14 @@ class PreprocessTest {
     calls.put("jar ", () -> CompiledModel.load((Path) null, "m", 1));
     calls.put("loader", () -> CompiledModel.load((ClassLoader) null, 1));
     calls.put("loader ", () -> CompiledModel.load((ClassLoader) null, "m", 1));
+    calls.put("model", () -> Preprocess.forModel(null));
+    calls.put("logits", () -> Prediction.softmax(null, 0, 1));
+    calls.put("logits ", () -> Prediction.topK(null, 0, 1, 1, java.util.List.of("a")));
+    calls.put("labels", () -> Prediction.topK(new float[] {1}, 0, 1, 1, null));
+    calls.put("shape", () -> new Tensor(null, new float[1]));
+    calls.put("data ", () -> new Tensor(new int[] {1}, null));
+    calls.put("shape ", () -> Tensor.zeros((int[]) null));
+    calls.put("other", () -> Tensor.zeros(1).maxAbsDiff(null));
     for (var c : calls.entrySet()) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, c.getValue(), c.getKey());
       assertEquals(c.getKey().strip() + ": null", e.getMessage());

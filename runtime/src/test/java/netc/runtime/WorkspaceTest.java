@@ -21,8 +21,9 @@ class WorkspaceTest {
     assumeTrue(max / 4 + (1 << 20) < LargeArrays.MAX_ARRAY, "heap " + max);
     int floats = (int) (max / 4 + (1 << 20));
     Workspace.TooLarge e = assertThrows(Workspace.TooLarge.class, () -> new Workspace(floats));
-    String expected = String.format(java.util.Locale.ROOT, "a workspace of %,.1f MiB (the model's activations for one image on one thread)"
-        + " does not fit in this JVM's heap of %,.1f MiB beside what it holds already", floats * 4.0 / 1048576, max / 1048576.0);
+    String expected = String.format(java.util.Locale.ROOT, "a workspace of %,.1f MiB (the model's activations for one image on one thread; a batch"
+        + " takes one for each image a thread runs at once, up to 4 a thread) does not fit in this JVM's heap of %,.1f MiB beside what it"
+        + " holds already", floats * 4.0 / 1048576, max / 1048576.0);
     assertEquals(expected, e.getMessage());
     assertEquals(4L * floats, e.bytes());
     assertTrue(e.getCause() instanceof OutOfMemoryError, "the JVM's own error kept as the cause");

@@ -1360,7 +1360,7 @@ class ClassifyImagesTest {
         batches = new NetcClassifier.Batches(m, new NetcClassifier.Options(1, 4, false, 1), true, rows, () -> {});
         e = refusal(batches::hasNext);
         assertEquals(String.format(java.util.Locale.ROOT, "--batch 4: out of memory running the model: a workspace of %,.1f MiB (the model's"
-            + " activations for one image on one thread) does not fit in this JVM's heap of %,.1f MiB beside what it holds already (this"
+            + " activations for one image on one thread; a batch takes one for each image a thread runs at once, up to 4 a thread) does not fit in this JVM's heap of %,.1f MiB beside what it holds already (this"
             + " executor's): %sraise spark.executor.memory (spark-submit's --executor-memory; in local mode the driver's, --driver-memory)",
             bytes / 1048576.0, heap / 1048576.0, bytes > heap ? "" : "lower --batch or "), e.getMessage());
         assertNull(e.getCause());
