@@ -10,6 +10,8 @@
 #                                                       1 checks the caller-only path; synthetic weights)
 #   NETC_JAVA_OPTS=-XX:UseAVX=2 examples/check-allocation.sh    (another kernel width: UseAVX=2 for 256 bits, MaxVectorSize=16 for 128)
 #   RUNS=4000 examples/check-allocation.sh M.onnx               (a fast model: the run must outlast the recording's 20 s delay)
+#   BATCH=8 examples/check-allocation.sh                        (images per call, default 1: a batch takes other tile and
+#                                                                remainder paths, and the bench once saw a batch-8 call box)
 #   JVMS=3 examples/check-allocation.sh                         (three JVMs, one after the other: C2's inlining of a long run of
 #                                                                Vector API calls depends on the profile it compiles with, and a
 #                                                                kernel that boxed in one JVM of two once passed a single run)
@@ -25,9 +27,9 @@ check() {
   # the recording starts after a delay, so the warm-up (interpreted and C1-compiled Vector API code,
   # which allocates by design) is not in it
   rm -f "$work/run.jfr"
-  # ./netc compare warms up for 10 s, then makes RUNS timed calls in a row, batch 1
+  # ./netc compare warms up for 10 s, then makes RUNS timed calls in a row, BATCH images each
   NETC_JAVA_OPTS="${NETC_JAVA_OPTS:-} -XX:StartFlightRecording=delay=20s,filename=$work/run.jfr,settings=profile" \
-    "$root/netc" compare "$work/model.jar" --threads "$threads" --runs "${RUNS:-400}" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 2; }
+    "$root/netc" compare "$work/model.jar" --threads "$threads" --batch "${BATCH:-1}" --runs "${RUNS:-400}" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 2; }
   if [ ! -s "$work/run.jfr" ]; then
     echo "the run ended before the recording began (20 s after start): give it more runs, RUNS=4000 $0 $args" >&2
     exit 2
