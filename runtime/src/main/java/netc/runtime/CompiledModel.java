@@ -931,8 +931,17 @@ public abstract class CompiledModel implements AutoCloseable {
     Workspace[] all = poolSpaces.getAndSet(null);
     if (all == null) all = new Workspace[pool.threads() * BUNCH];
     System.arraycopy(own, 0, all, 0, BUNCH);
+    int bunch = Math.min(BUNCH, (batch + pool.threads() - 1) / pool.threads());
     try {
-      pool.runImages(this, all, input, output, batch, Math.min(BUNCH, (batch + pool.threads() - 1) / pool.threads()));
+      // every arena a thread may take in this call, now rather than when first taken: how many images a thread takes at
+      // once depends on which thread comes first (8 images on 2 threads run as 4, 2, 1, 1: the first take is the largest),
+      // so a worker's third and fourth arenas were allocated in whichever call first handed it the 4, late in a run
+      // (17.9 MB in one of resnet50's timed calls of 8 images, on a worker), and a heap that held the usual split ran out then
+      int perThread = Math.min(bunchedFrom(), steps()) < steps() ? ThreadPool.take(batch, bunch, pool.threads()) : 1;
+      for (int t = 0; t < pool.threads(); t++) {
+        for (int j = 0; j < perThread; j++) space(all, t * BUNCH + j);
+      }
+      pool.runImages(this, all, input, output, batch, bunch);
     } finally {
       System.arraycopy(all, 0, own, 0, BUNCH); // the arenas the caller allocated in the call stay with its set
       Arrays.fill(all, 0, BUNCH, null);

@@ -166,6 +166,26 @@ class WorkspacePoolTest {
     assertEquals(2, pooled.idleArenas(), "a batch on the pool of two threads");
   }
 
+  /**
+   * A batch's first call allocates every arena any thread may take in it: the first take is the largest (ThreadPool.take:
+   * 8 images on 2 threads run as 4, 2, 1, 1), and whichever thread comes first takes it. Allocated as taken, the second
+   * thread's third and fourth arenas came only in the call in which it came first, a timed call late in a run.
+   */
+  @Test
+  void aBatchAllocatesItsArenasInItsFirstCall() {
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      Steered eight = new Steered(2, true);
+      eight.check(2 * CompiledModel.BUNCH); // however the threads split it (4 and 4 cannot happen: 4, then 2 of the 4 left)
+      assertEquals(2 * CompiledModel.BUNCH, eight.idleArenas(), "a batch of 2 x BUNCH on two threads: a bunch of arenas a thread");
+      Steered five = new Steered(2, true);
+      five.check(5);
+      assertEquals(2 * 2, five.idleArenas(), "a batch of 5 on two threads takes 2, 1, 1, 1: two arenas a thread");
+      Steered flat = new Steered(2, false);
+      flat.check(2 * CompiledModel.BUNCH);
+      assertEquals(2, flat.idleArenas(), "nothing bunched: one arena a thread");
+    });
+  }
+
   /** A call running on a thread of its own, held in its first image until {@link #finish()}. */
   private record Caller(Thread thread, java.util.concurrent.CountDownLatch hold, java.util.concurrent.atomic.AtomicReference<Throwable> failed) {
     /** Lets the call finish, waits for it, and fails the test if it did. */
