@@ -15,7 +15,6 @@ import netc.ir.Op;
 import netc.ir.ParamSource;
 import netc.ir.Shape;
 import netc.passes.Layouts;
-import netc.runtime.BadInputException;
 import netc.runtime.kernels.KernelTiles;
 import netc.runtime.kernels.Kernels;
 
@@ -212,7 +211,9 @@ final class PackedWeights {
     if (bad == 0) return;
     StringBuilder sources = new StringBuilder();
     for (var p : n.params().values()) sources.append(sources.length() == 0 ? "" : ", ").append(p.describe());
-    throw new BadInputException(n.name() + ": " + bad + " of its packed weight values are not finite (computed as " + sources
+    // placed at the layer's spec line (the first layer folded into it) where it has one, as the spec's other errors are
+    netc.ast.Span at = n.origins().isEmpty() ? null : n.origins().get(0).span();
+    throw new netc.ast.NetcException(at, n.name() + ": " + bad + " of its packed weight values are not finite (computed as " + sources
         + "): folding overflowed float32; check the batch-norm weights, variances and eps, or the input normalization's std");
   }
 

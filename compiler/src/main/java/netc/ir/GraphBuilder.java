@@ -411,6 +411,12 @@ public final class GraphBuilder {
       }
       for (double s : std) {
         if (!((float) s > 0)) throw new NetcException(argSpan(call, "std", a), "std values must be positive (as float32: " + Attrs.format(s) + " is not)");
+        // the first conv's weights are divided by it: a std whose reciprocal overflows float32 (below about 2.9e-39)
+        // made every folded weight infinite, refused only when the jar was packed, and the reference's outputs NaN
+        if (Float.isInfinite(1f / (float) s)) {
+          throw new NetcException(argSpan(call, "std", a), "std " + Attrs.format(s) + " is too small: 1 / std overflows float32 (the input"
+              + " is divided by it)");
+        }
       }
       attrs = attrs.with("mean", mean).with("std", std);
     }

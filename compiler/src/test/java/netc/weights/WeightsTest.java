@@ -293,8 +293,10 @@ class WeightsTest {
     Safetensors.write(p, t, Map.of());
     WeightBinding w = WeightBinding.bind(g, p);
     Graph optimized = PassManager.run(g, PassContext.defaults());
-    String msg = assertThrows(BadInputException.class,
-        () -> ModelCompiler.compileTo(optimized, w, "test.net", false, dir, step -> {})).getMessage();
+    netc.ast.NetcException e = assertThrows(netc.ast.NetcException.class,
+        () -> ModelCompiler.compileTo(optimized, w, "test.net", false, dir, step -> {}));
+    assertEquals(2, e.span().line(), "placed at the conv's line, where the batch norm was folded into it");
+    String msg = e.getMessage();
     assertTrue(msg.matches("c: [0-9]+ of its packed weight values are not finite \\(computed as bn_scale\\(c.weight\\[4x3x3x3\\], "
         + "bn.weight\\[4\\], bn.running_var\\[4\\], eps=1.0E-5\\).*\\): folding overflowed float32; check the batch-norm weights, variances and eps, "
         + "or the input normalization's std"), msg);

@@ -397,7 +397,7 @@ public final class CompileMojo extends AbstractMojo {
     } catch (NetcException e) {
       throw new MojoFailureException(located(e, spec));
     } catch (BadInputException e) {
-      // a refusal without a place in the spec text ("c: 4 of its packed weight values are not finite") names no spec
+      // a refusal without a place in the spec text (a weights file's, named by its path) names no spec
       throw new MojoFailureException(located(e.getMessage(), spec));
     } catch (OutOfMemoryError e) {
       throw new MojoFailureException(outOfMemory(e, spec));

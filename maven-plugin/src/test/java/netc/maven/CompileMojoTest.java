@@ -1232,11 +1232,11 @@ class CompileMojoTest {
   }
 
   /**
-   * A refusal of the compiler's with no place in the spec text (finite weights that overflow float32 once the
-   * batch norm is folded into the conv) names the spec, as a located one does.
+   * A refusal at packing (finite weights that overflow float32 once the batch norm is folded into the conv) names the
+   * spec and the conv's line, as the spec's other errors do (it named the spec alone).
    */
   @Test
-  void aRefusalWithoutAPlaceNamesTheSpec() throws Exception {
+  void aRefusalAtPackingNamesTheSpecAndTheLayersLine() throws Exception {
     Path spec = Files.writeString(src.resolve("bn.net"), "input(3, 8, 8)\nc: conv(4, 3, bias = false)\nbn: batchnorm()\nrelu()\nglobal_avgpool()\n"
         + "flatten()\nfc: fc(5)\n");
     Map<String, Tensor> t = new java.util.LinkedHashMap<>(SyntheticWeights.generate(GraphBuilder.build(SpecLoader.load(spec), Map.of()), 0));
@@ -1246,7 +1246,7 @@ class CompileMojoTest {
     CompileMojo m = mojo();
     m.includes = List.of("bn.net");
     MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
-    assertTrue(e.getMessage().matches("src/main/netc/bn\\.net: c: [0-9]+ of its packed weight values are not finite \\(computed as .*"), e.getMessage());
+    assertTrue(e.getMessage().matches(".*src/main/netc/bn\\.net:2:1: c: [0-9]+ of its packed weight values are not finite \\(computed as .*"), e.getMessage());
     assertFalse(Files.exists(classes.resolve("netc/models/bn/model.properties")));
   }
 
