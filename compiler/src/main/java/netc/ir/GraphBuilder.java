@@ -967,7 +967,9 @@ public final class GraphBuilder {
           defaultBound = savedBound;
         }
       } else {
-        throw new NetcException(call.span(), call.callee() + " needs argument '" + f.name() + "' (it takes " + formalNames(formals) + ")");
+        // a block passed as a value is called by its parameter's name: say which block that is
+        String callee = block == null || block.name().equals(call.callee()) ? call.callee() : "block " + block.name() + " (called as " + call.callee() + ")";
+        throw new NetcException(call.span(), callee + " needs argument '" + f.name() + "' (it takes " + formalNames(formals) + ")");
       }
       out.put(f.name(), value);
       if (sources != null) {
