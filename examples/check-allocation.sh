@@ -10,9 +10,9 @@
 #                                                       1 checks the caller-only path; synthetic weights)
 #   NETC_JAVA_OPTS=-XX:UseAVX=2 examples/check-allocation.sh    (another kernel width: UseAVX=2 for 256 bits, MaxVectorSize=16 for 128)
 #   RUNS=4000 examples/check-allocation.sh M.onnx               (a fast model: the run must outlast the recording's 20 s delay)
-#   BATCH=8 examples/check-allocation.sh                        (images per call, default 1: each thread runs the last steps
-#                                                                over its four images in turn, in chunks of items, and the
-#                                                                bench once saw a batch-8 call box)
+#   BATCH=8 examples/check-allocation.sh                        (images per call, default 1: a thread runs the last steps
+#                                                                over a bunch of images in turn (8 on 2 threads: 4, 2, 1,
+#                                                                1), in chunks of items; a batch-8 bench once allocated)
 #   JVMS=3 examples/check-allocation.sh                         (three JVMs, one after the other: C2's inlining of a long run of
 #                                                                Vector API calls depends on the profile it compiles with, and a
 #                                                                kernel that boxed in one JVM of two once passed a single run)

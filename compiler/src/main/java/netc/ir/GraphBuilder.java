@@ -290,13 +290,21 @@ public final class GraphBuilder {
     List<Formal> formals = block != null ? block.formals() : builtin.formals();
     Set<String> names = formalSets.computeIfAbsent(formals, GraphBuilder::formalSet);
     for (Arg arg : call.args()) {
-      if (arg.name() != null && !names.contains(arg.name())) throw noParameter(call, arg, formals);
+      if (arg.name() != null && !names.contains(arg.name())) throw noParameter(call, block, arg, formals);
     }
   }
 
+  /**
+   * What a call's messages name: the callee as written, or for a block passed as a value, called by its parameter's name,
+   * the block that is ("block b (called as u)").
+   */
+  private static String callee(Call call, BlockDecl block) {
+    return block == null || block.name().equals(call.callee()) ? call.callee() : "block " + block.name() + " (called as " + call.callee() + ")";
+  }
+
   /** A named argument the callee does not take, built or not run alike. */
-  private static NetcException noParameter(Call call, Arg arg, List<Formal> formals) {
-    return new NetcException(arg.span(), call.callee() + " has no parameter '" + arg.name() + "'"
+  private static NetcException noParameter(Call call, BlockDecl block, Arg arg, List<Formal> formals) {
+    return new NetcException(arg.span(), callee(call, block) + " has no parameter '" + arg.name() + "'"
         + (formals.isEmpty() ? "" : " (it takes " + formalNames(formals) + ")"));
   }
 
@@ -927,7 +935,7 @@ public final class GraphBuilder {
       if (arg.name() == null) {
         if (!byName.isEmpty()) throw new NetcException(arg.span(), "a positional argument cannot follow a named one");
         if (positional >= formals.size()) {
-          throw new NetcException(arg.span(), call.callee() + " takes " + formals.size() + " argument" + (formals.size() == 1 ? "" : "s")
+          throw new NetcException(arg.span(), callee(call, block) + " takes " + formals.size() + " argument" + (formals.size() == 1 ? "" : "s")
               + (formals.isEmpty() ? "" : " (" + formalNames(formals) + ")") + ", got " + countPositional(call));
         }
         if (positional >= byPosition) { // batchnorm(64), as PyTorch's BatchNorm2d(64) is written, was eps = 64
@@ -937,7 +945,7 @@ public final class GraphBuilder {
         }
         positional++;
       } else {
-        if (!formalNames.contains(arg.name())) throw noParameter(call, arg, formals);
+        if (!formalNames.contains(arg.name())) throw noParameter(call, block, arg, formals);
         if (byName.put(arg.name(), arg) != null) throw new NetcException(arg.span(), "argument '" + arg.name() + "' given twice");
       }
     }
@@ -967,9 +975,7 @@ public final class GraphBuilder {
           defaultBound = savedBound;
         }
       } else {
-        // a block passed as a value is called by its parameter's name: say which block that is
-        String callee = block == null || block.name().equals(call.callee()) ? call.callee() : "block " + block.name() + " (called as " + call.callee() + ")";
-        throw new NetcException(call.span(), callee + " needs argument '" + f.name() + "' (it takes " + formalNames(formals) + ")");
+        throw new NetcException(call.span(), callee(call, block) + " needs argument '" + f.name() + "' (it takes " + formalNames(formals) + ")");
       }
       out.put(f.name(), value);
       if (sources != null) {

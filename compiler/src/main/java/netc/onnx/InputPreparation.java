@@ -87,6 +87,8 @@ public record InputPreparation(List<Double> mean, List<Double> std, int resize, 
           + ": one each per channel");
     }
     if (s != null) for (double v : s) if (!((float) v > 0)) throw new IllegalArgumentException(spelled.apply("std") + ": " + v + " is not positive (as a float32)");
+    // as the spec's input(...) refuses it, but said of the option given rather than of the imported spec's line
+    if (s != null) for (double v : s) if (Float.isInfinite(1f / (float) v)) throw new IllegalArgumentException(spelled.apply("std") + ": " + v + " is too small (1 / std overflows float32)");
     int pixels = 0;
     if (resize != null) {
       try {

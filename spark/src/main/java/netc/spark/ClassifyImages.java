@@ -309,7 +309,7 @@ public final class ClassifyImages {
    */
   private static void checkModel(String jar, boolean tensors, boolean logits, int batch, int tasks, SparkConf conf) {
     Path path = Path.of(jar);
-    if (!Files.isRegularFile(path)) throw new BadInputException(jar + ": no such file");
+    netc.runtime.io.RegularFile.require(path, ""); // a folder or a pipe named as such, not "no such file"
     try (CompiledModel m = loadForCheck.apply(path, 1)) {
       if (!tensors) Preprocess.forModel(m);
       // a map has no classes to rank: every row was an error after the whole job's inference

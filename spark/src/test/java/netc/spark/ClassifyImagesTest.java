@@ -1013,6 +1013,10 @@ class ClassifyImagesTest {
     assertEquals(1, ClassifyImages.run(new String[] {"in", missing.toString(), "out"}, System.out, e));
     assertEquals("error: " + missing + ": no such file\n", err.toString(StandardCharsets.UTF_8));
     err.reset();
+    // a folder is named as one (it was "no such file"), as every reader of netc names it
+    assertEquals(1, ClassifyImages.run(new String[] {"in", dir.toString(), "out"}, System.out, e));
+    assertEquals("error: " + dir + ": not a regular file (a directory)\n", err.toString(StandardCharsets.UTF_8));
+    err.reset();
     Path notAJar = Files.writeString(dir.resolve("plain.jar"), "hello");
     assertEquals(1, ClassifyImages.run(new String[] {"in", notAJar.toString(), "out"}, System.out, e));
     String msg = err.toString(StandardCharsets.UTF_8);

@@ -14,22 +14,27 @@ public final class Zips {
    * goes), else "x.jar: damaged jar (the zip reader's words)".
    */
   public static String notOpened(Path jar, java.util.zip.ZipException e) {
-    return jar + (beginsAsZip(jar) ? ": damaged jar (" + e.getMessage() + ")"
+    return jar + (beginsAsZip(jar, true) ? ": damaged jar (" + e.getMessage() + ")"
         : ": not a jar (it does not begin as a zip file does): give a model jar that netc compile wrote");
   }
 
   /**
    * Whether the file starts with a zip's local header or end record signature ("PK\3\4", "PK\5\6"), as every jar does
    * (netc compile -o writes any name). Only a regular file is looked into: a pipe or a device would block the read; one
-   * that cannot be read is not a zip here (reading it says why).
+   * that cannot be read is not taken for a zip (reading it as what it is named says why).
    */
   public static boolean beginsAsZip(Path file) {
+    return beginsAsZip(file, false);
+  }
+
+  /** {@link #beginsAsZip(Path)}, {@code unreadable} the answer for a file that cannot be read now. */
+  private static boolean beginsAsZip(Path file, boolean unreadable) {
     if (!Files.isRegularFile(file)) return false;
     try (InputStream in = Files.newInputStream(file)) {
       byte[] b = in.readNBytes(4);
       return b.length == 4 && b[0] == 'P' && b[1] == 'K' && ((b[2] == 3 && b[3] == 4) || (b[2] == 5 && b[3] == 6));
     } catch (IOException e) {
-      return false;
+      return unreadable;
     }
   }
 }
