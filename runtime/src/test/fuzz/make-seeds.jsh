@@ -2,6 +2,7 @@
 // cases, made with the project's own writers and ImageIO so they need no other tool. From the repository
 // root, after `mvn -o -q test-compile -pl runtime`:
 //   jshell --class-path runtime/target/classes runtime/src/test/fuzz/make-seeds.jsh
+// (the model jars carry runtime/target/test-classes' JarModel.class, as ModelJarTest's hand-made jars do)
 import java.awt.image.*;
 import java.io.*;
 import java.nio.*;
@@ -15,7 +16,8 @@ import netc.runtime.io.*;
 Path res = Path.of("runtime/src/test/resources/netc/runtime");
 Path st = res.resolve("io/SafetensorsFuzzTestInputs/read"), npy = res.resolve("io/NpyFuzzTestInputs/read");
 Path img = res.resolve("ImageFuzzTestInputs/image"), yuv = res.resolve("YuvFuzzTestInputs/frame");
-for (Path p : List.of(st, npy, img, yuv)) Files.createDirectories(p);
+Path jars = res.resolve("ModelJarFuzzTestInputs/load");
+for (Path p : List.of(st, npy, img, yuv, jars)) Files.createDirectories(p);
 
 // safetensors: two tensors with metadata, one scalar-shaped, an empty file of tensors
 Safetensors.write(st.resolve("two_tensors"), new LinkedHashMap<>(Map.of("conv.weight", Tensor.uniform(1, 2, 1, 3, 3))), Map.of("format", "pt"));
@@ -83,4 +85,37 @@ ByteBuffer.wrap(big, 1, 8).putInt(32768).putInt(32768);
 Files.write(yuv.resolve("i420_32768x32768"), big);
 ByteBuffer.wrap(big, 1, 8).putInt(-2).putInt(100000);
 Files.write(yuv.resolve("negative_width"), big);
+
+// model jars: ModelJarTest's two-weight model (output i = weight i x the input's sum), with and without labels, and one
+// whose properties give a weight count its weights file does not hold
+byte[] cls = Files.readAllBytes(Path.of("runtime/target/test-classes/netc/models/jartest/JarModel.class"));
+String props(int floats, boolean labels) {
+  return String.join("\n", "class=netc.models.jartest.JarModel", "runtime.abi=" + netc.runtime.CompiledModel.ABI, "name=jartest",
+      "network=jartest", "input.shape=1,1,2", "output.size=2", "arena.floats=2", "weights.resource=/netc/models/jartest/weights.bin",
+      "weights.floats=" + floats) + (labels ? "\nlabels.resource=/netc/models/jartest/labels.txt" : "") + "\n";
+}
+void modelJar(String name, String properties, String labels) throws IOException {
+  ByteBuffer w = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(2f).putFloat(-0.5f);
+  try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jars.resolve(name)))) {
+    out.putNextEntry(new java.util.jar.JarEntry("META-INF/netc/model"));
+    out.write("jartest\n".getBytes());
+    out.putNextEntry(new java.util.jar.JarEntry("netc/models/jartest/JarModel.class"));
+    out.write(cls);
+    out.putNextEntry(new java.util.jar.JarEntry("netc/models/jartest/model.properties"));
+    out.write(properties.getBytes());
+    var e = new java.util.jar.JarEntry("netc/models/jartest/weights.bin"); // stored with its CRC, as netc compile writes it
+    var crc = new java.util.zip.CRC32();
+    crc.update(w.array());
+    e.setMethod(java.util.jar.JarEntry.STORED); e.setSize(8); e.setCompressedSize(8); e.setCrc(crc.getValue());
+    out.putNextEntry(e);
+    out.write(w.array());
+    if (labels != null) {
+      out.putNextEntry(new java.util.jar.JarEntry("netc/models/jartest/labels.txt"));
+      out.write(labels.getBytes());
+    }
+  }
+}
+modelJar("labelled", props(2, true), "cat\ndog\n");
+modelJar("no_labels", props(2, false), null);
+modelJar("weights_short", props(3, false), null);
 /exit

@@ -154,6 +154,12 @@ final class ModelLoader {
       CompiledModel model = load(loader, chosen, threads);
       model.ownLoader(loader);
       return model;
+    } catch (BadInputException e) {
+      closeQuietly(loader);
+      // the model's own checks name the model ("the compiled model r50 is damaged: ..."), not the file: a service that
+      // loads several jars must be told which one
+      String m = e.getMessage();
+      throw m != null && m.contains(jar.toString()) ? e : new BadInputException(jar + ": " + m, e);
     } catch (RuntimeException | Error e) {
       closeQuietly(loader);
       throw e;
@@ -163,20 +169,49 @@ final class ModelLoader {
   /**
    * Refuses a jar the JDK cannot open as a zip (cut short by an interrupted copy, damaged, not a jar):
    * the class loader skips such a jar without a word, and it would be reported as one holding no model.
-   * Reads its directory only, and closes it; returns the names of the models whose properties it holds.
+   * Reads its directory, and the entries the loader will read from it (see {@link #checkCrc}), and closes it;
+   * returns the names of the models whose properties it holds.
    */
   private static List<String> checkOpens(Path jar) {
     try (java.util.jar.JarFile f = new java.util.jar.JarFile(jar.toFile(), false)) {
       // opened: its directory was found and read; the models whose properties are in it, by name
       String properties = "/model.properties";
-      return f.stream().map(e -> e.getName()).filter(n -> n.startsWith(MODELS) && n.endsWith(properties))
+      List<java.util.jar.JarEntry> entries = f.stream().toList();
+      for (java.util.jar.JarEntry e : entries) checkCrc(jar, f, e);
+      return entries.stream().map(e -> e.getName()).filter(n -> n.startsWith(MODELS) && n.endsWith(properties))
           .map(n -> n.substring(MODELS.length(), n.length() - properties.length())).filter(n -> !n.contains("/"))
           .distinct().sorted().toList();
+    } catch (IllegalArgumentException e) {
+      // an entry's name that is not UTF-8: the JDK's own decoder gives up ("malformed input off : 65")
+      throw new BadInputException(jar + ": damaged jar (an entry's name is not UTF-8: " + e.getMessage() + ")", e);
     } catch (java.util.zip.ZipException e) {
       // a file that does not begin as a zip does is no jar at all (a spec or an ONNX model given where the compiled jar goes)
       throw new BadInputException(netc.runtime.io.Zips.notOpened(jar, e), e);
     } catch (IOException e) {
       throw new BadInputException("cannot read " + jar + ": " + netc.runtime.io.FileOutput.reason(e), e); // the message alone repeats the path
+    }
+  }
+
+  /**
+   * Refuses an entry of the models' folders or the marker whose bytes do not match the CRC the jar records for it: the
+   * JDK's zip reader does not compare them, so a class file changed by a damaged copy loaded and failed later, at its
+   * first call, with an AbstractMethodError, a NoSuchFieldError or an index out of bounds (what a fuzzer of the jar
+   * found), and changed labels named the classes wrongly. The weights are checked as they are read, once (a model's
+   * largest entry, not read twice here).
+   */
+  private static void checkCrc(Path jar, java.util.jar.JarFile f, java.util.jar.JarEntry e) throws IOException {
+    String name = e.getName();
+    if (e.isDirectory() || e.getCrc() == -1 || !(name.startsWith(MODELS) || name.equals(MARKER)) || name.endsWith("/weights.bin")) return;
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    try (InputStream in = f.getInputStream(e)) {
+      byte[] buffer = new byte[8192];
+      for (int n; (n = in.read(buffer)) > 0; ) crc.update(buffer, 0, n);
+    } catch (java.util.zip.ZipException z) {
+      throw new BadInputException(jar + ": damaged jar: the entry " + name + " does not inflate (" + z.getMessage() + ")", z);
+    }
+    if (crc.getValue() != e.getCrc()) {
+      throw new BadInputException(jar + ": damaged jar: the entry " + name + " does not match the checksum the jar records for it"
+          + " (a copy cut short or changed?)");
     }
   }
 

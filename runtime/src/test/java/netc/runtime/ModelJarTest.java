@@ -144,7 +144,7 @@ class ModelJarTest {
   void weightsOfAnotherSizeAreRefusedNamingTheJarBeforeTheArrayIsAllocated() throws IOException {
     Path huge = jar("huge.jar", properties(2_000_000_000, false), floats(2f, -0.5f), null);
     BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(huge, 1));
-    assertEquals("the compiled model jartest is damaged: its model.properties gives weights.floats=2000000000, and it must be 2, what its"
+    assertEquals(huge + ": the compiled model jartest is damaged: its model.properties gives weights.floats=2000000000, and it must be 2, what its"
         + " class was generated for", e.getMessage());
 
     Path longOne = jar("long.jar", properties(2, false), floats(2f, -0.5f, 1f), null);
@@ -200,7 +200,7 @@ class ModelJarTest {
     for (String[] c : cases) {
       Path edited = jar("edited.jar", properties(2, false).replace(c[0], c[1]), floats(2f, -0.5f), null);
       BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(edited, 1), c[1]);
-      assertEquals("the compiled model jartest is damaged: its model.properties gives " + c[2] + ", what its class was generated for",
+      assertEquals(edited + ": the compiled model jartest is damaged: its model.properties gives " + c[2] + ", what its class was generated for",
           e.getMessage());
     }
   }
@@ -345,7 +345,47 @@ class ModelJarTest {
     Path corrupt = jar("corrupt.jar", properties(2, true), floats(2f, -0.5f), "cat\ndog\n".repeat(100).substring(0, 799));
     corruptEntry(corrupt, FOLDER + "labels.txt");
     e = assertThrows(BadInputException.class, () -> CompiledModel.load(corrupt, 1));
-    assertEquals(entry(corrupt, "labels.txt") + ": damaged model: cannot read its labels (invalid block type)", e.getMessage());
+    assertEquals(corrupt + ": damaged jar: the entry " + FOLDER + "labels.txt does not inflate (invalid block type)", e.getMessage());
+  }
+
+  /**
+   * An entry whose bytes no longer match the CRC the jar records is refused at load, naming it: the JDK's zip reader does
+   * not compare them, so a class file changed by a damaged copy loaded and failed at its first call (an AbstractMethodError,
+   * a NoSuchFieldError, an index out of bounds: what ModelJarFuzzTest found), and changed labels named the classes wrongly.
+   */
+  @Test
+  void entriesThatDoNotMatchTheirChecksumAreRefusedNamingTheEntry() throws IOException {
+    Map<String, byte[]> resources = new LinkedHashMap<>();
+    resources.put("model.properties", properties(2, false).getBytes(StandardCharsets.UTF_8));
+    resources.put("weights.bin", floats(2f, -0.5f));
+    resources.put("extra.bin", "stored as written".getBytes(StandardCharsets.UTF_8)); // stored: its bytes are in the file as they are
+    Path changed = jar("changed.jar", resources);
+    try (CompiledModel m = CompiledModel.load(changed, 1)) {
+      assertEquals("jartest", m.name(), "loads as written");
+    }
+    byte[] bytes = Files.readAllBytes(changed);
+    bytes[dataStart(bytes, localHeader(changed, bytes, FOLDER + "extra.bin"))] ^= 1;
+    Files.write(changed, bytes);
+    BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(changed, 1));
+    assertEquals(changed + ": damaged jar: the entry " + FOLDER + "extra.bin does not match the checksum the jar records for it (a copy"
+        + " cut short or changed?)", e.getMessage());
+    // the model's class, deflated: a byte changed in its data either does not inflate or inflates to other bytes
+    Path cls = jar("class.jar", properties(2, false), floats(2f, -0.5f), null);
+    bytes = Files.readAllBytes(cls);
+    int data = dataStart(bytes, localHeader(cls, bytes, FOLDER + "JarModel.class"));
+    bytes[data + 200] ^= 0x10;
+    Files.write(cls, bytes);
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(cls, 1));
+    assertTrue(e.getMessage().startsWith(cls + ": damaged jar: the entry " + FOLDER + "JarModel.class does not "), e.getMessage());
+    // an entry's name that is not UTF-8 (ModelJarFuzzTest's finding): the JDK's IllegalArgumentException was an internal error
+    Path name = dir.resolve("name.jar");
+    try (InputStream in = getClass().getResourceAsStream("ModelJarFuzzTestInputs/load/finding_entry_name_not_utf8")) {
+      Files.write(name, in.readAllBytes());
+    }
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(name, 1));
+    // JDK 17 opens the jar and fails listing it ("an entry's name is not UTF-8: malformed input off : 65, length : 1"),
+    // JDK 25 refuses to open it ("invalid CEN header (bad entry name or comment)"): either way a damaged jar, named
+    assertTrue(e.getMessage().startsWith(name + ": damaged jar ("), e.getMessage());
   }
 
   /**
