@@ -95,6 +95,7 @@ final class ModelLoader {
       throw new BadInputException("the compiled model " + name + " is on the class path " + found.size() + " times (" + join(found)
           + "): remove one, or compile one of them under another name (netc compile --name)");
     }
+    checkEntries(found.get(0), name);
     Properties p = new Properties();
     try (InputStream in = open(found.get(0))) {
       // counted as read (a jar entry's recorded size may lie): a huge one ran the load out of heap ("Java heap space")
@@ -169,16 +170,13 @@ final class ModelLoader {
   /**
    * Refuses a jar the JDK cannot open as a zip (cut short by an interrupted copy, damaged, not a jar):
    * the class loader skips such a jar without a word, and it would be reported as one holding no model.
-   * Reads its directory, and the entries the loader will read from it (see {@link #checkCrc}), and closes it;
-   * returns the names of the models whose properties it holds.
+   * Reads its directory only, and closes it; returns the names of the models whose properties it holds.
    */
   private static List<String> checkOpens(Path jar) {
     try (java.util.jar.JarFile f = new java.util.jar.JarFile(jar.toFile(), false)) {
       // opened: its directory was found and read; the models whose properties are in it, by name
       String properties = "/model.properties";
-      List<java.util.jar.JarEntry> entries = f.stream().toList();
-      for (java.util.jar.JarEntry e : entries) checkCrc(jar, f, e);
-      return entries.stream().map(e -> e.getName()).filter(n -> n.startsWith(MODELS) && n.endsWith(properties))
+      return f.stream().map(e -> e.getName()).filter(n -> n.startsWith(MODELS) && n.endsWith(properties))
           .map(n -> n.substring(MODELS.length(), n.length() - properties.length())).filter(n -> !n.contains("/"))
           .distinct().sorted().toList();
     } catch (IllegalArgumentException e) {
@@ -193,15 +191,39 @@ final class ModelLoader {
   }
 
   /**
-   * Refuses an entry of the models' folders or the marker whose bytes do not match the CRC the jar records for it: the
-   * JDK's zip reader does not compare them, so a class file changed by a damaged copy loaded and failed later, at its
-   * first call, with an AbstractMethodError, a NoSuchFieldError or an index out of bounds (what a fuzzer of the jar
-   * found), and changed labels named the classes wrongly. The weights are checked as they are read, once (a model's
-   * largest entry, not read twice here).
+   * Refuses a model in a jar (its properties at {@code properties}, a jar: URL of a local file) one of whose entries does
+   * not match the CRC the jar records for it: the JDK's zip reader does not compare them, so a class file changed by a
+   * damaged copy loaded and failed later, at its first call, with an AbstractMethodError, a NoSuchFieldError or an index
+   * out of bounds (what ModelJarFuzzTest found), and changed labels named the classes wrongly. A model jar loaded by path,
+   * run as {@code java -jar}, or on a caller's class path alike; a model in a folder of classes has no checksums to
+   * compare. The weights are checked as they are read, once (a model's largest entry, not read twice here).
    */
+  private static void checkEntries(URL properties, String name) {
+    String s = properties.toString();
+    int bang = s.indexOf("!/");
+    if (!s.startsWith("jar:file:") || bang < 0) return;
+    Path jar;
+    try {
+      jar = Path.of(new java.net.URI(s.substring(4, bang)));
+    } catch (java.net.URISyntaxException | IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+      return; // not a file this loader can name: the class loader reads it as it is
+    }
+    try (java.util.jar.JarFile f = new java.util.jar.JarFile(jar.toFile(), false)) {
+      for (java.util.jar.JarEntry e : f.stream().filter(e -> e.getName().startsWith(folder(name))).toList()) checkCrc(jar, f, e);
+    } catch (IllegalArgumentException e) {
+      // an entry's name that is not UTF-8: the JDK's own decoder gives up ("malformed input off : 65")
+      throw new BadInputException(jar + ": damaged jar (an entry's name is not UTF-8: " + e.getMessage() + ")", e);
+    } catch (java.util.zip.ZipException e) {
+      throw new BadInputException(netc.runtime.io.Zips.notOpened(jar, e), e);
+    } catch (IOException e) {
+      throw new BadInputException("cannot read " + jar + ": " + netc.runtime.io.FileOutput.reason(e), e);
+    }
+  }
+
+  /** {@link #checkEntries}' check of one entry (not weights.bin): its bytes against the CRC the jar records. */
   private static void checkCrc(Path jar, java.util.jar.JarFile f, java.util.jar.JarEntry e) throws IOException {
     String name = e.getName();
-    if (e.isDirectory() || e.getCrc() == -1 || !(name.startsWith(MODELS) || name.equals(MARKER)) || name.endsWith("/weights.bin")) return;
+    if (e.isDirectory() || e.getCrc() == -1 || name.endsWith("/weights.bin")) return;
     java.util.zip.CRC32 crc = new java.util.zip.CRC32();
     try (InputStream in = f.getInputStream(e)) {
       byte[] buffer = new byte[8192];
