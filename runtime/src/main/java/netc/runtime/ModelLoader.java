@@ -132,7 +132,7 @@ final class ModelLoader {
     List<String> inJar = checkOpens(jar);
     ModelClassLoader loader;
     try {
-      loader = new ModelClassLoader(jar.toUri().toURL(), CompiledModel.class.getClassLoader());
+      loader = new ModelClassLoader(jar.toAbsolutePath().normalize().toUri().toURL(), CompiledModel.class.getClassLoader());
     } catch (IOException e) {
       throw new BadInputException(jar + ": " + e.getMessage(), e);
     }
@@ -159,11 +159,26 @@ final class ModelLoader {
       closeQuietly(loader);
       // the model's own checks name the model ("the compiled model r50 is damaged: ..."), not the file: a service that
       // loads several jars must be told which one
-      String m = e.getMessage();
-      throw m != null && m.contains(jar.toString()) ? e : new BadInputException(jar + ": " + m, e);
+      throw namesJar(e.getMessage(), jar) ? e : new BadInputException(jar + ": " + e.getMessage(), e);
     } catch (RuntimeException | Error e) {
       closeQuietly(loader);
       throw e;
+    }
+  }
+
+  /**
+   * Whether a refusal names {@code jar} already: as given, as its absolute path ("/abs/m.jar: damaged jar ...", for
+   * ./m.jar), or as the URL of one of its entries ("jar:file:/abs/m.jar!/netc/models/..."). Not a name's mere mention: the
+   * model's own "the compiled model r50 is damaged" holds a jar named r50.
+   */
+  private static boolean namesJar(String m, Path jar) {
+    if (m == null) return false;
+    Path abs = jar.toAbsolutePath().normalize();
+    if (m.startsWith(jar + ":") || m.startsWith(jar + " ") || m.contains(abs + ":") || m.contains(abs + " ")) return true;
+    try {
+      return m.contains(abs.toUri().toURL() + "!/"); // as the class loader names the jar's entries: file:/abs/m.jar, escaped
+    } catch (java.net.MalformedURLException e) {
+      return false;
     }
   }
 
@@ -201,18 +216,26 @@ final class ModelLoader {
   private static void checkEntries(URL properties, String name) {
     String s = properties.toString();
     int bang = s.indexOf("!/");
-    if (!s.startsWith("jar:file:") || bang < 0) return;
+    // a jar of the local file system holding the model's folder at its root; not a jar inside a jar (Spring Boot's
+    // BOOT-INF/lib/m.jar!/...), whose entries this cannot read, nor a folder of classes, which has no checksums
+    if (!s.startsWith("jar:file:") || bang < 0 || !s.substring(bang + 2).equals(folder(name) + "model.properties")) return;
     Path jar;
     try {
-      jar = Path.of(new java.net.URI(s.substring(4, bang)));
+      jar = Path.of(new java.net.URI(s.substring(4, bang))).normalize();
     } catch (java.net.URISyntaxException | IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
       return; // not a file this loader can name: the class loader reads it as it is
     }
     try (java.util.jar.JarFile f = new java.util.jar.JarFile(jar.toFile(), false)) {
-      for (java.util.jar.JarEntry e : f.stream().filter(e -> e.getName().startsWith(folder(name))).toList()) checkCrc(jar, f, e);
-    } catch (IllegalArgumentException e) {
-      // an entry's name that is not UTF-8: the JDK's own decoder gives up ("malformed input off : 65")
-      throw new BadInputException(jar + ": damaged jar (an entry's name is not UTF-8: " + e.getMessage() + ")", e);
+      List<String> names;
+      try {
+        names = f.stream().map(java.util.jar.JarEntry::getName).filter(n -> n.startsWith(folder(name))).distinct().toList();
+      } catch (IllegalArgumentException e) {
+        // an entry's name, anywhere in the jar, that is not UTF-8 (the JDK's own decoder gives up): a jar loaded by path is
+        // refused for it (checkOpens); one on a caller's class path (an uber jar of other things) loaded before this check
+        return;
+      }
+      // by name, as the class loader reads them: of two entries of one name, the one it reads
+      for (String n : names) checkCrc(jar, f, f.getJarEntry(n));
     } catch (java.util.zip.ZipException e) {
       throw new BadInputException(netc.runtime.io.Zips.notOpened(jar, e), e);
     } catch (IOException e) {
@@ -220,15 +243,34 @@ final class ModelLoader {
     }
   }
 
+  /**
+   * The largest entry of a model's folder, weights.bin aside, read for its checksum (labels are at most 16 MiB, properties
+   * 1 MiB, a class file 64 KiB a method): a few MB of deflated zeros inflate to gigabytes, which would take the load minutes.
+   */
+  static final long MAX_CHECKED_ENTRY = 64L << 20;
+
   /** {@link #checkEntries}' check of one entry (not weights.bin): its bytes against the CRC the jar records. */
   private static void checkCrc(Path jar, java.util.jar.JarFile f, java.util.jar.JarEntry e) throws IOException {
+    if (e == null || e.isDirectory() || e.getCrc() == -1 || e.getName().endsWith("/weights.bin")) return;
     String name = e.getName();
-    if (e.isDirectory() || e.getCrc() == -1 || name.endsWith("/weights.bin")) return;
+    if (e.getSize() > MAX_CHECKED_ENTRY) {
+      throw new BadInputException(jar + ": damaged jar: the entry " + name + " is " + e.getSize() + " bytes, more than a compiled model's"
+          + " entries other than its weights hold (" + MAX_CHECKED_ENTRY + ")");
+    }
     java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    long read = 0;
     try (InputStream in = f.getInputStream(e)) {
       byte[] buffer = new byte[8192];
-      for (int n; (n = in.read(buffer)) > 0; ) crc.update(buffer, 0, n);
-    } catch (java.util.zip.ZipException z) {
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        read += n;
+        // the recorded size may lie (it is from the jar's directory): bytes past it are damage, not read to their end
+        if (e.getSize() >= 0 && read > e.getSize() || read > MAX_CHECKED_ENTRY) {
+          throw new BadInputException(jar + ": damaged jar: the entry " + name + " holds more bytes than the jar records for it ("
+              + e.getSize() + ")");
+        }
+        crc.update(buffer, 0, n);
+      }
+    } catch (IOException z) { // a ZipException ("invalid block type"), an EOFException (data cut short)
       throw new BadInputException(jar + ": damaged jar: the entry " + name + " does not inflate (" + z.getMessage() + ")", z);
     }
     if (crc.getValue() != e.getCrc()) {

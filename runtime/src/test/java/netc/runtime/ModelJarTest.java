@@ -377,6 +377,27 @@ class ModelJarTest {
     Files.write(cls, bytes);
     e = assertThrows(BadInputException.class, () -> CompiledModel.load(cls, 1));
     assertTrue(e.getMessage().startsWith(cls + ": damaged jar: the entry " + FOLDER + "JarModel.class does not "), e.getMessage());
+    // an entry that inflates past any a model writes (64 MiB of zeros, 64 KB deflated) is refused by its recorded size,
+    // not inflated to its end
+    Map<String, byte[]> bomb = new LinkedHashMap<>(resources);
+    bomb.remove("extra.bin");
+    bomb.put("extra.txt", new byte[(int) ModelLoader.MAX_CHECKED_ENTRY + 1]);
+    Path inflated = jar("inflated.jar", bomb);
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(inflated, 1));
+    assertEquals(inflated + ": damaged jar: the entry " + FOLDER + "extra.txt is 67108865 bytes, more than a compiled model's entries"
+        + " other than its weights hold (67108864)", e.getMessage());
+    // the same damaged jar on a caller's class path (as java -jar runs one), in a folder whose name needs escaping in a URL:
+    // checked alike, named by its path, once
+    Path odd = Files.createDirectories(dir.resolve("a b#%\u00e9"));
+    Path onPath = Files.copy(changed, odd.resolve("changed.jar"));
+    try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {onPath.toUri().toURL()}, null)) {
+      e = assertThrows(BadInputException.class, () -> CompiledModel.load(loader, "jartest", 1));
+      assertEquals(onPath + ": damaged jar: the entry " + FOLDER + "extra.bin does not match the checksum the jar records for it (a copy"
+          + " cut short or changed?)", e.getMessage());
+    }
+    Path relative = Path.of("").toAbsolutePath().relativize(onPath);
+    e = assertThrows(BadInputException.class, () -> CompiledModel.load(relative, 1));
+    assertTrue(e.getMessage().startsWith(onPath + ": damaged jar: the entry "), "by a relative path: named once, absolute: " + e.getMessage());
     // an entry's name that is not UTF-8 (ModelJarFuzzTest's finding): the JDK's IllegalArgumentException was an internal error
     Path name = dir.resolve("name.jar");
     try (InputStream in = getClass().getResourceAsStream("ModelJarFuzzTestInputs/load/finding_entry_name_not_utf8")) {
