@@ -64,7 +64,6 @@ public final class ProfileCommand implements Main.Command {
       throw new UsageException("the JVM needs -Dnetc.profile=true", USAGE);
     }
     Path jar = Path.of(CommandLines.oneArgument(cl, "compiled jar", USAGE));
-    netc.runtime.io.RegularFile.require(jar, "cannot read ");
     try (CompiledModel model = CompiledModel.load(jar, threads)) {
       String tooLarge = model.batchTooLarge(batch); // before the batch's arrays are made: a batch x size past an int was an internal error
       if (tooLarge != null) throw new UsageException("--batch " + batch + ": " + tooLarge);

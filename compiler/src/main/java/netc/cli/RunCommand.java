@@ -85,7 +85,6 @@ final class RunCommand implements Main.Command {
       throw new UsageException("a compiled jar carries its weights and parameters; --weights, --reference, -D and --import-path apply to specs");
     }
     Path jarPath = Path.of(jar);
-    netc.runtime.io.RegularFile.require(jarPath, "cannot read ");
     CommandLines.checkWritable(outPath);
     try (CompiledModel model = CompiledModel.load(jarPath, netc.runtime.CommandLineArgs.defaultThreads())) {
       Tensor x = Npy.readBatch(Path.of(cl.getOptionValue("i")), model.inputShape(), "the network");

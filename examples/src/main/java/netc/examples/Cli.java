@@ -91,13 +91,6 @@ final class Cli {
     return cl;
   }
 
-  /** {@code e}, its message starting with {@code file} where it does not name it already ("x.jar: x.jar: ..." was said). */
-  static BadInputException naming(java.nio.file.Path file, BadInputException e) {
-    String m = String.valueOf(e.getMessage());
-    // where the message starts with the file, as the loader's do; "t.jar" inside another word is not a naming
-    return m.startsWith(file + ":") || m.startsWith(file + " ") ? e : new BadInputException(file + ": " + m, e);
-  }
-
   static int intValue(CommandLine cl, String option, int otherwise) {
     String v = cl.getOptionValue(option);
     if (v == null) return otherwise;

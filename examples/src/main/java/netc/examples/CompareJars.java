@@ -118,7 +118,7 @@ public final class CompareJars {
       try {
         models.add(own ? OwnRuntime.load(jar, threads) : new SharedRuntime(CompiledModel.load(jar, threads)));
       } catch (BadInputException e) {
-        throw Cli.naming(jar, e);
+        throw BadInputException.naming(jar, e);
       }
     }
     int[] s = models.get(0).inputShape();

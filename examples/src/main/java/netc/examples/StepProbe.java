@@ -119,13 +119,7 @@ final class StepProbe {
     if (cl.hasOption("pool") && (cl.hasOption("small-mb") || cl.hasOption("large-mb"))) {
       throw new Cli.UsageException("--small-mb and --large-mb size the cache sweeps, which --pool does not run: they go without --pool");
     }
-    netc.runtime.io.RegularFile.require(jar, "cannot read ");
-    CompiledModel m;
-    try {
-      m = CompiledModel.load(jar, Math.max(1, pool));
-    } catch (BadInputException e) {
-      throw Cli.naming(jar, e);
-    }
+    CompiledModel m = CompiledModel.load(jar, Math.max(1, pool)); // its refusals name the jar
     List<String> names = m.stepNames();
     List<Integer> steps = new ArrayList<>();
     if (rest.size() == 2) {

@@ -1,7 +1,7 @@
 package netc.runtime;
 
 /**
- * Argument checks the API shares: a null, a path that is no regular file. A class of its own: {@link Preprocess}'s calls must not initialize
+ * Argument checks the API shares. A class of its own: {@link Preprocess}'s calls must not initialize
  * {@link CompiledModel} (and with it the kernels, which warn where the Vector API is missing).
  */
 final class Arguments {
@@ -14,10 +14,4 @@ final class Arguments {
   static void notNull(Object argument, String name) {
     if (argument == null) throw new IllegalArgumentException(name + ": null");
   }
-
-  /** Refuses what is not a regular file to read (an image's, a frame's, a model jar's): {@link netc.runtime.io.RegularFile}. */
-  static void regularFile(java.nio.file.Path file) {
-    netc.runtime.io.RegularFile.require(file, "");
-  }
-
 }

@@ -23,6 +23,25 @@ public class BadInputException extends RuntimeException {
     super(oneLine(message), cause);
   }
 
+  /**
+   * {@code e}, its message starting with {@code file} where it does not name that file already: as given ("x.jar: ..."), as
+   * its absolute path ("/abs/x.jar: damaged jar ...", for ./x.jar), or as the URL of one of its entries
+   * ("jar:file:/abs/x.jar!/netc/models/..."). Not a name's mere mention: "the compiled model r50 is damaged" holds a jar
+   * named r50, and "x.jar: x.jar: ..." was said where a mention counted.
+   */
+  public static BadInputException naming(java.nio.file.Path file, BadInputException e) {
+    String m = String.valueOf(e.getMessage());
+    if (m.startsWith(file + ":") || m.startsWith(file + " ")) return e;
+    java.nio.file.Path abs = file.toAbsolutePath().normalize();
+    if (m.contains(abs + ":") || m.contains(abs + " ")) return e;
+    try {
+      if (m.contains(abs.toUri().toURL() + "!/")) return e; // as a class loader names a jar's entries: file:/abs/x.jar, escaped
+    } catch (java.net.MalformedURLException ignored) {
+      // no URL form: named by none
+    }
+    return new BadInputException(file + ": " + m, e);
+  }
+
   /** The characters kept from the end of a message cut short: the problem is said there, after the names. */
   static final int TAIL = 500;
 

@@ -128,7 +128,7 @@ final class ModelLoader {
       throw new BadInputException(jar + ": not a file of the default file system (" + jar.getFileSystem().provider().getScheme()
           + "); copy the jar to one (Files.copy) and load that");
     }
-    Arguments.regularFile(jar); // as an image is refused: "not a regular file (a directory)"
+    netc.runtime.io.RegularFile.require(jar, ""); // as an image is refused: "not a regular file (a directory)"
     List<String> inJar = checkOpens(jar);
     ModelClassLoader loader;
     try {
@@ -159,26 +159,10 @@ final class ModelLoader {
       closeQuietly(loader);
       // the model's own checks name the model ("the compiled model r50 is damaged: ..."), not the file: a service that
       // loads several jars must be told which one
-      throw namesJar(e.getMessage(), jar) ? e : new BadInputException(jar + ": " + e.getMessage(), e);
+      throw BadInputException.naming(jar, e);
     } catch (RuntimeException | Error e) {
       closeQuietly(loader);
       throw e;
-    }
-  }
-
-  /**
-   * Whether a refusal names {@code jar} already: as given, as its absolute path ("/abs/m.jar: damaged jar ...", for
-   * ./m.jar), or as the URL of one of its entries ("jar:file:/abs/m.jar!/netc/models/..."). Not a name's mere mention: the
-   * model's own "the compiled model r50 is damaged" holds a jar named r50.
-   */
-  private static boolean namesJar(String m, Path jar) {
-    if (m == null) return false;
-    Path abs = jar.toAbsolutePath().normalize();
-    if (m.startsWith(jar + ":") || m.startsWith(jar + " ") || m.contains(abs + ":") || m.contains(abs + " ")) return true;
-    try {
-      return m.contains(abs.toUri().toURL() + "!/"); // as the class loader names the jar's entries: file:/abs/m.jar, escaped
-    } catch (java.net.MalformedURLException e) {
-      return false;
     }
   }
 

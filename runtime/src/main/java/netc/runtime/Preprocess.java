@@ -277,7 +277,7 @@ public final class Preprocess {
   float[] frame(Path file, String format, int width, int height, Runnable whileOpen) {
     String name = file.toString();
     long expected = Yuv.frameBytes(format, width, height, name);
-    Arguments.regularFile(file);
+    netc.runtime.io.RegularFile.require(file, "");
     byte[] data;
     try {
       long size = Files.size(file);
@@ -413,7 +413,7 @@ public final class Preprocess {
    * pass): one rewritten or replaced in between was decoded past the checks made of another.
    */
   static Rgb decode(Path file, Runnable whileOpen) {
-    Arguments.regularFile(file);
+    netc.runtime.io.RegularFile.require(file, "");
     try {
       long size = Files.size(file);
       if (size > MAX_STREAM_BYTES) throw new BadInputException(file + ": " + size + " bytes, more than " + MAX_STREAM_BYTES + ": not read as an image");
