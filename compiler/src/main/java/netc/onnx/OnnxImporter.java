@@ -2061,7 +2061,7 @@ public final class OnnxImporter {
   /**
    * The run's composed scale and shift as a mean and std, or null if it is none: a sign flip or a zero is
    * no (x - mean) / std; nor are values that are no number (which the scale and shift refuses by name) or
-   * a mean or std past float's range (as scales and shifts each node keeps its own constant).
+   * a mean, std or 1 / std past float's range (as scales and shifts each node keeps its own constant).
    */
   private static Normalization asNormalization(ScaleShift[] a, List<OnnxNode> nodes, String out) {
     double[] mean = new double[a.length], std = new double[a.length];
@@ -2070,7 +2070,12 @@ public final class OnnxImporter {
       if (!(scale > 0) || !Double.isFinite(scale) || !Double.isFinite(shift)) return null;
       std[ch] = 1 / scale;
       mean[ch] = -shift / scale;
-      if (!Float.isFinite((float) std[ch]) || !Float.isFinite((float) mean[ch]) || (float) std[ch] <= 0) return null;
+      // as the spec's input(...) takes it: positive and finite as float32, and so is 1 / std (a std below about
+      // 2.9e-39 made a spec the builder then refused); such a scale imports as a scale and shift, refused by name
+      if (!Float.isFinite((float) std[ch]) || !Float.isFinite((float) mean[ch]) || (float) std[ch] <= 0
+          || Float.isInfinite(1f / (float) std[ch])) {
+        return null;
+      }
     }
     return new Normalization(mean, std, List.copyOf(nodes), out);
   }

@@ -1168,6 +1168,18 @@ class OnnxImporterTest {
         List.of(OnnxBytes.floats("k", new long[] {1, 2, 1, 1}, 2f, 0f))));
   }
 
+  /**
+   * The input divided by a constant so small that 1 / it passes float32's range is no normalization (the spec's input(...)
+   * refuses such a std): it was written into the spec as that std, which the builder then refused (OnnxFuzzTest's
+   * finding_std_reciprocal_overflows.onnx); it is refused by name, as a division of any other tensor is.
+   */
+  @Test
+  void theInputDividedPastFloatRangeIsRefusedByName() {
+    assertEquals("m.onnx: node '/d/Div' (Div) divides by its constant 'k', 1.0E-40 in channel 0, so small that 1 / it is beyond float32's range",
+        error(List.of(OnnxBytes.node("/d/Div", "Div", List.of("x", "k"), List.of("q")), OnnxBytes.node("/f/Flatten", "Flatten", List.of("q"), List.of("y"))),
+            List.of(OnnxBytes.floats("k", new long[] {1, 2, 1, 1}, 1e-40f, 2f))));
+  }
+
   /** c / x is no scale and shift; a zero divisor, a value that is no number and a [C] along the width are refused by name. */
   @Test
   void arithmeticByConstantsNetcCannotExpressIsRefused() {
