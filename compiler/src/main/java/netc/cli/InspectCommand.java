@@ -72,7 +72,7 @@ final class InspectCommand implements Main.Command {
         .addOption(Option.builder().longOpt("print-after-all").desc("print the IR after every pass").build())
         .addOption(Option.builder().longOpt("print-changed").desc("after each pass, only the nodes it removed, added or changed, as -/+ lines").build())
         .addOption(Option.builder().longOpt("print-after").hasArg().argName("NAME").desc("print the whole IR after the pass NAME only").build())
-        .addOption(Option.builder().longOpt("dump-dir").hasArg().argName("DIR").desc("write the IR of every stage to DIR").build())
+        .addOption(Option.builder().longOpt("dump-dir").hasArg().argName("DIR").desc("write the IR of every stage to DIR, NN-PASS.ir (replacing an earlier dump's files, never another file)").build())
         .addOption(Option.builder().longOpt("verify-each").desc("check every pass with the reference interpreter").build())
         .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights for --verify-each (default: an ONNX model's own, else synthetic, seed 0)").build())
         .addOption(Option.builder().longOpt("dot").hasArg().argName("FILE.dot").desc("write the optimized graph as Graphviz DOT: per node the fused spec layers, algorithm and tile, layout, MACs and output size; residual joins dashed").build())
@@ -133,7 +133,8 @@ final class InspectCommand implements Main.Command {
         throw new BadInputException("cannot create --dump-dir " + dir + ": " + why);
       }
       if (!Files.isWritable(dir)) throw new BadInputException("cannot write to --dump-dir " + dir);
-      instruments.add(Instruments.dumpToDir(dir));
+      Instruments.checkDumpDir(dir, PassManager.enabled(checked));
+      instruments.add(Instruments.dumpToDir(dir, spec));
     }
     if (cl.hasOption("verify-each")) {
       ParamSource params = CommandLines.params(source, cl.getOptionValue("w"), out, err);

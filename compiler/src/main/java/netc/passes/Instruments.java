@@ -52,8 +52,16 @@ public final class Instruments {
     };
   }
 
-  /** --dump-dir DIR: one file per stage, 00-input.ir, 01-eliminate-dead-nodes.ir, ..., replacing an earlier dump's. */
-  public static Instrument dumpToDir(Path dir) {
+  /** The first line of every file {@link #dumpToDir} writes, which is how it knows its own. */
+  static final String DUMP_HEADER = "# written by netc inspect --dump-dir: ";
+
+  /**
+   * --dump-dir DIR: one file per stage, 00-input.ir, 01-eliminate-dead-nodes.ir, ..., replacing an earlier dump's.
+   * Only dumps are deleted or replaced (a file of that name whose first line is {@link #DUMP_HEADER}, or the
+   * {@code graph NAME {} line that dumps began with before the header): {@link #checkDumpDir} refuses, before
+   * anything runs, a folder where a stage's name is another file, as the spec being inspected.
+   */
+  public static Instrument dumpToDir(Path dir, String source) {
     return new Instrument() {
       int index;
 
@@ -61,25 +69,66 @@ public final class Instruments {
       public void start(Graph input) {
         // an earlier dump's stages (of another -O, or of a pass disabled since) would stay beside this one's, as if they had run
         try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
-          for (Path f : files.filter(f -> f.getFileName().toString().matches("\\d\\d-.*\\.ir") && java.nio.file.Files.isRegularFile(f,
-            java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList()) java.nio.file.Files.delete(f);
+          for (Path f : files.filter(f -> STAGE.matcher(f.getFileName().toString()).matches() && isDump(f)).toList()) {
+            java.nio.file.Files.delete(f);
+          }
         } catch (java.nio.file.NoSuchFileException none) {
           // a folder still to be made: nothing earlier in it
         } catch (java.io.IOException e) {
           throw new netc.runtime.BadInputException("cannot clear the earlier dumps of " + dir + ": " + netc.runtime.io.FileOutput.reason(e), e);
         }
-        write(String.format(java.util.Locale.ROOT, "%02d-input.ir", index++), input);
+        write(stageName(index++, "input"), "the graph as built from " + source, input);
       }
 
       @Override
       public void after(Pass pass, Graph before, Graph after) {
-        write(String.format(java.util.Locale.ROOT, "%02d-%s.ir", index++, pass.name()), after);
+        write(stageName(index++, pass.name()), "the graph of " + source + " after " + pass.name(), after);
       }
 
-      private void write(String name, Graph g) {
-        netc.runtime.io.FileOutput.writeString(dir.resolve(name), g.toText()); // a failure: "cannot write FILE: reason"
+      private void write(String name, String what, Graph g) {
+        // a failure: "cannot write FILE: reason"
+        netc.runtime.io.FileOutput.writeString(dir.resolve(name), DUMP_HEADER + what.replace('\n', ' ') + "\n" + g.toText());
       }
     };
+  }
+
+  private static final java.util.regex.Pattern STAGE = java.util.regex.Pattern.compile("\\d\\d-.*\\.ir");
+
+  private static String stageName(int index, String stage) {
+    return String.format(java.util.Locale.ROOT, "%02d-%s.ir", index, stage);
+  }
+
+  /**
+   * Refuses a --dump-dir where a file that {@link #dumpToDir} would write, for the input and each of {@code passes},
+   * exists and is not a dump: a user's file, or the spec being inspected, would be replaced.
+   */
+  public static void checkDumpDir(Path dir, List<String> passes) {
+    List<String> stages = new ArrayList<>(List.of(stageName(0, "input")));
+    for (int i = 0; i < passes.size(); i++) stages.add(stageName(i + 1, passes.get(i)));
+    for (String stage : stages) {
+      Path f = dir.resolve(stage);
+      if (java.nio.file.Files.isDirectory(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new netc.runtime.BadInputException("cannot write " + f + ": it is a directory");
+      }
+      if (java.nio.file.Files.exists(f, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !isDump(f)) {
+        throw new netc.runtime.BadInputException("--dump-dir " + dir + ": " + f + " is not a dump of netc inspect, and a stage would replace"
+            + " it; move it, or give another folder");
+      }
+    }
+  }
+
+  /** Whether {@code f} is a regular file a dump wrote: its first line is the header, or (before it) a graph's. */
+  static boolean isDump(Path f) {
+    if (!java.nio.file.Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return false;
+    byte[] head = new byte[256];
+    int n = 0;
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(f)) {
+      for (int r; n < head.length && (r = in.read(head, n, head.length - n)) > 0; ) n += r;
+    } catch (java.io.IOException e) {
+      return false; // unreadable: not known to be a dump, so kept
+    }
+    String first = new String(head, 0, n, java.nio.charset.StandardCharsets.UTF_8).lines().findFirst().orElse("");
+    return first.startsWith(DUMP_HEADER) || first.matches("graph .+ \\{");
   }
 
   /** Node counts after each stage, for the inspect summary. */

@@ -131,6 +131,40 @@ class InspectCommandTest {
     assertEquals(all.size() - 1, now.size(), all + " then " + now);
   }
 
+  /**
+   * Only dumps are cleared or replaced. Every NN-*.ir file of the folder was deleted, and a stage's file written over
+   * whatever had its name: a user's 05-mine.ir, and the spec being inspected when it lay there (as 12-my.ir: deleted; as
+   * a stage's name: replaced by the stage), exit 0. A dump says what wrote it in its first line; one written before that
+   * line (which began with the graph's) is still a dump.
+   */
+  @Test
+  void aDumpReplacesNothingButDumps() throws Exception {
+    Path dumps = Files.createDirectories(dir.resolve("dumps"));
+    String spec = Files.readString(Path.of("../examples/smallnet.net"));
+    Path mine = Files.writeString(dumps.resolve("05-mine.ir"), "my notes"), inspected = Files.writeString(dumps.resolve("12-my.ir"), spec);
+    Path old = Files.writeString(dumps.resolve("13-gone-pass.ir"), "graph smallnet {\n}\n");
+    Object[] r = netc("inspect", inspected.toString(), "--dump-dir", dumps.toString());
+    assertEquals(0, r[0], (String) r[2]);
+    assertEquals("my notes", Files.readString(mine));
+    assertEquals(spec, Files.readString(inspected));
+    assertFalse(Files.exists(old), "an earlier dump, of before the header line, is cleared");
+    String first = Files.readString(dumps.resolve("00-input.ir"));
+    assertTrue(first.startsWith("# written by netc inspect --dump-dir: the graph as built from " + inspected + "\ngraph 12-my.ir {\n"), first);
+    assertTrue(Files.readString(dumps.resolve("02-fold-batchnorm.ir")).startsWith(
+        "# written by netc inspect --dump-dir: the graph of " + inspected + " after fold-batchnorm\ngraph 12-my.ir {\n"));
+    // the spec under a stage's name: refused before anything is written or cleared
+    Path stage = dumps.resolve("04-fold-input-normalization.ir");
+    Files.delete(stage);
+    Files.move(inspected, stage);
+    Files.delete(dumps.resolve("00-input.ir"));
+    r = netc("inspect", stage.toString(), "--dump-dir", dumps.toString());
+    assertEquals(1, r[0]);
+    assertEquals("netc inspect: --dump-dir " + dumps + ": " + stage + " is not a dump of netc inspect, and a stage would replace it; move it,"
+        + " or give another folder\n", r[2]);
+    assertEquals(spec, Files.readString(stage));
+    assertTrue(Files.exists(dumps.resolve("02-fold-batchnorm.ir")) && !Files.exists(dumps.resolve("00-input.ir")), "nothing cleared or written");
+  }
+
   /** A folded batch norm prints every operand of its fold and its eps (smallnet's bn has ONNX-like 1e-3, bn2 PyTorch's 1e-5). */
   @Test
   void printAfterFoldBatchnormShowsTheWholeFold() {
