@@ -68,7 +68,7 @@ public final class Bench {
     return new Options()
         .addOption(Option.builder("w").longOpt("weights").hasArg().argName("W.safetensors").desc("weights (default: an ONNX model's own, else synthetic, seed 0)").build())
         .addOption(Cli.opt("onnx", "M.onnx", "the same network as ONNX, to time ONNX Runtime against (default: netc alone)"))
-        .addOption(Cli.opt("batch", "B", "images per call (default 1)"))
+        .addOption(Cli.opt("batch", "B", "images per call (default 1; at most " + MAX_BATCH + ")"))
         .addOption(Cli.opt("threads", "T", "threads of both engines (default: available processors)"))
         .addOption(Cli.opt("runs", "N", "timed calls of each engine (default 20; at most " + MAX_RUNS + ")"))
         .addOption(Cli.opt("warmup", "N", "untimed calls before timing, at least (default 5; at most " + MAX_RUNS + ")"))
@@ -84,20 +84,17 @@ public final class Bench {
         args, out);
     if (cl == null) return 0;
     String weights = cl.getOptionValue("w"), onnx = cl.getOptionValue("onnx");
-    int batch = Cli.intValue(cl, "batch", 1), threads = Cli.threads(cl, "threads", netc.runtime.CommandLineArgs.defaultThreads());
-    int runs = Cli.intValue(cl, "runs", 20), warmup = Cli.intValue(cl, "warmup", 5), sustained = Cli.intValue(cl, "sustained", 5);
+    // each bounded: the arrays of times are made from them (blocks x (K - 1) overflowed an int for a large K), --warmup
+    // 2000000000 ran two billion calls (a hang) and -3 was taken for none, --batch 100000 took minutes a call
+    int batch = Cli.intValue(cl, "batch", 1, 1, MAX_BATCH), threads = Cli.threads(cl, "threads", netc.runtime.CommandLineArgs.defaultThreads());
+    int runs = Cli.intValue(cl, "runs", 20, 1, MAX_RUNS), warmup = Cli.intValue(cl, "warmup", 5, 0, MAX_RUNS);
+    int sustained = Cli.intValue(cl, "sustained", 5, 1, MAX_SUSTAINED);
     double warmupSeconds = Cli.doubleValue(cl, "warmup-seconds", 10, 0, 3600);
     java.util.Map<String, String> defines = Cli.defines(cl);
     if (cl.getArgList().size() != 1) throw new Cli.UsageException("expects one spec (usage: " + USAGE + ")");
     String spec = cl.getArgList().get(0);
-    if (batch < 1 || threads < 1 || runs < 1) throw new Cli.UsageException("--batch, --threads and --runs must be positive");
-    // bounded: the arrays of times are made from these (blocks x (K - 1) overflowed an int for a large K)
-    if (runs > MAX_RUNS) throw new Cli.UsageException("--runs " + runs + ": expected 1 to " + MAX_RUNS);
-    if (sustained < 1 || sustained > MAX_SUSTAINED) throw new Cli.UsageException("--sustained " + sustained + ": expected 1 (off) to " + MAX_SUSTAINED);
     // netc alone times no sustained blocks: the option would be ignored without a word
     if (cl.hasOption("sustained") && sustained > 1 && onnx == null) throw new Cli.UsageException("--sustained times both engines' calls in a row: it goes with --onnx");
-    // --warmup 2000000000 ran two billion calls (a hang) and -3 was taken for none, without a word
-    if (warmup < 0 || warmup > MAX_RUNS) throw new Cli.UsageException("--warmup " + warmup + ": expected 0 to " + MAX_RUNS);
 
     // a spec, or an ONNX model imported in memory with its own weights (bench M.onnx --onnx M.onnx)
     netc.onnx.ModelSource source = netc.onnx.ModelSource.load(spec, defines, java.util.List.of());
@@ -601,7 +598,8 @@ public final class Bench {
   static final long QUIET_POLL_MS = 5, QUIET_MAX_MS = 2000;
 
   /** Bounds on --runs (netc profile's) and --sustained: well past any useful bench, short of an overflow or a heap's worth of times. */
-  static final int MAX_RUNS = 100_000, MAX_SUSTAINED = 1000;
+  /** The largest --runs and --warmup, --sustained and --batch of bench, compare, ort-profile and step-probe (profile's as well). */
+  static final int MAX_RUNS = 100_000, MAX_SUSTAINED = 1000, MAX_BATCH = 1024;
 
   /**
    * Bytes allocated per timed netc call from which the bench warns. A warm forward pass allocates

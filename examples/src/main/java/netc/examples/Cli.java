@@ -91,14 +91,13 @@ final class Cli {
     return cl;
   }
 
-  static int intValue(CommandLine cl, String option, int otherwise) {
+  /**
+   * --{@code option} as a whole number from {@code min} to {@code max}, or {@code otherwise} when it is not given; out of
+   * range or no number, one message naming the option and its range, as every netc command line says it.
+   */
+  static int intValue(CommandLine cl, String option, int otherwise, int min, int max) {
     String v = cl.getOptionValue(option);
-    if (v == null) return otherwise;
-    try {
-      return Integer.parseInt(v.strip());
-    } catch (NumberFormatException e) {
-      throw new UsageException("--" + option + " expects an integer, got '" + v + "'");
-    }
+    return v == null ? otherwise : intArgument("--" + option, v, min, max);
   }
 
   /**
@@ -132,11 +131,12 @@ final class Cli {
     }
   }
 
-  static int intArgument(String what, String v) {
+  /** A positional count, {@code what} as the usage names it (RUNS), from {@code min} to {@code max}, in the options' wording. */
+  static int intArgument(String what, String v, int min, int max) {
     try {
-      return Integer.parseInt(v.strip());
-    } catch (NumberFormatException e) {
-      throw new UsageException(what + " expects an integer, got '" + v + "'");
+      return netc.runtime.CommandLineArgs.whole(v, what, min, max);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
     }
   }
 

@@ -47,7 +47,7 @@ public final class CompareJars {
             + " threads, until the process is idle; at most " + MAX_GAP_MS + ")"))
         .addOption(Cli.opt("runs", "N", "timed calls of each jar (default 25; at most " + Bench.MAX_RUNS + ")"))
         .addOption(Cli.opt("threads", "T", "threads of each model (default 2)"))
-        .addOption(Cli.opt("batch", "B", "images per call (default 1)"))
+        .addOption(Cli.opt("batch", "B", "images per call (default 1; at most " + Bench.MAX_BATCH + ")"))
         .addOption(Cli.opt("steps", "REGEX", "also the summed time of the steps whose names match REGEX in each call, paired "
             + "likewise (the JVM needs -Dnetc.profile=true: NETC_JAVA_OPTS=-Dnetc.profile=true ./netc compare ...)"))
         .addOption(Cli.flag("own-runtime", "run each jar on the runtime it carries (a class loader of its own), not on this command's:"
@@ -82,11 +82,9 @@ public final class CompareJars {
     CommandLine cl = Cli.parse(USAGE, "compiled models alternated call by call in one JVM, medians and minima: A/B of a compiler change.",
         options(), null, args, out);
     if (cl == null) return 0;
-    int gapMs = Cli.intValue(cl, "gap-ms", 0), runs = Cli.intValue(cl, "runs", 25), threads = Cli.threads(cl, "threads", 2), batch = Cli.intValue(cl, "batch", 1);
-    if (gapMs < 0 || runs < 1 || threads < 1 || batch < 1) throw new Cli.UsageException("--runs, --threads and --batch must be positive, --gap-ms not negative");
     // bounded as bench bounds them: --runs 2000000000 ran out of memory for its arrays of times, --gap-ms 2000000000 slept 23 days a call
-    if (runs > Bench.MAX_RUNS) throw new Cli.UsageException("--runs " + runs + ": expected 1 to " + Bench.MAX_RUNS);
-    if (gapMs > MAX_GAP_MS) throw new Cli.UsageException("--gap-ms " + gapMs + ": expected 0 to " + MAX_GAP_MS);
+    int gapMs = Cli.intValue(cl, "gap-ms", 0, 0, MAX_GAP_MS), runs = Cli.intValue(cl, "runs", 25, 1, Bench.MAX_RUNS);
+    int threads = Cli.threads(cl, "threads", 2), batch = Cli.intValue(cl, "batch", 1, 1, Bench.MAX_BATCH);
     Pattern steps = null;
     if (cl.hasOption("steps")) {
       if (!Boolean.getBoolean("netc.profile")) {
@@ -217,8 +215,8 @@ public final class CompareJars {
     for (int k = 0; k < n; k++) {
       double[] v = t[k].clone();
       Arrays.sort(v);
-      out.printf("%-40s median %7.1f ms  min %7.1f ms  (%d runs, batch %d, %d threads, %s)%n",
-          jars.get(k), Bench.median(v), v[0], runs, batch, threads, o.waitIdle() ? "idle before each call" : "gap " + gapMs + " ms");
+      out.printf("%-40s median %7.1f ms  min %7.1f ms  (%d runs, batch %d, %d thread%s, %s)%n",
+          jars.get(k), Bench.median(v), v[0], runs, batch, threads, threads == 1 ? "" : "s", o.waitIdle() ? "idle before each call" : "gap " + gapMs + " ms");
       if (steps != null) {
         double[] sums = st[k].clone();
         Arrays.sort(sums);

@@ -43,7 +43,7 @@ final class OrtProfile {
     return new Options()
         .addOption(Cli.opt("threads", "N", "ONNX Runtime's intra-op threads (default 1; also the second argument)"))
         .addOption(Cli.opt("runs", "N", "profiled runs after the warm-up (default 50; also the third argument; at most " + Bench.MAX_RUNS + ")"))
-        .addOption(Cli.opt("batch", "B", "images per run (default 1)"));
+        .addOption(Cli.opt("batch", "B", "images per run (default 1; at most " + Bench.MAX_BATCH + ")"));
   }
 
   static int run(String[] args, PrintStream out) throws Exception {
@@ -51,7 +51,10 @@ final class OrtProfile {
         options(), null, args, out);
     if (cl == null) return 0;
     List<String> rest = cl.getArgList();
-    if (rest.isEmpty() || rest.size() > 3) throw new Cli.UsageException("expects an ONNX model (usage: " + USAGE + ")");
+    if (rest.isEmpty()) throw new Cli.UsageException("expects an ONNX model (usage: " + USAGE + ")");
+    if (rest.size() > 3) {
+      throw new Cli.UsageException("takes an ONNX model, then at most THREADS and RUNS; got " + rest.size() + " arguments (usage: " + USAGE + ")");
+    }
     Path model = Path.of(rest.get(0));
     // one count given both ways would silently lose the option's value: refused, not picked between
     if (rest.size() > 1 && cl.hasOption("threads")) {
@@ -61,12 +64,9 @@ final class OrtProfile {
       throw new Cli.UsageException("RUNS " + rest.get(2) + " and --runs " + cl.getOptionValue("runs") + " both give the number of runs; give one");
     }
     int threads = rest.size() > 1 ? Cli.threads("THREADS", rest.get(1), 1) : Cli.threads(cl, "threads", 1);
-    int runs = rest.size() > 2 ? Cli.intArgument("RUNS", rest.get(2)) : Cli.intValue(cl, "runs", 50);
-    int batch = Cli.intValue(cl, "batch", 1);
-    if (threads < 1 || runs < 1 || batch < 1) throw new Cli.UsageException("threads, runs and batch must be positive");
-    if (runs > Bench.MAX_RUNS) { // warm-up + runs must stay an int; named as the user gave it
-      throw new Cli.UsageException((rest.size() > 2 ? "RUNS " : "--runs ") + runs + ": expected 1 to " + Bench.MAX_RUNS);
-    }
+    // warm-up + runs must stay an int; each named as the user gave it
+    int runs = rest.size() > 2 ? Cli.intArgument("RUNS", rest.get(2), 1, Bench.MAX_RUNS) : Cli.intValue(cl, "runs", 50, 1, Bench.MAX_RUNS);
+    int batch = Cli.intValue(cl, "batch", 1, 1, Bench.MAX_BATCH);
     netc.runtime.io.RegularFile.require(model, "cannot read ");
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     // the model and batch checked in a session of their own, unoptimized and unprofiled: a profiling

@@ -104,16 +104,23 @@ final class StepProbe {
         options(), null, args, out);
     if (cl == null) return 0;
     List<String> rest = cl.getArgList();
-    int pool = cl.hasOption("pool") ? Cli.threads("--pool", cl.getOptionValue("pool"), 2) : 0, runs = Cli.intValue(cl, "runs", 40);
+    // --runs bounded as bench's: a billion ran out of memory for its arrays of times, 100001 ran for minutes
+    int pool = cl.hasOption("pool") ? Cli.threads("--pool", cl.getOptionValue("pool"), 2) : 0, runs = Cli.intValue(cl, "runs", 40, 1, Bench.MAX_RUNS);
+    if (rest.size() > 2) {
+      throw new Cli.UsageException("takes a compiled jar and one list of step names, comma-separated; got " + rest.size() + " arguments (usage: "
+          + USAGE + ")");
+    }
     if (rest.size() != 2 && !(pool > 0 && rest.size() == 1)) {
       throw new Cli.UsageException("expects a compiled jar and step names (usage: " + USAGE + ")");
     }
     Path jar = Path.of(rest.get(0));
-    int smallMb = Cli.intValue(cl, "small-mb", 6), largeMb = Cli.intValue(cl, "large-mb", defaultLargeMb()), before = Cli.intValue(cl, "before", 0);
-    if (smallMb < 1 || largeMb < 1 || smallMb > MAX_SWEEP_MB || largeMb > MAX_SWEEP_MB || before < 0) {
-      throw new Cli.UsageException("--small-mb and --large-mb take 1 to " + MAX_SWEEP_MB + " (MB), --before a count not negative");
+    // a list with an empty name (",", "conv1,") timed nothing, or fewer steps than asked, without a word
+    if (rest.size() == 2 && java.util.Arrays.asList(rest.get(1).split(",", -1)).contains("")) {
+      throw new Cli.UsageException("an empty step name in '" + rest.get(1) + "': give names separated by single commas (netc profile lists them)");
     }
-    if (cl.hasOption("pool") && (pool < 2 || runs < 1)) throw new Cli.UsageException("--pool takes 2 or more threads, --runs a positive count");
+    int smallMb = Cli.intValue(cl, "small-mb", 6, 1, MAX_SWEEP_MB), before = Cli.intValue(cl, "before", 0, 0, Integer.MAX_VALUE);
+    int largeMb = Cli.intValue(cl, "large-mb", Math.max(smallMb, defaultLargeMb()), 1, MAX_SWEEP_MB);
+    if (smallMb > largeMb) throw new Cli.UsageException("--small-mb " + smallMb + " is larger than --large-mb " + largeMb + ": the small sweep empties L2, the large one L3");
     if (!cl.hasOption("pool") && cl.hasOption("runs")) throw new Cli.UsageException("--runs goes with --pool");
     if (cl.hasOption("pool") && cl.hasOption("before")) throw new Cli.UsageException("--before goes without --pool");
     if (cl.hasOption("pool") && (cl.hasOption("small-mb") || cl.hasOption("large-mb"))) {

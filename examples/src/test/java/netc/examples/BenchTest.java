@@ -380,14 +380,16 @@ class BenchTest {
 
   /**
    * A batch whose inputs pass one Java array is refused by the model's own check, before anything is
-   * allocated: 699051 x 3x32x32 wrapped past an int (a NegativeArraySizeException, exit 3).
+   * allocated: 699051 x 3x32x32 wrapped past an int (a NegativeArraySizeException, exit 3). Within --batch's
+   * bound of 1024 since, so here of inputs of 3x1024x1024.
    */
   @Test
-  void aBatchPastOneArrayIsRefusedInOneLine() {
-    String[] r = bench("../examples/smallnet.net", "--threads", "1", "--batch", "699051");
+  void aBatchPastOneArrayIsRefusedInOneLine(@TempDir Path dir) throws Exception {
+    Path spec = Files.writeString(dir.resolve("large.net"), "input(3, 1024, 1024)\nglobal_avgpool()\n");
+    String[] r = bench(spec.toString(), "--threads", "1", "--batch", "683");
     assertEquals("2", r[0], r[1]);
-    assertTrue(r[1].matches("netc bench: --batch 699051: a batch of 699051 inputs of 3x32x32 takes 2,147,484,672 floats, more than the"
-        + " 2,147,483,639 one Java array holds; the model \\w+ takes batches of 699050 at most\n"), r[1]);
+    assertTrue(r[1].matches("netc bench: --batch 683: a batch of 683 inputs of 3x1024x1024 takes 2,148,532,224 floats, more than the"
+        + " 2,147,483,639 one Java array holds; the model \\w+ takes batches of 682 at most\n"), r[1]);
   }
 
   /**
@@ -421,17 +423,23 @@ class BenchTest {
   void runsWarmupAndSustainedAreBounded() {
     String[] r = bench("no/such.net", "--sustained", "2147483647");
     assertEquals("2", r[0], r[1]);
-    assertEquals("netc bench: --sustained 2147483647: expected 1 (off) to 1000\n", r[1]);
+    assertEquals("netc bench: --sustained 2147483647: expected a whole number from 1 to 1000\n", r[1]);
     r = bench("no/such.net", "--sustained", "0");
-    assertEquals("netc bench: --sustained 0: expected 1 (off) to 1000\n", r[1]);
+    assertEquals("netc bench: --sustained 0: expected a whole number from 1 to 1000\n", r[1]);
     r = bench("no/such.net", "--runs", "100001");
     assertEquals("2", r[0], r[1]);
-    assertEquals("netc bench: --runs 100001: expected 1 to 100000\n", r[1]);
+    assertEquals("netc bench: --runs 100001: expected a whole number from 1 to 100000\n", r[1]);
     r = bench("no/such.net", "--warmup", "2000000000"); // two billion untimed calls: a hang
     assertEquals("2", r[0], r[1]);
-    assertEquals("netc bench: --warmup 2000000000: expected 0 to 100000\n", r[1]);
+    assertEquals("netc bench: --warmup 2000000000: expected a whole number from 0 to 100000\n", r[1]);
     r = bench("no/such.net", "--warmup", "-3");
-    assertEquals("netc bench: --warmup -3: expected 0 to 100000\n", r[1]);
+    assertEquals("netc bench: --warmup -3: expected a whole number from 0 to 100000\n", r[1]);
+    // each named on its own ("--batch, --threads and --runs must be positive" said which in none); a batch of 100000 took minutes a call
+    r = bench("no/such.net", "--runs", "0");
+    assertEquals("netc bench: --runs 0: expected a whole number from 1 to 100000\n", r[1]);
+    r = bench("no/such.net", "--batch", "100000");
+    assertEquals("2", r[0], r[1]);
+    assertEquals("netc bench: --batch 100000: expected a whole number from 1 to 1024\n", r[1]);
   }
 
   /**

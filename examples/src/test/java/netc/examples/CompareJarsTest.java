@@ -108,13 +108,17 @@ class CompareJarsTest {
     PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
     // jars that are not there: refused before any jar is read, or (without the bounds) failing fast on the missing jar
     Cli.UsageException e = assertThrows(Cli.UsageException.class, () -> CompareJars.run(new String[] {"no/such.jar", "--runs", "100001"}, quiet));
-    assertEquals("--runs 100001: expected 1 to 100000", e.getMessage());
+    assertEquals("--runs 100001: expected a whole number from 1 to 100000", e.getMessage());
     e = assertThrows(Cli.UsageException.class, () -> CompareJars.run(new String[] {"no/such.jar", "--gap-ms", "2000000000"}, quiet));
-    assertEquals("--gap-ms 2000000000: expected 0 to 60000", e.getMessage());
-    // [3, 32, 32] inputs: 3,072 floats an image, 699,050 images in one array
+    assertEquals("--gap-ms 2000000000: expected a whole number from 0 to 60000", e.getMessage());
+    // a batch past one array's floats (699,051 of [3, 32, 32]); since bench's bound, past 1024
     e = assertThrows(Cli.UsageException.class, () -> CompareJars.run(new String[] {a.toString(), b.toString(), "--batch", "699051"}, quiet));
-    assertEquals("--batch 699051: a batch takes 2147484672 floats in one array, more than the 2147483639 a Java array holds; batches of 699050 at most",
-        e.getMessage());
+    assertEquals("--batch 699051: expected a whole number from 1 to 1024", e.getMessage());
+    // each option named on its own: "--runs, --threads and --batch must be positive, --gap-ms not negative" said which in none
+    e = assertThrows(Cli.UsageException.class, () -> CompareJars.run(new String[] {"no/such.jar", "--runs", "0"}, quiet));
+    assertEquals("--runs 0: expected a whole number from 1 to 100000", e.getMessage());
+    e = assertThrows(Cli.UsageException.class, () -> CompareJars.run(new String[] {"no/such.jar", "--gap-ms", "-1"}, quiet));
+    assertEquals("--gap-ms -1: expected a whole number from 0 to 60000", e.getMessage());
   }
 
   /** Each jar goes first with each of the two inputs in turn, for two jars and three (the first jar and input of round r). */

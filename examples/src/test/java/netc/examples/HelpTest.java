@@ -75,6 +75,6 @@ class HelpTest {
       assertEquals(1, r[2].lines().count(), what + ": " + r[2]);
     }
     assertEquals("netc compare: cannot read no/such.jar: no such file\n", run("compare", "no/such.jar")[2]);
-    assertEquals("netc bench: --batch expects an integer, got 'two'\n", run("bench", "x.net", "--batch", "two")[2]);
+    assertEquals("netc bench: --batch two: expected a whole number from 1 to 1024\n", run("bench", "x.net", "--batch", "two")[2]);
   }
 }

@@ -59,10 +59,18 @@ class OrtProfileTest {
   void aRunCountPastTheBoundIsNamedAsGiven() {
     String[] r = run("missing.onnx", "--runs", "100001");
     assertEquals("2", r[0], r[1]);
-    assertEquals("netc ort-profile: --runs 100001: expected 1 to 100000\n", r[1]);
+    assertEquals("netc ort-profile: --runs 100001: expected a whole number from 1 to 100000\n", r[1]);
     r = run("missing.onnx", "1", "100001");
     assertEquals("2", r[0], r[1]);
-    assertEquals("netc ort-profile: RUNS 100001: expected 1 to 100000\n", r[1]);
+    assertEquals("netc ort-profile: RUNS 100001: expected a whole number from 1 to 100000\n", r[1]);
+    r = run("missing.onnx", "1", "0");
+    assertEquals("netc ort-profile: RUNS 0: expected a whole number from 1 to 100000\n", r[1]); // was "threads, runs and batch must be positive"
+    r = run("missing.onnx", "--batch", "0");
+    assertEquals("netc ort-profile: --batch 0: expected a whole number from 1 to 1024\n", r[1]);
+    // a fourth argument was "expects an ONNX model", which had been given
+    r = run("missing.onnx", "1", "5", "7");
+    assertEquals("2", r[0], r[1]);
+    assertEquals("netc ort-profile: takes an ONNX model, then at most THREADS and RUNS; got 4 arguments (usage: " + OrtProfile.USAGE + ")\n", r[1]);
   }
 
   /** One event of ONNX Runtime's profile: {@code cat} Session or Node, times in microseconds. */
@@ -160,10 +168,11 @@ class OrtProfileTest {
     r = run(fixed.toString(), "--batch", "2");
     assertEquals("1", r[0], r[1]);
     assertEquals("netc ort-profile: " + fixed + ": input x has shape [1, 3, 8, 8], a fixed batch of 1: --batch 2 does not fit it\n", r[1]);
-    Path size = TinyOnnx.relu(dir.resolve("size.onnx"), -1, 3, 224, 224);
-    r = run(size.toString(), "--batch", "14267"); // 14267 x 150528 wrapped past an int: a negative array size
+    // 14267 x 3x224x224 wrapped past an int (a negative array size); within --batch's bound of 1024 since, so of 3x1024x1024
+    Path size = TinyOnnx.relu(dir.resolve("size.onnx"), -1, 3, 1024, 1024);
+    r = run(size.toString(), "--batch", "683");
     assertEquals("2", r[0], r[1]);
-    assertEquals("netc ort-profile: --batch 14267: a batch of 14267 inputs of 3x224x224 takes 2,147,582,976 floats, more than the 2,147,483,639"
-        + " one Java array holds; size.onnx takes batches of 14266 at most\n", r[1]);
+    assertEquals("netc ort-profile: --batch 683: a batch of 683 inputs of 3x1024x1024 takes 2,148,532,224 floats, more than the 2,147,483,639"
+        + " one Java array holds; size.onnx takes batches of 682 at most\n", r[1]);
   }
 }

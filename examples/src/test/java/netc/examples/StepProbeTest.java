@@ -62,11 +62,29 @@ class StepProbeTest {
   /** A sweep of 8 GiB overflowed the array length (a NegativeArraySizeException); sizes out of range are refused in one line first. */
   @Test
   void sweepsOutOfRangeAreRefused() {
-    for (List<String> bad : List.of(List.of("--large-mb", "8192"), List.of("--small-mb", "0"), List.of("--large-mb", "2049"))) {
+    java.util.Map<List<String>, String> refusals = new java.util.LinkedHashMap<>();
+    refusals.put(List.of("--large-mb", "8192"), "--large-mb 8192: expected a whole number from 1 to 2048");
+    refusals.put(List.of("--small-mb", "0"), "--small-mb 0: expected a whole number from 1 to 2048");
+    refusals.put(List.of("--large-mb", "2049"), "--large-mb 2049: expected a whole number from 1 to 2048");
+    refusals.put(List.of("--before", "-1"), "--before -1: expected a whole number from 0 to 2147483647");
+    // the small sweep larger than the large one was taken: the columns' "empties L2" and "L3" swapped without a word
+    refusals.put(List.of("--small-mb", "8", "--large-mb", "1"), "--small-mb 8 is larger than --large-mb 1: the small sweep empties L2, the large one L3");
+    // one list of names: a second was "expects a compiled jar and step names", which both had been given
+    refusals.put(List.of("conv2"), "takes a compiled jar and one list of step names, comma-separated; got 3 arguments (usage: " + StepProbe.USAGE + ")");
+    refusals.forEach((bad, message) -> {
       String[] args = java.util.stream.Stream.concat(java.util.stream.Stream.of("missing.jar", "conv1"), bad.stream()).toArray(String[]::new);
       Cli.UsageException e = assertThrows(Cli.UsageException.class, () -> StepProbe.run(args, new PrintStream(new ByteArrayOutputStream())));
-      assertEquals("--small-mb and --large-mb take 1 to 2048 (MB), --before a count not negative", e.getMessage(), bad.toString());
+      assertEquals(message, e.getMessage(), bad.toString());
+    });
+    // an empty name timed nothing (",") or fewer steps than asked ("conv1,"), exit 0; --runs had no bound (a billion: out of memory)
+    for (String names : List.of(",", "conv1,", ",conv1", "conv1,,act1")) {
+      Cli.UsageException e = assertThrows(Cli.UsageException.class,
+          () -> StepProbe.run(new String[] {"missing.jar", names}, new PrintStream(new ByteArrayOutputStream())));
+      assertEquals("an empty step name in '" + names + "': give names separated by single commas (netc profile lists them)", e.getMessage());
     }
+    Cli.UsageException runs = assertThrows(Cli.UsageException.class,
+        () -> StepProbe.run(new String[] {"missing.jar", "--pool", "2", "--runs", "1000000000"}, new PrintStream(new ByteArrayOutputStream())));
+    assertEquals("--runs 1000000000: expected a whole number from 1 to 100000", runs.getMessage());
     // with --pool no sweep runs: the sizes were taken and ignored
     Cli.UsageException pooled = assertThrows(Cli.UsageException.class,
         () -> StepProbe.run(new String[] {"missing.jar", "--pool", "2", "--large-mb", "512"}, new PrintStream(new ByteArrayOutputStream())));
