@@ -114,12 +114,12 @@ final class DemoCommand implements Main.Command {
         long a = System.nanoTime();
         model.predict(x, 1, logits);
         double ms = (System.nanoTime() - a) / 1e6;
-        out.printf("%s (%.1f ms, %d threads):%n", home.toAbsolutePath().normalize().relativize(image.toAbsolutePath().normalize()), ms, model.threads());
+        out.printf("%s (%.1f ms, %s):%n", home.toAbsolutePath().normalize().relativize(image.toAbsolutePath().normalize()), ms, threads(model.threads()));
         for (Prediction p : model.topK(logits, 0, 5)) {
           out.printf("  %6.2f%%  %s%n", p.probability() * 100, p.label());
         }
       }
-      out.printf("median of %d calls: %.1f ms an image (%d threads, %s)%n", 21, median, model.threads(), model.info().kernels());
+      out.printf("median of %d calls: %.1f ms an image (%s, %s)%n", 21, median, threads(model.threads()), model.info().kernels());
     }
     out.println("the compiled model: " + jar);
     out.println("  java --add-modules jdk.incubator.vector -jar " + shellWord(jar.toString()) + " " + shellWord(outDir.resolve("images").toString()) + "/*.png");
@@ -199,5 +199,10 @@ final class DemoCommand implements Main.Command {
     // whole or not at all, refused by name: ImageIO.write to a file deletes it first, and the JDK printed a stack trace where it cannot open one
     netc.runtime.io.FileOutput.write(file, out -> ImageIO.write(img, "png", out));
     return file;
+  }
+
+  /** "1 thread", "2 threads". */
+  static String threads(int n) {
+    return n + (n == 1 ? " thread" : " threads");
   }
 }

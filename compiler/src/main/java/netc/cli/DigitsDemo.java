@@ -187,8 +187,8 @@ final class DigitsDemo {
       double cold = (System.nanoTime() - t1) / 1e6;
       float[] again = new float[logits.size()];
       double warm = DemoCommand.warmMedianMs(() -> model.predict(input.data(), heldOut.size(), again), 1_000_000_000L, 5);
-      out.printf("  %d held-out digits (never trained on): %.0f ms the first time (JIT warm-up), %.0f ms warm (%.2f ms per digit, %d threads)%n",
-          heldOut.size(), cold, warm, warm / heldOut.size(), model.threads());
+      out.printf("  %d held-out digits (never trained on): %.0f ms the first time (JIT warm-up), %.0f ms warm (%.2f ms per digit, %s)%n",
+          heldOut.size(), cold, warm, warm / heldOut.size(), DemoCommand.threads(model.threads()));
       Report r = compare(heldOut, logits);
       printReport(heldOut, logits, r, out);
       Path sheet = outDir.resolve("digits.png");

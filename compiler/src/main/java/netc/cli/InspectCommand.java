@@ -30,7 +30,7 @@ import org.apache.commons.cli.Options;
 /** {@code netc inspect SPEC}: what every pass did, the optimized graph, and the memory plan. */
 final class InspectCommand implements Main.Command {
   private static final String USAGE = "netc inspect SPEC|MODEL.onnx [-D k=v]... [--import-path DIR]... [-O N] [--disable-pass NAME]... [--print-after-all] [--print-changed] [--print-after NAME] "
-      + "[--dump-dir DIR] [--verify-each [--weights W.safetensors]] [--dot FILE.dot] [--svg FILE.svg] [--before] [--memory] [--imagenet | --mean M --std S] [--resize N] [--bicubic]";
+      + "[--dump-dir DIR] [--verify-each [--weights W.safetensors]] [--dot FILE.dot] [--svg FILE.svg] [--before] [--memory] [--imagenet | --mean M --std S] [--resize N] [--bicubic] [--block 16]";
 
   @Override
   public String summary() {

@@ -22,10 +22,17 @@ public final class CommandLineArgs {
     return Math.min(Runtime.getRuntime().availableProcessors(), MAX_THREADS);
   }
 
-  /** {@code args[i]}, the value of {@code option}; an empty one ("") is refused, as a path it would be the current folder. */
+  /**
+   * {@code args[i]}, the value of {@code option}; an empty one ("") is refused, as a path it would be the current folder,
+   * and so is an option ("--output --time" wrote a file named --time, as netc's own commands refuse it; a file of such a
+   * name is ./--time).
+   */
   public static String value(String[] args, int i, String option) {
     if (i >= args.length) throw new IllegalArgumentException(option + " needs a value");
     if (args[i].isEmpty()) throw new IllegalArgumentException(option + " is given an empty value");
+    if (args[i].startsWith("--") && args[i].length() > 2) {
+      throw new IllegalArgumentException(option + " needs a value, and is followed by the option " + args[i] + " (a file of that name: ./" + args[i] + ")");
+    }
     return args[i];
   }
 

@@ -107,7 +107,12 @@ public final class Main {
     ModelInfo.Preprocessing own = model.info().preprocess();
     int resize = o.resize > 0 ? o.resize : own != null ? own.resize() : crop;
     Preprocess.Interpolation filter = o.interpolation != null ? o.interpolation : own != null ? own.interpolation() : Preprocess.Interpolation.BILINEAR;
-    if (shape[0] != 3 || shape[1] != crop || shape[2] != crop) {
+    if (shape[0] != 3 || shape[1] != shape[2]) { // no crop of an image gives it (compile said "it takes no images")
+      err.println("error: the model takes tensors of " + shape[0] + "x" + shape[1] + "x" + shape[2] + ", not images (which preprocess to 3"
+          + " channels of a square crop): give it --input X.npy --output Y.npy");
+      return 2;
+    }
+    if (shape[1] != crop) {
       err.println("error: images preprocess to 3x" + crop + "x" + crop + (o.crop > 0 ? " (--crop " + crop + ")" : "")
           + ", the model takes " + shape[0] + "x" + shape[1] + "x" + shape[2]);
       return 2;

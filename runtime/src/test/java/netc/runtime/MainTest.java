@@ -574,6 +574,16 @@ class MainTest {
     assertEquals(List.of(), r.out());
   }
 
+  /** A model no image fits (not 3 channels of a square) says it takes tensors: it said "images preprocess to 3x6x6". */
+  @Test
+  void aModelOfNoImageShapeSaysItTakesTensors() throws IOException {
+    Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
+    Run r = bareWith(WideModel.class, "input.shape=3,6,8", good.toString()); // the later line of model.properties counts
+    assertEquals(2, r.status());
+    assertEquals(List.of("error: the model takes tensors of 3x6x8, not images (which preprocess to 3 channels of a square crop): give it"
+        + " --input X.npy --output Y.npy"), r.err());
+  }
+
   /** A --resize below the crop left every image too small for it: each was an error, exit 1. It is one usage error. */
   @Test
   void aResizeBelowTheCropIsOneErrorForTheCall() throws IOException {
@@ -648,6 +658,10 @@ class MainTest {
     r = bare("");
     assertEquals(2, r.status());
     assertEquals("error: an image's name is empty (\"\")", r.err().get(0));
+    // an option where a value belongs: --output --time wrote a file named --time, exit 0
+    r = bare("--input", "a.npy", "--output", "--time");
+    assertEquals(2, r.status());
+    assertEquals("error: --output needs a value, and is followed by the option --time (a file of that name: ./--time)", r.err().get(0));
     r = bare("--", ""); // java -jar m.jar -- "$@"
     assertEquals(2, r.status());
     assertEquals("error: an image's name is empty (\"\")", r.err().get(0));

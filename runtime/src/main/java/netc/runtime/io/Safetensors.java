@@ -189,6 +189,20 @@ public final class Safetensors implements TensorSource {
     }
   }
 
+  /**
+   * What a file that is no safetensors file begins as, said after the header's refusal, where its first bytes tell: a
+   * compiled jar (or any zip) given as --weights was only "header length 578712638083779408 does not fit the file".
+   */
+  private static String seemsToBe(byte[] b) {
+    if (b[0] == 'P' && b[1] == 'K' && ((b[2] == 3 && b[3] == 4) || (b[2] == 5 && b[3] == 6))) {
+      return ": it begins as a zip archive (a compiled jar?), not a safetensors file";
+    }
+    if ((b[0] & 0xff) == 0x93 && b[1] == 'N' && b[2] == 'U' && b[3] == 'M' && b[4] == 'P' && b[5] == 'Y') return ": it is a .npy tensor, not a safetensors file";
+    if ((b[0] & 0xff) == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') return ": it is a PNG image, not a safetensors file";
+    if ((b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8) return ": it begins as a JPEG image, not a safetensors file";
+    return "";
+  }
+
   private static Safetensors parse(String name, Path path, Source src, ByteBuffer memory, FileIdentity file, int chunkBytes)
       throws IOException {
     return parse(name, path, src, memory, file, chunkBytes, MAX_HEADER_VALUES);
@@ -202,7 +216,7 @@ public final class Safetensors implements TensorSource {
     src.read(0, ByteBuffer.wrap(lengthBytes));
     long headerLen = ByteBuffer.wrap(lengthBytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
     if (headerLen < 2 || headerLen > MAX_HEADER || headerLen > size - 8) {
-      throw bad(name, "header length " + headerLen + " does not fit the file of " + size + " bytes");
+      throw bad(name, "header length " + headerLen + " does not fit the file of " + size + " bytes" + seemsToBe(lengthBytes));
     }
     long dataSize = size - 8 - headerLen;
     Map<String, Entry> entries = new LinkedHashMap<>();

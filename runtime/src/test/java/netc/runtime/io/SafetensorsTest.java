@@ -158,6 +158,17 @@ class SafetensorsTest {
     huge.flip();
     assertEquals("w.safetensors: header length 1099511627776 does not fit the file of 16 bytes", error(huge.limit(16)));
     assertEquals("w.safetensors: header length -1 does not fit the file of 10 bytes", error(file("{}", -1, new byte[0])));
+    // other files given as weights say what they are: a compiled jar was only "header length 578712638083779408 does not fit"
+    byte[] jar = new byte[64];
+    System.arraycopy(new byte[] {'P', 'K', 3, 4, 20, 0, 8, 8}, 0, jar, 0, 8);
+    assertEquals("w.safetensors: header length 578712638083779408 does not fit the file of 64 bytes: it begins as a zip archive (a compiled"
+        + " jar?), not a safetensors file", error(ByteBuffer.wrap(jar)));
+    byte[] npy = new byte[64];
+    System.arraycopy(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}, 0, npy, 0, 8);
+    assertTrue(error(ByteBuffer.wrap(npy)).endsWith(" does not fit the file of 64 bytes: it is a .npy tensor, not a safetensors file"));
+    byte[] png = new byte[64];
+    System.arraycopy(new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10}, 0, png, 0, 8);
+    assertTrue(error(ByteBuffer.wrap(png)).endsWith(" does not fit the file of 64 bytes: it is a PNG image, not a safetensors file"));
     assertEquals("w.safetensors: header of 5 bytes does not end with '}' followed only by space padding: is the header length right?",
         error(file("{\"a\":", new byte[0])));
     // where, as the file's byte (after the 8 of the length, in UTF-8), so a hex editor finds it: "\u00e9" is two bytes
