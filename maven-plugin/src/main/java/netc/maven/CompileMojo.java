@@ -168,7 +168,7 @@ public final class CompileMojo extends AbstractMojo {
       }
       if (weightsDirectory != null && !weightsDirectory.isDirectory()) {
         // a mistyped folder would otherwise give every model synthetic weights, with only warnings to say so
-        throw new BadInputException("<weightsDirectory>" + weightsDirectory + ": no such directory");
+        throw new BadInputException("<weightsDirectory> " + weightsDirectory + ": " + (weightsDirectory.exists() ? "a file, not a folder" : "no such directory"));
       }
       preparation(); // a bad <mean>, <std> or <resize> fails the build before any model is touched
       for (Path dir : importPathList()) {
@@ -176,12 +176,18 @@ public final class CompileMojo extends AbstractMojo {
         if (!Files.isDirectory(dir)) throw new BadInputException("<importPaths> " + dir + ": no such directory");
       }
       List<SpecFiles.Spec> specs = List.of();
+      if (Files.exists(source) && !Files.isDirectory(source)) {
+        throw new BadInputException("<sourceDirectory> " + source + ": a file, not a folder (the folder of the specs to compile)");
+      }
       if (!Files.isDirectory(source)) {
         // listed specs in a folder that is not there: a mistyped <sourceDirectory>, not a project without specs
         if (includes != null && !includes.isEmpty()) throw new BadInputException("<sourceDirectory> " + source + ": no such directory (it holds the"
             + " <includes>)");
         // not an early return: the models this execution compiled before must still go
-        getLog().info("netc: no spec folder " + source + ", nothing to compile");
+        // a folder configured elsewhere than the default that is not there is most likely mistyped: said louder
+        String none = "netc: no spec folder " + source + ", nothing to compile";
+        if (normal(source.toFile()).equals(normal(defaultSourceDirectory()))) getLog().info(none);
+        else getLog().warn(none + " (<sourceDirectory> is not the default " + defaultSourceDirectory() + ")");
       } else {
         specs = SpecFiles.find(source, includes, names == null ? Map.of() : names, importPathList());
         // an ONNX model put in the folder was skipped without a word, and missing when the program loaded it
@@ -191,6 +197,17 @@ public final class CompileMojo extends AbstractMojo {
               + "</include>, beside the specs to compile)");
         }
         if (specs.isEmpty()) getLog().warn("netc: no spec in " + source + " (a spec is a *.net file that declares an input)");
+        for (SpecFiles.Spec s : specs) {
+          // a file name that is no model name as it is ("class", "Ünï", "_") compiled under another without a word, and the
+          // program's CompiledModel.load by the file's name failed at run time
+          if (names == null || !names.containsKey(s.baseName())) {
+            String plain = s.baseName().toLowerCase(java.util.Locale.ROOT).replace('-', '_');
+            if (!s.name().equals(plain)) {
+              getLog().warn("netc: " + s.file().getFileName() + " compiles as the model " + s.name() + " (its name as a Java package);"
+                  + " load it by that name, or give it one in <names>, or rename the file");
+            }
+          }
+        }
         InputPreparation p = preparation();
         if (!p.isNone() && !specs.isEmpty() && specs.stream().noneMatch(s -> netc.onnx.ModelSource.isOnnx(s.file().toString()))) {
           // it would be ignored, and the models would answer real photos unnormalized: refused, as netc compile refuses it for a spec
@@ -309,6 +326,11 @@ public final class CompileMojo extends AbstractMojo {
     return where + kind;
   }
 
+  /** ${project.basedir}/src/main/netc, {@code sourceDirectory}'s default (the folder itself where the base is unknown, as in tests). */
+  private File defaultSourceDirectory() {
+    return basedir == null ? sourceDirectory : new File(basedir, "src/main/netc");
+  }
+
   private static Path normal(File f) {
     return f.toPath().toAbsolutePath().normalize();
   }
@@ -424,7 +446,8 @@ public final class CompileMojo extends AbstractMojo {
 
       @Override
       public void warning(String line) {
-        warn(warnings, "netc: " + line);
+        // the compiler's lines begin "warning: " or "note: " for a terminal; Maven's [WARNING] says the first already
+        warn(warnings, "netc: " + line.replaceFirst("^warning: ", ""));
       }
 
       @Override

@@ -73,7 +73,9 @@ final class SpecFiles {
       }
     } else {
       try (Stream<Path> s = Files.list(source)) {
-        for (Path f : s.filter(p -> p.getFileName().toString().endsWith(".net") && Files.isRegularFile(p)).sorted().toList()) {
+        for (Path f : s.filter(p -> p.getFileName().toString().endsWith(".net")).sorted().toList()) {
+          // a link to a spec that is gone (or a folder, a pipe) was skipped without a word, the model missing at run time
+          if (!Files.isRegularFile(f)) throw new BadInputException(f + ": " + notASpec(f));
           if (declaresInput(f, importPaths)) files.add(f);
         }
       }
@@ -97,6 +99,19 @@ final class SpecFiles {
       out.add(new Spec(f, base, name));
     }
     return out;
+  }
+
+  /** Why {@code f}, named as a spec, is none: a link to nothing, or what {@link netc.runtime.io.RegularFile} says. */
+  private static String notASpec(Path f) {
+    if (Files.isSymbolicLink(f) && !Files.exists(f)) {
+      try {
+        return "a link to " + Files.readSymbolicLink(f) + ", which is not there";
+      } catch (IOException e) {
+        return "a link to a file that is not there";
+      }
+    }
+    String problem = netc.runtime.io.RegularFile.problem(f);
+    return problem == null ? "not a regular file" : problem;
   }
 
   /** Whether a spec declares an input: a model's spec, not a file of blocks and params for import. */

@@ -771,6 +771,50 @@ class CompileMojoTest {
     assertFalse(Files.exists(classes.resolve("META-INF/netc/model")), "no model left: no marker naming removed ones");
   }
 
+  /**
+   * A mistyped spec folder: a file was "no spec folder, nothing to compile" and the build passed; one not there is said
+   * as a warning where it is not the default (a project without specs keeps its quiet line).
+   */
+  @Test
+  void aSpecFolderThatIsAFileFailsAndAMistypedOneIsAWarning() throws Exception {
+    CompileMojo file = mojo();
+    file.sourceDirectory = project.resolve("pom.xml").toFile();
+    Files.writeString(project.resolve("pom.xml"), "<project/>");
+    MojoFailureException e = assertThrows(MojoFailureException.class, file::execute);
+    assertEquals("<sourceDirectory> " + project.resolve("pom.xml") + ": a file, not a folder (the folder of the specs to compile)", e.getMessage());
+    CompileMojo typo = mojo();
+    typo.sourceDirectory = project.resolve("src/main/nett").toFile();
+    typo.execute();
+    assertEquals(List.of("netc: no spec folder " + project.resolve("src/main/nett") + ", nothing to compile (<sourceDirectory> is not the default "
+        + project.resolve("src/main/netc") + ")"), warnings);
+    warnings.clear();
+    Files.walk(src).sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    mojo().execute(); // the default folder absent: a project without specs, no warning
+    assertEquals(List.of(), warnings);
+  }
+
+  /** A link to a spec that is not there was skipped without a word (the model then missing when the program loaded it). */
+  @Test
+  void aLinkToASpecThatIsGoneFailsTheBuild() throws Exception {
+    Path link = Files.createSymbolicLink(src.resolve("dangle.net"), project.resolve("nope.net"));
+    MojoFailureException e = assertThrows(MojoFailureException.class, mojo()::execute);
+    assertEquals(link + ": a link to " + project.resolve("nope.net") + ", which is not there", e.getMessage());
+  }
+
+  /**
+   * A file name that is no model name as it is compiles under the name made of it, with a warning naming both: "class.net"
+   * became the model class_ and "_.net" another without a word, and loading by the file's name failed at run time.
+   */
+  @Test
+  void aFileNameThatIsNoModelNameIsSaid() throws Exception {
+    Files.copy(src.resolve("tiny.net"), src.resolve("class.net"));
+    Files.move(src.resolve("tiny.net"), src.resolve("Tiny.net")); // upper case is only case: no warning
+    mojo().execute();
+    assertEquals(List.of("netc: class.net compiles as the model class_ (its name as a Java package); load it by that name, or give it one in"
+        + " <names>, or rename the file"), warnings.stream().filter(w -> w.contains("compiles as the model")).toList());
+    assertTrue(Files.exists(classes.resolve("netc/models/class_/model.properties")));
+  }
+
   @Test
   void aFolderWithNoSpecLeavesNoMarkerNamingRemovedModels() throws Exception {
     mojo().execute();
@@ -1203,7 +1247,11 @@ class CompileMojoTest {
     CompileMojo m = mojo();
     m.weightsDirectory = project.resolve("wieghts").toFile();
     MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
-    assertEquals("<weightsDirectory>" + project.resolve("wieghts") + ": no such directory", e.getMessage());
+    assertEquals("<weightsDirectory> " + project.resolve("wieghts") + ": no such directory", e.getMessage());
+    CompileMojo file = mojo(); // a file there was "no such directory" too
+    file.weightsDirectory = src.resolve("tiny.net").toFile();
+    e = assertThrows(MojoFailureException.class, file::execute);
+    assertEquals("<weightsDirectory> " + src.resolve("tiny.net") + ": a file, not a folder", e.getMessage());
     CompileMojo named = mojo();
     named.names = Map.of("tiny_net", "t");
     e = assertThrows(MojoFailureException.class, named::execute);
