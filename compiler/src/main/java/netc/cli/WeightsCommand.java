@@ -54,7 +54,9 @@ final class WeightsCommand implements Main.Command {
     try {
       seed = Long.parseLong(cl.getOptionValue("seed", "0"));
     } catch (NumberFormatException e) {
-      throw new UsageException("--seed expects an integer, got " + cl.getOptionValue("seed"));
+      // a number past a long (9223372036854775808) is one too, but not a seed
+      throw new UsageException("--seed " + cl.getOptionValue("seed") + ": expected a whole number from " + Long.MIN_VALUE + " to " + Long.MAX_VALUE,
+          USAGE);
     }
     ModelSource source = CommandLines.source(spec, cl);
     CommandLines.refuseOverwritingInputs(target, source.files()); // an import, or an ONNX model's external data

@@ -123,7 +123,8 @@ class CommandLineChecksTest {
     }
     r = netc("weights", "init", "/no/such/spec.net", "-o", dir.resolve("w.safetensors").toString(), "--seed", "x");
     assertEquals(2, r[0], (String) r[2]);
-    assertEquals("netc weights: --seed expects an integer, got x\n", r[2], "the seed checked before the spec is read");
+    assertEquals("netc weights: --seed x: expected a whole number from -9223372036854775808 to 9223372036854775807 (usage: netc weights init SPEC"
+        + " -o FILE.safetensors [--seed N] [-D name=value]... [--import-path DIR]...)\n", r[2], "the seed checked before the spec is read");
     for (String level : List.of("0", "1", "2")) assertEquals(0, netc("inspect", SMALL, "-O", level)[0], level);
     // a pass that does not run printed nothing after it, and said nothing: now the reason and the passes that run
     r = netc("inspect", SMALL, "--disable-pass", "winograd", "--print-after", "winograd");
