@@ -82,6 +82,7 @@ final class CompileCommand implements Main.Command {
     }
     List<Path> inputs = new java.util.ArrayList<>(); // every file the compile reads, known once the spec or model is loaded
     boolean[] takesImages = {true}; // known once the network is planned
+    String[] importedSpec = {null}; // an ONNX model's spec, as imported in memory
     Path work = FileOutput.createTemporaryFolder("netc-compile"); // packed weights of up to GiBs: deleted on Ctrl-C or SIGTERM too
     try {
       ModelCompiler.Output o;
@@ -96,10 +97,20 @@ final class CompileCommand implements Main.Command {
           }
 
           @Override
+          public void imported(String spec) {
+            importedSpec[0] = spec;
+          }
+
+          @Override
           public void planned(Graph graph, Graph optimized, boolean syntheticWeights) {
             int[] in = optimized.input().shape().dims(), y = optimized.output().shape().dims();
             // what the jar's command line takes: images where 3 x S x S goes in and one score per class comes out
             takesImages[0] = in.length == 3 && in[0] == 3 && in[1] == in[2] && netc.runtime.ModelInfo.classScores(y);
+            if (importedSpec[0] != null && takesImages[0] && graph.input().attrs().getDoubles("mean") == null) {
+              // said by the jar before its answers too; here before minutes of compile of a jar that answers photos wrongly
+              err.println("note: " + spec + " declares no input normalization, so the jar will take images as pixels in [0, 1]; a"
+                  + " classifier exported from torchvision expects ImageNet's: --imagenet (or --mean, --std and --resize) gives it");
+            }
             if (syntheticWeights && noteSynthetic) out.println(CommandLines.SYNTHETIC_NOTE);
             out.printf("%s: %d layers, %d steps after the passes%n", graph.name(), graph.nodes().size() - 1, optimized.nodes().size() - 1);
           }
@@ -131,6 +142,14 @@ final class CompileCommand implements Main.Command {
         emitSourceDir(file.getParent());
         FileOutput.writeString(file, o.source());
         out.println("  wrote " + file);
+        if (importedSpec[0] != null) {
+          // the source's comments place each layer in the imported spec ("M.onnx (imported):11:1"), which was never written
+          String base = Path.of(spec).getFileName().toString().replaceFirst("(?i)\\.onnx$", "");
+          Path written = file.resolveSibling(base + ".net");
+          CommandLines.refuseOverwritingInputs(written, inputs);
+          FileOutput.writeString(written, importedSpec[0]);
+          out.println("  wrote " + written + " (the imported spec, whose lines the source's comments give; netc import writes the same)");
+        }
       }
       out.printf("  writing %s (%.1f s)%n", jar, (System.nanoTime() - t0) / 1e9);
       boolean thin = cl.hasOption("thin");

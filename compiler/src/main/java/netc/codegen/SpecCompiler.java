@@ -104,6 +104,9 @@ public final class SpecCompiler {
      */
     default void loaded(List<Path> files) {}
 
+    /** An ONNX model was imported as {@code spec}, whose lines the generated source's comments give ("M.onnx (imported):11:1"). */
+    default void imported(String spec) {}
+
     /** The passes ran and the limits hold; weights are read (or made: {@code syntheticWeights}) next. */
     default void planned(Graph graph, Graph optimized, boolean syntheticWeights) {}
 
@@ -143,6 +146,7 @@ public final class SpecCompiler {
   public static ModelCompiler.Output compile(Request request, Path dir, Listener listener) throws IOException {
     ModelSource source = ModelSource.load(request.spec().toString(), request.defines(), request.importPaths(), request.preparation());
     listener.loaded(source.files());
+    if (source.imported() != null) listener.imported(source.imported().spec());
     Graph graph = source.graph();
     Graph optimized = PassManager.run(graph, request.passes());
     ModelCompiler.checkLimits(optimized); // before weights are read or made: a layer too large for an array is refused by name

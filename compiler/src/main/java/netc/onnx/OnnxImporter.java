@@ -2277,7 +2277,8 @@ public final class OnnxImporter {
   private static String comment(List<OnnxNode> nodes) {
     StringBuilder b = new StringBuilder("  // onnx: ");
     for (int i = 0; i < nodes.size(); i++) {
-      b.append(i == 0 ? "" : ", ").append(nodes.get(i).name()).append(" (").append(nodes.get(i).opType()).append(')');
+      OnnxNode n = nodes.get(i);
+      b.append(i == 0 ? "" : ", ").append(n.name().isEmpty() ? n.label() : n.name()).append(" (").append(n.opType()).append(')');
     }
     return BadInputException.oneLine(b.toString()); // a name with a line break must not end the comment
   }

@@ -24,8 +24,17 @@ public record OnnxNode(String name, String opType, String domain, List<String> i
     return attributes.get(key);
   }
 
-  /** The node as a message names it: {@code '/layer1/Conv' (Conv)}. */
+  /** The node as a message names it: {@code '/layer1/Conv' (Conv)}, or for one without a name {@code unnamed -> 'r1' (Relu)}. */
   public String describe() {
-    return "'" + name + "' (" + opType + ")";
+    return label() + " (" + opType + ")";
+  }
+
+  /**
+   * Its name quoted, or, for a node without one (a name is optional in ONNX, and some exporters leave it out), "unnamed"
+   * and the tensor it writes, which is how a reader of the graph finds it: {@code unnamed -> 'r1'}.
+   */
+  public String label() {
+    if (!name.isEmpty()) return "'" + name + "'";
+    return outputs.isEmpty() || outputs.get(0).isEmpty() ? "unnamed" : "unnamed -> '" + outputs.get(0) + "'";
   }
 }

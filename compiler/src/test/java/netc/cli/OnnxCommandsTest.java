@@ -123,6 +123,29 @@ class OnnxCommandsTest {
   }
 
   /**
+   * An ONNX model compiled with --emit-source writes the imported spec beside the Java, as netc import writes it: the
+   * source's comments give each layer's line in it ("resnet_basic.onnx (imported):11:1"), in a spec that was never written.
+   */
+  @Test
+  void emittedSourceOfAnOnnxModelHasItsImportedSpecBeside() throws IOException {
+    Path src = dir.resolve("src"), spec = dir.resolve("imported.net");
+    Object[] r = netc("compile", fixture("resnet_basic.onnx").toString(), "-o", dir.resolve("b.jar").toString(), "--emit-source", src.toString());
+    assertEquals(0, r[0], (String) r[2]);
+    Path written;
+    try (java.util.stream.Stream<Path> files = Files.walk(src)) {
+      written = files.filter(f -> f.getFileName().toString().equals("resnet_basic.net")).findFirst().orElseThrow();
+    }
+    assertTrue(((String) r[1]).contains("  wrote " + written + " (the imported spec, whose lines the source's comments give; netc import writes"
+        + " the same)\n"), (String) r[1]);
+    try (java.util.stream.Stream<Path> files = Files.list(written.getParent())) {
+      String java = Files.readString(files.filter(f -> f.toString().endsWith(".java")).findFirst().orElseThrow());
+      assertTrue(java.contains("resnet_basic.onnx (imported):"), "the comments place layers in the imported spec");
+    }
+    assertEquals(0, netc("import", fixture("resnet_basic.onnx").toString(), "-o", spec.toString())[0]);
+    assertEquals(Files.readString(spec), Files.readString(written));
+  }
+
+  /**
    * Every fixture's logits depend on its input far beyond the tolerance: its two images' logits differ
    * by at least 10 x TOLERANCE of the largest. mobilenet_v2's and efficientnet's once differed by 1e-7
    * (random batch-norm statistics had shrunk the signal about tenfold a stage), so a wrong layer
@@ -172,8 +195,14 @@ class OnnxCommandsTest {
         + " was compiled to (java -jar " + jar + " --info)\n", netc("run", jar.toString(), "--input", in.toString(), "--output",
         dir.resolve("y.npy").toString(), "--imagenet")[2]);
     // without it, the same pixels are not what the model was trained on
+    assertFalse(((String) r[2]).contains("declares no input normalization"), (String) r[2]);
     Path plain = dir.resolve("plain.jar");
-    assertEquals(0, netc("compile", fixture("vgg_tiny.onnx").toString(), "-o", plain.toString())[0]);
+    Object[] unnormalized = netc("compile", fixture("vgg_tiny.onnx").toString(), "-o", plain.toString());
+    assertEquals(0, unnormalized[0]);
+    // said before the compile, as the jar says it before its answers: a jar labelled with ImageNet's classes was built in silence
+    assertTrue(((String) unnormalized[2]).contains("note: " + fixture("vgg_tiny.onnx") + " declares no input normalization, so the jar will"
+        + " take images as pixels in [0, 1]; a classifier exported from torchvision expects ImageNet's: --imagenet (or --mean, --std and"
+        + " --resize) gives it\n"), (String) unnormalized[2]);
     Tensor wrong = run(plain.toString(), in), expected = Npy.read(fixture("vgg_tiny_logits_b2.npy"));
     assertTrue(wrong.maxAbsDiff(expected) > 100 * TOLERANCE * expected.maxAbs(), "pixels fed as tensors: " + wrong.maxAbsDiff(expected));
   }

@@ -1180,6 +1180,20 @@ class OnnxImporterTest {
             List.of(OnnxBytes.floats("k", new long[] {1, 2, 1, 1}, 1e-40f, 2f))));
   }
 
+  /**
+   * A node without a name (ONNX allows it) is traced by the tensor it writes: the spec's comment was "// onnx:  (Relu)" and
+   * a message "node '' (Foo)".
+   */
+  @Test
+  void anUnnamedNodeIsNamedByWhatItWrites() {
+    OnnxImporter.Result r = translate(List.of(OnnxBytes.node("", "Relu", List.of("x"), List.of("r")),
+        OnnxBytes.node("/f/Flatten", "Flatten", List.of("r"), List.of("y"))), List.of());
+    assertTrue(r.spec().contains("  // onnx: unnamed -> 'r' (Relu)\n"), r.spec());
+    String e = error(List.of(OnnxBytes.node("", "Foo", List.of("x"), List.of("q")), OnnxBytes.node("/f/Flatten", "Flatten", List.of("q"),
+        List.of("y"))), List.of());
+    assertTrue(e.startsWith("m.onnx: node unnamed -> 'q' (Foo)"), e);
+  }
+
   /** c / x is no scale and shift; a zero divisor, a value that is no number and a [C] along the width are refused by name. */
   @Test
   void arithmeticByConstantsNetcCannotExpressIsRefused() {
