@@ -171,15 +171,30 @@ final class InspectCommand implements Main.Command {
     return 0;
   }
 
+  /** The memory plan's value column at its widest: with the other columns, a line of about 100 characters. */
+  static final int MAX_VALUE_COLUMN = 60;
+
+  /** {@code s} within {@code width} characters: whole, or its start and end around "...". */
+  static String middleCut(String s, int width) {
+    if (s.length() <= width) return s;
+    int head = (width - 3 + 1) / 2;
+    return s.substring(0, head) + "..." + s.substring(s.length() - (width - 3 - head));
+  }
+
   static String memoryReport(Graph g) {
     MemoryPlan plan = MemoryPlanner.plan(g, 16);
     StringBuilder b = new StringBuilder("memory plan (activations of one image, float32):\n");
-    b.append(String.format(java.util.Locale.ROOT, "  %-32s %10s  %9s  %s%n", "value", "floats", "offset", "live steps"));
-    for (MemoryPlan.Buffer buf : plan.buffers()) {
-      String names = String.join(" = ", buf.values().stream().map(id -> g.node(id).name()).toList());
+    List<String> values = new ArrayList<>();
+    for (MemoryPlan.Buffer buf : plan.buffers()) values.add(String.join(" = ", buf.values().stream().map(id -> g.node(id).name()).toList()));
+    // as wide as the longest (within a line's room): a fixed 32 cut DenseNet's features_denseblock1_denselayer1_norm1, ..._norm2,
+    // ... all to the same features_denseblock1_denselay...; a longer one loses its middle, where such names repeat themselves
+    int width = Math.max(5, Math.min(MAX_VALUE_COLUMN, values.stream().mapToInt(String::length).max().orElse(0)));
+    b.append(String.format(java.util.Locale.ROOT, "  %-" + width + "s %10s  %9s  %s%n", "value", "floats", "offset", "live steps"));
+    for (int i = 0; i < values.size(); i++) {
+      MemoryPlan.Buffer buf = plan.buffers().get(i);
       // a concat's branch written in place lies inside the concat's buffer: say so, or it reads as an overlap
       String inside = buf.parent() < 0 ? "" : "  inside " + g.node(plan.buffers().get(buf.parent()).values().get(0)).name();
-      b.append(String.format(java.util.Locale.ROOT, "  %-32s %,10d  %,9d  %d-%d%s%n", names.length() > 32 ? names.substring(0, 29) + "..." : names,
+      b.append(String.format(java.util.Locale.ROOT, "  %-" + width + "s %,10d  %,9d  %d-%d%s%n", middleCut(values.get(i), width),
           buf.floats(), buf.offset(), buf.first(), buf.last(), inside));
     }
     long scratch = netc.codegen.ModelGenerator.scratchFloats(g);

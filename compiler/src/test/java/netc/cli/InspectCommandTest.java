@@ -132,6 +132,29 @@ class InspectCommandTest {
   }
 
   /**
+   * The memory plan's rows tell long names apart: a fixed 32-character column cut DenseNet's
+   * features_denseblock1_denselayer1_norm1 and its neighbours to one text, features_denseblock1_denselay...
+   */
+  @Test
+  void theMemoryPlanKeepsLongNamesApart() throws Exception {
+    Path spec = Files.writeString(dir.resolve("long.net"), "input(3, 8, 8)\n"
+        + "features_denseblock1_denselayer1_conv1: conv(8, 3, padding = 1)\n"
+        + "features_denseblock1_denselayer1_relu1: relu()\n"
+        + "features_denseblock1_denselayer1_conv2: conv(8, 3, padding = 1)\n"
+        + "features_denseblock1_denselayer1_relu2: relu()\n"
+        + "features_denseblock1_denselayer1_and_a_name_longer_than_the_widest_column_conv3: conv(8, 3, padding = 1)\n");
+    Object[] r = netc("inspect", spec.toString(), "--memory");
+    assertEquals(0, r[0], (String) r[2]);
+    List<String> rows = ((String) r[1]).lines().dropWhile(l -> !l.startsWith("memory plan")).skip(2).takeWhile(l -> !l.contains("peak")).toList();
+    assertTrue(rows.stream().anyMatch(l -> l.startsWith("  features_denseblock1_denselayer1_conv1 ")), rows.toString());
+    assertTrue(rows.stream().anyMatch(l -> l.startsWith("  features_denseblock1_denselayer1_conv2 ")), rows.toString());
+    // past 60 characters, the middle goes
+    assertTrue(rows.stream().anyMatch(l -> l.startsWith("  features_denseblock1_denselay...than_the_widest_column_conv3 ")), rows.toString());
+    // one column width for all, the widest: the floats right-aligned after it in every row
+    assertTrue(rows.size() >= 3 && rows.stream().allMatch(l -> l.charAt(62) == ' ' && l.substring(63, 73).matches(" *[\\d,]+")), rows.toString());
+  }
+
+  /**
    * Only dumps are cleared or replaced. Every NN-*.ir file of the folder was deleted, and a stage's file written over
    * whatever had its name: a user's 05-mine.ir, and the spec being inspected when it lay there (as 12-my.ir: deleted; as
    * a stage's name: replaced by the stage), exit 0. A dump says what wrote it in its first line; one written before that
