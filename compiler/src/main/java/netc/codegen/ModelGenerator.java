@@ -640,7 +640,7 @@ public final class ModelGenerator {
         dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(), groupsText(convGroups, in.channels(), out.channels()),
         in.h(), in.w(), out.h(), out.w());
     String residual = residualText(n), activation = at.has("act") ? ", " + at.activation().spelling() : "";
-    String what = shape + "; epilogue: bias" + residual + activation;
+    String what = shape + "; epilogue: " + epilogue(n);
     if (lastSingle) what += "; tiles of 2 output blocks, the last block alone";
     String outPix = table(n.name(), "out", INTS, step > 0 ? rowPixelsOf(out, tile) : pixelsOf(out, tile));
     // the input pixel under each output pixel's window, top-left, from the haloed storage (unless read in place)
@@ -717,7 +717,7 @@ public final class ModelGenerator {
       // a weight group: the output channels one kernel call computes (not the conv's groups)
       String order = (tileMajor ? "tile by tile" : "weight group by group") + ", " + 16 * nb + " output channels a weight group";
       // the first part adds the bias (and residual) to its share of the sums, each later part its share to the output so far
-      String partEpilogue = (first ? "bias" + residual : "the sums of the parts before") + (last ? activation : "");
+      String partEpilogue = first && last ? epilogue(n) : (first ? biasText(n) + residual : "the sums of the parts before") + (last ? activation : "");
       MethodSpec.Builder m = parts == 1
           ? stepMethod(n, groups * tiles, (long) pixels * out.channels() * partK, what + "; " + order)
           : stepMethod(n, last ? null : "k" + c, groups * tiles, (long) pixels * out.channels() * partK,
@@ -754,6 +754,21 @@ public final class ModelGenerator {
     if (groups <= 1) return "";
     int in = inChannels / groups, out = outChannels / groups;
     return " in " + groups + " groups of " + (in == out ? String.valueOf(in) : in + " -> " + out);
+  }
+
+  /**
+   * What a conv's epilogue does after its sums, for the step's comment: "bias, residual layer1_0_downsample_0, relu"; the
+   * bias only where the layer has one (a conv of bias = false, no batch norm folded into it, adds the packed zeros, which
+   * are not a bias to its reader); "store" where there is nothing.
+   */
+  private String epilogue(Node n) {
+    String parts = biasText(n) + residualText(n) + (n.attrs().has("act") ? ", " + n.attrs().activation().spelling() : "");
+    return parts.isEmpty() ? "store" : parts.replaceFirst("^, ", "");
+  }
+
+  /** "bias" for a layer with a bias, "" for one without. */
+  private static String biasText(Node n) {
+    return n.param("bias") == null ? "" : "bias";
   }
 
   /** ", residual layer1_0_downsample_0": the value a conv's epilogue adds, by the layer that computes it; "" for none. */
@@ -807,10 +822,9 @@ public final class ModelGenerator {
     Attrs at = n.attrs();
     int kh = at.getInts("kernel").get(0), kw = at.getInts("kernel").get(1), sh = at.getInts("stride").get(0), sw = at.getInts("stride").get(1);
     int ph = at.getInts("padding").get(0), pw = at.getInts("padding").get(1), dh = at.getInts("dilation").get(0), dw = at.getInts("dilation").get(1);
-    String what = String.format(java.util.Locale.ROOT, "%s conv %dx%d stride %dx%d padding %dx%d%s, %d channels%s, %dx%d -> %dx%d; epilogue: bias%s%s",
+    String what = String.format(java.util.Locale.ROOT, "%s conv %dx%d stride %dx%d padding %dx%d%s, %d channels%s, %dx%d -> %dx%d; epilogue: %s",
         g == 1 ? "depthwise" : "grouped", kh, kw, sh, sw, ph, pw, dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", out.channels(),
-        g == 1 ? "" : groupsText(at.getInt("groups"), in.channels(), out.channels()), in.h(), in.w(), out.h(), out.w(),
-        residualText(n), at.has("act") ? ", " + at.activation().spelling() : "");
+        g == 1 ? "" : groupsText(at.getInt("groups"), in.channels(), out.channels()), in.h(), in.w(), out.h(), out.w(), epilogue(n));
     MethodSpec.Builder m = stepMethod(n, out.blocks() * out.h(), (long) out.paddedChannels() * out.h() * out.w() * kh * kw * g, what);
     countMultiplyAdds(Cost.macs(n, graph));
     markWeights(n);
@@ -1041,8 +1055,7 @@ public final class ModelGenerator {
     else products(n, positions, tiles, vOff, vPos, mOff, mPos, products);
 
     MethodSpec.Builder t3 = stepMethod(n, "output_transform", outBlocks * th, moved(mMoved),
-        "Winograd " + f + " output transform (A^T m A) of conv " + base + (lanes ? ", from rows of 16 tiles" : "") + "; epilogue: bias"
-            + residualText(n) + (at.has("act") ? ", " + at.activation().spelling() : ""));
+        "Winograd " + f + " output transform (A^T m A) of conv " + base + (lanes ? ", from rows of 16 tiles" : "") + "; epilogue: " + epilogue(n));
     zeroBorder(t3, out);
     t3.beginControlFlow("for (int item = from; item < to; item++)")
         .addStatement("int block = item / $L, row = item - block * $L", th, th)

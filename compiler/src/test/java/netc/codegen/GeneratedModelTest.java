@@ -61,7 +61,8 @@ class GeneratedModelTest {
    * A step's Javadoc says what it computes: a grouped conv its groups (a group of 8 channels, run by the
    * linear kernel, once read as a dense conv), a residual the layer it comes from, a conv split into parts
    * of k each part's own epilogue (the first adds the bias, later ones the sums before them, the last the
-   * activation; each part once claimed the whole conv's), and every line of it stays within the source's 140.
+   * activation; each part once claimed the whole conv's), a conv without a bias none, and every line of it stays within the
+   * source's 140.
    */
   @Test
   void stepDescriptionsNameGroupsResidualsAndPartsOfK() {
@@ -78,6 +79,9 @@ class GeneratedModelTest {
           relu()
           last: conv(64, 3, padding = 1)
         }
+        plain: conv(64, 1, bias = false)
+        relu()
+        bare: conv(64, 1, bias = false)
         """);
     Graph optimized = netc.passes.PassManager.run(g, netc.passes.PassContext.defaults());
     String source = ModelGenerator.generate(optimized, netc.passes.MemoryPlanner.plan(optimized, 16),
@@ -90,6 +94,9 @@ class GeneratedModelTest {
     assertTrue(text.contains("grouped: grouped conv 3x3 stride 1x1 padding 1x1, 512 -> 64 channels in 8 groups of 64 -> 8, 7x7 -> 7x7;"), text);
     assertTrue(text.contains("last: Winograd F(2x2,3x3) output transform (A^T m A) of conv 3x3, 64 -> 64 channels, 7x7, 16 tiles of 2x2, from rows"
         + " of 16 tiles; epilogue: bias, residual grouped."), text);
+    // a conv without a bias adds the packed zeros, which its comment called a bias
+    assertTrue(text.contains("plain: conv 1x1 stride 1x1 padding 0x0, 64 -> 64 channels, 7x7 -> 7x7; epilogue: relu;"), text);
+    assertTrue(text.contains("bare: conv 1x1 stride 1x1 padding 0x0, 64 -> 64 channels, 7x7 -> 7x7; epilogue: store;"), text);
     for (String line : source.lines().toList()) {
       if (line.trim().startsWith("*")) assertTrue(line.length() <= 140, "Javadoc within 140 characters: " + line);
     }
