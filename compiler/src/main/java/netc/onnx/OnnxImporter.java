@@ -21,7 +21,7 @@ import netc.runtime.Tensor;
  * an {@code Add} becomes {@code residual { main } shortcut NAME { shortcut }}, and one that forks into
  * paths joined by a {@code Concat} along channels becomes {@code concat { a } and { b } ...} (a path
  * with no layers, as DenseNet's, is an empty branch). Each layer is named
- * from its ONNX node and carries a {@code // onnx: NODE (OP)} comment; weights are stored under the
+ * from its ONNX node and carries a {@code // onnx: NODE (OP)} comment (the op left out where the node's name ends with it); weights are stored under the
  * names the spec gives them, in torchvision's layout (X.weight, X.bias, X.running_mean,
  * X.running_var). Shapes are followed per image (without the batch) to check that what is written
  * means what the ONNX graph computes. Anything the language cannot express is one message naming
@@ -1059,7 +1059,7 @@ public final class OnnxImporter {
 
   /** A node that writes no layer: a comment line saying {@code why}; its output is {@code x} under another name. */
   private String removedAs(OnnxNode n, String x, Body body, String why) {
-    body.lines.add("// onnx: " + BadInputException.oneLine(n.name()) + " (" + BadInputException.oneLine(n.opType()) + ") " + why);
+    body.lines.add("// onnx: " + BadInputException.oneLine(traced(n)) + " " + why);
     String out = n.outputs().get(0);
     shapes.put(out, shapes.get(x));
     return out;
@@ -1269,7 +1269,8 @@ public final class OnnxImporter {
     float eps = floatAttr(n, "epsilon", 1e-5f);
     // 0 is legal in ONNX (onnxruntime and torch divide by the bare variance): kept, and a zero variance refused with the weights
     if (!(eps >= 0) || !Float.isFinite(eps)) throw unsupportedAttributes(n, "epsilon must be a positive number or 0");
-    return layer(List.of(n), body, "batchnorm(eps = " + number(eps) + ")", in, weights, n.inputs().get(1));
+    // the language's default (1e-5, ONNX's and torch's too) left out: DenseNet's 120 batch norms each said it
+    return layer(List.of(n), body, eps == 1e-5f ? "batchnorm()" : "batchnorm(eps = " + number(eps) + ")", in, weights, n.inputs().get(1));
   }
 
   /** MaxPool or AveragePool; {@code padNode} (or null) is a Pad in front that gave {@code prePad} [top, left, bottom, right] zeros. */
@@ -2274,11 +2275,20 @@ public final class OnnxImporter {
     return b.append(']').toString();
   }
 
+  /**
+   * A node as a spec's comment traces it: its name and op, "/features/conv (Conv)"; the op left out where the name
+   * ends with it, as torch names a node by its module path and op ("/layer1/layer1.0/conv1/Conv"); one without a name by
+   * the tensor it writes.
+   */
+  private static String traced(OnnxNode n) {
+    String name = n.name().isEmpty() ? n.label() : n.name();
+    return n.name().endsWith("/" + n.opType()) || n.name().equals(n.opType()) ? name : name + " (" + n.opType() + ")";
+  }
+
   private static String comment(List<OnnxNode> nodes) {
     StringBuilder b = new StringBuilder("  // onnx: ");
     for (int i = 0; i < nodes.size(); i++) {
-      OnnxNode n = nodes.get(i);
-      b.append(i == 0 ? "" : ", ").append(n.name().isEmpty() ? n.label() : n.name()).append(" (").append(n.opType()).append(')');
+      b.append(i == 0 ? "" : ", ").append(traced(nodes.get(i)));
     }
     return BadInputException.oneLine(b.toString()); // a name with a line break must not end the comment
   }

@@ -109,7 +109,7 @@ class OnnxCommandsTest {
         (String) r[1]);
     String text = Files.readString(spec);
     assertTrue(text.contains("input(3, 32, 32, mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225])"), text);
-    assertTrue(text.contains("model_layer1_0_conv1: conv(8, 3, padding = 1)  // onnx: /model/layer1/layer1.0/conv1/Conv (Conv)"), text);
+    assertTrue(text.contains("model_layer1_0_conv1: conv(8, 3, padding = 1)  // onnx: /model/layer1/layer1.0/conv1/Conv"), text);
     assertTrue(text.contains("} shortcut model_layer2_0_shortcut {"), text);
     assertTrue(Safetensors.read(weights).entries().containsKey("model_layer2_0_shortcut.model_layer2_0_downsample_0.weight"));
     // the metadata in a fixed order: Map.of's changed from one JVM to the next, so two imports wrote different bytes

@@ -196,12 +196,12 @@ class OnnxImporterTest {
         input(2, 4, 4)
 
         concat {  // onnx: /cat (Concat)
-            b3: relu()  // onnx: /b3/Relu (Relu)
+            b3: relu()  // onnx: /b3/Relu
         } and {
-            b1: conv(3, 1, bias = false)  // onnx: /b1/Conv (Conv)
+            b1: conv(3, 1, bias = false)  // onnx: /b1/Conv
         } and {
         } and {
-            b2: conv(5, 3, padding = 1, bias = false)  // onnx: /b2/Conv (Conv)
+            b2: conv(5, 3, padding = 1, bias = false)  // onnx: /b2/Conv
         }
         """, r.spec().substring(r.spec().indexOf('\n') + 1));
     Graph g = build(r);
@@ -222,13 +222,13 @@ class OnnxImporterTest {
     OnnxImporter.Result r = translate(nodes, weights);
     assertEquals("""
         concat {  // onnx: /cat (Concat)
-            a: conv(3, 1, bias = false)  // onnx: /a/Conv (Conv)
+            a: conv(3, 1, bias = false)  // onnx: /a/Conv
         } and {
-            b: relu()  // onnx: /b/Relu (Relu)
+            b: relu()  // onnx: /b/Relu
             concat {  // onnx: /cat (Concat), inputs 'c', 'd'
-                c: conv(5, 1, bias = false)  // onnx: /c/Conv (Conv)
+                c: conv(5, 1, bias = false)  // onnx: /c/Conv
             } and {
-                d: conv(3, 1, bias = false)  // onnx: /d/Conv (Conv)
+                d: conv(3, 1, bias = false)  // onnx: /d/Conv
             }
         }
         """, r.spec().substring(r.spec().indexOf("concat")));
@@ -297,9 +297,9 @@ class OnnxImporterTest {
     assertEquals("""
         input(2, 4, 4)
 
-        residual {  // onnx: /blk/Add (Add)
-            blk_conv: conv(2, 3, padding = 1, bias = false)  // onnx: /blk/conv/Conv (Conv)
-            blk_relu: relu()  // onnx: /blk/relu/Relu (Relu)
+        residual {  // onnx: /blk/Add
+            blk_conv: conv(2, 3, padding = 1, bias = false)  // onnx: /blk/conv/Conv
+            blk_relu: relu()  // onnx: /blk/relu/Relu
         }
         """, r.spec().substring(r.spec().indexOf('\n') + 1));
     Graph g = build(r);
@@ -321,10 +321,10 @@ class OnnxImporterTest {
     assertEquals("""
         input(2, 4, 4)
 
-        sum {  // onnx: /blk/Add (Add)
-            blk_main: conv(2, 3, padding = 1, bias = false)  // onnx: /blk/main/Conv (Conv)
+        sum {  // onnx: /blk/Add
+            blk_main: conv(2, 3, padding = 1, bias = false)  // onnx: /blk/main/Conv
         } and blk_shortcut: {
-            blk_side: conv(2, 1, bias = false)  // onnx: /blk/side/Conv (Conv)
+            blk_side: conv(2, 1, bias = false)  // onnx: /blk/side/Conv
         }
         """, r.spec().substring(r.spec().indexOf('\n') + 1));
     Tensor x = Tensor.uniform(8, 1, 2, 4, 4);
@@ -368,10 +368,10 @@ class OnnxImporterTest {
     assertEquals("""
         input(2, 4, 4)
 
-        sum {  // onnx: /b/Add (Add), /b/Add_1 (Add)
-            b_a: conv(2, 1, bias = false)  // onnx: /b/a/Conv (Conv)
+        sum {  // onnx: /b/Add, /b/Add_1 (Add)
+            b_a: conv(2, 1, bias = false)  // onnx: /b/a/Conv
         } and {
-            b_c: conv(2, 1, bias = false)  // onnx: /b/c/Conv (Conv)
+            b_c: conv(2, 1, bias = false)  // onnx: /b/c/Conv
         } and {
         }
         """, r.spec().substring(r.spec().indexOf('\n') + 1));
@@ -711,7 +711,7 @@ class OnnxImporterTest {
         OnnxBytes.node("/add/Relu", "Relu", List.of("t"), List.of("u")),
         OnnxBytes.node("/add_1/Sigmoid", "Sigmoid", List.of("u"), List.of("y")));
     OnnxImporter.Result r = translate(nodes, List.of());
-    assertTrue(r.spec().endsWith("add_: relu()  // onnx: /add/Relu (Relu)\nadd_1_: sigmoid()  // onnx: /add_1/Sigmoid (Sigmoid)\n"), r.spec());
+    assertTrue(r.spec().endsWith("add_: relu()  // onnx: /add/Relu\nadd_1_: sigmoid()  // onnx: /add_1/Sigmoid\n"), r.spec());
     Graph g = build(r);
     assertEquals(List.of("input", "m", "add", "n", "add_1", "add_", "add_1_"), g.nodes().stream().map(netc.ir.Node::name).toList());
   }
@@ -1109,8 +1109,8 @@ class OnnxImporterTest {
         OnnxBytes.floats("three", new long[] {1}, 3f), OnnxBytes.floats("d", new long[] {1, 3, 1, 1}, d),
         OnnxBytes.floats("g", new long[] {2, 48}, g), OnnxBytes.floats("two", new long[0], 2f), OnnxBytes.floats("e", new long[] {1, 2}, e));
     OnnxImporter.Result r = translate(nodes, constants);
-    assertTrue(r.spec().contains("a: batchnorm(eps = 1.0E-30)  // onnx: /a/Add (Add)\n"), r.spec());
-    assertTrue(r.spec().contains("d: batchnorm(eps = 1.0E-30)  // onnx: /d/Div (Div)\n"), r.spec());
+    assertTrue(r.spec().contains("a: batchnorm(eps = 1.0E-30)  // onnx: /a/Add\n"), r.spec());
+    assertTrue(r.spec().contains("d: batchnorm(eps = 1.0E-30)  // onnx: /d/Div\n"), r.spec());
     assertArrayEquals(new float[] {-1, -1, -1}, r.weights().get("n.weight").data()); // 3 - x
     assertArrayEquals(new float[] {3, 3, 3}, r.weights().get("n.bias").data());
     Graph optimized = PassManager.run(build(r), PassContext.defaults());
@@ -1149,7 +1149,7 @@ class OnnxImporterTest {
     List<byte[]> nodes = List.of(OnnxBytes.node("/m/Mul", "Mul", List.of("x", "k"), List.of("s")),
         OnnxBytes.node("/f/Flatten", "Flatten", List.of("s"), List.of("y")));
     OnnxImporter.Result r = translate(nodes, List.of(OnnxBytes.floats("k", new long[] {1, 2, 1, 1}, -1f, 2f)));
-    assertTrue(r.spec().contains("m: batchnorm(eps = 1.0E-30)  // onnx: /m/Mul (Mul)\n"), r.spec());
+    assertTrue(r.spec().contains("m: batchnorm(eps = 1.0E-30)  // onnx: /m/Mul\n"), r.spec());
     Tensor x = Tensor.uniform(3, 1, 2, 4, 4);
     double[] expected = new double[32];
     for (int i = 0; i < 32; i++) expected[i] = x.data()[i] * (i < 16 ? -1 : 2);
@@ -1161,7 +1161,7 @@ class OnnxImporterTest {
     OnnxImporter.Result far = translate(List.of(OnnxBytes.node("/m/Mul", "Mul", List.of("x", "k"), List.of("s")),
         OnnxBytes.node("/a/Add", "Add", List.of("s", "b"), List.of("t")), OnnxBytes.node("/f/Flatten", "Flatten", List.of("t"), List.of("y"))),
         List.of(OnnxBytes.floats("k", new long[0], 1e-20f), OnnxBytes.floats("b", new long[0], 1e20f)));
-    assertTrue(far.spec().contains("input(2, 4, 4, mean = [0.0, 0.0], std = [1.0E20, 1.0E20])  // onnx: /m/Mul (Mul)\n")
+    assertTrue(far.spec().contains("input(2, 4, 4, mean = [0.0, 0.0], std = [1.0E20, 1.0E20])  // onnx: /m/Mul\n")
         && far.spec().contains("a: batchnorm(eps = 1.0E-30)"), far.spec());
     assertEquals("m.onnx: node '/d/Div' (Div) divides by its constant 'k', which is 0 in channel 1", error(List.of(
         OnnxBytes.node("/d/Div", "Div", List.of("x", "k"), List.of("q")), OnnxBytes.node("/f/Flatten", "Flatten", List.of("q"), List.of("y"))),
@@ -1248,7 +1248,7 @@ class OnnxImporterTest {
         OnnxBytes.node("/out/Cast", "Cast", List.of("m"), List.of("y"), OnnxBytes.integer("to", OnnxReader.FLOAT)));
     OnnxImporter.Result r16 = translate(half, List.of(halves("w", new long[] {3, 2, 1, 1}, w), halves("b", new long[] {3}, b),
         OnnxBytes.floats("k32", new long[] {1, 3, 1, 1}, 0.1f, 0.5f, -2f)));
-    assertTrue(r16.spec().contains("// onnx: /in/Cast (Cast) removed: netc computes in float32\n"), r16.spec());
+    assertTrue(r16.spec().contains("// onnx: /in/Cast removed: netc computes in float32\n"), r16.spec());
     assertArrayEquals(new float[] {0.0999755859375f, 0.5f, -2f}, r16.weights().get("m.weight").data());
     OnnxImporter.Result r32 = translate(List.of(OnnxBytes.node("/c/Conv", "Conv", List.of("x", "w", "b"), List.of("c")),
         OnnxBytes.node("/r/Relu", "Relu", List.of("c"), List.of("r")), OnnxBytes.node("/m/Mul", "Mul", List.of("r", "k"), List.of("y"))),
@@ -1400,13 +1400,13 @@ class OnnxImporterTest {
         OnnxBytes.node("/pool/Pad", "Pad", List.of("x", "p"), List.of("q")),
         OnnxBytes.node("/pool/AveragePool", "AveragePool", List.of("q"), List.of("y"), OnnxBytes.ints("kernel_shape", 3, 3)));
     OnnxImporter.Result r = translate(avg, List.of(pads));
-    assertTrue(r.spec().contains("pool: avgpool(3, stride = 1, padding = 1)  // onnx: /pool/Pad (Pad), /pool/AveragePool (AveragePool)\n"), r.spec());
+    assertTrue(r.spec().contains("pool: avgpool(3, stride = 1, padding = 1)  // onnx: /pool/Pad, /pool/AveragePool\n"), r.spec());
     // before a max pool, zeros are not the -infinity its own padding would be: a pad layer of its own
     List<byte[]> max = List.of(
         OnnxBytes.node("/pool/Pad", "Pad", List.of("x", "p"), List.of("q")),
         OnnxBytes.node("/pool/MaxPool", "MaxPool", List.of("q"), List.of("y"), OnnxBytes.ints("kernel_shape", 3, 3)));
     r = translate(max, List.of(pads));
-    assertTrue(r.spec().contains("pool: pad([1, 1, 1, 1])  // onnx: /pool/Pad (Pad)\n"), r.spec());
+    assertTrue(r.spec().contains("pool: pad([1, 1, 1, 1])  // onnx: /pool/Pad\n"), r.spec());
     assertTrue(r.spec().contains("maxpool(3, stride = 1)"), r.spec());
   }
 
@@ -1417,7 +1417,7 @@ class OnnxImporterTest {
         OnnxBytes.node("/c/Pad", "Pad", List.of("x", "p"), List.of("q")),
         conv("/c/Conv", "q", "y", "w", OnnxBytes.ints("pads", 1, 1, 1, 1)));
     OnnxImporter.Result r = translate(nodes, List.of(pads, weight("w", 2, 2, 3)));
-    assertTrue(r.spec().contains("c: conv(2, 3, padding = [1, 2, 2, 1], bias = false)  // onnx: /c/Pad (Pad), /c/Conv (Conv)\n"), r.spec());
+    assertTrue(r.spec().contains("c: conv(2, 3, padding = [1, 2, 2, 1], bias = false)  // onnx: /c/Pad, /c/Conv\n"), r.spec());
     // a Pad of the channels is not expressible
     byte[] channels = padsTensor(0, 1, 0, 0, 0, 0, 0, 0);
     assertTrue(error(nodes, List.of(channels, weight("w", 2, 2, 3)))
@@ -1492,7 +1492,7 @@ class OnnxImporterTest {
     // Flatten from -3 of [batch, 2, 4, 4], then from -1 of [batch, 32]: both from axis 1
     r = translate(List.of(OnnxBytes.node("/f/Flatten", "Flatten", List.of("x"), List.of("f"), OnnxBytes.integer("axis", -3)),
         OnnxBytes.node("/g/Flatten", "Flatten", List.of("f"), List.of("y"), OnnxBytes.integer("axis", -1))), List.of());
-    assertTrue(r.spec().contains("f: flatten()  // onnx: /f/Flatten (Flatten)"), r.spec());
+    assertTrue(r.spec().contains("f: flatten()  // onnx: /f/Flatten"), r.spec());
     assertArrayEquals(new int[] {32}, build(r).output().shape().dims());
     assertTrue(error(List.of(OnnxBytes.node("/f/Flatten", "Flatten", List.of("x"), List.of("y"), OnnxBytes.integer("axis", -2))), List.of())
         .endsWith("with axis=-2: netc flattens from axis 1 (all but the batch)"));
@@ -1518,7 +1518,7 @@ class OnnxImporterTest {
         OnnxBytes.node("/act/Sigmoid", "Sigmoid", List.of("x"), List.of("s")),
         OnnxBytes.node("/act/Mul", "Mul", List.of("x", "s"), List.of("y")));
     OnnxImporter.Result r = translate(silu, List.of());
-    assertTrue(r.spec().endsWith("act: silu()  // onnx: /act/Sigmoid (Sigmoid), /act/Mul (Mul)\n"), r.spec());
+    assertTrue(r.spec().endsWith("act: silu()  // onnx: /act/Sigmoid, /act/Mul\n"), r.spec());
     assertEquals(Op.SILU, build(r).output().op());
     byte[] sixth = OnnxBytes.real("alpha", 1f / 6);
     List<byte[]> hardswish = List.of(
@@ -1546,7 +1546,7 @@ class OnnxImporterTest {
     List<byte[]> constants = List.of(OnnxBytes.floats("sqrt2", new long[] {}, 1.4142135f), OnnxBytes.floats("one", new long[] {}, 1f),
         OnnxBytes.floats("half", new long[] {}, 0.5f));
     OnnxImporter.Result r = translate(nodes, constants);
-    assertTrue(r.spec().endsWith("act: gelu()  // onnx: /act/Div (Div), /act/Erf (Erf), /act/Add (Add), /act/Mul (Mul), /act/Mul_1 (Mul)\n"), r.spec());
+    assertTrue(r.spec().endsWith("act: gelu()  // onnx: /act/Div, /act/Erf, /act/Add, /act/Mul, /act/Mul_1 (Mul)\n"), r.spec());
     assertEquals(Op.GELU, build(r).output().op());
     assertEquals(Op.GELU, build(translate(List.of(OnnxBytes.node("/g/Gelu", "Gelu", List.of("x"), List.of("y"))), List.of())).output().op());
     assertEquals("m.onnx: node '/g/Gelu' (Gelu) with approximate=\"tanh\": netc's gelu is the exact one, with erf",
@@ -1572,9 +1572,9 @@ class OnnxImporterTest {
         OnnxBytes.floats("scale", new long[] {3, 1, 1}, 0.5f, 0.25f, 2f));
     OnnxImporter.Result r = translate(nodes, constants);
     String spec = r.spec();
-    assertTrue(spec.contains("b_norm: layernorm(eps = 1.0E-6)  // onnx: /b/norm/LayerNormalization (LayerNormalization)\n"), spec);
-    assertTrue(spec.contains("b_fc: conv(3, 1)  // onnx: /b/fc/MatMul (MatMul), /b/fc/Add (Add)\n"), spec);
-    assertTrue(spec.endsWith("b: batchnorm(eps = 1.0E-30)  // onnx: /b/Mul (Mul)\n"), spec);
+    assertTrue(spec.contains("b_norm: layernorm(eps = 1.0E-6)  // onnx: /b/norm/LayerNormalization\n"), spec);
+    assertTrue(spec.contains("b_fc: conv(3, 1)  // onnx: /b/fc/MatMul, /b/fc/Add\n"), spec);
+    assertTrue(spec.endsWith("b: batchnorm(eps = 1.0E-30)  // onnx: /b/Mul\n"), spec);
     assertArrayEquals(new float[] {0.5f, 0.25f, 2f}, r.weights().get("b.weight").data()); // the layer scale, mean 0, variance 1
     assertArrayEquals(new float[] {1, 1, 1}, r.weights().get("b.running_var").data());
     assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, r.weights().get("b_fc.weight").data()); // MatMul's [in, out], transposed
@@ -1641,8 +1641,8 @@ class OnnxImporterTest {
         OnnxBytes.floats("eps", new long[0], 1e-6f), OnnxBytes.floats("w", w, 1, 2, 3, 4), OnnxBytes.floats("b", b, 5, 6, 7, 8));
     long[] c = {4}, last = {1, 1, 1, 4}, height = {4, 1, 1};
     OnnxImporter.Result r = translate(pattern.apply(c, last), constants.apply(c, last), 4, 13);
-    assertTrue(r.spec().contains("b: layernorm(eps = 1.0E-6)  // onnx: /b/ReduceMean (ReduceMean), /b/Sub (Sub), /b/Pow (Pow), /b/ReduceMean_1"
-        + " (ReduceMean), /b/Add (Add), /b/Sqrt (Sqrt), /b/Div (Div), /b/Mul (Mul), /b/Add_1 (Add)\n"), r.spec());
+    assertTrue(r.spec().contains("b: layernorm(eps = 1.0E-6)  // onnx: /b/ReduceMean, /b/Sub, /b/Pow, /b/ReduceMean_1"
+        + " (ReduceMean), /b/Add, /b/Sqrt, /b/Div, /b/Mul, /b/Add_1 (Add)\n"), r.spec());
     assertArrayEquals(new float[] {1, 2, 3, 4}, r.weights().get("b.weight").data());
     assertArrayEquals(new float[] {5, 6, 7, 8}, r.weights().get("b.bias").data());
     assertArrayEquals(new int[] {4, 4, 4}, build(r).output().shape().dims());
@@ -1664,10 +1664,10 @@ class OnnxImporterTest {
         OnnxBytes.node("/se/Mul", "Mul", List.of("s", "x"), List.of("y")));
     OnnxImporter.Result r = translate(nodes, List.of(weight("w", 2, 2, 1)));
     assertEquals("""
-        gate {  // onnx: /se/Mul (Mul)
-            se_avgpool: global_avgpool()  // onnx: /se/avgpool/GlobalAveragePool (GlobalAveragePool)
-            se_fc: conv(2, 1, bias = false)  // onnx: /se/fc/Conv (Conv)
-            se: sigmoid()  // onnx: /se/Sigmoid (Sigmoid)
+        gate {  // onnx: /se/Mul
+            se_avgpool: global_avgpool()  // onnx: /se/avgpool/GlobalAveragePool
+            se_fc: conv(2, 1, bias = false)  // onnx: /se/fc/Conv
+            se: sigmoid()  // onnx: /se/Sigmoid
         }
         """, r.spec().substring(r.spec().indexOf("gate")));
     Graph g = build(r);
@@ -1720,15 +1720,15 @@ class OnnxImporterTest {
         OnnxBytes.node("/se/Shape", "Shape", List.of("x"), List.of("xs")),
         OnnxBytes.node("/se/Expand", "Expand", List.of("m", "xs"), List.of("g"))), linearGateWeights(int64s("shape", 0, 2, 1, 1)));
     assertEquals("""
-        gate {  // onnx: /se/Mul (Mul)
-            se: global_avgpool()  // onnx: /se/GlobalAveragePool (GlobalAveragePool)
-            // onnx: /se/Flatten (Flatten) kept as [2, 1, 1]: its Linear layers compute as 1x1 convs
-            se_fc1: conv(3, 1)  // onnx: /se/fc1/Gemm (Gemm)
-            se_2: relu()  // onnx: /se/Relu (Relu)
-            se_fc2: conv(2, 1, bias = false)  // onnx: /se/fc2/MatMul (MatMul)
-            se_3: sigmoid()  // onnx: /se/Sigmoid (Sigmoid)
-            // onnx: /se/Reshape (Reshape) back to [batch, 2, 1, 1]
-            // onnx: /se/Expand (Expand) removed: the Mul after it broadcasts the same
+        gate {  // onnx: /se/Mul
+            se: global_avgpool()  // onnx: /se/GlobalAveragePool
+            // onnx: /se/Flatten kept as [2, 1, 1]: its Linear layers compute as 1x1 convs
+            se_fc1: conv(3, 1)  // onnx: /se/fc1/Gemm
+            se_2: relu()  // onnx: /se/Relu
+            se_fc2: conv(2, 1, bias = false)  // onnx: /se/fc2/MatMul
+            se_3: sigmoid()  // onnx: /se/Sigmoid
+            // onnx: /se/Reshape back to [batch, 2, 1, 1]
+            // onnx: /se/Expand removed: the Mul after it broadcasts the same
         }
         """, r.spec().substring(r.spec().indexOf("gate")));
     assertArrayEquals(new int[] {3, 2, 1, 1}, r.weights().get("se_fc1.weight").shape());
@@ -1741,7 +1741,7 @@ class OnnxImporterTest {
     OnnxImporter.Result u = translate(linearGate(
         OnnxBytes.node("/se/Unsqueeze", "Unsqueeze", List.of("s", "a"), List.of("s3")),
         OnnxBytes.node("/se/Unsqueeze_1", "Unsqueeze", List.of("s3", "a"), List.of("g"))), linearGateWeights(int64s("a", -1)));
-    assertTrue(u.spec().contains("// onnx: /se/Unsqueeze (Unsqueeze) on the way back to [batch, C, 1, 1]\n"
+    assertTrue(u.spec().contains("// onnx: /se/Unsqueeze on the way back to [batch, C, 1, 1]\n"
         + "    // onnx: /se/Unsqueeze_1 (Unsqueeze) back to [batch, 2, 1, 1]\n}"), u.spec());
     assertEquals(Op.GATE, build(u).output().op());
     // back to another shape, or by an Unsqueeze in front of the channels: one message naming the node
@@ -1768,7 +1768,7 @@ class OnnxImporterTest {
           OnnxBytes.node("/u/Transpose", "Transpose", List.of("v"), List.of("t"), OnnxBytes.ints("perm", 0, 2, 1, 3, 4)),
           OnnxBytes.node("/u/Reshape_1", "Reshape", List.of("t", "four"), List.of("y")));
       OnnxImporter.Result r = translate(nodes, List.of(int64s("five", five), int64s("four", 0, -1, 4, 4)));
-      assertTrue(r.spec().endsWith("u: channel_shuffle(2)  // onnx: /u/Reshape (Reshape), /u/Transpose (Transpose), /u/Reshape_1 (Reshape)\n"),
+      assertTrue(r.spec().endsWith("u: channel_shuffle(2)  // onnx: /u/Reshape, /u/Transpose, /u/Reshape_1 (Reshape)\n"),
           java.util.Arrays.toString(five) + ": " + r.spec());
       assertEquals(Op.CHANNEL_SHUFFLE, build(r).output().op());
     }
@@ -1792,7 +1792,7 @@ class OnnxImporterTest {
       out.writeByteArray(12, OnnxBytes.valueInfo("y", new long[0]));
     });
     OnnxImporter.Result r = OnnxImporter.translate(OnnxReader.read(FILE, OnnxBytes.model(graph)));
-    assertTrue(r.spec().endsWith("u: channel_shuffle(2)  // onnx: /u/Reshape (Reshape), /u/Transpose (Transpose), /u/Reshape_1 (Reshape)\n"), r.spec());
+    assertTrue(r.spec().endsWith("u: channel_shuffle(2)  // onnx: /u/Reshape, /u/Transpose, /u/Reshape_1 (Reshape)\n"), r.spec());
     assertEquals(Op.CHANNEL_SHUFFLE, build(r).output().op());
   }
 
@@ -1819,13 +1819,13 @@ class OnnxImporterTest {
     List<byte[]> constants = List.of(int64s("zero", 0), int64s("one", 1), int64s("two", 2), int64s("five", 0, 2, 1, 4, 4), int64s("four", 0, -1, 4, 4));
     OnnxImporter.Result r = translate(nodes, constants);
     assertTrue(r.spec().endsWith("""
-        concat {  // onnx: /u/Concat (Concat)
-            u: channels(0, 1)  // onnx: /u/Slice (Slice)
+        concat {  // onnx: /u/Concat
+            u: channels(0, 1)  // onnx: /u/Slice
         } and {
             u_2: channels(1, 2)  // onnx: /u/Slice_1 (Slice)
-            u_branch2: relu()  // onnx: /u/branch2/Relu (Relu)
+            u_branch2: relu()  // onnx: /u/branch2/Relu
         }
-        u_3: channel_shuffle(2)  // onnx: /u/Reshape (Reshape), /u/Transpose (Transpose), /u/Reshape_1 (Reshape)
+        u_3: channel_shuffle(2)  // onnx: /u/Reshape, /u/Transpose, /u/Reshape_1 (Reshape)
         """), r.spec());
     Graph g = build(r);
     assertEquals(Op.CHANNEL_SHUFFLE, g.output().op());
@@ -1861,7 +1861,7 @@ class OnnxImporterTest {
   void aLiteralInt64MinIsASliceBoundNotTheBatchSize() {
     List<byte[]> constants = List.of(int64s("min", Long.MIN_VALUE), int64s("one", 1), int64s("zero", 0));
     OnnxImporter.Result r = translate(List.of(OnnxBytes.node("/u/Slice", "Slice", List.of("x", "min", "one", "one"), List.of("y"))), constants);
-    assertTrue(r.spec().contains(": channels(0, 1)  // onnx: /u/Slice (Slice)"), r.spec());
+    assertTrue(r.spec().contains(": channels(0, 1)  // onnx: /u/Slice"), r.spec());
     String e = error(List.of(OnnxBytes.node("a", "Add", List.of("min", "one"), List.of("e")),
         OnnxBytes.node("/u/Slice", "Slice", List.of("x", "zero", "e", "one"), List.of("y"))), constants);
     assertTrue(e.endsWith("node 'a' (Add) computes with -9223372036854775807 or INT64_MIN, a Slice bound; netc reads such a value "
@@ -1887,11 +1887,11 @@ class OnnxImporterTest {
         OnnxBytes.node("/Concat", "Concat", List.of("r", "a"), List.of("y"), OnnxBytes.integer("axis", 1)));
     OnnxImporter.Result r = translate(nodes, List.of());
     assertTrue(r.spec().endsWith("""
-        concat {  // onnx: /Concat (Concat)
-            split_2: channels(1, 2)  // onnx: /Split (Split)
-            b: relu()  // onnx: /b/Relu (Relu)
+        concat {  // onnx: /Concat
+            split_2: channels(1, 2)  // onnx: /Split
+            b: relu()  // onnx: /b/Relu
         } and {
-            split: channels(0, 1)  // onnx: /Split (Split)
+            split: channels(0, 1)  // onnx: /Split
         }
         """), r.spec());
     assertArrayEquals(new int[] {2, 4, 4}, build(r).output().shape().dims());
@@ -1910,7 +1910,7 @@ class OnnxImporterTest {
         OnnxBytes.node("/Flatten", "Flatten", List.of("p"), List.of("v")),
         OnnxBytes.node("/fc/Gemm", "Gemm", List.of("v", "w1", "b1"), List.of("y"), OnnxBytes.integer("transB", 1)));
     OnnxImporter.Result r = translate(nodes, linearGateWeights());
-    assertTrue(r.spec().endsWith("flatten: flatten()  // onnx: /Flatten (Flatten)\nfc: fc(3)  // onnx: /fc/Gemm (Gemm)\n"), r.spec());
+    assertTrue(r.spec().endsWith("flatten: flatten()  // onnx: /Flatten\nfc: fc(3)  // onnx: /fc/Gemm\n"), r.spec());
   }
 
   /**
@@ -1927,8 +1927,8 @@ class OnnxImporterTest {
           OnnxBytes.node("/fc/Gemm", "Gemm", List.of("v", "w1", "b1"), List.of("g"), OnnxBytes.integer("transB", 1)),
           OnnxBytes.node("/Reshape", "Reshape", List.of("g", "shape"), List.of("y")));
       OnnxImporter.Result r = translate(nodes, linearGateWeights(target));
-      assertTrue(r.spec().endsWith("flatten: flatten()  // onnx: /Flatten (Flatten)\nfc: fc(3)  // onnx: /fc/Gemm (Gemm)\n"
-          + "// onnx: /Reshape (Reshape) removed: its input is [batch, 3] already\n"), r.spec());
+      assertTrue(r.spec().endsWith("flatten: flatten()  // onnx: /Flatten\nfc: fc(3)  // onnx: /fc/Gemm\n"
+          + "// onnx: /Reshape removed: its input is [batch, 3] already\n"), r.spec());
       Graph g = build(r);
       float[] x = new float[2 * 2 * 16];
       for (int i = 0; i < x.length; i++) x[i] = (i * 7 % 11) * 0.25f - 1f;
@@ -1963,7 +1963,7 @@ class OnnxImporterTest {
     byte[] pool = OnnxBytes.node("/avgpool", "GlobalAveragePool", List.of("x"), List.of("p"));
     byte[] squeeze = OnnxBytes.node("/Squeeze", "Squeeze", List.of("p", "axes"), List.of("y"));
     OnnxImporter.Result r = translate(List.of(pool, squeeze), List.of(int64s("axes", -1, -2)));
-    assertTrue(r.spec().endsWith("squeeze: flatten()  // onnx: /Squeeze (Squeeze)\n"), r.spec());
+    assertTrue(r.spec().endsWith("squeeze: flatten()  // onnx: /Squeeze\n"), r.spec());
     assertArrayEquals(new int[] {2}, build(r).output().shape().dims());
     byte[] attribute = OnnxBytes.node("/Squeeze", "Squeeze", List.of("p"), List.of("y"), OnnxBytes.ints("axes", 2, 3));
     assertArrayEquals(new int[] {2}, build(translate(List.of(pool, attribute), List.of(), 2, 11)).output().shape().dims());
@@ -1974,7 +1974,7 @@ class OnnxImporterTest {
     byte[] again = OnnxBytes.node("/Squeeze_1", "Squeeze", List.of("s", "last"), List.of("y"));
     for (long first : new long[] {-1, 2}) {
       OnnxImporter.Result two = translate(List.of(pool, once, again), List.of(int64s("axes", first), int64s("last", -1)));
-      assertTrue(two.spec().endsWith("// onnx: /Squeeze (Squeeze) squeezes axis " + (first == -1 ? 3 : 2) + ", and '/Squeeze_1' the other: a flatten\n"
+      assertTrue(two.spec().endsWith("// onnx: /Squeeze squeezes axis " + (first == -1 ? 3 : 2) + ", and '/Squeeze_1' the other: a flatten\n"
           + "squeeze: flatten()  // onnx: /Squeeze_1 (Squeeze)\n"), two.spec());
       assertArrayEquals(new int[] {2}, build(two).output().shape().dims());
     }
@@ -1989,13 +1989,13 @@ class OnnxImporterTest {
     byte[] dropped = OnnxBytes.node("/ReduceMean", "ReduceMean", List.of("x"), List.of("y"), OnnxBytes.ints("axes", 2, 3), OnnxBytes.integer("keepdims", 0));
     OnnxImporter.Result r = translate(List.of(dropped), List.of());
     assertTrue(r.spec().endsWith("""
-        reducemean: global_avgpool()  // onnx: /ReduceMean (ReduceMean)
-        reducemean_2: flatten()  // onnx: /ReduceMean (ReduceMean)
+        reducemean: global_avgpool()  // onnx: /ReduceMean
+        reducemean_2: flatten()  // onnx: /ReduceMean
         """), r.spec());
     assertArrayEquals(new int[] {2}, build(r).output().shape().dims());
     byte[] kept = OnnxBytes.node("/pool/ReduceMean", "ReduceMean", List.of("x"), List.of("y"), OnnxBytes.ints("axes", -1, -2));
     OnnxImporter.Result k = translate(List.of(kept), List.of());
-    assertTrue(k.spec().endsWith("pool: global_avgpool()  // onnx: /pool/ReduceMean (ReduceMean)\n"), k.spec());
+    assertTrue(k.spec().endsWith("pool: global_avgpool()  // onnx: /pool/ReduceMean\n"), k.spec());
     assertArrayEquals(new int[] {2, 1, 1}, build(k).output().shape().dims());
     // opset 18: the axes are the second input
     byte[] axes = OnnxBytes.tensor("axes", OnnxReader.INT64, new long[] {2}, out -> {
@@ -2029,7 +2029,7 @@ class OnnxImporterTest {
     assertEquals("m.onnx: node '/ReduceMean' (ReduceMean) with axes=[2, 3]: ReduceMean's axes are an input from opset 18, not an attribute (the"
         + " model's opset is 18)", error(List.of(byAttribute), List.of(), 2, 18));
     for (OnnxImporter.Result r : List.of(translate(List.of(byAttribute), List.of(), 2, 17), translate(List.of(byInput), List.of(axes), 2, 18))) {
-      assertTrue(r.spec().endsWith("reducemean: global_avgpool()  // onnx: /ReduceMean (ReduceMean)\n"), r.spec());
+      assertTrue(r.spec().endsWith("reducemean: global_avgpool()  // onnx: /ReduceMean\n"), r.spec());
     }
     List<byte[]> inputs = linearGate(
         OnnxBytes.node("/se/Unsqueeze", "Unsqueeze", List.of("s", "a"), List.of("s3")),
@@ -2065,9 +2065,9 @@ class OnnxImporterTest {
         OnnxBytes.node("/relu/Relu", "Relu", List.of("i"), List.of("y")));
     OnnxImporter.Result r = translate(nodes, List.of());
     assertTrue(r.spec().endsWith("""
-        // onnx: /drop/Dropout (Dropout) removed: the identity at inference
-        // onnx: /id/Identity (Identity) removed: the identity at inference
-        relu: relu()  // onnx: /relu/Relu (Relu)
+        // onnx: /drop/Dropout removed: the identity at inference
+        // onnx: /id/Identity removed: the identity at inference
+        relu: relu()  // onnx: /relu/Relu
         """), r.spec());
     List<byte[]> masked = List.of(
         OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x"), List.of("d", "mask")),
@@ -2219,7 +2219,7 @@ class OnnxImporterTest {
     List<byte[]> initializers = List.of(OnnxBytes.floats("g", new long[] {3, 32}, g), OnnxBytes.floats("s", new long[] {3}, gamma),
         OnnxBytes.floats("b", new long[] {3}, beta), OnnxBytes.floats("m", new long[] {3}, mean), OnnxBytes.floats("v", new long[] {3}, var));
     OnnxImporter.Result r = translate(nodes, initializers);
-    assertTrue(r.spec().contains("bn: batchnorm(eps = 1.0E-5)  // onnx: /bn/BatchNormalization (BatchNormalization)"), r.spec());
+    assertTrue(r.spec().contains("bn: batchnorm()  // onnx: /bn/BatchNormalization"), r.spec());
     Tensor x = Tensor.uniform(9, 1, 2, 4, 4);
     double[] expected = new double[3];
     for (int o = 0; o < 3; o++) {
@@ -2247,7 +2247,7 @@ class OnnxImporterTest {
     List<byte[]> initializers = new ArrayList<>(statistics);
     initializers.add(weight("w", 2, 2, 1));
     OnnxImporter.Result r = translate(nodes, initializers);
-    assertTrue(r.spec().contains("bn: batchnorm(eps = 0.0)  // onnx: /bn/BatchNormalization (BatchNormalization)"), r.spec());
+    assertTrue(r.spec().contains("bn: batchnorm(eps = 0.0)  // onnx: /bn/BatchNormalization"), r.spec());
     Tensor x = Tensor.uniform(9, 1, 2, 4, 4);
     double[] expected = new double[2 * 16];
     float[] gamma = {1, 2}, beta = {0, 1}, mean = {0.5f, -1}, var = {4, 0.25f};
@@ -2289,7 +2289,7 @@ class OnnxImporterTest {
     for (List<String> outputs : List.of(List.of("y", "idx"), List.of("y", ""))) {
       byte[] pool = OnnxBytes.node("/p/MaxPool", "MaxPool", List.of("x"), outputs, OnnxBytes.ints("kernel_shape", 2, 2), OnnxBytes.ints("strides", 2, 2));
       OnnxImporter.Result r = translate(List.of(pool), List.of());
-      assertTrue(r.spec().endsWith("p: maxpool(2, stride = 2)  // onnx: /p/MaxPool (MaxPool)\n"), r.spec());
+      assertTrue(r.spec().endsWith("p: maxpool(2, stride = 2)  // onnx: /p/MaxPool\n"), r.spec());
       assertArrayEquals(new int[] {2, 2, 2}, build(r).output().shape().dims());
     }
     List<byte[]> statistics = List.of(OnnxBytes.floats("g", new long[] {2}, 1, 2), OnnxBytes.floats("b", new long[] {2}, 0, 1),
@@ -2297,10 +2297,10 @@ class OnnxImporterTest {
     for (List<String> outputs : List.of(List.of("y", "mean", "var"), List.of("y", "", ""), List.of("y", "mean", "var", "saved_mean", "saved_var"))) {
       byte[] bn = OnnxBytes.node("/bn/BatchNormalization", "BatchNormalization", List.of("x", "g", "b", "m", "v"), outputs);
       OnnxImporter.Result r = translate(List.of(bn), statistics, 2, 14);
-      assertTrue(r.spec().endsWith("bn: batchnorm(eps = 1.0E-5)  // onnx: /bn/BatchNormalization (BatchNormalization)\n"), r.spec());
+      assertTrue(r.spec().endsWith("bn: batchnorm()  // onnx: /bn/BatchNormalization\n"), r.spec());
       assertArrayEquals(new float[] {1, 2}, r.weights().get("bn.weight").data());
       if (outputs.get(1).isEmpty()) {
-        assertTrue(translate(List.of(bn), statistics).spec().contains("bn: batchnorm(eps = 1.0E-5)"), "empty names at opset 13: inference");
+        assertTrue(translate(List.of(bn), statistics).spec().contains("bn: batchnorm()"), "empty names at opset 13: inference");
       } else {
         assertEquals("m.onnx: node '/bn/BatchNormalization' (BatchNormalization): it has outputs past the first, which before opset 14 make it"
             + " train (normalizing with the batch's own statistics: a model exported in train mode); netc runs batch norm in inference mode:"
@@ -2333,7 +2333,7 @@ class OnnxImporterTest {
     assertTrue(r.spec().contains("\n// Left out: 2 nodes whose output the graph's output does not read: '/aux/Sigmoid' (Sigmoid),"
         + " '/aux/Custom' (NotAnOnnxOperator).\ninput(2, 4, 4)\n"), r.spec());
     assertFalse(r.spec().contains("sigmoid"), r.spec());
-    assertTrue(r.spec().endsWith("t: tanh()  // onnx: /t/Tanh (Tanh)\n"), r.spec());
+    assertTrue(r.spec().endsWith("t: tanh()  // onnx: /t/Tanh\n"), r.spec());
     assertArrayEquals(new int[] {2, 4, 4}, build(r).output().shape().dims());
     // a Split with no part read is one node left out; one with a part read is not left out
     byte[] two = OnnxBytes.ints("split", 1, 1);
@@ -2373,12 +2373,12 @@ class OnnxImporterTest {
     byte[] no = bools("no", false), yes = bools("yes", true), ratio = OnnxBytes.floats("ratio", new long[0], 0.5f);
     byte[] relu = OnnxBytes.node("/r/Relu", "Relu", List.of("d"), List.of("y")); // a layer after it: a graph of nothing is refused
     List<byte[]> off = List.of(OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x", "ratio", "no"), List.of("d")), relu);
-    assertTrue(translate(off, List.of(ratio, no)).spec().contains("// onnx: /drop/Dropout (Dropout) removed: the identity at inference\n"));
+    assertTrue(translate(off, List.of(ratio, no)).spec().contains("// onnx: /drop/Dropout removed: the identity at inference\n"));
     List<byte[]> on = List.of(OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x", "ratio", "yes"), List.of("y")));
     assertEquals("m.onnx: node '/drop/Dropout' (Dropout): its training_mode 'yes' is true; netc runs inference only", error(on, List.of(ratio, yes)));
     // left empty, it is false
     List<byte[]> empty = List.of(OnnxBytes.node("/drop/Dropout", "Dropout", List.of("x", "", ""), List.of("d")), relu);
-    assertTrue(translate(empty, List.of()).spec().contains("// onnx: /drop/Dropout (Dropout) removed: the identity at inference\n"));
+    assertTrue(translate(empty, List.of()).spec().contains("// onnx: /drop/Dropout removed: the identity at inference\n"));
     // computed (here from the image, on a path of its own that the walk meets after the Dropout)
     List<byte[]> fromImage = List.of(OnnxBytes.node("/s/Sigmoid", "Sigmoid", List.of("x"), List.of("s")),
         OnnxBytes.node("/m/ReduceMax", "ReduceMax", List.of("x"), List.of("mode")),
@@ -2436,7 +2436,7 @@ class OnnxImporterTest {
             OnnxBytes.node("/fc/Gemm", "Gemm", List.of("f", "g"), List.of("l"), OnnxBytes.integer("transB", 1)),
             OnnxBytes.node("/s/Softmax", "Softmax", List.of("l"), List.of("y"), axis.toArray(byte[][]::new)));
         OnnxImporter.Result r = translate(nodes, constants, 1, opset);
-        assertTrue(r.spec().contains("s: softmax()  // onnx: /s/Softmax (Softmax)\n"), r.spec());
+        assertTrue(r.spec().contains("s: softmax()  // onnx: /s/Softmax\n"), r.spec());
         if (opset == 12 || !axis.isEmpty()) continue; // compiled once an opset: the spec is the same
         assertRuns(expected, r, x);
       }
@@ -2462,7 +2462,7 @@ class OnnxImporterTest {
     List<byte[]> nodes = List.of(OnnxBytes.node("/f/Flatten", "Flatten", List.of("x"), List.of("f")),
         OnnxBytes.node("/fc/Gemm", "Gemm", List.of("f", "b", "c"), List.of("y"), OnnxBytes.real("alpha", 2f), OnnxBytes.real("beta", 0.5f)));
     OnnxImporter.Result r = translate(nodes, constants, 1, 13);
-    assertTrue(r.spec().contains("fc: fc(2)  // onnx: /fc/Gemm (Gemm)\n"), r.spec());
+    assertTrue(r.spec().contains("fc: fc(2)  // onnx: /fc/Gemm\n"), r.spec());
     // x = 1..16: A * B = [136, (1 + 3 + ... + 15) - (2 + 4 + ... + 16)] = [136, -8]; * 2, + 0.5 * [1, -2]
     assertRuns(new double[] {272.5, -17}, r, counting(1));
     List<byte[]> transA = List.of(OnnxBytes.node("/f/Flatten", "Flatten", List.of("x"), List.of("f")),
@@ -2509,7 +2509,7 @@ class OnnxImporterTest {
         OnnxBytes.ints("strides", 2, 2), OnnxBytes.ints("pads", 1, 1, 1, 1), OnnxBytes.integer("ceil_mode", 1),
         OnnxBytes.integer("count_include_pad", 1));
     OnnxImporter.Result r = translate(List.of(avg), List.of(), 1, 13);
-    assertTrue(r.spec().contains("a: avgpool(3, stride = 2, padding = 1, ceil_mode = true)  // onnx: /a/AveragePool (AveragePool)\n"), r.spec());
+    assertTrue(r.spec().contains("a: avgpool(3, stride = 2, padding = 1, ceil_mode = true)  // onnx: /a/AveragePool\n"), r.spec());
     assertEquals(List.of(1, 3, 3), java.util.Arrays.stream(build(r).output().shape().dims()).boxed().toList());
     // x = 1..16 by rows: sums of the pixels inside (top-left 1 + 2 + 5 + 6 = 14), over 3 x 3, 3 x 2, 2 x 3 or 2 x 2
     assertRuns(new double[] {14 / 9.0, 30 / 9.0, 12 / 6.0, 57 / 9.0, 99 / 9.0, 36 / 6.0, 27 / 6.0, 45 / 6.0, 16 / 4.0}, r, counting(1));
@@ -2523,7 +2523,7 @@ class OnnxImporterTest {
     byte[] dw = OnnxBytes.node("/dw/Conv", "Conv", List.of("x", "w", "b"), List.of("y"), OnnxBytes.integer("group", 2),
         OnnxBytes.ints("dilations", 2, 2), OnnxBytes.ints("kernel_shape", 2, 2));
     OnnxImporter.Result r = translate(List.of(dw), constants, 2, 13);
-    assertTrue(r.spec().contains("dw: conv(2, 2, groups = 2, dilation = 2)  // onnx: /dw/Conv (Conv)\n"), r.spec());
+    assertTrue(r.spec().contains("dw: conv(2, 2, groups = 2, dilation = 2)  // onnx: /dw/Conv\n"), r.spec());
     // channel 0, v = x[i][j] = 4i + j + 1: 1 v + 2 x[i][j+2] + 3 x[i+2][j] + 4 x[i+2][j+2] + 0.25 = 10 v + 68.25
     // channel 1, v = 4i + j + 17: 0.5 v - x[i][j+2] + 2 x[i+2][j+2] - 1 = 1.5 v + 17
     assertRuns(new double[] {78.25, 88.25, 118.25, 128.25, 42.5, 44, 48.5, 50}, r, counting(2));
