@@ -1085,16 +1085,21 @@ public final class ModelGenerator {
     grains.set(grains.size() - 1, chunks);
     markWeights(n);
     interleaveImages(chunks, vPos);
-    t2.beginControlFlow("for (int item = from; item < to; item++)")
-        .addStatement("int q = item / $L, rest = item - q * $L, group = rest / $L, chunk = rest - group * $L",
-            groups * chunks, groups * chunks, chunks, chunks);
-    // the weights are [q][group][k][16 nb]: each (q, group) is a group of the items' order
-    String touchProducts = touchAhead(t2, "(q * " + groups + " + group)", positions * groups, "chunk", chunks, nb, k, (long) k * 16 * nb,
-        weights.offset(n, "weight"));
-    t2.addStatement(wrapArgs("K.convLinear($L, a, $L + q * $L + chunk * $L, $L, chunk * $L, w, $L + (q * $L + group) * $L, $L,\n"
-                + "a, $L + q * $L + group * $L, $L, $L, null, 0, null, 0, $T.NONE, 0f, $L)"),
-            nb, vOff, vPos, tile * 16, kOff, tile, weights.offset(n, "weight"), groups, k * 16 * nb, weights.zeros(),
-            mOff, mPos, (long) nb * tiles * 16, pix, tiles * 16, KERNELS, touchProducts)
+    t2.beginControlFlow("for (int item = from; item < to; item++)");
+    // the weights are [q][group][k][16 nb]: each (q, group) is a group of the items' order; with one group (every output
+    // block in it) an item is a position and a chunk of tiles, and no group arithmetic is written
+    if (groups == 1) {
+      t2.addStatement("int q = item / $L, chunk = item - q * $L", chunks, chunks);
+    } else {
+      t2.addStatement("int q = item / $L, rest = item - q * $L, group = rest / $L, chunk = rest - group * $L",
+          groups * chunks, groups * chunks, chunks, chunks);
+    }
+    String block = groups == 1 ? "q" : "(q * " + groups + " + group)", outGroup = groups == 1 ? "" : " + group * " + (long) nb * tiles * 16;
+    String touchProducts = touchAhead(t2, block, positions * groups, "chunk", chunks, nb, k, (long) k * 16 * nb, weights.offset(n, "weight"));
+    t2.addStatement(wrapArgs("K.convLinear($L, a, $L + q * $L + chunk * $L, $L, chunk * $L, w, $L + " + block + " * $L, $L,\n"
+                + "a, $L + q * $L" + outGroup + ", $L, $L, null, 0, null, 0, $T.NONE, 0f, $L)"),
+            nb, vOff, vPos, tile * 16, kOff, tile, weights.offset(n, "weight"), k * 16 * nb, weights.zeros(),
+            mOff, mPos, pix, tiles * 16, KERNELS, touchProducts)
         .endControlFlow();
     methods.add(t2.build());
   }
