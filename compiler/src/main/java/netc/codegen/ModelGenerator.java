@@ -76,6 +76,12 @@ public final class ModelGenerator {
   }
 
   /** The static tables and helpers every generated class may declare besides its steps (see generate()). */
+  /** The class comment's second paragraph: what the names every step method uses stand for. */
+  static final String CLASS_NOTE = "Each step method, named after the layers it computes, reads and writes the workspace's"
+      + " arena a, where every value lives at the offset the memory plan gave it (netc inspect --memory), reads the packed weights w"
+      + " (each layer's at its offset, as netc packed them), and computes with the kernels K of netc-runtime. The run loop calls them"
+      + " in order through runStep, each over a range of its items, on as many threads as the model was loaded with.";
+
   static final Set<String> OWN_MEMBERS = Set.of("ITEMS", "PARALLEL", "GRAIN", "BUNCH_CHUNK", "MULTIPLY_ADDS", "decodeInts", "decodeLongs",
       "decodeBooleans", "decodeFloats");
 
@@ -171,10 +177,12 @@ public final class ModelGenerator {
         .superclass(COMPILED_MODEL)
         .addJavadoc("$L", wrap(JavaNames.javadoc(graph.name() + ", compiled by netc: " + stepMethods.size() + " steps, "
             + String.format(java.util.Locale.ROOT, "%.3f", graph.macs() / 1e9) + " G multiply-accumulates per image, " + plan.arenaFloats() * 4 / 1024
-            + " KiB of activations per image."), DOC_WIDTH));
+            + " KiB of activations per image.") + "\n\n" + CLASS_NOTE, DOC_WIDTH));
     type.addField(FieldSpec.builder(INTS, "ITEMS", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
+        .addJavadoc("Per step (runStep's case): the items its work is cut into, which the threads share.\n")
         .initializer(perStep(items)).build());
     type.addField(FieldSpec.builder(ArrayTypeName.of(TypeName.BOOLEAN), "PARALLEL", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
+        .addJavadoc("Per step: whether its items are shared among the threads (false: the calling thread runs them alone).\n")
         .initializer(perStep(parallel)).build());
     ClassName self = ClassName.get(packageName, className);
     List<ClassName> holders = tables(type, self);
@@ -192,18 +200,21 @@ public final class ModelGenerator {
     type.addMethod(override("items", TypeName.INT).addParameter(TypeName.INT, "step").addStatement("return ITEMS[step]").build());
     if (grains.stream().anyMatch(g -> g > 1)) {
       type.addField(FieldSpec.builder(INTS, "GRAIN", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
+          .addJavadoc("Per step: consecutive items that share their data (a weight group's tiles), which a thread takes together.\n")
           .initializer(perStep(grains)).build());
       type.addMethod(override("grain", TypeName.INT).addParameter(TypeName.INT, "step").addStatement("return GRAIN[step]").build());
     }
     if (bunchedFrom() < stepMethods.size()) {
       type.addMethod(override("bunchedFrom", TypeName.INT).addStatement("return $L", bunchedFrom()).build());
       type.addField(FieldSpec.builder(INTS, "BUNCH_CHUNK", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
+          .addJavadoc("Per step from bunchedFrom(): the items every image of a bunch runs before the next ones.\n")
           .initializer(perStep(bunchChunks)).build());
       type.addMethod(override("bunchChunk", TypeName.INT).addParameter(TypeName.INT, "step").addStatement("return BUNCH_CHUNK[step]").build());
     }
     type.addMethod(override("parallel", TypeName.BOOLEAN).addParameter(TypeName.INT, "step").addStatement("return PARALLEL[step]").build());
     if (multiplyAdds.stream().anyMatch(m -> m > 0)) {
       type.addField(FieldSpec.builder(ArrayTypeName.of(TypeName.LONG), "MULTIPLY_ADDS", Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
+          .addJavadoc("Per step: the multiply-adds it computes for one image (netc profile's GFLOP/s).\n")
           .initializer(perStep(multiplyAdds)).build());
       type.addMethod(MethodSpec.methodBuilder("stepMultiplyAdds").addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
           .returns(ArrayTypeName.of(TypeName.LONG)).addStatement("return MULTIPLY_ADDS.clone()").build());

@@ -13,11 +13,24 @@ import netc.runtime.kernels.Softmax;
 import netc.runtime.kernels.Tables;
 
 /**
- * smallnet, compiled by netc: 11 steps, 0.001 G multiply-accumulates per image, 89 KiB of activations per image.
+ * smallnet, compiled by netc: 11 steps, 0.001 G multiply-accumulates per image, 89 KiB of activations per
+ * image.
+ *
+ * Each step method, named after the layers it computes, reads and writes the workspace's arena a, where
+ * every value lives at the offset the memory plan gave it (netc inspect --memory), reads the packed weights w
+ * (each layer's at its offset, as netc packed them), and computes with the kernels K of netc-runtime. The run
+ * loop calls them in order through runStep, each over a range of its items, on as many threads as the model was
+ * loaded with.
  */
 public final class Smallnet extends CompiledModel {
+    /**
+     * Per step (runStep's case): the items its work is cut into, which the threads share.
+     */
     private static final int[] ITEMS = {96, 147, 16, 16, 16, 16, 8, 2, 32, 16, 1};
 
+    /**
+     * Per step: whether its items are shared among the threads (false: the calling thread runs them alone).
+     */
     private static final boolean[] PARALLEL = {false, true, false, false, false, false, false,
             false, false, false, false};
 
@@ -33,10 +46,19 @@ public final class Smallnet extends CompiledModel {
 
     private static final int[] MIX_K = Tables.kOffsets(1, 16, 1, 3, 4608, 1, 288, 16);
 
+    /**
+     * Per step: consecutive items that share their data (a weight group's tiles), which a thread takes together.
+     */
     private static final int[] GRAIN = {1, 147, 1, 1, 1, 16, 1, 1, 1, 1, 1};
 
+    /**
+     * Per step from bunchedFrom(): the items every image of a bunch runs before the next ones.
+     */
     private static final int[] BUNCH_CHUNK = {96, 147, 16, 16, 16, 16, 8, 2, 32, 16, 1};
 
+    /**
+     * Per step: the multiply-adds it computes for one image (netc profile's GFLOP/s).
+     */
     private static final long[] MULTIPLY_ADDS = {0, 442368, 0, 147456, 0, 196608, 0, 0, 768, 240,
             0};
 
