@@ -112,7 +112,7 @@ final class CompileCommand implements Main.Command {
                   + " classifier exported from torchvision expects ImageNet's: --imagenet (or --mean, --std and --resize) gives it");
             }
             if (syntheticWeights && noteSynthetic) out.println(CommandLines.SYNTHETIC_NOTE);
-            out.printf("%s: %d layers, %d steps after the passes%n", graph.name(), graph.nodes().size() - 1, optimized.nodes().size() - 1);
+            out.printf("%s: %d layers, %d after the passes (fused)%n", graph.name(), graph.nodes().size() - 1, optimized.nodes().size() - 1);
           }
 
           @Override

@@ -189,7 +189,7 @@ final class InspectCommand implements Main.Command {
     // as wide as the longest (within a line's room): a fixed 32 cut DenseNet's features_denseblock1_denselayer1_norm1, ..._norm2,
     // ... all to the same features_denseblock1_denselay...; a longer one loses its middle, where such names repeat themselves
     int width = Math.max(5, Math.min(MAX_VALUE_COLUMN, values.stream().mapToInt(String::length).max().orElse(0)));
-    b.append(String.format(java.util.Locale.ROOT, "  %-" + width + "s %10s  %9s  %s%n", "value", "floats", "offset", "live steps"));
+    b.append(String.format(java.util.Locale.ROOT, "  %-" + width + "s %10s  %9s  %s%n", "value", "floats", "offset", "live (nodes)"));
     for (int i = 0; i < values.size(); i++) {
       MemoryPlan.Buffer buf = plan.buffers().get(i);
       // a concat's branch written in place lies inside the concat's buffer: say so, or it reads as an overlap

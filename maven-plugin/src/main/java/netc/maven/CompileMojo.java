@@ -441,7 +441,7 @@ public final class CompileMojo extends AbstractMojo {
       @Override
       public void planned(Graph graph, Graph optimized, boolean syntheticWeights) {
         getLog().info("netc: " + spec.file().getFileName() + ": " + (graph.nodes().size() - 1) + " layers, "
-            + (optimized.nodes().size() - 1) + " steps after the passes");
+            + (optimized.nodes().size() - 1) + " after the passes (fused)");
       }
 
       @Override
