@@ -150,7 +150,7 @@ class SummaryTest {
     assertTrue(out.contains("network tiny: 12 layers, input 2x4x4, output 3\n"), out);
     assertTrue(out.contains("total parameters: 331\n"), out);
     assertTrue(out.contains("per image at 2x4x4): 4,748 "), out);
-    assertTrue(out.contains("parameter memory (float32): 1,324 bytes (0.00 MB)\n"), out);
+    assertTrue(out.contains("parameter memory (float32): 1,324 bytes (1.29 KiB)\n"), out);
     assertTrue(out.contains("input memory per image: 128 bytes"), out);
     // 64 (stem) + 2 x 4 x 64 (conv, bn, add, relu) + 4 + 4 + 3 = 587 floats
     assertTrue(out.contains("activation memory per image, unplanned (every layer's output): 2,348 bytes"), out);
@@ -163,19 +163,20 @@ class SummaryTest {
   @Test
   void resnet18MemoryFigures() {
     String out = (String) netc("summary", "../examples/resnet18.net", "--depth", "1")[1];
-    assertTrue(out.contains("parameter memory (float32): 46,758,048 bytes (46.76 MB)\n"), out);
-    assertTrue(out.contains("unplanned (every layer's output): 32,923,552 bytes (32.92 MB)\n"), out);
+    assertTrue(out.contains("parameter memory (float32): 46,758,048 bytes (44.59 MiB)\n"), out);
+    assertTrue(out.contains("unplanned (every layer's output): 32,923,552 bytes (31.40 MiB)\n"), out);
     // the largest two values alive at once: the stem conv's output (64 x 112 x 112) and the max pool's, which
     // has a one-pixel border for the 3x3 convs after it (64 x 58 x 58); plus the arena's aligned base
     long arena = (64L * 112 * 112 + 64L * 58 * 58 + netc.passes.Layouts.ALIGNED_BASE) * 4;
-    assertTrue(out.contains(String.format(java.util.Locale.ROOT, "planned (the compiled model's arena, blocked layouts): %,d bytes (4.07 MB)%n", arena)), out);
+    assertTrue(out.contains(String.format(java.util.Locale.ROOT, "planned (the compiled model's arena, blocked layouts): %,d bytes (%.2f MiB)%n", arena, arena / 1048576.0)), out);
     // and the convs' scratch, which the compiled workspace holds too: the same figure inspect --memory and compile give
     long scratch = netc.codegen.ModelGenerator.scratchFloats(netc.passes.PassManager.run(netc.ir.GraphBuilder.build(
         netc.ast.SpecLoader.load(java.nio.file.Path.of("../examples/resnet18.net")), java.util.Map.of()), netc.passes.PassContext.defaults()));
     assertTrue(scratch > 0);
     assertTrue(out.contains(String.format(java.util.Locale.ROOT, "  plus conv scratch (panels, Winograd tiles) %,d bytes", scratch * 4)
-        + String.format(java.util.Locale.ROOT, " (%.2f MB): a workspace of %,d bytes", scratch * 4 / 1e6, arena + scratch * 4)), out);
+        + String.format(java.util.Locale.ROOT, " (%.2f MiB): a workspace of %,d bytes", scratch * 4 / 1048576.0, arena + scratch * 4)), out);
     assertTrue(out.lines().anyMatch(l -> l.matches("layer3\\s+block \\(16 layers\\)\\s+\\[N, 256, 14, 14\\]\\s+2,099,712\\s+411,041,792")), out);
+    assertTrue(out.lines().noneMatch(l -> l.endsWith(" ")), "no row ends in spaces (a layer of no parameters ended in 29):\n" + out);
   }
 
   @Test
