@@ -43,6 +43,12 @@ public final class ClassifyImages {
   private ClassifyImages() {}
 
   public static void main(String[] args) {
+    // the job's own logging unless its user gives one: Spark's INFO lines, and the stack traces of a failed task that
+    // the job's error line says again, buried that line under hundreds (spark-submit sets its own, and so may the user)
+    if (System.getProperty("log4j2.configurationFile") == null && System.getProperty("log4j.configurationFile") == null) {
+      java.net.URL own = ClassifyImages.class.getResource("/netc/spark/log4j2.properties");
+      if (own != null) System.setProperty("log4j2.configurationFile", own.toString());
+    }
     System.exit(run(args, System.out, System.err));
   }
 
@@ -203,6 +209,13 @@ public final class ClassifyImages {
       double seconds = (System.nanoTime() - t0) / 1e9;
       Dataset<Row> written = spark.read().parquet(a.output);
       long rows = written.count(), errors = written.filter(written.col(NetcClassifier.ERROR).isNotNull()).count();
+      if (rows == 0) {
+        // an empty folder is no job done: a pipeline must not record it as a success
+        err.println("error: " + a.input + " holds no " + (a.tensors ? "rows" : "files") + ": nothing was classified (" + a.output
+            + " is removed)");
+        removeQuietly(outFs, outPath, err);
+        return 1;
+      }
       out.printf("wrote %s: %d rows, %d of them errors, in %.1f s (%.1f rows/s; Spark's start not counted)%n", a.output, rows, errors, seconds,
           rows / seconds);
       if (rows > 0 && errors == rows) {
@@ -255,6 +268,8 @@ public final class ClassifyImages {
    */
   static Path stamped(Path jar) throws IOException {
     String name = jar.getFileName().toString(), base = name.endsWith(".jar") ? name.substring(0, name.length() - 4) : name;
+    // Spark's addFile takes the path as a URI: "hash#x.jar" was cut at its '#' ("File file:/.../hash does not exist")
+    base = base.replaceAll("[^\\p{L}\\p{N}._ -]", "_");
     java.security.MessageDigest sha;
     try {
       sha = java.security.MessageDigest.getInstance("SHA-256");

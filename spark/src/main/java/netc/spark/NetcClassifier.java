@@ -152,7 +152,7 @@ public final class NetcClassifier {
   static List<Row> list(String input, org.apache.hadoop.conf.Configuration conf) {
     org.apache.hadoop.fs.Path pattern = new org.apache.hadoop.fs.Path(input);
     try {
-      org.apache.hadoop.fs.FileSystem fs = pattern.getFileSystem(conf);
+      org.apache.hadoop.fs.FileSystem fs = raw(pattern.getFileSystem(conf));
       org.apache.hadoop.fs.FileStatus[] matched;
       // each call retried as a task's reads are (the driver's own failure ends the job: Spark retries no driver code)
       try {
@@ -222,7 +222,7 @@ public final class NetcClassifier {
       throws java.io.IOException {
     if (!seen.add(identity(top))) return;
     java.util.Deque<java.util.Iterator<org.apache.hadoop.fs.FileStatus>> open = new java.util.ArrayDeque<>();
-    open.push(Arrays.asList(retried(top.toString(), () -> fs.listStatus(top))).iterator());
+    open.push(withUnlisted(top, retried(top.toString(), () -> fs.listStatus(top)), out).iterator());
     while (!open.isEmpty()) {
       if (!open.peek().hasNext()) {
         open.pop();
@@ -233,13 +233,57 @@ public final class NetcClassifier {
         out.add(RowFactory.create(f.getPath().toString(), f.getLen(), null));
       } else if (seen.add(identity(f.getPath()))) {
         try {
-          open.push(Arrays.asList(retried(f.getPath().toString(), () -> fs.listStatus(f.getPath()))).iterator());
+          open.push(withUnlisted(f.getPath(), retried(f.getPath().toString(), () -> fs.listStatus(f.getPath())), out).iterator());
         } catch (java.io.IOException e) { // the folder's own problem (retried() throws the storage's, which ends the listing)
           out.add(RowFactory.create(f.getPath().toString(), 0L, f.getPath() + ": cannot list this folder ("
               + BadInputException.oneLine(netc.runtime.io.FileOutput.reason(e)) + "): the files in it, if any, are not classified"));
         }
       }
     }
+  }
+
+  /**
+   * The local file system without Hadoop's checksum layer, which hid every file named {@code .NAME.crc} (taken for a
+   * checksum) and failed a good image beside a stray one ("Checksum file not a length multiple") or whose name has a
+   * colon (".a:b.png.crc" is no URI): images are not files Hadoop wrote. Any other file system as it is.
+   */
+  static org.apache.hadoop.fs.FileSystem raw(org.apache.hadoop.fs.FileSystem fs) {
+    return fs instanceof org.apache.hadoop.fs.LocalFileSystem local ? local.getRawFileSystem() : fs;
+  }
+
+  /**
+   * {@code listed}, the listing of the local folder {@code folder}, as a list; and a row with its error for each name
+   * in the folder the listing left out: Hadoop's local listing drops a name whose target it cannot read (a link to a
+   * file that is gone, a link to itself), which then had no row at all. Elsewhere the listing as it is.
+   */
+  private static List<org.apache.hadoop.fs.FileStatus> withUnlisted(org.apache.hadoop.fs.Path folder, org.apache.hadoop.fs.FileStatus[] listed,
+      List<Row> out) {
+    if (!"file".equals(folder.toUri().getScheme())) return Arrays.asList(listed);
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (org.apache.hadoop.fs.FileStatus f : listed) {
+      try {
+        names.add(java.nio.file.Path.of(f.getPath().toUri()).getFileName().toString()); // as the folder's own listing spells it
+      } catch (RuntimeException e) {
+        return Arrays.asList(listed); // a name not to be matched: the listing as it is rather than a row for a file that has one
+      }
+    }
+    try (java.util.stream.Stream<java.nio.file.Path> entries = java.nio.file.Files.list(java.nio.file.Path.of(folder.toUri()))) {
+      for (java.nio.file.Path e : entries.sorted().toList()) {
+        String name = e.getFileName().toString();
+        if (names.contains(name)) continue;
+        String path = folder + "/" + name, why;
+        try {
+          why = java.nio.file.Files.isSymbolicLink(e) ? "a link to " + java.nio.file.Files.readSymbolicLink(e) + ", which cannot be read ("
+              + (java.nio.file.Files.exists(e) ? "not listed" : "no such file") + ")" : "not listed";
+        } catch (java.io.IOException | RuntimeException x) {
+          why = "not listed (" + BadInputException.oneLine(String.valueOf(x.getMessage())) + ")";
+        }
+        out.add(RowFactory.create(path, 0L, path + ": " + why + ": not classified"));
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // listed by Hadoop a moment ago: nothing more to say of it here
+    }
+    return Arrays.asList(listed);
   }
 
   /** What tells a folder reached twice: on the local file system its real path (links resolved), elsewhere its path. */
@@ -349,7 +393,7 @@ public final class NetcClassifier {
     /** The row of the listed file {@code path} of {@code length} bytes: its content, or its first bytes where it is no PNG or JPEG. */
     private Row read(String path, long length) throws java.io.IOException {
       org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
-      try (var in = p.getFileSystem(conf.get()).open(p)) {
+      try (var in = raw(p.getFileSystem(conf.get())).open(p)) {
         // the first bytes tell the format: a file that is no PNG or JPEG (a video beside the photos) is not
         // read whole, its first bytes alone give the decoder's refusal ("not a PNG or JPEG image (...)")
         byte[] head = new byte[(int) Math.min(HEAD_BYTES, length)];
@@ -787,7 +831,8 @@ public final class NetcClassifier {
       } catch (OutOfMemoryError e) { // not the executor's end: see outOfMemory
         long floats = batchFloats(model, options.batch());
         throw outOfMemory(String.format(java.util.Locale.ROOT, "--batch %d: out of memory for a batch's inputs and outputs, %,d floats (%,d"
-            + " bytes), with this executor's heap of %,d MB: lower --batch or raise spark.executor.memory", options.batch(), floats, 4 * floats,
+            + " bytes), with this executor's heap of %,d MB: lower --batch or raise spark.executor.memory (spark-submit's --executor-memory;"
+            + " in local mode the driver's, --driver-memory)", options.batch(), floats, 4 * floats,
             Runtime.getRuntime().maxMemory() >> 20));
       }
     }
@@ -830,7 +875,8 @@ public final class NetcClassifier {
             + " in local mode the driver's, --driver-memory)"));
       } catch (OutOfMemoryError e) { // the call's workspaces (a first call, or after the model let them go): not the executor's end, see outOfMemory
         throw outOfMemory(BadInputException.oneLine(String.format(java.util.Locale.ROOT, "--batch %d: out of memory running the model on a batch"
-            + " of %d (%s), with this executor's heap of %,d MB: lower --batch or raise spark.executor.memory", options.batch(), good,
+            + " of %d (%s), with this executor's heap of %,d MB: lower --batch or raise spark.executor.memory (spark-submit's"
+            + " --executor-memory; in local mode the driver's, --driver-memory)", options.batch(), good,
             e.getMessage(), Runtime.getRuntime().maxMemory() >> 20)));
       }
       int n = model.outputSize();

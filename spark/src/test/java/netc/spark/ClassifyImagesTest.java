@@ -589,6 +589,37 @@ class ClassifyImagesTest {
   }
 
   /**
+   * No name of a local folder goes without a row: Hadoop's local listing dropped a link to a file that is gone, and its
+   * checksum layer hid every .NAME.crc file (taken for a checksum), failed a good image beside a stray one, and one whose
+   * name has a colon (".a:b.png.crc" is no URI). The folder is read without that layer, and a name the listing leaves out
+   * is a row with its error.
+   */
+  @Test
+  void everyNameOfALocalFolderIsARow() throws IOException {
+    Path top = Files.createDirectories(dir.resolve("names"));
+    byte[] png = {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3};
+    Files.write(top.resolve("good.png"), png);
+    Files.write(top.resolve(".good.png.crc"), new byte[] {'c', 'r', 'c', 0, 0, 2, 0, 1, 2, 3, 4}); // a stray checksum of good.png
+    Files.write(top.resolve(".d.png.crc"), png); // an image of that name
+    Files.write(top.resolve("colon:name.png"), png);
+    Path gone = Files.createSymbolicLink(top.resolve("gone.jpg"), dir.resolve("no-such.jpg"));
+    List<Row> listed = NetcClassifier.list(top.toString(), new org.apache.hadoop.conf.Configuration());
+    Map<String, Row> read = new HashMap<>();
+    new NetcClassifier.ReadFiles(new NetcClassifier.HadoopConf(new org.apache.hadoop.conf.Configuration()), MAX_BYTES).call(listed.iterator())
+        .forEachRemaining(r -> read.put(java.nio.file.Path.of(new org.apache.hadoop.fs.Path(r.getString(0)).toUri()).getFileName().toString(), r));
+    assertEquals(java.util.Set.of("good.png", ".good.png.crc", ".d.png.crc", "colon:name.png", "gone.jpg"), read.keySet());
+    for (String image : List.of("good.png", ".d.png.crc", "colon:name.png")) {
+      assertArrayEquals(png, (byte[]) read.get(image).get(2), image);
+      assertNull(read.get(image).get(3), image);
+    }
+    Row link = read.get("gone.jpg");
+    assertNull(link.get(2));
+    assertEquals(link.getString(0) + ": a link to " + dir.resolve("no-such.jpg") + ", which cannot be read (no such file): not classified",
+        link.getString(3));
+    assertTrue(Files.isSymbolicLink(gone));
+  }
+
+  /**
    * An object store (S3A, OSS) is listed with one recursive listing (pages of a thousand keys), not a call per folder:
    * the same files and lengths as the walk of a local folder; a folder, and a file, matched twice are listed once.
    */
@@ -739,6 +770,36 @@ class ClassifyImagesTest {
     err.reset();
     assertEquals(2, ClassifyImages.run(new String[] {bad.toString(), "m\0.jar", "x.parquet"}, System.out, new PrintStream(err, true, StandardCharsets.UTF_8)));
     assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: MODEL.jar m\0.jar: not a path ("), err.toString(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * An input with nothing in it (an empty folder) is no job done: it wrote 0 rows and exited 0; now exit 1, and the empty
+   * output is removed. A model jar whose name has a '#' was shipped as a URI cut at it ("File .../hash does not exist").
+   */
+  @Test
+  void anEmptyInputExitsOneAndAJarNamedWithAHashShips() throws IOException {
+    System.setProperty("spark.master", "local[2]");
+    System.setProperty("spark.ui.enabled", "false");
+    Path empty = Files.createDirectories(dir.resolve("empty"));
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Path output = dir.resolve("empty.parquet");
+    assertEquals(1, ClassifyImages.run(new String[] {empty.toString(), jar.toString(), output.toString()}, System.out,
+        new PrintStream(err, true, StandardCharsets.UTF_8)));
+    assertEquals("error: " + empty + " holds no files: nothing was classified (" + output + " is removed)\n", err.toString(StandardCharsets.UTF_8));
+    assertFalse(Files.exists(output));
+    Path hashed = Files.copy(jar, dir.resolve("hash#x.jar"));
+    Path shipped = ClassifyImages.stamped(hashed);
+    assertTrue(shipped.getFileName().toString().startsWith("hash_x-"), shipped.toString());
+    Path images = Files.createDirectories(dir.resolve("hashed"));
+    Path good;
+    try (java.util.stream.Stream<Path> files = Files.list(ClassifyImagesTest.images)) {
+      good = files.filter(f -> f.getFileName().toString().startsWith("img")).sorted().findFirst().orElseThrow();
+    }
+    Files.copy(good, images.resolve(good.getFileName()));
+    err.reset();
+    Path out = dir.resolve("hashed.parquet");
+    assertEquals(0, ClassifyImages.run(new String[] {images.toString(), hashed.toString(), out.toString()}, System.out,
+        new PrintStream(err, true, StandardCharsets.UTF_8)), err.toString(StandardCharsets.UTF_8));
   }
 
   /**
@@ -1326,7 +1387,7 @@ class ClassifyImagesTest {
       NetcClassifier.Options options = new NetcClassifier.Options(1, 682, false, 1);
       BadInputException e = refusal(() -> new NetcClassifier.Batches(m, options, true, java.util.Collections.emptyIterator(), () -> {}));
       assertEquals(String.format(java.util.Locale.ROOT, "--batch 682: out of memory for a batch's inputs and outputs, 2,145,393,316 floats"
-          + " (8,581,573,264 bytes), with this executor's heap of %,d MB: lower --batch or raise spark.executor.memory", heap >> 20), e.getMessage());
+          + " (8,581,573,264 bytes), with this executor's heap of %,d MB: lower --batch or raise spark.executor.memory (spark-submit's --executor-memory; in local mode the driver's, --driver-memory)", heap >> 20), e.getMessage());
       assertTrue(!killsTheExecutor(e), "the task fails, not the executor");
       assertEquals(e.getMessage(), ClassifyImages.message(sparkFailure(e)), "the driver's line");
     }
@@ -1350,7 +1411,7 @@ class ClassifyImagesTest {
       NetcClassifier.Batches batches = new NetcClassifier.Batches(m, new NetcClassifier.Options(1, 4, false, 1), true, rows, () -> {});
       BadInputException e = refusal(batches::hasNext);
       assertEquals(String.format(java.util.Locale.ROOT, "--batch 4: out of memory running the model on a batch of 1 (Java heap space), with this"
-          + " executor's heap of %,d MB: lower --batch or raise spark.executor.memory", Runtime.getRuntime().maxMemory() >> 20), e.getMessage());
+          + " executor's heap of %,d MB: lower --batch or raise spark.executor.memory (spark-submit's --executor-memory; in local mode the driver's, --driver-memory)", Runtime.getRuntime().maxMemory() >> 20), e.getMessage());
       assertNull(e.getCause(), "the OutOfMemoryError is not kept, where Spark would find it");
       assertTrue(!killsTheExecutor(e), "the task fails, not the executor");
       assertEquals(e.getMessage(), ClassifyImages.message(sparkFailure(e)), "the driver's line");
