@@ -68,7 +68,9 @@ public final class CommandLineArgs {
     } catch (NumberFormatException ignored) {
       // reported below
     }
+    // a whole number past the range is said against the range ("99999999999" is positive, only too large)
+    boolean tooLarge = v.strip().matches("\\+?\\d+") && new java.math.BigInteger(v.strip()).compareTo(java.math.BigInteger.valueOf(max)) > 0;
     throw new IllegalArgumentException(option + " " + v + ": expected "
-        + (min == 1 && max == Integer.MAX_VALUE ? "a positive whole number" : "a whole number from " + min + " to " + max));
+        + (min == 1 && max == Integer.MAX_VALUE && !tooLarge ? "a positive whole number" : "a whole number from " + min + " to " + max));
   }
 }

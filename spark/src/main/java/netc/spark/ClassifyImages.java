@@ -326,7 +326,13 @@ public final class ClassifyImages {
     Path path = Path.of(jar);
     netc.runtime.io.RegularFile.require(path, ""); // a folder or a pipe named as such, not "no such file"
     try (CompiledModel m = loadForCheck.apply(path, 1)) {
-      if (!tensors) Preprocess.forModel(m);
+      if (!tensors) {
+        try {
+          Preprocess.forModel(m);
+        } catch (IllegalArgumentException e) { // "the model digits takes [1, 32, 32] tensors, not RGB images": which jar, and what it takes
+          throw new IllegalArgumentException(jar + ": " + e.getMessage() + ": give it tensors, --tensors IN.parquet", e);
+        }
+      }
       // a map has no classes to rank: every row was an error after the whole job's inference
       if (!logits && !m.info().classScores()) {
         throw new IllegalArgumentException(jar + ": the model " + m.info().notClassScores() + ":"

@@ -1060,6 +1060,21 @@ class ClassifyImagesTest {
     assertEquals(2, ClassifyImages.run(new String[] {"--batch", "0", "in", "m.jar", "out"}, System.out, e));
     assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --batch 0: expected a positive whole number\n"));
     err.reset();
+    // positive, only too large: said against the range
+    assertEquals(2, ClassifyImages.run(new String[] {"--batch", "99999999999", "in", "m.jar", "out"}, System.out, e));
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --batch 99999999999: expected a whole number from 1 to 2147483647\n"),
+        err.toString(StandardCharsets.UTF_8));
+    err.reset();
+    // a model of tensors given images: which jar, and how to give it what it takes
+    Path gray = Files.writeString(dir.resolve("gray.net"), "input(1, 8, 8)\nconv(4, 3)\nglobal_avgpool()\nflatten()\nfc(3)\n");
+    Path grayJar = dir.resolve("gray.jar");
+    assertEquals(0, netc.cli.Main.run(new String[] {"compile", gray.toString(), "-o", grayJar.toString(), "--thin"},
+        new PrintStream(new ByteArrayOutputStream()), new PrintStream(new ByteArrayOutputStream())));
+    assertEquals(1, ClassifyImages.run(new String[] {"in", grayJar.toString(), "out"}, System.out, e));
+    assertTrue(err.toString(StandardCharsets.UTF_8).matches("error: " + java.util.regex.Pattern.quote(grayJar.toString()) + ": the model \\w+ takes"
+        + " \\[1, 8, 8\\] tensors, not RGB images \\(3 x S x S\\): prepare its inputs yourself: give it tensors, --tensors IN.parquet\n"),
+        err.toString(StandardCharsets.UTF_8));
+    err.reset();
     assertEquals(2, ClassifyImages.run(new String[] {"--threads", "2000000000", "in", "m.jar", "out"}, System.out, e));
     assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --threads 2000000000: expected a whole number from 1 to 1024\n"), err.toString(StandardCharsets.UTF_8));
     err.reset();
