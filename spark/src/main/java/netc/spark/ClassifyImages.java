@@ -45,7 +45,13 @@ public final class ClassifyImages {
   public static void main(String[] args) {
     // the job's own logging unless its user gives one: Spark's INFO lines, and the stack traces of a failed task that
     // the job's error line says again, buried that line under hundreds (spark-submit sets its own, and so may the user)
-    if (System.getProperty("log4j2.configurationFile") == null && System.getProperty("log4j.configurationFile") == null) {
+    // given by a property, the environment, or a log4j2 file on the class path (as $SPARK_CONF_DIR's): theirs
+    ClassLoader loader = ClassifyImages.class.getClassLoader();
+    boolean given = System.getProperty("log4j2.configurationFile") != null || System.getProperty("log4j.configurationFile") != null
+        || System.getenv("LOG4J_CONFIGURATION_FILE") != null
+        || java.util.stream.Stream.of("log4j2-test.properties", "log4j2-test.xml", "log4j2.properties", "log4j2.xml", "log4j2.yaml", "log4j2.json")
+            .anyMatch(f -> loader.getResource(f) != null);
+    if (!given) {
       java.net.URL own = ClassifyImages.class.getResource("/netc/spark/log4j2.properties");
       if (own != null) System.setProperty("log4j2.configurationFile", own.toString());
     }
@@ -218,7 +224,7 @@ public final class ClassifyImages {
       }
       out.printf("wrote %s: %d rows, %d of them errors, in %.1f s (%.1f rows/s; Spark's start not counted)%n", a.output, rows, errors, seconds,
           rows / seconds);
-      if (rows > 0 && errors == rows) {
+      if (errors == rows) {
         // a bad image is a row, but no good one at all is the job's problem (executors that cannot see a folder only
         // the driver has, tensors of another model's size): a pipeline must not record it as a success
         String first = written.filter(written.col(NetcClassifier.ERROR).isNotNull()).select(NetcClassifier.ERROR).first().getString(0);
@@ -430,7 +436,7 @@ public final class ClassifyImages {
           case "--logits" -> o.logits = true;
           case "--tensors" -> o.tensors = true;
           case "--top" -> o.top = positive(value(args, ++i, a), a);
-          case "--batch" -> o.batch = positive(value(args, ++i, a), a);
+          case "--batch" -> o.batch = positive(value(args, ++i, a), a, NetcClassifier.Options.MAX_BATCH);
           case "--threads" -> o.threads = positive(value(args, ++i, a), a, netc.runtime.CommandLineArgs.MAX_THREADS);
           case "--max-bytes" -> o.maxBytes = positive(value(args, ++i, a), a, NetcClassifier.MAX_ARRAY); // a file is read into one array
           default -> {
@@ -442,7 +448,6 @@ public final class ClassifyImages {
       if (o.help) return o;
       if (positional.size() != 3) throw new IllegalArgumentException("expected INPUT MODEL.jar OUTPUT.parquet, got " + positional.size() + " arguments");
       if (o.tensors && given.contains("--max-bytes")) throw new IllegalArgumentException("--max-bytes bounds image files; --tensors reads none");
-      if (o.batch > NetcClassifier.Options.MAX_BATCH) throw new IllegalArgumentException("--batch takes at most " + NetcClassifier.Options.MAX_BATCH + ", got " + o.batch);
       o.input = positional.get(0);
       o.model = positional.get(1);
       try {

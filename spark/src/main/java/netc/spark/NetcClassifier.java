@@ -171,7 +171,7 @@ public final class NetcClassifier {
       }
       // a file met twice (a glob matching a folder and a file in it: data/{a,a/x.png}) is one row, classified once
       java.util.Map<String, Row> byPath = new java.util.LinkedHashMap<>();
-      for (Row r : out) byPath.putIfAbsent(r.getString(0), r);
+      for (Row r : out) byPath.merge(r.getString(0), r, (first, again) -> first.isNullAt(2) ? first : again); // a listed file over an error row
       return new ArrayList<>(byPath.values());
     } catch (java.io.IOException e) {
       throw new BadInputException("cannot list " + input + ": " + BadInputException.oneLine(netc.runtime.io.FileOutput.reason(e)), e);
@@ -260,23 +260,26 @@ public final class NetcClassifier {
       List<Row> out) {
     if (!"file".equals(folder.toUri().getScheme())) return Arrays.asList(listed);
     java.util.Set<String> names = new java.util.HashSet<>();
-    for (org.apache.hadoop.fs.FileStatus f : listed) {
-      try {
-        names.add(java.nio.file.Path.of(f.getPath().toUri()).getFileName().toString()); // as the folder's own listing spells it
-      } catch (RuntimeException e) {
-        return Arrays.asList(listed); // a name not to be matched: the listing as it is rather than a row for a file that has one
-      }
-    }
-    try (java.util.stream.Stream<java.nio.file.Path> entries = java.nio.file.Files.list(java.nio.file.Path.of(folder.toUri()))) {
+    // the names as Hadoop's path gives them, decoded (Path.of(uri) refused a URI with a raw é: "Bad escape")
+    for (org.apache.hadoop.fs.FileStatus f : listed) names.add(f.getPath().getName());
+    try (java.util.stream.Stream<java.nio.file.Path> entries = java.nio.file.Files.list(java.nio.file.Path.of(folder.toUri().getPath()))) {
       for (java.nio.file.Path e : entries.sorted().toList()) {
         String name = e.getFileName().toString();
         if (names.contains(name)) continue;
         String path = folder + "/" + name, why;
         try {
-          why = java.nio.file.Files.isSymbolicLink(e) ? "a link to " + java.nio.file.Files.readSymbolicLink(e) + ", which cannot be read ("
-              + (java.nio.file.Files.exists(e) ? "not listed" : "no such file") + ")" : "not listed";
-        } catch (java.io.IOException | RuntimeException x) {
+          e.toRealPath(); // what reading it meets: a target gone, a loop of links
+          why = "not listed";
+        } catch (java.io.IOException x) {
+          why = "cannot be read (" + (x instanceof java.nio.file.NoSuchFileException ? "no such file"
+              : BadInputException.oneLine(netc.runtime.io.FileOutput.reason(x))) + ")";
+        } catch (RuntimeException x) {
           why = "not listed (" + BadInputException.oneLine(String.valueOf(x.getMessage())) + ")";
+        }
+        try {
+          if (java.nio.file.Files.isSymbolicLink(e)) why = "a link to " + java.nio.file.Files.readSymbolicLink(e) + ", which " + why;
+        } catch (java.io.IOException | RuntimeException x) {
+          // said without its target
         }
         out.add(RowFactory.create(path, 0L, path + ": " + why + ": not classified"));
       }
@@ -290,7 +293,7 @@ public final class NetcClassifier {
   private static Object identity(org.apache.hadoop.fs.Path folder) {
     if ("file".equals(folder.toUri().getScheme())) {
       try {
-        return java.nio.file.Path.of(folder.toUri()).toRealPath();
+        return java.nio.file.Path.of(folder.toUri().getPath()).toRealPath(); // not Path.of(uri): a raw é is a "Bad escape" there
       } catch (java.io.IOException | RuntimeException e) {
         return folder.toString(); // not resolvable: listing it says why
       }

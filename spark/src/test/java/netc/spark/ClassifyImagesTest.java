@@ -596,9 +596,11 @@ class ClassifyImagesTest {
    */
   @Test
   void everyNameOfALocalFolderIsARow() throws IOException {
-    Path top = Files.createDirectories(dir.resolve("names"));
+    Path top = Files.createDirectories(dir.resolve("názvy")); // a name Path.of(uri) refused, as a file's below
     byte[] png = {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3};
     Files.write(top.resolve("good.png"), png);
+    Files.write(top.resolve("héllo.png"), png);
+    Files.createSymbolicLink(top.resolve("self.png"), top.resolve("self.png"));
     Files.write(top.resolve(".good.png.crc"), new byte[] {'c', 'r', 'c', 0, 0, 2, 0, 1, 2, 3, 4}); // a stray checksum of good.png
     Files.write(top.resolve(".d.png.crc"), png); // an image of that name
     Files.write(top.resolve("colon:name.png"), png);
@@ -607,8 +609,9 @@ class ClassifyImagesTest {
     Map<String, Row> read = new HashMap<>();
     new NetcClassifier.ReadFiles(new NetcClassifier.HadoopConf(new org.apache.hadoop.conf.Configuration()), MAX_BYTES).call(listed.iterator())
         .forEachRemaining(r -> read.put(java.nio.file.Path.of(new org.apache.hadoop.fs.Path(r.getString(0)).toUri()).getFileName().toString(), r));
-    assertEquals(java.util.Set.of("good.png", ".good.png.crc", ".d.png.crc", "colon:name.png", "gone.jpg"), read.keySet());
-    for (String image : List.of("good.png", ".d.png.crc", "colon:name.png")) {
+    assertEquals(java.util.Set.of("good.png", "héllo.png", ".good.png.crc", ".d.png.crc", "colon:name.png", "gone.jpg", "self.png"), read.keySet());
+    assertEquals(7, listed.size(), "each name once");
+    for (String image : List.of("good.png", "héllo.png", ".d.png.crc", "colon:name.png")) {
       assertArrayEquals(png, (byte[]) read.get(image).get(2), image);
       assertNull(read.get(image).get(3), image);
     }
@@ -617,6 +620,10 @@ class ClassifyImagesTest {
     assertEquals(link.getString(0) + ": a link to " + dir.resolve("no-such.jpg") + ", which cannot be read (no such file): not classified",
         link.getString(3));
     assertTrue(Files.isSymbolicLink(gone));
+    Row loop = read.get("self.png");
+    assertNull(loop.get(2));
+    assertTrue(loop.getString(3).startsWith(loop.getString(0) + ": a link to " + top.resolve("self.png") + ", which cannot be read (")
+        && !loop.getString(3).contains("no such file") && loop.getString(3).endsWith("): not classified"), loop.getString(3));
   }
 
   /**
@@ -1058,11 +1065,11 @@ class ClassifyImagesTest {
     assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: expected INPUT MODEL.jar OUTPUT.parquet, got 2 arguments\nusage: "));
     err.reset();
     assertEquals(2, ClassifyImages.run(new String[] {"--batch", "0", "in", "m.jar", "out"}, System.out, e));
-    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --batch 0: expected a positive whole number\n"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --batch 0: expected a whole number from 1 to 1024\n"));
     err.reset();
     // positive, only too large: said against the range
     assertEquals(2, ClassifyImages.run(new String[] {"--batch", "99999999999", "in", "m.jar", "out"}, System.out, e));
-    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --batch 99999999999: expected a whole number from 1 to 2147483647\n"),
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("error: --batch 99999999999: expected a whole number from 1 to 1024\n"),
         err.toString(StandardCharsets.UTF_8));
     err.reset();
     // a model of tensors given images: which jar, and how to give it what it takes
