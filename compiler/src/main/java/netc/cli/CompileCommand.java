@@ -139,14 +139,15 @@ final class CompileCommand implements Main.Command {
       if (sourceDir != null) {
         Path file = sourceDir.resolve(o.className().replace('.', '/') + ".java");
         CommandLines.refuseOverwritingInputs(file, inputs);
+        // the source's comments place each layer in the imported spec ("M.onnx (imported):11:1"), which was never written:
+        // written beside the source, both checked before either is written
+        Path written = importedSpec[0] == null ? null
+            : file.resolveSibling(Path.of(spec).getFileName().toString().replaceFirst("(?i)\\.onnx$", "") + ".net");
+        if (written != null) CommandLines.refuseOverwritingInputs(written, inputs);
         emitSourceDir(file.getParent());
         FileOutput.writeString(file, o.source());
         out.println("  wrote " + file);
-        if (importedSpec[0] != null) {
-          // the source's comments place each layer in the imported spec ("M.onnx (imported):11:1"), which was never written
-          String base = Path.of(spec).getFileName().toString().replaceFirst("(?i)\\.onnx$", "");
-          Path written = file.resolveSibling(base + ".net");
-          CommandLines.refuseOverwritingInputs(written, inputs);
+        if (written != null) {
           FileOutput.writeString(written, importedSpec[0]);
           out.println("  wrote " + written + " (the imported spec, whose lines the source's comments give; netc import writes the same)");
         }

@@ -75,13 +75,13 @@ public final class ModelGenerator {
         .filter(c -> !java.lang.reflect.Modifier.isPrivate(c.getModifiers())).map(Class::getSimpleName);
   }
 
-  /** The static tables and helpers every generated class may declare besides its steps (see generate()). */
   /** The class comment's second paragraph: what the names every step method uses stand for. */
   static final String CLASS_NOTE = "Each step method, named after the layers it computes, reads and writes the workspace's"
       + " arena a, where every value lives at the offset the memory plan gave it (netc inspect --memory), reads the packed weights w"
       + " (each layer's at its offset, as netc packed them), and computes with the kernels K of netc-runtime. The run loop calls them"
       + " in order through runStep, each over a range of its items, on as many threads as the model was loaded with.";
 
+  /** The static tables and helpers every generated class may declare besides its steps (see generate()). */
   static final Set<String> OWN_MEMBERS = Set.of("ITEMS", "PARALLEL", "GRAIN", "BUNCH_CHUNK", "MULTIPLY_ADDS", "decodeInts", "decodeLongs",
       "decodeBooleans", "decodeFloats");
 
@@ -729,6 +729,7 @@ public final class ModelGenerator {
       String order = (tileMajor ? "tile by tile" : "weight group by group") + ", " + 16 * nb + " output channels a weight group";
       // the first part adds the bias (and residual) to its share of the sums, each later part its share to the output so far
       String partEpilogue = first && last ? epilogue(n) : (first ? biasText(n) + residual : "the sums of the parts before") + (last ? activation : "");
+      partEpilogue = partEpilogue.isEmpty() ? "store" : partEpilogue.replaceFirst("^, ", ""); // a first part of a conv without a bias
       MethodSpec.Builder m = parts == 1
           ? stepMethod(n, groups * tiles, (long) pixels * out.channels() * partK, what + "; " + order)
           : stepMethod(n, last ? null : "k" + c, groups * tiles, (long) pixels * out.channels() * partK,

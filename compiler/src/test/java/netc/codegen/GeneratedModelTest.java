@@ -82,6 +82,8 @@ class GeneratedModelTest {
         plain: conv(64, 1, bias = false)
         relu()
         bare: conv(64, 1, bias = false)
+        up: conv(512, 1)
+        split: conv(512, 3, stride = 2, padding = 1, bias = false)
         """);
     Graph optimized = netc.passes.PassManager.run(g, netc.passes.PassContext.defaults());
     String source = ModelGenerator.generate(optimized, netc.passes.MemoryPlanner.plan(optimized, 16),
@@ -97,6 +99,9 @@ class GeneratedModelTest {
     // a conv without a bias adds the packed zeros, which its comment called a bias
     assertTrue(text.contains("plain: conv 1x1 stride 1x1 padding 0x0, 64 -> 64 channels, 7x7 -> 7x7; epilogue: relu;"), text);
     assertTrue(text.contains("bare: conv 1x1 stride 1x1 padding 0x0, 64 -> 64 channels, 7x7 -> 7x7; epilogue: store;"), text);
+    // split into parts of k, its first part said "epilogue: ;"
+    assertTrue(text.contains("split: part 1 of 2 of k (2304 of 4608 k steps) of conv 3x3 stride 2x2 padding 1x1, 512 -> 512 channels, 7x7 -> 4x4;"
+        + " epilogue: store;"), text);
     for (String line : source.lines().toList()) {
       if (line.trim().startsWith("*")) assertTrue(line.length() <= 140, "Javadoc within 140 characters: " + line);
     }

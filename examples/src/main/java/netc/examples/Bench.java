@@ -597,8 +597,10 @@ public final class Bench {
 
   static final long QUIET_POLL_MS = 5, QUIET_MAX_MS = 2000;
 
-  /** Bounds on --runs (netc profile's) and --sustained: well past any useful bench, short of an overflow or a heap's worth of times. */
-  /** The largest --runs and --warmup, --sustained and --batch of bench, compare, ort-profile and step-probe (profile's as well). */
+  /**
+   * The largest --runs and --warmup, --sustained and --batch of bench, compare, ort-profile and step-probe (netc profile's runs
+   * and batch as well): well past any useful bench, short of an overflow or a heap's worth of times.
+   */
   static final int MAX_RUNS = 100_000, MAX_SUSTAINED = 1000, MAX_BATCH = 1024;
 
   /**

@@ -120,7 +120,10 @@ final class StepProbe {
     }
     int smallMb = Cli.intValue(cl, "small-mb", 6, 1, MAX_SWEEP_MB), before = Cli.intValue(cl, "before", 0, 0, Integer.MAX_VALUE);
     int largeMb = Cli.intValue(cl, "large-mb", Math.max(smallMb, defaultLargeMb()), 1, MAX_SWEEP_MB);
-    if (smallMb > largeMb) throw new Cli.UsageException("--small-mb " + smallMb + " is larger than --large-mb " + largeMb + ": the small sweep empties L2, the large one L3");
+    if (smallMb > largeMb) {
+      throw new Cli.UsageException("--small-mb " + smallMb + (cl.hasOption("small-mb") ? "" : " (the default)") + " is larger than --large-mb "
+          + largeMb + ": the small sweep empties L2, the large one L3");
+    }
     if (!cl.hasOption("pool") && cl.hasOption("runs")) throw new Cli.UsageException("--runs goes with --pool");
     if (cl.hasOption("pool") && cl.hasOption("before")) throw new Cli.UsageException("--before goes without --pool");
     if (cl.hasOption("pool") && (cl.hasOption("small-mb") || cl.hasOption("large-mb"))) {

@@ -74,7 +74,9 @@ final class SpecFiles {
     } else {
       try (Stream<Path> s = Files.list(source)) {
         for (Path f : s.filter(p -> p.getFileName().toString().endsWith(".net")).sorted().toList()) {
-          // a link to a spec that is gone (or a folder, a pipe) was skipped without a word, the model missing at run time
+          // a link to a spec that is gone (or a pipe) was skipped without a word, the model missing at run time; a folder
+          // named so is no spec, and skipped as before
+          if (Files.isDirectory(f)) continue;
           if (!Files.isRegularFile(f)) throw new BadInputException(f + ": " + notASpec(f));
           if (declaresInput(f, importPaths)) files.add(f);
         }
