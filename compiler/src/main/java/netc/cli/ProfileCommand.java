@@ -26,7 +26,7 @@ public final class ProfileCommand implements Main.Command {
       + " [--warmup-seconds S]";
 
   /** Bounds on --runs and --batch: well past any useful profile, short of a typo that runs for days or fills the heap. */
-  static final int MAX_RUNS = 100_000, MAX_BATCH = 1024;
+  static final int MAX_RUNS = netc.runtime.CommandLineArgs.MAX_RUNS, MAX_BATCH = netc.runtime.CommandLineArgs.MAX_BATCH;
 
   /**
    * Warm-up before the timed runs, at least: loading a model can leave the JIT deoptimizing and

@@ -650,7 +650,6 @@ public final class ModelGenerator {
         at.has("padding_end") ? " (bottom, right " + at.paddingEnd().get(0) + "x" + at.paddingEnd().get(1) + ")" : "",
         dh > 1 || dw > 1 ? " dilation " + dh + "x" + dw : "", in.channels(), out.channels(), groupsText(convGroups, in.channels(), out.channels()),
         in.h(), in.w(), out.h(), out.w());
-    String residual = residualText(n), activation = at.has("act") ? ", " + at.activation().spelling() : "";
     String what = shape + "; epilogue: " + epilogue(n);
     if (lastSingle) what += "; tiles of 2 output blocks, the last block alone";
     String outPix = table(n.name(), "out", INTS, step > 0 ? rowPixelsOf(out, tile) : pixelsOf(out, tile));
@@ -728,8 +727,7 @@ public final class ModelGenerator {
       // a weight group: the output channels one kernel call computes (not the conv's groups)
       String order = (tileMajor ? "tile by tile" : "weight group by group") + ", " + 16 * nb + " output channels a weight group";
       // the first part adds the bias (and residual) to its share of the sums, each later part its share to the output so far
-      String partEpilogue = first && last ? epilogue(n) : (first ? biasText(n) + residual : "the sums of the parts before") + (last ? activation : "");
-      partEpilogue = partEpilogue.isEmpty() ? "store" : partEpilogue.replaceFirst("^, ", ""); // a first part of a conv without a bias
+      String partEpilogue = epilogue(n, first, last);
       MethodSpec.Builder m = parts == 1
           ? stepMethod(n, groups * tiles, (long) pixels * out.channels() * partK, what + "; " + order)
           : stepMethod(n, last ? null : "k" + c, groups * tiles, (long) pixels * out.channels() * partK,
@@ -774,13 +772,17 @@ public final class ModelGenerator {
    * are not a bias to its reader); "store" where there is nothing.
    */
   private String epilogue(Node n) {
-    String parts = biasText(n) + residualText(n) + (n.attrs().has("act") ? ", " + n.attrs().activation().spelling() : "");
-    return parts.isEmpty() ? "store" : parts.replaceFirst("^, ", "");
+    return epilogue(n, true, true);
   }
 
-  /** "bias" for a layer with a bias, "" for one without. */
-  private static String biasText(Node n) {
-    return n.param("bias") == null ? "" : "bias";
+  /**
+   * {@link #epilogue(Node)} of one part of a conv split along k: the first part adds the bias and residual, later ones
+   * the sums of the parts before, the last applies the activation.
+   */
+  private String epilogue(Node n, boolean first, boolean last) {
+    String parts = (first ? (n.param("bias") == null ? "" : "bias") + residualText(n) : "the sums of the parts before")
+        + (last && n.attrs().has("act") ? ", " + n.attrs().activation().spelling() : "");
+    return parts.isEmpty() ? "store" : parts.replaceFirst("^, ", "");
   }
 
   /** ", residual layer1_0_downsample_0": the value a conv's epilogue adds, by the layer that computes it; "" for none. */

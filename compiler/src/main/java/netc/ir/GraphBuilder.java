@@ -403,6 +403,18 @@ public final class GraphBuilder {
 
   // ---- input ---------------------------------------------------------------------------------
 
+  /**
+   * Why {@code std} cannot divide an input channel, or null: positive as float32, with a reciprocal float32 holds (the first
+   * conv's weights are multiplied by 1 / std: one below about 2.9e-39 made every folded weight infinite, refused only when
+   * the jar was packed, and the reference's outputs NaN). The one rule of input(...), the tools' --std and the ONNX
+   * import's normalization, which wrote a std input(...) then refused.
+   */
+  public static String stdProblem(double std) {
+    if (!((float) std > 0)) return "is not positive (as float32)";
+    if (Float.isInfinite(1f / (float) std)) return "is too small: 1 / std overflows float32 (the input is divided by it)";
+    return null;
+  }
+
   private int input(InputDecl decl) {
     List<Formal> formals = List.of(
         new Formal("channels", null, null), new Formal("height", null, null), new Formal("width", null, null),
@@ -418,13 +430,8 @@ public final class GraphBuilder {
         throw new NetcException(decl.span(), "mean and std need one value per channel (" + c + "), got " + mean.size() + " and " + std.size());
       }
       for (double s : std) {
-        if (!((float) s > 0)) throw new NetcException(argSpan(call, "std", a), "std values must be positive (as float32: " + Attrs.format(s) + " is not)");
-        // the first conv's weights are divided by it: a std whose reciprocal overflows float32 (below about 2.9e-39)
-        // made every folded weight infinite, refused only when the jar was packed, and the reference's outputs NaN
-        if (Float.isInfinite(1f / (float) s)) {
-          throw new NetcException(argSpan(call, "std", a), "std " + Attrs.format(s) + " is too small: 1 / std overflows float32 (the input"
-              + " is divided by it)");
-        }
+        String problem = stdProblem(s);
+        if (problem != null) throw new NetcException(argSpan(call, "std", a), "std " + Attrs.format(s) + " " + problem);
       }
       attrs = attrs.with("mean", mean).with("std", std);
     }

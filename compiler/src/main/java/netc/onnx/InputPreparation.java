@@ -86,9 +86,11 @@ public record InputPreparation(List<Double> mean, List<Double> std, int resize, 
       throw new IllegalArgumentException(spelled.apply("mean") + " has " + m.size() + " values and " + spelled.apply("std") + " " + s.size()
           + ": one each per channel");
     }
-    if (s != null) for (double v : s) if (!((float) v > 0)) throw new IllegalArgumentException(spelled.apply("std") + ": " + v + " is not positive (as a float32)");
     // as the spec's input(...) refuses it, but said of the option given rather than of the imported spec's line
-    if (s != null) for (double v : s) if (Float.isInfinite(1f / (float) v)) throw new IllegalArgumentException(spelled.apply("std") + ": " + v + " is too small (1 / std overflows float32)");
+    for (double v : s == null ? List.<Double>of() : s) {
+      String problem = netc.ir.GraphBuilder.stdProblem(v);
+      if (problem != null) throw new IllegalArgumentException(spelled.apply("std") + ": " + v + " " + problem);
+    }
     int pixels = 0;
     if (resize != null) {
       try {

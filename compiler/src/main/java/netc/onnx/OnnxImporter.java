@@ -2071,10 +2071,9 @@ public final class OnnxImporter {
       if (!(scale > 0) || !Double.isFinite(scale) || !Double.isFinite(shift)) return null;
       std[ch] = 1 / scale;
       mean[ch] = -shift / scale;
-      // as the spec's input(...) takes it: positive and finite as float32, and so is 1 / std (a std below about
-      // 2.9e-39 made a spec the builder then refused); such a scale imports as a scale and shift, refused by name
-      if (!Float.isFinite((float) std[ch]) || !Float.isFinite((float) mean[ch]) || (float) std[ch] <= 0
-          || Float.isInfinite(1f / (float) std[ch])) {
+      // a std input(...) takes (GraphBuilder.stdProblem: one it refuses made a spec the builder then refused); such a
+      // scale imports as a scale and shift, refused by name
+      if (!Float.isFinite((float) std[ch]) || !Float.isFinite((float) mean[ch]) || GraphBuilder.stdProblem(std[ch]) != null) {
         return null;
       }
     }

@@ -249,8 +249,8 @@ class OnnxCommandsTest {
         "--mean and --std go together", "--imagenet sets the mean, std and resize itself: give it alone, or give those three instead",
         "--std: 0.0 is not positive", "--mean expects numbers separated by commas (0.485,0.456,0.406), got '1,x,3'",
         "--mean has 3 values and --std 2: one each per channel", "--resize must be a positive number of pixels", "--resize expects a number of pixels, got 'big'",
-        "--mean: 1e39 is not a finite float32 number", "--std: 1.0E-50 is not positive (as a float32)",
-        "--std: 1.0E-45 is too small (1 / std overflows float32)"};
+        "--mean: 1e39 is not a finite float32 number", "--std: 1.0E-50 is not positive (as float32)",
+        "--std: 1.0E-45 is too small: 1 / std overflows float32 (the input is divided by it)"};
     for (int i = 0; i < usage.length; i++) {
       String[] args = new String[4 + usage[i].length];
       args[0] = "import";

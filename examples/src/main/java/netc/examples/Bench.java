@@ -601,7 +601,7 @@ public final class Bench {
    * The largest --runs and --warmup, --sustained and --batch of bench, compare, ort-profile and step-probe (netc profile's runs
    * and batch as well): well past any useful bench, short of an overflow or a heap's worth of times.
    */
-  static final int MAX_RUNS = 100_000, MAX_SUSTAINED = 1000, MAX_BATCH = 1024;
+  static final int MAX_RUNS = netc.runtime.CommandLineArgs.MAX_RUNS, MAX_SUSTAINED = 1000, MAX_BATCH = netc.runtime.CommandLineArgs.MAX_BATCH;
 
   /**
    * Bytes allocated per timed netc call from which the bench warns. A warm forward pass allocates

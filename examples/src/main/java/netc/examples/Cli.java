@@ -106,11 +106,7 @@ final class Cli {
    * every worker up front, so a typo asking for 100000 started thousands of threads before failing.
    */
   static int threads(String what, String v, int min) {
-    try {
-      return netc.runtime.CommandLineArgs.whole(v, what, min, netc.runtime.CommandLineArgs.MAX_THREADS);
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(e.getMessage());
-    }
+    return intArgument(what, v, min, netc.runtime.CommandLineArgs.MAX_THREADS);
   }
 
   /** {@link #threads(String, String, int)} of --{@code option}, or {@code otherwise} when it is not given. */

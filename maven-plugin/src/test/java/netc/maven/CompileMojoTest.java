@@ -1062,7 +1062,7 @@ class CompileMojoTest {
     m.resize = "8";
     m.std = "0";
     e = assertThrows(MojoFailureException.class, m::execute);
-    assertEquals("netc: <std>: 0.0 is not positive (as a float32)", e.getMessage());
+    assertEquals("netc: <std>: 0.0 is not positive (as float32)", e.getMessage());
     m.std = null;
     e = assertThrows(MojoFailureException.class, m::execute);
     assertEquals("netc: <mean> and <std> go together", e.getMessage());

@@ -15,6 +15,12 @@ public final class CommandLineArgs {
   public static final int MAX_THREADS = 1024;
 
   /**
+   * Bounds on the timed runs and the batch of netc's measuring commands (profile, bench, compare, ort-profile, step-probe)
+   * and the Spark job's batch: well past any useful run, short of an overflow or a heap's worth of times and inputs.
+   */
+  public static final int MAX_RUNS = 100_000, MAX_BATCH = 1024;
+
+  /**
    * The thread count a command takes when none is given: the processors this JVM may use, up to
    * {@link #MAX_THREADS} (a host, or -XX:ActiveProcessorCount, reporting more is not refused for it).
    */

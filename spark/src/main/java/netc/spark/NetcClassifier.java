@@ -82,7 +82,7 @@ public final class NetcClassifier {
    */
   public record Options(int top, int batch, boolean logits, int threads) implements Serializable {
     /** Largest batch: a batch's tensors are held at once (3 x 224 x 224 floats, 600 KB, per image). */
-    public static final int MAX_BATCH = 1024;
+    public static final int MAX_BATCH = netc.runtime.CommandLineArgs.MAX_BATCH;
 
     public Options {
       if (top < 1) throw new IllegalArgumentException("top: must be at least 1, got " + top);

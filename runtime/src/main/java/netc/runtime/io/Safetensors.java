@@ -194,9 +194,7 @@ public final class Safetensors implements TensorSource {
    * compiled jar (or any zip) given as --weights was only "header length 578712638083779408 does not fit the file".
    */
   private static String seemsToBe(byte[] b) {
-    if (b[0] == 'P' && b[1] == 'K' && ((b[2] == 3 && b[3] == 4) || (b[2] == 5 && b[3] == 6))) {
-      return ": it begins as a zip archive (a compiled jar?), not a safetensors file";
-    }
+    if (Zips.isZipSignature(b)) return ": it begins as a zip archive (a compiled jar?), not a safetensors file";
     if ((b[0] & 0xff) == 0x93 && b[1] == 'N' && b[2] == 'U' && b[3] == 'M' && b[4] == 'P' && b[5] == 'Y') return ": it is a .npy tensor, not a safetensors file";
     if ((b[0] & 0xff) == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') return ": it is a PNG image, not a safetensors file";
     if ((b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8) return ": it begins as a JPEG image, not a safetensors file";

@@ -27,12 +27,16 @@ public final class Zips {
     return beginsAsZip(file, false);
   }
 
+  /** Whether {@code b} begins with a zip's local header or end record signature ("PK\3\4", "PK\5\6"). */
+  public static boolean isZipSignature(byte[] b) {
+    return b.length >= 4 && b[0] == 'P' && b[1] == 'K' && ((b[2] == 3 && b[3] == 4) || (b[2] == 5 && b[3] == 6));
+  }
+
   /** {@link #beginsAsZip(Path)}, {@code unreadable} the answer for a file that cannot be read now. */
   private static boolean beginsAsZip(Path file, boolean unreadable) {
     if (!Files.isRegularFile(file)) return false;
     try (InputStream in = Files.newInputStream(file)) {
-      byte[] b = in.readNBytes(4);
-      return b.length == 4 && b[0] == 'P' && b[1] == 'K' && ((b[2] == 3 && b[3] == 4) || (b[2] == 5 && b[3] == 6));
+      return isZipSignature(in.readNBytes(4));
     } catch (IOException e) {
       return unreadable;
     }
