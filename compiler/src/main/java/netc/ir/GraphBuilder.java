@@ -183,7 +183,25 @@ public final class GraphBuilder {
     } catch (StackOverflowError e) {
       // Only reachable with the limits raised past what the thread's stack holds.
       throw new NetcException(builder.at, "the spec nests too deeply for the Java stack; give java a larger -Xss");
+    } catch (OverrideException e) {
+      throw e;
+    } catch (NetcException e) {
+      throw withOverrides(e, overrides);
     }
+  }
+
+  /**
+   * {@code e} saying which -D values the spec was built with: a place in the spec ("out must be positive,
+   * got 0" at {@code conv(width, ...)}) does not show that the value came from {@code -D width=0} (the Maven
+   * plugin shows each as its {@code <defines>} entry).
+   */
+  private static NetcException withOverrides(NetcException e, Map<String, String> overrides) {
+    if (overrides.isEmpty() || e.span() == null) return e;
+    StringBuilder with = new StringBuilder();
+    new java.util.TreeMap<>(overrides).forEach((k, v) -> with.append(with.length() == 0 ? "" : ", ").append("-D ").append(k).append('=').append(v));
+    NetcException out = new NetcException(e.span(), e.problem() + " (built with " + with + ")");
+    out.setStackTrace(e.getStackTrace());
+    return out;
   }
 
   private Graph build(Map<String, String> overrides) {

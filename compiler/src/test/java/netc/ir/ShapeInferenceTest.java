@@ -164,6 +164,28 @@ class ShapeInferenceTest {
     assertEquals("-D width=99999999999999999999: integer too large", e.getMessage());
   }
 
+  /**
+   * A -D value the spec takes but a layer then refuses: the error is at the layer's place in the spec, which
+   * shows the param's name, not its value, so it says what the spec was built with.
+   */
+  @Test
+  void anErrorAfterAnOverrideSaysTheOverrides() {
+    String text = "param width = 8\nparam k = 1\nblock b(c) {\n  conv(c, k)\n}\ninput(3, 8, 8)\nb(width)\n";
+    netc.ast.SpecLoader.Program program = netc.ast.SpecLoader.fromText("o.net", text);
+    NetcException e = assertThrows(NetcException.class, () -> GraphBuilder.build(program, Map.of("width", "0", "k", "1")));
+    assertEquals("o.net:4:8: out must be positive and reasonable, got 0 (in block b, called at 7:1) (built with -D k=1, -D width=0)",
+        e.format().lines().findFirst().orElseThrow());
+    e = assertThrows(NetcException.class, () -> GraphBuilder.build(program, Map.of("k", "99")));
+    assertTrue(e.format().startsWith("o.net:4:") && e.getMessage().endsWith(" (built with -D k=99)"), e.format());
+    // the same error from the spec's own default says nothing of -D
+    netc.ast.SpecLoader.Program zero = netc.ast.SpecLoader.fromText("z.net", text.replace("width = 8", "width = 0"));
+    e = assertThrows(NetcException.class, () -> GraphBuilder.build(zero, Map.of()));
+    assertEquals("z.net:4:8: out must be positive and reasonable, got 0 (in block b, called at 7:1)", e.format().lines().findFirst().orElseThrow());
+    // a -D the spec cannot take is told as before
+    e = assertThrows(NetcException.class, () -> GraphBuilder.build(program, Map.of("width", "x")));
+    assertEquals("-D width=x: the value must be an integer, a number or true/false", e.getMessage());
+  }
+
   @Test
   void verifierCatchesBrokenGraphs() {
     Graph g = Specs.fromText("input(3, 8, 8)\nconv(4, 3)\nrelu()");

@@ -463,7 +463,17 @@ public final class CompileMojo extends AbstractMojo {
    * ONNX model's errors do); and netc's "-D name=value" is shown as the pom's {@code <defines>} entry.
    */
   String located(NetcException e, SpecFiles.Spec spec) {
-    return e.span() != null ? inPomWords(oneLine(e)) : located(e.getMessage(), spec);
+    return e.span() != null ? withDefines(inPomWords(oneLine(e))) : located(e.getMessage(), spec);
+  }
+
+  /** {@code m} with netc's "-D name=value" shown as the pom's {@code <defines>} entry. */
+  private String withDefines(String m) {
+    if (defines != null) {
+      for (Map.Entry<String, String> d : defines.entrySet()) {
+        m = m.replace("-D " + d.getKey() + "=" + d.getValue(), "<defines><" + d.getKey() + ">" + d.getValue() + "</" + d.getKey() + ">");
+      }
+    }
+    return m;
   }
 
   /**
@@ -477,12 +487,7 @@ public final class CompileMojo extends AbstractMojo {
 
   /** A message of the compiler's without a place in the spec text, as {@link #located(NetcException, SpecFiles.Spec)} shows it. */
   String located(String m, SpecFiles.Spec spec) {
-    if (defines != null) {
-      for (Map.Entry<String, String> d : defines.entrySet()) {
-        m = m.replace("-D " + d.getKey() + "=" + d.getValue(), "<defines><" + d.getKey() + ">" + d.getValue() + "</" + d.getKey() + ">");
-      }
-    }
-    m = inPomWords(m);
+    m = inPomWords(withDefines(m));
     return m.startsWith(spec.file().toString()) ? m : shown(spec.file()) + ": " + m;
   }
 

@@ -66,6 +66,11 @@ final class SpecFiles {
             throw new BadInputException("<includes><include>" + inc + "</include>: not a file name (" + e.getReason() + ")");
           }
           if (!Files.isRegularFile(f)) throw new BadInputException(f + ": no such spec (listed in <includes>)");
+          // a file of blocks for import, listed by name: said so, not compiled after a warning that it has no weights
+          if (!f.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".onnx") && !declaresInput(f, importPaths)) {
+            throw new BadInputException("<includes><include>" + inc + "</include>: " + f
+                + " declares no input: it holds blocks and params for import, not a model");
+          }
           found = List.of(f);
         }
         // a file listed twice (or as ./x.net, or by two patterns) is one spec, not two that "both make the model"

@@ -1277,6 +1277,21 @@ class CompileMojoTest {
     m.defines = Map.of("width", "wide");
     e = assertThrows(MojoFailureException.class, m::execute);
     assertEquals("src/main/netc/tiny.net: <defines><width>wide</width>: the value must be an integer, a number or true/false", e.getMessage());
+    // a value the spec takes and a layer then refuses: the layer's place, and the define it was built with
+    m.defines = Map.of("width", "0");
+    e = assertThrows(MojoFailureException.class, m::execute);
+    assertEquals(src.resolve("blocks.net") + ":2:8: out must be positive and reasonable, got 0 (in block unit, called at " + src.resolve("tiny.net")
+        + ":4:4) (built with <defines><width>0</width>)", e.getMessage());
+  }
+
+  /** A file of blocks listed by name in {@code <includes>} is refused as such, before any warning of synthetic weights. */
+  @Test
+  void aFileOfBlocksListedInIncludesIsRefused() throws Exception {
+    CompileMojo m = mojo();
+    m.includes = List.of("tiny.net", "blocks.net");
+    MojoFailureException e = assertThrows(MojoFailureException.class, m::execute);
+    assertEquals("<includes><include>blocks.net</include>: " + src.resolve("blocks.net")
+        + " declares no input: it holds blocks and params for import, not a model", e.getMessage());
   }
 
   /**
