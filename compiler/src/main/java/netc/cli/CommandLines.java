@@ -77,12 +77,24 @@ public final class CommandLines {
     try {
       cl = new DefaultParser().parse(options, args);
     } catch (ParseException e) {
-      throw new UsageException(e.getMessage(), usage);
+      throw new UsageException(parseProblem(e), usage);
     }
     refuseRepeats(cl, usage);
     String empty = emptyValue(cl);
     if (empty != null) throw new UsageException(empty, usage);
     return cl;
+  }
+
+  /**
+   * commons-cli's message, but for a negative number, which it takes for an option: {@code netc ort-profile M.onnx -1}
+   * said "Unrecognized option: -1". For every command line of netc's, the benchmarks' too.
+   */
+  public static String parseProblem(ParseException e) {
+    if (e instanceof org.apache.commons.cli.UnrecognizedOptionException u && u.getOption() != null
+        && u.getOption().matches("-[0-9][0-9.]*")) {
+      return u.getOption() + ": a negative number; no count or size here is negative";
+    }
+    return e.getMessage();
   }
 
   /**

@@ -82,7 +82,7 @@ final class Cli {
     try {
       cl = new DefaultParser().parse(options, args);
     } catch (ParseException e) {
-      throw new UsageException(e.getMessage() + " (usage: " + usage + ")");
+      throw new UsageException(netc.cli.CommandLines.parseProblem(e) + " (usage: " + usage + ")");
     }
     String repeated = netc.cli.CommandLines.repeatedOption(cl); // the compiler's commands' rule: none silently dropped
     if (repeated != null) throw new UsageException(repeated + " (usage: " + usage + ")");

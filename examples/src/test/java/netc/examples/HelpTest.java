@@ -76,5 +76,9 @@ class HelpTest {
     }
     assertEquals("netc compare: cannot read no/such.jar: no such file\n", run("compare", "no/such.jar")[2]);
     assertEquals("netc bench: --batch two: expected a whole number from 1 to 1024\n", run("bench", "x.net", "--batch", "two")[2]);
+    // a negative count as an argument: commons-cli takes it for an option
+    String[] r = run("ort-profile", "m.onnx", "-1");
+    assertEquals("2", r[0], r[2]);
+    assertTrue(r[2].startsWith("netc ort-profile: -1: a negative number; no count or size here is negative (usage: "), r[2]);
   }
 }
