@@ -129,6 +129,12 @@ final class ModelLoader {
           + "); copy the jar to one (Files.copy) and load that");
     }
     netc.runtime.io.RegularFile.require(jar, ""); // as an image is refused: "not a regular file (a directory)"
+    // the class loader reads the jar's entries through jar: URLs, which end the jar's name at the first "!/": under a
+    // folder whose name ends in '!', every entry was "cannot read jar:file:/x/bang!/m.jar!/META-INF/...: /x/bang"
+    if (jar.toAbsolutePath().normalize().toUri().toString().contains("!/")) {
+      throw new BadInputException(jar + ": a folder of its path ends in '!', which Java's jar: URLs take for the end of a jar's"
+          + " name (\"!/\"), so its entries cannot be read: move the jar, or rename the folder");
+    }
     List<String> inJar = checkOpens(jar);
     ModelClassLoader loader;
     try {

@@ -323,6 +323,23 @@ class ModelJarTest {
     }
   }
 
+  /**
+   * A jar under a folder whose name ends in '!' cannot be read through jar: URLs, which end a jar's name at "!/": refused by
+   * name, where every entry was "cannot read jar:file:/.../bang!/m.jar!/...: /.../bang"; a '!' elsewhere in a name is read.
+   */
+  @Test
+  void aJarUnderAFolderEndingInBangIsRefusedByName() throws IOException {
+    Path whole = jar("whole.jar", properties(2, false), floats(2f, -0.5f), null);
+    Path bang = Files.copy(whole, Files.createDirectories(dir.resolve("bang!/inner")).resolve("m.jar"));
+    BadInputException e = assertThrows(BadInputException.class, () -> CompiledModel.load(bang, 1));
+    assertEquals(bang + ": a folder of its path ends in '!', which Java's jar: URLs take for the end of a jar's name (\"!/\"), so its entries"
+        + " cannot be read: move the jar, or rename the folder", e.getMessage());
+    Path fine = Files.copy(whole, Files.createDirectories(dir.resolve("a!b")).resolve("m!.jar"));
+    try (CompiledModel m = CompiledModel.load(fine, 1)) {
+      assertEquals("jartest", m.name());
+    }
+  }
+
   /** A labels file present but not one line a class, or unreadable, is a damaged jar, not "class i" names. */
   @Test
   void labelsNotOneAClassOrUnreadableAreRefusedNamingTheJar() throws IOException {
