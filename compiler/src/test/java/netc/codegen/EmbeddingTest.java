@@ -320,6 +320,41 @@ class EmbeddingTest {
     }
   }
 
+  /**
+   * Pixels of 0 to 255 (the division by 255 forgotten) are warned of as such, not as a tensor normalized twice (37 is
+   * no value a normalized tensor takes); finite inputs so large that the network overflows float32 are refused by the
+   * output and image they reached, not answered with NaN; and the next call is answered as before.
+   */
+  @Test
+  void unscaledPixelsAreSaidAndOverflowedOutputsRefused() throws Exception {
+    java.io.PrintStream saved = System.err;
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    try (CompiledModel r = CompiledModel.load(resnetJar, 1)) {
+      Tensor pixels = GeneratedModelTest.random(resnet, 1, 9);
+      float[] before = r.predict(pixels).data();
+      float[] bytes = pixels.data().clone();
+      for (int i = 0; i < bytes.length; i++) bytes[i] = Math.round(bytes[i] * 255);
+      int first = 0;
+      while (bytes[first] <= 1.5f) first++;
+      System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+      float[] out = new float[1000];
+      r.predict(bytes, 1, out);
+      assertEquals("warning: input value " + bytes[first] + " at [0, 0, " + first / 64 + ", " + first % 64 + "] is far outside [0, 1]:"
+          + " the model resnet18 normalizes its input itself (mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225]); are they pixels of 0 to"
+          + " 255, not divided by 255? Pass pixels scaled to [0, 1] (Preprocess.forModel(model)). Said once per model;"
+          + " -Dnetc.input.pixelCheck=false silences it", err.toString(StandardCharsets.UTF_8).strip());
+      float[] huge = new float[2 * 3 * 64 * 64];
+      System.arraycopy(pixels.data(), 0, huge, 0, pixels.data().length);
+      java.util.Arrays.fill(huge, 3 * 64 * 64, huge.length, 3e38f); // image 1
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> r.predict(huge, 2, new float[2000]));
+      assertTrue(e.getMessage().matches("output [0-9]+ of image 1 is (NaN|-?Infinity): the network's float32 arithmetic overflowed, or divided by"
+          + " zero, on that image \\(its largest \\|value\\| is 3\\.0E38\\)"), e.getMessage());
+      assertArrayEquals(before, r.predict(pixels).data(), "the next call as the first");
+    } finally {
+      System.setErr(saved);
+    }
+  }
+
   /** NHWC images (camera libraries, TensorFlow) give what their NCHW transpose gives. */
   @Test
   void nhwcInputIsTheSameImages() throws Exception {

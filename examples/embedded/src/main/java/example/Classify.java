@@ -43,8 +43,8 @@ public final class Classify {
 
   /**
    * {@link #run}, with what it refuses as one line on {@code err} and status 1: a bad input, and what the
-   * runtime refuses as an IllegalArgumentException (logits a network overflowed to infinity, which have
-   * no ranking), named by the file.
+   * runtime refuses as an IllegalArgumentException (outputs a network overflowed to infinity or NaN),
+   * named by the file.
    */
   static int cli(String[] args, PrintStream out, PrintStream err) {
     try {

@@ -31,8 +31,8 @@ public final class TwoModels {
 
   /**
    * {@link #run}, with what it refuses as one line on {@code err} and status 1: a bad input, and what the
-   * runtime refuses as an IllegalArgumentException (logits a network overflowed to infinity, which have
-   * no ranking; a batch whose outputs pass one Java array).
+   * runtime refuses as an IllegalArgumentException (outputs a network overflowed to infinity or NaN, by the
+   * input file and image; a batch whose outputs pass one Java array).
    */
   static int cli(String[] args, PrintStream out, PrintStream err) {
     try {
@@ -60,13 +60,8 @@ public final class TwoModels {
       Tensor y = outputs.get(m).values();
       int n = y.shape()[0], classes = y.shape()[1];
       for (int i = 0; i < n; i++) {
-        Prediction top;
-        try {
-          // labels: the class index; a model that ends in softmax gives probabilities, which a second softmax would flatten
-          top = Prediction.topK(y.data(), i * classes, classes, 1, labels(classes), outputs.get(m).probabilities()).get(0);
-        } catch (IllegalArgumentException e) { // a logit the network overflowed to infinity: no ranking
-          throw new IllegalArgumentException(inputs.get(m) + ": image " + i + ": " + e.getMessage(), e);
-        }
+        // labels: the class index; a model that ends in softmax gives probabilities, which a second softmax would flatten
+        Prediction top = Prediction.topK(y.data(), i * classes, classes, 1, labels(classes), outputs.get(m).probabilities()).get(0);
         out.println(String.format(Locale.ROOT, "%s image %d: class %s %.3f", jars.get(m).getFileName(), i, top.label(), top.probability()));
       }
     }
@@ -90,7 +85,12 @@ public final class TwoModels {
         // a map (a segmentation's, a feature extractor's) has no classes to rank: its positions would print as classes
         if (!info.classScores()) throw new BadInputException(jars.get(m) + ": the model " + info.notClassScores() + ": TwoModels prints top classes");
         out.println(jars.get(m).getFileName() + ": model " + info.name() + ", input [N, " + join(info.inputShape()) + "]");
-        result.add(new Output(models.get(m).predict(input(inputs.get(m), info)), info.probabilities()));
+        Tensor x = input(inputs.get(m), info);
+        try {
+          result.add(new Output(models.get(m).predict(x), info.probabilities()));
+        } catch (IllegalArgumentException e) { // outputs the network overflowed to infinity or NaN, by image: named by the file
+          throw new IllegalArgumentException(inputs.get(m) + ": " + e.getMessage(), e);
+        }
       }
       return result;
     } finally {

@@ -1,8 +1,10 @@
 package netc.runtime;
 
 /**
- * A user's file or tensor is unusable: a corrupt weights file, an unreadable image, a tensor of the
- * wrong shape. The message names the file and the problem; callers print it as one line.
+ * A user's file or tensor is unusable: a corrupt weights file, an unreadable image, a tensor file of the
+ * wrong shape, a damaged model jar. The message names the file and the problem; callers print it as one
+ * line. An argument a model's {@code predict} cannot take (an array or tensor of the wrong size, NaN
+ * inputs, outputs the network overflowed) is an {@link IllegalArgumentException}, as for any Java method.
  *
  * <p>Messages quote names and text taken from the file (tensor names, header keys, excerpts), which
  * may hold line breaks or terminal control characters: the message is made one line here, for every

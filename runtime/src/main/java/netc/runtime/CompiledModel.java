@@ -664,7 +664,8 @@ public abstract class CompiledModel implements AutoCloseable {
     Arguments.notNull(outputs, "outputs");
     long offset = (long) image * outputSize; // in int, image 4,294,968 of 1,000 outputs wrapped to image 0's 704th value
     if (image < 0 || offset + outputSize > outputs.length) {
-      throw new IllegalArgumentException("image " + image + ": the outputs hold " + outputs.length / outputSize + " images of " + outputSize + " values");
+      throw new IllegalArgumentException("image " + image + ": the outputs hold " + outputs.length / outputSize
+          + (outputs.length / outputSize == 1 ? " image" : " images") + " of " + outputSize + " values");
     }
     if (!info.classScores()) { // a softmax over a map's positions, answered as "class 4567"
       throw new IllegalArgumentException("the model " + info.notClassScores() + ": it has no top-k");
@@ -710,7 +711,10 @@ public abstract class CompiledModel implements AutoCloseable {
   /**
    * Runs a batch [N, C, H, W] and returns the outputs [N, outputSize]. Safe to call concurrently.
    *
-   * @throws IllegalArgumentException when the tensor's shape is not [N, C, H, W] of this model
+   * @throws IllegalArgumentException when the tensor's shape is not [N, C, H, W] of this model, and as
+   *     {@link #predict(float[], int, float[])} (NaN or infinite inputs, outputs the network overflowed)
+   * @throws IllegalStateException when the model was closed
+   * @throws java.util.concurrent.CancellationException when the calling thread was interrupted (see the class's "Cancelling")
    */
   public final Tensor predict(Tensor batch) {
     Arguments.notNull(batch, "batch");
@@ -736,7 +740,11 @@ public abstract class CompiledModel implements AutoCloseable {
    *
    * @throws IllegalArgumentException when the buffers are too small for the batch, or the input is not a
    *     whole number of this model's images (an image of another size: a 256x256 crop for a 224x224
-   *     model would otherwise be read with the wrong rows); a buffer sized for a larger batch is fine.
+   *     model would otherwise be read with the wrong rows); a buffer sized for a larger batch is fine, and so,
+   *     the array carrying no shape, is an image whose size is a whole number of the model's (a 224x224
+   *     image for a 32x32 model is read as its first 32x32 floats: {@link #predict(Tensor)} checks the shape,
+   *     and {@link Preprocess#forModel} prepares images at the model's size). Also when an output is NaN or
+   *     infinite (finite inputs too large for float32 on their way through the network), naming it and its image.
    *     A model that normalizes its input warns once when given values far outside [0, 1]: see
    *     {@link #PIXEL_CHECK}. Also when {@code output} is {@code input}, the same array: an image's outputs
    *     are written while the images after it, on this thread or on the pool's, are still to be read, so
@@ -811,6 +819,26 @@ public abstract class CompiledModel implements AutoCloseable {
     } else {
       for (int i = 0; i < batch; i += BUNCH) forwardImages(spaces, 0, input, i, Math.min(batch, i + BUNCH), output);
     }
+    checkOutput(output, batch, input);
+  }
+
+  /**
+   * Refuses a call whose outputs hold a NaN or an infinity: finite inputs can overflow float32 on their way through the
+   * network (values near 1e38; a conv's sums pass Float.MAX_VALUE), as can a layer norm of eps 0 over a constant image
+   * divide by zero, and every output they reach is then NaN or infinite, an answer no caller should take (topK refuses
+   * it; embeddings and maps would not). One pass over the outputs, fewer than checkInput's over the inputs.
+   */
+  private void checkOutput(float[] output, int batch, float[] input) {
+    int n = batch * outputSize;
+    for (int i = 0; i < n; i++) {
+      if (Float.isFinite(output[i])) continue;
+      int image = i / outputSize, per = inputShape[0] * inputShape[1] * inputShape[2];
+      float largest = 0;
+      for (int j = image * per; j < (image + 1) * per; j++) largest = Math.max(largest, Math.abs(input[j]));
+      throw new IllegalArgumentException("output " + (i - image * outputSize) + (batch == 1 ? "" : " of image " + image) + " is " + output[i]
+          + ": the network's float32 arithmetic overflowed, or divided by zero, on " + (batch == 1 ? "this input" : "that image")
+          + " (its largest |value| is " + largest + ")");
+    }
   }
 
   /**
@@ -840,11 +868,22 @@ public abstract class CompiledModel implements AutoCloseable {
     }
   }
 
-  /** The one-line warning of {@link #checkInput}. */
+  /**
+   * The one-line warning of {@link #checkInput}, with the likelier cause: a value within what the model's own
+   * normalization makes of pixels in [0, 1] (about -2.1 to 2.6 for ImageNet's) is most likely a tensor normalized
+   * already; one above that, up to 255, pixels not divided by 255.
+   */
   final String pixelWarning(float v, int image, int c, int y, int x) {
+    double lowest = 0, highest = 0;
+    for (int k = 0; k < inputMean.size(); k++) {
+      lowest = Math.min(lowest, -inputMean.get(k) / inputStd.get(k));
+      highest = Math.max(highest, (1 - inputMean.get(k)) / inputStd.get(k));
+    }
+    String cause = v >= lowest - PIXEL_SLACK && v <= highest + PIXEL_SLACK ? "is the input normalized twice? "
+        : v > 1 && v <= 255 + PIXEL_SLACK ? "are they pixels of 0 to 255, not divided by 255? " : "";
     return "warning: input value " + v + " at [" + image + ", " + c + ", " + y + ", " + x + "] is far outside [0, 1]: the model "
         + info.name() + " normalizes its input itself (mean " + inputMean + ", std " + inputStd
-        + "); is the input normalized twice? Pass pixels scaled to [0, 1]" + (info.preprocess() != null ? " (Preprocess.forModel(model))" : "")
+        + "); " + cause + "Pass pixels scaled to [0, 1]" + (info.preprocess() != null ? " (Preprocess.forModel(model))" : "")
         + ". Said once per model; -D" + PIXEL_CHECK + "=false silences it";
   }
 

@@ -450,8 +450,8 @@ class MainTest {
   }
 
   /**
-   * A file whose logits have no ranking (one is infinite) is one error line and nothing on standard
-   * output: its "FILE:" header was printed before the ranking failed, with no classes under it, so a
+   * A file whose logits have no ranking (one is infinite, which the runtime refuses) is one error line and nothing
+   * on standard output: its "FILE:" header was printed before the ranking failed, with no classes under it, so a
    * script reading the output took the file for answered.
    */
   @Test
@@ -460,8 +460,8 @@ class MainTest {
     Path good = Files.write(dir.resolve("good.png"), TestImages.png(TestImages.picture(40, 30)));
     Run r = bare(ReciprocalModel.class, "--threads", "1", "--top", "2", black.toString(), good.toString());
     assertEquals(1, r.status());
-    assertEquals(List.of("error: " + black + ": logit 3 is Infinity, so the classes have no ranking: the input held NaN or infinite values,"
-        + " or values so large the network overflowed"), r.err());
+    assertEquals(List.of("error: " + black + ": output 3 is Infinity: the network's float32 arithmetic overflowed, or divided by zero,"
+        + " on this input (its largest |value| is 0.0)"), r.err());
     assertEquals(3, r.out().size(), "the good file's header and two classes, nothing of the black one:\n" + r.out());
     assertEquals(good + ":", r.out().get(0));
     assertNoTrace(r);

@@ -870,7 +870,7 @@ public final class NetcClassifier {
         slots.add(error == null ? good++ : -1);
       }
       try {
-        if (good > 0) predictOnExecutor.run(model, tensors, good, outputs); // sized for a full batch: the model finds nothing to refuse
+        if (good > 0) runBatch(good, paths, errors, slots);
       } catch (Workspace.TooLarge e) { // a workspace the heap had no room for: a smaller batch helps only if one fits the heap at all
         boolean alone = e.bytes() >= Runtime.getRuntime().maxMemory();
         throw outOfMemory(BadInputException.oneLine("--batch " + options.batch() + ": out of memory running the model: " + e.getMessage()
@@ -886,6 +886,32 @@ public final class NetcClassifier {
       for (int i = 0; i < paths.size(); i++) {
         if (errors.get(i) == null) ready.add(result(paths.get(i), slots.get(i) * n, n));
         else ready.add(options.logits() ? RowFactory.create(paths.get(i), null, null, null, errors.get(i)) : RowFactory.create(paths.get(i), null, null, errors.get(i)));
+      }
+    }
+
+    /**
+     * Runs the batch's {@code good} images (the buffers are sized for a full batch: the model finds nothing there to
+     * refuse). Where the model refuses the batch for one image's outputs (a network that overflowed float32 to infinity
+     * or NaN, on finite values near 1e38 in a tensor), the images run one at a time, so that image's row says why and
+     * the others are answered.
+     */
+    private void runBatch(int good, List<String> paths, List<String> errors, List<Integer> slots) {
+      try {
+        predictOnExecutor.run(model, tensors, good, outputs);
+      } catch (IllegalArgumentException e) {
+        int n = model.outputSize();
+        float[] one = new float[perImage], out = new float[n];
+        for (int i = 0; i < slots.size(); i++) {
+          int slot = slots.get(i);
+          if (slot < 0) continue;
+          System.arraycopy(tensors, slot * perImage, one, 0, perImage);
+          try {
+            predictOnExecutor.run(model, one, 1, out);
+            System.arraycopy(out, 0, outputs, slot * n, n);
+          } catch (IllegalArgumentException f) {
+            errors.set(i, paths.get(i) + ": " + f.getMessage());
+          }
+        }
       }
     }
 

@@ -219,6 +219,9 @@ class ClassifyImagesTest {
     nan[9] = Float.NaN; // the model refuses it, and a batch holding it: the row's own error, the others answered
     rows.add(5, org.apache.spark.sql.RowFactory.create("nan", boxed(nan)));
     rows.add(org.apache.spark.sql.RowFactory.create(null, boxed(tensors.get("t3"))));
+    float[] huge = new float[per];
+    java.util.Arrays.fill(huge, 3e38f); // finite, but the network overflows: the model refuses its batch, and the job runs it alone
+    rows.add(9, org.apache.spark.sql.RowFactory.create("huge", boxed(huge)));
     org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
         .add("path", org.apache.spark.sql.types.DataTypes.StringType)
         .add("tensor", org.apache.spark.sql.types.DataTypes.createArrayType(org.apache.spark.sql.types.DataTypes.FloatType));
@@ -244,7 +247,7 @@ class ClassifyImagesTest {
     } finally {
       spark.stop();
     }
-    assertEquals(good + 5, results.size());
+    assertEquals(good + 6, results.size());
     try (CompiledModel model = CompiledModel.load(jar, 1)) {
       float[] logits = new float[model.outputSize()];
       for (Map.Entry<String, float[]> e : tensors.entrySet()) {
@@ -266,6 +269,8 @@ class ClassifyImagesTest {
     assertEquals("short: tensor of 100 values, the model takes [3, 32, 32] = 3072", results.get("short").getString(4));
     assertEquals("missing: no tensor (null)", results.get("missing").getString(4));
     assertEquals("nan: tensor value 9 is NaN: a network's input is finite", results.get("nan").getString(4));
+    assertTrue(results.get("huge").getString(4).matches("huge: output [0-9]+ is (NaN|-?Infinity): the network's float32 arithmetic overflowed,"
+        + " or divided by zero, on this input \\(its largest \\|value\\| is 3\\.0E38\\)"), results.get("huge").getString(4));
   }
 
   /**
