@@ -3,6 +3,7 @@ package netc.codegen;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -885,7 +886,9 @@ class GeneratedModelTest {
    * batch of 5 whose first image overflows (the fifth image reuses the first one's workspace on one thread, and on two
    * every image runs in one): the other 4 outputs equal the interpreter's. With the default passes and at -O0, on one
    * thread and two. (predict refuses a NaN or infinite input, so the poison is made inside: huge finite pixels, and the
-   * first layer's weights scaled by 1000, which keeps the finite images' outputs within float32's reach.)
+   * first layer's weights scaled by 1000, which keeps the finite images' outputs within float32's reach. It refuses
+   * the outputs that come of it too, after the whole batch ran: the batch's other images are read from the output
+   * array the refused call filled.)
    */
   @ParameterizedTest
   @ValueSource(strings = {"input", "map", "channel-softmax", "flat-softmax"})
@@ -905,8 +908,9 @@ class GeneratedModelTest {
         CompiledModel model = CompiledModels.compile(g, params, threads, ctx);
         Tensor poisoned = random(g, 1, 3);
         java.util.Arrays.fill(poisoned.data(), 1e37f);
-        float own = model.predict(poisoned).data()[0];
-        assertFalse(Float.isFinite(own), "the overflowing image's own output is not finite: " + own);
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> model.predict(poisoned));
+        assertTrue(refused.getMessage().matches("output [0-9]+ is .*: the network's float32 arithmetic overflowed, or divided by zero, on this"
+            + " input \\(its largest \\|value\\| is 1\\.0E37\\)"), refused.getMessage());
         Tensor x = random(g, 1, 4);
         Tensor out = model.predict(x);
         String what = name + " -O" + ctx.optLevel() + ", " + threads + " threads";
@@ -917,8 +921,11 @@ class GeneratedModelTest {
         int per = x.size();
         System.arraycopy(poisoned.data(), 0, batch.data(), 0, per);
         System.arraycopy(clean.data(), 0, batch.data(), per, 4 * per);
-        Tensor all = model.predict(batch), rest = Tensor.zeros(4, out.size());
-        System.arraycopy(all.data(), out.size(), rest.data(), 0, 4 * out.size());
+        float[] all = new float[5 * out.size()];
+        refused = assertThrows(IllegalArgumentException.class, () -> model.predict(batch.data(), 5, all));
+        assertTrue(refused.getMessage().contains(" of image 0 is "), refused.getMessage());
+        Tensor rest = Tensor.zeros(4, out.size());
+        System.arraycopy(all, out.size(), rest.data(), 0, 4 * out.size());
         assertClose(Interpreter.run(g, params, clean), rest, 1e-4, what + ", images 2-5 of a batch after an overflowing image");
       }
     }
