@@ -19,6 +19,7 @@ import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
+import org.apache.commons.cli.UnrecognizedOptionException;
 
 /** Option parsing shared by the commands: -D overrides, help, and loading a spec into a graph. */
 public final class CommandLines {
@@ -90,9 +91,8 @@ public final class CommandLines {
    * said "Unrecognized option: -1". For every command line of netc's, the benchmarks' too.
    */
   public static String parseProblem(ParseException e) {
-    if (e instanceof org.apache.commons.cli.UnrecognizedOptionException u && u.getOption() != null
-        && u.getOption().matches("-[0-9][0-9.]*")) {
-      return u.getOption() + ": a negative number; no count or size here is negative";
+    if (e instanceof UnrecognizedOptionException u && u.getOption() != null && u.getOption().matches("-\\.?[0-9][0-9.eE+-]*")) {
+      return u.getOption() + ": a negative number, read as an option (no argument of netc's is negative)";
     }
     return e.getMessage();
   }

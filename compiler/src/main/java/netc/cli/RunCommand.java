@@ -74,6 +74,14 @@ final class RunCommand implements Main.Command {
     long t0 = System.nanoTime();
     Tensor y = Interpreter.run(g, params, x);
     double ms = (System.nanoTime() - t0) / 1e6;
+    // as a compiled model refuses them: finite inputs near 1e37 and more overflow float32 inside the network
+    for (int i = 0; i < y.size(); i++) {
+      if (!Float.isFinite(y.data()[i])) {
+        int per = y.size() / y.shape()[0];
+        throw new BadInputException(cl.getOptionValue("i") + ": output " + i % per + " of image " + i / per + " is " + y.data()[i]
+            + ": the network's float32 arithmetic overflowed, or divided by zero, on that image");
+      }
+    }
     Npy.write(outPath, y);
     out.printf("wrote %s %s (reference interpreter, %.0f ms)%n", outPath, Arrays.toString(y.shape()), ms);
     return 0;
@@ -92,7 +100,12 @@ final class RunCommand implements Main.Command {
       String tooLarge = model.batchTooLarge(x.shape()[0]);
       if (tooLarge != null) throw new BadInputException(cl.getOptionValue("i") + ": " + tooLarge);
       long t0 = System.nanoTime();
-      Tensor y = model.predict(x).reshape(model.outputShape(x.shape()[0])); // [N, C, H, W] for a map, as --reference writes it
+      Tensor y;
+      try {
+        y = model.predict(x).reshape(model.outputShape(x.shape()[0])); // [N, C, H, W] for a map, as --reference writes it
+      } catch (IllegalArgumentException e) { // outputs the network overflowed on values of the file: its problem, not netc's
+        throw new BadInputException(cl.getOptionValue("i") + ": " + e.getMessage(), e);
+      }
       double ms = (System.nanoTime() - t0) / 1e6;
       Npy.write(outPath, y);
       out.printf("wrote %s %s (%s, %.0f ms including warm-up)%n", outPath, Arrays.toString(y.shape()), model.property("network"), ms);

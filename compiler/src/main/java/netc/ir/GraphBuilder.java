@@ -193,14 +193,15 @@ public final class GraphBuilder {
   /**
    * {@code e} saying which -D values the spec was built with: a place in the spec ("out must be positive,
    * got 0" at {@code conv(width, ...)}) does not show that the value came from {@code -D width=0} (the Maven
-   * plugin shows each as its {@code <defines>} entry).
+   * plugin shows each as its {@code <defines>} entry). Said of every located error of such a build, one the
+   * values did not cause too: which errors they reached is not tracked.
    */
   private static NetcException withOverrides(NetcException e, Map<String, String> overrides) {
     if (overrides.isEmpty() || e.span() == null) return e;
     StringBuilder with = new StringBuilder();
     new java.util.TreeMap<>(overrides).forEach((k, v) -> with.append(with.length() == 0 ? "" : ", ").append("-D ").append(k).append('=').append(v));
     NetcException out = new NetcException(e.span(), e.problem() + " (built with " + with + ")");
-    out.setStackTrace(e.getStackTrace());
+    out.initCause(e);
     return out;
   }
 

@@ -61,17 +61,19 @@ class CommandLineChecksTest {
     assertTrue(((String) r[2]).startsWith("netc summary: -D classes= is given an empty value (usage: "), (String) r[2]);
   }
 
-  /** A -D the spec cannot take (no such param, a value of another kind) is a wrong call, exit 2, as a -D without its = is: it was 1. */
   /** A negative number where an argument goes is no "Unrecognized option" (commons-cli takes it for one). */
   @Test
   void aNegativeNumberIsNotCalledAnOption() {
     Object[] r = netc("summary", SMALL, "-1");
     assertEquals(2, r[0], (String) r[2]);
-    assertTrue(((String) r[2]).startsWith("netc summary: -1: a negative number; no count or size here is negative (usage: "), (String) r[2]);
+    assertTrue(((String) r[2]).startsWith("netc summary: -1: a negative number, read as an option (no argument of netc's is negative) (usage: "), (String) r[2]);
+    r = netc("summary", SMALL, "-2.5e3");
+    assertTrue(((String) r[2]).startsWith("netc summary: -2.5e3: a negative number, read as an option"), (String) r[2]);
     r = netc("summary", SMALL, "-x");
     assertTrue(((String) r[2]).startsWith("netc summary: Unrecognized option: -x (usage: "), (String) r[2]);
   }
 
+  /** A -D the spec cannot take (no such param, a value of another kind) is a wrong call, exit 2, as a -D without its = is: it was 1. */
   @Test
   void aDefineTheSpecCannotTakeIsAWrongCall() {
     Object[] r = netc("summary", "../examples/resnet18.net", "-D", "nosuch=3");

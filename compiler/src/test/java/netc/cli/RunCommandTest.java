@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import netc.interp.Interpreter;
 import netc.ir.Graph;
@@ -251,5 +252,29 @@ class RunCommandTest {
     r = netc("run", model.toString(), "--input", input.toString(), "--output", y.toString());
     assertEquals(0, r[0], (String) r[2]);
     assertEquals(1, Npy.read(y).shape()[0]);
+  }
+
+  /**
+   * Finite inputs the network overflows to infinity or NaN (3e38) are the input file's problem, one line and exit 1, from
+   * a compiled jar (whose predict refuses such outputs; it was "internal error", exit 3) and from the reference
+   * interpreter alike (which wrote the NaN outputs, exit 0).
+   */
+  @Test
+  void inputsTheNetworkOverflowsAreTheFilesProblem() throws IOException {
+    Path model = dir.resolve("small.jar"), x = dir.resolve("huge.npy"), y = dir.resolve("y.npy");
+    assertEquals(0, netc("compile", "../examples/smallnet.net", "-o", model.toString())[0]);
+    Tensor huge = Tensor.uniform(3, 2, 3, 32, 32);
+    java.util.Arrays.fill(huge.data(), 3 * 32 * 32, 2 * 3 * 32 * 32, 3e38f); // image 1
+    Npy.write(x, huge);
+    for (String[] call : List.of(new String[] {"run", model.toString()}, new String[] {"run", "../examples/smallnet.net", "--reference"})) {
+      List<String> args = new java.util.ArrayList<>(List.of(call));
+      args.addAll(List.of("--input", x.toString(), "--output", y.toString()));
+      Object[] r = netc(args.toArray(new String[0]));
+      assertEquals(1, r[0], String.join(" ", call) + ": " + r[2]);
+      String line = (String) r[2];
+      assertTrue(line.startsWith("netc run: " + x + ": output ") && line.contains(" of image 1 is ")
+          && line.contains(": the network's float32 arithmetic overflowed, or divided by zero, on that image") && line.lines().count() == 1, line);
+      assertFalse(Files.exists(y), "nothing written");
+    }
   }
 }

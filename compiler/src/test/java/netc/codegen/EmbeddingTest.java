@@ -321,8 +321,8 @@ class EmbeddingTest {
   }
 
   /**
-   * Pixels of 0 to 255 (the division by 255 forgotten) are warned of as such, not as a tensor normalized twice (37 is
-   * no value a normalized tensor takes); finite inputs so large that the network overflows float32 are refused by the
+   * Pixels of 0 to 255 (the division by 255 forgotten) are warned of as such, not as a tensor normalized twice, even
+   * where the first value past [0, 1] is one a normalized tensor takes (judged by the image's range); finite inputs so large that the network overflows float32 are refused by the
    * output and image they reached, not answered with NaN; and the next call is answered as before.
    */
   @Test
@@ -334,6 +334,7 @@ class EmbeddingTest {
       float[] before = r.predict(pixels).data();
       float[] bytes = pixels.data().clone();
       for (int i = 0; i < bytes.length; i++) bytes[i] = Math.round(bytes[i] * 255);
+      bytes[0] = 2; // a dark first pixel: a value a normalized tensor takes too, but not its image's 255s
       int first = 0;
       while (bytes[first] <= 1.5f) first++;
       System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));

@@ -79,6 +79,6 @@ class HelpTest {
     // a negative count as an argument: commons-cli takes it for an option
     String[] r = run("ort-profile", "m.onnx", "-1");
     assertEquals("2", r[0], r[2]);
-    assertTrue(r[2].startsWith("netc ort-profile: -1: a negative number; no count or size here is negative (usage: "), r[2]);
+    assertTrue(r[2].startsWith("netc ort-profile: -1: a negative number, read as an option (no argument of netc's is negative) (usage: "), r[2]);
   }
 }

@@ -188,7 +188,7 @@ public abstract class CompiledModel implements AutoCloseable {
 
   /**
    * Set to false to silence the warning a model that normalizes its input gives once for values far
-   * outside [0, 1], almost always a tensor normalized twice (see {@link #checkInput}).
+   * outside [0, 1]: a tensor normalized already, or pixels of 0 to 255 (see {@link #checkInput}).
    */
   public static final String PIXEL_CHECK = "netc.input.pixelCheck";
 
@@ -744,7 +744,8 @@ public abstract class CompiledModel implements AutoCloseable {
    *     the array carrying no shape, is an image whose size is a whole number of the model's (a 224x224
    *     image for a 32x32 model is read as its first 32x32 floats: {@link #predict(Tensor)} checks the shape,
    *     and {@link Preprocess#forModel} prepares images at the model's size). Also when an output is NaN or
-   *     infinite (finite inputs too large for float32 on their way through the network), naming it and its image.
+   *     infinite (finite inputs too large for float32 on their way through the network), naming it and its image:
+   *     that check comes once every image's outputs are written, so the batch's other images are in {@code output}.
    *     A model that normalizes its input warns once when given values far outside [0, 1]: see
    *     {@link #PIXEL_CHECK}. Also when {@code output} is {@code input}, the same array: an image's outputs
    *     are written while the images after it, on this thread or on the pool's, are still to be read, so
@@ -823,10 +824,11 @@ public abstract class CompiledModel implements AutoCloseable {
   }
 
   /**
-   * Refuses a call whose outputs hold a NaN or an infinity: finite inputs can overflow float32 on their way through the
-   * network (values near 1e38; a conv's sums pass Float.MAX_VALUE), as can a layer norm of eps 0 over a constant image
-   * divide by zero, and every output they reach is then NaN or infinite, an answer no caller should take (topK refuses
-   * it; embeddings and maps would not). One pass over the outputs, fewer than checkInput's over the inputs.
+   * Refuses a call whose outputs hold a NaN or an infinity, once every image's outputs are written: finite inputs can
+   * overflow float32 on their way through the network (1e37 and more; a conv's sums pass Float.MAX_VALUE), as can a
+   * layer norm of eps 0 over a constant image divide by zero, and every output they reach is then NaN or infinite, an
+   * answer no caller should take (topK refuses it; embeddings and maps would not). One pass over the outputs: a
+   * classifier's 1,000 an image against the input check's 150,528; a map's as many as it has.
    */
   private void checkOutput(float[] output, int batch, float[] input) {
     int n = batch * outputSize;
@@ -835,10 +837,18 @@ public abstract class CompiledModel implements AutoCloseable {
       int image = i / outputSize, per = inputShape[0] * inputShape[1] * inputShape[2];
       float largest = 0;
       for (int j = image * per; j < (image + 1) * per; j++) largest = Math.max(largest, Math.abs(input[j]));
-      throw new IllegalArgumentException("output " + (i - image * outputSize) + (batch == 1 ? "" : " of image " + image) + " is " + output[i]
-          + ": the network's float32 arithmetic overflowed, or divided by zero, on " + (batch == 1 ? "this input" : "that image")
+      throw new IllegalArgumentException("output " + outputPlace(i - image * outputSize) + (batch == 1 ? "" : " of image " + image) + " is "
+          + output[i] + ": the network's float32 arithmetic overflowed, or divided by zero, on " + (batch == 1 ? "this input" : "that image")
           + " (its largest |value| is " + largest + ")");
     }
+  }
+
+  /** Output {@code i} of an image: its index, or for a map its place {@code [channel, row, column]}. */
+  private String outputPlace(int i) {
+    List<Integer> shape = info.outputShape();
+    if (shape.size() != 3) return String.valueOf(i);
+    int h = shape.get(1), w = shape.get(2);
+    return "[" + i / (h * w) + ", " + i % (h * w) / w + ", " + i % w + "] (channel, row, column)";
   }
 
   /**
@@ -862,25 +872,37 @@ public abstract class CompiledModel implements AutoCloseable {
         throw new IllegalArgumentException("input value " + v + " at [" + image + ", " + c + ", " + y + ", " + x + "] (image, channel, row,"
             + " column): the outputs it reaches would be NaN or infinite; give finite values");
       }
-      if (pixels && !warnedPixels.getAndSet(true)) System.err.println(pixelWarning(v, image, c, y, x));
+      if (pixels && !warnedPixels.getAndSet(true)) System.err.println(pixelWarning(v, image, c, y, x, range(input, image)));
       lo = -Float.MAX_VALUE; // warned: finiteness is all that is left to look for
       hi = Float.MAX_VALUE;
     }
   }
 
+  /** The smallest and largest values of image {@code image} of {@code input}: what {@link #pixelWarning} judges the image by. */
+  private float[] range(float[] input, int image) {
+    int per = inputShape[0] * inputShape[1] * inputShape[2];
+    float[] range = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+    for (int j = image * per; j < (image + 1) * per; j++) {
+      range[0] = Math.min(range[0], input[j]);
+      range[1] = Math.max(range[1], input[j]);
+    }
+    return range;
+  }
+
   /**
-   * The one-line warning of {@link #checkInput}, with the likelier cause: a value within what the model's own
-   * normalization makes of pixels in [0, 1] (about -2.1 to 2.6 for ImageNet's) is most likely a tensor normalized
-   * already; one above that, up to 255, pixels not divided by 255.
+   * The one-line warning of {@link #checkInput} for the value {@code v} at its place, with the likelier cause, judged
+   * by the image's smallest and largest values {@code range}: within what the model's own normalization makes of pixels
+   * in [0, 1] (-2.1 to 2.6 for ImageNet's), most likely a tensor normalized already; none below 0 and some above that
+   * range, up to 255, pixels not divided by 255 (whose first value past [0, 1] may be a dark 2 or 3).
    */
-  final String pixelWarning(float v, int image, int c, int y, int x) {
+  final String pixelWarning(float v, int image, int c, int y, int x, float[] range) {
     double lowest = 0, highest = 0;
     for (int k = 0; k < inputMean.size(); k++) {
       lowest = Math.min(lowest, -inputMean.get(k) / inputStd.get(k));
       highest = Math.max(highest, (1 - inputMean.get(k)) / inputStd.get(k));
     }
-    String cause = v >= lowest - PIXEL_SLACK && v <= highest + PIXEL_SLACK ? "is the input normalized twice? "
-        : v > 1 && v <= 255 + PIXEL_SLACK ? "are they pixels of 0 to 255, not divided by 255? " : "";
+    String cause = range[0] >= lowest - PIXEL_SLACK && range[1] <= highest + PIXEL_SLACK ? "is the input normalized twice? "
+        : range[0] >= -PIXEL_SLACK && range[1] <= 255 + PIXEL_SLACK ? "are they pixels of 0 to 255, not divided by 255? " : "";
     return "warning: input value " + v + " at [" + image + ", " + c + ", " + y + ", " + x + "] is far outside [0, 1]: the model "
         + info.name() + " normalizes its input itself (mean " + inputMean + ", std " + inputStd
         + "); " + cause + "Pass pixels scaled to [0, 1]" + (info.preprocess() != null ? " (Preprocess.forModel(model))" : "")

@@ -131,14 +131,15 @@ final class ModelLoader {
     netc.runtime.io.RegularFile.require(jar, ""); // as an image is refused: "not a regular file (a directory)"
     // the class loader reads the jar's entries through jar: URLs, which end the jar's name at the first "!/": under a
     // folder whose name ends in '!', every entry was "cannot read jar:file:/x/bang!/m.jar!/META-INF/...: /x/bang"
-    if (jar.toAbsolutePath().normalize().toUri().toString().contains("!/")) {
+    java.net.URI uri = jar.toAbsolutePath().normalize().toUri();
+    if (uri.toString().contains("!/")) {
       throw new BadInputException(jar + ": a folder of its path ends in '!', which Java's jar: URLs take for the end of a jar's"
           + " name (\"!/\"), so its entries cannot be read: move the jar, or rename the folder");
     }
     List<String> inJar = checkOpens(jar);
     ModelClassLoader loader;
     try {
-      loader = new ModelClassLoader(jar.toAbsolutePath().normalize().toUri().toURL(), CompiledModel.class.getClassLoader());
+      loader = new ModelClassLoader(uri.toURL(), CompiledModel.class.getClassLoader());
     } catch (IOException e) {
       throw new BadInputException(jar + ": " + e.getMessage(), e);
     }

@@ -892,8 +892,8 @@ public final class NetcClassifier {
     /**
      * Runs the batch's {@code good} images (the buffers are sized for a full batch: the model finds nothing there to
      * refuse). Where the model refuses the batch for one image's outputs (a network that overflowed float32 to infinity
-     * or NaN, on finite values near 1e38 in a tensor), the images run one at a time, so that image's row says why and
-     * the others are answered.
+     * or NaN, on finite values near 1e37 and more in a tensor), the images run one at a time, so that image's row says
+     * why and the others are answered. A refusal that no image meets alone is no image's: it fails the task, as before.
      */
     private void runBatch(int good, List<String> paths, List<String> errors, List<Integer> slots) {
       try {
@@ -901,6 +901,7 @@ public final class NetcClassifier {
       } catch (IllegalArgumentException e) {
         int n = model.outputSize();
         float[] one = new float[perImage], out = new float[n];
+        boolean found = false;
         for (int i = 0; i < slots.size(); i++) {
           int slot = slots.get(i);
           if (slot < 0) continue;
@@ -910,8 +911,10 @@ public final class NetcClassifier {
             System.arraycopy(out, 0, outputs, slot * n, n);
           } catch (IllegalArgumentException f) {
             errors.set(i, paths.get(i) + ": " + f.getMessage());
+            found = true;
           }
         }
+        if (!found) throw e;
       }
     }
 
@@ -958,14 +961,8 @@ public final class NetcClassifier {
       if (options.logits() && !model.info().classScores()) { // a map (features, a segmentation): its outputs, no classes to rank
         return RowFactory.create(path, null, null, java.util.Arrays.copyOfRange(outputs, offset, offset + n), null);
       }
-      List<Prediction> top;
-      try {
-        top = model.topK(outputs, offset / n, options.top());
-      } catch (IllegalArgumentException e) { // a NaN or infinite logit: that image's row says so, the others go on
-        String error = path + ": " + e.getMessage();
-        return options.logits() ? RowFactory.create(path, null, null, java.util.Arrays.copyOfRange(outputs, offset, offset + n), error)
-            : RowFactory.create(path, null, null, error);
-      }
+      // finite: the model refuses a call whose outputs are not (runBatch), so every output here has a ranking
+      List<Prediction> top = model.topK(outputs, offset / n, options.top());
       String[] labels = new String[top.size()];
       float[] probabilities = new float[top.size()];
       for (int k = 0; k < top.size(); k++) {
