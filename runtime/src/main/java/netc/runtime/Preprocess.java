@@ -159,6 +159,7 @@ public final class Preprocess {
    */
   public float[] image(java.io.InputStream encoded, String name) {
     Arguments.notNull(encoded, "encoded");
+    Arguments.notNull(name, "name"); // it names the image in every message: "null: not a PNG or JPEG image" named nothing
     return image(readAtMost(encoded, name, MAX_STREAM_BYTES), name);
   }
 
@@ -206,6 +207,7 @@ public final class Preprocess {
    */
   public float[] image(BufferedImage image, String name) {
     Arguments.notNull(image, "image");
+    Arguments.notNull(name, "name");
     ImageLimits.check(name, "image", image.getWidth(), image.getHeight());
     ColorModel model = image.getColorModel();
     return tensor(readsRaw(model) ? toRgb(image.getRaster(), model, name) : viaArgb(image, name), name);
@@ -299,6 +301,7 @@ public final class Preprocess {
    */
   public float[] frame(byte[] data, String format, int width, int height, String name) {
     Arguments.notNull(data, "data");
+    Arguments.notNull(name, "name");
     long expected = Yuv.frameBytes(format, width, height, name);
     if (data.length != expected) throw new BadInputException(Yuv.sizeMismatch(name, data.length, format, width, height, expected));
     return tensor(Yuv.toRgb(data, format, width, height, name), name);
@@ -369,6 +372,7 @@ public final class Preprocess {
    */
   public float[] tensor(Rgb rgb, String name) {
     Arguments.notNull(rgb, "rgb");
+    Arguments.notNull(name, "name");
     int w = rgb.width(), h = rgb.height();
     // torchvision Resize(int): the shorter side becomes `resize`, the longer keeps the aspect ratio
     long nw = w <= h ? resize : (long) resize * w / h;
@@ -470,6 +474,7 @@ public final class Preprocess {
   /** {@link #decode(Path)} of an encoded image held in memory, {@code name} naming it in the messages. */
   public static Rgb decode(byte[] encoded, String name) {
     Arguments.notNull(encoded, "encoded");
+    Arguments.notNull(name, "name"); // it names the image in every message: "null: not a PNG or JPEG image" named nothing
     try {
       String format = format(java.util.Arrays.copyOf(encoded, Math.min(HEAD_BYTES, encoded.length)), name);
       int palette = -1;

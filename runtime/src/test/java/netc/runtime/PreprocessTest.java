@@ -94,6 +94,14 @@ class PreprocessTest {
     calls.put("data ", () -> new Tensor(new int[] {1}, null));
     calls.put("shape ", () -> Tensor.zeros((int[]) null));
     calls.put("other", () -> Tensor.zeros(1).maxAbsDiff(null));
+    // the name that messages give the image: "null: not a PNG or JPEG image" named nothing
+    byte[] png = TestImages.png(TestImages.picture(4, 4));
+    calls.put("name", () -> pre.image(png, null));
+    calls.put("name ", () -> pre.image(new java.io.ByteArrayInputStream(png), null));
+    calls.put(" name", () -> pre.image(new BufferedImage(2, 2, BufferedImage.TYPE_INT_RGB), null));
+    calls.put(" name ", () -> pre.frame(new byte[12], "nv12", 4, 2, null));
+    calls.put("  name", () -> pre.tensor(new Preprocess.Rgb(2, 2, new byte[12]), null));
+    calls.put("  name ", () -> Preprocess.decode(png, null));
     for (var c : calls.entrySet()) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, c.getValue(), c.getKey());
       assertEquals(c.getKey().strip() + ": null", e.getMessage());
