@@ -644,16 +644,69 @@ public final class OnnxImporter {
     indent(mainPath.lines, body.lines);
     body.weights.putAll(mainPath.weights);
     if (hasShortcut) {
-      String name = names.fresh(LayerNames.fromPath(join.name(), join.opType()) + "_shortcut");
+      Scoped scoped = scoped(shortcut);
+      String name = scoped != null ? scoped.name() : names.fresh(LayerNames.fromPath(join.name(), join.opType()) + "_shortcut");
+      Body inside = scoped != null ? scoped.body() : shortcut;
       body.lines.add(sumOfPaths ? "} and " + name + ": {" : "} shortcut " + name + " {");
-      indent(shortcut.lines, body.lines);
-      shortcut.weights.forEach((k, v) -> body.weights.put(name + "." + k, v));
+      indent(inside.lines, body.lines);
+      inside.weights.forEach((k, v) -> body.weights.put(name + "." + k, v));
     }
     body.lines.add("}");
     body.layers += mainPath.layers + shortcut.layers + 1;
     String sum = join.outputs().get(0);
     shapes.put(sum, out);
     return sum;
+  }
+
+  /** A scope's name and the body inside it, its layers named relative to it. */
+  private record Scoped(String name, Body body) {}
+
+  /** A layer's line as a body writes it: its name, a colon, the rest. */
+  private static final java.util.regex.Pattern LAYER_LINE = java.util.regex.Pattern.compile("([A-Za-z_][A-Za-z0-9_]*): (.*)");
+
+  /**
+   * A shortcut's layers in a scope of their own name: where every line of {@code path} is a layer (no nested
+   * structure) and their names share a prefix ending in '_' ({@code model_layer2_0_downsample_0}, {@code _1}), the
+   * prefix without its '_' names the scope and the rest each layer ({@code 0}, {@code 1}), so the weights read
+   * {@code model_layer2_0_downsample.0.weight}, torch's {@code downsample.0} under the scope's path, where they read
+   * {@code model_layer2_0_shortcut.model_layer2_0_downsample_0.weight}. Null where that does not apply.
+   */
+  private Scoped scoped(Body path) {
+    List<String> layerNames = new ArrayList<>();
+    for (String line : path.lines) {
+      java.util.regex.Matcher m = LAYER_LINE.matcher(line);
+      if (!m.matches()) return null;
+      layerNames.add(m.group(1));
+    }
+    String prefix = layerNames.get(0);
+    for (String n : layerNames) {
+      int k = 0;
+      while (k < prefix.length() && k < n.length() && prefix.charAt(k) == n.charAt(k)) k++;
+      prefix = prefix.substring(0, k);
+    }
+    prefix = prefix.substring(0, prefix.lastIndexOf('_') + 1);
+    if (prefix.length() < 2) return null;
+    Map<String, String> inner = new LinkedHashMap<>();
+    for (String n : layerNames) {
+      String rest = n.substring(prefix.length());
+      // the rest is a name of the language as it is (0, conv), else quoted ("0_conv"); one GraphBuilder could give, or a
+      // keyword, leaves the shortcut as it was
+      if (rest.isEmpty() || LayerNames.KEYWORDS.contains(rest) || LayerNames.GENERATED.matcher(rest).matches()) return null;
+      inner.put(n, rest.matches("[0-9]+|[A-Za-z_][A-Za-z0-9_]*") ? rest : "\"" + rest + "\"");
+    }
+    Body scoped = new Body();
+    for (String line : path.lines) {
+      java.util.regex.Matcher m = LAYER_LINE.matcher(line);
+      m.matches();
+      scoped.lines.add(inner.get(m.group(1)) + ": " + m.group(2));
+    }
+    for (Map.Entry<String, Tensor> w : path.weights.entrySet()) {
+      String key = w.getKey(), layer = key.substring(0, Math.max(0, key.indexOf('.')));
+      if (!inner.containsKey(layer)) return null; // every weight is a layer's of these lines: else leave the shortcut as it was
+      scoped.weights.put(inner.get(layer).replace("\"", "") + key.substring(layer.length()), w.getValue());
+    }
+    scoped.layers = path.layers;
+    return new Scoped(names.fresh(prefix.substring(0, prefix.length() - 1)), scoped);
   }
 
   /** The branches of a concat or a sum: {@code head} (its keyword and comment), each path's lines, "} and {" between, "}". */

@@ -323,8 +323,8 @@ class OnnxImporterTest {
 
         sum {  // onnx: /blk/Add
             blk_main: conv(2, 3, padding = 1, bias = false)  // onnx: /blk/main/Conv
-        } and blk_shortcut: {
-            blk_side: conv(2, 1, bias = false)  // onnx: /blk/side/Conv
+        } and blk: {
+            side: conv(2, 1, bias = false)  // onnx: /blk/side/Conv
         }
         """, r.spec().substring(r.spec().indexOf('\n') + 1));
     Tensor x = Tensor.uniform(8, 1, 2, 4, 4);
@@ -631,7 +631,7 @@ class OnnxImporterTest {
     g.nodes().forEach(n -> ops.add(n.op()));
     assertEquals(List.of(Op.INPUT, Op.CONV, Op.BATCHNORM, Op.RELU, Op.CONV, Op.ADD, Op.MAXPOOL, Op.GLOBAL_AVGPOOL, Op.FLATTEN, Op.FC, Op.SOFTMAX), ops);
     assertTrue(r.spec().contains("input(2, 4, 4, mean = [0.0, 0.1], std = [1.0, 1.0])"), r.spec());
-    assertTrue(r.weights().containsKey("b_shortcut.b_down.bias"), r.weights().keySet().toString());
+    assertTrue(r.weights().containsKey("b.down.bias"), r.weights().keySet().toString());
     assertTrue(r.weights().containsKey("b_bn.running_var"), r.weights().keySet().toString());
   }
 
