@@ -1169,7 +1169,10 @@ public final class OnnxImporter {
     boolean spatial = in.length == 3 && pads.length == 8 && pads[0] == 0 && pads[1] == 0 && pads[4] == 0 && pads[5] == 0
         && Arrays.stream(pads).allMatch(p -> p >= 0 && p <= MAX_PAD);
     if (!zeros || !spatial) {
-      throw unsupportedAttributes(n, "netc pads with zeros around the height and width only (mode " + mode + ", pads " + Arrays.toString(pads) + ")");
+      String value = !mode.equals("constant") || zeros ? "" : ", value " + (n.inputs().size() > 2 && !n.inputs().get(2).isEmpty()
+          ? padValue(n.inputs().get(2)) : floatAttr(n, "value", 0f));
+      throw unsupportedAttributes(n, "netc pads with zeros around the height and width only (mode " + mode + value + ", pads "
+          + Arrays.toString(pads) + ")");
     }
     long[] hw = {pads[2], pads[3], pads[6], pads[7]};
     List<OnnxNode> next = n.outputs().get(0).equals(output) ? List.of() : dataConsumers(n.outputs().get(0));
@@ -1257,6 +1260,13 @@ public final class OnnxImporter {
     return v;
   }
 
+  /** A Pad's value input as a message gives it: its value where it is one constant, else its name. */
+  private String padValue(String name) {
+    OnnxTensor t = model.initializers().get(name);
+    if (t != null && t.floats() != null && t.floats().length == 1) return String.valueOf(t.floats()[0]);
+    return OnnxReader.quote(name);
+  }
+
   private boolean isZero(String name) {
     OnnxTensor t = model.initializers().get(name);
     if (t == null) return false;
@@ -1303,6 +1313,9 @@ public final class OnnxImporter {
   private String batchnorm(OnnxNode n, int[] in, Body body) {
     if (in.length != 1) requireRank(n, in, 3); // a map's channels, or flat features (nn.BatchNorm1d after a Linear)
     if (intAttr(n, "training_mode", 0) != 0) throw unsupportedAttributes(n, "netc runs batch norm in inference mode");
+    // before opset 9, spatial = 0 gave each value of a channel its own statistics ([C, H, W] parameters): read as one a
+    // channel, [C] parameters were a different normalization than the model's, without a word
+    if (intAttr(n, "spatial", 1) != 1) throw unsupportedAttributes(n, "netc normalizes each channel as a whole (spatial = 1)");
     // before opset 14 the outputs past the first are what make a batch norm train: it then normalizes
     // with the batch's own statistics, and torch.onnx.export writes all five for a model left in train
     // mode; read as inference, its answers would differ without a word. Empty names are absent outputs,
@@ -2179,6 +2192,10 @@ public final class OnnxImporter {
    */
   private long[] pads(OnnxNode n, int[] in, long[] kernel, long[] strides, long[] dilations) {
     String autoPad = autoPad(n);
+    // ONNX allows one or the other, and onnxruntime refuses both: which one the exporter meant is not known
+    if (!autoPad.equals("NOTSET") && n.attribute("pads") != null) {
+      throw unsupportedAttributes(n, "auto_pad " + autoPad + " and explicit pads together; ONNX takes one or the other");
+    }
     long[] pads = longsAttr(n, "pads", new long[4]);
     switch (autoPad) {
       case "NOTSET" -> {}

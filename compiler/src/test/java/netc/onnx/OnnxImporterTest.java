@@ -1489,6 +1489,9 @@ class OnnxImporterTest {
     assertArrayEquals(new int[] {2, 3, 3}, build(r).output().shape().dims());
     assertTrue(error(List.of(conv("/c/Conv", "x", "y", "w", OnnxBytes.string("auto_pad", "SAME"))), List.of(weight("w", 2, 2, 3)))
         .endsWith(": unknown auto_pad 'SAME' (ONNX's are NOTSET, VALID, SAME_UPPER and SAME_LOWER)"));
+    // both auto_pad and pads: ONNX takes one or the other (onnxruntime refuses both); pads were ignored
+    assertTrue(error(List.of(conv("/c/Conv", "x", "y", "w", OnnxBytes.string("auto_pad", "VALID"), OnnxBytes.ints("pads", 1, 1, 1, 1))),
+        List.of(weight("w", 2, 2, 3))).endsWith(": auto_pad VALID and explicit pads together; ONNX takes one or the other"));
     // Flatten from -3 of [batch, 2, 4, 4], then from -1 of [batch, 32]: both from axis 1
     r = translate(List.of(OnnxBytes.node("/f/Flatten", "Flatten", List.of("x"), List.of("f"), OnnxBytes.integer("axis", -3)),
         OnnxBytes.node("/g/Flatten", "Flatten", List.of("f"), List.of("y"), OnnxBytes.integer("axis", -1))), List.of());
@@ -2276,6 +2279,10 @@ class OnnxImporterTest {
     String negative = error(List.of(OnnxBytes.node("/bn/BatchNormalization", "BatchNormalization", List.of("x", "g", "b", "m", "v"), List.of("y"),
         OnnxBytes.real("epsilon", -1e-5f))), statistics);
     assertTrue(negative.contains("epsilon must be a positive number or 0"), negative);
+    // spatial = 0 (before opset 9): statistics per value of a channel, not one a channel; it was read as spatial
+    String perValue = error(List.of(OnnxBytes.node("/bn/BatchNormalization", "BatchNormalization", List.of("x", "g", "b", "m", "v"), List.of("y"),
+        OnnxBytes.integer("spatial", 0))), statistics);
+    assertTrue(perValue.endsWith("with spatial=0: netc normalizes each channel as a whole (spatial = 1)"), perValue);
   }
 
   /**
@@ -2480,6 +2487,11 @@ class OnnxImporterTest {
         OnnxBytes.ints("pads", 0, 0, 1, 0, 0, 0, 1, 0)));
     assertEquals("m.onnx: node '/p/Pad' (Pad) with mode=\"edge\", pads=[0, 0, 1, 0, 0, 0, 1, 0]: netc pads with zeros around the height"
         + " and width only (mode edge, pads [0, 0, 1, 0, 0, 0, 1, 0])", error(edge, List.of(), 2, 10));
+    // a constant other than 0 is said, the reason it is refused
+    List<byte[]> ones = List.of(OnnxBytes.node("/p/Pad", "Pad", List.of("x"), List.of("y"), OnnxBytes.ints("pads", 0, 0, 1, 1, 0, 0, 1, 1),
+        OnnxBytes.real("value", 1.5f)));
+    assertTrue(error(ones, List.of(), 2, 10).endsWith("netc pads with zeros around the height and width only (mode constant, value 1.5, pads"
+        + " [0, 0, 1, 1, 0, 0, 1, 1])"), error(ones, List.of(), 2, 10));
   }
 
   /** An all-zero Pad is an identity, but one ONNX Runtime refuses (a pads of the wrong length, no ONNX mode) is refused first. */

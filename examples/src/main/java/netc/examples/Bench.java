@@ -368,7 +368,8 @@ public final class Bench {
     double[] d = difference(netc, ort);
     if (!agrees(d)) {
       throw new IllegalStateException(String.format("netc and onnxruntime disagree in %s (max |difference| %.3g, max |output| %.3g);"
-          + " not timing different computations", which, d[0], d[1]));
+          + " not timing different computations (netc run M.onnx --reference gives netc's reference interpreter's outputs, to tell"
+          + " which engine is off: onnxruntime's graph optimizations have been, folding a Pad into a MaxPool)", which, d[0], d[1]));
     }
     return d;
   }
