@@ -101,6 +101,10 @@ public final class OnnxImporter {
       if (!live.contains(n)) continue;
       for (String in : n.inputs()) {
         if (in.isEmpty()) continue; // an omitted optional input: no tensor, read by nobody
+        // a tensor with no source: it was "the graph's output does not depend on the values of its input"
+        if (!producers.containsKey(in) && !model.initializers().containsKey(in) && !graphInputs.contains(in)) {
+          throw fail(node(n) + " reads " + OnnxReader.quote(in) + ", which no node, initializer or graph input gives");
+        }
         consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
         read.add(in);
       }
@@ -300,6 +304,8 @@ public final class OnnxImporter {
     fixedBatch = in.dims()[0] > 0 ? in.dims()[0] : 0;
     String x = in.name();
     if (!x.equals(output) && !valuesReach(x)) {
+      // a branching node whose subgraphs read the running tensor from this graph lists no such input: it is the reason
+      for (OnnxNode n : upstream(true)) if (n.domain().isEmpty() && List.of("If", "Loop", "Scan").contains(n.opType())) throw unsupported(n);
       // read by nothing the output needs, or by Shapes alone: the graph computes its output from constants
       throw fail("the graph's output " + OnnxReader.quote(output) + " does not depend on the values of its input " + OnnxReader.quote(x));
     }

@@ -2361,6 +2361,15 @@ class OnnxImporterTest {
         OnnxBytes.node("/r/Relu", "Relu", List.of("x"), List.of("r")),
         OnnxBytes.node("/s/Shape", "Shape", List.of("r"), List.of("s")),
         OnnxBytes.node("/k/Reshape", "Reshape", List.of("k", "s"), List.of("y"))), List.of(k)));
+    // a tensor nothing gives is named, not taken for an output that does not depend on the input
+    assertEquals("m.onnx: node '/k/Relu' (Relu) reads 'gone', which no node, initializer or graph input gives", error(List.of(
+        OnnxBytes.node("/aux/Relu", "Relu", List.of("x"), List.of("aux")),
+        OnnxBytes.node("/k/Relu", "Relu", List.of("gone"), List.of("y"))), List.of()));
+    // an If whose branches read the running tensor from this graph lists only its condition: the If is the reason
+    byte[] cond = OnnxBytes.floats("c", new long[] {1}, new float[] {1});
+    String branching = error(List.of(OnnxBytes.node("/r/Relu", "Relu", List.of("x"), List.of("r")),
+        OnnxBytes.node("/i/If", "If", List.of("c"), List.of("y"))), List.of(cond));
+    assertTrue(branching.startsWith("m.onnx: node '/i/If' (If): netc does not support this operator; it imports Conv, "), branching);
     // an omitted optional input (Clip's min left empty) reads no tensor: the unread node beside it, whose second
     // output is left empty, is still listed
     OnnxImporter.Result clip = translate(List.of(
