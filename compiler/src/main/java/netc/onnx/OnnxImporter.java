@@ -373,7 +373,15 @@ public final class OnnxImporter {
   private OnnxModel.ValueInfo graphInput() {
     List<OnnxModel.ValueInfo> inputs = new ArrayList<>();
     for (OnnxModel.ValueInfo v : model.inputs()) if (!model.initializers().containsKey(v.name())) inputs.add(v);
-    if (inputs.size() != 1) throw fail("the graph has " + inputs.size() + " inputs; netc compiles networks with one image input");
+    if (inputs.size() != 1) {
+      // an input with an initializer of its name is a constant with a default a caller may override (ONNX, IR 4 on): where
+      // every input has one, the image's default was stored too, and "the graph has 0 inputs" did not say which
+      int given = model.inputs().size();
+      String defaults = inputs.isEmpty() && given > 0 ? " (" + model.inputs().stream().map(v -> OnnxReader.quote(v.name()))
+          .collect(java.util.stream.Collectors.joining(", ")) + (given == 1 ? " has" : " each have") + " an initializer of the same name,"
+          + " which makes an input a constant with a default: remove the image input's initializer)" : "";
+      throw fail("the graph has " + inputs.size() + " inputs" + defaults + "; netc compiles networks with one image input");
+    }
     OnnxModel.ValueInfo in = inputs.get(0);
     long[] d = in.dims();
     if (d.length != 4 || d[1] <= 0 || d[2] <= 0 || d[3] <= 0 || d[1] > Integer.MAX_VALUE || d[2] > Integer.MAX_VALUE || d[3] > Integer.MAX_VALUE) {

@@ -2361,6 +2361,10 @@ class OnnxImporterTest {
         OnnxBytes.node("/r/Relu", "Relu", List.of("x"), List.of("r")),
         OnnxBytes.node("/s/Shape", "Shape", List.of("r"), List.of("s")),
         OnnxBytes.node("/k/Reshape", "Reshape", List.of("k", "s"), List.of("y"))), List.of(k)));
+    // an image input with an initializer of its name is a constant's default: said so, where it was "the graph has 0 inputs"
+    assertEquals("m.onnx: the graph has 0 inputs ('x' has an initializer of the same name, which makes an input a constant with a default:"
+        + " remove the image input's initializer); netc compiles networks with one image input", error(List.of(
+        OnnxBytes.node("/r/Relu", "Relu", List.of("x"), List.of("y"))), List.of(OnnxBytes.floats("x", new long[] {1, 2, 4, 4}, new float[32]))));
     // a tensor nothing gives is named, not taken for an output that does not depend on the input
     assertEquals("m.onnx: node '/k/Relu' (Relu) reads 'gone', which no node, initializer or graph input gives", error(List.of(
         OnnxBytes.node("/aux/Relu", "Relu", List.of("x"), List.of("aux")),
