@@ -36,7 +36,8 @@ public final class OnnxImporter {
    */
   public static final List<String> SUPPORTED = List.of("Conv", "BatchNormalization", "Relu", "Sigmoid", "Tanh", "LeakyRelu",
       "HardSigmoid", "HardSwish", "Gelu (or torch's Erf form)", "Clip", "Add, Sub, Mul, Div (by constants; Add and Mul of paths: residual, sum, gate)",
-      "Concat, Slice, Split (along channels)", "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean (over height and width)",
+      "Concat, Slice, Split (along channels)", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
+      "ReduceMean (over height and width)",
       "LayerNormalization (or torch's ReduceMean, Sub, Pow, Sqrt, Div form)", "Transpose (around a layer norm; a channel shuffle)",
       "Flatten", "Squeeze", "Reshape (with its Shape, Gather, Unsqueeze, Concat chain)", "Expand (of a gate's vector)", "Gemm",
       "MatMul (+ Add)", "Softmax", "Dropout", "Identity", "Pad (zeros)", "Cast (to float32 or float16)",
@@ -157,7 +158,8 @@ public final class OnnxImporter {
       Map.entry("Sigmoid", new int[] {1, 1}), Map.entry("Tanh", new int[] {1, 1}), Map.entry("LeakyRelu", new int[] {1, 1}),
       Map.entry("HardSigmoid", new int[] {1, 1}), Map.entry("HardSwish", new int[] {1, 1}), Map.entry("Gelu", new int[] {1, 1}),
       Map.entry("Erf", new int[] {1, 1}), Map.entry("Sqrt", new int[] {1, 1}), Map.entry("MaxPool", new int[] {1, 1}),
-      Map.entry("AveragePool", new int[] {1, 1}), Map.entry("GlobalAveragePool", new int[] {1, 1}), Map.entry("Flatten", new int[] {1, 1}),
+      Map.entry("AveragePool", new int[] {1, 1}), Map.entry("GlobalAveragePool", new int[] {1, 1}), Map.entry("GlobalMaxPool", new int[] {1, 1}),
+      Map.entry("Flatten", new int[] {1, 1}),
       Map.entry("Softmax", new int[] {1, 1}), Map.entry("Identity", new int[] {1, 1}), Map.entry("Transpose", new int[] {1, 1}),
       Map.entry("Shape", new int[] {1, 1}), Map.entry("Cast", new int[] {1, 1}), Map.entry("ConstantOfShape", new int[] {1, 1}));
 
@@ -958,6 +960,11 @@ public final class OnnxImporter {
       case "GlobalAveragePool" -> {
         requireRank(n, in, 3);
         yield layer(n, body, "global_avgpool()", new int[] {in[0], 1, 1}, null);
+      }
+      case "GlobalMaxPool" -> { // a max pool whose one window is the whole map (Keras' GlobalMaxPooling2D, tf2onnx's)
+        requireRank(n, in, 3);
+        yield layer(n, body, "maxpool(" + (in[1] == in[2] ? String.valueOf(in[1]) : "[" + in[1] + ", " + in[2] + "]") + ")",
+            new int[] {in[0], 1, 1}, null);
       }
       case "ReduceMean" -> reduceMean(n, in, body);
       case "Flatten" -> {

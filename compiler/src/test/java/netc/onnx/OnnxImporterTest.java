@@ -2210,6 +2210,25 @@ class OnnxImporterTest {
     return error(g.get(0), g.get(1), 3, 13);
   }
 
+  /**
+   * GlobalMaxPool (Keras' GlobalMaxPooling2D, as tf2onnx writes it) is a max pool whose window is the whole map: each
+   * channel's largest value, compiled and interpreted; a map of other height and width gets a [height, width] kernel.
+   */
+  @Test
+  void aGlobalMaxPoolIsAMaxPoolOverTheWholeMap() throws java.io.IOException {
+    List<byte[]> nodes = List.of(OnnxBytes.node("/p/GlobalMaxPool", "GlobalMaxPool", List.of("x"), List.of("p")),
+        OnnxBytes.node("/f/Flatten", "Flatten", List.of("p"), List.of("y")));
+    OnnxImporter.Result r = translate(nodes, List.of());
+    assertTrue(r.spec().contains("p: maxpool(4)  // onnx: /p/GlobalMaxPool"), r.spec());
+    Tensor x = Tensor.uniform(4, 1, 2, 4, 4);
+    for (int i = 0; i < x.size(); i++) x.data()[i] -= 2; // all negative: a zero from padding would show
+    double[] expected = {Double.NEGATIVE_INFINITY, Double.NEGATIVE_INFINITY};
+    for (int i = 0; i < x.size(); i++) expected[i / 16] = Math.max(expected[i / 16], x.data()[i]);
+    Tensor[] y = compiledAndInterpreted(r, x);
+    assertClose(expected, y[1], "interpreted");
+    assertClose(expected, y[0], "compiled");
+  }
+
   /** nn.BatchNorm1d after a Linear: a BatchNormalization of flat features, compiled and interpreted as torch computes it. */
   @Test
   void aBatchNormOfFlatFeaturesImports() throws java.io.IOException {
