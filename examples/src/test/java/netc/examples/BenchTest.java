@@ -421,25 +421,22 @@ class BenchTest {
   /** --runs and --sustained are bounded: blocks x (K - 1) overflowed an int (a negative array size) for a large K. */
   @Test
   void runsWarmupAndSustainedAreBounded() {
-    String[] r = bench("no/such.net", "--sustained", "2147483647");
-    assertEquals("2", r[0], r[1]);
-    assertEquals("netc bench: --sustained 2147483647: expected a whole number from 1 to 1000\n", r[1]);
-    r = bench("no/such.net", "--sustained", "0");
-    assertEquals("netc bench: --sustained 0: expected a whole number from 1 to 1000\n", r[1]);
-    r = bench("no/such.net", "--runs", "100001");
-    assertEquals("2", r[0], r[1]);
-    assertEquals("netc bench: --runs 100001: expected a whole number from 1 to 100000\n", r[1]);
-    r = bench("no/such.net", "--warmup", "2000000000"); // two billion untimed calls: a hang
-    assertEquals("2", r[0], r[1]);
-    assertEquals("netc bench: --warmup 2000000000: expected a whole number from 0 to 100000\n", r[1]);
-    r = bench("no/such.net", "--warmup", "-3");
-    assertEquals("netc bench: --warmup -3: expected a whole number from 0 to 100000\n", r[1]);
+    assertWrongCall("netc bench: --sustained 2147483647: expected a whole number from 1 to 1000\n", "--sustained", "2147483647");
+    assertWrongCall("netc bench: --sustained 0: expected a whole number from 1 to 1000\n", "--sustained", "0");
+    assertWrongCall("netc bench: --runs 100001: expected a whole number from 1 to 100000\n", "--runs", "100001");
+    // two billion untimed calls: a hang
+    assertWrongCall("netc bench: --warmup 2000000000: expected a whole number from 0 to 100000\n", "--warmup", "2000000000");
+    assertWrongCall("netc bench: --warmup -3: expected a whole number from 0 to 100000\n", "--warmup", "-3");
     // each named on its own ("--batch, --threads and --runs must be positive" said which in none); a batch of 100000 took minutes a call
-    r = bench("no/such.net", "--runs", "0");
-    assertEquals("netc bench: --runs 0: expected a whole number from 1 to 100000\n", r[1]);
-    r = bench("no/such.net", "--batch", "100000");
+    assertWrongCall("netc bench: --runs 0: expected a whole number from 1 to 100000\n", "--runs", "0");
+    assertWrongCall("netc bench: --batch 100000: expected a whole number from 1 to 1024\n", "--batch", "100000");
+  }
+
+  /** A bench of no/such.net with {@code option} and {@code value}: refused as a wrong call (exit 2) with {@code message} alone. */
+  private static void assertWrongCall(String message, String option, String value) {
+    String[] r = bench("no/such.net", option, value);
     assertEquals("2", r[0], r[1]);
-    assertEquals("netc bench: --batch 100000: expected a whole number from 1 to 1024\n", r[1]);
+    assertEquals(message, r[1]);
   }
 
   /**
