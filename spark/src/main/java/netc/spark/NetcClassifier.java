@@ -627,6 +627,9 @@ public final class NetcClassifier {
     }
   }
 
+  /** What sets an executor's heap, as the out-of-memory messages name it. */
+  static final String EXECUTOR_MEMORY = "spark.executor.memory (spark-submit's --executor-memory; in local mode the driver's, --driver-memory)";
+
   /** How an executor loads a model: CompiledModel.load, which tests replace to fail as it may (out of memory). */
   static java.util.function.BiFunction<Path, Integer, CompiledModel> loadOnExecutor = CompiledModel::load;
 
@@ -676,7 +679,7 @@ public final class NetcClassifier {
         // CompiledModel.load's own says what the weights need (its cause the JVM's); "-Xmx" is the executor's memory setting here
         throw failure = outOfMemory((e.getCause() instanceof OutOfMemoryError ? BadInputException.oneLine(e.getMessage())
             : "loading the compiled model " + key.path() + ": out of memory (" + e.getMessage() + ")")
-            + "; an executor's heap is spark.executor.memory (spark-submit's --executor-memory; in local mode the driver's, --driver-memory)");
+            + "; an executor's heap is " + EXECUTOR_MEMORY);
       } catch (RuntimeException e) {
         throw failure = e;
       }
@@ -834,9 +837,8 @@ public final class NetcClassifier {
       } catch (OutOfMemoryError e) { // not the executor's end: see outOfMemory
         long floats = batchFloats(model, options.batch());
         throw outOfMemory(String.format(java.util.Locale.ROOT, "--batch %d: out of memory for a batch's inputs and outputs, %,d floats (%,d"
-            + " bytes), with this executor's heap of %,d MB: lower --batch or raise spark.executor.memory (spark-submit's --executor-memory;"
-            + " in local mode the driver's, --driver-memory)", options.batch(), floats, 4 * floats,
-            Runtime.getRuntime().maxMemory() >> 20));
+            + " bytes), with this executor's heap of %,d MB: lower --batch or raise %s", options.batch(), floats, 4 * floats,
+            Runtime.getRuntime().maxMemory() >> 20, EXECUTOR_MEMORY));
       }
     }
 
@@ -874,13 +876,11 @@ public final class NetcClassifier {
       } catch (Workspace.TooLarge e) { // a workspace the heap had no room for: a smaller batch helps only if one fits the heap at all
         boolean alone = e.bytes() >= Runtime.getRuntime().maxMemory();
         throw outOfMemory(BadInputException.oneLine("--batch " + options.batch() + ": out of memory running the model: " + e.getMessage()
-            + " (this executor's): " + (alone ? "" : "lower --batch or ") + "raise spark.executor.memory (spark-submit's --executor-memory;"
-            + " in local mode the driver's, --driver-memory)"));
+            + " (this executor's): " + (alone ? "" : "lower --batch or ") + "raise " + EXECUTOR_MEMORY));
       } catch (OutOfMemoryError e) { // the call's workspaces (a first call, or after the model let them go): not the executor's end, see outOfMemory
         throw outOfMemory(BadInputException.oneLine(String.format(java.util.Locale.ROOT, "--batch %d: out of memory running the model on a batch"
-            + " of %d (%s), with this executor's heap of %,d MB: lower --batch or raise spark.executor.memory (spark-submit's"
-            + " --executor-memory; in local mode the driver's, --driver-memory)", options.batch(), good,
-            e.getMessage(), Runtime.getRuntime().maxMemory() >> 20)));
+            + " of %d (%s), with this executor's heap of %,d MB: lower --batch or raise %s", options.batch(), good,
+            e.getMessage(), Runtime.getRuntime().maxMemory() >> 20, EXECUTOR_MEMORY)));
       }
       int n = model.outputSize();
       for (int i = 0; i < paths.size(); i++) {
